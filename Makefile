@@ -1,0 +1,65 @@
+# movierec: the two commands a new user needs are `make demo` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+# The CPU build of torch that lies on this machine's disk; other versions download GBs.
+TORCH_PIN ?= torch==2.13.0
+PYTEST_ARGS ?=
+
+.PHONY: demo test test-fast lint bench bench-scale browser clean help
+
+help:
+	@echo "make demo         create .venv, install, run 'movierec report' on the bundled data"
+	@echo "make test         create .venv with the test extras, install what the tests need, run the suite"
+	@echo "make lint         ruff"
+	@echo "make bench        quick side-by-side benchmarks (< 10 min), rewrites BENCHMARKS.md"
+	@echo "make bench-scale  synthetic 1M/5M/25M scale runs (< 45 min)"
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip wheel setuptools
+
+# Core + what the demo report needs.
+$(VENV)/.demo-installed: pyproject.toml | $(VENV)/bin/python
+	$(PIP) install --quiet -e '.[reference,viz]'
+	@touch $@
+
+# Everything the test suite exercises (all extras); torch pinned to the local CPU wheel first.
+$(VENV)/.test-installed: pyproject.toml | $(VENV)/bin/python
+	$(PIP) install --quiet '$(TORCH_PIN)'
+	$(PIP) install --quiet -e '.[all]' '$(TORCH_PIN)'
+	@touch $@
+
+# Debian's chromium for the browser tests (never `playwright install`: it downloads a browser).
+browser:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing Debian's chromium for the browser tests"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	      || echo "could not install chromium: browser tests will skip"; \
+	  else echo "chromium missing and not root: browser tests will skip"; fi; \
+	fi
+
+demo: $(VENV)/.demo-installed
+	$(VENV)/bin/movierec report --out reports/demo --force
+
+test: $(VENV)/.test-installed browser
+	$(PY) -m pytest -n 2 --dist loadgroup -q $(PYTEST_ARGS)
+
+test-fast: $(VENV)/.test-installed
+	$(PY) -m pytest -n 2 -q -m "not slow and not browser and not spark" $(PYTEST_ARGS)
+
+lint: $(VENV)/.test-installed
+	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/ruff format --check src tests bench
+
+bench: $(VENV)/.test-installed
+	$(PY) bench/run.py --quick
+
+bench-scale: $(VENV)/.test-installed
+	$(PY) bench/run.py --scale
+
+clean:
+	rm -rf $(VENV) build dist .pytest_cache reports

@@ -1,0 +1,70 @@
+"""Options and helpers shared by every command: dataset selection, output, JSON printing."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+
+from movierec.datasets import Dataset, load, load_ratings_file
+from movierec.errors import ConfigError
+
+console = Console(stderr=False, highlight=False, soft_wrap=True)
+err_console = Console(stderr=True, highlight=False)
+
+# Reused option declarations (typer reads these defaults).
+DATASET = typer.Option("ml-latest-small", "--dataset", "-d", help="Registered dataset name or a MovieLens-layout folder.")
+RATINGS = typer.Option(None, "--ratings", help="A custom ratings file (csv, tsv or parquet); overrides --dataset.")
+USER_COL = typer.Option("userId", "--user-col", help="User id column of --ratings.")
+ITEM_COL = typer.Option("movieId", "--item-col", help="Item id column of --ratings.")
+RATING_COL = typer.Option("rating", "--rating-col", help="Rating column of --ratings.")
+TIME_COL = typer.Option("timestamp", "--time-col", help="Timestamp column of --ratings ('' for none).")
+RATING_SCALE = typer.Option(None, "--rating-scale", help="Declared rating scale MIN MAX; values outside are errors.")
+SEED = typer.Option(42, "--seed", help="Seed for every random step.")
+JSON = typer.Option(False, "--json", help="Print machine-readable JSON instead of a table.")
+
+
+def load_dataset(
+    dataset: str = "ml-latest-small",
+    ratings: Path | None = None,
+    user_col: str = "userId",
+    item_col: str = "movieId",
+    rating_col: str = "rating",
+    time_col: str = "timestamp",
+    rating_scale: tuple[float, float] | None = None,
+) -> Dataset:
+    """The dataset a command works on: ``--ratings FILE`` when given, else ``--dataset NAME|PATH``."""
+    if rating_scale is not None and rating_scale[0] >= rating_scale[1]:
+        raise ConfigError(f"--rating-scale {rating_scale[0]:g} {rating_scale[1]:g}: MIN must be below MAX")
+    if ratings is not None:
+        with err_console.status(f"loading {ratings}"):
+            return load_ratings_file(
+                ratings, user_col=user_col, item_col=item_col, rating_col=rating_col or None,
+                time_col=time_col or None, rating_scale=rating_scale,
+            )
+    with err_console.status(f"loading {dataset}"):
+        ds = load(dataset, rating_scale=rating_scale)
+    for note in ds.notes:
+        err_console.print(f"[yellow]note:[/] {note}")
+    return ds
+
+
+def print_json(obj: Any) -> None:
+    """Write JSON to stdout (numbers and NaN made JSON-safe)."""
+    sys.stdout.write(json.dumps(obj, indent=2, default=_default, allow_nan=False) + "\n")
+
+
+def _default(o: Any) -> Any:
+    import numpy as np
+
+    if isinstance(o, np.generic):
+        return o.item()
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    if isinstance(o, Path):
+        return str(o)
+    return str(o)

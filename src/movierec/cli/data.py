@@ -1,0 +1,126 @@
+"""``movierec data list|fetch|info``: what datasets exist, download them, describe them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from movierec.cli.common import (
+    DATASET,
+    ITEM_COL,
+    JSON,
+    RATING_COL,
+    RATING_SCALE,
+    RATINGS,
+    TIME_COL,
+    USER_COL,
+    console,
+    load_dataset,
+    print_json,
+)
+from movierec.datasets import REGISTRY, cache_dir, locate
+
+data_app = typer.Typer(help="List, fetch and describe datasets.", no_args_is_help=True)
+
+
+@data_app.command("list")
+def list_cmd(as_json: bool = JSON) -> None:
+    """Show the MovieLens variants movierec knows and which are available offline."""
+    rows = []
+    for spec in REGISTRY.values():
+        folder = locate(spec)
+        rows.append(
+            {
+                "name": spec.name,
+                "ratings": spec.n_ratings,
+                "archive_mb": round(spec.archive_bytes / 1e6, 1),
+                "status": "bundled" if spec.bundled else ("cached" if folder else "not cached"),
+                "path": str(folder) if folder else None,
+                "description": spec.description,
+                "licence": spec.licence,
+            }
+        )
+    if as_json:
+        print_json(rows)
+        return
+    table = Table(title=f"MovieLens datasets (cache: {cache_dir()})")
+    for col in ("name", "ratings", "archive MB", "status", "description"):
+        table.add_column(col, justify="right" if col in ("ratings", "archive MB") else "left")
+    for r in rows:
+        style = "green" if r["status"] != "not cached" else "dim"
+        table.add_row(r["name"], f"{r['ratings']:,}", f"{r['archive_mb']:g}", f"[{style}]{r['status']}[/]", r["description"])
+    console.print(table)
+    console.print("Terms: GroupLens research-use terms apply to every MovieLens set; only ml-latest-small is bundled.")
+
+
+@data_app.command("fetch")
+def fetch_cmd(
+    name: str = typer.Argument(..., help="Dataset name, e.g. ml-1m."),
+    path: Path | None = typer.Option(None, "--path", help="Use an archive (.zip) or folder you downloaded by hand."),
+    url: str | None = typer.Option(None, "--url", help="Download from this URL instead of the registry's (a mirror)."),
+    force: bool = typer.Option(False, "--force", help="Download again even if cached."),
+) -> None:
+    """Download a dataset into the cache, verify its checksum and extract it atomically."""
+    from movierec.datasets.fetch import fetch
+
+    folder = fetch(name, path=path, url=url, force=force)
+    console.print(f"[green]ok[/] {name} ready in {folder}")
+
+
+@data_app.command("info")
+def info_cmd(
+    dataset: str = DATASET,
+    ratings: Path | None = RATINGS,
+    user_col: str = USER_COL,
+    item_col: str = ITEM_COL,
+    rating_col: str = RATING_COL,
+    time_col: str = TIME_COL,
+    rating_scale: tuple[float, float] | None = RATING_SCALE,
+    plot: Path | None = typer.Option(None, "--plot", help="Write the rating histogram to this PNG."),
+    with_feedback: str | None = typer.Option(None, "--with-feedback", help="Include ratings from a feedback database URL or file."),
+    as_json: bool = JSON,
+) -> None:
+    """Describe a dataset: users, items, ratings, density, scale, per-user/item quantiles, time span."""
+    ds = load_dataset(dataset, ratings, user_col, item_col, rating_col, time_col, rating_scale)
+    if with_feedback:
+        from movierec.serving.store import merge_feedback
+
+        ds = merge_feedback(ds, with_feedback)
+    info = ds.summary()
+    if plot is not None:
+        from movierec.viz.charts import rating_histogram
+
+        rating_histogram(ds.interactions, plot)
+        info["plot"] = str(plot)
+    if as_json:
+        print_json(info)
+        return
+    table = Table(title=f"{info['dataset']}", show_header=False)
+    table.add_column("what", style="bold")
+    table.add_column("value", justify="right")
+    table.add_row("users", f"{info['n_users']:,}")
+    table.add_row("items (rated)", f"{info['n_items']:,}")
+    if info["n_catalog_items"] is not None:
+        table.add_row("items (catalogue)", f"{info['n_catalog_items']:,}")
+    table.add_row("ratings", f"{info['n_ratings']:,}")
+    table.add_row("density", f"{info['density']:.4%}")
+    lo, hi = info["rating_scale"]
+    table.add_row("rating scale", f"{lo:g} – {hi:g} (mean {info['rating_mean']:.3f})")
+    for what in ("ratings_per_user", "ratings_per_item"):
+        q = info[what]
+        table.add_row(what.replace("_", " "), f"min {q['q0']:g} · median {q['q50']:g} · p90 {q['q90']:g} · max {q['q100']:g}")
+    if "time_span" in info:
+        ts = info["time_span"]
+        table.add_row("time span", f"{ts['first'][:10]} → {ts['last'][:10]} ({ts['days']:,} days)")
+    if info.get("n_tags") is not None:
+        table.add_row("tags", f"{info['n_tags']:,}")
+    table.add_row("sha256 (ratings)", str(info["sha256"])[:16] + "…")
+    console.print(table)
+    if plot is not None:
+        console.print(f"histogram written to {plot}")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(data_app, name="data")

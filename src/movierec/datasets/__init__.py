@@ -1,0 +1,234 @@
+"""Datasets: the bundled MovieLens small set, registered variants in the cache, and custom files.
+
+``load("ml-latest-small")`` works offline out of the box; ``load("path/to/dir")`` reads a
+MovieLens-layout folder; ``load_ratings_file(...)`` reads any ratings table. Every loader returns
+a :class:`Dataset` whose ``interactions`` use ids mapped once to dense indices.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from movierec.datasets.parsers import read_movies, read_ratings, read_tags
+from movierec.datasets.registry import REGISTRY, DatasetSpec, cache_dir, get_spec
+from movierec.errors import DataError
+from movierec.interactions import Interactions
+
+__all__ = [
+    "REGISTRY",
+    "Dataset",
+    "DatasetSpec",
+    "bundled_path",
+    "cache_dir",
+    "get_spec",
+    "load",
+    "load_ratings_file",
+    "locate",
+    "sha256_file",
+]
+
+
+@dataclass(eq=False)
+class Dataset:
+    """A loaded ratings log with its item metadata (titles, years, genres) and tags."""
+
+    name: str
+    interactions: Interactions
+    movies: pd.DataFrame | None = None  # movieId, title, year, genres (list) for the whole catalogue
+    tags: pd.DataFrame | None = None  # userId, movieId, tag, timestamp
+    sha256: str = ""
+    source: str = ""
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def n_catalog_items(self) -> int | None:
+        """Movies in the metadata (rated or not), when there is metadata."""
+        return None if self.movies is None else len(self.movies)
+
+    def item_table(self) -> pd.DataFrame:
+        """One row per item index: ``movieId, title, year, genres``; titles fall back to the id."""
+        ids = self.interactions.item_map.ids
+        table = pd.DataFrame({"movieId": ids})
+        if self.movies is not None and len(self.movies):
+            meta = self.movies.set_index("movieId")
+            try:
+                aligned = meta.reindex(pd.Index(ids).astype(meta.index.dtype))
+            except (TypeError, ValueError):
+                aligned = meta.reindex(pd.Index(ids))
+            table["title"] = aligned["title"].to_numpy(dtype=object)
+            table["year"] = aligned["year"].to_numpy()
+            table["genres"] = [g if isinstance(g, list) else [] for g in aligned["genres"].to_numpy(dtype=object)]
+        else:
+            table["title"] = None
+            table["year"] = pd.array([None] * len(ids), dtype="Int64")
+            table["genres"] = [[] for _ in range(len(ids))]
+        missing = table["title"].isna().to_numpy()
+        if missing.any():
+            table.loc[missing, "title"] = [f"item {i}" for i in ids[missing]]
+        table["year"] = pd.array(table["year"], dtype="Int64")
+        return table
+
+    def summary(self) -> dict[str, object]:
+        """The numbers ``movierec data info`` prints (also its ``--json`` output)."""
+        inter = self.interactions
+        per_user = inter.user_counts()
+        per_item = inter.item_counts()
+        per_user = per_user[per_user > 0]
+        per_item = per_item[per_item > 0]
+        q = [0.0, 0.25, 0.5, 0.75, 0.9, 0.99, 1.0]
+        out: dict[str, object] = {
+            "dataset": self.name,
+            "sha256": self.sha256,
+            "n_users": int(len(per_user)),
+            "n_items": int(len(per_item)),
+            "n_catalog_items": self.n_catalog_items,
+            "n_ratings": inter.n_ratings,
+            "density": inter.density,
+            "rating_scale": list(inter.rating_scale),
+            "rating_mean": inter.global_mean,
+            "ratings_per_user": {f"q{int(p * 100)}": float(np.quantile(per_user, p)) for p in q},
+            "ratings_per_item": {f"q{int(p * 100)}": float(np.quantile(per_item, p)) for p in q},
+            "n_tags": None if self.tags is None else len(self.tags),
+            "dropped_duplicates": inter.dropped_duplicates,
+        }
+        if inter.timestamps is not None and inter.n_ratings:
+            lo, hi = int(inter.timestamps.min()), int(inter.timestamps.max())
+            out["time_span"] = {
+                "first": pd.Timestamp(lo, unit="s").isoformat(),
+                "last": pd.Timestamp(hi, unit="s").isoformat(),
+                "days": round((hi - lo) / 86400, 1),
+            }
+        return out
+
+
+def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
+    """Hex sha256 of a file, read in chunks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+def bundled_path() -> Path:
+    """Folder of the ``ml-latest-small`` copy shipped inside the package."""
+    return Path(str(resources.files("movierec.datasets").joinpath("bundled", "ml-latest-small")))
+
+
+def locate(spec: DatasetSpec) -> Path | None:
+    """Folder holding ``spec``'s files (bundled, or in the cache dir), or ``None`` when not present."""
+    if spec.bundled:
+        return bundled_path()
+    root = cache_dir() / spec.name
+    for cand in (root, root / spec.folder):
+        if (cand / spec.ratings).is_file():
+            return cand
+    return None
+
+
+def _layout(folder: Path) -> tuple[str, str, str | None, str, str | None, str]:
+    """Detect which MovieLens layout a folder uses: (ratings, fmt, movies, fmt, tags, fmt)."""
+    if (folder / "ratings.csv").is_file():
+        return ("ratings.csv", "csv", "movies.csv", "csv", "tags.csv", "csv")
+    if (folder / "ratings.dat").is_file():
+        return ("ratings.dat", "dat", "movies.dat", "dat", "tags.dat", "dat")
+    if (folder / "u.data").is_file():
+        return ("u.data", "u.data", "u.item", "u.item", None, "csv")
+    raise DataError(f"{folder}: no ratings file found (expected ratings.csv, ratings.dat or u.data)")
+
+
+def load(
+    name_or_path: str | Path = "ml-latest-small",
+    *,
+    rating_scale: tuple[float, float] | None = None,
+    with_tags: bool = True,
+) -> Dataset:
+    """Load a registered dataset by name (bundled or cached) or a MovieLens-layout folder by path."""
+    text = str(name_or_path)
+    if text in REGISTRY:
+        spec = get_spec(text)
+        folder = locate(spec)
+        if folder is None:
+            raise DataError(
+                f"dataset {spec.name!r} is not in the cache ({cache_dir() / spec.name}); "
+                f"run 'movierec data fetch {spec.name}' or place its files there by hand (data fetch --path)"
+            )
+        if spec.bundled:
+            return _load_bundled(with_tags)
+        scale = rating_scale or spec.rating_scale
+        return _load_folder(folder, spec.name, scale, with_tags)
+    path = Path(text).expanduser()
+    if not path.exists():
+        raise DataError(f"{path}: no such dataset name or folder (known names: {', '.join(REGISTRY)})")
+    if path.is_file():
+        return load_ratings_file(path, rating_scale=rating_scale)
+    return _load_folder(path, path.name, rating_scale, with_tags)
+
+
+@lru_cache(maxsize=2)
+def _load_bundled_cached(with_tags: bool) -> Dataset:
+    spec = REGISTRY["ml-latest-small"]
+    return _load_folder(bundled_path(), "ml-latest-small", spec.rating_scale, with_tags)
+
+
+def _load_bundled(with_tags: bool) -> Dataset:
+    ds = _load_bundled_cached(with_tags)
+    # hand out a fresh Interactions so callers cannot corrupt the cached copy's arrays
+    inter = ds.interactions
+    fresh = Interactions(
+        inter.users.copy(), inter.items.copy(), inter.ratings.copy(), inter.user_map, inter.item_map,
+        None if inter.timestamps is None else inter.timestamps.copy(), inter.rating_scale, inter.dropped_duplicates,
+    )
+    return Dataset(ds.name, fresh, ds.movies, ds.tags, ds.sha256, ds.source, list(ds.notes))
+
+
+def _load_folder(folder: Path, name: str, rating_scale: tuple[float, float] | None, with_tags: bool) -> Dataset:
+    r_file, r_fmt, m_file, m_fmt, t_file, t_fmt = _layout(folder)
+    frame = read_ratings(folder / r_file, fmt=r_fmt)
+    inter = Interactions.from_frame(
+        frame, rating_scale=rating_scale, source=str(folder / r_file), first_line=2 if r_fmt == "csv" else 1
+    )
+    movies = read_movies(folder / m_file, fmt=m_fmt) if m_file and (folder / m_file).is_file() else None
+    tags = None
+    if with_tags and t_file and (folder / t_file).is_file():
+        tags = read_tags(folder / t_file, fmt=t_fmt)
+    notes = []
+    if inter.dropped_duplicates:
+        notes.append(f"dropped {inter.dropped_duplicates} duplicate (user, movie) ratings, kept the latest")
+    return Dataset(name, inter, movies, tags, sha256_file(folder / r_file), str(folder), notes)
+
+
+def load_ratings_file(
+    path: str | Path,
+    *,
+    user_col: str = "userId",
+    item_col: str = "movieId",
+    rating_col: str | None = "rating",
+    time_col: str | None = "timestamp",
+    rating_scale: tuple[float, float] | None = None,
+    delimiter: str | None = None,
+    movies: str | Path | None = None,
+) -> Dataset:
+    """Load a custom ratings table (csv, tsv or parquet; ids may be strings or integers)."""
+    path = Path(path).expanduser()
+    suffix = path.suffix.lower()
+    fmt = "parquet" if suffix in (".parquet", ".pq") else "tsv" if suffix == ".tsv" else "csv"
+    frame = read_ratings(
+        path, fmt=fmt, user_col=user_col, item_col=item_col, rating_col=rating_col, time_col=time_col, delimiter=delimiter
+    )
+    inter = Interactions.from_frame(
+        frame, rating_col="rating", time_col="timestamp" if time_col else None, rating_scale=rating_scale, source=str(path),
+        first_line=1 if fmt == "parquet" else 2,
+    )
+    meta = read_movies(movies) if movies is not None else None
+    notes = []
+    if inter.dropped_duplicates:
+        notes.append(f"dropped {inter.dropped_duplicates} duplicate (user, item) ratings, kept the latest")
+    return Dataset(path.stem, inter, meta, None, sha256_file(path), str(path), notes)

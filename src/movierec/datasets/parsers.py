@@ -1,0 +1,359 @@
+"""Parsers for every MovieLens file format and for custom ratings files.
+
+Each reader returns a plain pandas frame with canonical columns
+(ratings: ``userId, movieId, rating, timestamp``; movies: ``movieId, title, year, genres``;
+tags: ``userId, movieId, tag, timestamp``) and raises :class:`DataError` naming the file and
+line on bad input. Large ratings files go through pyarrow's multi-threaded CSV reader.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from movierec.errors import DataError
+
+__all__ = [
+    "ML100K_GENRES",
+    "parse_year",
+    "read_movies",
+    "read_ratings",
+    "read_tags",
+]
+
+ML100K_GENRES = [
+    "(no genres listed)", "Action", "Adventure", "Animation", "Children", "Comedy", "Crime", "Documentary",
+    "Drama", "Fantasy", "Film-Noir", "Horror", "Musical", "Mystery", "Romance", "Sci-Fi", "Thriller", "War",
+    "Western",
+]  # fmt: skip
+
+_YEAR_RE = re.compile(r"\((\d{4})(?:[-–]\d{0,4})?\)\s*$")
+_DAT_SEP = "\x1f"  # '::' files are rewritten to a one-character delimiter pyarrow accepts
+
+
+def parse_year(title: str) -> int | None:
+    """Release year from a MovieLens title such as ``"Toy Story (1995)"``; ``None`` when absent."""
+    m = _YEAR_RE.search(title.strip()) if isinstance(title, str) else None
+    return int(m.group(1)) if m else None
+
+
+def _check_file(path: Path) -> None:
+    if not path.exists():
+        raise DataError(f"{path}: no such file")
+    if path.is_dir():
+        raise DataError(f"{path}: is a folder, expected a file")
+    if path.stat().st_size == 0:
+        raise DataError(f"{path}: file is empty")
+
+
+def _sniff_delimiter(first_line: str, expected: str) -> str | None:
+    """A likelier delimiter than ``expected`` seen in the header line, for the error hint."""
+    for cand in [",", "\t", ";", "|", "::"]:
+        if cand != expected and cand in first_line and expected not in first_line:
+            return cand
+    return None
+
+
+def _first_line(path: Path, encoding: str) -> str:
+    with open(path, "rb") as fh:
+        raw = fh.readline()
+    return raw.decode(encoding, errors="replace").rstrip("\r\n")
+
+
+def _read_table(
+    source: Path | bytes,
+    *,
+    label: str,
+    delimiter: str,
+    header: bool,
+    names: list[str] | None,
+    encoding: str,
+    column_types: dict[str, pa.DataType] | None = None,
+) -> pd.DataFrame:
+    """Read delimited text into a frame, turning pyarrow's errors into DataErrors about ``label``."""
+    read_opts = pacsv.ReadOptions(
+        encoding=encoding if encoding.lower() not in ("utf-8", "utf8") else "utf8",
+        column_names=None if header else names,
+        autogenerate_column_names=False,
+        block_size=1 << 24,
+    )
+    parse_opts = pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=False, quote_char='"')
+    conv = pacsv.ConvertOptions(column_types=column_types or {}, strings_can_be_null=False)
+    stream = io.BytesIO(source) if isinstance(source, bytes) else str(source)
+    try:
+        table = pacsv.read_csv(stream, read_options=read_opts, parse_options=parse_opts, convert_options=conv)
+    except pa.ArrowInvalid as exc:
+        msg = str(exc)
+        if "Empty CSV file" in msg:
+            raise DataError(f"{label}: file is empty") from exc
+        if "invalid UTF8" in msg or "UTF8" in msg and "invalid" in msg:
+            raise DataError(f"{label}: text is not valid UTF-8; pass the right encoding (e.g. latin-1)") from exc
+        m = re.search(r"Expected (\d+) columns, got (\d+)", msg)
+        if m:
+            line = re.search(r"Row #(\d+)", msg)
+            where = f", line {line.group(1)}" if line else ""
+            raise DataError(f"{label}{where}: expected {m.group(1)} fields, found {m.group(2)} (wrong delimiter or broken quoting?)") from exc
+        raise _ConversionFailed(msg) from exc
+    return table.to_pandas()
+
+
+class _ConversionFailed(Exception):
+    """A typed read failed; the caller re-reads as text to name the bad line."""
+
+
+def _locate_bad_value(
+    source: Path | bytes, *, label: str, delimiter: str, header: bool, names: list[str] | None, encoding: str,
+    numeric: dict[str, str], integer: set[str],
+) -> DataError:
+    """Re-read every column as text and describe the first value that is not a number."""
+    text = _read_table(
+        source, label=label, delimiter=delimiter, header=header, names=names, encoding=encoding,
+        column_types={c: pa.string() for c in numeric},
+    )
+    offset = 2 if header else 1
+    for col, what in numeric.items():
+        values = pd.to_numeric(text[col], errors="coerce")
+        bad = values.isna().to_numpy()
+        if col in integer:
+            with np.errstate(invalid="ignore"):
+                bad |= ~np.isclose(values.to_numpy(dtype=np.float64), np.round(values.to_numpy(dtype=np.float64)))
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0])
+            return DataError(f"{label}, line {row + offset}: {what} {text[col].iloc[row]!r} is not a number")
+    return DataError(f"{label}: could not parse the file")
+
+
+def read_ratings(
+    path: str | Path,
+    *,
+    fmt: str = "csv",
+    user_col: str = "userId",
+    item_col: str = "movieId",
+    rating_col: str | None = "rating",
+    time_col: str | None = "timestamp",
+    delimiter: str | None = None,
+    encoding: str = "utf-8",
+) -> pd.DataFrame:
+    """Read a ratings file into a frame with columns ``userId, movieId, rating[, timestamp]``.
+
+    ``fmt`` is ``csv`` (header row, MovieLens latest/20m/25m/32m and custom files), ``tsv``,
+    ``dat`` (``::`` separated, no header: ml-1m/ml-10m), ``u.data`` (tab separated, no header:
+    ml-100k) or ``parquet``. Values are checked: numbers must be finite, timestamps whole and ≥ 0.
+    """
+    path = Path(path)
+    _check_file(path)
+    label = str(path)
+    if fmt == "parquet":
+        try:
+            df = pd.read_parquet(path)
+        except Exception as exc:  # pyarrow raises many types for a broken file
+            raise DataError(f"{label}: not a readable Parquet file ({type(exc).__name__})") from exc
+        return _canonical_ratings(df, label, user_col, item_col, rating_col, time_col, line_offset=1)
+
+    header = fmt in ("csv", "tsv")
+    if fmt == "dat":
+        names = ["userId", "movieId", "rating", "timestamp"]
+        source: Path | bytes = path.read_bytes().replace(b"::", _DAT_SEP.encode())
+        sep = _DAT_SEP
+        user_col, item_col, rating_col, time_col = names
+    elif fmt == "u.data":
+        names = ["userId", "movieId", "rating", "timestamp"]
+        source, sep = path, "\t"
+        user_col, item_col, rating_col, time_col = names
+    elif fmt in ("csv", "tsv"):
+        names = None
+        source = path
+        sep = delimiter or ("\t" if fmt == "tsv" or path.suffix.lower() == ".tsv" else ",")
+    else:
+        raise DataError(f"{label}: unknown ratings format {fmt!r} (use csv, tsv, dat, u.data or parquet)")
+
+    if header:
+        first = _first_line(path, encoding)
+        cols = [c.strip().strip('"') for c in first.split(sep)]
+        wanted = [c for c in (user_col, item_col, rating_col, time_col) if c is not None]
+        missing = [c for c in wanted if c not in cols]
+        if missing:
+            hint = ""
+            other = _sniff_delimiter(first, sep)
+            if other is not None:
+                hint = f"; the header looks {other!r}-delimited, not {sep!r}"
+            flag = {"userId": "--user-col", "movieId": "--item-col", "rating": "--rating-col", "timestamp": "--time-col"}
+            which = missing[0]
+            raise DataError(
+                f"{label}: missing column {which!r} (found: {', '.join(cols)}){hint}"
+                + ("" if hint else f"; name it with {flag.get(which, '--' + which)}" if which in flag else "")
+            )
+    numeric = {c: w for c, w in ((rating_col, "rating"), (time_col, "timestamp")) if c is not None}
+    types: dict[str, pa.DataType] = {}
+    if rating_col is not None:
+        types[rating_col] = pa.float64()
+    if time_col is not None:
+        types[time_col] = pa.int64()
+    try:
+        df = _read_table(source, label=label, delimiter=sep, header=header, names=names, encoding=encoding, column_types=types)
+    except _ConversionFailed:
+        raise _locate_bad_value(
+            source, label=label, delimiter=sep, header=header, names=names, encoding=encoding,
+            numeric=numeric, integer={time_col} if time_col else set(),
+        ) from None
+    if len(df) == 0:
+        raise DataError(f"{label}: no ratings (header only)")
+    return _canonical_ratings(df, label, user_col, item_col, rating_col, time_col, line_offset=2 if header else 1)
+
+
+def _canonical_ratings(
+    df: pd.DataFrame, label: str, user_col: str, item_col: str, rating_col: str | None, time_col: str | None,
+    *, line_offset: int,
+) -> pd.DataFrame:
+    for col in (user_col, item_col, rating_col, time_col):
+        if col is not None and col not in df.columns:
+            raise DataError(f"{label}: missing column {col!r} (found: {', '.join(map(str, df.columns))})")
+    if len(df) == 0:
+        raise DataError(f"{label}: no ratings")
+    out = pd.DataFrame({"userId": df[user_col].to_numpy(), "movieId": df[item_col].to_numpy()})
+    for col in ("userId", "movieId"):
+        s = out[col]
+        empty = s.isna().to_numpy()
+        if s.dtype == object or pd.api.types.is_string_dtype(s.dtype):
+            empty |= (s.astype(str).str.strip() == "").to_numpy()
+        if empty.any():
+            row = int(np.flatnonzero(empty)[0])
+            raise DataError(f"{label}, line {row + line_offset}: empty {col}")
+        if pd.api.types.is_string_dtype(s.dtype) and not pd.api.types.is_object_dtype(s.dtype):
+            out[col] = s.astype(object)
+    if rating_col is None:
+        out["rating"] = np.float32(1.0)
+    else:
+        r = pd.to_numeric(df[rating_col], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+        bad = ~np.isfinite(r)
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0])
+            raise DataError(f"{label}, line {row + line_offset}: rating {df[rating_col].iloc[row]!r} is not a finite number")
+        out["rating"] = r.astype(np.float32)
+    if time_col is not None:
+        t = df[time_col]
+        tv = pd.to_numeric(t, errors="coerce")
+        arr = tv.to_numpy(dtype=np.float64, na_value=np.nan)
+        bad = ~np.isfinite(arr)
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0])
+            raise DataError(f"{label}, line {row + line_offset}: timestamp {t.iloc[row]!r} is not a number")
+        neg = arr < 0
+        if neg.any():
+            row = int(np.flatnonzero(neg)[0])
+            raise DataError(f"{label}, line {row + line_offset}: timestamp {t.iloc[row]!r} is negative")
+        out["timestamp"] = arr.astype(np.int64)
+    return out
+
+
+def read_movies(path: str | Path, *, fmt: str = "csv", encoding: str | None = None) -> pd.DataFrame:
+    """Read a movies file into ``movieId, title, year, genres`` (genres as a list of strings).
+
+    ``fmt``: ``csv`` (movies.csv), ``dat`` (movies.dat, ``::``) or ``u.item`` (ml-100k, latin-1,
+    pipe separated with 19 genre flags).
+    """
+    path = Path(path)
+    _check_file(path)
+    label = str(path)
+    if fmt == "csv":
+        df = _read_text_frame(path, label, encoding or "utf-8", lambda buf: pd.read_csv(buf, dtype={"title": str, "genres": str}, keep_default_na=False))
+        for col in ("movieId", "title"):
+            if col not in df.columns:
+                raise DataError(f"{label}: missing column {col!r} (found: {', '.join(map(str, df.columns))})")
+        genres = df["genres"] if "genres" in df.columns else pd.Series([""] * len(df))
+    elif fmt == "dat":
+        df = _read_text_frame(
+            path, label, encoding or "latin-1",
+            lambda buf: pd.read_csv(buf, sep="::", engine="python", header=None, names=["movieId", "title", "genres"], dtype=str, keep_default_na=False, quoting=3),
+        )
+        genres = df["genres"]
+    elif fmt == "u.item":
+        df = _read_text_frame(
+            path, label, encoding or "latin-1",
+            lambda buf: pd.read_csv(buf, sep="|", header=None, dtype=str, keep_default_na=False, quoting=3),
+        )
+        if df.shape[1] < 5 + len(ML100K_GENRES):
+            raise DataError(f"{label}: expected {5 + len(ML100K_GENRES)} '|'-separated fields, found {df.shape[1]}")
+        flags = df.iloc[:, 5 : 5 + len(ML100K_GENRES)].to_numpy() == "1"
+        df = pd.DataFrame({"movieId": df.iloc[:, 0], "title": df.iloc[:, 1]})
+        genres = pd.Series(["|".join(g for g, f in zip(ML100K_GENRES, row, strict=True) if f) for row in flags])
+    else:
+        raise DataError(f"{label}: unknown movies format {fmt!r} (use csv, dat or u.item)")
+    ids = pd.to_numeric(df["movieId"], errors="coerce")
+    if ids.isna().any():
+        row = int(np.flatnonzero(ids.isna().to_numpy())[0])
+        raise DataError(f"{label}, line {row + (2 if fmt == 'csv' else 1)}: movieId {df['movieId'].iloc[row]!r} is not a number")
+    titles = df["title"].astype(str).str.strip()
+    out = pd.DataFrame(
+        {
+            "movieId": ids.to_numpy(dtype=np.int64),
+            "title": titles.to_numpy(dtype=object),
+            "year": pd.array([parse_year(t) for t in titles], dtype="Int64"),
+            "genres": [
+                [] if g in ("", "(no genres listed)", "(no genres listed)") else [x for x in str(g).split("|") if x]
+                for g in genres.fillna("").astype(str)
+            ],
+        }
+    )
+    return out.drop_duplicates("movieId", keep="first").reset_index(drop=True)
+
+
+def read_tags(path: str | Path, *, fmt: str = "csv", encoding: str | None = None) -> pd.DataFrame:
+    """Read a tags file into ``userId, movieId, tag, timestamp`` (tags kept per (user, movie))."""
+    path = Path(path)
+    _check_file(path)
+    label = str(path)
+    if fmt == "csv":
+        df = _read_text_frame(path, label, encoding or "utf-8", lambda buf: pd.read_csv(buf, dtype={"tag": str}, keep_default_na=False))
+    elif fmt == "dat":
+        df = _read_text_frame(
+            path, label, encoding or "latin-1",
+            lambda buf: pd.read_csv(buf, sep="::", engine="python", header=None, names=["userId", "movieId", "tag", "timestamp"], dtype=str, keep_default_na=False, quoting=3),
+        )
+    else:
+        raise DataError(f"{label}: unknown tags format {fmt!r} (use csv or dat)")
+    for col in ("userId", "movieId", "tag"):
+        if col not in df.columns:
+            raise DataError(f"{label}: missing column {col!r} (found: {', '.join(map(str, df.columns))})")
+    out = pd.DataFrame(
+        {
+            "userId": pd.to_numeric(df["userId"], errors="coerce"),
+            "movieId": pd.to_numeric(df["movieId"], errors="coerce"),
+            "tag": df["tag"].astype(str),
+            "timestamp": pd.to_numeric(df.get("timestamp", pd.Series([0] * len(df))), errors="coerce"),
+        }
+    )
+    bad = out[["userId", "movieId"]].isna().any(axis=1).to_numpy()
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise DataError(f"{label}, line {row + (2 if fmt == 'csv' else 1)}: userId/movieId is not a number")
+    out["userId"] = out["userId"].astype(np.int64)
+    out["movieId"] = out["movieId"].astype(np.int64)
+    out["timestamp"] = out["timestamp"].fillna(0).astype(np.int64)
+    return out
+
+
+def _read_text_frame(path: Path, label: str, encoding: str, reader) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+    """Decode a small text file strictly (naming the line of a bad byte) and hand it to a pandas reader."""
+    data = path.read_bytes()
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise DataError(f"{label}, line {line}: not valid {encoding} text; pass the right encoding (e.g. latin-1)") from exc
+    if not text.strip():
+        raise DataError(f"{label}: file is empty")
+    try:
+        return reader(io.StringIO(text))
+    except pd.errors.ParserError as exc:
+        m = re.search(r"line (\d+)", str(exc))
+        where = f", line {m.group(1)}" if m else ""
+        raise DataError(f"{label}{where}: malformed row (broken quoting or wrong delimiter)") from exc
+    except pd.errors.EmptyDataError as exc:
+        raise DataError(f"{label}: file is empty") from exc

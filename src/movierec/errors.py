@@ -1,0 +1,37 @@
+"""Exceptions for user mistakes; the CLI turns any of them into one line and exit code 2.
+
+Bugs are not ``MovierecError`` and keep their traceback.
+"""
+
+from __future__ import annotations
+
+
+class MovierecError(Exception):
+    """A mistake in what the user asked for or gave us (bad file, unknown id, bad parameter)."""
+
+
+class DataError(MovierecError):
+    """A data file is missing, unreadable or malformed; the message names the file and line."""
+
+
+class ConfigError(MovierecError, ValueError):
+    """A parameter, option or configuration value is invalid; the message names it and says why."""
+
+
+class UnknownIdError(MovierecError, KeyError):
+    """A user or item id that the data or model does not know."""
+
+    def __str__(self) -> str:  # KeyError would otherwise quote the message
+        return str(self.args[0]) if self.args else "unknown id"
+
+
+class NotFittedError(MovierecError, RuntimeError):
+    """A model was asked to score or recommend before ``fit``."""
+
+
+class ArtifactError(MovierecError):
+    """An exported artifact folder is missing, tampered with, or of an unknown format version."""
+
+
+class DownloadError(MovierecError):
+    """A dataset download failed (offline, server error, checksum mismatch, bad archive)."""

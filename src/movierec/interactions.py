@@ -1,0 +1,356 @@
+"""Id maps and the interaction log every model trains on.
+
+Raw user/movie ids are mapped ONCE, when data is loaded, to dense ``int32`` indices; models,
+kernels and metrics only ever see those indices (LensKit's ``Vocabulary``, RecTools' ``IdMap``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from movierec.errors import ConfigError, DataError, UnknownIdError
+
+__all__ = ["IdMap", "Interactions"]
+
+
+class IdMap:
+    """A bijection between raw ids (ints or strings) and dense indices ``0..n-1``.
+
+    Index ``i`` stands for ``ids[i]``. Lookups are vectorised through a pandas ``Index``.
+    """
+
+    def __init__(self, ids: Sequence[Any] | np.ndarray | pd.Index, *, kind: str = "id") -> None:
+        index = pd.Index(ids)
+        if not index.is_unique:
+            dup = index[index.duplicated()][0]
+            raise DataError(f"duplicate {kind} id {dup!r} in id map")
+        self._index = index
+        self.kind = kind
+
+    @classmethod
+    def from_values(cls, values: Sequence[Any] | np.ndarray | pd.Series, *, kind: str = "id") -> tuple[IdMap, np.ndarray]:
+        """Build a map from observed values (sorted unique ids) and return it with the int32 codes."""
+        codes, uniques = pd.factorize(pd.Series(values), sort=True)
+        return cls(uniques, kind=kind), codes.astype(np.int32, copy=False)
+
+    # --- basic protocol -------------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self._index)
+
+    def __contains__(self, raw: object) -> bool:
+        try:
+            return self._coerce_one(raw) in self._index
+        except (TypeError, ValueError):
+            return False
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, IdMap) and self._index.equals(other._index)
+
+    def __hash__(self) -> int:  # maps are compared by value but used as identities
+        return id(self)
+
+    def __repr__(self) -> str:
+        return f"IdMap({self.kind}, n={len(self)})"
+
+    @property
+    def ids(self) -> np.ndarray:
+        """Raw ids in index order."""
+        return self._index.to_numpy()
+
+    # --- lookups --------------------------------------------------------------------------
+    def _coerce_one(self, raw: object) -> object:
+        """Turn a CLI/HTTP string like ``"42"`` into the map's id type when the map holds integers."""
+        if isinstance(raw, str) and self._index.dtype.kind in "iu":
+            try:
+                return int(raw.strip())
+            except ValueError as exc:
+                raise UnknownIdError(f"unknown {self.kind} id {raw!r} (ids are integers)") from exc
+        if isinstance(raw, (int, np.integer)) and self._index.dtype == object:
+            return str(raw)
+        return raw
+
+    def index(self, raw: object | Iterable[object]) -> Any:
+        """Indices of raw ids (scalar in, int out; sequence in, int32 array out); unknown ids raise."""
+        if np.ndim(raw) == 0 and not isinstance(raw, (list, tuple, np.ndarray, pd.Series, pd.Index)):
+            key = self._coerce_one(raw)
+            try:
+                pos = self._index.get_loc(key)
+            except (KeyError, TypeError) as exc:
+                raise UnknownIdError(f"unknown {self.kind} id {raw!r}") from exc
+            return int(pos)  # type: ignore[arg-type]
+        values = [self._coerce_one(r) for r in raw] if not isinstance(raw, np.ndarray) else raw  # type: ignore[union-attr]
+        pos = self._index.get_indexer(pd.Index(values))
+        if (pos < 0).any():
+            bad = np.asarray(values, dtype=object)[pos < 0][0]
+            raise UnknownIdError(f"unknown {self.kind} id {bad!r} ({int((pos < 0).sum())} unknown in all)")
+        return pos.astype(np.int32)
+
+    def get(self, raw: object) -> int | None:
+        """Index of a raw id, or ``None`` when unknown."""
+        try:
+            return self.index(raw)
+        except UnknownIdError:
+            return None
+
+    def to_raw(self, idx: int | np.ndarray) -> Any:
+        """Raw ids of indices."""
+        return self._index.to_numpy()[idx]
+
+
+@dataclass(eq=False)
+class Interactions:
+    """A ratings log on dense indices: parallel COO arrays plus cached CSR/CSC views.
+
+    ``user_map``/``item_map`` are shared by every split of the same data, so indices mean the
+    same thing in train and test. ``n_items`` counts the whole item map (items may have no
+    interactions in a given split).
+    """
+
+    users: np.ndarray
+    items: np.ndarray
+    ratings: np.ndarray
+    user_map: IdMap
+    item_map: IdMap
+    timestamps: np.ndarray | None = None
+    rating_scale: tuple[float, float] = (0.5, 5.0)
+    dropped_duplicates: int = 0
+    _cache: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        self.users = np.ascontiguousarray(self.users, dtype=np.int32)
+        self.items = np.ascontiguousarray(self.items, dtype=np.int32)
+        self.ratings = np.ascontiguousarray(self.ratings, dtype=np.float32)
+        if self.timestamps is not None:
+            self.timestamps = np.ascontiguousarray(self.timestamps, dtype=np.int64)
+        n = len(self.users)
+        if len(self.items) != n or len(self.ratings) != n or (self.timestamps is not None and len(self.timestamps) != n):
+            raise ValueError("users, items, ratings and timestamps must have the same length")
+        lo, hi = self.rating_scale
+        self.rating_scale = (float(lo), float(hi))
+
+    # --- construction ---------------------------------------------------------------------
+    @classmethod
+    def from_frame(
+        cls,
+        df: pd.DataFrame,
+        *,
+        user_col: str = "userId",
+        item_col: str = "movieId",
+        rating_col: str | None = "rating",
+        time_col: str | None = "timestamp",
+        rating_scale: tuple[float, float] | None = None,
+        user_map: IdMap | None = None,
+        item_map: IdMap | None = None,
+        source: str = "data",
+        first_line: int = 1,
+    ) -> Interactions:
+        """Map a ratings frame to indices (once), validate ratings, keep the latest of duplicate pairs.
+
+        ``rating_col=None`` makes every row a positive with rating 1. When ``rating_scale`` is
+        given, ratings outside it are an error; otherwise the scale is the observed min/max.
+        ``user_map``/``item_map`` reuse existing maps (unknown ids then raise). ``first_line`` is
+        the file line of row 0, so errors name the right line (2 for a file with a header).
+        """
+        for col in [user_col, item_col, rating_col, time_col]:
+            if col is not None and col not in df.columns:
+                raise DataError(f"{source}: missing column {col!r} (found: {', '.join(map(str, df.columns))})")
+        if len(df) == 0:
+            raise DataError(f"{source}: no ratings")
+        if rating_col is None:
+            ratings = np.ones(len(df), dtype=np.float32)
+        else:
+            ratings = _numeric(df[rating_col], "rating", source, first_line).astype(np.float32)
+        timestamps = None
+        if time_col is not None:
+            ts = _numeric(df[time_col], "timestamp", source, first_line)
+            if (ts < 0).any():
+                row = int(np.flatnonzero(ts < 0)[0])
+                raise DataError(f"{source}, line {row + first_line}: negative timestamp {ts[row]:g}")
+            timestamps = ts.astype(np.int64)
+        ratings = _check_scale(ratings, rating_scale, source, first_line)
+        for col in (user_col, item_col):
+            if df[col].isna().any():
+                row = int(np.flatnonzero(df[col].isna().to_numpy())[0])
+                raise DataError(f"{source}, line {row + first_line}: empty {col}")
+        if user_map is None:
+            user_map, u = IdMap.from_values(df[user_col].to_numpy(), kind="user")
+        else:
+            u = user_map.index(df[user_col].to_numpy())
+        if item_map is None:
+            item_map, i = IdMap.from_values(df[item_col].to_numpy(), kind="item")
+        else:
+            i = item_map.index(df[item_col].to_numpy())
+        scale = rating_scale if rating_scale is not None else (float(ratings.min()), float(ratings.max()))
+        u, i, ratings, timestamps, dropped = _drop_duplicates(u, i, ratings, timestamps, len(item_map))
+        return cls(u, i, ratings, user_map, item_map, timestamps, scale, dropped)
+
+    # --- shape ----------------------------------------------------------------------------
+    @property
+    def n_users(self) -> int:
+        return len(self.user_map)
+
+    @property
+    def n_items(self) -> int:
+        return len(self.item_map)
+
+    @property
+    def n_ratings(self) -> int:
+        return len(self.users)
+
+    def __len__(self) -> int:
+        return self.n_ratings
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return (self.n_users, self.n_items)
+
+    @property
+    def density(self) -> float:
+        """Share of observed (user, item) cells among users and items that have interactions."""
+        nu = len(np.unique(self.users))
+        ni = len(np.unique(self.items))
+        return self.n_ratings / float(nu * ni) if nu and ni else 0.0
+
+    @property
+    def global_mean(self) -> float:
+        return float(self.ratings.mean(dtype=np.float64)) if self.n_ratings else 0.0
+
+    def __repr__(self) -> str:
+        return f"Interactions(n_users={self.n_users}, n_items={self.n_items}, n_ratings={self.n_ratings})"
+
+    # --- views ----------------------------------------------------------------------------
+    def csr(self) -> sp.csr_matrix:
+        """Users × items matrix of ratings (float32, sorted indices), cached."""
+        if "csr" not in self._cache:
+            m = sp.csr_matrix((self.ratings, (self.users, self.items)), shape=self.shape, dtype=np.float32)
+            m.sort_indices()
+            self._cache["csr"] = m
+        return self._cache["csr"]
+
+    def csc(self) -> sp.csc_matrix:
+        """Items-by-column view of :meth:`csr`, cached."""
+        if "csc" not in self._cache:
+            m = self.csr().tocsc()
+            m.sort_indices()
+            self._cache["csc"] = m
+        return self._cache["csc"]
+
+    def user_counts(self) -> np.ndarray:
+        return np.bincount(self.users, minlength=self.n_users)
+
+    def item_counts(self) -> np.ndarray:
+        return np.bincount(self.items, minlength=self.n_items)
+
+    # --- derived logs ---------------------------------------------------------------------
+    def subset(self, rows: np.ndarray) -> Interactions:
+        """Rows selected by a boolean mask or index array, sharing the id maps."""
+        ts = None if self.timestamps is None else self.timestamps[rows]
+        return Interactions(
+            self.users[rows], self.items[rows], self.ratings[rows], self.user_map, self.item_map, ts, self.rating_scale
+        )
+
+    def to_implicit(self, threshold: float = 4.0) -> Interactions:
+        """Positives only: rows with rating ≥ ``threshold``, each with weight 1 (the notebook's view)."""
+        mask = self.ratings >= threshold
+        if not mask.any():
+            raise ConfigError(
+                f"implicit threshold {threshold} leaves no positives (ratings range "
+                f"{self.ratings.min():g}..{self.ratings.max():g}); lower --implicit-threshold"
+            )
+        out = self.subset(mask)
+        out.ratings = np.ones(out.n_ratings, dtype=np.float32)
+        out.rating_scale = (1.0, 1.0)
+        return out
+
+    def concat(self, other: Interactions) -> Interactions:
+        """Append another log that shares the same id maps (duplicates keep the later row)."""
+        if other.user_map is not self.user_map and other.user_map != self.user_map:
+            raise ValueError("cannot concat interactions with different user maps")
+        if other.item_map is not self.item_map and other.item_map != self.item_map:
+            raise ValueError("cannot concat interactions with different item maps")
+        ts = None
+        if self.timestamps is not None and other.timestamps is not None:
+            ts = np.concatenate([self.timestamps, other.timestamps])
+        u, i, r, ts, dropped = _drop_duplicates(
+            np.concatenate([self.users, other.users]),
+            np.concatenate([self.items, other.items]),
+            np.concatenate([self.ratings, other.ratings]),
+            ts,
+            self.n_items,
+            keep="last-row" if ts is None else "latest",
+        )
+        return Interactions(u, i, r, self.user_map, self.item_map, ts, self.rating_scale, dropped)
+
+    def to_frame(self, *, raw_ids: bool = True) -> pd.DataFrame:
+        """Back to a frame (raw ids by default) with columns userId, movieId, rating[, timestamp]."""
+        data: dict[str, Any] = {
+            "userId": self.user_map.to_raw(self.users) if raw_ids else self.users,
+            "movieId": self.item_map.to_raw(self.items) if raw_ids else self.items,
+            "rating": self.ratings,
+        }
+        if self.timestamps is not None:
+            data["timestamp"] = self.timestamps
+        return pd.DataFrame(data)
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+
+def _numeric(col: pd.Series, what: str, source: str, first_line: int = 1) -> np.ndarray:
+    """Column as float64/int64, naming the first non-numeric, NaN or infinite row."""
+    values = pd.to_numeric(col, errors="coerce")
+    arr = values.to_numpy(dtype=np.float64, na_value=np.nan)
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise DataError(f"{source}, line {row + first_line}: {what} {col.iloc[row]!r} is not a finite number")
+    if what == "timestamp" and values.dtype.kind in "iu":
+        return values.to_numpy(dtype=np.int64)
+    return arr
+
+
+def _check_scale(ratings: np.ndarray, scale: tuple[float, float] | None, source: str, first_line: int = 1) -> np.ndarray:
+    if scale is None:
+        return ratings
+    lo, hi = scale
+    if lo >= hi:
+        raise ConfigError(f"rating scale {lo}..{hi} is empty: MIN must be below MAX")
+    out = (ratings < lo) | (ratings > hi)
+    if out.any():
+        row = int(np.flatnonzero(out)[0])
+        raise DataError(
+            f"{source}, line {row + first_line}: rating {ratings[row]:g} is outside the declared scale {lo:g}..{hi:g} "
+            f"({int(out.sum())} such ratings)"
+        )
+    return ratings
+
+
+def _drop_duplicates(
+    u: np.ndarray,
+    i: np.ndarray,
+    r: np.ndarray,
+    ts: np.ndarray | None,
+    n_items: int,
+    keep: str = "latest",
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None, int]:
+    """Keep one row per (user, item): the latest by timestamp (ties and no timestamps: the last row)."""
+    key = u.astype(np.int64) * max(n_items, 1) + i.astype(np.int64)
+    if len(np.unique(key)) == len(key):
+        return u, i, r, ts, 0
+    order = np.arange(len(key))
+    if ts is not None and keep == "latest":
+        sort = np.lexsort((order, ts, key))  # by key, then time, then row
+    else:
+        sort = np.lexsort((order, key))
+    last = np.ones(len(sort), dtype=bool)
+    ks = key[sort]
+    last[:-1] = ks[:-1] != ks[1:]
+    keep_rows = np.sort(sort[last])
+    dropped = len(key) - len(keep_rows)
+    return u[keep_rows], i[keep_rows], r[keep_rows], None if ts is None else ts[keep_rows], dropped

@@ -1,0 +1,319 @@
+"""The model contract (DESIGN.md) and the shared machinery every recommender inherits.
+
+A model follows scikit-learn's estimator conventions: hyperparameters are keyword constructor
+arguments stored unchanged, learned state ends in ``_``, ``fit`` returns ``self``; it never
+sees raw ids, only dense indices from :class:`~movierec.interactions.Interactions`.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, ClassVar, Protocol, Self, runtime_checkable
+
+import numpy as np
+import scipy.sparse as sp
+
+from movierec.errors import ArtifactError, ConfigError, NotFittedError
+from movierec.interactions import Interactions
+
+__all__ = [
+    "BaseRecommender",
+    "EpochCallback",
+    "ExplicitRecommender",
+    "Recommender",
+    "check_positive",
+    "check_random_state",
+    "topk",
+]
+
+MODEL_FORMAT_VERSION = 1
+
+EpochCallback = Callable[[int, dict[str, float]], bool | None]
+"""Called after each epoch of an iterative model with ``(epoch, {"loss": …, …})``; return ``False`` to stop."""
+
+
+@runtime_checkable
+class Recommender(Protocol):
+    """What every model offers (DESIGN.md, 'The model contract')."""
+
+    name: str
+
+    def fit(self, train: Interactions, *, item_features: Any = None, user_features: Any = None) -> Self: ...
+
+    def score(self, users: np.ndarray, items: np.ndarray | None = None) -> np.ndarray: ...
+
+    def recommend(
+        self, users: np.ndarray, k: int = 10, *, exclude_seen: bool = True, candidates: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]: ...
+
+    def item_embeddings(self) -> np.ndarray | None: ...
+
+
+def check_random_state(seed: int | np.random.Generator | None) -> np.random.Generator:
+    """A numpy Generator from an int seed, an existing Generator, or ``None`` (fresh entropy)."""
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if seed is None or isinstance(seed, (int, np.integer)):
+        return np.random.default_rng(seed)
+    raise ConfigError(f"random_state must be an int, a numpy Generator or None, got {type(seed).__name__}")
+
+
+def check_positive(name: str, value: float, *, integer: bool = False, allow_zero: bool = False) -> None:
+    """Raise a ConfigError naming the hyperparameter when it is not a positive (or non-negative) number."""
+    ok_type = isinstance(value, (int, np.integer)) if integer else isinstance(value, (int, float, np.number))
+    if isinstance(value, bool) or not ok_type:
+        kind = "a whole number" if integer else "a number"
+        raise ConfigError(f"{name} must be {kind}, got {value!r}")
+    if not np.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
+        bound = "≥ 0" if allow_zero else "> 0"
+        raise ConfigError(f"{name} must be {bound}, got {value!r}")
+
+
+def topk(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Indices and values of the ``k`` largest scores per row, best first (argpartition, then sort).
+
+    Rows with fewer than ``k`` finite scores are padded with index ``-1`` and score ``-inf``.
+    """
+    n, m = scores.shape
+    k_eff = min(k, m)
+    if k_eff <= 0:
+        return np.full((n, k), -1, dtype=np.int32), np.full((n, k), -np.inf, dtype=np.float32)
+    if k_eff < m:
+        part = np.argpartition(-scores, k_eff - 1, axis=1)[:, :k_eff]
+    else:
+        part = np.broadcast_to(np.arange(m), (n, m)).copy()
+    vals = np.take_along_axis(scores, part, axis=1)
+    order = np.argsort(-vals, axis=1, kind="stable")
+    idx = np.take_along_axis(part, order, axis=1).astype(np.int32)
+    vals = np.take_along_axis(vals, order, axis=1).astype(np.float32)
+    invalid = ~np.isfinite(vals) & (vals < 0)
+    idx[invalid] = -1
+    if k_eff < k:
+        idx = np.hstack([idx, np.full((n, k - k_eff), -1, dtype=np.int32)])
+        vals = np.hstack([vals, np.full((n, k - k_eff), -np.inf, dtype=np.float32)])
+    return idx, vals
+
+
+class BaseRecommender:
+    """Shared behaviour: params, fitted checks, batched top-N with seen-item filtering, npz/JSON save."""
+
+    name: ClassVar[str] = "base"
+    kind: ClassVar[str] = "implicit"  # "explicit" models also predict ratings
+    #: attributes (besides ndarray attributes ending in ``_``) that ``save`` keeps as JSON
+    _json_state: ClassVar[tuple[str, ...]] = ()
+
+    # --- params ---------------------------------------------------------------------------
+    @classmethod
+    def _param_names(cls) -> list[str]:
+        sig = inspect.signature(cls.__init__)
+        kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+        return [p.name for p in sig.parameters.values() if p.name != "self" and p.kind in kinds]
+
+    def get_params(self) -> dict[str, Any]:
+        """Hyperparameters as given to the constructor (scikit-learn style)."""
+        return {name: getattr(self, name) for name in self._param_names() if hasattr(self, name)}
+
+    def set_params(self, **params: Any) -> Self:
+        valid = set(self._param_names())
+        for key, value in params.items():
+            if key not in valid:
+                raise ConfigError(f"{self.name} has no hyperparameter {key!r}; valid: {', '.join(sorted(valid))}")
+            setattr(self, key, value)
+        return self
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"{type(self).__name__}({args})"
+
+    # --- fitting --------------------------------------------------------------------------
+    def fit(self, train: Interactions, *, item_features: Any = None, user_features: Any = None) -> Self:
+        raise NotImplementedError
+
+    def _remember_train(self, train: Interactions) -> None:
+        """Store what every model needs after fit: shape, the seen-items CSR, the rating scale."""
+        self.n_users_ = train.n_users
+        self.n_items_ = train.n_items
+        seen = train.csr().copy()
+        seen.data = np.ones_like(seen.data, dtype=np.float32)
+        self.seen_ = seen
+        self.rating_scale_ = tuple(train.rating_scale)
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "n_items_"):
+            raise NotFittedError(f"{self.name} is not fitted yet: call fit() first")
+
+    # --- scoring --------------------------------------------------------------------------
+    def score(self, users: np.ndarray, items: np.ndarray | None = None) -> np.ndarray:
+        """Scores ``(len(users), n_items or len(items))``; higher is better."""
+        raise NotImplementedError
+
+    def _check_users(self, users: np.ndarray | int) -> np.ndarray:
+        users = np.atleast_1d(np.asarray(users, dtype=np.int64))
+        if users.size and (users.min() < 0 or users.max() >= self.n_users_):
+            bad = users[(users < 0) | (users >= self.n_users_)][0]
+            raise ConfigError(f"user index {bad} is outside 0..{self.n_users_ - 1}")
+        return users.astype(np.int32)
+
+    def recommend(
+        self,
+        users: np.ndarray | int,
+        k: int = 10,
+        *,
+        exclude_seen: bool = True,
+        candidates: np.ndarray | None = None,
+        batch_size: int = 2048,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Top-``k`` item indices and scores per user, shape ``(n_users, k)``; best first.
+
+        ``exclude_seen`` drops items the user interacted with in training; ``candidates`` (item
+        indices) restricts the ranking to those items. Missing slots are ``-1`` / ``-inf``.
+        """
+        self._check_fitted()
+        check_positive("k", k, integer=True)
+        users = self._check_users(users)
+        out_i = np.empty((len(users), k), dtype=np.int32)
+        out_s = np.empty((len(users), k), dtype=np.float32)
+        cand = None if candidates is None else np.asarray(candidates, dtype=np.int32)
+        for start in range(0, len(users), batch_size):
+            batch = users[start : start + batch_size]
+            scores = np.asarray(self.score(batch, cand), dtype=np.float32)
+            if exclude_seen:
+                seen = self.seen_[batch]
+                if cand is not None:
+                    seen = seen[:, cand]
+                rows, cols = seen.nonzero()
+                scores[rows, cols] = -np.inf
+            idx, vals = topk(scores, k)
+            if cand is not None:
+                idx = np.where(idx >= 0, cand[np.maximum(idx, 0)], -1).astype(np.int32)
+            out_i[start : start + len(batch)] = idx
+            out_s[start : start + len(batch)] = vals
+        return out_i, out_s
+
+    def item_embeddings(self) -> np.ndarray | None:
+        """Item vectors in the model's space (``None`` for models without them)."""
+        return None
+
+    def similar_items(self, item: int, k: int = 10) -> tuple[np.ndarray, np.ndarray]:
+        """Nearest items by cosine similarity of item embeddings (override for neighbour models)."""
+        emb = self.item_embeddings()
+        if emb is None:
+            raise ConfigError(f"{self.name} has no item embeddings; use a factor or neighbour model for 'similar'")
+        norm = np.linalg.norm(emb, axis=1)
+        norm[norm == 0] = 1.0
+        unit = emb / norm[:, None]
+        sims = unit @ unit[item]
+        sims[item] = -np.inf
+        idx, vals = topk(sims[None, :], k)
+        return idx[0], vals[0]
+
+    # --- persistence (npz + JSON; never pickle) -------------------------------------------
+    def _array_state(self) -> dict[str, np.ndarray]:
+        state: dict[str, np.ndarray] = {}
+        for key, value in vars(self).items():
+            if key.endswith("_") and isinstance(value, np.ndarray):
+                state[key] = value
+            elif key.endswith("_") and sp.issparse(value):
+                csr = sp.csr_matrix(value)
+                state[f"{key}__data"] = csr.data
+                state[f"{key}__indices"] = csr.indices
+                state[f"{key}__indptr"] = csr.indptr
+                state[f"{key}__shape"] = np.asarray(csr.shape, dtype=np.int64)
+        return state
+
+    def save(self, path: str | Path) -> Path:
+        """Write ``model.json`` (name, params, scalar state) and ``arrays.npz`` into folder ``path``."""
+        self._check_fitted()
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        scalars = {
+            key: value
+            for key, value in vars(self).items()
+            if key.endswith("_") and isinstance(value, (int, float, str, bool, tuple, list)) and not isinstance(value, np.ndarray)
+        }
+        extra = {key: getattr(self, key) for key in self._json_state if hasattr(self, key)}
+        meta = {
+            "format_version": MODEL_FORMAT_VERSION,
+            "model": self.name,
+            "class": f"{type(self).__module__}.{type(self).__qualname__}",
+            "params": _jsonable(self.get_params()),
+            "state": _jsonable({**scalars, **extra}),
+        }
+        np.savez(path / "arrays.npz", **self._array_state())
+        (path / "model.json").write_text(json.dumps(meta, indent=2))
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> Self:
+        """Rebuild a model saved by :meth:`save` (checks the name and format version)."""
+        path = Path(path)
+        meta_file = path / "model.json"
+        if not meta_file.is_file() or not (path / "arrays.npz").is_file():
+            raise ArtifactError(f"{path}: not a saved model (model.json and arrays.npz expected)")
+        try:
+            meta = json.loads(meta_file.read_text())
+        except json.JSONDecodeError as exc:
+            raise ArtifactError(f"{meta_file}: not valid JSON ({exc.msg}, line {exc.lineno})") from exc
+        if meta.get("format_version") != MODEL_FORMAT_VERSION:
+            raise ArtifactError(f"{meta_file}: format version {meta.get('format_version')!r}, this movierec reads {MODEL_FORMAT_VERSION}")
+        if meta.get("model") != cls.name:
+            raise ArtifactError(f"{meta_file}: holds a {meta.get('model')!r} model, not {cls.name!r}")
+        model = cls(**meta["params"])
+        for key, value in meta["state"].items():
+            setattr(model, key, tuple(value) if key == "rating_scale_" else value)
+        with np.load(path / "arrays.npz", allow_pickle=False) as npz:
+            arrays = {k: npz[k] for k in npz.files}
+        sparse_keys = {k.split("__")[0] for k in arrays if "__" in k}
+        for key in sparse_keys:
+            shape = tuple(int(x) for x in arrays.pop(f"{key}__shape"))
+            data = arrays.pop(f"{key}__data")
+            indices = arrays.pop(f"{key}__indices")
+            indptr = arrays.pop(f"{key}__indptr")
+            setattr(model, key, sp.csr_matrix((data, indices, indptr), shape=shape))
+        for key, value in arrays.items():
+            setattr(model, key, value)
+        model._after_load()
+        return model
+
+    def _after_load(self) -> None:
+        """Hook for models that rebuild derived state after :meth:`load`."""
+
+
+class ExplicitRecommender(BaseRecommender):
+    """A rating predictor: ``predict`` returns ratings clipped to the training scale.
+
+    ``score`` defaults to predicted ratings, so explicit models can be ranked too (the protocol
+    then says it ranks by predicted rating).
+    """
+
+    kind: ClassVar[str] = "explicit"
+
+    def predict(self, users: np.ndarray, items: np.ndarray, *, clip: bool = True) -> np.ndarray:
+        """Predicted ratings for (user, item) index pairs; unknown indices (-1) fall back to the baseline."""
+        raise NotImplementedError
+
+    def predict_with_flags(self, users: np.ndarray, items: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Predictions plus a boolean flag per pair: True where the model fell back (Surprise's ``was_impossible``)."""
+        users = np.asarray(users)
+        items = np.asarray(items)
+        known = (users >= 0) & (users < self.n_users_) & (items >= 0) & (items < self.n_items_)
+        return self.predict(users, items), ~known
+
+    def _clip(self, values: np.ndarray) -> np.ndarray:
+        lo, hi = self.rating_scale_
+        return np.clip(values, lo, hi)
+
+
+def _jsonable(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.random.Generator):
+        return None
+    return obj

@@ -1,0 +1,87 @@
+"""Model names → classes. Imports are lazy so the core install never needs the optional extras.
+
+Names are kebab-case; reference backends are prefixed with their library (``surprise:svd``,
+``lightfm:warp``, ``implicit:bpr``). Defaults live on the classes, not here.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from typing import Any
+
+from movierec.errors import ConfigError
+
+__all__ = ["MODELS", "available", "create", "get_class", "model_kind"]
+
+# name -> (module, class, extra needed to import it or None)
+MODELS: dict[str, tuple[str, str, str | None]] = {
+    # explicit (Surprise-style)
+    "global-mean": ("movierec.models.baseline", "GlobalMean", None),
+    "baseline": ("movierec.models.baseline", "Baseline", None),
+    "svd": ("movierec.models.mf", "SVD", None),
+    "svdpp": ("movierec.models.mf", "SVDpp", None),
+    "knn-basic": ("movierec.models.knn", "KNNBasic", None),
+    "knn-means": ("movierec.models.knn", "KNNWithMeans", None),
+    "knn-baseline": ("movierec.models.knn", "KNNBaseline", None),
+    # implicit (LightFM / implicit style)
+    "popularity": ("movierec.models.popularity", "Popularity", None),
+    "itemknn": ("movierec.models.itemknn", "ItemKNN", None),
+    "ease": ("movierec.models.ease", "EASE", None),
+    "als": ("movierec.models.als", "ALS", "reference"),
+    "bpr": ("movierec.models.bpr", "BPR", None),
+    "warp": ("movierec.models.bpr", "WARP", None),
+    # sequence-aware
+    "sequential-popularity": ("movierec.models.sequential", "SequentialPopularity", None),
+    "markov": ("movierec.models.sequential", "Markov", None),
+    "sasrec": ("movierec.models.sasrec", "SASRec", "seq"),
+    # reference backends
+    "surprise:baseline": ("movierec.models.reference.surprise", "SurpriseBaseline", "reference"),
+    "surprise:svd": ("movierec.models.reference.surprise", "SurpriseSVD", "reference"),
+    "surprise:svdpp": ("movierec.models.reference.surprise", "SurpriseSVDpp", "reference"),
+    "surprise:knn-baseline": ("movierec.models.reference.surprise", "SurpriseKNNBaseline", "reference"),
+    "lightfm:bpr": ("movierec.models.reference.lightfm", "LightFMBPR", "reference"),
+    "lightfm:warp": ("movierec.models.reference.lightfm", "LightFMWARP", "reference"),
+    "implicit:bpr": ("movierec.models.reference.implicit", "ImplicitBPR", "reference"),
+}
+
+
+def available() -> list[str]:
+    """Every registered model name whose module exists in this install."""
+    out = []
+    for name, (module, _cls, _extra) in MODELS.items():
+        if importlib.util.find_spec(module) is not None:
+            out.append(name)
+    return out
+
+
+def get_class(name: str) -> type:
+    """The class registered under ``name``; unknown names and missing extras raise ConfigError."""
+    key = name.strip().lower()
+    if key not in MODELS:
+        raise ConfigError(f"unknown model {name!r}; valid models: {', '.join(available())}")
+    module, cls, extra = MODELS[key]
+    try:
+        mod = importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if extra and not exc.name.startswith("movierec"):
+            raise ConfigError(f"model {name!r} needs the optional dependency {exc.name!r}: pip install 'movierec[{extra}]'") from exc
+        raise
+    return getattr(mod, cls)
+
+
+def create(name: str, **params: Any) -> Any:
+    """Instantiate a model by registry name with hyperparameters (validated by the class)."""
+    cls = get_class(name)
+    try:
+        return cls(**params)
+    except TypeError as exc:
+        import inspect
+
+        valid = [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
+        raise ConfigError(f"bad hyperparameter for {name!r} ({exc}); valid: {', '.join(valid)}") from exc
+
+
+def model_kind(name: str) -> str:
+    """``explicit`` or ``implicit`` for a registered model name."""
+    return str(getattr(get_class(name), "kind", "implicit"))

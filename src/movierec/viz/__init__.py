@@ -1,0 +1,1 @@
+"""Charts, embedding projections and the HTML report (extra ``[viz]``)."""
