@@ -32,7 +32,12 @@ __all__ = [
 MODEL_FORMAT_VERSION = 1
 
 EpochCallback = Callable[[int, dict[str, float]], bool | None]
-"""Called after each epoch of an iterative model with ``(epoch, {"loss": …, …})``; return ``False`` to stop."""
+"""Called after each epoch of an iterative model with ``(epoch, {"loss": …, …})``; return ``False`` to stop.
+
+Iterative models take ``on_epoch: EpochCallback | None = None`` as a keyword of ``fit`` (used for
+progress bars, training curves and Optuna pruning) and keep ``history_``, a list of per-epoch
+dicts (``{"epoch": 1, "loss": …}``), which ``save`` stores as JSON.
+"""
 
 
 @runtime_checkable
@@ -194,8 +199,22 @@ class BaseRecommender:
         return out_i, out_s
 
     def item_embeddings(self) -> np.ndarray | None:
-        """Item vectors in the model's space (``None`` for models without them)."""
-        return None
+        """Item vectors in the model's space (``None`` for models without them).
+
+        Factor models store ``user_factors_``/``item_factors_`` (float32) and, when they have
+        them, ``user_bias_``/``item_bias_``/``global_mean_``; the default returns ``item_factors_``.
+        Neighbour models store ``neighbours_`` (items × items sparse top-k similarities).
+        """
+        emb = getattr(self, "item_factors_", None)
+        return None if emb is None else np.asarray(emb)
+
+    def score_new_user(self, items: np.ndarray, ratings: np.ndarray | None = None) -> np.ndarray:
+        """Cold start: scores over all items for a person not in training, from a few (item, rating) pairs.
+
+        Factor models fold the person in (solve for a user vector with item factors fixed);
+        neighbour models sum similarities. Models that cannot do this raise ConfigError.
+        """
+        raise ConfigError(f"{self.name} cannot score a new user (no fold-in)")
 
     def similar_items(self, item: int, k: int = 10) -> tuple[np.ndarray, np.ndarray]:
         """Nearest items by cosine similarity of item embeddings (override for neighbour models)."""
