@@ -1,0 +1,82 @@
+"""The shared model machinery: top-k selection, parameter checks, the registry."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from movierec.errors import ConfigError
+from movierec.models.base import check_positive, check_random_state, topk
+from movierec.models.registry import MODELS, create, get_class
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    arrays(np.float32, st.tuples(st.integers(1, 5), st.integers(1, 30)), elements=st.floats(-10, 10, width=32)),
+    st.integers(1, 40),
+)
+def test_topk_matches_full_sort(scores: np.ndarray, k: int) -> None:
+    idx, vals = topk(scores, k)
+    assert idx.shape == (scores.shape[0], k) and vals.shape == (scores.shape[0], k)
+    for row in range(scores.shape[0]):
+        expect = np.sort(scores[row])[::-1][: min(k, scores.shape[1])]
+        np.testing.assert_array_equal(vals[row][: len(expect)], expect)
+        valid = idx[row][idx[row] >= 0]
+        np.testing.assert_array_equal(scores[row][valid], vals[row][: len(valid)])
+        assert (idx[row][len(expect) :] == -1).all()
+
+
+def test_topk_marks_excluded_items_as_missing() -> None:
+    scores = np.array([[1.0, -np.inf, 3.0, -np.inf]], dtype=np.float32)
+    idx, vals = topk(scores, 3)
+    assert idx.tolist() == [[2, 0, -1]]
+    assert vals[0, 2] == -np.inf
+
+
+@pytest.mark.parametrize(
+    ("value", "integer", "ok"),
+    [(1, True, True), (0, True, False), (-3, True, False), (2.5, True, False), (0.01, False, True), (float("nan"), False, False), (True, True, False)],
+)
+def test_check_positive(value: float, integer: bool, ok: bool) -> None:
+    if ok:
+        check_positive("x", value, integer=integer)
+    else:
+        with pytest.raises(ConfigError, match="x must"):
+            check_positive("x", value, integer=integer)
+
+
+def test_random_state_is_reproducible() -> None:
+    assert check_random_state(3).random() == check_random_state(3).random()
+    gen = np.random.default_rng(1)
+    assert check_random_state(gen) is gen
+    with pytest.raises(ConfigError):
+        check_random_state("seed")  # type: ignore[arg-type]
+
+
+def test_unknown_model_lists_valid_names() -> None:
+    with pytest.raises(ConfigError, match=r"unknown model 'svdx'.*valid models"):
+        get_class("svdx")
+
+
+def test_registry_names_are_kebab_case() -> None:
+    for name in MODELS:
+        assert name == name.lower() and "_" not in name and " " not in name
+
+
+def test_bad_constructor_argument_is_a_config_error() -> None:
+    name = next((n for n in ("popularity", "svd", "baseline") if _importable(n)), None)
+    if name is None:
+        pytest.skip("no model module installed yet")
+    with pytest.raises(ConfigError, match="bad hyperparameter"):
+        create(name, no_such_param=1)
+
+
+def _importable(name: str) -> bool:
+    try:
+        get_class(name)
+    except (ConfigError, ModuleNotFoundError):
+        return False
+    return True
