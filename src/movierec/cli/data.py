@@ -17,6 +17,7 @@ from movierec.cli.common import (
     TIME_COL,
     USER_COL,
     console,
+    err_console,
     load_dataset,
     print_json,
 )
@@ -35,7 +36,7 @@ def list_cmd(as_json: bool = JSON) -> None:
             {
                 "name": spec.name,
                 "ratings": spec.n_ratings,
-                "archive_mb": round(spec.archive_bytes / 1e6, 1),
+                "archive_mb": round(spec.archive_bytes / 1e6, 1) if spec.archive_bytes else None,
                 "status": "bundled" if spec.bundled else ("cached" if folder else "not cached"),
                 "path": str(folder) if folder else None,
                 "description": spec.description,
@@ -50,7 +51,7 @@ def list_cmd(as_json: bool = JSON) -> None:
         table.add_column(col, justify="right" if col in ("ratings", "archive MB") else "left")
     for r in rows:
         style = "green" if r["status"] != "not cached" else "dim"
-        table.add_row(r["name"], f"{r['ratings']:,}", f"{r['archive_mb']:g}", f"[{style}]{r['status']}[/]", r["description"])
+        table.add_row(r["name"], f"{r['ratings']:,}", "?" if r["archive_mb"] is None else f"{r['archive_mb']:g}", f"[{style}]{r['status']}[/]", r["description"])
     console.print(table)
     console.print("Terms: GroupLens research-use terms apply to every MovieLens set; only ml-latest-small is bundled.")
 
@@ -63,10 +64,16 @@ def fetch_cmd(
     force: bool = typer.Option(False, "--force", help="Download again even if cached."),
 ) -> None:
     """Download a dataset into the cache, verify its checksum and extract it atomically."""
+    from movierec.datasets import get_spec
     from movierec.datasets.fetch import fetch
 
+    spec = get_spec(name)
     folder = fetch(name, path=path, url=url, force=force)
+    if spec.bundled and path is None and url is None:
+        console.print(f"{name} is bundled with movierec (nothing to download): {folder}")
+        return
     console.print(f"[green]ok[/] {name} ready in {folder}")
+    console.print(f"Terms: {spec.licence}.")
 
 
 @data_app.command("info")
@@ -84,6 +91,9 @@ def info_cmd(
 ) -> None:
     """Describe a dataset: users, items, ratings, density, scale, per-user/item quantiles, time span."""
     ds = load_dataset(dataset, ratings, user_col, item_col, rating_col, time_col, rating_scale)
+    if ratings is not None:  # load_dataset prints the notes of named datasets only
+        for note in ds.notes:
+            err_console.print(f"[yellow]note:[/] {note}")
     if with_feedback:
         from movierec.serving.store import merge_feedback
 
@@ -105,6 +115,8 @@ def info_cmd(
     if info["n_catalog_items"] is not None:
         table.add_row("items (catalogue)", f"{info['n_catalog_items']:,}")
     table.add_row("ratings", f"{info['n_ratings']:,}")
+    if info.get("dropped_duplicates"):
+        table.add_row("duplicates dropped", f"{info['dropped_duplicates']:,} (kept the latest of each (user, item))")
     table.add_row("density", f"{info['density']:.4%}")
     lo, hi = info["rating_scale"]
     table.add_row("rating scale", f"{lo:g} – {hi:g} (mean {info['rating_mean']:.3f})")

@@ -86,8 +86,8 @@ class Dataset:
         out: dict[str, object] = {
             "dataset": self.name,
             "sha256": self.sha256,
-            "n_users": int(len(per_user)),
-            "n_items": int(len(per_item)),
+            "n_users": len(per_user),
+            "n_items": len(per_item),
             "n_catalog_items": self.n_catalog_items,
             "n_ratings": inter.n_ratings,
             "density": inter.density,
@@ -219,13 +219,13 @@ def load_ratings_file(
     """Load a custom ratings table (csv, tsv or parquet; ids may be strings or integers)."""
     path = Path(path).expanduser()
     suffix = path.suffix.lower()
-    fmt = "parquet" if suffix in (".parquet", ".pq") else "tsv" if suffix == ".tsv" else "csv"
+    fmt = {".parquet": "parquet", ".pq": "parquet", ".tsv": "tsv", ".dat": "dat", ".data": "u.data"}.get(suffix, "csv")
     frame = read_ratings(
         path, fmt=fmt, user_col=user_col, item_col=item_col, rating_col=rating_col, time_col=time_col, delimiter=delimiter
     )
     inter = Interactions.from_frame(
         frame, rating_col="rating", time_col="timestamp" if time_col else None, rating_scale=rating_scale, source=str(path),
-        first_line=1 if fmt == "parquet" else 2,
+        first_line=1 if fmt in ("parquet", "dat", "u.data") else 2,
     )
     meta = read_movies(movies) if movies is not None else None
     notes = []

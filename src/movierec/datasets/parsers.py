@@ -34,6 +34,7 @@ ML100K_GENRES = [
 ]  # fmt: skip
 
 _YEAR_RE = re.compile(r"\((\d{4})(?:[-–]\d{0,4})?\)\s*$")
+_NO_GENRES = "(no genres listed)"
 _DAT_SEP = "\x1f"  # '::' files are rewritten to a one-character delimiter pyarrow accepts
 
 
@@ -54,7 +55,7 @@ def _check_file(path: Path) -> None:
 
 def _sniff_delimiter(first_line: str, expected: str) -> str | None:
     """A likelier delimiter than ``expected`` seen in the header line, for the error hint."""
-    for cand in [",", "\t", ";", "|", "::"]:
+    for cand in ["::", ",", "\t", ";", "|"]:
         if cand != expected and cand in first_line and expected not in first_line:
             return cand
     return None
@@ -63,7 +64,33 @@ def _sniff_delimiter(first_line: str, expected: str) -> str | None:
 def _first_line(path: Path, encoding: str) -> str:
     with open(path, "rb") as fh:
         raw = fh.readline()
-    return raw.decode(encoding, errors="replace").rstrip("\r\n")
+    return raw.decode(encoding, errors="replace").lstrip("\ufeff").rstrip("\r\n")
+
+
+def _source_bytes(source: Path | bytes) -> bytes:
+    return source if isinstance(source, bytes) else Path(source).read_bytes()
+
+
+def _bad_utf8_line(source: Path | bytes) -> int | None:
+    """1-based line of the first byte that is not UTF-8 (error path only: reads the whole file)."""
+    data = _source_bytes(source)
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return data.count(b"\n", 0, exc.start) + 1
+    return None
+
+
+def _bad_field_count_line(source: Path | bytes, delimiter: str, expected: int) -> tuple[int, int] | None:
+    """(line, fields) of the first line whose field count differs from ``expected`` (error path only)."""
+    import csv
+
+    text = _source_bytes(source).decode("utf-8", errors="replace")
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter, quotechar='"')
+    for n, row in enumerate(reader, start=1):
+        if row and len(row) != expected:
+            return n, len(row)
+    return None
 
 
 def _read_table(
@@ -91,42 +118,36 @@ def _read_table(
     except pa.ArrowInvalid as exc:
         msg = str(exc)
         if "Empty CSV file" in msg:
-            raise DataError(f"{label}: file is empty") from exc
-        if "invalid UTF8" in msg or "UTF8" in msg and "invalid" in msg:
-            raise DataError(f"{label}: text is not valid UTF-8; pass the right encoding (e.g. latin-1)") from exc
+            raise DataError(f"{label}: file is empty") from None
+        if "UTF8" in msg and "invalid" in msg:
+            raise _encoding_error(source, label) from None
         m = re.search(r"Expected (\d+) columns, got (\d+)", msg)
         if m:
-            line = re.search(r"Row #(\d+)", msg)
-            where = f", line {line.group(1)}" if line else ""
-            raise DataError(f"{label}{where}: expected {m.group(1)} fields, found {m.group(2)} (wrong delimiter or broken quoting?)") from exc
-        raise _ConversionFailed(msg) from exc
+            where = _bad_field_count_line(source, delimiter, int(m.group(1)))
+            line, got = where if where is not None else (None, int(m.group(2)))
+            at = f", line {line}" if line is not None else ""
+            shown = "'::'" if delimiter == _DAT_SEP else repr(delimiter)
+            raise DataError(
+                f"{label}{at}: expected {m.group(1)} {shown}-separated fields, found {got} "
+                "(wrong delimiter, a truncated line or broken quoting?)"
+            ) from None
+        raise _ConversionFailed(msg) from None
+    if encoding.lower() in ("utf-8", "utf8") and any(pa.types.is_binary(f.type) for f in table.schema):
+        raise _encoding_error(source, label)  # pyarrow falls back to bytes for undeclared columns
     return table.to_pandas()
 
 
+def _encoding_error(source: Path | bytes, label: str) -> DataError:
+    line = _bad_utf8_line(source)
+    at = f", line {line}" if line is not None else ""
+    return DataError(f"{label}{at}: text is not valid UTF-8 (latin-1?); re-save the file as UTF-8")
+
+
 class _ConversionFailed(Exception):
-    """A typed read failed; the caller re-reads as text to name the bad line."""
+    """A typed read failed; the caller re-reads those columns as text to name the bad line."""
 
 
-def _locate_bad_value(
-    source: Path | bytes, *, label: str, delimiter: str, header: bool, names: list[str] | None, encoding: str,
-    numeric: dict[str, str], integer: set[str],
-) -> DataError:
-    """Re-read every column as text and describe the first value that is not a number."""
-    text = _read_table(
-        source, label=label, delimiter=delimiter, header=header, names=names, encoding=encoding,
-        column_types={c: pa.string() for c in numeric},
-    )
-    offset = 2 if header else 1
-    for col, what in numeric.items():
-        values = pd.to_numeric(text[col], errors="coerce")
-        bad = values.isna().to_numpy()
-        if col in integer:
-            with np.errstate(invalid="ignore"):
-                bad |= ~np.isclose(values.to_numpy(dtype=np.float64), np.round(values.to_numpy(dtype=np.float64)))
-        if bad.any():
-            row = int(np.flatnonzero(bad)[0])
-            return DataError(f"{label}, line {row + offset}: {what} {text[col].iloc[row]!r} is not a number")
-    return DataError(f"{label}: could not parse the file")
+_ROLE_FLAGS = {"user": "--user-col", "item": "--item-col", "rating": "--rating-col", "timestamp": "--time-col"}
 
 
 def read_ratings(
@@ -144,7 +165,9 @@ def read_ratings(
 
     ``fmt`` is ``csv`` (header row, MovieLens latest/20m/25m/32m and custom files), ``tsv``,
     ``dat`` (``::`` separated, no header: ml-1m/ml-10m), ``u.data`` (tab separated, no header:
-    ml-100k) or ``parquet``. Values are checked: numbers must be finite, timestamps whole and ≥ 0.
+    ml-100k) or ``parquet``. Values are checked: ratings finite numbers; timestamps whole
+    seconds ≥ 0 or ISO-8601 dates (custom files). Bad input raises :class:`DataError` naming the
+    file and line.
     """
     path = Path(path)
     _check_file(path)
@@ -153,7 +176,8 @@ def read_ratings(
         try:
             df = pd.read_parquet(path)
         except Exception as exc:  # pyarrow raises many types for a broken file
-            raise DataError(f"{label}: not a readable Parquet file ({type(exc).__name__})") from exc
+            raise DataError(f"{label}: not a readable Parquet file ({type(exc).__name__})") from None
+        _check_columns(list(map(str, df.columns)), label, user_col, item_col, rating_col, time_col, None, None)
         return _canonical_ratings(df, label, user_col, item_col, rating_col, time_col, line_offset=1)
 
     header = fmt in ("csv", "tsv")
@@ -172,39 +196,93 @@ def read_ratings(
         sep = delimiter or ("\t" if fmt == "tsv" or path.suffix.lower() == ".tsv" else ",")
     else:
         raise DataError(f"{label}: unknown ratings format {fmt!r} (use csv, tsv, dat, u.data or parquet)")
+    if fmt == "dat" and _DAT_SEP.encode() not in source[:4096] and source[:4096].strip():  # type: ignore[index]
+        first = source[: source.find(b"\n") if b"\n" in source else 200].decode("latin-1")  # type: ignore[union-attr]
+        other = _sniff_delimiter(first, "::")
+        hint = f" (it looks {other!r}-separated)" if other else ""
+        raise DataError(f"{label}, line 1: expected '::'-separated fields{hint}")
 
     if header:
         first = _first_line(path, encoding)
         cols = [c.strip().strip('"') for c in first.split(sep)]
-        wanted = [c for c in (user_col, item_col, rating_col, time_col) if c is not None]
-        missing = [c for c in wanted if c not in cols]
-        if missing:
-            hint = ""
-            other = _sniff_delimiter(first, sep)
-            if other is not None:
-                hint = f"; the header looks {other!r}-delimited, not {sep!r}"
-            flag = {"userId": "--user-col", "movieId": "--item-col", "rating": "--rating-col", "timestamp": "--time-col"}
-            which = missing[0]
-            raise DataError(
-                f"{label}: missing column {which!r} (found: {', '.join(cols)}){hint}"
-                + ("" if hint else f"; name it with {flag.get(which, '--' + which)}" if which in flag else "")
-            )
-    numeric = {c: w for c, w in ((rating_col, "rating"), (time_col, "timestamp")) if c is not None}
+        _check_columns(cols, label, user_col, item_col, rating_col, time_col, first, sep)
     types: dict[str, pa.DataType] = {}
     if rating_col is not None:
         types[rating_col] = pa.float64()
     if time_col is not None:
         types[time_col] = pa.int64()
+    kw = {"label": label, "delimiter": sep, "header": header, "names": names, "encoding": encoding}
     try:
-        df = _read_table(source, label=label, delimiter=sep, header=header, names=names, encoding=encoding, column_types=types)
+        df = _read_table(source, column_types=types, **kw)  # type: ignore[arg-type]
     except _ConversionFailed:
-        raise _locate_bad_value(
-            source, label=label, delimiter=sep, header=header, names=names, encoding=encoding,
-            numeric=numeric, integer={time_col} if time_col else set(),
-        ) from None
+        # a value that is not a plain number (or an ISO date as timestamp): read as text, check row by row
+        df = _read_table(source, column_types={c: pa.string() for c in types}, **kw)  # type: ignore[arg-type]
     if len(df) == 0:
         raise DataError(f"{label}: no ratings (header only)")
     return _canonical_ratings(df, label, user_col, item_col, rating_col, time_col, line_offset=2 if header else 1)
+
+
+def _check_columns(
+    cols: list[str], label: str, user_col: str, item_col: str, rating_col: str | None, time_col: str | None,
+    first: str | None, sep: str | None,
+) -> None:
+    """Name the first wanted column the header lacks, with a hint (other delimiter, or which flag)."""
+    wanted = [(c, role) for c, role in ((user_col, "user"), (item_col, "item"), (rating_col, "rating"), (time_col, "timestamp")) if c is not None]
+    missing = [(c, role) for c, role in wanted if c not in cols]
+    if not missing:
+        return
+    col, role = missing[0]
+    other = _sniff_delimiter(first, sep) if first is not None and sep is not None else None
+    if other is not None:
+        hint = f"; the header looks {other!r}-separated, not {sep!r} (wrong delimiter?)"
+    else:
+        hint = f"; name the {role} column with {_ROLE_FLAGS[role]}"
+        if role == "timestamp":
+            hint += " (or --time-col '' for none)"
+    shown = ", ".join(cols) if len(cols) <= 12 else ", ".join(cols[:12]) + ", ..."
+    raise DataError(f"{label}: missing column {col!r} (found: {shown}){hint}")
+
+
+def _describe(value: object) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)) or (isinstance(value, str) and not value.strip()):
+        return "is empty"
+    if isinstance(value, np.generic):
+        value = value.item()
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+def _parse_timestamps(t: pd.Series, label: str, line_offset: int) -> np.ndarray:
+    """Whole seconds since the epoch from integers, floats or ISO-8601 strings; bad rows named by line."""
+    if t.dtype.kind in "iu":
+        arr = t.to_numpy(dtype=np.int64)
+    else:
+        num = pd.to_numeric(t, errors="coerce")
+        vals = num.to_numpy(dtype=np.float64, na_value=np.nan)
+        bad = ~np.isfinite(vals)
+        if bad.any() and (t.dtype.kind in "OSU" or pd.api.types.is_string_dtype(t.dtype)):
+            # not all numbers: try dates ("2019-11-21", "2019-11-21T10:00:00Z") for the non-numbers
+            text = t.astype(str).str.strip()
+            dates = pd.to_datetime(text.where(bad), errors="coerce", format="ISO8601", utc=True)
+            ok = bad & dates.notna().to_numpy()
+            if ok.any():
+                secs = (dates[ok].astype("int64") // 10**9).to_numpy(dtype=np.float64)
+                vals = vals.copy()
+                vals[ok] = secs
+                bad = bad & ~ok
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0])
+            what = _describe(t.iloc[row])
+            why = "timestamp is missing (empty or NaN)" if what == "is empty" else f"timestamp {what} is neither a number nor an ISO date"
+            raise DataError(f"{label}, line {row + line_offset}: {why}")
+        frac = vals != np.floor(vals)
+        if frac.any():
+            vals = np.floor(vals)
+        arr = vals.astype(np.int64)
+    neg = arr < 0
+    if neg.any():
+        row = int(np.flatnonzero(neg)[0])
+        raise DataError(f"{label}, line {row + line_offset}: timestamp {_describe(t.iloc[row])} is negative")
+    return arr
 
 
 def _canonical_ratings(
@@ -221,34 +299,29 @@ def _canonical_ratings(
         s = out[col]
         empty = s.isna().to_numpy()
         if s.dtype == object or pd.api.types.is_string_dtype(s.dtype):
-            empty |= (s.astype(str).str.strip() == "").to_numpy()
+            empty = empty | (s.astype(str).str.strip() == "").to_numpy()
         if empty.any():
             row = int(np.flatnonzero(empty)[0])
             raise DataError(f"{label}, line {row + line_offset}: empty {col}")
-        if pd.api.types.is_string_dtype(s.dtype) and not pd.api.types.is_object_dtype(s.dtype):
+        if s.dtype.kind == "f":
+            whole = np.all(s.to_numpy() == np.round(s.to_numpy()))
+            out[col] = s.astype(np.int64) if whole else s.astype(str).astype(object)
+        elif pd.api.types.is_string_dtype(s.dtype) and not pd.api.types.is_object_dtype(s.dtype):
             out[col] = s.astype(object)
     if rating_col is None:
         out["rating"] = np.float32(1.0)
     else:
-        r = pd.to_numeric(df[rating_col], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+        raw = df[rating_col]
+        r = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
         bad = ~np.isfinite(r)
         if bad.any():
             row = int(np.flatnonzero(bad)[0])
-            raise DataError(f"{label}, line {row + line_offset}: rating {df[rating_col].iloc[row]!r} is not a finite number")
+            what = _describe(raw.iloc[row])
+            why = "rating is missing (empty or NaN)" if what == "is empty" else f"rating {what} is not a finite number"
+            raise DataError(f"{label}, line {row + line_offset}: {why}")
         out["rating"] = r.astype(np.float32)
     if time_col is not None:
-        t = df[time_col]
-        tv = pd.to_numeric(t, errors="coerce")
-        arr = tv.to_numpy(dtype=np.float64, na_value=np.nan)
-        bad = ~np.isfinite(arr)
-        if bad.any():
-            row = int(np.flatnonzero(bad)[0])
-            raise DataError(f"{label}, line {row + line_offset}: timestamp {t.iloc[row]!r} is not a number")
-        neg = arr < 0
-        if neg.any():
-            row = int(np.flatnonzero(neg)[0])
-            raise DataError(f"{label}, line {row + line_offset}: timestamp {t.iloc[row]!r} is negative")
-        out["timestamp"] = arr.astype(np.int64)
+        out["timestamp"] = _parse_timestamps(df[time_col], label, line_offset)
     return out
 
 
@@ -269,7 +342,7 @@ def read_movies(path: str | Path, *, fmt: str = "csv", encoding: str | None = No
         genres = df["genres"] if "genres" in df.columns else pd.Series([""] * len(df))
     elif fmt == "dat":
         df = _read_text_frame(
-            path, label, encoding or "latin-1",
+            path, label, encoding or "utf-8|latin-1",
             lambda buf: pd.read_csv(buf, sep="::", engine="python", header=None, names=["movieId", "title", "genres"], dtype=str, keep_default_na=False, quoting=3),
         )
         genres = df["genres"]
@@ -295,10 +368,7 @@ def read_movies(path: str | Path, *, fmt: str = "csv", encoding: str | None = No
             "movieId": ids.to_numpy(dtype=np.int64),
             "title": titles.to_numpy(dtype=object),
             "year": pd.array([parse_year(t) for t in titles], dtype="Int64"),
-            "genres": [
-                [] if g in ("", "(no genres listed)", "(no genres listed)") else [x for x in str(g).split("|") if x]
-                for g in genres.fillna("").astype(str)
-            ],
+            "genres": [[x for x in str(g).split("|") if x and x != _NO_GENRES] for g in genres.fillna("").astype(str)],
         }
     )
     return out.drop_duplicates("movieId", keep="first").reset_index(drop=True)
@@ -313,7 +383,7 @@ def read_tags(path: str | Path, *, fmt: str = "csv", encoding: str | None = None
         df = _read_text_frame(path, label, encoding or "utf-8", lambda buf: pd.read_csv(buf, dtype={"tag": str}, keep_default_na=False))
     elif fmt == "dat":
         df = _read_text_frame(
-            path, label, encoding or "latin-1",
+            path, label, encoding or "utf-8|latin-1",
             lambda buf: pd.read_csv(buf, sep="::", engine="python", header=None, names=["userId", "movieId", "tag", "timestamp"], dtype=str, keep_default_na=False, quoting=3),
         )
     else:
@@ -342,11 +412,20 @@ def read_tags(path: str | Path, *, fmt: str = "csv", encoding: str | None = None
 def _read_text_frame(path: Path, label: str, encoding: str, reader) -> pd.DataFrame:  # type: ignore[no-untyped-def]
     """Decode a small text file strictly (naming the line of a bad byte) and hand it to a pandas reader."""
     data = path.read_bytes()
-    try:
-        text = data.decode(encoding)
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise DataError(f"{label}, line {line}: not valid {encoding} text; pass the right encoding (e.g. latin-1)") from exc
+    *first_choices, last = encoding.split("|")  # "utf-8|latin-1": try each in turn
+    for enc in first_choices:
+        try:
+            text = data.decode(enc)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        try:
+            text = data.decode(last)
+        except UnicodeDecodeError as exc:
+            line = data[: exc.start].count(b"\n") + 1
+            raise DataError(f"{label}, line {line}: text is not valid {last}; re-save the file as {last}") from None
+    text = text.lstrip("\ufeff")
     if not text.strip():
         raise DataError(f"{label}: file is empty")
     try:

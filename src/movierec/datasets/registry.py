@@ -30,7 +30,7 @@ class DatasetSpec:
     tags: str | None = None
     tags_format: str = "csv"
     n_ratings: int = 0
-    archive_bytes: int = 0
+    archive_bytes: int = 0  # 0 when unknown (ml-latest changes)
     md5: str | None = None  # as published by GroupLens next to the archive (``.md5`` files)
     sha256: str | None = None
     rating_scale: tuple[float, float] = (0.5, 5.0)
@@ -41,6 +41,11 @@ class DatasetSpec:
     extra_files: tuple[str, ...] = field(default_factory=tuple)
 
 
+# Checked 2026-11 against public copies of GroupLens' ``<name>.zip.md5`` files and download logs
+# (``Length:`` lines of wget): md5 of ml-100k, ml-1m, ml-10m, ml-20m, ml-25m, ml-32m; sizes of
+# ml-latest-small, ml-100k, ml-1m, ml-10m, ml-20m, ml-25m, ml-32m. ml-latest is regenerated from
+# time to time, so it has neither a fixed checksum nor a fixed size (its rating count is the
+# July 2023 release's). ml-latest-small's md5 could not be confirmed; it is bundled anyway.
 REGISTRY: dict[str, DatasetSpec] = {
     spec.name: spec
     for spec in [
@@ -77,13 +82,13 @@ REGISTRY: dict[str, DatasetSpec] = {
         ),
         DatasetSpec(
             "ml-32m", f"{_GROUPLENS}/ml-32m.zip", "ml-32m", "ratings.csv", "csv", "movies.csv", "csv",
-            "tags.csv", "csv", n_ratings=32_000_204, archive_bytes=238_950_008,
+            "tags.csv", "csv", n_ratings=32_000_204, archive_bytes=238_950_008, md5="d472be332d4daa821edc399621853b57",
             description="32M ratings, 2M tags, 201k users, 87k movies (2023)",
         ),
         DatasetSpec(
             "ml-latest", f"{_GROUPLENS}/ml-latest.zip", "ml-latest", "ratings.csv", "csv", "movies.csv", "csv",
-            "tags.csv", "csv", n_ratings=33_832_162, archive_bytes=349_000_000,
-            description="the full latest set; changes over time (no fixed checksum)",
+            "tags.csv", "csv", n_ratings=33_832_162, archive_bytes=0,
+            description="the full latest set (33.8M ratings in 2023); changes over time, no fixed checksum",
         ),
     ]
 }

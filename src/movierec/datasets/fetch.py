@@ -1,0 +1,369 @@
+"""Download, verify and unpack MovieLens archives into the cache dir, atomically.
+
+A download goes to ``<cache>/<name>.zip.part`` (resumed with an HTTP ``Range`` request when a
+partial file is there), is checked against the checksum GroupLens publishes, and is unpacked
+into a temporary folder inside the cache that is renamed into place with :func:`os.replace`
+only once everything is there: a half-finished download or extraction never looks complete.
+Archives with absolute or ``..`` member paths, links, or an implausible uncompressed size
+(zip bombs) are refused before anything is written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import os
+import shutil
+import socket
+import stat
+import sys
+import tempfile
+import urllib.error
+import urllib.request
+import zipfile
+from collections.abc import Callable
+from pathlib import Path, PurePosixPath
+
+from movierec.datasets.registry import DatasetSpec, cache_dir, get_spec
+from movierec.errors import DownloadError
+
+__all__ = ["MAX_RATIO", "MAX_UNPACKED_BYTES", "fetch", "fetch_spec", "safe_members"]
+
+# ml-latest unpacks to ~1.4 GB; anything far beyond that is not a MovieLens archive.
+MAX_UNPACKED_BYTES = 8 * 1024**3
+# Text compresses 4-8x; a member that claims more than this ratio is treated as a zip bomb.
+MAX_RATIO = 200.0
+_CHUNK = 1 << 16
+_USER_AGENT = "movierec (https://grouplens.org/datasets/movielens/ research use)"
+
+
+def fetch(
+    name: str,
+    *,
+    path: str | Path | None = None,
+    url: str | None = None,
+    force: bool = False,
+    progress: bool | None = None,
+    timeout: float = 30.0,
+) -> Path:
+    """Make the registered dataset ``name`` available in the cache and return its folder.
+
+    ``path`` is an archive or an extracted folder the user downloaded by hand (no network);
+    ``url`` overrides the registry's (a mirror; the registry checksum still applies);
+    ``force`` downloads and unpacks again even when a cached copy exists.
+    """
+    spec = get_spec(name)
+    if spec.bundled and path is None and url is None:
+        from movierec.datasets import bundled_path
+
+        return bundled_path()
+    return fetch_spec(spec, path=path, url=url, force=force, progress=progress, timeout=timeout)
+
+
+def fetch_spec(
+    spec: DatasetSpec,
+    *,
+    path: str | Path | None = None,
+    url: str | None = None,
+    force: bool = False,
+    progress: bool | None = None,
+    timeout: float = 30.0,
+    max_bytes: int = MAX_UNPACKED_BYTES,
+    max_ratio: float = MAX_RATIO,
+) -> Path:
+    """:func:`fetch` for any :class:`DatasetSpec` (the registry's, or one built for a mirror/test)."""
+    root = cache_dir()
+    target = root / spec.name
+    if not force and _complete(target, spec):
+        return target
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DownloadError(f"{root}: cannot create the cache dir ({exc.strerror}); set $MOVIEREC_DATA") from exc
+
+    if path is not None:
+        source = Path(path).expanduser()
+        if not source.exists():
+            raise DownloadError(f"{source}: no such file or folder (give the downloaded {spec.name}.zip or its folder)")
+        if source.is_dir():
+            return _install_folder(spec, source, target)
+        _verify(spec, source, str(source))
+        return _install_archive(spec, source, target, label=str(source), max_bytes=max_bytes, max_ratio=max_ratio)
+
+    src_url = url or spec.url
+    part = root / f"{spec.name}.zip.part"
+    if force and part.exists():
+        part.unlink()
+    _download(src_url, part, spec, progress=progress, timeout=timeout)
+    try:
+        _verify(spec, part, src_url)
+        return _install_archive(spec, part, target, label=src_url, max_bytes=max_bytes, max_ratio=max_ratio)
+    finally:
+        # verified and unpacked, or useless (bad checksum, corrupt archive): either way not resumable
+        part.unlink(missing_ok=True)
+
+
+# --- download -------------------------------------------------------------------------------
+
+
+def _offline_hint(spec: DatasetSpec, url: str) -> str:
+    return (
+        f"download {url} by hand and run 'movierec data fetch {spec.name} --path {spec.name}.zip' "
+        f"(or unzip it into {cache_dir() / spec.name})"
+    )
+
+
+def _open(url: str, start: int, timeout: float):  # type: ignore[no-untyped-def]
+    headers = {"User-Agent": _USER_AGENT}
+    if start:
+        headers["Range"] = f"bytes={start}-"
+    req = urllib.request.Request(url, headers=headers)
+    return urllib.request.urlopen(req, timeout=timeout)
+
+
+def _network_failure(spec: DatasetSpec, url: str, exc: BaseException) -> DownloadError:
+    reason = getattr(exc, "reason", exc)
+    if isinstance(reason, socket.gaierror):
+        why = "host not found (offline or DNS failure)"
+    elif isinstance(reason, ConnectionRefusedError):
+        why = "connection refused (server down?)"
+    elif isinstance(reason, (TimeoutError, socket.timeout)):
+        why = "timed out (offline or server not answering)"
+    elif isinstance(exc, urllib.error.HTTPError):
+        why = f"server answered HTTP {exc.code} {exc.reason}"
+    else:
+        why = str(reason) or type(reason).__name__
+    return DownloadError(f"cannot download {spec.name} from {url}: {why}; {_offline_hint(spec, url)}")
+
+
+def _download(url: str, part: Path, spec: DatasetSpec, *, progress: bool | None, timeout: float) -> None:
+    """Fetch ``url`` into ``part``, resuming from its current size when the server honours Range."""
+    start = part.stat().st_size if part.exists() else 0
+    try:
+        resp = _open(url, start, timeout)
+    except urllib.error.HTTPError as exc:
+        if exc.code == 416 and start:  # asked past the end: the partial file is stale or complete
+            exc.close()
+            part.unlink(missing_ok=True)
+            return _download(url, part, spec, progress=progress, timeout=timeout)
+        raise _network_failure(spec, url, exc) from None
+    except (urllib.error.URLError, OSError) as exc:
+        raise _network_failure(spec, url, exc) from None
+
+    with resp:
+        status = getattr(resp, "status", 200)
+        if start and status == 206:
+            mode = "ab"
+            total = _total_from_content_range(resp.headers.get("Content-Range"))
+        else:  # no partial file, or the server ignored Range: start over
+            start, mode = 0, "wb"
+            total = None
+        length = resp.headers.get("Content-Length")
+        expected = start + int(length) if length and length.isdigit() else total
+        done = start
+        with open(part, mode) as fh, _ProgressBar(spec.name, expected, done, progress) as advance:
+            while True:
+                try:
+                    block = resp.read(_CHUNK)
+                except (OSError, http.client.HTTPException) as exc:  # reset, timeout, IncompleteRead
+                    raise DownloadError(
+                        f"download of {spec.name} from {url} broke off after {done:,} bytes "
+                        f"({type(exc).__name__}); run the same command again to resume"
+                    ) from None
+                if not block:
+                    break
+                try:
+                    fh.write(block)
+                except OSError as exc:
+                    raise DownloadError(f"{part}: cannot write the download ({exc.strerror})") from None
+                done += len(block)
+                advance(len(block))
+    if expected is not None and done < expected:
+        raise DownloadError(
+            f"download of {spec.name} from {url} is truncated: got {done:,} of {expected:,} bytes; "
+            f"run the same command again to resume"
+        )
+    return None
+
+
+def _total_from_content_range(value: str | None) -> int | None:
+    """Total size from ``Content-Range: bytes 100-199/2000`` (``None`` when absent or ``*``)."""
+    if not value or "/" not in value:
+        return None
+    tail = value.rsplit("/", 1)[1].strip()
+    return int(tail) if tail.isdigit() else None
+
+
+class _ProgressBar:
+    """A rich progress bar on stderr (only on a terminal); yields ``advance(n)``."""
+
+    def __init__(self, name: str, total: int | None, done: int, enabled: bool | None) -> None:
+        self.name, self.total, self.done = name, total, done
+        self.enabled = sys.stderr.isatty() if enabled is None else enabled
+        self._progress = None
+
+    def __enter__(self) -> Callable[[int], None]:
+        if not self.enabled:
+            return lambda n: None
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            DownloadColumn,
+            Progress,
+            TextColumn,
+            TimeRemainingColumn,
+            TransferSpeedColumn,
+        )
+
+        self._progress = Progress(
+            TextColumn("[bold]{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
+            TimeRemainingColumn(), console=Console(stderr=True), transient=True,
+        )
+        self._progress.start()
+        task = self._progress.add_task(f"fetch {self.name}", total=self.total, completed=self.done)
+        progress = self._progress
+        return lambda n: progress.advance(task, n)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+
+
+# --- verify ---------------------------------------------------------------------------------
+
+
+def file_digest(path: Path, algo: str) -> str:
+    """Hex digest (``md5`` or ``sha256``) of a file, read in chunks."""
+    h = hashlib.new(algo, usedforsecurity=False) if algo == "md5" else hashlib.new(algo)
+    with open(path, "rb") as fh:
+        while block := fh.read(1 << 20):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _verify(spec: DatasetSpec, archive: Path, label: str) -> None:
+    """Compare the archive with the registry's checksums (those GroupLens publishes)."""
+    for algo, want in (("sha256", spec.sha256), ("md5", spec.md5)):
+        if not want:
+            continue
+        got = file_digest(archive, algo)
+        if got != want.lower():
+            raise DownloadError(
+                f"{label}: checksum mismatch for {spec.name} ({algo} {got}, expected {want}); "
+                "the file is damaged or not the official archive, so it was not used"
+            )
+
+
+# --- unpack ---------------------------------------------------------------------------------
+
+
+def safe_members(zf: zipfile.ZipFile, label: str, *, max_bytes: int, max_ratio: float) -> list[zipfile.ZipInfo]:
+    """The archive's members, after refusing path traversal, links and zip bombs."""
+    members = zf.infolist()
+    total = 0
+    for info in members:
+        name = info.filename.replace("\\", "/")
+        parts = PurePosixPath(name).parts
+        if name.startswith("/") or (len(name) > 1 and name[1] == ":") or ".." in parts:
+            raise DownloadError(f"{label}: refusing archive member {info.filename!r} (path outside the target folder)")
+        mode = info.external_attr >> 16
+        if stat.S_ISLNK(mode):
+            raise DownloadError(f"{label}: refusing archive member {info.filename!r} (a symbolic link)")
+        total += info.file_size
+        if info.file_size > (1 << 20) and info.file_size > max_ratio * max(info.compress_size, 1):
+            raise DownloadError(
+                f"{label}: refusing archive member {info.filename!r}: it claims {info.file_size:,} bytes from "
+                f"{info.compress_size:,} compressed (ratio over {max_ratio:g}, a zip bomb?)"
+            )
+    if total > max_bytes:
+        raise DownloadError(
+            f"{label}: refusing archive: it unpacks to {total:,} bytes, more than the {max_bytes:,} allowed"
+        )
+    return members
+
+
+def _install_archive(spec: DatasetSpec, archive: Path, target: Path, *, label: str, max_bytes: int, max_ratio: float) -> Path:
+    """Unpack ``archive`` into a temp folder in the cache, then rename the dataset folder into place."""
+    root = target.parent
+    tmp = Path(tempfile.mkdtemp(prefix=f".{spec.name}.", suffix=".unpack", dir=root))
+    try:
+        try:
+            with zipfile.ZipFile(archive) as zf:
+                members = safe_members(zf, label, max_bytes=max_bytes, max_ratio=max_ratio)
+                written = 0
+                for info in members:
+                    dest = tmp.joinpath(*PurePosixPath(info.filename.replace("\\", "/")).parts)
+                    if info.is_dir():
+                        dest.mkdir(parents=True, exist_ok=True)
+                        continue
+                    dest.parent.mkdir(parents=True, exist_ok=True)
+                    with zf.open(info) as src, open(dest, "wb") as out:
+                        while block := src.read(1 << 20):
+                            written += len(block)
+                            if written > max_bytes:
+                                raise DownloadError(f"{label}: refusing archive: it unpacks to more than {max_bytes:,} bytes")
+                            out.write(block)
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, NotImplementedError) as exc:
+            raise DownloadError(f"{label}: the archive is truncated or corrupt ({exc}); delete it and fetch again") from None
+        except OSError as exc:
+            if exc.errno == 28 or isinstance(exc, PermissionError):
+                raise DownloadError(f"{root}: cannot unpack {spec.name} ({exc.strerror})") from None
+            raise DownloadError(f"{label}: the archive is truncated or corrupt ({exc}); delete it and fetch again") from None
+        found = _find_dataset_folder(tmp, spec)
+        if found is None:
+            raise DownloadError(f"{label}: the archive has no {spec.folder}/{spec.ratings}; is it really {spec.name}?")
+        _replace_into(found, target)
+        return target
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _install_folder(spec: DatasetSpec, source: Path, target: Path) -> Path:
+    """Copy an already extracted folder into the cache (copied to a temp folder, then renamed)."""
+    found = _find_dataset_folder(source, spec)
+    if found is None:
+        raise DownloadError(f"{source}: no {spec.ratings} in this folder or in {source / spec.folder}")
+    if found.resolve() == target.resolve():
+        return target
+    tmp = Path(tempfile.mkdtemp(prefix=f".{spec.name}.", suffix=".copy", dir=target.parent))
+    try:
+        staged = tmp / spec.name
+        try:
+            shutil.copytree(found, staged)
+        except OSError as exc:
+            raise DownloadError(f"{found}: cannot copy into the cache ({exc})") from None
+        _replace_into(staged, target)
+        return target
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _find_dataset_folder(base: Path, spec: DatasetSpec) -> Path | None:
+    for cand in (base / spec.folder, base, base / spec.name):
+        if (cand / spec.ratings).is_file():
+            return cand
+    subdirs = [p for p in base.iterdir() if p.is_dir()] if base.is_dir() else []
+    if len(subdirs) == 1 and (subdirs[0] / spec.ratings).is_file():
+        return subdirs[0]
+    return None
+
+
+def _replace_into(staged: Path, target: Path) -> None:
+    """Atomically move a complete folder to ``target``, moving any older copy out of the way first."""
+    old = None
+    if target.exists():
+        old = target.with_name(f".{target.name}.old-{os.getpid()}")
+        shutil.rmtree(old, ignore_errors=True)
+        os.replace(target, old)
+    try:
+        os.replace(staged, target)
+    except OSError:
+        if old is not None:
+            os.replace(old, target)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _complete(target: Path, spec: DatasetSpec) -> bool:
+    return (target / spec.ratings).is_file() or (target / spec.folder / spec.ratings).is_file()
