@@ -1,0 +1,198 @@
+"""``movierec export`` (train and write an artifact folder) and ``movierec serve`` (the HTTP API and web page)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import typer
+
+from movierec.cli.common import (
+    DATASET,
+    ITEM_COL,
+    JSON,
+    RATING_COL,
+    RATING_SCALE,
+    RATINGS,
+    SEED,
+    TIME_COL,
+    USER_COL,
+    console,
+    err_console,
+    load_dataset,
+    print_json,
+)
+from movierec.errors import ConfigError
+
+
+def parse_params(items: list[str] | None) -> dict[str, Any]:
+    """``["n_factors=40", "lr=0.01,reg=0.05"]`` → dict; values parsed as JSON when they can be (numbers, true, null)."""
+    out: dict[str, Any] = {}
+    for item in items or []:
+        for part in item.split(","):
+            part = part.strip()
+            if not part:
+                continue
+            if "=" not in part:
+                raise ConfigError(f"--params {part!r}: expected key=value")
+            key, value = part.split("=", 1)
+            key = key.strip().replace("-", "_")
+            if not key:
+                raise ConfigError(f"--params {part!r}: empty parameter name")
+            try:
+                out[key] = json.loads(value)
+            except json.JSONDecodeError:
+                out[key] = value
+    return out
+
+
+def _holdout_metrics(model: Any, train: Any, test: Any, k: int = 10, threshold: float = 4.0) -> dict[str, Any]:
+    """Test metrics for the exported model: RMSE/MAE for rating predictors, full-ranking P/R/HR@k for all."""
+    metrics: dict[str, Any] = {"split": "ratings_holdout", "n_test": int(test.n_ratings)}
+    if getattr(model, "kind", "implicit") == "explicit" and hasattr(model, "predict"):
+        pred = np.asarray(model.predict(test.users, test.items), dtype=np.float64)
+        err = pred - test.ratings
+        metrics["rmse"] = float(np.sqrt(np.mean(err**2)))
+        metrics["mae"] = float(np.mean(np.abs(err)))
+    pos = test.ratings >= threshold if test.rating_scale[0] != test.rating_scale[1] else np.ones(test.n_ratings, bool)
+    users = np.unique(test.users[pos])
+    if len(users):
+        recs, _ = model.recommend(users, k=k, exclude_seen=True)
+        rel = {int(u): set() for u in users}
+        for u, i in zip(test.users[pos], test.items[pos], strict=True):
+            rel[int(u)].add(int(i))
+        hits = np.array([len(rel[int(u)] & set(row.tolist())) for u, row in zip(users, recs, strict=True)])
+        sizes = np.array([len(rel[int(u)]) for u in users])
+        metrics.update({
+            "protocol": "full-ranking", "k": k, "relevance_threshold": threshold, "n_users": len(users),
+            f"precision@{k}": float(np.mean(hits / k)), f"recall@{k}": float(np.mean(hits / sizes)),
+            f"hit_rate@{k}": float(np.mean(hits > 0)),
+        })
+    return metrics
+
+
+def export_cmd(
+    model: str = typer.Option(..., "--model", "-m", help="Registered model name, e.g. svd, als, itemknn."),
+    params: list[str] = typer.Option([], "--params", "-p", help="Hyperparameters key=value (repeat, or comma-separate)."),
+    out: Path = typer.Option(..., "--out", "-o", help="Artifact folder to write."),
+    force: bool = typer.Option(False, "--force", help="Replace an existing artifact folder."),
+    holdout: bool = typer.Option(False, "--holdout", help="Train on 80% and record test metrics in the manifest."),
+    test_size: float = typer.Option(0.2, "--test-size", help="Test share with --holdout."),
+    item_features: str | None = typer.Option(None, "--item-features", help="Side features for hybrid models: genres,tags,year."),
+    implicit_threshold: float = typer.Option(4.0, "--implicit-threshold", help="Ratings ≥ this are positives for implicit models."),
+    with_feedback: str | None = typer.Option(None, "--with-feedback", help="Include ratings from a feedback database."),
+    dataset: str = DATASET,
+    ratings: Path | None = RATINGS,
+    user_col: str = USER_COL,
+    item_col: str = ITEM_COL,
+    rating_col: str = RATING_COL,
+    time_col: str = TIME_COL,
+    rating_scale: tuple[float, float] | None = RATING_SCALE,
+    seed: int = SEED,
+    as_json: bool = JSON,
+) -> None:
+    """Train a model on the whole dataset (implicit models on the positives) and export it for serving."""
+    from movierec.models.registry import create
+    from movierec.serving.artifact import export_artifact
+
+    ds = load_dataset(dataset, ratings, user_col, item_col, rating_col, time_col, rating_scale)
+    if with_feedback:
+        from movierec.serving.store import merge_feedback
+
+        ds = merge_feedback(ds, with_feedback)
+    hp = parse_params(params)
+    mdl = create(model, **hp)
+    if "random_state" in mdl.get_params() and "random_state" not in hp:
+        mdl.set_params(random_state=seed)
+    inter = ds.interactions
+    if getattr(mdl, "kind", "implicit") != "explicit":
+        inter = inter.to_implicit(implicit_threshold)
+    fit_kwargs: dict[str, Any] = {}
+    if item_features:
+        from movierec.features import build_item_features
+
+        fit_kwargs["item_features"] = build_item_features(ds, inter.item_map, item_features)
+    metrics = None
+    if holdout:
+        from movierec.split import ratings_holdout
+
+        train, test = ratings_holdout(inter, test_size=test_size, seed=seed)
+    else:
+        train, test = inter, None
+    with err_console.status(f"training {model} on {train.n_ratings:,} interactions"):
+        mdl.fit(train, **fit_kwargs)
+    if test is not None:
+        metrics = _holdout_metrics(mdl, train, test, threshold=implicit_threshold)
+    notes = [f"trained on {'an 80% hold-out split' if holdout else 'the full dataset'}"]
+    if item_features:
+        notes.append(f"item features: {item_features}")
+    path = export_artifact(mdl, ds, train, out, metrics=metrics, force=force, implicit_threshold=implicit_threshold,
+                           notes=notes)
+    manifest = json.loads((path / "manifest.json").read_text())
+    if as_json:
+        print_json({"artifact": str(path), "model_version": manifest["model_version"], "metrics": manifest["metrics"]})
+        return
+    console.print(f"[green]ok[/] {model} exported to {path} (version {manifest['model_version']}, "
+                  f"{manifest['dataset']['n_users']:,} users × {manifest['dataset']['n_items']:,} items)")
+    if metrics:
+        shown = {k: round(v, 4) for k, v in metrics.items() if isinstance(v, float)}
+        console.print(f"test metrics: {shown}")
+
+
+def serve_cmd(
+    artifact: Path = typer.Option(..., "--artifact", "-a", help="Artifact folder written by 'movierec export'."),
+    host: str = typer.Option("127.0.0.1", "--host", help="Interface to bind (default: loopback only)."),
+    port: int = typer.Option(8000, "--port", help="TCP port."),
+    db: str = typer.Option("sqlite:///feedback.db", "--db", help="Feedback database URL (or a SQLite file path); 'none' disables POST /feedback."),
+    workers: int = typer.Option(1, "--workers", help="Worker processes."),
+    api_key: str | None = typer.Option(None, "--api-key", envvar="MOVIEREC_API_KEY", help="Key POST /feedback requires (X-API-Key header)."),
+    cors_origin: list[str] = typer.Option([], "--cors-origin", help="Allow this browser origin (repeatable); CORS is off by default."),
+    max_body_kb: int = typer.Option(64, "--max-body-kb", help="Refuse request bodies larger than this (413)."),
+    access_log: bool = typer.Option(True, "--access-log/--no-access-log", help="Log every request."),
+    log_level: str = typer.Option("info", "--log-level", help="uvicorn log level."),
+) -> None:
+    """Serve an artifact over HTTP: JSON API (docs at /docs), the web page at /, feedback into a database."""
+    import uvicorn
+
+    from movierec.serving.app import ServeSettings, create_app
+    from movierec.serving.artifact import load_artifact
+    from movierec.serving.store import FeedbackStore, normalise_url
+
+    if workers < 1:
+        raise ConfigError(f"--workers must be ≥ 1, got {workers}")
+    if not 0 < port < 65536:
+        raise ConfigError(f"--port must be 1..65535, got {port}")
+    if max_body_kb < 1:
+        raise ConfigError(f"--max-body-kb must be ≥ 1, got {max_body_kb}")
+    art = load_artifact(artifact)  # refuses to start on a missing or tampered artifact
+    db_url = None if db.strip().lower() in ("", "none") else normalise_url(db)
+    store = FeedbackStore(db_url) if db_url else None
+    settings = ServeSettings(api_key=api_key or None, max_body_bytes=max_body_kb * 1024, cors_origins=tuple(cors_origin))
+    if host not in ("127.0.0.1", "localhost", "::1") and not api_key:
+        err_console.print(f"[yellow]warning:[/] binding {host} without --api-key: anyone who can reach it may POST /feedback")
+    err_console.print(
+        f"serving {art.model_name} (version {art.model_version}, {art.n_items:,} items) on http://{host}:{port} "
+        f"· docs /docs · feedback {'off' if store is None else db_url}"
+    )
+    common = {"host": host, "port": port, "log_level": log_level, "access_log": access_log, "server_header": False}
+    if workers == 1:
+        uvicorn.run(create_app(art, store, settings), **common)
+        return
+    if store is not None:
+        store.close()
+    os.environ.update({
+        "MOVIEREC_ARTIFACT": str(Path(artifact).resolve()),
+        "MOVIEREC_DB": db_url or "",
+        "MOVIEREC_API_KEY": api_key or "",
+        "MOVIEREC_MAX_BODY_BYTES": str(settings.max_body_bytes),
+        "MOVIEREC_CORS_ORIGINS": ",".join(cors_origin),
+    })
+    uvicorn.run("movierec.serving.app:create_app_from_env", factory=True, workers=workers, **common)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("export")(export_cmd)
+    app.command("serve")(serve_cmd)

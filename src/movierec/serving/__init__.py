@@ -1,0 +1,1 @@
+"""Serving: exported artifacts, the FastAPI app, the feedback store and the web page."""

@@ -1,0 +1,257 @@
+"""HTTP routes (FastAPI). The artifact, the feedback store and the settings are injected by ``create_app``.
+
+Read-only endpoints are ``async`` and run numpy directly on the event loop (a top-N over ~10k
+items takes well under a millisecond); the feedback endpoint is sync, so the database write runs
+in the thread pool. Responses are serialised once with ``json`` (the pydantic models document them).
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
+from fastapi import Path as PathParam
+from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+from movierec.errors import ConfigError, MovierecError, UnknownIdError
+from movierec.serving.artifact import Artifact
+from movierec.serving.schemas import (
+    FeedbackIn,
+    FeedbackOut,
+    Health,
+    Movie,
+    MovieList,
+    RecommendationsResponse,
+    RecommendRequest,
+)
+from movierec.serving.store import FeedbackConflict, FeedbackStore
+
+__all__ = ["ServeSettings", "create_app", "create_app_from_env"]
+
+STATIC = Path(__file__).resolve().parent / "static"
+_CSP = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'"
+
+
+@dataclass(frozen=True)
+class ServeSettings:
+    """Server settings; the defaults are the safe ones (see docs/serving.md)."""
+
+    api_key: str | None = None
+    max_body_bytes: int = 64 * 1024
+    cors_origins: tuple[str, ...] = ()
+    static: bool = True
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _json(obj: Any, status: int = 200) -> Response:
+    return Response(json.dumps(obj, separators=(",", ":")).encode(), status_code=status, media_type="application/json")
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+class BodyLimit:
+    """ASGI middleware refusing request bodies over ``max_bytes`` with 413 (by Content-Length or while streaming)."""
+
+    def __init__(self, app: Any, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope.get("headers", []):
+            if name == b"content-length":
+                try:
+                    declared = int(value)
+                except ValueError:
+                    declared = 0
+                if declared > self.max_bytes:
+                    await self._refuse(send)
+                    return
+        seen = 0
+        started = False
+
+        async def limited_receive() -> dict:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:
+                    raise _BodyTooLarge
+            return message
+
+        async def tracking_send(message: dict) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, tracking_send)
+        except _BodyTooLarge:
+            if not started:
+                await self._refuse(send)
+
+    async def _refuse(self, send: Any) -> None:
+        body = json.dumps({"detail": f"request body larger than {self.max_bytes} bytes"}).encode()
+        await send({"type": "http.response.start", "status": 413,
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
+
+
+def get_artifact(request: Request) -> Artifact:
+    """The artifact this app serves (injected by ``create_app``)."""
+    return request.app.state.artifact
+
+
+def get_store(request: Request) -> FeedbackStore:
+    """The feedback store, or 503 when the server runs without one."""
+    st = request.app.state.store
+    if st is None:
+        raise HTTPException(503, "this server has no feedback database (start it with --db)")
+    return st
+
+
+def check_key(request: Request, x_api_key: Annotated[str | None, Header()] = None) -> None:
+    """401 unless the request carries the configured API key (X-API-Key or a Bearer token)."""
+    key = request.app.state.settings.api_key
+    if not key:
+        return
+    given = x_api_key or ""
+    auth = request.headers.get("authorization", "")
+    if not given and auth.lower().startswith("bearer "):
+        given = auth[7:].strip()
+    if not hmac.compare_digest(given.encode(), key.encode()):
+        raise HTTPException(401, "missing or wrong API key (send it in the X-API-Key header)",
+                            headers={"WWW-Authenticate": "Bearer"})
+
+
+Art = Annotated[Artifact, Depends(get_artifact)]
+
+
+def create_app(artifact: Artifact, store: FeedbackStore | None, settings: ServeSettings | None = None) -> FastAPI:
+    """The FastAPI application serving ``artifact``; feedback goes to ``store`` (``None``: POST /feedback is 503)."""
+    settings = settings or ServeSettings()
+    app = FastAPI(
+        title="movierec",
+        version=artifact.model_version,
+        summary=f"Top-N movie recommendations from a {artifact.model_name!r} model trained on {artifact.dataset_name}.",
+    )
+    app.state.artifact = artifact
+    app.state.store = store
+    app.state.settings = settings
+
+
+    @app.exception_handler(MovierecError)
+    async def _movierec_error(_request: Request, exc: MovierecError) -> JSONResponse:
+        status = 404 if isinstance(exc, UnknownIdError) else 409 if isinstance(exc, FeedbackConflict) else 422
+        return JSONResponse({"detail": str(exc)}, status_code=status)
+
+    def rec_response(art: Artifact, user: Any, recs: list[dict[str, Any]]) -> Response:
+        return _json({"userId": user, "model": art.model_name, "modelVersion": art.model_version, "recommendations": recs})
+
+    @app.get("/health", response_model=Health, tags=["service"])
+    async def health(art: Art, request: Request) -> Response:
+        """Liveness and what is being served: model, version, dataset, created-at, item count."""
+        return _json({"status": "ok", **art.info(), "feedback": request.app.state.store is not None})
+
+    @app.get("/movies", response_model=MovieList, tags=["movies"])
+    async def movies(
+        art: Art,
+        search: Annotated[str, Query(max_length=200, description="Part of a title; case and accents ignored.")] = "",
+        limit: Annotated[int, Query(ge=1, le=500)] = 20,
+    ) -> Response:
+        """Movies whose title contains ``search`` (prefix matches and popular movies first); empty: most rated."""
+        return _json({"query": search, "movies": art.search(search, limit)})
+
+    @app.get("/movies/{movieId}", response_model=Movie, tags=["movies"])
+    async def movie(art: Art, movieId: Annotated[str, PathParam(max_length=128)]) -> Response:
+        """One movie: title, year, genres and how many training ratings it has."""
+        return _json(art.movie(movieId))
+
+    @app.get("/movies/{movieId}/similar", response_model=RecommendationsResponse, tags=["recommendations"])
+    async def similar(
+        art: Art, movieId: Annotated[str, PathParam(max_length=128)], k: Annotated[int, Query(ge=1, le=500)] = 10
+    ) -> Response:
+        """Movies most like this one (cosine of item vectors, or the model's neighbour list)."""
+        return rec_response(art, None, art.similar(movieId, k))
+
+    @app.get("/users/{userId}/recommendations", response_model=RecommendationsResponse, tags=["recommendations"])
+    async def user_recommendations(
+        art: Art,
+        userId: Annotated[str, PathParam(max_length=128)],
+        k: Annotated[int, Query(ge=1, le=500)] = 10,
+        exclude_seen: bool = True,
+        genres: Annotated[str | None, Query(max_length=1000, description="Comma-separated, e.g. Comedy,Drama")] = None,
+    ) -> Response:
+        """Top-``k`` movies for a user of the training data."""
+        wanted = [g for g in genres.split(",") if g.strip()] if genres else None
+        recs = art.recommend(userId, k, exclude_seen=exclude_seen, genres=wanted)
+        return rec_response(art, art.raw_user(art.user_index(userId)), recs)
+
+    @app.post("/recommendations", response_model=RecommendationsResponse, tags=["recommendations"])
+    async def visitor_recommendations(art: Art, body: RecommendRequest) -> Response:
+        """Recommendations for someone not in the training data, from a few ratings (fold-in)."""
+        lo, hi = art.rating_scale
+        for n, r in enumerate(body.ratings):
+            if not lo <= r.rating <= hi:
+                raise HTTPException(422, [{"type": "value_error", "loc": ["body", "ratings", n, "rating"],
+                                           "msg": f"rating must be within {lo:g}..{hi:g}", "input": r.rating}])
+        pairs = [(r.movieId, r.rating) for r in body.ratings]
+        return rec_response(art, body.userId, art.recommend_for_ratings(pairs, body.k, genres=body.genres))
+
+    @app.post("/feedback", response_model=FeedbackOut, tags=["feedback"], dependencies=[Depends(check_key)])
+    def feedback(body: FeedbackIn, art: Art, store: Annotated[FeedbackStore, Depends(get_store)]) -> Response:
+        """Store one rating durably; retries with the same ``requestId`` store it once (201 new, 200 repeat)."""
+        lo, hi = art.rating_scale
+        if not lo <= body.rating <= hi:
+            raise HTTPException(422, [{"type": "value_error", "loc": ["body", "rating"],
+                                       "msg": f"rating must be within {lo:g}..{hi:g}", "input": body.rating}])
+        art.item_index(body.movieId)  # unknown movie -> 404
+        row, created = store.add(body.requestId, str(body.userId), str(body.movieId), body.rating,
+                                 model_version=art.model_version)
+        return _json({"id": row.id, "requestId": row.request_id, "created": created}, 201 if created else 200)
+
+    if settings.static and STATIC.is_dir():
+        app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+        @app.get("/", include_in_schema=False)
+        async def index() -> FileResponse:
+            return FileResponse(STATIC / "index.html", headers={"Content-Security-Policy": _CSP,
+                                                                "X-Content-Type-Options": "nosniff"})
+
+    if settings.cors_origins:
+        from fastapi.middleware.cors import CORSMiddleware
+
+        app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins), allow_methods=["GET", "POST"],
+                           allow_headers=["Content-Type", "X-API-Key"])
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    return app
+
+
+def create_app_from_env() -> FastAPI:
+    """Factory for ``uvicorn --factory`` worker processes: reads what ``movierec serve`` put in the environment."""
+    from movierec.serving.artifact import load_artifact
+
+    artifact_dir = os.environ.get("MOVIEREC_ARTIFACT")
+    if not artifact_dir:
+        raise ConfigError("MOVIEREC_ARTIFACT is not set (start the server with 'movierec serve --artifact DIR')")
+    artifact = load_artifact(artifact_dir)
+    db = os.environ.get("MOVIEREC_DB") or None
+    store = FeedbackStore(db) if db else None
+    cors = tuple(o for o in os.environ.get("MOVIEREC_CORS_ORIGINS", "").split(",") if o)
+    settings = ServeSettings(
+        api_key=os.environ.get("MOVIEREC_API_KEY") or None,
+        max_body_bytes=int(os.environ.get("MOVIEREC_MAX_BODY_BYTES", 64 * 1024)),
+        cors_origins=cors,
+    )
+    return create_app(artifact, store, settings)

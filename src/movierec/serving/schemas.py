@@ -1,0 +1,102 @@
+"""Request and response models of the HTTP API (pydantic); they also drive the OpenAPI page at ``/docs``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "FeedbackIn",
+    "FeedbackOut",
+    "Health",
+    "Movie",
+    "MovieList",
+    "RatingIn",
+    "RecommendRequest",
+    "Recommendation",
+    "RecommendationsResponse",
+]
+
+RawId = Annotated[int, Field(strict=True)] | Annotated[str, Field(min_length=1, max_length=128)]
+"""A raw user or movie id as the dataset spells it (MovieLens uses integers; custom data may use strings)."""
+
+Rating = Annotated[float, Field(strict=True, allow_inf_nan=False, description="A rating on the model's scale.")]
+K = Annotated[int, Field(strict=True, ge=1, le=500, description="How many recommendations (1..500).")]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Recommendation(BaseModel):
+    movieId: int | str
+    title: str
+    year: int | None
+    genres: list[str]
+    score: float
+
+
+class RecommendationsResponse(BaseModel):
+    """The one shape every recommending endpoint returns."""
+
+    userId: int | str | None = Field(description="The user the list is for (null for an anonymous visitor).")
+    model: str
+    modelVersion: str = Field(description="Content hash of the artifact that produced the list.")
+    recommendations: list[Recommendation]
+
+
+class Movie(BaseModel):
+    movieId: int | str
+    title: str
+    year: int | None
+    genres: list[str]
+    ratings: int = Field(description="How many training ratings the movie has.")
+
+
+class MovieList(BaseModel):
+    query: str
+    movies: list[Movie]
+
+
+class RatingIn(_Strict):
+    movieId: RawId
+    rating: Rating
+
+
+class RecommendRequest(_Strict):
+    """Ratings from a person the model has not seen (fold-in)."""
+
+    ratings: list[RatingIn] = Field(min_length=1, max_length=1000, description="At least one (movieId, rating).")
+    k: K = 10
+    genres: list[str] | None = Field(default=None, description="Only movies with any of these genres.")
+    userId: RawId | None = Field(default=None, description="Echoed back; e.g. the web page's visitor id.")
+
+
+class FeedbackIn(_Strict):
+    userId: RawId
+    movieId: RawId
+    rating: Rating
+    requestId: str = Field(
+        min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:\-]+$",
+        description="Client-chosen unique id; sending the same request again stores it once.",
+    )
+
+
+class FeedbackOut(BaseModel):
+    id: int
+    requestId: str
+    created: bool = Field(description="False when this requestId was already stored (an idempotent retry).")
+
+
+class Health(BaseModel):
+    status: str
+    model: str
+    modelVersion: str
+    kind: str
+    dataset: str
+    createdAt: str
+    nItems: int
+    nUsers: int
+    ratingScale: list[float]
+    feedback: bool

@@ -1,0 +1,231 @@
+// movierec web page: search, rate with stars, get fold-in recommendations, browse similar movies.
+// Plain DOM code, no build step, no third-party scripts. Text from the API only ever goes into
+// textContent (never innerHTML), so titles cannot inject markup.
+"use strict";
+
+const state = {
+  ratings: new Map(), // movieId -> {movie, rating}
+  scale: [0.5, 5.0],
+  visitor: null,
+};
+
+const $ = (id) => document.getElementById(id);
+
+function status(text) {
+  $("status").textContent = text;
+}
+
+function visitorId() {
+  let id = null;
+  try { id = localStorage.getItem("movierec.visitor"); } catch (e) { /* storage blocked */ }
+  if (!id) {
+    id = "web-" + randomId();
+    try { localStorage.setItem("movierec.visitor", id); } catch (e) { /* ignore */ }
+  }
+  return id;
+}
+
+function randomId() {
+  if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+  const a = new Uint8Array(16);
+  crypto.getRandomValues(a);
+  return Array.from(a, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+async function api(path, options) {
+  const resp = await fetch(path, options);
+  let body = null;
+  try { body = await resp.json(); } catch (e) { body = null; }
+  if (!resp.ok) {
+    let msg = resp.status + " " + resp.statusText;
+    if (body && typeof body.detail === "string") msg = body.detail;
+    else if (body && Array.isArray(body.detail) && body.detail.length) msg = body.detail[0].msg;
+    const err = new Error(msg);
+    err.status = resp.status;
+    throw err;
+  }
+  return body;
+}
+
+// A star value on the model's scale: 5 stars spread over [lo, hi] (1..5 on MovieLens).
+function starValue(n) {
+  const [lo, hi] = state.scale;
+  const v = lo + ((hi - lo) * (n - 1)) / 4;
+  return lo === 0.5 && hi === 5 ? n : Math.round(v * 2) / 2;
+}
+
+function el(tag, cls, text) {
+  const node = document.createElement(tag);
+  if (cls) node.className = cls;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+function movieLine(movie, withSimilar) {
+  const wrap = el("div");
+  const label = movie.title;
+  if (withSimilar) {
+    const b = el("button", "linkish title", label);
+    b.type = "button";
+    b.setAttribute("aria-label", "Show movies similar to " + movie.title);
+    b.addEventListener("click", () => showSimilar(movie));
+    wrap.appendChild(b);
+  } else {
+    wrap.appendChild(el("span", "title", label));
+  }
+  const bits = [];
+  if (movie.year) bits.push(String(movie.year));
+  if (movie.genres && movie.genres.length) bits.push(movie.genres.join(", "));
+  wrap.appendChild(el("div", "meta", bits.join(" · ")));
+  return wrap;
+}
+
+function starWidget(movie) {
+  const group = el("div", "stars");
+  group.setAttribute("role", "group");
+  group.setAttribute("aria-label", "Rate " + movie.title);
+  const current = state.ratings.has(String(movie.movieId)) ? state.ratings.get(String(movie.movieId)).stars : 0;
+  for (let n = 1; n <= 5; n++) {
+    const b = el("button", "star" + (n <= current ? " on" : ""), n <= current ? "★" : "☆");
+    b.type = "button";
+    b.dataset.stars = String(n);
+    b.setAttribute("aria-label", n + (n === 1 ? " star" : " stars"));
+    b.setAttribute("aria-pressed", n === current ? "true" : "false");
+    b.addEventListener("click", () => rate(movie, n));
+    group.appendChild(b);
+  }
+  return group;
+}
+
+function renderList(listId, movies, opts) {
+  const list = $(listId);
+  list.replaceChildren();
+  for (const m of movies) {
+    const li = el("li", "movie");
+    li.dataset.movieId = String(m.movieId);
+    if (opts.score && typeof m.score === "number") li.appendChild(el("span", "score", m.score.toFixed(2)));
+    li.appendChild(movieLine(m, opts.similar));
+    if (opts.stars) li.appendChild(starWidget(m));
+    list.appendChild(li);
+  }
+}
+
+let lastResults = [];
+async function search(text) {
+  try {
+    const data = await api("/movies?limit=15&search=" + encodeURIComponent(text));
+    lastResults = data.movies;
+    renderList("results", lastResults, { stars: true, similar: true });
+    if (!lastResults.length) status("No title matches “" + text + "”.");
+  } catch (e) {
+    status("Search failed: " + e.message);
+  }
+}
+
+function renderRated() {
+  const items = Array.from(state.ratings.values()).map((r) => r.movie);
+  renderList("rated", items, { stars: true, similar: true });
+  $("rated-empty").hidden = items.length > 0;
+  $("recommend").disabled = items.length === 0;
+}
+
+async function rate(movie, stars) {
+  const key = String(movie.movieId);
+  state.ratings.set(key, { movie, stars, rating: starValue(stars) });
+  saveRatings();
+  renderRated();
+  renderList("results", lastResults, { stars: true, similar: true });
+  status("Rated " + movie.title + ": " + stars + " of 5 stars.");
+  sendFeedback(movie, starValue(stars));
+}
+
+async function sendFeedback(movie, rating) {
+  try {
+    await api("/feedback", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ userId: state.visitor, movieId: movie.movieId, rating, requestId: randomId() }),
+    });
+  } catch (e) {
+    // feedback is best effort: a server without a database (503) or with an API key (401) still recommends
+  }
+}
+
+async function recommend() {
+  const ratings = Array.from(state.ratings.values()).map((r) => ({ movieId: r.movie.movieId, rating: r.rating }));
+  if (!ratings.length) return;
+  status("Finding movies for you…");
+  try {
+    const data = await api("/recommendations", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ ratings, k: 12, userId: state.visitor }),
+    });
+    renderList("recs", data.recommendations, { similar: true, score: true });
+    status(data.recommendations.length + " recommendations from " + data.model + " (version " + data.modelVersion + ").");
+    $("recs-title").scrollIntoView({ block: "nearest" });
+  } catch (e) {
+    status("Could not get recommendations: " + e.message);
+  }
+}
+
+async function showSimilar(movie) {
+  try {
+    const data = await api("/movies/" + encodeURIComponent(movie.movieId) + "/similar?k=10");
+    $("similar-title").textContent = "Similar to " + movie.title;
+    renderList("similar", data.recommendations, { similar: true, score: true, stars: false });
+    $("similar-panel").hidden = false;
+    $("similar-title").scrollIntoView({ block: "nearest" });
+    status("Movies similar to " + movie.title + ".");
+  } catch (e) {
+    status("No similar movies: " + e.message);
+  }
+}
+
+function saveRatings() {
+  try {
+    const plain = Array.from(state.ratings.values());
+    localStorage.setItem("movierec.ratings", JSON.stringify(plain));
+  } catch (e) { /* ignore */ }
+}
+
+function loadRatings() {
+  try {
+    const plain = JSON.parse(localStorage.getItem("movierec.ratings") || "[]");
+    for (const r of plain) if (r && r.movie) state.ratings.set(String(r.movie.movieId), r);
+  } catch (e) { /* ignore */ }
+}
+
+async function init() {
+  state.visitor = visitorId();
+  try {
+    const h = await api("/health");
+    state.scale = h.ratingScale;
+    $("model-info").textContent =
+      h.model + " · version " + h.modelVersion + " · trained on " + h.dataset + " · " + h.nItems.toLocaleString() + " movies";
+  } catch (e) {
+    $("model-info").textContent = "The server is not answering: " + e.message;
+  }
+  loadRatings();
+  renderRated();
+  let timer = null;
+  $("search").addEventListener("input", (ev) => {
+    clearTimeout(timer);
+    const text = ev.target.value;
+    timer = setTimeout(() => search(text), 200);
+  });
+  $("search").addEventListener("keydown", (ev) => {
+    if (ev.key === "Enter") { clearTimeout(timer); search(ev.target.value); }
+  });
+  $("recommend").addEventListener("click", recommend);
+  $("clear").addEventListener("click", () => {
+    state.ratings.clear();
+    saveRatings();
+    renderRated();
+    renderList("results", lastResults, { stars: true, similar: true });
+    status("Ratings cleared.");
+  });
+  search("");
+}
+
+document.addEventListener("DOMContentLoaded", init);

@@ -1,0 +1,241 @@
+"""The feedback store: ratings people give through the API, kept durably in a SQL database (SQLAlchemy).
+
+SQLite files are the default (WAL journal, ``synchronous=FULL`` so an acknowledged write survives
+a crash or power loss, a busy timeout so several processes can write); any SQLAlchemy URL works,
+e.g. ``postgresql+psycopg://…``. Writes are idempotent on the client's ``requestId``.
+``merge_feedback`` closes the loop: stored ratings join a dataset's interactions for training.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import (
+    Column,
+    Float,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    create_engine,
+    event,
+    func,
+    insert,
+    select,
+)
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError
+
+from movierec.errors import ConfigError, DataError
+from movierec.interactions import Interactions
+
+__all__ = ["FeedbackConflict", "FeedbackStore", "merge_feedback", "normalise_url"]
+
+_metadata = MetaData()
+feedback_table = Table(
+    "feedback",
+    _metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("request_id", String(128), nullable=False, unique=True),
+    Column("user_id", String(128), nullable=False, index=True),
+    Column("movie_id", String(128), nullable=False),
+    Column("rating", Float, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("model_version", String(64), nullable=True),
+)
+
+
+class FeedbackConflict(ConfigError):
+    """A ``requestId`` was reused with a different user, movie or rating."""
+
+
+def normalise_url(db: str | Path) -> str:
+    """A database URL from a URL or a plain file path (a path means a SQLite file)."""
+    text = str(db).strip()
+    if not text:
+        raise ConfigError("--db: empty database URL")
+    if "://" not in text:
+        return f"sqlite:///{Path(text).expanduser().resolve()}"
+    return text
+
+
+@dataclass(frozen=True)
+class StoredFeedback:
+    """One stored rating, as the API reports it."""
+
+    id: int
+    request_id: str
+    user_id: str
+    movie_id: str
+    rating: float
+    created_at: float
+
+
+class FeedbackStore:
+    """Durable, idempotent storage of feedback ratings."""
+
+    def __init__(self, url: str | Path, *, create: bool = True) -> None:
+        self.url = normalise_url(url)
+        try:
+            kwargs: dict[str, Any] = {"future": True}
+            if self.url.startswith("sqlite"):
+                kwargs["connect_args"] = {"timeout": 30.0, "check_same_thread": False}
+            self.engine: Engine = create_engine(self.url, **kwargs)
+        except (ArgumentError, ImportError, ValueError) as exc:
+            raise ConfigError(f"--db {self.url!r}: cannot open this database URL ({exc})") from exc
+        if self.engine.dialect.name == "sqlite":
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+            db_path = self.engine.url.database
+            if db_path and db_path != ":memory:":
+                parent = Path(db_path).expanduser().parent
+                if not parent.is_dir():
+                    raise ConfigError(f"--db {self.url!r}: folder {parent} does not exist")
+        if create:
+            try:
+                _metadata.create_all(self.engine)
+            except OperationalError as exc:
+                raise ConfigError(f"--db {self.url!r}: cannot open or create the feedback table ({exc.orig})") from exc
+
+    def add(
+        self, request_id: str, user_id: str, movie_id: str, rating: float, *, model_version: str | None = None
+    ) -> tuple[StoredFeedback, bool]:
+        """Store one rating; returns ``(row, created)``. The same ``request_id`` again returns the stored row.
+
+        Reusing a ``request_id`` for a different (user, movie, rating) raises :class:`FeedbackConflict`.
+        """
+        row = {
+            "request_id": str(request_id),
+            "user_id": str(user_id),
+            "movie_id": str(movie_id),
+            "rating": float(rating),
+            "created_at": time.time(),
+            "model_version": model_version,
+        }
+        try:
+            with self.engine.begin() as conn:
+                new_id = conn.execute(insert(feedback_table).values(**row)).inserted_primary_key[0]
+            return StoredFeedback(int(new_id), row["request_id"], row["user_id"], row["movie_id"], row["rating"], row["created_at"]), True
+        except IntegrityError:
+            existing = self.get(str(request_id))
+            if existing is None:  # pragma: no cover - a unique violation without a row would be a DB bug
+                raise
+            if (existing.user_id, existing.movie_id, existing.rating) != (row["user_id"], row["movie_id"], row["rating"]):
+                raise FeedbackConflict(
+                    f"requestId {request_id!r} was already used for a different rating "
+                    f"(user {existing.user_id}, movie {existing.movie_id}, rating {existing.rating:g})"
+                ) from None
+            return existing, False
+
+    def get(self, request_id: str) -> StoredFeedback | None:
+        with self.engine.connect() as conn:
+            r = conn.execute(select(feedback_table).where(feedback_table.c.request_id == str(request_id))).first()
+        if r is None:
+            return None
+        return StoredFeedback(int(r.id), r.request_id, r.user_id, r.movie_id, float(r.rating), float(r.created_at))
+
+    def count(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(feedback_table)).scalar_one())
+
+    def frame(self) -> pd.DataFrame:
+        """Every stored rating: ``requestId, userId, movieId, rating, timestamp`` (ids as stored strings)."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(feedback_table).order_by(feedback_table.c.id)).all()
+        return pd.DataFrame(
+            {
+                "requestId": [r.request_id for r in rows],
+                "userId": [r.user_id for r in rows],
+                "movieId": [r.movie_id for r in rows],
+                "rating": np.array([r.rating for r in rows], dtype=np.float64),
+                "timestamp": np.array([int(r.created_at) for r in rows], dtype=np.int64),
+            }
+        )
+
+    def ping(self) -> bool:
+        try:
+            self.count()
+        except OperationalError:
+            return False
+        return True
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    """WAL so readers never block the writer; FULL sync so every acknowledged commit is on disk."""
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=FULL")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.close()
+
+
+def _typed_ids(values: pd.Series, existing: np.ndarray) -> np.ndarray:
+    """Feedback ids (stored as text) in the id type of the dataset's map: ints stay ints when they all parse."""
+    if pd.Index(existing).dtype.kind in "iu":
+        parsed = pd.to_numeric(values, errors="coerce")
+        if parsed.notna().all() and (parsed == parsed.round()).all():
+            return parsed.astype(np.int64).to_numpy()
+        return values.astype(str).to_numpy(dtype=object)
+    return values.astype(str).to_numpy(dtype=object)
+
+
+def merge_feedback(dataset: Any, db_url: str | Path) -> Any:
+    """A copy of ``dataset`` whose interactions also hold every stored feedback rating.
+
+    New users and movies get new indices (ids are re-mapped once over the union); a rating for a
+    (user, movie) pair already present replaces it when it is newer. Ratings outside the dataset's
+    scale are a :class:`DataError`.
+    """
+    from movierec.datasets import Dataset
+
+    url = normalise_url(db_url)
+    if url.startswith("sqlite:///") and not Path(url[len("sqlite:///") :]).is_file():
+        raise DataError(f"--with-feedback {db_url}: no such feedback database")
+    store = FeedbackStore(url, create=False)
+    try:
+        fb = store.frame()
+    except OperationalError as exc:
+        raise DataError(f"--with-feedback {db_url}: not a movierec feedback database ({exc.orig})") from exc
+    finally:
+        store.close()
+    inter: Interactions = dataset.interactions
+    if fb.empty:
+        return dataset
+    lo, hi = inter.rating_scale
+    bad = (fb["rating"] < lo) | (fb["rating"] > hi)
+    if bad.any():
+        row = fb[bad].iloc[0]
+        raise DataError(
+            f"--with-feedback {db_url}: rating {row['rating']:g} (requestId {row['requestId']}) is outside "
+            f"the dataset's scale {lo:g}..{hi:g}"
+        )
+    base = inter.to_frame(raw_ids=True)
+    users = _typed_ids(fb["userId"], inter.user_map.ids)
+    movies = _typed_ids(fb["movieId"], inter.item_map.ids)
+    if users.dtype == object and base["userId"].dtype != object:
+        base["userId"] = base["userId"].astype(str)
+    if movies.dtype == object and base["movieId"].dtype != object:
+        base["movieId"] = base["movieId"].astype(str)
+    extra = pd.DataFrame({"userId": users, "movieId": movies, "rating": fb["rating"].to_numpy()})
+    if "timestamp" in base.columns:
+        extra["timestamp"] = fb["timestamp"].to_numpy()
+    merged = pd.concat([base, extra], ignore_index=True)
+    new_inter = Interactions.from_frame(
+        merged, time_col="timestamp" if "timestamp" in merged.columns else None, rating_scale=inter.rating_scale,
+        source=f"{dataset.name} + feedback",
+    )
+    n_new_users = len(set(map(str, users)) - set(map(str, inter.user_map.ids)))
+    n_new_items = len(set(map(str, movies)) - set(map(str, inter.item_map.ids)))
+    digest = hashlib.sha256(f"{dataset.sha256}:".encode() + pd.util.hash_pandas_object(fb, index=False).to_numpy().tobytes())
+    notes = [*dataset.notes, f"merged {len(fb)} feedback ratings from {url} ({n_new_users} new users, {n_new_items} new movies)"]
+    return Dataset(
+        f"{dataset.name}+feedback", new_inter, dataset.movies, dataset.tags, digest.hexdigest(), dataset.source, notes
+    )
