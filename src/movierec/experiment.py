@@ -1,0 +1,509 @@
+"""Experiment files: TOML validated by pydantic models, run into ``runs/<id>/`` with full provenance.
+
+An experiment names a dataset, a split, a seed, the models with their hyperparameters, the
+protocols, K and the relevance threshold: everything a results table depends on (DESIGN.md,
+'Every table states dataset, split, seed, protocol, K and relevance threshold'). ``movierec tune``
+writes its best parameters as one (``best.toml``), and ``compare``/``report``/``export`` read them
+with ``--config``. Example::
+
+    seed = 42
+    protocols = ["rating", "full-ranking"]
+    k = 10
+    threshold = 4.0
+
+    [dataset]
+    name = "ml-latest-small"
+
+    [split]
+    kind = "ratings_holdout"
+    test_size = 0.2
+
+    [[models]]
+    name = "svd"
+    [models.params]
+    n_factors = 120
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import math
+import re
+import secrets
+import tomllib
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from movierec.errors import ConfigError
+
+__all__ = [
+    "DatasetConfig",
+    "Experiment",
+    "ModelConfig",
+    "SplitConfig",
+    "dump_experiment",
+    "dumps_toml",
+    "experiment_from_tuning",
+    "load_experiment",
+    "parse_experiment",
+    "run_experiment",
+]
+
+SPLIT_KINDS = ("ratings_holdout", "interactions_holdout", "per_user", "temporal", "leave_last_out", "kfold")
+_Strict = ConfigDict(extra="forbid", frozen=False, str_strip_whitespace=True)
+
+
+class DatasetConfig(BaseModel):
+    """Which ratings: a registered name (``ml-100k``) or a MovieLens-layout folder / ratings file path."""
+
+    model_config = _Strict
+    name: str = "ml-latest-small"
+    rating_scale: tuple[float, float] | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _nonempty(cls, v: str) -> str:
+        if not v:
+            raise ValueError("must not be empty")
+        return v
+
+
+class SplitConfig(BaseModel):
+    """How test ratings are held out (``kind`` is a function of ``movierec.split``), seeded by the experiment."""
+
+    model_config = _Strict
+    kind: str = "ratings_holdout"
+    test_size: float | None = Field(default=0.2, gt=0.0, lt=1.0)
+    n: int | None = Field(default=None, ge=1, description="held-out interactions per user (leave-last-n-out)")
+
+    @field_validator("kind")
+    @classmethod
+    def _known(cls, v: str) -> str:
+        v = v.replace("-", "_")
+        if v not in SPLIT_KINDS:
+            raise ValueError(f"unknown split {v!r}; valid: {', '.join(SPLIT_KINDS)}")
+        return v
+
+
+class ModelConfig(BaseModel):
+    """One model: its registry name, hyperparameters (constructor arguments) and an optional label."""
+
+    model_config = _Strict
+    name: str
+    params: dict[str, Any] = Field(default_factory=dict)
+    label: str | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _registered(cls, v: str) -> str:
+        from movierec.models.registry import MODELS
+
+        key = v.strip().lower()
+        if key not in MODELS:
+            raise ValueError(f"unknown model {v!r}; valid: {', '.join(MODELS)}")
+        return key
+
+
+class Experiment(BaseModel):
+    """A whole experiment file (see the module docstring for the layout)."""
+
+    model_config = _Strict
+    name: str | None = None
+    dataset: DatasetConfig = Field(default_factory=DatasetConfig)
+    split: SplitConfig = Field(default_factory=SplitConfig)
+    seed: int = 42
+    cv: int | None = Field(default=None, ge=2, description="k-fold cross-validation instead of one split")
+    models: list[ModelConfig] = Field(min_length=1)
+    protocols: list[str] = Field(default_factory=lambda: ["rating", "full-ranking"], min_length=1)
+    k: int = Field(default=10, ge=1)
+    threshold: float = 4.0
+    item_features: bool = False
+
+    @field_validator("dataset", mode="before")
+    @classmethod
+    def _dataset_shorthand(cls, v: Any) -> Any:
+        return {"name": v} if isinstance(v, str) else v
+
+    @field_validator("split", mode="before")
+    @classmethod
+    def _split_shorthand(cls, v: Any) -> Any:
+        return {"kind": v} if isinstance(v, str) else v
+
+    @field_validator("protocols")
+    @classmethod
+    def _protocol_names(cls, v: list[str]) -> list[str]:
+        out = [p.strip().lower() for p in v]
+        for p in out:
+            if not re.fullmatch(r"[a-z][a-z0-9_-]*", p):
+                raise ValueError(f"bad protocol name {p!r}")
+        return out
+
+    @model_validator(mode="after")
+    def _unique_labels(self) -> Experiment:
+        seen: set[str] = set()
+        for m in self.models:
+            label = m.label or m.name
+            if label in seen:
+                raise ValueError(f"two models are labelled {label!r}; give them distinct 'label's")
+            seen.add(label)
+        return self
+
+    def model_pairs(self) -> list[tuple[str, dict[str, Any]]]:
+        """``[(name, params), …]`` as :func:`movierec.evaluation.compare` takes them."""
+        return [(m.name, dict(m.params)) for m in self.models]
+
+    def to_toml(self) -> str:
+        return dumps_toml(self.to_data())
+
+    def to_data(self) -> dict[str, Any]:
+        """Plain data in file order, ``None`` fields left out (TOML has no null)."""
+        return _drop_none(self.model_dump(mode="json"))
+
+
+# --- reading -------------------------------------------------------------------------------------
+
+
+def parse_experiment(text: str, *, source: str = "<experiment>") -> Experiment:
+    """Validate TOML text; syntax errors, unknown keys and wrong types raise ConfigError naming key and line."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{source}: not valid TOML: {exc}") from exc
+    try:
+        return Experiment.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = tuple(err.get("loc", ()))
+        key = _dotted(loc)
+        line = _find_line(text, loc)
+        where = f", line {line}" if line else ""
+        msg = err.get("msg", "invalid").removeprefix("Value error, ")
+        if err.get("type") == "extra_forbidden":
+            msg = f"unknown key (valid here: {', '.join(_valid_keys(loc[:-1]))})"
+        elif err.get("type") == "missing":
+            msg = "required key is missing"
+        more = f" (and {len(exc.errors()) - 1} more problem{'s' if len(exc.errors()) > 2 else ''})" if len(exc.errors()) > 1 else ""
+        raise ConfigError(f"{source}{where}: {key}: {msg}{more}") from exc
+
+
+def load_experiment(path: str | Path) -> Experiment:
+    """Read and validate an experiment file (``movierec compare --config FILE``)."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise ConfigError(f"{path}: no such experiment file") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read the experiment file ({exc})") from exc
+    return parse_experiment(text, source=str(path))
+
+
+def _dotted(loc: Sequence[Any]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+def _valid_keys(loc: Sequence[Any]) -> list[str]:
+    model: Any = Experiment
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        field = getattr(model, "model_fields", {}).get(part)
+        if field is None:
+            return []
+        ann = field.annotation
+        inner = [a for a in getattr(ann, "__args__", (ann,)) if isinstance(a, type) and issubclass(a, BaseModel)]
+        if not inner:
+            return []
+        model = inner[0]
+    return list(getattr(model, "model_fields", {}))
+
+
+def _find_line(text: str, loc: Sequence[Any]) -> int | None:
+    """Best-effort line number of the key at ``loc`` (tomllib keeps no positions): walk the table headers."""
+    keys = [p for p in loc]
+    if not keys:
+        return None
+    table: list[Any] = []
+    counters: dict[str, int] = {}
+    header_line: dict[tuple[Any, ...], int] = {}
+    best: int | None = None
+    for no, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        m = re.fullmatch(r"\[\[\s*([^\]]+?)\s*\]\](\s*#.*)?", line)
+        if m:
+            name = m.group(1).strip().strip('"')
+            counters[name] = counters.get(name, -1) + 1
+            table = [name, counters[name]]
+            header_line[tuple(table)] = no
+            continue
+        m = re.fullmatch(r"\[\s*([^\]]+?)\s*\](\s*#.*)?", line)
+        if m:
+            parts = [p.strip().strip('"') for p in m.group(1).split(".")]
+            if parts and parts[0] in counters:  # [models.params] belongs to the latest [[models]]
+                table = [parts[0], counters[parts[0]], *parts[1:]]
+            else:
+                table = parts
+            header_line[tuple(table)] = no
+            continue
+        m = re.match(r'\s*"?([A-Za-z0-9_\-]+)"?\s*=', raw)
+        if m:
+            path = (*table, m.group(1))
+            if tuple(path) == tuple(keys):
+                return no
+            # a key whose value holds the error (e.g. an inline table or list element)
+            if len(keys) > len(path) and tuple(keys[: len(path)]) == tuple(path):
+                best = no
+    if best is not None:
+        return best
+    for n in range(len(keys), 0, -1):  # the nearest enclosing table header
+        if tuple(keys[:n]) in header_line:
+            return header_line[tuple(keys[:n])]
+    return None
+
+
+# --- writing -------------------------------------------------------------------------------------
+
+
+def _drop_none(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {k: _drop_none(v) for k, v in obj.items() if v is not None}
+    if isinstance(obj, list):
+        return [_drop_none(v) for v in obj]
+    return obj
+
+
+def _toml_key(k: str) -> str:
+    return k if re.fullmatch(r"[A-Za-z0-9_-]+", k) else json.dumps(k)
+
+
+def _toml_value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, float):
+        if math.isnan(v):
+            return "nan"
+        if math.isinf(v):
+            return "inf" if v > 0 else "-inf"
+        return repr(v)
+    if isinstance(v, str):
+        return json.dumps(v, ensure_ascii=False)
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    if isinstance(v, dict):
+        return "{ " + ", ".join(f"{_toml_key(str(k))} = {_toml_value(x)}" for k, x in v.items()) + " }"
+    if hasattr(v, "item"):  # numpy scalars
+        return _toml_value(v.item())
+    raise ConfigError(f"cannot write {type(v).__name__} value {v!r} to TOML")
+
+
+def dumps_toml(data: Mapping[str, Any]) -> str:
+    """TOML text for nested plain data (scalars, lists, tables, arrays of tables). No extra dependency."""
+    lines: list[str] = []
+
+    def is_table_array(v: Any) -> bool:
+        return isinstance(v, list) and bool(v) and all(isinstance(x, dict) for x in v)
+
+    def emit(table: Mapping[str, Any], prefix: str) -> None:
+        for k, v in table.items():
+            if not isinstance(v, dict) and not is_table_array(v):
+                lines.append(f"{_toml_key(str(k))} = {_toml_value(v)}")
+        for k, v in table.items():
+            name = f"{prefix}.{_toml_key(str(k))}" if prefix else _toml_key(str(k))
+            if isinstance(v, dict):
+                lines.append("")
+                lines.append(f"[{name}]")
+                emit(v, name)
+            elif is_table_array(v):
+                for item in v:
+                    lines.append("")
+                    lines.append(f"[[{name}]]")
+                    emit(item, name)
+
+    emit(data, "")
+    return "\n".join(lines).lstrip("\n") + "\n"
+
+
+def dump_experiment(exp: Experiment, path: str | Path, *, header: str | None = None) -> Path:
+    """Write an experiment as TOML (``load_experiment`` reads it back equal)."""
+    path = Path(path)
+    text = exp.to_toml()
+    if header:
+        text = "".join(f"# {line}\n" for line in header.splitlines()) + "\n" + text
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot write the experiment file ({exc.strerror})") from exc
+    return path
+
+
+def experiment_from_tuning(result: Any) -> Experiment:
+    """The experiment a finished study suggests: its dataset and outer split, the best params, its metric's protocol."""
+    settings = result.settings
+    metric = str(result.metric)
+    ranking = "@" in metric or metric in ("mrr",)
+    k = int(metric.split("@", 1)[1]) if "@" in metric else 10
+    dataset = settings.get("dataset") or "ml-latest-small"
+    if str(dataset).startswith("<"):
+        dataset = "ml-latest-small"
+    return Experiment(
+        name=f"{result.model} tuned ({result.study_name})",
+        dataset=DatasetConfig(name=str(dataset)),
+        split=SplitConfig(kind="ratings_holdout", test_size=settings.get("test_size") or 0.2),
+        seed=int(settings.get("split_seed", 42)),
+        models=[ModelConfig(name=result.model, params=dict(result.best_params))],
+        protocols=["full-ranking"] if ranking else ["rating"],
+        k=k,
+        threshold=float(settings.get("threshold", 4.0)),
+    )
+
+
+# --- running -------------------------------------------------------------------------------------
+
+
+def _new_run_id(exp: Experiment) -> str:
+    stamp = _dt.datetime.now(_dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    slug = re.sub(r"[^a-z0-9]+", "-", (exp.name or "-".join(m.label or m.name for m in exp.models)).lower()).strip("-")[:40]
+    return f"{stamp}-{slug or 'run'}-{secrets.token_hex(3)}"
+
+
+def provenance_info(dataset: Any | None = None) -> dict[str, Any]:
+    """Package versions, git commit and machine info from :mod:`movierec.provenance`, plus the dataset's sha256."""
+    from movierec import provenance
+
+    info: dict[str, Any] = dict(provenance.collect()) if hasattr(provenance, "collect") else {}
+    if dataset is not None:
+        info["dataset"] = {"name": dataset.name, "source": dataset.source, "sha256": dataset.sha256}
+    return info
+
+
+def run_experiment(
+    config: Experiment | str | Path,
+    *,
+    runs_dir: str | Path = "runs",
+    run_id: str | None = None,
+    mlflow_uri: str | None = None,
+    progress: Any = None,
+    on_result: Callable[[Any], None] | None = None,
+) -> Path:
+    """Run every model of an experiment through :func:`movierec.evaluation.compare`; store ``runs/<id>/``.
+
+    The folder holds ``results.json`` (the result rows), ``config.toml`` (the resolved experiment,
+    defaults filled in), ``provenance.json`` (dataset sha256, package versions, git commit, machine).
+    With ``mlflow_uri`` and MLflow installed, params, metrics and the folder are logged there too.
+    """
+    from movierec import evaluation
+    from movierec.datasets import load
+
+    exp = config if isinstance(config, Experiment) else load_experiment(config)
+    ds = load(exp.dataset.name, rating_scale=exp.dataset.rating_scale)
+    run_dir = Path(runs_dir) / (run_id or _new_run_id(exp))
+    try:
+        run_dir.mkdir(parents=True, exist_ok=False)
+    except FileExistsError as exc:
+        raise ConfigError(f"{run_dir}: a run with this id already exists") from exc
+    except OSError as exc:
+        raise ConfigError(f"{run_dir}: cannot create the run folder ({exc.strerror})") from exc
+    started = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
+    dump_experiment(exp, run_dir / "config.toml", header=f"resolved experiment of run {run_dir.name}")
+    prov = provenance_info(ds)
+    prov["started"] = started
+    comparison = evaluation.compare(ds, **compare_kwargs(exp), progress=progress)
+    prov["finished"] = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
+    rows = comparison_rows(comparison)
+    payload = {"run_id": run_dir.name, "experiment": exp.to_data(), "dataset_sha256": ds.sha256, "results": rows}
+    (run_dir / "results.json").write_text(json.dumps(_json_safe(payload), indent=2) + "\n")
+    (run_dir / "provenance.json").write_text(json.dumps(_json_safe(prov), indent=2, default=str) + "\n")
+    if on_result is not None:
+        on_result(comparison)
+    if mlflow_uri:
+        log_to_mlflow(mlflow_uri, exp, rows, run_dir)
+    return run_dir
+
+
+def compare_kwargs(exp: Experiment) -> dict[str, Any]:
+    """Keyword arguments for :func:`movierec.evaluation.compare` from an experiment (besides dataset/progress)."""
+    return {
+        "models": exp.model_pairs(),
+        "split": exp.split.kind,
+        "protocols": list(exp.protocols),
+        "k": exp.k,
+        "threshold": exp.threshold,
+        "seed": exp.seed,
+        "cv": exp.cv,
+        "item_features": exp.item_features,
+    }
+
+
+def comparison_rows(comparison: Any) -> list[dict[str, Any]]:
+    """Result rows of a Comparison as plain dicts (``to_dict``/``rows``/dataclasses all accepted)."""
+    import dataclasses
+
+    if hasattr(comparison, "to_dict"):
+        data = comparison.to_dict()
+        if isinstance(data, dict) and "rows" in data:
+            return list(data["rows"])
+        if isinstance(data, list):
+            return data
+        return [data]
+    rows = getattr(comparison, "rows", comparison)
+    out = []
+    for r in rows:
+        if dataclasses.is_dataclass(r):
+            out.append(dataclasses.asdict(r))
+        elif hasattr(r, "to_dict"):
+            out.append(r.to_dict())
+        else:
+            out.append(dict(r))
+    return out
+
+
+def _json_safe(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {str(k): _json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_json_safe(v) for v in obj]
+    if hasattr(obj, "item") and not isinstance(obj, (str, bytes)):
+        try:
+            obj = obj.item()
+        except (TypeError, ValueError):
+            return str(obj)
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, (str, int, float, bool)) or obj is None:
+        return obj
+    return str(obj)
+
+
+def log_to_mlflow(uri: str, exp: Experiment, rows: list[dict[str, Any]], run_dir: Path) -> bool:
+    """Log params, final metrics and the run folder to MLflow; returns False (silently) without MLflow."""
+    try:
+        import mlflow
+    except ModuleNotFoundError:
+        return False
+    mlflow.set_tracking_uri(uri)
+    with mlflow.start_run(run_name=run_dir.name):
+        params = {"dataset": exp.dataset.name, "split": exp.split.kind, "seed": exp.seed, "k": exp.k, "threshold": exp.threshold}
+        for m in exp.models:
+            for key, value in m.params.items():
+                params[f"{m.label or m.name}.{key}"] = value
+        mlflow.log_params(params)
+        for row in rows:
+            label = str(row.get("model") or row.get("label") or "model")
+            proto = str(row.get("protocol") or "")
+            for key, value in row.items():
+                if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+                    mlflow.log_metric(re.sub(r"[^A-Za-z0-9_./ -]", "_", f"{label}.{proto}.{key}"), float(value))
+        mlflow.log_artifacts(str(run_dir))
+    return True

@@ -1,0 +1,829 @@
+"""Hyperparameter search with Optuna (Akiba et al. 2019, KDD): seeded TPE sampling (Bergstra et al.
+2011, NeurIPS), median pruning on per-epoch validation scores, studies in any RDB storage.
+
+Tuning never sees the test data: :func:`tune` builds the outer train/test split first and hands
+the objective ONLY the training :class:`~movierec.interactions.Interactions`; validation folds are
+cut from it. The test set is read once, after the study, to score the best parameters.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import json
+import logging
+import math
+import re
+import time
+import warnings
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from movierec.errors import ConfigError, NotFittedError
+from movierec.interactions import Interactions
+
+__all__ = [
+    "SEARCH_SPACES",
+    "Choice",
+    "FloatRange",
+    "IntRange",
+    "Metric",
+    "TuneResult",
+    "parse_metric",
+    "resolve_space",
+    "score_split",
+    "tune",
+    "validation_folds",
+]
+
+log = logging.getLogger(__name__)
+
+
+# --- search spaces -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FloatRange:
+    """A real hyperparameter drawn from ``[low, high]`` (log-uniform when ``log``)."""
+
+    low: float
+    high: float
+    log: bool = False
+
+    def suggest(self, trial: Any, name: str) -> float:
+        return float(trial.suggest_float(name, self.low, self.high, log=self.log))
+
+    def describe(self) -> str:
+        return f"{self.low:g}–{self.high:g}{' log' if self.log else ''}"
+
+
+@dataclass(frozen=True)
+class IntRange:
+    """A whole-number hyperparameter drawn from ``[low, high]`` (log-uniform when ``log``)."""
+
+    low: int
+    high: int
+    log: bool = False
+    step: int = 1
+
+    def suggest(self, trial: Any, name: str) -> int:
+        return int(trial.suggest_int(name, self.low, self.high, log=self.log, step=self.step))
+
+    def describe(self) -> str:
+        return f"{self.low}–{self.high}{' log' if self.log else ''}"
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A categorical hyperparameter (e.g. a loss or a similarity)."""
+
+    choices: tuple[Any, ...]
+
+    def suggest(self, trial: Any, name: str) -> Any:
+        return trial.suggest_categorical(name, list(self.choices))
+
+    def describe(self) -> str:
+        return " | ".join(map(str, self.choices))
+
+
+Param = FloatRange | IntRange | Choice
+
+# Keys are tuples of candidate constructor-argument names (the first one the model class accepts is
+# used), so the space fits whichever naming the model module settled on. Ranges from the literature:
+# Koren 2008/2009 and Surprise's grid-search docs (factors, lr, reg, epochs), Sarwar et al. 2001 /
+# Koren 2010 (neighbourhood size, shrinkage), Steck 2019 (EASE λ), Hu, Koren & Volinsky 2008 (ALS α),
+# Rendle et al. 2009 (BPR) and Weston et al. 2011 (WARP), LightFM's docs (per-feature regularisation).
+# TODO: move each entry to a ``search_space`` class attribute on its model (tune() already prefers it).
+_FACTORS = IntRange(8, 256, log=True)
+_LR = FloatRange(1e-4, 0.1, log=True)
+_REG = FloatRange(1e-4, 1.0, log=True)
+_EPOCHS = IntRange(5, 100)
+
+SEARCH_SPACES: dict[str, dict[tuple[str, ...], Param]] = {
+    "baseline": {
+        ("reg_i", "reg_item"): FloatRange(0.1, 50.0, log=True),
+        ("reg_u", "reg_user"): FloatRange(0.1, 50.0, log=True),
+        ("n_epochs", "epochs"): IntRange(2, 30),
+    },
+    "svd": {
+        ("n_factors", "factors", "n_components"): _FACTORS,
+        ("n_epochs", "epochs"): _EPOCHS,
+        ("lr", "lr_all", "learning_rate"): _LR,
+        ("reg", "reg_all", "regularization"): _REG,
+    },
+    "svdpp": {
+        ("n_factors", "factors", "n_components"): IntRange(8, 128, log=True),
+        ("n_epochs", "epochs"): IntRange(5, 50),
+        ("lr", "lr_all", "learning_rate"): _LR,
+        ("reg", "reg_all", "regularization"): _REG,
+    },
+    "knn-baseline": {
+        ("k",): IntRange(10, 200),
+        ("min_k",): IntRange(1, 10),
+        ("shrinkage", "shrink"): FloatRange(0.0, 300.0),
+        ("reg_i", "bsl_reg_i"): FloatRange(1.0, 50.0, log=True),
+        ("reg_u", "bsl_reg_u"): FloatRange(1.0, 50.0, log=True),
+    },
+    "itemknn": {
+        ("k", "neighbours", "n_neighbors"): IntRange(10, 200),
+        ("shrinkage", "shrink"): FloatRange(0.0, 100.0),
+        ("similarity",): Choice(("cosine", "asymmetric", "bm25")),
+        ("alpha",): FloatRange(0.0, 1.0),
+    },
+    "ease": {
+        ("lambda_", "l2", "reg", "lam", "regularization"): FloatRange(1.0, 10_000.0, log=True),
+    },
+    "als": {
+        ("factors", "n_factors", "no_components"): _FACTORS,
+        ("regularization", "reg"): _REG,
+        ("alpha",): FloatRange(1.0, 100.0, log=True),
+        ("iterations", "n_epochs", "epochs"): IntRange(5, 50),
+    },
+    "bpr": {
+        ("no_components", "n_factors", "factors"): _FACTORS,
+        ("learning_rate", "lr"): _LR,
+        ("epochs", "n_epochs"): _EPOCHS,
+        ("item_alpha", "reg"): FloatRange(1e-8, 1e-2, log=True),
+        ("user_alpha",): FloatRange(1e-8, 1e-2, log=True),
+        ("loss",): Choice(("bpr", "warp")),
+    },
+    "warp": {
+        ("no_components", "n_factors", "factors"): _FACTORS,
+        ("learning_rate", "lr"): _LR,
+        ("epochs", "n_epochs"): _EPOCHS,
+        ("item_alpha", "reg"): FloatRange(1e-8, 1e-2, log=True),
+        ("user_alpha",): FloatRange(1e-8, 1e-2, log=True),
+        ("max_sampled",): IntRange(10, 200, log=True),
+        ("loss",): Choice(("warp", "bpr")),
+    },
+}
+
+
+def _model_params(cls: type) -> set[str]:
+    names = getattr(cls, "_param_names", None)
+    if callable(names):
+        return set(names())
+    sig = inspect.signature(cls.__init__)
+    return {p for p in sig.parameters if p != "self"}
+
+
+def resolve_space(model: str) -> dict[str, Param]:
+    """The search space of a registered model, keyed by the model's own constructor-argument names.
+
+    A ``search_space`` class attribute wins over :data:`SEARCH_SPACES`; declared names the class does
+    not accept are dropped. A model with nothing to tune raises ConfigError.
+    """
+    from movierec.models.registry import get_class
+
+    cls = get_class(model)
+    accepted = _model_params(cls)
+    declared = getattr(cls, "search_space", None) or SEARCH_SPACES.get(model.strip().lower(), {})
+    space: dict[str, Param] = {}
+    for names, param in declared.items():
+        names = (names,) if isinstance(names, str) else tuple(names)
+        chosen = next((n for n in names if n in accepted), None)
+        if chosen is not None:
+            space[chosen] = param
+    if not space:
+        tunable = ", ".join(sorted(n for n, spec in SEARCH_SPACES.items() if spec))
+        raise ConfigError(f"model {model!r} has no search space to tune; tunable models: {tunable}")
+    return space
+
+
+# --- metrics -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Metric:
+    """What a study optimises: ``rmse``/``mae`` (rating protocol) or a ranking metric at cut-off ``k``."""
+
+    name: str
+    k: int | None = None
+
+    @property
+    def kind(self) -> str:
+        return "rating" if self.name in _RATING_METRICS else "ranking"
+
+    @property
+    def direction(self) -> str:
+        return "minimize" if self.kind == "rating" else "maximize"
+
+    @property
+    def label(self) -> str:
+        return self.name if self.k is None else f"{self.name}@{self.k}"
+
+
+_RATING_METRICS = ("rmse", "mae")
+_RANKING_METRICS = ("ndcg", "recall", "precision", "map", "hr", "mrr")
+
+
+def parse_metric(text: str, *, model_kind: str | None = None) -> Metric:
+    """``"rmse"``, ``"ndcg@10"``, ``"recall@20"``… → :class:`Metric`; RMSE for an implicit model is an error."""
+    raw = str(text).strip().lower()
+    m = re.fullmatch(r"([a-z]+)(?:@(\d+))?", raw)
+    valid = ", ".join([*_RATING_METRICS, *(f"{n}@K" for n in _RANKING_METRICS)])
+    if not m or m.group(1) not in (*_RATING_METRICS, *_RANKING_METRICS):
+        raise ConfigError(f"unknown metric {text!r}; valid metrics: {valid}")
+    name, k = m.group(1), m.group(2)
+    if name in _RATING_METRICS:
+        if k is not None:
+            raise ConfigError(f"metric {text!r}: {name} takes no cut-off (@K)")
+        if model_kind == "implicit":
+            raise ConfigError(
+                f"metric {name!r} needs predicted ratings but the model is implicit; use a ranking metric such as ndcg@10"
+            )
+        return Metric(name)
+    kk = 10 if k is None else int(k)
+    if kk <= 0:
+        raise ConfigError(f"metric {text!r}: the cut-off K must be ≥ 1")
+    return Metric(name, kk)
+
+
+def _ranking_values(
+    model: Any, fit_train: Interactions, valid: Interactions, metric: Metric, threshold: float, batch: int = 1024
+) -> float:
+    """Full-ranking protocol (DESIGN.md): candidates = items the user did not rate in training; relevant =
+    validation ratings ≥ threshold; users without a relevant item are skipped; mean over users."""
+    rel_mask = valid.ratings >= threshold
+    if not rel_mask.any():
+        raise ConfigError(f"no validation rating reaches the relevance threshold {threshold:g}; lower it")
+    relevant = valid.subset(rel_mask).csr()
+    users = np.flatnonzero(np.diff(relevant.indptr) > 0).astype(np.int32)
+    seen = fit_train.csr()
+    k = int(metric.k or 10)
+    n_items = fit_train.n_items
+    out = np.empty(len(users), dtype=np.float64)
+    discounts = 1.0 / np.log2(np.arange(2, k + 2))
+    from movierec.models.base import topk
+
+    for start in range(0, len(users), batch):
+        b = users[start : start + batch]
+        scores = np.array(model.score(b), dtype=np.float32, copy=True)
+        if scores.shape[1] != n_items:
+            raise ConfigError(f"model returned {scores.shape[1]} scores per user, expected {n_items}")
+        rows, cols = seen[b].nonzero()
+        scores[rows, cols] = -np.inf
+        idx, _ = topk(scores, n_items if metric.name == "mrr" else k)
+        rel = relevant[b]
+        hits = np.zeros(idx.shape, dtype=bool)
+        for r in range(len(b)):
+            cols_r = rel.indices[rel.indptr[r] : rel.indptr[r + 1]]
+            hits[r] = np.isin(idx[r], cols_r) & (idx[r] >= 0)
+        n_rel = np.diff(rel.indptr).astype(np.float64)
+        if metric.name == "mrr":
+            first = np.where(hits.any(1), hits.argmax(1) + 1, np.inf)
+            vals = 1.0 / first
+        elif metric.name == "precision":
+            vals = hits.sum(1) / k
+        elif metric.name == "recall":
+            vals = hits.sum(1) / n_rel
+        elif metric.name == "hr":
+            vals = hits.any(1).astype(np.float64)
+        elif metric.name == "ndcg":
+            dcg = (hits * discounts).sum(1)
+            ideal = np.cumsum(discounts)[np.minimum(n_rel, k).astype(int) - 1]
+            vals = dcg / ideal
+        else:  # map
+            prec_at = np.cumsum(hits, 1) / np.arange(1, k + 1)
+            vals = (prec_at * hits).sum(1) / np.minimum(n_rel, k)
+        out[start : start + len(b)] = vals
+    return float(out.mean()) if len(out) else float("nan")
+
+
+def score_split(
+    model: Any, fit_train: Interactions, valid: Interactions, metric: Metric, *, threshold: float = 4.0
+) -> float:
+    """Score a fitted model on held-out ratings with ``metric`` (rating or full-ranking protocol)."""
+    if metric.kind == "rating":
+        pred = np.asarray(model.predict(valid.users, valid.items), dtype=np.float64)
+        err = pred - valid.ratings.astype(np.float64)
+        return float(np.sqrt(np.mean(err**2))) if metric.name == "rmse" else float(np.mean(np.abs(err)))
+    return _ranking_values(model, fit_train, valid, metric, threshold)
+
+
+# --- folds ---------------------------------------------------------------------------------------
+
+
+def validation_folds(train: Interactions, cv: int = 3, *, seed: int = 42, valid_size: float = 0.2) -> list[tuple[Interactions, Interactions]]:
+    """Inner (fit, validation) pairs cut from the TRAINING ratings only: ``cv`` random folds, or one
+    random ``valid_size`` hold-out when ``cv == 1``."""
+    if isinstance(cv, bool) or not isinstance(cv, (int, np.integer)) or cv < 1:
+        raise ConfigError(f"cv must be a whole number ≥ 1 (1 = a single validation split), got {cv!r}")
+    n = train.n_ratings
+    perm = np.random.RandomState(seed).permutation(n)
+    if cv == 1:
+        n_valid = math.ceil(valid_size * n)
+        return [(train.subset(np.sort(perm[n_valid:])), train.subset(np.sort(perm[:n_valid])))]
+    if n < cv:
+        raise ConfigError(f"cv={cv} folds need at least {cv} training ratings, got {n}")
+    bounds = np.linspace(0, n, cv + 1).astype(int)
+    folds = []
+    for f in range(cv):
+        valid_rows = np.sort(perm[bounds[f] : bounds[f + 1]])
+        mask = np.ones(n, dtype=bool)
+        mask[valid_rows] = False
+        folds.append((train.subset(mask), train.subset(valid_rows)))
+    return folds
+
+
+# --- the study -----------------------------------------------------------------------------------
+
+
+@dataclass
+class TuneResult:
+    """What a study found: best params and value, trial counts, and the held-out test score."""
+
+    study_name: str
+    storage: str
+    model: str
+    metric: str
+    direction: str
+    best_params: dict[str, Any]
+    best_value: float | None
+    best_trial: int | None
+    n_trials: int
+    n_complete: int
+    n_pruned: int
+    test_score: float | None = None
+    settings: dict[str, Any] = field(default_factory=dict)
+    files: dict[str, str] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return _jsonable(asdict(self))
+
+
+def _jsonable(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    return obj
+
+
+def _optuna() -> Any:
+    try:
+        import optuna
+    except ModuleNotFoundError as exc:
+        raise ConfigError("tuning needs optuna: pip install 'movierec[tune]'") from exc
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    return optuna
+
+
+def _safe_url(url: str) -> str:
+    try:
+        from sqlalchemy.engine import make_url
+
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return url
+
+
+def open_storage(url: str | None) -> Any:
+    """An Optuna storage for ``url`` (``None`` = in memory); unreachable or malformed URLs raise ConfigError.
+
+    SQLite files get a generous lock timeout so several processes can share one study file.
+    """
+    optuna = _optuna()
+    if url is None or url == "":
+        return optuna.storages.InMemoryStorage()
+    shown = _safe_url(url)
+    if "://" not in url:
+        raise ConfigError(f"storage {url!r} is not a database URL (try sqlite:///study.db or postgresql://user@host/db)")
+    kwargs: dict[str, Any] = {}
+    if url.startswith("sqlite"):
+        kwargs = {"connect_args": {"timeout": 60}}
+        path = url.split(":///", 1)[-1]
+        if path and path != ":memory:" and not Path(path).parent.exists():
+            raise ConfigError(f"storage {shown} cannot be opened: folder {Path(path).parent} does not exist")
+    last: Exception | None = None
+    for attempt in range(5):  # concurrent creation of the schema can race on SQLite
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                return optuna.storages.RDBStorage(url, engine_kwargs=kwargs)
+        except ModuleNotFoundError as exc:
+            raise ConfigError(f"storage {shown} needs the database driver {exc.name!r}; install it") from exc
+        except Exception as exc:  # sqlalchemy's errors, bad URLs, unreachable servers
+            last = exc
+            if "locked" in str(exc) or "already exists" in str(exc):
+                time.sleep(0.2 * (attempt + 1))
+                continue
+            break
+    reason = str(last).strip().splitlines()[0] if last is not None and str(last).strip() else type(last).__name__
+    raise ConfigError(f"storage {shown} cannot be opened: {reason}")
+
+
+def _dataset_parts(dataset: Any) -> tuple[Interactions, str, str]:
+    """(interactions, reference usable by datasets.load, sha256) for a Dataset, Interactions or name/path."""
+    from movierec.datasets import REGISTRY, Dataset, load
+
+    if isinstance(dataset, (str, Path)):
+        dataset = load(dataset)
+    if isinstance(dataset, Dataset):
+        ref = dataset.name if dataset.name in REGISTRY else (dataset.source or dataset.name)
+        return dataset.interactions, ref, dataset.sha256
+    if isinstance(dataset, Interactions):
+        h = hashlib.sha256()
+        for arr in (dataset.users, dataset.items, dataset.ratings):
+            h.update(np.ascontiguousarray(arr).tobytes())
+        return dataset, "<interactions>", h.hexdigest()
+    raise ConfigError(f"dataset must be a name, a path, a Dataset or Interactions, got {type(dataset).__name__}")
+
+
+_SETTINGS_KEYS = ("model", "metric", "dataset_sha256", "cv", "test_size", "threshold", "split_seed")
+
+
+def _fits_implicit(model_kind: str) -> bool:
+    return model_kind == "implicit"
+
+
+def _make_objective(
+    train: Interactions,
+    model: str,
+    space: Mapping[str, Param],
+    metric: Metric,
+    *,
+    cv: int,
+    seed: int,
+    threshold: float,
+    fixed: Mapping[str, Any],
+) -> Callable[[Any], float]:
+    """The Optuna objective. It closes over the TRAINING interactions only (never the test split)."""
+    from movierec.models.registry import create, get_class, model_kind
+
+    optuna = _optuna()
+    kind = model_kind(model)
+    cls = get_class(model)
+    accepted = _model_params(cls)
+    iterative = "on_epoch" in inspect.signature(cls.fit).parameters
+    raw_folds = validation_folds(train, cv, seed=seed)
+    # implicit models train on the positives; ranking candidates still exclude every training rating
+    folds = [(fit.to_implicit(threshold) if _fits_implicit(kind) else fit, fit, valid) for fit, valid in raw_folds]
+
+    def objective(trial: Any) -> float:
+        params = {name: p.suggest(trial, name) for name, p in space.items()}
+        params.update(fixed)
+        if "random_state" in accepted and "random_state" not in params:
+            params["random_state"] = seed
+        scores: list[float] = []
+        t0 = time.perf_counter()
+        for f, (fit, seen_train, valid) in enumerate(folds):
+            m = create(model, **params)
+            if iterative and f == 0:
+                state = {"live": True, "pruned": False, "epoch": 0}
+
+                def on_epoch(epoch: int, logs: dict[str, float], m: Any = m, valid: Any = valid,
+                             seen: Any = seen_train, state: dict[str, Any] = state) -> bool | None:
+                    state["epoch"] = int(epoch)
+                    if not state["live"]:
+                        return None
+                    try:
+                        value = score_split(m, seen, valid, metric, threshold=threshold)
+                    except (NotFittedError, AttributeError, TypeError, ValueError, IndexError):
+                        state["live"] = False  # not scorable mid-fit: this trial is judged on its final score
+                        return None
+                    if not math.isfinite(value):
+                        return None
+                    trial.report(value, step=int(epoch))
+                    if trial.should_prune():
+                        state["pruned"] = True
+                        return False
+                    return None
+
+                m.fit(fit, on_epoch=on_epoch)
+                if state["pruned"]:
+                    trial.set_user_attr("pruned_at_epoch", state["epoch"])
+                    raise optuna.TrialPruned()
+            else:
+                m.fit(fit)
+            value = score_split(m, seen_train, valid, metric, threshold=threshold)
+            if not math.isfinite(value):
+                raise optuna.TrialPruned()  # nothing to score (e.g. a fold without relevant items)
+            scores.append(value)
+            if not iterative:
+                trial.report(float(np.mean(scores)), step=f)
+                if trial.should_prune():
+                    raise optuna.TrialPruned()
+        trial.set_user_attr("fold_scores", [float(s) for s in scores])
+        trial.set_user_attr("fit_seconds", round(time.perf_counter() - t0, 3))
+        return float(np.mean(scores))
+
+    return objective
+
+
+def _check_settings(stored: dict[str, Any], settings: dict[str, Any], *, resume: bool, name: str, shown: str) -> dict[str, Any]:
+    """Compare an existing study's recorded settings with the request; ``resume`` adopts the recorded ones."""
+    if not stored:
+        return settings
+    if resume:
+        return {**settings, **{k: stored[k] for k in _SETTINGS_KEYS if k in stored and k != "dataset_sha256"}}
+    for key in ("model", "metric", "cv", "test_size", "threshold", "split_seed"):
+        if stored.get(key) != settings[key]:
+            flag = {"split_seed": "seed", "test_size": "test size"}.get(key, key)
+            raise ConfigError(
+                f"study {name!r} in {shown} exists with {flag} {stored.get(key)!r}, not {settings[key]!r}; "
+                "choose another --study, or --resume to continue it as it was created"
+            )
+    return settings
+
+
+def tune(
+    dataset: Any,
+    model: str,
+    *,
+    metric: str = "rmse",
+    n_trials: int = 50,
+    cv: int = 3,
+    timeout: float | None = None,
+    storage: str | None = None,
+    study_name: str | None = None,
+    n_jobs: int = 1,
+    seed: int = 42,
+    resume: bool = False,
+    progress: Callable[[dict[str, Any]], None] | None = None,
+    test_size: float | None = 0.2,
+    threshold: float = 4.0,
+    holdout: tuple[Interactions, Interactions] | None = None,
+    evaluate_test: bool = True,
+    out: str | Path | None = None,
+    fixed_params: Mapping[str, Any] | None = None,
+) -> TuneResult:
+    """Search ``model``'s hyperparameters with seeded TPE and median pruning, on training folds only.
+
+    ``dataset`` is a name, folder, Dataset or Interactions. The outer test split (``test_size`` of the
+    ratings, Surprise's random hold-out with ``seed``; or ``holdout=(train, test)``; ``test_size=None``
+    for none) is built first and never read during the study; afterwards the best params are refit on
+    the whole training split and scored on it (``test_score``). ``cv`` inner folds (1 = one 20 %
+    validation split) are cut from the training split. ``storage`` is an SQLAlchemy URL
+    (``sqlite:///study.db``, ``postgresql://…``; ``None`` = in memory): several processes that pass
+    the same URL and ``study_name`` share the study (give each a different ``seed``). An existing
+    study of another model or metric is refused unless ``resume``, which continues it with its
+    recorded settings; more trials continue its trial numbering. ``progress`` receives a dict after
+    every trial. With ``out``, writes trials.csv, best.json, best.toml and the charts there.
+    """
+    optuna = _optuna()
+    from movierec.models.registry import get_class, model_kind
+    from movierec.split import ratings_holdout
+
+    if isinstance(n_trials, bool) or not isinstance(n_trials, (int, np.integer)) or n_trials <= 0:
+        raise ConfigError(f"trials must be a whole number ≥ 1, got {n_trials!r}")
+    if timeout is not None and not timeout > 0:
+        raise ConfigError(f"timeout must be > 0 seconds, got {timeout!r}")
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, (int, np.integer)) or n_jobs == 0 or n_jobs < -1:
+        raise ConfigError(f"n_jobs must be ≥ 1 (or -1 for one per CPU), got {n_jobs!r}")
+    if test_size is not None and holdout is None and not (0.0 < float(test_size) < 1.0):
+        raise ConfigError(f"test_size must be a fraction between 0 and 1 (or None for no test split), got {test_size!r}")
+    get_class(model)  # unknown names fail here, before anything is opened
+    model = model.strip().lower()
+    parsed = parse_metric(metric, model_kind=model_kind(model))
+    storage_obj = open_storage(storage)
+    shown = _safe_url(storage) if storage else "memory"
+    settings: dict[str, Any] = {
+        "model": model,
+        "metric": parsed.label,
+        "cv": int(cv),
+        "test_size": None if holdout is not None or test_size is None else float(test_size),
+        "threshold": float(threshold),
+        "split_seed": int(seed),
+    }
+    # phase 1 (before any data is loaded): does the study exist, and for the same model and metric?
+    name = study_name or f"{model}-{parsed.label}"
+    existing = {s.study_name for s in optuna.study.get_all_study_summaries(storage_obj, include_best_trial=False)}
+    if resume and name not in existing:
+        raise ConfigError(f"no study named {name!r} in {shown} to resume (existing: {', '.join(sorted(existing)) or 'none'})")
+    stored: dict[str, Any] = {}
+    if name in existing:
+        loaded = optuna.load_study(study_name=name, storage=storage_obj)
+        stored = dict(loaded.user_attrs.get("movierec") or {})
+        if not stored and loaded.trials:
+            raise ConfigError(f"study {name!r} in {shown} was not created by movierec tune; choose another --study")
+        settings = _check_settings(stored, settings, resume=resume, name=name, shown=shown)
+        model, parsed = settings["model"], parse_metric(settings["metric"])
+        n_before = len(loaded.trials)
+    else:
+        n_before = 0
+
+    # phase 2: the data, and its fingerprint (a study never mixes trials from different data)
+    if holdout is None:
+        inter, ref, sha = _dataset_parts(dataset)
+    else:  # the caller split already; fingerprint the TRAINING part only (the test part stays unread)
+        inter = None
+        ref = "<holdout>" if dataset is None else _dataset_parts(dataset)[1]
+        h = hashlib.sha256()
+        for arr in (holdout[0].users, holdout[0].items, holdout[0].ratings):
+            h.update(np.ascontiguousarray(arr).tobytes())
+        sha = h.hexdigest()
+    if stored.get("dataset_sha256") not in (None, sha):
+        raise ConfigError(
+            f"study {name!r} in {shown} was tuned on other data (sha256 {stored['dataset_sha256'][:12]}…, "
+            f"this data {sha[:12]}…); choose another --study"
+        )
+    settings = {**settings, "dataset": stored.get("dataset", ref), "dataset_sha256": sha}
+    # a fresh sampler seed per session, so a resumed study does not replay its first random trials
+    sampler_seed = int(np.random.SeedSequence([int(seed), n_before]).generate_state(1)[0])
+    sampler = optuna.samplers.TPESampler(seed=sampler_seed, n_startup_trials=min(10, max(3, n_trials // 4)))
+    pruner = optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=2)
+    study = optuna.create_study(
+        storage=storage_obj, sampler=sampler, pruner=pruner, study_name=name,
+        direction=parsed.direction, load_if_exists=True,
+    )
+    if study.direction.name.lower() != parsed.direction:
+        raise ConfigError(f"study {name!r} in {shown} {study.direction.name.lower()}s, but {parsed.label} must be {parsed.direction}d")
+    if "movierec" not in study.user_attrs:
+        study.set_user_attr("movierec", settings)
+
+    # --- the outer split: built first, never handed to the objective ---------------------------
+    if holdout is not None:
+        train, test = holdout
+    elif settings["test_size"] is None:
+        train, test = inter, None
+    else:
+        train, test = ratings_holdout(inter, test_size=settings["test_size"], seed=settings["split_seed"])
+    space = resolve_space(model)
+    objective = _make_objective(
+        train, model, space, parsed, cv=settings["cv"], seed=settings["split_seed"],
+        threshold=settings["threshold"], fixed=dict(fixed_params or {}),
+    )
+
+    t0 = time.perf_counter()
+    done = {"n": 0}
+
+    def _callback(study_: Any, trial: Any) -> None:
+        done["n"] += 1
+        if progress is None:
+            return
+        try:
+            best = study_.best_value
+        except ValueError:
+            best = None
+        progress({
+            "number": trial.number, "state": trial.state.name.lower(), "value": trial.value,
+            "params": dict(trial.params), "best_value": best, "done": done["n"], "total": n_trials,
+        })
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
+        study.optimize(objective, n_trials=int(n_trials), timeout=timeout, n_jobs=int(n_jobs), callbacks=[_callback])
+
+    trials = study.get_trials(deepcopy=False)
+    complete = [t for t in trials if t.state.name == "COMPLETE"]
+    result = TuneResult(
+        study_name=name, storage=shown, model=model, metric=parsed.label, direction=parsed.direction,
+        best_params={}, best_value=None, best_trial=None, n_trials=len(trials), n_complete=len(complete),
+        n_pruned=sum(t.state.name == "PRUNED" for t in trials), settings=settings,
+    )
+    if complete:
+        best = study.best_trial
+        result.best_params = dict(best.params)
+        result.best_value = float(best.value)
+        result.best_trial = int(best.number)
+    if complete and test is not None and evaluate_test:
+        result.test_score = _test_score(model, result.best_params, train, test, parsed, settings, fixed_params)
+    result.seconds = round(time.perf_counter() - t0, 3)
+    if out is not None:
+        result.files = write_outputs(study, result, Path(out))
+    return result
+
+
+def _test_score(
+    model: str, params: Mapping[str, Any], train: Interactions, test: Interactions, metric: Metric,
+    settings: Mapping[str, Any], fixed: Mapping[str, Any] | None,
+) -> float:
+    """Refit the best params on the whole training split and score the outer test split (read here only)."""
+    from movierec.models.registry import create, get_class, model_kind
+
+    full = dict(params)
+    full.update(fixed or {})
+    if "random_state" in _model_params(get_class(model)) and "random_state" not in full:
+        full["random_state"] = settings["split_seed"]
+    fit = train.to_implicit(settings["threshold"]) if _fits_implicit(model_kind(model)) else train
+    m = create(model, **full)
+    m.fit(fit)
+    return score_split(m, train, test, metric, threshold=settings["threshold"])
+
+
+def result_json(result: TuneResult) -> str:
+    """The result as pretty JSON (NaN/inf as null)."""
+    return json.dumps(result.to_dict(), indent=2)
+
+
+# --- outputs -------------------------------------------------------------------------------------
+
+
+def write_outputs(study: Any, result: TuneResult, out: Path) -> dict[str, str]:
+    """Write trials.csv, best.json, best.toml (an experiment file) and the history/importance charts."""
+    from movierec.experiment import dump_experiment, experiment_from_tuning
+
+    out = Path(out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"--out {out}: cannot create the folder ({exc.strerror})") from exc
+    files: dict[str, str] = {}
+    table = trials_table(study)
+    table.to_csv(out / "trials.csv", index=False)
+    files["trials"] = str(out / "trials.csv")
+    if result.best_params:
+        files["best_toml"] = str(dump_experiment(experiment_from_tuning(result), out / "best.toml"))
+    importances = param_importances(study, seed=int(result.settings.get("split_seed", 0)))
+    files.update(_charts(table, importances, result, out))
+    summary = {**result.to_dict(), "param_importances": importances, "files": files}
+    (out / "best.json").write_text(json.dumps(_jsonable(summary), indent=2) + "\n")
+    files["best_json"] = str(out / "best.json")
+    return files
+
+
+def trials_table(study: Any) -> Any:
+    """One row per trial: number, state, value, seconds, params (``params_*``) and fold scores."""
+    import pandas as pd
+
+    rows = []
+    for t in study.get_trials(deepcopy=False):
+        dur = (t.datetime_complete - t.datetime_start).total_seconds() if t.datetime_complete and t.datetime_start else None
+        row: dict[str, Any] = {"number": t.number, "state": t.state.name.lower(), "value": t.value, "seconds": dur}
+        row.update({f"params_{k}": v for k, v in t.params.items()})
+        row["fold_scores"] = json.dumps(t.user_attrs.get("fold_scores")) if "fold_scores" in t.user_attrs else None
+        row["last_step"] = max(t.intermediate_values) if t.intermediate_values else None
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def param_importances(study: Any, *, seed: int = 0) -> dict[str, float]:
+    """fANOVA importances (Hutter et al. 2014) of the completed trials; empty when too few to tell."""
+    optuna = _optuna()
+    complete = [t for t in study.get_trials(deepcopy=False) if t.state.name == "COMPLETE"]
+    if len(complete) < 2:
+        return {}
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            evaluator = optuna.importance.FanovaImportanceEvaluator(seed=seed)
+            imp = optuna.importance.get_param_importances(study, evaluator=evaluator)
+    except (RuntimeError, ValueError, ImportError, ZeroDivisionError) as exc:
+        log.info("no parameter importances: %s", exc)
+        return {}
+    return {k: float(v) for k, v in imp.items()}
+
+
+def _charts(table: Any, importances: dict[str, float], result: TuneResult, out: Path) -> dict[str, str]:
+    """Optimisation history and parameter importances as PNG (matplotlib) and offline HTML (plotly)."""
+    files: dict[str, str] = {}
+    done = table[table["state"] == "complete"] if len(table) else table
+    minimise = result.direction == "minimize"
+    xs = done["number"].to_numpy() if len(done) else np.array([])
+    ys = done["value"].to_numpy(dtype=float) if len(done) else np.array([])
+    best = (np.minimum.accumulate(ys) if minimise else np.maximum.accumulate(ys)) if len(ys) else ys
+    title = f"{result.model}: {result.metric} by trial ({result.study_name})"
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ModuleNotFoundError:
+        plt = None
+    if plt is not None:
+        fig, ax = plt.subplots(figsize=(7, 4))
+        ax.scatter(xs, ys, s=18, alpha=0.7, label="trial")
+        ax.step(xs, best, where="post", color="C3", label="best so far")
+        ax.set_xlabel("trial")
+        ax.set_ylabel(f"{result.metric} (validation, mean over folds)")
+        ax.set_title(title)
+        ax.legend()
+        fig.savefig(out / "history.png", dpi=110, bbox_inches="tight")
+        plt.close(fig)
+        files["history_png"] = str(out / "history.png")
+        if importances:
+            names = list(importances)[::-1]
+            fig, ax = plt.subplots(figsize=(6, 0.5 * len(names) + 1.5))
+            ax.barh(names, [importances[n] for n in names], color="C0")
+            ax.set_xlabel("importance (fANOVA, share of variance)")
+            ax.set_title(f"{result.model}: hyperparameter importance")
+            fig.savefig(out / "importance.png", dpi=110, bbox_inches="tight")
+            plt.close(fig)
+            files["importance_png"] = str(out / "importance.png")
+    try:
+        import plotly.graph_objects as go
+    except ModuleNotFoundError:
+        return files
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=xs, y=ys, mode="markers", name="trial"))
+    fig.add_trace(go.Scatter(x=xs, y=best, mode="lines", line_shape="hv", name="best so far"))
+    fig.update_layout(title=title, xaxis_title="trial", yaxis_title=result.metric)
+    fig.write_html(out / "history.html", include_plotlyjs="directory", full_html=True)
+    files["history_html"] = str(out / "history.html")
+    if importances:
+        names = list(importances)[::-1]
+        fig = go.Figure(go.Bar(x=[importances[n] for n in names], y=names, orientation="h"))
+        fig.update_layout(title=f"{result.model}: hyperparameter importance (fANOVA)", xaxis_title="importance")
+        fig.write_html(out / "importance.html", include_plotlyjs="directory", full_html=True)
+        files["importance_html"] = str(out / "importance.html")
+    return files
