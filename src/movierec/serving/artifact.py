@@ -109,6 +109,8 @@ def _model_arrays(model: Any, train: Interactions) -> tuple[str, dict[str, np.nd
     neigh = getattr(model, "neighbours_", None)
     ifac, ibias = _arr(model, "item_factors_"), _arr(model, "item_bias_")
     gm = float(np.asarray(getattr(model, "global_mean_", 0.0) or 0.0))
+    if getattr(model, "biased", True) is False:  # an unbiased factor model scores without the mean
+        gm = 0.0
     if neigh is not None:
         s = sp.csr_matrix(neigh, dtype=np.float32)
         s.sort_indices()
@@ -290,8 +292,10 @@ def _fold_in_params(params: dict[str, Any], kind: str) -> dict[str, float]:
             reg = float(params[key])
             break
     alpha = params.get("alpha")
+    if kind == "explicit":  # ridge over (b_u, p_u) with reg 1, as the factor models' own score_new_user
+        reg = 1.0
     return {
-        "reg": max(reg if reg is not None else 0.1, 1e-3) * (10.0 if kind == "explicit" else 1.0),
+        "reg": max(reg if reg is not None else 0.1, 1e-3),
         "alpha": float(alpha) if isinstance(alpha, (int, float)) and not isinstance(alpha, bool) else 1.0,
     }
 

@@ -1,0 +1,113 @@
+"""Serving test helpers: a small movie dataset built in code, model fitting, a real ``movierec serve`` subprocess."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pandas as pd
+
+from movierec.datasets import Dataset
+from movierec.interactions import Interactions
+from movierec.models.registry import create
+
+GENRES = ["Comedy", "Drama", "Action", "Romance", "Sci-Fi"]
+TITLES = {
+    1: "Amélie (Fabuleux destin d'Amélie Poulain, Le) (2001)",
+    11: "Léon: The Professional (1994)",
+    21: "Toy Story (1995)",
+    31: "Toy Story 2 (1999)",
+    41: "American President, The (1995)",
+}
+API_KEY = "test-key-123"
+
+
+def make_ratings(n_users: int, n_items: int, density: float = 0.3, seed: int = 0) -> pd.DataFrame:
+    """Random low-rank half-star ratings where every user and every item has at least one rating."""
+    rng = np.random.default_rng(seed)
+    u, v = rng.normal(size=(n_users, 3)), rng.normal(size=(n_items, 3))
+    mask = rng.random((n_users, n_items)) < density
+    mask[np.arange(n_users), rng.integers(0, n_items, n_users)] = True
+    mask[rng.integers(0, n_users, n_items), np.arange(n_items)] = True
+    users, items = np.nonzero(mask)
+    ratings = np.clip(np.round((3.0 + (u[users] * v[items]).sum(1)) * 2) / 2, 0.5, 5.0)
+    ts = 1_000_000_000 + rng.integers(0, 10_000_000, len(users))
+    return pd.DataFrame({"userId": users + 1, "movieId": items * 10 + 1, "rating": ratings, "timestamp": ts})
+
+
+def movies_dataset(n_users: int = 40, n_items: int = 60, seed: int = 0) -> Dataset:
+    """Low-rank random ratings plus a movie table (accented titles, years, genres)."""
+    frame = make_ratings(n_users, n_items, density=0.3, seed=seed)
+    inter = Interactions.from_frame(frame, rating_scale=(0.5, 5.0))
+    rng = np.random.default_rng(seed)
+    ids = inter.item_map.ids
+    movies = pd.DataFrame(
+        {
+            "movieId": ids,
+            "title": [TITLES.get(int(i), f"Movie {int(i)} ({1950 + int(i) % 60})") for i in ids],
+            "year": pd.array([1950 + int(i) % 60 for i in ids], dtype="Int64"),
+            "genres": [sorted(set(rng.choice(GENRES, size=2).tolist())) for _ in ids],
+        }
+    )
+    return Dataset("tiny-movies", inter, movies, None, "0" * 64, "in-code", [])
+
+
+def fit(name: str, ds: Dataset, **params: object):
+    """A registry model fitted like ``movierec export`` does (implicit models on the ≥ 4 positives)."""
+    model = create(name, **params)
+    train = ds.interactions if model.kind == "explicit" else ds.interactions.to_implicit(4.0)
+    return model.fit(train), train
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def movierec_cmd(*args: str) -> list[str]:
+    return [sys.executable, "-m", "movierec", *args]
+
+
+class Server:
+    """A ``movierec serve`` subprocess on a free loopback port."""
+
+    def __init__(self, artifact: Path, db: Path | str, *extra: str, env: dict[str, str] | None = None) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = Path(str(db) + f".{self.port}.log") if not str(db).startswith("sqlite") else Path(os.devnull)
+        args = movierec_cmd("serve", "--artifact", str(artifact), "--port", str(self.port), "--db", str(db),
+                            "--no-access-log", "--log-level", "warning", *extra)
+        self._logfh = open(self.log, "wb")
+        full_env = {**os.environ, **(env or {})}
+        self.proc = subprocess.Popen(args, stdout=self._logfh, stderr=subprocess.STDOUT, env=full_env)
+
+    def wait(self, timeout: float = 90.0) -> Server:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited with {self.proc.returncode}: {self.log.read_text(errors='replace')}")
+            try:
+                if httpx.get(self.url + "/health", timeout=2.0).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        self.stop()
+        raise RuntimeError("server did not become ready")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+        self._logfh.close()

@@ -1,0 +1,207 @@
+"""Artifact export → load round trips (scores equal the model's) and tamper detection."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from servehelp import fit, movies_dataset
+
+from movierec.datasets import Dataset
+from movierec.errors import ArtifactError, ConfigError, UnknownIdError
+from movierec.interactions import Interactions
+from movierec.serving.artifact import FORMAT_VERSION, _manifest_digest, export_artifact, load_artifact
+
+
+def _all_scores(art, train: Interactions) -> np.ndarray:
+    return np.vstack([art.user_scores(u) for u in range(train.n_users)])
+
+
+@pytest.mark.parametrize(
+    ("name", "params"),
+    [("svd", {"n_factors": 8, "n_epochs": 10, "random_state": 1}), ("baseline", {}), ("itemknn", {"k": 10}),
+     ("popularity", {})],
+)
+def test_round_trip_scores_equal_the_model(name: str, params: dict, movies: Dataset, tmp_path: Path) -> None:
+    model, train = fit(name, movies, **params)
+    art = load_artifact(export_artifact(model, movies, train, tmp_path / name))
+    users = np.arange(train.n_users)
+    want = model.score(users)
+    np.testing.assert_allclose(_all_scores(art, train), want, rtol=1e-5, atol=1e-5)
+    # top-N equals the model's recommend, raw ids and all
+    top_i, _ = model.recommend(users[:5], k=5)
+    for u in users[:5]:
+        raw_user = train.user_map.to_raw(int(u))
+        got = [r["movieId"] for r in art.recommend(raw_user, 5)]
+        expect = [int(x) for x in train.item_map.to_raw(top_i[u][top_i[u] >= 0])]
+        assert got == expect
+    assert art.model_name == name and art.n_items == train.n_items and len(art.model_version) == 12
+
+
+def test_manifest_records_provenance_and_checksums(svd_artifact) -> None:
+    path, model, _train = svd_artifact
+    manifest = json.loads((path / "manifest.json").read_text())
+    assert manifest["format_version"] == FORMAT_VERSION
+    assert manifest["model"] == {"name": "svd", "params": json.loads(json.dumps(model.get_params())), "kind": "explicit",
+                                 "family": "factors"}
+    assert manifest["dataset"]["name"] == "tiny-movies" and manifest["metrics"] == {"rmse": 0.9}
+    assert set(manifest["files"]) == {"ids.parquet", "items.parquet", "factors.npz", "seen.npz"}
+    assert "numpy" in manifest["packages"] and manifest["created_at"].endswith("+00:00")
+    with np.load(path / "factors.npz", allow_pickle=False) as npz:
+        assert npz["item_factors"].dtype == np.float32 and npz["user_factors"].shape == (40, 8)
+    items = pd.read_parquet(path / "items.parquet")
+    assert list(items.columns) == ["index", "movieId", "title", "year", "genres"]
+    assert not list(path.parent.glob(".svd.*")), "temporary export folder left behind"
+
+
+def test_fold_in_matches_the_models_own(svd_artifact) -> None:
+    path, model, train = svd_artifact
+    art = load_artifact(path)
+    raw = train.item_map.to_raw(np.array([0, 3, 7]))
+    recs = art.recommend_for_ratings([(int(raw[0]), 5.0), (int(raw[1]), 1.0), (int(raw[2]), 4.0)], k=train.n_items)
+    want = model.score_new_user(np.array([0, 3, 7]), np.array([5.0, 1.0, 4.0]))
+    got = {r["movieId"]: r["score"] for r in recs}
+    assert set(got) == set(int(x) for x in train.item_map.ids) - set(int(x) for x in raw)  # rated ones excluded
+    for i, mid in enumerate(train.item_map.ids):
+        if int(mid) in got:
+            assert got[int(mid)] == pytest.approx(float(want[i]), abs=1e-4)
+
+
+def test_neighbour_similar_and_fold_in(movies: Dataset, tmp_path: Path) -> None:
+    model, train = fit("itemknn", movies, k=10)
+    art = load_artifact(export_artifact(model, movies, train, tmp_path / "knn"))
+    idx, vals = model.similar_items(2, k=5)
+    got = art.similar(int(train.item_map.to_raw(2)), 5)
+    np.testing.assert_allclose([r["score"] for r in got], vals[idx >= 0], rtol=1e-6)  # same ranking (ties aside)
+    row = model.neighbours_[2].toarray().ravel()
+    for r in got:  # each listed movie carries its stored similarity
+        assert row[train.item_map.index(r["movieId"])] == pytest.approx(r["score"], rel=1e-6)
+    # a visitor who liked two movies: the sum of their neighbour rows (implicit item-kNN)
+    items = np.array([1, 4])
+    want = model.score_new_user(items)
+    recs = art.recommend_for_ratings([(int(train.item_map.to_raw(i)), 5.0) for i in items], k=3)
+    assert recs[0]["score"] == pytest.approx(float(np.max(np.delete(want, items))), rel=1e-6)
+
+
+def test_similar_on_factors_is_cosine(svd_artifact) -> None:
+    path, model, train = svd_artifact
+    art = load_artifact(path)
+    idx, _ = model.similar_items(0, k=4)
+    assert [r["movieId"] for r in art.similar(int(train.item_map.to_raw(0)), 4)] == [
+        int(x) for x in train.item_map.to_raw(idx)
+    ]
+
+
+def test_search_movie_and_genres(svd_artifact) -> None:
+    art = load_artifact(svd_artifact[0])
+    assert [m["movieId"] for m in art.search("AMELIE")] == [1]  # accents and case ignored
+    assert [m["movieId"] for m in art.search("léon")] == [11]
+    assert {m["movieId"] for m in art.search("toy story")} == {21, 31}
+    assert art.search("the american president")[0]["movieId"] == 41  # trailing article understood
+    assert art.search("no such title zzz") == []
+    assert len(art.search("", limit=7)) == 7
+    assert art.movie(21)["title"] == "Toy Story (1995)" and art.movie("21")["year"] == 1950 + 21 % 60
+    with pytest.raises(UnknownIdError, match="unknown movie id"):
+        art.movie(99999)
+    with pytest.raises(UnknownIdError, match="unknown user id"):
+        art.recommend(12345, 3)
+    recs = art.recommend(1, 10, genres=["comedy"])
+    assert recs and all("Comedy" in r["genres"] for r in recs)
+    with pytest.raises(ConfigError, match="unknown genre 'Western'"):
+        art.recommend(1, 3, genres=["Western"])
+
+
+def test_exclude_seen(svd_artifact) -> None:
+    path, _model, train = svd_artifact
+    art = load_artifact(path)
+    seen = set(int(x) for x in train.item_map.to_raw(train.csr()[0].indices))
+    ranked_all = [r["movieId"] for r in art.recommend(1, train.n_items, exclude_seen=False)]
+    ranked = [r["movieId"] for r in art.recommend(1, train.n_items)]
+    assert len(ranked_all) == train.n_items and not seen & set(ranked)
+    assert ranked == [m for m in ranked_all if m not in seen]
+
+
+def test_string_ids_are_preserved(tmp_path: Path) -> None:
+    base = movies_dataset(12, 15, seed=3)
+    frame = base.interactions.to_frame()
+    frame["userId"] = "u" + frame["userId"].astype(str)
+    inter = Interactions.from_frame(frame, rating_scale=(0.5, 5.0))
+    ds = Dataset("str-ids", inter, base.movies, None, "", "", [])
+    model = fit("baseline", ds)[0]
+    art = load_artifact(export_artifact(model, ds, inter, tmp_path / "a"))
+    assert art.raw_user(art.user_index("u3")) == "u3"
+    assert isinstance(art.recommend("u3", 2)[0]["movieId"], int)
+
+
+# --- tampering -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def copy(svd_artifact, tmp_path: Path) -> Path:
+    dst = tmp_path / "copy"
+    shutil.copytree(svd_artifact[0], dst)
+    return dst
+
+
+@pytest.mark.parametrize("name", ["ids.parquet", "items.parquet", "factors.npz", "seen.npz"])
+def test_flipped_byte_is_detected(copy: Path, name: str) -> None:
+    data = bytearray((copy / name).read_bytes())
+    data[len(data) // 2] ^= 0x01
+    (copy / name).write_bytes(bytes(data))
+    with pytest.raises(ArtifactError, match=f"{name}: sha256 mismatch"):
+        load_artifact(copy)
+
+
+@pytest.mark.parametrize("name", ["factors.npz", "manifest.json"])
+def test_missing_file_is_detected(copy: Path, name: str) -> None:
+    (copy / name).unlink()
+    with pytest.raises(ArtifactError, match=f"missing {'file ' if name != 'manifest.json' else ''}{name}"):
+        load_artifact(copy)
+
+
+def test_newer_format_version_is_refused(copy: Path) -> None:
+    manifest = json.loads((copy / "manifest.json").read_text())
+    manifest["format_version"] = FORMAT_VERSION + 1
+    manifest["manifest_sha256"] = _manifest_digest(manifest)
+    (copy / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(ArtifactError, match=f"format version {FORMAT_VERSION + 1} is newer .* upgrade movierec"):
+        load_artifact(copy)
+
+
+def test_edited_manifest_is_detected(copy: Path) -> None:
+    text = (copy / "manifest.json").read_text().replace('"svd"', '"bpr"', 1)
+    (copy / "manifest.json").write_text(text)
+    with pytest.raises(ArtifactError, match="manifest checksum mismatch"):
+        load_artifact(copy)
+    (copy / "manifest.json").write_text("{not json")
+    with pytest.raises(ArtifactError, match="corrupt manifest"):
+        load_artifact(copy)
+
+
+def test_missing_folder_and_existing_output(svd_artifact, tmp_path: Path) -> None:
+    with pytest.raises(ArtifactError, match="no such artifact folder"):
+        load_artifact(tmp_path / "nope")
+    path, model, train = svd_artifact
+    with pytest.raises(ConfigError, match="already exists; pass --force"):
+        export_artifact(model, None, train, path)
+
+
+def test_force_replaces_atomically(movies: Dataset, tmp_path: Path) -> None:
+    model, train = fit("popularity", movies)
+    out = tmp_path / "pop"
+    first = load_artifact(export_artifact(model, movies, train, out)).manifest["created_at"]
+    export_artifact(model, movies, train, out, force=True, metrics={"x": 1.0})
+    again = load_artifact(out)
+    assert again.manifest["metrics"] == {"x": 1.0} and first
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pop"]
+
+
+def test_models_without_a_serving_form_are_refused(movies: Dataset, tmp_path: Path) -> None:
+    model, train = fit("ease", movies, l2=10.0)
+    with pytest.raises(ConfigError, match="cannot export 'ease'"):
+        export_artifact(model, movies, train, tmp_path / "ease")
+    assert not (tmp_path / "ease").exists()
