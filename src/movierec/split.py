@@ -14,7 +14,7 @@ import numpy as np
 from movierec.errors import ConfigError
 from movierec.interactions import Interactions
 
-__all__ = ["ratings_holdout"]
+__all__ = ["interactions_holdout", "kfold", "leave_last_out", "per_user_holdout", "ratings_holdout", "temporal_split"]
 
 
 def _check_fraction(test_size: float) -> None:
@@ -30,9 +30,148 @@ def ratings_holdout(inter: Interactions, test_size: float = 0.2, seed: int = 42)
     """
     _check_fraction(test_size)
     n = inter.n_ratings
-    n_test = int(math.ceil(test_size * n))
+    n_test = math.ceil(test_size * n)
     if n_test >= n:
         raise ConfigError(f"test_size {test_size} leaves no training ratings out of {n}")
     perm = np.random.RandomState(seed).permutation(n)
     n_train = n - n_test
     return inter.subset(perm[:n_train]), inter.subset(perm[n_train:])
+
+
+def _positives_order(inter: Interactions) -> np.ndarray:
+    """Row order of the users × items matrix in CSR (row-major, sorted columns) order."""
+    return np.lexsort((inter.items, inter.users))
+
+
+def interactions_holdout(inter: Interactions, test_size: float = 0.2, seed: int = 42) -> tuple[Interactions, Interactions]:
+    """Random hold-out of interactions with LightFM's semantics (``lightfm.cross_validation.random_train_test_split``).
+
+    The interactions are taken in the order of the users × items matrix's COO form (row-major,
+    as ``csr.tocoo()`` gives), shuffled by ``RandomState(seed).shuffle``; the first
+    ``int((1 - test_size)·n)`` shuffled rows train, the rest test (both in shuffled order).
+    Split the positives view to reproduce the notebook (``compare`` does).
+    """
+    _check_fraction(test_size)
+    n = inter.n_ratings
+    order = _positives_order(inter)
+    shuffled = np.arange(n)
+    np.random.RandomState(seed).shuffle(shuffled)
+    rows = order[shuffled]
+    cutoff = int((1.0 - test_size) * n)
+    if cutoff <= 0 or cutoff >= n:
+        raise ConfigError(f"test_size {test_size} leaves an empty train or test set out of {n} interactions")
+    return inter.subset(rows[:cutoff]), inter.subset(rows[cutoff:])
+
+
+def _check_min_per_user(inter: Interactions, minimum: int, what: str) -> np.ndarray:
+    counts = inter.user_counts()
+    few = (counts > 0) & (counts < minimum)
+    if few.any():
+        u = int(np.flatnonzero(few)[0])
+        raise ConfigError(
+            f"{what} needs at least {minimum} ratings per user, but user {inter.user_map.to_raw(u)!r} has "
+            f"{int(counts[u])} ({int(few.sum())} such users); use a ratings hold-out instead"
+        )
+    return counts
+
+
+def per_user_holdout(
+    inter: Interactions, test_size: float | None = 0.2, *, n: int | None = None, seed: int = 42
+) -> tuple[Interactions, Interactions]:
+    """Hold out part of every user's ratings, chosen at random (LensKit's ``SampleFrac``/``SampleN``).
+
+    Either a fraction ``test_size`` of each user's ratings (rounded, at least 1) or exactly ``n``
+    ratings per user; every user keeps at least one training rating, so users need ≥ 2 ratings.
+    """
+    if n is not None:
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+            raise ConfigError(f"n (test ratings per user) must be a whole number ≥ 1, got {n!r}")
+    else:
+        if test_size is None:
+            raise ConfigError("per-user hold-out needs test_size (a fraction) or n (ratings per user)")
+        _check_fraction(test_size)
+    counts = _check_min_per_user(inter, 2, "a per-user hold-out")
+    if n is not None:
+        n_test = np.full(inter.n_users, int(n), dtype=np.int64)
+    else:
+        n_test = np.floor(counts * float(test_size) + 0.5).astype(np.int64)
+    n_test = np.clip(n_test, 1, np.maximum(counts - 1, 1))
+    keys = np.random.default_rng(seed).random(inter.n_ratings)
+    order = np.lexsort((keys, inter.users))
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    rank = np.arange(inter.n_ratings) - starts[inter.users[order]]
+    test_rows = np.sort(order[rank < n_test[inter.users[order]]])
+    mask = np.zeros(inter.n_ratings, dtype=bool)
+    mask[test_rows] = True
+    return inter.subset(~mask), inter.subset(mask)
+
+
+def temporal_split(
+    inter: Interactions, test_size: float | None = 0.2, *, at: int | None = None
+) -> tuple[Interactions, Interactions]:
+    """A global time cut: ratings before the cut train, ratings at or after it test.
+
+    The cut is the timestamp ``at`` when given, else the timestamp at which the latest
+    ``ceil(test_size·n)`` ratings begin (ratings sharing that timestamp all go to test).
+    """
+    if inter.timestamps is None:
+        raise ConfigError("a temporal split needs timestamps, and these ratings have none")
+    ts = inter.timestamps
+    if at is None:
+        if test_size is None:
+            raise ConfigError("temporal split needs test_size (a fraction) or at (a timestamp)")
+        _check_fraction(test_size)
+        n_test = math.ceil(float(test_size) * len(ts))
+        at = int(np.sort(ts)[len(ts) - n_test])
+    test = ts >= at
+    if test.all() or not test.any():
+        raise ConfigError(
+            f"temporal cut at timestamp {at} leaves an empty {'training' if test.all() else 'test'} set "
+            f"(timestamps range {int(ts.min())}..{int(ts.max())})"
+        )
+    return inter.subset(~test), inter.subset(test)
+
+
+def leave_last_out(inter: Interactions) -> tuple[Interactions, Interactions, Interactions]:
+    """Per user, the latest rating is the test item and the one before it the validation item.
+
+    Returns ``(train, validation, test)``. Order is by timestamp, ties broken by item index (so
+    the split does not depend on file order). Users need ≥ 2 ratings; users with exactly 2 give
+    no validation item.
+    """
+    if inter.timestamps is None:
+        raise ConfigError("leave-last-out needs timestamps, and these ratings have none")
+    counts = _check_min_per_user(inter, 2, "leave-last-out")
+    order = np.lexsort((inter.items, inter.timestamps, inter.users))  # by user, then time, then item
+    ends = np.cumsum(counts)
+    has = counts > 0
+    last = order[ends[has] - 1]
+    has_valid = has & (counts >= 3)
+    valid = order[ends[has_valid] - 2]
+    role = np.zeros(inter.n_ratings, dtype=np.int8)
+    role[valid] = 1
+    role[last] = 2
+    return inter.subset(role == 0), inter.subset(role == 1), inter.subset(role == 2)
+
+
+def kfold(inter: Interactions, n_splits: int = 5, seed: int = 42) -> list[tuple[Interactions, Interactions]]:
+    """K-fold cross-validation folds with Surprise's semantics (``surprise.model_selection.KFold``).
+
+    A ``RandomState(seed)`` shuffle of the rows; fold ``f`` tests on the ``f``-th consecutive
+    slice (the first ``n % n_splits`` folds one rating larger) and trains on the rest, in
+    shuffled order.
+    """
+    if isinstance(n_splits, bool) or not isinstance(n_splits, (int, np.integer)) or n_splits < 2:
+        raise ConfigError(f"cv folds must be a whole number ≥ 2, got {n_splits!r}")
+    n = inter.n_ratings
+    if n_splits > n:
+        raise ConfigError(f"cv folds ({n_splits}) cannot exceed the number of ratings ({n})")
+    idx = np.arange(n)
+    np.random.RandomState(seed).shuffle(idx)
+    folds = []
+    start = stop = 0
+    for f in range(n_splits):
+        start = stop
+        stop += n // n_splits + (1 if f < n % n_splits else 0)
+        folds.append((inter.subset(np.concatenate([idx[:start], idx[stop:]])), inter.subset(idx[start:stop])))
+    return folds

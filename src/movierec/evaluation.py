@@ -1,0 +1,822 @@
+"""Evaluation protocols, result rows, confidence intervals, paired comparison and ``compare``.
+
+A protocol is a named object that decides the candidates, what counts as relevant and which
+users count (DESIGN.md, "Evaluation protocols"); every :class:`Result` row carries its name.
+Metrics themselves are pure functions in :mod:`movierec.metrics`.
+"""
+
+from __future__ import annotations
+
+import inspect
+import time
+import warnings
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from movierec import metrics as M
+from movierec import split as S
+from movierec.errors import ConfigError
+from movierec.interactions import Interactions
+from movierec.models.base import topk
+
+if TYPE_CHECKING:
+    from movierec.datasets import Dataset
+
+__all__ = [
+    "PROTOCOLS",
+    "SPLITS",
+    "Comparison",
+    "EvalOutput",
+    "Protocol",
+    "Result",
+    "SampledMetricsWarning",
+    "compare",
+    "evaluate",
+    "get_protocol",
+    "make_split",
+    "metric_curve",
+    "paired_comparison",
+]
+
+Progress = Callable[[dict[str, Any]], None]
+"""Receives events ``{"event": "fit-start"|"epoch"|"fit-end"|"evaluate"|"note", "model": label, …}``."""
+
+SPLITS = ("auto", "ratings-holdout", "interactions-holdout", "per-user", "temporal", "leave-last-out")
+_BATCH = 1024
+_N_BOOT = 1000
+
+
+class SampledMetricsWarning(UserWarning):
+    """Sampled metrics can rank models differently from full ranking (Krichene & Rendle 2020)."""
+
+
+# --- shared helpers --------------------------------------------------------------------------
+
+
+def _pairs_csr(inter: Interactions, rows: np.ndarray | None = None) -> sp.csr_matrix:
+    """Binary users × items CSR of (some of) the log's pairs."""
+    u = inter.users if rows is None else inter.users[rows]
+    i = inter.items if rows is None else inter.items[rows]
+    m = sp.csr_matrix((np.ones(len(u), dtype=np.float32), (u, i)), shape=inter.shape)
+    m.sum_duplicates()
+    m.data[:] = 1.0
+    m.sort_indices()
+    return m
+
+
+def relevant_matrix(test: Interactions, threshold: float | None) -> sp.csr_matrix:
+    """Test positives as a binary users × items CSR: ratings ≥ ``threshold`` (all test rows when ``None``)."""
+    rows = None if threshold is None else np.flatnonzero(test.ratings >= threshold)
+    return _pairs_csr(test, rows)
+
+
+def _check_k(k: int, n_items: int) -> None:
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+        raise ConfigError(f"k must be a whole number ≥ 1, got {k!r}")
+    if k > n_items:
+        raise ConfigError(f"k={k} is larger than the catalogue ({n_items} items)")
+
+
+def _scores(model: Any, users: np.ndarray) -> np.ndarray:
+    """A writable float32 score block for ``users`` over every item."""
+    s = np.asarray(model.score(users), dtype=np.float32)
+    return s if s.flags.writeable and s.flags.owndata else s.copy()
+
+
+def _batches(users: np.ndarray, size: int = _BATCH) -> Iterator[tuple[int, np.ndarray]]:
+    for start in range(0, len(users), size):
+        yield start, users[start : start + size]
+
+
+def _mask_seen(scores: np.ndarray, seen: sp.csr_matrix, users: np.ndarray) -> np.ndarray:
+    """Set the users' training items to −inf in place; return the boolean candidate mask."""
+    block = seen[users]
+    rows = np.repeat(np.arange(len(users)), np.diff(block.indptr))
+    scores[rows, block.indices] = -np.inf
+    allowed = np.ones(scores.shape, dtype=bool)
+    allowed[rows, block.indices] = False
+    return allowed
+
+
+def _is_explicit(model: Any) -> bool:
+    return getattr(model, "kind", "implicit") == "explicit" and hasattr(model, "predict")
+
+
+# --- protocol outputs ------------------------------------------------------------------------
+
+
+@dataclass
+class EvalOutput:
+    """What a protocol measured: aggregate metrics, per-user values (aligned with ``users``), timing."""
+
+    metrics: dict[str, float]
+    per_user: dict[str, np.ndarray] = field(default_factory=dict)
+    users: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int32))
+    score_seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+
+class Protocol:
+    """Base class: a named evaluation protocol (candidates, relevance, which users count)."""
+
+    name: ClassVar[str] = "protocol"
+    ranking: ClassVar[bool] = True
+    description: ClassVar[str] = ""
+
+    def skip_reason(self, model: Any) -> str | None:
+        """Why this protocol does not apply to ``model`` (``None`` when it does)."""
+        return None
+
+    def evaluate(self, model: Any, train: Interactions, test: Interactions, *, k: int = 10,
+                 threshold: float | None = 4.0, seed: int = 42) -> EvalOutput:
+        raise NotImplementedError
+
+
+class RatingProtocol(Protocol):
+    """RMSE and MAE of predicted ratings over every test rating (explicit models only)."""
+
+    name = "rating"
+    ranking = False
+    description = "RMSE/MAE over all test ratings"
+
+    def skip_reason(self, model: Any) -> str | None:
+        if not _is_explicit(model):
+            return f"{getattr(model, 'name', model)} is an implicit model (no rating predictions), so no RMSE/MAE"
+        return None
+
+    def evaluate(self, model: Any, train: Interactions, test: Interactions, *, k: int = 10,
+                 threshold: float | None = 4.0, seed: int = 42) -> EvalOutput:
+        if test.n_ratings == 0:
+            raise ConfigError("the test set is empty, so there is nothing to score")
+        t0 = time.perf_counter()
+        pred = np.asarray(model.predict(test.users, test.items), dtype=np.float64)
+        secs = time.perf_counter() - t0
+        err = pred - test.ratings.astype(np.float64)
+        users, inv = np.unique(test.users, return_inverse=True)
+        n = np.bincount(inv).astype(np.float64)
+        per_user = {
+            "squared_error": np.bincount(inv, weights=err**2) / n,
+            "absolute_error": np.bincount(inv, weights=np.abs(err)) / n,
+        }
+        return EvalOutput(
+            {"rmse": M.rmse(pred, test.ratings), "mae": M.mae(pred, test.ratings)}, per_user, users.astype(np.int32), secs
+        )
+
+
+class TestCandidatesProtocol(Protocol):
+    """The reference notebook's protocol: rank each user's own test items by predicted rating.
+
+    Candidates = the user's test items; relevant = those rated ≥ threshold; users without a
+    relevant item are skipped; P@K = hits/K, R@K = hits/|relevant|, hit-rate = share with a hit.
+    Explicit models rank by ``predict`` (clipped, as Surprise's estimates), others by ``score``;
+    ties keep test-set order (a stable sort, as Python's ``sorted`` in the notebook).
+    """
+
+    name = "test-candidates"
+    description = "candidates = the user's test items (optimistic; the notebook's)"
+
+    def evaluate(self, model: Any, train: Interactions, test: Interactions, *, k: int = 10,
+                 threshold: float | None = 4.0, seed: int = 42) -> EvalOutput:
+        _check_k(k, test.n_items)
+        thr = -np.inf if threshold is None else threshold
+        rel = test.ratings >= thr
+        n_rel = np.bincount(test.users, weights=rel, minlength=test.n_users)
+        users = np.flatnonzero(n_rel > 0).astype(np.int32)
+        if len(users) == 0:
+            raise ConfigError(f"relevance threshold {threshold} leaves no relevant test items; lower --implicit-threshold")
+        keep = n_rel[test.users] > 0
+        rows = np.flatnonzero(keep)
+        t0 = time.perf_counter()
+        est = self._estimates(model, test, rows)
+        secs = time.perf_counter() - t0
+        u = test.users[rows]
+        order = np.lexsort((np.arange(len(rows)), -est, u))  # by user, best estimate first, then test order
+        u_sorted = u[order]
+        starts = np.searchsorted(u_sorted, u_sorted, side="left")
+        rank = np.arange(len(order)) - starts
+        top = rank < k
+        hit_rows = order[top & rel[rows][order]]
+        n_hits = np.bincount(u[hit_rows], minlength=test.n_users)[users].astype(np.float64)
+        nrel = n_rel[users]
+        per_user = {
+            f"precision@{k}": n_hits / k,
+            f"recall@{k}": n_hits / nrel,
+            f"hit_rate@{k}": (n_hits > 0).astype(np.float64),
+        }
+        return EvalOutput({m: float(v.mean()) for m, v in per_user.items()}, per_user, users, secs)
+
+    @staticmethod
+    def _estimates(model: Any, test: Interactions, rows: np.ndarray) -> np.ndarray:
+        if _is_explicit(model):
+            return np.asarray(model.predict(test.users[rows], test.items[rows]), dtype=np.float64)
+        est = np.empty(len(rows), dtype=np.float64)
+        order = np.argsort(test.users[rows], kind="stable")
+        su, si = test.users[rows][order], test.items[rows][order]
+        for _, batch in _batches(np.unique(su)):
+            s = _scores(model, batch)
+            lo, hi = np.searchsorted(su, batch[0]), np.searchsorted(su, batch[-1], side="right")
+            est[order[lo:hi]] = s[np.searchsorted(batch, su[lo:hi]), si[lo:hi]]
+        return est
+
+
+class FullRankingProtocol(Protocol):
+    """Rank every catalogue item the user did not interact with in training; relevant = test positives.
+
+    The catalogue is the shared item map (as LightFM's evaluator ranks every item); users with no
+    test positive are skipped. P@K, R@K, HR@K, NDCG@K, MAP@K, MRR (over the full ranking),
+    novelty@K per user; catalogue coverage@K overall.
+    """
+
+    name = "full-ranking"
+    description = "candidates = every item not in the user's training interactions"
+    _metrics: ClassVar[tuple[str, ...]] = ("precision", "recall", "hit_rate", "ndcg", "map", "mrr", "novelty")
+
+    def _relevant(self, test: Interactions, threshold: float | None) -> sp.csr_matrix:
+        return relevant_matrix(test, threshold)
+
+    def rank(self, model: Any, train: Interactions, test: Interactions, *, k: int,
+             threshold: float | None) -> tuple[np.ndarray, np.ndarray, np.ndarray, sp.csr_matrix, float]:
+        """Top-``k`` lists and full-ranking reciprocal ranks of the evaluated users (batched scoring + argpartition)."""
+        _check_k(k, train.n_items)
+        rel = self._relevant(test, threshold)
+        users = np.flatnonzero(np.diff(rel.indptr) > 0).astype(np.int32)
+        if len(users) == 0:
+            raise ConfigError(
+                f"relevance threshold {threshold} leaves no test positives, so there is nothing to rank; lower --implicit-threshold"
+            )
+        seen = _pairs_csr(train)
+        rel_u = rel[users]
+        recs = np.empty((len(users), k), dtype=np.int32)
+        rr = np.empty(len(users), dtype=np.float64)
+        t0 = time.perf_counter()
+        for start, batch in _batches(users):
+            s = _scores(model, batch)
+            allowed = _mask_seen(s, seen, batch)
+            recs[start : start + len(batch)] = topk(s, k)[0]
+            rr[start : start + len(batch)] = M.reciprocal_rank_full(s, rel_u[start : start + len(batch)], allowed)
+        return users, recs, rr, rel_u, time.perf_counter() - t0
+
+    def evaluate(self, model: Any, train: Interactions, test: Interactions, *, k: int = 10,
+                 threshold: float | None = 4.0, seed: int = 42) -> EvalOutput:
+        users, recs, rr, rel_u, secs = self.rank(model, train, test, k=k, threshold=threshold)
+        per_user = M.ranking_metrics(recs, rel_u)
+        per_user = {f"{m}@{k}": v for m, v in per_user.items() if m in self._metrics and m != "mrr"}
+        per_user["mrr"] = rr
+        metrics = {m: float(v.mean()) for m, v in per_user.items()}
+        if "novelty" in self._metrics:
+            pop = np.bincount(train.items, minlength=train.n_items)
+            per_user[f"novelty@{k}"] = M.novelty(recs, pop, int((train.user_counts() > 0).sum()))
+            metrics[f"novelty@{k}"] = float(per_user[f"novelty@{k}"].mean())
+            metrics[f"coverage@{k}"] = M.catalog_coverage(recs, train.n_items)
+        return EvalOutput(metrics, per_user, users, secs)
+
+
+class LeaveLastOutProtocol(FullRankingProtocol):
+    """Sequence-model protocol: each user's latest interaction is the single test item; HR@K, NDCG@K, MRR over the full ranking.
+
+    Needs the ``leave-last-out`` split (one test item per user); the threshold does not apply.
+    """
+
+    name = "leave-last-out"
+    description = "the user's last interaction, ranked against every unseen item"
+    _metrics = ("hit_rate", "ndcg", "mrr")
+
+    def evaluate(self, model: Any, train: Interactions, test: Interactions, *, k: int = 10,
+                 threshold: float | None = 4.0, seed: int = 42) -> EvalOutput:
+        counts = test.user_counts()
+        if counts.max(initial=0) > 1:
+            raise ConfigError("the leave-last-out protocol needs the leave-last-out split (one test item per user); use --split leave-last-out")
+        return super().evaluate(model, train, test, k=k, threshold=None, seed=seed)
+
+
+class SampledProtocol(Protocol):
+    """Rank each test positive against 100 sampled unseen negatives (HR@K, NDCG@K; He et al. 2017's NCF protocol).
+
+    Only for comparison with papers that use it: sampled metrics can rank models wrongly
+    (Krichene & Rendle 2020, "On Sampled Metrics for Item Recommendation").
+    """
+
+    name = "sampled"
+    description = "100 sampled negatives per positive (can mislead: Krichene & Rendle 2020)"
+    n_negatives: int = 100
+
+    def evaluate(self, model: Any, train: Interactions, test: Interactions, *, k: int = 10,
+                 threshold: float | None = 4.0, seed: int = 42) -> EvalOutput:
+        n_items = train.n_items
+        _check_k(k, self.n_negatives + 1)
+        warning = (f"sampled metrics ({self.n_negatives} negatives per positive) can rank models differently from "
+                   "full ranking (Krichene & Rendle 2020); use full-ranking for decisions")
+        warnings.warn(warning, SampledMetricsWarning, stacklevel=2)
+        pos_rows = np.flatnonzero(test.ratings >= (-np.inf if threshold is None else threshold))
+        if len(pos_rows) == 0:
+            raise ConfigError(f"relevance threshold {threshold} leaves no test positives; lower --implicit-threshold")
+        order = pos_rows[np.argsort(test.users[pos_rows], kind="stable")]
+        pu, pi = test.users[order].astype(np.int64), test.items[order].astype(np.int64)
+        excluded = (_pairs_csr(train) + relevant_matrix(test, threshold)).tocsr()
+        excluded.sort_indices()
+        ex_keys = np.repeat(np.arange(excluded.shape[0], dtype=np.int64), np.diff(excluded.indptr)) * n_items + excluded.indices
+        free = n_items - np.diff(excluded.indptr)[pu]
+        if (free < self.n_negatives).any():
+            raise ConfigError(f"some users have fewer than {self.n_negatives} unseen items to sample negatives from")
+        rng = np.random.default_rng(seed)
+        negs = rng.integers(0, n_items, size=(len(pu), self.n_negatives))
+        for _ in range(1000):  # resample clashes with the user's known items (vectorised rejection)
+            keys = pu[:, None] * n_items + negs
+            pos = np.searchsorted(ex_keys, keys)
+            bad = ex_keys[np.minimum(pos, len(ex_keys) - 1)] == keys
+            if not bad.any():
+                break
+            negs[bad] = rng.integers(0, n_items, size=int(bad.sum()))
+        users = np.unique(pu).astype(np.int32)
+        rank = np.empty(len(pu), dtype=np.float64)
+        t0 = time.perf_counter()
+        for _, batch in _batches(users):
+            s = _scores(model, batch)
+            lo, hi = np.searchsorted(pu, batch[0]), np.searchsorted(pu, batch[-1], side="right")
+            row = np.searchsorted(batch, pu[lo:hi])
+            target = s[row, pi[lo:hi]]
+            rank[lo:hi] = (s[row[:, None], negs[lo:hi]] > target[:, None]).sum(axis=1)
+        secs = time.perf_counter() - t0
+        hit = (rank < k).astype(np.float64)
+        gain = np.where(rank < k, 1.0 / np.log2(rank + 2.0), 0.0)
+        inv = np.searchsorted(users, pu)
+        cnt = np.bincount(inv).astype(np.float64)
+        per_user = {f"hit_rate@{k}": np.bincount(inv, weights=hit) / cnt, f"ndcg@{k}": np.bincount(inv, weights=gain) / cnt}
+        return EvalOutput({m: float(v.mean()) for m, v in per_user.items()}, per_user, users, secs, [warning])
+
+
+PROTOCOLS: dict[str, Protocol] = {
+    p.name: p
+    for p in (RatingProtocol(), TestCandidatesProtocol(), FullRankingProtocol(), SampledProtocol(), LeaveLastOutProtocol())
+}
+
+
+def get_protocol(name: str | Protocol) -> Protocol:
+    """A protocol by name (``rating``, ``test-candidates``, ``full-ranking``, ``sampled``, ``leave-last-out``)."""
+    if isinstance(name, Protocol):
+        return name
+    key = str(name).strip().lower()
+    if key not in PROTOCOLS:
+        raise ConfigError(f"unknown protocol {name!r}; valid protocols: {', '.join(PROTOCOLS)}")
+    return PROTOCOLS[key]
+
+
+# --- result rows -----------------------------------------------------------------------------
+
+
+@dataclass
+class Result:
+    """One row of a comparison: a model evaluated under one protocol, with everything needed to trust it.
+
+    ``per_user`` (metric → values aligned with ``users``) stays in memory for paired
+    comparisons and is not serialised.
+    """
+
+    model: str
+    kind: str
+    protocol: str
+    dataset: str
+    dataset_sha256: str
+    split: str
+    seed: int
+    k: int
+    threshold: float | None
+    params: dict[str, Any]
+    metrics: dict[str, float]
+    intervals: dict[str, tuple[float, float]] = field(default_factory=dict)
+    n_users: int = 0
+    fit_seconds: float = 0.0
+    score_seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)
+    label: str = ""
+    folds: int | None = None
+    per_user: dict[str, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
+    users: np.ndarray | None = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if not self.label:
+            self.label = self.model
+
+    def to_dict(self) -> dict[str, Any]:
+        """A flat JSON-ready row: identity fields, one key per metric, ``intervals`` and timings."""
+        row: dict[str, Any] = {
+            "model": self.label,
+            "model_name": self.model,
+            "kind": self.kind,
+            "protocol": self.protocol,
+            "dataset": self.dataset,
+            "dataset_sha256": self.dataset_sha256,
+            "split": self.split,
+            "seed": self.seed,
+            "k": self.k,
+            "threshold": self.threshold,
+            "folds": self.folds,
+        }
+        row.update({m: _finite(v) for m, v in self.metrics.items()})
+        row["intervals"] = {m: [_finite(lo), _finite(hi)] for m, (lo, hi) in self.intervals.items()}
+        row.update({
+            "n_users": self.n_users,
+            "fit_seconds": round(self.fit_seconds, 6),
+            "score_seconds": round(self.score_seconds, 6),
+            "params": _jsonable(self.params),
+            "notes": list(self.notes),
+        })
+        return row
+
+
+def _finite(v: float) -> float | None:
+    return None if v is None or not np.isfinite(v) else float(v)
+
+
+def _jsonable(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, (str, int, float, bool)) or obj is None:
+        return obj
+    return repr(obj)
+
+
+def _intervals(per_user: dict[str, np.ndarray], seed: int, ranking: bool) -> dict[str, tuple[float, float]]:
+    if not ranking:
+        return {}
+    return {m: M.bootstrap_ci(v, n_boot=_N_BOOT, seed=seed) for m, v in per_user.items()}
+
+
+def evaluate(
+    model: Any,
+    train: Interactions,
+    test: Interactions,
+    protocol: str | Protocol = "full-ranking",
+    *,
+    k: int = 10,
+    threshold: float | None = 4.0,
+    seed: int = 42,
+    dataset: str = "",
+    dataset_sha256: str = "",
+    split: str = "",
+    fit_seconds: float = 0.0,
+    label: str | None = None,
+) -> Result:
+    """Evaluate a fitted model on ``test`` under one protocol and return a :class:`Result` row (with bootstrap CIs)."""
+    proto = get_protocol(protocol)
+    reason = proto.skip_reason(model)
+    if reason:
+        raise ConfigError(f"protocol {proto.name!r} does not apply: {reason}")
+    out = proto.evaluate(model, train, test, k=k, threshold=threshold, seed=seed)
+    name = str(getattr(model, "name", type(model).__name__))
+    params = model.get_params() if hasattr(model, "get_params") else {}
+    return Result(
+        model=name, kind=str(getattr(model, "kind", "implicit")), protocol=proto.name, dataset=dataset,
+        dataset_sha256=dataset_sha256, split=split, seed=seed, k=k, threshold=threshold, params=params,
+        metrics=out.metrics, intervals=_intervals(out.per_user, seed, proto.ranking), n_users=len(out.users),
+        fit_seconds=fit_seconds, score_seconds=out.score_seconds, notes=list(out.notes), label=label or name,
+        per_user=out.per_user, users=out.users,
+    )
+
+
+def paired_comparison(a: Result, b: Result, metric: str, *, seed: int = 42) -> dict[str, Any]:
+    """Is ``a`` better than ``b`` on ``metric``? Paired bootstrap interval of the difference and a sign-flip permutation p-value.
+
+    Uses the users both rows evaluated (same split and protocol), matched by user index.
+    """
+    if a.protocol != b.protocol or a.split != b.split or a.k != b.k:
+        raise ConfigError("paired comparison needs two rows from the same split, protocol and K")
+    if metric not in a.per_user or metric not in b.per_user or a.users is None or b.users is None:
+        raise ConfigError(f"metric {metric!r} has no per-user values in both rows")
+    common, ia, ib = np.intersect1d(a.users, b.users, return_indices=True)
+    if len(common) == 0:
+        raise ConfigError("the two rows share no evaluated users")
+    va, vb = a.per_user[metric][ia], b.per_user[metric][ib]
+    out: dict[str, Any] = {"a": a.label, "b": b.label, "metric": metric, "n_users": len(common)}
+    out.update(M.paired_bootstrap(va, vb, seed=seed))
+    out["permutation_p"] = M.permutation_test(va, vb, seed=seed)
+    return out
+
+
+def metric_curve(
+    model: Any,
+    train: Interactions,
+    test: Interactions,
+    ks: Sequence[int] | range = range(1, 51),
+    *,
+    threshold: float | None = 4.0,
+) -> pd.DataFrame:
+    """Full-ranking precision, recall, hit rate, NDCG and MAP for every K in ``ks`` (one scoring pass), for metric-vs-K charts."""
+    ks = [int(x) for x in ks]
+    if not ks or min(ks) < 1:
+        raise ConfigError("ks must be whole numbers ≥ 1")
+    kmax = max(ks)
+    _, recs, _, rel_u, _ = FullRankingProtocol().rank(model, train, test, k=kmax, threshold=threshold)
+    h = M.hits(recs, rel_u)
+    n_rel = np.diff(rel_u.indptr).astype(np.float64)
+    rows = []
+    for kk in ks:
+        per = M.ranking_metrics_from_hits(h[:, :kk], n_rel)
+        rows.append({"k": kk, **{m: float(v.mean()) for m, v in per.items() if m != "mrr"}})
+    return pd.DataFrame(rows)
+
+
+# --- splits ----------------------------------------------------------------------------------
+
+
+def make_split(
+    inter: Interactions, split: str, *, seed: int = 42, threshold: float = 4.0, test_size: float = 0.2
+) -> tuple[Interactions, Interactions, str]:
+    """Build a named split; returns ``(train, test, description)``.
+
+    ``interactions-holdout`` splits only the positives (ratings ≥ threshold, ratings kept) as the
+    notebook's LightFM split does; ``leave-last-out`` trains on everything but each user's last
+    rating (the validation item stays in training).
+    """
+    key = split.strip().lower()
+    if key == "ratings-holdout":
+        tr, te = S.ratings_holdout(inter, test_size, seed)
+        return tr, te, f"ratings-holdout ({test_size:g} of ratings, Surprise train_test_split, seed {seed})"
+    if key == "interactions-holdout":
+        pos = inter.subset(inter.ratings >= threshold)
+        if pos.n_ratings == 0:
+            raise ConfigError(f"implicit threshold {threshold} leaves no positives; lower --implicit-threshold")
+        tr, te = S.interactions_holdout(pos, test_size, seed)
+        return tr, te, f"interactions-holdout (positives ≥ {threshold:g}, {test_size:g} held out, LightFM random_train_test_split, seed {seed})"
+    if key == "per-user":
+        tr, te = S.per_user_holdout(inter, test_size, seed=seed)
+        return tr, te, f"per-user ({test_size:g} of each user's ratings, seed {seed})"
+    if key == "temporal":
+        tr, te = S.temporal_split(inter, test_size)
+        return tr, te, f"temporal (latest {test_size:g} of ratings by time)"
+    if key == "leave-last-out":
+        tr, va, te = S.leave_last_out(inter)
+        return tr.concat(va) if va.n_ratings else tr, te, "leave-last-out (each user's latest rating)"
+    raise ConfigError(f"unknown split {split!r}; valid splits: {', '.join(SPLITS)}")
+
+
+# --- compare ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Comparison:
+    """Rows of a comparison plus what produced them: fitted models (by label), the split, notes, provenance."""
+
+    rows: list[Result]
+    models: dict[str, Any]
+    train: Interactions
+    test: Interactions
+    split: str
+    dataset: str
+    dataset_sha256: str
+    k: int
+    threshold: float
+    seed: int
+    notes: list[str] = field(default_factory=list)
+    provenance: dict[str, Any] = field(default_factory=dict)
+    fit_train: dict[str, Interactions] = field(default_factory=dict, repr=False)
+
+    def records(self) -> list[dict[str, Any]]:
+        """JSON-ready rows (each with the provenance) as written to ``results.json``."""
+        return [{**r.to_dict(), "provenance": self.provenance} for r in self.rows]
+
+    def frame(self) -> pd.DataFrame:
+        """One row per (model, protocol) with every metric as a column."""
+        return pd.DataFrame([{k: v for k, v in r.to_dict().items() if k not in ("intervals", "params", "notes")} for r in self.rows])
+
+    def metric_names(self) -> list[str]:
+        names: list[str] = []
+        for r in self.rows:
+            names.extend(m for m in r.metrics if m not in names)
+        return names
+
+    def winners(self) -> dict[tuple[str, str], str]:
+        """Best model label per (protocol, metric): lowest for errors, highest otherwise."""
+        best: dict[tuple[str, str], tuple[float, str]] = {}
+        for r in self.rows:
+            for m, v in r.metrics.items():
+                if v is None or not np.isfinite(v) or m.startswith(("novelty", "coverage")):
+                    continue
+                score = -v if m in ("rmse", "mae") else v
+                key = (r.protocol, m)
+                if key not in best or score > best[key][0]:
+                    best[key] = (score, r.label)
+        return {key: label for key, (_, label) in best.items()}
+
+    def row(self, label: str, protocol: str) -> Result:
+        for r in self.rows:
+            if r.label == label and r.protocol == protocol:
+                return r
+        raise ConfigError(f"no row for model {label!r} under protocol {protocol!r}")
+
+    def paired(self, a: str, b: str, protocol: str, metric: str) -> dict[str, Any]:
+        """Paired bootstrap and permutation test of model ``a`` against ``b`` on one metric."""
+        return paired_comparison(self.row(a, protocol), self.row(b, protocol), metric, seed=self.seed)
+
+
+def _labels(models: Sequence[tuple[str, dict[str, Any]]]) -> list[str]:
+    names = [n for n, _ in models]
+    out = []
+    for name, params in models:
+        if names.count(name) > 1 and params:
+            out.append(f"{name}(" + ",".join(f"{k}={v}" for k, v in sorted(params.items())) + ")")
+        else:
+            out.append(name)
+    seen: dict[str, int] = {}
+    for i, lab in enumerate(out):
+        if lab in seen:
+            seen[lab] += 1
+            out[i] = f"{lab}#{seen[lab]}"
+        else:
+            seen[lab] = 1
+    return out
+
+
+def _resolve_features(item_features: Any, dataset: Dataset | None, train: Interactions) -> Any:
+    if item_features is None or (isinstance(item_features, str) and not item_features.strip()):
+        return None
+    if isinstance(item_features, (str, list, tuple)):
+        if dataset is None:
+            raise ConfigError("item features by name need a dataset with movie metadata")
+        from movierec.features import build_item_features
+
+        return build_item_features(dataset, train.item_map, item_features)
+    return item_features
+
+
+def _fit(model: Any, train: Interactions, features: Any, label: str, progress: Progress | None) -> float:
+    kwargs: dict[str, Any] = {}
+    sig = inspect.signature(model.fit).parameters
+    if features is not None:
+        kwargs["item_features"] = features
+    if progress is not None and "on_epoch" in sig:
+        def on_epoch(epoch: int, info: dict[str, float]) -> None:
+            progress({"event": "epoch", "model": label, "epoch": epoch, **info})
+
+        kwargs["on_epoch"] = on_epoch
+    t0 = time.perf_counter()
+    model.fit(train, **kwargs)
+    return time.perf_counter() - t0
+
+
+def compare(
+    dataset: Dataset | str,
+    models: Sequence[tuple[str, dict[str, Any]] | str],
+    *,
+    split: str = "auto",
+    protocols: Sequence[str] | str = ("rating", "test-candidates", "full-ranking"),
+    k: int = 10,
+    threshold: float = 4.0,
+    seed: int = 42,
+    cv: int | None = None,
+    item_features: Any = None,
+    test_size: float = 0.2,
+    progress: Progress | None = None,
+) -> Comparison:
+    """Fit every model on one split and evaluate each under every protocol (DESIGN.md; issues 3 and 4).
+
+    ``split="auto"``: explicit-only runs use the ratings hold-out (Surprise semantics),
+    implicit-only runs the interaction hold-out of positives (LightFM semantics), mixed runs one
+    ratings hold-out whose test positives are test ratings ≥ ``threshold``. Implicit models train
+    on ``train.to_implicit(threshold)``. ``cv`` runs Surprise-style k-fold instead and reports
+    means over folds (ranking metrics pooled over every (user, fold)). Protocols that do not apply
+    to a model (RMSE of an implicit model) are skipped with a note.
+    """
+    from movierec.models.registry import create, get_class
+    from movierec.provenance import provenance
+
+    if isinstance(dataset, str):
+        from movierec.datasets import load
+
+        ds: Dataset | None = load(dataset)
+    else:
+        ds = dataset
+    assert ds is not None
+    inter = ds.interactions
+    specs = [(m, {}) if isinstance(m, str) else (m[0], dict(m[1])) for m in models]
+    if not specs:
+        raise ConfigError("no models to compare; pass at least one model name")
+    if isinstance(protocols, str):
+        protocols = [p for p in protocols.split(",") if p.strip()]
+    protos = [get_protocol(p) for p in protocols]
+    if not protos:
+        raise ConfigError("no protocols given")
+    kinds = [str(getattr(get_class(name), "kind", "implicit")) for name, _ in specs]
+    _check_k(k, inter.n_items)
+    # validate hyperparameters up front so a typo fails before any training
+    for name, params in specs:
+        create(name, **params)
+
+    notes: list[str] = []
+    key = split.strip().lower()
+    if key not in SPLITS:
+        raise ConfigError(f"unknown split {split!r}; valid splits: {', '.join(SPLITS)}")
+    if key == "auto":
+        if all(kd == "explicit" for kd in kinds):
+            key = "ratings-holdout"
+        elif all(kd != "explicit" for kd in kinds):
+            key = "interactions-holdout"
+        else:
+            key = "ratings-holdout"
+            notes.append(
+                f"explicit and implicit models share one ratings hold-out; test positives = test ratings ≥ {threshold:g}, "
+                f"implicit models train on training ratings ≥ {threshold:g}"
+            )
+    if key == "interactions-holdout" and any(kd == "explicit" for kd in kinds):
+        notes.append(f"interactions-holdout: explicit models train on positives only (ratings ≥ {threshold:g})")
+    if any(p.name == "leave-last-out" for p in protos) and key != "leave-last-out":
+        raise ConfigError("the leave-last-out protocol needs --split leave-last-out")
+    if not (inter.ratings >= threshold).any():
+        raise ConfigError(
+            f"implicit threshold {threshold:g} leaves no positives (ratings range {inter.ratings.min():g}..{inter.ratings.max():g})"
+        )
+
+    if cv is not None:
+        if key not in ("ratings-holdout", "interactions-holdout"):
+            raise ConfigError(f"--cv works with the ratings or interactions hold-out, not --split {key}")
+        base = inter if key == "ratings-holdout" else inter.subset(inter.ratings >= threshold)
+        folds = [(tr, te) for tr, te in S.kfold(base, cv, seed)]
+        split_desc = f"{cv}-fold cv over {'ratings' if key == 'ratings-holdout' else f'positives ≥ {threshold:g}'} (Surprise KFold, seed {seed})"
+    else:
+        tr, te, split_desc = make_split(inter, key, seed=seed, threshold=threshold, test_size=test_size)
+        folds = [(tr, te)]
+
+    labels = _labels(specs)
+    rows: list[Result] = []
+    fitted: dict[str, Any] = {}
+    fit_train: dict[str, Interactions] = {}
+    features_cache: dict[int, Any] = {}
+    skipped: set[tuple[str, str]] = set()
+    for (name, params), label, kind in zip(specs, labels, kinds, strict=True):
+        outs: dict[str, list[EvalOutput]] = {p.name: [] for p in protos}
+        fit_secs: list[float] = []
+        model = None
+        for f, (train, test) in enumerate(folds):
+            model = create(name, **params)
+            fit_on = train if kind == "explicit" else train.to_implicit(threshold)
+            if id(train) not in features_cache:
+                features_cache[id(train)] = _resolve_features(item_features, ds, train)
+            if progress:
+                progress({"event": "fit-start", "model": label, "fold": f, "folds": len(folds),
+                          "epochs": params.get("n_epochs", params.get("epochs", getattr(model, "n_epochs", getattr(model, "epochs", None))))})
+            fit_secs.append(_fit(model, fit_on, features_cache[id(train)], label, progress))
+            if progress:
+                progress({"event": "fit-end", "model": label, "fold": f, "seconds": fit_secs[-1]})
+            for p in protos:
+                reason = p.skip_reason(model)
+                if reason:
+                    if (label, p.name) not in skipped:
+                        skipped.add((label, p.name))
+                        notes.append(f"{p.name} skipped for {label}: {reason}")
+                    continue
+                if progress:
+                    progress({"event": "evaluate", "model": label, "protocol": p.name, "fold": f})
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", SampledMetricsWarning)
+                    outs[p.name].append(p.evaluate(model, train, test, k=k, threshold=threshold, seed=seed))
+        fitted[label] = model
+        fit_train[label] = folds[-1][0] if kind == "explicit" else folds[-1][0].to_implicit(threshold)
+        for p in protos:
+            if not outs[p.name]:
+                continue
+            metrics, per_user, users, score_secs, pnotes = _pool(outs[p.name], inter.n_users)
+            rows.append(Result(
+                model=name, kind=kind, protocol=p.name, dataset=ds.name, dataset_sha256=ds.sha256, split=split_desc,
+                seed=seed, k=k, threshold=None if p.name == "leave-last-out" else threshold,
+                params=model.get_params() if hasattr(model, "get_params") else dict(params), metrics=metrics,
+                intervals=_intervals(per_user, seed, p.ranking), n_users=len(users),
+                fit_seconds=float(np.mean(fit_secs)), score_seconds=score_secs, notes=pnotes, label=label,
+                folds=cv, per_user=per_user, users=users,
+            ))
+    if any(p.name == "sampled" for p in protos):
+        notes.append("sampled metrics can rank models differently from full ranking (Krichene & Rendle 2020)")
+        warnings.warn(notes[-1], SampledMetricsWarning, stacklevel=2)
+    return Comparison(
+        rows=rows, models=fitted, train=folds[-1][0], test=folds[-1][1], split=split_desc, dataset=ds.name,
+        dataset_sha256=ds.sha256, k=k, threshold=threshold, seed=seed, notes=notes,
+        provenance=provenance(ds.name, ds.sha256), fit_train=fit_train,
+    )
+
+
+def _pool(outs: list[EvalOutput], n_users: int) -> tuple[dict[str, float], dict[str, np.ndarray], np.ndarray, float, list[str]]:
+    """Combine folds: ranking metrics pooled over (user, fold); rmse/mae/coverage as means of fold values.
+
+    Pooled units are keyed ``fold·n_users + user`` so paired comparisons match (user, fold) pairs.
+    """
+    if len(outs) == 1:
+        o = outs[0]
+        return dict(o.metrics), o.per_user, o.users, o.score_seconds, list(o.notes)
+    per_user = {m: np.concatenate([o.per_user[m] for o in outs]) for m in outs[0].per_user}
+    users = np.concatenate([o.users.astype(np.int64) + f * n_users for f, o in enumerate(outs)])
+    metrics: dict[str, float] = {}
+    for m in outs[0].metrics:
+        if m in per_user:
+            metrics[m] = float(per_user[m].mean())
+        else:
+            metrics[m] = float(np.mean([o.metrics[m] for o in outs]))
+    notes = list(dict.fromkeys(n for o in outs for n in o.notes))
+    return metrics, per_user, users, float(np.mean([o.score_seconds for o in outs])), notes

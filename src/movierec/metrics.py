@@ -1,0 +1,291 @@
+"""Pure, vectorised evaluation metrics: arrays in, one value per user out (no models, no I/O).
+
+Ranking metrics take ``recs`` — recommended item indices of shape ``(n_users, K)``, best first,
+``-1`` for empty slots — and ``relevant``, a users × items CSR whose row ``u`` holds the items
+relevant to the user of ``recs[u]`` (nonzero = relevant). Definitions follow DESIGN.md
+("Evaluation protocols"); aggregation and confidence intervals live in ``evaluation``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+from movierec.errors import ConfigError
+
+__all__ = [
+    "average_precision",
+    "bootstrap_ci",
+    "catalog_coverage",
+    "hit_rate",
+    "hits",
+    "mae",
+    "ndcg",
+    "novelty",
+    "paired_bootstrap",
+    "permutation_test",
+    "precision",
+    "ranking_metrics",
+    "ranking_metrics_from_hits",
+    "recall",
+    "reciprocal_rank",
+    "reciprocal_rank_full",
+    "rmse",
+]
+
+
+# --- rating accuracy -------------------------------------------------------------------------
+
+
+def _pair(pred: np.ndarray, true: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    p = np.asarray(pred, dtype=np.float64).ravel()
+    t = np.asarray(true, dtype=np.float64).ravel()
+    if p.shape != t.shape:
+        raise ValueError(f"predictions ({p.size}) and true ratings ({t.size}) differ in length")
+    if p.size == 0:
+        raise ConfigError("no predictions to score (the test set is empty)")
+    return p, t
+
+
+def rmse(pred: np.ndarray, true: np.ndarray) -> float:
+    """Root mean squared error, ``sqrt(mean((r̂ − r)²))`` in float64 (as ``surprise.accuracy.rmse``)."""
+    p, t = _pair(pred, true)
+    return float(np.sqrt(np.mean((t - p) ** 2)))
+
+
+def mae(pred: np.ndarray, true: np.ndarray) -> float:
+    """Mean absolute error, ``mean(|r̂ − r|)`` in float64 (as ``surprise.accuracy.mae``)."""
+    p, t = _pair(pred, true)
+    return float(np.mean(np.abs(t - p)))
+
+
+# --- ranking ---------------------------------------------------------------------------------
+
+
+def _check(recs: np.ndarray, relevant: sp.csr_matrix) -> tuple[np.ndarray, sp.csr_matrix]:
+    recs = np.asarray(recs)
+    if recs.ndim != 2:
+        raise ValueError(f"recs must be a 2-d array (n_users, K), got shape {recs.shape}")
+    rel = sp.csr_matrix(relevant)
+    if rel.shape[0] != recs.shape[0]:
+        raise ValueError(f"recs has {recs.shape[0]} rows but relevant has {rel.shape[0]}")
+    return recs, rel
+
+
+def hits(recs: np.ndarray, relevant: sp.csr_matrix) -> np.ndarray:
+    """Boolean ``(n_users, K)``: whether each recommended item is relevant to its user.
+
+    Vectorised membership test: sorted ``row·n_items + col`` keys of the relevant matrix,
+    searched for each ``(row, recommended item)`` key. Duplicates in a row count once.
+    """
+    recs, rel = _check(recs, relevant)
+    n_rows, k = recs.shape
+    if k == 0 or rel.nnz == 0:
+        return np.zeros((n_rows, k), dtype=bool)
+    rel = rel.copy()
+    rel.eliminate_zeros()
+    rel.sort_indices()
+    n_cols = np.int64(rel.shape[1])
+    rows = np.repeat(np.arange(n_rows, dtype=np.int64), np.diff(rel.indptr))
+    keys = rows * n_cols + rel.indices.astype(np.int64)  # sorted: row-major, sorted columns
+    valid = (recs >= 0) & (recs < n_cols)
+    q = np.arange(n_rows, dtype=np.int64)[:, None] * n_cols + np.where(valid, recs, 0).astype(np.int64)
+    pos = np.searchsorted(keys, q)
+    found = keys[np.minimum(pos, len(keys) - 1)] == q
+    out = found & valid
+    # a repeated item in one list only counts at its first position
+    if k > 1:
+        srt = np.sort(np.where(valid, recs, -1 - np.arange(k)), axis=1)
+        if (srt[:, 1:] == srt[:, :-1]).any():
+            for r in np.flatnonzero((srt[:, 1:] == srt[:, :-1]).any(axis=1)):
+                _, first = np.unique(recs[r], return_index=True)
+                keep = np.zeros(k, dtype=bool)
+                keep[first] = True
+                out[r] &= keep
+    return out
+
+
+def _n_relevant(relevant: sp.csr_matrix) -> np.ndarray:
+    rel = sp.csr_matrix(relevant, copy=True)
+    rel.eliminate_zeros()
+    return np.diff(rel.indptr).astype(np.float64)
+
+
+def precision(recs: np.ndarray, relevant: sp.csr_matrix, k: int | None = None) -> np.ndarray:
+    """Precision@K = hits in the top K / K (K = ``recs.shape[1]`` unless given)."""
+    h = hits(recs, relevant)
+    k = h.shape[1] if k is None else k
+    return h[:, :k].sum(axis=1) / float(k)
+
+
+def recall(recs: np.ndarray, relevant: sp.csr_matrix, k: int | None = None) -> np.ndarray:
+    """Recall@K = hits in the top K / |relevant| (0 for users with nothing relevant)."""
+    h = hits(recs, relevant)
+    k = h.shape[1] if k is None else k
+    n_rel = _n_relevant(relevant)
+    return np.divide(h[:, :k].sum(axis=1), n_rel, out=np.zeros(len(n_rel)), where=n_rel > 0)
+
+
+def hit_rate(recs: np.ndarray, relevant: sp.csr_matrix, k: int | None = None) -> np.ndarray:
+    """HR@K = 1 if at least one relevant item is in the top K, else 0."""
+    h = hits(recs, relevant)
+    k = h.shape[1] if k is None else k
+    return h[:, :k].any(axis=1).astype(np.float64)
+
+
+def ndcg(recs: np.ndarray, relevant: sp.csr_matrix, k: int | None = None) -> np.ndarray:
+    """NDCG@K with binary gain and log2 discount; the ideal DCG puts min(|relevant|, K) hits first (Järvelin & Kekäläinen 2002)."""
+    h = hits(recs, relevant)
+    k = h.shape[1] if k is None else k
+    disc = 1.0 / np.log2(np.arange(2, k + 2, dtype=np.float64))
+    dcg = h[:, :k] @ disc
+    ideal = np.concatenate([[0.0], np.cumsum(disc)])
+    n_ideal = np.minimum(_n_relevant(relevant), k).astype(np.int64)
+    idcg = ideal[n_ideal]
+    return np.divide(dcg, idcg, out=np.zeros(len(dcg)), where=idcg > 0)
+
+
+def average_precision(recs: np.ndarray, relevant: sp.csr_matrix, k: int | None = None) -> np.ndarray:
+    """AP@K = sum of precision@i at each hit position i ≤ K, divided by min(|relevant|, K); MAP@K is its mean."""
+    h = hits(recs, relevant)
+    k = h.shape[1] if k is None else k
+    h = h[:, :k]
+    prec_at = np.cumsum(h, axis=1) / np.arange(1, k + 1, dtype=np.float64)
+    denom = np.minimum(_n_relevant(relevant), k)
+    return np.divide((prec_at * h).sum(axis=1), denom, out=np.zeros(len(denom)), where=denom > 0)
+
+
+def reciprocal_rank(recs: np.ndarray, relevant: sp.csr_matrix) -> np.ndarray:
+    """1 / (position of the first relevant item in the list), 0 when none is in it."""
+    h = hits(recs, relevant)
+    first = np.argmax(h, axis=1)
+    return np.where(h.any(axis=1), 1.0 / (first + 1.0), 0.0)
+
+
+def reciprocal_rank_full(scores: np.ndarray, relevant: sp.csr_matrix, candidates: np.ndarray | None = None) -> np.ndarray:
+    """Reciprocal rank of the best-placed relevant item over the whole candidate ranking (LightFM's ``reciprocal_rank``).
+
+    The 0-based rank of an item counts candidates scoring strictly higher; ``candidates`` is a
+    boolean mask of the scores' shape (default: all finite scores). Rows without a relevant item get 0.
+    """
+    scores = np.asarray(scores)
+    rel = sp.csr_matrix(relevant, copy=True)
+    rel.eliminate_zeros()
+    if rel.shape != scores.shape:
+        raise ValueError(f"scores {scores.shape} and relevant {rel.shape} differ in shape")
+    allowed = np.isfinite(scores) if candidates is None else np.asarray(candidates, dtype=bool)
+    counts = np.diff(rel.indptr)
+    rows = np.repeat(np.arange(rel.shape[0]), counts)
+    best = np.full(rel.shape[0], np.inf)
+    np.minimum.at(best, rows, -scores[rows, rel.indices].astype(np.float64))  # best = −(max relevant score)
+    above = ((np.where(allowed, scores, -np.inf) > -best[:, None]) & allowed).sum(axis=1)
+    return np.where(counts > 0, 1.0 / (above + 1.0), 0.0)
+
+
+def ranking_metrics_from_hits(h: np.ndarray, n_relevant: np.ndarray) -> dict[str, np.ndarray]:
+    """Per-user precision, recall, hit rate, NDCG, MAP and MRR at K = ``h.shape[1]`` from a hits matrix and |relevant|."""
+    h = np.asarray(h, dtype=bool)
+    n_rel = np.asarray(n_relevant, dtype=np.float64)
+    n, k = h.shape
+    if k == 0:
+        raise ConfigError("K must be at least 1")
+    n_hits = h.sum(axis=1).astype(np.float64)
+    disc = 1.0 / np.log2(np.arange(2, k + 2, dtype=np.float64))
+    ideal = np.concatenate([[0.0], np.cumsum(disc)])
+    idcg = ideal[np.minimum(n_rel, k).astype(np.int64)]
+    denom = np.minimum(n_rel, k)
+    prec_at = np.cumsum(h, axis=1) / np.arange(1, k + 1, dtype=np.float64)
+    first = np.argmax(h, axis=1)
+    zeros = np.zeros(n)
+    return {
+        "precision": n_hits / k,
+        "recall": np.divide(n_hits, n_rel, out=zeros.copy(), where=n_rel > 0),
+        "hit_rate": (n_hits > 0).astype(np.float64),
+        "ndcg": np.divide(h @ disc, idcg, out=zeros.copy(), where=idcg > 0),
+        "map": np.divide((prec_at * h).sum(axis=1), denom, out=zeros.copy(), where=denom > 0),
+        "mrr": np.where(n_hits > 0, 1.0 / (first + 1.0), 0.0),
+    }
+
+
+def ranking_metrics(recs: np.ndarray, relevant: sp.csr_matrix) -> dict[str, np.ndarray]:
+    """Every per-user ranking metric at K = ``recs.shape[1]`` from one membership pass (see the single-metric functions)."""
+    return ranking_metrics_from_hits(hits(recs, relevant), _n_relevant(relevant))
+
+
+def catalog_coverage(recs: np.ndarray, n_items: int) -> float:
+    """Share of the ``n_items`` catalogue that appears in at least one user's list."""
+    recs = np.asarray(recs)
+    if n_items <= 0:
+        raise ConfigError("catalogue coverage needs a catalogue of at least one item")
+    shown = np.unique(recs[(recs >= 0) & (recs < n_items)])
+    return float(len(shown)) / float(n_items)
+
+
+def novelty(recs: np.ndarray, item_popularity: np.ndarray, n_users: int) -> np.ndarray:
+    """Mean self-information −log2(p_i) of each user's list, p_i = (users with item i + 1) / (n_users + 1).
+
+    Higher means less popular items are recommended (Zhou et al. 2010; Vargas & Castells 2011).
+    The +1 smoothing keeps items never seen in training finite.
+    """
+    recs = np.asarray(recs)
+    pop = np.asarray(item_popularity, dtype=np.float64)
+    info = -np.log2((pop + 1.0) / (float(n_users) + 1.0))
+    valid = recs >= 0
+    vals = np.where(valid, info[np.where(valid, recs, 0)], 0.0)
+    n = valid.sum(axis=1)
+    return np.divide(vals.sum(axis=1), n, out=np.zeros(len(n)), where=n > 0)
+
+
+# --- uncertainty -----------------------------------------------------------------------------
+
+
+def bootstrap_ci(values: np.ndarray, *, n_boot: int = 1000, seed: int = 42, level: float = 0.95) -> tuple[float, float]:
+    """Percentile bootstrap interval of the mean over users (Efron & Tibshirani 1993), seeded."""
+    v = np.asarray(values, dtype=np.float64)
+    if v.size == 0:
+        return (float("nan"), float("nan"))
+    rng = np.random.default_rng(seed)
+    means = np.empty(n_boot)
+    step = max(1, 2_000_000 // max(v.size, 1))
+    for s in range(0, n_boot, step):
+        m = min(step, n_boot - s)
+        means[s : s + m] = v[rng.integers(0, v.size, size=(m, v.size))].mean(axis=1)
+    alpha = (1.0 - level) / 2.0
+    lo, hi = np.quantile(means, [alpha, 1.0 - alpha])
+    mean = float(v.mean())
+    return (float(min(lo, mean)), float(max(hi, mean)))
+
+
+def paired_bootstrap(
+    a: np.ndarray, b: np.ndarray, *, n_boot: int = 2000, seed: int = 42, level: float = 0.95
+) -> dict[str, float]:
+    """Paired bootstrap of the mean difference ``a − b`` over the same users: difference, interval, two-sided p."""
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    if a.shape != b.shape:
+        raise ValueError("paired comparison needs per-user values of the same users, in the same order")
+    d = a - b
+    rng = np.random.default_rng(seed)
+    means = d[rng.integers(0, d.size, size=(n_boot, d.size))].mean(axis=1)
+    alpha = (1.0 - level) / 2.0
+    lo, hi = np.quantile(means, [alpha, 1.0 - alpha])
+    p = 2.0 * min((means <= 0).mean(), (means >= 0).mean())
+    return {"diff": float(d.mean()), "lo": float(lo), "hi": float(hi), "p_value": float(min(1.0, p))}
+
+
+def permutation_test(a: np.ndarray, b: np.ndarray, *, n_perm: int = 5000, seed: int = 42) -> float:
+    """Two-sided paired permutation (sign-flip) test of ``mean(a − b) = 0``; returns the p-value."""
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    if a.shape != b.shape:
+        raise ValueError("paired comparison needs per-user values of the same users, in the same order")
+    d = a - b
+    observed = abs(d.mean())
+    rng = np.random.default_rng(seed)
+    count = 0
+    step = max(1, 2_000_000 // max(d.size, 1))
+    for s in range(0, n_perm, step):
+        m = min(step, n_perm - s)
+        signs = rng.integers(0, 2, size=(m, d.size)) * 2 - 1
+        count += int((np.abs((signs * d).mean(axis=1)) >= observed - 1e-15).sum())
+    return float((count + 1) / (n_perm + 1))

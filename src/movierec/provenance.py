@@ -1,0 +1,70 @@
+"""Where a result came from: package versions, git commit, machine, dataset checksum, time.
+
+Recorded in every results file so a number can be traced back to the code and data that made it.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import subprocess
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+__all__ = ["git_commit", "machine_info", "package_versions", "provenance"]
+
+_PACKAGES = (
+    "movierec", "numpy", "scipy", "pandas", "numba", "scikit-surprise", "lightfm-next", "lightfm", "implicit", "torch",
+    "matplotlib",
+)
+
+
+def package_versions(names: tuple[str, ...] = _PACKAGES) -> dict[str, str]:
+    """Installed versions of the packages results depend on (missing ones are left out)."""
+    out: dict[str, str] = {}
+    for name in names:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return out
+
+
+def git_commit(path: str | Path | None = None) -> str:
+    """The commit of the source tree movierec runs from (``+dirty`` when modified), or ``"unknown"``."""
+    root = Path(path) if path is not None else Path(__file__).resolve().parent
+    try:
+        sha = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=5, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"], cwd=root, capture_output=True, text=True, timeout=5
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return f"{sha}+dirty" if sha and dirty else (sha or "unknown")
+
+
+def machine_info() -> dict[str, Any]:
+    """Platform, Python, CPU count and processor name."""
+    return {
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "processor": platform.processor() or platform.machine(),
+        "cpu_count": os.cpu_count(),
+    }
+
+
+def provenance(dataset: str | None = None, dataset_sha256: str | None = None) -> dict[str, Any]:
+    """Everything above plus the dataset and a UTC creation time, as one JSON-ready dict."""
+    return {
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "dataset": dataset,
+        "dataset_sha256": dataset_sha256,
+        "git_commit": git_commit(),
+        "packages": package_versions(),
+        "machine": machine_info(),
+    }
