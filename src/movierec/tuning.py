@@ -33,9 +33,11 @@ __all__ = [
     "IntRange",
     "Metric",
     "TuneResult",
+    "check_request",
     "parse_metric",
     "resolve_space",
     "score_split",
+    "study_settings",
     "tune",
     "validation_folds",
 ]
@@ -225,7 +227,7 @@ def parse_metric(text: str, *, model_kind: str | None = None) -> Metric:
     """``"rmse"``, ``"ndcg@10"``, ``"recall@20"``… → :class:`Metric`; RMSE for an implicit model is an error."""
     raw = str(text).strip().lower()
     m = re.fullmatch(r"([a-z]+)(?:@(\d+))?", raw)
-    valid = ", ".join([*_RATING_METRICS, *(f"{n}@K" for n in _RANKING_METRICS)])
+    valid = ", ".join([*_RATING_METRICS, *(f"{n}@K" for n in _RANKING_METRICS if n != "mrr"), "mrr"])
     if not m or m.group(1) not in (*_RATING_METRICS, *_RANKING_METRICS):
         raise ConfigError(f"unknown metric {text!r}; valid metrics: {valid}")
     name, k = m.group(1), m.group(2)
@@ -248,49 +250,34 @@ def _ranking_values(
 ) -> float:
     """Full-ranking protocol (DESIGN.md): candidates = items the user did not rate in training; relevant =
     validation ratings ≥ threshold; users without a relevant item are skipped; mean over users."""
+    from movierec import metrics
+    from movierec.models.base import topk
+
     rel_mask = valid.ratings >= threshold
     if not rel_mask.any():
-        raise ConfigError(f"no validation rating reaches the relevance threshold {threshold:g}; lower it")
+        return float("nan")
     relevant = valid.subset(rel_mask).csr()
     users = np.flatnonzero(np.diff(relevant.indptr) > 0).astype(np.int32)
     seen = fit_train.csr()
     k = int(metric.k or 10)
-    n_items = fit_train.n_items
+    per_metric = {
+        "precision": metrics.precision, "recall": metrics.recall, "hr": metrics.hit_rate,
+        "ndcg": metrics.ndcg, "map": metrics.average_precision,
+    }
     out = np.empty(len(users), dtype=np.float64)
-    discounts = 1.0 / np.log2(np.arange(2, k + 2))
-    from movierec.models.base import topk
-
     for start in range(0, len(users), batch):
         b = users[start : start + batch]
         scores = np.array(model.score(b), dtype=np.float32, copy=True)
-        if scores.shape[1] != n_items:
-            raise ConfigError(f"model returned {scores.shape[1]} scores per user, expected {n_items}")
+        if scores.shape != (len(b), fit_train.n_items):
+            raise ConfigError(f"{getattr(model, 'name', model)} returned scores of shape {scores.shape}, expected {(len(b), fit_train.n_items)}")
         rows, cols = seen[b].nonzero()
         scores[rows, cols] = -np.inf
-        idx, _ = topk(scores, n_items if metric.name == "mrr" else k)
         rel = relevant[b]
-        hits = np.zeros(idx.shape, dtype=bool)
-        for r in range(len(b)):
-            cols_r = rel.indices[rel.indptr[r] : rel.indptr[r + 1]]
-            hits[r] = np.isin(idx[r], cols_r) & (idx[r] >= 0)
-        n_rel = np.diff(rel.indptr).astype(np.float64)
         if metric.name == "mrr":
-            first = np.where(hits.any(1), hits.argmax(1) + 1, np.inf)
-            vals = 1.0 / first
-        elif metric.name == "precision":
-            vals = hits.sum(1) / k
-        elif metric.name == "recall":
-            vals = hits.sum(1) / n_rel
-        elif metric.name == "hr":
-            vals = hits.any(1).astype(np.float64)
-        elif metric.name == "ndcg":
-            dcg = (hits * discounts).sum(1)
-            ideal = np.cumsum(discounts)[np.minimum(n_rel, k).astype(int) - 1]
-            vals = dcg / ideal
-        else:  # map
-            prec_at = np.cumsum(hits, 1) / np.arange(1, k + 1)
-            vals = (prec_at * hits).sum(1) / np.minimum(n_rel, k)
-        out[start : start + len(b)] = vals
+            out[start : start + len(b)] = metrics.reciprocal_rank_full(scores, rel)
+        else:
+            idx, _ = topk(scores, k)
+            out[start : start + len(b)] = per_metric[metric.name](idx, rel, k)
     return float(out.mean()) if len(out) else float("nan")
 
 
@@ -298,10 +285,12 @@ def score_split(
     model: Any, fit_train: Interactions, valid: Interactions, metric: Metric, *, threshold: float = 4.0
 ) -> float:
     """Score a fitted model on held-out ratings with ``metric`` (rating or full-ranking protocol)."""
+    from movierec import metrics
+
     if metric.kind == "rating":
         pred = np.asarray(model.predict(valid.users, valid.items), dtype=np.float64)
-        err = pred - valid.ratings.astype(np.float64)
-        return float(np.sqrt(np.mean(err**2))) if metric.name == "rmse" else float(np.mean(np.abs(err)))
+        fn = metrics.rmse if metric.name == "rmse" else metrics.mae
+        return float(fn(pred, valid.ratings.astype(np.float64)))
     return _ranking_values(model, fit_train, valid, metric, threshold)
 
 
@@ -422,6 +411,19 @@ def open_storage(url: str | None) -> Any:
     raise ConfigError(f"storage {shown} cannot be opened: {reason}")
 
 
+def study_settings(storage: str, study_name: str) -> dict[str, Any]:
+    """The settings (model, metric, cv, …) a movierec study was created with; unknown studies raise ConfigError."""
+    optuna = _optuna()
+    storage_obj = open_storage(storage)
+    names = {s.study_name for s in optuna.study.get_all_study_summaries(storage_obj, include_best_trial=False)}
+    if study_name not in names:
+        raise ConfigError(f"no study named {study_name!r} in {_safe_url(storage)} (existing: {', '.join(sorted(names)) or 'none'})")
+    stored = optuna.load_study(study_name=study_name, storage=storage_obj).user_attrs.get("movierec")
+    if not stored:
+        raise ConfigError(f"study {study_name!r} in {_safe_url(storage)} was not created by movierec tune")
+    return dict(stored)
+
+
 def _dataset_parts(dataset: Any) -> tuple[Interactions, str, str]:
     """(interactions, reference usable by datasets.load, sha256) for a Dataset, Interactions or name/path."""
     from movierec.datasets import REGISTRY, Dataset, load
@@ -469,6 +471,9 @@ def _make_objective(
     # implicit models train on the positives; ranking candidates still exclude every training rating
     folds = [(fit.to_implicit(threshold) if _fits_implicit(kind) else fit, fit, valid) for fit, valid in raw_folds]
 
+    # per-epoch pruning needs a model that can be scored mid-fit; otherwise trials report after each fold
+    mode = {"per_epoch": iterative}
+
     def objective(trial: Any) -> float:
         params = {name: p.suggest(trial, name) for name, p in space.items()}
         params.update(fixed)
@@ -478,22 +483,23 @@ def _make_objective(
         t0 = time.perf_counter()
         for f, (fit, seen_train, valid) in enumerate(folds):
             m = create(model, **params)
-            if iterative and f == 0:
-                state = {"live": True, "pruned": False, "epoch": 0}
+            if mode["per_epoch"] and f == 0:
+                state = {"pruned": False, "epoch": 0, "reported": 0}
 
                 def on_epoch(epoch: int, logs: dict[str, float], m: Any = m, valid: Any = valid,
                              seen: Any = seen_train, state: dict[str, Any] = state) -> bool | None:
                     state["epoch"] = int(epoch)
-                    if not state["live"]:
+                    if not mode["per_epoch"]:
                         return None
                     try:
                         value = score_split(m, seen, valid, metric, threshold=threshold)
-                    except (NotFittedError, AttributeError, TypeError, ValueError, IndexError):
-                        state["live"] = False  # not scorable mid-fit: this trial is judged on its final score
+                    except (NotFittedError, AttributeError):
+                        mode["per_epoch"] = False  # state lives in fit()'s locals until the end
                         return None
                     if not math.isfinite(value):
                         return None
                     trial.report(value, step=int(epoch))
+                    state["reported"] += 1
                     if trial.should_prune():
                         state["pruned"] = True
                         return False
@@ -503,15 +509,20 @@ def _make_objective(
                 if state["pruned"]:
                     trial.set_user_attr("pruned_at_epoch", state["epoch"])
                     raise optuna.TrialPruned()
+            elif iterative:
+                m.fit(fit, on_epoch=None)
             else:
                 m.fit(fit)
             value = score_split(m, seen_train, valid, metric, threshold=threshold)
             if not math.isfinite(value):
-                raise optuna.TrialPruned()  # nothing to score (e.g. a fold without relevant items)
+                raise ConfigError(
+                    f"validation fold {f + 1} has no rating ≥ the relevance threshold {threshold:g}; lower it or use fewer folds"
+                )
             scores.append(value)
-            if not iterative:
+            if not mode["per_epoch"]:
                 trial.report(float(np.mean(scores)), step=f)
-                if trial.should_prune():
+                if f + 1 < len(folds) and trial.should_prune():
+                    trial.set_user_attr("pruned_after_fold", f + 1)
                     raise optuna.TrialPruned()
         trial.set_user_attr("fold_scores", [float(s) for s in scores])
         trial.set_user_attr("fit_seconds", round(time.perf_counter() - t0, 3))
@@ -534,6 +545,84 @@ def _check_settings(stored: dict[str, Any], settings: dict[str, Any], *, resume:
                 "choose another --study, or --resume to continue it as it was created"
             )
     return settings
+
+
+@dataclass
+class Request:
+    """A validated tuning request: model, metric, opened storage, study name and the settings to record."""
+
+    model: str
+    metric: Metric
+    storage: Any
+    shown: str
+    study_name: str
+    settings: dict[str, Any]
+    stored: dict[str, Any]
+    n_before: int
+
+
+def check_request(
+    model: str,
+    *,
+    metric: str = "rmse",
+    n_trials: int = 50,
+    cv: int = 3,
+    timeout: float | None = None,
+    n_jobs: int = 1,
+    test_size: float | None = 0.2,
+    threshold: float = 4.0,
+    seed: int = 42,
+    storage: str | None = None,
+    study_name: str | None = None,
+    resume: bool = False,
+    has_holdout: bool = False,
+) -> Request:
+    """Validate a request before any data is loaded: trials, metric for the model's kind, storage URL,
+    an existing study's model and metric. Mistakes raise ConfigError (one line)."""
+    optuna = _optuna()
+    from movierec.models.registry import get_class, model_kind
+
+    if isinstance(n_trials, bool) or not isinstance(n_trials, (int, np.integer)) or n_trials <= 0:
+        raise ConfigError(f"trials must be a whole number ≥ 1, got {n_trials!r}")
+    if timeout is not None and not timeout > 0:
+        raise ConfigError(f"timeout must be > 0 seconds, got {timeout!r}")
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, (int, np.integer)) or n_jobs == 0 or n_jobs < -1:
+        raise ConfigError(f"n_jobs must be ≥ 1 (or -1 for one per CPU), got {n_jobs!r}")
+    if isinstance(cv, bool) or not isinstance(cv, (int, np.integer)) or cv < 1:
+        raise ConfigError(f"cv must be a whole number ≥ 1 (1 = a single validation split), got {cv!r}")
+    if test_size is not None and not has_holdout and not (0.0 < float(test_size) < 1.0):
+        raise ConfigError(f"test_size must be a fraction between 0 and 1 (or None for no test split), got {test_size!r}")
+    get_class(model)  # unknown names fail here, before anything is opened
+    model = model.strip().lower()
+    parsed = parse_metric(metric, model_kind=model_kind(model))
+    storage_obj = open_storage(storage)
+    shown = _safe_url(storage) if storage else "memory"
+    settings: dict[str, Any] = {
+        "model": model,
+        "metric": parsed.label,
+        "cv": int(cv),
+        "test_size": None if has_holdout or test_size is None else float(test_size),
+        "threshold": float(threshold),
+        "split_seed": int(seed),
+    }
+    # does the study exist, and for the same model and metric?
+    name = study_name or f"{model}-{parsed.label}"
+    existing = {s.study_name for s in optuna.study.get_all_study_summaries(storage_obj, include_best_trial=False)}
+    if resume and name not in existing:
+        raise ConfigError(f"no study named {name!r} in {shown} to resume (existing: {', '.join(sorted(existing)) or 'none'})")
+    stored: dict[str, Any] = {}
+    if name in existing:
+        loaded = optuna.load_study(study_name=name, storage=storage_obj)
+        stored = dict(loaded.user_attrs.get("movierec") or {})
+        if not stored and loaded.trials:
+            raise ConfigError(f"study {name!r} in {shown} was not created by movierec tune; choose another --study")
+        settings = _check_settings(stored, settings, resume=resume, name=name, shown=shown)
+        model, parsed = settings["model"], parse_metric(settings["metric"])
+        n_before = len(loaded.trials)
+    else:
+        n_before = 0
+
+    return Request(model, parsed, storage_obj, shown, name, settings, stored, n_before)
 
 
 def tune(
@@ -571,46 +660,15 @@ def tune(
     every trial. With ``out``, writes trials.csv, best.json, best.toml and the charts there.
     """
     optuna = _optuna()
-    from movierec.models.registry import get_class, model_kind
     from movierec.split import ratings_holdout
 
-    if isinstance(n_trials, bool) or not isinstance(n_trials, (int, np.integer)) or n_trials <= 0:
-        raise ConfigError(f"trials must be a whole number ≥ 1, got {n_trials!r}")
-    if timeout is not None and not timeout > 0:
-        raise ConfigError(f"timeout must be > 0 seconds, got {timeout!r}")
-    if isinstance(n_jobs, bool) or not isinstance(n_jobs, (int, np.integer)) or n_jobs == 0 or n_jobs < -1:
-        raise ConfigError(f"n_jobs must be ≥ 1 (or -1 for one per CPU), got {n_jobs!r}")
-    if test_size is not None and holdout is None and not (0.0 < float(test_size) < 1.0):
-        raise ConfigError(f"test_size must be a fraction between 0 and 1 (or None for no test split), got {test_size!r}")
-    get_class(model)  # unknown names fail here, before anything is opened
-    model = model.strip().lower()
-    parsed = parse_metric(metric, model_kind=model_kind(model))
-    storage_obj = open_storage(storage)
-    shown = _safe_url(storage) if storage else "memory"
-    settings: dict[str, Any] = {
-        "model": model,
-        "metric": parsed.label,
-        "cv": int(cv),
-        "test_size": None if holdout is not None or test_size is None else float(test_size),
-        "threshold": float(threshold),
-        "split_seed": int(seed),
-    }
-    # phase 1 (before any data is loaded): does the study exist, and for the same model and metric?
-    name = study_name or f"{model}-{parsed.label}"
-    existing = {s.study_name for s in optuna.study.get_all_study_summaries(storage_obj, include_best_trial=False)}
-    if resume and name not in existing:
-        raise ConfigError(f"no study named {name!r} in {shown} to resume (existing: {', '.join(sorted(existing)) or 'none'})")
-    stored: dict[str, Any] = {}
-    if name in existing:
-        loaded = optuna.load_study(study_name=name, storage=storage_obj)
-        stored = dict(loaded.user_attrs.get("movierec") or {})
-        if not stored and loaded.trials:
-            raise ConfigError(f"study {name!r} in {shown} was not created by movierec tune; choose another --study")
-        settings = _check_settings(stored, settings, resume=resume, name=name, shown=shown)
-        model, parsed = settings["model"], parse_metric(settings["metric"])
-        n_before = len(loaded.trials)
-    else:
-        n_before = 0
+    req = check_request(
+        model, metric=metric, n_trials=n_trials, cv=cv, timeout=timeout, n_jobs=n_jobs, test_size=test_size,
+        threshold=threshold, seed=seed, storage=storage, study_name=study_name, resume=resume,
+        has_holdout=holdout is not None,
+    )
+    model, parsed, storage_obj, shown, name = req.model, req.metric, req.storage, req.shown, req.study_name
+    settings, stored, n_before = req.settings, req.stored, req.n_before
 
     # phase 2: the data, and its fingerprint (a study never mixes trials from different data)
     if holdout is None:
