@@ -309,7 +309,10 @@ def _numeric(col: pd.Series, what: str, source: str, first_line: int = 1) -> np.
     bad = ~np.isfinite(arr)
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
-        raise DataError(f"{source}, line {row + first_line}: {what} {col.iloc[row]!r} is not a finite number")
+        value = col.iloc[row]
+        value = value.item() if isinstance(value, np.generic) else value
+        shown = repr(value) if isinstance(value, str) else str(value)
+        raise DataError(f"{source}, line {row + first_line}: {what} {shown} is not a finite number")
     if what == "timestamp" and values.dtype.kind in "iu":
         return values.to_numpy(dtype=np.int64)
     return arr

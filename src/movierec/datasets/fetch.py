@@ -79,16 +79,22 @@ def fetch_spec(
     try:
         root.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise DownloadError(f"{root}: cannot create the cache dir ({exc.strerror}); set $MOVIEREC_DATA") from exc
+        raise DownloadError(
+            f"{root}: cannot create the cache dir ({exc.strerror}); set $MOVIEREC_DATA"
+        ) from exc
 
     if path is not None:
         source = Path(path).expanduser()
         if not source.exists():
-            raise DownloadError(f"{source}: no such file or folder (give the downloaded {spec.name}.zip or its folder)")
+            raise DownloadError(
+                f"{source}: no such file or folder (give the downloaded {spec.name}.zip or its folder)"
+            )
         if source.is_dir():
             return _install_folder(spec, source, target)
         _verify(spec, source, str(source))
-        return _install_archive(spec, source, target, label=str(source), max_bytes=max_bytes, max_ratio=max_ratio)
+        return _install_archive(
+            spec, source, target, label=str(source), max_bytes=max_bytes, max_ratio=max_ratio
+        )
 
     src_url = url or spec.url
     part = root / f"{spec.name}.zip.part"
@@ -216,8 +222,13 @@ class _ProgressBar:
         )
 
         self._progress = Progress(
-            TextColumn("[bold]{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
-            TimeRemainingColumn(), console=Console(stderr=True), transient=True,
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            DownloadColumn(),
+            TransferSpeedColumn(),
+            TimeRemainingColumn(),
+            console=Console(stderr=True),
+            transient=True,
         )
         self._progress.start()
         task = self._progress.add_task(f"fetch {self.name}", total=self.total, completed=self.done)
@@ -257,7 +268,9 @@ def _verify(spec: DatasetSpec, archive: Path, label: str) -> None:
 # --- unpack ---------------------------------------------------------------------------------
 
 
-def safe_members(zf: zipfile.ZipFile, label: str, *, max_bytes: int, max_ratio: float) -> list[zipfile.ZipInfo]:
+def safe_members(
+    zf: zipfile.ZipFile, label: str, *, max_bytes: int, max_ratio: float
+) -> list[zipfile.ZipInfo]:
     """The archive's members, after refusing path traversal, links and zip bombs."""
     members = zf.infolist()
     total = 0
@@ -265,7 +278,9 @@ def safe_members(zf: zipfile.ZipFile, label: str, *, max_bytes: int, max_ratio: 
         name = info.filename.replace("\\", "/")
         parts = PurePosixPath(name).parts
         if name.startswith("/") or (len(name) > 1 and name[1] == ":") or ".." in parts:
-            raise DownloadError(f"{label}: refusing archive member {info.filename!r} (path outside the target folder)")
+            raise DownloadError(
+                f"{label}: refusing archive member {info.filename!r} (path outside the target folder)"
+            )
         mode = info.external_attr >> 16
         if stat.S_ISLNK(mode):
             raise DownloadError(f"{label}: refusing archive member {info.filename!r} (a symbolic link)")
@@ -282,7 +297,9 @@ def safe_members(zf: zipfile.ZipFile, label: str, *, max_bytes: int, max_ratio: 
     return members
 
 
-def _install_archive(spec: DatasetSpec, archive: Path, target: Path, *, label: str, max_bytes: int, max_ratio: float) -> Path:
+def _install_archive(
+    spec: DatasetSpec, archive: Path, target: Path, *, label: str, max_bytes: int, max_ratio: float
+) -> Path:
     """Unpack ``archive`` into a temp folder in the cache, then rename the dataset folder into place."""
     root = target.parent
     tmp = Path(tempfile.mkdtemp(prefix=f".{spec.name}.", suffix=".unpack", dir=root))
@@ -301,17 +318,25 @@ def _install_archive(spec: DatasetSpec, archive: Path, target: Path, *, label: s
                         while block := src.read(1 << 20):
                             written += len(block)
                             if written > max_bytes:
-                                raise DownloadError(f"{label}: refusing archive: it unpacks to more than {max_bytes:,} bytes")
+                                raise DownloadError(
+                                    f"{label}: refusing archive: it unpacks to more than {max_bytes:,} bytes"
+                                )
                             out.write(block)
         except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, NotImplementedError) as exc:
-            raise DownloadError(f"{label}: the archive is truncated or corrupt ({exc}); delete it and fetch again") from None
+            raise DownloadError(
+                f"{label}: the archive is truncated or corrupt ({exc}); delete it and fetch again"
+            ) from None
         except OSError as exc:
             if exc.errno == 28 or isinstance(exc, PermissionError):
                 raise DownloadError(f"{root}: cannot unpack {spec.name} ({exc.strerror})") from None
-            raise DownloadError(f"{label}: the archive is truncated or corrupt ({exc}); delete it and fetch again") from None
+            raise DownloadError(
+                f"{label}: the archive is truncated or corrupt ({exc}); delete it and fetch again"
+            ) from None
         found = _find_dataset_folder(tmp, spec)
         if found is None:
-            raise DownloadError(f"{label}: the archive has no {spec.folder}/{spec.ratings}; is it really {spec.name}?")
+            raise DownloadError(
+                f"{label}: the archive has no {spec.folder}/{spec.ratings}; is it really {spec.name}?"
+            )
         _replace_into(found, target)
         return target
     finally:

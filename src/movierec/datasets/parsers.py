@@ -265,7 +265,8 @@ def _parse_timestamps(t: pd.Series, label: str, line_offset: int) -> np.ndarray:
             dates = pd.to_datetime(text.where(bad), errors="coerce", format="ISO8601", utc=True)
             ok = bad & dates.notna().to_numpy()
             if ok.any():
-                secs = (dates[ok].astype("int64") // 10**9).to_numpy(dtype=np.float64)
+                epoch = pd.Timestamp(0, tz="UTC")  # resolution-independent (pandas 3 may parse to us, not ns)
+                secs = ((dates[ok] - epoch) // pd.Timedelta(seconds=1)).to_numpy(dtype=np.float64)
                 vals = vals.copy()
                 vals[ok] = secs
                 bad = bad & ~ok

@@ -1,0 +1,221 @@
+"""Parsers on the tiny hand-written fixtures in every MovieLens format and on custom files."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from movierec.datasets import load, load_ratings_file
+from movierec.datasets.parsers import parse_year, read_movies, read_ratings, read_tags
+from movierec.errors import DataError
+
+FIX = Path(__file__).resolve().parents[1] / "fixtures"
+
+
+# --- MovieLens csv layout (latest, 20m, 25m, 32m) -------------------------------------------
+
+
+def test_ratings_csv():
+    df = read_ratings(FIX / "ml-csv" / "ratings.csv")
+    assert list(df.columns) == ["userId", "movieId", "rating", "timestamp"]
+    assert len(df) == 8
+    assert df["rating"].dtype == np.float32 and df["timestamp"].dtype == np.int64
+    assert df.iloc[1].tolist() == [1, 3, 4.5, 964981247]
+    assert df["rating"].min() == 0.5
+
+
+def test_movies_csv_years_genres_and_quoted_titles():
+    m = read_movies(FIX / "ml-csv" / "movies.csv")
+    assert m["movieId"].tolist() == [1, 3, 6, 50, 99]
+    row = m.set_index("movieId").loc[50]
+    assert row["title"] == "Usual Suspects, The (1995)" and row["year"] == 1995
+    assert row["genres"] == ["Crime", "Mystery", "Thriller"]
+    unrated = m.set_index("movieId").loc[99]
+    assert unrated["genres"] == [] and pd.isna(unrated["year"])
+
+
+def test_tags_csv_kept_per_user_and_movie():
+    t = read_tags(FIX / "ml-csv" / "tags.csv")
+    assert t[["userId", "movieId", "tag"]].values.tolist() == [
+        [1, 1, "pixar"],
+        [1, 1, "fun"],
+        [3, 50, "twist ending, great"],
+    ]
+
+
+def test_links_csv_is_readable_and_load_uses_the_folder():
+    links = pd.read_csv(FIX / "ml-csv" / "links.csv", dtype={"imdbId": str})
+    assert links["imdbId"].tolist()[0] == "0114709"  # leading zeros kept when read as text
+    ds = load(FIX / "ml-csv")
+    assert ds.interactions.n_ratings == 8 and ds.n_catalog_items == 5 and len(ds.tags) == 3
+    assert ds.summary()["n_items"] == 4  # movie 99 has no rating
+    table = ds.item_table()
+    assert table.set_index("movieId").loc[1, "title"] == "Toy Story (1995)"
+
+
+# --- ml-1m / ml-10m '::' layout -------------------------------------------------------------
+
+
+def test_dat_layout_with_latin1_titles():
+    ds = load(FIX / "ml-dat")
+    assert ds.interactions.n_ratings == 5 and ds.interactions.n_users == 3
+    movies = ds.movies.set_index("movieId")
+    assert movies.loc[2, "title"] == "Misérables, Les (1995)"  # latin-1 byte 0xE9 decoded
+    assert movies.loc[1, "genres"] == ["Animation", "Children's", "Comedy"]
+    assert ds.tags["tag"].tolist() == ["pixar", "long"]
+    df = read_ratings(FIX / "ml-dat" / "ratings.dat", fmt="dat")
+    assert df.iloc[0].tolist() == [1, 1, 5.0, 978300760]
+
+
+# --- ml-100k layout -------------------------------------------------------------------------
+
+
+def test_u_data_and_u_item_genre_flags():
+    ds = load(FIX / "ml-u", rating_scale=(1.0, 5.0))
+    assert ds.interactions.n_ratings == 5 and ds.interactions.rating_scale == (1.0, 5.0)
+    movies = ds.movies.set_index("movieId")
+    assert movies.loc[1, "genres"] == ["Animation", "Children", "Comedy"]
+    assert movies.loc[2, "title"] == "Cinéma Paradiso (1988)"
+    assert movies.loc[2, "genres"] == ["Comedy", "Drama", "Romance"]
+    assert movies.loc[3, "genres"] == []  # only the 'unknown' flag
+    assert ds.tags is None
+
+
+@pytest.mark.parametrize(
+    ("title", "year"),
+    [
+        ("Toy Story (1995)", 1995),
+        ("Babylon 5 (1994-1998)", 1994),
+        ("Cosmos", None),
+        ("Heat (1995) ", 1995),
+        (None, None),
+    ],
+)
+def test_parse_year(title, year):
+    assert parse_year(title) == year
+
+
+# --- custom files ---------------------------------------------------------------------------
+
+
+def test_custom_csv_with_string_ids_and_iso_dates():
+    ds = load_ratings_file(
+        FIX / "custom" / "ratings_strings.csv",
+        user_col="user",
+        item_col="item",
+        rating_col="score",
+        time_col="when",
+    )
+    inter = ds.interactions
+    assert sorted(inter.user_map.ids.tolist()) == ["alice", "bob", "carol"]
+    assert inter.item_map.index("tt0114709") >= 0
+    frame = inter.to_frame()
+    alice = frame[frame["userId"] == "alice"].set_index("movieId")
+    assert alice.loc["tt0113228", "rating"] == 2.5
+    assert alice.loc["tt0113228", "timestamp"] == int(pd.Timestamp("2019-11-22T10:00:00Z").timestamp())
+    assert alice.loc["tt0114709", "timestamp"] == int(pd.Timestamp("2019-11-21", tz="UTC").timestamp())
+
+
+def test_custom_tsv_and_parquet_agree(tmp_path):
+    kw = {"user_col": "uid", "item_col": "iid", "rating_col": "stars", "time_col": "ts"}
+    tsv = load_ratings_file(FIX / "custom" / "ratings.tsv", **kw).interactions.to_frame()
+    pq = tmp_path / "ratings.parquet"
+    pd.read_csv(FIX / "custom" / "ratings.tsv", sep="\t").to_parquet(pq)
+    parquet = load_ratings_file(pq, **kw).interactions.to_frame()
+    pd.testing.assert_frame_equal(tsv, parquet)
+    assert tsv["userId"].tolist() == [10, 10, 20]
+
+
+def test_custom_without_timestamps():
+    ds = load_ratings_file(FIX / "custom" / "ratings_nots.csv", time_col=None)
+    assert ds.interactions.timestamps is None and ds.interactions.n_ratings == 3
+
+
+def test_custom_dat_and_u_data_by_suffix(tmp_path):
+    assert load_ratings_file(FIX / "ml-dat" / "ratings.dat").interactions.n_ratings == 5
+    assert load_ratings_file(FIX / "ml-u" / "u.data").interactions.n_ratings == 5
+
+
+def test_rating_scale_inferred_or_declared():
+    inferred = load_ratings_file(FIX / "ml-csv" / "ratings.csv").interactions.rating_scale
+    assert inferred == (0.5, 5.0)
+    with pytest.raises(DataError, match=r"ratings.csv, line 2: rating 4 is outside the declared scale 1..3"):
+        load_ratings_file(FIX / "ml-csv" / "ratings.csv", rating_scale=(1.0, 3.0))
+
+
+def test_duplicates_keep_latest_and_are_counted():
+    ds = load_ratings_file(FIX / "bad" / "duplicates.csv")
+    frame = ds.interactions.to_frame().set_index(["userId", "movieId"])
+    assert frame.loc[(1, 1), "rating"] == 2.0  # timestamp 300 is the latest of 100/300/200
+    assert frame.loc[(2, 1), "rating"] == 3.0  # timestamp 100 beats 50
+    assert ds.interactions.dropped_duplicates == 3
+    assert ds.summary()["dropped_duplicates"] == 3 and "dropped 3 duplicate" in ds.notes[0]
+
+
+# --- bad input: one readable line naming file and line --------------------------------------
+
+BAD = [
+    ("empty.csv", r"empty.csv: file is empty"),
+    ("header_only.csv", r"header_only.csv: no ratings \(header only\)"),
+    ("missing_column.csv", r"missing column 'rating' \(found: userId, movieId, timestamp\).*--rating-col"),
+    ("misnamed_column.csv", r"missing column 'userId' \(found: user, movie, rating, timestamp\).*--user-col"),
+    ("nonnumeric_rating.csv", r"nonnumeric_rating.csv, line 3: rating 'good' is not a finite number"),
+    ("nan_rating.csv", r"nan_rating.csv, line 4: rating is missing"),
+    ("inf_rating.csv", r"inf_rating.csv, line 3: rating inf is not a finite number"),
+    ("negative_timestamp.csv", r"negative_timestamp.csv, line 3: timestamp -5 is negative"),
+    (
+        "bad_timestamp.csv",
+        r"bad_timestamp.csv, line 3: timestamp 'yesterday' is neither a number nor an ISO date",
+    ),
+    ("semicolon.csv", r"semicolon.csv: missing column 'userId'.*looks ';'-separated"),
+    ("latin1.csv", r"latin1.csv, line 3: text is not valid UTF-8"),
+    ("tabs.dat", r"tabs.dat, line 1: expected '::'-separated fields \(it looks '\\t'-separated\)"),
+    ("short_line.dat", r"short_line.dat, line 2: expected 4 '::'-separated fields, found 3"),
+]
+
+
+@pytest.mark.parametrize(("name", "pattern"), BAD, ids=[b[0] for b in BAD])
+def test_bad_input_names_file_and_line(name, pattern):
+    with pytest.raises(DataError, match=pattern) as err:
+        load_ratings_file(FIX / "bad" / name)
+    assert "\n" not in str(err.value)
+
+
+def test_missing_file_and_folder(tmp_path):
+    with pytest.raises(DataError, match=r"nope.csv: no such file"):
+        load_ratings_file(tmp_path / "nope.csv")
+    with pytest.raises(DataError, match=r"no such dataset name or folder"):
+        load(tmp_path / "nope")
+    with pytest.raises(DataError, match=r"no ratings file found"):
+        load(tmp_path)
+
+
+def test_bad_value_in_a_later_block_is_named(tmp_path):
+    rows = [f"{u},{i},3.5,{1000 + u}" for u in range(300) for i in range(10)]
+    rows[2500] = "7,7,abc,1"
+    path = tmp_path / "ratings.csv"
+    path.write_text("userId,movieId,rating,timestamp\n" + "\n".join(rows) + "\n")
+    with pytest.raises(DataError, match=r"line 2502: rating 'abc'"):
+        load_ratings_file(path)
+
+
+def test_movies_with_bad_id_and_bad_encoding(tmp_path):
+    bad = tmp_path / "movies.csv"
+    bad.write_text("movieId,title,genres\n1,A (2000),Drama\nx,B (2001),Comedy\n")
+    with pytest.raises(DataError, match=r"movies.csv, line 3: movieId 'x' is not a number"):
+        read_movies(bad)
+    bad.write_bytes(b"movieId,title,genres\n1,Caf\xe9 (2000),Drama\n")
+    with pytest.raises(DataError, match=r"movies.csv, line 2: text is not valid utf-8"):
+        read_movies(bad)
+
+
+def test_folder_with_broken_movies_file_names_it(tmp_path):
+    folder = tmp_path / "ml"
+    shutil.copytree(FIX / "ml-csv", folder)
+    (folder / "movies.csv").write_text("")
+    with pytest.raises(DataError, match=r"movies.csv: file is empty"):
+        load(folder)

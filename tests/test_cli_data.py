@@ -1,0 +1,140 @@
+"""``movierec data list|info`` and every bad input, run as a real subprocess: exit 2, one line, no traceback."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+FIX = Path(__file__).resolve().parent / "fixtures"
+
+
+def run(*args: str, cwd: Path | None = None, data: Path | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "COLUMNS": "200"}
+    if data is not None:
+        env["MOVIEREC_DATA"] = str(data)
+    return subprocess.run(
+        [sys.executable, "-m", "movierec", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd,
+        timeout=120,
+    )
+
+
+def assert_user_error(proc: subprocess.CompletedProcess[str], *needles: str) -> str:
+    assert proc.returncode == 2, (proc.returncode, proc.stdout, proc.stderr)
+    assert "Traceback" not in proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    for needle in needles:
+        assert needle in lines[0], (needle, lines[0])
+    return lines[0]
+
+
+def test_version_and_help():
+    from movierec import __version__
+
+    v = run("--version")
+    assert v.returncode == 0 and v.stdout.strip() == f"movierec {__version__}"
+    h = run("--help")
+    assert h.returncode == 0 and "data" in h.stdout
+    d = run("data", "--help")
+    assert d.returncode == 0 and all(c in d.stdout for c in ("list", "fetch", "info"))
+
+
+def test_info_json_on_bundled_data_and_plot(tmp_path):
+    png = tmp_path / "hist.png"
+    proc = run("data", "info", "--json", "--plot", str(png))
+    assert proc.returncode == 0, proc.stderr
+    info = json.loads(proc.stdout)
+    assert (info["n_users"], info["n_items"], info["n_catalog_items"], info["n_ratings"]) == (
+        610,
+        9_724,
+        9_742,
+        100_836,
+    )
+    assert info["density"] == pytest.approx(100_836 / (610 * 9_724))
+    assert info["rating_scale"] == [0.5, 5.0] and info["dropped_duplicates"] == 0
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 2_000
+
+
+def test_info_table_and_list(tmp_path):
+    proc = run("data", "info", "--dataset", str(FIX / "ml-dat"))
+    assert proc.returncode == 0, proc.stderr
+    assert "users" in proc.stdout and "ratings" in proc.stdout
+    listed = run("data", "list", "--json", data=tmp_path)
+    rows = {r["name"]: r for r in json.loads(listed.stdout)}
+    assert rows["ml-latest-small"]["status"] == "bundled" and rows["ml-25m"]["status"] == "not cached"
+    assert rows["ml-latest"]["archive_mb"] is None  # size changes over time
+
+
+def test_info_custom_ratings_with_columns_and_duplicates():
+    proc = run(
+        "data", "info", "--json", "--ratings", str(FIX / "custom" / "ratings_strings.csv"),
+        "--user-col", "user", "--item-col", "item", "--rating-col", "score", "--time-col", "when",
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    info = json.loads(proc.stdout)
+    assert (info["n_users"], info["n_items"], info["n_ratings"]) == (3, 3, 4)
+    dup = run("data", "info", "--ratings", str(FIX / "bad" / "duplicates.csv"))
+    assert dup.returncode == 0, dup.stderr
+    assert "dropped 3 duplicate" in dup.stderr and "duplicates dropped" in dup.stdout
+
+
+BAD = [
+    (["--ratings", "bad/empty.csv"], ["empty.csv", "empty"]),
+    (["--ratings", "bad/header_only.csv"], ["header_only.csv", "header only"]),
+    (["--ratings", "bad/missing_column.csv"], ["missing_column.csv", "'rating'", "--rating-col"]),
+    (["--ratings", "bad/misnamed_column.csv"], ["misnamed_column.csv", "'userId'", "--user-col"]),
+    (["--ratings", "custom/ratings.tsv", "--user-col", "user"], ["ratings.tsv", "'user'"]),
+    (["--ratings", "bad/nonnumeric_rating.csv"], ["nonnumeric_rating.csv, line 3", "'good'"]),
+    (["--ratings", "bad/nan_rating.csv"], ["nan_rating.csv, line 4", "missing"]),
+    (["--ratings", "bad/inf_rating.csv"], ["inf_rating.csv, line 3", "inf"]),
+    (
+        ["--ratings", "bad/out_of_scale.csv", "--rating-scale", "0.5", "5"],
+        ["out_of_scale.csv, line 4", "outside"],
+    ),
+    (
+        ["--ratings", "ml-csv/ratings.csv", "--rating-scale", "5", "1"],
+        ["--rating-scale", "MIN must be below MAX"],
+    ),
+    (["--ratings", "bad/negative_timestamp.csv"], ["negative_timestamp.csv, line 3", "negative"]),
+    (["--ratings", "bad/bad_timestamp.csv"], ["bad_timestamp.csv, line 3", "'yesterday'"]),
+    (["--ratings", "bad/semicolon.csv"], ["semicolon.csv", "';'"]),
+    (["--ratings", "bad/latin1.csv"], ["latin1.csv, line 3", "UTF-8"]),
+    (["--ratings", "bad/tabs.dat"], ["tabs.dat, line 1", "'::'"]),
+    (["--ratings", "bad/short_line.dat"], ["short_line.dat, line 2", "found 3"]),
+    (["--ratings", "bad/nope.csv"], ["nope.csv", "no such file"]),
+    (["--dataset", "no/such/folder"], ["no/such/folder", "no such dataset"]),
+    (["--dataset", "ml-1m"], ["ml-1m", "not in the cache", "data fetch"]),
+]
+
+
+@pytest.mark.parametrize(("args", "needles"), BAD, ids=[" ".join(a) for a, _ in BAD])
+def test_bad_input_exits_2_with_one_line(args, needles, tmp_path):
+    proc = run("data", "info", *args, cwd=FIX, data=tmp_path / "cache")
+    assert_user_error(proc, *needles)
+
+
+def test_fetch_unknown_name_and_bad_archive_path(tmp_path):
+    assert_user_error(run("data", "fetch", "ml-2m", data=tmp_path), "unknown dataset 'ml-2m'")
+    broken = tmp_path / "ml-1m.zip"
+    broken.write_bytes(b"PK\x03\x04 this is not really a zip")
+    proc = run("data", "fetch", "ml-1m", "--path", str(broken), data=tmp_path / "cache")
+    # the registry's md5 is checked before unpacking, so a damaged archive fails as a mismatch
+    assert_user_error(proc, "ml-1m.zip", "checksum mismatch")
+    assert not (tmp_path / "cache" / "ml-1m").exists()
+
+
+def test_fetch_path_corrupt_archive_without_checksum(tmp_path):
+    broken = tmp_path / "ml-latest.zip"
+    broken.write_bytes(b"PK\x03\x04 this is not really a zip")
+    proc = run("data", "fetch", "ml-latest", "--path", str(broken), data=tmp_path / "cache")
+    assert_user_error(proc, "ml-latest.zip", "truncated or corrupt")
+    assert sorted(p.name for p in (tmp_path / "cache").iterdir()) == []
