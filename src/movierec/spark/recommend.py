@@ -1,0 +1,203 @@
+"""Batch top-K scoring in Spark: every user of an artifact (or of an ALS model), seen items excluded.
+
+Item vectors are broadcast once; each task scores a block of users with one matrix product and
+keeps the top K by ``argpartition`` (the blocked approach of implicit's ``recommend_all``), so
+the work spreads over executors and no users × items table is ever materialised in Spark.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from movierec.errors import ArtifactError, ConfigError
+from movierec.models.base import check_positive
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+
+__all__ = ["BatchResult", "recommend_all", "top_k_unseen"]
+
+_BLOCK_CELLS = 1 << 24  # users × items scores per block (64 MiB of float32)
+
+
+def _spark_type(values: np.ndarray) -> str:
+    return "long" if values.dtype.kind in "iu" else "string"
+
+
+def top_k_unseen(
+    spark: SparkSession,
+    users: DataFrame,
+    item_ids: np.ndarray,
+    item_factors: np.ndarray,
+    *,
+    k: int,
+    item_bias: np.ndarray | None = None,
+    item_labels: np.ndarray | None = None,
+    clip: tuple[float, float] | None = None,
+) -> DataFrame:
+    """Top-``k`` items per row of ``users`` (columns ``user``, ``features`` array, optional ``seen`` array, ``offset``).
+
+    ``item_ids`` name the rows of ``item_factors`` (the ids ``seen`` uses); the output ``items``
+    are those ids, or ``item_labels`` of the same positions when given. Scores are
+    ``offset + item_bias + features · item_factors`` (``clip`` applies to reported scores only).
+    Returns ``user, items array, scores array<float>``, best first.
+    """
+    order = np.argsort(item_ids, kind="stable")
+    ids = np.asarray(item_ids, dtype=np.int64)[order]
+    mat = np.ascontiguousarray(np.asarray(item_factors, dtype=np.float32)[order])
+    bias = None if item_bias is None else np.asarray(item_bias, dtype=np.float32)[order]
+    labels = ids if item_labels is None else np.asarray(item_labels)[order]
+    bc = spark.sparkContext.broadcast((ids, mat, bias, labels))
+    user_type = users.schema["user"].dataType.simpleString()
+    item_type = "int" if item_labels is None else _spark_type(labels)
+    cols = set(users.columns)
+    has_seen, has_offset = "seen" in cols, "offset" in cols
+    schema = f"user {user_type}, items array<{item_type}>, scores array<float>"
+
+    def score_blocks(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        b_ids, b_mat, b_bias, b_labels = bc.value
+        n_items = len(b_ids)
+        kk = min(k, n_items)
+        step = max(1, _BLOCK_CELLS // max(n_items, 1))
+        for pdf in batches:
+            for start in range(0, len(pdf), step):
+                part = pdf.iloc[start : start + step]
+                if part.empty or kk == 0:
+                    continue
+                u = np.stack([np.asarray(f, dtype=np.float32) for f in part["features"]])
+                s = u @ b_mat.T
+                if b_bias is not None:
+                    s += b_bias
+                if has_offset:
+                    s += part["offset"].to_numpy(dtype=np.float32)[:, None]
+                if has_seen:
+                    for r, seen in enumerate(part["seen"]):
+                        if seen is None or len(seen) == 0:
+                            continue
+                        seen = np.asarray(seen, dtype=np.int64)
+                        pos = np.minimum(np.searchsorted(b_ids, seen), n_items - 1)
+                        s[r, pos[b_ids[pos] == seen]] = -np.inf  # seen ids without factors are skipped
+                top = np.argpartition(-s, kk - 1, axis=1)[:, :kk] if kk < n_items else np.tile(np.arange(n_items), (len(s), 1))
+                vals = np.take_along_axis(s, top, axis=1)
+                best = np.argsort(-vals, axis=1, kind="stable")
+                top = np.take_along_axis(top, best, axis=1)
+                vals = np.take_along_axis(vals, best, axis=1)
+                items_out, scores_out = [], []
+                for r in range(len(s)):
+                    ok = np.isfinite(vals[r])
+                    v = vals[r][ok]
+                    if clip is not None:
+                        v = np.clip(v, clip[0], clip[1])
+                    items_out.append(b_labels[top[r][ok]])
+                    scores_out.append(v.astype(np.float32))
+                yield pd.DataFrame({"user": part["user"].to_numpy(), "items": items_out, "scores": scores_out})
+
+    return users.mapInPandas(score_blocks, schema=schema)
+
+
+@dataclass
+class BatchResult:
+    """What ``spark recommend`` wrote: the Parquet path, how many users and rows, and the time taken."""
+
+    out: Path
+    n_users: int
+    n_rows: int
+    k: int
+    seconds: float
+
+    def summary(self) -> dict[str, Any]:
+        return {"out": str(self.out), "n_users": self.n_users, "n_rows": self.n_rows, "k": self.k,
+                "seconds": round(self.seconds, 3)}
+
+
+def _users_frame(spark: SparkSession, raw_users: np.ndarray, factors: np.ndarray, offset: np.ndarray,
+                 seen: dict[str, np.ndarray] | None, partitions: int) -> DataFrame:
+    n = len(raw_users)
+    pdf = pd.DataFrame(
+        {
+            "user": raw_users.astype(np.int64) if raw_users.dtype.kind in "iu" else raw_users.astype(str),
+            "features": list(np.asarray(factors, dtype=np.float32)),
+            "offset": np.asarray(offset, dtype=np.float32),
+        }
+    )
+    user_type = "long" if raw_users.dtype.kind in "iu" else "string"
+    schema = f"user {user_type}, features array<float>, offset float"
+    if seen is not None:
+        indptr, indices = seen["indptr"], seen["indices"].astype(np.int64)
+        pdf["seen"] = [indices[indptr[u] : indptr[u + 1]] for u in range(n)]
+        schema += ", seen array<long>"
+    frame = spark.createDataFrame(pdf, schema=schema)
+    return frame.repartition(partitions)
+
+
+def recommend_all(
+    spark: SparkSession,
+    artifact: str | Path,
+    out: str | Path,
+    *,
+    k: int = 100,
+    exclude_seen: bool = True,
+    partitions: int | None = None,
+    force: bool = False,
+) -> BatchResult:
+    """Top-``k`` movies for every user of an exported factor artifact, written as Parquet.
+
+    Output rows: ``userId, rank (1 = best), movieId, score`` (raw ids); a user gets fewer than
+    ``k`` rows only when fewer unseen items exist. The artifact is verified first
+    (:func:`~movierec.serving.artifact.load_artifact`), so scores equal what ``movierec serve`` returns.
+    """
+    from pyspark.sql import functions as F
+
+    from movierec.serving.artifact import load_artifact
+
+    check_positive("--k", k, integer=True)
+    outp = Path(str(out).removeprefix("file://")).expanduser() if "://" not in str(out).removeprefix("file://") else None
+    if outp is not None and outp.exists() and not force:
+        raise ConfigError(f"{outp} already exists; pass --force to replace it")
+    t0 = time.perf_counter()
+    art = load_artifact(artifact)
+    if art.family not in ("factors", "scores"):
+        raise ArtifactError(
+            f"{art.path}: batch scoring in Spark needs a factor or score artifact, this one holds {art.family}"
+        )
+    root = Path(art.path)
+    with np.load(root / "factors.npz", allow_pickle=False) as npz:
+        arrays = {key: npz[key] for key in npz.files}
+    seen = None
+    if exclude_seen:
+        with np.load(root / "seen.npz", allow_pickle=False) as npz:
+            seen = {key: npz[key] for key in npz.files}
+    n_users, n_items = art.n_users, art.n_items
+    if art.family == "factors":
+        ufac, ifac = arrays["user_factors"], arrays["item_factors"]
+        offset = arrays["user_bias"].astype(np.float32) + np.float32(arrays["global_mean"])
+        ibias = arrays["item_bias"]
+    else:  # user-independent scores (popularity): a zero-rank factorisation plus the scores as item bias
+        ufac, ifac = np.zeros((n_users, 0), np.float32), np.zeros((n_items, 0), np.float32)
+        offset, ibias = np.zeros(n_users, np.float32), arrays["item_scores"]
+    clip = art.manifest.get("score_clip")
+    parts = partitions or max(2, spark.sparkContext.defaultParallelism * 2)
+    users = _users_frame(spark, art.user_map.ids, ufac, offset, seen, parts)
+    recs = top_k_unseen(
+        spark, users, np.arange(n_items), ifac, k=k, item_bias=ibias, item_labels=art.item_map.ids,
+        clip=None if clip is None else (float(clip[0]), float(clip[1])),
+    )
+    long = recs.select(
+        F.col("user").alias("userId"),
+        F.posexplode(F.arrays_zip("items", "scores")).alias("pos", "rec"),
+    ).select(
+        "userId",
+        (F.col("pos") + 1).cast("int").alias("rank"),
+        F.col("rec.items").alias("movieId"),
+        F.col("rec.scores").alias("score"),
+    )
+    long.write.mode("overwrite" if force else "errorifexists").parquet(str(out))
+    n_rows = spark.read.parquet(str(out)).count()
+    return BatchResult(Path(str(out)), n_users, int(n_rows), k, time.perf_counter() - t0)

@@ -1,0 +1,206 @@
+"""Starting Spark safely: Java present, master reachable (fail fast, never hang), ``--conf`` parsing.
+
+Every check here runs before the JVM starts, so a user mistake costs milliseconds and gives one
+readable line instead of a Java stack trace or a driver waiting forever for a master.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from movierec.errors import ConfigError, MovierecError
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+__all__ = [
+    "DEFAULT_CONF",
+    "SparkUnavailableError",
+    "check_java",
+    "check_master",
+    "parse_conf",
+    "spark_session",
+]
+
+# Settings we pick unless the user passes their own with --conf.
+DEFAULT_CONF: dict[str, str] = {
+    "spark.ui.showConsoleProgress": "true",  # stage progress bars in the terminal
+    "spark.sql.execution.arrow.pyspark.enabled": "true",  # fast toPandas / createDataFrame
+    "spark.sql.adaptive.enabled": "true",
+    "spark.driver.memory": "2g",
+}
+
+_LOCAL_RE = re.compile(r"^local(\[(\*|[1-9][0-9]*)(,\s*[0-9]+)?\])?$")
+_LOCAL_CLUSTER_RE = re.compile(r"^local-cluster\[\d+,\s*\d+,\s*\d+\]$")
+
+
+class SparkUnavailableError(MovierecError):
+    """Spark cannot start here: pyspark or Java is missing, or the master cannot be reached."""
+
+
+def _require_pyspark() -> None:
+    try:
+        import pyspark  # noqa: F401
+    except ModuleNotFoundError as exc:
+        raise SparkUnavailableError(
+            "pyspark is not installed: run pip install 'movierec[spark]' (needs Java 17)"
+        ) from exc
+
+
+def find_java() -> Path | None:
+    """The ``java`` Spark would launch: ``$JAVA_HOME/bin/java`` when JAVA_HOME is set, else the one on PATH."""
+    home = os.environ.get("JAVA_HOME")
+    if home:
+        cand = Path(home) / "bin" / "java"
+        return cand if cand.is_file() and os.access(cand, os.X_OK) else None
+    found = shutil.which("java")
+    return Path(found) if found else None
+
+
+def check_java() -> Path:
+    """Raise a one-line error when Java is missing or older than 17 (Spark 4 needs 17+); return its path."""
+    java = find_java()
+    if java is None:
+        where = f"JAVA_HOME={os.environ['JAVA_HOME']} has no bin/java" if os.environ.get("JAVA_HOME") else "no java on PATH"
+        raise SparkUnavailableError(
+            f"Java not found ({where}): Spark needs Java 17; install it (e.g. apt-get install openjdk-17-jre-headless) "
+            "or set JAVA_HOME"
+        )
+    try:
+        out = subprocess.run([str(java), "-version"], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise SparkUnavailableError(f"{java}: cannot run java -version ({exc}): Spark needs a working Java 17") from exc
+    m = re.search(r'version "(\d+)(?:\.(\d+))?', out.stderr + out.stdout)
+    if m:
+        major = int(m.group(1)) if m.group(1) != "1" else int(m.group(2) or 0)
+        if major < 17:
+            raise SparkUnavailableError(f"{java} is Java {major}: Spark 4 needs Java 17 or newer (set JAVA_HOME)")
+    return java
+
+
+def parse_conf(pairs: Iterable[str] | None) -> dict[str, str]:
+    """``["spark.executor.memory=4g", ...]`` → dict; a pair without ``=`` or with an empty key is a ConfigError."""
+    out: dict[str, str] = {}
+    for pair in pairs or []:
+        key, sep, value = pair.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise ConfigError(f"--conf {pair!r}: expected key=value, e.g. --conf spark.executor.memory=4g")
+        out[key] = value.strip()
+    return out
+
+
+def check_master(master: str, *, timeout: float = 10.0) -> None:
+    """Validate a master URL and, for ``spark://`` and ``k8s://``, open a TCP connection within ``timeout`` s.
+
+    A refused or silent master fails here in at most ``timeout`` seconds instead of the driver
+    retrying for minutes. ``yarn`` needs ``HADOOP_CONF_DIR`` or ``YARN_CONF_DIR`` (where Spark finds
+    the resource manager).
+    """
+    m = master.strip()
+    if _LOCAL_RE.match(m) or _LOCAL_CLUSTER_RE.match(m):
+        return
+    if m == "yarn":
+        if not (os.environ.get("HADOOP_CONF_DIR") or os.environ.get("YARN_CONF_DIR")):
+            raise ConfigError(
+                "--master yarn: set HADOOP_CONF_DIR or YARN_CONF_DIR to the folder with yarn-site.xml "
+                "so Spark can find the resource manager"
+            )
+        return
+    scheme, sep, rest = m.partition("://")
+    if not sep or scheme not in ("spark", "k8s", "mesos"):
+        raise ConfigError(
+            f"--master {master!r}: expected local[*], local[N], spark://HOST:PORT[,HOST:PORT], yarn or k8s://https://HOST:PORT"
+        )
+    if scheme == "k8s":  # k8s://https://host:port
+        _, _, rest = rest.rpartition("://")
+    hosts = [h.strip().rstrip("/") for h in rest.split(",") if h.strip()]
+    if not hosts:
+        raise ConfigError(f"--master {master!r}: no host given")
+    errors = []
+    for hostport in hosts:
+        host, _, port_s = hostport.rpartition(":")
+        if not host:
+            host, port_s = hostport, "7077" if scheme == "spark" else "443"
+        try:
+            port = int(port_s)
+        except ValueError:
+            raise ConfigError(f"--master {master!r}: port {port_s!r} is not a number") from None
+        try:
+            with socket.create_connection((host.strip("[]"), port), timeout=timeout):
+                return  # one reachable master is enough (standby masters may be down)
+        except TimeoutError:
+            errors.append(f"{host}:{port} did not answer within {timeout:g} s")
+        except OSError as exc:
+            errors.append(f"{host}:{port} {exc.strerror or exc}")
+    raise SparkUnavailableError(f"cannot reach Spark master {master} ({'; '.join(errors)}); is the cluster up?")
+
+
+def _driver_python_env() -> None:
+    """Workers run the same interpreter as the driver (a venv python, not whatever is on PATH)."""
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+
+
+@contextmanager
+def spark_session(
+    master: str = "local[*]",
+    conf: dict[str, str] | None = None,
+    *,
+    app_name: str = "movierec",
+    connect_timeout: float = 10.0,
+    quiet: bool = False,
+) -> Iterator[SparkSession]:
+    """A SparkSession for one command: checks pyspark, Java and the master first, prints the UI URL, stops at exit.
+
+    An already active session in this process (a notebook, a test fixture) is reused and left
+    running; ``conf`` then only applies runtime SQL settings.
+    """
+    _require_pyspark()
+    from pyspark.sql import SparkSession
+
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        for key, value in (conf or {}).items():
+            if key.startswith("spark.sql."):
+                active.conf.set(key, value)
+        yield active
+        return
+    check_java()
+    check_master(master, timeout=connect_timeout)
+    _driver_python_env()
+    settings = dict(DEFAULT_CONF)
+    if master.startswith("local"):
+        # small local jobs: 200 shuffle partitions mostly schedule empty tasks
+        settings["spark.sql.shuffle.partitions"] = str(max(4, 2 * (os.cpu_count() or 2)))
+        settings.setdefault("spark.driver.host", "127.0.0.1")
+        settings.setdefault("spark.driver.bindAddress", "127.0.0.1")
+    settings.update(conf or {})
+    builder: Any = SparkSession.builder.master(master).appName(app_name)
+    for key, value in settings.items():
+        builder = builder.config(key, value)
+    try:
+        spark = builder.getOrCreate()
+    except Exception as exc:  # the JVM failed to start or register: one line, not a Py4J trace
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise SparkUnavailableError(f"Spark could not start with --master {master}: {first}") from exc
+    spark.sparkContext.setLogLevel("WARN")
+    url = spark.sparkContext.uiWebUrl
+    if not quiet:
+        print(
+            f"Spark {spark.version} on {master} (app {spark.sparkContext.applicationId}); UI: {url or 'disabled'}",
+            file=sys.stderr,
+        )
+    try:
+        yield spark
+    finally:
+        spark.stop()

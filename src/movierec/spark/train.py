@@ -1,0 +1,630 @@
+"""Spark ALS training that ends in the same artifact folder as ``movierec export``.
+
+Reads ratings from any URI Spark reads (local, HDFS, S3 with the user's Hadoop config), drops
+and counts malformed rows, maps raw ids to dense int32 indices with a Spark join (sorted like
+:class:`~movierec.interactions.IdMap`), trains :class:`pyspark.ml.recommendation.ALS`
+(explicit: Zhou et al. 2008, "Large-scale parallel collaborative filtering for the Netflix
+Prize"; implicit: Hu, Koren & Volinsky 2008), evaluates on a seeded hold-out and writes the
+factors through :func:`movierec.serving.artifact.export_artifact`.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from movierec.datasets import Dataset, bundled_path, sha256_file
+from movierec.errors import ConfigError, DataError
+from movierec.interactions import IdMap, Interactions
+from movierec.models.base import BaseRecommender, check_positive
+
+if TYPE_CHECKING:
+    from pyspark.ml.recommendation import ALSModel
+    from pyspark.sql import DataFrame, SparkSession
+
+__all__ = [
+    "INT32_MAX",
+    "RatingsSource",
+    "SparkALSModel",
+    "SparkTrainResult",
+    "evaluate_explicit",
+    "evaluate_implicit",
+    "fit_als",
+    "index_ids",
+    "read_ratings",
+    "train",
+    "train_on_frames",
+]
+
+INT32_MAX = 2**31 - 1
+USER, ITEM, RATING = "user", "item", "rating"  # internal column names (dense indices)
+USER_RAW, ITEM_RAW = "user_raw", "item_raw"
+
+
+# --- the fitted model as movierec sees it ---------------------------------------------------
+
+
+class SparkALSModel(BaseRecommender):
+    """Factors learned by Spark's ALS, collected to the driver: score = user_factors · item_factors.
+
+    Spark's ALS has no biases, so scores are raw dot products (unclipped, as ``ALSModel.transform``
+    returns them). Train it with :func:`train`; ``fit`` is not offered because fitting needs Spark.
+    """
+
+    name = "spark-als"
+
+    def __init__(
+        self,
+        rank: int = 64,
+        reg: float = 0.05,
+        iterations: int = 15,
+        implicit: bool = False,
+        alpha: float = 10.0,
+        implicit_threshold: float = 4.0,
+        seed: int = 42,
+    ) -> None:
+        self.rank = rank
+        self.reg = reg
+        self.iterations = iterations
+        self.implicit = implicit
+        self.alpha = alpha
+        self.implicit_threshold = implicit_threshold
+        self.seed = seed
+
+    @property
+    def kind(self) -> str:  # type: ignore[override]
+        return "implicit" if self.implicit else "explicit"
+
+    def fit(self, train: Interactions, *, item_features: Any = None, user_features: Any = None) -> SparkALSModel:
+        raise ConfigError("spark-als trains in Spark: use movierec.spark.train() or 'movierec spark train'")
+
+    def set_factors(self, user_factors: np.ndarray, item_factors: np.ndarray, train: Interactions) -> SparkALSModel:
+        """Adopt factors collected from an ``ALSModel`` (rows in ``train``'s index order)."""
+        if user_factors.shape[0] != train.n_users or item_factors.shape[0] != train.n_items:
+            raise ValueError("factor rows must match the training id maps")
+        self._remember_train(train)
+        self.user_factors_ = np.ascontiguousarray(user_factors, dtype=np.float32)
+        self.item_factors_ = np.ascontiguousarray(item_factors, dtype=np.float32)
+        return self
+
+    def score(self, users: np.ndarray, items: np.ndarray | None = None) -> np.ndarray:
+        self._check_fitted()
+        users = self._check_users(users)
+        q = self.item_factors_ if items is None else self.item_factors_[np.asarray(items, dtype=np.int64)]
+        return self.user_factors_[users] @ q.T
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+@dataclass
+class RatingsSource:
+    """Cleaned ratings in Spark (``user_raw, item_raw, rating``) and what was dropped on the way."""
+
+    frame: DataFrame
+    uri: str
+    n_rows: int
+    n_kept: int
+    dropped: dict[str, int]
+    user_is_int: bool
+    item_is_int: bool
+
+    @property
+    def n_dropped(self) -> int:
+        return self.n_rows - self.n_kept
+
+
+def guess_format(uri: str) -> str:
+    """``parquet`` for ``.parquet``/``.pq`` paths (or folders named so), else ``csv``."""
+    tail = uri.rstrip("/").lower()
+    return "parquet" if tail.endswith((".parquet", ".pq")) else "csv"
+
+
+def _spark_error_line(exc: BaseException) -> str:
+    """The first meaningful line of a Spark/Py4J error (no JVM stack)."""
+    text = str(exc).strip()
+    for line in text.splitlines():
+        line = line.strip()
+        if line and not line.startswith(("An error occurred while calling", "at ", "JVM stacktrace")):
+            if ": " in line and line.split(": ", 1)[0].startswith(("java.", "org.apache")):
+                line = line.split(": ", 1)[1]
+            return line[:300]
+    return type(exc).__name__
+
+
+def read_ratings(
+    spark: SparkSession,
+    uri: str | Path | None = None,
+    *,
+    fmt: str | None = None,
+    user_col: str = "userId",
+    item_col: str = "movieId",
+    rating_col: str = "rating",
+    sep: str = ",",
+    max_bad_share: float = 0.01,
+    direct_ids: bool = False,
+) -> RatingsSource:
+    """Read a ratings table, drop rows whose rating is not a finite number or whose id is empty.
+
+    The drop is reported; more than ``max_bad_share`` of the rows dropped is a DataError. With
+    ``direct_ids`` the ids must be whole numbers in ``0..2³¹−1`` (Spark ALS's id type) and any
+    other id is an error. Default ``uri``: the bundled ml-latest-small ``ratings.csv``.
+    """
+    from pyspark.sql import functions as F
+
+    if not (0.0 <= max_bad_share < 1.0):
+        raise ConfigError(f"--max-bad-share must be in [0, 1), got {max_bad_share}")
+    uri = str(bundled_path() / "ratings.csv") if uri is None else str(uri)
+    fmt = (fmt or guess_format(uri)).lower()
+    if fmt not in ("csv", "parquet"):
+        raise ConfigError(f"--format {fmt!r}: expected csv or parquet")
+    try:
+        if fmt == "csv":
+            # every column as text: a bad rating must not turn the whole column into strings or fail the read
+            df = spark.read.option("header", "true").option("sep", sep).option("inferSchema", "false").csv(uri)
+        else:
+            df = spark.read.parquet(uri)
+    except Exception as exc:
+        line = _spark_error_line(exc)
+        hint = ""
+        if "No FileSystem for scheme" in line:
+            hint = " (add the connector, e.g. --conf spark.jars.packages=org.apache.hadoop:hadoop-aws:<hadoop version>; see docs/spark.md)"
+        raise DataError(f"{uri}: cannot read as {fmt}: {line}{hint}") from exc
+    missing = [c for c in (user_col, item_col, rating_col) if c not in df.columns]
+    if missing:
+        names = ", ".join(repr(c) for c in missing)
+        raise DataError(
+            f"{uri}: missing column{'s' if len(missing) > 1 else ''} {names} (found: {', '.join(df.columns)}); "
+            "name them with --user-col/--item-col/--rating-col"
+        )
+    rating = F.col(rating_col).try_cast("double")
+    ok_rating = rating.isNotNull() & ~F.isnan(rating) & (F.abs(rating) != float("inf"))
+
+    def int_like(c: str) -> Any:
+        as_long = F.col(c).try_cast("long")
+        return as_long.isNotNull() & (as_long.cast("double") == F.col(c).try_cast("double"))
+
+    keep = ok_rating & F.col(user_col).isNotNull() & F.col(item_col).isNotNull()
+    stats = df.agg(
+        F.count(F.lit(1)).alias("n"),
+        F.sum((~keep).cast("long")).alias("n_bad"),
+        F.sum((~ok_rating).cast("long")).alias("bad_rating"),
+        F.first(F.when(~ok_rating, F.col(rating_col).cast("string")), ignorenulls=True).alias("bad_example"),
+        F.sum(F.col(user_col).isNull().cast("long")).alias("null_user"),
+        F.sum(F.col(item_col).isNull().cast("long")).alias("null_item"),
+        F.sum((F.col(user_col).isNotNull() & ~int_like(user_col)).cast("long")).alias("nonint_user"),
+        F.sum((F.col(item_col).isNotNull() & ~int_like(item_col)).cast("long")).alias("nonint_item"),
+        F.sum(_out_of_range(user_col).cast("long")).alias("range_user"),
+        F.sum(_out_of_range(item_col).cast("long")).alias("range_item"),
+        F.first(F.when(_out_of_range(user_col), F.col(user_col).cast("string")), ignorenulls=True).alias("range_user_ex"),
+        F.first(F.when(_out_of_range(item_col), F.col(item_col).cast("string")), ignorenulls=True).alias("range_item_ex"),
+    ).first()
+    assert stats is not None
+    n = int(stats["n"])
+    if n == 0:
+        raise DataError(f"{uri}: no ratings")
+    user_is_int = int(stats["nonint_user"] or 0) == 0
+    item_is_int = int(stats["nonint_item"] or 0) == 0
+    if direct_ids:
+        for col, nonint, rng, ex in (
+            (user_col, "nonint_user", "range_user", "range_user_ex"),
+            (item_col, "nonint_item", "range_item", "range_item_ex"),
+        ):
+            if stats[nonint]:
+                raise DataError(
+                    f"{uri}: {stats[nonint]} {col} values are not whole numbers; --id-mapping direct needs integer ids "
+                    "(use --id-mapping index)"
+                )
+            if stats[rng]:
+                raise DataError(
+                    f"{uri}: {stats[rng]} {col} values are outside 0..{INT32_MAX} (e.g. {stats[ex]}); Spark ALS needs "
+                    "non-negative int32 ids with --id-mapping direct (use --id-mapping index)"
+                )
+    dropped = {
+        "non_numeric_rating": int(stats["bad_rating"] or 0),
+        "empty_user": int(stats["null_user"] or 0),
+        "empty_item": int(stats["null_item"] or 0),
+    }
+    n_bad = int(stats["n_bad"] or 0)
+    share = n_bad / n
+    if n_bad:
+        example = f" (e.g. {stats['bad_example']!r})" if stats["bad_example"] is not None else ""
+        detail = (
+            f"{dropped['non_numeric_rating']} with a non-numeric {rating_col}{example}, "
+            f"{dropped['empty_user']} with an empty {user_col}, {dropped['empty_item']} with an empty {item_col}"
+        )
+        if share > max_bad_share:
+            raise DataError(
+                f"{uri}: {n_bad} of {n} rows ({share:.2%}) are malformed ({detail}), more than --max-bad-share "
+                f"{max_bad_share:g}; fix the file or raise --max-bad-share"
+            )
+        print(f"movierec: dropped {n_bad} of {n} rows ({share:.2%}) from {uri}: {detail}", file=sys.stderr)
+    user_type = "long" if user_is_int else "string"
+    item_type = "long" if item_is_int else "string"
+    frame = df.filter(keep).select(
+        F.col(user_col).cast(user_type).alias(USER_RAW),
+        F.col(item_col).cast(item_type).alias(ITEM_RAW),
+        rating.cast("float").alias(RATING),
+    )
+    return RatingsSource(frame, uri, n, n - n_bad, dropped, user_is_int, item_is_int)
+
+
+def _out_of_range(c: str) -> Any:
+    from pyspark.sql import functions as F
+
+    v = F.col(c).try_cast("double")
+    return v.isNotNull() & ((v < 0) | (v > INT32_MAX))
+
+
+# --- id mapping --------------------------------------------------------------------------------
+
+
+def index_ids(spark: SparkSession, frame: DataFrame, *, direct: bool = False) -> tuple[DataFrame, np.ndarray, np.ndarray]:
+    """Add dense int ``user``/``item`` columns; return the frame and the raw ids of each index.
+
+    ``direct=False``: the distinct raw ids are sorted on the driver (as :class:`IdMap` sorts them)
+    and joined back (broadcast when small), so indices match ``Interactions.from_frame``'s.
+    ``direct=True``: integer ids are used as ALS ids as they are (no join; ids must be int32).
+    """
+    from pyspark.sql import functions as F
+
+    if direct:
+        out = frame.withColumn(USER, F.col(USER_RAW).cast("int")).withColumn(ITEM, F.col(ITEM_RAW).cast("int"))
+        return out, np.empty(0, np.int64), np.empty(0, np.int64)
+    maps = []
+    for raw_col, idx_col in ((USER_RAW, USER), (ITEM_RAW, ITEM)):
+        raw = frame.select(raw_col).distinct().toPandas()[raw_col].to_numpy()
+        raw = np.sort(raw.astype(np.int64) if raw.dtype.kind in "iuf" else raw.astype(object))
+        if len(raw) > INT32_MAX:
+            raise DataError(f"{len(raw)} distinct {raw_col[:-4]} ids: more than Spark ALS's int32 ids can hold")
+        pdf = pd.DataFrame({raw_col: raw, idx_col: np.arange(len(raw), dtype=np.int32)})
+        mapping = spark.createDataFrame(pdf)
+        maps.append((raw, F.broadcast(mapping) if len(raw) <= 2_000_000 else mapping, raw_col))
+    out = frame
+    for _, mapping, raw_col in maps:
+        out = out.join(mapping, on=raw_col, how="inner")
+    return out, maps[0][0], maps[1][0]
+
+
+# --- training and evaluation -------------------------------------------------------------------
+
+
+def fit_als(
+    train_df: DataFrame,
+    *,
+    rank: int = 64,
+    reg: float = 0.05,
+    iterations: int = 15,
+    implicit: bool = False,
+    alpha: float = 10.0,
+    seed: int = 42,
+    num_blocks: int | None = None,
+) -> ALSModel:
+    """Fit ``pyspark.ml.recommendation.ALS`` on ``user, item, rating`` with ``coldStartStrategy="drop"``."""
+    from pyspark.ml.recommendation import ALS
+
+    check_positive("--rank", rank, integer=True)
+    check_positive("--reg", reg, allow_zero=True)
+    check_positive("--iterations", iterations, integer=True)
+    check_positive("--alpha", alpha, allow_zero=True)
+    als = ALS(
+        rank=rank,
+        maxIter=iterations,
+        regParam=reg,
+        implicitPrefs=implicit,
+        alpha=alpha,
+        userCol=USER,
+        itemCol=ITEM,
+        ratingCol=RATING,
+        coldStartStrategy="drop",
+        seed=seed,
+    )
+    if num_blocks is not None:
+        check_positive("--num-blocks", num_blocks, integer=True)
+        als = als.setNumUserBlocks(num_blocks).setNumItemBlocks(num_blocks)
+    return als.fit(train_df)
+
+
+def evaluate_explicit(model: ALSModel, test_df: DataFrame) -> dict[str, Any]:
+    """RMSE and MAE (``RegressionEvaluator``) over test ratings whose user and item were trained on."""
+    from pyspark.ml.evaluation import RegressionEvaluator
+
+    pred = model.transform(test_df).cache()
+    n_eval = pred.count()
+    if n_eval == 0:
+        pred.unpersist()
+        raise DataError("no test rating has a user and an item seen in training; use more data or a smaller --test-size")
+    ev = RegressionEvaluator(labelCol=RATING, predictionCol="prediction")
+    out = {
+        "protocol": "rating",
+        "rmse": ev.setMetricName("rmse").evaluate(pred),
+        "mae": ev.setMetricName("mae").evaluate(pred),
+        "n_test_evaluated": int(n_eval),
+    }
+    pred.unpersist()
+    return out
+
+
+def evaluate_implicit(
+    model: ALSModel, train_df: DataFrame, test_df: DataFrame, *, k: int = 10
+) -> dict[str, Any]:
+    """Full ranking over every trained item the user has not seen in training (DESIGN.md 'full-ranking').
+
+    Relevant = the user's test rows; users without factors (cold) or without test rows are
+    skipped. Precision@K, NDCG@K, MAP@K and MAP come from Spark's ``RankingEvaluator``.
+    """
+    from pyspark.ml.evaluation import RankingEvaluator
+    from pyspark.sql import functions as F
+
+    from movierec.spark.recommend import top_k_unseen
+
+    spark = train_df.sparkSession
+    item_f = model.itemFactors.toPandas()
+    item_ids = item_f["id"].to_numpy(dtype=np.int64)
+    item_mat = np.stack(item_f["features"].to_numpy()).astype(np.float32) if len(item_f) else np.zeros((0, 0), np.float32)
+    seen = train_df.groupBy(USER).agg(F.collect_list(ITEM).alias("seen"))
+    relevant = test_df.groupBy(USER).agg(F.collect_list(F.col(ITEM).cast("double")).alias("label"))
+    users = (
+        model.userFactors.withColumnRenamed("id", USER)
+        .join(relevant.select(USER), on=USER, how="inner")
+        .join(seen, on=USER, how="left")
+    )
+    recs = top_k_unseen(spark, users, item_ids, item_mat, k=k)
+    joined = (
+        recs.select(USER, F.transform("items", lambda x: x.cast("double")).alias("prediction"))
+        .join(relevant, on=USER, how="inner")
+        .cache()
+    )
+    n_users = joined.count()
+    if n_users == 0:
+        joined.unpersist()
+        raise DataError("no test user has training interactions; use more data or a smaller --test-size")
+    ev = RankingEvaluator(predictionCol="prediction", labelCol="label", k=k)
+    out = {
+        "protocol": "full-ranking",
+        "k": k,
+        f"precision@{k}": ev.setMetricName("precisionAtK").evaluate(joined),
+        f"recall@{k}": ev.setMetricName("recallAtK").evaluate(joined),
+        f"ndcg@{k}": ev.setMetricName("ndcgAtK").evaluate(joined),
+        f"map@{k}": ev.setMetricName("meanAveragePrecisionAtK").evaluate(joined),
+        "map": ev.setMetricName("meanAveragePrecision").evaluate(joined),
+        "n_test_users": int(n_users),
+    }
+    joined.unpersist()
+    return out
+
+
+def _collect_factors(factors: DataFrame, rank: int) -> tuple[np.ndarray, np.ndarray]:
+    pdf = factors.toPandas()
+    ids = pdf["id"].to_numpy(dtype=np.int64)
+    order = np.argsort(ids, kind="stable")
+    mat = np.stack(pdf["features"].to_numpy()[order]).astype(np.float32) if len(pdf) else np.zeros((0, rank), np.float32)
+    return ids[order], mat
+
+
+# --- the whole job -----------------------------------------------------------------------------
+
+
+@dataclass
+class SparkTrainResult:
+    """What ``spark train`` did: where the artifact went, the hold-out metrics, sizes and timings."""
+
+    artifact: Path
+    metrics: dict[str, Any]
+    n_users: int
+    n_items: int
+    n_train: int
+    n_test: int
+    seconds: dict[str, float] = field(default_factory=dict)
+    dropped: dict[str, int] = field(default_factory=dict)
+    ui_url: str | None = None
+    model: SparkALSModel | None = None
+
+    def summary(self) -> dict[str, Any]:
+        """JSON-safe facts for ``--json`` and logs."""
+        return {
+            "artifact": str(self.artifact),
+            "metrics": self.metrics,
+            "n_users": self.n_users,
+            "n_items": self.n_items,
+            "n_train": self.n_train,
+            "n_test": self.n_test,
+            "seconds": {k: round(v, 3) for k, v in self.seconds.items()},
+            "dropped": self.dropped,
+            "spark_ui": self.ui_url,
+        }
+
+
+def _load_movies(spark: SparkSession, movies: str | Path | None, default_bundled: bool) -> pd.DataFrame | None:
+    """Item metadata for the artifact's titles: a local movies.csv, a URI read by Spark, or the bundled one."""
+    from movierec.datasets.parsers import parse_year, read_movies
+
+    if movies is None:
+        return read_movies(bundled_path() / "movies.csv") if default_bundled else None
+    text = str(movies)
+    if "://" not in text or text.startswith("file://"):
+        return read_movies(Path(text.removeprefix("file://")).expanduser())
+    try:
+        pdf = spark.read.option("header", "true").csv(text).toPandas()
+    except Exception as exc:
+        raise DataError(f"{text}: cannot read movies: {_spark_error_line(exc)}") from exc
+    for col in ("movieId", "title"):
+        if col not in pdf.columns:
+            raise DataError(f"{text}: missing column {col!r} (found: {', '.join(pdf.columns)})")
+    ids = pd.to_numeric(pdf["movieId"], errors="coerce")
+    pdf = pdf[ids.notna()]
+    titles = pdf["title"].astype(str).str.strip()
+    genres = pdf["genres"].fillna("") if "genres" in pdf.columns else pd.Series([""] * len(pdf))
+    return pd.DataFrame(
+        {
+            "movieId": ids[ids.notna()].to_numpy(dtype=np.int64),
+            "title": titles.to_numpy(dtype=object),
+            "year": pd.array([parse_year(t) for t in titles], dtype="Int64"),
+            "genres": [[x for x in str(g).split("|") if x and x != "(no genres listed)"] for g in genres],
+        }
+    ).drop_duplicates("movieId")
+
+
+def train_on_frames(
+    spark: SparkSession,
+    train_df: DataFrame,
+    test_df: DataFrame | None,
+    *,
+    user_ids: np.ndarray | None,
+    item_ids: np.ndarray | None,
+    out: str | Path,
+    rank: int = 64,
+    reg: float = 0.05,
+    iterations: int = 15,
+    implicit: bool = False,
+    alpha: float = 10.0,
+    implicit_threshold: float = 4.0,
+    seed: int = 42,
+    k: int = 10,
+    num_blocks: int | None = None,
+    dataset_name: str = "data",
+    dataset_sha256: str = "",
+    movies: pd.DataFrame | None = None,
+    split_note: str = "",
+    force: bool = False,
+    notes: list[str] | None = None,
+) -> SparkTrainResult:
+    """Train, evaluate and export from already split Spark frames with int ``user, item`` and float ``rating``.
+
+    ``user_ids``/``item_ids`` give the raw id of each index (``None``: the indices are the raw ids).
+    Use this to hand Spark exactly the rows of a split made elsewhere (e.g. ``ratings_holdout``).
+    """
+    from movierec.serving.artifact import export_artifact
+
+    seconds: dict[str, float] = {}
+    t0 = time.perf_counter()
+    train_df = train_df.select(USER, ITEM, RATING).cache()
+    n_train = train_df.count()
+    if n_train == 0:
+        raise DataError("no training ratings left after the split")
+    seconds["prepare"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    model = fit_als(
+        train_df, rank=rank, reg=reg, iterations=iterations, implicit=implicit, alpha=alpha, seed=seed,
+        num_blocks=num_blocks,
+    )
+    # ALS is lazy about its factor tables: materialise them inside the timed fit
+    u_idx, u_mat = _collect_factors(model.userFactors, rank)
+    i_idx, i_mat = _collect_factors(model.itemFactors, rank)
+    seconds["fit"] = time.perf_counter() - t0
+    metrics: dict[str, Any] = {}
+    n_test = 0
+    if test_df is not None:
+        t0 = time.perf_counter()
+        test_df = test_df.select(USER, ITEM, RATING)
+        n_test = test_df.count()
+        metrics = (
+            evaluate_implicit(model, train_df, test_df, k=k) if implicit else evaluate_explicit(model, test_df)
+        )
+        metrics.update({"n_test": n_test, "seed": seed, "split": split_note})
+        seconds["evaluate"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    rows = train_df.toPandas()
+    u = np.searchsorted(u_idx, rows[USER].to_numpy(dtype=np.int64)).astype(np.int32)
+    i = np.searchsorted(i_idx, rows[ITEM].to_numpy(dtype=np.int64)).astype(np.int32)
+    raw_users = u_idx if user_ids is None else np.asarray(user_ids)[u_idx]
+    raw_items = i_idx if item_ids is None else np.asarray(item_ids)[i_idx]
+    r = rows[RATING].to_numpy(dtype=np.float32)
+    scale = (float(r.min()), float(r.max()))
+    inter = Interactions(u, i, r, IdMap(raw_users, kind="user"), IdMap(raw_items, kind="item"), rating_scale=scale)
+    fitted = SparkALSModel(
+        rank=rank, reg=reg, iterations=iterations, implicit=implicit, alpha=alpha,
+        implicit_threshold=implicit_threshold, seed=seed,
+    ).set_factors(u_mat, i_mat, inter)
+    dataset = Dataset(dataset_name, inter, movies=movies, sha256=dataset_sha256)
+    ui = spark.sparkContext.uiWebUrl
+    all_notes = [f"trained with Spark {spark.version} ALS on {spark.sparkContext.master}", *(notes or [])]
+    path = export_artifact(
+        fitted, dataset, inter, out, metrics=metrics, force=force,
+        implicit_threshold=implicit_threshold if implicit else 4.0, notes=all_notes,
+    )
+    seconds["export"] = time.perf_counter() - t0
+    train_df.unpersist()
+    return SparkTrainResult(path, metrics, inter.n_users, inter.n_items, int(n_train), int(n_test), seconds, {}, ui, fitted)
+
+
+def train(
+    spark: SparkSession,
+    ratings: str | Path | None = None,
+    *,
+    out: str | Path,
+    fmt: str | None = None,
+    user_col: str = "userId",
+    item_col: str = "movieId",
+    rating_col: str = "rating",
+    sep: str = ",",
+    rank: int = 64,
+    reg: float = 0.05,
+    iterations: int = 15,
+    implicit: bool = False,
+    alpha: float = 10.0,
+    implicit_threshold: float = 4.0,
+    test_size: float = 0.2,
+    seed: int = 42,
+    k: int = 10,
+    max_bad_share: float = 0.01,
+    id_mapping: str = "index",
+    num_blocks: int | None = None,
+    movies: str | Path | None = None,
+    force: bool = False,
+) -> SparkTrainResult:
+    """Read ``ratings`` (default: bundled ml-latest-small), map ids, split with a seed, train, evaluate, export.
+
+    The hold-out is Spark's seeded ``randomSplit`` (scales; not row-for-row ``ratings_holdout``).
+    Implicit mode keeps rows with rating ≥ ``implicit_threshold`` as positives of weight 1
+    (MovieLens semantics); ``implicit_threshold=0`` keeps every row and its value as the confidence
+    (play counts, clicks).
+    """
+    from pyspark.sql import functions as F
+
+    if id_mapping not in ("index", "direct"):
+        raise ConfigError(f"--id-mapping {id_mapping!r}: expected index or direct")
+    if not (0.0 <= test_size < 1.0):
+        raise ConfigError(f"--test-size must be in [0, 1), got {test_size}")
+    check_positive("--k", k, integer=True)
+    for name, value in (("--rank", rank), ("--iterations", iterations)):
+        check_positive(name, value, integer=True)
+    t_start = time.perf_counter()
+    src = read_ratings(
+        spark, ratings, fmt=fmt, user_col=user_col, item_col=item_col, rating_col=rating_col, sep=sep,
+        max_bad_share=max_bad_share, direct_ids=id_mapping == "direct",
+    )
+    frame = src.frame
+    if implicit and implicit_threshold > 0:
+        frame = frame.filter(F.col(RATING) >= implicit_threshold).withColumn(RATING, F.lit(1.0).cast("float"))
+    indexed, user_ids, item_ids = index_ids(spark, frame, direct=id_mapping == "direct")
+    indexed = indexed.select(USER, ITEM, RATING)
+    if test_size > 0:
+        train_df, test_df = indexed.randomSplit([1.0 - test_size, test_size], seed=seed)
+        split_note = f"Spark randomSplit test_size={test_size:g} seed={seed}"
+    else:
+        train_df, test_df, split_note = indexed, None, "none (trained on every row)"
+    bundled = ratings is None
+    uri = src.uri
+    local = Path(uri.removeprefix("file://")).expanduser()
+    sha = sha256_file(local) if "://" not in uri.removeprefix("file://") and local.is_file() else ""
+    name = "ml-latest-small" if bundled else (Path(uri.rstrip("/")).stem or uri)
+    notes = []
+    if src.n_dropped:
+        notes.append(f"dropped {src.n_dropped} of {src.n_rows} malformed rows: {src.dropped}")
+    result = train_on_frames(
+        spark, train_df, test_df, user_ids=None if id_mapping == "direct" else user_ids,
+        item_ids=None if id_mapping == "direct" else item_ids, out=out, rank=rank, reg=reg,
+        iterations=iterations, implicit=implicit, alpha=alpha, implicit_threshold=implicit_threshold, seed=seed,
+        k=k, num_blocks=num_blocks, dataset_name=name, dataset_sha256=sha,
+        movies=_load_movies(spark, movies, default_bundled=bundled), split_note=split_note, force=force, notes=notes,
+    )
+    result.dropped = dict(src.dropped)
+    result.seconds["total"] = time.perf_counter() - t_start
+    return result
