@@ -1,0 +1,114 @@
+"""The feedback store on a real SQLite file: idempotency, concurrent writers, merging into a dataset."""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import sqlite3
+import threading
+from pathlib import Path
+
+import pytest
+from servehelp import movies_dataset
+from typer.testing import CliRunner
+
+from movierec.cli import app
+from movierec.errors import ConfigError, DataError
+from movierec.serving.store import FeedbackConflict, FeedbackStore, merge_feedback
+
+
+def test_sqlite_is_wal_with_full_sync(tmp_path: Path) -> None:
+    store = FeedbackStore(tmp_path / "fb.db")
+    with store.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
+
+
+def test_idempotent_on_request_id(tmp_path: Path) -> None:
+    store = FeedbackStore(f"sqlite:///{tmp_path / 'fb.db'}")
+    row, created = store.add("r-1", "7", "21", 4.5)
+    again, created_again = store.add("r-1", "7", "21", 4.5)
+    assert created and not created_again and again.id == row.id
+    assert store.count() == 1
+    with pytest.raises(FeedbackConflict, match="requestId 'r-1' was already used"):
+        store.add("r-1", "7", "21", 2.0)
+    assert store.count() == 1
+
+
+def test_bad_urls_are_config_errors(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="does not exist"):
+        FeedbackStore(tmp_path / "no" / "such" / "dir" / "fb.db")
+    with pytest.raises(ConfigError, match="cannot open this database URL"):
+        FeedbackStore("nosuchdialect://x")
+
+
+def _writer(db: str, worker: int, n: int) -> None:
+    store = FeedbackStore(db)
+    for j in range(n):
+        store.add(f"p{worker}-{j}", f"user{worker}", str(j), 3.0)
+        store.add(f"p{worker}-{j}", f"user{worker}", str(j), 3.0)  # a retry: must not double
+    store.close()
+
+
+def test_concurrent_threads_and_processes_lose_no_rows(tmp_path: Path) -> None:
+    db = str(tmp_path / "fb.db")
+    FeedbackStore(db).close()
+    store = FeedbackStore(db)
+    threads = [threading.Thread(target=lambda w=w: [store.add(f"t{w}-{j}", f"t{w}", str(j), 4.0) for j in range(12)])
+               for w in range(4)]
+    ctx = mp.get_context("fork")  # children open their own engine
+    procs = [ctx.Process(target=_writer, args=(db, w, 12)) for w in range(2)]
+    for p in procs:
+        p.start()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for p in procs:
+        p.join(60)
+        assert p.exitcode == 0
+    assert store.count() == 4 * 12 + 2 * 12
+    frame = store.frame()
+    assert frame["requestId"].is_unique
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_merge_feedback_appends_and_maps_new_ids(tmp_path: Path) -> None:
+    ds = movies_dataset(10, 12, seed=1)
+    db = tmp_path / "fb.db"
+    store = FeedbackStore(db)
+    store.add("a", "1", "1", 0.5)  # an existing user re-rating an existing movie: replaces it (newer)
+    store.add("b", "999", "11", 5.0)  # a new user
+    store.add("c", "999", "77777", 4.0)  # a new movie
+    store.close()
+    merged = merge_feedback(ds, f"sqlite:///{db}")
+    inter, before = merged.interactions, ds.interactions
+    assert inter.n_users == before.n_users + 1 and inter.n_items == before.n_items + 1
+    frame = inter.to_frame()
+    assert frame["userId"].dtype.kind == "i"  # integer ids stay integers
+    row = frame[(frame.userId == 999) & (frame.movieId == 77777)]
+    assert row["rating"].tolist() == [4.0]
+    had = ((before.to_frame().userId == 1) & (before.to_frame().movieId == 1)).any()
+    assert frame[(frame.userId == 1) & (frame.movieId == 1)]["rating"].tolist() == [0.5]
+    assert inter.n_ratings == before.n_ratings + 3 - int(had)
+    assert merged.name == "tiny-movies+feedback" and "merged 3 feedback ratings" in merged.notes[-1]
+
+
+def test_merge_feedback_errors(tmp_path: Path) -> None:
+    ds = movies_dataset(10, 12, seed=1)
+    with pytest.raises(DataError, match="no such feedback database"):
+        merge_feedback(ds, tmp_path / "missing.db")
+    store = FeedbackStore(tmp_path / "fb.db")
+    store.add("x", "1", "1", 9.0)
+    store.close()
+    with pytest.raises(DataError, match=r"rating 9 \(requestId x\) is outside the dataset's scale 0.5..5"):
+        merge_feedback(ds, tmp_path / "fb.db")
+
+
+def test_data_info_with_feedback(tmp_path: Path) -> None:
+    store = FeedbackStore(tmp_path / "fb.db")
+    store.add("w1", "web-visitor", "1", 5.0)  # a string id on an integer dataset: ids become strings
+    store.close()
+    result = CliRunner().invoke(app, ["data", "info", "--with-feedback", str(tmp_path / "fb.db"), "--json"])
+    assert result.exit_code == 0, result.output
+    assert '"n_users": 611' in result.output and '"dataset": "ml-latest-small+feedback"' in result.output
