@@ -700,6 +700,9 @@ def compare(
     specs = [(m, {}) if isinstance(m, str) else (m[0], dict(m[1])) for m in models]
     if not specs:
         raise ConfigError("no models to compare; pass at least one model name")
+    for name, params in specs:  # the run's seed seeds every model unless the model was given its own
+        if "random_state" not in params and "random_state" in inspect.signature(get_class(name).__init__).parameters:
+            params["random_state"] = seed
     if isinstance(protocols, str):
         protocols = [p for p in protocols.split(",") if p.strip()]
     protos = [get_protocol(p) for p in protocols]

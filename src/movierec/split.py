@@ -68,8 +68,10 @@ def _check_min_per_user(inter: Interactions, minimum: int, what: str) -> np.ndar
     few = (counts > 0) & (counts < minimum)
     if few.any():
         u = int(np.flatnonzero(few)[0])
+        raw = inter.user_map.to_raw(u)
+        raw = raw.item() if isinstance(raw, np.generic) else raw
         raise ConfigError(
-            f"{what} needs at least {minimum} ratings per user, but user {inter.user_map.to_raw(u)!r} has "
+            f"{what} needs at least {minimum} ratings per user, but user {raw!r} has "
             f"{int(counts[u])} ({int(few.sum())} such users); use a ratings hold-out instead"
         )
     return counts

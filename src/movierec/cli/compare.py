@@ -1,0 +1,444 @@
+"""``movierec compare`` (fit models on one split, evaluate named protocols, write results and charts),
+``movierec recommend`` (top-K titles for a user) and ``movierec similar`` (nearest movies to a title)."""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import json
+import re
+import unicodedata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import typer
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from movierec.cli.common import (
+    DATASET,
+    ITEM_COL,
+    JSON,
+    RATING_COL,
+    RATING_SCALE,
+    RATINGS,
+    SEED,
+    TIME_COL,
+    USER_COL,
+    console,
+    err_console,
+    load_dataset,
+    print_json,
+)
+from movierec.errors import ConfigError, UnknownIdError
+
+_HEADLINE = ("rmse", "mae", "precision@{k}", "recall@{k}", "hit_rate@{k}", "ndcg@{k}", "map@{k}", "mrr", "coverage@{k}")
+
+
+# --- option parsing --------------------------------------------------------------------------
+
+
+def parse_model_params(items: list[str] | None, models: list[str]) -> dict[str, dict[str, Any]]:
+    """``["svd.n_factors=100", "knn-baseline.k=20,svd.lr=0.01"]`` → ``{"svd": {"n_factors": 100}, …}`` (values as JSON when they parse).
+
+    A parameter without a ``model.`` prefix applies when exactly one model is compared.
+    """
+    out: dict[str, dict[str, Any]] = {m: {} for m in models}
+    for item in items or []:
+        for part in item.split(","):
+            part = part.strip()
+            if not part:
+                continue
+            if "=" not in part:
+                raise ConfigError(f"--params {part!r}: expected model.key=value")
+            key, value = part.split("=", 1)
+            key = key.strip()
+            if "." in key:
+                model, name = key.rsplit(".", 1)
+            elif len(models) == 1:
+                model, name = models[0], key
+            else:
+                raise ConfigError(f"--params {part!r}: say which model it is for, e.g. {models[0]}.{key}={value}")
+            model = model.strip().lower()
+            if model not in out:
+                raise ConfigError(f"--params {part!r}: model {model!r} is not among --models ({', '.join(models)})")
+            name = name.strip().replace("-", "_")
+            if not name:
+                raise ConfigError(f"--params {part!r}: empty parameter name")
+            try:
+                out[model][name] = json.loads(value)
+            except json.JSONDecodeError:
+                out[model][name] = value
+    return out
+
+
+def _split_list(text: str, what: str) -> list[str]:
+    items = [t.strip().lower() for t in text.split(",") if t.strip()]
+    if not items:
+        raise ConfigError(f"--{what}: give at least one name")
+    return list(dict.fromkeys(items))
+
+
+# --- output ----------------------------------------------------------------------------------
+
+
+def _fmt(v: Any) -> str:
+    return "–" if v is None or (isinstance(v, float) and not np.isfinite(v)) else f"{v:.4f}"
+
+
+def _table(comp: Any) -> Table:
+    k = comp.k
+    names = comp.metric_names()
+    cols = [c.format(k=k) for c in _HEADLINE if c.format(k=k) in names]
+    cols += [m for m in names if m not in cols and not m.startswith("novelty")]
+    winners = comp.winners()
+    sha = comp.dataset_sha256[:12] if comp.dataset_sha256 else "?"
+    table = Table(
+        title=f"{comp.dataset} (sha256 {sha}…) · split: {comp.split} · K={k} · relevance ≥ {comp.threshold:g} · seed {comp.seed}",
+        caption="★ best in its protocol; [dim]brackets: 95% bootstrap interval over users[/]",
+        title_justify="left",
+    )
+    table.add_column("model", no_wrap=True)
+    table.add_column("protocol", no_wrap=True)
+    for c in cols:
+        table.add_column(c, justify="right", no_wrap=True)
+    table.add_column("users", justify="right")
+    table.add_column("fit s", justify="right")
+    for r in comp.rows:
+        cells = []
+        for c in cols:
+            v = r.metrics.get(c)
+            if v is None:
+                cells.append("")
+                continue
+            text = _fmt(v)
+            if winners.get((r.protocol, c)) == r.label and sum(x.protocol == r.protocol for x in comp.rows) > 1:
+                text = f"[bold green]★ {text}[/]"
+            ci = r.intervals.get(c)
+            if ci:
+                text += f"\n[dim][{_fmt(ci[0])}, {_fmt(ci[1])}][/]"
+            cells.append(text)
+        table.add_row(r.label, r.protocol, *cells, str(r.n_users), f"{r.fit_seconds:.2f}")
+    return table
+
+
+def write_results(comp: Any, out: Path) -> list[Path]:
+    """Write ``results.json``, ``results.csv``, ``rmse.png`` (when there are rating rows) and ``ranking.png`` into ``out``."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"--out {out}: cannot create the folder ({exc.strerror})") from exc
+    records = comp.records()
+    written = [out / "results.json"]
+    (out / "results.json").write_text(json.dumps(records, indent=2, allow_nan=False, default=str) + "\n")
+    flat = []
+    for rec in records:
+        row = {k: v for k, v in rec.items() if k not in ("intervals", "provenance", "params", "notes")}
+        for m, (lo, hi) in rec["intervals"].items():
+            row[f"{m}_lo"], row[f"{m}_hi"] = lo, hi
+        row["params"] = json.dumps(rec["params"], sort_keys=True)
+        row["notes"] = " | ".join(rec["notes"])
+        row["git_commit"] = rec["provenance"]["git_commit"]
+        row["created_at"] = rec["provenance"]["created_at"]
+        flat.append(row)
+    metric_names = comp.metric_names()
+    fields = [f for f in flat[0] if f not in metric_names and f not in ("n_users", "fit_seconds", "score_seconds", "params", "notes",
+                                                                       "git_commit", "created_at")] if flat else []
+    fields += [m for m in metric_names] + [f"{m}_{b}" for m in metric_names for b in ("lo", "hi") if any(f"{m}_{b}" in r for r in flat)]
+    for row in flat:
+        fields.extend(f for f in row if f not in fields)
+    with open(out / "results.csv", "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(flat)
+    written.append(out / "results.csv")
+    from movierec.viz.charts import ranking_bars, rmse_bars
+
+    if any(r.get("protocol") == "rating" for r in records):
+        written.append(rmse_bars(records, out / "rmse.png"))
+    if any(r.get("protocol") != "rating" for r in records):
+        written.append(ranking_bars(records, out / "ranking.png"))
+    return written
+
+
+class _RichProgress:
+    """Turns ``compare`` progress events into a rich progress bar per model (on stderr)."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+        self.tasks: dict[str, Any] = {}
+
+    def __call__(self, ev: dict[str, Any]) -> None:
+        label = ev.get("model", "")
+        kind = ev.get("event")
+        fold = f" fold {ev['fold'] + 1}/{ev['folds']}" if ev.get("folds", 1) > 1 else ""
+        if kind == "fit-start":
+            epochs = ev.get("epochs") if isinstance(ev.get("epochs"), int) else None
+            if label in self.tasks:
+                self.progress.reset(self.tasks[label], total=epochs, description=f"fitting {label}{fold}")
+            else:
+                self.tasks[label] = self.progress.add_task(f"fitting {label}{fold}", total=epochs)
+        elif kind == "epoch" and label in self.tasks:
+            loss = ev.get("loss")
+            extra = f" loss {loss:.4f}" if isinstance(loss, (int, float)) else ""
+            self.progress.update(self.tasks[label], advance=1, description=f"fitting {label}{fold}{extra}")
+        elif kind == "fit-end" and label in self.tasks:
+            self.progress.update(self.tasks[label], description=f"{label}{fold}: fitted in {ev['seconds']:.2f}s",
+                                 total=1, completed=1)
+        elif kind == "evaluate" and label in self.tasks:
+            self.progress.update(self.tasks[label], description=f"{label}{fold}: evaluating {ev['protocol']}")
+
+
+# --- commands --------------------------------------------------------------------------------
+
+
+def compare_cmd(
+    models: str = typer.Option(..., "--models", "-m", help="Comma-separated model names, e.g. svd,knn-baseline,baseline."),
+    protocols: str = typer.Option("rating,test-candidates,full-ranking", "--protocols",
+                                  help="rating, test-candidates, full-ranking, sampled, leave-last-out."),
+    k: int = typer.Option(10, "--k", "-k", help="Length of each recommendation list (K)."),
+    out: Path | None = typer.Option(None, "--out", "-o", help="Write results.json, results.csv, rmse.png, ranking.png here."),
+    split: str = typer.Option("auto", "--split", help="auto, ratings-holdout, interactions-holdout, per-user, temporal, leave-last-out."),
+    cv: int | None = typer.Option(None, "--cv", help="K-fold cross-validation with this many folds (Surprise's KFold)."),
+    implicit_threshold: float = typer.Option(4.0, "--implicit-threshold", help="Ratings ≥ this are positives / relevant."),
+    item_features: str | None = typer.Option(None, "--item-features", help="Side features for hybrid models: genres,tags,year."),
+    params: list[str] = typer.Option([], "--params", "-p", help="Hyperparameters model.key=value (repeat, or comma-separate)."),
+    test_size: float = typer.Option(0.2, "--test-size", help="Share of ratings held out for testing."),
+    seed: int = SEED,
+    as_json: bool = JSON,
+    dataset: str = DATASET,
+    ratings: Path | None = RATINGS,
+    user_col: str = USER_COL,
+    item_col: str = ITEM_COL,
+    rating_col: str = RATING_COL,
+    time_col: str = TIME_COL,
+    rating_scale: tuple[float, float] | None = RATING_SCALE,
+) -> None:
+    """Fit models on one split and compare them under named protocols, with 95% bootstrap intervals."""
+    from movierec.evaluation import SPLITS, compare, get_protocol
+    from movierec.models.registry import get_class
+
+    names = _split_list(models, "models")
+    for name in names:
+        get_class(name)  # unknown names fail before loading anything
+    proto_names = _split_list(protocols, "protocols")
+    for p in proto_names:
+        get_protocol(p)
+    if split.strip().lower() not in SPLITS:
+        raise ConfigError(f"unknown split {split!r}; valid splits: {', '.join(SPLITS)}")
+    per_model = parse_model_params(params, names)
+    ds = load_dataset(dataset, ratings, user_col, item_col, rating_col, time_col, rating_scale)
+    with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=err_console,
+                  transient=True, disable=as_json) as progress:
+        comp = compare(
+            ds, [(n, per_model[n]) for n in names], split=split, protocols=proto_names, k=k,
+            threshold=implicit_threshold, seed=seed, cv=cv, item_features=item_features, test_size=test_size,
+            progress=_RichProgress(progress),
+        )
+    written = write_results(comp, out) if out is not None else []
+    if as_json:
+        print_json(comp.records())
+        return
+    table = _table(comp)
+    # piped output is not wrapped to 80 columns: the table is data people copy
+    console.print(table, width=None if console.is_terminal else max(console.width, 60 + 16 * len(table.columns)))
+    for note in comp.notes:
+        console.print(f"[yellow]note:[/] {note}")
+    for path in written:
+        console.print(f"wrote {path}")
+
+
+def _model_and_data(model: str, params: list[str], dataset: str, item_features: str | None, threshold: float,
+                    seed: int) -> tuple[Any, Any, Any]:
+    """Fit ``model`` on the whole dataset (implicit models on ratings ≥ threshold); returns (model, dataset, train)."""
+    from movierec.models.registry import create
+
+    name = model.strip().lower()
+    kw = parse_model_params(params, [name])[name]
+    m = create(name, **kw)
+    if "random_state" in m.get_params() and "random_state" not in kw:
+        m.set_params(random_state=seed)
+    ds = load_dataset(dataset)
+    train = ds.interactions if getattr(m, "kind", "implicit") == "explicit" else ds.interactions.to_implicit(threshold)
+    fit_kw: dict[str, Any] = {}
+    if item_features:
+        from movierec.features import build_item_features
+
+        fit_kw["item_features"] = build_item_features(ds, train.item_map, item_features)
+    with err_console.status(f"fitting {name} on {ds.name}"):
+        m.fit(train, **fit_kw)
+    return m, ds, train
+
+
+def recommend_cmd(
+    user: str = typer.Option(..., "--user", "-u", help="Raw user id as in the ratings file."),
+    model: str = typer.Option("svd", "--model", "-m", help="Registered model name (ignored with --artifact)."),
+    k: int = typer.Option(10, "-k", "--k", help="How many movies."),
+    artifact: Path | None = typer.Option(None, "--artifact", "-a", help="Use an exported artifact folder instead of training."),
+    params: list[str] = typer.Option([], "--params", "-p", help="Hyperparameters key=value."),
+    item_features: str | None = typer.Option(None, "--item-features", help="Side features for hybrid models: genres,tags,year."),
+    implicit_threshold: float = typer.Option(4.0, "--implicit-threshold", help="Ratings ≥ this are positives for implicit models."),
+    seed: int = SEED,
+    as_json: bool = JSON,
+    dataset: str = DATASET,
+) -> None:
+    """Top-K unseen movies for a user, with predicted ratings (explicit models) or scores."""
+    if k < 1:
+        raise ConfigError(f"-k must be ≥ 1, got {k}")
+    if artifact is not None:
+        from movierec.serving.artifact import load_artifact
+
+        art = load_artifact(artifact)
+        if k > art.n_items:
+            raise ConfigError(f"-k {k} is larger than the catalogue ({art.n_items} movies)")
+        rows = art.recommend(user, k)
+        label = "predicted rating" if art.kind == "explicit" else "score"
+        title = f"top {k} for user {user} · {art.model_name} (artifact {artifact})"
+    else:
+        m, ds, train = _model_and_data(model, params, dataset, item_features, implicit_threshold, seed)
+        if k > train.n_items:
+            raise ConfigError(f"-k {k} is larger than the catalogue ({train.n_items} movies)")
+        u = train.user_map.get(user)
+        if u is None:
+            raise UnknownIdError(f"unknown user id {user!r}: {ds.name} has no ratings from that user")
+        items, scores = m.recommend(np.array([u]), k)
+        items, scores = items[0][items[0] >= 0], scores[0][items[0] >= 0]
+        explicit = getattr(m, "kind", "implicit") == "explicit" and hasattr(m, "predict")
+        if explicit:
+            scores = np.asarray(m.predict(np.full(len(items), u), items), dtype=np.float64)
+        table_items = ds.item_table()
+        rows = []
+        for i, s in zip(items, scores, strict=True):
+            meta = table_items.iloc[int(i)]
+            rows.append({"movieId": _jsonid(meta["movieId"]), "title": str(meta["title"]), "score": float(s),
+                         "genres": list(meta["genres"])})
+        label = "predicted rating" if explicit else "score"
+        title = f"top {k} for user {user} · {m.name} trained on {ds.name}"
+    if as_json:
+        print_json(rows)
+        return
+    table = Table(title=title, title_justify="left")
+    for c, j in (("#", "right"), ("movieId", "right"), ("title", "left"), (label, "right")):
+        table.add_column(c, justify=j)  # type: ignore[arg-type]
+    for n, r in enumerate(rows, 1):
+        table.add_row(str(n), str(r["movieId"]), str(r["title"]), f"{r['score']:.3f}")
+    console.print(table)
+
+
+def _jsonid(v: Any) -> Any:
+    return int(v) if isinstance(v, (int, np.integer)) else str(v)
+
+
+# --- fuzzy title lookup ----------------------------------------------------------------------
+
+_YEAR = re.compile(r"\s*\((\d{4})(?:[-–]\d{0,4})?\)\s*$")
+_ARTICLE = re.compile(r"^(.*), (the|a|an|les|la|le|l'|il|el|das|der|die|los|las)$")
+
+
+def fold_title(text: str) -> str:
+    """Case- and accent-insensitive title key: NFKD without combining marks, casefolded, spaces collapsed."""
+    decomposed = unicodedata.normalize("NFKD", str(text))
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+    return " ".join(plain.split())
+
+
+def _title_keys(title: str) -> tuple[str, str]:
+    """(full key, key without the year) with a trailing article moved to the front ('matrix, the' → 'the matrix')."""
+    full = fold_title(title)
+    bare = _YEAR.sub("", full).strip()
+    m = _ARTICLE.match(bare)
+    if m:
+        bare = f"{m.group(2)} {m.group(1)}"
+    year = _YEAR.search(full)
+    return (f"{bare} ({year.group(1)})" if year else bare), bare
+
+
+def match_title(query: str, titles: list[str]) -> int:
+    """Index of the one title ``query`` names: exact (with or without year), then unique substring, then close spelling.
+
+    Several equally good candidates raise a ConfigError listing them; none raises UnknownIdError.
+    """
+    q = fold_title(query)
+    if not q:
+        raise ConfigError("--movie: give part of a title")
+    keys = [_title_keys(t) for t in titles]
+    exact = [i for i, (full, bare) in enumerate(keys) if q in (full, bare)]
+    if len(exact) == 1:
+        return exact[0]
+    cands = exact or [i for i, (full, _) in enumerate(keys) if q in full or q in fold_title(titles[i])]
+    if len(cands) == 1:
+        return cands[0]
+    if not cands:
+        close = difflib.get_close_matches(q, [b for _, b in keys], n=8, cutoff=0.75)
+        cands = [i for i, (_, b) in enumerate(keys) if b in close]
+        if len(cands) == 1:
+            return cands[0]
+    if not cands:
+        raise UnknownIdError(f"no movie title matches {query!r}; try part of the title or --movie-id")
+    shown = "; ".join(f"{titles[i]}" for i in cands[:8])
+    more = f" and {len(cands) - 8} more" if len(cands) > 8 else ""
+    raise ConfigError(f"{query!r} matches {len(cands)} movies: {shown}{more}; be more specific or use --movie-id")
+
+
+def similar_cmd(
+    movie: str | None = typer.Option(None, "--movie", help="Part of a title (case- and accent-insensitive)."),
+    movie_id: str | None = typer.Option(None, "--movie-id", help="Raw movieId instead of a title."),
+    model: str = typer.Option("itemknn", "--model", "-m", help="A model with item vectors or neighbour lists."),
+    k: int = typer.Option(10, "-k", "--k", help="How many movies."),
+    artifact: Path | None = typer.Option(None, "--artifact", "-a", help="Use an exported artifact folder instead of training."),
+    params: list[str] = typer.Option([], "--params", "-p", help="Hyperparameters key=value."),
+    implicit_threshold: float = typer.Option(4.0, "--implicit-threshold", help="Ratings ≥ this are positives for implicit models."),
+    seed: int = SEED,
+    as_json: bool = JSON,
+    dataset: str = DATASET,
+) -> None:
+    """Movies nearest to one movie (cosine of item vectors, or a neighbour model's list)."""
+    if (movie is None) == (movie_id is None):
+        raise ConfigError("give exactly one of --movie TITLE or --movie-id ID")
+    if k < 1:
+        raise ConfigError(f"-k must be ≥ 1, got {k}")
+    if artifact is not None:
+        from movierec.serving.artifact import load_artifact
+
+        art = load_artifact(artifact)
+        titles = [art.movie_row(i)["title"] for i in range(art.n_items)]
+        idx = art.item_index(movie_id) if movie_id is not None else match_title(str(movie), titles)
+        raw = art.item_map.to_raw(idx)
+        rows = art.similar(raw, k)
+        source = f"{art.model_name} (artifact {artifact})"
+        target = titles[idx]
+    else:
+        ds = load_dataset(dataset)
+        table_items = ds.item_table()
+        titles = [str(t) for t in table_items["title"]]
+        if movie_id is not None:
+            idx = ds.interactions.item_map.get(movie_id)
+            if idx is None:
+                raise UnknownIdError(f"unknown movie id {movie_id!r} in {ds.name} (it has no ratings)")
+        else:
+            idx = match_title(str(movie), titles)
+        m, _, train = _model_and_data(model, params, dataset, None, implicit_threshold, seed)
+        if k >= train.n_items:
+            raise ConfigError(f"-k {k} is larger than the catalogue minus the movie itself ({train.n_items - 1})")
+        items, sims = m.similar_items(int(idx), k)
+        keep = items >= 0
+        rows = [{"movieId": _jsonid(table_items.iloc[int(i)]["movieId"]), "title": titles[int(i)], "score": float(s)}
+                for i, s in zip(items[keep], sims[keep], strict=True)]
+        source = f"{m.name} trained on {ds.name}"
+        target = titles[idx]
+    if as_json:
+        print_json({"movie": target, "similar": rows})
+        return
+    table = Table(title=f"movies like {target} · {source}", title_justify="left")
+    for c, j in (("#", "right"), ("movieId", "right"), ("title", "left"), ("similarity", "right")):
+        table.add_column(c, justify=j)  # type: ignore[arg-type]
+    for n, r in enumerate(rows, 1):
+        table.add_row(str(n), str(r["movieId"]), str(r["title"]), f"{r['score']:.3f}")
+    console.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("compare")(compare_cmd)
+    app.command("recommend")(recommend_cmd)
+    app.command("similar")(similar_cmd)

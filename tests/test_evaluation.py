@@ -1,0 +1,291 @@
+"""Protocols, result rows, intervals, paired comparison and ``compare`` on real and hand-made models."""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+
+from movierec import evaluation as E
+from movierec.errors import ConfigError
+from movierec.interactions import Interactions
+from movierec.split import leave_last_out
+
+
+class Oracle:
+    """A model whose scores are a fixed users × items matrix (explicit: predictions are the scores)."""
+
+    name = "oracle"
+
+    def __init__(self, scores: np.ndarray, kind: str = "explicit") -> None:
+        self.scores_ = np.asarray(scores, dtype=np.float32)
+        self.kind = kind
+
+    def score(self, users: np.ndarray, items: np.ndarray | None = None) -> np.ndarray:
+        s = self.scores_[np.asarray(users)]
+        return s if items is None else s[:, np.asarray(items)]
+
+    def predict(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
+        return self.scores_[np.asarray(users), np.asarray(items)]
+
+    def get_params(self) -> dict:
+        return {}
+
+
+def _inter(rows: list[tuple[int, int, float]], n_users: int, n_items: int, like: Interactions | None = None) -> Interactions:
+    from movierec.interactions import IdMap
+
+    u, i, r = (np.array(x) for x in zip(*rows, strict=True)) if rows else (np.array([], int),) * 3
+    umap = like.user_map if like else IdMap(np.arange(1, n_users + 1), kind="user")
+    imap = like.item_map if like else IdMap(np.arange(1, n_items + 1) * 10, kind="item")
+    return Interactions(u, i, r, umap, imap, None, (0.5, 5.0))
+
+
+def test_test_candidates_hand_worked_example() -> None:
+    # Two test users, K = 2, threshold 4.0.
+    # user 0 test items (rating, predicted): A(5.0, 4.5) B(3.0, 4.8) C(4.0, 3.9) D(2.0, 1.0)
+    #   ranked by prediction: B, A, C, D -> top-2 = {B, A}; relevant = {A, C} -> 1 hit
+    #   P@2 = 1/2, R@2 = 1/2, hit
+    # user 1 test items: E(4.5, 2.0) F(1.0, 3.0)
+    #   ranked: F, E -> top-2 = {F, E}; relevant = {E} -> 1 hit: P@2 = 1/2, R@2 = 1/1
+    #   (P@K divides by K even though user 1 has only 2 candidates)
+    # user 2 test items: G(3.5, 5.0): no relevant item -> skipped
+    # means: P@2 = 0.5, R@2 = 0.75, hit-rate = 1.0 over 2 users
+    A, B, C, D, E_, F, G = range(7)
+    pred = np.zeros((3, 7))
+    pred[0, [A, B, C, D]] = [4.5, 4.8, 3.9, 1.0]
+    pred[1, [E_, F]] = [2.0, 3.0]
+    pred[2, G] = 5.0
+    test = _inter([(0, A, 5.0), (0, B, 3.0), (0, C, 4.0), (0, D, 2.0), (1, E_, 4.5), (1, F, 1.0), (2, G, 3.5)], 3, 7)
+    train = _inter([(0, E_, 3.0), (1, A, 4.0), (2, B, 2.0)], 3, 7, like=test)
+    res = E.evaluate(Oracle(pred), train, test, "test-candidates", k=2, threshold=4.0)
+    assert res.n_users == 2
+    assert res.metrics == pytest.approx({"precision@2": 0.5, "recall@2": 0.75, "hit_rate@2": 1.0})
+    np.testing.assert_array_equal(res.users, [0, 1])
+    np.testing.assert_allclose(res.per_user["recall@2"], [0.5, 1.0])
+
+
+def test_test_candidates_ties_keep_test_order() -> None:
+    # all predictions equal: the stable sort keeps test-set order, as sorted() in the notebook does
+    test = _inter([(0, 3, 5.0), (0, 1, 2.0), (0, 2, 5.0)], 1, 4)
+    res = E.evaluate(Oracle(np.full((1, 4), 3.0)), test, test, "test-candidates", k=1)
+    assert res.metrics["precision@1"] == 1.0  # item 3 comes first and is relevant
+
+
+def _naive_full_ranking(scores: np.ndarray, train: Interactions, test: Interactions, k: int, thr: float) -> dict[str, float]:
+    out: dict[str, list[float]] = {m: [] for m in ("precision", "recall", "ndcg", "map", "mrr")}
+    for u in range(train.n_users):
+        rel = {int(i) for i, r in zip(test.items[test.users == u], test.ratings[test.users == u], strict=True) if r >= thr}
+        if not rel:
+            continue
+        seen = set(train.items[train.users == u].tolist())
+        cand = [i for i in range(train.n_items) if i not in seen]
+        ranked = sorted(cand, key=lambda i: -scores[u, i])
+        top = ranked[:k]
+        hits = [i in rel for i in top]
+        out["precision"].append(sum(hits) / k)
+        out["recall"].append(sum(hits) / len(rel))
+        dcg = sum(1 / math.log2(p + 2) for p, h in enumerate(hits) if h)
+        out["ndcg"].append(dcg / sum(1 / math.log2(p + 2) for p in range(min(len(rel), k))))
+        run, ap = 0, 0.0
+        for p, h in enumerate(hits):
+            if h:
+                run += 1
+                ap += run / (p + 1)
+        out["map"].append(ap / min(len(rel), k))
+        out["mrr"].append(1.0 / (1 + next(p for p, i in enumerate(ranked) if i in rel)))
+    return {m: float(np.mean(v)) for m, v in out.items()}
+
+
+def test_full_ranking_matches_a_naive_loop(tiny: Interactions) -> None:
+    from movierec.split import ratings_holdout
+
+    train, test = ratings_holdout(tiny, 0.3, seed=3)
+    scores = np.random.default_rng(0).random(tiny.shape)  # distinct scores: no ties
+    res = E.evaluate(Oracle(scores, "implicit"), train, test, "full-ranking", k=5, threshold=3.5)
+    want = _naive_full_ranking(scores, train, test, 5, 3.5)
+    for m in ("precision", "recall", "ndcg", "map"):
+        assert res.metrics[f"{m}@5"] == pytest.approx(want[m], abs=1e-12), m
+    assert res.metrics["mrr"] == pytest.approx(want["mrr"], abs=1e-12)
+    assert 0 < res.metrics["coverage@5"] <= 1
+    # intervals: seeded, deterministic, and contain the point estimate
+    for m, (lo, hi) in res.intervals.items():
+        assert lo <= res.metrics[m] <= hi, m
+    again = E.evaluate(Oracle(scores, "implicit"), train, test, "full-ranking", k=5, threshold=3.5)
+    assert again.intervals == res.intervals
+    other = E.evaluate(Oracle(scores, "implicit"), train, test, "full-ranking", k=5, threshold=3.5, seed=7)
+    assert other.intervals != res.intervals
+
+
+@pytest.mark.reference
+@pytest.mark.slow
+def test_full_ranking_equals_lightfm_evaluation(bundled) -> None:
+    lightfm = pytest.importorskip("lightfm")
+    from lightfm.evaluation import precision_at_k, recall_at_k, reciprocal_rank
+
+    inter = bundled.interactions
+    train, test, _ = E.make_split(inter, "interactions-holdout", seed=42)
+    tr_m = sp.coo_matrix((np.ones(train.n_ratings, np.float32), (train.users, train.items)), shape=train.shape).tocsr()
+    te_m = sp.coo_matrix((np.ones(test.n_ratings, np.float32), (test.users, test.items)), shape=test.shape).tocsr()
+    model = lightfm.LightFM(no_components=10, loss="bpr", random_state=7)
+    model.fit(tr_m, epochs=3, num_threads=1)
+    # LightFM scores every (user, item) in float32 inside predict_rank; model.predict gives the same values
+    uu, ii = np.meshgrid(np.arange(inter.n_users), np.arange(inter.n_items), indexing="ij")
+    scores = model.predict(uu.ravel().astype(np.int32), ii.ravel().astype(np.int32), num_threads=1).reshape(inter.shape)
+    res = E.evaluate(Oracle(scores, "implicit"), train, test, "full-ranking", k=10, threshold=None)
+    p = precision_at_k(model, te_m, train_interactions=tr_m, k=10, num_threads=1)
+    r = recall_at_k(model, te_m, train_interactions=tr_m, k=10, num_threads=1)
+    rr = reciprocal_rank(model, te_m, train_interactions=tr_m, num_threads=1)
+    assert res.n_users == len(p)
+    assert abs(res.metrics["precision@10"] - p.mean()) <= 1e-6
+    assert abs(res.metrics["recall@10"] - r.mean()) <= 1e-6
+    assert abs(res.metrics["mrr"] - rr.mean()) <= 1e-6
+    np.testing.assert_allclose(res.per_user["precision@10"], p, atol=1e-6)
+
+
+def test_rating_protocol_and_skip_for_implicit(tiny: Interactions) -> None:
+    from movierec.split import ratings_holdout
+
+    train, test = ratings_holdout(tiny, 0.2, 1)
+    scores = np.full(tiny.shape, 3.0)
+    res = E.evaluate(Oracle(scores), train, test, "rating")
+    err = 3.0 - test.ratings.astype(np.float64)
+    assert res.metrics["rmse"] == pytest.approx(np.sqrt(np.mean(err**2)), abs=1e-12)
+    assert res.metrics["mae"] == pytest.approx(np.mean(np.abs(err)), abs=1e-12)
+    assert res.intervals == {}
+    with pytest.raises(ConfigError, match="implicit model"):
+        E.evaluate(Oracle(scores, "implicit"), train, test, "rating")
+
+
+def test_sampled_protocol_warns_and_perfect_model_hits(tiny: Interactions) -> None:
+    from movierec.split import ratings_holdout
+
+    train, test = ratings_holdout(tiny, 0.2, 1)
+    # 40 items: fewer than 100 unseen items to sample from -> refused with a clear message
+    with pytest.raises(ConfigError, match="fewer than 100 unseen items"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        E.evaluate(Oracle(np.zeros(tiny.shape), "implicit"), train, test, "sampled", k=10)
+    n_users, n_items = 20, 400
+    rng = np.random.default_rng(0)
+    rows = [(u, int(i), 5.0) for u in range(n_users) for i in rng.choice(n_items, 30, replace=False)]
+    full = _inter(rows, n_users, n_items)
+    train, test = ratings_holdout(full, 0.3, 2)
+    perfect = np.zeros(full.shape)
+    perfect[test.users, test.items] = 1.0
+    with pytest.warns(E.SampledMetricsWarning, match="Krichene & Rendle"):
+        res = E.evaluate(Oracle(perfect, "implicit"), train, test, "sampled", k=1)
+    assert res.metrics["hit_rate@1"] == 1.0 and res.metrics["ndcg@1"] == 1.0
+    assert any("Krichene" in n for n in res.notes)
+
+
+def test_leave_last_out_protocol_needs_its_split() -> None:
+    from conftest import make_ratings
+
+    inter = Interactions.from_frame(make_ratings(15, 30, 0.4, seed=4))
+    train, valid, test = leave_last_out(inter)
+    scores = np.random.default_rng(1).random(inter.shape)
+    res = E.evaluate(Oracle(scores, "implicit"), train.concat(valid), test, "leave-last-out", k=10)
+    assert set(res.metrics) == {"hit_rate@10", "ndcg@10", "mrr"}
+    assert res.n_users == 15 and res.threshold is not None
+    with pytest.raises(ConfigError, match="leave-last-out split"):
+        E.evaluate(Oracle(scores, "implicit"), train, inter.subset(np.arange(inter.n_ratings)), "leave-last-out")
+
+
+def test_bad_protocol_k_and_threshold(tiny: Interactions) -> None:
+    o = Oracle(np.zeros(tiny.shape), "implicit")
+    with pytest.raises(ConfigError, match=r"unknown protocol 'ndcg'.*full-ranking"):
+        E.evaluate(o, tiny, tiny, "ndcg")
+    with pytest.raises(ConfigError, match="larger than the catalogue"):
+        E.evaluate(o, tiny, tiny, "full-ranking", k=tiny.n_items + 1)
+    with pytest.raises(ConfigError, match="no test positives"):
+        E.evaluate(o, tiny, tiny, "full-ranking", threshold=9.0)
+
+
+def test_metric_curve_agrees_with_evaluate(tiny: Interactions) -> None:
+    from movierec.split import ratings_holdout
+
+    train, test = ratings_holdout(tiny, 0.3, seed=3)
+    scores = np.random.default_rng(4).random(tiny.shape)
+    curve = E.metric_curve(Oracle(scores, "implicit"), train, test, ks=[1, 5, 10], threshold=3.5)
+    assert list(curve["k"]) == [1, 5, 10]
+    res = E.evaluate(Oracle(scores, "implicit"), train, test, "full-ranking", k=5, threshold=3.5)
+    row = curve.set_index("k").loc[5]
+    for m in ("precision", "recall", "ndcg", "map", "hit_rate"):
+        assert row[m] == pytest.approx(res.metrics[f"{m}@5"], abs=1e-12)
+    assert (np.diff(curve["recall"]) >= 0).all()
+
+
+def test_paired_comparison_prefers_the_oracle(tiny: Interactions) -> None:
+    from movierec.split import ratings_holdout
+
+    train, test = ratings_holdout(tiny, 0.3, seed=3)
+    good = np.random.default_rng(0).random(tiny.shape)
+    good[test.users, test.items] += 2.0 * (test.ratings >= 3.5)
+    bad = np.random.default_rng(1).random(tiny.shape)
+    ra = E.evaluate(Oracle(good, "implicit"), train, test, k=5, threshold=3.5, label="good")
+    rb = E.evaluate(Oracle(bad, "implicit"), train, test, k=5, threshold=3.5, label="bad")
+    out = E.paired_comparison(ra, rb, "ndcg@5")
+    assert out["diff"] > 0 and out["lo"] > 0 and out["permutation_p"] < 0.05
+    assert out["n_users"] == ra.n_users
+
+
+# --- compare on the bundled data (real models) -----------------------------------------------
+
+
+def test_compare_implicit_only_defaults_to_lightfm_holdout(bundled) -> None:
+    comp = E.compare(bundled, ["popularity"], protocols=["rating", "full-ranking"], k=10, seed=42)
+    assert comp.split.startswith("interactions-holdout")
+    assert [r.protocol for r in comp.rows] == ["full-ranking"]
+    assert any("rating skipped for popularity" in n for n in comp.notes)
+    row = comp.rows[0]
+    assert row.dataset == "ml-latest-small" and len(row.dataset_sha256) == 64
+    assert row.threshold == 4.0 and row.k == 10 and row.seed == 42 and row.fit_seconds >= 0
+    assert (comp.test.ratings >= 4.0).all()
+    assert "popularity" in comp.models
+    rec = comp.records()[0]
+    for key in ("model", "protocol", "precision@10", "recall@10", "hit_rate@10", "ndcg@10", "fit_seconds", "intervals", "provenance"):
+        assert key in rec
+    assert rec["provenance"]["packages"]["numpy"] == np.__version__
+
+
+def test_compare_mixed_uses_one_ratings_holdout(bundled) -> None:
+    comp = E.compare(bundled, [("baseline", {}), "popularity"], protocols="rating,test-candidates,full-ranking", k=5, seed=1)
+    assert comp.split.startswith("ratings-holdout")
+    assert any("share one ratings hold-out" in n for n in comp.notes)
+    labels = {(r.label, r.protocol) for r in comp.rows}
+    assert labels == {("baseline", "rating"), ("baseline", "test-candidates"), ("baseline", "full-ranking"),
+                      ("popularity", "test-candidates"), ("popularity", "full-ranking")}
+    assert comp.fit_train["popularity"].rating_scale == (1.0, 1.0)
+    win = comp.winners()
+    assert win[("rating", "rmse")] == "baseline"
+    assert comp.paired("popularity", "baseline", "full-ranking", "ndcg@5")["n_users"] > 500
+    frame = comp.frame()
+    assert isinstance(frame, pd.DataFrame) and len(frame) == 5
+
+
+def test_compare_cv_pools_folds(bundled) -> None:
+    comp = E.compare(bundled, ["popularity"], protocols=["full-ranking"], cv=3, seed=5, k=10)
+    row = comp.rows[0]
+    assert row.folds == 3 and "3-fold" in row.split
+    assert row.n_users > bundled.interactions.n_users  # (user, fold) units
+    lo, hi = row.intervals["ndcg@10"]
+    assert lo <= row.metrics["ndcg@10"] <= hi
+
+
+def test_compare_bad_inputs(bundled) -> None:
+    with pytest.raises(ConfigError, match="unknown model 'nope'"):
+        E.compare(bundled, ["nope"])
+    with pytest.raises(ConfigError, match="unknown split"):
+        E.compare(bundled, ["popularity"], split="random")
+    with pytest.raises(ConfigError, match="leaves no positives"):
+        E.compare(bundled, ["popularity"], threshold=6.0)
+    with pytest.raises(ConfigError, match="needs --split leave-last-out"):
+        E.compare(bundled, ["popularity"], protocols=["leave-last-out"])
+    with pytest.raises(ConfigError, match="larger than the catalogue"):
+        E.compare(bundled, ["popularity"], k=10**6)
+    with pytest.raises(ConfigError, match=r"window_days|hyperparameter"):
+        E.compare(bundled, [("popularity", {"window_days": -1})], protocols=["full-ranking"])

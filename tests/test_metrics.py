@@ -1,0 +1,155 @@
+"""Metrics against naive per-user reference implementations, Surprise's accuracy functions, and hand examples."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from movierec import metrics as M
+
+# --- naive references (one user at a time, plain Python) ---------------------------------------
+
+
+def ref_all(rec: list[int], rel: set[int], k: int) -> dict[str, float]:
+    top = rec[:k]
+    seen: set[int] = set()
+    hit_flags = []
+    for i in top:
+        hit_flags.append(i >= 0 and i in rel and i not in seen)
+        seen.add(i)
+    n_hits = sum(hit_flags)
+    dcg = sum(1.0 / math.log2(p + 2) for p, h in enumerate(hit_flags) if h)
+    idcg = sum(1.0 / math.log2(p + 2) for p in range(min(len(rel), k)))
+    ap, running = 0.0, 0
+    for p, h in enumerate(hit_flags):
+        if h:
+            running += 1
+            ap += running / (p + 1)
+    first = next((p for p, h in enumerate(hit_flags) if h), None)
+    return {
+        "precision": n_hits / k,
+        "recall": n_hits / len(rel) if rel else 0.0,
+        "hit_rate": float(n_hits > 0),
+        "ndcg": dcg / idcg if idcg else 0.0,
+        "map": ap / min(len(rel), k) if rel else 0.0,
+        "mrr": 0.0 if first is None else 1.0 / (first + 1),
+    }
+
+
+@st.composite
+def ranking_case(draw):  # type: ignore[no-untyped-def]
+    n_users = draw(st.integers(1, 12))
+    n_items = draw(st.integers(1, 25))
+    k = draw(st.integers(1, 12))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    recs = rng.integers(-1, n_items, size=(n_users, k))
+    if draw(st.booleans()):  # lists without duplicates, like real top-k output
+        recs = np.array([rng.permutation(max(n_items, k))[:k] for _ in range(n_users)]) % max(n_items, 1)
+        recs = np.array([r if len(set(r)) == len(r) else np.where(np.arange(k) < len(set(r)), r, -1) for r in recs])
+    rel = (rng.random((n_users, n_items)) < draw(st.floats(0.0, 0.6))).astype(np.float32)
+    return recs.astype(np.int32), sp.csr_matrix(rel), k
+
+
+@settings(max_examples=150, deadline=None)
+@given(ranking_case())
+def test_ranking_metrics_match_naive_reference(case) -> None:  # type: ignore[no-untyped-def]
+    recs, rel, k = case
+    got = M.ranking_metrics(recs, rel)
+    single = {
+        "precision": M.precision(recs, rel), "recall": M.recall(recs, rel), "hit_rate": M.hit_rate(recs, rel),
+        "ndcg": M.ndcg(recs, rel), "map": M.average_precision(recs, rel), "mrr": M.reciprocal_rank(recs, rel),
+    }
+    for u in range(recs.shape[0]):
+        want = ref_all(recs[u].tolist(), set(rel[u].indices.tolist()), k)
+        for name, value in want.items():
+            assert got[name][u] == pytest.approx(value, abs=1e-12), name
+            assert single[name][u] == pytest.approx(value, abs=1e-12), name
+
+
+def test_hand_worked_ranking_example() -> None:
+    # user 0: list [3, 1, 4, 2], relevant {1, 2, 7}: hits at positions 2 and 4
+    #   P@4 = 2/4, R@4 = 2/3, HR = 1, MRR = 1/2
+    #   DCG = 1/log2(3) + 1/log2(5); IDCG (min(3,4)=3 hits) = 1 + 1/log2(3) + 1/log2(4)
+    #   AP@4 = (1/2 + 2/4) / min(3, 4) = 1/3
+    # user 1: list [0, 5, -1, -1] (padded), relevant {} -> every metric 0
+    recs = np.array([[3, 1, 4, 2], [0, 5, -1, -1]])
+    rel = sp.csr_matrix((np.ones(3), ([0, 0, 0], [1, 2, 7])), shape=(2, 8))
+    got = M.ranking_metrics(recs, rel)
+    idcg = 1 + 1 / math.log2(3) + 1 / math.log2(4)
+    assert got["precision"].tolist() == [0.5, 0.0]
+    assert got["recall"][0] == pytest.approx(2 / 3)
+    assert got["hit_rate"].tolist() == [1.0, 0.0]
+    assert got["mrr"].tolist() == [0.5, 0.0]
+    assert got["ndcg"][0] == pytest.approx((1 / math.log2(3) + 1 / math.log2(5)) / idcg)
+    assert got["map"][0] == pytest.approx(1 / 3)
+    assert got["ndcg"][1] == got["map"][1] == got["recall"][1] == 0.0
+
+
+def test_rmse_mae_equal_surprise_accuracy() -> None:
+    accuracy = pytest.importorskip("surprise.accuracy")
+    from surprise.prediction_algorithms.predictions import Prediction
+
+    rng = np.random.default_rng(0)
+    true = rng.choice(np.arange(0.5, 5.01, 0.5), size=5000)
+    est = np.clip(true + rng.normal(0, 0.9, size=5000), 0.5, 5.0)
+    preds = [Prediction(u, i, float(t), float(e), {}) for u, i, t, e in zip(range(5000), range(5000), true, est, strict=True)]
+    assert abs(M.rmse(est, true) - accuracy.rmse(preds, verbose=False)) <= 1e-9
+    assert abs(M.mae(est, true) - accuracy.mae(preds, verbose=False)) <= 1e-9
+    # float32 inputs (as models return) give the same numbers as their float64 values
+    assert abs(M.rmse(est.astype(np.float32), true) - M.rmse(est.astype(np.float32).astype(np.float64), true)) == 0.0
+
+
+def test_rmse_rejects_empty_and_mismatched() -> None:
+    from movierec.errors import ConfigError
+
+    with pytest.raises(ConfigError):
+        M.rmse(np.array([]), np.array([]))
+    with pytest.raises(ValueError):
+        M.mae(np.array([1.0, 2.0]), np.array([1.0]))
+
+
+def test_reciprocal_rank_full_counts_strictly_higher_candidates() -> None:
+    scores = np.array([[0.9, 0.8, 0.7, 0.6, 0.5], [0.1, 0.2, 0.3, 0.4, 0.5]])
+    allowed = np.ones_like(scores, dtype=bool)
+    allowed[0, 0] = False  # a training item does not count
+    rel = sp.csr_matrix(np.array([[0, 0, 1, 1, 0], [0, 0, 0, 0, 0]], dtype=np.float32))
+    # user 0: best relevant item 2 (0.7); candidates above it: item 1 only -> rank 1 -> RR 1/2
+    np.testing.assert_allclose(M.reciprocal_rank_full(scores, rel, allowed), [0.5, 0.0])
+
+
+def test_coverage_and_novelty() -> None:
+    recs = np.array([[0, 1], [1, 2], [-1, -1]])
+    assert M.catalog_coverage(recs, 10) == pytest.approx(0.3)
+    pop = np.array([9, 3, 0, 1])
+    nov = M.novelty(recs, pop, n_users=9)
+    # p_i = (pop + 1) / 10
+    want0 = (-math.log2(1.0) - math.log2(0.4)) / 2
+    want1 = (-math.log2(0.4) - math.log2(0.1)) / 2
+    np.testing.assert_allclose(nov, [want0, want1, 0.0])
+
+
+def test_bootstrap_ci_contains_mean_and_is_seeded() -> None:
+    v = np.random.default_rng(1).random(300)
+    lo, hi = M.bootstrap_ci(v, seed=5)
+    assert lo <= v.mean() <= hi
+    assert hi - lo < 0.2
+    assert M.bootstrap_ci(v, seed=5) == (lo, hi)
+    assert M.bootstrap_ci(v, seed=6) != (lo, hi)
+    assert M.bootstrap_ci(np.full(10, 0.25), seed=1) == (0.25, 0.25)
+
+
+def test_paired_tests_detect_a_real_difference_and_not_a_null_one() -> None:
+    rng = np.random.default_rng(2)
+    a = rng.random(400)
+    better = a + 0.05 + rng.normal(0, 0.01, 400)
+    res = M.paired_bootstrap(better, a, seed=1)
+    assert res["lo"] > 0 and res["p_value"] < 0.01 and res["diff"] == pytest.approx(0.05, abs=0.01)
+    assert M.permutation_test(better, a, seed=1) < 0.01
+    noise = a + rng.normal(0, 0.05, 400) * rng.choice([-1, 1], 400)
+    assert M.permutation_test(noise, a, n_perm=2000, seed=1) > 0.01
+    assert M.permutation_test(noise, a, n_perm=2000, seed=1) == M.permutation_test(noise, a, n_perm=2000, seed=1)
