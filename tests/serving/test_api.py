@@ -1,0 +1,213 @@
+"""The HTTP API against a real ``movierec serve`` (uvicorn) on 127.0.0.1: every endpoint and error case."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import uuid
+from pathlib import Path
+
+import httpx
+import pytest
+from servehelp import API_KEY, movierec_cmd
+
+from movierec.serving.artifact import load_artifact
+
+REC_KEYS = {"userId", "model", "modelVersion", "recommendations"}
+ITEM_KEYS = {"movieId", "title", "year", "genres", "score"}
+
+
+@pytest.fixture(scope="module")
+def client(server) -> httpx.Client:
+    with httpx.Client(base_url=server.url, timeout=10.0) as c:
+        yield c
+
+
+def _check_recs(body: dict, version: str) -> list[dict]:
+    assert set(body) == REC_KEYS and body["model"] == "svd" and body["modelVersion"] == version
+    for r in body["recommendations"]:
+        assert set(r) == ITEM_KEYS and isinstance(r["genres"], list)
+    scores = [r["score"] for r in body["recommendations"]]
+    assert scores == sorted(scores, reverse=True)
+    return body["recommendations"]
+
+
+def test_health_and_docs(client: httpx.Client, svd_artifact) -> None:
+    art = load_artifact(svd_artifact[0])
+    h = client.get("/health").json()
+    assert h["status"] == "ok" and h["model"] == "svd" and h["modelVersion"] == art.model_version
+    assert h["dataset"] == "tiny-movies" and h["nItems"] == 60 and h["createdAt"] == art.created_at and h["feedback"]
+    assert client.get("/docs").status_code == 200
+    paths = client.get("/openapi.json").json()["paths"]
+    assert {"/health", "/movies", "/movies/{movieId}", "/movies/{movieId}/similar", "/users/{userId}/recommendations",
+            "/recommendations", "/feedback"} <= set(paths)
+
+
+def test_user_recommendations_match_the_artifact(client: httpx.Client, svd_artifact) -> None:
+    art = load_artifact(svd_artifact[0])
+    body = client.get("/users/3/recommendations", params={"k": 7}).json()
+    recs = _check_recs(body, art.model_version)
+    assert body["userId"] == 3 and len(recs) == 7
+    assert [r["movieId"] for r in recs] == [r["movieId"] for r in art.recommend(3, 7)]
+    assert [r["score"] for r in recs] == pytest.approx([r["score"] for r in art.recommend(3, 7)])
+    seen_too = client.get("/users/3/recommendations?k=60&exclude_seen=false").json()["recommendations"]
+    assert len(seen_too) == 60 and len(client.get("/users/3/recommendations?k=60").json()["recommendations"]) < 60
+    comedy = client.get("/users/3/recommendations?genres=Comedy,Drama").json()["recommendations"]
+    assert comedy and all({"Comedy", "Drama"} & set(r["genres"]) for r in comedy)
+
+
+def test_movies_search_one_and_similar(client: httpx.Client, svd_artifact) -> None:
+    version = load_artifact(svd_artifact[0]).model_version
+    found = client.get("/movies", params={"search": "AMELIE", "limit": 5}).json()
+    assert [m["movieId"] for m in found["movies"]] == [1] and found["query"] == "AMELIE"
+    assert len(client.get("/movies?limit=3").json()["movies"]) == 3
+    movie = client.get("/movies/21").json()
+    assert movie["title"] == "Toy Story (1995)" and movie["movieId"] == 21 and isinstance(movie["ratings"], int)
+    sim = client.get("/movies/21/similar?k=5").json()
+    recs = _check_recs(sim, version)
+    assert len(recs) == 5 and 21 not in [r["movieId"] for r in recs] and sim["userId"] is None
+
+
+def test_visitor_fold_in(client: httpx.Client, svd_artifact) -> None:
+    art = load_artifact(svd_artifact[0])
+    payload = {"ratings": [{"movieId": 21, "rating": 5.0}, {"movieId": 31, "rating": 4}, {"movieId": 1, "rating": 1.5}],
+               "k": 5, "userId": "web-abc"}
+    body = client.post("/recommendations", json=payload).json()
+    recs = _check_recs(body, art.model_version)
+    assert body["userId"] == "web-abc" and len(recs) == 5 and not {21, 31, 1} & {r["movieId"] for r in recs}
+    want = art.recommend_for_ratings([(21, 5.0), (31, 4.0), (1, 1.5)], 5)
+    assert [r["movieId"] for r in recs] == [r["movieId"] for r in want]
+
+
+@pytest.mark.parametrize(
+    ("path", "needle"),
+    [("/users/99999/recommendations", "unknown user id '99999'"), ("/movies/424242", "unknown movie id '424242'"),
+     ("/movies/424242/similar", "unknown movie id"), ("/users/abc/recommendations", "unknown user id 'abc'")],
+)
+def test_unknown_ids_are_404_with_a_message(client: httpx.Client, path: str, needle: str) -> None:
+    resp = client.get(path)
+    assert resp.status_code == 404 and needle in resp.json()["detail"]
+
+
+@pytest.mark.parametrize("k", ["0", "501", "-3", "ten", "2.5"])
+def test_k_outside_1_to_500_is_422(client: httpx.Client, k: str) -> None:
+    for path in ("/users/3/recommendations", "/movies/21/similar"):
+        resp = client.get(path, params={"k": k})
+        assert resp.status_code == 422 and resp.json()["detail"][0]["loc"] == ["query", "k"]
+    resp = client.post("/recommendations", content=f'{{"ratings":[{{"movieId":21,"rating":4}}],"k":{json.dumps(k)}}}',
+                       headers={"content-type": "application/json"})
+    assert resp.status_code == 422 and resp.json()["detail"][0]["loc"][:2] == ["body", "k"]
+
+
+def test_unknown_genre_is_422(client: httpx.Client) -> None:
+    resp = client.get("/users/3/recommendations?genres=Western")
+    assert resp.status_code == 422 and "unknown genre 'Western'" in resp.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("body", "loc"),
+    [
+        ("{bad json", ["body", 1]),
+        ('{"ratings": []}', ["body", "ratings"]),
+        ('{"k": 5}', ["body", "ratings"]),
+        ('{"ratings": [{"movieId": 21, "rating": 7.0}]}', ["body", "ratings", 0, "rating"]),
+        ('{"ratings": [{"movieId": 21, "rating": 0.1}]}', ["body", "ratings", 0, "rating"]),
+        ('{"ratings": [{"movieId": 21, "rating": "five"}]}', ["body", "ratings", 0, "rating"]),
+        ('{"ratings": [{"movieId": [1], "rating": 4}]}', ["body", "ratings", 0, "movieId"]),
+        ('{"ratings": "lots"}', ["body", "ratings"]),
+        ('{"ratings": [{"movieId": 21, "rating": 4}], "extra": 1}', ["body", "extra"]),
+    ],
+)
+def test_bad_visitor_bodies_are_422_naming_the_field(client: httpx.Client, body: str, loc: list) -> None:
+    resp = client.post("/recommendations", content=body, headers={"content-type": "application/json"})
+    assert resp.status_code == 422, resp.text
+    detail = resp.json()["detail"]
+    assert any(d["loc"][: len(loc)] == loc for d in detail), detail
+
+
+def test_unknown_movie_in_visitor_ratings_is_404(client: httpx.Client) -> None:
+    resp = client.post("/recommendations", json={"ratings": [{"movieId": 31337, "rating": 4.0}]})
+    assert resp.status_code == 404 and "unknown movie id 31337" in resp.json()["detail"]
+
+
+def test_oversized_body_is_413(client: httpx.Client) -> None:
+    ratings = [{"movieId": 21, "rating": 4.0}] * 5000  # ~150 KB > 64 KiB
+    resp = client.post("/recommendations", json={"ratings": ratings})
+    assert resp.status_code == 413 and "larger than 65536 bytes" in resp.json()["detail"]
+
+    def chunks():  # no Content-Length: counted while streaming
+        for _ in range(100):
+            yield b" " * 1024
+
+    resp = client.post("/recommendations", content=chunks(), headers={"content-type": "application/json"})
+    assert resp.status_code == 413
+
+
+def _fb(request_id: str | None = None, **over) -> dict:
+    return {"userId": "web-1", "movieId": 21, "rating": 4.5, "requestId": request_id or uuid.uuid4().hex, **over}
+
+
+def test_feedback_needs_the_api_key_and_is_idempotent(client: httpx.Client, server) -> None:
+    body = _fb()
+    assert client.post("/feedback", json=body).status_code == 401
+    assert client.post("/feedback", json=body, headers={"X-API-Key": "wrong"}).status_code == 401
+    first = client.post("/feedback", json=body, headers={"X-API-Key": API_KEY})
+    assert first.status_code == 201 and first.json()["created"] is True
+    again = client.post("/feedback", json=body, headers={"Authorization": f"Bearer {API_KEY}"})
+    assert again.status_code == 200 and again.json() == {**first.json(), "created": False}
+    clash = client.post("/feedback", json={**body, "rating": 1.0}, headers={"X-API-Key": API_KEY})
+    assert clash.status_code == 409 and "already used" in clash.json()["detail"]
+    with sqlite3.connect(server.db) as conn:
+        rows = conn.execute("SELECT user_id, movie_id, rating FROM feedback WHERE request_id = ?", (body["requestId"],)).fetchall()
+    assert rows == [("web-1", "21", 4.5)]
+
+
+@pytest.mark.parametrize(
+    ("over", "loc", "status"),
+    [({"rating": 6.0}, ["body", "rating"], 422), ({"rating": "x"}, ["body", "rating"], 422),
+     ({"requestId": ""}, ["body", "requestId"], 422), ({"requestId": "has space"}, ["body", "requestId"], 422),
+     ({"movieId": 31337}, None, 404)],
+)
+def test_bad_feedback(client: httpx.Client, over: dict, loc: list | None, status: int) -> None:
+    resp = client.post("/feedback", json=_fb(**over), headers={"X-API-Key": API_KEY})
+    assert resp.status_code == status, resp.text
+    if loc:
+        assert any(d["loc"] == loc for d in resp.json()["detail"])
+
+
+def test_cors_off_and_page_served(client: httpx.Client) -> None:
+    resp = client.get("/health", headers={"Origin": "https://evil.example"})
+    assert "access-control-allow-origin" not in resp.headers
+    pre = client.options("/recommendations", headers={"Origin": "https://evil.example",
+                                                      "Access-Control-Request-Method": "POST"})
+    assert "access-control-allow-origin" not in pre.headers
+    page = client.get("/")
+    assert page.status_code == 200 and "<title>movierec</title>" in page.text
+    assert "default-src 'self'" in page.headers["content-security-policy"]
+    assert client.get("/static/app.js").status_code == 200
+
+
+def test_server_binds_loopback_by_default(server) -> None:
+    out = subprocess.run(["ss", "-ltnH", f"sport = :{server.port}"], capture_output=True, text=True, check=False)
+    if out.returncode != 0:
+        pytest.skip("ss is not available")
+    local = [line.split()[3] for line in out.stdout.splitlines() if line.strip()]
+    assert local == [f"127.0.0.1:{server.port}"]
+
+
+@pytest.mark.slow
+def test_refuses_to_start_on_a_tampered_or_missing_artifact(svd_artifact, tmp_path: Path) -> None:
+    import shutil
+
+    bad = tmp_path / "bad"
+    shutil.copytree(svd_artifact[0], bad)
+    data = bytearray((bad / "factors.npz").read_bytes())
+    data[100] ^= 0xFF
+    (bad / "factors.npz").write_bytes(bytes(data))
+    for folder, needle in ((bad, "factors.npz: sha256 mismatch"), (tmp_path / "none", "no such artifact folder")):
+        res = subprocess.run(movierec_cmd("serve", "--artifact", str(folder), "--port", "1", "--db", "none"),
+                             capture_output=True, text=True, timeout=120)
+        assert res.returncode == 2
+        lines = res.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("movierec: error:") and needle in lines[0], res.stderr
