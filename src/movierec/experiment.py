@@ -379,12 +379,13 @@ def _new_run_id(exp: Experiment) -> str:
 
 
 def provenance_info(dataset: Any | None = None) -> dict[str, Any]:
-    """Package versions, git commit and machine info from :mod:`movierec.provenance`, plus the dataset's sha256."""
-    from movierec import provenance
+    """Package versions, git commit, machine info and the dataset's name, source and sha256 (:mod:`movierec.provenance`)."""
+    from movierec.provenance import provenance
 
-    info: dict[str, Any] = dict(provenance.collect()) if hasattr(provenance, "collect") else {}
-    if dataset is not None:
-        info["dataset"] = {"name": dataset.name, "source": dataset.source, "sha256": dataset.sha256}
+    if dataset is None:
+        return provenance()
+    info = provenance(dataset.name, dataset.sha256)
+    info["dataset_source"] = dataset.source
     return info
 
 
@@ -418,9 +419,9 @@ def run_experiment(
     started = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
     dump_experiment(exp, run_dir / "config.toml", header=f"resolved experiment of run {run_dir.name}")
     prov = provenance_info(ds)
-    prov["started"] = started
+    prov["started_at"] = started
     comparison = evaluation.compare(ds, **compare_kwargs(exp), progress=progress)
-    prov["finished"] = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
+    prov["finished_at"] = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
     rows = comparison_rows(comparison)
     payload = {"run_id": run_dir.name, "experiment": exp.to_data(), "dataset_sha256": ds.sha256, "results": rows}
     (run_dir / "results.json").write_text(json.dumps(_json_safe(payload), indent=2) + "\n")

@@ -13,7 +13,9 @@ import inspect
 import json
 import logging
 import math
+import os
 import re
+import socket
 import time
 import warnings
 from collections.abc import Callable, Mapping
@@ -394,7 +396,7 @@ def open_storage(url: str | None) -> Any:
         if path and path != ":memory:" and not Path(path).parent.exists():
             raise ConfigError(f"storage {shown} cannot be opened: folder {Path(path).parent} does not exist")
     last: Exception | None = None
-    for attempt in range(5):  # concurrent creation of the schema can race on SQLite
+    for attempt in range(8):  # processes creating the schema at the same moment race on SQLite
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
@@ -403,7 +405,7 @@ def open_storage(url: str | None) -> Any:
             raise ConfigError(f"storage {shown} needs the database driver {exc.name!r}; install it") from exc
         except Exception as exc:  # sqlalchemy's errors, bad URLs, unreachable servers
             last = exc
-            if "locked" in str(exc) or "already exists" in str(exc):
+            if any(t in str(exc) for t in ("locked", "already exists", "UNIQUE constraint", "IntegrityError")):
                 time.sleep(0.2 * (attempt + 1))
                 continue
             break
@@ -525,6 +527,7 @@ def _make_objective(
                     trial.set_user_attr("pruned_after_fold", f + 1)
                     raise optuna.TrialPruned()
         trial.set_user_attr("fold_scores", [float(s) for s in scores])
+        trial.set_user_attr("worker", f"{socket.gethostname()}:{os.getpid()}")
         trial.set_user_attr("fit_seconds", round(time.perf_counter() - t0, 3))
         return float(np.mean(scores))
 
@@ -645,6 +648,7 @@ def tune(
     evaluate_test: bool = True,
     out: str | Path | None = None,
     fixed_params: Mapping[str, Any] | None = None,
+    worker: int = 0,
 ) -> TuneResult:
     """Search ``model``'s hyperparameters with seeded TPE and median pruning, on training folds only.
 
@@ -654,7 +658,8 @@ def tune(
     the whole training split and scored on it (``test_score``). ``cv`` inner folds (1 = one 20 %
     validation split) are cut from the training split. ``storage`` is an SQLAlchemy URL
     (``sqlite:///study.db``, ``postgresql://…``; ``None`` = in memory): several processes that pass
-    the same URL and ``study_name`` share the study (give each a different ``seed``). An existing
+    the same URL and ``study_name`` share the study (give each a different ``worker`` number so their
+    samplers draw different points; ``seed`` fixes the splits and must be the same). An existing
     study of another model or metric is refused unless ``resume``, which continues it with its
     recorded settings; more trials continue its trial numbering. ``progress`` receives a dict after
     every trial. With ``out``, writes trials.csv, best.json, best.toml and the charts there.
@@ -687,7 +692,7 @@ def tune(
         )
     settings = {**settings, "dataset": stored.get("dataset", ref), "dataset_sha256": sha}
     # a fresh sampler seed per session, so a resumed study does not replay its first random trials
-    sampler_seed = int(np.random.SeedSequence([int(seed), n_before]).generate_state(1)[0])
+    sampler_seed = int(np.random.SeedSequence([int(seed), n_before, int(worker)]).generate_state(1)[0])
     sampler = optuna.samplers.TPESampler(seed=sampler_seed, n_startup_trials=min(10, max(3, n_trials // 4)))
     pruner = optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=2)
     study = optuna.create_study(

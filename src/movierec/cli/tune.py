@@ -28,6 +28,8 @@ def tune_cmd(
     n_jobs: int = typer.Option(1, "--n-jobs", help="Parallel trials in this process (threads)."),
     resume: bool = typer.Option(False, "--resume", help="Continue an existing study with the settings it was created with."),
     seed: int = SEED,
+    worker: int = typer.Option(0, "--worker", help="This worker's number when several processes share one study "
+                               "(each needs its own; --seed must be the same)."),
     test_size: float = typer.Option(0.2, "--test-size", help="Share of ratings held out as the test split (never used for tuning)."),
     threshold: float = typer.Option(4.0, "--threshold", help="Relevance / implicit-positive threshold on ratings."),
     out: Path | None = typer.Option(None, "--out", "-o", help="Output folder (default tuning/STUDY)."),
@@ -80,7 +82,7 @@ def tune_cmd(
         result = tune(
             dataset, model_name, metric=metric, n_trials=trials, cv=cv, timeout=timeout, storage=storage,
             study_name=study_name, n_jobs=n_jobs, seed=seed, resume=resume, progress=progress,
-            test_size=test_size, threshold=threshold, out=out_dir,
+            test_size=test_size, threshold=threshold, out=out_dir, worker=worker,
         )
     if as_json:
         print_json(result.to_dict())

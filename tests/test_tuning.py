@@ -1,0 +1,349 @@
+"""Tests for movierec.tuning and ``movierec tune``: tiny real studies on in-code data, real SQLite files."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+import pytest
+
+optuna = pytest.importorskip("optuna")
+
+from conftest import make_ratings  # noqa: E402
+from movierec.errors import ConfigError  # noqa: E402
+from movierec.experiment import load_experiment  # noqa: E402
+from movierec.interactions import Interactions  # noqa: E402
+from movierec.models.base import ExplicitRecommender  # noqa: E402
+from movierec.models.registry import MODELS  # noqa: E402
+from movierec.split import ratings_holdout  # noqa: E402
+from movierec.tuning import (  # noqa: E402
+    FloatRange,
+    IntRange,
+    parse_metric,
+    resolve_space,
+    tune,
+    validation_folds,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def small() -> Interactions:
+    """120 users × 80 items, ~30% dense: big enough for 2-fold CV, small enough for sub-second fits."""
+    return Interactions.from_frame(make_ratings(120, 80, 0.3, seed=3), rating_scale=(0.5, 5.0))
+
+
+# --- an iterative model that can be scored mid-fit (registered for the per-epoch pruning test) ---
+
+
+class GradientBiases(ExplicitRecommender):
+    """μ + b_u + b_i fitted by full-batch gradient steps: a tiny iterative model for the pruning test."""
+
+    name: ClassVar[str] = "test-gradient-biases"
+    search_space: ClassVar[dict] = {("lr",): FloatRange(1e-4, 1.0, log=True), ("n_epochs",): IntRange(10, 12)}
+
+    def __init__(self, lr: float = 0.1, n_epochs: int = 10) -> None:
+        self.lr = lr
+        self.n_epochs = n_epochs
+
+    def fit(self, train: Interactions, *, item_features: Any = None, user_features: Any = None, on_epoch: Any = None):
+        self._remember_train(train)
+        self.global_mean_ = train.global_mean
+        self.user_bias_ = np.zeros(train.n_users)
+        self.item_bias_ = np.zeros(train.n_items)
+        nu = np.maximum(train.user_counts(), 1)
+        ni = np.maximum(train.item_counts(), 1)
+        self.history_ = []
+        for epoch in range(1, self.n_epochs + 1):
+            err = train.ratings - (self.global_mean_ + self.user_bias_[train.users] + self.item_bias_[train.items])
+            self.user_bias_ += self.lr * np.bincount(train.users, err, train.n_users) / nu
+            self.item_bias_ += self.lr * np.bincount(train.items, err, train.n_items) / ni
+            self.history_.append({"epoch": epoch, "loss": float(np.mean(err**2))})
+            if on_epoch is not None and on_epoch(epoch, dict(self.history_[-1])) is False:
+                break
+        return self
+
+    def predict(self, users: np.ndarray, items: np.ndarray, *, clip: bool = True) -> np.ndarray:
+        est = self.global_mean_ + self.user_bias_[users] + self.item_bias_[items]
+        return self._clip(est) if clip else est
+
+
+@pytest.fixture
+def gradient_model(monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setitem(MODELS, "test-gradient-biases", ("test_tuning", "GradientBiases", None))
+    return "test-gradient-biases"
+
+
+# --- metric and space checks -----------------------------------------------------------------------
+
+
+def test_parse_metric_directions_and_kind_checks() -> None:
+    assert parse_metric("RMSE").direction == "minimize"
+    m = parse_metric("ndcg@10")
+    assert (m.name, m.k, m.direction, m.label) == ("ndcg", 10, "maximize", "ndcg@10")
+    assert parse_metric("recall").k == 10
+    with pytest.raises(ConfigError, match="implicit"):
+        parse_metric("rmse", model_kind="implicit")
+    with pytest.raises(ConfigError, match="unknown metric 'auc'"):
+        parse_metric("auc")
+    with pytest.raises(ConfigError, match="cut-off"):
+        parse_metric("rmse@10")
+
+
+def test_spaces_follow_the_model_constructor_names() -> None:
+    assert set(resolve_space("ease")) == {"l2"}  # the EASE module calls λ ``l2``
+    svd = resolve_space("svd")
+    assert set(svd) == {"n_factors", "n_epochs", "lr", "reg"}
+    assert svd["n_factors"].low == 8 and svd["n_factors"].high == 256 and svd["n_factors"].log
+    assert "shrink" in resolve_space("itemknn")
+    with pytest.raises(ConfigError, match="no search space"):
+        resolve_space("popularity")
+
+
+def test_validation_folds_partition_the_training_ratings(small: Interactions) -> None:
+    folds = validation_folds(small, 3, seed=1)
+    assert len(folds) == 3
+    keys = lambda x: set(zip(x.users.tolist(), x.items.tolist(), strict=True))  # noqa: E731
+    all_keys = keys(small)
+    valid_union = set()
+    for fit, valid in folds:
+        assert keys(fit) | keys(valid) == all_keys
+        assert not keys(fit) & keys(valid)
+        valid_union |= keys(valid)
+    assert valid_union == all_keys
+    (fit, valid), = validation_folds(small, 1, seed=1)
+    assert len(valid) == int(np.ceil(0.2 * len(small)))
+
+
+# --- studies ----------------------------------------------------------------------------------------
+
+
+def test_tiny_study_end_to_end(small: Interactions, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    url = f"sqlite:///{tmp_path / 'study.db'}"
+    events: list[dict] = []
+    res = tune(small, "baseline", metric="rmse", n_trials=4, cv=2, storage=url, study_name="e2e", seed=3,
+               out=out, progress=events.append)
+    assert res.n_trials == 4 and res.n_complete == 4
+    assert [e["done"] for e in events] == [1, 2, 3, 4]
+    table = pd.read_csv(out / "trials.csv")
+    assert len(table) == 4 and set(table["state"]) == {"complete"}
+    assert res.best_value == pytest.approx(table["value"].min())
+    assert res.test_score is not None and 0.0 < res.test_score < 2.5
+    assert set(res.best_params) == {"reg_i", "reg_u", "n_epochs"}
+    for name in ("history.png", "importance.png"):
+        assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    for name in ("history.html", "importance.html"):
+        assert "plotly" in (out / name).read_text()
+    assert (out / "plotly.min.js").is_file()  # offline: the HTML charts need no network
+    # best.toml is an experiment file that compare/report/export accept with --config
+    exp = load_experiment(out / "best.toml")
+    assert exp.models[0].name == "baseline"
+    assert exp.models[0].params == pytest.approx(res.best_params)
+    assert exp.protocols == ["rating"] and exp.seed == 3 and exp.split.test_size == 0.2
+
+
+def test_ranking_study_for_an_implicit_model(small: Interactions, tmp_path: Path) -> None:
+    res = tune(small, "ease", metric="ndcg@5", n_trials=3, cv=2, seed=0, out=tmp_path)
+    assert res.direction == "maximize" and 0.0 < res.best_value <= 1.0
+    exp = load_experiment(tmp_path / "best.toml")
+    assert exp.protocols == ["full-ranking"] and exp.k == 5
+
+
+class RecordingInteractions(Interactions):
+    """The test split, instrumented: once armed, every attribute read is logged with the time."""
+
+    def __init__(self, inner: Interactions) -> None:
+        super().__init__(inner.users, inner.items, inner.ratings, inner.user_map, inner.item_map,
+                         inner.timestamps, inner.rating_scale)
+        self.__dict__["reads"] = []
+        self.__dict__["armed"] = True
+
+    def __getattribute__(self, name: str) -> Any:
+        d = object.__getattribute__(self, "__dict__")
+        if d.get("armed") and not name.startswith("__") and name not in ("reads", "armed"):
+            d["reads"].append((name, dt.datetime.now()))
+        return object.__getattribute__(self, name)
+
+
+def test_test_split_is_never_read_during_tuning(small: Interactions) -> None:
+    train, test = ratings_holdout(small, 0.2, seed=5)
+    spy = RecordingInteractions(test)
+    res = tune(None, "baseline", metric="rmse", n_trials=3, cv=2, holdout=(train, spy), evaluate_test=False)
+    assert res.n_complete == 3
+    assert spy.reads == []  # not one attribute of the test split was touched by the study
+
+    res = tune(None, "svd", metric="rmse", n_trials=2, cv=2, holdout=(train, spy), fixed_params={"n_epochs": 3})
+    assert res.test_score is not None
+    assert spy.reads  # ... and it is read for the final score, after the study
+
+
+def test_test_split_reads_happen_after_the_last_trial(small: Interactions, tmp_path: Path) -> None:
+    train, test = ratings_holdout(small, 0.2, seed=5)
+    spy = RecordingInteractions(test)
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    tune(None, "baseline", n_trials=3, cv=2, holdout=(train, spy), storage=url, study_name="spy")
+    study = optuna.load_study(study_name="spy", storage=url)
+    last_done = max(t.datetime_complete for t in study.trials)
+    assert spy.reads and min(when for _, when in spy.reads) >= last_done
+
+
+def test_resume_continues_the_trial_count(small: Interactions, tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'study.db'}"
+    first = tune(small, "baseline", n_trials=3, cv=2, storage=url, study_name="s", seed=1)
+    assert first.n_trials == 3
+    again = tune(small, "svd", metric="mae", n_trials=2, cv=2, storage=url, study_name="s", seed=1, resume=True)
+    assert again.model == "baseline" and again.metric == "rmse"  # resumed as created
+    assert again.n_trials == 5
+    study = optuna.load_study(study_name="s", storage=url)
+    assert sorted(t.number for t in study.trials) == [0, 1, 2, 3, 4]
+    # the resumed session draws fresh points rather than replaying the first ones
+    params = [tuple(sorted(t.params.items())) for t in study.trials]
+    assert len(set(params)) == 5
+
+
+def test_existing_study_of_another_model_is_refused(small: Interactions, tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'study.db'}"
+    tune(small, "baseline", n_trials=1, cv=2, storage=url, study_name="s")
+    with pytest.raises(ConfigError, match="exists with model 'baseline', not 'svd'"):
+        tune(small, "svd", n_trials=1, cv=2, storage=url, study_name="s")
+    with pytest.raises(ConfigError, match="other data"):
+        other = Interactions.from_frame(make_ratings(60, 50, 0.3, seed=9), rating_scale=(0.5, 5.0))
+        tune(other, "baseline", n_trials=1, cv=2, storage=url, study_name="s")
+    with pytest.raises(ConfigError, match="no study named 'nope'"):
+        tune(small, "baseline", n_trials=1, storage=url, study_name="nope", resume=True)
+
+
+def test_bad_requests_raise_config_errors(small: Interactions, tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="trials"):
+        tune(small, "baseline", n_trials=0)
+    with pytest.raises(ConfigError, match="needs predicted ratings"):
+        tune(small, "ease", metric="rmse", n_trials=1)
+    with pytest.raises(ConfigError, match="cannot be opened"):
+        tune(small, "baseline", n_trials=1, storage=f"sqlite:///{tmp_path}/missing/dir/x.db")
+    with pytest.raises(ConfigError, match="unknown model"):
+        tune(small, "svd-but-better", n_trials=1)
+
+
+def test_per_epoch_pruning_uses_the_on_epoch_callback(small: Interactions, gradient_model: str) -> None:
+    res = tune(small, gradient_model, metric="rmse", n_trials=14, cv=2, seed=2, test_size=None)
+    assert res.test_score is None  # no outer test split was asked for
+    assert res.n_trials == 14
+    assert res.n_pruned >= 1, "slow learning rates should be pruned by the median rule"
+
+
+def test_intermediate_values_are_per_epoch(small: Interactions, gradient_model: str, tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'p.db'}"
+    tune(small, gradient_model, metric="rmse", n_trials=8, cv=2, seed=2, storage=url, study_name="p")
+    trials = optuna.load_study(study_name="p", storage=url).trials
+    done = [t for t in trials if t.state.name == "COMPLETE"]
+    assert done
+    for t in done:
+        assert sorted(t.intermediate_values) == list(range(1, t.params["n_epochs"] + 1))
+    for t in trials:
+        if t.state.name == "PRUNED":  # stopped through on_epoch returning False, before its last epoch
+            assert t.user_attrs["pruned_at_epoch"] == max(t.intermediate_values) < t.params["n_epochs"]
+
+
+def test_fold_level_reports_for_models_not_scorable_mid_fit(small: Interactions, tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'f.db'}"
+    tune(small, "svd", metric="rmse", n_trials=2, cv=2, seed=2, storage=url, study_name="f",
+         fixed_params={"n_epochs": 3})
+    for t in optuna.load_study(study_name="f", storage=url).trials:
+        assert sorted(t.intermediate_values) == [0, 1]
+        assert len(t.user_attrs["fold_scores"]) == 2
+
+
+# --- several processes, one SQLite study ------------------------------------------------------------
+
+
+def _write_csv(path: Path) -> None:
+    frame = make_ratings(120, 80, 0.3, seed=3)
+    frame.to_csv(path, index=False, quoting=csv.QUOTE_MINIMAL)
+
+
+@pytest.mark.slow
+def test_two_processes_share_one_sqlite_study(tmp_path: Path) -> None:
+    data = tmp_path / "ratings.csv"
+    _write_csv(data)
+    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    script = textwrap.dedent(
+        f"""
+        import sys
+        from movierec.datasets import load_ratings_file
+        from movierec.tuning import tune
+        ds = load_ratings_file({str(data)!r}, rating_scale=(0.5, 5.0))
+        tune(ds, "baseline", n_trials=3, cv=2, storage={url!r}, study_name="shared", seed=7,
+             worker=int(sys.argv[1]))
+        """
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    procs = [subprocess.Popen([sys.executable, "-c", script, str(worker)], env=env, stderr=subprocess.PIPE, text=True)
+             for worker in (0, 1)]
+    for p in procs:
+        _, err = p.communicate(timeout=240)
+        assert p.returncode == 0, err
+    study = optuna.load_study(study_name="shared", storage=url)
+    assert len(study.trials) == 6
+    workers = {t.user_attrs["worker"] for t in study.trials}
+    assert len(workers) == 2
+    assert sorted(t.number for t in study.trials) == list(range(6))
+    assert len({tuple(sorted(t.params.items())) for t in study.trials}) == 6  # different workers, different draws
+
+
+# --- the CLI: bad input is one line and exit code 2 -------------------------------------------------
+
+
+def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    return subprocess.run([sys.executable, "-m", "movierec", "tune", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=240)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--model", "ease", "--metric", "rmse"], "needs predicted ratings"),
+        (["--model", "svd", "--trials", "0"], "--trials must be ≥ 1"),
+        (["--model", "svd", "--storage", "sqlite:////nonexistent-dir/sub/x.db"], "cannot be opened"),
+        (["--model", "svd", "--storage", "STORAGE", "--study", "taken"], "exists with model 'baseline'"),
+    ],
+)
+def test_cli_bad_input_is_one_line_exit_2(args: list[str], needle: str, tmp_path: Path, small: Interactions) -> None:
+    if "STORAGE" in args:
+        url = f"sqlite:///{tmp_path / 'taken.db'}"
+        tune(small, "baseline", n_trials=1, cv=2, storage=url, study_name="taken")
+        args = [url if a == "STORAGE" else a for a in args]
+    proc = _cli(*args, cwd=tmp_path)
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert needle in lines[0] and "Traceback" not in proc.stderr
+
+
+@pytest.mark.slow
+def test_cli_runs_a_small_study(tmp_path: Path) -> None:
+    data = tmp_path / "ratings.csv"
+    _write_csv(data)
+    proc = _cli("--model", "baseline", "--dataset", str(data), "--trials", "2", "--cv", "2", "--out", "o", "--json",
+                cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    import json
+
+    payload = json.loads(proc.stdout)
+    assert payload["n_trials"] == 2 and payload["model"] == "baseline"
+    assert (tmp_path / "o" / "study.db").is_file() and (tmp_path / "o" / "best.toml").is_file()
+    again = _cli("--model", "baseline", "--dataset", str(data), "--trials", "1", "--cv", "2", "--out", "o", "--json",
+                 cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout)["n_trials"] == 3  # same study, same settings: it continues
