@@ -1,0 +1,75 @@
+"""The web page end to end in headless Chromium (Debian's /usr/bin/chromium driven by Playwright's Python API).
+
+Never runs ``playwright install``: it uses the system browser through ``executable_path``.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"]
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
+        pytest.skip(f"{CHROMIUM} not found: install Debian's chromium package to run browser tests")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.skip("playwright is not installed (pip install 'movierec[dev]'); browser tests skipped")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield b
+        b.close()
+
+
+def test_search_rate_recommend_similar(browser, server, tmp_path: Path) -> None:
+    page = browser.new_page(viewport={"width": 390, "height": 844})  # phone width
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(server.url + "/")
+    page.wait_for_selector("#model-info:has-text('svd')")
+    assert page.locator("#recommend").is_disabled()
+    # search (accent-insensitive) and rate three movies with the stars, one of them by keyboard only
+    page.fill("#search", "toy story")
+    page.wait_for_selector("#results li[data-movie-id='31']")
+    page.click("#results li[data-movie-id='21'] .star[data-stars='5']")
+    page.click("#results li[data-movie-id='31'] .star[data-stars='4']")
+    page.fill("#search", "amelie")
+    page.wait_for_selector("#results li[data-movie-id='1']")
+    page.focus("#results li[data-movie-id='1'] .star[data-stars='2']")
+    page.keyboard.press("Enter")
+    page.wait_for_function("document.querySelectorAll('#rated li').length === 3")
+    pressed = page.locator("#rated li[data-movie-id='21'] .star[aria-pressed='true']")
+    assert pressed.get_attribute("data-stars") == "5"
+    # recommendations appear, with titles, years and genres, none of the rated movies
+    page.click("#recommend")
+    page.wait_for_selector("#recs li")
+    recs = page.locator("#recs li")
+    assert recs.count() == 12
+    first = recs.nth(0)
+    assert first.locator(".title").inner_text().strip() and first.locator(".meta").inner_text().strip()
+    ids = {recs.nth(i).get_attribute("data-movie-id") for i in range(recs.count())}
+    assert not ids & {"21", "31", "1"}
+    # click a recommendation: the similar list appears
+    title = first.locator(".title").inner_text().strip()
+    first.locator("button.title").click()
+    page.wait_for_selector("#similar li")
+    assert page.locator("#similar-panel").is_visible()
+    assert title in page.locator("#similar-title").inner_text()
+    assert page.locator("#similar li").count() == 10
+    # readable at phone width: nothing wider than the viewport
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    shot = tmp_path / "page.png"
+    page.screenshot(path=str(shot), full_page=True)
+    assert shot.stat().st_size > 10_000
+    assert not errors, errors
+    page.close()
