@@ -36,6 +36,14 @@ class IdMap:
     @classmethod
     def from_values(cls, values: Sequence[Any] | np.ndarray | pd.Series, *, kind: str = "id") -> tuple[IdMap, np.ndarray]:
         """Build a map from observed values (sorted unique ids) and return it with the int32 codes."""
+        arr = values if isinstance(values, np.ndarray) else None
+        if arr is not None and arr.dtype.kind in "iu" and len(arr) > 1 and bool(np.all(arr[1:] >= arr[:-1])):
+            # already sorted (MovieLens files are sorted by user): O(n), no hashing; same result
+            starts = np.empty(len(arr), dtype=bool)
+            starts[0] = True
+            np.not_equal(arr[1:], arr[:-1], out=starts[1:])
+            codes = np.cumsum(starts, dtype=np.int64) - 1
+            return cls(arr[starts], kind=kind), codes.astype(np.int32)
         codes, uniques = pd.factorize(pd.Series(values), sort=True)
         return cls(uniques, kind=kind), codes.astype(np.int32, copy=False)
 
@@ -344,8 +352,14 @@ def _drop_duplicates(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None, int]:
     """Keep one row per (user, item): the latest by timestamp (ties and no timestamps: the last row)."""
     key = u.astype(np.int64) * max(n_items, 1) + i.astype(np.int64)
-    if len(np.unique(key)) == len(key):
+    # MovieLens files come sorted by (user, item): an O(n) check settles them. Otherwise sort;
+    # numpy 2's hash-based np.unique is far slower than a sort on these keys (5 s vs 0.1 s per 1M).
+    if len(key) < 2 or bool(np.all(key[1:] > key[:-1])):
         return u, i, r, ts, 0
+    ks = np.sort(key)
+    if not bool(np.any(ks[1:] == ks[:-1])):
+        return u, i, r, ts, 0
+    del ks
     order = np.arange(len(key))
     if ts is not None and keep == "latest":
         sort = np.lexsort((order, ts, key))  # by key, then time, then row

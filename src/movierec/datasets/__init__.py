@@ -8,6 +8,7 @@ a :class:`Dataset` whose ``interactions`` use ids mapped once to dense indices.
 from __future__ import annotations
 
 import hashlib
+import threading
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -189,8 +190,28 @@ def _load_bundled(with_tags: bool) -> Dataset:
     return Dataset(ds.name, fresh, ds.movies, ds.tags, ds.sha256, ds.source, list(ds.notes))
 
 
+class _BackgroundHash:
+    """sha256 of a file computed in a thread while the parser runs (hashlib releases the GIL)."""
+
+    def __init__(self, path: Path) -> None:
+        self._result: str | None = None
+        self._thread = threading.Thread(target=self._run, args=(path,), daemon=True)
+        self._thread.start()
+
+    def _run(self, path: Path) -> None:
+        try:
+            self._result = sha256_file(path)
+        except OSError:
+            self._result = ""
+
+    def result(self) -> str:
+        self._thread.join()
+        return self._result or ""
+
+
 def _load_folder(folder: Path, name: str, rating_scale: tuple[float, float] | None, with_tags: bool) -> Dataset:
     r_file, r_fmt, m_file, m_fmt, t_file, t_fmt = _layout(folder)
+    digest = _BackgroundHash(folder / r_file)
     frame = read_ratings(folder / r_file, fmt=r_fmt)
     inter = Interactions.from_frame(
         frame, rating_scale=rating_scale, source=str(folder / r_file), first_line=2 if r_fmt == "csv" else 1
@@ -202,7 +223,7 @@ def _load_folder(folder: Path, name: str, rating_scale: tuple[float, float] | No
     notes = []
     if inter.dropped_duplicates:
         notes.append(f"dropped {inter.dropped_duplicates} duplicate (user, movie) ratings, kept the latest")
-    return Dataset(name, inter, movies, tags, sha256_file(folder / r_file), str(folder), notes)
+    return Dataset(name, inter, movies, tags, digest.result(), str(folder), notes)
 
 
 def load_ratings_file(
@@ -220,6 +241,7 @@ def load_ratings_file(
     path = Path(path).expanduser()
     suffix = path.suffix.lower()
     fmt = {".parquet": "parquet", ".pq": "parquet", ".tsv": "tsv", ".dat": "dat", ".data": "u.data"}.get(suffix, "csv")
+    digest = _BackgroundHash(path) if path.is_file() else None
     frame = read_ratings(
         path, fmt=fmt, user_col=user_col, item_col=item_col, rating_col=rating_col, time_col=time_col, delimiter=delimiter
     )
@@ -231,4 +253,4 @@ def load_ratings_file(
     notes = []
     if inter.dropped_duplicates:
         notes.append(f"dropped {inter.dropped_duplicates} duplicate (user, item) ratings, kept the latest")
-    return Dataset(path.stem, inter, meta, None, sha256_file(path), str(path), notes)
+    return Dataset(path.stem, inter, meta, None, digest.result() if digest else "", str(path), notes)

@@ -1,0 +1,299 @@
+"""Helpers every bench script shares: timing, peak memory in a child process, machine info, results.
+
+Conventions (BENCHMARKS.md is rendered from them by ``bench/report.py``):
+
+* times are the **median of at least 3 repeats** (:func:`timeit`), in seconds;
+* ``ratio`` is ``ours_seconds / reference_seconds`` (below 1: ours is faster);
+* peak memory is the peak resident set size of a fresh ``spawn`` child process that runs only
+  the measured function (:func:`run_in_child`), so the parent's memory never pollutes it;
+* each script writes ``bench/results/<task>.json``: a list of rows
+  ``{"task", "variant", "ours_seconds", "reference", "reference_seconds", "ratio", "quality", "notes"}``
+  plus optional ``ours_peak_rss_mb`` / ``reference_peak_rss_mb``, ``mode`` and ``machine``.
+
+Usage in a script::
+
+    from common import timeit, run_in_child, make_row, write_results, parse_mode
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import json
+import multiprocessing as mp
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+BENCH_DIR = Path(__file__).resolve().parent
+ROOT = BENCH_DIR.parent
+RESULTS_DIR = BENCH_DIR / "results"
+DATA_DIR = BENCH_DIR / "data"  # git-ignored: synthetic data and other generated inputs
+
+__all__ = [
+    "BENCH_DIR",
+    "DATA_DIR",
+    "RESULTS_DIR",
+    "ROOT",
+    "machine_info",
+    "make_row",
+    "parse_mode",
+    "run_in_child",
+    "timeit",
+    "write_results",
+]
+
+
+# --- timing ---------------------------------------------------------------------------------
+
+
+def timeit(fn: Callable[[], Any], *, repeat: int = 3, warmup: int = 0) -> dict[str, Any]:
+    """Run ``fn`` ``warmup`` + ``repeat`` times; return the median, min, max and all run times (seconds).
+
+    ``repeat`` is at least 3 so one noisy run cannot decide a result. The last return value of
+    ``fn`` is passed back as ``result`` (for quality checks).
+    """
+    repeat = max(3, int(repeat))
+    result = None
+    for _ in range(warmup):
+        result = fn()
+    runs = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        result = fn()
+        runs.append(time.perf_counter() - t0)
+    return {
+        "median": statistics.median(runs),
+        "min": min(runs),
+        "max": max(runs),
+        "runs": runs,
+        "result": result,
+    }
+
+
+# --- peak memory in a child -----------------------------------------------------------------
+
+
+def _peak_rss_bytes() -> int:
+    ru = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return int(ru) if sys.platform == "darwin" else int(ru) * 1024  # Linux reports KiB
+
+
+def _child(
+    conn: Any, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], repeat: int, warmup: int
+) -> None:
+    try:
+        baseline = _peak_rss_bytes()
+        timing = timeit(lambda: fn(*args, **kwargs), repeat=repeat, warmup=warmup)
+        conn.send(
+            {
+                "ok": True,
+                "seconds": timing["median"],
+                "runs": timing["runs"],
+                "result": timing["result"],
+                "peak_rss_mb": _peak_rss_bytes() / 2**20,
+                "baseline_rss_mb": baseline / 2**20,
+            }
+        )
+    except BaseException as exc:  # report, never hang the parent
+        conn.send({"ok": False, "error": f"{type(exc).__name__}: {exc}"})
+    finally:
+        conn.close()
+
+
+def run_in_child(
+    fn: Callable[..., Any],
+    *args: Any,
+    repeat: int = 3,
+    warmup: int = 0,
+    timeout: float | None = None,
+    **kwargs: Any,
+) -> dict[str, Any]:
+    """Time ``fn(*args, **kwargs)`` (median of ``repeat``) in a fresh ``spawn`` child; report its peak RSS.
+
+    ``fn`` must be importable by reference (a module-level function, also in a script guarded by
+    ``if __name__ == "__main__"``) and should return something small (counts, not arrays).
+    Returns ``{"seconds", "runs", "result", "peak_rss_mb", "baseline_rss_mb"}``; the peak covers
+    the interpreter, its imports and every repeat, so it is an upper bound of one call's peak.
+    """
+    ctx = mp.get_context("spawn")
+    parent, child = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_child, args=(child, fn, args, kwargs, repeat, warmup))
+    proc.start()
+    child.close()
+    try:
+        if not parent.poll(timeout):
+            raise TimeoutError(f"{getattr(fn, '__name__', fn)} ran past {timeout} s")
+        out = parent.recv()
+    except EOFError:
+        out = {"ok": False, "error": f"child died (exit code {proc.exitcode}; out of memory?)"}
+    finally:
+        proc.join(timeout=5)
+        if proc.is_alive():
+            proc.kill()
+            proc.join()
+    if not out.get("ok"):
+        raise RuntimeError(f"benchmark child failed: {out.get('error')}")
+    out.pop("ok", None)
+    return out
+
+
+# --- machine --------------------------------------------------------------------------------
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.lower().startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _ram_gb() -> float | None:
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                return round(int(line.split()[1]) / 2**20, 1)
+    except OSError:
+        pass
+    try:
+        return round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def _git_commit() -> str | None:
+    try:
+        sha = subprocess.run(
+            ["git", "rev-parse", "--short=12", "HEAD"], cwd=ROOT, capture_output=True, text=True, timeout=10
+        )
+        if sha.returncode != 0:
+            return None
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
+        return sha.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def _version(module: str) -> str | None:
+    try:
+        from importlib.metadata import version
+
+        return version(module)
+    except Exception:
+        return None
+
+
+def machine_info() -> dict[str, Any]:
+    """CPU model, cores, RAM, OS, Python and library versions, git commit, load at the time of the run."""
+    try:
+        usable = len(os.sched_getaffinity(0))
+    except AttributeError:
+        usable = os.cpu_count()
+    try:
+        load = [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        load = None
+    return {
+        "cpu": _cpu_model(),
+        "cores": os.cpu_count(),
+        "usable_cores": usable,
+        "ram_gb": _ram_gb(),
+        "os": f"{platform.system()} {platform.release()}",
+        "python": platform.python_version(),
+        "numpy": _version("numpy"),
+        "pandas": _version("pandas"),
+        "pyarrow": _version("pyarrow"),
+        "numba": _version("numba"),
+        "scipy": _version("scipy"),
+        "git_commit": _git_commit(),
+        "load_average": load,
+        "date": _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+    }
+
+
+# --- results --------------------------------------------------------------------------------
+
+
+def make_row(
+    task: str,
+    variant: str,
+    ours_seconds: float | None,
+    reference: str | None,
+    reference_seconds: float | None,
+    *,
+    quality: dict[str, Any] | None = None,
+    notes: str = "",
+    **extra: Any,
+) -> dict[str, Any]:
+    """One result row in the shared format; ``ratio`` = ours / reference (None when either is missing)."""
+    ratio = None
+    if ours_seconds is not None and reference_seconds:
+        ratio = ours_seconds / reference_seconds
+    row = {
+        "task": task,
+        "variant": variant,
+        "ours_seconds": ours_seconds,
+        "reference": reference,
+        "reference_seconds": reference_seconds,
+        "ratio": ratio,
+        "quality": quality or {},
+        "notes": notes,
+    }
+    row.update(extra)
+    return row
+
+
+def write_results(task: str, rows: Sequence[dict[str, Any]], *, mode: str | None = None) -> Path:
+    """Write ``bench/results/<task>.json`` (a list of rows, each stamped with mode and machine info)."""
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    machine = machine_info()
+    out = []
+    for r in rows:
+        r = dict(r)
+        r.setdefault("task", task)
+        if mode is not None:
+            r.setdefault("mode", mode)
+        r.setdefault("machine", machine)
+        out.append(r)
+    path = RESULTS_DIR / f"{task}.json"
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(out, indent=2, default=_json_default) + "\n")
+    os.replace(tmp, path)
+    return path
+
+
+def _json_default(o: Any) -> Any:
+    if hasattr(o, "item"):
+        return o.item()
+    if hasattr(o, "tolist"):
+        return o.tolist()
+    return str(o)
+
+
+def parse_mode(description: str, argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """The flags every bench script takes: ``--quick`` (default, minutes) or ``--scale`` (large data)."""
+    p = argparse.ArgumentParser(description=description)
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--quick", action="store_true", help="small sizes, a few minutes (default)")
+    g.add_argument("--scale", action="store_true", help="large sizes (synthetic 1M/5M/25M rows)")
+    p.add_argument("--repeat", type=int, default=3, help="repeats per measurement (median; at least 3)")
+    ns = p.parse_args(argv)
+    ns.mode = "scale" if ns.scale else "quick"
+    ns.repeat = max(3, ns.repeat)
+    return ns
