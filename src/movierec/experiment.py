@@ -15,7 +15,7 @@ with ``--config``. Example::
     name = "ml-latest-small"
 
     [split]
-    kind = "ratings_holdout"
+    kind = "ratings-holdout"
     test_size = 0.2
 
     [[models]]
@@ -33,6 +33,7 @@ import re
 import secrets
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,7 @@ from movierec.errors import ConfigError
 __all__ = [
     "DatasetConfig",
     "Experiment",
+    "ExperimentRun",
     "ModelConfig",
     "SplitConfig",
     "dump_experiment",
@@ -53,7 +55,8 @@ __all__ = [
     "run_experiment",
 ]
 
-SPLIT_KINDS = ("ratings_holdout", "interactions_holdout", "per_user", "temporal", "leave_last_out", "kfold")
+SPLIT_KINDS = ("auto", "ratings-holdout", "interactions-holdout", "per-user", "temporal", "leave-last-out")  # evaluation.SPLITS
+PROTOCOL_NAMES = ("rating", "test-candidates", "full-ranking", "sampled", "leave-last-out")  # evaluation.PROTOCOLS
 _Strict = ConfigDict(extra="forbid", frozen=False, str_strip_whitespace=True)
 
 
@@ -73,17 +76,16 @@ class DatasetConfig(BaseModel):
 
 
 class SplitConfig(BaseModel):
-    """How test ratings are held out (``kind`` is a function of ``movierec.split``), seeded by the experiment."""
+    """How test ratings are held out (a split of :func:`movierec.evaluation.make_split`), seeded by the experiment."""
 
     model_config = _Strict
-    kind: str = "ratings_holdout"
-    test_size: float | None = Field(default=0.2, gt=0.0, lt=1.0)
-    n: int | None = Field(default=None, ge=1, description="held-out interactions per user (leave-last-n-out)")
+    kind: str = "auto"
+    test_size: float = Field(default=0.2, gt=0.0, lt=1.0)
 
     @field_validator("kind")
     @classmethod
     def _known(cls, v: str) -> str:
-        v = v.replace("-", "_")
+        v = v.strip().lower().replace("_", "-")
         if v not in SPLIT_KINDS:
             raise ValueError(f"unknown split {v!r}; valid: {', '.join(SPLIT_KINDS)}")
         return v
@@ -107,6 +109,22 @@ class ModelConfig(BaseModel):
             raise ValueError(f"unknown model {v!r}; valid: {', '.join(MODELS)}")
         return key
 
+    @model_validator(mode="after")
+    def _known_params(self) -> ModelConfig:
+        import inspect
+
+        from movierec.models.registry import get_class
+
+        try:
+            cls = get_class(self.name)
+        except ConfigError:  # an optional extra is missing: the run will say so
+            return self
+        accepted = [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
+        for key in self.params:
+            if key not in accepted:
+                raise ValueError(f"{self.name} has no hyperparameter {key!r}; valid: {', '.join(accepted)}")
+        return self
+
 
 class Experiment(BaseModel):
     """A whole experiment file (see the module docstring for the layout)."""
@@ -121,7 +139,7 @@ class Experiment(BaseModel):
     protocols: list[str] = Field(default_factory=lambda: ["rating", "full-ranking"], min_length=1)
     k: int = Field(default=10, ge=1)
     threshold: float = 4.0
-    item_features: bool = False
+    item_features: list[str] = Field(default_factory=list, description="side features for hybrid models: genres, tags, year")
 
     @field_validator("dataset", mode="before")
     @classmethod
@@ -136,10 +154,10 @@ class Experiment(BaseModel):
     @field_validator("protocols")
     @classmethod
     def _protocol_names(cls, v: list[str]) -> list[str]:
-        out = [p.strip().lower() for p in v]
+        out = [p.strip().lower().replace("_", "-") for p in v]
         for p in out:
-            if not re.fullmatch(r"[a-z][a-z0-9_-]*", p):
-                raise ValueError(f"bad protocol name {p!r}")
+            if p not in PROTOCOL_NAMES:
+                raise ValueError(f"unknown protocol {p!r}; valid: {', '.join(PROTOCOL_NAMES)}")
         return out
 
     @model_validator(mode="after")
@@ -360,7 +378,7 @@ def experiment_from_tuning(result: Any) -> Experiment:
     return Experiment(
         name=f"{result.model} tuned ({result.study_name})",
         dataset=DatasetConfig(name=str(dataset)),
-        split=SplitConfig(kind="ratings_holdout", test_size=settings.get("test_size") or 0.2),
+        split=SplitConfig(kind="ratings-holdout", test_size=settings.get("test_size") or 0.2),
         seed=int(settings.get("split_seed", 42)),
         models=[ModelConfig(name=result.model, params=dict(result.best_params))],
         protocols=["full-ranking"] if ranking else ["rating"],
@@ -389,20 +407,32 @@ def provenance_info(dataset: Any | None = None) -> dict[str, Any]:
     return info
 
 
+@dataclass
+class ExperimentRun:
+    """A finished run: its folder (``runs/<id>/``) and the :class:`~movierec.evaluation.Comparison` it produced."""
+
+    path: Path
+    comparison: Any
+
+    def __fspath__(self) -> str:
+        return str(self.path)
+
+
 def run_experiment(
     config: Experiment | str | Path,
     *,
     runs_dir: str | Path = "runs",
     run_id: str | None = None,
     mlflow_uri: str | None = None,
-    progress: Any = None,
-    on_result: Callable[[Any], None] | None = None,
-) -> Path:
-    """Run every model of an experiment through :func:`movierec.evaluation.compare`; store ``runs/<id>/``.
+    progress: Callable[[dict[str, Any]], None] | None = None,
+) -> ExperimentRun:
+    """Run every model of an experiment through :func:`movierec.evaluation.compare` and store ``runs/<id>/``.
 
-    The folder holds ``results.json`` (the result rows), ``config.toml`` (the resolved experiment,
-    defaults filled in), ``provenance.json`` (dataset sha256, package versions, git commit, machine).
-    With ``mlflow_uri`` and MLflow installed, params, metrics and the folder are logged there too.
+    The folder holds ``results.json`` (the result rows, as ``compare --out`` writes them),
+    ``config.toml`` (the resolved experiment, defaults filled in) and ``provenance.json`` (dataset
+    name and sha256, package versions, git commit, machine, start/end times). With ``mlflow_uri``
+    and MLflow installed, params, metrics and the folder are logged there too (skipped silently
+    without MLflow).
     """
     from movierec import evaluation
     from movierec.datasets import load
@@ -418,19 +448,16 @@ def run_experiment(
         raise ConfigError(f"{run_dir}: cannot create the run folder ({exc.strerror})") from exc
     started = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
     dump_experiment(exp, run_dir / "config.toml", header=f"resolved experiment of run {run_dir.name}")
-    prov = provenance_info(ds)
-    prov["started_at"] = started
     comparison = evaluation.compare(ds, **compare_kwargs(exp), progress=progress)
+    prov = provenance_info(ds)
+    prov.update({"run_id": run_dir.name, "started_at": started, "split": comparison.split, "notes": list(comparison.notes)})
     prov["finished_at"] = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
-    rows = comparison_rows(comparison)
-    payload = {"run_id": run_dir.name, "experiment": exp.to_data(), "dataset_sha256": ds.sha256, "results": rows}
-    (run_dir / "results.json").write_text(json.dumps(_json_safe(payload), indent=2) + "\n")
-    (run_dir / "provenance.json").write_text(json.dumps(_json_safe(prov), indent=2, default=str) + "\n")
-    if on_result is not None:
-        on_result(comparison)
+    records = comparison.records()
+    (run_dir / "results.json").write_text(json.dumps(_json_safe(records), indent=2, allow_nan=False) + "\n")
+    (run_dir / "provenance.json").write_text(json.dumps(_json_safe(prov), indent=2, allow_nan=False) + "\n")
     if mlflow_uri:
-        log_to_mlflow(mlflow_uri, exp, rows, run_dir)
-    return run_dir
+        log_to_mlflow(mlflow_uri, exp, records, run_dir)
+    return ExperimentRun(run_dir, comparison)
 
 
 def compare_kwargs(exp: Experiment) -> dict[str, Any]:
@@ -438,36 +465,14 @@ def compare_kwargs(exp: Experiment) -> dict[str, Any]:
     return {
         "models": exp.model_pairs(),
         "split": exp.split.kind,
+        "test_size": exp.split.test_size,
         "protocols": list(exp.protocols),
         "k": exp.k,
         "threshold": exp.threshold,
         "seed": exp.seed,
         "cv": exp.cv,
-        "item_features": exp.item_features,
+        "item_features": list(exp.item_features) or None,
     }
-
-
-def comparison_rows(comparison: Any) -> list[dict[str, Any]]:
-    """Result rows of a Comparison as plain dicts (``to_dict``/``rows``/dataclasses all accepted)."""
-    import dataclasses
-
-    if hasattr(comparison, "to_dict"):
-        data = comparison.to_dict()
-        if isinstance(data, dict) and "rows" in data:
-            return list(data["rows"])
-        if isinstance(data, list):
-            return data
-        return [data]
-    rows = getattr(comparison, "rows", comparison)
-    out = []
-    for r in rows:
-        if dataclasses.is_dataclass(r):
-            out.append(dataclasses.asdict(r))
-        elif hasattr(r, "to_dict"):
-            out.append(r.to_dict())
-        else:
-            out.append(dict(r))
-    return out
 
 
 def _json_safe(obj: Any) -> Any:
@@ -487,6 +492,9 @@ def _json_safe(obj: Any) -> Any:
     return str(obj)
 
 
+_NOT_METRICS = frozenset({"seed", "k", "threshold", "folds", "n_users"})
+
+
 def log_to_mlflow(uri: str, exp: Experiment, rows: list[dict[str, Any]], run_dir: Path) -> bool:
     """Log params, final metrics and the run folder to MLflow; returns False (silently) without MLflow."""
     try:
@@ -504,6 +512,8 @@ def log_to_mlflow(uri: str, exp: Experiment, rows: list[dict[str, Any]], run_dir
             label = str(row.get("model") or row.get("label") or "model")
             proto = str(row.get("protocol") or "")
             for key, value in row.items():
+                if key in _NOT_METRICS:
+                    continue
                 if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
                     mlflow.log_metric(re.sub(r"[^A-Za-z0-9_./ -]", "_", f"{label}.{proto}.{key}"), float(value))
         mlflow.log_artifacts(str(run_dir))

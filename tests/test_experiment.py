@@ -1,0 +1,140 @@
+"""Tests for movierec.experiment: TOML experiment files, their errors, and runs with provenance."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from movierec.errors import ConfigError
+from movierec.experiment import (
+    Experiment,
+    ModelConfig,
+    dump_experiment,
+    dumps_toml,
+    load_experiment,
+    parse_experiment,
+    run_experiment,
+)
+
+GOOD = """\
+name = "svd vs baseline"
+seed = 7
+protocols = ["rating", "full-ranking"]
+k = 5
+threshold = 3.5
+
+[dataset]
+name = "ml-latest-small"
+
+[split]
+kind = "ratings-holdout"
+test_size = 0.25
+
+[[models]]
+name = "baseline"
+
+[[models]]
+name = "svd"
+label = "svd “tuned” \\\\ 1"
+[models.params]
+n_factors = 12
+lr = 0.01
+biased = true
+"""
+
+
+def test_a_config_file_round_trips(tmp_path: Path) -> None:
+    exp = parse_experiment(GOOD)
+    assert exp.seed == 7 and exp.k == 5 and exp.threshold == 3.5
+    assert exp.split.kind == "ratings-holdout" and exp.split.test_size == 0.25
+    assert exp.models[1].params == {"n_factors": 12, "lr": 0.01, "biased": True}
+    assert exp.models[1].label == "svd “tuned” \\ 1"
+    path = dump_experiment(exp, tmp_path / "exp.toml")
+    again = load_experiment(path)
+    assert again == exp
+    assert parse_experiment(again.to_toml()) == exp  # load → dump → load is stable
+    assert again.model_pairs() == [("baseline", {}), ("svd", {"n_factors": 12, "lr": 0.01, "biased": True})]
+
+
+def test_defaults_and_shorthands() -> None:
+    exp = parse_experiment('dataset = "ml-100k"\nsplit = "per_user"\n[[models]]\nname = "SVD"\n')
+    assert exp.dataset.name == "ml-100k" and exp.split.kind == "per-user"
+    assert exp.models == [ModelConfig(name="svd")]
+    assert exp.protocols == ["rating", "full-ranking"] and exp.k == 10 and exp.seed == 42
+    assert parse_experiment(exp.to_toml()) == exp
+
+
+def test_dumps_toml_quotes_what_needs_quoting() -> None:
+    import tomllib
+
+    data = {"a key": "x\"y\n", "n": 1, "f": 1e-5, "flags": [True, False], "t": {"dotted.key": 2.5}, "rows": [{"u": "é"}]}
+    assert tomllib.loads(dumps_toml(data)) == data
+
+
+@pytest.mark.parametrize(
+    ("text", "needles"),
+    [
+        ("seed = 1\nk = 10\nkay = 3\n[[models]]\nname = 'svd'\n", ["line 3", "kay", "unknown key"]),
+        ("[split]\nkind = 'ratings-holdout'\ntest_sise = 0.2\n[[models]]\nname = 'svd'\n", ["line 3", "split.test_sise"]),
+        ("k = 'ten'\n[[models]]\nname = 'svd'\n", ["line 1", "k:", "integer"]),
+        ("[[models]]\nname = 'svd'\n[[models]]\nname = 'svd-plus'\n", ["line 4", "models[1].name", "unknown model 'svd-plus'"]),
+        ("[[models]]\nname = 'svd'\n[models.params]\nn_factor = 3\n", ["models[0]", "no hyperparameter 'n_factor'"]),
+        ("[split]\ntest_size = 1.5\n[[models]]\nname = 'svd'\n", ["line 2", "split.test_size"]),
+        ("protocols = ['rating', 'ndcg']\n[[models]]\nname = 'svd'\n", ["line 1", "unknown protocol 'ndcg'"]),
+        ("seed = 3\n", ["models", "required"]),
+        ("seed = = 3\n", ["not valid TOML", "line 1"]),
+    ],
+)
+def test_bad_files_name_the_key_and_line(text: str, needles: list[str]) -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_experiment(text, source="exp.toml")
+    msg = str(info.value)
+    assert msg.startswith("exp.toml") and "\n" not in msg
+    for needle in needles:
+        assert needle in msg, msg
+
+
+def test_missing_file_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="no such experiment file"):
+        load_experiment(tmp_path / "nope.toml")
+
+
+def test_run_experiment_stores_results_config_and_provenance(tmp_path: Path, bundled) -> None:
+    exp = Experiment.model_validate({
+        "name": "small run", "seed": 3, "protocols": ["rating", "full-ranking"], "k": 5,
+        "split": {"kind": "ratings-holdout", "test_size": 0.2},
+        "models": [{"name": "baseline"}, {"name": "popularity"}],
+    })
+    events: list[dict] = []
+    run = run_experiment(exp, runs_dir=tmp_path / "runs", progress=events.append)
+    folder = Path(run)
+    assert folder.parent == tmp_path / "runs" and folder.is_dir()
+    assert {p.name for p in folder.iterdir()} >= {"results.json", "config.toml", "provenance.json"}
+    assert load_experiment(folder / "config.toml") == exp
+    rows = json.loads((folder / "results.json").read_text())
+    by = {(r["model"], r["protocol"]): r for r in rows}
+    assert 0.5 < by[("baseline", "rating")]["rmse"] < 1.2
+    assert ("popularity", "full-ranking") in by and ("popularity", "rating") not in by  # RMSE skipped for implicit
+    assert all(r["seed"] == 3 and r["k"] == 5 and r["dataset_sha256"] == bundled.sha256 for r in rows)
+    prov = json.loads((folder / "provenance.json").read_text())
+    assert prov["dataset_sha256"] == bundled.sha256 and prov["dataset"] == "ml-latest-small"
+    assert prov["git_commit"] and "numpy" in prov["packages"] and prov["machine"]["cpu_count"] >= 1
+    assert prov["run_id"] == folder.name
+    assert any(e.get("event") == "fit-start" for e in events)
+    assert run.comparison.rows
+
+
+def test_mlflow_is_skipped_silently_when_absent(tmp_path: Path) -> None:
+    pytest.importorskip("movierec.evaluation")
+    try:
+        import mlflow  # noqa: F401
+    except ModuleNotFoundError:
+        pass
+    else:
+        pytest.skip("mlflow is installed here; the absent case cannot be shown")
+    exp = parse_experiment('protocols = ["rating"]\n[[models]]\nname = "baseline"\n')
+    run = run_experiment(exp, runs_dir=tmp_path, mlflow_uri=f"file://{tmp_path / 'mlruns'}")
+    assert (Path(run) / "results.json").is_file()
+    assert not (tmp_path / "mlruns").exists()
