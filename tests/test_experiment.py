@@ -80,7 +80,7 @@ def test_dumps_toml_quotes_what_needs_quoting() -> None:
         ("[split]\nkind = 'ratings-holdout'\ntest_sise = 0.2\n[[models]]\nname = 'svd'\n", ["line 3", "split.test_sise"]),
         ("k = 'ten'\n[[models]]\nname = 'svd'\n", ["line 1", "k:", "integer"]),
         ("[[models]]\nname = 'svd'\n[[models]]\nname = 'svd-plus'\n", ["line 4", "models[1].name", "unknown model 'svd-plus'"]),
-        ("[[models]]\nname = 'svd'\n[models.params]\nn_factor = 3\n", ["models[0]", "no hyperparameter 'n_factor'"]),
+        ("[[models]]\nname = 'svd'\n[models.params]\nn_factor = 3\n", ["line 4", "models[0].params.n_factor", "no hyperparameter"]),
         ("[split]\ntest_size = 1.5\n[[models]]\nname = 'svd'\n", ["line 2", "split.test_size"]),
         ("protocols = ['rating', 'ndcg']\n[[models]]\nname = 'svd'\n", ["line 1", "unknown protocol 'ndcg'"]),
         ("seed = 3\n", ["models", "required"]),

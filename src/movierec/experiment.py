@@ -37,7 +37,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from movierec.errors import ConfigError
 
@@ -109,21 +117,25 @@ class ModelConfig(BaseModel):
             raise ValueError(f"unknown model {v!r}; valid: {', '.join(MODELS)}")
         return key
 
-    @model_validator(mode="after")
-    def _known_params(self) -> ModelConfig:
+    @field_validator("params")
+    @classmethod
+    def _known_params(cls, v: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
         import inspect
 
         from movierec.models.registry import get_class
 
+        name = info.data.get("name")
+        if name is None:
+            return v
         try:
-            cls = get_class(self.name)
+            model_cls = get_class(name)
         except ConfigError:  # an optional extra is missing: the run will say so
-            return self
-        accepted = [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
-        for key in self.params:
+            return v
+        accepted = [p for p in inspect.signature(model_cls.__init__).parameters if p != "self"]
+        for key in v:
             if key not in accepted:
-                raise ValueError(f"{self.name} has no hyperparameter {key!r}; valid: {', '.join(accepted)}")
-        return self
+                raise ValueError(f"{name} has no hyperparameter {key!r}; valid: {', '.join(accepted)}")
+        return v
 
 
 class Experiment(BaseModel):
@@ -196,6 +208,9 @@ def parse_experiment(text: str, *, source: str = "<experiment>") -> Experiment:
     except ValidationError as exc:
         err = exc.errors()[0]
         loc = tuple(err.get("loc", ()))
+        bad_param = re.search(r"has no hyperparameter '([^']+)'", str(err.get("msg", "")))
+        if bad_param and loc and loc[-1] == "params":
+            loc = (*loc, bad_param.group(1))
         key = _dotted(loc)
         line = _find_line(text, loc)
         where = f", line {line}" if line else ""
