@@ -1,0 +1,219 @@
+"""Side information for hybrid models: item (and optional user) feature matrices aligned to an id map.
+
+Feature families built from a :class:`~movierec.datasets.Dataset`: ``genres`` (multi-hot),
+``tags`` (the top-N normalised tags from tags.csv with a minimum count) and ``year`` (release
+decade buckets). A features file (CSV ``movieId,feature[,weight]``, or ``userId,…`` for users)
+adds any other side information. Hybrid models (LightFM's model, Kula 2015) add an identity
+feature per item themselves, so these matrices hold only the side features.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from movierec.errors import ConfigError, DataError
+from movierec.interactions import IdMap
+
+if TYPE_CHECKING:
+    from movierec.datasets import Dataset
+
+__all__ = ["FEATURE_FAMILIES", "ItemFeatures", "build_item_features", "normalise_tag", "read_features_file"]
+
+FEATURE_FAMILIES = ("genres", "tags", "year")
+_SPACES = re.compile(r"\s+")
+
+
+@dataclass(eq=False)
+class ItemFeatures:
+    """A sparse ``rows × features`` matrix (float32 CSR) aligned to an id map, with feature names.
+
+    Rows follow the :class:`~movierec.interactions.IdMap` the matrix was built for (items, or
+    users for user features); the identity feature is NOT included (models add it).
+    """
+
+    matrix: sp.csr_matrix
+    names: list[str]
+
+    def __post_init__(self) -> None:
+        self.matrix = sp.csr_matrix(self.matrix, dtype=np.float32)
+        self.matrix.sort_indices()
+        if self.matrix.shape[1] != len(self.names):
+            raise ValueError(f"{self.matrix.shape[1]} feature columns but {len(self.names)} names")
+
+    @property
+    def n_rows(self) -> int:
+        return int(self.matrix.shape[0])
+
+    @property
+    def n_features(self) -> int:
+        return int(self.matrix.shape[1])
+
+    def hstack(self, other: ItemFeatures) -> ItemFeatures:
+        """Columns of both (same rows), e.g. built-in families plus a features file."""
+        if other.n_rows != self.n_rows:
+            raise ConfigError(f"cannot combine feature matrices with {self.n_rows} and {other.n_rows} rows")
+        return ItemFeatures(sp.hstack([self.matrix, other.matrix], format="csr"), [*self.names, *other.names])
+
+    def __repr__(self) -> str:
+        return f"ItemFeatures(n_rows={self.n_rows}, n_features={self.n_features}, nnz={self.matrix.nnz})"
+
+
+def normalise_tag(tag: object) -> str:
+    """Lowercase, strip and collapse inner whitespace (``"  Dark  Comedy "`` → ``"dark comedy"``)."""
+    return _SPACES.sub(" ", str(tag).strip().lower())
+
+
+def parse_names(names: str | list[str] | tuple[str, ...] | None) -> list[str]:
+    """Feature family names from ``"genres,tags"`` or a list; unknown names raise ConfigError."""
+    if names is None:
+        return []
+    parts = [p.strip().lower() for p in (names.split(",") if isinstance(names, str) else names)]
+    parts = [p for p in parts if p]
+    for p in parts:
+        if p not in FEATURE_FAMILIES:
+            raise ConfigError(f"unknown item feature {p!r}; valid: {', '.join(FEATURE_FAMILIES)}")
+    return list(dict.fromkeys(parts))
+
+
+def build_item_features(
+    dataset: Dataset,
+    item_map: IdMap | None = None,
+    names: str | list[str] | tuple[str, ...] = "genres,tags,year",
+    *,
+    top_tags: int = 200,
+    min_tag_count: int = 3,
+    year_bucket: int = 10,
+    features_file: str | Path | None = None,
+) -> ItemFeatures:
+    """Item side features aligned to ``item_map`` (default: the dataset's interactions' item map).
+
+    ``names`` picks families from ``genres``, ``tags``, ``year``; ``top_tags`` keeps the most
+    frequent normalised tags applied at least ``min_tag_count`` times; ``year_bucket`` is the
+    bucket width in years. ``features_file`` appends features read by :func:`read_features_file`.
+    """
+    families = parse_names(names)
+    item_map = item_map if item_map is not None else dataset.interactions.item_map
+    blocks: list[ItemFeatures] = []
+    if families and dataset.movies is None and set(families) & {"genres", "year"}:
+        raise DataError(f"dataset {dataset.name!r} has no movie metadata, so genres/year features are unavailable")
+    meta = _aligned_movies(dataset, item_map) if dataset.movies is not None else None
+    for family in families:
+        if family == "genres":
+            assert meta is not None
+            blocks.append(_multi_hot(meta["genres"], "genre:", lambda g: [x for x in g if x and not x.startswith("(")]))
+        elif family == "year":
+            assert meta is not None
+            check_bucket = int(year_bucket)
+            if check_bucket < 1:
+                raise ConfigError(f"year_bucket must be ≥ 1, got {year_bucket!r}")
+            years = pd.array(meta["year"], dtype="Int64")
+            labels = [[] if pd.isna(y) else [f"{(int(y) // check_bucket) * check_bucket}s"] for y in years]
+            blocks.append(_multi_hot(pd.Series(labels), "year:", lambda x: x))
+        elif family == "tags":
+            blocks.append(_tag_features(dataset, item_map, top_tags, min_tag_count))
+    out = ItemFeatures(sp.csr_matrix((len(item_map), 0), dtype=np.float32), [])
+    for block in blocks:
+        out = out.hstack(block)
+    if features_file is not None:
+        out = out.hstack(read_features_file(features_file, item_map))
+    return out
+
+
+def read_features_file(path: str | Path, id_map: IdMap) -> ItemFeatures:
+    """Features from a CSV ``movieId,feature[,weight]`` (or ``userId,…``); unknown ids are a DataError.
+
+    Rows may repeat an id with several features; weights default to 1.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: features file not found")
+    try:
+        frame = pd.read_csv(path)
+    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
+        raise DataError(f"{path}: cannot read features CSV ({str(exc).splitlines()[0]})") from exc
+    if frame.shape[1] < 2:
+        raise DataError(f"{path}: expected columns id,feature[,weight], found {', '.join(map(str, frame.columns))}")
+    id_col, feat_col = frame.columns[0], frame.columns[1]
+    if frame[feat_col].isna().any():
+        row = int(np.flatnonzero(frame[feat_col].isna().to_numpy())[0])
+        raise DataError(f"{path}, line {row + 2}: empty feature")
+    weights = np.ones(len(frame), dtype=np.float32)
+    if frame.shape[1] >= 3:
+        w = pd.to_numeric(frame[frame.columns[2]], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+        if not np.isfinite(w).all():
+            row = int(np.flatnonzero(~np.isfinite(w))[0])
+            raise DataError(f"{path}, line {row + 2}: weight {frame.iloc[row, 2]!r} is not a finite number")
+        weights = w.astype(np.float32)
+    ids = frame[id_col].to_numpy()
+    known = np.array([raw in id_map for raw in ids], dtype=bool)
+    if not known.all():
+        row = int(np.flatnonzero(~known)[0])
+        raise DataError(
+            f"{path}, line {row + 2}: unknown {id_map.kind} id {ids[row]!r} in column {id_col!r} "
+            f"({int((~known).sum())} rows name ids not in the data)"
+        )
+    rows = id_map.index(list(ids))
+    codes, uniques = pd.factorize(frame[feat_col].astype(str).map(str.strip), sort=True)
+    names = [f"{feat_col}:{u}" for u in uniques]
+    mat = sp.csr_matrix((weights, (rows, codes)), shape=(len(id_map), len(uniques)), dtype=np.float32)
+    mat.sum_duplicates()
+    return ItemFeatures(mat, names)
+
+
+def _aligned_movies(dataset: Dataset, item_map: IdMap) -> pd.DataFrame:
+    meta = dataset.movies.drop_duplicates("movieId").set_index("movieId")  # type: ignore[union-attr]
+    ids = pd.Index(item_map.ids)
+    try:
+        aligned = meta.reindex(ids.astype(meta.index.dtype))
+    except (TypeError, ValueError):
+        aligned = meta.reindex(ids)
+    genres = [g if isinstance(g, list) else [] for g in aligned["genres"].to_numpy(dtype=object)]
+    return pd.DataFrame({"genres": genres, "year": pd.array(aligned["year"], dtype="Int64")})
+
+
+def _multi_hot(values: pd.Series, prefix: str, clean) -> ItemFeatures:  # type: ignore[no-untyped-def]
+    rows: list[int] = []
+    labels: list[str] = []
+    for row, entry in enumerate(values):
+        for label in clean(entry if isinstance(entry, list) else []):
+            rows.append(row)
+            labels.append(label)
+    codes, uniques = pd.factorize(pd.Series(labels, dtype=object), sort=True)
+    mat = sp.csr_matrix(
+        (np.ones(len(rows), dtype=np.float32), (np.asarray(rows, dtype=np.int64), codes)),
+        shape=(len(values), len(uniques)),
+    )
+    mat.data[:] = 1.0  # multi-hot even if a label repeats
+    return ItemFeatures(mat, [f"{prefix}{u}" for u in uniques])
+
+
+def _tag_features(dataset: Dataset, item_map: IdMap, top_tags: int, min_count: int) -> ItemFeatures:
+    """Binary item × tag for the ``top_tags`` most used normalised tags applied ≥ ``min_count`` times."""
+    if dataset.tags is None or len(dataset.tags) == 0:
+        raise DataError(f"dataset {dataset.name!r} has no tags file, so 'tags' features are unavailable")
+    if int(top_tags) < 1 or int(min_count) < 1:
+        raise ConfigError(f"top_tags and min_tag_count must be ≥ 1, got {top_tags!r} and {min_count!r}")
+    tags = dataset.tags
+    frame = pd.DataFrame({"movieId": tags["movieId"].to_numpy(), "tag": [normalise_tag(t) for t in tags["tag"]]})
+    frame = frame[frame["tag"] != ""]
+    known = np.array([m in item_map for m in frame["movieId"].to_numpy()], dtype=bool)
+    frame = frame[known]
+    counts = frame["tag"].value_counts()
+    counts = counts[counts >= min_count]
+    # most used first, ties alphabetical, so the selection is deterministic
+    order = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[: int(top_tags)]
+    vocab = sorted(t for t, _ in order)
+    frame = frame[frame["tag"].isin(vocab)]
+    rows = item_map.index(list(frame["movieId"].to_numpy())) if len(frame) else np.zeros(0, dtype=np.int32)
+    cols = pd.Index(vocab).get_indexer(frame["tag"])
+    mat = sp.csr_matrix((np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(len(item_map), len(vocab)))
+    mat.sum_duplicates()
+    mat.data[:] = 1.0
+    return ItemFeatures(mat, [f"tag:{t}" for t in vocab])

@@ -1,0 +1,257 @@
+"""BPR and WARP matrix factorisation with item (and user) features: LightFM's hybrid model, our kernels.
+
+An item is the sum of its feature embeddings (its identity feature always included) plus their
+biases, likewise a user (identity only unless user features are given) (Kula 2015). Trained
+with BPR (Rendle et al. 2009) or WARP (Weston, Bengio & Usunier 2011) by Hogwild SGD with
+Adagrad or Adadelta steps in :mod:`movierec.models.kernels.lightfm_like`. After ``fit`` the
+effective item/user vectors and biases are precomputed, so scoring, export and serving need no
+features. Items with no training interactions are represented by their side features alone
+(cold start) when features are given.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, ClassVar, Self
+
+import numba
+import numpy as np
+import scipy.sparse as sp
+
+from movierec.errors import ConfigError, DataError
+from movierec.interactions import Interactions
+from movierec.models.base import BaseRecommender, EpochCallback, check_positive, check_random_state
+from movierec.models.kernels.lightfm_like import BPR as _BPR_KIND
+from movierec.models.kernels.lightfm_like import WARP as _WARP_KIND
+from movierec.models.kernels.lightfm_like import pairwise_epoch
+from movierec.models.weighting import check_weighting, interaction_weights
+
+__all__ = ["BPR", "WARP", "HybridMF", "feature_rows"]
+
+SCHEDULES = ("adagrad", "adadelta")
+
+
+def _as_matrix(features: Any, n_rows: int, what: str) -> tuple[sp.csr_matrix | None, list[str]]:
+    """Accept an ItemFeatures, a scipy matrix or None; check the row count."""
+    if features is None:
+        return None, []
+    names: list[str] = list(getattr(features, "names", []))
+    mat = getattr(features, "matrix", features)
+    if not sp.issparse(mat) and not isinstance(mat, np.ndarray):
+        raise ConfigError(f"{what} must be an ItemFeatures or a sparse matrix, got {type(features).__name__}")
+    mat = sp.csr_matrix(mat, dtype=np.float32)
+    if mat.shape[0] != n_rows:
+        raise ConfigError(f"{what} has {mat.shape[0]} rows but the training data has {n_rows}")
+    if mat.nnz and (not np.isfinite(mat.data).all() or (mat.data < 0).any()):
+        raise DataError(f"{what} holds negative or non-finite weights")
+    return mat, names or [f"f{i}" for i in range(mat.shape[1])]
+
+
+def feature_rows(side: sp.csr_matrix | None, n_rows: int, *, normalize: bool, identity: np.ndarray | None = None) -> sp.csr_matrix:
+    """``[identity | side]`` as float32 CSR, each row scaled to sum 1 when ``normalize``.
+
+    ``identity`` (bool per row, default all True) says which rows keep their identity column;
+    rows without it are represented by their side features alone (cold start).
+    """
+    ident_w = np.ones(n_rows, dtype=np.float32) if identity is None else identity.astype(np.float32)
+    ident = sp.diags(ident_w, format="csr", dtype=np.float32)
+    mat = ident if side is None or side.shape[1] == 0 else sp.hstack([ident, side], format="csr", dtype=np.float32)
+    mat.eliminate_zeros()
+    if normalize:
+        sums = np.asarray(mat.sum(axis=1)).ravel()
+        sums[sums == 0] = 1.0
+        mat = sp.csr_matrix(sp.diags(1.0 / sums) @ mat, dtype=np.float32)
+    mat.sort_indices()
+    return mat
+
+
+class HybridMF(BaseRecommender):
+    """Shared machinery of :class:`BPR` and :class:`WARP` (LightFM's model and hyperparameters).
+
+    ``no_components`` latent dimensions; ``learning_schedule`` ``adagrad`` (``learning_rate``)
+    or ``adadelta`` (``rho``, ``epsilon``); ``item_alpha``/``user_alpha`` L2 penalties on the
+    feature embeddings touched by each step; ``max_sampled`` negatives tried per positive
+    (WARP); ``num_threads`` Hogwild threads (1 is deterministic); ``normalize_features`` scales
+    each feature row (identity included) to sum 1, like LightFM's ``Dataset``.
+    """
+
+    name: ClassVar[str] = "hybrid-mf"
+    kind: ClassVar[str] = "implicit"
+    _loss_kind: ClassVar[int] = _BPR_KIND
+    _json_state: ClassVar[tuple[str, ...]] = ("history_", "item_feature_names_", "user_feature_names_")
+
+    def __init__(
+        self,
+        no_components: int = 40,
+        learning_rate: float = 0.05,
+        epochs: int = 25,
+        learning_schedule: str = "adagrad",
+        rho: float = 0.95,
+        epsilon: float = 1e-6,
+        item_alpha: float = 0.0,
+        user_alpha: float = 0.0,
+        max_sampled: int = 10,
+        num_threads: int = 1,
+        normalize_features: bool = True,
+        weighting: str = "binary",
+        half_life_days: float = 365.0,
+        random_state: int | None = 42,
+    ) -> None:
+        self.no_components = no_components
+        self.learning_rate = learning_rate
+        self.epochs = epochs
+        self.learning_schedule = learning_schedule
+        self.rho = rho
+        self.epsilon = epsilon
+        self.item_alpha = item_alpha
+        self.user_alpha = user_alpha
+        self.max_sampled = max_sampled
+        self.num_threads = num_threads
+        self.normalize_features = normalize_features
+        self.weighting = weighting
+        self.half_life_days = half_life_days
+        self.random_state = random_state
+
+    def _check_params(self) -> None:
+        check_positive("no_components", self.no_components, integer=True)
+        check_positive("learning_rate", self.learning_rate)
+        check_positive("epochs", self.epochs, integer=True, allow_zero=True)
+        if self.learning_schedule not in SCHEDULES:
+            raise ConfigError(f"learning_schedule must be one of {', '.join(SCHEDULES)}, got {self.learning_schedule!r}")
+        if not isinstance(self.rho, (int, float)) or not 0.0 < self.rho < 1.0:
+            raise ConfigError(f"rho must be between 0 and 1 (exclusive), got {self.rho!r}")
+        check_positive("epsilon", self.epsilon)
+        check_positive("item_alpha", self.item_alpha, allow_zero=True)
+        check_positive("user_alpha", self.user_alpha, allow_zero=True)
+        if isinstance(self.max_sampled, bool) or not isinstance(self.max_sampled, (int, np.integer)) or self.max_sampled < 1:
+            raise ConfigError(f"max_sampled must be a whole number ≥ 1, got {self.max_sampled!r}")
+        check_positive("num_threads", self.num_threads, integer=True)
+        check_weighting(self.weighting, self.half_life_days)
+
+    # --- training -------------------------------------------------------------------------
+    def fit(
+        self,
+        train: Interactions,
+        *,
+        item_features: Any = None,
+        user_features: Any = None,
+        on_epoch: EpochCallback | None = None,
+    ) -> Self:
+        """Train for ``epochs`` epochs; ``item_features``/``user_features`` are ItemFeatures or CSR."""
+        self._check_params()
+        if train.n_ratings == 0:
+            raise DataError(f"{self.name}: no positive interactions to train on")
+        item_side, item_names = _as_matrix(item_features, train.n_items, "item_features")
+        user_side, user_names = _as_matrix(user_features, train.n_users, "user_features")
+        rng = check_random_state(self.random_state)
+        weights = interaction_weights(train, self.weighting, self.half_life_days)
+        self._remember_train(train)
+        norm = bool(self.normalize_features)
+        item_rows = feature_rows(item_side, train.n_items, normalize=norm)
+        user_rows = feature_rows(user_side, train.n_users, normalize=norm)
+        d = int(self.no_components)
+        n_if, n_uf = item_rows.shape[1], user_rows.shape[1]
+        # LightFM's initialisation: U(-0.5, 0.5) / d for embeddings, zero biases
+        self._item_emb = ((rng.random((n_if, d)) - 0.5) / d).astype(np.float32)
+        self._user_emb = ((rng.random((n_uf, d)) - 0.5) / d).astype(np.float32)
+        self._item_bias = np.zeros(n_if, dtype=np.float32)
+        self._user_bias = np.zeros(n_uf, dtype=np.float32)
+        adadelta = self.learning_schedule == "adadelta"
+        start = 0.0 if adadelta else 1.0
+        acc = [np.full_like(a, start) for a in (self._item_emb, self._item_bias, self._user_emb, self._user_bias)]
+        mom = [np.zeros_like(a) for a in (self._item_emb, self._item_bias, self._user_emb, self._user_bias)]
+        positives = sp.csr_matrix((np.ones(train.n_ratings, np.float32), (train.users, train.items)), shape=train.shape)
+        positives.sum_duplicates()
+        positives.sort_indices()
+        threads = int(self.num_threads)
+        old_threads = numba.get_num_threads()
+        numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+        self.history_: list[dict[str, float]] = []
+        try:
+            for epoch in range(1, int(self.epochs) + 1):
+                tic = time.perf_counter()
+                order = rng.permutation(train.n_ratings).astype(np.int64)
+                seeds = rng.integers(1, 2**63 - 1, size=threads, dtype=np.int64).astype(np.uint64)
+                loss = pairwise_epoch(
+                    self._loss_kind, order, train.users, train.items, weights,
+                    positives.indptr, positives.indices,
+                    item_rows.indptr, item_rows.indices, item_rows.data,
+                    user_rows.indptr, user_rows.indices, user_rows.data,
+                    self._item_emb, self._item_bias, self._user_emb, self._user_bias,
+                    acc[0], acc[1], acc[2], acc[3], mom[0], mom[1], mom[2], mom[3],
+                    adadelta, np.float32(self.learning_rate), np.float32(self.rho), np.float32(self.epsilon),
+                    np.float32(self.item_alpha), np.float32(self.user_alpha), int(self.max_sampled), seeds,
+                )
+                if not np.isfinite(loss):
+                    raise ConfigError(f"{self.name}: training diverged at epoch {epoch} (loss {loss}); lower learning_rate")
+                record = {"epoch": epoch, "loss": float(loss), "seconds": time.perf_counter() - tic}
+                self.history_.append(record)
+                if on_epoch is not None and on_epoch(epoch, record) is False:
+                    break
+        finally:
+            numba.set_num_threads(old_threads)
+        self.item_feature_names_ = item_names
+        self.user_feature_names_ = user_names
+        self._finalise(item_side, user_side, train)
+        return self
+
+    def _finalise(self, item_side: sp.csr_matrix | None, user_side: sp.csr_matrix | None, train: Interactions) -> None:
+        """Precompute effective vectors; cold items (no interactions) use side features only."""
+        norm = bool(self.normalize_features)
+        identity = None
+        if item_side is not None and item_side.shape[1] > 0:
+            warm = train.item_counts() > 0
+            has_side = np.diff(item_side.indptr) > 0
+            identity = warm | ~has_side  # an item with neither keeps its (untrained) identity
+        rows = feature_rows(item_side, train.n_items, normalize=norm, identity=identity)
+        self.item_factors_ = np.asarray(rows @ self._item_emb, dtype=np.float32)
+        self.item_bias_ = np.asarray(rows @ self._item_bias, dtype=np.float32)
+        urows = feature_rows(user_side, train.n_users, normalize=norm)
+        self.user_factors_ = np.asarray(urows @ self._user_emb, dtype=np.float32)
+        self.user_bias_ = np.asarray(urows @ self._user_bias, dtype=np.float32)
+        self.item_feature_embeddings_ = self._item_emb
+        self.item_feature_biases_ = self._item_bias
+        del self._item_emb, self._user_emb, self._item_bias, self._user_bias
+
+    # --- scoring --------------------------------------------------------------------------
+    def score(self, users: np.ndarray, items: np.ndarray | None = None) -> np.ndarray:
+        """u·i + b_i + b_u with the precomputed effective vectors."""
+        self._check_fitted()
+        users = self._check_users(users)
+        vi = self.item_factors_ if items is None else self.item_factors_[np.asarray(items)]
+        bi = self.item_bias_ if items is None else self.item_bias_[np.asarray(items)]
+        out = self.user_factors_[users] @ vi.T
+        out += bi[None, :]
+        out += self.user_bias_[users][:, None]
+        return out.astype(np.float32, copy=False)
+
+    def score_new_user(self, items: np.ndarray, ratings: np.ndarray | None = None, threshold: float = 4.0) -> np.ndarray:
+        """Cold-start user: the vector is the mean of the liked items' vectors (ratings ≥ ``threshold``;
+        all given items when none reaches it, weighted by rating), then scored like a known user."""
+        self._check_fitted()
+        items = np.asarray(items, dtype=np.int64)
+        if items.size == 0:
+            raise ConfigError("score_new_user needs at least one (item, rating) pair")
+        if items.min() < 0 or items.max() >= self.n_items_:
+            raise ConfigError(f"item index outside 0..{self.n_items_ - 1}")
+        w = np.ones(len(items), dtype=np.float32)
+        if ratings is not None:
+            ratings = np.asarray(ratings, dtype=np.float32)
+            liked = ratings >= threshold
+            w = liked.astype(np.float32) if liked.any() else np.maximum(ratings, 1e-3)
+        vec = (w[:, None] * self.item_factors_[items]).sum(axis=0) / w.sum()
+        return (self.item_factors_ @ vec + self.item_bias_).astype(np.float32)
+
+
+class BPR(HybridMF):
+    """Bayesian Personalised Ranking (Rendle et al. 2009) on LightFM's hybrid model."""
+
+    name: ClassVar[str] = "bpr"
+    _loss_kind: ClassVar[int] = _BPR_KIND
+
+
+class WARP(HybridMF):
+    """Weighted Approximate-Rank Pairwise loss (Weston, Bengio & Usunier 2011) on LightFM's hybrid model."""
+
+    name: ClassVar[str] = "warp"
+    _loss_kind: ClassVar[int] = _WARP_KIND
