@@ -742,6 +742,9 @@ def compare(
         if key not in ("ratings-holdout", "interactions-holdout"):
             raise ConfigError(f"--cv works with the ratings or interactions hold-out, not --split {key}")
         base = inter if key == "ratings-holdout" else inter.subset(inter.ratings >= threshold)
+        what = "ratings" if key == "ratings-holdout" else f"positives (ratings ≥ {threshold:g}) the implicit models split"
+        if isinstance(cv, (int, np.integer)) and not isinstance(cv, bool) and cv > base.n_ratings:
+            raise ConfigError(f"cv folds ({cv}) cannot exceed the number of {what} ({base.n_ratings})")
         folds = [(tr, te) for tr, te in S.kfold(base, cv, seed)]
         split_desc = f"{cv}-fold cv over {'ratings' if key == 'ratings-holdout' else f'positives ≥ {threshold:g}'} (Surprise KFold, seed {seed})"
     else:

@@ -370,10 +370,15 @@ def match_title(query: str, titles: list[str]) -> int:
     if len(cands) == 1:
         return cands[0]
     if not cands:
-        close = difflib.get_close_matches(q, [b for _, b in keys], n=8, cutoff=0.75)
-        cands = [i for i, (_, b) in enumerate(keys) if b in close]
-        if len(cands) == 1:
-            return cands[0]
+        ratios = []
+        for i, (_, bare) in enumerate(keys):
+            m = difflib.SequenceMatcher(None, q, bare)
+            if m.real_quick_ratio() >= 0.75 and m.quick_ratio() >= 0.75:
+                ratios.append((m.ratio(), i))
+        ratios = sorted((r for r in ratios if r[0] >= 0.75), reverse=True)
+        if ratios and (len(ratios) == 1 or ratios[0][0] > ratios[1][0]):
+            return ratios[0][1]  # the single closest spelling
+        cands = [i for _, i in ratios]
     if not cands:
         raise UnknownIdError(f"no movie title matches {query!r}; try part of the title or --movie-id")
     shown = "; ".join(f"{titles[i]}" for i in cands[:8])

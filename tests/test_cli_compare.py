@@ -1,0 +1,143 @@
+"""``movierec compare|recommend|similar`` end to end in a subprocess, and every bad input: exit 2, one line, no traceback."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from movierec.cli.compare import match_title, parse_model_params
+from movierec.errors import ConfigError, UnknownIdError
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "movierec", *args], capture_output=True, text=True,
+        env={**os.environ, "COLUMNS": "200"}, timeout=300,
+    )
+
+
+def assert_user_error(proc: subprocess.CompletedProcess[str], *needles: str) -> str:
+    assert proc.returncode == 2, (proc.returncode, proc.stdout, proc.stderr)
+    assert "Traceback" not in proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    for needle in needles:
+        assert needle in lines[0], (needle, lines[0])
+    return lines[0]
+
+
+def test_compare_end_to_end_writes_results_and_charts(tmp_path: Path) -> None:
+    out = tmp_path / "cmp"
+    proc = run("compare", "--models", "baseline,popularity", "--protocols", "rating,test-candidates,full-ranking",
+               "--k", "10", "--out", str(out), "--params", "baseline.method=als")
+    assert proc.returncode == 0, proc.stderr
+    # the table names the split, the protocols, marks winners, and notes the RMSE skip for popularity
+    assert "ratings-holdout" in proc.stdout and "full-ranking" in proc.stdout and "★" in proc.stdout
+    assert "rating skipped for popularity" in proc.stdout
+    rows = json.loads((out / "results.json").read_text())
+    assert {(r["model"], r["protocol"]) for r in rows} == {
+        ("baseline", "rating"), ("baseline", "test-candidates"), ("baseline", "full-ranking"),
+        ("popularity", "test-candidates"), ("popularity", "full-ranking"),
+    }
+    rating = next(r for r in rows if r["protocol"] == "rating")
+    assert 0.7 < rating["rmse"] < 1.1 and 0.5 < rating["mae"] < rating["rmse"]
+    full = next(r for r in rows if r["protocol"] == "full-ranking" and r["model"] == "popularity")
+    for key in ("precision@10", "recall@10", "hit_rate@10", "ndcg@10", "map@10", "mrr", "coverage@10", "fit_seconds"):
+        assert isinstance(full[key], float), key
+    lo, hi = full["intervals"]["ndcg@10"]
+    assert lo <= full["ndcg@10"] <= hi
+    assert full["provenance"]["dataset_sha256"] == full["dataset_sha256"] and full["seed"] == 42
+    with open(out / "results.csv") as fh:
+        table = list(csv.DictReader(fh))
+    assert len(table) == 5 and "ndcg@10_lo" in table[0]
+    for png in ("rmse.png", "ranking.png"):
+        assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_compare_json_implicit_only(tmp_path: Path) -> None:
+    proc = run("compare", "--models", "popularity", "--protocols", "full-ranking", "--json", "--k", "5", "--seed", "3")
+    assert proc.returncode == 0, proc.stderr
+    rows = json.loads(proc.stdout)
+    assert len(rows) == 1 and rows[0]["split"].startswith("interactions-holdout") and rows[0]["k"] == 5
+
+
+@pytest.mark.parametrize(
+    ("args", "needles"),
+    [
+        (["compare", "--models", "svd,nope"], ["unknown model 'nope'", "svd"]),
+        (["compare", "--models", "popularity", "--protocols", "auc"], ["unknown protocol 'auc'"]),
+        (["compare", "--models", "popularity", "--split", "random"], ["unknown split 'random'"]),
+        (["compare", "--models", "popularity", "--k", "100000"], ["larger than the catalogue"]),
+        (["compare", "--models", "popularity", "--implicit-threshold", "6"], ["leaves no positives"]),
+        (["compare", "--models", "svd", "--params", "svd.n_factors=-3"], ["n_factors"]),
+        (["compare", "--models", "svd", "--params", "svd.bogus=1"], ["bogus"]),
+        (["recommend", "--user", "999999", "--model", "popularity"], ["unknown user id '999999'"]),
+        (["similar", "--movie", "zzqx no such film"], ["no movie title matches"]),
+        (["similar", "--movie", "Star Wars"], ["matches", "Star Wars: Episode IV"]),
+    ],
+)
+def test_bad_inputs_exit_2_with_one_line(args: list[str], needles: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    # in-process through the console entry point (the same code path as the installed command), to keep the suite fast
+    from movierec.cli import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(args)
+    err = capsys.readouterr().err
+    assert_user_error(subprocess.CompletedProcess(args, int(exc.value.code), "", err), *needles)
+
+
+def test_bad_input_in_a_real_process() -> None:
+    assert_user_error(run("compare", "--models", "svd,nope"), "unknown model 'nope'", "svd")
+
+
+def test_bad_inputs_on_small_custom_files(tmp_path: Path) -> None:
+    path = tmp_path / "r.csv"
+    pd.DataFrame({"userId": [1, 1, 2, 3, 3], "movieId": [1, 2, 1, 2, 3], "rating": [4, 5, 3, 4, 2],
+                  "timestamp": [1, 2, 3, 4, 5]}).to_csv(path, index=False)
+    assert_user_error(run("compare", "--ratings", str(path), "--models", "popularity", "--cv", "6", "--k", "2"),
+                      "cv folds (6) cannot exceed the number of positives", "(3)")
+    assert_user_error(run("compare", "--ratings", str(path), "--models", "baseline", "--cv", "6", "--k", "2"),
+                      "cv folds (6) cannot exceed the number of ratings (5)")
+    assert_user_error(run("compare", "--ratings", str(path), "--models", "popularity", "--split", "per-user", "--k", "2"),
+                      "at least 2 ratings per user", "user 2 has 1")
+
+
+def test_recommend_and_similar_print_titles() -> None:
+    rec = run("recommend", "--user", "1", "--model", "popularity", "-k", "5", "--json")
+    assert rec.returncode == 0, rec.stderr
+    rows = json.loads(rec.stdout)
+    assert len(rows) == 5 and all(r["title"] for r in rows)
+    sim = run("similar", "--movie", "toy story", "--model", "itemknn", "-k", "5")
+    assert sim.returncode == 0, sim.stderr
+    assert "Toy Story (1995)" in sim.stdout and "similarity" in sim.stdout
+
+
+def test_match_title_is_case_and_accent_insensitive() -> None:
+    titles = ["Toy Story (1995)", "Toy Story 2 (1999)", "Amélie (Fabuleux destin d'Amélie Poulain, Le) (2001)",
+              "Matrix, The (1999)", "Star Wars: Episode IV - A New Hope (1977)", "Star Wars: Episode V (1980)"]
+    assert match_title("toy story", titles) == 0  # exact title without the year wins over 'Toy Story 2'
+    assert match_title("TOY STORY 2", titles) == 1
+    assert match_title("amelie", titles) == 2
+    assert match_title("the matrix", titles) == 3
+    assert match_title("Toy Stroy", titles) == 0  # close spelling
+    with pytest.raises(ConfigError, match="matches 2 movies"):
+        match_title("star wars", titles)
+    with pytest.raises(UnknownIdError):
+        match_title("Casablanca", titles)
+
+
+def test_parse_model_params() -> None:
+    got = parse_model_params(["svd.n_factors=100,svd.lr=0.01", "knn-baseline.sim=cosine"], ["svd", "knn-baseline"])
+    assert got == {"svd": {"n_factors": 100, "lr": 0.01}, "knn-baseline": {"sim": "cosine"}}
+    assert parse_model_params(["n_factors=5"], ["svd"]) == {"svd": {"n_factors": 5}}
+    with pytest.raises(ConfigError, match="say which model"):
+        parse_model_params(["n_factors=5"], ["svd", "baseline"])
+    with pytest.raises(ConfigError, match="not among --models"):
+        parse_model_params(["als.factors=5"], ["svd"])
