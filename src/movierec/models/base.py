@@ -285,7 +285,7 @@ class BaseRecommender:
             setattr(model, key, tuple(value) if key == "rating_scale_" else value)
         with np.load(path / "arrays.npz", allow_pickle=False) as npz:
             arrays = {k: npz[k] for k in npz.files}
-        sparse_keys = {k.split("__")[0] for k in arrays if "__" in k}
+        sparse_keys = {k.rsplit("__", 1)[0] for k in arrays if "__" in k}
         for key in sparse_keys:
             shape = tuple(int(x) for x in arrays.pop(f"{key}__shape"))
             data = arrays.pop(f"{key}__data")
