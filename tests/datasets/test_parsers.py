@@ -219,3 +219,29 @@ def test_folder_with_broken_movies_file_names_it(tmp_path):
     (folder / "movies.csv").write_text("")
     with pytest.raises(DataError, match=r"movies.csv: file is empty"):
         load(folder)
+
+
+def test_many_small_blocks_give_the_same_frame(tmp_path, monkeypatch):
+    from movierec.datasets import parsers
+
+    whole = read_ratings(FIX / "ml-csv" / "ratings.csv")
+    monkeypatch.setattr(parsers, "_BLOCK_SIZE", 64)  # one or two rows per block
+    pd.testing.assert_frame_equal(read_ratings(FIX / "ml-csv" / "ratings.csv"), whole)
+    rows = [f"{u},{u % 7},4.0,{1000 + u}" for u in range(200)]
+    rows[150] = "150,7,4.0,-3"
+    path = tmp_path / "ratings.csv"
+    path.write_text("userId,movieId,rating,timestamp\n" + "\n".join(rows) + "\n")
+    with pytest.raises(DataError, match=r"line 152: timestamp -3 is negative"):
+        read_ratings(path)
+
+
+def test_string_id_after_integer_blocks_becomes_text_ids(tmp_path, monkeypatch):
+    from movierec.datasets import parsers
+
+    monkeypatch.setattr(parsers, "_BLOCK_SIZE", 64)  # the first block holds integers only
+    rows = [f"{u},{u % 5},3.0,{1000 + u}" for u in range(50)] + ["alice,1,5.0,2000"]
+    path = tmp_path / "ratings.csv"
+    path.write_text("userId,movieId,rating,timestamp\n" + "\n".join(rows) + "\n")
+    inter = load_ratings_file(path).interactions
+    assert inter.n_users == 51 and "alice" in inter.user_map and "7" in inter.user_map
+    assert inter.to_frame().iloc[-1].tolist() == ["alice", 1, 5.0, 2000]
