@@ -1,0 +1,230 @@
+"""Rating baselines: the global mean and μ + b_u + b_i (Koren 2010, 'Factor in the neighbors', §2.1).
+
+Also the shared machinery of the explicit models (SVD, SVD++, k-NN): Surprise's visiting order of
+the training ratings, bias estimation by ALS or SGD (reused by ``knn-baseline``), and prediction
+with Surprise's fallback for users or items that have no training ratings.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Self
+
+import numpy as np
+
+from movierec.errors import ConfigError
+from movierec.interactions import Interactions
+from movierec.models.base import ExplicitRecommender, check_positive
+from movierec.models.kernels.baselines import als_biases, sgd_biases
+
+__all__ = ["Baseline", "ExplicitModel", "GlobalMean", "estimate_biases", "surprise_order"]
+
+
+def surprise_order(train: Interactions) -> np.ndarray:
+    """Row order in which Surprise's ``trainset.all_ratings()`` visits a training log.
+
+    Surprise numbers users by first appearance and walks them in that order, each user's ratings
+    in file order; SGD models sweep ratings in this order (no shuffling), so we do too.
+    """
+    users = train.users
+    if len(users) == 0:
+        return np.zeros(0, dtype=np.int64)
+    _, first = np.unique(users, return_index=True)  # first row of each present user, by user index
+    rank = np.zeros(train.n_users, dtype=np.int64)
+    present = np.unique(users)
+    rank[present[np.argsort(first, kind="stable")]] = np.arange(len(present))
+    return np.argsort(rank[users], kind="stable")
+
+
+def first_appearance(values: np.ndarray) -> np.ndarray:
+    """Distinct values in order of first appearance (Surprise's inner-id order)."""
+    uniq, first = np.unique(values, return_index=True)
+    return uniq[np.argsort(first, kind="stable")]
+
+
+def estimate_biases(
+    train: Interactions,
+    method: str = "als",
+    *,
+    reg_i: float = 10.0,
+    reg_u: float = 15.0,
+    n_epochs: int | None = None,
+    reg: float = 0.02,
+    learning_rate: float = 0.005,
+) -> tuple[float, np.ndarray, np.ndarray]:
+    """Global mean and user/item biases (float64) as Surprise's ``compute_baselines`` gets them.
+
+    ``method="als"`` uses ``reg_i``, ``reg_u`` and ``n_epochs`` (default 10); ``method="sgd"`` uses
+    ``reg``, ``learning_rate`` and ``n_epochs`` (default 20), sweeping ratings in Surprise's order.
+    """
+    mu = train.global_mean
+    if method == "als":
+        epochs = 10 if n_epochs is None else n_epochs
+        csr = train.csr()
+        csc = train.csc()
+        bu, bi = als_biases(
+            csr.indptr.astype(np.int64), csr.indices, csr.data.astype(np.float64),
+            csc.indptr.astype(np.int64), csc.indices, csc.data.astype(np.float64),
+            mu, float(reg_u), float(reg_i), int(epochs),
+        )  # fmt: skip
+    elif method == "sgd":
+        epochs = 20 if n_epochs is None else n_epochs
+        order = surprise_order(train)
+        bu, bi = sgd_biases(
+            train.users[order], train.items[order], train.ratings[order].astype(np.float64),
+            train.n_users, train.n_items, mu, float(reg), float(learning_rate), int(epochs),
+        )  # fmt: skip
+    else:
+        raise ConfigError(f"baseline method must be 'als' or 'sgd', got {method!r}")
+    return mu, bu, bi
+
+
+class ExplicitModel(ExplicitRecommender):
+    """Shared prediction logic: known pairs go to ``_estimate``, others fall back as Surprise does.
+
+    A user or item is *known* when it has training ratings. Unknown pairs get the baseline parts
+    that exist (μ, plus b_u or b_i when that side is known; just μ for models without biases) and
+    are flagged, like Surprise's ``was_impossible``. ``score`` ranks by the unclipped estimate.
+    """
+
+    has_biases: ClassVar[bool] = True
+
+    def _remember_train(self, train: Interactions) -> None:
+        super()._remember_train(train)
+        self.user_known_ = train.user_counts() > 0
+        self.item_known_ = train.item_counts() > 0
+        self.global_mean_ = np.asarray(train.global_mean, dtype=np.float32)
+
+    def _known(self, users: np.ndarray, items: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        in_u = (users >= 0) & (users < self.n_users_)
+        in_i = (items >= 0) & (items < self.n_items_)
+        ku = in_u & self.user_known_[np.where(in_u, users, 0)]
+        ki = in_i & self.item_known_[np.where(in_i, items, 0)]
+        return ku, ki
+
+    def _fallback(self, users: np.ndarray, items: np.ndarray, ku: np.ndarray, ki: np.ndarray) -> np.ndarray:
+        est = np.full(len(users), float(self.global_mean_), dtype=np.float64)
+        if self.has_biases:
+            est += np.where(ku, self.user_bias_[np.where(ku, users, 0)], 0.0)
+            est += np.where(ki, self.item_bias_[np.where(ki, items, 0)], 0.0)
+        return est
+
+    def _estimate(self, users: np.ndarray, items: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Estimates for known (user, item) pairs and a mask of those the model could not make."""
+        raise NotImplementedError
+
+    def predict_with_flags(self, users: np.ndarray, items: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Clipped predictions and a flag per pair, True where the model fell back to the baseline."""
+        est, flags = self._predict(users, items)
+        return self._clip(est), flags
+
+    def predict(self, users: np.ndarray, items: np.ndarray, *, clip: bool = True) -> np.ndarray:
+        """Predicted ratings for (user, item) index pairs; unknown users/items fall back to the baseline."""
+        est, _ = self._predict(users, items)
+        return self._clip(est) if clip else est
+
+    def _predict(self, users: np.ndarray, items: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        self._check_fitted()
+        users = np.asarray(users, dtype=np.int64).ravel()
+        items = np.asarray(items, dtype=np.int64).ravel()
+        if users.shape != items.shape:
+            raise ConfigError(f"users and items must have the same length, got {len(users)} and {len(items)}")
+        ku, ki = self._known(users, items)
+        est = self._fallback(users, items, ku, ki)
+        known = ku & ki
+        flags = ~known
+        if known.any():
+            value, impossible = self._estimate(users[known], items[known])
+            sub = est[known]
+            sub[~impossible] = value[~impossible]
+            est[known] = sub
+            flags[np.flatnonzero(known)[impossible]] = True
+        return est, flags
+
+    def score(self, users: np.ndarray, items: np.ndarray | None = None) -> np.ndarray:
+        """Unclipped predicted ratings, ``(len(users), n_items or len(items))`` float32."""
+        self._check_fitted()
+        users = self._check_users(users)
+        cols = np.arange(self.n_items_, dtype=np.int64) if items is None else np.asarray(items, dtype=np.int64)
+        grid_u = np.repeat(users.astype(np.int64), len(cols))
+        grid_i = np.tile(cols, len(users))
+        est, _ = self._predict(grid_u, grid_i)
+        return est.reshape(len(users), len(cols)).astype(np.float32)
+
+
+class GlobalMean(ExplicitModel):
+    """Predicts the mean training rating for every pair: the floor every model must beat."""
+
+    name: ClassVar[str] = "global-mean"
+    has_biases: ClassVar[bool] = False
+
+    def __init__(self) -> None:
+        pass
+
+    def fit(self, train: Interactions, *, item_features: Any = None, user_features: Any = None) -> Self:
+        """Remember the mean rating (and the seen items, for ``recommend``)."""
+        self._remember_train(train)
+        return self
+
+    def _estimate(self, users: np.ndarray, items: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return np.full(len(users), float(self.global_mean_)), np.zeros(len(users), dtype=bool)
+
+
+class Baseline(ExplicitModel):
+    """μ + b_u + b_i, biases fitted by ALS or SGD exactly as Surprise's ``BaselineOnly`` (Koren 2010, §2.1).
+
+    ``method="als"``: ``reg_i`` (10), ``reg_u`` (15), ``n_epochs`` (10); ``method="sgd"``: ``reg``
+    (0.02), ``learning_rate`` (0.005), ``n_epochs`` (20). ``n_epochs=None`` takes the method's default.
+    """
+
+    name: ClassVar[str] = "baseline"
+
+    def __init__(
+        self,
+        method: str = "als",
+        *,
+        reg_i: float = 10.0,
+        reg_u: float = 15.0,
+        reg: float = 0.02,
+        learning_rate: float = 0.005,
+        n_epochs: int | None = None,
+    ) -> None:
+        self.method = method
+        self.reg_i = reg_i
+        self.reg_u = reg_u
+        self.reg = reg
+        self.learning_rate = learning_rate
+        self.n_epochs = n_epochs
+        self._validate()
+
+    def _validate(self) -> None:
+        if self.method not in ("als", "sgd"):
+            raise ConfigError(f"baseline method must be 'als' or 'sgd', got {self.method!r}")
+        check_positive("reg_i", self.reg_i, allow_zero=True)
+        check_positive("reg_u", self.reg_u, allow_zero=True)
+        check_positive("reg", self.reg, allow_zero=True)
+        check_positive("learning_rate", self.learning_rate)
+        if self.n_epochs is not None:
+            check_positive("n_epochs", self.n_epochs, integer=True)
+
+    def fit(self, train: Interactions, *, item_features: Any = None, user_features: Any = None) -> Self:
+        """Estimate the global mean and biases."""
+        self._validate()
+        self._remember_train(train)
+        _, bu, bi = estimate_biases(
+            train, self.method, reg_i=self.reg_i, reg_u=self.reg_u, n_epochs=self.n_epochs,
+            reg=self.reg, learning_rate=self.learning_rate,
+        )  # fmt: skip
+        self.user_bias_ = bu.astype(np.float32)
+        self.item_bias_ = bi.astype(np.float32)
+        return self
+
+    def _estimate(self, users: np.ndarray, items: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        est = float(self.global_mean_) + self.user_bias_[users].astype(np.float64) + self.item_bias_[items]
+        return est, np.zeros(len(users), dtype=bool)
+
+    def score(self, users: np.ndarray, items: np.ndarray | None = None) -> np.ndarray:
+        """μ + b_u + b_i over the grid (biases of users/items without ratings are 0)."""
+        self._check_fitted()
+        users = self._check_users(users)
+        bi = self.item_bias_ if items is None else self.item_bias_[np.asarray(items, dtype=np.int64)]
+        return (self.global_mean_ + self.user_bias_[users][:, None] + bi[None, :]).astype(np.float32)

@@ -1,0 +1,268 @@
+"""Matrix factorisation for ratings: biased SVD (Funk 2006; Koren, Bell & Volinsky 2009) and SVD++ (Koren 2008).
+
+Both reproduce Surprise's algorithms: same initialisation (with an int ``random_state`` the
+factors are drawn from ``numpy.random.RandomState(seed)`` in Surprise's order, so ``svd`` and
+``surprise:svd`` start from identical factors), same SGD update order (ratings grouped by user
+in order of first appearance, no shuffling) and same update rules. The hot loops are numba.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Self
+
+import numpy as np
+
+from movierec.errors import ConfigError
+from movierec.interactions import Interactions
+from movierec.models.base import EpochCallback, check_positive, check_random_state
+from movierec.models.baseline import ExplicitModel, first_appearance, surprise_order
+from movierec.models.kernels.sgd import implicit_sums, svd_epoch, svdpp_epoch
+
+__all__ = ["SVD", "SVDpp"]
+
+
+def _normal_rows(
+    rng: np.random.RandomState | np.random.Generator, present: np.ndarray, n_rows: int, n_factors: int, mean: float, std: float
+) -> np.ndarray:
+    """An (n_rows, n_factors) float64 array: N(mean, std) draws for ``present`` rows (in that order), zeros elsewhere."""
+    out = np.zeros((n_rows, n_factors))
+    out[present] = rng.normal(mean, std, size=(len(present), n_factors))
+    return out
+
+
+def _rng(random_state: int | np.random.Generator | None) -> np.random.RandomState | np.random.Generator:
+    """Surprise's RNG for an int seed (legacy RandomState, so factors match it), else a Generator."""
+    if isinstance(random_state, (int, np.integer)) and not isinstance(random_state, bool):
+        return np.random.RandomState(int(random_state))
+    return check_random_state(random_state)
+
+
+class _FactorModel(ExplicitModel):
+    """Prediction μ + b_u + b_i + p_u·q_i shared by SVD and SVD++ (SVD++ folds its implicit term into p_u)."""
+
+    def _check_common(self) -> None:
+        check_positive("n_factors", self.n_factors, integer=True)
+        check_positive("n_epochs", self.n_epochs, integer=True)
+        check_positive("lr", self.lr)
+        check_positive("reg", self.reg, allow_zero=True)
+        check_positive("init_std", self.init_std, allow_zero=True)
+        if not isinstance(self.init_mean, (int, float)) or not np.isfinite(self.init_mean):
+            raise ConfigError(f"init_mean must be a finite number, got {self.init_mean!r}")
+        if self.random_state is not None and not isinstance(self.random_state, (int, np.integer, np.random.Generator)):
+            raise ConfigError(f"random_state must be an int, a numpy Generator or None, got {self.random_state!r}")
+
+    def _epochs(self, step: Any, n_ratings: int, on_epoch: EpochCallback | None) -> None:
+        self.history_: list[dict[str, float]] = []
+        for epoch in range(1, self.n_epochs + 1):
+            sq = float(step())
+            mse = sq / max(n_ratings, 1)
+            row = {"epoch": epoch, "loss": mse, "rmse": float(np.sqrt(mse))}
+            self.history_.append(row)
+            if on_epoch is not None and on_epoch(epoch, dict(row)) is False:
+                break
+
+    def _store(self, bu: np.ndarray, bi: np.ndarray, pu: np.ndarray, qi: np.ndarray) -> None:
+        self.user_bias_ = bu.astype(np.float32)
+        self.item_bias_ = bi.astype(np.float32)
+        self.user_factors_ = pu.astype(np.float32)
+        self.item_factors_ = qi.astype(np.float32)
+
+    def _mu(self) -> float:
+        return float(self.global_mean_) if getattr(self, "biased", True) else 0.0
+
+    def _estimate(self, users: np.ndarray, items: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        dots = np.einsum("ij,ij->i", self.user_factors_[users], self.item_factors_[items], dtype=np.float64)
+        est = self._mu() + self.user_bias_[users].astype(np.float64) + self.item_bias_[items] + dots
+        return est, np.zeros(len(users), dtype=bool)
+
+    def score(self, users: np.ndarray, items: np.ndarray | None = None) -> np.ndarray:
+        """Unclipped μ + b_u + b_i + p_u·q_i over the grid (users/items without ratings have zero terms)."""
+        self._check_fitted()
+        users = self._check_users(users)
+        q = self.item_factors_ if items is None else self.item_factors_[np.asarray(items, dtype=np.int64)]
+        bi = self.item_bias_ if items is None else self.item_bias_[np.asarray(items, dtype=np.int64)]
+        out = self.user_factors_[users] @ q.T
+        out += bi[None, :]
+        out += (self._mu() + self.user_bias_[users])[:, None]
+        if not getattr(self, "biased", True):  # Surprise gives μ where an unbiased SVD cannot predict
+            ku, ki = self._known(np.repeat(users, len(bi)), np.tile(np.arange(len(bi)), len(users)))
+            out[~(ku & ki).reshape(out.shape)] = float(self.global_mean_)
+        return out.astype(np.float32)
+
+
+class SVD(_FactorModel):
+    """Biased matrix factorisation by SGD, Surprise's ``SVD`` (Funk 2006; Koren, Bell & Volinsky 2009).
+
+    r̂_ui = μ + b_u + b_i + q_i·p_u; factors start at N(init_mean, init_std); each rating updates
+    b_u, b_i then p_u, q_i with learning rate ``lr`` and L2 penalty ``reg`` (``lr_bias``/``reg_bias``
+    override them for the biases). ``biased=False`` drops μ and the biases.
+    """
+
+    name: ClassVar[str] = "svd"
+
+    def __init__(
+        self,
+        n_factors: int = 80,
+        n_epochs: int = 25,
+        lr: float = 0.005,
+        reg: float = 0.02,
+        *,
+        init_mean: float = 0.0,
+        init_std: float = 0.1,
+        biased: bool = True,
+        lr_bias: float | None = None,
+        reg_bias: float | None = None,
+        random_state: int | np.random.Generator | None = 0,
+    ) -> None:
+        self.n_factors = n_factors
+        self.n_epochs = n_epochs
+        self.lr = lr
+        self.reg = reg
+        self.init_mean = init_mean
+        self.init_std = init_std
+        self.biased = biased
+        self.lr_bias = lr_bias
+        self.reg_bias = reg_bias
+        self.random_state = random_state
+        self._validate()
+
+    def _validate(self) -> None:
+        self._check_common()
+        if self.lr_bias is not None:
+            check_positive("lr_bias", self.lr_bias)
+        if self.reg_bias is not None:
+            check_positive("reg_bias", self.reg_bias, allow_zero=True)
+
+    def fit(
+        self,
+        train: Interactions,
+        *,
+        item_features: Any = None,
+        user_features: Any = None,
+        on_epoch: EpochCallback | None = None,
+    ) -> Self:
+        """Run ``n_epochs`` SGD sweeps; ``on_epoch(epoch, {"loss", "rmse"})`` may return False to stop early.
+
+        ``history_`` records per epoch the mean squared training error seen during the sweep.
+        """
+        self._validate()
+        self._remember_train(train)
+        rng = _rng(self.random_state)
+        order = surprise_order(train)
+        users = train.users[order]
+        items = train.items[order]
+        ratings = train.ratings[order].astype(np.float64)
+        pu = _normal_rows(rng, first_appearance(train.users), train.n_users, self.n_factors, self.init_mean, self.init_std)
+        qi = _normal_rows(rng, first_appearance(train.items), train.n_items, self.n_factors, self.init_mean, self.init_std)
+        bu = np.zeros(train.n_users)
+        bi = np.zeros(train.n_items)
+        mu = train.global_mean if self.biased else 0.0
+        lr_b = self.lr if self.lr_bias is None else self.lr_bias
+        reg_b = self.reg if self.reg_bias is None else self.reg_bias
+
+        def step() -> float:
+            return svd_epoch(
+                users, items, ratings, mu, bu, bi, pu, qi,
+                float(lr_b), float(self.lr), float(reg_b), float(self.reg), bool(self.biased),
+            )  # fmt: skip
+
+        self._epochs(step, len(ratings), on_epoch)
+        self._store(bu, bi, pu, qi)
+        return self
+
+    def score_new_user(self, items: np.ndarray, ratings: np.ndarray | None = None, *, reg: float = 1.0) -> np.ndarray:
+        """Fold a new person in: ridge-solve (b_u, p_u) on their ratings with item factors fixed, score all items.
+
+        Minimises Σ (r − μ − b_i − b_u − q_i·p_u)² + reg·(b_u² + |p_u|²) over the given items
+        (Koren, Bell & Volinsky 2009, eq. 2 restricted to one user). ``ratings=None`` treats every
+        item as rated at the top of the scale. Returns unclipped predicted ratings (n_items,).
+        """
+        self._check_fitted()
+        check_positive("reg", reg)
+        items = np.asarray(items, dtype=np.int64).ravel()
+        if items.size == 0:
+            raise ConfigError("score_new_user needs at least one rated item")
+        if items.min() < 0 or items.max() >= self.n_items_:
+            raise ConfigError(f"item index outside 0..{self.n_items_ - 1} in score_new_user")
+        r = np.full(len(items), self.rating_scale_[1]) if ratings is None else np.asarray(ratings, dtype=np.float64).ravel()
+        if r.shape != items.shape:
+            raise ConfigError(f"score_new_user got {len(items)} items but {len(r)} ratings")
+        q = self.item_factors_[items].astype(np.float64)
+        target = r - self._mu() - self.item_bias_[items]
+        design = np.hstack([np.ones((len(items), 1)), q]) if self.biased else q
+        gram = design.T @ design + reg * np.eye(design.shape[1])
+        sol = np.linalg.solve(gram, design.T @ target)
+        bu, pu = (sol[0], sol[1:]) if self.biased else (0.0, sol)
+        return (self._mu() + bu + self.item_bias_ + self.item_factors_ @ pu.astype(np.float32)).astype(np.float32)
+
+
+class SVDpp(_FactorModel):
+    """SVD++ (Koren 2008, §4): r̂_ui = μ + b_u + b_i + q_i·(p_u + |I_u|^-½ Σ_{j∈I_u} y_j), Surprise's ``SVDpp``.
+
+    Same SGD as Surprise but with each user's y_j updates applied in closed form once per user
+    (exactly equivalent), so an epoch costs O(ratings · factors) instead of O(Σ_u |I_u|² · factors).
+    ``user_factors_`` stores p_u + |I_u|^-½ Σ y_j, so scoring is a plain dot product;
+    ``implicit_factors_`` stores the y_j.
+    """
+
+    name: ClassVar[str] = "svdpp"
+
+    def __init__(
+        self,
+        n_factors: int = 20,
+        n_epochs: int = 20,
+        lr: float = 0.007,
+        reg: float = 0.02,
+        *,
+        init_mean: float = 0.0,
+        init_std: float = 0.1,
+        random_state: int | np.random.Generator | None = 0,
+    ) -> None:
+        self.n_factors = n_factors
+        self.n_epochs = n_epochs
+        self.lr = lr
+        self.reg = reg
+        self.init_mean = init_mean
+        self.init_std = init_std
+        self.random_state = random_state
+        self._check_common()
+
+    def fit(
+        self,
+        train: Interactions,
+        *,
+        item_features: Any = None,
+        user_features: Any = None,
+        on_epoch: EpochCallback | None = None,
+    ) -> Self:
+        """Run ``n_epochs`` SGD sweeps; ``on_epoch`` and ``history_`` as for :class:`SVD`."""
+        self._check_common()
+        self._remember_train(train)
+        rng = _rng(self.random_state)
+        order = surprise_order(train)
+        users = train.users[order]
+        items = train.items[order]
+        ratings = train.ratings[order].astype(np.float64)
+        starts = np.flatnonzero(np.r_[True, users[1:] != users[:-1]]) if len(users) else np.zeros(0, dtype=np.int64)
+        block_users = users[starts]
+        block_ptr = np.r_[starts, len(users)].astype(np.int64)
+        present_u = first_appearance(train.users)
+        present_i = first_appearance(train.items)
+        f = self.n_factors
+        pu = _normal_rows(rng, present_u, train.n_users, f, self.init_mean, self.init_std)
+        qi = _normal_rows(rng, present_i, train.n_items, f, self.init_mean, self.init_std)
+        yj = _normal_rows(rng, present_i, train.n_items, f, self.init_mean, self.init_std)
+        bu = np.zeros(train.n_users)
+        bi = np.zeros(train.n_items)
+        mu = train.global_mean
+        lr, reg = float(self.lr), float(self.reg)
+
+        def step() -> float:
+            return svdpp_epoch(items, ratings, block_users, block_ptr, mu, bu, bi, pu, qi, yj, lr, lr, lr, reg, reg, reg)
+
+        self._epochs(step, len(ratings), on_epoch)
+        csr = train.csr()
+        implicit = implicit_sums(csr.indptr.astype(np.int64), csr.indices, yj)
+        self._store(bu, bi, pu + implicit, qi)
+        self.implicit_factors_ = yj.astype(np.float32)
+        return self

@@ -1,0 +1,216 @@
+"""Surprise (Hug 2020, JOSS 5(52)) behind the movierec model contract: ``surprise:baseline``, ``surprise:svd``, …
+
+They exist to prove parity and measure speed-ups, so they take the same hyperparameter names and
+defaults as our models and train on the same rows in the same order (the trainset is built from
+the index arrays, so Surprise's raw ids are our indices). Predictions for factor models and
+baselines are vectorised over Surprise's learned arrays; k-NN predictions go through Surprise's
+own ``predict``, one pair at a time. Reference models are not exportable (Surprise keeps its
+state in Python objects that only pickle could save, and we never pickle).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, ClassVar, Self
+
+import numpy as np
+import pandas as pd
+
+from movierec.errors import ConfigError
+from movierec.interactions import Interactions
+from movierec.models.baseline import Baseline, ExplicitModel
+from movierec.models.knn import KNNBaseline
+from movierec.models.mf import SVD, SVDpp
+
+try:
+    import surprise
+except ModuleNotFoundError as exc:  # registry turns this into "pip install 'movierec[reference]'"
+    raise ModuleNotFoundError("No module named 'surprise'", name="surprise") from exc
+
+__all__ = ["SurpriseBaseline", "SurpriseKNNBaseline", "SurpriseSVD", "SurpriseSVDpp", "to_trainset"]
+
+
+def to_trainset(train: Interactions) -> surprise.Trainset:
+    """A Surprise trainset with our indices as raw ids, rows in our order (so inner ids match Surprise's own split)."""
+    frame = pd.DataFrame({"user": train.users, "item": train.items, "rating": train.ratings.astype(np.float64)})
+    reader = surprise.Reader(rating_scale=tuple(train.rating_scale))
+    return surprise.Dataset.load_from_df(frame, reader).build_full_trainset()
+
+
+class _SurpriseModel(ExplicitModel):
+    """Fit a Surprise algorithm on our Interactions; predict through its learned state."""
+
+    def _make(self) -> Any:
+        raise NotImplementedError
+
+    def fit(self, train: Interactions, *, item_features: Any = None, user_features: Any = None) -> Self:
+        """Build the trainset from the index arrays and fit the Surprise algorithm on it."""
+        self._remember_train(train)
+        self.trainset_ = to_trainset(train)
+        self.algo_ = self._make()
+        self.algo_.fit(self.trainset_)
+        ts = self.trainset_
+        self._inner_u = np.full(train.n_users, -1, dtype=np.int64)
+        self._inner_i = np.full(train.n_items, -1, dtype=np.int64)
+        for raw, inner in ts._raw2inner_id_users.items():
+            self._inner_u[int(raw)] = inner
+        for raw, inner in ts._raw2inner_id_items.items():
+            self._inner_i[int(raw)] = inner
+        self._collect()
+        return self
+
+    def _collect(self) -> None:
+        """Copy Surprise's learned arrays into our index space (baseline and factor models)."""
+
+    def _to_ours(self, inner_values: np.ndarray, inner: np.ndarray) -> np.ndarray:
+        out = np.zeros((len(inner), *inner_values.shape[1:]), dtype=np.float64)
+        ok = inner >= 0
+        out[ok] = inner_values[inner[ok]]
+        return out
+
+    def save(self, path: str | Path) -> Path:
+        raise ConfigError("reference models are not exportable (Surprise state can only be pickled); use our own models")
+
+    @classmethod
+    def load(cls, path: str | Path) -> Self:
+        raise ConfigError("reference models are not exportable (Surprise state can only be pickled); use our own models")
+
+
+class _VectorisedSurprise(_SurpriseModel):
+    """Models whose estimate is μ + b_u + b_i + p_u·q_i over Surprise's arrays."""
+
+    def _estimate(self, users: np.ndarray, items: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        est = float(self.global_mean_) + self.user_bias_[users] + self.item_bias_[items]
+        if hasattr(self, "user_factors_"):
+            est = est + np.einsum("ij,ij->i", self.user_factors_[users], self.item_factors_[items])
+        return est, np.zeros(len(users), dtype=bool)
+
+
+class SurpriseBaseline(_VectorisedSurprise):
+    """Surprise's ``BaselineOnly`` with :class:`~movierec.models.baseline.Baseline`'s parameters."""
+
+    name: ClassVar[str] = "surprise:baseline"
+    __init__ = Baseline.__init__  # type: ignore[assignment]
+    _validate = Baseline._validate
+
+    def _make(self) -> Any:
+        opts: dict[str, Any] = {"method": self.method}
+        if self.method == "als":
+            opts.update(reg_i=self.reg_i, reg_u=self.reg_u)
+        else:
+            opts.update(reg=self.reg, learning_rate=self.learning_rate)
+        if self.n_epochs is not None:
+            opts["n_epochs"] = self.n_epochs
+        return surprise.BaselineOnly(bsl_options=opts, verbose=False)
+
+    def _collect(self) -> None:
+        self.user_bias_ = self._to_ours(np.asarray(self.algo_.bu), self._inner_u)
+        self.item_bias_ = self._to_ours(np.asarray(self.algo_.bi), self._inner_i)
+
+
+class SurpriseSVD(_VectorisedSurprise):
+    """Surprise's ``SVD`` with :class:`~movierec.models.mf.SVD`'s parameters (an int seed gives the same start)."""
+
+    name: ClassVar[str] = "surprise:svd"
+    __init__ = SVD.__init__  # type: ignore[assignment]
+    _validate = SVD._validate
+    _check_common = SVD._check_common
+
+    def _make(self) -> Any:
+        return surprise.SVD(
+            n_factors=self.n_factors, n_epochs=self.n_epochs, biased=self.biased, init_mean=self.init_mean,
+            init_std_dev=self.init_std, lr_all=self.lr, reg_all=self.reg, lr_bu=self.lr_bias, lr_bi=self.lr_bias,
+            reg_bu=self.reg_bias, reg_bi=self.reg_bias, random_state=self.random_state,
+        )  # fmt: skip
+
+    def _collect(self) -> None:
+        self.user_bias_ = self._to_ours(np.asarray(self.algo_.bu), self._inner_u)
+        self.item_bias_ = self._to_ours(np.asarray(self.algo_.bi), self._inner_i)
+        self.user_factors_ = self._to_ours(np.asarray(self.algo_.pu), self._inner_u)
+        self.item_factors_ = self._to_ours(np.asarray(self.algo_.qi), self._inner_i)
+        if not self.biased:
+            self.global_mean_ = np.asarray(0.0, dtype=np.float32)
+            self.has_biases = False
+
+
+class SurpriseSVDpp(_VectorisedSurprise):
+    """Surprise's ``SVDpp`` with :class:`~movierec.models.mf.SVDpp`'s parameters (``cache_ratings=True``)."""
+
+    name: ClassVar[str] = "surprise:svdpp"
+    __init__ = SVDpp.__init__  # type: ignore[assignment]
+    _check_common = SVDpp._check_common
+
+    def _make(self) -> Any:
+        return surprise.SVDpp(
+            n_factors=self.n_factors, n_epochs=self.n_epochs, init_mean=self.init_mean, init_std_dev=self.init_std,
+            lr_all=self.lr, reg_all=self.reg, random_state=self.random_state, cache_ratings=True,
+        )  # fmt: skip
+
+    def _collect(self) -> None:
+        algo = self.algo_
+        self.user_bias_ = self._to_ours(np.asarray(algo.bu), self._inner_u)
+        self.item_bias_ = self._to_ours(np.asarray(algo.bi), self._inner_i)
+        yj = np.asarray(algo.yj)
+        implicit = np.zeros_like(np.asarray(algo.pu))
+        for u, ratings in self.trainset_.ur.items():  # |I_u|^-½ Σ y_j, as SVDpp.estimate computes it
+            js = [j for j, _ in ratings]
+            implicit[u] = yj[js].sum(axis=0) / np.sqrt(len(js))
+        self.user_factors_ = self._to_ours(np.asarray(algo.pu) + implicit, self._inner_u)
+        self.item_factors_ = self._to_ours(np.asarray(algo.qi), self._inner_i)
+
+
+class SurpriseKNNBaseline(_SurpriseModel):
+    """Surprise's ``KNNBaseline`` with :class:`~movierec.models.knn.KNNBaseline`'s parameters (dense n² similarities)."""
+
+    name: ClassVar[str] = "surprise:knn-baseline"
+
+    def __init__(
+        self,
+        k: int = 40,
+        min_k: int = 2,
+        *,
+        similarity: str = "pearson_baseline",
+        user_based: bool = False,
+        min_support: int = 1,
+        shrinkage: float = 100.0,
+        bsl_method: str = "als",
+        reg_i: float = 10.0,
+        reg_u: float = 15.0,
+        bsl_epochs: int | None = None,
+    ) -> None:
+        self.k = k
+        self.min_k = min_k
+        self.similarity = similarity
+        self.user_based = user_based
+        self.min_support = min_support
+        self.shrinkage = shrinkage
+        self.bsl_method = bsl_method
+        self.reg_i = reg_i
+        self.reg_u = reg_u
+        self.bsl_epochs = bsl_epochs
+        # same checks as ours (max_neighbours does not exist here: Surprise keeps the dense matrix)
+        KNNBaseline(
+            k, min_k, similarity=similarity, user_based=user_based, min_support=min_support, shrinkage=shrinkage,
+            bsl_method=bsl_method, reg_i=reg_i, reg_u=reg_u, bsl_epochs=bsl_epochs, max_neighbours=max(k, 1),
+        )  # fmt: skip
+
+    def _make(self) -> Any:
+        bsl: dict[str, Any] = {"method": self.bsl_method, "reg_i": self.reg_i, "reg_u": self.reg_u}
+        if self.bsl_epochs is not None:
+            bsl["n_epochs"] = self.bsl_epochs
+        sim = {"name": self.similarity, "user_based": bool(self.user_based), "min_support": self.min_support, "shrinkage": self.shrinkage}
+        return surprise.KNNBaseline(k=self.k, min_k=self.min_k, sim_options=sim, bsl_options=bsl, verbose=False)
+
+    def _collect(self) -> None:
+        self.user_bias_ = self._to_ours(np.asarray(self.algo_.bu), self._inner_u)
+        self.item_bias_ = self._to_ours(np.asarray(self.algo_.bi), self._inner_i)
+
+    def _estimate(self, users: np.ndarray, items: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        est = np.empty(len(users))
+        impossible = np.zeros(len(users), dtype=bool)
+        algo = self.algo_
+        for t, (u, i) in enumerate(zip(users.tolist(), items.tolist(), strict=True)):
+            pred = algo.predict(u, i, clip=False)
+            est[t] = pred.est
+            impossible[t] = bool(pred.details.get("was_impossible", False))
+        return est, impossible
