@@ -51,16 +51,28 @@ def list_cmd(as_json: bool = JSON) -> None:
         table.add_column(col, justify="right" if col in ("ratings", "archive MB") else "left")
     for r in rows:
         style = "green" if r["status"] != "not cached" else "dim"
-        table.add_row(r["name"], f"{r['ratings']:,}", "?" if r["archive_mb"] is None else f"{r['archive_mb']:g}", f"[{style}]{r['status']}[/]", r["description"])
+        table.add_row(
+            r["name"],
+            f"{r['ratings']:,}",
+            "?" if r["archive_mb"] is None else f"{r['archive_mb']:g}",
+            f"[{style}]{r['status']}[/]",
+            r["description"],
+        )
     console.print(table)
-    console.print("Terms: GroupLens research-use terms apply to every MovieLens set; only ml-latest-small is bundled.")
+    console.print(
+        "Terms: GroupLens research-use terms apply to every MovieLens set; only ml-latest-small is bundled."
+    )
 
 
 @data_app.command("fetch")
 def fetch_cmd(
     name: str = typer.Argument(..., help="Dataset name, e.g. ml-1m."),
-    path: Path | None = typer.Option(None, "--path", help="Use an archive (.zip) or folder you downloaded by hand."),
-    url: str | None = typer.Option(None, "--url", help="Download from this URL instead of the registry's (a mirror)."),
+    path: Path | None = typer.Option(
+        None, "--path", help="Use an archive (.zip) or folder you downloaded by hand."
+    ),
+    url: str | None = typer.Option(
+        None, "--url", help="Download from this URL instead of the registry's (a mirror)."
+    ),
     force: bool = typer.Option(False, "--force", help="Download again even if cached."),
 ) -> None:
     """Download a dataset into the cache, verify its checksum and extract it atomically."""
@@ -86,7 +98,9 @@ def info_cmd(
     time_col: str = TIME_COL,
     rating_scale: tuple[float, float] | None = RATING_SCALE,
     plot: Path | None = typer.Option(None, "--plot", help="Write the rating histogram to this PNG."),
-    with_feedback: str | None = typer.Option(None, "--with-feedback", help="Include ratings from a feedback database URL or file."),
+    with_feedback: str | None = typer.Option(
+        None, "--with-feedback", help="Include ratings from a feedback database URL or file."
+    ),
     as_json: bool = JSON,
 ) -> None:
     """Describe a dataset: users, items, ratings, density, scale, per-user/item quantiles, time span."""
@@ -116,13 +130,18 @@ def info_cmd(
         table.add_row("items (catalogue)", f"{info['n_catalog_items']:,}")
     table.add_row("ratings", f"{info['n_ratings']:,}")
     if info.get("dropped_duplicates"):
-        table.add_row("duplicates dropped", f"{info['dropped_duplicates']:,} (kept the latest of each (user, item))")
+        table.add_row(
+            "duplicates dropped", f"{info['dropped_duplicates']:,} (kept the latest of each (user, item))"
+        )
     table.add_row("density", f"{info['density']:.4%}")
     lo, hi = info["rating_scale"]
     table.add_row("rating scale", f"{lo:g} – {hi:g} (mean {info['rating_mean']:.3f})")
     for what in ("ratings_per_user", "ratings_per_item"):
         q = info[what]
-        table.add_row(what.replace("_", " "), f"min {q['q0']:g} · median {q['q50']:g} · p90 {q['q90']:g} · max {q['q100']:g}")
+        table.add_row(
+            what.replace("_", " "),
+            f"min {q['q0']:g} · median {q['q50']:g} · p90 {q['q90']:g} · max {q['q100']:g}",
+        )
     if "time_span" in info:
         ts = info["time_span"]
         table.add_row("time span", f"{ts['first'][:10]} → {ts['last'][:10]} ({ts['days']:,} days)")

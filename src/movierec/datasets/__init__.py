@@ -65,7 +65,9 @@ class Dataset:
                 aligned = meta.reindex(pd.Index(ids))
             table["title"] = aligned["title"].to_numpy(dtype=object)
             table["year"] = aligned["year"].to_numpy()
-            table["genres"] = [g if isinstance(g, list) else [] for g in aligned["genres"].to_numpy(dtype=object)]
+            table["genres"] = [
+                g if isinstance(g, list) else [] for g in aligned["genres"].to_numpy(dtype=object)
+            ]
         else:
             table["title"] = None
             table["year"] = pd.array([None] * len(ids), dtype="Int64")
@@ -184,8 +186,14 @@ def _load_bundled(with_tags: bool) -> Dataset:
     # hand out a fresh Interactions so callers cannot corrupt the cached copy's arrays
     inter = ds.interactions
     fresh = Interactions(
-        inter.users.copy(), inter.items.copy(), inter.ratings.copy(), inter.user_map, inter.item_map,
-        None if inter.timestamps is None else inter.timestamps.copy(), inter.rating_scale, inter.dropped_duplicates,
+        inter.users.copy(),
+        inter.items.copy(),
+        inter.ratings.copy(),
+        inter.user_map,
+        inter.item_map,
+        None if inter.timestamps is None else inter.timestamps.copy(),
+        inter.rating_scale,
+        inter.dropped_duplicates,
     )
     return Dataset(ds.name, fresh, ds.movies, ds.tags, ds.sha256, ds.source, list(ds.notes))
 
@@ -209,7 +217,9 @@ class _BackgroundHash:
         return self._result or ""
 
 
-def _load_folder(folder: Path, name: str, rating_scale: tuple[float, float] | None, with_tags: bool) -> Dataset:
+def _load_folder(
+    folder: Path, name: str, rating_scale: tuple[float, float] | None, with_tags: bool
+) -> Dataset:
     r_file, r_fmt, m_file, m_fmt, t_file, t_fmt = _layout(folder)
     digest = _BackgroundHash(folder / r_file)
     frame = read_ratings(folder / r_file, fmt=r_fmt)
@@ -240,13 +250,25 @@ def load_ratings_file(
     """Load a custom ratings table (csv, tsv or parquet; ids may be strings or integers)."""
     path = Path(path).expanduser()
     suffix = path.suffix.lower()
-    fmt = {".parquet": "parquet", ".pq": "parquet", ".tsv": "tsv", ".dat": "dat", ".data": "u.data"}.get(suffix, "csv")
+    fmt = {".parquet": "parquet", ".pq": "parquet", ".tsv": "tsv", ".dat": "dat", ".data": "u.data"}.get(
+        suffix, "csv"
+    )
     digest = _BackgroundHash(path) if path.is_file() else None
     frame = read_ratings(
-        path, fmt=fmt, user_col=user_col, item_col=item_col, rating_col=rating_col, time_col=time_col, delimiter=delimiter
+        path,
+        fmt=fmt,
+        user_col=user_col,
+        item_col=item_col,
+        rating_col=rating_col,
+        time_col=time_col,
+        delimiter=delimiter,
     )
     inter = Interactions.from_frame(
-        frame, rating_col="rating", time_col="timestamp" if time_col else None, rating_scale=rating_scale, source=str(path),
+        frame,
+        rating_col="rating",
+        time_col="timestamp" if time_col else None,
+        rating_scale=rating_scale,
+        source=str(path),
         first_line=1 if fmt in ("parquet", "dat", "u.data") else 2,
     )
     meta = read_movies(movies) if movies is not None else None

@@ -116,7 +116,9 @@ def _read_table(
     stream = io.BytesIO(source) if isinstance(source, bytes) else str(source)
     try:
         # streamed block by block: peak memory stays near the size of the result, not ~3x it
-        reader = pacsv.open_csv(stream, read_options=read_opts, parse_options=parse_opts, convert_options=conv)
+        reader = pacsv.open_csv(
+            stream, read_options=read_opts, parse_options=parse_opts, convert_options=conv
+        )
         if encoding.lower() in ("utf-8", "utf8") and any(pa.types.is_binary(f.type) for f in reader.schema):
             raise _encoding_error(source, label)  # pyarrow falls back to bytes for undeclared columns
         names_ = reader.schema.names
@@ -173,7 +175,12 @@ class _ConversionFailed(Exception):
     """A typed read failed; the caller re-reads those columns as text to name the bad line."""
 
 
-_ROLE_FLAGS = {"user": "--user-col", "item": "--item-col", "rating": "--rating-col", "timestamp": "--time-col"}
+_ROLE_FLAGS = {
+    "user": "--user-col",
+    "item": "--item-col",
+    "rating": "--rating-col",
+    "timestamp": "--time-col",
+}
 
 
 def read_ratings(
@@ -203,7 +210,9 @@ def read_ratings(
             df = pd.read_parquet(path)
         except Exception as exc:  # pyarrow raises many types for a broken file
             raise DataError(f"{label}: not a readable Parquet file ({type(exc).__name__})") from None
-        _check_columns(list(map(str, df.columns)), label, user_col, item_col, rating_col, time_col, None, None)
+        _check_columns(
+            list(map(str, df.columns)), label, user_col, item_col, rating_col, time_col, None, None
+        )
         return _canonical_ratings(df, label, user_col, item_col, rating_col, time_col, line_offset=1)
 
     header = fmt in ("csv", "tsv")
@@ -247,15 +256,32 @@ def read_ratings(
         df = _read_table(source, column_types={c: pa.string() for c in text_cols}, **kw)  # type: ignore[arg-type]
     if len(df) == 0:
         raise DataError(f"{label}: no ratings (header only)")
-    return _canonical_ratings(df, label, user_col, item_col, rating_col, time_col, line_offset=2 if header else 1)
+    return _canonical_ratings(
+        df, label, user_col, item_col, rating_col, time_col, line_offset=2 if header else 1
+    )
 
 
 def _check_columns(
-    cols: list[str], label: str, user_col: str, item_col: str, rating_col: str | None, time_col: str | None,
-    first: str | None, sep: str | None,
+    cols: list[str],
+    label: str,
+    user_col: str,
+    item_col: str,
+    rating_col: str | None,
+    time_col: str | None,
+    first: str | None,
+    sep: str | None,
 ) -> None:
     """Name the first wanted column the header lacks, with a hint (other delimiter, or which flag)."""
-    wanted = [(c, role) for c, role in ((user_col, "user"), (item_col, "item"), (rating_col, "rating"), (time_col, "timestamp")) if c is not None]
+    wanted = [
+        (c, role)
+        for c, role in (
+            (user_col, "user"),
+            (item_col, "item"),
+            (rating_col, "rating"),
+            (time_col, "timestamp"),
+        )
+        if c is not None
+    ]
     missing = [(c, role) for c, role in wanted if c not in cols]
     if not missing:
         return
@@ -274,7 +300,11 @@ def _check_columns(
 def _describe(value: object) -> str:
     if isinstance(value, np.generic):
         value = value.item()
-    if value is None or (isinstance(value, float) and np.isnan(value)) or (isinstance(value, str) and not value.strip()):
+    if (
+        value is None
+        or (isinstance(value, float) and np.isnan(value))
+        or (isinstance(value, str) and not value.strip())
+    ):
         return "is empty"
     if isinstance(value, np.generic):
         value = value.item()
@@ -303,7 +333,11 @@ def _parse_timestamps(t: pd.Series, label: str, line_offset: int) -> np.ndarray:
         if bad.any():
             row = int(np.flatnonzero(bad)[0])
             what = _describe(t.iloc[row])
-            why = "timestamp is missing (empty or NaN)" if what == "is empty" else f"timestamp {what} is neither a number nor an ISO date"
+            why = (
+                "timestamp is missing (empty or NaN)"
+                if what == "is empty"
+                else f"timestamp {what} is neither a number nor an ISO date"
+            )
             raise DataError(f"{label}, line {row + line_offset}: {why}")
         frac = vals != np.floor(vals)
         if frac.any():
@@ -317,8 +351,14 @@ def _parse_timestamps(t: pd.Series, label: str, line_offset: int) -> np.ndarray:
 
 
 def _canonical_ratings(
-    df: pd.DataFrame, label: str, user_col: str, item_col: str, rating_col: str | None, time_col: str | None,
-    *, line_offset: int,
+    df: pd.DataFrame,
+    label: str,
+    user_col: str,
+    item_col: str,
+    rating_col: str | None,
+    time_col: str | None,
+    *,
+    line_offset: int,
 ) -> pd.DataFrame:
     for col in (user_col, item_col, rating_col, time_col):
         if col is not None and col not in df.columns:
@@ -360,7 +400,11 @@ def _canonical_ratings(
         if bad.any():
             row = int(np.flatnonzero(bad)[0])
             what = _describe(raw.iloc[row])
-            why = "rating is missing (empty or NaN)" if what == "is empty" else f"rating {what} is not a finite number"
+            why = (
+                "rating is missing (empty or NaN)"
+                if what == "is empty"
+                else f"rating {what} is not a finite number"
+            )
             raise DataError(f"{label}, line {row + line_offset}: {why}")
         del bad
         cols["rating"] = r.astype(np.float32, copy=False)
@@ -379,42 +423,71 @@ def read_movies(path: str | Path, *, fmt: str = "csv", encoding: str | None = No
     _check_file(path)
     label = str(path)
     if fmt == "csv":
-        df = _read_text_frame(path, label, encoding or "utf-8", lambda buf: pd.read_csv(buf, dtype={"title": str, "genres": str}, keep_default_na=False))
+        df = _read_text_frame(
+            path,
+            label,
+            encoding or "utf-8",
+            lambda buf: pd.read_csv(buf, dtype={"title": str, "genres": str}, keep_default_na=False),
+        )
         for col in ("movieId", "title"):
             if col not in df.columns:
                 raise DataError(f"{label}: missing column {col!r} (found: {', '.join(map(str, df.columns))})")
         genres = df["genres"] if "genres" in df.columns else pd.Series([""] * len(df))
     elif fmt == "dat":
         df = _read_text_frame(
-            path, label, encoding or "utf-8|latin-1",
-            lambda buf: pd.read_csv(buf, sep="::", engine="python", header=None, names=["movieId", "title", "genres"], dtype=str, keep_default_na=False, quoting=3),
+            path,
+            label,
+            encoding or "utf-8|latin-1",
+            lambda buf: pd.read_csv(
+                buf,
+                sep="::",
+                engine="python",
+                header=None,
+                names=["movieId", "title", "genres"],
+                dtype=str,
+                keep_default_na=False,
+                quoting=3,
+            ),
         )
         genres = df["genres"]
     elif fmt == "u.item":
         df = _read_text_frame(
-            path, label, encoding or "latin-1",
+            path,
+            label,
+            encoding or "latin-1",
             lambda buf: pd.read_csv(buf, sep="|", header=None, dtype=str, keep_default_na=False, quoting=3),
         )
         if df.shape[1] < 5 + len(ML100K_GENRES):
-            raise DataError(f"{label}: expected {5 + len(ML100K_GENRES)} '|'-separated fields, found {df.shape[1]}")
+            raise DataError(
+                f"{label}: expected {5 + len(ML100K_GENRES)} '|'-separated fields, found {df.shape[1]}"
+            )
         flags = df.iloc[:, 5 : 5 + len(ML100K_GENRES)].to_numpy() == "1"
         df = pd.DataFrame({"movieId": df.iloc[:, 0], "title": df.iloc[:, 1]})
-        genres = pd.Series(["|".join(g for g, f in zip(ML100K_GENRES, row, strict=True) if f) for row in flags])
+        genres = pd.Series(
+            ["|".join(g for g, f in zip(ML100K_GENRES, row, strict=True) if f) for row in flags]
+        )
     else:
         raise DataError(f"{label}: unknown movies format {fmt!r} (use csv, dat or u.item)")
     ids = pd.to_numeric(df["movieId"], errors="coerce")
     if ids.isna().any():
         row = int(np.flatnonzero(ids.isna().to_numpy())[0])
-        raise DataError(f"{label}, line {row + (2 if fmt == 'csv' else 1)}: movieId {df['movieId'].iloc[row]!r} is not a number")
+        raise DataError(
+            f"{label}, line {row + (2 if fmt == 'csv' else 1)}: movieId {df['movieId'].iloc[row]!r} is not a number"
+        )
     titles = df["title"].astype(str).str.strip()
-    years = pd.to_numeric(titles.str.extract(_YEAR_RE, expand=False), errors="coerce")  # vectorised parse_year
+    years = pd.to_numeric(
+        titles.str.extract(_YEAR_RE, expand=False), errors="coerce"
+    )  # vectorised parse_year
     out = pd.DataFrame(
         {
             "movieId": ids.to_numpy(dtype=np.int64),
             "title": np.asarray(titles.tolist(), dtype=object),
             "year": pd.array(years, dtype="Int64"),
             # .tolist() first: iterating an arrow-backed string column item by item is slow
-            "genres": [[x for x in g.split("|") if x and x != _NO_GENRES] for g in genres.fillna("").astype(str).tolist()],
+            "genres": [
+                [x for x in g.split("|") if x and x != _NO_GENRES]
+                for g in genres.fillna("").astype(str).tolist()
+            ],
         }
     )
     return out.drop_duplicates("movieId", keep="first").reset_index(drop=True)
@@ -426,11 +499,27 @@ def read_tags(path: str | Path, *, fmt: str = "csv", encoding: str | None = None
     _check_file(path)
     label = str(path)
     if fmt == "csv":
-        df = _read_text_frame(path, label, encoding or "utf-8", lambda buf: pd.read_csv(buf, dtype={"tag": str}, keep_default_na=False))
+        df = _read_text_frame(
+            path,
+            label,
+            encoding or "utf-8",
+            lambda buf: pd.read_csv(buf, dtype={"tag": str}, keep_default_na=False),
+        )
     elif fmt == "dat":
         df = _read_text_frame(
-            path, label, encoding or "utf-8|latin-1",
-            lambda buf: pd.read_csv(buf, sep="::", engine="python", header=None, names=["userId", "movieId", "tag", "timestamp"], dtype=str, keep_default_na=False, quoting=3),
+            path,
+            label,
+            encoding or "utf-8|latin-1",
+            lambda buf: pd.read_csv(
+                buf,
+                sep="::",
+                engine="python",
+                header=None,
+                names=["userId", "movieId", "tag", "timestamp"],
+                dtype=str,
+                keep_default_na=False,
+                quoting=3,
+            ),
         )
     else:
         raise DataError(f"{label}: unknown tags format {fmt!r} (use csv or dat)")
@@ -470,7 +559,9 @@ def _read_text_frame(path: Path, label: str, encoding: str, reader) -> pd.DataFr
             text = data.decode(last)
         except UnicodeDecodeError as exc:
             line = data[: exc.start].count(b"\n") + 1
-            raise DataError(f"{label}, line {line}: text is not valid {last}; re-save the file as {last}") from None
+            raise DataError(
+                f"{label}, line {line}: text is not valid {last}; re-save the file as {last}"
+            ) from None
     text = text.lstrip("\ufeff")
     if not text.strip():
         raise DataError(f"{label}: file is empty")

@@ -46,6 +46,7 @@ class DatasetSpec:
 # ml-latest-small, ml-100k, ml-1m, ml-10m, ml-20m, ml-25m, ml-32m. ml-latest is regenerated from
 # time to time, so it has neither a fixed checksum nor a fixed size (its rating count is the
 # July 2023 release's). ml-latest-small's md5 could not be confirmed; it is bundled anyway.
+# fmt: off
 REGISTRY: dict[str, DatasetSpec] = {
     spec.name: spec
     for spec in [
@@ -92,6 +93,9 @@ REGISTRY: dict[str, DatasetSpec] = {
         ),
     ]
 }
+
+
+# fmt: on
 
 
 def get_spec(name: str) -> DatasetSpec:
