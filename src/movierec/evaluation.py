@@ -93,14 +93,11 @@ def _batches(users: np.ndarray, size: int = _BATCH) -> Iterator[tuple[int, np.nd
         yield start, users[start : start + size]
 
 
-def _mask_seen(scores: np.ndarray, seen: sp.csr_matrix, users: np.ndarray) -> np.ndarray:
-    """Set the users' training items to −inf in place; return the boolean candidate mask."""
+def _mask_seen(scores: np.ndarray, seen: sp.csr_matrix, users: np.ndarray) -> None:
+    """Set the users' training items to −inf in place (they are not candidates)."""
     block = seen[users]
     rows = np.repeat(np.arange(len(users)), np.diff(block.indptr))
     scores[rows, block.indices] = -np.inf
-    allowed = np.ones(scores.shape, dtype=bool)
-    allowed[rows, block.indices] = False
-    return allowed
 
 
 def _is_explicit(model: Any) -> bool:
@@ -256,9 +253,9 @@ class FullRankingProtocol(Protocol):
         t0 = time.perf_counter()
         for start, batch in _batches(users):
             s = _scores(model, batch)
-            allowed = _mask_seen(s, seen, batch)
+            _mask_seen(s, seen, batch)
             recs[start : start + len(batch)] = topk(s, k)[0]
-            rr[start : start + len(batch)] = M.reciprocal_rank_full(s, rel_u[start : start + len(batch)], allowed)
+            rr[start : start + len(batch)] = M.reciprocal_rank_full(s, rel_u[start : start + len(batch)])
         return users, recs, rr, rel_u, time.perf_counter() - t0
 
     def evaluate(self, model: Any, train: Interactions, test: Interactions, *, k: int = 10,

@@ -166,19 +166,22 @@ def reciprocal_rank_full(scores: np.ndarray, relevant: sp.csr_matrix, candidates
     """Reciprocal rank of the best-placed relevant item over the whole candidate ranking (LightFM's ``reciprocal_rank``).
 
     The 0-based rank of an item counts candidates scoring strictly higher; ``candidates`` is a
-    boolean mask of the scores' shape (default: all finite scores). Rows without a relevant item get 0.
+    boolean mask of the scores' shape (default: every item; set excluded items' scores to −inf).
+    Rows without a relevant item get 0.
     """
     scores = np.asarray(scores)
     rel = sp.csr_matrix(relevant, copy=True)
     rel.eliminate_zeros()
     if rel.shape != scores.shape:
         raise ValueError(f"scores {scores.shape} and relevant {rel.shape} differ in shape")
-    allowed = np.isfinite(scores) if candidates is None else np.asarray(candidates, dtype=bool)
     counts = np.diff(rel.indptr)
     rows = np.repeat(np.arange(rel.shape[0]), counts)
-    best = np.full(rel.shape[0], np.inf)
-    np.minimum.at(best, rows, -scores[rows, rel.indices].astype(np.float64))  # best = −(max relevant score)
-    above = ((np.where(allowed, scores, -np.inf) > -best[:, None]) & allowed).sum(axis=1)
+    best = np.full(rel.shape[0], -np.inf, dtype=scores.dtype if scores.dtype.kind == "f" else np.float64)
+    np.maximum.at(best, rows, scores[rows, rel.indices])  # the best-scored relevant item of each row
+    higher = scores > best[:, None]  # −inf (excluded) and NaN scores never count
+    if candidates is not None:
+        higher &= np.asarray(candidates, dtype=bool)
+    above = np.count_nonzero(higher, axis=1)
     return np.where(counts > 0, 1.0 / (above + 1.0), 0.0)
 
 
