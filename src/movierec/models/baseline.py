@@ -144,7 +144,9 @@ class ExplicitModel(ExplicitRecommender):
         """Unclipped predicted ratings, ``(len(users), n_items or len(items))`` float32."""
         self._check_fitted()
         users = self._check_users(users)
-        cols = np.arange(self.n_items_, dtype=np.int64) if items is None else np.asarray(items, dtype=np.int64)
+        cols = (
+            np.arange(self.n_items_, dtype=np.int64) if items is None else np.asarray(items, dtype=np.int64)
+        )
         grid_u = np.repeat(users.astype(np.int64), len(cols))
         grid_i = np.tile(cols, len(users))
         est, _ = self._predict(grid_u, grid_i)

@@ -69,7 +69,9 @@ class _KNN(ExplicitModel):
         if self.max_neighbours is not None:
             check_positive("max_neighbours", self.max_neighbours, integer=True)
             if self.max_neighbours < self.k:
-                raise ConfigError(f"max_neighbours ({self.max_neighbours}) must be ≥ k ({self.k}): k neighbours are chosen among them")
+                raise ConfigError(
+                    f"max_neighbours ({self.max_neighbours}) must be ≥ k ({self.k}): k neighbours are chosen among them"
+                )
         if not isinstance(self.similarity, str) or self.similarity.lower() not in SIMILARITIES:
             raise ConfigError(f"similarity {self.similarity!r} is not one of {', '.join(SIMILARITIES)}")
         if not isinstance(self.user_based, (bool, np.bool_)):
@@ -83,7 +85,9 @@ class _KNN(ExplicitModel):
             return bu, bi
         return None
 
-    def _offsets(self, train: Interactions, biases: tuple[np.ndarray, np.ndarray] | None) -> tuple[np.ndarray, np.ndarray, float]:
+    def _offsets(
+        self, train: Interactions, biases: tuple[np.ndarray, np.ndarray] | None
+    ) -> tuple[np.ndarray, np.ndarray, float]:
         """(per-x offset, per-y offset, constant) subtracted from neighbour ratings; zeros for KNNBasic."""
         n_x, n_y = (train.n_users, train.n_items) if self.user_based else (train.n_items, train.n_users)
         return np.zeros(n_x), np.zeros(n_y), 0.0
@@ -97,8 +101,16 @@ class _KNN(ExplicitModel):
         csc = train.csc()
         x_major, y_major = (csr, csc) if self.user_based else (csc, csr)
         n_x = x_major.shape[0] if self.user_based else x_major.shape[1]
-        x_ptr, x_idx, x_val = x_major.indptr.astype(np.int64), x_major.indices, x_major.data.astype(np.float64)
-        y_ptr, y_idx, y_val = y_major.indptr.astype(np.int64), y_major.indices, y_major.data.astype(np.float64)
+        x_ptr, x_idx, x_val = (
+            x_major.indptr.astype(np.int64),
+            x_major.indices,
+            x_major.data.astype(np.float64),
+        )
+        y_ptr, y_idx, y_val = (
+            y_major.indptr.astype(np.int64),
+            y_major.indices,
+            y_major.data.astype(np.float64),
+        )
         kind = SIMILARITIES[self.similarity.lower()]
         if kind == kernels.PEARSON_BASELINE:
             assert biases is not None
@@ -112,7 +124,17 @@ class _KNN(ExplicitModel):
             y_val = y_val - mu - by[y_rows] - bx[y_idx]
         m = self._list_length(n_x)
         counts, nbrs, sims = kernels.top_similarities(
-            x_ptr, x_idx, x_val, y_ptr, y_idx, y_val, kind, int(self.min_support), float(self.shrinkage), m, kernels.n_chunks()
+            x_ptr,
+            x_idx,
+            x_val,
+            y_ptr,
+            y_idx,
+            y_val,
+            kind,
+            int(self.min_support),
+            float(self.shrinkage),
+            m,
+            kernels.n_chunks(),
         )
         indptr = np.r_[0, np.cumsum(counts, dtype=np.int64)]
         mask = np.arange(m)[None, :] < counts[:, None]
@@ -125,7 +147,11 @@ class _KNN(ExplicitModel):
         return self
 
     def _list_length(self, n_x: int) -> int:
-        m = self.max_neighbours if self.max_neighbours is not None else max(DEFAULT_MAX_NEIGHBOURS, 10 * self.k)
+        m = (
+            self.max_neighbours
+            if self.max_neighbours is not None
+            else max(DEFAULT_MAX_NEIGHBOURS, 10 * self.k)
+        )
         return int(max(1, min(m, n_x - 1)))
 
     def _after_load(self) -> None:
@@ -152,7 +178,9 @@ class _KNN(ExplicitModel):
         )  # fmt: skip
         return self._combine(users, items, dev, actual)
 
-    def _combine(self, users: np.ndarray, items: np.ndarray, dev: np.ndarray, actual: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _combine(
+        self, users: np.ndarray, items: np.ndarray, dev: np.ndarray, actual: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Estimate and impossible-mask from the deviation (Surprise: too few neighbours → base only)."""
         few = actual < self.min_k
         return self._base(users, items) + np.where(few, 0.0, dev), np.zeros(len(users), dtype=bool)
@@ -163,7 +191,9 @@ class _KNN(ExplicitModel):
         users = self._check_users(users)
         if self.user_based:
             return super().score(users, items)
-        cols = np.arange(self.n_items_, dtype=np.int64) if items is None else np.asarray(items, dtype=np.int64)
+        cols = (
+            np.arange(self.n_items_, dtype=np.int64) if items is None else np.asarray(items, dtype=np.int64)
+        )
         u = self._y_major
         dev, actual = kernels.predict_dense_items(
             users.astype(np.int64), cols,
@@ -209,7 +239,9 @@ class KNNBasic(_KNN):
     name: ClassVar[str] = "knn-basic"
     has_biases: ClassVar[bool] = False
 
-    def _combine(self, users: np.ndarray, items: np.ndarray, dev: np.ndarray, actual: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _combine(
+        self, users: np.ndarray, items: np.ndarray, dev: np.ndarray, actual: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
         impossible = (actual < self.min_k) | (actual == 0)
         return dev, impossible
 
@@ -220,7 +252,9 @@ class KNNWithMeans(_KNN):
     name: ClassVar[str] = "knn-means"
     has_biases: ClassVar[bool] = False
 
-    def _offsets(self, train: Interactions, biases: tuple[np.ndarray, np.ndarray] | None) -> tuple[np.ndarray, np.ndarray, float]:
+    def _offsets(
+        self, train: Interactions, biases: tuple[np.ndarray, np.ndarray] | None
+    ) -> tuple[np.ndarray, np.ndarray, float]:
         ent = train.users if self.user_based else train.items
         n_x = train.n_users if self.user_based else train.n_items
         n_y = train.n_items if self.user_based else train.n_users
@@ -277,12 +311,16 @@ class KNNBaseline(_KNN):
             check_positive("bsl_epochs", self.bsl_epochs, integer=True)
 
     def _baselines(self, train: Interactions) -> tuple[np.ndarray, np.ndarray]:
-        _, bu, bi = estimate_biases(train, self.bsl_method, reg_i=self.reg_i, reg_u=self.reg_u, n_epochs=self.bsl_epochs)
+        _, bu, bi = estimate_biases(
+            train, self.bsl_method, reg_i=self.reg_i, reg_u=self.reg_u, n_epochs=self.bsl_epochs
+        )
         self.user_bias_ = bu.astype(np.float32)
         self.item_bias_ = bi.astype(np.float32)
         return bu, bi
 
-    def _offsets(self, train: Interactions, biases: tuple[np.ndarray, np.ndarray] | None) -> tuple[np.ndarray, np.ndarray, float]:
+    def _offsets(
+        self, train: Interactions, biases: tuple[np.ndarray, np.ndarray] | None
+    ) -> tuple[np.ndarray, np.ndarray, float]:
         assert biases is not None
         bu, bi = biases
         bx, by = (bu, bi) if self.user_based else (bi, bu)

@@ -22,7 +22,12 @@ __all__ = ["SVD", "SVDpp"]
 
 
 def _normal_rows(
-    rng: np.random.RandomState | np.random.Generator, present: np.ndarray, n_rows: int, n_factors: int, mean: float, std: float
+    rng: np.random.RandomState | np.random.Generator,
+    present: np.ndarray,
+    n_rows: int,
+    n_factors: int,
+    mean: float,
+    std: float,
 ) -> np.ndarray:
     """An (n_rows, n_factors) float64 array: N(mean, std) draws for ``present`` rows (in that order), zeros elsewhere."""
     out = np.zeros((n_rows, n_factors))
@@ -48,8 +53,12 @@ class _FactorModel(ExplicitModel):
         check_positive("init_std", self.init_std, allow_zero=True)
         if not isinstance(self.init_mean, (int, float)) or not np.isfinite(self.init_mean):
             raise ConfigError(f"init_mean must be a finite number, got {self.init_mean!r}")
-        if self.random_state is not None and not isinstance(self.random_state, (int, np.integer, np.random.Generator)):
-            raise ConfigError(f"random_state must be an int, a numpy Generator or None, got {self.random_state!r}")
+        if self.random_state is not None and not isinstance(
+            self.random_state, (int, np.integer, np.random.Generator)
+        ):
+            raise ConfigError(
+                f"random_state must be an int, a numpy Generator or None, got {self.random_state!r}"
+            )
 
     def _epochs(self, step: Any, n_ratings: int, on_epoch: EpochCallback | None) -> None:
         self.history_: list[dict[str, float]] = []
@@ -152,8 +161,12 @@ class SVD(_FactorModel):
         users = train.users[order]
         items = train.items[order]
         ratings = train.ratings[order].astype(np.float64)
-        pu = _normal_rows(rng, first_appearance(train.users), train.n_users, self.n_factors, self.init_mean, self.init_std)
-        qi = _normal_rows(rng, first_appearance(train.items), train.n_items, self.n_factors, self.init_mean, self.init_std)
+        pu = _normal_rows(
+            rng, first_appearance(train.users), train.n_users, self.n_factors, self.init_mean, self.init_std
+        )
+        qi = _normal_rows(
+            rng, first_appearance(train.items), train.n_items, self.n_factors, self.init_mean, self.init_std
+        )
         bu = np.zeros(train.n_users)
         bi = np.zeros(train.n_items)
         mu = train.global_mean if self.biased else 0.0
@@ -170,7 +183,9 @@ class SVD(_FactorModel):
         self._store(bu, bi, pu, qi)
         return self
 
-    def score_new_user(self, items: np.ndarray, ratings: np.ndarray | None = None, *, reg: float = 1.0) -> np.ndarray:
+    def score_new_user(
+        self, items: np.ndarray, ratings: np.ndarray | None = None, *, reg: float = 1.0
+    ) -> np.ndarray:
         """Fold a new person in: ridge-solve (b_u, p_u) on their ratings with item factors fixed, score all items.
 
         Minimises Σ (r − μ − b_i − b_u − q_i·p_u)² + reg·(b_u² + |p_u|²) over the given items
@@ -184,7 +199,11 @@ class SVD(_FactorModel):
             raise ConfigError("score_new_user needs at least one rated item")
         if items.min() < 0 or items.max() >= self.n_items_:
             raise ConfigError(f"item index outside 0..{self.n_items_ - 1} in score_new_user")
-        r = np.full(len(items), self.rating_scale_[1]) if ratings is None else np.asarray(ratings, dtype=np.float64).ravel()
+        r = (
+            np.full(len(items), self.rating_scale_[1])
+            if ratings is None
+            else np.asarray(ratings, dtype=np.float64).ravel()
+        )
         if r.shape != items.shape:
             raise ConfigError(f"score_new_user got {len(items)} items but {len(r)} ratings")
         q = self.item_factors_[items].astype(np.float64)
@@ -193,7 +212,9 @@ class SVD(_FactorModel):
         gram = design.T @ design + reg * np.eye(design.shape[1])
         sol = np.linalg.solve(gram, design.T @ target)
         bu, pu = (sol[0], sol[1:]) if self.biased else (0.0, sol)
-        return (self._mu() + bu + self.item_bias_ + self.item_factors_ @ pu.astype(np.float32)).astype(np.float32)
+        return (self._mu() + bu + self.item_bias_ + self.item_factors_ @ pu.astype(np.float32)).astype(
+            np.float32
+        )
 
 
 class SVDpp(_FactorModel):
@@ -243,7 +264,11 @@ class SVDpp(_FactorModel):
         users = train.users[order]
         items = train.items[order]
         ratings = train.ratings[order].astype(np.float64)
-        starts = np.flatnonzero(np.r_[True, users[1:] != users[:-1]]) if len(users) else np.zeros(0, dtype=np.int64)
+        starts = (
+            np.flatnonzero(np.r_[True, users[1:] != users[:-1]])
+            if len(users)
+            else np.zeros(0, dtype=np.int64)
+        )
         block_users = users[starts]
         block_ptr = np.r_[starts, len(users)].astype(np.int64)
         present_u = first_appearance(train.users)
@@ -258,7 +283,9 @@ class SVDpp(_FactorModel):
         lr, reg = float(self.lr), float(self.reg)
 
         def step() -> float:
-            return svdpp_epoch(items, ratings, block_users, block_ptr, mu, bu, bi, pu, qi, yj, lr, lr, lr, reg, reg, reg)
+            return svdpp_epoch(
+                items, ratings, block_users, block_ptr, mu, bu, bi, pu, qi, yj, lr, lr, lr, reg, reg, reg
+            )
 
         self._epochs(step, len(ratings), on_epoch)
         csr = train.csr()

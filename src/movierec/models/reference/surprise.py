@@ -32,7 +32,9 @@ __all__ = ["SurpriseBaseline", "SurpriseKNNBaseline", "SurpriseSVD", "SurpriseSV
 
 def to_trainset(train: Interactions) -> surprise.Trainset:
     """A Surprise trainset with our indices as raw ids, rows in our order (so inner ids match Surprise's own split)."""
-    frame = pd.DataFrame({"user": train.users, "item": train.items, "rating": train.ratings.astype(np.float64)})
+    frame = pd.DataFrame(
+        {"user": train.users, "item": train.items, "rating": train.ratings.astype(np.float64)}
+    )
     reader = surprise.Reader(rating_scale=tuple(train.rating_scale))
     return surprise.Dataset.load_from_df(frame, reader).build_full_trainset()
 
@@ -69,11 +71,15 @@ class _SurpriseModel(ExplicitModel):
         return out
 
     def save(self, path: str | Path) -> Path:
-        raise ConfigError("reference models are not exportable (Surprise state can only be pickled); use our own models")
+        raise ConfigError(
+            "reference models are not exportable (Surprise state can only be pickled); use our own models"
+        )
 
     @classmethod
     def load(cls, path: str | Path) -> Self:
-        raise ConfigError("reference models are not exportable (Surprise state can only be pickled); use our own models")
+        raise ConfigError(
+            "reference models are not exportable (Surprise state can only be pickled); use our own models"
+        )
 
 
 class _VectorisedSurprise(_SurpriseModel):
@@ -198,8 +204,15 @@ class SurpriseKNNBaseline(_SurpriseModel):
         bsl: dict[str, Any] = {"method": self.bsl_method, "reg_i": self.reg_i, "reg_u": self.reg_u}
         if self.bsl_epochs is not None:
             bsl["n_epochs"] = self.bsl_epochs
-        sim = {"name": self.similarity, "user_based": bool(self.user_based), "min_support": self.min_support, "shrinkage": self.shrinkage}
-        return surprise.KNNBaseline(k=self.k, min_k=self.min_k, sim_options=sim, bsl_options=bsl, verbose=False)
+        sim = {
+            "name": self.similarity,
+            "user_based": bool(self.user_based),
+            "min_support": self.min_support,
+            "shrinkage": self.shrinkage,
+        }
+        return surprise.KNNBaseline(
+            k=self.k, min_k=self.min_k, sim_options=sim, bsl_options=bsl, verbose=False
+        )
 
     def _collect(self) -> None:
         self.user_bias_ = self._to_ours(np.asarray(self.algo_.bu), self._inner_u)
