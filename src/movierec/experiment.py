@@ -383,19 +383,20 @@ def dump_experiment(exp: Experiment, path: str | Path, *, header: str | None = N
 
 def experiment_from_tuning(result: Any) -> Experiment:
     """The experiment a finished study suggests: its dataset and outer split, the best params, its metric's protocol."""
+    from movierec.tuning import split_model_params
+
     settings = result.settings
+    name, params = split_model_params(result.model, result.best_params)
     metric = str(result.metric)
     ranking = "@" in metric or metric in ("mrr",)
     k = int(metric.split("@", 1)[1]) if "@" in metric else 10
-    dataset = settings.get("dataset") or "ml-latest-small"
-    if str(dataset).startswith("<"):
-        dataset = "ml-latest-small"
+    dataset = settings.get("dataset") or "<unknown>"  # "<interactions>" when tuned on in-memory data
     return Experiment(
         name=f"{result.model} tuned ({result.study_name})",
         dataset=DatasetConfig(name=str(dataset)),
         split=SplitConfig(kind="ratings-holdout", test_size=settings.get("test_size") or 0.2),
         seed=int(settings.get("split_seed", 42)),
-        models=[ModelConfig(name=result.model, params=dict(result.best_params))],
+        models=[ModelConfig(name=name, params=params)],
         protocols=["full-ranking"] if ranking else ["rating"],
         k=k,
         threshold=float(settings.get("threshold", 4.0)),

@@ -39,6 +39,7 @@ __all__ = [
     "parse_metric",
     "resolve_space",
     "score_split",
+    "split_model_params",
     "study_settings",
     "tune",
     "validation_folds",
@@ -131,6 +132,7 @@ SEARCH_SPACES: dict[str, dict[tuple[str, ...], Param]] = {
         ("shrinkage", "shrink"): FloatRange(0.0, 300.0),
         ("reg_i", "bsl_reg_i"): FloatRange(1.0, 50.0, log=True),
         ("reg_u", "bsl_reg_u"): FloatRange(1.0, 50.0, log=True),
+        ("user_based",): Choice((False, True)),
     },
     "itemknn": {
         ("k", "neighbours", "n_neighbors"): IntRange(10, 200),
@@ -151,20 +153,39 @@ SEARCH_SPACES: dict[str, dict[tuple[str, ...], Param]] = {
         ("no_components", "n_factors", "factors"): _FACTORS,
         ("learning_rate", "lr"): _LR,
         ("epochs", "n_epochs"): _EPOCHS,
-        ("item_alpha", "reg"): FloatRange(1e-8, 1e-2, log=True),
+        ("item_alpha",): FloatRange(1e-8, 1e-2, log=True),
         ("user_alpha",): FloatRange(1e-8, 1e-2, log=True),
+        ("learning_schedule",): Choice(("adagrad", "adadelta")),
         ("loss",): Choice(("bpr", "warp")),
     },
     "warp": {
         ("no_components", "n_factors", "factors"): _FACTORS,
         ("learning_rate", "lr"): _LR,
         ("epochs", "n_epochs"): _EPOCHS,
-        ("item_alpha", "reg"): FloatRange(1e-8, 1e-2, log=True),
+        ("item_alpha",): FloatRange(1e-8, 1e-2, log=True),
         ("user_alpha",): FloatRange(1e-8, 1e-2, log=True),
+        ("learning_schedule",): Choice(("adagrad", "adadelta")),
         ("max_sampled",): IntRange(10, 200, log=True),
         ("loss",): Choice(("warp", "bpr")),
     },
 }
+
+
+# A search-space entry whose value picks the registered model instead of a constructor argument:
+# BPR and WARP are one factorisation with two losses (Rendle et al. 2009; Weston et al. 2011).
+MODEL_SWITCHES: dict[str, dict[str, str]] = {"loss": {"bpr": "bpr", "warp": "warp"}}
+
+
+def split_model_params(model: str, params: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+    """(registered model, constructor params) for a trial's params, applying :data:`MODEL_SWITCHES`."""
+    out = dict(params)
+    for key, targets in MODEL_SWITCHES.items():
+        if key in out and model in targets.values():
+            from movierec.models.registry import get_class
+
+            if key not in _model_params(get_class(model)):
+                model = targets[str(out.pop(key))]
+    return model, out
 
 
 def _model_params(cls: type) -> set[str]:
@@ -190,6 +211,8 @@ def resolve_space(model: str) -> dict[str, Param]:
     for names, param in declared.items():
         names = (names,) if isinstance(names, str) else tuple(names)
         chosen = next((n for n in names if n in accepted), None)
+        if chosen is None and names[0] in MODEL_SWITCHES and model.strip().lower() in MODEL_SWITCHES[names[0]].values():
+            chosen = names[0]
         if chosen is not None:
             space[chosen] = param
     if not space:
@@ -300,25 +323,15 @@ def score_split(
 
 
 def validation_folds(train: Interactions, cv: int = 3, *, seed: int = 42, valid_size: float = 0.2) -> list[tuple[Interactions, Interactions]]:
-    """Inner (fit, validation) pairs cut from the TRAINING ratings only: ``cv`` random folds, or one
-    random ``valid_size`` hold-out when ``cv == 1``."""
+    """Inner (fit, validation) pairs cut from the TRAINING ratings only: ``cv`` folds with Surprise's
+    KFold semantics (:func:`movierec.split.kfold`), or one ``valid_size`` random hold-out when ``cv == 1``."""
+    from movierec.split import kfold, ratings_holdout
+
     if isinstance(cv, bool) or not isinstance(cv, (int, np.integer)) or cv < 1:
         raise ConfigError(f"cv must be a whole number ≥ 1 (1 = a single validation split), got {cv!r}")
-    n = train.n_ratings
-    perm = np.random.RandomState(seed).permutation(n)
     if cv == 1:
-        n_valid = math.ceil(valid_size * n)
-        return [(train.subset(np.sort(perm[n_valid:])), train.subset(np.sort(perm[:n_valid])))]
-    if n < cv:
-        raise ConfigError(f"cv={cv} folds need at least {cv} training ratings, got {n}")
-    bounds = np.linspace(0, n, cv + 1).astype(int)
-    folds = []
-    for f in range(cv):
-        valid_rows = np.sort(perm[bounds[f] : bounds[f + 1]])
-        mask = np.ones(n, dtype=bool)
-        mask[valid_rows] = False
-        folds.append((train.subset(mask), train.subset(valid_rows)))
-    return folds
+        return [ratings_holdout(train, valid_size, seed)]
+    return kfold(train, int(cv), seed)
 
 
 # --- the study -----------------------------------------------------------------------------------
@@ -483,8 +496,9 @@ def _make_objective(
             params["random_state"] = seed
         scores: list[float] = []
         t0 = time.perf_counter()
+        trial_model, trial_params = split_model_params(model, params)
         for f, (fit, seen_train, valid) in enumerate(folds):
-            m = create(model, **params)
+            m = create(trial_model, **trial_params)
             if mode["per_epoch"] and f == 0:
                 state = {"pruned": False, "epoch": 0, "reported": 0}
 
@@ -764,8 +778,7 @@ def _test_score(
     """Refit the best params on the whole training split and score the outer test split (read here only)."""
     from movierec.models.registry import create, get_class, model_kind
 
-    full = dict(params)
-    full.update(fixed or {})
+    model, full = split_model_params(model, {**params, **(fixed or {})})
     if "random_state" in _model_params(get_class(model)) and "random_state" not in full:
         full["random_state"] = settings["split_seed"]
     fit = train.to_implicit(settings["threshold"]) if _fits_implicit(model_kind(model)) else train
