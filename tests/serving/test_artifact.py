@@ -23,8 +23,10 @@ def _all_scores(art, train: Interactions) -> np.ndarray:
 
 @pytest.mark.parametrize(
     ("name", "params"),
-    [("svd", {"n_factors": 8, "n_epochs": 10, "random_state": 1}), ("baseline", {}), ("itemknn", {"k": 10}),
-     ("popularity", {})],
+    [("svd", {"n_factors": 8, "n_epochs": 10, "random_state": 1}), ("svdpp", {"n_factors": 4, "n_epochs": 3}),
+     ("baseline", {}), ("knn-baseline", {"k": 5, "max_neighbours": 20}), ("knn-basic", {"k": 5}),
+     ("itemknn", {"k": 10}), ("als", {"factors": 8, "iterations": 3, "random_state": 0}),
+     ("bpr", {"no_components": 8, "epochs": 3, "random_state": 0}), ("popularity", {})],
 )
 def test_round_trip_scores_equal_the_model(name: str, params: dict, movies: Dataset, tmp_path: Path) -> None:
     model, train = fit(name, movies, **params)
@@ -69,6 +71,31 @@ def test_fold_in_matches_the_models_own(svd_artifact) -> None:
     for i, mid in enumerate(train.item_map.ids):
         if int(mid) in got:
             assert got[int(mid)] == pytest.approx(float(want[i]), abs=1e-4)
+
+
+def test_implicit_fold_in_matches_als(movies: Dataset, tmp_path: Path) -> None:
+    model, train = fit("als", movies, factors=8, iterations=3, random_state=0)
+    art = load_artifact(export_artifact(model, movies, train, tmp_path / "als"))
+    items = np.array([2, 5, 9])
+    want = model.score_new_user(items)
+    recs = art.recommend_for_ratings([(int(train.item_map.to_raw(i)), 4.5) for i in items], k=train.n_items)
+    assert len(recs) == train.n_items - 3
+    for r in recs:
+        assert r["score"] == pytest.approx(float(want[train.item_map.index(r["movieId"])]), abs=1e-4)
+
+
+def test_knn_baseline_fold_in_uses_the_models_rule(movies: Dataset, tmp_path: Path) -> None:
+    model, train = fit("knn-baseline", movies, k=5, max_neighbours=20)
+    art = load_artifact(export_artifact(model, movies, train, tmp_path / "knnb"))
+    assert art.family == "knn"
+    row = train.csr()[4]  # a training user's ratings, folded in as a visitor (user offset re-estimated)
+    rated = train.item_map.to_raw(row.indices).tolist()
+    recs = art.recommend_for_ratings(list(zip(rated, row.data.tolist(), strict=True)), 5)
+    assert len(recs) == 5 and not set(rated) & {r["movieId"] for r in recs}
+    assert all(0.0 < r["score"] < 6.0 for r in recs)  # predicted ratings, not similarity sums
+    similar = art.similar(int(train.item_map.to_raw(0)), 3)
+    idx, vals = model.similar_items(0, 3)
+    np.testing.assert_allclose([r["score"] for r in similar], vals[idx >= 0], rtol=1e-6)
 
 
 def test_neighbour_similar_and_fold_in(movies: Dataset, tmp_path: Path) -> None:

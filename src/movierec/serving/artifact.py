@@ -111,6 +111,8 @@ def _model_arrays(model: Any, train: Interactions) -> tuple[str, dict[str, np.nd
     gm = float(np.asarray(getattr(model, "global_mean_", 0.0) or 0.0))
     if getattr(model, "biased", True) is False:  # an unbiased factor model scores without the mean
         gm = 0.0
+    if neigh is not None and hasattr(model, "x_offset_"):
+        return "knn", _knn_arrays(model, n_users, n_items, gm)
     if neigh is not None:
         s = sp.csr_matrix(neigh, dtype=np.float32)
         s.sort_indices()
@@ -150,6 +152,75 @@ def _model_arrays(model: Any, train: Interactions) -> tuple[str, dict[str, np.nd
             f"cannot export {model.name!r}: it has no item factors, neighbour lists or user-independent scores"
         )
     return "scores", {"item_scores": probe[0].astype(np.float32)}
+
+
+def _knn_arrays(model: Any, n_users: int, n_items: int, gm: float) -> dict[str, np.ndarray]:
+    """Surprise-style item-based kNN (knn-basic/-means/-baseline): neighbour lists in best-first order,
+    the per-item and per-user offsets, k, min_k and which combination rule the model uses."""
+    if getattr(model, "user_based", False):
+        raise ConfigError(f"cannot export {model.name!r} with user_based=true: serving needs item neighbours")
+    nb = sp.csr_matrix(model.neighbours_)  # row order is best first: keep it (no sort_indices)
+    has_biases = bool(getattr(model, "has_biases", True))
+    ub, ib = _arr(model, "user_bias_"), _arr(model, "item_bias_")
+    return {
+        "neighbours_indptr": nb.indptr.astype(np.int64),
+        "neighbours_indices": nb.indices.astype(np.int32),
+        "neighbours_weights": nb.data.astype(np.float32),
+        "knn_x_offset": np.asarray(model.x_offset_, dtype=np.float64),
+        "knn_y_offset": np.asarray(model.y_offset_, dtype=np.float64),
+        "knn_k": np.int64(model.k),
+        "knn_min_k": np.int64(model.min_k),
+        "knn_rule": np.int64(0 if model.name == "knn-basic" else 1),  # 0: Σs·r/Σs or fallback; 1: base + deviation
+        "global_mean": np.float32(gm),
+        "user_bias": np.zeros(n_users, np.float32) if ub is None or not has_biases else ub.astype(np.float32),
+        "item_bias": np.zeros(n_items, np.float32) if ib is None or not has_biases else ib.astype(np.float32),
+    }
+
+
+class _KnnIndex:
+    """Column access to best-first neighbour lists: for the items a user rated, the lists they appear in."""
+
+    def __init__(self, arrays: dict[str, np.ndarray]) -> None:
+        indptr = arrays["neighbours_indptr"]
+        n = len(indptr) - 1
+        nnz = len(arrays["neighbours_indices"])
+        self.n = n
+        self.rows = np.repeat(np.arange(n, dtype=np.int64), np.diff(indptr))
+        self.sims = arrays["neighbours_weights"].astype(np.float64)
+        # positions + 1 (so none is a stored zero), as CSC: column j = every list that contains j
+        pos = sp.csr_matrix((np.arange(1, nnz + 1, dtype=np.float64), arrays["neighbours_indices"], indptr), shape=(n, n))
+        self.by_col = pos.tocsc()
+        self.x_off = arrays["knn_x_offset"]
+        self.k = int(arrays["knn_k"])
+        self.min_k = int(arrays["knn_min_k"])
+        self.rule = int(arrays["knn_rule"])
+        self.gm = float(arrays["global_mean"])
+
+    def scores(self, items: np.ndarray, ratings: np.ndarray, y_off: float, fallback: np.ndarray) -> np.ndarray:
+        """Predicted ratings for every item: the k first neighbours of each item among ``items`` (Surprise's rule)."""
+        items = np.asarray(items, dtype=np.int64)
+        sub = self.by_col[:, items]
+        pos = sub.data.astype(np.int64) - 1
+        col = np.repeat(np.arange(len(items)), np.diff(sub.indptr))
+        order = np.argsort(pos, kind="stable")  # row-major, best first within a row
+        pos, col = pos[order], col[order]
+        rows = self.rows[pos]
+        if len(rows):
+            starts = np.r_[0, np.flatnonzero(np.diff(rows)) + 1]
+            rank = np.arange(len(rows)) - np.repeat(starts, np.diff(np.r_[starts, len(rows)]))
+            keep = rank < self.k
+            rows, pos, col = rows[keep], pos[keep], col[keep]
+        s = self.sims[pos]
+        dev = np.asarray(ratings, dtype=np.float64)[col] - self.x_off[items[col]] - y_off
+        sum_sim = np.bincount(rows, weights=s, minlength=self.n)
+        sum_dev = np.bincount(rows, weights=s * dev, minlength=self.n)
+        actual = np.bincount(rows, minlength=self.n)
+        mean_dev = np.divide(sum_dev, sum_sim, out=np.zeros(self.n), where=sum_sim > 0)
+        if self.rule == 0:
+            est = np.where((actual < self.min_k) | (actual == 0), fallback, mean_dev)
+        else:
+            est = self.x_off + y_off + np.where(actual < self.min_k, 0.0, mean_dev)
+        return est.astype(np.float32)
 
 
 def _ids_frame(user_map: IdMap, item_map: IdMap) -> pd.DataFrame:
@@ -333,6 +404,10 @@ def _score_known(
         return _score_factors(arrays, np.array([u]))[0]
     if family == "scores":
         return arrays["item_scores"]
+    if family == "knn":
+        lo, hi = seen.indptr[u], seen.indptr[u + 1]
+        fallback = arrays["global_mean"] + arrays["user_bias"][u] + arrays["item_bias"]
+        return _KnnIndex(arrays).scores(seen.indices[lo:hi], seen.data[lo:hi], float(arrays["knn_y_offset"][u]), fallback)
     s = sp.csr_matrix(
         (arrays["neighbours_weights"], arrays["neighbours_indices"], arrays["neighbours_indptr"]),
         shape=(len(arrays["item_bias"]), len(arrays["item_bias"])),
@@ -480,7 +555,10 @@ class Artifact:
         clip = manifest.get("score_clip")
         self._clip = None if clip is None else (float(clip[0]), float(clip[1]))
         self._popularity = np.bincount(self._seen.indices, minlength=n_items).astype(np.float32)
-        if self.family == "neighbours":
+        if self.family == "knn":
+            self._knn = _KnnIndex(arrays)
+            self._has_user_offset = bool(np.any(arrays["knn_y_offset"] != 0))
+        if self.family in ("neighbours", "knn"):
             self._weights = _user_weights(arrays, self._seen)
             self._neigh = sp.csr_matrix(
                 (arrays["neighbours_weights"], arrays["neighbours_indices"], arrays["neighbours_indptr"]),
@@ -565,6 +643,10 @@ class Artifact:
             return self._finish(s)
         if self.family == "scores":
             return a["item_scores"].copy()
+        if self.family == "knn":
+            lo, hi = self._seen.indptr[u], self._seen.indptr[u + 1]
+            fallback = a["global_mean"] + a["user_bias"][u] + a["item_bias"]
+            return self._knn.scores(self._seen.indices[lo:hi], self._seen.data[lo:hi], float(a["knn_y_offset"][u]), fallback)
         w = self._weights
         lo, hi = w.indptr[u], w.indptr[u + 1]
         return _neighbour_scores(self._neigh, w.indices[lo:hi], w.data[lo:hi], a, float(a["user_bias"][u]), self._train_scale,
@@ -672,6 +754,12 @@ class Artifact:
             lhs = self._gram + alpha * (q.T @ q) + reg * np.eye(f)
             x = np.linalg.solve(lhs, (1.0 + alpha) * q[positives].sum(axis=0))
             return (a["item_factors"] @ x.astype(np.float32) + a["item_bias"]).astype(np.float32)
+        if self.family == "knn":  # the model's own rule, with a shrunk user offset estimated from the ratings
+            ub = 0.0
+            if self._has_user_offset:
+                ub = float(np.sum(values - a["global_mean"] - a["item_bias"][items]) / (len(items) + 5.0))
+            fallback = a["global_mean"] + np.float32(ub) + a["item_bias"]
+            return self._knn.scores(items, values, ub, fallback)
         if self.family == "neighbours":
             if self.kind != "explicit":  # implicit neighbours: positives only
                 if not positives.any():
@@ -688,7 +776,7 @@ class Artifact:
         i = self.item_index(movie_raw_id)
         if self.family == "factors" and self._unit.shape[1] > 0:
             scores = self._unit @ self._unit[i]
-        elif self.family == "neighbours":
+        elif self.family in ("neighbours", "knn"):
             scores = np.full(self.n_items, -np.inf, dtype=np.float32)
             lo, hi = self._neigh.indptr[i], self._neigh.indptr[i + 1]
             scores[self._neigh.indices[lo:hi]] = self._neigh.data[lo:hi]
