@@ -75,3 +75,13 @@ def test_unknown_and_uncached_names(tmp_path, monkeypatch):
     assert locate(REGISTRY["ml-1m"]) is None
     with pytest.raises(DataError, match=r"'ml-1m' is not in the cache.*data fetch ml-1m"):
         load("ml-1m")
+
+
+def test_real_ml100k_when_available(ml100k):
+    """The ml-100k files in ../shared/data (never committed) parse with the published counts."""
+    inter = ml100k.interactions
+    assert (inter.n_users, inter.n_items, inter.n_ratings) == (943, 1_682, 100_000)
+    assert inter.rating_scale == (1.0, 5.0)
+    movies = ml100k.movies.set_index("movieId")
+    assert len(movies) == 1_682 and movies.loc[1, "title"] == "Toy Story (1995)"
+    assert movies.loc[1, "genres"] == ["Animation", "Children", "Comedy"]

@@ -158,10 +158,15 @@ def _download(url: str, part: Path, spec: DatasetSpec, *, progress: bool | None,
 
     with resp:
         status = getattr(resp, "status", 200)
-        if start and status == 206:
+        content_range = resp.headers.get("Content-Range") or ""
+        if start and status == 206 and content_range.startswith(f"bytes {start}-"):
             mode = "ab"
-            total = _total_from_content_range(resp.headers.get("Content-Range"))
-        else:  # no partial file, or the server ignored Range: start over
+            total = _total_from_content_range(content_range)
+        elif status == 206:  # a range we did not ask for: drop the partial file, ask for everything
+            resp.close()
+            part.unlink(missing_ok=True)
+            return _download(url, part, spec, progress=progress, timeout=timeout)
+        else:  # no partial file, or the server ignored Range and sends it all: start over
             start, mode = 0, "wb"
             total = None
         length = resp.headers.get("Content-Length")
