@@ -1,0 +1,63 @@
+"""``movierec export`` end to end on the bundled ml-latest-small, and its mistakes as one-line errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from movierec.cli import main
+from movierec.cli.serve import parse_params
+from movierec.errors import ConfigError
+from movierec.serving.artifact import load_artifact
+
+
+def _run(args: list[str], capsys) -> tuple[int, str, str]:
+    try:
+        main(args)
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_parse_params() -> None:
+    assert parse_params(["n_factors=40", "lr=0.01,biased=false", "similarity=cosine"]) == {
+        "n_factors": 40, "lr": 0.01, "biased": False, "similarity": "cosine"}
+    with pytest.raises(ConfigError, match="expected key=value"):
+        parse_params(["n_factors"])
+
+
+def test_export_with_holdout_metrics(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "pop"
+    code, stdout, err = _run(["export", "--model", "popularity", "--out", str(out), "--holdout", "--json"], capsys)
+    assert code == 0, err
+    report = json.loads(stdout)
+    art = load_artifact(out)
+    assert report["model_version"] == art.model_version and art.dataset_name == "ml-latest-small"
+    metrics = art.manifest["metrics"]
+    assert metrics["protocol"] == "full-ranking" and 0 < metrics["precision@10"] < 1
+    assert art.manifest["dataset"]["n_train_interactions"] < 48580  # 80% of the ≥ 4.0 positives
+    # exporting over it again needs --force; the error is one line and exit code 2
+    code, _out, err = _run(["export", "--model", "popularity", "--out", str(out)], capsys)
+    assert code == 2 and err.count("\n") == 1 and "already exists; pass --force" in err
+    code, _out, err = _run(["export", "--model", "popularity", "--out", str(out), "--force", "--params", "bogus=1"], capsys)
+    assert code == 2 and "bogus" in err
+
+
+@pytest.mark.slow
+def test_export_explicit_model_with_params(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "svd"
+    code, _stdout, err = _run(["export", "-m", "svd", "-p", "n_factors=4,n_epochs=2", "--out", str(out)], capsys)
+    assert code == 0, err
+    art = load_artifact(out)
+    assert art.manifest["model"]["params"]["n_factors"] == 4 and art.kind == "explicit"
+    assert art.manifest["model"]["params"]["random_state"] == 42  # --seed reaches the model
+    assert art.n_users == 610 and len(art.recommend(1, 10)) == 10
+
+
+def test_serve_refuses_bad_options(tmp_path: Path, capsys) -> None:
+    code, _out, err = _run(["serve", "--artifact", str(tmp_path / "missing")], capsys)
+    assert code == 2 and "no such artifact folder" in err
