@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -141,3 +142,27 @@ def test_parse_model_params() -> None:
         parse_model_params(["n_factors=5"], ["svd", "baseline"])
     with pytest.raises(ConfigError, match="not among --models"):
         parse_model_params(["als.factors=5"], ["svd"])
+
+
+def test_recommend_and_similar_from_an_artifact(tmp_path: Path, bundled, capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("pyarrow")
+    from movierec.cli import main
+    from movierec.models.registry import create
+    from movierec.serving.artifact import export_artifact
+
+    train = bundled.interactions.to_implicit(4.0)
+    model = create("itemknn").fit(train)
+    art = export_artifact(model, bundled, train, tmp_path / "art")
+    with pytest.raises(SystemExit) as exc:
+        main(["recommend", "--artifact", str(art), "--user", "1", "-k", "3", "--json"])
+    assert exc.value.code == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert len(rows) == 3 and all(r["title"] for r in rows)
+    # the artifact ranks exactly as the fitted model does
+    want, _ = model.recommend(np.array([bundled.interactions.user_map.index(1)]), 3)
+    assert [r["movieId"] for r in rows] == bundled.interactions.item_map.to_raw(want[0]).tolist()
+    with pytest.raises(SystemExit) as exc:
+        main(["similar", "--artifact", str(art), "--movie", "jumanji", "-k", "4", "--json"])
+    assert exc.value.code == 0
+    sim = json.loads(capsys.readouterr().out)
+    assert sim["movie"] == "Jumanji (1995)" and len(sim["similar"]) == 4
