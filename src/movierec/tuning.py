@@ -334,6 +334,9 @@ def validation_folds(train: Interactions, cv: int = 3, *, seed: int = 42, valid_
     return kfold(train, int(cv), seed)
 
 
+WARMUP_EPOCHS = 2
+"""Per-epoch pruning starts after this many epochs (early epochs say little about slow learning rates)."""
+
 # --- the study -----------------------------------------------------------------------------------
 
 
@@ -516,7 +519,7 @@ def _make_objective(
                         return None
                     trial.report(value, step=int(epoch))
                     state["reported"] += 1
-                    if trial.should_prune():
+                    if epoch > WARMUP_EPOCHS and trial.should_prune():
                         state["pruned"] = True
                         return False
                     return None
@@ -708,7 +711,8 @@ def tune(
     # a fresh sampler seed per session, so a resumed study does not replay its first random trials
     sampler_seed = int(np.random.SeedSequence([int(seed), n_before, int(worker)]).generate_state(1)[0])
     sampler = optuna.samplers.TPESampler(seed=sampler_seed, n_startup_trials=min(10, max(3, n_trials // 4)))
-    pruner = optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=2)
+    # no warm-up in the pruner: fold-level reports start at step 0; per-epoch ones skip the first epochs themselves
+    pruner = optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=0)
     study = optuna.create_study(
         storage=storage_obj, sampler=sampler, pruner=pruner, study_name=name,
         direction=parsed.direction, load_if_exists=True,
