@@ -12,6 +12,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import warnings
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -167,6 +168,9 @@ def spark_session(
     """
     _require_pyspark()
     from pyspark.sql import SparkSession
+
+    # pyspark 4.x warns on every Arrow conversion under pandas 3; the paths movierec uses are tested
+    warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas", category=FutureWarning)
 
     active = SparkSession.getActiveSession()
     if active is not None:

@@ -33,6 +33,7 @@ __all__ = [
     "RatingsSource",
     "SparkALSModel",
     "SparkTrainResult",
+    "collect_factors",
     "evaluate_explicit",
     "evaluate_implicit",
     "fit_als",
@@ -400,7 +401,8 @@ def evaluate_implicit(
     return out
 
 
-def _collect_factors(factors: DataFrame, rank: int) -> tuple[np.ndarray, np.ndarray]:
+def collect_factors(factors: DataFrame, rank: int) -> tuple[np.ndarray, np.ndarray]:
+    """An ``ALSModel``'s ``userFactors``/``itemFactors`` on the driver: sorted ids and a float32 matrix."""
     pdf = factors.toPandas()
     ids = pdf["id"].to_numpy(dtype=np.int64)
     order = np.argsort(ids, kind="stable")
@@ -510,13 +512,15 @@ def train_on_frames(
         raise DataError("no training ratings left after the split")
     seconds["prepare"] = time.perf_counter() - t0
     t0 = time.perf_counter()
+    if num_blocks is None and spark.sparkContext.master.startswith("local"):
+        num_blocks = spark.sparkContext.defaultParallelism  # one block per core: Spark's 10 only adds tasks locally
     model = fit_als(
         train_df, rank=rank, reg=reg, iterations=iterations, implicit=implicit, alpha=alpha, seed=seed,
         num_blocks=num_blocks,
     )
     # ALS is lazy about its factor tables: materialise them inside the timed fit
-    u_idx, u_mat = _collect_factors(model.userFactors, rank)
-    i_idx, i_mat = _collect_factors(model.itemFactors, rank)
+    u_idx, u_mat = collect_factors(model.userFactors, rank)
+    i_idx, i_mat = collect_factors(model.itemFactors, rank)
     seconds["fit"] = time.perf_counter() - t0
     metrics: dict[str, Any] = {}
     n_test = 0

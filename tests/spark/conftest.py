@@ -1,0 +1,31 @@
+"""One real local Spark session per test module; skipped (with the reason) only when Java is absent."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from movierec.spark.session import SparkUnavailableError, check_java, spark_session
+
+pyspark = pytest.importorskip("pyspark", reason="pyspark is not installed (pip install 'movierec[spark]')")
+
+
+def java_missing_reason() -> str | None:
+    """Why Spark cannot run here, or None when Java is present."""
+    try:
+        check_java()
+    except SparkUnavailableError as exc:
+        return f"Spark tests need Java 17: {exc}"
+    return None
+
+
+@pytest.fixture(scope="module")
+def spark() -> Iterator[object]:
+    """A ``local[2]`` session for the module (UI and console progress off to keep test logs readable)."""
+    reason = java_missing_reason()
+    if reason:
+        pytest.skip(reason)
+    conf = {"spark.ui.enabled": "false", "spark.ui.showConsoleProgress": "false"}
+    with spark_session("local[2]", conf, app_name="movierec tests", quiet=True) as session:
+        yield session

@@ -1,0 +1,106 @@
+"""Bad ratings sources read by a real Spark: each is one readable line and exit code 2 from the CLI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from movierec.cli import main
+from movierec.errors import DataError
+from movierec.spark.train import index_ids, read_ratings
+
+pytestmark = [
+    pytest.mark.spark,
+    pytest.mark.slow,
+    pytest.mark.xdist_group("spark"),
+    pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas"),
+]
+
+
+def _csv(path: Path, n: int = 200, bad_ratings: int = 0, users: list[object] | None = None) -> Path:
+    rng = np.random.default_rng(0)
+    ratings: list[object] = list(np.round(rng.uniform(0.5, 5.0, n) * 2) / 2)
+    for j in range(bad_ratings):
+        ratings[j * 7] = "n/a" if j % 2 else "four"
+    frame = pd.DataFrame(
+        {"userId": users if users is not None else rng.integers(1, 30, n), "movieId": rng.integers(1, 50, n),
+         "rating": ratings, "timestamp": 0}
+    )
+    frame.to_csv(path, index=False)
+    return path
+
+
+def _cli_error(capsys: pytest.CaptureFixture[str], *args: str) -> str:
+    with pytest.raises(SystemExit) as exc:
+        main(["spark", "train", *args])
+    assert exc.value.code == 2
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert len(lines) == 1, lines
+    assert lines[0].startswith("movierec: error: ")
+    return lines[0]
+
+
+def test_missing_columns_are_named(spark, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "r.csv"
+    pd.DataFrame({"user": [1, 2], "movieId": [3, 4], "stars": [4.0, 3.0]}).to_csv(path, index=False)
+    line = _cli_error(capsys, "--ratings", str(path), "--out", str(tmp_path / "a"))
+    assert "missing columns 'userId', 'rating'" in line
+    assert "found: user, movieId, stars" in line
+    assert not (tmp_path / "a").exists()
+
+
+def test_renamed_columns_are_accepted(spark, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "r.csv"
+    pd.DataFrame({"u": ["a", "b", "a"], "m": [3, 4, 4], "stars": [4.0, 3.0, 5.0]}).to_csv(path, index=False)
+    src = read_ratings(spark, str(path), user_col="u", item_col="m", rating_col="stars")
+    assert src.n_kept == 3 and not src.user_is_int and src.item_is_int
+    indexed, users, items = index_ids(spark, src.frame)
+    assert users.tolist() == ["a", "b"] and items.tolist() == [3, 4]  # sorted, as IdMap sorts
+    got = indexed.toPandas().sort_values(["user", "item"])
+    assert got[["user", "item"]].to_numpy().tolist() == [[0, 0], [0, 1], [1, 1]]
+
+
+def test_non_numeric_ratings_over_the_share_fail_with_counts(spark, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    path = _csv(tmp_path / "r.csv", n=200, bad_ratings=10)
+    line = _cli_error(capsys, "--ratings", str(path), "--out", str(tmp_path / "a"))
+    assert "10 of 200 rows (5.00%) are malformed" in line
+    assert "10 with a non-numeric rating" in line and "--max-bad-share 0.01" in line
+
+
+def test_non_numeric_ratings_under_the_share_are_dropped_and_reported(spark, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    path = _csv(tmp_path / "r.csv", n=200, bad_ratings=10)
+    src = read_ratings(spark, str(path), max_bad_share=0.1)
+    assert (src.n_rows, src.n_kept, src.dropped["non_numeric_rating"]) == (200, 190, 10)
+    assert src.frame.count() == 190
+    assert "dropped 10 of 200 rows (5.00%)" in capsys.readouterr().err
+
+
+def test_out_of_range_ids_with_direct_mapping(spark, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    users: list[object] = [1] * 200
+    users[3], users[5] = -4, 3_000_000_000
+    path = _csv(tmp_path / "r.csv", users=users)
+    line = _cli_error(capsys, "--ratings", str(path), "--id-mapping", "direct", "--out", str(tmp_path / "a"))
+    assert "2 userId values are outside 0..2147483647" in line
+    # the default mapping accepts any id, including those
+    src = read_ratings(spark, str(path))
+    assert src.n_kept == 200
+
+
+def test_non_integer_ids_with_direct_mapping(spark, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    path = _csv(tmp_path / "r.csv", users=["u1"] * 200)
+    with pytest.raises(DataError, match="200 userId values are not whole numbers"):
+        read_ratings(spark, str(path), direct_ids=True)
+
+
+def test_unreadable_source_is_one_line(spark, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    line = _cli_error(capsys, "--ratings", str(tmp_path / "nope.csv"), "--out", str(tmp_path / "a"))
+    assert "nope.csv: cannot read as csv" in line
+
+
+def test_bad_options_fail_before_reading(spark, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    assert "--max-bad-share" in _cli_error(capsys, "--max-bad-share", "1.5", "--out", str(tmp_path / "a"))
+    assert "--id-mapping 'dense'" in _cli_error(capsys, "--id-mapping", "dense", "--out", str(tmp_path / "b"))
+    assert "--format 'orc'" in _cli_error(capsys, "--format", "orc", "--out", str(tmp_path / "c"))

@@ -1,0 +1,121 @@
+"""Checks that run before the JVM starts: Java present, master reachable, --conf well formed.
+
+These never start Spark, so they are fast and run even where Java is absent.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from movierec.errors import ConfigError, MovierecError
+from movierec.spark.session import SparkUnavailableError, check_java, check_master, parse_conf
+
+pytest.importorskip("pyspark", reason="pyspark is not installed (pip install 'movierec[spark]')")
+
+pytestmark = pytest.mark.spark
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])  # nothing listens once the socket is closed
+
+
+def _run(args: list[str], env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "movierec", *args], capture_output=True, text=True, timeout=120,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def _one_error_line(proc: subprocess.CompletedProcess[str]) -> str:
+    assert proc.returncode == 2, proc.stderr
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith("movierec: error: ")
+    return lines[0]
+
+
+def test_parse_conf() -> None:
+    assert parse_conf(["spark.executor.memory=4g", "spark.a = b=c"]) == {"spark.executor.memory": "4g", "spark.a": "b=c"}
+    assert parse_conf(None) == {}
+    with pytest.raises(ConfigError, match="key=value"):
+        parse_conf(["spark.executor.memory"])
+    with pytest.raises(ConfigError, match="key=value"):
+        parse_conf(["=4g"])
+
+
+@pytest.mark.parametrize("master", ["local", "local[*]", "local[2]", "local[4,3]", "local-cluster[2, 1, 1024]"])
+def test_local_masters_need_no_network(master: str) -> None:
+    check_master(master)
+
+
+@pytest.mark.parametrize("master", ["locall[2]", "local[0]", "http://host:7077", "spark://", "spark://host:port"])
+def test_malformed_masters_are_config_errors(master: str) -> None:
+    with pytest.raises(ConfigError, match="--master"):
+        check_master(master)
+
+
+def test_refused_master_fails_fast_naming_it() -> None:
+    port = _closed_port()
+    with pytest.raises(SparkUnavailableError, match=f"cannot reach Spark master spark://127.0.0.1:{port}"):
+        check_master(f"spark://127.0.0.1:{port}", timeout=2.0)
+
+
+def test_one_reachable_master_of_several_is_enough() -> None:
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(1)
+        up = server.getsockname()[1]
+        check_master(f"spark://127.0.0.1:{_closed_port()},127.0.0.1:{up}", timeout=2.0)
+
+
+def test_yarn_needs_hadoop_conf(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("HADOOP_CONF_DIR", raising=False)
+    monkeypatch.delenv("YARN_CONF_DIR", raising=False)
+    with pytest.raises(ConfigError, match="HADOOP_CONF_DIR"):
+        check_master("yarn")
+    monkeypatch.setenv("HADOOP_CONF_DIR", "/etc/hadoop/conf")
+    check_master("yarn")
+
+
+def test_java_absent_is_one_clear_line(tmp_path: Path) -> None:
+    """With no java on PATH and no JAVA_HOME the command stops before Spark, exit 2, one line."""
+    env = {k: v for k, v in os.environ.items() if k != "JAVA_HOME"}
+    env["PATH"] = str(tmp_path)  # an empty folder: no java anywhere
+    proc = subprocess.run(
+        [sys.executable, "-m", "movierec", "spark", "train", "--out", str(tmp_path / "a")],
+        capture_output=True, text=True, timeout=120, env=env,
+    )
+    line = _one_error_line(proc)
+    assert "Java not found" in line and "Java 17" in line
+    assert not (tmp_path / "a").exists()
+
+
+def test_java_home_without_java_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("JAVA_HOME", str(tmp_path))
+    with pytest.raises(MovierecError, match=f"JAVA_HOME={tmp_path} has no bin/java"):
+        check_java()
+
+
+def test_unreachable_master_through_the_cli(tmp_path: Path) -> None:
+    try:
+        check_java()
+    except SparkUnavailableError as exc:
+        pytest.skip(f"needs Java 17: {exc}")
+    port = _closed_port()
+    proc = _run(["spark", "train", "--master", f"spark://127.0.0.1:{port}", "--connect-timeout", "3",
+                 "--out", str(tmp_path / "a")])
+    line = _one_error_line(proc)
+    assert f"cannot reach Spark master spark://127.0.0.1:{port}" in line
+
+
+def test_bad_conf_through_the_cli(tmp_path: Path) -> None:
+    proc = _run(["spark", "train", "--conf", "spark.executor.memory", "--out", str(tmp_path / "a")])
+    assert "--conf 'spark.executor.memory'" in _one_error_line(proc)
