@@ -184,6 +184,7 @@ def serve_cmd(
     if store is not None:
         store.close()
     os.environ.update({
+        "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",  # set before workers import numpy
         "MOVIEREC_ARTIFACT": str(Path(artifact).resolve()),
         "MOVIEREC_DB": db_url or "",
         "MOVIEREC_API_KEY": api_key or "",

@@ -135,9 +135,20 @@ def check_key(request: Request, x_api_key: Annotated[str | None, Header()] = Non
 Art = Annotated[Artifact, Depends(get_artifact)]
 
 
+def limit_blas_threads() -> None:
+    """One BLAS thread per process: requests (and ``--workers``) already give the parallelism, and
+    multi-threaded BLAS on a tiny matrix-vector product only oversubscribes the cores."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - threadpoolctl ships with the serve extra
+        return
+    threadpool_limits(1)
+
+
 def create_app(artifact: Artifact, store: FeedbackStore | None, settings: ServeSettings | None = None) -> FastAPI:
     """The FastAPI application serving ``artifact``; feedback goes to ``store`` (``None``: POST /feedback is 503)."""
     settings = settings or ServeSettings()
+    limit_blas_threads()
     app = FastAPI(
         title="movierec",
         version=artifact.model_version,
@@ -153,17 +164,18 @@ def create_app(artifact: Artifact, store: FeedbackStore | None, settings: ServeS
         status = 404 if isinstance(exc, UnknownIdError) else 409 if isinstance(exc, FeedbackConflict) else 422
         return JSONResponse({"detail": str(exc)}, status_code=status)
 
+    art = artifact  # the read-only routes use the injected artifact directly (no per-request dependency)
+
     def rec_response(art: Artifact, user: Any, recs: list[dict[str, Any]]) -> Response:
         return _json({"userId": user, "model": art.model_name, "modelVersion": art.model_version, "recommendations": recs})
 
     @app.get("/health", response_model=Health, tags=["service"])
-    async def health(art: Art, request: Request) -> Response:
+    async def health(request: Request) -> Response:
         """Liveness and what is being served: model, version, dataset, created-at, item count."""
         return _json({"status": "ok", **art.info(), "feedback": request.app.state.store is not None})
 
     @app.get("/movies", response_model=MovieList, tags=["movies"])
     async def movies(
-        art: Art,
         search: Annotated[str, Query(max_length=200, description="Part of a title; case and accents ignored.")] = "",
         limit: Annotated[int, Query(ge=1, le=500)] = 20,
     ) -> Response:
@@ -171,20 +183,19 @@ def create_app(artifact: Artifact, store: FeedbackStore | None, settings: ServeS
         return _json({"query": search, "movies": art.search(search, limit)})
 
     @app.get("/movies/{movieId}", response_model=Movie, tags=["movies"])
-    async def movie(art: Art, movieId: Annotated[str, PathParam(max_length=128)]) -> Response:
+    async def movie(movieId: Annotated[str, PathParam(max_length=128)]) -> Response:
         """One movie: title, year, genres and how many training ratings it has."""
         return _json(art.movie(movieId))
 
     @app.get("/movies/{movieId}/similar", response_model=RecommendationsResponse, tags=["recommendations"])
     async def similar(
-        art: Art, movieId: Annotated[str, PathParam(max_length=128)], k: Annotated[int, Query(ge=1, le=500)] = 10
+        movieId: Annotated[str, PathParam(max_length=128)], k: Annotated[int, Query(ge=1, le=500)] = 10
     ) -> Response:
         """Movies most like this one (cosine of item vectors, or the model's neighbour list)."""
         return rec_response(art, None, art.similar(movieId, k))
 
     @app.get("/users/{userId}/recommendations", response_model=RecommendationsResponse, tags=["recommendations"])
     async def user_recommendations(
-        art: Art,
         userId: Annotated[str, PathParam(max_length=128)],
         k: Annotated[int, Query(ge=1, le=500)] = 10,
         exclude_seen: bool = True,
@@ -196,7 +207,7 @@ def create_app(artifact: Artifact, store: FeedbackStore | None, settings: ServeS
         return rec_response(art, art.raw_user(art.user_index(userId)), recs)
 
     @app.post("/recommendations", response_model=RecommendationsResponse, tags=["recommendations"])
-    async def visitor_recommendations(art: Art, body: RecommendRequest) -> Response:
+    async def visitor_recommendations(body: RecommendRequest) -> Response:
         """Recommendations for someone not in the training data, from a few ratings (fold-in)."""
         lo, hi = art.rating_scale
         for n, r in enumerate(body.ratings):
