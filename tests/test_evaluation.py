@@ -190,7 +190,7 @@ def test_leave_last_out_protocol_needs_its_split() -> None:
     scores = np.random.default_rng(1).random(inter.shape)
     res = E.evaluate(Oracle(scores, "implicit"), train.concat(valid), test, "leave-last-out", k=10)
     assert set(res.metrics) == {"hit_rate@10", "ndcg@10", "mrr"}
-    assert res.n_users == 15 and res.threshold is not None
+    assert res.n_users == 15 and res.threshold is None  # every last item counts, whatever its rating
     with pytest.raises(ConfigError, match="leave-last-out split"):
         E.evaluate(Oracle(scores, "implicit"), train, inter.subset(np.arange(inter.n_ratings)), "leave-last-out")
 
@@ -287,5 +287,7 @@ def test_compare_bad_inputs(bundled) -> None:
         E.compare(bundled, ["popularity"], protocols=["leave-last-out"])
     with pytest.raises(ConfigError, match="larger than the catalogue"):
         E.compare(bundled, ["popularity"], k=10**6)
+    with pytest.raises(ConfigError, match="unknown item feature 'colour'"):
+        E.compare(bundled, ["popularity"], protocols=["full-ranking"], item_features="genres,colour")
     with pytest.raises(ConfigError, match=r"window_days|hyperparameter"):
         E.compare(bundled, [("popularity", {"window_days": -1})], protocols=["full-ranking"])

@@ -473,7 +473,8 @@ def evaluate(
     params = model.get_params() if hasattr(model, "get_params") else {}
     return Result(
         model=name, kind=str(getattr(model, "kind", "implicit")), protocol=proto.name, dataset=dataset,
-        dataset_sha256=dataset_sha256, split=split, seed=seed, k=k, threshold=threshold, params=params,
+        dataset_sha256=dataset_sha256, split=split, seed=seed, k=k,
+        threshold=None if isinstance(proto, LeaveLastOutProtocol) else threshold, params=params,
         metrics=out.metrics, intervals=_intervals(out.per_user, seed, proto.ranking), n_users=len(out.users),
         fit_seconds=fit_seconds, score_seconds=out.score_seconds, notes=list(out.notes), label=label or name,
         per_user=out.per_user, users=out.users,
@@ -726,11 +727,16 @@ def compare(
                 f"explicit and implicit models share one ratings hold-out; test positives = test ratings ≥ {threshold:g}, "
                 f"implicit models train on training ratings ≥ {threshold:g}"
             )
+    elif key != "interactions-holdout" and any(kd != "explicit" for kd in kinds):
+        notes.append(f"implicit models train on training ratings ≥ {threshold:g}; test positives = test ratings ≥ {threshold:g}")
+    if any(kd == "explicit" for kd in kinds) and any(p.ranking for p in protos):
+        notes.append("explicit models are ranked by predicted rating in the ranking protocols")
     if key == "interactions-holdout" and any(kd == "explicit" for kd in kinds):
         notes.append(f"interactions-holdout: explicit models train on positives only (ratings ≥ {threshold:g})")
     if any(p.name == "leave-last-out" for p in protos) and key != "leave-last-out":
         raise ConfigError("the leave-last-out protocol needs --split leave-last-out")
-    if not (inter.ratings >= threshold).any():
+    needs_positives = any(p.ranking for p in protos) or any(kd != "explicit" for kd in kinds)
+    if needs_positives and not (inter.ratings >= threshold).any():
         raise ConfigError(
             f"implicit threshold {threshold:g} leaves no positives (ratings range {inter.ratings.min():g}..{inter.ratings.max():g})"
         )
@@ -761,12 +767,12 @@ def compare(
         for f, (train, test) in enumerate(folds):
             model = create(name, **params)
             fit_on = train if kind == "explicit" else train.to_implicit(threshold)
-            if id(train) not in features_cache:
-                features_cache[id(train)] = _resolve_features(item_features, ds, train)
+            if id(train.item_map) not in features_cache:  # folds share the item map: build features once
+                features_cache[id(train.item_map)] = _resolve_features(item_features, ds, train)
             if progress:
                 progress({"event": "fit-start", "model": label, "fold": f, "folds": len(folds),
                           "epochs": params.get("n_epochs", params.get("epochs", getattr(model, "n_epochs", getattr(model, "epochs", None))))})
-            fit_secs.append(_fit(model, fit_on, features_cache[id(train)], label, progress))
+            fit_secs.append(_fit(model, fit_on, features_cache[id(train.item_map)], label, progress))
             if progress:
                 progress({"event": "fit-end", "model": label, "fold": f, "seconds": fit_secs[-1]})
             for p in protos:

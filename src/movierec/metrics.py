@@ -111,55 +111,40 @@ def _n_relevant(relevant: sp.csr_matrix) -> np.ndarray:
     return np.diff(rel.indptr).astype(np.float64)
 
 
-def precision(recs: np.ndarray, relevant: sp.csr_matrix, k: int | None = None) -> np.ndarray:
-    """Precision@K = hits in the top K / K (K = ``recs.shape[1]`` unless given)."""
+def _at_k(recs: np.ndarray, relevant: sp.csr_matrix, k: int | None, metric: str) -> np.ndarray:
     h = hits(recs, relevant)
     k = h.shape[1] if k is None else k
-    return h[:, :k].sum(axis=1) / float(k)
+    return ranking_metrics_from_hits(h[:, :k], _n_relevant(relevant))[metric]
+
+
+def precision(recs: np.ndarray, relevant: sp.csr_matrix, k: int | None = None) -> np.ndarray:
+    """Precision@K = hits in the top K / K (K = ``recs.shape[1]`` unless given)."""
+    return _at_k(recs, relevant, k, "precision")
 
 
 def recall(recs: np.ndarray, relevant: sp.csr_matrix, k: int | None = None) -> np.ndarray:
     """Recall@K = hits in the top K / |relevant| (0 for users with nothing relevant)."""
-    h = hits(recs, relevant)
-    k = h.shape[1] if k is None else k
-    n_rel = _n_relevant(relevant)
-    return np.divide(h[:, :k].sum(axis=1), n_rel, out=np.zeros(len(n_rel)), where=n_rel > 0)
+    return _at_k(recs, relevant, k, "recall")
 
 
 def hit_rate(recs: np.ndarray, relevant: sp.csr_matrix, k: int | None = None) -> np.ndarray:
     """HR@K = 1 if at least one relevant item is in the top K, else 0."""
-    h = hits(recs, relevant)
-    k = h.shape[1] if k is None else k
-    return h[:, :k].any(axis=1).astype(np.float64)
+    return _at_k(recs, relevant, k, "hit_rate")
 
 
 def ndcg(recs: np.ndarray, relevant: sp.csr_matrix, k: int | None = None) -> np.ndarray:
     """NDCG@K with binary gain and log2 discount; the ideal DCG puts min(|relevant|, K) hits first (Järvelin & Kekäläinen 2002)."""
-    h = hits(recs, relevant)
-    k = h.shape[1] if k is None else k
-    disc = 1.0 / np.log2(np.arange(2, k + 2, dtype=np.float64))
-    dcg = h[:, :k] @ disc
-    ideal = np.concatenate([[0.0], np.cumsum(disc)])
-    n_ideal = np.minimum(_n_relevant(relevant), k).astype(np.int64)
-    idcg = ideal[n_ideal]
-    return np.divide(dcg, idcg, out=np.zeros(len(dcg)), where=idcg > 0)
+    return _at_k(recs, relevant, k, "ndcg")
 
 
 def average_precision(recs: np.ndarray, relevant: sp.csr_matrix, k: int | None = None) -> np.ndarray:
     """AP@K = sum of precision@i at each hit position i ≤ K, divided by min(|relevant|, K); MAP@K is its mean."""
-    h = hits(recs, relevant)
-    k = h.shape[1] if k is None else k
-    h = h[:, :k]
-    prec_at = np.cumsum(h, axis=1) / np.arange(1, k + 1, dtype=np.float64)
-    denom = np.minimum(_n_relevant(relevant), k)
-    return np.divide((prec_at * h).sum(axis=1), denom, out=np.zeros(len(denom)), where=denom > 0)
+    return _at_k(recs, relevant, k, "map")
 
 
 def reciprocal_rank(recs: np.ndarray, relevant: sp.csr_matrix) -> np.ndarray:
     """1 / (position of the first relevant item in the list), 0 when none is in it."""
-    h = hits(recs, relevant)
-    first = np.argmax(h, axis=1)
-    return np.where(h.any(axis=1), 1.0 / (first + 1.0), 0.0)
+    return _at_k(recs, relevant, None, "mrr")
 
 
 def reciprocal_rank_full(scores: np.ndarray, relevant: sp.csr_matrix, candidates: np.ndarray | None = None) -> np.ndarray:
