@@ -1,0 +1,78 @@
+"""``movierec report`` (the main job: one self-contained HTML report) and ``movierec embed`` (one item map)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from movierec.cli.common import DATASET, SEED, err_console, load_dataset
+from movierec.errors import ConfigError
+
+
+def _sample(text: str) -> int | None:
+    t = text.strip().lower()
+    if t == "all":
+        return None
+    try:
+        n = int(t)
+    except ValueError:
+        raise ConfigError(f"--sample {text!r}: give a number of items or 'all'") from None
+    if n < 3:
+        raise ConfigError(f"--sample {n}: a map needs at least 3 items")
+    return n
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``report`` and ``embed`` commands to the app."""
+
+    @app.command("report")
+    def report_cmd(
+        dataset: str = DATASET,
+        models: str | None = typer.Option(
+            None, "--models", "-m",
+            help="Comma-separated models; NAME+genres+tags adds item features. Default: svd,knn-baseline,bpr,ease,als,warp+genres+tags.",
+        ),
+        params: list[str] | None = typer.Option(None, "--params", "-p", help="Hyperparameters MODEL.KEY=VALUE (repeatable), e.g. warp.epochs=10."),
+        out: Path | None = typer.Option(None, "--out", "-o", help="Output folder (default reports/<UTC timestamp>)."),
+        projection: str = typer.Option("tsne", "--projection", help="Embedding projection: tsne, umap or pca."),
+        seed: int = SEED,
+        force: bool = typer.Option(False, "--force", help="Replace a different report already in --out."),
+        k: int = typer.Option(10, "--k", help="Cut-off K of the ranking metrics."),
+        threshold: float = typer.Option(4.0, "--implicit-threshold", help="Ratings ≥ this count as positives / relevant."),
+        map_items: str = typer.Option("1500", "--map-items", help="Items per embedding map (the most-rated), or 'all'."),
+    ) -> None:
+        """Train the notebook's models and the strongest implicit ones, compare them, map their item spaces, write one HTML page."""
+        from movierec.cli.compare import parse_model_params
+        from movierec.viz.report import DEFAULT_MODELS, build_report, parse_models
+
+        text = models or DEFAULT_MODELS
+        names = [p.strip().lower() for p in text.split(",") if p.strip()]
+        specs = None
+        if models is not None or params:
+            pm = parse_model_params(params, list(dict.fromkeys(names + [n.split("+")[0] for n in names])))
+            specs = parse_models(text, pm)
+        ds = load_dataset(dataset)
+        build_report(ds, specs, out, projection=projection.strip().lower(), seed=seed, force=force, k=k, threshold=threshold,
+                     map_items=_sample(map_items), console=err_console)
+
+    @app.command("embed")
+    def embed_cmd(
+        model: str = typer.Option("warp", "--model", "-m", help="A model with item vectors (svd, bpr, warp, als); NAME+genres+tags adds features."),
+        params: list[str] | None = typer.Option(None, "--params", "-p", help="Hyperparameters KEY=VALUE (repeatable), e.g. epochs=10."),
+        projection: str = typer.Option("tsne", "--projection", help="tsne, umap or pca."),
+        sample: str = typer.Option("500", "--sample", help="Number of items drawn at random (seeded), or 'all'."),
+        out: Path = typer.Option(Path("embedding"), "--out", "-o", help="Output folder."),
+        dataset: str = DATASET,
+        seed: int = SEED,
+        force: bool = typer.Option(False, "--force", help="Replace what is already in --out."),
+    ) -> None:
+        """Fit one model on the whole dataset and write its interactive item map (map.html), map.png and embeddings.csv."""
+        from movierec.cli.compare import parse_model_params
+        from movierec.viz.report import build_map
+
+        base = model.strip().lower().split("+")[0]
+        pm = parse_model_params(params, [base]).get(base, {})
+        ds = load_dataset(dataset)
+        build_map(ds, model.strip().lower(), out, params=pm, projection=projection.strip().lower(), sample=_sample(sample),
+                  seed=seed, force=force, console=err_console)

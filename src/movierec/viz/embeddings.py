@@ -1,0 +1,485 @@
+"""Item-embedding maps: 2-D projections of a model's item vectors, drawn interactively and as PNG.
+
+The reference notebook's recipe (PCA to 50 dimensions, then t-SNE) with openTSNE's FFT-accelerated
+t-SNE (Linderman et al. 2019; van der Maaten & Hinton 2008) or UMAP (McInnes et al. 2018); every
+step is seeded so the same vectors and seed give the same map.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from movierec.errors import ConfigError
+
+__all__ = [
+    "FAMOUS_TITLES",
+    "Projection",
+    "interactive_map",
+    "item_frame",
+    "main_genre",
+    "nearest_neighbours",
+    "plotly_js",
+    "project",
+    "static_map",
+]
+
+METHODS = ("tsne", "umap", "pca")
+_FFT_FROM = 2000  # points from which t-SNE uses the FFT gradient
+
+#: Movies a reader knows, looked up by title for the neighbour table (MovieLens spelling first).
+FAMOUS_TITLES: tuple[tuple[str, ...], ...] = (
+    ("Toy Story (1995)", "Toy Story"),
+    ("Matrix, The (1999)", "The Matrix", "Matrix"),
+    ("Pulp Fiction (1994)", "Pulp Fiction"),
+    ("Forrest Gump (1994)", "Forrest Gump"),
+    ("Star Wars: Episode IV - A New Hope (1977)", "Star Wars (1977)", "Star Wars"),
+    ("Silence of the Lambs, The (1991)", "Silence of the Lambs"),
+)
+
+#: Colours for the main genres (colour-blind-friendly tableau-like palette); the rest share grey.
+_PALETTE = [
+    "#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948",
+    "#b07aa1", "#ff9da7", "#9c755f", "#17becf", "#8c564b", "#bcbd22",
+]
+_OTHER = "#b0b0b0"
+
+
+@dataclass
+class Projection:
+    """2-D coordinates for a subset of items: ``coords[j]`` places item index ``items[j]``."""
+
+    coords: np.ndarray
+    items: np.ndarray
+    method: str
+    seed: int
+    seconds: float
+
+
+def _pca(x: np.ndarray, n_components: int, seed: int) -> np.ndarray:
+    """Centre and project onto the top principal components (randomised SVD when the input is wide)."""
+    x = x - x.mean(axis=0, keepdims=True)
+    n_components = min(n_components, x.shape[0], x.shape[1])
+    if x.shape[1] > 4 * n_components and x.shape[0] > 4 * n_components:
+        from sklearn.utils.extmath import randomized_svd
+
+        u, s, _vt = randomized_svd(x, n_components, random_state=seed)
+    else:
+        u, s, _vt = np.linalg.svd(x, full_matrices=False)
+        u, s = u[:, :n_components], s[:n_components]
+    # fix the sign of each component so the output does not depend on the solver's choice
+    signs = np.sign(u[np.argmax(np.abs(u), axis=0), np.arange(u.shape[1])])
+    signs[signs == 0] = 1.0
+    return (u * s * signs).astype(np.float64)
+
+
+def project(
+    vectors: np.ndarray,
+    method: str = "tsne",
+    seed: int = 42,
+    sample: int | None = 500,
+    *,
+    items: np.ndarray | None = None,
+    n_jobs: int | None = None,
+) -> Projection:
+    """Project item vectors to 2-D: L2-normalise (cosine geometry), PCA to 50 dims, then t-SNE/UMAP.
+
+    ``items`` restricts the map to those item indices (default: all rows with a non-zero vector);
+    ``sample`` then draws that many of them uniformly with ``seed`` (``None``: keep all). The result
+    is deterministic given ``seed``.
+    """
+    if method not in METHODS:
+        raise ConfigError(f"projection {method!r} is unknown; choose one of {', '.join(METHODS)}")
+    vectors = np.asarray(vectors, dtype=np.float64)
+    if vectors.ndim != 2 or vectors.shape[0] == 0:
+        raise ConfigError(f"item vectors must be a non-empty 2-D array, got shape {vectors.shape}")
+    norms = np.linalg.norm(vectors, axis=1)
+    pool = np.flatnonzero(np.isfinite(norms) & (norms > 0)) if items is None else np.asarray(items, dtype=np.int64)
+    if sample is not None:
+        if sample <= 0:
+            raise ConfigError(f"sample must be a positive number of items or 'all', got {sample}")
+        if sample < len(pool):
+            rng = np.random.default_rng(seed)
+            pool = np.sort(rng.choice(pool, size=sample, replace=False))
+    if len(pool) < 3:
+        raise ConfigError(f"a map needs at least 3 items with vectors, got {len(pool)}")
+    start = time.perf_counter()
+    x = vectors[pool] / np.maximum(norms[pool], 1e-12)[:, None]
+    x = _pca(x, 50, seed)
+    if method == "pca":
+        coords = x[:, :2] if x.shape[1] >= 2 else np.hstack([x, np.zeros((len(x), 1))])
+    elif method == "tsne":
+        coords = _tsne(x, seed, n_jobs)
+    else:
+        coords = _umap(x, seed)
+    return Projection(np.asarray(coords, dtype=np.float64), pool.astype(np.int64), method, seed, time.perf_counter() - start)
+
+
+def _tsne(x: np.ndarray, seed: int, n_jobs: int | None) -> np.ndarray:
+    """openTSNE with FFT-accelerated gradients (Linderman et al. 2019) for large maps; Barnes-Hut below
+    2,000 points, where FFT's fixed interpolation grid costs more than the tree."""
+    try:
+        from openTSNE import TSNE
+    except ModuleNotFoundError as exc:
+        raise ConfigError("--projection tsne needs openTSNE: pip install 'movierec[viz]'") from exc
+    n = len(x)
+    large = n >= _FFT_FROM
+    perplexity = float(min(30.0, max(2.0, (n - 1) / 3.0)))
+    tsne = TSNE(
+        n_components=2,
+        perplexity=perplexity,
+        initialization="pca",
+        negative_gradient_method="fft" if large else "bh",
+        # name the neighbour search: "auto" imports pynndescent just to look for it (seconds of numba compiling)
+        neighbors="annoy" if n >= 1000 else "exact",
+        early_exaggeration_iter=200,
+        n_iter=350,
+        n_jobs=(n_jobs or min(2, os.cpu_count() or 1)) if large else 1,
+        random_state=seed,
+        verbose=False,
+    )
+    return np.asarray(tsne.fit(x))
+
+
+def _umap(x: np.ndarray, seed: int) -> np.ndarray:
+    try:
+        import umap
+    except ModuleNotFoundError as exc:
+        raise ConfigError("--projection umap needs umap-learn: pip install 'movierec[viz]'") from exc
+    reducer = umap.UMAP(n_components=2, n_neighbors=min(15, len(x) - 1), min_dist=0.1, random_state=seed)
+    return np.asarray(reducer.fit_transform(x))
+
+
+# --- item metadata ---------------------------------------------------------------------------
+
+
+def main_genre(genres: list[list[str]]) -> list[str]:
+    """Each item's most distinctive genre: the rarest of its genres across the catalogue.
+
+    MovieLens lists genres alphabetically, so "the first genre" would make half the catalogue
+    "Action" or "Adventure"; the rarest one (Animation for Toy Story) says more.
+    """
+    counts: dict[str, int] = {}
+    for gs in genres:
+        for g in gs:
+            counts[g] = counts.get(g, 0) + 1
+    out = []
+    for gs in genres:
+        real = [g for g in gs if g and not g.startswith("(")]
+        out.append(min(real, key=lambda g: (counts[g], g)) if real else "(none)")
+    return out
+
+
+def item_frame(table: pd.DataFrame, counts: np.ndarray) -> pd.DataFrame:
+    """Per item index: movieId, title, year, genres (text), main genre and rating count.
+
+    ``table`` is :meth:`Dataset.item_table` (titles fall back to ids when the data has none).
+    """
+    genres = [list(g) if isinstance(g, (list, tuple, np.ndarray)) else [] for g in table["genres"]]
+    frame = pd.DataFrame(
+        {
+            "movieId": table["movieId"].to_numpy(),
+            "title": table["title"].astype(str).to_numpy(),
+            "year": table["year"].to_numpy() if "year" in table else pd.array([None] * len(table), dtype="Int64"),
+            "genres": ["|".join(g) if g else "" for g in genres],
+            "genre": main_genre(genres),
+            "n_ratings": np.asarray(counts, dtype=np.int64)[: len(table)],
+        }
+    )
+    return frame
+
+
+def _genre_colours(genres: pd.Series, n_colours: int = len(_PALETTE)) -> dict[str, str]:
+    top = [g for g in genres.value_counts().index if g != "(none)"][:n_colours]
+    colours = {g: _PALETTE[i] for i, g in enumerate(top)}
+    return colours
+
+
+def _display_genres(genres: pd.Series) -> tuple[pd.Series, dict[str, str]]:
+    colours = _genre_colours(genres)
+    shown = genres.where(genres.isin(list(colours)), "other")
+    colours["other"] = _OTHER
+    return shown, colours
+
+
+def _sizes(counts: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    c = np.sqrt(np.maximum(np.asarray(counts, dtype=np.float64), 0.0))
+    span = c.max() - c.min() if len(c) else 0.0
+    if span <= 0:
+        return np.full(len(c), (lo + hi) / 2)
+    return lo + (hi - lo) * (c - c.min()) / span
+
+
+# --- interactive map (plotly, offline) -----------------------------------------------------
+
+
+def plotly_js() -> str:
+    """The plotly.js bundle as text, to inline once per page (no CDN: the report works offline)."""
+    try:
+        from plotly.offline import get_plotlyjs
+    except ModuleNotFoundError as exc:
+        raise ConfigError("interactive maps need plotly: pip install 'movierec[viz]'") from exc
+    return get_plotlyjs()
+
+
+def _plot_frame(frame: pd.DataFrame, proj: Projection) -> pd.DataFrame:
+    sub = frame.iloc[proj.items].reset_index(drop=True).copy()
+    sub["x"] = proj.coords[:, 0]
+    sub["y"] = proj.coords[:, 1]
+    return sub
+
+
+def interactive_map(
+    frame: pd.DataFrame,
+    proj: Projection,
+    *,
+    title: str = "",
+    div_id: str = "map",
+    include_plotlyjs: bool = False,
+    path: str | Path | None = None,
+) -> str:
+    """An interactive scatter (one trace per main genre, point size ~ √ratings, hover with details).
+
+    Returns an HTML fragment (a ``<div>`` and its script); ``include_plotlyjs=True`` inlines the
+    plotly bundle so the fragment stands alone. ``path`` also writes a full standalone page.
+    """
+    try:
+        import plotly.graph_objects as go
+    except ModuleNotFoundError as exc:
+        raise ConfigError("interactive maps need plotly: pip install 'movierec[viz]'") from exc
+    sub = _plot_frame(frame, proj)
+    shown, colours = _display_genres(sub["genre"])
+    sizes = _sizes(sub["n_ratings"].to_numpy(), 4.0, 22.0)
+    years = ["" if pd.isna(y) else str(int(y)) for y in sub["year"]]
+    fig = go.Figure()
+    order = [g for g in colours if g != "other"] + ["other"]
+    for g in order:
+        mask = (shown == g).to_numpy()
+        if not mask.any():
+            continue
+        part = sub[mask]
+        custom = np.column_stack(
+            [
+                part["title"].map(html.escape).to_numpy(dtype=object),
+                np.asarray(years, dtype=object)[mask],
+                part["genres"].str.replace("|", ", ", regex=False).map(html.escape).to_numpy(dtype=object),
+                part["n_ratings"].to_numpy(),
+                part["movieId"].astype(str).to_numpy(dtype=object),
+            ]
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=part["x"].to_numpy(),
+                y=part["y"].to_numpy(),
+                mode="markers",
+                name=g,
+                marker={"size": sizes[mask], "color": colours[g], "opacity": 0.75, "line": {"width": 0.4, "color": "white"}},
+                customdata=custom,
+                hovertemplate=(
+                    "<b>%{customdata[0]}</b><br>year: %{customdata[1]}<br>genres: %{customdata[2]}"
+                    "<br>ratings: %{customdata[3]}<br>movieId: %{customdata[4]}<extra></extra>"
+                ),
+            )
+        )
+    fig.update_layout(
+        title={"text": title, "x": 0.01} if title else None,
+        template="plotly_white",
+        height=620,
+        margin={"l": 10, "r": 10, "t": 40 if title else 10, "b": 10},
+        legend={"title": {"text": "main genre"}, "itemsizing": "constant"},
+        xaxis={"visible": False},
+        yaxis={"visible": False, "scaleanchor": "x"},
+        hoverlabel={"bgcolor": "white"},
+    )
+    config = {"displaylogo": False, "responsive": True}
+    if path is not None:
+        Path(path).write_text(fig.to_html(full_html=True, include_plotlyjs=True, config=config), encoding="utf-8")
+    return str(fig.to_html(full_html=False, include_plotlyjs=include_plotlyjs, div_id=div_id, config=config))
+
+
+# --- static map (matplotlib) with non-overlapping labels -----------------------------------
+
+
+def _overlaps(box: Any, boxes: list[Any], pad: float = 2.0) -> bool:
+    for b in boxes:
+        if box.x0 - pad < b.x1 and box.x1 + pad > b.x0 and box.y0 - pad < b.y1 and box.y1 + pad > b.y0:
+            return True
+    return False
+
+
+def _place_labels(ax: Any, xs: np.ndarray, ys: np.ndarray, labels: list[str]) -> int:
+    """Greedy label placement: for each label (most important first) try offsets on growing rings
+    around its point and keep the first spot that overlaps no placed label and stays inside the axes.
+
+    Returns how many labels were placed (labels that find no free spot are dropped, not overlapped).
+    """
+    fig = ax.figure
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    axes_box = ax.get_window_extent(renderer)
+    placed: list[Any] = []
+    n_placed = 0
+    directions = [(1, 1), (1, -1), (-1, 1), (-1, -1), (1, 0), (-1, 0), (0, 1), (0, -1)]
+    for x, y, label in zip(xs, ys, labels, strict=True):
+        done = False
+        for radius in (6, 14, 24, 36, 50):
+            for dx, dy in directions:
+                ha = "left" if dx > 0 else "right" if dx < 0 else "center"
+                va = "bottom" if dy > 0 else "top" if dy < 0 else "center"
+                text = ax.annotate(
+                    label,
+                    (x, y),
+                    xytext=(dx * radius, dy * radius),
+                    textcoords="offset points",
+                    ha=ha,
+                    va=va,
+                    fontsize=7.5,
+                    color="#222222",
+                    bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.8},
+                    arrowprops={"arrowstyle": "-", "color": "#555555", "lw": 0.6} if radius > 6 else None,
+                    zorder=5,
+                )
+                box = text.get_window_extent(renderer)
+                inside = (
+                    box.x0 >= axes_box.x0 and box.x1 <= axes_box.x1 and box.y0 >= axes_box.y0 and box.y1 <= axes_box.y1
+                )
+                if inside and not _overlaps(box, placed):
+                    placed.append(box)
+                    n_placed += 1
+                    done = True
+                    break
+                text.remove()
+            if done:
+                break
+    return n_placed
+
+
+def static_map(
+    frame: pd.DataFrame,
+    proj: Projection,
+    path: str | Path,
+    *,
+    title: str = "",
+    n_labels: int = 25,
+) -> Path:
+    """A PNG of the map: colour = main genre, size ~ √ratings, the ``n_labels`` most-rated titles labelled."""
+    from movierec.viz.report_charts import pyplot, save
+
+    plt = pyplot()
+    sub = _plot_frame(frame, proj)
+    shown, colours = _display_genres(sub["genre"])
+    sizes = _sizes(sub["n_ratings"].to_numpy(), 4.0, 90.0)
+    fig, ax = plt.subplots(figsize=(11, 8.5))
+    for g in [*list(colours)[::-1]]:
+        mask = (shown == g).to_numpy()
+        if mask.any():
+            ax.scatter(
+                sub["x"][mask], sub["y"][mask], s=sizes[mask], c=colours[g], alpha=0.7, linewidths=0.3,
+                edgecolors="white", label=g, zorder=2 if g != "other" else 1,
+            )
+    ax.set_xticks([])
+    ax.set_yticks([])
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    pad_x = 0.08 * float(np.ptp(sub["x"])) if len(sub) else 1.0
+    pad_y = 0.06 * float(np.ptp(sub["y"])) if len(sub) else 1.0
+    ax.set_xlim(sub["x"].min() - pad_x, sub["x"].max() + pad_x)
+    ax.set_ylim(sub["y"].min() - pad_y, sub["y"].max() + pad_y)
+    handles, labels = ax.get_legend_handles_labels()
+    order = [labels.index(g) for g in colours if g in labels]
+    legend = ax.legend(
+        [handles[i] for i in order], [labels[i] for i in order], title="main genre", loc="upper left",
+        bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=8, markerscale=1.0,
+    )
+    for h in legend.legend_handles:
+        if h is not None and hasattr(h, "set_sizes"):
+            h.set_sizes([30])
+    if title:
+        ax.set_title(title, fontsize=12, loc="left")
+    top = np.argsort(-sub["n_ratings"].to_numpy(), kind="stable")[:n_labels]
+    if len(top):
+        _place_labels(ax, sub["x"].to_numpy()[top], sub["y"].to_numpy()[top], [_short(t) for t in sub["title"].iloc[top]])
+    return save(fig, path)
+
+
+def _short(title: str, width: int = 32) -> str:
+    return title if len(title) <= width else title[: width - 1] + "…"
+
+
+# --- nearest neighbours ---------------------------------------------------------------------
+
+
+def _find_title(frame: pd.DataFrame, names: tuple[str, ...]) -> int | None:
+    titles = frame["title"].str.lower()
+    for name in names:
+        hit = np.flatnonzero((titles == name.lower()).to_numpy())
+        if len(hit):
+            return int(hit[0])
+    for name in names:
+        hit = np.flatnonzero(titles.str.startswith(name.lower()).to_numpy())
+        if len(hit):
+            # prefer the most-rated of several matches ("Toy Story 2" vs "Toy Story")
+            return int(hit[np.argmax(frame["n_ratings"].to_numpy()[hit])])
+    return None
+
+
+def nearest_neighbours(
+    vectors: np.ndarray,
+    frame: pd.DataFrame,
+    *,
+    queries: tuple[tuple[str, ...], ...] = FAMOUS_TITLES,
+    k: int = 5,
+    min_ratings: int = 10,
+) -> list[dict[str, Any]]:
+    """The ``k`` nearest items (cosine similarity in the model's space) of a handful of famous movies.
+
+    Queries are matched by title when present, else replaced by the most-rated items. Neighbours are
+    drawn from items with at least ``min_ratings`` ratings (rarely-rated items keep near-random
+    vectors that would fill the table with noise), or from all items when too few qualify.
+    """
+    vectors = np.asarray(vectors, dtype=np.float64)
+    norms = np.linalg.norm(vectors, axis=1)
+    unit = vectors / np.maximum(norms, 1e-12)[:, None]
+    counts = frame["n_ratings"].to_numpy()
+    pool = np.flatnonzero((counts >= min_ratings) & (norms > 0))
+    if len(pool) <= k:
+        pool = np.flatnonzero(norms > 0)
+    chosen: list[int] = []
+    for names in queries:
+        idx = _find_title(frame, names)
+        if idx is not None and idx not in chosen and norms[idx] > 0:
+            chosen.append(idx)
+    for idx in np.argsort(-counts, kind="stable"):
+        if len(chosen) >= len(queries):
+            break
+        if int(idx) not in chosen and norms[idx] > 0:
+            chosen.append(int(idx))
+    out = []
+    for q in chosen:
+        cand = pool[pool != q]
+        sims = unit[cand] @ unit[q]
+        top = np.argsort(-sims, kind="stable")[:k]
+        out.append(
+            {
+                "movieId": frame["movieId"].iloc[q].item() if hasattr(frame["movieId"].iloc[q], "item") else frame["movieId"].iloc[q],
+                "title": str(frame["title"].iloc[q]),
+                "neighbours": [
+                    {
+                        "movieId": frame["movieId"].iloc[int(cand[j])].item()
+                        if hasattr(frame["movieId"].iloc[int(cand[j])], "item")
+                        else frame["movieId"].iloc[int(cand[j])],
+                        "title": str(frame["title"].iloc[int(cand[j])]),
+                        "similarity": round(float(sims[j]), 4),
+                    }
+                    for j in top
+                ],
+            }
+        )
+    return out

@@ -1,0 +1,838 @@
+"""``movierec report``: one self-contained HTML page that compares models and maps their item spaces.
+
+The pipeline behind the product's main job: describe the dataset, fit the reference notebook's
+models (SVD, KNN-baseline, BPR) plus the strongest implicit ones (EASE, ALS, WARP with genres and
+tags) on one seeded split through :func:`movierec.evaluation.compare`, chart the results, project
+item vectors to 2-D maps, and write ``index.html`` (images inlined, plotly inlined, no network),
+every chart as PNG, ``results.json``, ``results.csv`` and ``embeddings.csv``.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import json
+import os
+import re
+import shutil
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from movierec.errors import ConfigError
+
+__all__ = [
+    "DEFAULT_MODELS",
+    "ModelSpec",
+    "Report",
+    "build_map",
+    "build_report",
+    "check_output",
+    "parse_models",
+    "reading",
+]
+
+#: The notebook's three models plus the strongest implicit ones; ``+genres+tags`` adds item features.
+DEFAULT_MODELS = "svd,knn-baseline,bpr,ease,als,warp+genres+tags"
+REPORT_FORMAT = 1
+CURVE_METRICS = ("precision", "recall", "ndcg")
+_SPEC = re.compile(r"^\s*([a-z0-9:_\-]+)((?:\+[a-z]+)*)\s*$")
+
+
+# --- model specs --------------------------------------------------------------------------------
+
+
+@dataclass
+class ModelSpec:
+    """A model to train: registry name, hyperparameters and item-feature families (``"genres,tags"``)."""
+
+    name: str
+    params: dict[str, Any] = field(default_factory=dict)
+    features: str | None = None
+
+    @property
+    def label(self) -> str:
+        return self.name if not self.features else f"{self.name}+" + "+".join(self.features.split(","))
+
+
+def parse_models(text: str | Sequence[str], params: dict[str, dict[str, Any]] | None = None) -> list[ModelSpec]:
+    """``"svd,bpr,warp+genres+tags"`` → specs; ``params`` maps a model (its name or full label) to hyperparameters."""
+    from movierec.features import parse_names
+    from movierec.models.registry import get_class
+
+    parts = [p for p in (text.split(",") if isinstance(text, str) else text) if str(p).strip()]
+    if not parts:
+        raise ConfigError("--models: give at least one model name")
+    specs: list[ModelSpec] = []
+    for part in parts:
+        m = _SPEC.match(str(part).lower())
+        if not m:
+            raise ConfigError(f"--models {part!r}: expected NAME or NAME+feature+feature (e.g. warp+genres+tags)")
+        name, feats = m.group(1), m.group(2)
+        get_class(name)  # unknown names fail here, with the list of valid ones
+        features = ",".join(parse_names(feats.strip("+").replace("+", ","))) if feats else None
+        spec = ModelSpec(name, {}, features or None)
+        if params:
+            spec.params.update(params.get(name, {}))
+            if spec.label != name:
+                spec.params.update(params.get(spec.label, {}))
+        specs.append(spec)
+    labels = [s.label for s in specs]
+    dup = next((lab for lab in labels if labels.count(lab) > 1), None)
+    if dup:
+        raise ConfigError(f"--models: {dup!r} is listed twice")
+    return specs
+
+
+def _default_specs(notes: list[str]) -> list[ModelSpec]:
+    """The default model list, leaving out (with a note) models whose module or extra is missing here."""
+    from movierec.models.registry import get_class
+
+    out = []
+    for spec in parse_models(DEFAULT_MODELS):
+        try:
+            get_class(spec.name)
+        except (ConfigError, ModuleNotFoundError) as exc:
+            notes.append(f"{spec.label} left out of the default models: {exc}")
+            continue
+        out.append(spec)
+    return out
+
+
+# --- output folder ------------------------------------------------------------------------------
+
+
+def check_output(out: Path, fingerprint: dict[str, Any], *, force: bool = False) -> None:
+    """Make sure ``out`` can take this report: writable, and empty or holding this same report.
+
+    A folder with a different report (or other files) is refused unless ``force``; with
+    ``force`` the files the old report listed are removed first.
+    """
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"--out {out}: is a file, not a folder")
+    if not out.exists():
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(f"--out {out}: cannot create the folder ({exc.strerror or exc})") from exc
+    probe = out / f".movierec-write-test-{os.getpid()}"
+    try:
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise ConfigError(f"--out {out}: folder is not writable ({exc.strerror or exc})") from exc
+    entries = [p for p in out.iterdir() if not p.name.startswith(".movierec-write-test")]
+    if not entries:
+        return
+    old = _old_report(out)
+    if old is not None and old.get("fingerprint") == fingerprint:
+        _remove_old(out, old)
+        return
+    if not force:
+        if old is None:
+            raise ConfigError(f"--out {out}: folder is not empty and holds no movierec report; choose another --out or pass --force")
+        what = ", ".join(f"{k}={v}" for k, v in old.get("fingerprint", {}).items() if k in ("dataset", "models", "seed", "projection"))
+        raise ConfigError(f"--out {out}: already holds a different report ({what}); pass --force to replace it or choose another --out")
+    if old is not None:
+        _remove_old(out, old)
+
+
+def _old_report(out: Path) -> dict[str, Any] | None:
+    path = out / "results.json"
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    rep = data.get("report") if isinstance(data, dict) else None
+    return rep if isinstance(rep, dict) and rep.get("format") == REPORT_FORMAT else None
+
+
+def _remove_old(out: Path, old: dict[str, Any]) -> None:
+    root = out.resolve()
+    for rel in old.get("files", []):
+        path = (out / str(rel)).resolve()
+        if root in path.parents and path.is_file():
+            path.unlink()
+    charts = out / "charts"
+    if charts.is_dir() and not any(charts.iterdir()):
+        shutil.rmtree(charts)
+
+
+# --- progress -----------------------------------------------------------------------------------
+
+
+class _Progress:
+    """A rich progress display: one bar per model (epochs when the model is iterative)."""
+
+    def __init__(self, console: Any, total_models: int) -> None:
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            SpinnerColumn,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
+        self.progress = Progress(
+            SpinnerColumn(),
+            TextColumn("[bold]{task.fields[model]:<18}"),
+            BarColumn(bar_width=28),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[status]}"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=False,
+        )
+        self.tasks: dict[str, Any] = {}
+        self.labels: dict[str, str] = {}
+        self.total_models = total_models
+
+    def __enter__(self) -> _Progress:
+        self.progress.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.__exit__(*exc)  # type: ignore[arg-type]
+
+    def handler(self, rename: dict[str, str]) -> Callable[[dict[str, Any]], None]:
+        def on_event(ev: dict[str, Any]) -> None:
+            label = rename.get(ev.get("model", ""), ev.get("model", ""))
+            kind = ev.get("event")
+            if kind == "fit-start":
+                epochs = ev.get("epochs")
+                total = int(epochs) if isinstance(epochs, (int, np.integer)) and epochs > 0 else 1
+                self.tasks[label] = self.progress.add_task("", total=total, model=label, status="fitting")
+            elif kind == "epoch" and label in self.tasks:
+                loss = ev.get("loss")
+                status = f"epoch {ev.get('epoch')}" + (f" · loss {loss:.4g}" if isinstance(loss, float) else "")
+                self.progress.update(self.tasks[label], completed=int(ev.get("epoch", 0)), status=status)
+            elif kind == "fit-end" and label in self.tasks:
+                task = self.tasks[label]
+                total = self.progress.tasks[task].total or 1
+                self.progress.update(task, completed=total, status=f"fitted in {ev.get('seconds', 0):.1f} s")
+            elif kind == "evaluate" and label in self.tasks:
+                self.progress.update(self.tasks[label], status=f"evaluating {ev.get('protocol')}")
+
+        return on_event
+
+    def done(self, label: str, status: str) -> None:
+        if label in self.tasks:
+            self.progress.update(self.tasks[label], status=status)
+
+
+# --- the report -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Report:
+    """What :func:`build_report` produced: the folder, the table rows, timings and the written files."""
+
+    out: Path
+    table: list[dict[str, Any]]
+    results: list[dict[str, Any]]
+    timings: dict[str, float]
+    files: list[str]
+    notes: list[str]
+    reading: str
+    comparison: Any = None
+
+
+def _fmt(v: Any, digits: int = 3) -> str:
+    return "—" if v is None or (isinstance(v, float) and not np.isfinite(v)) else f"{v:.{digits}f}"
+
+
+def _png_data(path: Path) -> str:
+    return "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode("ascii")
+
+
+def _timestamp() -> str:
+    return datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+
+
+def default_out() -> Path:
+    """``reports/<UTC timestamp>`` under the working folder."""
+    return Path("reports") / _timestamp()
+
+
+def _resolve_split(specs: Sequence[ModelSpec]) -> str:
+    """The split ``compare(split="auto")`` would pick for the whole model list (one split for all)."""
+    from movierec.models.registry import model_kind
+
+    kinds = {model_kind(s.name) for s in specs}
+    return "interactions-holdout" if kinds == {"implicit"} else "ratings-holdout"
+
+
+def _dataset_section(ds: Any, charts_dir: Path) -> tuple[dict[str, Any], dict[str, Path]]:
+    from movierec.viz import report_charts as C
+
+    inter = ds.interactions
+    summary = ds.summary()
+    table = ds.item_table()
+    genre_counts: dict[str, int] = {}
+    for gs in table["genres"]:
+        for g in gs:
+            if g and not g.startswith("("):
+                genre_counts[g] = genre_counts.get(g, 0) + 1
+    summary["genre_counts"] = dict(sorted(genre_counts.items(), key=lambda kv: -kv[1]))
+    summary["has_titles"] = ds.movies is not None
+    charts = {
+        "ratings": C.rating_histogram(inter.ratings, charts_dir / "dataset_ratings.png"),
+        "long_tail": C.long_tail(inter.user_counts(), inter.item_counts(), charts_dir / "dataset_long_tail.png"),
+    }
+    if inter.timestamps is not None and inter.n_ratings:
+        charts["time"] = C.ratings_over_time(inter.timestamps, charts_dir / "dataset_time.png")
+    if genre_counts:
+        charts["genres"] = C.genre_bars(genre_counts, charts_dir / "dataset_genres.png")
+    return summary, charts
+
+
+def _table_rows(rows: Sequence[Any], k: int, specs: Sequence[ModelSpec]) -> list[dict[str, Any]]:
+    """One line per model: rating errors, full-ranking metrics with intervals, test-candidates figures."""
+    by: dict[str, dict[str, Any]] = {}
+    for s in specs:
+        by[s.label] = {"model": s.label, "name": s.name, "features": s.features, "kind": None, "values": {}, "intervals": {},
+                       "fit_seconds": None}
+    for r in rows:
+        row = by.setdefault(r.label, {"model": r.label, "name": r.model, "features": None, "values": {}, "intervals": {}})
+        row["kind"] = r.kind
+        row["fit_seconds"] = r.fit_seconds
+        prefix = {"rating": "", "full-ranking": "", "test-candidates": "tc:"}.get(r.protocol)
+        if prefix is None:
+            continue
+        for m, v in r.metrics.items():
+            row["values"][prefix + m] = v
+            if m in r.intervals:
+                row["intervals"][prefix + m] = list(r.intervals[m])
+    return [by[s.label] for s in specs if by[s.label]["kind"] is not None]
+
+
+def table_columns(k: int) -> list[tuple[str, str, bool]]:
+    """(key, header, lower is better) for the model table."""
+    return [
+        ("rmse", "RMSE", True),
+        ("mae", "MAE", True),
+        (f"precision@{k}", f"P@{k}", False),
+        (f"recall@{k}", f"R@{k}", False),
+        (f"hit_rate@{k}", f"HR@{k}", False),
+        (f"ndcg@{k}", f"NDCG@{k}", False),
+        (f"tc:precision@{k}", f"P@{k}", False),
+        (f"tc:recall@{k}", f"R@{k}", False),
+    ]
+
+
+def _winners(table: Sequence[dict[str, Any]], k: int) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for key, _h, lower in table_columns(k):
+        vals = [(r["values"].get(key), r["model"]) for r in table]
+        vals = [(v, m) for v, m in vals if v is not None and np.isfinite(v)]
+        if len(vals) > 1:
+            out[key] = (min(vals) if lower else max(vals))[1]
+    return out
+
+
+def reading(table: Sequence[dict[str, Any]], k: int) -> str:
+    """A plain-English sentence or three saying who wins what, and whether the lead is beyond noise."""
+    parts: list[str] = []
+    rated = sorted((r["values"]["rmse"], r["model"]) for r in table if r["values"].get("rmse") is not None)
+    if rated:
+        v, m = rated[0]
+        if len(rated) > 1:
+            parts.append(f"{m} predicts held-out ratings best (RMSE {v:.3f}, next {rated[1][1]} at {rated[1][0]:.3f}).")
+        else:
+            parts.append(f"{m} predicts held-out ratings with RMSE {v:.3f}.")
+    key = f"ndcg@{k}"
+    ranked = sorted(((r["values"][key], r["model"], r["intervals"].get(key)) for r in table if r["values"].get(key) is not None),
+                    key=lambda t: -t[0])
+    if ranked:
+        v, m, ci = ranked[0]
+        if len(ranked) > 1:
+            v2, m2, ci2 = ranked[1]
+            clear = ci is not None and ci2 is not None and ci[0] > ci2[1]
+            verdict = "the 95% intervals do not overlap, so the lead is clear" if clear else "their 95% intervals overlap, so the lead is within noise"
+            ratio = f", {v / v2:.1f}× the runner-up" if v2 > 0 and v / v2 >= 1.15 else ""
+            parts.append(f"{m} ranks best over the full catalogue (NDCG@{k} {v:.3f} against {v2:.3f} for {m2}{ratio}); {verdict}.")
+        else:
+            parts.append(f"{m} reaches NDCG@{k} {v:.3f} over the full catalogue.")
+        worst = ranked[-1]
+        explicit_only = [r for r in table if r["kind"] == "explicit" and r["values"].get(key) is not None]
+        if explicit_only and len(ranked) > 2:
+            best_exp = max(explicit_only, key=lambda r: r["values"][key])
+            if best_exp["model"] != m:
+                parts.append(
+                    f"Rating predictors rank poorly (best {best_exp['model']} at {best_exp['values'][key]:.3f}): "
+                    "a low RMSE does not make a good top-10 list."
+                )
+        del worst
+    tc = [r["values"].get(f"tc:precision@{k}") for r in table if r["values"].get(f"tc:precision@{k}") is not None]
+    if tc:
+        parts.append(
+            f"The notebook's test-candidates P@{k} ({min(tc):.2f}–{max(tc):.2f}) is far higher because each user's candidates are only "
+            "their own test items: easy and optimistic, kept for comparison, not the headline."
+        )
+    return " ".join(parts)
+
+
+def _print_table(console: Any, table: Sequence[dict[str, Any]], k: int, winners: dict[str, str]) -> None:
+    from rich.table import Table
+
+    t = Table(title=f"model comparison (K={k}; full-ranking unless marked tc = test-candidates)", title_justify="left")
+    t.add_column("model", no_wrap=True)
+    t.add_column("type")
+    for key, head, _ in table_columns(k):
+        t.add_column(("tc " if key.startswith("tc:") else "") + head, justify="right", no_wrap=True)
+    t.add_column("fit s", justify="right")
+    for r in table:
+        cells = []
+        for key, _h, _ in table_columns(k):
+            v = r["values"].get(key)
+            text = _fmt(v)
+            if winners.get(key) == r["model"]:
+                text = f"[bold green]★{text}[/]"
+            cells.append(text)
+        t.add_row(r["model"], r["kind"] or "", *cells, _fmt(r.get("fit_seconds"), 1))
+    console.print(t, width=max(getattr(console, "width", 80), 150))
+
+
+def _map_for_model(
+    label: str,
+    model: Any,
+    frame: pd.DataFrame,
+    train_counts: np.ndarray,
+    *,
+    projection: str,
+    seed: int,
+    map_items: int | None,
+    charts_dir: Path,
+    div_id: str,
+) -> dict[str, Any]:
+    """Project one model's item vectors; returns the map pieces, or a ``note`` when the model has none."""
+    from movierec.viz.embeddings import interactive_map, nearest_neighbours, project, static_map
+
+    emb = model.item_embeddings() if hasattr(model, "item_embeddings") else None
+    if emb is None:
+        if hasattr(model, "neighbours_") or "knn" in getattr(model, "name", label):
+            why = "keeps neighbour lists, not item vectors"
+        else:
+            why = "has no item vectors (item_embeddings() is None)"
+        return {"model": label, "note": f"{label} {why}, so it has no embedding map."}
+    emb = np.asarray(emb, dtype=np.float64)
+    norms = np.linalg.norm(emb, axis=1)
+    usable = np.flatnonzero((train_counts > 0) & np.isfinite(norms) & (norms > 0))
+    if len(usable) < 3:
+        return {"model": label, "note": f"{label}: fewer than 3 items with vectors, so no map."}
+    if map_items is not None and len(usable) > map_items:
+        order = np.argsort(-train_counts[usable], kind="stable")
+        usable = np.sort(usable[order[:map_items]])
+    proj = project(emb, projection, seed, sample=None, items=usable)
+    title = f"{label}: item vectors, {projection.upper() if projection != 'tsne' else 't-SNE'} of {len(usable):,} most-rated items"
+    fr = frame.copy()
+    fr["n_ratings"] = train_counts
+    png = static_map(fr, proj, charts_dir / f"map_{_slug(label)}.png", title=title)
+    div = interactive_map(fr, proj, title="", div_id=div_id)
+    neighbours = nearest_neighbours(emb, fr)
+    coords = fr.iloc[proj.items][["movieId", "title", "genre"]].copy()
+    coords.insert(0, "model", label)
+    coords["x"] = np.round(proj.coords[:, 0], 4)
+    coords["y"] = np.round(proj.coords[:, 1], 4)
+    coords["n_ratings"] = train_counts[proj.items]
+    return {
+        "model": label, "title": title, "png": png, "div": div, "neighbours": neighbours, "coords": coords,
+        "seconds": proj.seconds, "n_items": len(proj.items),
+    }
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
+
+
+def build_report(
+    dataset: Any = "ml-latest-small",
+    models: Sequence[ModelSpec] | str | None = None,
+    out: str | Path | None = None,
+    *,
+    projection: str = "tsne",
+    seed: int = 42,
+    force: bool = False,
+    k: int = 10,
+    threshold: float = 4.0,
+    map_items: int | None = 1500,
+    curve_k: int = 50,
+    console: Any = None,
+    show_progress: bool = True,
+) -> Report:
+    """Run the whole report and write it into ``out`` (default ``reports/<timestamp>``); returns what it wrote.
+
+    ``models`` defaults to :data:`DEFAULT_MODELS`; ``map_items`` caps each embedding map to the
+    most-rated items (``None``: every item with a vector).
+    """
+    from rich.console import Console
+
+    from movierec.evaluation import compare, metric_curve
+    from movierec.viz import report_charts as C
+    from movierec.viz.embeddings import METHODS, item_frame, plotly_js
+
+    console = console or Console(stderr=True, highlight=False)
+    if projection not in METHODS:
+        raise ConfigError(f"--projection {projection!r}: choose one of {', '.join(METHODS)}")
+    if not 1 <= k <= curve_k:
+        raise ConfigError(f"--k {k}: must be between 1 and {curve_k}")
+    timings: dict[str, float] = {}
+    notes: list[str] = []
+    tic = time.perf_counter()
+    if isinstance(dataset, (str, Path)):
+        from movierec.datasets import load
+
+        ds = load(dataset)
+    else:
+        ds = dataset
+    notes.extend(ds.notes)
+    if models is None:
+        specs = _default_specs(notes)
+    elif isinstance(models, str):
+        specs = parse_models(models)
+    else:
+        specs = list(models)
+    if not specs:
+        raise ConfigError("--models: no model to train")
+    out = Path(out) if out is not None else default_out()
+    fingerprint = {
+        "dataset": ds.name, "sha256": ds.sha256, "models": [s.label for s in specs],
+        "params": {s.label: s.params for s in specs}, "seed": seed, "projection": projection, "k": k,
+        "threshold": threshold, "map_items": map_items,
+    }
+    fingerprint = json.loads(json.dumps(fingerprint, default=str))
+    check_output(out, fingerprint, force=force)
+    charts_dir = out / "charts"
+    charts_dir.mkdir(exist_ok=True)
+    timings["load"] = time.perf_counter() - tic
+
+    # 1. dataset
+    tic = time.perf_counter()
+    summary, data_charts = _dataset_section(ds, charts_dir)
+    if ds.movies is None:
+        notes.append(f"{ds.name} has no movie titles or genres: items are shown by id and maps have one colour")
+    timings["dataset"] = time.perf_counter() - tic
+
+    # 2. train and evaluate: one compare() per feature set, all on the same named split
+    tic = time.perf_counter()
+    split = _resolve_split(specs)
+    groups: dict[str | None, list[ModelSpec]] = {}
+    for s in specs:
+        groups.setdefault(s.features, []).append(s)
+    rows: list[Any] = []
+    fitted: dict[str, Any] = {}
+    fit_train: dict[str, Any] = {}
+    comps = []
+    protocols = ("rating", "full-ranking", "test-candidates")
+    with _Progress(console if show_progress else Console(quiet=True), len(specs)) as prog:
+        for features, group in groups.items():
+            rename = {}
+            names = [g.name for g in group]
+            for g in group:
+                rename[g.name] = g.label
+            if len(set(names)) != len(names):
+                raise ConfigError(f"--models: {names} repeats a model with the same features")
+            comp = compare(
+                ds, [(g.name, dict(g.params)) for g in group], split=split, protocols=protocols, k=k,
+                threshold=threshold, seed=seed, item_features=features, progress=prog.handler(rename),
+            )
+            comps.append(comp)
+            for r in comp.rows:
+                r.label = rename.get(r.label, r.label)
+            rows.extend(comp.rows)
+            for lab, model in comp.models.items():
+                fitted[rename.get(lab, lab)] = model
+                fit_train[rename.get(lab, lab)] = comp.fit_train[lab]
+            for n in comp.notes:
+                for old, new in rename.items():
+                    n = re.sub(rf"\b{re.escape(old)}\b(?!\+)", new, n) if old != new else n
+                if n not in notes:
+                    notes.append(n)
+    # order rows as the specs were given
+    order = {s.label: i for i, s in enumerate(specs)}
+    rows.sort(key=lambda r: (order.get(r.label, 99), protocols.index(r.protocol) if r.protocol in protocols else 9))
+    base = comps[0]
+    timings["train_evaluate"] = time.perf_counter() - tic
+    table = _table_rows(rows, k, specs)
+    winners = _winners(table, k)
+    text = reading(table, k)
+
+    # 3. curves and charts
+    tic = time.perf_counter()
+    labels = [r["model"] for r in table]
+    colours = C.model_colours(labels)
+    curves: dict[str, dict[str, list[float]]] = {}
+    ks = list(range(1, curve_k + 1))
+    for lab in labels:
+        df = metric_curve(fitted[lab], fit_train[lab], base.test, ks, threshold=threshold)
+        curves[lab] = {c: [float(x) for x in df[c]] for c in df.columns if c != "k"}
+    timings["curves"] = time.perf_counter() - tic
+    tic = time.perf_counter()
+    model_charts: dict[str, Path] = {}
+    rmse = {r["model"]: r["values"]["rmse"] for r in table if r["values"].get("rmse") is not None}
+    if rmse:
+        model_charts["rmse"] = C.value_bars(rmse, charts_dir / "rmse.png", title="Rating error on held-out ratings (lower is better)",
+                                            ylabel="RMSE", colours=colours)
+    rank_metrics = [f"precision@{k}", f"recall@{k}", f"hit_rate@{k}", f"ndcg@{k}"]
+    full = {r.label: r for r in rows if r.protocol == "full-ranking"}
+    if full:
+        model_charts["ranking"] = C.grouped_bars(
+            {lab: {m: full[lab].metrics.get(m, np.nan) for m in rank_metrics} for lab in full}, charts_dir / "ranking.png",
+            metrics=rank_metrics, title=f"Ranking quality, full catalogue (K={k}, 95% intervals)",
+            intervals={lab: dict(full[lab].intervals) for lab in full}, colours=colours,
+        )
+        model_charts["per_user"] = C.per_user_distribution(
+            {lab: full[lab].per_user.get(f"ndcg@{k}") for lab in full}, charts_dir / "per_user_ndcg.png",
+            metric=f"NDCG@{k} per user", title=f"Per-user NDCG@{k}: the spread behind the averages", colours=colours,
+        )
+    model_charts["metric_vs_k"] = C.metric_vs_k(curves, ks, charts_dir / "metric_vs_k.png", metrics=CURVE_METRICS,
+                                                title="Metric vs K (full ranking)", colours=colours)
+    histories = {lab: list(getattr(fitted[lab], "history_", []) or []) for lab in labels}
+    histories = {lab: h for lab, h in histories.items() if h and any("loss" in e for e in h)}
+    if histories:
+        model_charts["training"] = C.training_curves(histories, charts_dir / "training_curves.png", colours=colours)
+    timings["charts"] = time.perf_counter() - tic
+
+    # 4. embedding maps
+    tic = time.perf_counter()
+    frame = item_frame(ds.item_table(), np.zeros(ds.interactions.n_items, dtype=np.int64))
+    maps = []
+    for i, lab in enumerate(labels):
+        counts = fit_train[lab].item_counts() if lab in fit_train else ds.interactions.item_counts()
+        with console.status(f"projecting {lab} item vectors ({projection})") if show_progress else _Null():
+            maps.append(_map_for_model(lab, fitted[lab], frame, np.asarray(counts), projection=projection, seed=seed,
+                                       map_items=map_items, charts_dir=charts_dir, div_id=f"map-{i}"))
+    for m in maps:
+        if "note" in m:
+            notes.append(m["note"])
+    timings["embeddings"] = time.perf_counter() - tic
+
+    # 5. write
+    tic = time.perf_counter()
+    files = [p for p in sorted(charts_dir.glob("*.png"))]
+    results = [r.to_dict() for r in rows]
+    emb_rows = pd.concat([m["coords"] for m in maps if "coords" in m], ignore_index=True) if any("coords" in m for m in maps) else \
+        pd.DataFrame(columns=["model", "movieId", "title", "genre", "x", "y", "n_ratings"])
+    emb_rows = emb_rows[["model", "movieId", "title", "x", "y", "genre", "n_ratings"]]
+    emb_rows.to_csv(out / "embeddings.csv", index=False)
+    _write_results_csv(out / "results.csv", rows)
+    written = [*(str(p.relative_to(out)) for p in files), "results.csv", "embeddings.csv", "results.json", "index.html"]
+    created = datetime.now(UTC).isoformat(timespec="seconds")
+    timings["write"] = time.perf_counter() - tic  # provisional; fixed after the page is written
+    meta = {
+        "format": REPORT_FORMAT, "fingerprint": fingerprint, "files": written, "created_at": created,
+        "split": base.split, "protocols": list(protocols), "k": k, "threshold": threshold, "seed": seed,
+        "projection": projection,
+    }
+    payload = {
+        "report": meta,
+        "dataset": summary,
+        "table": [{**r, "winner_of": [key for key, lab in winners.items() if lab == r["model"]]} for r in table],
+        "reading": text,
+        "results": results,
+        "curves": {"k": ks, **curves},
+        "neighbours": {m["model"]: m["neighbours"] for m in maps if "neighbours" in m},
+        "maps": {m["model"]: ({"note": m["note"]} if "note" in m else {"n_items": m["n_items"], "seconds": round(m["seconds"], 3)})
+                 for m in maps},
+        "notes": notes,
+        "provenance": base.provenance,
+    }
+    html = _render(
+        ds=ds, summary=summary, data_charts=data_charts, table=table, winners=winners, text=text, k=k, model_charts=model_charts,
+        maps=maps, notes=notes, meta=meta, timings=timings, plotly=plotly_js() if any("div" in m for m in maps) else "",
+        provenance=base.provenance, curve_k=curve_k,
+    )
+    (out / "index.html").write_text(html, encoding="utf-8")
+    timings["write"] = time.perf_counter() - tic
+    meta["timings"] = {key: round(v, 3) for key, v in timings.items()}
+    meta["total_seconds"] = round(sum(timings.values()), 3)
+    (out / "results.json").write_text(json.dumps(_clean(payload), indent=2, allow_nan=False) + "\n", encoding="utf-8")
+    if show_progress:
+        _print_table(console, table, k, winners)
+        console.print(text)
+        console.print(f"[green]report written to[/] {(out / 'index.html').resolve()}")
+    return Report(out=out, table=table, results=results, timings=timings, files=written, notes=notes, reading=text,
+                  comparison=rows)
+
+
+class _Null:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def _clean(obj: Any) -> Any:
+    """JSON-safe: numpy scalars to Python, NaN/inf to null, paths to strings."""
+    if isinstance(obj, dict):
+        return {str(k): _clean(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_clean(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return [_clean(v) for v in obj.tolist()]
+    if isinstance(obj, np.generic):
+        obj = obj.item()
+    if isinstance(obj, float):
+        return obj if np.isfinite(obj) else None
+    if isinstance(obj, Path):
+        return str(obj)
+    if obj is None or isinstance(obj, (str, int, bool)):
+        return obj
+    return str(obj)
+
+
+def _write_results_csv(path: Path, rows: Sequence[Any]) -> None:
+    """Long format: one line per (model, protocol, metric) with its 95% interval."""
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["model", "kind", "protocol", "metric", "value", "ci_low", "ci_high", "n_users", "fit_seconds", "split", "seed", "k",
+                    "threshold"])
+        for r in rows:
+            for m, v in r.metrics.items():
+                lo, hi = r.intervals.get(m, (None, None))
+                w.writerow([r.label, r.kind, r.protocol, m, _csv_num(v), _csv_num(lo), _csv_num(hi), r.n_users,
+                            f"{r.fit_seconds:.4f}", r.split, r.seed, r.k, r.threshold])
+
+
+def _csv_num(v: Any) -> str:
+    if v is None:
+        return ""
+    v = float(v)
+    return repr(v) if np.isfinite(v) else ""
+
+
+def _render(**ctx: Any) -> str:
+    try:
+        import jinja2
+    except ModuleNotFoundError as exc:
+        raise ConfigError("the HTML report needs jinja2: pip install 'movierec[viz]'") from exc
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("movierec.viz", "templates"),
+        autoescape=jinja2.select_autoescape(["html", "j2"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["png"] = _png_data
+    env.filters["num"] = _fmt
+    env.filters["thousands"] = lambda v: "—" if v is None else f"{v:,}"
+    k = ctx["k"]
+    columns = table_columns(k)
+    summary = ctx["summary"]
+    stats = [
+        ("users", f"{summary['n_users']:,}"),
+        ("movies rated", f"{summary['n_items']:,}"),
+        ("ratings", f"{summary['n_ratings']:,}"),
+        ("density", f"{summary['density'] * 100:.2f}%"),
+        ("mean rating", f"{summary['rating_mean']:.2f}"),
+    ]
+    if summary.get("n_catalog_items"):
+        stats.insert(2, ("movies in catalogue", f"{summary['n_catalog_items']:,}"))
+    if summary.get("time_span"):
+        span = summary["time_span"]
+        stats.append(("time span", f"{span['first'][:10]} → {span['last'][:10]}"))
+    if summary.get("n_tags"):
+        stats.append(("tags", f"{summary['n_tags']:,}"))
+    total = sum(ctx["timings"].values())
+    template = env.get_template("report.html.j2")
+    return template.render(columns=columns, stats=stats, total_seconds=total, **ctx)
+
+
+# --- the map alone (movierec embed) -------------------------------------------------------------------
+
+
+def build_map(
+    dataset: Any = "ml-latest-small",
+    model: str = "warp+genres+tags",
+    out: str | Path = "embedding",
+    *,
+    params: dict[str, Any] | None = None,
+    projection: str = "tsne",
+    sample: int | None = 500,
+    seed: int = 42,
+    threshold: float = 4.0,
+    force: bool = False,
+    console: Any = None,
+) -> dict[str, Any]:
+    """Fit one model on the whole dataset and write its item map: ``map.html`` (standalone), ``map.png``,
+    ``embeddings.csv`` and ``neighbours.json``. ``sample`` items are drawn with ``seed`` (``None``: all)."""
+    from rich.console import Console
+
+    from movierec.models.registry import create
+    from movierec.viz.embeddings import (
+        METHODS,
+        interactive_map,
+        item_frame,
+        nearest_neighbours,
+        project,
+        static_map,
+    )
+
+    console = console or Console(stderr=True, highlight=False)
+    if projection not in METHODS:
+        raise ConfigError(f"--projection {projection!r}: choose one of {', '.join(METHODS)}")
+    if isinstance(dataset, (str, Path)):
+        from movierec.datasets import load
+
+        ds = load(dataset)
+    else:
+        ds = dataset
+    spec = parse_models(model, {model.split("+")[0]: params or {}})[0]
+    out = Path(out)
+    fingerprint = json.loads(json.dumps({"dataset": ds.name, "sha256": ds.sha256, "models": [spec.label], "params": spec.params,
+                                         "seed": seed, "projection": projection, "sample": sample, "kind": "map"}, default=str))
+    check_output(out, fingerprint, force=force)
+    est = create(spec.name, **spec.params)
+    inter = ds.interactions
+    train = inter if getattr(est, "kind", "implicit") == "explicit" else inter.to_implicit(threshold)
+    kwargs: dict[str, Any] = {}
+    if spec.features:
+        from movierec.features import build_item_features
+
+        kwargs["item_features"] = build_item_features(ds, train.item_map, spec.features)
+    timings: dict[str, float] = {}
+    tic = time.perf_counter()
+    with console.status(f"fitting {spec.label} on {ds.name}"):
+        est.fit(train, **kwargs)
+    timings["fit"] = time.perf_counter() - tic
+    emb = est.item_embeddings()
+    if emb is None:
+        raise ConfigError(f"--model {spec.label}: this model has no item vectors (neighbour lists only); pick svd, bpr, warp or als")
+    counts = train.item_counts()
+    frame = item_frame(ds.item_table(), counts)
+    emb = np.asarray(emb, dtype=np.float64)
+    norms = np.linalg.norm(emb, axis=1)
+    usable = np.flatnonzero((counts > 0) & (norms > 0))
+    tic = time.perf_counter()
+    with console.status(f"projecting {len(usable) if sample is None else min(sample, len(usable)):,} items ({projection})"):
+        proj = project(emb, projection, seed, sample=sample, items=usable)
+    timings["projection"] = time.perf_counter() - tic
+    tic = time.perf_counter()
+    name = "t-SNE" if projection == "tsne" else projection.upper()
+    title = f"{spec.label} item vectors on {ds.name}: {name} of {len(proj.items):,} items"
+    interactive_map(frame, proj, title=title, path=out / "map.html")
+    static_map(frame, proj, out / "map.png", title=title)
+    coords = frame.iloc[proj.items][["movieId", "title"]].copy()
+    coords["x"] = np.round(proj.coords[:, 0], 4)
+    coords["y"] = np.round(proj.coords[:, 1], 4)
+    coords["genre"] = frame["genre"].iloc[proj.items].to_numpy()
+    coords.to_csv(out / "embeddings.csv", index=False)
+    neighbours = nearest_neighbours(emb, frame)
+    timings["write"] = time.perf_counter() - tic
+    files = ["map.html", "map.png", "embeddings.csv", "neighbours.json", "results.json"]
+    (out / "neighbours.json").write_text(json.dumps(_clean(neighbours), indent=2) + "\n", encoding="utf-8")
+    meta = {"format": REPORT_FORMAT, "fingerprint": fingerprint, "files": files,
+            "timings": {key: round(v, 3) for key, v in timings.items()}, "n_items": len(proj.items)}
+    (out / "results.json").write_text(json.dumps(_clean({"report": meta}), indent=2) + "\n", encoding="utf-8")
+    console.print(f"[green]map written to[/] {(out / 'map.html').resolve()} ({len(proj.items):,} items, "
+                  f"projection {timings['projection']:.1f} s)")
+    return {"out": out, "files": files, "timings": timings, "n_items": len(proj.items), "neighbours": neighbours}

@@ -1,0 +1,313 @@
+"""The report's charts (matplotlib, headless): dataset shape, model comparison, curves.
+
+Each function takes plain numbers (no models, no evaluation objects) and writes one PNG.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from movierec.errors import ConfigError
+
+__all__ = [
+    "genre_bars",
+    "grouped_bars",
+    "long_tail",
+    "metric_vs_k",
+    "per_user_distribution",
+    "pyplot",
+    "rating_histogram",
+    "ratings_over_time",
+    "save",
+    "training_curves",
+    "value_bars",
+]
+
+BLUE = "#3b6ea8"
+MODEL_COLOURS = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f"]
+
+
+def pyplot() -> Any:
+    """matplotlib.pyplot on the headless Agg backend, with the report's quiet style."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ModuleNotFoundError as exc:
+        raise ConfigError("charts need matplotlib: pip install 'movierec[viz]'") from exc
+    plt.rcParams.update(
+        {
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+            "axes.grid": True,
+            "grid.alpha": 0.3,
+            "grid.linewidth": 0.6,
+            "axes.titlesize": 11,
+            "axes.titleweight": "bold",
+            "axes.labelsize": 9,
+            "xtick.labelsize": 8,
+            "ytick.labelsize": 8,
+            "legend.fontsize": 8,
+            "font.family": "DejaVu Sans",
+        }
+    )
+    return plt
+
+
+def save(fig: Any, path: str | Path) -> Path:
+    """Write a figure as PNG (110 dpi, tight) and close it."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    plt = pyplot()
+    try:
+        fig.savefig(path, dpi=110, bbox_inches="tight", facecolor="white")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot write the chart ({exc.strerror})") from exc
+    finally:
+        plt.close(fig)
+    return path
+
+
+def model_colours(models: Sequence[str]) -> dict[str, str]:
+    """A fixed colour per model name, the same in every chart."""
+    return {m: MODEL_COLOURS[i % len(MODEL_COLOURS)] for i, m in enumerate(models)}
+
+
+# --- dataset ---------------------------------------------------------------------------------
+
+
+def rating_histogram(ratings: np.ndarray, path: str | Path) -> Path:
+    """How many ratings take each value."""
+    plt = pyplot()
+    values, counts = np.unique(np.asarray(ratings), return_counts=True)
+    fig, ax = plt.subplots(figsize=(5.5, 3.3))
+    width = float(np.min(np.diff(values))) * 0.8 if len(values) > 1 else 0.4
+    ax.bar(values, counts, width=width, color=BLUE)
+    ax.set_xlabel("rating")
+    ax.set_ylabel("ratings")
+    ax.set_title("Rating distribution", loc="left")
+    ax.set_xticks(values)
+    ax.tick_params(axis="x", labelrotation=0)
+    ax.grid(axis="x", visible=False)
+    return save(fig, path)
+
+
+def long_tail(per_user: np.ndarray, per_item: np.ndarray, path: str | Path) -> Path:
+    """Histograms of ratings per user and per item on log-log axes (the long tail)."""
+    plt = pyplot()
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.3))
+    for ax, counts, what, colour in ((axes[0], per_user, "user", BLUE), (axes[1], per_item, "item", "#e15759")):
+        counts = np.asarray(counts)
+        counts = counts[counts > 0]
+        if len(counts) == 0:
+            continue
+        hi = max(float(counts.max()), 2.0)
+        bins = np.unique(np.round(np.logspace(0, np.log10(hi + 1), 30)))
+        ax.hist(counts, bins=bins, color=colour, alpha=0.85)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel(f"ratings per {what} (log)")
+        ax.set_ylabel(f"{what}s (log)")
+        ax.set_title(f"Ratings per {what}: median {np.median(counts):g}, max {counts.max():,}", loc="left")
+    fig.tight_layout()
+    return save(fig, path)
+
+
+def ratings_over_time(timestamps: np.ndarray, path: str | Path) -> Path:
+    """Ratings per year (the time span of the log)."""
+    plt = pyplot()
+    years = (np.asarray(timestamps, dtype="datetime64[s]").astype("datetime64[Y]").astype(int) + 1970).astype(int)
+    ys, counts = np.unique(years, return_counts=True)
+    fig, ax = plt.subplots(figsize=(5.5, 3.3))
+    ax.bar(ys, counts, color=BLUE, width=0.8)
+    ax.set_xlabel("year")
+    ax.set_ylabel("ratings")
+    ax.set_title(f"Ratings per year, {ys.min()}–{ys.max()}", loc="left")
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.grid(axis="x", visible=False)
+    return save(fig, path)
+
+
+def genre_bars(genre_counts: Mapping[str, int], path: str | Path) -> Path:
+    """Movies per genre, most frequent on top."""
+    plt = pyplot()
+    items = sorted(genre_counts.items(), key=lambda kv: kv[1])
+    fig, ax = plt.subplots(figsize=(5.5, max(2.5, 0.22 * len(items) + 0.8)))
+    if items:
+        ax.barh([k for k, _ in items], [v for _, v in items], color=BLUE)
+    ax.set_xlabel("movies")
+    ax.set_title("Genre frequencies", loc="left")
+    ax.grid(axis="y", visible=False)
+    return save(fig, path)
+
+
+# --- models ----------------------------------------------------------------------------------
+
+
+def value_bars(
+    values: Mapping[str, float],
+    path: str | Path,
+    *,
+    title: str,
+    ylabel: str,
+    intervals: Mapping[str, tuple[float, float]] | None = None,
+    lower_is_better: bool = True,
+    colours: Mapping[str, str] | None = None,
+) -> Path:
+    """One bar per model (e.g. RMSE), the best one outlined, values printed on the bars."""
+    plt = pyplot()
+    names = list(values)
+    vals = np.array([values[n] for n in names], dtype=np.float64)
+    fig, ax = plt.subplots(figsize=(max(4.0, 1.1 * len(names) + 1.5), 3.4))
+    colours = colours or model_colours(names)
+    err = None
+    if intervals:
+        err = np.array(
+            [[vals[i] - intervals[n][0], intervals[n][1] - vals[i]] if n in intervals else [0, 0] for i, n in enumerate(names)]
+        ).T
+    bars = ax.bar(names, vals, color=[colours.get(n, BLUE) for n in names], yerr=err, capsize=4)
+    if len(vals):
+        best = int(np.argmin(vals) if lower_is_better else np.argmax(vals))
+        bars[best].set_edgecolor("black")
+        bars[best].set_linewidth(1.6)
+        lo = float(np.min(vals))
+        hi = float(np.max(vals))
+        if lower_is_better and lo > 0:  # zoom in: RMSE differences are small next to their size
+            ax.set_ylim(max(0.0, lo - (hi - lo) * 1.5 - 0.05 * hi), hi + (hi - lo) * 0.6 + 0.02 * hi)
+        for b, v in zip(bars, vals, strict=True):
+            ax.annotate(f"{v:.3f}", (b.get_x() + b.get_width() / 2, v), xytext=(0, 3), textcoords="offset points",
+                        ha="center", va="bottom", fontsize=8)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, loc="left")
+    ax.grid(axis="x", visible=False)
+    return save(fig, path)
+
+
+def grouped_bars(
+    values: Mapping[str, Mapping[str, float]],
+    path: str | Path,
+    *,
+    metrics: Sequence[str],
+    title: str,
+    intervals: Mapping[str, Mapping[str, tuple[float, float]]] | None = None,
+    colours: Mapping[str, str] | None = None,
+) -> Path:
+    """Ranking metrics side by side: one group per metric, one bar per model, 95% intervals as error bars."""
+    plt = pyplot()
+    models = list(values)
+    colours = colours or model_colours(models)
+    fig, ax = plt.subplots(figsize=(max(6.5, 1.5 * len(metrics) + 2.5), 3.8))
+    width = 0.8 / max(len(models), 1)
+    x = np.arange(len(metrics))
+    for j, m in enumerate(models):
+        vals = np.array([values[m].get(k, np.nan) for k in metrics], dtype=np.float64)
+        err = None
+        if intervals and m in intervals:
+            lo = np.array([intervals[m].get(k, (np.nan, np.nan))[0] for k in metrics], dtype=np.float64)
+            hi = np.array([intervals[m].get(k, (np.nan, np.nan))[1] for k in metrics], dtype=np.float64)
+            err = np.nan_to_num(np.vstack([vals - lo, hi - vals]), nan=0.0).clip(min=0)
+        ax.bar(x + (j - (len(models) - 1) / 2) * width, np.nan_to_num(vals), width, yerr=err, capsize=2.5,
+               color=colours.get(m, BLUE), label=m, error_kw={"lw": 0.8})
+    ax.set_xticks(x, list(metrics))
+    ax.set_title(title, loc="left")
+    ax.legend(ncols=min(len(models), 6), loc="upper right", frameon=False)
+    ymax = ax.get_ylim()[1]
+    ax.set_ylim(0, ymax * 1.15)
+    ax.grid(axis="x", visible=False)
+    return save(fig, path)
+
+
+def per_user_distribution(
+    per_user: Mapping[str, np.ndarray],
+    path: str | Path,
+    *,
+    metric: str,
+    title: str,
+    colours: Mapping[str, str] | None = None,
+) -> Path:
+    """Distribution of a per-user metric (box plot with the mean marked): who the average hides."""
+    plt = pyplot()
+    models = [m for m, v in per_user.items() if v is not None and len(v)]
+    colours = colours or model_colours(list(per_user))
+    fig, ax = plt.subplots(figsize=(max(5.0, 1.1 * len(models) + 2), 3.6))
+    if models:
+        data = [np.asarray(per_user[m], dtype=np.float64) for m in models]
+        parts = ax.violinplot(data, showextrema=False, widths=0.8)
+        for body, m in zip(parts["bodies"], models, strict=True):
+            body.set_facecolor(colours.get(m, BLUE))
+            body.set_alpha(0.35)
+        ax.boxplot(data, widths=0.18, showfliers=False, medianprops={"color": "black"},
+                   tick_labels=models)
+        ax.scatter(np.arange(1, len(models) + 1), [d.mean() for d in data], marker="D", color="black", s=18, zorder=3,
+                   label="mean")
+        ax.legend(frameon=False, loc="upper right")
+    ax.set_ylabel(metric)
+    ax.set_title(title, loc="left")
+    ax.grid(axis="x", visible=False)
+    return save(fig, path)
+
+
+def metric_vs_k(
+    curves: Mapping[str, Mapping[str, Sequence[float]]],
+    ks: Sequence[int],
+    path: str | Path,
+    *,
+    metrics: Sequence[str],
+    title: str,
+    colours: Mapping[str, str] | None = None,
+) -> Path:
+    """One panel per metric, one line per model, K on the x axis."""
+    plt = pyplot()
+    models = list(curves)
+    colours = colours or model_colours(models)
+    fig, axes = plt.subplots(1, len(metrics), figsize=(3.6 * len(metrics) + 0.5, 3.4), squeeze=False)
+    for ax, metric in zip(axes[0], metrics, strict=True):
+        for m in models:
+            ys = curves[m].get(metric)
+            if ys is not None:
+                ax.plot(list(ks), list(ys), color=colours.get(m, BLUE), label=m, lw=1.6)
+        ax.set_xlabel("K")
+        ax.set_title(metric, loc="left")
+    axes[0][0].legend(frameon=False)
+    fig.suptitle(title, x=0.01, ha="left", fontsize=11, fontweight="bold")
+    fig.tight_layout()
+    return save(fig, path)
+
+
+def training_curves(
+    histories: Mapping[str, Sequence[Mapping[str, float]]],
+    path: str | Path,
+    *,
+    title: str = "Training loss per epoch",
+    colours: Mapping[str, str] | None = None,
+) -> Path:
+    """Loss per epoch, one small panel per iterative model (their losses are on different scales)."""
+    plt = pyplot()
+    models = [m for m, h in histories.items() if h]
+    colours = colours or model_colours(list(histories))
+    n = max(len(models), 1)
+    cols = min(n, 3)
+    rows = int(np.ceil(n / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(3.6 * cols + 0.4, 2.8 * rows + 0.4), squeeze=False)
+    for ax in axes.flat[len(models):]:
+        ax.set_visible(False)
+    for ax, m in zip(axes.flat, models, strict=False):
+        hist = histories[m]
+        epochs = [h.get("epoch", i + 1) for i, h in enumerate(hist)]
+        loss = [h.get("loss", np.nan) for h in hist]
+        ax.plot(epochs, loss, marker="o", ms=2.5, lw=1.5, color=colours.get(m, BLUE))
+        ax.set_title(m, loc="left")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("loss")
+    if not models:
+        axes[0][0].text(0.5, 0.5, "no iterative model in this report", ha="center", va="center")
+    fig.suptitle(title, x=0.01, ha="left", fontsize=11, fontweight="bold")
+    fig.tight_layout()
+    return save(fig, path)
