@@ -6,7 +6,7 @@ Conventions (BENCHMARKS.md is rendered from them by ``bench/report.py``):
 * ``ratio`` is ``ours_seconds / reference_seconds`` (below 1: ours is faster);
 * peak memory is the peak resident set size of a fresh ``spawn`` child process that runs only
   the measured function (:func:`run_in_child`), so the parent's memory never pollutes it;
-* each script writes ``bench/results/<task>.json``: a list of rows
+* each script writes ``bench/results/<task>.json`` (``<task>-scale.json`` for ``--scale``): a list of rows
   ``{"task", "variant", "ours_seconds", "reference", "reference_seconds", "ratio", "quality", "notes"}``
   plus optional ``ours_peak_rss_mb`` / ``reference_peak_rss_mb``, ``mode`` and ``machine``.
 
@@ -260,7 +260,10 @@ def make_row(
 
 
 def write_results(task: str, rows: Sequence[dict[str, Any]], *, mode: str | None = None) -> Path:
-    """Write ``bench/results/<task>.json`` (a list of rows, each stamped with mode and machine info)."""
+    """Write ``bench/results/<task>.json`` (a list of rows, each stamped with mode and machine info).
+
+    ``--scale`` runs go to ``<task>-scale.json`` so a later quick run does not overwrite them.
+    """
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     machine = machine_info()
     out = []
@@ -271,7 +274,7 @@ def write_results(task: str, rows: Sequence[dict[str, Any]], *, mode: str | None
             r.setdefault("mode", mode)
         r.setdefault("machine", machine)
         out.append(r)
-    path = RESULTS_DIR / f"{task}.json"
+    path = RESULTS_DIR / (f"{task}-scale.json" if mode == "scale" else f"{task}.json")
     tmp = path.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(out, indent=2, default=_json_default) + "\n")
     os.replace(tmp, path)

@@ -65,7 +65,15 @@ def _quality(q: Any) -> str:
         return ""
     if not isinstance(q, dict):
         return _num(q)
-    return "; ".join(f"{k}={_num(v)}" for k, v in q.items())
+    parts = []
+    for k, v in q.items():
+        if isinstance(v, dict):  # nested metrics: flatten as outer.inner=value
+            parts += [f"{k}.{ik}={_num(iv)}" for ik, iv in v.items()]
+        elif isinstance(v, list):
+            parts.append(f"{k}=[{', '.join(_num(x) for x in v)}]")
+        else:
+            parts.append(f"{k}={_num(v)}")
+    return "; ".join(parts)
 
 
 def _machine_line(m: dict[str, Any] | None) -> str:
