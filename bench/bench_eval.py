@@ -47,7 +47,9 @@ def ours(model: Any, train: Any, test: Any) -> dict[str, float]:
     from movierec.evaluation import evaluate
 
     res = evaluate(model, train, test, "full-ranking", k=K, threshold=None)
-    return {m: res.metrics[m] for m in (f"precision@{K}", f"recall@{K}", f"ndcg@{K}", f"map@{K}", "mrr")} | {"n_users": res.n_users}
+    return {m: res.metrics[m] for m in (f"precision@{K}", f"recall@{K}", f"ndcg@{K}", f"map@{K}", "mrr")} | {
+        "n_users": res.n_users
+    }
 
 
 def _loop_metrics(ranked_fn: Any, model: Any, train: Any, test: Any) -> dict[str, float]:
@@ -120,21 +122,40 @@ def main() -> None:
     q_ours, q_np, q_py = t_ours["result"], t_np["result"], t_py["result"]
     agree_np = max(abs(q_ours[m] - q_np[m]) for m in q_ours)
     agree_py = max(abs(q_ours[m] - q_py[m]) for m in q_ours)
-    quality = {"metrics": q_ours, "max_abs_diff_vs_loop_numpy": agree_np, "max_abs_diff_vs_loop_python": agree_py,
-               "target_seconds": 1.0, "target_speedup": 20.0}
+    quality = {
+        "metrics": q_ours,
+        "max_abs_diff_vs_loop_numpy": agree_np,
+        "max_abs_diff_vs_loop_python": agree_py,
+        "target_seconds": 1.0,
+        "target_speedup": 20.0,
+    }
     shape = f"{q_ours['n_users']} users x {train.n_items} items, K={K}, svd"
     rows = [
-        make_row(TASK, "full-ranking vs per-user loop (numpy per user)", t_ours["median"], "loop-numpy",
-                 t_np["median"], quality=quality | {"speedup": t_np["median"] / t_ours["median"]},
-                 notes=f"{shape}; ours includes 1000-sample bootstrap intervals for 8 metrics; same numbers"),
-        make_row(TASK, "full-ranking vs per-user loop (Python sorted per user)", t_ours["median"], "loop-python",
-                 t_py["median"], quality=quality | {"speedup": t_py["median"] / t_ours["median"]},
-                 notes=f"{shape}; the notebook-style loop"),
+        make_row(
+            TASK,
+            "full-ranking vs per-user loop (numpy per user)",
+            t_ours["median"],
+            "loop-numpy",
+            t_np["median"],
+            quality=quality | {"speedup": t_np["median"] / t_ours["median"]},
+            notes=f"{shape}; ours includes 1000-sample bootstrap intervals for 8 metrics; same numbers",
+        ),
+        make_row(
+            TASK,
+            "full-ranking vs per-user loop (Python sorted per user)",
+            t_ours["median"],
+            "loop-python",
+            t_py["median"],
+            quality=quality | {"speedup": t_py["median"] / t_ours["median"]},
+            notes=f"{shape}; the notebook-style loop",
+        ),
     ]
     path = write_results(TASK, rows, mode=ns.mode)
     for r in rows:
-        print(f"{r['variant']}: ours {r['ours_seconds']:.3f}s, {r['reference']} {r['reference_seconds']:.3f}s, "
-              f"speed-up {r['quality']['speedup']:.1f}x")
+        print(
+            f"{r['variant']}: ours {r['ours_seconds']:.3f}s, {r['reference']} {r['reference_seconds']:.3f}s, "
+            f"speed-up {r['quality']['speedup']:.1f}x"
+        )
     print(f"metrics agree to {max(agree_np, agree_py):.2e}; wrote {path}")
 
 

@@ -19,8 +19,11 @@ from movierec.errors import ConfigError, UnknownIdError
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "movierec", *args], capture_output=True, text=True,
-        env={**os.environ, "COLUMNS": "200"}, timeout=300,
+        [sys.executable, "-m", "movierec", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "COLUMNS": "200"},
+        timeout=300,
     )
 
 
@@ -36,21 +39,44 @@ def assert_user_error(proc: subprocess.CompletedProcess[str], *needles: str) -> 
 
 def test_compare_end_to_end_writes_results_and_charts(tmp_path: Path) -> None:
     out = tmp_path / "cmp"
-    proc = run("compare", "--models", "baseline,popularity", "--protocols", "rating,test-candidates,full-ranking",
-               "--k", "10", "--out", str(out), "--params", "baseline.method=als")
+    proc = run(
+        "compare",
+        "--models",
+        "baseline,popularity",
+        "--protocols",
+        "rating,test-candidates,full-ranking",
+        "--k",
+        "10",
+        "--out",
+        str(out),
+        "--params",
+        "baseline.method=als",
+    )
     assert proc.returncode == 0, proc.stderr
     # the table names the split, the protocols, marks winners, and notes the RMSE skip for popularity
     assert "ratings-holdout" in proc.stdout and "full-ranking" in proc.stdout and "★" in proc.stdout
     assert "rating skipped for popularity" in proc.stdout
     rows = json.loads((out / "results.json").read_text())
     assert {(r["model"], r["protocol"]) for r in rows} == {
-        ("baseline", "rating"), ("baseline", "test-candidates"), ("baseline", "full-ranking"),
-        ("popularity", "test-candidates"), ("popularity", "full-ranking"),
+        ("baseline", "rating"),
+        ("baseline", "test-candidates"),
+        ("baseline", "full-ranking"),
+        ("popularity", "test-candidates"),
+        ("popularity", "full-ranking"),
     }
     rating = next(r for r in rows if r["protocol"] == "rating")
     assert 0.7 < rating["rmse"] < 1.1 and 0.5 < rating["mae"] < rating["rmse"]
     full = next(r for r in rows if r["protocol"] == "full-ranking" and r["model"] == "popularity")
-    for key in ("precision@10", "recall@10", "hit_rate@10", "ndcg@10", "map@10", "mrr", "coverage@10", "fit_seconds"):
+    for key in (
+        "precision@10",
+        "recall@10",
+        "hit_rate@10",
+        "ndcg@10",
+        "map@10",
+        "mrr",
+        "coverage@10",
+        "fit_seconds",
+    ):
         assert isinstance(full[key], float), key
     lo, hi = full["intervals"]["ndcg@10"]
     assert lo <= full["ndcg@10"] <= hi
@@ -63,7 +89,18 @@ def test_compare_end_to_end_writes_results_and_charts(tmp_path: Path) -> None:
 
 
 def test_compare_json_implicit_only(tmp_path: Path) -> None:
-    proc = run("compare", "--models", "popularity", "--protocols", "full-ranking", "--json", "--k", "5", "--seed", "3")
+    proc = run(
+        "compare",
+        "--models",
+        "popularity",
+        "--protocols",
+        "full-ranking",
+        "--json",
+        "--k",
+        "5",
+        "--seed",
+        "3",
+    )
     assert proc.returncode == 0, proc.stderr
     rows = json.loads(proc.stdout)
     assert len(rows) == 1 and rows[0]["split"].startswith("interactions-holdout") and rows[0]["k"] == 5
@@ -84,7 +121,9 @@ def test_compare_json_implicit_only(tmp_path: Path) -> None:
         (["similar", "--movie", "Star Wars"], ["matches", "Star Wars: Episode IV"]),
     ],
 )
-def test_bad_inputs_exit_2_with_one_line(args: list[str], needles: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_inputs_exit_2_with_one_line(
+    args: list[str], needles: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
     # in-process through the console entry point (the same code path as the installed command), to keep the suite fast
     from movierec.cli import main
 
@@ -100,14 +139,28 @@ def test_bad_input_in_a_real_process() -> None:
 
 def test_bad_inputs_on_small_custom_files(tmp_path: Path) -> None:
     path = tmp_path / "r.csv"
-    pd.DataFrame({"userId": [1, 1, 2, 3, 3], "movieId": [1, 2, 1, 2, 3], "rating": [4, 5, 3, 4, 2],
-                  "timestamp": [1, 2, 3, 4, 5]}).to_csv(path, index=False)
-    assert_user_error(run("compare", "--ratings", str(path), "--models", "popularity", "--cv", "6", "--k", "2"),
-                      "cv folds (6) cannot exceed the number of positives", "(3)")
-    assert_user_error(run("compare", "--ratings", str(path), "--models", "baseline", "--cv", "6", "--k", "2"),
-                      "cv folds (6) cannot exceed the number of ratings (5)")
-    assert_user_error(run("compare", "--ratings", str(path), "--models", "popularity", "--split", "per-user", "--k", "2"),
-                      "at least 2 ratings per user", "user 2 has 1")
+    pd.DataFrame(
+        {
+            "userId": [1, 1, 2, 3, 3],
+            "movieId": [1, 2, 1, 2, 3],
+            "rating": [4, 5, 3, 4, 2],
+            "timestamp": [1, 2, 3, 4, 5],
+        }
+    ).to_csv(path, index=False)
+    assert_user_error(
+        run("compare", "--ratings", str(path), "--models", "popularity", "--cv", "6", "--k", "2"),
+        "cv folds (6) cannot exceed the number of positives",
+        "(3)",
+    )
+    assert_user_error(
+        run("compare", "--ratings", str(path), "--models", "baseline", "--cv", "6", "--k", "2"),
+        "cv folds (6) cannot exceed the number of ratings (5)",
+    )
+    assert_user_error(
+        run("compare", "--ratings", str(path), "--models", "popularity", "--split", "per-user", "--k", "2"),
+        "at least 2 ratings per user",
+        "user 2 has 1",
+    )
 
 
 def test_recommend_and_similar_print_titles() -> None:
@@ -121,8 +174,14 @@ def test_recommend_and_similar_print_titles() -> None:
 
 
 def test_match_title_is_case_and_accent_insensitive() -> None:
-    titles = ["Toy Story (1995)", "Toy Story 2 (1999)", "Amélie (Fabuleux destin d'Amélie Poulain, Le) (2001)",
-              "Matrix, The (1999)", "Star Wars: Episode IV - A New Hope (1977)", "Star Wars: Episode V (1980)"]
+    titles = [
+        "Toy Story (1995)",
+        "Toy Story 2 (1999)",
+        "Amélie (Fabuleux destin d'Amélie Poulain, Le) (2001)",
+        "Matrix, The (1999)",
+        "Star Wars: Episode IV - A New Hope (1977)",
+        "Star Wars: Episode V (1980)",
+    ]
     assert match_title("toy story", titles) == 0  # exact title without the year wins over 'Toy Story 2'
     assert match_title("TOY STORY 2", titles) == 1
     assert match_title("amelie", titles) == 2
@@ -135,7 +194,9 @@ def test_match_title_is_case_and_accent_insensitive() -> None:
 
 
 def test_parse_model_params() -> None:
-    got = parse_model_params(["svd.n_factors=100,svd.lr=0.01", "knn-baseline.sim=cosine"], ["svd", "knn-baseline"])
+    got = parse_model_params(
+        ["svd.n_factors=100,svd.lr=0.01", "knn-baseline.sim=cosine"], ["svd", "knn-baseline"]
+    )
     assert got == {"svd": {"n_factors": 100, "lr": 0.01}, "knn-baseline": {"sim": "cosine"}}
     assert parse_model_params(["n_factors=5"], ["svd"]) == {"svd": {"n_factors": 5}}
     with pytest.raises(ConfigError, match="say which model"):
@@ -144,7 +205,9 @@ def test_parse_model_params() -> None:
         parse_model_params(["als.factors=5"], ["svd"])
 
 
-def test_recommend_and_similar_from_an_artifact(tmp_path: Path, bundled, capsys: pytest.CaptureFixture[str]) -> None:
+def test_recommend_and_similar_from_an_artifact(
+    tmp_path: Path, bundled, capsys: pytest.CaptureFixture[str]
+) -> None:
     pytest.importorskip("pyarrow")
     from movierec.cli import main
     from movierec.models.registry import create

@@ -36,7 +36,9 @@ class Oracle:
         return {}
 
 
-def _inter(rows: list[tuple[int, int, float]], n_users: int, n_items: int, like: Interactions | None = None) -> Interactions:
+def _inter(
+    rows: list[tuple[int, int, float]], n_users: int, n_items: int, like: Interactions | None = None
+) -> Interactions:
     from movierec.interactions import IdMap
 
     u, i, r = (np.array(x) for x in zip(*rows, strict=True)) if rows else (np.array([], int),) * 3
@@ -60,7 +62,9 @@ def test_test_candidates_hand_worked_example() -> None:
     pred[0, [A, B, C, D]] = [4.5, 4.8, 3.9, 1.0]
     pred[1, [E_, F]] = [2.0, 3.0]
     pred[2, G] = 5.0
-    test = _inter([(0, A, 5.0), (0, B, 3.0), (0, C, 4.0), (0, D, 2.0), (1, E_, 4.5), (1, F, 1.0), (2, G, 3.5)], 3, 7)
+    test = _inter(
+        [(0, A, 5.0), (0, B, 3.0), (0, C, 4.0), (0, D, 2.0), (1, E_, 4.5), (1, F, 1.0), (2, G, 3.5)], 3, 7
+    )
     train = _inter([(0, E_, 3.0), (1, A, 4.0), (2, B, 2.0)], 3, 7, like=test)
     res = E.evaluate(Oracle(pred), train, test, "test-candidates", k=2, threshold=4.0)
     assert res.n_users == 2
@@ -76,10 +80,16 @@ def test_test_candidates_ties_keep_test_order() -> None:
     assert res.metrics["precision@1"] == 1.0  # item 3 comes first and is relevant
 
 
-def _naive_full_ranking(scores: np.ndarray, train: Interactions, test: Interactions, k: int, thr: float) -> dict[str, float]:
+def _naive_full_ranking(
+    scores: np.ndarray, train: Interactions, test: Interactions, k: int, thr: float
+) -> dict[str, float]:
     out: dict[str, list[float]] = {m: [] for m in ("precision", "recall", "ndcg", "map", "mrr")}
     for u in range(train.n_users):
-        rel = {int(i) for i, r in zip(test.items[test.users == u], test.ratings[test.users == u], strict=True) if r >= thr}
+        rel = {
+            int(i)
+            for i, r in zip(test.items[test.users == u], test.ratings[test.users == u], strict=True)
+            if r >= thr
+        }
         if not rel:
             continue
         seen = set(train.items[train.users == u].tolist())
@@ -129,13 +139,19 @@ def test_full_ranking_equals_lightfm_evaluation(bundled) -> None:
 
     inter = bundled.interactions
     train, test, _ = E.make_split(inter, "interactions-holdout", seed=42)
-    tr_m = sp.coo_matrix((np.ones(train.n_ratings, np.float32), (train.users, train.items)), shape=train.shape).tocsr()
-    te_m = sp.coo_matrix((np.ones(test.n_ratings, np.float32), (test.users, test.items)), shape=test.shape).tocsr()
+    tr_m = sp.coo_matrix(
+        (np.ones(train.n_ratings, np.float32), (train.users, train.items)), shape=train.shape
+    ).tocsr()
+    te_m = sp.coo_matrix(
+        (np.ones(test.n_ratings, np.float32), (test.users, test.items)), shape=test.shape
+    ).tocsr()
     model = lightfm.LightFM(no_components=10, loss="bpr", random_state=7)
     model.fit(tr_m, epochs=3, num_threads=1)
     # LightFM scores every (user, item) in float32 inside predict_rank; model.predict gives the same values
     uu, ii = np.meshgrid(np.arange(inter.n_users), np.arange(inter.n_items), indexing="ij")
-    scores = model.predict(uu.ravel().astype(np.int32), ii.ravel().astype(np.int32), num_threads=1).reshape(inter.shape)
+    scores = model.predict(uu.ravel().astype(np.int32), ii.ravel().astype(np.int32), num_threads=1).reshape(
+        inter.shape
+    )
     res = E.evaluate(Oracle(scores, "implicit"), train, test, "full-ranking", k=10, threshold=None)
     p = precision_at_k(model, te_m, train_interactions=tr_m, k=10, num_threads=1)
     r = recall_at_k(model, te_m, train_interactions=tr_m, k=10, num_threads=1)
@@ -192,7 +208,9 @@ def test_leave_last_out_protocol_needs_its_split() -> None:
     assert set(res.metrics) == {"hit_rate@10", "ndcg@10", "mrr"}
     assert res.n_users == 15 and res.threshold is None  # every last item counts, whatever its rating
     with pytest.raises(ConfigError, match="leave-last-out split"):
-        E.evaluate(Oracle(scores, "implicit"), train, inter.subset(np.arange(inter.n_ratings)), "leave-last-out")
+        E.evaluate(
+            Oracle(scores, "implicit"), train, inter.subset(np.arange(inter.n_ratings)), "leave-last-out"
+        )
 
 
 def test_bad_protocol_k_and_threshold(tiny: Interactions) -> None:
@@ -247,18 +265,39 @@ def test_compare_implicit_only_defaults_to_lightfm_holdout(bundled) -> None:
     assert (comp.test.ratings >= 4.0).all()
     assert "popularity" in comp.models
     rec = comp.records()[0]
-    for key in ("model", "protocol", "precision@10", "recall@10", "hit_rate@10", "ndcg@10", "fit_seconds", "intervals", "provenance"):
+    for key in (
+        "model",
+        "protocol",
+        "precision@10",
+        "recall@10",
+        "hit_rate@10",
+        "ndcg@10",
+        "fit_seconds",
+        "intervals",
+        "provenance",
+    ):
         assert key in rec
     assert rec["provenance"]["packages"]["numpy"] == np.__version__
 
 
 def test_compare_mixed_uses_one_ratings_holdout(bundled) -> None:
-    comp = E.compare(bundled, [("baseline", {}), "popularity"], protocols="rating,test-candidates,full-ranking", k=5, seed=1)
+    comp = E.compare(
+        bundled,
+        [("baseline", {}), "popularity"],
+        protocols="rating,test-candidates,full-ranking",
+        k=5,
+        seed=1,
+    )
     assert comp.split.startswith("ratings-holdout")
     assert any("share one ratings hold-out" in n for n in comp.notes)
     labels = {(r.label, r.protocol) for r in comp.rows}
-    assert labels == {("baseline", "rating"), ("baseline", "test-candidates"), ("baseline", "full-ranking"),
-                      ("popularity", "test-candidates"), ("popularity", "full-ranking")}
+    assert labels == {
+        ("baseline", "rating"),
+        ("baseline", "test-candidates"),
+        ("baseline", "full-ranking"),
+        ("popularity", "test-candidates"),
+        ("popularity", "full-ranking"),
+    }
     assert comp.fit_train["popularity"].rating_scale == (1.0, 1.0)
     win = comp.winners()
     assert win[("rating", "rmse")] == "baseline"

@@ -50,7 +50,9 @@ def ranking_case(draw):  # type: ignore[no-untyped-def]
     recs = rng.integers(-1, n_items, size=(n_users, k))
     if draw(st.booleans()):  # lists without duplicates, like real top-k output
         recs = np.array([rng.permutation(max(n_items, k))[:k] for _ in range(n_users)]) % max(n_items, 1)
-        recs = np.array([r if len(set(r)) == len(r) else np.where(np.arange(k) < len(set(r)), r, -1) for r in recs])
+        recs = np.array(
+            [r if len(set(r)) == len(r) else np.where(np.arange(k) < len(set(r)), r, -1) for r in recs]
+        )
     rel = (rng.random((n_users, n_items)) < draw(st.floats(0.0, 0.6))).astype(np.float32)
     return recs.astype(np.int32), sp.csr_matrix(rel), k
 
@@ -61,8 +63,12 @@ def test_ranking_metrics_match_naive_reference(case) -> None:  # type: ignore[no
     recs, rel, k = case
     got = M.ranking_metrics(recs, rel)
     single = {
-        "precision": M.precision(recs, rel), "recall": M.recall(recs, rel), "hit_rate": M.hit_rate(recs, rel),
-        "ndcg": M.ndcg(recs, rel), "map": M.average_precision(recs, rel), "mrr": M.reciprocal_rank(recs, rel),
+        "precision": M.precision(recs, rel),
+        "recall": M.recall(recs, rel),
+        "hit_rate": M.hit_rate(recs, rel),
+        "ndcg": M.ndcg(recs, rel),
+        "map": M.average_precision(recs, rel),
+        "mrr": M.reciprocal_rank(recs, rel),
     }
     for u in range(recs.shape[0]):
         want = ref_all(recs[u].tolist(), set(rel[u].indices.tolist()), k)
@@ -97,11 +103,17 @@ def test_rmse_mae_equal_surprise_accuracy() -> None:
     rng = np.random.default_rng(0)
     true = rng.choice(np.arange(0.5, 5.01, 0.5), size=5000)
     est = np.clip(true + rng.normal(0, 0.9, size=5000), 0.5, 5.0)
-    preds = [Prediction(u, i, float(t), float(e), {}) for u, i, t, e in zip(range(5000), range(5000), true, est, strict=True)]
+    preds = [
+        Prediction(u, i, float(t), float(e), {})
+        for u, i, t, e in zip(range(5000), range(5000), true, est, strict=True)
+    ]
     assert abs(M.rmse(est, true) - accuracy.rmse(preds, verbose=False)) <= 1e-9
     assert abs(M.mae(est, true) - accuracy.mae(preds, verbose=False)) <= 1e-9
     # float32 inputs (as models return) give the same numbers as their float64 values
-    assert abs(M.rmse(est.astype(np.float32), true) - M.rmse(est.astype(np.float32).astype(np.float64), true)) == 0.0
+    assert (
+        abs(M.rmse(est.astype(np.float32), true) - M.rmse(est.astype(np.float32).astype(np.float64), true))
+        == 0.0
+    )
 
 
 def test_rmse_rejects_empty_and_mismatched() -> None:
@@ -152,4 +164,6 @@ def test_paired_tests_detect_a_real_difference_and_not_a_null_one() -> None:
     assert M.permutation_test(better, a, seed=1) < 0.01
     noise = a + rng.normal(0, 0.05, 400) * rng.choice([-1, 1], 400)
     assert M.permutation_test(noise, a, n_perm=2000, seed=1) > 0.01
-    assert M.permutation_test(noise, a, n_perm=2000, seed=1) == M.permutation_test(noise, a, n_perm=2000, seed=1)
+    assert M.permutation_test(noise, a, n_perm=2000, seed=1) == M.permutation_test(
+        noise, a, n_perm=2000, seed=1
+    )

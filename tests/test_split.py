@@ -96,17 +96,34 @@ def test_surprise_kfold_equality() -> None:
     data = surprise.Dataset.load_from_df(df, surprise.Reader(rating_scale=(0.5, 5.0)))
     ours = kfold(inter, 4, seed=11)
     for (tr, te), (s_tr, s_te) in zip(ours, KFold(n_splits=4, random_state=11).split(data), strict=True):
-        got = list(zip(te.user_map.to_raw(te.users).tolist(), te.item_map.to_raw(te.items).tolist(), te.ratings.tolist(), strict=True))
+        got = list(
+            zip(
+                te.user_map.to_raw(te.users).tolist(),
+                te.item_map.to_raw(te.items).tolist(),
+                te.ratings.tolist(),
+                strict=True,
+            )
+        )
         want = [(u, i, r) for (u, i, r) in s_te]
         assert got == want  # same rows in the same order
         s_train = {(s_tr.to_raw_uid(u), s_tr.to_raw_iid(i), r) for (u, i, r) in s_tr.all_ratings()}
-        mine = set(zip(tr.user_map.to_raw(tr.users).tolist(), tr.item_map.to_raw(tr.items).tolist(), tr.ratings.tolist(), strict=True))
+        mine = set(
+            zip(
+                tr.user_map.to_raw(tr.users).tolist(),
+                tr.item_map.to_raw(tr.items).tolist(),
+                tr.ratings.tolist(),
+                strict=True,
+            )
+        )
         assert mine == s_train
 
 
 def test_kfold_rejects_more_folds_than_ratings() -> None:
-    inter = Interactions.from_frame(pd.DataFrame({"userId": [1, 1, 2], "movieId": [1, 2, 1], "rating": [4.0, 3.0, 5.0],
-                                                  "timestamp": [1, 2, 3]}))
+    inter = Interactions.from_frame(
+        pd.DataFrame(
+            {"userId": [1, 1, 2], "movieId": [1, 2, 1], "rating": [4.0, 3.0, 5.0], "timestamp": [1, 2, 3]}
+        )
+    )
     with pytest.raises(ConfigError, match="cannot exceed the number of ratings"):
         kfold(inter, 5)
     with pytest.raises(ConfigError, match="≥ 2"):
@@ -118,13 +135,24 @@ def test_per_user_holdout_n_and_min_ratings() -> None:
     _, te = per_user_holdout(inter, n=2, seed=5)
     counts = inter.user_counts()
     np.testing.assert_array_equal(te.user_counts(), np.minimum(2, counts - 1))
-    lonely = Interactions.from_frame(pd.DataFrame({"userId": [1, 1, 2], "movieId": [1, 2, 1], "rating": [4.0, 3.0, 5.0]}),
-                                     time_col=None)
+    lonely = Interactions.from_frame(
+        pd.DataFrame({"userId": [1, 1, 2], "movieId": [1, 2, 1], "rating": [4.0, 3.0, 5.0]}), time_col=None
+    )
     with pytest.raises(ConfigError, match=r"at least 2 ratings per user.*user 2 has 1"):
         per_user_holdout(lonely)
     with pytest.raises(ConfigError, match="at least 2 ratings per user"):
-        leave_last_out(Interactions.from_frame(pd.DataFrame({"userId": [1, 1, 2], "movieId": [1, 2, 1], "rating": [4.0, 3.0, 5.0],
-                                                             "timestamp": [1, 2, 3]})))
+        leave_last_out(
+            Interactions.from_frame(
+                pd.DataFrame(
+                    {
+                        "userId": [1, 1, 2],
+                        "movieId": [1, 2, 1],
+                        "rating": [4.0, 3.0, 5.0],
+                        "timestamp": [1, 2, 3],
+                    }
+                )
+            )
+        )
 
 
 def test_temporal_split_cuts_by_time() -> None:
@@ -140,22 +168,27 @@ def test_temporal_split_cuts_by_time() -> None:
         temporal_split(inter, at=0)
 
 
+def _raw_pairs(x: Interactions) -> list[tuple[int, int]]:
+    return sorted(zip(x.user_map.to_raw(x.users).tolist(), x.item_map.to_raw(x.items).tolist(), strict=True))
+
+
 def test_leave_last_out_takes_latest_with_deterministic_ties() -> None:
-    frame = pd.DataFrame({
-        "userId": [1, 1, 1, 1, 2, 2, 3, 3, 3],
-        "movieId": [10, 20, 30, 40, 10, 20, 30, 20, 10],
-        "rating": [4.0] * 9,
-        "timestamp": [5, 9, 7, 9, 1, 2, 3, 3, 3],  # user 1: items 20 and 40 tie at t=9; user 3: all tie
-    })
+    frame = pd.DataFrame(
+        {
+            "userId": [1, 1, 1, 1, 2, 2, 3, 3, 3],
+            "movieId": [10, 20, 30, 40, 10, 20, 30, 20, 10],
+            "rating": [4.0] * 9,
+            "timestamp": [5, 9, 7, 9, 1, 2, 3, 3, 3],  # user 1: items 20 and 40 tie at t=9; user 3: all tie
+        }
+    )
     inter = Interactions.from_frame(frame)
     tr, va, te = leave_last_out(inter)
     _assert_partition(inter, tr, va, te)
-    raw = lambda x: sorted(zip(x.user_map.to_raw(x.users).tolist(), x.item_map.to_raw(x.items).tolist(), strict=True))  # noqa: E731
-    assert raw(te) == [(1, 40), (2, 20), (3, 30)]  # ties broken by the larger item index
-    assert raw(va) == [(1, 20), (3, 20)]  # user 2 has only two ratings: no validation item
+    assert _raw_pairs(te) == [(1, 40), (2, 20), (3, 30)]  # ties broken by the larger item index
+    assert _raw_pairs(va) == [(1, 20), (3, 20)]  # user 2 has only two ratings: no validation item
     # the same split whatever the file order
     shuffled = Interactions.from_frame(frame.sample(frac=1.0, random_state=3))
-    assert raw(leave_last_out(shuffled)[2]) == raw(te)
+    assert _raw_pairs(leave_last_out(shuffled)[2]) == _raw_pairs(te)
 
 
 def test_bad_fractions() -> None:

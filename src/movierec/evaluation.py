@@ -129,8 +129,16 @@ class Protocol:
         """Why this protocol does not apply to ``model`` (``None`` when it does)."""
         return None
 
-    def evaluate(self, model: Any, train: Interactions, test: Interactions, *, k: int = 10,
-                 threshold: float | None = 4.0, seed: int = 42) -> EvalOutput:
+    def evaluate(
+        self,
+        model: Any,
+        train: Interactions,
+        test: Interactions,
+        *,
+        k: int = 10,
+        threshold: float | None = 4.0,
+        seed: int = 42,
+    ) -> EvalOutput:
         raise NotImplementedError
 
 
@@ -146,8 +154,16 @@ class RatingProtocol(Protocol):
             return f"{getattr(model, 'name', model)} is an implicit model (no rating predictions), so no RMSE/MAE"
         return None
 
-    def evaluate(self, model: Any, train: Interactions, test: Interactions, *, k: int = 10,
-                 threshold: float | None = 4.0, seed: int = 42) -> EvalOutput:
+    def evaluate(
+        self,
+        model: Any,
+        train: Interactions,
+        test: Interactions,
+        *,
+        k: int = 10,
+        threshold: float | None = 4.0,
+        seed: int = 42,
+    ) -> EvalOutput:
         if test.n_ratings == 0:
             raise ConfigError("the test set is empty, so there is nothing to score")
         t0 = time.perf_counter()
@@ -161,7 +177,10 @@ class RatingProtocol(Protocol):
             "absolute_error": np.bincount(inv, weights=np.abs(err)) / n,
         }
         return EvalOutput(
-            {"rmse": M.rmse(pred, test.ratings), "mae": M.mae(pred, test.ratings)}, per_user, users.astype(np.int32), secs
+            {"rmse": M.rmse(pred, test.ratings), "mae": M.mae(pred, test.ratings)},
+            per_user,
+            users.astype(np.int32),
+            secs,
         )
 
 
@@ -177,15 +196,25 @@ class TestCandidatesProtocol(Protocol):
     name = "test-candidates"
     description = "candidates = the user's test items (optimistic; the notebook's)"
 
-    def evaluate(self, model: Any, train: Interactions, test: Interactions, *, k: int = 10,
-                 threshold: float | None = 4.0, seed: int = 42) -> EvalOutput:
+    def evaluate(
+        self,
+        model: Any,
+        train: Interactions,
+        test: Interactions,
+        *,
+        k: int = 10,
+        threshold: float | None = 4.0,
+        seed: int = 42,
+    ) -> EvalOutput:
         _check_k(k, test.n_items)
         thr = -np.inf if threshold is None else threshold
         rel = test.ratings >= thr
         n_rel = np.bincount(test.users, weights=rel, minlength=test.n_users)
         users = np.flatnonzero(n_rel > 0).astype(np.int32)
         if len(users) == 0:
-            raise ConfigError(f"relevance threshold {threshold} leaves no relevant test items; lower --implicit-threshold")
+            raise ConfigError(
+                f"relevance threshold {threshold} leaves no relevant test items; lower --implicit-threshold"
+            )
         keep = n_rel[test.users] > 0
         rows = np.flatnonzero(keep)
         t0 = time.perf_counter()
@@ -236,8 +265,9 @@ class FullRankingProtocol(Protocol):
     def _relevant(self, test: Interactions, threshold: float | None) -> sp.csr_matrix:
         return relevant_matrix(test, threshold)
 
-    def rank(self, model: Any, train: Interactions, test: Interactions, *, k: int,
-             threshold: float | None) -> tuple[np.ndarray, np.ndarray, np.ndarray, sp.csr_matrix, float]:
+    def rank(
+        self, model: Any, train: Interactions, test: Interactions, *, k: int, threshold: float | None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, sp.csr_matrix, float]:
         """Top-``k`` lists and full-ranking reciprocal ranks of the evaluated users (batched scoring + argpartition)."""
         _check_k(k, train.n_items)
         rel = self._relevant(test, threshold)
@@ -258,8 +288,16 @@ class FullRankingProtocol(Protocol):
             rr[start : start + len(batch)] = M.reciprocal_rank_full(s, rel_u[start : start + len(batch)])
         return users, recs, rr, rel_u, time.perf_counter() - t0
 
-    def evaluate(self, model: Any, train: Interactions, test: Interactions, *, k: int = 10,
-                 threshold: float | None = 4.0, seed: int = 42) -> EvalOutput:
+    def evaluate(
+        self,
+        model: Any,
+        train: Interactions,
+        test: Interactions,
+        *,
+        k: int = 10,
+        threshold: float | None = 4.0,
+        seed: int = 42,
+    ) -> EvalOutput:
         users, recs, rr, rel_u, secs = self.rank(model, train, test, k=k, threshold=threshold)
         per_user = M.ranking_metrics(recs, rel_u)
         per_user = {f"{m}@{k}": v for m, v in per_user.items() if m in self._metrics and m != "mrr"}
@@ -283,11 +321,21 @@ class LeaveLastOutProtocol(FullRankingProtocol):
     description = "the user's last interaction, ranked against every unseen item"
     _metrics = ("hit_rate", "ndcg", "mrr")
 
-    def evaluate(self, model: Any, train: Interactions, test: Interactions, *, k: int = 10,
-                 threshold: float | None = 4.0, seed: int = 42) -> EvalOutput:
+    def evaluate(
+        self,
+        model: Any,
+        train: Interactions,
+        test: Interactions,
+        *,
+        k: int = 10,
+        threshold: float | None = 4.0,
+        seed: int = 42,
+    ) -> EvalOutput:
         counts = test.user_counts()
         if counts.max(initial=0) > 1:
-            raise ConfigError("the leave-last-out protocol needs the leave-last-out split (one test item per user); use --split leave-last-out")
+            raise ConfigError(
+                "the leave-last-out protocol needs the leave-last-out split (one test item per user); use --split leave-last-out"
+            )
         return super().evaluate(model, train, test, k=k, threshold=None, seed=seed)
 
 
@@ -302,24 +350,41 @@ class SampledProtocol(Protocol):
     description = "100 sampled negatives per positive (can mislead: Krichene & Rendle 2020)"
     n_negatives: int = 100
 
-    def evaluate(self, model: Any, train: Interactions, test: Interactions, *, k: int = 10,
-                 threshold: float | None = 4.0, seed: int = 42) -> EvalOutput:
+    def evaluate(
+        self,
+        model: Any,
+        train: Interactions,
+        test: Interactions,
+        *,
+        k: int = 10,
+        threshold: float | None = 4.0,
+        seed: int = 42,
+    ) -> EvalOutput:
         n_items = train.n_items
         _check_k(k, self.n_negatives + 1)
-        warning = (f"sampled metrics ({self.n_negatives} negatives per positive) can rank models differently from "
-                   "full ranking (Krichene & Rendle 2020); use full-ranking for decisions")
+        warning = (
+            f"sampled metrics ({self.n_negatives} negatives per positive) can rank models differently from "
+            "full ranking (Krichene & Rendle 2020); use full-ranking for decisions"
+        )
         warnings.warn(warning, SampledMetricsWarning, stacklevel=2)
         pos_rows = np.flatnonzero(test.ratings >= (-np.inf if threshold is None else threshold))
         if len(pos_rows) == 0:
-            raise ConfigError(f"relevance threshold {threshold} leaves no test positives; lower --implicit-threshold")
+            raise ConfigError(
+                f"relevance threshold {threshold} leaves no test positives; lower --implicit-threshold"
+            )
         order = pos_rows[np.argsort(test.users[pos_rows], kind="stable")]
         pu, pi = test.users[order].astype(np.int64), test.items[order].astype(np.int64)
         excluded = (_pairs_csr(train) + relevant_matrix(test, threshold)).tocsr()
         excluded.sort_indices()
-        ex_keys = np.repeat(np.arange(excluded.shape[0], dtype=np.int64), np.diff(excluded.indptr)) * n_items + excluded.indices
+        ex_keys = (
+            np.repeat(np.arange(excluded.shape[0], dtype=np.int64), np.diff(excluded.indptr)) * n_items
+            + excluded.indices
+        )
         free = n_items - np.diff(excluded.indptr)[pu]
         if (free < self.n_negatives).any():
-            raise ConfigError(f"some users have fewer than {self.n_negatives} unseen items to sample negatives from")
+            raise ConfigError(
+                f"some users have fewer than {self.n_negatives} unseen items to sample negatives from"
+            )
         rng = np.random.default_rng(seed)
         negs = rng.integers(0, n_items, size=(len(pu), self.n_negatives))
         for _ in range(1000):  # resample clashes with the user's known items (vectorised rejection)
@@ -343,13 +408,22 @@ class SampledProtocol(Protocol):
         gain = np.where(rank < k, 1.0 / np.log2(rank + 2.0), 0.0)
         inv = np.searchsorted(users, pu)
         cnt = np.bincount(inv).astype(np.float64)
-        per_user = {f"hit_rate@{k}": np.bincount(inv, weights=hit) / cnt, f"ndcg@{k}": np.bincount(inv, weights=gain) / cnt}
+        per_user = {
+            f"hit_rate@{k}": np.bincount(inv, weights=hit) / cnt,
+            f"ndcg@{k}": np.bincount(inv, weights=gain) / cnt,
+        }
         return EvalOutput({m: float(v.mean()) for m, v in per_user.items()}, per_user, users, secs, [warning])
 
 
 PROTOCOLS: dict[str, Protocol] = {
     p.name: p
-    for p in (RatingProtocol(), TestCandidatesProtocol(), FullRankingProtocol(), SampledProtocol(), LeaveLastOutProtocol())
+    for p in (
+        RatingProtocol(),
+        TestCandidatesProtocol(),
+        FullRankingProtocol(),
+        SampledProtocol(),
+        LeaveLastOutProtocol(),
+    )
 }
 
 
@@ -416,13 +490,15 @@ class Result:
         }
         row.update({m: _finite(v) for m, v in self.metrics.items()})
         row["intervals"] = {m: [_finite(lo), _finite(hi)] for m, (lo, hi) in self.intervals.items()}
-        row.update({
-            "n_users": self.n_users,
-            "fit_seconds": round(self.fit_seconds, 6),
-            "score_seconds": round(self.score_seconds, 6),
-            "params": _jsonable(self.params),
-            "notes": list(self.notes),
-        })
+        row.update(
+            {
+                "n_users": self.n_users,
+                "fit_seconds": round(self.fit_seconds, 6),
+                "score_seconds": round(self.score_seconds, 6),
+                "params": _jsonable(self.params),
+                "notes": list(self.notes),
+            }
+        )
         return row
 
 
@@ -472,12 +548,25 @@ def evaluate(
     name = str(getattr(model, "name", type(model).__name__))
     params = model.get_params() if hasattr(model, "get_params") else {}
     return Result(
-        model=name, kind=str(getattr(model, "kind", "implicit")), protocol=proto.name, dataset=dataset,
-        dataset_sha256=dataset_sha256, split=split, seed=seed, k=k,
-        threshold=None if isinstance(proto, LeaveLastOutProtocol) else threshold, params=params,
-        metrics=out.metrics, intervals=_intervals(out.per_user, seed, proto.ranking), n_users=len(out.users),
-        fit_seconds=fit_seconds, score_seconds=out.score_seconds, notes=list(out.notes), label=label or name,
-        per_user=out.per_user, users=out.users,
+        model=name,
+        kind=str(getattr(model, "kind", "implicit")),
+        protocol=proto.name,
+        dataset=dataset,
+        dataset_sha256=dataset_sha256,
+        split=split,
+        seed=seed,
+        k=k,
+        threshold=None if isinstance(proto, LeaveLastOutProtocol) else threshold,
+        params=params,
+        metrics=out.metrics,
+        intervals=_intervals(out.per_user, seed, proto.ranking),
+        n_users=len(out.users),
+        fit_seconds=fit_seconds,
+        score_seconds=out.score_seconds,
+        notes=list(out.notes),
+        label=label or name,
+        per_user=out.per_user,
+        users=out.users,
     )
 
 
@@ -542,9 +631,15 @@ def make_split(
     if key == "interactions-holdout":
         pos = inter.subset(inter.ratings >= threshold)
         if pos.n_ratings == 0:
-            raise ConfigError(f"implicit threshold {threshold} leaves no positives; lower --implicit-threshold")
+            raise ConfigError(
+                f"implicit threshold {threshold} leaves no positives; lower --implicit-threshold"
+            )
         tr, te = S.interactions_holdout(pos, test_size, seed)
-        return tr, te, f"interactions-holdout (positives ≥ {threshold:g}, {test_size:g} held out, LightFM random_train_test_split, seed {seed})"
+        return (
+            tr,
+            te,
+            f"interactions-holdout (positives ≥ {threshold:g}, {test_size:g} held out, LightFM random_train_test_split, seed {seed})",
+        )
     if key == "per-user":
         tr, te = S.per_user_holdout(inter, test_size, seed=seed)
         return tr, te, f"per-user ({test_size:g} of each user's ratings, seed {seed})"
@@ -580,11 +675,23 @@ class Comparison:
 
     def records(self) -> list[dict[str, Any]]:
         """JSON-ready rows (each with the provenance) as written to ``results.json``."""
-        return [{**r.to_dict(), "provenance": self.provenance} for r in self.rows]
+        names = self.metric_names()
+        out = []
+        for r in self.rows:
+            row = r.to_dict()
+            for m in names:  # every row has every metric key (null where the protocol has none)
+                row.setdefault(m, None)
+            out.append({**row, "provenance": self.provenance})
+        return out
 
     def frame(self) -> pd.DataFrame:
         """One row per (model, protocol) with every metric as a column."""
-        return pd.DataFrame([{k: v for k, v in r.to_dict().items() if k not in ("intervals", "params", "notes")} for r in self.rows])
+        return pd.DataFrame(
+            [
+                {k: v for k, v in r.to_dict().items() if k not in ("intervals", "params", "notes")}
+                for r in self.rows
+            ]
+        )
 
     def metric_names(self) -> list[str]:
         names: list[str] = []
@@ -652,6 +759,7 @@ def _fit(model: Any, train: Interactions, features: Any, label: str, progress: P
     if features is not None:
         kwargs["item_features"] = features
     if progress is not None and "on_epoch" in sig:
+
         def on_epoch(epoch: int, info: dict[str, float]) -> None:
             progress({"event": "epoch", "model": label, "epoch": epoch, **info})
 
@@ -699,7 +807,10 @@ def compare(
     if not specs:
         raise ConfigError("no models to compare; pass at least one model name")
     for name, params in specs:  # the run's seed seeds every model unless the model was given its own
-        if "random_state" not in params and "random_state" in inspect.signature(get_class(name).__init__).parameters:
+        if (
+            "random_state" not in params
+            and "random_state" in inspect.signature(get_class(name).__init__).parameters
+        ):
             params["random_state"] = seed
     if isinstance(protocols, str):
         protocols = [p for p in protocols.split(",") if p.strip()]
@@ -728,11 +839,15 @@ def compare(
                 f"implicit models train on training ratings ≥ {threshold:g}"
             )
     elif key != "interactions-holdout" and any(kd != "explicit" for kd in kinds):
-        notes.append(f"implicit models train on training ratings ≥ {threshold:g}; test positives = test ratings ≥ {threshold:g}")
+        notes.append(
+            f"implicit models train on training ratings ≥ {threshold:g}; test positives = test ratings ≥ {threshold:g}"
+        )
     if any(kd == "explicit" for kd in kinds) and any(p.ranking for p in protos):
         notes.append("explicit models are ranked by predicted rating in the ranking protocols")
     if key == "interactions-holdout" and any(kd == "explicit" for kd in kinds):
-        notes.append(f"interactions-holdout: explicit models train on positives only (ratings ≥ {threshold:g})")
+        notes.append(
+            f"interactions-holdout: explicit models train on positives only (ratings ≥ {threshold:g})"
+        )
     if any(p.name == "leave-last-out" for p in protos) and key != "leave-last-out":
         raise ConfigError("the leave-last-out protocol needs --split leave-last-out")
     needs_positives = any(p.ranking for p in protos) or any(kd != "explicit" for kd in kinds)
@@ -745,7 +860,11 @@ def compare(
         if key not in ("ratings-holdout", "interactions-holdout"):
             raise ConfigError(f"--cv works with the ratings or interactions hold-out, not --split {key}")
         base = inter if key == "ratings-holdout" else inter.subset(inter.ratings >= threshold)
-        what = "ratings" if key == "ratings-holdout" else f"positives (ratings ≥ {threshold:g}) the implicit models split"
+        what = (
+            "ratings"
+            if key == "ratings-holdout"
+            else f"positives (ratings ≥ {threshold:g}) the implicit models split"
+        )
         if isinstance(cv, (int, np.integer)) and not isinstance(cv, bool) and cv > base.n_ratings:
             raise ConfigError(f"cv folds ({cv}) cannot exceed the number of {what} ({base.n_ratings})")
         folds = [(tr, te) for tr, te in S.kfold(base, cv, seed)]
@@ -770,8 +889,18 @@ def compare(
             if id(train.item_map) not in features_cache:  # folds share the item map: build features once
                 features_cache[id(train.item_map)] = _resolve_features(item_features, ds, train)
             if progress:
-                progress({"event": "fit-start", "model": label, "fold": f, "folds": len(folds),
-                          "epochs": params.get("n_epochs", params.get("epochs", getattr(model, "n_epochs", getattr(model, "epochs", None))))})
+                progress(
+                    {
+                        "event": "fit-start",
+                        "model": label,
+                        "fold": f,
+                        "folds": len(folds),
+                        "epochs": params.get(
+                            "n_epochs",
+                            params.get("epochs", getattr(model, "n_epochs", getattr(model, "epochs", None))),
+                        ),
+                    }
+                )
             fit_secs.append(_fit(model, fit_on, features_cache[id(train.item_map)], label, progress))
             if progress:
                 progress({"event": "fit-end", "model": label, "fold": f, "seconds": fit_secs[-1]})
@@ -793,25 +922,53 @@ def compare(
             if not outs[p.name]:
                 continue
             metrics, per_user, users, score_secs, pnotes = _pool(outs[p.name], inter.n_users)
-            rows.append(Result(
-                model=name, kind=kind, protocol=p.name, dataset=ds.name, dataset_sha256=ds.sha256, split=split_desc,
-                seed=seed, k=k, threshold=None if p.name == "leave-last-out" else threshold,
-                params=model.get_params() if hasattr(model, "get_params") else dict(params), metrics=metrics,
-                intervals=_intervals(per_user, seed, p.ranking), n_users=len(users),
-                fit_seconds=float(np.mean(fit_secs)), score_seconds=score_secs, notes=pnotes, label=label,
-                folds=cv, per_user=per_user, users=users,
-            ))
+            rows.append(
+                Result(
+                    model=name,
+                    kind=kind,
+                    protocol=p.name,
+                    dataset=ds.name,
+                    dataset_sha256=ds.sha256,
+                    split=split_desc,
+                    seed=seed,
+                    k=k,
+                    threshold=None if p.name == "leave-last-out" else threshold,
+                    params=model.get_params() if hasattr(model, "get_params") else dict(params),
+                    metrics=metrics,
+                    intervals=_intervals(per_user, seed, p.ranking),
+                    n_users=len(users),
+                    fit_seconds=float(np.mean(fit_secs)),
+                    score_seconds=score_secs,
+                    notes=pnotes,
+                    label=label,
+                    folds=cv,
+                    per_user=per_user,
+                    users=users,
+                )
+            )
     if any(p.name == "sampled" for p in protos):
         notes.append("sampled metrics can rank models differently from full ranking (Krichene & Rendle 2020)")
         warnings.warn(notes[-1], SampledMetricsWarning, stacklevel=2)
     return Comparison(
-        rows=rows, models=fitted, train=folds[-1][0], test=folds[-1][1], split=split_desc, dataset=ds.name,
-        dataset_sha256=ds.sha256, k=k, threshold=threshold, seed=seed, notes=notes,
-        provenance=provenance(ds.name, ds.sha256), fit_train=fit_train,
+        rows=rows,
+        models=fitted,
+        train=folds[-1][0],
+        test=folds[-1][1],
+        split=split_desc,
+        dataset=ds.name,
+        dataset_sha256=ds.sha256,
+        k=k,
+        threshold=threshold,
+        seed=seed,
+        notes=notes,
+        provenance=provenance(ds.name, ds.sha256),
+        fit_train=fit_train,
     )
 
 
-def _pool(outs: list[EvalOutput], n_users: int) -> tuple[dict[str, float], dict[str, np.ndarray], np.ndarray, float, list[str]]:
+def _pool(
+    outs: list[EvalOutput], n_users: int
+) -> tuple[dict[str, float], dict[str, np.ndarray], np.ndarray, float, list[str]]:
     """Combine folds: ranking metrics pooled over (user, fold); rmse/mae/coverage as means of fold values.
 
     Pooled units are keyed ``fold·n_users + user`` so paired comparisons match (user, fold) pairs.

@@ -147,7 +147,9 @@ def reciprocal_rank(recs: np.ndarray, relevant: sp.csr_matrix) -> np.ndarray:
     return _at_k(recs, relevant, None, "mrr")
 
 
-def reciprocal_rank_full(scores: np.ndarray, relevant: sp.csr_matrix, candidates: np.ndarray | None = None) -> np.ndarray:
+def reciprocal_rank_full(
+    scores: np.ndarray, relevant: sp.csr_matrix, candidates: np.ndarray | None = None
+) -> np.ndarray:
     """Reciprocal rank of the best-placed relevant item over the whole candidate ranking (LightFM's ``reciprocal_rank``).
 
     The 0-based rank of an item counts candidates scoring strictly higher; ``candidates`` is a
@@ -227,7 +229,9 @@ def novelty(recs: np.ndarray, item_popularity: np.ndarray, n_users: int) -> np.n
 # --- uncertainty -----------------------------------------------------------------------------
 
 
-def bootstrap_ci(values: np.ndarray, *, n_boot: int = 1000, seed: int = 42, level: float = 0.95) -> tuple[float, float]:
+def bootstrap_ci(
+    values: np.ndarray, *, n_boot: int = 1000, seed: int = 42, level: float = 0.95
+) -> tuple[float, float]:
     """Percentile bootstrap interval of the mean over users (Efron & Tibshirani 1993), seeded."""
     v = np.asarray(values, dtype=np.float64)
     if v.size == 0:

@@ -16,7 +16,16 @@ from typing import Any
 __all__ = ["git_commit", "machine_info", "package_versions", "provenance"]
 
 _PACKAGES = (
-    "movierec", "numpy", "scipy", "pandas", "numba", "scikit-surprise", "lightfm-next", "lightfm", "implicit", "torch",
+    "movierec",
+    "numpy",
+    "scipy",
+    "pandas",
+    "numba",
+    "scikit-surprise",
+    "lightfm-next",
+    "lightfm",
+    "implicit",
+    "torch",
     "matplotlib",
 )
 
@@ -40,7 +49,11 @@ def git_commit(path: str | Path | None = None) -> str:
             ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=5, check=True
         ).stdout.strip()
         dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"], cwd=root, capture_output=True, text=True, timeout=5
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=5,
         ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return "unknown"

@@ -14,7 +14,14 @@ import numpy as np
 from movierec.errors import ConfigError
 from movierec.interactions import Interactions
 
-__all__ = ["interactions_holdout", "kfold", "leave_last_out", "per_user_holdout", "ratings_holdout", "temporal_split"]
+__all__ = [
+    "interactions_holdout",
+    "kfold",
+    "leave_last_out",
+    "per_user_holdout",
+    "ratings_holdout",
+    "temporal_split",
+]
 
 
 def _check_fraction(test_size: float) -> None:
@@ -22,7 +29,9 @@ def _check_fraction(test_size: float) -> None:
         raise ConfigError(f"test_size must be a fraction between 0 and 1, got {test_size!r}")
 
 
-def ratings_holdout(inter: Interactions, test_size: float = 0.2, seed: int = 42) -> tuple[Interactions, Interactions]:
+def ratings_holdout(
+    inter: Interactions, test_size: float = 0.2, seed: int = 42
+) -> tuple[Interactions, Interactions]:
     """Random hold-out of ratings with Surprise's semantics (``surprise.model_selection.train_test_split``).
 
     A ``RandomState(seed)`` permutation of the rows in load order; the last ``ceil(test_size·n)``
@@ -43,7 +52,9 @@ def _positives_order(inter: Interactions) -> np.ndarray:
     return np.lexsort((inter.items, inter.users))
 
 
-def interactions_holdout(inter: Interactions, test_size: float = 0.2, seed: int = 42) -> tuple[Interactions, Interactions]:
+def interactions_holdout(
+    inter: Interactions, test_size: float = 0.2, seed: int = 42
+) -> tuple[Interactions, Interactions]:
     """Random hold-out of interactions with LightFM's semantics (``lightfm.cross_validation.random_train_test_split``).
 
     The interactions are taken in the order of the users × items matrix's COO form (row-major,

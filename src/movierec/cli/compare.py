@@ -33,7 +33,17 @@ from movierec.cli.common import (
 )
 from movierec.errors import ConfigError, UnknownIdError
 
-_HEADLINE = ("rmse", "mae", "precision@{k}", "recall@{k}", "hit_rate@{k}", "ndcg@{k}", "map@{k}", "mrr", "coverage@{k}")
+_HEADLINE = (
+    "rmse",
+    "mae",
+    "precision@{k}",
+    "recall@{k}",
+    "hit_rate@{k}",
+    "ndcg@{k}",
+    "map@{k}",
+    "mrr",
+    "coverage@{k}",
+)
 
 
 # --- option parsing --------------------------------------------------------------------------
@@ -59,10 +69,14 @@ def parse_model_params(items: list[str] | None, models: list[str]) -> dict[str, 
             elif len(models) == 1:
                 model, name = models[0], key
             else:
-                raise ConfigError(f"--params {part!r}: say which model it is for, e.g. {models[0]}.{key}={value}")
+                raise ConfigError(
+                    f"--params {part!r}: say which model it is for, e.g. {models[0]}.{key}={value}"
+                )
             model = model.strip().lower()
             if model not in out:
-                raise ConfigError(f"--params {part!r}: model {model!r} is not among --models ({', '.join(models)})")
+                raise ConfigError(
+                    f"--params {part!r}: model {model!r} is not among --models ({', '.join(models)})"
+                )
             name = name.strip().replace("-", "_")
             if not name:
                 raise ConfigError(f"--params {part!r}: empty parameter name")
@@ -113,7 +127,10 @@ def _table(comp: Any) -> Table:
                 cells.append("")
                 continue
             text = _fmt(v)
-            if winners.get((r.protocol, c)) == r.label and sum(x.protocol == r.protocol for x in comp.rows) > 1:
+            if (
+                winners.get((r.protocol, c)) == r.label
+                and sum(x.protocol == r.protocol for x in comp.rows) > 1
+            ):
                 text = f"[bold green]★ {text}[/]"
             ci = r.intervals.get(c)
             if ci:
@@ -143,9 +160,20 @@ def write_results(comp: Any, out: Path) -> list[Path]:
         row["created_at"] = rec["provenance"]["created_at"]
         flat.append(row)
     metric_names = comp.metric_names()
-    fields = [f for f in flat[0] if f not in metric_names and f not in ("n_users", "fit_seconds", "score_seconds", "params", "notes",
-                                                                       "git_commit", "created_at")] if flat else []
-    fields += [m for m in metric_names] + [f"{m}_{b}" for m in metric_names for b in ("lo", "hi") if any(f"{m}_{b}" in r for r in flat)]
+    fields = (
+        [
+            f
+            for f in flat[0]
+            if f not in metric_names
+            and f
+            not in ("n_users", "fit_seconds", "score_seconds", "params", "notes", "git_commit", "created_at")
+        ]
+        if flat
+        else []
+    )
+    fields += [m for m in metric_names] + [
+        f"{m}_{b}" for m in metric_names for b in ("lo", "hi") if any(f"{m}_{b}" in r for r in flat)
+    ]
     for row in flat:
         fields.extend(f for f in row if f not in fields)
     with open(out / "results.csv", "w", newline="") as fh:
@@ -184,8 +212,12 @@ class _RichProgress:
             extra = f" loss {loss:.4f}" if isinstance(loss, (int, float)) else ""
             self.progress.update(self.tasks[label], advance=1, description=f"fitting {label}{fold}{extra}")
         elif kind == "fit-end" and label in self.tasks:
-            self.progress.update(self.tasks[label], description=f"{label}{fold}: fitted in {ev['seconds']:.2f}s",
-                                 total=1, completed=1)
+            self.progress.update(
+                self.tasks[label],
+                description=f"{label}{fold}: fitted in {ev['seconds']:.2f}s",
+                total=1,
+                completed=1,
+            )
         elif kind == "evaluate" and label in self.tasks:
             self.progress.update(self.tasks[label], description=f"{label}{fold}: evaluating {ev['protocol']}")
 
@@ -194,16 +226,35 @@ class _RichProgress:
 
 
 def compare_cmd(
-    models: str = typer.Option(..., "--models", "-m", help="Comma-separated model names, e.g. svd,knn-baseline,baseline."),
-    protocols: str = typer.Option("rating,test-candidates,full-ranking", "--protocols",
-                                  help="rating, test-candidates, full-ranking, sampled, leave-last-out."),
+    models: str = typer.Option(
+        ..., "--models", "-m", help="Comma-separated model names, e.g. svd,knn-baseline,baseline."
+    ),
+    protocols: str = typer.Option(
+        "rating,test-candidates,full-ranking",
+        "--protocols",
+        help="rating, test-candidates, full-ranking, sampled, leave-last-out.",
+    ),
     k: int = typer.Option(10, "--k", "-k", help="Length of each recommendation list (K)."),
-    out: Path | None = typer.Option(None, "--out", "-o", help="Write results.json, results.csv, rmse.png, ranking.png here."),
-    split: str = typer.Option("auto", "--split", help="auto, ratings-holdout, interactions-holdout, per-user, temporal, leave-last-out."),
-    cv: int | None = typer.Option(None, "--cv", help="K-fold cross-validation with this many folds (Surprise's KFold)."),
-    implicit_threshold: float = typer.Option(4.0, "--implicit-threshold", help="Ratings ≥ this are positives / relevant."),
-    item_features: str | None = typer.Option(None, "--item-features", help="Side features for hybrid models: genres,tags,year."),
-    params: list[str] = typer.Option([], "--params", "-p", help="Hyperparameters model.key=value (repeat, or comma-separate)."),
+    out: Path | None = typer.Option(
+        None, "--out", "-o", help="Write results.json, results.csv, rmse.png, ranking.png here."
+    ),
+    split: str = typer.Option(
+        "auto",
+        "--split",
+        help="auto, ratings-holdout, interactions-holdout, per-user, temporal, leave-last-out.",
+    ),
+    cv: int | None = typer.Option(
+        None, "--cv", help="K-fold cross-validation with this many folds (Surprise's KFold)."
+    ),
+    implicit_threshold: float = typer.Option(
+        4.0, "--implicit-threshold", help="Ratings ≥ this are positives / relevant."
+    ),
+    item_features: str | None = typer.Option(
+        None, "--item-features", help="Side features for hybrid models: genres,tags,year."
+    ),
+    params: list[str] = typer.Option(
+        [], "--params", "-p", help="Hyperparameters model.key=value (repeat, or comma-separate)."
+    ),
     test_size: float = typer.Option(0.2, "--test-size", help="Share of ratings held out for testing."),
     seed: int = SEED,
     as_json: bool = JSON,
@@ -229,11 +280,25 @@ def compare_cmd(
         raise ConfigError(f"unknown split {split!r}; valid splits: {', '.join(SPLITS)}")
     per_model = parse_model_params(params, names)
     ds = load_dataset(dataset, ratings, user_col, item_col, rating_col, time_col, rating_scale)
-    with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=err_console,
-                  transient=True, disable=as_json) as progress:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+        disable=as_json,
+    ) as progress:
         comp = compare(
-            ds, [(n, per_model[n]) for n in names], split=split, protocols=proto_names, k=k,
-            threshold=implicit_threshold, seed=seed, cv=cv, item_features=item_features, test_size=test_size,
+            ds,
+            [(n, per_model[n]) for n in names],
+            split=split,
+            protocols=proto_names,
+            k=k,
+            threshold=implicit_threshold,
+            seed=seed,
+            cv=cv,
+            item_features=item_features,
+            test_size=test_size,
             progress=_RichProgress(progress),
         )
     written = write_results(comp, out) if out is not None else []
@@ -242,15 +307,18 @@ def compare_cmd(
         return
     table = _table(comp)
     # piped output is not wrapped to 80 columns: the table is data people copy
-    console.print(table, width=None if console.is_terminal else max(console.width, 60 + 16 * len(table.columns)))
+    console.print(
+        table, width=None if console.is_terminal else max(console.width, 60 + 16 * len(table.columns))
+    )
     for note in comp.notes:
         console.print(f"[yellow]note:[/] {note}")
     for path in written:
         console.print(f"wrote {path}")
 
 
-def _model_and_data(model: str, params: list[str], dataset: str, item_features: str | None, threshold: float,
-                    seed: int) -> tuple[Any, Any, Any]:
+def _model_and_data(
+    model: str, params: list[str], dataset: str, item_features: str | None, threshold: float, seed: int
+) -> tuple[Any, Any, Any]:
     """Fit ``model`` on the whole dataset (implicit models on ratings ≥ threshold); returns (model, dataset, train)."""
     from movierec.models.registry import create
 
@@ -260,7 +328,11 @@ def _model_and_data(model: str, params: list[str], dataset: str, item_features: 
     if "random_state" in m.get_params() and "random_state" not in kw:
         m.set_params(random_state=seed)
     ds = load_dataset(dataset)
-    train = ds.interactions if getattr(m, "kind", "implicit") == "explicit" else ds.interactions.to_implicit(threshold)
+    train = (
+        ds.interactions
+        if getattr(m, "kind", "implicit") == "explicit"
+        else ds.interactions.to_implicit(threshold)
+    )
     fit_kw: dict[str, Any] = {}
     if item_features:
         from movierec.features import build_item_features
@@ -273,12 +345,20 @@ def _model_and_data(model: str, params: list[str], dataset: str, item_features: 
 
 def recommend_cmd(
     user: str = typer.Option(..., "--user", "-u", help="Raw user id as in the ratings file."),
-    model: str = typer.Option("svd", "--model", "-m", help="Registered model name (ignored with --artifact)."),
+    model: str = typer.Option(
+        "svd", "--model", "-m", help="Registered model name (ignored with --artifact)."
+    ),
     k: int = typer.Option(10, "-k", "--k", help="How many movies."),
-    artifact: Path | None = typer.Option(None, "--artifact", "-a", help="Use an exported artifact folder instead of training."),
+    artifact: Path | None = typer.Option(
+        None, "--artifact", "-a", help="Use an exported artifact folder instead of training."
+    ),
     params: list[str] = typer.Option([], "--params", "-p", help="Hyperparameters key=value."),
-    item_features: str | None = typer.Option(None, "--item-features", help="Side features for hybrid models: genres,tags,year."),
-    implicit_threshold: float = typer.Option(4.0, "--implicit-threshold", help="Ratings ≥ this are positives for implicit models."),
+    item_features: str | None = typer.Option(
+        None, "--item-features", help="Side features for hybrid models: genres,tags,year."
+    ),
+    implicit_threshold: float = typer.Option(
+        4.0, "--implicit-threshold", help="Ratings ≥ this are positives for implicit models."
+    ),
     seed: int = SEED,
     as_json: bool = JSON,
     dataset: str = DATASET,
@@ -311,8 +391,14 @@ def recommend_cmd(
         rows = []
         for i, s in zip(items, scores, strict=True):
             meta = table_items.iloc[int(i)]
-            rows.append({"movieId": _jsonid(meta["movieId"]), "title": str(meta["title"]), "score": float(s),
-                         "genres": list(meta["genres"])})
+            rows.append(
+                {
+                    "movieId": _jsonid(meta["movieId"]),
+                    "title": str(meta["title"]),
+                    "score": float(s),
+                    "genres": list(meta["genres"]),
+                }
+            )
         label = "predicted rating" if explicit else "score"
         title = f"top {k} for user {user} · {m.name} trained on {ds.name}"
     if as_json:
@@ -383,17 +469,25 @@ def match_title(query: str, titles: list[str]) -> int:
         raise UnknownIdError(f"no movie title matches {query!r}; try part of the title or --movie-id")
     shown = "; ".join(f"{titles[i]}" for i in cands[:8])
     more = f" and {len(cands) - 8} more" if len(cands) > 8 else ""
-    raise ConfigError(f"{query!r} matches {len(cands)} movies: {shown}{more}; be more specific or use --movie-id")
+    raise ConfigError(
+        f"{query!r} matches {len(cands)} movies: {shown}{more}; be more specific or use --movie-id"
+    )
 
 
 def similar_cmd(
     movie: str | None = typer.Option(None, "--movie", help="Part of a title (case- and accent-insensitive)."),
     movie_id: str | None = typer.Option(None, "--movie-id", help="Raw movieId instead of a title."),
-    model: str = typer.Option("itemknn", "--model", "-m", help="A model with item vectors or neighbour lists."),
+    model: str = typer.Option(
+        "itemknn", "--model", "-m", help="A model with item vectors or neighbour lists."
+    ),
     k: int = typer.Option(10, "-k", "--k", help="How many movies."),
-    artifact: Path | None = typer.Option(None, "--artifact", "-a", help="Use an exported artifact folder instead of training."),
+    artifact: Path | None = typer.Option(
+        None, "--artifact", "-a", help="Use an exported artifact folder instead of training."
+    ),
     params: list[str] = typer.Option([], "--params", "-p", help="Hyperparameters key=value."),
-    implicit_threshold: float = typer.Option(4.0, "--implicit-threshold", help="Ratings ≥ this are positives for implicit models."),
+    implicit_threshold: float = typer.Option(
+        4.0, "--implicit-threshold", help="Ratings ≥ this are positives for implicit models."
+    ),
     seed: int = SEED,
     as_json: bool = JSON,
     dataset: str = DATASET,
@@ -425,11 +519,19 @@ def similar_cmd(
             idx = match_title(str(movie), titles)
         m, _, train = _model_and_data(model, params, dataset, None, implicit_threshold, seed)
         if k >= train.n_items:
-            raise ConfigError(f"-k {k} is larger than the catalogue minus the movie itself ({train.n_items - 1})")
+            raise ConfigError(
+                f"-k {k} is larger than the catalogue minus the movie itself ({train.n_items - 1})"
+            )
         items, sims = m.similar_items(int(idx), k)
         keep = items >= 0
-        rows = [{"movieId": _jsonid(table_items.iloc[int(i)]["movieId"]), "title": titles[int(i)], "score": float(s)}
-                for i, s in zip(items[keep], sims[keep], strict=True)]
+        rows = [
+            {
+                "movieId": _jsonid(table_items.iloc[int(i)]["movieId"]),
+                "title": titles[int(i)],
+                "score": float(s),
+            }
+            for i, s in zip(items[keep], sims[keep], strict=True)
+        ]
         source = f"{m.name} trained on {ds.name}"
         target = titles[idx]
     if as_json:

@@ -49,7 +49,9 @@ def rating_histogram(inter: Interactions, path: str | Path, *, title: str = "Rat
     return _save(fig, path)
 
 
-def rmse_bars(rows: list[dict], path: str | Path, *, title: str = "Rating error by model (lower is better)") -> Path:
+def rmse_bars(
+    rows: list[dict], path: str | Path, *, title: str = "Rating error by model (lower is better)"
+) -> Path:
     """The notebook's RMSE/MAE bar chart: one group per model, from result rows of the ``rating`` protocol."""
     plt = _pyplot()
     rows = [r for r in rows if r.get("protocol") == "rating" and r.get("rmse") is not None]
@@ -109,8 +111,18 @@ def ranking_bars(
         width = 0.8 / max(len(models), 1)
         for j, r in enumerate(prow):
             vals = np.array([float(r.get(m) or 0.0) for m in shown])
-            err = np.array([_ci_err(r, m, v) for m, v in zip(shown, vals, strict=True)]).T.reshape(2, len(shown))
-            ax.bar(x + (j - (len(models) - 1) / 2) * width, vals, width, yerr=err, capsize=3, label=models[j], color=colors(j % 10))
+            err = np.array([_ci_err(r, m, v) for m, v in zip(shown, vals, strict=True)]).T.reshape(
+                2, len(shown)
+            )
+            ax.bar(
+                x + (j - (len(models) - 1) / 2) * width,
+                vals,
+                width,
+                yerr=err,
+                capsize=3,
+                label=models[j],
+                color=colors(j % 10),
+            )
         ax.set_xticks(x, shown)
         ax.set_title(f"protocol: {proto}")
         ax.set_ylim(bottom=0)
