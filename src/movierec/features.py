@@ -156,7 +156,7 @@ def read_features_file(path: str | Path, id_map: IdMap) -> ItemFeatures:
     if not known.all():
         row = int(np.flatnonzero(~known)[0])
         raise DataError(
-            f"{path}, line {row + 2}: unknown {id_map.kind} id {ids[row]!r} in column {id_col!r} "
+            f"{path}, line {row + 2}: unknown {id_map.kind} id {_plain(ids[row])!r} in column {id_col!r} "
             f"({int((~known).sum())} rows name ids not in the data)"
         )
     rows = id_map.index(list(ids))
@@ -165,6 +165,11 @@ def read_features_file(path: str | Path, id_map: IdMap) -> ItemFeatures:
     mat = sp.csr_matrix((weights, (rows, codes)), shape=(len(id_map), len(uniques)), dtype=np.float32)
     mat.sum_duplicates()
     return ItemFeatures(mat, names)
+
+
+def _plain(value: object) -> object:
+    """numpy scalars as plain Python values, so messages read ``99`` rather than ``np.int64(99)``."""
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def _aligned_movies(dataset: Dataset, item_map: IdMap) -> pd.DataFrame:

@@ -45,28 +45,30 @@ def item_similarity_topk(
     sim(i, j) = x_i·x_j / (‖x_i‖^(2α) ‖x_j‖^(2(1−α)) + shrink) (Aiolli 2013; α = 0.5 is cosine).
     Computed ``block`` items at a time; self-similarity and zero similarities are dropped.
     """
-    xc = sp.csc_matrix(x, dtype=np.float32)
-    n_items = xc.shape[1]
-    sq = np.asarray(xc.multiply(xc).sum(axis=0)).ravel().astype(np.float64)
-    norm = np.sqrt(sq)
+    xc_full = sp.csc_matrix(x, dtype=np.float32)
+    n_items = xc_full.shape[1]
+    active = np.flatnonzero(np.diff(xc_full.indptr) > 0)  # items without interactions have no neighbours
+    xc = xc_full[:, active]
+    n_active = len(active)
+    norm = np.sqrt(np.asarray(xc.multiply(xc).sum(axis=0)).ravel().astype(np.float64))
     left = np.power(norm, 2 * alpha)
     right = np.power(norm, 2 * (1 - alpha))
     xt = sp.csr_matrix(xc.T)
     rows_out: list[np.ndarray] = []
     cols_out: list[np.ndarray] = []
     vals_out: list[np.ndarray] = []
-    k_eff = min(k, max(n_items - 1, 1))
-    for start in range(0, n_items, block):
-        stop = min(start + block, n_items)
-        dots = (xt[start:stop] @ xc).toarray().astype(np.float64)  # (block, n_items)
-        denom = left[start:stop, None] * right[None, :] + shrink
+    k_eff = min(k, max(n_active - 1, 1))
+    for start in range(0, n_active, block):
+        stop = min(start + block, n_active)
+        dots = (xt[start:stop] @ xc).toarray()  # (block, n_active)
+        denom = (left[start:stop, None] * right[None, :] + shrink).astype(np.float32)
         with np.errstate(divide="ignore", invalid="ignore"):
-            sims = np.where(denom > 0, dots / denom, 0.0)
+            sims = np.where(denom > 0, dots / denom, np.float32(0.0)).astype(np.float32)
         sims[np.arange(stop - start), np.arange(start, stop)] = 0.0
-        idx, vals = topk(sims.astype(np.float32), k_eff)
+        idx, vals = topk(sims, k_eff)
         keep = vals > 0
-        rows_out.append(np.repeat(np.arange(start, stop), keep.sum(axis=1)))
-        cols_out.append(idx[keep])
+        rows_out.append(active[np.repeat(np.arange(start, stop), keep.sum(axis=1))])
+        cols_out.append(active[idx[keep]])
         vals_out.append(vals[keep])
     rows = np.concatenate(rows_out) if rows_out else np.zeros(0, dtype=np.int64)
     cols = np.concatenate(cols_out) if cols_out else np.zeros(0, dtype=np.int64)

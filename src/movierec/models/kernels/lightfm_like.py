@@ -55,7 +55,7 @@ def _is_positive(indptr: np.ndarray, indices: np.ndarray, user: int, item: int) 
     return False
 
 
-@njit(cache=True, nogil=True, fastmath=True)
+@njit(cache=True, nogil=True, fastmath=True, error_model="numpy")
 def _represent(indptr, indices, data, emb, bias, row, out):  # type: ignore[no-untyped-def]
     """out[:d] = Σ w_f · emb[f], out[d] = Σ w_f · bias[f] over the features f of ``row``."""
     d = emb.shape[1]
@@ -70,7 +70,7 @@ def _represent(indptr, indices, data, emb, bias, row, out):  # type: ignore[no-u
         out[d] += w * bias[f]
 
 
-@njit(cache=True, nogil=True, fastmath=True)
+@njit(cache=True, nogil=True, fastmath=True, error_model="numpy")
 def _dot(a, b):  # type: ignore[no-untyped-def]
     d = a.shape[0] - 1
     s = a[d] + b[d]
@@ -79,7 +79,7 @@ def _dot(a, b):  # type: ignore[no-untyped-def]
     return s
 
 
-@njit(cache=True, nogil=True, fastmath=True)
+@njit(cache=True, nogil=True, fastmath=True, error_model="numpy")
 def _step(indptr, indices, data, row, emb, bias, emb_acc, bias_acc, emb_mom, bias_mom,  # type: ignore[no-untyped-def]
           grad, grad_bias, adadelta, lr, rho, eps, alpha, update_bias):
     """Apply gradient ``grad`` (per component) and ``grad_bias`` to every feature of ``row``."""
@@ -114,7 +114,7 @@ def _step(indptr, indices, data, row, emb, bias, emb_acc, bias_acc, emb_mom, bia
                 bias_acc[f] += g * g
 
 
-@njit(cache=True, nogil=True, parallel=True, fastmath=True)
+@njit(cache=True, nogil=True, parallel=True, fastmath=True, error_model="numpy")
 def pairwise_epoch(  # type: ignore[no-untyped-def]
     loss_kind, order, ex_users, ex_items, ex_weights, pos_indptr, pos_indices,
     if_indptr, if_indices, if_data, uf_indptr, uf_indices, uf_data,

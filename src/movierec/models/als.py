@@ -1,0 +1,158 @@
+"""Implicit-feedback ALS (Hu, Koren & Volinsky 2008) through the ``implicit`` library.
+
+Confidence c_ui = 1 + α·r_ui on observed pairs (r from the chosen weighting), preference 1 there
+and 0 elsewhere; alternating conjugate-gradient least squares on CPU, or implicit's CUDA solver
+when ``use_gpu`` is set and a GPU build is present. New users are folded in by the same
+closed-form least-squares step with the item factors fixed.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, ClassVar, Self
+
+import numpy as np
+
+from movierec.errors import ConfigError, DataError
+from movierec.interactions import Interactions
+from movierec.models.base import BaseRecommender, EpochCallback, check_positive, check_random_state
+from movierec.models.weighting import check_weighting, weighted_csr
+
+__all__ = ["ALS", "als_fold_in"]
+
+
+def als_fold_in(item_factors: np.ndarray, items: np.ndarray, weights: np.ndarray, alpha: float, reg: float) -> np.ndarray:
+    """The user vector minimising Σ c_ui (p_ui − x·y_i)² + λ‖x‖² for fixed item factors Y.
+
+    x = (YᵀY + Yᵀ(C − I)Y + λI)⁻¹ YᵀC p, with c = 1 + α·w on the given items (Hu et al. 2008, eq. 4).
+    """
+    y = item_factors.astype(np.float64)
+    yi = y[items]
+    conf = 1.0 + alpha * weights.astype(np.float64)
+    a = y.T @ y + (yi.T * (conf - 1.0)) @ yi + reg * np.eye(y.shape[1])
+    b = (yi * conf[:, None]).sum(axis=0)
+    return np.linalg.solve(a, b).astype(np.float32)
+
+
+class ALS(BaseRecommender):
+    """Weighted-matrix-factorisation ALS: ``factors``, ``regularization``, ``alpha``, ``iterations``.
+
+    ``use_gpu``: False (default), True (error when no CUDA build), or ``"auto"``.
+    """
+
+    name: ClassVar[str] = "als"
+    kind: ClassVar[str] = "implicit"
+    _json_state: ClassVar[tuple[str, ...]] = ("history_",)
+
+    def __init__(
+        self,
+        factors: int = 64,
+        regularization: float = 0.05,
+        alpha: float = 2.0,
+        iterations: int = 15,
+        use_cg: bool = True,
+        use_gpu: bool | str = False,
+        num_threads: int = 0,
+        weighting: str = "binary",
+        half_life_days: float = 365.0,
+        random_state: int | None = 42,
+    ) -> None:
+        self.factors = factors
+        self.regularization = regularization
+        self.alpha = alpha
+        self.iterations = iterations
+        self.use_cg = use_cg
+        self.use_gpu = use_gpu
+        self.num_threads = num_threads
+        self.weighting = weighting
+        self.half_life_days = half_life_days
+        self.random_state = random_state
+
+    def _gpu(self) -> bool:
+        if self.use_gpu not in (True, False, "auto"):
+            raise ConfigError(f"use_gpu must be true, false or 'auto', got {self.use_gpu!r}")
+        if self.use_gpu is False:
+            return False
+        try:
+            import implicit.gpu
+
+            has = bool(implicit.gpu.HAS_CUDA)
+        except ImportError:
+            has = False
+        if self.use_gpu is True and not has:
+            raise ConfigError("use_gpu=true but this 'implicit' build has no CUDA support; use use_gpu='auto' or false")
+        return has
+
+    def fit(
+        self,
+        train: Interactions,
+        *,
+        item_features: Any = None,
+        user_features: Any = None,
+        on_epoch: EpochCallback | None = None,
+    ) -> Self:
+        """Alternate least-squares solves for ``iterations`` rounds (training loss per round in ``history_``)."""
+        check_positive("factors", self.factors, integer=True)
+        check_positive("regularization", self.regularization, allow_zero=True)
+        check_positive("alpha", self.alpha)
+        check_positive("iterations", self.iterations, integer=True)
+        check_positive("num_threads", self.num_threads, integer=True, allow_zero=True)
+        check_weighting(self.weighting, self.half_life_days)
+        if train.n_ratings == 0:
+            raise DataError("als: no positive interactions to train on")
+        gpu = self._gpu()
+        seed = int(check_random_state(self.random_state).integers(0, 2**31 - 1))
+        x = weighted_csr(train, self.weighting, self.half_life_days)
+        os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # implicit's advice; BLAS threads fight its own
+        from threadpoolctl import threadpool_limits
+
+        if gpu:
+            from implicit.gpu.als import AlternatingLeastSquares
+        else:
+            from implicit.cpu.als import AlternatingLeastSquares
+
+        kwargs: dict[str, Any] = dict(
+            factors=int(self.factors), regularization=float(self.regularization), alpha=float(self.alpha),
+            iterations=int(self.iterations), calculate_training_loss=True, random_state=seed,
+        )
+        if not gpu:
+            kwargs.update(use_cg=bool(self.use_cg), num_threads=int(self.num_threads))
+        with threadpool_limits(limits=1, user_api="blas"):
+            model = AlternatingLeastSquares(**kwargs)
+        self.history_: list[dict[str, float]] = []
+
+        def callback(iteration: int, elapsed: float, loss: float) -> None:
+            record = {"epoch": iteration + 1, "loss": float(loss), "seconds": float(elapsed)}
+            self.history_.append(record)
+            if on_epoch is not None:
+                on_epoch(iteration + 1, record)  # implicit cannot stop early; the value is ignored
+
+        with threadpool_limits(limits=1, user_api="blas"):
+            model.fit(x, show_progress=False, callback=callback)
+        uf, itf = model.user_factors, model.item_factors
+        if gpu:
+            uf, itf = uf.to_numpy(), itf.to_numpy()
+        self._remember_train(train)
+        self.user_factors_ = np.ascontiguousarray(uf, dtype=np.float32)
+        self.item_factors_ = np.ascontiguousarray(itf, dtype=np.float32)
+        return self
+
+    def score(self, users: np.ndarray, items: np.ndarray | None = None) -> np.ndarray:
+        """x_u · y_i."""
+        self._check_fitted()
+        users = self._check_users(users)
+        vi = self.item_factors_ if items is None else self.item_factors_[np.asarray(items)]
+        return (self.user_factors_[users] @ vi.T).astype(np.float32, copy=False)
+
+    def score_new_user(self, items: np.ndarray, ratings: np.ndarray | None = None) -> np.ndarray:
+        """Fold a new user in by one least-squares solve (weights: 1, or the ratings as confidence
+        when ``weighting='rating'``), then score every item."""
+        self._check_fitted()
+        items = np.asarray(items, dtype=np.int64)
+        if items.size == 0:
+            raise ConfigError("score_new_user needs at least one (item, rating) pair")
+        if items.min() < 0 or items.max() >= self.n_items_:
+            raise ConfigError(f"item index outside 0..{self.n_items_ - 1}")
+        w = np.ones(len(items)) if ratings is None or self.weighting != "rating" else np.asarray(ratings, dtype=np.float64)
+        vec = als_fold_in(self.item_factors_, items, w, float(self.alpha), float(self.regularization))
+        return (self.item_factors_ @ vec).astype(np.float32)

@@ -1,0 +1,98 @@
+"""The ``implicit`` library's BPR (Rendle et al. 2009) behind the movierec contract: ``implicit:bpr``.
+
+A second reference for our BPR. implicit's BPR has no side features, so ``item_features`` is
+accepted and ignored. Its item factors carry the item bias as the last column (user factors
+hold a 1 there), so scores are plain dot products.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, ClassVar, Self
+
+import numpy as np
+
+from movierec.errors import ConfigError, DataError
+from movierec.interactions import Interactions
+from movierec.models.base import BaseRecommender, EpochCallback, check_positive, check_random_state
+from movierec.models.weighting import check_weighting, weighted_csr
+
+__all__ = ["ImplicitBPR"]
+
+
+class ImplicitBPR(BaseRecommender):
+    """``implicit.cpu.bpr.BayesianPersonalizedRanking``: ``factors``, ``learning_rate``, ``regularization``,
+    ``iterations``; ``num_threads=1`` by default so a seed gives the same model."""
+
+    name: ClassVar[str] = "implicit:bpr"
+    kind: ClassVar[str] = "implicit"
+    _json_state: ClassVar[tuple[str, ...]] = ("history_",)
+
+    def __init__(
+        self,
+        factors: int = 40,
+        learning_rate: float = 0.01,
+        regularization: float = 0.01,
+        iterations: int = 100,
+        num_threads: int = 1,
+        weighting: str = "binary",
+        half_life_days: float = 365.0,
+        random_state: int | None = 42,
+    ) -> None:
+        self.factors = factors
+        self.learning_rate = learning_rate
+        self.regularization = regularization
+        self.iterations = iterations
+        self.num_threads = num_threads
+        self.weighting = weighting
+        self.half_life_days = half_life_days
+        self.random_state = random_state
+
+    def fit(
+        self,
+        train: Interactions,
+        *,
+        item_features: Any = None,
+        user_features: Any = None,
+        on_epoch: EpochCallback | None = None,
+    ) -> Self:
+        """Train implicit's BPR on the (weighted) users × items matrix; features are ignored."""
+        try:
+            from implicit.cpu.bpr import BayesianPersonalizedRanking
+        except ImportError as exc:  # pragma: no cover - depends on the install
+            raise ConfigError("model 'implicit:bpr' needs implicit: pip install 'movierec[reference]'") from exc
+        check_positive("factors", self.factors, integer=True)
+        check_positive("learning_rate", self.learning_rate)
+        check_positive("regularization", self.regularization, allow_zero=True)
+        check_positive("iterations", self.iterations, integer=True)
+        check_positive("num_threads", self.num_threads, integer=True, allow_zero=True)
+        check_weighting(self.weighting, self.half_life_days)
+        if train.n_ratings == 0:
+            raise DataError("implicit:bpr: no positive interactions to train on")
+        seed = int(check_random_state(self.random_state).integers(0, 2**31 - 1))
+        x = weighted_csr(train, self.weighting, self.half_life_days)
+        os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+        model = BayesianPersonalizedRanking(
+            factors=int(self.factors), learning_rate=float(self.learning_rate), regularization=float(self.regularization),
+            iterations=int(self.iterations), num_threads=int(self.num_threads), random_state=seed,
+        )
+        self.history_: list[dict[str, float]] = []
+
+        def callback(iteration: int, elapsed: float, *info: Any) -> None:
+            record = {"epoch": iteration + 1, "seconds": float(elapsed)}
+            self.history_.append(record)
+            if on_epoch is not None:
+                on_epoch(iteration + 1, record)
+
+        model.fit(x, show_progress=False, callback=callback)
+        self._remember_train(train)
+        self.user_factors_ = np.ascontiguousarray(model.user_factors, dtype=np.float32)
+        self.item_factors_ = np.ascontiguousarray(model.item_factors, dtype=np.float32)
+        return self
+
+    def score(self, users: np.ndarray, items: np.ndarray | None = None) -> np.ndarray:
+        """x_u · y_i (the bias rides in the last factor column)."""
+        self._check_fitted()
+        users = self._check_users(users)
+        vi = self.item_factors_ if items is None else self.item_factors_[np.asarray(items)]
+        return (self.user_factors_[users] @ vi.T).astype(np.float32, copy=False)

@@ -1,0 +1,136 @@
+"""Our BPR/WARP (LightFM's hybrid model in numba): contract, training behaviour, features, cold start,
+fold-in, bad input, and parity with LightFM on the notebook split."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from contract import check_contract
+from movierec import metrics as M
+from movierec.datasets import Dataset
+from movierec.errors import ConfigError
+from movierec.features import build_item_features
+from movierec.interactions import Interactions
+from movierec.models.bpr import BPR, WARP
+from movierec.split import interactions_holdout
+
+
+@pytest.mark.parametrize("name", ["bpr", "warp"])
+def test_contract(tiny: Interactions, tmp_path, name: str) -> None:
+    model = check_contract(name, tiny.to_implicit(3.0), tmp_path, epochs=5, no_components=8)
+    assert model.item_factors_.dtype == np.float32 and model.item_factors_.shape == (tiny.n_items, 8)
+    assert len(model.history_) == 5
+
+
+def _relevant(test: Interactions) -> sp.csr_matrix:
+    return sp.csr_matrix((np.ones(test.n_ratings), (test.users, test.items)), shape=test.shape)
+
+
+def _precision_at_10(model, test: Interactions) -> float:  # type: ignore[no-untyped-def]
+    rel = _relevant(test)
+    users = np.flatnonzero(np.diff(rel.indptr) > 0)
+    recs, _ = model.recommend(users, k=10)
+    return float(M.precision(recs, rel[users], 10).mean())
+
+
+@pytest.fixture(scope="module")
+def notebook_split(bundled: Dataset) -> tuple[Interactions, Interactions]:
+    """The notebook's split: LightFM-style 20% hold-out of positives (rating ≥ 4), seed 42."""
+    return interactions_holdout(bundled.interactions.to_implicit(4.0), 0.2, 42)
+
+
+@pytest.mark.parametrize("cls", [BPR, WARP])
+def test_learns_better_than_untrained(notebook_split, cls) -> None:  # type: ignore[no-untyped-def]
+    train, test = notebook_split
+    seen = []
+    trained = cls(epochs=8).fit(train, on_epoch=lambda epoch, info: seen.append(info["loss"]))
+    untrained = cls(epochs=0).fit(train)
+    assert len(seen) == 8 and seen[-1] < seen[0], "training loss should fall"
+    assert _precision_at_10(trained, test) > _precision_at_10(untrained, test) + 0.05
+
+
+def test_on_epoch_can_stop_training(tiny: Interactions) -> None:
+    model = WARP(epochs=10).fit(tiny, on_epoch=lambda epoch, info: epoch < 3)
+    assert [h["epoch"] for h in model.history_] == [1, 2, 3]
+
+
+def test_adadelta_and_regularisation_train(notebook_split) -> None:  # type: ignore[no-untyped-def]
+    train, test = notebook_split
+    model = WARP(epochs=8, learning_schedule="adadelta", item_alpha=1e-6, user_alpha=1e-6).fit(train)
+    assert np.isfinite(model.item_factors_).all()
+    assert _precision_at_10(model, test) > 0.08
+
+
+def test_threads_train_to_similar_quality(notebook_split) -> None:  # type: ignore[no-untyped-def]
+    train, test = notebook_split
+    one = _precision_at_10(WARP(epochs=8, num_threads=1).fit(train), test)
+    two = _precision_at_10(WARP(epochs=8, num_threads=2).fit(train), test)
+    assert abs(one - two) < 0.02
+
+
+def test_features_enter_item_vectors(bundled: Dataset, notebook_split) -> None:  # type: ignore[no-untyped-def]
+    train, _ = notebook_split
+    feats = build_item_features(bundled, train.item_map, "genres")
+    model = WARP(epochs=2).fit(train, item_features=feats)
+    n_side = feats.n_features
+    assert model.item_feature_embeddings_.shape == (train.n_items + n_side, 40)
+    # effective vector of a warm item = normalised sum of its identity and genre embeddings
+    item = int(np.flatnonzero(train.item_counts() > 0)[0])
+    genres = feats.matrix[item].indices
+    rows = np.concatenate([[item], train.n_items + genres])
+    expect = model.item_feature_embeddings_[rows].mean(axis=0)
+    np.testing.assert_allclose(model.item_factors_[item], expect, rtol=1e-5, atol=1e-6)
+    assert model.item_feature_names_ == feats.names
+
+
+def test_hybrid_warp_recalls_cold_items_better(bundled: Dataset) -> None:
+    """Items held out entirely from training: genres+tags give them useful vectors, identity alone cannot."""
+    positives = bundled.interactions.to_implicit(4.0)
+    rng = np.random.default_rng(7)
+    items_with_pos = np.unique(positives.items)
+    cold = rng.choice(items_with_pos, size=len(items_with_pos) // 10, replace=False)
+    is_cold = np.isin(positives.items, cold)
+    train, test = positives.subset(~is_cold), positives.subset(is_cold)
+    rel = _relevant(test)[:, cold]
+    users = np.flatnonzero(np.diff(rel.indptr) > 0)
+    feats = build_item_features(bundled, positives.item_map, "genres,tags")
+
+    def recall(model) -> float:  # type: ignore[no-untyped-def]
+        recs, _ = model.recommend(users, k=10, candidates=cold, exclude_seen=False)
+        local = np.searchsorted(np.sort(cold), recs)  # back to positions among the cold items
+        order = np.argsort(cold)
+        return float(M.recall(order[local], rel[users], 10).mean())
+
+    pure = recall(WARP(epochs=10).fit(train))
+    hybrid = recall(WARP(epochs=10).fit(train, item_features=feats))
+    assert hybrid > pure + 0.02, (pure, hybrid)
+
+
+@pytest.mark.parametrize("cls", [BPR, WARP])
+def test_fold_in_new_user(notebook_split, cls) -> None:  # type: ignore[no-untyped-def]
+    """A 'new' user given an existing user's training items ranks that user's test items high."""
+    train, test = notebook_split
+    model = cls(epochs=10).fit(train)
+    csr, rel = train.csr(), _relevant(test)
+    hits = []
+    for u in np.flatnonzero(np.diff(rel.indptr) >= 3)[:60]:
+        given = csr.indices[csr.indptr[u] : csr.indptr[u + 1]]
+        scores = model.score_new_user(given, np.full(len(given), 5.0))
+        scores[given] = -np.inf
+        top = np.argsort(-scores)[:10]
+        hits.append(np.isin(top, rel.indices[rel.indptr[u] : rel.indptr[u + 1]]).mean())
+    base = np.mean([len(rel.indices[rel.indptr[u] : rel.indptr[u + 1]]) for u in range(60)]) / train.n_items
+    assert np.mean(hits) > 0.05 > 20 * base
+
+
+def test_bad_input(tiny: Interactions) -> None:
+    with pytest.raises(ConfigError, match="max_sampled must be a whole number ≥ 1"):
+        WARP(max_sampled=0).fit(tiny)
+    with pytest.raises(ConfigError, match="learning_schedule"):
+        BPR(learning_schedule="sgd").fit(tiny)
+    with pytest.raises(ConfigError, match="item_features has 3 rows"):
+        BPR().fit(tiny, item_features=sp.csr_matrix((3, 2)))
+    with pytest.raises(ConfigError, match="leaves no positives"):
+        tiny.to_implicit(10.0)

@@ -1,0 +1,51 @@
+"""EASE: the closed form against a direct numpy solve, the active-item shortcut, the item limit."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from contract import check_contract
+from movierec.errors import ConfigError
+from movierec.interactions import IdMap, Interactions
+from movierec.models.ease import EASE, ease_weights
+
+
+def test_contract(tiny: Interactions, tmp_path) -> None:
+    check_contract("ease", tiny.to_implicit(3.0), tmp_path, l2=10.0)
+
+
+def _direct(x: np.ndarray, l2: float) -> np.ndarray:
+    p = np.linalg.inv(x.T @ x + l2 * np.eye(x.shape[1]))
+    b = -p / np.diag(p)[None, :]
+    np.fill_diagonal(b, 0.0)
+    return b
+
+
+@pytest.mark.parametrize(("n_users", "n_items"), [(25, 60), (60, 25)])  # Woodbury path and item-side solve
+def test_weights_match_direct_solve(n_users: int, n_items: int) -> None:
+    rng = np.random.default_rng(1)
+    x = (rng.random((n_users, n_items)) < 0.25).astype(np.float64) * rng.integers(1, 4, (n_users, n_items))
+    got = ease_weights(sp.csr_matrix(x), 3.0)
+    np.testing.assert_allclose(got, _direct(x, 3.0), rtol=1e-4, atol=1e-6)
+
+
+def test_items_without_interactions_are_left_out_and_score_zero() -> None:
+    rng = np.random.default_rng(2)
+    x = (rng.random((20, 12)) < 0.3).astype(np.float32)
+    x[:, [3, 7]] = 0.0
+    u, i = np.nonzero(x)
+    train = Interactions(u, i, np.ones(len(u)), IdMap(np.arange(20)), IdMap(np.arange(12)))
+    model = EASE(l2=5.0).fit(train)
+    assert 3 not in model.active_items_ and 7 not in model.active_items_
+    full = x @ _direct(x.astype(np.float64), 5.0)  # the closed form over ALL items
+    np.testing.assert_allclose(model.score(np.arange(20)), full, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(model.score_new_user(np.flatnonzero(x[4])), full[4], rtol=1e-4, atol=1e-5)
+
+
+def test_refuses_above_item_limit(tiny: Interactions) -> None:
+    with pytest.raises(ConfigError, match=r"exceed max_items=10 .*GiB"):
+        EASE(max_items=10).fit(tiny)
+    with pytest.raises(ConfigError, match="l2"):
+        EASE(l2=-1).fit(tiny)

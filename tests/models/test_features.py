@@ -1,0 +1,79 @@
+"""Item features: genres multi-hot, normalised top tags, year buckets, features files, bad names."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from movierec.datasets import Dataset
+from movierec.errors import ConfigError, DataError
+from movierec.features import build_item_features, normalise_tag, read_features_file
+
+
+def test_genres_are_multi_hot_aligned_to_item_map(bundled: Dataset) -> None:
+    feats = build_item_features(bundled, names="genres")
+    item_map = bundled.interactions.item_map
+    assert feats.matrix.shape == (len(item_map), feats.n_features)
+    assert all(n.startswith("genre:") for n in feats.names) and "genre:Comedy" in feats.names
+    movies = bundled.movies.set_index("movieId")
+    for movie_id in [1, 2, 260, 4993]:
+        row = feats.matrix[item_map.index(movie_id)]
+        got = {feats.names[j] for j in row.indices}
+        assert got == {f"genre:{g}" for g in movies.loc[movie_id, "genres"] if not g.startswith("(")}
+        assert set(row.data.tolist()) == {1.0}
+
+
+def test_tags_are_normalised_top_n_with_min_count(bundled: Dataset) -> None:
+    feats = build_item_features(bundled, names="tags", top_tags=20, min_tag_count=5)
+    assert len(feats.names) == 20
+    tags = [normalise_tag(t) for t in bundled.tags["tag"]]
+    counts = {t: tags.count(t) for t in set(tags)}
+    kept = [n.removeprefix("tag:") for n in feats.names]
+    assert all(counts[t] >= 5 for t in kept)
+    assert min(counts[t] for t in kept) >= sorted(counts.values(), reverse=True)[19]
+    assert normalise_tag("  Dark   Comedy ") == "dark comedy"
+    # an item tagged with a kept tag has that column set
+    frame = bundled.tags.assign(norm=tags)
+    sample = frame[frame["norm"] == kept[0]].iloc[0]
+    row = feats.matrix[bundled.interactions.item_map.index(int(sample["movieId"]))]
+    assert 0 in row.indices
+
+
+def test_year_buckets(bundled: Dataset) -> None:
+    feats = build_item_features(bundled, names="year", year_bucket=10)
+    item_map = bundled.interactions.item_map
+    row = feats.matrix[item_map.index(1)]  # Toy Story (1995)
+    assert [feats.names[j] for j in row.indices] == ["year:1990s"]
+    assert (np.diff(feats.matrix.indptr) <= 1).all()
+
+
+def test_all_families_combine(bundled: Dataset) -> None:
+    feats = build_item_features(bundled, names="genres,tags,year")
+    prefixes = {n.split(":")[0] for n in feats.names}
+    assert prefixes == {"genre", "tag", "year"}
+    assert len(set(feats.names)) == len(feats.names)
+
+
+def test_unknown_feature_name_lists_valid_ones(bundled: Dataset) -> None:
+    with pytest.raises(ConfigError, match=r"unknown item feature 'actors'; valid: genres, tags, year"):
+        build_item_features(bundled, names="genres,actors")
+
+
+def test_features_file(bundled: Dataset, tmp_path) -> None:
+    path = tmp_path / "feats.csv"
+    path.write_text("movieId,studio,weight\n1,pixar,1\n2,tristar,0.5\n1,disney,2\n")
+    feats = read_features_file(path, bundled.interactions.item_map)
+    assert feats.names == ["studio:disney", "studio:pixar", "studio:tristar"]
+    row = feats.matrix[bundled.interactions.item_map.index(1)].toarray().ravel()
+    np.testing.assert_allclose(row, [2.0, 1.0, 0.0])
+    combined = build_item_features(bundled, names="genres", features_file=path)
+    assert combined.names[-3:] == feats.names
+
+
+def test_features_file_with_unknown_items_is_an_error(bundled: Dataset, tmp_path) -> None:
+    path = tmp_path / "feats.csv"
+    path.write_text("movieId,studio\n1,pixar\n99999999,nowhere\n")
+    with pytest.raises(DataError, match=r"feats.csv, line 3: unknown item id 99999999"):
+        read_features_file(path, bundled.interactions.item_map)
+    with pytest.raises(DataError, match="not found"):
+        read_features_file(tmp_path / "missing.csv", bundled.interactions.item_map)
