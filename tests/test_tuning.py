@@ -133,11 +133,11 @@ def test_tiny_study_end_to_end(small: Interactions, tmp_path: Path) -> None:
     events: list[dict] = []
     res = tune(small, "baseline", metric="rmse", n_trials=4, cv=2, storage=url, study_name="e2e", seed=3,
                out=out, progress=events.append)
-    assert res.n_trials == 4 and res.n_complete == 4
+    assert res.n_trials == 4 and res.n_complete + res.n_pruned == 4 and res.n_complete >= 3
     assert [e["done"] for e in events] == [1, 2, 3, 4]
     table = pd.read_csv(out / "trials.csv")
-    assert len(table) == 4 and set(table["state"]) == {"complete"}
-    assert res.best_value == pytest.approx(table["value"].min())
+    assert len(table) == 4 and set(table["state"]) <= {"complete", "pruned"}
+    assert res.best_value == pytest.approx(table.loc[table["state"] == "complete", "value"].min())
     assert res.test_score is not None and 0.0 < res.test_score < 2.5
     assert set(res.best_params) == {"reg_i", "reg_u", "n_epochs"}
     for name in ("history.png", "importance.png"):

@@ -533,6 +533,9 @@ def _make_objective(
             else:
                 m.fit(fit)
             value = score_split(m, seen_train, valid, metric, threshold=threshold)
+            if not math.isfinite(value) and metric.kind == "rating":
+                trial.set_user_attr("diverged", True)  # e.g. a learning rate too large: NaN/inf predictions
+                raise optuna.TrialPruned()
             if not math.isfinite(value):
                 raise ConfigError(
                     f"validation fold {f + 1} has no rating ≥ the relevance threshold {threshold:g}; lower it or use fewer folds"
@@ -833,6 +836,7 @@ def trials_table(study: Any) -> Any:
         row.update({f"params_{k}": v for k, v in t.params.items()})
         row["fold_scores"] = json.dumps(t.user_attrs.get("fold_scores")) if "fold_scores" in t.user_attrs else None
         row["last_step"] = max(t.intermediate_values) if t.intermediate_values else None
+        row["last_reported"] = t.intermediate_values[max(t.intermediate_values)] if t.intermediate_values else None
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -863,17 +867,23 @@ def _charts(table: Any, importances: dict[str, float], result: TuneResult, out: 
     ys = done["value"].to_numpy(dtype=float) if len(done) else np.array([])
     best = (np.minimum.accumulate(ys) if minimise else np.maximum.accumulate(ys)) if len(ys) else ys
     title = f"{result.model}: {result.metric} by trial ({result.study_name})"
+    pruned = table[(table["state"] == "pruned") & table["last_reported"].notna()] if len(table) else table
     try:
         import matplotlib
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
+        from matplotlib.ticker import MaxNLocator
     except ModuleNotFoundError:
         plt = None
     if plt is not None:
         fig, ax = plt.subplots(figsize=(7, 4))
-        ax.scatter(xs, ys, s=18, alpha=0.7, label="trial")
+        ax.scatter(xs, ys, s=18, alpha=0.7, label="complete trial")
+        if len(pruned):
+            ax.scatter(pruned["number"], pruned["last_reported"], s=18, marker="x", color="0.6",
+                       label="pruned (last reported value)")
         ax.step(xs, best, where="post", color="C3", label="best so far")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel("trial")
         ax.set_ylabel(f"{result.metric} (validation, mean over folds)")
         ax.set_title(title)
@@ -895,7 +905,10 @@ def _charts(table: Any, importances: dict[str, float], result: TuneResult, out: 
     except ModuleNotFoundError:
         return files
     fig = go.Figure()
-    fig.add_trace(go.Scatter(x=xs, y=ys, mode="markers", name="trial"))
+    fig.add_trace(go.Scatter(x=xs, y=ys, mode="markers", name="complete trial"))
+    if len(pruned):
+        fig.add_trace(go.Scatter(x=pruned["number"], y=pruned["last_reported"], mode="markers", name="pruned",
+                                 marker={"symbol": "x", "color": "grey"}))
     fig.add_trace(go.Scatter(x=xs, y=best, mode="lines", line_shape="hv", name="best so far"))
     fig.update_layout(title=title, xaxis_title="trial", yaxis_title=result.metric)
     fig.write_html(out / "history.html", include_plotlyjs="directory", full_html=True)
