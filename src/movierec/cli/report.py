@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from movierec.cli.common import DATASET, SEED, err_console, load_dataset
+from movierec.cli.common import DATASET, SEED, console, err_console, load_dataset
 from movierec.errors import ConfigError
 
 
@@ -44,7 +44,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Train the notebook's models and the strongest implicit ones, compare them, map their item spaces, write one HTML page."""
         from movierec.cli.compare import parse_model_params
-        from movierec.viz.report import DEFAULT_MODELS, build_report, parse_models
+        from movierec.viz.report import DEFAULT_MODELS, build_report, parse_models, print_summary
 
         text = models or DEFAULT_MODELS
         names = [p.strip().lower() for p in text.split(",") if p.strip()]
@@ -53,8 +53,9 @@ def register(app: typer.Typer) -> None:
             pm = parse_model_params(params, list(dict.fromkeys(names + [n.split("+")[0] for n in names])))
             specs = parse_models(text, pm)
         ds = load_dataset(dataset)
-        build_report(ds, specs, out, projection=projection.strip().lower(), seed=seed, force=force, k=k, threshold=threshold,
+        rep = build_report(ds, specs, out, projection=projection.strip().lower(), seed=seed, force=force, k=k, threshold=threshold,
                      map_items=_sample(map_items), console=err_console)
+        print_summary(console, rep)
 
     @app.command("embed")
     def embed_cmd(

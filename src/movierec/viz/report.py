@@ -35,6 +35,7 @@ __all__ = [
     "build_report",
     "check_output",
     "parse_models",
+    "print_summary",
     "reading",
 ]
 
@@ -244,6 +245,8 @@ class Report:
     notes: list[str]
     reading: str
     comparison: Any = None
+    k: int = 10
+    winners: dict[str, str] = field(default_factory=dict)
 
 
 def _fmt(v: Any, digits: int = 3) -> str:
@@ -656,12 +659,18 @@ def build_report(
     meta["timings"] = {key: round(v, 3) for key, v in timings.items()}
     meta["total_seconds"] = round(sum(timings.values()), 3)
     (out / "results.json").write_text(json.dumps(_clean(payload), indent=2, allow_nan=False) + "\n", encoding="utf-8")
-    if show_progress:
-        _print_table(console, table, k, winners)
-        console.print(text)
-        console.print(f"[green]report written to[/] {(out / 'index.html').resolve()}")
     return Report(out=out, table=table, results=results, timings=timings, files=written, notes=notes, reading=text,
-                  comparison=rows)
+                  comparison=rows, k=k, winners=winners)
+
+
+def print_summary(console: Any, report: Report) -> None:
+    """Print the model table, the reading and where the report is (what the CLI shows at the end)."""
+    _print_table(console, report.table, report.k, report.winners)
+    console.print(report.reading)
+    total = sum(report.timings.values())
+    steps = ", ".join(f"{key.replace('_', ' + ')} {v:.1f} s" for key, v in report.timings.items())
+    console.print(f"[dim]{total:.1f} s in all: {steps}[/]")
+    console.print(f"[green]report written to[/] {(report.out / 'index.html').resolve()}")
 
 
 class _Null:

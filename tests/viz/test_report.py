@@ -1,0 +1,218 @@
+"""The whole ``movierec report`` on a tiny MovieLens folder: files, numbers equal to compare(), bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from reporthelp import SMALL_PARAMS, make_movielens
+from typer.testing import CliRunner
+
+from movierec.cli import app
+from movierec.datasets import load
+from movierec.errors import ConfigError
+from movierec.evaluation import compare
+from movierec.viz.report import build_map, build_report, check_output, parse_models
+
+pytestmark = pytest.mark.slow
+
+CHARTS = ["dataset_ratings", "dataset_long_tail", "dataset_time", "dataset_genres", "rmse", "ranking", "per_user_ndcg",
+          "metric_vs_k", "training_curves", "map_svd", "map_bpr", "map_warp_genres_tags"]
+
+
+def _params() -> dict[str, dict[str, object]]:
+    out: dict[str, dict[str, object]] = {}
+    for p in SMALL_PARAMS:
+        key, value = p.split("=")
+        model, name = key.rsplit(".", 1)
+        out.setdefault(model, {})[name] = int(value)
+    return out
+
+
+def test_report_writes_every_file(report_dir: Path) -> None:
+    for name in ["index.html", "results.json", "results.csv", "embeddings.csv"]:
+        assert (report_dir / name).stat().st_size > 0, name
+    for chart in CHARTS:
+        png = report_dir / "charts" / f"{chart}.png"
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", chart
+    data = json.loads((report_dir / "results.json").read_text())
+    assert sorted(data["report"]["files"]) == sorted(
+        [f"charts/{c}.png" for c in CHARTS] + ["index.html", "results.json", "results.csv", "embeddings.csv"]
+    )
+    assert set(data["report"]["timings"]) == {"load", "dataset", "train_evaluate", "curves", "charts", "embeddings", "write"}
+    assert [row["model"] for row in data["table"]] == ["svd", "bpr", "ease", "warp+genres+tags"]
+    assert len(data["curves"]["k"]) == 50 and len(data["curves"]["ease"]["ndcg"]) == 50
+    emb = pd.read_csv(report_dir / "embeddings.csv")
+    assert list(emb.columns[:6]) == ["model", "movieId", "title", "x", "y", "genre"]
+    assert set(emb["model"]) == {"svd", "bpr", "warp+genres+tags"}
+    assert "Toy Story (1995)" in set(emb["title"])
+    csv = pd.read_csv(report_dir / "results.csv")
+    assert {"rating", "full-ranking", "test-candidates"} == set(csv["protocol"])
+
+
+def test_results_equal_compare_for_the_same_seed(report_dir: Path, movielens_dir: Path) -> None:
+    data = json.loads((report_dir / "results.json").read_text())
+    ds = load(movielens_dir)
+    p = _params()
+    protocols = ("rating", "full-ranking", "test-candidates")
+    plain = compare(ds, [("svd", p["svd"]), ("bpr", p["bpr"]), ("ease", {})], split="ratings-holdout", protocols=protocols,
+                    k=10, seed=7)
+    hybrid = compare(ds, [("warp", p["warp+genres+tags"])], split="ratings-holdout", protocols=protocols, k=10, seed=7,
+                     item_features="genres,tags")
+    expected = {(r.label, r.protocol): r for r in plain.rows}
+    expected.update({("warp+genres+tags", r.protocol): r for r in hybrid.rows})
+    got = {(r["model"], r["protocol"]): r for r in data["results"]}
+    assert set(got) == set(expected)
+    for key, row in expected.items():
+        for metric, value in row.metrics.items():
+            assert got[key][metric] == pytest.approx(value, rel=1e-9, abs=1e-12), (key, metric)
+        for metric, (lo, hi) in row.intervals.items():
+            assert got[key]["intervals"][metric] == pytest.approx([lo, hi]), (key, metric)
+    # the table shows the same numbers, winners marked by the right direction
+    table = {r["model"]: r for r in data["table"]}
+    assert table["svd"]["values"]["rmse"] == pytest.approx(expected[("svd", "rating")].metrics["rmse"])
+    assert table["ease"]["values"]["tc:precision@10"] == pytest.approx(expected[("ease", "test-candidates")].metrics["precision@10"])
+    best = max(table.values(), key=lambda r: r["values"]["ndcg@10"])
+    assert "ndcg@10" in best["winner_of"]
+
+
+def test_model_without_embeddings_gets_a_note_not_a_map(report_dir: Path) -> None:
+    data = json.loads((report_dir / "results.json").read_text())
+    assert "note" in data["maps"]["ease"] and "no embedding map" in data["maps"]["ease"]["note"]
+    assert data["maps"]["svd"]["n_items"] > 0
+    html = (report_dir / "index.html").read_text()
+    assert "ease has no item vectors" in html
+    assert not (report_dir / "charts" / "map_ease.png").exists()
+
+
+def test_html_is_self_contained(report_dir: Path) -> None:
+    html = (report_dir / "index.html").read_text()
+    assert 'src="http' not in html and "cdn.plot.ly" not in html.split("</script>")[-1]
+    assert html.count("data:image/png;base64,") >= len(CHARTS)
+    assert "Plotly" in html  # plotly.js inlined
+    assert "Nearest neighbours" in html and "Toy Story (1995)" in html
+
+
+def test_same_report_again_is_allowed_a_different_one_is_refused(report_dir: Path, movielens_dir: Path) -> None:
+    runner = CliRunner()
+    result = runner.invoke(app, ["report", "--dataset", str(movielens_dir), "--models", "svd", "--out", str(report_dir)])
+    assert result.exit_code != 0
+    assert isinstance(result.exception, ConfigError)
+    assert "already holds a different report" in str(result.exception) and "--force" in str(result.exception)
+    assert (report_dir / "results.json").is_file()  # untouched
+
+
+def test_force_replaces_a_different_report(tmp_path: Path, movielens_dir: Path) -> None:
+    out = tmp_path / "r"
+    ds = load(movielens_dir)
+    specs = parse_models("svd", {"svd": {"n_epochs": 2, "n_factors": 4}})
+    build_report(ds, specs, out, projection="pca", seed=1, show_progress=False)
+    with pytest.raises(ConfigError, match="different report"):
+        build_report(ds, specs, out, projection="pca", seed=2, show_progress=False)
+    specs2 = parse_models("bpr", {"bpr": {"epochs": 2, "no_components": 4}})
+    rep = build_report(ds, specs2, out, projection="pca", seed=2, force=True, show_progress=False)
+    assert not (out / "charts" / "map_svd.png").exists()  # the old report's files are gone
+    assert (out / "charts" / "map_bpr.png").is_file()
+    assert json.loads((out / "results.json").read_text())["report"]["fingerprint"]["models"] == ["bpr"]
+    assert rep.table[0]["model"] == "bpr"
+
+
+def test_dataset_without_titles_uses_ids(tmp_path: Path) -> None:
+    folder = make_movielens(tmp_path / "no-titles", titles=False)
+    ds = load(folder)
+    assert ds.movies is None
+    specs = parse_models("svd", {"svd": {"n_epochs": 2, "n_factors": 4}})
+    rep = build_report(ds, specs, tmp_path / "out", projection="pca", seed=3, show_progress=False)
+    emb = pd.read_csv(tmp_path / "out" / "embeddings.csv")
+    assert emb["title"].str.startswith("item ").all()
+    assert set(emb["genre"]) == {"(none)"}
+    assert any("no movie titles" in n for n in rep.notes)
+    assert (tmp_path / "out" / "index.html").is_file()
+
+
+def test_embed_command_writes_the_map_alone(tmp_path: Path, movielens_dir: Path) -> None:
+    out = tmp_path / "emb"
+    result = CliRunner().invoke(app, ["embed", "--model", "bpr", "-p", "epochs=3", "-p", "no_components=8", "--projection", "pca",
+                                      "--sample", "25", "--out", str(out), "--dataset", str(movielens_dir), "--seed", "5"])
+    assert result.exit_code == 0, (result.output, result.exception)
+    for name in ["map.html", "map.png", "embeddings.csv", "neighbours.json", "results.json"]:
+        assert (out / name).stat().st_size > 0
+    emb = pd.read_csv(out / "embeddings.csv")
+    assert len(emb) == 25 and list(emb.columns) == ["movieId", "title", "x", "y", "genre"]
+    html = (out / "map.html").read_text()
+    assert 'src="http' not in html
+    neighbours = json.loads((out / "neighbours.json").read_text())
+    assert neighbours[0]["title"] == "Toy Story (1995)" and len(neighbours[0]["neighbours"]) == 5
+
+
+def test_embed_refuses_a_model_without_vectors(tmp_path: Path, movielens_dir: Path) -> None:
+    with pytest.raises(ConfigError, match="no item vectors"):
+        build_map(load(movielens_dir), "ease", tmp_path / "e", projection="pca", sample=None)
+
+
+def test_unknown_model_and_projection_fail_before_training(tmp_path: Path, movielens_dir: Path) -> None:
+    with pytest.raises(ConfigError, match="unknown model"):
+        parse_models("svd,nosuchmodel")
+    with pytest.raises(ConfigError, match="projection"):
+        build_report(load(movielens_dir), parse_models("svd"), tmp_path / "x", projection="mds", show_progress=False)
+    assert not (tmp_path / "x").exists()
+    result = CliRunner().invoke(app, ["report", "--dataset", str(movielens_dir), "--models", "svd", "--params", "svd.bogus=1",
+                                      "--out", str(tmp_path / "y")])
+    assert isinstance(result.exception, ConfigError) and "bogus" in str(result.exception)
+
+
+def test_unwritable_output_folder_is_refused(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    with pytest.raises(ConfigError, match="cannot create the folder"):
+        check_output(blocker / "report", {"dataset": "x"})
+    with pytest.raises(ConfigError, match="is a file"):
+        check_output(blocker, {"dataset": "x"})
+    if os.geteuid() != 0:  # root writes through permission bits, so this half needs a normal user
+        locked = tmp_path / "locked"
+        locked.mkdir()
+        locked.chmod(0o500)
+        try:
+            with pytest.raises(ConfigError, match="not writable"):
+                check_output(locked, {"dataset": "x"})
+        finally:
+            locked.chmod(0o700)
+
+
+def test_folder_with_other_files_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("mine")
+    with pytest.raises(ConfigError, match="holds no movierec report"):
+        check_output(tmp_path, {"dataset": "x"})
+    check_output(tmp_path, {"dataset": "x"}, force=True)
+    assert (tmp_path / "notes.txt").read_text() == "mine"  # force never deletes files that are not the report's
+
+
+def test_parse_models_features_and_params() -> None:
+    specs = parse_models("svd, warp+genres+tags", {"svd": {"n_factors": 3}, "warp+genres+tags": {"epochs": 2}, "warp": {"no_components": 5}})
+    assert [(s.name, s.label, s.features) for s in specs] == [("svd", "svd", None), ("warp", "warp+genres+tags", "genres,tags")]
+    assert specs[1].params == {"no_components": 5, "epochs": 2}
+    with pytest.raises(ConfigError, match="unknown item feature"):
+        parse_models("warp+colour")
+    with pytest.raises(ConfigError, match="twice"):
+        parse_models("svd,svd")
+
+
+def test_reading_names_winners_and_noise() -> None:
+    from movierec.viz.report import reading
+
+    table = [
+        {"model": "a", "kind": "explicit", "values": {"rmse": 0.9, "ndcg@10": 0.05}, "intervals": {"ndcg@10": [0.04, 0.06]}},
+        {"model": "b", "kind": "implicit", "values": {"ndcg@10": 0.30}, "intervals": {"ndcg@10": [0.28, 0.32]}},
+        {"model": "c", "kind": "implicit", "values": {"ndcg@10": 0.29}, "intervals": {"ndcg@10": [0.27, 0.31]}},
+    ]
+    text = reading(table, 10)
+    assert "a predicts held-out ratings" in text
+    assert "b ranks best" in text and "within noise" in text
+    table[2]["values"]["ndcg@10"] = 0.1
+    table[2]["intervals"]["ndcg@10"] = [0.08, 0.12]
+    assert "lead is clear" in reading(table, 10)
+    assert np.isfinite(0.0)
