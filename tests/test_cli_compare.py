@@ -37,6 +37,21 @@ def assert_user_error(proc: subprocess.CompletedProcess[str], *needles: str) -> 
     return lines[0]
 
 
+def run_here(capsys: pytest.CaptureFixture[str], *args: str) -> subprocess.CompletedProcess[str]:
+    """Run the console entry point in this process (same code path as the command; skips interpreter start-up)."""
+    from movierec.cli import main
+
+    capsys.readouterr()
+    code = 0
+    try:
+        main(list(args))
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    cap = capsys.readouterr()
+    return subprocess.CompletedProcess(list(args), code, cap.out, cap.err)
+
+
+@pytest.mark.slow
 def test_compare_end_to_end_writes_results_and_charts(tmp_path: Path) -> None:
     out = tmp_path / "cmp"
     proc = run(
@@ -88,8 +103,9 @@ def test_compare_end_to_end_writes_results_and_charts(tmp_path: Path) -> None:
         assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_compare_json_implicit_only(tmp_path: Path) -> None:
-    proc = run(
+def test_compare_json_implicit_only(capsys: pytest.CaptureFixture[str]) -> None:
+    proc = run_here(
+        capsys,
         "compare",
         "--models",
         "popularity",
@@ -124,20 +140,14 @@ def test_compare_json_implicit_only(tmp_path: Path) -> None:
 def test_bad_inputs_exit_2_with_one_line(
     args: list[str], needles: list[str], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # in-process through the console entry point (the same code path as the installed command), to keep the suite fast
-    from movierec.cli import main
-
-    with pytest.raises(SystemExit) as exc:
-        main(args)
-    err = capsys.readouterr().err
-    assert_user_error(subprocess.CompletedProcess(args, int(exc.value.code), "", err), *needles)
+    assert_user_error(run_here(capsys, *args), *needles)
 
 
 def test_bad_input_in_a_real_process() -> None:
     assert_user_error(run("compare", "--models", "svd,nope"), "unknown model 'nope'", "svd")
 
 
-def test_bad_inputs_on_small_custom_files(tmp_path: Path) -> None:
+def test_bad_inputs_on_small_custom_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "r.csv"
     pd.DataFrame(
         {
@@ -148,27 +158,40 @@ def test_bad_inputs_on_small_custom_files(tmp_path: Path) -> None:
         }
     ).to_csv(path, index=False)
     assert_user_error(
-        run("compare", "--ratings", str(path), "--models", "popularity", "--cv", "6", "--k", "2"),
+        run_here(
+            capsys, "compare", "--ratings", str(path), "--models", "popularity", "--cv", "6", "--k", "2"
+        ),
         "cv folds (6) cannot exceed the number of positives",
         "(3)",
     )
     assert_user_error(
-        run("compare", "--ratings", str(path), "--models", "baseline", "--cv", "6", "--k", "2"),
+        run_here(capsys, "compare", "--ratings", str(path), "--models", "baseline", "--cv", "6", "--k", "2"),
         "cv folds (6) cannot exceed the number of ratings (5)",
     )
     assert_user_error(
-        run("compare", "--ratings", str(path), "--models", "popularity", "--split", "per-user", "--k", "2"),
+        run_here(
+            capsys,
+            "compare",
+            "--ratings",
+            str(path),
+            "--models",
+            "popularity",
+            "--split",
+            "per-user",
+            "--k",
+            "2",
+        ),
         "at least 2 ratings per user",
         "user 2 has 1",
     )
 
 
-def test_recommend_and_similar_print_titles() -> None:
-    rec = run("recommend", "--user", "1", "--model", "popularity", "-k", "5", "--json")
+def test_recommend_and_similar_print_titles(capsys: pytest.CaptureFixture[str]) -> None:
+    rec = run_here(capsys, "recommend", "--user", "1", "--model", "popularity", "-k", "5", "--json")
     assert rec.returncode == 0, rec.stderr
     rows = json.loads(rec.stdout)
     assert len(rows) == 5 and all(r["title"] for r in rows)
-    sim = run("similar", "--movie", "toy story", "--model", "itemknn", "-k", "5")
+    sim = run_here(capsys, "similar", "--movie", "toy story", "--model", "itemknn", "-k", "5")
     assert sim.returncode == 0, sim.stderr
     assert "Toy Story (1995)" in sim.stdout and "similarity" in sim.stdout
 
