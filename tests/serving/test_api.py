@@ -211,3 +211,34 @@ def test_refuses_to_start_on_a_tampered_or_missing_artifact(svd_artifact, tmp_pa
         assert res.returncode == 2
         lines = res.stderr.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("movierec: error:") and needle in lines[0], res.stderr
+
+
+@pytest.mark.slow
+def test_two_workers_share_the_artifact_and_lose_no_feedback(svd_artifact, tmp_path: Path) -> None:
+    import threading
+
+    from servehelp import Server
+
+    db = tmp_path / "fb.db"
+    srv = Server(svd_artifact[0], db, "--workers", "2").wait()
+    statuses: list[int] = []
+
+    def post(worker: int) -> None:
+        with httpx.Client(base_url=srv.url, timeout=30.0) as c:
+            for j in range(15):
+                body = _fb(f"w{worker}-{j}", userId=f"u{worker}")
+                statuses.append(c.post("/feedback", json=body).status_code)
+                statuses.append(c.post("/feedback", json=body).status_code)  # a retry
+                assert c.get(f"/users/{1 + j}/recommendations?k=3").status_code == 200
+
+    try:
+        threads = [threading.Thread(target=post, args=(w,)) for w in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+    finally:
+        srv.stop()
+    assert sorted(set(statuses)) == [200, 201] and statuses.count(201) == 60
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT COUNT(*), COUNT(DISTINCT request_id) FROM feedback").fetchone() == (60, 60)
