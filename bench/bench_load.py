@@ -7,8 +7,9 @@
   1M/5M/25M with ``--scale`` (target for 25M: < 20 s and peak RSS < 3 GB):
   ``load_ratings_file`` (→ validated ``Interactions``) against ``pd.read_csv`` defaults.
 
-Each measurement runs in a fresh ``spawn`` child (median of ≥ 3 repeats after one warm-up call)
-which also reports its peak RSS. Results: ``bench/results/load.json``.
+Each measurement runs in a fresh ``spawn`` child (median of ≥ 3 repeats; one warm-up call up to
+1M rows) which also reports its peak RSS and CPU time (user + system, all threads: steadier
+than wall time on a shared machine). Results: ``bench/results/load.json`` (``load-scale.json``).
 """
 
 from __future__ import annotations
@@ -85,6 +86,7 @@ def _row(
     return make_row(
         TASK, variant, ours["seconds"], "pandas.read_csv (defaults)", ref["seconds"], quality=quality, notes=notes,
         ours_peak_rss_mb=round(ours["peak_rss_mb"], 1), reference_peak_rss_mb=round(ref["peak_rss_mb"], 1),
+        ours_cpu_seconds=round(ours["cpu_seconds"], 3), reference_cpu_seconds=round(ref["cpu_seconds"], 3),
         ours_runs=ours["runs"], reference_runs=ref["runs"],
     )  # fmt: skip
 

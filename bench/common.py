@@ -91,12 +91,23 @@ def _child(
 ) -> None:
     try:
         baseline = _peak_rss_bytes()
-        timing = timeit(lambda: fn(*args, **kwargs), repeat=repeat, warmup=warmup)
+        cpu: list[float] = []
+
+        def timed() -> Any:  # CPU seconds (all threads) per call: steadier than wall time on a busy machine
+            r0 = resource.getrusage(resource.RUSAGE_SELF)
+            out = fn(*args, **kwargs)
+            r1 = resource.getrusage(resource.RUSAGE_SELF)
+            cpu.append(r1.ru_utime - r0.ru_utime + r1.ru_stime - r0.ru_stime)
+            return out
+
+        timing = timeit(timed, repeat=repeat, warmup=warmup)
+        cpu = cpu[warmup:]
         conn.send(
             {
                 "ok": True,
                 "seconds": timing["median"],
                 "runs": timing["runs"],
+                "cpu_seconds": statistics.median(cpu),
                 "result": timing["result"],
                 "peak_rss_mb": _peak_rss_bytes() / 2**20,
                 "baseline_rss_mb": baseline / 2**20,
@@ -120,7 +131,8 @@ def run_in_child(
 
     ``fn`` must be importable by reference (a module-level function, also in a script guarded by
     ``if __name__ == "__main__"``) and should return something small (counts, not arrays).
-    Returns ``{"seconds", "runs", "result", "peak_rss_mb", "baseline_rss_mb"}``; the peak covers
+    Returns ``{"seconds", "runs", "cpu_seconds", "result", "peak_rss_mb", "baseline_rss_mb"}``
+    (``cpu_seconds``: median user+system CPU time of one call, all threads); the peak covers
     the interpreter, its imports and every repeat, so it is an upper bound of one call's peak.
     """
     ctx = mp.get_context("spawn")
