@@ -54,7 +54,9 @@ def ours_fit(path: str, rank: int, iterations: int) -> dict[str, Any]:
     t0 = time.perf_counter()
     inter = load_ratings_file(path).interactions
     t1 = time.perf_counter()
-    model = ALS(factors=rank, regularization=REG, alpha=ALPHA, iterations=iterations, random_state=42).fit(inter)
+    model = ALS(factors=rank, regularization=REG, alpha=ALPHA, iterations=iterations, random_state=42).fit(
+        inter
+    )
     return {
         "load_s": t1 - t0,
         "fit_s": time.perf_counter() - t1,
@@ -104,14 +106,27 @@ def spark_child(path: str, rank: int, iterations: int, repeat: int, driver_memor
             train_df = indexed.select(USER, ITEM, RATING).cache()
             n = train_df.count()
             t_prep = time.perf_counter() - t1
-            model = fit_als(train_df, rank=rank, reg=REG, iterations=iterations, implicit=True, alpha=ALPHA,
-                            seed=42, num_blocks=sc.defaultParallelism)
+            model = fit_als(
+                train_df,
+                rank=rank,
+                reg=REG,
+                iterations=iterations,
+                implicit=True,
+                alpha=ALPHA,
+                seed=42,
+                num_blocks=sc.defaultParallelism,
+            )
             uf = collect_factors(model.userFactors, rank)[1]
             itf = collect_factors(model.itemFactors, rank)[1]
             train_df.unpersist()
             runs.append(time.perf_counter() - t1)
-            out = {"n_ratings": int(n), "n_users": int(uf.shape[0]), "n_items": int(itf.shape[0]),
-                   "prep_s": t_prep, "fit_s": runs[-1] - t_prep}
+            out = {
+                "n_ratings": int(n),
+                "n_users": int(uf.shape[0]),
+                "n_items": int(itf.shape[0]),
+                "prep_s": t_prep,
+                "fit_s": runs[-1] - t_prep,
+            }
         time.sleep(2)  # let the listener bus publish the last stages to the REST API
         stages = _stage_metrics(sc, f"run-{repeat - 1}")
         jvm = getattr(getattr(sc, "_gateway", None), "proc", None)
@@ -145,12 +160,19 @@ def _stage_metrics(sc: Any, group: str) -> list[dict[str, Any]]:
             continue
         sub, done = st.get("submissionTime"), st.get("completionTime")
         wall = (_when(done) - _when(sub)).total_seconds() if sub and done else None
-        rows.append({
-            "stage": st["stageId"], "name": st["name"][:60], "tasks": st["numTasks"],
-            "task_s": st["executorRunTime"] / 1000.0, "cpu_s": st.get("executorCpuTime", 0) / 1e9,
-            "wall_s": wall, "shuffle_read_mb": st.get("shuffleReadBytes", 0) / 2**20,
-            "shuffle_write_mb": st.get("shuffleWriteBytes", 0) / 2**20, "input_mb": st.get("inputBytes", 0) / 2**20,
-        })
+        rows.append(
+            {
+                "stage": st["stageId"],
+                "name": st["name"][:60],
+                "tasks": st["numTasks"],
+                "task_s": st["executorRunTime"] / 1000.0,
+                "cpu_s": st.get("executorCpuTime", 0) / 1e9,
+                "wall_s": wall,
+                "shuffle_read_mb": st.get("shuffleReadBytes", 0) / 2**20,
+                "shuffle_write_mb": st.get("shuffleWriteBytes", 0) / 2**20,
+                "input_mb": st.get("inputBytes", 0) / 2**20,
+            }
+        )
     return sorted(rows, key=lambda r: r["stage"])
 
 
@@ -167,7 +189,10 @@ def scaling_estimate(total_s: float, stages: list[dict[str, Any]], slots_now: in
     work = sum(s["task_s"] for s in stages)
     stage_wall = sum(walls)
     driver = max(0.0, total_s - stage_wall)
-    overhead = sum(max(0.0, w - s["task_s"] / max(1, min(slots_now, s["tasks"]))) for w, s in zip(walls, stages, strict=True))
+    overhead = sum(
+        max(0.0, w - s["task_s"] / max(1, min(slots_now, s["tasks"])))
+        for w, s in zip(walls, stages, strict=True)
+    )
     shuffle = sum(s["shuffle_read_mb"] for s in stages) * 2**20
     out = {}
     for p in SLOTS:
@@ -188,7 +213,12 @@ def scaling_estimate(total_s: float, stages: list[dict[str, Any]], slots_now: in
 
 
 def run_spark(path: str, rank: int, iterations: int, repeat: int, driver_memory: str) -> dict[str, Any]:
-    cmd = [sys.executable, __file__, "--spark-child", json.dumps([path, rank, iterations, repeat, driver_memory])]
+    cmd = [
+        sys.executable,
+        __file__,
+        "--spark-child",
+        json.dumps([path, rank, iterations, repeat, driver_memory]),
+    ]
     proc = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "PYTHONWARNINGS": "ignore"})
     if proc.returncode != 0:
         raise RuntimeError(f"spark child failed: {proc.stderr[-2000:]}")
@@ -212,8 +242,11 @@ def main() -> None:
     sp = run_spark(path, rank, iters, args.repeat, cfg["driver_memory"])
     spark_mb = sp["driver_peak_rss_mb"] + (sp["jvm_peak_rss_mb"] or 0.0)
     est = scaling_estimate(sp["seconds"], sp["stages"])
-    print(f"  {sp['seconds']:.1f} s (+{sp['startup_s']:.1f} s start-up), peak {spark_mb:.0f} MB; "
-          f"estimate by slots: {est['estimated_seconds_by_slots']}", flush=True)
+    print(
+        f"  {sp['seconds']:.1f} s (+{sp['startup_s']:.1f} s start-up), peak {spark_mb:.0f} MB; "
+        f"estimate by slots: {est['estimated_seconds_by_slots']}",
+        flush=True,
+    )
     by = est["estimated_seconds_by_slots"]
     note = (
         f"Implicit ALS, rank {rank}, reg {REG}, alpha {ALPHA}, {iters} iterations, every row a positive; "
@@ -227,16 +260,31 @@ def main() -> None:
         "Memory: ours = child peak RSS; Spark = driver Python peak RSS + JVM VmHWM."
     )
     row = make_row(
-        TASK, f"implicit ALS {cfg['n'] // 1_000_000}M ratings", ours["seconds"], "spark-als local[2]", sp["seconds"],
-        quality={"n_users": ours["result"]["n_users"], "n_items": ours["result"]["n_items"],
-                 "spark_n_users": sp["last_run"]["n_users"], "spark_n_items": sp["last_run"]["n_items"]},
+        TASK,
+        f"implicit ALS {cfg['n'] // 1_000_000}M ratings",
+        ours["seconds"],
+        "spark-als local[2]",
+        sp["seconds"],
+        quality={
+            "n_users": ours["result"]["n_users"],
+            "n_items": ours["result"]["n_items"],
+            "spark_n_users": sp["last_run"]["n_users"],
+            "spark_n_items": sp["last_run"]["n_items"],
+        },
         notes=note,
         ours_peak_rss_mb=round(ours["peak_rss_mb"], 1),
         reference_peak_rss_mb=round(spark_mb, 1),
         ours_breakdown={k: round(v, 2) for k, v in ours["result"].items() if k.endswith("_s")},
-        reference_breakdown={"prep_s": round(sp["last_run"]["prep_s"], 2), "fit_and_collect_s": round(sp["last_run"]["fit_s"], 2),
-                             "startup_s": round(sp["startup_s"], 2), "runs": [round(r, 2) for r in sp["runs"]]},
-        reference_memory={"driver_python_mb": round(sp["driver_peak_rss_mb"], 1), "jvm_mb": sp["jvm_peak_rss_mb"]},
+        reference_breakdown={
+            "prep_s": round(sp["last_run"]["prep_s"], 2),
+            "fit_and_collect_s": round(sp["last_run"]["fit_s"], 2),
+            "startup_s": round(sp["startup_s"], 2),
+            "runs": [round(r, 2) for r in sp["runs"]],
+        },
+        reference_memory={
+            "driver_python_mb": round(sp["driver_peak_rss_mb"], 1),
+            "jvm_mb": sp["jvm_peak_rss_mb"],
+        },
         spark_version=sp["spark_version"],
         scaling_estimate=est,
         stage_metrics=sp["stages"],

@@ -17,6 +17,7 @@ pytestmark = [
     pytest.mark.slow,
     pytest.mark.xdist_group("spark"),
     pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas"),
+    pytest.mark.filterwarnings("ignore:The copy keyword is deprecated"),
 ]
 
 
@@ -26,8 +27,12 @@ def _csv(path: Path, n: int = 200, bad_ratings: int = 0, users: list[object] | N
     for j in range(bad_ratings):
         ratings[j * 7] = "n/a" if j % 2 else "four"
     frame = pd.DataFrame(
-        {"userId": users if users is not None else rng.integers(1, 30, n), "movieId": rng.integers(1, 50, n),
-         "rating": ratings, "timestamp": 0}
+        {
+            "userId": users if users is not None else rng.integers(1, 30, n),
+            "movieId": rng.integers(1, 50, n),
+            "rating": ratings,
+            "timestamp": 0,
+        }
     )
     frame.to_csv(path, index=False)
     return path

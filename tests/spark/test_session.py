@@ -29,7 +29,10 @@ def _closed_port() -> int:
 
 def _run(args: list[str], env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "movierec", *args], capture_output=True, text=True, timeout=120,
+        [sys.executable, "-m", "movierec", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
         env={**os.environ, **(env or {})},
     )
 
@@ -43,7 +46,10 @@ def _one_error_line(proc: subprocess.CompletedProcess[str]) -> str:
 
 
 def test_parse_conf() -> None:
-    assert parse_conf(["spark.executor.memory=4g", "spark.a = b=c"]) == {"spark.executor.memory": "4g", "spark.a": "b=c"}
+    assert parse_conf(["spark.executor.memory=4g", "spark.a = b=c"]) == {
+        "spark.executor.memory": "4g",
+        "spark.a": "b=c",
+    }
     assert parse_conf(None) == {}
     with pytest.raises(ConfigError, match="key=value"):
         parse_conf(["spark.executor.memory"])
@@ -51,12 +57,16 @@ def test_parse_conf() -> None:
         parse_conf(["=4g"])
 
 
-@pytest.mark.parametrize("master", ["local", "local[*]", "local[2]", "local[4,3]", "local-cluster[2, 1, 1024]"])
+@pytest.mark.parametrize(
+    "master", ["local", "local[*]", "local[2]", "local[4,3]", "local-cluster[2, 1, 1024]"]
+)
 def test_local_masters_need_no_network(master: str) -> None:
     check_master(master)
 
 
-@pytest.mark.parametrize("master", ["locall[2]", "local[0]", "http://host:7077", "spark://", "spark://host:port"])
+@pytest.mark.parametrize(
+    "master", ["locall[2]", "local[0]", "http://host:7077", "spark://", "spark://host:port"]
+)
 def test_malformed_masters_are_config_errors(master: str) -> None:
     with pytest.raises(ConfigError, match="--master"):
         check_master(master)
@@ -91,7 +101,10 @@ def test_java_absent_is_one_clear_line(tmp_path: Path) -> None:
     env["PATH"] = str(tmp_path)  # an empty folder: no java anywhere
     proc = subprocess.run(
         [sys.executable, "-m", "movierec", "spark", "train", "--out", str(tmp_path / "a")],
-        capture_output=True, text=True, timeout=120, env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
     )
     line = _one_error_line(proc)
     assert "Java not found" in line and "Java 17" in line
@@ -110,8 +123,18 @@ def test_unreachable_master_through_the_cli(tmp_path: Path) -> None:
     except SparkUnavailableError as exc:
         pytest.skip(f"needs Java 17: {exc}")
     port = _closed_port()
-    proc = _run(["spark", "train", "--master", f"spark://127.0.0.1:{port}", "--connect-timeout", "3",
-                 "--out", str(tmp_path / "a")])
+    proc = _run(
+        [
+            "spark",
+            "train",
+            "--master",
+            f"spark://127.0.0.1:{port}",
+            "--connect-timeout",
+            "3",
+            "--out",
+            str(tmp_path / "a"),
+        ]
+    )
     line = _one_error_line(proc)
     assert f"cannot reach Spark master spark://127.0.0.1:{port}" in line
 

@@ -40,9 +40,20 @@ def explicit_run(spark, bundled, tmp_path_factory):  # type: ignore[no-untyped-d
     train, test = ratings_holdout(bundled.interactions, test_size=0.2, seed=42)
     out = tmp_path_factory.mktemp("spark") / "als"
     result = train_on_frames(
-        spark, _frame(spark, train), _frame(spark, test), user_ids=train.user_map.ids, item_ids=train.item_map.ids,
-        out=out, rank=RANK, reg=REG, iterations=ITERATIONS, seed=42, dataset_name=bundled.name,
-        dataset_sha256=bundled.sha256, movies=bundled.movies, split_note="ratings_holdout test_size=0.2 seed=42",
+        spark,
+        _frame(spark, train),
+        _frame(spark, test),
+        user_ids=train.user_map.ids,
+        item_ids=train.item_map.ids,
+        out=out,
+        rank=RANK,
+        reg=REG,
+        iterations=ITERATIONS,
+        seed=42,
+        dataset_name=bundled.name,
+        dataset_sha256=bundled.sha256,
+        movies=bundled.movies,
+        split_note="ratings_holdout test_size=0.2 seed=42",
     )
     return result, train, test
 
@@ -132,8 +143,24 @@ def test_batch_scoring_k_rows_per_user_and_no_seen_items(spark, explicit_run, tm
 def test_implicit_training_through_the_cli(spark, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
     out = tmp_path / "implicit"
     with pytest.raises(SystemExit) as exc:
-        main(["spark", "train", "--implicit", "--alpha", "10", "--rank", "8", "--reg", "0.1", "--iterations", "4",
-              "--out", str(out), "--json"])
+        main(
+            [
+                "spark",
+                "train",
+                "--implicit",
+                "--alpha",
+                "10",
+                "--rank",
+                "8",
+                "--reg",
+                "0.1",
+                "--iterations",
+                "3",
+                "--out",
+                str(out),
+                "--json",
+            ]
+        )
     assert exc.value.code in (0, None)
     summary = json.loads(capsys.readouterr().out)
     metrics = summary["metrics"]

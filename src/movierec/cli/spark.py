@@ -12,35 +12,67 @@ spark_app = typer.Typer(
     help="Train ALS in Spark and batch-score users (needs the spark extra and Java 17).", no_args_is_help=True
 )
 
-MASTER = typer.Option("local[*]", "--master", help="local[*], local[N], spark://HOST:PORT, yarn or k8s://https://HOST:PORT.")
-CONF = typer.Option(None, "--conf", help="Spark setting key=value (repeatable), e.g. spark.executor.memory=4g.")
-CONNECT_TIMEOUT = typer.Option(10.0, "--connect-timeout", help="Seconds to wait for a spark:// or k8s:// master before failing.")
+MASTER = typer.Option(
+    "local[*]", "--master", help="local[*], local[N], spark://HOST:PORT, yarn or k8s://https://HOST:PORT."
+)
+CONF = typer.Option(
+    None, "--conf", help="Spark setting key=value (repeatable), e.g. spark.executor.memory=4g."
+)
+CONNECT_TIMEOUT = typer.Option(
+    10.0, "--connect-timeout", help="Seconds to wait for a spark:// or k8s:// master before failing."
+)
 
 
 @spark_app.command("train")
 def train_cmd(
-    out: Path = typer.Option(..., "--out", "-o", help="Artifact folder to write (what 'movierec serve --artifact' reads)."),
-    ratings: str = typer.Option(None, "--ratings", help="Ratings URI Spark reads (path, hdfs://, s3a://); default: bundled ml-latest-small."),
+    out: Path = typer.Option(
+        ..., "--out", "-o", help="Artifact folder to write (what 'movierec serve --artifact' reads)."
+    ),
+    ratings: str = typer.Option(
+        None,
+        "--ratings",
+        help="Ratings URI Spark reads (path, hdfs://, s3a://); default: bundled ml-latest-small.",
+    ),
     fmt: str = typer.Option(None, "--format", help="csv or parquet (default: from the file name)."),
     user_col: str = typer.Option("userId", "--user-col", help="User id column."),
     item_col: str = typer.Option("movieId", "--item-col", help="Item id column."),
     rating_col: str = typer.Option("rating", "--rating-col", help="Rating (or interaction strength) column."),
     sep: str = typer.Option(",", "--sep", help="CSV field separator."),
-    movies: str = typer.Option(None, "--movies", help="movies.csv (movieId,title,genres) for titles in the artifact."),
+    movies: str = typer.Option(
+        None, "--movies", help="movies.csv (movieId,title,genres) for titles in the artifact."
+    ),
     rank: int = typer.Option(64, "--rank", help="Number of latent factors."),
-    reg: float = typer.Option(0.05, "--reg", help="Regularisation (Spark's regParam, scaled by each user's/item's count)."),
+    reg: float = typer.Option(
+        0.05, "--reg", help="Regularisation (Spark's regParam, scaled by each user's/item's count)."
+    ),
     iterations: int = typer.Option(15, "--iterations", help="ALS sweeps."),
-    implicit: bool = typer.Option(False, "--implicit", help="Implicit-feedback ALS (Hu, Koren & Volinsky 2008)."),
+    implicit: bool = typer.Option(
+        False, "--implicit", help="Implicit-feedback ALS (Hu, Koren & Volinsky 2008)."
+    ),
     alpha: float = typer.Option(10.0, "--alpha", help="Implicit confidence: c = 1 + alpha·r."),
     implicit_threshold: float = typer.Option(
-        4.0, "--implicit-threshold", help="Implicit: ratings ≥ this become positives of weight 1; 0 keeps raw values as confidence."
+        4.0,
+        "--implicit-threshold",
+        help="Implicit: ratings ≥ this become positives of weight 1; 0 keeps raw values as confidence.",
     ),
-    test_size: float = typer.Option(0.2, "--test-size", help="Hold-out share (0: no evaluation, train on everything)."),
+    test_size: float = typer.Option(
+        0.2, "--test-size", help="Hold-out share (0: no evaluation, train on everything)."
+    ),
     seed: int = typer.Option(42, "--seed", help="Seed for the split and ALS initialisation."),
     k: int = typer.Option(10, "--k", help="K for the implicit ranking metrics."),
-    max_bad_share: float = typer.Option(0.01, "--max-bad-share", help="Fail when more than this share of rows is malformed."),
-    id_mapping: str = typer.Option("index", "--id-mapping", help="index (any ids, mapped by a Spark join) or direct (int32 ids as they are)."),
-    num_blocks: int = typer.Option(None, "--num-blocks", help="ALS user and item blocks (default: Spark's 10; the core count on local masters)."),
+    max_bad_share: float = typer.Option(
+        0.01, "--max-bad-share", help="Fail when more than this share of rows is malformed."
+    ),
+    id_mapping: str = typer.Option(
+        "index",
+        "--id-mapping",
+        help="index (any ids, mapped by a Spark join) or direct (int32 ids as they are).",
+    ),
+    num_blocks: int = typer.Option(
+        None,
+        "--num-blocks",
+        help="ALS user and item blocks (default: Spark's 10; the core count on local masters).",
+    ),
     master: str = MASTER,
     conf: list[str] = CONF,
     connect_timeout: float = CONNECT_TIMEOUT,
@@ -55,12 +87,32 @@ def train_cmd(
     settings = parse_conf(conf)
     if out.exists() and not force:  # before Spark starts: a mistake should cost milliseconds
         raise ConfigError(f"{out} already exists; pass --force to replace it")
-    with spark_session(master, settings, app_name="movierec spark train", connect_timeout=connect_timeout) as spark:
+    with spark_session(
+        master, settings, app_name="movierec spark train", connect_timeout=connect_timeout
+    ) as spark:
         result = train(
-            spark, ratings, out=out, fmt=fmt, user_col=user_col, item_col=item_col, rating_col=rating_col, sep=sep,
-            rank=rank, reg=reg, iterations=iterations, implicit=implicit, alpha=alpha,
-            implicit_threshold=implicit_threshold, test_size=test_size, seed=seed, k=k, max_bad_share=max_bad_share,
-            id_mapping=id_mapping, num_blocks=num_blocks, movies=movies, force=force,
+            spark,
+            ratings,
+            out=out,
+            fmt=fmt,
+            user_col=user_col,
+            item_col=item_col,
+            rating_col=rating_col,
+            sep=sep,
+            rank=rank,
+            reg=reg,
+            iterations=iterations,
+            implicit=implicit,
+            alpha=alpha,
+            implicit_threshold=implicit_threshold,
+            test_size=test_size,
+            seed=seed,
+            k=k,
+            max_bad_share=max_bad_share,
+            id_mapping=id_mapping,
+            num_blocks=num_blocks,
+            movies=movies,
+            force=force,
         )
     if as_json:
         print_json(result.summary())
@@ -77,11 +129,17 @@ def train_cmd(
 
 @spark_app.command("recommend")
 def recommend_cmd(
-    artifact: Path = typer.Option(..., "--artifact", "-a", help="Artifact folder (from 'spark train' or 'movierec export')."),
-    out: str = typer.Option(..., "--out", "-o", help="Parquet output (a folder of part files; any URI Spark writes)."),
+    artifact: Path = typer.Option(
+        ..., "--artifact", "-a", help="Artifact folder (from 'spark train' or 'movierec export')."
+    ),
+    out: str = typer.Option(
+        ..., "--out", "-o", help="Parquet output (a folder of part files; any URI Spark writes)."
+    ),
     k: int = typer.Option(100, "--k", help="Recommendations per user."),
     include_seen: bool = typer.Option(False, "--include-seen", help="Keep items the user rated in training."),
-    partitions: int = typer.Option(None, "--partitions", help="User partitions (default: 2 × Spark's default parallelism)."),
+    partitions: int = typer.Option(
+        None, "--partitions", help="User partitions (default: 2 × Spark's default parallelism)."
+    ),
     master: str = MASTER,
     conf: list[str] = CONF,
     connect_timeout: float = CONNECT_TIMEOUT,
@@ -97,14 +155,18 @@ def recommend_cmd(
     settings = parse_conf(conf)
     check_positive("--k", k, integer=True)
     load_artifact(artifact)  # verify before the JVM starts
-    with spark_session(master, settings, app_name="movierec spark recommend", connect_timeout=connect_timeout) as spark:
+    with spark_session(
+        master, settings, app_name="movierec spark recommend", connect_timeout=connect_timeout
+    ) as spark:
         result = recommend_all(
             spark, artifact, out, k=k, exclude_seen=not include_seen, partitions=partitions, force=force
         )
     if as_json:
         print_json(result.summary())
         return
-    console.print(f"wrote {result.n_rows:,} recommendations for {result.n_users:,} users to {result.out} ({result.seconds:.1f} s)")
+    console.print(
+        f"wrote {result.n_rows:,} recommendations for {result.n_users:,} users to {result.out} ({result.seconds:.1f} s)"
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -84,7 +84,11 @@ def top_k_unseen(
                         seen = np.asarray(seen, dtype=np.int64)
                         pos = np.minimum(np.searchsorted(b_ids, seen), n_items - 1)
                         s[r, pos[b_ids[pos] == seen]] = -np.inf  # seen ids without factors are skipped
-                top = np.argpartition(-s, kk - 1, axis=1)[:, :kk] if kk < n_items else np.tile(np.arange(n_items), (len(s), 1))
+                top = (
+                    np.argpartition(-s, kk - 1, axis=1)[:, :kk]
+                    if kk < n_items
+                    else np.tile(np.arange(n_items), (len(s), 1))
+                )
                 vals = np.take_along_axis(s, top, axis=1)
                 best = np.argsort(-vals, axis=1, kind="stable")
                 top = np.take_along_axis(top, best, axis=1)
@@ -97,7 +101,9 @@ def top_k_unseen(
                         v = np.clip(v, clip[0], clip[1])
                     items_out.append(b_labels[top[r][ok]])
                     scores_out.append(v.astype(np.float32))
-                yield pd.DataFrame({"user": part["user"].to_numpy(), "items": items_out, "scores": scores_out})
+                yield pd.DataFrame(
+                    {"user": part["user"].to_numpy(), "items": items_out, "scores": scores_out}
+                )
 
     return users.mapInPandas(score_blocks, schema=schema)
 
@@ -113,12 +119,23 @@ class BatchResult:
     seconds: float
 
     def summary(self) -> dict[str, Any]:
-        return {"out": str(self.out), "n_users": self.n_users, "n_rows": self.n_rows, "k": self.k,
-                "seconds": round(self.seconds, 3)}
+        return {
+            "out": str(self.out),
+            "n_users": self.n_users,
+            "n_rows": self.n_rows,
+            "k": self.k,
+            "seconds": round(self.seconds, 3),
+        }
 
 
-def _users_frame(spark: SparkSession, raw_users: np.ndarray, factors: np.ndarray, offset: np.ndarray,
-                 seen: dict[str, np.ndarray] | None, partitions: int) -> DataFrame:
+def _users_frame(
+    spark: SparkSession,
+    raw_users: np.ndarray,
+    factors: np.ndarray,
+    offset: np.ndarray,
+    seen: dict[str, np.ndarray] | None,
+    partitions: int,
+) -> DataFrame:
     n = len(raw_users)
     pdf = pd.DataFrame(
         {
@@ -158,7 +175,11 @@ def recommend_all(
     from movierec.serving.artifact import load_artifact
 
     check_positive("--k", k, integer=True)
-    outp = Path(str(out).removeprefix("file://")).expanduser() if "://" not in str(out).removeprefix("file://") else None
+    outp = (
+        Path(str(out).removeprefix("file://")).expanduser()
+        if "://" not in str(out).removeprefix("file://")
+        else None
+    )
     if outp is not None and outp.exists() and not force:
         raise ConfigError(f"{outp} already exists; pass --force to replace it")
     t0 = time.perf_counter()
@@ -186,7 +207,13 @@ def recommend_all(
     parts = partitions or max(2, spark.sparkContext.defaultParallelism * 2)
     users = _users_frame(spark, art.user_map.ids, ufac, offset, seen, parts)
     recs = top_k_unseen(
-        spark, users, np.arange(n_items), ifac, k=k, item_bias=ibias, item_labels=art.item_map.ids,
+        spark,
+        users,
+        np.arange(n_items),
+        ifac,
+        k=k,
+        item_bias=ibias,
+        item_labels=art.item_map.ids,
         clip=None if clip is None else (float(clip[0]), float(clip[1])),
     )
     long = recs.select(

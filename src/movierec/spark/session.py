@@ -71,7 +71,11 @@ def check_java() -> Path:
     """Raise a one-line error when Java is missing or older than 17 (Spark 4 needs 17+); return its path."""
     java = find_java()
     if java is None:
-        where = f"JAVA_HOME={os.environ['JAVA_HOME']} has no bin/java" if os.environ.get("JAVA_HOME") else "no java on PATH"
+        where = (
+            f"JAVA_HOME={os.environ['JAVA_HOME']} has no bin/java"
+            if os.environ.get("JAVA_HOME")
+            else "no java on PATH"
+        )
         raise SparkUnavailableError(
             f"Java not found ({where}): Spark needs Java 17; install it (e.g. apt-get install openjdk-17-jre-headless) "
             "or set JAVA_HOME"
@@ -79,12 +83,16 @@ def check_java() -> Path:
     try:
         out = subprocess.run([str(java), "-version"], capture_output=True, text=True, timeout=30)
     except (OSError, subprocess.TimeoutExpired) as exc:
-        raise SparkUnavailableError(f"{java}: cannot run java -version ({exc}): Spark needs a working Java 17") from exc
+        raise SparkUnavailableError(
+            f"{java}: cannot run java -version ({exc}): Spark needs a working Java 17"
+        ) from exc
     m = re.search(r'version "(\d+)(?:\.(\d+))?', out.stderr + out.stdout)
     if m:
         major = int(m.group(1)) if m.group(1) != "1" else int(m.group(2) or 0)
         if major < 17:
-            raise SparkUnavailableError(f"{java} is Java {major}: Spark 4 needs Java 17 or newer (set JAVA_HOME)")
+            raise SparkUnavailableError(
+                f"{java} is Java {major}: Spark 4 needs Java 17 or newer (set JAVA_HOME)"
+            )
     return java
 
 
@@ -143,7 +151,9 @@ def check_master(master: str, *, timeout: float = 10.0) -> None:
             errors.append(f"{host}:{port} did not answer within {timeout:g} s")
         except OSError as exc:
             errors.append(f"{host}:{port} {exc.strerror or exc}")
-    raise SparkUnavailableError(f"cannot reach Spark master {master} ({'; '.join(errors)}); is the cluster up?")
+    raise SparkUnavailableError(
+        f"cannot reach Spark master {master} ({'; '.join(errors)}); is the cluster up?"
+    )
 
 
 def _driver_python_env() -> None:
@@ -170,7 +180,9 @@ def spark_session(
     from pyspark.sql import SparkSession
 
     # pyspark 4.x warns on every Arrow conversion under pandas 3; the paths movierec uses are tested
-    warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas", category=FutureWarning)
+    warnings.filterwarnings(
+        "ignore", message="PySpark does not yet fully support pandas", category=FutureWarning
+    )
 
     active = SparkSession.getActiveSession()
     if active is not None:

@@ -82,10 +82,14 @@ class SparkALSModel(BaseRecommender):
     def kind(self) -> str:  # type: ignore[override]
         return "implicit" if self.implicit else "explicit"
 
-    def fit(self, train: Interactions, *, item_features: Any = None, user_features: Any = None) -> SparkALSModel:
+    def fit(
+        self, train: Interactions, *, item_features: Any = None, user_features: Any = None
+    ) -> SparkALSModel:
         raise ConfigError("spark-als trains in Spark: use movierec.spark.train() or 'movierec spark train'")
 
-    def set_factors(self, user_factors: np.ndarray, item_factors: np.ndarray, train: Interactions) -> SparkALSModel:
+    def set_factors(
+        self, user_factors: np.ndarray, item_factors: np.ndarray, train: Interactions
+    ) -> SparkALSModel:
         """Adopt factors collected from an ``ALSModel`` (rows in ``train``'s index order)."""
         if user_factors.shape[0] != train.n_users or item_factors.shape[0] != train.n_items:
             raise ValueError("factor rows must match the training id maps")
@@ -168,7 +172,9 @@ def read_ratings(
     try:
         if fmt == "csv":
             # every column as text: a bad rating must not turn the whole column into strings or fail the read
-            df = spark.read.option("header", "true").option("sep", sep).option("inferSchema", "false").csv(uri)
+            df = (
+                spark.read.option("header", "true").option("sep", sep).option("inferSchema", "false").csv(uri)
+            )
         else:
             df = spark.read.parquet(uri)
     except Exception as exc:
@@ -203,8 +209,12 @@ def read_ratings(
         F.sum((F.col(item_col).isNotNull() & ~int_like(item_col)).cast("long")).alias("nonint_item"),
         F.sum(_out_of_range(user_col).cast("long")).alias("range_user"),
         F.sum(_out_of_range(item_col).cast("long")).alias("range_item"),
-        F.first(F.when(_out_of_range(user_col), F.col(user_col).cast("string")), ignorenulls=True).alias("range_user_ex"),
-        F.first(F.when(_out_of_range(item_col), F.col(item_col).cast("string")), ignorenulls=True).alias("range_item_ex"),
+        F.first(F.when(_out_of_range(user_col), F.col(user_col).cast("string")), ignorenulls=True).alias(
+            "range_user_ex"
+        ),
+        F.first(F.when(_out_of_range(item_col), F.col(item_col).cast("string")), ignorenulls=True).alias(
+            "range_item_ex"
+        ),
     ).first()
     assert stats is not None
     n = int(stats["n"])
@@ -266,7 +276,9 @@ def _out_of_range(c: str) -> Any:
 # --- id mapping --------------------------------------------------------------------------------
 
 
-def index_ids(spark: SparkSession, frame: DataFrame, *, direct: bool = False) -> tuple[DataFrame, np.ndarray, np.ndarray]:
+def index_ids(
+    spark: SparkSession, frame: DataFrame, *, direct: bool = False
+) -> tuple[DataFrame, np.ndarray, np.ndarray]:
     """Add dense int ``user``/``item`` columns; return the frame and the raw ids of each index.
 
     ``direct=False``: the distinct raw ids are sorted on the driver (as :class:`IdMap` sorts them)
@@ -276,14 +288,18 @@ def index_ids(spark: SparkSession, frame: DataFrame, *, direct: bool = False) ->
     from pyspark.sql import functions as F
 
     if direct:
-        out = frame.withColumn(USER, F.col(USER_RAW).cast("int")).withColumn(ITEM, F.col(ITEM_RAW).cast("int"))
+        out = frame.withColumn(USER, F.col(USER_RAW).cast("int")).withColumn(
+            ITEM, F.col(ITEM_RAW).cast("int")
+        )
         return out, np.empty(0, np.int64), np.empty(0, np.int64)
     maps = []
     for raw_col, idx_col in ((USER_RAW, USER), (ITEM_RAW, ITEM)):
         raw = frame.select(raw_col).distinct().toPandas()[raw_col].to_numpy()
         raw = np.sort(raw.astype(np.int64) if raw.dtype.kind in "iuf" else raw.astype(object))
         if len(raw) > INT32_MAX:
-            raise DataError(f"{len(raw)} distinct {raw_col[:-4]} ids: more than Spark ALS's int32 ids can hold")
+            raise DataError(
+                f"{len(raw)} distinct {raw_col[:-4]} ids: more than Spark ALS's int32 ids can hold"
+            )
         pdf = pd.DataFrame({raw_col: raw, idx_col: np.arange(len(raw), dtype=np.int32)})
         mapping = spark.createDataFrame(pdf)
         maps.append((raw, F.broadcast(mapping) if len(raw) <= 2_000_000 else mapping, raw_col))
@@ -340,7 +356,9 @@ def evaluate_explicit(model: ALSModel, test_df: DataFrame) -> dict[str, Any]:
     n_eval = pred.count()
     if n_eval == 0:
         pred.unpersist()
-        raise DataError("no test rating has a user and an item seen in training; use more data or a smaller --test-size")
+        raise DataError(
+            "no test rating has a user and an item seen in training; use more data or a smaller --test-size"
+        )
     ev = RegressionEvaluator(labelCol=RATING, predictionCol="prediction")
     out = {
         "protocol": "rating",
@@ -368,7 +386,11 @@ def evaluate_implicit(
     spark = train_df.sparkSession
     item_f = model.itemFactors.toPandas()
     item_ids = item_f["id"].to_numpy(dtype=np.int64)
-    item_mat = np.stack(item_f["features"].to_numpy()).astype(np.float32) if len(item_f) else np.zeros((0, 0), np.float32)
+    item_mat = (
+        np.stack(item_f["features"].to_numpy()).astype(np.float32)
+        if len(item_f)
+        else np.zeros((0, 0), np.float32)
+    )
     seen = train_df.groupBy(USER).agg(F.collect_list(ITEM).alias("seen"))
     relevant = test_df.groupBy(USER).agg(F.collect_list(F.col(ITEM).cast("double")).alias("label"))
     users = (
@@ -406,7 +428,11 @@ def collect_factors(factors: DataFrame, rank: int) -> tuple[np.ndarray, np.ndarr
     pdf = factors.toPandas()
     ids = pdf["id"].to_numpy(dtype=np.int64)
     order = np.argsort(ids, kind="stable")
-    mat = np.stack(pdf["features"].to_numpy()[order]).astype(np.float32) if len(pdf) else np.zeros((0, rank), np.float32)
+    mat = (
+        np.stack(pdf["features"].to_numpy()[order]).astype(np.float32)
+        if len(pdf)
+        else np.zeros((0, rank), np.float32)
+    )
     return ids[order], mat
 
 
@@ -443,7 +469,9 @@ class SparkTrainResult:
         }
 
 
-def _load_movies(spark: SparkSession, movies: str | Path | None, default_bundled: bool) -> pd.DataFrame | None:
+def _load_movies(
+    spark: SparkSession, movies: str | Path | None, default_bundled: bool
+) -> pd.DataFrame | None:
     """Item metadata for the artifact's titles: a local movies.csv, a URI read by Spark, or the bundled one."""
     from movierec.datasets.parsers import parse_year, read_movies
 
@@ -513,9 +541,17 @@ def train_on_frames(
     seconds["prepare"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     if num_blocks is None and spark.sparkContext.master.startswith("local"):
-        num_blocks = spark.sparkContext.defaultParallelism  # one block per core: Spark's 10 only adds tasks locally
+        num_blocks = (
+            spark.sparkContext.defaultParallelism
+        )  # one block per core: Spark's 10 only adds tasks locally
     model = fit_als(
-        train_df, rank=rank, reg=reg, iterations=iterations, implicit=implicit, alpha=alpha, seed=seed,
+        train_df,
+        rank=rank,
+        reg=reg,
+        iterations=iterations,
+        implicit=implicit,
+        alpha=alpha,
+        seed=seed,
         num_blocks=num_blocks,
     )
     # ALS is lazy about its factor tables: materialise them inside the timed fit
@@ -529,7 +565,9 @@ def train_on_frames(
         test_df = test_df.select(USER, ITEM, RATING)
         n_test = test_df.count()
         metrics = (
-            evaluate_implicit(model, train_df, test_df, k=k) if implicit else evaluate_explicit(model, test_df)
+            evaluate_implicit(model, train_df, test_df, k=k)
+            if implicit
+            else evaluate_explicit(model, test_df)
         )
         metrics.update({"n_test": n_test, "seed": seed, "split": split_note})
         seconds["evaluate"] = time.perf_counter() - t0
@@ -541,21 +579,36 @@ def train_on_frames(
     raw_items = i_idx if item_ids is None else np.asarray(item_ids)[i_idx]
     r = rows[RATING].to_numpy(dtype=np.float32)
     scale = (float(r.min()), float(r.max()))
-    inter = Interactions(u, i, r, IdMap(raw_users, kind="user"), IdMap(raw_items, kind="item"), rating_scale=scale)
+    inter = Interactions(
+        u, i, r, IdMap(raw_users, kind="user"), IdMap(raw_items, kind="item"), rating_scale=scale
+    )
     fitted = SparkALSModel(
-        rank=rank, reg=reg, iterations=iterations, implicit=implicit, alpha=alpha,
-        implicit_threshold=implicit_threshold, seed=seed,
+        rank=rank,
+        reg=reg,
+        iterations=iterations,
+        implicit=implicit,
+        alpha=alpha,
+        implicit_threshold=implicit_threshold,
+        seed=seed,
     ).set_factors(u_mat, i_mat, inter)
     dataset = Dataset(dataset_name, inter, movies=movies, sha256=dataset_sha256)
     ui = spark.sparkContext.uiWebUrl
     all_notes = [f"trained with Spark {spark.version} ALS on {spark.sparkContext.master}", *(notes or [])]
     path = export_artifact(
-        fitted, dataset, inter, out, metrics=metrics, force=force,
-        implicit_threshold=implicit_threshold if implicit else 4.0, notes=all_notes,
+        fitted,
+        dataset,
+        inter,
+        out,
+        metrics=metrics,
+        force=force,
+        implicit_threshold=implicit_threshold if implicit else 4.0,
+        notes=all_notes,
     )
     seconds["export"] = time.perf_counter() - t0
     train_df.unpersist()
-    return SparkTrainResult(path, metrics, inter.n_users, inter.n_items, int(n_train), int(n_test), seconds, {}, ui, fitted)
+    return SparkTrainResult(
+        path, metrics, inter.n_users, inter.n_items, int(n_train), int(n_test), seconds, {}, ui, fitted
+    )
 
 
 def train(
@@ -601,8 +654,15 @@ def train(
         check_positive(name, value, integer=True)
     t_start = time.perf_counter()
     src = read_ratings(
-        spark, ratings, fmt=fmt, user_col=user_col, item_col=item_col, rating_col=rating_col, sep=sep,
-        max_bad_share=max_bad_share, direct_ids=id_mapping == "direct",
+        spark,
+        ratings,
+        fmt=fmt,
+        user_col=user_col,
+        item_col=item_col,
+        rating_col=rating_col,
+        sep=sep,
+        max_bad_share=max_bad_share,
+        direct_ids=id_mapping == "direct",
     )
     frame = src.frame
     if implicit and implicit_threshold > 0:
@@ -623,11 +683,27 @@ def train(
     if src.n_dropped:
         notes.append(f"dropped {src.n_dropped} of {src.n_rows} malformed rows: {src.dropped}")
     result = train_on_frames(
-        spark, train_df, test_df, user_ids=None if id_mapping == "direct" else user_ids,
-        item_ids=None if id_mapping == "direct" else item_ids, out=out, rank=rank, reg=reg,
-        iterations=iterations, implicit=implicit, alpha=alpha, implicit_threshold=implicit_threshold, seed=seed,
-        k=k, num_blocks=num_blocks, dataset_name=name, dataset_sha256=sha,
-        movies=_load_movies(spark, movies, default_bundled=bundled), split_note=split_note, force=force, notes=notes,
+        spark,
+        train_df,
+        test_df,
+        user_ids=None if id_mapping == "direct" else user_ids,
+        item_ids=None if id_mapping == "direct" else item_ids,
+        out=out,
+        rank=rank,
+        reg=reg,
+        iterations=iterations,
+        implicit=implicit,
+        alpha=alpha,
+        implicit_threshold=implicit_threshold,
+        seed=seed,
+        k=k,
+        num_blocks=num_blocks,
+        dataset_name=name,
+        dataset_sha256=sha,
+        movies=_load_movies(spark, movies, default_bundled=bundled),
+        split_note=split_note,
+        force=force,
+        notes=notes,
     )
     result.dropped = dict(src.dropped)
     result.seconds["total"] = time.perf_counter() - t_start
