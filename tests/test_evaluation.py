@@ -330,3 +330,19 @@ def test_compare_bad_inputs(bundled) -> None:
         E.compare(bundled, ["popularity"], protocols=["full-ranking"], item_features="genres,colour")
     with pytest.raises(ConfigError, match=r"window_days|hyperparameter"):
         E.compare(bundled, [("popularity", {"window_days": -1})], protocols=["full-ranking"])
+
+
+def test_compare_reports_progress_events_and_epochs(bundled) -> None:
+    events: list[dict] = []
+    comp = E.compare(
+        bundled,
+        [("bpr", {"epochs": 2}), "popularity"],
+        protocols=["full-ranking"],
+        k=5,
+        progress=events.append,
+    )
+    kinds = [(e["event"], e["model"]) for e in events]
+    assert kinds[0] == ("fit-start", "bpr") and ("fit-end", "popularity") in kinds
+    assert [e["epoch"] for e in events if e["event"] == "epoch"] == [1, 2]
+    assert ("evaluate", "popularity") in kinds
+    assert len(comp.models["bpr"].history_) == 2  # the fitted models come back for charts and embeddings
