@@ -181,6 +181,11 @@ def write_results(comp: Any, out: Path) -> list[Path]:
         writer.writeheader()
         writer.writerows(flat)
     written.append(out / "results.csv")
+    import importlib.util
+
+    if importlib.util.find_spec("matplotlib") is None:
+        err_console.print("[yellow]note:[/] charts skipped (matplotlib missing): pip install 'movierec[viz]'")
+        return written
     from movierec.viz.charts import ranking_bars, rmse_bars
 
     if any(r.get("protocol") == "rating" for r in records):
