@@ -61,3 +61,21 @@ def test_export_explicit_model_with_params(tmp_path: Path, capsys) -> None:
 def test_serve_refuses_bad_options(tmp_path: Path, capsys) -> None:
     code, _out, err = _run(["serve", "--artifact", str(tmp_path / "missing")], capsys)
     assert code == 2 and "no such artifact folder" in err
+
+
+@pytest.mark.slow
+def test_export_with_feedback_closes_the_loop(tmp_path: Path, capsys) -> None:
+    from movierec.serving.store import FeedbackStore
+
+    store = FeedbackStore(tmp_path / "fb.db")
+    store.add("r1", "web-visitor", "1", 5.0)
+    store.add("r2", "web-visitor", "318", 4.5)
+    store.close()
+    out = tmp_path / "art"
+    code, _out, err = _run(["export", "--model", "itemknn", "--with-feedback", str(tmp_path / "fb.db"), "--out", str(out)], capsys)
+    assert code == 0, err
+    art = load_artifact(out)
+    assert art.dataset_name == "ml-latest-small+feedback" and art.n_users == 611
+    recs = art.recommend("web-visitor", 5)  # the visitor is now a training user
+    assert len(recs) == 5 and not {1, 318} & {r["movieId"] for r in recs}
+    assert len(art.recommend(1, 3)) == 3  # integer ids still work once ids became strings

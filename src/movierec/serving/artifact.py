@@ -523,6 +523,13 @@ def _id_map(ids: pd.DataFrame, kind: str) -> IdMap:
     return IdMap(raw, kind="user" if kind == "user" else "movie")
 
 
+def _as_key(string_ids: bool, raw: object) -> object:
+    """An integer asked of a map of string ids becomes its string (pandas 3 indexes strings as ``str``, not object)."""
+    if string_ids and isinstance(raw, (int, np.integer)) and not isinstance(raw, bool):
+        return str(raw)
+    return raw
+
+
 @dataclass
 class _Query:
     k: int
@@ -546,6 +553,8 @@ class Artifact:
         self.manifest = manifest
         self.user_map = _id_map(ids, "user")
         self.item_map = _id_map(ids, "item")
+        self._user_str = self.user_map.ids.dtype.kind not in "iu"
+        self._item_str = self.item_map.ids.dtype.kind not in "iu"
         self.family: str = manifest["model"]["family"]
         self.kind: str = manifest["model"]["kind"]
         n_users, n_items = len(self.user_map), len(self.item_map)
@@ -688,7 +697,7 @@ class Artifact:
 
     def user_index(self, user_raw_id: object) -> int:
         """Dense index of a raw user id (``UnknownIdError`` when the artifact does not know it)."""
-        return int(self.user_map.index(user_raw_id))
+        return int(self.user_map.index(_as_key(self._user_str, user_raw_id)))
 
     def raw_user(self, u: int) -> int | str:
         """The raw id of user index ``u`` as JSON wants it (int or str)."""
@@ -696,7 +705,8 @@ class Artifact:
         return int(raw) if isinstance(raw, (int, np.integer)) else str(raw)
 
     def item_index(self, movie_raw_id: object) -> int:
-        return int(self.item_map.index(movie_raw_id))
+        """Dense index of a raw movie id (``UnknownIdError`` when the artifact does not know it)."""
+        return int(self.item_map.index(_as_key(self._item_str, movie_raw_id)))
 
     def recommend(
         self, user_raw_id: object, k: int = 10, exclude_seen: bool = True, genres: Sequence[str] | None = None
