@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import json
 import os
 import subprocess
 import sys
@@ -145,6 +146,9 @@ def test_tiny_study_end_to_end(small: Interactions, tmp_path: Path) -> None:
     for name in ("history.html", "importance.html"):
         assert "plotly" in (out / name).read_text()
     assert (out / "plotly.min.js").is_file()  # offline: the HTML charts need no network
+    summary = json.loads((out / "best.json").read_text())
+    assert summary["best_params"] == pytest.approx(res.best_params) and summary["test_score"] == pytest.approx(res.test_score)
+    assert summary["provenance"]["git_commit"] and "optuna" in summary["provenance"]["packages"]
     # best.toml is an experiment file that compare/report/export accept with --config
     exp = load_experiment(out / "best.toml")
     assert exp.models[0].name == "baseline"
@@ -338,8 +342,6 @@ def test_cli_runs_a_small_study(tmp_path: Path) -> None:
     proc = _cli("--model", "baseline", "--dataset", str(data), "--trials", "2", "--cv", "2", "--out", "o", "--json",
                 cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
-    import json
-
     payload = json.loads(proc.stdout)
     assert payload["n_trials"] == 2 and payload["model"] == "baseline"
     assert (tmp_path / "o" / "study.db").is_file() and (tmp_path / "o" / "best.toml").is_file()

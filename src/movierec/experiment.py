@@ -153,6 +153,11 @@ class Experiment(BaseModel):
     threshold: float = 4.0
     item_features: list[str] = Field(default_factory=list, description="side features for hybrid models: genres, tags, year")
 
+    @field_validator("item_features", mode="before")
+    @classmethod
+    def _no_features(cls, v: Any) -> Any:
+        return [] if v is False or v is None else ([v] if isinstance(v, str) else v)
+
     @field_validator("dataset", mode="before")
     @classmethod
     def _dataset_shorthand(cls, v: Any) -> Any:

@@ -819,7 +819,11 @@ def write_outputs(study: Any, result: TuneResult, out: Path) -> dict[str, str]:
         files["best_toml"] = str(dump_experiment(experiment_from_tuning(result), out / "best.toml"))
     importances = param_importances(study, seed=int(result.settings.get("split_seed", 0)))
     files.update(_charts(table, importances, result, out))
-    summary = {**result.to_dict(), "param_importances": importances, "files": files}
+    from movierec.provenance import package_versions, provenance
+
+    prov = provenance(str(result.settings.get("dataset")), str(result.settings.get("dataset_sha256")))
+    prov["packages"].update(package_versions(("optuna", "sqlalchemy", "pydantic")))
+    summary = {**result.to_dict(), "param_importances": importances, "files": files, "provenance": prov}
     (out / "best.json").write_text(json.dumps(_jsonable(summary), indent=2) + "\n")
     files["best_json"] = str(out / "best.json")
     return files
