@@ -203,8 +203,8 @@ def create_app(artifact: Artifact, store: FeedbackStore | None, settings: ServeS
     ) -> Response:
         """Top-``k`` movies for a user of the training data."""
         wanted = [g for g in genres.split(",") if g.strip()] if genres else None
-        recs = art.recommend(userId, k, exclude_seen=exclude_seen, genres=wanted)
-        return rec_response(art, art.raw_user(art.user_index(userId)), recs)
+        u = art.user_index(userId)
+        return rec_response(art, art.raw_user(u), art.recommend_index(u, k, exclude_seen=exclude_seen, genres=wanted))
 
     @app.post("/recommendations", response_model=RecommendationsResponse, tags=["recommendations"])
     async def visitor_recommendations(body: RecommendRequest) -> Response:

@@ -712,7 +712,12 @@ class Artifact:
         self, user_raw_id: object, k: int = 10, exclude_seen: bool = True, genres: Sequence[str] | None = None
     ) -> list[dict[str, Any]]:
         """Top-``k`` movies for a known user: rows ``movieId, title, year, genres, score``, best first."""
-        u = self.user_index(user_raw_id)
+        return self.recommend_index(self.user_index(user_raw_id), k, exclude_seen, genres)
+
+    def recommend_index(
+        self, u: int, k: int = 10, exclude_seen: bool = True, genres: Sequence[str] | None = None
+    ) -> list[dict[str, Any]]:
+        """:meth:`recommend` for a user index (from :meth:`user_index`)."""
         exclude = self._seen.indices[self._seen.indptr[u] : self._seen.indptr[u + 1]] if exclude_seen else None
         return self._top(self.user_scores(u), _Query(k, exclude, genres))
 
