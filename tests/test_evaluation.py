@@ -333,16 +333,17 @@ def test_compare_bad_inputs(bundled) -> None:
 
 
 def test_compare_reports_progress_events_and_epochs(bundled) -> None:
+    pytest.importorskip("implicit")
     events: list[dict] = []
     comp = E.compare(
         bundled,
-        [("bpr", {"epochs": 2}), "popularity"],
+        [("als", {"iterations": 2, "factors": 8}), "popularity"],
         protocols=["full-ranking"],
         k=5,
         progress=events.append,
     )
     kinds = [(e["event"], e["model"]) for e in events]
-    assert kinds[0] == ("fit-start", "bpr") and ("fit-end", "popularity") in kinds
+    assert kinds[0] == ("fit-start", "als") and ("fit-end", "popularity") in kinds
     assert [e["epoch"] for e in events if e["event"] == "epoch"] == [1, 2]
     assert ("evaluate", "popularity") in kinds
-    assert len(comp.models["bpr"].history_) == 2  # the fitted models come back for charts and embeddings
+    assert len(comp.models["als"].history_) == 2  # the fitted models come back for charts and embeddings
