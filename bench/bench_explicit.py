@@ -126,7 +126,7 @@ def _knn_rows(repeat: int) -> list[dict[str, Any]]:
         "ref_rmse": ref_rmse,
     }
     row = _row("knn-baseline fit+test, ml-latest-small 80/20 seed 42", "knn-baseline", res, 10.0,
-               "item-based pearson_baseline, shrinkage 100, k=40, min_k=2, ALS baselines; ours keeps 400 "
+               "item-based pearson_baseline, shrinkage 100, k=40, min_k=2, ALS baselines; ours keeps 600 "
                "neighbours per item (sparse), Surprise the dense item×item matrix; peak RSS of a fresh "
                "child that loads the data, fits and predicts once")  # fmt: skip
     row["ours_peak_rss_mb"] = mem_ours["peak_rss_mb"]

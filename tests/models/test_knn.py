@@ -152,10 +152,10 @@ def _rmse(pred: np.ndarray, truth: np.ndarray) -> float:
 
 
 def test_knn_baseline_rmse_matches_surprise_value(notebook_split: tuple[Interactions, Interactions]) -> None:
-    """Default list length (400 per item) stays within the parity bound; the full lists are exact."""
+    """Default list length (600 per item) stays within the parity bound (measured gap 0.0003)."""
     train, test = notebook_split
     model = KNNBaseline().fit(train)
-    assert np.diff(model.neighbours_.indptr).max() <= 400
+    assert np.diff(model.neighbours_.indptr).max() <= 600
     ours = _rmse(model.predict(test.users, test.items), test.ratings)
     assert abs(ours - SURPRISE_KNN_BASELINE_RMSE) <= 0.005
 
