@@ -151,15 +151,16 @@ class HybridMF(BaseRecommender):
         user_rows = feature_rows(user_side, train.n_users, normalize=norm)
         d = int(self.no_components)
         n_if, n_uf = item_rows.shape[1], user_rows.shape[1]
-        # LightFM's initialisation: U(-0.5, 0.5) / d for embeddings, zero biases
-        self._item_emb = ((rng.random((n_if, d)) - 0.5) / d).astype(np.float32)
-        self._user_emb = ((rng.random((n_uf, d)) - 0.5) / d).astype(np.float32)
-        self._item_bias = np.zeros(n_if, dtype=np.float32)
-        self._user_bias = np.zeros(n_uf, dtype=np.float32)
+        # LightFM's initialisation: U(-0.5, 0.5) / d for embeddings, zero biases; the bias rides
+        # in the last column so a feature's whole contribution is one contiguous row
+        item_w = np.zeros((n_if, d + 1), dtype=np.float32)
+        item_w[:, :d] = (rng.random((n_if, d)) - 0.5) / d
+        user_w = np.zeros((n_uf, d + 1), dtype=np.float32)
+        user_w[:, :d] = (rng.random((n_uf, d)) - 0.5) / d
         adadelta = self.learning_schedule == "adadelta"
         start = 0.0 if adadelta else 1.0
-        acc = [np.full_like(a, start) for a in (self._item_emb, self._item_bias, self._user_emb, self._user_bias)]
-        mom = [np.zeros_like(a) for a in (self._item_emb, self._item_bias, self._user_emb, self._user_bias)]
+        item_acc, user_acc = np.full_like(item_w, start), np.full_like(user_w, start)
+        item_mom, user_mom = np.zeros_like(item_w), np.zeros_like(user_w)
         positives = sp.csr_matrix((np.ones(train.n_ratings, np.float32), (train.users, train.items)), shape=train.shape)
         positives.sum_duplicates()
         positives.sort_indices()
@@ -177,8 +178,7 @@ class HybridMF(BaseRecommender):
                     positives.indptr, positives.indices,
                     item_rows.indptr, item_rows.indices, item_rows.data,
                     user_rows.indptr, user_rows.indices, user_rows.data,
-                    self._item_emb, self._item_bias, self._user_emb, self._user_bias,
-                    acc[0], acc[1], acc[2], acc[3], mom[0], mom[1], mom[2], mom[3],
+                    item_w, user_w, item_acc, user_acc, item_mom, user_mom,
                     adadelta, np.float32(self.learning_rate), np.float32(self.rho), np.float32(self.epsilon),
                     np.float32(self.item_alpha), np.float32(self.user_alpha), int(self.max_sampled), seeds,
                 )
@@ -192,11 +192,20 @@ class HybridMF(BaseRecommender):
             numba.set_num_threads(old_threads)
         self.item_feature_names_ = item_names
         self.user_feature_names_ = user_names
-        self._finalise(item_side, user_side, train)
+        self._finalise(item_w[:, :d], item_w[:, d], user_w[:, :d], user_w[:, d], item_side, user_side, train)
         return self
 
-    def _finalise(self, item_side: sp.csr_matrix | None, user_side: sp.csr_matrix | None, train: Interactions) -> None:
-        """Precompute effective vectors; cold items (no interactions) use side features only."""
+    def _finalise(
+        self,
+        item_emb: np.ndarray,
+        item_bias: np.ndarray,
+        user_emb: np.ndarray,
+        user_bias: np.ndarray,
+        item_side: sp.csr_matrix | None,
+        user_side: sp.csr_matrix | None,
+        train: Interactions,
+    ) -> None:
+        """Precompute effective vectors from per-feature ones; cold items (no interactions) use side features only."""
         norm = bool(self.normalize_features)
         identity = None
         if item_side is not None and item_side.shape[1] > 0:
@@ -204,14 +213,13 @@ class HybridMF(BaseRecommender):
             has_side = np.diff(item_side.indptr) > 0
             identity = warm | ~has_side  # an item with neither keeps its (untrained) identity
         rows = feature_rows(item_side, train.n_items, normalize=norm, identity=identity)
-        self.item_factors_ = np.asarray(rows @ self._item_emb, dtype=np.float32)
-        self.item_bias_ = np.asarray(rows @ self._item_bias, dtype=np.float32)
+        self.item_factors_ = np.asarray(rows @ item_emb, dtype=np.float32)
+        self.item_bias_ = np.asarray(rows @ item_bias, dtype=np.float32)
         urows = feature_rows(user_side, train.n_users, normalize=norm)
-        self.user_factors_ = np.asarray(urows @ self._user_emb, dtype=np.float32)
-        self.user_bias_ = np.asarray(urows @ self._user_bias, dtype=np.float32)
-        self.item_feature_embeddings_ = self._item_emb
-        self.item_feature_biases_ = self._item_bias
-        del self._item_emb, self._user_emb, self._item_bias, self._user_bias
+        self.user_factors_ = np.asarray(urows @ user_emb, dtype=np.float32)
+        self.user_bias_ = np.asarray(urows @ user_bias, dtype=np.float32)
+        self.item_feature_embeddings_ = np.ascontiguousarray(item_emb, dtype=np.float32)
+        self.item_feature_biases_ = np.ascontiguousarray(item_bias, dtype=np.float32)
 
     # --- scoring --------------------------------------------------------------------------
     def score(self, users: np.ndarray, items: np.ndarray | None = None) -> np.ndarray:

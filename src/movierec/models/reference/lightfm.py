@@ -72,13 +72,12 @@ class _LightFMModel(HybridMF):
             self.history_.append(record)
             if on_epoch is not None and on_epoch(epoch, record) is False:
                 break
-        self._item_emb = np.asarray(model.item_embeddings, dtype=np.float32)
-        self._item_bias = np.asarray(model.item_biases, dtype=np.float32)
-        self._user_emb = np.asarray(model.user_embeddings, dtype=np.float32)
-        self._user_bias = np.asarray(model.user_biases, dtype=np.float32)
         self.item_feature_names_ = item_names
         self.user_feature_names_ = user_names
-        self._finalise(item_side, user_side, train)
+        self._finalise(
+            np.asarray(model.item_embeddings), np.asarray(model.item_biases),
+            np.asarray(model.user_embeddings), np.asarray(model.user_biases), item_side, user_side, train,
+        )
         return self
 
 
