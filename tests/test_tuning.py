@@ -260,11 +260,14 @@ def test_intermediate_values_are_per_epoch(small: Interactions, gradient_model: 
 
 def test_fold_level_reports_for_models_not_scorable_mid_fit(small: Interactions, tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'f.db'}"
-    tune(small, "svd", metric="rmse", n_trials=2, cv=2, seed=2, storage=url, study_name="f",
-         fixed_params={"n_epochs": 3})
+    res = tune(small, "svd", metric="rmse", n_trials=2, cv=2, seed=2, storage=url, study_name="f",
+               fixed_params={"n_epochs": 3}, out=tmp_path / "out")
     for t in optuna.load_study(study_name="f", storage=url).trials:
         assert sorted(t.intermediate_values) == [0, 1]
         assert len(t.user_attrs["fold_scores"]) == 2
+        assert "n_epochs" not in t.params  # pinned, not searched
+    params = load_experiment(tmp_path / "out" / "best.toml").models[0].params
+    assert params["n_epochs"] == 3 and params["n_factors"] == res.best_params["n_factors"]
 
 
 # --- several processes, one SQLite study ------------------------------------------------------------

@@ -391,7 +391,7 @@ def experiment_from_tuning(result: Any) -> Experiment:
     from movierec.tuning import split_model_params
 
     settings = result.settings
-    name, params = split_model_params(result.model, result.best_params)
+    name, params = split_model_params(result.model, {**result.best_params, **(settings.get("fixed_params") or {})})
     metric = str(result.metric)
     ranking = "@" in metric or metric in ("mrr",)
     k = int(metric.split("@", 1)[1]) if "@" in metric else 10

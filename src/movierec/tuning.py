@@ -459,7 +459,7 @@ def _dataset_parts(dataset: Any) -> tuple[Interactions, str, str]:
     raise ConfigError(f"dataset must be a name, a path, a Dataset or Interactions, got {type(dataset).__name__}")
 
 
-_SETTINGS_KEYS = ("model", "metric", "dataset_sha256", "cv", "test_size", "threshold", "split_seed")
+_SETTINGS_KEYS = ("model", "metric", "dataset_sha256", "cv", "test_size", "threshold", "split_seed", "fixed_params")
 
 
 def _fits_implicit(model_kind: str) -> bool:
@@ -493,7 +493,7 @@ def _make_objective(
     mode = {"per_epoch": iterative}
 
     def objective(trial: Any) -> float:
-        params = {name: p.suggest(trial, name) for name, p in space.items()}
+        params = {name: p.suggest(trial, name) for name, p in space.items() if name not in fixed}
         params.update(fixed)
         if "random_state" in accepted and "random_state" not in params:
             params["random_state"] = seed
@@ -711,6 +711,8 @@ def tune(
             f"this data {sha[:12]}…); choose another --study"
         )
     settings = {**settings, "dataset": stored.get("dataset", ref), "dataset_sha256": sha}
+    if "fixed_params" not in settings:
+        settings["fixed_params"] = _jsonable(dict(fixed_params or {}))
     # a fresh sampler seed per session, so a resumed study does not replay its first random trials
     sampler_seed = int(np.random.SeedSequence([int(seed), n_before, int(worker)]).generate_state(1)[0])
     sampler = optuna.samplers.TPESampler(seed=sampler_seed, n_startup_trials=min(10, max(3, n_trials // 4)))
@@ -735,7 +737,7 @@ def tune(
     space = resolve_space(model)
     objective = _make_objective(
         train, model, space, parsed, cv=settings["cv"], seed=settings["split_seed"],
-        threshold=settings["threshold"], fixed=dict(fixed_params or {}),
+        threshold=settings["threshold"], fixed=dict(settings["fixed_params"]),
     )
 
     t0 = time.perf_counter()
@@ -771,7 +773,7 @@ def tune(
         result.best_value = float(best.value)
         result.best_trial = int(best.number)
     if complete and test is not None and evaluate_test:
-        result.test_score = _test_score(model, result.best_params, train, test, parsed, settings, fixed_params)
+        result.test_score = _test_score(model, result.best_params, train, test, parsed, settings, settings["fixed_params"])
     result.seconds = round(time.perf_counter() - t0, 3)
     if out is not None:
         result.files = write_outputs(study, result, Path(out))
