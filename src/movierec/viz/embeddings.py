@@ -307,55 +307,75 @@ def interactive_map(
 # --- static map (matplotlib) with non-overlapping labels -----------------------------------
 
 
-def _overlaps(box: Any, boxes: list[Any], pad: float = 2.0) -> bool:
-    for b in boxes:
-        if box.x0 - pad < b.x1 and box.x1 + pad > b.x0 and box.y0 - pad < b.y1 and box.y1 + pad > b.y0:
-            return True
-    return False
+def _overlaps(box: tuple[float, float, float, float], boxes: list[tuple[float, float, float, float]], pad: float = 2.0) -> bool:
+    x0, y0, x1, y1 = box
+    return any(x0 - pad < b[2] and x1 + pad > b[0] and y0 - pad < b[3] and y1 + pad > b[1] for b in boxes)
+
+
+_LABEL_STYLE: dict[str, Any] = {
+    "fontsize": 7.5,
+    "color": "#222222",
+    "bbox": {"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.8},
+    "zorder": 5,
+}
 
 
 def _place_labels(ax: Any, xs: np.ndarray, ys: np.ndarray, labels: list[str]) -> int:
-    """Greedy label placement: for each label (most important first) try offsets on growing rings
-    around its point and keep the first spot that overlaps no placed label and stays inside the axes.
+    """Greedy label placement: for each label (most important first) try spots on growing rings around
+    its point and keep the first one whose box overlaps no placed label, covers none of the other
+    labelled points and stays inside the axes. Boxes are computed in display pixels from the text's
+    measured size, so only the final label is drawn.
 
-    Returns how many labels were placed (labels that find no free spot are dropped, not overlapped).
+    Returns how many labels were placed (a label with no free spot is dropped rather than overlapped).
     """
     fig = ax.figure
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
-    axes_box = ax.get_window_extent(renderer)
-    placed: list[Any] = []
+    ax_box = ax.get_window_extent(renderer)
+    points = ax.transData.transform(np.column_stack([xs, ys]))
+    scale = fig.dpi / 72.0
+    pad = 2.5 * scale  # the white box around the text
+    placed: list[tuple[float, float, float, float]] = []
+    angles = np.deg2rad([45, 135, -45, -135, 0, 180, 90, -90, 22.5, 157.5, -22.5, -157.5, 67.5, 112.5, -67.5, -112.5])
     n_placed = 0
-    directions = [(1, 1), (1, -1), (-1, 1), (-1, -1), (1, 0), (-1, 0), (0, 1), (0, -1)]
-    for x, y, label in zip(xs, ys, labels, strict=True):
+    for i, label in enumerate(labels):
+        probe = ax.text(0, 0, label, **{k: v for k, v in _LABEL_STYLE.items() if k != "bbox"})
+        ext = probe.get_window_extent(renderer)
+        probe.remove()
+        w, h = ext.width + 2 * pad, ext.height + 2 * pad
+        px, py = points[i]
+        others = np.delete(points, i, axis=0)
         done = False
-        for radius in (6, 14, 24, 36, 50):
-            for dx, dy in directions:
-                ha = "left" if dx > 0 else "right" if dx < 0 else "center"
-                va = "bottom" if dy > 0 else "top" if dy < 0 else "center"
-                text = ax.annotate(
-                    label,
-                    (x, y),
-                    xytext=(dx * radius, dy * radius),
-                    textcoords="offset points",
-                    ha=ha,
-                    va=va,
-                    fontsize=7.5,
-                    color="#222222",
-                    bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.8},
-                    arrowprops={"arrowstyle": "-", "color": "#555555", "lw": 0.6} if radius > 6 else None,
-                    zorder=5,
+        for radius in (4, 10, 18, 28, 40, 55, 75, 100):
+            r = radius * scale
+            for ang in angles:
+                dx, dy = r * np.cos(ang), r * np.sin(ang)
+                ha = "left" if dx > 0.3 * r else "right" if dx < -0.3 * r else "center"
+                va = "bottom" if dy > 0.3 * r else "top" if dy < -0.3 * r else "center"
+                ax_x = px + dx
+                ax_y = py + dy
+                x0 = ax_x if ha == "left" else ax_x - w if ha == "right" else ax_x - w / 2
+                y0 = ax_y if va == "bottom" else ax_y - h if va == "top" else ax_y - h / 2
+                box = (x0, y0, x0 + w, y0 + h)
+                if box[0] < ax_box.x0 or box[2] > ax_box.x1 or box[1] < ax_box.y0 or box[3] > ax_box.y1:
+                    continue
+                if _overlaps(box, placed):
+                    continue
+                if len(others) and np.any(
+                    (others[:, 0] > box[0]) & (others[:, 0] < box[2]) & (others[:, 1] > box[1]) & (others[:, 1] < box[3])
+                ):
+                    continue
+                ax.annotate(
+                    label, (xs[i], ys[i]), xytext=((dx + (pad if ha == "left" else -pad if ha == "right" else 0)) / scale,
+                                                   (dy + (pad if va == "bottom" else -pad if va == "top" else 0)) / scale),
+                    textcoords="offset points", ha=ha, va=va,
+                    arrowprops={"arrowstyle": "-", "color": "#555555", "lw": 0.6, "shrinkA": 0, "shrinkB": 2} if radius > 10 else None,
+                    **_LABEL_STYLE,
                 )
-                box = text.get_window_extent(renderer)
-                inside = (
-                    box.x0 >= axes_box.x0 and box.x1 <= axes_box.x1 and box.y0 >= axes_box.y0 and box.y1 <= axes_box.y1
-                )
-                if inside and not _overlaps(box, placed):
-                    placed.append(box)
-                    n_placed += 1
-                    done = True
-                    break
-                text.remove()
+                placed.append(box)
+                n_placed += 1
+                done = True
+                break
             if done:
                 break
     return n_placed

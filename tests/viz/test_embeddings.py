@@ -1,0 +1,138 @@
+"""Projections, genre colouring, label placement and neighbour tables of the item-embedding maps."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from movierec.errors import ConfigError
+from movierec.viz.embeddings import item_frame, main_genre, nearest_neighbours, project, static_map
+
+
+def _clustered(n_per: int = 30, dims: int = 12, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Three well-separated clusters of vectors."""
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(3, dims)) * 6
+    labels = np.repeat(np.arange(3), n_per)
+    return centres[labels] + rng.normal(size=(len(labels), dims)), labels
+
+
+def _frame(n: int, titles: list[str] | None = None) -> pd.DataFrame:
+    table = pd.DataFrame({
+        "movieId": np.arange(n) * 10 + 1,
+        "title": titles or [f"Movie {i}" for i in range(n)],
+        "year": pd.array([1990 + i % 20 for i in range(n)], dtype="Int64"),
+        "genres": [["Comedy", "Drama"] if i % 3 else ["Animation", "Comedy"] for i in range(n)],
+    })
+    return item_frame(table, np.arange(n)[::-1] + 1)
+
+
+@pytest.mark.parametrize("method", ["pca", pytest.param("tsne", marks=pytest.mark.slow)])
+def test_projection_is_deterministic_given_the_seed(method: str) -> None:
+    x, _ = _clustered()
+    a = project(x, method, seed=3, sample=None)
+    b = project(x, method, seed=3, sample=None)
+    assert a.coords.shape == (len(x), 2)
+    np.testing.assert_array_equal(a.coords, b.coords)
+    np.testing.assert_array_equal(a.items, np.arange(len(x)))
+
+
+@pytest.mark.slow
+def test_umap_projection_is_deterministic_given_the_seed() -> None:
+    x, _ = _clustered()
+    a = project(x, "umap", seed=3, sample=None)
+    b = project(x, "umap", seed=3, sample=None)
+    np.testing.assert_allclose(a.coords, b.coords)
+
+
+@pytest.mark.slow
+def test_tsne_keeps_clusters_apart() -> None:
+    x, labels = _clustered()
+    coords = project(x, "tsne", seed=1, sample=None).coords
+    centroids = np.array([coords[labels == c].mean(axis=0) for c in range(3)])
+    within = max(np.linalg.norm(coords[labels == c] - centroids[c], axis=1).mean() for c in range(3))
+    between = min(np.linalg.norm(centroids[i] - centroids[j]) for i in range(3) for j in range(i + 1, 3))
+    assert between > 2 * within
+
+
+def test_sample_is_seeded_and_skips_zero_vectors() -> None:
+    x, _ = _clustered()
+    x[5] = 0.0
+    a = project(x, "pca", seed=1, sample=20)
+    b = project(x, "pca", seed=1, sample=20)
+    c = project(x, "pca", seed=2, sample=20)
+    assert len(a.items) == 20 and 5 not in a.items
+    np.testing.assert_array_equal(a.items, b.items)
+    assert not np.array_equal(a.items, c.items)
+    assert 5 not in project(x, "pca", seed=1, sample=None).items
+
+
+def test_projection_rejects_bad_input() -> None:
+    with pytest.raises(ConfigError, match="projection"):
+        project(np.ones((5, 3)), "mds")
+    with pytest.raises(ConfigError, match="at least 3"):
+        project(np.zeros((5, 3)), "pca")
+    with pytest.raises(ConfigError, match="2-D"):
+        project(np.ones(5), "pca")
+
+
+def test_main_genre_is_the_rarest_of_a_movies_genres() -> None:
+    genres = [["Adventure", "Animation", "Comedy"], ["Adventure", "Comedy"], ["Comedy"], [], ["(no genres listed)"]]
+    assert main_genre(genres) == ["Animation", "Adventure", "Comedy", "(none)", "(none)"]
+
+
+def test_neighbours_find_the_famous_titles_and_the_nearest_vectors() -> None:
+    titles = ["Toy Story (1995)", "Toy Story 2 (1999)", "Matrix, The (1999)", "Heat (1995)"] + [f"Movie {i}" for i in range(4, 40)]
+    frame = _frame(40, titles)
+    rng = np.random.default_rng(0)
+    vec = rng.normal(size=(40, 8))
+    vec[1] = vec[0] + 0.01 * rng.normal(size=8)  # Toy Story 2 sits next to Toy Story
+    out = nearest_neighbours(vec, frame, k=3, min_ratings=1)
+    assert out[0]["title"] == "Toy Story (1995)"
+    assert out[0]["neighbours"][0]["title"] == "Toy Story 2 (1999)"
+    assert out[0]["neighbours"][0]["similarity"] > 0.99
+    assert [q["title"] for q in out[:2]] == ["Toy Story (1995)", "Matrix, The (1999)"]
+    assert len(out) == 6  # missing famous titles are replaced by the most-rated items
+    sims = [nb["similarity"] for nb in out[1]["neighbours"]]
+    assert sims == sorted(sims, reverse=True)
+    assert all(nb["title"] != q["title"] for q in out for nb in q["neighbours"])
+
+
+@pytest.mark.slow
+def test_static_map_labels_do_not_overlap(tmp_path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from movierec.viz import embeddings as E
+
+    x, _ = _clustered(n_per=40)
+    proj = project(x, "pca", seed=0, sample=None)
+    frame = _frame(len(x), [f"A rather long movie title {i} (2001)" for i in range(len(x))])
+    boxes: list = []
+    original = E._place_labels
+
+    def spy(ax, xs, ys, labels):  # type: ignore[no-untyped-def]
+        n = original(ax, xs, ys, labels)
+        from matplotlib.text import Text
+
+        ax.figure.canvas.draw()
+        renderer = ax.figure.canvas.get_renderer()
+
+        # the text's own box (an Annotation's extent would include its leader line)
+        boxes.extend(Text.get_window_extent(t, renderer) for t in ax.texts)
+        return n
+
+    E._place_labels = spy
+    try:
+        path = static_map(frame, proj, tmp_path / "map.png", title="test", n_labels=25)
+    finally:
+        E._place_labels = original
+    assert path.read_bytes()[:4] == b"\x89PNG"
+    assert len(boxes) >= 10
+    for i in range(len(boxes)):
+        for j in range(i + 1, len(boxes)):
+            a, b = boxes[i], boxes[j]
+            assert not (a.x0 < b.x1 and a.x1 > b.x0 and a.y0 < b.y1 and a.y1 > b.y0), (i, j)

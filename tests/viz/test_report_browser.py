@@ -1,0 +1,78 @@
+"""The report's index.html in headless Chromium, opened from disk with every network request blocked.
+
+Debian's /usr/bin/chromium driven by Playwright's Python API (never ``playwright install``).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"]
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
+        pytest.skip(f"{CHROMIUM} not found: install Debian's chromium package to run browser tests")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.skip("playwright is not installed (pip install 'movierec[dev]'); browser tests skipped")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield b
+        b.close()
+
+
+def test_report_renders_offline(browser, report_dir: Path, tmp_path: Path) -> None:
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    errors: list[str] = []
+    requests: list[str] = []
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+
+    def block(route) -> None:  # type: ignore[no-untyped-def]
+        url = route.request.url
+        if url.startswith(("file:", "data:")):
+            route.continue_()
+        else:
+            requests.append(url)
+            route.abort()
+
+    page.route("**/*", block)
+    page.goto((report_dir / "index.html").resolve().as_uri())
+    page.wait_for_load_state("load")
+    # every image (all inlined charts and static maps) decodes
+    page.wait_for_function("[...document.images].every(i => i.complete)")
+    widths = page.evaluate("[...document.images].map(i => i.naturalWidth)")
+    assert len(widths) >= 12 and all(w > 0 for w in widths), widths
+    # each plotly map draws one marker per mapped item
+    data = json.loads((report_dir / "results.json").read_text())
+    mapped = [m for m in data["maps"].values() if "n_items" in m]
+    page.wait_for_function(f"document.querySelectorAll('.js-plotly-plot').length === {len(mapped)}")
+    n_points = page.evaluate("document.querySelectorAll('.js-plotly-plot .scatterlayer path.point').length")
+    assert n_points == sum(m["n_items"] for m in mapped)
+    # hovering a point shows its title
+    emb = pd.read_csv(report_dir / "embeddings.csv")
+    first = page.locator(".js-plotly-plot").first.locator(".scatterlayer path.point").first
+    first.scroll_into_view_if_needed()
+    first.hover(force=True)
+    page.wait_for_selector(".hoverlayer .hovertext", timeout=5000)
+    hover = page.locator(".hoverlayer .hovertext").first.text_content() or ""
+    assert any(title in hover for title in emb["title"]), hover
+    assert "ratings:" in hover
+    shot = tmp_path / "report.png"
+    page.screenshot(path=str(shot), full_page=True)
+    assert shot.read_bytes()[:4] == b"\x89PNG" and shot.stat().st_size > 50_000
+    assert errors == [], errors
+    assert requests == [], f"the report tried to reach the network: {requests}"
+    page.close()
