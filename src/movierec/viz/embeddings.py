@@ -50,6 +50,8 @@ _PALETTE = [
     "#b07aa1", "#ff9da7", "#9c755f", "#17becf", "#8c564b", "#bcbd22",
 ]
 _OTHER = "#b0b0b0"
+#: MovieLens "genres" that are formats, not genres: never a movie's main genre
+_NOT_GENRES = frozenset({"IMAX"})
 
 
 @dataclass
@@ -172,7 +174,7 @@ def main_genre(genres: list[list[str]]) -> list[str]:
             counts[g] = counts.get(g, 0) + 1
     out = []
     for gs in genres:
-        real = [g for g in gs if g and not g.startswith("(")]
+        real = [g for g in gs if g and not g.startswith("(") and g not in _NOT_GENRES]
         out.append(min(real, key=lambda g: (counts[g], g)) if real else "(none)")
     return out
 
@@ -429,7 +431,7 @@ def static_map(
     return save(fig, path)
 
 
-def _short(title: str, width: int = 32) -> str:
+def _short(title: str, width: int = 36) -> str:
     return title if len(title) <= width else title[: width - 1] + "…"
 
 

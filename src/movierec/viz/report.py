@@ -214,6 +214,9 @@ class _Progress:
                 self.tasks[label] = self.progress.add_task("", total=total, model=label, status="fitting")
             elif kind == "epoch" and label in self.tasks:
                 loss = ev.get("loss")
+                task = self.tasks[label]
+                if int(ev.get("epoch", 0)) > (self.progress.tasks[task].total or 0):
+                    self.progress.update(task, total=int(ev.get("epoch", 0)))
                 status = f"epoch {ev.get('epoch')}" + (f" · loss {loss:.4g}" if isinstance(loss, float) else "")
                 self.progress.update(self.tasks[label], completed=int(ev.get("epoch", 0)), status=status)
             elif kind == "fit-end" and label in self.tasks:
@@ -402,7 +405,11 @@ def _print_table(console: Any, table: Sequence[dict[str, Any]], k: int, winners:
                 text = f"[bold green]★{text}[/]"
             cells.append(text)
         t.add_row(r["model"], r["kind"] or "", *cells, _fmt(r.get("fit_seconds"), 1))
-    console.print(t, width=max(getattr(console, "width", 80), 150))
+    if not getattr(console, "is_terminal", False):  # piped: do not squeeze the table into 80 columns
+        from rich.console import Console
+
+        console = Console(file=console.file, width=170, highlight=False, no_color=console.no_color)
+    console.print(t)
 
 
 def _map_for_model(

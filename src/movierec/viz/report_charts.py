@@ -236,7 +236,7 @@ def per_user_distribution(
     plt = pyplot()
     models = [m for m, v in per_user.items() if v is not None and len(v)]
     colours = colours or model_colours(list(per_user))
-    fig, ax = plt.subplots(figsize=(max(5.0, 1.1 * len(models) + 2), 3.6))
+    fig, ax = plt.subplots(figsize=(max(7.0, 1.5 * len(models) + 2), 3.6))
     if models:
         data = [np.asarray(per_user[m], dtype=np.float64) for m in models]
         parts = ax.violinplot(data, showextrema=False, widths=0.8)
