@@ -141,3 +141,12 @@ def test_concat_shares_maps_and_keeps_later_rows(tiny):
     assert both.n_ratings == tiny.n_ratings and both.dropped_duplicates == 0
     again = both.concat(a)
     assert again.n_ratings == tiny.n_ratings and again.dropped_duplicates == a.n_ratings
+
+
+def test_arrays_are_writable_and_not_views_of_the_frame():
+    df = frame([(1, 10, 4.0, 5), (2, 11, 3.0, 9)])
+    inter = Interactions.from_frame(df)
+    for arr in (inter.users, inter.items, inter.ratings, inter.timestamps):
+        assert arr.flags.writeable
+    inter.ratings[:] = 1.0
+    assert df["rating"].tolist() == [4.0, 3.0]

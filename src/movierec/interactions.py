@@ -190,6 +190,11 @@ class Interactions:
                 raise DataError(f"{source}, line {row + first_line}: negative timestamp {ts[row]:g}")
             timestamps = ts.astype(np.int64, copy=False)
         ratings = _check_scale(ratings, rating_scale, source, first_line)
+        # own writable arrays, never read-only views of the caller's frame (pandas copy-on-write)
+        if not ratings.flags.writeable:
+            ratings = ratings.copy()
+        if timestamps is not None and not timestamps.flags.writeable:
+            timestamps = timestamps.copy()
         for col in (user_col, item_col):
             if df[col].isna().any():
                 row = int(np.flatnonzero(df[col].isna().to_numpy())[0])
