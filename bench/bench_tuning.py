@@ -13,14 +13,14 @@ Protocol (nested cross-validation, so the test folds never inform the hyperparam
 * the best params are refit on the whole training fold and scored on the held-out fold;
 * the reported RMSE is the mean over the 5 outer folds (Surprise reports the same mean).
 
-The default run (``svd`` 40 trials and ``knn-baseline`` 25 trials per outer fold, each trial
-scored on one 20 % validation split of the training fold, at most 150 s per study) takes about
-10–15 minutes on 2 busy cores; ``--inner-cv 3`` is the costlier, less noisy choice. The same folds
+The default run (``svd`` 50, ``svdpp`` 30 and ``knn-baseline`` 25 trials per outer fold, each
+trial scored on one 20 % validation split of the training fold, at most 120 s per study) takes
+about 12–15 minutes on 2 busy cores; ``--inner-cv 3`` is the costlier, less noisy choice. The same folds
 with the models' default parameters are scored too, for comparison.
 ml-100k comes from ../shared/data/ml-100k or $MOVIEREC_DATA/ml-100k (its terms forbid bundling it);
 without it the script says so and exits 0. Results: ``bench/results/tuning.json``.
 
-    .venv/bin/python bench/bench_tuning.py [--models svd:40,knn-baseline:25] [--inner-cv 1] [--timeout 150]
+    .venv/bin/python bench/bench_tuning.py [--models svd:50,svdpp:30,knn-baseline:25] [--inner-cv 1] [--timeout 120]
 """
 
 from __future__ import annotations
@@ -123,12 +123,12 @@ def run(models: list[tuple[str, int]], inner_cv: int, seed: int, timeout: float 
 
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--models", default="svd:40,knn-baseline:25",
+    p.add_argument("--models", default="svd:50,svdpp:30,knn-baseline:25",
                    help="comma-separated explicit models to tune, each optionally :TRIALS (svd, svdpp, knn-baseline, baseline)")
     p.add_argument("--trials", type=int, default=30, help="TPE trials per outer fold for models given without :TRIALS")
     p.add_argument("--inner-cv", type=int, default=1, help="inner folds on each training fold (1 = one 20%% validation split)")
     p.add_argument("--seed", type=int, default=42)
-    p.add_argument("--timeout", type=float, default=150.0, help="seconds per study (per outer fold); 0 = none")
+    p.add_argument("--timeout", type=float, default=120.0, help="seconds per study (per outer fold); 0 = none")
     p.add_argument("--quick", action="store_true", help="accepted for make bench; same as the defaults")
     ns = p.parse_args(argv)
     models = []
