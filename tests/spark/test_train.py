@@ -14,7 +14,6 @@ import pytest
 from movierec.cli import main
 from movierec.models.mf import SVD
 from movierec.serving.artifact import load_artifact
-from movierec.spark.recommend import recommend_all
 from movierec.spark.train import train_on_frames
 from movierec.split import ratings_holdout
 
@@ -116,13 +115,16 @@ def test_spark_artifact_served_by_movierec_serve(explicit_run, tmp_path) -> None
     assert [r["movieId"] for r in recs] == [r["movieId"] for r in expected]
 
 
-def test_batch_scoring_k_rows_per_user_and_no_seen_items(spark, explicit_run, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_batch_scoring_k_rows_per_user_and_no_seen_items(spark, explicit_run, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
     result, _, _ = explicit_run
     art = load_artifact(result.artifact)
     out = tmp_path / "recs.parquet"
-    batch = recommend_all(spark, result.artifact, str(out), k=7)
+    with pytest.raises(SystemExit) as exc:  # the CLI, on the module's session
+        main(["spark", "recommend", "--artifact", str(result.artifact), "--out", str(out), "--k", "7", "--json"])  # fmt: skip
+    assert exc.value.code in (0, None)
+    batch = json.loads(capsys.readouterr().out)
     recs = pd.read_parquet(out)
-    assert batch.n_rows == len(recs) == 7 * art.n_users
+    assert batch["n_rows"] == len(recs) == 7 * art.n_users
     per_user = recs.groupby("userId").size()
     assert len(per_user) == art.n_users and (per_user == 7).all()
     assert sorted(recs["rank"].unique()) == list(range(1, 8))
