@@ -16,19 +16,21 @@ def test_contract(tiny: Interactions, tmp_path) -> None:
     check_contract("ease", tiny.to_implicit(3.0), tmp_path, l2=10.0)
 
 
-def _direct(x: np.ndarray, l2: float) -> np.ndarray:
-    p = np.linalg.inv(x.T @ x + l2 * np.eye(x.shape[1]))
+def _direct(x: np.ndarray, l2: float, dropout: float = 0.0) -> np.ndarray:
+    lam = l2 + dropout / (1 - dropout) * (x**2).sum(axis=0)
+    p = np.linalg.inv(x.T @ x + np.diag(lam))
     b = -p / np.diag(p)[None, :]
     np.fill_diagonal(b, 0.0)
     return b
 
 
 @pytest.mark.parametrize(("n_users", "n_items"), [(25, 60), (60, 25)])  # Woodbury path and item-side solve
-def test_weights_match_direct_solve(n_users: int, n_items: int) -> None:
+@pytest.mark.parametrize("dropout", [0.0, 0.3])  # EASE and the emphasised-denoising penalty (EDLAE)
+def test_weights_match_direct_solve(n_users: int, n_items: int, dropout: float) -> None:
     rng = np.random.default_rng(1)
     x = (rng.random((n_users, n_items)) < 0.25).astype(np.float64) * rng.integers(1, 4, (n_users, n_items))
-    got = ease_weights(sp.csr_matrix(x), 3.0)
-    np.testing.assert_allclose(got, _direct(x, 3.0), rtol=1e-4, atol=1e-6)
+    got = ease_weights(sp.csr_matrix(x), 3.0, dropout)
+    np.testing.assert_allclose(got, _direct(x, 3.0, dropout), rtol=1e-4, atol=1e-6)
 
 
 def test_items_without_interactions_are_left_out_and_score_zero() -> None:
@@ -49,3 +51,5 @@ def test_refuses_above_item_limit(tiny: Interactions) -> None:
         EASE(max_items=10).fit(tiny)
     with pytest.raises(ConfigError, match="l2"):
         EASE(l2=-1).fit(tiny)
+    with pytest.raises(ConfigError, match="dropout"):
+        EASE(dropout=1.0).fit(tiny)

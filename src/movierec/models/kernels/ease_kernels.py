@@ -1,7 +1,7 @@
-"""Numba kernel for EASE's Woodbury path: B = S·diag(1/(1−diag S)) with S = Xᵀ(K⁻¹X), written as float32.
+"""Numba kernel for EASE's Woodbury path: B = S·diag(scale) with S = Yᵀ(K⁻¹Y), written as float32.
 
-S is never materialised in float64: row i of S is Σ_u x_ui · KX[u, :] over the users of item i
-(a CSC column of X), so the cost is nnz(X) × n_items multiply-adds, parallel over items.
+S is never materialised in float64: row i of S is Σ_u y_ui · KY[u, :] over the users of item i
+(a CSC column of Y), so the cost is nnz(Y) × n_items multiply-adds, parallel over items.
 """
 
 from __future__ import annotations
@@ -25,12 +25,11 @@ def woodbury_diag(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, kx:
 
 @njit(cache=True, nogil=True, parallel=True)
 def woodbury_weights(
-    indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, kx: np.ndarray, diag: np.ndarray
+    indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, kx: np.ndarray, scale: np.ndarray
 ) -> np.ndarray:
-    """B[i, j] = S[i, j] / (1 − S[j, j]) for j ≠ i, 0 on the diagonal (float32 result)."""
+    """B[i, j] = S[i, j] · scale[j] for j ≠ i, 0 on the diagonal (float32 result)."""
     n_items = len(indptr) - 1
     out = np.empty((n_items, n_items), dtype=np.float32)
-    scale = 1.0 / (1.0 - diag)
     for i in prange(n_items):
         row = np.zeros(n_items, dtype=np.float64)
         for p in range(indptr[i], indptr[i + 1]):

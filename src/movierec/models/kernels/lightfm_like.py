@@ -136,7 +136,10 @@ def pairwise_epoch(  # type: ignore[no-untyped-def]
     width = item_emb.shape[1]
     d = width - 1
     chunk = (n + n_threads - 1) // n_threads
-    state = seeds.copy()
+    # one RNG state per thread, 64 bytes apart so threads never share a cache line
+    state = np.zeros(n_threads * 8, dtype=np.uint64)
+    for t in range(n_threads):
+        state[8 * t] = seeds[t]
     losses = np.zeros(n_threads, dtype=np.float64)
     for t in prange(n_threads):
         u_repr = np.empty(width, dtype=np.float32)
@@ -160,7 +163,7 @@ def pairwise_epoch(  # type: ignore[no-untyped-def]
             mult = 0.0
             if loss_kind == 0:
                 for _ in range(n_examples):
-                    cand = ex_items[_below(state, t, n_examples)]
+                    cand = ex_items[_below(state, 8 * t, n_examples)]
                     if not _is_positive(pos_indptr, pos_indices, u, cand):
                         j = cand
                         break
@@ -177,7 +180,7 @@ def pairwise_epoch(  # type: ignore[no-untyped-def]
                 tries = 0
                 while tries < max_sampled:
                     tries += 1
-                    cand = _below(state, t, n_items)
+                    cand = _below(state, 8 * t, n_items)
                     s_neg = _score(u_repr, if_indptr, if_indices, if_data, item_emb, cand)
                     if s_neg > s_pos - 1.0:
                         if _is_positive(pos_indptr, pos_indices, u, cand):
