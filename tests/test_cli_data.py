@@ -37,15 +37,17 @@ def assert_user_error(proc: subprocess.CompletedProcess[str], *needles: str) -> 
     return lines[0]
 
 
-def test_version_and_help():
+def test_version():
     from movierec import __version__
 
     v = run("--version")
     assert v.returncode == 0 and v.stdout.strip() == f"movierec {__version__}"
-    h = run("--help")
-    assert h.returncode == 0 and "data" in h.stdout
-    d = run("data", "--help")
-    assert d.returncode == 0 and all(c in d.stdout for c in ("list", "fetch", "info"))
+
+
+@pytest.mark.parametrize(("args", "needles"), [([], ["data"]), (["data"], ["list", "fetch", "info"])])
+def test_help(args, needles):
+    h = run(*args, "--help")
+    assert h.returncode == 0 and all(n in h.stdout for n in needles)
 
 
 def test_info_json_on_bundled_data_and_plot(tmp_path):
@@ -64,10 +66,13 @@ def test_info_json_on_bundled_data_and_plot(tmp_path):
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 2_000
 
 
-def test_info_table_and_list(tmp_path):
+def test_info_table_on_a_dat_folder():
     proc = run("data", "info", "--dataset", str(FIX / "ml-dat"))
     assert proc.returncode == 0, proc.stderr
     assert "users" in proc.stdout and "ratings" in proc.stdout
+
+
+def test_list_json(tmp_path):
     listed = run("data", "list", "--json", data=tmp_path)
     rows = {r["name"]: r for r in json.loads(listed.stdout)}
     assert rows["ml-latest-small"]["status"] == "bundled" and rows["ml-25m"]["status"] == "not cached"
@@ -82,6 +87,9 @@ def test_info_custom_ratings_with_columns_and_duplicates():
     assert proc.returncode == 0, proc.stderr
     info = json.loads(proc.stdout)
     assert (info["n_users"], info["n_items"], info["n_ratings"]) == (3, 3, 4)
+
+
+def test_info_reports_dropped_duplicates():
     dup = run("data", "info", "--ratings", str(FIX / "bad" / "duplicates.csv"))
     assert dup.returncode == 0, dup.stderr
     assert "dropped 3 duplicate" in dup.stderr and "duplicates dropped" in dup.stdout
@@ -122,8 +130,11 @@ def test_bad_input_exits_2_with_one_line(args, needles, tmp_path):
     assert_user_error(proc, *needles)
 
 
-def test_fetch_unknown_name_and_bad_archive_path(tmp_path):
+def test_fetch_unknown_name(tmp_path):
     assert_user_error(run("data", "fetch", "ml-2m", data=tmp_path), "unknown dataset 'ml-2m'")
+
+
+def test_fetch_path_damaged_archive_fails_the_checksum(tmp_path):
     broken = tmp_path / "ml-1m.zip"
     broken.write_bytes(b"PK\x03\x04 this is not really a zip")
     proc = run("data", "fetch", "ml-1m", "--path", str(broken), data=tmp_path / "cache")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import socket
 import subprocess
 import sys
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from movierec.datasets import bundled_path, load
+from movierec.datasets import REGISTRY, bundled_path, load, locate
 from movierec.datasets.fetch import fetch, fetch_spec
 from movierec.datasets.registry import DatasetSpec
 from movierec.errors import DownloadError
@@ -322,37 +323,40 @@ def test_bundled_needs_no_download(cache):
 
 
 def run_cli(*args: str, env_data: Path) -> subprocess.CompletedProcess[str]:
-    import os
-
     env = {**os.environ, "MOVIEREC_DATA": str(env_data), "COLUMNS": "200"}
     return subprocess.run(
         [sys.executable, "-m", "movierec", *args], capture_output=True, text=True, env=env, timeout=120
     )
 
 
-def test_cli_fetch_success_checksum_and_offline(server, cache):
-    latest = dataset_zip("ml-latest")  # ml-latest has no fixed checksum in the registry
-    server.files["ml-latest.zip"] = latest
-    server.files["ml-100k.zip"] = latest  # not the real ml-100k: its published md5 will not match
+def test_cli_fetch_success_then_listed(server, cache):
+    server.files["ml-latest.zip"] = dataset_zip("ml-latest")  # ml-latest has no fixed checksum
     ok = run_cli("data", "fetch", "ml-latest", "--url", server.url("ok/ml-latest.zip"), env_data=cache)
     assert ok.returncode == 0, ok.stderr
     assert "ml-latest ready" in ok.stdout and (cache / "ml-latest" / "ratings.csv").is_file()
+    assert locate(REGISTRY["ml-latest"]) == cache / "ml-latest"  # what `data list` reports as cached
+    assert locate(REGISTRY["ml-1m"]) is None
 
-    bad = run_cli("data", "fetch", "ml-100k", "--url", server.url("ok/ml-100k.zip"), env_data=cache)
-    assert bad.returncode == 2
-    lines = bad.stderr.strip().splitlines()
-    assert len(lines) == 1 and "checksum mismatch" in lines[0] and "Traceback" not in bad.stderr
 
-    down = run_cli(
-        "data", "fetch", "ml-1m", "--url", f"http://127.0.0.1:{closed_port()}/ml-1m.zip", env_data=cache
+def _one_error_line(proc: subprocess.CompletedProcess[str]) -> str:
+    assert proc.returncode == 2, (proc.stdout, proc.stderr)
+    assert "Traceback" not in proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    return lines[0]
+
+
+def test_cli_fetch_checksum_mismatch(server, cache):
+    server.files["ml-100k.zip"] = dataset_zip("ml-100k")  # not the real ml-100k: its md5 will not match
+    line = _one_error_line(
+        run_cli("data", "fetch", "ml-100k", "--url", server.url("ok/ml-100k.zip"), env_data=cache)
     )
-    assert down.returncode == 2
-    lines = down.stderr.strip().splitlines()
-    assert len(lines) == 1 and "--path" in lines[0] and "Traceback" not in down.stderr
-    assert sorted(p.name for p in cache.iterdir()) == ["ml-latest"]
+    assert "checksum mismatch" in line
+    assert leftovers(cache) == [] and not (cache / "ml-100k").exists()
 
-    listed = run_cli("data", "list", "--json", env_data=cache)
-    import json
 
-    status = {r["name"]: r["status"] for r in json.loads(listed.stdout)}
-    assert status["ml-latest"] == "cached" and status["ml-1m"] == "not cached"
+def test_cli_fetch_server_down(cache):
+    url = f"http://127.0.0.1:{closed_port()}/ml-1m.zip"
+    line = _one_error_line(run_cli("data", "fetch", "ml-1m", "--url", url, env_data=cache))
+    assert "connection refused" in line and "--path" in line
+    assert leftovers(cache) == [] and not (cache / "ml-1m").exists()
