@@ -129,7 +129,9 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--inner-cv", type=int, default=1, help="inner folds on each training fold (1 = one 20%% validation split)")
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--timeout", type=float, default=120.0, help="seconds per study (per outer fold); 0 = none")
-    p.add_argument("--quick", action="store_true", help="accepted for make bench; same as the defaults")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--quick", action="store_true", help="for bench/run.py: the default budget (about 10 minutes)")
+    g.add_argument("--scale", action="store_true", help="for bench/run.py: ml-100k has no larger variant here; same as --quick")
     ns = p.parse_args(argv)
     models = []
     for item in (m.strip() for m in ns.models.split(",") if m.strip()):
