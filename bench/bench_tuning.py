@@ -15,7 +15,7 @@ Protocol (nested cross-validation, so the test folds never inform the hyperparam
 
 The default run (``svd`` 50, ``svdpp`` 30 and ``knn-baseline`` 25 trials per outer fold, each
 trial scored on one 20 % validation split of the training fold, at most 120 s per study) takes
-about 12–15 minutes on 2 busy cores; ``--inner-cv 3`` is the costlier, less noisy choice. The same folds
+6 minutes on 2 quiet cores and up to about 15 on busy ones; ``--inner-cv 3`` is the costlier, less noisy choice. The same folds
 with the models' default parameters are scored too, for comparison.
 ml-100k comes from ../shared/data/ml-100k or $MOVIEREC_DATA/ml-100k (its terms forbid bundling it);
 without it the script says so and exits 0. Results: ``bench/results/tuning.json``.

@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from collections import Counter
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -301,8 +302,8 @@ def test_two_processes_share_one_sqlite_study(tmp_path: Path) -> None:
         assert p.returncode == 0, err
     study = optuna.load_study(study_name="shared", storage=url)
     assert len(study.trials) == 6
-    workers = {t.user_attrs["worker"] for t in study.trials}
-    assert len(workers) == 2
+    per_worker = Counter(t.user_attrs["worker"] for t in study.trials)
+    assert sorted(per_worker.values()) == [3, 3]  # both processes contributed their trials
     assert sorted(t.number for t in study.trials) == list(range(6))
     assert len({tuple(sorted(t.params.items())) for t in study.trials}) == 6  # different workers, different draws
 

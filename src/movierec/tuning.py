@@ -493,6 +493,7 @@ def _make_objective(
     mode = {"per_epoch": iterative}
 
     def objective(trial: Any) -> float:
+        trial.set_user_attr("worker", f"{socket.gethostname()}:{os.getpid()}")
         params = {name: p.suggest(trial, name) for name, p in space.items() if name not in fixed}
         params.update(fixed)
         if "random_state" in accepted and "random_state" not in params:
@@ -547,7 +548,6 @@ def _make_objective(
                     trial.set_user_attr("pruned_after_fold", f + 1)
                     raise optuna.TrialPruned()
         trial.set_user_attr("fold_scores", [float(s) for s in scores])
-        trial.set_user_attr("worker", f"{socket.gethostname()}:{os.getpid()}")
         trial.set_user_attr("fit_seconds", round(time.perf_counter() - t0, 3))
         return float(np.mean(scores))
 
