@@ -349,7 +349,9 @@ def test_cli_runs_a_small_study(tmp_path: Path) -> None:
     payload = json.loads(proc.stdout)
     assert payload["n_trials"] == 2 and payload["model"] == "baseline"
     assert (tmp_path / "o" / "study.db").is_file() and (tmp_path / "o" / "best.toml").is_file()
-    again = _cli("--model", "baseline", "--dataset", str(data), "--trials", "1", "--cv", "2", "--out", "o", "--json",
+    # --resume needs only the study: model, metric and folds come from what the study recorded
+    again = _cli("--study", "baseline-rmse", "--resume", "--dataset", str(data), "--trials", "1", "--out", "o", "--json",
                  cwd=tmp_path)
     assert again.returncode == 0, again.stderr
-    assert json.loads(again.stdout)["n_trials"] == 3  # same study, same settings: it continues
+    resumed = json.loads(again.stdout)
+    assert resumed["n_trials"] == 3 and resumed["model"] == "baseline" and resumed["settings"]["cv"] == 2
