@@ -355,3 +355,12 @@ def test_cli_runs_a_small_study(tmp_path: Path) -> None:
     assert again.returncode == 0, again.stderr
     resumed = json.loads(again.stdout)
     assert resumed["n_trials"] == 3 and resumed["model"] == "baseline" and resumed["settings"]["cv"] == 2
+
+
+def test_parallel_trials_in_one_process(small: Interactions, tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'j.db'}"
+    res = tune(small, "baseline", n_trials=4, cv=2, n_jobs=2, storage=url, study_name="j")
+    assert res.n_trials == 4
+    trials = optuna.load_study(study_name="j", storage=url).trials
+    assert sorted(t.number for t in trials) == [0, 1, 2, 3]
+    assert all(t.state.name in ("COMPLETE", "PRUNED") for t in trials)
