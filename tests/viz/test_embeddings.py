@@ -138,3 +138,17 @@ def test_static_map_labels_do_not_overlap(tmp_path: Path) -> None:
         for j in range(i + 1, len(boxes)):
             a, b = boxes[i], boxes[j]
             assert not (a.x0 < b.x1 and a.x1 > b.x0 and a.y0 < b.y1 and a.y1 > b.y0), (i, j)
+
+
+@pytest.mark.slow
+def test_maps_projected_on_threads_equal_one_by_one() -> None:
+    from movierec.viz.report import _project_all
+
+    x1, _ = _clustered(seed=1)
+    x2, _ = _clustered(seed=2)
+    inputs = [{"model": "a", "emb": x1, "items": np.arange(len(x1))}, {"model": "n", "note": "no vectors"},
+              {"model": "b", "emb": x2, "items": np.arange(0, len(x2), 2)}]
+    threaded = _project_all(inputs, "tsne", 5)
+    assert len(threaded) == 2
+    np.testing.assert_array_equal(threaded[0].coords, project(x1, "tsne", 5, sample=None, items=np.arange(len(x1))).coords)
+    np.testing.assert_array_equal(threaded[1].coords, project(x2, "tsne", 5, sample=None, items=np.arange(0, len(x2), 2)).coords)

@@ -155,7 +155,7 @@ def _umap(x: np.ndarray, seed: int) -> np.ndarray:
         import umap
     except ModuleNotFoundError as exc:
         raise ConfigError("--projection umap needs umap-learn: pip install 'movierec[viz]'") from exc
-    reducer = umap.UMAP(n_components=2, n_neighbors=min(15, len(x) - 1), min_dist=0.1, random_state=seed)
+    reducer = umap.UMAP(n_components=2, n_neighbors=min(15, len(x) - 1), min_dist=0.1, random_state=seed, n_jobs=1)
     return np.asarray(reducer.fit_transform(x))
 
 

@@ -412,21 +412,8 @@ def _print_table(console: Any, table: Sequence[dict[str, Any]], k: int, winners:
     console.print(t)
 
 
-def _map_for_model(
-    label: str,
-    model: Any,
-    frame: pd.DataFrame,
-    train_counts: np.ndarray,
-    *,
-    projection: str,
-    seed: int,
-    map_items: int | None,
-    charts_dir: Path,
-    div_id: str,
-) -> dict[str, Any]:
-    """Project one model's item vectors; returns the map pieces, or a ``note`` when the model has none."""
-    from movierec.viz.embeddings import interactive_map, nearest_neighbours, project, static_map
-
+def _map_inputs(label: str, model: Any, train_counts: np.ndarray, map_items: int | None) -> dict[str, Any]:
+    """A model's item vectors and the items its map shows, or a ``note`` when it has no vectors."""
     emb = model.item_embeddings() if hasattr(model, "item_embeddings") else None
     if emb is None:
         if hasattr(model, "neighbours_") or "knn" in getattr(model, "name", label):
@@ -442,7 +429,40 @@ def _map_for_model(
     if map_items is not None and len(usable) > map_items:
         order = np.argsort(-train_counts[usable], kind="stable")
         usable = np.sort(usable[order[:map_items]])
-    proj = project(emb, projection, seed, sample=None, items=usable)
+    return {"model": label, "emb": emb, "items": usable}
+
+
+def _project_all(inputs: list[dict[str, Any]], projection: str, seed: int) -> list[Any]:
+    """Project every map, two at a time on separate threads (openTSNE's gradient loops release the GIL);
+    each projection is seeded on its own, so the result does not depend on the scheduling."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from movierec.viz.embeddings import project
+
+    todo = [m for m in inputs if "emb" in m]
+    workers = max(1, min(2, os.cpu_count() or 1, len(todo)))
+    if projection == "umap" or workers == 1:  # umap's numba code is not known to be thread-safe
+        return [project(m["emb"], projection, seed, sample=None, items=m["items"]) for m in todo]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = [pool.submit(project, m["emb"], projection, seed, None, items=m["items"], n_jobs=1) for m in todo]
+        return [f.result() for f in futures]
+
+
+def _map_for_model(
+    label: str,
+    emb: np.ndarray,
+    proj: Any,
+    frame: pd.DataFrame,
+    train_counts: np.ndarray,
+    *,
+    projection: str,
+    charts_dir: Path,
+    div_id: str,
+) -> dict[str, Any]:
+    """Draw one model's projected item vectors: static PNG, interactive map, neighbour table, coordinates."""
+    from movierec.viz.embeddings import interactive_map, nearest_neighbours, static_map
+
+    usable = proj.items
     title = f"{label}: item vectors, {projection.upper() if projection != 'tsne' else 't-SNE'} of {len(usable):,} most-rated items"
     fr = frame.copy()
     fr["n_ratings"] = train_counts
@@ -615,12 +635,18 @@ def build_report(
     # 4. embedding maps
     tic = time.perf_counter()
     frame = item_frame(ds.item_table(), np.zeros(ds.interactions.n_items, dtype=np.int64))
+    counts_of = {lab: np.asarray(fit_train[lab].item_counts() if lab in fit_train else ds.interactions.item_counts())
+                 for lab in labels}
+    inputs = [_map_inputs(lab, fitted[lab], counts_of[lab], map_items) for lab in labels]
+    with console.status(f"projecting item vectors ({projection})") if show_progress else _Null():
+        projections = iter(_project_all(inputs, projection, seed))
     maps = []
-    for i, lab in enumerate(labels):
-        counts = fit_train[lab].item_counts() if lab in fit_train else ds.interactions.item_counts()
-        with console.status(f"projecting {lab} item vectors ({projection})") if show_progress else _Null():
-            maps.append(_map_for_model(lab, fitted[lab], frame, np.asarray(counts), projection=projection, seed=seed,
-                                       map_items=map_items, charts_dir=charts_dir, div_id=f"map-{i}"))
+    for i, m in enumerate(inputs):
+        if "note" in m:
+            maps.append(m)
+            continue
+        maps.append(_map_for_model(m["model"], m["emb"], next(projections), frame, counts_of[m["model"]],
+                                   projection=projection, charts_dir=charts_dir, div_id=f"map-{i}"))
     for m in maps:
         if "note" in m:
             notes.append(m["note"])
