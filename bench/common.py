@@ -82,6 +82,14 @@ def timeit(fn: Callable[[], Any], *, repeat: int = 3, warmup: int = 0) -> dict[s
 
 
 def _peak_rss_bytes() -> int:
+    """This process's own peak RSS: VmHWM (reset at exec), not ru_maxrss, which Linux carries over
+    from the forking parent, so a big parent would otherwise inflate a spawned child's peak."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
     ru = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return int(ru) if sys.platform == "darwin" else int(ru) * 1024  # Linux reports KiB
 
