@@ -342,6 +342,12 @@ def _parse_timestamps(t: pd.Series, label: str, line_offset: int) -> np.ndarray:
         frac = vals != np.floor(vals)
         if frac.any():
             vals = np.floor(vals)
+        huge = np.abs(vals) > 253_402_300_799  # past 9999-12-31: would overflow int64 seconds
+        if huge.any():
+            row = int(np.flatnonzero(huge)[0])
+            raise DataError(
+                f"{label}, line {row + line_offset}: timestamp {_describe(t.iloc[row])} is out of range (after year 9999)"
+            )
         arr = vals.astype(np.int64)
     neg = arr < 0
     if neg.any():
