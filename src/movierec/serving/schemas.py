@@ -18,7 +18,7 @@ __all__ = [
     "RecommendationsResponse",
 ]
 
-RawId = Annotated[int, Field(strict=True)] | Annotated[str, Field(min_length=1, max_length=128)]
+RawId = Annotated[int, Field(strict=True, ge=-(2**63), le=2**63 - 1)] | Annotated[str, Field(min_length=1, max_length=128)]
 """A raw user or movie id as the dataset spells it (MovieLens uses integers; custom data may use strings)."""
 
 Rating = Annotated[float, Field(strict=True, allow_inf_nan=False, description="A rating on the model's scale.")]

@@ -181,7 +181,7 @@ def _typed_ids(values: pd.Series, existing: np.ndarray) -> np.ndarray:
     """Feedback ids (stored as text) in the id type of the dataset's map: ints stay ints when they all parse."""
     if pd.Index(existing).dtype.kind in "iu":
         parsed = pd.to_numeric(values, errors="coerce")
-        if parsed.notna().all() and (parsed == parsed.round()).all():
+        if parsed.notna().all() and (parsed == parsed.round()).all() and (parsed.abs() < 2**53).all():
             return parsed.astype(np.int64).to_numpy()
         return values.astype(str).to_numpy(dtype=object)
     return values.astype(str).to_numpy(dtype=object)
