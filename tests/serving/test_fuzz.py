@@ -34,6 +34,7 @@ def _check(case, response) -> None:
         assert isinstance(body, dict) and "detail" in body, body
 
 
+@pytest.mark.slow
 def test_api_never_5xx_and_errors_are_json(fuzz_server: Server) -> None:
     """Every operation of /openapi.json, up to 30 generated cases each (seeded), half of them with the API key."""
     schema = schemathesis.openapi.from_url(fuzz_server.url + "/openapi.json")
