@@ -87,8 +87,8 @@ class IdMap:
                 return int(raw.strip())
             except ValueError as exc:
                 raise UnknownIdError(f"unknown {self.kind} id {raw!r} (ids are integers)") from exc
-        if isinstance(raw, (int, np.integer)) and self._index.dtype == object:
-            return str(raw)
+        if isinstance(raw, (int, np.integer)) and self._index.dtype.kind not in "iuf":
+            return str(raw)  # object or pandas-3 ``str`` dtype: string ids
         return raw
 
     def index(self, raw: object | Iterable[object]) -> Any:

@@ -80,3 +80,16 @@ def _importable(name: str) -> bool:
     except (ConfigError, ModuleNotFoundError):
         return False
     return True
+
+
+def test_integer_lookup_on_string_id_map() -> None:
+    """CLI/HTTP callers may pass 7 for a map of string ids (pandas 3 stores them with a ``str`` dtype)."""
+    import pandas as pd
+
+    from movierec.interactions import IdMap
+
+    ids, _ = IdMap.from_values(pd.Series(["7", "a", "3"]))
+    assert ids.index(7) == ids.index("7") == 1
+    assert 7 in ids
+    ints, _ = IdMap.from_values([3, 5])
+    assert ints.index("5") == 1
