@@ -290,6 +290,8 @@ def _dataset_section(ds: Any, charts_dir: Path) -> tuple[dict[str, Any], dict[st
                 genre_counts[g] = genre_counts.get(g, 0) + 1
     summary["genre_counts"] = dict(sorted(genre_counts.items(), key=lambda kv: -kv[1]))
     summary["has_titles"] = ds.movies is not None
+    values, value_counts = np.unique(inter.ratings, return_counts=True)
+    summary["rating_mode"] = float(values[np.argmax(value_counts)]) if len(values) else None
     charts = {
         "ratings": C.rating_histogram(inter.ratings, charts_dir / "dataset_ratings.png"),
         "long_tail": C.long_tail(inter.user_counts(), inter.item_counts(), charts_dir / "dataset_long_tail.png"),
@@ -781,7 +783,7 @@ def _render(**ctx: Any) -> str:
         stats.insert(2, ("movies in catalogue", f"{summary['n_catalog_items']:,}"))
     if summary.get("time_span"):
         span = summary["time_span"]
-        stats.append(("time span", f"{span['first'][:10]} → {span['last'][:10]}"))
+        stats.append(("time span", f"{span['first'][:7]} → {span['last'][:7]}"))
     if summary.get("n_tags"):
         stats.append(("tags", f"{summary['n_tags']:,}"))
     total = sum(ctx["timings"].values())
