@@ -850,7 +850,7 @@ def build_map(
     timings["fit"] = time.perf_counter() - tic
     emb = est.item_embeddings()
     if emb is None:
-        raise ConfigError(f"--model {spec.label}: this model has no item vectors (neighbour lists only); pick svd, bpr, warp or als")
+        raise ConfigError(f"--model {spec.label}: this model has no item vectors (neighbour lists or an item-item matrix); pick svd, bpr, warp or als")
     counts = train.item_counts()
     frame = item_frame(ds.item_table(), counts)
     emb = np.asarray(emb, dtype=np.float64)
