@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -138,3 +141,31 @@ def test_mlflow_is_skipped_silently_when_absent(tmp_path: Path) -> None:
     run = run_experiment(exp, runs_dir=tmp_path, mlflow_uri=f"file://{tmp_path / 'mlruns'}")
     assert (Path(run) / "results.json").is_file()
     assert not (tmp_path / "mlruns").exists()
+
+
+def _movierec(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
+    return subprocess.run([sys.executable, "-m", "movierec", *args], cwd=cwd, env=env, capture_output=True,
+                          text=True, timeout=240)
+
+
+@pytest.mark.slow
+def test_compare_runs_an_experiment_file(tmp_path: Path) -> None:
+    (tmp_path / "exp.toml").write_text('seed = 5\nprotocols = ["rating"]\n[split]\nkind = "ratings-holdout"\n'
+                                       '[[models]]\nname = "baseline"\n[models.params]\nreg_i = 5.0\n')
+    proc = _movierec("compare", "--config", "exp.toml", "--out", "runs", "--json", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    rows = json.loads(proc.stdout)
+    assert rows[0]["model"] == "baseline" and rows[0]["params"]["reg_i"] == 5.0 and rows[0]["seed"] == 5
+    (run,) = (tmp_path / "runs").iterdir()
+    assert {"results.json", "results.csv", "config.toml", "provenance.json"} <= {p.name for p in run.iterdir()}
+    assert load_experiment(run / "config.toml") == load_experiment(tmp_path / "exp.toml")
+
+
+@pytest.mark.slow
+def test_compare_with_a_bad_experiment_file_is_one_line_exit_2(tmp_path: Path) -> None:
+    (tmp_path / "bad.toml").write_text('[[models]]\nname = "svd"\nrate = 3\n')
+    proc = _movierec("compare", "--config", "bad.toml", cwd=tmp_path)
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "bad.toml, line 3: models[0].rate: unknown key" in lines[0], proc.stderr

@@ -231,8 +231,8 @@ class _RichProgress:
 
 
 def compare_cmd(
-    models: str = typer.Option(
-        ..., "--models", "-m", help="Comma-separated model names, e.g. svd,knn-baseline,baseline."
+    models: str | None = typer.Option(
+        None, "--models", "-m", help="Comma-separated model names, e.g. svd,knn-baseline,baseline (or --config)."
     ),
     protocols: str = typer.Option(
         "rating,test-candidates,full-ranking",
@@ -270,11 +270,22 @@ def compare_cmd(
     rating_col: str = RATING_COL,
     time_col: str = TIME_COL,
     rating_scale: tuple[float, float] | None = RATING_SCALE,
+    config: Path | None = typer.Option(
+        None, "--config", "-c", help="Run an experiment file (TOML, e.g. tune's best.toml) into --out (default runs)/<id>/."
+    ),
+    mlflow: str | None = typer.Option(
+        None, "--mlflow", help="With --config: also log the run to this MLflow tracking URI (when MLflow is installed)."
+    ),
 ) -> None:
     """Fit models on one split and compare them under named protocols, with 95% bootstrap intervals."""
     from movierec.evaluation import SPLITS, compare, get_protocol
     from movierec.models.registry import get_class
 
+    if config is not None:
+        _compare_config(config, out, mlflow, as_json)
+        return
+    if models is None:
+        raise ConfigError("--models is required (a comma-separated list), or --config EXPERIMENT.toml")
     names = _split_list(models, "models")
     for name in names:
         get_class(name)  # unknown names fail before loading anything
@@ -319,6 +330,29 @@ def compare_cmd(
         console.print(f"[yellow]note:[/] {note}")
     for path in written:
         console.print(f"wrote {path}")
+
+
+def _compare_config(config: Path, out: Path | None, mlflow: str | None, as_json: bool) -> None:
+    """``compare --config FILE``: run the experiment file into ``runs/<id>/`` (movierec.experiment) and print it."""
+    from movierec.experiment import load_experiment, run_experiment
+
+    exp = load_experiment(config)  # mistakes name the file, line and key
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=err_console, transient=True,
+        disable=as_json,
+    ) as progress:
+        run = run_experiment(exp, runs_dir=out if out is not None else Path("runs"), mlflow_uri=mlflow,
+                             progress=_RichProgress(progress))
+    comp = run.comparison
+    written = write_results(comp, run.path)
+    if as_json:
+        print_json(comp.records())
+        return
+    table = _table(comp)
+    console.print(table, width=None if console.is_terminal else max(console.width, 60 + 16 * len(table.columns)))
+    for note in comp.notes:
+        console.print(f"[yellow]note:[/] {note}")
+    console.print(f"run {run.path.name}: {', '.join(p.name for p in sorted({*written, *run.path.iterdir()}))} in {run.path}")
 
 
 def _model_and_data(
