@@ -162,3 +162,23 @@ def test_nothing_escaped_the_target_folder() -> None:
     """The traversal and absolute-path archives did not write their payloads anywhere we can see."""
     assert not Path("/tmp/movierec-evil.txt").exists()
     assert not (CORPUS.parent / "evil.txt").exists() and not (CORPUS.parent.parent / "evil.txt").exists()
+
+
+def test_legal_cousins_of_the_corpus_are_accepted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """Quoted newlines in tags and quoted commas in titles are valid CSV: read, not refused."""
+    from movierec.cli import main
+
+    folder = tmp_path / "ok"
+    folder.mkdir()
+    (folder / "ratings.csv").write_text((CORPUS / "folders" / "movies_latin1" / "ratings.csv").read_text())
+    (folder / "movies.csv").write_text('movieId,title,genres\n1,"Heat, The (1995)",Action\n2,Up (2009),Comedy\n'
+                                       '3,"Say ""Hi"" (2001)",Drama\n')
+    (folder / "tags.csv").write_text('userId,movieId,tag,timestamp\n1,1,"pix\nar",1445714994\n2,3,"a, b",1445714995\n')
+    monkeypatch.setenv("MOVIEREC_DATA", str(tmp_path / "cache"))
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as done:
+        main(["data", "info", "--dataset", str(folder), "--json"])
+    assert done.value.code in (0, None)
+    info = json.loads(capsys.readouterr().out)
+    assert info["n_tags"] == 2 and info["n_ratings"] == 4 and info["n_catalog_items"] == 3
