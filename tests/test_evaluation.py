@@ -199,7 +199,7 @@ def test_sampled_protocol_warns_and_perfect_model_hits(tiny: Interactions) -> No
 
 
 def test_leave_last_out_protocol_needs_its_split() -> None:
-    from conftest import make_ratings
+    from datagen import make_ratings
 
     inter = Interactions.from_frame(make_ratings(15, 30, 0.4, seed=4))
     train, valid, test = leave_last_out(inter)

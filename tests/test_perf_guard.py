@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conftest import make_ratings
+from datagen import make_ratings
 from movierec.interactions import Interactions
 from movierec.models import create
 

@@ -9,7 +9,7 @@ import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import make_ratings
+from datagen import make_ratings
 from movierec.errors import ConfigError
 from movierec.interactions import Interactions
 from movierec.split import (

@@ -19,7 +19,7 @@ import pytest
 
 optuna = pytest.importorskip("optuna")
 
-from conftest import make_ratings  # noqa: E402
+from datagen import make_ratings  # noqa: E402
 from movierec.errors import ConfigError  # noqa: E402
 from movierec.experiment import load_experiment  # noqa: E402
 from movierec.interactions import Interactions  # noqa: E402
