@@ -46,3 +46,12 @@ def test_bad_parameters(tiny: Interactions) -> None:
         ALS(factors=0).fit(tiny)
     with pytest.raises(ConfigError, match="use_gpu"):
         ALS(use_gpu="maybe").fit(tiny)
+
+
+def test_gpu_request_without_cuda_is_a_clear_error(tiny: Interactions) -> None:
+    import implicit.gpu
+
+    if implicit.gpu.HAS_CUDA:
+        pytest.skip("this implicit build has CUDA")
+    with pytest.raises(ConfigError, match="no CUDA support"):
+        ALS(use_gpu=True).fit(tiny)

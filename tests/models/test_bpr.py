@@ -134,3 +134,15 @@ def test_bad_input(tiny: Interactions) -> None:
         BPR().fit(tiny, item_features=sp.csr_matrix((3, 2)))
     with pytest.raises(ConfigError, match="leaves no positives"):
         tiny.to_implicit(10.0)
+
+
+def test_user_features_enter_user_vectors(tiny: Interactions, tmp_path) -> None:
+    from movierec.features import read_features_file
+
+    path = tmp_path / "users.csv"
+    path.write_text("userId,segment\n1,a\n2,a\n3,b\n")
+    feats = read_features_file(path, tiny.user_map)
+    model = BPR(epochs=2, no_components=4).fit(tiny, user_features=feats)
+    assert model.user_feature_names_ == ["segment:a", "segment:b"]
+    assert model.user_factors_.shape == (tiny.n_users, 4)
+    assert np.isfinite(model.score(np.arange(tiny.n_users))).all()

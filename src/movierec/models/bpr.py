@@ -165,14 +165,16 @@ class HybridMF(BaseRecommender):
         positives.sum_duplicates()
         positives.sort_indices()
         threads = int(self.num_threads)
+        blocks = 1 if threads == 1 else 16 * threads  # small blocks, handed out one at a time
         old_threads = numba.get_num_threads()
         numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+        old_chunk = numba.set_parallel_chunksize(1)
         self.history_: list[dict[str, float]] = []
         try:
             for epoch in range(1, int(self.epochs) + 1):
                 tic = time.perf_counter()
                 order = rng.permutation(train.n_ratings).astype(np.int64)
-                seeds = rng.integers(1, 2**63 - 1, size=threads, dtype=np.int64).astype(np.uint64)
+                seeds = rng.integers(1, 2**63 - 1, size=blocks, dtype=np.int64).astype(np.uint64)
                 loss = pairwise_epoch(
                     self._loss_kind, order, train.users, train.items, weights,
                     positives.indptr, positives.indices,
@@ -190,6 +192,7 @@ class HybridMF(BaseRecommender):
                     break
         finally:
             numba.set_num_threads(old_threads)
+            numba.set_parallel_chunksize(old_chunk)
         self.item_feature_names_ = item_names
         self.user_feature_names_ = user_names
         self._finalise(item_w[:, :d], item_w[:, d], user_w[:, :d], user_w[:, d], item_side, user_side, train)

@@ -7,9 +7,11 @@ interaction log and rejected when it is a positive; WARP (Weston, Bengio & Usuni
 uniform negatives until one violates the margin, then weights the update by log⌊(n−1)/tries⌋.
 Step sizes follow Adagrad (Duchi et al. 2011; accumulators start at 1) or Adadelta (Zeiler 2012).
 
-One call runs one epoch. With ``len(seeds) > 1`` the shuffled examples are split into that many
-contiguous blocks processed in parallel without locks (Hogwild, Recht et al. 2011), like
-LightFM's OpenMP loop; one seed gives a deterministic serial epoch. Component loops are the
+One call runs one epoch. The shuffled examples are split into ``len(seeds)`` contiguous blocks,
+each with its own random stream, processed in parallel without locks (Hogwild, Recht et al.
+2011), like LightFM's OpenMP loop; one seed gives a deterministic serial epoch. Using many more
+blocks than threads (handed out one at a time) keeps a thread that the OS pauses from holding
+up the whole epoch. Component loops are the
 innermost loops over contiguous float32 rows, so LLVM vectorises them (LightFM's layout iterates
 features inside components and cannot).
 """
@@ -129,19 +131,19 @@ def pairwise_epoch(  # type: ignore[no-untyped-def]
     violating negative, 0 when none is found in ``max_sampled`` tries. User biases get no
     gradient (they cancel in every pairwise difference).
     """
-    n_threads = seeds.shape[0]
+    n_blocks = seeds.shape[0]
     n = order.shape[0]
     n_items = len(if_indptr) - 1
     n_examples = ex_items.shape[0]
     width = item_emb.shape[1]
     d = width - 1
-    chunk = (n + n_threads - 1) // n_threads
-    # one RNG state per thread, 64 bytes apart so threads never share a cache line
-    state = np.zeros(n_threads * 8, dtype=np.uint64)
-    for t in range(n_threads):
+    chunk = (n + n_blocks - 1) // n_blocks
+    # one RNG state per block, 64 bytes apart so threads never share a cache line
+    state = np.zeros(n_blocks * 8, dtype=np.uint64)
+    for t in range(n_blocks):
         state[8 * t] = seeds[t]
-    losses = np.zeros(n_threads, dtype=np.float64)
-    for t in prange(n_threads):
+    losses = np.zeros(n_blocks, dtype=np.float64)
+    for t in prange(n_blocks):
         u_repr = np.empty(width, dtype=np.float32)
         p_repr = np.empty(width, dtype=np.float32)
         n_repr = np.empty(width, dtype=np.float32)
