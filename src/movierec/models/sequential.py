@@ -118,7 +118,9 @@ class Markov(BaseRecommender):
         same = u[1:] == u[:-1]
         src, dst = it[:-1][same], it[1:][same]
         n = train.n_items
-        trans = sp.csr_matrix((np.ones(len(src), dtype=np.float32), (src, dst)), shape=(n, n), dtype=np.float32)
+        trans = sp.csr_matrix(
+            (np.ones(len(src), dtype=np.float32), (src, dst)), shape=(n, n), dtype=np.float32
+        )
         trans.sum_duplicates()
         trans.sort_indices()
         self.transitions_ = trans

@@ -1,0 +1,91 @@
+"""SASRec (Kang & McAuley 2018): learns planted order, loss falls, save/load round-trips."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from test_sequential import chain_log  # noqa: E402
+
+from contract import check_contract  # noqa: E402
+from datagen import make_ratings  # noqa: E402
+from movierec.errors import ConfigError  # noqa: E402
+from movierec.evaluation import evaluate  # noqa: E402
+from movierec.interactions import Interactions  # noqa: E402
+from movierec.models.registry import create  # noqa: E402
+from movierec.split import leave_last_out  # noqa: E402
+
+TINY = {"hidden": 16, "max_len": 10, "n_blocks": 1, "batch_size": 64, "n_threads": 1, "random_state": 0}
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    torch.set_num_threads(1)
+
+
+def test_contract(tmp_path):
+    model = check_contract("sasrec", Interactions.from_frame(make_ratings()), tmp_path, epochs=2, **TINY)
+    assert model.item_embeddings().shape == (model.n_items_, 16)
+    assert len(model.history_) == 2 and {"epoch", "loss", "val_ndcg@10"} <= set(model.history_[0])
+
+
+def test_learns_planted_order_and_beats_popularity(tmp_path):
+    inter = chain_log(n_users=120, n_items=30, length=10)
+    train, valid, test = leave_last_out(inter)
+    train = train.concat(valid)
+    seen_epochs = []
+    model = create("sasrec", epochs=30, lr=5e-3, dropout=0.1, patience=30, **TINY).fit(
+        train, on_epoch=lambda e, info: seen_epochs.append(e)
+    )
+    losses = [h["loss"] for h in model.history_]
+    assert seen_epochs == list(range(1, len(losses) + 1))
+    assert losses[-1] < 0.7 * losses[0], losses
+    ours = evaluate(model, train, test, "leave-last-out").metrics
+    pop = evaluate(create("popularity").fit(train), train, test, "leave-last-out").metrics
+    assert ours["ndcg@10"] > pop["ndcg@10"] + 0.1, (ours, pop)
+    assert ours["hit_rate@10"] > pop["hit_rate@10"], (ours, pop)
+
+    # save/load: same scores, and the ordered history of a new user drives the prediction
+    model.save(tmp_path / "m")
+    again = type(model).load(tmp_path / "m")
+    users = np.arange(train.n_users)
+    np.testing.assert_allclose(again.score(users), model.score(users), rtol=1e-5, atol=1e-5)
+    assert not any(p.suffix == ".pt" for p in (tmp_path / "m").iterdir())
+    hist = np.array([inter.item_map.index(r) for r in range(3, 11)])
+    s = again.score_new_user(hist)
+    s[hist] = -np.inf
+    top3 = inter.item_map.ids[np.argsort(-s)[:3]]
+    assert 11 in top3, top3
+
+
+def test_early_stopping_on_patience():
+    inter = Interactions.from_frame(make_ratings(seed=1))
+    stops = []
+    model = create("sasrec", epochs=50, patience=0, lr=1e-2, **TINY).fit(
+        inter, on_epoch=lambda e, i: stops.append(e)
+    )
+    assert len(model.history_) < 50
+    best = max(h["val_ndcg@10"] for h in model.history_)
+    assert model.history_[model.best_epoch_ - 1]["val_ndcg@10"] == best
+
+
+def test_callback_can_stop():
+    inter = Interactions.from_frame(make_ratings())
+    model = create("sasrec", epochs=10, **TINY).fit(inter, on_epoch=lambda e, i: False)
+    assert len(model.history_) == 1
+
+
+@pytest.mark.parametrize(
+    ("param", "value", "match"),
+    [
+        ("hidden", 0, "hidden"),
+        ("dropout", 1.5, "dropout"),
+        ("device", "tpu", "device"),
+        ("n_heads", 3, "divisible"),
+    ],
+)
+def test_bad_params(param, value, match):
+    with pytest.raises(ConfigError, match=match):
+        create("sasrec", **{**TINY, param: value}).fit(Interactions.from_frame(make_ratings()))
