@@ -8,13 +8,14 @@ PIP := $(PY) -m pip
 TORCH_PIN ?= torch==2.13.0
 PYTEST_ARGS ?=
 
-.PHONY: demo test test-fast lint bench bench-scale browser clean help
+.PHONY: demo test test-fast lint bench bench-full bench-scale browser clean help
 
 help:
 	@echo "make demo         create .venv, install, run 'movierec report' on the bundled data"
 	@echo "make test         create .venv with the test extras, install what the tests need, run the suite"
 	@echo "make lint         ruff"
 	@echo "make bench        quick side-by-side benchmarks (< 10 min), rewrites BENCHMARKS.md"
+	@echo "make bench-full   every bench script in quick mode (report, tuning, Spark, soak too: ~40 min)"
 	@echo "make bench-scale  synthetic 1M/5M/25M scale runs (< 45 min)"
 
 $(VENV)/bin/python:
@@ -55,7 +56,13 @@ lint: $(VENV)/.test-installed
 	$(VENV)/bin/ruff check src tests bench
 	$(VENV)/bin/ruff format --check src tests bench
 
+# The quick set (< 10 min here); bench-full adds the report, tuning, Spark, soak and sequence runs.
+BENCH_QUICK ?= load eval explicit implicit api growth
+
 bench: $(VENV)/.test-installed
+	$(PY) bench/run.py --quick --only $(BENCH_QUICK)
+
+bench-full: $(VENV)/.test-installed
 	$(PY) bench/run.py --quick
 
 bench-scale: $(VENV)/.test-installed
