@@ -63,6 +63,12 @@ def _build_net(
             self.drop = nn.Dropout(dropout)
             self.blocks = nn.ModuleList([Block() for _ in range(n_blocks)])
             self.ln = nn.LayerNorm(hidden, eps=1e-8)
+            for name, w in self.named_parameters():  # Xavier init as the authors' code does
+                if w.dim() > 1:
+                    nn.init.xavier_uniform_(w)
+                    if name == "item_emb.weight":
+                        with torch.no_grad():
+                            w[0].zero_()
 
         def forward(self, seq: Any) -> Any:
             """Hidden state at each position of left-padded ``seq`` (item index + 1, 0 = padding)."""
