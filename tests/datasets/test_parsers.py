@@ -15,6 +15,29 @@ from movierec.errors import DataError
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures"
 
+# ml-100k's layout (u.data tab-separated; u.item latin-1, '|' with 19 genre flags), written at test
+# time with invented values: files named u.data/u.item are never committed (GroupLens' ml-100k terms).
+_U_DATA = (
+    "1\t1\t5\t881000001\n1\t2\t3\t881000002\n2\t1\t4\t881000003\n3\t2\t1\t881000004\n3\t3\t2\t881000005\n"
+)
+_FLAGS = {1: [3, 4, 5], 2: [5, 8, 14], 3: [0]}
+_U_ITEM_TITLES = {1: "Toy Story (1995)", 2: "Cin\u00e9ma Paradiso (1988)", 3: "unknown"}
+
+
+@pytest.fixture
+def ml_u(tmp_path: Path) -> Path:
+    """A five-rating folder in ml-100k's layout."""
+    folder = tmp_path / "ml-u"
+    folder.mkdir()
+    (folder / "u.data").write_text(_U_DATA)
+    lines = []
+    for movie, title in _U_ITEM_TITLES.items():
+        flags = ["1" if g in _FLAGS[movie] else "0" for g in range(19)]
+        date = "" if title == "unknown" else f"01-Jan-{title[-5:-1]}"
+        lines.append("|".join([str(movie), title, date, "", "http://example.org", *flags]))
+    (folder / "u.item").write_bytes(("\n".join(lines) + "\n").encode("latin-1"))
+    return folder
+
 
 # --- MovieLens csv layout (latest, 20m, 25m, 32m) -------------------------------------------
 
@@ -74,8 +97,8 @@ def test_dat_layout_with_latin1_titles():
 # --- ml-100k layout -------------------------------------------------------------------------
 
 
-def test_u_data_and_u_item_genre_flags():
-    ds = load(FIX / "ml-u", rating_scale=(1.0, 5.0))
+def test_u_data_and_u_item_genre_flags(ml_u: Path):
+    ds = load(ml_u, rating_scale=(1.0, 5.0))
     assert ds.interactions.n_ratings == 5 and ds.interactions.rating_scale == (1.0, 5.0)
     movies = ds.movies.set_index("movieId")
     assert movies.loc[1, "genres"] == ["Animation", "Children", "Comedy"]
@@ -135,9 +158,9 @@ def test_custom_without_timestamps():
     assert ds.interactions.timestamps is None and ds.interactions.n_ratings == 3
 
 
-def test_custom_dat_and_u_data_by_suffix(tmp_path):
+def test_custom_dat_and_u_data_by_suffix(tmp_path, ml_u: Path):
     assert load_ratings_file(FIX / "ml-dat" / "ratings.dat").interactions.n_ratings == 5
-    assert load_ratings_file(FIX / "ml-u" / "u.data").interactions.n_ratings == 5
+    assert load_ratings_file(ml_u / "u.data").interactions.n_ratings == 5
 
 
 def test_rating_scale_inferred_or_declared():
