@@ -444,16 +444,7 @@ def read_movies(path: str | Path, *, fmt: str = "csv", encoding: str | None = No
             path,
             label,
             encoding or "utf-8|latin-1",
-            lambda buf: pd.read_csv(
-                buf,
-                sep="::",
-                engine="python",
-                header=None,
-                names=["movieId", "title", "genres"],
-                dtype=str,
-                keep_default_na=False,
-                quoting=3,
-            ),
+            _dat_reader(["movieId", "title", "genres"]),
         )
         genres = df["genres"]
     elif fmt == "u.item":
@@ -516,16 +507,7 @@ def read_tags(path: str | Path, *, fmt: str = "csv", encoding: str | None = None
             path,
             label,
             encoding or "utf-8|latin-1",
-            lambda buf: pd.read_csv(
-                buf,
-                sep="::",
-                engine="python",
-                header=None,
-                names=["userId", "movieId", "tag", "timestamp"],
-                dtype=str,
-                keep_default_na=False,
-                quoting=3,
-            ),
+            _dat_reader(["userId", "movieId", "tag", "timestamp"]),
         )
     else:
         raise DataError(f"{label}: unknown tags format {fmt!r} (use csv or dat)")
@@ -548,6 +530,13 @@ def read_tags(path: str | Path, *, fmt: str = "csv", encoding: str | None = None
     out["movieId"] = out["movieId"].astype(np.int64)
     out["timestamp"] = out["timestamp"].fillna(0).astype(np.int64)
     return out
+
+
+def _dat_reader(names: list[str]):  # type: ignore[no-untyped-def]
+    """A pandas reader for MovieLens ``::``-separated files (1m/10m): every field a string, no quoting."""
+    return lambda buf: pd.read_csv(
+        buf, sep="::", engine="python", header=None, names=names, dtype=str, keep_default_na=False, quoting=3
+    )
 
 
 def _read_text_frame(path: Path, label: str, encoding: str, reader) -> pd.DataFrame:  # type: ignore[no-untyped-def]
