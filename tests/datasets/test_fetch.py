@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 import zipfile
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -76,6 +77,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "application/zip")
         self.send_header("Content-Length", str(len(body) - start))
         self.end_headers()
+        if mode == "slow":  # long enough that concurrent fetches overlap
+            time.sleep(0.3)
         if mode == "truncate":
             self.wfile.write(body[: len(body) // 2])
             self.wfile.flush()
@@ -149,6 +152,32 @@ def test_download_verifies_and_unpacks(server, cache):
     n = len(server.seen)
     assert fetch_spec(spec_for(server.url("ok/ml-test.zip"), body), progress=False) == folder
     assert len(server.seen) == n
+
+
+def test_concurrent_fetches_download_once(server, cache):
+    """Four fetches of one dataset at once: one download, the others wait and reuse it."""
+    body = dataset_zip()
+    server.files["ml-test.zip"] = body
+    spec = spec_for(server.url("slow/ml-test.zip"), body)
+    start = threading.Barrier(4)
+    results: list[Path | BaseException] = []
+
+    def worker() -> None:
+        start.wait()
+        try:
+            results.append(fetch_spec(spec, progress=False))
+        except BaseException as exc:  # noqa: BLE001 - surfaced by the assertion below
+            results.append(exc)
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert results == [cache / "ml-test"] * 4
+    assert [p for p, _ in server.seen] == ["/slow/ml-test.zip"]
+    assert (cache / "ml-test" / "ratings.csv").read_bytes() == ratings_csv()
+    assert leftovers(cache) == []
 
 
 def test_checksum_mismatch_leaves_nothing(server, cache):

@@ -21,7 +21,8 @@ import tempfile
 import urllib.error
 import urllib.request
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 
 from movierec.datasets.registry import DatasetSpec, cache_dir, get_spec
@@ -82,7 +83,55 @@ def fetch_spec(
         raise DownloadError(
             f"{root}: cannot create the cache dir ({exc.strerror}); set $MOVIEREC_DATA"
         ) from exc
+    # two processes fetching the same dataset (parallel test workers, two shells) would share the
+    # .part file and race on the final rename: the second waits, then finds the first one's copy
+    with _dataset_lock(root, spec.name):
+        if not force and _complete(target, spec):
+            return target
+        return _fetch_locked(
+            spec,
+            target,
+            root,
+            path=path,
+            url=url,
+            force=force,
+            progress=progress,
+            timeout=timeout,
+            max_bytes=max_bytes,
+            max_ratio=max_ratio,
+        )
 
+
+@contextmanager
+def _dataset_lock(root: Path, name: str) -> Iterator[None]:
+    """Hold an exclusive advisory lock on ``<cache>/<name>.lock`` (no-op where fcntl is missing)."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: no advisory locks; the atomic rename still protects the result
+        yield
+        return
+    with open(root / f"{name}.lock", "a+b") as fh:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
+def _fetch_locked(
+    spec: DatasetSpec,
+    target: Path,
+    root: Path,
+    *,
+    path: str | Path | None,
+    url: str | None,
+    force: bool,
+    progress: bool | None,
+    timeout: float,
+    max_bytes: int,
+    max_ratio: float,
+) -> Path:
+    """The body of :func:`fetch_spec`, run while holding the dataset's lock."""
     if path is not None:
         source = Path(path).expanduser()
         if not source.exists():
