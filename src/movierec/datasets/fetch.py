@@ -104,18 +104,27 @@ def fetch_spec(
 
 @contextmanager
 def _dataset_lock(root: Path, name: str) -> Iterator[None]:
-    """Hold an exclusive advisory lock on ``<cache>/<name>.lock`` (no-op where fcntl is missing)."""
+    """Hold an exclusive advisory lock on the cache folder itself while ``name`` is fetched.
+
+    Locking the directory's own descriptor writes no lock file, so a refused fetch (bad archive,
+    checksum mismatch) leaves the cache exactly as it was; fetches of different datasets wait for
+    each other too, which costs little next to a download. A no-op where fcntl is missing (Windows):
+    the atomic rename still protects the result there.
+    """
     try:
         import fcntl
-    except ImportError:  # Windows: no advisory locks; the atomic rename still protects the result
+    except ImportError:
         yield
         return
-    with open(root / f"{name}.lock", "a+b") as fh:
-        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+    fd = os.open(root, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
         try:
             yield
         finally:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
 
 
 def _fetch_locked(
