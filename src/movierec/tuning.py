@@ -126,6 +126,11 @@ SEARCH_SPACES: dict[str, dict[tuple[str, ...], Param]] = {
         ("lr", "lr_all", "learning_rate"): _LR,
         ("reg", "reg_all", "regularization"): _REG,
     },
+    "blend": {  # the bases stay as given (fixed_params); the blend's own ridge is tuned (Sill et al. 2009)
+        ("alpha",): FloatRange(0.01, 100.0, log=True),
+        ("meta_features",): Choice((True, False)),
+        ("holdout",): FloatRange(0.1, 0.3),
+    },
     "knn-baseline": {
         ("k",): IntRange(10, 200),
         ("min_k",): IntRange(1, 10),
