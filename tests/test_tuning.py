@@ -27,6 +27,8 @@ from movierec.models.base import ExplicitRecommender  # noqa: E402
 from movierec.models.registry import MODELS  # noqa: E402
 from movierec.split import ratings_holdout  # noqa: E402
 from movierec.tuning import (  # noqa: E402
+    PRUNE_MIN_DELTA,
+    PRUNE_PATIENCE,
     FloatRange,
     IntRange,
     parse_metric,
@@ -316,6 +318,9 @@ def test_svd_study_prunes_per_epoch(small: Interactions, tmp_path: Path) -> None
         at = t.user_attrs["pruned_at_epoch"]
         assert at == max(t.intermediate_values) and 2 < at <= 10
         assert "fold_scores" not in t.user_attrs  # stopped inside the first fold, the second never ran
+        values = [t.intermediate_values[e] for e in sorted(t.intermediate_values)]
+        # only a trial that had stopped improving is pruned (a slow learner still improving is kept)
+        assert min(values[-PRUNE_PATIENCE:]) >= min(values[:-PRUNE_PATIENCE]) - PRUNE_MIN_DELTA
     done = [t for t in trials if t.state.name == "COMPLETE"]
     assert all(sorted(t.intermediate_values) == list(range(1, 11)) for t in done)
 
