@@ -14,8 +14,8 @@ Protocol (nested cross-validation, so the test folds never inform the hyperparam
 * the reported RMSE is the mean over the 5 outer folds (Surprise reports the same mean).
 
 The default run (``svd`` 50, ``svdpp`` 30 and ``knn-baseline`` 25 trials per outer fold, each
-trial scored on one 20 % validation split of the training fold, at most 120 s per study) takes
-6 minutes on 2 quiet cores and up to about 15 on busy ones; ``--inner-cv 3`` is the costlier, less noisy choice. The same folds
+trial scored on one 20 % validation split of the training fold, at most 120 s per study) plus the
+blend took 3.4 minutes on 2 shared cores at load average 5.8 (2026-12-01); ``--inner-cv 3`` is the costlier, less noisy choice. The same folds
 with the models' default parameters are scored too, for comparison.
 ml-100k comes from ../shared/data/ml-100k or $MOVIEREC_DATA/ml-100k (its terms forbid bundling it);
 without it the script says so and exits 0. Results: ``bench/results/tuning.json``.
