@@ -27,6 +27,8 @@ from movierec.models.base import ExplicitRecommender  # noqa: E402
 from movierec.models.registry import MODELS  # noqa: E402
 from movierec.split import ratings_holdout  # noqa: E402
 from movierec.tuning import (  # noqa: E402
+    PRUNE_MIN_DELTA,
+    PRUNE_PATIENCE,
     FloatRange,
     IntRange,
     parse_metric,
@@ -261,14 +263,66 @@ def test_intermediate_values_are_per_epoch(small: Interactions, gradient_model: 
 
 def test_fold_level_reports_for_models_not_scorable_mid_fit(small: Interactions, tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'f.db'}"
-    res = tune(small, "svd", metric="rmse", n_trials=2, cv=2, seed=2, storage=url, study_name="f",
+    res = tune(small, "baseline", metric="rmse", n_trials=2, cv=2, seed=2, storage=url, study_name="f",
                fixed_params={"n_epochs": 3}, out=tmp_path / "out")
     for t in optuna.load_study(study_name="f", storage=url).trials:
-        assert sorted(t.intermediate_values) == [0, 1]
+        assert sorted(t.intermediate_values) == [0, 1]  # baseline has no on_epoch: one report per fold
         assert len(t.user_attrs["fold_scores"]) == 2
         assert "n_epochs" not in t.params  # pinned, not searched
     params = load_experiment(tmp_path / "out" / "best.toml").models[0].params
-    assert params["n_epochs"] == 3 and params["n_factors"] == res.best_params["n_factors"]
+    assert params["n_epochs"] == 3 and params["reg_i"] == res.best_params["reg_i"]
+
+
+@pytest.mark.parametrize(
+    ("model", "params"),
+    [
+        ("svd", {"n_factors": 6, "n_epochs": 7}),
+        ("svdpp", {"n_factors": 4, "n_epochs": 7}),
+        ("bpr", {"no_components": 6, "epochs": 7}),
+        ("warp", {"no_components": 6, "epochs": 7}),
+    ],
+)
+def test_on_epoch_sees_the_model_a_shorter_fit_would_give(small: Interactions, model: str, params: dict) -> None:
+    """What on_epoch can score after epoch 3 of 7 is exactly a 3-epoch fit; the 7-epoch result is unchanged."""
+    from movierec.models.registry import create
+
+    epochs_key = "n_epochs" if "n_epochs" in params else "epochs"
+    train = small if model in ("svd", "svdpp") else small.to_implicit(4.0)
+    users = np.arange(train.n_users)
+    seen: dict[int, np.ndarray] = {}
+
+    def on_epoch(epoch: int, logs: dict) -> None:
+        seen[epoch] = m.score(users).copy()
+
+    m = create(model, **params)
+    m.fit(train, on_epoch=on_epoch)
+    assert sorted(seen) == list(range(1, 8))
+    short = create(model, **{**params, epochs_key: 3}).fit(train)
+    np.testing.assert_array_equal(seen[3], short.score(users))
+    plain = create(model, **params).fit(train)  # no callback: the same model as with one
+    np.testing.assert_array_equal(m.score(users), plain.score(users))
+    np.testing.assert_array_equal(seen[7], plain.score(users))
+    assert not np.array_equal(seen[3], seen[7])
+
+
+def test_svd_study_prunes_per_epoch(small: Interactions, tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    res = tune(small, "svd", metric="rmse", n_trials=10, cv=2, seed=3, storage=url, study_name="s",
+               fixed_params={"n_epochs": 10, "n_factors": 8}, test_size=None)
+    trials = optuna.load_study(study_name="s", storage=url).trials
+    pruned = [t for t in trials if t.state.name == "PRUNED"]
+    assert res.n_pruned == len(pruned) >= 1
+    for t in trials:  # svd reports its validation RMSE after every epoch of the first fold
+        assert min(t.intermediate_values) == 1
+    for t in pruned:
+        at = t.user_attrs["pruned_at_epoch"]
+        assert at == max(t.intermediate_values) and 2 < at <= 10
+        assert "fold_scores" not in t.user_attrs  # stopped inside the first fold, the second never ran
+        values = [t.intermediate_values[e] for e in sorted(t.intermediate_values)]
+        # only a trial that had stopped improving is pruned (a slow learner still improving is kept)
+        assert min(values[-PRUNE_PATIENCE:]) >= min(values[:-PRUNE_PATIENCE]) - PRUNE_MIN_DELTA
+    done = [t for t in trials if t.state.name == "COMPLETE"]
+    assert all(sorted(t.intermediate_values) == list(range(1, 11)) for t in done)
 
 
 # --- several processes, one SQLite study ------------------------------------------------------------

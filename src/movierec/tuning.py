@@ -126,6 +126,11 @@ SEARCH_SPACES: dict[str, dict[tuple[str, ...], Param]] = {
         ("lr", "lr_all", "learning_rate"): _LR,
         ("reg", "reg_all", "regularization"): _REG,
     },
+    "blend": {  # the bases stay as given (fixed_params); the blend's own ridge is tuned (Sill et al. 2009)
+        ("alpha",): FloatRange(0.01, 100.0, log=True),
+        ("meta_features",): Choice((True, False)),
+        ("holdout",): FloatRange(0.1, 0.3),
+    },
     "knn-baseline": {
         ("k",): IntRange(10, 200),
         ("min_k",): IntRange(1, 10),
@@ -337,6 +342,15 @@ def validation_folds(train: Interactions, cv: int = 3, *, seed: int = 42, valid_
 WARMUP_EPOCHS = 2
 """Per-epoch pruning starts after this many epochs (early epochs say little about slow learning rates)."""
 
+PRUNE_PATIENCE = 2
+"""Per-epoch pruning only stops a trial whose validation value has not improved (by more than
+:data:`PRUNE_MIN_DELTA`) for this many epochs. Without it the median rule kills every slow
+learning rate while it is still improving: on ml-100k the tuned svd's nested 5-fold RMSE went from
+0.9117 (no pruning) to 0.9170 (median rule alone), the inner validation optima got worse too."""
+
+PRUNE_MIN_DELTA = 1e-4
+"""An epoch improves the validation value when it beats the trial's best so far by more than this."""
+
 # --- the study -----------------------------------------------------------------------------------
 
 
@@ -504,7 +518,7 @@ def _make_objective(
         for f, (fit, seen_train, valid) in enumerate(folds):
             m = create(trial_model, **trial_params)
             if mode["per_epoch"] and f == 0:
-                state = {"pruned": False, "epoch": 0, "reported": 0}
+                state = {"pruned": False, "epoch": 0, "reported": 0, "best": math.inf, "stalled": 0}
 
                 def on_epoch(epoch: int, logs: dict[str, float], m: Any = m, valid: Any = valid,
                              seen: Any = seen_train, state: dict[str, Any] = state) -> bool | None:
@@ -520,7 +534,13 @@ def _make_objective(
                         return None
                     trial.report(value, step=int(epoch))
                     state["reported"] += 1
-                    if epoch > WARMUP_EPOCHS and trial.should_prune():
+                    loss = value if metric.direction == "minimize" else -value
+                    if loss < state["best"] - PRUNE_MIN_DELTA:
+                        state["best"], state["stalled"] = loss, 0
+                    else:
+                        state["stalled"] += 1
+                    # the median rule, for trials that have stopped improving (a slow learner still improving is kept)
+                    if epoch > WARMUP_EPOCHS and state["stalled"] >= PRUNE_PATIENCE and trial.should_prune():
                         state["pruned"] = True
                         return False
                     return None

@@ -68,3 +68,31 @@ def _default(o: Any) -> Any:
     if isinstance(o, Path):
         return str(o)
     return str(o)
+
+
+CONFIG = typer.Option(
+    None, "--config", "-c",
+    help="An experiment file (TOML, e.g. tune's best.toml): dataset, seed, models and params come from it; "
+    "options typed on the command line win.",
+)
+
+
+def typed(ctx: typer.Context, name: str) -> bool:
+    """True when option ``name`` was given on the command line (or by env var), not left at its default."""
+    source = ctx.get_parameter_source(name)  # typer vendors its own click: compare the enum by name
+    return source is not None and source.name not in ("DEFAULT", "DEFAULT_MAP")
+
+
+def pick_config_model(exp: Any, model: str | None, path: Path) -> Any:
+    """The one model of an experiment file a single-model command uses: the only one, or the one ``--model`` names."""
+    if model is None:
+        if len(exp.models) == 1:
+            return exp.models[0]
+        names = ", ".join(m.label or m.name for m in exp.models)
+        raise ConfigError(f"{path}: holds {len(exp.models)} models ({names}); pick one with --model")
+    key = model.strip().lower()
+    for m in exp.models:
+        if key in ((m.label or "").lower(), m.name):
+            return m
+    names = ", ".join(m.label or m.name for m in exp.models)
+    raise ConfigError(f"--model {model!r} is not in {path} (it holds {names})")

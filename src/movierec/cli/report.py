@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from movierec.cli.common import DATASET, SEED, console, err_console, load_dataset
+from movierec.cli.common import CONFIG, DATASET, SEED, console, err_console, load_dataset, typed
 from movierec.errors import ConfigError
 
 
@@ -23,11 +23,30 @@ def _sample(text: str) -> int | None:
     return n
 
 
+def _config_specs(config: Path, params: list[str] | None) -> tuple[list, dict]:
+    """Report specs and settings from an experiment file; ``--params MODEL.KEY=VALUE`` override its params."""
+    from movierec.cli.compare import parse_model_params
+    from movierec.experiment import load_experiment
+    from movierec.viz.report import ModelSpec
+
+    exp = load_experiment(config)  # mistakes name the file, line and key
+    features = ",".join(exp.item_features) or None
+    override = parse_model_params(params, [m.name for m in exp.models]) if params else {}
+    specs = [ModelSpec(m.name, {**m.params, **override.get(m.name, {})}, features) for m in exp.models]
+    labels = [s.label for s in specs]
+    if len(set(labels)) != len(labels):
+        raise ConfigError(f"{config}: the report trains each model once; {labels} repeats one")
+    settings = {"dataset": exp.dataset.name, "rating_scale": exp.dataset.rating_scale, "seed": exp.seed, "k": exp.k,
+                "threshold": exp.threshold}
+    return specs, settings
+
+
 def register(app: typer.Typer) -> None:
     """Add the ``report`` and ``embed`` commands to the app."""
 
     @app.command("report")
     def report_cmd(
+        ctx: typer.Context,
         dataset: str = DATASET,
         models: str | None = typer.Option(
             None, "--models", "-m",
@@ -41,18 +60,30 @@ def register(app: typer.Typer) -> None:
         k: int = typer.Option(10, "--k", help="Cut-off K of the ranking metrics."),
         threshold: float = typer.Option(4.0, "--implicit-threshold", help="Ratings ≥ this count as positives / relevant."),
         map_items: str = typer.Option("1500", "--map-items", help="Items per embedding map (the most-rated), or 'all'."),
+        config: Path | None = CONFIG,
     ) -> None:
         """Train the notebook's models and the strongest implicit ones, compare them, map their item spaces, write one HTML page."""
         from movierec.cli.compare import parse_model_params
         from movierec.viz.report import DEFAULT_MODELS, build_report, parse_models, print_summary
 
-        text = models or DEFAULT_MODELS
-        names = [p.strip().lower() for p in text.split(",") if p.strip()]
         specs = None
-        if models is not None or params:
-            pm = parse_model_params(params, list(dict.fromkeys(names + [n.split("+")[0] for n in names])))
-            specs = parse_models(text, pm)
-        ds = load_dataset(dataset)
+        rating_scale = None
+        if config is not None:
+            if models is not None:
+                raise ConfigError("--models and --config exclude each other: the experiment file names the models")
+            specs, settings = _config_specs(config, params)
+            if not typed(ctx, "dataset"):
+                dataset, rating_scale = settings["dataset"], settings["rating_scale"]
+            seed = seed if typed(ctx, "seed") else settings["seed"]
+            k = k if typed(ctx, "k") else settings["k"]
+            threshold = threshold if typed(ctx, "threshold") else settings["threshold"]
+        else:
+            text = models or DEFAULT_MODELS
+            names = [p.strip().lower() for p in text.split(",") if p.strip()]
+            if models is not None or params:
+                pm = parse_model_params(params, list(dict.fromkeys(names + [n.split("+")[0] for n in names])))
+                specs = parse_models(text, pm)
+        ds = load_dataset(dataset, rating_scale=rating_scale)
         rep = build_report(ds, specs, out, projection=projection.strip().lower(), seed=seed, force=force, k=k, threshold=threshold,
                      map_items=_sample(map_items), console=err_console)
         print_summary(console, rep)

@@ -11,6 +11,7 @@ import numpy as np
 import typer
 
 from movierec.cli.common import (
+    CONFIG,
     DATASET,
     ITEM_COL,
     JSON,
@@ -23,7 +24,9 @@ from movierec.cli.common import (
     console,
     err_console,
     load_dataset,
+    pick_config_model,
     print_json,
+    typed,
 )
 from movierec.errors import ConfigError
 
@@ -75,7 +78,9 @@ def _holdout_metrics(model: Any, train: Any, test: Any, k: int = 10, threshold: 
 
 
 def export_cmd(
-    model: str = typer.Option(..., "--model", "-m", help="Registered model name, e.g. svd, als, itemknn."),
+    ctx: typer.Context,
+    model: str | None = typer.Option(None, "--model", "-m", help="Registered model name, e.g. svd, als, itemknn "
+                                     "(with --config: which of the file's models, when it holds several)."),
     params: list[str] = typer.Option([], "--params", "-p", help="Hyperparameters key=value (repeat, or comma-separate)."),
     out: Path = typer.Option(..., "--out", "-o", help="Artifact folder to write."),
     force: bool = typer.Option(False, "--force", help="Replace an existing artifact folder."),
@@ -92,18 +97,36 @@ def export_cmd(
     time_col: str = TIME_COL,
     rating_scale: tuple[float, float] | None = RATING_SCALE,
     seed: int = SEED,
+    config: Path | None = CONFIG,
     as_json: bool = JSON,
 ) -> None:
     """Train a model on the whole dataset (implicit models on the positives) and export it for serving."""
     from movierec.models.registry import create
     from movierec.serving.artifact import export_artifact
 
+    hp: dict[str, Any] = {}
+    if config is not None:
+        from movierec.experiment import load_experiment
+
+        exp = load_experiment(config)  # mistakes name the file, line and key
+        chosen = pick_config_model(exp, model, config)
+        model, hp = chosen.name, dict(chosen.params)
+        if not typed(ctx, "dataset") and ratings is None:
+            dataset = exp.dataset.name
+            rating_scale = rating_scale or exp.dataset.rating_scale
+        seed = seed if typed(ctx, "seed") else exp.seed
+        test_size = test_size if typed(ctx, "test_size") else exp.split.test_size
+        implicit_threshold = implicit_threshold if typed(ctx, "implicit_threshold") else exp.threshold
+        if item_features is None and exp.item_features:
+            item_features = ",".join(exp.item_features)
+    elif model is None:
+        raise ConfigError("--model is required (a registered model name), or --config EXPERIMENT.toml")
+    hp.update(parse_params(params))  # --params on the command line override the file's
     ds = load_dataset(dataset, ratings, user_col, item_col, rating_col, time_col, rating_scale)
     if with_feedback:
         from movierec.serving.store import merge_feedback
 
         ds = merge_feedback(ds, with_feedback)
-    hp = parse_params(params)
     mdl = create(model, **hp)
     if "random_state" in mdl.get_params() and "random_state" not in hp:
         mdl.set_params(random_state=seed)

@@ -11,7 +11,7 @@ from rich.table import Table
 from movierec.cli.common import DATASET, JSON, SEED, console, err_console, print_json
 from movierec.errors import ConfigError
 
-TUNABLE = ("svd", "svdpp", "knn-baseline", "baseline", "bpr", "warp", "als", "ease", "itemknn")
+TUNABLE = ("svd", "svdpp", "knn-baseline", "baseline", "blend", "bpr", "warp", "als", "ease", "itemknn")
 
 
 def tune_cmd(

@@ -170,6 +170,12 @@ class HybridMF(BaseRecommender):
         numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
         old_chunk = numba.set_parallel_chunksize(1)
         self.history_: list[dict[str, float]] = []
+        self.item_feature_names_ = item_names
+        self.user_feature_names_ = user_names
+
+        def publish() -> None:
+            self._finalise(item_w[:, :d], item_w[:, d], user_w[:, :d], user_w[:, d], item_side, user_side, train)
+
         try:
             for epoch in range(1, int(self.epochs) + 1):
                 tic = time.perf_counter()
@@ -188,14 +194,16 @@ class HybridMF(BaseRecommender):
                     raise ConfigError(f"{self.name}: training diverged at epoch {epoch} (loss {loss}); lower learning_rate")
                 record = {"epoch": epoch, "loss": float(loss), "seconds": time.perf_counter() - tic}
                 self.history_.append(record)
-                if on_epoch is not None and on_epoch(epoch, record) is False:
-                    break
+                if on_epoch is not None:
+                    # the callback sees the model as a fit of `epoch` epochs would leave it (copies, so
+                    # training goes on unchanged): per-epoch validation and Optuna pruning score it
+                    publish()
+                    if on_epoch(epoch, record) is False:
+                        break
         finally:
             numba.set_num_threads(old_threads)
             numba.set_parallel_chunksize(old_chunk)
-        self.item_feature_names_ = item_names
-        self.user_feature_names_ = user_names
-        self._finalise(item_w[:, :d], item_w[:, d], user_w[:, :d], user_w[:, d], item_side, user_side, train)
+        publish()
         return self
 
     def _finalise(

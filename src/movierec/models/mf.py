@@ -8,6 +8,7 @@ in order of first appearance, no shuffling) and same update rules. The hot loops
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, ClassVar, Self
 
 import numpy as np
@@ -60,15 +61,25 @@ class _FactorModel(ExplicitModel):
                 f"random_state must be an int, a numpy Generator or None, got {self.random_state!r}"
             )
 
-    def _epochs(self, step: Any, n_ratings: int, on_epoch: EpochCallback | None) -> None:
+    def _epochs(
+        self, step: Any, n_ratings: int, on_epoch: EpochCallback | None, publish: Callable[[], None]
+    ) -> None:
+        """Run the SGD sweeps; before each ``on_epoch`` call, ``publish`` stores the current factors.
+
+        So a callback can score the model as it stands after that epoch (per-epoch validation,
+        Optuna pruning): the published state equals what a fit with ``n_epochs=epoch`` ends with.
+        Without a callback nothing is copied until the end.
+        """
         self.history_: list[dict[str, float]] = []
         for epoch in range(1, self.n_epochs + 1):
             sq = float(step())
             mse = sq / max(n_ratings, 1)
             row = {"epoch": epoch, "loss": mse, "rmse": float(np.sqrt(mse))}
             self.history_.append(row)
-            if on_epoch is not None and on_epoch(epoch, dict(row)) is False:
-                break
+            if on_epoch is not None:
+                publish()
+                if on_epoch(epoch, dict(row)) is False:
+                    break
 
     def _store(self, bu: np.ndarray, bi: np.ndarray, pu: np.ndarray, qi: np.ndarray) -> None:
         self.user_bias_ = bu.astype(np.float32)
@@ -179,7 +190,7 @@ class SVD(_FactorModel):
                 float(lr_b), float(self.lr), float(reg_b), float(self.reg), bool(self.biased),
             )  # fmt: skip
 
-        self._epochs(step, len(ratings), on_epoch)
+        self._epochs(step, len(ratings), on_epoch, lambda: self._store(bu, bi, pu, qi))
         self._store(bu, bi, pu, qi)
         return self
 
@@ -287,9 +298,13 @@ class SVDpp(_FactorModel):
                 items, ratings, block_users, block_ptr, mu, bu, bi, pu, qi, yj, lr, lr, lr, reg, reg, reg
             )
 
-        self._epochs(step, len(ratings), on_epoch)
         csr = train.csr()
-        implicit = implicit_sums(csr.indptr.astype(np.int64), csr.indices, yj)
-        self._store(bu, bi, pu + implicit, qi)
-        self.implicit_factors_ = yj.astype(np.float32)
+        indptr = csr.indptr.astype(np.int64)
+
+        def publish() -> None:
+            self._store(bu, bi, pu + implicit_sums(indptr, csr.indices, yj), qi)
+            self.implicit_factors_ = yj.astype(np.float32)
+
+        self._epochs(step, len(ratings), on_epoch, publish)
+        publish()
         return self

@@ -24,6 +24,7 @@ MODELS: dict[str, tuple[str, str, str | None]] = {
     "knn-basic": ("movierec.models.knn", "KNNBasic", None),
     "knn-means": ("movierec.models.knn", "KNNWithMeans", None),
     "knn-baseline": ("movierec.models.knn", "KNNBaseline", None),
+    "blend": ("movierec.models.blend", "Blend", None),
     # implicit (LightFM / implicit style)
     "popularity": ("movierec.models.popularity", "Popularity", None),
     "itemknn": ("movierec.models.itemknn", "ItemKNN", None),

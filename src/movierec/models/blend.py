@@ -1,0 +1,242 @@
+"""A stacked rating predictor: ridge regression over the predictions of several explicit models.
+
+Blending the predictions of diverse rating models was the decisive step of the Netflix Prize
+(Töscher, Jahrer & Bell 2009; Koren 2009); *feature-weighted* linear stacking lets each model's
+weight vary with meta-features such as how many ratings the user and the item have (Sill,
+Takács, Mackey & Lin 2009). Here the bases (``svd``, ``svdpp``, ``knn-baseline``, ``baseline``…)
+are fitted on part of the training ratings, the blend weights are fitted on their predictions of
+the rest (held out, so the weights reward what generalises), and then every base is refitted on
+all the training ratings. The test split is never involved.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, ClassVar, Self
+
+import numpy as np
+
+from movierec.errors import ArtifactError, ConfigError
+from movierec.interactions import Interactions
+from movierec.models.base import ExplicitRecommender, check_positive
+
+__all__ = ["Blend"]
+
+#: default bases: the factor models and the neighbourhood model Surprise's table compares, plus the biases
+DEFAULT_BASES: dict[str, dict[str, Any]] = {"svd": {}, "svdpp": {}, "knn-baseline": {}, "baseline": {}}
+
+
+def _support(train: Interactions) -> tuple[np.ndarray, np.ndarray]:
+    """log(1 + ratings per user) and per item, scaled to [0, 1] by the largest: the meta-features."""
+    nu = np.log1p(train.user_counts().astype(np.float64))
+    ni = np.log1p(train.item_counts().astype(np.float64))
+    return nu / max(float(nu.max(initial=0.0)), 1.0), ni / max(float(ni.max(initial=0.0)), 1.0)
+
+
+class Blend(ExplicitRecommender):
+    """Ridge blend of explicit base models, fitted on held-out predictions (Sill et al. 2009).
+
+    ``bases`` maps registered explicit model names to their hyperparameters, e.g.
+    ``{"svd": {"n_factors": 100}, "knn-baseline": {"k": 60}}`` (an entry ``"name#label"`` lets one
+    model appear twice with different params). ``folds=1`` fits the bases on ``1 - holdout`` of
+    the training ratings and the weights on the rest; ``folds=K ≥ 2`` uses out-of-fold predictions
+    of a K-fold split (every training rating, K times the fitting cost). ``alpha`` is the ridge
+    penalty (the intercept is not penalised). ``meta_features=True`` adds each base's prediction
+    times the user's and the item's scaled log support, so weights can shift with how much is
+    known. Predictions are clipped to the rating scale. ``random_state`` seeds the split and every
+    base that takes one.
+    """
+
+    name: ClassVar[str] = "blend"
+    _json_state: ClassVar[tuple[str, ...]] = ("base_labels_", "base_rmse_")
+
+    def __init__(
+        self,
+        bases: dict[str, dict[str, Any]] | None = None,
+        *,
+        folds: int = 1,
+        holdout: float = 0.2,
+        alpha: float = 1.0,
+        meta_features: bool = True,
+        random_state: int | None = 0,
+    ) -> None:
+        self.bases = bases
+        self.folds = folds
+        self.holdout = holdout
+        self.alpha = alpha
+        self.meta_features = meta_features
+        self.random_state = random_state
+        self._validate()
+
+    # --- checks ---------------------------------------------------------------------------
+    def _base_specs(self) -> list[tuple[str, str, dict[str, Any]]]:
+        """``[(label, registered name, params), …]`` with every base checked to be an explicit model."""
+        from movierec.models.registry import get_class
+
+        bases = DEFAULT_BASES if self.bases is None else self.bases
+        if not isinstance(bases, dict) or not bases:
+            raise ConfigError(
+                "blend bases must be a non-empty table of model name → params, e.g. {svd = {}, baseline = {}}"
+            )
+        out = []
+        for label, params in bases.items():
+            name = str(label).split("#", 1)[0].strip().lower()
+            if name == self.name:
+                raise ConfigError("a blend cannot contain another blend")
+            cls = get_class(name)
+            if getattr(cls, "kind", "implicit") != "explicit":
+                raise ConfigError(f"blend base {name!r} is not a rating model (it predicts no ratings)")
+            if params is None:
+                params = {}
+            if not isinstance(params, dict):
+                raise ConfigError(f"blend base {label!r}: params must be a table, got {params!r}")
+            out.append((str(label), name, dict(params)))
+        return out
+
+    def _validate(self) -> None:
+        self._base_specs()
+        check_positive("folds", self.folds, integer=True)
+        if (
+            not isinstance(self.holdout, (int, float))
+            or isinstance(self.holdout, bool)
+            or not 0.0 < self.holdout < 1.0
+        ):
+            raise ConfigError(f"holdout must be a share between 0 and 1, got {self.holdout!r}")
+        check_positive("alpha", self.alpha, allow_zero=True)
+        if not isinstance(self.meta_features, bool):
+            raise ConfigError(f"meta_features must be true or false, got {self.meta_features!r}")
+        if self.random_state is not None and (
+            isinstance(self.random_state, bool) or not isinstance(self.random_state, (int, np.integer))
+        ):
+            raise ConfigError(f"random_state must be an int or None, got {self.random_state!r}")
+
+    # --- fitting --------------------------------------------------------------------------
+    def _make_bases(self) -> dict[str, Any]:
+        from movierec.models.registry import create
+
+        models = {}
+        for label, name, params in self._base_specs():
+            m = create(name, **params)
+            if "random_state" in m.get_params() and "random_state" not in params:
+                m.set_params(random_state=self.random_state)
+            models[label] = m
+        return models
+
+    def _design(
+        self, preds: np.ndarray, users: np.ndarray, items: np.ndarray, su: np.ndarray, si: np.ndarray
+    ) -> np.ndarray:
+        """The blend's inputs: base predictions (n, b), plus with meta-features pred·s_u, pred·s_i, s_u, s_i."""
+        if not self.meta_features:
+            return preds
+        inside_u = (users >= 0) & (users < len(su))
+        inside_i = (items >= 0) & (items < len(si))
+        u = np.where(inside_u, su[np.where(inside_u, users, 0)], 0.0)[:, None]
+        i = np.where(inside_i, si[np.where(inside_i, items, 0)], 0.0)[:, None]
+        return np.hstack([preds, preds * u, preds * i, u, i])
+
+    def fit(self, train: Interactions, *, item_features: Any = None, user_features: Any = None) -> Self:
+        """Fit the bases on part of ``train``, the ridge weights on their held-out predictions, refit the bases on all."""
+        from movierec.split import kfold, ratings_holdout
+
+        self._validate()
+        if train.n_ratings < 10:
+            raise ConfigError(
+                f"blend needs at least 10 training ratings to hold some out, got {train.n_ratings}"
+            )
+        seed = 0 if self.random_state is None else int(self.random_state)
+        splits = (
+            [ratings_holdout(train, self.holdout, seed)]
+            if self.folds == 1
+            else kfold(train, int(self.folds), seed)
+        )
+        xs, ys = [], []
+        for inner_train, inner_valid in splits:
+            su, si = _support(inner_train)
+            preds = np.column_stack([
+                m.fit(inner_train).predict(inner_valid.users, inner_valid.items)
+                for m in self._make_bases().values()
+            ])  # fmt: skip
+            xs.append(self._design(preds, inner_valid.users, inner_valid.items, su, si))
+            ys.append(inner_valid.ratings.astype(np.float64))
+        x, y = np.vstack(xs), np.concatenate(ys)
+        x_mean, y_mean = x.mean(axis=0), float(y.mean())
+        xc = x - x_mean
+        gram = xc.T @ xc + float(self.alpha) * np.eye(x.shape[1])
+        self.weights_ = np.linalg.solve(gram, xc.T @ (y - y_mean))
+        self.intercept_ = float(y_mean - x_mean @ self.weights_)
+        self.blend_rmse_ = float(np.sqrt(np.mean((x @ self.weights_ + self.intercept_ - y) ** 2)))
+        self.base_rmse_ = {
+            label: float(np.sqrt(np.mean((x[:, j] - y) ** 2))) for j, label in enumerate(self._labels())
+        }
+        self._remember_train(train)
+        self.support_user_, self.support_item_ = _support(train)
+        self.models_ = {label: m.fit(train) for label, m in self._make_bases().items()}
+        self.base_labels_ = list(self.models_)
+        return self
+
+    def _labels(self) -> list[str]:
+        return [label for label, _, _ in self._base_specs()]
+
+    # --- prediction -----------------------------------------------------------------------
+    def _check_fitted(self) -> None:
+        super()._check_fitted()
+        if not hasattr(self, "models_"):
+            raise ConfigError(f"{self.name}: the base models are missing (not fitted or not loaded)")
+
+    def predict(self, users: np.ndarray, items: np.ndarray, *, clip: bool = True) -> np.ndarray:
+        """Blended predicted ratings for (user, item) index pairs; each base falls back as it does alone."""
+        self._check_fitted()
+        users = np.asarray(users, dtype=np.int64).ravel()
+        items = np.asarray(items, dtype=np.int64).ravel()
+        if users.shape != items.shape:
+            raise ConfigError(f"users and items must have the same length, got {len(users)} and {len(items)}")
+        preds = np.column_stack([m.predict(users, items) for m in self.models_.values()])
+        est = (
+            self._design(preds, users, items, self.support_user_, self.support_item_) @ self.weights_
+            + self.intercept_
+        )
+        return self._clip(est) if clip else est
+
+    def score(self, users: np.ndarray, items: np.ndarray | None = None) -> np.ndarray:
+        """Unclipped blended ratings over ``(len(users), n_items or len(items))``, float32."""
+        self._check_fitted()
+        users = self._check_users(users)
+        cols = (
+            np.arange(self.n_items_, dtype=np.int64) if items is None else np.asarray(items, dtype=np.int64)
+        )
+        grid_u = np.repeat(users.astype(np.int64), len(cols))
+        grid_i = np.tile(cols, len(users))
+        return self.predict(grid_u, grid_i, clip=False).reshape(len(users), len(cols)).astype(np.float32)
+
+    def blend_weights(self) -> dict[str, float]:
+        """Each base's weight on its own prediction (without meta-features: the whole blend, plus ``intercept``)."""
+        self._check_fitted()
+        out = {label: float(w) for label, w in zip(self._labels(), self.weights_, strict=False)}
+        out["intercept"] = float(self.intercept_)
+        return out
+
+    # --- persistence: the blend's own state plus one saved folder per base ------------------
+    def save(self, path: str | Path) -> Path:
+        """Write the blend (``model.json``, ``arrays.npz``) and each base into ``bases/<n>/``."""
+        path = super().save(path)
+        for n, label in enumerate(self.base_labels_):
+            self.models_[label].save(path / "bases" / str(n))
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> Self:
+        """Rebuild a blend saved by :meth:`save`, bases included."""
+        from movierec.models.registry import get_class
+
+        path = Path(path)
+        model = super().load(path)
+        specs = {label: name for label, name, _ in model._base_specs()}
+        labels = list(getattr(model, "base_labels_", None) or [])
+        if sorted(labels) != sorted(specs):
+            raise ArtifactError(
+                f"{path / 'model.json'}: the saved bases {labels} do not match the blend's params"
+            )
+        model.models_ = {
+            label: get_class(specs[label]).load(path / "bases" / str(n)) for n, label in enumerate(labels)
+        }
+        return model
