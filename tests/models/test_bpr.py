@@ -152,7 +152,7 @@ def test_user_features_enter_user_vectors(tiny: Interactions, tmp_path) -> None:
 @pytest.mark.parametrize("adadelta", [False, True])
 def test_identity_kernel_matches_general_kernel(tiny: Interactions, loss_kind: int, adadelta: bool) -> None:
     """The fused identity-only kernel (no side features: representation = embedding row) takes the
-    same steps as the general feature-sum kernel: same inputs, one block, same factors to rounding."""
+    same steps as the general feature-sum kernel: same inputs, same blocks, same factors to rounding."""
     from movierec.models import bpr as bpr_module
     from movierec.models.kernels.lightfm_like import pairwise_epoch, pairwise_epoch_identity
 
@@ -182,17 +182,44 @@ def test_identity_kernel_matches_general_kernel(tiny: Interactions, loss_kind: i
         losses = []
         for epoch in range(4):
             order = np.random.default_rng(epoch).permutation(train.n_ratings).astype(np.int64)
-            seeds = np.array([12345 + epoch], dtype=np.uint64)
+            streams = np.zeros(24, dtype=np.uint64)  # 3 blocks, run in order
+            streams[::8] = [12345 + epoch, 777, 4242]
+            block_losses = np.zeros(3)
             head = (loss_kind, order, train.users, train.items, weights, pos.indptr, pos.indices)
             if fused:
-                loss = pairwise_epoch_identity(*head, iw, uw, ia, ua, im, um, adadelta, *hyper, seeds)
+                pairwise_epoch_identity(
+                    *head, iw, uw, ia, ua, im, um, adadelta, *hyper, streams, block_losses, 0, 3
+                )
             else:
                 feats = (irows.indptr, irows.indices, irows.data, urows.indptr, urows.indices, urows.data)
-                loss = pairwise_epoch(*head, *feats, iw, uw, ia, ua, im, um, adadelta, *hyper, seeds)
-            losses.append(loss)
+                pairwise_epoch(
+                    *head, *feats, iw, uw, ia, ua, im, um, adadelta, *hyper, streams, block_losses, 0, 3
+                )
+            losses.append(block_losses.sum())
         runs.append((iw, uw, losses))
     (iw1, uw1, l1), (iw2, uw2, l2) = runs
     assert np.abs(iw1 - state[0]).max() > 1e-3  # training moved the factors
     np.testing.assert_allclose(iw1, iw2, atol=1e-5)
     np.testing.assert_allclose(uw1, uw2, atol=1e-5)
     assert l1 == pytest.approx(l2, rel=1e-4)
+
+
+def test_run_blocks_runs_every_block_once_with_helpers_and_reraises() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from movierec.models.kernels.lightfm_like import run_blocks
+
+    seen: list[tuple[int, int]] = []
+    run_blocks(lambda a, b: seen.append((a, b)), 5)
+    assert seen == [(0, 5)]  # no pool: one call over every block
+    with ThreadPoolExecutor(2) as pool:
+        for n_blocks in (1, 7, 64):
+            seen = []
+            run_blocks(lambda a, b, seen=seen: seen.append((a, b)), n_blocks, pool, 2)
+            assert sorted(seen) == [(t, t + 1) for t in range(n_blocks)]
+
+        def boom(a: int, b: int) -> None:
+            raise ValueError(f"block {a}")
+
+        with pytest.raises(ValueError, match="block"):
+            run_blocks(boom, 4, pool, 2)

@@ -12,9 +12,9 @@ features. Items with no training interactions are represented by their side feat
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, ClassVar, Self
 
-import numba
 import numpy as np
 import scipy.sparse as sp
 
@@ -23,7 +23,7 @@ from movierec.interactions import Interactions
 from movierec.models.base import BaseRecommender, EpochCallback, check_positive, check_random_state
 from movierec.models.kernels.lightfm_like import BPR as _BPR_KIND
 from movierec.models.kernels.lightfm_like import WARP as _WARP_KIND
-from movierec.models.kernels.lightfm_like import pairwise_epoch, pairwise_epoch_identity
+from movierec.models.kernels.lightfm_like import pairwise_epoch, pairwise_epoch_identity, run_blocks
 from movierec.models.weighting import check_weighting, interaction_weights
 
 __all__ = ["BPR", "WARP", "HybridMF", "feature_rows"]
@@ -190,67 +190,39 @@ class HybridMF(BaseRecommender):
         positives.sum_duplicates()
         positives.sort_indices()
         identity_only = _is_identity(item_rows) and _is_identity(user_rows)
+        if identity_only:  # representation = embedding row: the fused kernel
+            kernel, features = pairwise_epoch_identity, ()
+        else:
+            kernel = pairwise_epoch
+            features = (item_rows.indptr, item_rows.indices, item_rows.data)
+            features += (user_rows.indptr, user_rows.indices, user_rows.data)
         threads = int(self.num_threads)
         blocks = 1 if threads == 1 else 16 * threads  # small blocks, handed out one at a time
-        old_threads = numba.get_num_threads()
-        numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
-        old_chunk = numba.set_parallel_chunksize(1)
+        hyper = (
+            adadelta,
+            np.float32(self.learning_rate),
+            np.float32(self.rho),
+            np.float32(self.epsilon),
+            np.float32(self.item_alpha),
+            np.float32(self.user_alpha),
+            int(self.max_sampled),
+        )
         self.history_: list[dict[str, float]] = []
+        pool = ThreadPoolExecutor(threads - 1, thread_name_prefix=self.name) if threads > 1 else None
         try:
             for epoch in range(1, int(self.epochs) + 1):
                 tic = time.perf_counter()
                 order = rng.permutation(train.n_ratings).astype(np.int64)
-                seeds = rng.integers(1, 2**63 - 1, size=blocks, dtype=np.int64).astype(np.uint64)
-                common = (
-                    adadelta,
-                    np.float32(self.learning_rate),
-                    np.float32(self.rho),
-                    np.float32(self.epsilon),
-                    np.float32(self.item_alpha),
-                    np.float32(self.user_alpha),
-                    int(self.max_sampled),
-                    seeds,
+                state = np.zeros(8 * blocks, dtype=np.uint64)  # one xorshift state per block, 64 bytes apart
+                state[::8] = rng.integers(1, 2**63 - 1, size=blocks, dtype=np.int64).astype(np.uint64)
+                losses = np.zeros(blocks, dtype=np.float64)
+                args = (self._loss_kind, order, train.users, train.items, weights, positives.indptr)
+                args += (positives.indices, *features, item_w, user_w, item_acc, user_acc, item_mom, user_mom)
+                args += (*hyper, state, losses)
+                run_blocks(
+                    lambda first, last, args=args: kernel(*args, first, last), blocks, pool, threads - 1
                 )
-                if identity_only:  # representation = embedding row: the fused kernel
-                    loss = pairwise_epoch_identity(
-                        self._loss_kind,
-                        order,
-                        train.users,
-                        train.items,
-                        weights,
-                        positives.indptr,
-                        positives.indices,
-                        item_w,
-                        user_w,
-                        item_acc,
-                        user_acc,
-                        item_mom,
-                        user_mom,
-                        *common,
-                    )
-                else:
-                    loss = pairwise_epoch(
-                        self._loss_kind,
-                        order,
-                        train.users,
-                        train.items,
-                        weights,
-                        positives.indptr,
-                        positives.indices,
-                        item_rows.indptr,
-                        item_rows.indices,
-                        item_rows.data,
-                        user_rows.indptr,
-                        user_rows.indices,
-                        user_rows.data,
-                        item_w,
-                        user_w,
-                        item_acc,
-                        user_acc,
-                        item_mom,
-                        user_mom,
-                        *common,
-                    )
+                loss = losses.sum() / train.n_ratings
                 if not np.isfinite(loss):
                     raise ConfigError(
                         f"{self.name}: training diverged at epoch {epoch} (loss {loss}); lower learning_rate"
@@ -260,8 +232,8 @@ class HybridMF(BaseRecommender):
                 if on_epoch is not None and on_epoch(epoch, record) is False:
                     break
         finally:
-            numba.set_num_threads(old_threads)
-            numba.set_parallel_chunksize(old_chunk)
+            if pool is not None:
+                pool.shutdown(wait=True, cancel_futures=True)
         self.item_feature_names_ = item_names
         self.user_feature_names_ = user_names
         self._finalise(item_w[:, :d], item_w[:, d], user_w[:, :d], user_w[:, d], item_side, user_side, train)

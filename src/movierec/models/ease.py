@@ -132,7 +132,9 @@ class EASE(BaseRecommender):
         """EASE needs no fold-in: a new user's row times B."""
         self._check_fitted()
         row = np.zeros(self.n_items_, dtype=np.float32)
-        row[np.asarray(items, dtype=np.int64)] = 1.0 if ratings is None else np.asarray(ratings, dtype=np.float32)
+        row[np.asarray(items, dtype=np.int64)] = (
+            1.0 if ratings is None else np.asarray(ratings, dtype=np.float32)
+        )
         out = np.zeros(self.n_items_, dtype=np.float32)
         out[self.active_items_] = row[self.active_items_] @ self.weights_
         return out
