@@ -133,6 +133,10 @@ def test_compare_json_implicit_only(capsys: pytest.CaptureFixture[str]) -> None:
         (["compare", "--models", "svd", "--params", "svd.n_factors=-3"], ["n_factors"]),
         (["compare", "--models", "svd", "--params", "svd.bogus=1"], ["bogus"]),
         (["recommend", "--user", "999999", "--model", "popularity"], ["unknown user id '999999'"]),
+        (
+            ["recommend", "--user", "1", "--model", "warp", "--item-features", "genres,bogus"],
+            ["unknown item feature 'bogus'", "genres, tags, year"],
+        ),
         (["similar", "--movie", "zzqx no such film"], ["no movie title matches"]),
         (["similar", "--movie", "Star Wars"], ["matches", "Star Wars: Episode IV"]),
     ],
@@ -194,6 +198,23 @@ def test_recommend_and_similar_print_titles(capsys: pytest.CaptureFixture[str]) 
     sim = run_here(capsys, "similar", "--movie", "toy story", "--model", "itemknn", "-k", "5")
     assert sim.returncode == 0, sim.stderr
     assert "Toy Story (1995)" in sim.stdout and "similarity" in sim.stdout
+
+
+def test_recommend_hybrid_warp_with_item_features_prints_titles(capsys: pytest.CaptureFixture[str]) -> None:
+    args = ("recommend", "--user", "1", "--model", "warp", "-k", "5", "--params", "epochs=5")
+    rec = run_here(capsys, *args, "--item-features", "genres,tags")
+    assert rec.returncode == 0, rec.stderr
+    assert "warp with item features genres,tags trained on ml-latest-small" in rec.stdout
+    rows = json.loads(run_here(capsys, *args, "--item-features", "genres,tags", "--json").stdout)
+    assert len(rows) == 5 and all(r["title"] and r["movieId"] for r in rows)
+    from movierec.datasets import load
+
+    inter = load("ml-latest-small").interactions.to_implicit(4.0)
+    liked = inter.items[inter.users == inter.user_map.index(1)]
+    seen = {int(inter.item_map.ids[i]) for i in liked}
+    assert not seen & {int(r["movieId"]) for r in rows}
+    plain = json.loads(run_here(capsys, *args, "--json").stdout)
+    assert [r["score"] for r in plain] != [r["score"] for r in rows]  # the features change the model
 
 
 def test_match_title_is_case_and_accent_insensitive() -> None:

@@ -35,8 +35,8 @@ class _Counter:
 
 @pytest.mark.parametrize(("module", "kernel", "model", "params"), [
     ("movierec.models.mf", "svd_epoch", "svd", {"n_epochs": 3, "n_factors": 4}),
-    ("movierec.models.bpr", "pairwise_epoch", "bpr", {"epochs": 3, "no_components": 4}),
-    ("movierec.models.bpr", "pairwise_epoch", "warp", {"epochs": 3, "no_components": 4}),
+    ("movierec.models.bpr", "pairwise_epoch_identity", "bpr", {"epochs": 3, "no_components": 4}),
+    ("movierec.models.bpr", "pairwise_epoch_identity", "warp", {"epochs": 3, "no_components": 4}),
 ])  # fmt: skip
 def test_one_kernel_call_per_epoch_whatever_the_size(monkeypatch, module, kernel, model, params) -> None:  # type: ignore[no-untyped-def]
     import importlib

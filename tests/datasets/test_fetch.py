@@ -166,7 +166,7 @@ def test_concurrent_fetches_download_once(server, cache):
         start.wait()
         try:
             results.append(fetch_spec(spec, progress=False))
-        except BaseException as exc:  # noqa: BLE001 - surfaced by the assertion below
+        except BaseException as exc:  # surfaced by the assertion below
             results.append(exc)
 
     threads = [threading.Thread(target=worker) for _ in range(4)]

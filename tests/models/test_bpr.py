@@ -146,3 +146,80 @@ def test_user_features_enter_user_vectors(tiny: Interactions, tmp_path) -> None:
     assert model.user_feature_names_ == ["segment:a", "segment:b"]
     assert model.user_factors_.shape == (tiny.n_users, 4)
     assert np.isfinite(model.score(np.arange(tiny.n_users))).all()
+
+
+@pytest.mark.parametrize("loss_kind", [0, 1])  # BPR, WARP
+@pytest.mark.parametrize("adadelta", [False, True])
+def test_identity_kernel_matches_general_kernel(tiny: Interactions, loss_kind: int, adadelta: bool) -> None:
+    """The fused identity-only kernel (no side features: representation = embedding row) takes the
+    same steps as the general feature-sum kernel: same inputs, same blocks, same factors to rounding."""
+    from movierec.models import bpr as bpr_module
+    from movierec.models.kernels.lightfm_like import pairwise_epoch, pairwise_epoch_identity
+
+    train = tiny.to_implicit(3.0)
+    irows = bpr_module.feature_rows(None, train.n_items, normalize=True)
+    urows = bpr_module.feature_rows(None, train.n_users, normalize=True)
+    assert bpr_module._is_identity(irows) and bpr_module._is_identity(urows)
+    assert not bpr_module._is_identity(
+        bpr_module.feature_rows(sp.csr_matrix(np.ones((train.n_items, 1))), train.n_items, normalize=True)
+    )
+    pos = sp.csr_matrix((np.ones(train.n_ratings, np.float32), (train.users, train.items)), shape=train.shape)
+    pos.sum_duplicates()
+    pos.sort_indices()
+    rng = np.random.default_rng(0)
+    d = 8
+    start = 0.0 if adadelta else 1.0
+    state = []
+    for n in (train.n_items, train.n_users):
+        w = np.zeros((n, d + 1), np.float32)
+        w[:, :d] = (rng.random((n, d)) - 0.5) / d
+        state += [w, np.full_like(w, start), np.zeros_like(w)]
+    weights = np.ones(train.n_ratings, np.float32)
+    hyper = (np.float32(0.05), np.float32(0.95), np.float32(1e-6), np.float32(1e-3), np.float32(1e-3), 10)
+    runs = []
+    for fused in (True, False):
+        iw, ia, im, uw, ua, um = (a.copy() for a in state)
+        losses = []
+        for epoch in range(4):
+            order = np.random.default_rng(epoch).permutation(train.n_ratings).astype(np.int64)
+            streams = np.zeros(24, dtype=np.uint64)  # 3 blocks, run in order
+            streams[::8] = [12345 + epoch, 777, 4242]
+            block_losses = np.zeros(3)
+            head = (loss_kind, order, train.users, train.items, weights, pos.indptr, pos.indices)
+            if fused:
+                pairwise_epoch_identity(
+                    *head, iw, uw, ia, ua, im, um, adadelta, *hyper, streams, block_losses, 0, 3
+                )
+            else:
+                feats = (irows.indptr, irows.indices, irows.data, urows.indptr, urows.indices, urows.data)
+                pairwise_epoch(
+                    *head, *feats, iw, uw, ia, ua, im, um, adadelta, *hyper, streams, block_losses, 0, 3
+                )
+            losses.append(block_losses.sum())
+        runs.append((iw, uw, losses))
+    (iw1, uw1, l1), (iw2, uw2, l2) = runs
+    assert np.abs(iw1 - state[0]).max() > 1e-3  # training moved the factors
+    np.testing.assert_allclose(iw1, iw2, atol=1e-5)
+    np.testing.assert_allclose(uw1, uw2, atol=1e-5)
+    assert l1 == pytest.approx(l2, rel=1e-4)
+
+
+def test_run_blocks_runs_every_block_once_with_helpers_and_reraises() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from movierec.models.kernels.lightfm_like import run_blocks
+
+    seen: list[tuple[int, int]] = []
+    run_blocks(lambda a, b: seen.append((a, b)), 5)
+    assert seen == [(0, 5)]  # no pool: one call over every block
+    with ThreadPoolExecutor(2) as pool:
+        for n_blocks in (1, 7, 64):
+            seen = []
+            run_blocks(lambda a, b, seen=seen: seen.append((a, b)), n_blocks, pool, 2)
+            assert sorted(seen) == [(t, t + 1) for t in range(n_blocks)]
+
+        def boom(a: int, b: int) -> None:
+            raise ValueError(f"block {a}")
+
+        with pytest.raises(ValueError, match="block"):
+            run_blocks(boom, 4, pool, 2)

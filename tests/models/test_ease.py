@@ -46,6 +46,20 @@ def test_items_without_interactions_are_left_out_and_score_zero() -> None:
     np.testing.assert_allclose(model.score_new_user(np.flatnonzero(x[4])), full[4], rtol=1e-4, atol=1e-5)
 
 
+def test_popularity_exponent_scales_each_items_scores_by_its_count() -> None:
+    rng = np.random.default_rng(3)
+    x = (rng.random((30, 15)) < 0.3).astype(np.float32)
+    x[:, 5] = 0.0
+    u, i = np.nonzero(x)
+    train = Interactions(u, i, np.ones(len(u)), IdMap(np.arange(30)), IdMap(np.arange(15)))
+    plain = EASE(l2=5.0).fit(train).score(np.arange(30))
+    damped = EASE(l2=5.0, popularity_exponent=-0.5).fit(train).score(np.arange(30))
+    counts = np.maximum(x.sum(axis=0), 1.0)
+    np.testing.assert_allclose(damped, plain * counts[None, :] ** -0.5, rtol=1e-5, atol=1e-6)
+    with pytest.raises(ConfigError, match="popularity_exponent"):
+        EASE(popularity_exponent=5.0).fit(train)
+
+
 def test_refuses_above_item_limit(tiny: Interactions) -> None:
     with pytest.raises(ConfigError, match=r"exceed max_items=10 .*GiB"):
         EASE(max_items=10).fit(tiny)

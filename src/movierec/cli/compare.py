@@ -232,7 +232,10 @@ class _RichProgress:
 
 def compare_cmd(
     models: str | None = typer.Option(
-        None, "--models", "-m", help="Comma-separated model names, e.g. svd,knn-baseline,baseline (or --config)."
+        None,
+        "--models",
+        "-m",
+        help="Comma-separated model names, e.g. svd,knn-baseline,baseline (or --config).",
     ),
     protocols: str = typer.Option(
         "rating,test-candidates,full-ranking",
@@ -271,10 +274,15 @@ def compare_cmd(
     time_col: str = TIME_COL,
     rating_scale: tuple[float, float] | None = RATING_SCALE,
     config: Path | None = typer.Option(
-        None, "--config", "-c", help="Run an experiment file (TOML, e.g. tune's best.toml) into --out (default runs)/<id>/."
+        None,
+        "--config",
+        "-c",
+        help="Run an experiment file (TOML, e.g. tune's best.toml) into --out (default runs)/<id>/.",
     ),
     mlflow: str | None = typer.Option(
-        None, "--mlflow", help="With --config: also log the run to this MLflow tracking URI (when MLflow is installed)."
+        None,
+        "--mlflow",
+        help="With --config: also log the run to this MLflow tracking URI (when MLflow is installed).",
     ),
 ) -> None:
     """Fit models on one split and compare them under named protocols, with 95% bootstrap intervals."""
@@ -338,21 +346,33 @@ def _compare_config(config: Path, out: Path | None, mlflow: str | None, as_json:
 
     exp = load_experiment(config)  # mistakes name the file, line and key
     with Progress(
-        TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=err_console, transient=True,
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
         disable=as_json,
     ) as progress:
-        run = run_experiment(exp, runs_dir=out if out is not None else Path("runs"), mlflow_uri=mlflow,
-                             progress=_RichProgress(progress))
+        run = run_experiment(
+            exp,
+            runs_dir=out if out is not None else Path("runs"),
+            mlflow_uri=mlflow,
+            progress=_RichProgress(progress),
+        )
     comp = run.comparison
     written = write_results(comp, run.path)
     if as_json:
         print_json(comp.records())
         return
     table = _table(comp)
-    console.print(table, width=None if console.is_terminal else max(console.width, 60 + 16 * len(table.columns)))
+    console.print(
+        table, width=None if console.is_terminal else max(console.width, 60 + 16 * len(table.columns))
+    )
     for note in comp.notes:
         console.print(f"[yellow]note:[/] {note}")
-    console.print(f"run {run.path.name}: {', '.join(p.name for p in sorted({*written, *run.path.iterdir()}))} in {run.path}")
+    console.print(
+        f"run {run.path.name}: {', '.join(p.name for p in sorted({*written, *run.path.iterdir()}))} in {run.path}"
+    )
 
 
 def _model_and_data(
@@ -439,7 +459,8 @@ def recommend_cmd(
                 }
             )
         label = "predicted rating" if explicit else "score"
-        title = f"top {k} for user {user} · {m.name} trained on {ds.name}"
+        with_features = f" with item features {item_features}" if item_features else ""
+        title = f"top {k} for user {user} · {m.name}{with_features} trained on {ds.name}"
     if as_json:
         print_json(rows)
         return

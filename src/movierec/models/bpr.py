@@ -12,9 +12,9 @@ features. Items with no training interactions are represented by their side feat
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, ClassVar, Self
 
-import numba
 import numpy as np
 import scipy.sparse as sp
 
@@ -23,7 +23,7 @@ from movierec.interactions import Interactions
 from movierec.models.base import BaseRecommender, EpochCallback, check_positive, check_random_state
 from movierec.models.kernels.lightfm_like import BPR as _BPR_KIND
 from movierec.models.kernels.lightfm_like import WARP as _WARP_KIND
-from movierec.models.kernels.lightfm_like import pairwise_epoch
+from movierec.models.kernels.lightfm_like import pairwise_epoch, pairwise_epoch_identity, run_blocks
 from movierec.models.weighting import check_weighting, interaction_weights
 
 __all__ = ["BPR", "WARP", "HybridMF", "feature_rows"]
@@ -47,7 +47,9 @@ def _as_matrix(features: Any, n_rows: int, what: str) -> tuple[sp.csr_matrix | N
     return mat, names or [f"f{i}" for i in range(mat.shape[1])]
 
 
-def feature_rows(side: sp.csr_matrix | None, n_rows: int, *, normalize: bool, identity: np.ndarray | None = None) -> sp.csr_matrix:
+def feature_rows(
+    side: sp.csr_matrix | None, n_rows: int, *, normalize: bool, identity: np.ndarray | None = None
+) -> sp.csr_matrix:
     """``[identity | side]`` as float32 CSR, each row scaled to sum 1 when ``normalize``.
 
     ``identity`` (bool per row, default all True) says which rows keep their identity column;
@@ -55,7 +57,11 @@ def feature_rows(side: sp.csr_matrix | None, n_rows: int, *, normalize: bool, id
     """
     ident_w = np.ones(n_rows, dtype=np.float32) if identity is None else identity.astype(np.float32)
     ident = sp.diags(ident_w, format="csr", dtype=np.float32)
-    mat = ident if side is None or side.shape[1] == 0 else sp.hstack([ident, side], format="csr", dtype=np.float32)
+    mat = (
+        ident
+        if side is None or side.shape[1] == 0
+        else sp.hstack([ident, side], format="csr", dtype=np.float32)
+    )
     mat.eliminate_zeros()
     if normalize:
         sums = np.asarray(mat.sum(axis=1)).ravel()
@@ -63,6 +69,17 @@ def feature_rows(side: sp.csr_matrix | None, n_rows: int, *, normalize: bool, id
         mat = sp.csr_matrix(sp.diags(1.0 / sums) @ mat, dtype=np.float32)
     mat.sort_indices()
     return mat
+
+
+def _is_identity(rows: sp.csr_matrix) -> bool:
+    """True when every row holds only its own identity column with weight 1 (no side features)."""
+    n = rows.shape[0]
+    return (
+        rows.shape[1] == n
+        and rows.nnz == n
+        and bool(np.array_equal(rows.indices, np.arange(n)))
+        and bool((rows.data == 1.0).all())
+    )
 
 
 class HybridMF(BaseRecommender):
@@ -117,13 +134,19 @@ class HybridMF(BaseRecommender):
         check_positive("learning_rate", self.learning_rate)
         check_positive("epochs", self.epochs, integer=True, allow_zero=True)
         if self.learning_schedule not in SCHEDULES:
-            raise ConfigError(f"learning_schedule must be one of {', '.join(SCHEDULES)}, got {self.learning_schedule!r}")
+            raise ConfigError(
+                f"learning_schedule must be one of {', '.join(SCHEDULES)}, got {self.learning_schedule!r}"
+            )
         if not isinstance(self.rho, (int, float)) or not 0.0 < self.rho < 1.0:
             raise ConfigError(f"rho must be between 0 and 1 (exclusive), got {self.rho!r}")
         check_positive("epsilon", self.epsilon)
         check_positive("item_alpha", self.item_alpha, allow_zero=True)
         check_positive("user_alpha", self.user_alpha, allow_zero=True)
-        if isinstance(self.max_sampled, bool) or not isinstance(self.max_sampled, (int, np.integer)) or self.max_sampled < 1:
+        if (
+            isinstance(self.max_sampled, bool)
+            or not isinstance(self.max_sampled, (int, np.integer))
+            or self.max_sampled < 1
+        ):
             raise ConfigError(f"max_sampled must be a whole number ≥ 1, got {self.max_sampled!r}")
         check_positive("num_threads", self.num_threads, integer=True)
         check_weighting(self.weighting, self.half_life_days)
@@ -161,14 +184,29 @@ class HybridMF(BaseRecommender):
         start = 0.0 if adadelta else 1.0
         item_acc, user_acc = np.full_like(item_w, start), np.full_like(user_w, start)
         item_mom, user_mom = np.zeros_like(item_w), np.zeros_like(user_w)
-        positives = sp.csr_matrix((np.ones(train.n_ratings, np.float32), (train.users, train.items)), shape=train.shape)
+        positives = sp.csr_matrix(
+            (np.ones(train.n_ratings, np.float32), (train.users, train.items)), shape=train.shape
+        )
         positives.sum_duplicates()
         positives.sort_indices()
+        identity_only = _is_identity(item_rows) and _is_identity(user_rows)
+        if identity_only:  # representation = embedding row: the fused kernel
+            kernel, features = pairwise_epoch_identity, ()
+        else:
+            kernel = pairwise_epoch
+            features = (item_rows.indptr, item_rows.indices, item_rows.data)
+            features += (user_rows.indptr, user_rows.indices, user_rows.data)
         threads = int(self.num_threads)
         blocks = 1 if threads == 1 else 16 * threads  # small blocks, handed out one at a time
-        old_threads = numba.get_num_threads()
-        numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
-        old_chunk = numba.set_parallel_chunksize(1)
+        hyper = (
+            adadelta,
+            np.float32(self.learning_rate),
+            np.float32(self.rho),
+            np.float32(self.epsilon),
+            np.float32(self.item_alpha),
+            np.float32(self.user_alpha),
+            int(self.max_sampled),
+        )
         self.history_: list[dict[str, float]] = []
         self.item_feature_names_ = item_names
         self.user_feature_names_ = user_names
@@ -176,22 +214,25 @@ class HybridMF(BaseRecommender):
         def publish() -> None:
             self._finalise(item_w[:, :d], item_w[:, d], user_w[:, :d], user_w[:, d], item_side, user_side, train)
 
+        pool = ThreadPoolExecutor(threads - 1, thread_name_prefix=self.name) if threads > 1 else None
         try:
             for epoch in range(1, int(self.epochs) + 1):
                 tic = time.perf_counter()
                 order = rng.permutation(train.n_ratings).astype(np.int64)
-                seeds = rng.integers(1, 2**63 - 1, size=blocks, dtype=np.int64).astype(np.uint64)
-                loss = pairwise_epoch(
-                    self._loss_kind, order, train.users, train.items, weights,
-                    positives.indptr, positives.indices,
-                    item_rows.indptr, item_rows.indices, item_rows.data,
-                    user_rows.indptr, user_rows.indices, user_rows.data,
-                    item_w, user_w, item_acc, user_acc, item_mom, user_mom,
-                    adadelta, np.float32(self.learning_rate), np.float32(self.rho), np.float32(self.epsilon),
-                    np.float32(self.item_alpha), np.float32(self.user_alpha), int(self.max_sampled), seeds,
+                state = np.zeros(8 * blocks, dtype=np.uint64)  # one xorshift state per block, 64 bytes apart
+                state[::8] = rng.integers(1, 2**63 - 1, size=blocks, dtype=np.int64).astype(np.uint64)
+                losses = np.zeros(blocks, dtype=np.float64)
+                args = (self._loss_kind, order, train.users, train.items, weights, positives.indptr)
+                args += (positives.indices, *features, item_w, user_w, item_acc, user_acc, item_mom, user_mom)
+                args += (*hyper, state, losses)
+                run_blocks(
+                    lambda first, last, args=args: kernel(*args, first, last), blocks, pool, threads - 1
                 )
+                loss = losses.sum() / train.n_ratings
                 if not np.isfinite(loss):
-                    raise ConfigError(f"{self.name}: training diverged at epoch {epoch} (loss {loss}); lower learning_rate")
+                    raise ConfigError(
+                        f"{self.name}: training diverged at epoch {epoch} (loss {loss}); lower learning_rate"
+                    )
                 record = {"epoch": epoch, "loss": float(loss), "seconds": time.perf_counter() - tic}
                 self.history_.append(record)
                 if on_epoch is not None:
@@ -201,8 +242,8 @@ class HybridMF(BaseRecommender):
                     if on_epoch(epoch, record) is False:
                         break
         finally:
-            numba.set_num_threads(old_threads)
-            numba.set_parallel_chunksize(old_chunk)
+            if pool is not None:
+                pool.shutdown(wait=True, cancel_futures=True)
         publish()
         return self
 
@@ -244,7 +285,9 @@ class HybridMF(BaseRecommender):
         out += self.user_bias_[users][:, None]
         return out.astype(np.float32, copy=False)
 
-    def score_new_user(self, items: np.ndarray, ratings: np.ndarray | None = None, threshold: float = 4.0) -> np.ndarray:
+    def score_new_user(
+        self, items: np.ndarray, ratings: np.ndarray | None = None, threshold: float = 4.0
+    ) -> np.ndarray:
         """Cold-start user: the vector is the mean of the liked items' vectors (ratings ≥ ``threshold``;
         all given items when none reaches it, weighted by rating), then scored like a known user."""
         self._check_fitted()

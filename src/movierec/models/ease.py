@@ -3,6 +3,10 @@
 B = I − P·diag(1/diag(P)) with P = (XᵀX + λI)⁻¹, then scores = X·B. Only items with training
 interactions enter the Gram matrix (an item with no interactions has a zero column in the full
 solution, so leaving it out changes nothing and saves a cubic amount of work).
+
+``popularity_exponent`` γ optionally rescales B's columns by each item's training count^γ
+(γ < 0 damps popular items, a form of popularity-bias correction as in Steck 2019's follow-ups
+and Abdollahpouri et al. 2019); the model stays one linear item × item matrix.
 """
 
 from __future__ import annotations
@@ -59,7 +63,8 @@ def ease_weights(x: sp.spmatrix | np.ndarray, l2: float, dropout: float = 0.0) -
 
 
 class EASE(BaseRecommender):
-    """EASE^R with L2 weight ``l2`` (λ) and optional emphasised ``dropout`` (EDLAE, Steck 2020);
+    """EASE^R with L2 weight ``l2`` (λ), optional emphasised ``dropout`` (EDLAE, Steck 2020) and
+    ``popularity_exponent`` γ (scores of item i scaled by its training count^γ; 0 = plain EASE);
     refuses above ``max_items`` items with interactions.
 
     Memory and time grow with the square and cube of the number of active items, so large
@@ -73,12 +78,14 @@ class EASE(BaseRecommender):
         self,
         l2: float = 500.0,
         dropout: float = 0.0,
+        popularity_exponent: float = 0.0,
         max_items: int = 30_000,
         weighting: str = "binary",
         half_life_days: float = 365.0,
     ) -> None:
         self.l2 = l2
         self.dropout = dropout
+        self.popularity_exponent = popularity_exponent
         self.max_items = max_items
         self.weighting = weighting
         self.half_life_days = half_life_days
@@ -89,9 +96,13 @@ class EASE(BaseRecommender):
         check_positive("max_items", self.max_items, integer=True)
         if not isinstance(self.dropout, (int, float)) or not 0.0 <= self.dropout < 1.0:
             raise ConfigError(f"dropout must be in [0, 1), got {self.dropout!r}")
+        gamma = self.popularity_exponent
+        if isinstance(gamma, bool) or not isinstance(gamma, (int, float)) or not -2.0 <= gamma <= 2.0:
+            raise ConfigError(f"popularity_exponent must be a number in [-2, 2], got {gamma!r}")
         check_weighting(self.weighting, self.half_life_days)
         x = weighted_csr(train, self.weighting, self.half_life_days)
-        active = np.flatnonzero(np.diff(x.tocsc().indptr) > 0).astype(np.int32)
+        counts = np.diff(x.tocsc().indptr)  # training interactions per item
+        active = np.flatnonzero(counts > 0).astype(np.int32)
         if len(active) == 0:
             raise DataError("EASE: no item has a training interaction")
         if len(active) > self.max_items:
@@ -104,6 +115,8 @@ class EASE(BaseRecommender):
         self.user_items_ = x
         self.active_items_ = active
         self.weights_ = ease_weights(x[:, active], float(self.l2), float(self.dropout))
+        if gamma != 0:
+            self.weights_ *= (counts[active].astype(np.float64) ** gamma).astype(np.float32)[None, :]
         return self
 
     def score(self, users: np.ndarray, items: np.ndarray | None = None) -> np.ndarray:
@@ -119,7 +132,9 @@ class EASE(BaseRecommender):
         """EASE needs no fold-in: a new user's row times B."""
         self._check_fitted()
         row = np.zeros(self.n_items_, dtype=np.float32)
-        row[np.asarray(items, dtype=np.int64)] = 1.0 if ratings is None else np.asarray(ratings, dtype=np.float32)
+        row[np.asarray(items, dtype=np.int64)] = (
+            1.0 if ratings is None else np.asarray(ratings, dtype=np.float32)
+        )
         out = np.zeros(self.n_items_, dtype=np.float32)
         out[self.active_items_] = row[self.active_items_] @ self.weights_
         return out
