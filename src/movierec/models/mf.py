@@ -16,7 +16,7 @@ from movierec.errors import ConfigError
 from movierec.interactions import Interactions
 from movierec.models.base import EpochCallback, check_positive, check_random_state
 from movierec.models.baseline import ExplicitModel, first_appearance, surprise_order
-from movierec.models.kernels.sgd import implicit_sums, svd_epoch, svdpp_epoch
+from movierec.models.kernels.sgd import FAST_FACTOR_BLOCK, implicit_sums, svd_epoch, svdpp_epoch
 
 __all__ = ["SVD", "SVDpp"]
 
@@ -29,13 +29,15 @@ def _normal_rows(
     mean: float,
     std: float,
     dtype: type = np.float64,
+    width: int | None = None,
 ) -> np.ndarray:
-    """An (n_rows, n_factors) array: N(mean, std) draws for ``present`` rows (in that order), zeros elsewhere.
+    """An (n_rows, width) array: N(mean, std) draws in the first ``n_factors`` columns of the ``present``
+    rows (in that order), zeros elsewhere (``width`` defaults to ``n_factors``).
 
     The draws are float64 (Surprise's) whatever ``dtype`` stores them.
     """
-    out = np.zeros((n_rows, n_factors), dtype=dtype)
-    out[present] = rng.normal(mean, std, size=(len(present), n_factors))
+    out = np.zeros((n_rows, n_factors if width is None else width), dtype=dtype)
+    out[present, :n_factors] = rng.normal(mean, std, size=(len(present), n_factors))
     return out
 
 
@@ -176,8 +178,11 @@ class SVD(_FactorModel):
         items = train.items[order]
         ratings = train.ratings[order].astype(dtype)
         f, mean, std = self.n_factors, self.init_mean, self.init_std
-        pu = _normal_rows(rng, first_appearance(train.users), train.n_users, f, mean, std, dtype)
-        qi = _normal_rows(rng, first_appearance(train.items), train.n_items, f, mean, std, dtype)
+        # the fast sweep is compiled per factor count: pad to a multiple of 16 (columns that start at 0
+        # stay 0 under these updates), so at most 16 kernels cover 1..256 factors
+        width = f if self.exact else -(-f // FAST_FACTOR_BLOCK) * FAST_FACTOR_BLOCK
+        pu = _normal_rows(rng, first_appearance(train.users), train.n_users, f, mean, std, dtype, width)
+        qi = _normal_rows(rng, first_appearance(train.items), train.n_items, f, mean, std, dtype, width)
         bu = np.zeros(train.n_users, dtype=dtype)
         bi = np.zeros(train.n_items, dtype=dtype)
         mu = train.global_mean if self.biased else 0.0
@@ -191,6 +196,8 @@ class SVD(_FactorModel):
             )  # fmt: skip
 
         self._epochs(step, len(ratings), on_epoch)
+        if width != f:
+            pu, qi = np.ascontiguousarray(pu[:, :f]), np.ascontiguousarray(qi[:, :f])
         self._store(bu, bi, pu, qi)
         return self
 
