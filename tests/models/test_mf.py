@@ -103,6 +103,7 @@ def test_fold_in_rejects_bad_input(tiny: Interactions) -> None:
         ("svd", {"reg": -1}, "reg"),
         ("svd", {"n_epochs": 0}, "n_epochs"),
         ("svd", {"random_state": "seven"}, "random_state"),
+        ("svd", {"exact": "yes"}, "exact"),
         ("svdpp", {"n_factors": 0}, "n_factors"),
         ("svdpp", {"lr": 0.0}, "lr"),
     ],
