@@ -162,7 +162,7 @@ def test_fast_svd_sweep_tracks_the_exact_one(notebook_split: tuple[Interactions,
     fast = SVD(n_factors=20, n_epochs=5, random_state=0).fit(train)
     exact = SVD(n_factors=20, n_epochs=5, random_state=0, exact=True).fit(train)
     assert fast.user_factors_.dtype == exact.user_factors_.dtype == np.float32
-    # 20 factors run padded to 32 in the fast sweep; the stored factors are the 20 real ones
+    # 20 factors run padded to 64 in the fast sweep; the stored factors are the 20 real ones
     assert fast.user_factors_.shape == (train.n_users, 20) and fast.item_factors_.shape == (train.n_items, 20)
     assert fast.user_factors_.flags.c_contiguous
     pf, pe = fast.predict(test.users, test.items), exact.predict(test.users, test.items)

@@ -16,7 +16,7 @@ from movierec.errors import ConfigError
 from movierec.interactions import Interactions
 from movierec.models.base import EpochCallback, check_positive, check_random_state
 from movierec.models.baseline import ExplicitModel, first_appearance, surprise_order
-from movierec.models.kernels.sgd import FAST_FACTOR_BLOCK, implicit_sums, svd_epoch, svdpp_epoch
+from movierec.models.kernels.sgd import fast_width, implicit_sums, svd_epoch, svdpp_epoch
 
 __all__ = ["SVD", "SVDpp"]
 
@@ -178,9 +178,9 @@ class SVD(_FactorModel):
         items = train.items[order]
         ratings = train.ratings[order].astype(dtype)
         f, mean, std = self.n_factors, self.init_mean, self.init_std
-        # the fast sweep is compiled per factor count: pad to a multiple of 16 (columns that start at 0
-        # stay 0 under these updates), so at most 16 kernels cover 1..256 factors
-        width = f if self.exact else -(-f // FAST_FACTOR_BLOCK) * FAST_FACTOR_BLOCK
+        # the fast sweep is compiled per row width: pad with zero columns (they stay 0 under these
+        # updates) to a multiple of 16, at least 64, so 13 kernels cover 1..256 factors
+        width = f if self.exact else fast_width(f)
         pu = _normal_rows(rng, first_appearance(train.users), train.n_users, f, mean, std, dtype, width)
         qi = _normal_rows(rng, first_appearance(train.items), train.n_items, f, mean, std, dtype, width)
         bu = np.zeros(train.n_users, dtype=dtype)
