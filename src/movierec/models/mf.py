@@ -4,6 +4,9 @@ Both reproduce Surprise's algorithms: same initialisation (with an int ``random_
 factors are drawn from ``numpy.random.RandomState(seed)`` in Surprise's order, so ``svd`` and
 ``surprise:svd`` start from identical factors), same SGD update order (ratings grouped by user
 in order of first appearance, no shuffling) and same update rules. The hot loops are numba.
+One exception by default: ``svd`` sweeps float32 factors over two interleaved halves of that
+order (about 2x less CPU, RMSE within 1e-4 of the exact sweep); ``exact=True`` keeps
+Surprise's float64 sweep in its exact order.
 """
 
 from __future__ import annotations
