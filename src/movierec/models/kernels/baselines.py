@@ -68,3 +68,38 @@ def sgd_biases(
             bu[u] += lr * (err - reg * bu[u])
             bi[i] += lr * (err - reg * bi[i])
     return bu, bi
+
+
+@njit(cache=True, nogil=True)
+def first_seen(values: np.ndarray, n_values: int) -> np.ndarray:
+    """Distinct ``values`` (each in 0..n_values-1) in order of first appearance; one O(n) pass."""
+    seen = np.zeros(n_values, dtype=np.bool_)
+    out = np.empty(min(len(values), n_values), dtype=np.int64)
+    k = 0
+    for v in values:
+        if not seen[v]:
+            seen[v] = True
+            out[k] = v
+            k += 1
+    return out[:k]
+
+
+@njit(cache=True, nogil=True)
+def group_by_first_seen(values: np.ndarray, n_values: int) -> np.ndarray:
+    """Stable order of the rows grouped by value, groups in order of first appearance (a counting sort)."""
+    rank = np.full(n_values, -1, dtype=np.int64)
+    counts = np.zeros(min(len(values), n_values) + 1, dtype=np.int64)
+    k = 0
+    for v in values:
+        if rank[v] < 0:
+            rank[v] = k
+            k += 1
+        counts[rank[v] + 1] += 1
+    for r in range(1, k + 1):
+        counts[r] += counts[r - 1]
+    out = np.empty(len(values), dtype=np.int64)
+    for p in range(len(values)):
+        r = rank[values[p]]
+        out[counts[r]] = p
+        counts[r] += 1
+    return out

@@ -1,11 +1,23 @@
 """Numba SGD epochs for biased matrix factorisation (Funk 2006; Koren, Bell & Volinsky 2009) and SVD++ (Koren 2008).
 
-The update order and rules are Surprise's (``matrix_factorization.pyx``): one pass over the
-ratings in the order given, biases first, then every factor using the pre-update values.
-State is float64 like Surprise's, so the two agree to rounding when started from the same factors.
+The update rules are Surprise's (``matrix_factorization.pyx``): per rating, biases first, then
+every factor using the pre-update values. :func:`svd_epoch` has two sweeps:
+
+* exact (float64 state, the ratings in the order given): agrees with Surprise to rounding when
+  started from the same factors;
+* fast (float32 state, the default of ``svd``): the order given cut into two halves whose ratings
+  alternate (r_0, r_h, r_1, r_h+1, …; still one sequential SGD pass, no races). Consecutive ratings
+  then mostly belong to different users, so the CPU overlaps their dependency chains (p_u is
+  rewritten by one rating and read by the next); the factor count is a compile-time constant
+  (one kernel per count, cached on disk; ``svd`` pads its factors with zero columns, which stay
+  zero, to :func:`fast_width`), so the loops vectorise. Measured: ~2.3x less CPU than the exact sweep on
+  ml-latest-small, RMSE within 1e-4 of it.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 from llvmlite import ir
@@ -13,6 +25,16 @@ from numba import njit, types
 from numba.extending import intrinsic
 
 PREFETCH_AHEAD = 4  # ratings ahead whose item row is prefetched (measured: 1.5x on ml-latest-small)
+# ``svd`` pads its factors for the fast sweep to a multiple of 16 floats (one AVX-512 register) and
+# to at least 64: LLVM vectorises these loops 64 floats a step, and shorter rows ran in scalar code
+# (measured on ml-latest-small, 25 epochs: 16 → 39 ms, 32 → 41 ms, 48 → 58 ms, 64 → 27 ms, 80 → 30 ms)
+FAST_FACTOR_BLOCK = 16
+FAST_MIN_WIDTH = 64
+
+
+def fast_width(n_factors: int) -> int:
+    """Row width (padded factor count) of the fast sweep for ``n_factors`` factors."""
+    return max(FAST_MIN_WIDTH, -(-int(n_factors) // FAST_FACTOR_BLOCK) * FAST_FACTOR_BLOCK)
 
 
 @intrinsic
@@ -37,7 +59,6 @@ def _prefetch(typingctx, arr, row, col):  # type: ignore[no-untyped-def]
     return sig, codegen
 
 
-@njit(cache=True, nogil=True, fastmath=True)
 def svd_epoch(
     users: np.ndarray,
     items: np.ndarray,
@@ -54,6 +75,105 @@ def svd_epoch(
     biased: bool,
 ) -> float:
     """One SGD sweep of biased MF, updating ``bu, bi, pu, qi`` in place; returns Σ err² seen during the sweep.
+
+    float64 state runs the exact sweep (ratings in the order given), float32 state (``ratings``
+    float32 too) the fast one (two interleaved halves of that order); see the module docstring.
+    """
+    if pu.dtype == np.float64:
+        return float(
+            svd_epoch_exact(users, items, ratings, mu, bu, bi, pu, qi, lr_b, lr_f, reg_b, reg_f, biased)
+        )
+    kernel = _fast_kernel(pu.shape[1])
+    return float(kernel(users, items, ratings, mu, bu, bi, pu, qi, lr_b, lr_f, reg_b, reg_f, biased))
+
+
+_FAST_KERNELS: dict[int, Callable[..., float]] = {}
+
+
+def _fast_kernel(n_factors: int) -> Callable[..., float]:
+    """The float32 two-lane sweep compiled for ``n_factors`` (a constant in the loops; cached on disk per value)."""
+    if n_factors not in _FAST_KERNELS:
+        _FAST_KERNELS[n_factors] = _make_fast_kernel(n_factors)
+    return _FAST_KERNELS[n_factors]
+
+
+def _make_fast_kernel(n_factors: int, lanes: int = 2) -> Any:
+    n_f = int(n_factors)
+    n_lanes = int(lanes)
+
+    @njit(cache=True, nogil=True, fastmath=True)
+    def svd_epoch_fast(
+        users: np.ndarray,
+        items: np.ndarray,
+        ratings: np.ndarray,
+        mu: float,
+        bu: np.ndarray,
+        bi: np.ndarray,
+        pu: np.ndarray,
+        qi: np.ndarray,
+        lr_b: float,
+        lr_f: float,
+        reg_b: float,
+        reg_f: float,
+        biased: bool,
+    ) -> float:
+        n = len(users)
+        half = (n + n_lanes - 1) // n_lanes
+        mu32 = np.float32(mu)
+        lrb = np.float32(lr_b)
+        rb = np.float32(reg_b)
+        lrf = np.float32(lr_f)
+        shrink = np.float32(1.0) - lrf * np.float32(reg_f)  # p ← p + lr(err·q − reg·p) = shrink·p + lr·err·q
+        sq = 0.0
+        for t in range(half):
+            for lane in range(n_lanes):
+                p = lane * half + t
+                if p >= n:
+                    continue
+                if t + PREFETCH_AHEAD < half and p + PREFETCH_AHEAD < n:
+                    nxt = np.int64(items[p + PREFETCH_AHEAD])
+                    for f in range(0, n_f, 16):
+                        _prefetch(qi, nxt, np.int64(f))
+                u = users[p]
+                i = items[p]
+                pr = pu[u]
+                qr = qi[i]
+                dot = np.float32(0.0)
+                for f in range(n_f):
+                    dot += pr[f] * qr[f]
+                err = ratings[p] - (mu32 + bu[u] + bi[i] + dot)
+                sq += np.float64(err) * np.float64(err)
+                if biased:
+                    bu[u] += lrb * (err - rb * bu[u])
+                    bi[i] += lrb * (err - rb * bi[i])
+                step = lrf * err
+                for f in range(n_f):
+                    puf = pr[f]
+                    qif = qr[f]
+                    pr[f] = shrink * puf + step * qif
+                    qr[f] = shrink * qif + step * puf
+        return sq
+
+    return svd_epoch_fast
+
+
+@njit(cache=True, nogil=True, fastmath=True)
+def svd_epoch_exact(
+    users: np.ndarray,
+    items: np.ndarray,
+    ratings: np.ndarray,
+    mu: float,
+    bu: np.ndarray,
+    bi: np.ndarray,
+    pu: np.ndarray,
+    qi: np.ndarray,
+    lr_b: float,
+    lr_f: float,
+    reg_b: float,
+    reg_f: float,
+    biased: bool,
+) -> float:
+    """Exact sweep (float64, ratings in the order given) of :func:`svd_epoch`; Σ err² seen during the sweep.
 
     fastmath lets LLVM vectorise the dot product (a reordered sum); the parity tests check the result.
     Item rows are prefetched a few ratings ahead (memory layout only; arithmetic unchanged).
