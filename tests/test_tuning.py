@@ -104,7 +104,7 @@ def test_parse_metric_directions_and_kind_checks() -> None:
 
 
 def test_spaces_follow_the_model_constructor_names() -> None:
-    assert set(resolve_space("ease")) == {"l2"}  # the EASE module calls λ ``l2``
+    assert set(resolve_space("ease")) == {"l2", "popularity_exponent"}  # the EASE module calls λ ``l2``
     svd = resolve_space("svd")
     assert set(svd) == {"n_factors", "n_epochs", "lr", "reg"}
     assert svd["n_factors"].low == 8 and svd["n_factors"].high == 256 and svd["n_factors"].log
@@ -418,3 +418,21 @@ def test_parallel_trials_in_one_process(small: Interactions, tmp_path: Path) -> 
     trials = optuna.load_study(study_name="j", storage=url).trials
     assert sorted(t.number for t in trials) == [0, 1, 2, 3]
     assert all(t.state.name in ("COMPLETE", "PRUNED") for t in trials)
+
+
+def test_search_spaces_live_on_the_model_classes():
+    """Every model issue 7 names declares its space next to itself, in its own constructor names."""
+    import inspect
+
+    from movierec.models.registry import get_class
+    from movierec.tuning import MODEL_SWITCHES, search_spaces
+
+    spaces = search_spaces()
+    for name in ("svd", "svdpp", "knn-baseline", "bpr", "warp", "als", "ease", "itemknn"):
+        cls = get_class(name)
+        declared = cls.__dict__.get("search_space")
+        assert declared, f"{name}: no search_space on {cls.__name__}"
+        accepted = set(inspect.signature(cls.__init__).parameters) - {"self"}
+        for key in declared:
+            assert key in accepted or key in MODEL_SWITCHES, (name, key)
+        assert set(spaces[name]) == set(declared), name

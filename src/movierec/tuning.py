@@ -27,9 +27,9 @@ import numpy as np
 
 from movierec.errors import ConfigError, NotFittedError
 from movierec.interactions import Interactions
+from movierec.models.space import Choice, FloatRange, IntRange, Param
 
 __all__ = [
-    "SEARCH_SPACES",
     "Choice",
     "FloatRange",
     "IntRange",
@@ -39,6 +39,7 @@ __all__ = [
     "parse_metric",
     "resolve_space",
     "score_split",
+    "search_spaces",
     "split_model_params",
     "study_settings",
     "tune",
@@ -51,129 +52,21 @@ log = logging.getLogger(__name__)
 # --- search spaces -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class FloatRange:
-    """A real hyperparameter drawn from ``[low, high]`` (log-uniform when ``log``)."""
+def search_spaces() -> dict[str, dict[str, Param]]:
+    """Every registered model that declares a ``search_space`` (next to its defaults), resolved to its own names.
 
-    low: float
-    high: float
-    log: bool = False
+    Models whose optional extra is missing are left out. Spaces live on the model classes
+    (:mod:`movierec.models.space` types), so adding a model adds its space in the same file.
+    """
+    from movierec.models.registry import MODELS
 
-    def suggest(self, trial: Any, name: str) -> float:
-        return float(trial.suggest_float(name, self.low, self.high, log=self.log))
-
-    def describe(self) -> str:
-        return f"{self.low:g}–{self.high:g}{' log' if self.log else ''}"
-
-
-@dataclass(frozen=True)
-class IntRange:
-    """A whole-number hyperparameter drawn from ``[low, high]`` (log-uniform when ``log``)."""
-
-    low: int
-    high: int
-    log: bool = False
-    step: int = 1
-
-    def suggest(self, trial: Any, name: str) -> int:
-        return int(trial.suggest_int(name, self.low, self.high, log=self.log, step=self.step))
-
-    def describe(self) -> str:
-        return f"{self.low}–{self.high}{' log' if self.log else ''}"
-
-
-@dataclass(frozen=True)
-class Choice:
-    """A categorical hyperparameter (e.g. a loss or a similarity)."""
-
-    choices: tuple[Any, ...]
-
-    def suggest(self, trial: Any, name: str) -> Any:
-        return trial.suggest_categorical(name, list(self.choices))
-
-    def describe(self) -> str:
-        return " | ".join(map(str, self.choices))
-
-
-Param = FloatRange | IntRange | Choice
-
-# Keys are tuples of candidate constructor-argument names (the first one the model class accepts is
-# used), so the space fits whichever naming the model module settled on. Ranges from the literature:
-# Koren 2008/2009 and Surprise's grid-search docs (factors, lr, reg, epochs), Sarwar et al. 2001 /
-# Koren 2010 (neighbourhood size, shrinkage), Steck 2019 (EASE λ), Hu, Koren & Volinsky 2008 (ALS α),
-# Rendle et al. 2009 (BPR) and Weston et al. 2011 (WARP), LightFM's docs (per-feature regularisation).
-# TODO: move each entry to a ``search_space`` class attribute on its model (tune() already prefers it).
-_FACTORS = IntRange(8, 256, log=True)
-_LR = FloatRange(1e-4, 0.1, log=True)
-_REG = FloatRange(1e-4, 1.0, log=True)
-_EPOCHS = IntRange(5, 100)
-
-SEARCH_SPACES: dict[str, dict[tuple[str, ...], Param]] = {
-    "baseline": {
-        ("reg_i", "reg_item"): FloatRange(0.1, 50.0, log=True),
-        ("reg_u", "reg_user"): FloatRange(0.1, 50.0, log=True),
-        ("n_epochs", "epochs"): IntRange(2, 30),
-    },
-    "svd": {
-        ("n_factors", "factors", "n_components"): _FACTORS,
-        ("n_epochs", "epochs"): _EPOCHS,
-        ("lr", "lr_all", "learning_rate"): _LR,
-        ("reg", "reg_all", "regularization"): _REG,
-    },
-    "svdpp": {
-        ("n_factors", "factors", "n_components"): IntRange(8, 128, log=True),
-        ("n_epochs", "epochs"): IntRange(5, 50),
-        ("lr", "lr_all", "learning_rate"): _LR,
-        ("reg", "reg_all", "regularization"): _REG,
-    },
-    "blend": {  # the bases stay as given (fixed_params); the blend's own ridge is tuned (Sill et al. 2009)
-        ("alpha",): FloatRange(0.01, 100.0, log=True),
-        ("meta_features",): Choice((True, False)),
-        ("holdout",): FloatRange(0.1, 0.3),
-    },
-    "knn-baseline": {
-        ("k",): IntRange(10, 200),
-        ("min_k",): IntRange(1, 10),
-        ("shrinkage", "shrink"): FloatRange(0.0, 300.0),
-        ("reg_i", "bsl_reg_i"): FloatRange(1.0, 50.0, log=True),
-        ("reg_u", "bsl_reg_u"): FloatRange(1.0, 50.0, log=True),
-        ("user_based",): Choice((False, True)),
-    },
-    "itemknn": {
-        ("k", "neighbours", "n_neighbors"): IntRange(10, 200),
-        ("shrinkage", "shrink"): FloatRange(0.0, 100.0),
-        ("similarity",): Choice(("cosine", "asymmetric", "bm25")),
-        ("alpha",): FloatRange(0.0, 1.0),
-    },
-    "ease": {
-        ("lambda_", "l2", "reg", "lam", "regularization"): FloatRange(1.0, 10_000.0, log=True),
-    },
-    "als": {
-        ("factors", "n_factors", "no_components"): _FACTORS,
-        ("regularization", "reg"): _REG,
-        ("alpha",): FloatRange(1.0, 100.0, log=True),
-        ("iterations", "n_epochs", "epochs"): IntRange(5, 50),
-    },
-    "bpr": {
-        ("no_components", "n_factors", "factors"): _FACTORS,
-        ("learning_rate", "lr"): _LR,
-        ("epochs", "n_epochs"): _EPOCHS,
-        ("item_alpha",): FloatRange(1e-8, 1e-2, log=True),
-        ("user_alpha",): FloatRange(1e-8, 1e-2, log=True),
-        ("learning_schedule",): Choice(("adagrad", "adadelta")),
-        ("loss",): Choice(("bpr", "warp")),
-    },
-    "warp": {
-        ("no_components", "n_factors", "factors"): _FACTORS,
-        ("learning_rate", "lr"): _LR,
-        ("epochs", "n_epochs"): _EPOCHS,
-        ("item_alpha",): FloatRange(1e-8, 1e-2, log=True),
-        ("user_alpha",): FloatRange(1e-8, 1e-2, log=True),
-        ("learning_schedule",): Choice(("adagrad", "adadelta")),
-        ("max_sampled",): IntRange(10, 200, log=True),
-        ("loss",): Choice(("warp", "bpr")),
-    },
-}
+    out: dict[str, dict[str, Param]] = {}
+    for name in MODELS:
+        try:
+            out[name] = resolve_space(name)
+        except ConfigError:
+            continue
+    return out
 
 
 # A search-space entry whose value picks the registered model instead of a constructor argument:
@@ -201,17 +94,31 @@ def _model_params(cls: type) -> set[str]:
     return {p for p in sig.parameters if p != "self"}
 
 
+def _tunable_names() -> list[str]:
+    """Registered models whose class declares a non-empty ``search_space`` (classes that cannot import are skipped)."""
+    from movierec.models.registry import MODELS, get_class
+
+    names = []
+    for name in MODELS:
+        try:
+            if getattr(get_class(name), "search_space", None):
+                names.append(name)
+        except (ConfigError, ImportError):
+            continue
+    return sorted(names)
+
+
 def resolve_space(model: str) -> dict[str, Param]:
     """The search space of a registered model, keyed by the model's own constructor-argument names.
 
-    A ``search_space`` class attribute wins over :data:`SEARCH_SPACES`; declared names the class does
-    not accept are dropped. A model with nothing to tune raises ConfigError.
+    The space is the class's ``search_space`` attribute (declared next to the model); declared
+    names the class does not accept are dropped. A model with nothing to tune raises ConfigError.
     """
     from movierec.models.registry import get_class
 
     cls = get_class(model)
     accepted = _model_params(cls)
-    declared = getattr(cls, "search_space", None) or SEARCH_SPACES.get(model.strip().lower(), {})
+    declared = getattr(cls, "search_space", None) or {}
     space: dict[str, Param] = {}
     for names, param in declared.items():
         names = (names,) if isinstance(names, str) else tuple(names)
@@ -221,7 +128,7 @@ def resolve_space(model: str) -> dict[str, Param]:
         if chosen is not None:
             space[chosen] = param
     if not space:
-        tunable = ", ".join(sorted(n for n, spec in SEARCH_SPACES.items() if spec))
+        tunable = ", ".join(_tunable_names())
         raise ConfigError(f"model {model!r} has no search space to tune; tunable models: {tunable}")
     return space
 

@@ -16,6 +16,7 @@ import numpy as np
 from movierec.errors import ConfigError, DataError
 from movierec.interactions import Interactions
 from movierec.models.base import BaseRecommender, EpochCallback, check_positive, check_random_state
+from movierec.models.space import FACTORS, REG, FloatRange, IntRange, SearchSpace
 from movierec.models.weighting import check_weighting, weighted_csr
 
 __all__ = ["ALS", "als_fold_in"]
@@ -41,6 +42,12 @@ class ALS(BaseRecommender):
     """
 
     name: ClassVar[str] = "als"
+    search_space: ClassVar[SearchSpace] = {
+        "factors": FACTORS,
+        "regularization": REG,
+        "alpha": FloatRange(1.0, 100.0, log=True),
+        "iterations": IntRange(5, 50),
+    }
     kind: ClassVar[str] = "implicit"
     _json_state: ClassVar[tuple[str, ...]] = ("history_",)
 

@@ -15,6 +15,7 @@ from movierec.errors import ConfigError
 from movierec.interactions import Interactions
 from movierec.models.base import ExplicitRecommender, check_positive
 from movierec.models.kernels.baselines import als_biases, first_seen, group_by_first_seen, sgd_biases
+from movierec.models.space import FloatRange, IntRange, SearchSpace
 
 __all__ = ["Baseline", "ExplicitModel", "GlobalMean", "estimate_biases", "surprise_order"]
 
@@ -177,6 +178,11 @@ class Baseline(ExplicitModel):
     """
 
     name: ClassVar[str] = "baseline"
+    search_space: ClassVar[SearchSpace] = {
+        "reg_i": FloatRange(0.1, 50.0, log=True),
+        "reg_u": FloatRange(0.1, 50.0, log=True),
+        "n_epochs": IntRange(2, 30),
+    }
 
     def __init__(
         self,

@@ -19,6 +19,7 @@ import numpy as np
 from movierec.errors import ArtifactError, ConfigError
 from movierec.interactions import Interactions
 from movierec.models.base import ExplicitRecommender, check_positive
+from movierec.models.space import Choice, FloatRange, SearchSpace
 
 __all__ = ["Blend"]
 
@@ -48,6 +49,11 @@ class Blend(ExplicitRecommender):
     """
 
     name: ClassVar[str] = "blend"
+    search_space: ClassVar[SearchSpace] = {  # the bases stay as given (fixed params); the blend's own ridge is tuned (Sill et al. 2009)
+        "alpha": FloatRange(0.01, 100.0, log=True),
+        "meta_features": Choice((True, False)),
+        "holdout": FloatRange(0.1, 0.3),
+    }
     _json_state: ClassVar[tuple[str, ...]] = ("base_labels_", "base_rmse_")
 
     def __init__(

@@ -24,6 +24,7 @@ from movierec.models.base import BaseRecommender, EpochCallback, check_positive,
 from movierec.models.kernels.lightfm_like import BPR as _BPR_KIND
 from movierec.models.kernels.lightfm_like import WARP as _WARP_KIND
 from movierec.models.kernels.lightfm_like import pairwise_epoch, pairwise_epoch_identity, run_blocks
+from movierec.models.space import EPOCHS, FACTORS, LR, Choice, FloatRange, IntRange, SearchSpace
 from movierec.models.weighting import check_weighting, interaction_weights
 
 __all__ = ["BPR", "WARP", "HybridMF", "feature_rows"]
@@ -309,6 +310,15 @@ class BPR(HybridMF):
     """Bayesian Personalised Ranking (Rendle et al. 2009) on LightFM's hybrid model."""
 
     name: ClassVar[str] = "bpr"
+    search_space: ClassVar[SearchSpace] = {
+        "no_components": FACTORS,
+        "learning_rate": LR,
+        "epochs": EPOCHS,
+        "item_alpha": FloatRange(1e-8, 1e-2, log=True),
+        "user_alpha": FloatRange(1e-8, 1e-2, log=True),
+        "learning_schedule": Choice(("adagrad", "adadelta")),
+        "loss": Choice(("bpr", "warp")),  # picks the registered model (tuning.MODEL_SWITCHES)
+    }
     _loss_kind: ClassVar[int] = _BPR_KIND
 
 
@@ -316,4 +326,14 @@ class WARP(HybridMF):
     """Weighted Approximate-Rank Pairwise loss (Weston, Bengio & Usunier 2011) on LightFM's hybrid model."""
 
     name: ClassVar[str] = "warp"
+    search_space: ClassVar[SearchSpace] = {
+        "no_components": FACTORS,
+        "learning_rate": LR,
+        "epochs": EPOCHS,
+        "item_alpha": FloatRange(1e-8, 1e-2, log=True),
+        "user_alpha": FloatRange(1e-8, 1e-2, log=True),
+        "learning_schedule": Choice(("adagrad", "adadelta")),
+        "max_sampled": IntRange(10, 200, log=True),
+        "loss": Choice(("warp", "bpr")),  # picks the registered model (tuning.MODEL_SWITCHES)
+    }
     _loss_kind: ClassVar[int] = _WARP_KIND

@@ -21,6 +21,7 @@ from movierec.errors import ConfigError, DataError
 from movierec.interactions import Interactions
 from movierec.models.base import BaseRecommender, check_positive
 from movierec.models.kernels.ease_kernels import woodbury_diag, woodbury_weights
+from movierec.models.space import FloatRange, SearchSpace
 from movierec.models.weighting import check_weighting, weighted_csr
 
 __all__ = ["EASE", "ease_weights"]
@@ -72,6 +73,10 @@ class EASE(BaseRecommender):
     """
 
     name: ClassVar[str] = "ease"
+    search_space: ClassVar[SearchSpace] = {
+        "l2": FloatRange(1.0, 10_000.0, log=True),
+        "popularity_exponent": FloatRange(-0.5, 0.0),
+    }
     kind: ClassVar[str] = "implicit"
 
     def __init__(

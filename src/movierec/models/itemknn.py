@@ -15,6 +15,7 @@ import scipy.sparse as sp
 from movierec.errors import ConfigError
 from movierec.interactions import Interactions
 from movierec.models.base import BaseRecommender, check_positive, topk
+from movierec.models.space import Choice, FloatRange, IntRange, SearchSpace
 from movierec.models.weighting import check_weighting, weighted_csr
 
 __all__ = ["SIMILARITIES", "ItemKNN", "bm25_weight", "item_similarity_topk"]
@@ -86,6 +87,12 @@ class ItemKNN(BaseRecommender):
     """
 
     name: ClassVar[str] = "itemknn"
+    search_space: ClassVar[SearchSpace] = {
+        "k": IntRange(10, 200),
+        "shrink": FloatRange(0.0, 100.0),
+        "similarity": Choice(("cosine", "asymmetric", "bm25")),
+        "alpha": FloatRange(0.0, 1.0),
+    }
     kind: ClassVar[str] = "implicit"
 
     def __init__(

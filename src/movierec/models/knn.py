@@ -26,6 +26,7 @@ from movierec.interactions import Interactions
 from movierec.models.base import check_positive, topk
 from movierec.models.baseline import ExplicitModel, estimate_biases
 from movierec.models.kernels import knn as kernels
+from movierec.models.space import Choice, FloatRange, IntRange, SearchSpace
 
 __all__ = ["DEFAULT_MAX_NEIGHBOURS", "SIMILARITIES", "KNNBaseline", "KNNBasic", "KNNWithMeans"]
 
@@ -279,6 +280,14 @@ class KNNBaseline(_KNN):
     """
 
     name: ClassVar[str] = "knn-baseline"
+    search_space: ClassVar[SearchSpace] = {
+        "k": IntRange(10, 200),
+        "min_k": IntRange(1, 10),
+        "shrinkage": FloatRange(0.0, 300.0),
+        "reg_i": FloatRange(1.0, 50.0, log=True),
+        "reg_u": FloatRange(1.0, 50.0, log=True),
+        "user_based": Choice((False, True)),
+    }
     default_similarity: ClassVar[str] = "pearson_baseline"
 
     def __init__(

@@ -21,6 +21,7 @@ from movierec.interactions import Interactions
 from movierec.models.base import EpochCallback, check_positive, check_random_state
 from movierec.models.baseline import ExplicitModel, first_appearance, surprise_order
 from movierec.models.kernels.sgd import fast_width, implicit_sums, svd_epoch, svdpp_epoch
+from movierec.models.space import EPOCHS, FACTORS, LR, REG, IntRange, SearchSpace
 
 __all__ = ["SVD", "SVDpp"]
 
@@ -133,6 +134,7 @@ class SVD(_FactorModel):
     """
 
     name: ClassVar[str] = "svd"
+    search_space: ClassVar[SearchSpace] = {"n_factors": FACTORS, "n_epochs": EPOCHS, "lr": LR, "reg": REG}
 
     def __init__(
         self,
@@ -262,6 +264,12 @@ class SVDpp(_FactorModel):
     """
 
     name: ClassVar[str] = "svdpp"
+    search_space: ClassVar[SearchSpace] = {
+        "n_factors": IntRange(8, 128, log=True),
+        "n_epochs": IntRange(5, 50),
+        "lr": LR,
+        "reg": REG,
+    }
 
     def __init__(
         self,
