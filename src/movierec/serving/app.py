@@ -10,7 +10,10 @@ from __future__ import annotations
 import hmac
 import json
 import os
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -46,6 +49,7 @@ class ServeSettings:
     max_body_bytes: int = 64 * 1024
     cors_origins: tuple[str, ...] = ()
     static: bool = True
+    rec_cache_size: int = 20_000
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -103,6 +107,62 @@ class BodyLimit:
         await send({"type": "http.response.start", "status": 413,
                     "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
         await send({"type": "http.response.body", "body": body})
+
+
+_K = re.compile(rb"[1-9][0-9]{0,2}")
+_USER_RECS = re.compile(r"/users/([^/]{1,128})/recommendations")
+
+
+class FastRecommendations:
+    """ASGI shortcut for the hottest call, ``GET /users/{id}/recommendations`` with at most ``k`` and ``exclude_seen``.
+
+    The response bytes come from ``build(userId, k, exclude_seen)`` (the route's own code) through a
+    bounded LRU cache, so a repeated request skips FastAPI's parameter parsing, dependency solving and
+    the top-N itself. This is exact, not approximate: the artifact is immutable while the process serves
+    it and feedback never changes the model, so a cached body equals a freshly computed one. Anything
+    unusual (other parameters, ``genres``, non-canonical spellings such as ``k=010`` or ``exclude_seen=1``,
+    percent-encoding, repeated keys, unknown users, bad ``k``) falls through to the FastAPI route, which
+    keeps the documented validation and error bodies.
+    """
+
+    def __init__(self, app: Any, build: Callable[[str, int, bool], bytes], cache_size: int) -> None:
+        self.app = app
+        self.body = lru_cache(maxsize=max(cache_size, 0))(build) if cache_size else build
+
+    @staticmethod
+    def parse_query(qs: bytes) -> tuple[int, bool] | None:
+        """``(k, exclude_seen)`` for a query string the shortcut answers exactly, else ``None``."""
+        k, exclude = 10, True
+        seen: set[bytes] = set()
+        for part in qs.split(b"&") if qs else ():
+            name, eq, value = part.partition(b"=")
+            if not eq or name in seen:
+                return None
+            seen.add(name)
+            if name == b"k" and _K.fullmatch(value) and int(value) <= 500:
+                k = int(value)
+            elif name == b"exclude_seen" and value in (b"true", b"false"):
+                exclude = value == b"true"
+            else:
+                return None
+        return k, exclude
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["method"] == "GET" and scope["path"].startswith("/users/"):
+            m = _USER_RECS.fullmatch(scope["path"])
+            q = self.parse_query(scope["query_string"]) if m else None
+            if q is not None:
+                try:
+                    body = self.body(m.group(1), *q)  # type: ignore[union-attr]
+                except MovierecError:
+                    body = None  # unknown user: the route answers 404 with its message
+                if body is not None:
+                    await send({"type": "http.response.start", "status": 200,
+                                "headers": [(b"content-length", str(len(body)).encode()),
+                                            (b"content-type", b"application/json")]})
+                    await send({"type": "http.response.body", "body": body})
+                    return
+        await self.app(scope, receive, send)
 
 
 def get_artifact(request: Request) -> Artifact:
@@ -237,6 +297,11 @@ def create_app(artifact: Artifact, store: FeedbackStore | None, settings: ServeS
             return FileResponse(STATIC / "index.html", headers={"Content-Security-Policy": _CSP,
                                                                 "X-Content-Type-Options": "nosniff"})
 
+    def user_recs_body(user_id: str, k: int, exclude_seen: bool) -> bytes:
+        u = art.user_index(user_id)
+        return bytes(rec_response(art, art.raw_user(u), art.recommend_index(u, k, exclude_seen=exclude_seen)).body)
+
+    app.add_middleware(FastRecommendations, build=user_recs_body, cache_size=settings.rec_cache_size)  # innermost
     if settings.cors_origins:
         from fastapi.middleware.cors import CORSMiddleware
 
@@ -261,5 +326,6 @@ def create_app_from_env() -> FastAPI:
         api_key=os.environ.get("MOVIEREC_API_KEY") or None,
         max_body_bytes=int(os.environ.get("MOVIEREC_MAX_BODY_BYTES", 64 * 1024)),
         cors_origins=cors,
+        rec_cache_size=int(os.environ.get("MOVIEREC_REC_CACHE", 20_000)),
     )
     return create_app(artifact, store, settings)
