@@ -82,7 +82,9 @@ def run_wrk(port: int, paths_file: Path, concurrency: int, seconds: float, seed:
     env = {**os.environ, "WRK_PATHS": str(paths_file), "WRK_SEED": str(seed)}
     cmd = ["wrk", f"-t{threads}", f"-c{concurrency}", f"-d{max(1, round(seconds))}s", "--timeout", "5s"]
     cmd += ["-s", str(WRK_SCRIPT), f"http://127.0.0.1:{port}"]
-    out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True, timeout=seconds + 60).stdout
+    out = subprocess.run(
+        cmd, env=env, capture_output=True, text=True, check=True, timeout=seconds + 60
+    ).stdout
     d = json.loads(out.strip().splitlines()[-1])
     wall = d["duration_us"] / 1e6
     errors = d["connect"] + d["read"] + d["write"] + d["status"] + d["timeout"]
@@ -93,7 +95,9 @@ def run_wrk(port: int, paths_file: Path, concurrency: int, seconds: float, seed:
     }  # fmt: skip
 
 
-async def _client(port: int, paths: list[bytes], state: dict, latencies: list[float], errors: list[str]) -> None:
+async def _client(
+    port: int, paths: list[bytes], state: dict, latencies: list[float], errors: list[str]
+) -> None:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     rng = state["rng"]
     try:
@@ -116,7 +120,9 @@ async def _client(port: int, paths: list[bytes], state: dict, latencies: list[fl
         writer.close()
 
 
-async def _load(port: int, paths: list[bytes], concurrency: int, limit: int, seconds: float, seed: int) -> dict:
+async def _load(
+    port: int, paths: list[bytes], concurrency: int, limit: int, seconds: float, seed: int
+) -> dict:
     state = {"sent": 0, "limit": limit, "deadline": time.perf_counter() + seconds, "rng": random.Random(seed)}
     latencies: list[float] = []
     errors: list[str] = []
@@ -146,7 +152,9 @@ def wait_for_calm(max_load: float, budget: dict, step: float = 10.0) -> list[flo
     return [round(x, 2) for x in os.getloadavg()]
 
 
-def run_variant(artifact: Path, workers: int, rec_cache: int, paths: list[str], args: argparse.Namespace) -> dict:
+def run_variant(
+    artifact: Path, workers: int, rec_cache: int, paths: list[str], args: argparse.Namespace
+) -> dict:
     """Warm-up, then ``args.repeat`` runs; the median run by throughput, every run's numbers and loads."""
     proc, port = start_server(artifact, workers, rec_cache)
     runs: list[dict] = []
@@ -188,10 +196,18 @@ def main() -> None:
     p.add_argument("--concurrency", type=int, default=32)
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--wrk-threads", type=int, default=1, help="wrk threads (1 leaves a core to the server)")
-    p.add_argument("--variants", default="1:20000,1:0,2:20000", help="workers:rec-cache pairs, comma-separated")
-    p.add_argument("--max-load", type=float, default=2.5, help="wait while the 1-min load average is above this")
-    p.add_argument("--calm-wait", type=float, default=120.0, help="seconds, in all, to wait for a calmer machine")
-    p.add_argument("--artifact", type=Path, default=None, help="reuse an exported artifact instead of training svd")
+    p.add_argument(
+        "--variants", default="1:10000,1:0,2:10000", help="workers:rec-cache pairs, comma-separated"
+    )
+    p.add_argument(
+        "--max-load", type=float, default=2.5, help="wait while the 1-min load average is above this"
+    )
+    p.add_argument(
+        "--calm-wait", type=float, default=120.0, help="seconds, in all, to wait for a calmer machine"
+    )
+    p.add_argument(
+        "--artifact", type=Path, default=None, help="reuse an exported artifact instead of training svd"
+    )
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args()
     args.repeat = max(3, args.repeat)
@@ -212,7 +228,11 @@ def main() -> None:
     for u in users:
         art.recommend(u, 10)
     per_call_ms = (time.perf_counter() - t0) / len(users) * 1000
-    client = "wrk 1 thread (Lua: random user per request)" if args.client == "wrk" else "python asyncio raw sockets"
+    client = (
+        "wrk 1 thread (Lua: random user per request)"
+        if args.client == "wrk"
+        else "python asyncio raw sockets"
+    )
     rows = []
     for spec in args.variants.split(","):
         workers, rec_cache = (int(x) for x in spec.split(":"))
@@ -224,7 +244,9 @@ def main() -> None:
         for r in res["runs"]:
             print(f"   {r['rps']:,.0f} req/s, p50 {r['p50_ms']:.2f} ms, p90 {r['p90_ms']:.2f} ms, p99 "
                   f"{r['p99_ms']:.2f} ms, errors {r['errors']}, load {r['load_before']} -> {r['load_after']}")  # fmt: skip
-        print(f"   median: {m['rps']:,.0f} req/s, p99 {m['p99_ms']:.2f} ms -> {'meets' if ok else 'misses'} the target")
+        print(
+            f"   median: {m['rps']:,.0f} req/s, p99 {m['p99_ms']:.2f} ms -> {'meets' if ok else 'misses'} the target"
+        )
         quality = {k: round(v, 3) if isinstance(v, float) else v for k, v in m.items()}
         quality.update({
             "client": args.client, "meets_target": ok,
@@ -232,7 +254,11 @@ def main() -> None:
             "all_runs_p99_ms": [round(r["p99_ms"], 2) for r in res["runs"]],
             "in_process_recommend_ms": round(per_call_ms, 3),
         })  # fmt: skip
-        bound = f"{args.seconds:g} s" if args.client == "wrk" else f"≤{args.requests} requests/≤{args.seconds:g} s"
+        bound = (
+            f"{args.seconds:g} s"
+            if args.client == "wrk"
+            else f"≤{args.requests} requests/≤{args.seconds:g} s"
+        )
         notes = (
             f"svd (ml-latest-small, {art.n_items} items, {art.manifest['model']['params']['n_factors']} factors); "
             f"client {client}; loopback, client and server share the machine ({os.cpu_count()} cores); median of "
@@ -240,7 +266,9 @@ def main() -> None:
             f"load average before/after each run in quality. With a closed loop of {args.concurrency} clients, mean "
             f"latency = clients/throughput (Little's law)"
         )
-        variant = f"GET /users/{{id}}/recommendations?k=10, workers={workers}, {cache}, {args.concurrency} clients"
+        variant = (
+            f"GET /users/{{id}}/recommendations?k=10, workers={workers}, {cache}, {args.concurrency} clients"
+        )
         rows.append(make_row("api", variant, 1.0 / m["rps"], None, None, quality=quality, notes=notes))
     path = write_results("api", rows, mode="quick")
     print(f"wrote {path}")

@@ -48,15 +48,21 @@ def client(server) -> httpx.Client:
 
 @pytest.fixture(scope="module")
 def local(svd_artifact):
-    app = create_app(load_artifact(svd_artifact[0]), None, ServeSettings(static=False, cors_origins=("http://ui.test",)))
+    app = create_app(
+        load_artifact(svd_artifact[0]), None, ServeSettings(static=False, cors_origins=("http://ui.test",))
+    )
     c = Local(app)
     yield c, app
     c.close()
 
 
 @pytest.mark.parametrize("user", [1, 3, 17, 40])
-@pytest.mark.parametrize(("k", "exclude"), [(1, "true"), (7, "false"), (10, "true"), (60, "false"), (500, "true")])
-def test_shortcut_equals_the_route_on_a_real_server(client: httpx.Client, user: int, k: int, exclude: str) -> None:
+@pytest.mark.parametrize(
+    ("k", "exclude"), [(1, "true"), (7, "false"), (10, "true"), (60, "false"), (500, "true")]
+)
+def test_shortcut_equals_the_route_on_a_real_server(
+    client: httpx.Client, user: int, k: int, exclude: str
+) -> None:
     fast = client.get(f"/users/{user}/recommendations?k={k}&exclude_seen={exclude}")
     general = client.get(f"/users/{user}/recommendations?k=0{k}&exclude_seen={exclude.capitalize()}&genres=")
     assert fast.status_code == general.status_code == 200
@@ -72,7 +78,9 @@ def test_default_request_and_genre_filters(client: httpx.Client, svd_artifact) -
     assert default.content == client.get("/users/5/recommendations?exclude_seen=1&k=10").content
     assert default.json()["modelVersion"] == art.model_version
     for genres, exclude in [("Comedy", True), ("Comedy,Drama", False), ("drama", True)]:
-        body = client.get(f"/users/5/recommendations?k=8&genres={genres}&exclude_seen={str(exclude).lower()}").json()
+        body = client.get(
+            f"/users/5/recommendations?k=8&genres={genres}&exclude_seen={str(exclude).lower()}"
+        ).json()
         want = art.recommend(5, 8, exclude_seen=exclude, genres=genres.split(","))
         assert [r["movieId"] for r in body["recommendations"]] == [r["movieId"] for r in want]
 
@@ -80,12 +88,15 @@ def test_default_request_and_genre_filters(client: httpx.Client, svd_artifact) -
 def test_shortcut_is_used_cached_and_keeps_the_errors(local, svd_artifact) -> None:
     c, app = local
     first = c.get("/users/2/recommendations?k=4")
-    cache = _shortcut(app).body
+    cache = _shortcut(app).cached
     before = cache.cache_info()
     assert c.get("/users/2/recommendations?k=4").content == first.content
     assert cache.cache_info().hits == before.hits + 1
     c.get("/users/2/recommendations?k=04")  # declined: the route answers, the cache is not asked
     assert cache.cache_info().hits == before.hits + 1 and cache.cache_info().misses == before.misses
+    big = c.get("/users/2/recommendations?k=60")  # answered by the shortcut, not kept (large bodies)
+    assert big.status_code == 200 and len(big.json()["recommendations"]) > 4
+    assert cache.cache_info().currsize == before.currsize
     missing = c.get("/users/99999/recommendations?k=10")
     assert missing.status_code == 404 and "99999" in missing.json()["detail"]
     for bad in ("0", "501", "abc", "-1"):
@@ -102,16 +113,28 @@ def test_cache_can_be_turned_off(svd_artifact) -> None:
     c = Local(app)
     body = c.get("/users/3/recommendations?k=6").json()
     c.close()
-    assert not hasattr(_shortcut(app).body, "cache_info")
+    assert _shortcut(app).cached is None
     assert [r["movieId"] for r in body["recommendations"]] == [r["movieId"] for r in art.recommend(3, 6)]
 
 
 @pytest.mark.parametrize(
     ("qs", "want"),
-    [(b"", (10, True)), (b"k=10", (10, True)), (b"k=500&exclude_seen=false", (500, False)),
-     (b"exclude_seen=true&k=3", (3, True)), (b"k=501", None), (b"k=0", None), (b"k=010", None), (b"k=1&k=2", None),
-     (b"exclude_seen=1", None), (b"genres=Comedy", None), (b"k=%31", None), (b"k", None), (b"k=10&", None),
-     (b"other=1", None)],
+    [
+        (b"", (10, True)),
+        (b"k=10", (10, True)),
+        (b"k=500&exclude_seen=false", (500, False)),
+        (b"exclude_seen=true&k=3", (3, True)),
+        (b"k=501", None),
+        (b"k=0", None),
+        (b"k=010", None),
+        (b"k=1&k=2", None),
+        (b"exclude_seen=1", None),
+        (b"genres=Comedy", None),
+        (b"k=%31", None),
+        (b"k", None),
+        (b"k=10&", None),
+        (b"other=1", None),
+    ],
 )
 def test_parse_query(qs: bytes, want) -> None:
     assert FastRecommendations.parse_query(qs) == want

@@ -151,7 +151,7 @@ def serve_cmd(
     api_key: str | None = typer.Option(None, "--api-key", envvar="MOVIEREC_API_KEY", help="Key POST /feedback requires (X-API-Key header)."),
     cors_origin: list[str] = typer.Option([], "--cors-origin", help="Allow this browser origin (repeatable); CORS is off by default."),
     max_body_kb: int = typer.Option(64, "--max-body-kb", help="Refuse request bodies larger than this (413)."),
-    rec_cache: int = typer.Option(20_000, "--rec-cache", help="Cached GET /users/{id}/recommendations bodies per worker (0: off)."),
+    rec_cache: int = typer.Option(10_000, "--rec-cache", help="Cached GET /users/{id}/recommendations bodies per worker, k ≤ 50 (0: off)."),
     access_log: bool = typer.Option(True, "--access-log/--no-access-log", help="Log every request."),
     log_level: str = typer.Option("info", "--log-level", help="uvicorn log level."),
 ) -> None:
