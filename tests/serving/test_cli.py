@@ -61,6 +61,8 @@ def test_export_explicit_model_with_params(tmp_path: Path, capsys) -> None:
 def test_serve_refuses_bad_options(tmp_path: Path, capsys) -> None:
     code, _out, err = _run(["serve", "--artifact", str(tmp_path / "missing")], capsys)
     assert code == 2 and "no such artifact folder" in err
+    code, _out, err = _run(["serve", "--artifact", str(tmp_path / "missing"), "--rec-cache", "-1"], capsys)
+    assert code == 2 and "--rec-cache must be ≥ 0" in err and "Traceback" not in err
 
 
 @pytest.mark.slow
