@@ -216,7 +216,7 @@ def main() -> None:
         help="before a variant, wait while the 1-min load average is above this",
     )
     p.add_argument(
-        "--calm-wait", type=float, default=120.0, help="seconds, in all, to wait for a calmer machine"
+        "--calm-wait", type=float, default=60.0, help="seconds, in all, to wait for a calmer machine"
     )
     p.add_argument(
         "--artifact", type=Path, default=None, help="reuse an exported artifact instead of training svd"
