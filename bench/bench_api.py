@@ -274,6 +274,7 @@ def main() -> None:
             "client": client, "meets_target": ok,
             "all_runs_rps": [round(r["rps"]) for r in res["runs"]],
             "all_runs_p99_ms": [round(r["p99_ms"], 2) for r in res["runs"]],
+            "load_1min_before_after": [[r["load_before"][0], r["load_after"][0]] for r in res["runs"]],
             "in_process_recommend_ms": round(per_call_ms, 3),
         })  # fmt: skip
         bound = f"{args.seconds:g} s" if client == "wrk" else f"≤{args.requests} requests/≤{args.seconds:g} s"
@@ -282,7 +283,7 @@ def main() -> None:
             f"client: {described[client]}; loopback, client and server share the machine ({os.cpu_count()} cores); median of "
             f"{len(res['runs'])} runs of {bound} after a {args.warmup:g} s warm-up (each number the median over "
             f"the runs, errors summed); ours_seconds = 1/throughput; "
-            f"load average before/after each run in quality. With a closed loop of {args.concurrency} clients, mean "
+            f"1-minute load average before/after each run in quality (includes the bench, ~2). With a closed loop of {args.concurrency} clients, mean "
             f"latency = clients/throughput (Little's law)"
         )
         variant = f"GET /users/{{id}}/recommendations?k=10, workers={workers}, {cache}, {args.concurrency} clients, {client}"
