@@ -8,7 +8,7 @@ PIP := $(PY) -m pip
 TORCH_PIN ?= torch==2.13.0
 PYTEST_ARGS ?=
 
-.PHONY: demo test test-fast lint bench bench-full bench-scale browser clean help
+.PHONY: demo test test-fast lint bench bench-full bench-scale browser wrk clean help
 
 help:
 	@echo "make demo         create .venv, install, run 'movierec report' on the bundled data"
@@ -43,6 +43,16 @@ browser:
 	  else echo "chromium missing and not root: browser tests will skip"; fi; \
 	fi
 
+# Debian's wrk, the load generator of bench/bench_api.py (without it the bench falls back to a Python client).
+wrk:
+	@if ! command -v wrk >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing Debian's wrk for the API benchmark"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null) \
+	      || echo "could not install wrk: bench_api.py uses its Python client"; \
+	  else echo "wrk missing and not root: bench_api.py uses its Python client"; fi; \
+	fi
+
 demo: $(VENV)/.demo-installed
 	$(VENV)/bin/movierec report --out reports/demo --force
 
@@ -59,10 +69,10 @@ lint: $(VENV)/.test-installed
 # The quick set (< 10 min here); bench-full adds the report, tuning, Spark, soak and sequence runs.
 BENCH_QUICK ?= load eval explicit implicit api growth
 
-bench: $(VENV)/.test-installed
+bench: $(VENV)/.test-installed wrk
 	$(PY) bench/run.py --quick --only $(BENCH_QUICK)
 
-bench-full: $(VENV)/.test-installed
+bench-full: $(VENV)/.test-installed wrk
 	$(PY) bench/run.py --quick
 
 bench-scale: $(VENV)/.test-installed

@@ -25,14 +25,20 @@ def _run(args: list[str], capsys) -> tuple[int, str, str]:
 
 def test_parse_params() -> None:
     assert parse_params(["n_factors=40", "lr=0.01,biased=false", "similarity=cosine"]) == {
-        "n_factors": 40, "lr": 0.01, "biased": False, "similarity": "cosine"}
+        "n_factors": 40,
+        "lr": 0.01,
+        "biased": False,
+        "similarity": "cosine",
+    }
     with pytest.raises(ConfigError, match="expected key=value"):
         parse_params(["n_factors"])
 
 
 def test_export_with_holdout_metrics(tmp_path: Path, capsys) -> None:
     out = tmp_path / "pop"
-    code, stdout, err = _run(["export", "--model", "popularity", "--out", str(out), "--holdout", "--json"], capsys)
+    code, stdout, err = _run(
+        ["export", "--model", "popularity", "--out", str(out), "--holdout", "--json"], capsys
+    )
     assert code == 0, err
     report = json.loads(stdout)
     art = load_artifact(out)
@@ -43,14 +49,18 @@ def test_export_with_holdout_metrics(tmp_path: Path, capsys) -> None:
     # exporting over it again needs --force; the error is one line and exit code 2
     code, _out, err = _run(["export", "--model", "popularity", "--out", str(out)], capsys)
     assert code == 2 and err.count("\n") == 1 and "already exists; pass --force" in err
-    code, _out, err = _run(["export", "--model", "popularity", "--out", str(out), "--force", "--params", "bogus=1"], capsys)
+    code, _out, err = _run(
+        ["export", "--model", "popularity", "--out", str(out), "--force", "--params", "bogus=1"], capsys
+    )
     assert code == 2 and "bogus" in err
 
 
 @pytest.mark.slow
 def test_export_explicit_model_with_params(tmp_path: Path, capsys) -> None:
     out = tmp_path / "svd"
-    code, _stdout, err = _run(["export", "-m", "svd", "-p", "n_factors=4,n_epochs=2", "--out", str(out)], capsys)
+    code, _stdout, err = _run(
+        ["export", "-m", "svd", "-p", "n_factors=4,n_epochs=2", "--out", str(out)], capsys
+    )
     assert code == 0, err
     art = load_artifact(out)
     assert art.manifest["model"]["params"]["n_factors"] == 4 and art.kind == "explicit"
@@ -61,6 +71,8 @@ def test_export_explicit_model_with_params(tmp_path: Path, capsys) -> None:
 def test_serve_refuses_bad_options(tmp_path: Path, capsys) -> None:
     code, _out, err = _run(["serve", "--artifact", str(tmp_path / "missing")], capsys)
     assert code == 2 and "no such artifact folder" in err
+    code, _out, err = _run(["serve", "--artifact", str(tmp_path / "missing"), "--rec-cache", "-1"], capsys)
+    assert code == 2 and "--rec-cache must be ≥ 0" in err and "Traceback" not in err
 
 
 @pytest.mark.slow
@@ -72,7 +84,10 @@ def test_export_with_feedback_closes_the_loop(tmp_path: Path, capsys) -> None:
     store.add("r2", "web-visitor", "318", 4.5)
     store.close()
     out = tmp_path / "art"
-    code, _out, err = _run(["export", "--model", "itemknn", "--with-feedback", str(tmp_path / "fb.db"), "--out", str(out)], capsys)
+    code, _out, err = _run(
+        ["export", "--model", "itemknn", "--with-feedback", str(tmp_path / "fb.db"), "--out", str(out)],
+        capsys,
+    )
     assert code == 0, err
     art = load_artifact(out)
     assert art.dataset_name == "ml-latest-small+feedback" and art.n_users == 611

@@ -174,6 +174,7 @@ def serve_cmd(
     api_key: str | None = typer.Option(None, "--api-key", envvar="MOVIEREC_API_KEY", help="Key POST /feedback requires (X-API-Key header)."),
     cors_origin: list[str] = typer.Option([], "--cors-origin", help="Allow this browser origin (repeatable); CORS is off by default."),
     max_body_kb: int = typer.Option(64, "--max-body-kb", help="Refuse request bodies larger than this (413)."),
+    rec_cache: int = typer.Option(10_000, "--rec-cache", help="Cached GET /users/{id}/recommendations bodies per worker, k ≤ 50 (0: off)."),
     access_log: bool = typer.Option(True, "--access-log/--no-access-log", help="Log every request."),
     log_level: str = typer.Option("info", "--log-level", help="uvicorn log level."),
 ) -> None:
@@ -190,10 +191,13 @@ def serve_cmd(
         raise ConfigError(f"--port must be 1..65535, got {port}")
     if max_body_kb < 1:
         raise ConfigError(f"--max-body-kb must be ≥ 1, got {max_body_kb}")
+    if rec_cache < 0:
+        raise ConfigError(f"--rec-cache must be ≥ 0, got {rec_cache}")
     art = load_artifact(artifact)  # refuses to start on a missing or tampered artifact
     db_url = None if db.strip().lower() in ("", "none") else normalise_url(db)
     store = FeedbackStore(db_url) if db_url else None
-    settings = ServeSettings(api_key=api_key or None, max_body_bytes=max_body_kb * 1024, cors_origins=tuple(cors_origin))
+    settings = ServeSettings(api_key=api_key or None, max_body_bytes=max_body_kb * 1024, cors_origins=tuple(cors_origin),
+                             rec_cache_size=rec_cache)
     if host not in ("127.0.0.1", "localhost", "::1") and not api_key:
         err_console.print(f"[yellow]warning:[/] binding {host} without --api-key: anyone who can reach it may POST /feedback")
     err_console.print(
@@ -213,6 +217,7 @@ def serve_cmd(
         "MOVIEREC_API_KEY": api_key or "",
         "MOVIEREC_MAX_BODY_BYTES": str(settings.max_body_bytes),
         "MOVIEREC_CORS_ORIGINS": ",".join(cors_origin),
+        "MOVIEREC_REC_CACHE": str(rec_cache),
     })
     uvicorn.run("movierec.serving.app:create_app_from_env", factory=True, workers=workers, **common)
 

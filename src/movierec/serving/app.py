@@ -10,7 +10,10 @@ from __future__ import annotations
 import hmac
 import json
 import os
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -46,11 +49,14 @@ class ServeSettings:
     max_body_bytes: int = 64 * 1024
     cors_origins: tuple[str, ...] = ()
     static: bool = True
+    rec_cache_size: int = 10_000
     extra: dict[str, Any] = field(default_factory=dict)
 
 
 def _json(obj: Any, status: int = 200) -> Response:
-    return Response(json.dumps(obj, separators=(",", ":")).encode(), status_code=status, media_type="application/json")
+    return Response(
+        json.dumps(obj, separators=(",", ":")).encode(), status_code=status, media_type="application/json"
+    )
 
 
 class BodyLimit:
@@ -100,9 +106,84 @@ class BodyLimit:
 
     async def _refuse(self, send: Any) -> None:
         body = json.dumps({"detail": f"request body larger than {self.max_bytes} bytes"}).encode()
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": body})
+
+
+_K = re.compile(rb"[1-9][0-9]{0,2}")
+_USER_RECS = re.compile(r"/users/([^/]{1,128})/recommendations")
+
+
+class FastRecommendations:
+    """ASGI shortcut for the hottest call, ``GET /users/{id}/recommendations`` with at most ``k`` and ``exclude_seen``.
+
+    The response bytes come from ``build(userId, k, exclude_seen)`` (the route's own code) through a
+    bounded LRU cache (``cache_size`` bodies, ``k`` ≤ 50), so a repeated request skips FastAPI's parameter parsing, dependency solving and
+    the top-N itself. This is exact, not approximate: the artifact is immutable while the process serves
+    it and feedback never changes the model, so a cached body equals a freshly computed one. Anything
+    unusual (other parameters, ``genres``, non-canonical spellings such as ``k=010`` or ``exclude_seen=1``,
+    percent-encoding, repeated keys, unknown users, bad ``k``) falls through to the FastAPI route, which
+    keeps the documented validation and error bodies.
+    """
+
+    max_cached_k = 50  # bodies for larger k are built per request: bounds the cache to ~6 KB an entry
+
+    def __init__(self, app: Any, build: Callable[[str, int, bool], bytes], cache_size: int) -> None:
+        self.app = app
+        self.build = build
+        self.cached = lru_cache(maxsize=cache_size)(build) if cache_size > 0 else None
+
+    @staticmethod
+    def parse_query(qs: bytes) -> tuple[int, bool] | None:
+        """``(k, exclude_seen)`` for a query string the shortcut answers exactly, else ``None``."""
+        k, exclude = 10, True
+        seen: set[bytes] = set()
+        for part in qs.split(b"&") if qs else ():
+            name, eq, value = part.partition(b"=")
+            if not eq or name in seen:
+                return None
+            seen.add(name)
+            if name == b"k" and _K.fullmatch(value) and int(value) <= 500:
+                k = int(value)
+            elif name == b"exclude_seen" and value in (b"true", b"false"):
+                exclude = value == b"true"
+            else:
+                return None
+        return k, exclude
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["method"] == "GET" and scope["path"].startswith("/users/"):
+            m = _USER_RECS.fullmatch(scope["path"])
+            q = self.parse_query(scope["query_string"]) if m else None
+            if q is not None:
+                fn = self.cached if self.cached is not None and q[0] <= self.max_cached_k else self.build
+                try:
+                    body = fn(m.group(1), *q)  # type: ignore[union-attr]
+                except MovierecError:
+                    body = None  # unknown user: the route answers 404 with its message
+                if body is not None:
+                    await send(
+                        {
+                            "type": "http.response.start",
+                            "status": 200,
+                            "headers": [
+                                (b"content-length", str(len(body)).encode()),
+                                (b"content-type", b"application/json"),
+                            ],
+                        }
+                    )
+                    await send({"type": "http.response.body", "body": body})
+                    return
+        await self.app(scope, receive, send)
 
 
 def get_artifact(request: Request) -> Artifact:
@@ -128,8 +209,11 @@ def check_key(request: Request, x_api_key: Annotated[str | None, Header()] = Non
     if not given and auth.lower().startswith("bearer "):
         given = auth[7:].strip()
     if not hmac.compare_digest(given.encode(), key.encode()):
-        raise HTTPException(401, "missing or wrong API key (send it in the X-API-Key header)",
-                            headers={"WWW-Authenticate": "Bearer"})
+        raise HTTPException(
+            401,
+            "missing or wrong API key (send it in the X-API-Key header)",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
 
 
 Art = Annotated[Artifact, Depends(get_artifact)]
@@ -145,7 +229,9 @@ def limit_blas_threads() -> None:
     threadpool_limits(1)
 
 
-def create_app(artifact: Artifact, store: FeedbackStore | None, settings: ServeSettings | None = None) -> FastAPI:
+def create_app(
+    artifact: Artifact, store: FeedbackStore | None, settings: ServeSettings | None = None
+) -> FastAPI:
     """The FastAPI application serving ``artifact``; feedback goes to ``store`` (``None``: POST /feedback is 503)."""
     settings = settings or ServeSettings()
     limit_blas_threads()
@@ -158,7 +244,6 @@ def create_app(artifact: Artifact, store: FeedbackStore | None, settings: ServeS
     app.state.store = store
     app.state.settings = settings
 
-
     @app.exception_handler(MovierecError)
     async def _movierec_error(_request: Request, exc: MovierecError) -> JSONResponse:
         status = 404 if isinstance(exc, UnknownIdError) else 409 if isinstance(exc, FeedbackConflict) else 422
@@ -167,7 +252,14 @@ def create_app(artifact: Artifact, store: FeedbackStore | None, settings: ServeS
     art = artifact  # the read-only routes use the injected artifact directly (no per-request dependency)
 
     def rec_response(art: Artifact, user: Any, recs: list[dict[str, Any]]) -> Response:
-        return _json({"userId": user, "model": art.model_name, "modelVersion": art.model_version, "recommendations": recs})
+        return _json(
+            {
+                "userId": user,
+                "model": art.model_name,
+                "modelVersion": art.model_version,
+                "recommendations": recs,
+            }
+        )
 
     @app.get("/health", response_model=Health, tags=["service"])
     async def health(request: Request) -> Response:
@@ -176,7 +268,9 @@ def create_app(artifact: Artifact, store: FeedbackStore | None, settings: ServeS
 
     @app.get("/movies", response_model=MovieList, tags=["movies"])
     async def movies(
-        search: Annotated[str, Query(max_length=200, description="Part of a title; case and accents ignored.")] = "",
+        search: Annotated[
+            str, Query(max_length=200, description="Part of a title; case and accents ignored.")
+        ] = "",
         limit: Annotated[int, Query(ge=1, le=500)] = 20,
     ) -> Response:
         """Movies whose title contains ``search`` (prefix matches and popular movies first); empty: most rated."""
@@ -194,17 +288,23 @@ def create_app(artifact: Artifact, store: FeedbackStore | None, settings: ServeS
         """Movies most like this one (cosine of item vectors, or the model's neighbour list)."""
         return rec_response(art, None, art.similar(movieId, k))
 
-    @app.get("/users/{userId}/recommendations", response_model=RecommendationsResponse, tags=["recommendations"])
+    @app.get(
+        "/users/{userId}/recommendations", response_model=RecommendationsResponse, tags=["recommendations"]
+    )
     async def user_recommendations(
         userId: Annotated[str, PathParam(max_length=128)],
         k: Annotated[int, Query(ge=1, le=500)] = 10,
         exclude_seen: bool = True,
-        genres: Annotated[str | None, Query(max_length=1000, description="Comma-separated, e.g. Comedy,Drama")] = None,
+        genres: Annotated[
+            str | None, Query(max_length=1000, description="Comma-separated, e.g. Comedy,Drama")
+        ] = None,
     ) -> Response:
         """Top-``k`` movies for a user of the training data."""
         wanted = [g for g in genres.split(",") if g.strip()] if genres else None
         u = art.user_index(userId)
-        return rec_response(art, art.raw_user(u), art.recommend_index(u, k, exclude_seen=exclude_seen, genres=wanted))
+        return rec_response(
+            art, art.raw_user(u), art.recommend_index(u, k, exclude_seen=exclude_seen, genres=wanted)
+        )
 
     @app.post("/recommendations", response_model=RecommendationsResponse, tags=["recommendations"])
     async def visitor_recommendations(body: RecommendRequest) -> Response:
@@ -212,8 +312,17 @@ def create_app(artifact: Artifact, store: FeedbackStore | None, settings: ServeS
         lo, hi = art.rating_scale
         for n, r in enumerate(body.ratings):
             if not lo <= r.rating <= hi:
-                raise HTTPException(422, [{"type": "value_error", "loc": ["body", "ratings", n, "rating"],
-                                           "msg": f"rating must be within {lo:g}..{hi:g}", "input": r.rating}])
+                raise HTTPException(
+                    422,
+                    [
+                        {
+                            "type": "value_error",
+                            "loc": ["body", "ratings", n, "rating"],
+                            "msg": f"rating must be within {lo:g}..{hi:g}",
+                            "input": r.rating,
+                        }
+                    ],
+                )
         pairs = [(r.movieId, r.rating) for r in body.ratings]
         return rec_response(art, body.userId, art.recommend_for_ratings(pairs, body.k, genres=body.genres))
 
@@ -222,11 +331,21 @@ def create_app(artifact: Artifact, store: FeedbackStore | None, settings: ServeS
         """Store one rating durably; retries with the same ``requestId`` store it once (201 new, 200 repeat)."""
         lo, hi = art.rating_scale
         if not lo <= body.rating <= hi:
-            raise HTTPException(422, [{"type": "value_error", "loc": ["body", "rating"],
-                                       "msg": f"rating must be within {lo:g}..{hi:g}", "input": body.rating}])
+            raise HTTPException(
+                422,
+                [
+                    {
+                        "type": "value_error",
+                        "loc": ["body", "rating"],
+                        "msg": f"rating must be within {lo:g}..{hi:g}",
+                        "input": body.rating,
+                    }
+                ],
+            )
         art.item_index(body.movieId)  # unknown movie -> 404
-        row, created = store.add(body.requestId, str(body.userId), str(body.movieId), body.rating,
-                                 model_version=art.model_version)
+        row, created = store.add(
+            body.requestId, str(body.userId), str(body.movieId), body.rating, model_version=art.model_version
+        )
         return _json({"id": row.id, "requestId": row.request_id, "created": created}, 201 if created else 200)
 
     if settings.static and STATIC.is_dir():
@@ -234,14 +353,29 @@ def create_app(artifact: Artifact, store: FeedbackStore | None, settings: ServeS
 
         @app.get("/", include_in_schema=False)
         async def index() -> FileResponse:
-            return FileResponse(STATIC / "index.html", headers={"Content-Security-Policy": _CSP,
-                                                                "X-Content-Type-Options": "nosniff"})
+            return FileResponse(
+                STATIC / "index.html",
+                headers={"Content-Security-Policy": _CSP, "X-Content-Type-Options": "nosniff"},
+            )
 
+    def user_recs_body(user_id: str, k: int, exclude_seen: bool) -> bytes:
+        u = art.user_index(user_id)
+        return bytes(
+            rec_response(art, art.raw_user(u), art.recommend_index(u, k, exclude_seen=exclude_seen)).body
+        )
+
+    app.add_middleware(
+        FastRecommendations, build=user_recs_body, cache_size=settings.rec_cache_size
+    )  # innermost
     if settings.cors_origins:
         from fastapi.middleware.cors import CORSMiddleware
 
-        app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins), allow_methods=["GET", "POST"],
-                           allow_headers=["Content-Type", "X-API-Key"])
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.cors_origins),
+            allow_methods=["GET", "POST"],
+            allow_headers=["Content-Type", "X-API-Key"],
+        )
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     return app
 
@@ -252,7 +386,9 @@ def create_app_from_env() -> FastAPI:
 
     artifact_dir = os.environ.get("MOVIEREC_ARTIFACT")
     if not artifact_dir:
-        raise ConfigError("MOVIEREC_ARTIFACT is not set (start the server with 'movierec serve --artifact DIR')")
+        raise ConfigError(
+            "MOVIEREC_ARTIFACT is not set (start the server with 'movierec serve --artifact DIR')"
+        )
     artifact = load_artifact(artifact_dir)
     db = os.environ.get("MOVIEREC_DB") or None
     store = FeedbackStore(db) if db else None
@@ -261,5 +397,6 @@ def create_app_from_env() -> FastAPI:
         api_key=os.environ.get("MOVIEREC_API_KEY") or None,
         max_body_bytes=int(os.environ.get("MOVIEREC_MAX_BODY_BYTES", 64 * 1024)),
         cors_origins=cors,
+        rec_cache_size=int(os.environ.get("MOVIEREC_REC_CACHE", 10_000)),
     )
     return create_app(artifact, store, settings)
