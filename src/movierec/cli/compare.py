@@ -358,7 +358,11 @@ def _compare_config(config: Path, out: Path | None, mlflow: str | None, as_json:
 def _model_and_data(
     model: str, params: list[str], dataset: str, item_features: str | None, threshold: float, seed: int
 ) -> tuple[Any, Any, Any]:
-    """Fit ``model`` on the whole dataset (implicit models on ratings ≥ threshold); returns (model, dataset, train)."""
+    """Fit ``model`` on the whole dataset; returns (model, dataset, train).
+
+    Implicit models train on ratings ≥ threshold; sequence models (markov, sasrec, …) on every
+    rating, each user's history in time order, so the recommendation follows their latest movie.
+    """
     from movierec.models.registry import create
 
     name = model.strip().lower()
@@ -369,7 +373,7 @@ def _model_and_data(
     ds = load_dataset(dataset)
     train = (
         ds.interactions
-        if getattr(m, "kind", "implicit") == "explicit"
+        if getattr(m, "kind", "implicit") == "explicit" or getattr(m, "sequential", False)
         else ds.interactions.to_implicit(threshold)
     )
     fit_kw: dict[str, Any] = {}

@@ -121,6 +121,8 @@ class SASRec(BaseRecommender):
 
     name: ClassVar[str] = "sasrec"
     kind: ClassVar[str] = "implicit"
+    #: reads each user's history in time order: trained on every interaction, not only positives
+    sequential: ClassVar[bool] = True
 
     def __init__(
         self,
