@@ -93,7 +93,9 @@ def test_bad_params(param, value, match):
         create("sasrec", **{**TINY, param: value}).fit(Interactions.from_frame(make_ratings()))
 
 
-@pytest.mark.parametrize("variant", [{"loss": "bce"}, {"loss": "ce", "n_negatives": 8}, {"loss": "ce", "max_len": 4}])
+@pytest.mark.parametrize(
+    "variant", [{"loss": "bce"}, {"loss": "ce", "n_negatives": 8}, {"loss": "ce", "max_len": 4}]
+)
 def test_other_losses_and_windows_learn_the_planted_order(variant):
     """The paper's BCE, sampled softmax, and histories cut into windows (max_len < history) all learn i -> i+1."""
     inter = chain_log(n_users=60, n_items=20, length=10)
