@@ -1,11 +1,15 @@
 """SASRec: self-attentive sequential recommendation (Kang & McAuley 2018, ICDM) in PyTorch.
 
 A causal Transformer encoder reads each user's time-ordered history (the last ``max_len`` items)
-and predicts the next item at every position. The default loss is full softmax cross-entropy
-over every item (Klenitskiy & Vasilev 2023, "Turning Dross Into Gold Loss: is BERT4Rec really
-better than SASRec?"; Petrov & Macdonald 2023, gSASRec, show it fixes SASRec's overconfidence
-from one sampled negative); ``loss="bce"`` is the paper's binary cross-entropy against one
-sampled negative per position. Early stopping holds out each user's latest training item as
+and predicts the next item at every position (a history longer than ``max_len`` is cut into
+windows, so every transition is a target). The default loss is softmax cross-entropy
+(Klenitskiy & Vasilev 2023, "Turning Dross Into Gold Loss: is BERT4Rec really better than
+SASRec?"; Petrov & Macdonald 2023, gSASRec, show it fixes SASRec's overconfidence from one
+sampled negative): against ``n_negatives`` uniformly sampled items shared by the batch, or over
+every item when ``n_negatives=0`` or the catalogue is no larger (full softmax; ~5× slower per
+epoch on 9.7k items on two CPU cores); ``loss="bce"`` is the paper's binary cross-entropy
+against one sampled negative per position. Batches group windows of similar length and trim
+their padding. Early stopping holds out each user's latest training item as
 validation (full-ranking NDCG@10). CPU by default; ``device="auto"`` uses CUDA when present.
 Weights are saved as npz arrays plus JSON params (never torch pickles).
 """
@@ -115,8 +119,11 @@ class SASRec(BaseRecommender):
     """Self-attentive sequential recommender (Kang & McAuley 2018): causal self-attention over the item history.
 
     ``max_len`` items of history, ``n_blocks`` attention blocks of ``n_heads`` heads, ``hidden``
-    units, ``dropout``; Adam at ``lr`` for up to ``epochs`` epochs, stopping when validation
-    NDCG@10 has not improved for ``patience`` epochs (the best epoch's weights are kept).
+    units, ``dropout``; Adam at ``lr`` (``l2`` weight decay) on batches of ``batch_size``
+    windows for up to ``epochs`` epochs, stopping when validation NDCG@10 has not improved for
+    ``patience`` epochs (the best epoch's weights are kept). ``loss``: ``"ce"`` (softmax;
+    ``n_negatives`` sampled items, 0 = all) or ``"bce"``. Defaults: the configuration that beat
+    markov and EASE on ml-latest-small under leave-last-out in bench/bench_sequential.py.
     """
 
     name: ClassVar[str] = "sasrec"
@@ -126,18 +133,18 @@ class SASRec(BaseRecommender):
 
     def __init__(
         self,
-        max_len: int = 50,
+        max_len: int = 200,
         n_blocks: int = 2,
         n_heads: int = 1,
         hidden: int = 64,
-        dropout: float = 0.2,
-        epochs: int = 100,
-        lr: float = 1e-3,
-        batch_size: int = 128,
-        patience: int = 5,
+        dropout: float = 0.3,
+        epochs: int = 200,
+        lr: float = 2e-3,
+        batch_size: int = 16,
+        patience: int = 12,
         l2: float = 0.0,
         loss: str = "ce",
-        n_negatives: int = 0,
+        n_negatives: int = 4096,
         device: str = "cpu",
         n_threads: int = 2,
         random_state: int | None = 42,
@@ -315,7 +322,8 @@ class SASRec(BaseRecommender):
             total, n_pos = 0.0, 0
             for j in rng.permutation(len(batches)):
                 b = batches[j]
-                width = int(lengths[b].max())
+                # widths rounded up to 16: few distinct shapes, so the CPU kernels are reused
+                width = min(L, -(-int(lengths[b].max()) // 16) * 16)
                 x = torch.from_numpy(inp[b, -width:]).to(dev)
                 p = torch.from_numpy(pos[b, -width:]).to(dev)
                 h = net(x)
