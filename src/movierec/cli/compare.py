@@ -108,8 +108,9 @@ def _table(comp: Any) -> Table:
     cols += [m for m in names if m not in cols and not m.startswith("novelty")]
     winners = comp.winners()
     sha = comp.dataset_sha256[:12] if comp.dataset_sha256 else "?"
+    relevance = "the next item" if comp.split.startswith("leave-last-out") else f"≥ {comp.threshold:g}"
     table = Table(
-        title=f"{comp.dataset} (sha256 {sha}…) · split: {comp.split} · K={k} · relevance ≥ {comp.threshold:g} · seed {comp.seed}",
+        title=f"{comp.dataset} (sha256 {sha}…) · split: {comp.split} · K={k} · relevance {relevance} · seed {comp.seed}",
         caption="★ best in its protocol; [dim]brackets: 95% bootstrap interval over users[/]",
         title_justify="left",
     )
