@@ -88,7 +88,7 @@ def test_markov_artifact_reproduces_the_model(markov_artifact, chain: Dataset) -
 
 
 def test_post_recommendations_with_an_ordered_history(markov_artifact, tmp_path: Path) -> None:
-    srv = Server(markov_artifact[0], "none").wait()
+    srv = Server(markov_artifact[0], tmp_path / "feedback.db").wait()
     try:
         with httpx.Client(base_url=srv.url, timeout=10.0) as c:
             body = c.post("/recommendations", json={"history": [110, 30, 150], "k": 3, "userId": "v1"}).json()
@@ -154,7 +154,7 @@ def test_sasrec_artifact_scores_known_users_without_torch_and_a_visitor_with_it(
     ]
     assert recs[0]["movieId"] == nxt(70)
     assert not any(p.suffix in (".pt", ".pkl") for p in path.iterdir())
-    srv = Server(path, "none").wait()
+    srv = Server(path, tmp_path / "feedback.db").wait()
     try:
         body = httpx.post(srv.url + "/recommendations", json={"history": hist, "k": 3}, timeout=30.0).json()
         assert [r["movieId"] for r in body["recommendations"]] == [r["movieId"] for r in recs]
