@@ -283,3 +283,58 @@ def test_similar_by_movie_id_and_unknown_id(capsys: pytest.CaptureFixture[str]) 
     assert all(r["movieId"] != 1 for r in out["similar"])
     assert_user_error(run_here(capsys, "similar", "--movie-id", "987654321"), "unknown movie id '987654321'")
     assert_user_error(run_here(capsys, "similar", "--movie", "Heat", "--movie-id", "6"), "exactly one of")
+
+
+def _planted_chain_folder(folder: Path) -> Path:
+    """Users walk movie i -> i+1; user 1000 watched 3, 9, 5, 7 (in that time order, rows shuffled, the last one disliked)."""
+    rng = np.random.default_rng(0)
+    rows = []
+    for u in range(1, 41):
+        start = int(rng.integers(1, 15))
+        rows += [(u, start + t, 4.0, 1_000_000_000 + 3600 * t) for t in range(6)]
+    for t, (movie, rating) in enumerate([(3, 4.0), (9, 5.0), (5, 4.5), (7, 1.0)]):
+        rows.append((1000, movie, rating, 1_100_000_000 + 3600 * t))
+    df = pd.DataFrame(rows, columns=["userId", "movieId", "rating", "timestamp"])
+    folder.mkdir()
+    df.sample(frac=1.0, random_state=1).to_csv(
+        folder / "ratings.csv", index=False
+    )  # row order is not time order
+    return folder
+
+
+def test_recommend_for_a_sequence_model_follows_the_users_latest_movie(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = _planted_chain_folder(tmp_path / "chain")
+    rec = run_here(
+        capsys,
+        "recommend",
+        "--user",
+        "1000",
+        "--model",
+        "markov",
+        "-k",
+        "3",
+        "--json",
+        "--dataset",
+        str(data),
+    )
+    assert rec.returncode == 0, rec.stderr
+    rows = json.loads(rec.stdout)
+    # the latest movie is 7 (rated 1.0, so it would vanish from a positives-only history): next is 8
+    assert rows[0]["movieId"] == 8, rows
+    assert not {r["movieId"] for r in rows} & {3, 5, 7, 9}
+
+
+def test_compare_leave_last_out_protocol_picks_its_split(capsys: pytest.CaptureFixture[str]) -> None:
+    res = run_here(
+        capsys, "compare", "--protocols", "leave-last-out", "--models", "popularity,markov", "--json"
+    )
+    assert res.returncode == 0, res.stderr
+    rows = json.loads(res.stdout)
+    assert {r["protocol"] for r in rows} == {"leave-last-out"} and {r["model"] for r in rows} == {
+        "popularity",
+        "markov",
+    }
+    ndcg = {r["model"]: r["ndcg@10"] for r in rows}
+    assert ndcg["markov"] > ndcg["popularity"]

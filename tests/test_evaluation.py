@@ -323,7 +323,7 @@ def test_compare_bad_inputs(bundled) -> None:
     with pytest.raises(ConfigError, match="leaves no positives"):
         E.compare(bundled, ["popularity"], threshold=6.0)
     with pytest.raises(ConfigError, match="needs --split leave-last-out"):
-        E.compare(bundled, ["popularity"], protocols=["leave-last-out"])
+        E.compare(bundled, ["popularity"], protocols=["leave-last-out"], split="interactions-holdout")
     with pytest.raises(ConfigError, match="larger than the catalogue"):
         E.compare(bundled, ["popularity"], k=10**6)
     with pytest.raises(ConfigError, match="unknown item feature 'colour'"):
@@ -347,3 +347,17 @@ def test_compare_reports_progress_events_and_epochs(bundled) -> None:
     assert [e["epoch"] for e in events if e["event"] == "epoch"] == [1, 2]
     assert ("evaluate", "popularity") in kinds
     assert len(comp.models["als"].history_) == 2  # the fitted models come back for charts and embeddings
+
+
+def test_leave_last_out_protocol_picks_its_split_and_trains_on_every_rating(bundled) -> None:
+    """``split="auto"`` with the leave-last-out protocol runs on the leave-last-out split, no threshold."""
+    comp = E.compare(bundled, ["popularity", "markov"], protocols=["leave-last-out"], seed=3)
+    assert {r.protocol for r in comp.rows} == {"leave-last-out"}
+    assert all("leave-last-out" in r.split for r in comp.rows)
+    inter = bundled.interactions
+    # one test item per user; the models saw every other rating, low ones included
+    assert comp.fit_train["markov"].n_ratings == inter.n_ratings - inter.n_users
+    assert (comp.fit_train["markov"].ratings < 4.0).any()
+    row = {r.model: r for r in comp.rows}["markov"]
+    lo, hi = row.intervals["ndcg@10"]
+    assert lo <= row.metrics["ndcg@10"] <= hi

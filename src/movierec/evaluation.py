@@ -787,7 +787,8 @@ def compare(
 
     ``split="auto"``: explicit-only runs use the ratings hold-out (Surprise semantics),
     implicit-only runs the interaction hold-out of positives (LightFM semantics), mixed runs one
-    ratings hold-out whose test positives are test ratings ≥ ``threshold``. Implicit models train
+    ratings hold-out whose test positives are test ratings ≥ ``threshold``; the ``leave-last-out``
+    protocol takes the leave-last-out split. Implicit models train
     on ``train.to_implicit(threshold)``. ``cv`` runs Surprise-style k-fold instead and reports
     means over folds (ranking metrics pooled over every (user, fold)). Protocols that do not apply
     to a model (RMSE of an implicit model) are skipped with a note.
@@ -827,7 +828,9 @@ def compare(
     key = split.strip().lower()
     if key not in SPLITS:
         raise ConfigError(f"unknown split {split!r}; valid splits: {', '.join(SPLITS)}")
-    if key == "auto":
+    if key == "auto" and any(p.name == "leave-last-out" for p in protos):
+        key = "leave-last-out"  # the protocol has exactly one split it can run on
+    elif key == "auto":
         if all(kd == "explicit" for kd in kinds):
             key = "ratings-holdout"
         elif all(kd != "explicit" for kd in kinds):
@@ -885,7 +888,8 @@ def compare(
         model = None
         for f, (train, test) in enumerate(folds):
             model = create(name, **params)
-            fit_on = train if kind == "explicit" else train.to_implicit(threshold)
+            # leave-last-out: every interaction is an event in the sequence (the threshold does not apply)
+            fit_on = train if kind == "explicit" or key == "leave-last-out" else train.to_implicit(threshold)
             if id(train.item_map) not in features_cache:  # folds share the item map: build features once
                 features_cache[id(train.item_map)] = _resolve_features(item_features, ds, train)
             if progress:
@@ -917,7 +921,10 @@ def compare(
                     warnings.simplefilter("ignore", SampledMetricsWarning)
                     outs[p.name].append(p.evaluate(model, train, test, k=k, threshold=threshold, seed=seed))
         fitted[label] = model
-        fit_train[label] = folds[-1][0] if kind == "explicit" else folds[-1][0].to_implicit(threshold)
+        last_train = folds[-1][0]
+        fit_train[label] = (
+            last_train if kind == "explicit" or key == "leave-last-out" else last_train.to_implicit(threshold)
+        )
         for p in protos:
             if not outs[p.name]:
                 continue

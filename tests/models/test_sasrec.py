@@ -84,8 +84,26 @@ def test_callback_can_stop():
         ("dropout", 1.5, "dropout"),
         ("device", "tpu", "device"),
         ("n_heads", 3, "divisible"),
+        ("loss", "hinge", "loss"),
+        ("n_negatives", -1, "n_negatives"),
     ],
 )
 def test_bad_params(param, value, match):
     with pytest.raises(ConfigError, match=match):
         create("sasrec", **{**TINY, param: value}).fit(Interactions.from_frame(make_ratings()))
+
+
+@pytest.mark.parametrize(
+    "variant", [{"loss": "bce"}, {"loss": "ce", "n_negatives": 8}, {"loss": "ce", "max_len": 4}]
+)
+def test_other_losses_and_windows_learn_the_planted_order(variant):
+    """The paper's BCE, sampled softmax, and histories cut into windows (max_len < history) all learn i -> i+1."""
+    inter = chain_log(n_users=60, n_items=20, length=10)
+    params = {**TINY, "epochs": 15, "lr": 1e-2, "dropout": 0.0, "patience": 15, **variant}
+    model = create("sasrec", **params).fit(inter)
+    losses = [h["loss"] for h in model.history_]
+    assert losses[-1] < 0.8 * losses[0], losses
+    hist = np.array([inter.item_map.index(r) for r in (4, 5, 6)])
+    s = model.score_new_user(hist)
+    s[hist] = -np.inf
+    assert inter.item_map.ids[int(np.argmax(s))] == 7

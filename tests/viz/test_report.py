@@ -216,3 +216,27 @@ def test_reading_names_winners_and_noise() -> None:
     table[2]["intervals"]["ndcg@10"] = [0.08, 0.12]
     assert "lead is clear" in reading(table, 10)
     assert np.isfinite(0.0)
+
+
+def test_sequence_models_add_a_leave_last_out_section(tmp_path: Path, movielens_dir: Path) -> None:
+    """Asking for markov adds section 2b: every asked model under leave-last-out, numbers equal to compare()."""
+    ds = load(movielens_dir)
+    rep = build_report(ds, parse_models("popularity,markov"), tmp_path / "seq", projection="pca", seed=4, show_progress=False)
+    payload = json.loads((tmp_path / "seq" / "results.json").read_text())
+    seq = payload["sequence"]
+    assert seq["protocol"] == "leave-last-out" and "leave-last-out" in seq["split"]
+    assert [r["model"] for r in seq["rows"]] == ["popularity", "markov"]
+    direct = compare(ds, ["popularity", "markov"], protocols=["leave-last-out"], seed=4)
+    for row in seq["rows"]:
+        want = direct.row(row["model"], "leave-last-out")
+        assert row["values"]["ndcg@10"] == pytest.approx(want.metrics["ndcg@10"])
+        lo, hi = row["intervals"]["ndcg@10"]
+        assert lo <= row["values"]["ndcg@10"] <= hi
+    assert [r["sequence"] for r in seq["rows"]] == [False, True]
+    html = (tmp_path / "seq" / "index.html").read_text()
+    assert 'id="sequence"' in html and "leave-last-out" in html
+    assert "sequence" in rep.timings
+    # without a sequence model there is no such section
+    build_report(ds, parse_models("popularity"), tmp_path / "plain", projection="pca", seed=4, show_progress=False)
+    assert "sequence" not in json.loads((tmp_path / "plain" / "results.json").read_text())
+    assert 'id="sequence"' not in (tmp_path / "plain" / "index.html").read_text()

@@ -108,8 +108,9 @@ def _table(comp: Any) -> Table:
     cols += [m for m in names if m not in cols and not m.startswith("novelty")]
     winners = comp.winners()
     sha = comp.dataset_sha256[:12] if comp.dataset_sha256 else "?"
+    relevance = "the next item" if comp.split.startswith("leave-last-out") else f"≥ {comp.threshold:g}"
     table = Table(
-        title=f"{comp.dataset} (sha256 {sha}…) · split: {comp.split} · K={k} · relevance ≥ {comp.threshold:g} · seed {comp.seed}",
+        title=f"{comp.dataset} (sha256 {sha}…) · split: {comp.split} · K={k} · relevance {relevance} · seed {comp.seed}",
         caption="★ best in its protocol; [dim]brackets: 95% bootstrap interval over users[/]",
         title_justify="left",
     )
@@ -378,7 +379,11 @@ def _compare_config(config: Path, out: Path | None, mlflow: str | None, as_json:
 def _model_and_data(
     model: str, params: list[str], dataset: str, item_features: str | None, threshold: float, seed: int
 ) -> tuple[Any, Any, Any]:
-    """Fit ``model`` on the whole dataset (implicit models on ratings ≥ threshold); returns (model, dataset, train)."""
+    """Fit ``model`` on the whole dataset; returns (model, dataset, train).
+
+    Implicit models train on ratings ≥ threshold; sequence models (markov, sasrec, …) on every
+    rating, each user's history in time order, so the recommendation follows their latest movie.
+    """
     from movierec.models.registry import create
 
     name = model.strip().lower()
@@ -389,7 +394,7 @@ def _model_and_data(
     ds = load_dataset(dataset)
     train = (
         ds.interactions
-        if getattr(m, "kind", "implicit") == "explicit"
+        if getattr(m, "kind", "implicit") == "explicit" or getattr(m, "sequential", False)
         else ds.interactions.to_implicit(threshold)
     )
     fit_kw: dict[str, Any] = {}

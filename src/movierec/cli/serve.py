@@ -131,8 +131,8 @@ def export_cmd(
     if "random_state" in mdl.get_params() and "random_state" not in hp:
         mdl.set_params(random_state=seed)
     inter = ds.interactions
-    if getattr(mdl, "kind", "implicit") != "explicit":
-        inter = inter.to_implicit(implicit_threshold)
+    if getattr(mdl, "kind", "implicit") != "explicit" and not getattr(mdl, "sequential", False):
+        inter = inter.to_implicit(implicit_threshold)  # sequence models keep every rating, in time order
     fit_kwargs: dict[str, Any] = {}
     if item_features:
         from movierec.features import build_item_features

@@ -54,6 +54,8 @@ class SequentialPopularity(BaseRecommender):
 
     name: ClassVar[str] = "sequential-popularity"
     kind: ClassVar[str] = "implicit"
+    #: reads each user's history in time order: trained on every interaction, not only positives
+    sequential: ClassVar[bool] = True
 
     def __init__(self, half_life_days: float = 30.0) -> None:
         self.half_life_days = half_life_days
@@ -102,6 +104,8 @@ class Markov(BaseRecommender):
 
     name: ClassVar[str] = "markov"
     kind: ClassVar[str] = "implicit"
+    #: reads each user's history in time order: trained on every interaction, not only positives
+    sequential: ClassVar[bool] = True
 
     def __init__(self, alpha: float = 1.0) -> None:
         self.alpha = alpha

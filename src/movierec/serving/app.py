@@ -308,7 +308,14 @@ def create_app(
 
     @app.post("/recommendations", response_model=RecommendationsResponse, tags=["recommendations"])
     async def visitor_recommendations(body: RecommendRequest) -> Response:
-        """Recommendations for someone not in the training data, from a few ratings (fold-in)."""
+        """Recommendations for someone not in the training data, from a few ratings (fold-in) or an ordered history.
+
+        Sequence models (markov, sasrec) read ``history`` (oldest first), or the ratings in the
+        order given; the movies in either are never recommended back.
+        """
+        if not body.ratings and not body.history:
+            raise HTTPException(422, [{"type": "too_short", "loc": ["body", "ratings"], "input": [],
+                                       "msg": "give ratings (at least one) or history (at least one movieId)"}])
         lo, hi = art.rating_scale
         for n, r in enumerate(body.ratings):
             if not lo <= r.rating <= hi:
@@ -324,7 +331,11 @@ def create_app(
                     ],
                 )
         pairs = [(r.movieId, r.rating) for r in body.ratings]
-        return rec_response(art, body.userId, art.recommend_for_ratings(pairs, body.k, genres=body.genres))
+        if body.history:
+            recs = art.recommend_for_history(body.history, body.k, genres=body.genres, ratings=pairs)
+        else:
+            recs = art.recommend_for_ratings(pairs, body.k, genres=body.genres)
+        return rec_response(art, body.userId, recs)
 
     @app.post("/feedback", response_model=FeedbackOut, tags=["feedback"], dependencies=[Depends(check_key)])
     def feedback(body: FeedbackIn, art: Art, store: Annotated[FeedbackStore, Depends(get_store)]) -> Response:

@@ -106,6 +106,10 @@ def _model_arrays(model: Any, train: Interactions) -> tuple[str, dict[str, np.nd
     lists ``j``'s neighbours; ``scores``: one user-independent score per item (popularity).
     """
     n_users, n_items = train.n_users, train.n_items
+    if getattr(model, "name", None) == "markov":
+        return "markov", _markov_arrays(model)
+    if getattr(model, "name", None) == "sasrec":
+        return "sasrec", _sasrec_arrays(model)
     neigh = getattr(model, "neighbours_", None)
     ifac, ibias = _arr(model, "item_factors_"), _arr(model, "item_bias_")
     gm = float(np.asarray(getattr(model, "global_mean_", 0.0) or 0.0))
@@ -152,6 +156,55 @@ def _model_arrays(model: Any, train: Interactions) -> tuple[str, dict[str, np.nd
             f"cannot export {model.name!r}: it has no item factors, neighbour lists or user-independent scores"
         )
     return "scores", {"item_scores": probe[0].astype(np.float32)}
+
+
+def _markov_arrays(model: Any) -> dict[str, np.ndarray]:
+    """First-order transitions (CSR counts), the popularity back-off and each user's latest item."""
+    t = sp.csr_matrix(model.transitions_, dtype=np.float32)
+    t.sort_indices()
+    return {
+        "transitions_indptr": t.indptr.astype(np.int64),
+        "transitions_indices": t.indices.astype(np.int32),
+        "transitions_counts": t.data.astype(np.float32),
+        "out_counts": np.asarray(model.out_counts_, dtype=np.float32),
+        "item_prior": np.asarray(model.item_prior_, dtype=np.float32),
+        "alpha": np.float32(model.alpha),
+        "last_item": np.asarray(model.last_item_, dtype=np.int32),
+    }
+
+
+_SASREC_NET = "net:"  # prefix of the network's weight arrays in factors.npz
+
+
+def _sasrec_arrays(model: Any) -> dict[str, np.ndarray]:
+    """Known users as factors (their final hidden state after the training history), plus the network's weights.
+
+    Known users are scored without torch; a visitor's ordered history runs the network (torch, lazily).
+    """
+    users = np.arange(model.n_users_, dtype=np.int64)
+    out = {
+        "user_factors": np.ascontiguousarray(model._user_vectors(model.history_seq_[users].astype(np.int64)), np.float32),
+        "item_factors": np.ascontiguousarray(model.item_embeddings(), np.float32),
+        "user_bias": np.zeros(model.n_users_, np.float32),
+        "item_bias": np.zeros(model.n_items_, np.float32),
+        "global_mean": np.float32(0.0),
+    }
+    for key, value in vars(model).items():
+        if key.startswith("net."):
+            out[_SASREC_NET + key[len("net.") :]] = np.asarray(value, dtype=np.float32)
+    return out
+
+
+def _markov_next(arrays: dict[str, np.ndarray], last: int) -> np.ndarray:
+    """``P(· | last)`` as :class:`movierec.models.sequential.Markov` computes it (popularity when ``last < 0``)."""
+    prior = arrays["item_prior"]
+    if last < 0:
+        return prior.copy()
+    alpha = float(arrays["alpha"])
+    ptr, idx = arrays["transitions_indptr"], arrays["transitions_indices"]
+    row = np.zeros(len(prior), dtype=np.float32)
+    row[idx[ptr[last] : ptr[last + 1]]] = arrays["transitions_counts"][ptr[last] : ptr[last + 1]]
+    return ((row + alpha * prior) / (arrays["out_counts"][last] + alpha)).astype(np.float32)
 
 
 def _knn_arrays(model: Any, n_users: int, n_items: int, gm: float) -> dict[str, np.ndarray]:
@@ -400,8 +453,10 @@ def _score_known(
     family: str, arrays: dict[str, np.ndarray], seen: sp.csr_matrix, u: int, scale: Sequence[float], explicit: bool
 ) -> np.ndarray:
     """Scores over all items for a training user (the same formulas :class:`Artifact` uses)."""
-    if family == "factors":
+    if family in ("factors", "sasrec"):
         return _score_factors(arrays, np.array([u]))[0]
+    if family == "markov":
+        return _markov_next(arrays, int(arrays["last_item"][u]))
     if family == "scores":
         return arrays["item_scores"]
     if family == "knn":
@@ -573,7 +628,8 @@ class Artifact:
                 (arrays["neighbours_weights"], arrays["neighbours_indices"], arrays["neighbours_indptr"]),
                 shape=(n_items, n_items),
             )
-        if self.family == "factors":
+        self._net: Any = None  # sasrec's network, built on the first visitor history
+        if self.family in ("factors", "sasrec"):
             f = arrays["item_factors"]
             self._gram = (f.T @ f).astype(np.float64)
             norms = np.linalg.norm(f, axis=1)
@@ -645,7 +701,9 @@ class Artifact:
     def user_scores(self, u: int) -> np.ndarray:
         """Scores over every item for training user index ``u`` (equal to the model's ``score``)."""
         a = self._a
-        if self.family == "factors":
+        if self.family == "markov":
+            return _markov_next(a, int(a["last_item"][u]))
+        if self.family in ("factors", "sasrec"):
             s = a["item_factors"] @ a["user_factors"][u]
             s += a["item_bias"]
             s += a["user_bias"][u] + a["global_mean"]
@@ -742,10 +800,62 @@ class Artifact:
             vals.append(r)
         items = np.asarray(idx, dtype=np.int64)
         values = np.asarray(vals, dtype=np.float32)
+        if self.sequential:  # the order of the ratings is the order they were given
+            return self.recommend_for_history([m for m, _ in ratings], k, genres=genres)
         items, last = np.unique(items[::-1], return_index=True)  # a movie rated twice: keep the last rating
         values = values[::-1][last]
         scores = self._fold_in(items, values)
         return self._top(scores, _Query(k, items, genres))
+
+    @property
+    def sequential(self) -> bool:
+        """Whether the model reads an ordered history (markov, sasrec) rather than a set of ratings."""
+        return self.family in ("markov", "sasrec")
+
+    def recommend_for_history(
+        self,
+        history: Sequence[object],
+        k: int = 10,
+        genres: Sequence[str] | None = None,
+        ratings: Sequence[tuple[object, float]] = (),
+    ) -> list[dict[str, Any]]:
+        """Top-``k`` for a visitor from the movies they saw in order (oldest first); seen and rated movies excluded.
+
+        Sequence models (markov, sasrec) score what comes next after this order; other models
+        fold in ``ratings`` when given, else take every history movie as a positive.
+        """
+        if not history:
+            raise ConfigError("history: at least one movieId is needed")
+        seq = np.asarray([self.item_index(m) for m in history], dtype=np.int64)
+        rated = [(m, r) for m, r in ratings]
+        exclude = np.unique(np.concatenate([seq, [self.item_index(m) for m, _ in rated]]).astype(np.int64))
+        if self.family == "markov":
+            scores = _markov_next(self._a, int(seq[-1]))
+        elif self.family == "sasrec":
+            scores = self._sasrec_net().score_new_user(seq)
+        elif rated:
+            return self.recommend_for_ratings([*rated, *((m, self.rating_scale[1]) for m in history if m not in dict(rated))],
+                                              k, genres=genres)
+        else:
+            return self.recommend_for_ratings([(m, self.rating_scale[1]) for m in history], k, genres=genres)
+        return self._top(scores, _Query(k, exclude, genres))
+
+    def _sasrec_net(self) -> Any:
+        """A :class:`~movierec.models.sasrec.SASRec` rebuilt from the stored weights (needs torch; built once)."""
+        if self._net is None:
+            from movierec.models.sasrec import SASRec
+
+            params = dict(self.manifest["model"]["params"])
+            params["device"] = "cpu"
+            model = SASRec(**{k: v for k, v in params.items() if k in SASRec().get_params()})
+            model.n_items_ = self.n_items
+            model.n_users_ = self.n_users
+            for key, value in self._a.items():
+                if key.startswith(_SASREC_NET):
+                    setattr(model, "net." + key[len(_SASREC_NET) :], value)
+            model._net()  # fails here, once, with the install hint when torch is missing
+            self._net = model
+        return self._net
 
     def _fold_in(self, items: np.ndarray, values: np.ndarray) -> np.ndarray:
         a = self._a
@@ -789,7 +899,7 @@ class Artifact:
     def similar(self, movie_raw_id: object, k: int = 10) -> list[dict[str, Any]]:
         """Movies most like ``movie_raw_id``: cosine of item factors, or its neighbour list."""
         i = self.item_index(movie_raw_id)
-        if self.family == "factors" and self._unit.shape[1] > 0:
+        if self.family in ("factors", "sasrec") and self._unit.shape[1] > 0:
             scores = self._unit @ self._unit[i]
         elif self.family in ("neighbours", "knn"):
             scores = np.full(self.n_items, -np.inf, dtype=np.float32)

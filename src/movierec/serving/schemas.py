@@ -65,9 +65,18 @@ class RatingIn(_Strict):
 
 
 class RecommendRequest(_Strict):
-    """Ratings from a person the model has not seen (fold-in)."""
+    """Ratings, or an ordered history, from a person the model has not seen (fold-in)."""
 
-    ratings: list[RatingIn] = Field(min_length=1, max_length=1000, description="At least one (movieId, rating).")
+    ratings: list[RatingIn] = Field(
+        default_factory=list, max_length=1000, description="(movieId, rating) pairs; at least one unless history is given."
+    )
+    history: list[RawId] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=1000,
+        description="Movies in the order the person saw them, oldest first: what sequence models (markov, sasrec) "
+        "read. Other models take each as a liked movie (or use ratings when both are given).",
+    )
     k: K = 10
     genres: list[str] | None = Field(default=None, description="Only movies with any of these genres.")
     userId: RawId | None = Field(default=None, description="Echoed back; e.g. the web page's visitor id.")

@@ -39,6 +39,9 @@ __all__ = [
     "reading",
 ]
 
+#: Models that read each user's history in time order: asking for one adds the sequence section.
+SEQUENCE_MODELS = ("markov", "sasrec", "sequential-popularity")
+
 #: The notebook's three models plus the strongest implicit ones; ``+genres+tags`` adds item features.
 DEFAULT_MODELS = "svd,knn-baseline,bpr,ease,als,warp+genres+tags"
 REPORT_FORMAT = 1
@@ -301,6 +304,34 @@ def _dataset_section(ds: Any, charts_dir: Path) -> tuple[dict[str, Any], dict[st
     if genre_counts:
         charts["genres"] = C.genre_bars(genre_counts, charts_dir / "dataset_genres.png")
     return summary, charts
+
+
+def _sequence_section(ds: Any, specs: Sequence[ModelSpec], *, k: int, seed: int, notes: list[str]) -> dict[str, Any]:
+    """Leave-last-out (each user's latest rating is the test item) for every asked model, full ranking.
+
+    Models with item features are left out of this table (they are compared in the main one).
+    """
+    from movierec.evaluation import compare
+
+    plain = [s for s in specs if not s.features]
+    for s in specs:
+        if s.features:
+            notes.append(f"{s.label} is left out of the sequence section (item features are not used there)")
+    comp = compare(ds, [(s.name, dict(s.params)) for s in plain], protocols=("leave-last-out",), k=k, seed=seed)
+    rows = []
+    for r in comp.rows:
+        rows.append({
+            "model": r.label, "name": r.model, "sequence": r.model in SEQUENCE_MODELS, "fit_seconds": r.fit_seconds,
+            "n_users": r.n_users,
+            "values": {m: r.metrics.get(m) for m in (f"hit_rate@{k}", f"ndcg@{k}", "mrr")},
+            "intervals": {m: list(r.intervals[m]) for m in (f"hit_rate@{k}", f"ndcg@{k}", "mrr") if m in r.intervals},
+        })
+    best = max(rows, key=lambda row: row["values"][f"ndcg@{k}"] or 0.0)["model"] if rows else None
+    for n in comp.notes:
+        if n not in notes:
+            notes.append(n)
+    return {"split": comp.split, "protocol": "leave-last-out", "k": k, "rows": rows, "best": best,
+            "results": [r.to_dict() for r in comp.rows]}
 
 
 def _table_rows(rows: Sequence[Any], k: int, specs: Sequence[ModelSpec]) -> list[dict[str, Any]]:
@@ -598,6 +629,13 @@ def build_report(
     winners = _winners(table, k)
     text = reading(table, k)
 
+    # 2b. sequence section: every asked model again under leave-last-out, when a sequence model is asked for
+    sequence: dict[str, Any] | None = None
+    if any(s.name in SEQUENCE_MODELS for s in specs):
+        tic = time.perf_counter()
+        sequence = _sequence_section(ds, specs, k=k, seed=seed, notes=notes)
+        timings["sequence"] = time.perf_counter() - tic
+
     # 3. curves and charts
     tic = time.perf_counter()
     labels = [r["model"] for r in table]
@@ -684,10 +722,12 @@ def build_report(
         "notes": notes,
         "provenance": base.provenance,
     }
+    if sequence is not None:
+        payload["sequence"] = sequence
     html = _render(
         ds=ds, summary=summary, data_charts=data_charts, table=table, winners=winners, text=text, k=k, model_charts=model_charts,
         maps=maps, notes=notes, meta=meta, timings=timings, plotly=plotly_js() if any("div" in m for m in maps) else "",
-        provenance=base.provenance, curve_k=curve_k,
+        provenance=base.provenance, curve_k=curve_k, sequence=sequence,
     )
     (out / "index.html").write_text(html, encoding="utf-8")
     timings["write"] = time.perf_counter() - tic

@@ -1,0 +1,162 @@
+"""Sequence models served: markov and sasrec artifacts, and POST /recommendations with an ordered history."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pandas as pd
+import pytest
+from servehelp import Server
+
+from movierec.datasets import Dataset
+from movierec.errors import UnknownIdError
+from movierec.interactions import Interactions
+from movierec.models.registry import create
+from movierec.serving.artifact import export_artifact, load_artifact
+
+N_ITEMS = 20
+
+
+def chain_dataset(n_users: int = 60, length: int = 8, seed: int = 0) -> Dataset:
+    """Every user walks movie i -> i+1 (mod N_ITEMS, movieIds 10, 20, …), one step an hour; ratings vary."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for u in range(n_users):
+        start = int(rng.integers(0, N_ITEMS))
+        for t in range(length):
+            rows.append(
+                (
+                    u + 1,
+                    ((start + t) % N_ITEMS + 1) * 10,
+                    float(rng.choice([2.0, 3.5, 5.0])),
+                    10**9 + 3600 * t + u,
+                )
+            )
+    frame = pd.DataFrame(rows, columns=["userId", "movieId", "rating", "timestamp"]).sample(
+        frac=1.0, random_state=seed
+    )
+    inter = Interactions.from_frame(frame, rating_scale=(0.5, 5.0))
+    ids = inter.item_map.ids
+    movies = pd.DataFrame(
+        {
+            "movieId": ids,
+            "title": [f"Movie {int(i)} (1999)" for i in ids],
+            "year": pd.array([1999] * len(ids), dtype="Int64"),
+            "genres": [["Drama"] if int(i) % 20 else ["Comedy"] for i in ids],
+        }
+    )
+    return Dataset("chain", inter, movies, None, "1" * 64, "in-code", [])
+
+
+def nxt(movie: int) -> int:
+    return movie % (N_ITEMS * 10) + 10
+
+
+@pytest.fixture(scope="module")
+def chain() -> Dataset:
+    return chain_dataset()
+
+
+@pytest.fixture(scope="module")
+def markov_artifact(chain: Dataset, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, object]:
+    model = create("markov", alpha=0.5).fit(
+        chain.interactions
+    )  # every rating, as `movierec export` trains it
+    return export_artifact(model, chain, chain.interactions, tmp_path_factory.mktemp("art") / "markov"), model
+
+
+def test_markov_artifact_reproduces_the_model(markov_artifact, chain: Dataset) -> None:
+    path, model = markov_artifact
+    art = load_artifact(path)
+    assert art.family == "markov" and art.sequential
+    np.testing.assert_allclose(
+        np.vstack([art.user_scores(u) for u in range(art.n_users)]),
+        model.score(np.arange(art.n_users)),
+        atol=1e-6,
+    )
+    hist = [50, 130, 70]
+    want = model.score_new_user(np.array([chain.interactions.item_map.index(m) for m in hist]))
+    recs = art.recommend_for_history(hist, k=5)
+    assert recs[0]["movieId"] == nxt(70) and recs[0]["score"] == pytest.approx(float(want.max()))
+    assert not {r["movieId"] for r in recs} & set(hist)
+    # ratings in the order given are the history for a sequence model
+    assert art.recommend_for_ratings([(130, 4.0), (70, 2.0), (50, 5.0)], k=1)[0]["movieId"] == nxt(50)
+    with pytest.raises(UnknownIdError, match="31337"):
+        art.recommend_for_history([31337])
+
+
+def test_post_recommendations_with_an_ordered_history(markov_artifact, tmp_path: Path) -> None:
+    srv = Server(markov_artifact[0], tmp_path / "feedback.db").wait()
+    try:
+        with httpx.Client(base_url=srv.url, timeout=10.0) as c:
+            body = c.post("/recommendations", json={"history": [110, 30, 150], "k": 3, "userId": "v1"}).json()
+            assert body["model"] == "markov" and body["userId"] == "v1"
+            assert body["recommendations"][0]["movieId"] == nxt(150)
+            # the order matters: the same movies, another last one
+            again = c.post("/recommendations", json={"history": [150, 30, 110], "k": 3}).json()
+            assert again["recommendations"][0]["movieId"] == nxt(110)
+            # a history with ratings: both excluded, the history drives the model
+            both = c.post(
+                "/recommendations", json={"history": [10, 20], "ratings": [{"movieId": 40, "rating": 4}]}
+            )
+            ids = [r["movieId"] for r in both.json()["recommendations"]]
+            assert both.status_code == 200 and ids[0] == nxt(20) and not {10, 20, 40} & set(ids)
+            for bad, loc in [
+                ({"history": []}, ["body", "history"]),
+                ({"k": 3}, ["body", "ratings"]),
+                ({"history": [[1]]}, ["body", "history", 0]),
+                ({"history": "10,20"}, ["body", "history"]),
+                ({"history": [10], "k": 0}, ["body", "k"]),
+            ]:
+                resp = c.post("/recommendations", json=bad)
+                assert resp.status_code == 422, (bad, resp.text)
+                assert any(d["loc"][: len(loc)] == loc for d in resp.json()["detail"]), (bad, resp.json())
+            resp = c.post("/recommendations", json={"history": [10, 31337]})
+            assert resp.status_code == 404 and "31337" in resp.json()["detail"]
+    finally:
+        srv.stop()
+
+
+@pytest.mark.slow
+def test_sasrec_artifact_scores_known_users_without_torch_and_a_visitor_with_it(
+    chain: Dataset, tmp_path: Path
+) -> None:
+    pytest.importorskip("torch")
+    model = create(
+        "sasrec",
+        hidden=16,
+        max_len=10,
+        n_blocks=1,
+        epochs=25,
+        lr=5e-3,
+        dropout=0.1,
+        patience=25,
+        n_threads=1,
+        random_state=0,
+    ).fit(chain.interactions)
+    path = export_artifact(model, chain, chain.interactions, tmp_path / "sasrec")
+    art = load_artifact(path)
+    assert art.family == "sasrec" and art.sequential
+    users = np.arange(art.n_users)
+    np.testing.assert_allclose(
+        np.vstack([art.user_scores(u) for u in users]), model.score(users), rtol=1e-4, atol=1e-4
+    )
+    assert art._net is None  # known users never built the network
+    hist = [40, 50, 60, 70]
+    idx = np.array([chain.interactions.item_map.index(m) for m in hist])
+    want = model.score_new_user(idx)
+    want[idx] = -np.inf
+    recs = art.recommend_for_history(hist, k=3)
+    assert [r["movieId"] for r in recs] == [
+        int(chain.interactions.item_map.ids[i]) for i in np.argsort(-want)[:3]
+    ]
+    assert recs[0]["movieId"] == nxt(70)
+    assert not any(p.suffix in (".pt", ".pkl") for p in path.iterdir())
+    srv = Server(path, tmp_path / "feedback.db").wait()
+    try:
+        body = httpx.post(srv.url + "/recommendations", json={"history": hist, "k": 3}, timeout=30.0).json()
+        assert [r["movieId"] for r in body["recommendations"]] == [r["movieId"] for r in recs]
+    finally:
+        srv.stop()
