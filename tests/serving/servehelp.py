@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -81,7 +82,14 @@ class Server:
     def __init__(self, artifact: Path, db: Path | str, *extra: str, env: dict[str, str] | None = None) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.log = Path(str(db) + f".{self.port}.log") if not str(db).startswith("sqlite") else Path(os.devnull)
+        if str(db).startswith("sqlite"):
+            self.log = Path(os.devnull)
+        elif str(db) == "none":  # no folder to log beside: a temp file, removed by stop()
+            fd, name = tempfile.mkstemp(prefix=f"movierec-serve-{self.port}-", suffix=".log")
+            os.close(fd)
+            self.log = Path(name)
+        else:
+            self.log = Path(str(db) + f".{self.port}.log")
         args = movierec_cmd("serve", "--artifact", str(artifact), "--port", str(self.port), "--db", str(db),
                             "--no-access-log", "--log-level", "warning", *extra)
         self._logfh = open(self.log, "wb")
@@ -111,3 +119,5 @@ class Server:
                 self.proc.kill()
                 self.proc.wait(10)
         self._logfh.close()
+        if self.log.name.startswith("movierec-serve-"):
+            self.log.unlink(missing_ok=True)
