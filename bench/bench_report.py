@@ -41,13 +41,23 @@ def _report_runs(repeat: int) -> tuple[list[float], list[dict[str, Any]]]:
         for i in range(repeat):
             out = Path(tmp) / f"r{i}"
             t0 = time.perf_counter()
-            subprocess.run([*cmd, "report", "--out", str(out), "--force"], cwd=ROOT, check=True,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            subprocess.run(
+                [*cmd, "report", "--out", str(out), "--force"],
+                cwd=ROOT,
+                check=True,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
             walls.append(time.perf_counter() - t0)
             data = json.loads((out / "results.json").read_text())
-            metas.append({"timings": data["report"]["timings"], "maps": data["maps"],
-                          "html_mb": round((out / "index.html").stat().st_size / 1e6, 2),
-                          "ndcg@10": {r["model"]: r["values"].get("ndcg@10") for r in data["table"]}})
+            metas.append(
+                {
+                    "timings": data["report"]["timings"],
+                    "maps": data["maps"],
+                    "html_mb": round((out / "index.html").stat().st_size / 1e6, 2),
+                    "ndcg@10": {r["model"]: r["values"].get("ndcg@10") for r in data["table"]},
+                }
+            )
     return walls, metas
 
 
@@ -78,12 +88,20 @@ def main() -> None:
     walls, metas = _report_runs(repeat)
     med = statistics.median(walls)
     mid = metas[walls.index(sorted(walls)[len(walls) // 2])]
-    rows.append(make_row(
-        TASK, "report-default (svd, knn-baseline, bpr, ease, als, warp+genres+tags; t-SNE maps of 1,500 items)", med,
-        "target (issue 5)", 90.0, quality={"ndcg@10": mid["ndcg@10"], "index_html_mb": mid["html_mb"]},
-        notes=f"fresh `movierec report` process, median of {repeat}; load average {load:.1f} at start",
-        runs=[round(w, 2) for w in walls], steps=mid["timings"], maps=mid["maps"],
-    ))
+    rows.append(
+        make_row(
+            TASK,
+            "report-default (svd, knn-baseline, bpr, ease, als, warp+genres+tags; t-SNE maps of 1,500 items)",
+            med,
+            "target (issue 5)",
+            90.0,
+            quality={"ndcg@10": mid["ndcg@10"], "index_html_mb": mid["html_mb"]},
+            notes=f"fresh `movierec report` process, median of {repeat}; load average {load:.1f} at start",
+            runs=[round(w, 2) for w in walls],
+            steps=mid["timings"],
+            maps=mid["maps"],
+        )
+    )
     print(f"report: median {med:.1f} s {[round(w, 1) for w in walls]} steps {mid['timings']}", flush=True)
 
     from movierec.viz.embeddings import project
@@ -93,11 +111,18 @@ def main() -> None:
     t = timeit(lambda: project(vectors, "tsne", 42, sample=None, items=usable), repeat=repeat)
     proj = t["result"]
     again = project(vectors, "tsne", 42, sample=None, items=usable)
-    rows.append(make_row(
-        TASK, f"tsne-all-items ({len(usable):,} WARP+genres+tags item vectors, openTSNE FFT)", t["median"], "target (issue 5)", 30.0,
-        quality={"deterministic": bool(np.array_equal(proj.coords, again.coords))},
-        notes=f"median of {repeat}, PCA included; load average {os.getloadavg()[0]:.1f}", runs=[round(r, 2) for r in t["runs"]],
-    ))
+    rows.append(
+        make_row(
+            TASK,
+            f"tsne-all-items ({len(usable):,} WARP+genres+tags item vectors, openTSNE FFT)",
+            t["median"],
+            "target (issue 5)",
+            30.0,
+            quality={"deterministic": bool(np.array_equal(proj.coords, again.coords))},
+            notes=f"median of {repeat}, PCA included; load average {os.getloadavg()[0]:.1f}",
+            runs=[round(r, 2) for r in t["runs"]],
+        )
+    )
     print(f"tsne all {len(usable)}: median {t['median']:.1f} s {t['runs']}", flush=True)
 
     top = np.sort(usable[np.argsort(-counts[usable], kind="stable")[:1500]])
@@ -105,12 +130,22 @@ def main() -> None:
     from sklearn.manifold import TSNE
 
     x50 = _pca50(vectors[top])
-    ref = timeit(lambda: TSNE(n_components=2, perplexity=30, init="pca", random_state=42, n_jobs=2).fit_transform(x50), repeat=repeat)
-    rows.append(make_row(
-        TASK, "tsne-1500 (the report's map size)", ours["median"], "scikit-learn TSNE (Barnes-Hut)", ref["median"],
-        notes=f"same PCA-50 inputs; median of {repeat}", ours_runs=[round(r, 2) for r in ours["runs"]],
-        reference_runs=[round(r, 2) for r in ref["runs"]],
-    ))
+    ref = timeit(
+        lambda: TSNE(n_components=2, perplexity=30, init="pca", random_state=42, n_jobs=2).fit_transform(x50),
+        repeat=repeat,
+    )
+    rows.append(
+        make_row(
+            TASK,
+            "tsne-1500 (the report's map size)",
+            ours["median"],
+            "scikit-learn TSNE (Barnes-Hut)",
+            ref["median"],
+            notes=f"same PCA-50 inputs; median of {repeat}",
+            ours_runs=[round(r, 2) for r in ours["runs"]],
+            reference_runs=[round(r, 2) for r in ref["runs"]],
+        )
+    )
     print(f"tsne 1500: ours {ours['median']:.1f} s, sklearn {ref['median']:.1f} s", flush=True)
     path = write_results(TASK, rows, mode=args.mode)
     print(f"wrote {path}")

@@ -36,9 +36,25 @@ def vm_rss_kb(pid: int) -> int:
 def start(artifact: Path, db: Path) -> tuple[subprocess.Popen, int]:
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "movierec", "serve", "--artifact", str(artifact), "--port", str(port), "--db", str(db),
-         "--api-key", KEY, "--no-access-log", "--log-level", "warning"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "movierec",
+            "serve",
+            "--artifact",
+            str(artifact),
+            "--port",
+            str(port),
+            "--db",
+            str(db),
+            "--api-key",
+            KEY,
+            "--no-access-log",
+            "--log-level",
+            "warning",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     import urllib.request
 
@@ -63,12 +79,27 @@ async def client(cid: int, port: int, users: list, movies: list, state: dict) ->
             kind = n % 5
             if kind == 0:
                 rid = f"soak-{cid}-{n}"
-                body = json.dumps({"userId": users[n % len(users)], "movieId": movies[(n * 7) % len(movies)],
-                                   "rating": 0.5 + (n % 10) * 0.5, "requestId": rid}).encode()
-                req = (b"POST /feedback HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-                       b"X-API-Key: " + KEY.encode() + b"\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+                body = json.dumps(
+                    {
+                        "userId": users[n % len(users)],
+                        "movieId": movies[(n * 7) % len(movies)],
+                        "rating": 0.5 + (n % 10) * 0.5,
+                        "requestId": rid,
+                    }
+                ).encode()
+                req = (
+                    b"POST /feedback HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                    b"X-API-Key: "
+                    + KEY.encode()
+                    + b"\r\nContent-Length: "
+                    + str(len(body)).encode()
+                    + b"\r\n\r\n"
+                    + body
+                )
             elif kind == 1:
-                req = f"GET /movies/{movies[n % len(movies)]}/similar?k=10 HTTP/1.1\r\nHost: x\r\n\r\n".encode()
+                req = (
+                    f"GET /movies/{movies[n % len(movies)]}/similar?k=10 HTTP/1.1\r\nHost: x\r\n\r\n".encode()
+                )
             elif kind == 2:
                 req = b"GET /movies?q=the&limit=20 HTTP/1.1\r\nHost: x\r\n\r\n"
             else:
@@ -100,7 +131,9 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="bench-soak-"))
     artifact = args.artifact or tmp / "svd"
     if args.artifact is None:
-        subprocess.run([sys.executable, "-m", "movierec", "export", "--model", "svd", "--out", str(artifact)], check=True)
+        subprocess.run(
+            [sys.executable, "-m", "movierec", "export", "--model", "svd", "--out", str(artifact)], check=True
+        )
     from movierec.serving.artifact import load_artifact
 
     art = load_artifact(artifact)
@@ -123,8 +156,9 @@ def main() -> None:
 
     async def run(seconds: float) -> None:
         state["deadline"] = time.perf_counter() + seconds
-        res = await asyncio.gather(*[client(i, port, users, movies, state) for i in range(args.concurrency)],
-                                   return_exceptions=True)
+        res = await asyncio.gather(
+            *[client(i, port, users, movies, state) for i in range(args.concurrency)], return_exceptions=True
+        )
         state["errors"] += [repr(r) for r in res if isinstance(r, BaseException)]
 
     try:
@@ -149,16 +183,32 @@ def main() -> None:
     lost = len(state["acked"] - stored)
     growth = (rss_end - rss_start) / rss_start
     quality = {
-        "requests": state["requests"], "rps": state["requests"] / wall, "errors": len(state["errors"]),
-        "warmup": warm, "concurrency": args.concurrency, "seconds": wall,
-        "rss_start_kb": rss_start, "rss_end_kb": rss_end, "rss_max_kb": max(s[1] for s in samples),
-        "rss_growth": growth, "feedback_acked": len(state["acked"]), "feedback_lost": lost,
-        "db_integrity": integrity, "rss_samples": samples[::5],
+        "requests": state["requests"],
+        "rps": state["requests"] / wall,
+        "errors": len(state["errors"]),
+        "warmup": warm,
+        "concurrency": args.concurrency,
+        "seconds": wall,
+        "rss_start_kb": rss_start,
+        "rss_end_kb": rss_end,
+        "rss_max_kb": max(s[1] for s in samples),
+        "rss_growth": growth,
+        "feedback_acked": len(state["acked"]),
+        "feedback_lost": lost,
+        "db_integrity": integrity,
+        "rss_samples": samples[::5],
     }
     ok = not state["errors"] and growth < 0.10 and lost == 0 and integrity == "ok"
-    row = make_row("soak", f"svd ml-latest-small, {args.concurrency} clients, {args.seconds:g} s", wall, None, None,
-                   quality=quality, passed=ok,
-                   notes="mixed GET recommendations/similar/search + POST /feedback (1 in 5); RSS from /proc VmRSS")
+    row = make_row(
+        "soak",
+        f"svd ml-latest-small, {args.concurrency} clients, {args.seconds:g} s",
+        wall,
+        None,
+        None,
+        quality=quality,
+        passed=ok,
+        notes="mixed GET recommendations/similar/search + POST /feedback (1 in 5); RSS from /proc VmRSS",
+    )
     print(json.dumps({k: v for k, v in quality.items() if k != "rss_samples"}, indent=1))
     print("written", write_results("soak", [row]))
     if not ok:

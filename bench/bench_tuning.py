@@ -52,8 +52,12 @@ from common import ROOT, make_row, write_results
 
 TASK = "tuning"
 # Surprise's published ml-100k table (5-fold CV, default params): RMSE and model name there.
-SURPRISE_PUBLISHED = {"svd": (0.934, "SVD"), "svdpp": (0.919, "SVD++"), "knn-baseline": (0.931, "KNNBaseline"),
-                      "baseline": (0.944, "BaselineOnly")}
+SURPRISE_PUBLISHED = {
+    "svd": (0.934, "SVD"),
+    "svdpp": (0.919, "SVD++"),
+    "knn-baseline": (0.931, "KNNBaseline"),
+    "baseline": (0.944, "BaselineOnly"),
+}
 TARGET_SVD = 0.915
 TARGET_BEST = 0.905
 BLEND_TUNED = ("svd", "svdpp", "knn-baseline")
@@ -85,7 +89,9 @@ def _default_rmse(model: str, folds: list, seed: int) -> tuple[float, list[float
     return float(np.mean(out)), out
 
 
-def run(models: list[tuple[str, int]], inner_cv: int, seed: int, timeout: float | None) -> list[dict[str, Any]]:
+def run(
+    models: list[tuple[str, int]], inner_cv: int, seed: int, timeout: float | None
+) -> list[dict[str, Any]]:
     from movierec.datasets import load
     from movierec.split import kfold
     from movierec.tuning import tune
@@ -105,35 +111,62 @@ def run(models: list[tuple[str, int]], inner_cv: int, seed: int, timeout: float 
         per_fold, best_params, counts = [], [], []
         t0 = time.perf_counter()
         for f, (train, test) in enumerate(folds):
-            res = tune(ds, model, metric="rmse", n_trials=trials, cv=inner_cv, seed=seed + f, holdout=(train, test),
-                       timeout=timeout)
+            res = tune(
+                ds,
+                model,
+                metric="rmse",
+                n_trials=trials,
+                cv=inner_cv,
+                seed=seed + f,
+                holdout=(train, test),
+                timeout=timeout,
+            )
             per_fold.append(float(res.test_score))
             best_params.append(res.best_params)
-            counts.append({"complete": res.n_complete, "pruned": res.n_pruned, "inner_best_rmse": res.best_value})
-            print(f"  fold {f + 1}/5: test RMSE {res.test_score:.4f} (inner {res.best_value:.4f}, "
-                  f"{res.n_complete} complete, {res.n_pruned} pruned) {res.best_params}", flush=True)
+            counts.append(
+                {"complete": res.n_complete, "pruned": res.n_pruned, "inner_best_rmse": res.best_value}
+            )
+            print(
+                f"  fold {f + 1}/5: test RMSE {res.test_score:.4f} (inner {res.best_value:.4f}, "
+                f"{res.n_complete} complete, {res.n_pruned} pruned) {res.best_params}",
+                flush=True,
+            )
         secs = time.perf_counter() - t0
         mean = float(np.mean(per_fold))
         ref_rmse, ref_name = SURPRISE_PUBLISHED.get(model, (None, None))
         target = TARGET_SVD if model == "svd" else TARGET_BEST
-        print(f"{model} tuned: 5-fold RMSE {mean:.4f} (target ≤ {target}; Surprise {ref_name} {ref_rmse}) in {secs:.0f} s")
-        rows.append(make_row(
-            TASK, f"{model} tuned: nested 5-fold CV, ≤ {trials} TPE trials per outer fold, "
-            f"{'one 20% validation split' if inner_cv == 1 else f'{inner_cv} inner folds'} per trial",
-            round(secs, 1), f"Surprise {ref_name} (published table, default params)" if ref_name else None, None,
-            quality={
-                "rmse": round(mean, 4), "rmse_per_fold": [round(x, 4) for x in per_fold],
-                "rmse_std": round(float(np.std(per_fold)), 4),
-                "rmse_defaults_ours": round(d_mean, 4), "rmse_defaults_per_fold": [round(x, 4) for x in d_folds],
-                "reference_rmse_published": ref_rmse, "target_rmse": target, "meets_target": bool(mean <= target),
-                "best_params_per_fold": best_params, "trials_per_fold": counts,
-            },
-            notes=(f"ml-100k, Surprise KFold(5) seed {seed}; each outer fold tuned on its training ratings only "
-                   f"({'a 20% validation split' if inner_cv == 1 else f'{inner_cv}-fold inner CV, median pruning'}"
-                   f"{f', at most {timeout:g} s per study' if timeout else ''}), best params refit on the training fold and scored "
-                   f"on its test fold; ours_seconds = the whole nested search; defaults scored on the same folds in "
-                   f"{d_secs:.0f} s"),
-        ))
+        print(
+            f"{model} tuned: 5-fold RMSE {mean:.4f} (target ≤ {target}; Surprise {ref_name} {ref_rmse}) in {secs:.0f} s"
+        )
+        rows.append(
+            make_row(
+                TASK,
+                f"{model} tuned: nested 5-fold CV, ≤ {trials} TPE trials per outer fold, "
+                f"{'one 20% validation split' if inner_cv == 1 else f'{inner_cv} inner folds'} per trial",
+                round(secs, 1),
+                f"Surprise {ref_name} (published table, default params)" if ref_name else None,
+                None,
+                quality={
+                    "rmse": round(mean, 4),
+                    "rmse_per_fold": [round(x, 4) for x in per_fold],
+                    "rmse_std": round(float(np.std(per_fold)), 4),
+                    "rmse_defaults_ours": round(d_mean, 4),
+                    "rmse_defaults_per_fold": [round(x, 4) for x in d_folds],
+                    "reference_rmse_published": ref_rmse,
+                    "target_rmse": target,
+                    "meets_target": bool(mean <= target),
+                    "best_params_per_fold": best_params,
+                    "trials_per_fold": counts,
+                },
+                notes=(
+                    f"ml-100k, Surprise KFold(5) seed {seed}; each outer fold tuned on its training ratings only "
+                    f"({'a 20% validation split' if inner_cv == 1 else f'{inner_cv}-fold inner CV, median pruning'}"
+                    f"{f', at most {timeout:g} s per study' if timeout else ''}), best params refit on the training fold and scored "
+                    f"on its test fold; ours_seconds = the whole nested search; defaults scored on the same folds in "
+                    f"{d_secs:.0f} s"
+                ),
+            )
+        )
     return rows
 
 
@@ -181,45 +214,87 @@ def run_blend(tuned: dict[str, list[dict[str, Any]]], seed: int) -> dict[str, An
             for label, b in m.models_.items()
         })  # fmt: skip
         weights.append({k: round(v, 4) for k, v in m.blend_weights().items()})
-        print(f"  blend fold {f + 1}/5: test RMSE {per_fold[-1]:.4f} (best base {min(base_per_fold[-1].values()):.4f}) "
-              f"in {time.perf_counter() - tic:.0f} s", flush=True)
+        print(
+            f"  blend fold {f + 1}/5: test RMSE {per_fold[-1]:.4f} (best base {min(base_per_fold[-1].values()):.4f}) "
+            f"in {time.perf_counter() - tic:.0f} s",
+            flush=True,
+        )
     secs = time.perf_counter() - t0
     mean = float(np.mean(per_fold))
-    best_base = {label: round(float(np.mean([b[label] for b in base_per_fold])), 4) for label in base_per_fold[0]}
-    print(f"blend: 5-fold RMSE {mean:.4f} (target ≤ {TARGET_BEST}) in {secs:.0f} s; bases {best_base}", flush=True)
+    best_base = {
+        label: round(float(np.mean([b[label] for b in base_per_fold])), 4) for label in base_per_fold[0]
+    }
+    print(
+        f"blend: 5-fold RMSE {mean:.4f} (target ≤ {TARGET_BEST}) in {secs:.0f} s; bases {best_base}",
+        flush=True,
+    )
     return make_row(
-        TASK, "blend of the tuned svd, svdpp, knn-baseline (+ baseline, 2 fixed SVDs): ridge on held-out predictions",
-        round(secs, 1), "Surprise SVD++ (published table, default params)", None,
+        TASK,
+        "blend of the tuned svd, svdpp, knn-baseline (+ baseline, 2 fixed SVDs): ridge on held-out predictions",
+        round(secs, 1),
+        "Surprise SVD++ (published table, default params)",
+        None,
         quality={
-            "rmse": round(mean, 4), "rmse_per_fold": [round(x, 4) for x in per_fold],
-            "rmse_std": round(float(np.std(per_fold)), 4), "base_rmse_5fold": best_base,
-            "reference_rmse_published": SURPRISE_PUBLISHED["svdpp"][0], "target_rmse": TARGET_BEST,
-            "meets_target": bool(mean <= TARGET_BEST), "weights_per_fold": weights,
+            "rmse": round(mean, 4),
+            "rmse_per_fold": [round(x, 4) for x in per_fold],
+            "rmse_std": round(float(np.std(per_fold)), 4),
+            "base_rmse_5fold": best_base,
+            "reference_rmse_published": SURPRISE_PUBLISHED["svdpp"][0],
+            "target_rmse": TARGET_BEST,
+            "meets_target": bool(mean <= TARGET_BEST),
+            "weights_per_fold": weights,
             "fixed_bases": BLEND_FIXED,
         },
-        notes=(f"ml-100k, Surprise KFold(5) seed {seed}; per outer fold the bases take the params tuned on that fold's "
-               "training ratings (rows above); the blend (feature-weighted ridge, α=1, meta-features = scaled log "
-               "support of user and item) fits its weights on a 20% hold-out of the training fold, then refits every "
-               "base on the whole training fold; the test fold is scored once. Blend settings were chosen on an inner "
-               "split of fold 1's training ratings. ours_seconds = the 5 blend fits, not the base tuning."),
+        notes=(
+            f"ml-100k, Surprise KFold(5) seed {seed}; per outer fold the bases take the params tuned on that fold's "
+            "training ratings (rows above); the blend (feature-weighted ridge, α=1, meta-features = scaled log "
+            "support of user and item) fits its weights on a 20% hold-out of the training fold, then refits every "
+            "base on the whole training fold; the test fold is scored once. Blend settings were chosen on an inner "
+            "split of fold 1's training ratings. ours_seconds = the 5 blend fits, not the base tuning."
+        ),
     )
 
 
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--models", default="svd:50,svdpp:30,knn-baseline:25",
-                   help="comma-separated explicit models to tune, each optionally :TRIALS (svd, svdpp, knn-baseline, baseline)")
-    p.add_argument("--trials", type=int, default=30, help="TPE trials per outer fold for models given without :TRIALS")
-    p.add_argument("--inner-cv", type=int, default=1, help="inner folds on each training fold (1 = one 20%% validation split)")
+    p.add_argument(
+        "--models",
+        default="svd:50,svdpp:30,knn-baseline:25",
+        help="comma-separated explicit models to tune, each optionally :TRIALS (svd, svdpp, knn-baseline, baseline)",
+    )
+    p.add_argument(
+        "--trials", type=int, default=30, help="TPE trials per outer fold for models given without :TRIALS"
+    )
+    p.add_argument(
+        "--inner-cv",
+        type=int,
+        default=1,
+        help="inner folds on each training fold (1 = one 20%% validation split)",
+    )
     p.add_argument("--seed", type=int, default=42)
-    p.add_argument("--timeout", type=float, default=120.0, help="seconds per study (per outer fold); 0 = none")
-    p.add_argument("--blend", action=argparse.BooleanOptionalAction, default=True,
-                   help="also evaluate the blend of the tuned svd, svdpp and knn-baseline (needs all three)")
-    p.add_argument("--reuse", action="store_true",
-                   help="tune nothing: take the base params from bench/results/tuning.json and add the blend row")
+    p.add_argument(
+        "--timeout", type=float, default=120.0, help="seconds per study (per outer fold); 0 = none"
+    )
+    p.add_argument(
+        "--blend",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also evaluate the blend of the tuned svd, svdpp and knn-baseline (needs all three)",
+    )
+    p.add_argument(
+        "--reuse",
+        action="store_true",
+        help="tune nothing: take the base params from bench/results/tuning.json and add the blend row",
+    )
     g = p.add_mutually_exclusive_group()
-    g.add_argument("--quick", action="store_true", help="for bench/run.py: the default budget (about 10 minutes)")
-    g.add_argument("--scale", action="store_true", help="for bench/run.py: ml-100k has no larger variant here; same as --quick")
+    g.add_argument(
+        "--quick", action="store_true", help="for bench/run.py: the default budget (about 10 minutes)"
+    )
+    g.add_argument(
+        "--scale",
+        action="store_true",
+        help="for bench/run.py: ml-100k has no larger variant here; same as --quick",
+    )
     ns = p.parse_args(argv)
     models = []
     for item in (m.strip() for m in ns.models.split(",") if m.strip()):
@@ -229,7 +304,11 @@ def main(argv: list[str] | None = None) -> None:
         from common import RESULTS_DIR
 
         path = RESULTS_DIR / f"{TASK}.json"
-        rows = [r for r in (json.loads(path.read_text()) if path.is_file() else []) if not r["variant"].startswith("blend")]
+        rows = [
+            r
+            for r in (json.loads(path.read_text()) if path.is_file() else [])
+            if not r["variant"].startswith("blend")
+        ]
     else:
         rows = run(models, ns.inner_cv, ns.seed, ns.timeout or None)
     if rows and ns.blend:

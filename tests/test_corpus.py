@@ -21,8 +21,16 @@ CORPUS = Path(__file__).parent / "corpus"
 MANIFEST = tomllib.loads((CORPUS / "cases.toml").read_text(encoding="utf-8"))
 CASES = {c["id"]: c for c in MANIFEST["case"]}
 # a handful go through a real interpreter (the rest use the same entry point in-process)
-SUBPROCESS_IDS = ["latin1.csv", "truncated.parquet", "traversal.zip", "zip_bomb", "artifact_flipped_byte",
-                  "movies_broken_quote", "export_bad_ratings", "serve_flipped_byte"]
+SUBPROCESS_IDS = [
+    "latin1.csv",
+    "truncated.parquet",
+    "traversal.zip",
+    "zip_bomb",
+    "artifact_flipped_byte",
+    "movies_broken_quote",
+    "export_bad_ratings",
+    "serve_flipped_byte",
+]
 
 
 @pytest.fixture(scope="session")
@@ -52,8 +60,14 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
     df["rating"] = rng.integers(1, 6, len(df)).astype(float)
     df["timestamp"] = np.arange(len(df), dtype=np.int64)
     inter = Interactions.from_frame(df)
-    movies = pd.DataFrame({"movieId": np.arange(1, n_items + 1), "title": [f"Movie {i} (2000)" for i in range(1, n_items + 1)],
-                           "genres": ["Comedy"] * n_items, "year": [2000] * n_items})
+    movies = pd.DataFrame(
+        {
+            "movieId": np.arange(1, n_items + 1),
+            "title": [f"Movie {i} (2000)" for i in range(1, n_items + 1)],
+            "genres": ["Comedy"] * n_items,
+            "year": [2000] * n_items,
+        }
+    )
     ds = Dataset("tiny", inter, movies, None, "", "", [])
     model = create("svd", n_factors=4, n_epochs=3, random_state=0).fit(inter)
     good = export_artifact(model, ds, inter, root / "art_good")
@@ -106,8 +120,9 @@ def test_manifest_is_big_and_every_file_is_used() -> None:
     assert len(CASES) + len(MANIFEST["config"]) >= 40
 
 
-def test_corpus_in_process(generated: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                           capsys: pytest.CaptureFixture[str]) -> None:
+def test_corpus_in_process(
+    generated: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     from movierec.cli import main
 
     failures = []
@@ -138,8 +153,13 @@ def test_corpus_in_subprocesses(generated: Path, tmp_path: Path) -> None:
         case = CASES[cid]
         cache, out = tmp_path / cid / "cache", tmp_path / cid / "out"
         out.mkdir(parents=True)
-        proc = subprocess.run([sys.executable, "-m", "movierec", *_argv(case, generated, out)], capture_output=True,
-                              text=True, timeout=240, env={**os.environ, "MOVIEREC_DATA": str(cache), "COLUMNS": "200"})
+        proc = subprocess.run(
+            [sys.executable, "-m", "movierec", *_argv(case, generated, out)],
+            capture_output=True,
+            text=True,
+            timeout=240,
+            env={**os.environ, "MOVIEREC_DATA": str(cache), "COLUMNS": "200"},
+        )
         return case, proc, cache, out
 
     with ThreadPoolExecutor(max_workers=4) as pool:
@@ -164,17 +184,21 @@ def test_nothing_escaped_the_target_folder() -> None:
     assert not (CORPUS.parent / "evil.txt").exists() and not (CORPUS.parent.parent / "evil.txt").exists()
 
 
-def test_legal_cousins_of_the_corpus_are_accepted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                 capsys: pytest.CaptureFixture[str]) -> None:
+def test_legal_cousins_of_the_corpus_are_accepted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     """Quoted newlines in tags and quoted commas in titles are valid CSV: read, not refused."""
     from movierec.cli import main
 
     folder = tmp_path / "ok"
     folder.mkdir()
     (folder / "ratings.csv").write_text((CORPUS / "folders" / "movies_latin1" / "ratings.csv").read_text())
-    (folder / "movies.csv").write_text('movieId,title,genres\n1,"Heat, The (1995)",Action\n2,Up (2009),Comedy\n'
-                                       '3,"Say ""Hi"" (2001)",Drama\n')
-    (folder / "tags.csv").write_text('userId,movieId,tag,timestamp\n1,1,"pix\nar",1445714994\n2,3,"a, b",1445714995\n')
+    (folder / "movies.csv").write_text(
+        'movieId,title,genres\n1,"Heat, The (1995)",Action\n2,Up (2009),Comedy\n3,"Say ""Hi"" (2001)",Drama\n'
+    )
+    (folder / "tags.csv").write_text(
+        'userId,movieId,tag,timestamp\n1,1,"pix\nar",1445714994\n2,3,"a, b",1445714995\n'
+    )
     monkeypatch.setenv("MOVIEREC_DATA", str(tmp_path / "cache"))
     capsys.readouterr()
     with pytest.raises(SystemExit) as done:

@@ -72,7 +72,14 @@ def test_defaults_and_shorthands() -> None:
 def test_dumps_toml_quotes_what_needs_quoting() -> None:
     import tomllib
 
-    data = {"a key": "x\"y\n", "n": 1, "f": 1e-5, "flags": [True, False], "t": {"dotted.key": 2.5}, "rows": [{"u": "é"}]}
+    data = {
+        "a key": 'x"y\n',
+        "n": 1,
+        "f": 1e-5,
+        "flags": [True, False],
+        "t": {"dotted.key": 2.5},
+        "rows": [{"u": "é"}],
+    }
     assert tomllib.loads(dumps_toml(data)) == data
 
 
@@ -80,10 +87,19 @@ def test_dumps_toml_quotes_what_needs_quoting() -> None:
     ("text", "needles"),
     [
         ("seed = 1\nk = 10\nkay = 3\n[[models]]\nname = 'svd'\n", ["line 3", "kay", "unknown key"]),
-        ("[split]\nkind = 'ratings-holdout'\ntest_sise = 0.2\n[[models]]\nname = 'svd'\n", ["line 3", "split.test_sise"]),
+        (
+            "[split]\nkind = 'ratings-holdout'\ntest_sise = 0.2\n[[models]]\nname = 'svd'\n",
+            ["line 3", "split.test_sise"],
+        ),
         ("k = 'ten'\n[[models]]\nname = 'svd'\n", ["line 1", "k:", "integer"]),
-        ("[[models]]\nname = 'svd'\n[[models]]\nname = 'svd-plus'\n", ["line 4", "models[1].name", "unknown model 'svd-plus'"]),
-        ("[[models]]\nname = 'svd'\n[models.params]\nn_factor = 3\n", ["line 4", "models[0].params.n_factor", "no hyperparameter"]),
+        (
+            "[[models]]\nname = 'svd'\n[[models]]\nname = 'svd-plus'\n",
+            ["line 4", "models[1].name", "unknown model 'svd-plus'"],
+        ),
+        (
+            "[[models]]\nname = 'svd'\n[models.params]\nn_factor = 3\n",
+            ["line 4", "models[0].params.n_factor", "no hyperparameter"],
+        ),
         ("[split]\ntest_size = 1.5\n[[models]]\nname = 'svd'\n", ["line 2", "split.test_size"]),
         ("protocols = ['rating', 'ndcg']\n[[models]]\nname = 'svd'\n", ["line 1", "unknown protocol 'ndcg'"]),
         ("seed = 3\n", ["models", "required"]),
@@ -105,11 +121,16 @@ def test_missing_file_is_a_config_error(tmp_path: Path) -> None:
 
 
 def test_run_experiment_stores_results_config_and_provenance(tmp_path: Path, bundled) -> None:
-    exp = Experiment.model_validate({
-        "name": "small run", "seed": 3, "protocols": ["rating", "full-ranking"], "k": 5,
-        "split": {"kind": "ratings-holdout", "test_size": 0.2},
-        "models": [{"name": "baseline"}, {"name": "popularity"}],
-    })
+    exp = Experiment.model_validate(
+        {
+            "name": "small run",
+            "seed": 3,
+            "protocols": ["rating", "full-ranking"],
+            "k": 5,
+            "split": {"kind": "ratings-holdout", "test_size": 0.2},
+            "models": [{"name": "baseline"}, {"name": "popularity"}],
+        }
+    )
     events: list[dict] = []
     run = run_experiment(exp, runs_dir=tmp_path / "runs", progress=events.append)
     folder = Path(run)
@@ -119,7 +140,10 @@ def test_run_experiment_stores_results_config_and_provenance(tmp_path: Path, bun
     rows = json.loads((folder / "results.json").read_text())
     by = {(r["model"], r["protocol"]): r for r in rows}
     assert 0.5 < by[("baseline", "rating")]["rmse"] < 1.2
-    assert ("popularity", "full-ranking") in by and ("popularity", "rating") not in by  # RMSE skipped for implicit
+    assert ("popularity", "full-ranking") in by and (
+        "popularity",
+        "rating",
+    ) not in by  # RMSE skipped for implicit
     assert all(r["seed"] == 3 and r["k"] == 5 and r["dataset_sha256"] == bundled.sha256 for r in rows)
     prov = json.loads((folder / "provenance.json").read_text())
     assert prov["dataset_sha256"] == bundled.sha256 and prov["dataset"] == "ml-latest-small"
@@ -145,20 +169,30 @@ def test_mlflow_is_skipped_silently_when_absent(tmp_path: Path) -> None:
 
 def _movierec(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
-    return subprocess.run([sys.executable, "-m", "movierec", *args], cwd=cwd, env=env, capture_output=True,
-                          text=True, timeout=240)
+    return subprocess.run(
+        [sys.executable, "-m", "movierec", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
 
 
 @pytest.mark.slow
 def test_compare_runs_an_experiment_file(tmp_path: Path) -> None:
-    (tmp_path / "exp.toml").write_text('seed = 5\nprotocols = ["rating"]\n[split]\nkind = "ratings-holdout"\n'
-                                       '[[models]]\nname = "baseline"\n[models.params]\nreg_i = 5.0\n')
+    (tmp_path / "exp.toml").write_text(
+        'seed = 5\nprotocols = ["rating"]\n[split]\nkind = "ratings-holdout"\n'
+        '[[models]]\nname = "baseline"\n[models.params]\nreg_i = 5.0\n'
+    )
     proc = _movierec("compare", "--config", "exp.toml", "--out", "runs", "--json", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     rows = json.loads(proc.stdout)
     assert rows[0]["model"] == "baseline" and rows[0]["params"]["reg_i"] == 5.0 and rows[0]["seed"] == 5
     (run,) = (tmp_path / "runs").iterdir()
-    assert {"results.json", "results.csv", "config.toml", "provenance.json"} <= {p.name for p in run.iterdir()}
+    assert {"results.json", "results.csv", "config.toml", "provenance.json"} <= {
+        p.name for p in run.iterdir()
+    }
     assert load_experiment(run / "config.toml") == load_experiment(tmp_path / "exp.toml")
 
 

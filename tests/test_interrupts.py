@@ -85,17 +85,29 @@ def _env(cache: Path) -> dict[str, str]:
 
 
 def _status(cache: Path, name: str) -> str:
-    proc = subprocess.run(_movierec("data", "list", "--json", cache=cache), capture_output=True, text=True,
-                          env=_env(cache), timeout=120, check=True)
+    proc = subprocess.run(
+        _movierec("data", "list", "--json", cache=cache),
+        capture_output=True,
+        text=True,
+        env=_env(cache),
+        timeout=120,
+        check=True,
+    )
     return next(r["status"] for r in json.loads(proc.stdout) if r["name"] == name)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
-def test_fetch_killed_mid_download_is_not_cached_and_resumes(slow_server: str, tmp_path: Path, sig: int) -> None:
+def test_fetch_killed_mid_download_is_not_cached_and_resumes(
+    slow_server: str, tmp_path: Path, sig: int
+) -> None:
     cache = tmp_path / "cache"
-    proc = subprocess.Popen(_movierec("data", "fetch", "ml-latest", "--url", slow_server, cache=cache),
-                            env=_env(cache), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        _movierec("data", "fetch", "ml-latest", "--url", slow_server, cache=cache),
+        env=_env(cache),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     part = cache / "ml-latest.zip.part"
     deadline = time.monotonic() + 60
     while not (part.exists() and part.stat().st_size > 64 * 1024):
@@ -112,8 +124,13 @@ def test_fetch_killed_mid_download_is_not_cached_and_resumes(slow_server: str, t
     assert _status(cache, "ml-latest") == "not cached"
     # the same command again completes (resuming with Range from the partial file) and verifies
     _Slow.slow.clear()
-    done = subprocess.run(_movierec("data", "fetch", "ml-latest", "--url", slow_server, cache=cache),
-                          env=_env(cache), capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        _movierec("data", "fetch", "ml-latest", "--url", slow_server, cache=cache),
+        env=_env(cache),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     assert _status(cache, "ml-latest") == "cached"
     assert (cache / "ml-latest" / "ratings.csv").read_bytes() == (FIXTURES / "ratings.csv").read_bytes()
@@ -130,8 +147,12 @@ def test_export_killed_mid_way_leaves_no_artifact(tmp_path: Path) -> None:
     for i, delay in enumerate((0.5, 1.5, 3.0, 4.5)):
         out = tmp_path / f"art{i}"
         proc = subprocess.Popen(
-            _movierec("export", "--model", "baseline", "--dataset", str(FIXTURES), "--out", str(out), cache=cache),
-            env=_env(cache), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            _movierec(
+                "export", "--model", "baseline", "--dataset", str(FIXTURES), "--out", str(out), cache=cache
+            ),
+            env=_env(cache),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         time.sleep(delay)
         proc.kill()
@@ -147,8 +168,22 @@ def test_export_killed_mid_way_leaves_no_artifact(tmp_path: Path) -> None:
             assert p.name in {"cache"} or p.name.startswith(".") or (p / "manifest.json").exists(), p
         # running it again succeeds (or says it exists when the killed run had finished)
         again = subprocess.run(
-            _movierec("export", "--model", "baseline", "--dataset", str(FIXTURES), "--out", str(out), "--force",
-                      cache=cache), env=_env(cache), capture_output=True, text=True, timeout=120)
+            _movierec(
+                "export",
+                "--model",
+                "baseline",
+                "--dataset",
+                str(FIXTURES),
+                "--out",
+                str(out),
+                "--force",
+                cache=cache,
+            ),
+            env=_env(cache),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert again.returncode == 0, again.stderr
         assert load_artifact(out).model_name == "baseline"
     assert seen_absent >= 1  # at least one kill landed before the artifact was complete

@@ -37,8 +37,10 @@ def test_ranking_metrics_are_bounded_and_monotone_in_k(case) -> None:  # type: i
     prev: dict[str, np.ndarray] = {}
     for kk in range(1, k + 1):
         cur = {
-            "precision": M.precision(recs, rel, kk), "recall": M.recall(recs, rel, kk),
-            "hit_rate": M.hit_rate(recs, rel, kk), "ndcg": M.ndcg(recs, rel, kk),
+            "precision": M.precision(recs, rel, kk),
+            "recall": M.recall(recs, rel, kk),
+            "hit_rate": M.hit_rate(recs, rel, kk),
+            "ndcg": M.ndcg(recs, rel, kk),
             "map": M.average_precision(recs, rel, kk),
         }
         for name, v in cur.items():
@@ -64,8 +66,14 @@ def _low_rank_ratings(n_users: int, n_items: int, density: float, seed: int) -> 
     mask[rng.integers(0, n_users, n_items), np.arange(n_items)] = True
     users, items = np.nonzero(mask)
     ratings = np.clip(np.round((3.0 + (u[users] * v[items]).sum(1)) * 2) / 2, 0.5, 5.0)
-    return pd.DataFrame({"userId": users + 1, "movieId": items + 1, "rating": ratings,
-                         "timestamp": np.arange(len(users), dtype=np.int64)})
+    return pd.DataFrame(
+        {
+            "userId": users + 1,
+            "movieId": items + 1,
+            "rating": ratings,
+            "timestamp": np.arange(len(users), dtype=np.int64),
+        }
+    )
 
 
 @pytest.fixture(scope="module")
@@ -83,8 +91,9 @@ def fitted(train: Interactions) -> dict[str, object]:
 
 @settings(max_examples=40, deadline=None)
 @given(name=st.sampled_from(["svd", "als"]), seed=st.integers(0, 2**32 - 1), n=st.integers(1, 50))
-def test_fold_in_of_any_ratings_is_finite_and_deterministic(fitted, train: Interactions, name: str, seed: int,
-                                                           n: int) -> None:
+def test_fold_in_of_any_ratings_is_finite_and_deterministic(
+    fitted, train: Interactions, name: str, seed: int, n: int
+) -> None:
     rng = np.random.default_rng(seed)
     items = rng.choice(train.n_items, size=n, replace=False).astype(np.int64)
     ratings = (rng.integers(1, 11, size=n) / 2).astype(np.float32)

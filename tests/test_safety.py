@@ -26,7 +26,12 @@ def test_no_pickle_style_loading_in_the_package() -> None:
 
 
 def test_the_grep_would_catch_it() -> None:
-    for bad in ("obj = pickle.load(fh)", "np.load(p, allow_pickle=True)", "torch.load(path)", "joblib.load(p)"):
+    for bad in (
+        "obj = pickle.load(fh)",
+        "np.load(p, allow_pickle=True)",
+        "torch.load(path)",
+        "joblib.load(p)",
+    ):
         assert FORBIDDEN.search(bad), bad
 
 

@@ -59,7 +59,14 @@ class GradientBiases(ExplicitRecommender):
         self.lr = lr
         self.n_epochs = n_epochs
 
-    def fit(self, train: Interactions, *, item_features: Any = None, user_features: Any = None, on_epoch: Any = None):
+    def fit(
+        self,
+        train: Interactions,
+        *,
+        item_features: Any = None,
+        user_features: Any = None,
+        on_epoch: Any = None,
+    ):
         self._remember_train(train)
         self.global_mean_ = train.global_mean
         self.user_bias_ = np.zeros(train.n_users)
@@ -68,7 +75,9 @@ class GradientBiases(ExplicitRecommender):
         ni = np.maximum(train.item_counts(), 1)
         self.history_ = []
         for epoch in range(1, self.n_epochs + 1):
-            err = train.ratings - (self.global_mean_ + self.user_bias_[train.users] + self.item_bias_[train.items])
+            err = train.ratings - (
+                self.global_mean_ + self.user_bias_[train.users] + self.item_bias_[train.items]
+            )
             self.user_bias_ += self.lr * np.bincount(train.users, err, train.n_users) / nu
             self.item_bias_ += self.lr * np.bincount(train.items, err, train.n_items) / ni
             self.history_.append({"epoch": epoch, "loss": float(np.mean(err**2))})
@@ -124,7 +133,7 @@ def test_validation_folds_partition_the_training_ratings(small: Interactions) ->
         assert not keys(fit) & keys(valid)
         valid_union |= keys(valid)
     assert valid_union == all_keys
-    (fit, valid), = validation_folds(small, 1, seed=1)
+    ((fit, valid),) = validation_folds(small, 1, seed=1)
     assert len(valid) == int(np.ceil(0.2 * len(small)))
 
 
@@ -135,8 +144,18 @@ def test_tiny_study_end_to_end(small: Interactions, tmp_path: Path) -> None:
     out = tmp_path / "out"
     url = f"sqlite:///{tmp_path / 'study.db'}"
     events: list[dict] = []
-    res = tune(small, "baseline", metric="rmse", n_trials=4, cv=2, storage=url, study_name="e2e", seed=3,
-               out=out, progress=events.append)
+    res = tune(
+        small,
+        "baseline",
+        metric="rmse",
+        n_trials=4,
+        cv=2,
+        storage=url,
+        study_name="e2e",
+        seed=3,
+        out=out,
+        progress=events.append,
+    )
     assert res.n_trials == 4 and res.n_complete + res.n_pruned == 4 and res.n_complete >= 3
     assert [e["done"] for e in events] == [1, 2, 3, 4]
     table = pd.read_csv(out / "trials.csv")
@@ -150,7 +169,9 @@ def test_tiny_study_end_to_end(small: Interactions, tmp_path: Path) -> None:
         assert "plotly" in (out / name).read_text()
     assert (out / "plotly.min.js").is_file()  # offline: the HTML charts need no network
     summary = json.loads((out / "best.json").read_text())
-    assert summary["best_params"] == pytest.approx(res.best_params) and summary["test_score"] == pytest.approx(res.test_score)
+    assert summary["best_params"] == pytest.approx(res.best_params) and summary[
+        "test_score"
+    ] == pytest.approx(res.test_score)
     assert summary["provenance"]["git_commit"] and "optuna" in summary["provenance"]["packages"]
     # best.toml is an experiment file that compare/report/export accept with --config
     exp = load_experiment(out / "best.toml")
@@ -170,8 +191,15 @@ class RecordingInteractions(Interactions):
     """The test split, instrumented: once armed, every attribute read is logged with the time."""
 
     def __init__(self, inner: Interactions) -> None:
-        super().__init__(inner.users, inner.items, inner.ratings, inner.user_map, inner.item_map,
-                         inner.timestamps, inner.rating_scale)
+        super().__init__(
+            inner.users,
+            inner.items,
+            inner.ratings,
+            inner.user_map,
+            inner.item_map,
+            inner.timestamps,
+            inner.rating_scale,
+        )
         self.__dict__["reads"] = []
         self.__dict__["armed"] = True
 
@@ -189,7 +217,9 @@ def test_test_split_is_never_read_during_tuning(small: Interactions) -> None:
     assert res.n_complete == 3
     assert spy.reads == []  # not one attribute of the test split was touched by the study
 
-    res = tune(None, "svd", metric="rmse", n_trials=2, cv=2, holdout=(train, spy), fixed_params={"n_epochs": 3})
+    res = tune(
+        None, "svd", metric="rmse", n_trials=2, cv=2, holdout=(train, spy), fixed_params={"n_epochs": 3}
+    )
     assert res.test_score is not None
     assert spy.reads  # ... and it is read for the final score, after the study
 
@@ -208,7 +238,9 @@ def test_resume_continues_the_trial_count(small: Interactions, tmp_path: Path) -
     url = f"sqlite:///{tmp_path / 'study.db'}"
     first = tune(small, "baseline", n_trials=3, cv=2, storage=url, study_name="s", seed=1)
     assert first.n_trials == 3
-    again = tune(small, "svd", metric="mae", n_trials=2, cv=2, storage=url, study_name="s", seed=1, resume=True)
+    again = tune(
+        small, "svd", metric="mae", n_trials=2, cv=2, storage=url, study_name="s", seed=1, resume=True
+    )
     assert again.model == "baseline" and again.metric == "rmse"  # resumed as created
     assert again.n_trials == 5
     study = optuna.load_study(study_name="s", storage=url)
@@ -263,8 +295,18 @@ def test_intermediate_values_are_per_epoch(small: Interactions, gradient_model: 
 
 def test_fold_level_reports_for_models_not_scorable_mid_fit(small: Interactions, tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'f.db'}"
-    res = tune(small, "baseline", metric="rmse", n_trials=2, cv=2, seed=2, storage=url, study_name="f",
-               fixed_params={"n_epochs": 3}, out=tmp_path / "out")
+    res = tune(
+        small,
+        "baseline",
+        metric="rmse",
+        n_trials=2,
+        cv=2,
+        seed=2,
+        storage=url,
+        study_name="f",
+        fixed_params={"n_epochs": 3},
+        out=tmp_path / "out",
+    )
     for t in optuna.load_study(study_name="f", storage=url).trials:
         assert sorted(t.intermediate_values) == [0, 1]  # baseline has no on_epoch: one report per fold
         assert len(t.user_attrs["fold_scores"]) == 2
@@ -282,7 +324,9 @@ def test_fold_level_reports_for_models_not_scorable_mid_fit(small: Interactions,
         ("warp", {"no_components": 6, "epochs": 7}),
     ],
 )
-def test_on_epoch_sees_the_model_a_shorter_fit_would_give(small: Interactions, model: str, params: dict) -> None:
+def test_on_epoch_sees_the_model_a_shorter_fit_would_give(
+    small: Interactions, model: str, params: dict
+) -> None:
     """What on_epoch can score after epoch 3 of 7 is exactly a 3-epoch fit; the 7-epoch result is unchanged."""
     from movierec.models.registry import create
 
@@ -307,8 +351,18 @@ def test_on_epoch_sees_the_model_a_shorter_fit_would_give(small: Interactions, m
 
 def test_svd_study_prunes_per_epoch(small: Interactions, tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 's.db'}"
-    res = tune(small, "svd", metric="rmse", n_trials=10, cv=2, seed=3, storage=url, study_name="s",
-               fixed_params={"n_epochs": 10, "n_factors": 8}, test_size=None)
+    res = tune(
+        small,
+        "svd",
+        metric="rmse",
+        n_trials=10,
+        cv=2,
+        seed=3,
+        storage=url,
+        study_name="s",
+        fixed_params={"n_epochs": 10, "n_factors": 8},
+        test_size=None,
+    )
     trials = optuna.load_study(study_name="s", storage=url).trials
     pruned = [t for t in trials if t.state.name == "PRUNED"]
     assert res.n_pruned == len(pruned) >= 1
@@ -349,8 +403,12 @@ def test_two_processes_share_one_sqlite_study(tmp_path: Path) -> None:
         """
     )
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-    procs = [subprocess.Popen([sys.executable, "-c", script, str(worker)], env=env, stderr=subprocess.PIPE, text=True)
-             for worker in (0, 1)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", script, str(worker)], env=env, stderr=subprocess.PIPE, text=True
+        )
+        for worker in (0, 1)
+    ]
     for p in procs:
         _, err = p.communicate(timeout=240)
         assert p.returncode == 0, err
@@ -359,7 +417,9 @@ def test_two_processes_share_one_sqlite_study(tmp_path: Path) -> None:
     per_worker = Counter(t.user_attrs["worker"] for t in study.trials)
     assert sorted(per_worker.values()) == [3, 3]  # both processes contributed their trials
     assert sorted(t.number for t in study.trials) == list(range(6))
-    assert len({tuple(sorted(t.params.items())) for t in study.trials}) == 6  # different workers, different draws
+    assert (
+        len({tuple(sorted(t.params.items())) for t in study.trials}) == 6
+    )  # different workers, different draws
 
 
 # --- the CLI: bad input is one line and exit code 2 -------------------------------------------------
@@ -367,8 +427,14 @@ def test_two_processes_share_one_sqlite_study(tmp_path: Path) -> None:
 
 def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-    return subprocess.run([sys.executable, "-m", "movierec", "tune", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=240)
+    return subprocess.run(
+        [sys.executable, "-m", "movierec", "tune", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
 
 
 @pytest.mark.slow
@@ -381,7 +447,9 @@ def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
         (["--model", "svd", "--storage", "STORAGE", "--study", "taken"], "exists with model 'baseline'"),
     ],
 )
-def test_cli_bad_input_is_one_line_exit_2(args: list[str], needle: str, tmp_path: Path, small: Interactions) -> None:
+def test_cli_bad_input_is_one_line_exit_2(
+    args: list[str], needle: str, tmp_path: Path, small: Interactions
+) -> None:
     if "STORAGE" in args:
         url = f"sqlite:///{tmp_path / 'taken.db'}"
         tune(small, "baseline", n_trials=1, cv=2, storage=url, study_name="taken")
@@ -397,15 +465,38 @@ def test_cli_bad_input_is_one_line_exit_2(args: list[str], needle: str, tmp_path
 def test_cli_runs_a_small_study(tmp_path: Path) -> None:
     data = tmp_path / "ratings.csv"
     _write_csv(data)
-    proc = _cli("--model", "baseline", "--dataset", str(data), "--trials", "2", "--cv", "2", "--out", "o", "--json",
-                cwd=tmp_path)
+    proc = _cli(
+        "--model",
+        "baseline",
+        "--dataset",
+        str(data),
+        "--trials",
+        "2",
+        "--cv",
+        "2",
+        "--out",
+        "o",
+        "--json",
+        cwd=tmp_path,
+    )
     assert proc.returncode == 0, proc.stderr
     payload = json.loads(proc.stdout)
     assert payload["n_trials"] == 2 and payload["model"] == "baseline"
     assert (tmp_path / "o" / "study.db").is_file() and (tmp_path / "o" / "best.toml").is_file()
     # --resume needs only the study: model, metric and folds come from what the study recorded
-    again = _cli("--study", "baseline-rmse", "--resume", "--dataset", str(data), "--trials", "1", "--out", "o", "--json",
-                 cwd=tmp_path)
+    again = _cli(
+        "--study",
+        "baseline-rmse",
+        "--resume",
+        "--dataset",
+        str(data),
+        "--trials",
+        "1",
+        "--out",
+        "o",
+        "--json",
+        cwd=tmp_path,
+    )
     assert again.returncode == 0, again.stderr
     resumed = json.loads(again.stdout)
     assert resumed["n_trials"] == 3 and resumed["model"] == "baseline" and resumed["settings"]["cv"] == 2

@@ -63,8 +63,21 @@ __all__ = [
     "run_experiment",
 ]
 
-SPLIT_KINDS = ("auto", "ratings-holdout", "interactions-holdout", "per-user", "temporal", "leave-last-out")  # evaluation.SPLITS
-PROTOCOL_NAMES = ("rating", "test-candidates", "full-ranking", "sampled", "leave-last-out")  # evaluation.PROTOCOLS
+SPLIT_KINDS = (
+    "auto",
+    "ratings-holdout",
+    "interactions-holdout",
+    "per-user",
+    "temporal",
+    "leave-last-out",
+)  # evaluation.SPLITS
+PROTOCOL_NAMES = (
+    "rating",
+    "test-candidates",
+    "full-ranking",
+    "sampled",
+    "leave-last-out",
+)  # evaluation.PROTOCOLS
 _Strict = ConfigDict(extra="forbid", frozen=False, str_strip_whitespace=True)
 
 
@@ -151,7 +164,9 @@ class Experiment(BaseModel):
     protocols: list[str] = Field(default_factory=lambda: ["rating", "full-ranking"], min_length=1)
     k: int = Field(default=10, ge=1)
     threshold: float = 4.0
-    item_features: list[str] = Field(default_factory=list, description="side features for hybrid models: genres, tags, year")
+    item_features: list[str] = Field(
+        default_factory=list, description="side features for hybrid models: genres, tags, year"
+    )
 
     @field_validator("item_features", mode="before")
     @classmethod
@@ -224,7 +239,11 @@ def parse_experiment(text: str, *, source: str = "<experiment>") -> Experiment:
             msg = f"unknown key (valid here: {', '.join(_valid_keys(loc[:-1]))})"
         elif err.get("type") == "missing":
             msg = "required key is missing"
-        more = f" (and {len(exc.errors()) - 1} more problem{'s' if len(exc.errors()) > 2 else ''})" if len(exc.errors()) > 1 else ""
+        more = (
+            f" (and {len(exc.errors()) - 1} more problem{'s' if len(exc.errors()) > 2 else ''})"
+            if len(exc.errors()) > 1
+            else ""
+        )
         raise ConfigError(f"{source}{where}: {key}: {msg}{more}") from exc
 
 
@@ -256,7 +275,9 @@ def _valid_keys(loc: Sequence[Any]) -> list[str]:
         if field is None:
             return []
         ann = field.annotation
-        inner = [a for a in getattr(ann, "__args__", (ann,)) if isinstance(a, type) and issubclass(a, BaseModel)]
+        inner = [
+            a for a in getattr(ann, "__args__", (ann,)) if isinstance(a, type) and issubclass(a, BaseModel)
+        ]
         if not inner:
             return []
         model = inner[0]
@@ -391,7 +412,9 @@ def experiment_from_tuning(result: Any) -> Experiment:
     from movierec.tuning import split_model_params
 
     settings = result.settings
-    name, params = split_model_params(result.model, {**result.best_params, **(settings.get("fixed_params") or {})})
+    name, params = split_model_params(
+        result.model, {**result.best_params, **(settings.get("fixed_params") or {})}
+    )
     metric = str(result.metric)
     ranking = "@" in metric or metric in ("mrr",)
     k = int(metric.split("@", 1)[1]) if "@" in metric else 10
@@ -413,7 +436,9 @@ def experiment_from_tuning(result: Any) -> Experiment:
 
 def _new_run_id(exp: Experiment) -> str:
     stamp = _dt.datetime.now(_dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    slug = re.sub(r"[^a-z0-9]+", "-", (exp.name or "-".join(m.label or m.name for m in exp.models)).lower()).strip("-")[:40]
+    slug = re.sub(
+        r"[^a-z0-9]+", "-", (exp.name or "-".join(m.label or m.name for m in exp.models)).lower()
+    ).strip("-")[:40]
     return f"{stamp}-{slug or 'run'}-{secrets.token_hex(3)}"
 
 
@@ -471,7 +496,14 @@ def run_experiment(
     dump_experiment(exp, run_dir / "config.toml", header=f"resolved experiment of run {run_dir.name}")
     comparison = evaluation.compare(ds, **compare_kwargs(exp), progress=progress)
     prov = provenance_info(ds)
-    prov.update({"run_id": run_dir.name, "started_at": started, "split": comparison.split, "notes": list(comparison.notes)})
+    prov.update(
+        {
+            "run_id": run_dir.name,
+            "started_at": started,
+            "split": comparison.split,
+            "notes": list(comparison.notes),
+        }
+    )
     prov["finished_at"] = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
     records = comparison.records()
     (run_dir / "results.json").write_text(json.dumps(_json_safe(records), indent=2, allow_nan=False) + "\n")
@@ -524,7 +556,13 @@ def log_to_mlflow(uri: str, exp: Experiment, rows: list[dict[str, Any]], run_dir
         return False
     mlflow.set_tracking_uri(uri)
     with mlflow.start_run(run_name=run_dir.name):
-        params = {"dataset": exp.dataset.name, "split": exp.split.kind, "seed": exp.seed, "k": exp.k, "threshold": exp.threshold}
+        params = {
+            "dataset": exp.dataset.name,
+            "split": exp.split.kind,
+            "seed": exp.seed,
+            "k": exp.k,
+            "threshold": exp.threshold,
+        }
         for m in exp.models:
             for key, value in m.params.items():
                 params[f"{m.label or m.name}.{key}"] = value
@@ -536,6 +574,8 @@ def log_to_mlflow(uri: str, exp: Experiment, rows: list[dict[str, Any]], run_dir
                 if key in _NOT_METRICS:
                     continue
                 if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
-                    mlflow.log_metric(re.sub(r"[^A-Za-z0-9_./ -]", "_", f"{label}.{proto}.{key}"), float(value))
+                    mlflow.log_metric(
+                        re.sub(r"[^A-Za-z0-9_./ -]", "_", f"{label}.{proto}.{key}"), float(value)
+                    )
         mlflow.log_artifacts(str(run_dir))
     return True

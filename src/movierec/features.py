@@ -102,12 +102,16 @@ def build_item_features(
     item_map = item_map if item_map is not None else dataset.interactions.item_map
     blocks: list[ItemFeatures] = []
     if families and dataset.movies is None and set(families) & {"genres", "year"}:
-        raise DataError(f"dataset {dataset.name!r} has no movie metadata, so genres/year features are unavailable")
+        raise DataError(
+            f"dataset {dataset.name!r} has no movie metadata, so genres/year features are unavailable"
+        )
     meta = _aligned_movies(dataset, item_map) if dataset.movies is not None else None
     for family in families:
         if family == "genres":
             assert meta is not None
-            blocks.append(_multi_hot(meta["genres"], "genre:", lambda g: [x for x in g if x and not x.startswith("(")]))
+            blocks.append(
+                _multi_hot(meta["genres"], "genre:", lambda g: [x for x in g if x and not x.startswith("(")])
+            )
         elif family == "year":
             assert meta is not None
             check_bucket = int(year_bucket)
@@ -139,14 +143,18 @@ def read_features_file(path: str | Path, id_map: IdMap) -> ItemFeatures:
     except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
         raise DataError(f"{path}: cannot read features CSV ({str(exc).splitlines()[0]})") from exc
     if frame.shape[1] < 2:
-        raise DataError(f"{path}: expected columns id,feature[,weight], found {', '.join(map(str, frame.columns))}")
+        raise DataError(
+            f"{path}: expected columns id,feature[,weight], found {', '.join(map(str, frame.columns))}"
+        )
     id_col, feat_col = frame.columns[0], frame.columns[1]
     if frame[feat_col].isna().any():
         row = int(np.flatnonzero(frame[feat_col].isna().to_numpy())[0])
         raise DataError(f"{path}, line {row + 2}: empty feature")
     weights = np.ones(len(frame), dtype=np.float32)
     if frame.shape[1] >= 3:
-        w = pd.to_numeric(frame[frame.columns[2]], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+        w = pd.to_numeric(frame[frame.columns[2]], errors="coerce").to_numpy(
+            dtype=np.float64, na_value=np.nan
+        )
         if not np.isfinite(w).all():
             row = int(np.flatnonzero(~np.isfinite(w))[0])
             raise DataError(f"{path}, line {row + 2}: weight {frame.iloc[row, 2]!r} is not a finite number")
@@ -206,7 +214,9 @@ def _tag_features(dataset: Dataset, item_map: IdMap, top_tags: int, min_count: i
     if int(top_tags) < 1 or int(min_count) < 1:
         raise ConfigError(f"top_tags and min_tag_count must be ≥ 1, got {top_tags!r} and {min_count!r}")
     tags = dataset.tags
-    frame = pd.DataFrame({"movieId": tags["movieId"].to_numpy(), "tag": [normalise_tag(t) for t in tags["tag"]]})
+    frame = pd.DataFrame(
+        {"movieId": tags["movieId"].to_numpy(), "tag": [normalise_tag(t) for t in tags["tag"]]}
+    )
     frame = frame[frame["tag"] != ""]
     known = np.array([m in item_map for m in frame["movieId"].to_numpy()], dtype=bool)
     frame = frame[known]
@@ -218,7 +228,9 @@ def _tag_features(dataset: Dataset, item_map: IdMap, top_tags: int, min_count: i
     frame = frame[frame["tag"].isin(vocab)]
     rows = item_map.index(list(frame["movieId"].to_numpy())) if len(frame) else np.zeros(0, dtype=np.int32)
     cols = pd.Index(vocab).get_indexer(frame["tag"])
-    mat = sp.csr_matrix((np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(len(item_map), len(vocab)))
+    mat = sp.csr_matrix(
+        (np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(len(item_map), len(vocab))
+    )
     mat.sum_duplicates()
     mat.data[:] = 1.0
     return ItemFeatures(mat, [f"tag:{t}" for t in vocab])

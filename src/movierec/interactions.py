@@ -34,7 +34,9 @@ class IdMap:
         self.kind = kind
 
     @classmethod
-    def from_values(cls, values: Sequence[Any] | np.ndarray | pd.Series, *, kind: str = "id") -> tuple[IdMap, np.ndarray]:
+    def from_values(
+        cls, values: Sequence[Any] | np.ndarray | pd.Series, *, kind: str = "id"
+    ) -> tuple[IdMap, np.ndarray]:
         """Build a map from observed values (sorted unique ids) and return it with the int32 codes."""
         arr = values if isinstance(values, np.ndarray) else None
         if arr is not None and arr.dtype.kind in "iu" and len(arr) > 1 and bool(np.all(arr[1:] >= arr[:-1])):
@@ -145,7 +147,11 @@ class Interactions:
         if self.timestamps is not None:
             self.timestamps = np.ascontiguousarray(self.timestamps, dtype=np.int64)
         n = len(self.users)
-        if len(self.items) != n or len(self.ratings) != n or (self.timestamps is not None and len(self.timestamps) != n):
+        if (
+            len(self.items) != n
+            or len(self.ratings) != n
+            or (self.timestamps is not None and len(self.timestamps) != n)
+        ):
             raise ValueError("users, items, ratings and timestamps must have the same length")
         lo, hi = self.rating_scale
         self.rating_scale = (float(lo), float(hi))
@@ -175,7 +181,9 @@ class Interactions:
         """
         for col in [user_col, item_col, rating_col, time_col]:
             if col is not None and col not in df.columns:
-                raise DataError(f"{source}: missing column {col!r} (found: {', '.join(map(str, df.columns))})")
+                raise DataError(
+                    f"{source}: missing column {col!r} (found: {', '.join(map(str, df.columns))})"
+                )
         if len(df) == 0:
             raise DataError(f"{source}: no ratings")
         if rating_col is None:
@@ -273,7 +281,13 @@ class Interactions:
         """Rows selected by a boolean mask or index array, sharing the id maps."""
         ts = None if self.timestamps is None else self.timestamps[rows]
         return Interactions(
-            self.users[rows], self.items[rows], self.ratings[rows], self.user_map, self.item_map, ts, self.rating_scale
+            self.users[rows],
+            self.items[rows],
+            self.ratings[rows],
+            self.user_map,
+            self.item_map,
+            ts,
+            self.rating_scale,
         )
 
     def to_implicit(self, threshold: float = 4.0) -> Interactions:
@@ -345,7 +359,9 @@ def _numeric(col: pd.Series, what: str, source: str, first_line: int = 1) -> np.
     return arr
 
 
-def _check_scale(ratings: np.ndarray, scale: tuple[float, float] | None, source: str, first_line: int = 1) -> np.ndarray:
+def _check_scale(
+    ratings: np.ndarray, scale: tuple[float, float] | None, source: str, first_line: int = 1
+) -> np.ndarray:
     if scale is None:
         return ratings
     lo, hi = scale

@@ -123,7 +123,11 @@ def resolve_space(model: str) -> dict[str, Param]:
     for names, param in declared.items():
         names = (names,) if isinstance(names, str) else tuple(names)
         chosen = next((n for n in names if n in accepted), None)
-        if chosen is None and names[0] in MODEL_SWITCHES and model.strip().lower() in MODEL_SWITCHES[names[0]].values():
+        if (
+            chosen is None
+            and names[0] in MODEL_SWITCHES
+            and model.strip().lower() in MODEL_SWITCHES[names[0]].values()
+        ):
             chosen = names[0]
         if chosen is not None:
             space[chosen] = param
@@ -183,7 +187,12 @@ def parse_metric(text: str, *, model_kind: str | None = None) -> Metric:
 
 
 def _ranking_values(
-    model: Any, fit_train: Interactions, valid: Interactions, metric: Metric, threshold: float, batch: int = 1024
+    model: Any,
+    fit_train: Interactions,
+    valid: Interactions,
+    metric: Metric,
+    threshold: float,
+    batch: int = 1024,
 ) -> float:
     """Full-ranking protocol (DESIGN.md): candidates = items the user did not rate in training; relevant =
     validation ratings ≥ threshold; users without a relevant item are skipped; mean over users."""
@@ -198,15 +207,20 @@ def _ranking_values(
     seen = fit_train.csr()
     k = int(metric.k or 10)
     per_metric = {
-        "precision": metrics.precision, "recall": metrics.recall, "hr": metrics.hit_rate,
-        "ndcg": metrics.ndcg, "map": metrics.average_precision,
+        "precision": metrics.precision,
+        "recall": metrics.recall,
+        "hr": metrics.hit_rate,
+        "ndcg": metrics.ndcg,
+        "map": metrics.average_precision,
     }
     out = np.empty(len(users), dtype=np.float64)
     for start in range(0, len(users), batch):
         b = users[start : start + batch]
         scores = np.array(model.score(b), dtype=np.float32, copy=True)
         if scores.shape != (len(b), fit_train.n_items):
-            raise ConfigError(f"{getattr(model, 'name', model)} returned scores of shape {scores.shape}, expected {(len(b), fit_train.n_items)}")
+            raise ConfigError(
+                f"{getattr(model, 'name', model)} returned scores of shape {scores.shape}, expected {(len(b), fit_train.n_items)}"
+            )
         rows, cols = seen[b].nonzero()
         scores[rows, cols] = -np.inf
         rel = relevant[b]
@@ -234,7 +248,9 @@ def score_split(
 # --- folds ---------------------------------------------------------------------------------------
 
 
-def validation_folds(train: Interactions, cv: int = 3, *, seed: int = 42, valid_size: float = 0.2) -> list[tuple[Interactions, Interactions]]:
+def validation_folds(
+    train: Interactions, cv: int = 3, *, seed: int = 42, valid_size: float = 0.2
+) -> list[tuple[Interactions, Interactions]]:
     """Inner (fit, validation) pairs cut from the TRAINING ratings only: ``cv`` folds with Surprise's
     KFold semantics (:func:`movierec.split.kfold`), or one ``valid_size`` random hold-out when ``cv == 1``."""
     from movierec.split import kfold, ratings_holdout
@@ -325,7 +341,9 @@ def open_storage(url: str | None) -> Any:
         return optuna.storages.InMemoryStorage()
     shown = _safe_url(url)
     if "://" not in url:
-        raise ConfigError(f"storage {url!r} is not a database URL (try sqlite:///study.db or postgresql://user@host/db)")
+        raise ConfigError(
+            f"storage {url!r} is not a database URL (try sqlite:///study.db or postgresql://user@host/db)"
+        )
     kwargs: dict[str, Any] = {}
     if url.startswith("sqlite"):
         kwargs = {"connect_args": {"timeout": 60}}
@@ -342,11 +360,15 @@ def open_storage(url: str | None) -> Any:
             raise ConfigError(f"storage {shown} needs the database driver {exc.name!r}; install it") from exc
         except Exception as exc:  # sqlalchemy's errors, bad URLs, unreachable servers
             last = exc
-            if any(t in str(exc) for t in ("locked", "already exists", "UNIQUE constraint", "IntegrityError")):
+            if any(
+                t in str(exc) for t in ("locked", "already exists", "UNIQUE constraint", "IntegrityError")
+            ):
                 time.sleep(0.2 * (attempt + 1))
                 continue
             break
-    reason = str(last).strip().splitlines()[0] if last is not None and str(last).strip() else type(last).__name__
+    reason = (
+        str(last).strip().splitlines()[0] if last is not None and str(last).strip() else type(last).__name__
+    )
     raise ConfigError(f"storage {shown} cannot be opened: {reason}")
 
 
@@ -354,9 +376,13 @@ def study_settings(storage: str, study_name: str) -> dict[str, Any]:
     """The settings (model, metric, cv, …) a movierec study was created with; unknown studies raise ConfigError."""
     optuna = _optuna()
     storage_obj = open_storage(storage)
-    names = {s.study_name for s in optuna.study.get_all_study_summaries(storage_obj, include_best_trial=False)}
+    names = {
+        s.study_name for s in optuna.study.get_all_study_summaries(storage_obj, include_best_trial=False)
+    }
     if study_name not in names:
-        raise ConfigError(f"no study named {study_name!r} in {_safe_url(storage)} (existing: {', '.join(sorted(names)) or 'none'})")
+        raise ConfigError(
+            f"no study named {study_name!r} in {_safe_url(storage)} (existing: {', '.join(sorted(names)) or 'none'})"
+        )
     stored = optuna.load_study(study_name=study_name, storage=storage_obj).user_attrs.get("movierec")
     if not stored:
         raise ConfigError(f"study {study_name!r} in {_safe_url(storage)} was not created by movierec tune")
@@ -377,10 +403,21 @@ def _dataset_parts(dataset: Any) -> tuple[Interactions, str, str]:
         for arr in (dataset.users, dataset.items, dataset.ratings):
             h.update(np.ascontiguousarray(arr).tobytes())
         return dataset, "<interactions>", h.hexdigest()
-    raise ConfigError(f"dataset must be a name, a path, a Dataset or Interactions, got {type(dataset).__name__}")
+    raise ConfigError(
+        f"dataset must be a name, a path, a Dataset or Interactions, got {type(dataset).__name__}"
+    )
 
 
-_SETTINGS_KEYS = ("model", "metric", "dataset_sha256", "cv", "test_size", "threshold", "split_seed", "fixed_params")
+_SETTINGS_KEYS = (
+    "model",
+    "metric",
+    "dataset_sha256",
+    "cv",
+    "test_size",
+    "threshold",
+    "split_seed",
+    "fixed_params",
+)
 
 
 def _fits_implicit(model_kind: str) -> bool:
@@ -408,7 +445,9 @@ def _make_objective(
     iterative = "on_epoch" in inspect.signature(cls.fit).parameters
     raw_folds = validation_folds(train, cv, seed=seed)
     # implicit models train on the positives; ranking candidates still exclude every training rating
-    folds = [(fit.to_implicit(threshold) if _fits_implicit(kind) else fit, fit, valid) for fit, valid in raw_folds]
+    folds = [
+        (fit.to_implicit(threshold) if _fits_implicit(kind) else fit, fit, valid) for fit, valid in raw_folds
+    ]
 
     # per-epoch pruning needs a model that can be scored mid-fit; otherwise trials report after each fold
     mode = {"per_epoch": iterative}
@@ -427,8 +466,14 @@ def _make_objective(
             if mode["per_epoch"] and f == 0:
                 state = {"pruned": False, "epoch": 0, "reported": 0, "best": math.inf, "stalled": 0}
 
-                def on_epoch(epoch: int, logs: dict[str, float], m: Any = m, valid: Any = valid,
-                             seen: Any = seen_train, state: dict[str, Any] = state) -> bool | None:
+                def on_epoch(
+                    epoch: int,
+                    logs: dict[str, float],
+                    m: Any = m,
+                    valid: Any = valid,
+                    seen: Any = seen_train,
+                    state: dict[str, Any] = state,
+                ) -> bool | None:
                     state["epoch"] = int(epoch)
                     if not mode["per_epoch"]:
                         return None
@@ -481,7 +526,9 @@ def _make_objective(
     return objective
 
 
-def _check_settings(stored: dict[str, Any], settings: dict[str, Any], *, resume: bool, name: str, shown: str) -> dict[str, Any]:
+def _check_settings(
+    stored: dict[str, Any], settings: dict[str, Any], *, resume: bool, name: str, shown: str
+) -> dict[str, Any]:
     """Compare an existing study's recorded settings with the request; ``resume`` adopts the recorded ones."""
     if not stored:
         return settings
@@ -541,7 +588,9 @@ def check_request(
     if isinstance(cv, bool) or not isinstance(cv, (int, np.integer)) or cv < 1:
         raise ConfigError(f"cv must be a whole number ≥ 1 (1 = a single validation split), got {cv!r}")
     if test_size is not None and not has_holdout and not (0.0 < float(test_size) < 1.0):
-        raise ConfigError(f"test_size must be a fraction between 0 and 1 (or None for no test split), got {test_size!r}")
+        raise ConfigError(
+            f"test_size must be a fraction between 0 and 1 (or None for no test split), got {test_size!r}"
+        )
     get_class(model)  # unknown names fail here, before anything is opened
     model = model.strip().lower()
     parsed = parse_metric(metric, model_kind=model_kind(model))
@@ -557,15 +606,21 @@ def check_request(
     }
     # does the study exist, and for the same model and metric?
     name = study_name or f"{model}-{parsed.label}"
-    existing = {s.study_name for s in optuna.study.get_all_study_summaries(storage_obj, include_best_trial=False)}
+    existing = {
+        s.study_name for s in optuna.study.get_all_study_summaries(storage_obj, include_best_trial=False)
+    }
     if resume and name not in existing:
-        raise ConfigError(f"no study named {name!r} in {shown} to resume (existing: {', '.join(sorted(existing)) or 'none'})")
+        raise ConfigError(
+            f"no study named {name!r} in {shown} to resume (existing: {', '.join(sorted(existing)) or 'none'})"
+        )
     stored: dict[str, Any] = {}
     if name in existing:
         loaded = optuna.load_study(study_name=name, storage=storage_obj)
         stored = dict(loaded.user_attrs.get("movierec") or {})
         if not stored and loaded.trials:
-            raise ConfigError(f"study {name!r} in {shown} was not created by movierec tune; choose another --study")
+            raise ConfigError(
+                f"study {name!r} in {shown} was not created by movierec tune; choose another --study"
+            )
         settings = _check_settings(stored, settings, resume=resume, name=name, shown=shown)
         model, parsed = settings["model"], parse_metric(settings["metric"])
         n_before = len(loaded.trials)
@@ -615,8 +670,18 @@ def tune(
     from movierec.split import ratings_holdout
 
     req = check_request(
-        model, metric=metric, n_trials=n_trials, cv=cv, timeout=timeout, n_jobs=n_jobs, test_size=test_size,
-        threshold=threshold, seed=seed, storage=storage, study_name=study_name, resume=resume,
+        model,
+        metric=metric,
+        n_trials=n_trials,
+        cv=cv,
+        timeout=timeout,
+        n_jobs=n_jobs,
+        test_size=test_size,
+        threshold=threshold,
+        seed=seed,
+        storage=storage,
+        study_name=study_name,
+        resume=resume,
         has_holdout=holdout is not None,
     )
     model, parsed, storage_obj, shown, name = req.model, req.metric, req.storage, req.shown, req.study_name
@@ -647,16 +712,24 @@ def tune(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         sampler = optuna.samplers.TPESampler(
-            seed=sampler_seed, n_startup_trials=min(10, max(3, n_trials // 4)), multivariate=True,
+            seed=sampler_seed,
+            n_startup_trials=min(10, max(3, n_trials // 4)),
+            multivariate=True,
         )
     # no warm-up in the pruner: fold-level reports start at step 0; per-epoch ones skip the first epochs themselves
     pruner = optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=0)
     study = optuna.create_study(
-        storage=storage_obj, sampler=sampler, pruner=pruner, study_name=name,
-        direction=parsed.direction, load_if_exists=True,
+        storage=storage_obj,
+        sampler=sampler,
+        pruner=pruner,
+        study_name=name,
+        direction=parsed.direction,
+        load_if_exists=True,
     )
     if study.direction.name.lower() != parsed.direction:
-        raise ConfigError(f"study {name!r} in {shown} {study.direction.name.lower()}s, but {parsed.label} must be {parsed.direction}d")
+        raise ConfigError(
+            f"study {name!r} in {shown} {study.direction.name.lower()}s, but {parsed.label} must be {parsed.direction}d"
+        )
     if "movierec" not in study.user_attrs:
         study.set_user_attr("movierec", settings)
 
@@ -669,8 +742,14 @@ def tune(
         train, test = ratings_holdout(inter, test_size=settings["test_size"], seed=settings["split_seed"])
     space = resolve_space(model)
     objective = _make_objective(
-        train, model, space, parsed, cv=settings["cv"], seed=settings["split_seed"],
-        threshold=settings["threshold"], fixed=dict(settings["fixed_params"]),
+        train,
+        model,
+        space,
+        parsed,
+        cv=settings["cv"],
+        seed=settings["split_seed"],
+        threshold=settings["threshold"],
+        fixed=dict(settings["fixed_params"]),
     )
 
     t0 = time.perf_counter()
@@ -684,21 +763,39 @@ def tune(
             best = study_.best_value
         except ValueError:
             best = None
-        progress({
-            "number": trial.number, "state": trial.state.name.lower(), "value": trial.value,
-            "params": dict(trial.params), "best_value": best, "done": done["n"], "total": n_trials,
-        })
+        progress(
+            {
+                "number": trial.number,
+                "state": trial.state.name.lower(),
+                "value": trial.value,
+                "params": dict(trial.params),
+                "best_value": best,
+                "done": done["n"],
+                "total": n_trials,
+            }
+        )
 
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
-        study.optimize(objective, n_trials=int(n_trials), timeout=timeout, n_jobs=int(n_jobs), callbacks=[_callback])
+        study.optimize(
+            objective, n_trials=int(n_trials), timeout=timeout, n_jobs=int(n_jobs), callbacks=[_callback]
+        )
 
     trials = study.get_trials(deepcopy=False)
     complete = [t for t in trials if t.state.name == "COMPLETE"]
     result = TuneResult(
-        study_name=name, storage=shown, model=model, metric=parsed.label, direction=parsed.direction,
-        best_params={}, best_value=None, best_trial=None, n_trials=len(trials), n_complete=len(complete),
-        n_pruned=sum(t.state.name == "PRUNED" for t in trials), settings=settings,
+        study_name=name,
+        storage=shown,
+        model=model,
+        metric=parsed.label,
+        direction=parsed.direction,
+        best_params={},
+        best_value=None,
+        best_trial=None,
+        n_trials=len(trials),
+        n_complete=len(complete),
+        n_pruned=sum(t.state.name == "PRUNED" for t in trials),
+        settings=settings,
     )
     if complete:
         best = study.best_trial
@@ -706,7 +803,9 @@ def tune(
         result.best_value = float(best.value)
         result.best_trial = int(best.number)
     if complete and test is not None and evaluate_test:
-        result.test_score = _test_score(model, result.best_params, train, test, parsed, settings, settings["fixed_params"])
+        result.test_score = _test_score(
+            model, result.best_params, train, test, parsed, settings, settings["fixed_params"]
+        )
     result.seconds = round(time.perf_counter() - t0, 3)
     if out is not None:
         result.files = write_outputs(study, result, Path(out))
@@ -714,8 +813,13 @@ def tune(
 
 
 def _test_score(
-    model: str, params: Mapping[str, Any], train: Interactions, test: Interactions, metric: Metric,
-    settings: Mapping[str, Any], fixed: Mapping[str, Any] | None,
+    model: str,
+    params: Mapping[str, Any],
+    train: Interactions,
+    test: Interactions,
+    metric: Metric,
+    settings: Mapping[str, Any],
+    fixed: Mapping[str, Any] | None,
 ) -> float:
     """Refit the best params on the whole training split and score the outer test split (read here only)."""
     from movierec.models.registry import create, get_class, model_kind
@@ -770,12 +874,25 @@ def trials_table(study: Any) -> Any:
 
     rows = []
     for t in study.get_trials(deepcopy=False):
-        dur = (t.datetime_complete - t.datetime_start).total_seconds() if t.datetime_complete and t.datetime_start else None
-        row: dict[str, Any] = {"number": t.number, "state": t.state.name.lower(), "value": t.value, "seconds": dur}
+        dur = (
+            (t.datetime_complete - t.datetime_start).total_seconds()
+            if t.datetime_complete and t.datetime_start
+            else None
+        )
+        row: dict[str, Any] = {
+            "number": t.number,
+            "state": t.state.name.lower(),
+            "value": t.value,
+            "seconds": dur,
+        }
         row.update({f"params_{k}": v for k, v in t.params.items()})
-        row["fold_scores"] = json.dumps(t.user_attrs.get("fold_scores")) if "fold_scores" in t.user_attrs else None
+        row["fold_scores"] = (
+            json.dumps(t.user_attrs.get("fold_scores")) if "fold_scores" in t.user_attrs else None
+        )
         row["last_step"] = max(t.intermediate_values) if t.intermediate_values else None
-        row["last_reported"] = t.intermediate_values[max(t.intermediate_values)] if t.intermediate_values else None
+        row["last_reported"] = (
+            t.intermediate_values[max(t.intermediate_values)] if t.intermediate_values else None
+        )
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -819,8 +936,14 @@ def _charts(table: Any, importances: dict[str, float], result: TuneResult, out: 
         fig, ax = plt.subplots(figsize=(7, 4))
         ax.scatter(xs, ys, s=18, alpha=0.7, label="complete trial")
         if len(pruned):
-            ax.scatter(pruned["number"], pruned["last_reported"], s=18, marker="x", color="0.6",
-                       label="pruned (last reported value)")
+            ax.scatter(
+                pruned["number"],
+                pruned["last_reported"],
+                s=18,
+                marker="x",
+                color="0.6",
+                label="pruned (last reported value)",
+            )
         ax.step(xs, best, where="post", color="C3", label="best so far")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel("trial")
@@ -846,8 +969,15 @@ def _charts(table: Any, importances: dict[str, float], result: TuneResult, out: 
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=xs, y=ys, mode="markers", name="complete trial"))
     if len(pruned):
-        fig.add_trace(go.Scatter(x=pruned["number"], y=pruned["last_reported"], mode="markers", name="pruned",
-                                 marker={"symbol": "x", "color": "grey"}))
+        fig.add_trace(
+            go.Scatter(
+                x=pruned["number"],
+                y=pruned["last_reported"],
+                mode="markers",
+                name="pruned",
+                marker={"symbol": "x", "color": "grey"},
+            )
+        )
     fig.add_trace(go.Scatter(x=xs, y=best, mode="lines", line_shape="hv", name="best so far"))
     fig.update_layout(title=title, xaxis_title="trial", yaxis_title=result.metric)
     fig.write_html(out / "history.html", include_plotlyjs="directory", full_html=True)
@@ -855,7 +985,9 @@ def _charts(table: Any, importances: dict[str, float], result: TuneResult, out: 
     if importances:
         names = list(importances)[::-1]
         fig = go.Figure(go.Bar(x=[importances[n] for n in names], y=names, orientation="h"))
-        fig.update_layout(title=f"{result.model}: hyperparameter importance (fANOVA)", xaxis_title="importance")
+        fig.update_layout(
+            title=f"{result.model}: hyperparameter importance (fANOVA)", xaxis_title="importance"
+        )
         fig.write_html(out / "importance.html", include_plotlyjs="directory", full_html=True)
         files["importance_html"] = str(out / "importance.html")
     return files

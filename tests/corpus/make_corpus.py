@@ -40,7 +40,7 @@ def zipped(rel: str, members: dict[str, bytes], *, symlink: str | None = None) -
             zf.writestr(name, data)
         if symlink:
             info = zipfile.ZipInfo(symlink)
-            info.external_attr = (0o120777 << 16)
+            info.external_attr = 0o120777 << 16
             zf.writestr(info, "/etc/passwd")
     w(rel, buf.getvalue())
 
@@ -79,20 +79,50 @@ def main() -> None:
     w("ratings/nonnumeric.tsv", "userId\tmovieId\trating\ttimestamp\n1\t1\tfour\t964982703\n")
     w("ratings/utf16.csv", (h + "1,1,4.0,964982703\n").encode("utf-16"))
     w("ratings/unknown_ext.xlsx", b"PK\x03\x04 not really a spreadsheet")
-    parquet("ratings/string_rating.parquet", pa.table({"userId": [1, 2], "movieId": [1, 2], "rating": ["good", "bad"], "timestamp": [1, 2]}))
-    parquet("ratings/missing_column.parquet", pa.table({"userId": [1, 2], "movieId": [1, 2], "timestamp": [1, 2]}))
-    parquet("ratings/nan_rating.parquet", pa.table({"userId": [1, 2], "movieId": [1, 2], "rating": [4.0, float("nan")], "timestamp": [1, 2]}))
+    parquet(
+        "ratings/string_rating.parquet",
+        pa.table({"userId": [1, 2], "movieId": [1, 2], "rating": ["good", "bad"], "timestamp": [1, 2]}),
+    )
+    parquet(
+        "ratings/missing_column.parquet", pa.table({"userId": [1, 2], "movieId": [1, 2], "timestamp": [1, 2]})
+    )
+    parquet(
+        "ratings/nan_rating.parquet",
+        pa.table({"userId": [1, 2], "movieId": [1, 2], "rating": [4.0, float("nan")], "timestamp": [1, 2]}),
+    )
     good = io.BytesIO()
-    pq.write_table(pa.table({"userId": list(range(200)), "movieId": list(range(200)), "rating": [4.0] * 200, "timestamp": list(range(200))}), good)
+    pq.write_table(
+        pa.table(
+            {
+                "userId": list(range(200)),
+                "movieId": list(range(200)),
+                "rating": [4.0] * 200,
+                "timestamp": list(range(200)),
+            }
+        ),
+        good,
+    )
     w("ratings/truncated.parquet", good.getvalue()[: len(good.getvalue()) // 2])
     w("ratings/not_parquet.parquet", h + "1,1,4.0,964982703\n")
     # --- MovieLens-layout folders with broken movies / tags ---
-    folder("folders/movies_broken_quote", **{"movies.csv": 'movieId,title,genres\n1,"Toy Story (1995),Animation\n2,Heat (1995),Action\n'})
-    folder("folders/movies_latin1", **{"movies.csv": "movieId,title,genres\n1,Am\xe9lie (2001),Comedy\n".encode("latin-1")})
+    folder(
+        "folders/movies_broken_quote",
+        **{"movies.csv": 'movieId,title,genres\n1,"Toy Story (1995),Animation\n2,Heat (1995),Action\n'},
+    )
+    folder(
+        "folders/movies_latin1",
+        **{"movies.csv": "movieId,title,genres\n1,Am\xe9lie (2001),Comedy\n".encode("latin-1")},
+    )
     folder("folders/movies_missing_title", **{"movies.csv": "movieId,genres\n1,Comedy\n"})
-    folder("folders/movies_nonnumeric_id", **{"movies.csv": "movieId,title,genres\none,Toy Story (1995),Comedy\n"})
+    folder(
+        "folders/movies_nonnumeric_id",
+        **{"movies.csv": "movieId,title,genres\none,Toy Story (1995),Comedy\n"},
+    )
     folder("folders/movies_binary", **{"movies.csv": b"\x00\xff\xfe" * 300})
-    folder("folders/tags_unquoted_newline", **{"tags.csv": "userId,movieId,tag,timestamp\n1,1,pix\nar,1445714994\n"})
+    folder(
+        "folders/tags_unquoted_newline",
+        **{"tags.csv": "userId,movieId,tag,timestamp\n1,1,pix\nar,1445714994\n"},
+    )
     folder("folders/tags_missing_tag", **{"tags.csv": "userId,movieId,timestamp\n1,1,1445714994\n"})
     folder("folders/no_ratings", **{"ratings.csv": None})
     folder("folders/ratings_garbage", **{"ratings.csv": "hello world\nthis is not a ratings file\n"})
@@ -109,7 +139,10 @@ def main() -> None:
     zipped("archives/wrong_dataset.zip", {"something/else.csv": b"a,b\n1,2\n"})
     w("archives/empty.zip", b"PK\x05\x06" + b"\x00" * 18)
     # --- experiment configs ---
-    w("configs/unknown_key.toml", '[dataset]\nname = "ml-latest-small"\ncolour = "blue"\n\n[[models]]\nname = "svd"\n')
+    w(
+        "configs/unknown_key.toml",
+        '[dataset]\nname = "ml-latest-small"\ncolour = "blue"\n\n[[models]]\nname = "svd"\n',
+    )
     w("configs/wrong_type.toml", '[split]\ntest_size = "a fifth"\n\n[[models]]\nname = "svd"\n')
     w("configs/invalid.toml", '[dataset\nname = "ml-latest-small"\n')
     w("configs/unknown_model.toml", '[[models]]\nname = "deep-magic"\n')

@@ -15,7 +15,9 @@ from movierec.models.registry import MODELS, create, get_class
 
 @settings(max_examples=60, deadline=None)
 @given(
-    arrays(np.float32, st.tuples(st.integers(1, 5), st.integers(1, 30)), elements=st.floats(-10, 10, width=32)),
+    arrays(
+        np.float32, st.tuples(st.integers(1, 5), st.integers(1, 30)), elements=st.floats(-10, 10, width=32)
+    ),
     st.integers(1, 40),
 )
 def test_topk_matches_full_sort(scores: np.ndarray, k: int) -> None:
@@ -38,7 +40,15 @@ def test_topk_marks_excluded_items_as_missing() -> None:
 
 @pytest.mark.parametrize(
     ("value", "integer", "ok"),
-    [(1, True, True), (0, True, False), (-3, True, False), (2.5, True, False), (0.01, False, True), (float("nan"), False, False), (True, True, False)],
+    [
+        (1, True, True),
+        (0, True, False),
+        (-3, True, False),
+        (2.5, True, False),
+        (0.01, False, True),
+        (float("nan"), False, False),
+        (True, True, False),
+    ],
 )
 def test_check_positive(value: float, integer: bool, ok: bool) -> None:
     if ok:

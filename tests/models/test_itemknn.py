@@ -30,8 +30,12 @@ def _naive(x: np.ndarray, alpha: float, shrink: float) -> np.ndarray:
     return sims
 
 
-@pytest.mark.parametrize(("similarity", "alpha", "shrink"), [("cosine", 0.5, 0.0), ("asymmetric", 0.2, 0.0), ("cosine", 0.5, 5.0)])
-def test_similarities_match_naive_computation(tiny: Interactions, similarity: str, alpha: float, shrink: float) -> None:
+@pytest.mark.parametrize(
+    ("similarity", "alpha", "shrink"), [("cosine", 0.5, 0.0), ("asymmetric", 0.2, 0.0), ("cosine", 0.5, 5.0)]
+)
+def test_similarities_match_naive_computation(
+    tiny: Interactions, similarity: str, alpha: float, shrink: float
+) -> None:
     train = tiny.to_implicit(3.0)
     k = 6
     model = ItemKNN(k=k, similarity=similarity, alpha=alpha, shrink=shrink).fit(train)

@@ -18,7 +18,9 @@ def test_contract(tiny: Interactions, tmp_path) -> None:
 def test_scores_are_counts_of_positives(tiny: Interactions) -> None:
     train = tiny.to_implicit(4.0)
     model = Popularity().fit(train)
-    np.testing.assert_array_equal(model.score(np.array([0]))[0], np.bincount(train.items, minlength=train.n_items))
+    np.testing.assert_array_equal(
+        model.score(np.array([0]))[0], np.bincount(train.items, minlength=train.n_items)
+    )
     items, _ = model.recommend(np.array([0]), k=3, exclude_seen=False)
     counts = train.item_counts()
     assert counts[items[0][0]] == counts.max()
@@ -34,7 +36,9 @@ def test_window_keeps_only_recent_interactions(tiny: Interactions) -> None:
 
 def test_rating_and_recency_weighting(tiny: Interactions) -> None:
     by_rating = Popularity(weighting="rating").fit(tiny).item_scores_
-    np.testing.assert_allclose(by_rating, np.bincount(tiny.items, weights=tiny.ratings, minlength=tiny.n_items), rtol=1e-5)
+    np.testing.assert_allclose(
+        by_rating, np.bincount(tiny.items, weights=tiny.ratings, minlength=tiny.n_items), rtol=1e-5
+    )
     decayed = Popularity(weighting="recency", half_life_days=10).fit(tiny).item_scores_
     plain = Popularity().fit(tiny).item_scores_
     assert (decayed <= plain + 1e-6).all() and decayed.sum() < plain.sum()

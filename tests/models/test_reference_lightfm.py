@@ -21,7 +21,9 @@ pytestmark = pytest.mark.reference
 
 @pytest.mark.parametrize("name", ["lightfm:bpr", "lightfm:warp", "implicit:bpr"])
 def test_contract(tiny: Interactions, tmp_path, name: str) -> None:
-    params = {"epochs": 3, "no_components": 8} if name.startswith("lightfm") else {"iterations": 5, "factors": 8}
+    params = (
+        {"epochs": 3, "no_components": 8} if name.startswith("lightfm") else {"iterations": 5, "factors": 8}
+    )
     check_contract(name, tiny.to_implicit(3.0), tmp_path, **params)
 
 
@@ -31,7 +33,9 @@ def notebook_split(bundled: Dataset) -> tuple[Interactions, Interactions]:
 
 
 def _coo(inter: Interactions) -> sp.coo_matrix:
-    return sp.coo_matrix((np.ones(inter.n_ratings, np.float32), (inter.users, inter.items)), shape=inter.shape)
+    return sp.coo_matrix(
+        (np.ones(inter.n_ratings, np.float32), (inter.users, inter.items)), shape=inter.shape
+    )
 
 
 def _p_r_at_10(model, test: Interactions) -> tuple[float, float]:  # type: ignore[no-untyped-def]

@@ -19,14 +19,20 @@ def movies() -> Dataset:
 
 
 @pytest.fixture(scope="session")
-def svd_artifact(movies: Dataset, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, object, Interactions]:
+def svd_artifact(
+    movies: Dataset, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, object, Interactions]:
     model, train = fit("svd", movies, n_factors=8, n_epochs=15, random_state=0)
-    path = export_artifact(model, movies, train, tmp_path_factory.mktemp("art") / "svd", metrics={"rmse": 0.9})
+    path = export_artifact(
+        model, movies, train, tmp_path_factory.mktemp("art") / "svd", metrics={"rmse": 0.9}
+    )
     return path, model, train
 
 
 @pytest.fixture(scope="session")
-def server(svd_artifact: tuple[Path, object, Interactions], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def server(
+    svd_artifact: tuple[Path, object, Interactions], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
     """A real uvicorn serving the svd artifact, feedback in a SQLite file, POST /feedback behind an API key."""
     db = tmp_path_factory.mktemp("db") / "feedback.db"
     srv = Server(svd_artifact[0], db, env={"MOVIEREC_API_KEY": API_KEY}).wait()

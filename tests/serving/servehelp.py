@@ -79,7 +79,9 @@ def movierec_cmd(*args: str) -> list[str]:
 class Server:
     """A ``movierec serve`` subprocess on a free loopback port."""
 
-    def __init__(self, artifact: Path, db: Path | str, *extra: str, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, artifact: Path, db: Path | str, *extra: str, env: dict[str, str] | None = None
+    ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         if str(db).startswith("sqlite"):
@@ -90,8 +92,19 @@ class Server:
             self.log = Path(name)
         else:
             self.log = Path(str(db) + f".{self.port}.log")
-        args = movierec_cmd("serve", "--artifact", str(artifact), "--port", str(self.port), "--db", str(db),
-                            "--no-access-log", "--log-level", "warning", *extra)
+        args = movierec_cmd(
+            "serve",
+            "--artifact",
+            str(artifact),
+            "--port",
+            str(self.port),
+            "--db",
+            str(db),
+            "--no-access-log",
+            "--log-level",
+            "warning",
+            *extra,
+        )
         self._logfh = open(self.log, "wb")
         full_env = {**os.environ, **(env or {})}
         self.proc = subprocess.Popen(args, stdout=self._logfh, stderr=subprocess.STDOUT, env=full_env)
@@ -100,7 +113,9 @@ class Server:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited with {self.proc.returncode}: {self.log.read_text(errors='replace')}")
+                raise RuntimeError(
+                    f"server exited with {self.proc.returncode}: {self.log.read_text(errors='replace')}"
+                )
             try:
                 if httpx.get(self.url + "/health", timeout=2.0).status_code == 200:
                     return self

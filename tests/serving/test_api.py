@@ -37,11 +37,23 @@ def test_health_and_docs(client: httpx.Client, svd_artifact) -> None:
     art = load_artifact(svd_artifact[0])
     h = client.get("/health").json()
     assert h["status"] == "ok" and h["model"] == "svd" and h["modelVersion"] == art.model_version
-    assert h["dataset"] == "tiny-movies" and h["nItems"] == 60 and h["createdAt"] == art.created_at and h["feedback"]
+    assert (
+        h["dataset"] == "tiny-movies"
+        and h["nItems"] == 60
+        and h["createdAt"] == art.created_at
+        and h["feedback"]
+    )
     assert client.get("/docs").status_code == 200
     paths = client.get("/openapi.json").json()["paths"]
-    assert {"/health", "/movies", "/movies/{movieId}", "/movies/{movieId}/similar", "/users/{userId}/recommendations",
-            "/recommendations", "/feedback"} <= set(paths)
+    assert {
+        "/health",
+        "/movies",
+        "/movies/{movieId}",
+        "/movies/{movieId}/similar",
+        "/users/{userId}/recommendations",
+        "/recommendations",
+        "/feedback",
+    } <= set(paths)
 
 
 def test_user_recommendations_match_the_artifact(client: httpx.Client, svd_artifact) -> None:
@@ -52,7 +64,10 @@ def test_user_recommendations_match_the_artifact(client: httpx.Client, svd_artif
     assert [r["movieId"] for r in recs] == [r["movieId"] for r in art.recommend(3, 7)]
     assert [r["score"] for r in recs] == pytest.approx([r["score"] for r in art.recommend(3, 7)])
     seen_too = client.get("/users/3/recommendations?k=60&exclude_seen=false").json()["recommendations"]
-    assert len(seen_too) == 60 and len(client.get("/users/3/recommendations?k=60").json()["recommendations"]) < 60
+    assert (
+        len(seen_too) == 60
+        and len(client.get("/users/3/recommendations?k=60").json()["recommendations"]) < 60
+    )
     comedy = client.get("/users/3/recommendations?genres=Comedy,Drama").json()["recommendations"]
     assert comedy and all({"Comedy", "Drama"} & set(r["genres"]) for r in comedy)
 
@@ -63,7 +78,9 @@ def test_movies_search_one_and_similar(client: httpx.Client, svd_artifact) -> No
     assert [m["movieId"] for m in found["movies"]] == [1] and found["query"] == "AMELIE"
     assert len(client.get("/movies?limit=3").json()["movies"]) == 3
     movie = client.get("/movies/21").json()
-    assert movie["title"] == "Toy Story (1995)" and movie["movieId"] == 21 and isinstance(movie["ratings"], int)
+    assert (
+        movie["title"] == "Toy Story (1995)" and movie["movieId"] == 21 and isinstance(movie["ratings"], int)
+    )
     sim = client.get("/movies/21/similar?k=5").json()
     recs = _check_recs(sim, version)
     assert len(recs) == 5 and 21 not in [r["movieId"] for r in recs] and sim["userId"] is None
@@ -71,8 +88,15 @@ def test_movies_search_one_and_similar(client: httpx.Client, svd_artifact) -> No
 
 def test_visitor_fold_in(client: httpx.Client, svd_artifact) -> None:
     art = load_artifact(svd_artifact[0])
-    payload = {"ratings": [{"movieId": 21, "rating": 5.0}, {"movieId": 31, "rating": 4}, {"movieId": 1, "rating": 1.5}],
-               "k": 5, "userId": "web-abc"}
+    payload = {
+        "ratings": [
+            {"movieId": 21, "rating": 5.0},
+            {"movieId": 31, "rating": 4},
+            {"movieId": 1, "rating": 1.5},
+        ],
+        "k": 5,
+        "userId": "web-abc",
+    }
     body = client.post("/recommendations", json=payload).json()
     recs = _check_recs(body, art.model_version)
     assert body["userId"] == "web-abc" and len(recs) == 5 and not {21, 31, 1} & {r["movieId"] for r in recs}
@@ -82,8 +106,12 @@ def test_visitor_fold_in(client: httpx.Client, svd_artifact) -> None:
 
 @pytest.mark.parametrize(
     ("path", "needle"),
-    [("/users/99999/recommendations", "unknown user id '99999'"), ("/movies/424242", "unknown movie id '424242'"),
-     ("/movies/424242/similar", "unknown movie id"), ("/users/abc/recommendations", "unknown user id 'abc'")],
+    [
+        ("/users/99999/recommendations", "unknown user id '99999'"),
+        ("/movies/424242", "unknown movie id '424242'"),
+        ("/movies/424242/similar", "unknown movie id"),
+        ("/users/abc/recommendations", "unknown user id 'abc'"),
+    ],
 )
 def test_unknown_ids_are_404_with_a_message(client: httpx.Client, path: str, needle: str) -> None:
     resp = client.get(path)
@@ -95,8 +123,11 @@ def test_k_outside_1_to_500_is_422(client: httpx.Client, k: str) -> None:
     for path in ("/users/3/recommendations", "/movies/21/similar"):
         resp = client.get(path, params={"k": k})
         assert resp.status_code == 422 and resp.json()["detail"][0]["loc"] == ["query", "k"]
-    resp = client.post("/recommendations", content=f'{{"ratings":[{{"movieId":21,"rating":4}}],"k":{json.dumps(k)}}}',
-                       headers={"content-type": "application/json"})
+    resp = client.post(
+        "/recommendations",
+        content=f'{{"ratings":[{{"movieId":21,"rating":4}}],"k":{json.dumps(k)}}}',
+        headers={"content-type": "application/json"},
+    )
     assert resp.status_code == 422 and resp.json()["detail"][0]["loc"][:2] == ["body", "k"]
 
 
@@ -145,7 +176,13 @@ def test_oversized_body_is_413(client: httpx.Client) -> None:
 
 
 def _fb(request_id: str | None = None, **over) -> dict:
-    return {"userId": "web-1", "movieId": 21, "rating": 4.5, "requestId": request_id or uuid.uuid4().hex, **over}
+    return {
+        "userId": "web-1",
+        "movieId": 21,
+        "rating": 4.5,
+        "requestId": request_id or uuid.uuid4().hex,
+        **over,
+    }
 
 
 def test_feedback_needs_the_api_key_and_is_idempotent(client: httpx.Client, server) -> None:
@@ -159,15 +196,21 @@ def test_feedback_needs_the_api_key_and_is_idempotent(client: httpx.Client, serv
     clash = client.post("/feedback", json={**body, "rating": 1.0}, headers={"X-API-Key": API_KEY})
     assert clash.status_code == 409 and "already used" in clash.json()["detail"]
     with sqlite3.connect(server.db) as conn:
-        rows = conn.execute("SELECT user_id, movie_id, rating FROM feedback WHERE request_id = ?", (body["requestId"],)).fetchall()
+        rows = conn.execute(
+            "SELECT user_id, movie_id, rating FROM feedback WHERE request_id = ?", (body["requestId"],)
+        ).fetchall()
     assert rows == [("web-1", "21", 4.5)]
 
 
 @pytest.mark.parametrize(
     ("over", "loc", "status"),
-    [({"rating": 6.0}, ["body", "rating"], 422), ({"rating": "x"}, ["body", "rating"], 422),
-     ({"requestId": ""}, ["body", "requestId"], 422), ({"requestId": "has space"}, ["body", "requestId"], 422),
-     ({"movieId": 31337}, None, 404)],
+    [
+        ({"rating": 6.0}, ["body", "rating"], 422),
+        ({"rating": "x"}, ["body", "rating"], 422),
+        ({"requestId": ""}, ["body", "requestId"], 422),
+        ({"requestId": "has space"}, ["body", "requestId"], 422),
+        ({"movieId": 31337}, None, 404),
+    ],
 )
 def test_bad_feedback(client: httpx.Client, over: dict, loc: list | None, status: int) -> None:
     resp = client.post("/feedback", json=_fb(**over), headers={"X-API-Key": API_KEY})
@@ -179,8 +222,10 @@ def test_bad_feedback(client: httpx.Client, over: dict, loc: list | None, status
 def test_cors_off_and_page_served(client: httpx.Client) -> None:
     resp = client.get("/health", headers={"Origin": "https://evil.example"})
     assert "access-control-allow-origin" not in resp.headers
-    pre = client.options("/recommendations", headers={"Origin": "https://evil.example",
-                                                      "Access-Control-Request-Method": "POST"})
+    pre = client.options(
+        "/recommendations",
+        headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"},
+    )
     assert "access-control-allow-origin" not in pre.headers
     page = client.get("/")
     assert page.status_code == 200 and "<title>movierec</title>" in page.text
@@ -189,7 +234,9 @@ def test_cors_off_and_page_served(client: httpx.Client) -> None:
 
 
 def test_server_binds_loopback_by_default(server) -> None:
-    out = subprocess.run(["ss", "-ltnH", f"sport = :{server.port}"], capture_output=True, text=True, check=False)
+    out = subprocess.run(
+        ["ss", "-ltnH", f"sport = :{server.port}"], capture_output=True, text=True, check=False
+    )
     if out.returncode != 0:
         pytest.skip("ss is not available")
     local = [line.split()[3] for line in out.stdout.splitlines() if line.strip()]
@@ -205,9 +252,16 @@ def test_refuses_to_start_on_a_tampered_or_missing_artifact(svd_artifact, tmp_pa
     data = bytearray((bad / "factors.npz").read_bytes())
     data[100] ^= 0xFF
     (bad / "factors.npz").write_bytes(bytes(data))
-    for folder, needle in ((bad, "factors.npz: sha256 mismatch"), (tmp_path / "none", "no such artifact folder")):
-        res = subprocess.run(movierec_cmd("serve", "--artifact", str(folder), "--port", "1", "--db", "none"),
-                             capture_output=True, text=True, timeout=120)
+    for folder, needle in (
+        (bad, "factors.npz: sha256 mismatch"),
+        (tmp_path / "none", "no such artifact folder"),
+    ):
+        res = subprocess.run(
+            movierec_cmd("serve", "--artifact", str(folder), "--port", "1", "--db", "none"),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert res.returncode == 2
         lines = res.stderr.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("movierec: error:") and needle in lines[0], res.stderr
@@ -241,4 +295,7 @@ def test_two_workers_share_the_artifact_and_lose_no_feedback(svd_artifact, tmp_p
         srv.stop()
     assert sorted(set(statuses)) == [200, 201] and statuses.count(201) == 60
     with sqlite3.connect(db) as conn:
-        assert conn.execute("SELECT COUNT(*), COUNT(DISTINCT request_id) FROM feedback").fetchone() == (60, 60)
+        assert conn.execute("SELECT COUNT(*), COUNT(DISTINCT request_id) FROM feedback").fetchone() == (
+            60,
+            60,
+        )

@@ -23,10 +23,17 @@ def _all_scores(art, train: Interactions) -> np.ndarray:
 
 @pytest.mark.parametrize(
     ("name", "params"),
-    [("svd", {"n_factors": 8, "n_epochs": 10, "random_state": 1}), ("svdpp", {"n_factors": 4, "n_epochs": 3}),
-     ("baseline", {}), ("knn-baseline", {"k": 5, "max_neighbours": 20}), ("knn-basic", {"k": 5}),
-     ("itemknn", {"k": 10}), ("als", {"factors": 8, "iterations": 3, "random_state": 0}),
-     ("bpr", {"no_components": 8, "epochs": 3, "random_state": 0}), ("popularity", {})],
+    [
+        ("svd", {"n_factors": 8, "n_epochs": 10, "random_state": 1}),
+        ("svdpp", {"n_factors": 4, "n_epochs": 3}),
+        ("baseline", {}),
+        ("knn-baseline", {"k": 5, "max_neighbours": 20}),
+        ("knn-basic", {"k": 5}),
+        ("itemknn", {"k": 10}),
+        ("als", {"factors": 8, "iterations": 3, "random_state": 0}),
+        ("bpr", {"no_components": 8, "epochs": 3, "random_state": 0}),
+        ("popularity", {}),
+    ],
 )
 def test_round_trip_scores_equal_the_model(name: str, params: dict, movies: Dataset, tmp_path: Path) -> None:
     model, train = fit(name, movies, **params)
@@ -48,8 +55,12 @@ def test_manifest_records_provenance_and_checksums(svd_artifact) -> None:
     path, model, _train = svd_artifact
     manifest = json.loads((path / "manifest.json").read_text())
     assert manifest["format_version"] == FORMAT_VERSION
-    assert manifest["model"] == {"name": "svd", "params": json.loads(json.dumps(model.get_params())), "kind": "explicit",
-                                 "family": "factors"}
+    assert manifest["model"] == {
+        "name": "svd",
+        "params": json.loads(json.dumps(model.get_params())),
+        "kind": "explicit",
+        "family": "factors",
+    }
     assert manifest["dataset"]["name"] == "tiny-movies" and manifest["metrics"] == {"rmse": 0.9}
     assert set(manifest["files"]) == {"ids.parquet", "items.parquet", "factors.npz", "seen.npz"}
     assert "numpy" in manifest["packages"] and manifest["created_at"].endswith("+00:00")
@@ -64,10 +75,14 @@ def test_fold_in_matches_the_models_own(svd_artifact) -> None:
     path, model, train = svd_artifact
     art = load_artifact(path)
     raw = train.item_map.to_raw(np.array([0, 3, 7]))
-    recs = art.recommend_for_ratings([(int(raw[0]), 5.0), (int(raw[1]), 1.0), (int(raw[2]), 4.0)], k=train.n_items)
+    recs = art.recommend_for_ratings(
+        [(int(raw[0]), 5.0), (int(raw[1]), 1.0), (int(raw[2]), 4.0)], k=train.n_items
+    )
     want = model.score_new_user(np.array([0, 3, 7]), np.array([5.0, 1.0, 4.0]))
     got = {r["movieId"]: r["score"] for r in recs}
-    assert set(got) == set(int(x) for x in train.item_map.ids) - set(int(x) for x in raw)  # rated ones excluded
+    assert set(got) == set(int(x) for x in train.item_map.ids) - set(
+        int(x) for x in raw
+    )  # rated ones excluded
     for i, mid in enumerate(train.item_map.ids):
         if int(mid) in got:
             assert got[int(mid)] == pytest.approx(float(want[i]), abs=1e-4)
@@ -103,7 +118,9 @@ def test_neighbour_similar_and_fold_in(movies: Dataset, tmp_path: Path) -> None:
     art = load_artifact(export_artifact(model, movies, train, tmp_path / "knn"))
     idx, vals = model.similar_items(2, k=5)
     got = art.similar(int(train.item_map.to_raw(2)), 5)
-    np.testing.assert_allclose([r["score"] for r in got], vals[idx >= 0], rtol=1e-6)  # same ranking (ties aside)
+    np.testing.assert_allclose(
+        [r["score"] for r in got], vals[idx >= 0], rtol=1e-6
+    )  # same ranking (ties aside)
     row = model.neighbours_[2].toarray().ravel()
     for r in got:  # each listed movie carries its stored similarity
         assert row[train.item_map.index(r["movieId"])] == pytest.approx(r["score"], rel=1e-6)
@@ -195,7 +212,9 @@ def test_newer_format_version_is_refused(copy: Path) -> None:
     manifest["format_version"] = FORMAT_VERSION + 1
     manifest["manifest_sha256"] = _manifest_digest(manifest)
     (copy / "manifest.json").write_text(json.dumps(manifest))
-    with pytest.raises(ArtifactError, match=f"format version {FORMAT_VERSION + 1} is newer .* upgrade movierec"):
+    with pytest.raises(
+        ArtifactError, match=f"format version {FORMAT_VERSION + 1} is newer .* upgrade movierec"
+    ):
         load_artifact(copy)
 
 

@@ -52,7 +52,10 @@ def test_acknowledged_feedback_survives_kill_9(svd_artifact, tmp_path: Path) -> 
     assert len(acked) >= 40, "the load never got going"
     again = Server(svd_artifact[0], db).wait()  # the server restarts on the crashed database
     try:
-        resp = httpx.post(again.url + "/feedback", json={"userId": "after", "movieId": 21, "rating": 3.0, "requestId": "after-1"})
+        resp = httpx.post(
+            again.url + "/feedback",
+            json={"userId": "after", "movieId": 21, "rating": 3.0, "requestId": "after-1"},
+        )
         assert resp.status_code == 201
     finally:
         again.stop()

@@ -26,10 +26,17 @@ def fuzz_server(svd_artifact, tmp_path_factory: pytest.TempPathFactory) -> Itera
 def _check(case, response) -> None:
     CALLS.append(response.status_code)
     case.validate_response(response, checks=(not_a_server_error,))
-    assert response.status_code < 500, (case.method, case.formatted_path, response.status_code, response.text[:300])
+    assert response.status_code < 500, (
+        case.method,
+        case.formatted_path,
+        response.status_code,
+        response.text[:300],
+    )
     if 400 <= response.status_code < 500:
         ctype = response.headers.get("content-type") or [""]
-        assert str(ctype[0] if isinstance(ctype, list) else ctype).startswith("application/json"), response.headers
+        assert str(ctype[0] if isinstance(ctype, list) else ctype).startswith("application/json"), (
+            response.headers
+        )
         body = response.json()
         assert isinstance(body, dict) and "detail" in body, body
 
@@ -42,8 +49,13 @@ def test_api_never_5xx_and_errors_are_json(fuzz_server: Server) -> None:
     assert len(operations) >= 5
     for op in operations:
 
-        @settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True,
-                  database=None)
+        @settings(
+            max_examples=30,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+            derandomize=True,
+            database=None,
+        )
         @given(case=op.as_strategy())
         def fuzz(case) -> None:
             headers = {"X-API-Key": API_KEY} if len(CALLS) % 2 == 0 else None

@@ -53,8 +53,10 @@ def test_concurrent_threads_and_processes_lose_no_rows(tmp_path: Path) -> None:
     db = str(tmp_path / "fb.db")
     FeedbackStore(db).close()
     store = FeedbackStore(db)
-    threads = [threading.Thread(target=lambda w=w: [store.add(f"t{w}-{j}", f"t{w}", str(j), 4.0) for j in range(12)])
-               for w in range(4)]
+    threads = [
+        threading.Thread(target=lambda w=w: [store.add(f"t{w}-{j}", f"t{w}", str(j), 4.0) for j in range(12)])
+        for w in range(4)
+    ]
     ctx = mp.get_context("fork")  # children open their own engine
     procs = [ctx.Process(target=_writer, args=(db, w, 12)) for w in range(2)]
     for p in procs:

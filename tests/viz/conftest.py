@@ -22,8 +22,21 @@ def report_dir(movielens_dir: Path, tmp_path_factory: pytest.TempPathFactory) ->
     from movierec.cli import app
 
     out = tmp_path_factory.mktemp("report") / "out"
-    args = ["report", "--dataset", str(movielens_dir), "--models", SMALL_MODELS, "--out", str(out), "--projection", "pca",
-            "--seed", "7", "--map-items", "all"]
+    args = [
+        "report",
+        "--dataset",
+        str(movielens_dir),
+        "--models",
+        SMALL_MODELS,
+        "--out",
+        str(out),
+        "--projection",
+        "pca",
+        "--seed",
+        "7",
+        "--map-items",
+        "all",
+    ]
     for p in SMALL_PARAMS:
         args += ["--params", p]
     result = CliRunner().invoke(app, args)

@@ -21,12 +21,14 @@ def _clustered(n_per: int = 30, dims: int = 12, seed: int = 0) -> tuple[np.ndarr
 
 
 def _frame(n: int, titles: list[str] | None = None) -> pd.DataFrame:
-    table = pd.DataFrame({
-        "movieId": np.arange(n) * 10 + 1,
-        "title": titles or [f"Movie {i}" for i in range(n)],
-        "year": pd.array([1990 + i % 20 for i in range(n)], dtype="Int64"),
-        "genres": [["Comedy", "Drama"] if i % 3 else ["Animation", "Comedy"] for i in range(n)],
-    })
+    table = pd.DataFrame(
+        {
+            "movieId": np.arange(n) * 10 + 1,
+            "title": titles or [f"Movie {i}" for i in range(n)],
+            "year": pd.array([1990 + i % 20 for i in range(n)], dtype="Int64"),
+            "genres": [["Comedy", "Drama"] if i % 3 else ["Animation", "Comedy"] for i in range(n)],
+        }
+    )
     return item_frame(table, np.arange(n)[::-1] + 1)
 
 
@@ -80,14 +82,22 @@ def test_projection_rejects_bad_input() -> None:
 
 
 def test_main_genre_is_the_rarest_of_a_movies_genres() -> None:
-    genres = [["Adventure", "Animation", "Comedy"], ["Adventure", "Comedy"], ["Comedy"], [], ["(no genres listed)"],
-              ["Action", "IMAX"]]
+    genres = [
+        ["Adventure", "Animation", "Comedy"],
+        ["Adventure", "Comedy"],
+        ["Comedy"],
+        [],
+        ["(no genres listed)"],
+        ["Action", "IMAX"],
+    ]
     # IMAX is a format, not a genre, so it never wins even though it is the rarest
     assert main_genre(genres) == ["Animation", "Adventure", "Comedy", "(none)", "(none)", "Action"]
 
 
 def test_neighbours_find_the_famous_titles_and_the_nearest_vectors() -> None:
-    titles = ["Toy Story (1995)", "Toy Story 2 (1999)", "Matrix, The (1999)", "Heat (1995)"] + [f"Movie {i}" for i in range(4, 40)]
+    titles = ["Toy Story (1995)", "Toy Story 2 (1999)", "Matrix, The (1999)", "Heat (1995)"] + [
+        f"Movie {i}" for i in range(4, 40)
+    ]
     frame = _frame(40, titles)
     rng = np.random.default_rng(0)
     vec = rng.normal(size=(40, 8))
@@ -146,9 +156,16 @@ def test_maps_projected_on_threads_equal_one_by_one() -> None:
 
     x1, _ = _clustered(seed=1)
     x2, _ = _clustered(seed=2)
-    inputs = [{"model": "a", "emb": x1, "items": np.arange(len(x1))}, {"model": "n", "note": "no vectors"},
-              {"model": "b", "emb": x2, "items": np.arange(0, len(x2), 2)}]
+    inputs = [
+        {"model": "a", "emb": x1, "items": np.arange(len(x1))},
+        {"model": "n", "note": "no vectors"},
+        {"model": "b", "emb": x2, "items": np.arange(0, len(x2), 2)},
+    ]
     threaded = _project_all(inputs, "tsne", 5)
     assert len(threaded) == 2
-    np.testing.assert_array_equal(threaded[0].coords, project(x1, "tsne", 5, sample=None, items=np.arange(len(x1))).coords)
-    np.testing.assert_array_equal(threaded[1].coords, project(x2, "tsne", 5, sample=None, items=np.arange(0, len(x2), 2)).coords)
+    np.testing.assert_array_equal(
+        threaded[0].coords, project(x1, "tsne", 5, sample=None, items=np.arange(len(x1))).coords
+    )
+    np.testing.assert_array_equal(
+        threaded[1].coords, project(x2, "tsne", 5, sample=None, items=np.arange(0, len(x2), 2)).coords
+    )

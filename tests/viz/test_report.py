@@ -20,8 +20,20 @@ from movierec.viz.report import build_map, build_report, check_output, parse_mod
 
 pytestmark = pytest.mark.slow
 
-CHARTS = ["dataset_ratings", "dataset_long_tail", "dataset_time", "dataset_genres", "rmse", "ranking", "per_user_ndcg",
-          "metric_vs_k", "training_curves", "map_svd", "map_bpr", "map_warp_genres_tags"]
+CHARTS = [
+    "dataset_ratings",
+    "dataset_long_tail",
+    "dataset_time",
+    "dataset_genres",
+    "rmse",
+    "ranking",
+    "per_user_ndcg",
+    "metric_vs_k",
+    "training_curves",
+    "map_svd",
+    "map_bpr",
+    "map_warp_genres_tags",
+]
 
 
 def _params() -> dict[str, dict[str, object]]:
@@ -43,7 +55,15 @@ def test_report_writes_every_file(report_dir: Path) -> None:
     assert sorted(data["report"]["files"]) == sorted(
         [f"charts/{c}.png" for c in CHARTS] + ["index.html", "results.json", "results.csv", "embeddings.csv"]
     )
-    assert set(data["report"]["timings"]) == {"load", "dataset", "train_evaluate", "curves", "charts", "embeddings", "write"}
+    assert set(data["report"]["timings"]) == {
+        "load",
+        "dataset",
+        "train_evaluate",
+        "curves",
+        "charts",
+        "embeddings",
+        "write",
+    }
     assert [row["model"] for row in data["table"]] == ["svd", "bpr", "ease", "warp+genres+tags"]
     assert len(data["curves"]["k"]) == 50 and len(data["curves"]["ease"]["ndcg"]) == 50
     emb = pd.read_csv(report_dir / "embeddings.csv")
@@ -59,10 +79,23 @@ def test_results_equal_compare_for_the_same_seed(report_dir: Path, movielens_dir
     ds = load(movielens_dir)
     p = _params()
     protocols = ("rating", "full-ranking", "test-candidates")
-    plain = compare(ds, [("svd", p["svd"]), ("bpr", p["bpr"]), ("ease", {})], split="ratings-holdout", protocols=protocols,
-                    k=10, seed=7)
-    hybrid = compare(ds, [("warp", p["warp+genres+tags"])], split="ratings-holdout", protocols=protocols, k=10, seed=7,
-                     item_features="genres,tags")
+    plain = compare(
+        ds,
+        [("svd", p["svd"]), ("bpr", p["bpr"]), ("ease", {})],
+        split="ratings-holdout",
+        protocols=protocols,
+        k=10,
+        seed=7,
+    )
+    hybrid = compare(
+        ds,
+        [("warp", p["warp+genres+tags"])],
+        split="ratings-holdout",
+        protocols=protocols,
+        k=10,
+        seed=7,
+        item_features="genres,tags",
+    )
     expected = {(r.label, r.protocol): r for r in plain.rows}
     expected.update({("warp+genres+tags", r.protocol): r for r in hybrid.rows})
     got = {(r["model"], r["protocol"]): r for r in data["results"]}
@@ -75,7 +108,9 @@ def test_results_equal_compare_for_the_same_seed(report_dir: Path, movielens_dir
     # the table shows the same numbers, winners marked by the right direction
     table = {r["model"]: r for r in data["table"]}
     assert table["svd"]["values"]["rmse"] == pytest.approx(expected[("svd", "rating")].metrics["rmse"])
-    assert table["ease"]["values"]["tc:precision@10"] == pytest.approx(expected[("ease", "test-candidates")].metrics["precision@10"])
+    assert table["ease"]["values"]["tc:precision@10"] == pytest.approx(
+        expected[("ease", "test-candidates")].metrics["precision@10"]
+    )
     best = max(table.values(), key=lambda r: r["values"]["ndcg@10"])
     assert "ndcg@10" in best["winner_of"]
 
@@ -97,9 +132,13 @@ def test_html_is_self_contained(report_dir: Path) -> None:
     assert "Nearest neighbours" in html and "Toy Story (1995)" in html
 
 
-def test_same_report_again_is_allowed_a_different_one_is_refused(report_dir: Path, movielens_dir: Path) -> None:
+def test_same_report_again_is_allowed_a_different_one_is_refused(
+    report_dir: Path, movielens_dir: Path
+) -> None:
     runner = CliRunner()
-    result = runner.invoke(app, ["report", "--dataset", str(movielens_dir), "--models", "svd", "--out", str(report_dir)])
+    result = runner.invoke(
+        app, ["report", "--dataset", str(movielens_dir), "--models", "svd", "--out", str(report_dir)]
+    )
     assert result.exit_code != 0
     assert isinstance(result.exception, ConfigError)
     assert "already holds a different report" in str(result.exception) and "--force" in str(result.exception)
@@ -136,8 +175,28 @@ def test_dataset_without_titles_uses_ids(tmp_path: Path) -> None:
 
 def test_embed_command_writes_the_map_alone(tmp_path: Path, movielens_dir: Path) -> None:
     out = tmp_path / "emb"
-    result = CliRunner().invoke(app, ["embed", "--model", "bpr", "-p", "epochs=3", "-p", "no_components=8", "--projection", "pca",
-                                      "--sample", "25", "--out", str(out), "--dataset", str(movielens_dir), "--seed", "5"])
+    result = CliRunner().invoke(
+        app,
+        [
+            "embed",
+            "--model",
+            "bpr",
+            "-p",
+            "epochs=3",
+            "-p",
+            "no_components=8",
+            "--projection",
+            "pca",
+            "--sample",
+            "25",
+            "--out",
+            str(out),
+            "--dataset",
+            str(movielens_dir),
+            "--seed",
+            "5",
+        ],
+    )
     assert result.exit_code == 0, (result.output, result.exception)
     for name in ["map.html", "map.png", "embeddings.csv", "neighbours.json", "results.json"]:
         assert (out / name).stat().st_size > 0
@@ -158,10 +217,24 @@ def test_unknown_model_and_projection_fail_before_training(tmp_path: Path, movie
     with pytest.raises(ConfigError, match="unknown model"):
         parse_models("svd,nosuchmodel")
     with pytest.raises(ConfigError, match="projection"):
-        build_report(load(movielens_dir), parse_models("svd"), tmp_path / "x", projection="mds", show_progress=False)
+        build_report(
+            load(movielens_dir), parse_models("svd"), tmp_path / "x", projection="mds", show_progress=False
+        )
     assert not (tmp_path / "x").exists()
-    result = CliRunner().invoke(app, ["report", "--dataset", str(movielens_dir), "--models", "svd", "--params", "svd.bogus=1",
-                                      "--out", str(tmp_path / "y")])
+    result = CliRunner().invoke(
+        app,
+        [
+            "report",
+            "--dataset",
+            str(movielens_dir),
+            "--models",
+            "svd",
+            "--params",
+            "svd.bogus=1",
+            "--out",
+            str(tmp_path / "y"),
+        ],
+    )
     assert isinstance(result.exception, ConfigError) and "bogus" in str(result.exception)
 
 
@@ -188,12 +261,20 @@ def test_folder_with_other_files_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="holds no movierec report"):
         check_output(tmp_path, {"dataset": "x"})
     check_output(tmp_path, {"dataset": "x"}, force=True)
-    assert (tmp_path / "notes.txt").read_text() == "mine"  # force never deletes files that are not the report's
+    assert (
+        tmp_path / "notes.txt"
+    ).read_text() == "mine"  # force never deletes files that are not the report's
 
 
 def test_parse_models_features_and_params() -> None:
-    specs = parse_models("svd, warp+genres+tags", {"svd": {"n_factors": 3}, "warp+genres+tags": {"epochs": 2}, "warp": {"no_components": 5}})
-    assert [(s.name, s.label, s.features) for s in specs] == [("svd", "svd", None), ("warp", "warp+genres+tags", "genres,tags")]
+    specs = parse_models(
+        "svd, warp+genres+tags",
+        {"svd": {"n_factors": 3}, "warp+genres+tags": {"epochs": 2}, "warp": {"no_components": 5}},
+    )
+    assert [(s.name, s.label, s.features) for s in specs] == [
+        ("svd", "svd", None),
+        ("warp", "warp+genres+tags", "genres,tags"),
+    ]
     assert specs[1].params == {"no_components": 5, "epochs": 2}
     with pytest.raises(ConfigError, match="unknown item feature"):
         parse_models("warp+colour")
@@ -205,9 +286,24 @@ def test_reading_names_winners_and_noise() -> None:
     from movierec.viz.report import reading
 
     table = [
-        {"model": "a", "kind": "explicit", "values": {"rmse": 0.9, "ndcg@10": 0.05}, "intervals": {"ndcg@10": [0.04, 0.06]}},
-        {"model": "b", "kind": "implicit", "values": {"ndcg@10": 0.30}, "intervals": {"ndcg@10": [0.28, 0.32]}},
-        {"model": "c", "kind": "implicit", "values": {"ndcg@10": 0.29}, "intervals": {"ndcg@10": [0.27, 0.31]}},
+        {
+            "model": "a",
+            "kind": "explicit",
+            "values": {"rmse": 0.9, "ndcg@10": 0.05},
+            "intervals": {"ndcg@10": [0.04, 0.06]},
+        },
+        {
+            "model": "b",
+            "kind": "implicit",
+            "values": {"ndcg@10": 0.30},
+            "intervals": {"ndcg@10": [0.28, 0.32]},
+        },
+        {
+            "model": "c",
+            "kind": "implicit",
+            "values": {"ndcg@10": 0.29},
+            "intervals": {"ndcg@10": [0.27, 0.31]},
+        },
     ]
     text = reading(table, 10)
     assert "a predicts held-out ratings" in text
@@ -221,7 +317,9 @@ def test_reading_names_winners_and_noise() -> None:
 def test_sequence_models_add_a_leave_last_out_section(tmp_path: Path, movielens_dir: Path) -> None:
     """Asking for markov adds section 2b: every asked model under leave-last-out, numbers equal to compare()."""
     ds = load(movielens_dir)
-    rep = build_report(ds, parse_models("popularity,markov"), tmp_path / "seq", projection="pca", seed=4, show_progress=False)
+    rep = build_report(
+        ds, parse_models("popularity,markov"), tmp_path / "seq", projection="pca", seed=4, show_progress=False
+    )
     payload = json.loads((tmp_path / "seq" / "results.json").read_text())
     seq = payload["sequence"]
     assert seq["protocol"] == "leave-last-out" and "leave-last-out" in seq["split"]
@@ -237,6 +335,8 @@ def test_sequence_models_add_a_leave_last_out_section(tmp_path: Path, movielens_
     assert 'id="sequence"' in html and "leave-last-out" in html
     assert "sequence" in rep.timings
     # without a sequence model there is no such section
-    build_report(ds, parse_models("popularity"), tmp_path / "plain", projection="pca", seed=4, show_progress=False)
+    build_report(
+        ds, parse_models("popularity"), tmp_path / "plain", projection="pca", seed=4, show_progress=False
+    )
     assert "sequence" not in json.loads((tmp_path / "plain" / "results.json").read_text())
     assert 'id="sequence"' not in (tmp_path / "plain" / "index.html").read_text()

@@ -17,13 +17,19 @@ console = Console(stderr=False, highlight=False, soft_wrap=True)
 err_console = Console(stderr=True, highlight=False)
 
 # Reused option declarations (typer reads these defaults).
-DATASET = typer.Option("ml-latest-small", "--dataset", "-d", help="Registered dataset name or a MovieLens-layout folder.")
-RATINGS = typer.Option(None, "--ratings", help="A custom ratings file (csv, tsv or parquet); overrides --dataset.")
+DATASET = typer.Option(
+    "ml-latest-small", "--dataset", "-d", help="Registered dataset name or a MovieLens-layout folder."
+)
+RATINGS = typer.Option(
+    None, "--ratings", help="A custom ratings file (csv, tsv or parquet); overrides --dataset."
+)
 USER_COL = typer.Option("userId", "--user-col", help="User id column of --ratings.")
 ITEM_COL = typer.Option("movieId", "--item-col", help="Item id column of --ratings.")
 RATING_COL = typer.Option("rating", "--rating-col", help="Rating column of --ratings.")
 TIME_COL = typer.Option("timestamp", "--time-col", help="Timestamp column of --ratings ('' for none).")
-RATING_SCALE = typer.Option(None, "--rating-scale", help="Declared rating scale MIN MAX; values outside are errors.")
+RATING_SCALE = typer.Option(
+    None, "--rating-scale", help="Declared rating scale MIN MAX; values outside are errors."
+)
 SEED = typer.Option(42, "--seed", help="Seed for every random step.")
 JSON = typer.Option(False, "--json", help="Print machine-readable JSON instead of a table.")
 
@@ -43,8 +49,12 @@ def load_dataset(
     if ratings is not None:
         with err_console.status(f"loading {ratings}"):
             return load_ratings_file(
-                ratings, user_col=user_col, item_col=item_col, rating_col=rating_col or None,
-                time_col=time_col or None, rating_scale=rating_scale,
+                ratings,
+                user_col=user_col,
+                item_col=item_col,
+                rating_col=rating_col or None,
+                time_col=time_col or None,
+                rating_scale=rating_scale,
             )
     with err_console.status(f"loading {dataset}"):
         ds = load(dataset, rating_scale=rating_scale)
@@ -71,7 +81,9 @@ def _default(o: Any) -> Any:
 
 
 CONFIG = typer.Option(
-    None, "--config", "-c",
+    None,
+    "--config",
+    "-c",
     help="An experiment file (TOML, e.g. tune's best.toml): dataset, seed, models and params come from it; "
     "options typed on the command line win.",
 )

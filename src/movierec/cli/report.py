@@ -36,8 +36,13 @@ def _config_specs(config: Path, params: list[str] | None) -> tuple[list, dict]:
     labels = [s.label for s in specs]
     if len(set(labels)) != len(labels):
         raise ConfigError(f"{config}: the report trains each model once; {labels} repeats one")
-    settings = {"dataset": exp.dataset.name, "rating_scale": exp.dataset.rating_scale, "seed": exp.seed, "k": exp.k,
-                "threshold": exp.threshold}
+    settings = {
+        "dataset": exp.dataset.name,
+        "rating_scale": exp.dataset.rating_scale,
+        "seed": exp.seed,
+        "k": exp.k,
+        "threshold": exp.threshold,
+    }
     return specs, settings
 
 
@@ -49,17 +54,29 @@ def register(app: typer.Typer) -> None:
         ctx: typer.Context,
         dataset: str = DATASET,
         models: str | None = typer.Option(
-            None, "--models", "-m",
+            None,
+            "--models",
+            "-m",
             help="Comma-separated models; NAME+genres+tags adds item features. Default: svd,knn-baseline,bpr,ease,als,warp+genres+tags.",
         ),
-        params: list[str] | None = typer.Option(None, "--params", "-p", help="Hyperparameters MODEL.KEY=VALUE (repeatable), e.g. warp.epochs=10."),
-        out: Path | None = typer.Option(None, "--out", "-o", help="Output folder (default reports/<UTC timestamp>)."),
-        projection: str = typer.Option("tsne", "--projection", help="Embedding projection: tsne, umap or pca."),
+        params: list[str] | None = typer.Option(
+            None, "--params", "-p", help="Hyperparameters MODEL.KEY=VALUE (repeatable), e.g. warp.epochs=10."
+        ),
+        out: Path | None = typer.Option(
+            None, "--out", "-o", help="Output folder (default reports/<UTC timestamp>)."
+        ),
+        projection: str = typer.Option(
+            "tsne", "--projection", help="Embedding projection: tsne, umap or pca."
+        ),
         seed: int = SEED,
         force: bool = typer.Option(False, "--force", help="Replace a different report already in --out."),
         k: int = typer.Option(10, "--k", help="Cut-off K of the ranking metrics."),
-        threshold: float = typer.Option(4.0, "--implicit-threshold", help="Ratings ≥ this count as positives / relevant."),
-        map_items: str = typer.Option("1500", "--map-items", help="Items per embedding map (the most-rated), or 'all'."),
+        threshold: float = typer.Option(
+            4.0, "--implicit-threshold", help="Ratings ≥ this count as positives / relevant."
+        ),
+        map_items: str = typer.Option(
+            "1500", "--map-items", help="Items per embedding map (the most-rated), or 'all'."
+        ),
         config: Path | None = CONFIG,
     ) -> None:
         """Train the notebook's models and the strongest implicit ones, compare them, map their item spaces, write one HTML page."""
@@ -70,7 +87,9 @@ def register(app: typer.Typer) -> None:
         rating_scale = None
         if config is not None:
             if models is not None:
-                raise ConfigError("--models and --config exclude each other: the experiment file names the models")
+                raise ConfigError(
+                    "--models and --config exclude each other: the experiment file names the models"
+                )
             specs, settings = _config_specs(config, params)
             if not typed(ctx, "dataset"):
                 dataset, rating_scale = settings["dataset"], settings["rating_scale"]
@@ -84,16 +103,35 @@ def register(app: typer.Typer) -> None:
                 pm = parse_model_params(params, list(dict.fromkeys(names + [n.split("+")[0] for n in names])))
                 specs = parse_models(text, pm)
         ds = load_dataset(dataset, rating_scale=rating_scale)
-        rep = build_report(ds, specs, out, projection=projection.strip().lower(), seed=seed, force=force, k=k, threshold=threshold,
-                     map_items=_sample(map_items), console=err_console)
+        rep = build_report(
+            ds,
+            specs,
+            out,
+            projection=projection.strip().lower(),
+            seed=seed,
+            force=force,
+            k=k,
+            threshold=threshold,
+            map_items=_sample(map_items),
+            console=err_console,
+        )
         print_summary(console, rep)
 
     @app.command("embed")
     def embed_cmd(
-        model: str = typer.Option("warp", "--model", "-m", help="A model with item vectors (svd, bpr, warp, als); NAME+genres+tags adds features."),
-        params: list[str] | None = typer.Option(None, "--params", "-p", help="Hyperparameters KEY=VALUE (repeatable), e.g. epochs=10."),
+        model: str = typer.Option(
+            "warp",
+            "--model",
+            "-m",
+            help="A model with item vectors (svd, bpr, warp, als); NAME+genres+tags adds features.",
+        ),
+        params: list[str] | None = typer.Option(
+            None, "--params", "-p", help="Hyperparameters KEY=VALUE (repeatable), e.g. epochs=10."
+        ),
         projection: str = typer.Option("tsne", "--projection", help="tsne, umap or pca."),
-        sample: str = typer.Option("500", "--sample", help="Number of items drawn at random (seeded), or 'all'."),
+        sample: str = typer.Option(
+            "500", "--sample", help="Number of items drawn at random (seeded), or 'all'."
+        ),
         out: Path = typer.Option(Path("embedding"), "--out", "-o", help="Output folder."),
         dataset: str = DATASET,
         seed: int = SEED,
@@ -106,5 +144,14 @@ def register(app: typer.Typer) -> None:
         base = model.strip().lower().split("+")[0]
         pm = parse_model_params(params, [base]).get(base, {})
         ds = load_dataset(dataset)
-        build_map(ds, model.strip().lower(), out, params=pm, projection=projection.strip().lower(), sample=_sample(sample),
-                  seed=seed, force=force, console=err_console)
+        build_map(
+            ds,
+            model.strip().lower(),
+            out,
+            params=pm,
+            projection=projection.strip().lower(),
+            sample=_sample(sample),
+            seed=seed,
+            force=force,
+            console=err_console,
+        )

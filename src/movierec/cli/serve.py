@@ -52,7 +52,9 @@ def parse_params(items: list[str] | None) -> dict[str, Any]:
     return out
 
 
-def _holdout_metrics(model: Any, train: Any, test: Any, k: int = 10, threshold: float = 4.0) -> dict[str, Any]:
+def _holdout_metrics(
+    model: Any, train: Any, test: Any, k: int = 10, threshold: float = 4.0
+) -> dict[str, Any]:
     """Test metrics for the exported model: RMSE/MAE for rating predictors, full-ranking P/R/HR@k for all."""
     metrics: dict[str, Any] = {"split": "ratings_holdout", "n_test": int(test.n_ratings)}
     if getattr(model, "kind", "implicit") == "explicit" and hasattr(model, "predict"):
@@ -60,7 +62,11 @@ def _holdout_metrics(model: Any, train: Any, test: Any, k: int = 10, threshold: 
         err = pred - test.ratings
         metrics["rmse"] = float(np.sqrt(np.mean(err**2)))
         metrics["mae"] = float(np.mean(np.abs(err)))
-    pos = test.ratings >= threshold if test.rating_scale[0] != test.rating_scale[1] else np.ones(test.n_ratings, bool)
+    pos = (
+        test.ratings >= threshold
+        if test.rating_scale[0] != test.rating_scale[1]
+        else np.ones(test.n_ratings, bool)
+    )
     users = np.unique(test.users[pos])
     if len(users):
         recs, _ = model.recommend(users, k=k, exclude_seen=True)
@@ -69,26 +75,47 @@ def _holdout_metrics(model: Any, train: Any, test: Any, k: int = 10, threshold: 
             rel[int(u)].add(int(i))
         hits = np.array([len(rel[int(u)] & set(row.tolist())) for u, row in zip(users, recs, strict=True)])
         sizes = np.array([len(rel[int(u)]) for u in users])
-        metrics.update({
-            "protocol": "full-ranking", "k": k, "relevance_threshold": threshold, "n_users": len(users),
-            f"precision@{k}": float(np.mean(hits / k)), f"recall@{k}": float(np.mean(hits / sizes)),
-            f"hit_rate@{k}": float(np.mean(hits > 0)),
-        })
+        metrics.update(
+            {
+                "protocol": "full-ranking",
+                "k": k,
+                "relevance_threshold": threshold,
+                "n_users": len(users),
+                f"precision@{k}": float(np.mean(hits / k)),
+                f"recall@{k}": float(np.mean(hits / sizes)),
+                f"hit_rate@{k}": float(np.mean(hits > 0)),
+            }
+        )
     return metrics
 
 
 def export_cmd(
     ctx: typer.Context,
-    model: str | None = typer.Option(None, "--model", "-m", help="Registered model name, e.g. svd, als, itemknn "
-                                     "(with --config: which of the file's models, when it holds several)."),
-    params: list[str] = typer.Option([], "--params", "-p", help="Hyperparameters key=value (repeat, or comma-separate)."),
+    model: str | None = typer.Option(
+        None,
+        "--model",
+        "-m",
+        help="Registered model name, e.g. svd, als, itemknn "
+        "(with --config: which of the file's models, when it holds several).",
+    ),
+    params: list[str] = typer.Option(
+        [], "--params", "-p", help="Hyperparameters key=value (repeat, or comma-separate)."
+    ),
     out: Path = typer.Option(..., "--out", "-o", help="Artifact folder to write."),
     force: bool = typer.Option(False, "--force", help="Replace an existing artifact folder."),
-    holdout: bool = typer.Option(False, "--holdout", help="Train on 80% and record test metrics in the manifest."),
+    holdout: bool = typer.Option(
+        False, "--holdout", help="Train on 80% and record test metrics in the manifest."
+    ),
     test_size: float = typer.Option(0.2, "--test-size", help="Test share with --holdout."),
-    item_features: str | None = typer.Option(None, "--item-features", help="Side features for hybrid models: genres,tags,year."),
-    implicit_threshold: float = typer.Option(4.0, "--implicit-threshold", help="Ratings ≥ this are positives for implicit models."),
-    with_feedback: str | None = typer.Option(None, "--with-feedback", help="Include ratings from a feedback database."),
+    item_features: str | None = typer.Option(
+        None, "--item-features", help="Side features for hybrid models: genres,tags,year."
+    ),
+    implicit_threshold: float = typer.Option(
+        4.0, "--implicit-threshold", help="Ratings ≥ this are positives for implicit models."
+    ),
+    with_feedback: str | None = typer.Option(
+        None, "--with-feedback", help="Include ratings from a feedback database."
+    ),
     dataset: str = DATASET,
     ratings: Path | None = RATINGS,
     user_col: str = USER_COL,
@@ -152,29 +179,54 @@ def export_cmd(
     notes = [f"trained on {'an 80% hold-out split' if holdout else 'the full dataset'}"]
     if item_features:
         notes.append(f"item features: {item_features}")
-    path = export_artifact(mdl, ds, train, out, metrics=metrics, force=force, implicit_threshold=implicit_threshold,
-                           notes=notes)
+    path = export_artifact(
+        mdl, ds, train, out, metrics=metrics, force=force, implicit_threshold=implicit_threshold, notes=notes
+    )
     manifest = json.loads((path / "manifest.json").read_text())
     if as_json:
-        print_json({"artifact": str(path), "model_version": manifest["model_version"], "metrics": manifest["metrics"]})
+        print_json(
+            {
+                "artifact": str(path),
+                "model_version": manifest["model_version"],
+                "metrics": manifest["metrics"],
+            }
+        )
         return
-    console.print(f"[green]ok[/] {model} exported to {path} (version {manifest['model_version']}, "
-                  f"{manifest['dataset']['n_users']:,} users × {manifest['dataset']['n_items']:,} items)")
+    console.print(
+        f"[green]ok[/] {model} exported to {path} (version {manifest['model_version']}, "
+        f"{manifest['dataset']['n_users']:,} users × {manifest['dataset']['n_items']:,} items)"
+    )
     if metrics:
         shown = {k: round(v, 4) for k, v in metrics.items() if isinstance(v, float)}
         console.print(f"test metrics: {shown}")
 
 
 def serve_cmd(
-    artifact: Path = typer.Option(..., "--artifact", "-a", help="Artifact folder written by 'movierec export'."),
+    artifact: Path = typer.Option(
+        ..., "--artifact", "-a", help="Artifact folder written by 'movierec export'."
+    ),
     host: str = typer.Option("127.0.0.1", "--host", help="Interface to bind (default: loopback only)."),
     port: int = typer.Option(8000, "--port", help="TCP port."),
-    db: str = typer.Option("sqlite:///feedback.db", "--db", help="Feedback database URL (or a SQLite file path); 'none' disables POST /feedback."),
+    db: str = typer.Option(
+        "sqlite:///feedback.db",
+        "--db",
+        help="Feedback database URL (or a SQLite file path); 'none' disables POST /feedback.",
+    ),
     workers: int = typer.Option(1, "--workers", help="Worker processes."),
-    api_key: str | None = typer.Option(None, "--api-key", envvar="MOVIEREC_API_KEY", help="Key POST /feedback requires (X-API-Key header)."),
-    cors_origin: list[str] = typer.Option([], "--cors-origin", help="Allow this browser origin (repeatable); CORS is off by default."),
-    max_body_kb: int = typer.Option(64, "--max-body-kb", help="Refuse request bodies larger than this (413)."),
-    rec_cache: int = typer.Option(10_000, "--rec-cache", help="Cached GET /users/{id}/recommendations bodies per worker, k ≤ 50 (0: off)."),
+    api_key: str | None = typer.Option(
+        None, "--api-key", envvar="MOVIEREC_API_KEY", help="Key POST /feedback requires (X-API-Key header)."
+    ),
+    cors_origin: list[str] = typer.Option(
+        [], "--cors-origin", help="Allow this browser origin (repeatable); CORS is off by default."
+    ),
+    max_body_kb: int = typer.Option(
+        64, "--max-body-kb", help="Refuse request bodies larger than this (413)."
+    ),
+    rec_cache: int = typer.Option(
+        10_000,
+        "--rec-cache",
+        help="Cached GET /users/{id}/recommendations bodies per worker, k ≤ 50 (0: off).",
+    ),
     access_log: bool = typer.Option(True, "--access-log/--no-access-log", help="Log every request."),
     log_level: str = typer.Option("info", "--log-level", help="uvicorn log level."),
 ) -> None:
@@ -196,29 +248,45 @@ def serve_cmd(
     art = load_artifact(artifact)  # refuses to start on a missing or tampered artifact
     db_url = None if db.strip().lower() in ("", "none") else normalise_url(db)
     store = FeedbackStore(db_url) if db_url else None
-    settings = ServeSettings(api_key=api_key or None, max_body_bytes=max_body_kb * 1024, cors_origins=tuple(cors_origin),
-                             rec_cache_size=rec_cache)
+    settings = ServeSettings(
+        api_key=api_key or None,
+        max_body_bytes=max_body_kb * 1024,
+        cors_origins=tuple(cors_origin),
+        rec_cache_size=rec_cache,
+    )
     if host not in ("127.0.0.1", "localhost", "::1") and not api_key:
-        err_console.print(f"[yellow]warning:[/] binding {host} without --api-key: anyone who can reach it may POST /feedback")
+        err_console.print(
+            f"[yellow]warning:[/] binding {host} without --api-key: anyone who can reach it may POST /feedback"
+        )
     err_console.print(
         f"serving {art.model_name} (version {art.model_version}, {art.n_items:,} items) on http://{host}:{port} "
         f"· docs /docs · feedback {'off' if store is None else db_url}"
     )
-    common = {"host": host, "port": port, "log_level": log_level, "access_log": access_log, "server_header": False}
+    common = {
+        "host": host,
+        "port": port,
+        "log_level": log_level,
+        "access_log": access_log,
+        "server_header": False,
+    }
     if workers == 1:
         uvicorn.run(create_app(art, store, settings), **common)
         return
     if store is not None:
         store.close()
-    os.environ.update({
-        "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",  # set before workers import numpy
-        "MOVIEREC_ARTIFACT": str(Path(artifact).resolve()),
-        "MOVIEREC_DB": db_url or "",
-        "MOVIEREC_API_KEY": api_key or "",
-        "MOVIEREC_MAX_BODY_BYTES": str(settings.max_body_bytes),
-        "MOVIEREC_CORS_ORIGINS": ",".join(cors_origin),
-        "MOVIEREC_REC_CACHE": str(rec_cache),
-    })
+    os.environ.update(
+        {
+            "OPENBLAS_NUM_THREADS": "1",
+            "OMP_NUM_THREADS": "1",
+            "MKL_NUM_THREADS": "1",  # set before workers import numpy
+            "MOVIEREC_ARTIFACT": str(Path(artifact).resolve()),
+            "MOVIEREC_DB": db_url or "",
+            "MOVIEREC_API_KEY": api_key or "",
+            "MOVIEREC_MAX_BODY_BYTES": str(settings.max_body_bytes),
+            "MOVIEREC_CORS_ORIGINS": ",".join(cors_origin),
+            "MOVIEREC_REC_CACHE": str(rec_cache),
+        }
+    )
     uvicorn.run("movierec.serving.app:create_app_from_env", factory=True, workers=workers, **common)
 
 

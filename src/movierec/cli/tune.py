@@ -15,23 +15,49 @@ TUNABLE = ("svd", "svdpp", "knn-baseline", "baseline", "blend", "bpr", "warp", "
 
 
 def tune_cmd(
-    model: str | None = typer.Option(None, "--model", "-m", help=f"Model to tune: {', '.join(TUNABLE)} (optional with --resume)."),
+    model: str | None = typer.Option(
+        None, "--model", "-m", help=f"Model to tune: {', '.join(TUNABLE)} (optional with --resume)."
+    ),
     dataset: str = DATASET,
-    metric: str | None = typer.Option(None, "--metric", help="rmse | mae | ndcg@K | recall@K | precision@K | map@K | hr@K | mrr "
-                                      "(default: rmse for rating models, ndcg@10 for implicit ones)."),
-    trials: int = typer.Option(50, "--trials", "-n", help="Trials to run in this session (they add to an existing study)."),
-    cv: int = typer.Option(3, "--cv", help="Inner folds cut from the training split (1 = one 20% validation split)."),
-    timeout: float | None = typer.Option(None, "--timeout", help="Stop starting new trials after this many seconds."),
-    storage: str | None = typer.Option(None, "--storage", help="Study database URL (default sqlite:///OUT/study.db); "
-                                       "postgresql://… lets workers on several machines share a study."),
+    metric: str | None = typer.Option(
+        None,
+        "--metric",
+        help="rmse | mae | ndcg@K | recall@K | precision@K | map@K | hr@K | mrr "
+        "(default: rmse for rating models, ndcg@10 for implicit ones).",
+    ),
+    trials: int = typer.Option(
+        50, "--trials", "-n", help="Trials to run in this session (they add to an existing study)."
+    ),
+    cv: int = typer.Option(
+        3, "--cv", help="Inner folds cut from the training split (1 = one 20% validation split)."
+    ),
+    timeout: float | None = typer.Option(
+        None, "--timeout", help="Stop starting new trials after this many seconds."
+    ),
+    storage: str | None = typer.Option(
+        None,
+        "--storage",
+        help="Study database URL (default sqlite:///OUT/study.db); "
+        "postgresql://… lets workers on several machines share a study.",
+    ),
     study: str | None = typer.Option(None, "--study", help="Study name (default MODEL-METRIC)."),
     n_jobs: int = typer.Option(1, "--n-jobs", help="Parallel trials in this process (threads)."),
-    resume: bool = typer.Option(False, "--resume", help="Continue an existing study with the settings it was created with."),
+    resume: bool = typer.Option(
+        False, "--resume", help="Continue an existing study with the settings it was created with."
+    ),
     seed: int = SEED,
-    worker: int = typer.Option(0, "--worker", help="This worker's number when several processes share one study "
-                               "(each needs its own; --seed must be the same)."),
-    test_size: float = typer.Option(0.2, "--test-size", help="Share of ratings held out as the test split (never used for tuning)."),
-    threshold: float = typer.Option(4.0, "--threshold", help="Relevance / implicit-positive threshold on ratings."),
+    worker: int = typer.Option(
+        0,
+        "--worker",
+        help="This worker's number when several processes share one study "
+        "(each needs its own; --seed must be the same).",
+    ),
+    test_size: float = typer.Option(
+        0.2, "--test-size", help="Share of ratings held out as the test split (never used for tuning)."
+    ),
+    threshold: float = typer.Option(
+        4.0, "--threshold", help="Relevance / implicit-positive threshold on ratings."
+    ),
     out: Path | None = typer.Option(None, "--out", "-o", help="Output folder (default tuning/STUDY)."),
     as_json: bool = JSON,
 ) -> None:
@@ -42,7 +68,9 @@ def tune_cmd(
     if trials <= 0:
         raise ConfigError(f"--trials must be ≥ 1, got {trials}")
     if model is None and not resume:
-        raise ConfigError(f"--model is required (one of {', '.join(TUNABLE)}) unless --resume names a --study")
+        raise ConfigError(
+            f"--model is required (one of {', '.join(TUNABLE)}) unless --resume names a --study"
+        )
     if model is None:
         if study is None:
             raise ConfigError("--resume without --model needs --study NAME")
@@ -63,13 +91,26 @@ def tune_cmd(
         storage = f"sqlite:///{out_dir / 'study.db'}"
     # every mistake we can see without the data is reported before the progress display starts
     check_request(
-        model_name, metric=metric, n_trials=trials, cv=cv, timeout=timeout, n_jobs=n_jobs, test_size=test_size,
-        threshold=threshold, seed=seed, storage=storage, study_name=study_name, resume=resume,
+        model_name,
+        metric=metric,
+        n_trials=trials,
+        cv=cv,
+        timeout=timeout,
+        n_jobs=n_jobs,
+        test_size=test_size,
+        threshold=threshold,
+        seed=seed,
+        storage=storage,
+        study_name=study_name,
+        resume=resume,
     )
 
     columns = (
-        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-        TextColumn("best {task.fields[best]}  last {task.fields[last]}"), TimeElapsedColumn(),
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("best {task.fields[best]}  last {task.fields[last]}"),
+        TimeElapsedColumn(),
     )
     with Progress(*columns, console=err_console, transient=False, disable=as_json) as bar:
         task = bar.add_task(f"tuning {model_name} ({metric})", total=trials, best="–", last="–")
@@ -80,24 +121,43 @@ def tune_cmd(
             bar.update(task, advance=1, best=best, last=last)
 
         result = tune(
-            dataset, model_name, metric=metric, n_trials=trials, cv=cv, timeout=timeout, storage=storage,
-            study_name=study_name, n_jobs=n_jobs, seed=seed, resume=resume, progress=progress,
-            test_size=test_size, threshold=threshold, out=out_dir, worker=worker,
+            dataset,
+            model_name,
+            metric=metric,
+            n_trials=trials,
+            cv=cv,
+            timeout=timeout,
+            storage=storage,
+            study_name=study_name,
+            n_jobs=n_jobs,
+            seed=seed,
+            resume=resume,
+            progress=progress,
+            test_size=test_size,
+            threshold=threshold,
+            out=out_dir,
+            worker=worker,
         )
     if as_json:
         print_json(result.to_dict())
         return
-    table = Table(title=f"{result.study_name}: best of {result.n_complete} complete trials "
-                        f"({result.n_pruned} pruned, {result.n_trials} in the study)")
+    table = Table(
+        title=f"{result.study_name}: best of {result.n_complete} complete trials "
+        f"({result.n_pruned} pruned, {result.n_trials} in the study)"
+    )
     table.add_column("hyperparameter")
     table.add_column("value", justify="right")
     for key, value in result.best_params.items():
         table.add_row(key, f"{value:.6g}" if isinstance(value, float) else str(value))
     console.print(table)
     if result.best_value is not None:
-        console.print(f"validation {result.metric} ({result.settings['cv']}-fold on the training split): {result.best_value:.4f}")
+        console.print(
+            f"validation {result.metric} ({result.settings['cv']}-fold on the training split): {result.best_value:.4f}"
+        )
     if result.test_score is not None:
-        console.print(f"test {result.metric} (best params refit on the training split): {result.test_score:.4f}")
+        console.print(
+            f"test {result.metric} (best params refit on the training split): {result.test_score:.4f}"
+        )
     console.print(f"storage {result.storage}, study {result.study_name!r}")
     for key, path in result.files.items():
         console.print(f"  {key:15s} {path}")

@@ -3,4 +3,12 @@
 from movierec.models.base import BaseRecommender, ExplicitRecommender, Recommender, topk
 from movierec.models.registry import available, create, get_class
 
-__all__ = ["BaseRecommender", "ExplicitRecommender", "Recommender", "available", "create", "get_class", "topk"]
+__all__ = [
+    "BaseRecommender",
+    "ExplicitRecommender",
+    "Recommender",
+    "available",
+    "create",
+    "get_class",
+    "topk",
+]

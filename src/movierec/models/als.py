@@ -22,7 +22,9 @@ from movierec.models.weighting import check_weighting, weighted_csr
 __all__ = ["ALS", "als_fold_in"]
 
 
-def als_fold_in(item_factors: np.ndarray, items: np.ndarray, weights: np.ndarray, alpha: float, reg: float) -> np.ndarray:
+def als_fold_in(
+    item_factors: np.ndarray, items: np.ndarray, weights: np.ndarray, alpha: float, reg: float
+) -> np.ndarray:
     """The user vector minimising Σ c_ui (p_ui − x·y_i)² + λ‖x‖² for fixed item factors Y.
 
     x = (YᵀY + Yᵀ(C − I)Y + λI)⁻¹ YᵀC p, with c = 1 + α·w on the given items (Hu et al. 2008, eq. 4).
@@ -87,7 +89,9 @@ class ALS(BaseRecommender):
         except ImportError:
             has = False
         if self.use_gpu is True and not has:
-            raise ConfigError("use_gpu=true but this 'implicit' build has no CUDA support; use use_gpu='auto' or false")
+            raise ConfigError(
+                "use_gpu=true but this 'implicit' build has no CUDA support; use use_gpu='auto' or false"
+            )
         return has
 
     def fit(
@@ -119,8 +123,12 @@ class ALS(BaseRecommender):
             from implicit.cpu.als import AlternatingLeastSquares
 
         kwargs: dict[str, Any] = dict(
-            factors=int(self.factors), regularization=float(self.regularization), alpha=float(self.alpha),
-            iterations=int(self.iterations), calculate_training_loss=True, random_state=seed,
+            factors=int(self.factors),
+            regularization=float(self.regularization),
+            alpha=float(self.alpha),
+            iterations=int(self.iterations),
+            calculate_training_loss=True,
+            random_state=seed,
         )
         if not gpu:
             kwargs.update(use_cg=bool(self.use_cg), num_threads=int(self.num_threads))
@@ -160,6 +168,10 @@ class ALS(BaseRecommender):
             raise ConfigError("score_new_user needs at least one (item, rating) pair")
         if items.min() < 0 or items.max() >= self.n_items_:
             raise ConfigError(f"item index outside 0..{self.n_items_ - 1}")
-        w = np.ones(len(items)) if ratings is None or self.weighting != "rating" else np.asarray(ratings, dtype=np.float64)
+        w = (
+            np.ones(len(items))
+            if ratings is None or self.weighting != "rating"
+            else np.asarray(ratings, dtype=np.float64)
+        )
         vec = als_fold_in(self.item_factors_, items, w, float(self.alpha), float(self.regularization))
         return (self.item_factors_ @ vec).astype(np.float32)

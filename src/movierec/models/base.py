@@ -51,7 +51,12 @@ class Recommender(Protocol):
     def score(self, users: np.ndarray, items: np.ndarray | None = None) -> np.ndarray: ...
 
     def recommend(
-        self, users: np.ndarray, k: int = 10, *, exclude_seen: bool = True, candidates: np.ndarray | None = None
+        self,
+        users: np.ndarray,
+        k: int = 10,
+        *,
+        exclude_seen: bool = True,
+        candidates: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray]: ...
 
     def item_embeddings(self) -> np.ndarray | None: ...
@@ -125,7 +130,9 @@ class BaseRecommender:
         valid = set(self._param_names())
         for key, value in params.items():
             if key not in valid:
-                raise ConfigError(f"{self.name} has no hyperparameter {key!r}; valid: {', '.join(sorted(valid))}")
+                raise ConfigError(
+                    f"{self.name} has no hyperparameter {key!r}; valid: {', '.join(sorted(valid))}"
+                )
             setattr(self, key, value)
         return self
 
@@ -220,7 +227,9 @@ class BaseRecommender:
         """Nearest items by cosine similarity of item embeddings (override for neighbour models)."""
         emb = self.item_embeddings()
         if emb is None:
-            raise ConfigError(f"{self.name} has no item embeddings; use a factor or neighbour model for 'similar'")
+            raise ConfigError(
+                f"{self.name} has no item embeddings; use a factor or neighbour model for 'similar'"
+            )
         norm = np.linalg.norm(emb, axis=1)
         norm[norm == 0] = 1.0
         unit = emb / norm[:, None]
@@ -251,7 +260,9 @@ class BaseRecommender:
         scalars = {
             key: value
             for key, value in vars(self).items()
-            if key.endswith("_") and isinstance(value, (int, float, str, bool, tuple, list)) and not isinstance(value, np.ndarray)
+            if key.endswith("_")
+            and isinstance(value, (int, float, str, bool, tuple, list))
+            and not isinstance(value, np.ndarray)
         }
         extra = {key: getattr(self, key) for key in self._json_state if hasattr(self, key)}
         meta = {
@@ -277,7 +288,9 @@ class BaseRecommender:
         except json.JSONDecodeError as exc:
             raise ArtifactError(f"{meta_file}: not valid JSON ({exc.msg}, line {exc.lineno})") from exc
         if meta.get("format_version") != MODEL_FORMAT_VERSION:
-            raise ArtifactError(f"{meta_file}: format version {meta.get('format_version')!r}, this movierec reads {MODEL_FORMAT_VERSION}")
+            raise ArtifactError(
+                f"{meta_file}: format version {meta.get('format_version')!r}, this movierec reads {MODEL_FORMAT_VERSION}"
+            )
         if meta.get("model") != cls.name:
             raise ArtifactError(f"{meta_file}: holds a {meta.get('model')!r} model, not {cls.name!r}")
         model = cls(**meta["params"])

@@ -49,7 +49,9 @@ class Blend(ExplicitRecommender):
     """
 
     name: ClassVar[str] = "blend"
-    search_space: ClassVar[SearchSpace] = {  # the bases stay as given (fixed params); the blend's own ridge is tuned (Sill et al. 2009)
+    search_space: ClassVar[
+        SearchSpace
+    ] = {  # the bases stay as given (fixed params); the blend's own ridge is tuned (Sill et al. 2009)
         "alpha": FloatRange(0.01, 100.0, log=True),
         "meta_features": Choice((True, False)),
         "holdout": FloatRange(0.1, 0.3),

@@ -213,7 +213,9 @@ class HybridMF(BaseRecommender):
         self.user_feature_names_ = user_names
 
         def publish() -> None:
-            self._finalise(item_w[:, :d], item_w[:, d], user_w[:, :d], user_w[:, d], item_side, user_side, train)
+            self._finalise(
+                item_w[:, :d], item_w[:, d], user_w[:, :d], user_w[:, d], item_side, user_side, train
+            )
 
         pool = ThreadPoolExecutor(threads - 1, thread_name_prefix=self.name) if threads > 1 else None
         try:

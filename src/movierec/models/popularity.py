@@ -28,7 +28,9 @@ class Popularity(BaseRecommender):
     name: ClassVar[str] = "popularity"
     kind: ClassVar[str] = "implicit"
 
-    def __init__(self, window_days: float | None = None, weighting: str = "binary", half_life_days: float = 365.0) -> None:
+    def __init__(
+        self, window_days: float | None = None, weighting: str = "binary", half_life_days: float = 365.0
+    ) -> None:
         self.window_days = window_days
         self.weighting = weighting
         self.half_life_days = half_life_days
@@ -36,8 +38,12 @@ class Popularity(BaseRecommender):
     def fit(self, train: Interactions, *, item_features: Any = None, user_features: Any = None) -> Self:
         """Count (weighted) interactions per item, optionally within the recency window."""
         check_weighting(self.weighting, self.half_life_days)
-        if self.window_days is not None and not (isinstance(self.window_days, (int, float)) and self.window_days > 0):
-            raise ConfigError(f"window_days must be a positive number of days or None, got {self.window_days!r}")
+        if self.window_days is not None and not (
+            isinstance(self.window_days, (int, float)) and self.window_days > 0
+        ):
+            raise ConfigError(
+                f"window_days must be a positive number of days or None, got {self.window_days!r}"
+            )
         if train.n_ratings == 0:
             raise DataError("no interactions to train on (the training set is empty)")
         weights = interaction_weights(train, self.weighting, self.half_life_days).astype(np.float64)

@@ -66,7 +66,9 @@ def get_class(name: str) -> type:
         mod = importlib.import_module(module)
     except ModuleNotFoundError as exc:
         if extra and not exc.name.startswith("movierec"):
-            raise ConfigError(f"model {name!r} needs the optional dependency {exc.name!r}: pip install 'movierec[{extra}]'") from exc
+            raise ConfigError(
+                f"model {name!r} needs the optional dependency {exc.name!r}: pip install 'movierec[{extra}]'"
+            ) from exc
         raise
     return getattr(mod, cls)
 

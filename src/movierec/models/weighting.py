@@ -25,7 +25,9 @@ def check_weighting(weighting: str, half_life_days: float) -> None:
         raise ConfigError(f"half_life_days must be a positive number of days, got {half_life_days!r}")
 
 
-def interaction_weights(train: Interactions, weighting: str = "binary", half_life_days: float = 365.0) -> np.ndarray:
+def interaction_weights(
+    train: Interactions, weighting: str = "binary", half_life_days: float = 365.0
+) -> np.ndarray:
     """One float32 weight per interaction row.
 
     ``binary``: 1; ``rating``: the rating value as confidence (Hu et al. 2008); ``recency``:
@@ -47,7 +49,9 @@ def interaction_weights(train: Interactions, weighting: str = "binary", half_lif
     return np.power(0.5, age_days / float(half_life_days)).astype(np.float32)
 
 
-def weighted_csr(train: Interactions, weighting: str = "binary", half_life_days: float = 365.0) -> sp.csr_matrix:
+def weighted_csr(
+    train: Interactions, weighting: str = "binary", half_life_days: float = 365.0
+) -> sp.csr_matrix:
     """Users × items float32 CSR (sorted indices) holding :func:`interaction_weights`."""
     w = interaction_weights(train, weighting, half_life_days)
     m = sp.csr_matrix((w, (train.users, train.items)), shape=train.shape, dtype=np.float32)

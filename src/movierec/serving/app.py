@@ -314,8 +314,17 @@ def create_app(
         order given; the movies in either are never recommended back.
         """
         if not body.ratings and not body.history:
-            raise HTTPException(422, [{"type": "too_short", "loc": ["body", "ratings"], "input": [],
-                                       "msg": "give ratings (at least one) or history (at least one movieId)"}])
+            raise HTTPException(
+                422,
+                [
+                    {
+                        "type": "too_short",
+                        "loc": ["body", "ratings"],
+                        "input": [],
+                        "msg": "give ratings (at least one) or history (at least one movieId)",
+                    }
+                ],
+            )
         lo, hi = art.rating_scale
         for n, r in enumerate(body.ratings):
             if not lo <= r.rating <= hi:

@@ -130,8 +130,11 @@ def _model_arrays(model: Any, train: Interactions) -> tuple[str, dict[str, np.nd
         if weights is not None:
             w = sp.csr_matrix(weights, dtype=np.float32)
             w.sort_indices()
-            out.update(weights_indptr=w.indptr.astype(np.int64), weights_indices=w.indices.astype(np.int32),
-                       weights_data=w.data.astype(np.float32))
+            out.update(
+                weights_indptr=w.indptr.astype(np.int64),
+                weights_indices=w.indices.astype(np.int32),
+                weights_data=w.data.astype(np.float32),
+            )
         ub, ib = _arr(model, "user_bias_"), ibias
         out["user_bias"] = np.zeros(n_users, np.float32) if ub is None else ub.astype(np.float32).ravel()
         out["item_bias"] = np.zeros(n_items, np.float32) if ib is None else ib.astype(np.float32).ravel()
@@ -141,7 +144,9 @@ def _model_arrays(model: Any, train: Interactions) -> tuple[str, dict[str, np.nd
         if ifac is None:
             ifac, ufac = np.zeros((n_items, 0), np.float32), np.zeros((n_users, 0), np.float32)
         if ufac is None or ufac.shape[0] != n_users or ifac.shape[0] != n_items:
-            raise ConfigError(f"cannot export {model.name!r}: user/item factor shapes do not match the training data")
+            raise ConfigError(
+                f"cannot export {model.name!r}: user/item factor shapes do not match the training data"
+            )
         ub = _arr(model, "user_bias_")
         return "factors", {
             "user_factors": np.ascontiguousarray(ufac, dtype=np.float32),
@@ -183,7 +188,9 @@ def _sasrec_arrays(model: Any) -> dict[str, np.ndarray]:
     """
     users = np.arange(model.n_users_, dtype=np.int64)
     out = {
-        "user_factors": np.ascontiguousarray(model._user_vectors(model.history_seq_[users].astype(np.int64)), np.float32),
+        "user_factors": np.ascontiguousarray(
+            model._user_vectors(model.history_seq_[users].astype(np.int64)), np.float32
+        ),
         "item_factors": np.ascontiguousarray(model.item_embeddings(), np.float32),
         "user_bias": np.zeros(model.n_users_, np.float32),
         "item_bias": np.zeros(model.n_items_, np.float32),
@@ -223,7 +230,9 @@ def _knn_arrays(model: Any, n_users: int, n_items: int, gm: float) -> dict[str, 
         "knn_y_offset": np.asarray(model.y_offset_, dtype=np.float64),
         "knn_k": np.int64(model.k),
         "knn_min_k": np.int64(model.min_k),
-        "knn_rule": np.int64(0 if model.name == "knn-basic" else 1),  # 0: Σs·r/Σs or fallback; 1: base + deviation
+        "knn_rule": np.int64(
+            0 if model.name == "knn-basic" else 1
+        ),  # 0: Σs·r/Σs or fallback; 1: base + deviation
         "global_mean": np.float32(gm),
         "user_bias": np.zeros(n_users, np.float32) if ub is None or not has_biases else ub.astype(np.float32),
         "item_bias": np.zeros(n_items, np.float32) if ib is None or not has_biases else ib.astype(np.float32),
@@ -241,7 +250,9 @@ class _KnnIndex:
         self.rows = np.repeat(np.arange(n, dtype=np.int64), np.diff(indptr))
         self.sims = arrays["neighbours_weights"].astype(np.float64)
         # positions + 1 (so none is a stored zero), as CSC: column j = every list that contains j
-        pos = sp.csr_matrix((np.arange(1, nnz + 1, dtype=np.float64), arrays["neighbours_indices"], indptr), shape=(n, n))
+        pos = sp.csr_matrix(
+            (np.arange(1, nnz + 1, dtype=np.float64), arrays["neighbours_indices"], indptr), shape=(n, n)
+        )
         self.by_col = pos.tocsc()
         self.x_off = arrays["knn_x_offset"]
         self.k = int(arrays["knn_k"])
@@ -249,7 +260,9 @@ class _KnnIndex:
         self.rule = int(arrays["knn_rule"])
         self.gm = float(arrays["global_mean"])
 
-    def scores(self, items: np.ndarray, ratings: np.ndarray, y_off: float, fallback: np.ndarray) -> np.ndarray:
+    def scores(
+        self, items: np.ndarray, ratings: np.ndarray, y_off: float, fallback: np.ndarray
+    ) -> np.ndarray:
         """Predicted ratings for every item: the k first neighbours of each item among ``items`` (Surprise's rule)."""
         items = np.asarray(items, dtype=np.int64)
         sub = self.by_col[:, items]
@@ -288,7 +301,9 @@ def _ids_frame(user_map: IdMap, item_map: IdMap) -> pd.DataFrame:
                     "kind": kind,
                     "index": np.arange(len(ids), dtype=np.int32),
                     "id_int": pd.array(ids if is_int else [None] * len(ids), dtype="Int64"),
-                    "id_str": pd.array([None] * len(ids) if is_int else [str(x) for x in ids], dtype="string"),
+                    "id_str": pd.array(
+                        [None] * len(ids) if is_int else [str(x) for x in ids], dtype="string"
+                    ),
                 }
             )
         )
@@ -300,8 +315,14 @@ def _items_frame(dataset: Any, train: Interactions) -> pd.DataFrame:
         table = dataset.item_table()
     else:
         ids = train.item_map.ids
-        table = pd.DataFrame({"movieId": ids, "title": [f"item {i}" for i in ids], "year": pd.array([None] * len(ids), dtype="Int64"),
-                              "genres": [[] for _ in ids]})
+        table = pd.DataFrame(
+            {
+                "movieId": ids,
+                "title": [f"item {i}" for i in ids],
+                "year": pd.array([None] * len(ids), dtype="Int64"),
+                "genres": [[] for _ in ids],
+            }
+        )
     out = pd.DataFrame(
         {
             "index": np.arange(len(table), dtype=np.int32),
@@ -389,7 +410,9 @@ def export_artifact(
         )
         files = {name: _sha256(tmp / name) for name in DATA_FILES}
         manifest["files"] = files
-        manifest["model_version"] = hashlib.sha256("".join(files[n] for n in DATA_FILES).encode()).hexdigest()[:12]
+        manifest["model_version"] = hashlib.sha256(
+            "".join(files[n] for n in DATA_FILES).encode()
+        ).hexdigest()[:12]
         manifest["manifest_sha256"] = _manifest_digest(manifest)
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=False) + "\n")
         for name in (*DATA_FILES, MANIFEST):  # durable before the rename makes it visible
@@ -450,7 +473,12 @@ def _parity(model: Any, family: str, arrays: dict[str, np.ndarray], train: Inter
 
 
 def _score_known(
-    family: str, arrays: dict[str, np.ndarray], seen: sp.csr_matrix, u: int, scale: Sequence[float], explicit: bool
+    family: str,
+    arrays: dict[str, np.ndarray],
+    seen: sp.csr_matrix,
+    u: int,
+    scale: Sequence[float],
+    explicit: bool,
 ) -> np.ndarray:
     """Scores over all items for a training user (the same formulas :class:`Artifact` uses)."""
     if family in ("factors", "sasrec"):
@@ -462,21 +490,27 @@ def _score_known(
     if family == "knn":
         lo, hi = seen.indptr[u], seen.indptr[u + 1]
         fallback = arrays["global_mean"] + arrays["user_bias"][u] + arrays["item_bias"]
-        return _KnnIndex(arrays).scores(seen.indices[lo:hi], seen.data[lo:hi], float(arrays["knn_y_offset"][u]), fallback)
+        return _KnnIndex(arrays).scores(
+            seen.indices[lo:hi], seen.data[lo:hi], float(arrays["knn_y_offset"][u]), fallback
+        )
     s = sp.csr_matrix(
         (arrays["neighbours_weights"], arrays["neighbours_indices"], arrays["neighbours_indptr"]),
         shape=(len(arrays["item_bias"]), len(arrays["item_bias"])),
     )
     seen = _user_weights(arrays, seen)
     lo, hi = seen.indptr[u], seen.indptr[u + 1]
-    return _neighbour_scores(s, seen.indices[lo:hi], seen.data[lo:hi], arrays, float(arrays["user_bias"][u]), scale, explicit)
+    return _neighbour_scores(
+        s, seen.indices[lo:hi], seen.data[lo:hi], arrays, float(arrays["user_bias"][u]), scale, explicit
+    )
 
 
 def _user_weights(arrays: dict[str, np.ndarray], seen: sp.csr_matrix) -> sp.csr_matrix:
     """The user × item weights a neighbour model scores with (its own, when exported; else the seen ratings)."""
     if "weights_indptr" not in arrays:
         return seen
-    return sp.csr_matrix((arrays["weights_data"], arrays["weights_indices"], arrays["weights_indptr"]), shape=seen.shape)
+    return sp.csr_matrix(
+        (arrays["weights_data"], arrays["weights_indices"], arrays["weights_indptr"]), shape=seen.shape
+    )
 
 
 def _neighbour_scores(
@@ -614,7 +648,9 @@ class Artifact:
         self.kind: str = manifest["model"]["kind"]
         n_users, n_items = len(self.user_map), len(self.item_map)
         self._a = arrays
-        self._seen = sp.csr_matrix((seen["ratings"], seen["indices"], seen["indptr"]), shape=(n_users, n_items))
+        self._seen = sp.csr_matrix(
+            (seen["ratings"], seen["indices"], seen["indptr"]), shape=(n_users, n_items)
+        )
         self._train_scale = tuple(manifest.get("train_scale", manifest["rating_scale"]))
         clip = manifest.get("score_clip")
         self._clip = None if clip is None else (float(clip[0]), float(clip[1]))
@@ -713,11 +749,20 @@ class Artifact:
         if self.family == "knn":
             lo, hi = self._seen.indptr[u], self._seen.indptr[u + 1]
             fallback = a["global_mean"] + a["user_bias"][u] + a["item_bias"]
-            return self._knn.scores(self._seen.indices[lo:hi], self._seen.data[lo:hi], float(a["knn_y_offset"][u]), fallback)
+            return self._knn.scores(
+                self._seen.indices[lo:hi], self._seen.data[lo:hi], float(a["knn_y_offset"][u]), fallback
+            )
         w = self._weights
         lo, hi = w.indptr[u], w.indptr[u + 1]
-        return _neighbour_scores(self._neigh, w.indices[lo:hi], w.data[lo:hi], a, float(a["user_bias"][u]), self._train_scale,
-                                 self.kind == "explicit")
+        return _neighbour_scores(
+            self._neigh,
+            w.indices[lo:hi],
+            w.data[lo:hi],
+            a,
+            float(a["user_bias"][u]),
+            self._train_scale,
+            self.kind == "explicit",
+        )
 
     def _genre_mask(self, genres: Iterable[str] | None) -> np.ndarray | None:
         if not genres:
@@ -776,7 +821,9 @@ class Artifact:
         self, u: int, k: int = 10, exclude_seen: bool = True, genres: Sequence[str] | None = None
     ) -> list[dict[str, Any]]:
         """:meth:`recommend` for a user index (from :meth:`user_index`)."""
-        exclude = self._seen.indices[self._seen.indptr[u] : self._seen.indptr[u + 1]] if exclude_seen else None
+        exclude = (
+            self._seen.indices[self._seen.indptr[u] : self._seen.indptr[u + 1]] if exclude_seen else None
+        )
         return self._top(self.user_scores(u), _Query(k, exclude, genres))
 
     def recommend_for_ratings(
@@ -834,8 +881,11 @@ class Artifact:
         elif self.family == "sasrec":
             scores = self._sasrec_net().score_new_user(seq)
         elif rated:
-            return self.recommend_for_ratings([*rated, *((m, self.rating_scale[1]) for m in history if m not in dict(rated))],
-                                              k, genres=genres)
+            return self.recommend_for_ratings(
+                [*rated, *((m, self.rating_scale[1]) for m in history if m not in dict(rated))],
+                k,
+                genres=genres,
+            )
         else:
             return self.recommend_for_ratings([(m, self.rating_scale[1]) for m in history], k, genres=genres)
         return self._top(scores, _Query(k, exclude, genres))
@@ -871,7 +921,12 @@ class Artifact:
                 target = values - a["global_mean"] - a["item_bias"][items]
                 lhs = design.T @ design + reg * np.eye(f + 1)
                 sol = np.linalg.solve(lhs, design.T @ target)
-                s = a["item_factors"] @ sol[:f].astype(np.float32) + a["item_bias"] + a["global_mean"] + np.float32(sol[f])
+                s = (
+                    a["item_factors"] @ sol[:f].astype(np.float32)
+                    + a["item_bias"]
+                    + a["global_mean"]
+                    + np.float32(sol[f])
+                )
                 return self._finish(s.astype(np.float32))
             if not positives.any() or f == 0:
                 return self._popularity.copy()
@@ -889,8 +944,15 @@ class Artifact:
             if self.kind != "explicit":  # implicit neighbours: positives only
                 if not positives.any():
                     return self._popularity.copy()
-                s = _neighbour_scores(self._neigh, items[positives], np.ones(int(positives.sum()), np.float32), a, 0.0,
-                                      self._train_scale, False)
+                s = _neighbour_scores(
+                    self._neigh,
+                    items[positives],
+                    np.ones(int(positives.sum()), np.float32),
+                    a,
+                    0.0,
+                    self._train_scale,
+                    False,
+                )
                 return s if s.max(initial=0.0) > 0 else self._popularity.copy()
             ub = float(np.sum(values - a["global_mean"] - a["item_bias"][items]) / (len(items) + 5.0))
             return _neighbour_scores(self._neigh, items, values, a, ub, self._train_scale, True)
@@ -906,7 +968,9 @@ class Artifact:
             lo, hi = self._neigh.indptr[i], self._neigh.indptr[i + 1]
             scores[self._neigh.indices[lo:hi]] = self._neigh.data[lo:hi]
         else:
-            raise ConfigError(f"model {self.model_name!r} has no item vectors or neighbour lists, so no 'similar'")
+            raise ConfigError(
+                f"model {self.model_name!r} has no item vectors or neighbour lists, so no 'similar'"
+            )
         return self._top(scores, _Query(k, np.array([i]), None))
 
     def search(self, text: str, limit: int = 20) -> list[dict[str, Any]]:
@@ -921,7 +985,12 @@ class Artifact:
             order = np.argsort(-self._popularity, kind="stable")[:limit]
             return [self.movie_row(int(i)) for i in order]
         hits = [i for i, key in enumerate(self._keys) if q in key]
-        hits.sort(key=lambda i: (not (self._keys[i].startswith(q) or f"| {q}" in self._keys[i]), -self._popularity[i]))
+        hits.sort(
+            key=lambda i: (
+                not (self._keys[i].startswith(q) or f"| {q}" in self._keys[i]),
+                -self._popularity[i],
+            )
+        )
         return [self.movie_row(i) for i in hits[:limit]]
 
     def movie_row(self, i: int) -> dict[str, Any]:

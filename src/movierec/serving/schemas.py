@@ -18,10 +18,15 @@ __all__ = [
     "RecommendationsResponse",
 ]
 
-RawId = Annotated[int, Field(strict=True, ge=-(2**63), le=2**63 - 1)] | Annotated[str, Field(min_length=1, max_length=128)]
+RawId = (
+    Annotated[int, Field(strict=True, ge=-(2**63), le=2**63 - 1)]
+    | Annotated[str, Field(min_length=1, max_length=128)]
+)
 """A raw user or movie id as the dataset spells it (MovieLens uses integers; custom data may use strings)."""
 
-Rating = Annotated[float, Field(strict=True, allow_inf_nan=False, description="A rating on the model's scale.")]
+Rating = Annotated[
+    float, Field(strict=True, allow_inf_nan=False, description="A rating on the model's scale.")
+]
 K = Annotated[int, Field(strict=True, ge=1, le=500, description="How many recommendations (1..500).")]
 
 
@@ -68,7 +73,9 @@ class RecommendRequest(_Strict):
     """Ratings, or an ordered history, from a person the model has not seen (fold-in)."""
 
     ratings: list[RatingIn] = Field(
-        default_factory=list, max_length=1000, description="(movieId, rating) pairs; at least one unless history is given."
+        default_factory=list,
+        max_length=1000,
+        description="(movieId, rating) pairs; at least one unless history is given.",
     )
     history: list[RawId] | None = Field(
         default=None,
@@ -87,7 +94,9 @@ class FeedbackIn(_Strict):
     movieId: RawId
     rating: Rating
     requestId: str = Field(
-        min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:\-]+$",
+        min_length=1,
+        max_length=128,
+        pattern=r"^[A-Za-z0-9._:\-]+$",
         description="Client-chosen unique id; sending the same request again stores it once.",
     )
 

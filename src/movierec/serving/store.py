@@ -100,7 +100,9 @@ class FeedbackStore:
             try:
                 _metadata.create_all(self.engine)
             except OperationalError as exc:
-                raise ConfigError(f"--db {self.url!r}: cannot open or create the feedback table ({exc.orig})") from exc
+                raise ConfigError(
+                    f"--db {self.url!r}: cannot open or create the feedback table ({exc.orig})"
+                ) from exc
 
     def add(
         self, request_id: str, user_id: str, movie_id: str, rating: float, *, model_version: str | None = None
@@ -120,12 +122,23 @@ class FeedbackStore:
         try:
             with self.engine.begin() as conn:
                 new_id = conn.execute(insert(feedback_table).values(**row)).inserted_primary_key[0]
-            return StoredFeedback(int(new_id), row["request_id"], row["user_id"], row["movie_id"], row["rating"], row["created_at"]), True
+            return StoredFeedback(
+                int(new_id),
+                row["request_id"],
+                row["user_id"],
+                row["movie_id"],
+                row["rating"],
+                row["created_at"],
+            ), True
         except IntegrityError:
             existing = self.get(str(request_id))
             if existing is None:  # pragma: no cover - a unique violation without a row would be a DB bug
                 raise
-            if (existing.user_id, existing.movie_id, existing.rating) != (row["user_id"], row["movie_id"], row["rating"]):
+            if (existing.user_id, existing.movie_id, existing.rating) != (
+                row["user_id"],
+                row["movie_id"],
+                row["rating"],
+            ):
                 raise FeedbackConflict(
                     f"requestId {request_id!r} was already used for a different rating "
                     f"(user {existing.user_id}, movie {existing.movie_id}, rating {existing.rating:g})"
@@ -134,10 +147,14 @@ class FeedbackStore:
 
     def get(self, request_id: str) -> StoredFeedback | None:
         with self.engine.connect() as conn:
-            r = conn.execute(select(feedback_table).where(feedback_table.c.request_id == str(request_id))).first()
+            r = conn.execute(
+                select(feedback_table).where(feedback_table.c.request_id == str(request_id))
+            ).first()
         if r is None:
             return None
-        return StoredFeedback(int(r.id), r.request_id, r.user_id, r.movie_id, float(r.rating), float(r.created_at))
+        return StoredFeedback(
+            int(r.id), r.request_id, r.user_id, r.movie_id, float(r.rating), float(r.created_at)
+        )
 
     def count(self) -> int:
         with self.engine.connect() as conn:
@@ -229,13 +246,26 @@ def merge_feedback(dataset: Any, db_url: str | Path) -> Any:
         extra["timestamp"] = fb["timestamp"].to_numpy()
     merged = pd.concat([base, extra], ignore_index=True)
     new_inter = Interactions.from_frame(
-        merged, time_col="timestamp" if "timestamp" in merged.columns else None, rating_scale=inter.rating_scale,
+        merged,
+        time_col="timestamp" if "timestamp" in merged.columns else None,
+        rating_scale=inter.rating_scale,
         source=f"{dataset.name} + feedback",
     )
     n_new_users = len(set(map(str, users)) - set(map(str, inter.user_map.ids)))
     n_new_items = len(set(map(str, movies)) - set(map(str, inter.item_map.ids)))
-    digest = hashlib.sha256(f"{dataset.sha256}:".encode() + pd.util.hash_pandas_object(fb, index=False).to_numpy().tobytes())
-    notes = [*dataset.notes, f"merged {len(fb)} feedback ratings from {url} ({n_new_users} new users, {n_new_items} new movies)"]
+    digest = hashlib.sha256(
+        f"{dataset.sha256}:".encode() + pd.util.hash_pandas_object(fb, index=False).to_numpy().tobytes()
+    )
+    notes = [
+        *dataset.notes,
+        f"merged {len(fb)} feedback ratings from {url} ({n_new_users} new users, {n_new_items} new movies)",
+    ]
     return Dataset(
-        f"{dataset.name}+feedback", new_inter, dataset.movies, dataset.tags, digest.hexdigest(), dataset.source, notes
+        f"{dataset.name}+feedback",
+        new_inter,
+        dataset.movies,
+        dataset.tags,
+        digest.hexdigest(),
+        dataset.source,
+        notes,
     )

@@ -45,8 +45,18 @@ FAMOUS_TITLES: tuple[tuple[str, ...], ...] = (
 
 #: Colours for the main genres (colour-blind-friendly tableau-like palette); the rest share grey.
 _PALETTE = [
-    "#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948",
-    "#b07aa1", "#ff9da7", "#9c755f", "#17becf", "#8c564b", "#bcbd22",
+    "#4e79a7",
+    "#f28e2b",
+    "#e15759",
+    "#76b7b2",
+    "#59a14f",
+    "#edc948",
+    "#b07aa1",
+    "#ff9da7",
+    "#9c755f",
+    "#17becf",
+    "#8c564b",
+    "#bcbd22",
 ]
 _OTHER = "#b0b0b0"
 #: MovieLens "genres" that are formats, not genres: never a movie's main genre
@@ -102,7 +112,11 @@ def project(
     if vectors.ndim != 2 or vectors.shape[0] == 0:
         raise ConfigError(f"item vectors must be a non-empty 2-D array, got shape {vectors.shape}")
     norms = np.linalg.norm(vectors, axis=1)
-    pool = np.flatnonzero(np.isfinite(norms) & (norms > 0)) if items is None else np.asarray(items, dtype=np.int64)
+    pool = (
+        np.flatnonzero(np.isfinite(norms) & (norms > 0))
+        if items is None
+        else np.asarray(items, dtype=np.int64)
+    )
     if sample is not None:
         if sample <= 0:
             raise ConfigError(f"sample must be a positive number of items or 'all', got {sample}")
@@ -120,7 +134,9 @@ def project(
         coords = _tsne(x, seed, n_jobs)
     else:
         coords = _umap(x, seed)
-    return Projection(np.asarray(coords, dtype=np.float64), pool.astype(np.int64), method, seed, time.perf_counter() - start)
+    return Projection(
+        np.asarray(coords, dtype=np.float64), pool.astype(np.int64), method, seed, time.perf_counter() - start
+    )
 
 
 def _tsne(x: np.ndarray, seed: int, n_jobs: int | None) -> np.ndarray:
@@ -156,7 +172,9 @@ def _umap(x: np.ndarray, seed: int) -> np.ndarray:
         import umap
     except ModuleNotFoundError as exc:
         raise ConfigError("--projection umap needs umap-learn: pip install 'movierec[viz]'") from exc
-    reducer = umap.UMAP(n_components=2, n_neighbors=min(15, len(x) - 1), min_dist=0.1, random_state=seed, n_jobs=1)
+    reducer = umap.UMAP(
+        n_components=2, n_neighbors=min(15, len(x) - 1), min_dist=0.1, random_state=seed, n_jobs=1
+    )
     return np.asarray(reducer.fit_transform(x))
 
 
@@ -190,7 +208,9 @@ def item_frame(table: pd.DataFrame, counts: np.ndarray) -> pd.DataFrame:
         {
             "movieId": table["movieId"].to_numpy(),
             "title": table["title"].astype(str).to_numpy(),
-            "year": table["year"].to_numpy() if "year" in table else pd.array([None] * len(table), dtype="Int64"),
+            "year": table["year"].to_numpy()
+            if "year" in table
+            else pd.array([None] * len(table), dtype="Int64"),
             "genres": ["|".join(g) if g else "" for g in genres],
             "genre": main_genre(genres),
             "n_ratings": np.asarray(counts, dtype=np.int64)[: len(table)],
@@ -283,7 +303,12 @@ def interactive_map(
                 y=part["y"].to_numpy(),
                 mode="markers",
                 name=g,
-                marker={"size": sizes[mask], "color": colours[g], "opacity": 0.75, "line": {"width": 0.4, "color": "white"}},
+                marker={
+                    "size": sizes[mask],
+                    "color": colours[g],
+                    "opacity": 0.75,
+                    "line": {"width": 0.4, "color": "white"},
+                },
                 customdata=custom,
                 hovertemplate=(
                     "<b>%{customdata[0]}</b><br>year: %{customdata[1]}<br>genres: %{customdata[2]}"
@@ -303,14 +328,18 @@ def interactive_map(
     )
     config = {"displaylogo": False, "responsive": True}
     if path is not None:
-        Path(path).write_text(fig.to_html(full_html=True, include_plotlyjs=True, config=config), encoding="utf-8")
+        Path(path).write_text(
+            fig.to_html(full_html=True, include_plotlyjs=True, config=config), encoding="utf-8"
+        )
     return str(fig.to_html(full_html=False, include_plotlyjs=include_plotlyjs, div_id=div_id, config=config))
 
 
 # --- static map (matplotlib) with non-overlapping labels -----------------------------------
 
 
-def _overlaps(box: tuple[float, float, float, float], boxes: list[tuple[float, float, float, float]], pad: float = 2.0) -> bool:
+def _overlaps(
+    box: tuple[float, float, float, float], boxes: list[tuple[float, float, float, float]], pad: float = 2.0
+) -> bool:
     x0, y0, x1, y1 = box
     return any(x0 - pad < b[2] and x1 + pad > b[0] and y0 - pad < b[3] and y1 + pad > b[1] for b in boxes)
 
@@ -339,7 +368,9 @@ def _place_labels(ax: Any, xs: np.ndarray, ys: np.ndarray, labels: list[str]) ->
     scale = fig.dpi / 72.0
     pad = 2.5 * scale  # the white box around the text
     placed: list[tuple[float, float, float, float]] = []
-    angles = np.deg2rad([45, 135, -45, -135, 0, 180, 90, -90, 22.5, 157.5, -22.5, -157.5, 67.5, 112.5, -67.5, -112.5])
+    angles = np.deg2rad(
+        [45, 135, -45, -135, 0, 180, 90, -90, 22.5, 157.5, -22.5, -157.5, 67.5, 112.5, -67.5, -112.5]
+    )
     n_placed = 0
     for i, label in enumerate(labels):
         probe = ax.text(0, 0, label, **{k: v for k, v in _LABEL_STYLE.items() if k != "bbox"})
@@ -365,14 +396,25 @@ def _place_labels(ax: Any, xs: np.ndarray, ys: np.ndarray, labels: list[str]) ->
                 if _overlaps(box, placed):
                     continue
                 if len(others) and np.any(
-                    (others[:, 0] > box[0]) & (others[:, 0] < box[2]) & (others[:, 1] > box[1]) & (others[:, 1] < box[3])
+                    (others[:, 0] > box[0])
+                    & (others[:, 0] < box[2])
+                    & (others[:, 1] > box[1])
+                    & (others[:, 1] < box[3])
                 ):
                     continue
                 ax.annotate(
-                    label, (xs[i], ys[i]), xytext=((dx + (pad if ha == "left" else -pad if ha == "right" else 0)) / scale,
-                                                   (dy + (pad if va == "bottom" else -pad if va == "top" else 0)) / scale),
-                    textcoords="offset points", ha=ha, va=va,
-                    arrowprops={"arrowstyle": "-", "color": "#555555", "lw": 0.6, "shrinkA": 0, "shrinkB": 2} if radius > 10 else None,
+                    label,
+                    (xs[i], ys[i]),
+                    xytext=(
+                        (dx + (pad if ha == "left" else -pad if ha == "right" else 0)) / scale,
+                        (dy + (pad if va == "bottom" else -pad if va == "top" else 0)) / scale,
+                    ),
+                    textcoords="offset points",
+                    ha=ha,
+                    va=va,
+                    arrowprops={"arrowstyle": "-", "color": "#555555", "lw": 0.6, "shrinkA": 0, "shrinkB": 2}
+                    if radius > 10
+                    else None,
                     **_LABEL_STYLE,
                 )
                 placed.append(box)
@@ -404,8 +446,15 @@ def static_map(
         mask = (shown == g).to_numpy()
         if mask.any():
             ax.scatter(
-                sub["x"][mask], sub["y"][mask], s=sizes[mask], c=colours[g], alpha=0.7, linewidths=0.3,
-                edgecolors="white", label=g, zorder=2 if g != "other" else 1,
+                sub["x"][mask],
+                sub["y"][mask],
+                s=sizes[mask],
+                c=colours[g],
+                alpha=0.7,
+                linewidths=0.3,
+                edgecolors="white",
+                label=g,
+                zorder=2 if g != "other" else 1,
             )
     ax.set_xticks([])
     ax.set_yticks([])
@@ -418,8 +467,14 @@ def static_map(
     handles, labels = ax.get_legend_handles_labels()
     order = [labels.index(g) for g in colours if g in labels]
     legend = ax.legend(
-        [handles[i] for i in order], [labels[i] for i in order], title="main genre", loc="upper left",
-        bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=8, markerscale=1.0,
+        [handles[i] for i in order],
+        [labels[i] for i in order],
+        title="main genre",
+        loc="upper left",
+        bbox_to_anchor=(1.0, 1.0),
+        frameon=False,
+        fontsize=8,
+        markerscale=1.0,
     )
     for h in legend.legend_handles:
         if h is not None and hasattr(h, "set_sizes"):
@@ -428,7 +483,12 @@ def static_map(
         ax.set_title(title, fontsize=12, loc="left")
     top = np.argsort(-sub["n_ratings"].to_numpy(), kind="stable")[:n_labels]
     if len(top):
-        _place_labels(ax, sub["x"].to_numpy()[top], sub["y"].to_numpy()[top], [_short(t) for t in sub["title"].iloc[top]])
+        _place_labels(
+            ax,
+            sub["x"].to_numpy()[top],
+            sub["y"].to_numpy()[top],
+            [_short(t) for t in sub["title"].iloc[top]],
+        )
     return save(fig, path)
 
 
@@ -491,7 +551,9 @@ def nearest_neighbours(
         top = np.argsort(-sims, kind="stable")[:k]
         out.append(
             {
-                "movieId": frame["movieId"].iloc[q].item() if hasattr(frame["movieId"].iloc[q], "item") else frame["movieId"].iloc[q],
+                "movieId": frame["movieId"].iloc[q].item()
+                if hasattr(frame["movieId"].iloc[q], "item")
+                else frame["movieId"].iloc[q],
                 "title": str(frame["title"].iloc[q]),
                 "neighbours": [
                     {

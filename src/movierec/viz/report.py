@@ -65,7 +65,9 @@ class ModelSpec:
         return self.name if not self.features else f"{self.name}+" + "+".join(self.features.split(","))
 
 
-def parse_models(text: str | Sequence[str], params: dict[str, dict[str, Any]] | None = None) -> list[ModelSpec]:
+def parse_models(
+    text: str | Sequence[str], params: dict[str, dict[str, Any]] | None = None
+) -> list[ModelSpec]:
     """``"svd,bpr,warp+genres+tags"`` → specs; ``params`` maps a model (its name or full label) to hyperparameters."""
     from movierec.features import parse_names
     from movierec.models.registry import get_class
@@ -77,7 +79,9 @@ def parse_models(text: str | Sequence[str], params: dict[str, dict[str, Any]] | 
     for part in parts:
         m = _SPEC.match(str(part).lower())
         if not m:
-            raise ConfigError(f"--models {part!r}: expected NAME or NAME+feature+feature (e.g. warp+genres+tags)")
+            raise ConfigError(
+                f"--models {part!r}: expected NAME or NAME+feature+feature (e.g. warp+genres+tags)"
+            )
         name, feats = m.group(1), m.group(2)
         get_class(name)  # unknown names fail here, with the list of valid ones
         features = ",".join(parse_names(feats.strip("+").replace("+", ","))) if feats else None
@@ -140,9 +144,17 @@ def check_output(out: Path, fingerprint: dict[str, Any], *, force: bool = False)
         return
     if not force:
         if old is None:
-            raise ConfigError(f"--out {out}: folder is not empty and holds no movierec report; choose another --out or pass --force")
-        what = ", ".join(f"{k}={v}" for k, v in old.get("fingerprint", {}).items() if k in ("dataset", "models", "seed", "projection"))
-        raise ConfigError(f"--out {out}: already holds a different report ({what}); pass --force to replace it or choose another --out")
+            raise ConfigError(
+                f"--out {out}: folder is not empty and holds no movierec report; choose another --out or pass --force"
+            )
+        what = ", ".join(
+            f"{k}={v}"
+            for k, v in old.get("fingerprint", {}).items()
+            if k in ("dataset", "models", "seed", "projection")
+        )
+        raise ConfigError(
+            f"--out {out}: already holds a different report ({what}); pass --force to replace it or choose another --out"
+        )
     if old is not None:
         _remove_old(out, old)
 
@@ -220,7 +232,9 @@ class _Progress:
                 task = self.tasks[label]
                 if int(ev.get("epoch", 0)) > (self.progress.tasks[task].total or 0):
                     self.progress.update(task, total=int(ev.get("epoch", 0)))
-                status = f"epoch {ev.get('epoch')}" + (f" · loss {loss:.4g}" if isinstance(loss, float) else "")
+                status = f"epoch {ev.get('epoch')}" + (
+                    f" · loss {loss:.4g}" if isinstance(loss, float) else ""
+                )
                 self.progress.update(self.tasks[label], completed=int(ev.get("epoch", 0)), status=status)
             elif kind == "fit-end" and label in self.tasks:
                 task = self.tasks[label]
@@ -297,7 +311,9 @@ def _dataset_section(ds: Any, charts_dir: Path) -> tuple[dict[str, Any], dict[st
     summary["rating_mode"] = float(values[np.argmax(value_counts)]) if len(values) else None
     charts = {
         "ratings": C.rating_histogram(inter.ratings, charts_dir / "dataset_ratings.png"),
-        "long_tail": C.long_tail(inter.user_counts(), inter.item_counts(), charts_dir / "dataset_long_tail.png"),
+        "long_tail": C.long_tail(
+            inter.user_counts(), inter.item_counts(), charts_dir / "dataset_long_tail.png"
+        ),
     }
     if inter.timestamps is not None and inter.n_ratings:
         charts["time"] = C.ratings_over_time(inter.timestamps, charts_dir / "dataset_time.png")
@@ -306,7 +322,9 @@ def _dataset_section(ds: Any, charts_dir: Path) -> tuple[dict[str, Any], dict[st
     return summary, charts
 
 
-def _sequence_section(ds: Any, specs: Sequence[ModelSpec], *, k: int, seed: int, notes: list[str]) -> dict[str, Any]:
+def _sequence_section(
+    ds: Any, specs: Sequence[ModelSpec], *, k: int, seed: int, notes: list[str]
+) -> dict[str, Any]:
     """Leave-last-out (each user's latest rating is the test item) for every asked model, full ranking.
 
     Models with item features are left out of this table (they are compared in the main one).
@@ -317,31 +335,55 @@ def _sequence_section(ds: Any, specs: Sequence[ModelSpec], *, k: int, seed: int,
     for s in specs:
         if s.features:
             notes.append(f"{s.label} is left out of the sequence section (item features are not used there)")
-    comp = compare(ds, [(s.name, dict(s.params)) for s in plain], protocols=("leave-last-out",), k=k, seed=seed)
+    comp = compare(
+        ds, [(s.name, dict(s.params)) for s in plain], protocols=("leave-last-out",), k=k, seed=seed
+    )
     rows = []
     for r in comp.rows:
-        rows.append({
-            "model": r.label, "name": r.model, "sequence": r.model in SEQUENCE_MODELS, "fit_seconds": r.fit_seconds,
-            "n_users": r.n_users,
-            "values": {m: r.metrics.get(m) for m in (f"hit_rate@{k}", f"ndcg@{k}", "mrr")},
-            "intervals": {m: list(r.intervals[m]) for m in (f"hit_rate@{k}", f"ndcg@{k}", "mrr") if m in r.intervals},
-        })
+        rows.append(
+            {
+                "model": r.label,
+                "name": r.model,
+                "sequence": r.model in SEQUENCE_MODELS,
+                "fit_seconds": r.fit_seconds,
+                "n_users": r.n_users,
+                "values": {m: r.metrics.get(m) for m in (f"hit_rate@{k}", f"ndcg@{k}", "mrr")},
+                "intervals": {
+                    m: list(r.intervals[m]) for m in (f"hit_rate@{k}", f"ndcg@{k}", "mrr") if m in r.intervals
+                },
+            }
+        )
     best = max(rows, key=lambda row: row["values"][f"ndcg@{k}"] or 0.0)["model"] if rows else None
     for n in comp.notes:
         if n not in notes:
             notes.append(n)
-    return {"split": comp.split, "protocol": "leave-last-out", "k": k, "rows": rows, "best": best,
-            "results": [r.to_dict() for r in comp.rows]}
+    return {
+        "split": comp.split,
+        "protocol": "leave-last-out",
+        "k": k,
+        "rows": rows,
+        "best": best,
+        "results": [r.to_dict() for r in comp.rows],
+    }
 
 
 def _table_rows(rows: Sequence[Any], k: int, specs: Sequence[ModelSpec]) -> list[dict[str, Any]]:
     """One line per model: rating errors, full-ranking metrics with intervals, test-candidates figures."""
     by: dict[str, dict[str, Any]] = {}
     for s in specs:
-        by[s.label] = {"model": s.label, "name": s.name, "features": s.features, "kind": None, "values": {}, "intervals": {},
-                       "fit_seconds": None}
+        by[s.label] = {
+            "model": s.label,
+            "name": s.name,
+            "features": s.features,
+            "kind": None,
+            "values": {},
+            "intervals": {},
+            "fit_seconds": None,
+        }
     for r in rows:
-        row = by.setdefault(r.label, {"model": r.label, "name": r.model, "features": None, "values": {}, "intervals": {}})
+        row = by.setdefault(
+            r.label, {"model": r.label, "name": r.model, "features": None, "values": {}, "intervals": {}}
+        )
         row["kind"] = r.kind
         row["fit_seconds"] = r.fit_seconds
         prefix = {"rating": "", "full-ranking": "", "test-candidates": "tc:"}.get(r.protocol)
@@ -385,20 +427,34 @@ def reading(table: Sequence[dict[str, Any]], k: int) -> str:
     if rated:
         v, m = rated[0]
         if len(rated) > 1:
-            parts.append(f"{m} predicts held-out ratings best (RMSE {v:.3f}, next {rated[1][1]} at {rated[1][0]:.3f}).")
+            parts.append(
+                f"{m} predicts held-out ratings best (RMSE {v:.3f}, next {rated[1][1]} at {rated[1][0]:.3f})."
+            )
         else:
             parts.append(f"{m} predicts held-out ratings with RMSE {v:.3f}.")
     key = f"ndcg@{k}"
-    ranked = sorted(((r["values"][key], r["model"], r["intervals"].get(key)) for r in table if r["values"].get(key) is not None),
-                    key=lambda t: -t[0])
+    ranked = sorted(
+        (
+            (r["values"][key], r["model"], r["intervals"].get(key))
+            for r in table
+            if r["values"].get(key) is not None
+        ),
+        key=lambda t: -t[0],
+    )
     if ranked:
         v, m, ci = ranked[0]
         if len(ranked) > 1:
             v2, m2, ci2 = ranked[1]
             clear = ci is not None and ci2 is not None and ci[0] > ci2[1]
-            verdict = "the 95% intervals do not overlap, so the lead is clear" if clear else "their 95% intervals overlap, so the lead is within noise"
+            verdict = (
+                "the 95% intervals do not overlap, so the lead is clear"
+                if clear
+                else "their 95% intervals overlap, so the lead is within noise"
+            )
             ratio = f", {v / v2:.1f}× the runner-up" if v2 > 0 and v / v2 >= 1.15 else ""
-            parts.append(f"{m} ranks best over the full catalogue (NDCG@{k} {v:.3f} against {v2:.3f} for {m2}{ratio}); {verdict}.")
+            parts.append(
+                f"{m} ranks best over the full catalogue (NDCG@{k} {v:.3f} against {v2:.3f} for {m2}{ratio}); {verdict}."
+            )
         else:
             parts.append(f"{m} reaches NDCG@{k} {v:.3f} over the full catalogue.")
         worst = ranked[-1]
@@ -411,7 +467,11 @@ def reading(table: Sequence[dict[str, Any]], k: int) -> str:
                     "a low RMSE does not make a good top-10 list."
                 )
         del worst
-    tc = [r["values"].get(f"tc:precision@{k}") for r in table if r["values"].get(f"tc:precision@{k}") is not None]
+    tc = [
+        r["values"].get(f"tc:precision@{k}")
+        for r in table
+        if r["values"].get(f"tc:precision@{k}") is not None
+    ]
     if tc:
         parts.append(
             f"The notebook's test-candidates P@{k} ({min(tc):.2f}–{max(tc):.2f}) is far higher because each user's candidates are only "
@@ -423,7 +483,10 @@ def reading(table: Sequence[dict[str, Any]], k: int) -> str:
 def _print_table(console: Any, table: Sequence[dict[str, Any]], k: int, winners: dict[str, str]) -> None:
     from rich.table import Table
 
-    t = Table(title=f"model comparison (K={k}; full-ranking unless marked tc = test-candidates)", title_justify="left")
+    t = Table(
+        title=f"model comparison (K={k}; full-ranking unless marked tc = test-candidates)",
+        title_justify="left",
+    )
     t.add_column("model", no_wrap=True)
     t.add_column("type")
     for key, head, _ in table_columns(k):
@@ -477,7 +540,9 @@ def _project_all(inputs: list[dict[str, Any]], projection: str, seed: int) -> li
     if projection == "umap" or workers == 1:  # umap's numba code is not known to be thread-safe
         return [project(m["emb"], projection, seed, sample=None, items=m["items"]) for m in todo]
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = [pool.submit(project, m["emb"], projection, seed, None, items=m["items"], n_jobs=1) for m in todo]
+        futures = [
+            pool.submit(project, m["emb"], projection, seed, None, items=m["items"], n_jobs=1) for m in todo
+        ]
         return [f.result() for f in futures]
 
 
@@ -508,8 +573,14 @@ def _map_for_model(
     coords["y"] = np.round(proj.coords[:, 1], 4)
     coords["n_ratings"] = train_counts[proj.items]
     return {
-        "model": label, "title": title, "png": png, "div": div, "neighbours": neighbours, "coords": coords,
-        "seconds": proj.seconds, "n_items": len(proj.items),
+        "model": label,
+        "title": title,
+        "png": png,
+        "div": div,
+        "neighbours": neighbours,
+        "coords": coords,
+        "seconds": proj.seconds,
+        "n_items": len(proj.items),
     }
 
 
@@ -568,9 +639,15 @@ def build_report(
         raise ConfigError("--models: no model to train")
     out = Path(out) if out is not None else default_out()
     fingerprint = {
-        "dataset": ds.name, "sha256": ds.sha256, "models": [s.label for s in specs],
-        "params": {s.label: s.params for s in specs}, "seed": seed, "projection": projection, "k": k,
-        "threshold": threshold, "map_items": map_items,
+        "dataset": ds.name,
+        "sha256": ds.sha256,
+        "models": [s.label for s in specs],
+        "params": {s.label: s.params for s in specs},
+        "seed": seed,
+        "projection": projection,
+        "k": k,
+        "threshold": threshold,
+        "map_items": map_items,
     }
     fingerprint = json.loads(json.dumps(fingerprint, default=str))
     check_output(out, fingerprint, force=force)
@@ -582,7 +659,9 @@ def build_report(
     tic = time.perf_counter()
     summary, data_charts = _dataset_section(ds, charts_dir)
     if ds.movies is None:
-        notes.append(f"{ds.name} has no movie titles or genres: items are shown by id and maps have one colour")
+        notes.append(
+            f"{ds.name} has no movie titles or genres: items are shown by id and maps have one colour"
+        )
     timings["dataset"] = time.perf_counter() - tic
 
     # 2. train and evaluate: one compare() per feature set, all on the same named split
@@ -605,8 +684,15 @@ def build_report(
             if len(set(names)) != len(names):
                 raise ConfigError(f"--models: {names} repeats a model with the same features")
             comp = compare(
-                ds, [(g.name, dict(g.params)) for g in group], split=split, protocols=protocols, k=k,
-                threshold=threshold, seed=seed, item_features=features, progress=prog.handler(rename),
+                ds,
+                [(g.name, dict(g.params)) for g in group],
+                split=split,
+                protocols=protocols,
+                k=k,
+                threshold=threshold,
+                seed=seed,
+                item_features=features,
+                progress=prog.handler(rename),
             )
             comps.append(comp)
             for r in comp.rows:
@@ -622,7 +708,9 @@ def build_report(
                     notes.append(n)
     # order rows as the specs were given
     order = {s.label: i for i, s in enumerate(specs)}
-    rows.sort(key=lambda r: (order.get(r.label, 99), protocols.index(r.protocol) if r.protocol in protocols else 9))
+    rows.sort(
+        key=lambda r: (order.get(r.label, 99), protocols.index(r.protocol) if r.protocol in protocols else 9)
+    )
     base = comps[0]
     timings["train_evaluate"] = time.perf_counter() - tic
     table = _table_rows(rows, k, specs)
@@ -650,33 +738,54 @@ def build_report(
     model_charts: dict[str, Path] = {}
     rmse = {r["model"]: r["values"]["rmse"] for r in table if r["values"].get("rmse") is not None}
     if rmse:
-        model_charts["rmse"] = C.value_bars(rmse, charts_dir / "rmse.png", title="Rating error on held-out ratings (lower is better)",
-                                            ylabel="RMSE", colours=colours)
+        model_charts["rmse"] = C.value_bars(
+            rmse,
+            charts_dir / "rmse.png",
+            title="Rating error on held-out ratings (lower is better)",
+            ylabel="RMSE",
+            colours=colours,
+        )
     rank_metrics = [f"precision@{k}", f"recall@{k}", f"hit_rate@{k}", f"ndcg@{k}"]
     full = {r.label: r for r in rows if r.protocol == "full-ranking"}
     if full:
         model_charts["ranking"] = C.grouped_bars(
-            {lab: {m: full[lab].metrics.get(m, np.nan) for m in rank_metrics} for lab in full}, charts_dir / "ranking.png",
-            metrics=rank_metrics, title=f"Ranking quality, full catalogue (K={k}, 95% intervals)",
-            intervals={lab: dict(full[lab].intervals) for lab in full}, colours=colours,
+            {lab: {m: full[lab].metrics.get(m, np.nan) for m in rank_metrics} for lab in full},
+            charts_dir / "ranking.png",
+            metrics=rank_metrics,
+            title=f"Ranking quality, full catalogue (K={k}, 95% intervals)",
+            intervals={lab: dict(full[lab].intervals) for lab in full},
+            colours=colours,
         )
         model_charts["per_user"] = C.per_user_distribution(
-            {lab: full[lab].per_user.get(f"ndcg@{k}") for lab in full}, charts_dir / "per_user_ndcg.png",
-            metric=f"NDCG@{k} per user", title=f"Per-user NDCG@{k}: the spread behind the averages", colours=colours,
+            {lab: full[lab].per_user.get(f"ndcg@{k}") for lab in full},
+            charts_dir / "per_user_ndcg.png",
+            metric=f"NDCG@{k} per user",
+            title=f"Per-user NDCG@{k}: the spread behind the averages",
+            colours=colours,
         )
-    model_charts["metric_vs_k"] = C.metric_vs_k(curves, ks, charts_dir / "metric_vs_k.png", metrics=CURVE_METRICS,
-                                                title="Metric vs K (full ranking)", colours=colours)
+    model_charts["metric_vs_k"] = C.metric_vs_k(
+        curves,
+        ks,
+        charts_dir / "metric_vs_k.png",
+        metrics=CURVE_METRICS,
+        title="Metric vs K (full ranking)",
+        colours=colours,
+    )
     histories = {lab: list(getattr(fitted[lab], "history_", []) or []) for lab in labels}
     histories = {lab: h for lab, h in histories.items() if h and any("loss" in e for e in h)}
     if histories:
-        model_charts["training"] = C.training_curves(histories, charts_dir / "training_curves.png", colours=colours)
+        model_charts["training"] = C.training_curves(
+            histories, charts_dir / "training_curves.png", colours=colours
+        )
     timings["charts"] = time.perf_counter() - tic
 
     # 4. embedding maps
     tic = time.perf_counter()
     frame = item_frame(ds.item_table(), np.zeros(ds.interactions.n_items, dtype=np.int64))
-    counts_of = {lab: np.asarray(fit_train[lab].item_counts() if lab in fit_train else ds.interactions.item_counts())
-                 for lab in labels}
+    counts_of = {
+        lab: np.asarray(fit_train[lab].item_counts() if lab in fit_train else ds.interactions.item_counts())
+        for lab in labels
+    }
     inputs = [_map_inputs(lab, fitted[lab], counts_of[lab], map_items) for lab in labels]
     with console.status(f"projecting item vectors ({projection})") if show_progress else _Null():
         projections = iter(_project_all(inputs, projection, seed))
@@ -685,8 +794,18 @@ def build_report(
         if "note" in m:
             maps.append(m)
             continue
-        maps.append(_map_for_model(m["model"], m["emb"], next(projections), frame, counts_of[m["model"]],
-                                   projection=projection, charts_dir=charts_dir, div_id=f"map-{i}"))
+        maps.append(
+            _map_for_model(
+                m["model"],
+                m["emb"],
+                next(projections),
+                frame,
+                counts_of[m["model"]],
+                projection=projection,
+                charts_dir=charts_dir,
+                div_id=f"map-{i}",
+            )
+        )
     for m in maps:
         if "note" in m:
             notes.append(m["note"])
@@ -696,46 +815,95 @@ def build_report(
     tic = time.perf_counter()
     files = [p for p in sorted(charts_dir.glob("*.png"))]
     results = [r.to_dict() for r in rows]
-    emb_rows = pd.concat([m["coords"] for m in maps if "coords" in m], ignore_index=True) if any("coords" in m for m in maps) else \
-        pd.DataFrame(columns=["model", "movieId", "title", "genre", "x", "y", "n_ratings"])
+    emb_rows = (
+        pd.concat([m["coords"] for m in maps if "coords" in m], ignore_index=True)
+        if any("coords" in m for m in maps)
+        else pd.DataFrame(columns=["model", "movieId", "title", "genre", "x", "y", "n_ratings"])
+    )
     emb_rows = emb_rows[["model", "movieId", "title", "x", "y", "genre", "n_ratings"]]
     emb_rows.to_csv(out / "embeddings.csv", index=False)
     _write_results_csv(out / "results.csv", rows)
-    written = [*(str(p.relative_to(out)) for p in files), "results.csv", "embeddings.csv", "results.json", "index.html"]
+    written = [
+        *(str(p.relative_to(out)) for p in files),
+        "results.csv",
+        "embeddings.csv",
+        "results.json",
+        "index.html",
+    ]
     created = datetime.now(UTC).isoformat(timespec="seconds")
     timings["write"] = time.perf_counter() - tic  # provisional; fixed after the page is written
     meta = {
-        "format": REPORT_FORMAT, "fingerprint": fingerprint, "files": written, "created_at": created,
-        "split": base.split, "protocols": list(protocols), "k": k, "threshold": threshold, "seed": seed,
+        "format": REPORT_FORMAT,
+        "fingerprint": fingerprint,
+        "files": written,
+        "created_at": created,
+        "split": base.split,
+        "protocols": list(protocols),
+        "k": k,
+        "threshold": threshold,
+        "seed": seed,
         "projection": projection,
     }
     payload = {
         "report": meta,
         "dataset": summary,
-        "table": [{**r, "winner_of": [key for key, lab in winners.items() if lab == r["model"]]} for r in table],
+        "table": [
+            {**r, "winner_of": [key for key, lab in winners.items() if lab == r["model"]]} for r in table
+        ],
         "reading": text,
         "results": results,
         "curves": {"k": ks, **curves},
         "neighbours": {m["model"]: m["neighbours"] for m in maps if "neighbours" in m},
-        "maps": {m["model"]: ({"note": m["note"]} if "note" in m else {"n_items": m["n_items"], "seconds": round(m["seconds"], 3)})
-                 for m in maps},
+        "maps": {
+            m["model"]: (
+                {"note": m["note"]}
+                if "note" in m
+                else {"n_items": m["n_items"], "seconds": round(m["seconds"], 3)}
+            )
+            for m in maps
+        },
         "notes": notes,
         "provenance": base.provenance,
     }
     if sequence is not None:
         payload["sequence"] = sequence
     html = _render(
-        ds=ds, summary=summary, data_charts=data_charts, table=table, winners=winners, text=text, k=k, model_charts=model_charts,
-        maps=maps, notes=notes, meta=meta, timings=timings, plotly=plotly_js() if any("div" in m for m in maps) else "",
-        provenance=base.provenance, curve_k=curve_k, sequence=sequence,
+        ds=ds,
+        summary=summary,
+        data_charts=data_charts,
+        table=table,
+        winners=winners,
+        text=text,
+        k=k,
+        model_charts=model_charts,
+        maps=maps,
+        notes=notes,
+        meta=meta,
+        timings=timings,
+        plotly=plotly_js() if any("div" in m for m in maps) else "",
+        provenance=base.provenance,
+        curve_k=curve_k,
+        sequence=sequence,
     )
     (out / "index.html").write_text(html, encoding="utf-8")
     timings["write"] = time.perf_counter() - tic
     meta["timings"] = {key: round(v, 3) for key, v in timings.items()}
     meta["total_seconds"] = round(sum(timings.values()), 3)
-    (out / "results.json").write_text(json.dumps(_clean(payload), indent=2, allow_nan=False) + "\n", encoding="utf-8")
-    return Report(out=out, table=table, results=results, timings=timings, files=written, notes=notes, reading=text,
-                  comparison=rows, k=k, winners=winners)
+    (out / "results.json").write_text(
+        json.dumps(_clean(payload), indent=2, allow_nan=False) + "\n", encoding="utf-8"
+    )
+    return Report(
+        out=out,
+        table=table,
+        results=results,
+        timings=timings,
+        files=written,
+        notes=notes,
+        reading=text,
+        comparison=rows,
+        k=k,
+        winners=winners,
+    )
 
 
 def print_summary(console: Any, report: Report) -> None:
@@ -779,13 +947,43 @@ def _write_results_csv(path: Path, rows: Sequence[Any]) -> None:
     """Long format: one line per (model, protocol, metric) with its 95% interval."""
     with path.open("w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
-        w.writerow(["model", "kind", "protocol", "metric", "value", "ci_low", "ci_high", "n_users", "fit_seconds", "split", "seed", "k",
-                    "threshold"])
+        w.writerow(
+            [
+                "model",
+                "kind",
+                "protocol",
+                "metric",
+                "value",
+                "ci_low",
+                "ci_high",
+                "n_users",
+                "fit_seconds",
+                "split",
+                "seed",
+                "k",
+                "threshold",
+            ]
+        )
         for r in rows:
             for m, v in r.metrics.items():
                 lo, hi = r.intervals.get(m, (None, None))
-                w.writerow([r.label, r.kind, r.protocol, m, _csv_num(v), _csv_num(lo), _csv_num(hi), r.n_users,
-                            f"{r.fit_seconds:.4f}", r.split, r.seed, r.k, r.threshold])
+                w.writerow(
+                    [
+                        r.label,
+                        r.kind,
+                        r.protocol,
+                        m,
+                        _csv_num(v),
+                        _csv_num(lo),
+                        _csv_num(hi),
+                        r.n_users,
+                        f"{r.fit_seconds:.4f}",
+                        r.split,
+                        r.seed,
+                        r.k,
+                        r.threshold,
+                    ]
+                )
 
 
 def _csv_num(v: Any) -> str:
@@ -872,8 +1070,21 @@ def build_map(
         ds = dataset
     spec = parse_models(model, {model.split("+")[0]: params or {}})[0]
     out = Path(out)
-    fingerprint = json.loads(json.dumps({"dataset": ds.name, "sha256": ds.sha256, "models": [spec.label], "params": spec.params,
-                                         "seed": seed, "projection": projection, "sample": sample, "kind": "map"}, default=str))
+    fingerprint = json.loads(
+        json.dumps(
+            {
+                "dataset": ds.name,
+                "sha256": ds.sha256,
+                "models": [spec.label],
+                "params": spec.params,
+                "seed": seed,
+                "projection": projection,
+                "sample": sample,
+                "kind": "map",
+            },
+            default=str,
+        )
+    )
     check_output(out, fingerprint, force=force)
     est = create(spec.name, **spec.params)
     inter = ds.interactions
@@ -890,14 +1101,18 @@ def build_map(
     timings["fit"] = time.perf_counter() - tic
     emb = est.item_embeddings()
     if emb is None:
-        raise ConfigError(f"--model {spec.label}: this model has no item vectors (neighbour lists or an item-item matrix); pick svd, bpr, warp or als")
+        raise ConfigError(
+            f"--model {spec.label}: this model has no item vectors (neighbour lists or an item-item matrix); pick svd, bpr, warp or als"
+        )
     counts = train.item_counts()
     frame = item_frame(ds.item_table(), counts)
     emb = np.asarray(emb, dtype=np.float64)
     norms = np.linalg.norm(emb, axis=1)
     usable = np.flatnonzero((counts > 0) & (norms > 0))
     tic = time.perf_counter()
-    with console.status(f"projecting {len(usable) if sample is None else min(sample, len(usable)):,} items ({projection})"):
+    with console.status(
+        f"projecting {len(usable) if sample is None else min(sample, len(usable)):,} items ({projection})"
+    ):
         proj = project(emb, projection, seed, sample=sample, items=usable)
     timings["projection"] = time.perf_counter() - tic
     tic = time.perf_counter()
@@ -914,9 +1129,22 @@ def build_map(
     timings["write"] = time.perf_counter() - tic
     files = ["map.html", "map.png", "embeddings.csv", "neighbours.json", "results.json"]
     (out / "neighbours.json").write_text(json.dumps(_clean(neighbours), indent=2) + "\n", encoding="utf-8")
-    meta = {"format": REPORT_FORMAT, "fingerprint": fingerprint, "files": files,
-            "timings": {key: round(v, 3) for key, v in timings.items()}, "n_items": len(proj.items)}
+    meta = {
+        "format": REPORT_FORMAT,
+        "fingerprint": fingerprint,
+        "files": files,
+        "timings": {key: round(v, 3) for key, v in timings.items()},
+        "n_items": len(proj.items),
+    }
     (out / "results.json").write_text(json.dumps(_clean({"report": meta}), indent=2) + "\n", encoding="utf-8")
-    console.print(f"[green]map written to[/] {(out / 'map.html').resolve()} ({len(proj.items):,} items, "
-                  f"projection {timings['projection']:.1f} s)")
-    return {"out": out, "files": files, "timings": timings, "n_items": len(proj.items), "neighbours": neighbours}
+    console.print(
+        f"[green]map written to[/] {(out / 'map.html').resolve()} ({len(proj.items):,} items, "
+        f"projection {timings['projection']:.1f} s)"
+    )
+    return {
+        "out": out,
+        "files": files,
+        "timings": timings,
+        "n_items": len(proj.items),
+        "neighbours": neighbours,
+    }

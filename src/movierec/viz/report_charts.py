@@ -28,7 +28,17 @@ __all__ = [
 ]
 
 BLUE = "#3b6ea8"
-MODEL_COLOURS = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f"]
+MODEL_COLOURS = [
+    "#4e79a7",
+    "#f28e2b",
+    "#e15759",
+    "#76b7b2",
+    "#59a14f",
+    "#edc948",
+    "#b07aa1",
+    "#ff9da7",
+    "#9c755f",
+]
 
 
 def pyplot() -> Any:
@@ -101,7 +111,10 @@ def long_tail(per_user: np.ndarray, per_item: np.ndarray, path: str | Path) -> P
     """Histograms of ratings per user and per item on log-log axes (the long tail)."""
     plt = pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.3))
-    for ax, counts, what, colour in ((axes[0], per_user, "user", BLUE), (axes[1], per_item, "item", "#e15759")):
+    for ax, counts, what, colour in (
+        (axes[0], per_user, "user", BLUE),
+        (axes[1], per_item, "item", "#e15759"),
+    ):
         counts = np.asarray(counts)
         counts = counts[counts > 0]
         if len(counts) == 0:
@@ -121,7 +134,9 @@ def long_tail(per_user: np.ndarray, per_item: np.ndarray, path: str | Path) -> P
 def ratings_over_time(timestamps: np.ndarray, path: str | Path) -> Path:
     """Ratings per year (the time span of the log)."""
     plt = pyplot()
-    years = (np.asarray(timestamps, dtype="datetime64[s]").astype("datetime64[Y]").astype(int) + 1970).astype(int)
+    years = (np.asarray(timestamps, dtype="datetime64[s]").astype("datetime64[Y]").astype(int) + 1970).astype(
+        int
+    )
     ys, counts = np.unique(years, return_counts=True)
     fig, ax = plt.subplots(figsize=(5.5, 3.3))
     ax.bar(ys, counts, color=BLUE, width=0.8)
@@ -173,7 +188,10 @@ def value_bars(
     err = None
     if intervals:
         err = np.array(
-            [[vals[i] - intervals[n][0], intervals[n][1] - vals[i]] if n in intervals else [0, 0] for i, n in enumerate(names)]
+            [
+                [vals[i] - intervals[n][0], intervals[n][1] - vals[i]] if n in intervals else [0, 0]
+                for i, n in enumerate(names)
+            ]
         ).T
     bars = ax.bar(names, vals, color=[colours.get(n, BLUE) for n in names], yerr=err, capsize=4)
     if len(vals):
@@ -185,8 +203,15 @@ def value_bars(
         if lower_is_better and lo > 0:  # zoom in: RMSE differences are small next to their size
             ax.set_ylim(max(0.0, lo - (hi - lo) * 1.5 - 0.05 * hi), hi + (hi - lo) * 0.6 + 0.02 * hi)
         for b, v in zip(bars, vals, strict=True):
-            ax.annotate(f"{v:.3f}", (b.get_x() + b.get_width() / 2, v), xytext=(0, 3), textcoords="offset points",
-                        ha="center", va="bottom", fontsize=8)
+            ax.annotate(
+                f"{v:.3f}",
+                (b.get_x() + b.get_width() / 2, v),
+                xytext=(0, 3),
+                textcoords="offset points",
+                ha="center",
+                va="bottom",
+                fontsize=8,
+            )
     ax.set_ylabel(ylabel)
     ax.set_title(title, loc="left")
     ax.grid(axis="x", visible=False)
@@ -216,8 +241,16 @@ def grouped_bars(
             lo = np.array([intervals[m].get(k, (np.nan, np.nan))[0] for k in metrics], dtype=np.float64)
             hi = np.array([intervals[m].get(k, (np.nan, np.nan))[1] for k in metrics], dtype=np.float64)
             err = np.nan_to_num(np.vstack([vals - lo, hi - vals]), nan=0.0).clip(min=0)
-        ax.bar(x + (j - (len(models) - 1) / 2) * width, np.nan_to_num(vals), width, yerr=err, capsize=2.5,
-               color=colours.get(m, BLUE), label=m, error_kw={"lw": 0.8})
+        ax.bar(
+            x + (j - (len(models) - 1) / 2) * width,
+            np.nan_to_num(vals),
+            width,
+            yerr=err,
+            capsize=2.5,
+            color=colours.get(m, BLUE),
+            label=m,
+            error_kw={"lw": 0.8},
+        )
     ax.set_xticks(x, list(metrics))
     ax.set_title(title, loc="left")
     ax.legend(ncols=min(len(models), 6), loc="upper right", frameon=False)
@@ -246,10 +279,16 @@ def per_user_distribution(
         for body, m in zip(parts["bodies"], models, strict=True):
             body.set_facecolor(colours.get(m, BLUE))
             body.set_alpha(0.35)
-        ax.boxplot(data, widths=0.18, showfliers=False, medianprops={"color": "black"},
-                   tick_labels=models)
-        ax.scatter(np.arange(1, len(models) + 1), [d.mean() for d in data], marker="D", color="black", s=18, zorder=3,
-                   label="mean")
+        ax.boxplot(data, widths=0.18, showfliers=False, medianprops={"color": "black"}, tick_labels=models)
+        ax.scatter(
+            np.arange(1, len(models) + 1),
+            [d.mean() for d in data],
+            marker="D",
+            color="black",
+            s=18,
+            zorder=3,
+            label="mean",
+        )
         ax.legend(frameon=False, loc="upper right")
     ax.set_ylabel(metric)
     ax.set_title(title, loc="left")
@@ -299,7 +338,7 @@ def training_curves(
     cols = min(n, 3)
     rows = int(np.ceil(n / cols))
     fig, axes = plt.subplots(rows, cols, figsize=(3.6 * cols + 0.4, 2.8 * rows + 0.4), squeeze=False)
-    for ax in axes.flat[len(models):]:
+    for ax in axes.flat[len(models) :]:
         ax.set_visible(False)
     for ax, m in zip(axes.flat, models, strict=False):
         hist = histories[m]

@@ -60,7 +60,9 @@ class ImplicitBPR(BaseRecommender):
         try:
             from implicit.cpu.bpr import BayesianPersonalizedRanking
         except ImportError as exc:  # pragma: no cover - depends on the install
-            raise ConfigError("model 'implicit:bpr' needs implicit: pip install 'movierec[reference]'") from exc
+            raise ConfigError(
+                "model 'implicit:bpr' needs implicit: pip install 'movierec[reference]'"
+            ) from exc
         check_positive("factors", self.factors, integer=True)
         check_positive("learning_rate", self.learning_rate)
         check_positive("regularization", self.regularization, allow_zero=True)
@@ -73,8 +75,12 @@ class ImplicitBPR(BaseRecommender):
         x = weighted_csr(train, self.weighting, self.half_life_days)
         os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
         model = BayesianPersonalizedRanking(
-            factors=int(self.factors), learning_rate=float(self.learning_rate), regularization=float(self.regularization),
-            iterations=int(self.iterations), num_threads=int(self.num_threads), random_state=seed,
+            factors=int(self.factors),
+            learning_rate=float(self.learning_rate),
+            regularization=float(self.regularization),
+            iterations=int(self.iterations),
+            num_threads=int(self.num_threads),
+            random_state=seed,
         )
         self.history_: list[dict[str, float]] = []
 

@@ -37,10 +37,14 @@ class _LightFMModel(HybridMF):
         try:
             from lightfm import LightFM
         except ImportError as exc:  # pragma: no cover - depends on the install
-            raise ConfigError("model 'lightfm:*' needs lightfm-next: pip install 'movierec[reference]'") from exc
+            raise ConfigError(
+                "model 'lightfm:*' needs lightfm-next: pip install 'movierec[reference]'"
+            ) from exc
         self._check_params()
         if int(self.epochs) < 1:
-            raise ConfigError(f"{self.name}: epochs must be ≥ 1 (LightFM has no untrained state), got {self.epochs!r}")
+            raise ConfigError(
+                f"{self.name}: epochs must be ≥ 1 (LightFM has no untrained state), got {self.epochs!r}"
+            )
         if train.n_ratings == 0:
             raise DataError(f"{self.name}: no positive interactions to train on")
         item_side, item_names = _as_matrix(item_features, train.n_items, "item_features")
@@ -52,12 +56,20 @@ class _LightFMModel(HybridMF):
         item_rows = feature_rows(item_side, train.n_items, normalize=norm)
         user_rows = feature_rows(user_side, train.n_users, normalize=norm)
         model = LightFM(
-            no_components=int(self.no_components), learning_rate=float(self.learning_rate), loss=self._lightfm_loss,
-            learning_schedule=self.learning_schedule, rho=float(self.rho), epsilon=float(self.epsilon),
-            item_alpha=float(self.item_alpha), user_alpha=float(self.user_alpha), max_sampled=int(self.max_sampled),
+            no_components=int(self.no_components),
+            learning_rate=float(self.learning_rate),
+            loss=self._lightfm_loss,
+            learning_schedule=self.learning_schedule,
+            rho=float(self.rho),
+            epsilon=float(self.epsilon),
+            item_alpha=float(self.item_alpha),
+            user_alpha=float(self.user_alpha),
+            max_sampled=int(self.max_sampled),
             random_state=np.random.RandomState(seed),
         )
-        coo = sp.coo_matrix((np.ones(train.n_ratings, np.float32), (train.users, train.items)), shape=train.shape)
+        coo = sp.coo_matrix(
+            (np.ones(train.n_ratings, np.float32), (train.users, train.items)), shape=train.shape
+        )
         sample_weight = None
         if self.weighting != "binary":
             sample_weight = sp.coo_matrix((weights, (train.users, train.items)), shape=train.shape)
@@ -66,8 +78,14 @@ class _LightFMModel(HybridMF):
 
         for epoch in range(1, int(self.epochs) + 1):
             tic = time.perf_counter()
-            model.fit_partial(coo, user_features=user_rows, item_features=item_rows, sample_weight=sample_weight,
-                              epochs=1, num_threads=int(self.num_threads))
+            model.fit_partial(
+                coo,
+                user_features=user_rows,
+                item_features=item_rows,
+                sample_weight=sample_weight,
+                epochs=1,
+                num_threads=int(self.num_threads),
+            )
             record = {"epoch": epoch, "loss": float("nan"), "seconds": time.perf_counter() - tic}
             self.history_.append(record)
             if on_epoch is not None and on_epoch(epoch, record) is False:
@@ -75,8 +93,13 @@ class _LightFMModel(HybridMF):
         self.item_feature_names_ = item_names
         self.user_feature_names_ = user_names
         self._finalise(
-            np.asarray(model.item_embeddings), np.asarray(model.item_biases),
-            np.asarray(model.user_embeddings), np.asarray(model.user_biases), item_side, user_side, train,
+            np.asarray(model.item_embeddings),
+            np.asarray(model.item_biases),
+            np.asarray(model.user_embeddings),
+            np.asarray(model.user_biases),
+            item_side,
+            user_side,
+            train,
         )
         return self
 
