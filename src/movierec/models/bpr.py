@@ -308,19 +308,23 @@ class HybridMF(BaseRecommender):
         return (self.item_factors_ @ vec + self.item_bias_).astype(np.float32)
 
 
+# shared by BPR and WARP (Rendle et al. 2009; Weston et al. 2011; LightFM's per-feature alphas)
+_HYBRID_SPACE: SearchSpace = {
+    "no_components": FACTORS,
+    "learning_rate": LR,
+    "epochs": EPOCHS,
+    "item_alpha": FloatRange(1e-8, 1e-2, log=True),
+    "user_alpha": FloatRange(1e-8, 1e-2, log=True),
+    "learning_schedule": Choice(("adagrad", "adadelta")),
+}
+
+
 class BPR(HybridMF):
     """Bayesian Personalised Ranking (Rendle et al. 2009) on LightFM's hybrid model."""
 
     name: ClassVar[str] = "bpr"
-    search_space: ClassVar[SearchSpace] = {
-        "no_components": FACTORS,
-        "learning_rate": LR,
-        "epochs": EPOCHS,
-        "item_alpha": FloatRange(1e-8, 1e-2, log=True),
-        "user_alpha": FloatRange(1e-8, 1e-2, log=True),
-        "learning_schedule": Choice(("adagrad", "adadelta")),
-        "loss": Choice(("bpr", "warp")),  # picks the registered model (tuning.MODEL_SWITCHES)
-    }
+    # "loss" picks the registered model (tuning.MODEL_SWITCHES): BPR vs WARP is itself tuned
+    search_space: ClassVar[SearchSpace] = {**_HYBRID_SPACE, "loss": Choice(("bpr", "warp"))}
     _loss_kind: ClassVar[int] = _BPR_KIND
 
 
@@ -329,13 +333,8 @@ class WARP(HybridMF):
 
     name: ClassVar[str] = "warp"
     search_space: ClassVar[SearchSpace] = {
-        "no_components": FACTORS,
-        "learning_rate": LR,
-        "epochs": EPOCHS,
-        "item_alpha": FloatRange(1e-8, 1e-2, log=True),
-        "user_alpha": FloatRange(1e-8, 1e-2, log=True),
-        "learning_schedule": Choice(("adagrad", "adadelta")),
+        **_HYBRID_SPACE,
         "max_sampled": IntRange(10, 200, log=True),
-        "loss": Choice(("warp", "bpr")),  # picks the registered model (tuning.MODEL_SWITCHES)
+        "loss": Choice(("warp", "bpr")),
     }
     _loss_kind: ClassVar[int] = _WARP_KIND

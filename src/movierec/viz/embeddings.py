@@ -44,7 +44,7 @@ FAMOUS_TITLES: tuple[tuple[str, ...], ...] = (
 )
 
 #: Colours for the main genres (colour-blind-friendly tableau-like palette); the rest share grey.
-_PALETTE = [
+PALETTE = [
     "#4e79a7",
     "#f28e2b",
     "#e15759",
@@ -219,9 +219,9 @@ def item_frame(table: pd.DataFrame, counts: np.ndarray) -> pd.DataFrame:
     return frame
 
 
-def _genre_colours(genres: pd.Series, n_colours: int = len(_PALETTE)) -> dict[str, str]:
+def _genre_colours(genres: pd.Series, n_colours: int = len(PALETTE)) -> dict[str, str]:
     top = [g for g in genres.value_counts().index if g != "(none)"][:n_colours]
-    colours = {g: _PALETTE[i] for i, g in enumerate(top)}
+    colours = {g: PALETTE[i] for i, g in enumerate(top)}
     return colours
 
 

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from movierec.errors import ConfigError
+from movierec.viz.embeddings import PALETTE
 
 __all__ = [
     "genre_bars",
@@ -28,17 +29,7 @@ __all__ = [
 ]
 
 BLUE = "#3b6ea8"
-MODEL_COLOURS = [
-    "#4e79a7",
-    "#f28e2b",
-    "#e15759",
-    "#76b7b2",
-    "#59a14f",
-    "#edc948",
-    "#b07aa1",
-    "#ff9da7",
-    "#9c755f",
-]
+MODEL_COLOURS = PALETTE[:9]  # one colour-blind-friendly palette for genres and models
 
 
 def pyplot() -> Any:
