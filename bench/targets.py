@@ -1,0 +1,265 @@
+"""The issues' targets in one table for BENCHMARKS.md: measured value, met or not, and the machine's limit.
+
+Each limit is a deliberately simple lower bound on the time of that work on this machine: counted
+floating-point operations divided by the FMA rate ``bench_growth.py`` measures (float64 matmul on
+one core; float32 SIMD runs at twice that), or compulsory bytes over the measured copy bandwidth,
+whichever is larger. "How far from the limit" is then ours / limit. Quality targets have no
+machine limit. Everything is read from ``bench/results/*.json``; a missing file gives a dash.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+_ML_SMALL_TRAIN = 80_669  # 80% of ml-latest-small's 100,836 ratings (the notebook split)
+_ML_SMALL_USERS, _ML_SMALL_ITEMS = 610, 9_724
+_ML_SMALL_TRAIN_POSITIVES = 38_864  # 80% of its 48,580 ratings ≥ 4 (LightFM's split)
+_ML100K_TRAIN = 80_000  # each of the 5 folds trains on 80,000 ratings
+
+
+def _rows(results: Path, name: str) -> list[dict[str, Any]]:
+    path = results / f"{name}.json"
+    if not path.is_file():
+        return []
+    data = json.loads(path.read_text())
+    return list(data.get("rows", [])) if isinstance(data, dict) else list(data)
+
+
+def _find(rows: list[dict[str, Any]], test: Callable[[str], bool]) -> dict[str, Any] | None:
+    return next((r for r in rows if test(str(r.get("variant", "")))), None)
+
+
+def _q(row: dict[str, Any] | None, key: str) -> Any:
+    return None if row is None else (row.get("quality") or {}).get(key)
+
+
+def _fmt(x: Any, unit: str = "") -> str:
+    if x is None:
+        return "–"
+    if isinstance(x, float):
+        s = f"{x:,.0f}" if abs(x) >= 100 else f"{x:.3g}"
+    else:
+        s = f"{x:,}" if isinstance(x, int) else str(x)
+    return s + unit
+
+
+def _met(ok: bool | None) -> str:
+    return "–" if ok is None else ("yes" if ok else "**no**")
+
+
+def _svd_flops(n_ratings: float, f: int = 80, epochs: int = 25) -> float:
+    return epochs * n_ratings * (8 * f + 10)  # dot product, two vector updates, biases (bench_growth.work)
+
+
+def rows(results: Path) -> list[list[str]]:
+    """``[target, measured, met, machine limit, source]`` for every target the issues set."""
+    growth = _rows(results, "growth") or _rows(results, "growth-scale")
+    lim = _q(_find(growth, lambda v: v == "machine limits"), "gflops_per_core") or None
+    bw = _q(_find(growth, lambda v: v == "machine limits"), "memory_gb_per_s") or None
+    g32 = 2 * lim * 1e9 if lim else None  # float32 SIMD: twice the float64 FMA rate per core
+
+    def floor(flops: float, cores: int = 1, nbytes: float = 0.0, f32: bool = True) -> float | None:
+        if not lim:
+            return None
+        rate = (g32 if f32 else lim * 1e9) * cores
+        return max(flops / rate, nbytes / (bw * 1e9) if bw else 0.0)
+
+    def limit_text(ours: float | None, lo: float | None, what: str) -> str:
+        if lo is None:
+            return "–"
+        far = f"; ours {ours / lo:.1f}× the floor" if ours else ""
+        return f"≥ {_fmt(lo, ' s')} ({what}){far}"
+
+    out: list[list[str]] = []
+    explicit = _rows(results, "explicit")
+    for label, key, n, folds in (
+        ("ml-latest-small", "svd fit, ml-latest-small", _ML_SMALL_TRAIN, 1),
+        ("ml-100k 5-fold", "svd fit, ml-100k", _ML100K_TRAIN, 5),
+    ):
+        r = _find(explicit, lambda v, key=key: v.startswith(key))
+        sp = _q(r, "speedup")
+        lo = floor(folds * _svd_flops(n))
+        ours = r.get("ours_seconds") if r else None
+        ref = r.get("reference_seconds") if r else None
+        best = f"; at the floor Surprise's time would be {ref / lo:.0f}×" if lo and ref else ""
+        out.append(
+            [
+                f"svd fit ≥ 20× faster than surprise:svd ({label}), RMSE within 0.005",
+                f"{_fmt(sp, '×')} (gap {_fmt(_q(r, 'rmse_gap'))})",
+                _met(None if sp is None else sp >= 20 and (_q(r, "rmse_gap") or 0) <= 0.005),
+                limit_text(ours, lo, "25 epochs × 8f flops per rating, float32, 1 core") + best,
+                "explicit.json",
+            ]
+        )
+    r = _find(explicit, lambda v: v.startswith("knn-baseline fit+test"))
+    sp, rss = _q(r, "speedup"), _q(r, "rss_ratio")
+    out.append(
+        [
+            "knn-baseline fit+test ≥ 10× faster, peak RSS ≤ 1/5 of Surprise's",
+            f"{_fmt(sp, '×')}, RSS ratio {_fmt(rss)}",
+            _met(None if sp is None else sp >= 10 and (rss or 1) <= 0.2),
+            "– (random-access bound: Σ n_u² co-rating updates; see the 25M row)",
+            "explicit.json",
+        ]
+    )
+    ev = _find(_rows(results, "eval"), lambda v: "Python" in v)
+    if ev:
+        ours = ev.get("ours_seconds")
+        lo = floor(
+            _ML_SMALL_USERS * _ML_SMALL_ITEMS * 2 * 80,
+            cores=2,
+            nbytes=_ML_SMALL_USERS * _ML_SMALL_ITEMS * 4 * 2,
+        )
+        out.append(
+            [
+                "full-ranking evaluation of ml-latest-small < 1 s, ≥ 20× faster than a per-user Python loop",
+                f"{_fmt(ours, ' s')}, {_fmt(_q(ev, 'speedup'), '×')}",
+                _met(ours is not None and ours < 1 and (_q(ev, "speedup") or 0) >= 20),
+                limit_text(ours, lo, "scoring 610 × 9,724 × 2f flops on 2 cores, write + read the scores"),
+                "eval.json",
+            ]
+        )
+    implicit = _rows(results, "implicit")
+    for model in ("bpr", "warp"):
+        r = _find(implicit, lambda v, m=model: v == f"{m} epoch, 2 threads")
+        sp = _q(r, "speedup")
+        ours = r.get("ours_seconds") if r else None
+        lo = floor(_ML_SMALL_TRAIN_POSITIVES * 18 * 40, cores=2)
+        out.append(
+            [
+                f"{model} epoch ≥ 2× faster than lightfm:{model}, 2 threads, equal quality",
+                _fmt(sp, "×"),
+                _met(None if sp is None else sp >= 2),
+                limit_text(ours, lo, "3 dots + 3 updates of 40 floats per positive, 2 cores"),
+                "implicit.json",
+            ]
+        )
+    r = _find(implicit, lambda v: v.startswith("ease fit"))
+    out.append(["ease fit on ml-latest-small < 3 s", _fmt(r and r.get("ours_seconds"), " s"),
+                _met(None if r is None else r["ours_seconds"] < 3), "–", "implicit.json"])  # fmt: skip
+    r = _find(implicit, lambda v: v.startswith("als fit"))
+    out.append(["als 15 iterations < 2 s", _fmt(r and r.get("ours_seconds"), " s"),
+                _met(None if r is None else r["ours_seconds"] < 2), "–", "implicit.json"])  # fmt: skip
+    r = _find(implicit, lambda v: v.startswith("quality: best"))
+    ratio = _q(r, "ratio_best_to_lightfm_bpr")
+    out.append(
+        [
+            "best model's NDCG@10 ≥ 1.7× lightfm:bpr (notebook split)",
+            f"{_fmt(ratio, '×')} ({_q(r, 'best')})",
+            _met(None if ratio is None else ratio >= 1.7),
+            "n/a (quality)",
+            "implicit.json",
+        ]
+    )
+    scale = _rows(results, "explicit-scale")
+    for model in ("svd", "knn-baseline"):
+        r = _find(scale, lambda v, m=model: v.startswith(f"{m} fit") and "25M" in v)
+        secs = _q(r, "fit_plus_predict_seconds")
+        rss = r.get("ours_peak_rss_mb") if r else None
+        if model == "svd":
+            lo = floor(_svd_flops(24_500_000))
+            what = "25 epochs × 8f flops per rating, float32, 1 core"
+        else:
+            s2 = _q(r, "sum_nu2")
+            lo = floor(8.0 * s2, cores=2, f32=False) if s2 else None
+            what = "8 flops per co-rating pair (Σ n_u²), 2 cores"
+        out.append(
+            [
+                f"{model} on 25M synthetic ratings < 10 min, < 8 GB",
+                f"{_fmt(secs, ' s')}, {_fmt(rss, ' MB')}",
+                _met(None if secs is None else secs < 600 and (rss or 0) < 8192),
+                limit_text(secs, lo, what),
+                "explicit-scale.json",
+            ]
+        )
+    iscale = _rows(results, "implicit-scale")
+    for model in ("als", "bpr", "warp"):
+        r = _find(iscale, lambda v, m=model: v.startswith(f"{m} on") and "25M" in v)
+        rss = r.get("ours_peak_rss_mb") if r else None
+        secs = r.get("ours_seconds") if r else None
+        out.append(
+            [
+                f"{model} on 25M synthetic ratings completes, < 8 GB"
+                + (" (epoch time recorded)" if model == "warp" else ""),
+                f"{_fmt(secs, ' s')}, {_fmt(rss, ' MB')}",
+                _met(None if secs is None else (rss or 0) < 8192),
+                "–",
+                "implicit-scale.json",
+            ]
+        )
+    r = _find(_rows(results, "report"), lambda v: v.startswith("report-default"))
+    out.append(["movierec report (default) < 90 s", _fmt(r and r.get("ours_seconds"), " s"),
+                _met(None if r is None else r["ours_seconds"] < 90), "– (dominated by t-SNE)", "report.json"])  # fmt: skip
+    api = _rows(results, "api")
+    r = _find(api, lambda v: "workers=1" in v and "response cache" in v and v.endswith("wrk"))
+    nc = _find(api, lambda v: "no response cache" in v)
+    if r:
+        q = r.get("quality") or {}
+        per_req_ms = q.get("in_process_recommend_ms")
+        cap = (
+            f"≤ {2 / (per_req_ms / 1000):,.0f} req/s uncached (2 cores / {per_req_ms} ms of scoring each)"
+            if per_req_ms
+            else "–"
+        )
+        out.append(
+            [
+                "API ≥ 1,000 req/s, p99 < 20 ms at 32 clients, no errors",
+                f"{_fmt(q.get('rps'))} req/s, p99 {_fmt(q.get('p99_ms'), ' ms')} (uncached: "
+                f"{_fmt(_q(nc, 'rps'))} req/s, p99 {_fmt(_q(nc, 'p99_ms'), ' ms')})",
+                _met(q.get("rps", 0) >= 1000 and q.get("p99_ms", 1e9) < 20 and not q.get("errors")),
+                cap,
+                "api.json",
+            ]
+        )
+    tuning = _rows(results, "tuning")
+    svd = _find(tuning, lambda v: v.startswith("svd tuned"))
+    best = min((r for r in tuning if _q(r, "rmse") is not None), key=lambda r: _q(r, "rmse"), default=None)
+    out.append(
+        [
+            "tuned svd ≤ 0.915 and best explicit ≤ 0.905 RMSE (ml-100k, 5-fold)",
+            f"svd {_fmt(_q(svd, 'rmse'))}, best {_fmt(_q(best, 'rmse'))} ({str(best['variant']).split(':')[0] if best else '–'})",
+            _met(
+                None
+                if svd is None or best is None
+                else _q(svd, "rmse") <= 0.915 and _q(best, "rmse") <= 0.905
+            ),
+            "n/a (quality)",
+            "tuning.json",
+        ]
+    )
+    seq = _rows(results, "sequential")
+    t = _find(seq, lambda v: v == "target")
+    sas = _find(seq, lambda v: v == "sasrec")
+    out.append(
+        [
+            "sasrec NDCG@10 above popularity, markov and ease (leave-last-out); training < 5 min",
+            f"{_fmt(_q(sas, 'ndcg@10'))} in {_fmt(sas and sas.get('ours_seconds'), ' s')}",
+            _met(
+                None
+                if t is None
+                else bool(_q(t, "sasrec_ndcg_above_pop_markov_ease") and _q(t, "sasrec_fit_under_5min"))
+            ),
+            "n/a (quality)",
+            "sequential.json",
+        ]
+    )
+    return out
+
+
+def section(results: Path) -> list[str]:
+    """Markdown lines of the targets table."""
+    lines = [
+        "## Targets",
+        "",
+        "The issues' targets, read from the result files below. **Machine limit**: a simple lower bound on the "
+        "time of that work here (counted flops over the FMA rate bench_growth measures, float32 at twice the "
+        "float64 rate, or compulsory bytes over the copy bandwidth), so the distance to it shows the headroom.",
+        "",
+        "| target | measured | met | machine limit | from |",
+        "|---|---|---|---|---|",
+    ]
+    lines += ["| " + " | ".join(c.replace("|", "\\|") for c in row) + " |" for row in rows(results)]
+    return [*lines, ""]
