@@ -338,3 +338,20 @@ def test_compare_leave_last_out_protocol_picks_its_split(capsys: pytest.CaptureF
     }
     ndcg = {r["model"]: r["ndcg@10"] for r in rows}
     assert ndcg["markov"] > ndcg["popularity"]
+
+
+def test_compare_sampled_flag_adds_sampled_figures_with_a_warning(capsys: pytest.CaptureFixture[str]) -> None:
+    """``--sampled`` adds sampled-100 HR/NDCG on the same leave-last-out split, warned about on stderr."""
+    res = run_here(
+        capsys, "compare", "--protocols", "leave-last-out", "--sampled", "--models", "popularity,markov", "--json"
+    )
+    assert res.returncode == 0, res.stderr
+    rows = json.loads(res.stdout)
+    assert {r["protocol"] for r in rows} == {"leave-last-out", "sampled"}
+    assert "sampled metrics" in res.stderr and "Krichene" in res.stderr
+    by = {(r["model"], r["protocol"]): r for r in rows}
+    for model in ("popularity", "markov"):
+        full, samp = by[(model, "leave-last-out")], by[(model, "sampled")]
+        assert samp["threshold"] is None and samp["split"] == full["split"]  # the next item, one split
+        # the same test item ranked among 100 negatives instead of the whole catalogue: never harder
+        assert samp["hit_rate@10"] >= full["hit_rate@10"] and samp["n_users"] == full["n_users"]

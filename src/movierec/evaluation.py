@@ -339,6 +339,13 @@ class LeaveLastOutProtocol(FullRankingProtocol):
         return super().evaluate(model, train, test, k=k, threshold=None, seed=seed)
 
 
+def _threshold(protocol: str, split: str, threshold: float | None) -> float | None:
+    """The relevance threshold a protocol applies: none under leave-last-out, where the next item is relevant."""
+    if protocol == "leave-last-out" or (split == "leave-last-out" and protocol == "sampled"):
+        return None
+    return threshold
+
+
 class SampledProtocol(Protocol):
     """Rank each test positive against 100 sampled unseen negatives (HR@K, NDCG@K; He et al. 2017's NCF protocol).
 
@@ -919,7 +926,11 @@ def compare(
                     progress({"event": "evaluate", "model": label, "protocol": p.name, "fold": f})
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore", SampledMetricsWarning)
-                    outs[p.name].append(p.evaluate(model, train, test, k=k, threshold=threshold, seed=seed))
+                    outs[p.name].append(
+                        p.evaluate(
+                            model, train, test, k=k, threshold=_threshold(p.name, key, threshold), seed=seed
+                        )
+                    )
         fitted[label] = model
         last_train = folds[-1][0]
         fit_train[label] = (
@@ -939,7 +950,7 @@ def compare(
                     split=split_desc,
                     seed=seed,
                     k=k,
-                    threshold=None if p.name == "leave-last-out" else threshold,
+                    threshold=_threshold(p.name, key, threshold),
                     params=model.get_params() if hasattr(model, "get_params") else dict(params),
                     metrics=metrics,
                     intervals=_intervals(per_user, seed, p.ranking),

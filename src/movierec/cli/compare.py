@@ -8,6 +8,7 @@ import difflib
 import json
 import re
 import unicodedata
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -244,6 +245,12 @@ def compare_cmd(
         help="rating, test-candidates, full-ranking, sampled, leave-last-out.",
     ),
     k: int = typer.Option(10, "--k", "-k", help="Length of each recommendation list (K)."),
+    sampled: bool = typer.Option(
+        False,
+        "--sampled",
+        help="Also report sampled-100 figures (HR@K, NDCG@K against 100 sampled negatives), with a warning: "
+        "only to compare with papers that use them.",
+    ),
     out: Path | None = typer.Option(
         None, "--out", "-o", help="Write results.json, results.csv, rmse.png, ranking.png here."
     ),
@@ -287,7 +294,7 @@ def compare_cmd(
     ),
 ) -> None:
     """Fit models on one split and compare them under named protocols, with 95% bootstrap intervals."""
-    from movierec.evaluation import SPLITS, compare, get_protocol
+    from movierec.evaluation import SPLITS, SampledMetricsWarning, compare, get_protocol
     from movierec.models.registry import get_class
 
     if config is not None:
@@ -301,6 +308,14 @@ def compare_cmd(
     proto_names = _split_list(protocols, "protocols")
     for p in proto_names:
         get_protocol(p)
+    if sampled and "sampled" not in proto_names:
+        proto_names.append("sampled")
+    if "sampled" in proto_names:
+        err_console.print(
+            "[yellow]warning:[/] sampled metrics (100 negatives per positive) can rank models differently from "
+            "full ranking (Krichene & Rendle 2020): use them only to compare with papers that report them",
+            soft_wrap=True,
+        )
     if split.strip().lower() not in SPLITS:
         raise ConfigError(f"unknown split {split!r}; valid splits: {', '.join(SPLITS)}")
     per_model = parse_model_params(params, names)
@@ -313,19 +328,21 @@ def compare_cmd(
         transient=True,
         disable=as_json,
     ) as progress:
-        comp = compare(
-            ds,
-            [(n, per_model[n]) for n in names],
-            split=split,
-            protocols=proto_names,
-            k=k,
-            threshold=implicit_threshold,
-            seed=seed,
-            cv=cv,
-            item_features=item_features,
-            test_size=test_size,
-            progress=_RichProgress(progress),
-        )
+        with warnings.catch_warnings():  # the sampled-metrics warning is printed above, once
+            warnings.simplefilter("ignore", SampledMetricsWarning)
+            comp = compare(
+                ds,
+                [(n, per_model[n]) for n in names],
+                split=split,
+                protocols=proto_names,
+                k=k,
+                threshold=implicit_threshold,
+                seed=seed,
+                cv=cv,
+                item_features=item_features,
+                test_size=test_size,
+                progress=_RichProgress(progress),
+            )
     written = write_results(comp, out) if out is not None else []
     if as_json:
         print_json(comp.records())
