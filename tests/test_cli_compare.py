@@ -343,7 +343,14 @@ def test_compare_leave_last_out_protocol_picks_its_split(capsys: pytest.CaptureF
 def test_compare_sampled_flag_adds_sampled_figures_with_a_warning(capsys: pytest.CaptureFixture[str]) -> None:
     """``--sampled`` adds sampled-100 HR/NDCG on the same leave-last-out split, warned about on stderr."""
     res = run_here(
-        capsys, "compare", "--protocols", "leave-last-out", "--sampled", "--models", "popularity,markov", "--json"
+        capsys,
+        "compare",
+        "--protocols",
+        "leave-last-out",
+        "--sampled",
+        "--models",
+        "popularity,markov",
+        "--json",
     )
     assert res.returncode == 0, res.stderr
     rows = json.loads(res.stdout)
