@@ -327,6 +327,21 @@ class ExplicitRecommender(BaseRecommender):
         """Predicted ratings for (user, item) index pairs; unknown indices (-1) fall back to the baseline."""
         raise NotImplementedError
 
+    def score(self, users: np.ndarray, items: np.ndarray | None = None) -> np.ndarray:
+        """Unclipped predicted ratings over ``(len(users), n_items or len(items))``, float32.
+
+        One ``predict(clip=False)`` call over the whole users × items grid; factor models override
+        this with a matrix product.
+        """
+        self._check_fitted()
+        users = self._check_users(users)
+        cols = (
+            np.arange(self.n_items_, dtype=np.int64) if items is None else np.asarray(items, dtype=np.int64)
+        )
+        grid_u = np.repeat(users.astype(np.int64), len(cols))
+        grid_i = np.tile(cols, len(users))
+        return self.predict(grid_u, grid_i, clip=False).reshape(len(users), len(cols)).astype(np.float32)
+
     def predict_with_flags(self, users: np.ndarray, items: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Predictions plus a boolean flag per pair: True where the model fell back (Surprise's ``was_impossible``)."""
         users = np.asarray(users)

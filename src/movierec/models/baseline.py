@@ -139,18 +139,6 @@ class ExplicitModel(ExplicitRecommender):
             flags[np.flatnonzero(known)[impossible]] = True
         return est, flags
 
-    def score(self, users: np.ndarray, items: np.ndarray | None = None) -> np.ndarray:
-        """Unclipped predicted ratings, ``(len(users), n_items or len(items))`` float32."""
-        self._check_fitted()
-        users = self._check_users(users)
-        cols = (
-            np.arange(self.n_items_, dtype=np.int64) if items is None else np.asarray(items, dtype=np.int64)
-        )
-        grid_u = np.repeat(users.astype(np.int64), len(cols))
-        grid_i = np.tile(cols, len(users))
-        est, _ = self._predict(grid_u, grid_i)
-        return est.reshape(len(users), len(cols)).astype(np.float32)
-
 
 class GlobalMean(ExplicitModel):
     """Predicts the mean training rating for every pair: the floor every model must beat."""

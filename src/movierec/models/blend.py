@@ -205,17 +205,6 @@ class Blend(ExplicitRecommender):
         )
         return self._clip(est) if clip else est
 
-    def score(self, users: np.ndarray, items: np.ndarray | None = None) -> np.ndarray:
-        """Unclipped blended ratings over ``(len(users), n_items or len(items))``, float32."""
-        self._check_fitted()
-        users = self._check_users(users)
-        cols = (
-            np.arange(self.n_items_, dtype=np.int64) if items is None else np.asarray(items, dtype=np.int64)
-        )
-        grid_u = np.repeat(users.astype(np.int64), len(cols))
-        grid_i = np.tile(cols, len(users))
-        return self.predict(grid_u, grid_i, clip=False).reshape(len(users), len(cols)).astype(np.float32)
-
     def blend_weights(self) -> dict[str, float]:
         """Each base's weight on its own prediction (without meta-features: the whole blend, plus ``intercept``)."""
         self._check_fitted()
