@@ -257,7 +257,8 @@ def compare_cmd(
     split: str = typer.Option(
         "auto",
         "--split",
-        help="auto, ratings-holdout, interactions-holdout, per-user, temporal, leave-last-out.",
+        help="auto, ratings-holdout, interactions-holdout, per-user, temporal, leave-last-out, "
+        "or a canonical split: ml100k-u1 … ml100k-u5, ml100k-ua, ml100k-ub, ml1m-90-10.",
     ),
     cv: int | None = typer.Option(
         None, "--cv", help="K-fold cross-validation with this many folds (Surprise's KFold)."
