@@ -30,6 +30,9 @@ MODELS: dict[str, tuple[str, str, str | None]] = {
     "itemknn": ("movierec.models.itemknn", "ItemKNN", None),
     "ease": ("movierec.models.ease", "EASE", None),
     "als": ("movierec.models.als", "ALS", "reference"),
+    "rp3beta": ("movierec.models.itemitem", "RP3beta", None),
+    "slim": ("movierec.models.itemitem", "SLIM", None),
+    "ials": ("movierec.models.ials", "IALS", None),
     "bpr": ("movierec.models.bpr", "BPR", None),
     "warp": ("movierec.models.bpr", "WARP", None),
     # sequence-aware
