@@ -3,6 +3,8 @@ in code with a planted demographic preference (plus ml-100k when it is present).
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -173,3 +175,46 @@ def test_ml100k_demographics(ml100k: Dataset) -> None:
     feats = build_user_features(ml100k)
     assert feats.n_rows == 943 and (np.asarray(feats.matrix.sum(axis=1)).ravel() == 4).all()
     assert "occupation:writer" in feats.names and "region:other" in feats.names
+
+
+def _write_ml100k_layout(ds: Dataset, folder) -> None:  # type: ignore[no-untyped-def]
+    folder.mkdir()
+    frame = ds.interactions.to_frame()
+    frame[["userId", "movieId", "rating", "timestamp"]].astype({"rating": int}).to_csv(
+        folder / "u.data", sep="\t", header=False, index=False
+    )
+    ds.users.to_csv(folder / "u.user", sep="|", header=False, index=False)  # type: ignore[union-attr]
+
+
+def test_cli_cold_users_and_refusal(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    from movierec.cli import main
+
+    _write_ml100k_layout(planted(), tmp_path / "planted")
+    argv = ["cold-users", "--dataset", str(tmp_path / "planted"), "--reveal", "0,1", "--models"]
+    with pytest.raises(SystemExit) as ok:
+        main([*argv, "popularity,segment-popularity", "--user-features", "demographics", "--json"])
+    assert ok.value.code == 0
+    out = json.loads(capsys.readouterr().out)
+    assert {(r["model"], r["revealed"]) for r in out["rows"]} == {
+        ("popularity", 0), ("popularity", 1), ("segment-popularity+demographics", 0),
+        ("segment-popularity+demographics", 1),
+    }  # fmt: skip
+    with pytest.raises(SystemExit) as info:
+        main(["cold-users", "--dataset", "ml-latest-small", "--user-features", "demographics"])
+    assert info.value.code == 2
+    assert "has no user demographics" in capsys.readouterr().err
+
+
+def test_compare_passes_user_features_and_notes_who_ignores_them(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from movierec.evaluation import compare
+
+    comp = compare(
+        planted(),
+        [("segment-popularity", {}), ("popularity", {})],
+        protocols=["full-ranking"],
+        user_features="demographics",
+    )
+    assert "popularity ignores user features" in comp.notes
+    seg = comp.row("segment-popularity", "full-ranking").metrics["ndcg@10"]
+    pop = comp.row("popularity", "full-ranking").metrics["ndcg@10"]
+    assert seg > pop

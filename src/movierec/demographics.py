@@ -39,6 +39,7 @@ __all__ = [
     "age_bucket",
     "build_user_features",
     "parse_user_features",
+    "resolve_user_features",
     "zip_region",
 ]
 
@@ -291,3 +292,15 @@ def build_user_features(
     if path is not None:
         out = out.hstack(read_features_file(path, user_map))
     return out
+
+
+def resolve_user_features(spec: Any, dataset: Dataset | None, train: Any) -> Any:
+    """``--user-features`` as given to compare/tune/report: a spec string built for ``train``'s users,
+    or an :class:`ItemFeatures`/matrix passed through unchanged."""
+    if spec is None or (isinstance(spec, str) and not spec.strip()):
+        return None
+    if isinstance(spec, str):
+        if dataset is None:
+            raise ConfigError("user features by name need a dataset")
+        return build_user_features(dataset, train.user_map, spec)
+    return spec
