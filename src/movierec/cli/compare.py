@@ -320,6 +320,11 @@ def compare_cmd(
     if split.strip().lower() not in SPLITS:
         raise ConfigError(f"unknown split {split!r}; valid splits: {', '.join(SPLITS)}")
     per_model = parse_model_params(params, names)
+    if out is not None:  # before the work: unwritable, or foreign files of the same names, is one line
+        from movierec.output_folders import check_results_target
+
+        if warning := check_results_target(out):
+            err_console.print(f"[yellow]warning:[/] {warning}", soft_wrap=True)
     ds = load_dataset(dataset, ratings, user_col, item_col, rating_col, time_col, rating_scale)
     with Progress(
         TextColumn("{task.description}"),
