@@ -20,6 +20,7 @@ import scipy.sparse as sp
 
 from movierec import metrics as M
 from movierec import split as S
+from movierec.datasets.canonical import CANONICAL_SPLITS, canonical_split
 from movierec.errors import ConfigError
 from movierec.interactions import Interactions
 from movierec.models.base import topk
@@ -46,7 +47,15 @@ __all__ = [
 Progress = Callable[[dict[str, Any]], None]
 """Receives events ``{"event": "fit-start"|"epoch"|"fit-end"|"evaluate"|"note", "model": label, …}``."""
 
-SPLITS = ("auto", "ratings-holdout", "interactions-holdout", "per-user", "temporal", "leave-last-out")
+SPLITS = (
+    "auto",
+    "ratings-holdout",
+    "interactions-holdout",
+    "per-user",
+    "temporal",
+    "leave-last-out",
+    *CANONICAL_SPLITS,  # ml100k-u1 … ml100k-ub, ml1m-90-10 (datasets/canonical.py)
+)
 _BATCH = 1024
 _N_BOOT = 1000
 
@@ -692,6 +701,8 @@ def make_split(
     if key == "leave-last-out":
         tr, va, te = S.leave_last_out(inter)
         return tr.concat(va) if va.n_ratings else tr, te, "leave-last-out (each user's latest rating)"
+    if key in CANONICAL_SPLITS:
+        return canonical_split(inter, key, seed=seed)
     raise ConfigError(f"unknown split {split!r}; valid splits: {', '.join(SPLITS)}")
 
 

@@ -258,7 +258,8 @@ def compare_cmd(
     split: str = typer.Option(
         "auto",
         "--split",
-        help="auto, ratings-holdout, interactions-holdout, per-user, temporal, leave-last-out.",
+        help="auto, ratings-holdout, interactions-holdout, per-user, temporal, leave-last-out, "
+        "or a canonical split: ml100k-u1 … ml100k-u5, ml100k-ua, ml100k-ub, ml1m-90-10.",
     ),
     cv: int | None = typer.Option(
         None, "--cv", help="K-fold cross-validation with this many folds (Surprise's KFold)."
@@ -335,6 +336,11 @@ def compare_cmd(
         from movierec.rerank import parse_rerank
 
         parse_rerank(rerank)  # a bad spec fails before loading anything
+    if out is not None:  # before the work: unwritable, or foreign files of the same names, is one line
+        from movierec.output_folders import check_results_target
+
+        if warning := check_results_target(out):
+            err_console.print(f"[yellow]warning:[/] {warning}", soft_wrap=True)
     ds = load_dataset(dataset, ratings, user_col, item_col, rating_col, time_col, rating_scale)
     with Progress(
         TextColumn("{task.description}"),
