@@ -17,7 +17,7 @@ from movierec.models.bpr import BPR, WARP
 from movierec.split import interactions_holdout
 
 
-@pytest.mark.parametrize("name", ["bpr", "warp"])
+@pytest.mark.parametrize("name", ["bpr", "warp", "logistic", "warp-kos"])
 def test_contract(tiny: Interactions, tmp_path, name: str) -> None:
     model = check_contract(name, tiny.to_implicit(3.0), tmp_path, epochs=5, no_components=8)
     assert model.item_factors_.dtype == np.float32 and model.item_factors_.shape == (tiny.n_items, 8)
@@ -223,3 +223,22 @@ def test_run_blocks_runs_every_block_once_with_helpers_and_reraises() -> None:
 
         with pytest.raises(ValueError, match="block"):
             run_blocks(boom, 4, pool, 2)
+
+
+def test_warp_kos_checks_k_and_n(tiny: Interactions) -> None:
+    from movierec.models.bpr import WARPKOS
+
+    with pytest.raises(ConfigError, match="k must be ≤ n"):
+        WARPKOS(k=6, n=5, epochs=1).fit(tiny.to_implicit(3.0))
+
+
+def test_tuning_loss_covers_lightfms_four_losses() -> None:
+    """``loss`` in the search space switches between the four registered hybrid models."""
+    from movierec.models.bpr import LOSSES, WARPKOS, Logistic
+    from movierec.tuning import split_model_params
+
+    for cls in (BPR, WARP, Logistic, WARPKOS):
+        assert set(cls.search_space["loss"].choices) == set(LOSSES)
+        for loss in LOSSES:
+            model, params = split_model_params(cls.name, {"loss": loss, "no_components": 8})
+            assert model == loss and params == {"no_components": 8}

@@ -22,14 +22,22 @@ from movierec.errors import ConfigError, DataError
 from movierec.interactions import Interactions
 from movierec.models.base import BaseRecommender, EpochCallback, check_positive, check_random_state
 from movierec.models.kernels.lightfm_like import BPR as _BPR_KIND
+from movierec.models.kernels.lightfm_like import LOGISTIC as _LOGISTIC_KIND
 from movierec.models.kernels.lightfm_like import WARP as _WARP_KIND
-from movierec.models.kernels.lightfm_like import pairwise_epoch, pairwise_epoch_identity, run_blocks
+from movierec.models.kernels.lightfm_like import WARP_KOS as _WARP_KOS_KIND
+from movierec.models.kernels.lightfm_like import (
+    logistic_epoch,
+    pairwise_epoch,
+    pairwise_epoch_identity,
+    run_blocks,
+)
 from movierec.models.space import EPOCHS, FACTORS, LR, Choice, FloatRange, IntRange, SearchSpace
 from movierec.models.weighting import check_weighting, interaction_weights
 
-__all__ = ["BPR", "WARP", "HybridMF", "feature_rows"]
+__all__ = ["BPR", "WARP", "WARPKOS", "HybridMF", "Logistic", "feature_rows"]
 
 SCHEDULES = ("adagrad", "adadelta")
+LOSSES = ("bpr", "warp", "logistic", "warp-kos")  # LightFM's four; ``loss`` in tuning picks the model
 
 
 def _as_matrix(features: Any, n_rows: int, what: str) -> tuple[sp.csr_matrix | None, list[str]]:
@@ -191,7 +199,11 @@ class HybridMF(BaseRecommender):
         positives.sum_duplicates()
         positives.sort_indices()
         identity_only = _is_identity(item_rows) and _is_identity(user_rows)
-        if identity_only:  # representation = embedding row: the fused kernel
+        if self._loss_kind == _LOGISTIC_KIND:  # pointwise: its own kernel, identity rows included
+            kernel = logistic_epoch
+            features = (item_rows.indptr, item_rows.indices, item_rows.data)
+            features += (user_rows.indptr, user_rows.indices, user_rows.data)
+        elif identity_only:  # representation = embedding row: the fused kernel
             kernel, features = pairwise_epoch_identity, ()
         else:
             kernel = pairwise_epoch
@@ -207,6 +219,8 @@ class HybridMF(BaseRecommender):
             np.float32(self.item_alpha),
             np.float32(self.user_alpha),
             int(self.max_sampled),
+            int(getattr(self, "k", 1)),  # k-OS WARP's k and n (WARPKOS only)
+            int(getattr(self, "n", 1)),
         )
         self.history_: list[dict[str, float]] = []
         self.item_feature_names_ = item_names
@@ -308,7 +322,7 @@ class HybridMF(BaseRecommender):
         return (self.item_factors_ @ vec + self.item_bias_).astype(np.float32)
 
 
-# shared by BPR and WARP (Rendle et al. 2009; Weston et al. 2011; LightFM's per-feature alphas)
+# shared by the four losses (Rendle et al. 2009; Weston et al. 2011; LightFM's per-feature alphas)
 _HYBRID_SPACE: SearchSpace = {
     "no_components": FACTORS,
     "learning_rate": LR,
@@ -324,7 +338,7 @@ class BPR(HybridMF):
 
     name: ClassVar[str] = "bpr"
     # "loss" picks the registered model (tuning.MODEL_SWITCHES): BPR vs WARP is itself tuned
-    search_space: ClassVar[SearchSpace] = {**_HYBRID_SPACE, "loss": Choice(("bpr", "warp"))}
+    search_space: ClassVar[SearchSpace] = {**_HYBRID_SPACE, "loss": Choice(LOSSES)}
     _loss_kind: ClassVar[int] = _BPR_KIND
 
 
@@ -335,6 +349,86 @@ class WARP(HybridMF):
     search_space: ClassVar[SearchSpace] = {
         **_HYBRID_SPACE,
         "max_sampled": IntRange(10, 200, log=True),
-        "loss": Choice(("warp", "bpr")),
+        "loss": Choice(("warp", "bpr", "logistic", "warp-kos")),
     }
     _loss_kind: ClassVar[int] = _WARP_KIND
+
+
+class Logistic(HybridMF):
+    """LightFM's logistic loss on the hybrid model: every interaction a positive, σ(u·i + b_u + b_i) → 1.
+
+    With positives only it mostly learns popularity through the biases; it is here for parity
+    with ``lightfm:logistic`` and for tuning ``loss`` over LightFM's four losses (Kula 2015).
+    """
+
+    name: ClassVar[str] = "logistic"
+    search_space: ClassVar[SearchSpace] = {
+        **_HYBRID_SPACE,
+        "loss": Choice(("logistic", "bpr", "warp", "warp-kos")),
+    }
+    _loss_kind: ClassVar[int] = _LOGISTIC_KIND
+
+
+class WARPKOS(HybridMF):
+    """k-order statistic WARP (Weston, Yee & Weiss 2013, "Learning to rank recommendations with the
+    k-order statistic loss"): per interaction, draw ``n`` of the user's positives, take the k-th
+    highest scored as the positive and make a WARP step against a sampled violating negative.
+
+    ``k=1`` pushes a user's best positive up (precision at the top); larger ``k`` spreads the
+    effort over more of the user's tastes. Defaults k=5, n=10 as in LightFM.
+    """
+
+    name: ClassVar[str] = "warp-kos"
+    search_space: ClassVar[SearchSpace] = {
+        **_HYBRID_SPACE,
+        "max_sampled": IntRange(10, 200, log=True),
+        "loss": Choice(("warp-kos", "warp", "bpr", "logistic")),
+    }
+    _loss_kind: ClassVar[int] = _WARP_KOS_KIND
+
+    def __init__(
+        self,
+        no_components: int = 40,
+        learning_rate: float = 0.05,
+        epochs: int = 25,
+        learning_schedule: str = "adagrad",
+        rho: float = 0.95,
+        epsilon: float = 1e-6,
+        item_alpha: float = 0.0,
+        user_alpha: float = 0.0,
+        max_sampled: int = 10,
+        num_threads: int = 1,
+        normalize_features: bool = True,
+        weighting: str = "binary",
+        half_life_days: float = 365.0,
+        random_state: int | None = 42,
+        k: int = 5,
+        n: int = 10,
+    ) -> None:
+        super().__init__(
+            no_components=no_components,
+            learning_rate=learning_rate,
+            epochs=epochs,
+            learning_schedule=learning_schedule,
+            rho=rho,
+            epsilon=epsilon,
+            item_alpha=item_alpha,
+            user_alpha=user_alpha,
+            max_sampled=max_sampled,
+            num_threads=num_threads,
+            normalize_features=normalize_features,
+            weighting=weighting,
+            half_life_days=half_life_days,
+            random_state=random_state,
+        )
+        self.k = k
+        self.n = n
+
+    def _check_params(self) -> None:
+        super()._check_params()
+        check_positive("k", self.k, integer=True)
+        check_positive("n", self.n, integer=True)
+        if int(self.k) > int(self.n):
+            raise ConfigError(
+                f"k must be ≤ n (the k-th of n sampled positives), got k={self.k!r}, n={self.n!r}"
+            )

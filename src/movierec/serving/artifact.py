@@ -28,6 +28,7 @@ import scipy.sparse as sp
 
 from movierec.errors import ArtifactError, ConfigError
 from movierec.interactions import IdMap, Interactions
+from movierec.output_folders import check_artifact_target
 
 __all__ = ["FORMAT_VERSION", "Artifact", "export_artifact", "load_artifact", "package_versions"]
 
@@ -358,8 +359,7 @@ def export_artifact(
     of users and refuses otherwise. ``force`` replaces an existing folder.
     """
     out = Path(out_dir).expanduser()
-    if out.exists() and not force:
-        raise ConfigError(f"{out} already exists; pass --force to replace it")
+    check_artifact_target(out, force)  # --force replaces only a folder export wrote; nothing else is deleted
     if not hasattr(model, "n_items_"):
         raise ConfigError(f"{getattr(model, 'name', model)!r} is not fitted; nothing to export")
     if model.n_items_ != train.n_items or model.n_users_ != train.n_users:
