@@ -108,7 +108,7 @@ def test_unknown_users_and_items_fall_back_with_a_flag() -> None:
     mu, bu, bi = float(model.global_mean_), model.user_bias_, model.item_bias_
     np.testing.assert_allclose(pred, [mu + bi[0], mu + bi[1], mu + bu[0] + bi[0], mu + bu[0]], atol=1e-6)
     # -1 marks an unknown id; an index past the end is a mistake (a raw id?), not a cold item
-    with pytest.raises(ConfigError, match="item index 9 is outside 0..2"):
+    with pytest.raises(ConfigError, match=r"item index 9 is outside 0\.\.2"):
         model.predict(np.array([0]), np.array([9]))
 
 
