@@ -17,6 +17,7 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from movierec.beyond import is_beyond
 from movierec.cli.common import (
     DATASET,
     ITEM_COL,
@@ -106,7 +107,7 @@ def _table(comp: Any) -> Table:
     k = comp.k
     names = comp.metric_names()
     cols = [c.format(k=k) for c in _HEADLINE if c.format(k=k) in names]
-    cols += [m for m in names if m not in cols and not m.startswith("novelty")]
+    cols += [m for m in names if m not in cols and not m.startswith("novelty") and not is_beyond(m)]
     winners = comp.winners()
     sha = comp.dataset_sha256[:12] if comp.dataset_sha256 else "?"
     relevance = "the next item" if comp.split.startswith("leave-last-out") else f"≥ {comp.threshold:g}"
@@ -273,6 +274,17 @@ def compare_cmd(
         [], "--params", "-p", help="Hyperparameters model.key=value (repeat, or comma-separate)."
     ),
     test_size: float = typer.Option(0.2, "--test-size", help="Share of ratings held out for testing."),
+    beyond: bool = typer.Option(
+        False,
+        "--beyond",
+        help="Full ranking: also diversity, popularity bias, calibration, unexpectedness and "
+        "NDCG per user group (own tables; docs/beyond-accuracy.md).",
+    ),
+    rerank: str | None = typer.Option(
+        None,
+        "--rerank",
+        help="Re-rank every full-ranking list: mmr:λ, calibrated:λ, xquad:λ or pop:λ (λ in 0..1), e.g. mmr:0.3.",
+    ),
     seed: int = SEED,
     as_json: bool = JSON,
     dataset: str = DATASET,
@@ -320,6 +332,10 @@ def compare_cmd(
     if split.strip().lower() not in SPLITS:
         raise ConfigError(f"unknown split {split!r}; valid splits: {', '.join(SPLITS)}")
     per_model = parse_model_params(params, names)
+    if rerank is not None:
+        from movierec.rerank import parse_rerank
+
+        parse_rerank(rerank)  # a bad spec fails before loading anything
     if out is not None:  # before the work: unwritable, or foreign files of the same names, is one line
         from movierec.output_folders import check_results_target
 
@@ -348,6 +364,8 @@ def compare_cmd(
                 item_features=item_features,
                 test_size=test_size,
                 progress=_RichProgress(progress),
+                beyond=beyond,
+                rerank=rerank,
             )
     written = write_results(comp, out) if out is not None else []
     if as_json:
@@ -358,6 +376,10 @@ def compare_cmd(
     console.print(
         table, width=None if console.is_terminal else max(console.width, 60 + 16 * len(table.columns))
     )
+    from movierec.cli.beyond import beyond_tables
+
+    for extra in beyond_tables(comp):
+        console.print(extra)
     for note in comp.notes:
         console.print(f"[yellow]note:[/] {note}")
     for path in written:
