@@ -813,11 +813,20 @@ def _resolve_features(item_features: Any, dataset: Dataset | None, train: Intera
     return item_features
 
 
-def _fit(model: Any, train: Interactions, features: Any, label: str, progress: Progress | None) -> float:
+def _fit(
+    model: Any,
+    train: Interactions,
+    features: Any,
+    label: str,
+    progress: Progress | None,
+    user_features: Any = None,
+) -> float:
     kwargs: dict[str, Any] = {}
     sig = inspect.signature(model.fit).parameters
     if features is not None:
         kwargs["item_features"] = features
+    if user_features is not None and getattr(model, "uses_user_features", False):
+        kwargs["user_features"] = user_features
     if progress is not None and "on_epoch" in sig:
 
         def on_epoch(epoch: int, info: dict[str, float]) -> None:
@@ -840,6 +849,7 @@ def compare(
     seed: int = 42,
     cv: int | None = None,
     item_features: Any = None,
+    user_features: Any = None,
     test_size: float = 0.2,
     progress: Progress | None = None,
     beyond: bool = False,
@@ -857,7 +867,9 @@ def compare(
     ``user_groups``: extra families such as gender, a label per user); ``rerank`` (``"mmr:0.3"``…,
     :mod:`movierec.rerank`) re-ranks every full-ranking list and labels those rows ``model+mmr:0.3``. ``cv`` runs Surprise-style k-fold instead and reports
     means over folds (ranking metrics pooled over every (user, fold)). Protocols that do not apply
-    to a model (RMSE of an implicit model) are skipped with a note.
+    to a model (RMSE of an implicit model) are skipped with a note. ``user_features``
+    (``"demographics"``, a ``userId,feature`` CSV, or both comma-separated) go to the models that
+    use them (bpr, warp, logistic, warp-kos, segment-popularity); the others get a note.
     """
     from movierec.models.registry import create, get_class
     from movierec.provenance import provenance
@@ -965,6 +977,12 @@ def compare(
             fit_on = train if kind == "explicit" or key == "leave-last-out" else train.to_implicit(threshold)
             if id(train.item_map) not in features_cache:  # folds share the item map: build features once
                 features_cache[id(train.item_map)] = _resolve_features(item_features, ds, train)
+            if user_features is not None and id(train.user_map) not in features_cache:  # issue 20
+                from movierec.demographics import resolve_user_features
+
+                features_cache[id(train.user_map)] = resolve_user_features(user_features, ds, train)
+            if user_features is not None and not getattr(model, "uses_user_features", False) and f == 0:
+                notes.append(f"{label} ignores user features")
             if progress:
                 progress(
                     {
@@ -978,7 +996,10 @@ def compare(
                         ),
                     }
                 )
-            fit_secs.append(_fit(model, fit_on, features_cache[id(train.item_map)], label, progress))
+            user_feats = features_cache.get(id(train.user_map)) if user_features is not None else None
+            fit_secs.append(
+                _fit(model, fit_on, features_cache[id(train.item_map)], label, progress, user_feats)
+            )
             if progress:
                 progress({"event": "fit-end", "model": label, "fold": f, "seconds": fit_secs[-1]})
             for p in protos:

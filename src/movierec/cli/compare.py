@@ -28,6 +28,7 @@ from movierec.cli.common import (
     SEED,
     TIME_COL,
     USER_COL,
+    USER_FEATURES,
     console,
     err_console,
     load_dataset,
@@ -270,6 +271,7 @@ def compare_cmd(
     item_features: str | None = typer.Option(
         None, "--item-features", help="Side features for hybrid models: genres,tags,year."
     ),
+    user_features: str | None = USER_FEATURES,
     params: list[str] = typer.Option(
         [], "--params", "-p", help="Hyperparameters model.key=value (repeat, or comma-separate)."
     ),
@@ -362,6 +364,7 @@ def compare_cmd(
                 seed=seed,
                 cv=cv,
                 item_features=item_features,
+                user_features=user_features,
                 test_size=test_size,
                 progress=_RichProgress(progress),
                 beyond=beyond,

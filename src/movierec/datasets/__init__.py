@@ -19,6 +19,7 @@ import pandas as pd
 
 from movierec.datasets.parsers import read_movies, read_ratings, read_tags
 from movierec.datasets.registry import REGISTRY, DatasetSpec, cache_dir, get_spec
+from movierec.datasets.users import USER_FILES, read_users
 from movierec.errors import DataError
 from movierec.interactions import Interactions
 
@@ -47,6 +48,7 @@ class Dataset:
     sha256: str = ""
     source: str = ""
     notes: list[str] = field(default_factory=list)
+    users: pd.DataFrame | None = None  # userId, age, gender, occupation, zip (ml-100k, ml-1m only)
 
     @property
     def n_catalog_items(self) -> int | None:
@@ -233,7 +235,8 @@ def _load_folder(
     notes = []
     if inter.dropped_duplicates:
         notes.append(f"dropped {inter.dropped_duplicates} duplicate (user, movie) ratings, kept the latest")
-    return Dataset(name, inter, movies, tags, digest.result(), str(folder), notes)
+    users = next((read_users(folder / f, fmt=fmt) for f, fmt in USER_FILES if (folder / f).is_file()), None)
+    return Dataset(name, inter, movies, tags, digest.result(), str(folder), notes, users)
 
 
 def load_ratings_file(
