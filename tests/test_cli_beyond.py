@@ -47,3 +47,19 @@ def test_compare_bad_rerank_is_one_line(capsys: pytest.CaptureFixture[str]) -> N
     assert_user_error(proc, "unknown re-ranker 'shuffle:0.2'", "mmr:λ")
     proc = run_here(capsys, "compare", "-m", "popularity", "--rerank", "mmr:2")
     assert_user_error(proc, "λ must be in [0, 1]")
+
+
+def test_recommend_rerank_changes_the_list_not_the_seen_filter(capsys: pytest.CaptureFixture[str]) -> None:
+    plain = run_here(capsys, "recommend", "-u", "1", "-m", "popularity", "-k", "8", "--json")
+    mmr = run_here(
+        capsys, "recommend", "-u", "1", "-m", "popularity", "-k", "8", "--json", "--rerank", "mmr:0.7"
+    )
+    zero = run_here(
+        capsys, "recommend", "-u", "1", "-m", "popularity", "-k", "8", "--json", "--rerank", "mmr:0"
+    )
+    assert plain.returncode == mmr.returncode == zero.returncode == 0, mmr.stderr
+    ids = [[r["movieId"] for r in json.loads(p.stdout)] for p in (plain, mmr, zero)]
+    assert ids[2] == ids[0] and ids[1] != ids[0] and len(ids[1]) == 8
+    genres = [{g for r in json.loads(p.stdout)[:3] for g in r["genres"]} for p in (plain, mmr)]
+    assert len(genres[1]) >= len(genres[0])
+    assert_user_error(run_here(capsys, "recommend", "-u", "1", "--rerank", "mmr:9"), "λ must be in [0, 1]")

@@ -452,6 +452,26 @@ def _model_and_data(
     return m, ds, train
 
 
+def _top_items(
+    m: Any, ds: Any, train: Any, u: int, k: int, rerank: str | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The user's top-``k`` unseen items and their scores, re-ranked by ``rerank`` when given (movierec.rerank)."""
+    if not rerank:
+        items, scores = m.recommend(np.array([u]), k)
+        return items[0][items[0] >= 0], scores[0][items[0] >= 0]
+    from movierec.beyond import item_info, train_pairs
+    from movierec.evaluation import _genre_matrix
+    from movierec.rerank import parse_rerank
+
+    reranker = parse_rerank(rerank)
+    seen = train_pairs(train)[[u]]
+    s = np.array(m.score(np.array([u])), dtype=np.float32)
+    s[0, seen.indices] = -np.inf
+    picks = reranker.rerank(s, k, seen, item_info(m, train, _genre_matrix(ds)))[0]
+    picks = picks[picks >= 0]
+    return picks, s[0, picks]
+
+
 def recommend_cmd(
     user: str = typer.Option(..., "--user", "-u", help="Raw user id as in the ratings file."),
     model: str = typer.Option(
@@ -468,6 +488,9 @@ def recommend_cmd(
     implicit_threshold: float = typer.Option(
         4.0, "--implicit-threshold", help="Ratings ≥ this are positives for implicit models."
     ),
+    rerank: str | None = typer.Option(
+        None, "--rerank", help="Re-rank the list: mmr:λ, calibrated:λ, xquad:λ or pop:λ (λ in 0..1)."
+    ),
     seed: int = SEED,
     as_json: bool = JSON,
     dataset: str = DATASET,
@@ -475,13 +498,17 @@ def recommend_cmd(
     """Top-K unseen movies for a user, with predicted ratings (explicit models) or scores."""
     if k < 1:
         raise ConfigError(f"-k must be ≥ 1, got {k}")
+    if rerank is not None:
+        from movierec.rerank import parse_rerank
+
+        parse_rerank(rerank)  # a bad spec fails before any training
     if artifact is not None:
         from movierec.serving.artifact import load_artifact
 
         art = load_artifact(artifact)
         if k > art.n_items:
             raise ConfigError(f"-k {k} is larger than the catalogue ({art.n_items} movies)")
-        rows = art.recommend(user, k)
+        rows = art.recommend_index(art.user_index(user), k, rerank=rerank)
         label = "predicted rating" if art.kind == "explicit" else "score"
         title = f"top {k} for user {user} · {art.model_name} (artifact {artifact})"
     else:
@@ -491,8 +518,7 @@ def recommend_cmd(
         u = train.user_map.get(user)
         if u is None:
             raise UnknownIdError(f"unknown user id {user!r}: {ds.name} has no ratings from that user")
-        items, scores = m.recommend(np.array([u]), k)
-        items, scores = items[0][items[0] >= 0], scores[0][items[0] >= 0]
+        items, scores = _top_items(m, ds, train, u, k, rerank)
         explicit = getattr(m, "kind", "implicit") == "explicit" and hasattr(m, "predict")
         if explicit:
             scores = np.asarray(m.predict(np.full(len(items), u), items), dtype=np.float64)
@@ -511,6 +537,8 @@ def recommend_cmd(
         label = "predicted rating" if explicit else "score"
         with_features = f" with item features {item_features}" if item_features else ""
         title = f"top {k} for user {user} · {m.name}{with_features} trained on {ds.name}"
+    if rerank:
+        title += f" · re-ranked by {rerank}"
     if as_json:
         print_json(rows)
         return
