@@ -83,7 +83,7 @@ def test_responses_conform_to_the_openapi_schema(conformance_server: Server, svd
             database=None,
         )
         @given(case=op.as_strategy(), data=st.data())
-        def run(case: Any, data: Any) -> None:
+        def run(case: Any, data: Any, op: Any = op) -> None:
             _real_ids(case, users, movies, data.draw)
             response = case.call(headers={"X-API-Key": API_KEY}, timeout=15)
             statuses[(op.label, response.status_code)] += 1
