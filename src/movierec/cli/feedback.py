@@ -80,15 +80,16 @@ def report_cmd(
         "Δ liked",
     ):
         out.add_column(col, overflow="fold")
-    for row in table.to_dict(orient="records"):
+    for i, row in enumerate(table.to_dict(orient="records")):
+        first = i == 0
         out.add_row(
             str(row["modelVersion"]),
             f"{row['ratings']:,}",
             f"{row['users']:,}",
             ci(row, "meanRating", "meanLow", "meanHigh", ".2f"),
             ci(row, "likedShare", "likedLow", "likedHigh", ".1%"),
-            ci(row, "meanDiff", "meanDiffLow", "meanDiffHigh", "+.2f") if "meanDiff" in row else "baseline",
-            ci(row, "likedDiff", "likedDiffLow", "likedDiffHigh", "+.1%") if "likedDiff" in row else "",
+            "baseline" if first else ci(row, "meanDiff", "meanDiffLow", "meanDiffHigh", "+.2f"),
+            "" if first else ci(row, "likedDiff", "likedDiffLow", "likedDiffHigh", "+.1%"),
         )
     console.print(out)
 
