@@ -700,6 +700,20 @@ class Artifact:
             self._genre_index[key] = mask
         self._genre_names = sorted(names.values())
 
+    def __repr__(self) -> str:
+        from movierec.display import artifact_repr
+
+        return artifact_repr(self)
+
+    def _repr_html_(self) -> str:
+        from movierec.display import artifact_html
+
+        return artifact_html(self)
+
+    def to_frame(self) -> pd.DataFrame:
+        """The artifact's catalogue, row ``i`` = item index ``i``: ``movieId, title, year, genres, ratings``."""
+        return pd.DataFrame([self.movie_row(i) for i in range(self.n_items)])
+
     # --- facts ------------------------------------------------------------------------
     @property
     def model_name(self) -> str:
