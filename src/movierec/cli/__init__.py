@@ -57,7 +57,7 @@ app = typer.Typer(
 )
 
 # Each module defines ``register(app)``; modules of optional features may be absent.
-_COMMAND_MODULES = ["data", "compare", "report", "serve", "tune", "spark", "cold_users", "models"]
+_COMMAND_MODULES = ["data", "compare", "report", "serve", "feedback", "tune", "spark", "cold_users", "models"]
 
 
 def _version(value: bool) -> None:
