@@ -6,7 +6,16 @@ from pathlib import Path
 
 import typer
 
-from movierec.cli.common import CONFIG, DATASET, SEED, console, err_console, load_dataset, typed
+from movierec.cli.common import (
+    CONFIG,
+    DATASET,
+    SEED,
+    USER_FEATURES,
+    console,
+    err_console,
+    load_dataset,
+    typed,
+)
 from movierec.errors import ConfigError
 
 
@@ -81,6 +90,7 @@ def register(app: typer.Typer) -> None:
             "1500", "--map-items", help="Items per embedding map (the most-rated), or 'all'."
         ),
         config: Path | None = CONFIG,
+        user_features: str | None = USER_FEATURES,
     ) -> None:
         """Train the notebook's models and the strongest implicit ones, compare them, map their item spaces, write one HTML page."""
         from movierec.cli.compare import parse_model_params
@@ -117,6 +127,7 @@ def register(app: typer.Typer) -> None:
             threshold=threshold,
             map_items=_sample(map_items),
             console=err_console,
+            user_features=user_features,
         )
         print_summary(console, rep)
 
