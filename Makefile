@@ -23,12 +23,12 @@ $(VENV)/bin/python:
 	$(PIP) install --quiet --upgrade pip wheel setuptools
 
 # Core + what the demo report needs.
-$(VENV)/.demo-installed: pyproject.toml | $(VENV)/bin/python
+$(VENV)/.demo-installed: pyproject.toml setup.py src/movierec/models/kernels/_native.pyx | $(VENV)/bin/python
 	$(PIP) install --quiet -e '.[reference,viz]'
 	@touch $@
 
 # Everything the test suite exercises (all extras); torch pinned to the local CPU wheel first.
-$(VENV)/.test-installed: pyproject.toml | $(VENV)/bin/python
+$(VENV)/.test-installed: pyproject.toml setup.py src/movierec/models/kernels/_native.pyx | $(VENV)/bin/python
 	$(PIP) install --quiet '$(TORCH_PIN)'
 	$(PIP) install --quiet -e '.[all]' '$(TORCH_PIN)'
 	@touch $@
