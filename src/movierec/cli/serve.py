@@ -7,7 +7,6 @@ import os
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import typer
 
 from movierec.cli.common import (
@@ -32,8 +31,17 @@ from movierec.errors import ConfigError
 from movierec.output_folders import check_artifact_target
 
 
-def parse_params(items: list[str] | None) -> dict[str, Any]:
-    """``["n_factors=40", "lr=0.01,reg=0.05"]`` → dict; values parsed as JSON when they can be (numbers, true, null)."""
+def parse_params(items: list[str] | None, model: str | None = None) -> dict[str, Any]:
+    """``["n_factors=40", "svd.lr=0.01,reg=0.05"]`` → dict; values parsed as JSON when they can be (numbers, true, null).
+
+    The one ``--params`` syntax of every command, ``[MODEL.]KEY=VALUE``: with ``model`` given the
+    ``MODEL.`` prefix may be written and must name it (movierec.cli.compare.parse_model_params).
+    """
+    if model is not None:
+        from movierec.cli.compare import parse_model_params
+
+        name = model.strip().lower()
+        return parse_model_params(items, [name])[name]
     out: dict[str, Any] = {}
     for item in items or []:
         for part in item.split(","):
@@ -57,6 +65,8 @@ def _holdout_metrics(
     model: Any, train: Any, test: Any, k: int = 10, threshold: float = 4.0
 ) -> dict[str, Any]:
     """Test metrics for the exported model: RMSE/MAE for rating predictors, full-ranking P/R/HR@k for all."""
+    import numpy as np
+
     metrics: dict[str, Any] = {"split": "ratings_holdout", "n_test": int(test.n_ratings)}
     if getattr(model, "kind", "implicit") == "explicit" and hasattr(model, "predict"):
         pred = np.asarray(model.predict(test.users, test.items), dtype=np.float64)
@@ -100,7 +110,10 @@ def export_cmd(
         "(with --config: which of the file's models, when it holds several).",
     ),
     params: list[str] = typer.Option(
-        [], "--params", "-p", help="Hyperparameters key=value (repeat, or comma-separate)."
+        [],
+        "--params",
+        "-p",
+        help="Hyperparameters [MODEL.]KEY=VALUE (repeat, or comma-separate), e.g. n_factors=100.",
     ),
     out: Path = typer.Option(..., "--out", "-o", help="Artifact folder to write."),
     force: bool = typer.Option(False, "--force", help="Replace an existing artifact folder."),
@@ -149,7 +162,7 @@ def export_cmd(
             item_features = ",".join(exp.item_features)
     elif model is None:
         raise ConfigError("--model is required (a registered model name), or --config EXPERIMENT.toml")
-    hp.update(parse_params(params))  # --params on the command line override the file's
+    hp.update(parse_params(params, str(model)))  # --params on the command line override the file's
     check_artifact_target(out, force)  # before training: unwritable or foreign --out is one line, exit 2
     ds = load_dataset(dataset, ratings, user_col, item_col, rating_col, time_col, rating_scale)
     if with_feedback:
