@@ -20,6 +20,7 @@ from movierec.cli.common import (
     SEED,
     TIME_COL,
     USER_COL,
+    USER_FEATURES,
     console,
     err_console,
     load_dataset,
@@ -124,6 +125,7 @@ def export_cmd(
     item_features: str | None = typer.Option(
         None, "--item-features", help="Side features for hybrid models: genres,tags,year."
     ),
+    user_features: str | None = USER_FEATURES,
     implicit_threshold: float = typer.Option(
         4.0, "--implicit-threshold", help="Ratings ≥ this are positives for implicit models."
     ),
@@ -183,6 +185,13 @@ def export_cmd(
         from movierec.features import build_item_features
 
         fit_kwargs["item_features"] = build_item_features(ds, inter.item_map, item_features)
+    if user_features:  # issue 20: the exported artifact then serves visitors by their features
+        from movierec.demographics import build_user_features
+
+        if getattr(mdl, "uses_user_features", False):
+            fit_kwargs["user_features"] = build_user_features(ds, inter.user_map, user_features)
+        else:
+            err_console.print(f"[yellow]note:[/] {model} ignores user features")
     metrics = None
     if holdout:
         from movierec.split import ratings_holdout
@@ -197,6 +206,8 @@ def export_cmd(
     notes = [f"trained on {'an 80% hold-out split' if holdout else 'the full dataset'}"]
     if item_features:
         notes.append(f"item features: {item_features}")
+    if "user_features" in fit_kwargs:
+        notes.append(f"user features: {user_features}")
     path = export_artifact(
         mdl, ds, train, out, metrics=metrics, force=force, implicit_threshold=implicit_threshold, notes=notes
     )
