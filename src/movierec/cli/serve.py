@@ -7,7 +7,6 @@ import os
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import typer
 
 from movierec.cli.common import (
@@ -21,6 +20,7 @@ from movierec.cli.common import (
     SEED,
     TIME_COL,
     USER_COL,
+    USER_FEATURES,
     console,
     err_console,
     load_dataset,
@@ -32,8 +32,17 @@ from movierec.errors import ConfigError
 from movierec.output_folders import check_artifact_target
 
 
-def parse_params(items: list[str] | None) -> dict[str, Any]:
-    """``["n_factors=40", "lr=0.01,reg=0.05"]`` → dict; values parsed as JSON when they can be (numbers, true, null)."""
+def parse_params(items: list[str] | None, model: str | None = None) -> dict[str, Any]:
+    """``["n_factors=40", "svd.lr=0.01,reg=0.05"]`` → dict; values parsed as JSON when they can be (numbers, true, null).
+
+    The one ``--params`` syntax of every command, ``[MODEL.]KEY=VALUE``: with ``model`` given the
+    ``MODEL.`` prefix may be written and must name it (movierec.cli.compare.parse_model_params).
+    """
+    if model is not None:
+        from movierec.cli.compare import parse_model_params
+
+        name = model.strip().lower()
+        return parse_model_params(items, [name])[name]
     out: dict[str, Any] = {}
     for item in items or []:
         for part in item.split(","):
@@ -57,6 +66,8 @@ def _holdout_metrics(
     model: Any, train: Any, test: Any, k: int = 10, threshold: float = 4.0
 ) -> dict[str, Any]:
     """Test metrics for the exported model: RMSE/MAE for rating predictors, full-ranking P/R/HR@k for all."""
+    import numpy as np
+
     metrics: dict[str, Any] = {"split": "ratings_holdout", "n_test": int(test.n_ratings)}
     if getattr(model, "kind", "implicit") == "explicit" and hasattr(model, "predict"):
         pred = np.asarray(model.predict(test.users, test.items), dtype=np.float64)
@@ -100,7 +111,10 @@ def export_cmd(
         "(with --config: which of the file's models, when it holds several).",
     ),
     params: list[str] = typer.Option(
-        [], "--params", "-p", help="Hyperparameters key=value (repeat, or comma-separate)."
+        [],
+        "--params",
+        "-p",
+        help="Hyperparameters [MODEL.]KEY=VALUE (repeat, or comma-separate), e.g. n_factors=100.",
     ),
     out: Path = typer.Option(..., "--out", "-o", help="Artifact folder to write."),
     force: bool = typer.Option(False, "--force", help="Replace an existing artifact folder."),
@@ -111,6 +125,7 @@ def export_cmd(
     item_features: str | None = typer.Option(
         None, "--item-features", help="Side features for hybrid models: genres,tags,year."
     ),
+    user_features: str | None = USER_FEATURES,
     implicit_threshold: float = typer.Option(
         4.0, "--implicit-threshold", help="Ratings ≥ this are positives for implicit models."
     ),
@@ -149,7 +164,7 @@ def export_cmd(
             item_features = ",".join(exp.item_features)
     elif model is None:
         raise ConfigError("--model is required (a registered model name), or --config EXPERIMENT.toml")
-    hp.update(parse_params(params))  # --params on the command line override the file's
+    hp.update(parse_params(params, str(model)))  # --params on the command line override the file's
     check_artifact_target(out, force)  # before training: unwritable or foreign --out is one line, exit 2
     ds = load_dataset(dataset, ratings, user_col, item_col, rating_col, time_col, rating_scale)
     if with_feedback:
@@ -170,6 +185,13 @@ def export_cmd(
         from movierec.features import build_item_features
 
         fit_kwargs["item_features"] = build_item_features(ds, inter.item_map, item_features)
+    if user_features:  # issue 20: the exported artifact then serves visitors by their features
+        from movierec.demographics import build_user_features
+
+        if getattr(mdl, "uses_user_features", False):
+            fit_kwargs["user_features"] = build_user_features(ds, inter.user_map, user_features)
+        else:
+            err_console.print(f"[yellow]note:[/] {model} ignores user features")
     metrics = None
     if holdout:
         from movierec.split import ratings_holdout
@@ -184,6 +206,8 @@ def export_cmd(
     notes = [f"trained on {'an 80% hold-out split' if holdout else 'the full dataset'}"]
     if item_features:
         notes.append(f"item features: {item_features}")
+    if "user_features" in fit_kwargs:
+        notes.append(f"user features: {user_features}")
     path = export_artifact(
         mdl, ds, train, out, metrics=metrics, force=force, implicit_threshold=implicit_threshold, notes=notes
     )

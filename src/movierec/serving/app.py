@@ -22,6 +22,7 @@ from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, Response
 from fastapi.staticfiles import StaticFiles
 
+from movierec.demographics import FeatureValueError
 from movierec.errors import ConfigError, MovierecError
 from movierec.serving.artifact import Artifact
 from movierec.serving.errors import install_error_handlers, responses
@@ -339,7 +340,7 @@ def create_app(
         Sequence models (markov, sasrec) read ``history`` (oldest first), or the ratings in the
         order given; the movies in either are never recommended back.
         """
-        if not body.ratings and not body.history:
+        if not body.ratings and not body.history and body.features is None:
             raise HTTPException(
                 422,
                 [
@@ -366,6 +367,16 @@ def create_app(
                     ],
                 )
         pairs = [(r.movieId, r.rating) for r in body.ratings]
+        if body.features is not None:  # a visitor described by their features (issue 20)
+            try:
+                recs = art.recommend_for_visitor(body.features, pairs, body.k, genres=body.genres)
+            except FeatureValueError as exc:
+                loc = ["body", "features"] + ([] if exc.field == "features" else [exc.field])
+                value = body.features.get(exc.field) if exc.field != "features" else None
+                raise HTTPException(
+                    422, [{"type": "value_error", "loc": loc, "msg": str(exc), "input": value}]
+                ) from None
+            return rec_response(art, body.userId, recs)
         if body.history:
             recs = art.recommend_for_history(body.history, body.k, genres=body.genres, ratings=pairs)
         else:
