@@ -150,7 +150,7 @@ def test_user_features_enter_user_vectors(tiny: Interactions, tmp_path) -> None:
     assert np.isfinite(model.score(np.arange(tiny.n_users))).all()
 
 
-@pytest.mark.parametrize("loss_kind", [0, 1])  # BPR, WARP
+@pytest.mark.parametrize("loss_kind", [0, 1, 3])  # BPR, WARP, k-OS WARP
 @pytest.mark.parametrize("adadelta", [False, True])
 def test_identity_kernel_matches_general_kernel(tiny: Interactions, loss_kind: int, adadelta: bool) -> None:
     """The fused identity-only kernel (no side features: representation = embedding row) takes the
@@ -177,7 +177,16 @@ def test_identity_kernel_matches_general_kernel(tiny: Interactions, loss_kind: i
         w[:, :d] = (rng.random((n, d)) - 0.5) / d
         state += [w, np.full_like(w, start), np.zeros_like(w)]
     weights = np.ones(train.n_ratings, np.float32)
-    hyper = (np.float32(0.05), np.float32(0.95), np.float32(1e-6), np.float32(1e-3), np.float32(1e-3), 10)
+    hyper = (
+        np.float32(0.05),
+        np.float32(0.95),
+        np.float32(1e-6),
+        np.float32(1e-3),
+        np.float32(1e-3),
+        10,
+        5,
+        10,
+    )
     runs = []
     for fused in (True, False):
         iw, ia, im, uw, ua, um = (a.copy() for a in state)

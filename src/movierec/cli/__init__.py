@@ -9,11 +9,43 @@ from __future__ import annotations
 
 import importlib
 import sys
+from typing import Any
 
 import typer
 
 from movierec import __version__
 from movierec.errors import MovierecError
+
+
+def _tidy_help() -> None:
+    """Help that reads like a man page: no ``<bool>`` after flags, ``fetch NAME`` rather than ``fetch {name}``.
+
+    typer ≥ 0.16 prints a type after every option, flags included, and wraps required arguments in
+    braces in usage lines; both confuse readers (a flag takes no value). Guarded, so another typer
+    version only loses the tidying.
+    """
+    from typer import core
+
+    option = getattr(core, "TyperOption", None)
+    if option is not None and hasattr(option, "display_type_rich"):
+        shown = option.display_type_rich
+
+        def display_type_rich(self: Any, ctx: Any) -> str | None:
+            return None if getattr(self, "is_flag", False) else shown(self, ctx)
+
+        option.display_type_rich = display_type_rich
+    argument = getattr(core, "TyperArgument", None)
+    if argument is not None and hasattr(argument, "_usage_display_name"):
+
+        def _usage_display_name(self: Any) -> str:
+            name = str(self.metavar or self.name).upper()
+            name = name if self.required else f"[{name}]"
+            return name + ("..." if self.nargs != 1 else "")
+
+        argument._usage_display_name = _usage_display_name
+
+
+_tidy_help()
 
 app = typer.Typer(
     name="movierec",
@@ -25,7 +57,7 @@ app = typer.Typer(
 )
 
 # Each module defines ``register(app)``; modules of optional features may be absent.
-_COMMAND_MODULES = ["data", "compare", "report", "serve", "tune", "spark"]
+_COMMAND_MODULES = ["data", "compare", "report", "serve", "feedback", "tune", "spark", "cold_users", "models"]
 
 
 def _version(value: bool) -> None:

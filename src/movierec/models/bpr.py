@@ -12,6 +12,7 @@ features. Items with no training interactions are represented by their side feat
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, ClassVar, Self
 
@@ -32,6 +33,7 @@ from movierec.models.kernels.lightfm_like import (
     pairwise_epoch_identity,
     run_blocks,
 )
+from movierec.models.kernels.threads import free_threads
 from movierec.models.space import EPOCHS, FACTORS, LR, Choice, FloatRange, IntRange, SearchSpace
 from movierec.models.weighting import check_weighting, interaction_weights
 
@@ -104,6 +106,7 @@ class HybridMF(BaseRecommender):
 
     name: ClassVar[str] = "hybrid-mf"
     kind: ClassVar[str] = "implicit"
+    uses_user_features: ClassVar[bool] = True  # CLI notes say which models ignore --user-features
     _loss_kind: ClassVar[int] = _BPR_KIND
     _json_state: ClassVar[tuple[str, ...]] = ("history_", "item_feature_names_", "user_feature_names_")
 
@@ -223,7 +226,8 @@ class HybridMF(BaseRecommender):
             kernel = pairwise_epoch
             features = (item_rows.indptr, item_rows.indices, item_rows.data)
             features += (user_rows.indptr, user_rows.indices, user_rows.data)
-        threads = int(self.num_threads)
+        # never more threads than cores others leave free: a descheduled Hogwild thread only adds waiting
+        threads = free_threads(limit=int(self.num_threads)) if int(self.num_threads) > 1 else 1
         blocks = 1 if threads == 1 else 16 * threads  # small blocks, handed out one at a time
         hyper = (
             adadelta,
@@ -310,6 +314,8 @@ class HybridMF(BaseRecommender):
         self.user_bias_ = np.asarray(urows @ user_bias, dtype=np.float32)
         self.item_feature_embeddings_ = np.ascontiguousarray(item_emb, dtype=np.float32)
         self.item_feature_biases_ = np.ascontiguousarray(item_bias, dtype=np.float32)
+        # the user side features' own rows (after the identities): a visitor is scored from these
+        self.user_feature_embeddings_ = np.ascontiguousarray(user_emb[train.n_users :], dtype=np.float32)
 
     # --- scoring --------------------------------------------------------------------------
     def score(self, users: np.ndarray, items: np.ndarray | None = None) -> np.ndarray:
@@ -324,23 +330,77 @@ class HybridMF(BaseRecommender):
         return out.astype(np.float32, copy=False)
 
     def score_new_user(
-        self, items: np.ndarray, ratings: np.ndarray | None = None, threshold: float = 4.0
+        self,
+        items: np.ndarray | None,
+        ratings: np.ndarray | None = None,
+        threshold: float = 4.0,
+        *,
+        features: Any = None,
     ) -> np.ndarray:
-        """Cold-start user: the vector is the mean of the liked items' vectors (ratings ≥ ``threshold``;
-        all given items when none reaches it, weighted by rating), then scored like a known user."""
+        """Cold-start user: scores over all items from a few (item, rating) pairs and/or user features.
+
+        From items: the mean of the liked items' vectors (ratings ≥ ``threshold``; all given items
+        when none reaches it, weighted by rating). From ``features`` (a visitor mapping such as
+        ``{"age": 31, "gender": "F"}`` checked against the demographics the model was trained
+        with, or a 1 × n CSR row over ``user_feature_names_``): the normalised sum of those
+        features' embeddings, as LightFM represents a user without an identity feature. With
+        both, the feature vector counts as one more liked item in the mean.
+        """
         self._check_fitted()
-        items = np.asarray(items, dtype=np.int64)
-        if items.size == 0:
-            raise ConfigError("score_new_user needs at least one (item, rating) pair")
-        if items.min() < 0 or items.max() >= self.n_items_:
-            raise ConfigError(f"item index outside 0..{self.n_items_ - 1}")
-        w = np.ones(len(items), dtype=np.float32)
-        if ratings is not None:
-            ratings = np.asarray(ratings, dtype=np.float32)
-            liked = ratings >= threshold
-            w = liked.astype(np.float32) if liked.any() else np.maximum(ratings, 1e-3)
-        vec = (w[:, None] * self.item_factors_[items]).sum(axis=0) / w.sum()
+        items = np.zeros(0, dtype=np.int64) if items is None else np.asarray(items, dtype=np.int64)
+        parts: list[np.ndarray] = []
+        weights: list[float] = []
+        if features is not None:
+            parts.append(self._feature_vector(features))
+            weights.append(1.0)
+        if items.size:
+            if items.min() < 0 or items.max() >= self.n_items_:
+                raise ConfigError(f"item index outside 0..{self.n_items_ - 1}")
+            w = np.ones(len(items), dtype=np.float32)
+            if ratings is not None:
+                ratings = np.asarray(ratings, dtype=np.float32)
+                liked = ratings >= threshold
+                if liked.any():
+                    w = liked.astype(np.float32)
+                else:  # nothing liked: the features alone, else every rated item weighted by rating
+                    w = np.zeros_like(ratings) if features is not None else np.maximum(ratings, 1e-3)
+            if w.sum() > 0:
+                parts.append((w[:, None] * self.item_factors_[items]).sum(axis=0))
+                weights.append(float(w.sum()))
+        if not parts:
+            raise ConfigError("score_new_user needs at least one (item, rating) pair or user features")
+        vec = np.sum(parts, axis=0) / max(sum(weights), 1e-6)
         return (self.item_factors_ @ vec + self.item_bias_).astype(np.float32)
+
+    def _feature_vector(self, features: Any) -> np.ndarray:
+        """A visitor's user vector from its side features (see :meth:`score_new_user`)."""
+        names = list(getattr(self, "user_feature_names_", []) or [])
+        emb = getattr(self, "user_feature_embeddings_", None)
+        if not names or emb is None or len(emb) != len(names):
+            raise ConfigError(
+                f"{self.name} was trained without user features, so it cannot use a visitor's features"
+            )
+        if isinstance(features, Mapping):
+            from movierec.demographics import DemographicSchema
+
+            schema = DemographicSchema.from_names(names)
+            if schema is None:
+                raise ConfigError(
+                    f"{self.name}'s user features are not demographics; pass a feature row instead"
+                )
+            row = schema.encode(features, names)
+        else:
+            row = sp.csr_matrix(features, dtype=np.float32)
+            if row.shape != (1, len(names)):
+                raise ConfigError(
+                    f"a user feature row must be 1 × {len(names)}, got {row.shape[0]} × {row.shape[1]}"
+                )
+        total = float(row.sum())
+        if total <= 0:
+            return np.zeros(emb.shape[1], dtype=np.float32)
+        if bool(self.normalize_features):
+            row = row / total
+        return np.asarray(row @ emb, dtype=np.float32).ravel()
 
 
 # shared by the four losses (Rendle et al. 2009; Weston et al. 2011; LightFM's per-feature alphas)

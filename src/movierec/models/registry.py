@@ -27,6 +27,7 @@ MODELS: dict[str, tuple[str, str, str | None]] = {
     "blend": ("movierec.models.blend", "Blend", None),
     # implicit (LightFM / implicit style)
     "popularity": ("movierec.models.popularity", "Popularity", None),
+    "segment-popularity": ("movierec.models.segment_popularity", "SegmentPopularity", None),
     "itemknn": ("movierec.models.itemknn", "ItemKNN", None),
     "ease": ("movierec.models.ease", "EASE", None),
     "als": ("movierec.models.als", "ALS", "reference"),

@@ -187,6 +187,10 @@ class FastRecommendations:
         await self.app(scope, receive, send)
 
 
+_RERANK = r"^(mmr|calibrated|xquad|pop)(:(0|1|0?\.[0-9]+|1\.0+|0\.[0-9]+))?$"
+"""``?rerank=`` values (movierec.rerank.parse_rerank checks them again)."""
+
+
 def get_artifact(request: Request) -> Artifact:
     """The artifact this app serves (injected by ``create_app``)."""
     return request.app.state.artifact
@@ -304,12 +308,23 @@ def create_app(
         genres: Annotated[
             str | None, Query(max_length=1000, description="Comma-separated, e.g. Comedy,Drama")
         ] = None,
+        rerank: Annotated[
+            str | None,
+            Query(
+                max_length=40,
+                pattern=_RERANK,
+                description="Re-rank the list: mmr:λ (diversity), calibrated:λ (genre calibration), "
+                "xquad:λ or pop:λ (long tail); λ in 0..1, e.g. mmr:0.3 (docs/beyond-accuracy.md).",
+            ),
+        ] = None,
     ) -> Response:
         """Top-``k`` movies for a user of the training data."""
         wanted = [g for g in genres.split(",") if g.strip()] if genres else None
         u = art.user_index(userId)
         return rec_response(
-            art, art.raw_user(u), art.recommend_index(u, k, exclude_seen=exclude_seen, genres=wanted)
+            art,
+            art.raw_user(u),
+            art.recommend_index(u, k, exclude_seen=exclude_seen, genres=wanted, rerank=rerank),
         )
 
     @app.post(
