@@ -37,7 +37,9 @@ def test_numpy_inference_matches_torch_forward(tiny: Interactions) -> None:
     rec = RecVAE(**SMALL).fit(train)
     net = rec._build(torch, train.n_items)
     state = {k[4:-1]: torch.from_numpy(v) for k, v in vars(rec).items() if k.startswith("net.")}
-    net.load_state_dict({**state, **{f"prior.{k[8:]}": v for k, v in state.items() if k.startswith("encoder.")}})
+    net.load_state_dict(
+        {**state, **{f"prior.{k[8:]}": v for k, v in state.items() if k.startswith("encoder.")}}
+    )
     with torch.no_grad():
         want = net.decoder(net.encoder(rows, 0.0)[0]).numpy()
     np.testing.assert_allclose(rec.score(np.arange(train.n_users)), want, rtol=1e-4, atol=1e-4)

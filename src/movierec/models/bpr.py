@@ -98,7 +98,11 @@ class HybridMF(BaseRecommender):
     """Shared machinery of :class:`BPR` and :class:`WARP` (LightFM's model and hyperparameters).
 
     ``no_components`` latent dimensions; ``learning_schedule`` ``adagrad`` (``learning_rate``)
-    or ``adadelta`` (``rho``, ``epsilon``); ``item_alpha``/``user_alpha`` L2 penalties on the
+    or ``adadelta`` (``rho``, ``epsilon``), LightFM's steps with negatives drawn in proportion to
+    popularity; ``sgd``: LearnBPR (Rendle et al. 2009; Cornac's BPR), pairs drawn uniformly with
+    replacement, negatives uniformly from the catalogue, a constant ``learning_rate`` and
+    ``item_alpha``/``user_alpha`` as λ (BPR loss without side features only); ``auto``: ``sgd`` where
+    it applies, else ``adagrad`` (the schedule used is ``schedule_``); ``item_alpha``/``user_alpha`` L2 penalties on the
     feature embeddings touched by each step; ``max_sampled`` negatives tried per positive
     (WARP); ``num_threads`` Hogwild threads (1 is deterministic); ``normalize_features`` scales
     each feature row (identity included) to sum 1, like LightFM's ``Dataset``.
@@ -261,11 +265,23 @@ class HybridMF(BaseRecommender):
                     args = (train.users, train.items, weights, positives.indptr, positives.indices, item_w)
                     args += (user_w, hyper[1], hyper[4], hyper[5], state, losses, np.zeros(blocks, np.int64))
                     run_blocks(
-                        lambda first, last, args=args: learn_bpr_block(*args, first, last), blocks, pool, threads - 1
+                        lambda first, last, args=args: learn_bpr_block(*args, first, last),
+                        blocks,
+                        pool,
+                        threads - 1,
                     )
                 else:
                     args = (self._loss_kind, order, train.users, train.items, weights, positives.indptr)
-                    args += (positives.indices, *features, item_w, user_w, item_acc, user_acc, item_mom, user_mom)
+                    args += (
+                        positives.indices,
+                        *features,
+                        item_w,
+                        user_w,
+                        item_acc,
+                        user_acc,
+                        item_mom,
+                        user_mom,
+                    )
                     args += (*hyper, state, losses)
                     run_blocks(
                         lambda first, last, args=args: kernel(*args, first, last), blocks, pool, threads - 1

@@ -155,7 +155,9 @@ class _VAE(BaseRecommender):
             raise ConfigError("score_new_user needs at least one (item, rating) pair")
         if items.min() < 0 or items.max() >= self.n_items_:
             raise ConfigError(f"item index outside 0..{self.n_items_ - 1}")
-        row = sp.csr_matrix((np.ones(len(items), np.float32), (np.zeros(len(items)), items)), shape=(1, self.n_items_))
+        row = sp.csr_matrix(
+            (np.ones(len(items), np.float32), (np.zeros(len(items)), items)), shape=(1, self.n_items_)
+        )
         return self._forward_rows(row)[0]
 
     def item_embeddings(self) -> np.ndarray | None:
@@ -412,7 +414,12 @@ class RecVAE(_VAE):
             for h in hs:  # dense connections: every earlier layer's output joins the pre-activation
                 pre = pre + h
             hs.append(
-                _layer_norm(_swish(pre), self._w(f"encoder.ln.{k}.weight"), self._w(f"encoder.ln.{k}.bias"), self._LN_EPS)
+                _layer_norm(
+                    _swish(pre),
+                    self._w(f"encoder.ln.{k}.weight"),
+                    self._w(f"encoder.ln.{k}.bias"),
+                    self._LN_EPS,
+                )
             )
         return hs[-1] @ self._w("encoder.mu.weight").T + self._w("encoder.mu.bias")
 

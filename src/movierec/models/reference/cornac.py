@@ -26,7 +26,9 @@ def _cornac_dataset(train: Interactions, seed: int) -> Any:
         import cornac
     except ImportError as exc:  # pragma: no cover - depends on the install
         raise ConfigError("the cornac:* models need cornac: pip install 'movierec[reference]'") from exc
-    data = list(zip(train.users.tolist(), train.items.tolist(), train.ratings.astype(float).tolist(), strict=True))
+    data = list(
+        zip(train.users.tolist(), train.items.tolist(), train.ratings.astype(float).tolist(), strict=True)
+    )
     return cornac.data.Dataset.from_uir(data, seed=seed)
 
 
