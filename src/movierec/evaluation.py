@@ -506,6 +506,22 @@ class Result:
         if not self.label:
             self.label = self.model
 
+    def __repr__(self) -> str:
+        from movierec.display import result_repr
+
+        return result_repr(self)
+
+    def _repr_html_(self) -> str:
+        from movierec.display import result_html
+
+        return result_html(self)
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per metric: ``metric, value, ci_low, ci_high``."""
+        from movierec.display import result_frame
+
+        return result_frame(self)
+
     def to_dict(self) -> dict[str, Any]:
         """A flat JSON-ready row: identity fields, one key per metric, ``intervals`` and timings."""
         row: dict[str, Any] = {
@@ -566,7 +582,7 @@ def evaluate(
     k: int = 10,
     threshold: float | None = 4.0,
     seed: int = 42,
-    dataset: str = "",
+    dataset: Dataset | str = "",
     dataset_sha256: str = "",
     split: str = "",
     fit_seconds: float = 0.0,
@@ -581,7 +597,17 @@ def evaluate(
     Full ranking only: ``beyond`` adds the beyond-accuracy and per-group metrics
     (:func:`movierec.beyond.extend_output`), ``rerank`` (``"mmr:0.3"`` or a
     :class:`movierec.rerank.Reranker`) re-ranks each list; ``item_genres`` (items × genres) feeds both.
+
+    The row's provenance is always filled: ``dataset`` may be the :class:`Dataset` itself (name and
+    checksum) and ``split`` defaults to the description :func:`make_split` gave these arrays.
     """
+    if not isinstance(dataset, str):
+        dataset_sha256 = dataset_sha256 or dataset.sha256
+        dataset = dataset.name
+    dataset = dataset or f"unnamed ({train.n_users:,} users × {train.n_items:,} items)"
+    split = split or str(
+        test._cache.get("split", f"given train/test ({train.n_ratings:,} / {test.n_ratings:,} ratings)")
+    )
     proto = get_protocol(protocol)
     reason = proto.skip_reason(model)
     if reason:
@@ -677,6 +703,14 @@ def make_split(
     rating (the validation item stays in training).
     """
     key = split.strip().lower()
+    tr, te, desc = _make_split(inter, key, split, seed=seed, threshold=threshold, test_size=test_size)
+    te._cache["split"] = desc  # evaluate() fills a Result's provenance from it
+    return tr, te, desc
+
+
+def _make_split(
+    inter: Interactions, key: str, split: str, *, seed: int, threshold: float, test_size: float
+) -> tuple[Interactions, Interactions, str]:
     if key == "ratings-holdout":
         tr, te = S.ratings_holdout(inter, test_size, seed)
         return tr, te, f"ratings-holdout ({test_size:g} of ratings, Surprise train_test_split, seed {seed})"
@@ -737,6 +771,23 @@ class Comparison:
                 row.setdefault(m, None)
             out.append({**row, "provenance": self.provenance})
         return out
+
+    def __repr__(self) -> str:
+        from movierec.display import comparison_repr
+
+        return comparison_repr(self)
+
+    def _repr_html_(self) -> str:
+        from movierec.display import comparison_html
+
+        return comparison_html(self)
+
+    def to_frame(self, protocol: str | None = None) -> pd.DataFrame:
+        """One row per (model, protocol) with every metric as a column; ``protocol`` keeps one protocol's rows."""
+        frame = self.frame()
+        if protocol is None:
+            return frame
+        return frame[frame["protocol"] == protocol].dropna(axis=1, how="all").reset_index(drop=True)
 
     def frame(self) -> pd.DataFrame:
         """One row per (model, protocol) with every metric as a column."""

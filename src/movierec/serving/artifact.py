@@ -16,6 +16,7 @@ import re
 import shutil
 import tempfile
 import unicodedata
+import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -29,6 +30,7 @@ import scipy.sparse as sp
 from movierec.errors import ArtifactError, ConfigError
 from movierec.interactions import IdMap, Interactions
 from movierec.output_folders import check_artifact_target
+from movierec.serving.validate import sign_manifest, validate_artifact
 
 __all__ = ["FORMAT_VERSION", "Artifact", "export_artifact", "load_artifact", "package_versions"]
 
@@ -415,6 +417,7 @@ def export_artifact(
         ).hexdigest()[:12]
         manifest["manifest_sha256"] = _manifest_digest(manifest)
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=False) + "\n")
+        sign_manifest(tmp)  # manifest.sig when MOVIEREC_ARTIFACT_KEY is set
         for name in (*DATA_FILES, MANIFEST):  # durable before the rename makes it visible
             with open(tmp / name, "rb") as fh:
                 os.fsync(fh.fileno())
@@ -598,8 +601,9 @@ def load_artifact(path: str | Path) -> Artifact:
             seen_parts = {k: npz[k] for k in npz.files}
         ids = pd.read_parquet(root / "ids.parquet")
         items = pd.read_parquet(root / "items.parquet")
-    except (OSError, ValueError, KeyError) as exc:
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
         raise ArtifactError(f"{root}: unreadable artifact data ({exc})") from exc
+    validate_artifact(root, manifest, arrays, seen_parts, ids, items)  # structure, not just checksums
     return Artifact(root, manifest, arrays, seen_parts, ids, items)
 
 
@@ -695,6 +699,20 @@ class Artifact:
             mask = np.fromiter((name in r["genres"] for r in self._rows), dtype=bool, count=n_items)
             self._genre_index[key] = mask
         self._genre_names = sorted(names.values())
+
+    def __repr__(self) -> str:
+        from movierec.display import artifact_repr
+
+        return artifact_repr(self)
+
+    def _repr_html_(self) -> str:
+        from movierec.display import artifact_html
+
+        return artifact_html(self)
+
+    def to_frame(self) -> pd.DataFrame:
+        """The artifact's catalogue, row ``i`` = item index ``i``: ``movieId, title, year, genres, ratings``."""
+        return pd.DataFrame([self.movie_row(i) for i in range(self.n_items)])
 
     # --- facts ------------------------------------------------------------------------
     @property

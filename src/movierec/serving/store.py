@@ -302,7 +302,7 @@ def merge_feedback(dataset: Any, db_url: str | Path) -> Any:
     return Dataset(
         f"{dataset.name}+feedback",
         new_inter,
-        dataset.movies,
+        dataset.catalog,
         dataset.tags,
         digest.hexdigest(),
         dataset.source,
