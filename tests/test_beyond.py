@@ -126,3 +126,15 @@ def test_beyond_metrics_names_and_is_beyond():
     per_user2, _ = B.beyond_metrics(RECS, seen=SEEN[:3], relevant=None, info=no_genres)
     assert set(per_user2) == {"arp", "aplt", "unexpectedness"}
     assert B.is_beyond("arp@10") and B.is_beyond("ndcg@10[activity gap]") and not B.is_beyond("ndcg@10")
+
+
+def test_bootstrap_cis_equal_bootstrap_ci_per_metric():
+    from movierec.metrics import bootstrap_ci, bootstrap_cis
+
+    rng = np.random.default_rng(0)
+    per_user = {"a": rng.random(300), "b": rng.random(300) ** 2, "c": rng.random(7), "big": rng.random(5000)}
+    per_user["big2"] = per_user["big"] * 2
+    got = bootstrap_cis(per_user, n_boot=500, seed=3)
+    assert list(got) == list(per_user)
+    for m, v in per_user.items():
+        assert got[m] == bootstrap_ci(v, n_boot=500, seed=3), m
