@@ -15,6 +15,7 @@ from movierec.errors import ConfigError, UnknownIdError
 __all__ = ["fold_title", "match_title"]
 
 _YEAR = re.compile(r"\s*\((\d{4})(?:[-–]\d{0,4})?\)\s*$")
+_LEADING = re.compile(r"^(the|a|an|les|la|le|l'|il|el|das|der|die|los|las) ")
 _ARTICLE = re.compile(r"^(.*), (the|a|an|les|la|le|l'|il|el|das|der|die|los|las)$")
 
 
@@ -46,6 +47,10 @@ def match_title(query: str, titles: list[str], *, id_hint: str = "--movie-id") -
         raise ConfigError("give part of a title")
     keys = [_title_keys(t) for t in titles]
     exact = [i for i, (full, bare) in enumerate(keys) if q in (full, bare)]
+    if not exact:  # "matrix" names "Matrix, The (1999)" when no title is exactly "matrix"
+        exact = [
+            i for i, (full, bare) in enumerate(keys) if q in (_LEADING.sub("", full), _LEADING.sub("", bare))
+        ]
     if len(exact) == 1:
         return exact[0]
     cands = exact or [i for i, (full, _) in enumerate(keys) if q in full or q in fold_title(titles[i])]
