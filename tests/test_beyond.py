@@ -138,3 +138,39 @@ def test_bootstrap_cis_equal_bootstrap_ci_per_metric():
     assert list(got) == list(per_user)
     for m, v in per_user.items():
         assert got[m] == bootstrap_ci(v, n_boot=500, seed=3), m
+
+
+def test_compare_splits_by_gender_and_age_when_the_dataset_has_users():
+    import pandas as pd
+
+    from datagen import make_ratings
+    from movierec.datasets import Dataset
+    from movierec.evaluation import compare
+    from movierec.interactions import Interactions
+
+    inter = Interactions.from_frame(make_ratings(60, 40, 0.4, seed=2), rating_scale=(0.5, 5.0))
+    users = pd.DataFrame(
+        {
+            "userId": np.arange(1, 61),
+            "age": np.where(np.arange(60) % 3 == 0, 20, 40),
+            "gender": np.where(np.arange(60) % 2 == 0, "F", "M"),
+            "occupation": "other",
+            "zip": "12345",
+        }
+    )
+    ds = Dataset("tiny-users", inter, users=users)
+    groups = B.demographic_groups(ds)
+    assert groups["gender"][:2].tolist() == ["F", "M"] and groups["age"][:2].tolist() == ["18-24", "35-44"]
+    row = compare(ds, ["popularity"], protocols="full-ranking", k=5, beyond=True).rows[0]
+    for key in (
+        "ndcg@5[gender=F]",
+        "ndcg@5[gender=M]",
+        "ndcg@5[gender gap]",
+        "ndcg@5[age=18-24]",
+        "ndcg@5[age gap]",
+    ):
+        assert key in row.metrics and key in row.intervals, key
+    f_users = row.users[groups["gender"][row.users] == "F"]
+    f_mean = row.per_user["ndcg@5"][np.isin(row.users, f_users)].mean()
+    assert row.metrics["ndcg@5[gender=F]"] == pytest.approx(f_mean)
+    assert B.demographic_groups(Dataset("no-users", inter)) == {}

@@ -32,6 +32,7 @@ __all__ = [
     "arp",
     "beyond_metrics",
     "calibration_kl",
+    "demographic_groups",
     "entropy",
     "extend_output",
     "genre_matrix",
@@ -408,9 +409,7 @@ def beyond_metrics(
     in_pm = hits(recs, _as_csr(primitive, n_items))  # shared by unexpectedness and serendipity
     _, valid = _valid(recs, n_items)
     n = valid.sum(axis=1)
-    per_user["unexpectedness"] = np.divide(
-        (valid & ~in_pm).sum(axis=1), n, out=np.zeros(len(n)), where=n > 0
-    )
+    per_user["unexpectedness"] = np.divide((valid & ~in_pm).sum(axis=1), n, out=np.zeros(len(n)), where=n > 0)
     if relevant is not None:
         rel = hits(recs, relevant)
         per_user["serendipity"] = np.divide((rel & ~in_pm).sum(axis=1), n, out=np.zeros(len(n)), where=n > 0)
@@ -437,6 +436,35 @@ def activity_groups(counts: np.ndarray) -> np.ndarray:
     rank[np.argsort(c, kind="stable")] = np.arange(n)
     names = np.array(["low", "mid", "high"], dtype=object)
     return names[(3 * rank) // max(n, 1)] if n else np.empty(0, dtype=object)
+
+
+def demographic_groups(dataset: Any) -> dict[str, np.ndarray]:
+    """``{"gender": labels, "age": labels}`` per user index of ``dataset.interactions`` from its user file.
+
+    Empty when the dataset has no demographics (ml-latest-small); users missing from the file get
+    ``None`` (left out of the groups). Age uses ml-1m's groups (``25-34``…, movierec.demographics).
+    """
+    users = getattr(dataset, "users", None)
+    if users is None or len(users) == 0:
+        return {}
+    from movierec.demographics import age_bucket
+
+    ids = dataset.interactions.user_map.ids
+    frame = users.drop_duplicates("userId").set_index("userId")
+    try:
+        aligned = frame.reindex(ids)
+    except (TypeError, ValueError):
+        return {}
+    out: dict[str, np.ndarray] = {}
+    if "gender" in aligned:
+        out["gender"] = np.array(
+            [g if isinstance(g, str) and g else None for g in aligned["gender"]], dtype=object
+        )
+    if "age" in aligned:
+        out["age"] = np.array(
+            [age_bucket(int(a)) if a == a and a is not None else None for a in aligned["age"]], dtype=object
+        )
+    return out
 
 
 def group_metrics(

@@ -948,6 +948,10 @@ def compare(
     if not protos:
         raise ConfigError("no protocols given")
     genres = _genre_matrix(ds) if beyond or rerank else None
+    if beyond and user_groups is None:  # gender and age where the dataset has a user file
+        from movierec.beyond import demographic_groups
+
+        user_groups = demographic_groups(ds) or None
     reranker = None
     if rerank:
         from movierec.rerank import parse_rerank
