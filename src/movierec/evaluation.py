@@ -1056,7 +1056,17 @@ def compare(
                 _fit(model, fit_on, features_cache[id(train.item_map)], label, progress, user_feats)
             )
             if progress:
-                progress({"event": "fit-end", "model": label, "fold": f, "seconds": fit_secs[-1]})
+                stopped = getattr(model, "stop_reason_", None)  # why an early-stopping model ended
+                progress(
+                    {
+                        "event": "fit-end",
+                        "model": label,
+                        "fold": f,
+                        "seconds": fit_secs[-1],
+                        "stopped": stopped,
+                        "epochs_run": len(getattr(model, "history_", None) or []),
+                    }
+                )
             for p in protos:
                 reason = p.skip_reason(model)
                 if reason:
