@@ -33,6 +33,9 @@ CHARTS = [
     "map_svd",
     "map_bpr",
     "map_warp_genres_tags",
+    "beyond_tradeoff",
+    "popularity_bias",
+    "ndcg_by_group",
 ]
 
 
@@ -61,6 +64,7 @@ def test_report_writes_every_file(report_dir: Path) -> None:
         "train_evaluate",
         "curves",
         "charts",
+        "beyond",
         "embeddings",
         "write",
     }

@@ -25,6 +25,7 @@ from fastapi.staticfiles import StaticFiles
 from movierec.demographics import FeatureValueError
 from movierec.errors import ConfigError, MovierecError
 from movierec.serving.artifact import Artifact
+from movierec.serving.docs import install_docs
 from movierec.serving.errors import install_error_handlers, responses
 from movierec.serving.schemas import (
     FeedbackIn,
@@ -242,6 +243,8 @@ def create_app(
     settings = settings or ServeSettings()
     limit_blas_threads()
     app = FastAPI(
+        docs_url=None,  # /docs is served by install_docs: Swagger UI's files locally, not from a CDN
+        redoc_url=None,
         title="movierec",
         version=artifact.model_version,
         summary=f"Top-N movie recommendations from a {artifact.model_name!r} model trained on {artifact.dataset_name}.",
@@ -251,6 +254,7 @@ def create_app(
     app.state.settings = settings
 
     install_error_handlers(app)  # one body shape per status, as the OpenAPI schema declares
+    install_docs(app)
 
     art = artifact  # the read-only routes use the injected artifact directly (no per-request dependency)
 
