@@ -570,7 +570,7 @@ def _jsonable(obj: Any) -> Any:
 def _intervals(per_user: dict[str, np.ndarray], seed: int, ranking: bool) -> dict[str, tuple[float, float]]:
     if not ranking:
         return {}
-    return {m: M.bootstrap_ci(v, n_boot=_N_BOOT, seed=seed) for m, v in per_user.items()}
+    return M.bootstrap_cis(dict(per_user), n_boot=_N_BOOT, seed=seed)  # equal to bootstrap_ci per metric
 
 
 def evaluate(
@@ -948,6 +948,10 @@ def compare(
     if not protos:
         raise ConfigError("no protocols given")
     genres = _genre_matrix(ds) if beyond or rerank else None
+    if beyond and user_groups is None:  # gender and age where the dataset has a user file
+        from movierec.beyond import demographic_groups
+
+        user_groups = demographic_groups(ds) or None
     reranker = None
     if rerank:
         from movierec.rerank import parse_rerank
@@ -1052,7 +1056,17 @@ def compare(
                 _fit(model, fit_on, features_cache[id(train.item_map)], label, progress, user_feats)
             )
             if progress:
-                progress({"event": "fit-end", "model": label, "fold": f, "seconds": fit_secs[-1]})
+                stopped = getattr(model, "stop_reason_", None)  # why an early-stopping model ended
+                progress(
+                    {
+                        "event": "fit-end",
+                        "model": label,
+                        "fold": f,
+                        "seconds": fit_secs[-1],
+                        "stopped": stopped,
+                        "epochs_run": len(getattr(model, "history_", None) or []),
+                    }
+                )
             for p in protos:
                 reason = p.skip_reason(model)
                 if reason:

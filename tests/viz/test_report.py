@@ -30,6 +30,9 @@ CHARTS = [
     "per_user_ndcg",
     "metric_vs_k",
     "training_curves",
+    "beyond_tradeoff",
+    "popularity_bias",
+    "ndcg_by_group",
 ]
 
 
@@ -58,6 +61,7 @@ def test_report_writes_every_file(report_dir: Path) -> None:
         "train_evaluate",
         "curves",
         "charts",
+        "beyond",
         "embeddings",
         "write",
     }

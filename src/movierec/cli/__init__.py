@@ -93,11 +93,32 @@ def fail(message: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Console entry point: run the app, turning user mistakes into one line and exit code 2."""
+    """Console entry point: run the app, turning user mistakes into one line and exit code 2.
+
+    Option mistakes (``--seed abc``, an unknown option, a missing ``--out``) are one line too,
+    naming the command and pointing at its ``--help``, instead of typer's framed usage box.
+    """
+    from typer.core import _click  # typer's own copy of click: its exceptions are not click's
+
     try:
-        app(args=argv, prog_name="movierec")
+        code = app(args=argv, prog_name="movierec", standalone_mode=False)
+    except _click.exceptions.NoArgsIsHelpError as exc:  # bare ``movierec`` or ``movierec data``: the help
+        exc.show()
+        raise SystemExit(exc.exit_code) from None
+    except _click.exceptions.UsageError as exc:
+        where = exc.ctx.command_path if exc.ctx is not None else "movierec"
+        fail(f"{where}: {exc.format_message()} (see '{where} --help')")
+    except _click.exceptions.ClickException as exc:
+        fail(exc.format_message())
+    except typer.Abort:
+        print("movierec: aborted", file=sys.stderr)
+        raise SystemExit(1) from None
     except MovierecError as exc:
         fail(str(exc))
     except KeyboardInterrupt:
         print("movierec: interrupted", file=sys.stderr)
         raise SystemExit(130) from None
+    if isinstance(code, int) and not isinstance(code, bool) and code:
+        if code == 130:
+            print("movierec: interrupted", file=sys.stderr)
+        raise SystemExit(code)

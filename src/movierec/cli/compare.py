@@ -168,6 +168,12 @@ class _RichProgress:
             extra = f" loss {loss:.4f}" if isinstance(loss, (int, float)) else ""
             self.progress.update(self.tasks[label], advance=1, description=f"fitting {label}{fold}{extra}")
         elif kind == "fit-end" and label in self.tasks:
+            if ev.get("stopped"):  # printed above the (transient) bars, so it stays on screen
+                epochs = ev.get("epochs_run")
+                self.progress.console.print(
+                    f"{label}{fold}: training stopped ({ev['stopped']}) after {ev['seconds']:.0f}s"
+                    + (f", {epochs} epochs" if epochs else "")
+                )
             self.progress.update(
                 self.tasks[label],
                 description=f"{label}{fold}: fitted in {ev['seconds']:.2f}s",
@@ -418,8 +424,65 @@ def _top_items(m: Any, ds: Any, train: Any, u: int, k: int, rerank: str | None) 
     return picks, s[0, picks]
 
 
+def _recommend_all_users(
+    artifact: Path | None,
+    out: Path | None,
+    force: bool,
+    k: int,
+    model: str,
+    params: list[str],
+    dataset: str,
+    item_features: str | None,
+    implicit_threshold: float,
+    seed: int,
+    as_json: bool,
+) -> None:
+    """``recommend --all-users``: batch top-K through the artifact's own ranking (see serving.batch)."""
+    import tempfile
+    import time
+
+    from movierec.serving.artifact import export_artifact, load_artifact
+    from movierec.serving.batch import recommend_all_users, write_recommendations
+
+    if out is None:
+        raise ConfigError("--all-users needs --out FILE (e.g. recs.parquet)")
+    if out.exists() and not force:
+        raise ConfigError(f"--out {out} already exists; pass --force to replace it")
+    if not out.expanduser().parent.is_dir():
+        raise ConfigError(f"--out {out}: folder {out.expanduser().parent} does not exist")
+    t0 = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="movierec-batch-") as tmp:
+        if artifact is None:
+            m, ds, train = _model_and_data(model, params, dataset, item_features, implicit_threshold, seed)
+            artifact = export_artifact(m, ds, train, Path(tmp) / "artifact")
+        art = load_artifact(artifact)
+        frame = recommend_all_users(art, min(k, art.n_items))
+    path = write_recommendations(frame, out, force=force)
+    summary = {
+        "out": str(path),
+        "n_users": int(frame["userId"].nunique()),
+        "n_rows": len(frame),
+        "k": k,
+        "seconds": round(time.perf_counter() - t0, 3),
+    }
+    if as_json:
+        print_json(summary)
+        return
+    console.print(
+        f"wrote {summary['n_rows']:,} recommendations for {summary['n_users']:,} users to {path} "
+        f"({summary['seconds']:.1f} s)"
+    )
+
+
 def recommend_cmd(
-    user: str = typer.Option(..., "--user", "-u", help="Raw user id as in the ratings file."),
+    user: str | None = typer.Option(None, "--user", "-u", help="Raw user id as in the ratings file."),
+    all_users: bool = typer.Option(
+        False, "--all-users", help="Top-K for every user, written to --out (Parquet, or CSV by extension)."
+    ),
+    out: Path | None = typer.Option(
+        None, "--out", "-o", help="With --all-users: the output file (columns userId, rank, movieId, score)."
+    ),
+    force: bool = typer.Option(False, "--force", help="With --all-users: replace an existing --out file."),
     model: str = typer.Option(
         "svd", "--model", "-m", help="Registered model name (ignored with --artifact)."
     ),
@@ -446,11 +509,22 @@ def recommend_cmd(
     as_json: bool = JSON,
     dataset: str = DATASET,
 ) -> None:
-    """Top-K unseen movies for a user, with predicted ratings (explicit models) or scores."""
+    """Top-K unseen movies for a user, with predicted ratings (explicit models) or scores.
+
+    With ``--all-users --out recs.parquet``: every user's top-K in one file, ranked by the same code as
+    ``movierec serve`` (from ``--artifact``, or from ``--model`` trained and exported on the fly).
+    """
     import numpy as np
 
     if k < 1:
         raise ConfigError(f"-k must be ≥ 1, got {k}")
+    if all_users:
+        _recommend_all_users(
+            artifact, out, force, k, model, params, dataset, item_features, implicit_threshold, seed, as_json
+        )
+        return
+    if user is None:
+        raise ConfigError("give --user ID (or --all-users --out FILE for every user)")
     if rerank is not None:
         from movierec.rerank import parse_rerank
 

@@ -20,6 +20,7 @@ from movierec.cli.common import (
     SEED,
     TIME_COL,
     USER_COL,
+    USER_FEATURES,
     console,
     err_console,
     load_dataset,
@@ -124,6 +125,7 @@ def export_cmd(
     item_features: str | None = typer.Option(
         None, "--item-features", help="Side features for hybrid models: genres,tags,year."
     ),
+    user_features: str | None = USER_FEATURES,
     implicit_threshold: float = typer.Option(
         4.0, "--implicit-threshold", help="Ratings ≥ this are positives for implicit models."
     ),
@@ -183,6 +185,13 @@ def export_cmd(
         from movierec.features import build_item_features
 
         fit_kwargs["item_features"] = build_item_features(ds, inter.item_map, item_features)
+    if user_features:  # issue 20: the exported artifact then serves visitors by their features
+        from movierec.demographics import build_user_features
+
+        if getattr(mdl, "uses_user_features", False):
+            fit_kwargs["user_features"] = build_user_features(ds, inter.user_map, user_features)
+        else:
+            err_console.print(f"[yellow]note:[/] {model} ignores user features")
     metrics = None
     if holdout:
         from movierec.split import ratings_holdout
@@ -190,6 +199,7 @@ def export_cmd(
         train, test = ratings_holdout(inter, test_size=test_size, seed=seed)
     else:
         train, test = inter, None
+    _warn_if_too_little(str(model), train)
     with err_console.status(f"training {model} on {train.n_ratings:,} interactions"):
         mdl.fit(train, **fit_kwargs)
     if test is not None:
@@ -197,6 +207,8 @@ def export_cmd(
     notes = [f"trained on {'an 80% hold-out split' if holdout else 'the full dataset'}"]
     if item_features:
         notes.append(f"item features: {item_features}")
+    if "user_features" in fit_kwargs:
+        notes.append(f"user features: {user_features}")
     path = export_artifact(
         mdl, ds, train, out, metrics=metrics, force=force, implicit_threshold=implicit_threshold, notes=notes
     )
@@ -220,6 +232,7 @@ def export_cmd(
 
 
 def serve_cmd(
+    ctx: typer.Context,
     artifact: list[Path] = typer.Option(
         ...,
         "--artifact",
@@ -240,7 +253,14 @@ def serve_cmd(
     ),
     workers: int = typer.Option(1, "--workers", help="Worker processes."),
     api_key: str | None = typer.Option(
-        None, "--api-key", envvar="MOVIEREC_API_KEY", help="Key POST /feedback requires (X-API-Key header)."
+        None,
+        "--api-key",
+        envvar="MOVIEREC_API_KEY",
+        help="Key POST /feedback requires (X-API-Key header). Prefer MOVIEREC_API_KEY or --api-key-file: "
+        "a key on the command line is visible to other users in 'ps'.",
+    ),
+    api_key_file: Path | None = typer.Option(
+        None, "--api-key-file", help="Read the API key from this file (first line)."
     ),
     cors_origin: list[str] = typer.Option(
         [], "--cors-origin", help="Allow this browser origin (repeatable); CORS is off by default."
@@ -276,6 +296,7 @@ def serve_cmd(
         raise ConfigError(f"--max-body-kb must be ≥ 1, got {max_body_kb}")
     if rec_cache < 0:
         raise ConfigError(f"--rec-cache must be ≥ 0, got {rec_cache}")
+    api_key = _api_key(ctx, api_key, api_key_file)
     parse_weights(weights, len(artifact))  # a bad --weights is refused before anything loads
     db_url = None if db.strip().lower() in ("", "none") else normalise_url(db)
     store = FeedbackStore(db_url) if db_url else None
@@ -328,6 +349,41 @@ def serve_cmd(
         }
     )
     uvicorn.run("movierec.serving.server:server_from_env", factory=True, workers=workers, **common)
+
+
+def _api_key(ctx: typer.Context, api_key: str | None, api_key_file: Path | None) -> str | None:
+    """The API key from ``--api-key-file``, the environment or ``--api-key`` (which warns: ``ps`` shows it)."""
+    source = ctx.get_parameter_source("api_key")
+    on_command_line = source is not None and source.name == "COMMANDLINE"
+    if api_key_file is not None:
+        if on_command_line:
+            raise ConfigError("give the API key once: --api-key-file or --api-key, not both")
+        try:
+            lines = api_key_file.expanduser().read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"--api-key-file {api_key_file}: cannot read it ({exc})") from exc
+        key = lines[0].strip() if lines else ""
+        if not key:
+            raise ConfigError(f"--api-key-file {api_key_file}: the first line is empty")
+        return key
+    if api_key and on_command_line:
+        err_console.print(
+            "[yellow]warning:[/] --api-key on the command line is visible to other users of this machine "
+            "(ps, /proc); use --api-key-file FILE or the MOVIEREC_API_KEY environment variable",
+            soft_wrap=True,
+        )
+    return api_key or None
+
+
+def _warn_if_too_little(model: str, train: Any) -> None:
+    """One warning line when the training data is too small for a model to mean anything."""
+    if train.n_ratings < 100 or train.n_users < 2 or train.n_items < 2:
+        err_console.print(
+            f"[yellow]warning:[/] training {model} on only {train.n_ratings} interactions "
+            f"({train.n_users} users × {train.n_items} items): too little data for the model to learn "
+            "anything beyond averages",
+            soft_wrap=True,
+        )
 
 
 def register(app: typer.Typer) -> None:

@@ -22,6 +22,7 @@ import scipy.sparse as sp
 from movierec.errors import ConfigError, DataError
 from movierec.interactions import Interactions
 from movierec.models.base import BaseRecommender, EpochCallback, check_positive, check_random_state
+from movierec.models.kernels.learn_bpr import learn_bpr_block
 from movierec.models.kernels.lightfm_like import BPR as _BPR_KIND
 from movierec.models.kernels.lightfm_like import LOGISTIC as _LOGISTIC_KIND
 from movierec.models.kernels.lightfm_like import WARP as _WARP_KIND
@@ -38,7 +39,7 @@ from movierec.models.weighting import check_weighting, interaction_weights
 
 __all__ = ["BPR", "WARP", "WARPKOS", "HybridMF", "Logistic", "feature_rows"]
 
-SCHEDULES = ("adagrad", "adadelta")
+SCHEDULES = ("adagrad", "adadelta", "sgd", "auto")
 LOSSES = ("bpr", "warp", "logistic", "warp-kos")  # LightFM's four; ``loss`` in tuning picks the model
 
 
@@ -97,7 +98,11 @@ class HybridMF(BaseRecommender):
     """Shared machinery of :class:`BPR` and :class:`WARP` (LightFM's model and hyperparameters).
 
     ``no_components`` latent dimensions; ``learning_schedule`` ``adagrad`` (``learning_rate``)
-    or ``adadelta`` (``rho``, ``epsilon``); ``item_alpha``/``user_alpha`` L2 penalties on the
+    or ``adadelta`` (``rho``, ``epsilon``), LightFM's steps with negatives drawn in proportion to
+    popularity; ``sgd``: LearnBPR (Rendle et al. 2009; Cornac's BPR), pairs drawn uniformly with
+    replacement, negatives uniformly from the catalogue, a constant ``learning_rate`` and
+    ``item_alpha``/``user_alpha`` as λ (BPR loss without side features only); ``auto``: ``sgd`` where
+    it applies, else ``adagrad`` (the schedule used is ``schedule_``); ``item_alpha``/``user_alpha`` L2 penalties on the
     feature embeddings touched by each step; ``max_sampled`` negatives tried per positive
     (WARP); ``num_threads`` Hogwild threads (1 is deterministic); ``normalize_features`` scales
     each feature row (identity included) to sum 1, like LightFM's ``Dataset``.
@@ -163,6 +168,18 @@ class HybridMF(BaseRecommender):
         check_positive("num_threads", self.num_threads, integer=True)
         check_weighting(self.weighting, self.half_life_days)
 
+    def _resolve_schedule(self, identity_only: bool) -> str:
+        """``auto`` is LearnBPR's ``sgd`` for BPR without side features, else ``adagrad`` (LightFM's)."""
+        sgd_ok = self._loss_kind == _BPR_KIND and identity_only
+        if self.learning_schedule == "auto":
+            return "sgd" if sgd_ok else "adagrad"
+        if self.learning_schedule == "sgd" and not sgd_ok:
+            raise ConfigError(
+                "learning_schedule='sgd' (LearnBPR) trains the BPR loss without side features only; "
+                "use 'adagrad' or 'adadelta' with features or other losses"
+            )
+        return str(self.learning_schedule)
+
     # --- training -------------------------------------------------------------------------
     def fit(
         self,
@@ -192,7 +209,9 @@ class HybridMF(BaseRecommender):
         item_w[:, :d] = (rng.random((n_if, d)) - 0.5) / d
         user_w = np.zeros((n_uf, d + 1), dtype=np.float32)
         user_w[:, :d] = (rng.random((n_uf, d)) - 0.5) / d
-        adadelta = self.learning_schedule == "adadelta"
+        identity_only = _is_identity(item_rows) and _is_identity(user_rows)
+        self.schedule_ = self._resolve_schedule(identity_only)
+        adadelta = self.schedule_ == "adadelta"
         start = 0.0 if adadelta else 1.0
         item_acc, user_acc = np.full_like(item_w, start), np.full_like(user_w, start)
         item_mom, user_mom = np.zeros_like(item_w), np.zeros_like(user_w)
@@ -201,7 +220,6 @@ class HybridMF(BaseRecommender):
         )
         positives.sum_duplicates()
         positives.sort_indices()
-        identity_only = _is_identity(item_rows) and _is_identity(user_rows)
         if self._loss_kind == _LOGISTIC_KIND:  # pointwise: its own kernel, identity rows included
             kernel = logistic_epoch
             features = (item_rows.indptr, item_rows.indices, item_rows.data)
@@ -243,12 +261,31 @@ class HybridMF(BaseRecommender):
                 state = np.zeros(8 * blocks, dtype=np.uint64)  # one xorshift state per block, 64 bytes apart
                 state[::8] = rng.integers(1, 2**63 - 1, size=blocks, dtype=np.int64).astype(np.uint64)
                 losses = np.zeros(blocks, dtype=np.float64)
-                args = (self._loss_kind, order, train.users, train.items, weights, positives.indptr)
-                args += (positives.indices, *features, item_w, user_w, item_acc, user_acc, item_mom, user_mom)
-                args += (*hyper, state, losses)
-                run_blocks(
-                    lambda first, last, args=args: kernel(*args, first, last), blocks, pool, threads - 1
-                )
+                if self.schedule_ == "sgd":  # LearnBPR: bootstrap sampling, uniform negatives, constant step
+                    args = (train.users, train.items, weights, positives.indptr, positives.indices, item_w)
+                    args += (user_w, hyper[1], hyper[4], hyper[5], state, losses, np.zeros(blocks, np.int64))
+                    run_blocks(
+                        lambda first, last, args=args: learn_bpr_block(*args, first, last),
+                        blocks,
+                        pool,
+                        threads - 1,
+                    )
+                else:
+                    args = (self._loss_kind, order, train.users, train.items, weights, positives.indptr)
+                    args += (
+                        positives.indices,
+                        *features,
+                        item_w,
+                        user_w,
+                        item_acc,
+                        user_acc,
+                        item_mom,
+                        user_mom,
+                    )
+                    args += (*hyper, state, losses)
+                    run_blocks(
+                        lambda first, last, args=args: kernel(*args, first, last), blocks, pool, threads - 1
+                    )
                 loss = losses.sum() / train.n_ratings
                 if not np.isfinite(loss):
                     raise ConfigError(

@@ -34,6 +34,8 @@ MODELS: dict[str, tuple[str, str, str | None]] = {
     "rp3beta": ("movierec.models.itemitem", "RP3beta", None),
     "slim": ("movierec.models.itemitem", "SLIM", None),
     "ials": ("movierec.models.ials", "IALS", None),
+    "mult-vae": ("movierec.models.vae", "MultVAE", "seq"),
+    "recvae": ("movierec.models.vae", "RecVAE", "seq"),
     "bpr": ("movierec.models.bpr", "BPR", None),
     "warp": ("movierec.models.bpr", "WARP", None),
     "logistic": ("movierec.models.bpr", "Logistic", None),
@@ -52,6 +54,7 @@ MODELS: dict[str, tuple[str, str, str | None]] = {
     "lightfm:logistic": ("movierec.models.reference.lightfm", "LightFMLogistic", "reference"),
     "lightfm:warp-kos": ("movierec.models.reference.lightfm", "LightFMWARPKOS", "reference"),
     "implicit:bpr": ("movierec.models.reference.implicit", "ImplicitBPR", "reference"),
+    "cornac:bpr": ("movierec.models.reference.cornac", "CornacBPR", "reference"),
 }
 
 

@@ -17,7 +17,7 @@ import shutil
 import tempfile
 import unicodedata
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,6 +31,7 @@ from movierec.errors import ArtifactError, ConfigError
 from movierec.interactions import IdMap, Interactions
 from movierec.output_folders import check_artifact_target
 from movierec.serving.validate import sign_manifest, validate_artifact
+from movierec.serving.visitor import visitor_export
 
 __all__ = ["FORMAT_VERSION", "Artifact", "export_artifact", "load_artifact", "package_versions"]
 
@@ -367,6 +368,9 @@ def export_artifact(
     if model.n_items_ != train.n_items or model.n_users_ != train.n_users:
         raise ConfigError("the model was not fitted on the given training interactions (shapes differ)")
     family, arrays = _model_arrays(model, train)
+    visitor = visitor_export(model) if family == "factors" else None  # issue 20: serve visitors by features
+    if visitor is not None:
+        arrays.update(visitor[0])
     kind = str(getattr(model, "kind", "implicit"))
     clip: list[float] | None = None
     parity = _parity(model, family, arrays, train)
@@ -397,6 +401,8 @@ def export_artifact(
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "notes": list(notes),
     }
+    if visitor is not None:
+        manifest["user_features"] = visitor[1]
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
     os.chmod(tmp, 0o755)  # mkdtemp makes it private; an artifact is meant to be shared
@@ -914,6 +920,23 @@ class Artifact:
         scores = self._fold_in(items, values)
         return self._top(scores, _Query(k, items, genres))
 
+    def recommend_for_visitor(
+        self,
+        features: Mapping[str, Any],
+        ratings: Sequence[tuple[object, float]] = (),
+        k: int = 10,
+        genres: Sequence[str] | None = None,
+    ) -> list[dict[str, Any]]:
+        """Top-``k`` for a visitor from their features (``{"age": 31, "gender": "F", …}``) and optional
+        ratings (liked ones join the mean; rated movies are excluded); see :mod:`movierec.serving.visitor`."""
+        from movierec.serving.visitor import visitor_scores
+
+        thr = float(self.manifest.get("implicit_threshold", IMPLICIT_THRESHOLD))
+        rated = np.asarray([self.item_index(m) for m, _ in ratings], dtype=np.int64)
+        liked = [int(i) for i, (_, r) in zip(rated, ratings, strict=True) if float(r) >= thr]
+        scores = visitor_scores(self.manifest, self._a, features, np.unique(liked))
+        return self._top(scores, _Query(k, np.unique(rated), genres))
+
     @property
     def sequential(self) -> bool:
         """Whether the model reads an ordered history (markov, sasrec) rather than a set of ratings."""
@@ -1071,4 +1094,19 @@ class Artifact:
             "nItems": self.n_items,
             "nUsers": self.n_users,
             "ratingScale": list(self.rating_scale),
+            "userFeatures": self._visitor_fields(),
+        }
+
+    def _visitor_fields(self) -> dict[str, list[str]] | None:
+        """The visitor features this artifact accepts (see :meth:`recommend_for_visitor`), or None."""
+        from movierec.demographics import FIELDS, DemographicSchema
+
+        meta = self.manifest.get("user_features")
+        schema = DemographicSchema.from_names(meta["names"]) if meta else None
+        if schema is None:
+            return None
+        return {
+            "fields": list(FIELDS),
+            "gender": list(schema.genders),
+            "occupation": list(schema.occupations),
         }

@@ -137,7 +137,7 @@ class FeedbackStore:
         another process created a moment earlier shows up as an IntegrityError/ProgrammingError here,
         and the step is simply retried once against what is now there.
         """
-        for attempt in range(3):
+        for attempt in range(5):
             try:
                 _metadata.create_all(self.engine, checkfirst=True)
                 with self.engine.begin() as conn:
@@ -161,8 +161,11 @@ class FeedbackStore:
                             )
                             current = version
                 return
-            except (IntegrityError, ProgrammingError):
-                if attempt == 2:
+            except (IntegrityError, ProgrammingError, OperationalError) as exc:
+                racing = isinstance(exc, IntegrityError | ProgrammingError) or "already exists" in str(
+                    exc.orig
+                )
+                if attempt == 4 or not racing:
                     raise
                 time.sleep(0.05 * (attempt + 1))
 

@@ -699,6 +699,7 @@ def build_report(
                 seed=seed,
                 item_features=features,
                 progress=prog.handler(rename),
+                beyond=True,
             )
             comps.append(comp)
             for r in comp.rows:
@@ -784,6 +785,9 @@ def build_report(
             histories, charts_dir / "training_curves.png", colours=colours
         )
     timings["charts"] = time.perf_counter() - tic
+    tic = time.perf_counter()
+    beyond = _beyond(rows, k, charts_dir, colours, fitted, fit_train, base, threshold)
+    timings["beyond"] = time.perf_counter() - tic
 
     # 4. embedding maps
     tic = time.perf_counter()
@@ -874,6 +878,8 @@ def build_report(
     }
     if sequence is not None:
         payload["sequence"] = sequence
+    if beyond is not None:
+        payload["beyond"] = {key: v for key, v in beyond.items() if key != "charts"}
     html = _render(
         ds=ds,
         summary=summary,
@@ -891,6 +897,7 @@ def build_report(
         provenance=base.provenance,
         curve_k=curve_k,
         sequence=sequence,
+        beyond=beyond,
     )
     (out / "index.html").write_text(html, encoding="utf-8")
     timings["write"] = time.perf_counter() - tic
@@ -911,6 +918,32 @@ def build_report(
         k=k,
         winners=winners,
     )
+
+
+def _beyond(
+    rows: Sequence[Any],
+    k: int,
+    charts_dir: Path,
+    colours: dict[str, str],
+    fitted: dict[str, Any],
+    fit_train: dict[str, Any],
+    base: Any,
+    threshold: float,
+) -> dict[str, Any] | None:
+    """The "beyond accuracy" section (movierec.viz.report_beyond): each model's top-K lists ranked once more."""
+    from movierec.beyond import item_popularity, train_pairs
+    from movierec.evaluation import FullRankingProtocol
+    from movierec.viz.report_beyond import beyond_section
+
+    lists = {}
+    for r in rows:
+        if r.protocol == "full-ranking" and r.label in fitted:
+            _, recs, _, _, _ = FullRankingProtocol().rank(
+                fitted[r.label], base.train, base.test, k=k, threshold=threshold
+            )
+            lists[r.label] = recs
+    popularity = item_popularity(train_pairs(base.train))
+    return beyond_section(rows, k, charts_dir, colours, lists, popularity)
 
 
 def print_summary(console: Any, report: Report) -> None:
