@@ -957,7 +957,13 @@ def compare(
         from movierec.rerank import parse_rerank
 
         reranker = parse_rerank(rerank)
+        if not any(p.name == "full-ranking" for p in protos):
+            raise ConfigError("--rerank re-ranks full-ranking lists; add full-ranking to the protocols")
+        if reranker is not None and reranker.name == "calibrated" and genres is None:
+            raise ConfigError(f"re-ranker {rerank!r} needs movie genres, and {ds.name} has none")
         protos = [FullRankingProtocol(reranker, genres) if p.name == "full-ranking" else p for p in protos]
+    if beyond and not any(p.name == "full-ranking" for p in protos):
+        raise ConfigError("--beyond measures full-ranking lists; add full-ranking to the protocols")
     kinds = [str(getattr(get_class(name), "kind", "implicit")) for name, _ in specs]
     _check_k(k, inter.n_items)
     # validate hyperparameters up front so a typo fails before any training

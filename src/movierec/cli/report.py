@@ -89,6 +89,9 @@ def register(app: typer.Typer) -> None:
         map_items: str = typer.Option(
             "1500", "--map-items", help="Items per embedding map (the most-rated), or 'all'."
         ),
+        png_maps: bool = typer.Option(
+            False, "--png-maps", help="Also draw each embedding map as a labelled PNG (adds ~0.3 MB per map)."
+        ),
         config: Path | None = CONFIG,
         user_features: str | None = USER_FEATURES,
     ) -> None:
@@ -126,6 +129,7 @@ def register(app: typer.Typer) -> None:
             k=k,
             threshold=threshold,
             map_items=_sample(map_items),
+            png_maps=png_maps,
             console=err_console,
             user_features=user_features,
         )

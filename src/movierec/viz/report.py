@@ -405,6 +405,8 @@ def table_columns(k: int) -> list[tuple[str, str, bool]]:
         (f"recall@{k}", f"R@{k}", False),
         (f"hit_rate@{k}", f"HR@{k}", False),
         (f"ndcg@{k}", f"NDCG@{k}", False),
+        (f"novelty@{k}", "novelty", False),
+        (f"coverage@{k}", "coverage", False),
         (f"tc:precision@{k}", f"P@{k}", False),
         (f"tc:recall@{k}", f"R@{k}", False),
     ]
@@ -413,6 +415,8 @@ def table_columns(k: int) -> list[tuple[str, str, bool]]:
 def _winners(table: Sequence[dict[str, Any]], k: int) -> dict[str, str]:
     out: dict[str, str] = {}
     for key, _h, lower in table_columns(k):
+        if key.startswith(("novelty", "coverage")):  # descriptive: more is not simply better
+            continue
         vals = [(r["values"].get(key), r["model"]) for r in table]
         vals = [(v, m) for v, m in vals if v is not None and np.isfinite(v)]
         if len(vals) > 1:
@@ -556,16 +560,17 @@ def _map_for_model(
     projection: str,
     charts_dir: Path,
     div_id: str,
+    png: bool = False,
 ) -> dict[str, Any]:
-    """Draw one model's projected item vectors: static PNG, interactive map, neighbour table, coordinates."""
-    from movierec.viz.embeddings import interactive_map, nearest_neighbours, static_map
+    """Draw one model's projected item vectors: interactive map, neighbour table, coordinates (static PNG on request)."""
+    from movierec.viz.embeddings import map_figure, map_spec_html, nearest_neighbours, static_map
 
     usable = proj.items
     title = f"{label}: item vectors, {projection.upper() if projection != 'tsne' else 't-SNE'} of {len(usable):,} most-rated items"
     fr = frame.copy()
     fr["n_ratings"] = train_counts
-    png = static_map(fr, proj, charts_dir / f"map_{_slug(label)}.png", title=title)
-    div = interactive_map(fr, proj, title="", div_id=div_id)
+    png_path = static_map(fr, proj, charts_dir / f"map_{_slug(label)}.png", title=title) if png else None
+    div = map_spec_html(map_figure(fr, proj), div_id)
     neighbours = nearest_neighbours(emb, fr)
     coords = fr.iloc[proj.items][["movieId", "title", "genre"]].copy()
     coords.insert(0, "model", label)
@@ -575,7 +580,7 @@ def _map_for_model(
     return {
         "model": label,
         "title": title,
-        "png": png,
+        "png": png_path,
         "div": div,
         "neighbours": neighbours,
         "coords": coords,
@@ -599,6 +604,7 @@ def build_report(
     k: int = 10,
     threshold: float = 4.0,
     map_items: int | None = 1500,
+    png_maps: bool = False,
     curve_k: int = 50,
     console: Any = None,
     show_progress: bool = True,
@@ -615,7 +621,7 @@ def build_report(
 
     from movierec.evaluation import compare, metric_curve
     from movierec.viz import report_charts as C
-    from movierec.viz.embeddings import METHODS, item_frame, plotly_js
+    from movierec.viz.embeddings import METHODS, item_frame, plotly_js_gzip_base64
 
     console = console or Console(stderr=True, highlight=False)
     if projection not in METHODS:
@@ -822,6 +828,7 @@ def build_report(
                 projection=projection,
                 charts_dir=charts_dir,
                 div_id=f"map-{i}",
+                png=png_maps,
             )
         )
     for m in maps:
@@ -902,7 +909,7 @@ def build_report(
         notes=notes,
         meta=meta,
         timings=timings,
-        plotly=plotly_js() if any("div" in m for m in maps) else "",
+        plotly=plotly_js_gzip_base64() if any("div" in m for m in maps) else "",
         provenance=base.provenance,
         curve_k=curve_k,
         sequence=sequence,
