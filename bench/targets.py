@@ -261,7 +261,7 @@ def rows(results: Path) -> list[list[str]]:
         ]
     )
     out += _production_rows(results)
-    return out + _coldstart_rows(results)
+    return out + _coldstart_rows(results) + _beyond_rows(results)
 
 
 def _production_rows(results: Path) -> list[list[str]]:
@@ -366,6 +366,46 @@ def _coldstart_rows(results: Path) -> list[list[str]]:
         sp = _q(r, "speedup")
         out.append([f"with 2 busy-loop processes: {model} ≥ 1.5× lightfm:{model} (2 threads asked)", _fmt(sp, "×"),
                     _met(None if sp is None else sp >= 1.5), "–", "implicit-busy.json"])  # fmt: skip
+    return out
+
+
+def _beyond_rows(results: Path) -> list[list[str]]:
+    """Issue 21: re-rankers at λ chosen on validation, and the cost of the beyond-accuracy metrics."""
+    rows = _rows(results, "beyond")
+    out: list[list[str]] = []
+    goals = {
+        "calibrated": ("calibration KL cut ≥ 30% at ≤ 5% NDCG@10 loss", "calibration_kl"),
+        "mmr": ("genre ILD up ≥ 20% at ≤ 5% NDCG@10 loss", "ild_genres"),
+        "xquad": ("APLT doubled at ≤ 10% NDCG@10 loss", "aplt"),
+    }
+    for reranker, (text, metric) in goals.items():
+        found = [r for r in rows if r.get("reranker") == reranker]
+        if not found:
+            continue
+        measured = ", ".join(
+            f"{r.get('model')} λ={r.get('lam')}: ×{_fmt(_q(r, metric + '_ratio'))}, NDCG −{_fmt(100 * (_q(r, 'ndcg_loss') or 0))}%"
+            for r in found
+        )
+        out.append(
+            [
+                f"{reranker} re-ranking (ease, als, warp+genres; λ on validation): {text}",
+                measured,
+                _met(all(bool(_q(r, "met")) for r in found)),
+                "n/a (quality; the validation front is in the beyond section)",
+                "beyond.json",
+            ]
+        )
+    t = _find(rows, lambda v: v.startswith("all beyond-accuracy metrics"))
+    if t:
+        out.append(
+            [
+                "all beyond-accuracy metrics for 610 users × K=10 add < 0.2 s to compare",
+                f"{_fmt(_q(t, 'added_cpu_s'), ' s')} CPU ({_fmt(_q(t, 'added_wall_s'), ' s')} wall, load {t.get('load_average')})",
+                _met(_q(t, "under_0.2s")),
+                "–",
+                "beyond.json",
+            ]
+        )
     return out
 
 
