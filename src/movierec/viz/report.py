@@ -608,11 +608,14 @@ def build_report(
     curve_k: int = 50,
     console: Any = None,
     show_progress: bool = True,
+    user_features: str | None = None,
 ) -> Report:
     """Run the whole report and write it into ``out`` (default ``reports/<timestamp>``); returns what it wrote.
 
     ``models`` defaults to :data:`DEFAULT_MODELS`; ``map_items`` caps each embedding map to the
-    most-rated items (``None``: every item with a vector).
+    most-rated items (``None``: every item with a vector). ``user_features`` (``demographics``
+    and/or a CSV) go to the models that use them; a dataset with demographics adds the "new users"
+    section either way.
     """
     from rich.console import Console
 
@@ -655,6 +658,8 @@ def build_report(
         "threshold": threshold,
         "map_items": map_items,
     }
+    if user_features:
+        fingerprint["user_features"] = user_features
     fingerprint = json.loads(json.dumps(fingerprint, default=str))
     check_output(out, fingerprint, force=force)
     charts_dir = out / "charts"
@@ -698,6 +703,7 @@ def build_report(
                 threshold=threshold,
                 seed=seed,
                 item_features=features,
+                user_features=user_features,
                 progress=prog.handler(rename),
                 beyond=True,
             )
@@ -730,6 +736,14 @@ def build_report(
         tic = time.perf_counter()
         sequence = _sequence_section(ds, specs, k=k, seed=seed, notes=notes)
         timings["sequence"] = time.perf_counter() - tic
+
+    # 2c. new users (issue 20): the cold-users warm-up curve when the dataset has user demographics
+    from movierec.viz.report_new_users import new_users_section
+
+    tic = time.perf_counter()
+    new_users = new_users_section(ds, k=k, threshold=threshold, seed=seed, notes=notes)
+    if new_users is not None:
+        timings["new_users"] = time.perf_counter() - tic
 
     # 3. curves and charts
     tic = time.perf_counter()
@@ -880,6 +894,8 @@ def build_report(
         payload["sequence"] = sequence
     if beyond is not None:
         payload["beyond"] = {key: v for key, v in beyond.items() if key != "charts"}
+    if new_users is not None:
+        payload["new_users"] = new_users
     html = _render(
         ds=ds,
         summary=summary,
@@ -898,6 +914,7 @@ def build_report(
         curve_k=curve_k,
         sequence=sequence,
         beyond=beyond,
+        new_users=new_users,
     )
     (out / "index.html").write_text(html, encoding="utf-8")
     timings["write"] = time.perf_counter() - tic
