@@ -22,7 +22,7 @@ from movierec import metrics as M
 from movierec import split as S
 from movierec.errors import ConfigError
 from movierec.interactions import Interactions
-from movierec.models.base import topk
+from movierec.models.base import fit_options, tags_of, topk
 
 if TYPE_CHECKING:
     from movierec.datasets import Dataset
@@ -101,7 +101,7 @@ def _mask_seen(scores: np.ndarray, seen: sp.csr_matrix, users: np.ndarray) -> No
 
 
 def _is_explicit(model: Any) -> bool:
-    return getattr(model, "kind", "implicit") == "explicit" and hasattr(model, "predict")
+    return tags_of(model).predicts_ratings and hasattr(model, "predict")
 
 
 # --- protocol outputs ------------------------------------------------------------------------
@@ -762,7 +762,7 @@ def _resolve_features(item_features: Any, dataset: Dataset | None, train: Intera
 
 def _fit(model: Any, train: Interactions, features: Any, label: str, progress: Progress | None) -> float:
     kwargs: dict[str, Any] = {}
-    sig = inspect.signature(model.fit).parameters
+    sig = fit_options(model)
     if features is not None:
         kwargs["item_features"] = features
     if progress is not None and "on_epoch" in sig:
@@ -825,7 +825,7 @@ def compare(
     protos = [get_protocol(p) for p in protocols]
     if not protos:
         raise ConfigError("no protocols given")
-    kinds = [str(getattr(get_class(name), "kind", "implicit")) for name, _ in specs]
+    kinds = [tags_of(get_class(name)).kind for name, _ in specs]
     _check_k(k, inter.n_items)
     # validate hyperparameters up front so a typo fails before any training
     for name, params in specs:
@@ -906,10 +906,7 @@ def compare(
                         "model": label,
                         "fold": f,
                         "folds": len(folds),
-                        "epochs": params.get(
-                            "n_epochs",
-                            params.get("epochs", getattr(model, "n_epochs", getattr(model, "epochs", None))),
-                        ),
+                        "epochs": getattr(model, "epochs", None),
                     }
                 )
             fit_secs.append(_fit(model, fit_on, features_cache[id(train.item_map)], label, progress))

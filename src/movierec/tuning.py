@@ -27,6 +27,7 @@ import numpy as np
 
 from movierec.errors import ConfigError, NotFittedError
 from movierec.interactions import Interactions
+from movierec.models.base import fit_options
 from movierec.models.space import Choice, FloatRange, IntRange, Param
 
 __all__ = [
@@ -84,6 +85,18 @@ def split_model_params(model: str, params: Mapping[str, Any]) -> tuple[str, dict
             if key not in _model_params(get_class(model)):
                 model = targets[str(out.pop(key))]
     return model, out
+
+
+def _canonical_params(model: str, params: Mapping[str, Any]) -> dict[str, Any]:
+    """``params`` under the model's canonical hyperparameter names (reference-library aliases renamed)."""
+    from movierec.models.registry import get_class
+
+    try:
+        cls = get_class(split_model_params(model, params)[0])
+    except ConfigError:
+        return dict(params)
+    canon = getattr(cls, "canonical_params", None)
+    return canon(params) if callable(canon) else dict(params)
 
 
 def _model_params(cls: type) -> set[str]:
@@ -442,7 +455,7 @@ def _make_objective(
     kind = model_kind(model)
     cls = get_class(model)
     accepted = _model_params(cls)
-    iterative = "on_epoch" in inspect.signature(cls.fit).parameters
+    iterative = "on_epoch" in fit_options(cls)
     raw_folds = validation_folds(train, cv, seed=seed)
     # implicit models train on the positives; ranking candidates still exclude every training rating
     folds = [
@@ -705,6 +718,7 @@ def tune(
     settings = {**settings, "dataset": stored.get("dataset", ref), "dataset_sha256": sha}
     if "fixed_params" not in settings:
         settings["fixed_params"] = _jsonable(dict(fixed_params or {}))
+    settings["fixed_params"] = _canonical_params(model, settings["fixed_params"])  # n_epochs → epochs
     # a fresh sampler seed per session, so a resumed study does not replay its first random trials
     sampler_seed = int(np.random.SeedSequence([int(seed), n_before, int(worker)]).generate_state(1)[0])
     # multivariate TPE models the joint density, so interacting knobs (lr × epochs, factors × reg) are

@@ -56,8 +56,10 @@ def _holdout_metrics(
     model: Any, train: Any, test: Any, k: int = 10, threshold: float = 4.0
 ) -> dict[str, Any]:
     """Test metrics for the exported model: RMSE/MAE for rating predictors, full-ranking P/R/HR@k for all."""
+    from movierec.models.base import tags_of
+
     metrics: dict[str, Any] = {"split": "ratings_holdout", "n_test": int(test.n_ratings)}
-    if getattr(model, "kind", "implicit") == "explicit" and hasattr(model, "predict"):
+    if tags_of(model).predicts_ratings:
         pred = np.asarray(model.predict(test.users, test.items), dtype=np.float64)
         err = pred - test.ratings
         metrics["rmse"] = float(np.sqrt(np.mean(err**2)))
@@ -128,7 +130,8 @@ def export_cmd(
     as_json: bool = JSON,
 ) -> None:
     """Train a model on the whole dataset (implicit models on the positives) and export it for serving."""
-    from movierec.models.registry import create
+    from movierec.models.base import seeded, training_view
+    from movierec.models.registry import create, merge_params
     from movierec.serving.artifact import export_artifact
 
     hp: dict[str, Any] = {}
@@ -148,18 +151,15 @@ def export_cmd(
             item_features = ",".join(exp.item_features)
     elif model is None:
         raise ConfigError("--model is required (a registered model name), or --config EXPERIMENT.toml")
-    hp.update(parse_params(params))  # --params on the command line override the file's
+    hp = merge_params(model, hp, parse_params(params))  # --params on the command line override the file's
     ds = load_dataset(dataset, ratings, user_col, item_col, rating_col, time_col, rating_scale)
     if with_feedback:
         from movierec.serving.store import merge_feedback
 
         ds = merge_feedback(ds, with_feedback)
     mdl = create(model, **hp)
-    if "random_state" in mdl.get_params() and "random_state" not in hp:
-        mdl.set_params(random_state=seed)
-    inter = ds.interactions
-    if getattr(mdl, "kind", "implicit") != "explicit" and not getattr(mdl, "sequential", False):
-        inter = inter.to_implicit(implicit_threshold)  # sequence models keep every rating, in time order
+    seeded(mdl, seed, hp)
+    inter = training_view(mdl, ds.interactions, implicit_threshold)
     fit_kwargs: dict[str, Any] = {}
     if item_features:
         from movierec.features import build_item_features
