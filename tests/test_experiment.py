@@ -59,7 +59,10 @@ def test_a_config_file_round_trips(tmp_path: Path) -> None:
     again = load_experiment(path)
     assert again == exp
     assert parse_experiment(again.to_toml()) == exp  # load → dump → load is stable
-    assert again.model_pairs() == [("baseline", {}), ("svd", {"factors": 12, "learning_rate": 0.01, "biased": True})]
+    assert again.model_pairs() == [
+        ("baseline", {}),
+        ("svd", {"factors": 12, "learning_rate": 0.01, "biased": True}),
+    ]
 
 
 def test_defaults_and_shorthands() -> None:
