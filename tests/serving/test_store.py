@@ -1,4 +1,5 @@
-"""The feedback store on a real SQLite file: idempotency, concurrent writers, merging into a dataset."""
+"""The feedback store on a real SQLite file and a real PostgreSQL server: idempotency, concurrent writers,
+schema versions, merging into a dataset. ``db_url`` runs each test once per backend."""
 
 from __future__ import annotations
 
@@ -9,11 +10,19 @@ from pathlib import Path
 
 import pytest
 from servehelp import movies_dataset
+from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from movierec.cli import app
 from movierec.errors import ConfigError, DataError
-from movierec.serving.store import FeedbackConflict, FeedbackStore, merge_feedback
+from movierec.serving.store import (
+    SCHEMA_VERSION,
+    FeedbackConflict,
+    FeedbackStore,
+    merge_feedback,
+    normalise_url,
+    schema_table,
+)
 
 
 def test_sqlite_is_wal_with_full_sync(tmp_path: Path) -> None:
@@ -23,8 +32,8 @@ def test_sqlite_is_wal_with_full_sync(tmp_path: Path) -> None:
         assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
 
 
-def test_idempotent_on_request_id(tmp_path: Path) -> None:
-    store = FeedbackStore(f"sqlite:///{tmp_path / 'fb.db'}")
+def test_idempotent_on_request_id(db_url: str) -> None:
+    store = FeedbackStore(db_url)
     row, created = store.add("r-1", "7", "21", 4.5)
     again, created_again = store.add("r-1", "7", "21", 4.5)
     assert created and not created_again and again.id == row.id
@@ -49,8 +58,8 @@ def _writer(db: str, worker: int, n: int) -> None:
     store.close()
 
 
-def test_concurrent_threads_and_processes_lose_no_rows(tmp_path: Path) -> None:
-    db = str(tmp_path / "fb.db")
+def test_concurrent_threads_and_processes_lose_no_rows(db_url: str) -> None:
+    db = db_url
     FeedbackStore(db).close()
     store = FeedbackStore(db)
     threads = [
@@ -71,29 +80,59 @@ def test_concurrent_threads_and_processes_lose_no_rows(tmp_path: Path) -> None:
     assert store.count() == 4 * 12 + 2 * 12
     frame = store.frame()
     assert frame["requestId"].is_unique
-    with sqlite3.connect(db) as conn:
-        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    if db.startswith("sqlite"):
+        with sqlite3.connect(db[len("sqlite:///") :]) as conn:
+            assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
 
-def test_merge_feedback_appends_and_maps_new_ids(tmp_path: Path) -> None:
+def test_merge_feedback_appends_and_maps_new_ids(db_url: str) -> None:
     ds = movies_dataset(10, 12, seed=1)
-    db = tmp_path / "fb.db"
+    db = db_url
     store = FeedbackStore(db)
     store.add("a", "1", "1", 0.5)  # an existing user re-rating an existing movie: replaces it (newer)
     store.add("b", "999", "11", 5.0)  # a new user
-    store.add("c", "999", "77777", 4.0)  # a new movie
+    store.add("c", "999", "77777", 4.0)  # a movie the data does not hold: dropped, never invented
     store.close()
-    merged = merge_feedback(ds, f"sqlite:///{db}")
+    merged = merge_feedback(ds, db)
     inter, before = merged.interactions, ds.interactions
-    assert inter.n_users == before.n_users + 1 and inter.n_items == before.n_items + 1
+    assert inter.n_users == before.n_users + 1 and inter.n_items == before.n_items
     frame = inter.to_frame()
-    assert frame["userId"].dtype.kind == "i"  # integer ids stay integers
-    row = frame[(frame.userId == 999) & (frame.movieId == 77777)]
-    assert row["rating"].tolist() == [4.0]
+    assert frame["userId"].dtype.kind == "i" and frame["movieId"].dtype.kind == "i"  # integers stay integers
+    assert frame[(frame.userId == 999) & (frame.movieId == 11)]["rating"].tolist() == [5.0]
+    assert not (frame.movieId == 77777).any()
     had = ((before.to_frame().userId == 1) & (before.to_frame().movieId == 1)).any()
     assert frame[(frame.userId == 1) & (frame.movieId == 1)]["rating"].tolist() == [0.5]
-    assert inter.n_ratings == before.n_ratings + 3 - int(had)
-    assert merged.name == "tiny-movies+feedback" and "merged 3 feedback ratings" in merged.notes[-1]
+    assert inter.n_ratings == before.n_ratings + 2 - int(had)
+    assert merged.name == "tiny-movies+feedback" and "merged 2 feedback ratings" in merged.notes[-1]
+    assert any("dropped 1 feedback ratings for movies the dataset does not hold" in n for n in merged.notes)
+
+
+LOOKALIKES = ["\u0661", "\uff11", "1_0", "+1", " 1 ", "0001", "1\n", "-0", "1.0"]
+
+
+def test_merge_feedback_never_invents_items_or_turns_ids_into_strings(tmp_path: Path) -> None:
+    """Rows written by older servers with look-alike spellings of real ids are dropped, not new ids."""
+    ds = movies_dataset(10, 12, seed=1)
+    store = FeedbackStore(tmp_path / "fb.db")
+    for n, spelling in enumerate(LOOKALIKES):
+        store.add(f"m{n}", "2", spelling, 4.0)  # look-alike movie ids
+        store.add(f"u{n}", spelling, "1", 4.0)  # look-alike user ids
+    store.add("web", "web-3f2a", "11", 5.0)  # the web page's visitor: a new integer user
+    store.add("ok", "3", "21", 4.5)
+    store.close()
+    merged = merge_feedback(ds, tmp_path / "fb.db")
+    inter, before = merged.interactions, ds.interactions
+    assert inter.n_items == before.n_items
+    assert inter.item_map.ids.dtype.kind == "i" and inter.user_map.ids.dtype.kind == "i"
+    new_user = int(before.user_map.ids.max()) + 1
+    assert inter.n_users == before.n_users + 1 and new_user in inter.user_map
+    frame = inter.to_frame()
+    assert frame[(frame.userId == new_user)]["movieId"].tolist() == [11]
+    assert frame[(frame.userId == 3) & (frame.movieId == 21)]["rating"].tolist() == [4.5]
+    text = " ".join(merged.notes)
+    assert f"dropped {len(LOOKALIKES)} feedback ratings for movies" in text
+    assert f"dropped {len(LOOKALIKES)} feedback ratings whose userId is not a canonical integer" in text
+    assert "merged 2 feedback ratings" in merged.notes[-1]
 
 
 def test_merge_feedback_errors(tmp_path: Path) -> None:
@@ -109,8 +148,73 @@ def test_merge_feedback_errors(tmp_path: Path) -> None:
 
 def test_data_info_with_feedback(tmp_path: Path) -> None:
     store = FeedbackStore(tmp_path / "fb.db")
-    store.add("w1", "web-visitor", "1", 5.0)  # a string id on an integer dataset: ids become strings
+    store.add("w1", "web-visitor", "1", 5.0)  # a visitor on an integer dataset: a new integer user
     store.close()
     result = CliRunner().invoke(app, ["data", "info", "--with-feedback", str(tmp_path / "fb.db"), "--json"])
     assert result.exit_code == 0, result.output
     assert '"n_users": 611' in result.output and '"dataset": "ml-latest-small+feedback"' in result.output
+
+
+def test_schema_is_versioned_and_creation_is_idempotent(db_url: str) -> None:
+    first = FeedbackStore(db_url)
+    assert first.schema_version() == SCHEMA_VERSION
+    first.add("v-1", "1", "21", 4.0, model_version="svd@abc")
+    again = FeedbackStore(db_url)  # opening twice creates nothing twice and keeps the row
+    assert again.schema_version() == SCHEMA_VERSION and again.count() == 1
+    assert again.frame(with_version=True)["modelVersion"].tolist() == ["svd@abc"]
+    assert again.get("v-1").model_version == "svd@abc"  # type: ignore[union-attr]
+    first.close()
+    again.close()
+
+
+def test_a_first_build_database_is_migrated(tmp_path: Path) -> None:
+    """A store written before the version row existed (schema 1) opens, keeps its rows and is marked current."""
+    db = tmp_path / "old.db"
+    with sqlite3.connect(db) as conn:
+        conn.execute(
+            "CREATE TABLE feedback (id INTEGER PRIMARY KEY AUTOINCREMENT, request_id VARCHAR(128) NOT NULL UNIQUE,"
+            " user_id VARCHAR(128) NOT NULL, movie_id VARCHAR(128) NOT NULL, rating FLOAT NOT NULL,"
+            " created_at FLOAT NOT NULL, model_version VARCHAR(64))"
+        )
+        conn.execute(
+            "INSERT INTO feedback (request_id, user_id, movie_id, rating, created_at) VALUES ('o', '1', '2', 3, 0)"
+        )
+    store = FeedbackStore(db)
+    assert store.schema_version() == SCHEMA_VERSION and store.count() == 1
+    store.close()
+
+
+def test_a_newer_schema_is_refused(db_url: str) -> None:
+    store = FeedbackStore(db_url)
+    with store.engine.begin() as conn:
+        conn.execute(schema_table.update().values(version=SCHEMA_VERSION + 1))
+    store.close()
+    with pytest.raises(ConfigError, match=f"schema version {SCHEMA_VERSION + 1}, newer than"):
+        FeedbackStore(db_url)
+
+
+def test_many_processes_create_one_schema_at_once(db_url: str) -> None:
+    """Several servers starting together against one empty database: all open it, one version row."""
+    ctx = mp.get_context("fork")
+    procs = [ctx.Process(target=_open_and_add, args=(db_url, w)) for w in range(4)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(60)
+        assert p.exitcode == 0
+    store = FeedbackStore(db_url)
+    with store.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(schema_table)).scalar_one() == 1
+    assert store.count() == 4
+    store.close()
+
+
+def _open_and_add(db: str, worker: int) -> None:
+    store = FeedbackStore(db)
+    store.add(f"start-{worker}", str(worker), "21", 3.0)
+    store.close()
+
+
+def test_plain_postgresql_urls_use_psycopg() -> None:
+    assert normalise_url("postgresql://u@h:5/d") == "postgresql+psycopg://u@h:5/d"
+    assert normalise_url("postgres://u@h/d") == "postgresql+psycopg://u@h/d"

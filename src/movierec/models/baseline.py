@@ -13,8 +13,8 @@ import numpy as np
 
 from movierec.errors import ConfigError
 from movierec.interactions import Interactions
-from movierec.models.base import ExplicitRecommender, Tags
-from movierec.models.kernels.baselines import als_biases, first_seen, group_by_first_seen, sgd_biases
+from movierec.models.base import ExplicitRecommender, Tags, check_indices
+from movierec.models.kernels.accel import als_biases, first_seen, group_by_first_seen, sgd_biases
 from movierec.models.params import Constraint, Interval, Options
 from movierec.models.space import FloatRange, IntRange, SearchSpace
 
@@ -125,8 +125,8 @@ class ExplicitModel(ExplicitRecommender):
 
     def _predict(self, users: np.ndarray, items: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         self._check_fitted()
-        users = np.asarray(users, dtype=np.int64).ravel()
-        items = np.asarray(items, dtype=np.int64).ravel()
+        users = check_indices(users, self.n_users_, "user", allow_unknown=True)
+        items = check_indices(items, self.n_items_, "item", allow_unknown=True)
         if users.shape != items.shape:
             raise ConfigError(f"users and items must have the same length, got {len(users)} and {len(items)}")
         ku, ki = self._known(users, items)

@@ -12,6 +12,7 @@ features. Items with no training interactions are represented by their side feat
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, ClassVar, Self
 
@@ -20,17 +21,27 @@ import scipy.sparse as sp
 
 from movierec.errors import ConfigError, DataError
 from movierec.interactions import Interactions
-from movierec.models.base import BaseRecommender, EpochCallback, Tags, check_random_state
+from movierec.models.base import BaseRecommender, EpochCallback, Tags, check_positive, check_random_state
+from movierec.models.kernels.learn_bpr import learn_bpr_block
 from movierec.models.kernels.lightfm_like import BPR as _BPR_KIND
+from movierec.models.kernels.lightfm_like import LOGISTIC as _LOGISTIC_KIND
 from movierec.models.kernels.lightfm_like import WARP as _WARP_KIND
-from movierec.models.kernels.lightfm_like import pairwise_epoch, pairwise_epoch_identity, run_blocks
+from movierec.models.kernels.lightfm_like import WARP_KOS as _WARP_KOS_KIND
+from movierec.models.kernels.lightfm_like import (
+    logistic_epoch,
+    pairwise_epoch,
+    pairwise_epoch_identity,
+    run_blocks,
+)
+from movierec.models.kernels.threads import free_threads
 from movierec.models.params import Boolean, Constraint, Interval, Options, RandomState
 from movierec.models.space import EPOCHS, FACTORS, LR, Choice, FloatRange, IntRange, SearchSpace
 from movierec.models.weighting import WEIGHTINGS, interaction_weights
 
-__all__ = ["BPR", "WARP", "HybridMF", "feature_rows"]
+__all__ = ["BPR", "WARP", "WARPKOS", "HybridMF", "Logistic", "feature_rows"]
 
-SCHEDULES = ("adagrad", "adadelta")
+SCHEDULES = ("adagrad", "adadelta", "sgd", "auto")
+LOSSES = ("bpr", "warp", "logistic", "warp-kos")  # LightFM's four; ``loss`` in tuning picks the model
 
 
 def _as_matrix(features: Any, n_rows: int, what: str) -> tuple[sp.csr_matrix | None, list[str]]:
@@ -88,7 +99,11 @@ class HybridMF(BaseRecommender):
     """Shared machinery of :class:`BPR` and :class:`WARP` (LightFM's model and hyperparameters).
 
     ``factors`` latent dimensions; ``learning_schedule`` ``adagrad`` (``learning_rate``)
-    or ``adadelta`` (``rho``, ``epsilon``); ``item_alpha``/``user_alpha`` L2 penalties on the
+    or ``adadelta`` (``rho``, ``epsilon``), LightFM's steps with negatives drawn in proportion to
+    popularity; ``sgd``: LearnBPR (Rendle et al. 2009; Cornac's BPR), pairs drawn uniformly with
+    replacement, negatives uniformly from the catalogue, a constant ``learning_rate`` and
+    ``item_alpha``/``user_alpha`` as λ (BPR loss without side features only); ``auto``: ``sgd`` where
+    it applies, else ``adagrad`` (the schedule used is ``schedule_``); ``item_alpha``/``user_alpha`` L2 penalties on the
     feature embeddings touched by each step; ``max_sampled`` negatives tried per positive
     (WARP); ``num_threads`` Hogwild threads (1 is deterministic); ``normalize_features`` scales
     each feature row (identity included) to sum 1, like LightFM's ``Dataset``.
@@ -96,6 +111,7 @@ class HybridMF(BaseRecommender):
 
     name: ClassVar[str] = "hybrid-mf"
     tags: ClassVar[Tags] = Tags(fold_in="factors", serving="factors", uses_features=True)
+    uses_user_features: ClassVar[bool] = True  # CLI notes say which models ignore --user-features
     _loss_kind: ClassVar[int] = _BPR_KIND
     _json_state: ClassVar[tuple[str, ...]] = ("history_", "item_feature_names_", "user_feature_names_")
 
@@ -151,6 +167,18 @@ class HybridMF(BaseRecommender):
     def _check_params(self) -> None:
         self._validate_params()
 
+    def _resolve_schedule(self, identity_only: bool) -> str:
+        """``auto`` is LearnBPR's ``sgd`` for BPR without side features, else ``adagrad`` (LightFM's)."""
+        sgd_ok = self._loss_kind == _BPR_KIND and identity_only
+        if self.learning_schedule == "auto":
+            return "sgd" if sgd_ok else "adagrad"
+        if self.learning_schedule == "sgd" and not sgd_ok:
+            raise ConfigError(
+                "learning_schedule='sgd' (LearnBPR) trains the BPR loss without side features only; "
+                "use 'adagrad' or 'adadelta' with features or other losses"
+            )
+        return str(self.learning_schedule)
+
     # --- training -------------------------------------------------------------------------
     def _fit(
         self,
@@ -180,7 +208,9 @@ class HybridMF(BaseRecommender):
         item_w[:, :d] = (rng.random((n_if, d)) - 0.5) / d
         user_w = np.zeros((n_uf, d + 1), dtype=np.float32)
         user_w[:, :d] = (rng.random((n_uf, d)) - 0.5) / d
-        adadelta = self.learning_schedule == "adadelta"
+        identity_only = _is_identity(item_rows) and _is_identity(user_rows)
+        self.schedule_ = self._resolve_schedule(identity_only)
+        adadelta = self.schedule_ == "adadelta"
         start = 0.0 if adadelta else 1.0
         item_acc, user_acc = np.full_like(item_w, start), np.full_like(user_w, start)
         item_mom, user_mom = np.zeros_like(item_w), np.zeros_like(user_w)
@@ -189,14 +219,18 @@ class HybridMF(BaseRecommender):
         )
         positives.sum_duplicates()
         positives.sort_indices()
-        identity_only = _is_identity(item_rows) and _is_identity(user_rows)
-        if identity_only:  # representation = embedding row: the fused kernel
+        if self._loss_kind == _LOGISTIC_KIND:  # pointwise: its own kernel, identity rows included
+            kernel = logistic_epoch
+            features = (item_rows.indptr, item_rows.indices, item_rows.data)
+            features += (user_rows.indptr, user_rows.indices, user_rows.data)
+        elif identity_only:  # representation = embedding row: the fused kernel
             kernel, features = pairwise_epoch_identity, ()
         else:
             kernel = pairwise_epoch
             features = (item_rows.indptr, item_rows.indices, item_rows.data)
             features += (user_rows.indptr, user_rows.indices, user_rows.data)
-        threads = int(self.num_threads)
+        # never more threads than cores others leave free: a descheduled Hogwild thread only adds waiting
+        threads = free_threads(limit=int(self.num_threads)) if int(self.num_threads) > 1 else 1
         blocks = 1 if threads == 1 else 16 * threads  # small blocks, handed out one at a time
         hyper = (
             adadelta,
@@ -206,6 +240,8 @@ class HybridMF(BaseRecommender):
             np.float32(self.item_alpha),
             np.float32(self.user_alpha),
             int(self.max_sampled),
+            int(getattr(self, "k", 1)),  # k-OS WARP's k and n (WARPKOS only)
+            int(getattr(self, "n", 1)),
         )
         self.history_: list[dict[str, float]] = []
         self.item_feature_names_ = item_names
@@ -224,12 +260,31 @@ class HybridMF(BaseRecommender):
                 state = np.zeros(8 * blocks, dtype=np.uint64)  # one xorshift state per block, 64 bytes apart
                 state[::8] = rng.integers(1, 2**63 - 1, size=blocks, dtype=np.int64).astype(np.uint64)
                 losses = np.zeros(blocks, dtype=np.float64)
-                args = (self._loss_kind, order, train.users, train.items, weights, positives.indptr)
-                args += (positives.indices, *features, item_w, user_w, item_acc, user_acc, item_mom, user_mom)
-                args += (*hyper, state, losses)
-                run_blocks(
-                    lambda first, last, args=args: kernel(*args, first, last), blocks, pool, threads - 1
-                )
+                if self.schedule_ == "sgd":  # LearnBPR: bootstrap sampling, uniform negatives, constant step
+                    args = (train.users, train.items, weights, positives.indptr, positives.indices, item_w)
+                    args += (user_w, hyper[1], hyper[4], hyper[5], state, losses, np.zeros(blocks, np.int64))
+                    run_blocks(
+                        lambda first, last, args=args: learn_bpr_block(*args, first, last),
+                        blocks,
+                        pool,
+                        threads - 1,
+                    )
+                else:
+                    args = (self._loss_kind, order, train.users, train.items, weights, positives.indptr)
+                    args += (
+                        positives.indices,
+                        *features,
+                        item_w,
+                        user_w,
+                        item_acc,
+                        user_acc,
+                        item_mom,
+                        user_mom,
+                    )
+                    args += (*hyper, state, losses)
+                    run_blocks(
+                        lambda first, last, args=args: kernel(*args, first, last), blocks, pool, threads - 1
+                    )
                 loss = losses.sum() / train.n_ratings
                 if not np.isfinite(loss):
                     raise ConfigError(
@@ -274,6 +329,8 @@ class HybridMF(BaseRecommender):
         self.user_bias_ = np.asarray(urows @ user_bias, dtype=np.float32)
         self.item_feature_embeddings_ = np.ascontiguousarray(item_emb, dtype=np.float32)
         self.item_feature_biases_ = np.ascontiguousarray(item_bias, dtype=np.float32)
+        # the user side features' own rows (after the identities): a visitor is scored from these
+        self.user_feature_embeddings_ = np.ascontiguousarray(user_emb[train.n_users :], dtype=np.float32)
 
     # --- scoring --------------------------------------------------------------------------
     def score(self, users: np.ndarray, items: np.ndarray | None = None) -> np.ndarray:
@@ -288,26 +345,80 @@ class HybridMF(BaseRecommender):
         return out.astype(np.float32, copy=False)
 
     def score_new_user(
-        self, items: np.ndarray, ratings: np.ndarray | None = None, threshold: float = 4.0
+        self,
+        items: np.ndarray | None,
+        ratings: np.ndarray | None = None,
+        threshold: float = 4.0,
+        *,
+        features: Any = None,
     ) -> np.ndarray:
-        """Cold-start user: the vector is the mean of the liked items' vectors (ratings ≥ ``threshold``;
-        all given items when none reaches it, weighted by rating), then scored like a known user."""
+        """Cold-start user: scores over all items from a few (item, rating) pairs and/or user features.
+
+        From items: the mean of the liked items' vectors (ratings ≥ ``threshold``; all given items
+        when none reaches it, weighted by rating). From ``features`` (a visitor mapping such as
+        ``{"age": 31, "gender": "F"}`` checked against the demographics the model was trained
+        with, or a 1 × n CSR row over ``user_feature_names_``): the normalised sum of those
+        features' embeddings, as LightFM represents a user without an identity feature. With
+        both, the feature vector counts as one more liked item in the mean.
+        """
         self._check_fitted()
-        items = np.asarray(items, dtype=np.int64)
-        if items.size == 0:
-            raise ConfigError("score_new_user needs at least one (item, rating) pair")
-        if items.min() < 0 or items.max() >= self.n_items_:
-            raise ConfigError(f"item index outside 0..{self.n_items_ - 1}")
-        w = np.ones(len(items), dtype=np.float32)
-        if ratings is not None:
-            ratings = np.asarray(ratings, dtype=np.float32)
-            liked = ratings >= threshold
-            w = liked.astype(np.float32) if liked.any() else np.maximum(ratings, 1e-3)
-        vec = (w[:, None] * self.item_factors_[items]).sum(axis=0) / w.sum()
+        items = np.zeros(0, dtype=np.int64) if items is None else np.asarray(items, dtype=np.int64)
+        parts: list[np.ndarray] = []
+        weights: list[float] = []
+        if features is not None:
+            parts.append(self._feature_vector(features))
+            weights.append(1.0)
+        if items.size:
+            if items.min() < 0 or items.max() >= self.n_items_:
+                raise ConfigError(f"item index outside 0..{self.n_items_ - 1}")
+            w = np.ones(len(items), dtype=np.float32)
+            if ratings is not None:
+                ratings = np.asarray(ratings, dtype=np.float32)
+                liked = ratings >= threshold
+                if liked.any():
+                    w = liked.astype(np.float32)
+                else:  # nothing liked: the features alone, else every rated item weighted by rating
+                    w = np.zeros_like(ratings) if features is not None else np.maximum(ratings, 1e-3)
+            if w.sum() > 0:
+                parts.append((w[:, None] * self.item_factors_[items]).sum(axis=0))
+                weights.append(float(w.sum()))
+        if not parts:
+            raise ConfigError("score_new_user needs at least one (item, rating) pair or user features")
+        vec = np.sum(parts, axis=0) / max(sum(weights), 1e-6)
         return (self.item_factors_ @ vec + self.item_bias_).astype(np.float32)
 
+    def _feature_vector(self, features: Any) -> np.ndarray:
+        """A visitor's user vector from its side features (see :meth:`score_new_user`)."""
+        names = list(getattr(self, "user_feature_names_", []) or [])
+        emb = getattr(self, "user_feature_embeddings_", None)
+        if not names or emb is None or len(emb) != len(names):
+            raise ConfigError(
+                f"{self.name} was trained without user features, so it cannot use a visitor's features"
+            )
+        if isinstance(features, Mapping):
+            from movierec.demographics import DemographicSchema
 
-# shared by BPR and WARP (Rendle et al. 2009; Weston et al. 2011; LightFM's per-feature alphas)
+            schema = DemographicSchema.from_names(names)
+            if schema is None:
+                raise ConfigError(
+                    f"{self.name}'s user features are not demographics; pass a feature row instead"
+                )
+            row = schema.encode(features, names)
+        else:
+            row = sp.csr_matrix(features, dtype=np.float32)
+            if row.shape != (1, len(names)):
+                raise ConfigError(
+                    f"a user feature row must be 1 × {len(names)}, got {row.shape[0]} × {row.shape[1]}"
+                )
+        total = float(row.sum())
+        if total <= 0:
+            return np.zeros(emb.shape[1], dtype=np.float32)
+        if bool(self.normalize_features):
+            row = row / total
+        return np.asarray(row @ emb, dtype=np.float32).ravel()
+
+
+# shared by the four losses (Rendle et al. 2009; Weston et al. 2011; LightFM's per-feature alphas)
 _HYBRID_SPACE: SearchSpace = {
     "factors": FACTORS,
     "learning_rate": LR,
@@ -323,7 +434,7 @@ class BPR(HybridMF):
 
     name: ClassVar[str] = "bpr"
     # "loss" picks the registered model (tuning.MODEL_SWITCHES): BPR vs WARP is itself tuned
-    search_space: ClassVar[SearchSpace] = {**_HYBRID_SPACE, "loss": Choice(("bpr", "warp"))}
+    search_space: ClassVar[SearchSpace] = {**_HYBRID_SPACE, "loss": Choice(LOSSES)}
     _loss_kind: ClassVar[int] = _BPR_KIND
 
 
@@ -334,6 +445,86 @@ class WARP(HybridMF):
     search_space: ClassVar[SearchSpace] = {
         **_HYBRID_SPACE,
         "max_sampled": IntRange(10, 200, log=True),
-        "loss": Choice(("warp", "bpr")),
+        "loss": Choice(("warp", "bpr", "logistic", "warp-kos")),
     }
     _loss_kind: ClassVar[int] = _WARP_KIND
+
+
+class Logistic(HybridMF):
+    """LightFM's logistic loss on the hybrid model: every interaction a positive, σ(u·i + b_u + b_i) → 1.
+
+    With positives only it mostly learns popularity through the biases; it is here for parity
+    with ``lightfm:logistic`` and for tuning ``loss`` over LightFM's four losses (Kula 2015).
+    """
+
+    name: ClassVar[str] = "logistic"
+    search_space: ClassVar[SearchSpace] = {
+        **_HYBRID_SPACE,
+        "loss": Choice(("logistic", "bpr", "warp", "warp-kos")),
+    }
+    _loss_kind: ClassVar[int] = _LOGISTIC_KIND
+
+
+class WARPKOS(HybridMF):
+    """k-order statistic WARP (Weston, Yee & Weiss 2013, "Learning to rank recommendations with the
+    k-order statistic loss"): per interaction, draw ``n`` of the user's positives, take the k-th
+    highest scored as the positive and make a WARP step against a sampled violating negative.
+
+    ``k=1`` pushes a user's best positive up (precision at the top); larger ``k`` spreads the
+    effort over more of the user's tastes. Defaults k=5, n=10 as in LightFM.
+    """
+
+    name: ClassVar[str] = "warp-kos"
+    search_space: ClassVar[SearchSpace] = {
+        **_HYBRID_SPACE,
+        "max_sampled": IntRange(10, 200, log=True),
+        "loss": Choice(("warp-kos", "warp", "bpr", "logistic")),
+    }
+    _loss_kind: ClassVar[int] = _WARP_KOS_KIND
+
+    def __init__(
+        self,
+        factors: int = 40,
+        learning_rate: float = 0.05,
+        epochs: int = 25,
+        learning_schedule: str = "adagrad",
+        rho: float = 0.95,
+        epsilon: float = 1e-6,
+        item_alpha: float = 0.0,
+        user_alpha: float = 0.0,
+        max_sampled: int = 10,
+        num_threads: int = 1,
+        normalize_features: bool = True,
+        weighting: str = "binary",
+        half_life_days: float = 365.0,
+        random_state: int | None = 42,
+        k: int = 5,
+        n: int = 10,
+    ) -> None:
+        super().__init__(
+            factors=factors,
+            learning_rate=learning_rate,
+            epochs=epochs,
+            learning_schedule=learning_schedule,
+            rho=rho,
+            epsilon=epsilon,
+            item_alpha=item_alpha,
+            user_alpha=user_alpha,
+            max_sampled=max_sampled,
+            num_threads=num_threads,
+            normalize_features=normalize_features,
+            weighting=weighting,
+            half_life_days=half_life_days,
+            random_state=random_state,
+        )
+        self.k = k
+        self.n = n
+
+    def _check_params(self) -> None:
+        super()._check_params()
+        check_positive("k", self.k, integer=True)
+        check_positive("n", self.n, integer=True)
+        if int(self.k) > int(self.n):
+            raise ConfigError(
+                f"k must be ≤ n (the k-th of n sampled positives), got k={self.k!r}, n={self.n!r}"
+            )

@@ -16,7 +16,8 @@ import re
 import shutil
 import tempfile
 import unicodedata
-from collections.abc import Iterable, Sequence
+import zipfile
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,6 +29,9 @@ import scipy.sparse as sp
 
 from movierec.errors import ArtifactError, ConfigError
 from movierec.interactions import IdMap, Interactions
+from movierec.output_folders import check_artifact_target
+from movierec.serving.validate import sign_manifest, validate_artifact
+from movierec.serving.visitor import visitor_export
 
 __all__ = ["FORMAT_VERSION", "Artifact", "export_artifact", "load_artifact", "package_versions"]
 
@@ -358,13 +362,15 @@ def export_artifact(
     of users and refuses otherwise. ``force`` replaces an existing folder.
     """
     out = Path(out_dir).expanduser()
-    if out.exists() and not force:
-        raise ConfigError(f"{out} already exists; pass --force to replace it")
+    check_artifact_target(out, force)  # --force replaces only a folder export wrote; nothing else is deleted
     if not hasattr(model, "n_items_"):
         raise ConfigError(f"{getattr(model, 'name', model)!r} is not fitted; nothing to export")
     if model.n_items_ != train.n_items or model.n_users_ != train.n_users:
         raise ConfigError("the model was not fitted on the given training interactions (shapes differ)")
     family, arrays = _model_arrays(model, train)
+    visitor = visitor_export(model) if family == "factors" else None  # issue 20: serve visitors by features
+    if visitor is not None:
+        arrays.update(visitor[0])
     kind = str(getattr(model, "kind", "implicit"))
     clip: list[float] | None = None
     parity = _parity(model, family, arrays, train)
@@ -395,6 +401,8 @@ def export_artifact(
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "notes": list(notes),
     }
+    if visitor is not None:
+        manifest["user_features"] = visitor[1]
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
     os.chmod(tmp, 0o755)  # mkdtemp makes it private; an artifact is meant to be shared
@@ -415,6 +423,7 @@ def export_artifact(
         ).hexdigest()[:12]
         manifest["manifest_sha256"] = _manifest_digest(manifest)
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=False) + "\n")
+        sign_manifest(tmp)  # manifest.sig when MOVIEREC_ARTIFACT_KEY is set
         for name in (*DATA_FILES, MANIFEST):  # durable before the rename makes it visible
             with open(tmp / name, "rb") as fh:
                 os.fsync(fh.fileno())
@@ -598,8 +607,9 @@ def load_artifact(path: str | Path) -> Artifact:
             seen_parts = {k: npz[k] for k in npz.files}
         ids = pd.read_parquet(root / "ids.parquet")
         items = pd.read_parquet(root / "items.parquet")
-    except (OSError, ValueError, KeyError) as exc:
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
         raise ArtifactError(f"{root}: unreadable artifact data ({exc})") from exc
+    validate_artifact(root, manifest, arrays, seen_parts, ids, items)  # structure, not just checksums
     return Artifact(root, manifest, arrays, seen_parts, ids, items)
 
 
@@ -695,6 +705,20 @@ class Artifact:
             mask = np.fromiter((name in r["genres"] for r in self._rows), dtype=bool, count=n_items)
             self._genre_index[key] = mask
         self._genre_names = sorted(names.values())
+
+    def __repr__(self) -> str:
+        from movierec.display import artifact_repr
+
+        return artifact_repr(self)
+
+    def _repr_html_(self) -> str:
+        from movierec.display import artifact_html
+
+        return artifact_html(self)
+
+    def to_frame(self) -> pd.DataFrame:
+        """The artifact's catalogue, row ``i`` = item index ``i``: ``movieId, title, year, genres, ratings``."""
+        return pd.DataFrame([self.movie_row(i) for i in range(self.n_items)])
 
     # --- facts ------------------------------------------------------------------------
     @property
@@ -818,13 +842,55 @@ class Artifact:
         return self.recommend_index(self.user_index(user_raw_id), k, exclude_seen, genres)
 
     def recommend_index(
-        self, u: int, k: int = 10, exclude_seen: bool = True, genres: Sequence[str] | None = None
+        self,
+        u: int,
+        k: int = 10,
+        exclude_seen: bool = True,
+        genres: Sequence[str] | None = None,
+        rerank: str | None = None,
     ) -> list[dict[str, Any]]:
-        """:meth:`recommend` for a user index (from :meth:`user_index`)."""
-        exclude = (
-            self._seen.indices[self._seen.indptr[u] : self._seen.indptr[u + 1]] if exclude_seen else None
-        )
+        """:meth:`recommend` for a user index (from :meth:`user_index`); ``rerank`` = ``"mmr:0.3"``… (movierec.rerank)."""
+        history = self._seen.indices[self._seen.indptr[u] : self._seen.indptr[u + 1]]
+        exclude = history if exclude_seen else None
+        if rerank:
+            return self._reranked(self.user_scores(u), _Query(k, exclude, genres), history, rerank)
         return self._top(self.user_scores(u), _Query(k, exclude, genres))
+
+    def _reranked(
+        self, scores: np.ndarray, q: _Query, history: np.ndarray, spec: str
+    ) -> list[dict[str, Any]]:
+        """Top-``k`` re-ranked by ``spec`` over the same candidates :meth:`_top` ranks (scores stay the model's)."""
+        from movierec.rerank import parse_rerank
+
+        reranker = parse_rerank(spec)
+        if not isinstance(q.k, (int, np.integer)) or isinstance(q.k, bool) or q.k < 1:
+            raise ConfigError(f"k must be a whole number ≥ 1, got {q.k!r}")
+        scores = np.array(scores, dtype=np.float32)
+        if q.exclude is not None and len(q.exclude):
+            scores[q.exclude] = -np.inf
+        mask = self._genre_mask(q.genres)
+        if mask is not None:
+            scores[~mask] = -np.inf
+        hist = sp.csr_matrix(
+            (np.ones(len(history), dtype=np.float32), history, [0, len(history)]), shape=(1, self.n_items)
+        )
+        picks = reranker.rerank(scores[None, :], min(int(q.k), self.n_items), hist, self._item_info())[0]
+        return [{**self._rows[i], "score": float(scores[i])} for i in picks if i >= 0]
+
+    def _item_info(self) -> Any:
+        """Genres, item vectors and popularity for re-rankers (built on first use)."""
+        if getattr(self, "_info", None) is None:
+            from movierec.beyond import ItemInfo, genre_matrix
+
+            g, names = genre_matrix([r["genres"] for r in self._rows])
+            vectors = self._a["item_factors"] if self.family in ("factors", "sasrec") else None
+            self._info = ItemInfo(
+                popularity=self._popularity.astype(np.float64),
+                n_users=int((np.diff(self._seen.indptr) > 0).sum()),
+                genres=g if names else None,
+                vectors=vectors,
+            )
+        return self._info
 
     def recommend_for_ratings(
         self, ratings: Sequence[tuple[object, float]], k: int = 10, genres: Sequence[str] | None = None
@@ -853,6 +919,23 @@ class Artifact:
         values = values[::-1][last]
         scores = self._fold_in(items, values)
         return self._top(scores, _Query(k, items, genres))
+
+    def recommend_for_visitor(
+        self,
+        features: Mapping[str, Any],
+        ratings: Sequence[tuple[object, float]] = (),
+        k: int = 10,
+        genres: Sequence[str] | None = None,
+    ) -> list[dict[str, Any]]:
+        """Top-``k`` for a visitor from their features (``{"age": 31, "gender": "F", …}``) and optional
+        ratings (liked ones join the mean; rated movies are excluded); see :mod:`movierec.serving.visitor`."""
+        from movierec.serving.visitor import visitor_scores
+
+        thr = float(self.manifest.get("implicit_threshold", IMPLICIT_THRESHOLD))
+        rated = np.asarray([self.item_index(m) for m, _ in ratings], dtype=np.int64)
+        liked = [int(i) for i, (_, r) in zip(rated, ratings, strict=True) if float(r) >= thr]
+        scores = visitor_scores(self.manifest, self._a, features, np.unique(liked))
+        return self._top(scores, _Query(k, np.unique(rated), genres))
 
     @property
     def sequential(self) -> bool:
@@ -1011,4 +1094,19 @@ class Artifact:
             "nItems": self.n_items,
             "nUsers": self.n_users,
             "ratingScale": list(self.rating_scale),
+            "userFeatures": self._visitor_fields(),
+        }
+
+    def _visitor_fields(self) -> dict[str, list[str]] | None:
+        """The visitor features this artifact accepts (see :meth:`recommend_for_visitor`), or None."""
+        from movierec.demographics import FIELDS, DemographicSchema
+
+        meta = self.manifest.get("user_features")
+        schema = DemographicSchema.from_names(meta["names"]) if meta else None
+        if schema is None:
+            return None
+        return {
+            "fields": list(FIELDS),
+            "gender": list(schema.genders),
+            "occupation": list(schema.occupations),
         }

@@ -7,6 +7,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
+    "ErrorMessage",
     "FeedbackIn",
     "FeedbackOut",
     "Health",
@@ -84,6 +85,13 @@ class RecommendRequest(_Strict):
         description="Movies in the order the person saw them, oldest first: what sequence models (markov, sasrec) "
         "read. Other models take each as a liked movie (or use ratings when both are given).",
     )
+    features: dict[str, int | str | None] | None = Field(
+        default=None,
+        max_length=8,
+        description="The visitor's own details for models exported with --user-features demographics: "
+        'any of age (years), gender (M/F), occupation, zip, e.g. {"age": 31, "gender": "F", "occupation": '
+        '"writer", "zip": "94043"}; with or without ratings. Unknown fields or values are a 422 naming the field.',
+    )
     k: K = 10
     genres: list[str] | None = Field(default=None, description="Only movies with any of these genres.")
     userId: RawId | None = Field(default=None, description="Echoed back; e.g. the web page's visitor id.")
@@ -99,6 +107,12 @@ class FeedbackIn(_Strict):
         pattern=r"^[A-Za-z0-9._:\-]+$",
         description="Client-chosen unique id; sending the same request again stores it once.",
     )
+
+
+class ErrorMessage(BaseModel):
+    """The body of every 4xx except 422 (whose ``detail`` is a list of field errors)."""
+
+    detail: str = Field(description="One sentence saying what was wrong.")
 
 
 class FeedbackOut(BaseModel):
@@ -118,3 +132,8 @@ class Health(BaseModel):
     nUsers: int
     ratingScale: list[float]
     feedback: bool
+    userFeatures: dict[str, list[str]] | None = Field(
+        default=None,
+        description="Visitor features POST /recommendations accepts (fields, and the known genders and "
+        "occupations); null when the model was exported without user features.",
+    )

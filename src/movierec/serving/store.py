@@ -1,9 +1,16 @@
 """The feedback store: ratings people give through the API, kept durably in a SQL database (SQLAlchemy).
 
 SQLite files are the default (WAL journal, ``synchronous=FULL`` so an acknowledged write survives
-a crash or power loss, a busy timeout so several processes can write); any SQLAlchemy URL works,
-e.g. ``postgresql+psycopg://…``. Writes are idempotent on the client's ``requestId``.
-``merge_feedback`` closes the loop: stored ratings join a dataset's interactions for training.
+a crash or power loss, a busy timeout so several processes can write). PostgreSQL is tested for real
+(``postgresql://user@host:port/db``; psycopg 3, ``pip install 'movierec[postgres]'``): several server
+processes or hosts can share one store, and idempotency on the client's ``requestId`` holds across them
+because it is the database's unique constraint that decides, not a process's memory.
+
+The schema is versioned: a one-row table ``movierec_schema`` records the version this code wrote.
+Opening a store creates missing tables (idempotent, safe when several processes start at once) and
+applies the migrations in :data:`MIGRATIONS` in order; a database written by a *newer* movierec is
+refused rather than guessed at. ``merge_feedback`` closes the loop: stored ratings join a dataset's
+interactions for training.
 """
 
 from __future__ import annotations
@@ -30,14 +37,20 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError
+from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError, ProgrammingError
 
 from movierec.errors import ConfigError, DataError
-from movierec.interactions import Interactions
+from movierec.interactions import INT_ID_RULE, Interactions, looks_numeric, parse_int_id
 
 __all__ = ["FeedbackConflict", "FeedbackStore", "merge_feedback", "normalise_url"]
 
 _metadata = MetaData()
+schema_table = Table(
+    "movierec_schema",
+    _metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("version", Integer, nullable=False),
+)
 feedback_table = Table(
     "feedback",
     _metadata,
@@ -51,6 +64,15 @@ feedback_table = Table(
 )
 
 
+#: The schema version this code writes. Version 1 is the first build's ``feedback`` table (which had no
+#: version row); version 2 adds the version row itself. A later change appends ``(version, [sql, ...])``
+#: to MIGRATIONS and bumps this number; ``FeedbackStore`` applies the missing steps in order.
+SCHEMA_VERSION = 2
+MIGRATIONS: list[tuple[int, list[str]]] = [
+    (2, []),  # the version row only: nothing to alter in ``feedback``
+]
+
+
 class FeedbackConflict(ConfigError):
     """A ``requestId`` was reused with a different user, movie or rating."""
 
@@ -62,6 +84,9 @@ def normalise_url(db: str | Path) -> str:
         raise ConfigError("--db: empty database URL")
     if "://" not in text:
         return f"sqlite:///{Path(text).expanduser().resolve()}"
+    for plain in ("postgresql://", "postgres://"):  # the driver we install is psycopg 3
+        if text.startswith(plain):
+            return "postgresql+psycopg://" + text[len(plain) :]
     return text
 
 
@@ -75,6 +100,7 @@ class StoredFeedback:
     movie_id: str
     rating: float
     created_at: float
+    model_version: str | None = None
 
 
 class FeedbackStore:
@@ -98,11 +124,57 @@ class FeedbackStore:
                     raise ConfigError(f"--db {self.url!r}: folder {parent} does not exist")
         if create:
             try:
-                _metadata.create_all(self.engine)
+                self._create_or_migrate()
             except OperationalError as exc:
                 raise ConfigError(
                     f"--db {self.url!r}: cannot open or create the feedback table ({exc.orig})"
                 ) from exc
+
+    def _create_or_migrate(self) -> None:
+        """Create missing tables and bring the schema to :data:`SCHEMA_VERSION` (idempotent).
+
+        Several servers may start at once against one PostgreSQL store: a table or version row that
+        another process created a moment earlier shows up as an IntegrityError/ProgrammingError here,
+        and the step is simply retried once against what is now there.
+        """
+        for attempt in range(5):
+            try:
+                _metadata.create_all(self.engine, checkfirst=True)
+                with self.engine.begin() as conn:
+                    found = conn.execute(select(schema_table.c.version).where(schema_table.c.id == 1)).first()
+                    if found is None:
+                        conn.execute(insert(schema_table).values(id=1, version=1))
+                        current = 1
+                    else:
+                        current = int(found.version)
+                    if current > SCHEMA_VERSION:
+                        raise ConfigError(
+                            f"--db {self.url!r}: the feedback database has schema version {current}, "
+                            f"newer than this movierec's {SCHEMA_VERSION}; upgrade movierec"
+                        )
+                    for version, statements in MIGRATIONS:
+                        if version > current:
+                            for sql in statements:
+                                conn.exec_driver_sql(sql)
+                            conn.execute(
+                                schema_table.update().where(schema_table.c.id == 1).values(version=version)
+                            )
+                            current = version
+                return
+            except (IntegrityError, ProgrammingError, OperationalError) as exc:
+                racing = isinstance(exc, IntegrityError | ProgrammingError) or "already exists" in str(
+                    exc.orig
+                )
+                if attempt == 4 or not racing:
+                    raise
+                time.sleep(0.05 * (attempt + 1))
+
+    def schema_version(self) -> int:
+        """The schema version recorded in the database."""
+        with self.engine.connect() as conn:
+            return int(
+                conn.execute(select(schema_table.c.version).where(schema_table.c.id == 1)).scalar_one()
+            )
 
     def add(
         self, request_id: str, user_id: str, movie_id: str, rating: float, *, model_version: str | None = None
@@ -129,6 +201,7 @@ class FeedbackStore:
                 row["movie_id"],
                 row["rating"],
                 row["created_at"],
+                model_version,
             ), True
         except IntegrityError:
             existing = self.get(str(request_id))
@@ -153,18 +226,27 @@ class FeedbackStore:
         if r is None:
             return None
         return StoredFeedback(
-            int(r.id), r.request_id, r.user_id, r.movie_id, float(r.rating), float(r.created_at)
+            int(r.id),
+            r.request_id,
+            r.user_id,
+            r.movie_id,
+            float(r.rating),
+            float(r.created_at),
+            r.model_version,
         )
 
     def count(self) -> int:
         with self.engine.connect() as conn:
             return int(conn.execute(select(func.count()).select_from(feedback_table)).scalar_one())
 
-    def frame(self) -> pd.DataFrame:
-        """Every stored rating: ``requestId, userId, movieId, rating, timestamp`` (ids as stored strings)."""
+    def frame(self, *, with_version: bool = False) -> pd.DataFrame:
+        """Every stored rating: ``requestId, userId, movieId, rating, timestamp`` (ids as stored strings).
+
+        ``with_version=True`` adds ``modelVersion``: the artifact that served the recommendation.
+        """
         with self.engine.connect() as conn:
             rows = conn.execute(select(feedback_table).order_by(feedback_table.c.id)).all()
-        return pd.DataFrame(
+        frame = pd.DataFrame(
             {
                 "requestId": [r.request_id for r in rows],
                 "userId": [r.user_id for r in rows],
@@ -173,6 +255,9 @@ class FeedbackStore:
                 "timestamp": np.array([int(r.created_at) for r in rows], dtype=np.int64),
             }
         )
+        if with_version:
+            frame["modelVersion"] = [r.model_version for r in rows]
+        return frame
 
     def ping(self) -> bool:
         try:
@@ -194,22 +279,66 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
-def _typed_ids(values: pd.Series, existing: np.ndarray) -> np.ndarray:
-    """Feedback ids (stored as text) in the id type of the dataset's map: ints stay ints when they all parse."""
-    if pd.Index(existing).dtype.kind in "iu":
-        parsed = pd.to_numeric(values, errors="coerce")
-        if parsed.notna().all() and (parsed == parsed.round()).all() and (parsed.abs() < 2**53).all():
-            return parsed.astype(np.int64).to_numpy()
-        return values.astype(str).to_numpy(dtype=object)
-    return values.astype(str).to_numpy(dtype=object)
+def _feedback_ids(fb: pd.DataFrame, inter: Interactions) -> tuple[pd.DataFrame, list[str]]:
+    """Feedback rows with ids in the dataset's own types, and notes on what was dropped or added.
+
+    Stored ids are text. For integer-id data a stored id counts only in its canonical spelling
+    (:func:`~movierec.interactions.parse_int_id`): rows spelling a number any other way
+    (``"0001"``, ``" 1"``, ``"１"``, written by older servers) are dropped, never turned into
+    new ids. Movies the dataset does not hold are dropped (feedback never invents items). Users
+    named by other text (the web page's ``web-…`` visitors) become new integer ids after the
+    largest existing one, in order of first appearance, so the user column stays integer.
+    """
+    notes: list[str] = []
+    users, movies = fb["userId"].astype(str), fb["movieId"].astype(str)
+    keep = np.ones(len(fb), dtype=bool)
+    if inter.item_map.ids.dtype.kind in "iu":
+        parsed_m = [parse_int_id(m) for m in movies]
+        known = np.array([p is not None and p in inter.item_map for p in parsed_m], dtype=bool)
+        movie_ids: Any = np.array([p if p is not None else -1 for p in parsed_m], dtype=np.int64)
+    else:
+        known = np.array([m in inter.item_map for m in movies], dtype=bool)
+        movie_ids = movies.to_numpy(dtype=object)
+    if (~known).any():
+        notes.append(f"dropped {int((~known).sum())} feedback ratings for movies the dataset does not hold")
+    keep &= known
+    if inter.user_map.ids.dtype.kind in "iu":
+        parsed_u = [parse_int_id(u) for u in users]
+        lookalike = np.array([p is None and looks_numeric(u) for p, u in zip(parsed_u, users, strict=True)])
+        if (lookalike & keep).any():
+            notes.append(
+                f"dropped {int((lookalike & keep).sum())} feedback ratings whose userId is not a canonical "
+                f"integer ({INT_ID_RULE})"
+            )
+        keep &= ~lookalike
+        named = {u for p, u, k in zip(parsed_u, users, keep, strict=True) if p is None and k}
+        next_id = int(inter.user_map.ids.max()) + 1 if len(inter.user_map) else 1
+        new_ids: dict[str, int] = {}
+        for p, u, k in zip(parsed_u, users, keep, strict=True):
+            if p is None and k and u not in new_ids:
+                new_ids[u] = next_id + len(new_ids)
+        if named:
+            notes.append(
+                f"{len(named)} feedback users with non-integer ids (e.g. web visitors) got new ids "
+                f"{next_id}..{next_id + len(named) - 1}"
+            )
+        user_ids: Any = np.array(
+            [p if p is not None else new_ids.get(u, -1) for p, u in zip(parsed_u, users, strict=True)],
+            dtype=np.int64,
+        )
+    else:
+        user_ids = users.to_numpy(dtype=object)
+    out = fb.assign(userId=user_ids, movieId=movie_ids)[keep].reset_index(drop=True)
+    return out, notes
 
 
 def merge_feedback(dataset: Any, db_url: str | Path) -> Any:
     """A copy of ``dataset`` whose interactions also hold every stored feedback rating.
 
-    New users and movies get new indices (ids are re-mapped once over the union); a rating for a
-    (user, movie) pair already present replaces it when it is newer. Ratings outside the dataset's
-    scale are a :class:`DataError`.
+    New users get new indices (ids are re-mapped once over the union); movies the dataset does not
+    hold and look-alike ids are dropped with a note (see :func:`_feedback_ids`), so id types never
+    change. A rating for a (user, movie) pair already present replaces it when it is newer.
+    Ratings outside the dataset's scale are a :class:`DataError`.
     """
     from movierec.datasets import Dataset
 
@@ -235,15 +364,10 @@ def merge_feedback(dataset: Any, db_url: str | Path) -> Any:
             f"the dataset's scale {lo:g}..{hi:g}"
         )
     base = inter.to_frame(raw_ids=True)
-    users = _typed_ids(fb["userId"], inter.user_map.ids)
-    movies = _typed_ids(fb["movieId"], inter.item_map.ids)
-    if users.dtype == object and base["userId"].dtype != object:
-        base["userId"] = base["userId"].astype(str)
-    if movies.dtype == object and base["movieId"].dtype != object:
-        base["movieId"] = base["movieId"].astype(str)
-    extra = pd.DataFrame({"userId": users, "movieId": movies, "rating": fb["rating"].to_numpy()})
+    typed, id_notes = _feedback_ids(fb, inter)
+    extra = typed[["userId", "movieId", "rating"]].copy()
     if "timestamp" in base.columns:
-        extra["timestamp"] = fb["timestamp"].to_numpy()
+        extra["timestamp"] = typed["timestamp"].to_numpy()
     merged = pd.concat([base, extra], ignore_index=True)
     new_inter = Interactions.from_frame(
         merged,
@@ -251,19 +375,19 @@ def merge_feedback(dataset: Any, db_url: str | Path) -> Any:
         rating_scale=inter.rating_scale,
         source=f"{dataset.name} + feedback",
     )
-    n_new_users = len(set(map(str, users)) - set(map(str, inter.user_map.ids)))
-    n_new_items = len(set(map(str, movies)) - set(map(str, inter.item_map.ids)))
+    n_new_users = len(set(typed["userId"].tolist()) - set(inter.user_map.ids.tolist()))
     digest = hashlib.sha256(
         f"{dataset.sha256}:".encode() + pd.util.hash_pandas_object(fb, index=False).to_numpy().tobytes()
     )
     notes = [
         *dataset.notes,
-        f"merged {len(fb)} feedback ratings from {url} ({n_new_users} new users, {n_new_items} new movies)",
+        *id_notes,
+        f"merged {len(typed)} feedback ratings from {url} ({n_new_users} new users)",
     ]
     return Dataset(
         f"{dataset.name}+feedback",
         new_inter,
-        dataset.movies,
+        dataset.catalog,
         dataset.tags,
         digest.hexdigest(),
         dataset.source,
