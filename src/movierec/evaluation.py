@@ -591,8 +591,13 @@ def evaluate(
     item_genres: sp.csr_matrix | None = None,
     rerank: Any = None,
     user_groups: dict[str, np.ndarray] | None = None,
+    intervals: bool = True,
 ) -> Result:
     """Evaluate a fitted model on ``test`` under one protocol and return a :class:`Result` row (with bootstrap CIs).
+
+    The one scoring path: compare, tune's objective, export's hold-out figures, the report and the
+    benchmarks' quality checks all call this. ``intervals=False`` skips the bootstrap (a tuning
+    trial needs the point value only).
 
     Full ranking only: ``beyond`` adds the beyond-accuracy and per-group metrics
     (:func:`movierec.beyond.extend_output`), ``rerank`` (``"mmr:0.3"`` or a
@@ -637,7 +642,7 @@ def evaluate(
         threshold=None if isinstance(proto, LeaveLastOutProtocol) else threshold,
         params=params,
         metrics=out.metrics,
-        intervals=_intervals(out.per_user, seed, proto.ranking) | out.intervals,
+        intervals=(_intervals(out.per_user, seed, proto.ranking) if intervals else {}) | out.intervals,
         n_users=len(out.users),
         fit_seconds=fit_seconds,
         score_seconds=out.score_seconds,
@@ -646,6 +651,37 @@ def evaluate(
         per_user=out.per_user,
         users=out.users,
     )
+
+
+def holdout_figures(
+    model: Any,
+    train: Interactions,
+    test: Interactions,
+    *,
+    k: int = 10,
+    threshold: float = 4.0,
+    seed: int = 42,
+    split: str = "ratings-holdout",
+) -> dict[str, Any]:
+    """The hold-out figures an exported artifact's manifest records, from :func:`evaluate`.
+
+    ``train``/``test`` are the raw split (as :func:`compare` splits; the model was fitted on its
+    :func:`~movierec.models.base.training_view` of ``train``), so these numbers equal compare's row
+    for the same split, seed and threshold: RMSE/MAE for rating predictors, full-ranking metrics at
+    ``k`` for every model.
+    """
+    figures: dict[str, Any] = {"split": split, "n_test": int(test.n_ratings), "seed": seed}
+    if RatingProtocol().skip_reason(model) is None:
+        figures.update(evaluate(model, train, test, "rating", seed=seed, intervals=False).metrics)
+    if (test.ratings >= threshold).any():
+        res = evaluate(
+            model, train, test, "full-ranking", k=k, threshold=threshold, seed=seed, intervals=False
+        )
+        figures.update(
+            {"protocol": "full-ranking", "k": k, "relevance_threshold": threshold, "n_users": res.n_users}
+        )
+        figures.update({m: v for m, v in res.metrics.items() if np.isfinite(v)})
+    return figures
 
 
 def paired_comparison(a: Result, b: Result, metric: str, *, seed: int = 42) -> dict[str, Any]:
