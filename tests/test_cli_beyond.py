@@ -64,3 +64,24 @@ def test_recommend_rerank_changes_the_list_not_the_seen_filter(capsys: pytest.Ca
     genres = [{g for r in json.loads(p.stdout)[:3] for g in r["genres"]} for p in (plain, mmr)]
     assert len(genres[1]) >= len(genres[0])
     assert_user_error(run_here(capsys, "recommend", "-u", "1", "--rerank", "mmr:9"), "λ must be in [0, 1]")
+
+
+def test_beyond_and_rerank_need_full_ranking_and_calibrated_needs_genres(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    proc = run_here(capsys, "compare", "-m", "popularity", "--protocols", "test-candidates", "--beyond")
+    assert_user_error(proc, "--beyond measures full-ranking lists")
+    proc = run_here(
+        capsys, "compare", "-m", "popularity", "--protocols", "test-candidates", "--rerank", "mmr:0.2"
+    )
+    assert_user_error(proc, "add full-ranking to the protocols")
+    ratings = tmp_path / "r.csv"
+    ratings.write_text(
+        "userId,movieId,rating\n"
+        + "".join(f"{u},{i},{4 + (u + i) % 2}\n" for u in range(9) for i in range(6))
+    )
+    proc = run_here(
+        capsys, "compare", "-m", "popularity", "--protocols", "full-ranking", "--ratings", str(ratings), "--time-col", "",
+        "--rerank", "calibrated:0.5",
+    )  # fmt: skip
+    assert_user_error(proc, "needs movie genres")

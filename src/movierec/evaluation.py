@@ -570,7 +570,7 @@ def _jsonable(obj: Any) -> Any:
 def _intervals(per_user: dict[str, np.ndarray], seed: int, ranking: bool) -> dict[str, tuple[float, float]]:
     if not ranking:
         return {}
-    return {m: M.bootstrap_ci(v, n_boot=_N_BOOT, seed=seed) for m, v in per_user.items()}
+    return M.bootstrap_cis(dict(per_user), n_boot=_N_BOOT, seed=seed)  # equal to bootstrap_ci per metric
 
 
 def evaluate(
@@ -984,12 +984,22 @@ def compare(
     if not protos:
         raise ConfigError("no protocols given")
     genres = _genre_matrix(ds) if beyond or rerank else None
+    if beyond and user_groups is None:  # gender and age where the dataset has a user file
+        from movierec.beyond import demographic_groups
+
+        user_groups = demographic_groups(ds) or None
     reranker = None
     if rerank:
         from movierec.rerank import parse_rerank
 
         reranker = parse_rerank(rerank)
+        if not any(p.name == "full-ranking" for p in protos):
+            raise ConfigError("--rerank re-ranks full-ranking lists; add full-ranking to the protocols")
+        if reranker is not None and reranker.name == "calibrated" and genres is None:
+            raise ConfigError(f"re-ranker {rerank!r} needs movie genres, and {ds.name} has none")
         protos = [FullRankingProtocol(reranker, genres) if p.name == "full-ranking" else p for p in protos]
+    if beyond and not any(p.name == "full-ranking" for p in protos):
+        raise ConfigError("--beyond measures full-ranking lists; add full-ranking to the protocols")
     kinds = [tags_of(get_class(name)).kind for name, _ in specs]
     _check_k(k, inter.n_items)
     # validate hyperparameters up front so a typo fails before any training
@@ -1085,7 +1095,17 @@ def compare(
                 _fit(model, fit_on, features_cache[id(train.item_map)], label, progress, user_feats)
             )
             if progress:
-                progress({"event": "fit-end", "model": label, "fold": f, "seconds": fit_secs[-1]})
+                stopped = getattr(model, "stop_reason_", None)  # why an early-stopping model ended
+                progress(
+                    {
+                        "event": "fit-end",
+                        "model": label,
+                        "fold": f,
+                        "seconds": fit_secs[-1],
+                        "stopped": stopped,
+                        "epochs_run": len(getattr(model, "history_", None) or []),
+                    }
+                )
             for p in protos:
                 reason = p.skip_reason(model)
                 if reason:

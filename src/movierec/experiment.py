@@ -427,7 +427,7 @@ def experiment_from_tuning(result: Any) -> Experiment:
     )
     metric = str(result.metric)
     ranking = "@" in metric or metric in ("mrr",)
-    k = int(metric.split("@", 1)[1]) if "@" in metric else 10
+    k = int(re.match(r"\d+", metric.split("@", 1)[1]).group()) if "@" in metric else 10  # type: ignore[union-attr]
     dataset = settings.get("dataset") or "<unknown>"  # "<interactions>" when tuned on in-memory data
     return Experiment(
         name=f"{result.model} tuned ({result.study_name})",

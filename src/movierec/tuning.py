@@ -187,7 +187,14 @@ _METRIC_ALIASES = {"hr": "hit_rate", "hitrate": "hit_rate", "hit": "hit_rate"}
 
 
 def parse_metric(text: str, *, model_kind: str | None = None) -> Metric:
-    """``"rmse"``, ``"ndcg@10"``, ``"recall@20"``… → :class:`Metric`; RMSE for an implicit model is an error."""
+    """``"rmse"``, ``"ndcg@10"``, ``"recall@20"``… → :class:`Metric`; RMSE for an implicit model is an error.
+
+    A weighted objective such as ``"ndcg@10-0.1*arp@10"`` → :class:`movierec.objective.Objective`.
+    """
+    from movierec.objective import is_objective, parse_objective
+
+    if is_objective(text):
+        return parse_objective(text)  # type: ignore[return-value]
     raw = str(text).strip().lower()
     m = re.fullmatch(r"([a-z_]+)(?:@(\d+))?", raw)
     valid = ", ".join([*_RATING_METRICS, *(f"{n}@K" for n in _RANKING_METRICS if n != "mrr"), "mrr"])
@@ -220,6 +227,9 @@ def score_split(
     so one empty fold does not end a study. Tuning, compare, export and the report all score here.
     """
     from movierec.evaluation import evaluate
+
+    if metric.name == "objective":  # a weighted objective (movierec.objective) scores itself
+        return float(metric.score(model, fit_train, valid, threshold))  # type: ignore[attr-defined]
 
     if metric.kind == "rating":
         return float(evaluate(model, fit_train, valid, "rating", intervals=False).metrics[metric.name])
@@ -444,6 +454,7 @@ def _make_objective(
         if "random_state" in accepted and "random_state" not in params:
             params["random_state"] = seed
         scores: list[float] = []
+        terms: list[dict[str, float]] = []  # a weighted objective's term values per fold
         t0 = time.perf_counter()
         trial_model, trial_params = split_model_params(model, params)
         for f, (fit, seen_train, valid) in enumerate(folds):
@@ -499,12 +510,18 @@ def _make_objective(
                     f"validation fold {f + 1} has no rating ≥ the relevance threshold {threshold:g}; lower it or use fewer folds"
                 )
             scores.append(value)
+            if metric.name == "objective":
+                terms.append(metric.last_terms)  # type: ignore[attr-defined]
             if not mode["per_epoch"]:
                 trial.report(float(np.mean(scores)), step=f)
                 if f + 1 < len(folds) and trial.should_prune():
                     trial.set_user_attr("pruned_after_fold", f + 1)
                     raise optuna.TrialPruned()
         trial.set_user_attr("fold_scores", [float(s) for s in scores])
+        if terms:
+            from movierec.objective import mean_terms
+
+            trial.set_user_attr("terms", mean_terms(terms))
         trial.set_user_attr("fit_seconds", round(time.perf_counter() - t0, 3))
         return float(np.mean(scores))
 
@@ -688,6 +705,9 @@ def tune(
             f"this data {sha[:12]}…); choose another --study"
         )
     settings = {**settings, "dataset": stored.get("dataset", ref), "dataset_sha256": sha}
+    from movierec.objective import attach_genres
+
+    attach_genres(parsed, dataset)  # genre terms of a weighted objective
     if "fixed_params" not in settings:
         settings["fixed_params"] = _jsonable(dict(fixed_params or {}))
     settings["fixed_params"] = _canonical_params(model, settings["fixed_params"])  # n_epochs → epochs

@@ -168,6 +168,12 @@ class _RichProgress:
             extra = f" loss {loss:.4f}" if isinstance(loss, (int, float)) else ""
             self.progress.update(self.tasks[label], advance=1, description=f"fitting {label}{fold}{extra}")
         elif kind == "fit-end" and label in self.tasks:
+            if ev.get("stopped"):  # printed above the (transient) bars, so it stays on screen
+                epochs = ev.get("epochs_run")
+                self.progress.console.print(
+                    f"{label}{fold}: training stopped ({ev['stopped']}) after {ev['seconds']:.0f}s"
+                    + (f", {epochs} epochs" if epochs else "")
+                )
             self.progress.update(
                 self.tasks[label],
                 description=f"{label}{fold}: fitted in {ev['seconds']:.2f}s",

@@ -20,7 +20,7 @@ import scipy.sparse as sp
 from movierec.errors import ConfigError, DataError
 from movierec.interactions import Interactions
 from movierec.models.base import BaseRecommender, Tags, check_positive
-from movierec.models.kernels.ease_kernels import woodbury_diag, woodbury_weights
+from movierec.models.kernels.accel import woodbury_diag, woodbury_weights
 from movierec.models.space import FloatRange, SearchSpace
 from movierec.models.weighting import check_weighting, weighted_csr
 

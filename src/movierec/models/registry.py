@@ -44,6 +44,7 @@ MODELS: dict[str, tuple[str, str, str | None]] = {
     "sequential-popularity": ("movierec.models.sequential", "SequentialPopularity", None),
     "markov": ("movierec.models.sequential", "Markov", None),
     "sasrec": ("movierec.models.sasrec", "SASRec", "seq"),
+    "gru4rec": ("movierec.models.gru4rec", "GRU4Rec", "seq"),
     # reference backends
     "surprise:baseline": ("movierec.models.reference.surprise", "SurpriseBaseline", "reference"),
     "surprise:svd": ("movierec.models.reference.surprise", "SurpriseSVD", "reference"),

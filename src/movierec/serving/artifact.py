@@ -112,7 +112,7 @@ def _model_arrays(model: Any, train: Interactions) -> tuple[str, dict[str, np.nd
     n_users, n_items = train.n_users, train.n_items
     if getattr(model, "name", None) == "markov":
         return "markov", _markov_arrays(model)
-    if getattr(model, "name", None) == "sasrec":
+    if getattr(model, "name", None) in ("sasrec", "gru4rec"):  # network sequence models, one family
         return "sasrec", _sasrec_arrays(model)
     neigh = getattr(model, "neighbours_", None)
     ifac, ibias = _arr(model, "item_factors_"), _arr(model, "item_bias_")
@@ -191,13 +191,16 @@ def _sasrec_arrays(model: Any) -> dict[str, np.ndarray]:
     Known users are scored without torch; a visitor's ordered history runs the network (torch, lazily).
     """
     users = np.arange(model.n_users_, dtype=np.int64)
+    if hasattr(model, "export_vectors"):  # gru4rec: its final states, output embeddings and biases
+        user_f, item_f, item_b = model.export_vectors()
+    else:
+        user_f = model._user_vectors(model.history_seq_[users].astype(np.int64))
+        item_f, item_b = model.item_embeddings(), np.zeros(model.n_items_, np.float32)
     out = {
-        "user_factors": np.ascontiguousarray(
-            model._user_vectors(model.history_seq_[users].astype(np.int64)), np.float32
-        ),
-        "item_factors": np.ascontiguousarray(model.item_embeddings(), np.float32),
+        "user_factors": np.ascontiguousarray(user_f, np.float32),
+        "item_factors": np.ascontiguousarray(item_f, np.float32),
         "user_bias": np.zeros(model.n_users_, np.float32),
-        "item_bias": np.zeros(model.n_items_, np.float32),
+        "item_bias": np.ascontiguousarray(item_b, np.float32),
         "global_mean": np.float32(0.0),
     }
     for key, value in vars(model).items():
@@ -976,11 +979,12 @@ class Artifact:
     def _sasrec_net(self) -> Any:
         """A :class:`~movierec.models.sasrec.SASRec` rebuilt from the stored weights (needs torch; built once)."""
         if self._net is None:
-            from movierec.models.sasrec import SASRec
+            from movierec.models.registry import get_class
 
+            cls = get_class(self.manifest["model"]["name"])  # sasrec or gru4rec
             params = dict(self.manifest["model"]["params"])
             params["device"] = "cpu"
-            model = SASRec(**{k: v for k, v in params.items() if k in SASRec().get_params()})
+            model = cls(**{k: v for k, v in params.items() if k in cls().get_params()})
             model.n_items_ = self.n_items
             model.n_users_ = self.n_users
             for key, value in self._a.items():
