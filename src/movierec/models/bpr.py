@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, ClassVar, Self
 
 import numpy as np
@@ -33,9 +32,10 @@ from movierec.models.kernels.lightfm_like import (
     pairwise_epoch_identity,
     run_blocks,
 )
-from movierec.models.kernels.threads import free_threads
+from movierec.models.kernels.threads import free_threads, shared_pool
 from movierec.models.params import Boolean, Constraint, Interval, Options, RandomState
 from movierec.models.space import EPOCHS, FACTORS, LR, Choice, FloatRange, IntRange, SearchSpace
+from movierec.models.training import fit_epochs
 from movierec.models.weighting import WEIGHTINGS, interaction_weights
 
 __all__ = ["BPR", "WARP", "WARPKOS", "HybridMF", "Logistic", "feature_rows"]
@@ -188,121 +188,22 @@ class HybridMF(BaseRecommender):
         user_features: Any = None,
         on_epoch: EpochCallback | None = None,
     ) -> Self:
-        """Train for ``epochs`` epochs; ``item_features``/``user_features`` are ItemFeatures or CSR."""
+        """Train for ``epochs`` epochs; ``item_features``/``user_features`` are ItemFeatures or CSR.
+
+        ``on_epoch(epoch, record)`` sees the model as a fit of that many epochs would leave it and may
+        return False to stop; the same loop is open as :meth:`trainer` (``models.training``).
+        """
+        trainer = self.trainer(train, item_features=item_features, user_features=user_features)
+        return fit_epochs(trainer, int(self.epochs), on_epoch)
+
+    def trainer(
+        self, train: Interactions, *, item_features: Any = None, user_features: Any = None
+    ) -> HybridMFTrainer:
+        """A :class:`HybridMFTrainer` for ``train`` (weights drawn, no epoch run yet)."""
         self._check_params()
         if train.n_ratings == 0:
             raise DataError(f"{self.name}: no positive interactions to train on")
-        item_side, item_names = _as_matrix(item_features, train.n_items, "item_features")
-        user_side, user_names = _as_matrix(user_features, train.n_users, "user_features")
-        rng = check_random_state(self.random_state)
-        weights = interaction_weights(train, self.weighting, self.half_life_days)
-        self._remember_train(train)
-        norm = bool(self.normalize_features)
-        item_rows = feature_rows(item_side, train.n_items, normalize=norm)
-        user_rows = feature_rows(user_side, train.n_users, normalize=norm)
-        d = int(self.factors)
-        n_if, n_uf = item_rows.shape[1], user_rows.shape[1]
-        # LightFM's initialisation: U(-0.5, 0.5) / d for embeddings, zero biases; the bias rides
-        # in the last column so a feature's whole contribution is one contiguous row
-        item_w = np.zeros((n_if, d + 1), dtype=np.float32)
-        item_w[:, :d] = (rng.random((n_if, d)) - 0.5) / d
-        user_w = np.zeros((n_uf, d + 1), dtype=np.float32)
-        user_w[:, :d] = (rng.random((n_uf, d)) - 0.5) / d
-        identity_only = _is_identity(item_rows) and _is_identity(user_rows)
-        self.schedule_ = self._resolve_schedule(identity_only)
-        adadelta = self.schedule_ == "adadelta"
-        start = 0.0 if adadelta else 1.0
-        item_acc, user_acc = np.full_like(item_w, start), np.full_like(user_w, start)
-        item_mom, user_mom = np.zeros_like(item_w), np.zeros_like(user_w)
-        positives = sp.csr_matrix(
-            (np.ones(train.n_ratings, np.float32), (train.users, train.items)), shape=train.shape
-        )
-        positives.sum_duplicates()
-        positives.sort_indices()
-        if self._loss_kind == _LOGISTIC_KIND:  # pointwise: its own kernel, identity rows included
-            kernel = logistic_epoch
-            features = (item_rows.indptr, item_rows.indices, item_rows.data)
-            features += (user_rows.indptr, user_rows.indices, user_rows.data)
-        elif identity_only:  # representation = embedding row: the fused kernel
-            kernel, features = pairwise_epoch_identity, ()
-        else:
-            kernel = pairwise_epoch
-            features = (item_rows.indptr, item_rows.indices, item_rows.data)
-            features += (user_rows.indptr, user_rows.indices, user_rows.data)
-        # never more threads than cores others leave free: a descheduled Hogwild thread only adds waiting
-        threads = free_threads(limit=int(self.num_threads)) if int(self.num_threads) > 1 else 1
-        blocks = 1 if threads == 1 else 16 * threads  # small blocks, handed out one at a time
-        hyper = (
-            adadelta,
-            np.float32(self.learning_rate),
-            np.float32(self.rho),
-            np.float32(self.epsilon),
-            np.float32(self.item_alpha),
-            np.float32(self.user_alpha),
-            int(self.max_sampled),
-            int(getattr(self, "k", 1)),  # k-OS WARP's k and n (WARPKOS only)
-            int(getattr(self, "n", 1)),
-        )
-        self.history_: list[dict[str, float]] = []
-        self.item_feature_names_ = item_names
-        self.user_feature_names_ = user_names
-
-        def publish() -> None:
-            self._finalise(
-                item_w[:, :d], item_w[:, d], user_w[:, :d], user_w[:, d], item_side, user_side, train
-            )
-
-        pool = ThreadPoolExecutor(threads - 1, thread_name_prefix=self.name) if threads > 1 else None
-        try:
-            for epoch in range(1, int(self.epochs) + 1):
-                tic = time.perf_counter()
-                order = rng.permutation(train.n_ratings).astype(np.int64)
-                state = np.zeros(8 * blocks, dtype=np.uint64)  # one xorshift state per block, 64 bytes apart
-                state[::8] = rng.integers(1, 2**63 - 1, size=blocks, dtype=np.int64).astype(np.uint64)
-                losses = np.zeros(blocks, dtype=np.float64)
-                if self.schedule_ == "sgd":  # LearnBPR: bootstrap sampling, uniform negatives, constant step
-                    args = (train.users, train.items, weights, positives.indptr, positives.indices, item_w)
-                    args += (user_w, hyper[1], hyper[4], hyper[5], state, losses, np.zeros(blocks, np.int64))
-                    run_blocks(
-                        lambda first, last, args=args: learn_bpr_block(*args, first, last),
-                        blocks,
-                        pool,
-                        threads - 1,
-                    )
-                else:
-                    args = (self._loss_kind, order, train.users, train.items, weights, positives.indptr)
-                    args += (
-                        positives.indices,
-                        *features,
-                        item_w,
-                        user_w,
-                        item_acc,
-                        user_acc,
-                        item_mom,
-                        user_mom,
-                    )
-                    args += (*hyper, state, losses)
-                    run_blocks(
-                        lambda first, last, args=args: kernel(*args, first, last), blocks, pool, threads - 1
-                    )
-                loss = losses.sum() / train.n_ratings
-                if not np.isfinite(loss):
-                    raise ConfigError(
-                        f"{self.name}: training diverged at epoch {epoch} (loss {loss}); lower learning_rate"
-                    )
-                record = {"epoch": epoch, "loss": float(loss), "seconds": time.perf_counter() - tic}
-                self.history_.append(record)
-                if on_epoch is not None:
-                    # the callback sees the model as a fit of `epoch` epochs would leave it (copies, so
-                    # training goes on unchanged): per-epoch validation and Optuna pruning score it
-                    publish()
-                    if on_epoch(epoch, record) is False:
-                        break
-        finally:
-            if pool is not None:
-                pool.shutdown(wait=True, cancel_futures=True)
-        publish()
-        return self
+        return HybridMFTrainer(self, train, item_features, user_features)
 
     def _finalise(
         self,
@@ -427,6 +328,142 @@ _HYBRID_SPACE: SearchSpace = {
     "user_alpha": FloatRange(1e-8, 1e-2, log=True),
     "learning_schedule": Choice(("adagrad", "adadelta")),
 }
+
+
+class HybridMFTrainer:
+    """One LightFM-style training run, an epoch at a time (``train_epoch``) or many (``train_epochs``).
+
+    The model is usable after every ``train_epoch``: its vectors are recomputed from the live
+    weights then (a view for identity features, a sparse product with side features), while
+    ``train_epochs`` only publishes after its last epoch. Epochs draw from the model's seeded
+    generator in the same order whichever way they are run, so both give the same weights.
+    """
+
+    def __init__(self, model: HybridMF, train: Interactions, item_features: Any, user_features: Any) -> None:
+        self.model = model
+        self.history: list[dict[str, float]] = []
+        self._train = train
+        item_side, item_names = _as_matrix(item_features, train.n_items, "item_features")
+        user_side, user_names = _as_matrix(user_features, train.n_users, "user_features")
+        self._item_side, self._user_side = item_side, user_side
+        rng = check_random_state(model.random_state)
+        self._rng = rng
+        self._weights = interaction_weights(train, model.weighting, model.half_life_days)
+        model._remember_train(train)
+        norm = bool(model.normalize_features)
+        item_rows = feature_rows(item_side, train.n_items, normalize=norm)
+        user_rows = feature_rows(user_side, train.n_users, normalize=norm)
+        d = self._d = int(model.factors)
+        n_if, n_uf = item_rows.shape[1], user_rows.shape[1]
+        # LightFM's initialisation: U(-0.5, 0.5) / d for embeddings, zero biases; the bias rides
+        # in the last column so a feature's whole contribution is one contiguous row
+        self._item_w = item_w = np.zeros((n_if, d + 1), dtype=np.float32)
+        item_w[:, :d] = (rng.random((n_if, d)) - 0.5) / d
+        self._user_w = user_w = np.zeros((n_uf, d + 1), dtype=np.float32)
+        user_w[:, :d] = (rng.random((n_uf, d)) - 0.5) / d
+        identity_only = _is_identity(item_rows) and _is_identity(user_rows)
+        model.schedule_ = model._resolve_schedule(identity_only)
+        adadelta = model.schedule_ == "adadelta"
+        start = 0.0 if adadelta else 1.0
+        self._acc = (np.full_like(item_w, start), np.full_like(user_w, start))
+        self._mom = (np.zeros_like(item_w), np.zeros_like(user_w))
+        positives = sp.csr_matrix(
+            (np.ones(train.n_ratings, np.float32), (train.users, train.items)), shape=train.shape
+        )
+        positives.sum_duplicates()
+        positives.sort_indices()
+        self._positives = positives
+        if model._loss_kind == _LOGISTIC_KIND:  # pointwise: its own kernel, identity rows included
+            self._kernel: Any = logistic_epoch
+            self._features: tuple[Any, ...] = (item_rows.indptr, item_rows.indices, item_rows.data)
+            self._features += (user_rows.indptr, user_rows.indices, user_rows.data)
+        elif identity_only:  # representation = embedding row: the fused kernel
+            self._kernel, self._features = pairwise_epoch_identity, ()
+        else:
+            self._kernel = pairwise_epoch
+            self._features = (item_rows.indptr, item_rows.indices, item_rows.data)
+            self._features += (user_rows.indptr, user_rows.indices, user_rows.data)
+        # never more threads than cores others leave free: a descheduled Hogwild thread only adds waiting
+        self._threads = free_threads(limit=int(model.num_threads)) if int(model.num_threads) > 1 else 1
+        self._blocks = (
+            1 if self._threads == 1 else 16 * self._threads
+        )  # small blocks, handed out one at a time
+        self._hyper = (
+            adadelta,
+            np.float32(model.learning_rate),
+            np.float32(model.rho),
+            np.float32(model.epsilon),
+            np.float32(model.item_alpha),
+            np.float32(model.user_alpha),
+            int(model.max_sampled),
+            int(getattr(model, "k", 1)),  # k-OS WARP's k and n (WARPKOS only)
+            int(getattr(model, "n", 1)),
+        )
+        model.history_ = self.history
+        model.item_feature_names_ = item_names
+        model.user_feature_names_ = user_names
+
+    def _sweep(self) -> dict[str, float]:
+        """One epoch of the kernel over every training interaction (blocks claimed by free threads)."""
+        m, train, rng, blocks, threads = self.model, self._train, self._rng, self._blocks, self._threads
+        pool = shared_pool(threads - 1) if threads > 1 else None
+        positives, item_w, user_w, hyper = self._positives, self._item_w, self._user_w, self._hyper
+        epoch = len(self.history) + 1
+        tic = time.perf_counter()
+        order = rng.permutation(train.n_ratings).astype(np.int64)
+        state = np.zeros(8 * blocks, dtype=np.uint64)  # one xorshift state per block, 64 bytes apart
+        state[::8] = rng.integers(1, 2**63 - 1, size=blocks, dtype=np.int64).astype(np.uint64)
+        losses = np.zeros(blocks, dtype=np.float64)
+        if m.schedule_ == "sgd":  # LearnBPR: bootstrap sampling, uniform negatives, constant step
+            args = (train.users, train.items, self._weights, positives.indptr, positives.indices, item_w)
+            args += (user_w, hyper[1], hyper[4], hyper[5], state, losses, np.zeros(blocks, np.int64))
+            run_blocks(
+                lambda first, last, args=args: learn_bpr_block(*args, first, last), blocks, pool, threads - 1
+            )
+        else:
+            args = (m._loss_kind, order, train.users, train.items, self._weights, positives.indptr)
+            args += (positives.indices, *self._features, item_w, user_w, *self._acc, *self._mom)
+            args += (*hyper, state, losses)
+            kernel = self._kernel
+            run_blocks(lambda first, last, args=args: kernel(*args, first, last), blocks, pool, threads - 1)
+        loss = losses.sum() / train.n_ratings
+        if not np.isfinite(loss):
+            raise ConfigError(
+                f"{m.name}: training diverged at epoch {epoch} (loss {loss}); lower learning_rate"
+            )
+        record = {"epoch": epoch, "loss": float(loss), "seconds": time.perf_counter() - tic}
+        self.history.append(record)
+        return record
+
+    def _publish(self) -> None:
+        d, item_w, user_w = self._d, self._item_w, self._user_w
+        self.model._finalise(
+            item_w[:, :d],
+            item_w[:, d],
+            user_w[:, :d],
+            user_w[:, d],
+            self._item_side,
+            self._user_side,
+            self._train,
+        )
+
+    def train_epoch(self) -> dict[str, float]:
+        """One epoch; the model scores as a fit of this many epochs would leave it."""
+        record = self._sweep()
+        self._publish()
+        return record
+
+    def train_epochs(self, n: int) -> list[dict[str, float]]:
+        """``n`` epochs, the model's vectors computed once at the end."""
+        records = [self._sweep() for _ in range(int(n))]
+        self._publish()
+        return records
+
+    def finalize(self) -> HybridMF:
+        """The fitted model (its vectors are those of the last epoch run)."""
+        if not hasattr(self.model, "item_factors_") or not self.history:
+            self._publish()
+        return self.model
 
 
 class BPR(HybridMF):
