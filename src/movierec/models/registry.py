@@ -24,6 +24,7 @@ MODELS: dict[str, tuple[str, str, str | None]] = {
     "knn-basic": ("movierec.models.knn", "KNNBasic", None),
     "knn-means": ("movierec.models.knn", "KNNWithMeans", None),
     "knn-baseline": ("movierec.models.knn", "KNNBaseline", None),
+    "bayesian-fm": ("movierec.models.bayesian", "BayesianFM", None),
     "blend": ("movierec.models.blend", "Blend", None),
     # implicit (LightFM / implicit style)
     "popularity": ("movierec.models.popularity", "Popularity", None),
@@ -56,6 +57,7 @@ MODELS: dict[str, tuple[str, str, str | None]] = {
     "lightfm:warp-kos": ("movierec.models.reference.lightfm", "LightFMWARPKOS", "reference"),
     "implicit:bpr": ("movierec.models.reference.implicit", "ImplicitBPR", "reference"),
     "cornac:bpr": ("movierec.models.reference.cornac", "CornacBPR", "reference"),
+    "myfm:bfm": ("movierec.models.reference.myfm", "MyFMBayesianFM", "reference"),
 }
 
 
