@@ -381,19 +381,14 @@ def _model_and_data(
     Implicit models train on ratings ≥ threshold; sequence models (markov, sasrec, …) on every
     rating, each user's history in time order, so the recommendation follows their latest movie.
     """
+    from movierec.models.base import seeded, training_view
     from movierec.models.registry import create
 
     name = model.strip().lower()
     kw = parse_model_params(params, [name])[name]
-    m = create(name, **kw)
-    if "random_state" in m.get_params() and "random_state" not in kw:
-        m.set_params(random_state=seed)
+    m = seeded(create(name, **kw), seed, kw)
     ds = load_dataset(dataset)
-    train = (
-        ds.interactions
-        if getattr(m, "kind", "implicit") == "explicit" or getattr(m, "sequential", False)
-        else ds.interactions.to_implicit(threshold)
-    )
+    train = training_view(m, ds.interactions, threshold)
     fit_kw: dict[str, Any] = {}
     if item_features:
         from movierec.features import build_item_features
@@ -546,7 +541,7 @@ def recommend_cmd(
         if u is None:
             raise UnknownIdError(f"unknown user id {user!r}: {ds.name} has no ratings from that user")
         items, scores = _top_items(m, ds, train, u, k, rerank)
-        explicit = getattr(m, "kind", "implicit") == "explicit" and hasattr(m, "predict")
+        explicit = m.tags.predicts_ratings
         if explicit:
             scores = np.asarray(m.predict(np.full(len(items), u), items), dtype=np.float64)
         table_items = ds.item_table()
