@@ -33,7 +33,16 @@ GRU = {"random_state": 42, "time_budget": BUDGET_S}
 
 
 def main() -> None:
-    args = parse_mode(__doc__.splitlines()[0], sys.argv[1:])
+    argv = sys.argv[1:]
+    part = "all"
+    if "--part" in argv:  # --part lla | session: rerun one half, keep the other's stored rows
+        i = argv.index("--part")
+        part = argv[i + 1]
+        argv = argv[:i] + argv[i + 2 :]
+    args = parse_mode(__doc__.splitlines()[0], argv)
+    stored = RESULTS_DIR / f"{TASK}.json"
+    keep = json.loads(stored.read_text()) if part != "all" and stored.is_file() else []
+    keep = [r for r in keep if r["variant"].startswith("next-item" if part == "lla" else "leave-last-out")]
     from movierec.datasets import load
     from movierec.evaluation import compare
     from movierec.session_eval import next_item_in_session
@@ -48,15 +57,21 @@ def main() -> None:
             print(f"  {e['model']} epoch {e['epoch']}: val NDCG@10 {e.get('val_ndcg@10', 0):.4f} "
                   f"({time.perf_counter() - t0:.0f}s)", flush=True)  # fmt: skip
 
-    comp = compare(
-        ds,
-        [("popularity", {}), ("markov", {}), ("ease", {}), ("gru4rec", GRU)],
-        split="leave-last-out",
-        protocols=["leave-last-out"],
-        progress=progress,
+    comp = (
+        None
+        if part == "session"
+        else compare(
+            ds,
+            [("popularity", {}), ("markov", {}), ("ease", {}), ("gru4rec", GRU)],
+            split="leave-last-out",
+            protocols=["leave-last-out"],
+            progress=progress,
+        )
     )
     load_after = os.getloadavg()[0]
-    for r in comp.rows:
+    for note in comp.notes if comp is not None else []:
+        print("note:", note)
+    for r in comp.rows if comp is not None else []:
         q = {key: round(v, 4) for key, v in r.metrics.items()}
         q.update({f"{key} ci": [round(x, 4) for x in v] for key, v in r.intervals.items()})
         extra = ""
@@ -79,18 +94,22 @@ def main() -> None:
     seq = RESULTS_DIR / "sequential.json"
     if seq.is_file():
         for r in json.loads(seq.read_text()):
-            if "sasrec" in str(r.get("variant", "")) and "sampled" not in str(r.get("variant", "")):
+            if comp is not None and str(r.get("variant", "")).startswith("sasrec"):
                 rows.append(
                     {**r, "task": TASK, "variant": f"leave-last-out: {r['variant']} (from sequential.json)"}
                 )
                 break
     tic = time.perf_counter()
-    sess = next_item_in_session(
-        ds,
-        [("popularity", {}), ("markov", {}), ("gru4rec", {**GRU, "session_gap": "1h", "epochs": 8})],
-        gap="1h",
-        k=20,
-        max_events=20,
+    sess = (
+        []
+        if part == "lla"
+        else next_item_in_session(
+            ds,
+            [("popularity", {}), ("markov", {}), ("gru4rec", {**GRU, "session_gap": "1h", "epochs": 8})],
+            gap="1h",
+            k=20,
+            max_events=20,
+        )
     )
     for r in sess:
         rows.append(
@@ -109,7 +128,7 @@ def main() -> None:
             )
         )
     print(f"session protocol {time.perf_counter() - tic:.0f}s")
-    path = write_results(TASK, rows, mode=args.mode)
+    path = write_results(TASK, keep + rows, mode=args.mode)
     for r in rows:
         print(r["variant"], r.get("ours_seconds"), r["quality"])
     print(f"wrote {path}")
