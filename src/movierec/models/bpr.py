@@ -288,24 +288,9 @@ class HybridMF(BaseRecommender):
         out += self.user_bias_[users][:, None]
         return out.astype(np.float32, copy=False)
 
-    def score_new_user(
-        self, items: np.ndarray, ratings: np.ndarray | None = None, threshold: float = 4.0
-    ) -> np.ndarray:
-        """Cold-start user: the vector is the mean of the liked items' vectors (ratings ≥ ``threshold``;
-        all given items when none reaches it, weighted by rating), then scored like a known user."""
-        self._check_fitted()
-        items = np.asarray(items, dtype=np.int64)
-        if items.size == 0:
-            raise ConfigError("score_new_user needs at least one (item, rating) pair")
-        if items.min() < 0 or items.max() >= self.n_items_:
-            raise ConfigError(f"item index outside 0..{self.n_items_ - 1}")
-        w = np.ones(len(items), dtype=np.float32)
-        if ratings is not None:
-            ratings = np.asarray(ratings, dtype=np.float32)
-            liked = ratings >= threshold
-            w = liked.astype(np.float32) if liked.any() else np.maximum(ratings, 1e-3)
-        vec = (w[:, None] * self.item_factors_[items]).sum(axis=0) / w.sum()
-        return (self.item_factors_ @ vec + self.item_bias_).astype(np.float32)
+    def fold_in_spec(self) -> dict[str, object]:
+        """A visitor's vector is the mean of their liked items' vectors (see :mod:`movierec.scoring.factors`)."""
+        return {"method": "mean"}
 
 
 # shared by BPR and WARP (Rendle et al. 2009; Weston et al. 2011; LightFM's per-feature alphas)

@@ -133,16 +133,5 @@ class EASE(BaseRecommender):
         out[:, self.active_items_] = np.asarray(xa @ self.weights_, dtype=np.float32)
         return out if items is None else out[:, np.asarray(items)]
 
-    def score_new_user(self, items: np.ndarray, ratings: np.ndarray | None = None) -> np.ndarray:
-        """EASE needs no fold-in: a new user's row times B."""
-        self._check_fitted()
-        row = np.zeros(self.n_items_, dtype=np.float32)
-        row[np.asarray(items, dtype=np.int64)] = (
-            1.0 if ratings is None else np.asarray(ratings, dtype=np.float32)
-        )
-        out = np.zeros(self.n_items_, dtype=np.float32)
-        out[self.active_items_] = row[self.active_items_] @ self.weights_
-        return out
-
     def item_embeddings(self) -> np.ndarray | None:
         return None

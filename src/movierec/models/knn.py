@@ -188,12 +188,12 @@ class _KNN(ExplicitModel):
         few = actual < self.min_k
         return self._base(users, items) + np.where(few, 0.0, dev), np.zeros(len(users), dtype=bool)
 
-    def score(self, users: np.ndarray, items: np.ndarray | None = None) -> np.ndarray:
+    def predicted_scores(self, users: np.ndarray, items: np.ndarray | None = None) -> np.ndarray:
         """Unclipped predicted ratings over the grid (batched kernel for item-based models)."""
         self._check_fitted()
         users = self._check_users(users)
         if self.user_based:
-            return super().score(users, items)
+            return super().predicted_scores(users, items)
         cols = (
             np.arange(self.n_items_, dtype=np.int64) if items is None else np.asarray(items, dtype=np.int64)
         )
