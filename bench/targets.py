@@ -137,6 +137,20 @@ def rows(results: Path) -> list[list[str]]:
                 "implicit.json",
             ]
         )
+    for model in ("logistic", "warp-kos"):  # issue 20: parity first, speed reported
+        r = _find(implicit, lambda v, m=model: v == f"{m} epoch, 2 threads")
+        p_ours = (_q(r, "ours") or {}).get("precision@10")
+        p_ref = (_q(r, "reference") or {}).get("precision@10")
+        gap = None if p_ours is None or p_ref is None else abs(p_ours - p_ref)
+        out.append(
+            [
+                f"{model}: P@10 within 0.01 of lightfm:{model} (mean of 3 seeds); epoch speed vs LightFM",
+                f"Δ {_fmt(gap)} (ours {_fmt(p_ours)}, LightFM {_fmt(p_ref)}); {_fmt(_q(r, 'speedup'), '×')} speed",
+                _met(None if gap is None else gap <= 0.01),
+                "–",
+                "implicit.json",
+            ]
+        )
     r = _find(implicit, lambda v: v.startswith("ease fit"))
     out.append(["ease fit on ml-latest-small < 3 s", _fmt(r and r.get("ours_seconds"), " s"),
                 _met(None if r is None else r["ours_seconds"] < 3), "–", "implicit.json"])  # fmt: skip

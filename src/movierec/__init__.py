@@ -1,6 +1,19 @@
-"""movierec: train, compare, inspect and serve movie recommenders on MovieLens-shaped ratings."""
+"""movierec: train, compare, inspect and serve movie recommenders on MovieLens-shaped ratings.
+
+The front door for a notebook::
+
+    import movierec
+    ds = movierec.load("ml-latest-small")
+    rec = movierec.Recommender(ds, "svd").fit()
+    rec.recommend(1, k=5)
+
+Heavy modules (pandas, numba, the models) load on first use, so ``import movierec`` and
+``movierec --help`` start fast.
+"""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from movierec.errors import (
     ArtifactError,
@@ -11,19 +24,65 @@ from movierec.errors import (
     NotFittedError,
     UnknownIdError,
 )
-from movierec.interactions import IdMap, Interactions
+
+if TYPE_CHECKING:  # pragma: no cover
+    from movierec.datasets import Dataset, load
+    from movierec.evaluation import Comparison, Result, compare, evaluate, make_split
+    from movierec.interactions import IdMap, Interactions
+    from movierec.recommender import Recommender
+    from movierec.serving.artifact import Artifact, load_artifact
 
 __version__ = "0.1.0"
 
+#: public name -> module it lives in (imported on first access, PEP 562)
+_LAZY = {
+    "IdMap": "movierec.interactions",
+    "Interactions": "movierec.interactions",
+    "Dataset": "movierec.datasets",
+    "load": "movierec.datasets",
+    "Recommender": "movierec.recommender",
+    "Comparison": "movierec.evaluation",
+    "Result": "movierec.evaluation",
+    "compare": "movierec.evaluation",
+    "evaluate": "movierec.evaluation",
+    "make_split": "movierec.evaluation",
+    "Artifact": "movierec.serving.artifact",
+    "load_artifact": "movierec.serving.artifact",
+}
+
 __all__ = [
+    "Artifact",
     "ArtifactError",
+    "Comparison",
     "ConfigError",
     "DataError",
+    "Dataset",
     "DownloadError",
     "IdMap",
     "Interactions",
     "MovierecError",
     "NotFittedError",
+    "Recommender",
+    "Result",
     "UnknownIdError",
     "__version__",
+    "compare",
+    "evaluate",
+    "load",
+    "load_artifact",
+    "make_split",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'movierec' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))

@@ -20,6 +20,7 @@ import scipy.sparse as sp
 
 from movierec import metrics as M
 from movierec import split as S
+from movierec.datasets.canonical import CANONICAL_SPLITS, canonical_split
 from movierec.errors import ConfigError
 from movierec.interactions import Interactions
 from movierec.models.base import topk
@@ -46,7 +47,15 @@ __all__ = [
 Progress = Callable[[dict[str, Any]], None]
 """Receives events ``{"event": "fit-start"|"epoch"|"fit-end"|"evaluate"|"note", "model": label, …}``."""
 
-SPLITS = ("auto", "ratings-holdout", "interactions-holdout", "per-user", "temporal", "leave-last-out")
+SPLITS = (
+    "auto",
+    "ratings-holdout",
+    "interactions-holdout",
+    "per-user",
+    "temporal",
+    "leave-last-out",
+    *CANONICAL_SPLITS,  # ml100k-u1 … ml100k-ub, ml1m-90-10 (datasets/canonical.py)
+)
 _BATCH = 1024
 _N_BOOT = 1000
 
@@ -116,6 +125,9 @@ class EvalOutput:
     users: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int32))
     score_seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
+    recs: np.ndarray | None = None  # full ranking: the top-K lists of ``users`` (for beyond-accuracy metrics)
+    relevant: sp.csr_matrix | None = None  # full ranking: the users' test positives
+    intervals: dict[str, tuple[float, float]] = field(default_factory=dict)  # intervals not from per_user
 
 
 class Protocol:
@@ -262,6 +274,12 @@ class FullRankingProtocol(Protocol):
     description = "candidates = every item not in the user's training interactions"
     _metrics: ClassVar[tuple[str, ...]] = ("precision", "recall", "hit_rate", "ndcg", "map", "mrr", "novelty")
 
+    def __init__(self, reranker: Any = None, item_genres: sp.csr_matrix | None = None) -> None:
+        """``reranker`` (a :class:`movierec.rerank.Reranker`) rebuilds each top-K list from the model's scores;
+        MRR stays the model's own full ranking. ``item_genres``: items × genres, for genre-aware re-rankers."""
+        self.reranker = reranker
+        self.item_genres = item_genres
+
     def _relevant(self, test: Interactions, threshold: float | None) -> sp.csr_matrix:
         return relevant_matrix(test, threshold)
 
@@ -280,11 +298,19 @@ class FullRankingProtocol(Protocol):
         rel_u = rel[users]
         recs = np.empty((len(users), k), dtype=np.int32)
         rr = np.empty(len(users), dtype=np.float64)
+        info = None
+        if self.reranker is not None:
+            from movierec.beyond import item_info
+
+            info = item_info(model, train, self.item_genres)
         t0 = time.perf_counter()
         for start, batch in _batches(users):
             s = _scores(model, batch)
             _mask_seen(s, seen, batch)
-            recs[start : start + len(batch)] = topk(s, k)[0]
+            if info is None:
+                recs[start : start + len(batch)] = topk(s, k)[0]
+            else:
+                recs[start : start + len(batch)] = self.reranker.rerank(s, k, seen[batch], info)
             rr[start : start + len(batch)] = M.reciprocal_rank_full(s, rel_u[start : start + len(batch)])
         return users, recs, rr, rel_u, time.perf_counter() - t0
 
@@ -308,7 +334,7 @@ class FullRankingProtocol(Protocol):
             per_user[f"novelty@{k}"] = M.novelty(recs, pop, int((train.user_counts() > 0).sum()))
             metrics[f"novelty@{k}"] = float(per_user[f"novelty@{k}"].mean())
             metrics[f"coverage@{k}"] = M.catalog_coverage(recs, train.n_items)
-        return EvalOutput(metrics, per_user, users, secs)
+        return EvalOutput(metrics, per_user, users, secs, recs=recs, relevant=rel_u)
 
 
 class LeaveLastOutProtocol(FullRankingProtocol):
@@ -480,6 +506,22 @@ class Result:
         if not self.label:
             self.label = self.model
 
+    def __repr__(self) -> str:
+        from movierec.display import result_repr
+
+        return result_repr(self)
+
+    def _repr_html_(self) -> str:
+        from movierec.display import result_html
+
+        return result_html(self)
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per metric: ``metric, value, ci_low, ci_high``."""
+        from movierec.display import result_frame
+
+        return result_frame(self)
+
     def to_dict(self) -> dict[str, Any]:
         """A flat JSON-ready row: identity fields, one key per metric, ``intervals`` and timings."""
         row: dict[str, Any] = {
@@ -540,18 +582,47 @@ def evaluate(
     k: int = 10,
     threshold: float | None = 4.0,
     seed: int = 42,
-    dataset: str = "",
+    dataset: Dataset | str = "",
     dataset_sha256: str = "",
     split: str = "",
     fit_seconds: float = 0.0,
     label: str | None = None,
+    beyond: bool = False,
+    item_genres: sp.csr_matrix | None = None,
+    rerank: Any = None,
+    user_groups: dict[str, np.ndarray] | None = None,
 ) -> Result:
-    """Evaluate a fitted model on ``test`` under one protocol and return a :class:`Result` row (with bootstrap CIs)."""
+    """Evaluate a fitted model on ``test`` under one protocol and return a :class:`Result` row (with bootstrap CIs).
+
+    Full ranking only: ``beyond`` adds the beyond-accuracy and per-group metrics
+    (:func:`movierec.beyond.extend_output`), ``rerank`` (``"mmr:0.3"`` or a
+    :class:`movierec.rerank.Reranker`) re-ranks each list; ``item_genres`` (items × genres) feeds both.
+
+    The row's provenance is always filled: ``dataset`` may be the :class:`Dataset` itself (name and
+    checksum) and ``split`` defaults to the description :func:`make_split` gave these arrays.
+    """
+    if not isinstance(dataset, str):
+        dataset_sha256 = dataset_sha256 or dataset.sha256
+        dataset = dataset.name
+    dataset = dataset or f"unnamed ({train.n_users:,} users × {train.n_items:,} items)"
+    split = split or str(
+        test._cache.get("split", f"given train/test ({train.n_ratings:,} / {test.n_ratings:,} ratings)")
+    )
     proto = get_protocol(protocol)
     reason = proto.skip_reason(model)
     if reason:
         raise ConfigError(f"protocol {proto.name!r} does not apply: {reason}")
+    if rerank is not None and proto.name == "full-ranking":
+        from movierec.rerank import parse_rerank
+
+        proto = FullRankingProtocol(parse_rerank(rerank), item_genres)
     out = proto.evaluate(model, train, test, k=k, threshold=threshold, seed=seed)
+    if beyond and proto.name == "full-ranking":
+        from movierec.beyond import extend_output
+
+        extend_output(
+            out, model=model, train=train, k=k, seed=seed, genres=item_genres, user_groups=user_groups
+        )
     name = str(getattr(model, "name", type(model).__name__))
     params = model.get_params() if hasattr(model, "get_params") else {}
     return Result(
@@ -566,12 +637,12 @@ def evaluate(
         threshold=None if isinstance(proto, LeaveLastOutProtocol) else threshold,
         params=params,
         metrics=out.metrics,
-        intervals=_intervals(out.per_user, seed, proto.ranking),
+        intervals=_intervals(out.per_user, seed, proto.ranking) | out.intervals,
         n_users=len(out.users),
         fit_seconds=fit_seconds,
         score_seconds=out.score_seconds,
         notes=list(out.notes),
-        label=label or name,
+        label=label or (f"{name}+{proto.reranker.spec}" if getattr(proto, "reranker", None) else name),
         per_user=out.per_user,
         users=out.users,
     )
@@ -632,6 +703,14 @@ def make_split(
     rating (the validation item stays in training).
     """
     key = split.strip().lower()
+    tr, te, desc = _make_split(inter, key, split, seed=seed, threshold=threshold, test_size=test_size)
+    te._cache["split"] = desc  # evaluate() fills a Result's provenance from it
+    return tr, te, desc
+
+
+def _make_split(
+    inter: Interactions, key: str, split: str, *, seed: int, threshold: float, test_size: float
+) -> tuple[Interactions, Interactions, str]:
     if key == "ratings-holdout":
         tr, te = S.ratings_holdout(inter, test_size, seed)
         return tr, te, f"ratings-holdout ({test_size:g} of ratings, Surprise train_test_split, seed {seed})"
@@ -656,6 +735,8 @@ def make_split(
     if key == "leave-last-out":
         tr, va, te = S.leave_last_out(inter)
         return tr.concat(va) if va.n_ratings else tr, te, "leave-last-out (each user's latest rating)"
+    if key in CANONICAL_SPLITS:
+        return canonical_split(inter, key, seed=seed)
     raise ConfigError(f"unknown split {split!r}; valid splits: {', '.join(SPLITS)}")
 
 
@@ -691,6 +772,23 @@ class Comparison:
             out.append({**row, "provenance": self.provenance})
         return out
 
+    def __repr__(self) -> str:
+        from movierec.display import comparison_repr
+
+        return comparison_repr(self)
+
+    def _repr_html_(self) -> str:
+        from movierec.display import comparison_html
+
+        return comparison_html(self)
+
+    def to_frame(self, protocol: str | None = None) -> pd.DataFrame:
+        """One row per (model, protocol) with every metric as a column; ``protocol`` keeps one protocol's rows."""
+        frame = self.frame()
+        if protocol is None:
+            return frame
+        return frame[frame["protocol"] == protocol].dropna(axis=1, how="all").reset_index(drop=True)
+
     def frame(self) -> pd.DataFrame:
         """One row per (model, protocol) with every metric as a column."""
         return pd.DataFrame(
@@ -711,7 +809,7 @@ class Comparison:
         best: dict[tuple[str, str], tuple[float, str]] = {}
         for r in self.rows:
             for m, v in r.metrics.items():
-                if v is None or not np.isfinite(v) or m.startswith(("novelty", "coverage")):
+                if v is None or not np.isfinite(v) or m.startswith(("novelty", "coverage")) or _is_beyond(m):
                     continue
                 score = -v if m in ("rmse", "mae") else v
                 key = (r.protocol, m)
@@ -728,6 +826,12 @@ class Comparison:
     def paired(self, a: str, b: str, protocol: str, metric: str) -> dict[str, Any]:
         """Paired bootstrap and permutation test of model ``a`` against ``b`` on one metric."""
         return paired_comparison(self.row(a, protocol), self.row(b, protocol), metric, seed=self.seed)
+
+
+def _is_beyond(metric: str) -> bool:
+    from movierec.beyond import is_beyond
+
+    return is_beyond(metric)
 
 
 def _labels(models: Sequence[tuple[str, dict[str, Any]]]) -> list[str]:
@@ -760,11 +864,20 @@ def _resolve_features(item_features: Any, dataset: Dataset | None, train: Intera
     return item_features
 
 
-def _fit(model: Any, train: Interactions, features: Any, label: str, progress: Progress | None) -> float:
+def _fit(
+    model: Any,
+    train: Interactions,
+    features: Any,
+    label: str,
+    progress: Progress | None,
+    user_features: Any = None,
+) -> float:
     kwargs: dict[str, Any] = {}
     sig = inspect.signature(model.fit).parameters
     if features is not None:
         kwargs["item_features"] = features
+    if user_features is not None and getattr(model, "uses_user_features", False):
+        kwargs["user_features"] = user_features
     if progress is not None and "on_epoch" in sig:
 
         def on_epoch(epoch: int, info: dict[str, float]) -> None:
@@ -787,8 +900,12 @@ def compare(
     seed: int = 42,
     cv: int | None = None,
     item_features: Any = None,
+    user_features: Any = None,
     test_size: float = 0.2,
     progress: Progress | None = None,
+    beyond: bool = False,
+    rerank: str | None = None,
+    user_groups: dict[str, np.ndarray] | None = None,
 ) -> Comparison:
     """Fit every model on one split and evaluate each under every protocol (DESIGN.md; issues 3 and 4).
 
@@ -796,9 +913,14 @@ def compare(
     implicit-only runs the interaction hold-out of positives (LightFM semantics), mixed runs one
     ratings hold-out whose test positives are test ratings ≥ ``threshold``; the ``leave-last-out``
     protocol takes the leave-last-out split. Implicit models train
-    on ``train.to_implicit(threshold)``. ``cv`` runs Surprise-style k-fold instead and reports
+    on ``train.to_implicit(threshold)``. ``beyond`` adds diversity, popularity-bias, calibration,
+    unexpectedness and per-user-group metrics to the full-ranking rows (:mod:`movierec.beyond`;
+    ``user_groups``: extra families such as gender, a label per user); ``rerank`` (``"mmr:0.3"``…,
+    :mod:`movierec.rerank`) re-ranks every full-ranking list and labels those rows ``model+mmr:0.3``. ``cv`` runs Surprise-style k-fold instead and reports
     means over folds (ranking metrics pooled over every (user, fold)). Protocols that do not apply
-    to a model (RMSE of an implicit model) are skipped with a note.
+    to a model (RMSE of an implicit model) are skipped with a note. ``user_features``
+    (``"demographics"``, a ``userId,feature`` CSV, or both comma-separated) go to the models that
+    use them (bpr, warp, logistic, warp-kos, segment-popularity); the others get a note.
     """
     from movierec.models.registry import create, get_class
     from movierec.provenance import provenance
@@ -825,6 +947,13 @@ def compare(
     protos = [get_protocol(p) for p in protocols]
     if not protos:
         raise ConfigError("no protocols given")
+    genres = _genre_matrix(ds) if beyond or rerank else None
+    reranker = None
+    if rerank:
+        from movierec.rerank import parse_rerank
+
+        reranker = parse_rerank(rerank)
+        protos = [FullRankingProtocol(reranker, genres) if p.name == "full-ranking" else p for p in protos]
     kinds = [str(getattr(get_class(name), "kind", "implicit")) for name, _ in specs]
     _check_k(k, inter.n_items)
     # validate hyperparameters up front so a typo fails before any training
@@ -899,6 +1028,12 @@ def compare(
             fit_on = train if kind == "explicit" or key == "leave-last-out" else train.to_implicit(threshold)
             if id(train.item_map) not in features_cache:  # folds share the item map: build features once
                 features_cache[id(train.item_map)] = _resolve_features(item_features, ds, train)
+            if user_features is not None and id(train.user_map) not in features_cache:  # issue 20
+                from movierec.demographics import resolve_user_features
+
+                features_cache[id(train.user_map)] = resolve_user_features(user_features, ds, train)
+            if user_features is not None and not getattr(model, "uses_user_features", False) and f == 0:
+                notes.append(f"{label} ignores user features")
             if progress:
                 progress(
                     {
@@ -912,7 +1047,10 @@ def compare(
                         ),
                     }
                 )
-            fit_secs.append(_fit(model, fit_on, features_cache[id(train.item_map)], label, progress))
+            user_feats = features_cache.get(id(train.user_map)) if user_features is not None else None
+            fit_secs.append(
+                _fit(model, fit_on, features_cache[id(train.item_map)], label, progress, user_feats)
+            )
             if progress:
                 progress({"event": "fit-end", "model": label, "fold": f, "seconds": fit_secs[-1]})
             for p in protos:
@@ -926,11 +1064,16 @@ def compare(
                     progress({"event": "evaluate", "model": label, "protocol": p.name, "fold": f})
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore", SampledMetricsWarning)
-                    outs[p.name].append(
-                        p.evaluate(
-                            model, train, test, k=k, threshold=_threshold(p.name, key, threshold), seed=seed
-                        )
+                    out = p.evaluate(
+                        model, train, test, k=k, threshold=_threshold(p.name, key, threshold), seed=seed
                     )
+                if beyond and p.name == "full-ranking":
+                    from movierec.beyond import extend_output
+
+                    extend_output(
+                        out, model=model, train=train, k=k, seed=seed, genres=genres, user_groups=user_groups
+                    )
+                outs[p.name].append(out)
         fitted[label] = model
         last_train = folds[-1][0]
         fit_train[label] = (
@@ -953,12 +1096,12 @@ def compare(
                     threshold=_threshold(p.name, key, threshold),
                     params=model.get_params() if hasattr(model, "get_params") else dict(params),
                     metrics=metrics,
-                    intervals=_intervals(per_user, seed, p.ranking),
+                    intervals=_intervals(per_user, seed, p.ranking) | outs[p.name][-1].intervals,
                     n_users=len(users),
                     fit_seconds=float(np.mean(fit_secs)),
                     score_seconds=score_secs,
                     notes=pnotes,
-                    label=label,
+                    label=f"{label}+{reranker.spec}" if reranker and p.name == "full-ranking" else label,
                     folds=cv,
                     per_user=per_user,
                     users=users,
@@ -982,6 +1125,16 @@ def compare(
         provenance=provenance(ds.name, ds.sha256),
         fit_train=fit_train,
     )
+
+
+def _genre_matrix(ds: Any) -> sp.csr_matrix | None:
+    """Items × genres of a dataset's catalogue (``None`` without movie metadata)."""
+    if ds is None or getattr(ds, "movies", None) is None:
+        return None
+    from movierec.beyond import genre_matrix
+
+    g, names = genre_matrix(list(ds.item_table()["genres"]))
+    return g if names else None
 
 
 def _pool(

@@ -70,7 +70,11 @@ SPLIT_KINDS = (
     "per-user",
     "temporal",
     "leave-last-out",
-)  # evaluation.SPLITS
+    *(f"ml100k-u{k}" for k in range(1, 6)),
+    "ml100k-ua",
+    "ml100k-ub",
+    "ml1m-90-10",
+)  # evaluation.SPLITS (the canonical ones: datasets/canonical.py)
 PROTOCOL_NAMES = (
     "rating",
     "test-candidates",

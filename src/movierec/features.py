@@ -101,11 +101,11 @@ def build_item_features(
     families = parse_names(names)
     item_map = item_map if item_map is not None else dataset.interactions.item_map
     blocks: list[ItemFeatures] = []
-    if families and dataset.movies is None and set(families) & {"genres", "year"}:
+    if families and dataset.catalog is None and set(families) & {"genres", "year"}:
         raise DataError(
             f"dataset {dataset.name!r} has no movie metadata, so genres/year features are unavailable"
         )
-    meta = _aligned_movies(dataset, item_map) if dataset.movies is not None else None
+    meta = _aligned_movies(dataset, item_map) if dataset.catalog is not None else None
     for family in families:
         if family == "genres":
             assert meta is not None
@@ -181,7 +181,7 @@ def _plain(value: object) -> object:
 
 
 def _aligned_movies(dataset: Dataset, item_map: IdMap) -> pd.DataFrame:
-    meta = dataset.movies.drop_duplicates("movieId").set_index("movieId")  # type: ignore[union-attr]
+    meta = dataset.catalog.drop_duplicates("movieId").set_index("movieId")  # type: ignore[union-attr]
     ids = pd.Index(item_map.ids)
     try:
         aligned = meta.reindex(ids.astype(meta.index.dtype))

@@ -6,6 +6,7 @@ kernels and metrics only ever see those indices (LensKit's ``Vocabulary``, RecTo
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,7 +17,39 @@ import scipy.sparse as sp
 
 from movierec.errors import ConfigError, DataError, UnknownIdError
 
-__all__ = ["IdMap", "Interactions"]
+__all__ = ["INT_ID_RULE", "IdMap", "Interactions", "looks_numeric", "parse_int_id"]
+
+
+_INT_ID = re.compile(r"-?(?:0|[1-9][0-9]{0,18})")
+INT_ID_RULE = (
+    "integer ids are written in ASCII digits only, without sign, spaces, underscores or leading zeros"
+)
+
+
+def parse_int_id(text: str) -> int | None:
+    """The integer an id spelt ``text`` names, or ``None`` unless ``text`` is its one canonical spelling.
+
+    Canonical means what ``str(int)`` writes: ASCII digits, an optional leading ``-``, no ``+``,
+    no leading zeros, no ``_``, no whitespace or newline, at most 19 digits within int64. So
+    ``"42"`` is 42, while ``"042"``, ``"+42"``, ``" 42"``, ``"42\\n"``, ``"4_2"``, ``"４２"``
+    (fullwidth) and ``"٤٢"`` (Arabic-Indic) name nothing: Python's ``int()`` accepts all of
+    them, which let look-alike spellings reach real users and be stored as new ids.
+    """
+    if not _INT_ID.fullmatch(text) or text == "-0":  # fullmatch: "$" would accept a trailing newline
+        return None
+    value = int(text)
+    return value if -(2**63) <= value < 2**63 else None
+
+
+def looks_numeric(text: str) -> bool:
+    """True when Python would read ``text`` as a number (``int()`` or ``float()`` accepts it)."""
+    for parse in (int, float):
+        try:
+            parse(text)
+        except (ValueError, OverflowError):
+            continue
+        return True
+    return False
 
 
 class IdMap:
@@ -85,13 +118,32 @@ class IdMap:
     def _coerce_one(self, raw: object) -> object:
         """Turn a CLI/HTTP string like ``"42"`` into the map's id type when the map holds integers."""
         if isinstance(raw, str) and self._index.dtype.kind in "iu":
-            try:
-                return int(raw.strip())
-            except ValueError as exc:
-                raise UnknownIdError(f"unknown {self.kind} id {raw!r} (ids are integers)") from exc
+            value = parse_int_id(raw)
+            if value is None:
+                raise UnknownIdError(f"unknown {self.kind} id {raw!r} ({INT_ID_RULE})")
+            return value
         if isinstance(raw, (int, np.integer)) and self._index.dtype.kind not in "iuf":
             return str(raw)  # object or pandas-3 ``str`` dtype: string ids
         return raw
+
+    def canonical(self, raw: object, field: str = "id") -> int | str:
+        """``raw`` in this map's id type, known or not (for storing new ids, e.g. a web visitor's).
+
+        Integer maps: an int, or its canonical spelling (:func:`parse_int_id`), is that ``int``; a
+        look-alike number (``"007"``, ``"+7"``, ``"７"``, ``" 7"``, ``"7.0"``) raises ``ConfigError``;
+        any other text (``"web-3f2a"``) stays a ``str``. String maps: ``str(raw)``.
+        """
+        if self._index.dtype.kind not in "iu":
+            return str(raw)
+        if isinstance(raw, (int, np.integer)) and not isinstance(raw, bool):
+            return int(raw)
+        text = str(raw)
+        value = parse_int_id(text)
+        if value is not None:
+            return value
+        if looks_numeric(text):
+            raise ConfigError(f"{field}: {text!r} is not a valid {self.kind} id ({INT_ID_RULE})")
+        return text
 
     def index(self, raw: object | Iterable[object]) -> Any:
         """Indices of raw ids (scalar in, int out; sequence in, int32 array out); unknown ids raise."""

@@ -1,4 +1,6 @@
-"""Finding a movie by (part of) its title, for people: one matcher for the CLI, the artifact and the API.
+"""Finding a movie by what a person types: part of a title, any case, with or without accents or year.
+
+One matcher for ``movierec.Recommender.similar``, the ``similar`` command, the artifact and the API.
 
 Titles are compared case- and accent-insensitively with a trailing article moved back to the front
 ('Matrix, The (1999)' → 'the matrix (1999)'). A query resolves to one movie when it is an exact
@@ -89,7 +91,9 @@ def suggest_titles(
     return [(i, r) for r, _, i in scored[:limit]]
 
 
-def match_title(query: str, titles: Sequence[str], support: np.ndarray | None = None) -> int:
+def match_title(
+    query: str, titles: Sequence[str], support: np.ndarray | None = None, *, id_hint: str = "--movie-id"
+) -> int:
     """Index of the one title ``query`` names (see the module docstring).
 
     Several equally good candidates raise a ConfigError listing them; a weak or no match raises
@@ -97,7 +101,7 @@ def match_title(query: str, titles: Sequence[str], support: np.ndarray | None = 
     """
     q = fold_title(query)
     if not q:
-        raise ConfigError("--movie: give part of a title")
+        raise ConfigError("give part of a title")
     keys = [title_keys(t) for t in titles]
     exact = [i for i, (full, bare) in enumerate(keys) if q in (full, bare)]
     if len(exact) == 1:
@@ -112,11 +116,11 @@ def match_title(query: str, titles: Sequence[str], support: np.ndarray | None = 
         if near:
             shown = "; ".join(titles[i] for i, _ in near)
             raise UnknownIdError(f"no movie title matches {query!r}; did you mean: {shown}?")
-        raise UnknownIdError(f"no movie title matches {query!r}; try part of the title or --movie-id")
+        raise UnknownIdError(f"no movie title matches {query!r}; try part of the title or {id_hint}")
     if support is not None:
         cands = sorted(cands, key=lambda i: -float(support[i]))
     shown = "; ".join(f"{titles[i]}" for i in cands[:8])
     more = f" and {len(cands) - 8} more" if len(cands) > 8 else ""
     raise ConfigError(
-        f"{query!r} matches {len(cands)} movies: {shown}{more}; be more specific or use --movie-id"
+        f"{query!r} matches {len(cands)} movies: {shown}{more}; be more specific or use {id_hint}"
     )

@@ -71,7 +71,9 @@ def search_spaces() -> dict[str, dict[str, Param]]:
 
 # A search-space entry whose value picks the registered model instead of a constructor argument:
 # BPR and WARP are one factorisation with two losses (Rendle et al. 2009; Weston et al. 2011).
-MODEL_SWITCHES: dict[str, dict[str, str]] = {"loss": {"bpr": "bpr", "warp": "warp"}}
+MODEL_SWITCHES: dict[str, dict[str, str]] = {
+    "loss": {"bpr": "bpr", "warp": "warp", "logistic": "logistic", "warp-kos": "warp-kos"}
+}
 
 
 def split_model_params(model: str, params: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:

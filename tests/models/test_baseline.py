@@ -103,10 +103,13 @@ def test_unknown_users_and_items_fall_back_with_a_flag() -> None:
     full = three_by_three()
     train = full.subset(np.array([0, 1, 2, 3]))  # u2 has no training ratings; every item still rated
     model = Baseline().fit(train)
-    pred, flags = model.predict_with_flags(np.array([2, -1, 0, 0]), np.array([0, 1, 0, 9]))
+    pred, flags = model.predict_with_flags(np.array([2, -1, 0, 0]), np.array([0, 1, 0, -1]))
     assert flags.tolist() == [True, True, False, True]
     mu, bu, bi = float(model.global_mean_), model.user_bias_, model.item_bias_
     np.testing.assert_allclose(pred, [mu + bi[0], mu + bi[1], mu + bu[0] + bi[0], mu + bu[0]], atol=1e-6)
+    # -1 marks an unknown id; an index past the end is a mistake (a raw id?), not a cold item
+    with pytest.raises(ConfigError, match=r"item index 9 is outside 0\.\.2"):
+        model.predict(np.array([0]), np.array([9]))
 
 
 def test_predictions_are_clipped_to_the_scale() -> None:

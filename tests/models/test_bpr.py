@@ -17,7 +17,7 @@ from movierec.models.bpr import BPR, WARP
 from movierec.split import interactions_holdout
 
 
-@pytest.mark.parametrize("name", ["bpr", "warp"])
+@pytest.mark.parametrize("name", ["bpr", "warp", "logistic", "warp-kos"])
 def test_contract(tiny: Interactions, tmp_path, name: str) -> None:
     model = check_contract(name, tiny.to_implicit(3.0), tmp_path, epochs=5, no_components=8)
     assert model.item_factors_.dtype == np.float32 and model.item_factors_.shape == (tiny.n_items, 8)
@@ -148,7 +148,7 @@ def test_user_features_enter_user_vectors(tiny: Interactions, tmp_path) -> None:
     assert np.isfinite(model.score(np.arange(tiny.n_users))).all()
 
 
-@pytest.mark.parametrize("loss_kind", [0, 1])  # BPR, WARP
+@pytest.mark.parametrize("loss_kind", [0, 1, 3])  # BPR, WARP, k-OS WARP
 @pytest.mark.parametrize("adadelta", [False, True])
 def test_identity_kernel_matches_general_kernel(tiny: Interactions, loss_kind: int, adadelta: bool) -> None:
     """The fused identity-only kernel (no side features: representation = embedding row) takes the
@@ -175,7 +175,16 @@ def test_identity_kernel_matches_general_kernel(tiny: Interactions, loss_kind: i
         w[:, :d] = (rng.random((n, d)) - 0.5) / d
         state += [w, np.full_like(w, start), np.zeros_like(w)]
     weights = np.ones(train.n_ratings, np.float32)
-    hyper = (np.float32(0.05), np.float32(0.95), np.float32(1e-6), np.float32(1e-3), np.float32(1e-3), 10)
+    hyper = (
+        np.float32(0.05),
+        np.float32(0.95),
+        np.float32(1e-6),
+        np.float32(1e-3),
+        np.float32(1e-3),
+        10,
+        5,
+        10,
+    )
     runs = []
     for fused in (True, False):
         iw, ia, im, uw, ua, um = (a.copy() for a in state)
@@ -223,3 +232,22 @@ def test_run_blocks_runs_every_block_once_with_helpers_and_reraises() -> None:
 
         with pytest.raises(ValueError, match="block"):
             run_blocks(boom, 4, pool, 2)
+
+
+def test_warp_kos_checks_k_and_n(tiny: Interactions) -> None:
+    from movierec.models.bpr import WARPKOS
+
+    with pytest.raises(ConfigError, match="k must be ≤ n"):
+        WARPKOS(k=6, n=5, epochs=1).fit(tiny.to_implicit(3.0))
+
+
+def test_tuning_loss_covers_lightfms_four_losses() -> None:
+    """``loss`` in the search space switches between the four registered hybrid models."""
+    from movierec.models.bpr import LOSSES, WARPKOS, Logistic
+    from movierec.tuning import split_model_params
+
+    for cls in (BPR, WARP, Logistic, WARPKOS):
+        assert set(cls.search_space["loss"].choices) == set(LOSSES)
+        for loss in LOSSES:
+            model, params = split_model_params(cls.name, {"loss": loss, "no_components": 8})
+            assert model == loss and params == {"no_components": 8}

@@ -133,7 +133,7 @@ def test_k_outside_1_to_500_is_422(client: httpx.Client, k: str) -> None:
 
 def test_unknown_genre_is_422(client: httpx.Client) -> None:
     resp = client.get("/users/3/recommendations?genres=Western")
-    assert resp.status_code == 422 and "unknown genre 'Western'" in resp.json()["detail"]
+    assert resp.status_code == 422 and "unknown genre 'Western'" in resp.json()["detail"][0]["msg"]
 
 
 @pytest.mark.parametrize(

@@ -222,7 +222,7 @@ def test_string_ids_are_preserved(tmp_path: Path) -> None:
     frame = base.interactions.to_frame()
     frame["userId"] = "u" + frame["userId"].astype(str)
     inter = Interactions.from_frame(frame, rating_scale=(0.5, 5.0))
-    ds = Dataset("str-ids", inter, base.movies, None, "", "", [])
+    ds = Dataset("str-ids", inter, base.catalog, None, "", "", [])
     model = fit("baseline", ds)[0]
     art = load_artifact(export_artifact(model, ds, inter, tmp_path / "a"))
     assert art.raw_user(art.user_index("u3")) == "u3"

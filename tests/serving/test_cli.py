@@ -91,6 +91,7 @@ def test_export_with_feedback_closes_the_loop(tmp_path: Path, capsys) -> None:
     assert code == 0, err
     art = load_artifact(out)
     assert art.dataset_name == "ml-latest-small+feedback" and art.n_users == 611
-    recs = art.recommend("web-visitor", 5)  # the visitor is now a training user
+    assert "got new ids 611..611" in err  # the visitor is now training user 611: ids stay integers
+    recs = art.recommend(611, 5)
     assert len(recs) == 5 and not {1, 318} & {r["movieId"] for r in recs}
-    assert len(art.recommend(1, 3)) == 3  # integer ids still work once ids became strings
+    assert art.user_map.ids.dtype.kind == "i" and len(art.recommend(1, 3)) == 3

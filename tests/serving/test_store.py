@@ -81,19 +81,48 @@ def test_merge_feedback_appends_and_maps_new_ids(tmp_path: Path) -> None:
     store = FeedbackStore(db)
     store.add("a", "1", "1", 0.5)  # an existing user re-rating an existing movie: replaces it (newer)
     store.add("b", "999", "11", 5.0)  # a new user
-    store.add("c", "999", "77777", 4.0)  # a new movie
+    store.add("c", "999", "77777", 4.0)  # a movie the data does not hold: dropped, never invented
     store.close()
     merged = merge_feedback(ds, f"sqlite:///{db}")
     inter, before = merged.interactions, ds.interactions
-    assert inter.n_users == before.n_users + 1 and inter.n_items == before.n_items + 1
+    assert inter.n_users == before.n_users + 1 and inter.n_items == before.n_items
     frame = inter.to_frame()
-    assert frame["userId"].dtype.kind == "i"  # integer ids stay integers
-    row = frame[(frame.userId == 999) & (frame.movieId == 77777)]
-    assert row["rating"].tolist() == [4.0]
+    assert frame["userId"].dtype.kind == "i" and frame["movieId"].dtype.kind == "i"  # integers stay integers
+    assert frame[(frame.userId == 999) & (frame.movieId == 11)]["rating"].tolist() == [5.0]
+    assert not (frame.movieId == 77777).any()
     had = ((before.to_frame().userId == 1) & (before.to_frame().movieId == 1)).any()
     assert frame[(frame.userId == 1) & (frame.movieId == 1)]["rating"].tolist() == [0.5]
-    assert inter.n_ratings == before.n_ratings + 3 - int(had)
-    assert merged.name == "tiny-movies+feedback" and "merged 3 feedback ratings" in merged.notes[-1]
+    assert inter.n_ratings == before.n_ratings + 2 - int(had)
+    assert merged.name == "tiny-movies+feedback" and "merged 2 feedback ratings" in merged.notes[-1]
+    assert any("dropped 1 feedback ratings for movies the dataset does not hold" in n for n in merged.notes)
+
+
+LOOKALIKES = ["\u0661", "\uff11", "1_0", "+1", " 1 ", "0001", "1\n", "-0", "1.0"]
+
+
+def test_merge_feedback_never_invents_items_or_turns_ids_into_strings(tmp_path: Path) -> None:
+    """Rows written by older servers with look-alike spellings of real ids are dropped, not new ids."""
+    ds = movies_dataset(10, 12, seed=1)
+    store = FeedbackStore(tmp_path / "fb.db")
+    for n, spelling in enumerate(LOOKALIKES):
+        store.add(f"m{n}", "2", spelling, 4.0)  # look-alike movie ids
+        store.add(f"u{n}", spelling, "1", 4.0)  # look-alike user ids
+    store.add("web", "web-3f2a", "11", 5.0)  # the web page's visitor: a new integer user
+    store.add("ok", "3", "21", 4.5)
+    store.close()
+    merged = merge_feedback(ds, tmp_path / "fb.db")
+    inter, before = merged.interactions, ds.interactions
+    assert inter.n_items == before.n_items
+    assert inter.item_map.ids.dtype.kind == "i" and inter.user_map.ids.dtype.kind == "i"
+    new_user = int(before.user_map.ids.max()) + 1
+    assert inter.n_users == before.n_users + 1 and new_user in inter.user_map
+    frame = inter.to_frame()
+    assert frame[(frame.userId == new_user)]["movieId"].tolist() == [11]
+    assert frame[(frame.userId == 3) & (frame.movieId == 21)]["rating"].tolist() == [4.5]
+    text = " ".join(merged.notes)
+    assert f"dropped {len(LOOKALIKES)} feedback ratings for movies" in text
+    assert f"dropped {len(LOOKALIKES)} feedback ratings whose userId is not a canonical integer" in text
+    assert "merged 2 feedback ratings" in merged.notes[-1]
 
 
 def test_merge_feedback_errors(tmp_path: Path) -> None:
@@ -109,7 +138,7 @@ def test_merge_feedback_errors(tmp_path: Path) -> None:
 
 def test_data_info_with_feedback(tmp_path: Path) -> None:
     store = FeedbackStore(tmp_path / "fb.db")
-    store.add("w1", "web-visitor", "1", 5.0)  # a string id on an integer dataset: ids become strings
+    store.add("w1", "web-visitor", "1", 5.0)  # a visitor on an integer dataset: a new integer user
     store.close()
     result = CliRunner().invoke(app, ["data", "info", "--with-feedback", str(tmp_path / "fb.db"), "--json"])
     assert result.exit_code == 0, result.output

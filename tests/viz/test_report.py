@@ -163,7 +163,7 @@ def test_force_replaces_a_different_report(tmp_path: Path, movielens_dir: Path) 
 def test_dataset_without_titles_uses_ids(tmp_path: Path) -> None:
     folder = make_movielens(tmp_path / "no-titles", titles=False)
     ds = load(folder)
-    assert ds.movies is None
+    assert ds.catalog is None
     specs = parse_models("svd", {"svd": {"n_epochs": 2, "n_factors": 4}})
     rep = build_report(ds, specs, tmp_path / "out", projection="pca", seed=3, show_progress=False)
     emb = pd.read_csv(tmp_path / "out" / "embeddings.csv")

@@ -25,7 +25,7 @@ app = typer.Typer(
 )
 
 # Each module defines ``register(app)``; modules of optional features may be absent.
-_COMMAND_MODULES = ["data", "compare", "report", "serve", "tune", "spark"]
+_COMMAND_MODULES = ["data", "compare", "report", "serve", "tune", "spark", "cold_users"]
 
 
 def _version(value: bool) -> None:

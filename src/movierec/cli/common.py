@@ -32,6 +32,12 @@ RATING_SCALE = typer.Option(
 )
 SEED = typer.Option(42, "--seed", help="Seed for every random step.")
 JSON = typer.Option(False, "--json", help="Print machine-readable JSON instead of a table.")
+USER_FEATURES = typer.Option(
+    None,
+    "--user-features",
+    help="User side features for bpr/warp/logistic/warp-kos/segment-popularity: demographics "
+    "(ml-100k, ml-1m), a userId,feature[,weight] CSV, or demographics,FILE.csv.",
+)
 
 
 def load_dataset(

@@ -4,10 +4,7 @@
 from __future__ import annotations
 
 import csv
-import difflib
 import json
-import re
-import unicodedata
 import warnings
 from pathlib import Path
 from typing import Any
@@ -17,6 +14,7 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from movierec.beyond import is_beyond
 from movierec.cli.common import (
     DATASET,
     ITEM_COL,
@@ -27,6 +25,7 @@ from movierec.cli.common import (
     SEED,
     TIME_COL,
     USER_COL,
+    USER_FEATURES,
     console,
     err_console,
     load_dataset,
@@ -106,7 +105,7 @@ def _table(comp: Any) -> Table:
     k = comp.k
     names = comp.metric_names()
     cols = [c.format(k=k) for c in _HEADLINE if c.format(k=k) in names]
-    cols += [m for m in names if m not in cols and not m.startswith("novelty")]
+    cols += [m for m in names if m not in cols and not m.startswith("novelty") and not is_beyond(m)]
     winners = comp.winners()
     sha = comp.dataset_sha256[:12] if comp.dataset_sha256 else "?"
     relevance = "the next item" if comp.split.startswith("leave-last-out") else f"≥ {comp.threshold:g}"
@@ -257,7 +256,8 @@ def compare_cmd(
     split: str = typer.Option(
         "auto",
         "--split",
-        help="auto, ratings-holdout, interactions-holdout, per-user, temporal, leave-last-out.",
+        help="auto, ratings-holdout, interactions-holdout, per-user, temporal, leave-last-out, "
+        "or a canonical split: ml100k-u1 … ml100k-u5, ml100k-ua, ml100k-ub, ml1m-90-10.",
     ),
     cv: int | None = typer.Option(
         None, "--cv", help="K-fold cross-validation with this many folds (Surprise's KFold)."
@@ -268,10 +268,22 @@ def compare_cmd(
     item_features: str | None = typer.Option(
         None, "--item-features", help="Side features for hybrid models: genres,tags,year."
     ),
+    user_features: str | None = USER_FEATURES,
     params: list[str] = typer.Option(
         [], "--params", "-p", help="Hyperparameters model.key=value (repeat, or comma-separate)."
     ),
     test_size: float = typer.Option(0.2, "--test-size", help="Share of ratings held out for testing."),
+    beyond: bool = typer.Option(
+        False,
+        "--beyond",
+        help="Full ranking: also diversity, popularity bias, calibration, unexpectedness and "
+        "NDCG per user group (own tables; docs/beyond-accuracy.md).",
+    ),
+    rerank: str | None = typer.Option(
+        None,
+        "--rerank",
+        help="Re-rank every full-ranking list: mmr:λ, calibrated:λ, xquad:λ or pop:λ (λ in 0..1), e.g. mmr:0.3.",
+    ),
     seed: int = SEED,
     as_json: bool = JSON,
     dataset: str = DATASET,
@@ -319,6 +331,15 @@ def compare_cmd(
     if split.strip().lower() not in SPLITS:
         raise ConfigError(f"unknown split {split!r}; valid splits: {', '.join(SPLITS)}")
     per_model = parse_model_params(params, names)
+    if rerank is not None:
+        from movierec.rerank import parse_rerank
+
+        parse_rerank(rerank)  # a bad spec fails before loading anything
+    if out is not None:  # before the work: unwritable, or foreign files of the same names, is one line
+        from movierec.output_folders import check_results_target
+
+        if warning := check_results_target(out):
+            err_console.print(f"[yellow]warning:[/] {warning}", soft_wrap=True)
     ds = load_dataset(dataset, ratings, user_col, item_col, rating_col, time_col, rating_scale)
     with Progress(
         TextColumn("{task.description}"),
@@ -340,8 +361,11 @@ def compare_cmd(
                 seed=seed,
                 cv=cv,
                 item_features=item_features,
+                user_features=user_features,
                 test_size=test_size,
                 progress=_RichProgress(progress),
+                beyond=beyond,
+                rerank=rerank,
             )
     written = write_results(comp, out) if out is not None else []
     if as_json:
@@ -352,6 +376,10 @@ def compare_cmd(
     console.print(
         table, width=None if console.is_terminal else max(console.width, 60 + 16 * len(table.columns))
     )
+    from movierec.cli.beyond import beyond_tables
+
+    for extra in beyond_tables(comp):
+        console.print(extra)
     for note in comp.notes:
         console.print(f"[yellow]note:[/] {note}")
     for path in written:
@@ -424,6 +452,26 @@ def _model_and_data(
     return m, ds, train
 
 
+def _top_items(
+    m: Any, ds: Any, train: Any, u: int, k: int, rerank: str | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The user's top-``k`` unseen items and their scores, re-ranked by ``rerank`` when given (movierec.rerank)."""
+    if not rerank:
+        items, scores = m.recommend(np.array([u]), k)
+        return items[0][items[0] >= 0], scores[0][items[0] >= 0]
+    from movierec.beyond import item_info, train_pairs
+    from movierec.evaluation import _genre_matrix
+    from movierec.rerank import parse_rerank
+
+    reranker = parse_rerank(rerank)
+    seen = train_pairs(train)[[u]]
+    s = np.array(m.score(np.array([u])), dtype=np.float32)
+    s[0, seen.indices] = -np.inf
+    picks = reranker.rerank(s, k, seen, item_info(m, train, _genre_matrix(ds)))[0]
+    picks = picks[picks >= 0]
+    return picks, s[0, picks]
+
+
 def recommend_cmd(
     user: str = typer.Option(..., "--user", "-u", help="Raw user id as in the ratings file."),
     model: str = typer.Option(
@@ -440,6 +488,9 @@ def recommend_cmd(
     implicit_threshold: float = typer.Option(
         4.0, "--implicit-threshold", help="Ratings ≥ this are positives for implicit models."
     ),
+    rerank: str | None = typer.Option(
+        None, "--rerank", help="Re-rank the list: mmr:λ, calibrated:λ, xquad:λ or pop:λ (λ in 0..1)."
+    ),
     seed: int = SEED,
     as_json: bool = JSON,
     dataset: str = DATASET,
@@ -447,13 +498,17 @@ def recommend_cmd(
     """Top-K unseen movies for a user, with predicted ratings (explicit models) or scores."""
     if k < 1:
         raise ConfigError(f"-k must be ≥ 1, got {k}")
+    if rerank is not None:
+        from movierec.rerank import parse_rerank
+
+        parse_rerank(rerank)  # a bad spec fails before any training
     if artifact is not None:
         from movierec.serving.artifact import load_artifact
 
         art = load_artifact(artifact)
         if k > art.n_items:
             raise ConfigError(f"-k {k} is larger than the catalogue ({art.n_items} movies)")
-        rows = art.recommend(user, k)
+        rows = art.recommend_index(art.user_index(user), k, rerank=rerank)
         label = "predicted rating" if art.kind == "explicit" else "score"
         title = f"top {k} for user {user} · {art.model_name} (artifact {artifact})"
     else:
@@ -463,8 +518,7 @@ def recommend_cmd(
         u = train.user_map.get(user)
         if u is None:
             raise UnknownIdError(f"unknown user id {user!r}: {ds.name} has no ratings from that user")
-        items, scores = m.recommend(np.array([u]), k)
-        items, scores = items[0][items[0] >= 0], scores[0][items[0] >= 0]
+        items, scores = _top_items(m, ds, train, u, k, rerank)
         explicit = getattr(m, "kind", "implicit") == "explicit" and hasattr(m, "predict")
         if explicit:
             scores = np.asarray(m.predict(np.full(len(items), u), items), dtype=np.float64)
@@ -483,6 +537,8 @@ def recommend_cmd(
         label = "predicted rating" if explicit else "score"
         with_features = f" with item features {item_features}" if item_features else ""
         title = f"top {k} for user {user} · {m.name}{with_features} trained on {ds.name}"
+    if rerank:
+        title += f" · re-ranked by {rerank}"
     if as_json:
         print_json(rows)
         return
@@ -498,62 +554,11 @@ def _jsonid(v: Any) -> Any:
     return int(v) if isinstance(v, (int, np.integer)) else str(v)
 
 
-# --- fuzzy title lookup ----------------------------------------------------------------------
+# --- fuzzy title lookup (movierec.titles; re-exported for older imports) ----------------------
 
-_YEAR = re.compile(r"\s*\((\d{4})(?:[-–]\d{0,4})?\)\s*$")
-_ARTICLE = re.compile(r"^(.*), (the|a|an|les|la|le|l'|il|el|das|der|die|los|las)$")
+from movierec.titles import fold_title, match_title  # noqa: E402
 
-
-def fold_title(text: str) -> str:
-    """Case- and accent-insensitive title key: NFKD without combining marks, casefolded, spaces collapsed."""
-    decomposed = unicodedata.normalize("NFKD", str(text))
-    plain = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
-    return " ".join(plain.split())
-
-
-def _title_keys(title: str) -> tuple[str, str]:
-    """(full key, key without the year) with a trailing article moved to the front ('matrix, the' → 'the matrix')."""
-    full = fold_title(title)
-    bare = _YEAR.sub("", full).strip()
-    m = _ARTICLE.match(bare)
-    if m:
-        bare = f"{m.group(2)} {m.group(1)}"
-    year = _YEAR.search(full)
-    return (f"{bare} ({year.group(1)})" if year else bare), bare
-
-
-def match_title(query: str, titles: list[str]) -> int:
-    """Index of the one title ``query`` names: exact (with or without year), then unique substring, then close spelling.
-
-    Several equally good candidates raise a ConfigError listing them; none raises UnknownIdError.
-    """
-    q = fold_title(query)
-    if not q:
-        raise ConfigError("--movie: give part of a title")
-    keys = [_title_keys(t) for t in titles]
-    exact = [i for i, (full, bare) in enumerate(keys) if q in (full, bare)]
-    if len(exact) == 1:
-        return exact[0]
-    cands = exact or [i for i, (full, _) in enumerate(keys) if q in full or q in fold_title(titles[i])]
-    if len(cands) == 1:
-        return cands[0]
-    if not cands:
-        ratios = []
-        for i, (_, bare) in enumerate(keys):
-            m = difflib.SequenceMatcher(None, q, bare)
-            if m.real_quick_ratio() >= 0.75 and m.quick_ratio() >= 0.75:
-                ratios.append((m.ratio(), i))
-        ratios = sorted((r for r in ratios if r[0] >= 0.75), reverse=True)
-        if ratios and (len(ratios) == 1 or ratios[0][0] > ratios[1][0]):
-            return ratios[0][1]  # the single closest spelling
-        cands = [i for _, i in ratios]
-    if not cands:
-        raise UnknownIdError(f"no movie title matches {query!r}; try part of the title or --movie-id")
-    shown = "; ".join(f"{titles[i]}" for i in cands[:8])
-    more = f" and {len(cands) - 8} more" if len(cands) > 8 else ""
-    raise ConfigError(
-        f"{query!r} matches {len(cands)} movies: {shown}{more}; be more specific or use --movie-id"
-    )
+__all__ = ["fold_title", "match_title"]
 
 
 def similar_cmd(

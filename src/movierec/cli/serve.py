@@ -29,6 +29,7 @@ from movierec.cli.common import (
     typed,
 )
 from movierec.errors import ConfigError
+from movierec.output_folders import check_artifact_target
 
 
 def parse_params(items: list[str] | None) -> dict[str, Any]:
@@ -149,11 +150,15 @@ def export_cmd(
     elif model is None:
         raise ConfigError("--model is required (a registered model name), or --config EXPERIMENT.toml")
     hp.update(parse_params(params))  # --params on the command line override the file's
+    check_artifact_target(out, force)  # before training: unwritable or foreign --out is one line, exit 2
     ds = load_dataset(dataset, ratings, user_col, item_col, rating_col, time_col, rating_scale)
     if with_feedback:
         from movierec.serving.store import merge_feedback
 
+        n_notes = len(ds.notes)
         ds = merge_feedback(ds, with_feedback)
+        for note in ds.notes[n_notes:]:
+            err_console.print(f"[yellow]note:[/] {note}", soft_wrap=True)
     mdl = create(model, **hp)
     if "random_state" in mdl.get_params() and "random_state" not in hp:
         mdl.set_params(random_state=seed)

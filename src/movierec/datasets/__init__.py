@@ -19,6 +19,7 @@ import pandas as pd
 
 from movierec.datasets.parsers import read_movies, read_ratings, read_tags
 from movierec.datasets.registry import REGISTRY, DatasetSpec, cache_dir, get_spec
+from movierec.datasets.users import USER_FILES, read_users
 from movierec.errors import DataError
 from movierec.interactions import Interactions
 
@@ -42,23 +43,54 @@ class Dataset:
 
     name: str
     interactions: Interactions
-    movies: pd.DataFrame | None = None  # movieId, title, year, genres (list) for the whole catalogue
+    #: ``movieId, title, year, genres`` for the whole catalogue file (rated or not): row ``i`` is NOT
+    #: item index ``i``; use :attr:`movies` or :meth:`item_table` to look items up by index.
+    catalog: pd.DataFrame | None = None
     tags: pd.DataFrame | None = None  # userId, movieId, tag, timestamp
     sha256: str = ""
     source: str = ""
     notes: list[str] = field(default_factory=list)
+    users: pd.DataFrame | None = None  # userId, age, gender, occupation, zip (ml-100k, ml-1m only)
+    _items: pd.DataFrame | None = field(default=None, init=False, repr=False)
+
+    @property
+    def movies(self) -> pd.DataFrame | None:
+        """Movie metadata aligned with the dense item indices: row ``i`` is item index ``i``.
+
+        ``ds.movies.title.to_numpy()[items]`` gives the titles of model output; ``None`` when the
+        dataset has no metadata. The whole catalogue file, unrated movies included, is :attr:`catalog`.
+        """
+        if self.catalog is None:
+            return None
+        if self._items is None or len(self._items) != self.interactions.n_items:
+            self._items = self.item_table()
+        return self._items
 
     @property
     def n_catalog_items(self) -> int | None:
         """Movies in the metadata (rated or not), when there is metadata."""
-        return None if self.movies is None else len(self.movies)
+        return None if self.catalog is None else len(self.catalog)
+
+    def __repr__(self) -> str:
+        from movierec.display import dataset_repr
+
+        return dataset_repr(self)
+
+    def _repr_html_(self) -> str:
+        from movierec.display import dataset_html
+
+        return dataset_html(self)
+
+    def to_frame(self) -> pd.DataFrame:
+        """The ratings as a DataFrame with raw ids (``userId, movieId, rating[, timestamp]``)."""
+        return self.interactions.to_frame(raw_ids=True)
 
     def item_table(self) -> pd.DataFrame:
         """One row per item index: ``movieId, title, year, genres``; titles fall back to the id."""
         ids = self.interactions.item_map.ids
         table = pd.DataFrame({"movieId": ids})
-        if self.movies is not None and len(self.movies):
-            meta = self.movies.set_index("movieId")
+        if self.catalog is not None and len(self.catalog):
+            meta = self.catalog.drop_duplicates("movieId").set_index("movieId")
             try:
                 aligned = meta.reindex(pd.Index(ids).astype(meta.index.dtype))
             except (TypeError, ValueError):
@@ -195,7 +227,7 @@ def _load_bundled(with_tags: bool) -> Dataset:
         inter.rating_scale,
         inter.dropped_duplicates,
     )
-    return Dataset(ds.name, fresh, ds.movies, ds.tags, ds.sha256, ds.source, list(ds.notes))
+    return Dataset(ds.name, fresh, ds.catalog, ds.tags, ds.sha256, ds.source, list(ds.notes))
 
 
 class _BackgroundHash:
@@ -233,7 +265,8 @@ def _load_folder(
     notes = []
     if inter.dropped_duplicates:
         notes.append(f"dropped {inter.dropped_duplicates} duplicate (user, movie) ratings, kept the latest")
-    return Dataset(name, inter, movies, tags, digest.result(), str(folder), notes)
+    users = next((read_users(folder / f, fmt=fmt) for f, fmt in USER_FILES if (folder / f).is_file()), None)
+    return Dataset(name, inter, movies, tags, digest.result(), str(folder), notes, users)
 
 
 def load_ratings_file(

@@ -24,6 +24,7 @@ __all__ = [
     "EpochCallback",
     "ExplicitRecommender",
     "Recommender",
+    "check_indices",
     "check_positive",
     "check_random_state",
     "topk",
@@ -80,6 +81,34 @@ def check_positive(name: str, value: float, *, integer: bool = False, allow_zero
     if not np.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
         bound = "≥ 0" if allow_zero else "> 0"
         raise ConfigError(f"{name} must be {bound}, got {value!r}")
+
+
+def check_indices(values: Any, n: int, what: str, *, allow_unknown: bool = False) -> np.ndarray:
+    """Dense indices as an int64 array, or a ConfigError naming ``what`` (``user``/``item``).
+
+    The model API takes dense indices ``0..n-1`` (``-1`` = unknown where ``allow_unknown``); a
+    string, float or bool, or an index out of range, is almost always a raw id passed by mistake,
+    so it is refused rather than cast (``movierec.Recommender`` takes raw ids).
+    """
+    arr = np.asarray(values)
+    if arr.dtype.kind not in "iu":
+        if arr.size == 0 and arr.dtype.kind == "f":
+            return arr.astype(np.int64).ravel()
+        sample = arr.ravel()[0] if arr.size else values
+        sample = sample.item() if isinstance(sample, np.generic) else sample
+        raise ConfigError(
+            f"{what} indices must be integers 0..{n - 1}, got {type(sample).__name__} {sample!r}; "
+            f"for raw ids (userId/movieId) use movierec.Recommender or the dataset's id maps"
+        )
+    arr = arr.astype(np.int64, copy=False).ravel()
+    lo = -1 if allow_unknown else 0
+    bad = (arr < lo) | (arr >= n)
+    if bad.any():
+        raise ConfigError(
+            f"{what} index {int(arr[bad][0])} is outside 0..{n - 1} (dense indices, not raw ids; "
+            f"for raw ids use movierec.Recommender or the dataset's id maps)"
+        )
+    return arr
 
 
 def topk(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -163,11 +192,7 @@ class BaseRecommender:
         raise NotImplementedError
 
     def _check_users(self, users: np.ndarray | int) -> np.ndarray:
-        users = np.atleast_1d(np.asarray(users, dtype=np.int64))
-        if users.size and (users.min() < 0 or users.max() >= self.n_users_):
-            bad = users[(users < 0) | (users >= self.n_users_)][0]
-            raise ConfigError(f"user index {bad} is outside 0..{self.n_users_ - 1}")
-        return users.astype(np.int32)
+        return check_indices(users, self.n_users_, "user").astype(np.int32)
 
     def recommend(
         self,
@@ -188,7 +213,9 @@ class BaseRecommender:
         users = self._check_users(users)
         out_i = np.empty((len(users), k), dtype=np.int32)
         out_s = np.empty((len(users), k), dtype=np.float32)
-        cand = None if candidates is None else np.asarray(candidates, dtype=np.int32)
+        cand = (
+            None if candidates is None else check_indices(candidates, self.n_items_, "item").astype(np.int32)
+        )
         for start in range(0, len(users), batch_size):
             batch = users[start : start + batch_size]
             scores = np.asarray(self.score(batch, cand), dtype=np.float32)
@@ -257,6 +284,7 @@ class BaseRecommender:
             raise ConfigError(
                 f"{self.name} has no item embeddings; use a factor or neighbour model for 'similar'"
             )
+        item = int(check_indices(item, len(emb), "item")[0])
         norm = np.linalg.norm(emb, axis=1)
         norm[norm == 0] = 1.0
         unit = emb / norm[:, None]
@@ -402,7 +430,9 @@ class ExplicitRecommender(BaseRecommender):
         self._check_fitted()
         users = self._check_users(users)
         cols = (
-            np.arange(self.n_items_, dtype=np.int64) if items is None else np.asarray(items, dtype=np.int64)
+            np.arange(self.n_items_, dtype=np.int64)
+            if items is None
+            else check_indices(items, self.n_items_, "item")
         )
         grid_u = np.repeat(users.astype(np.int64), len(cols))
         grid_i = np.tile(cols, len(users))

@@ -13,7 +13,7 @@ import numpy as np
 
 from movierec.errors import ConfigError
 from movierec.interactions import Interactions
-from movierec.models.base import ExplicitRecommender, check_positive
+from movierec.models.base import ExplicitRecommender, check_indices, check_positive
 from movierec.models.kernels.baselines import als_biases, first_seen, group_by_first_seen, sgd_biases
 from movierec.models.space import FloatRange, IntRange, SearchSpace
 
@@ -123,8 +123,8 @@ class ExplicitModel(ExplicitRecommender):
 
     def _predict(self, users: np.ndarray, items: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         self._check_fitted()
-        users = np.asarray(users, dtype=np.int64).ravel()
-        items = np.asarray(items, dtype=np.int64).ravel()
+        users = check_indices(users, self.n_users_, "user", allow_unknown=True)
+        items = check_indices(items, self.n_items_, "item", allow_unknown=True)
         if users.shape != items.shape:
             raise ConfigError(f"users and items must have the same length, got {len(users)} and {len(items)}")
         ku, ki = self._known(users, items)

@@ -18,7 +18,7 @@ import numpy as np
 
 from movierec.errors import ArtifactError, ConfigError
 from movierec.interactions import Interactions
-from movierec.models.base import ExplicitRecommender, check_positive
+from movierec.models.base import ExplicitRecommender, check_indices, check_positive
 from movierec.models.space import Choice, FloatRange, SearchSpace
 
 __all__ = ["Blend"]
@@ -194,8 +194,8 @@ class Blend(ExplicitRecommender):
     def predict(self, users: np.ndarray, items: np.ndarray, *, clip: bool = True) -> np.ndarray:
         """Blended predicted ratings for (user, item) index pairs; each base falls back as it does alone."""
         self._check_fitted()
-        users = np.asarray(users, dtype=np.int64).ravel()
-        items = np.asarray(items, dtype=np.int64).ravel()
+        users = check_indices(users, self.n_users_, "user", allow_unknown=True)
+        items = check_indices(items, self.n_items_, "item", allow_unknown=True)
         if users.shape != items.shape:
             raise ConfigError(f"users and items must have the same length, got {len(users)} and {len(items)}")
         preds = np.column_stack([m.predict(users, items) for m in self.models_.values()])

@@ -12,6 +12,7 @@ features. Items with no training interactions are represented by their side feat
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, ClassVar, Self
 
@@ -22,14 +23,22 @@ from movierec.errors import ConfigError, DataError
 from movierec.interactions import Interactions
 from movierec.models.base import BaseRecommender, EpochCallback, check_positive, check_random_state
 from movierec.models.kernels.lightfm_like import BPR as _BPR_KIND
+from movierec.models.kernels.lightfm_like import LOGISTIC as _LOGISTIC_KIND
 from movierec.models.kernels.lightfm_like import WARP as _WARP_KIND
-from movierec.models.kernels.lightfm_like import pairwise_epoch, pairwise_epoch_identity, run_blocks
+from movierec.models.kernels.lightfm_like import WARP_KOS as _WARP_KOS_KIND
+from movierec.models.kernels.lightfm_like import (
+    logistic_epoch,
+    pairwise_epoch,
+    pairwise_epoch_identity,
+    run_blocks,
+)
 from movierec.models.space import EPOCHS, FACTORS, LR, Choice, FloatRange, IntRange, SearchSpace
 from movierec.models.weighting import check_weighting, interaction_weights
 
-__all__ = ["BPR", "WARP", "HybridMF", "feature_rows"]
+__all__ = ["BPR", "WARP", "WARPKOS", "HybridMF", "Logistic", "feature_rows"]
 
 SCHEDULES = ("adagrad", "adadelta")
+LOSSES = ("bpr", "warp", "logistic", "warp-kos")  # LightFM's four; ``loss`` in tuning picks the model
 
 
 def _as_matrix(features: Any, n_rows: int, what: str) -> tuple[sp.csr_matrix | None, list[str]]:
@@ -95,6 +104,7 @@ class HybridMF(BaseRecommender):
 
     name: ClassVar[str] = "hybrid-mf"
     kind: ClassVar[str] = "implicit"
+    uses_user_features: ClassVar[bool] = True  # CLI notes say which models ignore --user-features
     _loss_kind: ClassVar[int] = _BPR_KIND
     _json_state: ClassVar[tuple[str, ...]] = ("history_", "item_feature_names_", "user_feature_names_")
 
@@ -191,7 +201,11 @@ class HybridMF(BaseRecommender):
         positives.sum_duplicates()
         positives.sort_indices()
         identity_only = _is_identity(item_rows) and _is_identity(user_rows)
-        if identity_only:  # representation = embedding row: the fused kernel
+        if self._loss_kind == _LOGISTIC_KIND:  # pointwise: its own kernel, identity rows included
+            kernel = logistic_epoch
+            features = (item_rows.indptr, item_rows.indices, item_rows.data)
+            features += (user_rows.indptr, user_rows.indices, user_rows.data)
+        elif identity_only:  # representation = embedding row: the fused kernel
             kernel, features = pairwise_epoch_identity, ()
         else:
             kernel = pairwise_epoch
@@ -207,6 +221,8 @@ class HybridMF(BaseRecommender):
             np.float32(self.item_alpha),
             np.float32(self.user_alpha),
             int(self.max_sampled),
+            int(getattr(self, "k", 1)),  # k-OS WARP's k and n (WARPKOS only)
+            int(getattr(self, "n", 1)),
         )
         self.history_: list[dict[str, float]] = []
         self.item_feature_names_ = item_names
@@ -275,6 +291,8 @@ class HybridMF(BaseRecommender):
         self.user_bias_ = np.asarray(urows @ user_bias, dtype=np.float32)
         self.item_feature_embeddings_ = np.ascontiguousarray(item_emb, dtype=np.float32)
         self.item_feature_biases_ = np.ascontiguousarray(item_bias, dtype=np.float32)
+        # the user side features' own rows (after the identities): a visitor is scored from these
+        self.user_feature_embeddings_ = np.ascontiguousarray(user_emb[train.n_users :], dtype=np.float32)
 
     # --- scoring --------------------------------------------------------------------------
     def score(self, users: np.ndarray, items: np.ndarray | None = None) -> np.ndarray:
@@ -288,12 +306,91 @@ class HybridMF(BaseRecommender):
         out += self.user_bias_[users][:, None]
         return out.astype(np.float32, copy=False)
 
+    def score_new_user(
+        self,
+        items: np.ndarray | None,
+        ratings: np.ndarray | None = None,
+        threshold: float = 4.0,
+        *,
+        features: Any = None,
+    ) -> np.ndarray:
+        """Cold-start user: scores over all items from a few (item, rating) pairs and/or user features.
+
+        From items: the mean of the liked items' vectors (ratings ≥ ``threshold``; all given items
+        when none reaches it, weighted by rating). From ``features`` (a visitor mapping such as
+        ``{"age": 31, "gender": "F"}`` checked against the demographics the model was trained
+        with, or a 1 × n CSR row over ``user_feature_names_``): the normalised sum of those
+        features' embeddings, as LightFM represents a user without an identity feature. With
+        both, the feature vector counts as one more liked item in the mean.
+
+        Without ``features`` this is the factor family's ``mean`` fold-in
+        (:mod:`movierec.scoring.factors`), the code an exported artifact runs for a visitor;
+        nothing liked gives the popularity ranking.
+        """
+        if features is None and items is not None:
+            return super().score_new_user(items, ratings, threshold=threshold)
+        self._check_fitted()
+        items = np.zeros(0, dtype=np.int64) if items is None else np.asarray(items, dtype=np.int64)
+        parts: list[np.ndarray] = []
+        weights: list[float] = []
+        if features is not None:
+            parts.append(self._feature_vector(features))
+            weights.append(1.0)
+        if items.size:
+            if items.min() < 0 or items.max() >= self.n_items_:
+                raise ConfigError(f"item index outside 0..{self.n_items_ - 1}")
+            w = np.ones(len(items), dtype=np.float32)
+            if ratings is not None:
+                ratings = np.asarray(ratings, dtype=np.float32)
+                liked = ratings >= threshold
+                if liked.any():
+                    w = liked.astype(np.float32)
+                else:  # nothing liked: the features alone, else every rated item weighted by rating
+                    w = np.zeros_like(ratings) if features is not None else np.maximum(ratings, 1e-3)
+            if w.sum() > 0:
+                parts.append((w[:, None] * self.item_factors_[items]).sum(axis=0))
+                weights.append(float(w.sum()))
+        if not parts:
+            raise ConfigError("score_new_user needs at least one (item, rating) pair or user features")
+        vec = np.sum(parts, axis=0) / max(sum(weights), 1e-6)
+        return (self.item_factors_ @ vec + self.item_bias_).astype(np.float32)
+
     def fold_in_spec(self) -> dict[str, object]:
         """A visitor's vector is the mean of their liked items' vectors (see :mod:`movierec.scoring.factors`)."""
         return {"method": "mean"}
 
+    def _feature_vector(self, features: Any) -> np.ndarray:
+        """A visitor's user vector from its side features (see :meth:`score_new_user`)."""
+        names = list(getattr(self, "user_feature_names_", []) or [])
+        emb = getattr(self, "user_feature_embeddings_", None)
+        if not names or emb is None or len(emb) != len(names):
+            raise ConfigError(
+                f"{self.name} was trained without user features, so it cannot use a visitor's features"
+            )
+        if isinstance(features, Mapping):
+            from movierec.demographics import DemographicSchema
 
-# shared by BPR and WARP (Rendle et al. 2009; Weston et al. 2011; LightFM's per-feature alphas)
+            schema = DemographicSchema.from_names(names)
+            if schema is None:
+                raise ConfigError(
+                    f"{self.name}'s user features are not demographics; pass a feature row instead"
+                )
+            row = schema.encode(features, names)
+        else:
+            row = sp.csr_matrix(features, dtype=np.float32)
+            if row.shape != (1, len(names)):
+                raise ConfigError(
+                    f"a user feature row must be 1 × {len(names)}, got {row.shape[0]} × {row.shape[1]}"
+                )
+        total = float(row.sum())
+        if total <= 0:
+            return np.zeros(emb.shape[1], dtype=np.float32)
+        if bool(self.normalize_features):
+            row = row / total
+        return np.asarray(row @ emb, dtype=np.float32).ravel()
+
+
+# shared by the four losses (Rendle et al. 2009; Weston et al. 2011; LightFM's per-feature alphas)
 _HYBRID_SPACE: SearchSpace = {
     "no_components": FACTORS,
     "learning_rate": LR,
@@ -309,7 +406,7 @@ class BPR(HybridMF):
 
     name: ClassVar[str] = "bpr"
     # "loss" picks the registered model (tuning.MODEL_SWITCHES): BPR vs WARP is itself tuned
-    search_space: ClassVar[SearchSpace] = {**_HYBRID_SPACE, "loss": Choice(("bpr", "warp"))}
+    search_space: ClassVar[SearchSpace] = {**_HYBRID_SPACE, "loss": Choice(LOSSES)}
     _loss_kind: ClassVar[int] = _BPR_KIND
 
 
@@ -320,6 +417,86 @@ class WARP(HybridMF):
     search_space: ClassVar[SearchSpace] = {
         **_HYBRID_SPACE,
         "max_sampled": IntRange(10, 200, log=True),
-        "loss": Choice(("warp", "bpr")),
+        "loss": Choice(("warp", "bpr", "logistic", "warp-kos")),
     }
     _loss_kind: ClassVar[int] = _WARP_KIND
+
+
+class Logistic(HybridMF):
+    """LightFM's logistic loss on the hybrid model: every interaction a positive, σ(u·i + b_u + b_i) → 1.
+
+    With positives only it mostly learns popularity through the biases; it is here for parity
+    with ``lightfm:logistic`` and for tuning ``loss`` over LightFM's four losses (Kula 2015).
+    """
+
+    name: ClassVar[str] = "logistic"
+    search_space: ClassVar[SearchSpace] = {
+        **_HYBRID_SPACE,
+        "loss": Choice(("logistic", "bpr", "warp", "warp-kos")),
+    }
+    _loss_kind: ClassVar[int] = _LOGISTIC_KIND
+
+
+class WARPKOS(HybridMF):
+    """k-order statistic WARP (Weston, Yee & Weiss 2013, "Learning to rank recommendations with the
+    k-order statistic loss"): per interaction, draw ``n`` of the user's positives, take the k-th
+    highest scored as the positive and make a WARP step against a sampled violating negative.
+
+    ``k=1`` pushes a user's best positive up (precision at the top); larger ``k`` spreads the
+    effort over more of the user's tastes. Defaults k=5, n=10 as in LightFM.
+    """
+
+    name: ClassVar[str] = "warp-kos"
+    search_space: ClassVar[SearchSpace] = {
+        **_HYBRID_SPACE,
+        "max_sampled": IntRange(10, 200, log=True),
+        "loss": Choice(("warp-kos", "warp", "bpr", "logistic")),
+    }
+    _loss_kind: ClassVar[int] = _WARP_KOS_KIND
+
+    def __init__(
+        self,
+        no_components: int = 40,
+        learning_rate: float = 0.05,
+        epochs: int = 25,
+        learning_schedule: str = "adagrad",
+        rho: float = 0.95,
+        epsilon: float = 1e-6,
+        item_alpha: float = 0.0,
+        user_alpha: float = 0.0,
+        max_sampled: int = 10,
+        num_threads: int = 1,
+        normalize_features: bool = True,
+        weighting: str = "binary",
+        half_life_days: float = 365.0,
+        random_state: int | None = 42,
+        k: int = 5,
+        n: int = 10,
+    ) -> None:
+        super().__init__(
+            no_components=no_components,
+            learning_rate=learning_rate,
+            epochs=epochs,
+            learning_schedule=learning_schedule,
+            rho=rho,
+            epsilon=epsilon,
+            item_alpha=item_alpha,
+            user_alpha=user_alpha,
+            max_sampled=max_sampled,
+            num_threads=num_threads,
+            normalize_features=normalize_features,
+            weighting=weighting,
+            half_life_days=half_life_days,
+            random_state=random_state,
+        )
+        self.k = k
+        self.n = n
+
+    def _check_params(self) -> None:
+        super()._check_params()
+        check_positive("k", self.k, integer=True)
+        check_positive("n", self.n, integer=True)
+        if int(self.k) > int(self.n):
+            raise ConfigError(
+                f"k must be ≤ n (the k-th of n sampled positives), got k={self.k!r}, n={self.n!r}"
+            )

@@ -27,11 +27,17 @@ MODELS: dict[str, tuple[str, str, str | None]] = {
     "blend": ("movierec.models.blend", "Blend", None),
     # implicit (LightFM / implicit style)
     "popularity": ("movierec.models.popularity", "Popularity", None),
+    "segment-popularity": ("movierec.models.segment_popularity", "SegmentPopularity", None),
     "itemknn": ("movierec.models.itemknn", "ItemKNN", None),
     "ease": ("movierec.models.ease", "EASE", None),
     "als": ("movierec.models.als", "ALS", "reference"),
+    "rp3beta": ("movierec.models.itemitem", "RP3beta", None),
+    "slim": ("movierec.models.itemitem", "SLIM", None),
+    "ials": ("movierec.models.ials", "IALS", None),
     "bpr": ("movierec.models.bpr", "BPR", None),
     "warp": ("movierec.models.bpr", "WARP", None),
+    "logistic": ("movierec.models.bpr", "Logistic", None),
+    "warp-kos": ("movierec.models.bpr", "WARPKOS", None),
     # sequence-aware
     "sequential-popularity": ("movierec.models.sequential", "SequentialPopularity", None),
     "markov": ("movierec.models.sequential", "Markov", None),
@@ -43,6 +49,8 @@ MODELS: dict[str, tuple[str, str, str | None]] = {
     "surprise:knn-baseline": ("movierec.models.reference.surprise", "SurpriseKNNBaseline", "reference"),
     "lightfm:bpr": ("movierec.models.reference.lightfm", "LightFMBPR", "reference"),
     "lightfm:warp": ("movierec.models.reference.lightfm", "LightFMWARP", "reference"),
+    "lightfm:logistic": ("movierec.models.reference.lightfm", "LightFMLogistic", "reference"),
+    "lightfm:warp-kos": ("movierec.models.reference.lightfm", "LightFMWARPKOS", "reference"),
     "implicit:bpr": ("movierec.models.reference.implicit", "ImplicitBPR", "reference"),
 }
 

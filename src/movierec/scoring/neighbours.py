@@ -38,6 +38,12 @@ def csr_from(arrays: dict[str, np.ndarray], prefix: str, shape: tuple[int, int])
 
 def export(model: Any, n_users: int, n_items: int, threshold: float) -> tuple[dict[str, np.ndarray], dict]:
     out = csr_arrays("neighbours", model.neighbours_)
+    out["neighbours_weights"] = out.pop("neighbours_data")  # the artifact format's name
+    out.update(
+        user_bias=np.zeros(n_users, np.float32),
+        item_bias=np.zeros(n_items, np.float32),
+        global_mean=np.float32(0),
+    )
     weights = getattr(model, "user_items_", None)
     if weights is not None:
         out.update(csr_arrays("weights", weights))

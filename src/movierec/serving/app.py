@@ -19,11 +19,12 @@ from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
 from fastapi import Path as PathParam
-from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.responses import FileResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from movierec.errors import ConfigError, MovierecError, UnknownIdError
+from movierec.errors import ConfigError, MovierecError
 from movierec.serving.artifact import Artifact
+from movierec.serving.errors import install_error_handlers, responses
 from movierec.serving.schemas import (
     FeedbackIn,
     FeedbackOut,
@@ -33,7 +34,7 @@ from movierec.serving.schemas import (
     RecommendationsResponse,
     RecommendRequest,
 )
-from movierec.serving.store import FeedbackConflict, FeedbackStore
+from movierec.serving.store import FeedbackStore
 
 __all__ = ["ServeSettings", "create_app", "create_app_from_env"]
 
@@ -186,6 +187,10 @@ class FastRecommendations:
         await self.app(scope, receive, send)
 
 
+_RERANK = r"^(mmr|calibrated|xquad|pop)(:(0|1|0?\.[0-9]+|1\.0+|0\.[0-9]+))?$"
+"""``?rerank=`` values (movierec.rerank.parse_rerank checks them again)."""
+
+
 def get_artifact(request: Request) -> Artifact:
     """The artifact this app serves (injected by ``create_app``)."""
     return request.app.state.artifact
@@ -244,10 +249,7 @@ def create_app(
     app.state.store = store
     app.state.settings = settings
 
-    @app.exception_handler(MovierecError)
-    async def _movierec_error(_request: Request, exc: MovierecError) -> JSONResponse:
-        status = 404 if isinstance(exc, UnknownIdError) else 409 if isinstance(exc, FeedbackConflict) else 422
-        return JSONResponse({"detail": str(exc)}, status_code=status)
+    install_error_handlers(app)  # one body shape per status, as the OpenAPI schema declares
 
     art = artifact  # the read-only routes use the injected artifact directly (no per-request dependency)
 
@@ -286,12 +288,17 @@ def create_app(
             body["didYouMean"] = art.suggest(search)
         return _json(body)
 
-    @app.get("/movies/{movieId}", response_model=Movie, tags=["movies"])
+    @app.get("/movies/{movieId}", response_model=Movie, tags=["movies"], responses=responses(404))
     async def movie(movieId: Annotated[str, PathParam(max_length=128)]) -> Response:
         """One movie: title, year, genres and how many training ratings it has."""
         return _json(art.movie(movieId))
 
-    @app.get("/movies/{movieId}/similar", response_model=RecommendationsResponse, tags=["recommendations"])
+    @app.get(
+        "/movies/{movieId}/similar",
+        response_model=RecommendationsResponse,
+        tags=["recommendations"],
+        responses=responses(404),
+    )
     async def similar(
         movieId: Annotated[str, PathParam(max_length=128)], k: Annotated[int, Query(ge=1, le=500)] = 10
     ) -> Response:
@@ -300,7 +307,10 @@ def create_app(
         return rec_response(art, None, art.similar(movieId, k))
 
     @app.get(
-        "/users/{userId}/recommendations", response_model=RecommendationsResponse, tags=["recommendations"]
+        "/users/{userId}/recommendations",
+        response_model=RecommendationsResponse,
+        tags=["recommendations"],
+        responses=responses(404),
     )
     async def user_recommendations(
         userId: Annotated[str, PathParam(max_length=128)],
@@ -309,15 +319,31 @@ def create_app(
         genres: Annotated[
             str | None, Query(max_length=1000, description="Comma-separated, e.g. Comedy,Drama")
         ] = None,
+        rerank: Annotated[
+            str | None,
+            Query(
+                max_length=40,
+                pattern=_RERANK,
+                description="Re-rank the list: mmr:λ (diversity), calibrated:λ (genre calibration), "
+                "xquad:λ or pop:λ (long tail); λ in 0..1, e.g. mmr:0.3 (docs/beyond-accuracy.md).",
+            ),
+        ] = None,
     ) -> Response:
         """Top-``k`` movies for a user of the training data."""
         wanted = [g for g in genres.split(",") if g.strip()] if genres else None
         u = art.user_index(userId)
         return rec_response(
-            art, art.raw_user(u), art.recommend_index(u, k, exclude_seen=exclude_seen, genres=wanted)
+            art,
+            art.raw_user(u),
+            art.recommend_index(u, k, exclude_seen=exclude_seen, genres=wanted, rerank=rerank),
         )
 
-    @app.post("/recommendations", response_model=RecommendationsResponse, tags=["recommendations"])
+    @app.post(
+        "/recommendations",
+        response_model=RecommendationsResponse,
+        tags=["recommendations"],
+        responses=responses(404, 413),
+    )
     async def visitor_recommendations(body: RecommendRequest) -> Response:
         """Recommendations for someone not in the training data, from a few ratings (fold-in) or an ordered history.
 
@@ -354,7 +380,16 @@ def create_app(
         out = art.visitor(pairs, body.k, history=body.history, genres=body.genres, explain=body.explain)
         return rec_response(art, body.userId, out["recommendations"], out["fallback"])
 
-    @app.post("/feedback", response_model=FeedbackOut, tags=["feedback"], dependencies=[Depends(check_key)])
+    @app.post(
+        "/feedback",
+        response_model=FeedbackOut,
+        tags=["feedback"],
+        dependencies=[Depends(check_key)],
+        responses={
+            201: {"model": FeedbackOut, "description": "Stored (a new requestId)."},
+            **responses(401, 404, 409, 413, 503),
+        },
+    )
     def feedback(body: FeedbackIn, art: Art, store: Annotated[FeedbackStore, Depends(get_store)]) -> Response:
         """Store one rating durably; retries with the same ``requestId`` store it once (201 new, 200 repeat)."""
         lo, hi = art.rating_scale
@@ -370,9 +405,10 @@ def create_app(
                     }
                 ],
             )
-        art.item_index(body.movieId)  # unknown movie -> 404
+        movie = art.item_map.to_raw(art.item_index(body.movieId))  # unknown movie -> 404; look-alikes too
+        user = art.user_map.canonical(body.userId, "userId")  # stored as the data spells it: "7", never "007"
         row, created = store.add(
-            body.requestId, str(body.userId), str(body.movieId), body.rating, model_version=art.model_version
+            body.requestId, str(user), str(movie), body.rating, model_version=art.model_version
         )
         return _json({"id": row.id, "requestId": row.request_id, "created": created}, 201 if created else 200)
 

@@ -17,6 +17,7 @@ import json
 import os
 import shutil
 import tempfile
+import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -29,6 +30,8 @@ import scipy.sparse as sp
 
 from movierec.errors import ArtifactError, ConfigError
 from movierec.interactions import IdMap, Interactions
+from movierec.output_folders import check_artifact_target
+from movierec.serving.validate import sign_manifest, validate_artifact
 from movierec.titles import fold_title, match_title, search_key, suggest_titles
 
 __all__ = ["FORMAT_VERSION", "Artifact", "export_artifact", "load_artifact", "package_versions"]
@@ -148,8 +151,7 @@ def export_artifact(
     :func:`movierec.scoring.support.default_min_support`); it is recorded in the manifest.
     """
     out = Path(out_dir).expanduser()
-    if out.exists() and not force:
-        raise ConfigError(f"{out} already exists; pass --force to replace it")
+    check_artifact_target(out, force)  # --force replaces only a folder export wrote; nothing else is deleted
     manifest, arrays = build_manifest(
         model, dataset, train, metrics=metrics, implicit_threshold=implicit_threshold, notes=notes,
         min_support=min_support,
@@ -176,6 +178,7 @@ def export_artifact(
         ).hexdigest()[:12]
         manifest["manifest_sha256"] = _manifest_digest(manifest)
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=False) + "\n")
+        sign_manifest(tmp)  # manifest.sig when MOVIEREC_ARTIFACT_KEY is set
         for name in (*DATA_FILES, MANIFEST):  # durable before the rename makes it visible
             with open(tmp / name, "rb") as fh:
                 os.fsync(fh.fileno())
@@ -397,8 +400,9 @@ def load_artifact(path: str | Path) -> Artifact:
             seen_parts = {k: npz[k] for k in npz.files}
         ids = pd.read_parquet(root / "ids.parquet")
         items = pd.read_parquet(root / "items.parquet")
-    except (OSError, ValueError, KeyError) as exc:
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
         raise ArtifactError(f"{root}: unreadable artifact data ({exc})") from exc
+    validate_artifact(root, manifest, arrays, seen_parts, ids, items)  # structure, not just checksums
     return Artifact(root, manifest, arrays, seen_parts, ids, items)
 
 
@@ -482,6 +486,20 @@ class Artifact:
             mask = np.fromiter((name in r["genres"] for r in self._rows), dtype=bool, count=n_items)
             self._genre_index[key] = mask
         self._genre_names = sorted(names.values())
+
+    def __repr__(self) -> str:
+        from movierec.display import artifact_repr
+
+        return artifact_repr(self)
+
+    def _repr_html_(self) -> str:
+        from movierec.display import artifact_html
+
+        return artifact_html(self)
+
+    def to_frame(self) -> pd.DataFrame:
+        """The artifact's catalogue, row ``i`` = item index ``i``: ``movieId, title, year, genres, ratings``."""
+        return pd.DataFrame([self.movie_row(i) for i in range(self.n_items)])
 
     # --- facts ------------------------------------------------------------------------
     @property
@@ -614,13 +632,58 @@ class Artifact:
         exclude_seen: bool = True,
         genres: Sequence[str] | None = None,
         min_support: int | None = None,
+        rerank: str | None = None,
     ) -> list[dict[str, Any]]:
-        """:meth:`recommend` for a user index (from :meth:`user_index`)."""
-        exclude = (
-            self._seen.indices[self._seen.indptr[u] : self._seen.indptr[u + 1]] if exclude_seen else None
-        )
+        """:meth:`recommend` for a user index (from :meth:`user_index`); ``rerank`` = ``"mmr:0.3"``… (movierec.rerank)."""
+        history = self._seen.indices[self._seen.indptr[u] : self._seen.indptr[u + 1]]
+        exclude = history if exclude_seen else None
         raw = self.scorer.known(u)
-        return self._top(self._rank(raw), _Query(k, exclude, genres, min_support), raw)
+        q = _Query(k, exclude, genres, min_support)
+        if rerank:
+            return self._reranked(self._rank(raw), q, history, rerank)
+        return self._top(self._rank(raw), q, raw)
+
+    def _reranked(
+        self, scores: np.ndarray, q: _Query, history: np.ndarray, spec: str
+    ) -> list[dict[str, Any]]:
+        """Top-``k`` re-ranked by ``spec`` over the same candidates :meth:`_top` ranks (scores stay the model's)."""
+        from movierec.rerank import parse_rerank
+
+        reranker = parse_rerank(spec)
+        if not isinstance(q.k, (int, np.integer)) or isinstance(q.k, bool) or q.k < 1:
+            raise ConfigError(f"k must be a whole number ≥ 1, got {q.k!r}")
+        scores = np.array(scores, dtype=np.float32)
+        if q.exclude is not None and len(q.exclude):
+            scores[q.exclude] = -np.inf
+        mask = self._genre_mask(q.genres)
+        if mask is not None:
+            scores[~mask] = -np.inf
+        floor = self._floor(q.min_support)
+        if floor > 0:
+            scores[self._popularity < floor] = -np.inf
+        hist = sp.csr_matrix(
+            (np.ones(len(history), dtype=np.float32), history, [0, len(history)]), shape=(1, self.n_items)
+        )
+        picks = reranker.rerank(scores[None, :], min(int(q.k), self.n_items), hist, self._item_info())[0]
+        return [
+            {**self._rows[i], "score": float(scores[i]), "ratings": int(self._popularity[i])}
+            for i in picks
+            if i >= 0
+        ]
+
+    def _item_info(self) -> Any:
+        """Genres, item vectors and popularity for re-rankers (built on first use)."""
+        if getattr(self, "_info", None) is None:
+            from movierec.beyond import ItemInfo, genre_matrix
+
+            g, names = genre_matrix([r["genres"] for r in self._rows])
+            self._info = ItemInfo(
+                popularity=self._popularity.astype(np.float64),
+                n_users=int((np.diff(self._seen.indptr) > 0).sum()),
+                genres=g if names else None,
+                vectors=self.scorer.item_vectors(),
+            )
+        return self._info
 
     # --- visitors ---------------------------------------------------------------------
     def _parse_ratings(self, ratings: Sequence[tuple[object, float]]) -> tuple[np.ndarray, np.ndarray]:

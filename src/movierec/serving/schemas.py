@@ -7,6 +7,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
+    "ErrorMessage",
     "FeedbackIn",
     "FeedbackOut",
     "Health",
@@ -134,6 +135,12 @@ class FeedbackIn(_Strict):
         pattern=r"^[A-Za-z0-9._:\-]+$",
         description="Client-chosen unique id; sending the same request again stores it once.",
     )
+
+
+class ErrorMessage(BaseModel):
+    """The body of every 4xx except 422 (whose ``detail`` is a list of field errors)."""
+
+    detail: str = Field(description="One sentence saying what was wrong.")
 
 
 class FeedbackOut(BaseModel):

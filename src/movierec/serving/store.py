@@ -33,7 +33,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError
 
 from movierec.errors import ConfigError, DataError
-from movierec.interactions import Interactions
+from movierec.interactions import INT_ID_RULE, Interactions, looks_numeric, parse_int_id
 
 __all__ = ["FeedbackConflict", "FeedbackStore", "merge_feedback", "normalise_url"]
 
@@ -194,22 +194,66 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
-def _typed_ids(values: pd.Series, existing: np.ndarray) -> np.ndarray:
-    """Feedback ids (stored as text) in the id type of the dataset's map: ints stay ints when they all parse."""
-    if pd.Index(existing).dtype.kind in "iu":
-        parsed = pd.to_numeric(values, errors="coerce")
-        if parsed.notna().all() and (parsed == parsed.round()).all() and (parsed.abs() < 2**53).all():
-            return parsed.astype(np.int64).to_numpy()
-        return values.astype(str).to_numpy(dtype=object)
-    return values.astype(str).to_numpy(dtype=object)
+def _feedback_ids(fb: pd.DataFrame, inter: Interactions) -> tuple[pd.DataFrame, list[str]]:
+    """Feedback rows with ids in the dataset's own types, and notes on what was dropped or added.
+
+    Stored ids are text. For integer-id data a stored id counts only in its canonical spelling
+    (:func:`~movierec.interactions.parse_int_id`): rows spelling a number any other way
+    (``"0001"``, ``" 1"``, ``"１"``, written by older servers) are dropped, never turned into
+    new ids. Movies the dataset does not hold are dropped (feedback never invents items). Users
+    named by other text (the web page's ``web-…`` visitors) become new integer ids after the
+    largest existing one, in order of first appearance, so the user column stays integer.
+    """
+    notes: list[str] = []
+    users, movies = fb["userId"].astype(str), fb["movieId"].astype(str)
+    keep = np.ones(len(fb), dtype=bool)
+    if inter.item_map.ids.dtype.kind in "iu":
+        parsed_m = [parse_int_id(m) for m in movies]
+        known = np.array([p is not None and p in inter.item_map for p in parsed_m], dtype=bool)
+        movie_ids: Any = np.array([p if p is not None else -1 for p in parsed_m], dtype=np.int64)
+    else:
+        known = np.array([m in inter.item_map for m in movies], dtype=bool)
+        movie_ids = movies.to_numpy(dtype=object)
+    if (~known).any():
+        notes.append(f"dropped {int((~known).sum())} feedback ratings for movies the dataset does not hold")
+    keep &= known
+    if inter.user_map.ids.dtype.kind in "iu":
+        parsed_u = [parse_int_id(u) for u in users]
+        lookalike = np.array([p is None and looks_numeric(u) for p, u in zip(parsed_u, users, strict=True)])
+        if (lookalike & keep).any():
+            notes.append(
+                f"dropped {int((lookalike & keep).sum())} feedback ratings whose userId is not a canonical "
+                f"integer ({INT_ID_RULE})"
+            )
+        keep &= ~lookalike
+        named = {u for p, u, k in zip(parsed_u, users, keep, strict=True) if p is None and k}
+        next_id = int(inter.user_map.ids.max()) + 1 if len(inter.user_map) else 1
+        new_ids: dict[str, int] = {}
+        for p, u, k in zip(parsed_u, users, keep, strict=True):
+            if p is None and k and u not in new_ids:
+                new_ids[u] = next_id + len(new_ids)
+        if named:
+            notes.append(
+                f"{len(named)} feedback users with non-integer ids (e.g. web visitors) got new ids "
+                f"{next_id}..{next_id + len(named) - 1}"
+            )
+        user_ids: Any = np.array(
+            [p if p is not None else new_ids.get(u, -1) for p, u in zip(parsed_u, users, strict=True)],
+            dtype=np.int64,
+        )
+    else:
+        user_ids = users.to_numpy(dtype=object)
+    out = fb.assign(userId=user_ids, movieId=movie_ids)[keep].reset_index(drop=True)
+    return out, notes
 
 
 def merge_feedback(dataset: Any, db_url: str | Path) -> Any:
     """A copy of ``dataset`` whose interactions also hold every stored feedback rating.
 
-    New users and movies get new indices (ids are re-mapped once over the union); a rating for a
-    (user, movie) pair already present replaces it when it is newer. Ratings outside the dataset's
-    scale are a :class:`DataError`.
+    New users get new indices (ids are re-mapped once over the union); movies the dataset does not
+    hold and look-alike ids are dropped with a note (see :func:`_feedback_ids`), so id types never
+    change. A rating for a (user, movie) pair already present replaces it when it is newer.
+    Ratings outside the dataset's scale are a :class:`DataError`.
     """
     from movierec.datasets import Dataset
 
@@ -235,15 +279,10 @@ def merge_feedback(dataset: Any, db_url: str | Path) -> Any:
             f"the dataset's scale {lo:g}..{hi:g}"
         )
     base = inter.to_frame(raw_ids=True)
-    users = _typed_ids(fb["userId"], inter.user_map.ids)
-    movies = _typed_ids(fb["movieId"], inter.item_map.ids)
-    if users.dtype == object and base["userId"].dtype != object:
-        base["userId"] = base["userId"].astype(str)
-    if movies.dtype == object and base["movieId"].dtype != object:
-        base["movieId"] = base["movieId"].astype(str)
-    extra = pd.DataFrame({"userId": users, "movieId": movies, "rating": fb["rating"].to_numpy()})
+    typed, id_notes = _feedback_ids(fb, inter)
+    extra = typed[["userId", "movieId", "rating"]].copy()
     if "timestamp" in base.columns:
-        extra["timestamp"] = fb["timestamp"].to_numpy()
+        extra["timestamp"] = typed["timestamp"].to_numpy()
     merged = pd.concat([base, extra], ignore_index=True)
     new_inter = Interactions.from_frame(
         merged,
@@ -251,19 +290,19 @@ def merge_feedback(dataset: Any, db_url: str | Path) -> Any:
         rating_scale=inter.rating_scale,
         source=f"{dataset.name} + feedback",
     )
-    n_new_users = len(set(map(str, users)) - set(map(str, inter.user_map.ids)))
-    n_new_items = len(set(map(str, movies)) - set(map(str, inter.item_map.ids)))
+    n_new_users = len(set(typed["userId"].tolist()) - set(inter.user_map.ids.tolist()))
     digest = hashlib.sha256(
         f"{dataset.sha256}:".encode() + pd.util.hash_pandas_object(fb, index=False).to_numpy().tobytes()
     )
     notes = [
         *dataset.notes,
-        f"merged {len(fb)} feedback ratings from {url} ({n_new_users} new users, {n_new_items} new movies)",
+        *id_notes,
+        f"merged {len(typed)} feedback ratings from {url} ({n_new_users} new users)",
     ]
     return Dataset(
         f"{dataset.name}+feedback",
         new_inter,
-        dataset.movies,
+        dataset.catalog,
         dataset.tags,
         digest.hexdigest(),
         dataset.source,

@@ -591,7 +591,7 @@ def train_on_frames(
         implicit_threshold=implicit_threshold,
         seed=seed,
     ).set_factors(u_mat, i_mat, inter)
-    dataset = Dataset(dataset_name, inter, movies=movies, sha256=dataset_sha256)
+    dataset = Dataset(dataset_name, inter, catalog=movies, sha256=dataset_sha256)
     ui = spark.sparkContext.uiWebUrl
     all_notes = [f"trained with Spark {spark.version} ALS on {spark.sparkContext.master}", *(notes or [])]
     path = export_artifact(

@@ -24,6 +24,7 @@ __all__ = [
     "interactive_map",
     "item_frame",
     "main_genre",
+    "map_figure",
     "nearest_neighbours",
     "plotly_js",
     "project",
@@ -72,6 +73,20 @@ class Projection:
     method: str
     seed: int
     seconds: float
+
+    def __repr__(self) -> str:
+        from movierec.display import projection_repr
+
+        return projection_repr(self)
+
+    def _repr_html_(self) -> str:
+        from movierec.display import projection_html
+
+        return projection_html(self)
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per mapped item: ``item`` (dense index), ``x``, ``y``."""
+        return pd.DataFrame({"item": self.items, "x": self.coords[:, 0], "y": self.coords[:, 1]})
 
 
 def _pca(x: np.ndarray, n_components: int, seed: int) -> np.ndarray:
@@ -268,10 +283,25 @@ def interactive_map(
     include_plotlyjs: bool = False,
     path: str | Path | None = None,
 ) -> str:
-    """An interactive scatter (one trace per main genre, point size ~ √ratings, hover with details).
+    """:func:`map_figure` as HTML: a fragment (a ``<div>`` and its script) for pages such as the report.
 
-    Returns an HTML fragment (a ``<div>`` and its script); ``include_plotlyjs=True`` inlines the
-    plotly bundle so the fragment stands alone. ``path`` also writes a full standalone page.
+    ``include_plotlyjs=True`` inlines the plotly bundle so the fragment stands alone; ``path`` also
+    writes a full standalone page.
+    """
+    fig = map_figure(frame, proj, title=title)
+    config = {"displaylogo": False, "responsive": True}
+    if path is not None:
+        Path(path).write_text(
+            fig.to_html(full_html=True, include_plotlyjs=True, config=config), encoding="utf-8"
+        )
+    return str(fig.to_html(full_html=False, include_plotlyjs=include_plotlyjs, div_id=div_id, config=config))
+
+
+def map_figure(frame: pd.DataFrame, proj: Projection, *, title: str = "") -> Any:
+    """An interactive scatter as a plotly ``Figure`` (one trace per main genre, size ~ √ratings, hover details).
+
+    ``frame`` is :func:`item_frame`'s table (row ``i`` = item index ``i``); a notebook shows the
+    Figure inline, ``fig.write_html(path)`` exports it.
     """
     try:
         import plotly.graph_objects as go
@@ -326,12 +356,7 @@ def interactive_map(
         yaxis={"visible": False, "scaleanchor": "x"},
         hoverlabel={"bgcolor": "white"},
     )
-    config = {"displaylogo": False, "responsive": True}
-    if path is not None:
-        Path(path).write_text(
-            fig.to_html(full_html=True, include_plotlyjs=True, config=config), encoding="utf-8"
-        )
-    return str(fig.to_html(full_html=False, include_plotlyjs=include_plotlyjs, div_id=div_id, config=config))
+    return fig
 
 
 # --- static map (matplotlib) with non-overlapping labels -----------------------------------

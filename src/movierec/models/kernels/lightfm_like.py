@@ -1,10 +1,12 @@
-"""Numba SGD kernels for LightFM's hybrid factorisation model with BPR and WARP losses.
+"""Numba SGD kernels for LightFM's hybrid factorisation model with its four losses.
 
 The model (Kula 2015): a user's (item's) representation is the weighted sum of the embeddings of
 its features plus the sum of their biases; the score is the dot product of the two plus both
 biases. Losses: BPR (Rendle et al. 2009) with one negative per positive, sampled from the
 interaction log and rejected when it is a positive; WARP (Weston, Bengio & Usunier 2011) samples
-uniform negatives until one violates the margin, then weights the update by log⌊(n−1)/tries⌋.
+uniform negatives until one violates the margin, then weights the update by log⌊(n−1)/tries⌋; k-OS WARP (Weston, Yee & Weiss 2013) draws ``n``
+of the user's positives, takes the k-th highest scored as the positive and runs the WARP step;
+logistic (LightFM's pointwise loss) fits σ(u·i + b_u + b_i) to 1 for every interaction.
 Step sizes follow Adagrad (Duchi et al. 2011; accumulators start at 1) or Adadelta (Zeiler 2012).
 
 An epoch's shuffled examples are split into contiguous blocks, each with its own random stream,
@@ -30,6 +32,8 @@ from numba import njit
 
 BPR = 0
 WARP = 1
+LOGISTIC = 2
+WARP_KOS = 3
 MAX_WARP_LOSS = 10.0
 
 
@@ -116,6 +120,19 @@ def _is_positive(indptr: np.ndarray, indices: np.ndarray, user: int, item: int) 
     return False
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _kth_largest(items, scores, m, k):  # type: ignore[no-untyped-def]
+    """The item with the k-th largest score among the first ``m`` (k ≤ m), by partial selection sort."""
+    for r in range(k):
+        best = r
+        for q in range(r + 1, m):
+            if scores[q] > scores[best]:
+                best = q
+        scores[r], scores[best] = scores[best], scores[r]
+        items[r], items[best] = items[best], items[r]
+    return items[k - 1]
+
+
 @njit(cache=True, nogil=True, fastmath=True, error_model="numpy", inline="always")
 def _represent(indptr, indices, data, emb, row, out):  # type: ignore[no-untyped-def]
     """out = Σ w_f · emb[f] over the features f of ``row`` (the last column is the bias)."""
@@ -196,12 +213,15 @@ def pairwise_epoch(  # type: ignore[no-untyped-def]
     item_alpha,
     user_alpha,
     max_sampled,
+    kos_k,
+    kos_n,
     state,
     losses,
     first,
     last,
 ):
-    """Blocks ``first..last-1`` of one epoch of BPR (``loss_kind=0``) or WARP (``1``) over ``order``.
+    """Blocks ``first..last-1`` of one epoch of BPR (``loss_kind=0``), WARP (``1``) or k-OS WARP
+    (``3``, with ``kos_k``/``kos_n``) over ``order``.
 
     Block t covers ``order[t·chunk:(t+1)·chunk]`` with chunk = ⌈n / len(losses)⌉, draws from its
     own xorshift state ``state[8t]`` (64 bytes apart, so threads never share a cache line) and
@@ -227,6 +247,8 @@ def pairwise_epoch(  # type: ignore[no-untyped-def]
         n_repr = np.empty(width, dtype=np.float32)
         g_item = np.empty(width, dtype=np.float32)
         g_user = np.zeros(width, dtype=np.float32)
+        kos_items = np.empty(max(kos_n, 1), dtype=np.int64)
+        kos_scores = np.empty(max(kos_n, 1), dtype=np.float64)
         total = 0.0
         for k in range(t * chunk, min(n, (t + 1) * chunk)):
             row = order[k]
@@ -234,8 +256,16 @@ def pairwise_epoch(  # type: ignore[no-untyped-def]
             i = ex_items[row]
             w = ex_weights[row]
             _represent(uf_indptr, uf_indices, uf_data, user_emb, u, u_repr)
-            _represent(if_indptr, if_indices, if_data, item_emb, i, p_repr)
             u_repr[d] = 1.0  # the user's bias is constant across items: score items with u·i + b_i
+            if loss_kind == 3:  # k-OS: the k-th best scored of n positives drawn with replacement
+                start = pos_indptr[u]
+                cnt = pos_indptr[u + 1] - start
+                m_pos = min(kos_n, cnt)
+                for q in range(m_pos):
+                    kos_items[q] = pos_indices[start + _below(state, 8 * t, cnt)]
+                    kos_scores[q] = _score(u_repr, if_indptr, if_indices, if_data, item_emb, kos_items[q])
+                i = _kth_largest(kos_items, kos_scores, m_pos, min(kos_k, m_pos))
+            _represent(if_indptr, if_indices, if_data, item_emb, i, p_repr)
             s_pos = 0.0
             for c in range(width):
                 s_pos += u_repr[c] * p_repr[c]
@@ -368,6 +398,8 @@ def pairwise_epoch_identity(  # type: ignore[no-untyped-def]
     item_alpha,
     user_alpha,
     max_sampled,
+    kos_k,
+    kos_n,
     state,
     losses,
     first,
@@ -388,6 +420,8 @@ def pairwise_epoch_identity(  # type: ignore[no-untyped-def]
     chunk = (n + n_blocks - 1) // n_blocks
     for t in range(first, last):
         g_user = np.empty(d + 1, dtype=np.float32)
+        kos_items = np.empty(max(kos_n, 1), dtype=np.int64)
+        kos_scores = np.empty(max(kos_n, 1), dtype=np.float64)
         total = 0.0
         for k in range(t * chunk, min(n, (t + 1) * chunk)):
             row = order[k]
@@ -395,6 +429,19 @@ def pairwise_epoch_identity(  # type: ignore[no-untyped-def]
             i = ex_items[row]
             w = ex_weights[row]
             ue = user_emb[u]
+            if loss_kind == 3:  # k-OS: the k-th best scored of n positives drawn with replacement
+                start = pos_indptr[u]
+                cnt = pos_indptr[u + 1] - start
+                m_pos = min(kos_n, cnt)
+                for q in range(m_pos):
+                    it = pos_indices[start + _below(state, 8 * t, cnt)]
+                    ie = item_emb[it]
+                    sc = ie[d]
+                    for c in range(d):
+                        sc += ue[c] * ie[c]
+                    kos_items[q] = it
+                    kos_scores[q] = sc
+                i = _kth_largest(kos_items, kos_scores, m_pos, min(kos_k, m_pos))
             pe = item_emb[i]
             s_pos = pe[d]
             for c in range(d):
@@ -467,4 +514,113 @@ def pairwise_epoch_identity(  # type: ignore[no-untyped-def]
                 _adagrad(ne, na, d, m + item_alpha * ne[d], lr)
                 for c in range(d + 1):
                     _adagrad(ue, ua, c, g_user[c], lr)
+        losses[t] = total
+
+
+@njit(cache=True, nogil=True, fastmath=True, error_model="numpy")
+def logistic_epoch(  # type: ignore[no-untyped-def]
+    loss_kind,
+    order,
+    ex_users,
+    ex_items,
+    ex_weights,
+    pos_indptr,
+    pos_indices,
+    if_indptr,
+    if_indices,
+    if_data,
+    uf_indptr,
+    uf_indices,
+    uf_data,
+    item_emb,
+    user_emb,
+    item_acc,
+    user_acc,
+    item_mom,
+    user_mom,
+    adadelta,
+    lr,
+    rho,
+    eps,
+    item_alpha,
+    user_alpha,
+    max_sampled,
+    kos_k,
+    kos_n,
+    state,
+    losses,
+    first,
+    last,
+):
+    """Blocks ``first..last-1`` of one epoch of LightFM's logistic loss (same arguments as
+    :func:`pairwise_epoch`; the sampling ones are unused).
+
+    Every interaction is a positive (LightFM's ``Y > 0``): loss w·−log σ(s) with
+    s = u·i + b_u + b_i, gradient w·(σ(s) − 1) on both representations and on both biases
+    (unlike the pairwise losses, the user's bias does not cancel here).
+    """
+    n_blocks = losses.shape[0]
+    n = order.shape[0]
+    width = item_emb.shape[1]
+    d = width - 1
+    chunk = (n + n_blocks - 1) // n_blocks
+    for t in range(first, last):
+        u_repr = np.empty(width, dtype=np.float32)
+        i_repr = np.empty(width, dtype=np.float32)
+        g_item = np.empty(width, dtype=np.float32)
+        g_user = np.empty(width, dtype=np.float32)
+        total = 0.0
+        for k in range(t * chunk, min(n, (t + 1) * chunk)):
+            row = order[k]
+            u = ex_users[row]
+            i = ex_items[row]
+            w = ex_weights[row]
+            _represent(uf_indptr, uf_indices, uf_data, user_emb, u, u_repr)
+            _represent(if_indptr, if_indices, if_data, item_emb, i, i_repr)
+            s = u_repr[d] + i_repr[d]
+            for c in range(d):
+                s += u_repr[c] * i_repr[c]
+            if s > 0:
+                p = 1.0 / (1.0 + np.exp(-s))
+                total += w * np.log1p(np.exp(-s))
+            else:
+                e = np.exp(s)
+                p = e / (1.0 + e)
+                total += w * (np.log1p(e) - s)
+            m = np.float32(w * (p - 1.0))
+            for c in range(d):
+                g_item[c] = m * u_repr[c]
+                g_user[c] = m * i_repr[c]
+            g_item[d] = m
+            g_user[d] = m
+            _step(
+                if_indptr,
+                if_indices,
+                if_data,
+                i,
+                item_emb,
+                item_acc,
+                item_mom,
+                g_item,
+                adadelta,
+                lr,
+                rho,
+                eps,
+                item_alpha,
+            )
+            _step(
+                uf_indptr,
+                uf_indices,
+                uf_data,
+                u,
+                user_emb,
+                user_acc,
+                user_mom,
+                g_user,
+                adadelta,
+                lr,
+                rho,
+                eps,
+                user_alpha,
+            )
         losses[t] = total

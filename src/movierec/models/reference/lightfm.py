@@ -1,4 +1,4 @@
-"""LightFM (Kula 2015) behind the movierec contract: ``lightfm:bpr`` and ``lightfm:warp``.
+"""LightFM (Kula 2015) behind the movierec contract: ``lightfm:bpr``, ``:warp``, ``:logistic``, ``:warp-kos``.
 
 The reference our own :mod:`movierec.models.bpr` is checked against. Same hyperparameters and
 feature handling (identity plus side features, rows normalised); after ``fit`` the effective
@@ -16,10 +16,10 @@ import scipy.sparse as sp
 from movierec.errors import ConfigError, DataError
 from movierec.interactions import Interactions
 from movierec.models.base import EpochCallback, check_random_state
-from movierec.models.bpr import HybridMF, _as_matrix, feature_rows
+from movierec.models.bpr import WARPKOS, HybridMF, _as_matrix, feature_rows
 from movierec.models.weighting import interaction_weights
 
-__all__ = ["LightFMBPR", "LightFMWARP"]
+__all__ = ["LightFMBPR", "LightFMLogistic", "LightFMWARP", "LightFMWARPKOS"]
 
 
 class _LightFMModel(HybridMF):
@@ -65,6 +65,8 @@ class _LightFMModel(HybridMF):
             item_alpha=float(self.item_alpha),
             user_alpha=float(self.user_alpha),
             max_sampled=int(self.max_sampled),
+            k=int(getattr(self, "k", 5)),
+            n=int(getattr(self, "n", 10)),
             random_state=np.random.RandomState(seed),
         )
         coo = sp.coo_matrix(
@@ -116,3 +118,17 @@ class LightFMWARP(_LightFMModel):
 
     name: ClassVar[str] = "lightfm:warp"
     _lightfm_loss: ClassVar[str] = "warp"
+
+
+class LightFMLogistic(_LightFMModel):
+    """LightFM with its logistic loss (every interaction a positive)."""
+
+    name: ClassVar[str] = "lightfm:logistic"
+    _lightfm_loss: ClassVar[str] = "logistic"
+
+
+class LightFMWARPKOS(_LightFMModel, WARPKOS):
+    """LightFM with the k-OS WARP loss (Weston, Yee & Weiss 2013); ``k``/``n`` as in LightFM."""
+
+    name: ClassVar[str] = "lightfm:warp-kos"
+    _lightfm_loss: ClassVar[str] = "warp-kos"

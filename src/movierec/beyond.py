@@ -1,0 +1,570 @@
+"""Beyond-accuracy metrics: diversity, popularity bias, calibration, unexpectedness and user-group fairness.
+
+Pure, vectorised functions in the shape of :mod:`movierec.metrics`: ``recs`` is an
+``(n_users, K)`` array of item indices (best first, ``-1`` for empty slots) and the result is one
+value per user, or one value per list set (Gini, entropy, aggregate diversity), which describe the
+whole set of lists and have no per-user value. Definitions, papers and how they differ from
+RecBole's and Elliot's are in ``docs/beyond-accuracy.md``. :func:`beyond_metrics` computes every
+metric for one protocol's lists; :func:`group_metrics` splits per-user metrics by user group.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from movierec.errors import ConfigError
+from movierec.metrics import hits
+
+__all__ = [
+    "AGGREGATE",
+    "HEAD_SHARE",
+    "LOWER_IS_BETTER",
+    "PER_USER",
+    "ItemInfo",
+    "activity_groups",
+    "aggregate_diversity",
+    "aplt",
+    "arp",
+    "beyond_metrics",
+    "calibration_kl",
+    "entropy",
+    "extend_output",
+    "genre_matrix",
+    "gini",
+    "group_metrics",
+    "ild",
+    "ild_genres",
+    "ild_vectors",
+    "is_beyond",
+    "item_info",
+    "item_popularity",
+    "long_tail_mask",
+    "popular_lists",
+    "recommendation_counts",
+    "serendipity",
+    "train_pairs",
+    "unexpectedness",
+]
+
+HEAD_SHARE = 0.8
+"""The short head is the smallest set of most popular items that together hold this share of the training
+interactions (Pareto's 80/20, as Abdollahpouri et al. 2019 split head and tail); every other item is long tail."""
+
+CALIBRATION_ALPHA = 0.01
+"""Steck (2018)'s smoothing of the list's genre distribution, q̃ = (1 − α)·q + α·p, which keeps KL finite."""
+
+PER_USER = ("ild_genres", "ild_vectors", "arp", "aplt", "calibration_kl", "unexpectedness", "serendipity")
+"""Beyond-accuracy metrics with one value per user (they get bootstrap intervals)."""
+AGGREGATE = ("gini", "entropy", "aggregate_diversity")
+"""Metrics of the whole set of lists (no per-user value, no interval)."""
+LOWER_IS_BETTER = ("arp", "calibration_kl", "gini")
+"""Where less is the usual goal (less popularity bias, closer calibration, fairer exposure)."""
+
+_BATCH = 4096
+
+
+def is_beyond(metric: str) -> bool:
+    """Whether a result column (``arp@10``, ``ndcg@10[activity=low]``…) is a beyond-accuracy metric."""
+    base = metric.split("@", 1)[0]
+    return base in PER_USER or base in AGGREGATE or "[" in metric
+
+
+# --- item information ------------------------------------------------------------------------
+
+
+def genre_matrix(genres: Sequence[Sequence[str]]) -> tuple[sp.csr_matrix, list[str]]:
+    """Items × genres binary CSR from each item's genre list (``(no genres listed)`` and blanks dropped).
+
+    Returns the matrix and the genre names in column order (sorted).
+    """
+    clean = [[g for g in (gs or []) if g and not str(g).startswith("(")] for gs in genres]
+    names = sorted({g for gs in clean for g in gs})
+    col = {g: j for j, g in enumerate(names)}
+    indptr = np.zeros(len(clean) + 1, dtype=np.int64)
+    indices: list[int] = []
+    for i, gs in enumerate(clean):
+        js = sorted({col[g] for g in gs})
+        indices.extend(js)
+        indptr[i + 1] = len(indices)
+    data = np.ones(len(indices), dtype=np.float32)
+    return sp.csr_matrix(
+        (data, np.asarray(indices, dtype=np.int32), indptr), shape=(len(clean), len(names))
+    ), names
+
+
+def item_popularity(train_pairs: sp.csr_matrix) -> np.ndarray:
+    """Users who interacted with each item, from a users × items matrix of training pairs (each pair counted once)."""
+    m = sp.csr_matrix(train_pairs)
+    return np.bincount(m.indices, minlength=m.shape[1]).astype(np.float64)
+
+
+def long_tail_mask(popularity: np.ndarray, head_share: float = HEAD_SHARE) -> np.ndarray:
+    """Boolean mask of long-tail items: everything outside the short head (see :data:`HEAD_SHARE`).
+
+    Items are sorted by popularity (ties by index); the head is the shortest prefix whose
+    interactions reach ``head_share`` of all interactions. Items nobody interacted with are tail.
+    """
+    pop = np.asarray(popularity, dtype=np.float64)
+    if not 0.0 < head_share <= 1.0:
+        raise ConfigError(f"head_share must be in (0, 1], got {head_share}")
+    total = pop.sum()
+    tail = np.ones(len(pop), dtype=bool)
+    if total <= 0:
+        return tail
+    order = np.argsort(-pop, kind="stable")
+    cum = np.cumsum(pop[order])
+    n_head = int(np.searchsorted(cum, head_share * total - 1e-9 * total)) + 1
+    tail[order[:n_head]] = False
+    return tail
+
+
+@dataclass
+class ItemInfo:
+    """What beyond-accuracy metrics and re-rankers know about items: genres, the model's vectors, popularity.
+
+    ``genres``: items × genres binary CSR (or ``None``); ``vectors``: items × d (or ``None``);
+    ``popularity``: training users per item; ``n_users``: training users (for ARP's share).
+    """
+
+    popularity: np.ndarray
+    n_users: int
+    genres: sp.csr_matrix | None = None
+    vectors: np.ndarray | None = None
+
+    @property
+    def tail(self) -> np.ndarray:
+        return long_tail_mask(self.popularity)
+
+    def genre_dense(self) -> np.ndarray | None:
+        return None if self.genres is None else np.asarray(self.genres.todense(), dtype=np.float32) > 0
+
+    def genre_shares(self) -> np.ndarray | None:
+        """Items × genres p(g|i): an item's genres share its mass equally (Steck 2018); no genres → zero row."""
+        if self.genres is None:
+            return None
+        g = self.genre_dense().astype(np.float64)
+        n = g.sum(axis=1, keepdims=True)
+        return np.divide(g, n, out=np.zeros_like(g), where=n > 0)
+
+
+# --- diversity -------------------------------------------------------------------------------
+
+
+def _valid(recs: np.ndarray, n_items: int) -> tuple[np.ndarray, np.ndarray]:
+    recs = np.asarray(recs)
+    if recs.ndim != 2:
+        raise ValueError(f"recs must be a 2-d array (n_users, K), got shape {recs.shape}")
+    valid = (recs >= 0) & (recs < n_items)
+    return np.where(valid, recs, 0), valid
+
+
+def _mean_pair_distance(sim: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """Mean of ``1 − sim`` over unordered pairs of valid slots; 0 for lists with fewer than two items."""
+    k = valid.shape[1]
+    upper = np.triu(np.ones((k, k), dtype=bool), 1)
+    pair = valid[:, :, None] & valid[:, None, :] & upper
+    n_pairs = pair.sum(axis=(1, 2))
+    total = np.where(pair, 1.0 - sim, 0.0).sum(axis=(1, 2))
+    return np.divide(total, n_pairs, out=np.zeros(len(n_pairs)), where=n_pairs > 0)
+
+
+def jaccard_block(a: np.ndarray) -> np.ndarray:
+    """Pairwise Jaccard similarity of boolean feature rows ``a`` of shape ``(n, K, F)`` → ``(n, K, K)``.
+
+    Two items without features are identical (J(∅, ∅) = 1).
+    """
+    af = a.astype(np.float32)
+    inter = np.einsum("nkf,nlf->nkl", af, af)
+    size = af.sum(axis=2)
+    union = size[:, :, None] + size[:, None, :] - inter
+    return np.divide(inter, union, out=np.ones_like(inter), where=union > 0)
+
+
+def cosine_block(v: np.ndarray) -> np.ndarray:
+    """Pairwise cosine similarity of vectors ``v`` of shape ``(n, K, d)`` → ``(n, K, K)`` (zero vectors: 0)."""
+    norms = np.linalg.norm(v, axis=2, keepdims=True)
+    u = np.divide(v, norms, out=np.zeros_like(v), where=norms > 0)
+    return np.einsum("nkd,nld->nkl", u, u)
+
+
+def ild(recs: np.ndarray, features: np.ndarray, *, kind: str = "jaccard") -> np.ndarray:
+    """Intra-list diversity per user (Ziegler et al. 2005): mean pairwise distance 1 − sim over the list's item pairs.
+
+    ``features`` is items × F: boolean genres (``kind="jaccard"``) or the model's item vectors
+    (``kind="cosine"``). Lists with fewer than two items score 0.
+    """
+    feats = np.asarray(features)
+    idx, valid = _valid(recs, feats.shape[0])
+    out = np.empty(len(idx), dtype=np.float64)
+    for s in range(0, len(idx), _BATCH):
+        block = feats[idx[s : s + _BATCH]]
+        if kind == "jaccard":
+            sim = jaccard_block(block > 0)
+        elif kind == "cosine":
+            sim = cosine_block(block.astype(np.float64))
+        else:
+            raise ConfigError(f"unknown similarity {kind!r}; use jaccard or cosine")
+        out[s : s + _BATCH] = _mean_pair_distance(sim, valid[s : s + _BATCH])
+    return out
+
+
+def ild_genres(recs: np.ndarray, genres: sp.csr_matrix | np.ndarray) -> np.ndarray:
+    """Genre intra-list diversity: mean Jaccard distance between the genre sets of every pair in the list."""
+    g = genres.toarray() if sp.issparse(genres) else np.asarray(genres)
+    return ild(recs, g > 0, kind="jaccard")
+
+
+def ild_vectors(recs: np.ndarray, vectors: np.ndarray) -> np.ndarray:
+    """Embedding intra-list diversity: mean cosine distance between the model's own item vectors."""
+    return ild(recs, np.asarray(vectors), kind="cosine")
+
+
+# --- popularity bias -------------------------------------------------------------------------
+
+
+def arp(recs: np.ndarray, popularity: np.ndarray, n_users: int) -> np.ndarray:
+    """Average recommendation popularity (Abdollahpouri et al. 2019) as a share: mean over the list of pop(i)/n_users.
+
+    pop(i) = training users who interacted with item i; dividing by the number of training users
+    puts ARP in [0, 1] (RecBole and Elliot report raw counts; multiply by ``n_users`` to compare).
+    """
+    pop = np.asarray(popularity, dtype=np.float64) / max(int(n_users), 1)
+    idx, valid = _valid(recs, len(pop))
+    n = valid.sum(axis=1)
+    return np.divide(np.where(valid, pop[idx], 0.0).sum(axis=1), n, out=np.zeros(len(n)), where=n > 0)
+
+
+def aplt(recs: np.ndarray, tail: np.ndarray) -> np.ndarray:
+    """Average percentage of long-tail items (Abdollahpouri et al. 2019): the share of each list in the long tail."""
+    tail = np.asarray(tail, dtype=bool)
+    idx, valid = _valid(recs, len(tail))
+    n = valid.sum(axis=1)
+    return np.divide((valid & tail[idx]).sum(axis=1), n, out=np.zeros(len(n)), where=n > 0)
+
+
+def recommendation_counts(recs: np.ndarray, n_items: int) -> np.ndarray:
+    """How many lists each catalogue item appears in (a repeated item in one list counts each time)."""
+    idx, valid = _valid(recs, n_items)
+    return np.bincount(idx[valid], minlength=n_items).astype(np.float64)
+
+
+def gini(recs: np.ndarray, n_items: int) -> float:
+    """Gini index of recommendation frequency over the whole catalogue (0 = every item equally often, → 1 = one item).
+
+    G = Σ_j (2j − n − 1)·c_(j) / (n·Σc), c sorted ascending, j = 1..n, n = ``n_items`` (items never
+    recommended count as zeros, as RecBole's ``GiniIndex``).
+    """
+    c = np.sort(recommendation_counts(recs, n_items))
+    total = c.sum()
+    if total == 0:
+        return 0.0
+    j = np.arange(1, n_items + 1, dtype=np.float64)
+    return float(((2 * j - n_items - 1) * c).sum() / (n_items * total))
+
+
+def entropy(recs: np.ndarray, n_items: int) -> float:
+    """Shannon entropy (natural log) of how often each item is recommended: −Σ p_i ln p_i, p_i = c_i / Σc."""
+    c = recommendation_counts(recs, n_items)
+    total = c.sum()
+    if total == 0:
+        return 0.0
+    p = c[c > 0] / total
+    return float(-(p * np.log(p)).sum())
+
+
+def aggregate_diversity(recs: np.ndarray, n_items: int) -> int:
+    """Distinct items recommended to at least one user (Adomavicius & Kwon 2012)."""
+    return int((recommendation_counts(recs, n_items) > 0).sum())
+
+
+# --- calibration -----------------------------------------------------------------------------
+
+
+def _kl(p: np.ndarray, q: np.ndarray, alpha: float) -> np.ndarray:
+    """KL(p ‖ q̃) over the last axis with q̃ = (1 − α)q + αp; terms with p = 0 are 0."""
+    qt = (1.0 - alpha) * q + alpha * p
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = np.where(p > 0, p * np.log(np.where(p > 0, p, 1.0) / np.where(qt > 0, qt, 1.0)), 0.0)
+    return terms.sum(axis=-1)
+
+
+def _normalise_rows(m: np.ndarray) -> np.ndarray:
+    s = m.sum(axis=-1, keepdims=True)
+    return np.divide(m, s, out=np.zeros_like(m), where=s > 0)
+
+
+def calibration_kl(
+    recs: np.ndarray,
+    history: sp.csr_matrix,
+    genre_shares: np.ndarray,
+    *,
+    alpha: float = CALIBRATION_ALPHA,
+) -> np.ndarray:
+    """Miscalibration per user (Steck 2018): KL(p(g|u) ‖ q̃(g|u)) between history and list genre distributions.
+
+    p(g|u) = Σ_{i∈H_u} p(g|i) / Σ_g(…) over the user's training items (uniform weights); q(g|u)
+    the same over the list; p(g|i) = ``genre_shares`` (an item's genres share its mass equally).
+    Natural log. Users whose history carries no genre score 0.
+    """
+    shares = np.asarray(genre_shares, dtype=np.float64)
+    hist = sp.csr_matrix(history)
+    hist = hist.astype(bool).astype(np.float64)
+    p = _normalise_rows(np.asarray(hist @ shares))
+    idx, valid = _valid(recs, shares.shape[0])
+    q = _normalise_rows((shares[idx] * valid[:, :, None]).sum(axis=1))
+    return _kl(p, q, alpha)
+
+
+# --- unexpectedness and serendipity ----------------------------------------------------------
+
+
+def popular_lists(seen: sp.csr_matrix, popularity: np.ndarray, k: int) -> np.ndarray:
+    """The popularity model's top-``k`` unseen items per row of ``seen`` (ties by item index): the primitive list."""
+    seen = sp.csr_matrix(seen)
+    pop = np.asarray(popularity, dtype=np.float64)
+    order = np.argsort(-pop, kind="stable").astype(np.int32)
+    out = np.full((seen.shape[0], k), -1, dtype=np.int32)
+    for s in range(0, seen.shape[0], 1024):
+        block = seen[s : s + 1024]
+        m = min(len(order), k + int(np.diff(block.indptr).max(initial=0)))
+        cand = np.broadcast_to(order[:m], (block.shape[0], m))
+        taken = hits(cand, block)
+        pos = np.argsort(taken, axis=1, kind="stable")[:, :k]  # unseen first, in popularity order
+        picked = np.take_along_axis(cand, pos, axis=1)
+        ok = ~np.take_along_axis(taken, pos, axis=1)
+        out[s : s + block.shape[0], : pos.shape[1]] = np.where(ok, picked, -1)
+    return out
+
+
+def _as_csr(lists: np.ndarray, n_items: int) -> sp.csr_matrix:
+    idx, valid = _valid(lists, n_items)
+    rows = np.repeat(np.arange(len(idx)), valid.sum(axis=1))
+    m = sp.csr_matrix((np.ones(len(rows), dtype=np.float32), (rows, idx[valid])), shape=(len(idx), n_items))
+    m.sum_duplicates()
+    return m
+
+
+def unexpectedness(recs: np.ndarray, primitive: np.ndarray, n_items: int) -> np.ndarray:
+    """Share of each list that the primitive (popularity) model would not have recommended (Ge et al. 2010)."""
+    in_pm = hits(recs, _as_csr(primitive, n_items))
+    _, valid = _valid(recs, n_items)
+    n = valid.sum(axis=1)
+    return np.divide((valid & ~in_pm).sum(axis=1), n, out=np.zeros(len(n)), where=n > 0)
+
+
+def serendipity(recs: np.ndarray, primitive: np.ndarray, relevant: sp.csr_matrix, n_items: int) -> np.ndarray:
+    """Share of each list that is both unexpected (not in the primitive list) and relevant (Ge et al. 2010)."""
+    in_pm = hits(recs, _as_csr(primitive, n_items))
+    rel = hits(recs, relevant)
+    _, valid = _valid(recs, n_items)
+    n = valid.sum(axis=1)
+    return np.divide((rel & ~in_pm).sum(axis=1), n, out=np.zeros(len(n)), where=n > 0)
+
+
+# --- every metric for one set of lists -------------------------------------------------------
+
+
+def beyond_metrics(
+    recs: np.ndarray,
+    *,
+    seen: sp.csr_matrix,
+    relevant: sp.csr_matrix | None,
+    info: ItemInfo,
+) -> tuple[dict[str, np.ndarray], dict[str, float]]:
+    """Every beyond-accuracy metric of one protocol's lists: (per-user values, aggregate values), unsuffixed names.
+
+    ``seen`` holds the listed users' training items (rows aligned with ``recs``), ``relevant`` their
+    test positives (for serendipity). Genre metrics need ``info.genres``; ``ild_vectors`` needs
+    ``info.vectors``; the others need only popularity.
+    """
+    n_items = len(info.popularity)
+    k = np.asarray(recs).shape[1]
+    per_user: dict[str, np.ndarray] = {}
+    if info.genres is not None and info.genres.shape[1] > 0:
+        per_user["ild_genres"] = ild(recs, info.genre_dense(), kind="jaccard")
+    if info.vectors is not None:
+        per_user["ild_vectors"] = ild_vectors(recs, info.vectors)
+    per_user["arp"] = arp(recs, info.popularity, info.n_users)
+    per_user["aplt"] = aplt(recs, info.tail)
+    if info.genres is not None and info.genres.shape[1] > 0:
+        shares = info.genre_shares()
+        assert shares is not None
+        per_user["calibration_kl"] = calibration_kl(recs, seen, shares)
+    primitive = popular_lists(seen, info.popularity, k)
+    per_user["unexpectedness"] = unexpectedness(recs, primitive, n_items)
+    if relevant is not None:
+        per_user["serendipity"] = serendipity(recs, primitive, relevant, n_items)
+    aggregate = {
+        "gini": gini(recs, n_items),
+        "entropy": entropy(recs, n_items),
+        "aggregate_diversity": float(aggregate_diversity(recs, n_items)),
+    }
+    return per_user, aggregate
+
+
+# --- user groups -----------------------------------------------------------------------------
+
+
+def activity_groups(counts: np.ndarray) -> np.ndarray:
+    """Activity terciles: ``low``/``mid``/``high`` by training interactions, equal-sized (ties by position).
+
+    Users are sorted by count (stable, so ties keep their order) and cut into three groups of
+    ⌊n/3⌋ or ⌈n/3⌉: rank r of n goes to tercile ⌊3r/n⌋.
+    """
+    c = np.asarray(counts)
+    n = len(c)
+    rank = np.empty(n, dtype=np.int64)
+    rank[np.argsort(c, kind="stable")] = np.arange(n)
+    names = np.array(["low", "mid", "high"], dtype=object)
+    return names[(3 * rank) // max(n, 1)] if n else np.empty(0, dtype=object)
+
+
+def group_metrics(
+    per_user: Mapping[str, np.ndarray],
+    groups: Mapping[str, np.ndarray],
+    *,
+    n_boot: int = 1000,
+    seed: int = 42,
+    level: float = 0.95,
+    min_size: int = 2,
+) -> tuple[dict[str, float], dict[str, tuple[float, float]]]:
+    """Every per-user metric's mean per user group, and the gap between the best- and worst-served group.
+
+    ``groups`` maps a family (``activity``, ``gender``…) to a label per user (aligned with the
+    per-user arrays; ``None``/empty labels are left out). Keys: ``metric[family=label]`` and
+    ``metric[family gap]`` = mean(best group) − mean(worst group), best and worst by point estimate.
+    Intervals are percentile bootstraps (as :func:`movierec.metrics.bootstrap_ci`): users are
+    resampled within each group, the same draws serve every metric, and the gap's interval comes
+    from the same resamples of its two groups. Groups with fewer than ``min_size`` users are skipped.
+    """
+    names = list(per_user)
+    if not names:
+        return {}, {}
+    values = np.vstack([np.asarray(per_user[m], dtype=np.float64) for m in names])  # metrics × users
+    rng = np.random.default_rng(seed)
+    alpha = (1.0 - level) / 2.0
+    out: dict[str, float] = {}
+    ci: dict[str, tuple[float, float]] = {}
+    for family, labels in groups.items():
+        lab = np.asarray(labels, dtype=object)
+        if len(lab) != values.shape[1]:
+            raise ValueError(f"group {family!r} has {len(lab)} labels for {values.shape[1]} users")
+        present = [g for g in dict.fromkeys(lab.tolist()) if g is not None and str(g) != "" and g == g]
+        means: dict[str, np.ndarray] = {}
+        boots: dict[str, np.ndarray] = {}
+        for g in sorted(present, key=_group_order):
+            members = np.flatnonzero(lab == g)
+            if len(members) < min_size:
+                continue
+            v = values[:, members]
+            draw = rng.integers(0, len(members), size=(n_boot, len(members)))
+            b = v[:, draw].mean(axis=2)  # metrics × n_boot
+            means[str(g)] = v.mean(axis=1)
+            boots[str(g)] = b
+            for j, m in enumerate(names):
+                out[f"{m}[{family}={g}]"] = float(means[str(g)][j])
+                ci[f"{m}[{family}={g}]"] = _percentile(b[j], means[str(g)][j], alpha)
+        if len(means) < 2:
+            continue
+        keys = list(means)
+        stacked = np.vstack([means[g] for g in keys])  # groups × metrics
+        for j, m in enumerate(names):
+            hi_g, lo_g = keys[int(np.argmax(stacked[:, j]))], keys[int(np.argmin(stacked[:, j]))]
+            gap = float(means[hi_g][j] - means[lo_g][j])
+            out[f"{m}[{family} gap]"] = gap
+            ci[f"{m}[{family} gap]"] = _percentile(boots[hi_g][j] - boots[lo_g][j], gap, alpha)
+    return out, ci
+
+
+def _group_order(g: object) -> tuple[int, str]:
+    order = {"low": 0, "mid": 1, "high": 2}
+    return (order.get(str(g), 3), str(g))
+
+
+def _percentile(samples: np.ndarray, point: float, alpha: float) -> tuple[float, float]:
+    lo, hi = np.quantile(samples, [alpha, 1.0 - alpha])
+    return (float(min(lo, point)), float(max(hi, point)))
+
+
+# --- glue: add every beyond-accuracy metric to a protocol's output ----------------------------
+
+
+def item_info(model: Any, train: Any, genres: sp.csr_matrix | None = None) -> ItemInfo:
+    """:class:`ItemInfo` for a fitted model and its training :class:`~movierec.interactions.Interactions`."""
+    pairs = train_pairs(train)
+    vectors = None
+    get = getattr(model, "item_embeddings", None)
+    if callable(get):
+        try:
+            emb = get()
+        except Exception:
+            emb = None
+        if emb is not None and np.ndim(emb) == 2 and np.shape(emb)[0] == train.n_items:
+            vectors = np.asarray(emb, dtype=np.float64)
+    if genres is not None and genres.shape[0] != train.n_items:
+        raise ConfigError(f"genre matrix has {genres.shape[0]} rows for {train.n_items} items")
+    return ItemInfo(
+        popularity=item_popularity(pairs),
+        n_users=int((np.diff(pairs.indptr) > 0).sum()),
+        genres=genres,
+        vectors=vectors,
+    )
+
+
+def train_pairs(train: Any) -> sp.csr_matrix:
+    """Binary users × items CSR of the training log's pairs (duplicates once)."""
+    m = sp.csr_matrix(
+        (np.ones(len(train.users), dtype=np.float32), (train.users, train.items)), shape=train.shape
+    )
+    m.sum_duplicates()
+    m.data[:] = 1.0
+    return m
+
+
+def extend_output(
+    out: Any,
+    *,
+    model: Any,
+    train: Any,
+    k: int,
+    seed: int = 42,
+    genres: sp.csr_matrix | None = None,
+    user_groups: Mapping[str, np.ndarray] | None = None,
+    n_boot: int = 1000,
+) -> None:
+    """Add beyond-accuracy and per-group metrics to a full-ranking :class:`~movierec.evaluation.EvalOutput` in place.
+
+    Needs ``out.recs`` (the top-K lists of ``out.users``). Per-user metrics go to ``out.per_user``
+    (``arp@10``…, bootstrapped with the accuracy metrics); list-set metrics to ``out.metrics``;
+    every accuracy metric per user group (activity terciles, plus ``user_groups``: a label per
+    training user, e.g. gender) with its interval to ``out.metrics``/``out.intervals``.
+    """
+    recs = getattr(out, "recs", None)
+    if recs is None:
+        return
+    info = item_info(model, train, genres)
+    pairs = train_pairs(train)
+    users = np.asarray(out.users, dtype=np.int64)
+    accuracy = {m: v for m, v in out.per_user.items() if not is_beyond(m) and not m.startswith("novelty")}
+    per_user, aggregate = beyond_metrics(
+        recs, seen=pairs[users], relevant=getattr(out, "relevant", None), info=info
+    )
+    for m, v in per_user.items():
+        out.per_user[f"{m}@{k}"] = v
+        out.metrics[f"{m}@{k}"] = float(v.mean()) if len(v) else float("nan")
+    for m, x in aggregate.items():
+        out.metrics[f"{m}@{k}"] = x
+    families: dict[str, np.ndarray] = {"activity": activity_groups(np.diff(pairs.indptr)[users])}
+    for family, labels in (user_groups or {}).items():
+        lab = np.asarray(labels, dtype=object)
+        families[family] = lab[users] if len(lab) == train.n_users else lab
+    vals, ci = group_metrics(accuracy, families, n_boot=n_boot, seed=seed)
+    out.metrics.update(vals)
+    if not hasattr(out, "intervals") or out.intervals is None:
+        out.intervals = {}
+    out.intervals.update(ci)

@@ -1,0 +1,106 @@
+"""``compare --beyond`` tables: diversity and calibration, popularity bias, accuracy per user group.
+
+Kept apart from the accuracy table so each fits 80 columns; values carry their 95% bootstrap
+interval underneath, as in the accuracy table. Definitions: docs/beyond-accuracy.md.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from rich import box
+from rich.table import Table
+
+__all__ = ["beyond_tables", "group_families"]
+
+_DIVERSITY = (
+    ("ild_genres", "ILD genre ↑"),
+    ("ild_vectors", "ILD vector ↑"),
+    ("calibration_kl", "calib. KL ↓"),
+)
+_POPULARITY = (
+    ("arp", "ARP ↓"),
+    ("aplt", "APLT ↑"),
+    ("gini", "Gini ↓"),
+    ("aggregate_diversity", "distinct ↑"),
+)
+_SURPRISE = (
+    ("unexpectedness", "unexpected ↑"),
+    ("serendipity", "serendipity ↑"),
+    ("entropy", "entropy ↑"),
+)
+
+
+def _cell(r: Any, key: str) -> str:
+    v = r.metrics.get(key)
+    if v is None or not np.isfinite(v):
+        return "–"
+    text = f"{int(v)}" if key.startswith("aggregate_diversity") else f"{v:.4f}"
+    ci = r.intervals.get(key)
+    if ci and all(np.isfinite(ci)):
+        text += f"\n[dim]\\[{_short(ci[0])},{_short(ci[1])}][/]"
+    return text
+
+
+def _short(x: float) -> str:
+    """``0.783`` → ``.783`` (intervals stay narrow enough for 80 columns)."""
+    text = f"{x:.3f}"
+    return text.replace("0.", ".", 1) if text.startswith(("0.", "-0.")) else text
+
+
+def _metric_table(rows: list[Any], k: int, columns: tuple[tuple[str, str], ...], title: str) -> Table | None:
+    cols = [(f"{m}@{k}", head) for m, head in columns if any(f"{m}@{k}" in r.metrics for r in rows)]
+    if not cols:
+        return None
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("model", overflow="fold", max_width=22)
+    for _, head in cols:
+        table.add_column(head, justify="right", no_wrap=True)
+    for r in rows:
+        table.add_row(r.label, *(_cell(r, key) for key, _ in cols))
+    return table
+
+
+def group_families(rows: list[Any], metric: str) -> dict[str, list[str]]:
+    """``{"activity": ["low", "mid", "high"], "gender": [...]}``: the groups ``metric`` was split by, in order."""
+    out: dict[str, list[str]] = {}
+    prefix = f"{metric}["
+    for r in rows:
+        for key in r.metrics:
+            if key.startswith(prefix) and "=" in key:
+                family, label = key[len(prefix) : -1].split("=", 1)
+                out.setdefault(family, [])
+                if label not in out[family]:
+                    out[family].append(label)
+    return out
+
+
+def beyond_tables(comp: Any, metric: str | None = None) -> list[Table]:
+    """Rich tables of the beyond-accuracy metrics of a comparison's full-ranking rows (empty when there are none)."""
+    k = comp.k
+    rows = [r for r in comp.rows if r.protocol == "full-ranking" and f"arp@{k}" in r.metrics]
+    if not rows:
+        return []
+    tables = [
+        _metric_table(rows, k, _DIVERSITY, f"beyond accuracy · diversity and calibration @{k}"),
+        _metric_table(rows, k, _POPULARITY, f"beyond accuracy · popularity bias @{k}"),
+        _metric_table(rows, k, _SURPRISE, f"beyond accuracy · unexpectedness and concentration @{k}"),
+    ]
+    metric = metric or f"ndcg@{k}"
+    for family, labels in group_families(rows, metric).items():
+        table = Table(
+            title=f"{metric} by user group ({family}); gap = best − worst group",
+            title_justify="left",
+            box=box.SIMPLE_HEAD,
+            pad_edge=False,
+        )
+        table.add_column("model", overflow="fold", max_width=22)
+        for lab in labels:
+            table.add_column(lab, justify="right", no_wrap=True)
+        table.add_column("gap", justify="right", no_wrap=True)
+        for r in rows:
+            cells = [_cell(r, f"{metric}[{family}={lab}]") for lab in labels]
+            table.add_row(r.label, *cells, _cell(r, f"{metric}[{family} gap]"))
+        tables.append(table)
+    return [t for t in tables if t is not None]

@@ -1,0 +1,214 @@
+"""How movierec's objects show themselves: a one-line ``repr`` and a small HTML card for Jupyter.
+
+A notebook prints whatever a cell returns; the reprs here keep that to a line or a table a person
+reads (a dataset's size, a result's headline metrics with their intervals and provenance) instead
+of dumping arrays. Every object also has ``to_frame()`` for the numbers themselves. The helpers
+take plain attributes, so the classes they describe keep only two one-line methods each.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "artifact_html",
+    "artifact_repr",
+    "comparison_html",
+    "comparison_repr",
+    "dataset_html",
+    "dataset_repr",
+    "frame_html",
+    "projection_html",
+    "projection_repr",
+    "result_html",
+    "result_repr",
+]
+
+#: Metrics a one-line summary shows first, in this order (the rest only in the HTML table).
+HEADLINE = ("rmse", "mae", "ndcg", "precision", "recall", "map", "hit_rate", "auc")
+_STYLE = (
+    "<style>.mr-card{font-family:system-ui,sans-serif;font-size:13px;max-width:100%}"
+    ".mr-card h4{margin:.2em 0 .4em}.mr-card .mr-scroll{overflow-x:auto;max-width:100%}"
+    ".mr-card table{border-collapse:collapse}.mr-card td,.mr-card th{padding:2px 8px;text-align:right}"
+    ".mr-card th{border-bottom:1px solid #ccc}.mr-card .mr-note{color:#666;margin:.3em 0}</style>"
+)
+
+
+def _n(x: float | int | None) -> str:
+    if x is None:
+        return "–"
+    if isinstance(x, (int, np.integer)):
+        return f"{int(x):,}"
+    return "–" if not np.isfinite(x) else f"{float(x):.4f}"
+
+
+def _metric_key(name: str) -> tuple[int, str]:
+    base = name.split("@")[0]
+    return (HEADLINE.index(base) if base in HEADLINE else len(HEADLINE), name)
+
+
+def frame_html(frame: pd.DataFrame, *, max_rows: int = 20) -> str:
+    """A DataFrame as an HTML table inside its own horizontal scroll box (never wider than the cell)."""
+    shown = frame.head(max_rows)
+    more = "" if len(frame) <= max_rows else f'<p class="mr-note">… {len(frame) - max_rows:,} more rows</p>'
+    table = shown.to_html(index=False, border=0, na_rep="–", float_format=lambda v: f"{v:.4f}", escape=True)
+    return f'<div class="mr-scroll">{table}</div>{more}'
+
+
+def _card(title: str, body: str, note: str = "") -> str:
+    foot = f'<p class="mr-note">{html.escape(note)}</p>' if note else ""
+    return f'{_STYLE}<div class="mr-card"><h4>{html.escape(title)}</h4>{body}{foot}</div>'
+
+
+# --- Dataset ---------------------------------------------------------------------------------
+
+
+def dataset_repr(ds: Any) -> str:
+    inter = ds.interactions
+    parts = [
+        f"{inter.n_users:,} users × {inter.n_items:,} items",
+        f"{inter.n_ratings:,} ratings",
+        f"density {inter.density:.2%}",
+    ]
+    if ds.catalog is not None:
+        parts.append(f"catalogue {len(ds.catalog):,} movies")
+    if ds.tags is not None:
+        parts.append(f"{len(ds.tags):,} tags")
+    return f"Dataset({ds.name!r}: {', '.join(parts)})"
+
+
+def dataset_html(ds: Any) -> str:
+    inter = ds.interactions
+    lo, hi = inter.rating_scale
+    facts = pd.DataFrame(
+        {
+            "users": [inter.n_users],
+            "items": [inter.n_items],
+            "ratings": [inter.n_ratings],
+            "density": [f"{inter.density:.2%}"],
+            "scale": [f"{lo:g}–{hi:g}"],
+            "mean rating": [f"{inter.global_mean:.2f}"],
+            "catalogue": [None if ds.catalog is None else len(ds.catalog)],
+            "tags": [None if ds.tags is None else len(ds.tags)],
+        }
+    )
+    body = frame_html(facts)
+    if ds.movies is not None:
+        head = ds.movies.head(5).assign(genres=lambda f: f["genres"].map("|".join))
+        body += '<p class="mr-note">ds.movies (row i = item index i):</p>' + frame_html(head)
+    return _card(f"Dataset {ds.name}", body, f"sha256 {ds.sha256[:12]}… · {ds.source}" if ds.sha256 else "")
+
+
+# --- Result / Comparison ---------------------------------------------------------------------
+
+
+def _headline(metrics: dict[str, float], n: int = 3) -> str:
+    names = sorted(metrics, key=_metric_key)[:n]
+    return ", ".join(f"{m}={_n(metrics[m])}" for m in names)
+
+
+def result_repr(r: Any) -> str:
+    where = ", ".join(x for x in (r.dataset, r.split.split(" (")[0] if r.split else "") if x)
+    return f"Result({r.label!r}, {r.protocol}, {_headline(r.metrics)}, n_users={r.n_users:,}, {where or 'no provenance'})"
+
+
+def result_frame(r: Any) -> pd.DataFrame:
+    """One row per metric: value and its 95 % bootstrap interval (when the protocol has one)."""
+    rows = []
+    for m in sorted(r.metrics, key=_metric_key):
+        lo, hi = r.intervals.get(m, (None, None))
+        rows.append({"metric": m, "value": r.metrics[m], "ci_low": lo, "ci_high": hi})
+    return pd.DataFrame(rows, columns=["metric", "value", "ci_low", "ci_high"])
+
+
+def result_html(r: Any) -> str:
+    note = f"{r.dataset or '?'} · {r.split or '?'} · k={r.k} · seed {r.seed} · {r.n_users:,} users"
+    return _card(f"{r.label} — {r.protocol}", frame_html(result_frame(r)), note)
+
+
+def comparison_repr(c: Any) -> str:
+    labels = list(dict.fromkeys(r.label for r in c.rows))
+    protos = list(dict.fromkeys(r.protocol for r in c.rows))
+    best = []
+    for p in protos:
+        rows = [r for r in c.rows if r.protocol == p]
+        metric = sorted({m for r in rows for m in r.metrics}, key=_metric_key)[:1]
+        if metric:
+            winner = c.winners().get((p, metric[0]))
+            if winner:
+                best.append(f"{p}: {winner} best {metric[0]}")
+    short = ", ".join(labels[:6]) + ("…" if len(labels) > 6 else "")
+    split = c.split.split(" (")[0]
+    text = f"Comparison({c.dataset!r}, {split}, k={c.k}, models [{short}], protocols [{', '.join(protos)}])"
+    return text + ("\n  " + "\n  ".join(best) if best else "")
+
+
+def comparison_table(c: Any, protocol: str) -> pd.DataFrame:
+    """One protocol's rows: a row per model, a column per metric (the model label as the first column)."""
+    rows = [r for r in c.rows if r.protocol == protocol]
+    names = sorted({m for r in rows for m in r.metrics}, key=_metric_key)
+    data = [{"model": r.label, **{m: r.metrics.get(m) for m in names}, "fit_s": r.fit_seconds} for r in rows]
+    return pd.DataFrame(data, columns=["model", *names, "fit_s"])
+
+
+def comparison_html(c: Any) -> str:
+    body = ""
+    winners = c.winners()
+    for p in dict.fromkeys(r.protocol for r in c.rows):
+        table = comparison_table(c, p)
+        shown = table.copy().astype(object)
+        for m in table.columns[1:-1]:
+            best = winners.get((p, m))
+            shown[m] = [
+                f"<b>{_n(v)}</b>" if lab == best else _n(v)
+                for lab, v in zip(table["model"], table[m], strict=True)
+            ]
+        shown["fit_s"] = [f"{v:.1f}" for v in table["fit_s"]]
+        shown["model"] = [html.escape(str(v)) for v in table["model"]]
+        body += f"<p><b>{html.escape(p)}</b></p>" + (
+            '<div class="mr-scroll">' + shown.to_html(index=False, border=0, escape=False) + "</div>"
+        )
+    note = f"{c.dataset} · {c.split} · k={c.k} · seed {c.seed}; bold = best"
+    return _card("Comparison", body, note)
+
+
+# --- Projection / Artifact -------------------------------------------------------------------
+
+
+def projection_repr(p: Any) -> str:
+    return f"Projection({p.method}, {len(p.items):,} items, seed {p.seed}, {p.seconds:.1f} s)"
+
+
+def projection_html(p: Any) -> str:
+    body = frame_html(p.to_frame(), max_rows=5)
+    return _card(
+        projection_repr(p), body, "draw it with movierec.viz.embeddings.map_figure(frame, projection)"
+    )
+
+
+def artifact_repr(a: Any) -> str:
+    return (
+        f"Artifact({a.model_name!r} on {a.dataset_name!r}, {a.kind}, {a.n_users:,} users × "
+        f"{a.n_items:,} items, version {a.model_version[:12]}, {a.path})"
+    )
+
+
+def artifact_html(a: Any) -> str:
+    facts = pd.DataFrame(
+        [
+            {
+                "model": a.model_name,
+                "kind": a.kind,
+                "family": a.family,
+                "dataset": a.dataset_name,
+                "users": a.n_users,
+                "items": a.n_items,
+                "created": a.created_at,
+            }
+        ]
+    )
+    return _card(f"Artifact {a.path}", frame_html(facts), f"model version {a.model_version}")

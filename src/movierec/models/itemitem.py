@@ -1,0 +1,276 @@
+"""Item × item linear models: RP3beta (Paudel et al. 2017) and SLIM ElasticNet (Ning & Karypis 2011).
+
+Both learn a sparse items × items matrix W and score a user as their interaction row times W, the
+shape of the simple baselines Dacrema, Cremonesi & Jannach (2019, "Are we really making much
+progress?") found beating most neural recommenders once tuned. A new user needs no fold-in: their
+row times W.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Self
+
+import numpy as np
+import scipy.sparse as sp
+
+from movierec.errors import ConfigError, DataError
+from movierec.interactions import Interactions
+from movierec.models.base import BaseRecommender, check_positive
+from movierec.models.space import FloatRange, IntRange, SearchSpace
+from movierec.models.weighting import check_weighting, weighted_csr
+
+__all__ = ["SLIM", "ItemItemModel", "RP3beta", "rp3beta_weights", "slim_weights"]
+
+
+def _topk_rows(block: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(rows, cols, values) of the ``k`` largest positive entries of each row of a dense block."""
+    k = min(k, block.shape[1])
+    part = np.argpartition(-block, k - 1, axis=1)[:, :k]
+    vals = np.take_along_axis(block, part, axis=1)
+    rows = np.repeat(np.arange(block.shape[0]), k)
+    keep = vals.ravel() > 0
+    return rows[keep], part.ravel()[keep], vals.ravel()[keep]
+
+
+def rp3beta_weights(
+    x: sp.csr_matrix, alpha: float = 1.0, beta: float = 0.5, k: int = 200, block: int = 512
+) -> sp.csr_matrix:
+    """The RP3beta items × items matrix of a users × items matrix ``x`` (Paudel et al. 2017).
+
+    Three-step random-walk probabilities item → user → item with every transition probability raised
+    to ``alpha``, W[i, j] = Σ_u P(u|i)^α P(j|u)^α, then divided by the popularity of the destination
+    item, deg(j)^β (β = 0 is P³α, Cooper et al. 2014); the diagonal is zeroed and each row keeps its
+    ``k`` largest entries, computed ``block`` rows at a time (the layout of Dacrema et al.'s code).
+    """
+    x = sp.csr_matrix(x, dtype=np.float64)
+    n_items = x.shape[1]
+    row_sums = np.asarray(x.sum(axis=1)).ravel()
+    row_sums[row_sums == 0] = 1.0
+    p_ui = sp.csr_matrix(sp.diags(1.0 / row_sums) @ x)  # P(j | u)
+    xb = sp.csr_matrix(x.T)
+    xb.data[:] = 1.0
+    degree = np.asarray(xb.sum(axis=1)).ravel()  # users per item
+    p_iu = sp.csr_matrix(sp.diags(1.0 / np.maximum(degree, 1.0)) @ xb)  # P(u | i)
+    if alpha != 1.0:
+        p_ui.data **= alpha
+        p_iu.data **= alpha
+    damp = np.zeros(n_items)
+    damp[degree > 0] = degree[degree > 0] ** -beta
+    rows_out, cols_out, vals_out = [], [], []
+    for start in range(0, n_items, block):
+        stop = min(start + block, n_items)
+        dense = np.asarray((p_iu[start:stop] @ p_ui).toarray()) * damp[None, :]
+        dense[np.arange(stop - start), np.arange(start, stop)] = 0.0
+        r, c, v = _topk_rows(dense, k)
+        rows_out.append(r + start)
+        cols_out.append(c)
+        vals_out.append(v)
+    rows = np.concatenate(rows_out)
+    w = sp.csr_matrix(
+        (np.concatenate(vals_out).astype(np.float32), (rows, np.concatenate(cols_out))),
+        shape=(n_items, n_items),
+    )
+    w.sort_indices()
+    return w
+
+
+def slim_weights(
+    x: sp.csr_matrix,
+    alpha: float = 1e-3,
+    l1_ratio: float = 0.1,
+    *,
+    k: int = 200,
+    max_iter: int = 100,
+    tol: float = 1e-4,
+) -> tuple[sp.csr_matrix, np.ndarray]:
+    """The SLIM items × items matrix of ``x`` (Ning & Karypis 2011): one non-negative elastic net per item.
+
+    Column j solves min_w 1/(2n)‖x_j − Xw‖² + α·ρ·‖w‖₁ + ½·α·(1−ρ)·‖w‖² with w ≥ 0, w_j = 0 and n the
+    number of users (scikit-learn's ``ElasticNet(alpha, l1_ratio, positive=True, fit_intercept=False)``
+    objective, so figures carry over from Dacrema et al.'s sklearn-based code). Coordinate descent on
+    the Gram matrix (:mod:`movierec.models.kernels.slim_cd`); each column keeps its ``k`` largest
+    weights. Returns ``(W, sweeps per column)``.
+    """
+    from movierec.models.kernels.slim_cd import slim_columns
+
+    x = sp.csr_matrix(x, dtype=np.float64)
+    n_users, n_items = x.shape
+    gram = np.asarray((x.T @ x).toarray(), dtype=np.float64)
+    l1 = float(alpha) * float(l1_ratio) * n_users
+    l2 = float(alpha) * (1.0 - float(l1_ratio)) * n_users
+    rows, vals, sweeps = slim_columns(gram, l1, l2, int(max_iter), float(tol), int(min(k, n_items)))
+    keep = rows >= 0
+    cols = np.repeat(np.arange(n_items), rows.shape[1]).reshape(rows.shape)
+    w = sp.csr_matrix((vals[keep], (rows[keep], cols[keep])), shape=(n_items, n_items), dtype=np.float32)
+    w.sort_indices()
+    return w, sweeps
+
+
+class ItemItemModel(BaseRecommender):
+    """Shared scoring of the item × item models: scores = X_u · W over the active items."""
+
+    kind: ClassVar[str] = "implicit"
+
+    def _fit_weights(self, x: sp.csr_matrix) -> sp.csr_matrix:
+        raise NotImplementedError
+
+    def _fit_items(self, train: Interactions, weighting: str, half_life_days: float, max_items: int) -> Self:
+        check_weighting(weighting, half_life_days)
+        check_positive("max_items", max_items, integer=True)
+        if train.n_ratings == 0:
+            raise DataError(f"{self.name}: no interactions to train on")
+        x = weighted_csr(train, weighting, half_life_days)
+        counts = np.diff(x.tocsc().indptr)
+        active = np.flatnonzero(counts > 0).astype(np.int32)
+        if len(active) > max_items:
+            raise ConfigError(
+                f"{self.name}: {len(active)} items with interactions exceed max_items={max_items} "
+                f"(an items × items matrix of that size needs about {len(active) ** 2 * 8 / 2**30:.1f} GiB); "
+                "raise max_items or use ease/als/bpr"
+            )
+        self._remember_train(train)
+        self.user_items_ = sp.csr_matrix(x, dtype=np.float32)
+        self.active_items_ = active
+        self.weights_ = sp.csr_matrix(self._fit_weights(x[:, active]), dtype=np.float32)
+        return self
+
+    def score(self, users: np.ndarray, items: np.ndarray | None = None) -> np.ndarray:
+        """X_u · W; items without training interactions score 0."""
+        self._check_fitted()
+        users = self._check_users(users)
+        xa = self.user_items_[users][:, self.active_items_]
+        out = np.zeros((len(users), self.n_items_), dtype=np.float32)
+        out[:, self.active_items_] = np.asarray((xa @ self.weights_).toarray(), dtype=np.float32)
+        return out if items is None else out[:, np.asarray(items)]
+
+    def score_new_user(self, items: np.ndarray, ratings: np.ndarray | None = None) -> np.ndarray:
+        """A new user's row times W (no fold-in needed); ratings are used only as interaction weights."""
+        self._check_fitted()
+        items = np.asarray(items, dtype=np.int64)
+        if items.size == 0:
+            raise ConfigError("score_new_user needs at least one (item, rating) pair")
+        if items.min() < 0 or items.max() >= self.n_items_:
+            raise ConfigError(f"item index outside 0..{self.n_items_ - 1}")
+        row = np.zeros(self.n_items_, dtype=np.float32)
+        row[items] = 1.0
+        out = np.zeros(self.n_items_, dtype=np.float32)
+        out[self.active_items_] = np.asarray(self.weights_.T @ row[self.active_items_]).ravel()
+        return out
+
+    def item_embeddings(self) -> np.ndarray | None:
+        return None
+
+    def similar_items(self, item: int, k: int = 10) -> tuple[np.ndarray, np.ndarray]:
+        """The items W links ``item`` to most strongly (its row of W)."""
+        self._check_fitted()
+        sims = np.zeros(self.n_items_, dtype=np.float32)
+        pos = np.searchsorted(self.active_items_, item)
+        if pos < len(self.active_items_) and self.active_items_[pos] == item:
+            row = self.weights_[pos]
+            sims[self.active_items_[row.indices]] = row.data
+        sims[item] = -np.inf
+        from movierec.models.base import topk
+
+        idx, vals = topk(sims[None, :], k)
+        return idx[0], vals[0]
+
+
+class RP3beta(ItemItemModel):
+    """RP3beta graph random walk (Paudel, Christoffel, Newell & Bernstein 2017): ``alpha`` sharpens the
+    transition probabilities, ``beta`` divides by the destination item's popularity, ``k`` neighbours per item.
+
+    Defaults from the validation study in docs/results.md (ml-100k, per-user 75/25, validation folds
+    cut from training only).
+    """
+
+    name: ClassVar[str] = "rp3beta"
+    search_space: ClassVar[SearchSpace] = {
+        "alpha": FloatRange(0.0, 2.0),
+        "beta": FloatRange(0.0, 1.0),
+        "k": IntRange(10, 1000, log=True),
+    }
+
+    def __init__(
+        self,
+        alpha: float = 1.0,
+        beta: float = 0.5,
+        k: int = 200,
+        max_items: int = 30_000,
+        weighting: str = "binary",
+        half_life_days: float = 365.0,
+    ) -> None:
+        self.alpha = alpha
+        self.beta = beta
+        self.k = k
+        self.max_items = max_items
+        self.weighting = weighting
+        self.half_life_days = half_life_days
+
+    def fit(self, train: Interactions, *, item_features: Any = None, user_features: Any = None) -> Self:
+        """Build the pruned random-walk matrix over the items with training interactions."""
+        check_positive("alpha", self.alpha, allow_zero=True)
+        check_positive("beta", self.beta, allow_zero=True)
+        check_positive("k", self.k, integer=True)
+        return self._fit_items(train, self.weighting, self.half_life_days, self.max_items)
+
+    def _fit_weights(self, x: sp.csr_matrix) -> sp.csr_matrix:
+        return rp3beta_weights(x, float(self.alpha), float(self.beta), int(self.k))
+
+
+class SLIM(ItemItemModel):
+    """SLIM ElasticNet (Ning & Karypis 2011): a sparse non-negative item × item regression of every item
+    on all the others, with scikit-learn's ``alpha``/``l1_ratio`` penalty; ``k`` weights kept per item.
+
+    Time and memory grow with the square of the active items (a dense Gram matrix), so ``max_items``
+    guards the machine; fine for ml-100k/ml-latest-small/ml-1m.
+    """
+
+    name: ClassVar[str] = "slim"
+    search_space: ClassVar[SearchSpace] = {
+        "alpha": FloatRange(1e-5, 1e-1, log=True),
+        "l1_ratio": FloatRange(1e-3, 1.0, log=True),
+        "k": IntRange(20, 1000, log=True),
+    }
+    _json_state: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(
+        self,
+        alpha: float = 1e-3,
+        l1_ratio: float = 0.1,
+        k: int = 200,
+        max_iter: int = 100,
+        tol: float = 1e-4,
+        max_items: int = 12_000,
+        weighting: str = "binary",
+        half_life_days: float = 365.0,
+    ) -> None:
+        self.alpha = alpha
+        self.l1_ratio = l1_ratio
+        self.k = k
+        self.max_iter = max_iter
+        self.tol = tol
+        self.max_items = max_items
+        self.weighting = weighting
+        self.half_life_days = half_life_days
+
+    def fit(self, train: Interactions, *, item_features: Any = None, user_features: Any = None) -> Self:
+        """Solve one non-negative elastic net per active item (in parallel)."""
+        check_positive("alpha", self.alpha)
+        if not isinstance(self.l1_ratio, (int, float)) or not 0.0 <= self.l1_ratio <= 1.0:
+            raise ConfigError(f"l1_ratio must be in [0, 1], got {self.l1_ratio!r}")
+        check_positive("k", self.k, integer=True)
+        check_positive("max_iter", self.max_iter, integer=True)
+        check_positive("tol", self.tol)
+        return self._fit_items(train, self.weighting, self.half_life_days, self.max_items)
+
+    def _fit_weights(self, x: sp.csr_matrix) -> sp.csr_matrix:
+        w, sweeps = slim_weights(
+            x,
+            float(self.alpha),
+            float(self.l1_ratio),
+            k=int(self.k),
+            max_iter=int(self.max_iter),
+            tol=float(self.tol),
+        )
+        self.sweeps_ = sweeps
+        return w

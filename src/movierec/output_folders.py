@@ -1,0 +1,115 @@
+"""Checks on the folders commands write into, done before any work starts: nothing is deleted that
+movierec did not write, and an unwritable ``--out`` is one line and exit 2 before training, not a
+traceback after it.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+
+from movierec.errors import ConfigError
+
+__all__ = ["ARTIFACT_FILES", "check_artifact_target", "check_results_target", "check_writable", "is_artifact"]
+
+ARTIFACT_FILES = frozenset({"manifest.json", "ids.parquet", "items.parquet", "factors.npz", "seen.npz"})
+"""What ``export`` writes into an artifact folder (``manifest.json`` plus its data files); a
+signature file (``manifest.sig``) may sit beside them."""
+_ARTIFACT_EXTRA = frozenset({"manifest.sig"})
+RESULT_FILES = ("results.json", "results.csv", "rmse.png", "ranking.png")
+
+
+def _nearest_existing(path: Path) -> Path:
+    p = path
+    while not p.exists() and p != p.parent:
+        p = p.parent
+    return p
+
+
+def check_writable(out: Path, option: str = "--out") -> None:
+    """Refuse (``ConfigError``) a destination that cannot be created or written, without creating anything.
+
+    The nearest existing ancestor must be a folder in which a file can be created (probed with
+    a temporary file that is removed at once): ``/proc/x``, ``afile/sub`` (``afile`` a file) and
+    read-only folders fail here, before a minute of training.
+    """
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"{option} {out}: is a file, not a folder")
+    base = _nearest_existing(out.parent if not out.exists() else out)
+    if not base.is_dir():
+        raise ConfigError(f"{option} {out}: cannot create it, {base} is a file and not a folder")
+    try:
+        with tempfile.TemporaryFile(dir=base, prefix=".movierec-write-test-"):
+            pass
+    except OSError as exc:
+        raise ConfigError(f"{option} {out}: {base} is not writable ({exc.strerror or exc})") from exc
+
+
+def is_artifact(path: Path) -> bool:
+    """True when ``path`` is a folder holding a movierec manifest (a JSON object with ``format_version``)."""
+    manifest = path / "manifest.json"
+    if not manifest.is_file():
+        return False
+    try:
+        data = json.loads(manifest.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return False
+    return isinstance(data, dict) and "format_version" in data and "model" in data
+
+
+def check_artifact_target(out: Path, force: bool, option: str = "--out") -> None:
+    """``out`` may take a new artifact: absent, or (with ``force``) an artifact folder holding only export's files.
+
+    ``--force`` replaces the folder as a whole, so it is only allowed on what ``export`` wrote:
+    a folder without a movierec manifest, or one where someone put other files, is refused and
+    nothing is deleted.
+    """
+    if out.exists():
+        if not out.is_dir():
+            raise ConfigError(f"{option} {out}: is a file, not a folder; nothing was changed")
+        if not force:
+            raise ConfigError(f"{out} already exists; pass --force to replace it")
+        if not is_artifact(out):
+            raise ConfigError(
+                f"{option} {out}: refusing to replace a folder movierec did not write (no movierec manifest.json); "
+                "nothing was deleted — choose another --out"
+            )
+        foreign = sorted(p.name for p in out.iterdir() if p.name not in ARTIFACT_FILES | _ARTIFACT_EXTRA)
+        if foreign:
+            shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
+            raise ConfigError(
+                f"{option} {out}: refusing to replace it, it holds files export did not write ({shown}); "
+                "nothing was deleted"
+            )
+    check_writable(out, option)
+
+
+def _is_results(path: Path) -> bool:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return False
+    return isinstance(data, list) and all(isinstance(r, dict) and "model" in r for r in data)
+
+
+def check_results_target(out: Path, option: str = "--out") -> str | None:
+    """``compare --out``: refuse to overwrite files of the same names that compare did not write; return a
+    warning (or ``None``) when the folder already holds other things."""
+    check_writable(out, option)
+    if not out.is_dir():
+        return None
+    entries = [p for p in out.iterdir() if not p.name.startswith(".")]
+    if not entries:
+        return None
+    ours = (out / "results.json").is_file() and _is_results(out / "results.json")
+    clash = [n for n in RESULT_FILES if (out / n).exists()]
+    if clash and not ours:
+        raise ConfigError(
+            f"{option} {out}: would overwrite {', '.join(clash)}, which compare did not write; "
+            "nothing was changed — choose another --out"
+        )
+    others = [p.name for p in entries if p.name not in RESULT_FILES]
+    if others:
+        return f"{option} {out} is not empty ({len(others)} other entries, e.g. {others[0]}): writing results beside them"
+    return None

@@ -1,0 +1,295 @@
+"""The front door for people: a model bound to its dataset, raw ids in, titles out.
+
+The model API (:mod:`movierec.models`) works on dense indices, for speed; a notebook user thinks in
+``userId`` and ``movieId`` as they appear in ``ratings.csv``. :class:`Recommender` maps ids once at
+this boundary (STYLE: "ids are mapped once, at the boundary") so ``rec.predict(1, 1)`` is the
+prediction for user 1 and *Toy Story*, not for whichever user and movie happen to sit at index 1::
+
+    import movierec
+    rec = movierec.Recommender("ml-latest-small", "svd").fit()
+    rec.predict(1, 1)                 # ≈ 4.4: user 1, movie 1 (Toy Story)
+    rec.recommend(1, k=5)             # DataFrame: movieId, title, genres, score
+    rec.similar("Toy Story")          # DataFrame: movieId, title, genres, similarity
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Self
+
+import numpy as np
+import pandas as pd
+
+from movierec.datasets import Dataset, load
+from movierec.errors import ConfigError, NotFittedError, UnknownIdError
+from movierec.interactions import Interactions
+
+__all__ = ["Recommender"]
+
+
+class Recommender:
+    """A recommender bound to a dataset: train it, then ask with raw ``userId``/``movieId`` or titles.
+
+    Parameters
+    ----------
+    dataset:
+        A :class:`~movierec.datasets.Dataset`, a registered dataset name or a MovieLens-layout folder.
+    model:
+        A registry name (``"svd"``, ``"ease"``, ``"warp"``, see ``movierec models``) or an unfitted
+        model instance.
+    threshold:
+        Ratings ≥ this are the positives implicit models train on (explicit and sequence models
+        train on every rating).
+    item_features:
+        Side features for hybrid models (``"genres,tags,year"``), built from the dataset.
+    seed:
+        Seeds the model unless ``params`` carries its own ``random_state``.
+    **params:
+        Hyperparameters of the model (see ``movierec models <name>``).
+    """
+
+    def __init__(
+        self,
+        dataset: Dataset | str | Path = "ml-latest-small",
+        model: str | Any = "svd",
+        *,
+        threshold: float = 4.0,
+        item_features: str | Sequence[str] | None = None,
+        seed: int = 42,
+        **params: Any,
+    ) -> None:
+        from movierec.models.registry import create
+
+        self.dataset = dataset if isinstance(dataset, Dataset) else load(dataset)
+        if isinstance(model, str):
+            self.model = create(model, **params)
+            if "random_state" in self.model.get_params() and "random_state" not in params:
+                self.model.set_params(random_state=seed)
+        elif params:
+            raise ConfigError("pass hyperparameters to the model instance, not to Recommender")
+        else:
+            self.model = model
+        self.threshold = float(threshold)
+        self.item_features = item_features
+        self.seed = seed
+        self.train_: Interactions | None = None
+        self._items: pd.DataFrame | None = None
+
+    # --- facts -------------------------------------------------------------------------
+    @property
+    def name(self) -> str:
+        return str(getattr(self.model, "name", type(self.model).__name__))
+
+    @property
+    def explicit(self) -> bool:
+        """True for rating predictors (``predict`` returns ratings on the dataset's scale)."""
+        return getattr(self.model, "kind", "implicit") == "explicit" and hasattr(self.model, "predict")
+
+    @property
+    def items(self) -> pd.DataFrame:
+        """Movie metadata, row ``i`` = item index ``i``: ``movieId, title, year, genres``."""
+        if self._items is None:
+            self._items = self.dataset.item_table()
+        return self._items
+
+    def __repr__(self) -> str:
+        state = "fitted" if self.train_ is not None else "not fitted"
+        return f"Recommender({self.model!r} on {self.dataset.name!r}, {state})"
+
+    def _repr_html_(self) -> str:
+        from movierec.display import frame_html
+
+        params = pd.DataFrame([{k: repr(v) for k, v in self.model.get_params().items()}])
+        state = "fitted" if self.train_ is not None else "not fitted: call .fit()"
+        return (
+            f"<div><b>Recommender</b> {self.name} on {self.dataset.name} ({state}){frame_html(params)}</div>"
+        )
+
+    # --- training ----------------------------------------------------------------------
+    def training_data(self, interactions: Interactions | None = None) -> Interactions:
+        """What the model trains on: every rating (explicit and sequence models) or the positives ≥ threshold."""
+        inter = self.dataset.interactions if interactions is None else interactions
+        if getattr(self.model, "kind", "implicit") == "explicit" or getattr(self.model, "sequential", False):
+            return inter
+        return inter.to_implicit(self.threshold)
+
+    def fit(self, interactions: Interactions | None = None, **fit_kwargs: Any) -> Self:
+        """Train on the whole dataset (or on ``interactions``, e.g. a training split); returns ``self``.
+
+        ``fit_kwargs`` go to the model's ``fit`` (``on_epoch=`` for a training-curve callback).
+        """
+        train = self.training_data(interactions)
+        if self.item_features:
+            from movierec.features import build_item_features
+
+            fit_kwargs.setdefault(
+                "item_features", build_item_features(self.dataset, train.item_map, self.item_features)
+            )
+        accepted = inspect.signature(self.model.fit).parameters
+        unknown = [k for k in fit_kwargs if k not in accepted]
+        if unknown and not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in accepted.values()):
+            raise ConfigError(f"{self.name}.fit() takes no {', '.join(unknown)}")
+        self.model.fit(train, **fit_kwargs)
+        self.train_ = train
+        return self
+
+    def _check_fitted(self) -> Interactions:
+        if self.train_ is None:
+            raise NotFittedError(f"{self.name} is not fitted yet: call .fit() first")
+        return self.train_
+
+    # --- ids -----------------------------------------------------------------------------
+    def user_index(self, user_id: object) -> int:
+        """Dense index of a raw ``userId`` (UnknownIdError when the dataset has no ratings from them)."""
+        idx = self.dataset.interactions.user_map.get(_plain_id(user_id, "user"))
+        if idx is None:
+            raise UnknownIdError(
+                f"unknown user id {user_id!r}: {self.dataset.name} has no ratings from that user"
+            )
+        return int(idx)
+
+    def movie_index(self, movie: object) -> int:
+        """Dense index of a movie given by raw ``movieId`` (an int) or by title (a string, fuzzy)."""
+        item_map = self.dataset.interactions.item_map
+        if isinstance(movie, str):
+            from movierec.titles import match_title
+
+            try:
+                return match_title(movie, [str(t) for t in self.items["title"]], id_hint="the movieId")
+            except UnknownIdError:
+                idx = item_map.get(movie) if movie.strip().isdigit() else None
+                if idx is None:
+                    raise
+                return int(idx)
+        idx = item_map.get(_plain_id(movie, "movie"))
+        if idx is None:
+            raise UnknownIdError(f"unknown movie id {movie!r}: {self.dataset.name} has no ratings of it")
+        return int(idx)
+
+    # --- asking --------------------------------------------------------------------------
+    def predict(self, user_id: object, movie_id: object) -> float | np.ndarray:
+        """Predicted rating of raw user ``user_id`` for raw movie ``movie_id`` (sequences in, array out).
+
+        Only for rating predictors (``svd``, ``knn-baseline``, …); implicit models rank, they do not
+        predict ratings (use :meth:`recommend` or :meth:`score`).
+        """
+        self._check_fitted()
+        if not self.explicit:
+            raise ConfigError(
+                f"{self.name} ranks items but does not predict ratings; use recommend() or score()"
+            )
+        many = _is_sequence(user_id) or _is_sequence(movie_id)
+        users = [self.user_index(u) for u in _as_list(user_id)]
+        items = [self.movie_index(m) for m in _as_list(movie_id)]
+        if len(users) == 1 and len(items) > 1:
+            users = users * len(items)
+        if len(items) == 1 and len(users) > 1:
+            items = items * len(users)
+        if len(users) != len(items):
+            raise ConfigError(
+                f"{len(users)} users and {len(items)} movies: give one of each, or equal numbers"
+            )
+        out = np.asarray(self.model.predict(np.asarray(users), np.asarray(items)), dtype=np.float64)
+        return out if many else float(out[0])
+
+    def score(self, user_id: object, movie_ids: Sequence[object] | None = None) -> pd.Series:
+        """The model's scores for one raw user over ``movie_ids`` (default: every item), indexed by movieId."""
+        self._check_fitted()
+        u = self.user_index(user_id)
+        items = None if movie_ids is None else np.asarray([self.movie_index(m) for m in movie_ids])
+        scores = np.asarray(self.model.score(np.array([u]), items))[0]
+        ids = self.items["movieId"].to_numpy() if items is None else self.items["movieId"].to_numpy()[items]
+        return pd.Series(scores, index=pd.Index(ids, name="movieId"), name="score")
+
+    def recommend(
+        self, user_id: object, k: int = 10, *, exclude_seen: bool = True, genres: Sequence[str] | None = None
+    ) -> pd.DataFrame:
+        """Top-``k`` movies for raw user ``user_id``: a DataFrame ``movieId, title, genres, score``.
+
+        ``score`` is the predicted rating for explicit models, the model's ranking score otherwise;
+        movies the user already rated are left out unless ``exclude_seen=False``; ``genres`` keeps
+        movies having any of those genres.
+        """
+        self._check_fitted()
+        u = self.user_index(user_id)
+        candidates = None
+        if genres:
+            wanted = {g.casefold() for g in genres}
+            mask = self.items["genres"].map(lambda gs: any(g.casefold() in wanted for g in gs)).to_numpy()
+            if not mask.any():
+                raise ConfigError(f"no movie has any of the genres {list(genres)}")
+            candidates = np.flatnonzero(mask)
+        idx, scores = self.model.recommend(np.array([u]), k, exclude_seen=exclude_seen, candidates=candidates)
+        keep = idx[0] >= 0
+        items, scores = idx[0][keep], scores[0][keep].astype(np.float64)
+        if self.explicit:  # the rating on the dataset's scale, as Surprise's predict would say
+            scores = np.asarray(self.model.predict(np.full(len(items), u), items), dtype=np.float64)
+        return self._frame(items, scores, "score")
+
+    def similar(self, movie: object, k: int = 10) -> pd.DataFrame:
+        """Movies nearest to ``movie`` (a title, fuzzy, or a raw ``movieId``): ``movieId, title, genres, similarity``.
+
+        Cosine of the model's item vectors, or a neighbour model's own similarities.
+        """
+        self._check_fitted()
+        i = self.movie_index(movie)
+        items, sims = self.model.similar_items(i, k)
+        keep = items >= 0
+        return self._frame(items[keep], sims[keep].astype(np.float64), "similarity")
+
+    def _frame(self, items: np.ndarray, values: np.ndarray, column: str) -> pd.DataFrame:
+        meta = self.items.iloc[items]
+        return pd.DataFrame(
+            {
+                "movieId": meta["movieId"].to_numpy(),
+                "title": meta["title"].to_numpy(dtype=object),
+                "genres": ["|".join(g) for g in meta["genres"]],
+                column: values,
+            },
+            index=pd.RangeIndex(1, len(items) + 1, name="rank"),
+        )
+
+    # --- the rest of the workflow --------------------------------------------------------
+    def map(self, method: str = "tsne", *, sample: int | None = 500, title: str = "") -> Any:
+        """The model's item embeddings as an interactive plotly Figure (one colour per main genre)."""
+        from movierec.viz.embeddings import item_frame, map_figure, project
+
+        train = self._check_fitted()
+        emb = self.model.item_embeddings()
+        if emb is None:
+            raise ConfigError(
+                f"{self.name} has no item embeddings to map; use a factor model (svd, warp, als)"
+            )
+        counts = np.bincount(train.items, minlength=train.n_items)
+        frame = item_frame(self.items, counts)
+        proj = project(emb, method, self.seed, sample, items=np.flatnonzero(counts > 0))
+        return map_figure(frame, proj, title=title or f"{self.name} item embeddings ({method})")
+
+    def export(self, path: str | Path, *, force: bool = False) -> Any:
+        """Write the fitted model as a serving artifact folder and load it back (``movierec serve`` reads it)."""
+        from movierec.serving.artifact import export_artifact, load_artifact
+
+        train = self._check_fitted()
+        out = export_artifact(
+            self.model, self.dataset, train, path, force=force, implicit_threshold=self.threshold
+        )
+        return load_artifact(out)
+
+
+def _is_sequence(x: object) -> bool:
+    return isinstance(x, (list, tuple, np.ndarray, pd.Series, pd.Index))
+
+
+def _as_list(x: object) -> list[object]:
+    return list(x) if _is_sequence(x) else [x]  # type: ignore[call-overload]
+
+
+def _plain_id(raw: object, what: str) -> object:
+    """A raw id as the id map expects it; floats and bools are refused (1.0 is not movieId 1 by accident)."""
+    if isinstance(raw, (bool, np.bool_)) or isinstance(raw, (float, np.floating)):
+        raise ConfigError(f"{what} ids are whole numbers or strings as in the ratings file, got {raw!r}")
+    if isinstance(raw, np.integer):
+        return int(raw)
+    return raw

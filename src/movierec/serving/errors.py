@@ -1,0 +1,147 @@
+"""Error bodies of the HTTP API, one shape per status, as the OpenAPI schema declares them.
+
+Every 422 is ``{"detail": [{"type", "loc", "msg", "input"?}]}`` (FastAPI's ``HTTPValidationError``);
+every other 4xx is ``{"detail": "one sentence"}`` (:class:`~movierec.serving.schemas.ErrorMessage`).
+Two things the framework gets wrong are fixed here:
+
+- a JSON body holding ``NaN``, ``Infinity``, ``-Infinity`` or ``1e400`` (Python's ``json`` accepts
+  them) fails validation, and FastAPI's default handler then cannot serialise ``"input": nan`` and
+  answers 500. :func:`json_safe` writes such numbers as the strings ``"NaN"``, ``"Infinity"`` and
+  ``"-Infinity"`` in the echoed input.
+- a body that is not JSON at all for reasons other than syntax (not UTF-8, nested thousands deep,
+  an integer of thousands of digits) gets FastAPI's 400 "There was an error parsing the body";
+  here it is a 422 ``json_invalid`` naming the reason, like a syntax error.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from movierec.errors import MovierecError, UnknownIdError
+
+__all__ = ["ERROR_RESPONSES", "install_error_handlers", "json_safe"]
+
+_MAX_DEPTH = 64  # deeper echoed inputs are summarised (bounded work for a hostile body)
+
+
+def json_safe(obj: Any, _depth: int = 0) -> Any:
+    """``obj`` with non-finite floats as ``"NaN"``/``"Infinity"``/``"-Infinity"`` and bytes as text (JSON-serialisable)."""
+    if isinstance(obj, float):
+        if math.isnan(obj):
+            return "NaN"
+        if math.isinf(obj):
+            return "Infinity" if obj > 0 else "-Infinity"
+        return obj
+    if _depth > _MAX_DEPTH:
+        return "…"
+    if isinstance(obj, dict):
+        return {str(k): json_safe(v, _depth + 1) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [json_safe(v, _depth + 1) for v in obj]
+    if isinstance(obj, (bytes, bytearray)):
+        return bytes(obj[:200]).decode("utf-8", errors="replace")
+    if obj is None or isinstance(obj, (str, int, bool)):
+        return obj
+    return str(obj)
+
+
+def _reply(status: int, detail: Any, headers: dict[str, str] | None = None) -> Response:
+    body = json.dumps({"detail": json_safe(detail)}, separators=(",", ":"), allow_nan=False)
+    return Response(body.encode(), status_code=status, media_type="application/json", headers=headers)
+
+
+def _items(errors: Any) -> list[dict[str, Any]]:
+    """Validation errors as the schema's items: ``type``, ``loc``, ``msg`` and, when present, ``input``."""
+    out = []
+    for e in jsonable_encoder(json_safe(list(errors))):
+        item = {
+            "type": str(e.get("type", "value_error")),
+            "loc": list(e.get("loc", [])),
+            "msg": str(e["msg"]),
+        }
+        if "input" in e:
+            item["input"] = e["input"]
+        if isinstance(e.get("ctx"), dict):
+            item["ctx"] = e["ctx"]
+        out.append(item)
+    return out
+
+
+def _undecodable(cause: BaseException | None) -> str:
+    if isinstance(cause, UnicodeDecodeError):
+        return f"the body is not UTF-8 text (byte {cause.start} cannot be decoded); send UTF-8 JSON"
+    if isinstance(cause, RecursionError):
+        return "the JSON body is nested too deeply"
+    if isinstance(cause, ValueError) and "digits" in str(cause):
+        return "the JSON body holds an integer with too many digits"
+    return "the body is not valid JSON"
+
+
+def _loc_of(request: Request, message: str) -> list[str]:
+    """Where a library error points: ``["query"|"path"|"body", field]`` when the message starts with a field name."""
+    field, sep, _ = message.partition(":")
+    where = "body" if request.method == "POST" else "query"
+    return [where, field] if sep and field.isidentifier() else [where]
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Register the handlers that give every error the body the OpenAPI schema declares."""
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_request: Request, exc: RequestValidationError) -> Response:
+        return _reply(422, _items(exc.errors()))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 400 and exc.__cause__ is not None:  # FastAPI could not parse the body
+            msg = _undecodable(exc.__cause__)
+            return _reply(422, [{"type": "json_invalid", "loc": ["body"], "msg": msg}])
+        detail = exc.detail
+        if exc.status_code == 422 and not isinstance(detail, list):
+            detail = [{"type": "value_error", "loc": ["body"], "msg": str(detail)}]
+        elif exc.status_code == 422:
+            detail = _items(detail)
+        return _reply(exc.status_code, detail, getattr(exc, "headers", None))
+
+    @app.exception_handler(MovierecError)
+    async def _movierec(request: Request, exc: MovierecError) -> Response:
+        from movierec.serving.store import FeedbackConflict
+
+        if isinstance(exc, UnknownIdError):
+            return _reply(404, str(exc))
+        if isinstance(exc, FeedbackConflict):
+            return _reply(409, str(exc))
+        return _reply(422, [{"type": "value_error", "loc": _loc_of(request, str(exc)), "msg": str(exc)}])
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {"description": description, "model": _message_model()}
+
+
+def _message_model() -> Any:
+    from movierec.serving.schemas import ErrorMessage
+
+    return ErrorMessage
+
+
+ERROR_RESPONSES: dict[int, dict[str, Any]] = {
+    401: _error("Missing or wrong API key."),
+    404: _error("Unknown user or movie id."),
+    409: _error("The requestId was already used for a different rating."),
+    413: _error("Request body larger than --max-body-kb."),
+    503: _error("This server has no feedback database."),
+}
+"""``responses=`` entries for route decorators: pick the statuses a route can answer."""
+
+
+def responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """The declared error responses of a route (422 is added by FastAPI for routes with parameters)."""
+    return {c: ERROR_RESPONSES[c] for c in codes}

@@ -1,0 +1,251 @@
+"""Structural validation of a loaded artifact, independent of its checksums, and optional HMAC signing.
+
+Checksums live in the manifest, so whoever can edit the folder can recompute them: they catch
+accidents, not edits. Before an :class:`~movierec.serving.artifact.Artifact` is built (and before
+``movierec serve`` binds its port) :func:`validate_artifact` checks what scoring relies on:
+required manifest keys present and typed; the id tables and the item table agree with the
+manifest's counts; every array a family scores with is present with the shape the id tables
+imply (``item_factors`` is items × d, ``user_bias`` has one value per user, …); CSR index
+arrays are monotone and their indices in range; every floating value is finite. A failure is
+one :class:`~movierec.errors.ArtifactError` line naming the file, the array and what was expected.
+
+For tamper evidence set ``MOVIEREC_ARTIFACT_KEY``: ``export`` then writes ``manifest.sig``
+(HMAC-SHA256 of ``manifest.json``'s bytes, which hold every file's sha256), and loading with the
+key set refuses an artifact whose signature is missing or does not match (RFC 2104).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from movierec.errors import ArtifactError
+
+__all__ = ["KEY_ENV", "SIGNATURE", "sign_manifest", "validate_artifact", "verify_signature"]
+
+KEY_ENV = "MOVIEREC_ARTIFACT_KEY"
+SIGNATURE = "manifest.sig"
+
+# Arrays each family scores with: name → shape in symbols (U users, I items, d and nnz bound on first use).
+_FACTORS = {"user_factors": ("U", "d"), "item_factors": ("I", "d"), "user_bias": ("U",), "item_bias": ("I",)}
+_NEIGHBOURS = {
+    "neighbours_indptr": ("I+1",),
+    "neighbours_indices": ("nnz",),
+    "neighbours_weights": ("nnz",),
+    "user_bias": ("U",),
+    "item_bias": ("I",),
+}
+FAMILIES: dict[str, dict[str, tuple[str, ...]]] = {
+    "factors": {**_FACTORS, "global_mean": ()},
+    "sasrec": {**_FACTORS, "global_mean": ()},
+    "scores": {"item_scores": ("I",)},
+    "neighbours": {**_NEIGHBOURS, "global_mean": ()},
+    "knn": {
+        **_NEIGHBOURS,
+        "global_mean": (),
+        "knn_x_offset": ("I",),
+        "knn_y_offset": ("U",),
+        "knn_k": (),
+        "knn_min_k": (),
+        "knn_rule": (),
+    },
+    "linear": {"linear_weights": ("a", "a"), "active_items": ("a",)},
+    "markov": {
+        "transitions_indptr": ("I+1",),
+        "transitions_indices": ("tnnz",),
+        "transitions_counts": ("tnnz",),
+        "out_counts": ("I",),
+        "item_prior": ("I",),
+        "alpha": (),
+        "last_item": ("U",),
+    },
+}
+"""Families this module knows; another family (a newer exporter's) gets the generic checks only."""
+
+# (prefix, rows, columns): CSR triples stored as <prefix>_indptr/_indices/<data>
+_CSR = (("neighbours", "I", "I"), ("weights", "U", "I"), ("transitions", "I", "I"))
+
+
+def _fail(root: Path, what: str) -> ArtifactError:
+    return ArtifactError(f"{root}: broken artifact: {what} (re-export it with 'movierec export')")
+
+
+def _manifest(root: Path, m: Mapping[str, Any]) -> tuple[int, int, str]:
+    model = m.get("model")
+    if not isinstance(model, Mapping):
+        raise _fail(root, "manifest.json has no 'model' object")
+    for key in ("name", "kind", "family"):
+        if not isinstance(model.get(key), str) or not model[key]:
+            raise _fail(root, f"manifest.json model.{key} is missing or not text")
+    ds = m.get("dataset")
+    if not isinstance(ds, Mapping):
+        raise _fail(root, "manifest.json has no 'dataset' object")
+    counts = []
+    for key in ("n_users", "n_items"):
+        v = ds.get(key)
+        if not isinstance(v, int) or isinstance(v, bool) or v < 1:
+            raise _fail(root, f"manifest.json dataset.{key} must be a whole number ≥ 1, got {v!r}")
+        counts.append(v)
+    for key in ("rating_scale", "train_scale", "score_clip"):
+        v = m.get(key)
+        if v is None and key != "rating_scale":
+            continue
+        ok = isinstance(v, list) and len(v) == 2 and all(_finite_number(x) for x in v)
+        if not ok or not v[0] <= v[1]:
+            raise _fail(root, f"manifest.json {key} must be [min, max] finite numbers, got {v!r}")
+    for key in ("model_version", "created_at"):
+        if not isinstance(m.get(key), str):
+            raise _fail(root, f"manifest.json {key} is missing or not text")
+    return counts[0], counts[1], str(model["family"])
+
+
+def _finite_number(x: Any) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and bool(np.isfinite(x))
+
+
+def _tables(root: Path, ids: pd.DataFrame, items: pd.DataFrame, n_users: int, n_items: int) -> None:
+    missing = {"kind", "index", "id_int", "id_str"} - set(ids.columns)
+    if missing:
+        raise _fail(root, f"ids.parquet lacks columns {sorted(missing)}")
+    for kind, n in (("user", n_users), ("item", n_items)):
+        part = ids[ids["kind"] == kind]
+        if len(part) != n:
+            raise _fail(root, f"ids.parquet has {len(part)} {kind} ids, the manifest says {n}")
+        index = np.sort(part["index"].to_numpy())
+        if not np.array_equal(index, np.arange(n)):
+            raise _fail(root, f"ids.parquet {kind} indices are not 0..{n - 1} each once")
+        raw = part["id_int"] if part["id_int"].notna().all() else part["id_str"]
+        if raw.isna().any() or not raw.is_unique:
+            raise _fail(root, f"ids.parquet {kind} ids are missing or repeated")
+    missing = {"index", "title", "year", "genres"} - set(items.columns)
+    if missing:
+        raise _fail(root, f"items.parquet lacks columns {sorted(missing)}")
+    if len(items) != n_items or not np.array_equal(np.sort(items["index"].to_numpy()), np.arange(n_items)):
+        raise _fail(
+            root, f"items.parquet must list each of the {n_items} items once, it has {len(items)} rows"
+        )
+
+
+def _csr(
+    root: Path, where: str, indptr: np.ndarray, indices: np.ndarray, n_rows: int, n_cols: int, data: Any
+) -> None:
+    if indptr.ndim != 1 or len(indptr) != n_rows + 1 or indptr.dtype.kind not in "iu":
+        raise _fail(root, f"{where} indptr must be {n_rows + 1} integers, got {indptr.dtype} {indptr.shape}")
+    if indptr[0] != 0 or np.any(np.diff(indptr) < 0) or indptr[-1] != len(indices):
+        raise _fail(root, f"{where} indptr is not a monotone 0..{len(indices)} offset table")
+    if indices.ndim != 1 or indices.dtype.kind not in "iu":
+        raise _fail(root, f"{where} indices must be integers, got {indices.dtype}")
+    if len(indices) and (int(indices.min()) < 0 or int(indices.max()) >= n_cols):
+        bad = int(indices.min()) if int(indices.min()) < 0 else int(indices.max())
+        raise _fail(root, f"{where} index {bad} is out of range 0..{n_cols - 1}")
+    if data is not None and np.shape(data) != indices.shape:
+        raise _fail(root, f"{where} has {len(indices)} indices but {np.shape(data)} values")
+
+
+def _arrays(root: Path, arrays: Mapping[str, np.ndarray], family: str, n_users: int, n_items: int) -> None:
+    dims: dict[str, int] = {"U": n_users, "I": n_items, "I+1": n_items + 1}
+    for name, spec in FAMILIES.get(family, {}).items():
+        if name not in arrays:
+            raise _fail(root, f"factors.npz has no '{name}', which a {family} model scores with")
+        a = arrays[name]
+        if a.ndim != len(spec):
+            raise _fail(root, f"factors.npz '{name}' has {a.ndim} dimensions, expected {len(spec)}")
+        for axis, sym in enumerate(spec):
+            want = dims.setdefault(sym, a.shape[axis])
+            if a.shape[axis] != want:
+                expected = tuple(dims.get(s, "?") for s in spec)
+                raise _fail(
+                    root,
+                    f"factors.npz '{name}' has shape {a.shape}, expected {expected} "
+                    f"({n_users} users, {n_items} items in ids.parquet)",
+                )
+    for prefix, rows, cols in _CSR:
+        ptr = arrays.get(f"{prefix}_indptr")
+        if ptr is None:
+            continue
+        idx = arrays.get(f"{prefix}_indices")
+        if idx is None:
+            raise _fail(root, f"factors.npz has {prefix}_indptr but no {prefix}_indices")
+        data = next(
+            (
+                arrays[k]
+                for k in arrays
+                if k.startswith(prefix + "_") and k[len(prefix) + 1 :] in ("weights", "data", "counts")
+            ),
+            None,
+        )
+        _csr(root, f"factors.npz {prefix}", ptr, idx, dims[rows], dims[cols], data)
+    if "last_item" in arrays and len(arrays["last_item"]):
+        last = arrays["last_item"]
+        if int(last.min()) < -1 or int(last.max()) >= n_items:
+            raise _fail(root, f"factors.npz 'last_item' holds item indices outside -1..{n_items - 1}")
+    for name, a in arrays.items():
+        if a.dtype.kind not in "biuf":
+            raise _fail(root, f"factors.npz '{name}' is not numeric ({a.dtype})")
+        if a.dtype.kind == "f" and not np.all(np.isfinite(a)):
+            bad = int(np.size(a) - np.count_nonzero(np.isfinite(a)))
+            raise _fail(root, f"factors.npz '{name}' holds {bad} NaN or infinite values")
+
+
+def validate_artifact(
+    root: Path,
+    manifest: Mapping[str, Any],
+    arrays: Mapping[str, np.ndarray],
+    seen: Mapping[str, np.ndarray],
+    ids: pd.DataFrame,
+    items: pd.DataFrame,
+) -> None:
+    """Refuse (``ArtifactError``, one line) an artifact whose structure scoring could not rely on; see the module doc."""
+    verify_signature(root)
+    n_users, n_items, family = _manifest(root, manifest)
+    _tables(root, ids, items, n_users, n_items)
+    for key in ("indptr", "indices", "ratings"):
+        if key not in seen:
+            raise _fail(root, f"seen.npz has no '{key}'")
+    _csr(root, "seen.npz", seen["indptr"], seen["indices"], n_users, n_items, seen["ratings"])
+    if seen["ratings"].dtype.kind != "f" or not np.all(np.isfinite(seen["ratings"])):
+        raise _fail(root, "seen.npz ratings must be finite numbers")
+    _arrays(root, arrays, family, n_users, n_items)
+
+
+def _key() -> bytes | None:
+    key = os.environ.get(KEY_ENV, "")
+    return key.encode() if key else None
+
+
+def _mac(key: bytes, root: Path) -> str:
+    return hmac.new(key, (root / "manifest.json").read_bytes(), hashlib.sha256).hexdigest()
+
+
+def sign_manifest(root: Path) -> Path | None:
+    """With ``MOVIEREC_ARTIFACT_KEY`` set, write ``manifest.sig`` (HMAC-SHA256 of manifest.json) and return it."""
+    key = _key()
+    if key is None:
+        return None
+    path = root / SIGNATURE
+    path.write_text(_mac(key, root) + "\n", encoding="ascii")
+    with open(path, "rb") as fh:
+        os.fsync(fh.fileno())
+    return path
+
+
+def verify_signature(root: Path) -> None:
+    """With ``MOVIEREC_ARTIFACT_KEY`` set, refuse an artifact without a matching ``manifest.sig``; without it, do nothing."""
+    key = _key()
+    if key is None:
+        return
+    path = root / SIGNATURE
+    if not path.is_file():
+        raise ArtifactError(f"{root}: unsigned artifact ({KEY_ENV} is set and there is no {SIGNATURE})")
+    given = path.read_text(encoding="ascii", errors="replace").strip()
+    if not hmac.compare_digest(given, _mac(key, root)):
+        raise ArtifactError(
+            f"{root}: {SIGNATURE} does not match (signed with another key, or manifest.json was modified)"
+        )

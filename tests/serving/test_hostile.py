@@ -1,0 +1,190 @@
+"""Hostile requests against a real ``movierec serve`` on 127.0.0.1 (issue 23): non-finite numbers in JSON,
+look-alike ids, undecodable bodies. Every 4xx must have the body the service's own OpenAPI declares."""
+
+from __future__ import annotations
+
+import sqlite3
+import urllib.parse
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+from servehelp import API_KEY
+
+from movierec.cli import main
+
+NON_FINITE = ["NaN", "Infinity", "-Infinity", "1e400", "-1e400"]
+
+# (endpoint, a valid body with one placeholder per field path) — every field of every JSON endpoint
+VISITOR = '{"ratings":[{"movieId":%(ratings.0.movieId)s,"rating":%(ratings.0.rating)s}],"history":[%(history.0)s],"k":%(k)s,"genres":[%(genres.0)s],"userId":%(userId)s}'
+FEEDBACK = '{"userId":%(userId)s,"movieId":%(movieId)s,"rating":%(rating)s,"requestId":%(requestId)s}'
+VALID = {
+    "/recommendations": (
+        VISITOR,
+        {
+            "ratings.0.movieId": "21",
+            "ratings.0.rating": "4.5",
+            "history.0": "31",
+            "k": "5",
+            "genres.0": '"Comedy"',
+            "userId": '"web-1"',
+        },
+    ),
+    "/feedback": (FEEDBACK, {"userId": "7", "movieId": "21", "rating": "4.0", "requestId": '"r-%s"'}),
+}
+LOOKALIKES = ["\u0661", "\uff11", "1_0", "+1", " 1 ", "0001", "1\n", "-0"]
+
+
+@pytest.fixture(scope="module")
+def client(server) -> httpx.Client:
+    with httpx.Client(base_url=server.url, timeout=10.0, headers={"X-API-Key": API_KEY}) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def error_schema(client: httpx.Client) -> dict[str, Any]:
+    return client.get("/openapi.json").json()["components"]["schemas"]
+
+
+def _body(path: str, field: str | None = None, token: str | None = None) -> str:
+    template, values = VALID[path]
+    filled = {k: (token if k == field else v) for k, v in values.items()}
+    if "requestId" in filled and filled["requestId"].startswith('"r-'):
+        filled["requestId"] = f'"r-{uuid.uuid4().hex}"'
+    return template % filled
+
+
+def assert_422_shape(resp: httpx.Response, schemas: dict[str, Any]) -> list[dict]:
+    """A 422 whose body is the OpenAPI's HTTPValidationError: detail is a list of {loc, msg, type}."""
+    assert resp.status_code == 422, (resp.status_code, resp.text[:300])
+    assert resp.headers["content-type"].startswith("application/json")
+    body = resp.json()
+    assert set(body) == {"detail"} and isinstance(body["detail"], list) and body["detail"], body
+    required = set(schemas["ValidationError"]["required"])
+    for item in body["detail"]:
+        assert required <= set(item), item
+        assert isinstance(item["msg"], str) and isinstance(item["type"], str)
+        assert all(isinstance(p, (str, int)) for p in item["loc"]), item
+    return body["detail"]
+
+
+def test_valid_bodies_pass(client: httpx.Client) -> None:
+    assert (
+        client.post("/recommendations", content=_body("/recommendations"), headers=_ct()).status_code == 200
+    )
+    assert client.post("/feedback", content=_body("/feedback"), headers=_ct()).status_code == 201
+
+
+def _ct() -> dict[str, str]:
+    return {"content-type": "application/json"}
+
+
+@pytest.mark.parametrize("path", sorted(VALID))
+def test_non_finite_numbers_in_every_field_are_422_not_500(
+    client: httpx.Client, error_schema: dict, path: str
+) -> None:
+    """NaN, ±Infinity and 1e400 (Python's json reads them) in each field: 422 with a JSON body, never 500."""
+    fields = VALID[path][1]
+    n = 0
+    for field in fields:
+        for token in NON_FINITE:
+            resp = client.post(path, content=_body(path, field, token), headers=_ct())
+            detail = assert_422_shape(resp, error_schema)
+            want = ["body", *[int(p) if p.isdigit() else p for p in field.split(".")]]
+            assert any(d["loc"][: len(want)] == want for d in detail), (field, token, detail)
+            n += 1
+    assert n == len(fields) * len(NON_FINITE)
+    assert client.get("/health").status_code == 200  # the server is still answering
+
+
+@pytest.mark.parametrize(
+    "content, reason",
+    [
+        (b'{"ratings":[{"movieId":21,"rating":4.5}],"userId":"\xff\xfe"}', "not UTF-8"),
+        (b"[" * 5000 + b"]" * 5000, "nested too deeply"),
+        (b'{"ratings":[{"movieId":' + b"9" * 5000 + b',"rating":4}]}', "too many digits"),
+        (b'{"ratings":[{"movieId":21,"rating":4.5}', "JSON decode error"),
+    ],
+)
+def test_undecodable_bodies_are_documented_422(
+    client: httpx.Client, error_schema: dict, content: bytes, reason: str
+) -> None:
+    for path in VALID:
+        detail = assert_422_shape(client.post(path, content=content, headers=_ct()), error_schema)
+        assert detail[0]["type"] == "json_invalid" and detail[0]["loc"][0] == "body"
+        assert reason in detail[0]["msg"], detail
+
+
+def test_unknown_genre_detail_is_a_list(client: httpx.Client, error_schema: dict) -> None:
+    detail = assert_422_shape(client.get("/users/3/recommendations?genres=Western"), error_schema)
+    assert detail[0]["loc"] == ["query", "genres"] and "unknown genre 'Western'" in detail[0]["msg"]
+    body = '{"ratings":[{"movieId":21,"rating":4.5}],"genres":["Western"]}'
+    detail = assert_422_shape(client.post("/recommendations", content=body, headers=_ct()), error_schema)
+    assert detail[0]["loc"] == ["body", "genres"]
+
+
+def test_declared_statuses(client: httpx.Client) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    assert {"201", "401", "404", "409", "413", "422", "503"} <= set(paths["/feedback"]["post"]["responses"])
+    assert {"404", "413", "422"} <= set(paths["/recommendations"]["post"]["responses"])
+    for p in ("/movies/{movieId}", "/movies/{movieId}/similar", "/users/{userId}/recommendations"):
+        assert "404" in paths[p]["get"]["responses"], p
+    err = paths["/feedback"]["post"]["responses"]["409"]["content"]["application/json"]["schema"]
+    assert err == {"$ref": "#/components/schemas/ErrorMessage"}
+
+
+@pytest.mark.parametrize("spelling", LOOKALIKES)
+def test_lookalike_ids_name_nothing_in_the_api(client: httpx.Client, spelling: str) -> None:
+    """User 1 and movie 1 exist; their look-alike spellings must not reach them."""
+    assert client.get("/users/1/recommendations").status_code == 200
+    q = urllib.parse.quote(spelling, safe="")
+    for url in (
+        f"/users/{q}/recommendations",
+        f"/users/{q}/recommendations?k=3&genres=Comedy",
+        f"/movies/{q}",
+    ):
+        resp = client.get(url)
+        assert resp.status_code == 404 and isinstance(resp.json()["detail"], str), (url, resp.text)
+    visitor = {"ratings": [{"movieId": spelling, "rating": 4.5}]}
+    assert client.post("/recommendations", json=visitor).status_code == 404
+    assert client.post("/recommendations", json={"history": [spelling]}).status_code == 404
+    fb = {"userId": 7, "movieId": spelling, "rating": 4.0, "requestId": uuid.uuid4().hex}
+    assert client.post("/feedback", json=fb).status_code == 404
+    resp = client.post("/feedback", json={**fb, "movieId": 21, "userId": spelling})
+    assert resp.status_code == 422 and resp.json()["detail"][0]["loc"] == ["body", "userId"], resp.text
+
+
+def test_feedback_stores_canonical_ids(client: httpx.Client, server) -> None:
+    """An int or its canonical string is stored as the dataset spells it; web visitors keep their text id."""
+    rows = {}
+    for user, movie in ((7, "21"), ("7", 21), ("web-3f2a", 31)):
+        rid = uuid.uuid4().hex
+        resp = client.post(
+            "/feedback", json={"userId": user, "movieId": movie, "rating": 4.0, "requestId": rid}
+        )
+        assert resp.status_code == 201, resp.text
+        rows[rid] = (str(user), str(movie))
+    with sqlite3.connect(server.db) as conn:
+        stored = dict(
+            (r[0], (r[1], r[2]))
+            for r in conn.execute("select request_id, user_id, movie_id from feedback").fetchall()
+        )
+    assert [stored[r] for r in rows] == [("7", "21"), ("7", "21"), ("web-3f2a", "31")]
+
+
+@pytest.mark.parametrize("spelling", LOOKALIKES)
+def test_lookalike_ids_in_the_cli_are_one_line_exit_2(svd_artifact, spelling: str, capsys) -> None:
+    for args in (["recommend", "--user", spelling], ["similar", "--movie-id", spelling]):
+        code, err = _cli([*args, "--artifact", str(svd_artifact[0])], capsys)
+        assert code == 2 and err.count("\n") == 1 and "unknown" in err, (args, err)
+    assert _cli(["recommend", "--user", "1", "--artifact", str(svd_artifact[0]), "-k", "3"], capsys)[0] == 0
+
+
+def _cli(args: list[str], capsys) -> tuple[int, str]:
+    try:
+        main(args)
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    return code, capsys.readouterr().err

@@ -1,0 +1,176 @@
+"""Broken artifacts whose checksums were RECOMPUTED (issue 23): structure is validated on its own, refused in one
+line with exit 2 before ``serve`` binds a port; optional HMAC signing with MOVIEREC_ARTIFACT_KEY."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import shutil
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from servehelp import fit, free_port, movierec_cmd
+
+from movierec.cli import main
+from movierec.errors import ArtifactError
+from movierec.serving.artifact import export_artifact, load_artifact
+from movierec.serving.validate import KEY_ENV
+
+DATA = ("ids.parquet", "items.parquet", "factors.npz", "seen.npz")
+
+
+def reseal(root: Path) -> None:
+    """Recompute every checksum the way an attacker with write access would (manifest digest included)."""
+    mpath = root / "manifest.json"
+    m = json.loads(mpath.read_text())
+    m["files"] = {n: hashlib.sha256((root / n).read_bytes()).hexdigest() for n in DATA}
+    body = {k: v for k, v in m.items() if k != "manifest_sha256"}
+    m["manifest_sha256"] = hashlib.sha256(
+        json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
+    ).hexdigest()
+    mpath.write_text(json.dumps(m, indent=2))
+
+
+def _npz(root: Path, name: str, change: Callable[[dict[str, np.ndarray]], None]) -> None:
+    with np.load(root / name, allow_pickle=False) as z:
+        arrays = {k: z[k].copy() for k in z.files}
+    change(arrays)
+    np.savez(root / name, **arrays)
+
+
+def _manifest(root: Path, change: Callable[[dict], None]) -> None:
+    m = json.loads((root / "manifest.json").read_text())
+    change(m)
+    (root / "manifest.json").write_text(json.dumps(m))
+
+
+def _truncate_bytes(root: Path) -> None:
+    data = (root / "factors.npz").read_bytes()
+    (root / "factors.npz").write_bytes(data[: len(data) // 2])
+
+
+def _ids(root: Path, change: Callable[[pd.DataFrame], pd.DataFrame]) -> None:
+    frame = pd.read_parquet(root / "ids.parquet")
+    buf = io.BytesIO()
+    change(frame).to_parquet(buf, index=False)
+    (root / "ids.parquet").write_bytes(buf.getvalue())
+
+
+VARIANTS: dict[str, tuple[Callable[[Path], None], str]] = {
+    "item_factors truncated": (
+        lambda r: _npz(r, "factors.npz", lambda a: a.update(item_factors=a["item_factors"][:-1])),
+        "'item_factors' has shape (59, 8), expected (60, 8)",
+    ),
+    "item_factors missing": (
+        lambda r: _npz(r, "factors.npz", lambda a: a.pop("item_factors")),
+        "factors.npz has no 'item_factors'",
+    ),
+    "factors.npz cut in half": (_truncate_bytes, "unreadable artifact data"),
+    "manifest without model": (lambda r: _manifest(r, lambda m: m.pop("model")), "has no 'model' object"),
+    "manifest with n_items changed": (
+        lambda r: _manifest(r, lambda m: m["dataset"].update(n_items=61)),
+        "ids.parquet has 60 item ids, the manifest says 61",
+    ),
+    "rating scale not numbers": (
+        lambda r: _manifest(r, lambda m: m.update(rating_scale=["low", 5])),
+        "rating_scale must be [min, max]",
+    ),
+    "seen index out of range": (
+        lambda r: _npz(r, "seen.npz", lambda a: a["indices"].__setitem__(0, 60)),
+        "seen.npz index 60 is out of range 0..59",
+    ),
+    "seen indptr not monotone": (
+        lambda r: _npz(r, "seen.npz", lambda a: a["indptr"].__setitem__(3, 10**6)),
+        "not a monotone",
+    ),
+    "NaN factors": (
+        lambda r: _npz(r, "factors.npz", lambda a: a["user_factors"].__setitem__((0, 0), np.nan)),
+        "'user_factors' holds 1 NaN or infinite values",
+    ),
+    "infinite item bias": (
+        lambda r: _npz(r, "factors.npz", lambda a: a["item_bias"].__setitem__(5, np.inf)),
+        "'item_bias' holds 1 NaN",
+    ),
+    "user_bias too short": (
+        lambda r: _npz(r, "factors.npz", lambda a: a.update(user_bias=a["user_bias"][:3])),
+        "'user_bias' has shape (3,), expected (40,)",
+    ),
+    "a user id row dropped": (
+        lambda r: _ids(r, lambda f: f.drop(index=f.index[0]).reset_index(drop=True)),
+        "ids.parquet has 39 user ids",
+    ),
+}
+
+
+@pytest.fixture
+def broken(svd_artifact, tmp_path: Path, request) -> tuple[Path, str]:
+    root = tmp_path / "art"
+    shutil.copytree(svd_artifact[0], root)
+    change, message = VARIANTS[request.param]
+    change(root)
+    reseal(root)
+    return root, message
+
+
+@pytest.mark.parametrize("broken", sorted(VARIANTS), indirect=True)
+def test_broken_artifact_with_recomputed_checksums_is_refused(broken: tuple[Path, str], capsys) -> None:
+    root, message = broken
+    with pytest.raises(ArtifactError) as info:
+        load_artifact(root)
+    assert message in str(info.value) and "\n" not in str(info.value)
+    try:  # the CLI: one line, exit 2
+        main(["recommend", "--user", "1", "--artifact", str(root)])
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and message in " ".join(err.split()), err
+
+
+@pytest.mark.parametrize(
+    "broken", ["item_factors missing", "NaN factors", "seen index out of range"], indirect=True
+)
+def test_serve_refuses_before_binding_its_port(broken: tuple[Path, str]) -> None:
+    root, message = broken
+    port = free_port()
+    proc = subprocess.run(
+        movierec_cmd("serve", "--artifact", str(root), "--port", str(port), "--db", "none"),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1, proc.stderr
+    assert message in " ".join(proc.stderr.split()) and "Uvicorn running" not in proc.stderr + proc.stdout
+
+
+def test_intact_artifact_still_loads(svd_artifact) -> None:
+    assert load_artifact(svd_artifact[0]).n_items == 60
+
+
+def test_hmac_signing(movies, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    model, train = fit("popularity", movies)
+    monkeypatch.setenv(KEY_ENV, "s3cret")
+    root = export_artifact(model, movies, train, tmp_path / "signed")
+    assert (root / "manifest.sig").is_file() and load_artifact(root).n_items == 60
+    export_artifact(model, movies, train, root, force=True)  # a signed artifact may be replaced with --force
+    monkeypatch.setenv(KEY_ENV, "another key")
+    with pytest.raises(ArtifactError, match="does not match"):
+        load_artifact(root)
+    monkeypatch.setenv(KEY_ENV, "s3cret")
+    _manifest(
+        root, lambda m: m["model"].update(name="svd")
+    )  # edited, checksums recomputed: the MAC catches it
+    reseal(root)
+    with pytest.raises(ArtifactError, match="does not match"):
+        load_artifact(root)
+    (root / "manifest.sig").unlink()
+    with pytest.raises(ArtifactError, match="unsigned artifact"):
+        load_artifact(root)
+    monkeypatch.delenv(KEY_ENV)
+    unsigned = export_artifact(model, movies, train, tmp_path / "plain")
+    assert not (unsigned / "manifest.sig").exists() and load_artifact(unsigned).n_items == 60

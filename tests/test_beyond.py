@@ -1,0 +1,128 @@
+"""Beyond-accuracy metrics against hand-computed values on a five-item fixture (docs/beyond-accuracy.md)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from movierec import beyond as B
+
+# items: 0 {Action, Comedy}, 1 {Action}, 2 {Drama}, 3 no genre, 4 {Comedy, Drama}
+GENRES = [["Action", "Comedy"], ["Action"], ["Drama"], ["(no genres listed)"], ["Comedy", "Drama"]]
+VECTORS = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0], [0.0, 0.0], [-1.0, 0.0]])
+RECS = np.array([[0, 1, 2], [3, 4, 1], [0, -1, -1]])
+# training pairs of four users: popularity = [3, 2, 1, 0, 1]
+SEEN = sp.csr_matrix(
+    (np.ones(7), ([0, 0, 1, 1, 2, 3, 3], [0, 1, 0, 2, 0, 1, 4])), shape=(4, 5), dtype=np.float32
+)
+
+
+def test_genre_matrix_drops_placeholder_and_sorts_names():
+    g, names = B.genre_matrix(GENRES)
+    assert names == ["Action", "Comedy", "Drama"]
+    assert g.toarray().tolist() == [[1, 1, 0], [1, 0, 0], [0, 0, 1], [0, 0, 0], [0, 1, 1]]
+
+
+def test_ild_genres_hand_computed():
+    g, _ = B.genre_matrix(GENRES)
+    # user 0: d(0,1) = 1 − 1/2, d(0,2) = 1, d(1,2) = 1 → 2.5/3; user 1: every pair disjoint (∅ vs a set: 1)
+    np.testing.assert_allclose(B.ild_genres(RECS, g), [2.5 / 3, 1.0, 0.0])
+    # two items without genres are identical: J(∅, ∅) = 1
+    assert B.ild_genres(np.array([[3, 3]]), g)[0] == 0.0
+
+
+def test_ild_vectors_hand_computed():
+    d = 1 - 1 / np.sqrt(2)
+    # user 0: cos(0,1) = 0, cos(0,2) = cos(1,2) = 1/√2; user 1: zero vector → cos 0; cos(4,1) = 0
+    np.testing.assert_allclose(B.ild_vectors(RECS, VECTORS), [(1 + 2 * d) / 3, 1.0, 0.0])
+
+
+def test_popularity_and_long_tail_cut():
+    pop = B.item_popularity(SEEN)
+    assert pop.tolist() == [3, 2, 1, 0, 1]
+    # sorted 3, 2, 1, 1, 0 → cumulative 3, 5, 6: 6 ≥ 0.8·7 = 5.6, so the head is items 0, 1, 2
+    assert B.long_tail_mask(pop).tolist() == [False, False, False, True, True]
+    assert B.long_tail_mask(pop, 0.4).tolist() == [False, True, True, True, True]
+
+
+def test_arp_and_aplt_hand_computed():
+    pop = B.item_popularity(SEEN)
+    np.testing.assert_allclose(B.arp(RECS, pop, 4), [(3 + 2 + 1) / 3 / 4, (0 + 1 + 2) / 3 / 4, 3 / 4])
+    np.testing.assert_allclose(B.aplt(RECS, B.long_tail_mask(pop)), [0.0, 2 / 3, 0.0])
+
+
+def test_gini_entropy_aggregate_diversity_hand_computed():
+    # counts 2, 2, 1, 1, 1 (sorted 1, 1, 1, 2, 2): Σ(2j − 6)c = −4 − 2 + 0 + 4 + 8 = 6 → 6 / (5·7)
+    assert B.gini(RECS, 5) == pytest.approx(6 / 35)
+    p = np.array([2, 2, 1, 1, 1]) / 7
+    assert B.entropy(RECS, 5) == pytest.approx(-(p * np.log(p)).sum())
+    assert B.aggregate_diversity(RECS, 5) == 5
+    assert B.aggregate_diversity(RECS, 8) == 5
+    # one item for everyone: maximal concentration over 5 items is (n − 1)/n
+    assert B.gini(np.array([[0], [0]]), 5) == pytest.approx(4 / 5)
+    assert B.entropy(np.array([[0], [0]]), 5) == 0.0
+
+
+def test_calibration_kl_hand_computed():
+    g, _ = B.genre_matrix(GENRES)
+    info = B.ItemInfo(popularity=np.ones(5), n_users=4, genres=g)
+    shares = info.genre_shares()
+    hist = sp.csr_matrix(np.array([[1, 1, 0, 0, 0]]))
+    # p = (0.75, 0.25, 0); q = (0.25, 0.25, 0.5); q̃ = 0.99q + 0.01p = (0.255, 0.25, 0.495)
+    kl = B.calibration_kl(np.array([[0, 2]]), hist, shares)
+    assert kl[0] == pytest.approx(0.75 * np.log(0.75 / 0.255))
+    # a list with the history's exact distribution is perfectly calibrated
+    assert B.calibration_kl(np.array([[0, 1]]), hist, shares)[0] == pytest.approx(0.0, abs=1e-12)
+    # no genres in the list: q̃ = αp → KL = ln(1/α)
+    assert B.calibration_kl(np.array([[3]]), hist, shares)[0] == pytest.approx(np.log(100))
+
+
+def test_popular_lists_skip_seen_items():
+    pop = B.item_popularity(SEEN)
+    # popularity order 0, 1, 2, 4, 3 (ties by index)
+    assert B.popular_lists(SEEN, pop, 2).tolist() == [[2, 4], [1, 4], [1, 2], [0, 2]]
+
+
+def test_unexpectedness_and_serendipity_hand_computed():
+    primitive = np.array([[2, 4], [1, 2]])
+    recs = np.array([[2, 3], [0, 3]])
+    np.testing.assert_allclose(B.unexpectedness(recs, primitive, 5), [0.5, 1.0])
+    relevant = sp.csr_matrix(np.array([[0, 0, 1, 1, 0], [0, 0, 0, 0, 1]]))
+    # user 0: 2 is relevant but expected, 3 relevant and unexpected → 1/2; user 1: nothing relevant
+    np.testing.assert_allclose(B.serendipity(recs, primitive, relevant, 5), [0.5, 0.0])
+
+
+def test_activity_terciles_equal_sized_ties_by_position():
+    labels = B.activity_groups(np.array([5, 1, 3, 3, 0, 9]))
+    assert labels.tolist() == ["high", "low", "mid", "mid", "low", "high"]
+    assert sorted(B.activity_groups(np.arange(7)).tolist()).count("low") == 3  # ⌊3r/7⌋: 3, 2, 2
+
+
+def test_group_metrics_means_gap_and_intervals():
+    ndcg = np.array([1.0, 0.0, 0.5, 0.5, 0.2, 0.8])
+    groups = {"activity": B.activity_groups(np.array([5, 1, 3, 3, 0, 9]))}
+    vals, ci = B.group_metrics({"ndcg@10": ndcg}, groups, n_boot=200, seed=1)
+    assert vals["ndcg@10[activity=low]"] == pytest.approx(0.1)
+    assert vals["ndcg@10[activity=mid]"] == pytest.approx(0.5)
+    assert vals["ndcg@10[activity=high]"] == pytest.approx(0.9)
+    assert vals["ndcg@10[activity gap]"] == pytest.approx(0.8)
+    lo, hi = ci["ndcg@10[activity gap]"]
+    assert lo <= 0.8 <= hi and hi <= 1.0 and lo >= 0.6  # high ∈ [0.8, 1], low ∈ [0, 0.2]
+    assert ci["ndcg@10[activity=mid]"] == (0.5, 0.5)
+    # unlabelled users are left out; a one-user group is skipped (no gap with one group)
+    vals2, _ = B.group_metrics({"m": ndcg}, {"gender": np.array(["F", None, "F", "M", "", "F"])})
+    assert set(vals2) == {"m[gender=F]"}
+
+
+def test_beyond_metrics_names_and_is_beyond():
+    g, _ = B.genre_matrix(GENRES)
+    info = B.ItemInfo(popularity=B.item_popularity(SEEN), n_users=4, genres=g, vectors=VECTORS)
+    per_user, agg = B.beyond_metrics(RECS, seen=SEEN[:3], relevant=SEEN[:3], info=info)
+    assert set(per_user) == set(B.PER_USER)
+    assert set(agg) == set(B.AGGREGATE)
+    assert all(len(v) == 3 for v in per_user.values())
+    no_genres = B.ItemInfo(popularity=info.popularity, n_users=4)
+    per_user2, _ = B.beyond_metrics(RECS, seen=SEEN[:3], relevant=None, info=no_genres)
+    assert set(per_user2) == {"arp", "aplt", "unexpectedness"}
+    assert B.is_beyond("arp@10") and B.is_beyond("ndcg@10[activity gap]") and not B.is_beyond("ndcg@10")

@@ -1,0 +1,65 @@
+"""``compare --beyond`` tables and ``--rerank`` rows from the CLI; a bad re-ranker is one line and exit 2."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from test_cli_compare import assert_user_error, run_here
+
+
+def test_compare_beyond_tables_fit_80_columns_and_rows_carry_the_metrics(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "80")
+    proc = run_here(
+        capsys, "compare", "-m", "popularity", "--protocols", "full-ranking", "--beyond", "--rerank",
+        "mmr:0.4", "--out", str(tmp_path),
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    for title in ("diversity and calibration", "popularity bias", "ndcg@10 by user group (activity)"):
+        assert title in out
+    block = out[out.index("beyond accuracy") :]
+    assert max(len(line) for line in block.splitlines()) <= 80
+    assert "popularity+mmr:0.4" in out and "ILD genre" in out and "arp@10" not in out.split("beyond")[0]
+    rec = json.loads((tmp_path / "results.json").read_text())[0]
+    assert rec["model"] == "popularity+mmr:0.4"
+    for key in (
+        "ild_genres@10",
+        "arp@10",
+        "aplt@10",
+        "calibration_kl@10",
+        "gini@10",
+        "ndcg@10[activity gap]",
+    ):
+        assert key in rec, key
+    lo, hi = rec["intervals"]["ndcg@10[activity gap]"]
+    assert lo <= rec["ndcg@10[activity gap]"] <= hi
+    groups = [rec[f"ndcg@10[activity={g}]"] for g in ("low", "mid", "high")]
+    assert rec["ndcg@10[activity gap]"] == pytest.approx(max(groups) - min(groups))
+
+
+def test_compare_bad_rerank_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    proc = run_here(capsys, "compare", "-m", "popularity", "--rerank", "shuffle:0.2")
+    assert_user_error(proc, "unknown re-ranker 'shuffle:0.2'", "mmr:λ")
+    proc = run_here(capsys, "compare", "-m", "popularity", "--rerank", "mmr:2")
+    assert_user_error(proc, "λ must be in [0, 1]")
+
+
+def test_recommend_rerank_changes_the_list_not_the_seen_filter(capsys: pytest.CaptureFixture[str]) -> None:
+    plain = run_here(capsys, "recommend", "-u", "1", "-m", "popularity", "-k", "8", "--json")
+    mmr = run_here(
+        capsys, "recommend", "-u", "1", "-m", "popularity", "-k", "8", "--json", "--rerank", "mmr:0.7"
+    )
+    zero = run_here(
+        capsys, "recommend", "-u", "1", "-m", "popularity", "-k", "8", "--json", "--rerank", "mmr:0"
+    )
+    assert plain.returncode == mmr.returncode == zero.returncode == 0, mmr.stderr
+    ids = [[r["movieId"] for r in json.loads(p.stdout)] for p in (plain, mmr, zero)]
+    assert ids[2] == ids[0] and ids[1] != ids[0] and len(ids[1]) == 8
+    genres = [{g for r in json.loads(p.stdout)[:3] for g in r["genres"]} for p in (plain, mmr)]
+    assert len(genres[1]) >= len(genres[0])
+    assert_user_error(run_here(capsys, "recommend", "-u", "1", "--rerank", "mmr:9"), "λ must be in [0, 1]")

@@ -1,0 +1,220 @@
+"""The demographics user-feature family, the cold-users protocol and segment popularity, on data built
+in code with a planted demographic preference (plus ml-100k when it is present)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from movierec.cold_users import cold_users
+from movierec.datasets import Dataset
+from movierec.datasets.users import read_users
+from movierec.demographics import (
+    DemographicSchema,
+    FeatureValueError,
+    build_user_features,
+    parse_user_features,
+)
+from movierec.errors import ConfigError, DataError
+from movierec.interactions import Interactions
+from movierec.models.registry import create
+
+N_USERS, N_ITEMS = 120, 40
+
+
+def planted(seed: int = 0) -> Dataset:
+    """Two segments: women 25–34 rate items 0–19 ("genre X"), men 50–55 rate items 20–39 ("genre Y")."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    users = []
+    for u in range(N_USERS):
+        young_f = u % 2 == 0
+        users.append((u + 1, 30 if young_f else 52, "F" if young_f else "M", "writer" if u % 3 else "other",
+                      "94043" if u % 4 else "02139"))  # fmt: skip
+        liked = np.arange(0, 20) if young_f else np.arange(20, 40)
+        for t, i in enumerate(rng.choice(liked, 12, replace=False)):
+            rows.append((u + 1, int(i) + 1, 5.0, 1_000_000 + 100 * u + t))
+        for t, i in enumerate(rng.choice(np.setdiff1d(np.arange(N_ITEMS), liked), 2, replace=False)):
+            rows.append((u + 1, int(i) + 1, 2.0, 1_000_050 + 100 * u + t))
+    frame = pd.DataFrame(rows, columns=["userId", "movieId", "rating", "timestamp"])
+    inter = Interactions.from_frame(frame, rating_scale=(1.0, 5.0))
+    return Dataset(
+        "planted",
+        inter,
+        users=pd.DataFrame(users, columns=["userId", "age", "gender", "occupation", "zip"]),
+    )
+
+
+def test_features_are_one_hot_and_named() -> None:
+    ds = planted()
+    feats = build_user_features(ds, spec="demographics")
+    assert feats.names == [
+        "age:25-34", "age:50-55", "gender:F", "gender:M", "occupation:other", "occupation:writer",
+        "region:0", "region:9",
+    ]  # fmt: skip
+    dense = feats.matrix.toarray()
+    assert dense.shape == (N_USERS, 8) and (dense.sum(axis=1) == 4).all()
+    first = dict(zip(feats.names, dense[0], strict=True))  # user 1: 30, F, other, 02139
+    assert first["age:25-34"] == first["gender:F"] == first["occupation:other"] == first["region:0"] == 1
+
+
+def test_dataset_without_users_is_refused() -> None:
+    ds = planted()
+    ds.users = None
+    with pytest.raises(DataError, match="has no user demographics"):
+        build_user_features(ds, spec="demographics")
+
+
+def test_spec_parsing() -> None:
+    assert parse_user_features("demographics,extra.csv") == (True, __import__("pathlib").Path("extra.csv"))
+    assert parse_user_features("demographics") == (True, None)
+    with pytest.raises(ConfigError):
+        parse_user_features("a.csv,b.csv")
+
+
+@pytest.mark.parametrize(
+    ("features", "field"),
+    [
+        ({"age": "old"}, "age"),
+        ({"age": 300}, "age"),
+        ({"age": True}, "age"),
+        ({"gender": "X"}, "gender"),
+        ({"occupation": "astronaut"}, "occupation"),
+        ({"zip": "!!"}, "zip"),
+        ({"height": 180}, "height"),
+    ],
+)
+def test_bad_visitor_values_name_the_field(features: dict, field: str) -> None:
+    schema = DemographicSchema.from_names(build_user_features(planted()).names)
+    assert schema is not None
+    with pytest.raises(FeatureValueError, match=field) as info:
+        schema.encode(features)
+    assert info.value.field == field
+
+
+def test_visitor_encoding_matches_the_users_rows() -> None:
+    feats = build_user_features(planted())
+    schema = DemographicSchema.from_names(feats.names)
+    row = schema.encode({"age": "31", "gender": "female", "occupation": "Writer", "zip": 94043})
+    assert [feats.names[c] for c in row.indices] == ["age:25-34", "gender:F", "occupation:writer", "region:9"]
+
+
+@pytest.mark.parametrize("name", ["warp", "segment-popularity"])
+def test_planted_preference_is_recovered_for_a_cold_visitor(name: str) -> None:
+    """A visitor from the segment that likes genre X gets X first, from features alone."""
+    ds = planted()
+    train = ds.interactions.to_implicit(4.0)
+    feats = build_user_features(ds)
+    params = {"epochs": 15, "no_components": 8, "random_state": 0} if name == "warp" else {}
+    model = create(name, **params).fit(train, user_features=feats)
+    x_items = ds.interactions.item_map.index(list(range(1, 21)))
+    for visitor, liked in [({"age": 28, "gender": "F"}, True), ({"age": 51, "gender": "M"}, False)]:
+        scores = model.score_new_user(None, features=visitor)
+        top = np.argsort(-scores)[:10]
+        in_x = np.isin(top, x_items).mean()
+        assert in_x == (1.0 if liked else 0.0), f"{visitor}: {in_x:.0%} of the top 10 in genre X"
+
+
+def test_model_without_user_features_says_so() -> None:
+    ds = planted()
+    model = create("warp", epochs=1, no_components=4).fit(ds.interactions.to_implicit(4.0))
+    with pytest.raises(ConfigError, match="without user features"):
+        model.score_new_user(None, features={"age": 30})
+    with pytest.raises(ConfigError, match="needs user features"):
+        create("segment-popularity").fit(ds.interactions.to_implicit(4.0))
+
+
+def test_cold_users_protocol_warm_up_curve() -> None:
+    ds = planted()
+    report = cold_users(
+        ds,
+        [
+            ("popularity", {}),
+            ("segment-popularity", {}),
+            ("warp", {"epochs": 10, "no_components": 8}),
+            ("ease", {}),
+        ],
+        reveal=(0, 1, 5),
+        seed=3,
+    )
+    assert report.meta["n_held_out"] == round(0.2 * N_USERS)
+    rows = {(r["model"], r["revealed"]): r for r in report.rows}
+    assert rows[("ease", 0)]["note"] == "needs ratings" and "ndcg@10" in rows[("ease", 5)]
+    pop = rows[("popularity", 0)]["ndcg@10"]
+    seg = rows[("segment-popularity+demographics", 0)]["ndcg@10"]
+    warp = rows[("warp+demographics", 0)]["ndcg@10"]
+    assert seg > pop + 0.2 and warp > pop + 0.2  # the planted segments make demographics decisive
+    r = rows[("warp+demographics", 0)]
+    assert r["ndcg@10 lo"] <= warp <= r["ndcg@10 hi"]
+    assert {(p["baseline"], p["revealed"]) for p in report.paired} >= {("popularity", 0), ("popularity", 5)}
+    assert all(0 <= p["p_permutation"] <= 1 for p in report.paired)
+
+
+def test_users_files_parse(tmp_path) -> None:
+    (tmp_path / "u.user").write_text("1|24|M|technician|85711\n2|53|F|other|T8H1N\n")
+    (tmp_path / "users.dat").write_text("1::F::1::10::48067\n2::M::56::16::70072\n")
+    a = read_users(tmp_path / "u.user", fmt="u.user")
+    assert a.to_dict("records")[1] == {
+        "userId": 2,
+        "age": 53,
+        "gender": "F",
+        "occupation": "other",
+        "zip": "T8H1N",
+    }
+    b = read_users(tmp_path / "users.dat", fmt="dat")
+    assert list(b["occupation"]) == ["K-12 student", "self-employed"] and list(b["age"]) == [1, 56]
+    (tmp_path / "bad.user").write_text("1|24|M|technician|85711\n2|x|F|other\n")
+    with pytest.raises(DataError, match=r"bad.user, line 2"):
+        read_users(tmp_path / "bad.user", fmt="u.user")
+
+
+def test_ml100k_demographics(ml100k: Dataset) -> None:
+    feats = build_user_features(ml100k)
+    assert feats.n_rows == 943 and (np.asarray(feats.matrix.sum(axis=1)).ravel() == 4).all()
+    assert "occupation:writer" in feats.names and "region:other" in feats.names
+
+
+def _write_ml100k_layout(ds: Dataset, folder) -> None:  # type: ignore[no-untyped-def]
+    folder.mkdir()
+    frame = ds.interactions.to_frame()
+    frame[["userId", "movieId", "rating", "timestamp"]].astype({"rating": int}).to_csv(
+        folder / "u.data", sep="\t", header=False, index=False
+    )
+    ds.users.to_csv(folder / "u.user", sep="|", header=False, index=False)  # type: ignore[union-attr]
+
+
+def test_cli_cold_users_and_refusal(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    from movierec.cli import main
+
+    _write_ml100k_layout(planted(), tmp_path / "planted")
+    argv = ["cold-users", "--dataset", str(tmp_path / "planted"), "--reveal", "0,1", "--models"]
+    with pytest.raises(SystemExit) as ok:
+        main([*argv, "popularity,segment-popularity", "--user-features", "demographics", "--json"])
+    assert ok.value.code == 0
+    out = json.loads(capsys.readouterr().out)
+    assert {(r["model"], r["revealed"]) for r in out["rows"]} == {
+        ("popularity", 0), ("popularity", 1), ("segment-popularity+demographics", 0),
+        ("segment-popularity+demographics", 1),
+    }  # fmt: skip
+    with pytest.raises(SystemExit) as info:
+        main(["cold-users", "--dataset", "ml-latest-small", "--user-features", "demographics"])
+    assert info.value.code == 2
+    assert "has no user demographics" in capsys.readouterr().err
+
+
+def test_compare_passes_user_features_and_notes_who_ignores_them(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from movierec.evaluation import compare
+
+    comp = compare(
+        planted(),
+        [("segment-popularity", {}), ("popularity", {})],
+        protocols=["full-ranking"],
+        user_features="demographics",
+    )
+    assert "popularity ignores user features" in comp.notes
+    seg = comp.row("segment-popularity", "full-ranking").metrics["ndcg@10"]
+    pop = comp.row("popularity", "full-ranking").metrics["ndcg@10"]
+    assert seg > pop

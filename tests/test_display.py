@@ -1,0 +1,79 @@
+"""Objects that render: a short repr, an HTML card for notebooks, ``to_frame()``; evaluate() fills provenance."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import movierec
+from movierec.evaluation import compare, evaluate, make_split
+from movierec.models.registry import create
+
+
+@pytest.fixture(scope="module")
+def ds() -> movierec.Dataset:
+    return movierec.load("ml-latest-small")
+
+
+def test_dataset_repr_is_one_short_line(ds: movierec.Dataset) -> None:
+    text = repr(ds)
+    assert "\n" not in text and len(text) < 160
+    assert "610 users" in text and "100,836 ratings" in text
+    html = ds._repr_html_()
+    assert "<table" in html and "ds.movies" in html and len(html) < 20_000
+    assert list(ds.to_frame().columns[:3]) == ["userId", "movieId", "rating"]
+
+
+def test_evaluate_fills_provenance_and_renders(ds: movierec.Dataset) -> None:
+    train, test, desc = make_split(ds.interactions, "ratings-holdout", seed=1)
+    model = create("baseline").fit(train)
+    res = evaluate(model, train, test, "rating", dataset=ds)
+    assert res.dataset == "ml-latest-small" and res.dataset_sha256 == ds.sha256
+    assert res.split == desc and res.split.startswith("ratings-holdout")
+    bare = evaluate(model, train, train.subset(np.arange(100)), "rating")
+    assert bare.dataset.startswith("unnamed (610 users") and bare.split.startswith("given train/test")
+    text = repr(res)
+    assert (
+        text.startswith("Result('baseline', rating, rmse=") and "ml-latest-small" in text and len(text) < 200
+    )
+    frame = res.to_frame()
+    assert list(frame["metric"])[:2] == ["rmse", "mae"]
+    assert "<table" in res._repr_html_()
+
+
+def test_comparison_repr_html_and_frames(ds: movierec.Dataset) -> None:
+    comp = compare(ds, ["baseline", "popularity"], protocols=["rating", "full-ranking"], seed=3)
+    text = repr(comp)
+    assert len(text) < 600 and text.startswith("Comparison('ml-latest-small'")
+    html = comp._repr_html_()
+    assert html.count("<table") == 2 and "<b>" in html and len(html) < 30_000
+    full = comp.to_frame()
+    assert set(full["protocol"]) == {"rating", "full-ranking"}
+    ranking = comp.to_frame("full-ranking")
+    assert "rmse" not in ranking.columns and "ndcg@10" in ranking.columns
+
+
+def test_projection_and_map_figure(ds: movierec.Dataset) -> None:
+    pytest.importorskip("plotly")
+    from movierec.viz.embeddings import item_frame, map_figure, project
+
+    vectors = np.random.default_rng(0).normal(size=(ds.interactions.n_items, 8))
+    proj = project(vectors, "pca", sample=60)
+    assert repr(proj).startswith("Projection(pca, 60 items") and len(repr(proj)) < 100
+    assert list(proj.to_frame().columns) == ["item", "x", "y"] and len(proj.to_frame()) == 60
+    frame = item_frame(ds.item_table(), ds.interactions.item_counts())
+    fig = map_figure(frame, proj, title="t")
+    import plotly.graph_objects as go
+
+    assert isinstance(fig, go.Figure) and sum(len(t.x) for t in fig.data) == 60
+    assert "<table" in proj._repr_html_()
+
+
+def test_artifact_repr(tmp_path, ds: movierec.Dataset) -> None:  # type: ignore[no-untyped-def]
+    rec = movierec.Recommender(ds, "popularity").fit()
+    art = rec.export(tmp_path / "art")
+    assert repr(art).startswith("Artifact('popularity' on 'ml-latest-small'") and " at 0x" not in repr(art)
+    assert "<table" in art._repr_html_()
+    frame = art.to_frame()
+    assert isinstance(frame, pd.DataFrame) and len(frame) == ds.interactions.n_items

@@ -1,0 +1,95 @@
+"""The front door: raw ids in, titles out; the dense-index model API refuses what looks like a raw id."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import movierec
+from movierec.errors import ConfigError, MovierecError, NotFittedError, UnknownIdError
+from movierec.models.registry import create
+
+
+@pytest.fixture(scope="module")
+def svd_rec() -> movierec.Recommender:
+    return movierec.Recommender("ml-latest-small", "svd", n_epochs=5).fit()
+
+
+def test_predict_takes_raw_ids_user_1_toy_story(svd_rec: movierec.Recommender) -> None:
+    inter = svd_rec.dataset.interactions
+    u, i = inter.user_map.index(1), inter.item_map.index(1)
+    expected = float(svd_rec.model.predict(np.array([u]), np.array([i]))[0])
+    assert svd_rec.predict(1, 1) == pytest.approx(expected)
+    # user 1 rated Toy Story 4.0; the dense pair (1, 1) is raw user 2 and movie 2 (Jumanji): another number
+    dense_11 = float(svd_rec.model.predict(np.array([1]), np.array([1]))[0])
+    assert inter.user_map.to_raw(1) == 2 and inter.item_map.to_raw(1) == 2
+    assert abs(svd_rec.predict(1, 1) - dense_11) > 0.1
+    assert svd_rec.predict(1, [1, 2]).shape == (2,)
+
+
+def test_recommend_returns_titles_and_excludes_seen(svd_rec: movierec.Recommender) -> None:
+    top = svd_rec.recommend(1, k=7)
+    assert list(top.columns) == ["movieId", "title", "genres", "score"]
+    assert len(top) == 7 and top.index[0] == 1
+    seen = set(svd_rec.dataset.to_frame().query("userId == 1")["movieId"])
+    assert not seen & set(top["movieId"])
+    catalog = svd_rec.dataset.catalog.set_index("movieId")["title"]
+    assert list(top["title"]) == [catalog[m] for m in top["movieId"]]
+    assert top["score"].is_monotonic_decreasing or top["score"].nunique() == 1
+    comedies = svd_rec.recommend(1, k=5, genres=["Comedy"])
+    assert all("Comedy" in g.split("|") for g in comedies["genres"])
+
+
+def test_similar_by_title_or_id(svd_rec: movierec.Recommender) -> None:
+    by_title = svd_rec.similar("toy story", k=5)
+    by_id = svd_rec.similar(1, k=5)
+    pd.testing.assert_frame_equal(by_title, by_id)
+    assert 1 not in set(by_id["movieId"]) and list(by_id.columns)[-1] == "similarity"
+    with pytest.raises(ConfigError, match="matches"):
+        svd_rec.similar("Star Wars")
+    with pytest.raises(UnknownIdError):
+        svd_rec.similar(10**9)
+
+
+def test_bad_raw_ids_are_clear_errors(svd_rec: movierec.Recommender) -> None:
+    with pytest.raises(UnknownIdError, match="unknown user id 999999"):
+        svd_rec.recommend(999999)
+    with pytest.raises(ConfigError, match="whole numbers"):
+        svd_rec.predict(1.0, 1)
+    with pytest.raises(NotFittedError):
+        movierec.Recommender(svd_rec.dataset, "popularity").recommend(1)
+    with pytest.raises(ConfigError, match="does not predict ratings"):
+        movierec.Recommender(svd_rec.dataset, "popularity").fit().predict(1, 1)
+
+
+def test_implicit_model_trains_on_positives() -> None:
+    rec = movierec.Recommender("ml-latest-small", "popularity").fit()
+    assert rec.train_ is not None and set(np.unique(rec.train_.ratings)) == {1.0}
+    assert len(rec.recommend("1", k=3)) == 3  # a string id from a form or CLI is the same user
+
+
+@pytest.mark.parametrize("bad", ["1", 1.0, np.float32(2), True, [0, 1.5], 10**6, -1])
+def test_dense_api_refuses_raw_looking_indices(bad: object) -> None:
+    ds = movierec.load("ml-latest-small")
+    model = create("popularity").fit(ds.interactions.to_implicit())
+    with pytest.raises(MovierecError, match=r"indices must be integers|outside"):
+        model.recommend(bad, 3)
+
+
+def test_explicit_predict_refuses_out_of_range_but_keeps_unknown_minus_one() -> None:
+    ds = movierec.load("ml-latest-small")
+    model = create("baseline").fit(ds.interactions)
+    assert np.isfinite(model.predict(np.array([-1]), np.array([0]))).all()
+    with pytest.raises(ConfigError, match="item index 99999 is outside"):
+        model.predict(np.array([0]), np.array([99999]))
+    with pytest.raises(ConfigError, match="integers"):
+        model.predict(np.array(["1"]), np.array([0]))
+
+
+def test_movies_is_aligned_with_item_indices() -> None:
+    ds = movierec.load("ml-latest-small")
+    assert len(ds.movies) == ds.interactions.n_items < len(ds.catalog)
+    i = ds.interactions.item_map.index(1172)  # Cinema Paradiso
+    assert ds.movies.title.to_numpy()[i].startswith("Cinema Paradiso")
+    assert (ds.movies["movieId"].to_numpy() == ds.interactions.item_map.ids).all()
