@@ -4,8 +4,8 @@ One matcher for ``movierec.Recommender.similar``, the ``similar`` command, the a
 
 Titles are compared case- and accent-insensitively with a trailing article moved back to the front
 ('Matrix, The (1999)' → 'the matrix (1999)'). A query resolves to one movie when it is an exact
-title (with or without the year), a unique substring, or a near-certain spelling (similarity ≥
-:data:`ACCEPT` and clearly ahead of the next). Anything weaker is never taken silently: the error
+title (with or without the year), a unique substring, or a near-certain misspelling of a whole
+title (similarity ≥ :data:`ACCEPT` and clearly ahead of the next: 'toy stroy'). Anything weaker is never taken silently: the error
 asks "did you mean …?" with the closest titles (similarity ≥ :data:`SUGGEST`), most-rated first
 among equals. Similarity is difflib's ratio against the whole title and against each run of the
 title's words as long as the query, so 'matrx' meets 'matrix' rather than 'Max'.
@@ -24,7 +24,7 @@ from movierec.errors import ConfigError, UnknownIdError
 
 __all__ = ["ACCEPT", "SUGGEST", "fold_title", "match_title", "search_key", "suggest_titles", "title_keys"]
 
-ACCEPT = 0.9
+ACCEPT = 0.85
 SUGGEST = 0.6
 
 _YEAR = re.compile(r"\s*\((\d{4})(?:[-–]\d{0,4})?\)\s*$")
@@ -111,8 +111,11 @@ def match_title(
         return cands[0]
     if not cands:
         near = suggest_titles(query, titles, support, limit=8)
-        if near and near[0][1] >= ACCEPT and (len(near) == 1 or near[0][1] - near[1][1] >= 0.05):
-            return near[0][0]  # a near-certain spelling
+        whole = sorted(
+            ((difflib.SequenceMatcher(None, q, keys[i][1]).ratio(), i) for i, _ in near), reverse=True
+        )
+        if whole and whole[0][0] >= ACCEPT and (len(whole) == 1 or whole[0][0] - whole[1][0] >= 0.05):
+            return whole[0][1]  # a near-certain misspelling of a whole title ('toy stroy')
         if near:
             shown = "; ".join(titles[i] for i, _ in near)
             raise UnknownIdError(f"no movie title matches {query!r}; did you mean: {shown}?")

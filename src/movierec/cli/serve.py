@@ -124,13 +124,19 @@ def export_cmd(
     rating_col: str = RATING_COL,
     time_col: str = TIME_COL,
     rating_scale: tuple[float, float] | None = RATING_SCALE,
+    min_support: int | None = typer.Option(
+        None,
+        "--min-support",
+        help="Fewest training interactions a movie needs to be served (default: 5, less on small data); "
+        "recorded in the manifest.",
+    ),
     seed: int = SEED,
     config: Path | None = CONFIG,
     as_json: bool = JSON,
 ) -> None:
     """Train a model on the whole dataset (implicit models on the positives) and export it for serving."""
     from movierec.models.registry import create
-    from movierec.serving.artifact import export_artifact
+    from movierec.serving.artifact import export_artifact, exportable
 
     hp: dict[str, Any] = {}
     if config is not None:
@@ -151,6 +157,7 @@ def export_cmd(
         raise ConfigError("--model is required (a registered model name), or --config EXPERIMENT.toml")
     hp.update(parse_params(params))  # --params on the command line override the file's
     check_artifact_target(out, force)  # before training: unwritable or foreign --out is one line, exit 2
+    exportable(create(model, **hp))  # a model with no serving form is refused before any training
     ds = load_dataset(dataset, ratings, user_col, item_col, rating_col, time_col, rating_scale)
     if with_feedback:
         from movierec.serving.store import merge_feedback
@@ -185,8 +192,9 @@ def export_cmd(
     if item_features:
         notes.append(f"item features: {item_features}")
     path = export_artifact(
-        mdl, ds, train, out, metrics=metrics, force=force, implicit_threshold=implicit_threshold, notes=notes
-    )
+        mdl, ds, train, out, metrics=metrics, force=force, implicit_threshold=implicit_threshold, notes=notes,
+        min_support=min_support,
+    )  # fmt: skip
     manifest = json.loads((path / "manifest.json").read_text())
     if as_json:
         print_json(

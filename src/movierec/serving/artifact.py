@@ -34,7 +34,15 @@ from movierec.output_folders import check_artifact_target
 from movierec.serving.validate import sign_manifest, validate_artifact
 from movierec.titles import fold_title, match_title, search_key, suggest_titles
 
-__all__ = ["FORMAT_VERSION", "Artifact", "export_artifact", "load_artifact", "package_versions"]
+__all__ = [
+    "FORMAT_VERSION",
+    "Artifact",
+    "export_artifact",
+    "exportable",
+    "load_artifact",
+    "package_versions",
+    "serving_view",
+]
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
@@ -193,6 +201,33 @@ def export_artifact(
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return out
+
+
+def serving_view(
+    model: Any,
+    dataset: Any,
+    train: Interactions,
+    *,
+    implicit_threshold: float = IMPLICIT_THRESHOLD,
+    min_support: int | None = None,
+) -> Artifact:
+    """An :class:`Artifact` over a fitted model, in memory: the CLI's lists run the API's code (same
+    guardrails, same scores), without writing a folder."""
+    manifest, arrays = build_manifest(
+        model, dataset, train, implicit_threshold=implicit_threshold, min_support=min_support
+    )
+    manifest.update(model_version="unsaved", files={})
+    seen = train.csr().astype(np.float32)
+    seen.sort_indices()
+    parts = {"indptr": seen.indptr, "indices": seen.indices, "ratings": seen.data}
+    return Artifact(
+        Path("."),
+        manifest,
+        arrays,
+        parts,
+        _ids_frame(train.user_map, train.item_map),
+        _items_frame(dataset, train),
+    )
 
 
 def build_manifest(
