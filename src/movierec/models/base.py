@@ -387,11 +387,12 @@ class ExplicitRecommender(BaseRecommender):
     def _remember_train(self, train: Interactions) -> None:
         super()._remember_train(train)
         self.global_mean_ = np.asarray(train.global_mean, dtype=np.float32)
+        self.rating_mean_ = float(train.global_mean)
         self.item_support_ = train.item_counts().astype(np.int32)
 
     def train_mean(self) -> float:
-        """The mean training rating μ (what the ranking score shrinks towards)."""
-        return float(np.asarray(getattr(self, "global_mean_", 0.0)))
+        """The mean training rating μ (what the ranking score shrinks towards, whatever the model's own μ)."""
+        return float(np.asarray(getattr(self, "rating_mean_", getattr(self, "global_mean_", 0.0))))
 
     def item_support(self) -> np.ndarray:
         """Training ratings per item (from the seen matrix for models saved before this was stored)."""
