@@ -8,7 +8,7 @@ PIP := $(PY) -m pip
 TORCH_PIN ?= torch==2.13.0
 PYTEST_ARGS ?=
 
-.PHONY: demo test test-fast lint bench bench-full bench-scale browser wrk clean help
+.PHONY: demo test test-fast lint bench bench-full bench-scale browser postgres wrk clean help
 
 help:
 	@echo "make demo         create .venv, install, run 'movierec report' on the bundled data"
@@ -23,12 +23,12 @@ $(VENV)/bin/python:
 	$(PIP) install --quiet --upgrade pip wheel setuptools
 
 # Core + what the demo report needs.
-$(VENV)/.demo-installed: pyproject.toml | $(VENV)/bin/python
+$(VENV)/.demo-installed: pyproject.toml setup.py src/movierec/models/kernels/_native.pyx | $(VENV)/bin/python
 	$(PIP) install --quiet -e '.[reference,viz]'
 	@touch $@
 
 # Everything the test suite exercises (all extras); torch pinned to the local CPU wheel first.
-$(VENV)/.test-installed: pyproject.toml | $(VENV)/bin/python
+$(VENV)/.test-installed: pyproject.toml setup.py src/movierec/models/kernels/_native.pyx | $(VENV)/bin/python
 	$(PIP) install --quiet '$(TORCH_PIN)'
 	$(PIP) install --quiet -e '.[all]' '$(TORCH_PIN)'
 	@touch $@
@@ -41,6 +41,17 @@ browser:
 	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
 	      || echo "could not install chromium: browser tests will skip"; \
 	  else echo "chromium missing and not root: browser tests will skip"; fi; \
+	fi
+
+# Debian's postgresql for the feedback-store tests (each test run starts its own throw-away cluster in a temp
+# folder on a free loopback port, as the postgres user when run as root; nothing listens afterwards).
+postgres:
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing Debian's postgresql for the feedback-store tests"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null) \
+	      || echo "could not install postgresql: PostgreSQL tests will skip"; \
+	  else echo "postgresql missing and not root: PostgreSQL tests will skip"; fi; \
 	fi
 
 # Debian's wrk, the load generator of bench/bench_api.py (without it the bench falls back to a Python client).
@@ -56,7 +67,7 @@ wrk:
 demo: $(VENV)/.demo-installed
 	$(VENV)/bin/movierec report --out reports/demo --force
 
-test: $(VENV)/.test-installed browser
+test: $(VENV)/.test-installed browser postgres
 	$(PY) -m pytest -n 2 --dist loadgroup -q $(PYTEST_ARGS)
 
 test-fast: $(VENV)/.test-installed

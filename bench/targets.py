@@ -260,6 +260,58 @@ def rows(results: Path) -> list[list[str]]:
             "sequential.json",
         ]
     )
+    out += _production_rows(results)
+    return out
+
+
+def _production_rows(results: Path) -> list[list[str]]:
+    """Issue 22: PostgreSQL/SQLite under kill -9, hot reload under load, the traffic split."""
+    prod = _rows(results, "production")
+    out = []
+    for backend in ("postgresql", "sqlite"):
+        k = _find(prod, lambda v, b=backend: v.startswith("kill -9") and b in v)
+        out.append(
+            [
+                f"kill -9 of 1 of 2 servers under 8-client feedback load, {backend}: 0 lost, 0 duplicated (3 repeats)",
+                "–"
+                if k is None
+                else f"lost {_q(k, 'lost')}, duplicated {_q(k, 'duplicated')} "
+                f"({len(_q(k, 'acknowledged') or [])} runs)",
+                _met(None if k is None else bool(_q(k, "meets_target"))),
+                "n/a (correctness)",
+                "production.json",
+            ]
+        )
+    r = _find(prod, lambda v: v.startswith("hot reload"))
+    out.append(
+        [
+            "hot reload under 32 clients: 0 failed requests, p99 in the reload second < 50 ms",
+            "–"
+            if r is None
+            else f"{_q(r, 'failed')} failed, p99 {_fmt(_q(r, 'p99_reload_second_ms'), ' ms')} "
+            f"(outside it {_fmt(min(_q(r, 'all_runs_p99_other_ms') or [0]), ' ms')})",
+            _met(None if r is None else bool(_q(r, "meets_target"))),
+            "n/a (latency under load)",
+            "production.json",
+        ]
+    )
+    s = _find(prod, lambda v: v.startswith("traffic split"))
+    out.append(
+        [
+            "traffic split within ±2% of the weights over 10,000 users; a user always sees one version",
+            "–"
+            if s is None
+            else ", ".join(
+                f"{w}: ±{v['max_deviation']:.2%}"
+                for w, v in (
+                    (_q(s, "0.9/0.1") and {"90/10": _q(s, "0.9/0.1"), "50/30/20": _q(s, "0.5/0.3/0.2")}) or {}
+                ).items()
+            ),
+            _met(None if s is None else bool(_q(s, "meets_target"))),
+            "n/a (correctness)",
+            "production.json",
+        ]
+    )
     return out
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["make_ratings"]
+__all__ = ["make_ratings", "planted_demographics"]
 
 
 def make_ratings(n_users: int = 30, n_items: int = 40, density: float = 0.3, seed: int = 0) -> pd.DataFrame:
@@ -27,3 +27,27 @@ def make_ratings(n_users: int = 30, n_items: int = 40, density: float = 0.3, see
             "timestamp": 1_000_000_000 + rng.integers(0, 10_000_000, len(users)),
         }
     )
+
+
+def planted_demographics(n_users: int = 120, seed: int = 0):  # type: ignore[no-untyped-def]
+    """A Dataset with a users table and a planted preference: women aged 30 rate movies 1–20
+    ("genre X") 5 stars, men aged 52 rate movies 21–40 ("genre Y"); each also rates 2 others 2 stars."""
+    from movierec.datasets import Dataset
+    from movierec.interactions import Interactions
+
+    rng = np.random.default_rng(seed)
+    rows = []
+    users = []
+    for u in range(n_users):
+        young_f = u % 2 == 0
+        users.append((u + 1, 30 if young_f else 52, "F" if young_f else "M", "writer" if u % 3 else "other",
+                      "94043" if u % 4 else "02139"))  # fmt: skip
+        liked = np.arange(0, 20) if young_f else np.arange(20, 40)
+        for t, i in enumerate(rng.choice(liked, 12, replace=False)):
+            rows.append((u + 1, int(i) + 1, 5.0, 1_000_000 + 100 * u + t))
+        for t, i in enumerate(rng.choice(np.setdiff1d(np.arange(40), liked), 2, replace=False)):
+            rows.append((u + 1, int(i) + 1, 2.0, 1_000_050 + 100 * u + t))
+    frame = pd.DataFrame(rows, columns=["userId", "movieId", "rating", "timestamp"])
+    inter = Interactions.from_frame(frame, rating_scale=(1.0, 5.0))
+    table = pd.DataFrame(users, columns=["userId", "age", "gender", "occupation", "zip"])
+    return Dataset("planted", inter, users=table)

@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 
 import numpy as np
-import pandas as pd
 import pytest
 
+from datagen import planted_demographics
 from movierec.cold_users import cold_users
 from movierec.datasets import Dataset
 from movierec.datasets.users import read_users
@@ -19,33 +19,13 @@ from movierec.demographics import (
     parse_user_features,
 )
 from movierec.errors import ConfigError, DataError
-from movierec.interactions import Interactions
 from movierec.models.registry import create
 
 N_USERS, N_ITEMS = 120, 40
 
 
 def planted(seed: int = 0) -> Dataset:
-    """Two segments: women 25–34 rate items 0–19 ("genre X"), men 50–55 rate items 20–39 ("genre Y")."""
-    rng = np.random.default_rng(seed)
-    rows = []
-    users = []
-    for u in range(N_USERS):
-        young_f = u % 2 == 0
-        users.append((u + 1, 30 if young_f else 52, "F" if young_f else "M", "writer" if u % 3 else "other",
-                      "94043" if u % 4 else "02139"))  # fmt: skip
-        liked = np.arange(0, 20) if young_f else np.arange(20, 40)
-        for t, i in enumerate(rng.choice(liked, 12, replace=False)):
-            rows.append((u + 1, int(i) + 1, 5.0, 1_000_000 + 100 * u + t))
-        for t, i in enumerate(rng.choice(np.setdiff1d(np.arange(N_ITEMS), liked), 2, replace=False)):
-            rows.append((u + 1, int(i) + 1, 2.0, 1_000_050 + 100 * u + t))
-    frame = pd.DataFrame(rows, columns=["userId", "movieId", "rating", "timestamp"])
-    inter = Interactions.from_frame(frame, rating_scale=(1.0, 5.0))
-    return Dataset(
-        "planted",
-        inter,
-        users=pd.DataFrame(users, columns=["userId", "age", "gender", "occupation", "zip"]),
-    )
+    return planted_demographics(N_USERS, seed)
 
 
 def test_features_are_one_hot_and_named() -> None:

@@ -33,12 +33,15 @@ class _Counter:
         return self.fn(*args, **kwargs)
 
 
-@pytest.mark.parametrize(("module", "kernel", "model", "params"), [
-    ("movierec.models.mf", "svd_epoch", "svd", {"n_epochs": 3, "n_factors": 4}),
-    ("movierec.models.bpr", "pairwise_epoch_identity", "bpr", {"epochs": 3, "no_components": 4}),
-    ("movierec.models.bpr", "pairwise_epoch_identity", "warp", {"epochs": 3, "no_components": 4}),
+@pytest.mark.parametrize(("module", "kernel", "model", "params", "per_fit"), [
+    ("movierec.models.mf", "svd_epochs", "svd", {"n_epochs": 3, "n_factors": 4}, 1),
+    ("movierec.models.bpr", "pairwise_epoch_identity", "bpr", {"epochs": 3, "no_components": 4}, 3),
+    ("movierec.models.bpr", "pairwise_epoch_identity", "warp", {"epochs": 3, "no_components": 4}, 3),
 ])  # fmt: skip
-def test_one_kernel_call_per_epoch_whatever_the_size(monkeypatch, module, kernel, model, params) -> None:  # type: ignore[no-untyped-def]
+def test_kernel_calls_per_fit_do_not_grow_with_the_data(
+    monkeypatch, module, kernel, model, params, per_fit
+) -> None:  # type: ignore[no-untyped-def]
+    """Without a listener svd runs all its epochs in one kernel call; bpr/warp one call per epoch."""
     import importlib
 
     mod = importlib.import_module(module)
@@ -51,7 +54,74 @@ def test_one_kernel_call_per_epoch_whatever_the_size(monkeypatch, module, kernel
             train = train.to_implicit(3.0)
         create(model, random_state=0, **params).fit(train)
         calls.append(counter.calls)
-    assert calls[0] == calls[1] == 3, f"kernel calls per fit at two sizes: {calls} (expected one per epoch)"
+    assert calls[0] == calls[1] == per_fit, f"kernel calls per fit at two sizes: {calls} (expected {per_fit})"
+
+
+def test_a_listener_gets_every_epoch_and_the_same_model() -> None:
+    """With ``on_epoch`` the sweeps run one per call; the result equals the one-call fit exactly."""
+    from movierec.models.kernels.accel import CALLS
+
+    train = _data(60, 80)
+    before = CALLS["svd_epochs"]
+    quiet = create("svd", n_epochs=4, n_factors=6, random_state=3).fit(train)
+    assert CALLS["svd_epochs"] - before == 1
+    seen: list[int] = []
+    listened = create("svd", n_epochs=4, n_factors=6, random_state=3).fit(
+        train, on_epoch=lambda epoch, row: seen.append(epoch)
+    )
+    assert CALLS["svd_epochs"] - before == 1 + 4
+    assert seen == [1, 2, 3, 4]
+    np.testing.assert_array_equal(quiet.user_factors_, listened.user_factors_)
+    assert [r["loss"] for r in quiet.history_] == [r["loss"] for r in listened.history_]
+
+
+def test_the_model_is_usable_after_every_epoch_of_its_trainer() -> None:
+    """``trainer.train_epoch()`` leaves a model that scores as a fit of that many epochs would."""
+    train = _data(60, 80)
+    trainer = create("svd", n_epochs=3, n_factors=6, random_state=3).trainer(train)
+    trainer.train_epoch()
+    mid = trainer.model.predict(train.users[:20], train.items[:20]).copy()
+    two = create("svd", n_epochs=1, n_factors=6, random_state=3).fit(train)
+    np.testing.assert_allclose(mid, two.predict(train.users[:20], train.items[:20]), rtol=0, atol=0)
+    trainer.train_epochs(2)
+    model = trainer.finalize()
+    assert len(model.history_) == 3 and model.user_factors_.flags.c_contiguous
+    assert model.user_factors_.shape[1] == 6
+
+
+def test_no_kernel_is_compiled_twice_in_one_process() -> None:
+    """Fits at several sizes and dtypes leave one compiled signature per numba kernel; with the compiled
+    extension built, svd, baseline and knn-baseline fits compile nothing at all."""
+    from numba.core import event
+    from numba.core.registry import CPUDispatcher
+
+    from movierec.models.kernels import accel
+
+    with event.install_recorder("numba:compile") as rec:
+        for n_users, n_items in [(30, 40), (90, 150)]:
+            train = _data(n_users, n_items)
+            for name, params in [("svd", {"n_factors": 5, "n_epochs": 2}), ("baseline", {}),
+                                 ("knn-baseline", {"k": 5}), ("svd", {"n_factors": 7, "n_epochs": 2})]:  # fmt: skip
+                create(name, **params).fit(train).predict(train.users[:10], train.items[:10])
+            create("bpr", epochs=2, no_components=4, random_state=0).fit(train.to_implicit(3.0))
+    compiled = [
+        f"{ev.data['dispatcher'].py_func.__module__}.{ev.data['dispatcher'].py_func.__qualname__}"
+        for _, ev in rec.buffer
+        if ev.is_start
+    ]
+    if accel.BACKEND == "native":
+        explicit = (
+            "movierec.models.kernels.sgd",
+            "movierec.models.kernels.knn",
+            "movierec.models.kernels.baselines",
+        )
+        late = [name for name in compiled if name.startswith(explicit)]
+        assert not late, f"compiled at run time although the extension is built: {late}"
+    import movierec.models.kernels.lightfm_like as lf
+
+    for fn in vars(lf).values():
+        if isinstance(fn, CPUDispatcher):
+            assert len(fn.signatures) <= 1, f"{fn.py_func.__name__} compiled {len(fn.signatures)} times"
 
 
 @pytest.mark.parametrize(("model", "params", "bound"), [

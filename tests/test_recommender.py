@@ -94,3 +94,16 @@ def test_movies_is_aligned_with_item_indices() -> None:
     i = ds.interactions.item_map.index(1172)  # Cinema Paradiso
     assert ds.movies.title.to_numpy()[i].startswith("Cinema Paradiso")
     assert (ds.movies["movieId"].to_numpy() == ds.interactions.item_map.ids).all()
+
+
+def test_title_without_its_article_names_the_movie() -> None:
+    from movierec.titles import match_title
+
+    titles = [
+        "Matrix, The (1999)",
+        "Matrix Reloaded, The (2003)",
+        "Animatrix, The (2003)",
+        "Toy Story (1995)",
+    ]
+    assert match_title("Matrix", titles) == 0 and match_title("the matrix (1999)", titles) == 0
+    assert match_title("toy story", titles) == 3

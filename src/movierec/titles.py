@@ -28,6 +28,7 @@ ACCEPT = 0.85
 SUGGEST = 0.6
 
 _YEAR = re.compile(r"\s*\((\d{4})(?:[-–]\d{0,4})?\)\s*$")
+_LEADING = re.compile(r"^(the|a|an|les|la|le|l'|il|el|das|der|die|los|las) ")
 _ARTICLE = re.compile(r"^(.*), (the|a|an|les|la|le|l'|il|el|das|der|die|los|las)$")
 _ARTICLE_YEAR = re.compile(r"^(.*), (the|a|an|les|la|le|l'|il|el|das|der|die|los|las)(\s*\(.*)?$")
 
@@ -104,6 +105,10 @@ def match_title(
         raise ConfigError("give part of a title")
     keys = [title_keys(t) for t in titles]
     exact = [i for i, (full, bare) in enumerate(keys) if q in (full, bare)]
+    if not exact:  # "matrix" names "Matrix, The (1999)" when no title is exactly "matrix"
+        exact = [
+            i for i, (full, bare) in enumerate(keys) if q in (_LEADING.sub("", full), _LEADING.sub("", bare))
+        ]
     if len(exact) == 1:
         return exact[0]
     cands = exact or [i for i, (full, _) in enumerate(keys) if q in full or q in fold_title(titles[i])]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -39,3 +40,25 @@ def server(
     srv.db = db  # type: ignore[attr-defined]
     yield srv
     srv.stop()
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[object]:
+    """A real PostgreSQL server in a temp folder on a free loopback port (skipped, with the reason, if absent)."""
+    from pghelp import PostgresCluster, pg_unavailable_reason
+
+    reason = pg_unavailable_reason()
+    if reason is not None:
+        pytest.skip(reason)
+    cluster = PostgresCluster()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, empty feedback database URL: a SQLite file, then a new database in the PostgreSQL cluster."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'fb.db'}"
+    cluster = request.getfixturevalue("pg_cluster")
+    return cluster.fresh_database(f"t_{uuid.uuid4().hex[:12]}")  # type: ignore[attr-defined]

@@ -86,7 +86,7 @@ class Server:
         self.url = f"http://127.0.0.1:{self.port}"
         if str(db).startswith("sqlite"):
             self.log = Path(os.devnull)
-        elif str(db) == "none":  # no folder to log beside: a temp file, removed by stop()
+        elif str(db) == "none" or "://" in str(db):  # no folder to log beside: a temp file, removed by stop()
             fd, name = tempfile.mkstemp(prefix=f"movierec-serve-{self.port}-", suffix=".log")
             os.close(fd)
             self.log = Path(name)

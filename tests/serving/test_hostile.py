@@ -188,3 +188,13 @@ def _cli(args: list[str], capsys) -> tuple[int, str]:
     except SystemExit as exc:
         code = int(exc.code or 0)
     return code, capsys.readouterr().err
+
+
+def test_docs_serve_swagger_ui_locally(client: httpx.Client) -> None:
+    """/docs works without the network: Swagger UI's script and stylesheet come from this server."""
+    page = client.get("/docs")
+    assert page.status_code == 200 and "/docs-assets/swagger-ui-bundle.js" in page.text
+    assert "cdn.jsdelivr.net" not in page.text and "unpkg.com" not in page.text
+    js = client.get("/docs-assets/swagger-ui-bundle.js")
+    assert js.status_code == 200 and "javascript" in js.headers["content-type"] and len(js.content) > 100_000
+    assert client.get("/docs-assets/swagger-ui.css").status_code == 200

@@ -1,4 +1,5 @@
-"""The feedback store on a real SQLite file: idempotency, concurrent writers, merging into a dataset."""
+"""The feedback store on a real SQLite file and a real PostgreSQL server: idempotency, concurrent writers,
+schema versions, merging into a dataset. ``db_url`` runs each test once per backend."""
 
 from __future__ import annotations
 
@@ -9,11 +10,19 @@ from pathlib import Path
 
 import pytest
 from servehelp import movies_dataset
+from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from movierec.cli import app
 from movierec.errors import ConfigError, DataError
-from movierec.serving.store import FeedbackConflict, FeedbackStore, merge_feedback
+from movierec.serving.store import (
+    SCHEMA_VERSION,
+    FeedbackConflict,
+    FeedbackStore,
+    merge_feedback,
+    normalise_url,
+    schema_table,
+)
 
 
 def test_sqlite_is_wal_with_full_sync(tmp_path: Path) -> None:
@@ -23,8 +32,8 @@ def test_sqlite_is_wal_with_full_sync(tmp_path: Path) -> None:
         assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
 
 
-def test_idempotent_on_request_id(tmp_path: Path) -> None:
-    store = FeedbackStore(f"sqlite:///{tmp_path / 'fb.db'}")
+def test_idempotent_on_request_id(db_url: str) -> None:
+    store = FeedbackStore(db_url)
     row, created = store.add("r-1", "7", "21", 4.5)
     again, created_again = store.add("r-1", "7", "21", 4.5)
     assert created and not created_again and again.id == row.id
@@ -49,8 +58,8 @@ def _writer(db: str, worker: int, n: int) -> None:
     store.close()
 
 
-def test_concurrent_threads_and_processes_lose_no_rows(tmp_path: Path) -> None:
-    db = str(tmp_path / "fb.db")
+def test_concurrent_threads_and_processes_lose_no_rows(db_url: str) -> None:
+    db = db_url
     FeedbackStore(db).close()
     store = FeedbackStore(db)
     threads = [
@@ -71,19 +80,20 @@ def test_concurrent_threads_and_processes_lose_no_rows(tmp_path: Path) -> None:
     assert store.count() == 4 * 12 + 2 * 12
     frame = store.frame()
     assert frame["requestId"].is_unique
-    with sqlite3.connect(db) as conn:
-        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    if db.startswith("sqlite"):
+        with sqlite3.connect(db[len("sqlite:///") :]) as conn:
+            assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
 
-def test_merge_feedback_appends_and_maps_new_ids(tmp_path: Path) -> None:
+def test_merge_feedback_appends_and_maps_new_ids(db_url: str) -> None:
     ds = movies_dataset(10, 12, seed=1)
-    db = tmp_path / "fb.db"
+    db = db_url
     store = FeedbackStore(db)
     store.add("a", "1", "1", 0.5)  # an existing user re-rating an existing movie: replaces it (newer)
     store.add("b", "999", "11", 5.0)  # a new user
     store.add("c", "999", "77777", 4.0)  # a movie the data does not hold: dropped, never invented
     store.close()
-    merged = merge_feedback(ds, f"sqlite:///{db}")
+    merged = merge_feedback(ds, db)
     inter, before = merged.interactions, ds.interactions
     assert inter.n_users == before.n_users + 1 and inter.n_items == before.n_items
     frame = inter.to_frame()
@@ -143,3 +153,68 @@ def test_data_info_with_feedback(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["data", "info", "--with-feedback", str(tmp_path / "fb.db"), "--json"])
     assert result.exit_code == 0, result.output
     assert '"n_users": 611' in result.output and '"dataset": "ml-latest-small+feedback"' in result.output
+
+
+def test_schema_is_versioned_and_creation_is_idempotent(db_url: str) -> None:
+    first = FeedbackStore(db_url)
+    assert first.schema_version() == SCHEMA_VERSION
+    first.add("v-1", "1", "21", 4.0, model_version="svd@abc")
+    again = FeedbackStore(db_url)  # opening twice creates nothing twice and keeps the row
+    assert again.schema_version() == SCHEMA_VERSION and again.count() == 1
+    assert again.frame(with_version=True)["modelVersion"].tolist() == ["svd@abc"]
+    assert again.get("v-1").model_version == "svd@abc"  # type: ignore[union-attr]
+    first.close()
+    again.close()
+
+
+def test_a_first_build_database_is_migrated(tmp_path: Path) -> None:
+    """A store written before the version row existed (schema 1) opens, keeps its rows and is marked current."""
+    db = tmp_path / "old.db"
+    with sqlite3.connect(db) as conn:
+        conn.execute(
+            "CREATE TABLE feedback (id INTEGER PRIMARY KEY AUTOINCREMENT, request_id VARCHAR(128) NOT NULL UNIQUE,"
+            " user_id VARCHAR(128) NOT NULL, movie_id VARCHAR(128) NOT NULL, rating FLOAT NOT NULL,"
+            " created_at FLOAT NOT NULL, model_version VARCHAR(64))"
+        )
+        conn.execute(
+            "INSERT INTO feedback (request_id, user_id, movie_id, rating, created_at) VALUES ('o', '1', '2', 3, 0)"
+        )
+    store = FeedbackStore(db)
+    assert store.schema_version() == SCHEMA_VERSION and store.count() == 1
+    store.close()
+
+
+def test_a_newer_schema_is_refused(db_url: str) -> None:
+    store = FeedbackStore(db_url)
+    with store.engine.begin() as conn:
+        conn.execute(schema_table.update().values(version=SCHEMA_VERSION + 1))
+    store.close()
+    with pytest.raises(ConfigError, match=f"schema version {SCHEMA_VERSION + 1}, newer than"):
+        FeedbackStore(db_url)
+
+
+def test_many_processes_create_one_schema_at_once(db_url: str) -> None:
+    """Several servers starting together against one empty database: all open it, one version row."""
+    ctx = mp.get_context("fork")
+    procs = [ctx.Process(target=_open_and_add, args=(db_url, w)) for w in range(4)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(60)
+        assert p.exitcode == 0
+    store = FeedbackStore(db_url)
+    with store.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(schema_table)).scalar_one() == 1
+    assert store.count() == 4
+    store.close()
+
+
+def _open_and_add(db: str, worker: int) -> None:
+    store = FeedbackStore(db)
+    store.add(f"start-{worker}", str(worker), "21", 3.0)
+    store.close()
+
+
+def test_plain_postgresql_urls_use_psycopg() -> None:
+    assert normalise_url("postgresql://u@h:5/d") == "postgresql+psycopg://u@h:5/d"
+    assert normalise_url("postgres://u@h/d") == "postgresql+psycopg://u@h/d"

@@ -9,11 +9,43 @@ from __future__ import annotations
 
 import importlib
 import sys
+from typing import Any
 
 import typer
 
 from movierec import __version__
 from movierec.errors import MovierecError
+
+
+def _tidy_help() -> None:
+    """Help that reads like a man page: no ``<bool>`` after flags, ``fetch NAME`` rather than ``fetch {name}``.
+
+    typer ≥ 0.16 prints a type after every option, flags included, and wraps required arguments in
+    braces in usage lines; both confuse readers (a flag takes no value). Guarded, so another typer
+    version only loses the tidying.
+    """
+    from typer import core
+
+    option = getattr(core, "TyperOption", None)
+    if option is not None and hasattr(option, "display_type_rich"):
+        shown = option.display_type_rich
+
+        def display_type_rich(self: Any, ctx: Any) -> str | None:
+            return None if getattr(self, "is_flag", False) else shown(self, ctx)
+
+        option.display_type_rich = display_type_rich
+    argument = getattr(core, "TyperArgument", None)
+    if argument is not None and hasattr(argument, "_usage_display_name"):
+
+        def _usage_display_name(self: Any) -> str:
+            name = str(self.metavar or self.name).upper()
+            name = name if self.required else f"[{name}]"
+            return name + ("..." if self.nargs != 1 else "")
+
+        argument._usage_display_name = _usage_display_name
+
+
+_tidy_help()
 
 app = typer.Typer(
     name="movierec",
@@ -25,7 +57,7 @@ app = typer.Typer(
 )
 
 # Each module defines ``register(app)``; modules of optional features may be absent.
-_COMMAND_MODULES = ["data", "compare", "report", "serve", "tune", "spark", "cold_users"]
+_COMMAND_MODULES = ["data", "compare", "report", "serve", "feedback", "tune", "spark", "cold_users", "models"]
 
 
 def _version(value: bool) -> None:
@@ -61,11 +93,32 @@ def fail(message: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Console entry point: run the app, turning user mistakes into one line and exit code 2."""
+    """Console entry point: run the app, turning user mistakes into one line and exit code 2.
+
+    Option mistakes (``--seed abc``, an unknown option, a missing ``--out``) are one line too,
+    naming the command and pointing at its ``--help``, instead of typer's framed usage box.
+    """
+    from typer.core import _click  # typer's own copy of click: its exceptions are not click's
+
     try:
-        app(args=argv, prog_name="movierec")
+        code = app(args=argv, prog_name="movierec", standalone_mode=False)
+    except _click.exceptions.NoArgsIsHelpError as exc:  # bare ``movierec`` or ``movierec data``: the help
+        exc.show()
+        raise SystemExit(exc.exit_code) from None
+    except _click.exceptions.UsageError as exc:
+        where = exc.ctx.command_path if exc.ctx is not None else "movierec"
+        fail(f"{where}: {exc.format_message()} (see '{where} --help')")
+    except _click.exceptions.ClickException as exc:
+        fail(exc.format_message())
+    except typer.Abort:
+        print("movierec: aborted", file=sys.stderr)
+        raise SystemExit(1) from None
     except MovierecError as exc:
         fail(str(exc))
     except KeyboardInterrupt:
         print("movierec: interrupted", file=sys.stderr)
         raise SystemExit(130) from None
+    if isinstance(code, int) and not isinstance(code, bool) and code:
+        if code == 130:
+            print("movierec: interrupted", file=sys.stderr)
+        raise SystemExit(code)

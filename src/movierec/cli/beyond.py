@@ -6,9 +6,9 @@ interval underneath, as in the accuracy table. Definitions: docs/beyond-accuracy
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
-import numpy as np
 from rich import box
 from rich.table import Table
 
@@ -34,11 +34,11 @@ _SURPRISE = (
 
 def _cell(r: Any, key: str) -> str:
     v = r.metrics.get(key)
-    if v is None or not np.isfinite(v):
+    if v is None or not math.isfinite(v):
         return "–"
     text = f"{int(v)}" if key.startswith("aggregate_diversity") else f"{v:.4f}"
     ci = r.intervals.get(key)
-    if ci and all(np.isfinite(ci)):
+    if ci and all(math.isfinite(c) for c in ci):
         text += f"\n[dim]\\[{_short(ci[0])},{_short(ci[1])}][/]"
     return text
 

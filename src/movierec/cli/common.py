@@ -5,13 +5,15 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
 
-from movierec.datasets import Dataset, load, load_ratings_file
 from movierec.errors import ConfigError
+
+if TYPE_CHECKING:  # the data layer (pandas) loads when a command runs, not for --help
+    from movierec.datasets import Dataset
 
 console = Console(stderr=False, highlight=False, soft_wrap=True)
 err_console = Console(stderr=True, highlight=False)
@@ -50,6 +52,8 @@ def load_dataset(
     rating_scale: tuple[float, float] | None = None,
 ) -> Dataset:
     """The dataset a command works on: ``--ratings FILE`` when given, else ``--dataset NAME|PATH``."""
+    from movierec.datasets import load, load_ratings_file
+
     if rating_scale is not None and rating_scale[0] >= rating_scale[1]:
         raise ConfigError(f"--rating-scale {rating_scale[0]:g} {rating_scale[1]:g}: MIN must be below MAX")
     if ratings is not None:

@@ -9,12 +9,10 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import typer
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from movierec.beyond import is_beyond
 from movierec.cli.common import (
     DATASET,
     ITEM_COL,
@@ -31,20 +29,8 @@ from movierec.cli.common import (
     load_dataset,
     print_json,
 )
+from movierec.cli.progress import make_progress
 from movierec.errors import ConfigError, UnknownIdError
-
-_HEADLINE = (
-    "rmse",
-    "mae",
-    "precision@{k}",
-    "recall@{k}",
-    "hit_rate@{k}",
-    "ndcg@{k}",
-    "map@{k}",
-    "mrr",
-    "coverage@{k}",
-)
-
 
 # --- option parsing --------------------------------------------------------------------------
 
@@ -97,48 +83,12 @@ def _split_list(text: str, what: str) -> list[str]:
 # --- output ----------------------------------------------------------------------------------
 
 
-def _fmt(v: Any) -> str:
-    return "–" if v is None or (isinstance(v, float) and not np.isfinite(v)) else f"{v:.4f}"
+def _print_table(comp: Any) -> None:
+    """One table per protocol within the terminal's width (80 columns included); see movierec.cli.tables."""
+    from movierec.beyond import is_beyond
+    from movierec.cli.tables import print_comparison
 
-
-def _table(comp: Any) -> Table:
-    k = comp.k
-    names = comp.metric_names()
-    cols = [c.format(k=k) for c in _HEADLINE if c.format(k=k) in names]
-    cols += [m for m in names if m not in cols and not m.startswith("novelty") and not is_beyond(m)]
-    winners = comp.winners()
-    sha = comp.dataset_sha256[:12] if comp.dataset_sha256 else "?"
-    relevance = "the next item" if comp.split.startswith("leave-last-out") else f"≥ {comp.threshold:g}"
-    table = Table(
-        title=f"{comp.dataset} (sha256 {sha}…) · split: {comp.split} · K={k} · relevance {relevance} · seed {comp.seed}",
-        caption="★ best in its protocol; [dim]brackets: 95% bootstrap interval over users[/]",
-        title_justify="left",
-    )
-    table.add_column("model", no_wrap=True)
-    table.add_column("protocol", no_wrap=True)
-    for c in cols:
-        table.add_column(c, justify="right", no_wrap=True)
-    table.add_column("users", justify="right")
-    table.add_column("fit s", justify="right")
-    for r in comp.rows:
-        cells = []
-        for c in cols:
-            v = r.metrics.get(c)
-            if v is None:
-                cells.append("")
-                continue
-            text = _fmt(v)
-            if (
-                winners.get((r.protocol, c)) == r.label
-                and sum(x.protocol == r.protocol for x in comp.rows) > 1
-            ):
-                text = f"[bold green]★ {text}[/]"
-            ci = r.intervals.get(c)
-            if ci:
-                text += f"\n[dim][{_fmt(ci[0])}, {_fmt(ci[1])}][/]"
-            cells.append(text)
-        table.add_row(r.label, r.protocol, *cells, str(r.n_users), f"{r.fit_seconds:.2f}")
-    return table
+    print_comparison(console, comp, keep=lambda m: not m.startswith("novelty") and not is_beyond(m))
 
 
 def write_results(comp: Any, out: Path) -> list[Path]:
@@ -199,7 +149,7 @@ def write_results(comp: Any, out: Path) -> list[Path]:
 class _RichProgress:
     """Turns ``compare`` progress events into a rich progress bar per model (on stderr)."""
 
-    def __init__(self, progress: Progress) -> None:
+    def __init__(self, progress: Any) -> None:
         self.progress = progress
         self.tasks: dict[str, Any] = {}
 
@@ -270,7 +220,10 @@ def compare_cmd(
     ),
     user_features: str | None = USER_FEATURES,
     params: list[str] = typer.Option(
-        [], "--params", "-p", help="Hyperparameters model.key=value (repeat, or comma-separate)."
+        [],
+        "--params",
+        "-p",
+        help="Hyperparameters MODEL.KEY=VALUE (repeat, or comma-separate), e.g. svd.n_factors=100.",
     ),
     test_size: float = typer.Option(0.2, "--test-size", help="Share of ratings held out for testing."),
     beyond: bool = typer.Option(
@@ -341,7 +294,7 @@ def compare_cmd(
         if warning := check_results_target(out):
             err_console.print(f"[yellow]warning:[/] {warning}", soft_wrap=True)
     ds = load_dataset(dataset, ratings, user_col, item_col, rating_col, time_col, rating_scale)
-    with Progress(
+    with make_progress(
         TextColumn("{task.description}"),
         BarColumn(),
         TimeElapsedColumn(),
@@ -371,17 +324,13 @@ def compare_cmd(
     if as_json:
         print_json(comp.records())
         return
-    table = _table(comp)
-    # piped output is not wrapped to 80 columns: the table is data people copy
-    console.print(
-        table, width=None if console.is_terminal else max(console.width, 60 + 16 * len(table.columns))
-    )
+    _print_table(comp)
     from movierec.cli.beyond import beyond_tables
 
     for extra in beyond_tables(comp):
         console.print(extra)
     for note in comp.notes:
-        console.print(f"[yellow]note:[/] {note}")
+        console.print(f"[yellow]note:[/] {note}", soft_wrap=False)
     for path in written:
         console.print(f"wrote {path}")
 
@@ -391,7 +340,7 @@ def _compare_config(config: Path, out: Path | None, mlflow: str | None, as_json:
     from movierec.experiment import load_experiment, run_experiment
 
     exp = load_experiment(config)  # mistakes name the file, line and key
-    with Progress(
+    with make_progress(
         TextColumn("{task.description}"),
         BarColumn(),
         TimeElapsedColumn(),
@@ -410,12 +359,9 @@ def _compare_config(config: Path, out: Path | None, mlflow: str | None, as_json:
     if as_json:
         print_json(comp.records())
         return
-    table = _table(comp)
-    console.print(
-        table, width=None if console.is_terminal else max(console.width, 60 + 16 * len(table.columns))
-    )
+    _print_table(comp)
     for note in comp.notes:
-        console.print(f"[yellow]note:[/] {note}")
+        console.print(f"[yellow]note:[/] {note}", soft_wrap=False)
     console.print(
         f"run {run.path.name}: {', '.join(p.name for p in sorted({*written, *run.path.iterdir()}))} in {run.path}"
     )
@@ -466,8 +412,65 @@ MIN_SUPPORT = typer.Option(
 )
 
 
+def _recommend_all_users(
+    artifact: Path | None,
+    out: Path | None,
+    force: bool,
+    k: int,
+    model: str,
+    params: list[str],
+    dataset: str,
+    item_features: str | None,
+    implicit_threshold: float,
+    seed: int,
+    as_json: bool,
+) -> None:
+    """``recommend --all-users``: batch top-K through the artifact's own ranking (see serving.batch)."""
+    import tempfile
+    import time
+
+    from movierec.serving.artifact import export_artifact, load_artifact
+    from movierec.serving.batch import recommend_all_users, write_recommendations
+
+    if out is None:
+        raise ConfigError("--all-users needs --out FILE (e.g. recs.parquet)")
+    if out.exists() and not force:
+        raise ConfigError(f"--out {out} already exists; pass --force to replace it")
+    if not out.expanduser().parent.is_dir():
+        raise ConfigError(f"--out {out}: folder {out.expanduser().parent} does not exist")
+    t0 = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="movierec-batch-") as tmp:
+        if artifact is None:
+            m, ds, train = _model_and_data(model, params, dataset, item_features, implicit_threshold, seed)
+            artifact = export_artifact(m, ds, train, Path(tmp) / "artifact")
+        art = load_artifact(artifact)
+        frame = recommend_all_users(art, min(k, art.n_items))
+    path = write_recommendations(frame, out, force=force)
+    summary = {
+        "out": str(path),
+        "n_users": int(frame["userId"].nunique()),
+        "n_rows": len(frame),
+        "k": k,
+        "seconds": round(time.perf_counter() - t0, 3),
+    }
+    if as_json:
+        print_json(summary)
+        return
+    console.print(
+        f"wrote {summary['n_rows']:,} recommendations for {summary['n_users']:,} users to {path} "
+        f"({summary['seconds']:.1f} s)"
+    )
+
+
 def recommend_cmd(
-    user: str = typer.Option(..., "--user", "-u", help="Raw user id as in the ratings file."),
+    user: str | None = typer.Option(None, "--user", "-u", help="Raw user id as in the ratings file."),
+    all_users: bool = typer.Option(
+        False, "--all-users", help="Top-K for every user, written to --out (Parquet, or CSV by extension)."
+    ),
+    out: Path | None = typer.Option(
+        None, "--out", "-o", help="With --all-users: the output file (columns userId, rank, movieId, score)."
+    ),
+    force: bool = typer.Option(False, "--force", help="With --all-users: replace an existing --out file."),
     model: str = typer.Option(
         "svd", "--model", "-m", help="Registered model name (ignored with --artifact)."
     ),
@@ -475,7 +478,12 @@ def recommend_cmd(
     artifact: Path | None = typer.Option(
         None, "--artifact", "-a", help="Use an exported artifact folder instead of training."
     ),
-    params: list[str] = typer.Option([], "--params", "-p", help="Hyperparameters key=value."),
+    params: list[str] = typer.Option(
+        [],
+        "--params",
+        "-p",
+        help="Hyperparameters [MODEL.]KEY=VALUE (repeat, or comma-separate), e.g. n_factors=100.",
+    ),
     item_features: str | None = typer.Option(
         None, "--item-features", help="Side features for hybrid models: genres,tags,year."
     ),
@@ -493,10 +501,19 @@ def recommend_cmd(
     """Top-K unseen movies for a user: the model's ranking score, and the predicted rating for rating models.
 
     The list is the one the API serves: movies under the support floor are left out and rating
-    models rank by their support-shrunk score (docs/serving.md).
+    models rank by their support-shrunk score (docs/serving.md). With ``--all-users --out
+    recs.parquet``: every user's top-K in one file, ranked by the same code as ``movierec serve``
+    (from ``--artifact``, or from ``--model`` trained and exported on the fly).
     """
     if k < 1:
         raise ConfigError(f"-k must be ≥ 1, got {k}")
+    if all_users:
+        _recommend_all_users(
+            artifact, out, force, k, model, params, dataset, item_features, implicit_threshold, seed, as_json
+        )
+        return
+    if user is None:
+        raise ConfigError("give --user ID (or --all-users --out FILE for every user)")
     if rerank is not None:
         from movierec.rerank import parse_rerank
 
@@ -537,6 +554,8 @@ def recommend_cmd(
 
 
 def _jsonid(v: Any) -> Any:
+    import numpy as np
+
     return int(v) if isinstance(v, (int, np.integer)) else str(v)
 
 
@@ -557,7 +576,12 @@ def similar_cmd(
     artifact: Path | None = typer.Option(
         None, "--artifact", "-a", help="Use an exported artifact folder instead of training."
     ),
-    params: list[str] = typer.Option([], "--params", "-p", help="Hyperparameters key=value."),
+    params: list[str] = typer.Option(
+        [],
+        "--params",
+        "-p",
+        help="Hyperparameters [MODEL.]KEY=VALUE (repeat, or comma-separate), e.g. n_factors=100.",
+    ),
     implicit_threshold: float = typer.Option(
         4.0, "--implicit-threshold", help="Ratings ≥ this are positives for implicit models."
     ),

@@ -21,7 +21,6 @@ from movierec.cli.common import (
     load_dataset,
     print_json,
 )
-from movierec.datasets import REGISTRY, cache_dir, locate
 
 data_app = typer.Typer(help="List, fetch and describe datasets.", no_args_is_help=True)
 
@@ -29,6 +28,8 @@ data_app = typer.Typer(help="List, fetch and describe datasets.", no_args_is_hel
 @data_app.command("list")
 def list_cmd(as_json: bool = JSON) -> None:
     """Show the MovieLens variants movierec knows and which are available offline."""
+    from movierec.datasets import REGISTRY, cache_dir, locate
+
     rows = []
     for spec in REGISTRY.values():
         folder = locate(spec)

@@ -60,7 +60,10 @@ def register(app: typer.Typer) -> None:
             help="Comma-separated models; NAME+genres+tags adds item features. Default: svd,knn-baseline,bpr,ease,als,warp+genres+tags.",
         ),
         params: list[str] | None = typer.Option(
-            None, "--params", "-p", help="Hyperparameters MODEL.KEY=VALUE (repeatable), e.g. warp.epochs=10."
+            None,
+            "--params",
+            "-p",
+            help="Hyperparameters MODEL.KEY=VALUE (repeat, or comma-separate), e.g. warp.epochs=10.",
         ),
         out: Path | None = typer.Option(
             None, "--out", "-o", help="Output folder (default reports/<UTC timestamp>)."
@@ -126,7 +129,10 @@ def register(app: typer.Typer) -> None:
             help="A model with item vectors (svd, bpr, warp, als); NAME+genres+tags adds features.",
         ),
         params: list[str] | None = typer.Option(
-            None, "--params", "-p", help="Hyperparameters KEY=VALUE (repeatable), e.g. epochs=10."
+            None,
+            "--params",
+            "-p",
+            help="Hyperparameters [MODEL.]KEY=VALUE (repeat, or comma-separate), e.g. epochs=10.",
         ),
         projection: str = typer.Option("tsne", "--projection", help="tsne, umap or pca."),
         sample: str = typer.Option(

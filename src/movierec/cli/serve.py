@@ -7,7 +7,6 @@ import os
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import typer
 
 from movierec.cli.common import (
@@ -21,6 +20,7 @@ from movierec.cli.common import (
     SEED,
     TIME_COL,
     USER_COL,
+    USER_FEATURES,
     console,
     err_console,
     load_dataset,
@@ -32,8 +32,17 @@ from movierec.errors import ConfigError
 from movierec.output_folders import check_artifact_target
 
 
-def parse_params(items: list[str] | None) -> dict[str, Any]:
-    """``["n_factors=40", "lr=0.01,reg=0.05"]`` → dict; values parsed as JSON when they can be (numbers, true, null)."""
+def parse_params(items: list[str] | None, model: str | None = None) -> dict[str, Any]:
+    """``["n_factors=40", "svd.lr=0.01,reg=0.05"]`` → dict; values parsed as JSON when they can be (numbers, true, null).
+
+    The one ``--params`` syntax of every command, ``[MODEL.]KEY=VALUE``: with ``model`` given the
+    ``MODEL.`` prefix may be written and must name it (movierec.cli.compare.parse_model_params).
+    """
+    if model is not None:
+        from movierec.cli.compare import parse_model_params
+
+        name = model.strip().lower()
+        return parse_model_params(items, [name])[name]
     out: dict[str, Any] = {}
     for item in items or []:
         for part in item.split(","):
@@ -57,6 +66,8 @@ def _holdout_metrics(
     model: Any, train: Any, test: Any, k: int = 10, threshold: float = 4.0
 ) -> dict[str, Any]:
     """Test metrics for the exported model: RMSE/MAE for rating predictors, full-ranking P/R/HR@k for all."""
+    import numpy as np
+
     metrics: dict[str, Any] = {"split": "ratings_holdout", "n_test": int(test.n_ratings)}
     if getattr(model, "kind", "implicit") == "explicit" and hasattr(model, "predict"):
         pred = np.asarray(model.predict(test.users, test.items), dtype=np.float64)
@@ -100,7 +111,10 @@ def export_cmd(
         "(with --config: which of the file's models, when it holds several).",
     ),
     params: list[str] = typer.Option(
-        [], "--params", "-p", help="Hyperparameters key=value (repeat, or comma-separate)."
+        [],
+        "--params",
+        "-p",
+        help="Hyperparameters [MODEL.]KEY=VALUE (repeat, or comma-separate), e.g. n_factors=100.",
     ),
     out: Path = typer.Option(..., "--out", "-o", help="Artifact folder to write."),
     force: bool = typer.Option(False, "--force", help="Replace an existing artifact folder."),
@@ -111,6 +125,7 @@ def export_cmd(
     item_features: str | None = typer.Option(
         None, "--item-features", help="Side features for hybrid models: genres,tags,year."
     ),
+    user_features: str | None = USER_FEATURES,
     implicit_threshold: float = typer.Option(
         4.0, "--implicit-threshold", help="Ratings ≥ this are positives for implicit models."
     ),
@@ -155,7 +170,7 @@ def export_cmd(
             item_features = ",".join(exp.item_features)
     elif model is None:
         raise ConfigError("--model is required (a registered model name), or --config EXPERIMENT.toml")
-    hp.update(parse_params(params))  # --params on the command line override the file's
+    hp.update(parse_params(params, str(model)))  # --params on the command line override the file's
     check_artifact_target(out, force)  # before training: unwritable or foreign --out is one line, exit 2
     exportable(create(model, **hp))  # a model with no serving form is refused before any training
     ds = load_dataset(dataset, ratings, user_col, item_col, rating_col, time_col, rating_scale)
@@ -177,6 +192,13 @@ def export_cmd(
         from movierec.features import build_item_features
 
         fit_kwargs["item_features"] = build_item_features(ds, inter.item_map, item_features)
+    if user_features:  # issue 20: the exported artifact then serves visitors by their features
+        from movierec.demographics import build_user_features
+
+        if getattr(mdl, "uses_user_features", False):
+            fit_kwargs["user_features"] = build_user_features(ds, inter.user_map, user_features)
+        else:
+            err_console.print(f"[yellow]note:[/] {model} ignores user features")
     metrics = None
     if holdout:
         from movierec.split import ratings_holdout
@@ -184,6 +206,7 @@ def export_cmd(
         train, test = ratings_holdout(inter, test_size=test_size, seed=seed)
     else:
         train, test = inter, None
+    _warn_if_too_little(str(model), train)
     with err_console.status(f"training {model} on {train.n_ratings:,} interactions"):
         mdl.fit(train, **fit_kwargs)
     if test is not None:
@@ -191,6 +214,8 @@ def export_cmd(
     notes = [f"trained on {'an 80% hold-out split' if holdout else 'the full dataset'}"]
     if item_features:
         notes.append(f"item features: {item_features}")
+    if "user_features" in fit_kwargs:
+        notes.append(f"user features: {user_features}")
     path = export_artifact(
         mdl, ds, train, out, metrics=metrics, force=force, implicit_threshold=implicit_threshold, notes=notes,
         min_support=min_support,
@@ -215,8 +240,17 @@ def export_cmd(
 
 
 def serve_cmd(
-    artifact: Path = typer.Option(
-        ..., "--artifact", "-a", help="Artifact folder written by 'movierec export'."
+    ctx: typer.Context,
+    artifact: list[Path] = typer.Option(
+        ...,
+        "--artifact",
+        "-a",
+        help="Artifact folder written by 'movierec export'. Repeat to serve several versions side by side.",
+    ),
+    weights: str | None = typer.Option(
+        None,
+        "--weights",
+        help="Traffic split over several --artifact, e.g. 90,10 (by a hash of the user id; default equal).",
     ),
     host: str = typer.Option("127.0.0.1", "--host", help="Interface to bind (default: loopback only)."),
     port: int = typer.Option(8000, "--port", help="TCP port."),
@@ -227,7 +261,14 @@ def serve_cmd(
     ),
     workers: int = typer.Option(1, "--workers", help="Worker processes."),
     api_key: str | None = typer.Option(
-        None, "--api-key", envvar="MOVIEREC_API_KEY", help="Key POST /feedback requires (X-API-Key header)."
+        None,
+        "--api-key",
+        envvar="MOVIEREC_API_KEY",
+        help="Key POST /feedback requires (X-API-Key header). Prefer MOVIEREC_API_KEY or --api-key-file: "
+        "a key on the command line is visible to other users in 'ps'.",
+    ),
+    api_key_file: Path | None = typer.Option(
+        None, "--api-key-file", help="Read the API key from this file (first line)."
     ),
     cors_origin: list[str] = typer.Option(
         [], "--cors-origin", help="Allow this browser origin (repeatable); CORS is off by default."
@@ -241,13 +282,18 @@ def serve_cmd(
         help="Cached GET /users/{id}/recommendations bodies per worker, k ≤ 50 (0: off).",
     ),
     access_log: bool = typer.Option(True, "--access-log/--no-access-log", help="Log every request."),
+    log_json: bool = typer.Option(
+        False, "--log-json", help="Structured access logs: one JSON object per request on stderr."
+    ),
+    metrics: bool = typer.Option(True, "--metrics/--no-metrics", help="Prometheus metrics at /metrics."),
     log_level: str = typer.Option("info", "--log-level", help="uvicorn log level."),
 ) -> None:
     """Serve an artifact over HTTP: JSON API (docs at /docs), the web page at /, feedback into a database."""
     import uvicorn
 
-    from movierec.serving.app import ServeSettings, create_app
-    from movierec.serving.artifact import load_artifact
+    from movierec.serving.app import ServeSettings
+    from movierec.serving.dispatch import parse_weights
+    from movierec.serving.server import build_server, install_sighup
     from movierec.serving.store import FeedbackStore, normalise_url
 
     if workers < 1:
@@ -258,7 +304,8 @@ def serve_cmd(
         raise ConfigError(f"--max-body-kb must be ≥ 1, got {max_body_kb}")
     if rec_cache < 0:
         raise ConfigError(f"--rec-cache must be ≥ 0, got {rec_cache}")
-    art = load_artifact(artifact)  # refuses to start on a missing or tampered artifact
+    api_key = _api_key(ctx, api_key, api_key_file)
+    parse_weights(weights, len(artifact))  # a bad --weights is refused before anything loads
     db_url = None if db.strip().lower() in ("", "none") else normalise_url(db)
     store = FeedbackStore(db_url) if db_url else None
     settings = ServeSettings(
@@ -267,13 +314,18 @@ def serve_cmd(
         cors_origins=tuple(cors_origin),
         rec_cache_size=rec_cache,
     )
+    # every artifact is loaded and verified here, before the port is bound: a bad one never serves
+    asgi, router = build_server(
+        artifact, store, settings, weights=weights, metrics=metrics, json_log=log_json
+    )
     if host not in ("127.0.0.1", "localhost", "::1") and not api_key:
         err_console.print(
             f"[yellow]warning:[/] binding {host} without --api-key: anyone who can reach it may POST /feedback"
         )
     err_console.print(
-        f"serving {art.model_name} (version {art.model_version}, {art.n_items:,} items) on http://{host}:{port} "
-        f"· docs /docs · feedback {'off' if store is None else db_url}"
+        f"serving {router.describe()} on http://{host}:{port} "
+        f"· docs /docs · metrics {'/metrics' if metrics else 'off'} · feedback {'off' if store is None else db_url}"
+        f" · reload: kill -HUP {os.getpid()}" + (" or POST /admin/reload" if api_key else "")
     )
     common = {
         "host": host,
@@ -283,7 +335,8 @@ def serve_cmd(
         "server_header": False,
     }
     if workers == 1:
-        uvicorn.run(create_app(art, store, settings), **common)
+        install_sighup(router)
+        uvicorn.run(asgi, **common)
         return
     if store is not None:
         store.close()
@@ -292,7 +345,10 @@ def serve_cmd(
             "OPENBLAS_NUM_THREADS": "1",
             "OMP_NUM_THREADS": "1",
             "MKL_NUM_THREADS": "1",  # set before workers import numpy
-            "MOVIEREC_ARTIFACT": str(Path(artifact).resolve()),
+            "MOVIEREC_ARTIFACTS": os.pathsep.join(str(Path(a).expanduser().absolute()) for a in artifact),
+            "MOVIEREC_WEIGHTS": weights or "",
+            "MOVIEREC_METRICS": "1" if metrics else "0",
+            "MOVIEREC_LOG_JSON": "1" if log_json else "0",
             "MOVIEREC_DB": db_url or "",
             "MOVIEREC_API_KEY": api_key or "",
             "MOVIEREC_MAX_BODY_BYTES": str(settings.max_body_bytes),
@@ -300,7 +356,42 @@ def serve_cmd(
             "MOVIEREC_REC_CACHE": str(rec_cache),
         }
     )
-    uvicorn.run("movierec.serving.app:create_app_from_env", factory=True, workers=workers, **common)
+    uvicorn.run("movierec.serving.server:server_from_env", factory=True, workers=workers, **common)
+
+
+def _api_key(ctx: typer.Context, api_key: str | None, api_key_file: Path | None) -> str | None:
+    """The API key from ``--api-key-file``, the environment or ``--api-key`` (which warns: ``ps`` shows it)."""
+    source = ctx.get_parameter_source("api_key")
+    on_command_line = source is not None and source.name == "COMMANDLINE"
+    if api_key_file is not None:
+        if on_command_line:
+            raise ConfigError("give the API key once: --api-key-file or --api-key, not both")
+        try:
+            lines = api_key_file.expanduser().read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"--api-key-file {api_key_file}: cannot read it ({exc})") from exc
+        key = lines[0].strip() if lines else ""
+        if not key:
+            raise ConfigError(f"--api-key-file {api_key_file}: the first line is empty")
+        return key
+    if api_key and on_command_line:
+        err_console.print(
+            "[yellow]warning:[/] --api-key on the command line is visible to other users of this machine "
+            "(ps, /proc); use --api-key-file FILE or the MOVIEREC_API_KEY environment variable",
+            soft_wrap=True,
+        )
+    return api_key or None
+
+
+def _warn_if_too_little(model: str, train: Any) -> None:
+    """One warning line when the training data is too small for a model to mean anything."""
+    if train.n_ratings < 100 or train.n_users < 2 or train.n_items < 2:
+        err_console.print(
+            f"[yellow]warning:[/] training {model} on only {train.n_ratings} interactions "
+            f"({train.n_users} users × {train.n_items} items): too little data for the model to learn "
+            "anything beyond averages",
+            soft_wrap=True,
+        )
 
 
 def register(app: typer.Typer) -> None:

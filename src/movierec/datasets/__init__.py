@@ -283,6 +283,10 @@ def load_ratings_file(
     """Load a custom ratings table (csv, tsv or parquet; ids may be strings or integers)."""
     path = Path(path).expanduser()
     suffix = path.suffix.lower()
+    if (
+        suffix in (".gz", ".bz2", ".xz", ".zip") and len(path.suffixes) > 1
+    ):  # ratings.csv.gz: format from .csv
+        suffix = path.suffixes[-2].lower()
     fmt = {".parquet": "parquet", ".pq": "parquet", ".tsv": "tsv", ".dat": "dat", ".data": "u.data"}.get(
         suffix, "csv"
     )

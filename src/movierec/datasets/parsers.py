@@ -17,6 +17,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
+from movierec.datasets.compression import read_unpacked
 from movierec.errors import DataError
 
 __all__ = [
@@ -62,9 +63,12 @@ def _sniff_delimiter(first_line: str, expected: str) -> str | None:
     return None
 
 
-def _first_line(path: Path, encoding: str) -> str:
-    with open(path, "rb") as fh:
-        raw = fh.readline()
+def _first_line(path: Path | bytes, encoding: str) -> str:
+    if isinstance(path, bytes):
+        raw = path.split(b"\n", 1)[0]
+    else:
+        with open(path, "rb") as fh:
+            raw = fh.readline()
     return raw.decode(encoding, errors="replace").lstrip("\ufeff").rstrip("\r\n")
 
 
@@ -216,19 +220,22 @@ def read_ratings(
         return _canonical_ratings(df, label, user_col, item_col, rating_col, time_col, line_offset=1)
 
     header = fmt in ("csv", "tsv")
+    unpacked = read_unpacked(path)  # gzip/bzip2/xz/zip read transparently, whatever the file's name
+    plain: Path | bytes = unpacked if unpacked is not None else path
     if fmt == "dat":
         names = ["userId", "movieId", "rating", "timestamp"]
-        source: Path | bytes = path.read_bytes().replace(b"::", _DAT_SEP.encode())
+        source: Path | bytes = _source_bytes(plain).replace(b"::", _DAT_SEP.encode())
         sep = _DAT_SEP
         user_col, item_col, rating_col, time_col = names
     elif fmt == "u.data":
         names = ["userId", "movieId", "rating", "timestamp"]
-        source, sep = path, "\t"
+        source, sep = plain, "\t"
         user_col, item_col, rating_col, time_col = names
     elif fmt in ("csv", "tsv"):
         names = None
-        source = path
-        sep = delimiter or ("\t" if fmt == "tsv" or path.suffix.lower() == ".tsv" else ",")
+        source = plain
+        tsv = fmt == "tsv" or ".tsv" in [x.lower() for x in path.suffixes[-2:]]
+        sep = delimiter or ("\t" if tsv else ",")
     else:
         raise DataError(f"{label}: unknown ratings format {fmt!r} (use csv, tsv, dat, u.data or parquet)")
     if fmt == "dat" and _DAT_SEP.encode() not in source[:4096] and source[:4096].strip():  # type: ignore[index]
@@ -238,7 +245,9 @@ def read_ratings(
         raise DataError(f"{label}, line 1: expected '::'-separated fields{hint}")
 
     if header:
-        first = _first_line(path, encoding)
+        first = _first_line(source, encoding)
+        if "\ufffd" in first and encoding.lower() in ("utf-8", "utf8"):
+            raise _encoding_error(source, label)  # say "not UTF-8" in words, never quote the raw bytes
         cols = [c.strip().strip('"') for c in first.split(sep)]
         _check_columns(cols, label, user_col, item_col, rating_col, time_col, first, sep)
     types: dict[str, pa.DataType] = {}

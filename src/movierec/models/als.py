@@ -16,6 +16,7 @@ import numpy as np
 from movierec.errors import ConfigError, DataError
 from movierec.interactions import Interactions
 from movierec.models.base import BaseRecommender, EpochCallback, check_positive, check_random_state
+from movierec.models.kernels.threads import free_threads
 from movierec.models.space import FACTORS, REG, FloatRange, IntRange, SearchSpace
 from movierec.models.weighting import check_weighting, weighted_csr
 from movierec.scoring.factors import confidence_fold_in
@@ -120,7 +121,9 @@ class ALS(BaseRecommender):
             random_state=seed,
         )
         if not gpu:
-            kwargs.update(use_cg=bool(self.use_cg), num_threads=int(self.num_threads))
+            # 0 = the cores others leave free now (implicit's OpenMP sweep waits for its slowest thread)
+            threads = int(self.num_threads) or free_threads()
+            kwargs.update(use_cg=bool(self.use_cg), num_threads=threads)
         with threadpool_limits(limits=1, user_api="blas"):
             model = AlternatingLeastSquares(**kwargs)
         self.history_: list[dict[str, float]] = []

@@ -14,7 +14,7 @@ import numpy as np
 from movierec.errors import ConfigError
 from movierec.interactions import Interactions
 from movierec.models.base import ExplicitRecommender, check_indices, check_positive
-from movierec.models.kernels.baselines import als_biases, first_seen, group_by_first_seen, sgd_biases
+from movierec.models.kernels.accel import als_biases, first_seen, group_by_first_seen, sgd_biases
 from movierec.models.space import FloatRange, IntRange, SearchSpace
 
 __all__ = ["Baseline", "ExplicitModel", "GlobalMean", "estimate_biases", "surprise_order"]

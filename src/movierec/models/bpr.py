@@ -32,6 +32,7 @@ from movierec.models.kernels.lightfm_like import (
     pairwise_epoch_identity,
     run_blocks,
 )
+from movierec.models.kernels.threads import free_threads
 from movierec.models.space import EPOCHS, FACTORS, LR, Choice, FloatRange, IntRange, SearchSpace
 from movierec.models.weighting import check_weighting, interaction_weights
 
@@ -211,7 +212,8 @@ class HybridMF(BaseRecommender):
             kernel = pairwise_epoch
             features = (item_rows.indptr, item_rows.indices, item_rows.data)
             features += (user_rows.indptr, user_rows.indices, user_rows.data)
-        threads = int(self.num_threads)
+        # never more threads than cores others leave free: a descheduled Hogwild thread only adds waiting
+        threads = free_threads(limit=int(self.num_threads)) if int(self.num_threads) > 1 else 1
         blocks = 1 if threads == 1 else 16 * threads  # small blocks, handed out one at a time
         hyper = (
             adadelta,

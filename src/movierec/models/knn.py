@@ -25,7 +25,7 @@ from movierec.errors import ConfigError
 from movierec.interactions import Interactions
 from movierec.models.base import check_positive, topk
 from movierec.models.baseline import ExplicitModel, estimate_biases
-from movierec.models.kernels import knn as kernels
+from movierec.models.kernels import accel as kernels
 from movierec.models.space import Choice, FloatRange, IntRange, SearchSpace
 
 __all__ = ["DEFAULT_MAX_NEIGHBOURS", "SIMILARITIES", "KNNBaseline", "KNNBasic", "KNNWithMeans"]
@@ -96,7 +96,7 @@ class _KNN(ExplicitModel):
         return np.zeros(n_x), np.zeros(n_y), 0.0
 
     def fit(self, train: Interactions, *, item_features: Any = None, user_features: Any = None) -> Self:
-        """Compute the truncated similarity lists (numba, parallel over rows) and remember the ratings."""
+        """Compute the truncated similarity lists (compiled kernel, parallel over rows) and remember the ratings."""
         self._validate()
         self._remember_train(train)
         biases = self._baselines(train)
@@ -137,7 +137,6 @@ class _KNN(ExplicitModel):
             int(self.min_support),
             float(self.shrinkage),
             m,
-            kernels.n_chunks(),
         )
         indptr = np.r_[0, np.cumsum(counts, dtype=np.int64)]
         mask = np.arange(m)[None, :] < counts[:, None]
@@ -177,7 +176,7 @@ class _KNN(ExplicitModel):
             xs.astype(np.int64), ys.astype(np.int64),
             self._nb.indptr.astype(np.int64), self._nb.indices, self._nb.data,
             y.indptr.astype(np.int64), y.indices, y.data.astype(np.float64),
-            self.x_offset_, self.y_offset_, int(self.k), kernels.n_chunks(),
+            self.x_offset_, self.y_offset_, int(self.k),
         )  # fmt: skip
         return self._combine(users, items, dev, actual)
 
@@ -202,7 +201,7 @@ class _KNN(ExplicitModel):
             users.astype(np.int64), cols,
             self._nb.indptr.astype(np.int64), self._nb.indices, self._nb.data,
             u.indptr.astype(np.int64), u.indices, u.data.astype(np.float64),
-            self.x_offset_, self.y_offset_, self.n_items_, int(self.k), kernels.n_chunks(2),
+            self.x_offset_, self.y_offset_, self.n_items_, int(self.k),
         )  # fmt: skip
         grid_u = np.repeat(users.astype(np.int64), len(cols))
         grid_i = np.tile(cols, len(users))

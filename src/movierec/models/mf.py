@@ -3,7 +3,8 @@
 Both reproduce Surprise's algorithms: same initialisation (with an int ``random_state`` the
 factors are drawn from ``numpy.random.RandomState(seed)`` in Surprise's order, so ``svd`` and
 ``surprise:svd`` start from identical factors), same SGD update order (ratings grouped by user
-in order of first appearance, no shuffling) and same update rules. The hot loops are numba.
+in order of first appearance, no shuffling) and same update rules. SVD's sweeps are compiled at
+install time (``kernels.accel``); SVD++'s are numba.
 One exception by default: ``svd`` sweeps float32 factors over two interleaved halves of that
 order (about 2x less CPU, RMSE within 1e-4 of the exact sweep); ``exact=True`` keeps
 Surprise's float64 sweep in its exact order.
@@ -20,8 +21,9 @@ from movierec.errors import ConfigError
 from movierec.interactions import Interactions
 from movierec.models.base import EpochCallback, check_positive, check_random_state
 from movierec.models.baseline import ExplicitModel, first_appearance, surprise_order
-from movierec.models.kernels.sgd import fast_width, implicit_sums, svd_epoch, svdpp_epoch
+from movierec.models.kernels.accel import fast_width, svd_epochs
 from movierec.models.space import EPOCHS, FACTORS, LR, REG, IntRange, SearchSpace
+from movierec.models.training import fit_epochs
 
 __all__ = ["SVD", "SVDpp"]
 
@@ -186,39 +188,74 @@ class SVD(_FactorModel):
         ``history_`` records per epoch the mean squared training error seen during the sweep.
         """
         self._validate()
-        self._remember_train(train)
-        rng = _rng(self.random_state)
-        dtype = np.float64 if self.exact else np.float32  # the kernel picks its sweep from the dtype
+        return fit_epochs(self.trainer(train), int(self.n_epochs), on_epoch)
+
+    def trainer(self, train: Interactions) -> SVDTrainer:
+        """A :class:`SVDTrainer` for ``train`` (factors drawn, no epoch run yet); see ``models.training``."""
+        self._validate()
+        return SVDTrainer(self, train)
+
+
+class SVDTrainer:
+    """One SVD training run on ``train``, an epoch (or many, in one kernel call) at a time.
+
+    After every epoch the model's factors are views of the live state (the padding columns of the
+    fast sweep sliced off), so it can be scored mid-training without a copy; ``finalize`` stores
+    contiguous arrays. The model's ``history_`` grows with every epoch.
+    """
+
+    def __init__(self, model: SVD, train: Interactions) -> None:
+        self.model = model
+        self.history: list[dict[str, float]] = []
+        model._remember_train(train)
+        rng = _rng(model.random_state)
+        dtype = np.float64 if model.exact else np.float32  # the kernel picks its sweep from the dtype
         order = surprise_order(train)
-        users = train.users[order]
-        items = train.items[order]
-        ratings = train.ratings[order].astype(dtype)
-        f, mean, std = self.n_factors, self.init_mean, self.init_std
-        # the fast sweep is compiled per row width: pad with zero columns (they stay 0 under these
-        # updates) to a multiple of 16, at least 64, so 13 kernels cover 1..256 factors
-        width = f if self.exact else fast_width(f)
-        pu = _normal_rows(rng, first_appearance(train.users), train.n_users, f, mean, std, dtype, width)
-        qi = _normal_rows(rng, first_appearance(train.items), train.n_items, f, mean, std, dtype, width)
-        bu = np.zeros(train.n_users, dtype=dtype)
-        bi = np.zeros(train.n_items, dtype=dtype)
-        mu = train.global_mean if self.biased else 0.0
-        lr_b = self.lr if self.lr_bias is None else self.lr_bias
-        reg_b = self.reg if self.reg_bias is None else self.reg_bias
+        self._users = train.users[order]
+        self._items = train.items[order]
+        self._ratings = train.ratings[order].astype(dtype)
+        f, mean, std = model.n_factors, model.init_mean, model.init_std
+        # the fast sweep runs on rows padded with zero columns (they stay 0 under these updates)
+        # to a whole number of SIMD registers: no remainder loop
+        width = f if model.exact else fast_width(f)
+        self._f = f
+        self._pu = _normal_rows(rng, first_appearance(train.users), train.n_users, f, mean, std, dtype, width)
+        self._qi = _normal_rows(rng, first_appearance(train.items), train.n_items, f, mean, std, dtype, width)
+        self._bu = np.zeros(train.n_users, dtype=dtype)
+        self._bi = np.zeros(train.n_items, dtype=dtype)
+        self._mu = train.global_mean if model.biased else 0.0
+        self._lr_b = float(model.lr if model.lr_bias is None else model.lr_bias)
+        self._reg_b = float(model.reg if model.reg_bias is None else model.reg_bias)
+        model.history_ = self.history
 
-        def step() -> float:
-            return svd_epoch(
-                users, items, ratings, mu, bu, bi, pu, qi,
-                float(lr_b), float(self.lr), float(reg_b), float(self.reg), bool(self.biased),
-            )  # fmt: skip
+    def train_epochs(self, n: int) -> list[dict[str, float]]:
+        """Run ``n`` sweeps in one kernel call; their records (mean squared error seen during each)."""
+        m = self.model
+        sq = svd_epochs(
+            self._users, self._items, self._ratings, self._mu, self._bu, self._bi, self._pu, self._qi,
+            self._lr_b, float(m.lr), self._reg_b, float(m.reg), bool(m.biased), int(n),
+        )  # fmt: skip
+        rows = []
+        for s in sq:
+            mse = float(s) / max(len(self._ratings), 1)
+            rows.append({"epoch": len(self.history) + 1, "loss": mse, "rmse": float(np.sqrt(mse))})
+            self.history.append(rows[-1])
+        f = self._f
+        m._store(self._bu, self._bi, self._pu[:, :f], self._qi[:, :f])  # views: no copy
+        return rows
 
-        def publish() -> None:  # copies without the padding columns: training goes on unchanged
-            self._store(bu.copy(), bi.copy(), np.array(pu[:, :f]), np.array(qi[:, :f]))
+    def train_epoch(self) -> dict[str, float]:
+        """One sweep; the model is usable (and scores as a fit of this many epochs) afterwards."""
+        return self.train_epochs(1)[0]
 
-        self._epochs(step, len(ratings), on_epoch, publish)
-        if width != f:
+    def finalize(self) -> SVD:
+        """Store contiguous factors without the padding columns; return the fitted model."""
+        f = self._f
+        pu, qi = self._pu, self._qi
+        if pu.shape[1] != f:
             pu, qi = np.ascontiguousarray(pu[:, :f]), np.ascontiguousarray(qi[:, :f])
-        self._store(bu, bi, pu, qi)
-        return self
+        self.model._store(self._bu, self._bi, pu, qi)
+        return self.model
 
 
 class SVDpp(_FactorModel):
@@ -267,6 +304,8 @@ class SVDpp(_FactorModel):
         on_epoch: EpochCallback | None = None,
     ) -> Self:
         """Run ``n_epochs`` SGD sweeps; ``on_epoch`` and ``history_`` as for :class:`SVD`."""
+        from movierec.models.kernels.sgd import implicit_sums, svdpp_epoch  # numba, compiled on first use
+
         self._check_common()
         self._remember_train(train)
         rng = _rng(self.random_state)

@@ -22,8 +22,10 @@ from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, Response
 from fastapi.staticfiles import StaticFiles
 
+from movierec.demographics import FeatureValueError
 from movierec.errors import ConfigError, MovierecError
 from movierec.serving.artifact import Artifact
+from movierec.serving.docs import install_docs
 from movierec.serving.errors import install_error_handlers, responses
 from movierec.serving.schemas import (
     FeedbackIn,
@@ -241,6 +243,8 @@ def create_app(
     settings = settings or ServeSettings()
     limit_blas_threads()
     app = FastAPI(
+        docs_url=None,  # /docs is served by install_docs: Swagger UI's files locally, not from a CDN
+        redoc_url=None,
         title="movierec",
         version=artifact.model_version,
         summary=f"Top-N movie recommendations from a {artifact.model_name!r} model trained on {artifact.dataset_name}.",
@@ -250,6 +254,7 @@ def create_app(
     app.state.settings = settings
 
     install_error_handlers(app)  # one body shape per status, as the OpenAPI schema declares
+    install_docs(app)
 
     art = artifact  # the read-only routes use the injected artifact directly (no per-request dependency)
 
@@ -350,7 +355,7 @@ def create_app(
         Sequence models (markov, sasrec) read ``history`` (oldest first), or the ratings in the
         order given; the movies in either are never recommended back.
         """
-        if not body.ratings and not body.history:
+        if not body.ratings and not body.history and body.features is None:
             raise HTTPException(
                 422,
                 [
@@ -377,6 +382,16 @@ def create_app(
                     ],
                 )
         pairs = [(r.movieId, r.rating) for r in body.ratings]
+        if body.features is not None:  # a visitor described by their features (issue 20)
+            try:
+                recs = art.recommend_for_visitor(body.features, pairs, body.k, genres=body.genres)
+            except FeatureValueError as exc:
+                loc = ["body", "features"] + ([] if exc.field == "features" else [exc.field])
+                value = body.features.get(exc.field) if exc.field != "features" else None
+                raise HTTPException(
+                    422, [{"type": "value_error", "loc": loc, "msg": str(exc), "input": value}]
+                ) from None
+            return rec_response(art, body.userId, recs)
         out = art.visitor(pairs, body.k, history=body.history, genres=body.genres, explain=body.explain)
         return rec_response(art, body.userId, out["recommendations"], out["fallback"])
 

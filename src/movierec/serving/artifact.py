@@ -18,7 +18,7 @@ import os
 import shutil
 import tempfile
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,6 +32,7 @@ from movierec.errors import ArtifactError, ConfigError
 from movierec.interactions import IdMap, Interactions
 from movierec.output_folders import check_artifact_target
 from movierec.serving.validate import sign_manifest, validate_artifact
+from movierec.serving.visitor import visitor_export
 from movierec.titles import fold_title, match_title, search_key, suggest_titles
 
 __all__ = [
@@ -250,6 +251,9 @@ def build_manifest(
         raise ConfigError("the model was not fitted on the given training interactions (shapes differ)")
     exportable(model)
     family, arrays, spec = export_family(model, train.n_users, train.n_items, float(implicit_threshold))
+    visitor = visitor_export(model) if family == "factors" else None  # issue 20: serve visitors by features
+    if visitor is not None:
+        arrays.update(visitor[0])
     kind = str(getattr(model, "kind", "implicit"))
     ranking = ranking_spec(model, train)
     support = train.item_counts()
@@ -283,6 +287,8 @@ def build_manifest(
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "notes": list(notes),
     }
+    if visitor is not None:
+        manifest["user_features"] = visitor[1]
     if family == "linear":
         manifest["notes"].append(f"ease weights held dense: {spec['memory_bytes'] / 2**20:.0f} MiB in memory")
     return manifest, arrays
@@ -820,6 +826,23 @@ class Artifact:
                 if contrib[b, c] > 0
             ]
 
+    def recommend_for_visitor(
+        self,
+        features: Mapping[str, Any],
+        ratings: Sequence[tuple[object, float]] = (),
+        k: int = 10,
+        genres: Sequence[str] | None = None,
+    ) -> list[dict[str, Any]]:
+        """Top-``k`` for a visitor from their features (``{"age": 31, "gender": "F", …}``) and optional
+        ratings (liked ones join the mean; rated movies are excluded); see :mod:`movierec.serving.visitor`."""
+        from movierec.serving.visitor import visitor_scores
+
+        thr = float(self.manifest.get("implicit_threshold", IMPLICIT_THRESHOLD))
+        rated = np.asarray([self.item_index(m) for m, _ in ratings], dtype=np.int64)
+        liked = [int(i) for i, (_, r) in zip(rated, ratings, strict=True) if float(r) >= thr]
+        scores = visitor_scores(self.manifest, self._a, features, np.unique(liked))
+        return self._top(scores, _Query(k, np.unique(rated), genres))
+
     def recommend_for_ratings(
         self, ratings: Sequence[tuple[object, float]], k: int = 10, genres: Sequence[str] | None = None
     ) -> list[dict[str, Any]]:
@@ -926,6 +949,21 @@ class Artifact:
             "nUsers": self.n_users,
             "ratingScale": list(self.rating_scale),
             "minSupport": self.min_support,
+            "userFeatures": self._visitor_fields(),
+        }
+
+    def _visitor_fields(self) -> dict[str, list[str]] | None:
+        """The visitor features this artifact accepts (see :meth:`recommend_for_visitor`), or None."""
+        from movierec.demographics import FIELDS, DemographicSchema
+
+        meta = self.manifest.get("user_features")
+        schema = DemographicSchema.from_names(meta["names"]) if meta else None
+        if schema is None:
+            return None
+        return {
+            "fields": list(FIELDS),
+            "gender": list(schema.genders),
+            "occupation": list(schema.occupations),
         }
 
 

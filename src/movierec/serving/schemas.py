@@ -116,6 +116,13 @@ class RecommendRequest(_Strict):
         description="Movies in the order the person saw them, oldest first: what sequence models (markov, sasrec) "
         "read. Other models take each as a liked movie (or use ratings when both are given).",
     )
+    features: dict[str, int | str | None] | None = Field(
+        default=None,
+        max_length=8,
+        description="The visitor's own details for models exported with --user-features demographics: "
+        'any of age (years), gender (M/F), occupation, zip, e.g. {"age": 31, "gender": "F", "occupation": '
+        '"writer", "zip": "94043"}; with or without ratings. Unknown fields or values are a 422 naming the field.',
+    )
     k: K = 10
     genres: list[str] | None = Field(default=None, description="Only movies with any of these genres.")
     explain: bool = Field(
@@ -164,3 +171,8 @@ class Health(BaseModel):
         description="Fewest training ratings a movie needs to be recommended (the support floor).",
     )
     feedback: bool
+    userFeatures: dict[str, list[str]] | None = Field(
+        default=None,
+        description="Visitor features POST /recommendations accepts (fields, and the known genders and "
+        "occupations); null when the model was exported without user features.",
+    )

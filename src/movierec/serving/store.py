@@ -1,9 +1,16 @@
 """The feedback store: ratings people give through the API, kept durably in a SQL database (SQLAlchemy).
 
 SQLite files are the default (WAL journal, ``synchronous=FULL`` so an acknowledged write survives
-a crash or power loss, a busy timeout so several processes can write); any SQLAlchemy URL works,
-e.g. ``postgresql+psycopg://…``. Writes are idempotent on the client's ``requestId``.
-``merge_feedback`` closes the loop: stored ratings join a dataset's interactions for training.
+a crash or power loss, a busy timeout so several processes can write). PostgreSQL is tested for real
+(``postgresql://user@host:port/db``; psycopg 3, ``pip install 'movierec[postgres]'``): several server
+processes or hosts can share one store, and idempotency on the client's ``requestId`` holds across them
+because it is the database's unique constraint that decides, not a process's memory.
+
+The schema is versioned: a one-row table ``movierec_schema`` records the version this code wrote.
+Opening a store creates missing tables (idempotent, safe when several processes start at once) and
+applies the migrations in :data:`MIGRATIONS` in order; a database written by a *newer* movierec is
+refused rather than guessed at. ``merge_feedback`` closes the loop: stored ratings join a dataset's
+interactions for training.
 """
 
 from __future__ import annotations
@@ -30,7 +37,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError
+from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError, ProgrammingError
 
 from movierec.errors import ConfigError, DataError
 from movierec.interactions import INT_ID_RULE, Interactions, looks_numeric, parse_int_id
@@ -38,6 +45,12 @@ from movierec.interactions import INT_ID_RULE, Interactions, looks_numeric, pars
 __all__ = ["FeedbackConflict", "FeedbackStore", "merge_feedback", "normalise_url"]
 
 _metadata = MetaData()
+schema_table = Table(
+    "movierec_schema",
+    _metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("version", Integer, nullable=False),
+)
 feedback_table = Table(
     "feedback",
     _metadata,
@@ -51,6 +64,15 @@ feedback_table = Table(
 )
 
 
+#: The schema version this code writes. Version 1 is the first build's ``feedback`` table (which had no
+#: version row); version 2 adds the version row itself. A later change appends ``(version, [sql, ...])``
+#: to MIGRATIONS and bumps this number; ``FeedbackStore`` applies the missing steps in order.
+SCHEMA_VERSION = 2
+MIGRATIONS: list[tuple[int, list[str]]] = [
+    (2, []),  # the version row only: nothing to alter in ``feedback``
+]
+
+
 class FeedbackConflict(ConfigError):
     """A ``requestId`` was reused with a different user, movie or rating."""
 
@@ -62,6 +84,9 @@ def normalise_url(db: str | Path) -> str:
         raise ConfigError("--db: empty database URL")
     if "://" not in text:
         return f"sqlite:///{Path(text).expanduser().resolve()}"
+    for plain in ("postgresql://", "postgres://"):  # the driver we install is psycopg 3
+        if text.startswith(plain):
+            return "postgresql+psycopg://" + text[len(plain) :]
     return text
 
 
@@ -75,6 +100,7 @@ class StoredFeedback:
     movie_id: str
     rating: float
     created_at: float
+    model_version: str | None = None
 
 
 class FeedbackStore:
@@ -98,11 +124,57 @@ class FeedbackStore:
                     raise ConfigError(f"--db {self.url!r}: folder {parent} does not exist")
         if create:
             try:
-                _metadata.create_all(self.engine)
+                self._create_or_migrate()
             except OperationalError as exc:
                 raise ConfigError(
                     f"--db {self.url!r}: cannot open or create the feedback table ({exc.orig})"
                 ) from exc
+
+    def _create_or_migrate(self) -> None:
+        """Create missing tables and bring the schema to :data:`SCHEMA_VERSION` (idempotent).
+
+        Several servers may start at once against one PostgreSQL store: a table or version row that
+        another process created a moment earlier shows up as an IntegrityError/ProgrammingError here,
+        and the step is simply retried once against what is now there.
+        """
+        for attempt in range(5):
+            try:
+                _metadata.create_all(self.engine, checkfirst=True)
+                with self.engine.begin() as conn:
+                    found = conn.execute(select(schema_table.c.version).where(schema_table.c.id == 1)).first()
+                    if found is None:
+                        conn.execute(insert(schema_table).values(id=1, version=1))
+                        current = 1
+                    else:
+                        current = int(found.version)
+                    if current > SCHEMA_VERSION:
+                        raise ConfigError(
+                            f"--db {self.url!r}: the feedback database has schema version {current}, "
+                            f"newer than this movierec's {SCHEMA_VERSION}; upgrade movierec"
+                        )
+                    for version, statements in MIGRATIONS:
+                        if version > current:
+                            for sql in statements:
+                                conn.exec_driver_sql(sql)
+                            conn.execute(
+                                schema_table.update().where(schema_table.c.id == 1).values(version=version)
+                            )
+                            current = version
+                return
+            except (IntegrityError, ProgrammingError, OperationalError) as exc:
+                racing = isinstance(exc, IntegrityError | ProgrammingError) or "already exists" in str(
+                    exc.orig
+                )
+                if attempt == 4 or not racing:
+                    raise
+                time.sleep(0.05 * (attempt + 1))
+
+    def schema_version(self) -> int:
+        """The schema version recorded in the database."""
+        with self.engine.connect() as conn:
+            return int(
+                conn.execute(select(schema_table.c.version).where(schema_table.c.id == 1)).scalar_one()
+            )
 
     def add(
         self, request_id: str, user_id: str, movie_id: str, rating: float, *, model_version: str | None = None
@@ -129,6 +201,7 @@ class FeedbackStore:
                 row["movie_id"],
                 row["rating"],
                 row["created_at"],
+                model_version,
             ), True
         except IntegrityError:
             existing = self.get(str(request_id))
@@ -153,18 +226,27 @@ class FeedbackStore:
         if r is None:
             return None
         return StoredFeedback(
-            int(r.id), r.request_id, r.user_id, r.movie_id, float(r.rating), float(r.created_at)
+            int(r.id),
+            r.request_id,
+            r.user_id,
+            r.movie_id,
+            float(r.rating),
+            float(r.created_at),
+            r.model_version,
         )
 
     def count(self) -> int:
         with self.engine.connect() as conn:
             return int(conn.execute(select(func.count()).select_from(feedback_table)).scalar_one())
 
-    def frame(self) -> pd.DataFrame:
-        """Every stored rating: ``requestId, userId, movieId, rating, timestamp`` (ids as stored strings)."""
+    def frame(self, *, with_version: bool = False) -> pd.DataFrame:
+        """Every stored rating: ``requestId, userId, movieId, rating, timestamp`` (ids as stored strings).
+
+        ``with_version=True`` adds ``modelVersion``: the artifact that served the recommendation.
+        """
         with self.engine.connect() as conn:
             rows = conn.execute(select(feedback_table).order_by(feedback_table.c.id)).all()
-        return pd.DataFrame(
+        frame = pd.DataFrame(
             {
                 "requestId": [r.request_id for r in rows],
                 "userId": [r.user_id for r in rows],
@@ -173,6 +255,9 @@ class FeedbackStore:
                 "timestamp": np.array([int(r.created_at) for r in rows], dtype=np.int64),
             }
         )
+        if with_version:
+            frame["modelVersion"] = [r.model_version for r in rows]
+        return frame
 
     def ping(self) -> bool:
         try:

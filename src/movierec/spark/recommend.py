@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from movierec.errors import ArtifactError, ConfigError
+from movierec.errors import ConfigError
 from movierec.models.base import check_positive
 
 if TYPE_CHECKING:
@@ -164,7 +164,11 @@ def recommend_all(
     partitions: int | None = None,
     force: bool = False,
 ) -> BatchResult:
-    """Top-``k`` movies for every user of an exported factor artifact, written as Parquet.
+    """Top-``k`` movies for every user of an exported artifact, written as Parquet.
+
+    Factor and score artifacts are scored with broadcast matrices (:func:`top_k_unseen`); every other
+    family (item-kNN neighbour lists, EASE, sequence models) is ranked by the artifact's own code in
+    each task (:func:`_recommend_with_artifact`), the code ``movierec serve`` runs.
 
     Output rows: ``userId, rank (1 = best), movieId, score`` (raw ids); a user gets fewer than
     ``k`` rows only when fewer unseen items exist. The artifact is verified first
@@ -184,11 +188,13 @@ def recommend_all(
         raise ConfigError(f"{outp} already exists; pass --force to replace it")
     t0 = time.perf_counter()
     art = load_artifact(artifact)
-    if art.family not in ("factors", "scores"):
-        raise ArtifactError(
-            f"{art.path}: batch scoring in Spark needs a factor or score artifact, this one holds {art.family}"
-        )
     root = Path(art.path)
+    parts = partitions or max(2, spark.sparkContext.defaultParallelism * 2)
+    if art.family not in ("factors", "scores") or art.manifest.get("ranking"):
+        # neighbour lists, EASE, sequence models, rating models' shrunk score: the artifact's own code
+        return _recommend_with_artifact(
+            spark, art, out, k=k, exclude_seen=exclude_seen, partitions=parts, force=force, t0=t0
+        )
     with np.load(root / "factors.npz", allow_pickle=False) as npz:
         arrays = {key: npz[key] for key in npz.files}
     seen = None
@@ -204,16 +210,16 @@ def recommend_all(
         ufac, ifac = np.zeros((n_users, 0), np.float32), np.zeros((n_items, 0), np.float32)
         offset, ibias = np.zeros(n_users, np.float32), arrays["item_scores"]
     clip = art.manifest.get("score_clip")
-    parts = partitions or max(2, spark.sparkContext.defaultParallelism * 2)
     users = _users_frame(spark, art.user_map.ids, ufac, offset, seen, parts)
+    keep = np.flatnonzero(art.support >= art.min_support)  # the serving support floor
     recs = top_k_unseen(
         spark,
         users,
-        np.arange(n_items),
-        ifac,
+        keep,
+        ifac[keep],
         k=k,
-        item_bias=ibias,
-        item_labels=art.item_map.ids,
+        item_bias=ibias[keep],
+        item_labels=art.item_map.ids[keep],
         clip=None if clip is None else (float(clip[0]), float(clip[1])),
     )
     long = recs.select(
@@ -228,3 +234,56 @@ def recommend_all(
     long.write.mode("overwrite" if force else "errorifexists").parquet(str(out))
     n_rows = spark.read.parquet(str(out)).count()
     return BatchResult(Path(str(out)), n_users, int(n_rows), k, time.perf_counter() - t0)
+
+
+def _recommend_with_artifact(
+    spark: SparkSession,
+    art: Any,
+    out: str | Path,
+    *,
+    k: int,
+    exclude_seen: bool,
+    partitions: int,
+    force: bool,
+    t0: float,
+) -> BatchResult:
+    """Spark tasks that each open the artifact and rank a block of users with :func:`recommend_all_users`.
+
+    On a cluster the artifact folder is shipped to executors with ``SparkContext.addFile``; in local
+    mode tasks read it where it is. Each task verifies it again (``load_artifact``) before scoring.
+    """
+    from movierec.serving.batch import recommend_all_users
+
+    root = Path(art.path).resolve()
+    sc = spark.sparkContext
+    local = sc.master.startswith("local")
+    if not local:
+        sc.addFile(str(root), recursive=True)
+    name, kk = root.name, min(k, art.n_items)
+    user_type = _spark_type(art.user_map.ids)
+    item_type = _spark_type(art.item_map.ids)
+    schema = f"userId {user_type}, rank int, movieId {item_type}, score float"
+    users = spark.createDataFrame(pd.DataFrame({"u": np.arange(art.n_users, dtype=np.int64)}), "u long")
+
+    def score(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        from movierec.serving.artifact import load_artifact
+
+        if local:
+            path = str(root)
+        else:  # pragma: no cover - needs a cluster
+            from pyspark import SparkFiles
+
+            path = SparkFiles.get(name)
+        task_art = load_artifact(path)
+        for pdf in batches:
+            frame = recommend_all_users(task_art, kk, exclude_seen=exclude_seen, users=pdf["u"].to_numpy())
+            if user_type == "string":
+                frame["userId"] = frame["userId"].astype(str)
+            if item_type == "string":
+                frame["movieId"] = frame["movieId"].astype(str)
+            yield frame
+
+    recs = users.repartition(partitions).mapInPandas(score, schema=schema)
+    recs.write.mode("overwrite" if force else "errorifexists").parquet(str(out))
+    n_rows = spark.read.parquet(str(out)).count()
+    return BatchResult(Path(str(out)), art.n_users, int(n_rows), k, time.perf_counter() - t0)

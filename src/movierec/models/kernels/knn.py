@@ -56,7 +56,7 @@ def top_similarities(
         # per candidate: count, Σ ri·rj (or Σ (ri−rj)²), Σ ri², Σ rj² (+ Σ ri, Σ rj for pearson);
         # 32 bytes a row keeps the accumulators of ~15k items in a 512 KiB L2 cache
         acc = np.zeros((n_x, 6 if kind == PEARSON else 4))
-        touched = np.empty(n_x, dtype=np.int32)
+        touched = np.empty(n_x + 1, dtype=np.int32)  # +1: the branch-free append writes one past the end
         cand_sim = np.empty(n_x)
         cand_idx = np.empty(n_x, dtype=np.int32)
         support = max(2, min_support) if kind == PEARSON_BASELINE else min_support

@@ -23,64 +23,16 @@ features inside components and cannot).
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-
 import numpy as np
 from numba import njit
+
+from movierec.models.kernels.threads import run_blocks as run_blocks  # re-exported: bpr.py and tests use it
 
 BPR = 0
 WARP = 1
 LOGISTIC = 2
 WARP_KOS = 3
 MAX_WARP_LOSS = 10.0
-
-
-def run_blocks(
-    kernel: Callable[[int, int], None],
-    n_blocks: int,
-    pool: ThreadPoolExecutor | None = None,
-    helpers: int = 0,
-) -> None:
-    """Run ``kernel(first, last)`` over blocks ``0..n_blocks-1``: one call without ``pool``, else
-    blocks claimed one at a time by the calling thread and ``helpers`` threads of ``pool``.
-
-    Returns when every block is done, without waiting for a pool thread that never got to start
-    (it finds nothing left and returns). A failure in any thread is re-raised here.
-    """
-    if pool is None:
-        kernel(0, n_blocks)
-        return
-    lock = threading.Lock()
-    done = threading.Event()
-    claimed = [0, 0]  # next block to hand out, blocks finished
-    errors: list[BaseException] = []
-
-    def work() -> None:
-        while not done.is_set():
-            with lock:
-                t = claimed[0]
-                if t >= n_blocks:
-                    return
-                claimed[0] = t + 1
-            try:
-                kernel(t, t + 1)
-            except BaseException as exc:  # surfaced by the caller below
-                errors.append(exc)
-                done.set()
-                return
-            with lock:
-                claimed[1] += 1
-                if claimed[1] == n_blocks:
-                    done.set()
-
-    for _ in range(helpers):
-        pool.submit(work)
-    work()
-    done.wait()
-    if errors:
-        raise errors[0]
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -274,7 +226,7 @@ def pairwise_epoch(  # type: ignore[no-untyped-def]
             if loss_kind == 0:
                 for _ in range(n_examples):
                     cand = ex_items[_below(state, 8 * t, n_examples)]
-                    if not _is_positive(pos_indptr, pos_indices, u, cand):
+                    if not _is_positive(pos_indptr, pos_indices, u, np.int64(cand)):
                         j = cand
                         break
                 if j < 0:
@@ -451,7 +403,7 @@ def pairwise_epoch_identity(  # type: ignore[no-untyped-def]
             if loss_kind == 0:
                 for _ in range(n_examples):
                     cand = ex_items[_below(state, 8 * t, n_examples)]
-                    if not _is_positive(pos_indptr, pos_indices, u, cand):
+                    if not _is_positive(pos_indptr, pos_indices, u, np.int64(cand)):
                         j = cand
                         break
                 if j < 0:

@@ -126,7 +126,7 @@ function renderRated() {
   const items = Array.from(state.ratings.values()).map((r) => r.movie);
   renderList("rated", items, { stars: true, similar: true });
   $("rated-empty").hidden = items.length > 0;
-  $("recommend").disabled = items.length === 0;
+  $("recommend").disabled = items.length === 0 && $("about").hidden;
 }
 
 async function rate(movie, stars) {
@@ -151,15 +151,47 @@ async function sendFeedback(movie, rating) {
   }
 }
 
+// The visitor's own details (age, gender, occupation, zip) when the model accepts them, else null.
+function visitorFeatures() {
+  if ($("about").hidden) return null;
+  const out = {};
+  const age = $("f-age").value.trim();
+  if (age) out.age = Number(age);
+  for (const f of ["gender", "occupation", "zip"]) {
+    const v = $("f-" + f).value.trim();
+    if (v) out[f] = v;
+  }
+  return Object.keys(out).length ? out : null;
+}
+
+function setupFeatures(spec) {
+  if (!spec) return;
+  for (const f of ["gender", "occupation"]) {
+    for (const v of spec[f] || []) {
+      const opt = el("option", null, v);
+      opt.value = v;
+      $("f-" + f).appendChild(opt);
+    }
+  }
+  $("about").hidden = false;
+  $("recommend").disabled = false;
+}
+
 async function recommend() {
   const ratings = Array.from(state.ratings.values()).map((r) => ({ movieId: r.movie.movieId, rating: r.rating }));
-  if (!ratings.length) return;
+  const features = visitorFeatures();
+  if (!ratings.length && !features) {
+    status("Rate a few movies or tell us about yourself first.");
+    return;
+  }
   status("Finding movies for you…");
   try {
+    const body = { ratings, k: 12, userId: state.visitor };
+    if (features) body.features = features;
     const data = await api("/recommendations", {
       method: "POST",
       headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ ratings, k: 12, userId: state.visitor }),
+      body: JSON.stringify(body),
     });
     renderList("recs", data.recommendations, { similar: true, score: true });
     status(data.recommendations.length + " recommendations from " + data.model + " (version " + data.modelVersion + ").");
@@ -201,6 +233,7 @@ async function init() {
   try {
     const h = await api("/health");
     state.scale = h.ratingScale;
+    setupFeatures(h.userFeatures);
     $("model-info").textContent =
       h.model + " · version " + h.modelVersion + " · trained on " + h.dataset + " · " + h.nItems.toLocaleString() + " movies";
   } catch (e) {

@@ -1,0 +1,98 @@
+"""``movierec feedback report``: compare the served model versions on the feedback they collected."""
+
+from __future__ import annotations
+
+import math
+
+import typer
+
+from movierec.cli.common import JSON, print_json
+
+feedback_app = typer.Typer(help="Inspect the feedback store: compare model versions on live ratings.")
+
+
+@feedback_app.command("report")
+def report_cmd(
+    db: str = typer.Option(
+        ..., "--db", help="Feedback database URL (or a SQLite file path) that serve wrote."
+    ),
+    liked: float = typer.Option(4.0, "--liked", help="A rating at or above this counts as liked."),
+    as_json: bool = JSON,
+) -> None:
+    """Per model version: ratings, users, mean rating and liked share with 95% intervals, vs the first version."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from movierec.errors import DataError
+    from movierec.serving.abtest import compare_versions
+    from movierec.serving.store import FeedbackStore, normalise_url
+
+    url = normalise_url(db)
+    if url.startswith("sqlite:///"):
+        from pathlib import Path
+
+        if not Path(url[len("sqlite:///") :]).is_file():
+            raise DataError(f"--db {db}: no such feedback database")
+    store = FeedbackStore(url, create=False)
+    try:
+        from sqlalchemy.exc import OperationalError, ProgrammingError
+
+        try:
+            frame = store.frame(with_version=True)
+        except (OperationalError, ProgrammingError) as exc:
+            raise DataError(f"--db {db}: not a movierec feedback database ({exc.orig})") from exc
+    finally:
+        store.close()
+    table = compare_versions(frame, liked=liked)
+    if as_json:
+        print_json(
+            {
+                "db": url,
+                "liked": liked,
+                "versions": [
+                    {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()}
+                    for row in table.to_dict(orient="records")
+                ],
+            }
+        )
+        return
+    console = Console()
+    if table.empty:
+        console.print(f"no feedback in {url} yet")
+        return
+
+    def ci(row: dict, m: str, lo: str, hi: str, fmt: str) -> str:
+        v = row.get(m)
+        if v is None or (isinstance(v, float) and math.isnan(v)):
+            return "–"
+        if math.isnan(row[lo]):
+            return format(v, fmt)
+        return f"{format(v, fmt)} [{format(row[lo], fmt)}, {format(row[hi], fmt)}]"
+
+    out = Table(title=f"feedback by model version ({url})", title_justify="left")
+    for col in (
+        "version",
+        "ratings",
+        "users",
+        "mean rating",
+        f"liked (≥{liked:g})",
+        "Δ mean vs first",
+        "Δ liked",
+    ):
+        out.add_column(col, overflow="fold")
+    for i, row in enumerate(table.to_dict(orient="records")):
+        first = i == 0
+        out.add_row(
+            str(row["modelVersion"]),
+            f"{row['ratings']:,}",
+            f"{row['users']:,}",
+            ci(row, "meanRating", "meanLow", "meanHigh", ".2f"),
+            ci(row, "likedShare", "likedLow", "likedHigh", ".1%"),
+            "baseline" if first else ci(row, "meanDiff", "meanDiffLow", "meanDiffHigh", "+.2f"),
+            "" if first else ci(row, "likedDiff", "likedDiffLow", "likedDiffHigh", "+.1%"),
+        )
+    console.print(out)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(feedback_app, name="feedback")

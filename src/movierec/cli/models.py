@@ -1,0 +1,88 @@
+"""``movierec models``: every registered model, what it learns from, and its hyperparameters with defaults."""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+import typer
+
+from movierec.cli.common import JSON, console, print_json
+from movierec.errors import ConfigError
+
+
+def model_info(name: str) -> dict[str, Any]:
+    """One model's facts: kind, class, the extra it needs, first docstring line, parameters and defaults."""
+    from movierec.models.registry import MODELS, get_class
+
+    module, cls_name, extra = MODELS[name]
+    info: dict[str, Any] = {"name": name, "class": f"{module}.{cls_name}", "extra": extra}
+    try:
+        cls = get_class(name)
+    except (ConfigError, ImportError) as exc:  # an optional dependency is missing
+        return {**info, "available": False, "kind": None, "summary": str(exc), "params": {}}
+    params: dict[str, Any] = {}
+    for p in inspect.signature(cls.__init__).parameters.values():
+        if p.name == "self" or p.kind in (p.VAR_KEYWORD, p.VAR_POSITIONAL):
+            continue
+        default = None if p.default is inspect.Parameter.empty else p.default
+        params[p.name] = (
+            default if isinstance(default, (int, float, str, bool, type(None))) else repr(default)
+        )
+    doc = inspect.getdoc(cls) or ""
+    return {
+        **info,
+        "available": True,
+        "kind": str(getattr(cls, "kind", "implicit")),
+        "sequential": bool(getattr(cls, "sequential", False)),
+        "summary": doc.split("\n\n")[0].replace("\n", " "),
+        "params": params,
+    }
+
+
+def models_cmd(
+    name: str | None = typer.Argument(None, metavar="[NAME]", help="Show one model in full."),
+    as_json: bool = JSON,
+) -> None:
+    """List the models, what they learn from (ratings or positives) and their hyperparameters with defaults."""
+    from rich.table import Table
+
+    from movierec.models.registry import MODELS
+
+    names = list(MODELS)
+    if name is not None:
+        key = name.strip().lower()
+        if key not in MODELS:
+            raise ConfigError(f"unknown model {name!r}; valid models: {', '.join(names)}")
+        names = [key]
+    infos = [model_info(n) for n in names]
+    if as_json:
+        print_json(infos)
+        return
+    if name is not None:
+        info = infos[0]
+        console.print(f"[bold]{info['name']}[/] ({info['kind'] or 'not installed'}) · {info['class']}")
+        console.print(info["summary"], soft_wrap=False)
+        for key, value in info["params"].items():
+            console.print(f"  {key} = {value!r}", soft_wrap=False)
+        return
+    table = Table(title="models (movierec models NAME for one in full)", title_justify="left")
+    table.add_column("name", no_wrap=True)
+    table.add_column("learns from", no_wrap=True)
+    table.add_column("parameters (defaults)")
+    for info in infos:
+        if not info["available"]:
+            learns, params = "–", f"needs pip install 'movierec[{info['extra']}]'"
+        else:
+            learns = (
+                "sequences"
+                if info["sequential"]
+                else ("ratings" if info["kind"] == "explicit" else "positives")
+            )
+            params = ", ".join(f"{k}={v}" for k, v in info["params"].items() if k != "random_state")
+        table.add_row(info["name"], learns, params)
+    console.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("models")(models_cmd)

@@ -1,0 +1,135 @@
+"""Progress that shows up wherever the command runs: bars on a terminal, plain lines in logs and pipes.
+
+rich draws its bars only on a terminal; piped into a file, a CI log or a notebook ``!`` cell it
+prints nothing until the end, so a 15-minute sasrec run looked hung. :func:`make_progress` returns
+rich's ``Progress`` on a terminal and :class:`LineProgress` (same methods, one line per change, at
+most one line every few seconds per task) elsewhere.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["LineProgress", "make_progress"]
+
+
+@dataclass
+class _Task:
+    id: int
+    description: str
+    total: float | None
+    completed: float = 0.0
+    fields: dict[str, Any] = field(default_factory=dict)
+    started: float = field(default_factory=time.monotonic)
+    printed: str = ""
+    printed_at: float = 0.0
+
+    @property
+    def finished(self) -> bool:
+        return self.total is not None and self.completed >= self.total
+
+
+class LineProgress:
+    """The part of ``rich.progress.Progress`` movierec uses, printing plain timestamped lines."""
+
+    def __init__(self, console: Any, *, disable: bool = False, every: float = 3.0) -> None:
+        self.console = console
+        self.disable = disable
+        self.every = every
+        self._tasks: list[_Task] = []
+
+    def __enter__(self) -> LineProgress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for task in self._tasks:  # the last state of every task, if not printed yet
+            self._emit(task, force=True)
+
+    @property
+    def tasks(self) -> list[_Task]:
+        return self._tasks
+
+    @property
+    def task_ids(self) -> list[int]:
+        return [t.id for t in self._tasks]
+
+    def add_task(self, description: str, total: float | None = 100.0, **fields: Any) -> int:
+        task = _Task(len(self._tasks), description, total, fields=dict(fields))
+        self._tasks.append(task)
+        self._emit(task, force=True)
+        return task.id
+
+    def update(
+        self,
+        task_id: int,
+        *,
+        total: float | None = None,
+        completed: float | None = None,
+        advance: float | None = None,
+        description: str | None = None,
+        visible: bool | None = None,
+        refresh: bool = False,
+        **fields: Any,
+    ) -> None:
+        task = self._tasks[task_id]
+        was_finished = task.finished
+        if total is not None:
+            task.total = total
+        if completed is not None:
+            task.completed = completed
+        if advance is not None:
+            task.completed += advance
+        if description is not None:
+            task.description = description
+        task.fields.update(fields)
+        self._emit(task, force=task.finished and not was_finished)
+
+    def advance(self, task_id: int, advance: float = 1) -> None:
+        self.update(task_id, advance=advance)
+
+    def reset(
+        self, task_id: int, *, total: float | None = None, description: str | None = None, **kw: Any
+    ) -> None:
+        task = self._tasks[task_id]
+        task.completed = 0.0
+        task.started = time.monotonic()
+        self.update(task_id, total=total, description=description, **kw)
+
+    def remove_task(self, task_id: int) -> None:
+        self._emit(self._tasks[task_id], force=True)
+
+    def stop(self) -> None:
+        """Nothing to tear down (rich's Progress has this too)."""
+
+    def _line(self, task: _Task) -> str:
+        parts = [task.description.strip()]
+        parts += [str(v) for v in task.fields.values() if str(v).strip() and str(v) != "–"]
+        if task.total and task.total > 1:
+            parts.append(f"{task.completed:g}/{task.total:g}")
+        text = " · ".join(p for p in parts if p)
+        return text
+
+    def _emit(self, task: _Task, *, force: bool = False) -> None:
+        if self.disable:
+            return
+        line = self._line(task)
+        now = time.monotonic()
+        if not line or line == task.printed:
+            return
+        if not force and now - task.printed_at < self.every:
+            return
+        task.printed, task.printed_at = line, now
+        self.console.print(
+            f"[{now - task.started:6.1f}s] {line}", markup=False, highlight=False, soft_wrap=True
+        )
+
+
+def make_progress(*columns: Any, console: Any, disable: bool = False, **kwargs: Any) -> Any:
+    """rich's ``Progress`` on a terminal, :class:`LineProgress` anywhere else (pipes, logs, notebooks' ``!``)."""
+    if console.is_terminal or getattr(console, "is_jupyter", False):
+        from rich.progress import Progress
+
+        return Progress(*columns, console=console, disable=disable, **kwargs)
+    return LineProgress(console, disable=disable)

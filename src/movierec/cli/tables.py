@@ -1,0 +1,164 @@
+"""Comparison tables that fit the terminal they are printed on (80 columns included).
+
+One table per protocol, so each shows only its own metrics; columns go in headline order (RMSE
+first for ratings, NDCG@K first for rankings) and are added while they fit. Bootstrap intervals
+appear under the values only when every chosen column still fits with them; the model names and
+the headline metric are never cut. What did not fit is named under the table, with where to find
+it (``--json``, ``--out``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+from rich import box
+from rich.table import Table
+
+__all__ = ["SHORT_NAMES", "comparison_tables", "metric_order"]
+
+#: Short column headers (the legend under the tables spells them out).
+SHORT_NAMES = {
+    "rmse": "RMSE",
+    "mae": "MAE",
+    "ndcg": "NDCG",
+    "precision": "P",
+    "recall": "R",
+    "hit_rate": "HR",
+    "map": "MAP",
+    "mrr": "MRR",
+    "coverage": "Cov",
+    "auc": "AUC",
+}
+_LEGEND = {
+    "precision": "P = precision",
+    "recall": "R = recall",
+    "hit_rate": "HR = hit rate",
+    "coverage": "Cov = catalogue coverage",
+}
+_RATING_ORDER = ("rmse", "mae")
+_RANKING_ORDER = ("ndcg", "precision", "recall", "hit_rate", "map", "mrr", "auc", "coverage")
+_INTERVAL_W = 15  # "[0.5520,0.5930]"
+_VALUE_W = 8  # "★ 0.5661"
+
+
+def _base(metric: str) -> str:
+    return metric.split("@")[0]
+
+
+def metric_order(names: list[str]) -> list[str]:
+    """Metrics in headline order: rating errors, then NDCG, precision, recall, …; unknown ones last."""
+    order = (*_RATING_ORDER, *_RANKING_ORDER)
+    return sorted(names, key=lambda m: (order.index(_base(m)) if _base(m) in order else len(order), m))
+
+
+def _header(metric: str) -> str:
+    base, _, k = metric.partition("@")
+    short = SHORT_NAMES.get(base, base)
+    return f"{short}@{k}" if k else short
+
+
+def _fmt(v: Any) -> str:
+    return "–" if v is None or (isinstance(v, float) and not math.isfinite(v)) else f"{v:.4f}"
+
+
+def _columns(
+    metrics: list[str], label_w: int, width: int, with_intervals: bool
+) -> tuple[list[str], list[str]]:
+    """The metrics that fit in ``width`` (the first always), and the ones left out."""
+    # model | metrics… | users | fit s; each column costs its width plus 3 (padding and rule)
+    used = 4 + label_w + 3 + 6 + 3 + 6
+    cell = _INTERVAL_W if with_intervals else _VALUE_W
+    shown: list[str] = []
+    for i, m in enumerate(metrics):
+        need = max(len(_header(m)), cell) + 3
+        if i > 0 and used + need > width:
+            return shown, metrics[i:]
+        shown.append(m)
+        used += need
+    return shown, []
+
+
+def comparison_tables(
+    comp: Any, width: int, *, keep: Callable[[str], bool] | None = None
+) -> tuple[list[Table], list[str]]:
+    """Rich tables (one per protocol) for a :class:`~movierec.evaluation.Comparison`, each within ``width``.
+
+    Returns the tables and footnotes (abbreviations, columns left out). ``keep`` filters metrics
+    (e.g. leaves out those the beyond-accuracy tables show).
+    """
+    winners = comp.winners()
+    labels = [r.label for r in comp.rows]
+    label_w = max([5, *(len(x) for x in labels)])
+    tables: list[Table] = []
+    left_out: dict[str, list[str]] = {}
+    used_headers: set[str] = set()
+    any_interval = False
+    for proto in dict.fromkeys(r.protocol for r in comp.rows):
+        rows = [r for r in comp.rows if r.protocol == proto]
+        names = [m for m in dict.fromkeys(m for r in rows for m in r.metrics) if keep is None or keep(m)]
+        names = metric_order(names)
+        has_ci = any(r.intervals.get(m) for r in rows for m in names)
+        cols, rest = _columns(names, label_w, width, with_intervals=True)
+        intervals = has_ci and not rest
+        if not intervals:
+            cols, rest = _columns(names, label_w, width, with_intervals=False)
+        any_interval |= intervals
+        if rest:
+            left_out[proto] = rest
+        table = Table(
+            title=f"{proto}", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False
+        )
+        table.add_column("model", no_wrap=True, min_width=label_w)
+        for m in cols:
+            used_headers.add(m)
+            table.add_column(_header(m), justify="right", no_wrap=True)
+        table.add_column("users", justify="right", no_wrap=True)
+        table.add_column("fit s", justify="right", no_wrap=True)
+        several = len(rows) > 1
+        for r in rows:
+            cells = []
+            for m in cols:
+                v = r.metrics.get(m)
+                text = _fmt(v)
+                if several and winners.get((proto, m)) == r.label:
+                    text = f"[bold green]★ {text}[/]"
+                ci = r.intervals.get(m) if intervals else None
+                if ci:
+                    text += f"\n[dim]\\[{ci[0]:.4f},{ci[1]:.4f}][/]"
+                cells.append(text)
+            table.add_row(r.label, *cells, f"{r.n_users:,}", f"{r.fit_seconds:.1f}")
+        tables.append(table)
+    notes = []
+    legend = sorted({_LEGEND[_base(m)] for m in used_headers if _base(m) in _LEGEND})
+    notes.append(
+        "★ best in its protocol" + ("; brackets: 95% bootstrap interval over users" if any_interval else "")
+    )
+    if legend:
+        notes.append("; ".join(legend))
+    for proto, rest in left_out.items():
+        notes.append(f"{proto}: {', '.join(rest)} not shown at this width (--json or --out has every column)")
+    return tables, notes
+
+
+def caption(comp: Any) -> str:
+    """The one line of provenance printed above the tables (wraps on a narrow terminal)."""
+    sha = comp.dataset_sha256[:12] if comp.dataset_sha256 else "?"
+    relevance = "the next item" if comp.split.startswith("leave-last-out") else f"≥ {comp.threshold:g}"
+    return (
+        f"{comp.dataset} (sha256 {sha}…) · split: {comp.split} · K={comp.k} · "
+        f"relevance {relevance} · seed {comp.seed}"
+    )
+
+
+def print_comparison(console: Any, comp: Any, *, keep: Callable[[str], bool] | None = None) -> None:
+    """Print the caption, one table per protocol and the footnotes, all within ``console.width``."""
+    width = console.width
+    console.print(caption(comp), soft_wrap=False, overflow="fold")
+    tables, notes = comparison_tables(comp, width, keep=keep)
+    for table in tables:
+        console.print()
+        console.print(table, width=width)
+    for note in notes:
+        console.print(f"[dim]{note}[/]", soft_wrap=False, overflow="fold")

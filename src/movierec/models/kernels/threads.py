@@ -1,0 +1,120 @@
+"""How many threads a kernel may use, and a barrier-free way to hand work to them.
+
+On a shared machine a parallel region that waits at a barrier for every thread is as slow as its
+most descheduled thread: measured here at load 5 on 2 cores, a 2-thread numba/OpenMP epoch took
+64 ms against 10 ms for one thread. So the kernels split their rows into many small chunks that
+threads claim one at a time (:func:`run_blocks`): a thread the OS does not schedule simply claims
+nothing, and the call returns when every chunk is done. :func:`free_threads` sizes the pool from
+the cores this process may use minus the load the others put on them.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+__all__ = ["available_cores", "free_threads", "run_blocks", "run_chunks"]
+
+THREADS_ENV = "MOVIEREC_THREADS"
+
+
+def available_cores() -> int:
+    """Cores this process may run on (its CPU affinity; ``os.cpu_count()`` where that is unknown)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+def free_threads(limit: int | None = None) -> int:
+    """Threads worth starting now: ``$MOVIEREC_THREADS`` if set, else the cores not taken by others.
+
+    Others' load is the 1-minute load average minus this process's own runnable thread; a busy
+    machine (load ≥ cores) gives 1, an idle one every core. ``limit`` caps the answer.
+    """
+    env = os.environ.get(THREADS_ENV, "").strip()
+    if env.isdigit() and int(env) > 0:
+        n = int(env)
+    else:
+        cores = available_cores()
+        try:
+            others = max(0.0, os.getloadavg()[0] - 1.0)
+        except OSError:  # no load average on this platform: be conservative
+            others = float(cores - 1)
+        n = max(1, min(cores, int(cores - others + 0.5)))
+    return n if limit is None else max(1, min(n, int(limit)))
+
+
+def run_blocks(
+    kernel: Callable[[int, int], None],
+    n_blocks: int,
+    pool: ThreadPoolExecutor | None = None,
+    helpers: int = 0,
+) -> None:
+    """Run ``kernel(first, last)`` over blocks ``0..n_blocks-1``: one call without ``pool``, else
+    blocks claimed one at a time by the calling thread and ``helpers`` threads of ``pool``.
+
+    Returns when every block is done, without waiting for a pool thread that never got to start
+    (it finds nothing left and returns). A failure in any thread is re-raised here.
+    """
+    if pool is None or helpers <= 0:
+        kernel(0, n_blocks)
+        return
+    lock = threading.Lock()
+    done = threading.Event()
+    claimed = [0, 0]  # next block to hand out, blocks finished
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        while not done.is_set():
+            with lock:
+                t = claimed[0]
+                if t >= n_blocks:
+                    return
+                claimed[0] = t + 1
+            try:
+                kernel(t, t + 1)
+            except BaseException as exc:  # surfaced by the caller below
+                errors.append(exc)
+                done.set()
+                return
+            with lock:
+                claimed[1] += 1
+                if claimed[1] == n_blocks:
+                    done.set()
+
+    for _ in range(helpers):
+        pool.submit(work)
+    work()
+    done.wait()
+    if errors:
+        raise errors[0]
+
+
+_POOL: ThreadPoolExecutor | None = None
+_POOL_LOCK = threading.Lock()
+
+
+def _pool(helpers: int) -> ThreadPoolExecutor:
+    """One process-wide pool of helper threads (grown when more are asked for)."""
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None or _POOL._max_workers < helpers:
+            _POOL = ThreadPoolExecutor(max(helpers, 1), thread_name_prefix="movierec-kernel")
+        return _POOL
+
+
+def run_chunks(kernel: Callable[[int, int], None], n_items: int, *, per_thread: int = 16) -> None:
+    """Call ``kernel(chunk, n_chunks)`` for every chunk of a row-strided split of ``n_items`` rows.
+
+    One thread (one chunk) when only one core is free; otherwise ``per_thread`` chunks per thread,
+    claimed one at a time (:func:`run_blocks`), so a descheduled thread delays at most one chunk.
+    """
+    threads = free_threads(limit=max(1, n_items))
+    if threads == 1:
+        kernel(0, 1)
+        return
+    n_chunks = max(1, min(n_items, per_thread * threads))
+    run_blocks(lambda first, _last: kernel(first, n_chunks), n_chunks, _pool(threads - 1), threads - 1)

@@ -1,0 +1,278 @@
+"""Several model versions behind one server, swapped without dropping a request.
+
+:class:`ModelRouter` is the ASGI application ``movierec serve`` runs. It holds one FastAPI app per
+served artifact (each built by :func:`movierec.serving.app.create_app`, so every version answers with
+the same routes and validation) and sends each request to one of them:
+
+- an explicit ``model`` query parameter (an artifact's version or its label) picks that version;
+- otherwise the user id (the path of ``GET /users/{id}/recommendations``, the ``userId`` of a POST
+  body) is hashed (SHA-256, so every process and host agrees) onto the configured weights: a user
+  always sees the same version, and their feedback is stored with the version that served them;
+- requests without a user (``/movies``, ``/movies/{id}/similar``) go to the first artifact.
+
+Every response carries ``X-Model-Version``. **Hot reload**: :meth:`ModelRouter.reload` re-reads each
+``--artifact`` path it was started with (a deploy flips a symlink there), verifies the new artifacts
+completely (checksums and structure, through ``load_artifact``) and only then swaps the apps in one
+assignment. Requests already running finish on the old app; new ones go to the new app; a bad artifact
+is refused and the old one keeps serving. ``movierec serve`` calls it on SIGHUP and on an authenticated
+``POST /admin/reload``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from movierec.errors import ConfigError, MovierecError
+
+__all__ = ["ModelRouter", "Served", "bucket", "parse_weights"]
+
+
+def parse_weights(text: str | None, n: int) -> list[float]:
+    """Traffic weights for ``n`` artifacts from ``"80,20"`` (any positive numbers; normalised to sum 1)."""
+    if n < 1:
+        raise ConfigError("serve needs at least one --artifact")
+    if not text:
+        return [1.0 / n] * n
+    parts = [p.strip() for p in text.split(",")]
+    try:
+        values = [float(p) for p in parts]
+    except ValueError:
+        raise ConfigError(f"--weights {text!r}: expected numbers separated by commas, e.g. 80,20") from None
+    if len(values) != n:
+        raise ConfigError(f"--weights {text!r}: {len(values)} weights for {n} artifacts")
+    if any(not v >= 0 or v == float("inf") for v in values) or sum(values) <= 0:
+        raise ConfigError(f"--weights {text!r}: weights must be finite, ≥ 0 and not all 0")
+    total = sum(values)
+    return [v / total for v in values]
+
+
+def bucket(user_id: str, weights: Sequence[float]) -> int:
+    """The version index a user is assigned to: SHA-256 of the id, as a fraction in [0, 1), on the weights."""
+    digest = hashlib.sha256(str(user_id).encode("utf-8")).digest()
+    x = int.from_bytes(digest[:8], "big") / 2**64
+    acc = 0.0
+    for i, w in enumerate(weights):
+        acc += w
+        if x < acc:
+            return i
+    return len(weights) - 1
+
+
+@dataclass(frozen=True)
+class Served:
+    """One served artifact: where it was loaded from, its label, version and the app answering for it."""
+
+    path: Path
+    label: str
+    version: str
+    model: str
+    app: Any
+
+
+class _Replay:
+    """A ``receive`` that first replays the body chunks already read, then reads on."""
+
+    def __init__(self, messages: list[dict], receive: Any) -> None:
+        self.messages = messages
+        self.receive = receive
+
+    async def __call__(self) -> dict:
+        if self.messages:
+            return self.messages.pop(0)
+        return await self.receive()
+
+
+class ModelRouter:
+    """ASGI app: route requests to one of several served artifacts; reload them atomically."""
+
+    def __init__(
+        self,
+        paths: Sequence[str | Path],
+        build: Callable[[Any], Any],
+        load: Callable[[Path], Any],
+        *,
+        weights: Sequence[float] | None = None,
+        api_key: str | None = None,
+        max_body_bytes: int = 64 * 1024,
+        on_reload: Callable[[str], None] | None = None,
+    ) -> None:
+        self.paths = [Path(p).expanduser() for p in paths]
+        self.weights = list(weights) if weights is not None else [1.0 / len(self.paths)] * len(self.paths)
+        self._build = build
+        self._load = load
+        self.api_key = api_key
+        self.max_body_bytes = max_body_bytes
+        self.on_reload = on_reload
+        self._lock = threading.Lock()
+        self.served: tuple[Served, ...] = (
+            self._load_all()
+        )  # raises on a bad artifact: the server never starts
+
+    # -- loading -----------------------------------------------------------------------------------
+    def _load_all(self) -> tuple[Served, ...]:
+        out = []
+        for i, path in enumerate(self.paths):
+            resolved = path.resolve()  # a symlink flipped during the load cannot mix two versions' files
+            art = self._load(resolved)
+            label = path.name or f"model{i}"
+            out.append(Served(resolved, label, str(art.model_version), str(art.model_name), self._build(art)))
+        versions = [s.version for s in out]
+        if len(set(versions)) != len(versions):
+            raise ConfigError(f"the same artifact version is served twice ({', '.join(versions)})")
+        return tuple(out)
+
+    def reload(self) -> tuple[bool, str]:
+        """Re-read every artifact path; swap only when all load and verify. Returns ``(ok, message)``."""
+        with self._lock:  # one reload at a time; requests never wait on this lock
+            try:
+                fresh = self._load_all()
+            except MovierecError as exc:
+                if self.on_reload:
+                    self.on_reload("refused")
+                return False, f"reload refused, still serving {self.describe()}: {exc}"
+            old = self.describe()
+            self.served = fresh  # one assignment: a request sees either the old set or the new one
+            if self.on_reload:
+                self.on_reload("ok")
+            return True, f"reloaded: {old} -> {self.describe()}"
+
+    def versions(self) -> list[str]:
+        return [s.version for s in self.served]
+
+    def describe(self) -> str:
+        return ", ".join(f"{s.model}@{s.version}" for s in self.served)
+
+    # -- routing -----------------------------------------------------------------------------------
+    def pick(self, served: tuple[Served, ...], user_id: str | None, model: str | None) -> Served | None:
+        """The served artifact for a request (``None``: an explicit ``model`` names no served version)."""
+        if model is not None:
+            for s in served:
+                if model in (s.version, s.label):
+                    return s
+            return None
+        if user_id is None or len(served) == 1:
+            return served[0]
+        return served[bucket(user_id, self.weights)]
+
+    @staticmethod
+    def _query_model(qs: bytes) -> str | None:
+        for part in qs.split(b"&") if qs else ():
+            name, _, value = part.partition(b"=")
+            if name == b"model":
+                from urllib.parse import unquote
+
+                return unquote(value.decode("latin-1"))
+        return None
+
+    async def _read_body(self, receive: Any) -> tuple[list[dict], bytes | None]:
+        """Read up to ``max_body_bytes`` + 1 of the body; the bytes, or ``None`` when it is larger."""
+        messages, size, chunks = [], 0, []
+        while True:
+            message = await receive()
+            messages.append(message)
+            if message["type"] != "http.request":
+                return messages, None
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            chunks.append(chunk)
+            if size > self.max_body_bytes:
+                return messages, None  # the chosen app's body limit answers 413
+            if not message.get("more_body", False):
+                return messages, b"".join(chunks)
+
+    async def _user_of(self, scope: dict, receive: Any) -> tuple[str | None, Any]:
+        path = scope["path"]
+        if path.startswith("/users/"):
+            parts = path.split("/")
+            return (parts[2] if len(parts) > 2 else None), receive
+        if scope["method"] == "POST" and len(self.served) > 1:
+            messages, body = await self._read_body(receive)
+            user = None
+            if body:
+                try:
+                    obj = json.loads(body)
+                    if isinstance(obj, dict) and isinstance(obj.get("userId"), str | int):
+                        user = str(obj["userId"])
+                except (ValueError, RecursionError):
+                    user = None  # the app answers the bad body with its own 4xx
+            return user, _Replay(messages, receive)
+        return None, receive
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            await self.served[0].app(scope, receive, send)
+            return
+        if scope["path"] == "/admin/reload":
+            await self._admin_reload(scope, receive, send)
+            return
+        served = self.served  # one snapshot per request: a reload mid-request does not change its app
+        model = self._query_model(scope.get("query_string", b""))
+        user, receive = await self._user_of(scope, receive)
+        chosen = self.pick(served, user, model)
+        if chosen is None:
+            known = ", ".join(f"{s.label} ({s.version})" for s in served)
+            await _send_json(send, 404, {"detail": f"model {model!r} is not served here; served: {known}"})
+            return
+        version_header = (b"x-model-version", chosen.version.encode("latin-1", "replace"))
+
+        async def tagged_send(message: dict) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), version_header]}
+            await send(message)
+
+        await chosen.app(scope, receive, tagged_send)
+
+    async def _lifespan(self, receive: Any, send: Any) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def _admin_reload(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["method"] != "POST":
+            await _send_json(send, 405, {"detail": "use POST /admin/reload"})
+            return
+        if not self.api_key:
+            await _send_json(
+                send, 403, {"detail": "reloading over HTTP needs the server started with an API key"}
+            )
+            return
+        given = dict(scope.get("headers", [])).get(b"x-api-key", b"").decode("latin-1")
+        if not hmac.compare_digest(given.encode(), self.api_key.encode()):
+            await _send_json(send, 401, {"detail": "missing or wrong X-API-Key"})
+            return
+        ok, message = await asyncio.get_running_loop().run_in_executor(None, self.reload)
+        if ok:
+            await _send_json(
+                send, 200, {"status": "reloaded", "modelVersions": self.versions(), "detail": message}
+            )
+        else:
+            await _send_json(
+                send, 422, {"status": "refused", "modelVersions": self.versions(), "detail": message}
+            )
+
+
+async def _send_json(send: Any, status: int, obj: Any) -> None:
+    body = json.dumps(obj, separators=(",", ":")).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,228 @@
+"""Observability for ``movierec serve``: ``/healthz``, ``/readyz``, Prometheus ``/metrics`` and JSON access logs.
+
+One ASGI middleware, outermost, so it sees every request, including those the fast path answers before
+FastAPI routes anything. It labels requests by *route template* (``/users/{id}/recommendations``, never
+the raw path, so the number of time series stays bounded) and by the model version that answered, which
+every response names in its ``X-Model-Version`` header.
+
+- ``/healthz``: liveness, 200 while the process runs its event loop.
+- ``/readyz``: readiness, 200 when an artifact is loaded and the feedback store (if any) answers a query,
+  else 503 with the reason; load balancers use it to take a server out of rotation.
+- ``/metrics``: Prometheus text format (``prometheus-client``): ``movierec_requests_total`` and the
+  ``movierec_request_seconds`` histogram per route, method, status and model version;
+  ``movierec_feedback_writes_total``; ``movierec_reloads_total`` per outcome; ``movierec_model_info``.
+  Each server process keeps its own registry: with ``--workers N`` scrape each process or run one worker
+  per container (the usual Prometheus pattern).
+- JSON access logs (``--log-json``): one JSON object per request on stderr with time, method, route,
+  path, status, duration in ms, model version and client address.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+__all__ = ["ROUTES", "Observability", "route_template"]
+
+#: Route templates of the public API, most specific first; anything else is labelled ``other``.
+ROUTES: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"/users/[^/]+/recommendations"), "/users/{id}/recommendations"),
+    (re.compile(r"/movies/[^/]+/similar"), "/movies/{id}/similar"),
+    (re.compile(r"/movies/[^/]+"), "/movies/{id}"),
+]
+_EXACT = {
+    "/",
+    "/movies",
+    "/recommendations",
+    "/feedback",
+    "/health",
+    "/healthz",
+    "/readyz",
+    "/metrics",
+    "/docs",
+    "/openapi.json",
+    "/admin/reload",
+}
+
+
+def route_template(path: str) -> str:
+    """The route template a path belongs to (bounded label cardinality for metrics)."""
+    if path in _EXACT:
+        return path
+    if path.startswith("/static/"):
+        return "/static"
+    for pattern, name in ROUTES:
+        if pattern.fullmatch(path):
+            return name
+    return "other"
+
+
+class _Metrics:
+    """The Prometheus collectors of one server process (a registry of its own, not the global one)."""
+
+    def __init__(self) -> None:
+        from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "movierec_requests",
+            "HTTP requests answered, by route template, method, status and model version.",
+            ["route", "method", "status", "model_version"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "movierec_request_seconds",
+            "Time from request to the end of the response body, by route template and model version.",
+            ["route", "model_version"],
+            buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
+            registry=self.registry,
+        )
+        self.feedback = Counter(
+            "movierec_feedback_writes",
+            "POST /feedback answered 201 (created) or 200 (a retry of a stored requestId).",
+            ["created", "model_version"],
+            registry=self.registry,
+        )
+        self.reloads = Counter(
+            "movierec_reloads",
+            "Artifact reloads by outcome (ok, refused).",
+            ["outcome"],
+            registry=self.registry,
+        )
+        self.model_info = Gauge(
+            "movierec_model_info",
+            "1 for each artifact version being served.",
+            ["model_version"],
+            registry=self.registry,
+        )
+
+    def render(self) -> bytes:
+        from prometheus_client import generate_latest
+
+        return bytes(generate_latest(self.registry))
+
+
+class Observability:
+    """ASGI middleware: health/readiness/metrics endpoints, per-request metrics, optional JSON access logs.
+
+    ``versions()`` returns the model versions currently served; ``ready()`` returns ``None`` when ready or
+    the reason it is not. Both are called per probe, so a hot reload is reflected at once.
+    """
+
+    def __init__(
+        self,
+        app: Any,
+        *,
+        versions: Callable[[], list[str]],
+        ready: Callable[[], str | None],
+        metrics: bool = True,
+        json_log: bool = False,
+        log_stream: Any = None,
+    ) -> None:
+        self.app = app
+        self.versions = versions
+        self.ready = ready
+        self.json_log = json_log
+        self.log_stream = log_stream or sys.stderr
+        self.metrics: _Metrics | None = None
+        if metrics:
+            try:
+                self.metrics = _Metrics()
+            except ImportError:  # prometheus-client ships with the serve extra; without it /metrics says so
+                self.metrics = None
+        self._shown: set[str] = set()
+
+    def count_reload(self, outcome: str) -> None:
+        if self.metrics is not None:
+            self.metrics.reloads.labels(outcome).inc()
+
+    async def _reply(self, send: Any, status: int, body: bytes, content_type: bytes) -> None:
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [(b"content-type", content_type), (b"content-length", str(len(body)).encode())],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+    async def _probe(self, path: str, send: Any) -> bool:
+        if path == "/healthz":
+            await self._reply(send, 200, b'{"status":"ok"}', b"application/json")
+            return True
+        if path == "/readyz":
+            reason = self.ready()
+            if reason is None:
+                body = json.dumps({"status": "ready", "modelVersions": self.versions()}).encode()
+                await self._reply(send, 200, body, b"application/json")
+            else:
+                await self._reply(
+                    send,
+                    503,
+                    json.dumps({"status": "not ready", "detail": reason}).encode(),
+                    b"application/json",
+                )
+            return True
+        if path == "/metrics":
+            if self.metrics is None:
+                msg = b"prometheus-client is not installed (pip install 'movierec[serve]')\n"
+                await self._reply(send, 501, msg, b"text/plain; charset=utf-8")
+                return True
+            current = set(self.versions())
+            for v in self._shown - current:
+                self.metrics.model_info.labels(v).set(0)
+            for v in current:
+                self.metrics.model_info.labels(v).set(1)
+            self._shown |= current
+            await self._reply(send, 200, self.metrics.render(), b"text/plain; version=0.0.4; charset=utf-8")
+            return True
+        return False
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path = scope["path"]
+        if scope["method"] == "GET" and await self._probe(path, send):
+            return
+        start = time.perf_counter()
+        seen: dict[str, Any] = {"status": 500, "version": ""}
+
+        async def observed_send(message: dict) -> None:
+            if message["type"] == "http.response.start":
+                seen["status"] = message["status"]
+                for name, value in message.get("headers", ()):
+                    if name.lower() == b"x-model-version":
+                        seen["version"] = value.decode("latin-1")
+            await send(message)
+
+        try:
+            await self.app(scope, receive, observed_send)
+        finally:
+            self._record(scope, seen, time.perf_counter() - start)
+
+    def _record(self, scope: dict, seen: dict[str, Any], seconds: float) -> None:
+        route = route_template(scope["path"])
+        status, version = int(seen["status"]), str(seen["version"])
+        if self.metrics is not None:
+            self.metrics.requests.labels(route, scope["method"], str(status), version).inc()
+            self.metrics.latency.labels(route, version).observe(seconds)
+            if route == "/feedback" and status in (200, 201):
+                self.metrics.feedback.labels("true" if status == 201 else "false", version).inc()
+        if self.json_log:
+            client = scope.get("client") or ("", 0)
+            line = {
+                "ts": round(time.time(), 3),
+                "method": scope["method"],
+                "route": route,
+                "path": scope["path"],
+                "status": status,
+                "ms": round(seconds * 1000, 3),
+                "modelVersion": version,
+                "client": f"{client[0]}:{client[1]}" if client[0] else "",
+            }
+            print(json.dumps(line, separators=(",", ":")), file=self.log_stream, flush=True)

@@ -1,0 +1,105 @@
+"""Assemble what ``movierec serve`` runs: per-version FastAPI apps, the version router, observability.
+
+``build_server`` is the one place that wires them, used by the single-process server and by each
+``--workers`` process (``server_from_env``), so both behave the same. The layers, outermost first:
+:class:`~movierec.serving.observe.Observability` (``/healthz``, ``/readyz``, ``/metrics``, JSON logs) →
+:class:`~movierec.serving.dispatch.ModelRouter` (version choice, ``X-Model-Version``, hot reload) →
+one :func:`~movierec.serving.app.create_app` app per served artifact.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from movierec.serving.dispatch import ModelRouter, parse_weights
+from movierec.serving.observe import Observability
+
+__all__ = ["build_server", "install_sighup", "server_from_env"]
+
+
+def build_server(
+    artifacts: Sequence[str | Path],
+    store: Any,
+    settings: Any,
+    *,
+    weights: str | None = None,
+    metrics: bool = True,
+    json_log: bool = False,
+) -> tuple[Observability, ModelRouter]:
+    """The ASGI app serving ``artifacts`` (validated before anything binds a port) and its router."""
+    from movierec.serving.app import create_app
+    from movierec.serving.artifact import load_artifact
+
+    router = ModelRouter(
+        list(artifacts),
+        build=lambda art: create_app(art, store, settings),
+        load=load_artifact,
+        weights=parse_weights(weights, len(artifacts)),
+        api_key=settings.api_key,
+        max_body_bytes=settings.max_body_bytes,
+    )
+
+    def ready() -> str | None:
+        if not router.served:
+            return "no artifact loaded"
+        if store is not None and not store.ping():
+            return "the feedback database does not answer"
+        return None
+
+    outer = Observability(router, versions=router.versions, ready=ready, metrics=metrics, json_log=json_log)
+    router.on_reload = outer.count_reload
+    return outer, router
+
+
+def install_sighup(router: ModelRouter, log: Any = None) -> None:
+    """Reload on SIGHUP, in a background thread so the event loop keeps answering while it loads."""
+    if not hasattr(signal, "SIGHUP"):  # pragma: no cover - Windows has no SIGHUP
+        return
+    stream = log or sys.stderr
+
+    def run() -> None:
+        ok, message = router.reload()
+        print(("" if ok else "warning: ") + message, file=stream, flush=True)
+
+    def handler(_signum: int, _frame: Any) -> None:
+        threading.Thread(target=run, name="movierec-reload", daemon=True).start()
+
+    signal.signal(signal.SIGHUP, handler)
+
+
+def server_from_env() -> Observability:
+    """Factory for ``uvicorn --factory`` worker processes: what ``movierec serve`` put in the environment."""
+    from movierec.errors import ConfigError
+    from movierec.serving.app import ServeSettings
+    from movierec.serving.store import FeedbackStore
+
+    paths = [p for p in os.environ.get("MOVIEREC_ARTIFACTS", "").split(os.pathsep) if p]
+    if not paths:
+        raise ConfigError(
+            "MOVIEREC_ARTIFACTS is not set (start the server with 'movierec serve --artifact DIR')"
+        )
+    db = os.environ.get("MOVIEREC_DB") or None
+    store = FeedbackStore(db) if db else None
+    cors = tuple(o for o in os.environ.get("MOVIEREC_CORS_ORIGINS", "").split(",") if o)
+    settings = ServeSettings(
+        api_key=os.environ.get("MOVIEREC_API_KEY") or None,
+        max_body_bytes=int(os.environ.get("MOVIEREC_MAX_BODY_BYTES", 64 * 1024)),
+        cors_origins=cors,
+        rec_cache_size=int(os.environ.get("MOVIEREC_REC_CACHE", 10_000)),
+    )
+    outer, router = build_server(
+        paths,
+        store,
+        settings,
+        weights=os.environ.get("MOVIEREC_WEIGHTS") or None,
+        metrics=os.environ.get("MOVIEREC_METRICS", "1") == "1",
+        json_log=os.environ.get("MOVIEREC_LOG_JSON", "0") == "1",
+    )
+    install_sighup(router)
+    return outer

@@ -1,0 +1,71 @@
+"""Serving a new visitor from their features (age, gender, occupation, zip), with or without ratings.
+
+A hybrid model (bpr, warp, logistic, warp-kos trained with ``--user-features demographics``)
+exports its user-feature embeddings beside its item factors; a visitor's vector is the
+normalised sum of the embeddings of their features, exactly as
+:meth:`movierec.models.bpr.HybridMF.score_new_user` computes it (the API and Python agree), and
+each liked rating (≥ the artifact's implicit threshold) adds that movie's vector to the mean.
+Unknown fields or values raise :class:`~movierec.demographics.FeatureValueError` naming the
+field, which the API turns into a 422.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from movierec.demographics import DemographicSchema, FeatureValueError
+
+__all__ = ["visitor_export", "visitor_scores"]
+
+ARRAY = "user_feature_embeddings"
+
+
+def visitor_export(model: Any) -> tuple[dict[str, np.ndarray], dict[str, Any]] | None:
+    """``(arrays, manifest entry)`` for a model trained with user features, else None."""
+    names = list(getattr(model, "user_feature_names_", None) or [])
+    emb = getattr(model, "user_feature_embeddings_", None)
+    if not names or emb is None or len(emb) != len(names):
+        return None
+    normalize = (
+        bool(model.get_params().get("normalize_features", True)) if hasattr(model, "get_params") else True
+    )
+    return {ARRAY: np.asarray(emb, dtype=np.float32)}, {"names": names, "normalize": normalize}
+
+
+def visitor_scores(
+    manifest: Mapping[str, Any],
+    arrays: Mapping[str, np.ndarray],
+    features: Mapping[str, Any],
+    liked: Sequence[int] = (),
+) -> np.ndarray:
+    """Scores over all items for a visitor's ``features`` plus the indices of movies they liked."""
+    meta = manifest.get("user_features")
+    model = manifest.get("model", {}).get("name", "this")
+    if not meta or ARRAY not in arrays:
+        raise FeatureValueError(
+            "features",
+            f"the {model} artifact was exported without user features; export bpr or warp with "
+            "--user-features demographics to serve visitors by their features",
+        )
+    names = list(meta["names"])
+    schema = DemographicSchema.from_names(names)
+    if schema is None:
+        raise FeatureValueError("features", "this artifact's user features are not demographics")
+    row = schema.encode(features, names)
+    emb = arrays[ARRAY]
+    total = float(row.sum())
+    vec = np.zeros(emb.shape[1], dtype=np.float64)
+    weight = 1.0
+    if total > 0:
+        vec = np.asarray(row @ emb, dtype=np.float64).ravel() / (
+            total if meta.get("normalize", True) else 1.0
+        )
+    item_factors = arrays["item_factors"]
+    if len(liked):
+        vec = vec + item_factors[np.asarray(liked, dtype=np.int64)].sum(axis=0)
+        weight += len(liked)
+    vec /= weight
+    return (item_factors @ vec.astype(np.float32) + arrays["item_bias"]).astype(np.float32)

@@ -1,0 +1,66 @@
+"""``movierec feedback report``: model versions compared on stored feedback, with hand-checked intervals."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from movierec.cli import app
+from movierec.serving.abtest import compare_versions, wilson
+from movierec.serving.store import FeedbackStore
+
+
+def test_wilson_matches_hand_values() -> None:
+    lo, hi = wilson(8, 10)
+    assert lo == pytest.approx(0.4902, abs=1e-4) and hi == pytest.approx(0.9433, abs=1e-4)  # textbook values
+    assert all(math.isnan(x) for x in wilson(0, 0))
+
+
+def test_compare_versions_by_hand() -> None:
+    frame = pd.DataFrame(
+        {
+            "userId": ["1", "1", "2", "3", "3", "4"],
+            "rating": [5.0, 4.0, 3.0, 2.0, 4.0, 1.0],
+            "modelVersion": ["a", "a", "a", "b", "b", "b"],
+        }
+    )
+    table = compare_versions(frame).set_index("modelVersion")
+    assert table.loc["a", "ratings"] == 3 and table.loc["a", "users"] == 2
+    assert table.loc["a", "meanRating"] == pytest.approx(4.0)
+    assert table.loc["a", "likedShare"] == pytest.approx(2 / 3)
+    assert table.loc["a", "userMeanRating"] == pytest.approx((4.5 + 3.0) / 2)
+    half = 1.959963984540054 * 1.0 / math.sqrt(3)  # sd of (5, 4, 3) is 1
+    assert table.loc["a", "meanLow"] == pytest.approx(4.0 - half)
+    assert table.loc["b", "meanDiff"] == pytest.approx(7 / 3 - 4.0)
+    se = math.sqrt(pd.Series([2.0, 4, 1]).var() / 3 + 1.0 / 3)
+    assert table.loc["b", "meanDiffHigh"] == pytest.approx(7 / 3 - 4.0 + 1.959963984540054 * se)
+    assert table.loc["b", "likedDiff"] == pytest.approx(1 / 3 - 2 / 3)
+    assert table.loc["b", "likedDiffLow"] < table.loc["b", "likedDiff"] < table.loc["b", "likedDiffHigh"]
+
+
+def test_feedback_report_cli(db_url: str) -> None:
+    store = FeedbackStore(db_url)
+    for i in range(20):
+        store.add(f"a{i}", str(i), "21", 5.0 if i % 4 else 2.0, model_version="v-old")
+        store.add(f"b{i}", str(100 + i), "21", 3.0, model_version="v-new")
+    store.close()
+    runner = CliRunner()
+    result = runner.invoke(app, ["feedback", "report", "--db", db_url, "--json"])
+    assert result.exit_code == 0, result.output
+    got = json.loads(result.output)["versions"]
+    assert [v["modelVersion"] for v in got] == ["v-old", "v-new"]
+    assert got[0]["ratings"] == 20 and got[0]["likedShare"] == pytest.approx(0.75)
+    assert got[1]["meanDiff"] == pytest.approx(3.0 - (15 * 5 + 5 * 2) / 20)
+    table = runner.invoke(app, ["feedback", "report", "--db", db_url], env={"COLUMNS": "80"})
+    assert table.exit_code == 0 and "v-old" in table.output and "baseline" in table.output
+
+
+def test_feedback_report_bad_db(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["feedback", "report", "--db", str(tmp_path / "none.db")])
+    assert result.exit_code != 0
+    assert "no such feedback database" in str(result.exception) + result.output

@@ -1,0 +1,233 @@
+"""Production serving: hot reload (SIGHUP, POST /admin/reload), several versions at once, observability.
+
+Everything runs against real ``movierec serve`` processes on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+import httpx
+import pytest
+from servehelp import API_KEY, Server, fit
+
+from movierec.errors import ConfigError
+from movierec.serving.artifact import export_artifact
+from movierec.serving.dispatch import bucket, parse_weights
+from movierec.serving.observe import route_template
+from movierec.serving.store import FeedbackStore
+
+
+@pytest.fixture(scope="module")
+def two_artifacts(movies, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    root = tmp_path_factory.mktemp("versions")
+    a_model, a_train = fit("svd", movies, n_factors=8, n_epochs=10, random_state=0)
+    b_model, b_train = fit("svd", movies, n_factors=8, n_epochs=10, random_state=1)
+    a = export_artifact(a_model, movies, a_train, root / "a")
+    b = export_artifact(b_model, movies, b_train, root / "b")
+    return a, b
+
+
+def _version(path: Path) -> str:
+    return json.loads((path / "manifest.json").read_text())["model_version"]
+
+
+def _flip(link: Path, target: Path) -> None:
+    """What a deploy does: point ``link`` at ``target`` atomically (a new symlink renamed over the old one)."""
+    tmp = link.with_name(link.name + ".tmp")
+    tmp.unlink(missing_ok=True)
+    tmp.symlink_to(target)
+    os.replace(tmp, link)
+
+
+def test_weights_and_buckets() -> None:
+    assert parse_weights(None, 2) == [0.5, 0.5]
+    assert parse_weights("80,20", 2) == [0.8, 0.2]
+    for bad in ("80", "a,b", "-1,2", "0,0", "nan,1"):
+        with pytest.raises(ConfigError):
+            parse_weights(bad, 2)
+    counts = Counter(bucket(str(u), [0.9, 0.1]) for u in range(10_000))
+    assert abs(counts[0] / 10_000 - 0.9) <= 0.02 and abs(counts[1] / 10_000 - 0.1) <= 0.02
+    counts3 = Counter(bucket(f"user-{u}", [0.5, 0.3, 0.2]) for u in range(10_000))
+    for i, w in enumerate([0.5, 0.3, 0.2]):
+        assert abs(counts3[i] / 10_000 - w) <= 0.02
+    assert all(bucket("42", [0.5, 0.5]) == bucket("42", [0.5, 0.5]) for _ in range(5))  # stable
+
+
+def test_route_templates_bound_the_labels() -> None:
+    assert route_template("/users/17/recommendations") == "/users/{id}/recommendations"
+    assert route_template("/movies/21/similar") == "/movies/{id}/similar"
+    assert route_template("/movies/21") == "/movies/{id}"
+    assert route_template("/static/app.js") == "/static"
+    assert route_template("/wp-admin/x.php") == "other"
+
+
+@pytest.mark.slow
+def test_sighup_swaps_artifact_without_failed_requests(two_artifacts, tmp_path: Path) -> None:
+    a, b = two_artifacts
+    link = tmp_path / "current"
+    _flip(link, a)
+    srv = Server(link, "none").wait()
+    failures: list[str] = []
+    versions: list[str] = []
+    stop = threading.Event()
+
+    def load() -> None:
+        with httpx.Client(base_url=srv.url, timeout=10.0) as client:
+            for j in range(2000):  # bounded; stopped earlier by the event
+                if stop.is_set():
+                    return
+                try:
+                    r = client.get(f"/users/{1 + j % 30}/recommendations", params={"k": 5})
+                except httpx.HTTPError as exc:
+                    failures.append(repr(exc))
+                    continue
+                if r.status_code != 200:
+                    failures.append(f"{r.status_code} {r.text[:80]}")
+                versions.append(r.headers["x-model-version"])
+
+    try:
+        assert httpx.get(srv.url + "/health").headers["x-model-version"] == _version(a)
+        threads = [threading.Thread(target=load) for _ in range(4)]
+        for t in threads:
+            t.start()
+        time.sleep(0.5)
+        _flip(link, b)
+        srv.proc.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if httpx.get(srv.url + "/health").headers["x-model-version"] == _version(b):
+                break
+            time.sleep(0.1)
+        time.sleep(0.5)
+        stop.set()
+        for t in threads:
+            t.join(30)
+        assert httpx.get(srv.url + "/health").json()["modelVersion"] == _version(b)
+        assert srv.proc.poll() is None, "SIGHUP must reload, not stop the server"
+    finally:
+        stop.set()
+        srv.stop()
+    assert not failures, failures[:5]
+    assert _version(a) in versions and _version(b) in versions
+
+
+@pytest.mark.slow
+def test_bad_artifact_is_refused_and_old_keeps_serving(two_artifacts, tmp_path: Path) -> None:
+    a, _ = two_artifacts
+    broken = tmp_path / "broken"
+    shutil.copytree(a, broken)
+    (broken / "factors.npz").write_bytes(b"not an npz")  # checksum mismatch
+    link = tmp_path / "current"
+    _flip(link, a)
+    srv = Server(link, "none", env={"MOVIEREC_API_KEY": API_KEY}).wait()
+    try:
+        _flip(link, broken)
+        assert httpx.post(srv.url + "/admin/reload").status_code == 401  # no key
+        assert httpx.post(srv.url + "/admin/reload", headers={"X-API-Key": "wrong"}).status_code == 401
+        r = httpx.post(srv.url + "/admin/reload", headers={"X-API-Key": API_KEY}, timeout=30)
+        assert r.status_code == 422 and r.json()["status"] == "refused", r.text
+        assert "checksum" in r.json()["detail"] or "factors" in r.json()["detail"]
+        srv.proc.send_signal(signal.SIGHUP)  # the same through the signal: refused, still serving a
+        time.sleep(1.0)
+        assert srv.proc.poll() is None
+        rec = httpx.get(srv.url + "/users/1/recommendations")
+        assert rec.status_code == 200 and rec.headers["x-model-version"] == _version(a)
+        _flip(link, a)
+        ok = httpx.post(srv.url + "/admin/reload", headers={"X-API-Key": API_KEY}, timeout=30)
+        assert ok.status_code == 200 and ok.json()["modelVersions"] == [_version(a)]
+        metrics = httpx.get(srv.url + "/metrics").text
+        assert 'movierec_reloads_total{outcome="refused"} 2.0' in metrics
+        assert 'movierec_reloads_total{outcome="ok"} 1.0' in metrics
+    finally:
+        srv.stop()
+
+
+@pytest.mark.slow
+def test_two_versions_split_by_user_and_feedback_records_them(two_artifacts, tmp_path: Path) -> None:
+    a, b = two_artifacts
+    va, vb = _version(a), _version(b)
+    db = tmp_path / "fb.db"
+    srv = Server(a, db, "--artifact", str(b), "--weights", "50,50", env={"MOVIEREC_API_KEY": API_KEY}).wait()
+    try:
+        seen: dict[int, str] = {}
+        with httpx.Client(base_url=srv.url, timeout=10.0) as client:
+            for user in range(1, 41):
+                r = client.get(f"/users/{user}/recommendations", params={"k": 3})
+                assert r.status_code == 200
+                assert r.json()["modelVersion"] == r.headers["x-model-version"]
+                seen[user] = r.headers["x-model-version"]
+                again = client.get(f"/users/{user}/recommendations", params={"k": 7})
+                assert again.headers["x-model-version"] == seen[user]  # a user always sees one version
+                expected = [va, vb][bucket(str(user), [0.5, 0.5])]
+                assert seen[user] == expected
+            assert set(seen.values()) == {va, vb}
+            forced = client.get("/users/1/recommendations", params={"model": vb})
+            assert forced.headers["x-model-version"] == vb
+            assert client.get("/users/1/recommendations", params={"model": "nope"}).status_code == 404
+            for user in (1, 2, 3, 4, 5, 6):
+                body = {"userId": user, "movieId": 21, "rating": 4.0, "requestId": f"ab-{user}"}
+                fb = client.post("/feedback", json=body, headers={"X-API-Key": API_KEY})
+                assert fb.status_code == 201, fb.text
+                assert fb.headers["x-model-version"] == seen[user]
+    finally:
+        srv.stop()
+    store = FeedbackStore(db)
+    frame = store.frame(with_version=True)
+    store.close()
+    for user, version in zip(frame["userId"], frame["modelVersion"], strict=True):
+        assert version == seen[int(user)]
+
+
+@pytest.mark.slow
+def test_health_ready_metrics_and_json_logs(svd_artifact, tmp_path: Path) -> None:
+    db = tmp_path / "fb.db"
+    srv = Server(svd_artifact[0], db, "--log-json", "--access-log").wait()
+    try:
+        assert httpx.get(srv.url + "/healthz").json() == {"status": "ok"}
+        ready = httpx.get(srv.url + "/readyz")
+        assert ready.status_code == 200 and ready.json()["status"] == "ready"
+        for user in (1, 2, 3):
+            assert httpx.get(f"{srv.url}/users/{user}/recommendations").status_code == 200
+        assert httpx.get(srv.url + "/users/99999/recommendations").status_code == 404
+        text = httpx.get(srv.url + "/metrics").text
+        version = httpx.get(srv.url + "/health").json()["modelVersion"]
+        line = (
+            f'movierec_requests_total{{method="GET",model_version="{version}",'
+            f'route="/users/{{id}}/recommendations",status="200"}} 3.0'
+        )
+        assert line in text, text[:2000]
+        assert 'status="404"' in text and "movierec_request_seconds_bucket" in text
+        assert f'movierec_model_info{{model_version="{version}"}} 1.0' in text
+    finally:
+        srv.stop()
+    logs = [json.loads(x) for x in srv.log.read_text().splitlines() if x.startswith("{")]
+    recs = [x for x in logs if x["route"] == "/users/{id}/recommendations"]
+    assert len(recs) == 4 and {x["status"] for x in recs} == {200, 404}
+    assert all(x["ms"] >= 0 and x["modelVersion"] for x in recs)
+
+
+def test_readyz_is_503_when_the_store_does_not_answer(svd_artifact, tmp_path: Path) -> None:
+    """The router and probes in-process (ASGI): a live store is ready, a store nobody answers for is not."""
+    from fastapi.testclient import TestClient
+
+    from movierec.serving.app import ServeSettings
+    from movierec.serving.server import build_server
+
+    live = FeedbackStore(tmp_path / "fb.db")
+    asgi, _ = build_server([svd_artifact[0]], live, ServeSettings(static=False))
+    assert TestClient(asgi).get("/readyz").status_code == 200
+    pytest.importorskip("psycopg")
+    gone = FeedbackStore("postgresql://nobody@127.0.0.1:1/none", create=False)  # nothing listens on port 1
+    asgi, _ = build_server([svd_artifact[0]], gone, ServeSettings(static=False))
+    client = TestClient(asgi)
+    r = client.get("/readyz")
+    assert r.status_code == 503 and "database does not answer" in r.json()["detail"]
+    assert client.get("/healthz").status_code == 200  # alive, just not ready

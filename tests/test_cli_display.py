@@ -1,0 +1,98 @@
+"""The CLI read anywhere: 80-column tables, plain progress lines in pipes, `movierec models`, tidy help, lazy imports."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+
+from rich.cells import cell_len
+
+
+def run(*args: str, columns: int = 80) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "COLUMNS": str(columns)}
+    env.pop("FORCE_COLOR", None)
+    return subprocess.run(
+        [sys.executable, "-m", "movierec", *args], capture_output=True, text=True, env=env, timeout=300
+    )
+
+
+def test_compare_fits_80_columns_without_cutting_names_or_headline_numbers() -> None:
+    proc = run("compare", "-m", "baseline,svd,popularity", "--params", "svd.n_epochs=2", "--k", "10")
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    too_wide = [line for line in lines if cell_len(line) > 80]
+    assert not too_wide, too_wide
+    rows = {
+        line.split()[0]: line
+        for line in lines
+        if line.split() and line.split()[0] in ("baseline", "svd", "popularity")
+    }
+    assert set(rows) == {"baseline", "svd", "popularity"}
+    assert "…" not in "".join(rows.values())
+    # one table per protocol, headline first: RMSE under rating, NDCG@10 under full-ranking
+    assert re.search(r"^model\s+RMSE\s+MAE", proc.stdout, flags=re.M)
+    assert re.search(r"^model\s+NDCG@10\s+P@10", proc.stdout, flags=re.M)
+    assert re.search(r"^baseline\s+★?\s*0\.8\d{3}\s", proc.stdout, flags=re.M)  # RMSE whole, 4 decimals
+    assert "not shown at this width" in proc.stdout  # what did not fit is named
+    # stderr is a pipe: progress comes as plain lines, not nothing
+    assert re.search(r"^\[\s*\d+\.\ds\] fitting svd", proc.stderr, flags=re.M), proc.stderr
+
+
+def test_compare_shows_intervals_and_every_column_when_there_is_room() -> None:
+    proc = run("compare", "-m", "popularity", "--protocols", "full-ranking", columns=200)
+    assert proc.returncode == 0, proc.stderr
+    assert re.search(r"\[0\.\d{4},0\.\d{4}\]", proc.stdout)
+    assert "MRR" in proc.stdout and "not shown" not in proc.stdout
+
+
+def test_models_lists_every_model_with_defaults() -> None:
+    from movierec.models.registry import MODELS
+
+    proc = run("models", "--json")
+    assert proc.returncode == 0, proc.stderr
+    infos = {m["name"]: m for m in json.loads(proc.stdout)}
+    assert set(infos) == set(MODELS)
+    assert infos["svd"]["params"]["n_factors"] > 0 and infos["svd"]["kind"] == "explicit"
+    assert infos["ease"]["kind"] == "implicit" and "l2" in infos["ease"]["params"]
+    table = run("models")
+    assert table.returncode == 0 and all(cell_len(x) <= 80 for x in table.stdout.splitlines())
+    assert "n_factors=" in table.stdout
+    one = run("models", "svd")
+    assert "n_factors = " in one.stdout and "Koren" in one.stdout
+    bad = run("models", "nope")
+    assert bad.returncode == 2 and "unknown model 'nope'" in bad.stderr
+
+
+def test_help_has_no_bool_metavars_and_plain_argument_names() -> None:
+    top = run("--help")
+    assert top.returncode == 0 and "<bool>" not in top.stdout and "models" in top.stdout
+    fetch = run("data", "fetch", "--help")
+    assert "movierec data fetch [OPTIONS] NAME" in fetch.stdout and "{name}" not in fetch.stdout
+    assert "<bool>" not in run("compare", "--help").stdout
+
+
+def test_help_imports_no_heavy_library() -> None:
+    code = (
+        "import sys\nfrom movierec.cli import main\n"
+        "for args in (['--help'], ['compare', '--help'], ['report', '--help'], ['serve', '--help']):\n"
+        "    try:\n        main(args)\n    except SystemExit:\n        pass\n"
+        "heavy = ('numpy', 'pandas', 'scipy', 'numba', 'sklearn', 'plotly', 'matplotlib', 'torch', 'fastapi')\n"
+        "print(sorted(m for m in heavy if m in sys.modules), file=sys.stderr)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.strip().splitlines()[-1] == "[]"
+
+
+def test_params_one_syntax_everywhere() -> None:
+    from movierec.cli.compare import parse_model_params
+    from movierec.cli.serve import parse_params
+
+    assert parse_params(["svd.n_factors=7", "lr=0.01"], "svd") == {"n_factors": 7, "lr": 0.01}
+    assert parse_params(["SVD.n-factors=7"], "svd") == {"n_factors": 7}
+    assert parse_model_params(["n_factors=7"], ["svd"]) == {"svd": {"n_factors": 7}}
+    bad = run("recommend", "--user", "1", "--model", "svd", "--params", "ease.l2=3")
+    assert bad.returncode == 2 and "not among" in bad.stderr

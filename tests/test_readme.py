@@ -1,0 +1,92 @@
+"""README and docs name only flags the CLI has: every ``movierec …`` line and the option table are checked."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from pathlib import Path
+
+import pytest
+import typer
+
+from movierec.cli import app
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+
+
+def _commands() -> dict[str, set[str]]:
+    """'compare' → its option strings (long and short); groups give 'data fetch' etc."""
+    out: dict[str, set[str]] = {}
+
+    def walk(cmd: object, path: list[str]) -> None:
+        subs = getattr(cmd, "commands", None)
+        if subs:
+            for name, sub in subs.items():
+                walk(sub, [*path, name])
+            return
+        opts = {o for p in cmd.params for o in (*p.opts, *p.secondary_opts)}  # type: ignore[attr-defined]
+        out[" ".join(path)] = opts | {"--help"}
+
+    walk(typer.main.get_command(app), [])
+    return out
+
+
+COMMANDS = _commands()
+
+
+def _cli_lines(text: str) -> list[str]:
+    """Lines of fenced shell blocks that run ``movierec``, split at ``&&`` and ``|``."""
+    lines = []
+    for block in re.findall(r"```(?:bash|sh|console|shell)?\n(.*?)```", text, flags=re.S):
+        for raw in block.splitlines():
+            line = raw.split(" #")[0].strip().lstrip("$ ").strip()
+            for part in re.split(r"&&|\|", line):
+                part = part.strip()
+                if part.startswith("movierec "):
+                    lines.append(part)
+    return lines
+
+
+def _resolve(words: list[str]) -> tuple[str, list[str]]:
+    for n in (2, 1):
+        name = " ".join(words[:n])
+        if name in COMMANDS:
+            return name, words[n:]
+    raise AssertionError(f"no command {' '.join(words[:2])!r}")
+
+
+@pytest.mark.parametrize("doc", DOCS, ids=lambda p: p.name)
+def test_every_documented_command_line_uses_real_flags(doc: Path) -> None:
+    lines = _cli_lines(doc.read_text())
+    if doc.name == "README.md":
+        assert len(lines) >= 10
+    for line in lines:
+        try:
+            words = shlex.split(line)[1:]
+        except ValueError:
+            words = line.split()[1:]
+        name, rest = _resolve(words)
+        for w in rest:
+            flag = w.split("=")[0]
+            if flag.startswith("-") and not re.fullmatch(r"-\d+(\.\d+)?", flag):
+                assert flag in COMMANDS[name], f"{doc.name}: `{line}`: {name} has no {flag}"
+
+
+def test_readme_option_table_is_true() -> None:
+    text = (ROOT / "README.md").read_text()
+    rows = re.findall(r"^\| `(--[a-z-]+)[^|]*?\| ([a-z ,-]+) \|$", text, flags=re.M)
+    assert len(rows) >= 6, "the README's option table is missing"
+    for flag, commands in rows:
+        listed = {c.strip() for c in commands.split(",")}
+        for cmd in listed:
+            assert flag in COMMANDS[cmd], f"README says {cmd} takes {flag}"
+        having = {name for name, opts in COMMANDS.items() if flag in opts}
+        assert having == listed, f"README's {flag} row: missing {having - listed}, extra {listed - having}"
+
+
+def test_every_flag_the_readme_mentions_exists() -> None:
+    text = (ROOT / "README.md").read_text()
+    every = set().union(*COMMANDS.values())
+    for flag in set(re.findall(r"(?<![\w-])(--[a-z][a-z-]+)", text)):
+        assert flag in every, f"README mentions {flag}, which no command has"
