@@ -11,6 +11,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
+import random
 import sqlite3
 import subprocess
 import sys
@@ -47,14 +49,13 @@ def start(artifact: Path, db: Path) -> tuple[subprocess.Popen, int]:
             str(port),
             "--db",
             str(db),
-            "--api-key",
-            KEY,
             "--no-access-log",
             "--log-level",
             "warning",
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        env={**os.environ, "MOVIEREC_API_KEY": KEY},  # not --api-key: a key on the command line shows in ps
     )
     import urllib.request
 
@@ -72,6 +73,7 @@ def start(artifact: Path, db: Path) -> tuple[subprocess.Popen, int]:
 
 async def client(cid: int, port: int, users: list, movies: list, state: dict) -> None:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    rng = random.Random(1000 * state["seed"] + cid)  # seeded: the same request stream every run
     n = 0
     try:
         while time.perf_counter() < state["deadline"]:
@@ -101,9 +103,11 @@ async def client(cid: int, port: int, users: list, movies: list, state: dict) ->
                     f"GET /movies/{movies[n % len(movies)]}/similar?k=10 HTTP/1.1\r\nHost: x\r\n\r\n".encode()
                 )
             elif kind == 2:
-                req = b"GET /movies?q=the&limit=20 HTTP/1.1\r\nHost: x\r\n\r\n"
-            else:
-                req = f"GET /users/{users[(cid * 31 + n) % len(users)]}/recommendations?k=10 HTTP/1.1\r\nHost: x\r\n\r\n".encode()
+                req = b"GET /movies?search=the&limit=20 HTTP/1.1\r\nHost: x\r\n\r\n"
+            else:  # a random user, a random k (cached up to 50, computed above) and exclude_seen
+                user, k = rng.choice(users), rng.randint(1, 100)
+                seen = rng.choice(("true", "false"))
+                req = f"GET /users/{user}/recommendations?k={k}&exclude_seen={seen} HTTP/1.1\r\nHost: x\r\n\r\n".encode()
             writer.write(req)
             head = await reader.readuntil(b"\r\n\r\n")
             status = int(head[9:12])
@@ -152,7 +156,7 @@ def main() -> None:
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
-    state = {"deadline": 0.0, "requests": 0, "errors": [], "acked": set()}
+    state = {"deadline": 0.0, "requests": 0, "errors": [], "acked": set(), "seed": 0}
 
     async def run(seconds: float) -> None:
         state["deadline"] = time.perf_counter() + seconds
@@ -163,6 +167,7 @@ def main() -> None:
 
     try:
         asyncio.run(run(args.warmup))
+        state["seed"] = 1  # the measured run draws other users and k than the warm-up
         rss_start = vm_rss_kb(proc.pid)
         warm = dict(requests=state["requests"], errors=len(state["errors"]))
         state["requests"] = 0
@@ -207,7 +212,8 @@ def main() -> None:
         None,
         quality=quality,
         passed=ok,
-        notes="mixed GET recommendations/similar/search + POST /feedback (1 in 5); RSS from /proc VmRSS",
+        notes="mixed GET recommendations (random user, k 1..100, exclude_seen true/false; seeded)/similar/search "
+        "+ POST /feedback (1 in 5); RSS from /proc VmRSS",
     )
     print(json.dumps({k: v for k, v in quality.items() if k != "rss_samples"}, indent=1))
     print("written", write_results("soak", [row]))

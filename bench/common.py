@@ -18,6 +18,7 @@ Usage in a script::
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as _dt
 import json
 import multiprocessing as mp
@@ -28,7 +29,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,7 @@ __all__ = [
     "DATA_DIR",
     "RESULTS_DIR",
     "ROOT",
+    "busy_loops",
     "machine_info",
     "make_row",
     "parse_mode",
@@ -301,6 +303,28 @@ def write_results(task: str, rows: Sequence[dict[str, Any]], *, mode: str | None
     return path
 
 
+@contextlib.contextmanager
+def busy_loops(n: int) -> Iterator[list[subprocess.Popen[bytes]]]:
+    """``n`` processes spinning a CPU each while the block runs (a shared machine, reproducibly).
+
+    The bench's ratios then say whether a kernel keeps its lead when other work takes the cores
+    (issue 16: no barrier waiting for a descheduled thread). They are stopped on exit.
+    """
+    procs = [
+        subprocess.Popen([sys.executable, "-c", "while True: pass"], stdin=subprocess.DEVNULL)
+        for _ in range(max(0, int(n)))
+    ]
+    try:
+        if procs:
+            time.sleep(1.0)  # let the scheduler see them before anything is timed
+        yield procs
+    finally:
+        for proc in procs:
+            proc.kill()
+        for proc in procs:
+            proc.wait()
+
+
 def _json_default(o: Any) -> Any:
     if hasattr(o, "item"):
         return o.item()
@@ -316,6 +340,9 @@ def parse_mode(description: str, argv: Sequence[str] | None = None) -> argparse.
     g.add_argument("--quick", action="store_true", help="small sizes, a few minutes (default)")
     g.add_argument("--scale", action="store_true", help="large sizes (synthetic 1M/5M/25M rows)")
     p.add_argument("--repeat", type=int, default=3, help="repeats per measurement (median; at least 3)")
+    p.add_argument(
+        "--busy", type=int, default=0, metavar="N", help="run N busy-loop processes during the measurement"
+    )
     ns = p.parse_args(argv)
     ns.mode = "scale" if ns.scale else "quick"
     ns.repeat = max(3, ns.repeat)

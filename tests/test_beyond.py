@@ -126,3 +126,51 @@ def test_beyond_metrics_names_and_is_beyond():
     per_user2, _ = B.beyond_metrics(RECS, seen=SEEN[:3], relevant=None, info=no_genres)
     assert set(per_user2) == {"arp", "aplt", "unexpectedness"}
     assert B.is_beyond("arp@10") and B.is_beyond("ndcg@10[activity gap]") and not B.is_beyond("ndcg@10")
+
+
+def test_bootstrap_cis_equal_bootstrap_ci_per_metric():
+    from movierec.metrics import bootstrap_ci, bootstrap_cis
+
+    rng = np.random.default_rng(0)
+    per_user = {"a": rng.random(300), "b": rng.random(300) ** 2, "c": rng.random(7), "big": rng.random(5000)}
+    per_user["big2"] = per_user["big"] * 2
+    got = bootstrap_cis(per_user, n_boot=500, seed=3)
+    assert list(got) == list(per_user)
+    for m, v in per_user.items():
+        assert got[m] == bootstrap_ci(v, n_boot=500, seed=3), m
+
+
+def test_compare_splits_by_gender_and_age_when_the_dataset_has_users():
+    import pandas as pd
+
+    from datagen import make_ratings
+    from movierec.datasets import Dataset
+    from movierec.evaluation import compare
+    from movierec.interactions import Interactions
+
+    inter = Interactions.from_frame(make_ratings(60, 40, 0.4, seed=2), rating_scale=(0.5, 5.0))
+    users = pd.DataFrame(
+        {
+            "userId": np.arange(1, 61),
+            "age": np.where(np.arange(60) % 3 == 0, 20, 40),
+            "gender": np.where(np.arange(60) % 2 == 0, "F", "M"),
+            "occupation": "other",
+            "zip": "12345",
+        }
+    )
+    ds = Dataset("tiny-users", inter, users=users)
+    groups = B.demographic_groups(ds)
+    assert groups["gender"][:2].tolist() == ["F", "M"] and groups["age"][:2].tolist() == ["18-24", "35-44"]
+    row = compare(ds, ["popularity"], protocols="full-ranking", k=5, beyond=True).rows[0]
+    for key in (
+        "ndcg@5[gender=F]",
+        "ndcg@5[gender=M]",
+        "ndcg@5[gender gap]",
+        "ndcg@5[age=18-24]",
+        "ndcg@5[age gap]",
+    ):
+        assert key in row.metrics and key in row.intervals, key
+    f_users = row.users[groups["gender"][row.users] == "F"]
+    f_mean = row.per_user["ndcg@5"][np.isin(row.users, f_users)].mean()
+    assert row.metrics["ndcg@5[gender=F]"] == pytest.approx(f_mean)
+    assert B.demographic_groups(Dataset("no-users", inter)) == {}

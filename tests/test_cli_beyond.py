@@ -64,3 +64,37 @@ def test_recommend_rerank_changes_the_list_not_the_seen_filter(capsys: pytest.Ca
     genres = [{g for r in json.loads(p.stdout)[:3] for g in r["genres"]} for p in (plain, mmr)]
     assert len(genres[1]) >= len(genres[0])
     assert_user_error(run_here(capsys, "recommend", "-u", "1", "--rerank", "mmr:9"), "λ must be in [0, 1]")
+
+
+def test_beyond_and_rerank_need_full_ranking_and_calibrated_needs_genres(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    proc = run_here(capsys, "compare", "-m", "popularity", "--protocols", "test-candidates", "--beyond")
+    assert_user_error(proc, "--beyond measures full-ranking lists")
+    proc = run_here(
+        capsys, "compare", "-m", "popularity", "--protocols", "test-candidates", "--rerank", "mmr:0.2"
+    )
+    assert_user_error(proc, "add full-ranking to the protocols")
+    ratings = tmp_path / "r.csv"
+    ratings.write_text(
+        "userId,movieId,rating\n"
+        + "".join(f"{u},{i},{4 + (u + i) % 2}\n" for u in range(9) for i in range(6))
+    )
+    proc = run_here(
+        capsys, "compare", "-m", "popularity", "--protocols", "full-ranking", "--ratings", str(ratings), "--time-col", "",
+        "--rerank", "calibrated:0.5",
+    )  # fmt: skip
+    assert_user_error(proc, "needs movie genres")
+
+
+def test_experiment_files_take_beyond_and_rerank() -> None:
+    from movierec.errors import ConfigError
+    from movierec.experiment import compare_kwargs, parse_experiment
+
+    base = 'protocols = ["full-ranking"]\n[[models]]\nname = "popularity"\n'
+    exp = parse_experiment('beyond = true\nrerank = "MMR:0.30"\n' + base)
+    kw = compare_kwargs(exp)
+    assert kw["beyond"] is True and kw["rerank"] == "mmr:0.3"
+    assert "beyond" not in parse_experiment(base).to_toml()  # absent stays absent in best.toml
+    with pytest.raises(ConfigError, match="rerank"):
+        parse_experiment('rerank = "shuffle:0.1"\n' + base)

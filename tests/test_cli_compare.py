@@ -362,3 +362,32 @@ def test_compare_sampled_flag_adds_sampled_figures_with_a_warning(capsys: pytest
         assert samp["threshold"] is None and samp["split"] == full["split"]  # the next item, one split
         # the same test item ranked among 100 negatives instead of the whole catalogue: never harder
         assert samp["hit_rate@10"] >= full["hit_rate@10"] and samp["n_users"] == full["n_users"]
+
+
+def test_progress_prints_why_a_model_stopped_training() -> None:
+    """An early-stopping model's reason (e.g. sasrec's time budget) stays on screen after the bars go."""
+    import io
+
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from movierec.cli.compare import _RichProgress
+
+    out = io.StringIO()
+    with Progress(console=Console(file=out, width=100), transient=True) as progress:
+        events = _RichProgress(progress)
+        events({"event": "fit-start", "model": "sasrec", "epochs": 200})
+        events(
+            {
+                "event": "fit-end",
+                "model": "sasrec",
+                "seconds": 181.2,
+                "stopped": "time budget",
+                "epochs_run": 23,
+            }
+        )
+        events({"event": "fit-start", "model": "svd", "epochs": 25})
+        events({"event": "fit-end", "model": "svd", "seconds": 0.05, "stopped": None, "epochs_run": 25})
+    text = out.getvalue()
+    assert "sasrec: training stopped (time budget) after 181s, 23 epochs" in text
+    assert "svd: training stopped" not in text

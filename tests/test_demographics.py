@@ -171,9 +171,10 @@ def test_cli_cold_users_and_refusal(tmp_path, capsys) -> None:  # type: ignore[n
 
     _write_ml100k_layout(planted(), tmp_path / "planted")
     argv = ["cold-users", "--dataset", str(tmp_path / "planted"), "--reveal", "0,1", "--models"]
-    with pytest.raises(SystemExit) as ok:
+    try:
         main([*argv, "popularity,segment-popularity", "--user-features", "demographics", "--json"])
-    assert ok.value.code == 0
+    except SystemExit as ok:  # typer may exit 0 after a command
+        assert ok.code in (0, None)
     out = json.loads(capsys.readouterr().out)
     assert {(r["model"], r["revealed"]) for r in out["rows"]} == {
         ("popularity", 0), ("popularity", 1), ("segment-popularity+demographics", 0),

@@ -91,7 +91,7 @@ def test_the_model_is_usable_after_every_epoch_of_its_trainer() -> None:
 
 def test_no_kernel_is_compiled_twice_in_one_process() -> None:
     """Fits at several sizes and dtypes leave one compiled signature per numba kernel; with the compiled
-    extension built, svd, baseline and knn-baseline fits compile nothing at all."""
+    extension built, svd, baseline, knn-baseline and ease fits compile nothing at all."""
     from numba.core import event
     from numba.core.registry import CPUDispatcher
 
@@ -104,6 +104,7 @@ def test_no_kernel_is_compiled_twice_in_one_process() -> None:
                                  ("knn-baseline", {"k": 5}), ("svd", {"n_factors": 7, "n_epochs": 2})]:  # fmt: skip
                 create(name, **params).fit(train).predict(train.users[:10], train.items[:10])
             create("bpr", epochs=2, no_components=4, random_state=0).fit(train.to_implicit(3.0))
+            create("ease").fit(train.to_implicit(3.0))
     compiled = [
         f"{ev.data['dispatcher'].py_func.__module__}.{ev.data['dispatcher'].py_func.__qualname__}"
         for _, ev in rec.buffer
@@ -114,6 +115,7 @@ def test_no_kernel_is_compiled_twice_in_one_process() -> None:
             "movierec.models.kernels.sgd",
             "movierec.models.kernels.knn",
             "movierec.models.kernels.baselines",
+            "movierec.models.kernels.ease_kernels",
         )
         late = [name for name in compiled if name.startswith(explicit)]
         assert not late, f"compiled at run time although the extension is built: {late}"

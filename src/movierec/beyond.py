@@ -32,6 +32,7 @@ __all__ = [
     "arp",
     "beyond_metrics",
     "calibration_kl",
+    "demographic_groups",
     "entropy",
     "extend_output",
     "genre_matrix",
@@ -324,20 +325,29 @@ def calibration_kl(
 
 
 def popular_lists(seen: sp.csr_matrix, popularity: np.ndarray, k: int) -> np.ndarray:
-    """The popularity model's top-``k`` unseen items per row of ``seen`` (ties by item index): the primitive list."""
+    """The popularity model's top-``k`` unseen items per row of ``seen`` (ties by item index): the primitive list.
+
+    Seen items are marked by their popularity rank in a dense block over the top ``k + max |seen|``
+    ranks (one pass over the nonzeros), so each row's first ``k`` unmarked ranks are its list.
+    """
     seen = sp.csr_matrix(seen)
     pop = np.asarray(popularity, dtype=np.float64)
     order = np.argsort(-pop, kind="stable").astype(np.int32)
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
     out = np.full((seen.shape[0], k), -1, dtype=np.int32)
     for s in range(0, seen.shape[0], 1024):
         block = seen[s : s + 1024]
-        m = min(len(order), k + int(np.diff(block.indptr).max(initial=0)))
-        cand = np.broadcast_to(order[:m], (block.shape[0], m))
-        taken = hits(cand, block)
-        pos = np.argsort(taken, axis=1, kind="stable")[:, :k]  # unseen first, in popularity order
-        picked = np.take_along_axis(cand, pos, axis=1)
+        counts = np.diff(block.indptr)
+        m = min(len(order), k + int(counts.max(initial=0)))
+        taken = np.zeros((block.shape[0], m), dtype=bool)
+        r = rank[block.indices]
+        rows = np.repeat(np.arange(block.shape[0]), counts)
+        keep = r < m
+        taken[rows[keep], r[keep]] = True
+        pos = np.argsort(taken, axis=1, kind="stable")[:, :k]  # unseen ranks first, in popularity order
         ok = ~np.take_along_axis(taken, pos, axis=1)
-        out[s : s + block.shape[0], : pos.shape[1]] = np.where(ok, picked, -1)
+        out[s : s + block.shape[0], : pos.shape[1]] = np.where(ok, order[pos], -1)
     return out
 
 
@@ -396,9 +406,13 @@ def beyond_metrics(
         assert shares is not None
         per_user["calibration_kl"] = calibration_kl(recs, seen, shares)
     primitive = popular_lists(seen, info.popularity, k)
-    per_user["unexpectedness"] = unexpectedness(recs, primitive, n_items)
+    in_pm = hits(recs, _as_csr(primitive, n_items))  # shared by unexpectedness and serendipity
+    _, valid = _valid(recs, n_items)
+    n = valid.sum(axis=1)
+    per_user["unexpectedness"] = np.divide((valid & ~in_pm).sum(axis=1), n, out=np.zeros(len(n)), where=n > 0)
     if relevant is not None:
-        per_user["serendipity"] = serendipity(recs, primitive, relevant, n_items)
+        rel = hits(recs, relevant)
+        per_user["serendipity"] = np.divide((rel & ~in_pm).sum(axis=1), n, out=np.zeros(len(n)), where=n > 0)
     aggregate = {
         "gini": gini(recs, n_items),
         "entropy": entropy(recs, n_items),
@@ -422,6 +436,35 @@ def activity_groups(counts: np.ndarray) -> np.ndarray:
     rank[np.argsort(c, kind="stable")] = np.arange(n)
     names = np.array(["low", "mid", "high"], dtype=object)
     return names[(3 * rank) // max(n, 1)] if n else np.empty(0, dtype=object)
+
+
+def demographic_groups(dataset: Any) -> dict[str, np.ndarray]:
+    """``{"gender": labels, "age": labels}`` per user index of ``dataset.interactions`` from its user file.
+
+    Empty when the dataset has no demographics (ml-latest-small); users missing from the file get
+    ``None`` (left out of the groups). Age uses ml-1m's groups (``25-34``…, movierec.demographics).
+    """
+    users = getattr(dataset, "users", None)
+    if users is None or len(users) == 0:
+        return {}
+    from movierec.demographics import age_bucket
+
+    ids = dataset.interactions.user_map.ids
+    frame = users.drop_duplicates("userId").set_index("userId")
+    try:
+        aligned = frame.reindex(ids)
+    except (TypeError, ValueError):
+        return {}
+    out: dict[str, np.ndarray] = {}
+    if "gender" in aligned:
+        out["gender"] = np.array(
+            [g if isinstance(g, str) and g else None for g in aligned["gender"]], dtype=object
+        )
+    if "age" in aligned:
+        out["age"] = np.array(
+            [age_bucket(int(a)) if a == a and a is not None else None for a in aligned["age"]], dtype=object
+        )
+    return out
 
 
 def group_metrics(
@@ -462,8 +505,11 @@ def group_metrics(
             if len(members) < min_size:
                 continue
             v = values[:, members]
-            draw = rng.integers(0, len(members), size=(n_boot, len(members)))
-            b = v[:, draw].mean(axis=2)  # metrics × n_boot
+            n = len(members)
+            draw = rng.integers(0, n, size=(n_boot, n))
+            # resample counts per user: one matrix product gives every metric's resampled means
+            w = np.bincount((np.arange(n_boot)[:, None] * n + draw).ravel(), minlength=n_boot * n)
+            b = v @ w.reshape(n_boot, n).T.astype(np.float64) / n  # metrics × n_boot
             means[str(g)] = v.mean(axis=1)
             boots[str(g)] = b
             for j, m in enumerate(names):

@@ -129,7 +129,9 @@ def test_bad_input(tiny: Interactions) -> None:
     with pytest.raises(ConfigError, match="max_sampled must be a whole number ≥ 1"):
         WARP(max_sampled=0).fit(tiny)
     with pytest.raises(ConfigError, match="learning_schedule"):
-        BPR(learning_schedule="sgd").fit(tiny)
+        BPR(learning_schedule="nope").fit(tiny)
+    with pytest.raises(ConfigError, match="LearnBPR"):
+        WARP(learning_schedule="sgd").fit(tiny)
     with pytest.raises(ConfigError, match="item_features has 3 rows"):
         BPR().fit(tiny, item_features=sp.csr_matrix((3, 2)))
     with pytest.raises(ConfigError, match="leaves no positives"):

@@ -104,3 +104,24 @@ def test_neighbour_lists_and_predictions_match_numba(monkeypatch, kind: int, m: 
     b = knn.predict_dense_items(users, items, *nb, *y, ox, oy, train.n_items, 10, 3)
     np.testing.assert_allclose(a[0], b[0], rtol=1e-12)
     np.testing.assert_array_equal(a[1], b[1])
+
+
+def test_ease_woodbury_kernels_match_numba(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from movierec.models.kernels import ease_kernels
+
+    monkeypatch.setenv("MOVIEREC_THREADS", "2")
+    train = _train(4)
+    y = train.csc().astype(np.float64)
+    y.sort_indices()
+    kx = np.random.default_rng(0).normal(size=(train.n_users, train.n_items))
+    scale = np.random.default_rng(1).uniform(0.5, 2.0, train.n_items)
+    np.testing.assert_allclose(
+        accel.woodbury_diag(y.indptr, y.indices, y.data, kx),
+        ease_kernels.woodbury_diag(y.indptr, y.indices, y.data, kx),
+        rtol=1e-12,
+    )
+    np.testing.assert_allclose(
+        accel.woodbury_weights(y.indptr, y.indices, y.data, kx, scale),
+        ease_kernels.woodbury_weights(y.indptr, y.indices, y.data, kx, scale),
+        rtol=1e-6,
+    )

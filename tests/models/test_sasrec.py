@@ -66,7 +66,7 @@ def test_early_stopping_on_patience():
     model = create("sasrec", epochs=50, patience=0, lr=1e-2, **TINY).fit(
         inter, on_epoch=lambda e, i: stops.append(e)
     )
-    assert len(model.history_) < 50
+    assert len(model.history_) < 50 and model.stop_reason_ == "patience"
     best = max(h["val_ndcg@10"] for h in model.history_)
     assert model.history_[model.best_epoch_ - 1]["val_ndcg@10"] == best
 
@@ -74,7 +74,20 @@ def test_early_stopping_on_patience():
 def test_callback_can_stop():
     inter = Interactions.from_frame(make_ratings())
     model = create("sasrec", epochs=10, **TINY).fit(inter, on_epoch=lambda e, i: False)
-    assert len(model.history_) == 1
+    assert len(model.history_) == 1 and model.stop_reason_ == "listener"
+
+
+def test_time_budget_ends_training_and_says_so(tmp_path):
+    """A budget shorter than one epoch stops after the first; the reason is kept and saved."""
+    inter = Interactions.from_frame(make_ratings())
+    model = create("sasrec", epochs=40, patience=40, time_budget=1e-3, **TINY).fit(inter)
+    assert len(model.history_) == 1 and model.stop_reason_ == "time budget"
+    assert type(model).load(model.save(tmp_path / "m")).stop_reason_ == "time budget"
+    full = create("sasrec", epochs=3, patience=10, time_budget=None, **TINY).fit(inter)
+    assert len(full.history_) == 3 and full.stop_reason_ == "epochs"
+    assert create("sasrec").time_budget == 180.0  # the default run finishes in bounded time
+    with pytest.raises(ConfigError, match="time_budget"):
+        create("sasrec", **{**TINY, "time_budget": 0}).fit(inter)
 
 
 @pytest.mark.parametrize(

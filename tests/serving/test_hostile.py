@@ -17,7 +17,7 @@ from movierec.cli import main
 NON_FINITE = ["NaN", "Infinity", "-Infinity", "1e400", "-1e400"]
 
 # (endpoint, a valid body with one placeholder per field path) — every field of every JSON endpoint
-VISITOR = '{"ratings":[{"movieId":%(ratings.0.movieId)s,"rating":%(ratings.0.rating)s}],"history":[%(history.0)s],"k":%(k)s,"genres":[%(genres.0)s],"userId":%(userId)s}'
+VISITOR = '{"ratings":[{"movieId":%(ratings.0.movieId)s,"rating":%(ratings.0.rating)s}],"history":[%(history.0)s],"features":%(features)s,"k":%(k)s,"genres":[%(genres.0)s],"userId":%(userId)s}'
 FEEDBACK = '{"userId":%(userId)s,"movieId":%(movieId)s,"rating":%(rating)s,"requestId":%(requestId)s}'
 VALID = {
     "/recommendations": (
@@ -26,6 +26,7 @@ VALID = {
             "ratings.0.movieId": "21",
             "ratings.0.rating": "4.5",
             "history.0": "31",
+            "features": "null",
             "k": "5",
             "genres.0": '"Comedy"',
             "userId": '"web-1"',
@@ -67,6 +68,25 @@ def assert_422_shape(resp: httpx.Response, schemas: dict[str, Any]) -> list[dict
         assert isinstance(item["msg"], str) and isinstance(item["type"], str)
         assert all(isinstance(p, (str, int)) for p in item["loc"]), item
     return body["detail"]
+
+
+def test_every_field_of_every_json_endpoint_is_covered(client: httpx.Client) -> None:
+    """A new request field must join VALID above, so the non-finite family reaches it too."""
+    spec = client.get("/openapi.json").json()
+    for path, op in ((p, o["post"]) for p, o in spec["paths"].items() if "post" in o):
+        if "requestBody" not in op:
+            continue
+        ref = op["requestBody"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+        fields = set(spec["components"]["schemas"][ref]["properties"])
+        covered = {f.split(".")[0] for f in VALID.get(path, ("", {}))[1]}
+        assert fields <= covered, (path, fields - covered)
+
+
+def test_non_finite_numbers_nested_in_features_are_422(client: httpx.Client, error_schema: dict) -> None:
+    for token in NON_FINITE:
+        body = '{"ratings":[{"movieId":21,"rating":4.5}],"features":{"age":' + token + "}}"
+        detail = assert_422_shape(client.post("/recommendations", content=body, headers=_ct()), error_schema)
+        assert detail[0]["loc"][:2] == ["body", "features"], detail
 
 
 def test_valid_bodies_pass(client: httpx.Client) -> None:

@@ -74,23 +74,28 @@ def test_responses_conform_to_the_openapi_schema(conformance_server: Server, svd
     operations = [result.ok() for result in schema.get_all_operations()]
     statuses: Counter[tuple[str, int]] = Counter()
     for op in operations:
-
-        @settings(
-            max_examples=25,
-            deadline=None,
-            suppress_health_check=list(HealthCheck),
-            derandomize=True,
-            database=None,
-        )
-        @given(case=op.as_strategy(), data=st.data())
-        def run(case: Any, data: Any, op: Any = op) -> None:
-            _real_ids(case, users, movies, data.draw)
-            response = case.call(headers={"X-API-Key": API_KEY}, timeout=15)
-            statuses[(op.label, response.status_code)] += 1
-            case.validate_response(response, checks=CHECKS)
-
-        run()
+        _run_operation(op, users, movies, statuses)
     ok = {label for (label, code) in statuses if code in (200, 201)}
     assert len(ok) >= len(operations) - 1, statuses  # real ids got (nearly) every operation past 404/422
     assert sum(statuses.values()) >= 10 * len(operations)
     print(f"schema conformance: {sum(statuses.values())} requests, {dict(statuses)}")
+
+
+def _run_operation(op: Any, users: list[int], movies: list[int], statuses: Counter[tuple[str, int]]) -> None:
+    """Up to 25 seeded cases of one operation, every response checked against the schema."""
+
+    @settings(
+        max_examples=25,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+        derandomize=True,
+        database=None,
+    )
+    @given(case=op.as_strategy(), data=st.data())
+    def run(case: Any, data: Any) -> None:
+        _real_ids(case, users, movies, data.draw)
+        response = case.call(headers={"X-API-Key": API_KEY}, timeout=15)
+        statuses[(op.label, response.status_code)] += 1
+        case.validate_response(response, checks=CHECKS)
+
+    run()

@@ -30,9 +30,9 @@ CHARTS = [
     "per_user_ndcg",
     "metric_vs_k",
     "training_curves",
-    "map_svd",
-    "map_bpr",
-    "map_warp_genres_tags",
+    "beyond_tradeoff",
+    "popularity_bias",
+    "ndcg_by_group",
 ]
 
 
@@ -61,6 +61,7 @@ def test_report_writes_every_file(report_dir: Path) -> None:
         "train_evaluate",
         "curves",
         "charts",
+        "beyond",
         "embeddings",
         "write",
     }
@@ -128,7 +129,8 @@ def test_html_is_self_contained(report_dir: Path) -> None:
     html = (report_dir / "index.html").read_text()
     assert 'src="http' not in html and "cdn.plot.ly" not in html.split("</script>")[-1]
     assert html.count("data:image/png;base64,") >= len(CHARTS)
-    assert "Plotly" in html  # plotly.js inlined
+    assert 'id="plotly-gz"' in html and "Plotly.newPlot" in html  # plotly.js inlined (gzipped)
+    assert not list((report_dir / "charts").glob("map_*.png"))  # PNG maps only with --png-maps
     assert "Nearest neighbours" in html and "Toy Story (1995)" in html
 
 
@@ -149,11 +151,13 @@ def test_force_replaces_a_different_report(tmp_path: Path, movielens_dir: Path) 
     out = tmp_path / "r"
     ds = load(movielens_dir)
     specs = parse_models("svd", {"svd": {"n_epochs": 2, "n_factors": 4}})
-    build_report(ds, specs, out, projection="pca", seed=1, show_progress=False)
+    build_report(ds, specs, out, projection="pca", seed=1, show_progress=False, png_maps=True)
     with pytest.raises(ConfigError, match="different report"):
         build_report(ds, specs, out, projection="pca", seed=2, show_progress=False)
     specs2 = parse_models("bpr", {"bpr": {"epochs": 2, "no_components": 4}})
-    rep = build_report(ds, specs2, out, projection="pca", seed=2, force=True, show_progress=False)
+    rep = build_report(
+        ds, specs2, out, projection="pca", seed=2, force=True, show_progress=False, png_maps=True
+    )
     assert not (out / "charts" / "map_svd.png").exists()  # the old report's files are gone
     assert (out / "charts" / "map_bpr.png").is_file()
     assert json.loads((out / "results.json").read_text())["report"]["fingerprint"]["models"] == ["bpr"]

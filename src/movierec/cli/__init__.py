@@ -118,7 +118,7 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         print("movierec: interrupted", file=sys.stderr)
         raise SystemExit(130) from None
-    if isinstance(code, int) and not isinstance(code, bool) and code:
-        if code == 130:
-            print("movierec: interrupted", file=sys.stderr)
-        raise SystemExit(code)
+    code = code if isinstance(code, int) and not isinstance(code, bool) else 0
+    if code == 130:
+        print("movierec: interrupted", file=sys.stderr)
+    raise SystemExit(code)  # like typer's standalone mode: callers (and tests) see SystemExit(0) on success

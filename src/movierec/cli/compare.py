@@ -168,6 +168,12 @@ class _RichProgress:
             extra = f" loss {loss:.4f}" if isinstance(loss, (int, float)) else ""
             self.progress.update(self.tasks[label], advance=1, description=f"fitting {label}{fold}{extra}")
         elif kind == "fit-end" and label in self.tasks:
+            if ev.get("stopped"):  # printed above the (transient) bars, so it stays on screen
+                epochs = ev.get("epochs_run")
+                self.progress.console.print(
+                    f"{label}{fold}: training stopped ({ev['stopped']}) after {ev['seconds']:.0f}s"
+                    + (f", {epochs} epochs" if epochs else "")
+                )
             self.progress.update(
                 self.tasks[label],
                 description=f"{label}{fold}: fitted in {ev['seconds']:.2f}s",
@@ -375,19 +381,14 @@ def _model_and_data(
     Implicit models train on ratings ≥ threshold; sequence models (markov, sasrec, …) on every
     rating, each user's history in time order, so the recommendation follows their latest movie.
     """
+    from movierec.models.base import seeded, training_view
     from movierec.models.registry import create
 
     name = model.strip().lower()
     kw = parse_model_params(params, [name])[name]
-    m = create(name, **kw)
-    if "random_state" in m.get_params() and "random_state" not in kw:
-        m.set_params(random_state=seed)
+    m = seeded(create(name, **kw), seed, kw)
     ds = load_dataset(dataset)
-    train = (
-        ds.interactions
-        if getattr(m, "kind", "implicit") == "explicit" or getattr(m, "sequential", False)
-        else ds.interactions.to_implicit(threshold)
-    )
+    train = training_view(m, ds.interactions, threshold)
     fit_kw: dict[str, Any] = {}
     if item_features:
         from movierec.features import build_item_features

@@ -6,7 +6,16 @@ from pathlib import Path
 
 import typer
 
-from movierec.cli.common import CONFIG, DATASET, SEED, console, err_console, load_dataset, typed
+from movierec.cli.common import (
+    CONFIG,
+    DATASET,
+    SEED,
+    USER_FEATURES,
+    console,
+    err_console,
+    load_dataset,
+    typed,
+)
 from movierec.errors import ConfigError
 
 
@@ -27,12 +36,16 @@ def _config_specs(config: Path, params: list[str] | None) -> tuple[list, dict]:
     """Report specs and settings from an experiment file; ``--params MODEL.KEY=VALUE`` override its params."""
     from movierec.cli.compare import parse_model_params
     from movierec.experiment import load_experiment
+    from movierec.models.registry import merge_params
     from movierec.viz.report import ModelSpec
 
     exp = load_experiment(config)  # mistakes name the file, line and key
     features = ",".join(exp.item_features) or None
     override = parse_model_params(params, [m.name for m in exp.models]) if params else {}
-    specs = [ModelSpec(m.name, {**m.params, **override.get(m.name, {})}, features) for m in exp.models]
+    specs = [
+        ModelSpec(m.name, merge_params(m.name, m.params, override.get(m.name, {})), features)
+        for m in exp.models
+    ]
     labels = [s.label for s in specs]
     if len(set(labels)) != len(labels):
         raise ConfigError(f"{config}: the report trains each model once; {labels} repeats one")
@@ -80,7 +93,11 @@ def register(app: typer.Typer) -> None:
         map_items: str = typer.Option(
             "1500", "--map-items", help="Items per embedding map (the most-rated), or 'all'."
         ),
+        png_maps: bool = typer.Option(
+            False, "--png-maps", help="Also draw each embedding map as a labelled PNG (adds ~0.3 MB per map)."
+        ),
         config: Path | None = CONFIG,
+        user_features: str | None = USER_FEATURES,
     ) -> None:
         """Train the notebook's models and the strongest implicit ones, compare them, map their item spaces, write one HTML page."""
         from movierec.cli.compare import parse_model_params
@@ -116,7 +133,9 @@ def register(app: typer.Typer) -> None:
             k=k,
             threshold=threshold,
             map_items=_sample(map_items),
+            png_maps=png_maps,
             console=err_console,
+            user_features=user_features,
         )
         print_summary(console, rep)
 

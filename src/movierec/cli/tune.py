@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import typer
@@ -22,7 +23,7 @@ def tune_cmd(
     metric: str | None = typer.Option(
         None,
         "--metric",
-        help="rmse | mae | ndcg@K | recall@K | precision@K | map@K | hr@K | mrr "
+        help="rmse | mae | ndcg@K | recall@K | precision@K | map@K | hit_rate@K (or hr@K) | mrr "
         "(default: rmse for rating models, ndcg@10 for implicit ones).",
     ),
     trials: int = typer.Option(
@@ -59,6 +60,12 @@ def tune_cmd(
         4.0, "--threshold", help="Relevance / implicit-positive threshold on ratings."
     ),
     out: Path | None = typer.Option(None, "--out", "-o", help="Output folder (default tuning/STUDY)."),
+    pareto: str | None = typer.Option(
+        None,
+        "--pareto",
+        help="Two metrics, e.g. ndcg@10,arp@10: record both on every trial and report the trials no other "
+        "beats on both (pareto.csv). --metric may be a weighted objective such as 'ndcg@10-0.1*arp@10'.",
+    ),
     as_json: bool = JSON,
 ) -> None:
     """Search hyperparameters with seeded TPE and median pruning, on training folds only; write best.toml."""
@@ -80,6 +87,14 @@ def tune_cmd(
         get_class(model)
         model_name = model.strip().lower()
     metric = metric or ("rmse" if model_kind(model_name) == "explicit" else "ndcg@10")
+    front_of: list[str] = []
+    if pareto is not None:
+        from movierec.objective import with_terms
+
+        front_of = [m.strip().lower() for m in pareto.split(",") if m.strip()]
+        if len(front_of) != 2:
+            raise ConfigError(f"--pareto {pareto!r}: give exactly two metrics, e.g. ndcg@10,arp@10")
+        metric = with_terms(metric, front_of)
     parse_metric(metric, model_kind=model_kind(model_name))
     study_name = study or f"{model_name}-{metric.strip().lower()}"
     out_dir = out if out is not None else Path("tuning") / _slug(study_name)
@@ -138,8 +153,9 @@ def tune_cmd(
             out=out_dir,
             worker=worker,
         )
+    front = _pareto(storage, result.study_name, front_of, out_dir) if front_of else None
     if as_json:
-        print_json(result.to_dict())
+        print_json({**result.to_dict(), **({"pareto": front} if front is not None else {})})
         return
     table = Table(
         title=f"{result.study_name}: best of {result.n_complete} complete trials "
@@ -163,6 +179,37 @@ def tune_cmd(
         console.print(f"  {key:15s} {path}")
     if "best_toml" in result.files:
         console.print(f"next: movierec compare --config {result.files['best_toml']}")
+    if front:
+        a, b = front_of
+        ptable = Table(title=f"Pareto front of {a} and {b} (validation; no other trial is better on both)")
+        for col in ("trial", a, b, "hyperparameters"):
+            ptable.add_column(col, justify="left" if col == "hyperparameters" else "right")
+        for row in front:
+            params = ", ".join(
+                f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in row["params"].items()
+            )
+            ptable.add_row(str(row["number"]), f"{row[a]:.4f}", f"{row[b]:.4f}", params)
+        console.print(ptable)
+        console.print(f"  {'pareto':15s} {out_dir / 'pareto.csv'}")
+
+
+def _pareto(storage: str, study: str, metrics: list[str], out_dir: Path) -> list[dict]:
+    """The study's Pareto front of two recorded metrics, also written to ``out_dir/pareto.csv``."""
+    import csv
+
+    import optuna
+
+    from movierec.objective import pareto_front
+
+    a, b = metrics
+    front = pareto_front(optuna.load_study(study_name=study, storage=storage).get_trials(), a, b)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with open(out_dir / "pareto.csv", "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["trial", a, b, "params"])
+        for row in front:
+            w.writerow([row["number"], row[a], row[b], json.dumps(row["params"], sort_keys=True)])
+    return front
 
 
 def _slug(text: str) -> str:

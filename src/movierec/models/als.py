@@ -15,10 +15,11 @@ import numpy as np
 
 from movierec.errors import ConfigError, DataError
 from movierec.interactions import Interactions
-from movierec.models.base import BaseRecommender, EpochCallback, check_positive, check_random_state
+from movierec.models.base import BaseRecommender, EpochCallback, Tags, check_random_state
 from movierec.models.kernels.threads import free_threads
+from movierec.models.params import Boolean, Constraint, Interval, Options, RandomState
 from movierec.models.space import FACTORS, REG, FloatRange, IntRange, SearchSpace
-from movierec.models.weighting import check_weighting, weighted_csr
+from movierec.models.weighting import WEIGHTINGS, weighted_csr
 from movierec.scoring.factors import confidence_fold_in
 
 __all__ = ["ALS", "als_fold_in"]
@@ -28,7 +29,7 @@ als_fold_in = confidence_fold_in  # the fold-in lives with the factor family (mo
 
 
 class ALS(BaseRecommender):
-    """Weighted-matrix-factorisation ALS: ``factors``, ``regularization``, ``alpha``, ``iterations``.
+    """Weighted-matrix-factorisation ALS: ``factors``, ``regularization``, ``alpha``, ``epochs``.
 
     ``use_gpu``: False (default), True (error when no CUDA build), or ``"auto"``.
     """
@@ -38,17 +39,29 @@ class ALS(BaseRecommender):
         "factors": FACTORS,
         "regularization": REG,
         "alpha": FloatRange(1.0, 100.0, log=True),
-        "iterations": IntRange(5, 50),
+        "epochs": IntRange(5, 50),
     }
-    kind: ClassVar[str] = "implicit"
+    tags: ClassVar[Tags] = Tags(fold_in="factors", serving="factors")
     _json_state: ClassVar[tuple[str, ...]] = ("history_",)
+
+    _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {
+        "factors": [Interval(int, 1, None)],
+        "regularization": [Interval(float, 0, None)],
+        "alpha": [Interval(float, 0, None, closed="neither")],
+        "epochs": [Interval(int, 1, None)],
+        "use_cg": [Boolean()],
+        "num_threads": [Interval(int, 0, None)],
+        "weighting": [Options(*WEIGHTINGS)],
+        "half_life_days": [Interval(float, 0, None, closed="neither")],
+        "random_state": [RandomState()],
+    }
 
     def __init__(
         self,
         factors: int = 64,
         regularization: float = 0.05,
         alpha: float = 2.0,
-        iterations: int = 15,
+        epochs: int = 15,
         use_cg: bool = True,
         use_gpu: bool | str = False,
         num_threads: int = 0,
@@ -59,7 +72,7 @@ class ALS(BaseRecommender):
         self.factors = factors
         self.regularization = regularization
         self.alpha = alpha
-        self.iterations = iterations
+        self.epochs = epochs
         self.use_cg = use_cg
         self.use_gpu = use_gpu
         self.num_threads = num_threads
@@ -84,7 +97,7 @@ class ALS(BaseRecommender):
             )
         return has
 
-    def fit(
+    def _fit(
         self,
         train: Interactions,
         *,
@@ -92,13 +105,7 @@ class ALS(BaseRecommender):
         user_features: Any = None,
         on_epoch: EpochCallback | None = None,
     ) -> Self:
-        """Alternate least-squares solves for ``iterations`` rounds (training loss per round in ``history_``)."""
-        check_positive("factors", self.factors, integer=True)
-        check_positive("regularization", self.regularization, allow_zero=True)
-        check_positive("alpha", self.alpha)
-        check_positive("iterations", self.iterations, integer=True)
-        check_positive("num_threads", self.num_threads, integer=True, allow_zero=True)
-        check_weighting(self.weighting, self.half_life_days)
+        """Alternate least-squares solves for ``epochs`` rounds (training loss per round in ``history_``)."""
         if train.n_ratings == 0:
             raise DataError("als: no positive interactions to train on")
         gpu = self._gpu()
@@ -116,7 +123,7 @@ class ALS(BaseRecommender):
             factors=int(self.factors),
             regularization=float(self.regularization),
             alpha=float(self.alpha),
-            iterations=int(self.iterations),
+            iterations=int(self.epochs),
             calculate_training_loss=True,
             random_state=seed,
         )

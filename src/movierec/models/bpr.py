@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, ClassVar, Self
 
 import numpy as np
@@ -21,7 +20,8 @@ import scipy.sparse as sp
 
 from movierec.errors import ConfigError, DataError
 from movierec.interactions import Interactions
-from movierec.models.base import BaseRecommender, EpochCallback, check_positive, check_random_state
+from movierec.models.base import BaseRecommender, EpochCallback, Tags, check_positive, check_random_state
+from movierec.models.kernels.learn_bpr import learn_bpr_block
 from movierec.models.kernels.lightfm_like import BPR as _BPR_KIND
 from movierec.models.kernels.lightfm_like import LOGISTIC as _LOGISTIC_KIND
 from movierec.models.kernels.lightfm_like import WARP as _WARP_KIND
@@ -32,13 +32,15 @@ from movierec.models.kernels.lightfm_like import (
     pairwise_epoch_identity,
     run_blocks,
 )
-from movierec.models.kernels.threads import free_threads
+from movierec.models.kernels.threads import free_threads, shared_pool
+from movierec.models.params import Boolean, Constraint, Interval, Options, RandomState
 from movierec.models.space import EPOCHS, FACTORS, LR, Choice, FloatRange, IntRange, SearchSpace
-from movierec.models.weighting import check_weighting, interaction_weights
+from movierec.models.training import fit_epochs
+from movierec.models.weighting import WEIGHTINGS, interaction_weights
 
 __all__ = ["BPR", "WARP", "WARPKOS", "HybridMF", "Logistic", "feature_rows"]
 
-SCHEDULES = ("adagrad", "adadelta")
+SCHEDULES = ("adagrad", "adadelta", "sgd", "auto")
 LOSSES = ("bpr", "warp", "logistic", "warp-kos")  # LightFM's four; ``loss`` in tuning picks the model
 
 
@@ -96,22 +98,26 @@ def _is_identity(rows: sp.csr_matrix) -> bool:
 class HybridMF(BaseRecommender):
     """Shared machinery of :class:`BPR` and :class:`WARP` (LightFM's model and hyperparameters).
 
-    ``no_components`` latent dimensions; ``learning_schedule`` ``adagrad`` (``learning_rate``)
-    or ``adadelta`` (``rho``, ``epsilon``); ``item_alpha``/``user_alpha`` L2 penalties on the
+    ``factors`` latent dimensions; ``learning_schedule`` ``adagrad`` (``learning_rate``)
+    or ``adadelta`` (``rho``, ``epsilon``), LightFM's steps with negatives drawn in proportion to
+    popularity; ``sgd``: LearnBPR (Rendle et al. 2009; Cornac's BPR), pairs drawn uniformly with
+    replacement, negatives uniformly from the catalogue, a constant ``learning_rate`` and
+    ``item_alpha``/``user_alpha`` as λ (BPR loss without side features only); ``auto``: ``sgd`` where
+    it applies, else ``adagrad`` (the schedule used is ``schedule_``); ``item_alpha``/``user_alpha`` L2 penalties on the
     feature embeddings touched by each step; ``max_sampled`` negatives tried per positive
     (WARP); ``num_threads`` Hogwild threads (1 is deterministic); ``normalize_features`` scales
     each feature row (identity included) to sum 1, like LightFM's ``Dataset``.
     """
 
     name: ClassVar[str] = "hybrid-mf"
-    kind: ClassVar[str] = "implicit"
+    tags: ClassVar[Tags] = Tags(fold_in="factors", serving="factors", uses_features=True)
     uses_user_features: ClassVar[bool] = True  # CLI notes say which models ignore --user-features
     _loss_kind: ClassVar[int] = _BPR_KIND
     _json_state: ClassVar[tuple[str, ...]] = ("history_", "item_feature_names_", "user_feature_names_")
 
     def __init__(
         self,
-        no_components: int = 40,
+        factors: int = 40,
         learning_rate: float = 0.05,
         epochs: int = 25,
         learning_schedule: str = "adagrad",
@@ -126,7 +132,7 @@ class HybridMF(BaseRecommender):
         half_life_days: float = 365.0,
         random_state: int | None = 42,
     ) -> None:
-        self.no_components = no_components
+        self.factors = factors
         self.learning_rate = learning_rate
         self.epochs = epochs
         self.learning_schedule = learning_schedule
@@ -141,30 +147,40 @@ class HybridMF(BaseRecommender):
         self.half_life_days = half_life_days
         self.random_state = random_state
 
+    _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {
+        "factors": [Interval(int, 1, None)],
+        "learning_rate": [Interval(float, 0, None, closed="neither")],
+        "epochs": [Interval(int, 0, None)],
+        "learning_schedule": [Options(*SCHEDULES)],
+        "rho": [Interval(float, 0, 1, closed="neither")],
+        "epsilon": [Interval(float, 0, None, closed="neither")],
+        "item_alpha": [Interval(float, 0, None)],
+        "user_alpha": [Interval(float, 0, None)],
+        "max_sampled": [Interval(int, 1, None)],
+        "num_threads": [Interval(int, 1, None)],
+        "normalize_features": [Boolean()],
+        "weighting": [Options(*WEIGHTINGS)],
+        "half_life_days": [Interval(float, 0, None, closed="neither")],
+        "random_state": [RandomState()],
+    }
+
     def _check_params(self) -> None:
-        check_positive("no_components", self.no_components, integer=True)
-        check_positive("learning_rate", self.learning_rate)
-        check_positive("epochs", self.epochs, integer=True, allow_zero=True)
-        if self.learning_schedule not in SCHEDULES:
+        self._validate_params()
+
+    def _resolve_schedule(self, identity_only: bool) -> str:
+        """``auto`` is LearnBPR's ``sgd`` for BPR without side features, else ``adagrad`` (LightFM's)."""
+        sgd_ok = self._loss_kind == _BPR_KIND and identity_only
+        if self.learning_schedule == "auto":
+            return "sgd" if sgd_ok else "adagrad"
+        if self.learning_schedule == "sgd" and not sgd_ok:
             raise ConfigError(
-                f"learning_schedule must be one of {', '.join(SCHEDULES)}, got {self.learning_schedule!r}"
+                "learning_schedule='sgd' (LearnBPR) trains the BPR loss without side features only; "
+                "use 'adagrad' or 'adadelta' with features or other losses"
             )
-        if not isinstance(self.rho, (int, float)) or not 0.0 < self.rho < 1.0:
-            raise ConfigError(f"rho must be between 0 and 1 (exclusive), got {self.rho!r}")
-        check_positive("epsilon", self.epsilon)
-        check_positive("item_alpha", self.item_alpha, allow_zero=True)
-        check_positive("user_alpha", self.user_alpha, allow_zero=True)
-        if (
-            isinstance(self.max_sampled, bool)
-            or not isinstance(self.max_sampled, (int, np.integer))
-            or self.max_sampled < 1
-        ):
-            raise ConfigError(f"max_sampled must be a whole number ≥ 1, got {self.max_sampled!r}")
-        check_positive("num_threads", self.num_threads, integer=True)
-        check_weighting(self.weighting, self.half_life_days)
+        return str(self.learning_schedule)
 
     # --- training -------------------------------------------------------------------------
-    def fit(
+    def _fit(
         self,
         train: Interactions,
         *,
@@ -172,101 +188,22 @@ class HybridMF(BaseRecommender):
         user_features: Any = None,
         on_epoch: EpochCallback | None = None,
     ) -> Self:
-        """Train for ``epochs`` epochs; ``item_features``/``user_features`` are ItemFeatures or CSR."""
+        """Train for ``epochs`` epochs; ``item_features``/``user_features`` are ItemFeatures or CSR.
+
+        ``on_epoch(epoch, record)`` sees the model as a fit of that many epochs would leave it and may
+        return False to stop; the same loop is open as :meth:`trainer` (``models.training``).
+        """
+        trainer = self.trainer(train, item_features=item_features, user_features=user_features)
+        return fit_epochs(trainer, int(self.epochs), on_epoch)
+
+    def trainer(
+        self, train: Interactions, *, item_features: Any = None, user_features: Any = None
+    ) -> HybridMFTrainer:
+        """A :class:`HybridMFTrainer` for ``train`` (weights drawn, no epoch run yet)."""
         self._check_params()
         if train.n_ratings == 0:
             raise DataError(f"{self.name}: no positive interactions to train on")
-        item_side, item_names = _as_matrix(item_features, train.n_items, "item_features")
-        user_side, user_names = _as_matrix(user_features, train.n_users, "user_features")
-        rng = check_random_state(self.random_state)
-        weights = interaction_weights(train, self.weighting, self.half_life_days)
-        self._remember_train(train)
-        norm = bool(self.normalize_features)
-        item_rows = feature_rows(item_side, train.n_items, normalize=norm)
-        user_rows = feature_rows(user_side, train.n_users, normalize=norm)
-        d = int(self.no_components)
-        n_if, n_uf = item_rows.shape[1], user_rows.shape[1]
-        # LightFM's initialisation: U(-0.5, 0.5) / d for embeddings, zero biases; the bias rides
-        # in the last column so a feature's whole contribution is one contiguous row
-        item_w = np.zeros((n_if, d + 1), dtype=np.float32)
-        item_w[:, :d] = (rng.random((n_if, d)) - 0.5) / d
-        user_w = np.zeros((n_uf, d + 1), dtype=np.float32)
-        user_w[:, :d] = (rng.random((n_uf, d)) - 0.5) / d
-        adadelta = self.learning_schedule == "adadelta"
-        start = 0.0 if adadelta else 1.0
-        item_acc, user_acc = np.full_like(item_w, start), np.full_like(user_w, start)
-        item_mom, user_mom = np.zeros_like(item_w), np.zeros_like(user_w)
-        positives = sp.csr_matrix(
-            (np.ones(train.n_ratings, np.float32), (train.users, train.items)), shape=train.shape
-        )
-        positives.sum_duplicates()
-        positives.sort_indices()
-        identity_only = _is_identity(item_rows) and _is_identity(user_rows)
-        if self._loss_kind == _LOGISTIC_KIND:  # pointwise: its own kernel, identity rows included
-            kernel = logistic_epoch
-            features = (item_rows.indptr, item_rows.indices, item_rows.data)
-            features += (user_rows.indptr, user_rows.indices, user_rows.data)
-        elif identity_only:  # representation = embedding row: the fused kernel
-            kernel, features = pairwise_epoch_identity, ()
-        else:
-            kernel = pairwise_epoch
-            features = (item_rows.indptr, item_rows.indices, item_rows.data)
-            features += (user_rows.indptr, user_rows.indices, user_rows.data)
-        # never more threads than cores others leave free: a descheduled Hogwild thread only adds waiting
-        threads = free_threads(limit=int(self.num_threads)) if int(self.num_threads) > 1 else 1
-        blocks = 1 if threads == 1 else 16 * threads  # small blocks, handed out one at a time
-        hyper = (
-            adadelta,
-            np.float32(self.learning_rate),
-            np.float32(self.rho),
-            np.float32(self.epsilon),
-            np.float32(self.item_alpha),
-            np.float32(self.user_alpha),
-            int(self.max_sampled),
-            int(getattr(self, "k", 1)),  # k-OS WARP's k and n (WARPKOS only)
-            int(getattr(self, "n", 1)),
-        )
-        self.history_: list[dict[str, float]] = []
-        self.item_feature_names_ = item_names
-        self.user_feature_names_ = user_names
-
-        def publish() -> None:
-            self._finalise(
-                item_w[:, :d], item_w[:, d], user_w[:, :d], user_w[:, d], item_side, user_side, train
-            )
-
-        pool = ThreadPoolExecutor(threads - 1, thread_name_prefix=self.name) if threads > 1 else None
-        try:
-            for epoch in range(1, int(self.epochs) + 1):
-                tic = time.perf_counter()
-                order = rng.permutation(train.n_ratings).astype(np.int64)
-                state = np.zeros(8 * blocks, dtype=np.uint64)  # one xorshift state per block, 64 bytes apart
-                state[::8] = rng.integers(1, 2**63 - 1, size=blocks, dtype=np.int64).astype(np.uint64)
-                losses = np.zeros(blocks, dtype=np.float64)
-                args = (self._loss_kind, order, train.users, train.items, weights, positives.indptr)
-                args += (positives.indices, *features, item_w, user_w, item_acc, user_acc, item_mom, user_mom)
-                args += (*hyper, state, losses)
-                run_blocks(
-                    lambda first, last, args=args: kernel(*args, first, last), blocks, pool, threads - 1
-                )
-                loss = losses.sum() / train.n_ratings
-                if not np.isfinite(loss):
-                    raise ConfigError(
-                        f"{self.name}: training diverged at epoch {epoch} (loss {loss}); lower learning_rate"
-                    )
-                record = {"epoch": epoch, "loss": float(loss), "seconds": time.perf_counter() - tic}
-                self.history_.append(record)
-                if on_epoch is not None:
-                    # the callback sees the model as a fit of `epoch` epochs would leave it (copies, so
-                    # training goes on unchanged): per-epoch validation and Optuna pruning score it
-                    publish()
-                    if on_epoch(epoch, record) is False:
-                        break
-        finally:
-            if pool is not None:
-                pool.shutdown(wait=True, cancel_futures=True)
-        publish()
-        return self
+        return HybridMFTrainer(self, train, item_features, user_features)
 
     def _finalise(
         self,
@@ -394,13 +331,149 @@ class HybridMF(BaseRecommender):
 
 # shared by the four losses (Rendle et al. 2009; Weston et al. 2011; LightFM's per-feature alphas)
 _HYBRID_SPACE: SearchSpace = {
-    "no_components": FACTORS,
+    "factors": FACTORS,
     "learning_rate": LR,
     "epochs": EPOCHS,
     "item_alpha": FloatRange(1e-8, 1e-2, log=True),
     "user_alpha": FloatRange(1e-8, 1e-2, log=True),
     "learning_schedule": Choice(("adagrad", "adadelta")),
 }
+
+
+class HybridMFTrainer:
+    """One LightFM-style training run, an epoch at a time (``train_epoch``) or many (``train_epochs``).
+
+    The model is usable after every ``train_epoch``: its vectors are recomputed from the live
+    weights then (a view for identity features, a sparse product with side features), while
+    ``train_epochs`` only publishes after its last epoch. Epochs draw from the model's seeded
+    generator in the same order whichever way they are run, so both give the same weights.
+    """
+
+    def __init__(self, model: HybridMF, train: Interactions, item_features: Any, user_features: Any) -> None:
+        self.model = model
+        self.history: list[dict[str, float]] = []
+        self._train = train
+        item_side, item_names = _as_matrix(item_features, train.n_items, "item_features")
+        user_side, user_names = _as_matrix(user_features, train.n_users, "user_features")
+        self._item_side, self._user_side = item_side, user_side
+        rng = check_random_state(model.random_state)
+        self._rng = rng
+        self._weights = interaction_weights(train, model.weighting, model.half_life_days)
+        model._remember_train(train)
+        norm = bool(model.normalize_features)
+        item_rows = feature_rows(item_side, train.n_items, normalize=norm)
+        user_rows = feature_rows(user_side, train.n_users, normalize=norm)
+        d = self._d = int(model.factors)
+        n_if, n_uf = item_rows.shape[1], user_rows.shape[1]
+        # LightFM's initialisation: U(-0.5, 0.5) / d for embeddings, zero biases; the bias rides
+        # in the last column so a feature's whole contribution is one contiguous row
+        self._item_w = item_w = np.zeros((n_if, d + 1), dtype=np.float32)
+        item_w[:, :d] = (rng.random((n_if, d)) - 0.5) / d
+        self._user_w = user_w = np.zeros((n_uf, d + 1), dtype=np.float32)
+        user_w[:, :d] = (rng.random((n_uf, d)) - 0.5) / d
+        identity_only = _is_identity(item_rows) and _is_identity(user_rows)
+        model.schedule_ = model._resolve_schedule(identity_only)
+        adadelta = model.schedule_ == "adadelta"
+        start = 0.0 if adadelta else 1.0
+        self._acc = (np.full_like(item_w, start), np.full_like(user_w, start))
+        self._mom = (np.zeros_like(item_w), np.zeros_like(user_w))
+        positives = sp.csr_matrix(
+            (np.ones(train.n_ratings, np.float32), (train.users, train.items)), shape=train.shape
+        )
+        positives.sum_duplicates()
+        positives.sort_indices()
+        self._positives = positives
+        if model._loss_kind == _LOGISTIC_KIND:  # pointwise: its own kernel, identity rows included
+            self._kernel: Any = logistic_epoch
+            self._features: tuple[Any, ...] = (item_rows.indptr, item_rows.indices, item_rows.data)
+            self._features += (user_rows.indptr, user_rows.indices, user_rows.data)
+        elif identity_only:  # representation = embedding row: the fused kernel
+            self._kernel, self._features = pairwise_epoch_identity, ()
+        else:
+            self._kernel = pairwise_epoch
+            self._features = (item_rows.indptr, item_rows.indices, item_rows.data)
+            self._features += (user_rows.indptr, user_rows.indices, user_rows.data)
+        # never more threads than cores others leave free: a descheduled Hogwild thread only adds waiting
+        self._threads = free_threads(limit=int(model.num_threads)) if int(model.num_threads) > 1 else 1
+        self._blocks = (
+            1 if self._threads == 1 else 16 * self._threads
+        )  # small blocks, handed out one at a time
+        self._hyper = (
+            adadelta,
+            np.float32(model.learning_rate),
+            np.float32(model.rho),
+            np.float32(model.epsilon),
+            np.float32(model.item_alpha),
+            np.float32(model.user_alpha),
+            int(model.max_sampled),
+            int(getattr(model, "k", 1)),  # k-OS WARP's k and n (WARPKOS only)
+            int(getattr(model, "n", 1)),
+        )
+        model.history_ = self.history
+        model.item_feature_names_ = item_names
+        model.user_feature_names_ = user_names
+
+    def _sweep(self) -> dict[str, float]:
+        """One epoch of the kernel over every training interaction (blocks claimed by free threads)."""
+        m, train, rng, blocks, threads = self.model, self._train, self._rng, self._blocks, self._threads
+        pool = shared_pool(threads - 1) if threads > 1 else None
+        positives, item_w, user_w, hyper = self._positives, self._item_w, self._user_w, self._hyper
+        epoch = len(self.history) + 1
+        tic = time.perf_counter()
+        order = rng.permutation(train.n_ratings).astype(np.int64)
+        state = np.zeros(8 * blocks, dtype=np.uint64)  # one xorshift state per block, 64 bytes apart
+        state[::8] = rng.integers(1, 2**63 - 1, size=blocks, dtype=np.int64).astype(np.uint64)
+        losses = np.zeros(blocks, dtype=np.float64)
+        if m.schedule_ == "sgd":  # LearnBPR: bootstrap sampling, uniform negatives, constant step
+            args = (train.users, train.items, self._weights, positives.indptr, positives.indices, item_w)
+            args += (user_w, hyper[1], hyper[4], hyper[5], state, losses, np.zeros(blocks, np.int64))
+            run_blocks(
+                lambda first, last, args=args: learn_bpr_block(*args, first, last), blocks, pool, threads - 1
+            )
+        else:
+            args = (m._loss_kind, order, train.users, train.items, self._weights, positives.indptr)
+            args += (positives.indices, *self._features, item_w, user_w, *self._acc, *self._mom)
+            args += (*hyper, state, losses)
+            kernel = self._kernel
+            run_blocks(lambda first, last, args=args: kernel(*args, first, last), blocks, pool, threads - 1)
+        loss = losses.sum() / train.n_ratings
+        if not np.isfinite(loss):
+            raise ConfigError(
+                f"{m.name}: training diverged at epoch {epoch} (loss {loss}); lower learning_rate"
+            )
+        record = {"epoch": epoch, "loss": float(loss), "seconds": time.perf_counter() - tic}
+        self.history.append(record)
+        return record
+
+    def _publish(self) -> None:
+        d, item_w, user_w = self._d, self._item_w, self._user_w
+        self.model._finalise(
+            item_w[:, :d],
+            item_w[:, d],
+            user_w[:, :d],
+            user_w[:, d],
+            self._item_side,
+            self._user_side,
+            self._train,
+        )
+
+    def train_epoch(self) -> dict[str, float]:
+        """One epoch; the model scores as a fit of this many epochs would leave it."""
+        record = self._sweep()
+        self._publish()
+        return record
+
+    def train_epochs(self, n: int) -> list[dict[str, float]]:
+        """``n`` epochs, the model's vectors computed once at the end."""
+        records = [self._sweep() for _ in range(int(n))]
+        self._publish()
+        return records
+
+    def finalize(self) -> HybridMF:
+        """The fitted model (its vectors are those of the last epoch run)."""
+        if not hasattr(self.model, "item_factors_") or not self.history:
+            self._publish()
+        return self.model
 
 
 class BPR(HybridMF):
@@ -458,7 +531,7 @@ class WARPKOS(HybridMF):
 
     def __init__(
         self,
-        no_components: int = 40,
+        factors: int = 40,
         learning_rate: float = 0.05,
         epochs: int = 25,
         learning_schedule: str = "adagrad",
@@ -476,7 +549,7 @@ class WARPKOS(HybridMF):
         n: int = 10,
     ) -> None:
         super().__init__(
-            no_components=no_components,
+            factors=factors,
             learning_rate=learning_rate,
             epochs=epochs,
             learning_schedule=learning_schedule,

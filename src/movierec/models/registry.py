@@ -12,7 +12,7 @@ from typing import Any
 
 from movierec.errors import ConfigError
 
-__all__ = ["MODELS", "available", "create", "get_class", "model_kind"]
+__all__ = ["MODELS", "available", "canonical_params", "create", "get_class", "merge_params", "model_kind"]
 
 # name -> (module, class, extra needed to import it or None)
 MODELS: dict[str, tuple[str, str, str | None]] = {
@@ -24,6 +24,7 @@ MODELS: dict[str, tuple[str, str, str | None]] = {
     "knn-basic": ("movierec.models.knn", "KNNBasic", None),
     "knn-means": ("movierec.models.knn", "KNNWithMeans", None),
     "knn-baseline": ("movierec.models.knn", "KNNBaseline", None),
+    "bayesian-fm": ("movierec.models.bayesian", "BayesianFM", None),
     "blend": ("movierec.models.blend", "Blend", None),
     # implicit (LightFM / implicit style)
     "popularity": ("movierec.models.popularity", "Popularity", None),
@@ -34,6 +35,8 @@ MODELS: dict[str, tuple[str, str, str | None]] = {
     "rp3beta": ("movierec.models.itemitem", "RP3beta", None),
     "slim": ("movierec.models.itemitem", "SLIM", None),
     "ials": ("movierec.models.ials", "IALS", None),
+    "mult-vae": ("movierec.models.vae", "MultVAE", "seq"),
+    "recvae": ("movierec.models.vae", "RecVAE", "seq"),
     "bpr": ("movierec.models.bpr", "BPR", None),
     "warp": ("movierec.models.bpr", "WARP", None),
     "logistic": ("movierec.models.bpr", "Logistic", None),
@@ -42,6 +45,7 @@ MODELS: dict[str, tuple[str, str, str | None]] = {
     "sequential-popularity": ("movierec.models.sequential", "SequentialPopularity", None),
     "markov": ("movierec.models.sequential", "Markov", None),
     "sasrec": ("movierec.models.sasrec", "SASRec", "seq"),
+    "gru4rec": ("movierec.models.gru4rec", "GRU4Rec", "seq"),
     # reference backends
     "surprise:baseline": ("movierec.models.reference.surprise", "SurpriseBaseline", "reference"),
     "surprise:svd": ("movierec.models.reference.surprise", "SurpriseSVD", "reference"),
@@ -52,6 +56,8 @@ MODELS: dict[str, tuple[str, str, str | None]] = {
     "lightfm:logistic": ("movierec.models.reference.lightfm", "LightFMLogistic", "reference"),
     "lightfm:warp-kos": ("movierec.models.reference.lightfm", "LightFMWARPKOS", "reference"),
     "implicit:bpr": ("movierec.models.reference.implicit", "ImplicitBPR", "reference"),
+    "cornac:bpr": ("movierec.models.reference.cornac", "CornacBPR", "reference"),
+    "myfm:bfm": ("movierec.models.reference.myfm", "MyFMBayesianFM", "reference"),
 }
 
 
@@ -95,4 +101,20 @@ def create(name: str, **params: Any) -> Any:
 
 def model_kind(name: str) -> str:
     """``explicit`` or ``implicit`` for a registered model name."""
-    return str(getattr(get_class(name), "kind", "implicit"))
+    from movierec.models.base import tags_of
+
+    return tags_of(get_class(name)).kind
+
+
+def canonical_params(name: str, params: dict[str, Any]) -> dict[str, Any]:
+    """``params`` under model ``name``'s own hyperparameter names (``n_factors`` → ``factors``…)."""
+    canon = getattr(get_class(name), "canonical_params", None)
+    return canon(params) if callable(canon) else dict(params)
+
+
+def merge_params(name: str, *layers: dict[str, Any]) -> dict[str, Any]:
+    """Later layers override earlier ones, whichever spelling (canonical or alias) each layer uses."""
+    out: dict[str, Any] = {}
+    for layer in layers:
+        out.update(canonical_params(name, layer))
+    return out

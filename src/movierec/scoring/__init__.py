@@ -40,9 +40,14 @@ FAMILIES: dict[str, str] = {
 def family_of(model: Any) -> str:
     """The serving family of a fitted model, read from what it learned (duck-typed, so outside
     models such as Spark's ALS export too)."""
+    declared = getattr(getattr(model, "tags", None), "serving", None)
+    if declared in FAMILIES:
+        return str(declared)
     name = getattr(model, "name", None)
-    if name in ("markov", "sasrec", "blend"):
+    if name in ("markov", "blend"):
         return str(name)
+    if name in ("sasrec", "gru4rec"):  # network sequence models share one family
+        return "sasrec"
     if getattr(model, "weights_", None) is not None and getattr(model, "active_items_", None) is not None:
         return "linear"
     if getattr(model, "neighbours_", None) is not None:

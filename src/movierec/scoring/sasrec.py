@@ -17,19 +17,28 @@ NET_PREFIX = "net:"  # prefix of the network's weight arrays
 
 def export(model: Any, n_users: int, n_items: int, threshold: float) -> tuple[dict[str, np.ndarray], dict]:
     users = np.arange(model.n_users_, dtype=np.int64)
+    if hasattr(model, "export_vectors"):  # gru4rec: its final states, output embeddings and biases
+        user_f, item_f, item_b = model.export_vectors()
+    else:
+        user_f = model._user_vectors(model.history_seq_[users].astype(np.int64))
+        item_f, item_b = model.item_embeddings(), np.zeros(model.n_items_, np.float32)
     out = {
-        "user_factors": np.ascontiguousarray(
-            model._user_vectors(model.history_seq_[users].astype(np.int64)), np.float32
-        ),
-        "item_factors": np.ascontiguousarray(model.item_embeddings(), np.float32),
+        "user_factors": np.ascontiguousarray(user_f, np.float32),
+        "item_factors": np.ascontiguousarray(item_f, np.float32),
         "user_bias": np.zeros(model.n_users_, np.float32),
-        "item_bias": np.zeros(model.n_items_, np.float32),
+        "item_bias": np.ascontiguousarray(item_b, np.float32),
         "global_mean": np.float32(0.0),
     }
     for key, value in vars(model).items():
         if key.startswith("net."):
             out[NET_PREFIX + key[len("net.") :]] = np.asarray(value, dtype=np.float32)
-    return out, {"threshold": float(threshold), "sequential": True, "params": model.get_params()}
+    spec = {
+        "threshold": float(threshold),
+        "sequential": True,
+        "params": model.get_params(),
+        "model": model.name,
+    }
+    return out, spec
 
 
 class Scorer(factors.Scorer):
@@ -42,11 +51,12 @@ class Scorer(factors.Scorer):
     def network(self) -> Any:
         """A :class:`~movierec.models.sasrec.SASRec` rebuilt from the stored weights (needs torch; built once)."""
         if self._net is None:
-            from movierec.models.sasrec import SASRec
+            from movierec.models.registry import get_class
 
+            cls = get_class(str(self.spec.get("model", "sasrec")))  # sasrec or gru4rec
             params = dict(self.spec.get("params") or {})
             params["device"] = "cpu"
-            model = SASRec(**{k: v for k, v in params.items() if k in SASRec().get_params()})
+            model = cls(**{k: v for k, v in params.items() if k in cls().get_params()})
             model.n_items_ = self.n_items
             model.n_users_ = self.seen.shape[0]
             for key, value in self.a.items():

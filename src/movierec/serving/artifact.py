@@ -978,6 +978,7 @@ def _legacy_spec(manifest: dict[str, Any]) -> dict[str, Any]:
         spec.setdefault("alpha", 1.0)
     if family == "sasrec":
         spec.setdefault("params", manifest["model"].get("params", {}))
+        spec.setdefault("model", manifest["model"]["name"])
     spec.setdefault("top", float(manifest.get("train_scale", manifest["rating_scale"])[1]))
     return spec
 

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from movierec.errors import ConfigError
 from movierec.models.base import check_positive
 
 if TYPE_CHECKING:
@@ -184,8 +183,12 @@ def recommend_all(
         if "://" not in str(out).removeprefix("file://")
         else None
     )
-    if outp is not None and outp.exists() and not force:
-        raise ConfigError(f"{outp} already exists; pass --force to replace it")
+    if (
+        outp is not None
+    ):  # --force overwrites only a folder of Spark's own part files; nothing else is deleted
+        from movierec.output_folders import check_parquet_target
+
+        check_parquet_target(outp, force)
     t0 = time.perf_counter()
     art = load_artifact(artifact)
     root = Path(art.path)

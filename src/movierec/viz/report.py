@@ -405,6 +405,8 @@ def table_columns(k: int) -> list[tuple[str, str, bool]]:
         (f"recall@{k}", f"R@{k}", False),
         (f"hit_rate@{k}", f"HR@{k}", False),
         (f"ndcg@{k}", f"NDCG@{k}", False),
+        (f"novelty@{k}", "novelty", False),
+        (f"coverage@{k}", "coverage", False),
         (f"tc:precision@{k}", f"P@{k}", False),
         (f"tc:recall@{k}", f"R@{k}", False),
     ]
@@ -413,6 +415,8 @@ def table_columns(k: int) -> list[tuple[str, str, bool]]:
 def _winners(table: Sequence[dict[str, Any]], k: int) -> dict[str, str]:
     out: dict[str, str] = {}
     for key, _h, lower in table_columns(k):
+        if key.startswith(("novelty", "coverage")):  # descriptive: more is not simply better
+            continue
         vals = [(r["values"].get(key), r["model"]) for r in table]
         vals = [(v, m) for v, m in vals if v is not None and np.isfinite(v)]
         if len(vals) > 1:
@@ -556,16 +560,17 @@ def _map_for_model(
     projection: str,
     charts_dir: Path,
     div_id: str,
+    png: bool = False,
 ) -> dict[str, Any]:
-    """Draw one model's projected item vectors: static PNG, interactive map, neighbour table, coordinates."""
-    from movierec.viz.embeddings import interactive_map, nearest_neighbours, static_map
+    """Draw one model's projected item vectors: interactive map, neighbour table, coordinates (static PNG on request)."""
+    from movierec.viz.embeddings import map_figure, map_spec_html, nearest_neighbours, static_map
 
     usable = proj.items
     title = f"{label}: item vectors, {projection.upper() if projection != 'tsne' else 't-SNE'} of {len(usable):,} most-rated items"
     fr = frame.copy()
     fr["n_ratings"] = train_counts
-    png = static_map(fr, proj, charts_dir / f"map_{_slug(label)}.png", title=title)
-    div = interactive_map(fr, proj, title="", div_id=div_id)
+    png_path = static_map(fr, proj, charts_dir / f"map_{_slug(label)}.png", title=title) if png else None
+    div = map_spec_html(map_figure(fr, proj), div_id)
     neighbours = nearest_neighbours(emb, fr)
     coords = fr.iloc[proj.items][["movieId", "title", "genre"]].copy()
     coords.insert(0, "model", label)
@@ -575,7 +580,7 @@ def _map_for_model(
     return {
         "model": label,
         "title": title,
-        "png": png,
+        "png": png_path,
         "div": div,
         "neighbours": neighbours,
         "coords": coords,
@@ -599,20 +604,24 @@ def build_report(
     k: int = 10,
     threshold: float = 4.0,
     map_items: int | None = 1500,
+    png_maps: bool = False,
     curve_k: int = 50,
     console: Any = None,
     show_progress: bool = True,
+    user_features: str | None = None,
 ) -> Report:
     """Run the whole report and write it into ``out`` (default ``reports/<timestamp>``); returns what it wrote.
 
     ``models`` defaults to :data:`DEFAULT_MODELS`; ``map_items`` caps each embedding map to the
-    most-rated items (``None``: every item with a vector).
+    most-rated items (``None``: every item with a vector). ``user_features`` (``demographics``
+    and/or a CSV) go to the models that use them; a dataset with demographics adds the "new users"
+    section either way.
     """
     from rich.console import Console
 
     from movierec.evaluation import compare, metric_curve
     from movierec.viz import report_charts as C
-    from movierec.viz.embeddings import METHODS, item_frame, plotly_js
+    from movierec.viz.embeddings import METHODS, item_frame, plotly_js_gzip_base64
 
     console = console or Console(stderr=True, highlight=False)
     if projection not in METHODS:
@@ -649,6 +658,8 @@ def build_report(
         "threshold": threshold,
         "map_items": map_items,
     }
+    if user_features:
+        fingerprint["user_features"] = user_features
     fingerprint = json.loads(json.dumps(fingerprint, default=str))
     check_output(out, fingerprint, force=force)
     charts_dir = out / "charts"
@@ -692,7 +703,9 @@ def build_report(
                 threshold=threshold,
                 seed=seed,
                 item_features=features,
+                user_features=user_features,
                 progress=prog.handler(rename),
+                beyond=True,
             )
             comps.append(comp)
             for r in comp.rows:
@@ -723,6 +736,14 @@ def build_report(
         tic = time.perf_counter()
         sequence = _sequence_section(ds, specs, k=k, seed=seed, notes=notes)
         timings["sequence"] = time.perf_counter() - tic
+
+    # 2c. new users (issue 20): the cold-users warm-up curve when the dataset has user demographics
+    from movierec.viz.report_new_users import new_users_section
+
+    tic = time.perf_counter()
+    new_users = new_users_section(ds, k=k, threshold=threshold, seed=seed, notes=notes)
+    if new_users is not None:
+        timings["new_users"] = time.perf_counter() - tic
 
     # 3. curves and charts
     tic = time.perf_counter()
@@ -778,6 +799,9 @@ def build_report(
             histories, charts_dir / "training_curves.png", colours=colours
         )
     timings["charts"] = time.perf_counter() - tic
+    tic = time.perf_counter()
+    beyond = _beyond(rows, k, charts_dir, colours, fitted, fit_train, base, threshold)
+    timings["beyond"] = time.perf_counter() - tic
 
     # 4. embedding maps
     tic = time.perf_counter()
@@ -804,6 +828,7 @@ def build_report(
                 projection=projection,
                 charts_dir=charts_dir,
                 div_id=f"map-{i}",
+                png=png_maps,
             )
         )
     for m in maps:
@@ -867,6 +892,10 @@ def build_report(
     }
     if sequence is not None:
         payload["sequence"] = sequence
+    if beyond is not None:
+        payload["beyond"] = {key: v for key, v in beyond.items() if key != "charts"}
+    if new_users is not None:
+        payload["new_users"] = new_users
     html = _render(
         ds=ds,
         summary=summary,
@@ -880,10 +909,12 @@ def build_report(
         notes=notes,
         meta=meta,
         timings=timings,
-        plotly=plotly_js() if any("div" in m for m in maps) else "",
+        plotly=plotly_js_gzip_base64() if any("div" in m for m in maps) else "",
         provenance=base.provenance,
         curve_k=curve_k,
         sequence=sequence,
+        beyond=beyond,
+        new_users=new_users,
     )
     (out / "index.html").write_text(html, encoding="utf-8")
     timings["write"] = time.perf_counter() - tic
@@ -904,6 +935,32 @@ def build_report(
         k=k,
         winners=winners,
     )
+
+
+def _beyond(
+    rows: Sequence[Any],
+    k: int,
+    charts_dir: Path,
+    colours: dict[str, str],
+    fitted: dict[str, Any],
+    fit_train: dict[str, Any],
+    base: Any,
+    threshold: float,
+) -> dict[str, Any] | None:
+    """The "beyond accuracy" section (movierec.viz.report_beyond): each model's top-K lists ranked once more."""
+    from movierec.beyond import item_popularity, train_pairs
+    from movierec.evaluation import FullRankingProtocol
+    from movierec.viz.report_beyond import beyond_section
+
+    lists = {}
+    for r in rows:
+        if r.protocol == "full-ranking" and r.label in fitted:
+            _, recs, _, _, _ = FullRankingProtocol().rank(
+                fitted[r.label], base.train, base.test, k=k, threshold=threshold
+            )
+            lists[r.label] = recs
+    popularity = item_popularity(train_pairs(base.train))
+    return beyond_section(rows, k, charts_dir, colours, lists, popularity)
 
 
 def print_summary(console: Any, report: Report) -> None:

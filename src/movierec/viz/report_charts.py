@@ -191,8 +191,8 @@ def value_bars(
         bars[best].set_linewidth(1.6)
         lo = float(np.min(vals))
         hi = float(np.max(vals))
-        if lower_is_better and lo > 0:  # zoom in: RMSE differences are small next to their size
-            ax.set_ylim(max(0.0, lo - (hi - lo) * 1.5 - 0.05 * hi), hi + (hi - lo) * 0.6 + 0.02 * hi)
+        # bars start at zero (a cut axis makes 0.87 look twice 0.85); the values are printed on the bars
+        ax.set_ylim(0.0, max(hi, lo, 0.0) * 1.15 or 1.0)
         for b, v in zip(bars, vals, strict=True):
             ax.annotate(
                 f"{v:.3f}",
@@ -335,10 +335,20 @@ def training_curves(
         hist = histories[m]
         epochs = [h.get("epoch", i + 1) for i, h in enumerate(hist)]
         loss = [h.get("loss", np.nan) for h in hist]
-        ax.plot(epochs, loss, marker="o", ms=2.5, lw=1.5, color=colours.get(m, BLUE))
+        ax.plot(epochs, loss, marker="o", ms=2.5, lw=1.5, color=colours.get(m, BLUE), label="training loss")
         ax.set_title(m, loc="left")
         ax.set_xlabel("epoch")
         ax.set_ylabel("loss")
+        val_keys = sorted({k for h in hist for k in h if k.startswith("val")})
+        if val_keys:  # the validation metric the model tracked while training, on its own axis
+            twin = ax.twinx()
+            for key in val_keys:
+                twin.plot(
+                    epochs, [h.get(key, np.nan) for h in hist], ls="--", lw=1.4, color="#444444", label=key
+                )
+            twin.set_ylabel(val_keys[0].replace("val_", "validation "))
+            lines = ax.get_lines() + twin.get_lines()
+            ax.legend(lines, [line.get_label() for line in lines], fontsize=8, loc="best")
     if not models:
         axes[0][0].text(0.5, 0.5, "no iterative model in this report", ha="center", va="center")
     fig.suptitle(title, x=0.01, ha="left", fontsize=11, fontweight="bold")

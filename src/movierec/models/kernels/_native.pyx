@@ -433,3 +433,48 @@ def predict_dense_items_chunk(
                 marker[u_idx[p]] = -1
             r += n_chunks
     free(marker)
+
+
+# --- EASE's Woodbury path (Steck 2019), ``ease_kernels.py``'s two kernels ------------------------------
+
+
+def woodbury_diag(const long long[::1] indptr, const int[::1] indices, const double[::1] data, const double[:, ::1] kx):
+    """diag(S)_i = Σ_u x_ui · KX[u, i] for a CSC matrix X (users × items) and dense KX (users × items)."""
+    cdef Py_ssize_t n_items = indptr.shape[0] - 1, i, p
+    cdef double acc
+    out_arr = np.zeros(n_items)
+    cdef double[::1] out = out_arr
+    with nogil:
+        for i in range(n_items):
+            acc = 0.0
+            for p in range(indptr[i], indptr[i + 1]):
+                acc += data[p] * kx[indices[p], i]
+            out[i] = acc
+    return out_arr
+
+
+def woodbury_weights_chunk(
+    const long long[::1] indptr, const int[::1] indices, const double[::1] data, const double[:, ::1] kx,
+    const double[::1] scale, float[:, ::1] out, Py_ssize_t chunk, Py_ssize_t n_chunks,
+):
+    """Rows ``chunk, chunk + n_chunks, …`` of B[i, j] = S[i, j] · scale[j] (j ≠ i), 0 on the diagonal."""
+    cdef Py_ssize_t n_items = indptr.shape[0] - 1, i, p, j
+    cdef double w
+    cdef const double* src
+    cdef double* row = <double*>malloc(max(n_items, 1) * sizeof(double))
+    if row == NULL:
+        raise MemoryError()
+    with nogil:
+        i = chunk
+        while i < n_items:
+            memset(row, 0, n_items * sizeof(double))
+            for p in range(indptr[i], indptr[i + 1]):
+                w = data[p]
+                src = &kx[indices[p], 0]
+                for j in range(n_items):
+                    row[j] += w * src[j]
+            for j in range(n_items):
+                out[i, j] = <float>(row[j] * scale[j])
+            out[i, i] = 0.0
+            i += n_chunks
+    free(row)

@@ -1,4 +1,4 @@
-"""The explicit models' kernels: compiled at install time (``_native``), numba where no build exists.
+"""The explicit models' (and EASE's) kernels: compiled at install time (``_native``), numba where no build exists.
 
 ``pip install`` compiles ``_native.pyx`` (Cython, C++), so a fresh install runs its first ``svd``,
 ``baseline`` or ``knn-*`` fit with no JIT wait and without importing numba. A source checkout that
@@ -45,6 +45,8 @@ __all__ = [
     "sgd_biases",
     "svd_epochs",
     "top_similarities",
+    "woodbury_diag",
+    "woodbury_weights",
 ]
 
 BACKEND = "native" if _native is not None else "numba"
@@ -290,3 +292,29 @@ def predict_dense_items(
     )  # fmt: skip
     run_chunks(lambda c, m: _native.predict_dense_items_chunk(*args, c, m), len(users), per_thread=2)
     return dev, actual
+
+
+def woodbury_diag(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, kx: np.ndarray) -> np.ndarray:
+    """diag(S) of EASE's Woodbury path (``ease_kernels.woodbury_diag``)."""
+    if _native is None:
+        from movierec.models.kernels import ease_kernels
+
+        return ease_kernels.woodbury_diag(indptr, indices, data, kx)
+    return _native.woodbury_diag(_i64(indptr), _i32(indices), _f64(data), _f64(kx))
+
+
+def woodbury_weights(
+    indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, kx: np.ndarray, scale: np.ndarray
+) -> np.ndarray:
+    """EASE's B = S·diag(scale), zero diagonal, float32 (``ease_kernels.woodbury_weights``); rows in
+    chunks claimed by threads (no parallel region waiting at a barrier)."""
+    CALLS["woodbury_weights"] += 1
+    if _native is None:
+        from movierec.models.kernels import ease_kernels
+
+        return ease_kernels.woodbury_weights(indptr, indices, data, kx, scale)
+    n_items = len(indptr) - 1
+    out = np.empty((n_items, n_items), dtype=np.float32)
+    args = (_i64(indptr), _i32(indices), _f64(data), _f64(kx), _f64(scale), out)
+    run_chunks(lambda c, n: _native.woodbury_weights_chunk(*args, c, n), n_items)
+    return out

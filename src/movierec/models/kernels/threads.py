@@ -15,7 +15,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
-__all__ = ["available_cores", "free_threads", "run_blocks", "run_chunks"]
+__all__ = ["available_cores", "free_threads", "run_blocks", "run_chunks", "shared_pool"]
 
 THREADS_ENV = "MOVIEREC_THREADS"
 
@@ -97,7 +97,7 @@ _POOL: ThreadPoolExecutor | None = None
 _POOL_LOCK = threading.Lock()
 
 
-def _pool(helpers: int) -> ThreadPoolExecutor:
+def shared_pool(helpers: int) -> ThreadPoolExecutor:
     """One process-wide pool of helper threads (grown when more are asked for)."""
     global _POOL
     with _POOL_LOCK:
@@ -117,4 +117,4 @@ def run_chunks(kernel: Callable[[int, int], None], n_items: int, *, per_thread: 
         kernel(0, 1)
         return
     n_chunks = max(1, min(n_items, per_thread * threads))
-    run_blocks(lambda first, _last: kernel(first, n_chunks), n_chunks, _pool(threads - 1), threads - 1)
+    run_blocks(lambda first, _last: kernel(first, n_chunks), n_chunks, shared_pool(threads - 1), threads - 1)

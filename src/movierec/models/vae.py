@@ -1,0 +1,431 @@
+"""Variational autoencoders for collaborative filtering: Mult-VAE (Liang et al. 2018) and RecVAE
+(Shenbin et al. 2020), trained in PyTorch, scored in numpy.
+
+Both read a user's whole interaction row, encode it to a Gaussian posterior over a latent vector,
+and decode the mean into a multinomial distribution over items (log-softmax likelihood). Training
+needs ``torch`` (``pip install 'movierec[seq]'``); the learned weights are stored as numpy arrays
+(``net.<layer>_``), so scoring, ``save``/``load`` and serving need neither torch nor pickle.
+
+- Mult-VAE: [items → 600 → 200] tanh encoder with input dropout, symmetric decoder, KL weight β
+  annealed linearly from 0 to ``beta`` over training (Liang et al.'s "partially regularised" VAE).
+- RecVAE: a deeper densely connected encoder (swish + layer norm), a linear decoder, a composite
+  prior (standard normal, the previous epoch's posterior, a wide normal), a KL weight γ·|x_u| that
+  grows with the user's history, and alternating encoder/decoder updates.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from typing import Any, ClassVar, Self
+
+import numpy as np
+import scipy.sparse as sp
+
+from movierec.errors import ConfigError, DataError
+from movierec.interactions import Interactions
+from movierec.models.base import BaseRecommender, EpochCallback, check_positive, check_random_state
+from movierec.models.space import FloatRange, IntRange, SearchSpace
+from movierec.models.weighting import check_weighting, weighted_csr
+
+__all__ = ["MultVAE", "RecVAE"]
+
+_PREFIX = "net."
+
+
+def _torch() -> Any:
+    try:
+        import torch
+    except ModuleNotFoundError as exc:
+        raise ConfigError("the VAE models need torch: pip install torch 'movierec[seq]'") from exc
+    return torch
+
+
+def _swish(x: np.ndarray) -> np.ndarray:
+    return x / (1.0 + np.exp(-x))
+
+
+def _layer_norm(x: np.ndarray, gain: np.ndarray, bias: np.ndarray, eps: float) -> np.ndarray:
+    mean = x.mean(axis=1, keepdims=True)
+    var = x.var(axis=1, keepdims=True)
+    return (x - mean) / np.sqrt(var + eps) * gain + bias
+
+
+class _VAE(BaseRecommender):
+    """Shared training loop, numpy inference and persistence of the two VAEs.
+
+    ``n_threads`` defaults to 1: torch's intra-op threads spin-wait, and on the shared 2-core machine (load
+    ~14) two threads made a tiny RecVAE fit 25× slower than one.
+    """
+
+    kind: ClassVar[str] = "implicit"
+    _json_state: ClassVar[tuple[str, ...]] = ("history_",)
+
+    # hyperparameters every VAE has (set by the subclasses' constructors)
+    epochs: int
+    batch_size: int
+    learning_rate: float
+    dropout: float
+    n_threads: int
+    weighting: str
+    half_life_days: float
+    random_state: int | None
+
+    def _check_common(self) -> None:
+        for name in ("epochs", "batch_size", "n_threads"):
+            check_positive(name, getattr(self, name), integer=True)
+        check_positive("learning_rate", self.learning_rate)
+        if not isinstance(self.dropout, (int, float)) or not 0.0 <= self.dropout < 1.0:
+            raise ConfigError(f"dropout must be in [0, 1), got {self.dropout!r}")
+        check_weighting(self.weighting, self.half_life_days)
+
+    def _build(self, torch: Any, n_items: int) -> Any:
+        raise NotImplementedError
+
+    def _train_epoch(self, torch: Any, net: Any, x: sp.csr_matrix, rng: np.random.Generator) -> float:
+        raise NotImplementedError
+
+    def _encode_np(self, x: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def _decode_np(self, z: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def fit(
+        self,
+        train: Interactions,
+        *,
+        item_features: Any = None,
+        user_features: Any = None,
+        on_epoch: EpochCallback | None = None,
+    ) -> Self:
+        """Train for ``epochs`` epochs with Adam on mini-batches of users (loss per epoch in ``history_``)."""
+        self._check_params()
+        if train.n_ratings == 0:
+            raise DataError(f"{self.name}: no interactions to train on")
+        torch = _torch()
+        rng = check_random_state(self.random_state)
+        torch.manual_seed(int(rng.integers(0, 2**31 - 1)))
+        torch.set_num_threads(int(self.n_threads))
+        x = sp.csr_matrix(weighted_csr(train, self.weighting, self.half_life_days), dtype=np.float32)
+        self._remember_train(train)
+        self.user_items_ = x
+        net = self._build(torch, x.shape[1])
+        self._steps = 0
+        self._steps_per_epoch = -(-x.shape[0] // int(self.batch_size))
+        self.history_: list[dict[str, float]] = []
+        for epoch in range(1, int(self.epochs) + 1):
+            tic = time.perf_counter()
+            loss = self._train_epoch(torch, net, x, rng)
+            if not np.isfinite(loss):
+                raise ConfigError(f"{self.name} diverged at epoch {epoch}; lower learning_rate")
+            record = {"epoch": epoch, "loss": float(loss), "seconds": time.perf_counter() - tic}
+            self.history_.append(record)
+            if on_epoch is not None:
+                self._export(net)
+                if on_epoch(epoch, record) is False:
+                    break
+        self._export(net)
+        return self
+
+    def _export(self, net: Any) -> None:
+        for key, value in net.state_dict().items():
+            if not key.startswith("prior."):
+                setattr(self, f"{_PREFIX}{key}_", value.detach().cpu().numpy().astype(np.float32))
+
+    def _w(self, key: str) -> np.ndarray:
+        return getattr(self, f"{_PREFIX}{key}_")
+
+    def _forward_rows(self, rows: sp.csr_matrix) -> np.ndarray:
+        x = np.asarray(rows.toarray(), dtype=np.float32)
+        return self._decode_np(self._encode_np(x)).astype(np.float32)
+
+    def score(self, users: np.ndarray, items: np.ndarray | None = None) -> np.ndarray:
+        """Decoder logits of the posterior mean of each user's training row."""
+        self._check_fitted()
+        users = self._check_users(users)
+        out = self._forward_rows(self.user_items_[users])
+        return out if items is None else out[:, np.asarray(items)]
+
+    def score_new_user(self, items: np.ndarray, ratings: np.ndarray | None = None) -> np.ndarray:
+        """A new user is one more row through the encoder: no retraining, no fold-in solve."""
+        self._check_fitted()
+        items = np.asarray(items, dtype=np.int64)
+        if items.size == 0:
+            raise ConfigError("score_new_user needs at least one (item, rating) pair")
+        if items.min() < 0 or items.max() >= self.n_items_:
+            raise ConfigError(f"item index outside 0..{self.n_items_ - 1}")
+        row = sp.csr_matrix(
+            (np.ones(len(items), np.float32), (np.zeros(len(items)), items)), shape=(1, self.n_items_)
+        )
+        return self._forward_rows(row)[0]
+
+    def item_embeddings(self) -> np.ndarray | None:
+        """The last decoder layer's item vectors."""
+        return None
+
+    def _batches(self, n: int, rng: np.random.Generator) -> list[np.ndarray]:
+        order = rng.permutation(n)
+        size = int(self.batch_size)
+        return [order[s : s + size] for s in range(0, n, size)]
+
+
+class MultVAE(_VAE):
+    """Mult-VAE (Liang, Krishnan, Hoffman & Jebara 2018): ``hidden``/``latent`` sizes, KL weight annealed
+    linearly to ``beta`` over the first ``anneal_epochs`` epochs (so a fit stopped early equals a
+    shorter fit), input ``dropout``, Adam at ``learning_rate``, ``epochs`` over ``batch_size`` users."""
+
+    name: ClassVar[str] = "mult-vae"
+    search_space: ClassVar[SearchSpace] = {
+        "latent": IntRange(32, 400, log=True),
+        "beta": FloatRange(0.0, 1.0),
+        "dropout": FloatRange(0.0, 0.8),
+        "epochs": IntRange(20, 300, log=True),
+        "learning_rate": FloatRange(1e-4, 1e-2, log=True),
+    }
+
+    def __init__(
+        self,
+        hidden: int = 600,
+        latent: int = 200,
+        beta: float = 0.2,
+        anneal_epochs: int = 20,
+        dropout: float = 0.5,
+        epochs: int = 100,
+        batch_size: int = 500,
+        learning_rate: float = 1e-3,
+        n_threads: int = 1,
+        weighting: str = "binary",
+        half_life_days: float = 365.0,
+        random_state: int | None = 42,
+    ) -> None:
+        self.hidden = hidden
+        self.latent = latent
+        self.beta = beta
+        self.anneal_epochs = anneal_epochs
+        self.dropout = dropout
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.n_threads = n_threads
+        self.weighting = weighting
+        self.half_life_days = half_life_days
+        self.random_state = random_state
+
+    def _check_params(self) -> None:
+        self._check_common()
+        check_positive("hidden", self.hidden, integer=True)
+        check_positive("latent", self.latent, integer=True)
+        check_positive("beta", self.beta, allow_zero=True)
+        check_positive("anneal_epochs", self.anneal_epochs, integer=True, allow_zero=True)
+
+    def _build(self, torch: Any, n_items: int) -> Any:
+        nn = torch.nn
+        h, z = int(self.hidden), int(self.latent)
+
+        class Net(nn.Module):  # type: ignore[misc, name-defined]
+            def __init__(self) -> None:
+                super().__init__()
+                self.enc1 = nn.Linear(n_items, h)
+                self.enc2 = nn.Linear(h, 2 * z)
+                self.dec1 = nn.Linear(z, h)
+                self.dec2 = nn.Linear(h, n_items)
+                for layer in (self.enc1, self.enc2, self.dec1, self.dec2):  # Liang et al.'s initialisation
+                    nn.init.xavier_uniform_(layer.weight)
+                    nn.init.normal_(layer.bias, std=0.001)
+
+        net = Net()
+        self._opt = torch.optim.Adam(net.parameters(), lr=float(self.learning_rate))
+        return net
+
+    def _train_epoch(self, torch: Any, net: Any, x: sp.csr_matrix, rng: np.random.Generator) -> float:
+        F = torch.nn.functional
+        z_dim = int(self.latent)
+        total = 0.0
+        for batch in self._batches(x.shape[0], rng):
+            xb = torch.from_numpy(x[batch].toarray())
+            inp = F.dropout(F.normalize(xb, dim=1), p=float(self.dropout), training=True)
+            stats = net.enc2(torch.tanh(net.enc1(inp)))
+            mu, logvar = stats[:, :z_dim], stats[:, z_dim:]
+            zz = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
+            logits = net.dec2(torch.tanh(net.dec1(zz)))
+            nll = -(F.log_softmax(logits, dim=1) * xb).sum(dim=1).mean()
+            kl = (0.5 * (-logvar + logvar.exp() + mu**2 - 1.0)).sum(dim=1).mean()
+            self._steps += 1
+            ramp = max(1, int(self.anneal_epochs) * self._steps_per_epoch)
+            anneal = float(self.beta) * min(1.0, self._steps / ramp)
+            loss = nll + anneal * kl
+            self._opt.zero_grad()
+            loss.backward()
+            self._opt.step()
+            total += float(loss.detach()) * len(batch)
+        return total / x.shape[0]
+
+    def _encode_np(self, x: np.ndarray) -> np.ndarray:
+        norm = np.sqrt((x**2).sum(axis=1, keepdims=True))
+        x = x / np.maximum(norm, 1e-12)
+        h = np.tanh(x @ self._w("enc1.weight").T + self._w("enc1.bias"))
+        return (h @ self._w("enc2.weight").T + self._w("enc2.bias"))[:, : int(self.latent)]
+
+    def _decode_np(self, z: np.ndarray) -> np.ndarray:
+        h = np.tanh(z @ self._w("dec1.weight").T + self._w("dec1.bias"))
+        return h @ self._w("dec2.weight").T + self._w("dec2.bias")
+
+    def item_embeddings(self) -> np.ndarray | None:
+        w = getattr(self, f"{_PREFIX}dec2.weight_", None)
+        return None if w is None else np.asarray(w)
+
+
+class RecVAE(_VAE):
+    """RecVAE (Shenbin, Alekseev, Tutubalina, Malykh & Nikolenko 2020): ``hidden``/``latent`` sizes, KL
+    weight ``gamma``·|x_u|, ``enc_epochs`` encoder passes (input ``dropout``) then one decoder pass per epoch."""
+
+    name: ClassVar[str] = "recvae"
+    search_space: ClassVar[SearchSpace] = {
+        "latent": IntRange(32, 400, log=True),
+        "gamma": FloatRange(1e-4, 0.05, log=True),
+        "epochs": IntRange(10, 100, log=True),
+        "learning_rate": FloatRange(1e-4, 5e-3, log=True),
+    }
+    _MIXTURE = (3 / 20, 3 / 4, 1 / 10)  # the reference code's prior weights
+    _LN_EPS = 0.1
+
+    def __init__(
+        self,
+        hidden: int = 600,
+        latent: int = 200,
+        gamma: float = 0.005,
+        dropout: float = 0.5,
+        epochs: int = 50,
+        enc_epochs: int = 3,
+        batch_size: int = 500,
+        learning_rate: float = 5e-4,
+        n_threads: int = 1,
+        weighting: str = "binary",
+        half_life_days: float = 365.0,
+        random_state: int | None = 42,
+    ) -> None:
+        self.hidden = hidden
+        self.latent = latent
+        self.gamma = gamma
+        self.dropout = dropout
+        self.epochs = epochs
+        self.enc_epochs = enc_epochs
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.n_threads = n_threads
+        self.weighting = weighting
+        self.half_life_days = half_life_days
+        self.random_state = random_state
+
+    def _check_params(self) -> None:
+        self._check_common()
+        check_positive("hidden", self.hidden, integer=True)
+        check_positive("latent", self.latent, integer=True)
+        check_positive("gamma", self.gamma)
+        check_positive("enc_epochs", self.enc_epochs, integer=True)
+
+    def _build(self, torch: Any, n_items: int) -> Any:
+        nn = torch.nn
+        h, z, eps = int(self.hidden), int(self.latent), self._LN_EPS
+
+        class Encoder(nn.Module):  # type: ignore[misc, name-defined]
+            def __init__(self) -> None:
+                super().__init__()
+                self.fc = nn.ModuleList([nn.Linear(n_items, h)] + [nn.Linear(h, h) for _ in range(4)])
+                self.ln = nn.ModuleList([nn.LayerNorm(h, eps=eps) for _ in range(5)])
+                self.mu = nn.Linear(h, z)
+                self.logvar = nn.Linear(h, z)
+
+            def forward(self, x: Any, dropout: float) -> tuple[Any, Any]:
+                x = torch.nn.functional.normalize(x, dim=1)
+                x = torch.nn.functional.dropout(x, p=dropout, training=dropout > 0)
+                hs: list[Any] = []
+                for fc, ln in zip(self.fc, self.ln, strict=True):
+                    pre = fc(hs[-1] if hs else x)
+                    for h_prev in hs:  # dense connections (the reference code's h1 + h2 + …)
+                        pre = pre + h_prev
+                    hs.append(ln(pre * torch.sigmoid(pre)))  # swish, then layer norm
+                return self.mu(hs[-1]), self.logvar(hs[-1])
+
+        class Net(nn.Module):  # type: ignore[misc, name-defined]
+            def __init__(self) -> None:
+                super().__init__()
+                self.encoder = Encoder()
+                self.prior = Encoder()  # the previous epoch's encoder: the composite prior's middle part
+                self.prior.requires_grad_(False)
+                self.decoder = nn.Linear(z, n_items)
+
+        net = Net()
+        net.prior.load_state_dict(copy.deepcopy(net.encoder.state_dict()))
+        self._opt_enc = torch.optim.Adam(net.encoder.parameters(), lr=float(self.learning_rate))
+        self._opt_dec = torch.optim.Adam(net.decoder.parameters(), lr=float(self.learning_rate))
+        return net
+
+    def _loss(self, torch: Any, net: Any, xb: Any, dropout: float) -> Any:
+        F = torch.nn.functional
+        mu, logvar = net.encoder(xb, dropout)
+        z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
+        mll = (F.log_softmax(net.decoder(z), dim=1) * xb).sum(dim=1).mean()
+        log2pi = float(np.log(2 * np.pi))
+
+        def log_pdf(v: Any, m: Any, lv: Any) -> Any:
+            return -0.5 * (lv + log2pi + (v - m) ** 2 / lv.exp())
+
+        with torch.no_grad():
+            post_mu, post_logvar = net.prior(xb, 0.0)
+        zeros = torch.zeros_like(z)
+        parts = [
+            log_pdf(z, zeros, zeros) + np.log(self._MIXTURE[0]),
+            log_pdf(z, post_mu, post_logvar) + np.log(self._MIXTURE[1]),
+            log_pdf(z, zeros, zeros + 10.0) + np.log(self._MIXTURE[2]),
+        ]
+        prior = torch.logsumexp(torch.stack(parts, dim=-1), dim=-1)
+        kl_weight = float(self.gamma) * xb.sum(dim=1)
+        kld = ((log_pdf(z, mu, logvar) - prior).sum(dim=1) * kl_weight).mean()
+        return -(mll - kld)
+
+    def _train_epoch(self, torch: Any, net: Any, x: sp.csr_matrix, rng: np.random.Generator) -> float:
+        total = 0.0
+        for opt, dropout, passes in (
+            (self._opt_enc, float(self.dropout), int(self.enc_epochs)),
+            (self._opt_dec, 0.0, 1),
+        ):
+            if opt is self._opt_dec:
+                net.prior.load_state_dict(copy.deepcopy(net.encoder.state_dict()))
+            for _ in range(passes):
+                total = 0.0
+                for batch in self._batches(x.shape[0], rng):
+                    xb = torch.from_numpy(x[batch].toarray())
+                    loss = self._loss(torch, net, xb, dropout)
+                    opt.zero_grad()
+                    loss.backward()
+                    opt.step()
+                    total += float(loss.detach()) * len(batch)
+        return total / x.shape[0]
+
+    def _encode_np(self, x: np.ndarray) -> np.ndarray:
+        norm = np.sqrt((x**2).sum(axis=1, keepdims=True))
+        x = x / np.maximum(norm, 1e-12)
+        hs: list[np.ndarray] = []
+        for k in range(5):
+            inp = x if not hs else hs[-1]
+            pre = inp @ self._w(f"encoder.fc.{k}.weight").T + self._w(f"encoder.fc.{k}.bias")
+            for h in hs:  # dense connections: every earlier layer's output joins the pre-activation
+                pre = pre + h
+            hs.append(
+                _layer_norm(
+                    _swish(pre),
+                    self._w(f"encoder.ln.{k}.weight"),
+                    self._w(f"encoder.ln.{k}.bias"),
+                    self._LN_EPS,
+                )
+            )
+        return hs[-1] @ self._w("encoder.mu.weight").T + self._w("encoder.mu.bias")
+
+    def _decode_np(self, z: np.ndarray) -> np.ndarray:
+        return z @ self._w("decoder.weight").T + self._w("decoder.bias")
+
+    def item_embeddings(self) -> np.ndarray | None:
+        w = getattr(self, f"{_PREFIX}decoder.weight_", None)
+        return None if w is None else np.asarray(w)

@@ -1,0 +1,201 @@
+"""Weighted tuning objectives over accuracy and beyond-accuracy metrics, and the Pareto front of two of them.
+
+``tune --metric 'ndcg@10-0.1*arp@10'`` maximises NDCG@10 − 0.1 × ARP@10 on validation folds (ARP as
+a share of users, docs/beyond-accuracy.md); every term's validation value is kept on the trial, so
+``tune --pareto ndcg@10,arp@10`` can report the trials no other trial beats on both.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from movierec import beyond as B
+from movierec.errors import ConfigError
+
+__all__ = ["Objective", "attach_genres", "is_objective", "maximise", "pareto_front", "parse_objective"]
+
+ACCURACY = {"ndcg": "ndcg", "recall": "recall", "precision": "precision", "map": "map", "hr": "hit_rate"}
+BEYOND = ("ild_genres", "ild_vectors", "arp", "aplt", "calibration_kl", "unexpectedness", "serendipity")
+_NEEDS_GENRES = ("ild_genres", "calibration_kl")
+_TERM = re.compile(r"\s*([+-])?\s*(?:(\d*\.?\d+(?:e-?\d+)?)\s*\*\s*)?([a-z_]+)@(\d+)\s*")
+
+
+def is_objective(text: str) -> bool:
+    """Whether a ``--metric`` text is a weighted objective (it has ``+``, ``-`` or ``*``)."""
+    return any(c in str(text) for c in "+-*")
+
+
+def maximise(metric: str) -> bool:
+    """Whether more is better for a term name (``ndcg@10`` yes, ``arp@10`` no)."""
+    return metric.split("@", 1)[0] not in B.LOWER_IS_BETTER
+
+
+@dataclass
+class Objective:
+    """Σ weight × metric@K over full-ranking validation lists; maximised.
+
+    ``terms``: ``(weight, "ndcg@10")`` pairs, all at the same K; ``genres`` (items × genres) is
+    attached by ``tune`` for genre terms.
+    """
+
+    terms: tuple[tuple[float, str], ...]
+    k: int
+    genres: Any = field(default=None, repr=False, compare=False)
+    name: str = "objective"
+    _local: threading.local = field(default_factory=threading.local, repr=False, compare=False)
+
+    @property
+    def kind(self) -> str:
+        return "ranking"
+
+    @property
+    def direction(self) -> str:
+        return "maximize"
+
+    @property
+    def label(self) -> str:
+        text = ""
+        for w, m in self.terms:
+            sign = "-" if w < 0 else "+"
+            mag = abs(w)
+            part = m if mag == 1 else f"{mag:g}*{m}"
+            text += (("-" if sign == "-" else "") + part) if not text else f"{sign}{part}"
+        return text
+
+    @property
+    def needs_genres(self) -> bool:
+        return any(m.split("@")[0] in _NEEDS_GENRES for _, m in self.terms)
+
+    @property
+    def last_terms(self) -> dict[str, float]:
+        """The term values of this thread's latest :meth:`score` (kept on each trial by ``tune``)."""
+        return dict(getattr(self._local, "terms", {}))
+
+    def score(self, model: Any, fit_train: Any, valid: Any, threshold: float) -> float:
+        """The objective on one validation fold: full ranking of ``valid``'s positives, unseen candidates."""
+        from movierec.evaluation import FullRankingProtocol
+
+        if self.needs_genres and self.genres is None:
+            raise ConfigError(
+                f"objective {self.label!r} needs movie genres, and this dataset has none; drop the genre terms"
+            )
+        try:
+            out = FullRankingProtocol().evaluate(model, fit_train, valid, k=self.k, threshold=threshold)
+        except ConfigError:
+            self._local.terms = {}
+            return float("nan")
+        names = {m.split("@")[0] for _, m in self.terms}
+        values: dict[str, float] = {}
+        if names & set(BEYOND):
+            info = B.item_info(model, fit_train, self.genres)
+            per_user, _ = B.beyond_metrics(
+                out.recs, seen=B.train_pairs(fit_train)[out.users], relevant=out.relevant, info=info
+            )
+            values.update({f"{m}@{self.k}": float(v.mean()) for m, v in per_user.items()})
+        for short, full in ACCURACY.items():
+            key = f"{full}@{self.k}"
+            if key in out.metrics:
+                values[f"{short}@{self.k}"] = out.metrics[key]
+        missing = [m for _, m in self.terms if m not in values]
+        if missing:
+            raise ConfigError(
+                f"objective {self.label!r}: {', '.join(missing)} is not available for this model"
+            )
+        self._local.terms = {m: values[m] for _, m in self.terms}
+        return float(sum(w * values[m] for w, m in self.terms))
+
+
+def parse_objective(text: str) -> Objective:
+    """``"ndcg@10-0.1*arp@10"`` → :class:`Objective` (terms ``weight*metric@K`` joined by ``+``/``-``; one K)."""
+    raw = str(text).strip().lower().replace(" ", "")
+    valid = ", ".join([*(f"{n}@K" for n in ACCURACY), *(f"{n}@K" for n in BEYOND)])
+    terms: list[tuple[float, str]] = []
+    pos = 0
+    while pos < len(raw):
+        m = _TERM.match(raw, pos)
+        if not m or m.end() == pos:
+            raise ConfigError(
+                f"objective {text!r}: cannot read it at {raw[pos:]!r}; write terms like ndcg@10-0.1*arp@10 ({valid})"
+            )
+        if terms and not m.group(1):
+            raise ConfigError(f"objective {text!r}: join terms with + or -")
+        name = m.group(3)
+        if name not in ACCURACY and name not in BEYOND:
+            raise ConfigError(f"objective {text!r}: unknown metric {name!r}; valid: {valid}")
+        weight = float(m.group(2)) if m.group(2) else 1.0
+        terms.append((-weight if m.group(1) == "-" else weight, f"{name}@{int(m.group(4))}"))
+        pos = m.end()
+    if not terms:
+        raise ConfigError(f"objective {text!r} has no terms")
+    ks = {int(m.split("@")[1]) for _, m in terms}
+    if len(ks) != 1 or min(ks) < 1:
+        raise ConfigError(
+            f"objective {text!r}: every term needs the same cut-off K ≥ 1, e.g. ndcg@10-0.1*arp@10"
+        )
+    if len({m for _, m in terms}) != len(terms):
+        raise ConfigError(f"objective {text!r} names a metric twice")
+    return Objective(tuple(terms), ks.pop())
+
+
+def with_terms(text: str, extra: Sequence[str]) -> str:
+    """``text`` with zero-weight terms added for each name in ``extra`` it lacks (to record them for a Pareto front)."""
+    base = parse_objective(text) if is_objective(text) else parse_objective(text.strip().lower())
+    have = {m for _, m in base.terms}
+    add = [m.strip().lower() for m in extra if m.strip().lower() not in have]
+    return base.label + "".join(f"+0*{m}" for m in add)
+
+
+def attach_genres(objective: Any, dataset: Any) -> None:
+    """Give an :class:`Objective` with genre terms the dataset's items × genres matrix (when it has genres)."""
+    if not isinstance(objective, Objective) or not objective.needs_genres or objective.genres is not None:
+        return
+    from movierec.datasets import Dataset
+    from movierec.evaluation import _genre_matrix
+
+    if isinstance(dataset, str):
+        from movierec.datasets import load
+
+        dataset = load(dataset)
+    if isinstance(dataset, Dataset):
+        objective.genres = _genre_matrix(dataset)
+
+
+def pareto_front(trials: Iterable[Any], a: str, b: str) -> list[dict[str, Any]]:
+    """Complete trials that no other trial beats on both ``a`` and ``b`` (directions from the metric names).
+
+    Each trial needs the user attribute ``terms`` with both values (``tune`` records it for
+    objectives). Rows: ``number``, ``a``, ``b``, ``params``, sorted by ``a`` best first.
+    """
+    points = []
+    for t in trials:
+        terms: Mapping[str, float] = (getattr(t, "user_attrs", {}) or {}).get("terms", {})
+        if (
+            getattr(getattr(t, "state", None), "name", "COMPLETE") != "COMPLETE"
+            or a not in terms
+            or b not in terms
+        ):
+            continue
+        points.append((t.number, float(terms[a]), float(terms[b]), dict(getattr(t, "params", {}))))
+    sa = 1.0 if maximise(a) else -1.0
+    sb = 1.0 if maximise(b) else -1.0
+    front = []
+    for n, x, y, params in points:
+        dominated = any(
+            (sa * x2 >= sa * x and sb * y2 >= sb * y) and (sa * x2 > sa * x or sb * y2 > sb * y)
+            for _, x2, y2, _ in points
+        )
+        if not dominated:
+            front.append({"number": n, a: x, b: y, "params": params})
+    return sorted(front, key=lambda r: -sa * r[a])
+
+
+def mean_terms(per_fold: Sequence[Mapping[str, float]]) -> dict[str, float]:
+    """Mean of each term over the folds that recorded it."""
+    keys = {k for d in per_fold for k in d}
+    return {k: float(np.mean([d[k] for d in per_fold if k in d])) for k in sorted(keys)}

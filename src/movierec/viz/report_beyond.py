@@ -1,0 +1,213 @@
+"""The report's "beyond accuracy" section: trade-off scatter, popularity-bias curve, per-group NDCG, a plain reading.
+
+Self-contained: :func:`beyond_section` takes the comparison's full-ranking rows (computed with
+``compare(..., beyond=True)``) and each model's top-K lists, writes three PNGs and returns what the
+template ``beyond.html.j2`` shows. Definitions: docs/beyond-accuracy.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from movierec import beyond as B
+from movierec.viz import report_charts as C
+
+__all__ = ["COLUMNS", "beyond_reading", "beyond_section", "popularity_curve"]
+
+COLUMNS = (
+    ("coverage", "coverage", True),
+    ("novelty", "novelty", True),
+    ("ild_genres", "genre ILD", True),
+    ("arp", "ARP", False),
+    ("aplt", "APLT", True),
+    ("gini", "Gini", False),
+    ("calibration_kl", "calib. KL", False),
+    ("unexpectedness", "unexpected", True),
+)
+"""(metric, header, higher is better) for the section's table."""
+
+
+def popularity_curve(recs: np.ndarray, popularity: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Cumulative share of recommendations going to the top-r most popular items, for r = 1..n (items by training popularity)."""
+    order = np.argsort(-np.asarray(popularity, dtype=np.float64), kind="stable")
+    counts = B.recommendation_counts(recs, len(popularity))[order]
+    total = counts.sum()
+    share = np.cumsum(counts) / total if total else np.zeros(len(counts))
+    return np.arange(1, len(order) + 1), share
+
+
+def _scatter(rows: Sequence[Any], k: int, path: Path, colours: Mapping[str, str]) -> Path:
+    plt = C.pyplot()
+    fig, axes = plt.subplots(1, 2, figsize=(9.5, 3.6))
+    for ax, (metric, label) in zip(
+        axes, ((f"coverage@{k}", "catalogue coverage"), (f"novelty@{k}", "novelty (bits)")), strict=True
+    ):
+        for r in rows:
+            x, y = r.metrics.get(metric), r.metrics.get(f"ndcg@{k}")
+            if x is None or y is None:
+                continue
+            lo, hi = r.intervals.get(f"ndcg@{k}", (y, y))
+            ax.errorbar(
+                x, y, yerr=[[y - lo], [hi - y]], fmt="o", color=colours.get(r.label, C.BLUE), capsize=2.5
+            )
+            ax.annotate(r.label, (x, y), textcoords="offset points", xytext=(5, 4), fontsize=8)
+        ax.set_xlabel(label)
+        ax.set_ylabel(f"NDCG@{k}")
+    axes[0].set_title("Accuracy vs catalogue coverage", loc="left")
+    axes[1].set_title("Accuracy vs novelty", loc="left")
+    return C.save(fig, path)
+
+
+def _curve(
+    curves: Mapping[str, tuple[np.ndarray, np.ndarray]],
+    data: tuple[np.ndarray, np.ndarray],
+    path: Path,
+    colours: Mapping[str, str],
+) -> Path:
+    plt = C.pyplot()
+    fig, ax = plt.subplots(figsize=(7.5, 3.8))
+    ax.plot(*data, color="#888888", lw=1.5, ls="--", label="training interactions")
+    for lab, (x, y) in curves.items():
+        ax.plot(x, y, color=colours.get(lab, C.BLUE), lw=1.6, label=lab)
+    ax.set_xscale("log")
+    ax.set_ylim(0, 1.02)
+    ax.set_xlabel("items by training popularity (rank, log scale)")
+    ax.set_ylabel("cumulative share of recommendations")
+    ax.set_title("Popularity bias: where the recommendations go", loc="left")
+    ax.legend(frameon=False, loc="lower right")
+    return C.save(fig, path)
+
+
+def _groups(rows: Sequence[Any], k: int, path: Path, colours: Mapping[str, str]) -> Path | None:
+    metric = f"ndcg@{k}"
+    labels = ["low", "mid", "high"]
+    values = {r.label: {g: r.metrics.get(f"{metric}[activity={g}]", np.nan) for g in labels} for r in rows}
+    if not any(np.isfinite(v) for d in values.values() for v in d.values()):
+        return None
+    intervals = {
+        r.label: {g: r.intervals.get(f"{metric}[activity={g}]", (np.nan, np.nan)) for g in labels}
+        for r in rows
+    }
+    return C.grouped_bars(
+        values,
+        path,
+        metrics=labels,
+        title=f"NDCG@{k} by user activity tercile (training interactions), 95% intervals",
+        intervals=intervals,
+        colours=colours,
+    )
+
+
+def beyond_reading(rows: Sequence[Any], k: int) -> list[str]:
+    """Plain-English sentences on the trade-offs between accuracy and the beyond-accuracy metrics."""
+    if not rows:
+        return []
+    m = {r.label: r.metrics for r in rows}
+
+    def best(metric: str, high: bool = True) -> str | None:
+        have = [lab for lab in m if m[lab].get(metric) is not None and np.isfinite(m[lab][metric])]
+        if not have:
+            return None
+        return (max if high else min)(have, key=lambda lab: m[lab][metric])
+
+    out = []
+    acc = best(f"ndcg@{k}")
+    if acc is None:
+        return out
+    a = m[acc]
+    out.append(f"{acc} is the most accurate (NDCG@{k} {a[f'ndcg@{k}']:.3f}).")
+    cov = best(f"coverage@{k}")
+    if cov and cov != acc:
+        c = m[cov]
+        out.append(
+            f"{cov} spreads its lists over more of the catalogue ({c[f'coverage@{k}']:.1%} of items vs "
+            f"{a.get(f'coverage@{k}', 0):.1%} for {acc}) at NDCG@{k} {c[f'ndcg@{k}']:.3f}: more variety, "
+            "fewer hits."
+        )
+    elif cov == acc:
+        out.append(f"{acc} also covers the most of the catalogue: here accuracy and variety do not conflict.")
+    arp = f"arp@{k}"
+    if a.get(arp) is not None:
+        low = best(arp, high=False)
+        text = (
+            f"The average movie {acc} recommends was rated by {a[arp]:.0%} of training users"
+            + (f"; {low}'s by {m[low][arp]:.0%}" if low and low != acc else "")
+            + "."
+        )
+        if a.get(f"aplt@{k}") is not None:
+            text += f" {a[f'aplt@{k}']:.1%} of {acc}'s slots go to long-tail movies (outside the 80% head)."
+        out.append(text)
+    cal = best(f"calibration_kl@{k}", high=False)
+    if cal:
+        out.append(
+            f"{cal}'s lists mirror users' genre mix best (calibration KL {m[cal][f'calibration_kl@{k}']:.2f}"
+            + (f" vs {a[f'calibration_kl@{k}']:.2f} for {acc}" if cal != acc else "")
+            + "); a re-ranker (calibrated:λ) lowers it further."
+        )
+    gap_key = f"ndcg@{k}[activity gap]"
+    gaps = {lab: r for lab, r in ((r.label, r) for r in rows) if gap_key in r.metrics}
+    if gaps:
+        favoured = [
+            lab
+            for lab, r in gaps.items()
+            if r.metrics.get(f"ndcg@{k}[activity=high]", 0) > r.metrics.get(f"ndcg@{k}[activity=low]", 0)
+            and r.intervals.get(gap_key, (0, 0))[0] > 0
+        ]
+        small = min(gaps, key=lambda lab: gaps[lab].metrics[gap_key])
+        if favoured:
+            out.append(
+                f"Heavy users get clearly better lists than light users from {', '.join(favoured)} "
+                "(the gap's 95% interval excludes 0): light users have less history to learn from."
+            )
+        out.append(f"{small} has the smallest gap between its best- and worst-served activity groups.")
+    return out
+
+
+def beyond_section(
+    rows: Sequence[Any],
+    k: int,
+    charts_dir: Path,
+    colours: Mapping[str, str],
+    lists: Mapping[str, np.ndarray],
+    popularity: np.ndarray,
+) -> dict[str, Any] | None:
+    """Charts, table and reading for the report (``None`` when no row has beyond-accuracy metrics).
+
+    ``lists`` maps a model label to its full-ranking top-K lists; ``popularity`` is the training
+    popularity per item (for the popularity-bias curve).
+    """
+    full = [r for r in rows if r.protocol == "full-ranking" and f"arp@{k}" in r.metrics]
+    if not full:
+        return None
+    charts = {"scatter": _scatter(full, k, charts_dir / "beyond_tradeoff.png", colours)}
+    curves = {lab: popularity_curve(recs, popularity) for lab, recs in lists.items()}
+    if curves:
+        order = np.sort(np.asarray(popularity, dtype=np.float64))[::-1]
+        total = order.sum()
+        data = (np.arange(1, len(order) + 1), np.cumsum(order) / total if total else np.zeros(len(order)))
+        charts["curve"] = _curve(curves, data, charts_dir / "popularity_bias.png", colours)
+    groups = _groups(full, k, charts_dir / "ndcg_by_group.png", colours)
+    if groups is not None:
+        charts["groups"] = groups
+    table = []
+    for r in full:
+        cells = []
+        for metric, _, _ in COLUMNS:
+            key = f"{metric}@{k}"
+            cells.append({"value": r.metrics.get(key), "ci": r.intervals.get(key)})
+        gap = f"ndcg@{k}[activity gap]"
+        cells.append({"value": r.metrics.get(gap), "ci": r.intervals.get(gap)})
+        table.append({"model": r.label, "cells": cells})
+    headers = [h for _, h, _ in COLUMNS] + ["NDCG gap"]
+    return {
+        "charts": charts,
+        "headers": headers,
+        "table": table,
+        "reading": beyond_reading(full, k),
+        "k": k,
+        "head_share": B.HEAD_SHARE,
+    }

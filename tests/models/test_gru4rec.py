@@ -1,0 +1,97 @@
+"""GRU4Rec (Hidasi et al. 2016): contract, sessions cut by a time gap, a planted session order recovered,
+both losses, bad parameters, and export/serving like sasrec."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from contract import check_contract
+from movierec.errors import ConfigError
+from movierec.interactions import Interactions
+from movierec.models.gru4rec import GRU4Rec, parse_gap, sessions
+
+pytest.importorskip("torch")
+
+SMALL = {"hidden": 16, "epochs": 2, "n_negatives": 8, "batch_size": 8, "random_state": 0}
+
+
+def test_contract(tiny: Interactions, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    model = check_contract("gru4rec", tiny, tmp_path, **SMALL)
+    assert model.item_embeddings().shape == (tiny.n_items, 16) and model.history_
+
+
+def test_gap_parsing_and_session_cuts() -> None:
+    assert (
+        parse_gap("1h") == 3600
+        and parse_gap("30min") == 1800
+        and parse_gap(90) == 90.0
+        and parse_gap(None) is None
+    )
+    for bad in ("soon", "-1h", 0, True):
+        with pytest.raises(ConfigError, match="session_gap"):
+            parse_gap(bad)
+    items = np.array([1, 2, 3, 4, 5])
+    times = np.array([0, 10, 5000, 5010, 20000])
+    assert [s.tolist() for s in sessions(items, times, 3600)] == [[1, 2], [3, 4], [5]]
+    assert [s.tolist() for s in sessions(items, times, None)] == [[1, 2, 3, 4, 5]]
+
+
+def planted_order(n_users: int = 60, n_items: int = 20, length: int = 12, seed: int = 0) -> Interactions:
+    """Each user walks the cycle 0 → 1 → … → 19 → 0 from a random start, one item a minute; a new
+    session (3 hours later) starts elsewhere on the cycle."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for u in range(n_users):
+        t = 1_000_000
+        for _ in range(2):
+            start = int(rng.integers(n_items))
+            for step in range(length // 2):
+                rows.append((u + 1, (start + step) % n_items + 1, 4.0, t))
+                t += 60
+            t += 3 * 3600
+    frame = pd.DataFrame(rows, columns=["userId", "movieId", "rating", "timestamp"])
+    return Interactions.from_frame(frame.drop_duplicates(["userId", "movieId"]), rating_scale=(0.5, 5.0))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("loss", ["ce", "bpr-max"])
+def test_planted_session_order_is_recovered(loss: str) -> None:
+    train = planted_order()
+    model = GRU4Rec(
+        hidden=32, epochs=25, patience=25, n_negatives=16, batch_size=16, lr=2e-2, dropout=0.0,
+        loss=loss, session_gap="1h", random_state=0,
+    ).fit(train)  # fmt: skip
+    hits = 0
+    for item in range(1, 21):
+        idx = train.item_map.index([item, item % 20 + 1])
+        scores = model.score_new_user(np.array([idx[0]]))
+        hits += int(np.argmax(scores) == idx[1])
+    assert hits >= 17, f"next item ranked first after {hits} of 20 items"
+
+
+def test_bad_parameters() -> None:
+    with pytest.raises(ConfigError, match="loss"):
+        GRU4Rec(loss="top1").fit(planted_order(5))
+    with pytest.raises(ConfigError, match="session_gap"):
+        GRU4Rec(session_gap="sometimes").fit(planted_order(5))
+    with pytest.raises(ConfigError, match="at least one item"):
+        GRU4Rec(**SMALL).fit(planted_order(5)).score_new_user(np.array([], dtype=np.int64))
+
+
+def test_exported_and_served_like_sasrec(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from movierec.datasets import Dataset
+    from movierec.serving.artifact import export_artifact, load_artifact
+
+    train = planted_order()
+    model = GRU4Rec(hidden=16, epochs=3, n_negatives=8, batch_size=16, random_state=0).fit(train)
+    art = load_artifact(export_artifact(model, Dataset("planted", train), train, tmp_path / "g"))
+    assert art.sequential
+    known = art.recommend(1, k=5)
+    want = model.recommend(np.array([0]), k=5)[0][0]
+    assert [r["movieId"] for r in known] == [int(train.item_map.ids[i]) for i in want]
+    recs = art.recommend_for_history([3, 4, 5], k=20)
+    scores = model.score_new_user(train.item_map.index([3, 4, 5]))
+    for r in recs:
+        assert abs(r["score"] - scores[train.item_map.index(r["movieId"])]) < 1e-4

@@ -1,0 +1,112 @@
+"""Weighted tuning objectives (``ndcg@10-0.1*arp@10``) and the Pareto front of two metrics."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+optuna = pytest.importorskip("optuna")
+
+from datagen import make_ratings  # noqa: E402
+from movierec.errors import ConfigError  # noqa: E402
+from movierec.interactions import Interactions  # noqa: E402
+from movierec.objective import Objective, pareto_front, parse_objective, with_terms  # noqa: E402
+from movierec.tuning import parse_metric, score_split, tune  # noqa: E402
+
+
+def test_parse_objective_terms_label_and_errors() -> None:
+    obj = parse_objective("NDCG@10 - 0.1*arp@10")
+    assert obj.terms == ((1.0, "ndcg@10"), (-0.1, "arp@10")) and obj.k == 10
+    assert obj.label == "ndcg@10-0.1*arp@10" and parse_objective(obj.label) == obj
+    assert isinstance(parse_metric("0.5*recall@5+0.5*ild_genres@5"), Objective)
+    assert parse_metric("ndcg@10").name == "ndcg"  # a plain metric stays a Metric
+    assert with_terms("ndcg@10", ["ndcg@10", "arp@10"]) == "ndcg@10+0*arp@10"
+    for bad, needle in [
+        ("ndcg@10-arp@5", "same cut-off"),
+        ("ndcg@10+bogus@10", "unknown metric 'bogus'"),
+        ("ndcg@10 arp@10", "join terms"),
+        ("ndcg@10+ndcg@10", "twice"),
+        ("ndcg@10-*arp@10", "cannot read"),
+    ]:
+        with pytest.raises(ConfigError, match=needle):
+            parse_objective(bad)
+
+
+def test_objective_value_is_the_weighted_sum_of_its_terms() -> None:
+    inter = Interactions.from_frame(make_ratings(80, 60, 0.3, seed=5), rating_scale=(0.5, 5.0))
+    from movierec.models.registry import create
+    from movierec.split import ratings_holdout
+
+    fit, valid = ratings_holdout(inter, 0.2, 0)
+    model = create("ease").fit(fit.to_implicit(4.0))
+    obj = parse_objective("ndcg@5-0.5*arp@5+0.2*aplt@5")
+    value = score_split(model, fit, valid, obj, threshold=4.0)
+    t = obj.last_terms
+    assert set(t) == {"ndcg@5", "arp@5", "aplt@5"} and 0 < t["arp@5"] < 1
+    assert value == pytest.approx(t["ndcg@5"] - 0.5 * t["arp@5"] + 0.2 * t["aplt@5"])
+    assert t["ndcg@5"] == pytest.approx(score_split(model, fit, valid, parse_metric("ndcg@5"), threshold=4.0))
+    with pytest.raises(ConfigError, match="genres"):
+        score_split(model, fit, valid, parse_objective("ndcg@5+0.1*ild_genres@5"), threshold=4.0)
+
+
+def test_pareto_front_hand_computed() -> None:
+    def trial(n: int, ndcg: float, arp: float, state: str = "COMPLETE") -> SimpleNamespace:
+        return SimpleNamespace(
+            number=n,
+            state=SimpleNamespace(name=state),
+            params={"x": n},
+            user_attrs={"terms": {"ndcg@10": ndcg, "arp@10": arp}},
+        )
+
+    trials = [
+        trial(0, 0.30, 0.20),
+        trial(1, 0.25, 0.10),
+        trial(2, 0.24, 0.15),
+        trial(3, 0.20, 0.05),
+        trial(4, 0.5, 0.0, "PRUNED"),
+    ]
+    front = pareto_front(trials, "ndcg@10", "arp@10")  # more NDCG, less ARP
+    assert [r["number"] for r in front] == [0, 1, 3]  # 2 is beaten by 1 on both
+    assert front[0]["ndcg@10"] == 0.30 and front[0]["params"] == {"x": 0}
+
+
+@pytest.mark.slow
+def test_tune_a_weighted_objective_records_terms_for_the_front(tmp_path: Path) -> None:
+    inter = Interactions.from_frame(make_ratings(120, 80, 0.3, seed=3), rating_scale=(0.5, 5.0))
+    url = f"sqlite:///{tmp_path}/s.db"
+    res = tune(
+        inter, "ease", metric="ndcg@5-0.1*arp@5", n_trials=4, cv=2, seed=0, storage=url, study_name="w"
+    )
+    assert res.metric == "ndcg@5-0.1*arp@5" and res.direction == "maximize"
+    assert res.best_value is not None and np.isfinite(res.test_score)
+    complete = [
+        t for t in optuna.load_study(study_name="w", storage=url).get_trials() if t.state.name == "COMPLETE"
+    ]
+    assert complete
+    for t in complete:
+        terms = t.user_attrs["terms"]
+        assert t.value == pytest.approx(terms["ndcg@5"] - 0.1 * terms["arp@5"])
+    assert pareto_front(complete, "ndcg@5", "arp@5")
+
+
+@pytest.mark.slow
+def test_tune_cli_pareto_writes_the_front(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from test_cli_compare import assert_user_error, run_here
+
+    data = tmp_path / "tiny"
+    data.mkdir()
+    make_ratings(120, 80, 0.3, seed=3).to_csv(data / "ratings.csv", index=False)
+    out = tmp_path / "t"
+    args = ["tune", "-m", "ease", "--metric", "ndcg@10", "--pareto", "ndcg@10,aplt@10", "--trials", "3"]
+    proc = run_here(capsys, *args, "--cv", "1", "--out", str(out), "--dataset", str(data))
+    assert proc.returncode == 0, proc.stderr
+    assert "Pareto front of ndcg@10 and aplt@10" in proc.stdout
+    rows = (out / "pareto.csv").read_text().splitlines()
+    assert rows[0] == "trial,ndcg@10,aplt@10,params" and len(rows) >= 2
+    assert_user_error(run_here(capsys, "tune", "-m", "ease", "--pareto", "ndcg@10"), "exactly two metrics")
+    assert_user_error(
+        run_here(capsys, "tune", "-m", "ease", "--metric", "ndcg@10-x@10"), "unknown metric 'x'"
+    )

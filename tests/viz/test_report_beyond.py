@@ -1,0 +1,65 @@
+"""The report's "beyond accuracy" section: its charts, table, reading and numbers equal to compare(beyond=True)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from movierec.viz.report_beyond import beyond_reading, popularity_curve
+
+
+def test_section_in_page_and_results(report_dir: Path) -> None:
+    html = (report_dir / "index.html").read_text()
+    assert 'id="beyond"' in html and 'href="#beyond"' in html
+    for alt in ("accuracy vs coverage and novelty", "popularity-bias curve", "NDCG by user group"):
+        assert f'alt="{alt}"' in html
+    data = json.loads((report_dir / "results.json").read_text())
+    section = data["beyond"]
+    assert [r["model"] for r in section["table"]] == ["svd", "bpr", "ease", "warp+genres+tags"]
+    assert section["headers"][-1] == "NDCG gap" and section["reading"]
+    full = {r["model"]: r for r in data["results"] if r["protocol"] == "full-ranking"}
+    ease = next(r for r in section["table"] if r["model"] == "ease")
+    arp = section["headers"].index("ARP")
+    assert ease["cells"][arp]["value"] == pytest.approx(full["ease"]["arp@10"])
+    assert (
+        "ild_vectors@10" in full["bpr"] and "ild_vectors@10" not in full["ease"]
+    )  # ease has no item vectors
+    for g in ("low", "mid", "high"):
+        lo, hi = full["svd"]["intervals"][f"ndcg@10[activity={g}]"]
+        assert lo <= full["svd"][f"ndcg@10[activity={g}]"] <= hi
+
+
+def test_popularity_curve_hand_computed() -> None:
+    recs = np.array([[0, 1], [0, 2], [0, -1]])
+    x, share = popularity_curve(recs, np.array([5.0, 1.0, 3.0]))  # popularity order 0, 2, 1
+    assert x.tolist() == [1, 2, 3]
+    np.testing.assert_allclose(share, [3 / 5, 4 / 5, 1.0])
+
+
+def test_reading_names_the_trade_off_and_the_favoured_group() -> None:
+    def row(label, ndcg, cov, arp, kl, low, high, gap_lo):
+        metrics = {
+            "ndcg@10": ndcg, "coverage@10": cov, "arp@10": arp, "aplt@10": 0.01, "calibration_kl@10": kl,
+            "ndcg@10[activity=low]": low, "ndcg@10[activity=high]": high, "ndcg@10[activity gap]": high - low,
+        }  # fmt: skip
+        return SimpleNamespace(
+            label=label, metrics=metrics, intervals={"ndcg@10[activity gap]": (gap_lo, 1.0)}
+        )
+
+    text = " ".join(
+        beyond_reading(
+            [
+                row("als", 0.3, 0.05, 0.2, 0.6, 0.2, 0.4, 0.1),
+                row("bpr", 0.2, 0.3, 0.1, 0.4, 0.2, 0.21, -0.02),
+            ],
+            10,
+        )
+    )
+    assert "als is the most accurate" in text
+    assert "bpr spreads its lists over more of the catalogue (30.0% of items vs 5.0% for als)" in text
+    assert "bpr's lists mirror users' genre mix best" in text
+    assert "better lists than light users from als " in text and "bpr has the smallest gap" in text
