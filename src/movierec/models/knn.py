@@ -23,7 +23,7 @@ import scipy.sparse as sp
 
 from movierec.errors import ConfigError
 from movierec.interactions import Interactions
-from movierec.models.base import check_positive, topk
+from movierec.models.base import Tags, check_positive, topk
 from movierec.models.baseline import ExplicitModel, estimate_biases
 from movierec.models.kernels import accel as kernels
 from movierec.models.space import Choice, FloatRange, IntRange, SearchSpace
@@ -43,6 +43,9 @@ class _KNN(ExplicitModel):
     """Shared fit/predict of the three neighbourhood models; subclasses set the offsets."""
 
     default_similarity: ClassVar[str] = "msd"
+    tags: ClassVar[Tags] = Tags(
+        trains_on="ratings", predicts_ratings=True, fold_in="neighbours", serving="knn"
+    )
 
     def __init__(
         self,
@@ -95,7 +98,7 @@ class _KNN(ExplicitModel):
         n_x, n_y = (train.n_users, train.n_items) if self.user_based else (train.n_items, train.n_users)
         return np.zeros(n_x), np.zeros(n_y), 0.0
 
-    def fit(self, train: Interactions, *, item_features: Any = None, user_features: Any = None) -> Self:
+    def _fit(self, train: Interactions, *, item_features: Any = None, user_features: Any = None) -> Self:
         """Compute the truncated similarity lists (compiled kernel, parallel over rows) and remember the ratings."""
         self._validate()
         self._remember_train(train)
@@ -187,12 +190,12 @@ class _KNN(ExplicitModel):
         few = actual < self.min_k
         return self._base(users, items) + np.where(few, 0.0, dev), np.zeros(len(users), dtype=bool)
 
-    def score(self, users: np.ndarray, items: np.ndarray | None = None) -> np.ndarray:
+    def predicted_scores(self, users: np.ndarray, items: np.ndarray | None = None) -> np.ndarray:
         """Unclipped predicted ratings over the grid (batched kernel for item-based models)."""
         self._check_fitted()
         users = self._check_users(users)
         if self.user_based:
-            return super().score(users, items)
+            return super().predicted_scores(users, items)
         cols = (
             np.arange(self.n_items_, dtype=np.int64) if items is None else np.asarray(items, dtype=np.int64)
         )
