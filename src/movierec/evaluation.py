@@ -501,7 +501,8 @@ class Result:
     folds: int | None = None
     per_user: dict[str, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
     users: np.ndarray | None = field(default=None, repr=False, compare=False)
-    recs: np.ndarray | None = field(default=None, repr=False, compare=False)  # full ranking: top-K of ``users``
+    # full ranking: the top-K lists of ``users`` (for the report's charts; not serialised)
+    recs: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.label:
