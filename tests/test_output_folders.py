@@ -105,3 +105,12 @@ def test_spark_parquet_overwrite_only_replaces_spark_output(tmp_path: Path) -> N
     with pytest.raises(ConfigError, match=r"Spark did not write .*precious.txt.*nothing was deleted"):
         check_parquet_target(spark_out, force=True)
     assert (spark_out / "precious.txt").exists()
+
+
+def test_spark_train_refuses_a_foreign_out_before_spark_starts(tmp_path: Path, capsys) -> None:
+    (tmp_path / "precious.txt").write_text("x")
+    code, err = _run(["spark", "train", "--out", str(tmp_path), "--force"], capsys)
+    assert code == 2 and err.count("\n") == 1 and "movierec did not write" in err, err
+    assert (tmp_path / "precious.txt").exists()
+    code, err = _run(["spark", "train", "--out", "/proc/movierec-x"], capsys)
+    assert code == 2 and "not writable" in err, err

@@ -149,6 +149,12 @@ class ModelConfig(BaseModel):
         except ConfigError:  # an optional extra is missing: the run will say so
             return v
         accepted = [p for p in inspect.signature(model_cls.__init__).parameters if p != "self"]
+        canon = getattr(model_cls, "canonical_params", None)
+        if callable(canon):  # reference-library spellings (n_factors, lr…) load under the canonical names
+            try:
+                v = canon(v)
+            except ConfigError as exc:
+                raise ValueError(str(exc)) from exc
         for key in v:
             if key not in accepted:
                 raise ValueError(f"{name} has no hyperparameter {key!r}; valid: {', '.join(accepted)}")
