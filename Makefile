@@ -14,6 +14,7 @@ help:
 	@echo "make demo         create .venv, install, run 'movierec report' on the bundled data"
 	@echo "make test         create .venv with the test extras, install what the tests need, run the suite"
 	@echo "make lint         ruff"
+	@echo "make docs         build the documentation site into site/ (mkdocs --strict)"
 	@echo "make bench        quick side-by-side benchmarks (< 10 min), rewrites BENCHMARKS.md"
 	@echo "make bench-full   every bench script in quick mode (report, tuning, Spark, soak too: ~40 min)"
 	@echo "make bench-scale  synthetic 1M/5M/25M scale runs (< 45 min)"
@@ -72,6 +73,11 @@ test: $(VENV)/.test-installed browser postgres
 
 test-fast: $(VENV)/.test-installed
 	$(PY) -m pytest -n 2 -q -m "not slow and not browser and not spark" $(PYTEST_ARGS)
+
+# The documentation site (mkdocs + mkdocstrings + mkdocs-jupyter) into site/; --strict fails on any warning.
+# make test builds it too (tests/test_docs.py).
+docs: $(VENV)/.test-installed
+	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict
 
 lint: $(VENV)/.test-installed
 	$(VENV)/bin/ruff check src tests bench

@@ -279,7 +279,7 @@ def main() -> None:
         })  # fmt: skip
         bound = f"{args.seconds:g} s" if client == "wrk" else f"≤{args.requests} requests/≤{args.seconds:g} s"
         notes = (
-            f"svd (ml-latest-small, {art.n_items} items, {art.manifest['model']['params']['n_factors']} factors); "
+            f"svd (ml-latest-small, {art.n_items} items, {art.manifest['model']['params'].get('factors')} factors); "
             f"client: {described[client]}; loopback, client and server share the machine ({os.cpu_count()} cores); median of "
             f"{len(res['runs'])} runs of {bound} after a {args.warmup:g} s warm-up (each number the median over "
             f"the runs, errors summed); ours_seconds = 1/throughput; "

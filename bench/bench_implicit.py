@@ -59,18 +59,12 @@ SCALE_MODELS = {
 }
 
 
-def _quality(model: Any, test: Any) -> dict[str, float]:
-    from movierec import metrics as M
+def _quality(model: Any, train: Any, test: Any) -> dict[str, float]:
+    """Full-ranking P/R/NDCG@10 through the library's one scoring path (every test row relevant)."""
+    from movierec.evaluation import evaluate
 
-    rel = sp.csr_matrix((np.ones(test.n_ratings), (test.users, test.items)), shape=test.shape)
-    users = np.flatnonzero(np.diff(rel.indptr) > 0)
-    recs, _ = model.recommend(users, k=K)
-    r = rel[users]
-    return {
-        "precision@10": float(M.precision(recs, r, K).mean()),
-        "recall@10": float(M.recall(recs, r, K).mean()),
-        "ndcg@10": float(M.ndcg(recs, r, K).mean()),
-    }
+    res = evaluate(model, train, test, "full-ranking", k=K, threshold=None, intervals=False)
+    return {key: res.metrics[key] for key in ("precision@10", "recall@10", "ndcg@10")}
 
 
 def _ndcg_of_scores(scores: np.ndarray, train_csr: sp.csr_matrix, rel: sp.csr_matrix) -> float:
@@ -160,7 +154,7 @@ def speed_rows(train: Any, test: Any, ndcg: dict[str, float]) -> list[dict[str, 
             for name in (ref_name, ours_name):  # alternate, so load drifts hit both
                 model = create(name, num_threads=threads, random_state=seed).fit(train)
                 times[name].append(statistics.median(h["seconds"] for h in model.history_))
-                quals[name].append(_quality(model, test))
+                quals[name].append(_quality(model, train, test))
         ours_s, ref_s = statistics.median(times[ours_name]), statistics.median(times[ref_name])
         q_ours, q_ref = _mean_quality(quals[ours_name]), _mean_quality(quals[ref_name])
         if threads == THREADS:

@@ -85,3 +85,16 @@ def test_beyond_and_rerank_need_full_ranking_and_calibrated_needs_genres(
         "--rerank", "calibrated:0.5",
     )  # fmt: skip
     assert_user_error(proc, "needs movie genres")
+
+
+def test_experiment_files_take_beyond_and_rerank() -> None:
+    from movierec.errors import ConfigError
+    from movierec.experiment import compare_kwargs, parse_experiment
+
+    base = 'protocols = ["full-ranking"]\n[[models]]\nname = "popularity"\n'
+    exp = parse_experiment('beyond = true\nrerank = "MMR:0.30"\n' + base)
+    kw = compare_kwargs(exp)
+    assert kw["beyond"] is True and kw["rerank"] == "mmr:0.3"
+    assert "beyond" not in parse_experiment(base).to_toml()  # absent stays absent in best.toml
+    with pytest.raises(ConfigError, match="rerank"):
+        parse_experiment('rerank = "shuffle:0.1"\n' + base)

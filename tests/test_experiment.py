@@ -52,13 +52,17 @@ def test_a_config_file_round_trips(tmp_path: Path) -> None:
     exp = parse_experiment(GOOD)
     assert exp.seed == 7 and exp.k == 5 and exp.threshold == 3.5
     assert exp.split.kind == "ratings-holdout" and exp.split.test_size == 0.25
-    assert exp.models[1].params == {"n_factors": 12, "lr": 0.01, "biased": True}
+    # Surprise's spellings in the file load under the canonical names
+    assert exp.models[1].params == {"factors": 12, "learning_rate": 0.01, "biased": True}
     assert exp.models[1].label == "svd “tuned” \\ 1"
     path = dump_experiment(exp, tmp_path / "exp.toml")
     again = load_experiment(path)
     assert again == exp
     assert parse_experiment(again.to_toml()) == exp  # load → dump → load is stable
-    assert again.model_pairs() == [("baseline", {}), ("svd", {"n_factors": 12, "lr": 0.01, "biased": True})]
+    assert again.model_pairs() == [
+        ("baseline", {}),
+        ("svd", {"factors": 12, "learning_rate": 0.01, "biased": True}),
+    ]
 
 
 def test_defaults_and_shorthands() -> None:

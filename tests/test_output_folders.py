@@ -84,3 +84,33 @@ def test_library_checks(tmp_path: Path) -> None:
     assert not (tmp_path / "a").exists()
     with pytest.raises(ConfigError, match="already exists; pass --force"):
         check_artifact_target(tmp_path, force=False)
+
+
+def test_spark_parquet_overwrite_only_replaces_spark_output(tmp_path: Path) -> None:
+    from movierec.output_folders import check_parquet_target
+
+    spark_out = tmp_path / "recs"
+    spark_out.mkdir()
+    for name in (
+        "_SUCCESS",
+        "part-00000-abc.snappy.parquet",
+        ".part-00000-abc.snappy.parquet.crc",
+        "._SUCCESS.crc",
+    ):
+        (spark_out / name).write_bytes(b"")
+    check_parquet_target(spark_out, force=True)
+    with pytest.raises(ConfigError, match="already exists; pass --force"):
+        check_parquet_target(spark_out, force=False)
+    (spark_out / "precious.txt").write_text("x")
+    with pytest.raises(ConfigError, match=r"Spark did not write .*precious.txt.*nothing was deleted"):
+        check_parquet_target(spark_out, force=True)
+    assert (spark_out / "precious.txt").exists()
+
+
+def test_spark_train_refuses_a_foreign_out_before_spark_starts(tmp_path: Path, capsys) -> None:
+    (tmp_path / "precious.txt").write_text("x")
+    code, err = _run(["spark", "train", "--out", str(tmp_path), "--force"], capsys)
+    assert code == 2 and err.count("\n") == 1 and "movierec did not write" in err, err
+    assert (tmp_path / "precious.txt").exists()
+    code, err = _run(["spark", "train", "--out", "/proc/movierec-x"], capsys)
+    assert code == 2 and "not writable" in err, err

@@ -95,3 +95,17 @@ def test_rerankers_move_their_target_on_the_bundled_data(bundled):
     assert rows["calibrated:0.5"].metrics["calibration_kl@5"] < base["calibration_kl@5"]
     assert rows["xquad:0.8"].metrics["aplt@5"] > base["aplt@5"]
     assert rows["mmr:0.5"].metrics["mrr"] == base["mrr"]  # MRR stays the model's full ranking
+
+
+def test_recommender_front_door_reranks_with_raw_ids(bundled):
+    import movierec
+
+    rec = movierec.Recommender(bundled, "popularity").fit()
+    plain = rec.recommend(1, k=6)
+    same = rec.recommend(1, k=6, rerank="mmr:0")
+    diverse = rec.recommend(1, k=6, rerank="mmr:0.8")
+    assert same["movieId"].tolist() == plain["movieId"].tolist()
+    assert diverse["movieId"].tolist() != plain["movieId"].tolist() and len(diverse) == 6
+    assert len(set("|".join(diverse["genres"]).split("|"))) >= len(set("|".join(plain["genres"]).split("|")))
+    comedies = rec.recommend(1, k=4, genres=["Comedy"], rerank="xquad:0.5")
+    assert all("Comedy" in g for g in comedies["genres"])

@@ -115,8 +115,8 @@ def test_parse_metric_directions_and_kind_checks() -> None:
 def test_spaces_follow_the_model_constructor_names() -> None:
     assert set(resolve_space("ease")) == {"l2", "popularity_exponent"}  # the EASE module calls λ ``l2``
     svd = resolve_space("svd")
-    assert set(svd) == {"n_factors", "n_epochs", "lr", "reg"}
-    assert svd["n_factors"].low == 8 and svd["n_factors"].high == 256 and svd["n_factors"].log
+    assert set(svd) == {"factors", "epochs", "learning_rate", "regularization"}  # one name across models
+    assert svd["factors"].low == 8 and svd["factors"].high == 256 and svd["factors"].log
     assert "shrink" in resolve_space("itemknn")
     with pytest.raises(ConfigError, match="no search space"):
         resolve_space("popularity")
@@ -162,7 +162,7 @@ def test_tiny_study_end_to_end(small: Interactions, tmp_path: Path) -> None:
     assert len(table) == 4 and set(table["state"]) <= {"complete", "pruned"}
     assert res.best_value == pytest.approx(table.loc[table["state"] == "complete", "value"].min())
     assert res.test_score is not None and 0.0 < res.test_score < 2.5
-    assert set(res.best_params) == {"reg_i", "reg_u", "n_epochs"}
+    assert set(res.best_params) == {"reg_i", "reg_u", "epochs"}
     for name in ("history.png", "importance.png"):
         assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     for name in ("history.html", "importance.html"):
@@ -312,7 +312,7 @@ def test_fold_level_reports_for_models_not_scorable_mid_fit(small: Interactions,
         assert len(t.user_attrs["fold_scores"]) == 2
         assert "n_epochs" not in t.params  # pinned, not searched
     params = load_experiment(tmp_path / "out" / "best.toml").models[0].params
-    assert params["n_epochs"] == 3 and params["reg_i"] == res.best_params["reg_i"]
+    assert params["epochs"] == 3 and params["reg_i"] == res.best_params["reg_i"]
 
 
 @pytest.mark.parametrize(

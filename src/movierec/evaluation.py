@@ -23,7 +23,7 @@ from movierec import split as S
 from movierec.datasets.canonical import CANONICAL_SPLITS, canonical_split
 from movierec.errors import ConfigError
 from movierec.interactions import Interactions
-from movierec.models.base import topk
+from movierec.models.base import fit_options, tags_of, topk
 
 if TYPE_CHECKING:
     from movierec.datasets import Dataset
@@ -110,7 +110,7 @@ def _mask_seen(scores: np.ndarray, seen: sp.csr_matrix, users: np.ndarray) -> No
 
 
 def _is_explicit(model: Any) -> bool:
-    return getattr(model, "kind", "implicit") == "explicit" and hasattr(model, "predict")
+    return tags_of(model).predicts_ratings and hasattr(model, "predict")
 
 
 # --- protocol outputs ------------------------------------------------------------------------
@@ -501,6 +501,8 @@ class Result:
     folds: int | None = None
     per_user: dict[str, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
     users: np.ndarray | None = field(default=None, repr=False, compare=False)
+    # full ranking: the top-K lists of ``users`` (for the report's charts; not serialised)
+    recs: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.label:
@@ -591,8 +593,13 @@ def evaluate(
     item_genres: sp.csr_matrix | None = None,
     rerank: Any = None,
     user_groups: dict[str, np.ndarray] | None = None,
+    intervals: bool = True,
 ) -> Result:
     """Evaluate a fitted model on ``test`` under one protocol and return a :class:`Result` row (with bootstrap CIs).
+
+    The one scoring path: compare, tune's objective, export's hold-out figures, the report and the
+    benchmarks' quality checks all call this. ``intervals=False`` skips the bootstrap (a tuning
+    trial needs the point value only).
 
     Full ranking only: ``beyond`` adds the beyond-accuracy and per-group metrics
     (:func:`movierec.beyond.extend_output`), ``rerank`` (``"mmr:0.3"`` or a
@@ -637,7 +644,7 @@ def evaluate(
         threshold=None if isinstance(proto, LeaveLastOutProtocol) else threshold,
         params=params,
         metrics=out.metrics,
-        intervals=_intervals(out.per_user, seed, proto.ranking) | out.intervals,
+        intervals=(_intervals(out.per_user, seed, proto.ranking) if intervals else {}) | out.intervals,
         n_users=len(out.users),
         fit_seconds=fit_seconds,
         score_seconds=out.score_seconds,
@@ -645,7 +652,39 @@ def evaluate(
         label=label or (f"{name}+{proto.reranker.spec}" if getattr(proto, "reranker", None) else name),
         per_user=out.per_user,
         users=out.users,
+        recs=out.recs,
     )
+
+
+def holdout_figures(
+    model: Any,
+    train: Interactions,
+    test: Interactions,
+    *,
+    k: int = 10,
+    threshold: float = 4.0,
+    seed: int = 42,
+    split: str = "ratings-holdout",
+) -> dict[str, Any]:
+    """The hold-out figures an exported artifact's manifest records, from :func:`evaluate`.
+
+    ``train``/``test`` are the raw split (as :func:`compare` splits; the model was fitted on its
+    :func:`~movierec.models.base.training_view` of ``train``), so these numbers equal compare's row
+    for the same split, seed and threshold: RMSE/MAE for rating predictors, full-ranking metrics at
+    ``k`` for every model.
+    """
+    figures: dict[str, Any] = {"split": split, "n_test": int(test.n_ratings), "seed": seed}
+    if RatingProtocol().skip_reason(model) is None:
+        figures.update(evaluate(model, train, test, "rating", seed=seed, intervals=False).metrics)
+    if (test.ratings >= threshold).any():
+        res = evaluate(
+            model, train, test, "full-ranking", k=k, threshold=threshold, seed=seed, intervals=False
+        )
+        figures.update(
+            {"protocol": "full-ranking", "k": k, "relevance_threshold": threshold, "n_users": res.n_users}
+        )
+        figures.update({m: v for m, v in res.metrics.items() if np.isfinite(v)})
+    return figures
 
 
 def paired_comparison(a: Result, b: Result, metric: str, *, seed: int = 42) -> dict[str, Any]:
@@ -873,7 +912,7 @@ def _fit(
     user_features: Any = None,
 ) -> float:
     kwargs: dict[str, Any] = {}
-    sig = inspect.signature(model.fit).parameters
+    sig = fit_options(model)
     if features is not None:
         kwargs["item_features"] = features
     if user_features is not None and getattr(model, "uses_user_features", False):
@@ -964,7 +1003,7 @@ def compare(
         protos = [FullRankingProtocol(reranker, genres) if p.name == "full-ranking" else p for p in protos]
     if beyond and not any(p.name == "full-ranking" for p in protos):
         raise ConfigError("--beyond measures full-ranking lists; add full-ranking to the protocols")
-    kinds = [str(getattr(get_class(name), "kind", "implicit")) for name, _ in specs]
+    kinds = [tags_of(get_class(name)).kind for name, _ in specs]
     _check_k(k, inter.n_items)
     # validate hyperparameters up front so a typo fails before any training
     for name, params in specs:
@@ -1051,10 +1090,7 @@ def compare(
                         "model": label,
                         "fold": f,
                         "folds": len(folds),
-                        "epochs": params.get(
-                            "n_epochs",
-                            params.get("epochs", getattr(model, "n_epochs", getattr(model, "epochs", None))),
-                        ),
+                        "epochs": getattr(model, "epochs", None),
                     }
                 )
             user_feats = features_cache.get(id(train.user_map)) if user_features is not None else None
@@ -1125,6 +1161,7 @@ def compare(
                     folds=cv,
                     per_user=per_user,
                     users=users,
+                    recs=outs[p.name][-1].recs if len(outs[p.name]) == 1 else None,
                 )
             )
     if any(p.name == "sampled" for p in protos):

@@ -149,6 +149,12 @@ class ModelConfig(BaseModel):
         except ConfigError:  # an optional extra is missing: the run will say so
             return v
         accepted = [p for p in inspect.signature(model_cls.__init__).parameters if p != "self"]
+        canon = getattr(model_cls, "canonical_params", None)
+        if callable(canon):  # reference-library spellings (n_factors, lr…) load under the canonical names
+            try:
+                v = canon(v)
+            except ConfigError as exc:
+                raise ValueError(str(exc)) from exc
         for key in v:
             if key not in accepted:
                 raise ValueError(f"{name} has no hyperparameter {key!r}; valid: {', '.join(accepted)}")
@@ -171,6 +177,23 @@ class Experiment(BaseModel):
     item_features: list[str] = Field(
         default_factory=list, description="side features for hybrid models: genres, tags, year"
     )
+    beyond: bool | None = Field(
+        default=None, description="full ranking: also the beyond-accuracy metrics (docs/beyond-accuracy.md)"
+    )
+    rerank: str | None = Field(default=None, description="re-rank full-ranking lists, e.g. 'mmr:0.3'")
+
+    @field_validator("rerank")
+    @classmethod
+    def _rerank_spec(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        from movierec.rerank import parse_rerank
+
+        try:
+            r = parse_rerank(v)
+        except ConfigError as exc:
+            raise ValueError(str(exc)) from exc
+        return None if r is None else r.spec
 
     @field_validator("item_features", mode="before")
     @classmethod
@@ -529,6 +552,8 @@ def compare_kwargs(exp: Experiment) -> dict[str, Any]:
         "seed": exp.seed,
         "cv": exp.cv,
         "item_features": list(exp.item_features) or None,
+        "beyond": bool(exp.beyond),
+        "rerank": exp.rerank,
     }
 
 

@@ -11,7 +11,14 @@ from pathlib import Path
 
 from movierec.errors import ConfigError
 
-__all__ = ["ARTIFACT_FILES", "check_artifact_target", "check_results_target", "check_writable", "is_artifact"]
+__all__ = [
+    "ARTIFACT_FILES",
+    "check_artifact_target",
+    "check_parquet_target",
+    "check_results_target",
+    "check_writable",
+    "is_artifact",
+]
 
 ARTIFACT_FILES = frozenset({"manifest.json", "ids.parquet", "items.parquet", "factors.npz", "seen.npz"})
 """What ``export`` writes into an artifact folder (``manifest.json`` plus its data files); a
@@ -113,3 +120,29 @@ def check_results_target(out: Path, option: str = "--out") -> str | None:
     if others:
         return f"{option} {out} is not empty ({len(others)} other entries, e.g. {others[0]}): writing results beside them"
     return None
+
+
+def _spark_file(name: str) -> bool:
+    return name.startswith(("part-", "_SUCCESS", "_committed_", "_started_", "._SUCCESS")) or (
+        name.startswith(".part-") and name.endswith(".crc")
+    )
+
+
+def check_parquet_target(out: Path, force: bool, option: str = "--out") -> None:
+    """A Spark Parquet output folder may be overwritten (``--force``) only when it holds nothing but Spark's files.
+
+    Spark's ``mode("overwrite")`` deletes the whole folder first; a folder with anything else in it
+    (or a file) is refused and left as it is.
+    """
+    if out.exists():
+        if not force:
+            raise ConfigError(f"{out} already exists; pass --force to replace it")
+        if not out.is_dir():
+            raise ConfigError(f"{option} {out}: is a file, not a Parquet folder; nothing was changed")
+        foreign = sorted(p.name for p in out.iterdir() if not _spark_file(p.name))
+        if foreign:
+            raise ConfigError(
+                f"{option} {out}: refusing to overwrite a folder Spark did not write (it holds {foreign[0]}"
+                f"{f' and {len(foreign) - 1} more' if len(foreign) > 1 else ''}); nothing was deleted"
+            )
+    check_writable(out, option)

@@ -204,15 +204,25 @@ class Recommender:
         return pd.Series(scores, index=pd.Index(ids, name="movieId"), name="score")
 
     def recommend(
-        self, user_id: object, k: int = 10, *, exclude_seen: bool = True, genres: Sequence[str] | None = None
+        self,
+        user_id: object,
+        k: int = 10,
+        *,
+        exclude_seen: bool = True,
+        genres: Sequence[str] | None = None,
+        rerank: str | None = None,
     ) -> pd.DataFrame:
         """Top-``k`` movies for raw user ``user_id``: a DataFrame ``movieId, title, genres, score``.
 
-        ``score`` is the predicted rating for explicit models, the model's ranking score otherwise;
+        ``score`` is the model's ranking score (the number the CLI, the artifact and the API show;
+        for rating models the support-shrunk predicted rating), and rating models add
+        ``predicted_rating`` (clipped to the scale);
         movies the user already rated are left out unless ``exclude_seen=False``; ``genres`` keeps
-        movies having any of those genres.
+        movies having any of those genres; ``rerank`` (``"mmr:0.3"``, ``"calibrated:0.5"``,
+        ``"xquad:0.5"``, docs/beyond-accuracy.md) re-orders the list for diversity, calibration or
+        the long tail (scores stay the model's).
         """
-        self._check_fitted()
+        train = self._check_fitted()
         u = self.user_index(user_id)
         candidates = None
         if genres:
@@ -221,12 +231,38 @@ class Recommender:
             if not mask.any():
                 raise ConfigError(f"no movie has any of the genres {list(genres)}")
             candidates = np.flatnonzero(mask)
-        idx, scores = self.model.recommend(np.array([u]), k, exclude_seen=exclude_seen, candidates=candidates)
+        if rerank:
+            idx, scores = self._reranked(train, u, k, exclude_seen, candidates, rerank)
+        else:
+            idx, scores = self.model.recommend(
+                np.array([u]), k, exclude_seen=exclude_seen, candidates=candidates
+            )
         keep = idx[0] >= 0
         items, scores = idx[0][keep], scores[0][keep].astype(np.float64)
+        frame = self._frame(items, scores, "score")
         if self.explicit:  # the rating on the dataset's scale, as Surprise's predict would say
-            scores = np.asarray(self.model.predict(np.full(len(items), u), items), dtype=np.float64)
-        return self._frame(items, scores, "score")
+            rating = np.asarray(self.model.predict(np.full(len(items), u), items), dtype=np.float64)
+            frame["predicted_rating"] = rating
+        return frame
+
+    def _reranked(
+        self, train: Interactions, u: int, k: int, exclude_seen: bool, candidates: Any, spec: str
+    ) -> tuple[np.ndarray, np.ndarray]:
+        from movierec.beyond import item_info, train_pairs
+        from movierec.evaluation import _genre_matrix
+        from movierec.rerank import parse_rerank
+
+        reranker = parse_rerank(spec)
+        seen = train_pairs(train)[[u]]
+        s = np.array(self.model.score(np.array([u])), dtype=np.float32)
+        if exclude_seen:
+            s[0, seen.indices] = -np.inf
+        if candidates is not None:
+            keep = np.zeros(s.shape[1], dtype=bool)
+            keep[candidates] = True
+            s[0, ~keep] = -np.inf
+        idx = reranker.rerank(s, k, seen, item_info(self.model, train, _genre_matrix(self.dataset)))
+        return idx, np.where(idx >= 0, s[0, np.maximum(idx, 0)], -np.inf)
 
     def similar(self, movie: object, k: int = 10) -> pd.DataFrame:
         """Movies nearest to ``movie`` (a title, fuzzy, or a raw ``movieId``): ``movieId, title, genres, similarity``.

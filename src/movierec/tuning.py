@@ -27,6 +27,7 @@ import numpy as np
 
 from movierec.errors import ConfigError, NotFittedError
 from movierec.interactions import Interactions
+from movierec.models.base import fit_options
 from movierec.models.space import Choice, FloatRange, IntRange, Param
 
 __all__ = [
@@ -86,6 +87,18 @@ def split_model_params(model: str, params: Mapping[str, Any]) -> tuple[str, dict
             if key not in _model_params(get_class(model)):
                 model = targets[str(out.pop(key))]
     return model, out
+
+
+def _canonical_params(model: str, params: Mapping[str, Any]) -> dict[str, Any]:
+    """``params`` under the model's canonical hyperparameter names (reference-library aliases renamed)."""
+    from movierec.models.registry import get_class
+
+    try:
+        cls = get_class(split_model_params(model, params)[0])
+    except ConfigError:
+        return dict(params)
+    canon = getattr(cls, "canonical_params", None)
+    return canon(params) if callable(canon) else dict(params)
 
 
 def _model_params(cls: type) -> set[str]:
@@ -161,9 +174,16 @@ class Metric:
     def label(self) -> str:
         return self.name if self.k is None else f"{self.name}@{self.k}"
 
+    @property
+    def result_key(self) -> str:
+        """The key of this metric in a :class:`movierec.evaluation.Result` (``mrr`` has no cut-off there)."""
+        return self.name if self.kind == "rating" or self.name == "mrr" else f"{self.name}@{self.k or 10}"
+
 
 _RATING_METRICS = ("rmse", "mae")
-_RANKING_METRICS = ("ndcg", "recall", "precision", "map", "hr", "mrr")
+_RANKING_METRICS = ("ndcg", "recall", "precision", "map", "hit_rate", "mrr")
+# one metric vocabulary with evaluation.py; older spellings still parse
+_METRIC_ALIASES = {"hr": "hit_rate", "hitrate": "hit_rate", "hit": "hit_rate"}
 
 
 def parse_metric(text: str, *, model_kind: str | None = None) -> Metric:
@@ -176,11 +196,12 @@ def parse_metric(text: str, *, model_kind: str | None = None) -> Metric:
     if is_objective(text):
         return parse_objective(text)  # type: ignore[return-value]
     raw = str(text).strip().lower()
-    m = re.fullmatch(r"([a-z]+)(?:@(\d+))?", raw)
+    m = re.fullmatch(r"([a-z_]+)(?:@(\d+))?", raw)
     valid = ", ".join([*_RATING_METRICS, *(f"{n}@K" for n in _RANKING_METRICS if n != "mrr"), "mrr"])
-    if not m or m.group(1) not in (*_RATING_METRICS, *_RANKING_METRICS):
+    name = _METRIC_ALIASES.get(m.group(1), m.group(1)) if m else ""
+    if not m or name not in (*_RATING_METRICS, *_RANKING_METRICS):
         raise ConfigError(f"unknown metric {text!r}; valid metrics: {valid}")
-    name, k = m.group(1), m.group(2)
+    k = m.group(2)
     if name in _RATING_METRICS:
         if k is not None:
             raise ConfigError(f"metric {text!r}: {name} takes no cut-off (@K)")
@@ -195,66 +216,28 @@ def parse_metric(text: str, *, model_kind: str | None = None) -> Metric:
     return Metric(name, kk)
 
 
-def _ranking_values(
-    model: Any,
-    fit_train: Interactions,
-    valid: Interactions,
-    metric: Metric,
-    threshold: float,
-    batch: int = 1024,
-) -> float:
-    """Full-ranking protocol (DESIGN.md): candidates = items the user did not rate in training; relevant =
-    validation ratings ≥ threshold; users without a relevant item are skipped; mean over users."""
-    from movierec import metrics
-    from movierec.models.base import topk
-
-    rel_mask = valid.ratings >= threshold
-    if not rel_mask.any():
-        return float("nan")
-    relevant = valid.subset(rel_mask).csr()
-    users = np.flatnonzero(np.diff(relevant.indptr) > 0).astype(np.int32)
-    seen = fit_train.csr()
-    k = int(metric.k or 10)
-    per_metric = {
-        "precision": metrics.precision,
-        "recall": metrics.recall,
-        "hr": metrics.hit_rate,
-        "ndcg": metrics.ndcg,
-        "map": metrics.average_precision,
-    }
-    out = np.empty(len(users), dtype=np.float64)
-    for start in range(0, len(users), batch):
-        b = users[start : start + batch]
-        scores = np.array(model.score(b), dtype=np.float32, copy=True)
-        if scores.shape != (len(b), fit_train.n_items):
-            raise ConfigError(
-                f"{getattr(model, 'name', model)} returned scores of shape {scores.shape}, expected {(len(b), fit_train.n_items)}"
-            )
-        rows, cols = seen[b].nonzero()
-        scores[rows, cols] = -np.inf
-        rel = relevant[b]
-        if metric.name == "mrr":
-            out[start : start + len(b)] = metrics.reciprocal_rank_full(scores, rel)
-        else:
-            idx, _ = topk(scores, k)
-            out[start : start + len(b)] = per_metric[metric.name](idx, rel, k)
-    return float(out.mean()) if len(out) else float("nan")
-
-
 def score_split(
     model: Any, fit_train: Interactions, valid: Interactions, metric: Metric, *, threshold: float = 4.0
 ) -> float:
-    """Score a fitted model on held-out ratings with ``metric`` (rating or full-ranking protocol)."""
-    from movierec import metrics
+    """Score a fitted model on held-out ratings with ``metric``: one call to :func:`movierec.evaluation.evaluate`.
+
+    Rating metrics use the ``rating`` protocol; ranking metrics the ``full-ranking`` protocol
+    (candidates = items the user did not rate in ``fit_train``, relevant = validation ratings ≥
+    ``threshold``, users without a relevant item skipped). NaN when no validation rating is relevant,
+    so one empty fold does not end a study. Tuning, compare, export and the report all score here.
+    """
+    from movierec.evaluation import evaluate
 
     if metric.name == "objective":  # a weighted objective (movierec.objective) scores itself
         return float(metric.score(model, fit_train, valid, threshold))  # type: ignore[attr-defined]
 
     if metric.kind == "rating":
-        pred = np.asarray(model.predict(valid.users, valid.items), dtype=np.float64)
-        fn = metrics.rmse if metric.name == "rmse" else metrics.mae
-        return float(fn(pred, valid.ratings.astype(np.float64)))
-    return _ranking_values(model, fit_train, valid, metric, threshold)
+        return float(evaluate(model, fit_train, valid, "rating", intervals=False).metrics[metric.name])
+    if not (valid.ratings >= threshold).any():
+        return float("nan")
+    k = int(metric.k or 10)
+    result = evaluate(model, fit_train, valid, "full-ranking", k=k, threshold=threshold, intervals=False)
+    return float(result.metrics[metric.result_key])
 
 
 # --- folds ---------------------------------------------------------------------------------------
@@ -454,7 +437,7 @@ def _make_objective(
     kind = model_kind(model)
     cls = get_class(model)
     accepted = _model_params(cls)
-    iterative = "on_epoch" in inspect.signature(cls.fit).parameters
+    iterative = "on_epoch" in fit_options(cls)
     raw_folds = validation_folds(train, cv, seed=seed)
     # implicit models train on the positives; ranking candidates still exclude every training rating
     folds = [
@@ -727,6 +710,7 @@ def tune(
     attach_genres(parsed, dataset)  # genre terms of a weighted objective
     if "fixed_params" not in settings:
         settings["fixed_params"] = _jsonable(dict(fixed_params or {}))
+    settings["fixed_params"] = _canonical_params(model, settings["fixed_params"])  # n_epochs → epochs
     # a fresh sampler seed per session, so a resumed study does not replay its first random trials
     sampler_seed = int(np.random.SeedSequence([int(seed), n_before, int(worker)]).generate_state(1)[0])
     # multivariate TPE models the joint density, so interacting knobs (lr × epochs, factors × reg) are

@@ -63,7 +63,7 @@ def test_export_explicit_model_with_params(tmp_path: Path, capsys) -> None:
     )
     assert code == 0, err
     art = load_artifact(out)
-    assert art.manifest["model"]["params"]["n_factors"] == 4 and art.kind == "explicit"
+    assert art.manifest["model"]["params"]["factors"] == 4 and art.kind == "explicit"
     assert art.manifest["model"]["params"]["random_state"] == 42  # --seed reaches the model
     assert art.n_users == 610 and len(art.recommend(1, 10)) == 10
 

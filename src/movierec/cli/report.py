@@ -36,12 +36,16 @@ def _config_specs(config: Path, params: list[str] | None) -> tuple[list, dict]:
     """Report specs and settings from an experiment file; ``--params MODEL.KEY=VALUE`` override its params."""
     from movierec.cli.compare import parse_model_params
     from movierec.experiment import load_experiment
+    from movierec.models.registry import merge_params
     from movierec.viz.report import ModelSpec
 
     exp = load_experiment(config)  # mistakes name the file, line and key
     features = ",".join(exp.item_features) or None
     override = parse_model_params(params, [m.name for m in exp.models]) if params else {}
-    specs = [ModelSpec(m.name, {**m.params, **override.get(m.name, {})}, features) for m in exp.models]
+    specs = [
+        ModelSpec(m.name, merge_params(m.name, m.params, override.get(m.name, {})), features)
+        for m in exp.models
+    ]
     labels = [s.label for s in specs]
     if len(set(labels)) != len(labels):
         raise ConfigError(f"{config}: the report trains each model once; {labels} repeats one")

@@ -62,45 +62,6 @@ def parse_params(items: list[str] | None, model: str | None = None) -> dict[str,
     return out
 
 
-def _holdout_metrics(
-    model: Any, train: Any, test: Any, k: int = 10, threshold: float = 4.0
-) -> dict[str, Any]:
-    """Test metrics for the exported model: RMSE/MAE for rating predictors, full-ranking P/R/HR@k for all."""
-    import numpy as np
-
-    metrics: dict[str, Any] = {"split": "ratings_holdout", "n_test": int(test.n_ratings)}
-    if getattr(model, "kind", "implicit") == "explicit" and hasattr(model, "predict"):
-        pred = np.asarray(model.predict(test.users, test.items), dtype=np.float64)
-        err = pred - test.ratings
-        metrics["rmse"] = float(np.sqrt(np.mean(err**2)))
-        metrics["mae"] = float(np.mean(np.abs(err)))
-    pos = (
-        test.ratings >= threshold
-        if test.rating_scale[0] != test.rating_scale[1]
-        else np.ones(test.n_ratings, bool)
-    )
-    users = np.unique(test.users[pos])
-    if len(users):
-        recs, _ = model.recommend(users, k=k, exclude_seen=True)
-        rel = {int(u): set() for u in users}
-        for u, i in zip(test.users[pos], test.items[pos], strict=True):
-            rel[int(u)].add(int(i))
-        hits = np.array([len(rel[int(u)] & set(row.tolist())) for u, row in zip(users, recs, strict=True)])
-        sizes = np.array([len(rel[int(u)]) for u in users])
-        metrics.update(
-            {
-                "protocol": "full-ranking",
-                "k": k,
-                "relevance_threshold": threshold,
-                "n_users": len(users),
-                f"precision@{k}": float(np.mean(hits / k)),
-                f"recall@{k}": float(np.mean(hits / sizes)),
-                f"hit_rate@{k}": float(np.mean(hits > 0)),
-            }
-        )
-    return metrics
-
-
 def export_cmd(
     ctx: typer.Context,
     model: str | None = typer.Option(
@@ -139,13 +100,20 @@ def export_cmd(
     rating_col: str = RATING_COL,
     time_col: str = TIME_COL,
     rating_scale: tuple[float, float] | None = RATING_SCALE,
+    min_support: int | None = typer.Option(
+        None,
+        "--min-support",
+        help="Fewest training interactions a movie needs to be served (default: 5, less on small data); "
+        "recorded in the manifest.",
+    ),
     seed: int = SEED,
     config: Path | None = CONFIG,
     as_json: bool = JSON,
 ) -> None:
     """Train a model on the whole dataset (implicit models on the positives) and export it for serving."""
-    from movierec.models.registry import create
-    from movierec.serving.artifact import export_artifact
+    from movierec.models.base import seeded, training_view
+    from movierec.models.registry import create, merge_params
+    from movierec.serving.artifact import export_artifact, exportable
 
     hp: dict[str, Any] = {}
     if config is not None:
@@ -164,8 +132,11 @@ def export_cmd(
             item_features = ",".join(exp.item_features)
     elif model is None:
         raise ConfigError("--model is required (a registered model name), or --config EXPERIMENT.toml")
-    hp.update(parse_params(params, str(model)))  # --params on the command line override the file's
+    hp = merge_params(
+        model, hp, parse_params(params, str(model))
+    )  # --params on the command line override the file's
     check_artifact_target(out, force)  # before training: unwritable or foreign --out is one line, exit 2
+    exportable(create(model, **hp))  # a model with no serving form is refused before any training
     ds = load_dataset(dataset, ratings, user_col, item_col, rating_col, time_col, rating_scale)
     if with_feedback:
         from movierec.serving.store import merge_feedback
@@ -175,11 +146,8 @@ def export_cmd(
         for note in ds.notes[n_notes:]:
             err_console.print(f"[yellow]note:[/] {note}", soft_wrap=True)
     mdl = create(model, **hp)
-    if "random_state" in mdl.get_params() and "random_state" not in hp:
-        mdl.set_params(random_state=seed)
-    inter = ds.interactions
-    if getattr(mdl, "kind", "implicit") != "explicit" and not getattr(mdl, "sequential", False):
-        inter = inter.to_implicit(implicit_threshold)  # sequence models keep every rating, in time order
+    seeded(mdl, seed, hp)
+    inter = training_view(mdl, ds.interactions, implicit_threshold)
     fit_kwargs: dict[str, Any] = {}
     if item_features:
         from movierec.features import build_item_features
@@ -193,25 +161,27 @@ def export_cmd(
         else:
             err_console.print(f"[yellow]note:[/] {model} ignores user features")
     metrics = None
-    if holdout:
-        from movierec.split import ratings_holdout
+    if holdout:  # compare's split of the raw ratings, so the manifest's figures equal compare's row
+        from movierec.evaluation import holdout_figures, make_split
 
-        train, test = ratings_holdout(inter, test_size=test_size, seed=seed)
+        raw_train, test, _ = make_split(ds.interactions, "ratings-holdout", seed=seed, test_size=test_size)
+        train = training_view(mdl, raw_train, implicit_threshold)
     else:
-        train, test = inter, None
+        raw_train, train, test = inter, inter, None
     _warn_if_too_little(str(model), train)
     with err_console.status(f"training {model} on {train.n_ratings:,} interactions"):
         mdl.fit(train, **fit_kwargs)
     if test is not None:
-        metrics = _holdout_metrics(mdl, train, test, threshold=implicit_threshold)
+        metrics = holdout_figures(mdl, raw_train, test, threshold=implicit_threshold, seed=seed)
     notes = [f"trained on {'an 80% hold-out split' if holdout else 'the full dataset'}"]
     if item_features:
         notes.append(f"item features: {item_features}")
     if "user_features" in fit_kwargs:
         notes.append(f"user features: {user_features}")
     path = export_artifact(
-        mdl, ds, train, out, metrics=metrics, force=force, implicit_threshold=implicit_threshold, notes=notes
-    )
+        mdl, ds, train, out, metrics=metrics, force=force, implicit_threshold=implicit_threshold, notes=notes,
+        min_support=min_support,
+    )  # fmt: skip
     manifest = json.loads((path / "manifest.json").read_text())
     if as_json:
         print_json(

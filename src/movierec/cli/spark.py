@@ -80,13 +80,13 @@ def train_cmd(
     as_json: bool = JSON,
 ) -> None:
     """Train Spark ALS, evaluate on a seeded hold-out and write the same artifact as 'movierec export'."""
-    from movierec.errors import ConfigError
     from movierec.spark.session import parse_conf, spark_session
     from movierec.spark.train import train
 
     settings = parse_conf(conf)
-    if out.exists() and not force:  # before Spark starts: a mistake should cost milliseconds
-        raise ConfigError(f"{out} already exists; pass --force to replace it")
+    from movierec.output_folders import check_artifact_target
+
+    check_artifact_target(out, force)  # before Spark starts: exists, foreign or unwritable costs milliseconds
     with spark_session(
         master, settings, app_name="movierec spark train", connect_timeout=connect_timeout
     ) as spark:

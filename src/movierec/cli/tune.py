@@ -23,7 +23,7 @@ def tune_cmd(
     metric: str | None = typer.Option(
         None,
         "--metric",
-        help="rmse | mae | ndcg@K | recall@K | precision@K | map@K | hr@K | mrr "
+        help="rmse | mae | ndcg@K | recall@K | precision@K | map@K | hit_rate@K (or hr@K) | mrr "
         "(default: rmse for rating models, ndcg@10 for implicit ones).",
     ),
     trials: int = typer.Option(

@@ -15,31 +15,21 @@ import numpy as np
 
 from movierec.errors import ConfigError, DataError
 from movierec.interactions import Interactions
-from movierec.models.base import BaseRecommender, EpochCallback, check_positive, check_random_state
+from movierec.models.base import BaseRecommender, EpochCallback, Tags, check_random_state
 from movierec.models.kernels.threads import free_threads
+from movierec.models.params import Boolean, Constraint, Interval, Options, RandomState
 from movierec.models.space import FACTORS, REG, FloatRange, IntRange, SearchSpace
-from movierec.models.weighting import check_weighting, weighted_csr
+from movierec.models.weighting import WEIGHTINGS, weighted_csr
+from movierec.scoring.factors import confidence_fold_in
 
 __all__ = ["ALS", "als_fold_in"]
 
 
-def als_fold_in(
-    item_factors: np.ndarray, items: np.ndarray, weights: np.ndarray, alpha: float, reg: float
-) -> np.ndarray:
-    """The user vector minimising Σ c_ui (p_ui − x·y_i)² + λ‖x‖² for fixed item factors Y.
-
-    x = (YᵀY + Yᵀ(C − I)Y + λI)⁻¹ YᵀC p, with c = 1 + α·w on the given items (Hu et al. 2008, eq. 4).
-    """
-    y = item_factors.astype(np.float64)
-    yi = y[items]
-    conf = 1.0 + alpha * weights.astype(np.float64)
-    a = y.T @ y + (yi.T * (conf - 1.0)) @ yi + reg * np.eye(y.shape[1])
-    b = (yi * conf[:, None]).sum(axis=0)
-    return np.linalg.solve(a, b).astype(np.float32)
+als_fold_in = confidence_fold_in  # the fold-in lives with the factor family (movierec.scoring.factors)
 
 
 class ALS(BaseRecommender):
-    """Weighted-matrix-factorisation ALS: ``factors``, ``regularization``, ``alpha``, ``iterations``.
+    """Weighted-matrix-factorisation ALS: ``factors``, ``regularization``, ``alpha``, ``epochs``.
 
     ``use_gpu``: False (default), True (error when no CUDA build), or ``"auto"``.
     """
@@ -49,17 +39,29 @@ class ALS(BaseRecommender):
         "factors": FACTORS,
         "regularization": REG,
         "alpha": FloatRange(1.0, 100.0, log=True),
-        "iterations": IntRange(5, 50),
+        "epochs": IntRange(5, 50),
     }
-    kind: ClassVar[str] = "implicit"
+    tags: ClassVar[Tags] = Tags(fold_in="factors", serving="factors")
     _json_state: ClassVar[tuple[str, ...]] = ("history_",)
+
+    _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {
+        "factors": [Interval(int, 1, None)],
+        "regularization": [Interval(float, 0, None)],
+        "alpha": [Interval(float, 0, None, closed="neither")],
+        "epochs": [Interval(int, 1, None)],
+        "use_cg": [Boolean()],
+        "num_threads": [Interval(int, 0, None)],
+        "weighting": [Options(*WEIGHTINGS)],
+        "half_life_days": [Interval(float, 0, None, closed="neither")],
+        "random_state": [RandomState()],
+    }
 
     def __init__(
         self,
         factors: int = 64,
         regularization: float = 0.05,
         alpha: float = 2.0,
-        iterations: int = 15,
+        epochs: int = 15,
         use_cg: bool = True,
         use_gpu: bool | str = False,
         num_threads: int = 0,
@@ -70,7 +72,7 @@ class ALS(BaseRecommender):
         self.factors = factors
         self.regularization = regularization
         self.alpha = alpha
-        self.iterations = iterations
+        self.epochs = epochs
         self.use_cg = use_cg
         self.use_gpu = use_gpu
         self.num_threads = num_threads
@@ -95,7 +97,7 @@ class ALS(BaseRecommender):
             )
         return has
 
-    def fit(
+    def _fit(
         self,
         train: Interactions,
         *,
@@ -103,13 +105,7 @@ class ALS(BaseRecommender):
         user_features: Any = None,
         on_epoch: EpochCallback | None = None,
     ) -> Self:
-        """Alternate least-squares solves for ``iterations`` rounds (training loss per round in ``history_``)."""
-        check_positive("factors", self.factors, integer=True)
-        check_positive("regularization", self.regularization, allow_zero=True)
-        check_positive("alpha", self.alpha)
-        check_positive("iterations", self.iterations, integer=True)
-        check_positive("num_threads", self.num_threads, integer=True, allow_zero=True)
-        check_weighting(self.weighting, self.half_life_days)
+        """Alternate least-squares solves for ``epochs`` rounds (training loss per round in ``history_``)."""
         if train.n_ratings == 0:
             raise DataError("als: no positive interactions to train on")
         gpu = self._gpu()
@@ -127,7 +123,7 @@ class ALS(BaseRecommender):
             factors=int(self.factors),
             regularization=float(self.regularization),
             alpha=float(self.alpha),
-            iterations=int(self.iterations),
+            iterations=int(self.epochs),
             calculate_training_loss=True,
             random_state=seed,
         )
@@ -162,19 +158,11 @@ class ALS(BaseRecommender):
         vi = self.item_factors_ if items is None else self.item_factors_[np.asarray(items)]
         return (self.user_factors_[users] @ vi.T).astype(np.float32, copy=False)
 
-    def score_new_user(self, items: np.ndarray, ratings: np.ndarray | None = None) -> np.ndarray:
-        """Fold a new user in by one least-squares solve (weights: 1, or the ratings as confidence
-        when ``weighting='rating'``), then score every item."""
-        self._check_fitted()
-        items = np.asarray(items, dtype=np.int64)
-        if items.size == 0:
-            raise ConfigError("score_new_user needs at least one (item, rating) pair")
-        if items.min() < 0 or items.max() >= self.n_items_:
-            raise ConfigError(f"item index outside 0..{self.n_items_ - 1}")
-        w = (
-            np.ones(len(items))
-            if ratings is None or self.weighting != "rating"
-            else np.asarray(ratings, dtype=np.float64)
-        )
-        vec = als_fold_in(self.item_factors_, items, w, float(self.alpha), float(self.regularization))
-        return (self.item_factors_ @ vec).astype(np.float32)
+    def fold_in_spec(self) -> dict[str, object]:
+        """A visitor joins by one confidence-weighted solve (Hu et al. 2008), see :mod:`movierec.scoring.factors`."""
+        return {
+            "method": "confidence",
+            "alpha": float(self.alpha),
+            "reg": float(self.regularization),
+            "rating_weights": self.weighting == "rating",
+        }

@@ -1,33 +1,54 @@
-"""The model contract (DESIGN.md) and the shared machinery every recommender inherits.
+"""The model contract (docs/architecture.md) and the shared machinery every recommender inherits.
 
 A model follows scikit-learn's estimator conventions: hyperparameters are keyword constructor
 arguments stored unchanged, learned state ends in ``_``, ``fit`` returns ``self``; it never
 sees raw ids, only dense indices from :class:`~movierec.interactions.Interactions`.
+
+The contract is code, not prose (RecTools' ``ModelBase``, scikit-learn's ``BaseEstimator``):
+
+- ``fit`` is final: it checks the class's declared ``_parameter_constraints``
+  (:mod:`movierec.models.params`) and then calls the model's ``_fit``.
+- ``tags`` (one :class:`Tags` per class) says what the model trains on, whether it predicts
+  ratings, how it folds in a new user and how it is served; callers read tags instead of
+  probing attributes.
+- One name per hyperparameter across models (``factors``, ``epochs``, ``learning_rate``,
+  ``regularization``); ``_aliases`` maps the reference libraries' spellings (Surprise's
+  ``n_factors``/``n_epochs``/``lr``/``reg``, LightFM's ``no_components``, implicit's
+  ``iterations``) to them, so old configs, TOML files and ``--params`` keep loading.
 """
 
 from __future__ import annotations
 
+import functools
 import inspect
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, ClassVar, Protocol, Self, runtime_checkable
+from typing import Any, ClassVar, Literal, Protocol, Self, runtime_checkable
 
 import numpy as np
 import scipy.sparse as sp
 
 from movierec.errors import ArtifactError, ConfigError, NotFittedError
 from movierec.interactions import Interactions
+from movierec.models.params import Constraint, validate_params
 
 __all__ = [
+    "HYPERPARAMETER_ALIASES",
     "BaseRecommender",
     "EpochCallback",
     "ExplicitRecommender",
     "Recommender",
+    "Tags",
     "check_indices",
     "check_positive",
     "check_random_state",
+    "fit_options",
+    "seeded",
+    "tags_of",
     "topk",
+    "training_view",
 ]
 
 MODEL_FORMAT_VERSION = 1
@@ -39,6 +60,102 @@ Iterative models take ``on_epoch: EpochCallback | None = None`` as a keyword of 
 progress bars, training curves and Optuna pruning) and keep ``history_``, a list of per-epoch
 dicts (``{"epoch": 1, "loss": …}``), which ``save`` stores as JSON.
 """
+
+
+TrainsOn = Literal["ratings", "interactions", "sequences"]
+FoldIn = Literal["factors", "neighbours", "sequence", "popularity", "none"]
+
+
+@dataclass(frozen=True)
+class Tags:
+    """What a model class is, read by evaluation, export and the report instead of ad-hoc attributes.
+
+    - ``trains_on``: ``"ratings"`` (explicit ratings as given), ``"interactions"`` (positives after
+      the implicit threshold) or ``"sequences"`` (positives in time order; evaluated leave-last-out).
+    - ``predicts_ratings``: ``predict`` returns ratings on the training scale (RMSE/MAE apply).
+    - ``fold_in``: how ``score_new_user`` places a person not in training: ``"factors"`` (solve a
+      user vector against fixed item factors), ``"neighbours"`` (sum item similarities),
+      ``"sequence"`` (read the history in order), ``"popularity"`` (the same list for everyone) or
+      ``"none"`` (cannot).
+    - ``serving``: the serving family an exported artifact uses (:mod:`movierec.scoring`:
+      ``"factors"``, ``"neighbours"``, ``"knn"``, ``"linear"``, ``"markov"``, ``"sasrec"``,
+      ``"scores"``, ``"blend"``), or ``None`` when not declared (export then reads the fitted state).
+    - ``uses_features``: ``fit`` takes ``item_features``/``user_features``.
+    """
+
+    trains_on: TrainsOn = "interactions"
+    predicts_ratings: bool = False
+    fold_in: FoldIn = "none"
+    serving: str | None = None
+    uses_features: bool = False
+
+    @property
+    def kind(self) -> str:
+        """``"explicit"`` for rating predictors, else ``"implicit"`` (the older one-word tag)."""
+        return "explicit" if self.predicts_ratings else "implicit"
+
+    @property
+    def sequential(self) -> bool:
+        return self.trains_on == "sequences"
+
+
+# One name per idea across models; the reference libraries' names load as aliases (lkpy's
+# ``AliasChoices("embedding_size", "features")``). A class lists the ones it accepts in ``_aliases``.
+HYPERPARAMETER_ALIASES: dict[str, str] = {
+    "n_factors": "factors",  # Surprise
+    "no_components": "factors",  # LightFM
+    "n_epochs": "epochs",  # Surprise
+    "iterations": "epochs",  # implicit
+    "lr": "learning_rate",  # Surprise
+    "reg": "regularization",  # Surprise
+}
+
+
+def tags_of(model_or_class: Any) -> Tags:
+    """The :class:`Tags` of a model instance or class (a plain default for objects outside the contract)."""
+    tags = getattr(model_or_class, "tags", None)
+    if isinstance(tags, Tags):
+        return tags
+    explicit = getattr(model_or_class, "kind", "implicit") == "explicit"
+    sequential = bool(getattr(model_or_class, "sequential", False))
+    return Tags(
+        trains_on="sequences" if sequential else ("ratings" if explicit else "interactions"),
+        predicts_ratings=explicit,
+    )
+
+
+def fit_options(model_or_class: Any) -> set[str]:
+    """Keyword arguments a model's ``fit`` takes, for objects inside or outside the contract."""
+    options = getattr(model_or_class, "fit_options", None)
+    if callable(options):
+        return set(options())
+    sig = inspect.signature(model_or_class.fit)
+    return {p.name for p in sig.parameters.values() if p.kind is inspect.Parameter.KEYWORD_ONLY}
+
+
+def training_view(model_or_class: Any, interactions: Interactions, threshold: float = 4.0) -> Interactions:
+    """The interactions a model trains on, from its tags: the one place this rule is written.
+
+    Rating predictors and sequence models get every rating (sequences in time order); the
+    rest get the positives, ratings ≥ ``threshold`` (``Interactions.to_implicit``).
+    """
+    tags = tags_of(model_or_class)
+    if tags.trains_on in ("ratings", "sequences"):
+        return interactions
+    return interactions.to_implicit(threshold)
+
+
+def seeded(model: Any, seed: int | None, given: Mapping[str, Any] | None = None) -> Any:
+    """Give ``model`` the run's ``seed`` as ``random_state`` unless the caller set one (returns the model).
+
+    The one place "seed every model with the run's seed" is written (compare, tune, export, report).
+    """
+    if seed is None or "random_state" in (given or {}):
+        return model
+    params = model.get_params() if hasattr(model, "get_params") else {}
+    if "random_state" in params:
+        model.set_params(random_state=seed)
+    return model
 
 
 @runtime_checkable
@@ -136,13 +253,61 @@ def topk(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     return idx, vals
 
 
+def _translate_aliases(owner: str, aliases: Mapping[str, str], params: dict[str, Any]) -> dict[str, Any]:
+    """``params`` with alias keys renamed to their canonical names (both given at once is an error)."""
+    if not aliases or not any(k in aliases for k in params):
+        return params
+    out = dict(params)
+    for old, new in aliases.items():
+        if old in out:
+            if new in out:
+                raise ConfigError(f"{owner}: give {new!r} or its alias {old!r}, not both")
+            out[new] = out.pop(old)
+    return out
+
+
 class BaseRecommender:
-    """Shared behaviour: params, fitted checks, batched top-N with seen-item filtering, npz/JSON save."""
+    """Shared behaviour: params, fitted checks, batched top-N with seen-item filtering, npz/JSON save.
+
+    Subclasses set ``name``, ``tags`` and ``_parameter_constraints``, take their hyperparameters as
+    keyword constructor arguments, and implement ``_fit`` and ``score`` (see docs/architecture.md,
+    "Adding a model").
+    """
 
     name: ClassVar[str] = "base"
-    kind: ClassVar[str] = "implicit"  # "explicit" models also predict ratings
+    tags: ClassVar[Tags] = Tags()
+    kind: ClassVar[str] = "implicit"  # == tags.kind; kept for code that reads the one-word tag
+    sequential: ClassVar[bool] = False  # == tags.sequential
+    #: constructor argument → accepted values, checked by :meth:`fit` before :meth:`_fit`
+    _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {}
+    #: alias → canonical hyperparameter name accepted by the constructor and ``set_params``
+    _aliases: ClassVar[dict[str, str]] = {}
     #: attributes (besides ndarray attributes ending in ``_``) that ``save`` keeps as JSON
     _json_state: ClassVar[tuple[str, ...]] = ()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        own = cls.__dict__
+        # tags and the older one-word attributes always agree
+        if "tags" in own:
+            cls.kind = cls.tags.kind
+            cls.sequential = cls.tags.sequential
+        elif "kind" in own or "sequential" in own:
+            explicit = cls.kind == "explicit"
+            trains_on: TrainsOn = (
+                "sequences" if cls.sequential else ("ratings" if explicit else "interactions")
+            )
+            cls.tags = replace(cls.tags, predicts_ratings=explicit, trains_on=trains_on)
+        # a class written against the older contract (its own ``fit``) gets the final fit too
+        if "fit" in own and own["fit"] is not BaseRecommender.fit:
+            cls._fit = own["fit"]  # type: ignore[method-assign]
+            cls.fit = BaseRecommender.fit  # type: ignore[method-assign]
+        # the shared spellings (HYPERPARAMETER_ALIASES) of the canonical names this constructor takes
+        params = set(cls._param_names())
+        found = {a: c for a, c in HYPERPARAMETER_ALIASES.items() if c in params and a not in params}
+        cls._aliases = {**found, **own.get("_aliases", {})}
+        if cls._aliases and not getattr(cls.__init__, "_accepts_aliases", False):
+            cls.__init__ = _accept_aliases(cls.__init__)  # type: ignore[method-assign]
 
     # --- params ---------------------------------------------------------------------------
     @classmethod
@@ -151,11 +316,17 @@ class BaseRecommender:
         kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
         return [p.name for p in sig.parameters.values() if p.name != "self" and p.kind in kinds]
 
+    @classmethod
+    def canonical_params(cls, params: Mapping[str, Any]) -> dict[str, Any]:
+        """``params`` with the class's aliases (e.g. Surprise's ``n_factors``) renamed to its own names."""
+        return _translate_aliases(cls.name, cls._aliases, dict(params))
+
     def get_params(self) -> dict[str, Any]:
-        """Hyperparameters as given to the constructor (scikit-learn style)."""
+        """Hyperparameters as given to the constructor (scikit-learn style), under their canonical names."""
         return {name: getattr(self, name) for name in self._param_names() if hasattr(self, name)}
 
     def set_params(self, **params: Any) -> Self:
+        params = self.canonical_params(params)
         valid = set(self._param_names())
         for key, value in params.items():
             if key not in valid:
@@ -165,13 +336,40 @@ class BaseRecommender:
             setattr(self, key, value)
         return self
 
+    def __getattr__(self, name: str) -> Any:
+        # reading a hyperparameter by its alias (``svd.n_factors``) gives the canonical value
+        aliases = type(self)._aliases
+        if name in aliases:
+            return getattr(self, aliases[name])
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def _validate_params(self) -> None:
+        """Check every declared constraint (:mod:`movierec.models.params`); one ConfigError names the first bad one."""
+        validate_params(self.name, self.get_params(), self._parameter_constraints, self._aliases)
+
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
         return f"{type(self).__name__}({args})"
 
     # --- fitting --------------------------------------------------------------------------
-    def fit(self, train: Interactions, *, item_features: Any = None, user_features: Any = None) -> Self:
-        raise NotImplementedError
+    def fit(self, train: Interactions, **kwargs: Any) -> Self:
+        """Check the declared hyperparameter constraints, then train (``_fit``); returns ``self``.
+
+        Keyword arguments (``item_features``, ``user_features``, ``on_epoch``, ``valid``…) go to
+        the model's ``_fit`` unchanged. Subclasses implement ``_fit``, never ``fit``.
+        """
+        self._validate_params()
+        self._fit(train, **kwargs)
+        return self
+
+    def _fit(self, train: Interactions, **kwargs: Any) -> Self:
+        raise NotImplementedError(f"{type(self).__name__} must implement _fit")
+
+    @classmethod
+    def fit_options(cls) -> set[str]:
+        """Keyword arguments this model's training takes (``item_features``, ``on_epoch``, ``valid``…)."""
+        sig = inspect.signature(cls._fit)
+        return {p.name for p in sig.parameters.values() if p.kind is inspect.Parameter.KEYWORD_ONLY}
 
     def _remember_train(self, train: Interactions) -> None:
         """Store what every model needs after fit: shape, the seen-items CSR, the rating scale."""
@@ -242,13 +440,40 @@ class BaseRecommender:
         emb = getattr(self, "item_factors_", None)
         return None if emb is None else np.asarray(emb)
 
-    def score_new_user(self, items: np.ndarray, ratings: np.ndarray | None = None) -> np.ndarray:
+    def score_new_user(
+        self, items: np.ndarray, ratings: np.ndarray | None = None, *, threshold: float = 4.0
+    ) -> np.ndarray:
         """Cold start: scores over all items for a person not in training, from a few (item, rating) pairs.
 
-        Factor models fold the person in (solve for a user vector with item factors fixed);
-        neighbour models sum similarities. Models that cannot do this raise ConfigError.
+        The fold-in is the model's serving family's (:mod:`movierec.scoring`), the very code an
+        exported artifact runs for ``POST /recommendations``: factor models solve for a user vector
+        with item factors fixed (ridge for rating predictors, Hu et al.'s confidence solve for ALS,
+        the mean liked vector for BPR/WARP), neighbour models and EASE weigh the liked items' rows.
+        Implicit models count ratings ≥ ``threshold`` as liked (``ratings=None``: all liked) and
+        return popularity when none is. Rating predictors return their ranking score (see
+        :meth:`ExplicitRecommender.score`).
         """
-        raise ConfigError(f"{self.name} cannot score a new user (no fold-in)")
+        from movierec.scoring import export_family, make_scorer
+
+        self._check_fitted()
+        items = np.asarray(items, dtype=np.int64).ravel()
+        if items.size == 0:
+            raise ConfigError("score_new_user needs at least one (item, rating) pair")
+        if items.min() < 0 or items.max() >= self.n_items_:
+            raise ConfigError(f"item index outside 0..{self.n_items_ - 1} in score_new_user")
+        if ratings is not None:
+            ratings = np.asarray(ratings, dtype=np.float32).ravel()
+            if ratings.shape != items.shape:
+                raise ConfigError(f"score_new_user got {len(items)} items but {len(ratings)} ratings")
+        family, arrays, spec = export_family(self, self.n_users_, self.n_items_, threshold)
+        raw = make_scorer(family, arrays, self.seen_, spec).fold_in(items, ratings)
+        if raw is None:  # no liked item: the popularity ranking
+            return np.bincount(self.seen_.indices, minlength=self.n_items_).astype(np.float32)
+        return self._rank_scores(raw[None, :], None)[0]
+
+    def _rank_scores(self, raw: np.ndarray, items: np.ndarray | None) -> np.ndarray:
+        """Raw family scores → ranking scores (identity; rating predictors shrink, see ExplicitRecommender)."""
+        return np.asarray(raw, dtype=np.float32)
 
     def similar_items(self, item: int, k: int = 10) -> tuple[np.ndarray, np.ndarray]:
         """Nearest items by cosine similarity of item embeddings (override for neighbour models)."""
@@ -345,17 +570,57 @@ class BaseRecommender:
 class ExplicitRecommender(BaseRecommender):
     """A rating predictor: ``predict`` returns ratings clipped to the training scale.
 
-    ``score`` defaults to predicted ratings, so explicit models can be ranked too (the protocol
-    then says it ranks by predicted rating).
+    ``score`` (what ``recommend`` and every ranking protocol use) is the support-shrunk predicted
+    rating, one definition shown the same way by the CLI, Python, the artifact and the API.
     """
 
-    kind: ClassVar[str] = "explicit"
+    tags: ClassVar[Tags] = Tags(trains_on="ratings", predicts_ratings=True)
+    #: β of the ranking score: pseudo-ratings at the global mean added to every item
+    rank_shrinkage: ClassVar[float] = 10.0
 
     def predict(self, users: np.ndarray, items: np.ndarray, *, clip: bool = True) -> np.ndarray:
         """Predicted ratings for (user, item) index pairs; unknown indices (-1) fall back to the baseline."""
         raise NotImplementedError
 
+    def _remember_train(self, train: Interactions) -> None:
+        super()._remember_train(train)
+        self.global_mean_ = np.asarray(train.global_mean, dtype=np.float32)
+        self.rating_mean_ = float(train.global_mean)
+        self.item_support_ = train.item_counts().astype(np.int32)
+
+    def train_mean(self) -> float:
+        """The mean training rating μ (what the ranking score shrinks towards, whatever the model's own μ)."""
+        return float(np.asarray(getattr(self, "rating_mean_", getattr(self, "global_mean_", 0.0))))
+
+    def item_support(self) -> np.ndarray:
+        """Training ratings per item (from the seen matrix for models saved before this was stored)."""
+        support = getattr(self, "item_support_", None)
+        if support is None:
+            support = np.bincount(self.seen_.indices, minlength=self.n_items_).astype(np.int32)
+            self.item_support_ = support
+        return np.asarray(support)
+
     def score(self, users: np.ndarray, items: np.ndarray | None = None) -> np.ndarray:
+        """The ranking score over ``(len(users), n_items or len(items))``: the support-shrunk predicted rating.
+
+        ``(n_i·clip(r̂_ui) + β·μ) / (n_i + β)`` with ``n_i`` the item's training ratings and β =
+        ``rank_shrinkage`` (:func:`movierec.scoring.support.explicit_rank_score`): rating
+        predictors rank by it everywhere (``recommend``, evaluation, the artifact, the API), so an
+        item with one rating and an extrapolated 5.7 cannot top a list. The predicted rating
+        itself is ``predict`` (clipped). Subclasses override :meth:`predicted_scores`, not this.
+        """
+        return self._rank_scores(self.predicted_scores(users, items), items)
+
+    def _rank_scores(self, raw: np.ndarray, items: np.ndarray | None) -> np.ndarray:
+        from movierec.scoring.support import explicit_rank_score
+
+        support = self.item_support()
+        if items is not None:
+            support = support[np.asarray(items, dtype=np.int64)]
+        lo, hi = self.rating_scale_
+        return explicit_rank_score(raw, support, self.train_mean(), (lo, hi), self.rank_shrinkage)
+
+    def predicted_scores(self, users: np.ndarray, items: np.ndarray | None = None) -> np.ndarray:
         """Unclipped predicted ratings over ``(len(users), n_items or len(items))``, float32.
 
         One ``predict(clip=False)`` call over the whole users × items grid; factor models override
@@ -372,6 +637,18 @@ class ExplicitRecommender(BaseRecommender):
         grid_i = np.tile(cols, len(users))
         return self.predict(grid_u, grid_i, clip=False).reshape(len(users), len(cols)).astype(np.float32)
 
+    def predict_new_user(self, items: np.ndarray, ratings: np.ndarray | None = None) -> np.ndarray:
+        """A new person's predicted ratings over all items (clipped), from the same fold-in as :meth:`score_new_user`."""
+        from movierec.scoring import export_family, make_scorer
+
+        self._check_fitted()
+        items = np.asarray(items, dtype=np.int64).ravel()
+        if items.size == 0 or items.min() < 0 or items.max() >= self.n_items_:
+            raise ConfigError(f"predict_new_user needs item indices within 0..{self.n_items_ - 1}")
+        family, arrays, spec = export_family(self, self.n_users_, self.n_items_)
+        raw = make_scorer(family, arrays, self.seen_, spec).fold_in(items, ratings)
+        return self._clip(np.asarray(raw, dtype=np.float64)).astype(np.float32)
+
     def predict_with_flags(self, users: np.ndarray, items: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Predictions plus a boolean flag per pair: True where the model fell back (Surprise's ``was_impossible``)."""
         users = np.asarray(users)
@@ -382,6 +659,17 @@ class ExplicitRecommender(BaseRecommender):
     def _clip(self, values: np.ndarray) -> np.ndarray:
         lo, hi = self.rating_scale_
         return np.clip(values, lo, hi)
+
+
+def _accept_aliases(init: Callable[..., None]) -> Callable[..., None]:
+    """Wrap a constructor so keyword aliases (``n_factors=``) arrive under canonical names (``factors=``)."""
+
+    @functools.wraps(init)
+    def wrapper(self: BaseRecommender, *args: Any, **kwargs: Any) -> None:
+        init(self, *args, **_translate_aliases(type(self).name, type(self)._aliases, kwargs))
+
+    wrapper._accepts_aliases = True  # type: ignore[attr-defined]
+    return wrapper
 
 
 def _jsonable(obj: Any) -> Any:

@@ -13,8 +13,9 @@ import numpy as np
 
 from movierec.errors import ConfigError
 from movierec.interactions import Interactions
-from movierec.models.base import ExplicitRecommender, check_indices, check_positive
+from movierec.models.base import ExplicitRecommender, Tags, check_indices
 from movierec.models.kernels.accel import als_biases, first_seen, group_by_first_seen, sgd_biases
+from movierec.models.params import Constraint, Interval, Options
 from movierec.models.space import FloatRange, IntRange, SearchSpace
 
 __all__ = ["Baseline", "ExplicitModel", "GlobalMean", "estimate_biases", "surprise_order"]
@@ -82,9 +83,12 @@ class ExplicitModel(ExplicitRecommender):
 
     A user or item is *known* when it has training ratings. Unknown pairs get the baseline parts
     that exist (μ, plus b_u or b_i when that side is known; just μ for models without biases) and
-    are flagged, like Surprise's ``was_impossible``. ``score`` ranks by the unclipped estimate.
+    are flagged, like Surprise's ``was_impossible``. ``score`` ranks by the support-shrunk estimate.
     """
 
+    tags: ClassVar[Tags] = Tags(
+        trains_on="ratings", predicts_ratings=True, fold_in="factors", serving="factors"
+    )
     has_biases: ClassVar[bool] = True
 
     def _remember_train(self, train: Interactions) -> None:
@@ -149,7 +153,7 @@ class GlobalMean(ExplicitModel):
     def __init__(self) -> None:
         pass
 
-    def fit(self, train: Interactions, *, item_features: Any = None, user_features: Any = None) -> Self:
+    def _fit(self, train: Interactions, *, item_features: Any = None, user_features: Any = None) -> Self:
         """Remember the mean rating (and the seen items, for ``recommend``)."""
         self._remember_train(train)
         return self
@@ -161,15 +165,24 @@ class GlobalMean(ExplicitModel):
 class Baseline(ExplicitModel):
     """μ + b_u + b_i, biases fitted by ALS or SGD exactly as Surprise's ``BaselineOnly`` (Koren 2010, §2.1).
 
-    ``method="als"``: ``reg_i`` (10), ``reg_u`` (15), ``n_epochs`` (10); ``method="sgd"``: ``reg``
-    (0.02), ``learning_rate`` (0.005), ``n_epochs`` (20). ``n_epochs=None`` takes the method's default.
+    ``method="als"``: ``reg_i`` (10), ``reg_u`` (15), ``epochs`` (10); ``method="sgd"``: ``regularization``
+    (0.02), ``learning_rate`` (0.005), ``epochs`` (20). ``epochs=None`` takes the method's default.
     """
 
     name: ClassVar[str] = "baseline"
     search_space: ClassVar[SearchSpace] = {
         "reg_i": FloatRange(0.1, 50.0, log=True),
         "reg_u": FloatRange(0.1, 50.0, log=True),
-        "n_epochs": IntRange(2, 30),
+        "epochs": IntRange(2, 30),
+    }
+
+    _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {
+        "method": [Options("als", "sgd")],
+        "reg_i": [Interval(float, 0, None)],
+        "reg_u": [Interval(float, 0, None)],
+        "regularization": [Interval(float, 0, None)],
+        "learning_rate": [Interval(float, 0, None, closed="neither")],
+        "epochs": [Interval(int, 1, None), None],
     }
 
     def __init__(
@@ -178,35 +191,28 @@ class Baseline(ExplicitModel):
         *,
         reg_i: float = 10.0,
         reg_u: float = 15.0,
-        reg: float = 0.02,
+        regularization: float = 0.02,
         learning_rate: float = 0.005,
-        n_epochs: int | None = None,
+        epochs: int | None = None,
     ) -> None:
         self.method = method
         self.reg_i = reg_i
         self.reg_u = reg_u
-        self.reg = reg
+        self.regularization = regularization
         self.learning_rate = learning_rate
-        self.n_epochs = n_epochs
+        self.epochs = epochs
         self._validate()
 
     def _validate(self) -> None:
-        if self.method not in ("als", "sgd"):
-            raise ConfigError(f"baseline method must be 'als' or 'sgd', got {self.method!r}")
-        check_positive("reg_i", self.reg_i, allow_zero=True)
-        check_positive("reg_u", self.reg_u, allow_zero=True)
-        check_positive("reg", self.reg, allow_zero=True)
-        check_positive("learning_rate", self.learning_rate)
-        if self.n_epochs is not None:
-            check_positive("n_epochs", self.n_epochs, integer=True)
+        self._validate_params()  # at construction too, as this model always has
 
-    def fit(self, train: Interactions, *, item_features: Any = None, user_features: Any = None) -> Self:
+    def _fit(self, train: Interactions, *, item_features: Any = None, user_features: Any = None) -> Self:
         """Estimate the global mean and biases."""
         self._validate()
         self._remember_train(train)
         _, bu, bi = estimate_biases(
-            train, self.method, reg_i=self.reg_i, reg_u=self.reg_u, n_epochs=self.n_epochs,
-            reg=self.reg, learning_rate=self.learning_rate,
+            train, self.method, reg_i=self.reg_i, reg_u=self.reg_u, n_epochs=self.epochs,
+            reg=self.regularization, learning_rate=self.learning_rate,
         )  # fmt: skip
         self.user_bias_ = bu.astype(np.float32)
         self.item_bias_ = bi.astype(np.float32)
@@ -216,7 +222,7 @@ class Baseline(ExplicitModel):
         est = float(self.global_mean_) + self.user_bias_[users].astype(np.float64) + self.item_bias_[items]
         return est, np.zeros(len(users), dtype=bool)
 
-    def score(self, users: np.ndarray, items: np.ndarray | None = None) -> np.ndarray:
+    def predicted_scores(self, users: np.ndarray, items: np.ndarray | None = None) -> np.ndarray:
         """μ + b_u + b_i over the grid (biases of users/items without ratings are 0)."""
         self._check_fitted()
         users = self._check_users(users)

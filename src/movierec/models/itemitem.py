@@ -223,7 +223,9 @@ class SLIM(ItemItemModel):
     on all the others, with scikit-learn's ``alpha``/``l1_ratio`` penalty; ``k`` weights kept per item.
 
     Time and memory grow with the square of the active items (a dense Gram matrix), so ``max_items``
-    guards the machine; fine for ml-100k/ml-latest-small/ml-1m.
+    guards the machine; fine for ml-100k/ml-latest-small/ml-1m. Defaults from ``bench/validation_study.py
+    slim`` (validation inside ml-100k's per-user 75/25 training part): α 0.01, l1_ratio 0.3 scored
+    validation NDCG@10 0.2487 (α 1e-3: 0.2261).
     """
 
     name: ClassVar[str] = "slim"
@@ -236,8 +238,8 @@ class SLIM(ItemItemModel):
 
     def __init__(
         self,
-        alpha: float = 1e-3,
-        l1_ratio: float = 0.1,
+        alpha: float = 1e-2,
+        l1_ratio: float = 0.3,
         k: int = 200,
         max_iter: int = 100,
         tol: float = 1e-4,

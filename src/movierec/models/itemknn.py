@@ -14,7 +14,7 @@ import scipy.sparse as sp
 
 from movierec.errors import ConfigError
 from movierec.interactions import Interactions
-from movierec.models.base import BaseRecommender, check_positive, topk
+from movierec.models.base import BaseRecommender, Tags, check_positive, topk
 from movierec.models.space import Choice, FloatRange, IntRange, SearchSpace
 from movierec.models.weighting import check_weighting, weighted_csr
 
@@ -93,7 +93,7 @@ class ItemKNN(BaseRecommender):
         "similarity": Choice(("cosine", "asymmetric", "bm25")),
         "alpha": FloatRange(0.0, 1.0),
     }
-    kind: ClassVar[str] = "implicit"
+    tags: ClassVar[Tags] = Tags(fold_in="neighbours", serving="neighbours")
 
     def __init__(
         self,
@@ -126,7 +126,7 @@ class ItemKNN(BaseRecommender):
         check_positive("bm25_b", self.bm25_b, allow_zero=True)
         check_weighting(self.weighting, self.half_life_days)
 
-    def fit(self, train: Interactions, *, item_features: Any = None, user_features: Any = None) -> Self:
+    def _fit(self, train: Interactions, *, item_features: Any = None, user_features: Any = None) -> Self:
         """Compute the top-``k`` neighbour matrix ``neighbours_`` (items × items CSR)."""
         self._check_params()
         x = weighted_csr(train, self.weighting, self.half_life_days)
@@ -143,18 +143,6 @@ class ItemKNN(BaseRecommender):
         users = self._check_users(users)
         scores = np.asarray((self.user_items_[users] @ self.neighbours_).todense(), dtype=np.float32)
         return scores if items is None else scores[:, np.asarray(items)]
-
-    def score_new_user(self, items: np.ndarray, ratings: np.ndarray | None = None) -> np.ndarray:
-        """Sum of the given items' neighbour rows (weighted by ``ratings`` when given)."""
-        self._check_fitted()
-        items = np.asarray(items, dtype=np.int64)
-        w = (
-            np.ones(len(items), dtype=np.float32)
-            if ratings is None
-            else np.asarray(ratings, dtype=np.float32)
-        )
-        row = sp.csr_matrix((w, (np.zeros(len(items), dtype=np.int64), items)), shape=(1, self.n_items_))
-        return np.asarray((row @ self.neighbours_).todense(), dtype=np.float32).ravel()
 
     def item_embeddings(self) -> np.ndarray | None:
         return None

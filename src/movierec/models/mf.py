@@ -17,11 +17,11 @@ from typing import Any, ClassVar, Self
 
 import numpy as np
 
-from movierec.errors import ConfigError
 from movierec.interactions import Interactions
-from movierec.models.base import EpochCallback, check_positive, check_random_state
+from movierec.models.base import EpochCallback, Tags, check_random_state
 from movierec.models.baseline import ExplicitModel, first_appearance, surprise_order
 from movierec.models.kernels.accel import fast_width, svd_epochs
+from movierec.models.params import Boolean, Constraint, Interval, RandomState
 from movierec.models.space import EPOCHS, FACTORS, LR, REG, IntRange, SearchSpace
 from movierec.models.training import fit_epochs
 
@@ -58,20 +58,25 @@ def _rng(random_state: int | np.random.Generator | None) -> np.random.RandomStat
 class _FactorModel(ExplicitModel):
     """Prediction μ + b_u + b_i + p_u·q_i shared by SVD and SVD++ (SVD++ folds its implicit term into p_u)."""
 
+    tags: ClassVar[Tags] = Tags(trains_on="ratings", predicts_ratings=True, serving="factors")
+
+    _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {
+        "factors": [Interval(int, 1, None)],
+        "epochs": [Interval(int, 1, None)],
+        "learning_rate": [Interval(float, 0, None, closed="neither")],
+        "regularization": [Interval(float, 0, None)],
+        "init_mean": [Interval(float, None, None)],
+        "init_std": [Interval(float, 0, None)],
+        "random_state": [RandomState()],
+        "biased": [Boolean()],
+        "lr_bias": [Interval(float, 0, None, closed="neither"), None],
+        "reg_bias": [Interval(float, 0, None), None],
+        "exact": [Boolean()],
+    }
+
     def _check_common(self) -> None:
-        check_positive("n_factors", self.n_factors, integer=True)
-        check_positive("n_epochs", self.n_epochs, integer=True)
-        check_positive("lr", self.lr)
-        check_positive("reg", self.reg, allow_zero=True)
-        check_positive("init_std", self.init_std, allow_zero=True)
-        if not isinstance(self.init_mean, (int, float)) or not np.isfinite(self.init_mean):
-            raise ConfigError(f"init_mean must be a finite number, got {self.init_mean!r}")
-        if self.random_state is not None and not isinstance(
-            self.random_state, (int, np.integer, np.random.Generator)
-        ):
-            raise ConfigError(
-                f"random_state must be an int, a numpy Generator or None, got {self.random_state!r}"
-            )
+        # SVD and SVD++ have always checked at construction too (a bad config fails before any data loads)
+        self._validate_params()
 
     def _epochs(
         self, step: Any, n_ratings: int, on_epoch: EpochCallback | None, publish: Callable[[], None]
@@ -79,11 +84,11 @@ class _FactorModel(ExplicitModel):
         """Run the SGD sweeps; before each ``on_epoch`` call, ``publish`` stores the current factors.
 
         So a callback can score the model as it stands after that epoch (per-epoch validation,
-        Optuna pruning): the published state equals what a fit with ``n_epochs=epoch`` ends with.
+        Optuna pruning): the published state equals what a fit with ``epochs=epoch`` ends with.
         Without a callback nothing is copied until the end.
         """
         self.history_: list[dict[str, float]] = []
-        for epoch in range(1, self.n_epochs + 1):
+        for epoch in range(1, self.epochs + 1):
             sq = float(step())
             mse = sq / max(n_ratings, 1)
             row = {"epoch": epoch, "loss": mse, "rmse": float(np.sqrt(mse))}
@@ -107,7 +112,7 @@ class _FactorModel(ExplicitModel):
         est = self._mu() + self.user_bias_[users].astype(np.float64) + self.item_bias_[items] + dots
         return est, np.zeros(len(users), dtype=bool)
 
-    def score(self, users: np.ndarray, items: np.ndarray | None = None) -> np.ndarray:
+    def predicted_scores(self, users: np.ndarray, items: np.ndarray | None = None) -> np.ndarray:
         """Unclipped μ + b_u + b_i + p_u·q_i over the grid (users/items without ratings have zero terms)."""
         self._check_fitted()
         users = self._check_users(users)
@@ -136,14 +141,22 @@ class SVD(_FactorModel):
     """
 
     name: ClassVar[str] = "svd"
-    search_space: ClassVar[SearchSpace] = {"n_factors": FACTORS, "n_epochs": EPOCHS, "lr": LR, "reg": REG}
+    tags: ClassVar[Tags] = Tags(
+        trains_on="ratings", predicts_ratings=True, fold_in="factors", serving="factors"
+    )
+    search_space: ClassVar[SearchSpace] = {
+        "factors": FACTORS,
+        "epochs": EPOCHS,
+        "learning_rate": LR,
+        "regularization": REG,
+    }
 
     def __init__(
         self,
-        n_factors: int = 80,
-        n_epochs: int = 25,
-        lr: float = 0.005,
-        reg: float = 0.02,
+        factors: int = 80,
+        epochs: int = 25,
+        learning_rate: float = 0.005,
+        regularization: float = 0.02,
         *,
         init_mean: float = 0.0,
         init_std: float = 0.1,
@@ -153,10 +166,10 @@ class SVD(_FactorModel):
         random_state: int | np.random.Generator | None = 0,
         exact: bool = False,
     ) -> None:
-        self.n_factors = n_factors
-        self.n_epochs = n_epochs
-        self.lr = lr
-        self.reg = reg
+        self.factors = factors
+        self.epochs = epochs
+        self.learning_rate = learning_rate
+        self.regularization = regularization
         self.init_mean = init_mean
         self.init_std = init_std
         self.biased = biased
@@ -168,14 +181,8 @@ class SVD(_FactorModel):
 
     def _validate(self) -> None:
         self._check_common()
-        if self.lr_bias is not None:
-            check_positive("lr_bias", self.lr_bias)
-        if self.reg_bias is not None:
-            check_positive("reg_bias", self.reg_bias, allow_zero=True)
-        if not isinstance(self.exact, (bool, np.bool_)):
-            raise ConfigError(f"exact must be true or false, got {self.exact!r}")
 
-    def fit(
+    def _fit(
         self,
         train: Interactions,
         *,
@@ -183,50 +190,17 @@ class SVD(_FactorModel):
         user_features: Any = None,
         on_epoch: EpochCallback | None = None,
     ) -> Self:
-        """Run ``n_epochs`` SGD sweeps; ``on_epoch(epoch, {"loss", "rmse"})`` may return False to stop early.
+        """Run ``epochs`` SGD sweeps; ``on_epoch(epoch, {"loss", "rmse"})`` may return False to stop early.
 
         ``history_`` records per epoch the mean squared training error seen during the sweep.
         """
         self._validate()
-        return fit_epochs(self.trainer(train), int(self.n_epochs), on_epoch)
+        return fit_epochs(self.trainer(train), int(self.epochs), on_epoch)
 
     def trainer(self, train: Interactions) -> SVDTrainer:
         """A :class:`SVDTrainer` for ``train`` (factors drawn, no epoch run yet); see ``models.training``."""
         self._validate()
         return SVDTrainer(self, train)
-
-    def score_new_user(
-        self, items: np.ndarray, ratings: np.ndarray | None = None, *, reg: float = 1.0
-    ) -> np.ndarray:
-        """Fold a new person in: ridge-solve (b_u, p_u) on their ratings with item factors fixed, score all items.
-
-        Minimises Σ (r − μ − b_i − b_u − q_i·p_u)² + reg·(b_u² + |p_u|²) over the given items
-        (Koren, Bell & Volinsky 2009, eq. 2 restricted to one user). ``ratings=None`` treats every
-        item as rated at the top of the scale. Returns unclipped predicted ratings (n_items,).
-        """
-        self._check_fitted()
-        check_positive("reg", reg)
-        items = np.asarray(items, dtype=np.int64).ravel()
-        if items.size == 0:
-            raise ConfigError("score_new_user needs at least one rated item")
-        if items.min() < 0 or items.max() >= self.n_items_:
-            raise ConfigError(f"item index outside 0..{self.n_items_ - 1} in score_new_user")
-        r = (
-            np.full(len(items), self.rating_scale_[1])
-            if ratings is None
-            else np.asarray(ratings, dtype=np.float64).ravel()
-        )
-        if r.shape != items.shape:
-            raise ConfigError(f"score_new_user got {len(items)} items but {len(r)} ratings")
-        q = self.item_factors_[items].astype(np.float64)
-        target = r - self._mu() - self.item_bias_[items]
-        design = np.hstack([np.ones((len(items), 1)), q]) if self.biased else q
-        gram = design.T @ design + reg * np.eye(design.shape[1])
-        sol = np.linalg.solve(gram, design.T @ target)
-        bu, pu = (sol[0], sol[1:]) if self.biased else (0.0, sol)
-        return (self._mu() + bu + self.item_bias_ + self.item_factors_ @ pu.astype(np.float32)).astype(
-            np.float32
-        )
 
 
 class SVDTrainer:
@@ -247,7 +221,7 @@ class SVDTrainer:
         self._users = train.users[order]
         self._items = train.items[order]
         self._ratings = train.ratings[order].astype(dtype)
-        f, mean, std = model.n_factors, model.init_mean, model.init_std
+        f, mean, std = model.factors, model.init_mean, model.init_std
         # the fast sweep runs on rows padded with zero columns (they stay 0 under these updates)
         # to a whole number of SIMD registers: no remainder loop
         width = f if model.exact else fast_width(f)
@@ -257,8 +231,8 @@ class SVDTrainer:
         self._bu = np.zeros(train.n_users, dtype=dtype)
         self._bi = np.zeros(train.n_items, dtype=dtype)
         self._mu = train.global_mean if model.biased else 0.0
-        self._lr_b = float(model.lr if model.lr_bias is None else model.lr_bias)
-        self._reg_b = float(model.reg if model.reg_bias is None else model.reg_bias)
+        self._lr_b = float(model.learning_rate if model.lr_bias is None else model.lr_bias)
+        self._reg_b = float(model.regularization if model.reg_bias is None else model.reg_bias)
         model.history_ = self.history
 
     def train_epochs(self, n: int) -> list[dict[str, float]]:
@@ -266,7 +240,7 @@ class SVDTrainer:
         m = self.model
         sq = svd_epochs(
             self._users, self._items, self._ratings, self._mu, self._bu, self._bi, self._pu, self._qi,
-            self._lr_b, float(m.lr), self._reg_b, float(m.reg), bool(m.biased), int(n),
+            self._lr_b, float(m.learning_rate), self._reg_b, float(m.regularization), bool(m.biased), int(n),
         )  # fmt: skip
         rows = []
         for s in sq:
@@ -302,33 +276,33 @@ class SVDpp(_FactorModel):
 
     name: ClassVar[str] = "svdpp"
     search_space: ClassVar[SearchSpace] = {
-        "n_factors": IntRange(8, 128, log=True),
-        "n_epochs": IntRange(5, 50),
-        "lr": LR,
-        "reg": REG,
+        "factors": IntRange(8, 128, log=True),
+        "epochs": IntRange(5, 50),
+        "learning_rate": LR,
+        "regularization": REG,
     }
 
     def __init__(
         self,
-        n_factors: int = 20,
-        n_epochs: int = 20,
-        lr: float = 0.007,
-        reg: float = 0.02,
+        factors: int = 20,
+        epochs: int = 20,
+        learning_rate: float = 0.007,
+        regularization: float = 0.02,
         *,
         init_mean: float = 0.0,
         init_std: float = 0.1,
         random_state: int | np.random.Generator | None = 0,
     ) -> None:
-        self.n_factors = n_factors
-        self.n_epochs = n_epochs
-        self.lr = lr
-        self.reg = reg
+        self.factors = factors
+        self.epochs = epochs
+        self.learning_rate = learning_rate
+        self.regularization = regularization
         self.init_mean = init_mean
         self.init_std = init_std
         self.random_state = random_state
         self._check_common()
 
-    def fit(
+    def _fit(
         self,
         train: Interactions,
         *,
@@ -336,7 +310,7 @@ class SVDpp(_FactorModel):
         user_features: Any = None,
         on_epoch: EpochCallback | None = None,
     ) -> Self:
-        """Run ``n_epochs`` SGD sweeps; ``on_epoch`` and ``history_`` as for :class:`SVD`."""
+        """Run ``epochs`` SGD sweeps; ``on_epoch`` and ``history_`` as for :class:`SVD`."""
         from movierec.models.kernels.sgd import implicit_sums, svdpp_epoch  # numba, compiled on first use
 
         self._check_common()
@@ -355,14 +329,14 @@ class SVDpp(_FactorModel):
         block_ptr = np.r_[starts, len(users)].astype(np.int64)
         present_u = first_appearance(train.users)
         present_i = first_appearance(train.items)
-        f = self.n_factors
+        f = self.factors
         pu = _normal_rows(rng, present_u, train.n_users, f, self.init_mean, self.init_std)
         qi = _normal_rows(rng, present_i, train.n_items, f, self.init_mean, self.init_std)
         yj = _normal_rows(rng, present_i, train.n_items, f, self.init_mean, self.init_std)
         bu = np.zeros(train.n_users)
         bi = np.zeros(train.n_items)
         mu = train.global_mean
-        lr, reg = float(self.lr), float(self.reg)
+        lr, reg = float(self.learning_rate), float(self.regularization)
 
         def step() -> float:
             return svdpp_epoch(

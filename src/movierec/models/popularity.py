@@ -12,7 +12,7 @@ import numpy as np
 
 from movierec.errors import ConfigError, DataError
 from movierec.interactions import Interactions
-from movierec.models.base import BaseRecommender
+from movierec.models.base import BaseRecommender, Tags
 from movierec.models.weighting import check_weighting, interaction_weights
 
 __all__ = ["Popularity"]
@@ -26,7 +26,7 @@ class Popularity(BaseRecommender):
     """
 
     name: ClassVar[str] = "popularity"
-    kind: ClassVar[str] = "implicit"
+    tags: ClassVar[Tags] = Tags(fold_in="popularity", serving="scores")
 
     def __init__(
         self, window_days: float | None = None, weighting: str = "binary", half_life_days: float = 365.0
@@ -35,7 +35,7 @@ class Popularity(BaseRecommender):
         self.weighting = weighting
         self.half_life_days = half_life_days
 
-    def fit(self, train: Interactions, *, item_features: Any = None, user_features: Any = None) -> Self:
+    def _fit(self, train: Interactions, *, item_features: Any = None, user_features: Any = None) -> Self:
         """Count (weighted) interactions per item, optionally within the recency window."""
         check_weighting(self.weighting, self.half_life_days)
         if self.window_days is not None and not (

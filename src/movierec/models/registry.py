@@ -12,7 +12,7 @@ from typing import Any
 
 from movierec.errors import ConfigError
 
-__all__ = ["MODELS", "available", "create", "get_class", "model_kind"]
+__all__ = ["MODELS", "available", "canonical_params", "create", "get_class", "merge_params", "model_kind"]
 
 # name -> (module, class, extra needed to import it or None)
 MODELS: dict[str, tuple[str, str, str | None]] = {
@@ -24,6 +24,12 @@ MODELS: dict[str, tuple[str, str, str | None]] = {
     "knn-basic": ("movierec.models.knn", "KNNBasic", None),
     "knn-means": ("movierec.models.knn", "KNNWithMeans", None),
     "knn-baseline": ("movierec.models.knn", "KNNBaseline", None),
+    "knn-zscore": ("movierec.models.knn", "KNNWithZScore", None),
+    "normal-predictor": ("movierec.models.classic", "NormalPredictor", None),
+    "slope-one": ("movierec.models.classic", "SlopeOne", None),
+    "nmf": ("movierec.models.classic", "NMF", None),
+    "co-clustering": ("movierec.models.classic", "CoClustering", None),
+    "bayesian-fm": ("movierec.models.bayesian", "BayesianFM", None),
     "blend": ("movierec.models.blend", "Blend", None),
     # implicit (LightFM / implicit style)
     "popularity": ("movierec.models.popularity", "Popularity", None),
@@ -56,6 +62,7 @@ MODELS: dict[str, tuple[str, str, str | None]] = {
     "lightfm:warp-kos": ("movierec.models.reference.lightfm", "LightFMWARPKOS", "reference"),
     "implicit:bpr": ("movierec.models.reference.implicit", "ImplicitBPR", "reference"),
     "cornac:bpr": ("movierec.models.reference.cornac", "CornacBPR", "reference"),
+    "myfm:bfm": ("movierec.models.reference.myfm", "MyFMBayesianFM", "reference"),
 }
 
 
@@ -99,4 +106,20 @@ def create(name: str, **params: Any) -> Any:
 
 def model_kind(name: str) -> str:
     """``explicit`` or ``implicit`` for a registered model name."""
-    return str(getattr(get_class(name), "kind", "implicit"))
+    from movierec.models.base import tags_of
+
+    return tags_of(get_class(name)).kind
+
+
+def canonical_params(name: str, params: dict[str, Any]) -> dict[str, Any]:
+    """``params`` under model ``name``'s own hyperparameter names (``n_factors`` → ``factors``…)."""
+    canon = getattr(get_class(name), "canonical_params", None)
+    return canon(params) if callable(canon) else dict(params)
+
+
+def merge_params(name: str, *layers: dict[str, Any]) -> dict[str, Any]:
+    """Later layers override earlier ones, whichever spelling (canonical or alias) each layer uses."""
+    out: dict[str, Any] = {}
+    for layer in layers:
+        out.update(canonical_params(name, layer))
+    return out

@@ -24,7 +24,7 @@ import numpy as np
 
 from movierec.errors import ConfigError, DataError
 from movierec.interactions import Interactions
-from movierec.models.base import BaseRecommender, EpochCallback, check_positive, check_random_state
+from movierec.models.base import BaseRecommender, EpochCallback, Tags, check_positive, check_random_state
 from movierec.models.kernels.threads import free_threads
 from movierec.models.sequential import _check_history, time_order
 
@@ -121,7 +121,7 @@ class SASRec(BaseRecommender):
     """Self-attentive sequential recommender (Kang & McAuley 2018): causal self-attention over the item history.
 
     ``max_len`` items of history, ``n_blocks`` attention blocks of ``n_heads`` heads, ``hidden``
-    units, ``dropout``; Adam at ``lr`` (``l2`` weight decay) on batches of ``batch_size``
+    units, ``dropout``; Adam at ``learning_rate`` (``l2`` weight decay) on batches of ``batch_size``
     windows for up to ``epochs`` epochs, stopping when validation NDCG@10 has not improved for
     ``patience`` epochs (the best epoch's weights are kept). ``loss``: ``"ce"`` (softmax;
     ``n_negatives`` sampled items, 0 = all) or ``"bce"``. Defaults: the configuration that beat
@@ -135,9 +135,8 @@ class SASRec(BaseRecommender):
     """
 
     name: ClassVar[str] = "sasrec"
-    kind: ClassVar[str] = "implicit"
     #: reads each user's history in time order: trained on every interaction, not only positives
-    sequential: ClassVar[bool] = True
+    tags: ClassVar[Tags] = Tags(trains_on="sequences", fold_in="sequence", serving="sasrec")
 
     def __init__(
         self,
@@ -147,7 +146,7 @@ class SASRec(BaseRecommender):
         hidden: int = 64,
         dropout: float = 0.4,
         epochs: int = 200,
-        lr: float = 3e-3,
+        learning_rate: float = 3e-3,
         batch_size: int = 16,
         patience: int = 12,
         l2: float = 0.0,
@@ -164,7 +163,7 @@ class SASRec(BaseRecommender):
         self.hidden = hidden
         self.dropout = dropout
         self.epochs = epochs
-        self.lr = lr
+        self.learning_rate = learning_rate
         self.batch_size = batch_size
         self.patience = patience
         self.l2 = l2
@@ -183,7 +182,7 @@ class SASRec(BaseRecommender):
         if self.time_budget is not None:
             check_positive("time_budget", self.time_budget)
         check_positive("n_negatives", self.n_negatives, integer=True, allow_zero=True)
-        check_positive("lr", self.lr)
+        check_positive("learning_rate", self.learning_rate)
         check_positive("l2", self.l2, allow_zero=True)
         if not (isinstance(self.dropout, (int, float)) and 0.0 <= self.dropout < 1.0):
             raise ConfigError(f"dropout must be in [0, 1), got {self.dropout!r}")
@@ -246,7 +245,7 @@ class SASRec(BaseRecommender):
         return np.concatenate(out) if out else np.zeros((0, self.hidden), dtype=np.float32)
 
     # --- fit --------------------------------------------------------------------------------
-    def fit(
+    def _fit(
         self,
         train: Interactions,
         *,
@@ -312,7 +311,9 @@ class SASRec(BaseRecommender):
         net = _build_net(torch, n_items, L, self.hidden, self.n_blocks, self.n_heads, float(self.dropout)).to(
             dev
         )
-        opt = torch.optim.Adam(net.parameters(), lr=self.lr, betas=(0.9, 0.98), weight_decay=float(self.l2))
+        opt = torch.optim.Adam(
+            net.parameters(), lr=self.learning_rate, betas=(0.9, 0.98), weight_decay=float(self.l2)
+        )
         bce = torch.nn.BCEWithLogitsLoss(reduction="sum")
         ce = torch.nn.CrossEntropyLoss(reduction="sum")
         self.history_: list[dict[str, float]] = []

@@ -14,7 +14,7 @@ import scipy.sparse as sp
 
 from movierec.errors import ConfigError, DataError
 from movierec.interactions import Interactions
-from movierec.models.base import BaseRecommender, check_positive
+from movierec.models.base import BaseRecommender, Tags, check_positive
 
 __all__ = ["Markov", "SequentialPopularity", "time_order"]
 
@@ -53,14 +53,13 @@ class SequentialPopularity(BaseRecommender):
     """
 
     name: ClassVar[str] = "sequential-popularity"
-    kind: ClassVar[str] = "implicit"
     #: reads each user's history in time order: trained on every interaction, not only positives
-    sequential: ClassVar[bool] = True
+    tags: ClassVar[Tags] = Tags(trains_on="sequences", fold_in="sequence", serving="scores")
 
     def __init__(self, half_life_days: float = 30.0) -> None:
         self.half_life_days = half_life_days
 
-    def fit(self, train: Interactions, *, item_features: Any = None, user_features: Any = None) -> Self:
+    def _fit(self, train: Interactions, *, item_features: Any = None, user_features: Any = None) -> Self:
         """Sum decayed weights per item; remember each user's last item (for history-aware callers)."""
         check_positive("half_life_days", self.half_life_days)
         if train.n_ratings == 0:
@@ -103,14 +102,13 @@ class Markov(BaseRecommender):
     """
 
     name: ClassVar[str] = "markov"
-    kind: ClassVar[str] = "implicit"
     #: reads each user's history in time order: trained on every interaction, not only positives
-    sequential: ClassVar[bool] = True
+    tags: ClassVar[Tags] = Tags(trains_on="sequences", fold_in="sequence", serving="markov")
 
     def __init__(self, alpha: float = 1.0) -> None:
         self.alpha = alpha
 
-    def fit(self, train: Interactions, *, item_features: Any = None, user_features: Any = None) -> Self:
+    def _fit(self, train: Interactions, *, item_features: Any = None, user_features: Any = None) -> Self:
         """Count item-to-item transitions along each user's history and the popularity back-off."""
         check_positive("alpha", self.alpha)
         if train.n_ratings == 0:

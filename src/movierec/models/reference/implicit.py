@@ -14,7 +14,7 @@ import numpy as np
 
 from movierec.errors import ConfigError, DataError
 from movierec.interactions import Interactions
-from movierec.models.base import BaseRecommender, EpochCallback, check_positive, check_random_state
+from movierec.models.base import BaseRecommender, EpochCallback, Tags, check_positive, check_random_state
 from movierec.models.weighting import check_weighting, weighted_csr
 
 __all__ = ["ImplicitBPR"]
@@ -22,10 +22,10 @@ __all__ = ["ImplicitBPR"]
 
 class ImplicitBPR(BaseRecommender):
     """``implicit.cpu.bpr.BayesianPersonalizedRanking``: ``factors``, ``learning_rate``, ``regularization``,
-    ``iterations``; ``num_threads=1`` by default so a seed gives the same model."""
+    ``epochs``; ``num_threads=1`` by default so a seed gives the same model."""
 
     name: ClassVar[str] = "implicit:bpr"
-    kind: ClassVar[str] = "implicit"
+    tags: ClassVar[Tags] = Tags()
     _json_state: ClassVar[tuple[str, ...]] = ("history_",)
 
     def __init__(
@@ -33,7 +33,7 @@ class ImplicitBPR(BaseRecommender):
         factors: int = 40,
         learning_rate: float = 0.01,
         regularization: float = 0.01,
-        iterations: int = 100,
+        epochs: int = 100,
         num_threads: int = 1,
         weighting: str = "binary",
         half_life_days: float = 365.0,
@@ -42,13 +42,13 @@ class ImplicitBPR(BaseRecommender):
         self.factors = factors
         self.learning_rate = learning_rate
         self.regularization = regularization
-        self.iterations = iterations
+        self.epochs = epochs
         self.num_threads = num_threads
         self.weighting = weighting
         self.half_life_days = half_life_days
         self.random_state = random_state
 
-    def fit(
+    def _fit(
         self,
         train: Interactions,
         *,
@@ -66,7 +66,7 @@ class ImplicitBPR(BaseRecommender):
         check_positive("factors", self.factors, integer=True)
         check_positive("learning_rate", self.learning_rate)
         check_positive("regularization", self.regularization, allow_zero=True)
-        check_positive("iterations", self.iterations, integer=True)
+        check_positive("epochs", self.epochs, integer=True)
         check_positive("num_threads", self.num_threads, integer=True, allow_zero=True)
         check_weighting(self.weighting, self.half_life_days)
         if train.n_ratings == 0:
@@ -78,7 +78,7 @@ class ImplicitBPR(BaseRecommender):
             factors=int(self.factors),
             learning_rate=float(self.learning_rate),
             regularization=float(self.regularization),
-            iterations=int(self.iterations),
+            iterations=int(self.epochs),
             num_threads=int(self.num_threads),
             random_state=seed,
         )

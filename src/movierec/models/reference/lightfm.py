@@ -25,7 +25,7 @@ __all__ = ["LightFMBPR", "LightFMLogistic", "LightFMWARP", "LightFMWARPKOS"]
 class _LightFMModel(HybridMF):
     _lightfm_loss: ClassVar[str] = "bpr"
 
-    def fit(
+    def _fit(
         self,
         train: Interactions,
         *,
@@ -56,7 +56,7 @@ class _LightFMModel(HybridMF):
         item_rows = feature_rows(item_side, train.n_items, normalize=norm)
         user_rows = feature_rows(user_side, train.n_users, normalize=norm)
         model = LightFM(
-            no_components=int(self.no_components),
+            no_components=int(self.factors),
             learning_rate=float(self.learning_rate),
             loss=self._lightfm_loss,
             learning_schedule=self.learning_schedule,

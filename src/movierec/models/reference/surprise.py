@@ -18,6 +18,7 @@ import pandas as pd
 
 from movierec.errors import ConfigError
 from movierec.interactions import Interactions
+from movierec.models.base import Tags
 from movierec.models.baseline import Baseline, ExplicitModel
 from movierec.models.knn import KNNBaseline
 from movierec.models.mf import SVD, SVDpp
@@ -42,10 +43,12 @@ def to_trainset(train: Interactions) -> surprise.Trainset:
 class _SurpriseModel(ExplicitModel):
     """Fit a Surprise algorithm on our Interactions; predict through its learned state."""
 
+    tags: ClassVar[Tags] = Tags(trains_on="ratings", predicts_ratings=True)  # not exportable
+
     def _make(self) -> Any:
         raise NotImplementedError
 
-    def fit(self, train: Interactions, *, item_features: Any = None, user_features: Any = None) -> Self:
+    def _fit(self, train: Interactions, *, item_features: Any = None, user_features: Any = None) -> Self:
         """Build the trainset from the index arrays and fit the Surprise algorithm on it."""
         self._remember_train(train)
         self.trainset_ = to_trainset(train)
@@ -98,15 +101,16 @@ class SurpriseBaseline(_VectorisedSurprise):
     name: ClassVar[str] = "surprise:baseline"
     __init__ = Baseline.__init__  # type: ignore[assignment]
     _validate = Baseline._validate
+    _parameter_constraints = Baseline._parameter_constraints
 
     def _make(self) -> Any:
         opts: dict[str, Any] = {"method": self.method}
         if self.method == "als":
             opts.update(reg_i=self.reg_i, reg_u=self.reg_u)
         else:
-            opts.update(reg=self.reg, learning_rate=self.learning_rate)
-        if self.n_epochs is not None:
-            opts["n_epochs"] = self.n_epochs
+            opts.update(reg=self.regularization, learning_rate=self.learning_rate)
+        if self.epochs is not None:
+            opts["n_epochs"] = self.epochs
         return surprise.BaselineOnly(bsl_options=opts, verbose=False)
 
     def _collect(self) -> None:
@@ -121,11 +125,12 @@ class SurpriseSVD(_VectorisedSurprise):
     __init__ = SVD.__init__  # type: ignore[assignment]
     _validate = SVD._validate
     _check_common = SVD._check_common
+    _parameter_constraints = SVD._parameter_constraints
 
     def _make(self) -> Any:
         return surprise.SVD(
-            n_factors=self.n_factors, n_epochs=self.n_epochs, biased=self.biased, init_mean=self.init_mean,
-            init_std_dev=self.init_std, lr_all=self.lr, reg_all=self.reg, lr_bu=self.lr_bias, lr_bi=self.lr_bias,
+            n_factors=self.factors, n_epochs=self.epochs, biased=self.biased, init_mean=self.init_mean,
+            init_std_dev=self.init_std, lr_all=self.learning_rate, reg_all=self.regularization, lr_bu=self.lr_bias, lr_bi=self.lr_bias,
             reg_bu=self.reg_bias, reg_bi=self.reg_bias, random_state=self.random_state,
         )  # fmt: skip
 
@@ -145,11 +150,12 @@ class SurpriseSVDpp(_VectorisedSurprise):
     name: ClassVar[str] = "surprise:svdpp"
     __init__ = SVDpp.__init__  # type: ignore[assignment]
     _check_common = SVDpp._check_common
+    _parameter_constraints = SVDpp._parameter_constraints
 
     def _make(self) -> Any:
         return surprise.SVDpp(
-            n_factors=self.n_factors, n_epochs=self.n_epochs, init_mean=self.init_mean, init_std_dev=self.init_std,
-            lr_all=self.lr, reg_all=self.reg, random_state=self.random_state, cache_ratings=True,
+            n_factors=self.factors, n_epochs=self.epochs, init_mean=self.init_mean, init_std_dev=self.init_std,
+            lr_all=self.learning_rate, reg_all=self.regularization, random_state=self.random_state, cache_ratings=True,
         )  # fmt: skip
 
     def _collect(self) -> None:

@@ -1,0 +1,91 @@
+"""Notebook-first and CLI weight (issue 18): ``movierec --help`` start-up and the default report's size.
+
+* ``help-startup``: a fresh ``python -m movierec --help`` process, median of 10, against a bare
+  ``python -c pass`` in the same run (the interpreter's own start-up). Target: under 0.5 s. Lazy
+  imports keep numpy, pandas, numba and the models out of it (tests/test_cli_display.py checks the
+  module list; this times it).
+* ``report-size``: ``index.html`` of the default ``movierec report`` (ml-latest-small, default
+  models, t-SNE maps of 1,500 items, no PNG maps). Target: under 3 MB (it was 7.3 MB with the full
+  plotly.js inlined and PNG copies of every map).
+
+Results: ``bench/results/cli.json``.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import ROOT, make_row, parse_mode, write_results
+
+TASK = "cli"
+
+
+def _wall(cmd: list[str], n: int) -> list[float]:
+    runs = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        subprocess.run(cmd, cwd=ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        runs.append(time.perf_counter() - t0)
+    return runs
+
+
+def main() -> None:
+    args = parse_mode(__doc__.splitlines()[0])
+    n = max(10, args.repeat)
+    load = os.getloadavg()[0]
+    bare = _wall([sys.executable, "-c", "pass"], n)
+    helps = _wall([sys.executable, "-m", "movierec", "--help"], n)
+    rows = [
+        make_row(
+            TASK,
+            "help-startup (python -m movierec --help, fresh process)",
+            statistics.median(helps),
+            "target (issue 18)",
+            0.5,
+            quality={"bare_python_s": round(statistics.median(bare), 3)},
+            notes=f"median of {n}; bare interpreter {statistics.median(bare):.3f} s; load average {load:.1f} at start",
+            runs=[round(x, 3) for x in helps],
+        )
+    ]
+    print(
+        f"--help: median {statistics.median(helps):.3f} s (bare python {statistics.median(bare):.3f} s)",
+        flush=True,
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "r"
+        load = os.getloadavg()[0]
+        t0 = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-m", "movierec", "report", "--out", str(out), "--force"],
+            cwd=ROOT,
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        secs = time.perf_counter() - t0
+        size = (out / "index.html").stat().st_size / 1e6
+    rows.append(
+        make_row(
+            TASK,
+            "report-size (default movierec report, index.html MB; seconds = its run time)",
+            secs,
+            None,
+            None,
+            quality={"index_html_mb": round(size, 2), "target_mb": 3.0, "met": size < 3.0},
+            notes=f"one run; load average {load:.1f} at start",
+        )
+    )
+    print(f"report: {size:.2f} MB in {secs:.1f} s", flush=True)
+    print(f"wrote {write_results(TASK, rows, mode=args.mode)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,143 @@
+"""Declared hyperparameter constraints, checked when a model is fitted (scikit-learn's ``_parameter_constraints``).
+
+A model lists, per constructor argument, the values it accepts::
+
+    _parameter_constraints = {
+        "factors": [Interval(int, 1, None)],
+        "learning_rate": [Interval(float, 0, None, closed="neither")],
+        "weighting": [Options("binary", "log", "time-decay")],
+        "lr_bias": [Interval(float, 0, None, closed="neither"), None],
+    }
+
+:meth:`BaseRecommender.fit <movierec.models.base.BaseRecommender.fit>` checks them before
+``_fit`` runs, never in ``__init__`` (scikit-learn's rule: constructing a model never fails, so
+``set_params`` and configs can build one and change it), and raises one
+:class:`~movierec.errors.ConfigError` naming the model, the hyperparameter and what it accepts.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from numbers import Integral, Real
+from typing import Any, Literal
+
+import numpy as np
+
+from movierec.errors import ConfigError
+
+__all__ = ["Boolean", "Constraint", "Interval", "Options", "RandomState", "validate_params"]
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A number in ``[low, high]``; ``closed`` says which ends are included; ``None`` is unbounded.
+
+    ``kind=int`` accepts whole numbers only (bools never count as numbers).
+    """
+
+    kind: type
+    low: float | None
+    high: float | None
+    closed: Literal["both", "left", "right", "neither"] = "both"
+
+    def accepts(self, value: Any) -> bool:
+        if isinstance(value, (bool, np.bool_)):
+            return False
+        if self.kind is int:
+            if not isinstance(value, Integral):
+                return False
+        elif not isinstance(value, Real) or not math.isfinite(float(value)):
+            return False
+        v = float(value)
+        if self.low is not None and (v < self.low or (v == self.low and self.closed in ("right", "neither"))):
+            return False
+        return not (
+            self.high is not None
+            and (v > self.high or (v == self.high and self.closed in ("left", "neither")))
+        )
+
+    def describe(self) -> str:
+        what = "a whole number" if self.kind is int else "a number"
+        lo_op = "≥" if self.closed in ("both", "left") else ">"
+        hi_op = "≤" if self.closed in ("both", "right") else "<"
+        if self.low is not None and self.high is not None:
+            lo_b = "[" if lo_op == "≥" else "("
+            hi_b = "]" if hi_op == "≤" else ")"
+            return f"{what} in {lo_b}{self.low:g}, {self.high:g}{hi_b}"
+        if self.low is not None:
+            return f"{what} {lo_op} {self.low:g}"
+        if self.high is not None:
+            return f"{what} {hi_op} {self.high:g}"
+        return what
+
+
+@dataclass(frozen=True, init=False)
+class Options:
+    """One of a fixed set of values (strings compared case-sensitively, as the code reads them)."""
+
+    values: tuple[Any, ...]
+
+    def __init__(self, *values: Any) -> None:
+        object.__setattr__(self, "values", tuple(values))
+
+    def accepts(self, value: Any) -> bool:
+        try:
+            return value in self.values
+        except TypeError:
+            return False
+
+    def describe(self) -> str:
+        return "one of " + ", ".join(repr(v) for v in self.values)
+
+
+@dataclass(frozen=True)
+class Boolean:
+    """``True`` or ``False`` (numpy bools too)."""
+
+    def accepts(self, value: Any) -> bool:
+        return isinstance(value, (bool, np.bool_))
+
+    def describe(self) -> str:
+        return "true or false"
+
+
+@dataclass(frozen=True)
+class RandomState:
+    """An int seed, a numpy ``Generator`` or ``None`` (scikit-learn's ``random_state`` convention)."""
+
+    def accepts(self, value: Any) -> bool:
+        if isinstance(value, (bool, np.bool_)):
+            return False
+        return value is None or isinstance(value, (Integral, np.random.Generator, np.random.RandomState))
+
+    def describe(self) -> str:
+        return "an int seed, a numpy Generator or None"
+
+
+Constraint = Interval | Options | Boolean | RandomState | None
+"""One accepted shape of value; ``None`` in a constraint list means ``None`` itself is accepted."""
+
+
+def validate_params(
+    owner: str,
+    params: Mapping[str, Any],
+    constraints: Mapping[str, Sequence[Constraint]],
+    aliases: Mapping[str, str] | None = None,
+) -> None:
+    """Raise a ConfigError for the first parameter that matches none of its declared constraints.
+
+    ``aliases`` (alias → canonical name) are named in the message too, so a config that says
+    ``n_factors = 0`` reads ``factors (n_factors) must be …``.
+    """
+    for key, allowed in constraints.items():
+        if key not in params:
+            continue
+        value = params[key]
+        if any((c is None and value is None) or (c is not None and c.accepts(value)) for c in allowed):
+            continue
+        shapes = [c.describe() if c is not None else "None" for c in allowed]
+        also = [a for a, c in (aliases or {}).items() if c == key]
+        label = f"{key} ({', '.join(also)})" if also else key
+        raise ConfigError(f"{owner}: {label} must be {' or '.join(shapes)}, got {value!r}")
