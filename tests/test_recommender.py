@@ -30,7 +30,8 @@ def test_predict_takes_raw_ids_user_1_toy_story(svd_rec: movierec.Recommender) -
 
 def test_recommend_returns_titles_and_excludes_seen(svd_rec: movierec.Recommender) -> None:
     top = svd_rec.recommend(1, k=7)
-    assert list(top.columns) == ["movieId", "title", "genres", "score"]
+    assert list(top.columns) == ["movieId", "title", "genres", "score", "predicted_rating"]
+    assert top["predicted_rating"].between(0.5, 5.0).all()
     assert len(top) == 7 and top.index[0] == 1
     seen = set(svd_rec.dataset.to_frame().query("userId == 1")["movieId"])
     assert not seen & set(top["movieId"])

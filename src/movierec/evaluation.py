@@ -502,6 +502,8 @@ class Result:
     folds: int | None = None
     per_user: dict[str, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
     users: np.ndarray | None = field(default=None, repr=False, compare=False)
+    # full ranking: the top-K lists of ``users`` (for the report's charts; not serialised)
+    recs: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.label:
@@ -642,6 +644,7 @@ def evaluate(
         label=label or (f"{name}+{proto.reranker.spec}" if getattr(proto, "reranker", None) else name),
         per_user=out.per_user,
         users=out.users,
+        recs=out.recs,
     )
 
 
@@ -1150,6 +1153,7 @@ def compare(
                     folds=cv,
                     per_user=per_user,
                     users=users,
+                    recs=outs[p.name][-1].recs if len(outs[p.name]) == 1 else None,
                 )
             )
     if any(p.name == "sampled" for p in protos):

@@ -214,7 +214,9 @@ class Recommender:
     ) -> pd.DataFrame:
         """Top-``k`` movies for raw user ``user_id``: a DataFrame ``movieId, title, genres, score``.
 
-        ``score`` is the predicted rating for explicit models, the model's ranking score otherwise;
+        ``score`` is the model's ranking score (the number the CLI, the artifact and the API show;
+        for rating models the support-shrunk predicted rating), and rating models add
+        ``predicted_rating`` (clipped to the scale);
         movies the user already rated are left out unless ``exclude_seen=False``; ``genres`` keeps
         movies having any of those genres; ``rerank`` (``"mmr:0.3"``, ``"calibrated:0.5"``,
         ``"xquad:0.5"``, docs/beyond-accuracy.md) re-orders the list for diversity, calibration or
@@ -237,9 +239,11 @@ class Recommender:
             )
         keep = idx[0] >= 0
         items, scores = idx[0][keep], scores[0][keep].astype(np.float64)
+        frame = self._frame(items, scores, "score")
         if self.explicit:  # the rating on the dataset's scale, as Surprise's predict would say
-            scores = np.asarray(self.model.predict(np.full(len(items), u), items), dtype=np.float64)
-        return self._frame(items, scores, "score")
+            rating = np.asarray(self.model.predict(np.full(len(items), u), items), dtype=np.float64)
+            frame["predicted_rating"] = rating
+        return frame
 
     def _reranked(
         self, train: Interactions, u: int, k: int, exclude_seen: bool, candidates: Any, spec: str

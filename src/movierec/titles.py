@@ -1,7 +1,14 @@
 """Finding a movie by what a person types: part of a title, any case, with or without accents or year.
 
-Used by ``movierec.Recommender.similar``, the ``similar`` command and the artifact's title search,
-so a title resolves the same way everywhere.
+One matcher for ``movierec.Recommender.similar``, the ``similar`` command, the artifact and the API.
+
+Titles are compared case- and accent-insensitively with a trailing article moved back to the front
+('Matrix, The (1999)' → 'the matrix (1999)'). A query resolves to one movie when it is an exact
+title (with or without the year), a unique substring, or a near-certain misspelling of a whole
+title (similarity ≥ :data:`ACCEPT` and clearly ahead of the next: 'toy stroy'). Anything weaker is never taken silently: the error
+asks "did you mean …?" with the closest titles (similarity ≥ :data:`SUGGEST`), most-rated first
+among equals. Similarity is difflib's ratio against the whole title and against each run of the
+title's words as long as the query, so 'matrx' meets 'matrix' rather than 'Max'.
 """
 
 from __future__ import annotations
@@ -9,14 +16,21 @@ from __future__ import annotations
 import difflib
 import re
 import unicodedata
+from collections.abc import Sequence
+
+import numpy as np
 
 from movierec.errors import ConfigError, UnknownIdError
 
-__all__ = ["fold_title", "match_title"]
+__all__ = ["ACCEPT", "SUGGEST", "fold_title", "match_title", "search_key", "suggest_titles", "title_keys"]
+
+ACCEPT = 0.85
+SUGGEST = 0.6
 
 _YEAR = re.compile(r"\s*\((\d{4})(?:[-–]\d{0,4})?\)\s*$")
 _LEADING = re.compile(r"^(the|a|an|les|la|le|l'|il|el|das|der|die|los|las) ")
 _ARTICLE = re.compile(r"^(.*), (the|a|an|les|la|le|l'|il|el|das|der|die|los|las)$")
+_ARTICLE_YEAR = re.compile(r"^(.*), (the|a|an|les|la|le|l'|il|el|das|der|die|los|las)(\s*\(.*)?$")
 
 
 def fold_title(text: str) -> str:
@@ -26,7 +40,16 @@ def fold_title(text: str) -> str:
     return " ".join(plain.split())
 
 
-def _title_keys(title: str) -> tuple[str, str]:
+def search_key(title: str) -> str:
+    """Folded title with a trailing article moved back to the front, then the folded original after ``|``."""
+    folded = fold_title(title)
+    m = _ARTICLE_YEAR.match(folded)
+    if m:
+        return f"{m.group(2)} {m.group(1)}{m.group(3) or ''} | {folded}"
+    return folded
+
+
+def title_keys(title: str) -> tuple[str, str]:
     """(full key, key without the year) with a trailing article moved to the front ('matrix, the' → 'the matrix')."""
     full = fold_title(title)
     bare = _YEAR.sub("", full).strip()
@@ -37,15 +60,50 @@ def _title_keys(title: str) -> tuple[str, str]:
     return (f"{bare} ({year.group(1)})" if year else bare), bare
 
 
-def match_title(query: str, titles: list[str], *, id_hint: str = "--movie-id") -> int:
-    """Index of the one title ``query`` names: exact (with or without year), then unique substring, then close spelling.
+def _similarity(q: str, bare: str) -> float:
+    """Best difflib ratio of ``q`` against the bare title and any run of its words about as long as ``q``."""
+    best = difflib.SequenceMatcher(None, q, bare).ratio()
+    words = bare.split()
+    n = max(1, len(q.split()))
+    for size in {n, n + 1}:
+        for start in range(0, max(1, len(words) - size + 1)):
+            part = " ".join(words[start : start + size])
+            m = difflib.SequenceMatcher(None, q, part)
+            if m.real_quick_ratio() > best and m.quick_ratio() > best:
+                best = max(best, m.ratio())
+    return best
 
-    Several equally good candidates raise a ConfigError listing them; none raises UnknownIdError.
+
+def suggest_titles(
+    query: str, titles: Sequence[str], support: np.ndarray | None = None, limit: int = 5
+) -> list[tuple[int, float]]:
+    """``[(index, similarity), …]`` of titles at least :data:`SUGGEST` alike, best first (most-rated first on ties)."""
+    q = fold_title(query)
+    if not q:
+        return []
+    pop = np.zeros(len(titles)) if support is None else np.asarray(support, dtype=np.float64)
+    scored = []
+    for i, t in enumerate(titles):
+        _, bare = title_keys(t)
+        r = _similarity(q, bare)
+        if r >= SUGGEST:
+            scored.append((round(r, 3), float(pop[i]), i))
+    scored.sort(key=lambda x: (-x[0], -x[1], x[2]))
+    return [(i, r) for r, _, i in scored[:limit]]
+
+
+def match_title(
+    query: str, titles: Sequence[str], support: np.ndarray | None = None, *, id_hint: str = "--movie-id"
+) -> int:
+    """Index of the one title ``query`` names (see the module docstring).
+
+    Several equally good candidates raise a ConfigError listing them; a weak or no match raises
+    UnknownIdError with "did you mean …?".
     """
     q = fold_title(query)
     if not q:
         raise ConfigError("give part of a title")
-    keys = [_title_keys(t) for t in titles]
+    keys = [title_keys(t) for t in titles]
     exact = [i for i, (full, bare) in enumerate(keys) if q in (full, bare)]
     if not exact:  # "matrix" names "Matrix, The (1999)" when no title is exactly "matrix"
         exact = [
@@ -57,17 +115,18 @@ def match_title(query: str, titles: list[str], *, id_hint: str = "--movie-id") -
     if len(cands) == 1:
         return cands[0]
     if not cands:
-        ratios = []
-        for i, (_, bare) in enumerate(keys):
-            m = difflib.SequenceMatcher(None, q, bare)
-            if m.real_quick_ratio() >= 0.75 and m.quick_ratio() >= 0.75:
-                ratios.append((m.ratio(), i))
-        ratios = sorted((r for r in ratios if r[0] >= 0.75), reverse=True)
-        if ratios and (len(ratios) == 1 or ratios[0][0] > ratios[1][0]):
-            return ratios[0][1]  # the single closest spelling
-        cands = [i for _, i in ratios]
-    if not cands:
+        near = suggest_titles(query, titles, support, limit=8)
+        whole = sorted(
+            ((difflib.SequenceMatcher(None, q, keys[i][1]).ratio(), i) for i, _ in near), reverse=True
+        )
+        if whole and whole[0][0] >= ACCEPT and (len(whole) == 1 or whole[0][0] - whole[1][0] >= 0.05):
+            return whole[0][1]  # a near-certain misspelling of a whole title ('toy stroy')
+        if near:
+            shown = "; ".join(titles[i] for i, _ in near)
+            raise UnknownIdError(f"no movie title matches {query!r}; did you mean: {shown}?")
         raise UnknownIdError(f"no movie title matches {query!r}; try part of the title or {id_hint}")
+    if support is not None:
+        cands = sorted(cands, key=lambda i: -float(support[i]))
     shown = "; ".join(f"{titles[i]}" for i in cands[:8])
     more = f" and {len(cands) - 8} more" if len(cands) > 8 else ""
     raise ConfigError(

@@ -65,7 +65,7 @@ def test_unknown_user_gets_item_baseline_and_flag(tiny: Interactions) -> None:
     expect = float(model.global_mean_) + model.item_bias_[[4, 5, 4]]
     np.testing.assert_allclose(pred[:3], np.clip(expect, 0.5, 5.0), atol=1e-6)
     # the ranking path agrees with predict for that user (no factor term)
-    np.testing.assert_allclose(model.score(np.array([0]))[0, [4, 5]], expect[:2], atol=1e-5)
+    np.testing.assert_allclose(model.predicted_scores(np.array([0]))[0, [4, 5]], expect[:2], atol=1e-5)
 
 
 def test_fold_in_recovers_a_known_user(tiny: Interactions) -> None:
@@ -74,8 +74,8 @@ def test_fold_in_recovers_a_known_user(tiny: Interactions) -> None:
     user = int(np.argmax(np.diff(csr.indptr)))
     items = csr.indices[csr.indptr[user] : csr.indptr[user + 1]]
     ratings = csr.data[csr.indptr[user] : csr.indptr[user + 1]]
-    folded = model.score_new_user(items, ratings, reg=0.1)
-    trained = model.score(np.array([user]))[0]
+    folded = model.predict_new_user(items, ratings)
+    trained = model.predicted_scores(np.array([user]))[0]
     assert folded.shape == (tiny.n_items,)
     assert np.corrcoef(folded, trained)[0, 1] > 0.8
     # fitted ratings are reproduced better than the item baseline alone does

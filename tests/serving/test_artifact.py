@@ -33,11 +33,16 @@ def _all_scores(art, train: Interactions) -> np.ndarray:
         ("als", {"factors": 8, "iterations": 3, "random_state": 0}),
         ("bpr", {"no_components": 8, "epochs": 3, "random_state": 0}),
         ("popularity", {}),
+        ("ease", {"l2": 10.0}),
+        (
+            "blend",
+            {"bases": {"svd": {"n_factors": 4, "n_epochs": 5}, "knn-baseline": {"k": 5}, "baseline": {}}},
+        ),
     ],
 )
 def test_round_trip_scores_equal_the_model(name: str, params: dict, movies: Dataset, tmp_path: Path) -> None:
     model, train = fit(name, movies, **params)
-    art = load_artifact(export_artifact(model, movies, train, tmp_path / name))
+    art = load_artifact(export_artifact(model, movies, train, tmp_path / name, min_support=0))
     users = np.arange(train.n_users)
     want = model.score(users)
     np.testing.assert_allclose(_all_scores(art, train), want, rtol=1e-5, atol=1e-5)
@@ -49,6 +54,36 @@ def test_round_trip_scores_equal_the_model(name: str, params: dict, movies: Data
         expect = [int(x) for x in train.item_map.to_raw(top_i[u][top_i[u] >= 0])]
         assert got == expect
     assert art.model_name == name and art.n_items == train.n_items and len(art.model_version) == 12
+    # a visitor: the artifact's fold-in is the model's own (same scores, same top-10)
+    items, ratings = np.array([0, 3, 7, 11]), np.array([5.0, 4.5, 2.0, 4.0])
+    want = model.score_new_user(items, ratings)
+    pairs = [(int(train.item_map.to_raw(int(i))), float(r)) for i, r in zip(items, ratings, strict=True)]
+    got = art.recommend_for_ratings(pairs, k=10)
+    masked = want.copy()
+    masked[items] = -np.inf
+    order = np.argsort(-masked, kind="stable")[:10]
+    np.testing.assert_allclose([r["score"] for r in got], masked[order], rtol=1e-5, atol=1e-5)
+    assert [train.item_map.index(r["movieId"]) for r in got][:3] == order[:3].tolist()
+
+
+def test_default_lists_respect_the_support_floor(movies: Dataset, tmp_path: Path) -> None:
+    model, train = fit("svd", movies, n_factors=8, n_epochs=10, random_state=1)
+    art = load_artifact(export_artifact(model, movies, train, tmp_path / "svd"))
+    support = train.item_counts()
+    assert art.min_support == art.manifest["min_support"] >= 1
+    assert (support >= art.min_support).mean() >= 0.2  # the default keeps a fifth of the catalogue at least
+    lists = [art.recommend(train.user_map.to_raw(u), 10) for u in range(10)]
+    lists.append(art.recommend_for_ratings([(21, 5.0), (31, 4.0)], 10))
+    lists.append(art.similar(21, 10))
+    for rows in lists:
+        assert rows and all(support[train.item_map.index(r["movieId"])] >= art.min_support for r in rows)
+        assert all(r["ratings"] >= art.min_support for r in rows)
+    # a call may lower it; export records an explicit choice
+    strict = art.recommend(train.user_map.to_raw(0), 60, min_support=15)
+    assert len(strict) < len(art.recommend(train.user_map.to_raw(0), 60))
+    assert all(r["ratings"] >= 15 for r in strict)
+    again = load_artifact(export_artifact(model, movies, train, tmp_path / "svd3", min_support=3))
+    assert again.manifest["min_support"] == 3
 
 
 def test_manifest_records_provenance_and_checksums(svd_artifact) -> None:
@@ -75,11 +110,17 @@ def test_fold_in_matches_the_models_own(svd_artifact) -> None:
     path, model, train = svd_artifact
     art = load_artifact(path)
     raw = train.item_map.to_raw(np.array([0, 3, 7]))
-    recs = art.recommend_for_ratings(
-        [(int(raw[0]), 5.0), (int(raw[1]), 1.0), (int(raw[2]), 4.0)], k=train.n_items
-    )
+    recs = art.visitor(
+        [(int(raw[0]), 5.0), (int(raw[1]), 1.0), (int(raw[2]), 4.0)], k=train.n_items, min_support=0
+    )["recommendations"]
     want = model.score_new_user(np.array([0, 3, 7]), np.array([5.0, 1.0, 4.0]))
+    rating = model.predict_new_user(np.array([0, 3, 7]), np.array([5.0, 1.0, 4.0]))
     got = {r["movieId"]: r["score"] for r in recs}
+    for r in recs:  # the predicted rating travels beside the ranking score, clipped to the scale
+        assert r["predictedRating"] == pytest.approx(
+            float(rating[train.item_map.index(r["movieId"])]), abs=1e-4
+        )
+        assert 0.5 <= r["predictedRating"] <= 5.0
     assert set(got) == set(int(x) for x in train.item_map.ids) - set(
         int(x) for x in raw
     )  # rated ones excluded
@@ -90,7 +131,7 @@ def test_fold_in_matches_the_models_own(svd_artifact) -> None:
 
 def test_implicit_fold_in_matches_als(movies: Dataset, tmp_path: Path) -> None:
     model, train = fit("als", movies, factors=8, iterations=3, random_state=0)
-    art = load_artifact(export_artifact(model, movies, train, tmp_path / "als"))
+    art = load_artifact(export_artifact(model, movies, train, tmp_path / "als", min_support=0))
     items = np.array([2, 5, 9])
     want = model.score_new_user(items)
     recs = art.recommend_for_ratings([(int(train.item_map.to_raw(i)), 4.5) for i in items], k=train.n_items)
@@ -101,29 +142,36 @@ def test_implicit_fold_in_matches_als(movies: Dataset, tmp_path: Path) -> None:
 
 def test_knn_baseline_fold_in_uses_the_models_rule(movies: Dataset, tmp_path: Path) -> None:
     model, train = fit("knn-baseline", movies, k=5, max_neighbours=20)
-    art = load_artifact(export_artifact(model, movies, train, tmp_path / "knnb"))
+    art = load_artifact(export_artifact(model, movies, train, tmp_path / "knnb", min_support=0))
     assert art.family == "knn"
     row = train.csr()[4]  # a training user's ratings, folded in as a visitor (user offset re-estimated)
     rated = train.item_map.to_raw(row.indices).tolist()
     recs = art.recommend_for_ratings(list(zip(rated, row.data.tolist(), strict=True)), 5)
     assert len(recs) == 5 and not set(rated) & {r["movieId"] for r in recs}
-    assert all(0.0 < r["score"] < 6.0 for r in recs)  # predicted ratings, not similarity sums
+    assert all(0.5 <= r["predictedRating"] <= 5.0 for r in recs)  # predicted ratings, not similarity sums
     similar = art.similar(int(train.item_map.to_raw(0)), 3)
-    idx, vals = model.similar_items(0, 3)
-    np.testing.assert_allclose([r["score"] for r in similar], vals[idx >= 0], rtol=1e-6)
+    _assert_shrunk_neighbours(similar, model.neighbours_[0].toarray().ravel(), train, 0)
+
+
+def _assert_shrunk_neighbours(rows: list, sims: np.ndarray, train: Interactions, item: int) -> None:
+    """'similar' = the model's similarity × n/(n + λ), n the users who rated both (co-support shrinkage)."""
+    from movierec.scoring.support import SIMILAR_SHRINKAGE, co_support
+
+    co = co_support(train.csr(), item)
+    want = sims * co / (co + SIMILAR_SHRINKAGE)
+    want[item] = -np.inf
+    want[want <= 0] = -np.inf
+    top = np.sort(want[np.isfinite(want)])[::-1][: len(rows)]
+    np.testing.assert_allclose([r["score"] for r in rows], top, rtol=1e-5)
+    for r in rows:
+        assert want[train.item_map.index(r["movieId"])] == pytest.approx(r["score"], rel=1e-5)
 
 
 def test_neighbour_similar_and_fold_in(movies: Dataset, tmp_path: Path) -> None:
     model, train = fit("itemknn", movies, k=10)
-    art = load_artifact(export_artifact(model, movies, train, tmp_path / "knn"))
-    idx, vals = model.similar_items(2, k=5)
+    art = load_artifact(export_artifact(model, movies, train, tmp_path / "knn", min_support=0))
     got = art.similar(int(train.item_map.to_raw(2)), 5)
-    np.testing.assert_allclose(
-        [r["score"] for r in got], vals[idx >= 0], rtol=1e-6
-    )  # same ranking (ties aside)
-    row = model.neighbours_[2].toarray().ravel()
-    for r in got:  # each listed movie carries its stored similarity
-        assert row[train.item_map.index(r["movieId"])] == pytest.approx(r["score"], rel=1e-6)
+    _assert_shrunk_neighbours(got, model.neighbours_[2].toarray().ravel(), train, 2)
     # a visitor who liked two movies: the sum of their neighbour rows (implicit item-kNN)
     items = np.array([1, 4])
     want = model.score_new_user(items)
@@ -134,10 +182,10 @@ def test_neighbour_similar_and_fold_in(movies: Dataset, tmp_path: Path) -> None:
 def test_similar_on_factors_is_cosine(svd_artifact) -> None:
     path, model, train = svd_artifact
     art = load_artifact(path)
-    idx, _ = model.similar_items(0, k=4)
-    assert [r["movieId"] for r in art.similar(int(train.item_map.to_raw(0)), 4)] == [
-        int(x) for x in train.item_map.to_raw(idx)
-    ]
+    unit = model.item_factors_ / np.linalg.norm(model.item_factors_, axis=1)[:, None]
+    _assert_shrunk_neighbours(
+        art.similar(int(train.item_map.to_raw(0)), 4, min_support=0), unit @ unit[0], train, 0
+    )
 
 
 def test_search_movie_and_genres(svd_artifact) -> None:
@@ -247,7 +295,7 @@ def test_force_replaces_atomically(movies: Dataset, tmp_path: Path) -> None:
 
 
 def test_models_without_a_serving_form_are_refused(movies: Dataset, tmp_path: Path) -> None:
-    model, train = fit("ease", movies, l2=10.0)
-    with pytest.raises(ConfigError, match="cannot export 'ease'"):
-        export_artifact(model, movies, train, tmp_path / "ease")
-    assert not (tmp_path / "ease").exists()
+    model, train = fit("knn-means", movies, k=5, user_based=True)
+    with pytest.raises(ConfigError, match="cannot export 'knn-means' with user_based"):
+        export_artifact(model, movies, train, tmp_path / "knn")
+    assert not (tmp_path / "knn").exists()

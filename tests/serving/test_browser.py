@@ -54,3 +54,24 @@ def test_search_rate_recommend_similar(browser, server, tmp_path: Path) -> None:
     assert shot.stat().st_size > 10_000
     assert not errors, errors
     page.close()
+
+
+def test_docs_render_without_the_network(browser, server) -> None:
+    """Swagger UI at /docs renders every operation with only this server reachable (any other host is blocked)."""
+    page = browser.new_page()
+    outside: list[str] = []
+
+    def only_this_server(route) -> None:  # type: ignore[no-untyped-def]
+        if route.request.url.startswith(server.url):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", only_this_server)
+    page.goto(server.url + "/docs")
+    page.wait_for_selector(".swagger-ui .opblock-summary-path", timeout=30_000)
+    paths = page.locator(".opblock-summary-path").all_inner_texts()
+    assert any("/recommendations" in p for p in paths) and any("/feedback" in p for p in paths), paths
+    assert not outside, outside
+    page.close()

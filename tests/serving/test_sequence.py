@@ -143,7 +143,7 @@ def test_sasrec_artifact_scores_known_users_without_torch_and_a_visitor_with_it(
     np.testing.assert_allclose(
         np.vstack([art.user_scores(u) for u in users]), model.score(users), rtol=1e-4, atol=1e-4
     )
-    assert art._net is None  # known users never built the network
+    assert art.scorer._net is None  # known users never built the network
     hist = [40, 50, 60, 70]
     idx = np.array([chain.interactions.item_map.index(m) for m in hist])
     want = model.score_new_user(idx)

@@ -399,24 +399,18 @@ def _model_and_data(
     return m, ds, train
 
 
-def _top_items(m: Any, ds: Any, train: Any, u: int, k: int, rerank: str | None) -> tuple[Any, Any]:
-    """The user's top-``k`` unseen items and their scores, re-ranked by ``rerank`` when given (movierec.rerank)."""
-    import numpy as np
+def _serving_view(m: Any, ds: Any, train: Any, threshold: float, min_support: int | None) -> Any:
+    """The fitted model as an in-memory artifact, so the CLI's lists are the API's (guardrails, scores)."""
+    from movierec.serving.artifact import serving_view
 
-    if not rerank:
-        items, scores = m.recommend(np.array([u]), k)
-        return items[0][items[0] >= 0], scores[0][items[0] >= 0]
-    from movierec.beyond import item_info, train_pairs
-    from movierec.evaluation import _genre_matrix
-    from movierec.rerank import parse_rerank
+    return serving_view(m, ds, train, implicit_threshold=threshold, min_support=min_support)
 
-    reranker = parse_rerank(rerank)
-    seen = train_pairs(train)[[u]]
-    s = np.array(m.score(np.array([u])), dtype=np.float32)
-    s[0, seen.indices] = -np.inf
-    picks = reranker.rerank(s, k, seen, item_info(m, train, _genre_matrix(ds)))[0]
-    picks = picks[picks >= 0]
-    return picks, s[0, picks]
+
+MIN_SUPPORT = typer.Option(
+    None,
+    "--min-support",
+    help="Fewest training ratings a movie needs to be listed (default: the artifact's, else 5 or less on small data).",
+)
 
 
 def _recommend_all_users(
@@ -500,17 +494,18 @@ def recommend_cmd(
     rerank: str | None = typer.Option(
         None, "--rerank", help="Re-rank the list: mmr:λ, calibrated:λ, xquad:λ or pop:λ (λ in 0..1)."
     ),
+    min_support: int | None = MIN_SUPPORT,
     seed: int = SEED,
     as_json: bool = JSON,
     dataset: str = DATASET,
 ) -> None:
-    """Top-K unseen movies for a user, with predicted ratings (explicit models) or scores.
+    """Top-K unseen movies for a user: the model's ranking score, and the predicted rating for rating models.
 
-    With ``--all-users --out recs.parquet``: every user's top-K in one file, ranked by the same code as
-    ``movierec serve`` (from ``--artifact``, or from ``--model`` trained and exported on the fly).
+    The list is the one the API serves: movies under the support floor are left out and rating
+    models rank by their support-shrunk score (docs/serving.md). With ``--all-users --out
+    recs.parquet``: every user's top-K in one file, ranked by the same code as ``movierec serve``
+    (from ``--artifact``, or from ``--model`` trained and exported on the fly).
     """
-    import numpy as np
-
     if k < 1:
         raise ConfigError(f"-k must be ≥ 1, got {k}")
     if all_users:
@@ -528,47 +523,34 @@ def recommend_cmd(
         from movierec.serving.artifact import load_artifact
 
         art = load_artifact(artifact)
-        if k > art.n_items:
-            raise ConfigError(f"-k {k} is larger than the catalogue ({art.n_items} movies)")
-        rows = art.recommend_index(art.user_index(user), k, rerank=rerank)
-        label = "predicted rating" if art.kind == "explicit" else "score"
         title = f"top {k} for user {user} · {art.model_name} (artifact {artifact})"
     else:
         m, ds, train = _model_and_data(model, params, dataset, item_features, implicit_threshold, seed)
-        if k > train.n_items:
-            raise ConfigError(f"-k {k} is larger than the catalogue ({train.n_items} movies)")
-        u = train.user_map.get(user)
-        if u is None:
+        if train.user_map.get(user) is None:
             raise UnknownIdError(f"unknown user id {user!r}: {ds.name} has no ratings from that user")
-        items, scores = _top_items(m, ds, train, u, k, rerank)
-        explicit = m.tags.predicts_ratings
-        if explicit:
-            scores = np.asarray(m.predict(np.full(len(items), u), items), dtype=np.float64)
-        table_items = ds.item_table()
-        rows = []
-        for i, s in zip(items, scores, strict=True):
-            meta = table_items.iloc[int(i)]
-            rows.append(
-                {
-                    "movieId": _jsonid(meta["movieId"]),
-                    "title": str(meta["title"]),
-                    "score": float(s),
-                    "genres": list(meta["genres"]),
-                }
-            )
-        label = "predicted rating" if explicit else "score"
+        art = _serving_view(m, ds, train, implicit_threshold, min_support)
         with_features = f" with item features {item_features}" if item_features else ""
         title = f"top {k} for user {user} · {m.name}{with_features} trained on {ds.name}"
+    if k > art.n_items:
+        raise ConfigError(f"-k {k} is larger than the catalogue ({art.n_items} movies)")
+    rows = art.recommend_index(art.user_index(user), k, min_support=min_support, rerank=rerank)
+    floor = art.min_support if min_support is None else min_support
+    title += f" · movies with ≥ {floor} ratings"
     if rerank:
         title += f" · re-ranked by {rerank}"
     if as_json:
         print_json(rows)
         return
+    rated = art.kind == "explicit" and any("predictedRating" in r for r in rows)
     table = Table(title=title, title_justify="left")
-    for c, j in (("#", "right"), ("movieId", "right"), ("title", "left"), (label, "right")):
+    cols = [("#", "right"), ("movieId", "right"), ("title", "left"), ("score", "right")]
+    cols += [("predicted rating", "right")] if rated else []
+    for c, j in (*cols, ("ratings", "right")):
         table.add_column(c, justify=j)  # type: ignore[arg-type]
     for n, r in enumerate(rows, 1):
-        table.add_row(str(n), str(r["movieId"]), str(r["title"]), f"{r['score']:.3f}")
+        cells = [str(n), str(r["movieId"]), str(r["title"]), f"{r['score']:.3f}"]
+        cells += [f"{r['predictedRating']:.2f}"] if rated else []
+        table.add_row(*cells, str(r.get("ratings", "")))
     console.print(table)
 
 
@@ -604,11 +586,15 @@ def similar_cmd(
     implicit_threshold: float = typer.Option(
         4.0, "--implicit-threshold", help="Ratings ≥ this are positives for implicit models."
     ),
+    min_support: int | None = MIN_SUPPORT,
     seed: int = SEED,
     as_json: bool = JSON,
     dataset: str = DATASET,
 ) -> None:
-    """Movies nearest to one movie (cosine of item vectors, or a neighbour model's list)."""
+    """Movies nearest to one movie: cosine of item vectors or a neighbour model's list, shrunk by co-support.
+
+    A title that matches nothing closely enough is never guessed: the error asks "did you mean …?".
+    """
     if (movie is None) == (movie_id is None):
         raise ConfigError("give exactly one of --movie TITLE or --movie-id ID")
     if k < 1:
@@ -617,47 +603,39 @@ def similar_cmd(
         from movierec.serving.artifact import load_artifact
 
         art = load_artifact(artifact)
-        titles = [art.movie_row(i)["title"] for i in range(art.n_items)]
-        idx = art.item_index(movie_id) if movie_id is not None else match_title(str(movie), titles)
-        raw = art.item_map.to_raw(idx)
-        rows = art.similar(raw, k)
+        idx = art.item_index(movie_id) if movie_id is not None else art.find_title(str(movie))
         source = f"{art.model_name} (artifact {artifact})"
-        target = titles[idx]
     else:
         ds = load_dataset(dataset)
-        table_items = ds.item_table()
-        titles = [str(t) for t in table_items["title"]]
+        titles = [str(t) for t in ds.item_table()["title"]]
         if movie_id is not None:
             idx = ds.interactions.item_map.get(movie_id)
             if idx is None:
                 raise UnknownIdError(f"unknown movie id {movie_id!r} in {ds.name} (it has no ratings)")
-        else:
-            idx = match_title(str(movie), titles)
+        else:  # resolved before any training: a misspelling costs nothing
+            idx = match_title(str(movie), titles, ds.interactions.item_counts())
         m, _, train = _model_and_data(model, params, dataset, None, implicit_threshold, seed)
-        if k >= train.n_items:
-            raise ConfigError(
-                f"-k {k} is larger than the catalogue minus the movie itself ({train.n_items - 1})"
-            )
-        items, sims = m.similar_items(int(idx), k)
-        keep = items >= 0
-        rows = [
-            {
-                "movieId": _jsonid(table_items.iloc[int(i)]["movieId"]),
-                "title": titles[int(i)],
-                "score": float(s),
-            }
-            for i, s in zip(items[keep], sims[keep], strict=True)
-        ]
+        art = _serving_view(m, ds, train, implicit_threshold, min_support)
         source = f"{m.name} trained on {ds.name}"
-        target = titles[idx]
+    if k >= art.n_items:
+        raise ConfigError(f"-k {k} is larger than the catalogue minus the movie itself ({art.n_items - 1})")
+    target = art.movie_row(int(idx))["title"]
+    rows = art.similar(art.item_map.to_raw(int(idx)), k, min_support=min_support)
     if as_json:
         print_json({"movie": target, "similar": rows})
         return
-    table = Table(title=f"movies like {target} · {source}", title_justify="left")
-    for c, j in (("#", "right"), ("movieId", "right"), ("title", "left"), ("similarity", "right")):
+    floor = art.min_support if min_support is None else min_support
+    table = Table(title=f"movies like {target} · {source} · ≥ {floor} ratings", title_justify="left")
+    for c, j in (
+        ("#", "right"),
+        ("movieId", "right"),
+        ("title", "left"),
+        ("similarity", "right"),
+        ("ratings", "right"),
+    ):
         table.add_column(c, justify=j)  # type: ignore[arg-type]
     for n, r in enumerate(rows, 1):
-        table.add_row(str(n), str(r["movieId"]), str(r["title"]), f"{r['score']:.3f}")
+        table.add_row(str(n), str(r["movieId"]), str(r["title"]), f"{r['score']:.3f}", str(r["ratings"]))
     console.print(table)
 
 

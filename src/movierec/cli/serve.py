@@ -100,6 +100,12 @@ def export_cmd(
     rating_col: str = RATING_COL,
     time_col: str = TIME_COL,
     rating_scale: tuple[float, float] | None = RATING_SCALE,
+    min_support: int | None = typer.Option(
+        None,
+        "--min-support",
+        help="Fewest training interactions a movie needs to be served (default: 5, less on small data); "
+        "recorded in the manifest.",
+    ),
     seed: int = SEED,
     config: Path | None = CONFIG,
     as_json: bool = JSON,
@@ -107,7 +113,7 @@ def export_cmd(
     """Train a model on the whole dataset (implicit models on the positives) and export it for serving."""
     from movierec.models.base import seeded, training_view
     from movierec.models.registry import create, merge_params
-    from movierec.serving.artifact import export_artifact
+    from movierec.serving.artifact import export_artifact, exportable
 
     hp: dict[str, Any] = {}
     if config is not None:
@@ -130,6 +136,7 @@ def export_cmd(
         model, hp, parse_params(params, str(model))
     )  # --params on the command line override the file's
     check_artifact_target(out, force)  # before training: unwritable or foreign --out is one line, exit 2
+    exportable(create(model, **hp))  # a model with no serving form is refused before any training
     ds = load_dataset(dataset, ratings, user_col, item_col, rating_col, time_col, rating_scale)
     if with_feedback:
         from movierec.serving.store import merge_feedback
@@ -172,8 +179,9 @@ def export_cmd(
     if "user_features" in fit_kwargs:
         notes.append(f"user features: {user_features}")
     path = export_artifact(
-        mdl, ds, train, out, metrics=metrics, force=force, implicit_threshold=implicit_threshold, notes=notes
-    )
+        mdl, ds, train, out, metrics=metrics, force=force, implicit_threshold=implicit_threshold, notes=notes,
+        min_support=min_support,
+    )  # fmt: skip
     manifest = json.loads((path / "manifest.json").read_text())
     if as_json:
         print_json(

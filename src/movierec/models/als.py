@@ -20,23 +20,12 @@ from movierec.models.kernels.threads import free_threads
 from movierec.models.params import Boolean, Constraint, Interval, Options, RandomState
 from movierec.models.space import FACTORS, REG, FloatRange, IntRange, SearchSpace
 from movierec.models.weighting import WEIGHTINGS, weighted_csr
+from movierec.scoring.factors import confidence_fold_in
 
 __all__ = ["ALS", "als_fold_in"]
 
 
-def als_fold_in(
-    item_factors: np.ndarray, items: np.ndarray, weights: np.ndarray, alpha: float, reg: float
-) -> np.ndarray:
-    """The user vector minimising Σ c_ui (p_ui − x·y_i)² + λ‖x‖² for fixed item factors Y.
-
-    x = (YᵀY + Yᵀ(C − I)Y + λI)⁻¹ YᵀC p, with c = 1 + α·w on the given items (Hu et al. 2008, eq. 4).
-    """
-    y = item_factors.astype(np.float64)
-    yi = y[items]
-    conf = 1.0 + alpha * weights.astype(np.float64)
-    a = y.T @ y + (yi.T * (conf - 1.0)) @ yi + reg * np.eye(y.shape[1])
-    b = (yi * conf[:, None]).sum(axis=0)
-    return np.linalg.solve(a, b).astype(np.float32)
+als_fold_in = confidence_fold_in  # the fold-in lives with the factor family (movierec.scoring.factors)
 
 
 class ALS(BaseRecommender):
@@ -169,19 +158,11 @@ class ALS(BaseRecommender):
         vi = self.item_factors_ if items is None else self.item_factors_[np.asarray(items)]
         return (self.user_factors_[users] @ vi.T).astype(np.float32, copy=False)
 
-    def score_new_user(self, items: np.ndarray, ratings: np.ndarray | None = None) -> np.ndarray:
-        """Fold a new user in by one least-squares solve (weights: 1, or the ratings as confidence
-        when ``weighting='rating'``), then score every item."""
-        self._check_fitted()
-        items = np.asarray(items, dtype=np.int64)
-        if items.size == 0:
-            raise ConfigError("score_new_user needs at least one (item, rating) pair")
-        if items.min() < 0 or items.max() >= self.n_items_:
-            raise ConfigError(f"item index outside 0..{self.n_items_ - 1}")
-        w = (
-            np.ones(len(items))
-            if ratings is None or self.weighting != "rating"
-            else np.asarray(ratings, dtype=np.float64)
-        )
-        vec = als_fold_in(self.item_factors_, items, w, float(self.alpha), float(self.regularization))
-        return (self.item_factors_ @ vec).astype(np.float32)
+    def fold_in_spec(self) -> dict[str, object]:
+        """A visitor joins by one confidence-weighted solve (Hu et al. 2008), see :mod:`movierec.scoring.factors`."""
+        return {
+            "method": "confidence",
+            "alpha": float(self.alpha),
+            "reg": float(self.regularization),
+            "rating_weights": self.weighting == "rating",
+        }

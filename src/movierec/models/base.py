@@ -78,8 +78,9 @@ class Tags:
       user vector against fixed item factors), ``"neighbours"`` (sum item similarities),
       ``"sequence"`` (read the history in order), ``"popularity"`` (the same list for everyone) or
       ``"none"`` (cannot).
-    - ``serving``: the serving family an exported artifact uses (``"factors"``, ``"neighbours"``,
-      ``"markov"``, ``"sasrec"``, ``"scores"``), or ``None`` when the model cannot be exported.
+    - ``serving``: the serving family an exported artifact uses (:mod:`movierec.scoring`:
+      ``"factors"``, ``"neighbours"``, ``"knn"``, ``"linear"``, ``"markov"``, ``"sasrec"``,
+      ``"scores"``, ``"blend"``), or ``None`` when not declared (export then reads the fitted state).
     - ``uses_features``: ``fit`` takes ``item_features``/``user_features``.
     """
 
@@ -440,13 +441,40 @@ class BaseRecommender:
         emb = getattr(self, "item_factors_", None)
         return None if emb is None else np.asarray(emb)
 
-    def score_new_user(self, items: np.ndarray, ratings: np.ndarray | None = None) -> np.ndarray:
+    def score_new_user(
+        self, items: np.ndarray, ratings: np.ndarray | None = None, *, threshold: float = 4.0
+    ) -> np.ndarray:
         """Cold start: scores over all items for a person not in training, from a few (item, rating) pairs.
 
-        Factor models fold the person in (solve for a user vector with item factors fixed);
-        neighbour models sum similarities. Models that cannot do this raise ConfigError.
+        The fold-in is the model's serving family's (:mod:`movierec.scoring`), the very code an
+        exported artifact runs for ``POST /recommendations``: factor models solve for a user vector
+        with item factors fixed (ridge for rating predictors, Hu et al.'s confidence solve for ALS,
+        the mean liked vector for BPR/WARP), neighbour models and EASE weigh the liked items' rows.
+        Implicit models count ratings ≥ ``threshold`` as liked (``ratings=None``: all liked) and
+        return popularity when none is. Rating predictors return their ranking score (see
+        :meth:`ExplicitRecommender.score`).
         """
-        raise ConfigError(f"{self.name} cannot score a new user (no fold-in)")
+        from movierec.scoring import export_family, make_scorer
+
+        self._check_fitted()
+        items = np.asarray(items, dtype=np.int64).ravel()
+        if items.size == 0:
+            raise ConfigError("score_new_user needs at least one (item, rating) pair")
+        if items.min() < 0 or items.max() >= self.n_items_:
+            raise ConfigError(f"item index outside 0..{self.n_items_ - 1} in score_new_user")
+        if ratings is not None:
+            ratings = np.asarray(ratings, dtype=np.float32).ravel()
+            if ratings.shape != items.shape:
+                raise ConfigError(f"score_new_user got {len(items)} items but {len(ratings)} ratings")
+        family, arrays, spec = export_family(self, self.n_users_, self.n_items_, threshold)
+        raw = make_scorer(family, arrays, self.seen_, spec).fold_in(items, ratings)
+        if raw is None:  # no liked item: the popularity ranking
+            return np.bincount(self.seen_.indices, minlength=self.n_items_).astype(np.float32)
+        return self._rank_scores(raw[None, :], None)[0]
+
+    def _rank_scores(self, raw: np.ndarray, items: np.ndarray | None) -> np.ndarray:
+        """Raw family scores → ranking scores (identity; rating predictors shrink, see ExplicitRecommender)."""
+        return np.asarray(raw, dtype=np.float32)
 
     def similar_items(self, item: int, k: int = 10) -> tuple[np.ndarray, np.ndarray]:
         """Nearest items by cosine similarity of item embeddings (override for neighbour models)."""
@@ -543,17 +571,57 @@ class BaseRecommender:
 class ExplicitRecommender(BaseRecommender):
     """A rating predictor: ``predict`` returns ratings clipped to the training scale.
 
-    ``score`` defaults to predicted ratings, so explicit models can be ranked too (the protocol
-    then says it ranks by predicted rating).
+    ``score`` (what ``recommend`` and every ranking protocol use) is the support-shrunk predicted
+    rating, one definition shown the same way by the CLI, Python, the artifact and the API.
     """
 
     tags: ClassVar[Tags] = Tags(trains_on="ratings", predicts_ratings=True)
+    #: β of the ranking score: pseudo-ratings at the global mean added to every item
+    rank_shrinkage: ClassVar[float] = 10.0
 
     def predict(self, users: np.ndarray, items: np.ndarray, *, clip: bool = True) -> np.ndarray:
         """Predicted ratings for (user, item) index pairs; unknown indices (-1) fall back to the baseline."""
         raise NotImplementedError
 
+    def _remember_train(self, train: Interactions) -> None:
+        super()._remember_train(train)
+        self.global_mean_ = np.asarray(train.global_mean, dtype=np.float32)
+        self.rating_mean_ = float(train.global_mean)
+        self.item_support_ = train.item_counts().astype(np.int32)
+
+    def train_mean(self) -> float:
+        """The mean training rating μ (what the ranking score shrinks towards, whatever the model's own μ)."""
+        return float(np.asarray(getattr(self, "rating_mean_", getattr(self, "global_mean_", 0.0))))
+
+    def item_support(self) -> np.ndarray:
+        """Training ratings per item (from the seen matrix for models saved before this was stored)."""
+        support = getattr(self, "item_support_", None)
+        if support is None:
+            support = np.bincount(self.seen_.indices, minlength=self.n_items_).astype(np.int32)
+            self.item_support_ = support
+        return np.asarray(support)
+
     def score(self, users: np.ndarray, items: np.ndarray | None = None) -> np.ndarray:
+        """The ranking score over ``(len(users), n_items or len(items))``: the support-shrunk predicted rating.
+
+        ``(n_i·clip(r̂_ui) + β·μ) / (n_i + β)`` with ``n_i`` the item's training ratings and β =
+        ``rank_shrinkage`` (:func:`movierec.scoring.support.explicit_rank_score`): rating
+        predictors rank by it everywhere (``recommend``, evaluation, the artifact, the API), so an
+        item with one rating and an extrapolated 5.7 cannot top a list. The predicted rating
+        itself is ``predict`` (clipped). Subclasses override :meth:`predicted_scores`, not this.
+        """
+        return self._rank_scores(self.predicted_scores(users, items), items)
+
+    def _rank_scores(self, raw: np.ndarray, items: np.ndarray | None) -> np.ndarray:
+        from movierec.scoring.support import explicit_rank_score
+
+        support = self.item_support()
+        if items is not None:
+            support = support[np.asarray(items, dtype=np.int64)]
+        lo, hi = self.rating_scale_
+        return explicit_rank_score(raw, support, self.train_mean(), (lo, hi), self.rank_shrinkage)
+
+    def predicted_scores(self, users: np.ndarray, items: np.ndarray | None = None) -> np.ndarray:
         """Unclipped predicted ratings over ``(len(users), n_items or len(items))``, float32.
 
         One ``predict(clip=False)`` call over the whole users × items grid; factor models override
@@ -569,6 +637,18 @@ class ExplicitRecommender(BaseRecommender):
         grid_u = np.repeat(users.astype(np.int64), len(cols))
         grid_i = np.tile(cols, len(users))
         return self.predict(grid_u, grid_i, clip=False).reshape(len(users), len(cols)).astype(np.float32)
+
+    def predict_new_user(self, items: np.ndarray, ratings: np.ndarray | None = None) -> np.ndarray:
+        """A new person's predicted ratings over all items (clipped), from the same fold-in as :meth:`score_new_user`."""
+        from movierec.scoring import export_family, make_scorer
+
+        self._check_fitted()
+        items = np.asarray(items, dtype=np.int64).ravel()
+        if items.size == 0 or items.min() < 0 or items.max() >= self.n_items_:
+            raise ConfigError(f"predict_new_user needs item indices within 0..{self.n_items_ - 1}")
+        family, arrays, spec = export_family(self, self.n_users_, self.n_items_)
+        raw = make_scorer(family, arrays, self.seen_, spec).fold_in(items, ratings)
+        return self._clip(np.asarray(raw, dtype=np.float64)).astype(np.float32)
 
     def predict_with_flags(self, users: np.ndarray, items: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Predictions plus a boolean flag per pair: True where the model fell back (Surprise's ``was_impossible``)."""

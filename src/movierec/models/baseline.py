@@ -83,10 +83,12 @@ class ExplicitModel(ExplicitRecommender):
 
     A user or item is *known* when it has training ratings. Unknown pairs get the baseline parts
     that exist (μ, plus b_u or b_i when that side is known; just μ for models without biases) and
-    are flagged, like Surprise's ``was_impossible``. ``score`` ranks by the unclipped estimate.
+    are flagged, like Surprise's ``was_impossible``. ``score`` ranks by the support-shrunk estimate.
     """
 
-    tags: ClassVar[Tags] = Tags(trains_on="ratings", predicts_ratings=True, serving="factors")
+    tags: ClassVar[Tags] = Tags(
+        trains_on="ratings", predicts_ratings=True, fold_in="factors", serving="factors"
+    )
     has_biases: ClassVar[bool] = True
 
     def _remember_train(self, train: Interactions) -> None:
@@ -220,7 +222,7 @@ class Baseline(ExplicitModel):
         est = float(self.global_mean_) + self.user_bias_[users].astype(np.float64) + self.item_bias_[items]
         return est, np.zeros(len(users), dtype=bool)
 
-    def score(self, users: np.ndarray, items: np.ndarray | None = None) -> np.ndarray:
+    def predicted_scores(self, users: np.ndarray, items: np.ndarray | None = None) -> np.ndarray:
         """μ + b_u + b_i over the grid (biases of users/items without ratings are 0)."""
         self._check_fitted()
         users = self._check_users(users)

@@ -18,7 +18,7 @@ import numpy as np
 
 from movierec.errors import ArtifactError, ConfigError
 from movierec.interactions import Interactions
-from movierec.models.base import ExplicitRecommender, check_indices, check_positive
+from movierec.models.base import ExplicitRecommender, Tags, check_indices, check_positive
 from movierec.models.space import Choice, FloatRange, SearchSpace
 
 __all__ = ["Blend"]
@@ -49,6 +49,9 @@ class Blend(ExplicitRecommender):
     """
 
     name: ClassVar[str] = "blend"
+    tags: ClassVar[Tags] = Tags(
+        trains_on="ratings", predicts_ratings=True, fold_in="factors", serving="blend"
+    )
     search_space: ClassVar[
         SearchSpace
     ] = {  # the bases stay as given (fixed params); the blend's own ridge is tuned (Sill et al. 2009)

@@ -77,7 +77,7 @@ class EASE(BaseRecommender):
         "l2": FloatRange(1.0, 10_000.0, log=True),
         "popularity_exponent": FloatRange(-0.5, 0.0),
     }
-    tags: ClassVar[Tags] = Tags(fold_in="neighbours")
+    tags: ClassVar[Tags] = Tags(fold_in="neighbours", serving="linear")
 
     def __init__(
         self,
@@ -132,17 +132,6 @@ class EASE(BaseRecommender):
         out = np.zeros((len(users), self.n_items_), dtype=np.float32)
         out[:, self.active_items_] = np.asarray(xa @ self.weights_, dtype=np.float32)
         return out if items is None else out[:, np.asarray(items)]
-
-    def score_new_user(self, items: np.ndarray, ratings: np.ndarray | None = None) -> np.ndarray:
-        """EASE needs no fold-in: a new user's row times B."""
-        self._check_fitted()
-        row = np.zeros(self.n_items_, dtype=np.float32)
-        row[np.asarray(items, dtype=np.int64)] = (
-            1.0 if ratings is None else np.asarray(ratings, dtype=np.float32)
-        )
-        out = np.zeros(self.n_items_, dtype=np.float32)
-        out[self.active_items_] = row[self.active_items_] @ self.weights_
-        return out
 
     def item_embeddings(self) -> np.ndarray | None:
         return None

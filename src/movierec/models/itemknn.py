@@ -144,18 +144,6 @@ class ItemKNN(BaseRecommender):
         scores = np.asarray((self.user_items_[users] @ self.neighbours_).todense(), dtype=np.float32)
         return scores if items is None else scores[:, np.asarray(items)]
 
-    def score_new_user(self, items: np.ndarray, ratings: np.ndarray | None = None) -> np.ndarray:
-        """Sum of the given items' neighbour rows (weighted by ``ratings`` when given)."""
-        self._check_fitted()
-        items = np.asarray(items, dtype=np.int64)
-        w = (
-            np.ones(len(items), dtype=np.float32)
-            if ratings is None
-            else np.asarray(ratings, dtype=np.float32)
-        )
-        row = sp.csr_matrix((w, (np.zeros(len(items), dtype=np.int64), items)), shape=(1, self.n_items_))
-        return np.asarray((row @ self.neighbours_).todense(), dtype=np.float32).ravel()
-
     def item_embeddings(self) -> np.ndarray | None:
         return None
 

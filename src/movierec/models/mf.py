@@ -17,9 +17,8 @@ from typing import Any, ClassVar, Self
 
 import numpy as np
 
-from movierec.errors import ConfigError
 from movierec.interactions import Interactions
-from movierec.models.base import EpochCallback, Tags, check_positive, check_random_state
+from movierec.models.base import EpochCallback, Tags, check_random_state
 from movierec.models.baseline import ExplicitModel, first_appearance, surprise_order
 from movierec.models.kernels.accel import fast_width, svd_epochs
 from movierec.models.params import Boolean, Constraint, Interval, RandomState
@@ -113,7 +112,7 @@ class _FactorModel(ExplicitModel):
         est = self._mu() + self.user_bias_[users].astype(np.float64) + self.item_bias_[items] + dots
         return est, np.zeros(len(users), dtype=bool)
 
-    def score(self, users: np.ndarray, items: np.ndarray | None = None) -> np.ndarray:
+    def predicted_scores(self, users: np.ndarray, items: np.ndarray | None = None) -> np.ndarray:
         """Unclipped μ + b_u + b_i + p_u·q_i over the grid (users/items without ratings have zero terms)."""
         self._check_fitted()
         users = self._check_users(users)
@@ -202,39 +201,6 @@ class SVD(_FactorModel):
         """A :class:`SVDTrainer` for ``train`` (factors drawn, no epoch run yet); see ``models.training``."""
         self._validate()
         return SVDTrainer(self, train)
-
-    def score_new_user(
-        self, items: np.ndarray, ratings: np.ndarray | None = None, *, reg: float = 1.0
-    ) -> np.ndarray:
-        """Fold a new person in: ridge-solve (b_u, p_u) on their ratings with item factors fixed, score all items.
-
-        Minimises Σ (r − μ − b_i − b_u − q_i·p_u)² + reg·(b_u² + |p_u|²) over the given items
-        (Koren, Bell & Volinsky 2009, eq. 2 restricted to one user). ``ratings=None`` treats every
-        item as rated at the top of the scale. Returns unclipped predicted ratings (n_items,).
-        """
-        self._check_fitted()
-        check_positive("reg", reg)
-        items = np.asarray(items, dtype=np.int64).ravel()
-        if items.size == 0:
-            raise ConfigError("score_new_user needs at least one rated item")
-        if items.min() < 0 or items.max() >= self.n_items_:
-            raise ConfigError(f"item index outside 0..{self.n_items_ - 1} in score_new_user")
-        r = (
-            np.full(len(items), self.rating_scale_[1])
-            if ratings is None
-            else np.asarray(ratings, dtype=np.float64).ravel()
-        )
-        if r.shape != items.shape:
-            raise ConfigError(f"score_new_user got {len(items)} items but {len(r)} ratings")
-        q = self.item_factors_[items].astype(np.float64)
-        target = r - self._mu() - self.item_bias_[items]
-        design = np.hstack([np.ones((len(items), 1)), q]) if self.biased else q
-        gram = design.T @ design + reg * np.eye(design.shape[1])
-        sol = np.linalg.solve(gram, design.T @ target)
-        bu, pu = (sol[0], sol[1:]) if self.biased else (0.0, sol)
-        return (self._mu() + bu + self.item_bias_ + self.item_factors_ @ pu.astype(np.float32)).astype(
-            np.float32
-        )
 
 
 class SVDTrainer:

@@ -35,6 +35,11 @@ MODELS: dict[str, tuple[str, str, str | None]] = {
     "knn-basic": ("movierec.models.knn", "KNNBasic", None),
     "knn-means": ("movierec.models.knn", "KNNWithMeans", None),
     "knn-baseline": ("movierec.models.knn", "KNNBaseline", None),
+    "knn-zscore": ("movierec.models.knn", "KNNWithZScore", None),
+    "normal-predictor": ("movierec.models.classic", "NormalPredictor", None),
+    "slope-one": ("movierec.models.classic", "SlopeOne", None),
+    "nmf": ("movierec.models.classic", "NMF", None),
+    "co-clustering": ("movierec.models.classic", "CoClustering", None),
     "bayesian-fm": ("movierec.models.bayesian", "BayesianFM", None),
     "blend": ("movierec.models.blend", "Blend", None),
     # implicit (LightFM / implicit style)

@@ -258,15 +258,18 @@ def create_app(
 
     art = artifact  # the read-only routes use the injected artifact directly (no per-request dependency)
 
-    def rec_response(art: Artifact, user: Any, recs: list[dict[str, Any]]) -> Response:
-        return _json(
-            {
-                "userId": user,
-                "model": art.model_name,
-                "modelVersion": art.model_version,
-                "recommendations": recs,
-            }
-        )
+    def rec_response(
+        art: Artifact, user: Any, recs: list[dict[str, Any]], fallback: str | None = None
+    ) -> Response:
+        body = {
+            "userId": user,
+            "model": art.model_name,
+            "modelVersion": art.model_version,
+            "recommendations": recs,
+        }
+        if fallback:
+            body["fallback"] = fallback
+        return _json(body)
 
     @app.get("/health", response_model=Health, tags=["service"])
     async def health(request: Request) -> Response:
@@ -280,8 +283,15 @@ def create_app(
         ] = "",
         limit: Annotated[int, Query(ge=1, le=500)] = 20,
     ) -> Response:
-        """Movies whose title contains ``search`` (prefix matches and popular movies first); empty: most rated."""
-        return _json({"query": search, "movies": art.search(search, limit)})
+        """Movies whose title contains ``search`` (prefix matches and popular movies first); empty: most rated.
+
+        When nothing contains it, ``didYouMean`` lists titles spelled like it.
+        """
+        found = art.search(search, limit)
+        body: dict[str, Any] = {"query": search, "movies": found}
+        if not found and search.strip():
+            body["didYouMean"] = art.suggest(search)
+        return _json(body)
 
     @app.get("/movies/{movieId}", response_model=Movie, tags=["movies"], responses=responses(404))
     async def movie(movieId: Annotated[str, PathParam(max_length=128)]) -> Response:
@@ -297,7 +307,8 @@ def create_app(
     async def similar(
         movieId: Annotated[str, PathParam(max_length=128)], k: Annotated[int, Query(ge=1, le=500)] = 10
     ) -> Response:
-        """Movies most like this one (cosine of item vectors, or the model's neighbour list)."""
+        """Movies most like this one (cosine of item vectors, or the model's neighbour list), shrunk by how many
+        users rated both; movies under the support floor are left out."""
         return rec_response(art, None, art.similar(movieId, k))
 
     @app.get(
@@ -381,11 +392,8 @@ def create_app(
                     422, [{"type": "value_error", "loc": loc, "msg": str(exc), "input": value}]
                 ) from None
             return rec_response(art, body.userId, recs)
-        if body.history:
-            recs = art.recommend_for_history(body.history, body.k, genres=body.genres, ratings=pairs)
-        else:
-            recs = art.recommend_for_ratings(pairs, body.k, genres=body.genres)
-        return rec_response(art, body.userId, recs)
+        out = art.visitor(pairs, body.k, history=body.history, genres=body.genres, explain=body.explain)
+        return rec_response(art, body.userId, out["recommendations"], out["fallback"])
 
     @app.post(
         "/feedback",

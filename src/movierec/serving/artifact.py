@@ -1,9 +1,12 @@
 """Exported artifacts (DESIGN.md, 'Artifact format'): a folder a server can load without the model code.
 
-``export_artifact`` turns a fitted model into plain arrays (float32 factors and biases, or
-neighbour lists, or item scores) plus id maps, the item table and the training-seen matrix;
-``load_artifact`` verifies every checksum and the format version and returns an
-:class:`Artifact` that recommends with numpy alone (top-N by ``argpartition``). No pickle.
+``export_artifact`` turns a fitted model into the plain arrays of its serving family
+(:mod:`movierec.scoring`: factors, neighbour lists, EASE's B, transitions, item scores, a blend
+of those) plus id maps, the item table and the training-seen matrix; ``load_artifact`` verifies
+every checksum and the format version and returns an :class:`Artifact` that scores with the
+family's own code, the code the model itself uses for a new user. This module keeps the
+manifest, the writing and the verification; the lists' guardrails (support floor, ranking
+score, co-support shrinkage) live in :mod:`movierec.scoring.support`. No pickle.
 """
 
 from __future__ import annotations
@@ -12,10 +15,8 @@ import contextlib
 import hashlib
 import json
 import os
-import re
 import shutil
 import tempfile
-import unicodedata
 import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -33,8 +34,17 @@ from movierec.jsonsafe import to_jsonable
 from movierec.output_folders import check_artifact_target
 from movierec.serving.validate import sign_manifest, validate_artifact
 from movierec.serving.visitor import visitor_export
+from movierec.titles import fold_title, match_title, search_key, suggest_titles
 
-__all__ = ["FORMAT_VERSION", "Artifact", "export_artifact", "load_artifact", "package_versions"]
+__all__ = [
+    "FORMAT_VERSION",
+    "Artifact",
+    "export_artifact",
+    "exportable",
+    "load_artifact",
+    "package_versions",
+    "serving_view",
+]
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
@@ -87,203 +97,228 @@ _jsonable = to_jsonable  # the one sanitiser (movierec.jsonsafe)
 # --- export ------------------------------------------------------------------------------
 
 
-def _arr(model: Any, name: str) -> np.ndarray | None:
-    value = getattr(model, name, None)
-    return None if value is None else np.asarray(value)
+def exportable(model: Any) -> None:
+    """Raise a ConfigError before any training when a model (unfitted is fine) has no serving family.
 
-
-def _model_arrays(model: Any, train: Interactions) -> tuple[str, dict[str, np.ndarray]]:
-    """The serving representation of a fitted model: ``(family, arrays)``.
-
-    ``factors``: score = global_mean + user_bias + item_bias + item_factors · user_factors (a
-    bias-only baseline has zero factors); ``neighbours``: an items × items CSR whose row ``j``
-    lists ``j``'s neighbours; ``scores``: one user-independent score per item (popularity).
+    Every registered movierec model exports; reference backends and user-based kNN do not.
     """
-    n_users, n_items = train.n_users, train.n_items
-    if getattr(model, "name", None) == "markov":
-        return "markov", _markov_arrays(model)
-    if getattr(model, "name", None) in ("sasrec", "gru4rec"):  # network sequence models, one family
-        return "sasrec", _sasrec_arrays(model)
-    neigh = getattr(model, "neighbours_", None)
-    ifac, ibias = _arr(model, "item_factors_"), _arr(model, "item_bias_")
-    gm = float(np.asarray(getattr(model, "global_mean_", 0.0) or 0.0))
-    if getattr(model, "biased", True) is False:  # an unbiased factor model scores without the mean
-        gm = 0.0
-    if neigh is not None and hasattr(model, "x_offset_"):
-        return "knn", _knn_arrays(model, n_users, n_items, gm)
-    if neigh is not None:
-        s = sp.csr_matrix(neigh, dtype=np.float32)
-        s.sort_indices()
-        out = {
-            "neighbours_indptr": s.indptr.astype(np.int64),
-            "neighbours_indices": s.indices.astype(np.int32),
-            "neighbours_weights": s.data.astype(np.float32),
-            "global_mean": np.float32(gm),
-        }
-        weights = getattr(model, "user_items_", None)  # the user-side weights the model scores with
-        if weights is not None:
-            w = sp.csr_matrix(weights, dtype=np.float32)
-            w.sort_indices()
-            out.update(
-                weights_indptr=w.indptr.astype(np.int64),
-                weights_indices=w.indices.astype(np.int32),
-                weights_data=w.data.astype(np.float32),
-            )
-        ub, ib = _arr(model, "user_bias_"), ibias
-        out["user_bias"] = np.zeros(n_users, np.float32) if ub is None else ub.astype(np.float32).ravel()
-        out["item_bias"] = np.zeros(n_items, np.float32) if ib is None else ib.astype(np.float32).ravel()
-        return "neighbours", out
-    if ifac is not None or ibias is not None:
-        ufac = _arr(model, "user_factors_")
-        if ifac is None:
-            ifac, ufac = np.zeros((n_items, 0), np.float32), np.zeros((n_users, 0), np.float32)
-        if ufac is None or ufac.shape[0] != n_users or ifac.shape[0] != n_items:
-            raise ConfigError(
-                f"cannot export {model.name!r}: user/item factor shapes do not match the training data"
-            )
-        ub = _arr(model, "user_bias_")
-        return "factors", {
-            "user_factors": np.ascontiguousarray(ufac, dtype=np.float32),
-            "item_factors": np.ascontiguousarray(ifac, dtype=np.float32),
-            "user_bias": np.zeros(n_users, np.float32) if ub is None else ub.astype(np.float32).ravel(),
-            "item_bias": np.zeros(n_items, np.float32) if ibias is None else ibias.astype(np.float32).ravel(),
-            "global_mean": np.float32(gm),
-        }
-    probe = np.asarray(model.score(np.arange(min(n_users, 2), dtype=np.int32)), dtype=np.float32)
-    if len(probe) > 1 and not np.allclose(probe[0], probe[1], equal_nan=True):
+    name = str(getattr(model, "name", model))
+    if ":" in name:
         raise ConfigError(
-            f"cannot export {model.name!r}: it has no item factors, neighbour lists or user-independent scores"
+            f"cannot export {name!r}: reference backends are for parity checks; export the movierec "
+            f"model instead ({name.split(':', 1)[1]!r})"
         )
-    return "scores", {"item_scores": probe[0].astype(np.float32)}
+    if getattr(model, "user_based", False):
+        raise ConfigError(f"cannot export {name!r} with user_based=true: serving needs item neighbours")
+    for base in getattr(model, "_base_specs", lambda: [])():  # a blend: every base must export
+        if getattr(base[2], "get", lambda *_: False)("user_based", False):
+            raise ConfigError(f"cannot export blend base {base[0]!r} with user_based=true")
 
 
-def _markov_arrays(model: Any) -> dict[str, np.ndarray]:
-    """First-order transitions (CSR counts), the popularity back-off and each user's latest item."""
-    t = sp.csr_matrix(model.transitions_, dtype=np.float32)
-    t.sort_indices()
+def ranking_spec(model: Any, train: Interactions) -> dict[str, Any] | None:
+    """How a rating predictor's predictions become its ranking score (None for models that rank directly)."""
+    from movierec.models.base import ExplicitRecommender
+
+    if not isinstance(model, ExplicitRecommender):
+        return None
     return {
-        "transitions_indptr": t.indptr.astype(np.int64),
-        "transitions_indices": t.indices.astype(np.int32),
-        "transitions_counts": t.data.astype(np.float32),
-        "out_counts": np.asarray(model.out_counts_, dtype=np.float32),
-        "item_prior": np.asarray(model.item_prior_, dtype=np.float32),
-        "alpha": np.float32(model.alpha),
-        "last_item": np.asarray(model.last_item_, dtype=np.int32),
+        "score": "support-shrunk predicted rating: (n_i·clip(r̂) + β·μ) / (n_i + β)",
+        "shrinkage": float(model.rank_shrinkage),
+        "global_mean": float(model.train_mean()),
+        "scale": [float(x) for x in model.rating_scale_],
     }
 
 
-_SASREC_NET = "net:"  # prefix of the network's weight arrays in factors.npz
+def export_artifact(
+    model: Any,
+    dataset: Any,
+    train: Interactions,
+    out_dir: str | Path,
+    *,
+    metrics: dict[str, Any] | None = None,
+    force: bool = False,
+    implicit_threshold: float = IMPLICIT_THRESHOLD,
+    notes: Sequence[str] = (),
+    min_support: int | None = None,
+) -> Path:
+    """Write ``model`` (fitted on ``train``) as an artifact folder; returns its path.
 
-
-def _sasrec_arrays(model: Any) -> dict[str, np.ndarray]:
-    """Known users as factors (their final hidden state after the training history), plus the network's weights.
-
-    Known users are scored without torch; a visitor's ordered history runs the network (torch, lazily).
+    The folder is written to a temporary sibling and renamed into place, so a reader never sees
+    half an artifact. Export checks that the stored arrays reproduce ``model.score`` on a sample
+    of users and refuses otherwise. ``force`` replaces an existing folder. ``min_support`` is the
+    fewest training interactions an item needs to appear in the lists served (None: from the data,
+    :func:`movierec.scoring.support.default_min_support`); it is recorded in the manifest.
     """
-    users = np.arange(model.n_users_, dtype=np.int64)
-    if hasattr(model, "export_vectors"):  # gru4rec: its final states, output embeddings and biases
-        user_f, item_f, item_b = model.export_vectors()
-    else:
-        user_f = model._user_vectors(model.history_seq_[users].astype(np.int64))
-        item_f, item_b = model.item_embeddings(), np.zeros(model.n_items_, np.float32)
-    out = {
-        "user_factors": np.ascontiguousarray(user_f, np.float32),
-        "item_factors": np.ascontiguousarray(item_f, np.float32),
-        "user_bias": np.zeros(model.n_users_, np.float32),
-        "item_bias": np.ascontiguousarray(item_b, np.float32),
-        "global_mean": np.float32(0.0),
-    }
-    for key, value in vars(model).items():
-        if key.startswith("net."):
-            out[_SASREC_NET + key[len("net.") :]] = np.asarray(value, dtype=np.float32)
+    out = Path(out_dir).expanduser()
+    check_artifact_target(out, force)  # --force replaces only a folder export wrote; nothing else is deleted
+    manifest, arrays = build_manifest(
+        model, dataset, train, metrics=metrics, implicit_threshold=implicit_threshold, notes=notes,
+        min_support=min_support,
+    )  # fmt: skip
+    seen = train.csr().astype(np.float32)
+    seen.sort_indices()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+    os.chmod(tmp, 0o755)  # mkdtemp makes it private; an artifact is meant to be shared
+    try:
+        _ids_frame(train.user_map, train.item_map).to_parquet(tmp / "ids.parquet", index=False)
+        _items_frame(dataset, train).to_parquet(tmp / "items.parquet", index=False)
+        np.savez(tmp / "factors.npz", **arrays)
+        np.savez(
+            tmp / "seen.npz",
+            indptr=seen.indptr.astype(np.int64),
+            indices=seen.indices.astype(np.int32),
+            ratings=seen.data.astype(np.float32),
+        )
+        files = {name: _sha256(tmp / name) for name in DATA_FILES}
+        manifest["files"] = files
+        manifest["model_version"] = hashlib.sha256(
+            "".join(files[n] for n in DATA_FILES).encode()
+        ).hexdigest()[:12]
+        manifest["manifest_sha256"] = _manifest_digest(manifest)
+        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=False) + "\n")
+        sign_manifest(tmp)  # manifest.sig when MOVIEREC_ARTIFACT_KEY is set
+        for name in (*DATA_FILES, MANIFEST):  # durable before the rename makes it visible
+            with open(tmp / name, "rb") as fh:
+                os.fsync(fh.fileno())
+        old = None
+        if out.exists():
+            old = out.with_name(f".{out.name}.old-{os.getpid()}")
+            os.replace(out, old)
+        os.replace(tmp, out)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
     return out
 
 
-def _markov_next(arrays: dict[str, np.ndarray], last: int) -> np.ndarray:
-    """``P(· | last)`` as :class:`movierec.models.sequential.Markov` computes it (popularity when ``last < 0``)."""
-    prior = arrays["item_prior"]
-    if last < 0:
-        return prior.copy()
-    alpha = float(arrays["alpha"])
-    ptr, idx = arrays["transitions_indptr"], arrays["transitions_indices"]
-    row = np.zeros(len(prior), dtype=np.float32)
-    row[idx[ptr[last] : ptr[last + 1]]] = arrays["transitions_counts"][ptr[last] : ptr[last + 1]]
-    return ((row + alpha * prior) / (arrays["out_counts"][last] + alpha)).astype(np.float32)
+def serving_view(
+    model: Any,
+    dataset: Any,
+    train: Interactions,
+    *,
+    implicit_threshold: float = IMPLICIT_THRESHOLD,
+    min_support: int | None = None,
+) -> Artifact:
+    """An :class:`Artifact` over a fitted model, in memory: the CLI's lists run the API's code (same
+    guardrails, same scores), without writing a folder."""
+    manifest, arrays = build_manifest(
+        model, dataset, train, implicit_threshold=implicit_threshold, min_support=min_support
+    )
+    manifest.update(model_version="unsaved", files={})
+    seen = train.csr().astype(np.float32)
+    seen.sort_indices()
+    parts = {"indptr": seen.indptr, "indices": seen.indices, "ratings": seen.data}
+    return Artifact(
+        Path("."),
+        manifest,
+        arrays,
+        parts,
+        _ids_frame(train.user_map, train.item_map),
+        _items_frame(dataset, train),
+    )
 
 
-def _knn_arrays(model: Any, n_users: int, n_items: int, gm: float) -> dict[str, np.ndarray]:
-    """Surprise-style item-based kNN (knn-basic/-means/-baseline): neighbour lists in best-first order,
-    the per-item and per-user offsets, k, min_k and which combination rule the model uses."""
-    if getattr(model, "user_based", False):
-        raise ConfigError(f"cannot export {model.name!r} with user_based=true: serving needs item neighbours")
-    nb = sp.csr_matrix(model.neighbours_)  # row order is best first: keep it (no sort_indices)
-    has_biases = bool(getattr(model, "has_biases", True))
-    ub, ib = _arr(model, "user_bias_"), _arr(model, "item_bias_")
-    return {
-        "neighbours_indptr": nb.indptr.astype(np.int64),
-        "neighbours_indices": nb.indices.astype(np.int32),
-        "neighbours_weights": nb.data.astype(np.float32),
-        "knn_x_offset": np.asarray(model.x_offset_, dtype=np.float64),
-        "knn_y_offset": np.asarray(model.y_offset_, dtype=np.float64),
-        "knn_k": np.int64(model.k),
-        "knn_min_k": np.int64(model.min_k),
-        "knn_rule": np.int64(
-            0 if model.name == "knn-basic" else 1
-        ),  # 0: Σs·r/Σs or fallback; 1: base + deviation
-        "global_mean": np.float32(gm),
-        "user_bias": np.zeros(n_users, np.float32) if ub is None or not has_biases else ub.astype(np.float32),
-        "item_bias": np.zeros(n_items, np.float32) if ib is None or not has_biases else ib.astype(np.float32),
+def build_manifest(
+    model: Any,
+    dataset: Any,
+    train: Interactions,
+    *,
+    metrics: dict[str, Any] | None = None,
+    implicit_threshold: float = IMPLICIT_THRESHOLD,
+    notes: Sequence[str] = (),
+    min_support: int | None = None,
+) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """The manifest (without file checksums) and the arrays of ``model``, after the parity check."""
+    from movierec.scoring import export_family
+    from movierec.scoring.support import default_min_support
+
+    if not hasattr(model, "n_items_"):
+        raise ConfigError(f"{getattr(model, 'name', model)!r} is not fitted; nothing to export")
+    if model.n_items_ != train.n_items or model.n_users_ != train.n_users:
+        raise ConfigError("the model was not fitted on the given training interactions (shapes differ)")
+    exportable(model)
+    family, arrays, spec = export_family(model, train.n_users, train.n_items, float(implicit_threshold))
+    visitor = visitor_export(model) if family == "factors" else None  # issue 20: serve visitors by features
+    if visitor is not None:
+        arrays.update(visitor[0])
+    kind = str(getattr(model, "kind", "implicit"))
+    ranking = ranking_spec(model, train)
+    support = train.item_counts()
+    if min_support is None:
+        min_support = default_min_support(support)
+    elif isinstance(min_support, bool) or not isinstance(min_support, (int, np.integer)) or min_support < 0:
+        raise ConfigError(f"min_support must be a whole number ≥ 0, got {min_support!r}")
+    diff = _parity(model, family, arrays, spec, ranking, train)
+    dataset_scale = list(getattr(getattr(dataset, "interactions", train), "rating_scale", train.rating_scale))
+    params = model.get_params() if hasattr(model, "get_params") else {}
+    manifest: dict[str, Any] = {
+        "format_version": FORMAT_VERSION,
+        "model": {"name": model.name, "params": _jsonable(params), "kind": kind, "family": family},
+        "dataset": {
+            "name": str(getattr(dataset, "name", "data")),
+            "sha256": str(getattr(dataset, "sha256", "")),
+            "n_users": train.n_users,
+            "n_items": train.n_items,
+            "n_train_interactions": train.n_ratings,
+        },
+        "rating_scale": dataset_scale,
+        "train_scale": list(train.rating_scale),
+        "implicit_threshold": float(implicit_threshold),
+        "score_clip": None,
+        "ranking": ranking,
+        "min_support": int(min_support),
+        "fold_in": _jsonable(spec),
+        "parity_max_abs_diff": diff,
+        "metrics": _jsonable(metrics or {}),
+        "packages": package_versions(),
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "notes": list(notes),
     }
+    if visitor is not None:
+        manifest["user_features"] = visitor[1]
+    if family == "linear":
+        manifest["notes"].append(f"ease weights held dense: {spec['memory_bytes'] / 2**20:.0f} MiB in memory")
+    return manifest, arrays
 
 
-class _KnnIndex:
-    """Column access to best-first neighbour lists: for the items a user rated, the lists they appear in."""
+def _parity(
+    model: Any,
+    family: str,
+    arrays: dict[str, np.ndarray],
+    spec: dict[str, Any],
+    ranking: dict[str, Any] | None,
+    train: Interactions,
+) -> float:
+    """Check the exported arrays reproduce ``model.score`` on a few users (the same code the Artifact runs)."""
+    from movierec.scoring import make_scorer
 
-    def __init__(self, arrays: dict[str, np.ndarray]) -> None:
-        indptr = arrays["neighbours_indptr"]
-        n = len(indptr) - 1
-        nnz = len(arrays["neighbours_indices"])
-        self.n = n
-        self.rows = np.repeat(np.arange(n, dtype=np.int64), np.diff(indptr))
-        self.sims = arrays["neighbours_weights"].astype(np.float64)
-        # positions + 1 (so none is a stored zero), as CSC: column j = every list that contains j
-        pos = sp.csr_matrix(
-            (np.arange(1, nnz + 1, dtype=np.float64), arrays["neighbours_indices"], indptr), shape=(n, n)
+    users = np.unique(np.linspace(0, train.n_users - 1, min(train.n_users, _PARITY_USERS)).astype(np.int32))
+    want = np.asarray(model.score(users), dtype=np.float64)
+    seen = train.csr().astype(np.float32)
+    scorer = make_scorer(family, arrays, seen, spec)
+    support = train.item_counts()
+    got = np.vstack([_rank(scorer.known(int(u)), ranking, support) for u in users]).astype(np.float64)
+    finite = np.isfinite(want)
+    diff = float(np.max(np.abs(got[finite] - want[finite]), initial=0.0))
+    if diff > _PARITY_TOL:
+        raise ArtifactError(
+            f"cannot export {model.name!r}: the exported {family} do not reproduce the model's scores "
+            f"(max difference {diff:.3g}); this model needs its own export path"
         )
-        self.by_col = pos.tocsc()
-        self.x_off = arrays["knn_x_offset"]
-        self.k = int(arrays["knn_k"])
-        self.min_k = int(arrays["knn_min_k"])
-        self.rule = int(arrays["knn_rule"])
-        self.gm = float(arrays["global_mean"])
+    return diff
 
-    def scores(
-        self, items: np.ndarray, ratings: np.ndarray, y_off: float, fallback: np.ndarray
-    ) -> np.ndarray:
-        """Predicted ratings for every item: the k first neighbours of each item among ``items`` (Surprise's rule)."""
-        items = np.asarray(items, dtype=np.int64)
-        sub = self.by_col[:, items]
-        pos = sub.data.astype(np.int64) - 1
-        col = np.repeat(np.arange(len(items)), np.diff(sub.indptr))
-        order = np.argsort(pos, kind="stable")  # row-major, best first within a row
-        pos, col = pos[order], col[order]
-        rows = self.rows[pos]
-        if len(rows):
-            starts = np.r_[0, np.flatnonzero(np.diff(rows)) + 1]
-            rank = np.arange(len(rows)) - np.repeat(starts, np.diff(np.r_[starts, len(rows)]))
-            keep = rank < self.k
-            rows, pos, col = rows[keep], pos[keep], col[keep]
-        s = self.sims[pos]
-        dev = np.asarray(ratings, dtype=np.float64)[col] - self.x_off[items[col]] - y_off
-        sum_sim = np.bincount(rows, weights=s, minlength=self.n)
-        sum_dev = np.bincount(rows, weights=s * dev, minlength=self.n)
-        actual = np.bincount(rows, minlength=self.n)
-        mean_dev = np.divide(sum_dev, sum_sim, out=np.zeros(self.n), where=sum_sim > 0)
-        if self.rule == 0:
-            est = np.where((actual < self.min_k) | (actual == 0), fallback, mean_dev)
-        else:
-            est = self.x_off + y_off + np.where(actual < self.min_k, 0.0, mean_dev)
-        return est.astype(np.float32)
+
+def _rank(raw: np.ndarray, ranking: dict[str, Any] | None, support: np.ndarray) -> np.ndarray:
+    """Raw family scores → the model's ranking score (rating predictors: the support-shrunk rating)."""
+    if ranking is None:
+        return raw
+    from movierec.scoring.support import explicit_rank_score
+
+    lo, hi = ranking["scale"]
+    return explicit_rank_score(raw, support, ranking["global_mean"], (lo, hi), ranking["shrinkage"])
 
 
 def _ids_frame(user_map: IdMap, item_map: IdMap) -> pd.DataFrame:
@@ -329,234 +364,30 @@ def _items_frame(dataset: Any, train: Interactions) -> pd.DataFrame:
             "genres": [[str(g) for g in gs] if gs is not None else [] for gs in table["genres"]],
         }
     )
+    links = _links(dataset)
+    if links is not None:
+        joined = out[["movieId"]].merge(links, on="movieId", how="left")
+        out["imdbId"] = pd.array(joined["imdbId"], dtype="string")
+        out["tmdbId"] = pd.array(joined["tmdbId"], dtype="string")
     return out
 
 
-def _score_factors(arrs: dict[str, np.ndarray], users: np.ndarray) -> np.ndarray:
-    s = arrs["user_factors"][users] @ arrs["item_factors"].T
-    return s + arrs["item_bias"][None, :] + arrs["user_bias"][users, None] + arrs["global_mean"]
-
-
-def export_artifact(
-    model: Any,
-    dataset: Any,
-    train: Interactions,
-    out_dir: str | Path,
-    *,
-    metrics: dict[str, Any] | None = None,
-    force: bool = False,
-    implicit_threshold: float = IMPLICIT_THRESHOLD,
-    notes: Sequence[str] = (),
-) -> Path:
-    """Write ``model`` (fitted on ``train``) as an artifact folder; returns its path.
-
-    The folder is written to a temporary sibling and renamed into place, so a reader never sees
-    half an artifact. Export checks that the stored arrays reproduce ``model.score`` on a sample
-    of users and refuses otherwise. ``force`` replaces an existing folder.
-    """
-    out = Path(out_dir).expanduser()
-    check_artifact_target(out, force)  # --force replaces only a folder export wrote; nothing else is deleted
-    if not hasattr(model, "n_items_"):
-        raise ConfigError(f"{getattr(model, 'name', model)!r} is not fitted; nothing to export")
-    if model.n_items_ != train.n_items or model.n_users_ != train.n_users:
-        raise ConfigError("the model was not fitted on the given training interactions (shapes differ)")
-    family, arrays = _model_arrays(model, train)
-    visitor = visitor_export(model) if family == "factors" else None  # issue 20: serve visitors by features
-    if visitor is not None:
-        arrays.update(visitor[0])
-    kind = str(getattr(model, "kind", "implicit"))
-    clip: list[float] | None = None
-    parity = _parity(model, family, arrays, train)
-    if family == "factors" and kind == "explicit" and parity["clipped"]:
-        clip = list(train.rating_scale)
-    seen = train.csr().astype(np.float32)
-    seen.sort_indices()
-    dataset_scale = list(getattr(getattr(dataset, "interactions", train), "rating_scale", train.rating_scale))
-    params = model.get_params() if hasattr(model, "get_params") else {}
-    manifest: dict[str, Any] = {
-        "format_version": FORMAT_VERSION,
-        "model": {"name": model.name, "params": _jsonable(params), "kind": kind, "family": family},
-        "dataset": {
-            "name": str(getattr(dataset, "name", "data")),
-            "sha256": str(getattr(dataset, "sha256", "")),
-            "n_users": train.n_users,
-            "n_items": train.n_items,
-            "n_train_interactions": train.n_ratings,
-        },
-        "rating_scale": dataset_scale,
-        "train_scale": list(train.rating_scale),
-        "implicit_threshold": float(implicit_threshold),
-        "score_clip": clip,
-        "fold_in": _fold_in_params(params, kind),
-        "parity_max_abs_diff": parity["diff"],
-        "metrics": _jsonable(metrics or {}),
-        "packages": package_versions(),
-        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "notes": list(notes),
-    }
-    if visitor is not None:
-        manifest["user_features"] = visitor[1]
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
-    os.chmod(tmp, 0o755)  # mkdtemp makes it private; an artifact is meant to be shared
+def _links(dataset: Any) -> pd.DataFrame | None:
+    """MovieLens' links.csv beside the ratings (movieId → IMDb and TMDb ids), when there is one."""
+    source = str(getattr(dataset, "source", "") or "")
+    path = Path(source) / "links.csv" if source else None
+    if path is None or not path.is_file():
+        return None
     try:
-        _ids_frame(train.user_map, train.item_map).to_parquet(tmp / "ids.parquet", index=False)
-        _items_frame(dataset, train).to_parquet(tmp / "items.parquet", index=False)
-        np.savez(tmp / "factors.npz", **arrays)
-        np.savez(
-            tmp / "seen.npz",
-            indptr=seen.indptr.astype(np.int64),
-            indices=seen.indices.astype(np.int32),
-            ratings=seen.data.astype(np.float32),
-        )
-        files = {name: _sha256(tmp / name) for name in DATA_FILES}
-        manifest["files"] = files
-        manifest["model_version"] = hashlib.sha256(
-            "".join(files[n] for n in DATA_FILES).encode()
-        ).hexdigest()[:12]
-        manifest["manifest_sha256"] = _manifest_digest(manifest)
-        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=False) + "\n")
-        sign_manifest(tmp)  # manifest.sig when MOVIEREC_ARTIFACT_KEY is set
-        for name in (*DATA_FILES, MANIFEST):  # durable before the rename makes it visible
-            with open(tmp / name, "rb") as fh:
-                os.fsync(fh.fileno())
-        old = None
-        if out.exists():
-            old = out.with_name(f".{out.name}.old-{os.getpid()}")
-            os.replace(out, old)
-        os.replace(tmp, out)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return out
-
-
-def _fold_in_params(params: dict[str, Any], kind: str) -> dict[str, float]:
-    """Regularisation for folding a new person in (ridge solve); from the model's own reg when it has one."""
-    reg = None
-    for key in ("regularization", "reg", "reg_all", "user_alpha"):
-        if isinstance(params.get(key), (int, float)) and not isinstance(params.get(key), bool):
-            reg = float(params[key])
-            break
-    alpha = params.get("alpha")
-    if kind == "explicit":  # ridge over (b_u, p_u) with reg 1, as the factor models' own score_new_user
-        reg = 1.0
-    return {
-        "reg": max(reg if reg is not None else 0.1, 1e-3),
-        "alpha": float(alpha) if isinstance(alpha, (int, float)) and not isinstance(alpha, bool) else 1.0,
-    }
-
-
-def _parity(model: Any, family: str, arrays: dict[str, np.ndarray], train: Interactions) -> dict[str, Any]:
-    """Check the exported arrays reproduce ``model.score`` on a few users (clipped or not)."""
-    users = np.linspace(0, train.n_users - 1, min(train.n_users, _PARITY_USERS)).astype(np.int32)
-    users = np.unique(users)
-    want = np.asarray(model.score(users), dtype=np.float64)
-    seen = train.csr().astype(np.float32)
-    explicit = getattr(model, "kind", "implicit") == "explicit"
-    got = np.vstack([_score_known(family, arrays, seen, int(u), train.rating_scale, explicit) for u in users])
-    got = got.astype(np.float64)
-    finite = np.isfinite(want)
-    diff = float(np.max(np.abs(got[finite] - want[finite]), initial=0.0))
-    clipped = False
-    if diff > _PARITY_TOL and family == "factors":
-        lo, hi = train.rating_scale
-        cdiff = float(np.max(np.abs(np.clip(got, lo, hi)[finite] - want[finite]), initial=0.0))
-        if cdiff <= _PARITY_TOL:
-            diff, clipped = cdiff, True
-    if diff > _PARITY_TOL:
-        raise ArtifactError(
-            f"cannot export {model.name!r}: the exported {family} do not reproduce the model's scores "
-            f"(max difference {diff:.3g}); this model needs its own export path"
-        )
-    return {"diff": diff, "clipped": clipped}
-
-
-def _score_known(
-    family: str,
-    arrays: dict[str, np.ndarray],
-    seen: sp.csr_matrix,
-    u: int,
-    scale: Sequence[float],
-    explicit: bool,
-) -> np.ndarray:
-    """Scores over all items for a training user (the same formulas :class:`Artifact` uses)."""
-    if family in ("factors", "sasrec"):
-        return _score_factors(arrays, np.array([u]))[0]
-    if family == "markov":
-        return _markov_next(arrays, int(arrays["last_item"][u]))
-    if family == "scores":
-        return arrays["item_scores"]
-    if family == "knn":
-        lo, hi = seen.indptr[u], seen.indptr[u + 1]
-        fallback = arrays["global_mean"] + arrays["user_bias"][u] + arrays["item_bias"]
-        return _KnnIndex(arrays).scores(
-            seen.indices[lo:hi], seen.data[lo:hi], float(arrays["knn_y_offset"][u]), fallback
-        )
-    s = sp.csr_matrix(
-        (arrays["neighbours_weights"], arrays["neighbours_indices"], arrays["neighbours_indptr"]),
-        shape=(len(arrays["item_bias"]), len(arrays["item_bias"])),
-    )
-    seen = _user_weights(arrays, seen)
-    lo, hi = seen.indptr[u], seen.indptr[u + 1]
-    return _neighbour_scores(
-        s, seen.indices[lo:hi], seen.data[lo:hi], arrays, float(arrays["user_bias"][u]), scale, explicit
-    )
-
-
-def _user_weights(arrays: dict[str, np.ndarray], seen: sp.csr_matrix) -> sp.csr_matrix:
-    """The user × item weights a neighbour model scores with (its own, when exported; else the seen ratings)."""
-    if "weights_indptr" not in arrays:
-        return seen
-    return sp.csr_matrix(
-        (arrays["weights_data"], arrays["weights_indices"], arrays["weights_indptr"]), shape=seen.shape
-    )
-
-
-def _neighbour_scores(
-    s: sp.csr_matrix,
-    items: np.ndarray,
-    ratings: np.ndarray,
-    arrays: dict[str, np.ndarray],
-    user_bias: float,
-    scale: Sequence[float],
-    explicit: bool,
-) -> np.ndarray:
-    """Implicit: sum of the neighbour rows of the user's items. Explicit (ratings vary): baseline plus
-    similarity-weighted deviations from the baseline (Koren 2010, 'Factor in the neighbors')."""
-    rows = s[items]
-    if not explicit:
-        return np.asarray(rows.T @ ratings.astype(np.float32)).ravel().astype(np.float32)
-    base = arrays["global_mean"] + user_bias + arrays["item_bias"]
-    dev = ratings - base[items]
-    num = np.asarray(rows.T @ dev).ravel()
-    den = np.asarray(abs(rows).sum(axis=0)).ravel()
-    with np.errstate(invalid="ignore", divide="ignore"):
-        adj = np.where(den > 0, num / np.where(den > 0, den, 1.0), 0.0)
-    return np.clip(base + adj, scale[0], scale[1]).astype(np.float32)
+        frame = pd.read_csv(path, dtype=str)
+    except (OSError, ValueError, pd.errors.ParserError):
+        return None
+    if not {"movieId", "imdbId", "tmdbId"} <= set(frame.columns):
+        return None
+    return frame[["movieId", "imdbId", "tmdbId"]].drop_duplicates("movieId")
 
 
 # --- loading -----------------------------------------------------------------------------
-
-
-def _fold(text: str) -> str:
-    """Case- and accent-insensitive form of a string (NFKD, combining marks dropped, casefolded)."""
-    decomposed = unicodedata.normalize("NFKD", str(text))
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
-
-
-_ARTICLE = re.compile(r"^(.*), (the|a|an|les|la|le|l'|il|el|das|der|die|los|las)(\s*\(.*)?$")
-
-
-def _search_key(title: str) -> str:
-    """Folded title with a trailing article moved back to the front ('American President, The (1995)')."""
-    folded = _fold(title)
-    m = _ARTICLE.match(folded)
-    if m:
-        return f"{m.group(2)} {m.group(1)}{m.group(3) or ''} | {folded}"
-    return folded
 
 
 def load_artifact(path: str | Path) -> Artifact:
@@ -627,10 +458,21 @@ class _Query:
     k: int
     exclude: np.ndarray | None
     genres: Sequence[str] | None
+    min_support: int | None = None
+
+
+#: rated items considered when explaining a visitor's list (the best-rated ones)
+_EXPLAIN_MAX = 20
 
 
 class Artifact:
-    """A loaded, verified artifact: recommend, fold in a visitor, find similar movies, search titles."""
+    """A loaded, verified artifact: recommend, fold in a visitor, find similar movies, search titles.
+
+    Every list passes the same guardrails: items with fewer than ``min_support`` training
+    interactions are not candidates (the manifest's value unless a call overrides it), rating
+    predictors rank by their support-shrunk score (the model's ``score``) and show the clipped
+    predicted rating as ``predictedRating``.
+    """
 
     def __init__(
         self,
@@ -641,6 +483,9 @@ class Artifact:
         ids: pd.DataFrame,
         items: pd.DataFrame,
     ) -> None:
+        from movierec.scoring import make_scorer
+        from movierec.scoring.support import default_min_support
+
         self.path = path
         self.manifest = manifest
         self.user_map = _id_map(ids, "user")
@@ -655,40 +500,14 @@ class Artifact:
             (seen["ratings"], seen["indices"], seen["indptr"]), shape=(n_users, n_items)
         )
         self._train_scale = tuple(manifest.get("train_scale", manifest["rating_scale"]))
-        clip = manifest.get("score_clip")
-        self._clip = None if clip is None else (float(clip[0]), float(clip[1]))
+        self._ranking: dict[str, Any] | None = manifest.get("ranking")
         self._popularity = np.bincount(self._seen.indices, minlength=n_items).astype(np.float32)
-        if self.family == "knn":
-            self._knn = _KnnIndex(arrays)
-            self._has_user_offset = bool(np.any(arrays["knn_y_offset"] != 0))
-        if self.family in ("neighbours", "knn"):
-            self._weights = _user_weights(arrays, self._seen)
-            self._neigh = sp.csr_matrix(
-                (arrays["neighbours_weights"], arrays["neighbours_indices"], arrays["neighbours_indptr"]),
-                shape=(n_items, n_items),
-            )
-        self._net: Any = None  # sasrec's network, built on the first visitor history
-        if self.family in ("factors", "sasrec"):
-            f = arrays["item_factors"]
-            self._gram = (f.T @ f).astype(np.float64)
-            norms = np.linalg.norm(f, axis=1)
-            self._unit = (f / np.where(norms > 0, norms, 1.0)[:, None]).astype(np.float32)
-        # item table, in index order, as ready-to-serialise rows
-        items = items.sort_values("index")
-        years = items["year"].astype("Int64").to_numpy(dtype=object, na_value=None)
-        self._rows: list[dict[str, Any]] = []
-        raw_items = self.item_map.ids
-        for i, (title, year, genres) in enumerate(zip(items["title"], years, items["genres"], strict=True)):
-            mid = raw_items[i]
-            self._rows.append(
-                {
-                    "movieId": int(mid) if isinstance(mid, (int, np.integer)) else str(mid),
-                    "title": str(title),
-                    "year": None if year is None else int(year),
-                    "genres": [str(g) for g in (genres if genres is not None else [])],
-                }
-            )
-        self._keys = [_search_key(r["title"]) for r in self._rows]
+        floor = manifest.get("min_support")
+        self.min_support = int(default_min_support(self._popularity) if floor is None else floor)
+        self.scorer = make_scorer(self.family, arrays, self._seen, _legacy_spec(manifest))
+        self._unit: np.ndarray | None = None
+        self._rows = _item_rows(items, self.item_map.ids)
+        self._keys = [search_key(r["title"]) for r in self._rows]
         self._genre_index: dict[str, np.ndarray] = {}
         names: dict[str, str] = {}
         for r in self._rows:
@@ -747,39 +566,23 @@ class Artifact:
     def genres(self) -> list[str]:
         return list(self._genre_names)
 
+    @property
+    def sequential(self) -> bool:
+        """Whether the model reads an ordered history (markov, sasrec) rather than a set of ratings."""
+        return self.family in ("markov", "sasrec")
+
+    @property
+    def support(self) -> np.ndarray:
+        """Training interactions per item (what the support floor counts)."""
+        return self._popularity
+
     # --- scoring ----------------------------------------------------------------------
-    def _finish(self, scores: np.ndarray) -> np.ndarray:
-        return scores if self._clip is None else np.clip(scores, *self._clip)
+    def _rank(self, raw: np.ndarray) -> np.ndarray:
+        return _rank(raw, self._ranking, self._popularity)
 
     def user_scores(self, u: int) -> np.ndarray:
-        """Scores over every item for training user index ``u`` (equal to the model's ``score``)."""
-        a = self._a
-        if self.family == "markov":
-            return _markov_next(a, int(a["last_item"][u]))
-        if self.family in ("factors", "sasrec"):
-            s = a["item_factors"] @ a["user_factors"][u]
-            s += a["item_bias"]
-            s += a["user_bias"][u] + a["global_mean"]
-            return self._finish(s)
-        if self.family == "scores":
-            return a["item_scores"].copy()
-        if self.family == "knn":
-            lo, hi = self._seen.indptr[u], self._seen.indptr[u + 1]
-            fallback = a["global_mean"] + a["user_bias"][u] + a["item_bias"]
-            return self._knn.scores(
-                self._seen.indices[lo:hi], self._seen.data[lo:hi], float(a["knn_y_offset"][u]), fallback
-            )
-        w = self._weights
-        lo, hi = w.indptr[u], w.indptr[u + 1]
-        return _neighbour_scores(
-            self._neigh,
-            w.indices[lo:hi],
-            w.data[lo:hi],
-            a,
-            float(a["user_bias"][u]),
-            self._train_scale,
-            self.kind == "explicit",
-        )
+        """Ranking scores over every item for training user index ``u`` (equal to the model's ``score``)."""
+        return self._rank(self.scorer.known(u))
 
     def _genre_mask(self, genres: Iterable[str] | None) -> np.ndarray | None:
         if not genres:
@@ -794,25 +597,38 @@ class Artifact:
             mask |= self._genre_index[key]
         return mask
 
-    def _top(self, scores: np.ndarray, q: _Query) -> list[dict[str, Any]]:
+    def _floor(self, min_support: int | None) -> int:
+        floor = self.min_support if min_support is None else min_support
+        if isinstance(floor, bool) or not isinstance(floor, (int, np.integer)) or floor < 0:
+            raise ConfigError(f"min_support must be a whole number ≥ 0, got {floor!r}")
+        return int(floor)
+
+    def _top(self, scores: np.ndarray, q: _Query, raw: np.ndarray | None = None) -> list[dict[str, Any]]:
         if not isinstance(q.k, (int, np.integer)) or isinstance(q.k, bool) or q.k < 1:
             raise ConfigError(f"k must be a whole number ≥ 1, got {q.k!r}")
-        scores = np.asarray(scores, dtype=np.float32)
+        scores = np.array(scores, dtype=np.float32)
         if q.exclude is not None and len(q.exclude):
             scores[q.exclude] = -np.inf
         mask = self._genre_mask(q.genres)
         if mask is not None:
             scores[~mask] = -np.inf
+        floor = self._floor(q.min_support)
+        if floor > 0:
+            scores[self._popularity < floor] = -np.inf
         n = len(scores)
         k = min(int(q.k), n)
         part = np.argpartition(-scores, k - 1)[:k] if k < n else np.arange(n)
         order = part[np.argsort(-scores[part], kind="stable")]
+        lo, hi = self._train_scale
         out = []
         for i in order:
             s = float(scores[i])
             if not np.isfinite(s) and s < 0:
                 break
-            out.append({**self._rows[i], "score": s})
+            row = {**self._rows[i], "score": s, "ratings": int(self._popularity[i])}
+            if raw is not None and self._ranking is not None:
+                row["predictedRating"] = float(np.clip(raw[i], lo, hi))
+            out.append(row)
         return out
 
     def user_index(self, user_raw_id: object) -> int:
@@ -829,10 +645,16 @@ class Artifact:
         return int(self.item_map.index(_as_key(self._item_str, movie_raw_id)))
 
     def recommend(
-        self, user_raw_id: object, k: int = 10, exclude_seen: bool = True, genres: Sequence[str] | None = None
+        self,
+        user_raw_id: object,
+        k: int = 10,
+        exclude_seen: bool = True,
+        genres: Sequence[str] | None = None,
+        min_support: int | None = None,
     ) -> list[dict[str, Any]]:
-        """Top-``k`` movies for a known user: rows ``movieId, title, year, genres, score``, best first."""
-        return self.recommend_index(self.user_index(user_raw_id), k, exclude_seen, genres)
+        """Top-``k`` movies for a known user: rows ``movieId, title, year, genres, score, ratings``
+        (plus ``predictedRating`` for rating predictors), best first."""
+        return self.recommend_index(self.user_index(user_raw_id), k, exclude_seen, genres, min_support)
 
     def recommend_index(
         self,
@@ -840,14 +662,17 @@ class Artifact:
         k: int = 10,
         exclude_seen: bool = True,
         genres: Sequence[str] | None = None,
+        min_support: int | None = None,
         rerank: str | None = None,
     ) -> list[dict[str, Any]]:
         """:meth:`recommend` for a user index (from :meth:`user_index`); ``rerank`` = ``"mmr:0.3"``… (movierec.rerank)."""
         history = self._seen.indices[self._seen.indptr[u] : self._seen.indptr[u + 1]]
         exclude = history if exclude_seen else None
+        raw = self.scorer.known(u)
+        q = _Query(k, exclude, genres, min_support)
         if rerank:
-            return self._reranked(self.user_scores(u), _Query(k, exclude, genres), history, rerank)
-        return self._top(self.user_scores(u), _Query(k, exclude, genres))
+            return self._reranked(self._rank(raw), q, history, rerank)
+        return self._top(self._rank(raw), q, raw)
 
     def _reranked(
         self, scores: np.ndarray, q: _Query, history: np.ndarray, spec: str
@@ -864,11 +689,18 @@ class Artifact:
         mask = self._genre_mask(q.genres)
         if mask is not None:
             scores[~mask] = -np.inf
+        floor = self._floor(q.min_support)
+        if floor > 0:
+            scores[self._popularity < floor] = -np.inf
         hist = sp.csr_matrix(
             (np.ones(len(history), dtype=np.float32), history, [0, len(history)]), shape=(1, self.n_items)
         )
         picks = reranker.rerank(scores[None, :], min(int(q.k), self.n_items), hist, self._item_info())[0]
-        return [{**self._rows[i], "score": float(scores[i])} for i in picks if i >= 0]
+        return [
+            {**self._rows[i], "score": float(scores[i]), "ratings": int(self._popularity[i])}
+            for i in picks
+            if i >= 0
+        ]
 
     def _item_info(self) -> Any:
         """Genres, item vectors and popularity for re-rankers (built on first use)."""
@@ -876,26 +708,16 @@ class Artifact:
             from movierec.beyond import ItemInfo, genre_matrix
 
             g, names = genre_matrix([r["genres"] for r in self._rows])
-            vectors = self._a["item_factors"] if self.family in ("factors", "sasrec") else None
             self._info = ItemInfo(
                 popularity=self._popularity.astype(np.float64),
                 n_users=int((np.diff(self._seen.indptr) > 0).sum()),
                 genres=g if names else None,
-                vectors=vectors,
+                vectors=self.scorer.item_vectors(),
             )
         return self._info
 
-    def recommend_for_ratings(
-        self, ratings: Sequence[tuple[object, float]], k: int = 10, genres: Sequence[str] | None = None
-    ) -> list[dict[str, Any]]:
-        """Top-``k`` for a person not in training, from ``(movieId, rating)`` pairs (fold-in; rated movies excluded).
-
-        Factor models solve a ridge regression for the person's vector with item factors fixed
-        (explicit: with a user bias; implicit: Hu, Koren & Volinsky 2008's confidence-weighted
-        solve); neighbour models sum similarities; with no usable signal, popularity.
-        """
-        if not ratings:
-            raise ConfigError("ratings: at least one (movieId, rating) pair is needed")
+    # --- visitors ---------------------------------------------------------------------
+    def _parse_ratings(self, ratings: Sequence[tuple[object, float]]) -> tuple[np.ndarray, np.ndarray]:
         lo, hi = self.rating_scale
         idx, vals = [], []
         for movie, rating in ratings:
@@ -906,12 +728,93 @@ class Artifact:
             vals.append(r)
         items = np.asarray(idx, dtype=np.int64)
         values = np.asarray(vals, dtype=np.float32)
-        if self.sequential:  # the order of the ratings is the order they were given
-            return self.recommend_for_history([m for m, _ in ratings], k, genres=genres)
         items, last = np.unique(items[::-1], return_index=True)  # a movie rated twice: keep the last rating
-        values = values[::-1][last]
-        scores = self._fold_in(items, values)
-        return self._top(scores, _Query(k, items, genres))
+        return items, values[::-1][last]
+
+    def visitor(
+        self,
+        ratings: Sequence[tuple[object, float]] = (),
+        k: int = 10,
+        *,
+        history: Sequence[object] | None = None,
+        genres: Sequence[str] | None = None,
+        min_support: int | None = None,
+        explain: bool = False,
+    ) -> dict[str, Any]:
+        """Recommendations for a person not in training: ``{"recommendations": rows, "fallback": str | None}``.
+
+        Rating models fold the ratings in with the model's own rule (the same code as the model's
+        ``score_new_user``); sequence models read ``history`` (or the ratings in the order given).
+        Implicit models given no rating at or above their positive threshold fall back to
+        popularity, and ``fallback`` says so. ``explain`` adds ``because``: for each movie, the
+        rated movies whose removal lowers its score most (leave-one-out on the model's own scores).
+        """
+        if not ratings and not history:
+            raise ConfigError("ratings: at least one (movieId, rating) pair is needed")
+        rated = list(ratings)
+        if self.sequential:
+            order = list(history) if history else [m for m, _ in rated]
+            seq = np.asarray([self.item_index(m) for m in order], dtype=np.int64)
+            extra = [self.item_index(m) for m, _ in rated]
+            exclude = np.unique(np.concatenate([seq, np.asarray(extra, dtype=np.int64)]))
+            scores = self.scorer.fold_in(seq, None)
+            rows = self._top(np.asarray(scores), _Query(k, exclude, genres, min_support))
+            if explain:
+                last = self.movie_row(int(seq[-1]))
+                for r in rows:
+                    r["because"] = [{"movieId": last["movieId"], "title": last["title"]}]
+            return {"recommendations": rows, "fallback": None}
+        if history:
+            given = {m for m, _ in rated}
+            rated += [(m, self.rating_scale[1]) for m in history if m not in given]
+        items, values = self._parse_ratings(rated)
+        raw = self.scorer.fold_in(items, values)
+        fallback = None
+        if raw is None:
+            thr = float(self.manifest.get("implicit_threshold", IMPLICIT_THRESHOLD))
+            fallback = (
+                f"popularity: none of these ratings reaches {thr:g}, the rating {self.model_name} counts as "
+                "liked, so the most-rated movies are shown"
+            )
+            scores, raw_used = self._popularity.copy(), None
+        else:
+            scores, raw_used = self._rank(raw), raw
+        rows = self._top(scores, _Query(k, items, genres, min_support), raw_used)
+        if explain and raw is not None:
+            self._explain(rows, items, values, scores)
+        return {"recommendations": rows, "fallback": fallback}
+
+    def _explain(
+        self, rows: list[dict[str, Any]], items: np.ndarray, values: np.ndarray, full: np.ndarray
+    ) -> None:
+        """Fill ``because`` with up to two rated movies each row's score depends on most (leave-one-out)."""
+        thr = float(self.manifest.get("implicit_threshold", IMPLICIT_THRESHOLD))
+        liked = np.flatnonzero(values >= thr)
+        if not len(liked):
+            liked = np.argsort(-values, kind="stable")[:1]
+        liked = liked[np.argsort(-values[liked], kind="stable")][:_EXPLAIN_MAX]
+        targets = np.asarray([self.item_index(r["movieId"]) for r in rows], dtype=np.int64)
+        if not len(targets):
+            return
+        contrib = np.zeros((len(liked), len(targets)))
+        for n, j in enumerate(liked):
+            keep = np.arange(len(items)) != j
+            if not keep.any():
+                contrib[n] = 1.0  # the only rated movie explains everything
+                continue
+            raw = self.scorer.fold_in(items[keep], values[keep])
+            without = self._popularity * 0.0 if raw is None else self._rank(raw)
+            contrib[n] = full[targets] - without[targets]
+        for c, row in enumerate(rows):
+            best = np.argsort(-contrib[:, c], kind="stable")[:2]
+            row["because"] = [
+                {
+                    "movieId": self._rows[int(items[liked[b]])]["movieId"],
+                    "title": self._rows[int(items[liked[b]])]["title"],
+                }
+                for b in best
+                if contrib[b, c] > 0
+            ]
 
     def recommend_for_visitor(
         self,
@@ -930,10 +833,13 @@ class Artifact:
         scores = visitor_scores(self.manifest, self._a, features, np.unique(liked))
         return self._top(scores, _Query(k, np.unique(rated), genres))
 
-    @property
-    def sequential(self) -> bool:
-        """Whether the model reads an ordered history (markov, sasrec) rather than a set of ratings."""
-        return self.family in ("markov", "sasrec")
+    def recommend_for_ratings(
+        self, ratings: Sequence[tuple[object, float]], k: int = 10, genres: Sequence[str] | None = None
+    ) -> list[dict[str, Any]]:
+        """Top-``k`` for a person not in training, from ``(movieId, rating)`` pairs (see :meth:`visitor`)."""
+        if not ratings:
+            raise ConfigError("ratings: at least one (movieId, rating) pair is needed")
+        return self.visitor(ratings, k, genres=genres)["recommendations"]
 
     def recommend_for_history(
         self,
@@ -949,107 +855,42 @@ class Artifact:
         """
         if not history:
             raise ConfigError("history: at least one movieId is needed")
-        seq = np.asarray([self.item_index(m) for m in history], dtype=np.int64)
-        rated = [(m, r) for m, r in ratings]
-        exclude = np.unique(np.concatenate([seq, [self.item_index(m) for m, _ in rated]]).astype(np.int64))
-        if self.family == "markov":
-            scores = _markov_next(self._a, int(seq[-1]))
-        elif self.family == "sasrec":
-            scores = self._sasrec_net().score_new_user(seq)
-        elif rated:
-            return self.recommend_for_ratings(
-                [*rated, *((m, self.rating_scale[1]) for m in history if m not in dict(rated))],
-                k,
-                genres=genres,
-            )
-        else:
-            return self.recommend_for_ratings([(m, self.rating_scale[1]) for m in history], k, genres=genres)
-        return self._top(scores, _Query(k, exclude, genres))
+        return self.visitor(ratings, k, history=history, genres=genres)["recommendations"]
 
-    def _sasrec_net(self) -> Any:
-        """A :class:`~movierec.models.sasrec.SASRec` rebuilt from the stored weights (needs torch; built once)."""
-        if self._net is None:
-            from movierec.models.registry import get_class
+    # --- similar items ----------------------------------------------------------------
+    def similar(
+        self, movie_raw_id: object, k: int = 10, min_support: int | None = None
+    ) -> list[dict[str, Any]]:
+        """Movies most like ``movie_raw_id``: cosine of item vectors or its neighbour list, shrunk by co-support.
 
-            cls = get_class(self.manifest["model"]["name"])  # sasrec or gru4rec
-            params = dict(self.manifest["model"]["params"])
-            params["device"] = "cpu"
-            model = cls(**{k: v for k, v in params.items() if k in cls().get_params()})
-            model.n_items_ = self.n_items
-            model.n_users_ = self.n_users
-            for key, value in self._a.items():
-                if key.startswith(_SASREC_NET):
-                    setattr(model, "net." + key[len(_SASREC_NET) :], value)
-            model._net()  # fails here, once, with the install hint when torch is missing
-            self._net = model
-        return self._net
+        Each similarity is multiplied by n/(n + λ), n the users who interacted with both movies
+        (:func:`movierec.scoring.support.shrink_by_co_support`), and the support floor applies.
+        """
+        from movierec.scoring.support import co_support, shrink_by_co_support
 
-    def _fold_in(self, items: np.ndarray, values: np.ndarray) -> np.ndarray:
-        a = self._a
-        thr = float(self.manifest.get("implicit_threshold", IMPLICIT_THRESHOLD))
-        positives = values >= thr
-        fold = self.manifest.get("fold_in", {})
-        reg = float(fold.get("reg", 0.1))
-        if self.family == "factors":
-            q = a["item_factors"][items].astype(np.float64)
-            f = q.shape[1]
-            if self.kind == "explicit":
-                design = np.hstack([q, np.ones((len(items), 1))])
-                target = values - a["global_mean"] - a["item_bias"][items]
-                lhs = design.T @ design + reg * np.eye(f + 1)
-                sol = np.linalg.solve(lhs, design.T @ target)
-                s = (
-                    a["item_factors"] @ sol[:f].astype(np.float32)
-                    + a["item_bias"]
-                    + a["global_mean"]
-                    + np.float32(sol[f])
-                )
-                return self._finish(s.astype(np.float32))
-            if not positives.any() or f == 0:
-                return self._popularity.copy()
-            alpha = float(fold.get("alpha", 1.0))
-            lhs = self._gram + alpha * (q.T @ q) + reg * np.eye(f)
-            x = np.linalg.solve(lhs, (1.0 + alpha) * q[positives].sum(axis=0))
-            return (a["item_factors"] @ x.astype(np.float32) + a["item_bias"]).astype(np.float32)
-        if self.family == "knn":  # the model's own rule, with a shrunk user offset estimated from the ratings
-            ub = 0.0
-            if self._has_user_offset:
-                ub = float(np.sum(values - a["global_mean"] - a["item_bias"][items]) / (len(items) + 5.0))
-            fallback = a["global_mean"] + np.float32(ub) + a["item_bias"]
-            return self._knn.scores(items, values, ub, fallback)
-        if self.family == "neighbours":
-            if self.kind != "explicit":  # implicit neighbours: positives only
-                if not positives.any():
-                    return self._popularity.copy()
-                s = _neighbour_scores(
-                    self._neigh,
-                    items[positives],
-                    np.ones(int(positives.sum()), np.float32),
-                    a,
-                    0.0,
-                    self._train_scale,
-                    False,
-                )
-                return s if s.max(initial=0.0) > 0 else self._popularity.copy()
-            ub = float(np.sum(values - a["global_mean"] - a["item_bias"][items]) / (len(items) + 5.0))
-            return _neighbour_scores(self._neigh, items, values, a, ub, self._train_scale, True)
-        return a["item_scores"].copy()
-
-    def similar(self, movie_raw_id: object, k: int = 10) -> list[dict[str, Any]]:
-        """Movies most like ``movie_raw_id``: cosine of item factors, or its neighbour list."""
         i = self.item_index(movie_raw_id)
-        if self.family in ("factors", "sasrec") and self._unit.shape[1] > 0:
+        vectors = self.scorer.item_vectors()
+        rows = self.scorer.neighbour_rows()
+        if vectors is not None:
+            if self._unit is None:
+                norms = np.linalg.norm(vectors, axis=1)
+                self._unit = (vectors / np.where(norms > 0, norms, 1.0)[:, None]).astype(np.float32)
             scores = self._unit @ self._unit[i]
-        elif self.family in ("neighbours", "knn"):
+        elif rows is not None:
             scores = np.full(self.n_items, -np.inf, dtype=np.float32)
-            lo, hi = self._neigh.indptr[i], self._neigh.indptr[i + 1]
-            scores[self._neigh.indices[lo:hi]] = self._neigh.data[lo:hi]
+            lo, hi = rows.indptr[i], rows.indptr[i + 1]
+            scores[rows.indices[lo:hi]] = rows.data[lo:hi]
         else:
             raise ConfigError(
                 f"model {self.model_name!r} has no item vectors or neighbour lists, so no 'similar'"
             )
-        return self._top(scores, _Query(k, np.array([i]), None))
+        finite = np.isfinite(scores)
+        shrunk = np.full(self.n_items, -np.inf, dtype=np.float32)
+        shrunk[finite] = shrink_by_co_support(scores[finite], co_support(self._seen, i)[finite])
+        shrunk[finite & (shrunk <= 0)] = -np.inf  # no common raters: no evidence of likeness
+        return self._top(shrunk, _Query(k, np.array([i]), None, min_support))
 
+    # --- titles -----------------------------------------------------------------------
     def search(self, text: str, limit: int = 20) -> list[dict[str, Any]]:
         """Movies whose title contains ``text`` (case- and accent-insensitive); prefix matches first, then popular ones.
 
@@ -1057,7 +898,7 @@ class Artifact:
         """
         if limit < 1:
             raise ConfigError(f"limit must be ≥ 1, got {limit}")
-        q = _fold(text).strip()
+        q = fold_title(text).strip()
         if not q:
             order = np.argsort(-self._popularity, kind="stable")[:limit]
             return [self.movie_row(int(i)) for i in order]
@@ -1069,6 +910,15 @@ class Artifact:
             )
         )
         return [self.movie_row(i) for i in hits[:limit]]
+
+    def suggest(self, text: str, limit: int = 5) -> list[dict[str, Any]]:
+        """'Did you mean …?': titles spelled like ``text`` (for a search that found nothing)."""
+        titles = [r["title"] for r in self._rows]
+        return [self.movie_row(i) for i, _ in suggest_titles(text, titles, self._popularity, limit)]
+
+    def find_title(self, text: str) -> int:
+        """The index of the one movie ``text`` names, or an error asking "did you mean …?"."""
+        return match_title(text, [r["title"] for r in self._rows], self._popularity)
 
     def movie_row(self, i: int) -> dict[str, Any]:
         return {**self._rows[i], "ratings": int(self._popularity[i])}
@@ -1088,6 +938,7 @@ class Artifact:
             "nItems": self.n_items,
             "nUsers": self.n_users,
             "ratingScale": list(self.rating_scale),
+            "minSupport": self.min_support,
             "userFeatures": self._visitor_fields(),
         }
 
@@ -1104,3 +955,43 @@ class Artifact:
             "gender": list(schema.genders),
             "occupation": list(schema.occupations),
         }
+
+
+def _legacy_spec(manifest: dict[str, Any]) -> dict[str, Any]:
+    """The family spec; artifacts written before the scoring families stored only ``reg``/``alpha``."""
+    spec = dict(manifest.get("fold_in") or {})
+    spec.setdefault("threshold", float(manifest.get("implicit_threshold", IMPLICIT_THRESHOLD)))
+    family, kind = manifest["model"]["family"], manifest["model"]["kind"]
+    if family == "factors" and "method" not in spec:
+        spec["method"] = "ridge" if kind == "explicit" else "confidence"
+        spec.setdefault("reg", 0.1)
+        spec.setdefault("alpha", 1.0)
+    if family == "sasrec":
+        spec.setdefault("params", manifest["model"].get("params", {}))
+        spec.setdefault("model", manifest["model"]["name"])
+    spec.setdefault("top", float(manifest.get("train_scale", manifest["rating_scale"])[1]))
+    return spec
+
+
+def _item_rows(items: pd.DataFrame, raw_items: np.ndarray) -> list[dict[str, Any]]:
+    """The item table in index order as ready-to-serialise rows (with IMDb/TMDb ids when exported)."""
+    items = items.sort_values("index")
+    years = items["year"].astype("Int64").to_numpy(dtype=object, na_value=None)
+    links = {
+        col: items[col].astype("string").to_numpy(dtype=object, na_value=None) if col in items else None
+        for col in ("imdbId", "tmdbId")
+    }
+    rows: list[dict[str, Any]] = []
+    for i, (title, year, genres) in enumerate(zip(items["title"], years, items["genres"], strict=True)):
+        mid = raw_items[i]
+        row = {
+            "movieId": int(mid) if isinstance(mid, (int, np.integer)) else str(mid),
+            "title": str(title),
+            "year": None if year is None else int(year),
+            "genres": [str(g) for g in (genres if genres is not None else [])],
+        }
+        for col, values in links.items():
+            if values is not None and values[i] is not None:
+                row[col] = str(values[i])
+        rows.append(row)
+    return rows

@@ -13,6 +13,7 @@ __all__ = [
     "Health",
     "Movie",
     "MovieList",
+    "MovieRef",
     "RatingIn",
     "RecommendRequest",
     "Recommendation",
@@ -35,12 +36,32 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class MovieRef(BaseModel):
+    movieId: int | str
+    title: str
+
+
 class Recommendation(BaseModel):
     movieId: int | str
     title: str
     year: int | None
     genres: list[str]
-    score: float
+    score: float = Field(
+        description="The model's ranking score (higher is better; for rating models the predicted rating shrunk "
+        "towards the mean by how many ratings the movie has). The same number the Python model's score() gives."
+    )
+    ratings: int | None = Field(default=None, description="How many training ratings the movie has.")
+    predictedRating: float | None = Field(
+        default=None, description="Rating models only: the predicted rating, clipped to the rating scale."
+    )
+    because: list[MovieRef] | None = Field(
+        default=None,
+        description="Visitor lists with explain=true: the rated movies this recommendation depends on most.",
+    )
+    imdbId: str | None = Field(
+        default=None, description="IMDb id (digits, without 'tt') when links.csv had one."
+    )
+    tmdbId: str | None = Field(default=None, description="TMDb id when links.csv had one.")
 
 
 class RecommendationsResponse(BaseModel):
@@ -50,6 +71,9 @@ class RecommendationsResponse(BaseModel):
     model: str
     modelVersion: str = Field(description="Content hash of the artifact that produced the list.")
     recommendations: list[Recommendation]
+    fallback: str | None = Field(
+        default=None, description="Set when the model could not use the input and another ranking was served."
+    )
 
 
 class Movie(BaseModel):
@@ -58,11 +82,18 @@ class Movie(BaseModel):
     year: int | None
     genres: list[str]
     ratings: int = Field(description="How many training ratings the movie has.")
+    imdbId: str | None = Field(
+        default=None, description="IMDb id (digits, without 'tt') when links.csv had one."
+    )
+    tmdbId: str | None = Field(default=None, description="TMDb id when links.csv had one.")
 
 
 class MovieList(BaseModel):
     query: str
     movies: list[Movie]
+    didYouMean: list[Movie] | None = Field(
+        default=None, description="When nothing contains the query: titles spelled like it, closest first."
+    )
 
 
 class RatingIn(_Strict):
@@ -94,6 +125,10 @@ class RecommendRequest(_Strict):
     )
     k: K = 10
     genres: list[str] | None = Field(default=None, description="Only movies with any of these genres.")
+    explain: bool = Field(
+        default=False,
+        description="Add 'because' to each recommendation: the rated movies it depends on most.",
+    )
     userId: RawId | None = Field(default=None, description="Echoed back; e.g. the web page's visitor id.")
 
 
@@ -131,6 +166,10 @@ class Health(BaseModel):
     nItems: int
     nUsers: int
     ratingScale: list[float]
+    minSupport: int | None = Field(
+        default=None,
+        description="Fewest training ratings a movie needs to be recommended (the support floor).",
+    )
     feedback: bool
     userFeatures: dict[str, list[str]] | None = Field(
         default=None,

@@ -56,6 +56,7 @@ FAMILIES: dict[str, dict[str, tuple[str, ...]]] = {
         "knn_min_k": (),
         "knn_rule": (),
     },
+    "linear": {"linear_weights": ("a", "a"), "active_items": ("a",)},
     "markov": {
         "transitions_indptr": ("I+1",),
         "transitions_indices": ("tnnz",),

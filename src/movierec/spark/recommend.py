@@ -193,10 +193,8 @@ def recommend_all(
     art = load_artifact(artifact)
     root = Path(art.path)
     parts = partitions or max(2, spark.sparkContext.defaultParallelism * 2)
-    if art.family not in (
-        "factors",
-        "scores",
-    ):  # neighbour lists, EASE, sequence models: the artifact's own code
+    if art.family not in ("factors", "scores") or art.manifest.get("ranking"):
+        # neighbour lists, EASE, sequence models, rating models' shrunk score: the artifact's own code
         return _recommend_with_artifact(
             spark, art, out, k=k, exclude_seen=exclude_seen, partitions=parts, force=force, t0=t0
         )
@@ -216,14 +214,15 @@ def recommend_all(
         offset, ibias = np.zeros(n_users, np.float32), arrays["item_scores"]
     clip = art.manifest.get("score_clip")
     users = _users_frame(spark, art.user_map.ids, ufac, offset, seen, parts)
+    keep = np.flatnonzero(art.support >= art.min_support)  # the serving support floor
     recs = top_k_unseen(
         spark,
         users,
-        np.arange(n_items),
-        ifac,
+        keep,
+        ifac[keep],
         k=k,
-        item_bias=ibias,
-        item_labels=art.item_map.ids,
+        item_bias=ibias[keep],
+        item_labels=art.item_map.ids[keep],
         clip=None if clip is None else (float(clip[0]), float(clip[1])),
     )
     long = recs.select(

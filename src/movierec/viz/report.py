@@ -955,7 +955,9 @@ def _beyond(
 
     lists = {}
     for r in rows:
-        if r.protocol == "full-ranking" and r.label in fitted:
+        if r.protocol == "full-ranking" and getattr(r, "recs", None) is not None:
+            lists[r.label] = r.recs  # the lists compare evaluated
+        elif r.protocol == "full-ranking" and r.label in fitted:
             _, recs, _, _, _ = FullRankingProtocol().rank(
                 fitted[r.label], base.train, base.test, k=k, threshold=threshold
             )

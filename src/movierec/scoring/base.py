@@ -1,0 +1,54 @@
+"""The scorer contract every serving family implements, and the rules all families share."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+import scipy.sparse as sp
+
+__all__ = ["Scorer", "positive_mask"]
+
+
+def positive_mask(ratings: np.ndarray | None, n: int, threshold: float) -> np.ndarray:
+    """Which of a visitor's ``n`` ratings count as positives for an implicit model (all when ``ratings`` is None)."""
+    if ratings is None:
+        return np.ones(n, dtype=bool)
+    return np.asarray(ratings, dtype=np.float64) >= threshold
+
+
+class Scorer:
+    """Scores over every item from exported arrays: for a training user (``known``) or a visitor (``fold_in``).
+
+    ``fold_in`` returns ``None`` when the visitor's ratings carry no signal the family can use (an
+    implicit model given only ratings below its positive threshold); the caller then falls back to
+    popularity and says so.
+    """
+
+    family: ClassVar[str] = "base"
+
+    def __init__(self, arrays: dict[str, np.ndarray], seen: sp.csr_matrix, spec: dict[str, Any]) -> None:
+        self.a = arrays
+        self.seen = seen
+        self.spec = spec
+        self.n_items = seen.shape[1]
+
+    def known(self, u: int) -> np.ndarray:
+        """Raw scores (float32, n_items) for training user index ``u``."""
+        raise NotImplementedError
+
+    def fold_in(self, items: np.ndarray, ratings: np.ndarray | None) -> np.ndarray | None:
+        """Raw scores for a visitor from item indices and their ratings (None: every item liked)."""
+        raise NotImplementedError
+
+    def item_vectors(self) -> np.ndarray | None:
+        """Item vectors whose cosine is 'similar' (None for families without vectors)."""
+        return None
+
+    def neighbour_rows(self) -> sp.csr_matrix | None:
+        """Items × items similarity lists (None for families without them)."""
+        return None
+
+    @property
+    def threshold(self) -> float:
+        return float(self.spec.get("threshold", 4.0))

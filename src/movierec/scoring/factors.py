@@ -1,0 +1,154 @@
+"""The factor family: score = μ + b_u + b_i + p_u·q_i (SVD, SVD++, baseline, ALS, BPR/WARP, Spark ALS).
+
+A visitor is folded in with the model's own rule (``spec["method"]``):
+
+- ``ridge`` (rating predictors): minimise Σ (r − μ − b_i − b_u − q_i·p)² + reg·(b_u² + ‖p‖²) over the
+  visitor's ratings with the item side fixed (Koren, Bell & Volinsky 2009, eq. 2 for one user);
+  ``reg`` is :data:`RIDGE_REG`, the regularisation the factor models' ``score_new_user`` always used.
+- ``confidence`` (ALS): x = (YᵀY + Yᵢᵀ(C − I)Yᵢ + λI)⁻¹ YᵢᵀC·1 with c = 1 + α·w on the visitor's
+  positives (Hu, Koren & Volinsky 2008, eq. 4; implicit's ``recalculate_user``).
+- ``mean`` (BPR/WARP, LightFM-style hybrids): the mean of the liked items' vectors (Rendle et al.
+  2009 learn no user-side solve; the mean is LightFM's usual cold-start vector).
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+import scipy.sparse as sp
+
+from movierec.errors import ConfigError
+from movierec.scoring import base
+from movierec.scoring.base import positive_mask
+
+__all__ = ["RIDGE_REG", "Scorer", "confidence_fold_in", "export", "ridge_fold_in"]
+
+#: ridge penalty for an explicit visitor's (b_u, p_u) solve
+RIDGE_REG = 1.0
+
+
+def _arr(model: Any, name: str) -> np.ndarray | None:
+    value = getattr(model, name, None)
+    return None if value is None else np.asarray(value)
+
+
+def export(model: Any, n_users: int, n_items: int, threshold: float) -> tuple[dict[str, np.ndarray], dict]:
+    """Factors and biases as float32 (a bias-only baseline has zero factors) and the fold-in rule."""
+    ifac, ibias, ufac = _arr(model, "item_factors_"), _arr(model, "item_bias_"), _arr(model, "user_factors_")
+    if ifac is None:
+        ifac, ufac = np.zeros((n_items, 0), np.float32), np.zeros((n_users, 0), np.float32)
+    if ufac is None or ufac.shape[0] != n_users or ifac.shape[0] != n_items:
+        raise ConfigError(
+            f"cannot export {model.name!r}: user/item factor shapes do not match the training data"
+        )
+    biased = getattr(model, "biased", True) is not False
+    gm = float(np.asarray(getattr(model, "global_mean_", 0.0) or 0.0)) if biased else 0.0
+    ub = _arr(model, "user_bias_")
+    arrays = {
+        "user_factors": np.ascontiguousarray(ufac, dtype=np.float32),
+        "item_factors": np.ascontiguousarray(ifac, dtype=np.float32),
+        "user_bias": np.zeros(n_users, np.float32) if ub is None else ub.astype(np.float32).ravel(),
+        "item_bias": np.zeros(n_items, np.float32) if ibias is None else ibias.astype(np.float32).ravel(),
+        "global_mean": np.float32(gm),
+    }
+    return arrays, fold_in_spec(model, threshold, biased)
+
+
+def fold_in_spec(model: Any, threshold: float, biased: bool = True) -> dict[str, Any]:
+    """How a visitor joins this model: the model's own ``fold_in_spec()`` when it declares one."""
+    own = getattr(model, "fold_in_spec", None)
+    if callable(own):
+        spec = dict(own())
+    elif getattr(model, "kind", "implicit") == "explicit":
+        spec = {"method": "ridge", "reg": RIDGE_REG}
+    else:
+        spec = {"method": "mean"}
+    spec.setdefault("biased", bool(biased))
+    scale = getattr(model, "rating_scale_", None)
+    if scale is not None:
+        spec.setdefault("top", float(scale[1]))  # a visitor's unrated 'liked' items count as the top rating
+    spec["threshold"] = float(threshold)
+    return spec
+
+
+def ridge_fold_in(
+    item_factors: np.ndarray,
+    item_bias: np.ndarray,
+    global_mean: float,
+    items: np.ndarray,
+    ratings: np.ndarray,
+    reg: float = RIDGE_REG,
+    biased: bool = True,
+) -> np.ndarray:
+    """Unclipped predicted ratings for a visitor after the ridge solve of (b_u, p_u)."""
+    q = item_factors[items].astype(np.float64)
+    target = ratings.astype(np.float64) - global_mean - item_bias[items]
+    design = np.hstack([np.ones((len(items), 1)), q]) if biased else q
+    gram = design.T @ design + reg * np.eye(design.shape[1])
+    sol = np.linalg.solve(gram, design.T @ target)
+    bu, pu = (sol[0], sol[1:]) if biased else (0.0, sol)
+    out = global_mean + bu + item_bias + item_factors @ pu.astype(np.float32)
+    return np.asarray(out, dtype=np.float32)
+
+
+def confidence_fold_in(
+    item_factors: np.ndarray, items: np.ndarray, weights: np.ndarray, alpha: float, reg: float,
+    gram: np.ndarray | None = None,
+) -> np.ndarray:  # fmt: skip
+    """The user vector minimising Σ c_ui (p_ui − x·y_i)² + λ‖x‖² for fixed item factors Y (Hu et al. 2008, eq. 4).
+
+    x = (YᵀY + Yᵀ(C − I)Y + λI)⁻¹ YᵀC p with c = 1 + α·w on the given items; ``gram`` is YᵀY when precomputed.
+    """
+    y = item_factors.astype(np.float64)
+    yi = y[items]
+    conf = 1.0 + alpha * np.asarray(weights, dtype=np.float64)
+    base = y.T @ y if gram is None else gram
+    a = base + (yi.T * (conf - 1.0)) @ yi + reg * np.eye(y.shape[1])
+    b = (yi * conf[:, None]).sum(axis=0)
+    return np.linalg.solve(a, b).astype(np.float32)
+
+
+class Scorer(base.Scorer):
+    """Dot products plus biases for known users; the spec's fold-in for visitors; cosine for 'similar'."""
+
+    family: ClassVar[str] = "factors"
+
+    def __init__(self, arrays: dict[str, np.ndarray], seen: sp.csr_matrix, spec: dict[str, Any]) -> None:
+        super().__init__(arrays, seen, spec)
+        self._gram: np.ndarray | None = None
+
+    def known(self, u: int) -> np.ndarray:
+        a = self.a
+        s = a["item_factors"] @ a["user_factors"][u]
+        s += a["item_bias"]
+        s += a["user_bias"][u] + a["global_mean"]
+        return np.asarray(s, dtype=np.float32)
+
+    def fold_in(self, items: np.ndarray, ratings: np.ndarray | None) -> np.ndarray | None:
+        a, spec = self.a, self.spec
+        q = a["item_factors"]
+        method = spec.get("method", "mean")
+        if method == "ridge":
+            r = np.full(len(items), float(spec.get("top", 5.0))) if ratings is None else ratings
+            return ridge_fold_in(
+                q, a["item_bias"], float(a["global_mean"]), items, np.asarray(r, np.float64),
+                float(spec.get("reg", RIDGE_REG)), bool(spec.get("biased", True)),
+            )  # fmt: skip
+        liked = positive_mask(ratings, len(items), self.threshold)
+        if not liked.any() or q.shape[1] == 0:
+            return None
+        if method == "confidence":
+            w = np.ones(int(liked.sum()))
+            if spec.get("rating_weights") and ratings is not None:
+                w = np.asarray(ratings, dtype=np.float64)[liked]
+            if self._gram is None:
+                self._gram = q.astype(np.float64).T @ q.astype(np.float64)
+            vec = confidence_fold_in(q, items[liked], w, float(spec["alpha"]), float(spec["reg"]), self._gram)
+        else:
+            vec = q[items[liked]].astype(np.float64).mean(axis=0).astype(np.float32)
+        return np.asarray(q @ vec + a["item_bias"], dtype=np.float32)
+
+    def item_vectors(self) -> np.ndarray | None:
+        f = self.a["item_factors"]
+        return f if f.shape[1] > 0 else None

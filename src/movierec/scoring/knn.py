@@ -1,0 +1,135 @@
+"""The kNN family (Surprise's KNNBasic/KNNWithMeans/KNNBaseline, item-based): best-first neighbour lists.
+
+r̂_ui = base + Σ_{j ∈ N^k_i(u)} s_ij (r_uj − base_uj) / Σ s_ij over the k most similar items the
+user rated (Koren 2010, 'Factor in the neighbors'); KNNBasic uses Σ s·r / Σ s with a fallback.
+A visitor's user offset is their mean deviation from μ + b_i, shrunk by ``n + 5`` ratings.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+import scipy.sparse as sp
+
+from movierec.errors import ConfigError
+from movierec.scoring import base
+
+__all__ = ["KnnIndex", "Scorer", "export"]
+
+#: pseudo-ratings shrinking a visitor's user offset towards 0
+USER_OFFSET_SHRINK = 5.0
+
+
+def export(model: Any, n_users: int, n_items: int, threshold: float) -> tuple[dict[str, np.ndarray], dict]:
+    """Neighbour lists in best-first order, per-item and per-user offsets, k, min_k and the combination rule."""
+    if getattr(model, "user_based", False):
+        raise ConfigError(f"cannot export {model.name!r} with user_based=true: serving needs item neighbours")
+    nb = sp.csr_matrix(model.neighbours_)  # row order is best first: keep it (no sort_indices)
+    has_biases = bool(getattr(model, "has_biases", True))
+    ub, ib = getattr(model, "user_bias_", None), getattr(model, "item_bias_", None)
+    gm = float(np.asarray(getattr(model, "global_mean_", 0.0) or 0.0))
+    arrays = {
+        "neighbours_indptr": nb.indptr.astype(np.int64),
+        "neighbours_indices": nb.indices.astype(np.int32),
+        "neighbours_weights": nb.data.astype(np.float32),
+        "knn_x_offset": np.asarray(model.x_offset_, dtype=np.float64),
+        "knn_y_offset": np.asarray(model.y_offset_, dtype=np.float64),
+        "knn_k": np.int64(model.k),
+        "knn_min_k": np.int64(model.min_k),
+        "knn_rule": np.int64(0 if model.name == "knn-basic" else 1),  # 0: Σs·r/Σs or fallback; 1: base + dev
+        "global_mean": np.float32(gm),
+        "user_bias": np.zeros(n_users, np.float32)
+        if ub is None or not has_biases
+        else np.asarray(ub, np.float32),
+        "item_bias": np.zeros(n_items, np.float32)
+        if ib is None or not has_biases
+        else np.asarray(ib, np.float32),
+    }
+    return arrays, {"threshold": float(threshold)}
+
+
+class KnnIndex:
+    """Column access to best-first neighbour lists: for the items a user rated, the lists they appear in."""
+
+    def __init__(self, arrays: dict[str, np.ndarray]) -> None:
+        indptr = arrays["neighbours_indptr"]
+        n = len(indptr) - 1
+        nnz = len(arrays["neighbours_indices"])
+        self.n = n
+        self.rows = np.repeat(np.arange(n, dtype=np.int64), np.diff(indptr))
+        self.sims = arrays["neighbours_weights"].astype(np.float64)
+        # positions + 1 (so none is a stored zero), as CSC: column j = every list that contains j
+        pos = sp.csr_matrix(
+            (np.arange(1, nnz + 1, dtype=np.float64), arrays["neighbours_indices"], indptr), shape=(n, n)
+        )
+        self.by_col = pos.tocsc()
+        self.x_off = arrays["knn_x_offset"]
+        self.k = int(arrays["knn_k"])
+        self.min_k = int(arrays["knn_min_k"])
+        self.rule = int(arrays["knn_rule"])
+
+    def scores(
+        self, items: np.ndarray, ratings: np.ndarray, y_off: float, fallback: np.ndarray
+    ) -> np.ndarray:
+        """Predicted ratings for every item: the k first neighbours of each item among ``items`` (Surprise's rule)."""
+        items = np.asarray(items, dtype=np.int64)
+        sub = self.by_col[:, items]
+        pos = sub.data.astype(np.int64) - 1
+        col = np.repeat(np.arange(len(items)), np.diff(sub.indptr))
+        order = np.argsort(pos, kind="stable")  # row-major, best first within a row
+        pos, col = pos[order], col[order]
+        rows = self.rows[pos]
+        if len(rows):
+            starts = np.r_[0, np.flatnonzero(np.diff(rows)) + 1]
+            rank = np.arange(len(rows)) - np.repeat(starts, np.diff(np.r_[starts, len(rows)]))
+            keep = rank < self.k
+            rows, pos, col = rows[keep], pos[keep], col[keep]
+        s = self.sims[pos]
+        dev = np.asarray(ratings, dtype=np.float64)[col] - self.x_off[items[col]] - y_off
+        sum_sim = np.bincount(rows, weights=s, minlength=self.n)
+        sum_dev = np.bincount(rows, weights=s * dev, minlength=self.n)
+        actual = np.bincount(rows, minlength=self.n)
+        mean_dev = np.divide(sum_dev, sum_sim, out=np.zeros(self.n), where=sum_sim > 0)
+        if self.rule == 0:
+            est = np.where((actual < self.min_k) | (actual == 0), fallback, mean_dev)
+        else:
+            est = self.x_off + y_off + np.where(actual < self.min_k, 0.0, mean_dev)
+        return est.astype(np.float32)
+
+
+class Scorer(base.Scorer):
+    family: ClassVar[str] = "knn"
+
+    def __init__(self, arrays: dict[str, np.ndarray], seen: sp.csr_matrix, spec: dict[str, Any]) -> None:
+        super().__init__(arrays, seen, spec)
+        self.index = KnnIndex(arrays)
+        self.has_user_offset = bool(np.any(arrays["knn_y_offset"] != 0))
+        n = self.n_items
+        self.s = sp.csr_matrix(
+            (arrays["neighbours_weights"], arrays["neighbours_indices"], arrays["neighbours_indptr"]),
+            shape=(n, n),
+        )
+
+    def known(self, u: int) -> np.ndarray:
+        a = self.a
+        lo, hi = self.seen.indptr[u], self.seen.indptr[u + 1]
+        fallback = a["global_mean"] + a["user_bias"][u] + a["item_bias"]
+        return self.index.scores(
+            self.seen.indices[lo:hi], self.seen.data[lo:hi], float(a["knn_y_offset"][u]), fallback
+        )
+
+    def fold_in(self, items: np.ndarray, ratings: np.ndarray | None) -> np.ndarray | None:
+        a = self.a
+        values = np.full(len(items), float(self.spec.get("top", 5.0))) if ratings is None else ratings
+        values = np.asarray(values, dtype=np.float64)
+        ub = 0.0
+        if self.has_user_offset:
+            ub = float(
+                np.sum(values - a["global_mean"] - a["item_bias"][items]) / (len(items) + USER_OFFSET_SHRINK)
+            )
+        fallback = a["global_mean"] + np.float32(ub) + a["item_bias"]
+        return self.index.scores(items, values, ub, fallback)
+
+    def neighbour_rows(self) -> sp.csr_matrix | None:
+        return self.s

@@ -1,0 +1,80 @@
+"""The neighbour family (ItemKNN): score = Σ over the user's items of weight × similarity (Sarwar et al. 2001).
+
+A visitor's positives (ratings ≥ the implicit threshold) each weigh 1, or their rating when the
+model weighs interactions by rating, exactly as a training user's row of ``user_items_``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+import scipy.sparse as sp
+
+from movierec.scoring import base
+from movierec.scoring.base import positive_mask
+
+__all__ = ["Scorer", "csr_arrays", "export"]
+
+
+def csr_arrays(prefix: str, matrix: Any) -> dict[str, np.ndarray]:
+    """A sparse matrix as three plain arrays ``{prefix}_indptr/_indices/_data`` (indices sorted)."""
+    m = sp.csr_matrix(matrix, dtype=np.float32)
+    m.sort_indices()
+    return {
+        f"{prefix}_indptr": m.indptr.astype(np.int64),
+        f"{prefix}_indices": m.indices.astype(np.int32),
+        f"{prefix}_data": m.data.astype(np.float32),
+    }
+
+
+def csr_from(arrays: dict[str, np.ndarray], prefix: str, shape: tuple[int, int]) -> sp.csr_matrix:
+    """The inverse of :func:`csr_arrays` (legacy names ``neighbours_weights`` accepted)."""
+    data = arrays.get(f"{prefix}_data")
+    if data is None:
+        data = arrays[f"{prefix}_weights"]
+    return sp.csr_matrix((data, arrays[f"{prefix}_indices"], arrays[f"{prefix}_indptr"]), shape=shape)
+
+
+def export(model: Any, n_users: int, n_items: int, threshold: float) -> tuple[dict[str, np.ndarray], dict]:
+    out = csr_arrays("neighbours", model.neighbours_)
+    out["neighbours_weights"] = out.pop("neighbours_data")  # the artifact format's name
+    out.update(
+        user_bias=np.zeros(n_users, np.float32),
+        item_bias=np.zeros(n_items, np.float32),
+        global_mean=np.float32(0),
+    )
+    weights = getattr(model, "user_items_", None)
+    if weights is not None:
+        out.update(csr_arrays("weights", weights))
+    spec = {"threshold": float(threshold), "rating_weights": getattr(model, "weighting", "") == "rating"}
+    return out, spec
+
+
+class Scorer(base.Scorer):
+    family: ClassVar[str] = "neighbours"
+
+    def __init__(self, arrays: dict[str, np.ndarray], seen: sp.csr_matrix, spec: dict[str, Any]) -> None:
+        super().__init__(arrays, seen, spec)
+        n = self.n_items
+        self.s = csr_from(arrays, "neighbours", (n, n))
+        self.w = csr_from(arrays, "weights", seen.shape) if "weights_indptr" in arrays else seen
+
+    def _sum(self, items: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        return np.asarray(self.s[items].T @ weights.astype(np.float32)).ravel().astype(np.float32)
+
+    def known(self, u: int) -> np.ndarray:
+        lo, hi = self.w.indptr[u], self.w.indptr[u + 1]
+        return self._sum(self.w.indices[lo:hi], self.w.data[lo:hi])
+
+    def fold_in(self, items: np.ndarray, ratings: np.ndarray | None) -> np.ndarray | None:
+        liked = positive_mask(ratings, len(items), self.threshold)
+        if not liked.any():
+            return None
+        w = np.ones(int(liked.sum()), np.float32)
+        if self.spec.get("rating_weights") and ratings is not None:
+            w = np.asarray(ratings, np.float32)[liked]
+        return self._sum(items[liked], w)
+
+    def neighbour_rows(self) -> sp.csr_matrix | None:
+        return self.s

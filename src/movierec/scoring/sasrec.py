@@ -1,0 +1,71 @@
+"""The SASRec family (Kang & McAuley 2018): known users as factors (their final hidden state after the
+training history), a visitor's ordered history through the network (torch, loaded lazily)."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+import scipy.sparse as sp
+
+from movierec.scoring import factors
+
+__all__ = ["NET_PREFIX", "Scorer", "export"]
+
+NET_PREFIX = "net:"  # prefix of the network's weight arrays
+
+
+def export(model: Any, n_users: int, n_items: int, threshold: float) -> tuple[dict[str, np.ndarray], dict]:
+    users = np.arange(model.n_users_, dtype=np.int64)
+    if hasattr(model, "export_vectors"):  # gru4rec: its final states, output embeddings and biases
+        user_f, item_f, item_b = model.export_vectors()
+    else:
+        user_f = model._user_vectors(model.history_seq_[users].astype(np.int64))
+        item_f, item_b = model.item_embeddings(), np.zeros(model.n_items_, np.float32)
+    out = {
+        "user_factors": np.ascontiguousarray(user_f, np.float32),
+        "item_factors": np.ascontiguousarray(item_f, np.float32),
+        "user_bias": np.zeros(model.n_users_, np.float32),
+        "item_bias": np.ascontiguousarray(item_b, np.float32),
+        "global_mean": np.float32(0.0),
+    }
+    for key, value in vars(model).items():
+        if key.startswith("net."):
+            out[NET_PREFIX + key[len("net.") :]] = np.asarray(value, dtype=np.float32)
+    spec = {
+        "threshold": float(threshold),
+        "sequential": True,
+        "params": model.get_params(),
+        "model": model.name,
+    }
+    return out, spec
+
+
+class Scorer(factors.Scorer):
+    family: ClassVar[str] = "sasrec"
+
+    def __init__(self, arrays: dict[str, np.ndarray], seen: sp.csr_matrix, spec: dict[str, Any]) -> None:
+        super().__init__(arrays, seen, spec)
+        self._net: Any = None
+
+    def network(self) -> Any:
+        """A :class:`~movierec.models.sasrec.SASRec` rebuilt from the stored weights (needs torch; built once)."""
+        if self._net is None:
+            from movierec.models.registry import get_class
+
+            cls = get_class(str(self.spec.get("model", "sasrec")))  # sasrec or gru4rec
+            params = dict(self.spec.get("params") or {})
+            params["device"] = "cpu"
+            model = cls(**{k: v for k, v in params.items() if k in cls().get_params()})
+            model.n_items_ = self.n_items
+            model.n_users_ = self.seen.shape[0]
+            for key, value in self.a.items():
+                if key.startswith(NET_PREFIX):
+                    setattr(model, "net." + key[len(NET_PREFIX) :], value)
+            model._net()  # fails here, once, with the install hint when torch is missing
+            self._net = model
+        return self._net
+
+    def fold_in(self, items: np.ndarray, ratings: np.ndarray | None) -> np.ndarray | None:
+        """``items`` is an ordered history (oldest first)."""
+        return np.asarray(self.network().score_new_user(np.asarray(items, dtype=np.int64)), dtype=np.float32)

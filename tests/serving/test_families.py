@@ -1,0 +1,148 @@
+"""One path from the model to the API (issue 17): for every exportable model, a visitor's
+``POST /recommendations`` over real HTTP returns the Python model's own fold-in top-10, scores and all."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pytest
+import uvicorn
+from servehelp import fit, free_port
+from starlette.applications import Starlette
+from starlette.routing import Mount
+
+from movierec.datasets import Dataset
+from movierec.serving.app import ServeSettings, create_app
+from movierec.serving.artifact import export_artifact, load_artifact
+
+MODELS = {
+    "svd": {"n_factors": 8, "n_epochs": 10, "random_state": 1},
+    "svdpp": {"n_factors": 4, "n_epochs": 3},
+    "baseline": {},
+    "knn-baseline": {"k": 5},
+    "knn-basic": {"k": 5},
+    "knn-means": {"k": 5},
+    "itemknn": {"k": 10},
+    "als": {"factors": 8, "iterations": 3, "random_state": 0},
+    "bpr": {"no_components": 8, "epochs": 3, "random_state": 0},
+    "warp": {"no_components": 8, "epochs": 3, "random_state": 0},
+    "ease": {"l2": 10.0},
+    "popularity": {},
+    "markov": {},
+    "blend": {"bases": {"svd": {"n_factors": 4, "n_epochs": 5}, "knn-baseline": {"k": 5}, "baseline": {}}},
+}
+VISITOR = [(21, 5.0), (31, 4.5), (101, 2.0), (201, 4.0), (301, 3.0)]
+
+
+@pytest.fixture(scope="module")
+def fitted(movies: Dataset, tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple]:
+    out = {}
+    root = tmp_path_factory.mktemp("families")
+    for name, params in MODELS.items():
+        model, train = fit(name, movies, **params) if name != "markov" else _markov(movies)
+        path = export_artifact(model, movies, train, root / name, min_support=3)
+        out[name] = (model, train, load_artifact(path))
+    return out
+
+
+def _markov(movies: Dataset):
+    from movierec.models.registry import create
+
+    return create("markov").fit(movies.interactions), movies.interactions
+
+
+@pytest.fixture(scope="module")
+def api(fitted: dict[str, tuple]) -> Iterator[str]:
+    """One real uvicorn on 127.0.0.1 serving every artifact under /<model name>."""
+    settings = ServeSettings(static=False, rec_cache_size=0)
+    app = Starlette(routes=[Mount(f"/{n}", create_app(a, None, settings)) for n, (_, _, a) in fitted.items()])
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(f"{url}/svd/health", timeout=1.0)
+            break
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    yield url
+    server.should_exit = True
+    thread.join(10)
+
+
+@pytest.mark.parametrize("name", list(MODELS))
+def test_visitor_top10_over_http_is_the_python_models_fold_in(name: str, fitted, api: str) -> None:
+    model, train, art = fitted[name]
+    items = np.array([train.item_map.index(m) for m, _ in VISITOR])
+    ratings = np.array([r for _, r in VISITOR])
+    want = np.array(model.score_new_user(items, ratings), dtype=np.float64)
+    if name == "markov":  # a sequence model reads the ratings' order: what follows the last one
+        want = np.array(model.score_new_user(items), dtype=np.float64)
+    want[items] = -np.inf
+    want[train.item_counts() < art.min_support] = -np.inf
+    order = np.argsort(-want, kind="stable")[:10]
+    body = {"ratings": [{"movieId": m, "rating": r} for m, r in VISITOR], "k": 10}
+    got = httpx.post(f"{api}/{name}/recommendations", json=body, timeout=30).json()["recommendations"]
+    np.testing.assert_allclose([r["score"] for r in got], want[order], rtol=1e-5, atol=1e-5)
+    got_idx = [train.item_map.index(r["movieId"]) for r in got]
+    ties = np.isclose(want[got_idx], want[order], rtol=0, atol=1e-6)
+    assert ties.all() and set(got_idx[:5]) <= set(np.flatnonzero(want >= want[order][4] - 1e-6))
+
+
+def test_no_positive_rating_falls_back_to_popularity_and_says_so(fitted, api: str) -> None:
+    body = {"ratings": [{"movieId": 21, "rating": 1.0}, {"movieId": 31, "rating": 2.0}], "k": 5}
+    out = httpx.post(f"{api}/als/recommendations", json=body, timeout=30).json()
+    assert out["fallback"] and "popularity" in out["fallback"]
+    support = fitted["als"][2].support
+    scores = [r["score"] for r in out["recommendations"]]
+    assert scores == sorted(scores, reverse=True) and scores[0] == support.max()
+    model, train, _ = fitted["als"]
+    items = np.array([train.item_map.index(21), train.item_map.index(31)])
+    np.testing.assert_array_equal(model.score_new_user(items, np.array([1.0, 2.0])), train.item_counts())
+    rated = httpx.post(f"{api}/svd/recommendations", json=body, timeout=30).json()
+    assert "fallback" not in rated  # a rating model uses low ratings too
+
+
+def test_explanations_name_rated_movies_the_score_depends_on(fitted, api: str) -> None:
+    body = {"ratings": [{"movieId": m, "rating": r} for m, r in VISITOR], "k": 8, "explain": True}
+    for name in ("itemknn", "svd", "ease", "markov"):
+        recs = httpx.post(f"{api}/{name}/recommendations", json=body, timeout=30).json()["recommendations"]
+        rated = {m for m, _ in VISITOR}
+        assert any(r["because"] for r in recs), name
+        for r in recs:
+            assert {b["movieId"] for b in r["because"]} <= rated and len(r["because"]) <= 2
+    # item-kNN is additive: the first 'because' is the liked movie with the largest similarity term
+    model, train, _ = fitted["itemknn"]
+    recs = httpx.post(f"{api}/itemknn/recommendations", json=body, timeout=30).json()["recommendations"]
+    liked = [train.item_map.index(m) for m, r in VISITOR if r >= 4.0]
+    for r in recs:
+        j = train.item_map.index(r["movieId"])
+        terms = model.neighbours_[liked][:, j].toarray().ravel()
+        if r["because"]:
+            assert train.item_map.index(r["because"][0]["movieId"]) == liked[int(np.argmax(terms))]
+
+
+def test_ease_manifest_records_its_memory(fitted) -> None:
+    _, _, art = fitted["ease"]
+    assert (
+        art.family == "linear" and art.manifest["fold_in"]["memory_bytes"] == 4 * len(art.scorer.active) ** 2
+    )
+    assert any("MiB" in n for n in art.manifest["notes"])
+
+
+def test_blend_artifact_holds_every_base(fitted, tmp_path: Path) -> None:
+    model, _, art = fitted["blend"]
+    assert art.family == "blend" and [b["family"] for b in art.manifest["fold_in"]["bases"]] == [
+        "factors",
+        "knn",
+        "factors",
+    ]
+    np.testing.assert_allclose(art.user_scores(3), model.score(np.array([3]))[0], rtol=1e-5, atol=1e-5)
