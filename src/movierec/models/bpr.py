@@ -498,7 +498,7 @@ class BPR(HybridMF):
 
     def __init__(
         self,
-        no_components: int = 200,
+        factors: int = 200,
         learning_rate: float = 0.01,
         epochs: int = 150,
         learning_schedule: str = "auto",
@@ -514,7 +514,7 @@ class BPR(HybridMF):
         random_state: int | None = 42,
     ) -> None:
         super().__init__(
-            no_components, learning_rate, epochs, learning_schedule, rho, epsilon, item_alpha, user_alpha,
+            factors, learning_rate, epochs, learning_schedule, rho, epsilon, item_alpha, user_alpha,
             max_sampled, num_threads, normalize_features, weighting, half_life_days, random_state,
         )  # fmt: skip
 

@@ -17,7 +17,7 @@ import scipy.sparse as sp
 
 from movierec.errors import ConfigError
 from movierec.interactions import Interactions
-from movierec.models.base import check_positive
+from movierec.models.base import Tags, check_positive
 from movierec.models.baseline import ExplicitModel, first_appearance
 from movierec.models.space import FloatRange, IntRange, SearchSpace
 
@@ -25,6 +25,7 @@ __all__ = ["NMF", "CoClustering", "NormalPredictor", "SlopeOne"]
 
 
 class _Classic(ExplicitModel):
+    tags: ClassVar[Tags] = Tags(trains_on="ratings", predicts_ratings=True)  # no fold-in
     has_biases: ClassVar[bool] = False
 
 
@@ -38,7 +39,7 @@ class NormalPredictor(_Classic):
     def __init__(self, random_state: int | None = 42) -> None:
         self.random_state = random_state
 
-    def fit(self, train: Interactions, *, item_features: Any = None, user_features: Any = None) -> Self:
+    def _fit(self, train: Interactions, *, item_features: Any = None, user_features: Any = None) -> Self:
         self._remember_train(train)
         self.sigma_ = float(np.sqrt(np.mean((train.ratings - train.global_mean) ** 2)))
         return self
@@ -61,7 +62,7 @@ class SlopeOne(_Classic):
     def __init__(self, max_items: int = 12_000) -> None:
         self.max_items = max_items
 
-    def fit(self, train: Interactions, *, item_features: Any = None, user_features: Any = None) -> Self:
+    def _fit(self, train: Interactions, *, item_features: Any = None, user_features: Any = None) -> Self:
         check_positive("max_items", self.max_items, integer=True)
         if train.n_items > self.max_items:
             raise ConfigError(
@@ -139,7 +140,7 @@ class NMF(_Classic):
         self.init_high = init_high
         self.random_state = random_state
 
-    def fit(self, train: Interactions, *, item_features: Any = None, user_features: Any = None) -> Self:
+    def _fit(self, train: Interactions, *, item_features: Any = None, user_features: Any = None) -> Self:
         """``n_epochs`` multiplicative updates of P then Q from the same epoch's estimates (as Surprise)."""
         check_positive("n_factors", self.n_factors, integer=True)
         check_positive("n_epochs", self.n_epochs, integer=True)
@@ -222,7 +223,7 @@ class CoClustering(_Classic):
 
         return avg(uc, kc), avg(ic, lc), avg(uc * lc + ic, kc * lc).reshape(kc, lc)
 
-    def fit(self, train: Interactions, *, item_features: Any = None, user_features: Any = None) -> Self:
+    def _fit(self, train: Interactions, *, item_features: Any = None, user_features: Any = None) -> Self:
         """Alternate user and item reassignments for ``n_epochs`` epochs; cluster means recomputed each time."""
         for name in ("n_cltr_u", "n_cltr_i", "n_epochs"):
             check_positive(name, getattr(self, name), integer=True)

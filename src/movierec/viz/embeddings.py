@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from movierec.errors import ConfigError
+from movierec.viz.charts import PALETTE
 
 __all__ = [
     "FAMOUS_TITLES",
@@ -47,21 +48,6 @@ FAMOUS_TITLES: tuple[tuple[str, ...], ...] = (
     ("Silence of the Lambs, The (1991)", "Silence of the Lambs"),
 )
 
-#: Colours for the main genres (colour-blind-friendly tableau-like palette); the rest share grey.
-PALETTE = [
-    "#4e79a7",
-    "#f28e2b",
-    "#e15759",
-    "#76b7b2",
-    "#59a14f",
-    "#edc948",
-    "#b07aa1",
-    "#ff9da7",
-    "#9c755f",
-    "#17becf",
-    "#8c564b",
-    "#bcbd22",
-]
 _OTHER = "#b0b0b0"
 #: MovieLens "genres" that are formats, not genres: never a movie's main genre
 _NOT_GENRES = frozenset({"IMAX"})
@@ -511,7 +497,7 @@ def static_map(
     n_labels: int = 25,
 ) -> Path:
     """A PNG of the map: colour = main genre, size ~ √ratings, the ``n_labels`` most-rated titles labelled."""
-    from movierec.viz.report_charts import pyplot, save
+    from movierec.viz.charts import pyplot, save
 
     plt = pyplot()
     sub = _plot_frame(frame, proj)
