@@ -207,6 +207,17 @@ def rows(results: Path) -> list[list[str]]:
     r = _find(_rows(results, "report"), lambda v: v.startswith("report-default"))
     out.append(["movierec report (default) < 90 s", _fmt(r and r.get("ours_seconds"), " s"),
                 _met(None if r is None else r["ours_seconds"] < 90), "– (dominated by t-SNE)", "report.json"])  # fmt: skip
+    cli = _rows(results, "cli")  # issue 18: start-up of --help (lazy imports) and the report's weight
+    r = _find(cli, lambda v: v.startswith("help-startup"))
+    cpu = None if r is None else (r.get("quality") or {}).get("cpu_s")
+    out.append(["movierec --help start-up < 0.5 s (CPU time; wall depends on the machine's load)",
+                f"{_fmt(cpu, ' s')} CPU, {_fmt(r and r.get('ours_seconds'), ' s')} wall",
+                _met(None if cpu is None else cpu < 0.5),
+                "bare interpreter " + _fmt(r and (r.get("quality") or {}).get("bare_python_s"), " s"), "cli.json"])  # fmt: skip
+    r = _find(cli, lambda v: v.startswith("report-size"))
+    mb = None if r is None else (r.get("quality") or {}).get("index_html_mb")
+    out.append(["default report index.html < 3 MB", _fmt(mb, " MB"), _met(None if mb is None else mb < 3.0),
+                "– (plotly.js gzipped is 1.9 MB of it)", "cli.json"])  # fmt: skip
     api = _rows(results, "api")
     r = _find(api, lambda v: "workers=1" in v and "response cache" in v and v.endswith("wrk"))
     nc = _find(api, lambda v: "no response cache" in v)
