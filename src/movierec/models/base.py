@@ -363,7 +363,8 @@ class BaseRecommender:
         self._fit(train, **kwargs)
         return self
 
-    def _fit(self, train: Interactions, **kwargs: Any) -> Self:
+    def _fit(self, train: Interactions, *args: Any, **kwargs: Any) -> Any:
+        # (*args: Any, **kwargs: Any): each model declares its own keyword options (item_features, on_epoch…)
         raise NotImplementedError(f"{type(self).__name__} must implement _fit")
 
     @classmethod
