@@ -161,7 +161,7 @@ def seeded(model: Any, seed: int | None, given: Mapping[str, Any] | None = None)
 
 @runtime_checkable
 class Recommender(Protocol):
-    """What every model offers (DESIGN.md, 'The model contract')."""
+    """What every model offers (docs/architecture.md, "Adding a model")."""
 
     name: str
 
