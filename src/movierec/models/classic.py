@@ -54,7 +54,8 @@ class NormalPredictor(_Classic):
 class SlopeOne(_Classic):
     """Slope One (Lemire & Maclachlan 2005): r̂_ui = μ_u + mean over the user's items j co-rated with i
     of dev(i, j), the average difference r_i − r_j among users who rated both. Dense items × items
-    deviations (float32), guarded by ``max_items``."""
+    deviations (float32), guarded by ``max_items``. Surprise's Cython keeps r_ui as ``int``, truncating half
+    stars; we do not, so on half-star data the two differ (equal on whole stars: tests/models/test_classic.py)."""
 
     name: ClassVar[str] = "slope-one"
     search_space: ClassVar[SearchSpace] = {}
@@ -70,11 +71,12 @@ class SlopeOne(_Classic):
                 f"matrices of {train.n_items**2 * 4 / 2**30:.1f} GiB each)"
             )
         self._remember_train(train)
-        r = train.csr().astype(np.float64)
+        r = train.csr().astype(np.float32)  # float32 products: half of Surprise's float64 memory
         b = r.copy()
         b.data[:] = 1.0
         freq = np.asarray((b.T @ b).toarray(), dtype=np.float32)
-        diff = np.asarray((r.T @ b).toarray() - (b.T @ r).toarray())  # Σ_u r_ui − r_uj over co-raters
+        diff = np.asarray((r.T @ b).toarray())  # Σ_u r_ui − r_uj over co-raters
+        diff -= (b.T @ r).toarray()
         self.dev_ = np.divide(diff, freq, out=np.zeros_like(diff), where=freq > 0).astype(np.float32)
         self.co_rated_ = (freq > 0).astype(np.float32)
         counts = np.diff(r.indptr)
