@@ -38,7 +38,7 @@ GRIDS: dict[str, tuple[dict[str, list[Any]], list[int] | None]] = {
     "bpr": (
         # stage 1 (rows kept in the json): k 64|200 × lr 0.01|0.05 × item_alpha 0|0.001 (user_alpha 0), 150
         # epochs: lr 0.05 overfits after 25–50 epochs, lr 0.01 still climbs at 150. Stage 2: λ on both sides.
-        {"no_components": [200], "learning_rate": [0.02, 0.05], "item_alpha": [0.003, 0.01, 0.03],
+        {"factors": [200], "learning_rate": [0.02, 0.05], "item_alpha": [0.003, 0.01, 0.03],
          "learning_schedule": ["sgd"], "epochs": [100]},
         [25, 50, 75, 100],
     ),

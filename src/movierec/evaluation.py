@@ -1,7 +1,7 @@
 """Evaluation protocols, result rows, confidence intervals, paired comparison and ``compare``.
 
 A protocol is a named object that decides the candidates, what counts as relevant and which
-users count (DESIGN.md, "Evaluation protocols"); every :class:`Result` row carries its name.
+users count (docs/architecture.md, docs/protocols.md); every :class:`Result` row carries its name.
 Metrics themselves are pure functions in :mod:`movierec.metrics`.
 """
 
@@ -23,6 +23,7 @@ from movierec import split as S
 from movierec.datasets.canonical import CANONICAL_SPLITS, canonical_split
 from movierec.errors import ConfigError
 from movierec.interactions import Interactions
+from movierec.jsonsafe import to_jsonable
 from movierec.models.base import fit_options, tags_of, topk
 
 if TYPE_CHECKING:
@@ -557,16 +558,7 @@ def _finite(v: float) -> float | None:
     return None if v is None or not np.isfinite(v) else float(v)
 
 
-def _jsonable(obj: Any) -> Any:
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, (str, int, float, bool)) or obj is None:
-        return obj
-    return repr(obj)
+_jsonable = to_jsonable  # the one sanitiser (movierec.jsonsafe)
 
 
 def _intervals(per_user: dict[str, np.ndarray], seed: int, ranking: bool) -> dict[str, tuple[float, float]]:

@@ -65,7 +65,7 @@ def test_our_metrics_equal_lightfm_evaluation(notebook_split) -> None:  # type: 
 
 
 LIGHTFM_BPR = {
-    "no_components": 40,
+    "factors": 40,
     "learning_rate": 0.05,
     "epochs": 25,
     "learning_schedule": "adagrad",

@@ -75,7 +75,7 @@ def export_cmd(
         [],
         "--params",
         "-p",
-        help="Hyperparameters [MODEL.]KEY=VALUE (repeat, or comma-separate), e.g. n_factors=100.",
+        help="Hyperparameters [MODEL.]KEY=VALUE (repeat, or comma-separate), e.g. factors=100.",
     ),
     out: Path = typer.Option(..., "--out", "-o", help="Artifact folder to write."),
     force: bool = typer.Option(False, "--force", help="Replace an existing artifact folder."),
@@ -289,7 +289,7 @@ def serve_cmd(
         f"· docs /docs · metrics {'/metrics' if metrics else 'off'} · feedback {'off' if store is None else db_url}"
         f" · reload: kill -HUP {os.getpid()}" + (" or POST /admin/reload" if api_key else "")
     )
-    common = {
+    common: dict[str, Any] = {
         "host": host,
         "port": port,
         "log_level": log_level,

@@ -32,6 +32,7 @@ import scipy.sparse as sp
 
 from movierec.errors import ArtifactError, ConfigError, NotFittedError
 from movierec.interactions import Interactions
+from movierec.jsonsafe import to_jsonable
 from movierec.models.params import Constraint, validate_params
 
 __all__ = [
@@ -160,7 +161,7 @@ def seeded(model: Any, seed: int | None, given: Mapping[str, Any] | None = None)
 
 @runtime_checkable
 class Recommender(Protocol):
-    """What every model offers (DESIGN.md, 'The model contract')."""
+    """What every model offers (docs/architecture.md, "Adding a model")."""
 
     name: str
 
@@ -362,7 +363,8 @@ class BaseRecommender:
         self._fit(train, **kwargs)
         return self
 
-    def _fit(self, train: Interactions, **kwargs: Any) -> Self:
+    def _fit(self, train: Interactions, *args: Any, **kwargs: Any) -> Any:
+        # (*args: Any, **kwargs: Any): each model declares its own keyword options (item_features, on_epoch…)
         raise NotImplementedError(f"{type(self).__name__} must implement _fit")
 
     @classmethod
@@ -672,13 +674,4 @@ def _accept_aliases(init: Callable[..., None]) -> Callable[..., None]:
     return wrapper
 
 
-def _jsonable(obj: Any) -> Any:
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, np.random.Generator):
-        return None
-    return obj
+_jsonable = to_jsonable  # the one sanitiser (movierec.jsonsafe)

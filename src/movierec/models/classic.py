@@ -17,7 +17,7 @@ import scipy.sparse as sp
 
 from movierec.errors import ConfigError
 from movierec.interactions import Interactions
-from movierec.models.base import check_positive
+from movierec.models.base import Tags, check_positive
 from movierec.models.baseline import ExplicitModel, first_appearance
 from movierec.models.space import FloatRange, IntRange, SearchSpace
 
@@ -25,6 +25,7 @@ __all__ = ["NMF", "CoClustering", "NormalPredictor", "SlopeOne"]
 
 
 class _Classic(ExplicitModel):
+    tags: ClassVar[Tags] = Tags(trains_on="ratings", predicts_ratings=True)  # no fold-in
     has_biases: ClassVar[bool] = False
 
 
@@ -38,7 +39,7 @@ class NormalPredictor(_Classic):
     def __init__(self, random_state: int | None = 42) -> None:
         self.random_state = random_state
 
-    def fit(self, train: Interactions, *, item_features: Any = None, user_features: Any = None) -> Self:
+    def _fit(self, train: Interactions, *, item_features: Any = None, user_features: Any = None) -> Self:
         self._remember_train(train)
         self.sigma_ = float(np.sqrt(np.mean((train.ratings - train.global_mean) ** 2)))
         return self
@@ -53,7 +54,8 @@ class NormalPredictor(_Classic):
 class SlopeOne(_Classic):
     """Slope One (Lemire & Maclachlan 2005): r̂_ui = μ_u + mean over the user's items j co-rated with i
     of dev(i, j), the average difference r_i − r_j among users who rated both. Dense items × items
-    deviations (float32), guarded by ``max_items``."""
+    deviations (float32), guarded by ``max_items``. Surprise's Cython keeps r_ui as ``int``, truncating half
+    stars; we do not, so on half-star data the two differ (equal on whole stars: tests/models/test_classic.py)."""
 
     name: ClassVar[str] = "slope-one"
     search_space: ClassVar[SearchSpace] = {}
@@ -61,7 +63,7 @@ class SlopeOne(_Classic):
     def __init__(self, max_items: int = 12_000) -> None:
         self.max_items = max_items
 
-    def fit(self, train: Interactions, *, item_features: Any = None, user_features: Any = None) -> Self:
+    def _fit(self, train: Interactions, *, item_features: Any = None, user_features: Any = None) -> Self:
         check_positive("max_items", self.max_items, integer=True)
         if train.n_items > self.max_items:
             raise ConfigError(
@@ -69,11 +71,12 @@ class SlopeOne(_Classic):
                 f"matrices of {train.n_items**2 * 4 / 2**30:.1f} GiB each)"
             )
         self._remember_train(train)
-        r = train.csr().astype(np.float64)
+        r = train.csr().astype(np.float32)  # float32 products: half of Surprise's float64 memory
         b = r.copy()
         b.data[:] = 1.0
         freq = np.asarray((b.T @ b).toarray(), dtype=np.float32)
-        diff = np.asarray((r.T @ b).toarray() - (b.T @ r).toarray())  # Σ_u r_ui − r_uj over co-raters
+        diff = np.asarray((r.T @ b).toarray())  # Σ_u r_ui − r_uj over co-raters
+        diff -= (b.T @ r).toarray()
         self.dev_ = np.divide(diff, freq, out=np.zeros_like(diff), where=freq > 0).astype(np.float32)
         self.co_rated_ = (freq > 0).astype(np.float32)
         counts = np.diff(r.indptr)
@@ -139,7 +142,7 @@ class NMF(_Classic):
         self.init_high = init_high
         self.random_state = random_state
 
-    def fit(self, train: Interactions, *, item_features: Any = None, user_features: Any = None) -> Self:
+    def _fit(self, train: Interactions, *, item_features: Any = None, user_features: Any = None) -> Self:
         """``n_epochs`` multiplicative updates of P then Q from the same epoch's estimates (as Surprise)."""
         check_positive("n_factors", self.n_factors, integer=True)
         check_positive("n_epochs", self.n_epochs, integer=True)
@@ -222,7 +225,7 @@ class CoClustering(_Classic):
 
         return avg(uc, kc), avg(ic, lc), avg(uc * lc + ic, kc * lc).reshape(kc, lc)
 
-    def fit(self, train: Interactions, *, item_features: Any = None, user_features: Any = None) -> Self:
+    def _fit(self, train: Interactions, *, item_features: Any = None, user_features: Any = None) -> Self:
         """Alternate user and item reassignments for ``n_epochs`` epochs; cluster means recomputed each time."""
         for name in ("n_cltr_u", "n_cltr_i", "n_epochs"):
             check_positive(name, getattr(self, name), integer=True)

@@ -20,7 +20,7 @@ import scipy.sparse as sp
 
 from movierec.errors import ConfigError, DataError
 from movierec.interactions import Interactions
-from movierec.models.base import BaseRecommender, EpochCallback, check_positive, check_random_state
+from movierec.models.base import BaseRecommender, EpochCallback, Tags, check_positive, check_random_state
 from movierec.models.space import FloatRange, IntRange, SearchSpace
 from movierec.models.weighting import check_weighting, weighted_csr
 
@@ -46,6 +46,7 @@ class IALS(BaseRecommender):
 
     name: ClassVar[str] = "ials"
     kind: ClassVar[str] = "implicit"
+    tags: ClassVar[Tags] = Tags(fold_in="factors", serving="factors")
     search_space: ClassVar[SearchSpace] = {
         "factors": IntRange(32, 512, log=True),
         "alpha0": FloatRange(1e-3, 1.0, log=True),
@@ -88,7 +89,7 @@ class IALS(BaseRecommender):
         check_positive("init_std", self.init_std, allow_zero=True)
         check_weighting(self.weighting, self.half_life_days)
 
-    def fit(
+    def _fit(
         self,
         train: Interactions,
         *,

@@ -15,7 +15,7 @@ import scipy.sparse as sp
 
 from movierec.errors import ConfigError, DataError
 from movierec.interactions import Interactions
-from movierec.models.base import BaseRecommender, check_positive
+from movierec.models.base import BaseRecommender, Tags, check_positive
 from movierec.models.space import FloatRange, IntRange, SearchSpace
 from movierec.models.weighting import check_weighting, weighted_csr
 
@@ -110,6 +110,7 @@ class ItemItemModel(BaseRecommender):
     """Shared scoring of the item × item models: scores = X_u · W over the active items."""
 
     kind: ClassVar[str] = "implicit"
+    tags: ClassVar[Tags] = Tags(fold_in="neighbours")
 
     def _fit_weights(self, x: sp.csr_matrix) -> sp.csr_matrix:
         raise NotImplementedError
@@ -207,7 +208,7 @@ class RP3beta(ItemItemModel):
         self.weighting = weighting
         self.half_life_days = half_life_days
 
-    def fit(self, train: Interactions, *, item_features: Any = None, user_features: Any = None) -> Self:
+    def _fit(self, train: Interactions, *, item_features: Any = None, user_features: Any = None) -> Self:
         """Build the pruned random-walk matrix over the items with training interactions."""
         check_positive("alpha", self.alpha, allow_zero=True)
         check_positive("beta", self.beta, allow_zero=True)
@@ -256,7 +257,7 @@ class SLIM(ItemItemModel):
         self.weighting = weighting
         self.half_life_days = half_life_days
 
-    def fit(self, train: Interactions, *, item_features: Any = None, user_features: Any = None) -> Self:
+    def _fit(self, train: Interactions, *, item_features: Any = None, user_features: Any = None) -> Self:
         """Solve one non-negative elastic net per active item (in parallel)."""
         check_positive("alpha", self.alpha)
         if not isinstance(self.l1_ratio, (int, float)) or not 0.0 <= self.l1_ratio <= 1.0:

@@ -287,7 +287,7 @@ class KNNWithZScore(_KNN):
     name: ClassVar[str] = "knn-zscore"
     has_biases: ClassVar[bool] = False
 
-    def fit(self, train: Interactions, *, item_features: Any = None, user_features: Any = None) -> Self:
+    def _fit(self, train: Interactions, *, item_features: Any = None, user_features: Any = None) -> Self:
         ent = train.users if self.user_based else train.items
         n_x = train.n_users if self.user_based else train.n_items
         r = train.ratings.astype(np.float64)
@@ -303,7 +303,7 @@ class KNNWithZScore(_KNN):
         )
         sigma = np.sqrt(var)
         self.x_mean_, self.x_std_ = means, np.where(sigma == 0, 1.0, sigma)
-        return super().fit(train)
+        return super()._fit(train)
 
     def _after_load(self) -> None:
         """As the base class, with every stored rating replaced by its rater's (or item's) z-score."""
