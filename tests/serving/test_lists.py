@@ -101,3 +101,55 @@ def test_a_misspelt_title_asks_did_you_mean(capsys) -> None:
     err = capsys.readouterr().err
     assert "did you mean" in err and "Matrix, The (1999)" in err
     assert err.index("Matrix, The (1999)") < err.find("Max (2002)") or "Max (2002)" not in err
+
+
+SHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
+
+
+def _rate(page, query: str, movie_id: int, stars: int) -> None:
+    page.fill("#search", query)
+    page.wait_for_selector(f"#results li[data-movie-id='{movie_id}']")
+    page.click(f"#results li[data-movie-id='{movie_id}'] .star[data-stars='{stars}']")
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize(("width", "height"), [(1280, 800), (390, 844)], ids=["desktop", "phone"])
+def test_page_explains_links_out_and_fits(browser, api: str, width: int, height: int) -> None:
+    page = browser.new_page(viewport={"width": width, "height": height})
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(api + "/")
+    page.wait_for_selector("#model-info:has-text('svd')")
+    page.fill("#search", "matrx")  # nothing contains it: the page offers the closest titles
+    page.wait_for_selector("#did-you-mean button")
+    assert "Matrix, The (1999)" in page.locator("#did-you-mean").inner_text()
+    _rate(page, "toy story", 1, 5)
+    _rate(page, "matrix", 2571, 5)
+    _rate(page, "titanic", 1721, 2)
+    page.click("#recommend")
+    page.wait_for_selector("#recs li")
+    recs = page.locator("#recs li")
+    assert recs.count() == 12
+    rated = {"Toy Story (1995)", "Matrix, The (1999)", "Titanic (1997)"}
+    because = [t for t in page.locator("#recs .because").all_inner_texts()]
+    assert because and all(t.startswith("Because you liked ") for t in because)
+    for text in because:  # the explanation names rated movies only
+        names = text.removeprefix("Because you liked ").split(" and ")
+        assert set(names) <= rated
+    first = recs.nth(0)
+    assert "you would rate it about" in first.locator(".plain").inner_text()
+    assert first.locator(".links a").first.get_attribute("href").startswith("https://www.imdb.com/title/tt")
+    assert not page.locator("#recs-note").is_visible()  # no fallback for a rating model
+    box = first.bounding_box()
+    if width >= 1000:  # desktop: the list sits beside the ratings, above the fold, without scrolling back
+        page.evaluate("window.scrollTo(0, 0)")
+        box = first.bounding_box()
+        assert box is not None and box["y"] + box["height"] <= height and box["x"] > width / 3
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    for i in range(recs.count()):  # nothing of a row spills sideways on a phone
+        b = recs.nth(i).bounding_box()
+        assert b is not None and b["x"] + b["width"] <= width + 1
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"page-{width}.png"), full_page=width < 1000)
+    assert not errors, errors
+    page.close()
