@@ -50,3 +50,25 @@ def test_a_strong_model_records_both_figures(tmp_path: Path, capsys) -> None:
         ["export", "-m", "itemknn", "--out", str(tmp_path / "k2"), "--no-check", "--json"], capsys
     )
     assert code == 0 and json.loads(out)["metrics"] == {}
+
+
+def test_tune_for_rmse_records_the_best_trials_ranking_and_warns(tmp_path: Path, capsys) -> None:
+    args = [
+        "tune",
+        "-m",
+        "baseline",
+        "--metric",
+        "rmse",
+        "--trials",
+        "2",
+        "--cv",
+        "1",
+        "--out",
+        str(tmp_path),
+    ]
+    code, out, err = _run([*args, "--json"], capsys)
+    assert code == 0
+    check = json.loads(out)["ranking_check"]
+    assert check["metric"] == "ndcg@10" and check["weak"] is True and check["model"] < check["popularity"]
+    assert "warning" in err and "ranks below popularity" in err
+    assert json.loads((tmp_path / "ranking_check.json").read_text())["popularity"] == check["popularity"]
