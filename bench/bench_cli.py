@@ -13,7 +13,9 @@ Results: ``bench/results/cli.json``.
 
 from __future__ import annotations
 
+import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -28,21 +30,29 @@ from common import ROOT, make_row, parse_mode, write_results
 TASK = "cli"
 
 
-def _wall(cmd: list[str], n: int) -> list[float]:
-    runs = []
+def _wall(cmd: list[str], n: int) -> tuple[list[float], list[float]]:
+    """Wall and CPU (user + system of the child) seconds of ``n`` fresh runs of ``cmd``."""
+    runs, cpus = [], []
     for _ in range(n):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.perf_counter()
         subprocess.run(cmd, cwd=ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         runs.append(time.perf_counter() - t0)
-    return runs
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpus.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+    return runs, cpus
 
 
 def main() -> None:
+    help_only = "--help-only" in sys.argv
+    if help_only:
+        sys.argv.remove("--help-only")
     args = parse_mode(__doc__.splitlines()[0])
+    args.help_only = help_only
     n = max(10, args.repeat)
     load = os.getloadavg()[0]
-    bare = _wall([sys.executable, "-c", "pass"], n)
-    helps = _wall([sys.executable, "-m", "movierec", "--help"], n)
+    bare, bare_cpu = _wall([sys.executable, "-c", "pass"], n)
+    helps, help_cpu = _wall([sys.executable, "-m", "movierec", "--help"], n)
     rows = [
         make_row(
             TASK,
@@ -50,8 +60,13 @@ def main() -> None:
             statistics.median(helps),
             "target (issue 18)",
             0.5,
-            quality={"bare_python_s": round(statistics.median(bare), 3)},
-            notes=f"median of {n}; bare interpreter {statistics.median(bare):.3f} s; load average {load:.1f} at start",
+            quality={
+                "bare_python_s": round(statistics.median(bare), 3),
+                "cpu_s": round(statistics.median(help_cpu), 3),
+                "bare_python_cpu_s": round(statistics.median(bare_cpu), 3),
+            },
+            notes=f"median of {n}; CPU {statistics.median(help_cpu):.3f} s; bare interpreter "
+            f"{statistics.median(bare):.3f} s; load average {load:.1f} at start",
             runs=[round(x, 3) for x in helps],
         )
     ]
@@ -59,6 +74,13 @@ def main() -> None:
         f"--help: median {statistics.median(helps):.3f} s (bare python {statistics.median(bare):.3f} s)",
         flush=True,
     )
+    previous = ROOT / "bench" / "results" / "cli.json"
+    if args.help_only and previous.is_file():  # keep the last report-size row (the report takes minutes)
+        rows += [
+            r for r in json.loads(previous.read_text()) if str(r.get("variant", "")).startswith("report-size")
+        ]
+        print(f"wrote {write_results(TASK, rows, mode=args.mode)}")
+        return
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "r"
         load = os.getloadavg()[0]

@@ -235,6 +235,31 @@ SVDPP_NOTES = (
 )
 
 
+def _classic_rows(repeat: int) -> list[dict[str, Any]]:
+    """Issue 19: Surprise's remaining algorithms on ml-100k u1 (ml-latest-small's 9.7k items would make both
+    slope-ones build dense item × item matrices of 0.4–0.8 GB); skipped without ml-100k."""
+    from movierec.datasets import load
+    from movierec.evaluation import make_split
+
+    path = Path(os.environ.get("MOVIEREC_DATA", str(Path(__file__).resolve().parents[2] / "shared" / "data")))
+    if not (path / "ml-100k" / "u.data").is_file():
+        print("ml-100k not found: issue-19 rows skipped")
+        return []
+    train, test, _ = make_split(
+        load(str(path / "ml-100k"), rating_scale=(1.0, 5.0)).interactions, "ml100k-u1"
+    )
+    out = []
+    for name, params in [("slope-one", {}), ("nmf", {"random_state": 0}), ("co-clustering", {"random_state": 0}),
+                         ("knn-zscore", {}), ("normal-predictor", {})]:  # fmt: skip
+        res = _fit_pair(name, train, test, repeat, **params)
+        out.append(
+            _row(
+                f"{name} fit, ml-100k u1", name, res, 1.0, "issue 19: same parameters, Surprise's definitions"
+            )
+        )
+    return out
+
+
 def main() -> None:
     argv = sys.argv[1:]
     sizes = None
@@ -271,6 +296,7 @@ def main() -> None:
     rows.append(
         _row("svdpp fit (2 epochs), ml-latest-small 80/20 seed 42", "svdpp", svdpp, None, SVDPP_NOTES)
     )
+    rows += _classic_rows(ns.repeat)
     bsl = _fit_pair("baseline", train, test, ns.repeat)
     rows.append(
         _row("baseline (ALS) fit, ml-latest-small", "baseline", bsl, None, "reg_i=10, reg_u=15, 10 epochs")

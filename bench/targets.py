@@ -207,6 +207,17 @@ def rows(results: Path) -> list[list[str]]:
     r = _find(_rows(results, "report"), lambda v: v.startswith("report-default"))
     out.append(["movierec report (default) < 90 s", _fmt(r and r.get("ours_seconds"), " s"),
                 _met(None if r is None else r["ours_seconds"] < 90), "– (dominated by t-SNE)", "report.json"])  # fmt: skip
+    cli = _rows(results, "cli")  # issue 18: start-up of --help (lazy imports) and the report's weight
+    r = _find(cli, lambda v: v.startswith("help-startup"))
+    cpu = None if r is None else (r.get("quality") or {}).get("cpu_s")
+    out.append(["movierec --help start-up < 0.5 s (CPU time; wall depends on the machine's load)",
+                f"{_fmt(cpu, ' s')} CPU, {_fmt(r and r.get('ours_seconds'), ' s')} wall",
+                _met(None if cpu is None else cpu < 0.5),
+                "bare interpreter " + _fmt(r and (r.get("quality") or {}).get("bare_python_s"), " s"), "cli.json"])  # fmt: skip
+    r = _find(cli, lambda v: v.startswith("report-size"))
+    mb = None if r is None else (r.get("quality") or {}).get("index_html_mb")
+    out.append(["default report index.html < 3 MB", _fmt(mb, " MB"), _met(None if mb is None else mb < 3.0),
+                "– (plotly.js gzipped is 1.9 MB of it)", "cli.json"])  # fmt: skip
     api = _rows(results, "api")
     r = _find(api, lambda v: "workers=1" in v and "response cache" in v and v.endswith("wrk"))
     nc = _find(api, lambda v: "no response cache" in v)
@@ -261,7 +272,13 @@ def rows(results: Path) -> list[list[str]]:
         ]
     )
     out += _production_rows(results)
-    return out + _coldstart_rows(results) + _beyond_rows(results)
+    return (
+        out
+        + _coldstart_rows(results)
+        + _beyond_rows(results)
+        + _issue20_rows(results)
+        + _issue19_rows(results)
+    )
 
 
 def _production_rows(results: Path) -> list[list[str]]:
@@ -407,6 +424,76 @@ def _beyond_rows(results: Path) -> list[list[str]]:
             ]
         )
     return out
+
+
+def _issue20_rows(results: Path) -> list[list[str]]:
+    """Issue 20: new users from demographics on ml-100k, and gru4rec under leave-last-out."""
+    out: list[list[str]] = []
+    cold = _rows(results, "cold_users")
+    for base, goal in (("popularity", 0.10), ("segment-popularity+demographics", 0.0)):
+        r = _find(cold, lambda v, b=base: v == f"paired: warp+demographics − {b}, 0 revealed")
+        gain, lo, p = _q(r, "relative_gain"), _q(r, "diff_lo"), _q(r, "p_permutation")
+        met = None if gain is None else gain >= goal and lo is not None and lo > 0
+        out.append(
+            [
+                f"cold users (ml-100k, 0 revealed): warp+demographics NDCG@10 ≥ {goal:.0%} above {base}, confirmed",
+                "–" if gain is None else f"{gain:+.1%} (paired diff CI low {_fmt(lo)}, p = {_fmt(p)})",
+                _met(met),
+                "n/a (quality)",
+                "cold_users.json",
+            ]
+        )
+    gru = _rows(results, "gru4rec")
+    vals = {
+        name: _q(_find(gru, lambda v, n=name: v == f"leave-last-out: {n}"), "ndcg@10")
+        for name in ("gru4rec", "markov", "popularity")
+    }
+    r = _find(gru, lambda v: v == "leave-last-out: gru4rec")
+    secs = None if r is None else r.get("ours_seconds")
+    ok = None if None in vals.values() else vals["gru4rec"] > max(vals["markov"], vals["popularity"])
+    out.append(
+        [
+            "gru4rec leave-last-out NDCG@10 above markov and popularity (ml-latest-small), training < 5 min",
+            f"{_fmt(vals['gru4rec'])} vs markov {_fmt(vals['markov'])}, popularity {_fmt(vals['popularity'])}; "
+            f"{_fmt(secs, ' s')}",
+            _met(None if ok is None or secs is None else ok and secs < 300),
+            "–",
+            "gru4rec.json",
+        ]
+    )
+    return out
+
+
+def _issue19_rows(results: Path) -> list[list[str]]:
+    """Issue 19: defaults on ml-100k top-N, ratings on u1 and Surprise's 5 folds (bench_results.py)."""
+    rows = _rows(results, "results19")
+
+    def group(name: str, metric: str) -> dict[str, float]:
+        """Model label (name plus non-default parameters) → value, for one group of results19.json."""
+        return {
+            str(r["model"]) + (f" {r['params']}" if r.get("params") else ""): float(r[metric])
+            for r in rows
+            if r.get("group") == name
+        }
+
+    topn, u1, cv5 = group("topn", "ndcg@10"), group("u1", "rmse"), group("cv5", "rmse")
+    best_topn = max(topn.items(), key=lambda kv: kv[1]) if topn else None
+    best_u1 = min(u1.items(), key=lambda kv: kv[1]) if u1 else None
+    best_cv5 = min(cv5.items(), key=lambda kv: kv[1]) if cv5 else None
+    bpr = topn.get("bpr")
+    return [
+        ["ml-100k per-user 75/25, all positive: default bpr NDCG@10 ≥ 0.42", _fmt(bpr),
+         _met(None if bpr is None else bpr >= 0.42), "n/a (quality)", "results19.json"],
+        ["ml-100k per-user 75/25: best default model NDCG@10 ≥ 0.49",
+         "–" if best_topn is None else f"{best_topn[0]} {_fmt(best_topn[1])}",
+         _met(None if best_topn is None else best_topn[1] >= 0.49), "n/a (quality)", "results19.json"],
+        ["ml-100k u1: below GLocal-K's 0.8889 RMSE (hyperparameters from u1.base alone)",
+         "–" if best_u1 is None else f"{best_u1[0]} {_fmt(best_u1[1])}",
+         _met(None if best_u1 is None else best_u1[1] < 0.8889), "n/a (quality)", "results19.json"],
+        ["ml-100k Surprise 5-fold: best single model ≤ 0.895 RMSE",
+         "–" if best_cv5 is None else f"{best_cv5[0]} {_fmt(best_cv5[1])}",
+         _met(None if best_cv5 is None else best_cv5[1] <= 0.895), "n/a (quality)", "results19.json"],
+    ]  # fmt: skip
 
 
 def section(results: Path) -> list[str]:

@@ -38,16 +38,18 @@ GRIDS: dict[str, tuple[dict[str, list[Any]], list[int] | None]] = {
     "bpr": (
         # stage 1 (rows kept in the json): k 64|200 × lr 0.01|0.05 × item_alpha 0|0.001 (user_alpha 0), 150
         # epochs: lr 0.05 overfits after 25–50 epochs, lr 0.01 still climbs at 150. Stage 2: λ on both sides.
-        {"no_components": [200], "learning_rate": [0.02, 0.05], "item_alpha": [0.003, 0.01, 0.03],
+        {"factors": [200], "learning_rate": [0.02, 0.05], "item_alpha": [0.003, 0.01, 0.03],
          "learning_schedule": ["sgd"], "epochs": [100]},
         [25, 50, 75, 100],
     ),
     "rp3beta": ({"alpha": [0.6, 0.8, 1.0], "beta": [0.2, 0.35, 0.5], "k": [50, 100, 200]}, None),
-    "slim": ({"alpha": [1e-4, 3e-4, 1e-3, 3e-3], "l1_ratio": [0.01, 0.1, 0.3], "k": [200]}, None),
+    # stage 1 (rows kept): alpha 1e-4…3e-3 × l1_ratio 0.01|0.1|0.3, best at the edge (3e-3, 0.3: 0.2384)
+    "slim": ({"alpha": [1e-2, 3e-2], "l1_ratio": [0.3, 0.6], "k": [200]}, None),
+    # stage 1 (log only, run stopped): factors 64|128 × alpha0 0.01|0.1|0.3 × reg 3e-4|3e-3|3e-2, 4/8/16
+    # epochs: best 128, 0.1, 3e-2, 16 epochs 0.2776 (64: 0.2771 at 8), reg at the edge of the grid
     "ials": (
-        {"factors": [64, 128, 256], "alpha0": [0.01, 0.1, 0.3], "regularization": [3e-4, 3e-3, 3e-2],
-         "epochs": [16]},
-        [4, 8, 16],
+        {"factors": [128], "alpha0": [0.1, 0.3], "regularization": [0.1, 0.3], "epochs": [16]},
+        [8, 16],
     ),
     "mult-vae": ({"beta": [0.2], "dropout": [0.5], "epochs": [200]}, [25, 50, 100, 150, 200]),
     "recvae": ({"gamma": [0.005], "epochs": [50]}, [10, 20, 30, 50]),

@@ -55,13 +55,13 @@ def test_models_lists_every_model_with_defaults() -> None:
     assert proc.returncode == 0, proc.stderr
     infos = {m["name"]: m for m in json.loads(proc.stdout)}
     assert set(infos) == set(MODELS)
-    assert infos["svd"]["params"]["n_factors"] > 0 and infos["svd"]["kind"] == "explicit"
+    assert infos["svd"]["params"]["factors"] > 0 and infos["svd"]["kind"] == "explicit"
     assert infos["ease"]["kind"] == "implicit" and "l2" in infos["ease"]["params"]
     table = run("models")
     assert table.returncode == 0 and all(cell_len(x) <= 80 for x in table.stdout.splitlines())
-    assert "n_factors=" in table.stdout
+    assert "factors=80" in table.stdout
     one = run("models", "svd")
-    assert "n_factors = " in one.stdout and "Koren" in one.stdout
+    assert "factors = 80" in one.stdout and "Koren" in one.stdout
     bad = run("models", "nope")
     assert bad.returncode == 2 and "unknown model 'nope'" in bad.stderr
 

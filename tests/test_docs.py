@@ -35,7 +35,7 @@ def test_mkdocs_builds_strict_with_api_reference_zoo_and_tutorials(tmp_path: Pat
 
     for name in MODELS:
         assert f"<code>{name}</code>" in zoo, name
-    assert "Koren" in zoo and "n_factors=80" in zoo
+    assert "Koren" in zoo and "factors=80" in zoo
     for nb in ("01_tutorial", "02_tuning", "03_serving"):
         assert (site / "tutorials" / nb / "index.html").is_file(), nb
     assert "full-ranking" in (site / "protocols" / "index.html").read_text()

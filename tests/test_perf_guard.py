@@ -35,7 +35,7 @@ class _Counter:
 
 @pytest.mark.parametrize(("module", "kernel", "model", "params", "per_fit"), [
     ("movierec.models.mf", "svd_epochs", "svd", {"n_epochs": 3, "n_factors": 4}, 1),
-    ("movierec.models.bpr", "pairwise_epoch_identity", "bpr", {"epochs": 3, "no_components": 4}, 3),
+    ("movierec.models.bpr", "learn_bpr_block", "bpr", {"epochs": 3, "no_components": 4}, 3),
     ("movierec.models.bpr", "pairwise_epoch_identity", "warp", {"epochs": 3, "no_components": 4}, 3),
 ])  # fmt: skip
 def test_kernel_calls_per_fit_do_not_grow_with_the_data(

@@ -13,7 +13,7 @@ from movierec.models.registry import create
 
 @pytest.fixture(scope="module")
 def svd_rec() -> movierec.Recommender:
-    return movierec.Recommender("ml-latest-small", "svd", n_epochs=5).fit()
+    return movierec.Recommender("ml-latest-small", "svd", epochs=5).fit()
 
 
 def test_predict_takes_raw_ids_user_1_toy_story(svd_rec: movierec.Recommender) -> None:

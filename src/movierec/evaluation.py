@@ -23,6 +23,7 @@ from movierec import split as S
 from movierec.datasets.canonical import CANONICAL_SPLITS, canonical_split
 from movierec.errors import ConfigError
 from movierec.interactions import Interactions
+from movierec.jsonsafe import to_jsonable
 from movierec.models.base import fit_options, tags_of, topk
 
 if TYPE_CHECKING:
@@ -515,6 +516,8 @@ class Result:
     folds: int | None = None
     per_user: dict[str, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
     users: np.ndarray | None = field(default=None, repr=False, compare=False)
+    # full ranking: the top-K lists of ``users`` (for the report's charts; not serialised)
+    recs: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.label:
@@ -569,16 +572,7 @@ def _finite(v: float) -> float | None:
     return None if v is None or not np.isfinite(v) else float(v)
 
 
-def _jsonable(obj: Any) -> Any:
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, (str, int, float, bool)) or obj is None:
-        return obj
-    return repr(obj)
+_jsonable = to_jsonable  # the one sanitiser (movierec.jsonsafe)
 
 
 def _intervals(per_user: dict[str, np.ndarray], seed: int, ranking: bool) -> dict[str, tuple[float, float]]:
@@ -664,6 +658,7 @@ def evaluate(
         label=label or (f"{name}+{proto.reranker.spec}" if getattr(proto, "reranker", None) else name),
         per_user=out.per_user,
         users=out.users,
+        recs=out.recs,
     )
 
 
@@ -1178,6 +1173,7 @@ def compare(
                     folds=cv,
                     per_user=per_user,
                     users=users,
+                    recs=outs[p.name][-1].recs if len(outs[p.name]) == 1 else None,
                 )
             )
     if any(p.name == "sampled" for p in protos):

@@ -48,6 +48,7 @@ from pydantic import (
 )
 
 from movierec.errors import ConfigError
+from movierec.jsonsafe import to_jsonable
 
 __all__ = [
     "DatasetConfig",
@@ -436,15 +437,21 @@ def dump_experiment(exp: Experiment, path: str | Path, *, header: str | None = N
 
 def experiment_from_tuning(result: Any) -> Experiment:
     """The experiment a finished study suggests: its dataset and outer split, the best params, its metric's protocol."""
-    from movierec.tuning import split_model_params
+    from movierec.metrics import parse_metric
+    from movierec.models.registry import split_model_params
+    from movierec.objective import is_objective
 
     settings = result.settings
     name, params = split_model_params(
         result.model, {**result.best_params, **(settings.get("fixed_params") or {})}
     )
-    metric = str(result.metric)
-    ranking = "@" in metric or metric in ("mrr",)
-    k = int(re.match(r"\d+", metric.split("@", 1)[1]).group()) if "@" in metric else 10  # type: ignore[union-attr]
+    text = str(result.metric)
+    if is_objective(text):  # a weighted objective ranks; its cut-off is its first term's
+        ranking, cut = True, re.search(r"@(\d+)", text)
+        k = int(cut.group(1)) if cut else 10
+    else:
+        metric = parse_metric(text)
+        ranking, k = metric.kind != "rating", int(metric.k or 10)
     dataset = settings.get("dataset") or "<unknown>"  # "<interactions>" when tuned on in-memory data
     return Experiment(
         name=f"{result.model} tuned ({result.study_name})",
@@ -557,21 +564,7 @@ def compare_kwargs(exp: Experiment) -> dict[str, Any]:
     }
 
 
-def _json_safe(obj: Any) -> Any:
-    if isinstance(obj, dict):
-        return {str(k): _json_safe(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_json_safe(v) for v in obj]
-    if hasattr(obj, "item") and not isinstance(obj, (str, bytes)):
-        try:
-            obj = obj.item()
-        except (TypeError, ValueError):
-            return str(obj)
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    if isinstance(obj, (str, int, float, bool)) or obj is None:
-        return obj
-    return str(obj)
+_json_safe = to_jsonable  # the one sanitiser (movierec.jsonsafe)
 
 
 _NOT_METRICS = frozenset({"seed", "k", "threshold", "folds", "n_users"})

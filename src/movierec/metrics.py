@@ -8,12 +8,16 @@ relevant to the user of ``recs[u]`` (nonzero = relevant). Definitions follow DES
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
+
 import numpy as np
 import scipy.sparse as sp
 
 from movierec.errors import ConfigError
 
 __all__ = [
+    "Metric",
     "average_precision",
     "bootstrap_ci",
     "bootstrap_cis",
@@ -24,6 +28,7 @@ __all__ = [
     "ndcg",
     "novelty",
     "paired_bootstrap",
+    "parse_metric",
     "permutation_test",
     "precision",
     "ranking_metrics",
@@ -315,3 +320,64 @@ def permutation_test(a: np.ndarray, b: np.ndarray, *, n_perm: int = 5000, seed: 
         signs = rng.integers(0, 2, size=(m, d.size)) * 2 - 1
         count += int((np.abs((signs * d).mean(axis=1)) >= observed - 1e-15).sum())
     return float((count + 1) / (n_perm + 1))
+
+
+# --- the metric vocabulary ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Metric:
+    """What a study optimises: ``rmse``/``mae`` (rating protocol) or a ranking metric at cut-off ``k``."""
+
+    name: str
+    k: int | None = None
+
+    @property
+    def kind(self) -> str:
+        return "rating" if self.name in _RATING_METRICS else "ranking"
+
+    @property
+    def direction(self) -> str:
+        return "minimize" if self.kind == "rating" else "maximize"
+
+    @property
+    def label(self) -> str:
+        return self.name if self.k is None else f"{self.name}@{self.k}"
+
+    @property
+    def result_key(self) -> str:
+        """The key of this metric in a :class:`movierec.evaluation.Result` (``mrr`` has no cut-off there)."""
+        return self.name if self.kind == "rating" or self.name == "mrr" else f"{self.name}@{self.k or 10}"
+
+
+_RATING_METRICS = ("rmse", "mae")
+_RANKING_METRICS = ("ndcg", "recall", "precision", "map", "hit_rate", "mrr")
+# one metric vocabulary with evaluation.py; older spellings still parse
+_METRIC_ALIASES = {"hr": "hit_rate", "hitrate": "hit_rate", "hit": "hit_rate"}
+
+
+def parse_metric(text: str, *, model_kind: str | None = None) -> Metric:
+    """``"rmse"``, ``"ndcg@10"``, ``"recall@20"``… → :class:`Metric`; RMSE for an implicit model is an error.
+
+    ``hr@K`` is read as ``hit_rate@K`` (one vocabulary with :mod:`movierec.evaluation`). Weighted
+    objectives (``"ndcg@10-0.1*arp@10"``) are parsed by :func:`movierec.tuning.parse_metric`.
+    """
+    raw = str(text).strip().lower()
+    m = re.fullmatch(r"([a-z_]+)(?:@(\d+))?", raw)
+    valid = ", ".join([*_RATING_METRICS, *(f"{n}@K" for n in _RANKING_METRICS if n != "mrr"), "mrr"])
+    name = _METRIC_ALIASES.get(m.group(1), m.group(1)) if m else ""
+    if not m or name not in (*_RATING_METRICS, *_RANKING_METRICS):
+        raise ConfigError(f"unknown metric {text!r}; valid metrics: {valid}")
+    k = m.group(2)
+    if name in _RATING_METRICS:
+        if k is not None:
+            raise ConfigError(f"metric {text!r}: {name} takes no cut-off (@K)")
+        if model_kind == "implicit":
+            raise ConfigError(
+                f"metric {name!r} needs predicted ratings but the model is implicit; use a ranking metric such as ndcg@10"
+            )
+        return Metric(name)
+    kk = 10 if k is None else int(k)
+    if kk <= 0:
+        raise ConfigError(f"metric {text!r}: the cut-off K must be ≥ 1")
+    return Metric(name, kk)

@@ -17,10 +17,12 @@ import difflib
 import re
 import unicodedata
 from collections.abc import Sequence
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from movierec.errors import ConfigError, UnknownIdError
+
+if TYPE_CHECKING:  # numpy loads when a title is looked up, not for ``movierec --help``
+    import numpy as np
 
 __all__ = ["ACCEPT", "SUGGEST", "fold_title", "match_title", "search_key", "suggest_titles", "title_keys"]
 
@@ -81,6 +83,8 @@ def suggest_titles(
     q = fold_title(query)
     if not q:
         return []
+    import numpy as np
+
     pop = np.zeros(len(titles)) if support is None else np.asarray(support, dtype=np.float64)
     scored = []
     for i, t in enumerate(titles):

@@ -14,7 +14,6 @@ import json
 import logging
 import math
 import os
-import re
 import socket
 import time
 import warnings
@@ -27,7 +26,11 @@ import numpy as np
 
 from movierec.errors import ConfigError, NotFittedError
 from movierec.interactions import Interactions
+from movierec.jsonsafe import to_jsonable
+from movierec.metrics import Metric
+from movierec.metrics import parse_metric as _parse_single_metric
 from movierec.models.base import fit_options
+from movierec.models.registry import MODEL_SWITCHES, split_model_params
 from movierec.models.space import Choice, FloatRange, IntRange, Param
 
 __all__ = [
@@ -68,25 +71,6 @@ def search_spaces() -> dict[str, dict[str, Param]]:
         except ConfigError:
             continue
     return out
-
-
-# A search-space entry whose value picks the registered model instead of a constructor argument:
-# BPR and WARP are one factorisation with two losses (Rendle et al. 2009; Weston et al. 2011).
-MODEL_SWITCHES: dict[str, dict[str, str]] = {
-    "loss": {"bpr": "bpr", "warp": "warp", "logistic": "logistic", "warp-kos": "warp-kos"}
-}
-
-
-def split_model_params(model: str, params: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
-    """(registered model, constructor params) for a trial's params, applying :data:`MODEL_SWITCHES`."""
-    out = dict(params)
-    for key, targets in MODEL_SWITCHES.items():
-        if key in out and model in targets.values():
-            from movierec.models.registry import get_class
-
-            if key not in _model_params(get_class(model)):
-                model = targets[str(out.pop(key))]
-    return model, out
 
 
 def _canonical_params(model: str, params: Mapping[str, Any]) -> dict[str, Any]:
@@ -153,41 +137,12 @@ def resolve_space(model: str) -> dict[str, Param]:
 
 
 # --- metrics -------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Metric:
-    """What a study optimises: ``rmse``/``mae`` (rating protocol) or a ranking metric at cut-off ``k``."""
-
-    name: str
-    k: int | None = None
-
-    @property
-    def kind(self) -> str:
-        return "rating" if self.name in _RATING_METRICS else "ranking"
-
-    @property
-    def direction(self) -> str:
-        return "minimize" if self.kind == "rating" else "maximize"
-
-    @property
-    def label(self) -> str:
-        return self.name if self.k is None else f"{self.name}@{self.k}"
-
-    @property
-    def result_key(self) -> str:
-        """The key of this metric in a :class:`movierec.evaluation.Result` (``mrr`` has no cut-off there)."""
-        return self.name if self.kind == "rating" or self.name == "mrr" else f"{self.name}@{self.k or 10}"
-
-
-_RATING_METRICS = ("rmse", "mae")
-_RANKING_METRICS = ("ndcg", "recall", "precision", "map", "hit_rate", "mrr")
-# one metric vocabulary with evaluation.py; older spellings still parse
-_METRIC_ALIASES = {"hr": "hit_rate", "hitrate": "hit_rate", "hit": "hit_rate"}
+# The metric vocabulary (Metric) lives in movierec.metrics, shared with evaluation and experiment
+# files; tuning adds weighted objectives on top.
 
 
 def parse_metric(text: str, *, model_kind: str | None = None) -> Metric:
-    """``"rmse"``, ``"ndcg@10"``, ``"recall@20"``… → :class:`Metric`; RMSE for an implicit model is an error.
+    """``"rmse"``, ``"ndcg@10"``, ``"hr@10"``… → :class:`Metric` (:func:`movierec.metrics.parse_metric`).
 
     A weighted objective such as ``"ndcg@10-0.1*arp@10"`` → :class:`movierec.objective.Objective`.
     """
@@ -195,25 +150,7 @@ def parse_metric(text: str, *, model_kind: str | None = None) -> Metric:
 
     if is_objective(text):
         return parse_objective(text)  # type: ignore[return-value]
-    raw = str(text).strip().lower()
-    m = re.fullmatch(r"([a-z_]+)(?:@(\d+))?", raw)
-    valid = ", ".join([*_RATING_METRICS, *(f"{n}@K" for n in _RANKING_METRICS if n != "mrr"), "mrr"])
-    name = _METRIC_ALIASES.get(m.group(1), m.group(1)) if m else ""
-    if not m or name not in (*_RATING_METRICS, *_RANKING_METRICS):
-        raise ConfigError(f"unknown metric {text!r}; valid metrics: {valid}")
-    k = m.group(2)
-    if name in _RATING_METRICS:
-        if k is not None:
-            raise ConfigError(f"metric {text!r}: {name} takes no cut-off (@K)")
-        if model_kind == "implicit":
-            raise ConfigError(
-                f"metric {name!r} needs predicted ratings but the model is implicit; use a ranking metric such as ndcg@10"
-            )
-        return Metric(name)
-    kk = 10 if k is None else int(k)
-    if kk <= 0:
-        raise ConfigError(f"metric {text!r}: the cut-off K must be ≥ 1")
-    return Metric(name, kk)
+    return _parse_single_metric(text, model_kind=model_kind)
 
 
 def score_split(
@@ -296,16 +233,7 @@ class TuneResult:
         return _jsonable(asdict(self))
 
 
-def _jsonable(obj: Any) -> Any:
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    return obj
+_jsonable = to_jsonable  # the one sanitiser (movierec.jsonsafe)
 
 
 def _optuna() -> Any:

@@ -32,9 +32,8 @@ def test_every_model_declares_consistent_tags(name: str, cls: type) -> None:
     assert cls.sequential == tags.sequential == (tags.trains_on == "sequences")
     if tags.predicts_ratings:
         assert hasattr(cls, "predict") and tags.trains_on == "ratings"
-    # a model whose tags say it folds in new users overrides score_new_user
-    if tags.fold_in != "none":
-        assert cls.score_new_user is not BaseRecommender.score_new_user, name
+    assert tags.trains_on in ("ratings", "interactions", "sequences")
+    assert tags.fold_in in ("factors", "neighbours", "sequence", "popularity", "none")
     # fit is the contract's, training is _fit
     assert cls.fit is BaseRecommender.fit
     assert "_fit" in {k for c in cls.__mro__ for k in vars(c)}

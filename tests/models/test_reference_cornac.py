@@ -35,7 +35,7 @@ def test_learnbpr_matches_cornac_quality() -> None:
     u, i = np.nonzero(rng.random((200, 120)) < like * (1 + np.arange(120) / 60)[None, :])
     inter = Interactions(u, i, np.ones(len(u)), IdMap(np.arange(200)), IdMap(np.arange(120)))
     train, test = per_user_holdout(inter, 0.25, seed=42)
-    ours = _ndcg(BPR(no_components=16, epochs=40, learning_rate=0.05, item_alpha=1e-3, user_alpha=1e-3,
+    ours = _ndcg(BPR(factors=16, epochs=40, learning_rate=0.05, item_alpha=1e-3, user_alpha=1e-3,
                      learning_schedule="sgd"), train, test)  # fmt: skip
     ref = _ndcg(create("cornac:bpr", k=16, max_iter=40, learning_rate=0.05, lambda_reg=1e-3), train, test)
     pop = _ndcg(create("popularity"), train, test)

@@ -158,11 +158,13 @@ def test_declared_statuses(client: httpx.Client) -> None:
 def test_lookalike_ids_name_nothing_in_the_api(client: httpx.Client, spelling: str) -> None:
     """User 1 and movie 1 exist; their look-alike spellings must not reach them."""
     assert client.get("/users/1/recommendations").status_code == 200
+    assert client.get("/movies/1/similar").status_code == 200
     q = urllib.parse.quote(spelling, safe="")
     for url in (
         f"/users/{q}/recommendations",
         f"/users/{q}/recommendations?k=3&genres=Comedy",
         f"/movies/{q}",
+        f"/movies/{q}/similar",
     ):
         resp = client.get(url)
         assert resp.status_code == 404 and isinstance(resp.json()["detail"], str), (url, resp.text)

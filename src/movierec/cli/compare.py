@@ -229,7 +229,7 @@ def compare_cmd(
         [],
         "--params",
         "-p",
-        help="Hyperparameters MODEL.KEY=VALUE (repeat, or comma-separate), e.g. svd.n_factors=100.",
+        help="Hyperparameters MODEL.KEY=VALUE (repeat, or comma-separate), e.g. svd.factors=100.",
     ),
     test_size: float = typer.Option(0.2, "--test-size", help="Share of ratings held out for testing."),
     beyond: bool = typer.Option(
@@ -483,7 +483,7 @@ def recommend_cmd(
         [],
         "--params",
         "-p",
-        help="Hyperparameters [MODEL.]KEY=VALUE (repeat, or comma-separate), e.g. n_factors=100.",
+        help="Hyperparameters [MODEL.]KEY=VALUE (repeat, or comma-separate), e.g. factors=100.",
     ),
     item_features: str | None = typer.Option(
         None, "--item-features", help="Side features for hybrid models: genres,tags,year."
@@ -581,7 +581,7 @@ def similar_cmd(
         [],
         "--params",
         "-p",
-        help="Hyperparameters [MODEL.]KEY=VALUE (repeat, or comma-separate), e.g. n_factors=100.",
+        help="Hyperparameters [MODEL.]KEY=VALUE (repeat, or comma-separate), e.g. factors=100.",
     ),
     implicit_threshold: float = typer.Option(
         4.0, "--implicit-threshold", help="Ratings ≥ this are positives for implicit models."

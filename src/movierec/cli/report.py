@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -101,7 +102,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Train the notebook's models and the strongest implicit ones, compare them, map their item spaces, write one HTML page."""
         from movierec.cli.compare import parse_model_params
-        from movierec.viz.report import DEFAULT_MODELS, build_report, parse_models, print_summary
+        from movierec.viz.report import DEFAULT_MODELS, build_report, parse_models
 
         specs = None
         rating_scale = None
@@ -137,7 +138,7 @@ def register(app: typer.Typer) -> None:
             console=err_console,
             user_features=user_features,
         )
-        print_summary(console, rep)
+        _print_report(rep)
 
     @app.command("embed")
     def embed_cmd(
@@ -180,3 +181,28 @@ def register(app: typer.Typer) -> None:
             force=force,
             console=err_console,
         )
+
+
+def _print_report(rep: Any) -> None:
+    """The report's model table as one table per protocol within the terminal's width, then where it is."""
+    from types import SimpleNamespace
+
+    from movierec.beyond import is_beyond
+    from movierec.cli.tables import comparison_tables
+    from movierec.evaluation import Comparison
+
+    view = SimpleNamespace(rows=list(rep.comparison or []))
+    view.winners = lambda: Comparison.winners(view)  # type: ignore[arg-type]
+    tables, notes = comparison_tables(
+        view, console.width, keep=lambda m: not m.startswith("novelty") and not is_beyond(m)
+    )
+    for table in tables:
+        console.print()
+        console.print(table)
+    for note in notes:
+        console.print(f"[dim]{note}[/]", soft_wrap=False)
+    console.print(rep.reading, soft_wrap=False)
+    total = sum(rep.timings.values())
+    steps = ", ".join(f"{key.replace('_', ' + ')} {v:.1f} s" for key, v in rep.timings.items())
+    console.print(f"[dim]{total:.1f} s in all: {steps}[/]", soft_wrap=False)
+    console.print(f"[green]report written to[/] {(rep.out / 'index.html').resolve()}", soft_wrap=False)

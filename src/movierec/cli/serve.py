@@ -75,7 +75,7 @@ def export_cmd(
         [],
         "--params",
         "-p",
-        help="Hyperparameters [MODEL.]KEY=VALUE (repeat, or comma-separate), e.g. n_factors=100.",
+        help="Hyperparameters [MODEL.]KEY=VALUE (repeat, or comma-separate), e.g. factors=100.",
     ),
     out: Path = typer.Option(..., "--out", "-o", help="Artifact folder to write."),
     force: bool = typer.Option(False, "--force", help="Replace an existing artifact folder."),

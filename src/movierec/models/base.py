@@ -32,6 +32,7 @@ import scipy.sparse as sp
 
 from movierec.errors import ArtifactError, ConfigError, NotFittedError
 from movierec.interactions import Interactions
+from movierec.jsonsafe import to_jsonable
 from movierec.models.params import Constraint, validate_params
 
 __all__ = [
@@ -672,13 +673,4 @@ def _accept_aliases(init: Callable[..., None]) -> Callable[..., None]:
     return wrapper
 
 
-def _jsonable(obj: Any) -> Any:
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, np.random.Generator):
-        return None
-    return obj
+_jsonable = to_jsonable  # the one sanitiser (movierec.jsonsafe)

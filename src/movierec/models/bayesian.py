@@ -111,7 +111,7 @@ class BayesianFM(_FactorModel):
         if self.features not in FEATURE_SETS:
             raise ConfigError(f"features must be one of {', '.join(FEATURE_SETS)}, got {self.features!r}")
 
-    def fit(
+    def _fit(
         self,
         train: Interactions,
         *,

@@ -8,11 +8,22 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+from collections.abc import Mapping
 from typing import Any
 
 from movierec.errors import ConfigError
 
-__all__ = ["MODELS", "available", "canonical_params", "create", "get_class", "merge_params", "model_kind"]
+__all__ = [
+    "MODELS",
+    "MODEL_SWITCHES",
+    "available",
+    "canonical_params",
+    "create",
+    "get_class",
+    "merge_params",
+    "model_kind",
+    "split_model_params",
+]
 
 # name -> (module, class, extra needed to import it or None)
 MODELS: dict[str, tuple[str, str, str | None]] = {
@@ -24,6 +35,11 @@ MODELS: dict[str, tuple[str, str, str | None]] = {
     "knn-basic": ("movierec.models.knn", "KNNBasic", None),
     "knn-means": ("movierec.models.knn", "KNNWithMeans", None),
     "knn-baseline": ("movierec.models.knn", "KNNBaseline", None),
+    "knn-zscore": ("movierec.models.knn", "KNNWithZScore", None),
+    "normal-predictor": ("movierec.models.classic", "NormalPredictor", None),
+    "slope-one": ("movierec.models.classic", "SlopeOne", None),
+    "nmf": ("movierec.models.classic", "NMF", None),
+    "co-clustering": ("movierec.models.classic", "CoClustering", None),
     "bayesian-fm": ("movierec.models.bayesian", "BayesianFM", None),
     "blend": ("movierec.models.blend", "Blend", None),
     # implicit (LightFM / implicit style)
@@ -51,6 +67,15 @@ MODELS: dict[str, tuple[str, str, str | None]] = {
     "surprise:svd": ("movierec.models.reference.surprise", "SurpriseSVD", "reference"),
     "surprise:svdpp": ("movierec.models.reference.surprise", "SurpriseSVDpp", "reference"),
     "surprise:knn-baseline": ("movierec.models.reference.surprise", "SurpriseKNNBaseline", "reference"),
+    "surprise:knn-zscore": ("movierec.models.reference.surprise", "SurpriseKNNWithZScore", "reference"),
+    "surprise:slope-one": ("movierec.models.reference.surprise", "SurpriseSlopeOne", "reference"),
+    "surprise:nmf": ("movierec.models.reference.surprise", "SurpriseNMF", "reference"),
+    "surprise:co-clustering": ("movierec.models.reference.surprise", "SurpriseCoClustering", "reference"),
+    "surprise:normal-predictor": (
+        "movierec.models.reference.surprise",
+        "SurpriseNormalPredictor",
+        "reference",
+    ),
     "lightfm:bpr": ("movierec.models.reference.lightfm", "LightFMBPR", "reference"),
     "lightfm:warp": ("movierec.models.reference.lightfm", "LightFMWARP", "reference"),
     "lightfm:logistic": ("movierec.models.reference.lightfm", "LightFMLogistic", "reference"),
@@ -118,3 +143,20 @@ def merge_params(name: str, *layers: dict[str, Any]) -> dict[str, Any]:
     for layer in layers:
         out.update(canonical_params(name, layer))
     return out
+
+
+# A search-space entry whose value picks the registered model instead of a constructor argument:
+# BPR and WARP are one factorisation with two losses (Rendle et al. 2009; Weston et al. 2011).
+MODEL_SWITCHES: dict[str, dict[str, str]] = {
+    "loss": {"bpr": "bpr", "warp": "warp", "logistic": "logistic", "warp-kos": "warp-kos"}
+}
+
+
+def split_model_params(model: str, params: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+    """(registered model, constructor params) for a trial's params, applying :data:`MODEL_SWITCHES`."""
+    out = dict(params)
+    for key, targets in MODEL_SWITCHES.items():
+        if key in out and model in targets.values():
+            if key not in get_class(model)._param_names():
+                model = targets[str(out.pop(key))]
+    return model, out

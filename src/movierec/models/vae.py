@@ -24,7 +24,7 @@ import scipy.sparse as sp
 
 from movierec.errors import ConfigError, DataError
 from movierec.interactions import Interactions
-from movierec.models.base import BaseRecommender, EpochCallback, check_positive, check_random_state
+from movierec.models.base import BaseRecommender, EpochCallback, Tags, check_positive, check_random_state
 from movierec.models.space import FloatRange, IntRange, SearchSpace
 from movierec.models.weighting import check_weighting, weighted_csr
 
@@ -59,6 +59,7 @@ class _VAE(BaseRecommender):
     """
 
     kind: ClassVar[str] = "implicit"
+    tags: ClassVar[Tags] = Tags(fold_in="factors")  # a new user's row goes through the encoder
     _json_state: ClassVar[tuple[str, ...]] = ("history_",)
 
     # hyperparameters every VAE has (set by the subclasses' constructors)
@@ -91,7 +92,7 @@ class _VAE(BaseRecommender):
     def _decode_np(self, z: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
-    def fit(
+    def _fit(
         self,
         train: Interactions,
         *,

@@ -30,6 +30,7 @@ import scipy.sparse as sp
 
 from movierec.errors import ArtifactError, ConfigError
 from movierec.interactions import IdMap, Interactions
+from movierec.jsonsafe import to_jsonable
 from movierec.output_folders import check_artifact_target
 from movierec.serving.validate import sign_manifest, validate_artifact
 from movierec.serving.visitor import visitor_export
@@ -90,18 +91,7 @@ def _manifest_digest(manifest: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
-def _jsonable(obj: Any) -> Any:
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    if obj is None or isinstance(obj, (str, int, float, bool)):
-        return obj
-    return repr(obj)
+_jsonable = to_jsonable  # the one sanitiser (movierec.jsonsafe)
 
 
 # --- export ------------------------------------------------------------------------------

@@ -1,16 +1,58 @@
-"""Matplotlib charts written as PNG files (headless, Agg backend)."""
+"""The one charts module (matplotlib, headless): dataset shape, model comparison, curves.
+
+Each function takes plain numbers or JSON result rows (no models) and writes one PNG; the report,
+``movierec compare --out`` and ``movierec data`` all draw through here, with one style, one palette
+(genres and models share it) and one writer.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from movierec.errors import ConfigError
-from movierec.interactions import Interactions
+
+__all__ = [
+    "PALETTE",
+    "genre_bars",
+    "grouped_bars",
+    "long_tail",
+    "metric_vs_k",
+    "per_user_distribution",
+    "pyplot",
+    "ranking_bars",
+    "rating_histogram",
+    "ratings_over_time",
+    "rmse_bars",
+    "save",
+    "training_curves",
+    "value_bars",
+]
+
+#: Colours for the main genres (colour-blind-friendly tableau-like palette); the rest share grey.
+PALETTE = [
+    "#4e79a7",
+    "#f28e2b",
+    "#e15759",
+    "#76b7b2",
+    "#59a14f",
+    "#edc948",
+    "#b07aa1",
+    "#ff9da7",
+    "#9c755f",
+    "#17becf",
+    "#8c564b",
+    "#bcbd22",
+]
+BLUE = "#3b6ea8"
+MODEL_COLOURS = PALETTE[:9]  # one colour-blind-friendly palette for genres and models
 
 
-def _pyplot():  # type: ignore[no-untyped-def]
+def pyplot() -> Any:
+    """matplotlib.pyplot on the headless Agg backend, with the report's quiet style."""
     try:
         import matplotlib
 
@@ -18,114 +60,396 @@ def _pyplot():  # type: ignore[no-untyped-def]
         import matplotlib.pyplot as plt
     except ModuleNotFoundError as exc:
         raise ConfigError("charts need matplotlib: pip install 'movierec[viz]'") from exc
+    plt.rcParams.update(
+        {
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+            "axes.grid": True,
+            "grid.alpha": 0.3,
+            "grid.linewidth": 0.6,
+            "axes.titlesize": 11,
+            "axes.titleweight": "bold",
+            "axes.labelsize": 9,
+            "xtick.labelsize": 8,
+            "ytick.labelsize": 8,
+            "legend.fontsize": 8,
+            "font.family": "DejaVu Sans",
+        }
+    )
     return plt
 
 
-def _save(fig, path: str | Path) -> Path:  # type: ignore[no-untyped-def]
+def save(fig: Any, path: str | Path) -> Path:
+    """Write a figure as PNG (110 dpi, tight) and close it."""
     path = Path(path)
-    if path.parent and not path.parent.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    plt = pyplot()
     try:
-        fig.savefig(path, dpi=110, bbox_inches="tight")
+        fig.savefig(path, dpi=110, bbox_inches="tight", facecolor="white")
     except OSError as exc:
         raise ConfigError(f"{path}: cannot write the chart ({exc.strerror})") from exc
     finally:
-        fig.clf()
-        _pyplot().close(fig)
+        plt.close(fig)
     return path
 
 
-def rating_histogram(inter: Interactions, path: str | Path, *, title: str = "Rating distribution") -> Path:
-    """Bar chart of how many ratings take each value."""
-    plt = _pyplot()
-    values, counts = np.unique(inter.ratings, return_counts=True)
-    fig, ax = plt.subplots(figsize=(6, 3.5))
+def model_colours(models: Sequence[str]) -> dict[str, str]:
+    """A fixed colour per model name, the same in every chart."""
+    return {m: MODEL_COLOURS[i % len(MODEL_COLOURS)] for i, m in enumerate(models)}
+
+
+# --- dataset ---------------------------------------------------------------------------------
+
+
+def rating_histogram(ratings: Any, path: str | Path, *, title: str = "Rating distribution") -> Path:
+    """How many ratings take each value (``ratings``: an array, or Interactions)."""
+    plt = pyplot()
+    values, counts = np.unique(np.asarray(getattr(ratings, "ratings", ratings)), return_counts=True)
+    fig, ax = plt.subplots(figsize=(5.5, 3.3))
     width = float(np.min(np.diff(values))) * 0.8 if len(values) > 1 else 0.4
-    ax.bar(values, counts, width=width, color="#3b6ea8")
+    ax.bar(values, counts, width=width, color=BLUE)
     ax.set_xlabel("rating")
-    ax.set_ylabel("number of ratings")
-    ax.set_title(title)
+    ax.set_ylabel("ratings")
+    ax.set_title(title, loc="left")
     ax.set_xticks(values)
-    return _save(fig, path)
+    ax.tick_params(axis="x", labelrotation=0)
+    ax.grid(axis="x", visible=False)
+    return save(fig, path)
+
+
+def long_tail(per_user: np.ndarray, per_item: np.ndarray, path: str | Path) -> Path:
+    """Histograms of ratings per user and per item on log-log axes (the long tail)."""
+    plt = pyplot()
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.3))
+    for ax, counts, what, colour in (
+        (axes[0], per_user, "user", BLUE),
+        (axes[1], per_item, "item", "#e15759"),
+    ):
+        counts = np.asarray(counts)
+        counts = counts[counts > 0]
+        if len(counts) == 0:
+            continue
+        hi = max(float(counts.max()), 2.0)
+        bins = np.unique(np.round(np.logspace(0, np.log10(hi + 1), 30)))
+        ax.hist(counts, bins=bins, color=colour, alpha=0.85)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel(f"ratings per {what} (log)")
+        ax.set_ylabel(f"{what}s (log)")
+        ax.set_title(f"Ratings per {what}: median {np.median(counts):g}, max {counts.max():,}", loc="left")
+    fig.tight_layout()
+    return save(fig, path)
+
+
+def ratings_over_time(timestamps: np.ndarray, path: str | Path) -> Path:
+    """Ratings per year (the time span of the log)."""
+    plt = pyplot()
+    years = (np.asarray(timestamps, dtype="datetime64[s]").astype("datetime64[Y]").astype(int) + 1970).astype(
+        int
+    )
+    ys, counts = np.unique(years, return_counts=True)
+    fig, ax = plt.subplots(figsize=(5.5, 3.3))
+    ax.bar(ys, counts, color=BLUE, width=0.8)
+    ax.set_xlabel("year")
+    ax.set_ylabel("ratings")
+    ax.set_title(f"Ratings per year, {ys.min()}–{ys.max()}", loc="left")
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.grid(axis="x", visible=False)
+    return save(fig, path)
+
+
+def genre_bars(genre_counts: Mapping[str, int], path: str | Path) -> Path:
+    """Movies per genre, most frequent first (a wide chart: one bar per genre)."""
+    plt = pyplot()
+    items = sorted(genre_counts.items(), key=lambda kv: -kv[1])
+    fig, ax = plt.subplots(figsize=(max(6.0, 0.55 * len(items) + 1.5), 2.7))
+    if items:
+        ax.bar([k for k, _ in items], [v for _, v in items], color=BLUE)
+        ax.tick_params(axis="x", labelrotation=40)
+        for label in ax.get_xticklabels():
+            label.set_horizontalalignment("right")
+    ax.set_ylabel("movies")
+    ax.set_title("Genre frequencies (a movie may have several)", loc="left")
+    ax.grid(axis="x", visible=False)
+    return save(fig, path)
+
+
+# --- models ----------------------------------------------------------------------------------
+
+
+def value_bars(
+    values: Mapping[str, float],
+    path: str | Path,
+    *,
+    title: str,
+    ylabel: str,
+    intervals: Mapping[str, tuple[float, float]] | None = None,
+    lower_is_better: bool = True,
+    colours: Mapping[str, str] | None = None,
+) -> Path:
+    """One bar per model (e.g. RMSE), the best one outlined, values printed on the bars."""
+    plt = pyplot()
+    names = list(values)
+    vals = np.array([values[n] for n in names], dtype=np.float64)
+    fig, ax = plt.subplots(figsize=(max(4.0, 1.1 * len(names) + 1.5), 3.4))
+    colours = colours or model_colours(names)
+    err = None
+    if intervals:
+        err = np.array(
+            [
+                [vals[i] - intervals[n][0], intervals[n][1] - vals[i]] if n in intervals else [0, 0]
+                for i, n in enumerate(names)
+            ]
+        ).T
+    bars = ax.bar(names, vals, color=[colours.get(n, BLUE) for n in names], yerr=err, capsize=4)
+    if len(vals):
+        best = int(np.argmin(vals) if lower_is_better else np.argmax(vals))
+        bars[best].set_edgecolor("black")
+        bars[best].set_linewidth(1.6)
+        lo = float(np.min(vals))
+        hi = float(np.max(vals))
+        # bars start at zero (a cut axis makes 0.87 look twice 0.85); the values are printed on the bars
+        ax.set_ylim(0.0, max(hi, lo, 0.0) * 1.15 or 1.0)
+        for b, v in zip(bars, vals, strict=True):
+            ax.annotate(
+                f"{v:.3f}",
+                (b.get_x() + b.get_width() / 2, v),
+                xytext=(0, 3),
+                textcoords="offset points",
+                ha="center",
+                va="bottom",
+                fontsize=8,
+            )
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, loc="left")
+    ax.grid(axis="x", visible=False)
+    return save(fig, path)
+
+
+def grouped_bars(
+    values: Mapping[str, Mapping[str, float]],
+    path: str | Path,
+    *,
+    metrics: Sequence[str],
+    title: str,
+    intervals: Mapping[str, Mapping[str, tuple[float, float]]] | None = None,
+    colours: Mapping[str, str] | None = None,
+) -> Path:
+    """Ranking metrics side by side: one group per metric, one bar per model, 95% intervals as error bars."""
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(max(6.5, 1.5 * len(metrics) + 2.5), 3.8))
+    _grouped_on(ax, values, metrics, intervals, colours)
+    ax.set_title(title, loc="left")
+    return save(fig, path)
+
+
+def _grouped_on(
+    ax: Any,
+    values: Mapping[str, Mapping[str, float]],
+    metrics: Sequence[str],
+    intervals: Mapping[str, Mapping[str, tuple[float, float]]] | None = None,
+    colours: Mapping[str, str] | None = None,
+) -> None:
+    """Draw grouped bars (one group per metric, one bar per model) on ``ax``."""
+    models = list(values)
+    colours = colours or model_colours(models)
+    width = 0.8 / max(len(models), 1)
+    x = np.arange(len(metrics))
+    for j, m in enumerate(models):
+        vals = np.array([values[m].get(k, np.nan) for k in metrics], dtype=np.float64)
+        err = None
+        if intervals and m in intervals:
+            lo = np.array([intervals[m].get(k, (np.nan, np.nan))[0] for k in metrics], dtype=np.float64)
+            hi = np.array([intervals[m].get(k, (np.nan, np.nan))[1] for k in metrics], dtype=np.float64)
+            err = np.nan_to_num(np.vstack([vals - lo, hi - vals]), nan=0.0).clip(min=0)
+        ax.bar(
+            x + (j - (len(models) - 1) / 2) * width,
+            np.nan_to_num(vals),
+            width,
+            yerr=err,
+            capsize=2.5,
+            color=colours.get(m, BLUE),
+            label=m,
+            error_kw={"lw": 0.8},
+        )
+    ax.set_xticks(x, list(metrics))
+    ax.legend(ncols=min(len(models), 6), loc="upper right", frameon=False)
+    ymax = ax.get_ylim()[1]
+    ax.set_ylim(0, ymax * 1.15)
+    ax.grid(axis="x", visible=False)
+
+
+# --- result rows (compare --out) -------------------------------------------------------------
+
+
+def _row_values(rows: Sequence[Mapping[str, Any]], metrics: Sequence[str]) -> dict[str, dict[str, float]]:
+    return {str(r["model"]): {m: float(r[m]) for m in metrics if r.get(m) is not None} for r in rows}
+
+
+def _row_intervals(
+    rows: Sequence[Mapping[str, Any]], metrics: Sequence[str]
+) -> dict[str, dict[str, tuple[float, float]]]:
+    out: dict[str, dict[str, tuple[float, float]]] = {}
+    for r in rows:
+        for m in metrics:
+            ci = (r.get("intervals") or {}).get(m)
+            if ci and ci[0] is not None and ci[1] is not None:
+                out.setdefault(str(r["model"]), {})[m] = (float(ci[0]), float(ci[1]))
+    return out
 
 
 def rmse_bars(
-    rows: list[dict], path: str | Path, *, title: str = "Rating error by model (lower is better)"
+    rows: Sequence[Mapping[str, Any]],
+    path: str | Path,
+    *,
+    title: str = "Rating error by model (lower is better)",
 ) -> Path:
-    """The notebook's RMSE/MAE bar chart: one group per model, from result rows of the ``rating`` protocol."""
-    plt = _pyplot()
+    """RMSE and MAE per model from JSON result rows of the ``rating`` protocol (``compare --out``)."""
     rows = [r for r in rows if r.get("protocol") == "rating" and r.get("rmse") is not None]
     if not rows:
         raise ConfigError("no rating-protocol rows (rmse) to chart")
-    labels = [str(r["model"]) for r in rows]
-    x = np.arange(len(labels))
-    fig, ax = plt.subplots(figsize=(max(5.0, 1.3 * len(labels) + 2), 3.8))
-    width = 0.38
-    for j, (metric, color) in enumerate((("rmse", "#3b6ea8"), ("mae", "#e08a3c"))):
-        vals = [float(r.get(metric) or 0.0) for r in rows]
-        bars = ax.bar(x + (j - 0.5) * width, vals, width, label=metric.upper(), color=color)
-        ax.bar_label(bars, fmt="%.3f", fontsize=8, padding=2)
-    ax.set_xticks(x, labels, rotation=20 if len(labels) > 4 else 0)
-    ax.set_ylabel("error (rating points)")
-    ax.set_title(title)
-    top = max(float(r.get("rmse") or 0.0) for r in rows)
-    ax.set_ylim(0, top * 1.3 if top > 0 else 1.0)
-    ax.legend(loc="upper right", ncols=2)
-    return _save(fig, path)
-
-
-def _ci_err(row: dict, metric: str, value: float) -> tuple[float, float]:
-    """Error-bar lengths (below, above) from a row's ``intervals``; zero when there is no interval."""
-    ci = (row.get("intervals") or {}).get(metric)
-    if not ci or ci[0] is None or ci[1] is None:
-        return (0.0, 0.0)
-    return (max(0.0, value - float(ci[0])), max(0.0, float(ci[1]) - value))
+    metrics = ("rmse", "mae")
+    return grouped_bars(
+        _row_values(rows, metrics),
+        path,
+        metrics=metrics,
+        title=title,
+        intervals=_row_intervals(rows, metrics),
+    )
 
 
 def ranking_bars(
-    rows: list[dict],
+    rows: Sequence[Mapping[str, Any]],
     path: str | Path,
     *,
-    metrics: tuple[str, ...] | None = None,
+    metrics: Sequence[str] | None = None,
     title: str | None = None,
 ) -> Path:
-    """Grouped bars of ranking metrics per model (one panel per protocol), with 95% bootstrap error bars.
+    """Grouped ranking-metric bars per model, one panel per protocol, with 95% bootstrap error bars.
 
     ``rows`` are JSON result rows (``model``, ``protocol``, metric keys, ``intervals``); by default
     the metrics shown are precision, recall, hit rate and NDCG at the rows' K.
     """
-    plt = _pyplot()
     rows = [r for r in rows if r.get("protocol") != "rating"]
     if not rows:
         raise ConfigError("no ranking rows to chart")
     k = rows[0].get("k", 10)
-    wanted = metrics or (f"precision@{k}", f"recall@{k}", f"hit_rate@{k}", f"ndcg@{k}")
+    wanted = list(metrics or (f"precision@{k}", f"recall@{k}", f"hit_rate@{k}", f"ndcg@{k}"))
     protocols = list(dict.fromkeys(str(r["protocol"]) for r in rows))
-    fig, axes = plt.subplots(1, len(protocols), figsize=(max(6.0, 5.5 * len(protocols)), 4.0), squeeze=False)
-    colors = plt.get_cmap("tab10")
+    plt = pyplot()
+    fig, axes = plt.subplots(1, len(protocols), figsize=(max(6.5, 5.5 * len(protocols)), 4.0), squeeze=False)
+    colours = model_colours(list(dict.fromkeys(str(r["model"]) for r in rows)))
     for ax, proto in zip(axes[0], protocols, strict=True):
         prow = [r for r in rows if r["protocol"] == proto]
         shown = [m for m in wanted if any(r.get(m) is not None for r in prow)]
-        models = [str(r["model"]) for r in prow]
-        x = np.arange(len(shown))
-        width = 0.8 / max(len(models), 1)
-        for j, r in enumerate(prow):
-            vals = np.array([float(r.get(m) or 0.0) for m in shown])
-            err = np.array([_ci_err(r, m, v) for m, v in zip(shown, vals, strict=True)]).T.reshape(
-                2, len(shown)
-            )
-            ax.bar(
-                x + (j - (len(models) - 1) / 2) * width,
-                vals,
-                width,
-                yerr=err,
-                capsize=3,
-                label=models[j],
-                color=colors(j % 10),
-            )
-        ax.set_xticks(x, shown)
-        ax.set_title(f"protocol: {proto}")
-        ax.set_ylim(bottom=0)
-        ax.legend(fontsize=8)
+        _grouped_on(ax, _row_values(prow, shown), shown, _row_intervals(prow, shown), colours)
+        ax.set_title(f"protocol: {proto}", loc="left")
     fig.suptitle(title or f"Ranking quality at K={k} (95% bootstrap intervals over users)")
-    return _save(fig, path)
+    return save(fig, path)
+
+
+def per_user_distribution(
+    per_user: Mapping[str, np.ndarray],
+    path: str | Path,
+    *,
+    metric: str,
+    title: str,
+    colours: Mapping[str, str] | None = None,
+) -> Path:
+    """Distribution of a per-user metric (box plot with the mean marked): who the average hides."""
+    plt = pyplot()
+    models = [m for m, v in per_user.items() if v is not None and len(v)]
+    colours = colours or model_colours(list(per_user))
+    fig, ax = plt.subplots(figsize=(max(7.0, 1.5 * len(models) + 2), 3.6))
+    if models:
+        data = [np.asarray(per_user[m], dtype=np.float64) for m in models]
+        parts = ax.violinplot(data, showextrema=False, widths=0.8)
+        for body, m in zip(parts["bodies"], models, strict=True):
+            body.set_facecolor(colours.get(m, BLUE))
+            body.set_alpha(0.35)
+        ax.boxplot(data, widths=0.18, showfliers=False, medianprops={"color": "black"}, tick_labels=models)
+        ax.scatter(
+            np.arange(1, len(models) + 1),
+            [d.mean() for d in data],
+            marker="D",
+            color="black",
+            s=18,
+            zorder=3,
+            label="mean",
+        )
+        ax.legend(frameon=False, loc="upper right")
+    ax.set_ylabel(metric)
+    ax.set_title(title, loc="left")
+    ax.grid(axis="x", visible=False)
+    return save(fig, path)
+
+
+def metric_vs_k(
+    curves: Mapping[str, Mapping[str, Sequence[float]]],
+    ks: Sequence[int],
+    path: str | Path,
+    *,
+    metrics: Sequence[str],
+    title: str,
+    colours: Mapping[str, str] | None = None,
+) -> Path:
+    """One panel per metric, one line per model, K on the x axis."""
+    plt = pyplot()
+    models = list(curves)
+    colours = colours or model_colours(models)
+    fig, axes = plt.subplots(1, len(metrics), figsize=(3.6 * len(metrics) + 0.5, 3.4), squeeze=False)
+    for ax, metric in zip(axes[0], metrics, strict=True):
+        for m in models:
+            ys = curves[m].get(metric)
+            if ys is not None:
+                ax.plot(list(ks), list(ys), color=colours.get(m, BLUE), label=m, lw=1.6)
+        ax.set_xlabel("K")
+        ax.set_title(metric, loc="left")
+    axes[0][0].legend(frameon=False)
+    fig.suptitle(title, x=0.01, ha="left", fontsize=11, fontweight="bold")
+    fig.tight_layout()
+    return save(fig, path)
+
+
+def training_curves(
+    histories: Mapping[str, Sequence[Mapping[str, float]]],
+    path: str | Path,
+    *,
+    title: str = "Training loss per epoch",
+    colours: Mapping[str, str] | None = None,
+) -> Path:
+    """Loss per epoch, one small panel per iterative model (their losses are on different scales)."""
+    plt = pyplot()
+    models = [m for m, h in histories.items() if h]
+    colours = colours or model_colours(list(histories))
+    n = max(len(models), 1)
+    cols = min(n, 3)
+    rows = int(np.ceil(n / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(3.6 * cols + 0.4, 2.8 * rows + 0.4), squeeze=False)
+    for ax in axes.flat[len(models) :]:
+        ax.set_visible(False)
+    for ax, m in zip(axes.flat, models, strict=False):
+        hist = histories[m]
+        epochs = [h.get("epoch", i + 1) for i, h in enumerate(hist)]
+        loss = [h.get("loss", np.nan) for h in hist]
+        ax.plot(epochs, loss, marker="o", ms=2.5, lw=1.5, color=colours.get(m, BLUE), label="training loss")
+        ax.set_title(m, loc="left")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("loss")
+        val_keys = sorted({k for h in hist for k in h if k.startswith("val")})
+        if val_keys:  # the validation metric the model tracked while training, on its own axis
+            twin = ax.twinx()
+            for key in val_keys:
+                twin.plot(
+                    epochs, [h.get(key, np.nan) for h in hist], ls="--", lw=1.4, color="#444444", label=key
+                )
+            twin.set_ylabel(val_keys[0].replace("val_", "validation "))
+            lines = ax.get_lines() + twin.get_lines()
+            ax.legend(lines, [line.get_label() for line in lines], fontsize=8, loc="best")
+    if not models:
+        axes[0][0].text(0.5, 0.5, "no iterative model in this report", ha="center", va="center")
+    fig.suptitle(title, x=0.01, ha="left", fontsize=11, fontweight="bold")
+    fig.tight_layout()
+    return save(fig, path)

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from movierec.errors import ConfigError
+from movierec.jsonsafe import to_jsonable
 
 __all__ = [
     "DEFAULT_MODELS",
@@ -965,7 +966,9 @@ def _beyond(
 
     lists = {}
     for r in rows:
-        if r.protocol == "full-ranking" and r.label in fitted:
+        if r.protocol == "full-ranking" and getattr(r, "recs", None) is not None:
+            lists[r.label] = r.recs  # the lists compare evaluated
+        elif r.protocol == "full-ranking" and r.label in fitted:
             _, recs, _, _, _ = FullRankingProtocol().rank(
                 fitted[r.label], base.train, base.test, k=k, threshold=threshold
             )
@@ -992,23 +995,7 @@ class _Null:
         return None
 
 
-def _clean(obj: Any) -> Any:
-    """JSON-safe: numpy scalars to Python, NaN/inf to null, paths to strings."""
-    if isinstance(obj, dict):
-        return {str(k): _clean(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_clean(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return [_clean(v) for v in obj.tolist()]
-    if isinstance(obj, np.generic):
-        obj = obj.item()
-    if isinstance(obj, float):
-        return obj if np.isfinite(obj) else None
-    if isinstance(obj, Path):
-        return str(obj)
-    if obj is None or isinstance(obj, (str, int, bool)):
-        return obj
-    return str(obj)
+_clean = to_jsonable  # the one sanitiser (movierec.jsonsafe)
 
 
 def _write_results_csv(path: Path, rows: Sequence[Any]) -> None:

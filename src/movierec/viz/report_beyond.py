@@ -83,23 +83,37 @@ def _curve(
 
 
 def _groups(rows: Sequence[Any], k: int, path: Path, colours: Mapping[str, str]) -> Path | None:
+    """NDCG@K per activity tercile, one bar per model with its 95% interval; the legend sits under the axes."""
     metric = f"ndcg@{k}"
-    labels = ["low", "mid", "high"]
-    values = {r.label: {g: r.metrics.get(f"{metric}[activity={g}]", np.nan) for g in labels} for r in rows}
-    if not any(np.isfinite(v) for d in values.values() for v in d.values()):
+    groups = ["low", "mid", "high"]
+    vals = {r.label: [r.metrics.get(f"{metric}[activity={g}]", np.nan) for g in groups] for r in rows}
+    if not any(np.isfinite(v) for vs in vals.values() for v in vs):
         return None
-    intervals = {
-        r.label: {g: r.intervals.get(f"{metric}[activity={g}]", (np.nan, np.nan)) for g in labels}
-        for r in rows
-    }
-    return C.grouped_bars(
-        values,
-        path,
-        metrics=labels,
-        title=f"NDCG@{k} by user activity tercile (training interactions), 95% intervals",
-        intervals=intervals,
-        colours=colours,
-    )
+    plt = C.pyplot()
+    fig, ax = plt.subplots(figsize=(max(6.5, 1.2 * len(rows) + 3), 3.8))
+    width = 0.8 / max(len(rows), 1)
+    x = np.arange(len(groups))
+    for j, r in enumerate(rows):
+        v = np.array(vals[r.label], dtype=np.float64)
+        ci = [r.intervals.get(f"{metric}[activity={g}]", (np.nan, np.nan)) for g in groups]
+        lo, hi = np.array([c[0] for c in ci]), np.array([c[1] for c in ci])
+        err = np.nan_to_num(np.vstack([v - lo, hi - v]), nan=0.0).clip(min=0)
+        ax.bar(
+            x + (j - (len(rows) - 1) / 2) * width,
+            np.nan_to_num(v),
+            width,
+            yerr=err,
+            capsize=2.5,
+            color=colours.get(r.label, C.BLUE),
+            label=r.label,
+            error_kw={"lw": 0.8},
+        )
+    ax.set_xticks(x, ["light users (low)", "middle", "heavy users (high)"])
+    ax.set_ylabel(f"NDCG@{k}")
+    ax.set_title(f"NDCG@{k} by user activity tercile, 95% intervals", loc="left")
+    ax.legend(ncols=min(len(rows), 6), loc="upper center", bbox_to_anchor=(0.5, -0.12), frameon=False)
+    ax.grid(axis="x", visible=False)
+    return C.save(fig, path)
 
 
 def beyond_reading(rows: Sequence[Any], k: int) -> list[str]:

@@ -55,7 +55,7 @@ class CornacBPR(BaseRecommender):
         self.num_threads = num_threads
         self.random_state = random_state
 
-    def fit(self, train: Interactions, *, item_features: Any = None, user_features: Any = None) -> Self:
+    def _fit(self, train: Interactions, *, item_features: Any = None, user_features: Any = None) -> Self:
         """Train Cornac's BPR on every training pair (features are ignored)."""
         check_positive("k", self.k, integer=True)
         check_positive("max_iter", self.max_iter, integer=True)

@@ -39,7 +39,7 @@ class MyFMBayesianFM(ExplicitRecommender):
         self.features = features
         self.random_state = random_state
 
-    def fit(self, train: Interactions, *, item_features: Any = None, user_features: Any = None) -> Self:
+    def _fit(self, train: Interactions, *, item_features: Any = None, user_features: Any = None) -> Self:
         try:
             import myfm
         except ImportError as exc:  # pragma: no cover - depends on the install

@@ -28,7 +28,18 @@ try:
 except ModuleNotFoundError as exc:  # registry turns this into "pip install 'movierec[reference]'"
     raise ModuleNotFoundError("No module named 'surprise'", name="surprise") from exc
 
-__all__ = ["SurpriseBaseline", "SurpriseKNNBaseline", "SurpriseSVD", "SurpriseSVDpp", "to_trainset"]
+__all__ = [
+    "SurpriseBaseline",
+    "SurpriseCoClustering",
+    "SurpriseKNNBaseline",
+    "SurpriseKNNWithZScore",
+    "SurpriseNMF",
+    "SurpriseNormalPredictor",
+    "SurpriseSVD",
+    "SurpriseSVDpp",
+    "SurpriseSlopeOne",
+    "to_trainset",
+]
 
 
 def to_trainset(train: Interactions) -> surprise.Trainset:
@@ -233,3 +244,105 @@ class SurpriseKNNBaseline(_SurpriseModel):
             est[t] = pred.est
             impossible[t] = bool(pred.details.get("was_impossible", False))
         return est, impossible
+
+
+class _PerPairSurprise(_SurpriseModel):
+    """Predictions through Surprise's own ``predict``, one pair at a time (issue 19's remaining algorithms)."""
+
+    has_biases: ClassVar[bool] = False
+
+    def _estimate(self, users: np.ndarray, items: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        est = np.empty(len(users))
+        impossible = np.zeros(len(users), dtype=bool)
+        for t, (u, i) in enumerate(zip(users.tolist(), items.tolist(), strict=True)):
+            pred = self.algo_.predict(u, i, clip=False)
+            est[t] = pred.est
+            impossible[t] = bool(pred.details.get("was_impossible", False))
+        return est, impossible
+
+
+class SurpriseSlopeOne(_PerPairSurprise):
+    """Surprise's ``SlopeOne`` (dense n_items² deviations in float64)."""
+
+    name: ClassVar[str] = "surprise:slope-one"
+
+    def __init__(self, max_items: int = 12_000) -> None:
+        self.max_items = max_items
+
+    def _make(self) -> Any:
+        return surprise.SlopeOne()
+
+
+class SurpriseNMF(_PerPairSurprise):
+    """Surprise's ``NMF`` with :class:`~movierec.models.classic.NMF`'s parameters."""
+
+    name: ClassVar[str] = "surprise:nmf"
+
+    def __init__(
+        self,
+        n_factors: int = 15,
+        n_epochs: int = 50,
+        reg_pu: float = 0.06,
+        reg_qi: float = 0.06,
+        init_low: float = 0.0,
+        init_high: float = 1.0,
+        random_state: int | None = 42,
+    ) -> None:
+        self.n_factors, self.n_epochs, self.reg_pu, self.reg_qi = n_factors, n_epochs, reg_pu, reg_qi
+        self.init_low, self.init_high, self.random_state = init_low, init_high, random_state
+
+    def _make(self) -> Any:
+        return surprise.NMF(
+            n_factors=self.n_factors, n_epochs=self.n_epochs, reg_pu=self.reg_pu, reg_qi=self.reg_qi,
+            init_low=self.init_low, init_high=self.init_high, random_state=self.random_state,
+        )  # fmt: skip
+
+
+class SurpriseCoClustering(_PerPairSurprise):
+    """Surprise's ``CoClustering``."""
+
+    name: ClassVar[str] = "surprise:co-clustering"
+
+    def __init__(
+        self, n_cltr_u: int = 3, n_cltr_i: int = 3, n_epochs: int = 20, random_state: int | None = 42
+    ) -> None:
+        self.n_cltr_u, self.n_cltr_i, self.n_epochs, self.random_state = (
+            n_cltr_u,
+            n_cltr_i,
+            n_epochs,
+            random_state,
+        )
+
+    def _make(self) -> Any:
+        return surprise.CoClustering(
+            n_cltr_u=self.n_cltr_u,
+            n_cltr_i=self.n_cltr_i,
+            n_epochs=self.n_epochs,
+            random_state=self.random_state,
+        )
+
+
+class SurpriseKNNWithZScore(_PerPairSurprise):
+    """Surprise's ``KNNWithZScore`` (MSD similarity, as our ``knn-zscore``'s default)."""
+
+    name: ClassVar[str] = "surprise:knn-zscore"
+
+    def __init__(self, k: int = 40, min_k: int = 1, *, user_based: bool = False) -> None:
+        self.k, self.min_k, self.user_based = k, min_k, user_based
+
+    def _make(self) -> Any:
+        return surprise.KNNWithZScore(
+            k=self.k, min_k=self.min_k, sim_options={"user_based": bool(self.user_based)}, verbose=False
+        )
+
+
+class SurpriseNormalPredictor(_PerPairSurprise):
+    """Surprise's ``NormalPredictor`` (draws from numpy's global generator)."""
+
+    name: ClassVar[str] = "surprise:normal-predictor"
+
+    def __init__(self, random_state: int | None = 42) -> None:
+        self.random_state = random_state
+
+    def _make(self) -> Any:
+        return surprise.NormalPredictor()

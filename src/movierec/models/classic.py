@@ -1,0 +1,290 @@
+"""The rest of Surprise's rating models, so a Surprise user finds every algorithm they know:
+``normal-predictor``, ``slope-one`` (Lemire & Maclachlan 2005), ``nmf`` (Luo et al. 2014) and
+``co-clustering`` (George & Merugu 2005). ``knn-zscore`` lives with the other neighbourhood models.
+
+Each follows Surprise's definitions (and, where Surprise draws random numbers, its inner-id order, so
+a seed gives Surprise's starting point); every step is vectorised numpy over sparse matrices instead
+of Surprise's per-rating Python/Cython loops. Pairs with an unknown user or item get the global mean,
+as Surprise's ``default_prediction``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Self
+
+import numpy as np
+import scipy.sparse as sp
+
+from movierec.errors import ConfigError
+from movierec.interactions import Interactions
+from movierec.models.base import Tags, check_positive
+from movierec.models.baseline import ExplicitModel, first_appearance
+from movierec.models.space import FloatRange, IntRange, SearchSpace
+
+__all__ = ["NMF", "CoClustering", "NormalPredictor", "SlopeOne"]
+
+
+class _Classic(ExplicitModel):
+    tags: ClassVar[Tags] = Tags(trains_on="ratings", predicts_ratings=True)  # no fold-in
+    has_biases: ClassVar[bool] = False
+
+
+class NormalPredictor(_Classic):
+    """A random rating from N(μ̂, σ̂²) fitted to the training ratings by maximum likelihood (Surprise's
+    baseline of baselines). Draws are seeded by ``random_state``: the same call gives the same numbers."""
+
+    name: ClassVar[str] = "normal-predictor"
+    search_space: ClassVar[SearchSpace] = {}
+
+    def __init__(self, random_state: int | None = 42) -> None:
+        self.random_state = random_state
+
+    def _fit(self, train: Interactions, *, item_features: Any = None, user_features: Any = None) -> Self:
+        self._remember_train(train)
+        self.sigma_ = float(np.sqrt(np.mean((train.ratings - train.global_mean) ** 2)))
+        return self
+
+    def _predict(self, users: np.ndarray, items: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        self._check_fitted()
+        users = np.asarray(users)
+        rng = np.random.default_rng(self.random_state)
+        return rng.normal(float(self.global_mean_), self.sigma_, len(users)), np.zeros(len(users), dtype=bool)
+
+
+class SlopeOne(_Classic):
+    """Slope One (Lemire & Maclachlan 2005): r̂_ui = μ_u + mean over the user's items j co-rated with i
+    of dev(i, j), the average difference r_i − r_j among users who rated both. Dense items × items
+    deviations (float32), guarded by ``max_items``. Surprise's Cython keeps r_ui as ``int``, truncating half
+    stars; we do not, so on half-star data the two differ (equal on whole stars: tests/models/test_classic.py)."""
+
+    name: ClassVar[str] = "slope-one"
+    search_space: ClassVar[SearchSpace] = {}
+
+    def __init__(self, max_items: int = 12_000) -> None:
+        self.max_items = max_items
+
+    def _fit(self, train: Interactions, *, item_features: Any = None, user_features: Any = None) -> Self:
+        check_positive("max_items", self.max_items, integer=True)
+        if train.n_items > self.max_items:
+            raise ConfigError(
+                f"slope-one: {train.n_items} items exceed max_items={self.max_items} (two dense items × items "
+                f"matrices of {train.n_items**2 * 4 / 2**30:.1f} GiB each)"
+            )
+        self._remember_train(train)
+        r = train.csr().astype(np.float32)  # float32 products: half of Surprise's float64 memory
+        b = r.copy()
+        b.data[:] = 1.0
+        freq = np.asarray((b.T @ b).toarray(), dtype=np.float32)
+        diff = np.asarray((r.T @ b).toarray())  # Σ_u r_ui − r_uj over co-raters
+        diff -= (b.T @ r).toarray()
+        self.dev_ = np.divide(diff, freq, out=np.zeros_like(diff), where=freq > 0).astype(np.float32)
+        self.co_rated_ = (freq > 0).astype(np.float32)
+        counts = np.diff(r.indptr)
+        self.user_mean_ = np.divide(
+            np.asarray(r.sum(axis=1)).ravel(), counts, out=np.zeros(r.shape[0]), where=counts > 0
+        )
+        return self
+
+    def _estimate(self, users: np.ndarray, items: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        seen = sp.csr_matrix(self.seen_)
+        est = self.user_mean_[users].astype(np.float64)
+        for start in range(0, len(users), 4096):
+            u = users[start : start + 4096]
+            i = items[start : start + 4096]
+            rows = seen[u]
+            total = np.asarray(rows.multiply(self.dev_[i]).sum(axis=1)).ravel()
+            n = np.asarray(rows.multiply(self.co_rated_[i]).sum(axis=1)).ravel()
+            est[start : start + 4096] += np.divide(total, n, out=np.zeros(len(u)), where=n > 0)
+        return est, np.zeros(len(users), dtype=bool)
+
+    def score(self, users: np.ndarray, items: np.ndarray | None = None) -> np.ndarray:
+        """μ_u + (X_u·Devᵀ)/(X_u·[co-rated]ᵀ) over the grid, as matrix products."""
+        self._check_fitted()
+        users = self._check_users(users)
+        cols = np.arange(self.n_items_) if items is None else np.asarray(items, dtype=np.int64)
+        rows = sp.csr_matrix(self.seen_)[users]
+        total = np.asarray(rows @ self.dev_[cols].T)
+        n = np.asarray(rows @ self.co_rated_[cols].T)
+        est = self.user_mean_[users][:, None] + np.divide(total, n, out=np.zeros_like(total), where=n > 0)
+        unknown = ~(self.user_known_[users][:, None] & self.item_known_[cols][None, :])
+        est[unknown] = float(self.global_mean_)
+        return est.astype(np.float32)
+
+
+class NMF(_Classic):
+    """Non-negative matrix factorisation by Luo et al. (2014)'s regularised multiplicative updates, as
+    Surprise's ``NMF`` (unbiased): ``n_factors``, ``n_epochs``, ``reg_pu``/``reg_qi``, factors initialised
+    U(``init_low``, ``init_high``) in Surprise's order, so a seed reproduces Surprise's run."""
+
+    name: ClassVar[str] = "nmf"
+    search_space: ClassVar[SearchSpace] = {
+        "n_factors": IntRange(5, 100, log=True),
+        "n_epochs": IntRange(10, 100),
+        "reg_pu": FloatRange(1e-3, 1.0, log=True),
+        "reg_qi": FloatRange(1e-3, 1.0, log=True),
+    }
+
+    def __init__(
+        self,
+        n_factors: int = 15,
+        n_epochs: int = 50,
+        reg_pu: float = 0.06,
+        reg_qi: float = 0.06,
+        init_low: float = 0.0,
+        init_high: float = 1.0,
+        random_state: int | None = 42,
+    ) -> None:
+        self.n_factors = n_factors
+        self.n_epochs = n_epochs
+        self.reg_pu = reg_pu
+        self.reg_qi = reg_qi
+        self.init_low = init_low
+        self.init_high = init_high
+        self.random_state = random_state
+
+    def _fit(self, train: Interactions, *, item_features: Any = None, user_features: Any = None) -> Self:
+        """``n_epochs`` multiplicative updates of P then Q from the same epoch's estimates (as Surprise)."""
+        check_positive("n_factors", self.n_factors, integer=True)
+        check_positive("n_epochs", self.n_epochs, integer=True)
+        check_positive("reg_pu", self.reg_pu, allow_zero=True)
+        check_positive("reg_qi", self.reg_qi, allow_zero=True)
+        if not 0 <= self.init_low < self.init_high:
+            raise ConfigError(f"need 0 ≤ init_low < init_high, got {self.init_low!r}, {self.init_high!r}")
+        self._remember_train(train)
+        f = int(self.n_factors)
+        rng = np.random.RandomState(self.random_state)  # Surprise's get_rng
+        pu = np.zeros((train.n_users, f))
+        qi = np.zeros((train.n_items, f))
+        pu[first_appearance(train.users)] = rng.uniform(
+            self.init_low, self.init_high, (len(first_appearance(train.users)), f)
+        )
+        qi[first_appearance(train.items)] = rng.uniform(
+            self.init_low, self.init_high, (len(first_appearance(train.items)), f)
+        )
+        u, i, r = train.users, train.items, train.ratings.astype(np.float64)
+        shape = train.shape
+        rmat = sp.csr_matrix((r, (u, i)), shape=shape)
+        n_u = np.bincount(u, minlength=train.n_users)[:, None]
+        n_i = np.bincount(i, minlength=train.n_items)[:, None]
+        for _ in range(int(self.n_epochs)):
+            est = np.einsum("ij,ij->i", pu[u], qi[i])
+            emat = sp.csr_matrix((est, (u, i)), shape=shape)
+            user_num, user_den = rmat @ qi, emat @ qi + n_u * self.reg_pu * pu
+            item_num, item_den = rmat.T @ pu, emat.T @ pu + n_i * self.reg_qi * qi
+            pu = pu * np.divide(user_num, user_den, out=np.zeros_like(pu), where=user_den != 0)
+            qi = qi * np.divide(item_num, item_den, out=np.zeros_like(qi), where=item_den != 0)
+        self.user_factors_ = pu.astype(np.float32)
+        self.item_factors_ = qi.astype(np.float32)
+        return self
+
+    def _estimate(self, users: np.ndarray, items: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        dots = np.einsum("ij,ij->i", self.user_factors_[users], self.item_factors_[items], dtype=np.float64)
+        return dots, np.zeros(len(users), dtype=bool)
+
+    def score(self, users: np.ndarray, items: np.ndarray | None = None) -> np.ndarray:
+        """p_u·q_i over the grid (the global mean where a side is unknown)."""
+        self._check_fitted()
+        users = self._check_users(users)
+        cols = np.arange(self.n_items_) if items is None else np.asarray(items, dtype=np.int64)
+        est = (self.user_factors_[users] @ self.item_factors_[cols].T).astype(np.float64)
+        est[~(self.user_known_[users][:, None] & self.item_known_[cols][None, :])] = float(self.global_mean_)
+        return est.astype(np.float32)
+
+
+class CoClustering(_Classic):
+    """Co-clustering (George & Merugu 2005), Surprise's ``CoClustering``: users in ``n_cltr_u`` and items in
+    ``n_cltr_i`` clusters, r̂_ui = C̄_uc,ic + (μ_u − C̄_uc) + (μ_i − C̄_ic); ``n_epochs`` of reassigning each
+    user, then each item, to the cluster with the least squared error. Initial clusters are drawn in
+    Surprise's order, so a seed reproduces Surprise's run (on whole-star ratings: Surprise sums ratings
+    as integers, truncating half stars; we do not)."""
+
+    name: ClassVar[str] = "co-clustering"
+    search_space: ClassVar[SearchSpace] = {
+        "n_cltr_u": IntRange(1, 20),
+        "n_cltr_i": IntRange(1, 20),
+        "n_epochs": IntRange(5, 50),
+    }
+
+    def __init__(
+        self, n_cltr_u: int = 3, n_cltr_i: int = 3, n_epochs: int = 20, random_state: int | None = 42
+    ) -> None:
+        self.n_cltr_u = n_cltr_u
+        self.n_cltr_i = n_cltr_i
+        self.n_epochs = n_epochs
+        self.random_state = random_state
+
+    def _averages(self, cu: np.ndarray, ci: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        mu = float(self.global_mean_)
+        kc, lc = int(self.n_cltr_u), int(self.n_cltr_i)
+        uc, ic = cu[self._u], ci[self._i]
+
+        def avg(keys: np.ndarray, n: int) -> np.ndarray:
+            s = np.bincount(keys, weights=self._r, minlength=n)
+            c = np.bincount(keys, minlength=n)
+            return np.divide(s, c, out=np.full(n, mu), where=c > 0)
+
+        return avg(uc, kc), avg(ic, lc), avg(uc * lc + ic, kc * lc).reshape(kc, lc)
+
+    def _fit(self, train: Interactions, *, item_features: Any = None, user_features: Any = None) -> Self:
+        """Alternate user and item reassignments for ``n_epochs`` epochs; cluster means recomputed each time."""
+        for name in ("n_cltr_u", "n_cltr_i", "n_epochs"):
+            check_positive(name, getattr(self, name), integer=True)
+        self._remember_train(train)
+        rng = np.random.RandomState(self.random_state)
+        kc, lc = int(self.n_cltr_u), int(self.n_cltr_i)
+        cu = np.zeros(train.n_users, dtype=np.int64)
+        ci = np.zeros(train.n_items, dtype=np.int64)
+        cu[first_appearance(train.users)] = rng.randint(kc, size=len(first_appearance(train.users)))
+        ci[first_appearance(train.items)] = rng.randint(lc, size=len(first_appearance(train.items)))
+        self._u, self._i, self._r = train.users, train.items, train.ratings.astype(np.float64)
+        u, i, r = self._u, self._i, self._r
+        cnt_u = np.bincount(u, minlength=train.n_users)
+        cnt_i = np.bincount(i, minlength=train.n_items)
+        mean_u = np.divide(
+            np.bincount(u, weights=r, minlength=train.n_users),
+            cnt_u,
+            out=np.zeros(train.n_users),
+            where=cnt_u > 0,
+        )
+        mean_i = np.divide(
+            np.bincount(i, weights=r, minlength=train.n_items),
+            cnt_i,
+            out=np.zeros(train.n_items),
+            where=cnt_i > 0,
+        )
+        for _ in range(int(self.n_epochs)):
+            avg_u, avg_i, avg_co = self._averages(cu, ci)
+            # every user's squared error under each candidate cluster, then each item's
+            base = r - mean_u[u] - mean_i[i] + avg_i[ci[i]]
+            err_u = np.stack(
+                [
+                    np.bincount(u, weights=(base - avg_co[c, ci[i]] + avg_u[c]) ** 2, minlength=train.n_users)
+                    for c in range(kc)
+                ],
+                axis=1,
+            )
+            cu = np.where(cnt_u > 0, np.argmin(err_u, axis=1), cu)
+            base = r - mean_u[u] - mean_i[i] + avg_u[cu[u]]
+            err_i = np.stack(
+                [
+                    np.bincount(i, weights=(base - avg_co[cu[u], c] + avg_i[c]) ** 2, minlength=train.n_items)
+                    for c in range(lc)
+                ],
+                axis=1,
+            )
+            ci = np.where(cnt_i > 0, np.argmin(err_i, axis=1), ci)
+        avg_u, avg_i, avg_co = self._averages(cu, ci)
+        del self._u, self._i, self._r
+        self.user_cluster_, self.item_cluster_ = cu, ci
+        self.user_mean_, self.item_mean_ = mean_u, mean_i
+        self.cluster_user_mean_, self.cluster_item_mean_, self.cocluster_mean_ = avg_u, avg_i, avg_co
+        return self
+
+    def _estimate(self, users: np.ndarray, items: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        uc, ic = self.user_cluster_[users], self.item_cluster_[items]
+        est = (
+            self.cocluster_mean_[uc, ic]
+            + self.user_mean_[users] - self.cluster_user_mean_[uc]
+            + self.item_mean_[items] - self.cluster_item_mean_[ic]
+        )  # fmt: skip
+        return est, np.zeros(len(users), dtype=bool)
