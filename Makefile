@@ -8,12 +8,12 @@ PIP := $(PY) -m pip
 TORCH_PIN ?= torch==2.13.0
 PYTEST_ARGS ?=
 
-.PHONY: demo test test-fast lint bench bench-full bench-scale browser postgres wrk clean help
+.PHONY: demo test test-fast lint typecheck bench bench-full bench-scale browser postgres wrk clean help
 
 help:
 	@echo "make demo         create .venv, install, run 'movierec report' on the bundled data"
 	@echo "make test         create .venv with the test extras, install what the tests need, run the suite"
-	@echo "make lint         ruff"
+	@echo "make lint         ruff + mypy"
 	@echo "make docs         build the documentation site into site/ (mkdocs --strict)"
 	@echo "make bench        quick side-by-side benchmarks (< 10 min), rewrites BENCHMARKS.md"
 	@echo "make bench-full   every bench script in quick mode (report, tuning, Spark, soak too: ~40 min)"
@@ -70,6 +70,7 @@ demo: $(VENV)/.demo-installed
 
 test: $(VENV)/.test-installed browser postgres
 	$(PY) -m pytest -n 2 --dist loadgroup -q $(PYTEST_ARGS)
+	$(MAKE) --no-print-directory typecheck
 
 test-fast: $(VENV)/.test-installed
 	$(PY) -m pytest -n 2 -q -m "not slow and not browser and not spark" $(PYTEST_ARGS)
@@ -79,9 +80,13 @@ test-fast: $(VENV)/.test-installed
 docs: $(VENV)/.test-installed
 	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict
 
-lint: $(VENV)/.test-installed
+lint: $(VENV)/.test-installed typecheck
 	$(VENV)/bin/ruff check src tests bench
 	$(VENV)/bin/ruff format --check src tests bench
+
+# mypy over src/ (configured in pyproject.toml; ~10 s with its cache). make test runs it after the suite.
+typecheck: $(VENV)/.test-installed
+	$(PY) -m mypy
 
 # The quick set (< 10 min here); bench-full adds the report, tuning, Spark, soak and sequence runs.
 BENCH_QUICK ?= load eval explicit implicit api growth

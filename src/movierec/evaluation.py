@@ -1,7 +1,7 @@
 """Evaluation protocols, result rows, confidence intervals, paired comparison and ``compare``.
 
 A protocol is a named object that decides the candidates, what counts as relevant and which
-users count (DESIGN.md, "Evaluation protocols"); every :class:`Result` row carries its name.
+users count (docs/architecture.md, docs/protocols.md); every :class:`Result` row carries its name.
 Metrics themselves are pure functions in :mod:`movierec.metrics`.
 """
 

@@ -341,7 +341,7 @@ def serve_cmd(
         f"· docs /docs · metrics {'/metrics' if metrics else 'off'} · feedback {'off' if store is None else db_url}"
         f" · reload: kill -HUP {os.getpid()}" + (" or POST /admin/reload" if api_key else "")
     )
-    common = {
+    common: dict[str, Any] = {
         "host": host,
         "port": port,
         "log_level": log_level,

@@ -161,7 +161,7 @@ def seeded(model: Any, seed: int | None, given: Mapping[str, Any] | None = None)
 
 @runtime_checkable
 class Recommender(Protocol):
-    """What every model offers (DESIGN.md, 'The model contract')."""
+    """What every model offers (docs/architecture.md, "Adding a model")."""
 
     name: str
 
@@ -363,7 +363,8 @@ class BaseRecommender:
         self._fit(train, **kwargs)
         return self
 
-    def _fit(self, train: Interactions, **kwargs: Any) -> Self:
+    def _fit(self, train: Interactions, *args: Any, **kwargs: Any) -> Any:
+        # (*args: Any, **kwargs: Any): each model declares its own keyword options (item_features, on_epoch…)
         raise NotImplementedError(f"{type(self).__name__} must implement _fit")
 
     @classmethod
