@@ -9,7 +9,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from movierec.cli.common import DATASET, JSON, SEED, console, err_console, print_json
+from movierec.cli.common import DATASET, JSON, SEED, USER_FEATURES, console, err_console, print_json
 from movierec.errors import ConfigError
 
 TUNABLE = ("svd", "svdpp", "knn-baseline", "baseline", "blend", "bpr", "warp", "als", "ease", "itemknn")
@@ -67,6 +67,7 @@ def tune_cmd(
         "beats on both (pareto.csv). --metric may be a weighted objective such as 'ndcg@10-0.1*arp@10'.",
     ),
     as_json: bool = JSON,
+    user_features: str | None = USER_FEATURES,
 ) -> None:
     """Search hyperparameters with seeded TPE and median pruning, on training folds only; write best.toml."""
     from movierec.models.registry import get_class, model_kind
@@ -152,6 +153,7 @@ def tune_cmd(
             threshold=threshold,
             out=out_dir,
             worker=worker,
+            user_features=user_features,
         )
     front = _pareto(storage, result.study_name, front_of, out_dir) if front_of else None
     if as_json:
