@@ -37,7 +37,11 @@ ML100K_GENRES = [
 _YEAR_RE = re.compile(r"\((\d{4})(?:[-–]\d{0,4})?\)\s*$")
 _NO_GENRES = "(no genres listed)"
 _DAT_SEP = "\x1f"  # '::' files are rewritten to a one-character delimiter pyarrow accepts
-_BLOCK_SIZE = 1 << 24  # bytes pyarrow parses at a time (types are inferred from the first block)
+_BLOCK_SIZE = 1 << 24
+# Arrow's threaded reader pays off on large files only; on a parse error it can leave a worker that aborts
+# the process at exit ("terminate called without an active exception", pyarrow 26: 1 exit in 4 in the
+# CLI's bad-file path), so files below this size are read on one thread.
+_THREADED_BYTES = 64 << 20  # bytes pyarrow parses at a time (types are inferred from the first block)
 
 
 def parse_year(title: str) -> int | None:
@@ -114,10 +118,12 @@ def _read_table(
         column_names=None if header else names,
         autogenerate_column_names=False,
         block_size=_BLOCK_SIZE,
+        use_threads=_size(source) >= _THREADED_BYTES,
     )
     parse_opts = pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=False, quote_char='"')
     conv = pacsv.ConvertOptions(column_types=column_types or {}, strings_can_be_null=False)
     stream = io.BytesIO(source) if isinstance(source, bytes) else str(source)
+    reader = None
     try:
         # streamed block by block: peak memory stays near the size of the result, not ~3x it
         reader = pacsv.open_csv(
@@ -147,7 +153,22 @@ def _read_table(
                 "(wrong delimiter, a truncated line or broken quoting?)"
             ) from None
         raise _ConversionFailed(msg) from None
+    finally:
+        # A reader left open after an error keeps its read-ahead thread running; if the process then
+        # exits, Arrow's thread pool aborts it ("terminate called without an active exception").
+        if reader is not None:
+            reader.close()
     return _columns_to_frame(parts, reader.schema)
+
+
+def _size(source: Path | bytes) -> int:
+    """Bytes in ``source`` (a path or the bytes themselves); 0 when the file cannot be stat'ed."""
+    if isinstance(source, bytes):
+        return len(source)
+    try:
+        return Path(source).stat().st_size
+    except OSError:
+        return 0
 
 
 def _columns_to_frame(parts: dict[str, list[pa.Array]], schema: pa.Schema) -> pd.DataFrame:
