@@ -142,6 +142,10 @@ class Protocol:
         """Why this protocol does not apply to ``model`` (``None`` when it does)."""
         return None
 
+    def data_skip_reason(self, test: Interactions, threshold: float | None) -> str | None:
+        """Why this protocol cannot tell models apart on this test set (``None`` when it can)."""
+        return None
+
     def evaluate(
         self,
         model: Any,
@@ -208,6 +212,16 @@ class TestCandidatesProtocol(Protocol):
 
     name = "test-candidates"
     description = "candidates = the user's test items (optimistic; the notebook's)"
+
+    def data_skip_reason(self, test: Interactions, threshold: float | None) -> str | None:
+        """Every test item relevant (an implicit split holds positives only): every model scores the same."""
+        thr = -np.inf if threshold is None else threshold
+        if test.n_ratings and bool(np.all(test.ratings >= thr)):
+            return (
+                "every test item is relevant (the split holds positives only), so ranking a user's own test "
+                "items gives every model the same figures"
+            )
+        return None
 
     def evaluate(
         self,
@@ -1250,6 +1264,12 @@ class _FoldRun:
     def _evaluate(
         self, p: Protocol, model: Any, train: Interactions, test: Interactions, label: str, fold: int
     ) -> EvalOutput | None:
+        data_reason = p.data_skip_reason(test, _threshold(p.name, self.key, self.threshold))
+        if data_reason:  # one note for the whole comparison, not one per model
+            if ("*", p.name) not in self.skipped:
+                self.skipped.add(("*", p.name))
+                self.notes.append(f"{p.name} skipped: {data_reason}")
+            return None
         reason = p.skip_reason(model)
         if reason:
             if (label, p.name) not in self.skipped:
