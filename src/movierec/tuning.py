@@ -357,6 +357,7 @@ def _make_objective(
     seed: int,
     threshold: float,
     fixed: Mapping[str, Any],
+    user_features: Any = None,
 ) -> Callable[[Any], float]:
     """The Optuna objective. It closes over the TRAINING interactions only (never the test split)."""
     from movierec.models.registry import create, get_class, model_kind
@@ -421,14 +422,14 @@ def _make_objective(
                         return False
                     return None
 
-                m.fit(fit, on_epoch=on_epoch)
+                m.fit(fit, on_epoch=on_epoch, **_feature_kw(m, user_features))
                 if state["pruned"]:
                     trial.set_user_attr("pruned_at_epoch", state["epoch"])
                     raise optuna.TrialPruned()
             elif iterative:
-                m.fit(fit, on_epoch=None)
+                m.fit(fit, on_epoch=None, **_feature_kw(m, user_features))
             else:
-                m.fit(fit)
+                m.fit(fit, **_feature_kw(m, user_features))
             value = score_split(m, seen_train, valid, metric, threshold=threshold)
             if not math.isfinite(value) and metric.kind == "rating":
                 trial.set_user_attr("diverged", True)  # e.g. a learning rate too large: NaN/inf predictions
@@ -581,6 +582,7 @@ def tune(
     out: str | Path | None = None,
     fixed_params: Mapping[str, Any] | None = None,
     worker: int = 0,
+    user_features: Any = None,
 ) -> TuneResult:
     """Search ``model``'s hyperparameters with seeded TPE and median pruning, on training folds only.
 
@@ -595,6 +597,8 @@ def tune(
     study of another model or metric is refused unless ``resume``, which continues it with its
     recorded settings; more trials continue its trial numbering. ``progress`` receives a dict after
     every trial. With ``out``, writes trials.csv, best.json, best.toml and the charts there.
+    ``user_features`` (``"demographics"``, a ``userId,feature`` CSV, or both) go to the models that
+    use them (bpr, warp, logistic, warp-kos) in every trial and the final refit.
     """
     optuna = _optuna()
     from movierec.split import ratings_holdout
@@ -675,6 +679,7 @@ def tune(
     else:
         train, test = ratings_holdout(inter, test_size=settings["test_size"], seed=settings["split_seed"])
     space = resolve_space(model)
+    ufeats = _user_features(user_features, dataset, train)
     objective = _make_objective(
         train,
         model,
@@ -684,6 +689,7 @@ def tune(
         seed=settings["split_seed"],
         threshold=settings["threshold"],
         fixed=dict(settings["fixed_params"]),
+        user_features=ufeats,
     )
 
     t0 = time.perf_counter()
@@ -738,12 +744,34 @@ def tune(
         result.best_trial = int(best.number)
     if complete and test is not None and evaluate_test:
         result.test_score = _test_score(
-            model, result.best_params, train, test, parsed, settings, settings["fixed_params"]
+            model, result.best_params, train, test, parsed, settings, settings["fixed_params"], ufeats
         )
     result.seconds = round(time.perf_counter() - t0, 3)
     if out is not None:
         result.files = write_outputs(study, result, Path(out))
     return result
+
+
+def _feature_kw(model: Any, user_features: Any) -> dict[str, Any]:
+    """``fit`` keyword for user features, for the models that use them (issue 20)."""
+    if user_features is None or not getattr(model, "uses_user_features", False):
+        return {}
+    return {"user_features": user_features}
+
+
+def _user_features(spec: Any, dataset: Any, train: Interactions) -> Any:
+    """``--user-features`` built for ``train``'s users (folds and the refit share its user map)."""
+    if spec is None:
+        return None
+    from movierec.demographics import resolve_user_features
+
+    if isinstance(spec, str) and not hasattr(dataset, "interactions"):
+        from movierec.datasets import load
+
+        if not isinstance(dataset, (str, Path)):
+            raise ConfigError("user features by name need a dataset, not bare interactions")
+        dataset = load(dataset)
+    return resolve_user_features(spec, dataset, train)
 
 
 def _test_score(
@@ -754,6 +782,7 @@ def _test_score(
     metric: Metric,
     settings: Mapping[str, Any],
     fixed: Mapping[str, Any] | None,
+    user_features: Any = None,
 ) -> float:
     """Refit the best params on the whole training split and score the outer test split (read here only)."""
     from movierec.models.registry import create, get_class, model_kind
@@ -763,7 +792,7 @@ def _test_score(
         full["random_state"] = settings["split_seed"]
     fit = train.to_implicit(settings["threshold"]) if _fits_implicit(model_kind(model)) else train
     m = create(model, **full)
-    m.fit(fit)
+    m.fit(fit, **_feature_kw(m, user_features))
     return score_split(m, train, test, metric, threshold=settings["threshold"])
 
 
