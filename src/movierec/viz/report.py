@@ -43,8 +43,9 @@ __all__ = [
 #: Models that read each user's history in time order: asking for one adds the sequence section.
 SEQUENCE_MODELS = ("markov", "sasrec", "sequential-popularity")
 
-#: The notebook's three models plus the strongest implicit ones; ``+genres+tags`` adds item features.
-DEFAULT_MODELS = "svd,knn-baseline,bpr,ease,als,warp+genres+tags"
+#: The notebook's three models plus the strongest implicit ones; ``+genres+tags`` adds item features;
+#: popularity is the floor every list must beat (the reading names any model below it).
+DEFAULT_MODELS = "popularity,svd,knn-baseline,bpr,ease,als,warp+genres+tags"
 REPORT_FORMAT = 1
 CURVE_METRICS = ("precision", "recall", "ndcg")
 _SPEC = re.compile(r"^\s*([a-z0-9:_\-]+)((?:\+[a-z]+)*)\s*$")
@@ -472,6 +473,16 @@ def reading(table: Sequence[dict[str, Any]], k: int) -> str:
                     "a low RMSE does not make a good top-10 list."
                 )
         del worst
+        pop = next(
+            (r for r in table if r["model"] == "popularity" and r["values"].get(key) is not None), None
+        )
+        if pop is not None:
+            below = [name for val, name, _ in ranked if name != "popularity" and val < pop["values"][key]]
+            if below:
+                parts.append(
+                    f"Below popularity (NDCG@{k} {pop['values'][key]:.3f}): {', '.join(below)}; their lists "
+                    "are worse than showing everyone the most-rated movies."
+                )
     tc = [
         r["values"].get(f"tc:precision@{k}")
         for r in table
