@@ -8,10 +8,12 @@ Metrics themselves are pure functions in :mod:`movierec.metrics`.
 from __future__ import annotations
 
 import inspect
+import json
 import time
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
@@ -1294,6 +1296,87 @@ class _FoldRun:
                 user_groups=self.user_groups,
             )
         return out
+
+
+_LONG_COLUMNS = (
+    "model", "kind", "protocol", "metric", "value", "ci_low", "ci_high",
+    "n_users", "fit_seconds", "split", "seed", "k", "threshold",
+)  # fmt: skip
+
+
+def results_table(
+    rows: Sequence[Result], layout: str = "wide", *, provenance: dict[str, Any] | None = None
+) -> tuple[list[str], list[dict[str, Any]]]:
+    """The one results table schema: ``(columns, rows)`` of a comparison, ``long`` or ``wide``.
+
+    ``wide`` (``compare --out``): one row per (model, protocol), every metric a column with
+    ``METRIC_lo``/``METRIC_hi`` interval columns, params as JSON, notes and provenance.
+    ``long`` (the report): one row per (model, protocol, metric) with ``value``, ``ci_low``, ``ci_high``.
+    """
+    if layout == "long":
+        long_rows = []
+        for r in rows:
+            for m, v in r.metrics.items():
+                lo, hi = r.intervals.get(m, (None, None))
+                values = (r.label, r.kind, r.protocol, m, _csv_num(v), _csv_num(lo), _csv_num(hi), r.n_users)
+                values += (f"{r.fit_seconds:.4f}", r.split, r.seed, r.k, r.threshold)
+                long_rows.append(dict(zip(_LONG_COLUMNS, values, strict=True)))
+        return list(_LONG_COLUMNS), long_rows
+    if layout != "wide":
+        raise ConfigError(f"unknown results layout {layout!r}; valid: long, wide")
+    names: list[str] = []
+    for r in rows:
+        names.extend(m for m in r.metrics if m not in names)
+    records = []
+    for r in rows:  # as Comparison.records(): every row has every metric key (null where it has none)
+        rec = r.to_dict()
+        for m in names:
+            rec.setdefault(m, None)
+        records.append({**rec, "provenance": dict(provenance or {})})
+    flat = []
+    for rec in records:
+        row = {k: v for k, v in rec.items() if k not in ("intervals", "provenance", "params", "notes")}
+        for m, (lo, hi) in rec["intervals"].items():
+            row[f"{m}_lo"], row[f"{m}_hi"] = lo, hi
+        row["params"] = json.dumps(rec["params"], sort_keys=True)
+        row["notes"] = " | ".join(rec["notes"])
+        row["git_commit"] = rec["provenance"].get("git_commit")
+        row["created_at"] = rec["provenance"].get("created_at")
+        flat.append(row)
+    trailing = ("n_users", "fit_seconds", "score_seconds", "params", "notes", "git_commit", "created_at")
+    fields = [f for f in flat[0] if f not in names and f not in trailing] if flat else []
+    fields += list(names) + [
+        f"{m}_{b}" for m in names for b in ("lo", "hi") if any(f"{m}_{b}" in r for r in flat)
+    ]
+    for row in flat:
+        fields.extend(f for f in row if f not in fields)
+    return fields, flat
+
+
+def write_results_csv(
+    path: str | Path,
+    rows: Sequence[Result],
+    layout: str = "wide",
+    *,
+    provenance: dict[str, Any] | None = None,
+) -> Path:
+    """Write :func:`results_table` as CSV (``results.csv``: wide from ``compare --out``, long in the report)."""
+    import csv
+
+    fields, table = results_table(rows, layout, provenance=provenance)
+    path = Path(path)
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(table)
+    return path
+
+
+def _csv_num(v: Any) -> str:
+    if v is None:
+        return ""
+    v = float(v)
+    return repr(v) if np.isfinite(v) else ""
 
 
 def _genre_matrix(ds: Any) -> sp.csr_matrix | None:
