@@ -225,6 +225,11 @@ def compare_cmd(
         None, "--item-features", help="Side features for hybrid models: genres,tags,year."
     ),
     user_features: str | None = USER_FEATURES,
+    session_gap: str | None = typer.Option(
+        None,
+        "--session-gap",
+        help="Cut histories into sessions at this gap for session models (gru4rec), e.g. 30min, 1h, 2d.",
+    ),
     params: list[str] = typer.Option(
         [],
         "--params",
@@ -290,6 +295,15 @@ def compare_cmd(
     if split.strip().lower() not in SPLITS:
         raise ConfigError(f"unknown split {split!r}; valid splits: {', '.join(SPLITS)}")
     per_model = parse_model_params(params, names)
+    if session_gap is not None:  # issue 20: a shortcut for MODEL.session_gap on every model that has one
+        from movierec.models.gru4rec import parse_gap
+
+        parse_gap(session_gap)
+        takers = [n for n in names if "session_gap" in get_class(n)().get_params()]
+        if not takers:
+            raise ConfigError(f"--session-gap: none of {', '.join(names)} reads sessions (gru4rec does)")
+        for n in takers:
+            per_model[n].setdefault("session_gap", session_gap)
     if rerank is not None:
         from movierec.rerank import parse_rerank
 
