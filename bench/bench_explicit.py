@@ -249,9 +249,17 @@ def _classic_rows(repeat: int) -> list[dict[str, Any]]:
         load(str(path / "ml-100k"), rating_scale=(1.0, 5.0)).interactions, "ml100k-u1"
     )
     out = []
-    for name, params in [("slope-one", {}), ("nmf", {"random_state": 0}), ("co-clustering", {"random_state": 0}),
-                         ("knn-zscore", {}), ("normal-predictor", {})]:  # fmt: skip
-        res = _fit_pair(name, train, test, repeat, **params)
+    # knn-zscore: max_neighbours ≥ n_items keeps every neighbour, as Surprise does (RMSE equal: 0.9511 on
+    # u1); the family's default truncated lists give 0.9600 there, 4–5× faster
+    pairs: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
+        ("slope-one", {}, {}),
+        ("nmf", {"random_state": 0}, {"random_state": 0}),
+        ("co-clustering", {"random_state": 0}, {"random_state": 0}),
+        ("knn-zscore", {"max_neighbours": 2000}, {}),
+        ("normal-predictor", {}, {}),
+    ]
+    for name, params, ref in pairs:
+        res = _fit_pair(name, train, test, repeat, ref_params=ref, **params)
         out.append(
             _row(
                 f"{name} fit, ml-100k u1", name, res, 1.0, "issue 19: same parameters, Surprise's definitions"

@@ -199,3 +199,25 @@ def test_compare_passes_user_features_and_notes_who_ignores_them(tmp_path) -> No
     seg = comp.row("segment-popularity", "full-ranking").metrics["ndcg@10"]
     pop = comp.row("popularity", "full-ranking").metrics["ndcg@10"]
     assert seg > pop
+
+
+def test_tune_passes_user_features_to_every_trial() -> None:
+    """A tuned warp with demographics on the planted data: trials and the refit see the features."""
+    pytest.importorskip("optuna")
+    from movierec.tuning import tune
+
+    result = tune(
+        planted(),
+        "warp",
+        metric="ndcg@10",
+        n_trials=2,
+        cv=1,
+        seed=0,
+        fixed_params={"epochs": 3, "loss": "warp"},
+        user_features="demographics",
+    )
+    assert result.best_value is not None and result.test_score is not None
+    with pytest.raises(DataError, match="no user demographics"):
+        ds = planted()
+        ds.users = None
+        tune(ds, "warp", metric="ndcg@10", n_trials=1, cv=1, user_features="demographics")

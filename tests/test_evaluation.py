@@ -361,3 +361,17 @@ def test_leave_last_out_protocol_picks_its_split_and_trains_on_every_rating(bund
     row = {r.model: r for r in comp.rows}["markov"]
     lo, hi = row.intervals["ndcg@10"]
     assert lo <= row.metrics["ndcg@10"] <= hi
+
+
+def test_test_candidates_is_skipped_once_where_it_cannot_separate_models(bundled) -> None:
+    # implicit-only: the interactions hold-out keeps positives only, so every test item is relevant
+    comp = E.compare(
+        bundled, ["popularity", "itemknn"], protocols=["test-candidates", "full-ranking"], seed=42
+    )
+    assert (comp.test.ratings >= 4.0).all()
+    assert [r.protocol for r in comp.rows] == ["full-ranking", "full-ranking"]
+    skipped = [n for n in comp.notes if n.startswith("test-candidates skipped")]
+    assert len(skipped) == 1 and "every test item is relevant" in skipped[0]
+    # a ratings hold-out keeps low ratings in the test set: the protocol runs
+    mixed = E.compare(bundled, ["baseline"], protocols=["test-candidates"], seed=42)
+    assert [r.protocol for r in mixed.rows] == ["test-candidates"]

@@ -119,3 +119,15 @@ def test_next_item_in_session_protocol() -> None:
     assert by["gru4rec"]["hr@1"] > by["popularity"]["hr@1"]
     lo, hi = by["markov"]["hr@1 ci"]
     assert lo <= by["markov"]["hr@1"] <= hi
+
+
+def test_compare_session_gap_option_is_checked(capsys) -> None:  # type: ignore[no-untyped-def]
+    from movierec.cli import main
+
+    for args, needle in [
+        (["--models", "markov", "--session-gap", "1h"], "none of markov reads sessions"),
+        (["--models", "gru4rec", "--session-gap", "soon"], "session_gap must be"),
+    ]:
+        with pytest.raises(SystemExit) as info:
+            main(["compare", *args, "--protocols", "leave-last-out"])
+        assert info.value.code == 2 and needle in capsys.readouterr().err

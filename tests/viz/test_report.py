@@ -316,6 +316,23 @@ def test_reading_names_winners_and_noise() -> None:
     table[2]["intervals"]["ndcg@10"] = [0.08, 0.12]
     assert "lead is clear" in reading(table, 10)
     assert np.isfinite(0.0)
+    # popularity in the table: the reading names every model ranking below it
+    table.append(
+        {
+            "model": "popularity",
+            "kind": "implicit",
+            "values": {"ndcg@10": 0.12},
+            "intervals": {"ndcg@10": [0.11, 0.13]},
+        }
+    )
+    text = reading(table, 10)
+    assert "Below popularity (NDCG@10 0.120): c, a;" in text
+
+
+def test_default_report_models_include_popularity() -> None:
+    from movierec.viz.report import DEFAULT_MODELS
+
+    assert DEFAULT_MODELS.split(",")[0] == "popularity"
 
 
 def test_sequence_models_add_a_leave_last_out_section(tmp_path: Path, movielens_dir: Path) -> None:

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import warnings
 from pathlib import Path
@@ -100,37 +99,9 @@ def write_results(comp: Any, out: Path) -> list[Path]:
     records = comp.records()
     written = [out / "results.json"]
     (out / "results.json").write_text(json.dumps(records, indent=2, allow_nan=False, default=str) + "\n")
-    flat = []
-    for rec in records:
-        row = {k: v for k, v in rec.items() if k not in ("intervals", "provenance", "params", "notes")}
-        for m, (lo, hi) in rec["intervals"].items():
-            row[f"{m}_lo"], row[f"{m}_hi"] = lo, hi
-        row["params"] = json.dumps(rec["params"], sort_keys=True)
-        row["notes"] = " | ".join(rec["notes"])
-        row["git_commit"] = rec["provenance"]["git_commit"]
-        row["created_at"] = rec["provenance"]["created_at"]
-        flat.append(row)
-    metric_names = comp.metric_names()
-    fields = (
-        [
-            f
-            for f in flat[0]
-            if f not in metric_names
-            and f
-            not in ("n_users", "fit_seconds", "score_seconds", "params", "notes", "git_commit", "created_at")
-        ]
-        if flat
-        else []
-    )
-    fields += [m for m in metric_names] + [
-        f"{m}_{b}" for m in metric_names for b in ("lo", "hi") if any(f"{m}_{b}" in r for r in flat)
-    ]
-    for row in flat:
-        fields.extend(f for f in row if f not in fields)
-    with open(out / "results.csv", "w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=fields)
-        writer.writeheader()
-        writer.writerows(flat)
+    from movierec.evaluation import write_results_csv
+
+    write_results_csv(out / "results.csv", comp.rows, "wide", provenance=comp.provenance)
     written.append(out / "results.csv")
     import importlib.util
 
@@ -225,6 +196,11 @@ def compare_cmd(
         None, "--item-features", help="Side features for hybrid models: genres,tags,year."
     ),
     user_features: str | None = USER_FEATURES,
+    session_gap: str | None = typer.Option(
+        None,
+        "--session-gap",
+        help="Cut histories into sessions at this gap for session models (gru4rec), e.g. 30min, 1h, 2d.",
+    ),
     params: list[str] = typer.Option(
         [],
         "--params",
@@ -290,6 +266,15 @@ def compare_cmd(
     if split.strip().lower() not in SPLITS:
         raise ConfigError(f"unknown split {split!r}; valid splits: {', '.join(SPLITS)}")
     per_model = parse_model_params(params, names)
+    if session_gap is not None:  # issue 20: a shortcut for MODEL.session_gap on every model that has one
+        from movierec.models.gru4rec import parse_gap
+
+        parse_gap(session_gap)
+        takers = [n for n in names if "session_gap" in get_class(n)().get_params()]
+        if not takers:
+            raise ConfigError(f"--session-gap: none of {', '.join(names)} reads sessions (gru4rec does)")
+        for n in takers:
+            per_model[n].setdefault("session_gap", session_gap)
     if rerank is not None:
         from movierec.rerank import parse_rerank
 

@@ -100,6 +100,16 @@ def export_cmd(
     rating_col: str = RATING_COL,
     time_col: str = TIME_COL,
     rating_scale: tuple[float, float] | None = RATING_SCALE,
+    check: bool = typer.Option(
+        True,
+        "--check/--no-check",
+        help="Rank a copy of the model and popularity on a hold-out split first; record both in the manifest.",
+    ),
+    allow_weak: bool = typer.Option(
+        False,
+        "--allow-weak",
+        help="Export a ranking model even when its hold-out top-N is below popularity's.",
+    ),
     min_support: int | None = typer.Option(
         None,
         "--min-support",
@@ -173,7 +183,13 @@ def export_cmd(
         mdl.fit(train, **fit_kwargs)
     if test is not None:
         metrics = holdout_figures(mdl, raw_train, test, threshold=implicit_threshold, seed=seed)
+    metrics, weak_note = _top_n_check(
+        mdl, ds, fit_kwargs, metrics, check=check, allow_weak=allow_weak, threshold=implicit_threshold,
+        seed=seed, test_size=test_size,
+    )  # fmt: skip
     notes = [f"trained on {'an 80% hold-out split' if holdout else 'the full dataset'}"]
+    if weak_note:
+        notes.append(weak_note)
     if item_features:
         notes.append(f"item features: {item_features}")
     if "user_features" in fit_kwargs:
@@ -199,6 +215,42 @@ def export_cmd(
     if metrics:
         shown = {k: round(v, 4) for k, v in metrics.items() if isinstance(v, float)}
         console.print(f"test metrics: {shown}")
+
+
+def _top_n_check(
+    mdl: Any,
+    ds: Any,
+    fit_kwargs: dict[str, Any],
+    metrics: dict[str, Any] | None,
+    *,
+    check: bool,
+    allow_weak: bool,
+    threshold: float,
+    seed: int,
+    test_size: float,
+) -> tuple[dict[str, Any] | None, str | None]:
+    """The hold-out check (movierec.serving.quality): figures for the manifest, a refusal or a warning."""
+    from movierec.serving.quality import WeakModelError, ranking_check, weak_message
+
+    if not check:
+        return metrics, None
+    with err_console.status(f"checking {mdl.name}'s top-N against popularity on a hold-out split"):
+        result = ranking_check(
+            mdl, ds, fit_kwargs, threshold=threshold, seed=seed, test_size=test_size, figures=metrics
+        )
+    if "skipped" in result:
+        err_console.print(f"[yellow]note:[/] hold-out check skipped: {result['skipped']}", soft_wrap=True)
+        return metrics, None
+    out = dict(result["figures"])
+    out["popularity"] = {k: v for k, v in result["popularity_figures"].items() if isinstance(v, float)}
+    out["weak_for_top_n"] = result["weak"]
+    if not result["weak"]:
+        return out, None
+    line = weak_message(mdl.name, result)
+    if not mdl.tags.predicts_ratings and not allow_weak:
+        raise WeakModelError(f"{line}; not exported (pass --allow-weak to export it anyway)")
+    err_console.print(f"[yellow]warning:[/] {line}", soft_wrap=True)
+    return out, f"weak for top-N: {line}"
 
 
 def serve_cmd(

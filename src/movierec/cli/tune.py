@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from movierec.cli.common import DATASET, JSON, SEED, console, err_console, print_json
+from movierec.cli.common import DATASET, JSON, SEED, USER_FEATURES, console, err_console, print_json
 from movierec.errors import ConfigError
 
 TUNABLE = ("svd", "svdpp", "knn-baseline", "baseline", "blend", "bpr", "warp", "als", "ease", "itemknn")
@@ -67,6 +68,7 @@ def tune_cmd(
         "beats on both (pareto.csv). --metric may be a weighted objective such as 'ndcg@10-0.1*arp@10'.",
     ),
     as_json: bool = JSON,
+    user_features: str | None = USER_FEATURES,
 ) -> None:
     """Search hyperparameters with seeded TPE and median pruning, on training folds only; write best.toml."""
     from movierec.models.registry import get_class, model_kind
@@ -152,10 +154,13 @@ def tune_cmd(
             threshold=threshold,
             out=out_dir,
             worker=worker,
+            user_features=user_features,
         )
     front = _pareto(storage, result.study_name, front_of, out_dir) if front_of else None
+    check = _ranking_check(result, dataset, out_dir, seed=seed, threshold=threshold, test_size=test_size)
     if as_json:
-        print_json({**result.to_dict(), **({"pareto": front} if front is not None else {})})
+        extra = {"ranking_check": check} if check is not None else {}
+        print_json({**result.to_dict(), **({"pareto": front} if front is not None else {}), **extra})
         return
     table = Table(
         title=f"{result.study_name}: best of {result.n_complete} complete trials "
@@ -191,6 +196,35 @@ def tune_cmd(
             ptable.add_row(str(row["number"]), f"{row[a]:.4f}", f"{row[b]:.4f}", params)
         console.print(ptable)
         console.print(f"  {'pareto':15s} {out_dir / 'pareto.csv'}")
+
+
+def _ranking_check(
+    result: Any, dataset: str, out_dir: Path, *, seed: int, threshold: float, test_size: float
+) -> dict[str, Any] | None:
+    """A rating-metric study's best trial, ranked against popularity (movierec.serving.quality): written
+    to ``ranking_check.json`` and a warning when its top-N falls below popularity's."""
+    from movierec.cli.common import load_dataset
+    from movierec.models.base import seeded
+    from movierec.models.registry import create
+    from movierec.serving.quality import ranking_check, weak_message
+
+    if str(result.metric).lower() not in ("rmse", "mae") or not result.best_params:
+        return None
+    model = seeded(create(result.model, **result.best_params), seed, result.best_params)
+    with err_console.status("ranking the best trial's model against popularity"):
+        check = ranking_check(
+            model, load_dataset(dataset), threshold=threshold, seed=seed, test_size=test_size
+        )
+    path = out_dir / "ranking_check.json"
+    path.write_text(json.dumps(check, indent=2, default=float) + "\n")
+    result.files["ranking_check"] = str(path)
+    if check.get("weak"):
+        err_console.print(
+            f"[yellow]warning:[/] tuned for {result.metric}: {weak_message(result.model, check)}; "
+            "tune for ndcg@10 or export a ranking model for top-N",
+            soft_wrap=True,
+        )
+    return check
 
 
 def _pareto(storage: str, study: str, metrics: list[str], out_dir: Path) -> list[dict]:

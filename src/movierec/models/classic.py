@@ -113,29 +113,29 @@ class SlopeOne(_Classic):
 
 class NMF(_Classic):
     """Non-negative matrix factorisation by Luo et al. (2014)'s regularised multiplicative updates, as
-    Surprise's ``NMF`` (unbiased): ``n_factors``, ``n_epochs``, ``reg_pu``/``reg_qi``, factors initialised
+    Surprise's ``NMF`` (unbiased): ``factors`` (Surprise's ``n_factors``), ``epochs`` (``n_epochs``), ``reg_pu``/``reg_qi``, factors initialised
     U(``init_low``, ``init_high``) in Surprise's order, so a seed reproduces Surprise's run."""
 
     name: ClassVar[str] = "nmf"
     search_space: ClassVar[SearchSpace] = {
-        "n_factors": IntRange(5, 100, log=True),
-        "n_epochs": IntRange(10, 100),
+        "factors": IntRange(5, 100, log=True),
+        "epochs": IntRange(10, 100),
         "reg_pu": FloatRange(1e-3, 1.0, log=True),
         "reg_qi": FloatRange(1e-3, 1.0, log=True),
     }
 
     def __init__(
         self,
-        n_factors: int = 15,
-        n_epochs: int = 50,
+        factors: int = 15,
+        epochs: int = 50,
         reg_pu: float = 0.06,
         reg_qi: float = 0.06,
         init_low: float = 0.0,
         init_high: float = 1.0,
         random_state: int | None = 42,
     ) -> None:
-        self.n_factors = n_factors
-        self.n_epochs = n_epochs
+        self.factors = factors
+        self.epochs = epochs
         self.reg_pu = reg_pu
         self.reg_qi = reg_qi
         self.init_low = init_low
@@ -144,14 +144,14 @@ class NMF(_Classic):
 
     def _fit(self, train: Interactions, *, item_features: Any = None, user_features: Any = None) -> Self:
         """``n_epochs`` multiplicative updates of P then Q from the same epoch's estimates (as Surprise)."""
-        check_positive("n_factors", self.n_factors, integer=True)
-        check_positive("n_epochs", self.n_epochs, integer=True)
+        check_positive("factors", self.factors, integer=True)
+        check_positive("epochs", self.epochs, integer=True)
         check_positive("reg_pu", self.reg_pu, allow_zero=True)
         check_positive("reg_qi", self.reg_qi, allow_zero=True)
         if not 0 <= self.init_low < self.init_high:
             raise ConfigError(f"need 0 ≤ init_low < init_high, got {self.init_low!r}, {self.init_high!r}")
         self._remember_train(train)
-        f = int(self.n_factors)
+        f = int(self.factors)
         rng = np.random.RandomState(self.random_state)  # Surprise's get_rng
         pu = np.zeros((train.n_users, f))
         qi = np.zeros((train.n_items, f))
@@ -166,7 +166,7 @@ class NMF(_Classic):
         rmat = sp.csr_matrix((r, (u, i)), shape=shape)
         n_u = np.bincount(u, minlength=train.n_users)[:, None]
         n_i = np.bincount(i, minlength=train.n_items)[:, None]
-        for _ in range(int(self.n_epochs)):
+        for _ in range(int(self.epochs)):
             est = np.einsum("ij,ij->i", pu[u], qi[i])
             emat = sp.csr_matrix((est, (u, i)), shape=shape)
             user_num, user_den = rmat @ qi, emat @ qi + n_u * self.reg_pu * pu
@@ -193,7 +193,7 @@ class NMF(_Classic):
 
 class CoClustering(_Classic):
     """Co-clustering (George & Merugu 2005), Surprise's ``CoClustering``: users in ``n_cltr_u`` and items in
-    ``n_cltr_i`` clusters, r̂_ui = C̄_uc,ic + (μ_u − C̄_uc) + (μ_i − C̄_ic); ``n_epochs`` of reassigning each
+    ``n_cltr_i`` clusters, r̂_ui = C̄_uc,ic + (μ_u − C̄_uc) + (μ_i − C̄_ic); ``epochs`` (Surprise's ``n_epochs``) of reassigning each
     user, then each item, to the cluster with the least squared error. Initial clusters are drawn in
     Surprise's order, so a seed reproduces Surprise's run (on whole-star ratings: Surprise sums ratings
     as integers, truncating half stars; we do not)."""
@@ -202,15 +202,15 @@ class CoClustering(_Classic):
     search_space: ClassVar[SearchSpace] = {
         "n_cltr_u": IntRange(1, 20),
         "n_cltr_i": IntRange(1, 20),
-        "n_epochs": IntRange(5, 50),
+        "epochs": IntRange(5, 50),
     }
 
     def __init__(
-        self, n_cltr_u: int = 3, n_cltr_i: int = 3, n_epochs: int = 20, random_state: int | None = 42
+        self, n_cltr_u: int = 3, n_cltr_i: int = 3, epochs: int = 20, random_state: int | None = 42
     ) -> None:
         self.n_cltr_u = n_cltr_u
         self.n_cltr_i = n_cltr_i
-        self.n_epochs = n_epochs
+        self.epochs = epochs
         self.random_state = random_state
 
     def _averages(self, cu: np.ndarray, ci: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -226,8 +226,8 @@ class CoClustering(_Classic):
         return avg(uc, kc), avg(ic, lc), avg(uc * lc + ic, kc * lc).reshape(kc, lc)
 
     def _fit(self, train: Interactions, *, item_features: Any = None, user_features: Any = None) -> Self:
-        """Alternate user and item reassignments for ``n_epochs`` epochs; cluster means recomputed each time."""
-        for name in ("n_cltr_u", "n_cltr_i", "n_epochs"):
+        """Alternate user and item reassignments for ``epochs`` epochs; cluster means recomputed each time."""
+        for name in ("n_cltr_u", "n_cltr_i", "epochs"):
             check_positive(name, getattr(self, name), integer=True)
         self._remember_train(train)
         rng = np.random.RandomState(self.random_state)
@@ -252,7 +252,7 @@ class CoClustering(_Classic):
             out=np.zeros(train.n_items),
             where=cnt_i > 0,
         )
-        for _ in range(int(self.n_epochs)):
+        for _ in range(int(self.epochs)):
             avg_u, avg_i, avg_co = self._averages(cu, ci)
             # every user's squared error under each candidate cluster, then each item's
             base = r - mean_u[u] - mean_i[i] + avg_i[ci[i]]

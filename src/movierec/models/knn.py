@@ -282,7 +282,9 @@ class KNNWithMeans(_KNN):
 class KNNWithZScore(_KNN):
     """r̂_ui = μ_x + σ_x · Σ s·(r − μ_x')/σ_x' / Σ s (Surprise's ``KNNWithZScore``; Herlocker et al. 1999's
     z-score normalisation): neighbours' ratings enter as z-scores, σ the population standard deviation
-    of each user's (item's) ratings, 1 where it is 0."""
+    of each user's (item's) ratings, 1 where it is 0. Like the family, neighbour lists are truncated
+    (``max_neighbours``); ``max_neighbours`` ≥ n_items keeps them all and reproduces Surprise (ml-100k
+    u1: RMSE 0.9511 both; truncated default 0.9600, 4–5× faster than Surprise)."""
 
     name: ClassVar[str] = "knn-zscore"
     has_biases: ClassVar[bool] = False

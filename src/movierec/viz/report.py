@@ -10,7 +10,6 @@ every chart as PNG, ``results.json``, ``results.csv`` and ``embeddings.csv``.
 from __future__ import annotations
 
 import base64
-import csv
 import json
 import os
 import re
@@ -43,8 +42,9 @@ __all__ = [
 #: Models that read each user's history in time order: asking for one adds the sequence section.
 SEQUENCE_MODELS = ("markov", "sasrec", "sequential-popularity")
 
-#: The notebook's three models plus the strongest implicit ones; ``+genres+tags`` adds item features.
-DEFAULT_MODELS = "svd,knn-baseline,bpr,ease,als,warp+genres+tags"
+#: The notebook's three models plus the strongest implicit ones; ``+genres+tags`` adds item features;
+#: popularity is the floor every list must beat (the reading names any model below it).
+DEFAULT_MODELS = "popularity,svd,knn-baseline,bpr,ease,als,warp+genres+tags"
 REPORT_FORMAT = 1
 CURVE_METRICS = ("precision", "recall", "ndcg")
 _SPEC = re.compile(r"^\s*([a-z0-9:_\-]+)((?:\+[a-z]+)*)\s*$")
@@ -472,6 +472,16 @@ def reading(table: Sequence[dict[str, Any]], k: int) -> str:
                     "a low RMSE does not make a good top-10 list."
                 )
         del worst
+        pop = next(
+            (r for r in table if r["model"] == "popularity" and r["values"].get(key) is not None), None
+        )
+        if pop is not None:
+            below = [name for val, name, _ in ranked if name != "popularity" and val < pop["values"][key]]
+            if below:
+                parts.append(
+                    f"Below popularity (NDCG@{k} {pop['values'][key]:.3f}): {', '.join(below)}; their lists "
+                    "are worse than showing everyone the most-rated movies."
+                )
     tc = [
         r["values"].get(f"tc:precision@{k}")
         for r in table
@@ -988,46 +998,10 @@ _clean = to_jsonable  # the one sanitiser (movierec.jsonsafe)
 
 
 def _write_results_csv(path: Path, rows: Sequence[Any]) -> None:
-    """Long format: one line per (model, protocol, metric) with its 95% interval."""
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh)
-        w.writerow(
-            [
-                "model",
-                "kind",
-                "protocol",
-                "metric",
-                "value",
-                "ci_low",
-                "ci_high",
-                "n_users",
-                "fit_seconds",
-                "split",
-                "seed",
-                "k",
-                "threshold",
-            ]
-        )
-        for r in rows:
-            for m, v in r.metrics.items():
-                lo, hi = r.intervals.get(m, (None, None))
-                w.writerow(
-                    [
-                        r.label,
-                        r.kind,
-                        r.protocol,
-                        m,
-                        _csv_num(v),
-                        _csv_num(lo),
-                        _csv_num(hi),
-                        r.n_users,
-                        f"{r.fit_seconds:.4f}",
-                        r.split,
-                        r.seed,
-                        r.k,
-                        r.threshold,
-                    ]
-                )
+    """Long format: one line per (model, protocol, metric) with its 95% interval (evaluation.results_table)."""
+    from movierec.evaluation import write_results_csv
+
+    write_results_csv(path, rows, "long")
 
 
 def _csv_num(v: Any) -> str:

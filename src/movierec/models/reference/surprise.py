@@ -280,20 +280,20 @@ class SurpriseNMF(_PerPairSurprise):
 
     def __init__(
         self,
-        n_factors: int = 15,
-        n_epochs: int = 50,
+        factors: int = 15,
+        epochs: int = 50,
         reg_pu: float = 0.06,
         reg_qi: float = 0.06,
         init_low: float = 0.0,
         init_high: float = 1.0,
         random_state: int | None = 42,
     ) -> None:
-        self.n_factors, self.n_epochs, self.reg_pu, self.reg_qi = n_factors, n_epochs, reg_pu, reg_qi
+        self.factors, self.epochs, self.reg_pu, self.reg_qi = factors, epochs, reg_pu, reg_qi
         self.init_low, self.init_high, self.random_state = init_low, init_high, random_state
 
     def _make(self) -> Any:
         return surprise.NMF(
-            n_factors=self.n_factors, n_epochs=self.n_epochs, reg_pu=self.reg_pu, reg_qi=self.reg_qi,
+            n_factors=self.factors, n_epochs=self.epochs, reg_pu=self.reg_pu, reg_qi=self.reg_qi,
             init_low=self.init_low, init_high=self.init_high, random_state=self.random_state,
         )  # fmt: skip
 
@@ -304,12 +304,12 @@ class SurpriseCoClustering(_PerPairSurprise):
     name: ClassVar[str] = "surprise:co-clustering"
 
     def __init__(
-        self, n_cltr_u: int = 3, n_cltr_i: int = 3, n_epochs: int = 20, random_state: int | None = 42
+        self, n_cltr_u: int = 3, n_cltr_i: int = 3, epochs: int = 20, random_state: int | None = 42
     ) -> None:
-        self.n_cltr_u, self.n_cltr_i, self.n_epochs, self.random_state = (
+        self.n_cltr_u, self.n_cltr_i, self.epochs, self.random_state = (
             n_cltr_u,
             n_cltr_i,
-            n_epochs,
+            epochs,
             random_state,
         )
 
@@ -317,7 +317,7 @@ class SurpriseCoClustering(_PerPairSurprise):
         return surprise.CoClustering(
             n_cltr_u=self.n_cltr_u,
             n_cltr_i=self.n_cltr_i,
-            n_epochs=self.n_epochs,
+            n_epochs=self.epochs,
             random_state=self.random_state,
         )
 

@@ -97,14 +97,48 @@ function starWidget(movie) {
   return group;
 }
 
+// What a number means to a person: a rating model's predicted stars, else how many people rated it.
+function plainScore(m, opts) {
+  if (opts.rating && typeof m.predictedRating === "number") {
+    return "you would rate it about " + (Math.round(m.predictedRating * 2) / 2).toFixed(1) + " of " + state.scale[1];
+  }
+  if (typeof m.ratings === "number") return "rated by " + m.ratings.toLocaleString() + (m.ratings === 1 ? " person" : " people");
+  return "";
+}
+
+function linksOut(m) {
+  const wrap = el("span", "links");
+  const add = (href, label, name) => {
+    const a = el("a", null, label);
+    a.href = href;
+    a.target = "_blank";
+    a.rel = "noopener noreferrer";
+    a.setAttribute("aria-label", name + " page of " + m.title);
+    wrap.appendChild(a);
+  };
+  if (m.imdbId) add("https://www.imdb.com/title/tt" + encodeURIComponent(m.imdbId) + "/", "IMDb", "IMDb");
+  if (m.tmdbId) add("https://www.themoviedb.org/movie/" + encodeURIComponent(m.tmdbId), "TMDb", "TMDb");
+  return wrap;
+}
+
 function renderList(listId, movies, opts) {
   const list = $(listId);
   list.replaceChildren();
   for (const m of movies) {
     const li = el("li", "movie");
     li.dataset.movieId = String(m.movieId);
-    if (opts.score && typeof m.score === "number") li.appendChild(el("span", "score", m.score.toFixed(2)));
     li.appendChild(movieLine(m, opts.similar));
+    if (opts.score) {
+      const info = el("div", "info");
+      const text = plainScore(m, opts);
+      if (text) info.appendChild(el("span", "plain", text));
+      info.appendChild(linksOut(m));
+      li.appendChild(info);
+    }
+    if (opts.because && m.because && m.because.length) {
+      const names = m.because.map((b) => b.title);
+      li.appendChild(el("div", "because", "Because you liked " + names.join(" and ")));
+    }
     if (opts.stars) li.appendChild(starWidget(m));
     list.appendChild(li);
   }
@@ -116,10 +150,28 @@ async function search(text) {
     const data = await api("/movies?limit=15&search=" + encodeURIComponent(text));
     lastResults = data.movies;
     renderList("results", lastResults, { stars: true, similar: true });
+    didYouMean(data.didYouMean || []);
     if (!lastResults.length) status("No title matches “" + text + "”.");
   } catch (e) {
     status("Search failed: " + e.message);
   }
+}
+
+// "Did you mean …?": titles spelled like a search that found nothing; a click searches for one.
+function didYouMean(movies) {
+  const box = $("did-you-mean");
+  box.replaceChildren();
+  box.hidden = movies.length === 0;
+  if (!movies.length) return;
+  box.appendChild(document.createTextNode("Did you mean "));
+  movies.slice(0, 3).forEach((m, i) => {
+    if (i) box.appendChild(document.createTextNode(i === movies.length - 1 || i === 2 ? " or " : ", "));
+    const b = el("button", "linkish", m.title);
+    b.type = "button";
+    b.addEventListener("click", () => { $("search").value = m.title; search(m.title); });
+    box.appendChild(b);
+  });
+  box.appendChild(document.createTextNode("?"));
 }
 
 function renderRated() {
@@ -186,15 +238,23 @@ async function recommend() {
   }
   status("Finding movies for you…");
   try {
-    const body = { ratings, k: 12, userId: state.visitor };
+    const body = { ratings, k: 12, userId: state.visitor, explain: ratings.length > 0 };
     if (features) body.features = features;
     const data = await api("/recommendations", {
       method: "POST",
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify(body),
     });
-    renderList("recs", data.recommendations, { similar: true, score: true });
-    status(data.recommendations.length + " recommendations from " + data.model + " (version " + data.modelVersion + ").");
+    renderList("recs", data.recommendations, { similar: true, score: true, rating: true, because: true });
+    $("recs-empty").hidden = true;
+    const note = $("recs-note");
+    note.hidden = !data.fallback;
+    note.textContent = data.fallback ? "Showing the most-rated movies instead: " + data.fallback.replace(/^popularity: /, "") + "." : "";
+    status(
+      data.fallback
+        ? data.recommendations.length + " most-rated movies (the fallback: " + data.model + " could not use these ratings)."
+        : data.recommendations.length + " recommendations from " + data.model + " (version " + data.modelVersion + ")."
+    );
     $("recs-title").scrollIntoView({ block: "nearest" });
   } catch (e) {
     status("Could not get recommendations: " + e.message);
@@ -206,6 +266,7 @@ async function showSimilar(movie) {
     const data = await api("/movies/" + encodeURIComponent(movie.movieId) + "/similar?k=10");
     $("similar-title").textContent = "Similar to " + movie.title;
     renderList("similar", data.recommendations, { similar: true, score: true, stars: false });
+    if (!data.recommendations.length) status("No movie is similar enough to " + movie.title + ".");
     $("similar-panel").hidden = false;
     $("similar-title").scrollIntoView({ block: "nearest" });
     status("Movies similar to " + movie.title + ".");

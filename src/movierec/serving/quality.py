@@ -1,0 +1,77 @@
+"""Is a model's top-N better than the most-rated movies? The hold-out check ``movierec export`` runs.
+
+A rating predictor tuned for RMSE can rank obscure movies first (issue 15: RMSE 0.881 → 0.858,
+NDCG@10 0.048 → 0.001), and nothing in an artifact said so. Before exporting, a fresh copy of the
+model (same hyperparameters, same seed) and :class:`~movierec.models.popularity.Popularity` are fitted
+on compare's ratings hold-out split and ranked by :func:`movierec.evaluation.holdout_figures`, the
+one evaluation path; the manifest records both. A model whose NDCG@10 falls below popularity's
+is *weak for top-N*: ``export`` refuses a ranking model then (``--allow-weak`` overrides) and flags
+a rating predictor (it may be exported for its ratings) with a warning and ``weak_for_top_n``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from movierec.errors import ConfigError, MovierecError
+
+__all__ = ["CHECK_METRIC", "WeakModelError", "ranking_check", "weak_message"]
+
+CHECK_METRIC = "ndcg@10"
+
+
+class WeakModelError(ConfigError):
+    """A model's hold-out top-N falls below popularity's and the export was not told to allow it."""
+
+
+def ranking_check(
+    model: Any,
+    dataset: Any,
+    fit_kwargs: dict[str, Any] | None = None,
+    *,
+    threshold: float = 4.0,
+    seed: int = 42,
+    test_size: float = 0.2,
+    figures: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Hold-out figures of ``model`` (a fresh copy, unless ``figures`` already holds them) and of popularity.
+
+    Returns ``{"metric", "model", "popularity", "weak", "figures", "popularity_figures"}``, or
+    ``{"skipped": reason}`` when the data cannot be split.
+    """
+    from movierec.evaluation import holdout_figures, make_split
+    from movierec.models.base import training_view
+    from movierec.models.popularity import Popularity
+
+    try:
+        raw_train, test, _ = make_split(
+            dataset.interactions, "ratings-holdout", seed=seed, test_size=test_size
+        )
+        if figures is None:
+            twin = type(model)(**model.get_params())
+            twin.fit(training_view(twin, raw_train, threshold), **(fit_kwargs or {}))
+            figures = holdout_figures(twin, raw_train, test, threshold=threshold, seed=seed)
+        pop = Popularity()
+        pop.fit(training_view(pop, raw_train, threshold))
+        base = holdout_figures(pop, raw_train, test, threshold=threshold, seed=seed)
+    except MovierecError as exc:
+        return {"skipped": str(exc)}
+    mine, theirs = figures.get(CHECK_METRIC), base.get(CHECK_METRIC)
+    if mine is None or theirs is None:
+        return {"skipped": "no positive rating in the hold-out split", "figures": figures}
+    return {
+        "metric": CHECK_METRIC,
+        "model": float(mine),
+        "popularity": float(theirs),
+        "weak": bool(mine < theirs),
+        "figures": figures,
+        "popularity_figures": base,
+    }
+
+
+def weak_message(name: str, check: dict[str, Any]) -> str:
+    """One line saying how far below popularity the model ranks."""
+    return (
+        f"{name} ranks below popularity on the hold-out split ({check['metric']} {check['model']:.3f} vs "
+        f"{check['popularity']:.3f}): its top-N lists would be worse than the most-rated movies"
+    )

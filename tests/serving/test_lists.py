@@ -1,0 +1,155 @@
+"""What reaches a person, on the bundled data (issue 15): the support floor, 'similar' agreeing with the
+report's neighbour table, one score across CLI, Python and the API, and no silent guess at a title."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pytest
+from servehelp import Server
+
+from movierec.cli import main
+from movierec.datasets import Dataset
+from movierec.models.registry import create
+from movierec.serving.artifact import export_artifact, load_artifact
+from movierec.viz.embeddings import item_frame, nearest_neighbours
+
+pytest.importorskip("pyarrow")
+
+
+@pytest.fixture(scope="module")
+def svd_small(bundled: Dataset, tmp_path_factory: pytest.TempPathFactory) -> tuple:
+    """svd with the CLI's defaults and seed, on all of ml-latest-small, exported with the default floor."""
+    model = create("svd", random_state=42).fit(bundled.interactions)
+    path = export_artifact(model, bundled, bundled.interactions, tmp_path_factory.mktemp("lists") / "svd")
+    return model, path
+
+
+@pytest.fixture(scope="module")
+def api(svd_small: tuple, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    srv = Server(svd_small[1], "none").wait()
+    yield srv.url
+    srv.stop()
+
+
+def test_no_default_list_reaches_below_the_support_floor(
+    bundled: Dataset, svd_small: tuple, tmp_path: Path
+) -> None:
+    support = bundled.interactions.item_counts()
+    art = load_artifact(svd_small[1])
+    assert art.min_support == 5 and art.manifest["min_support"] == 5  # ≥ 5 ratings on this data
+    implicit = bundled.interactions.to_implicit(4.0)
+    als = create("als", factors=16, epochs=3, random_state=0).fit(implicit)
+    als_art = load_artifact(export_artifact(als, bundled, implicit, tmp_path / "als"))
+    for a, counts in ((art, support), (als_art, implicit.item_counts())):
+        lists = [a.recommend(u, 10) for u in (1, 2, 3, 50, 414, 610)]
+        lists.append(a.recommend_for_ratings([(1, 5.0), (2571, 4.5), (318, 4.0)], 10))  # Toy Story, Matrix
+        lists.append(a.similar(1, 10))
+        for rows in lists:
+            assert len(rows) == 10
+            assert min(counts[a.item_index(r["movieId"])] for r in rows) >= 5
+
+
+def test_similar_toy_story_over_the_api_agrees_with_the_report_table(
+    bundled: Dataset, svd_small: tuple, api: str
+) -> None:
+    model, _ = svd_small
+    frame = item_frame(bundled.item_table(), bundled.interactions.item_counts())
+    table = nearest_neighbours(model.item_embeddings(), frame, queries=(("Toy Story (1995)",),), k=10)
+    assert table[0]["title"] == "Toy Story (1995)"
+    report = {n["movieId"] for n in table[0]["neighbours"]}
+    body = httpx.get(f"{api}/movies/1/similar", params={"k": 10}, timeout=30).json()
+    served = [r["movieId"] for r in body["recommendations"]]
+    assert len(served) == 10 and 3114 in served  # Toy Story 2
+    assert len(report & set(served)) >= 5
+    assert min(r["ratings"] for r in body["recommendations"]) >= 5
+
+
+def test_one_score_in_cli_python_and_api(bundled: Dataset, svd_small: tuple, api: str, capsys) -> None:
+    model, path = svd_small
+    u = bundled.interactions.user_map.index(1)
+    floor = np.flatnonzero(bundled.interactions.item_counts() >= 5)
+    idx, scores = model.recommend(np.array([u]), 10, candidates=floor)
+    python = dict(zip(bundled.interactions.item_map.to_raw(idx[0]).tolist(), scores[0].tolist(), strict=True))
+    assert len(set(np.round(scores[0], 4))) > 5  # a ranking, not ten ties at the top of the scale
+    api_rows = httpx.get(f"{api}/users/1/recommendations", timeout=30).json()["recommendations"]
+    cli_art = _cli(capsys, "recommend", "--artifact", str(path), "--user", "1", "--json")
+    cli_model = _cli(capsys, "recommend", "--model", "svd", "--user", "1", "--json")
+    for rows in (api_rows, cli_art, cli_model):
+        assert [r["movieId"] for r in rows] == list(python)
+        np.testing.assert_allclose([r["score"] for r in rows], list(python.values()), rtol=0, atol=1e-5)
+        rating = model.predict(np.full(10, u), idx[0])
+        np.testing.assert_allclose([r["predictedRating"] for r in rows], rating, rtol=0, atol=1e-5)
+        assert all(0.5 <= r["predictedRating"] <= 5.0 for r in rows)
+
+
+def _cli(capsys, *args: str) -> list:
+    with pytest.raises(SystemExit) as exc:
+        main(list(args))
+    assert exc.value.code == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_a_misspelt_title_asks_did_you_mean(capsys) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["similar", "--movie", "matrx", "--model", "svd"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "did you mean" in err and "Matrix, The (1999)" in err
+    assert err.index("Matrix, The (1999)") < err.find("Max (2002)") or "Max (2002)" not in err
+
+
+SHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
+
+
+def _rate(page, query: str, movie_id: int, stars: int) -> None:
+    page.fill("#search", query)
+    page.wait_for_selector(f"#results li[data-movie-id='{movie_id}']")
+    page.click(f"#results li[data-movie-id='{movie_id}'] .star[data-stars='{stars}']")
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize(("width", "height"), [(1280, 800), (390, 844)], ids=["desktop", "phone"])
+def test_page_explains_links_out_and_fits(browser, api: str, width: int, height: int) -> None:
+    page = browser.new_page(viewport={"width": width, "height": height})
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(api + "/")
+    page.wait_for_selector("#model-info:has-text('svd')")
+    page.fill("#search", "matrx")  # nothing contains it: the page offers the closest titles
+    page.wait_for_selector("#did-you-mean button")
+    assert "Matrix, The (1999)" in page.locator("#did-you-mean").inner_text()
+    _rate(page, "toy story", 1, 5)
+    _rate(page, "matrix", 2571, 5)
+    _rate(page, "titanic", 1721, 2)
+    page.click("#recommend")
+    page.wait_for_selector("#recs li")
+    recs = page.locator("#recs li")
+    assert recs.count() == 12
+    rated = {"Toy Story (1995)", "Matrix, The (1999)", "Titanic (1997)"}
+    because = [t for t in page.locator("#recs .because").all_inner_texts()]
+    assert because and all(t.startswith("Because you liked ") for t in because)
+    for text in because:  # the explanation names rated movies only
+        names = text.removeprefix("Because you liked ").split(" and ")
+        assert set(names) <= rated
+    first = recs.nth(0)
+    assert "you would rate it about" in first.locator(".plain").inner_text()
+    assert first.locator(".links a").first.get_attribute("href").startswith("https://www.imdb.com/title/tt")
+    assert not page.locator("#recs-note").is_visible()  # no fallback for a rating model
+    box = first.bounding_box()
+    if width >= 1000:  # desktop: the list sits beside the ratings, above the fold, without scrolling back
+        page.evaluate("window.scrollTo(0, 0)")
+        box = first.bounding_box()
+        assert box is not None and box["y"] + box["height"] <= height and box["x"] > width / 3
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    for i in range(recs.count()):  # nothing of a row spills sideways on a phone
+        b = recs.nth(i).bounding_box()
+        assert b is not None and b["x"] + b["width"] <= width + 1
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"page-{width}.png"), full_page=width < 1000)
+    assert not errors, errors
+    page.close()
