@@ -8,10 +8,12 @@ Metrics themselves are pure functions in :mod:`movierec.metrics`.
 from __future__ import annotations
 
 import inspect
+import json
 import time
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
@@ -973,20 +975,87 @@ def compare(
     if isinstance(dataset, str):
         from movierec.datasets import load
 
-        ds: Dataset | None = load(dataset)
+        ds: Dataset = load(dataset)
     else:
         ds = dataset
-    assert ds is not None
     inter = ds.interactions
+    specs = _seeded_specs(models, seed)
+    protos, genres, user_groups, reranker = _compare_protocols(protocols, ds, beyond, rerank, user_groups)
+    kinds = [tags_of(get_class(name)).kind for name, _ in specs]
+    _check_k(k, inter.n_items)
+    for name, params in specs:  # validate hyperparameters up front so a typo fails before any training
+        create(name, **params)
+    notes: list[str] = []
+    key = _split_key(split, protos, kinds, threshold, notes)
+    needs_positives = any(p.ranking for p in protos) or any(kd != "explicit" for kd in kinds)
+    if needs_positives and not (inter.ratings >= threshold).any():
+        raise ConfigError(
+            f"implicit threshold {threshold:g} leaves no positives (ratings range {inter.ratings.min():g}..{inter.ratings.max():g})"
+        )
+    folds, split_desc = _compare_folds(inter, key, cv, seed=seed, threshold=threshold, test_size=test_size)
+    run = _FoldRun(ds, folds, protos, key, k, threshold, seed, item_features, user_features, progress, notes)
+    run.beyond, run.genres, run.user_groups = beyond, genres, user_groups
+    rows: list[Result] = []
+    fitted: dict[str, Any] = {}
+    fit_train: dict[str, Interactions] = {}
+    # the fold × model loop (RecTools' cross_validate shape): fit, score every protocol, pool the folds
+    for (name, params), label, kind in zip(specs, _labels(specs), kinds, strict=True):
+        model, outs, fit_secs = run.model(name, params, label, kind)
+        fitted[label] = model
+        fit_train[label] = run.fit_view(folds[-1][0], kind)
+        for p in protos:
+            if outs[p.name]:
+                rows.append(
+                    run.row(
+                        p, outs[p.name], model, name, params, label, kind, fit_secs, split_desc, cv, reranker
+                    )
+                )
+    if any(p.name == "sampled" for p in protos):
+        notes.append("sampled metrics can rank models differently from full ranking (Krichene & Rendle 2020)")
+        warnings.warn(notes[-1], SampledMetricsWarning, stacklevel=2)
+    return Comparison(
+        rows=rows,
+        models=fitted,
+        train=folds[-1][0],
+        test=folds[-1][1],
+        split=split_desc,
+        dataset=ds.name,
+        dataset_sha256=ds.sha256,
+        k=k,
+        threshold=threshold,
+        seed=seed,
+        notes=notes,
+        provenance=provenance(ds.name, ds.sha256),
+        fit_train=fit_train,
+    )
+
+
+def _seeded_specs(
+    models: Sequence[tuple[str, dict[str, Any]] | str], seed: int
+) -> list[tuple[str, dict[str, Any]]]:
+    """``(name, params)`` pairs; the run's seed seeds every model unless the model was given its own."""
+    from movierec.models.registry import get_class
+
     specs = [(m, {}) if isinstance(m, str) else (m[0], dict(m[1])) for m in models]
     if not specs:
         raise ConfigError("no models to compare; pass at least one model name")
-    for name, params in specs:  # the run's seed seeds every model unless the model was given its own
+    for name, params in specs:
         if (
             "random_state" not in params
             and "random_state" in inspect.signature(get_class(name).__init__).parameters
         ):
             params["random_state"] = seed
+    return specs
+
+
+def _compare_protocols(
+    protocols: Sequence[str] | str,
+    ds: Dataset,
+    beyond: bool,
+    rerank: str | None,
+    user_groups: dict[str, np.ndarray] | None,
+) -> tuple[list[Protocol], sp.csr_matrix | None, dict[str, np.ndarray] | None, Any]:
+    """The protocol objects of a comparison (re-ranked full ranking when asked), the genre matrix and groups."""
     if isinstance(protocols, str):
         protocols = [p for p in protocols.split(",") if p.strip()]
     protos = [get_protocol(p) for p in protocols]
@@ -1009,13 +1078,13 @@ def compare(
         protos = [FullRankingProtocol(reranker, genres) if p.name == "full-ranking" else p for p in protos]
     if beyond and not any(p.name == "full-ranking" for p in protos):
         raise ConfigError("--beyond measures full-ranking lists; add full-ranking to the protocols")
-    kinds = [tags_of(get_class(name)).kind for name, _ in specs]
-    _check_k(k, inter.n_items)
-    # validate hyperparameters up front so a typo fails before any training
-    for name, params in specs:
-        create(name, **params)
+    return protos, genres, user_groups, reranker
 
-    notes: list[str] = []
+
+def _split_key(
+    split: str, protos: Sequence[Protocol], kinds: Sequence[str], threshold: float, notes: list[str]
+) -> str:
+    """The split policy: ``auto`` picks the hold-out the models' kinds call for; notes say what that means."""
     key = split.strip().lower()
     if key not in SPLITS:
         raise ConfigError(f"unknown split {split!r}; valid splits: {', '.join(SPLITS)}")
@@ -1044,156 +1113,270 @@ def compare(
         )
     if any(p.name == "leave-last-out" for p in protos) and key != "leave-last-out":
         raise ConfigError("the leave-last-out protocol needs --split leave-last-out")
-    needs_positives = any(p.ranking for p in protos) or any(kd != "explicit" for kd in kinds)
-    if needs_positives and not (inter.ratings >= threshold).any():
-        raise ConfigError(
-            f"implicit threshold {threshold:g} leaves no positives (ratings range {inter.ratings.min():g}..{inter.ratings.max():g})"
+    return key
+
+
+def _compare_folds(
+    inter: Interactions, key: str, cv: int | None, *, seed: int, threshold: float, test_size: float
+) -> tuple[list[tuple[Interactions, Interactions]], str]:
+    """``(train, test)`` folds of a comparison and their description: one split, or Surprise-style k-fold."""
+    if cv is None:
+        tr, te, desc = make_split(inter, key, seed=seed, threshold=threshold, test_size=test_size)
+        return [(tr, te)], desc
+    if key not in ("ratings-holdout", "interactions-holdout"):
+        raise ConfigError(f"--cv works with the ratings or interactions hold-out, not --split {key}")
+    base = inter if key == "ratings-holdout" else inter.subset(inter.ratings >= threshold)
+    what = (
+        "ratings"
+        if key == "ratings-holdout"
+        else f"positives (ratings ≥ {threshold:g}) the implicit models split"
+    )
+    if isinstance(cv, (int, np.integer)) and not isinstance(cv, bool) and cv > base.n_ratings:
+        raise ConfigError(f"cv folds ({cv}) cannot exceed the number of {what} ({base.n_ratings})")
+    folds = [(tr, te) for tr, te in S.kfold(base, cv, seed)]
+    over = "ratings" if key == "ratings-holdout" else f"positives ≥ {threshold:g}"
+    return folds, f"{cv}-fold cv over {over} (Surprise KFold, seed {seed})"
+
+
+class _FoldRun:
+    """Fits one model per fold and evaluates it under every protocol (features built once per id map)."""
+
+    beyond: bool = False
+    genres: sp.csr_matrix | None = None
+    user_groups: dict[str, np.ndarray] | None = None
+
+    def __init__(
+        self,
+        ds: Dataset,
+        folds: list[tuple[Interactions, Interactions]],
+        protos: list[Protocol],
+        key: str,
+        k: int,
+        threshold: float,
+        seed: int,
+        item_features: Any,
+        user_features: Any,
+        progress: Progress | None,
+        notes: list[str],
+    ) -> None:
+        self.ds, self.folds, self.protos, self.key = ds, folds, protos, key
+        self.k, self.threshold, self.seed = k, threshold, seed
+        self.item_features, self.user_features = item_features, user_features
+        self.progress, self.notes = progress, notes
+        self.features: dict[int, Any] = {}
+        self.skipped: set[tuple[str, str]] = set()
+
+    def fit_view(self, train: Interactions, kind: str) -> Interactions:
+        # leave-last-out: every interaction is an event in the sequence (the threshold does not apply)
+        return (
+            train if kind == "explicit" or self.key == "leave-last-out" else train.to_implicit(self.threshold)
         )
 
-    if cv is not None:
-        if key not in ("ratings-holdout", "interactions-holdout"):
-            raise ConfigError(f"--cv works with the ratings or interactions hold-out, not --split {key}")
-        base = inter if key == "ratings-holdout" else inter.subset(inter.ratings >= threshold)
-        what = (
-            "ratings"
-            if key == "ratings-holdout"
-            else f"positives (ratings ≥ {threshold:g}) the implicit models split"
-        )
-        if isinstance(cv, (int, np.integer)) and not isinstance(cv, bool) and cv > base.n_ratings:
-            raise ConfigError(f"cv folds ({cv}) cannot exceed the number of {what} ({base.n_ratings})")
-        folds = [(tr, te) for tr, te in S.kfold(base, cv, seed)]
-        split_desc = f"{cv}-fold cv over {'ratings' if key == 'ratings-holdout' else f'positives ≥ {threshold:g}'} (Surprise KFold, seed {seed})"
-    else:
-        tr, te, split_desc = make_split(inter, key, seed=seed, threshold=threshold, test_size=test_size)
-        folds = [(tr, te)]
+    def _emit(self, event: dict[str, Any]) -> None:
+        if self.progress:
+            self.progress(event)
 
-    labels = _labels(specs)
-    rows: list[Result] = []
-    fitted: dict[str, Any] = {}
-    fit_train: dict[str, Interactions] = {}
-    features_cache: dict[int, Any] = {}
-    skipped: set[tuple[str, str]] = set()
-    for (name, params), label, kind in zip(specs, labels, kinds, strict=True):
-        outs: dict[str, list[EvalOutput]] = {p.name: [] for p in protos}
+    def _side_features(self, train: Interactions) -> tuple[Any, Any]:
+        if id(train.item_map) not in self.features:  # folds share the item map: build features once
+            self.features[id(train.item_map)] = _resolve_features(self.item_features, self.ds, train)
+        if self.user_features is None:
+            return self.features[id(train.item_map)], None
+        if id(train.user_map) not in self.features:  # issue 20
+            from movierec.demographics import resolve_user_features
+
+            self.features[id(train.user_map)] = resolve_user_features(self.user_features, self.ds, train)
+        return self.features[id(train.item_map)], self.features[id(train.user_map)]
+
+    def model(
+        self, name: str, params: dict[str, Any], label: str, kind: str
+    ) -> tuple[Any, dict[str, list[EvalOutput]], list[float]]:
+        """Fit ``name`` on every fold; the last fitted model, its outputs per protocol and fit seconds."""
+        from movierec.models.registry import create
+
+        outs: dict[str, list[EvalOutput]] = {p.name: [] for p in self.protos}
         fit_secs: list[float] = []
         model = None
-        for f, (train, test) in enumerate(folds):
+        for f, (train, test) in enumerate(self.folds):
             model = create(name, **params)
-            # leave-last-out: every interaction is an event in the sequence (the threshold does not apply)
-            fit_on = train if kind == "explicit" or key == "leave-last-out" else train.to_implicit(threshold)
-            if id(train.item_map) not in features_cache:  # folds share the item map: build features once
-                features_cache[id(train.item_map)] = _resolve_features(item_features, ds, train)
-            if user_features is not None and id(train.user_map) not in features_cache:  # issue 20
-                from movierec.demographics import resolve_user_features
-
-                features_cache[id(train.user_map)] = resolve_user_features(user_features, ds, train)
-            if user_features is not None and not getattr(model, "uses_user_features", False) and f == 0:
-                notes.append(f"{label} ignores user features")
-            if progress:
-                progress(
-                    {
-                        "event": "fit-start",
-                        "model": label,
-                        "fold": f,
-                        "folds": len(folds),
-                        "epochs": getattr(model, "epochs", None),
-                    }
-                )
-            user_feats = features_cache.get(id(train.user_map)) if user_features is not None else None
+            item_feats, user_feats = self._side_features(train)
+            if self.user_features is not None and not getattr(model, "uses_user_features", False) and f == 0:
+                self.notes.append(f"{label} ignores user features")
+            n_folds = len(self.folds)
+            epochs = getattr(model, "epochs", None)
+            self._emit({"event": "fit-start", "model": label, "fold": f, "folds": n_folds, "epochs": epochs})
             fit_secs.append(
-                _fit(model, fit_on, features_cache[id(train.item_map)], label, progress, user_feats)
+                _fit(model, self.fit_view(train, kind), item_feats, label, self.progress, user_feats)
             )
-            if progress:
-                stopped = getattr(model, "stop_reason_", None)  # why an early-stopping model ended
-                progress(
-                    {
-                        "event": "fit-end",
-                        "model": label,
-                        "fold": f,
-                        "seconds": fit_secs[-1],
-                        "stopped": stopped,
-                        "epochs_run": len(getattr(model, "history_", None) or []),
-                    }
-                )
-            for p in protos:
-                data_reason = p.data_skip_reason(test, _threshold(p.name, key, threshold))
-                if data_reason:  # one note for the whole comparison, not one per model
-                    if ("*", p.name) not in skipped:
-                        skipped.add(("*", p.name))
-                        notes.append(f"{p.name} skipped: {data_reason}")
-                    continue
-                reason = p.skip_reason(model)
-                if reason:
-                    if (label, p.name) not in skipped:
-                        skipped.add((label, p.name))
-                        notes.append(f"{p.name} skipped for {label}: {reason}")
-                    continue
-                if progress:
-                    progress({"event": "evaluate", "model": label, "protocol": p.name, "fold": f})
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore", SampledMetricsWarning)
-                    out = p.evaluate(
-                        model, train, test, k=k, threshold=_threshold(p.name, key, threshold), seed=seed
-                    )
-                if beyond and p.name == "full-ranking":
-                    from movierec.beyond import extend_output
+            self._emit(
+                {
+                    "event": "fit-end",
+                    "model": label,
+                    "fold": f,
+                    "seconds": fit_secs[-1],
+                    "stopped": getattr(model, "stop_reason_", None),  # why an early-stopping model ended
+                    "epochs_run": len(getattr(model, "history_", None) or []),
+                }
+            )
+            for p in self.protos:
+                out = self._evaluate(p, model, train, test, label, f)
+                if out is not None:
+                    outs[p.name].append(out)
+        return model, outs, fit_secs
 
-                    extend_output(
-                        out, model=model, train=train, k=k, seed=seed, genres=genres, user_groups=user_groups
-                    )
-                outs[p.name].append(out)
-        fitted[label] = model
-        last_train = folds[-1][0]
-        fit_train[label] = (
-            last_train if kind == "explicit" or key == "leave-last-out" else last_train.to_implicit(threshold)
+    def row(
+        self,
+        p: Protocol,
+        outs: list[EvalOutput],
+        model: Any,
+        name: str,
+        params: dict[str, Any],
+        label: str,
+        kind: str,
+        fit_secs: list[float],
+        split_desc: str,
+        cv: int | None,
+        reranker: Any,
+    ) -> Result:
+        """One result row: a protocol's outputs pooled over the folds, with intervals and provenance."""
+        metrics, per_user, users, score_secs, pnotes = _pool(outs, self.ds.interactions.n_users)
+        return Result(
+            model=name,
+            kind=kind,
+            protocol=p.name,
+            dataset=self.ds.name,
+            dataset_sha256=self.ds.sha256,
+            split=split_desc,
+            seed=self.seed,
+            k=self.k,
+            threshold=_threshold(p.name, self.key, self.threshold),
+            params=model.get_params() if hasattr(model, "get_params") else dict(params),
+            metrics=metrics,
+            intervals=_intervals(per_user, self.seed, p.ranking) | outs[-1].intervals,
+            n_users=len(users),
+            fit_seconds=float(np.mean(fit_secs)),
+            score_seconds=score_secs,
+            notes=pnotes,
+            label=f"{label}+{reranker.spec}" if reranker and p.name == "full-ranking" else label,
+            folds=cv,
+            per_user=per_user,
+            users=users,
+            recs=outs[-1].recs if len(outs) == 1 else None,
         )
-        for p in protos:
-            if not outs[p.name]:
-                continue
-            metrics, per_user, users, score_secs, pnotes = _pool(outs[p.name], inter.n_users)
-            rows.append(
-                Result(
-                    model=name,
-                    kind=kind,
-                    protocol=p.name,
-                    dataset=ds.name,
-                    dataset_sha256=ds.sha256,
-                    split=split_desc,
-                    seed=seed,
-                    k=k,
-                    threshold=_threshold(p.name, key, threshold),
-                    params=model.get_params() if hasattr(model, "get_params") else dict(params),
-                    metrics=metrics,
-                    intervals=_intervals(per_user, seed, p.ranking) | outs[p.name][-1].intervals,
-                    n_users=len(users),
-                    fit_seconds=float(np.mean(fit_secs)),
-                    score_seconds=score_secs,
-                    notes=pnotes,
-                    label=f"{label}+{reranker.spec}" if reranker and p.name == "full-ranking" else label,
-                    folds=cv,
-                    per_user=per_user,
-                    users=users,
-                    recs=outs[p.name][-1].recs if len(outs[p.name]) == 1 else None,
-                )
+
+    def _evaluate(
+        self, p: Protocol, model: Any, train: Interactions, test: Interactions, label: str, fold: int
+    ) -> EvalOutput | None:
+        data_reason = p.data_skip_reason(test, _threshold(p.name, self.key, self.threshold))
+        if data_reason:  # one note for the whole comparison, not one per model
+            if ("*", p.name) not in self.skipped:
+                self.skipped.add(("*", p.name))
+                self.notes.append(f"{p.name} skipped: {data_reason}")
+            return None
+        reason = p.skip_reason(model)
+        if reason:
+            if (label, p.name) not in self.skipped:
+                self.skipped.add((label, p.name))
+                self.notes.append(f"{p.name} skipped for {label}: {reason}")
+            return None
+        self._emit({"event": "evaluate", "model": label, "protocol": p.name, "fold": fold})
+        threshold = _threshold(p.name, self.key, self.threshold)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SampledMetricsWarning)
+            out = p.evaluate(model, train, test, k=self.k, threshold=threshold, seed=self.seed)
+        if self.beyond and p.name == "full-ranking":
+            from movierec.beyond import extend_output
+
+            extend_output(
+                out,
+                model=model,
+                train=train,
+                k=self.k,
+                seed=self.seed,
+                genres=self.genres,
+                user_groups=self.user_groups,
             )
-    if any(p.name == "sampled" for p in protos):
-        notes.append("sampled metrics can rank models differently from full ranking (Krichene & Rendle 2020)")
-        warnings.warn(notes[-1], SampledMetricsWarning, stacklevel=2)
-    return Comparison(
-        rows=rows,
-        models=fitted,
-        train=folds[-1][0],
-        test=folds[-1][1],
-        split=split_desc,
-        dataset=ds.name,
-        dataset_sha256=ds.sha256,
-        k=k,
-        threshold=threshold,
-        seed=seed,
-        notes=notes,
-        provenance=provenance(ds.name, ds.sha256),
-        fit_train=fit_train,
-    )
+        return out
+
+
+_LONG_COLUMNS = (
+    "model", "kind", "protocol", "metric", "value", "ci_low", "ci_high",
+    "n_users", "fit_seconds", "split", "seed", "k", "threshold",
+)  # fmt: skip
+
+
+def results_table(
+    rows: Sequence[Result], layout: str = "wide", *, provenance: dict[str, Any] | None = None
+) -> tuple[list[str], list[dict[str, Any]]]:
+    """The one results table schema: ``(columns, rows)`` of a comparison, ``long`` or ``wide``.
+
+    ``wide`` (``compare --out``): one row per (model, protocol), every metric a column with
+    ``METRIC_lo``/``METRIC_hi`` interval columns, params as JSON, notes and provenance.
+    ``long`` (the report): one row per (model, protocol, metric) with ``value``, ``ci_low``, ``ci_high``.
+    """
+    if layout == "long":
+        long_rows = []
+        for r in rows:
+            for m, v in r.metrics.items():
+                lo, hi = r.intervals.get(m, (None, None))
+                values = (r.label, r.kind, r.protocol, m, _csv_num(v), _csv_num(lo), _csv_num(hi), r.n_users)
+                values += (f"{r.fit_seconds:.4f}", r.split, r.seed, r.k, r.threshold)
+                long_rows.append(dict(zip(_LONG_COLUMNS, values, strict=True)))
+        return list(_LONG_COLUMNS), long_rows
+    if layout != "wide":
+        raise ConfigError(f"unknown results layout {layout!r}; valid: long, wide")
+    names: list[str] = []
+    for r in rows:
+        names.extend(m for m in r.metrics if m not in names)
+    records = []
+    for r in rows:  # as Comparison.records(): every row has every metric key (null where it has none)
+        rec = r.to_dict()
+        for m in names:
+            rec.setdefault(m, None)
+        records.append({**rec, "provenance": dict(provenance or {})})
+    flat = []
+    for rec in records:
+        row = {k: v for k, v in rec.items() if k not in ("intervals", "provenance", "params", "notes")}
+        for m, (lo, hi) in rec["intervals"].items():
+            row[f"{m}_lo"], row[f"{m}_hi"] = lo, hi
+        row["params"] = json.dumps(rec["params"], sort_keys=True)
+        row["notes"] = " | ".join(rec["notes"])
+        row["git_commit"] = rec["provenance"].get("git_commit")
+        row["created_at"] = rec["provenance"].get("created_at")
+        flat.append(row)
+    trailing = ("n_users", "fit_seconds", "score_seconds", "params", "notes", "git_commit", "created_at")
+    fields = [f for f in flat[0] if f not in names and f not in trailing] if flat else []
+    fields += list(names) + [
+        f"{m}_{b}" for m in names for b in ("lo", "hi") if any(f"{m}_{b}" in r for r in flat)
+    ]
+    for row in flat:
+        fields.extend(f for f in row if f not in fields)
+    return fields, flat
+
+
+def write_results_csv(
+    path: str | Path,
+    rows: Sequence[Result],
+    layout: str = "wide",
+    *,
+    provenance: dict[str, Any] | None = None,
+) -> Path:
+    """Write :func:`results_table` as CSV (``results.csv``: wide from ``compare --out``, long in the report)."""
+    import csv
+
+    fields, table = results_table(rows, layout, provenance=provenance)
+    path = Path(path)
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(table)
+    return path
+
+
+def _csv_num(v: Any) -> str:
+    if v is None:
+        return ""
+    v = float(v)
+    return repr(v) if np.isfinite(v) else ""
 
 
 def _genre_matrix(ds: Any) -> sp.csr_matrix | None:

@@ -622,15 +622,7 @@ def tune(
     settings, stored, n_before = req.settings, req.stored, req.n_before
 
     # phase 2: the data, and its fingerprint (a study never mixes trials from different data)
-    if holdout is None:
-        inter, ref, sha = _dataset_parts(dataset)
-    else:  # the caller split already; fingerprint the TRAINING part only (the test part stays unread)
-        inter = None
-        ref = "<holdout>" if dataset is None else _dataset_parts(dataset)[1]
-        h = hashlib.sha256()
-        for arr in (holdout[0].users, holdout[0].items, holdout[0].ratings):
-            h.update(np.ascontiguousarray(arr).tobytes())
-        sha = h.hexdigest()
+    inter, ref, sha = _data_fingerprint(dataset, holdout)
     if stored.get("dataset_sha256") not in (None, sha):
         raise ConfigError(
             f"study {name!r} in {shown} was tuned on other data (sha256 {stored['dataset_sha256'][:12]}…, "
@@ -645,25 +637,7 @@ def tune(
     settings["fixed_params"] = _canonical_params(model, settings["fixed_params"])  # n_epochs → epochs
     # a fresh sampler seed per session, so a resumed study does not replay its first random trials
     sampler_seed = int(np.random.SeedSequence([int(seed), n_before, int(worker)]).generate_state(1)[0])
-    # multivariate TPE models the joint density, so interacting knobs (lr × epochs, factors × reg) are
-    # searched together (Falkner et al. 2018; Optuna's benchmarks favour it over independent TPE)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        sampler = optuna.samplers.TPESampler(
-            seed=sampler_seed,
-            n_startup_trials=min(10, max(3, n_trials // 4)),
-            multivariate=True,
-        )
-    # no warm-up in the pruner: fold-level reports start at step 0; per-epoch ones skip the first epochs themselves
-    pruner = optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=0)
-    study = optuna.create_study(
-        storage=storage_obj,
-        sampler=sampler,
-        pruner=pruner,
-        study_name=name,
-        direction=parsed.direction,
-        load_if_exists=True,
-    )
+    study = _create_study(optuna, storage_obj, name, parsed.direction, sampler_seed, n_trials)
     if study.direction.name.lower() != parsed.direction:
         raise ConfigError(
             f"study {name!r} in {shown} {study.direction.name.lower()}s, but {parsed.label} must be {parsed.direction}d"
@@ -693,9 +667,72 @@ def tune(
     )
 
     t0 = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
+        study.optimize(
+            objective,
+            n_trials=int(n_trials),
+            timeout=timeout,
+            n_jobs=int(n_jobs),
+            callbacks=[_progress_callback(progress, n_trials)],
+        )
+    result = _study_result(study, name, shown, model, parsed, settings)
+    complete = result.n_complete > 0
+    if complete and test is not None and evaluate_test:
+        result.test_score = _test_score(
+            model, result.best_params, train, test, parsed, settings, settings["fixed_params"], ufeats
+        )
+    result.seconds = round(time.perf_counter() - t0, 3)
+    if out is not None:
+        result.files = write_outputs(study, result, Path(out))
+    return result
+
+
+def _data_fingerprint(
+    dataset: Any, holdout: tuple[Interactions, Interactions] | None
+) -> tuple[Any, str, str]:
+    """``(interactions or None, dataset reference, sha256)``; with a caller's hold-out only its TRAINING part is read."""
+    if holdout is None:
+        return _dataset_parts(dataset)
+    ref = "<holdout>" if dataset is None else _dataset_parts(dataset)[1]
+    h = hashlib.sha256()
+    for arr in (holdout[0].users, holdout[0].items, holdout[0].ratings):
+        h.update(np.ascontiguousarray(arr).tobytes())
+    return None, ref, h.hexdigest()
+
+
+def _create_study(
+    optuna: Any, storage: Any, name: str, direction: str, sampler_seed: int, n_trials: int
+) -> Any:
+    """An Optuna study (created or loaded) with seeded multivariate TPE and the median pruner."""
+    # multivariate TPE models the joint density, so interacting knobs (lr × epochs, factors × reg) are
+    # searched together (Falkner et al. 2018; Optuna's benchmarks favour it over independent TPE)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sampler = optuna.samplers.TPESampler(
+            seed=sampler_seed,
+            n_startup_trials=min(10, max(3, n_trials // 4)),
+            multivariate=True,
+        )
+    # no warm-up in the pruner: fold-level reports start at step 0; per-epoch ones skip the first epochs themselves
+    pruner = optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=0)
+    return optuna.create_study(
+        storage=storage,
+        sampler=sampler,
+        pruner=pruner,
+        study_name=name,
+        direction=direction,
+        load_if_exists=True,
+    )
+
+
+def _progress_callback(
+    progress: Callable[[dict[str, Any]], None] | None, n_trials: int
+) -> Callable[..., None]:
+    """An Optuna callback that reports every finished trial (number, state, value, best so far)."""
     done = {"n": 0}
 
-    def _callback(study_: Any, trial: Any) -> None:
+    def callback(study_: Any, trial: Any) -> None:
         done["n"] += 1
         if progress is None:
             return
@@ -715,12 +752,13 @@ def tune(
             }
         )
 
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
-        study.optimize(
-            objective, n_trials=int(n_trials), timeout=timeout, n_jobs=int(n_jobs), callbacks=[_callback]
-        )
+    return callback
 
+
+def _study_result(
+    study: Any, name: str, shown: str, model: str, parsed: Metric, settings: dict[str, Any]
+) -> TuneResult:
+    """The :class:`TuneResult` of a study's trials so far (best trial, counts, settings)."""
     trials = study.get_trials(deepcopy=False)
     complete = [t for t in trials if t.state.name == "COMPLETE"]
     result = TuneResult(
@@ -742,13 +780,6 @@ def tune(
         result.best_params = dict(best.params)
         result.best_value = float(best.value)
         result.best_trial = int(best.number)
-    if complete and test is not None and evaluate_test:
-        result.test_score = _test_score(
-            model, result.best_params, train, test, parsed, settings, settings["fixed_params"], ufeats
-        )
-    result.seconds = round(time.perf_counter() - t0, 3)
-    if out is not None:
-        result.files = write_outputs(study, result, Path(out))
     return result
 
 

@@ -253,3 +253,15 @@ def test_tuning_loss_covers_lightfms_four_losses() -> None:
         for loss in LOSSES:
             model, params = split_model_params(cls.name, {"loss": loss, "no_components": 8})
             assert model == loss and params == {"no_components": 8}
+
+
+def test_normalised_item_features_warn_with_the_measured_cause(bundled: Dataset, notebook_split) -> None:  # type: ignore[no-untyped-def]
+    train, _ = notebook_split
+    feats = build_item_features(bundled, train.item_map, "genres")
+    with pytest.warns(UserWarning, match=r"0\.017 with genres,tags.*pass normalize_features=false"):
+        BPR(epochs=1).fit(train, item_features=feats)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        BPR(epochs=1, normalize_features=False).fit(train, item_features=feats)

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import warnings
 from pathlib import Path
@@ -100,37 +99,9 @@ def write_results(comp: Any, out: Path) -> list[Path]:
     records = comp.records()
     written = [out / "results.json"]
     (out / "results.json").write_text(json.dumps(records, indent=2, allow_nan=False, default=str) + "\n")
-    flat = []
-    for rec in records:
-        row = {k: v for k, v in rec.items() if k not in ("intervals", "provenance", "params", "notes")}
-        for m, (lo, hi) in rec["intervals"].items():
-            row[f"{m}_lo"], row[f"{m}_hi"] = lo, hi
-        row["params"] = json.dumps(rec["params"], sort_keys=True)
-        row["notes"] = " | ".join(rec["notes"])
-        row["git_commit"] = rec["provenance"]["git_commit"]
-        row["created_at"] = rec["provenance"]["created_at"]
-        flat.append(row)
-    metric_names = comp.metric_names()
-    fields = (
-        [
-            f
-            for f in flat[0]
-            if f not in metric_names
-            and f
-            not in ("n_users", "fit_seconds", "score_seconds", "params", "notes", "git_commit", "created_at")
-        ]
-        if flat
-        else []
-    )
-    fields += [m for m in metric_names] + [
-        f"{m}_{b}" for m in metric_names for b in ("lo", "hi") if any(f"{m}_{b}" in r for r in flat)
-    ]
-    for row in flat:
-        fields.extend(f for f in row if f not in fields)
-    with open(out / "results.csv", "w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=fields)
-        writer.writeheader()
-        writer.writerows(flat)
+    from movierec.evaluation import write_results_csv
+
+    write_results_csv(out / "results.csv", comp.rows, "wide", provenance=comp.provenance)
     written.append(out / "results.csv")
     import importlib.util
 

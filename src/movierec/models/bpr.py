@@ -95,6 +95,17 @@ def _is_identity(rows: sp.csr_matrix) -> bool:
     )
 
 
+#: the measured cause of issue 15's collapse (ml-latest-small, ratings hold-out 80/20, seed 42, bpr defaults):
+#: NDCG@10 0.191 without features, 0.017 with genres,tags normalised, 0.151 with normalize_features=false
+FEATURES_WARNING = (
+    "{name} with item features and normalize_features=true: each item's row is scaled to sum 1, so an item "
+    "with n genres/tags keeps 1/(n+1) of its own identity and the shared feature vectors dominate its "
+    "score; measured on ml-latest-small (ratings hold-out, seed 42) bpr's NDCG@10 falls from 0.191 "
+    "without features to 0.017 with genres,tags, and is 0.151 with normalize_features=false: pass "
+    "normalize_features=false"
+)
+
+
 class HybridMF(BaseRecommender):
     """Shared machinery of :class:`BPR` and :class:`WARP` (LightFM's model and hyperparameters).
 
@@ -193,6 +204,10 @@ class HybridMF(BaseRecommender):
         ``on_epoch(epoch, record)`` sees the model as a fit of that many epochs would leave it and may
         return False to stop; the same loop is open as :meth:`trainer` (``models.training``).
         """
+        if item_features is not None and bool(self.normalize_features):
+            import warnings
+
+            warnings.warn(FEATURES_WARNING.format(name=self.name), UserWarning, stacklevel=3)
         trainer = self.trainer(train, item_features=item_features, user_features=user_features)
         return fit_epochs(trainer, int(self.epochs), on_epoch)
 

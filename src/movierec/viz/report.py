@@ -10,7 +10,6 @@ every chart as PNG, ``results.json``, ``results.csv`` and ``embeddings.csv``.
 from __future__ import annotations
 
 import base64
-import csv
 import json
 import os
 import re
@@ -999,46 +998,10 @@ _clean = to_jsonable  # the one sanitiser (movierec.jsonsafe)
 
 
 def _write_results_csv(path: Path, rows: Sequence[Any]) -> None:
-    """Long format: one line per (model, protocol, metric) with its 95% interval."""
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh)
-        w.writerow(
-            [
-                "model",
-                "kind",
-                "protocol",
-                "metric",
-                "value",
-                "ci_low",
-                "ci_high",
-                "n_users",
-                "fit_seconds",
-                "split",
-                "seed",
-                "k",
-                "threshold",
-            ]
-        )
-        for r in rows:
-            for m, v in r.metrics.items():
-                lo, hi = r.intervals.get(m, (None, None))
-                w.writerow(
-                    [
-                        r.label,
-                        r.kind,
-                        r.protocol,
-                        m,
-                        _csv_num(v),
-                        _csv_num(lo),
-                        _csv_num(hi),
-                        r.n_users,
-                        f"{r.fit_seconds:.4f}",
-                        r.split,
-                        r.seed,
-                        r.k,
-                        r.threshold,
-                    ]
-                )
+    """Long format: one line per (model, protocol, metric) with its 95% interval (evaluation.results_table)."""
+    from movierec.evaluation import write_results_csv
+
+    write_results_csv(path, rows, "long")
 
 
 def _csv_num(v: Any) -> str:

@@ -1,0 +1,35 @@
+"""One results table schema with a long/wide choice (compare --out writes wide, the report long)."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from datagen import make_ratings
+from movierec.errors import ConfigError
+from movierec.evaluation import compare, results_table, write_results_csv
+from movierec.interactions import Interactions
+
+
+def test_long_and_wide_hold_the_same_numbers(tmp_path: Path) -> None:
+    inter = Interactions.from_frame(make_ratings(80, 60, 0.3, seed=4), rating_scale=(0.5, 5.0))
+    from movierec.datasets import Dataset
+
+    ds = Dataset(name="tiny", interactions=inter)
+    comp = compare(ds, ["baseline", "popularity"], protocols="rating,full-ranking", seed=1)
+    wide_cols, wide = results_table(comp.rows, "wide", provenance=comp.provenance)
+    long_cols, long = results_table(comp.rows, "long")
+    assert long_cols[:5] == ["model", "kind", "protocol", "metric", "value"]
+    assert {"model", "protocol", "rmse", "ndcg@10", "ndcg@10_lo"} <= set(wide_cols)
+    assert len(wide) == len(comp.rows) and len(long) == sum(len(r.metrics) for r in comp.rows)
+    for row in long:
+        match = [w for w in wide if w["model"] == row["model"] and w["protocol"] == row["protocol"]]
+        assert len(match) == 1
+        if row["value"]:
+            assert float(row["value"]) == pytest.approx(float(match[0][row["metric"]]))
+    path = write_results_csv(tmp_path / "r.csv", comp.rows, "long")
+    assert next(csv.reader(path.open())) == long_cols
+    with pytest.raises(ConfigError, match="unknown results layout"):
+        results_table(comp.rows, "tall")
