@@ -28,7 +28,8 @@ def test_search_rate_recommend_similar(browser, server, tmp_path: Path) -> None:
     page.wait_for_selector("#results li[data-movie-id='1']")
     page.focus("#results li[data-movie-id='1'] .star[data-stars='2']")
     page.keyboard.press("Enter")
-    page.wait_for_function("document.querySelectorAll('#rated li').length === 3")
+    page.locator("#rated li").nth(2).wait_for()  # not wait_for_function: the page's CSP forbids eval
+    assert page.locator("#rated li").count() == 3
     pressed = page.locator("#rated li[data-movie-id='21'] .star[aria-pressed='true']")
     assert pressed.get_attribute("data-stars") == "5"
     # recommendations appear, with titles, years and genres, none of the rated movies

@@ -105,7 +105,8 @@ def test_page_asks_for_features_and_recommends_without_ratings(
     assert all(1 <= m <= 20 for m in ids), ids  # the planted segment's genre
     page.fill("#f-age", "400")
     page.click("#recommend")
-    page.wait_for_function("document.getElementById('status').textContent.includes('age')")
+    # a selector wait, not wait_for_function: the page's CSP (script-src 'self') forbids the eval a string predicate needs
+    page.wait_for_selector("#status:has-text('age')")
     assert not errors, errors
     page.goto(server.url + "/")  # a model exported without user features: no form
     page.wait_for_selector("#model-info:has-text('svd')")
