@@ -1,3 +1,3 @@
-from movierec.cli import main
+from movierec.cli import run
 
-main()
+run()
