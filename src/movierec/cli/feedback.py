@@ -23,26 +23,11 @@ def report_cmd(
     from rich.console import Console
     from rich.table import Table
 
-    from movierec.errors import DataError
     from movierec.serving.abtest import compare_versions
-    from movierec.serving.store import FeedbackStore, normalise_url
+    from movierec.serving.store import normalise_url, read_feedback
 
     url = normalise_url(db)
-    if url.startswith("sqlite:///"):
-        from pathlib import Path
-
-        if not Path(url[len("sqlite:///") :]).is_file():
-            raise DataError(f"--db {db}: no such feedback database")
-    store = FeedbackStore(url, create=False)
-    try:
-        from sqlalchemy.exc import OperationalError, ProgrammingError
-
-        try:
-            frame = store.frame(with_version=True)
-        except (OperationalError, ProgrammingError) as exc:
-            raise DataError(f"--db {db}: not a movierec feedback database ({exc.orig})") from exc
-    finally:
-        store.close()
+    frame = read_feedback(db, "--db", with_version=True)
     table = compare_versions(frame, liked=liked)
     if as_json:
         print_json(

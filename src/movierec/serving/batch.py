@@ -8,7 +8,6 @@ batch exactly what the API gives one user at a time. The output has the columns 
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -67,12 +66,10 @@ def write_recommendations(frame: pd.DataFrame, out: str | Path, *, force: bool =
         raise ConfigError(f"--out {path} already exists; pass --force to replace it")
     if not path.parent.is_dir():
         raise ConfigError(f"--out {path}: folder {path.parent} does not exist")
-    t0 = time.perf_counter()
     tmp = path.with_name(f".{path.name}.tmp")
     if path.suffix.lower() == ".csv":
         frame.to_csv(tmp, index=False)
     else:
         frame.to_parquet(tmp, index=False)
     tmp.replace(path)
-    del t0
     return path

@@ -42,7 +42,7 @@ from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError, Prog
 from movierec.errors import ConfigError, DataError
 from movierec.interactions import INT_ID_RULE, Interactions, looks_numeric, parse_int_id
 
-__all__ = ["FeedbackConflict", "FeedbackStore", "merge_feedback", "normalise_url"]
+__all__ = ["FeedbackConflict", "FeedbackStore", "merge_feedback", "normalise_url", "read_feedback"]
 
 _metadata = MetaData()
 schema_table = Table(
@@ -332,6 +332,23 @@ def _feedback_ids(fb: pd.DataFrame, inter: Interactions) -> tuple[pd.DataFrame, 
     return out, notes
 
 
+def read_feedback(db: str | Path, flag: str, *, with_version: bool = False) -> pd.DataFrame:
+    """Every row of an existing feedback database (:meth:`FeedbackStore.frame`), never creating one.
+
+    A missing SQLite file or a database without movierec's table is a :class:`DataError` naming ``flag``.
+    """
+    url = normalise_url(db)
+    if url.startswith("sqlite:///") and not Path(url[len("sqlite:///") :]).is_file():
+        raise DataError(f"{flag} {db}: no such feedback database")
+    store = FeedbackStore(url, create=False)
+    try:
+        return store.frame(with_version=with_version)
+    except (OperationalError, ProgrammingError) as exc:
+        raise DataError(f"{flag} {db}: not a movierec feedback database ({exc.orig})") from exc
+    finally:
+        store.close()
+
+
 def merge_feedback(dataset: Any, db_url: str | Path) -> Any:
     """A copy of ``dataset`` whose interactions also hold every stored feedback rating.
 
@@ -343,15 +360,7 @@ def merge_feedback(dataset: Any, db_url: str | Path) -> Any:
     from movierec.datasets import Dataset
 
     url = normalise_url(db_url)
-    if url.startswith("sqlite:///") and not Path(url[len("sqlite:///") :]).is_file():
-        raise DataError(f"--with-feedback {db_url}: no such feedback database")
-    store = FeedbackStore(url, create=False)
-    try:
-        fb = store.frame()
-    except OperationalError as exc:
-        raise DataError(f"--with-feedback {db_url}: not a movierec feedback database ({exc.orig})") from exc
-    finally:
-        store.close()
+    fb = read_feedback(db_url, "--with-feedback")
     inter: Interactions = dataset.interactions
     if fb.empty:
         return dataset
