@@ -256,6 +256,7 @@ def render(rows: list[dict[str, Any]]) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--only", nargs="*", choices=list(TITLES), default=list(TITLES))
+    ap.add_argument("--quick", "--scale", action="store_true", help=argparse.SUPPRESS)  # bench/run.py's flags
     ap.add_argument("--models", nargs="*", default=None, help="Remeasure only these models of the groups.")
     ap.add_argument(
         "--render-only", action="store_true", help="Rewrite docs/results.md from the stored rows."
