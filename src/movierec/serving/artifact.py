@@ -241,7 +241,8 @@ def build_manifest(
         raise ConfigError("the model was not fitted on the given training interactions (shapes differ)")
     exportable(model)
     family, arrays, spec = export_family(model, train.n_users, train.n_items, float(implicit_threshold))
-    visitor = visitor_export(model) if family == "factors" else None  # issue 20: serve visitors by features
+    # issue 20: serve visitors by features
+    visitor = visitor_export(model) if family in ("factors", "segments") else None
     if visitor is not None:
         arrays.update(visitor[0])
     kind = str(getattr(model, "kind", "implicit"))
