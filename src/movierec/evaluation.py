@@ -177,7 +177,7 @@ class RatingProtocol(Protocol):
         if test.n_ratings == 0:
             raise ConfigError("the test set is empty, so there is nothing to score")
         t0 = time.perf_counter()
-        pred = np.asarray(model.predict(test.users, test.items), dtype=np.float64)
+        pred = predict_ratings(model, test)
         secs = time.perf_counter() - t0
         err = pred - test.ratings.astype(np.float64)
         users, inv = np.unique(test.users, return_inverse=True)
@@ -192,6 +192,16 @@ class RatingProtocol(Protocol):
             users.astype(np.int32),
             secs,
         )
+
+
+def predict_ratings(model: Any, test: Interactions, rows: np.ndarray | None = None) -> np.ndarray:
+    """``model.predict`` on the test pairs (``rows`` of them); a model whose predictions use time
+    (``predicts_with_time``: bayesian-fm's timeSVD++ features) also gets the ratings' timestamps."""
+    users, items = (test.users, test.items) if rows is None else (test.users[rows], test.items[rows])
+    if getattr(model, "predicts_with_time", False) and test.timestamps is not None:
+        ts = test.timestamps if rows is None else test.timestamps[rows]
+        return np.asarray(model.predict(users, items, timestamps=ts), dtype=np.float64)
+    return np.asarray(model.predict(users, items), dtype=np.float64)
 
 
 class TestCandidatesProtocol(Protocol):
@@ -259,7 +269,7 @@ class TestCandidatesProtocol(Protocol):
     @staticmethod
     def _estimates(model: Any, test: Interactions, rows: np.ndarray) -> np.ndarray:
         if _is_explicit(model):
-            return np.asarray(model.predict(test.users[rows], test.items[rows]), dtype=np.float64)
+            return predict_ratings(model, test, rows)
         est = np.empty(len(rows), dtype=np.float64)
         order = np.argsort(test.users[rows], kind="stable")
         su, si = test.users[rows][order], test.items[rows][order]
