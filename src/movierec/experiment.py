@@ -71,6 +71,7 @@ SPLIT_KINDS = (
     "per-user",
     "temporal",
     "leave-last-out",
+    "last-session",
     *(f"ml100k-u{k}" for k in range(1, 6)),
     "ml100k-ua",
     "ml100k-ub",
@@ -82,6 +83,7 @@ PROTOCOL_NAMES = (
     "full-ranking",
     "sampled",
     "leave-last-out",
+    "next-item-in-session",
 )  # evaluation.PROTOCOLS
 _Strict = ConfigDict(extra="forbid", frozen=False, str_strip_whitespace=True)
 
