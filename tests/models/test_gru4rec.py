@@ -90,7 +90,7 @@ def test_exported_and_served_like_sasrec(tmp_path) -> None:  # type: ignore[no-u
     model = GRU4Rec(hidden=16, epochs=3, n_negatives=8, batch_size=16, random_state=0).fit(train)
     art = load_artifact(export_artifact(model, Dataset("planted", train), train, tmp_path / "g"))
     assert art.sequential
-    known = art.recommend(1, k=5)
+    known = art.recommend_rows(1, k=5)
     want = model.recommend(np.array([0]), k=5)[0][0]
     assert [r["movieId"] for r in known] == [int(train.item_map.ids[i]) for i in want]
     recs = art.recommend_for_history([3, 4, 5], k=20)
