@@ -385,7 +385,9 @@ class LeaveLastOutProtocol(FullRankingProtocol):
 
 def _threshold(protocol: str, split: str, threshold: float | None) -> float | None:
     """The relevance threshold a protocol applies: none under leave-last-out, where the next item is relevant."""
-    if protocol == "leave-last-out" or (split == "leave-last-out" and protocol == "sampled"):
+    if protocol in ("leave-last-out", "next-item-in-session") or (
+        split == "leave-last-out" and protocol == "sampled"
+    ):
         return None
     return threshold
 
@@ -466,6 +468,42 @@ class SampledProtocol(Protocol):
         return EvalOutput({m: float(v.mean()) for m, v in per_user.items()}, per_user, users, secs, [warning])
 
 
+class NextItemInSessionProtocol(Protocol):
+    """Session-based protocol (Hidasi et al. 2016): every next item of each user's latest session,
+    predicted from the session so far (the model's own fold-in of the prefix); HR@K, NDCG@K, MRR@K
+    per event, averaged per user. Needs the ``last-session`` split; see :mod:`movierec.session_eval`.
+    """
+
+    name = "next-item-in-session"
+    description = "each next item of the user's latest session, from the session so far"
+
+    def skip_reason(self, model: Any) -> str | None:
+        if not callable(getattr(model, "score_new_user", None)):
+            return f"{getattr(model, 'name', model)} cannot score a session it was not trained on"
+        return None
+
+    def evaluate(
+        self,
+        model: Any,
+        train: Interactions,
+        test: Interactions,
+        *,
+        k: int = 10,
+        threshold: float | None = None,
+        seed: int = 42,
+    ) -> EvalOutput:
+        from movierec.session_eval import MAX_EVENTS, session_cases, session_events
+
+        cases = session_cases(test)
+        if not cases:
+            raise ConfigError("next-item-in-session needs the last-session split; use --split last-session")
+        t0 = time.perf_counter()
+        per_user, users, n_events = session_events(model, cases, k=k, max_events=MAX_EVENTS)
+        note = f"next-item-in-session: {n_events} events in {len(users)} sessions (first {MAX_EVENTS} each)"
+        metrics = {m: float(v.mean()) for m, v in per_user.items()}
+        return EvalOutput(metrics, per_user, users, time.perf_counter() - t0, [note])
+
+
 PROTOCOLS: dict[str, Protocol] = {
     p.name: p
     for p in (
@@ -474,12 +512,14 @@ PROTOCOLS: dict[str, Protocol] = {
         FullRankingProtocol(),
         SampledProtocol(),
         LeaveLastOutProtocol(),
+        NextItemInSessionProtocol(),
     )
 }
 
 
 def get_protocol(name: str | Protocol) -> Protocol:
-    """A protocol by name (``rating``, ``test-candidates``, ``full-ranking``, ``sampled``, ``leave-last-out``)."""
+    """A protocol by name (``rating``, ``test-candidates``, ``full-ranking``, ``sampled``, ``leave-last-out``,
+    ``next-item-in-session``)."""
     if isinstance(name, Protocol):
         return name
     key = str(name).strip().lower()
@@ -1065,6 +1105,8 @@ def _split_key(
         raise ConfigError(f"unknown split {split!r}; valid splits: {', '.join(SPLITS)}")
     if key == "auto" and any(p.name == "leave-last-out" for p in protos):
         key = "leave-last-out"  # the protocol has exactly one split it can run on
+    elif key == "auto" and any(p.name == "next-item-in-session" for p in protos):
+        key = "last-session"
     elif key == "auto":
         if all(kd == "explicit" for kd in kinds):
             key = "ratings-holdout"
@@ -1088,6 +1130,8 @@ def _split_key(
         )
     if any(p.name == "leave-last-out" for p in protos) and key != "leave-last-out":
         raise ConfigError("the leave-last-out protocol needs --split leave-last-out")
+    if any(p.name == "next-item-in-session" for p in protos) != (key == "last-session"):
+        raise ConfigError("the next-item-in-session protocol and --split last-session go together")
     return key
 
 

@@ -29,6 +29,7 @@ __all__ = [
     "CanonicalSplit",
     "InteractionsHoldout",
     "KFold",
+    "LastSession",
     "LeaveLastOut",
     "PerUserHoldout",
     "RatingsHoldout",
@@ -343,6 +344,24 @@ class LeaveLastOut(Splitter):
 
 
 @dataclass(frozen=True, repr=False)
+class LastSession(Splitter):
+    """Each user's latest session of ≥ 2 ratings tests (sessions cut where ratings are more than ``gap``
+    apart; users need earlier ratings), for the next-item-in-session protocol (:mod:`movierec.session_eval`)."""
+
+    gap: str = "1h"
+    name: ClassVar[str] = "last-session"
+
+    @property
+    def description(self) -> str:
+        return f"last-session (each user's latest session, gap {self.gap})"
+
+    def _folds(self, inter: Interactions) -> Iterator[tuple[Interactions, Interactions]]:
+        from movierec.session_eval import last_session
+
+        yield last_session(inter, self.gap)
+
+
+@dataclass(frozen=True, repr=False)
 class CanonicalSplit(Splitter):
     """A split papers report on: ml-100k's ``u1``…``u5``, ``ua``, ``ub``, ml-1m's 90/10
     (:mod:`movierec.datasets.canonical`); the dataset must be the one the split is defined on."""
@@ -407,6 +426,7 @@ SPLIT_NAMES = (
     "per-user",
     "temporal",
     "leave-last-out",
+    "last-session",
     *CANONICAL_SPLITS,  # ml100k-u1 … ml100k-ub, ml1m-90-10 (datasets/canonical.py)
 )
 """The named splits :func:`get_splitter` builds (``compare`` adds ``auto``, a choice among them)."""
@@ -435,6 +455,8 @@ def get_splitter(
         return TemporalSplit(test_size)
     if key == "leave-last-out":
         return LeaveLastOut()
+    if key == "last-session":
+        return LastSession()
     if key in CANONICAL_SPLITS:
         return CanonicalSplit(key, seed)
     raise ConfigError(f"unknown split {name!r}; valid splits: auto, {', '.join(SPLIT_NAMES)}")
