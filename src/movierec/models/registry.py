@@ -82,6 +82,7 @@ MODELS: dict[str, tuple[str, str, str | None]] = {
     "lightfm:warp-kos": ("movierec.models.reference.lightfm", "LightFMWARPKOS", "reference"),
     "implicit:bpr": ("movierec.models.reference.implicit", "ImplicitBPR", "reference"),
     "cornac:bpr": ("movierec.models.reference.cornac", "CornacBPR", "reference"),
+    "cornac:bivae": ("movierec.models.reference.cornac", "CornacBiVAE", "reference"),
     "myfm:bfm": ("movierec.models.reference.myfm", "MyFMBayesianFM", "reference"),
 }
 

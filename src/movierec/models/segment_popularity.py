@@ -20,7 +20,8 @@ import scipy.sparse as sp
 
 from movierec.errors import ConfigError, DataError
 from movierec.interactions import Interactions
-from movierec.models.base import BaseRecommender
+from movierec.models.base import BaseRecommender, Tags
+from movierec.scoring.segments import segment_key, segment_row
 
 __all__ = ["SegmentPopularity"]
 
@@ -35,6 +36,7 @@ class SegmentPopularity(BaseRecommender):
     name: ClassVar[str] = "segment-popularity"
     kind: ClassVar[str] = "implicit"
     uses_user_features: ClassVar[bool] = True
+    tags: ClassVar[Tags] = Tags(fold_in="popularity", serving="segments", uses_features=True)
     _json_state: ClassVar[tuple[str, ...]] = ("segment_keys_", "user_feature_names_")
 
     def __init__(self, fields: str = "age,gender", shrinkage: float = 10.0) -> None:
@@ -48,8 +50,7 @@ class SegmentPopularity(BaseRecommender):
         return parts
 
     def _segment_key(self, names: list[str], cols: np.ndarray) -> str:
-        prefixes = self._prefixes()
-        return " ".join(sorted(names[c] for c in cols if names[c].startswith(prefixes)))
+        return segment_key(names, cols, self._prefixes())
 
     def fit(self, train: Interactions, *, item_features: Any = None, user_features: Any = None) -> Self:
         """Count each segment's users per item; ``user_features`` must hold the segment fields."""
@@ -126,9 +127,7 @@ class SegmentPopularity(BaseRecommender):
         else:
             row = sp.csr_matrix(features)
         key = self._segment_key(names, row.indices)
-        if key not in self.segment_keys_:
-            return self.global_scores_.copy()
-        return self.segment_scores_[self.segment_keys_.index(key)].copy()
+        return segment_row(self.segment_scores_, self.global_scores_, self.segment_keys_, key)
 
     def item_embeddings(self) -> np.ndarray | None:
         return None
