@@ -881,16 +881,36 @@ def _is_beyond(metric: str) -> bool:
     return is_beyond(metric)
 
 
-def _labels(models: Sequence[tuple[str, dict[str, Any]]]) -> list[str]:
-    names = [n for n, _ in models]
+def _given_labels(models: Sequence[Any]) -> list[str | None]:
+    """The labels passed as a third element, ``(name, params, label)`` (an experiment file's ``label``)."""
+    out: list[str | None] = []
+    for m in models:
+        label = m[2] if not isinstance(m, str) and len(m) > 2 else None
+        if label is not None and (not isinstance(label, str) or not label.strip()):
+            raise ConfigError(f"model label {label!r}: give a non-empty string")
+        out.append(label.strip() if label else None)
+    dup = next((lab for lab in out if lab is not None and out.count(lab) > 1), None)
+    if dup is not None:
+        raise ConfigError(f"two models are labelled {dup!r}; give them distinct labels")
+    return out
+
+
+def _labels(models: Sequence[tuple[str, dict[str, Any]]], given: Sequence[str | None] = ()) -> list[str]:
+    """Row keys: a given label as is; else the name, with its parameters when the name repeats."""
+    given = list(given) or [None] * len(models)
+    names = [n for (n, _), g in zip(models, given, strict=True) if g is None]
     out = []
-    for name, params in models:
-        if names.count(name) > 1 and params:
+    for (name, params), label in zip(models, given, strict=True):
+        if label is not None:
+            out.append(label)
+        elif names.count(name) > 1 and params:
             out.append(f"{name}(" + ",".join(f"{k}={v}" for k, v in sorted(params.items())) + ")")
         else:
             out.append(name)
-    seen: dict[str, int] = {}
+    seen: dict[str, int] = {lab: 1 for lab in given if lab is not None}  # a given label is never renamed
     for i, lab in enumerate(out):
+        if given[i] is not None:
+            continue
         if lab in seen:
             seen[lab] += 1
             out[i] = f"{lab}#{seen[lab]}"
@@ -918,27 +938,35 @@ def _fit(
     label: str,
     progress: Progress | None,
     user_features: Any = None,
+    listener: Callable[[int, dict[str, float]], None] | None = None,
 ) -> float:
+    """Fit ``model``; seconds of training (a ``listener``'s per-epoch work, e.g. validation scoring, left out)."""
     kwargs: dict[str, Any] = {}
+    spent = [0.0]
     sig = fit_options(model)
     if features is not None:
         kwargs["item_features"] = features
     if user_features is not None and getattr(model, "uses_user_features", False):
         kwargs["user_features"] = user_features
-    if progress is not None and "on_epoch" in sig:
+    if (progress is not None or listener is not None) and "on_epoch" in sig:
 
         def on_epoch(epoch: int, info: dict[str, float]) -> None:
-            progress({"event": "epoch", "model": label, "epoch": epoch, **info})
+            if listener is not None:  # adds its values (val_rmse…) to the epoch's record first
+                t = time.perf_counter()
+                listener(epoch, info)
+                spent[0] += time.perf_counter() - t
+            if progress is not None:
+                progress({"event": "epoch", "model": label, "epoch": epoch, **info})
 
         kwargs["on_epoch"] = on_epoch
     t0 = time.perf_counter()
     model.fit(train, **kwargs)
-    return time.perf_counter() - t0
+    return time.perf_counter() - t0 - spent[0]
 
 
 def compare(
     dataset: Dataset | str,
-    models: Sequence[tuple[str, dict[str, Any]] | str],
+    models: Sequence[tuple[str, dict[str, Any]] | tuple[str, dict[str, Any], str | None] | str],
     *,
     split: str = "auto",
     protocols: Sequence[str] | str = ("rating", "test-candidates", "full-ranking"),
@@ -953,8 +981,12 @@ def compare(
     beyond: bool = False,
     rerank: str | None = None,
     user_groups: dict[str, np.ndarray] | None = None,
+    monitor: Any = None,
 ) -> Comparison:
     """Fit every model on one split and evaluate each under every protocol (DESIGN.md; issues 3 and 4).
+
+    ``models``: names, ``(name, params)`` pairs or ``(name, params, label)``; the label keys the
+    model's rows (tables, ``results.csv``, reports), so one model can appear with two settings.
 
     ``split="auto"``: explicit-only runs use the ratings hold-out (Surprise semantics),
     implicit-only runs the interaction hold-out of positives (LightFM semantics), mixed runs one
@@ -967,7 +999,9 @@ def compare(
     means over folds (ranking metrics pooled over every (user, fold)). Protocols that do not apply
     to a model (RMSE of an implicit model) are skipped with a note. ``user_features``
     (``"demographics"``, a ``userId,feature`` CSV, or both comma-separated) go to the models that
-    use them (bpr, warp, logistic, warp-kos, segment-popularity); the others get a note.
+    use them (bpr, warp, logistic, warp-kos, segment-popularity); the others get a note. ``monitor``
+    (a :class:`movierec.epoch_validation.EpochValidator`) takes a validation slice out of every
+    model's training data and scores the iterative ones on it per epoch (``val_…`` in ``history_``).
     """
     from movierec.models.registry import create, get_class
     from movierec.provenance import provenance
@@ -995,11 +1029,12 @@ def compare(
     folds, split_desc = _compare_folds(inter, key, cv, seed=seed, threshold=threshold, test_size=test_size)
     run = _FoldRun(ds, folds, protos, key, k, threshold, seed, item_features, user_features, progress, notes)
     run.beyond, run.genres, run.user_groups = beyond, genres, user_groups
+    run.monitor = monitor if key != "leave-last-out" else None  # sequences keep every event
     rows: list[Result] = []
     fitted: dict[str, Any] = {}
     fit_train: dict[str, Interactions] = {}
     # the fold × model loop (RecTools' cross_validate shape): fit, score every protocol, pool the folds
-    for (name, params), label, kind in zip(specs, _labels(specs), kinds, strict=True):
+    for (name, params), label, kind in zip(specs, _labels(specs, _given_labels(models)), kinds, strict=True):
         model, outs, fit_secs = run.model(name, params, label, kind)
         fitted[label] = model
         fit_train[label] = run.fit_view(folds[-1][0], kind)
@@ -1030,9 +1065,7 @@ def compare(
     )
 
 
-def _seeded_specs(
-    models: Sequence[tuple[str, dict[str, Any]] | str], seed: int
-) -> list[tuple[str, dict[str, Any]]]:
+def _seeded_specs(models: Sequence[Any], seed: int) -> list[tuple[str, dict[str, Any]]]:
     """``(name, params)`` pairs; the run's seed seeds every model unless the model was given its own."""
     from movierec.models.registry import get_class
 
@@ -1144,6 +1177,7 @@ class _FoldRun:
     beyond: bool = False
     genres: sp.csr_matrix | None = None
     user_groups: dict[str, np.ndarray] | None = None
+    monitor: Any = None  # an EpochValidator (movierec.epoch_validation), or None
 
     def __init__(
         self,
@@ -1204,9 +1238,14 @@ class _FoldRun:
             n_folds = len(self.folds)
             epochs = getattr(model, "epochs", None)
             self._emit({"event": "fit-start", "model": label, "fold": f, "folds": n_folds, "epochs": epochs})
-            fit_secs.append(
-                _fit(model, self.fit_view(train, kind), item_feats, label, self.progress, user_feats)
-            )
+            data, listener = self.fit_view(train, kind), None
+            if self.monitor is not None:  # every model fits without the validation slice; curves for some
+                rest, valid = self.monitor.split(train)
+                data = self.fit_view(rest, kind)
+                listener = self.monitor.attach(
+                    label, model, data, valid, None if kind == "explicit" else self.threshold
+                )
+            fit_secs.append(_fit(model, data, item_feats, label, self.progress, user_feats, listener))
             self._emit(
                 {
                     "event": "fit-end",

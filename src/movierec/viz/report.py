@@ -60,9 +60,12 @@ class ModelSpec:
     name: str
     params: dict[str, Any] = field(default_factory=dict)
     features: str | None = None
+    given_label: str | None = None  # an experiment file's ``label``: keys the model's rows instead
 
     @property
     def label(self) -> str:
+        if self.given_label:
+            return self.given_label
         return self.name if not self.features else f"{self.name}+" + "+".join(self.features.split(","))
 
 
@@ -630,6 +633,7 @@ def build_report(
     """
     from rich.console import Console
 
+    from movierec.epoch_validation import EpochValidator
     from movierec.evaluation import compare, metric_curve
     from movierec.viz import report_charts as C
     from movierec.viz.embeddings import METHODS, item_frame, plotly_js_gzip_base64
@@ -697,17 +701,13 @@ def build_report(
     fit_train: dict[str, Any] = {}
     comps = []
     protocols = ("rating", "full-ranking", "test-candidates")
+    monitor = EpochValidator(k=k, seed=seed)  # validation curves of svd, bpr, warp… (a training slice)
     with _Progress(console if show_progress else Console(quiet=True), len(specs)) as prog:
         for features, group in groups.items():
-            rename = {}
-            names = [g.name for g in group]
-            for g in group:
-                rename[g.name] = g.label
-            if len(set(names)) != len(names):
-                raise ConfigError(f"--models: {names} repeats a model with the same features")
+            rename: dict[str, str] = {}  # compare keys the rows by the specs' own labels
             comp = compare(
                 ds,
-                [(g.name, dict(g.params)) for g in group],
+                [(g.name, dict(g.params), g.label) for g in group],
                 split=split,
                 protocols=protocols,
                 k=k,
@@ -717,6 +717,7 @@ def build_report(
                 user_features=user_features,
                 progress=prog.handler(rename),
                 beyond=True,
+                monitor=monitor,
             )
             comps.append(comp)
             for r in comp.rows:
@@ -730,6 +731,8 @@ def build_report(
                     n = re.sub(rf"\b{re.escape(old)}\b(?!\+)", new, n) if old != new else n
                 if n not in notes:
                     notes.append(n)
+    if monitor.note():
+        notes.append(str(monitor.note()))
     # order rows as the specs were given
     order = {s.label: i for i, s in enumerate(specs)}
     rows.sort(
@@ -889,6 +892,7 @@ def build_report(
         "reading": text,
         "results": results,
         "curves": {"k": ks, **curves},
+        "training": histories,  # the training-curve chart's data: loss and validation (val_…) per epoch
         "neighbours": {m["model"]: m["neighbours"] for m in maps if "neighbours" in m},
         "maps": {
             m["model"]: (
