@@ -29,6 +29,7 @@ from movierec.models.base import fit_options, tags_of, topk
 
 if TYPE_CHECKING:
     from movierec.datasets import Dataset
+    from movierec.epoch_validation import EpochValidator
 
 __all__ = [
     "PROTOCOLS",
@@ -989,27 +990,22 @@ def compare(
     beyond: bool = False,
     rerank: str | None = None,
     user_groups: dict[str, np.ndarray] | None = None,
-    monitor: Any = None,
+    monitor: EpochValidator | None = None,
 ) -> Comparison:
     """Fit every model on one split and evaluate each under every protocol (DESIGN.md; issues 3 and 4).
 
-    ``models``: names, ``(name, params)`` pairs or ``(name, params, label)``; the label keys the
-    model's rows (tables, ``results.csv``, reports), so one model can appear with two settings.
-
-    ``split="auto"``: explicit-only runs use the ratings hold-out (Surprise semantics),
-    implicit-only runs the interaction hold-out of positives (LightFM semantics), mixed runs one
-    ratings hold-out whose test positives are test ratings ≥ ``threshold``; the ``leave-last-out``
-    protocol takes the leave-last-out split. Implicit models train
-    on ``train.to_implicit(threshold)``. ``beyond`` adds diversity, popularity-bias, calibration,
+    ``models``: names, ``(name, params)`` or ``(name, params, label)`` (label = row key). ``split="auto"``:
+    explicit-only runs use the ratings hold-out (Surprise semantics), implicit-only runs the interaction
+    hold-out of positives (LightFM semantics), mixed runs one ratings hold-out whose test positives are test
+    ratings ≥ ``threshold``; the ``leave-last-out`` protocol takes the leave-last-out split. Implicit models
+    train on ``train.to_implicit(threshold)``. ``beyond`` adds diversity, popularity-bias, calibration,
     unexpectedness and per-user-group metrics to the full-ranking rows (:mod:`movierec.beyond`;
     ``user_groups``: extra families such as gender, a label per user); ``rerank`` (``"mmr:0.3"``…,
-    :mod:`movierec.rerank`) re-ranks every full-ranking list and labels those rows ``model+mmr:0.3``. ``cv`` runs Surprise-style k-fold instead and reports
-    means over folds (ranking metrics pooled over every (user, fold)). Protocols that do not apply
-    to a model (RMSE of an implicit model) are skipped with a note. ``user_features``
-    (``"demographics"``, a ``userId,feature`` CSV, or both comma-separated) go to the models that
-    use them (bpr, warp, logistic, warp-kos, segment-popularity); the others get a note. ``monitor``
-    (a :class:`movierec.epoch_validation.EpochValidator`) takes a validation slice out of every
-    model's training data and scores the iterative ones on it per epoch (``val_…`` in ``history_``).
+    :mod:`movierec.rerank`) re-ranks every full-ranking list and labels those rows ``model+mmr:0.3``. ``cv``
+    runs Surprise-style k-fold instead and reports means over folds (ranking metrics pooled over every (user,
+    fold)). Protocols that do not apply to a model (RMSE of an implicit model) are skipped with a note.
+    ``user_features`` (``"demographics"``, a ``userId,feature`` CSV, or both comma-separated) go to the models
+    that use them (bpr, warp, logistic, warp-kos, segment-popularity); the others get a note.
     """
     from movierec.models.registry import create, get_class
     from movierec.provenance import provenance
@@ -1036,9 +1032,7 @@ def compare(
         )
     splitter = S.get_splitter(key, seed=seed, threshold=threshold, test_size=test_size, cv=cv)
     run = _FoldRun(ds, protos, key, k, threshold, seed, item_features, user_features, progress, notes)
-    run.beyond, run.genres, run.user_groups = beyond, genres, user_groups
-    sequences = key in ("leave-last-out", "last-session")  # every event stays in a sequence's training
-    run.monitor = None if sequences else monitor
+    run.beyond, run.genres, run.user_groups, run.monitor = beyond, genres, user_groups, monitor
     labels = _labels(specs, _given_labels(models))
     outs: dict[str, dict[str, list[EvalOutput]]] = {lab: {p.name: [] for p in protos} for lab in labels}
     fit_secs: dict[str, list[float]] = {lab: [] for lab in labels}
@@ -1241,7 +1235,8 @@ class _FoldRun:
         epochs = getattr(model, "epochs", None)
         self._emit({"event": "fit-start", "model": label, "fold": fold, "folds": folds, "epochs": epochs})
         data, listener = self.fit_view(train, kind), None
-        if self.monitor is not None:  # every model fits without the validation slice; curves for some
+        if self.monitor is not None and self.key not in ("leave-last-out", "last-session"):
+            # every model fits without the validation slice (sequences keep every event); curves for some
             rest, valid = self.monitor.split(train)
             data = self.fit_view(rest, kind)
             listener = self.monitor.attach(
