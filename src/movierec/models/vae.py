@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 import time
+import warnings
 from typing import Any, ClassVar, Self
 
 import numpy as np
@@ -191,7 +192,11 @@ class _VAE(BaseRecommender):
         F.dropout(F.normalize(x)); the zeros a dense dropout would touch stay zero)."""
         if dropout > 0:
             values = values * (torch.rand_like(values) >= dropout) / (1.0 - dropout)
-        return torch.sparse_csr_tensor(indptr, cols, values, shape)
+        with (
+            warnings.catch_warnings()
+        ):  # torch flags sparse CSR as beta; the product we use is checked in tests
+            warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
+            return torch.sparse_csr_tensor(indptr, cols, values, shape, check_invariants=False)
 
     def _batches(self, n: int, rng: np.random.Generator) -> list[np.ndarray]:
         order = rng.permutation(n)
@@ -309,7 +314,10 @@ class MultVAE(_VAE):
 
 class RecVAE(_VAE):
     """RecVAE (Shenbin, Alekseev, Tutubalina, Malykh & Nikolenko 2020): ``hidden``/``latent`` sizes, KL
-    weight ``gamma``·|x_u|, ``enc_epochs`` encoder passes (input ``dropout``) then one decoder pass per epoch."""
+    weight ``gamma``·|x_u|, ``enc_epochs`` encoder passes (input ``dropout``) then one decoder pass per epoch.
+
+    ``history_``'s loss is the decoder pass's negative log-likelihood (that pass needs no KL term, so
+    it is not computed)."""
 
     name: ClassVar[str] = "recvae"
     search_space: ClassVar[SearchSpace] = {
