@@ -139,6 +139,8 @@ class Protocol:
         """Why this protocol cannot tell models apart on this test set (``None`` when it can)."""
         return None
 
+    # Every protocol overrides this signature; `duplicates` lists the repeated parameter lists, which are
+    # the interface (as scikit-learn's fit), not copied logic.
     def evaluate(
         self,
         model: Any,

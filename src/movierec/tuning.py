@@ -347,32 +347,6 @@ def _fits_implicit(model_kind: str) -> bool:
     return model_kind == "implicit"
 
 
-def _make_objective(
-    train: Interactions,
-    model: str,
-    space: Mapping[str, Param],
-    metric: Metric,
-    *,
-    cv: int,
-    seed: int,
-    threshold: float,
-    fixed: Mapping[str, Any],
-    user_features: Any = None,
-) -> Callable[[Any], float]:
-    """The Optuna objective. It closes over the TRAINING interactions only (never the test split)."""
-    return _Objective(
-        train,
-        model,
-        space,
-        metric,
-        cv=cv,
-        seed=seed,
-        threshold=threshold,
-        fixed=fixed,
-        user_features=user_features,
-    )
-
-
 class _EpochPruner:
     """``on_epoch`` for a trial's first fold: score the model mid-fit, report it, prune a stalled loser.
 
@@ -685,7 +659,7 @@ def tune(
         train, test = ratings_holdout(inter, test_size=settings["test_size"], seed=settings["split_seed"])
     space = resolve_space(model)
     ufeats = _user_features(user_features, dataset, train)
-    objective = _make_objective(
+    objective = _Objective(  # holds the TRAINING interactions only (never the test split)
         train,
         model,
         space,

@@ -12,9 +12,14 @@ import typer
 from rich.table import Table
 
 from movierec.cli.common import (
+    ARTIFACT,
     DATASET,
+    IMPLICIT_THRESHOLD,
     ITEM_COL,
+    ITEM_FEATURES,
     JSON,
+    K_MOVIES,
+    MODEL_PARAMS,
     RATING_COL,
     RATING_SCALE,
     RATINGS,
@@ -188,9 +193,6 @@ _CMP_CV = typer.Option(None, "--cv", help="K-fold cross-validation with this man
 _CMP_IMPLICIT_THRESHOLD = typer.Option(
     4.0, "--implicit-threshold", help="Ratings ≥ this are positives / relevant."
 )
-_CMP_ITEM_FEATURES = typer.Option(
-    None, "--item-features", help="Side features for hybrid models: genres,tags,year."
-)
 _CMP_SESSION_GAP = typer.Option(
     None,
     "--session-gap",
@@ -235,7 +237,7 @@ def compare_cmd(
     split: str = _CMP_SPLIT,
     cv: int | None = _CMP_CV,
     implicit_threshold: float = _CMP_IMPLICIT_THRESHOLD,
-    item_features: str | None = _CMP_ITEM_FEATURES,
+    item_features: str | None = ITEM_FEATURES,
     user_features: str | None = USER_FEATURES,
     session_gap: str | None = _CMP_SESSION_GAP,
     params: list[str] = _CMP_PARAMS,
@@ -478,22 +480,11 @@ def recommend_cmd(
     model: str = typer.Option(
         "svd", "--model", "-m", help="Registered model name (ignored with --artifact)."
     ),
-    k: int = typer.Option(10, "-k", "--k", help="How many movies."),
-    artifact: Path | None = typer.Option(
-        None, "--artifact", "-a", help="Use an exported artifact folder instead of training."
-    ),
-    params: list[str] = typer.Option(
-        [],
-        "--params",
-        "-p",
-        help="Hyperparameters [MODEL.]KEY=VALUE (repeat, or comma-separate), e.g. factors=100.",
-    ),
-    item_features: str | None = typer.Option(
-        None, "--item-features", help="Side features for hybrid models: genres,tags,year."
-    ),
-    implicit_threshold: float = typer.Option(
-        4.0, "--implicit-threshold", help="Ratings ≥ this are positives for implicit models."
-    ),
+    k: int = K_MOVIES,
+    artifact: Path | None = ARTIFACT,
+    params: list[str] = MODEL_PARAMS,
+    item_features: str | None = ITEM_FEATURES,
+    implicit_threshold: float = IMPLICIT_THRESHOLD,
     rerank: str | None = typer.Option(
         None, "--rerank", help="Re-rank the list: mmr:λ, calibrated:λ, xquad:λ or pop:λ (λ in 0..1)."
     ),
@@ -576,19 +567,10 @@ def similar_cmd(
     model: str = typer.Option(
         "itemknn", "--model", "-m", help="A model with item vectors or neighbour lists."
     ),
-    k: int = typer.Option(10, "-k", "--k", help="How many movies."),
-    artifact: Path | None = typer.Option(
-        None, "--artifact", "-a", help="Use an exported artifact folder instead of training."
-    ),
-    params: list[str] = typer.Option(
-        [],
-        "--params",
-        "-p",
-        help="Hyperparameters [MODEL.]KEY=VALUE (repeat, or comma-separate), e.g. factors=100.",
-    ),
-    implicit_threshold: float = typer.Option(
-        4.0, "--implicit-threshold", help="Ratings ≥ this are positives for implicit models."
-    ),
+    k: int = K_MOVIES,
+    artifact: Path | None = ARTIFACT,
+    params: list[str] = MODEL_PARAMS,
+    implicit_threshold: float = IMPLICIT_THRESHOLD,
     min_support: int | None = MIN_SUPPORT,
     seed: int = SEED,
     as_json: bool = JSON,

@@ -12,8 +12,11 @@ import typer
 from movierec.cli.common import (
     CONFIG,
     DATASET,
+    IMPLICIT_THRESHOLD,
     ITEM_COL,
+    ITEM_FEATURES,
     JSON,
+    MODEL_PARAMS,
     RATING_COL,
     RATING_SCALE,
     RATINGS,
@@ -69,20 +72,8 @@ _EXPORT_MODEL = typer.Option(
     help="Registered model name, e.g. svd, als, itemknn "
     "(with --config: which of the file's models, when it holds several).",
 )
-_EXPORT_PARAMS = typer.Option(
-    [],
-    "--params",
-    "-p",
-    help="Hyperparameters [MODEL.]KEY=VALUE (repeat, or comma-separate), e.g. factors=100.",
-)
 _EXPORT_HOLDOUT = typer.Option(
     False, "--holdout", help="Train on 80% and record test metrics in the manifest."
-)
-_EXPORT_ITEM_FEATURES = typer.Option(
-    None, "--item-features", help="Side features for hybrid models: genres,tags,year."
-)
-_EXPORT_IMPLICIT_THRESHOLD = typer.Option(
-    4.0, "--implicit-threshold", help="Ratings ≥ this are positives for implicit models."
 )
 _EXPORT_WITH_FEEDBACK = typer.Option(
     None, "--with-feedback", help="Include ratings from a feedback database."
@@ -108,14 +99,14 @@ _EXPORT_MIN_SUPPORT = typer.Option(
 def export_cmd(
     ctx: typer.Context,
     model: str | None = _EXPORT_MODEL,
-    params: list[str] = _EXPORT_PARAMS,
+    params: list[str] = MODEL_PARAMS,
     out: Path = typer.Option(..., "--out", "-o", help="Artifact folder to write."),
     force: bool = typer.Option(False, "--force", help="Replace an existing artifact folder."),
     holdout: bool = _EXPORT_HOLDOUT,
     test_size: float = typer.Option(0.2, "--test-size", help="Test share with --holdout."),
-    item_features: str | None = _EXPORT_ITEM_FEATURES,
+    item_features: str | None = ITEM_FEATURES,
     user_features: str | None = USER_FEATURES,
-    implicit_threshold: float = _EXPORT_IMPLICIT_THRESHOLD,
+    implicit_threshold: float = IMPLICIT_THRESHOLD,
     with_feedback: str | None = _EXPORT_WITH_FEEDBACK,
     dataset: str = DATASET,
     ratings: Path | None = RATINGS,

@@ -84,7 +84,7 @@ def tune_cmd(
         except OSError as exc:
             raise ConfigError(f"--out {out_dir}: cannot create the folder ({exc.strerror})") from exc
         storage = f"sqlite:///{out_dir / 'study.db'}"
-    options = dict(
+    options: dict[str, Any] = dict(
         metric=metric,
         n_trials=trials,
         cv=cv,
@@ -97,6 +97,8 @@ def tune_cmd(
         study_name=study_name,
         resume=resume,
     )
+    # tune() checks the same request again (it is callable from Python); checking here first reports a
+    # mistake as one line before the progress display starts, so the two keyword lists stay alike
     check_request(model_name, **options)  # every mistake visible without the data, before the display starts
     result = _run_study(
         dataset, model_name, options, out_dir, worker=worker, user_features=user_features, quiet=as_json

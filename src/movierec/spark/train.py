@@ -70,6 +70,8 @@ class SparkALSModel(BaseRecommender):
         implicit_threshold: float = 4.0,
         seed: int = 42,
     ) -> None:
+        # hyperparameters stored unchanged (scikit-learn's convention): the same shape as every model's
+        # __init__ and as train()'s keywords, which pass them through to Spark's ALS
         self.rank = rank
         self.reg = reg
         self.iterations = iterations
@@ -559,6 +561,8 @@ def train_on_frames(
     ``user_ids``/``item_ids`` give the raw id of each index (``None``: the indices are the raw ids).
     Use this to hand Spark exactly the rows of a split made elsewhere (e.g. ``ratings_holdout``).
     """
+    # The ALS keywords repeat train()'s (and the CLI's) on purpose: each layer is public and typed; one
+    # settings object would merge them at the cost of the documented call signatures (docs/spark.md).
     from movierec.serving.artifact import export_artifact
 
     seconds: dict[str, float] = {}
