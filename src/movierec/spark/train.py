@@ -574,9 +574,7 @@ def train_on_frames(
     seconds["prepare"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     if num_blocks is None and spark.sparkContext.master.startswith("local"):
-        num_blocks = (
-            spark.sparkContext.defaultParallelism
-        )  # one block per core: Spark's 10 only adds tasks locally
+        num_blocks = spark.sparkContext.defaultParallelism  # one block per core: Spark's 10 only adds tasks
     model = fit_als(
         train_df,
         rank=rank,
