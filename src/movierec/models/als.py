@@ -56,29 +56,16 @@ class ALS(BaseRecommender):
         "random_state": [RandomState()],
     }
 
-    def __init__(
-        self,
-        factors: int = 64,
-        regularization: float = 0.05,
-        alpha: float = 2.0,
-        epochs: int = 15,
-        use_cg: bool = True,
-        use_gpu: bool | str = False,
-        num_threads: int = 0,
-        weighting: str = "binary",
-        half_life_days: float = 365.0,
-        random_state: int | None = 42,
-    ) -> None:
-        self.factors = factors
-        self.regularization = regularization
-        self.alpha = alpha
-        self.epochs = epochs
-        self.use_cg = use_cg
-        self.use_gpu = use_gpu
-        self.num_threads = num_threads
-        self.weighting = weighting
-        self.half_life_days = half_life_days
-        self.random_state = random_state
+    factors: int = 64
+    regularization: float = 0.05
+    alpha: float = 2.0
+    epochs: int = 15
+    use_cg: bool = True
+    use_gpu: bool | str = False
+    num_threads: int = 0
+    weighting: str = "binary"
+    half_life_days: float = 365.0
+    random_state: int | None = 42
 
     def _gpu(self) -> bool:
         if self.use_gpu not in (True, False, "auto"):

@@ -19,13 +19,14 @@ The contract is code, not prose (RecTools' ``ModelBase``, scikit-learn's ``BaseE
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import inspect
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, ClassVar, Literal, Protocol, Self, runtime_checkable
+from typing import Any, ClassVar, Literal, Protocol, Self, dataclass_transform, runtime_checkable
 
 import numpy as np
 import scipy.sparse as sp
@@ -267,12 +268,21 @@ def _translate_aliases(owner: str, aliases: Mapping[str, str], params: dict[str,
     return out
 
 
+def _declares_hyperparameters(cls: type) -> bool:
+    """Whether ``cls``'s own body annotates a hyperparameter (any class-level annotation but ``ClassVar``)."""
+    own = inspect.get_annotations(cls)
+    return any(not str(hint).startswith(("ClassVar", "typing.ClassVar")) for hint in own.values())
+
+
+@dataclass_transform(eq_default=False)
 class BaseRecommender:
     """Shared behaviour: params, fitted checks, batched top-N with seen-item filtering, npz/JSON save.
 
-    Subclasses set ``name``, ``tags`` and ``_parameter_constraints``, take their hyperparameters as
-    keyword constructor arguments, and implement ``_fit`` and ``score`` (see docs/architecture.md,
-    "Adding a model").
+    Subclasses set ``name``, ``tags`` and ``_parameter_constraints``, declare their hyperparameters
+    once as annotated class attributes with defaults (``factors: int = 64``), and implement ``_fit``
+    and ``score`` (see docs/architecture.md, "Adding a model"). The keyword constructor that stores
+    them unchanged (scikit-learn's rule) is generated from those declarations, in order, as a
+    dataclass's is; a class may still write its own ``__init__``.
     """
 
     name: ClassVar[str] = "base"
@@ -288,6 +298,9 @@ class BaseRecommender:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        if _declares_hyperparameters(cls):
+            # the constructor from the declared hyperparameters (kept when the class writes its own)
+            dataclasses.dataclass(eq=False, repr=False, match_args=False)(cls)
         own = cls.__dict__
         # tags and the older one-word attributes always agree
         if "tags" in own:
@@ -357,9 +370,14 @@ class BaseRecommender:
         """Check the declared hyperparameter constraints, then train (``_fit``); returns ``self``.
 
         Keyword arguments (``item_features``, ``user_features``, ``on_epoch``, ``valid``…) go to
-        the model's ``_fit`` unchanged. Subclasses implement ``_fit``, never ``fit``.
+        the model's ``_fit`` unchanged; side features are dropped for a model whose ``_fit`` does
+        not take them (they are ignored by it). Subclasses implement ``_fit``, never ``fit``.
         """
         self._validate_params()
+        if _FEATURE_KEYWORDS & kwargs.keys() and not _takes_any_keyword(self._fit):
+            kwargs = {
+                k: v for k, v in kwargs.items() if k not in _FEATURE_KEYWORDS or k in self.fit_options()
+            }
         self._fit(train, **kwargs)
         return self
 
@@ -661,6 +679,15 @@ class ExplicitRecommender(BaseRecommender):
     def _clip(self, values: np.ndarray) -> np.ndarray:
         lo, hi = self.rating_scale_
         return np.clip(values, lo, hi)
+
+
+_FEATURE_KEYWORDS = frozenset({"item_features", "user_features"})
+
+
+def _takes_any_keyword(function: Callable[..., Any]) -> bool:
+    return any(
+        p.kind is inspect.Parameter.VAR_KEYWORD for p in inspect.signature(function).parameters.values()
+    )
 
 
 def _accept_aliases(init: Callable[..., None]) -> Callable[..., None]:

@@ -7,6 +7,7 @@ with Surprise's fallback for users or items that have no training ratings.
 
 from __future__ import annotations
 
+from dataclasses import KW_ONLY
 from typing import Any, ClassVar, Self
 
 import numpy as np
@@ -150,9 +151,6 @@ class GlobalMean(ExplicitModel):
     name: ClassVar[str] = "global-mean"
     has_biases: ClassVar[bool] = False
 
-    def __init__(self) -> None:
-        pass
-
     def _fit(self, train: Interactions, *, item_features: Any = None, user_features: Any = None) -> Self:
         """Remember the mean rating (and the seen items, for ``recommend``)."""
         self._remember_train(train)
@@ -185,22 +183,15 @@ class Baseline(ExplicitModel):
         "epochs": [Interval(int, 1, None), None],
     }
 
-    def __init__(
-        self,
-        method: str = "als",
-        *,
-        reg_i: float = 10.0,
-        reg_u: float = 15.0,
-        regularization: float = 0.02,
-        learning_rate: float = 0.005,
-        epochs: int | None = None,
-    ) -> None:
-        self.method = method
-        self.reg_i = reg_i
-        self.reg_u = reg_u
-        self.regularization = regularization
-        self.learning_rate = learning_rate
-        self.epochs = epochs
+    method: str = "als"
+    _: KW_ONLY
+    reg_i: float = 10.0
+    reg_u: float = 15.0
+    regularization: float = 0.02
+    learning_rate: float = 0.005
+    epochs: int | None = None
+
+    def __post_init__(self) -> None:
         self._validate()
 
     def _validate(self) -> None:

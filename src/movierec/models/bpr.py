@@ -126,37 +126,20 @@ class HybridMF(BaseRecommender):
     _loss_kind: ClassVar[int] = _BPR_KIND
     _json_state: ClassVar[tuple[str, ...]] = ("history_", "item_feature_names_", "user_feature_names_")
 
-    def __init__(
-        self,
-        factors: int = 40,
-        learning_rate: float = 0.05,
-        epochs: int = 25,
-        learning_schedule: str = "adagrad",
-        rho: float = 0.95,
-        epsilon: float = 1e-6,
-        item_alpha: float = 0.0,
-        user_alpha: float = 0.0,
-        max_sampled: int = 10,
-        num_threads: int = 1,
-        normalize_features: bool = True,
-        weighting: str = "binary",
-        half_life_days: float = 365.0,
-        random_state: int | None = 42,
-    ) -> None:
-        self.factors = factors
-        self.learning_rate = learning_rate
-        self.epochs = epochs
-        self.learning_schedule = learning_schedule
-        self.rho = rho
-        self.epsilon = epsilon
-        self.item_alpha = item_alpha
-        self.user_alpha = user_alpha
-        self.max_sampled = max_sampled
-        self.num_threads = num_threads
-        self.normalize_features = normalize_features
-        self.weighting = weighting
-        self.half_life_days = half_life_days
-        self.random_state = random_state
+    factors: int = 40
+    learning_rate: float = 0.05
+    epochs: int = 25
+    learning_schedule: str = "adagrad"
+    rho: float = 0.95
+    epsilon: float = 1e-6
+    item_alpha: float = 0.0
+    user_alpha: float = 0.0
+    max_sampled: int = 10
+    num_threads: int = 1
+    normalize_features: bool = True
+    weighting: str = "binary"
+    half_life_days: float = 365.0
+    random_state: int | None = 42
 
     _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {
         "factors": [Interval(int, 1, None)],
@@ -525,27 +508,12 @@ class BPR(HybridMF):
     }
     _loss_kind: ClassVar[int] = _BPR_KIND
 
-    def __init__(
-        self,
-        factors: int = 200,
-        learning_rate: float = 0.01,
-        epochs: int = 150,
-        learning_schedule: str = "auto",
-        rho: float = 0.95,
-        epsilon: float = 1e-6,
-        item_alpha: float = 0.001,
-        user_alpha: float = 0.0,
-        max_sampled: int = 10,
-        num_threads: int = 1,
-        normalize_features: bool = True,
-        weighting: str = "binary",
-        half_life_days: float = 365.0,
-        random_state: int | None = 42,
-    ) -> None:
-        super().__init__(
-            factors, learning_rate, epochs, learning_schedule, rho, epsilon, item_alpha, user_alpha,
-            max_sampled, num_threads, normalize_features, weighting, half_life_days, random_state,
-        )  # fmt: skip
+    # LearnBPR's recipe, chosen on validation folds (above); the rest as HybridMF
+    factors: int = 200
+    learning_rate: float = 0.01
+    epochs: int = 150
+    learning_schedule: str = "auto"
+    item_alpha: float = 0.001
 
 
 class WARP(HybridMF):
@@ -592,43 +560,8 @@ class WARPKOS(HybridMF):
     }
     _loss_kind: ClassVar[int] = _WARP_KOS_KIND
 
-    def __init__(
-        self,
-        factors: int = 40,
-        learning_rate: float = 0.05,
-        epochs: int = 25,
-        learning_schedule: str = "adagrad",
-        rho: float = 0.95,
-        epsilon: float = 1e-6,
-        item_alpha: float = 0.0,
-        user_alpha: float = 0.0,
-        max_sampled: int = 10,
-        num_threads: int = 1,
-        normalize_features: bool = True,
-        weighting: str = "binary",
-        half_life_days: float = 365.0,
-        random_state: int | None = 42,
-        k: int = 5,
-        n: int = 10,
-    ) -> None:
-        super().__init__(
-            factors=factors,
-            learning_rate=learning_rate,
-            epochs=epochs,
-            learning_schedule=learning_schedule,
-            rho=rho,
-            epsilon=epsilon,
-            item_alpha=item_alpha,
-            user_alpha=user_alpha,
-            max_sampled=max_sampled,
-            num_threads=num_threads,
-            normalize_features=normalize_features,
-            weighting=weighting,
-            half_life_days=half_life_days,
-            random_state=random_state,
-        )
-        self.k = k
-        self.n = n
+    k: int = 5
+    n: int = 10
 
     def _check_params(self) -> None:
         super()._check_params()

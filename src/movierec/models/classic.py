@@ -36,8 +36,7 @@ class NormalPredictor(_Classic):
     name: ClassVar[str] = "normal-predictor"
     search_space: ClassVar[SearchSpace] = {}
 
-    def __init__(self, random_state: int | None = 42) -> None:
-        self.random_state = random_state
+    random_state: int | None = 42
 
     def _fit(self, train: Interactions, *, item_features: Any = None, user_features: Any = None) -> Self:
         self._remember_train(train)
@@ -60,8 +59,7 @@ class SlopeOne(_Classic):
     name: ClassVar[str] = "slope-one"
     search_space: ClassVar[SearchSpace] = {}
 
-    def __init__(self, max_items: int = 12_000) -> None:
-        self.max_items = max_items
+    max_items: int = 12_000
 
     def _fit(self, train: Interactions, *, item_features: Any = None, user_features: Any = None) -> Self:
         check_positive("max_items", self.max_items, integer=True)
@@ -124,23 +122,13 @@ class NMF(_Classic):
         "reg_qi": FloatRange(1e-3, 1.0, log=True),
     }
 
-    def __init__(
-        self,
-        factors: int = 15,
-        epochs: int = 50,
-        reg_pu: float = 0.06,
-        reg_qi: float = 0.06,
-        init_low: float = 0.0,
-        init_high: float = 1.0,
-        random_state: int | None = 42,
-    ) -> None:
-        self.factors = factors
-        self.epochs = epochs
-        self.reg_pu = reg_pu
-        self.reg_qi = reg_qi
-        self.init_low = init_low
-        self.init_high = init_high
-        self.random_state = random_state
+    factors: int = 15
+    epochs: int = 50
+    reg_pu: float = 0.06
+    reg_qi: float = 0.06
+    init_low: float = 0.0
+    init_high: float = 1.0
+    random_state: int | None = 42
 
     def _fit(self, train: Interactions, *, item_features: Any = None, user_features: Any = None) -> Self:
         """``n_epochs`` multiplicative updates of P then Q from the same epoch's estimates (as Surprise)."""
@@ -205,13 +193,10 @@ class CoClustering(_Classic):
         "epochs": IntRange(5, 50),
     }
 
-    def __init__(
-        self, n_cltr_u: int = 3, n_cltr_i: int = 3, epochs: int = 20, random_state: int | None = 42
-    ) -> None:
-        self.n_cltr_u = n_cltr_u
-        self.n_cltr_i = n_cltr_i
-        self.epochs = epochs
-        self.random_state = random_state
+    n_cltr_u: int = 3
+    n_cltr_i: int = 3
+    epochs: int = 20
+    random_state: int | None = 42
 
     def _averages(self, cu: np.ndarray, ci: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         mu = float(self.global_mean_)

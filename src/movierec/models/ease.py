@@ -79,21 +79,12 @@ class EASE(BaseRecommender):
     }
     tags: ClassVar[Tags] = Tags(fold_in="neighbours", serving="linear")
 
-    def __init__(
-        self,
-        l2: float = 500.0,
-        dropout: float = 0.0,
-        popularity_exponent: float = 0.0,
-        max_items: int = 30_000,
-        weighting: str = "binary",
-        half_life_days: float = 365.0,
-    ) -> None:
-        self.l2 = l2
-        self.dropout = dropout
-        self.popularity_exponent = popularity_exponent
-        self.max_items = max_items
-        self.weighting = weighting
-        self.half_life_days = half_life_days
+    l2: float = 500.0
+    dropout: float = 0.0
+    popularity_exponent: float = 0.0
+    max_items: int = 30_000
+    weighting: str = "binary"
+    half_life_days: float = 365.0
 
     def _fit(self, train: Interactions, *, item_features: Any = None, user_features: Any = None) -> Self:
         """Solve the closed form over the items that have training interactions."""

@@ -55,29 +55,16 @@ class IALS(BaseRecommender):
     }
     _json_state: ClassVar[tuple[str, ...]] = ("history_",)
 
-    def __init__(
-        self,
-        factors: int = 128,
-        alpha0: float = 0.1,
-        regularization: float = 0.03,
-        reg_exponent: float = 1.0,
-        epochs: int = 16,
-        cg_steps: int = 3,
-        init_std: float = 0.1,
-        weighting: str = "binary",
-        half_life_days: float = 365.0,
-        random_state: int | None = 42,
-    ) -> None:
-        self.factors = factors
-        self.alpha0 = alpha0
-        self.regularization = regularization
-        self.reg_exponent = reg_exponent
-        self.epochs = epochs
-        self.cg_steps = cg_steps
-        self.init_std = init_std
-        self.weighting = weighting
-        self.half_life_days = half_life_days
-        self.random_state = random_state
+    factors: int = 128
+    alpha0: float = 0.1
+    regularization: float = 0.03
+    reg_exponent: float = 1.0
+    epochs: int = 16
+    cg_steps: int = 3
+    init_std: float = 0.1
+    weighting: str = "binary"
+    half_life_days: float = 365.0
+    random_state: int | None = 42
 
     def _check_params(self) -> None:
         check_positive("factors", self.factors, integer=True)

@@ -192,21 +192,12 @@ class RP3beta(ItemItemModel):
         "k": IntRange(10, 1000, log=True),
     }
 
-    def __init__(
-        self,
-        alpha: float = 0.8,
-        beta: float = 0.5,
-        k: int = 50,
-        max_items: int = 30_000,
-        weighting: str = "binary",
-        half_life_days: float = 365.0,
-    ) -> None:
-        self.alpha = alpha
-        self.beta = beta
-        self.k = k
-        self.max_items = max_items
-        self.weighting = weighting
-        self.half_life_days = half_life_days
+    alpha: float = 0.8
+    beta: float = 0.5
+    k: int = 50
+    max_items: int = 30_000
+    weighting: str = "binary"
+    half_life_days: float = 365.0
 
     def _fit(self, train: Interactions, *, item_features: Any = None, user_features: Any = None) -> Self:
         """Build the pruned random-walk matrix over the items with training interactions."""
@@ -237,25 +228,14 @@ class SLIM(ItemItemModel):
     }
     _json_state: ClassVar[tuple[str, ...]] = ()
 
-    def __init__(
-        self,
-        alpha: float = 1e-2,
-        l1_ratio: float = 0.3,
-        k: int = 200,
-        max_iter: int = 100,
-        tol: float = 1e-4,
-        max_items: int = 12_000,
-        weighting: str = "binary",
-        half_life_days: float = 365.0,
-    ) -> None:
-        self.alpha = alpha
-        self.l1_ratio = l1_ratio
-        self.k = k
-        self.max_iter = max_iter
-        self.tol = tol
-        self.max_items = max_items
-        self.weighting = weighting
-        self.half_life_days = half_life_days
+    alpha: float = 1e-2
+    l1_ratio: float = 0.3
+    k: int = 200
+    max_iter: int = 100
+    tol: float = 1e-4
+    max_items: int = 12_000
+    weighting: str = "binary"
+    half_life_days: float = 365.0
 
     def _fit(self, train: Interactions, *, item_features: Any = None, user_features: Any = None) -> Self:
         """Solve one non-negative elastic net per active item (in parallel)."""

@@ -95,25 +95,14 @@ class ItemKNN(BaseRecommender):
     }
     tags: ClassVar[Tags] = Tags(fold_in="neighbours", serving="neighbours")
 
-    def __init__(
-        self,
-        k: int = 100,
-        similarity: str = "cosine",
-        alpha: float = 0.5,
-        shrink: float = 0.0,
-        bm25_k1: float = 1.2,
-        bm25_b: float = 0.75,
-        weighting: str = "binary",
-        half_life_days: float = 365.0,
-    ) -> None:
-        self.k = k
-        self.similarity = similarity
-        self.alpha = alpha
-        self.shrink = shrink
-        self.bm25_k1 = bm25_k1
-        self.bm25_b = bm25_b
-        self.weighting = weighting
-        self.half_life_days = half_life_days
+    k: int = 100
+    similarity: str = "cosine"
+    alpha: float = 0.5
+    shrink: float = 0.0
+    bm25_k1: float = 1.2
+    bm25_b: float = 0.75
+    weighting: str = "binary"
+    half_life_days: float = 365.0
 
     def _check_params(self) -> None:
         check_positive("k", self.k, integer=True)

@@ -13,6 +13,7 @@ Surprise's float64 sweep in its exact order.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import KW_ONLY
 from typing import Any, ClassVar, Self
 
 import numpy as np
@@ -151,32 +152,20 @@ class SVD(_FactorModel):
         "regularization": REG,
     }
 
-    def __init__(
-        self,
-        factors: int = 80,
-        epochs: int = 25,
-        learning_rate: float = 0.005,
-        regularization: float = 0.02,
-        *,
-        init_mean: float = 0.0,
-        init_std: float = 0.1,
-        biased: bool = True,
-        lr_bias: float | None = None,
-        reg_bias: float | None = None,
-        random_state: int | np.random.Generator | None = 0,
-        exact: bool = False,
-    ) -> None:
-        self.factors = factors
-        self.epochs = epochs
-        self.learning_rate = learning_rate
-        self.regularization = regularization
-        self.init_mean = init_mean
-        self.init_std = init_std
-        self.biased = biased
-        self.lr_bias = lr_bias
-        self.reg_bias = reg_bias
-        self.random_state = random_state
-        self.exact = exact
+    factors: int = 80
+    epochs: int = 25
+    learning_rate: float = 0.005
+    regularization: float = 0.02
+    _: KW_ONLY
+    init_mean: float = 0.0
+    init_std: float = 0.1
+    biased: bool = True
+    lr_bias: float | None = None
+    reg_bias: float | None = None
+    random_state: int | np.random.Generator | None = 0
+    exact: bool = False
+
+    def __post_init__(self) -> None:
         self._validate()
 
     def _validate(self) -> None:
@@ -282,24 +271,16 @@ class SVDpp(_FactorModel):
         "regularization": REG,
     }
 
-    def __init__(
-        self,
-        factors: int = 20,
-        epochs: int = 20,
-        learning_rate: float = 0.007,
-        regularization: float = 0.02,
-        *,
-        init_mean: float = 0.0,
-        init_std: float = 0.1,
-        random_state: int | np.random.Generator | None = 0,
-    ) -> None:
-        self.factors = factors
-        self.epochs = epochs
-        self.learning_rate = learning_rate
-        self.regularization = regularization
-        self.init_mean = init_mean
-        self.init_std = init_std
-        self.random_state = random_state
+    factors: int = 20
+    epochs: int = 20
+    learning_rate: float = 0.007
+    regularization: float = 0.02
+    _: KW_ONLY
+    init_mean: float = 0.0
+    init_std: float = 0.1
+    random_state: int | np.random.Generator | None = 0
+
+    def __post_init__(self) -> None:
         self._check_common()
 
     def _fit(

@@ -28,12 +28,9 @@ class Popularity(BaseRecommender):
     name: ClassVar[str] = "popularity"
     tags: ClassVar[Tags] = Tags(fold_in="popularity", serving="scores")
 
-    def __init__(
-        self, window_days: float | None = None, weighting: str = "binary", half_life_days: float = 365.0
-    ) -> None:
-        self.window_days = window_days
-        self.weighting = weighting
-        self.half_life_days = half_life_days
+    window_days: float | None = None
+    weighting: str = "binary"
+    half_life_days: float = 365.0
 
     def _fit(self, train: Interactions, *, item_features: Any = None, user_features: Any = None) -> Self:
         """Count (weighted) interactions per item, optionally within the recency window."""

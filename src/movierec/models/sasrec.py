@@ -138,41 +138,22 @@ class SASRec(BaseRecommender):
     #: reads each user's history in time order: trained on every interaction, not only positives
     tags: ClassVar[Tags] = Tags(trains_on="sequences", fold_in="sequence", serving="sasrec")
 
-    def __init__(
-        self,
-        max_len: int = 200,
-        n_blocks: int = 2,
-        n_heads: int = 1,
-        hidden: int = 64,
-        dropout: float = 0.4,
-        epochs: int = 200,
-        learning_rate: float = 3e-3,
-        batch_size: int = 16,
-        patience: int = 12,
-        l2: float = 0.0,
-        loss: str = "ce",
-        n_negatives: int = 4096,
-        device: str = "cpu",
-        n_threads: int = 2,
-        random_state: int | None = 42,
-        time_budget: float | None = 180.0,
-    ) -> None:
-        self.max_len = max_len
-        self.n_blocks = n_blocks
-        self.n_heads = n_heads
-        self.hidden = hidden
-        self.dropout = dropout
-        self.epochs = epochs
-        self.learning_rate = learning_rate
-        self.batch_size = batch_size
-        self.patience = patience
-        self.l2 = l2
-        self.loss = loss
-        self.n_negatives = n_negatives
-        self.device = device
-        self.n_threads = n_threads
-        self.random_state = random_state
-        self.time_budget = time_budget
+    max_len: int = 200
+    n_blocks: int = 2
+    n_heads: int = 1
+    hidden: int = 64
+    dropout: float = 0.4
+    epochs: int = 200
+    learning_rate: float = 3e-3
+    batch_size: int = 16
+    patience: int = 12
+    l2: float = 0.0
+    loss: str = "ce"
+    n_negatives: int = 4096
+    device: str = "cpu"
+    n_threads: int = 2
+    random_state: int | None = 42
+    time_budget: float | None = 180.0
 
     # --- helpers ----------------------------------------------------------------------------
     def _check_params(self) -> None:

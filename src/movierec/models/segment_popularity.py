@@ -37,9 +37,8 @@ class SegmentPopularity(BaseRecommender):
     uses_user_features: ClassVar[bool] = True
     _json_state: ClassVar[tuple[str, ...]] = ("segment_keys_", "user_feature_names_")
 
-    def __init__(self, fields: str = "age,gender", shrinkage: float = 10.0) -> None:
-        self.fields = fields
-        self.shrinkage = shrinkage
+    fields: str = "age,gender"
+    shrinkage: float = 10.0
 
     def _prefixes(self) -> tuple[str, ...]:
         parts = tuple(p.strip() + ":" for p in str(self.fields).split(",") if p.strip())

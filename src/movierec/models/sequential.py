@@ -56,8 +56,7 @@ class SequentialPopularity(BaseRecommender):
     #: reads each user's history in time order: trained on every interaction, not only positives
     tags: ClassVar[Tags] = Tags(trains_on="sequences", fold_in="sequence", serving="scores")
 
-    def __init__(self, half_life_days: float = 30.0) -> None:
-        self.half_life_days = half_life_days
+    half_life_days: float = 30.0
 
     def _fit(self, train: Interactions, *, item_features: Any = None, user_features: Any = None) -> Self:
         """Sum decayed weights per item; remember each user's last item (for history-aware callers)."""
@@ -105,8 +104,7 @@ class Markov(BaseRecommender):
     #: reads each user's history in time order: trained on every interaction, not only positives
     tags: ClassVar[Tags] = Tags(trains_on="sequences", fold_in="sequence", serving="markov")
 
-    def __init__(self, alpha: float = 1.0) -> None:
-        self.alpha = alpha
+    alpha: float = 1.0
 
     def _fit(self, train: Interactions, *, item_features: Any = None, user_features: Any = None) -> Self:
         """Count item-to-item transitions along each user's history and the popularity back-off."""

@@ -39,21 +39,12 @@ class CornacBPR(BaseRecommender):
     name: ClassVar[str] = "cornac:bpr"
     kind: ClassVar[str] = "implicit"
 
-    def __init__(
-        self,
-        k: int = 200,
-        max_iter: int = 100,
-        learning_rate: float = 0.01,
-        lambda_reg: float = 0.001,
-        num_threads: int = 1,
-        random_state: int | None = 42,
-    ) -> None:
-        self.k = k
-        self.max_iter = max_iter
-        self.learning_rate = learning_rate
-        self.lambda_reg = lambda_reg
-        self.num_threads = num_threads
-        self.random_state = random_state
+    k: int = 200
+    max_iter: int = 100
+    learning_rate: float = 0.01
+    lambda_reg: float = 0.001
+    num_threads: int = 1
+    random_state: int | None = 42
 
     def _fit(self, train: Interactions, *, item_features: Any = None, user_features: Any = None) -> Self:
         """Train Cornac's BPR on every training pair (features are ignored)."""

@@ -28,25 +28,14 @@ class ImplicitBPR(BaseRecommender):
     tags: ClassVar[Tags] = Tags()
     _json_state: ClassVar[tuple[str, ...]] = ("history_",)
 
-    def __init__(
-        self,
-        factors: int = 40,
-        learning_rate: float = 0.01,
-        regularization: float = 0.01,
-        epochs: int = 100,
-        num_threads: int = 1,
-        weighting: str = "binary",
-        half_life_days: float = 365.0,
-        random_state: int | None = 42,
-    ) -> None:
-        self.factors = factors
-        self.learning_rate = learning_rate
-        self.regularization = regularization
-        self.epochs = epochs
-        self.num_threads = num_threads
-        self.weighting = weighting
-        self.half_life_days = half_life_days
-        self.random_state = random_state
+    factors: int = 40
+    learning_rate: float = 0.01
+    regularization: float = 0.01
+    epochs: int = 100
+    num_threads: int = 1
+    weighting: str = "binary"
+    half_life_days: float = 365.0
+    random_state: int | None = 42
 
     def _fit(
         self,

@@ -25,19 +25,11 @@ class MyFMBayesianFM(ExplicitRecommender):
 
     name: ClassVar[str] = "myfm:bfm"
 
-    def __init__(
-        self,
-        rank: int = 10,
-        n_iter: int = 200,
-        burn_in: int = 5,
-        features: str = "flipped",
-        random_state: int | None = 42,
-    ) -> None:
-        self.rank = rank
-        self.n_iter = n_iter
-        self.burn_in = burn_in
-        self.features = features
-        self.random_state = random_state
+    rank: int = 10
+    n_iter: int = 200
+    burn_in: int = 5
+    features: str = "flipped"
+    random_state: int | None = 42
 
     def _fit(self, train: Interactions, *, item_features: Any = None, user_features: Any = None) -> Self:
         try:

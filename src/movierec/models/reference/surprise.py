@@ -10,6 +10,7 @@ state in Python objects that only pickle could save, and we never pickle).
 
 from __future__ import annotations
 
+from dataclasses import KW_ONLY
 from pathlib import Path
 from typing import Any, ClassVar, Self
 
@@ -111,6 +112,7 @@ class SurpriseBaseline(_VectorisedSurprise):
 
     name: ClassVar[str] = "surprise:baseline"
     __init__ = Baseline.__init__  # type: ignore[assignment]
+    __post_init__ = Baseline.__post_init__
     _validate = Baseline._validate
     _parameter_constraints = Baseline._parameter_constraints
 
@@ -134,6 +136,7 @@ class SurpriseSVD(_VectorisedSurprise):
 
     name: ClassVar[str] = "surprise:svd"
     __init__ = SVD.__init__  # type: ignore[assignment]
+    __post_init__ = SVD.__post_init__
     _validate = SVD._validate
     _check_common = SVD._check_common
     _parameter_constraints = SVD._parameter_constraints
@@ -160,6 +163,7 @@ class SurpriseSVDpp(_VectorisedSurprise):
 
     name: ClassVar[str] = "surprise:svdpp"
     __init__ = SVDpp.__init__  # type: ignore[assignment]
+    __post_init__ = SVDpp.__post_init__
     _check_common = SVDpp._check_common
     _parameter_constraints = SVDpp._parameter_constraints
 
@@ -187,35 +191,21 @@ class SurpriseKNNBaseline(_SurpriseModel):
 
     name: ClassVar[str] = "surprise:knn-baseline"
 
-    def __init__(
-        self,
-        k: int = 40,
-        min_k: int = 2,
-        *,
-        similarity: str = "pearson_baseline",
-        user_based: bool = False,
-        min_support: int = 1,
-        shrinkage: float = 100.0,
-        bsl_method: str = "als",
-        reg_i: float = 10.0,
-        reg_u: float = 15.0,
-        bsl_epochs: int | None = None,
-    ) -> None:
-        self.k = k
-        self.min_k = min_k
-        self.similarity = similarity
-        self.user_based = user_based
-        self.min_support = min_support
-        self.shrinkage = shrinkage
-        self.bsl_method = bsl_method
-        self.reg_i = reg_i
-        self.reg_u = reg_u
-        self.bsl_epochs = bsl_epochs
+    k: int = 40
+    min_k: int = 2
+    _: KW_ONLY
+    similarity: str = "pearson_baseline"
+    user_based: bool = False
+    min_support: int = 1
+    shrinkage: float = 100.0
+    bsl_method: str = "als"
+    reg_i: float = 10.0
+    reg_u: float = 15.0
+    bsl_epochs: int | None = None
+
+    def __post_init__(self) -> None:
         # same checks as ours (max_neighbours does not exist here: Surprise keeps the dense matrix)
-        KNNBaseline(
-            k, min_k, similarity=similarity, user_based=user_based, min_support=min_support, shrinkage=shrinkage,
-            bsl_method=bsl_method, reg_i=reg_i, reg_u=reg_u, bsl_epochs=bsl_epochs, max_neighbours=max(k, 1),
-        )  # fmt: skip
+        KNNBaseline(**self.get_params(), max_neighbours=max(self.k, 1))
 
     def _make(self) -> Any:
         bsl: dict[str, Any] = {"method": self.bsl_method, "reg_i": self.reg_i, "reg_u": self.reg_u}
@@ -266,8 +256,7 @@ class SurpriseSlopeOne(_PerPairSurprise):
 
     name: ClassVar[str] = "surprise:slope-one"
 
-    def __init__(self, max_items: int = 12_000) -> None:
-        self.max_items = max_items
+    max_items: int = 12_000
 
     def _make(self) -> Any:
         return surprise.SlopeOne()
@@ -341,8 +330,7 @@ class SurpriseNormalPredictor(_PerPairSurprise):
 
     name: ClassVar[str] = "surprise:normal-predictor"
 
-    def __init__(self, random_state: int | None = 42) -> None:
-        self.random_state = random_state
+    random_state: int | None = 42
 
     def _make(self) -> Any:
         return surprise.NormalPredictor()
