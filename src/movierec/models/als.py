@@ -84,14 +84,7 @@ class ALS(BaseRecommender):
             )
         return has
 
-    def _fit(
-        self,
-        train: Interactions,
-        *,
-        item_features: Any = None,
-        user_features: Any = None,
-        on_epoch: EpochCallback | None = None,
-    ) -> Self:
+    def _fit(self, train: Interactions, *, on_epoch: EpochCallback | None = None) -> Self:
         """Alternate least-squares solves for ``epochs`` rounds (training loss per round in ``history_``)."""
         if train.n_ratings == 0:
             raise DataError("als: no positive interactions to train on")

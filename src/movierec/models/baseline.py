@@ -8,7 +8,7 @@ with Surprise's fallback for users or items that have no training ratings.
 from __future__ import annotations
 
 from dataclasses import KW_ONLY
-from typing import Any, ClassVar, Self
+from typing import ClassVar, Self
 
 import numpy as np
 
@@ -151,7 +151,7 @@ class GlobalMean(ExplicitModel):
     name: ClassVar[str] = "global-mean"
     has_biases: ClassVar[bool] = False
 
-    def _fit(self, train: Interactions, *, item_features: Any = None, user_features: Any = None) -> Self:
+    def _fit(self, train: Interactions) -> Self:
         """Remember the mean rating (and the seen items, for ``recommend``)."""
         self._remember_train(train)
         return self
@@ -197,7 +197,7 @@ class Baseline(ExplicitModel):
     def _validate(self) -> None:
         self._validate_params()  # at construction too, as this model always has
 
-    def _fit(self, train: Interactions, *, item_features: Any = None, user_features: Any = None) -> Self:
+    def _fit(self, train: Interactions) -> Self:
         """Estimate the global mean and biases."""
         self._validate()
         self._remember_train(train)

@@ -139,7 +139,7 @@ class Blend(ExplicitRecommender):
         i = np.where(inside_i, si[np.where(inside_i, items, 0)], 0.0)[:, None]
         return np.hstack([preds, preds * u, preds * i, u, i])
 
-    def _fit(self, train: Interactions, *, item_features: Any = None, user_features: Any = None) -> Self:
+    def _fit(self, train: Interactions) -> Self:
         """Fit the bases on part of ``train``, the ridge weights on their held-out predictions, refit the bases on all."""
         from movierec.split import kfold, ratings_holdout
 

@@ -10,7 +10,7 @@ as Surprise's ``default_prediction``.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Self
+from typing import ClassVar, Self
 
 import numpy as np
 import scipy.sparse as sp
@@ -38,7 +38,7 @@ class NormalPredictor(_Classic):
 
     random_state: int | None = 42
 
-    def _fit(self, train: Interactions, *, item_features: Any = None, user_features: Any = None) -> Self:
+    def _fit(self, train: Interactions) -> Self:
         self._remember_train(train)
         self.sigma_ = float(np.sqrt(np.mean((train.ratings - train.global_mean) ** 2)))
         return self
@@ -61,7 +61,7 @@ class SlopeOne(_Classic):
 
     max_items: int = 12_000
 
-    def _fit(self, train: Interactions, *, item_features: Any = None, user_features: Any = None) -> Self:
+    def _fit(self, train: Interactions) -> Self:
         check_positive("max_items", self.max_items, integer=True)
         if train.n_items > self.max_items:
             raise ConfigError(
@@ -130,7 +130,7 @@ class NMF(_Classic):
     init_high: float = 1.0
     random_state: int | None = 42
 
-    def _fit(self, train: Interactions, *, item_features: Any = None, user_features: Any = None) -> Self:
+    def _fit(self, train: Interactions) -> Self:
         """``n_epochs`` multiplicative updates of P then Q from the same epoch's estimates (as Surprise)."""
         check_positive("factors", self.factors, integer=True)
         check_positive("epochs", self.epochs, integer=True)
@@ -210,7 +210,7 @@ class CoClustering(_Classic):
 
         return avg(uc, kc), avg(ic, lc), avg(uc * lc + ic, kc * lc).reshape(kc, lc)
 
-    def _fit(self, train: Interactions, *, item_features: Any = None, user_features: Any = None) -> Self:
+    def _fit(self, train: Interactions) -> Self:
         """Alternate user and item reassignments for ``epochs`` epochs; cluster means recomputed each time."""
         for name in ("n_cltr_u", "n_cltr_i", "epochs"):
             check_positive(name, getattr(self, name), integer=True)

@@ -11,7 +11,7 @@ and Abdollahpouri et al. 2019); the model stays one linear item × item matrix.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Self
+from typing import ClassVar, Self
 
 import numpy as np
 import scipy.linalg as sla
@@ -86,7 +86,7 @@ class EASE(BaseRecommender):
     weighting: str = "binary"
     half_life_days: float = 365.0
 
-    def _fit(self, train: Interactions, *, item_features: Any = None, user_features: Any = None) -> Self:
+    def _fit(self, train: Interactions) -> Self:
         """Solve the closed form over the items that have training interactions."""
         check_positive("l2", self.l2)
         check_positive("max_items", self.max_items, integer=True)

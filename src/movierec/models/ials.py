@@ -13,7 +13,7 @@ every row by a few conjugate-gradient iterations (:mod:`movierec.models.kernels.
 from __future__ import annotations
 
 import time
-from typing import Any, ClassVar, Self
+from typing import ClassVar, Self
 
 import numpy as np
 import scipy.sparse as sp
@@ -76,14 +76,7 @@ class IALS(BaseRecommender):
         check_positive("init_std", self.init_std, allow_zero=True)
         check_weighting(self.weighting, self.half_life_days)
 
-    def _fit(
-        self,
-        train: Interactions,
-        *,
-        item_features: Any = None,
-        user_features: Any = None,
-        on_epoch: EpochCallback | None = None,
-    ) -> Self:
+    def _fit(self, train: Interactions, *, on_epoch: EpochCallback | None = None) -> Self:
         """Alternate user and item half-steps for ``epochs`` rounds (loss per round in ``history_``)."""
         from movierec.models.kernels.ials_cg import ials_half_step
 

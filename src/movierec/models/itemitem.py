@@ -8,7 +8,7 @@ row times W.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Self
+from typing import ClassVar, Self
 
 import numpy as np
 import scipy.sparse as sp
@@ -199,7 +199,7 @@ class RP3beta(ItemItemModel):
     weighting: str = "binary"
     half_life_days: float = 365.0
 
-    def _fit(self, train: Interactions, *, item_features: Any = None, user_features: Any = None) -> Self:
+    def _fit(self, train: Interactions) -> Self:
         """Build the pruned random-walk matrix over the items with training interactions."""
         check_positive("alpha", self.alpha, allow_zero=True)
         check_positive("beta", self.beta, allow_zero=True)
@@ -237,7 +237,7 @@ class SLIM(ItemItemModel):
     weighting: str = "binary"
     half_life_days: float = 365.0
 
-    def _fit(self, train: Interactions, *, item_features: Any = None, user_features: Any = None) -> Self:
+    def _fit(self, train: Interactions) -> Self:
         """Solve one non-negative elastic net per active item (in parallel)."""
         check_positive("alpha", self.alpha)
         if not isinstance(self.l1_ratio, (int, float)) or not 0.0 <= self.l1_ratio <= 1.0:

@@ -7,7 +7,7 @@ matrix). A user's scores are their (weighted) interaction row times that neighbo
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Self
+from typing import ClassVar, Self
 
 import numpy as np
 import scipy.sparse as sp
@@ -115,7 +115,7 @@ class ItemKNN(BaseRecommender):
         check_positive("bm25_b", self.bm25_b, allow_zero=True)
         check_weighting(self.weighting, self.half_life_days)
 
-    def _fit(self, train: Interactions, *, item_features: Any = None, user_features: Any = None) -> Self:
+    def _fit(self, train: Interactions) -> Self:
         """Compute the top-``k`` neighbour matrix ``neighbours_`` (items × items CSR)."""
         self._check_params()
         x = weighted_csr(train, self.weighting, self.half_life_days)

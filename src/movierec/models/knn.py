@@ -16,7 +16,7 @@ average, so 600 already holds most lists whole).
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Self
+from typing import ClassVar, Self
 
 import numpy as np
 import scipy.sparse as sp
@@ -105,7 +105,7 @@ class _KNN(ExplicitModel):
         n_x, n_y = (train.n_users, train.n_items) if self.user_based else (train.n_items, train.n_users)
         return np.zeros(n_x), np.zeros(n_y), 0.0
 
-    def _fit(self, train: Interactions, *, item_features: Any = None, user_features: Any = None) -> Self:
+    def _fit(self, train: Interactions) -> Self:
         """Compute the truncated similarity lists (compiled kernel, parallel over rows) and remember the ratings."""
         self._validate()
         self._remember_train(train)
@@ -289,7 +289,7 @@ class KNNWithZScore(_KNN):
     name: ClassVar[str] = "knn-zscore"
     has_biases: ClassVar[bool] = False
 
-    def _fit(self, train: Interactions, *, item_features: Any = None, user_features: Any = None) -> Self:
+    def _fit(self, train: Interactions) -> Self:
         ent = train.users if self.user_based else train.items
         n_x = train.n_users if self.user_based else train.n_items
         r = train.ratings.astype(np.float64)

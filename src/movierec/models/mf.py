@@ -171,14 +171,7 @@ class SVD(_FactorModel):
     def _validate(self) -> None:
         self._check_common()
 
-    def _fit(
-        self,
-        train: Interactions,
-        *,
-        item_features: Any = None,
-        user_features: Any = None,
-        on_epoch: EpochCallback | None = None,
-    ) -> Self:
+    def _fit(self, train: Interactions, *, on_epoch: EpochCallback | None = None) -> Self:
         """Run ``epochs`` SGD sweeps; ``on_epoch(epoch, {"loss", "rmse"})`` may return False to stop early.
 
         ``history_`` records per epoch the mean squared training error seen during the sweep.
@@ -283,14 +276,7 @@ class SVDpp(_FactorModel):
     def __post_init__(self) -> None:
         self._check_common()
 
-    def _fit(
-        self,
-        train: Interactions,
-        *,
-        item_features: Any = None,
-        user_features: Any = None,
-        on_epoch: EpochCallback | None = None,
-    ) -> Self:
+    def _fit(self, train: Interactions, *, on_epoch: EpochCallback | None = None) -> Self:
         """Run ``epochs`` SGD sweeps; ``on_epoch`` and ``history_`` as for :class:`SVD`."""
         from movierec.models.kernels.sgd import implicit_sums, svdpp_epoch  # numba, compiled on first use
 

@@ -6,7 +6,7 @@ it is to beat on accuracy metrics).
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Self
+from typing import ClassVar, Self
 
 import numpy as np
 
@@ -32,7 +32,7 @@ class Popularity(BaseRecommender):
     weighting: str = "binary"
     half_life_days: float = 365.0
 
-    def _fit(self, train: Interactions, *, item_features: Any = None, user_features: Any = None) -> Self:
+    def _fit(self, train: Interactions) -> Self:
         """Count (weighted) interactions per item, optionally within the recency window."""
         check_weighting(self.weighting, self.half_life_days)
         if self.window_days is not None and not (

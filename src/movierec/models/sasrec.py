@@ -226,14 +226,7 @@ class SASRec(BaseRecommender):
         return np.concatenate(out) if out else np.zeros((0, self.hidden), dtype=np.float32)
 
     # --- fit --------------------------------------------------------------------------------
-    def _fit(
-        self,
-        train: Interactions,
-        *,
-        item_features: Any = None,
-        user_features: Any = None,
-        on_epoch: EpochCallback | None = None,
-    ) -> Self:
+    def _fit(self, train: Interactions, *, on_epoch: EpochCallback | None = None) -> Self:
         """Train on time-ordered histories; early-stop on NDCG@10 of each user's held-out latest training item."""
         self._check_params()
         if train.n_ratings == 0:

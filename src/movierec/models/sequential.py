@@ -7,7 +7,7 @@ log is taken as time order.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Self
+from typing import ClassVar, Self
 
 import numpy as np
 import scipy.sparse as sp
@@ -58,7 +58,7 @@ class SequentialPopularity(BaseRecommender):
 
     half_life_days: float = 30.0
 
-    def _fit(self, train: Interactions, *, item_features: Any = None, user_features: Any = None) -> Self:
+    def _fit(self, train: Interactions) -> Self:
         """Sum decayed weights per item; remember each user's last item (for history-aware callers)."""
         check_positive("half_life_days", self.half_life_days)
         if train.n_ratings == 0:
@@ -106,7 +106,7 @@ class Markov(BaseRecommender):
 
     alpha: float = 1.0
 
-    def _fit(self, train: Interactions, *, item_features: Any = None, user_features: Any = None) -> Self:
+    def _fit(self, train: Interactions) -> Self:
         """Count item-to-item transitions along each user's history and the popularity back-off."""
         check_positive("alpha", self.alpha)
         if train.n_ratings == 0:

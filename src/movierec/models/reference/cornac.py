@@ -46,7 +46,7 @@ class CornacBPR(BaseRecommender):
     num_threads: int = 1
     random_state: int | None = 42
 
-    def _fit(self, train: Interactions, *, item_features: Any = None, user_features: Any = None) -> Self:
+    def _fit(self, train: Interactions) -> Self:
         """Train Cornac's BPR on every training pair (features are ignored)."""
         check_positive("k", self.k, integer=True)
         check_positive("max_iter", self.max_iter, integer=True)

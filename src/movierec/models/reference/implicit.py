@@ -37,14 +37,7 @@ class ImplicitBPR(BaseRecommender):
     half_life_days: float = 365.0
     random_state: int | None = 42
 
-    def _fit(
-        self,
-        train: Interactions,
-        *,
-        item_features: Any = None,
-        user_features: Any = None,
-        on_epoch: EpochCallback | None = None,
-    ) -> Self:
+    def _fit(self, train: Interactions, *, on_epoch: EpochCallback | None = None) -> Self:
         """Train implicit's BPR on the (weighted) users × items matrix; features are ignored."""
         try:
             from implicit.cpu.bpr import BayesianPersonalizedRanking

@@ -7,7 +7,7 @@ the SVD++ / flipped implicit blocks as feature groups) and predicts the posterio
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Self
+from typing import ClassVar, Self
 
 import numpy as np
 import scipy.sparse as sp
@@ -31,7 +31,7 @@ class MyFMBayesianFM(ExplicitRecommender):
     features: str = "flipped"
     random_state: int | None = 42
 
-    def _fit(self, train: Interactions, *, item_features: Any = None, user_features: Any = None) -> Self:
+    def _fit(self, train: Interactions) -> Self:
         try:
             import myfm
         except ImportError as exc:  # pragma: no cover - depends on the install

@@ -60,7 +60,7 @@ class _SurpriseModel(ExplicitModel):
     def _make(self) -> Any:
         raise NotImplementedError
 
-    def _fit(self, train: Interactions, *, item_features: Any = None, user_features: Any = None) -> Self:
+    def _fit(self, train: Interactions) -> Self:
         """Build the trainset from the index arrays and fit the Surprise algorithm on it."""
         self._remember_train(train)
         self.trainset_ = to_trainset(train)
