@@ -15,11 +15,11 @@ import numpy as np
 
 from movierec.errors import ConfigError, DataError
 from movierec.interactions import Interactions
-from movierec.models.base import BaseRecommender, EpochCallback, Tags, check_random_state
+from movierec.models.base import EpochCallback, FactorRecommender, Tags, check_random_state
 from movierec.models.kernels.threads import free_threads
 from movierec.models.params import Boolean, Constraint, Interval, Options, RandomState
 from movierec.models.space import FACTORS, REG, FloatRange, IntRange, SearchSpace
-from movierec.models.weighting import WEIGHTINGS, weighted_csr
+from movierec.models.weighting import WEIGHTINGS, WeightedRecommender, weighted_csr
 from movierec.scoring.factors import confidence_fold_in
 
 __all__ = ["ALS", "als_fold_in"]
@@ -28,7 +28,7 @@ __all__ = ["ALS", "als_fold_in"]
 als_fold_in = confidence_fold_in  # the fold-in lives with the factor family (movierec.scoring.factors)
 
 
-class ALS(BaseRecommender):
+class ALS(FactorRecommender, WeightedRecommender):
     """Weighted-matrix-factorisation ALS: ``factors``, ``regularization``, ``alpha``, ``epochs``.
 
     ``use_gpu``: False (default), True (error when no CUDA build), or ``"auto"``.
@@ -63,8 +63,6 @@ class ALS(BaseRecommender):
     use_cg: bool = True
     use_gpu: bool | str = False
     num_threads: int = 0
-    weighting: str = "binary"
-    half_life_days: float = 365.0
     random_state: int | None = 42
 
     def _gpu(self) -> bool:
@@ -130,13 +128,6 @@ class ALS(BaseRecommender):
         self.user_factors_ = np.ascontiguousarray(uf, dtype=np.float32)
         self.item_factors_ = np.ascontiguousarray(itf, dtype=np.float32)
         return self
-
-    def score(self, users: np.ndarray, items: np.ndarray | None = None) -> np.ndarray:
-        """x_u · y_i."""
-        self._check_fitted()
-        users = self._check_users(users)
-        vi = self.item_factors_ if items is None else self.item_factors_[np.asarray(items)]
-        return (self.user_factors_[users] @ vi.T).astype(np.float32, copy=False)
 
     def fold_in_spec(self) -> dict[str, object]:
         """A visitor joins by one confidence-weighted solve (Hu et al. 2008), see :mod:`movierec.scoring.factors`."""

@@ -41,6 +41,7 @@ __all__ = [
     "BaseRecommender",
     "EpochCallback",
     "ExplicitRecommender",
+    "FactorRecommender",
     "Recommender",
     "Tags",
     "check_indices",
@@ -475,6 +476,17 @@ class BaseRecommender:
         """
         from movierec.scoring import export_family, make_scorer
 
+        items, ratings = self._check_new_user(items, ratings)
+        family, arrays, spec = export_family(self, self.n_users_, self.n_items_, threshold)
+        raw = make_scorer(family, arrays, self.seen_, spec).fold_in(items, ratings)
+        if raw is None:  # no liked item: the popularity ranking
+            return np.bincount(self.seen_.indices, minlength=self.n_items_).astype(np.float32)
+        return self._rank_scores(raw[None, :], None)[0]
+
+    def _check_new_user(
+        self, items: np.ndarray, ratings: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """A new person's (item indices as int64, ratings as float32 or None), checked against the fitted model."""
         self._check_fitted()
         items = np.asarray(items, dtype=np.int64).ravel()
         if items.size == 0:
@@ -485,11 +497,7 @@ class BaseRecommender:
             ratings = np.asarray(ratings, dtype=np.float32).ravel()
             if ratings.shape != items.shape:
                 raise ConfigError(f"score_new_user got {len(items)} items but {len(ratings)} ratings")
-        family, arrays, spec = export_family(self, self.n_users_, self.n_items_, threshold)
-        raw = make_scorer(family, arrays, self.seen_, spec).fold_in(items, ratings)
-        if raw is None:  # no liked item: the popularity ranking
-            return np.bincount(self.seen_.indices, minlength=self.n_items_).astype(np.float32)
-        return self._rank_scores(raw[None, :], None)[0]
+        return items, ratings
 
     def _rank_scores(self, raw: np.ndarray, items: np.ndarray | None) -> np.ndarray:
         """Raw family scores → ranking scores (identity; rating predictors shrink, see ExplicitRecommender)."""
@@ -585,6 +593,21 @@ class BaseRecommender:
 
     def _after_load(self) -> None:
         """Hook for models that rebuild derived state after :meth:`load`."""
+
+
+class FactorRecommender(BaseRecommender):
+    """A model whose score is the inner product of learned vectors: ``user_factors_[u] · item_factors_[i]``.
+
+    The one place the ranking product of the implicit factor models (ALS, iALS, implicit's BPR) is
+    written; biases, where a model has them, ride in a factor column.
+    """
+
+    def score(self, users: np.ndarray, items: np.ndarray | None = None) -> np.ndarray:
+        """``U[users] · V[items]ᵀ`` as float32."""
+        self._check_fitted()
+        users = self._check_users(users)
+        vi = self.item_factors_ if items is None else self.item_factors_[np.asarray(items)]
+        return np.asarray(self.user_factors_[users] @ vi.T).astype(np.float32, copy=False)
 
 
 class ExplicitRecommender(BaseRecommender):

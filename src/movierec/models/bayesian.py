@@ -20,7 +20,7 @@ and serving are one matrix product, like every other factor model here.
 from __future__ import annotations
 
 import time
-from typing import Any, ClassVar, Self
+from typing import ClassVar, Self
 
 import numpy as np
 import scipy.sparse as sp
@@ -82,23 +82,13 @@ class BayesianFM(_FactorModel):
     }
     _json_state: ClassVar[tuple[str, ...]] = ("history_",)
 
-    def __init__(
-        self,
-        rank: int = 10,
-        n_iter: int = 200,
-        burn_in: int = 5,
-        features: str = "flipped",
-        init_std: float = 0.1,
-        reg_0: float = 1.0,
-        random_state: int | None = 42,
-    ) -> None:
-        self.rank = rank
-        self.n_iter = n_iter
-        self.burn_in = burn_in
-        self.features = features
-        self.init_std = init_std
-        self.reg_0 = reg_0
-        self.random_state = random_state
+    rank: int = 10
+    n_iter: int = 200
+    burn_in: int = 5
+    features: str = "flipped"
+    init_std: float = 0.1
+    reg_0: float = 1.0
+    random_state: int | None = 42
 
     def _check_params(self) -> None:
         check_positive("rank", self.rank, integer=True)
@@ -111,14 +101,7 @@ class BayesianFM(_FactorModel):
         if self.features not in FEATURE_SETS:
             raise ConfigError(f"features must be one of {', '.join(FEATURE_SETS)}, got {self.features!r}")
 
-    def _fit(
-        self,
-        train: Interactions,
-        *,
-        item_features: Any = None,
-        user_features: Any = None,
-        on_epoch: EpochCallback | None = None,
-    ) -> Self:
+    def _fit(self, train: Interactions, *, on_epoch: EpochCallback | None = None) -> Self:
         """Run ``n_iter`` Gibbs sweeps and average the kept samples into the factor form above."""
         from movierec.models.kernels.bfm_gibbs import gibbs_sweep, seed_kernel
 

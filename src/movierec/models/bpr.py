@@ -12,7 +12,6 @@ features. Items with no training interactions are represented by their side feat
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
 from typing import Any, ClassVar, Self
 
 import numpy as np
@@ -20,7 +19,7 @@ import scipy.sparse as sp
 
 from movierec.errors import ConfigError, DataError
 from movierec.interactions import Interactions
-from movierec.models.base import BaseRecommender, EpochCallback, Tags, check_positive, check_random_state
+from movierec.models.base import EpochCallback, Tags, check_positive, check_random_state
 from movierec.models.kernels.learn_bpr import learn_bpr_block
 from movierec.models.kernels.lightfm_like import BPR as _BPR_KIND
 from movierec.models.kernels.lightfm_like import LOGISTIC as _LOGISTIC_KIND
@@ -36,7 +35,7 @@ from movierec.models.kernels.threads import free_threads, shared_pool
 from movierec.models.params import Boolean, Constraint, Interval, Options, RandomState
 from movierec.models.space import EPOCHS, FACTORS, LR, Choice, FloatRange, IntRange, SearchSpace
 from movierec.models.training import fit_epochs
-from movierec.models.weighting import WEIGHTINGS, interaction_weights
+from movierec.models.weighting import WEIGHTINGS, WeightedRecommender, interaction_weights
 
 __all__ = ["BPR", "WARP", "WARPKOS", "HybridMF", "Logistic", "feature_rows"]
 
@@ -106,7 +105,7 @@ FEATURES_WARNING = (
 )
 
 
-class HybridMF(BaseRecommender):
+class HybridMF(WeightedRecommender):
     """Shared machinery of :class:`BPR` and :class:`WARP` (LightFM's model and hyperparameters).
 
     ``factors`` latent dimensions; ``learning_schedule`` ``adagrad`` (``learning_rate``)
@@ -137,8 +136,6 @@ class HybridMF(BaseRecommender):
     max_sampled: int = 10
     num_threads: int = 1
     normalize_features: bool = True
-    weighting: str = "binary"
-    half_life_days: float = 365.0
     random_state: int | None = 42
 
     _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {
@@ -304,21 +301,9 @@ class HybridMF(BaseRecommender):
             raise ConfigError(
                 f"{self.name} was trained without user features, so it cannot use a visitor's features"
             )
-        if isinstance(features, Mapping):
-            from movierec.demographics import DemographicSchema
+        from movierec.demographics import visitor_feature_row
 
-            schema = DemographicSchema.from_names(names)
-            if schema is None:
-                raise ConfigError(
-                    f"{self.name}'s user features are not demographics; pass a feature row instead"
-                )
-            row = schema.encode(features, names)
-        else:
-            row = sp.csr_matrix(features, dtype=np.float32)
-            if row.shape != (1, len(names)):
-                raise ConfigError(
-                    f"a user feature row must be 1 × {len(names)}, got {row.shape[0]} × {row.shape[1]}"
-                )
+        row = visitor_feature_row(self.name, features, names)
         total = float(row.sum())
         if total <= 0:
             return np.zeros(emb.shape[1], dtype=np.float32)

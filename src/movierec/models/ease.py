@@ -19,10 +19,10 @@ import scipy.sparse as sp
 
 from movierec.errors import ConfigError, DataError
 from movierec.interactions import Interactions
-from movierec.models.base import BaseRecommender, Tags, check_positive
+from movierec.models.base import Tags, check_positive
 from movierec.models.kernels.accel import woodbury_diag, woodbury_weights
 from movierec.models.space import FloatRange, SearchSpace
-from movierec.models.weighting import check_weighting, weighted_csr
+from movierec.models.weighting import WeightedRecommender, check_weighting, weighted_csr
 
 __all__ = ["EASE", "ease_weights"]
 
@@ -63,7 +63,7 @@ def ease_weights(x: sp.spmatrix | np.ndarray, l2: float, dropout: float = 0.0) -
     return p.astype(np.float32)
 
 
-class EASE(BaseRecommender):
+class EASE(WeightedRecommender):
     """EASE^R with L2 weight ``l2`` (λ), optional emphasised ``dropout`` (EDLAE, Steck 2020) and
     ``popularity_exponent`` γ (scores of item i scaled by its training count^γ; 0 = plain EASE);
     refuses above ``max_items`` items with interactions.
@@ -83,8 +83,6 @@ class EASE(BaseRecommender):
     dropout: float = 0.0
     popularity_exponent: float = 0.0
     max_items: int = 30_000
-    weighting: str = "binary"
-    half_life_days: float = 365.0
 
     def _fit(self, train: Interactions) -> Self:
         """Solve the closed form over the items that have training interactions."""

@@ -87,7 +87,6 @@ def _build_net(
     class Net(nn.Module):
         def __init__(self) -> None:
             super().__init__()
-            # sparse gradients: a step touches only the batch's items, not the whole table
             self.out_emb = nn.Embedding(n_items, hidden, sparse=True)
             self.out_bias = nn.Embedding(n_items, 1, sparse=True)
             self.in_emb = None if constrained else nn.Embedding(n_items, hidden, sparse=True)
@@ -169,45 +168,24 @@ class GRU4Rec(BaseRecommender):
     #: reads each user's history in time order: trained on every interaction, not only positives
     sequential: ClassVar[bool] = True
 
-    def __init__(
-        self,
-        hidden: int = 128,
-        n_layers: int = 1,
-        dropout: float = 0.2,
-        loss: str = "ce",
-        n_negatives: int = 2048,
-        sample_alpha: float = 0.0,
-        bpreg: float = 1.0,
-        constrained_embedding: bool = True,
-        batch_size: int = 64,
-        bptt: int = 8,
-        lr: float = 5e-3,
-        epochs: int = 30,
-        patience: int = 3,
-        session_gap: float | str | None = None,
-        max_len: int = 200,
-        n_threads: int = 1,
-        time_budget: float | None = None,
-        random_state: int | None = 42,
-    ) -> None:
-        self.hidden = hidden
-        self.n_layers = n_layers
-        self.dropout = dropout
-        self.loss = loss
-        self.n_negatives = n_negatives
-        self.sample_alpha = sample_alpha
-        self.bpreg = bpreg
-        self.constrained_embedding = constrained_embedding
-        self.batch_size = batch_size
-        self.bptt = bptt
-        self.lr = lr
-        self.epochs = epochs
-        self.patience = patience
-        self.session_gap = session_gap
-        self.max_len = max_len
-        self.n_threads = n_threads
-        self.time_budget = time_budget
-        self.random_state = random_state
+    hidden: int = 128
+    n_layers: int = 1
+    dropout: float = 0.2
+    loss: str = "ce"
+    n_negatives: int = 2048
+    sample_alpha: float = 0.0
+    bpreg: float = 1.0
+    constrained_embedding: bool = True
+    batch_size: int = 64
+    bptt: int = 8
+    lr: float = 5e-3
+    epochs: int = 30
+    patience: int = 3
+    session_gap: float | str | None = None
+    max_len: int = 200
+    n_threads: int = 1
+    time_budget: float | None = None
+    random_state: int | None = 42
 
     def _check_params(self) -> None:
         for name in ("hidden", "n_layers", "batch_size", "bptt", "epochs", "max_len", "n_threads"):
@@ -253,14 +231,7 @@ class GRU4Rec(BaseRecommender):
         return out, lengths
 
     # --- fit --------------------------------------------------------------------------------
-    def fit(
-        self,
-        train: Interactions,
-        *,
-        item_features: Any = None,
-        user_features: Any = None,
-        on_epoch: EpochCallback | None = None,
-    ) -> Self:
+    def _fit(self, train: Interactions, *, on_epoch: EpochCallback | None = None) -> Self:
         """Train with session-parallel mini-batches; early-stop on each user's held-out latest training item."""
         self._check_params()
         if train.n_ratings == 0:

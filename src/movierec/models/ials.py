@@ -20,9 +20,9 @@ import scipy.sparse as sp
 
 from movierec.errors import ConfigError, DataError
 from movierec.interactions import Interactions
-from movierec.models.base import BaseRecommender, EpochCallback, Tags, check_positive, check_random_state
+from movierec.models.base import EpochCallback, FactorRecommender, Tags, check_positive, check_random_state
 from movierec.models.space import FloatRange, IntRange, SearchSpace
-from movierec.models.weighting import check_weighting, weighted_csr
+from movierec.models.weighting import WeightedRecommender, check_weighting, weighted_csr
 
 __all__ = ["IALS", "ials_fold_in"]
 
@@ -35,7 +35,7 @@ def ials_fold_in(item_factors: np.ndarray, items: np.ndarray, alpha0: float, reg
     return np.linalg.solve(a, hu.sum(axis=0)).astype(np.float32)
 
 
-class IALS(BaseRecommender):
+class IALS(FactorRecommender, WeightedRecommender):
     """iALS with ``factors`` dimensions, unobserved weight ``alpha0``, ``regularization`` λ scaled by
     frequency^``reg_exponent`` ν, ``epochs`` alternations of ``cg_steps`` CG iterations, init scale ``init_std``.
 
@@ -62,8 +62,6 @@ class IALS(BaseRecommender):
     epochs: int = 16
     cg_steps: int = 3
     init_std: float = 0.1
-    weighting: str = "binary"
-    half_life_days: float = 365.0
     random_state: int | None = 42
 
     def _check_params(self) -> None:
@@ -128,21 +126,9 @@ class IALS(BaseRecommender):
         self.item_factors_ = np.ascontiguousarray(items)
         return self
 
-    def score(self, users: np.ndarray, items: np.ndarray | None = None) -> np.ndarray:
-        """⟨w_u, h_i⟩."""
-        self._check_fitted()
-        users = self._check_users(users)
-        vi = self.item_factors_ if items is None else self.item_factors_[np.asarray(items)]
-        return (self.user_factors_[users] @ vi.T).astype(np.float32, copy=False)
-
     def score_new_user(self, items: np.ndarray, ratings: np.ndarray | None = None) -> np.ndarray:
         """Fold a new user in by the exact least-squares solve with the item factors fixed."""
-        self._check_fitted()
-        items = np.asarray(items, dtype=np.int64)
-        if items.size == 0:
-            raise ConfigError("score_new_user needs at least one (item, rating) pair")
-        if items.min() < 0 or items.max() >= self.n_items_:
-            raise ConfigError(f"item index outside 0..{self.n_items_ - 1}")
+        items, _ = self._check_new_user(items, ratings)
         a0 = float(self.alpha0)
         reg = float(self.regularization) * (len(items) + a0 * self.n_items_) ** float(self.reg_exponent)
         vec = ials_fold_in(self.item_factors_, items, a0, reg)

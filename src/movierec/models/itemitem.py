@@ -15,9 +15,9 @@ import scipy.sparse as sp
 
 from movierec.errors import ConfigError, DataError
 from movierec.interactions import Interactions
-from movierec.models.base import BaseRecommender, Tags, check_positive
+from movierec.models.base import Tags, check_positive
 from movierec.models.space import FloatRange, IntRange, SearchSpace
-from movierec.models.weighting import check_weighting, weighted_csr
+from movierec.models.weighting import WeightedRecommender, check_weighting, weighted_csr
 
 __all__ = ["SLIM", "ItemItemModel", "RP3beta", "rp3beta_weights", "slim_weights"]
 
@@ -106,7 +106,7 @@ def slim_weights(
     return w, sweeps
 
 
-class ItemItemModel(BaseRecommender):
+class ItemItemModel(WeightedRecommender):
     """Shared scoring of the item × item models: scores = X_u · W over the active items."""
 
     kind: ClassVar[str] = "implicit"
@@ -146,12 +146,7 @@ class ItemItemModel(BaseRecommender):
 
     def score_new_user(self, items: np.ndarray, ratings: np.ndarray | None = None) -> np.ndarray:
         """A new user's row times W (no fold-in needed); ratings are used only as interaction weights."""
-        self._check_fitted()
-        items = np.asarray(items, dtype=np.int64)
-        if items.size == 0:
-            raise ConfigError("score_new_user needs at least one (item, rating) pair")
-        if items.min() < 0 or items.max() >= self.n_items_:
-            raise ConfigError(f"item index outside 0..{self.n_items_ - 1}")
+        items, _ = self._check_new_user(items, ratings)
         row = np.zeros(self.n_items_, dtype=np.float32)
         row[items] = 1.0
         out = np.zeros(self.n_items_, dtype=np.float32)
@@ -196,8 +191,6 @@ class RP3beta(ItemItemModel):
     beta: float = 0.5
     k: int = 50
     max_items: int = 30_000
-    weighting: str = "binary"
-    half_life_days: float = 365.0
 
     def _fit(self, train: Interactions) -> Self:
         """Build the pruned random-walk matrix over the items with training interactions."""
@@ -234,8 +227,6 @@ class SLIM(ItemItemModel):
     max_iter: int = 100
     tol: float = 1e-4
     max_items: int = 12_000
-    weighting: str = "binary"
-    half_life_days: float = 365.0
 
     def _fit(self, train: Interactions) -> Self:
         """Solve one non-negative elastic net per active item (in parallel)."""

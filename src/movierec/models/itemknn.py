@@ -14,9 +14,9 @@ import scipy.sparse as sp
 
 from movierec.errors import ConfigError
 from movierec.interactions import Interactions
-from movierec.models.base import BaseRecommender, Tags, check_positive, topk
+from movierec.models.base import Tags, check_positive, topk
 from movierec.models.space import Choice, FloatRange, IntRange, SearchSpace
-from movierec.models.weighting import check_weighting, weighted_csr
+from movierec.models.weighting import WeightedRecommender, check_weighting, weighted_csr
 
 __all__ = ["SIMILARITIES", "ItemKNN", "bm25_weight", "item_similarity_topk"]
 
@@ -79,7 +79,7 @@ def item_similarity_topk(
     return out
 
 
-class ItemKNN(BaseRecommender):
+class ItemKNN(WeightedRecommender):
     """Item-kNN with cosine, asymmetric cosine (``alpha``) or BM25-weighted cosine similarity.
 
     ``k`` neighbours per item, ``shrink`` added to the similarity denominator, ``weighting`` of
@@ -101,8 +101,6 @@ class ItemKNN(BaseRecommender):
     shrink: float = 0.0
     bm25_k1: float = 1.2
     bm25_b: float = 0.75
-    weighting: str = "binary"
-    half_life_days: float = 365.0
 
     def _check_params(self) -> None:
         check_positive("k", self.k, integer=True)

@@ -13,12 +13,28 @@ import numpy as np
 from movierec.errors import ConfigError, DataError
 from movierec.interactions import Interactions
 from movierec.models.base import BaseRecommender, Tags
-from movierec.models.weighting import check_weighting, interaction_weights
+from movierec.models.weighting import WeightedRecommender, check_weighting, interaction_weights
 
-__all__ = ["Popularity"]
+__all__ = ["OneListRecommender", "Popularity"]
 
 
-class Popularity(BaseRecommender):
+class OneListRecommender(BaseRecommender):
+    """A model that gives every user, known or new, the same list: ``item_scores_``, one score per item."""
+
+    def score(self, users: np.ndarray, items: np.ndarray | None = None) -> np.ndarray:
+        """The same ``item_scores_`` row for every user."""
+        self._check_fitted()
+        users = self._check_users(users)
+        row = self.item_scores_ if items is None else self.item_scores_[np.asarray(items)]
+        return np.broadcast_to(row, (len(users), len(row))).copy()
+
+    def score_new_user(self, items: np.ndarray, ratings: np.ndarray | None = None) -> np.ndarray:
+        """A new user gets the same list too."""
+        self._check_fitted()
+        return np.asarray(self.item_scores_).copy()
+
+
+class Popularity(OneListRecommender, WeightedRecommender):
     """Item score = sum of interaction weights (count of positives by default).
 
     ``window_days`` keeps only interactions within that many days of the newest one (a
@@ -29,8 +45,6 @@ class Popularity(BaseRecommender):
     tags: ClassVar[Tags] = Tags(fold_in="popularity", serving="scores")
 
     window_days: float | None = None
-    weighting: str = "binary"
-    half_life_days: float = 365.0
 
     def _fit(self, train: Interactions) -> Self:
         """Count (weighted) interactions per item, optionally within the recency window."""
@@ -53,15 +67,3 @@ class Popularity(BaseRecommender):
         counts = np.bincount(train.items, weights=weights, minlength=train.n_items)
         self.item_scores_ = counts.astype(np.float32)
         return self
-
-    def score(self, users: np.ndarray, items: np.ndarray | None = None) -> np.ndarray:
-        """The same popularity row for every user."""
-        self._check_fitted()
-        users = self._check_users(users)
-        row = self.item_scores_ if items is None else self.item_scores_[np.asarray(items)]
-        return np.broadcast_to(row, (len(users), len(row))).copy()
-
-    def score_new_user(self, items: np.ndarray, ratings: np.ndarray | None = None) -> np.ndarray:
-        """A new user gets the popularity ranking too."""
-        self._check_fitted()
-        return self.item_scores_.copy()

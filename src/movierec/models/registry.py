@@ -25,64 +25,92 @@ __all__ = [
     "split_model_params",
 ]
 
-# name -> (module, class, extra needed to import it or None)
+
+def _module(
+    module: str, extra: str | None, classes: dict[str, str]
+) -> dict[str, tuple[str, str, str | None]]:
+    """``{name: (module, class, extra)}`` for the models one module defines."""
+    return {name: (module, cls, extra) for name, cls in classes.items()}
+
+
+# name -> (module, class, extra needed to import it or None), written per module
 MODELS: dict[str, tuple[str, str, str | None]] = {
     # explicit (Surprise-style)
-    "global-mean": ("movierec.models.baseline", "GlobalMean", None),
-    "baseline": ("movierec.models.baseline", "Baseline", None),
-    "svd": ("movierec.models.mf", "SVD", None),
-    "svdpp": ("movierec.models.mf", "SVDpp", None),
-    "knn-basic": ("movierec.models.knn", "KNNBasic", None),
-    "knn-means": ("movierec.models.knn", "KNNWithMeans", None),
-    "knn-baseline": ("movierec.models.knn", "KNNBaseline", None),
-    "knn-zscore": ("movierec.models.knn", "KNNWithZScore", None),
-    "normal-predictor": ("movierec.models.classic", "NormalPredictor", None),
-    "slope-one": ("movierec.models.classic", "SlopeOne", None),
-    "nmf": ("movierec.models.classic", "NMF", None),
-    "co-clustering": ("movierec.models.classic", "CoClustering", None),
-    "bayesian-fm": ("movierec.models.bayesian", "BayesianFM", None),
-    "blend": ("movierec.models.blend", "Blend", None),
-    # implicit (LightFM / implicit style)
-    "popularity": ("movierec.models.popularity", "Popularity", None),
-    "segment-popularity": ("movierec.models.segment_popularity", "SegmentPopularity", None),
-    "itemknn": ("movierec.models.itemknn", "ItemKNN", None),
-    "ease": ("movierec.models.ease", "EASE", None),
-    "als": ("movierec.models.als", "ALS", "reference"),
-    "rp3beta": ("movierec.models.itemitem", "RP3beta", None),
-    "slim": ("movierec.models.itemitem", "SLIM", None),
-    "ials": ("movierec.models.ials", "IALS", None),
-    "mult-vae": ("movierec.models.vae", "MultVAE", "seq"),
-    "recvae": ("movierec.models.vae", "RecVAE", "seq"),
-    "bpr": ("movierec.models.bpr", "BPR", None),
-    "warp": ("movierec.models.bpr", "WARP", None),
-    "logistic": ("movierec.models.bpr", "Logistic", None),
-    "warp-kos": ("movierec.models.bpr", "WARPKOS", None),
-    # sequence-aware
-    "sequential-popularity": ("movierec.models.sequential", "SequentialPopularity", None),
-    "markov": ("movierec.models.sequential", "Markov", None),
-    "sasrec": ("movierec.models.sasrec", "SASRec", "seq"),
-    "gru4rec": ("movierec.models.gru4rec", "GRU4Rec", "seq"),
-    # reference backends
-    "surprise:baseline": ("movierec.models.reference.surprise", "SurpriseBaseline", "reference"),
-    "surprise:svd": ("movierec.models.reference.surprise", "SurpriseSVD", "reference"),
-    "surprise:svdpp": ("movierec.models.reference.surprise", "SurpriseSVDpp", "reference"),
-    "surprise:knn-baseline": ("movierec.models.reference.surprise", "SurpriseKNNBaseline", "reference"),
-    "surprise:knn-zscore": ("movierec.models.reference.surprise", "SurpriseKNNWithZScore", "reference"),
-    "surprise:slope-one": ("movierec.models.reference.surprise", "SurpriseSlopeOne", "reference"),
-    "surprise:nmf": ("movierec.models.reference.surprise", "SurpriseNMF", "reference"),
-    "surprise:co-clustering": ("movierec.models.reference.surprise", "SurpriseCoClustering", "reference"),
-    "surprise:normal-predictor": (
-        "movierec.models.reference.surprise",
-        "SurpriseNormalPredictor",
-        "reference",
+    **_module("movierec.models.baseline", None, {"global-mean": "GlobalMean", "baseline": "Baseline"}),
+    **_module("movierec.models.mf", None, {"svd": "SVD", "svdpp": "SVDpp"}),
+    **_module(
+        "movierec.models.knn",
+        None,
+        {
+            "knn-basic": "KNNBasic",
+            "knn-means": "KNNWithMeans",
+            "knn-baseline": "KNNBaseline",
+            "knn-zscore": "KNNWithZScore",
+        },
     ),
-    "lightfm:bpr": ("movierec.models.reference.lightfm", "LightFMBPR", "reference"),
-    "lightfm:warp": ("movierec.models.reference.lightfm", "LightFMWARP", "reference"),
-    "lightfm:logistic": ("movierec.models.reference.lightfm", "LightFMLogistic", "reference"),
-    "lightfm:warp-kos": ("movierec.models.reference.lightfm", "LightFMWARPKOS", "reference"),
-    "implicit:bpr": ("movierec.models.reference.implicit", "ImplicitBPR", "reference"),
-    "cornac:bpr": ("movierec.models.reference.cornac", "CornacBPR", "reference"),
-    "myfm:bfm": ("movierec.models.reference.myfm", "MyFMBayesianFM", "reference"),
+    **_module(
+        "movierec.models.classic",
+        None,
+        {
+            "normal-predictor": "NormalPredictor",
+            "slope-one": "SlopeOne",
+            "nmf": "NMF",
+            "co-clustering": "CoClustering",
+        },
+    ),
+    **_module("movierec.models.bayesian", None, {"bayesian-fm": "BayesianFM"}),
+    **_module("movierec.models.blend", None, {"blend": "Blend"}),
+    # implicit (LightFM / implicit style)
+    **_module("movierec.models.popularity", None, {"popularity": "Popularity"}),
+    **_module("movierec.models.segment_popularity", None, {"segment-popularity": "SegmentPopularity"}),
+    **_module("movierec.models.itemknn", None, {"itemknn": "ItemKNN"}),
+    **_module("movierec.models.ease", None, {"ease": "EASE"}),
+    **_module("movierec.models.als", "reference", {"als": "ALS"}),
+    **_module("movierec.models.itemitem", None, {"rp3beta": "RP3beta", "slim": "SLIM"}),
+    **_module("movierec.models.ials", None, {"ials": "IALS"}),
+    **_module("movierec.models.vae", "seq", {"mult-vae": "MultVAE", "recvae": "RecVAE"}),
+    **_module(
+        "movierec.models.bpr",
+        None,
+        {"bpr": "BPR", "warp": "WARP", "logistic": "Logistic", "warp-kos": "WARPKOS"},
+    ),
+    # sequence-aware
+    **_module(
+        "movierec.models.sequential",
+        None,
+        {"sequential-popularity": "SequentialPopularity", "markov": "Markov"},
+    ),
+    **_module("movierec.models.sasrec", "seq", {"sasrec": "SASRec"}),
+    **_module("movierec.models.gru4rec", "seq", {"gru4rec": "GRU4Rec"}),
+    # reference backends
+    **_module(
+        "movierec.models.reference.surprise",
+        "reference",
+        {
+            "surprise:baseline": "SurpriseBaseline",
+            "surprise:svd": "SurpriseSVD",
+            "surprise:svdpp": "SurpriseSVDpp",
+            "surprise:knn-baseline": "SurpriseKNNBaseline",
+            "surprise:knn-zscore": "SurpriseKNNWithZScore",
+            "surprise:slope-one": "SurpriseSlopeOne",
+            "surprise:nmf": "SurpriseNMF",
+            "surprise:co-clustering": "SurpriseCoClustering",
+            "surprise:normal-predictor": "SurpriseNormalPredictor",
+        },
+    ),
+    **_module(
+        "movierec.models.reference.lightfm",
+        "reference",
+        {
+            "lightfm:bpr": "LightFMBPR",
+            "lightfm:warp": "LightFMWARP",
+            "lightfm:logistic": "LightFMLogistic",
+            "lightfm:warp-kos": "LightFMWARPKOS",
+        },
+    ),
+    **_module("movierec.models.reference.implicit", "reference", {"implicit:bpr": "ImplicitBPR"}),
+    **_module("movierec.models.reference.cornac", "reference", {"cornac:bpr": "CornacBPR"}),
+    **_module("movierec.models.reference.myfm", "reference", {"myfm:bfm": "MyFMBayesianFM"}),
 }
 
 

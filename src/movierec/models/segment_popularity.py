@@ -12,7 +12,6 @@ kind of baseline for new users).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any, ClassVar, Self
 
 import numpy as np
@@ -113,17 +112,9 @@ class SegmentPopularity(BaseRecommender):
         if features is None:
             return self.global_scores_.copy()
         names = list(self.user_feature_names_)
-        if isinstance(features, Mapping):
-            from movierec.demographics import DemographicSchema
+        from movierec.demographics import visitor_feature_row
 
-            schema = DemographicSchema.from_names(names)
-            if schema is None:
-                raise ConfigError(
-                    f"{self.name}'s user features are not demographics; pass a feature row instead"
-                )
-            row = schema.encode(features, names)
-        else:
-            row = sp.csr_matrix(features)
+        row = visitor_feature_row(self.name, features, names)
         key = self._segment_key(names, row.indices)
         if key not in self.segment_keys_:
             return self.global_scores_.copy()

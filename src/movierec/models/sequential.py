@@ -15,6 +15,7 @@ import scipy.sparse as sp
 from movierec.errors import ConfigError, DataError
 from movierec.interactions import Interactions
 from movierec.models.base import BaseRecommender, Tags, check_positive
+from movierec.models.popularity import OneListRecommender
 
 __all__ = ["Markov", "SequentialPopularity", "time_order"]
 
@@ -45,7 +46,7 @@ def _check_history(items: np.ndarray, n_items: int) -> np.ndarray:
     return items
 
 
-class SequentialPopularity(BaseRecommender):
+class SequentialPopularity(OneListRecommender):
     """Recent popularity: each interaction counts ``0.5 ** (age / half_life_days)``, age measured back from the newest one.
 
     Time-decayed popularity (Ding & Li 2005, "Time weight collaborative filtering"): a trending
@@ -76,18 +77,11 @@ class SequentialPopularity(BaseRecommender):
         self.item_scores_ = (pop + 1e-9 * counts / max(counts.max(), 1.0)).astype(np.float32)
         return self
 
-    def score(self, users: np.ndarray, items: np.ndarray | None = None) -> np.ndarray:
-        """The same recent-popularity row for every user."""
-        self._check_fitted()
-        users = self._check_users(users)
-        row = self.item_scores_ if items is None else self.item_scores_[np.asarray(items)]
-        return np.broadcast_to(row, (len(users), len(row))).copy()
-
     def score_new_user(self, items: np.ndarray, ratings: np.ndarray | None = None) -> np.ndarray:
-        """A new user gets the recent-popularity ranking."""
+        """A new user gets the recent-popularity ranking (after checking the history's indices)."""
         self._check_fitted()
         _check_history(items, self.n_items_)
-        return self.item_scores_.copy()
+        return super().score_new_user(items, ratings)
 
 
 class Markov(BaseRecommender):

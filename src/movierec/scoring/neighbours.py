@@ -14,7 +14,7 @@ import scipy.sparse as sp
 from movierec.scoring import base
 from movierec.scoring.base import positive_mask
 
-__all__ = ["Scorer", "csr_arrays", "export"]
+__all__ = ["ItemRowScorer", "Scorer", "csr_arrays", "export"]
 
 
 def csr_arrays(prefix: str, matrix: Any) -> dict[str, np.ndarray]:
@@ -51,21 +51,24 @@ def export(model: Any, n_users: int, n_items: int, threshold: float) -> tuple[di
     return out, spec
 
 
-class Scorer(base.Scorer):
-    family: ClassVar[str] = "neighbours"
+class ItemRowScorer(base.Scorer):
+    """A family whose scores are a function of one weighted item row (neighbours, linear).
+
+    A training user's row is their row of the exported ``weights`` (the model's ``user_items_``,
+    or the seen matrix); a visitor's is their positives, 1 each, or their rating when the model
+    weighs interactions by rating. Subclasses say what a row scores (:meth:`_row`).
+    """
 
     def __init__(self, arrays: dict[str, np.ndarray], seen: sp.csr_matrix, spec: dict[str, Any]) -> None:
         super().__init__(arrays, seen, spec)
-        n = self.n_items
-        self.s = csr_from(arrays, "neighbours", (n, n))
         self.w = csr_from(arrays, "weights", seen.shape) if "weights_indptr" in arrays else seen
 
-    def _sum(self, items: np.ndarray, weights: np.ndarray) -> np.ndarray:
-        return np.asarray(self.s[items].T @ weights.astype(np.float32)).ravel().astype(np.float32)
+    def _row(self, items: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
 
     def known(self, u: int) -> np.ndarray:
         lo, hi = self.w.indptr[u], self.w.indptr[u + 1]
-        return self._sum(self.w.indices[lo:hi], self.w.data[lo:hi])
+        return self._row(self.w.indices[lo:hi], self.w.data[lo:hi])
 
     def fold_in(self, items: np.ndarray, ratings: np.ndarray | None) -> np.ndarray | None:
         liked = positive_mask(ratings, len(items), self.threshold)
@@ -74,7 +77,19 @@ class Scorer(base.Scorer):
         w = np.ones(int(liked.sum()), np.float32)
         if self.spec.get("rating_weights") and ratings is not None:
             w = np.asarray(ratings, np.float32)[liked]
-        return self._sum(items[liked], w)
+        return self._row(items[liked], w)
+
+
+class Scorer(ItemRowScorer):
+    family: ClassVar[str] = "neighbours"
+
+    def __init__(self, arrays: dict[str, np.ndarray], seen: sp.csr_matrix, spec: dict[str, Any]) -> None:
+        super().__init__(arrays, seen, spec)
+        n = self.n_items
+        self.s = csr_from(arrays, "neighbours", (n, n))
+
+    def _row(self, items: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        return np.asarray(self.s[items].T @ weights.astype(np.float32)).ravel().astype(np.float32)
 
     def neighbour_rows(self) -> sp.csr_matrix | None:
         return self.s

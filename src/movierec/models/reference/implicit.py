@@ -14,13 +14,13 @@ import numpy as np
 
 from movierec.errors import ConfigError, DataError
 from movierec.interactions import Interactions
-from movierec.models.base import BaseRecommender, EpochCallback, Tags, check_positive, check_random_state
-from movierec.models.weighting import check_weighting, weighted_csr
+from movierec.models.base import EpochCallback, FactorRecommender, Tags, check_positive, check_random_state
+from movierec.models.weighting import WeightedRecommender, check_weighting, weighted_csr
 
 __all__ = ["ImplicitBPR"]
 
 
-class ImplicitBPR(BaseRecommender):
+class ImplicitBPR(FactorRecommender, WeightedRecommender):
     """``implicit.cpu.bpr.BayesianPersonalizedRanking``: ``factors``, ``learning_rate``, ``regularization``,
     ``epochs``; ``num_threads=1`` by default so a seed gives the same model."""
 
@@ -33,8 +33,6 @@ class ImplicitBPR(BaseRecommender):
     regularization: float = 0.01
     epochs: int = 100
     num_threads: int = 1
-    weighting: str = "binary"
-    half_life_days: float = 365.0
     random_state: int | None = 42
 
     def _fit(self, train: Interactions, *, on_epoch: EpochCallback | None = None) -> Self:
@@ -77,10 +75,3 @@ class ImplicitBPR(BaseRecommender):
         self.user_factors_ = np.ascontiguousarray(model.user_factors, dtype=np.float32)
         self.item_factors_ = np.ascontiguousarray(model.item_factors, dtype=np.float32)
         return self
-
-    def score(self, users: np.ndarray, items: np.ndarray | None = None) -> np.ndarray:
-        """x_u · y_i (the bias rides in the last factor column)."""
-        self._check_fitted()
-        users = self._check_users(users)
-        vi = self.item_factors_ if items is None else self.item_factors_[np.asarray(items)]
-        return (self.user_factors_[users] @ vi.T).astype(np.float32, copy=False)
