@@ -16,6 +16,7 @@ average, so 600 already holds most lists whole).
 
 from __future__ import annotations
 
+from dataclasses import KW_ONLY
 from typing import ClassVar, Self
 
 import numpy as np
@@ -54,24 +55,18 @@ class _KNN(ExplicitModel):
         trains_on="ratings", predicts_ratings=True, fold_in="neighbours", serving="knn"
     )
 
-    def __init__(
-        self,
-        k: int = 40,
-        min_k: int = 1,
-        *,
-        similarity: str | None = None,
-        user_based: bool = False,
-        min_support: int = 1,
-        shrinkage: float = 100.0,
-        max_neighbours: int | None = None,
-    ) -> None:
-        self.k = k
-        self.min_k = min_k
-        self.similarity = self.default_similarity if similarity is None else similarity
-        self.user_based = user_based
-        self.min_support = min_support
-        self.shrinkage = shrinkage
-        self.max_neighbours = max_neighbours
+    k: int = 40
+    min_k: int = 1
+    _: KW_ONLY
+    similarity: str | None = None  # None: the class's default_similarity
+    user_based: bool = False
+    min_support: int = 1
+    shrinkage: float = 100.0
+    max_neighbours: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.similarity is None:
+            self.similarity = self.default_similarity
         self._validate()
 
     def _validate(self) -> None:
@@ -347,29 +342,12 @@ class KNNBaseline(_KNN):
     }
     default_similarity: ClassVar[str] = "pearson_baseline"
 
-    def __init__(
-        self,
-        k: int = 40,
-        min_k: int = 2,
-        *,
-        similarity: str | None = None,
-        user_based: bool = False,
-        min_support: int = 1,
-        shrinkage: float = 100.0,
-        max_neighbours: int | None = None,
-        bsl_method: str = "als",
-        reg_i: float = 10.0,
-        reg_u: float = 15.0,
-        bsl_epochs: int | None = None,
-    ) -> None:
-        self.bsl_method = bsl_method
-        self.reg_i = reg_i
-        self.reg_u = reg_u
-        self.bsl_epochs = bsl_epochs
-        super().__init__(
-            k, min_k, similarity=similarity, user_based=user_based, min_support=min_support,
-            shrinkage=shrinkage, max_neighbours=max_neighbours,
-        )  # fmt: skip
+    min_k: int = 2
+    _: KW_ONLY
+    bsl_method: str = "als"
+    reg_i: float = 10.0
+    reg_u: float = 15.0
+    bsl_epochs: int | None = None
 
     def _validate(self) -> None:
         super()._validate()

@@ -128,7 +128,24 @@ class _FactorModel(ExplicitModel):
         return out.astype(np.float32)
 
 
-class SVD(_FactorModel):
+class _SGDFactorModel(_FactorModel):
+    """The hyperparameters SVD and SVD++ share (Surprise's ``n_factors``/``n_epochs``/``lr_all``/``reg_all``
+    arrive as aliases); each model redeclares the defaults it changes."""
+
+    factors: int = 80
+    epochs: int = 25
+    learning_rate: float = 0.005
+    regularization: float = 0.02
+    _: KW_ONLY
+    init_mean: float = 0.0
+    init_std: float = 0.1
+    random_state: int | np.random.Generator | None = 0
+
+    def __post_init__(self) -> None:
+        self._check_common()
+
+
+class SVD(_SGDFactorModel):
     """Biased matrix factorisation by SGD, Surprise's ``SVD`` (Funk 2006; Koren, Bell & Volinsky 2009).
 
     r̂_ui = μ + b_u + b_i + q_i·p_u; factors start at N(init_mean, init_std); each rating updates
@@ -154,19 +171,11 @@ class SVD(_FactorModel):
 
     factors: int = 80
     epochs: int = 25
-    learning_rate: float = 0.005
-    regularization: float = 0.02
     _: KW_ONLY
-    init_mean: float = 0.0
-    init_std: float = 0.1
     biased: bool = True
     lr_bias: float | None = None
     reg_bias: float | None = None
-    random_state: int | np.random.Generator | None = 0
     exact: bool = False
-
-    def __post_init__(self) -> None:
-        self._validate()
 
     def _validate(self) -> None:
         self._check_common()
@@ -247,7 +256,7 @@ class SVDTrainer:
         return self.model
 
 
-class SVDpp(_FactorModel):
+class SVDpp(_SGDFactorModel):
     """SVD++ (Koren 2008, §4): r̂_ui = μ + b_u + b_i + q_i·(p_u + |I_u|^-½ Σ_{j∈I_u} y_j), Surprise's ``SVDpp``.
 
     Same SGD as Surprise but with each user's y_j updates applied in closed form once per user
@@ -267,14 +276,6 @@ class SVDpp(_FactorModel):
     factors: int = 20
     epochs: int = 20
     learning_rate: float = 0.007
-    regularization: float = 0.02
-    _: KW_ONLY
-    init_mean: float = 0.0
-    init_std: float = 0.1
-    random_state: int | np.random.Generator | None = 0
-
-    def __post_init__(self) -> None:
-        self._check_common()
 
     def _fit(self, train: Interactions, *, on_epoch: EpochCallback | None = None) -> Self:
         """Run ``epochs`` SGD sweeps; ``on_epoch`` and ``history_`` as for :class:`SVD`."""

@@ -53,9 +53,20 @@ def to_trainset(train: Interactions) -> surprise.Trainset:
 
 
 class _SurpriseModel(ExplicitModel):
-    """Fit a Surprise algorithm on our Interactions; predict through its learned state."""
+    """Fit a Surprise algorithm on our Interactions; predict through its learned state.
+
+    ``class SurpriseSVD(_SurpriseModel, params_of=SVD)`` takes our model's hyperparameters: its
+    constructor, aliases and checks, so the pair is compared on one configuration.
+    """
 
     tags: ClassVar[Tags] = Tags(trains_on="ratings", predicts_ratings=True)  # not exportable
+
+    def __init_subclass__(cls, params_of: type | None = None, **kwargs: Any) -> None:
+        if params_of is not None:
+            for attr in ("__init__", "__post_init__", "_validate", "_check_common", "_parameter_constraints"):
+                if hasattr(params_of, attr):
+                    setattr(cls, attr, getattr(params_of, attr))
+        super().__init_subclass__(**kwargs)
 
     def _make(self) -> Any:
         raise NotImplementedError
@@ -107,14 +118,10 @@ class _VectorisedSurprise(_SurpriseModel):
         return est, np.zeros(len(users), dtype=bool)
 
 
-class SurpriseBaseline(_VectorisedSurprise):
+class SurpriseBaseline(_VectorisedSurprise, params_of=Baseline):
     """Surprise's ``BaselineOnly`` with :class:`~movierec.models.baseline.Baseline`'s parameters."""
 
     name: ClassVar[str] = "surprise:baseline"
-    __init__ = Baseline.__init__  # type: ignore[assignment]
-    __post_init__ = Baseline.__post_init__
-    _validate = Baseline._validate
-    _parameter_constraints = Baseline._parameter_constraints
 
     def _make(self) -> Any:
         opts: dict[str, Any] = {"method": self.method}
@@ -131,15 +138,10 @@ class SurpriseBaseline(_VectorisedSurprise):
         self.item_bias_ = self._to_ours(np.asarray(self.algo_.bi), self._inner_i)
 
 
-class SurpriseSVD(_VectorisedSurprise):
+class SurpriseSVD(_VectorisedSurprise, params_of=SVD):
     """Surprise's ``SVD`` with :class:`~movierec.models.mf.SVD`'s parameters (an int seed gives the same start)."""
 
     name: ClassVar[str] = "surprise:svd"
-    __init__ = SVD.__init__  # type: ignore[assignment]
-    __post_init__ = SVD.__post_init__
-    _validate = SVD._validate
-    _check_common = SVD._check_common
-    _parameter_constraints = SVD._parameter_constraints
 
     def _make(self) -> Any:
         return surprise.SVD(
@@ -158,14 +160,10 @@ class SurpriseSVD(_VectorisedSurprise):
             self.has_biases = False
 
 
-class SurpriseSVDpp(_VectorisedSurprise):
+class SurpriseSVDpp(_VectorisedSurprise, params_of=SVDpp):
     """Surprise's ``SVDpp`` with :class:`~movierec.models.mf.SVDpp`'s parameters (``cache_ratings=True``)."""
 
     name: ClassVar[str] = "surprise:svdpp"
-    __init__ = SVDpp.__init__  # type: ignore[assignment]
-    __post_init__ = SVDpp.__post_init__
-    _check_common = SVDpp._check_common
-    _parameter_constraints = SVDpp._parameter_constraints
 
     def _make(self) -> Any:
         return surprise.SVDpp(
