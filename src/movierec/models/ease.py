@@ -24,7 +24,7 @@ from movierec.models.kernels.accel import woodbury_diag, woodbury_weights
 from movierec.models.space import FloatRange, SearchSpace
 from movierec.models.weighting import WeightedRecommender, check_weighting, weighted_csr
 
-__all__ = ["EASE", "ease_weights"]
+__all__ = ["EASE", "LinearItemModel", "ease_weights"]
 
 
 def ease_weights(x: sp.spmatrix | np.ndarray, l2: float, dropout: float = 0.0) -> np.ndarray:
@@ -63,7 +63,28 @@ def ease_weights(x: sp.spmatrix | np.ndarray, l2: float, dropout: float = 0.0) -
     return p.astype(np.float32)
 
 
-class EASE(WeightedRecommender):
+class LinearItemModel(WeightedRecommender):
+    """A linear item × item model: scores = X_u · W over the items with training interactions.
+
+    ``user_items_`` is the weighted users × items matrix, ``active_items_`` the items with training
+    interactions and ``weights_`` W over them (dense for EASE, sparse for RP3beta and SLIM); items
+    without training interactions score 0, as in the full closed form.
+    """
+
+    def score(self, users: np.ndarray, items: np.ndarray | None = None) -> np.ndarray:
+        """X_u · W; items without training interactions score 0."""
+        self._check_fitted()
+        users = self._check_users(users)
+        xa = self.user_items_[users][:, self.active_items_]
+        out = np.zeros((len(users), self.n_items_), dtype=np.float32)
+        product = xa @ self.weights_
+        out[:, self.active_items_] = np.asarray(
+            product.toarray() if sp.issparse(product) else product, dtype=np.float32
+        )
+        return out if items is None else out[:, np.asarray(items)]
+
+
+class EASE(LinearItemModel):
     """EASE^R with L2 weight ``l2`` (λ), optional emphasised ``dropout`` (EDLAE, Steck 2020) and
     ``popularity_exponent`` γ (scores of item i scaled by its training count^γ; 0 = plain EASE);
     refuses above ``max_items`` items with interactions.
@@ -112,15 +133,6 @@ class EASE(WeightedRecommender):
         if gamma != 0:
             self.weights_ *= (counts[active].astype(np.float64) ** gamma).astype(np.float32)[None, :]
         return self
-
-    def score(self, users: np.ndarray, items: np.ndarray | None = None) -> np.ndarray:
-        """X_u · B; items without training interactions score 0, as in the full closed form."""
-        self._check_fitted()
-        users = self._check_users(users)
-        xa = self.user_items_[users][:, self.active_items_]
-        out = np.zeros((len(users), self.n_items_), dtype=np.float32)
-        out[:, self.active_items_] = np.asarray(xa @ self.weights_, dtype=np.float32)
-        return out if items is None else out[:, np.asarray(items)]
 
     def item_embeddings(self) -> np.ndarray | None:
         return None

@@ -33,12 +33,13 @@ import numpy as np
 
 from movierec.errors import ConfigError, DataError
 from movierec.interactions import Interactions
-from movierec.models.base import BaseRecommender, EpochCallback, check_positive, check_random_state
+from movierec.models.base import EpochCallback, check_positive, check_random_state
 from movierec.models.sequential import _check_history, time_order
+from movierec.models.torch_nets import NET_PREFIX, TorchNetState, import_torch
 
 __all__ = ["GRU4Rec", "parse_gap", "sessions"]
 
-_PREFIX = "net."
+_PREFIX = NET_PREFIX
 _UNITS = {"s": 1, "sec": 1, "min": 60, "m": 60, "h": 3600, "d": 86400}
 _GAP = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|min|m|h|d)?\s*$")
 
@@ -72,11 +73,7 @@ def sessions(items: np.ndarray, times: np.ndarray | None, gap: float | None) -> 
 
 
 def _torch() -> Any:
-    try:
-        import torch
-    except ModuleNotFoundError as exc:
-        raise ConfigError("gru4rec needs torch: pip install torch==2.13.0 'movierec[seq]'") from exc
-    return torch
+    return import_torch("gru4rec")
 
 
 def _build_net(
@@ -151,7 +148,7 @@ class _LazyAdam:
         self.dense.step()
 
 
-class GRU4Rec(BaseRecommender):
+class GRU4Rec(TorchNetState):
     """Session-based GRU recommender (Hidasi et al. 2016; losses of Hidasi & Karatzoglou 2018).
 
     ``hidden`` GRU units in ``n_layers`` layers, ``dropout`` on its input and output;
@@ -299,10 +296,7 @@ class GRU4Rec(BaseRecommender):
             if stop or over or (len(val_users) and bad > int(self.patience)):
                 break
         assert best_state is not None
-        self.best_epoch_ = int(max(self.history_, key=lambda d: d.get("val_ndcg@10", -d["loss"]))["epoch"])
-        for k, v in best_state.items():
-            setattr(self, _PREFIX + k, v.numpy().copy())
-        self._net_obj = None
+        self._keep_net_state(best_state)
         return self
 
     def _epoch(
@@ -424,13 +418,7 @@ class GRU4Rec(BaseRecommender):
                 float(self.dropout),
                 bool(self.constrained_embedding),
             )
-            state = {
-                k[len(_PREFIX) :]: torch.from_numpy(np.asarray(v))
-                for k, v in vars(self).items()
-                if k.startswith(_PREFIX)
-            }
-            net.load_state_dict(state)
-            self._net_obj = net.eval()
+            self._net_obj = self._load_net_state(torch, net).eval()
         return self._net_obj
 
     def _scores_after(self, seqs: list[np.ndarray]) -> np.ndarray:
@@ -472,11 +460,3 @@ class GRU4Rec(BaseRecommender):
         return None if w is None else np.asarray(w)
 
     # --- persistence: the state dict as npz arrays --------------------------------------------
-    def _array_state(self) -> dict[str, np.ndarray]:
-        state = super()._array_state()
-        state.update({k: np.asarray(v) for k, v in vars(self).items() if k.startswith(_PREFIX)})
-        return state
-
-    def _after_load(self) -> None:
-        self._net_obj = None
-        self.best_epoch_ = int(getattr(self, "best_epoch_", 0))

@@ -16,8 +16,9 @@ import scipy.sparse as sp
 from movierec.errors import ConfigError, DataError
 from movierec.interactions import Interactions
 from movierec.models.base import Tags, check_positive
+from movierec.models.ease import LinearItemModel
 from movierec.models.space import FloatRange, IntRange, SearchSpace
-from movierec.models.weighting import WeightedRecommender, check_weighting, weighted_csr
+from movierec.models.weighting import check_weighting, weighted_csr
 
 __all__ = ["SLIM", "ItemItemModel", "RP3beta", "rp3beta_weights", "slim_weights"]
 
@@ -106,7 +107,7 @@ def slim_weights(
     return w, sweeps
 
 
-class ItemItemModel(WeightedRecommender):
+class ItemItemModel(LinearItemModel):
     """Shared scoring of the item × item models: scores = X_u · W over the active items."""
 
     kind: ClassVar[str] = "implicit"
@@ -134,15 +135,6 @@ class ItemItemModel(WeightedRecommender):
         self.active_items_ = active
         self.weights_ = sp.csr_matrix(self._fit_weights(x[:, active]), dtype=np.float32)
         return self
-
-    def score(self, users: np.ndarray, items: np.ndarray | None = None) -> np.ndarray:
-        """X_u · W; items without training interactions score 0."""
-        self._check_fitted()
-        users = self._check_users(users)
-        xa = self.user_items_[users][:, self.active_items_]
-        out = np.zeros((len(users), self.n_items_), dtype=np.float32)
-        out[:, self.active_items_] = np.asarray((xa @ self.weights_).toarray(), dtype=np.float32)
-        return out if items is None else out[:, np.asarray(items)]
 
     def score_new_user(self, items: np.ndarray, ratings: np.ndarray | None = None) -> np.ndarray:
         """A new user's row times W (no fold-in needed); ratings are used only as interaction weights."""

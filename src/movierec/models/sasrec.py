@@ -24,21 +24,18 @@ import numpy as np
 
 from movierec.errors import ConfigError, DataError
 from movierec.interactions import Interactions
-from movierec.models.base import BaseRecommender, EpochCallback, Tags, check_positive, check_random_state
+from movierec.models.base import EpochCallback, Tags, check_positive, check_random_state
 from movierec.models.kernels.threads import free_threads
 from movierec.models.sequential import _check_history, time_order
+from movierec.models.torch_nets import NET_PREFIX, TorchNetState, import_torch
 
 __all__ = ["SASRec"]
 
-_PREFIX = "net."
+_PREFIX = NET_PREFIX
 
 
 def _torch() -> Any:
-    try:
-        import torch
-    except ModuleNotFoundError as exc:
-        raise ConfigError("sasrec needs torch: pip install torch==2.13.0 'movierec[seq]'") from exc
-    return torch
+    return import_torch("sasrec")
 
 
 def _trim(seqs: np.ndarray) -> np.ndarray:
@@ -117,7 +114,7 @@ def _build_net(
     return Net()
 
 
-class SASRec(BaseRecommender):
+class SASRec(TorchNetState):
     """Self-attentive sequential recommender (Kang & McAuley 2018): causal self-attention over the item history.
 
     ``max_len`` items of history, ``n_blocks`` attention blocks of ``n_heads`` heads, ``hidden``
@@ -205,13 +202,7 @@ class SASRec(BaseRecommender):
                 self.n_heads,
                 float(self.dropout),
             )
-            state = {
-                k[len(_PREFIX) :]: torch.from_numpy(np.asarray(v))
-                for k, v in vars(self).items()
-                if k.startswith(_PREFIX)
-            }
-            net.load_state_dict(state)
-            self._net_obj = net.to(self._torch_device(torch)).eval()
+            self._net_obj = self._load_net_state(torch, net).to(self._torch_device(torch)).eval()
         return self._net_obj
 
     def _user_vectors(self, seqs: np.ndarray) -> np.ndarray:
@@ -360,10 +351,7 @@ class SASRec(BaseRecommender):
                     self.stop_reason_ = "time budget"
                     break
         assert best_state is not None
-        self.best_epoch_ = int(max(self.history_, key=lambda d: d.get("val_ndcg@10", -d["loss"]))["epoch"])
-        for k, v in best_state.items():
-            setattr(self, _PREFIX + k, v.numpy().copy())
-        self._net_obj = None
+        self._keep_net_state(best_state)
         return self
 
     def _validate(
@@ -412,11 +400,3 @@ class SASRec(BaseRecommender):
         return None if w is None else np.asarray(w)[1:]
 
     # --- persistence: the state dict as npz arrays --------------------------------------------
-    def _array_state(self) -> dict[str, np.ndarray]:
-        state = super()._array_state()
-        state.update({k: np.asarray(v) for k, v in vars(self).items() if k.startswith(_PREFIX)})
-        return state
-
-    def _after_load(self) -> None:
-        self._net_obj = None
-        self.best_epoch_ = int(getattr(self, "best_epoch_", 0))
