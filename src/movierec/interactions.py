@@ -7,7 +7,7 @@ kernels and metrics only ever see those indices (LensKit's ``Vocabulary``, RecTo
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -145,7 +145,7 @@ class IdMap:
             raise ConfigError(f"{field}: {text!r} is not a valid {self.kind} id ({INT_ID_RULE})")
         return text
 
-    def index(self, raw: object | Iterable[object]) -> Any:
+    def index(self, raw: Any) -> Any:
         """Indices of raw ids (scalar in, int out; sequence in, int32 array out); unknown ids raise."""
         if np.ndim(raw) == 0 and not isinstance(raw, (list, tuple, np.ndarray, pd.Series, pd.Index)):
             key = self._coerce_one(raw)

@@ -125,7 +125,7 @@ class Recommender:
             from movierec.features import build_item_features
 
             fit_kwargs.setdefault(
-                "item_features", build_item_features(self.dataset, train.item_map, self.item_features)
+                "item_features", build_item_features(self.dataset, train.item_map, list(self.item_features))
             )
         accepted = inspect.signature(self.model.fit).parameters
         unknown = [k for k in fit_kwargs if k not in accepted]
@@ -253,6 +253,7 @@ class Recommender:
         from movierec.rerank import parse_rerank
 
         reranker = parse_rerank(spec)
+        assert reranker is not None  # a non-empty spec parses to a re-ranker or raises
         seen = train_pairs(train)[[u]]
         s = np.array(self.model.score(np.array([u])), dtype=np.float32)
         if exclude_seen:

@@ -259,8 +259,8 @@ def read_ratings(
         sep = delimiter or ("\t" if tsv else ",")
     else:
         raise DataError(f"{label}: unknown ratings format {fmt!r} (use csv, tsv, dat, u.data or parquet)")
-    if fmt == "dat" and _DAT_SEP.encode() not in source[:4096] and source[:4096].strip():  # type: ignore[index]
-        first = source[: source.find(b"\n") if b"\n" in source else 200].decode("latin-1")  # type: ignore[union-attr]
+    if fmt == "dat" and _DAT_SEP.encode() not in source[:4096] and source[:4096].strip():  # type: ignore[index,operator]
+        first = source[: source.find(b"\n") if b"\n" in source else 200].decode("latin-1")  # type: ignore[union-attr,index,operator]
         other = _sniff_delimiter(first, "::")
         hint = f" (it looks {other!r}-separated)" if other else ""
         raise DataError(f"{label}, line 1: expected '::'-separated fields{hint}")

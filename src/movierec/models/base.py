@@ -553,7 +553,8 @@ class BaseRecommender:
             "params": _jsonable(self.get_params()),
             "state": _jsonable({**scalars, **extra}),
         }
-        np.savez(path / "arrays.npz", **self._array_state())
+        arrays: dict[str, Any] = self._array_state()
+        np.savez(path / "arrays.npz", **arrays)
         (path / "model.json").write_text(json.dumps(meta, indent=2))
         return path
 

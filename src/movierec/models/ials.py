@@ -126,7 +126,9 @@ class IALS(FactorRecommender, WeightedRecommender):
         self.item_factors_ = np.ascontiguousarray(items)
         return self
 
-    def score_new_user(self, items: np.ndarray, ratings: np.ndarray | None = None) -> np.ndarray:
+    def score_new_user(
+        self, items: np.ndarray, ratings: np.ndarray | None = None, *, threshold: float = 4.0
+    ) -> np.ndarray:
         """Fold a new user in by the exact least-squares solve with the item factors fixed."""
         items, _ = self._check_new_user(items, ratings)
         a0 = float(self.alpha0)

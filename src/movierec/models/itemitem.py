@@ -136,7 +136,9 @@ class ItemItemModel(LinearItemModel):
         self.weights_ = sp.csr_matrix(self._fit_weights(x[:, active]), dtype=np.float32)
         return self
 
-    def score_new_user(self, items: np.ndarray, ratings: np.ndarray | None = None) -> np.ndarray:
+    def score_new_user(
+        self, items: np.ndarray, ratings: np.ndarray | None = None, *, threshold: float = 4.0
+    ) -> np.ndarray:
         """A new user's row times W (no fold-in needed); ratings are used only as interaction weights."""
         items, _ = self._check_new_user(items, ratings)
         row = np.zeros(self.n_items_, dtype=np.float32)

@@ -88,7 +88,7 @@ class _KNN(ExplicitModel):
     # --- fitting ------------------------------------------------------------------------------
     def _baselines(self, train: Interactions) -> tuple[np.ndarray, np.ndarray] | None:
         """User and item biases when the model (or its similarity) needs them, else None."""
-        if self.similarity.lower() == "pearson_baseline":
+        if str(self.similarity).lower() == "pearson_baseline":
             _, bu, bi = estimate_biases(train, "als")
             return bu, bi
         return None
@@ -119,7 +119,7 @@ class _KNN(ExplicitModel):
             y_major.indices,
             y_major.data.astype(np.float64),
         )
-        kind = SIMILARITIES[self.similarity.lower()]
+        kind = SIMILARITIES[str(self.similarity).lower()]
         if kind == kernels.PEARSON_BASELINE:
             assert biases is not None
             mu = train.global_mean

@@ -44,7 +44,7 @@ def _normal_rows(
 
     The draws are float64 (Surprise's) whatever ``dtype`` stores them.
     """
-    out = np.zeros((n_rows, n_factors if width is None else width), dtype=dtype)
+    out: np.ndarray = np.zeros((n_rows, n_factors if width is None else width), dtype=dtype)
     out[present, :n_factors] = rng.normal(mean, std, size=(len(present), n_factors))
     return out
 

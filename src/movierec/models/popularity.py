@@ -28,7 +28,9 @@ class OneListRecommender(BaseRecommender):
         row = self.item_scores_ if items is None else self.item_scores_[np.asarray(items)]
         return np.broadcast_to(row, (len(users), len(row))).copy()
 
-    def score_new_user(self, items: np.ndarray, ratings: np.ndarray | None = None) -> np.ndarray:
+    def score_new_user(
+        self, items: np.ndarray, ratings: np.ndarray | None = None, *, threshold: float = 4.0
+    ) -> np.ndarray:
         """A new user gets the same list too."""
         self._check_fitted()
         return np.asarray(self.item_scores_).copy()

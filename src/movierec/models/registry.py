@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from movierec.errors import ConfigError
+from movierec.models.base import BaseRecommender
 
 __all__ = [
     "MODELS",
@@ -123,7 +124,7 @@ def available() -> list[str]:
     return out
 
 
-def get_class(name: str) -> type:
+def get_class(name: str) -> type[BaseRecommender]:
     """The class registered under ``name``; unknown names and missing extras raise ConfigError."""
     key = name.strip().lower()
     if key not in MODELS:
@@ -132,7 +133,7 @@ def get_class(name: str) -> type:
     try:
         mod = importlib.import_module(module)
     except ModuleNotFoundError as exc:
-        if extra and not exc.name.startswith("movierec"):
+        if extra and not (exc.name or "").startswith("movierec"):
             raise ConfigError(
                 f"model {name!r} needs the optional dependency {exc.name!r}: pip install 'movierec[{extra}]'"
             ) from exc
@@ -140,7 +141,7 @@ def get_class(name: str) -> type:
     return getattr(mod, cls)
 
 
-def create(name: str, **params: Any) -> Any:
+def create(name: str, **params: Any) -> BaseRecommender:
     """Instantiate a model by registry name with hyperparameters (validated by the class)."""
     cls = get_class(name)
     try:
@@ -148,7 +149,7 @@ def create(name: str, **params: Any) -> Any:
     except TypeError as exc:
         import inspect
 
-        valid = [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
+        valid = [p for p in inspect.signature(cls).parameters if p != "self"]
         raise ConfigError(f"bad hyperparameter for {name!r} ({exc}); valid: {', '.join(valid)}") from exc
 
 

@@ -49,7 +49,7 @@ class SegmentPopularity(BaseRecommender):
         prefixes = self._prefixes()
         return " ".join(sorted(names[c] for c in cols if names[c].startswith(prefixes)))
 
-    def fit(self, train: Interactions, *, item_features: Any = None, user_features: Any = None) -> Self:
+    def _fit(self, train: Interactions, *, item_features: Any = None, user_features: Any = None) -> Self:
         """Count each segment's users per item; ``user_features`` must hold the segment fields."""
         if (
             not isinstance(self.shrinkage, (int, float))
@@ -104,7 +104,12 @@ class SegmentPopularity(BaseRecommender):
         return out if items is None else out[:, np.asarray(items)]
 
     def score_new_user(
-        self, items: np.ndarray | None = None, ratings: np.ndarray | None = None, *, features: Any = None
+        self,
+        items: np.ndarray | None = None,
+        ratings: np.ndarray | None = None,
+        *,
+        threshold: float = 4.0,
+        features: Any = None,
     ) -> np.ndarray:
         """A new user's segment row from ``features`` (a visitor mapping or a 1 × n row); global
         popularity when no features are given or the segment had no training users."""

@@ -77,11 +77,13 @@ class SequentialPopularity(OneListRecommender):
         self.item_scores_ = (pop + 1e-9 * counts / max(counts.max(), 1.0)).astype(np.float32)
         return self
 
-    def score_new_user(self, items: np.ndarray, ratings: np.ndarray | None = None) -> np.ndarray:
+    def score_new_user(
+        self, items: np.ndarray, ratings: np.ndarray | None = None, *, threshold: float = 4.0
+    ) -> np.ndarray:
         """A new user gets the recent-popularity ranking (after checking the history's indices)."""
         self._check_fitted()
         _check_history(items, self.n_items_)
-        return super().score_new_user(items, ratings)
+        return super().score_new_user(items, ratings, threshold=threshold)
 
 
 class Markov(BaseRecommender):
@@ -142,7 +144,9 @@ class Markov(BaseRecommender):
         out = self._next_scores(self.last_item_[users].astype(np.int64))
         return out if items is None else out[:, np.asarray(items)]
 
-    def score_new_user(self, items: np.ndarray, ratings: np.ndarray | None = None) -> np.ndarray:
+    def score_new_user(
+        self, items: np.ndarray, ratings: np.ndarray | None = None, *, threshold: float = 4.0
+    ) -> np.ndarray:
         """Next-item probabilities after the last item of an ordered history (popularity when empty)."""
         self._check_fitted()
         items = _check_history(items, self.n_items_)

@@ -14,6 +14,7 @@ import scipy.sparse as sp
 
 from movierec.errors import ConfigError
 from movierec.scoring import base
+from movierec.scoring.base import Exported
 
 __all__ = ["KnnIndex", "Scorer", "export"]
 
@@ -21,7 +22,7 @@ __all__ = ["KnnIndex", "Scorer", "export"]
 USER_OFFSET_SHRINK = 5.0
 
 
-def export(model: Any, n_users: int, n_items: int, threshold: float) -> tuple[dict[str, np.ndarray], dict]:
+def export(model: Any, n_users: int, n_items: int, threshold: float) -> Exported:
     """Neighbour lists in best-first order, per-item and per-user offsets, k, min_k and the combination rule."""
     if getattr(model, "user_based", False):
         raise ConfigError(f"cannot export {model.name!r} with user_based=true: serving needs item neighbours")

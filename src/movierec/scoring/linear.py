@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 import numpy as np
 import scipy.sparse as sp
 
+from movierec.scoring.base import Exported
 from movierec.scoring.neighbours import ItemRowScorer, csr_arrays
 
 __all__ = ["Scorer", "export", "memory_bytes"]
@@ -23,7 +24,7 @@ def memory_bytes(n_active: int) -> int:
     return 4 * int(n_active) ** 2
 
 
-def export(model: Any, n_users: int, n_items: int, threshold: float) -> tuple[dict[str, np.ndarray], dict]:
+def export(model: Any, n_users: int, n_items: int, threshold: float) -> Exported:
     out = {
         "linear_weights": np.ascontiguousarray(model.weights_, dtype=np.float32),
         "active_items": np.asarray(model.active_items_, dtype=np.int32),

@@ -9,11 +9,12 @@ import numpy as np
 import scipy.sparse as sp
 
 from movierec.scoring import base
+from movierec.scoring.base import Exported
 
 __all__ = ["Scorer", "export", "next_scores"]
 
 
-def export(model: Any, n_users: int, n_items: int, threshold: float) -> tuple[dict[str, np.ndarray], dict]:
+def export(model: Any, n_users: int, n_items: int, threshold: float) -> Exported:
     """First-order transitions (CSR counts), the popularity back-off and each user's latest item."""
     t = sp.csr_matrix(model.transitions_, dtype=np.float32)
     t.sort_indices()

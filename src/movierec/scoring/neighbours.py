@@ -12,7 +12,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from movierec.scoring import base
-from movierec.scoring.base import positive_mask
+from movierec.scoring.base import Exported, positive_mask
 
 __all__ = ["ItemRowScorer", "Scorer", "csr_arrays", "export"]
 
@@ -36,8 +36,8 @@ def csr_from(arrays: dict[str, np.ndarray], prefix: str, shape: tuple[int, int])
     return sp.csr_matrix((data, arrays[f"{prefix}_indices"], arrays[f"{prefix}_indptr"]), shape=shape)
 
 
-def export(model: Any, n_users: int, n_items: int, threshold: float) -> tuple[dict[str, np.ndarray], dict]:
-    out = csr_arrays("neighbours", model.neighbours_)
+def export(model: Any, n_users: int, n_items: int, threshold: float) -> Exported:
+    out: dict[str, Any] = csr_arrays("neighbours", model.neighbours_)
     out["neighbours_weights"] = out.pop("neighbours_data")  # the artifact format's name
     out.update(
         user_bias=np.zeros(n_users, np.float32),

@@ -98,7 +98,7 @@ def _manifest(root: Path, m: Mapping[str, Any]) -> tuple[int, int, str]:
         if v is None and key != "rating_scale":
             continue
         ok = isinstance(v, list) and len(v) == 2 and all(_finite_number(x) for x in v)
-        if not ok or not v[0] <= v[1]:
+        if not ok or not v[0] <= v[1]:  # type: ignore[index]  # ok says v is a two-number list
             raise _fail(root, f"manifest.json {key} must be [min, max] finite numbers, got {v!r}")
     for key in ("model_version", "created_at"):
         if not isinstance(m.get(key), str):

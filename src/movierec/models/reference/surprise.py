@@ -157,7 +157,7 @@ class SurpriseSVD(_VectorisedSurprise, params_of=SVD):
         self.item_factors_ = self._to_ours(np.asarray(self.algo_.qi), self._inner_i)
         if not self.biased:
             self.global_mean_ = np.asarray(0.0, dtype=np.float32)
-            self.has_biases = False
+            self.has_biases = False  # type: ignore[misc]  # this fit has none, whatever the class says
 
 
 class SurpriseSVDpp(_VectorisedSurprise, params_of=SVDpp):
