@@ -240,7 +240,7 @@ def main() -> None:
     paths = [f"/users/{u}/recommendations?k=10" for u in users]
     t0 = time.perf_counter()  # the in-process cost of one top-10 and its JSON, for context
     for u in users:
-        art.recommend(u, 10)
+        art.recommend_rows(u, 10)
     per_call_ms = (time.perf_counter() - t0) / len(users) * 1000
     described = {
         "wrk": f"wrk {args.wrk_threads} thread(s), Lua script: a random user per request",

@@ -22,7 +22,6 @@ import scipy.sparse as sp
 
 from movierec import metrics as M
 from movierec import split as S
-from movierec.datasets.canonical import CANONICAL_SPLITS, canonical_split
 from movierec.errors import ConfigError
 from movierec.interactions import Interactions
 from movierec.jsonsafe import to_jsonable
@@ -50,15 +49,7 @@ __all__ = [
 Progress = Callable[[dict[str, Any]], None]
 """Receives events ``{"event": "fit-start"|"epoch"|"fit-end"|"evaluate"|"note", "model": label, …}``."""
 
-SPLITS = (
-    "auto",
-    "ratings-holdout",
-    "interactions-holdout",
-    "per-user",
-    "temporal",
-    "leave-last-out",
-    *CANONICAL_SPLITS,  # ml100k-u1 … ml100k-ub, ml1m-90-10 (datasets/canonical.py)
-)
+SPLITS = ("auto", *S.SPLIT_NAMES)  # auto: compare picks the hold-out the models' kinds call for
 _BATCH = 1024
 _N_BOOT = 1000
 
@@ -186,7 +177,7 @@ class RatingProtocol(Protocol):
         if test.n_ratings == 0:
             raise ConfigError("the test set is empty, so there is nothing to score")
         t0 = time.perf_counter()
-        pred = np.asarray(model.predict(test.users, test.items), dtype=np.float64)
+        pred = predict_ratings(model, test)
         secs = time.perf_counter() - t0
         err = pred - test.ratings.astype(np.float64)
         users, inv = np.unique(test.users, return_inverse=True)
@@ -201,6 +192,16 @@ class RatingProtocol(Protocol):
             users.astype(np.int32),
             secs,
         )
+
+
+def predict_ratings(model: Any, test: Interactions, rows: np.ndarray | None = None) -> np.ndarray:
+    """``model.predict`` on the test pairs (``rows`` of them); a model whose predictions use time
+    (``predicts_with_time``: bayesian-fm's timeSVD++ features) also gets the ratings' timestamps."""
+    users, items = (test.users, test.items) if rows is None else (test.users[rows], test.items[rows])
+    if getattr(model, "predicts_with_time", False) and test.timestamps is not None:
+        ts = test.timestamps if rows is None else test.timestamps[rows]
+        return np.asarray(model.predict(users, items, timestamps=ts), dtype=np.float64)
+    return np.asarray(model.predict(users, items), dtype=np.float64)
 
 
 class TestCandidatesProtocol(Protocol):
@@ -268,7 +269,7 @@ class TestCandidatesProtocol(Protocol):
     @staticmethod
     def _estimates(model: Any, test: Interactions, rows: np.ndarray) -> np.ndarray:
         if _is_explicit(model):
-            return np.asarray(model.predict(test.users[rows], test.items[rows]), dtype=np.float64)
+            return predict_ratings(model, test, rows)
         est = np.empty(len(rows), dtype=np.float64)
         order = np.argsort(test.users[rows], kind="stable")
         su, si = test.users[rows][order], test.items[rows][order]
@@ -384,7 +385,9 @@ class LeaveLastOutProtocol(FullRankingProtocol):
 
 def _threshold(protocol: str, split: str, threshold: float | None) -> float | None:
     """The relevance threshold a protocol applies: none under leave-last-out, where the next item is relevant."""
-    if protocol == "leave-last-out" or (split == "leave-last-out" and protocol == "sampled"):
+    if protocol in ("leave-last-out", "next-item-in-session") or (
+        split == "leave-last-out" and protocol == "sampled"
+    ):
         return None
     return threshold
 
@@ -465,6 +468,42 @@ class SampledProtocol(Protocol):
         return EvalOutput({m: float(v.mean()) for m, v in per_user.items()}, per_user, users, secs, [warning])
 
 
+class NextItemInSessionProtocol(Protocol):
+    """Session-based protocol (Hidasi et al. 2016): every next item of each user's latest session,
+    predicted from the session so far (the model's own fold-in of the prefix); HR@K, NDCG@K, MRR@K
+    per event, averaged per user. Needs the ``last-session`` split; see :mod:`movierec.session_eval`.
+    """
+
+    name = "next-item-in-session"
+    description = "each next item of the user's latest session, from the session so far"
+
+    def skip_reason(self, model: Any) -> str | None:
+        if not callable(getattr(model, "score_new_user", None)):
+            return f"{getattr(model, 'name', model)} cannot score a session it was not trained on"
+        return None
+
+    def evaluate(
+        self,
+        model: Any,
+        train: Interactions,
+        test: Interactions,
+        *,
+        k: int = 10,
+        threshold: float | None = None,
+        seed: int = 42,
+    ) -> EvalOutput:
+        from movierec.session_eval import MAX_EVENTS, session_cases, session_events
+
+        cases = session_cases(test)
+        if not cases:
+            raise ConfigError("next-item-in-session needs the last-session split; use --split last-session")
+        t0 = time.perf_counter()
+        per_user, users, n_events = session_events(model, cases, k=k, max_events=MAX_EVENTS)
+        note = f"next-item-in-session: {n_events} events in {len(users)} sessions (first {MAX_EVENTS} each)"
+        metrics = {m: float(v.mean()) for m, v in per_user.items()}
+        return EvalOutput(metrics, per_user, users, time.perf_counter() - t0, [note])
+
+
 PROTOCOLS: dict[str, Protocol] = {
     p.name: p
     for p in (
@@ -473,12 +512,14 @@ PROTOCOLS: dict[str, Protocol] = {
         FullRankingProtocol(),
         SampledProtocol(),
         LeaveLastOutProtocol(),
+        NextItemInSessionProtocol(),
     )
 }
 
 
 def get_protocol(name: str | Protocol) -> Protocol:
-    """A protocol by name (``rating``, ``test-candidates``, ``full-ranking``, ``sampled``, ``leave-last-out``)."""
+    """A protocol by name (``rating``, ``test-candidates``, ``full-ranking``, ``sampled``, ``leave-last-out``,
+    ``next-item-in-session``)."""
     if isinstance(name, Protocol):
         return name
     key = str(name).strip().lower()
@@ -743,48 +784,15 @@ def metric_curve(
 def make_split(
     inter: Interactions, split: str, *, seed: int = 42, threshold: float = 4.0, test_size: float = 0.2
 ) -> tuple[Interactions, Interactions, str]:
-    """Build a named split; returns ``(train, test, description)``.
+    """Build a named split; returns ``(train, test, description)`` (its splitter: :func:`movierec.split.get_splitter`).
 
     ``interactions-holdout`` splits only the positives (ratings ≥ threshold, ratings kept) as the
     notebook's LightFM split does; ``leave-last-out`` trains on everything but each user's last
     rating (the validation item stays in training).
     """
-    key = split.strip().lower()
-    tr, te, desc = _make_split(inter, key, split, seed=seed, threshold=threshold, test_size=test_size)
-    te._cache["split"] = desc  # evaluate() fills a Result's provenance from it
-    return tr, te, desc
-
-
-def _make_split(
-    inter: Interactions, key: str, split: str, *, seed: int, threshold: float, test_size: float
-) -> tuple[Interactions, Interactions, str]:
-    if key == "ratings-holdout":
-        tr, te = S.ratings_holdout(inter, test_size, seed)
-        return tr, te, f"ratings-holdout ({test_size:g} of ratings, Surprise train_test_split, seed {seed})"
-    if key == "interactions-holdout":
-        pos = inter.subset(inter.ratings >= threshold)
-        if pos.n_ratings == 0:
-            raise ConfigError(
-                f"implicit threshold {threshold} leaves no positives; lower --implicit-threshold"
-            )
-        tr, te = S.interactions_holdout(pos, test_size, seed)
-        return (
-            tr,
-            te,
-            f"interactions-holdout (positives ≥ {threshold:g}, {test_size:g} held out, LightFM random_train_test_split, seed {seed})",
-        )
-    if key == "per-user":
-        tr, te = S.per_user_holdout(inter, test_size, seed=seed)
-        return tr, te, f"per-user ({test_size:g} of each user's ratings, seed {seed})"
-    if key == "temporal":
-        tr, te = S.temporal_split(inter, test_size)
-        return tr, te, f"temporal (latest {test_size:g} of ratings by time)"
-    if key == "leave-last-out":
-        tr, va, te = S.leave_last_out(inter)
-        return tr.concat(va) if va.n_ratings else tr, te, "leave-last-out (each user's latest rating)"
-    if key in CANONICAL_SPLITS:
-        return canonical_split(inter, key, seed=seed)
-    raise ConfigError(f"unknown split {split!r}; valid splits: {', '.join(SPLITS)}")
+    splitter = S.get_splitter(split, seed=seed, threshold=threshold, test_size=test_size)
+    tr, te = splitter.holdout(inter)  # the test fold remembers the description for evaluate()
+    return tr, te, splitter.description
 
 
 # --- compare ---------------------------------------------------------------------------------
@@ -992,33 +1000,40 @@ def compare(
         raise ConfigError(
             f"implicit threshold {threshold:g} leaves no positives (ratings range {inter.ratings.min():g}..{inter.ratings.max():g})"
         )
-    folds, split_desc = _compare_folds(inter, key, cv, seed=seed, threshold=threshold, test_size=test_size)
-    run = _FoldRun(ds, folds, protos, key, k, threshold, seed, item_features, user_features, progress, notes)
+    splitter = S.get_splitter(key, seed=seed, threshold=threshold, test_size=test_size, cv=cv)
+    run = _FoldRun(ds, protos, key, k, threshold, seed, item_features, user_features, progress, notes)
     run.beyond, run.genres, run.user_groups = beyond, genres, user_groups
-    rows: list[Result] = []
+    labels = _labels(specs)
+    outs: dict[str, dict[str, list[EvalOutput]]] = {lab: {p.name: [] for p in protos} for lab in labels}
+    fit_secs: dict[str, list[float]] = {lab: [] for lab in labels}
     fitted: dict[str, Any] = {}
-    fit_train: dict[str, Interactions] = {}
-    # the fold × model loop (RecTools' cross_validate shape): fit, score every protocol, pool the folds
-    for (name, params), label, kind in zip(specs, _labels(specs), kinds, strict=True):
-        model, outs, fit_secs = run.model(name, params, label, kind)
-        fitted[label] = model
-        fit_train[label] = run.fit_view(folds[-1][0], kind)
-        for p in protos:
-            if outs[p.name]:
-                rows.append(
-                    run.row(
-                        p, outs[p.name], model, name, params, label, kind, fit_secs, split_desc, cv, reranker
-                    )
-                )
+    train = test = inter
+    # the fold × model loop (RecTools' cross_validate shape): split, fit every model, score every protocol
+    for fold, (train, test) in enumerate(splitter.split(inter)):
+        for (name, params), label, kind in zip(specs, labels, kinds, strict=True):
+            fitted[label], secs = run.fit(name, params, label, kind, train, fold, splitter.n_folds)
+            fit_secs[label].append(secs)
+            for p in protos:
+                out = run.evaluate(p, fitted[label], train, test, label, fold)
+                if out is not None:
+                    outs[label][p.name].append(out)
+    run.splitter, run.cv, run.reranker = splitter, cv, reranker
+    rows = [  # one row per model and protocol, its folds pooled
+        run.row(p, outs[label][p.name], fitted[label], name, params, label, kind, fit_secs[label])
+        for (name, params), label, kind in zip(specs, labels, kinds, strict=True)
+        for p in protos
+        if outs[label][p.name]
+    ]
+    fit_train = {label: run.fit_view(train, kind) for label, kind in zip(labels, kinds, strict=True)}
     if any(p.name == "sampled" for p in protos):
         notes.append("sampled metrics can rank models differently from full ranking (Krichene & Rendle 2020)")
         warnings.warn(notes[-1], SampledMetricsWarning, stacklevel=2)
     return Comparison(
         rows=rows,
         models=fitted,
-        train=folds[-1][0],
-        test=folds[-1][1],
-        split=split_desc,
+        train=train,
+        test=test,
+        split=splitter.description,
         dataset=ds.name,
         dataset_sha256=ds.sha256,
         k=k,
@@ -1090,6 +1105,8 @@ def _split_key(
         raise ConfigError(f"unknown split {split!r}; valid splits: {', '.join(SPLITS)}")
     if key == "auto" and any(p.name == "leave-last-out" for p in protos):
         key = "leave-last-out"  # the protocol has exactly one split it can run on
+    elif key == "auto" and any(p.name == "next-item-in-session" for p in protos):
+        key = "last-session"
     elif key == "auto":
         if all(kd == "explicit" for kd in kinds):
             key = "ratings-holdout"
@@ -1113,42 +1130,24 @@ def _split_key(
         )
     if any(p.name == "leave-last-out" for p in protos) and key != "leave-last-out":
         raise ConfigError("the leave-last-out protocol needs --split leave-last-out")
+    if any(p.name == "next-item-in-session" for p in protos) != (key == "last-session"):
+        raise ConfigError("the next-item-in-session protocol and --split last-session go together")
     return key
 
 
-def _compare_folds(
-    inter: Interactions, key: str, cv: int | None, *, seed: int, threshold: float, test_size: float
-) -> tuple[list[tuple[Interactions, Interactions]], str]:
-    """``(train, test)`` folds of a comparison and their description: one split, or Surprise-style k-fold."""
-    if cv is None:
-        tr, te, desc = make_split(inter, key, seed=seed, threshold=threshold, test_size=test_size)
-        return [(tr, te)], desc
-    if key not in ("ratings-holdout", "interactions-holdout"):
-        raise ConfigError(f"--cv works with the ratings or interactions hold-out, not --split {key}")
-    base = inter if key == "ratings-holdout" else inter.subset(inter.ratings >= threshold)
-    what = (
-        "ratings"
-        if key == "ratings-holdout"
-        else f"positives (ratings ≥ {threshold:g}) the implicit models split"
-    )
-    if isinstance(cv, (int, np.integer)) and not isinstance(cv, bool) and cv > base.n_ratings:
-        raise ConfigError(f"cv folds ({cv}) cannot exceed the number of {what} ({base.n_ratings})")
-    folds = [(tr, te) for tr, te in S.kfold(base, cv, seed)]
-    over = "ratings" if key == "ratings-holdout" else f"positives ≥ {threshold:g}"
-    return folds, f"{cv}-fold cv over {over} (Surprise KFold, seed {seed})"
-
-
 class _FoldRun:
-    """Fits one model per fold and evaluates it under every protocol (features built once per id map)."""
+    """Fits a model on a fold and evaluates it under every protocol (features built once per id map)."""
 
     beyond: bool = False
     genres: sp.csr_matrix | None = None
     user_groups: dict[str, np.ndarray] | None = None
+    splitter: S.Splitter
+    cv: int | None = None
+    reranker: Any = None
 
     def __init__(
         self,
         ds: Dataset,
-        folds: list[tuple[Interactions, Interactions]],
         protos: list[Protocol],
         key: str,
         k: int,
@@ -1159,7 +1158,7 @@ class _FoldRun:
         progress: Progress | None,
         notes: list[str],
     ) -> None:
-        self.ds, self.folds, self.protos, self.key = ds, folds, protos, key
+        self.ds, self.protos, self.key = ds, protos, key
         self.k, self.threshold, self.seed = k, threshold, seed
         self.item_features, self.user_features = item_features, user_features
         self.progress, self.notes = progress, notes
@@ -1187,41 +1186,37 @@ class _FoldRun:
             self.features[id(train.user_map)] = resolve_user_features(self.user_features, self.ds, train)
         return self.features[id(train.item_map)], self.features[id(train.user_map)]
 
-    def model(
-        self, name: str, params: dict[str, Any], label: str, kind: str
-    ) -> tuple[Any, dict[str, list[EvalOutput]], list[float]]:
-        """Fit ``name`` on every fold; the last fitted model, its outputs per protocol and fit seconds."""
+    def fit(
+        self,
+        name: str,
+        params: dict[str, Any],
+        label: str,
+        kind: str,
+        train: Interactions,
+        fold: int,
+        folds: int,
+    ) -> tuple[Any, float]:
+        """A fresh ``name`` fitted on fold ``fold``'s training data; the model and its fit seconds."""
         from movierec.models.registry import create
 
-        outs: dict[str, list[EvalOutput]] = {p.name: [] for p in self.protos}
-        fit_secs: list[float] = []
-        model = None
-        for f, (train, test) in enumerate(self.folds):
-            model = create(name, **params)
-            item_feats, user_feats = self._side_features(train)
-            if self.user_features is not None and not getattr(model, "uses_user_features", False) and f == 0:
-                self.notes.append(f"{label} ignores user features")
-            n_folds = len(self.folds)
-            epochs = getattr(model, "epochs", None)
-            self._emit({"event": "fit-start", "model": label, "fold": f, "folds": n_folds, "epochs": epochs})
-            fit_secs.append(
-                _fit(model, self.fit_view(train, kind), item_feats, label, self.progress, user_feats)
-            )
-            self._emit(
-                {
-                    "event": "fit-end",
-                    "model": label,
-                    "fold": f,
-                    "seconds": fit_secs[-1],
-                    "stopped": getattr(model, "stop_reason_", None),  # why an early-stopping model ended
-                    "epochs_run": len(getattr(model, "history_", None) or []),
-                }
-            )
-            for p in self.protos:
-                out = self._evaluate(p, model, train, test, label, f)
-                if out is not None:
-                    outs[p.name].append(out)
-        return model, outs, fit_secs
+        model = create(name, **params)
+        item_feats, user_feats = self._side_features(train)
+        if self.user_features is not None and not getattr(model, "uses_user_features", False) and fold == 0:
+            self.notes.append(f"{label} ignores user features")
+        epochs = getattr(model, "epochs", None)
+        self._emit({"event": "fit-start", "model": label, "fold": fold, "folds": folds, "epochs": epochs})
+        secs = _fit(model, self.fit_view(train, kind), item_feats, label, self.progress, user_feats)
+        self._emit(
+            {
+                "event": "fit-end",
+                "model": label,
+                "fold": fold,
+                "seconds": secs,
+                "stopped": getattr(model, "stop_reason_", None),  # why an early-stopping model ended
+                "epochs_run": len(getattr(model, "history_", None) or []),
+            }
+        )
+        return model, secs
 
     def row(
         self,
@@ -1233,9 +1228,6 @@ class _FoldRun:
         label: str,
         kind: str,
         fit_secs: list[float],
-        split_desc: str,
-        cv: int | None,
-        reranker: Any,
     ) -> Result:
         """One result row: a protocol's outputs pooled over the folds, with intervals and provenance."""
         metrics, per_user, users, score_secs, pnotes = _pool(outs, self.ds.interactions.n_users)
@@ -1245,7 +1237,7 @@ class _FoldRun:
             protocol=p.name,
             dataset=self.ds.name,
             dataset_sha256=self.ds.sha256,
-            split=split_desc,
+            split=self.splitter.description,
             seed=self.seed,
             k=self.k,
             threshold=_threshold(p.name, self.key, self.threshold),
@@ -1256,16 +1248,17 @@ class _FoldRun:
             fit_seconds=float(np.mean(fit_secs)),
             score_seconds=score_secs,
             notes=pnotes,
-            label=f"{label}+{reranker.spec}" if reranker and p.name == "full-ranking" else label,
-            folds=cv,
+            label=f"{label}+{self.reranker.spec}" if self.reranker and p.name == "full-ranking" else label,
+            folds=self.cv,
             per_user=per_user,
             users=users,
             recs=outs[-1].recs if len(outs) == 1 else None,
         )
 
-    def _evaluate(
+    def evaluate(
         self, p: Protocol, model: Any, train: Interactions, test: Interactions, label: str, fold: int
     ) -> EvalOutput | None:
+        """``model``'s output under ``p`` on one fold, or None (with one note) where ``p`` does not apply."""
         data_reason = p.data_skip_reason(test, _threshold(p.name, self.key, self.threshold))
         if data_reason:  # one note for the whole comparison, not one per model
             if ("*", p.name) not in self.skipped:

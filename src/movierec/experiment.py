@@ -64,25 +64,6 @@ __all__ = [
     "run_experiment",
 ]
 
-SPLIT_KINDS = (
-    "auto",
-    "ratings-holdout",
-    "interactions-holdout",
-    "per-user",
-    "temporal",
-    "leave-last-out",
-    *(f"ml100k-u{k}" for k in range(1, 6)),
-    "ml100k-ua",
-    "ml100k-ub",
-    "ml1m-90-10",
-)  # evaluation.SPLITS (the canonical ones: datasets/canonical.py)
-PROTOCOL_NAMES = (
-    "rating",
-    "test-candidates",
-    "full-ranking",
-    "sampled",
-    "leave-last-out",
-)  # evaluation.PROTOCOLS
 _Strict = ConfigDict(extra="forbid", frozen=False, str_strip_whitespace=True)
 
 
@@ -111,9 +92,11 @@ class SplitConfig(BaseModel):
     @field_validator("kind")
     @classmethod
     def _known(cls, v: str) -> str:
+        from movierec.evaluation import SPLITS  # the one list of split names (split.SPLIT_NAMES + auto)
+
         v = v.strip().lower().replace("_", "-")
-        if v not in SPLIT_KINDS:
-            raise ValueError(f"unknown split {v!r}; valid: {', '.join(SPLIT_KINDS)}")
+        if v not in SPLITS:
+            raise ValueError(f"unknown split {v!r}; valid: {', '.join(SPLITS)}")
         return v
 
 
@@ -214,10 +197,12 @@ class Experiment(BaseModel):
     @field_validator("protocols")
     @classmethod
     def _protocol_names(cls, v: list[str]) -> list[str]:
+        from movierec.evaluation import PROTOCOLS  # imported here: parsing a file stays light until it runs
+
         out = [p.strip().lower().replace("_", "-") for p in v]
         for p in out:
-            if p not in PROTOCOL_NAMES:
-                raise ValueError(f"unknown protocol {p!r}; valid: {', '.join(PROTOCOL_NAMES)}")
+            if p not in PROTOCOLS:
+                raise ValueError(f"unknown protocol {p!r}; valid: {', '.join(PROTOCOLS)}")
         return out
 
     @model_validator(mode="after")

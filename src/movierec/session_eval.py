@@ -5,9 +5,14 @@ cut into sessions where two consecutive ratings are more than ``gap`` apart; eac
 session with at least two items is the test session and every earlier rating is training data.
 For every prefix i₁…i_t of a test session the model scores all items (its own fold-in,
 ``score_new_user`` on the prefix; sequence models read it in order) and the next item i_{t+1}
-is the one relevant item: HR@k (recall@k) and MRR@k per event, averaged over events, with a
-bootstrap interval over users (events of one user are not independent). Items already in the
-prefix are not excluded, as in the GRU4Rec papers (a session may revisit an item).
+is the one relevant item: HR@k (recall@k), MRR@k and NDCG@k per event, averaged over each user's
+events, then over users, with a bootstrap interval over users (events of one user are not
+independent). Items already in the prefix are not excluded, as in the GRU4Rec papers (a session may
+revisit an item). Rating models fold the prefix in with its ratings, the others as liked items.
+
+In ``compare`` this is the ``next-item-in-session`` protocol on the ``last-session`` split (gap
+:data:`DEFAULT_GAP`, each test session's first :data:`MAX_EVENTS` events, to bound the run time);
+:func:`next_item_in_session` runs it alone with any gap.
 """
 
 from __future__ import annotations
@@ -22,11 +27,31 @@ from movierec import metrics as M
 from movierec.errors import ConfigError, DataError
 from movierec.interactions import Interactions
 
-__all__ = ["next_item_in_session", "session_split"]
+__all__ = [
+    "DEFAULT_GAP",
+    "MAX_EVENTS",
+    "last_session",
+    "next_item_in_session",
+    "session_cases",
+    "session_events",
+    "session_split",
+]
+
+#: the session gap of the ``last-session`` split in ``compare``
+DEFAULT_GAP = "1h"
+#: events scored per test session in ``compare`` (its first ones)
+MAX_EVENTS = 20
 
 
 def session_split(inter: Interactions, gap: float | str) -> tuple[Interactions, list[tuple[int, np.ndarray]]]:
     """(training interactions, [(user, test session items in order)]) for ``gap`` (seconds or ``"1h"``)."""
+    train, cases, _held = _split(inter, gap)
+    return train, cases
+
+
+def _split(
+    inter: Interactions, gap: float | str
+) -> tuple[Interactions, list[tuple[int, np.ndarray]], np.ndarray]:
     from movierec.models.gru4rec import parse_gap, sessions
     from movierec.models.sequential import time_order
 
@@ -52,7 +77,14 @@ def session_split(inter: Interactions, gap: float | str) -> tuple[Interactions, 
         raise DataError(f"no user has a session of ≥ 2 ratings after earlier ones with gap {gap!r}")
     held = np.zeros(inter.n_ratings, dtype=bool)
     held[np.concatenate(test_rows)] = True
-    return inter.subset(np.flatnonzero(~held)), cases
+    return inter.subset(np.flatnonzero(~held)), cases, held
+
+
+def last_session(inter: Interactions, gap: float | str = DEFAULT_GAP) -> tuple[Interactions, Interactions]:
+    """The ``last-session`` split: ``(train, test)`` where test holds each user's latest session of ≥ 2
+    ratings that follows earlier ratings (see :func:`session_split`)."""
+    train, _cases, held = _split(inter, gap)
+    return train, inter.subset(np.flatnonzero(held))
 
 
 def next_item_in_session(
@@ -79,19 +111,8 @@ def next_item_in_session(
         tic = time.perf_counter()
         model.fit(fit_on)
         fit_s = time.perf_counter() - tic
-        hr_u, mrr_u, n_events = [], [], 0
-        for _u, items in cases:
-            hits, rr = [], []
-            steps = range(1, len(items) if max_events is None else min(len(items), max_events + 1))
-            for t in steps:
-                scores = np.asarray(model.score_new_user(items[:t]), dtype=np.float64)
-                rank = int((scores > scores[items[t]]).sum())
-                hits.append(rank < k)
-                rr.append(1.0 / (rank + 1) if rank < k else 0.0)
-            n_events += len(hits)
-            hr_u.append(np.mean(hits))
-            mrr_u.append(np.mean(rr))
-        hr, mrr = np.asarray(hr_u), np.asarray(mrr_u)
+        per_user, _users, n_events = session_events(model, cases, k=k, max_events=max_events)
+        hr, mrr = per_user[f"hit_rate@{k}"], per_user[f"mrr@{k}"]
         out.append(
             {
                 "model": name,
@@ -107,3 +128,58 @@ def next_item_in_session(
             }
         )
     return out
+
+
+def session_cases(test: Interactions) -> list[tuple[int, np.ndarray, np.ndarray]]:
+    """``[(user, items in time order, their ratings)]`` of a ``last-session`` test fold."""
+    from movierec.models.sequential import time_order
+
+    order = time_order(test)
+    users = test.users[order]
+    starts = np.flatnonzero(np.r_[True, users[1:] != users[:-1]])
+    ends = np.r_[starts[1:], len(order)]
+    return [
+        (int(users[a]), test.items[order[a:b]].astype(np.int64), test.ratings[order[a:b]])
+        for a, b in zip(starts, ends, strict=True)
+        if b - a >= 2
+    ]
+
+
+def session_events(
+    model: Any,
+    cases: Sequence[tuple[Any, ...]],
+    *,
+    k: int = 20,
+    max_events: int | None = None,
+) -> tuple[dict[str, np.ndarray], np.ndarray, int]:
+    """Score every next-item event of ``cases`` (``(user, items[, ratings])``, items in order) with
+    ``model.score_new_user`` on the prefix: per-user HR@k, MRR@k, NDCG@k (aligned with the returned
+    users) and the number of events."""
+    explicit = str(getattr(model, "kind", "implicit")) == "explicit"
+    hr_u, mrr_u, ndcg_u, users, n_events = [], [], [], [], 0
+    for case in cases:
+        u, items = case[0], case[1]
+        ratings = case[2] if len(case) > 2 else None
+        last = len(items) if max_events is None else min(len(items), max_events + 1)
+        ranks = np.empty(max(last - 1, 0), dtype=np.int64)
+        for t in range(1, last):
+            if explicit and ratings is not None:
+                scores = model.score_new_user(items[:t], np.asarray(ratings[:t], dtype=np.float64))
+            else:
+                scores = model.score_new_user(items[:t])
+            scores = np.asarray(scores, dtype=np.float64)
+            ranks[t - 1] = int((scores > scores[items[t]]).sum())
+        if not len(ranks):
+            continue
+        hit = ranks < k
+        n_events += len(ranks)
+        users.append(u)
+        hr_u.append(hit.mean())
+        mrr_u.append(np.where(hit, 1.0 / (ranks + 1.0), 0.0).mean())
+        ndcg_u.append(np.where(hit, 1.0 / np.log2(ranks + 2.0), 0.0).mean())
+    per_user = {
+        f"hit_rate@{k}": np.asarray(hr_u, dtype=np.float64),
+        f"ndcg@{k}": np.asarray(ndcg_u, dtype=np.float64),
+        f"mrr@{k}": np.asarray(mrr_u, dtype=np.float64),
+    }
+    return per_user, np.asarray(users, dtype=np.int32), n_events

@@ -1,20 +1,42 @@
-"""Seeded train/test splits that share one id map (DESIGN.md, 'split').
+"""Seeded train/test splits that share one id map, as functions and as splitter objects.
 
 ``ratings_holdout`` reproduces Surprise's ``train_test_split`` row for row and
 ``interactions_holdout`` LightFM's ``random_train_test_split``, so parity tests compare
 like with like.
+
+A :class:`Splitter` holds a split policy (which rows test, the seed, the description every result
+row carries) and yields ``(train, test)`` folds: one for a hold-out, ``n_splits`` for k-fold. The
+named splits of ``compare --split``, experiment files and :func:`movierec.evaluation.make_split`
+are built by :func:`get_splitter`; ``compare`` is a fold × model loop over one splitter (the shape
+of RecTools' ``cross_validate(splitter, models, metrics)``).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
+from movierec.datasets.canonical import CANONICAL_SPLITS, check_ml1m_shape, ml100k_rows
 from movierec.errors import ConfigError
 from movierec.interactions import Interactions
 
 __all__ = [
+    "SPLIT_NAMES",
+    "CanonicalSplit",
+    "InteractionsHoldout",
+    "KFold",
+    "LastSession",
+    "LeaveLastOut",
+    "PerUserHoldout",
+    "RatingsHoldout",
+    "Splitter",
+    "TemporalSplit",
+    "canonical_split",
+    "get_splitter",
     "interactions_holdout",
     "kfold",
     "leave_last_out",
@@ -188,3 +210,262 @@ def kfold(inter: Interactions, n_splits: int = 5, seed: int = 42) -> list[tuple[
         stop += n // n_splits + (1 if f < n % n_splits else 0)
         folds.append((inter.subset(np.concatenate([idx[:start], idx[stop:]])), inter.subset(idx[start:stop])))
     return folds
+
+
+# --- splitter objects ------------------------------------------------------------------------
+
+
+def _positives(inter: Interactions, threshold: float) -> Interactions:
+    pos = inter.subset(inter.ratings >= threshold)
+    if pos.n_ratings == 0:
+        raise ConfigError(f"implicit threshold {threshold} leaves no positives; lower --implicit-threshold")
+    return pos
+
+
+class Splitter:
+    """A split policy: ``split(inter)`` yields ``(train, test)`` folds that share ``inter``'s id maps.
+
+    ``name`` is the policy's name in ``--split`` and experiment files, ``description`` the text every
+    result row's ``split`` field carries (parameters and seed included), ``n_folds`` how many folds
+    ``split`` yields. Each test fold remembers the description, so :func:`~movierec.evaluation.evaluate`
+    records it without being told.
+    """
+
+    name: ClassVar[str]
+
+    @property
+    def n_folds(self) -> int:
+        return 1
+
+    @property
+    def description(self) -> str:
+        raise NotImplementedError
+
+    def _folds(self, inter: Interactions) -> Iterator[tuple[Interactions, Interactions]]:
+        raise NotImplementedError
+
+    def split(self, inter: Interactions) -> Iterator[tuple[Interactions, Interactions]]:
+        """The ``(train, test)`` folds, one at a time (a k-fold's folds are computed together, lazily)."""
+        for train, test in self._folds(inter):
+            test._cache["split"] = self.description
+            yield train, test
+
+    def holdout(self, inter: Interactions) -> tuple[Interactions, Interactions]:
+        """The one ``(train, test)`` pair of a hold-out splitter."""
+        if self.n_folds != 1:
+            raise ConfigError(f"{self.description} has {self.n_folds} folds, not one hold-out")
+        return next(self.split(inter))
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.description}>"
+
+
+@dataclass(frozen=True, repr=False)
+class RatingsHoldout(Splitter):
+    """Random hold-out of ratings, Surprise's ``train_test_split`` (:func:`ratings_holdout`)."""
+
+    test_size: float = 0.2
+    seed: int = 42
+    name: ClassVar[str] = "ratings-holdout"
+
+    @property
+    def description(self) -> str:
+        return f"ratings-holdout ({self.test_size:g} of ratings, Surprise train_test_split, seed {self.seed})"
+
+    def _folds(self, inter: Interactions) -> Iterator[tuple[Interactions, Interactions]]:
+        yield ratings_holdout(inter, self.test_size, self.seed)
+
+
+@dataclass(frozen=True, repr=False)
+class InteractionsHoldout(Splitter):
+    """Random hold-out of the positives (ratings ≥ ``threshold``, ratings kept), LightFM's
+    ``random_train_test_split`` (:func:`interactions_holdout`), as the notebook's LightFM split."""
+
+    test_size: float = 0.2
+    seed: int = 42
+    threshold: float = 4.0
+    name: ClassVar[str] = "interactions-holdout"
+
+    @property
+    def description(self) -> str:
+        return (
+            f"interactions-holdout (positives ≥ {self.threshold:g}, {self.test_size:g} held out, "
+            f"LightFM random_train_test_split, seed {self.seed})"
+        )
+
+    def _folds(self, inter: Interactions) -> Iterator[tuple[Interactions, Interactions]]:
+        yield interactions_holdout(_positives(inter, self.threshold), self.test_size, self.seed)
+
+
+@dataclass(frozen=True, repr=False)
+class PerUserHoldout(Splitter):
+    """Part of every user's ratings at random, LensKit's ``SampleFrac`` (:func:`per_user_holdout`)."""
+
+    test_size: float = 0.2
+    seed: int = 42
+    name: ClassVar[str] = "per-user"
+
+    @property
+    def description(self) -> str:
+        return f"per-user ({self.test_size:g} of each user's ratings, seed {self.seed})"
+
+    def _folds(self, inter: Interactions) -> Iterator[tuple[Interactions, Interactions]]:
+        yield per_user_holdout(inter, self.test_size, seed=self.seed)
+
+
+@dataclass(frozen=True, repr=False)
+class TemporalSplit(Splitter):
+    """A global time cut: the latest ``test_size`` of ratings test (:func:`temporal_split`)."""
+
+    test_size: float = 0.2
+    name: ClassVar[str] = "temporal"
+
+    @property
+    def description(self) -> str:
+        return f"temporal (latest {self.test_size:g} of ratings by time)"
+
+    def _folds(self, inter: Interactions) -> Iterator[tuple[Interactions, Interactions]]:
+        yield temporal_split(inter, self.test_size)
+
+
+@dataclass(frozen=True, repr=False)
+class LeaveLastOut(Splitter):
+    """Each user's latest rating tests; the validation item stays in training (:func:`leave_last_out`)."""
+
+    name: ClassVar[str] = "leave-last-out"
+
+    @property
+    def description(self) -> str:
+        return "leave-last-out (each user's latest rating)"
+
+    def _folds(self, inter: Interactions) -> Iterator[tuple[Interactions, Interactions]]:
+        train, valid, test = leave_last_out(inter)
+        yield (train.concat(valid) if valid.n_ratings else train), test
+
+
+@dataclass(frozen=True, repr=False)
+class LastSession(Splitter):
+    """Each user's latest session of ≥ 2 ratings tests (sessions cut where ratings are more than ``gap``
+    apart; users need earlier ratings), for the next-item-in-session protocol (:mod:`movierec.session_eval`)."""
+
+    gap: str = "1h"
+    name: ClassVar[str] = "last-session"
+
+    @property
+    def description(self) -> str:
+        return f"last-session (each user's latest session, gap {self.gap})"
+
+    def _folds(self, inter: Interactions) -> Iterator[tuple[Interactions, Interactions]]:
+        from movierec.session_eval import last_session
+
+        yield last_session(inter, self.gap)
+
+
+@dataclass(frozen=True, repr=False)
+class CanonicalSplit(Splitter):
+    """A split papers report on: ml-100k's ``u1``…``u5``, ``ua``, ``ub``, ml-1m's 90/10
+    (:mod:`movierec.datasets.canonical`); the dataset must be the one the split is defined on."""
+
+    key: str = "ml100k-u1"
+    seed: int = 42
+    name: ClassVar[str] = "canonical"
+
+    def __post_init__(self) -> None:
+        if self.key not in CANONICAL_SPLITS:
+            raise ConfigError(f"unknown canonical split {self.key!r}; valid: {', '.join(CANONICAL_SPLITS)}")
+
+    @property
+    def description(self) -> str:
+        seed = f", seed {self.seed}" if self.key == "ml1m-90-10" else ""
+        return f"{self.key}: {CANONICAL_SPLITS[self.key]}{seed}"
+
+    def _folds(self, inter: Interactions) -> Iterator[tuple[Interactions, Interactions]]:
+        if self.key == "ml1m-90-10":
+            check_ml1m_shape(inter, self.key)
+            yield ratings_holdout(inter, 0.1, self.seed)
+            return
+        mask = ml100k_rows(inter, self.key)
+        yield inter.subset(~mask), inter.subset(mask)
+
+
+@dataclass(frozen=True, repr=False)
+class KFold(Splitter):
+    """Surprise-style k-fold (:func:`kfold`) over the ratings, or over the positives (ratings ≥
+    ``threshold``) when a threshold is given, as the implicit models' hold-out splits them."""
+
+    n_splits: int = 5
+    seed: int = 42
+    threshold: float | None = None
+    name: ClassVar[str] = "kfold"
+
+    @property
+    def n_folds(self) -> int:
+        return int(self.n_splits)
+
+    @property
+    def description(self) -> str:
+        over = "ratings" if self.threshold is None else f"positives ≥ {self.threshold:g}"
+        return f"{self.n_splits}-fold cv over {over} (Surprise KFold, seed {self.seed})"
+
+    def _folds(self, inter: Interactions) -> Iterator[tuple[Interactions, Interactions]]:
+        base = inter if self.threshold is None else inter.subset(inter.ratings >= self.threshold)
+        cv = self.n_splits
+        if isinstance(cv, (int, np.integer)) and not isinstance(cv, bool) and cv > base.n_ratings:
+            what = (
+                "ratings"
+                if self.threshold is None
+                else f"positives (ratings ≥ {self.threshold:g}) the implicit models split"
+            )
+            raise ConfigError(f"cv folds ({cv}) cannot exceed the number of {what} ({base.n_ratings})")
+        yield from kfold(base, cv, self.seed)
+
+
+SPLIT_NAMES = (
+    "ratings-holdout",
+    "interactions-holdout",
+    "per-user",
+    "temporal",
+    "leave-last-out",
+    "last-session",
+    *CANONICAL_SPLITS,  # ml100k-u1 … ml100k-ub, ml1m-90-10 (datasets/canonical.py)
+)
+"""The named splits :func:`get_splitter` builds (``compare`` adds ``auto``, a choice among them)."""
+
+
+def get_splitter(
+    name: str, *, seed: int = 42, threshold: float = 4.0, test_size: float = 0.2, cv: int | None = None
+) -> Splitter:
+    """The splitter behind a split name (``--split``); ``cv`` folds instead of one hold-out.
+
+    ``cv`` k-folds the ratings (``ratings-holdout``) or the positives (``interactions-holdout``),
+    with Surprise's ``KFold`` semantics; other splits have no k-fold form.
+    """
+    key = name.strip().lower()
+    if cv is not None:
+        if key not in ("ratings-holdout", "interactions-holdout"):
+            raise ConfigError(f"--cv works with the ratings or interactions hold-out, not --split {key}")
+        return KFold(cv, seed, None if key == "ratings-holdout" else threshold)
+    if key == "ratings-holdout":
+        return RatingsHoldout(test_size, seed)
+    if key == "interactions-holdout":
+        return InteractionsHoldout(test_size, seed, threshold)
+    if key == "per-user":
+        return PerUserHoldout(test_size, seed)
+    if key == "temporal":
+        return TemporalSplit(test_size)
+    if key == "leave-last-out":
+        return LeaveLastOut()
+    if key == "last-session":
+        return LastSession()
+    if key in CANONICAL_SPLITS:
+        return CanonicalSplit(key, seed)
+    raise ConfigError(f"unknown split {name!r}; valid splits: auto, {', '.join(SPLIT_NAMES)}")
+
+
+def canonical_split(
+    inter: Interactions, name: str, *, seed: int = 42
+) -> tuple[Interactions, Interactions, str]:
+    """``(train, test, description)`` of a named canonical split; the dataset must be the one it is defined on."""
+    splitter = CanonicalSplit(name.strip().lower(), seed)
+    train, test = splitter.holdout(inter)
+    return train, test, splitter.description

@@ -8,10 +8,11 @@ import pytest
 
 from conftest import ml100k_path
 from movierec.datasets import Dataset
-from movierec.datasets.canonical import CANONICAL_SPLITS, canonical_split
+from movierec.datasets.canonical import CANONICAL_SPLITS
 from movierec.errors import ConfigError
 from movierec.evaluation import SPLITS, make_split
 from movierec.interactions import Interactions
+from movierec.split import canonical_split
 
 
 def _pairs(inter: Interactions) -> set[tuple[int, int]]:

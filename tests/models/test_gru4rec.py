@@ -3,6 +3,8 @@ both losses, bad parameters, and export/serving like sasrec."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -88,7 +90,7 @@ def test_exported_and_served_like_sasrec(tmp_path) -> None:  # type: ignore[no-u
     model = GRU4Rec(hidden=16, epochs=3, n_negatives=8, batch_size=16, random_state=0).fit(train)
     art = load_artifact(export_artifact(model, Dataset("planted", train), train, tmp_path / "g"))
     assert art.sequential
-    known = art.recommend(1, k=5)
+    known = art.recommend_rows(1, k=5)
     want = model.recommend(np.array([0]), k=5)[0][0]
     assert [r["movieId"] for r in known] == [int(train.item_map.ids[i]) for i in want]
     recs = art.recommend_for_history([3, 4, 5], k=20)
@@ -131,3 +133,29 @@ def test_compare_session_gap_option_is_checked(capsys) -> None:  # type: ignore[
         with pytest.raises(SystemExit) as info:
             main(["compare", *args, "--protocols", "leave-last-out"])
         assert info.value.code == 2 and needle in capsys.readouterr().err
+
+
+def test_compare_next_item_in_session_protocol_through_the_cli(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """``compare --protocols next-item-in-session`` picks the last-session split, rows carry intervals,
+    and the results table lists the protocol; a mismatched split is one line and exit 2."""
+    from movierec.cli import main
+
+    path = tmp_path / "ratings.csv"
+    planted_order(30).to_frame()[["userId", "movieId", "rating", "timestamp"]].to_csv(path, index=False)
+    args = ["compare", "--ratings", str(path), "--protocols", "next-item-in-session", "--k", "1"]
+    with pytest.raises(SystemExit) as info:
+        main([*args, "--models", "popularity,markov", "--json", "--out", str(tmp_path / "out")])
+    assert info.value.code in (0, None)
+    rows = json.loads(capsys.readouterr().out)
+    by = {r["model"]: r for r in rows}
+    assert {r["protocol"] for r in rows} == {"next-item-in-session"}
+    assert by["markov"]["hit_rate@1"] > 0.9 > 0.3 > by["popularity"]["hit_rate@1"]  # the cycle is first-order
+    lo, hi = by["markov"]["intervals"]["hit_rate@1"]
+    assert lo <= by["markov"]["hit_rate@1"] <= hi and by["markov"]["n_users"] >= 25
+    assert "last-session" in by["markov"]["split"]
+    table = (tmp_path / "out" / "results.csv").read_text()
+    assert "next-item-in-session" in table and "mrr@1" in table
+    with pytest.raises(SystemExit) as info:
+        main([*args, "--models", "markov", "--split", "leave-last-out"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert info.value.code == 2 and len(err) == 1 and "last-session" in err[0]

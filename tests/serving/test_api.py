@@ -61,8 +61,8 @@ def test_user_recommendations_match_the_artifact(client: httpx.Client, svd_artif
     body = client.get("/users/3/recommendations", params={"k": 7}).json()
     recs = _check_recs(body, art.model_version)
     assert body["userId"] == 3 and len(recs) == 7
-    assert [r["movieId"] for r in recs] == [r["movieId"] for r in art.recommend(3, 7)]
-    assert [r["score"] for r in recs] == pytest.approx([r["score"] for r in art.recommend(3, 7)])
+    assert [r["movieId"] for r in recs] == [r["movieId"] for r in art.recommend_rows(3, 7)]
+    assert [r["score"] for r in recs] == pytest.approx([r["score"] for r in art.recommend_rows(3, 7)])
     seen_too = client.get("/users/3/recommendations?k=60&exclude_seen=false").json()["recommendations"]
     assert (
         len(seen_too) == 60

@@ -50,7 +50,7 @@ def test_round_trip_scores_equal_the_model(name: str, params: dict, movies: Data
     top_i, _ = model.recommend(users[:5], k=5)
     for u in users[:5]:
         raw_user = train.user_map.to_raw(int(u))
-        got = [r["movieId"] for r in art.recommend(raw_user, 5)]
+        got = [r["movieId"] for r in art.recommend_rows(raw_user, 5)]
         expect = [int(x) for x in train.item_map.to_raw(top_i[u][top_i[u] >= 0])]
         assert got == expect
     assert art.model_name == name and art.n_items == train.n_items and len(art.model_version) == 12
@@ -72,15 +72,15 @@ def test_default_lists_respect_the_support_floor(movies: Dataset, tmp_path: Path
     support = train.item_counts()
     assert art.min_support == art.manifest["min_support"] >= 1
     assert (support >= art.min_support).mean() >= 0.2  # the default keeps a fifth of the catalogue at least
-    lists = [art.recommend(train.user_map.to_raw(u), 10) for u in range(10)]
+    lists = [art.recommend_rows(train.user_map.to_raw(u), 10) for u in range(10)]
     lists.append(art.recommend_for_ratings([(21, 5.0), (31, 4.0)], 10))
     lists.append(art.similar(21, 10))
     for rows in lists:
         assert rows and all(support[train.item_map.index(r["movieId"])] >= art.min_support for r in rows)
         assert all(r["ratings"] >= art.min_support for r in rows)
     # a call may lower it; export records an explicit choice
-    strict = art.recommend(train.user_map.to_raw(0), 60, min_support=15)
-    assert len(strict) < len(art.recommend(train.user_map.to_raw(0), 60))
+    strict = art.recommend_rows(train.user_map.to_raw(0), 60, min_support=15)
+    assert len(strict) < len(art.recommend_rows(train.user_map.to_raw(0), 60))
     assert all(r["ratings"] >= 15 for r in strict)
     again = load_artifact(export_artifact(model, movies, train, tmp_path / "svd3", min_support=3))
     assert again.manifest["min_support"] == 3
@@ -200,21 +200,39 @@ def test_search_movie_and_genres(svd_artifact) -> None:
     with pytest.raises(UnknownIdError, match="unknown movie id"):
         art.movie(99999)
     with pytest.raises(UnknownIdError, match="unknown user id"):
-        art.recommend(12345, 3)
-    recs = art.recommend(1, 10, genres=["comedy"])
+        art.recommend_rows(12345, 3)
+    recs = art.recommend_rows(1, 10, genres=["comedy"])
     assert recs and all("Comedy" in r["genres"] for r in recs)
     with pytest.raises(ConfigError, match="unknown genre 'Western'"):
-        art.recommend(1, 3, genres=["Western"])
+        art.recommend_rows(1, 3, genres=["Western"])
 
 
 def test_exclude_seen(svd_artifact) -> None:
     path, _model, train = svd_artifact
     art = load_artifact(path)
     seen = set(int(x) for x in train.item_map.to_raw(train.csr()[0].indices))
-    ranked_all = [r["movieId"] for r in art.recommend(1, train.n_items, exclude_seen=False)]
-    ranked = [r["movieId"] for r in art.recommend(1, train.n_items)]
+    ranked_all = [r["movieId"] for r in art.recommend_rows(1, train.n_items, exclude_seen=False)]
+    ranked = [r["movieId"] for r in art.recommend_rows(1, train.n_items)]
     assert len(ranked_all) == train.n_items and not seen & set(ranked)
     assert ranked == [m for m in ranked_all if m not in seen]
+
+
+def test_recommend_is_a_dataframe_like_the_recommenders(svd_artifact) -> None:
+    """Python readers get a DataFrame (the Recommender's shape); the API's rows stay recommend_rows."""
+    art = load_artifact(svd_artifact[0])
+    rows = art.recommend_rows(1, 5)
+    frame = art.recommend(1, 5)
+    assert isinstance(frame, pd.DataFrame)
+    assert list(frame.columns[:6]) == ["movieId", "title", "year", "genres", "score", "n_ratings"]
+    assert list(frame.index) == [1, 2, 3, 4, 5] and frame.index.name == "rank"
+    assert frame["movieId"].tolist() == [r["movieId"] for r in rows]
+    assert frame["score"].tolist() == pytest.approx([r["score"] for r in rows])
+    assert frame["genres"].tolist() == ["|".join(r["genres"]) for r in rows]
+    assert frame["n_ratings"].tolist() == [r["ratings"] for r in rows]
+    assert frame["predicted_rating"].tolist() == pytest.approx([r["predictedRating"] for r in rows])
+    assert frame["score"].is_monotonic_decreasing
+    comedy = art.recommend(1, 3, genres=["comedy"])
+    assert len(comedy) == 3 and comedy["genres"].str.contains("Comedy").all()
 
 
 def test_string_ids_are_preserved(tmp_path: Path) -> None:
@@ -226,7 +244,7 @@ def test_string_ids_are_preserved(tmp_path: Path) -> None:
     model = fit("baseline", ds)[0]
     art = load_artifact(export_artifact(model, ds, inter, tmp_path / "a"))
     assert art.raw_user(art.user_index("u3")) == "u3"
-    assert isinstance(art.recommend("u3", 2)[0]["movieId"], int)
+    assert isinstance(art.recommend_rows("u3", 2)[0]["movieId"], int)
 
 
 # --- tampering -------------------------------------------------------------------------------

@@ -28,7 +28,7 @@ def test_all_users_parquet_equals_the_artifact(svd_artifact, tmp_path: Path) -> 
     assert summary["n_rows"] == len(recs) == 4 * art.n_users and summary["n_users"] == art.n_users
     assert recs["userId"].dtype.kind == "i" and recs["movieId"].dtype.kind == "i"
     for user in (1, 7, 40):
-        want = art.recommend(user, k=4)
+        want = art.recommend_rows(user, k=4)
         got = recs[recs.userId == user].sort_values("rank")
         assert got["movieId"].tolist() == [r["movieId"] for r in want]
         assert got["score"].to_numpy() == pytest.approx([r["score"] for r in want], abs=1e-5)

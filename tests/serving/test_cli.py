@@ -65,7 +65,7 @@ def test_export_explicit_model_with_params(tmp_path: Path, capsys) -> None:
     art = load_artifact(out)
     assert art.manifest["model"]["params"]["factors"] == 4 and art.kind == "explicit"
     assert art.manifest["model"]["params"]["random_state"] == 42  # --seed reaches the model
-    assert art.n_users == 610 and len(art.recommend(1, 10)) == 10
+    assert art.n_users == 610 and len(art.recommend_rows(1, 10)) == 10
 
 
 def test_serve_refuses_bad_options(tmp_path: Path, capsys) -> None:
@@ -92,6 +92,6 @@ def test_export_with_feedback_closes_the_loop(tmp_path: Path, capsys) -> None:
     art = load_artifact(out)
     assert art.dataset_name == "ml-latest-small+feedback" and art.n_users == 611
     assert "got new ids 611..611" in err  # the visitor is now training user 611: ids stay integers
-    recs = art.recommend(611, 5)
+    recs = art.recommend_rows(611, 5)
     assert len(recs) == 5 and not {1, 318} & {r["movieId"] for r in recs}
-    assert art.user_map.ids.dtype.kind == "i" and len(art.recommend(1, 3)) == 3
+    assert art.user_map.ids.dtype.kind == "i" and len(art.recommend_rows(1, 3)) == 3

@@ -81,7 +81,7 @@ def test_default_request_and_genre_filters(client: httpx.Client, svd_artifact) -
         body = client.get(
             f"/users/5/recommendations?k=8&genres={genres}&exclude_seen={str(exclude).lower()}"
         ).json()
-        want = art.recommend(5, 8, exclude_seen=exclude, genres=genres.split(","))
+        want = art.recommend_rows(5, 8, exclude_seen=exclude, genres=genres.split(","))
         assert [r["movieId"] for r in body["recommendations"]] == [r["movieId"] for r in want]
 
 
@@ -114,7 +114,7 @@ def test_cache_can_be_turned_off(svd_artifact) -> None:
     body = c.get("/users/3/recommendations?k=6").json()
     c.close()
     assert _shortcut(app).cached is None
-    assert [r["movieId"] for r in body["recommendations"]] == [r["movieId"] for r in art.recommend(3, 6)]
+    assert [r["movieId"] for r in body["recommendations"]] == [r["movieId"] for r in art.recommend_rows(3, 6)]
 
 
 @pytest.mark.parametrize(

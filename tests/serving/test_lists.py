@@ -46,7 +46,7 @@ def test_no_default_list_reaches_below_the_support_floor(
     als = create("als", factors=16, epochs=3, random_state=0).fit(implicit)
     als_art = load_artifact(export_artifact(als, bundled, implicit, tmp_path / "als"))
     for a, counts in ((art, support), (als_art, implicit.item_counts())):
-        lists = [a.recommend(u, 10) for u in (1, 2, 3, 50, 414, 610)]
+        lists = [a.recommend_rows(u, 10) for u in (1, 2, 3, 50, 414, 610)]
         lists.append(a.recommend_for_ratings([(1, 5.0), (2571, 4.5), (318, 4.0)], 10))  # Toy Story, Matrix
         lists.append(a.similar(1, 10))
         for rows in lists:

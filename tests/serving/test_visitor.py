@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import numpy as np
@@ -112,3 +113,54 @@ def test_page_asks_for_features_and_recommends_without_ratings(
     page.wait_for_selector("#model-info:has-text('svd')")
     assert page.locator("#about").is_hidden()
     page.close()
+
+
+# --- segment-popularity: the segments family (issue 20) ---------------------------------------
+
+
+@pytest.fixture(scope="module")
+def segment_demo(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    ds = planted_demographics()
+    train = ds.interactions.to_implicit(4.0)
+    model = create("segment-popularity").fit(train, user_features=build_user_features(ds, train.user_map))
+    path = export_artifact(model, ds, train, tmp_path_factory.mktemp("art") / "segments")
+    return path, model, ds
+
+
+def test_segment_popularity_exports_and_serves_the_segments_list(segment_demo) -> None:  # type: ignore[no-untyped-def]
+    path, model, ds = segment_demo
+    art = load_artifact(path)
+    assert art.manifest["model"]["family"] == "segments"
+    imap = ds.interactions.item_map
+    for features, liked in ((VISITOR, range(1, 21)), ({"age": 52, "gender": "M"}, range(21, 41))):
+        want = model.score_new_user(features=features)
+        recs = art.recommend_for_visitor(features, k=10)
+        assert {r["movieId"] for r in recs} <= set(liked)  # the planted segment's genre
+        for r in recs:
+            assert abs(r["score"] - want[imap.index(r["movieId"])]) < 1e-6
+    # a known user keeps their segment's list; a segment nobody trained in gets global popularity
+    assert np.allclose(art.scorer.known(0), model.score(np.array([0]))[0])
+    lonely = model.score_new_user(features={"age": 70, "gender": "F"})
+    assert np.allclose(lonely, model.score_new_user())
+    with pytest.raises(FeatureValueError, match="gender"):
+        art.recommend_for_visitor({"gender": "X"})
+
+
+def test_segment_popularity_over_http(segment_demo, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    srv = Server(segment_demo[0], tmp_path / "fb.db").wait()
+    try:
+        with httpx.Client(base_url=srv.url, timeout=10.0) as c:
+            assert c.get("/health").json()["userFeatures"]["gender"] == ["F", "M"]
+            r = c.post("/recommendations", json={"features": VISITOR, "k": 5})
+            assert r.status_code == 200, r.text
+            assert all(1 <= x["movieId"] <= 20 for x in r.json()["recommendations"])
+            r = c.post(
+                "/recommendations",
+                json={"features": {"age": 52, "gender": "M"}, "ratings": [{"movieId": 21, "rating": 5}]},
+            )
+            ids = [x["movieId"] for x in r.json()["recommendations"]]
+            assert r.status_code == 200 and 21 not in ids and all(21 <= m <= 40 for m in ids), ids
+            r = c.post("/recommendations", json={"features": {"age": 400}})
+            assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "features", "age"]
+    finally:
+        srv.stop()

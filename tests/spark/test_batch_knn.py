@@ -55,5 +55,5 @@ def test_knn_artifact_batch_in_spark_equals_single_machine(spark, bundled, tmp_p
     pd.testing.assert_frame_equal(got[["userId", "rank", "movieId"]], want[["userId", "rank", "movieId"]])
     assert (abs(got["score"] - want["score"]) < 1e-5).all()
     for user in (1, 414):
-        rows = art.recommend(user, k=5)
+        rows = art.recommend_rows(user, k=5)
         assert got[got.userId == user]["movieId"].tolist() == [r["movieId"] for r in rows]

@@ -111,7 +111,7 @@ def test_spark_artifact_served_by_movierec_serve(explicit_run, tmp_path) -> None
         srv.stop()
     recs = body["recommendations"]
     assert len(recs) == 5
-    expected = load_artifact(result.artifact).recommend(1, k=5)
+    expected = load_artifact(result.artifact).recommend_rows(1, k=5)
     assert [r["movieId"] for r in recs] == [r["movieId"] for r in expected]
 
 
@@ -137,7 +137,7 @@ def test_batch_scoring_k_rows_per_user_and_no_seen_items(spark, explicit_run, tm
     # the same top list (and scores) as the artifact serves
     for user in (1, 414):
         got = recs[recs["userId"] == user].sort_values("rank")
-        want = art.recommend(user, k=7)
+        want = art.recommend_rows(user, k=7)
         assert got["movieId"].tolist() == [r["movieId"] for r in want]
         assert np.allclose(got["score"], [r["score"] for r in want], atol=1e-4)
 
@@ -175,4 +175,4 @@ def test_implicit_training_through_the_cli(spark, tmp_path, capsys) -> None:  # 
     art = load_artifact(out)
     assert art.kind == "implicit"
     assert art.manifest["metrics"]["precision@10"] == pytest.approx(metrics["precision@10"])
-    assert len(art.recommend(1, k=3)) == 3
+    assert len(art.recommend_rows(1, k=3)) == 3

@@ -168,7 +168,7 @@ def compare_cmd(
     protocols: str = typer.Option(
         "rating,test-candidates,full-ranking",
         "--protocols",
-        help="rating, test-candidates, full-ranking, sampled, leave-last-out.",
+        help="rating, test-candidates, full-ranking, sampled, leave-last-out, next-item-in-session.",
     ),
     k: int = typer.Option(10, "--k", "-k", help="Length of each recommendation list (K)."),
     sampled: bool = typer.Option(
@@ -183,7 +183,7 @@ def compare_cmd(
     split: str = typer.Option(
         "auto",
         "--split",
-        help="auto, ratings-holdout, interactions-holdout, per-user, temporal, leave-last-out, "
+        help="auto, ratings-holdout, interactions-holdout, per-user, temporal, leave-last-out, last-session, "
         "or a canonical split: ml100k-u1 … ml100k-u5, ml100k-ua, ml100k-ub, ml1m-90-10.",
     ),
     cv: int | None = typer.Option(

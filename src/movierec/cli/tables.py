@@ -145,7 +145,11 @@ def comparison_tables(
 def caption(comp: Any) -> str:
     """The one line of provenance printed above the tables (wraps on a narrow terminal)."""
     sha = comp.dataset_sha256[:12] if comp.dataset_sha256 else "?"
-    relevance = "the next item" if comp.split.startswith("leave-last-out") else f"≥ {comp.threshold:g}"
+    relevance = (
+        "the next item"
+        if comp.split.startswith(("leave-last-out", "last-session"))
+        else f"≥ {comp.threshold:g}"
+    )
     return (
         f"{comp.dataset} (sha256 {sha}…) · split: {comp.split} · K={comp.k} · "
         f"relevance {relevance} · seed {comp.seed}"

@@ -1,4 +1,4 @@
-"""The splits papers report on: ml-100k's ``u1``…``u5``, ``ua``, ``ub`` and ml-1m's random 90/10.
+"""The splits papers report on (their splitter is :class:`movierec.split.CanonicalSplit`): ml-100k's ``u1``…``u5``, ``ua``, ``ub`` and ml-1m's random 90/10.
 
 ml-100k's archive ships ``uK.base``/``uK.test`` made by its ``mku.sh`` from ``u.data``; GroupLens'
 terms forbid bundling the files, so they are regenerated here from ``u.data`` read in file order
@@ -24,7 +24,7 @@ import numpy as np
 from movierec.errors import ConfigError
 from movierec.interactions import Interactions
 
-__all__ = ["CANONICAL_SPLITS", "canonical_split", "ml100k_rows"]
+__all__ = ["CANONICAL_SPLITS", "check_ml1m_shape", "ml100k_rows"]
 
 CANONICAL_SPLITS: dict[str, str] = {
     **{
@@ -70,18 +70,6 @@ def ml100k_rows(inter: Interactions, name: str) -> np.ndarray:
     return (position >= lo) & (position <= hi)
 
 
-def canonical_split(
-    inter: Interactions, name: str, *, seed: int = 42
-) -> tuple[Interactions, Interactions, str]:
-    """``(train, test, description)`` of a named canonical split; the dataset must be the one it is defined on."""
-    key = name.strip().lower()
-    if key not in CANONICAL_SPLITS:
-        raise ConfigError(f"unknown canonical split {name!r}; valid: {', '.join(CANONICAL_SPLITS)}")
-    if key == "ml1m-90-10":
-        from movierec.split import ratings_holdout
-
-        _check_shape(inter, key, _ML1M, "ml-1m")
-        train, test = ratings_holdout(inter, 0.1, seed)
-        return train, test, f"{key}: {CANONICAL_SPLITS[key]}, seed {seed}"
-    mask = ml100k_rows(inter, key)
-    return inter.subset(~mask), inter.subset(mask), f"{key}: {CANONICAL_SPLITS[key]}"
+def check_ml1m_shape(inter: Interactions, name: str) -> None:
+    """Raise unless ``inter`` is ml-1m in file order (the dataset ``ml1m-90-10`` is defined on)."""
+    _check_shape(inter, name, _ML1M, "ml-1m")

@@ -110,7 +110,11 @@ MODELS: dict[str, tuple[str, str, str | None]] = {
         },
     ),
     **_module("movierec.models.reference.implicit", "reference", {"implicit:bpr": "ImplicitBPR"}),
-    **_module("movierec.models.reference.cornac", "reference", {"cornac:bpr": "CornacBPR"}),
+    **_module(
+        "movierec.models.reference.cornac",
+        "reference",
+        {"cornac:bpr": "CornacBPR", "cornac:bivae": "CornacBiVAE"},
+    ),
     **_module("movierec.models.reference.myfm", "reference", {"myfm:bfm": "MyFMBayesianFM"}),
 }
 

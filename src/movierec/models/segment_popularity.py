@@ -19,7 +19,8 @@ import scipy.sparse as sp
 
 from movierec.errors import ConfigError, DataError
 from movierec.interactions import Interactions
-from movierec.models.base import BaseRecommender
+from movierec.models.base import BaseRecommender, Tags
+from movierec.scoring.segments import segment_key, segment_row
 
 __all__ = ["SegmentPopularity"]
 
@@ -34,6 +35,7 @@ class SegmentPopularity(BaseRecommender):
     name: ClassVar[str] = "segment-popularity"
     kind: ClassVar[str] = "implicit"
     uses_user_features: ClassVar[bool] = True
+    tags: ClassVar[Tags] = Tags(fold_in="popularity", serving="segments", uses_features=True)
     _json_state: ClassVar[tuple[str, ...]] = ("segment_keys_", "user_feature_names_")
 
     fields: str = "age,gender"
@@ -46,8 +48,7 @@ class SegmentPopularity(BaseRecommender):
         return parts
 
     def _segment_key(self, names: list[str], cols: np.ndarray) -> str:
-        prefixes = self._prefixes()
-        return " ".join(sorted(names[c] for c in cols if names[c].startswith(prefixes)))
+        return segment_key(names, cols, self._prefixes())
 
     def _fit(self, train: Interactions, *, item_features: Any = None, user_features: Any = None) -> Self:
         """Count each segment's users per item; ``user_features`` must hold the segment fields."""
@@ -121,9 +122,7 @@ class SegmentPopularity(BaseRecommender):
 
         row = visitor_feature_row(self.name, features, names)
         key = self._segment_key(names, row.indices)
-        if key not in self.segment_keys_:
-            return self.global_scores_.copy()
-        return self.segment_scores_[self.segment_keys_.index(key)].copy()
+        return segment_row(self.segment_scores_, self.global_scores_, self.segment_keys_, key)
 
     def item_embeddings(self) -> np.ndarray | None:
         return None

@@ -4,7 +4,8 @@ A *family* is how a fitted model turns a user (or a visitor's few ratings) into 
 catalogue: ``factors`` (u·v + biases; SVD, SVD++, baseline, ALS, BPR/WARP, SASRec's known users),
 ``neighbours`` (item × item lists; ItemKNN), ``knn`` (Surprise's kNN rules), ``linear`` (EASE's
 dense item × item B), ``markov`` (transition counts), ``scores`` (one score per item; popularity),
-``sasrec`` (factors plus the network for visitors) and ``blend`` (several explicit families
+``sasrec`` (factors plus the network for visitors), ``segments`` (one popularity list per user
+segment, picked by a visitor's features; segment-popularity) and ``blend`` (several explicit families
 combined by ridge weights). Each module offers ``export(model, train, threshold)`` → ``(arrays,
 spec)`` and a ``Scorer`` over those arrays; the model's own ``score_new_user`` and the artifact
 call the same ``Scorer``, so the Python API and ``POST /recommendations`` cannot disagree
@@ -34,6 +35,7 @@ FAMILIES: dict[str, str] = {
     "markov": "markov",
     "scores": "scores",
     "blend": "blend",
+    "segments": "segments",
 }
 
 

@@ -241,7 +241,8 @@ def build_manifest(
         raise ConfigError("the model was not fitted on the given training interactions (shapes differ)")
     exportable(model)
     family, arrays, spec = export_family(model, train.n_users, train.n_items, float(implicit_threshold))
-    visitor = visitor_export(model) if family == "factors" else None  # issue 20: serve visitors by features
+    # issue 20: serve visitors by features
+    visitor = visitor_export(model) if family in ("factors", "segments") else None
     if visitor is not None:
         arrays.update(visitor[0])
     kind = str(getattr(model, "kind", "implicit"))
@@ -656,8 +657,26 @@ class Artifact:
         exclude_seen: bool = True,
         genres: Sequence[str] | None = None,
         min_support: int | None = None,
+    ) -> pd.DataFrame:
+        """Top-``k`` movies for a known user as a DataFrame, best first (index ``rank`` from 1).
+
+        Columns ``movieId, title, year, genres, score, n_ratings`` (plus ``predicted_rating`` for
+        rating predictors, clipped to the scale), the shape :meth:`movierec.Recommender.recommend`
+        returns, so a notebook reads a served model as it reads a trained one; ``genres`` is
+        ``|``-joined and ``n_ratings`` counts the movie's training interactions. The HTTP API's
+        JSON rows are :meth:`recommend_rows`.
+        """
+        return recommendations_frame(self.recommend_rows(user_raw_id, k, exclude_seen, genres, min_support))
+
+    def recommend_rows(
+        self,
+        user_raw_id: object,
+        k: int = 10,
+        exclude_seen: bool = True,
+        genres: Sequence[str] | None = None,
+        min_support: int | None = None,
     ) -> list[dict[str, Any]]:
-        """Top-``k`` movies for a known user: rows ``movieId, title, year, genres, score, ratings``
+        """:meth:`recommend` as the API's JSON rows ``movieId, title, year, genres, score, ratings``
         (plus ``predictedRating`` for rating predictors), best first."""
         return self.recommend_index(self.user_index(user_raw_id), k, exclude_seen, genres, min_support)
 
@@ -951,6 +970,31 @@ class Artifact:
             "gender": list(schema.genders),
             "occupation": list(schema.occupations),
         }
+
+
+_FRAME_COLUMNS = ("movieId", "title", "year", "genres", "score", "n_ratings", "predicted_rating")
+
+
+def recommendations_frame(rows: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
+    """The API's recommendation rows as :class:`movierec.Recommender`'s DataFrame (snake_case, rank index).
+
+    ``ratings`` (the API's name for the training-interaction count) becomes ``n_ratings``,
+    ``predictedRating`` becomes ``predicted_rating`` and the genre list is ``|``-joined; extra
+    fields (``imdbId``, ``tmdbId``, ``because``) follow.
+    """
+    renamed = {"ratings": "n_ratings", "predictedRating": "predicted_rating"}
+    records = [
+        {renamed.get(key, key): ("|".join(v) if key == "genres" else v) for key, v in r.items()} for r in rows
+    ]
+    frame = pd.DataFrame.from_records(records)
+    if frame.empty:
+        frame = pd.DataFrame({c: pd.Series(dtype=object) for c in _FRAME_COLUMNS[:-1]})
+    first = [c for c in _FRAME_COLUMNS if c in frame.columns]
+    frame = frame[first + [c for c in frame.columns if c not in first]]
+    if "year" in frame:
+        frame["year"] = frame["year"].astype("Int64")
+    frame.index = pd.RangeIndex(1, len(frame) + 1, name="rank")
+    return frame
 
 
 def _legacy_spec(manifest: dict[str, Any]) -> dict[str, Any]:

@@ -1,8 +1,9 @@
 """``myfm``'s Bayesian factorisation machine (Gibbs sampling; Ohtsuki's C++ implementation of Rendle's
 MCMC) behind the movierec contract: ``myfm:bfm``, the reference our ``bayesian-fm`` is checked against.
 
-It receives exactly our design matrix (:func:`movierec.models.bayesian.side_matrices`: user, item and
-the SVD++ / flipped implicit blocks as feature groups) and predicts the posterior predictive mean.
+It receives exactly our design (:func:`movierec.models.bayesian.relational_design`: user, item, the
+SVD++ / flipped implicit blocks and the timeSVD++ user-day indicator as feature groups) as myfm's
+``RelationBlock`` pair, its fast path (Rendle 2013), and predicts the posterior predictive mean.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import scipy.sparse as sp
 from movierec.errors import ConfigError, DataError
 from movierec.interactions import Interactions
 from movierec.models.base import ExplicitRecommender, check_positive, check_random_state
-from movierec.models.bayesian import FEATURE_SETS, side_matrices
+from movierec.models.bayesian import FEATURE_SETS, relational_design, session_index
 
 __all__ = ["MyFMBayesianFM"]
 
@@ -31,6 +32,11 @@ class MyFMBayesianFM(ExplicitRecommender):
     features: str = "flipped"
     random_state: int | None = 42
 
+    @property
+    def predicts_with_time(self) -> bool:
+        """True when ``predict`` uses the ratings' timestamps (the time feature sets)."""
+        return str(self.features).startswith("time")
+
     def _fit(self, train: Interactions) -> Self:
         try:
             import myfm
@@ -44,28 +50,45 @@ class MyFMBayesianFM(ExplicitRecommender):
             raise DataError("myfm:bfm: no ratings to train on")
         seed = int(check_random_state(self.random_state).integers(0, 2**31 - 1))
         self._remember_train(train)
-        xu, xi, sizes = side_matrices(train, self.features)
-        self._xu, self._xi = xu, xi
-        self.user_side_, self.item_side_ = xu, xi
+        design = relational_design(train, self.features)
+        self._design = design
         self._model = myfm.MyFMGibbsRegressor(rank=int(self.rank), random_seed=seed).fit(
-            sp.csr_matrix(xu[train.users] + xi[train.items]),
+            sp.csr_matrix((train.n_ratings, 0)),
             train.ratings.astype(np.float64),
+            X_rel=[
+                myfm.RelationBlock(design.left_of_row, design.left),
+                myfm.RelationBlock(design.right_of_row, design.right),
+            ],
             n_iter=int(self.n_iter),
             n_kept_samples=int(self.n_iter) - int(self.burn_in),
-            group_shapes=[s for s in sizes if s > 0],
+            group_shapes=[s for s in design.group_sizes if s > 0],
         )
         return self
 
-    def predict(self, users: np.ndarray, items: np.ndarray, *, clip: bool = True) -> np.ndarray:
-        """Posterior predictive mean for (user, item) index pairs (unknown indices get the global mean)."""
+    def predict(
+        self, users: np.ndarray, items: np.ndarray, *, clip: bool = True, timestamps: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Posterior predictive mean for (user, item) index pairs (unknown indices get the global mean);
+        with time features, ``timestamps`` pick the training session of each pair as in ``bayesian-fm``."""
         self._check_fitted()
         if getattr(self, "_model", None) is None:
             raise ConfigError("myfm:bfm keeps myfm's samples in memory only: refit after load")
+        import myfm
+
         users = np.asarray(users, dtype=np.int64)
         items = np.asarray(items, dtype=np.int64)
         ok = (users >= 0) & (users < self.n_users_) & (items >= 0) & (items < self.n_items_)
         out = np.full(len(users), float(np.mean(self.rating_scale_)), dtype=np.float64)
         if ok.any():
-            x = sp.csr_matrix(self.user_side_[users[ok]] + self.item_side_[items[ok]])
-            out[ok] = self._model.predict(x)
+            design = self._design
+            left = design.user_entities[users[ok]]
+            if len(design.sessions):
+                pos = session_index(
+                    design.sessions, users[ok], None if timestamps is None else timestamps[ok]
+                )
+                left = np.where(pos >= 0, pos, left)
+            out[ok] = self._model.predict(
+                sp.csr_matrix((int(ok.sum()), 0)),
+                X_rel=[myfm.RelationBlock(left, design.left), myfm.RelationBlock(items[ok], design.right)],
+            )
         return self._clip(out) if clip else out

@@ -21,6 +21,7 @@ from movierec.errors import ConfigError
 from movierec.interactions import Interactions
 from movierec.models.base import Tags
 from movierec.models.baseline import Baseline, ExplicitModel
+from movierec.models.classic import NMF, CoClustering
 from movierec.models.knn import KNNBaseline
 from movierec.models.mf import SVD, SVDpp
 
@@ -260,23 +261,10 @@ class SurpriseSlopeOne(_PerPairSurprise):
         return surprise.SlopeOne()
 
 
-class SurpriseNMF(_PerPairSurprise):
+class SurpriseNMF(_PerPairSurprise, params_of=NMF):
     """Surprise's ``NMF`` with :class:`~movierec.models.classic.NMF`'s parameters."""
 
     name: ClassVar[str] = "surprise:nmf"
-
-    def __init__(
-        self,
-        factors: int = 15,
-        epochs: int = 50,
-        reg_pu: float = 0.06,
-        reg_qi: float = 0.06,
-        init_low: float = 0.0,
-        init_high: float = 1.0,
-        random_state: int | None = 42,
-    ) -> None:
-        self.factors, self.epochs, self.reg_pu, self.reg_qi = factors, epochs, reg_pu, reg_qi
-        self.init_low, self.init_high, self.random_state = init_low, init_high, random_state
 
     def _make(self) -> Any:
         return surprise.NMF(
@@ -285,20 +273,10 @@ class SurpriseNMF(_PerPairSurprise):
         )  # fmt: skip
 
 
-class SurpriseCoClustering(_PerPairSurprise):
-    """Surprise's ``CoClustering``."""
+class SurpriseCoClustering(_PerPairSurprise, params_of=CoClustering):
+    """Surprise's ``CoClustering`` with :class:`~movierec.models.classic.CoClustering`'s parameters."""
 
     name: ClassVar[str] = "surprise:co-clustering"
-
-    def __init__(
-        self, n_cltr_u: int = 3, n_cltr_i: int = 3, epochs: int = 20, random_state: int | None = 42
-    ) -> None:
-        self.n_cltr_u, self.n_cltr_i, self.epochs, self.random_state = (
-            n_cltr_u,
-            n_cltr_i,
-            epochs,
-            random_state,
-        )
 
     def _make(self) -> Any:
         return surprise.CoClustering(
@@ -314,8 +292,10 @@ class SurpriseKNNWithZScore(_PerPairSurprise):
 
     name: ClassVar[str] = "surprise:knn-zscore"
 
-    def __init__(self, k: int = 40, min_k: int = 1, *, user_based: bool = False) -> None:
-        self.k, self.min_k, self.user_based = k, min_k, user_based
+    k: int = 40
+    min_k: int = 1
+    _: KW_ONLY
+    user_based: bool = False
 
     def _make(self) -> Any:
         return surprise.KNNWithZScore(
