@@ -327,6 +327,16 @@ def _check_columns(
     raise DataError(f"{label}: missing column {col!r} (found: {shown}){hint}")
 
 
+def _bad_value(
+    label: str, line_offset: int, bad: np.ndarray, values: pd.Series, field: str, rule: str
+) -> None:
+    """Raise the DataError for the first ``bad`` row: its line, and whether the ``field`` is missing or breaks ``rule``."""
+    row = int(np.flatnonzero(bad)[0])
+    what = _describe(values.iloc[row])
+    why = f"{field} is missing (empty or NaN)" if what == "is empty" else f"{field} {what} {rule}"
+    raise DataError(f"{label}, line {row + line_offset}: {why}")
+
+
 def _describe(value: object) -> str:
     if isinstance(value, np.generic):
         value = value.item()
@@ -361,14 +371,7 @@ def _parse_timestamps(t: pd.Series, label: str, line_offset: int) -> np.ndarray:
                 vals[ok] = secs
                 bad = bad & ~ok
         if bad.any():
-            row = int(np.flatnonzero(bad)[0])
-            what = _describe(t.iloc[row])
-            why = (
-                "timestamp is missing (empty or NaN)"
-                if what == "is empty"
-                else f"timestamp {what} is neither a number nor an ISO date"
-            )
-            raise DataError(f"{label}, line {row + line_offset}: {why}")
+            _bad_value(label, line_offset, bad, t, "timestamp", "is neither a number nor an ISO date")
         frac = vals != np.floor(vals)
         if frac.any():
             vals = np.floor(vals)
@@ -434,14 +437,7 @@ def _canonical_ratings(
             r = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
         bad = ~np.isfinite(r)
         if bad.any():
-            row = int(np.flatnonzero(bad)[0])
-            what = _describe(raw.iloc[row])
-            why = (
-                "rating is missing (empty or NaN)"
-                if what == "is empty"
-                else f"rating {what} is not a finite number"
-            )
-            raise DataError(f"{label}, line {row + line_offset}: {why}")
+            _bad_value(label, line_offset, bad, raw, "rating", "is not a finite number")
         del bad
         cols["rating"] = r.astype(np.float32, copy=False)
     if time_col is not None:

@@ -31,7 +31,7 @@ from typing import Any, ClassVar, Literal, Protocol, Self, dataclass_transform, 
 import numpy as np
 import scipy.sparse as sp
 
-from movierec.errors import ArtifactError, ConfigError, NotFittedError
+from movierec.errors import ArtifactError, ConfigError, DataError, NotFittedError
 from movierec.interactions import Interactions
 from movierec.jsonsafe import to_jsonable
 from movierec.models.params import Constraint, validate_params
@@ -48,6 +48,7 @@ __all__ = [
     "check_positive",
     "check_random_state",
     "fit_options",
+    "require_interactions",
     "seeded",
     "tags_of",
     "topk",
@@ -201,6 +202,12 @@ def check_positive(name: str, value: float, *, integer: bool = False, allow_zero
     if not np.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
         bound = "≥ 0" if allow_zero else "> 0"
         raise ConfigError(f"{name} must be {bound}, got {value!r}")
+
+
+def require_interactions(train: Interactions) -> None:
+    """A DataError when there is nothing to train on (one message for every model)."""
+    if train.n_ratings == 0:
+        raise DataError("no interactions to train on (the training set is empty)")
 
 
 def check_indices(values: Any, n: int, what: str, *, allow_unknown: bool = False) -> np.ndarray:

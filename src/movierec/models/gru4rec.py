@@ -33,7 +33,7 @@ import numpy as np
 
 from movierec.errors import ConfigError, DataError
 from movierec.interactions import Interactions
-from movierec.models.base import EpochCallback, check_positive, check_random_state
+from movierec.models.base import EpochCallback, check_positive, check_random_state, require_interactions
 from movierec.models.sequential import _check_history, time_order
 from movierec.models.torch_nets import NET_PREFIX, TorchNetState, import_torch
 
@@ -231,8 +231,7 @@ class GRU4Rec(TorchNetState):
     def _fit(self, train: Interactions, *, on_epoch: EpochCallback | None = None) -> Self:
         """Train with session-parallel mini-batches; early-stop on each user's held-out latest training item."""
         self._check_params()
-        if train.n_ratings == 0:
-            raise DataError("no interactions to train on (the training set is empty)")
+        require_interactions(train)
         torch = _torch()
         torch.set_num_threads(min(int(self.n_threads), 2))
         torch.manual_seed(0 if self.random_state is None else int(self.random_state))

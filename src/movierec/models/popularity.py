@@ -12,7 +12,7 @@ import numpy as np
 
 from movierec.errors import ConfigError, DataError
 from movierec.interactions import Interactions
-from movierec.models.base import BaseRecommender, Tags
+from movierec.models.base import BaseRecommender, Tags, require_interactions
 from movierec.models.weighting import WeightedRecommender, check_weighting, interaction_weights
 
 __all__ = ["OneListRecommender", "Popularity"]
@@ -57,8 +57,7 @@ class Popularity(OneListRecommender, WeightedRecommender):
             raise ConfigError(
                 f"window_days must be a positive number of days or None, got {self.window_days!r}"
             )
-        if train.n_ratings == 0:
-            raise DataError("no interactions to train on (the training set is empty)")
+        require_interactions(train)
         weights = interaction_weights(train, self.weighting, self.half_life_days).astype(np.float64)
         if self.window_days is not None:
             if train.timestamps is None:

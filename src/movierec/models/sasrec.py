@@ -24,7 +24,7 @@ import numpy as np
 
 from movierec.errors import ConfigError, DataError
 from movierec.interactions import Interactions
-from movierec.models.base import EpochCallback, Tags, check_positive, check_random_state
+from movierec.models.base import EpochCallback, Tags, check_positive, check_random_state, require_interactions
 from movierec.models.kernels.threads import free_threads
 from movierec.models.sequential import _check_history, time_order
 from movierec.models.torch_nets import NET_PREFIX, TorchNetState, import_torch
@@ -220,8 +220,7 @@ class SASRec(TorchNetState):
     def _fit(self, train: Interactions, *, on_epoch: EpochCallback | None = None) -> Self:
         """Train on time-ordered histories; early-stop on NDCG@10 of each user's held-out latest training item."""
         self._check_params()
-        if train.n_ratings == 0:
-            raise DataError("no interactions to train on (the training set is empty)")
+        require_interactions(train)
         torch = _torch()
         torch.set_num_threads(free_threads(limit=min(int(self.n_threads), 2)))
         started = time.perf_counter()

@@ -17,9 +17,9 @@ from typing import Any, ClassVar, Self
 import numpy as np
 import scipy.sparse as sp
 
-from movierec.errors import ConfigError, DataError
+from movierec.errors import ConfigError
 from movierec.interactions import Interactions
-from movierec.models.base import BaseRecommender, Tags
+from movierec.models.base import BaseRecommender, Tags, require_interactions
 from movierec.scoring.segments import segment_key, segment_row
 
 __all__ = ["SegmentPopularity"]
@@ -62,8 +62,7 @@ class SegmentPopularity(BaseRecommender):
             raise ConfigError(
                 f"{self.name} needs user features with {self.fields} (e.g. --user-features demographics)"
             )
-        if train.n_ratings == 0:
-            raise DataError("no interactions to train on (the training set is empty)")
+        require_interactions(train)
         names = list(getattr(user_features, "names", []))
         mat = sp.csr_matrix(getattr(user_features, "matrix", user_features))
         if mat.shape[0] != train.n_users or len(names) != mat.shape[1]:

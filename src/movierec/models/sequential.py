@@ -12,9 +12,9 @@ from typing import ClassVar, Self
 import numpy as np
 import scipy.sparse as sp
 
-from movierec.errors import ConfigError, DataError
+from movierec.errors import ConfigError
 from movierec.interactions import Interactions
-from movierec.models.base import BaseRecommender, Tags, check_positive
+from movierec.models.base import BaseRecommender, Tags, check_positive, require_interactions
 from movierec.models.popularity import OneListRecommender
 
 __all__ = ["Markov", "SequentialPopularity", "time_order"]
@@ -62,8 +62,7 @@ class SequentialPopularity(OneListRecommender):
     def _fit(self, train: Interactions) -> Self:
         """Sum decayed weights per item; remember each user's last item (for history-aware callers)."""
         check_positive("half_life_days", self.half_life_days)
-        if train.n_ratings == 0:
-            raise DataError("no interactions to train on (the training set is empty)")
+        require_interactions(train)
         if train.timestamps is None:
             weights = np.ones(train.n_ratings, dtype=np.float64)
         else:
@@ -105,8 +104,7 @@ class Markov(BaseRecommender):
     def _fit(self, train: Interactions) -> Self:
         """Count item-to-item transitions along each user's history and the popularity back-off."""
         check_positive("alpha", self.alpha)
-        if train.n_ratings == 0:
-            raise DataError("no interactions to train on (the training set is empty)")
+        require_interactions(train)
         self._remember_train(train)
         order = time_order(train)
         u = train.users[order]

@@ -13,7 +13,7 @@ import scipy.sparse as sp
 
 from movierec.errors import ConfigError, DataError
 from movierec.interactions import Interactions
-from movierec.models.base import BaseRecommender
+from movierec.models.base import BaseRecommender, require_interactions
 
 __all__ = ["WEIGHTINGS", "WeightedRecommender", "check_weighting", "interaction_weights", "weighted_csr"]
 
@@ -38,8 +38,7 @@ def interaction_weights(
     (Ding & Li 2005, time-decayed collaborative filtering).
     """
     check_weighting(weighting, half_life_days)
-    if train.n_ratings == 0:
-        raise DataError("no interactions to train on (the training set is empty)")
+    require_interactions(train)
     if weighting == "binary":
         return np.ones(train.n_ratings, dtype=np.float32)
     if weighting == "rating":

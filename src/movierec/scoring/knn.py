@@ -15,6 +15,7 @@ import scipy.sparse as sp
 from movierec.errors import ConfigError
 from movierec.scoring import base
 from movierec.scoring.base import Exported
+from movierec.scoring.neighbours import csr_arrays
 
 __all__ = ["KnnIndex", "Scorer", "export"]
 
@@ -31,9 +32,7 @@ def export(model: Any, n_users: int, n_items: int, threshold: float) -> Exported
     ub, ib = getattr(model, "user_bias_", None), getattr(model, "item_bias_", None)
     gm = float(np.asarray(getattr(model, "global_mean_", 0.0) or 0.0))
     arrays = {
-        "neighbours_indptr": nb.indptr.astype(np.int64),
-        "neighbours_indices": nb.indices.astype(np.int32),
-        "neighbours_weights": nb.data.astype(np.float32),
+        **csr_arrays("neighbours", nb, data="weights", sort=False),
         "knn_x_offset": np.asarray(model.x_offset_, dtype=np.float64),
         "knn_y_offset": np.asarray(model.y_offset_, dtype=np.float64),
         "knn_k": np.int64(model.k),

@@ -17,14 +17,18 @@ from movierec.scoring.base import Exported, positive_mask
 __all__ = ["ItemRowScorer", "Scorer", "csr_arrays", "export"]
 
 
-def csr_arrays(prefix: str, matrix: Any) -> dict[str, np.ndarray]:
-    """A sparse matrix as three plain arrays ``{prefix}_indptr/_indices/_data`` (indices sorted)."""
+def csr_arrays(prefix: str, matrix: Any, *, data: str = "data", sort: bool = True) -> dict[str, np.ndarray]:
+    """A sparse matrix as three plain arrays ``{prefix}_indptr/_indices/_{data}`` (float32 values).
+
+    ``sort=False`` keeps each row's stored order (neighbour lists are stored best first).
+    """
     m = sp.csr_matrix(matrix, dtype=np.float32)
-    m.sort_indices()
+    if sort:
+        m.sort_indices()
     return {
         f"{prefix}_indptr": m.indptr.astype(np.int64),
         f"{prefix}_indices": m.indices.astype(np.int32),
-        f"{prefix}_data": m.data.astype(np.float32),
+        f"{prefix}_{data}": m.data.astype(np.float32),
     }
 
 
@@ -37,8 +41,7 @@ def csr_from(arrays: dict[str, np.ndarray], prefix: str, shape: tuple[int, int])
 
 
 def export(model: Any, n_users: int, n_items: int, threshold: float) -> Exported:
-    out: dict[str, Any] = csr_arrays("neighbours", model.neighbours_)
-    out["neighbours_weights"] = out.pop("neighbours_data")  # the artifact format's name
+    out: dict[str, Any] = csr_arrays("neighbours", model.neighbours_, data="weights")  # the format's name
     out.update(
         user_bias=np.zeros(n_users, np.float32),
         item_bias=np.zeros(n_items, np.float32),

@@ -29,7 +29,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from movierec.errors import ArtifactError, ConfigError
-from movierec.interactions import IdMap, Interactions
+from movierec.interactions import IdMap, IdMapped, Interactions
 from movierec.jsonsafe import to_jsonable
 from movierec.output_folders import check_artifact_target
 from movierec.serving.validate import sign_manifest, validate_artifact
@@ -466,7 +466,7 @@ class _Query:
 _EXPLAIN_MAX = 20
 
 
-class Artifact:
+class Artifact(IdMapped):
     """A loaded, verified artifact: recommend, fold in a visitor, find similar movies, search titles.
 
     Every list passes the same guardrails: items with fewer than ``min_support`` training
@@ -554,14 +554,6 @@ class Artifact:
     def rating_scale(self) -> tuple[float, float]:
         lo, hi = self.manifest["rating_scale"]
         return float(lo), float(hi)
-
-    @property
-    def n_users(self) -> int:
-        return len(self.user_map)
-
-    @property
-    def n_items(self) -> int:
-        return len(self.item_map)
 
     @property
     def genres(self) -> list[str]:
