@@ -203,6 +203,7 @@ class Recommender:
         ids = self.items["movieId"].to_numpy() if items is None else self.items["movieId"].to_numpy()[items]
         return pd.Series(scores, index=pd.Index(ids, name="movieId"), name="score")
 
+    # dup-ok: the options of Artifact.recommend on purpose (one vocabulary for Python and the API)
     def recommend(
         self,
         user_id: object,

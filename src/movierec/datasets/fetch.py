@@ -62,6 +62,7 @@ def fetch(
     return fetch_spec(spec, path=path, url=url, force=force, progress=progress, timeout=timeout)
 
 
+# dup-ok: fetch's options for a DatasetSpec instead of a name
 def fetch_spec(
     spec: DatasetSpec,
     *,

@@ -97,6 +97,7 @@ class ALS(FactorRecommender, WeightedRecommender):
         else:
             from implicit.cpu.als import AlternatingLeastSquares
 
+        # dup-ok: implicit's own keyword names (each reference call maps ours to its library's)
         kwargs: dict[str, Any] = dict(
             factors=int(self.factors),
             regularization=float(self.regularization),

@@ -181,6 +181,7 @@ class BayesianFM(_FactorModel):
     }
     _json_state: ClassVar[tuple[str, ...]] = ("history_",)
 
+    # dup-ok: hyperparameter lists share a shape across models, not a meaning (names, defaults differ)
     rank: int = 10
     n_iter: int = 200
     burn_in: int = 5

@@ -493,6 +493,7 @@ class BPR(HybridMF):
     }
     _loss_kind: ClassVar[int] = _BPR_KIND
 
+    # dup-ok: hyperparameter lists share a shape across models, not a meaning (names, defaults differ)
     # LearnBPR's recipe, chosen on validation folds (above); the rest as HybridMF
     factors: int = 200
     learning_rate: float = 0.01

@@ -122,6 +122,7 @@ class NMF(_Classic):
         "reg_qi": FloatRange(1e-3, 1.0, log=True),
     }
 
+    # dup-ok: hyperparameter lists share a shape across models, not a meaning (names, defaults differ)
     factors: int = 15
     epochs: int = 50
     reg_pu: float = 0.06

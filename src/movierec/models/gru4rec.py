@@ -165,6 +165,7 @@ class GRU4Rec(TorchNetState):
     #: reads each user's history in time order: trained on every interaction, not only positives
     sequential: ClassVar[bool] = True
 
+    # dup-ok: hyperparameter lists share a shape across models, not a meaning (names, defaults differ)
     hidden: int = 128
     n_layers: int = 1
     dropout: float = 0.2

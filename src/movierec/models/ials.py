@@ -55,6 +55,7 @@ class IALS(FactorRecommender, WeightedRecommender):
     }
     _json_state: ClassVar[tuple[str, ...]] = ("history_",)
 
+    # dup-ok: hyperparameter lists share a shape across models, not a meaning (names, defaults differ)
     factors: int = 128
     alpha0: float = 0.1
     regularization: float = 0.03

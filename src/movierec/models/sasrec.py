@@ -135,6 +135,7 @@ class SASRec(TorchNetState):
     #: reads each user's history in time order: trained on every interaction, not only positives
     tags: ClassVar[Tags] = Tags(trains_on="sequences", fold_in="sequence", serving="sasrec")
 
+    # dup-ok: hyperparameter lists share a shape across models, not a meaning (names, defaults differ)
     max_len: int = 200
     n_blocks: int = 2
     n_heads: int = 1

@@ -170,6 +170,7 @@ class MultVAE(_VAE):
         "learning_rate": FloatRange(1e-4, 1e-2, log=True),
     }
 
+    # dup-ok: hyperparameter lists share a shape across models, not a meaning (names, defaults differ)
     hidden: int = 600
     latent: int = 200
     beta: float = 0.2
@@ -259,6 +260,7 @@ class RecVAE(_VAE):
     _MIXTURE = (3 / 20, 3 / 4, 1 / 10)  # the reference code's prior weights
     _LN_EPS = 0.1
 
+    # dup-ok: hyperparameter lists share a shape across models, not a meaning (names, defaults differ)
     hidden: int = 600
     latent: int = 200
     gamma: float = 0.005

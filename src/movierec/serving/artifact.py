@@ -534,6 +534,7 @@ class Artifact(IdMapped):
         return pd.DataFrame([self.movie_row(i) for i in range(self.n_items)])
 
     # --- facts ------------------------------------------------------------------------
+    # dup-ok: one property per manifest fact, alike by design
     @property
     def model_name(self) -> str:
         return str(self.manifest["model"]["name"])
@@ -660,6 +661,7 @@ class Artifact(IdMapped):
         """
         return recommendations_frame(self.recommend_rows(user_raw_id, k, exclude_seen, genres, min_support))
 
+    # dup-ok: recommend's options again, returning rows (one vocabulary, not shared code)
     def recommend_rows(
         self,
         user_raw_id: object,
@@ -672,6 +674,7 @@ class Artifact(IdMapped):
         (plus ``predictedRating`` for rating predictors), best first."""
         return self.recommend_index(self.user_index(user_raw_id), k, exclude_seen, genres, min_support)
 
+    # dup-ok: recommend's options again, for a user index (one vocabulary, not shared code)
     def recommend_index(
         self,
         u: int,

@@ -194,6 +194,7 @@ def _arrays(root: Path, arrays: Mapping[str, np.ndarray], family: str, n_users: 
             raise _fail(root, f"factors.npz '{name}' holds {bad} NaN or infinite values")
 
 
+# dup-ok: the parts Artifact.__init__ takes (what a loaded artifact is made of)
 def validate_artifact(
     root: Path,
     manifest: Mapping[str, Any],

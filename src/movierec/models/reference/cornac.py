@@ -51,6 +51,7 @@ class CornacBPR(BaseRecommender):
     name: ClassVar[str] = "cornac:bpr"
     kind: ClassVar[str] = "implicit"
 
+    # dup-ok: hyperparameter lists share a shape across models, not a meaning (names, defaults differ)
     k: int = 200
     max_iter: int = 100
     learning_rate: float = 0.01
@@ -107,6 +108,7 @@ class CornacBiVAE(BaseRecommender):
     name: ClassVar[str] = "cornac:bivae"
     kind: ClassVar[str] = "implicit"
 
+    # dup-ok: hyperparameter lists share a shape across models, not a meaning (names, defaults differ)
     k: int = 50
     encoder_structure: tuple[int, ...] | list[int] = (100,)
     act_fn: str = "tanh"
@@ -144,6 +146,7 @@ class CornacBiVAE(BaseRecommender):
         threads = torch.get_num_threads()
         torch.set_num_threads(int(self.n_threads))
         try:
+            # dup-ok: Cornac's own keyword names (each reference call maps ours to its library's)
             model = cornac.models.BiVAECF(
                 k=int(self.k),
                 encoder_structure=hidden,

@@ -28,6 +28,7 @@ class ImplicitBPR(FactorRecommender, WeightedRecommender):
     tags: ClassVar[Tags] = Tags()
     _json_state: ClassVar[tuple[str, ...]] = ("history_",)
 
+    # dup-ok: hyperparameter lists share a shape across models, not a meaning (names, defaults differ)
     factors: int = 40
     learning_rate: float = 0.01
     regularization: float = 0.01
