@@ -72,6 +72,7 @@ class CornacBPR(BaseRecommender):
         ds = _cornac_dataset(train, seed)
         import cornac
 
+        # dup-ok: Cornac's own keyword names (each reference call maps ours to its library's)
         model = cornac.models.BPR(
             k=int(self.k),
             max_iter=int(self.max_iter),

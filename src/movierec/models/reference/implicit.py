@@ -55,6 +55,7 @@ class ImplicitBPR(FactorRecommender, WeightedRecommender):
         seed = int(check_random_state(self.random_state).integers(0, 2**31 - 1))
         x = weighted_csr(train, self.weighting, self.half_life_days)
         os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+        # dup-ok: implicit's own keyword names (each reference call maps ours to its library's)
         model = BayesianPersonalizedRanking(
             factors=int(self.factors),
             learning_rate=float(self.learning_rate),
