@@ -277,9 +277,23 @@ def _translate_aliases(owner: str, aliases: Mapping[str, str], params: dict[str,
 
 
 def _declares_hyperparameters(cls: type) -> bool:
-    """Whether ``cls``'s own body annotates a hyperparameter (any class-level annotation but ``ClassVar``)."""
-    own = inspect.get_annotations(cls)
-    return any(not str(hint).startswith(("ClassVar", "typing.ClassVar")) for hint in own.values())
+    """Whether ``cls``'s own body annotates a hyperparameter (any class-level annotation but ``ClassVar``).
+
+    Every such annotation needs a default: a hyperparameter always has one, and learned state
+    (``…_``) is set by ``fit``, never declared in the class body.
+    """
+    own = {
+        name: hint
+        for name, hint in inspect.get_annotations(cls).items()
+        if not str(hint).startswith(("ClassVar", "typing.ClassVar"))
+    }
+    missing = [name for name, hint in own.items() if name not in cls.__dict__ and "KW_ONLY" not in str(hint)]
+    if missing:
+        raise TypeError(
+            f"{cls.__name__}: class-level annotations declare hyperparameters and need a default "
+            f"({', '.join(missing)}); mark class constants ClassVar and set learned state in fit"
+        )
+    return bool(own)
 
 
 @dataclass_transform(eq_default=False)
