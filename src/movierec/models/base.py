@@ -26,7 +26,7 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, ClassVar, Literal, Protocol, Self, dataclass_transform, runtime_checkable
+from typing import Any, ClassVar, Literal, Protocol, Self, TypeVar, dataclass_transform, runtime_checkable
 
 import numpy as np
 import scipy.sparse as sp
@@ -56,6 +56,8 @@ __all__ = [
 ]
 
 MODEL_FORMAT_VERSION = 1
+
+_M = TypeVar("_M")  # seeded returns the model it was given
 
 EpochCallback = Callable[[int, dict[str, float]], bool | None]
 """Called after each epoch of an iterative model with ``(epoch, {"loss": …, …})``; return ``False`` to stop.
@@ -115,7 +117,7 @@ HYPERPARAMETER_ALIASES: dict[str, str] = {
 }
 
 
-def tags_of(model_or_class: Any) -> Tags:
+def tags_of(model_or_class: object) -> Tags:
     """The :class:`Tags` of a model instance or class (a plain default for objects outside the contract)."""
     tags = getattr(model_or_class, "tags", None)
     if isinstance(tags, Tags):
@@ -137,7 +139,7 @@ def fit_options(model_or_class: Any) -> set[str]:
     return {p.name for p in sig.parameters.values() if p.kind is inspect.Parameter.KEYWORD_ONLY}
 
 
-def training_view(model_or_class: Any, interactions: Interactions, threshold: float = 4.0) -> Interactions:
+def training_view(model_or_class: object, interactions: Interactions, threshold: float = 4.0) -> Interactions:
     """The interactions a model trains on, from its tags: the one place this rule is written.
 
     Rating predictors and sequence models get every rating (sequences in time order); the
@@ -149,7 +151,7 @@ def training_view(model_or_class: Any, interactions: Interactions, threshold: fl
     return interactions.to_implicit(threshold)
 
 
-def seeded(model: Any, seed: int | None, given: Mapping[str, Any] | None = None) -> Any:
+def seeded(model: _M, seed: int | None, given: Mapping[str, Any] | None = None) -> _M:
     """Give ``model`` the run's ``seed`` as ``random_state`` unless the caller set one (returns the model).
 
     The one place "seed every model with the run's seed" is written (compare, tune, export, report).
@@ -158,7 +160,7 @@ def seeded(model: Any, seed: int | None, given: Mapping[str, Any] | None = None)
         return model
     params = model.get_params() if hasattr(model, "get_params") else {}
     if "random_state" in params:
-        model.set_params(random_state=seed)
+        model.set_params(random_state=seed)  # type: ignore[attr-defined]  # get_params above says it has
     return model
 
 
