@@ -3,7 +3,8 @@
 Steps, each a separate process, in this order:
 
 1. **install**: ``git clone`` of this repository's HEAD into a temporary folder, a new venv, and
-   ``pip install -e '.[reference,viz]'`` (what ``make demo`` does); its seconds and any warning
+   ``pip install -e '.[reference,viz]'`` (``make demo``'s ``.[report]`` plus the reference libraries the
+   comparisons need); its seconds and any warning
    lines pip prints that mention this project are recorded. Whatever ``pip install`` does (here:
    compiling the explicit kernels) counts as install, not run time.
 2. **cold compare**: ``movierec compare --models svd,surprise:svd,knn-baseline,surprise:knn-baseline

@@ -467,6 +467,10 @@ def _issue20_rows(results: Path) -> list[list[str]]:
 def _issue19_rows(results: Path) -> list[list[str]]:
     """Issue 19: defaults on ml-100k top-N, ratings on u1 and Surprise's 5 folds (bench_results.py)."""
     rows = _rows(results, "results19")
+    study = results / "bfm_study.json"  # bayesian-fm tuned on training data only (bench/bfm_study.py)
+    if study.is_file():
+        for name, rec in json.loads(study.read_text()).items():
+            rows.append({"group": name, "model": "bayesian-fm (tuned on training data)", "rmse": rec["rmse"]})
 
     def group(name: str, metric: str) -> dict[str, float]:
         """Model label (name plus non-default parameters) → value, for one group of results19.json."""

@@ -42,9 +42,19 @@ def _config_specs(config: Path, params: list[str] | None) -> tuple[list, dict]:
 
     exp = load_experiment(config)  # mistakes name the file, line and key
     features = ",".join(exp.item_features) or None
-    override = parse_model_params(params, [m.name for m in exp.models]) if params else {}
+    keys = list(
+        dict.fromkeys([m.name for m in exp.models] + [m.label.lower() for m in exp.models if m.label])
+    )
+    override = parse_model_params(params, keys) if params else {}  # MODEL or LABEL .KEY=VALUE
     specs = [
-        ModelSpec(m.name, merge_params(m.name, m.params, override.get(m.name, {})), features)
+        ModelSpec(
+            m.name,
+            merge_params(
+                m.name, m.params, {**override.get(m.name, {}), **override.get((m.label or "").lower(), {})}
+            ),
+            features,
+            m.label,
+        )
         for m in exp.models
     ]
     labels = [s.label for s in specs]

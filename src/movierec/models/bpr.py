@@ -3,7 +3,7 @@
 An item is the sum of its feature embeddings (its identity feature always included) plus their
 biases, likewise a user (identity only unless user features are given) (Kula 2015). Trained
 with BPR (Rendle et al. 2009) or WARP (Weston, Bengio & Usunier 2011) by Hogwild SGD with
-Adagrad or Adadelta steps in :mod:`movierec.models.kernels.lightfm_like`. After ``fit`` the
+Adagrad or Adadelta steps in :mod:`movierec.models.kernels.hybrid`. After ``fit`` the
 effective item/user vectors and biases are precomputed, so scoring, export and serving need no
 features. Items with no training interactions are represented by their side features alone
 (cold start) when features are given.
@@ -20,18 +20,17 @@ import scipy.sparse as sp
 from movierec.errors import ConfigError, DataError
 from movierec.interactions import Interactions
 from movierec.models.base import EpochCallback, Tags, check_positive, check_random_state
-from movierec.models.kernels.learn_bpr import learn_bpr_block
-from movierec.models.kernels.lightfm_like import BPR as _BPR_KIND
-from movierec.models.kernels.lightfm_like import LOGISTIC as _LOGISTIC_KIND
-from movierec.models.kernels.lightfm_like import WARP as _WARP_KIND
-from movierec.models.kernels.lightfm_like import WARP_KOS as _WARP_KOS_KIND
-from movierec.models.kernels.lightfm_like import (
+from movierec.models.kernels.hybrid import BPR as _BPR_KIND
+from movierec.models.kernels.hybrid import LOGISTIC as _LOGISTIC_KIND
+from movierec.models.kernels.hybrid import WARP as _WARP_KIND
+from movierec.models.kernels.hybrid import WARP_KOS as _WARP_KOS_KIND
+from movierec.models.kernels.hybrid import (  # compiled at install; numba without a build
+    learn_bpr_block,
     logistic_epoch,
     pairwise_epoch,
     pairwise_epoch_identity,
-    run_blocks,
 )
-from movierec.models.kernels.threads import free_threads, shared_pool
+from movierec.models.kernels.threads import free_threads, run_blocks, shared_pool
 from movierec.models.params import Boolean, Constraint, Interval, Options, RandomState
 from movierec.models.space import EPOCHS, FACTORS, LR, Choice, FloatRange, IntRange, SearchSpace
 from movierec.models.training import fit_epochs

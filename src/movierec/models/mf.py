@@ -279,7 +279,7 @@ class SVDpp(_SGDFactorModel):
 
     def _fit(self, train: Interactions, *, on_epoch: EpochCallback | None = None) -> Self:
         """Run ``epochs`` SGD sweeps; ``on_epoch`` and ``history_`` as for :class:`SVD`."""
-        from movierec.models.kernels.sgd import implicit_sums, svdpp_epoch  # numba, compiled on first use
+        from movierec.models.kernels.accel import implicit_sums, svdpp_epoch  # compiled (numba unbuilt)
 
         self._check_common()
         self._remember_train(train)

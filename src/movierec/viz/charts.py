@@ -417,11 +417,16 @@ def training_curves(
     histories: Mapping[str, Sequence[Mapping[str, float]]],
     path: str | Path,
     *,
-    title: str = "Training loss per epoch",
+    title: str | None = None,
     colours: Mapping[str, str] | None = None,
 ) -> Path:
-    """Loss per epoch, one small panel per iterative model (their losses are on different scales)."""
+    """Loss per epoch, one small panel per iterative model (their losses are on different scales),
+    with the validation score (``val_…`` keys: :mod:`movierec.epoch_validation`, sasrec's own) dashed
+    on a second axis where the model has one."""
     plt = pyplot()
+    if title is None:
+        validated = any(k.startswith("val") for h in histories.values() for row in h for k in row)
+        title = "Training loss and validation score per epoch" if validated else "Training loss per epoch"
     models = [m for m, h in histories.items() if h]
     colours = colours or model_colours(list(histories))
     n = max(len(models), 1)
@@ -441,9 +446,17 @@ def training_curves(
         val_keys = sorted({k for h in hist for k in h if k.startswith("val")})
         if val_keys:  # the validation metric the model tracked while training, on its own axis
             twin = ax.twinx()
-            for key in val_keys:
+            for key in val_keys:  # scored epochs only (long runs are scored every few epochs)
+                pts = [(e, h[key]) for e, h in zip(epochs, hist, strict=True) if key in h]
                 twin.plot(
-                    epochs, [h.get(key, np.nan) for h in hist], ls="--", lw=1.4, color="#444444", label=key
+                    [p[0] for p in pts],
+                    [p[1] for p in pts],
+                    ls="--",
+                    marker=".",
+                    ms=3,
+                    lw=1.4,
+                    color="#444444",
+                    label=key.replace("val_", "validation "),
                 )
             twin.set_ylabel(val_keys[0].replace("val_", "validation "))
             lines = ax.get_lines() + twin.get_lines()

@@ -61,9 +61,12 @@ class ModelSpec:
     name: str
     params: dict[str, Any] = field(default_factory=dict)
     features: str | None = None
+    given_label: str | None = None  # an experiment file's ``label``: keys the model's rows instead
 
     @property
     def label(self) -> str:
+        if self.given_label:
+            return self.given_label
         return self.name if not self.features else f"{self.name}+" + "+".join(self.features.split(","))
 
 
@@ -798,6 +801,7 @@ def _train_evaluate(run: _Run) -> _Trained:
     """One :func:`~movierec.evaluation.compare` per feature set, all on the same named split."""
     from rich.console import Console
 
+    from movierec.epoch_validation import EpochValidator
     from movierec.evaluation import compare
 
     split = _resolve_split(run.specs)
@@ -806,15 +810,13 @@ def _train_evaluate(run: _Run) -> _Trained:
         groups.setdefault(s.features, []).append(s)
     trained = _Trained(rows=[], fitted={}, fit_train={}, base=None)
     console = run.console if run.show_progress else Console(quiet=True)
+    monitor = EpochValidator(k=run.k, seed=run.seed)  # validation curves of svd, bpr, warp…
     with _Progress(console, len(run.specs)) as prog:
         for features, group in groups.items():
-            names = [g.name for g in group]
-            rename = {g.name: g.label for g in group}
-            if len(set(names)) != len(names):
-                raise ConfigError(f"--models: {names} repeats a model with the same features")
+            rename: dict[str, str] = {}  # compare keys the rows by the specs' own labels
             comp = compare(
                 run.ds,
-                [(g.name, dict(g.params)) for g in group],
+                [(g.name, dict(g.params), g.label) for g in group],
                 split=split,
                 protocols=_PROTOCOLS,
                 k=run.k,
@@ -824,10 +826,13 @@ def _train_evaluate(run: _Run) -> _Trained:
                 user_features=run.user_features,
                 progress=prog.handler(rename),
                 beyond=True,
+                monitor=monitor,
             )
             if trained.base is None:
                 trained.base = comp
             _collect(trained, comp, rename, run.notes)
+    if monitor.note():
+        run.notes.append(str(monitor.note()))
     order = {s.label: i for i, s in enumerate(run.specs)}  # rows in the order the specs were given
     trained.rows.sort(
         key=lambda r: (
@@ -934,11 +939,17 @@ def _model_charts(
         title="Metric vs K (full ranking)",
         colours=colours,
     )
-    histories = {lab: list(getattr(trained.fitted[lab], "history_", []) or []) for lab in labels}
-    histories = {lab: h for lab, h in histories.items() if h and any("loss" in e for e in h)}
+    histories = _histories(trained, labels)
     if histories:
         charts["training"] = C.training_curves(histories, charts_dir / "training_curves.png", colours=colours)
     return charts
+
+
+def _histories(trained: _Trained, labels: Sequence[str] | None = None) -> dict[str, list[dict[str, float]]]:
+    """Per-epoch records (loss; ``val_…`` where validated) of the models that have a training loss."""
+    labels = list(trained.fitted) if labels is None else labels
+    histories = {lab: list(getattr(trained.fitted[lab], "history_", []) or []) for lab in labels}
+    return {lab: h for lab, h in histories.items() if h and any("loss" in e for e in h)}
 
 
 def _embedding_maps(run: _Run, trained: _Trained, labels: list[str]) -> list[dict[str, Any]]:
@@ -1021,6 +1032,7 @@ def _write(
         "projection": run.projection,
     }
     payload = _payload(run, meta, summary, table, winners, text, results, ks, curves, maps, base)
+    payload["training"] = _histories(trained)  # the training-curve chart's data: loss, val_… per epoch
     for key in ("sequence", "new_users"):
         if sections[key] is not None:
             payload[key] = sections[key]
