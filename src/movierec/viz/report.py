@@ -1038,7 +1038,7 @@ def _write(
             payload[key] = sections[key]
     if sections["beyond"] is not None:
         payload["beyond"] = {key: v for key, v in sections["beyond"].items() if key != "charts"}
-    html = _render(
+    html = _render(  # keyword calls (here and Report below) name the template's and the record's fields
         ds=run.ds,
         summary=summary,
         data_charts=data_charts,
