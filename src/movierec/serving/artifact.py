@@ -868,10 +868,16 @@ class Artifact(IdMapped):
         return self.visitor(ratings, k, history=history, genres=genres)["recommendations"]
 
     # --- similar items ----------------------------------------------------------------
-    def similar(
+    def similar(self, movie_raw_id: object, k: int = 10, min_support: int | None = None) -> pd.DataFrame:
+        """Movies most like ``movie_raw_id`` as a DataFrame (:meth:`movierec.Recommender.similar`'s shape):
+        ``movieId, title, year, genres, similarity, n_ratings``, most similar first; see :meth:`similar_rows`."""
+        return recommendations_frame(self.similar_rows(movie_raw_id, k, min_support), score="similarity")
+
+    def similar_rows(
         self, movie_raw_id: object, k: int = 10, min_support: int | None = None
     ) -> list[dict[str, Any]]:
-        """Movies most like ``movie_raw_id``: cosine of item vectors or its neighbour list, shrunk by co-support.
+        """Movies most like ``movie_raw_id`` as the API's JSON rows: cosine of item vectors or its neighbour
+        list, shrunk by co-support.
 
         Each similarity is multiplied by n/(n + λ), n the users who interacted with both movies
         (:func:`movierec.scoring.support.shrink_by_co_support`), and the support floor applies.
@@ -970,21 +976,25 @@ class Artifact(IdMapped):
 _FRAME_COLUMNS = ("movieId", "title", "year", "genres", "score", "n_ratings", "predicted_rating")
 
 
-def recommendations_frame(rows: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
+def recommendations_frame(rows: Sequence[Mapping[str, Any]], *, score: str = "score") -> pd.DataFrame:
     """The API's recommendation rows as :class:`movierec.Recommender`'s DataFrame (snake_case, rank index).
 
     ``ratings`` (the API's name for the training-interaction count) becomes ``n_ratings``,
-    ``predictedRating`` becomes ``predicted_rating`` and the genre list is ``|``-joined; extra
-    fields (``imdbId``, ``tmdbId``, ``because``) follow.
+    ``predictedRating`` becomes ``predicted_rating``, ``score`` is named ``score`` (``similarity``
+    for similar movies) and the genre list is ``|``-joined; extra fields (``imdbId``, ``tmdbId``,
+    ``because``) follow.
     """
-    renamed = {"ratings": "n_ratings", "predictedRating": "predicted_rating"}
+    renamed = {"ratings": "n_ratings", "predictedRating": "predicted_rating", "score": score}
     records = [
         {renamed.get(key, key): ("|".join(v) if key == "genres" else v) for key, v in r.items()} for r in rows
     ]
     frame = pd.DataFrame.from_records(records)
     if frame.empty:
-        frame = pd.DataFrame({c: pd.Series(dtype=object) for c in _FRAME_COLUMNS[:-1]})
-    first = [c for c in _FRAME_COLUMNS if c in frame.columns]
+        frame = pd.DataFrame({c: pd.Series(dtype=object) for c in _FRAME_COLUMNS[:-1]}).rename(
+            columns={"score": score}
+        )
+    order = [score if c == "score" else c for c in _FRAME_COLUMNS]
+    first = [c for c in order if c in frame.columns]
     frame = frame[first + [c for c in frame.columns if c not in first]]
     if "year" in frame:
         frame["year"] = frame["year"].astype("Int64")
