@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any, ClassVar, Self
+from typing import ClassVar, Self
 
 import numpy as np
 import scipy.sparse as sp
@@ -182,23 +182,14 @@ class BayesianFM(_FactorModel):
     }
     _json_state: ClassVar[tuple[str, ...]] = ("history_",)
 
-    def __init__(
-        self,
-        rank: int = 10,
-        n_iter: int = 200,
-        burn_in: int = 5,
-        features: str = "flipped",
-        init_std: float = 0.1,
-        reg_0: float = 1.0,
-        random_state: int | None = 42,
-    ) -> None:
-        self.rank = rank
-        self.n_iter = n_iter
-        self.burn_in = burn_in
-        self.features = features
-        self.init_std = init_std
-        self.reg_0 = reg_0
-        self.random_state = random_state
+    # dup-ok: hyperparameter lists share a shape across models, not a meaning (names, defaults differ)
+    rank: int = 10
+    n_iter: int = 200
+    burn_in: int = 5
+    features: str = "flipped"
+    init_std: float = 0.1
+    reg_0: float = 1.0
+    random_state: int | None = 42
 
     def _check_params(self) -> None:
         check_positive("rank", self.rank, integer=True)
@@ -210,14 +201,7 @@ class BayesianFM(_FactorModel):
         check_positive("reg_0", self.reg_0)
         _check_features(self.features)
 
-    def _fit(
-        self,
-        train: Interactions,
-        *,
-        item_features: Any = None,
-        user_features: Any = None,
-        on_epoch: EpochCallback | None = None,
-    ) -> Self:
+    def _fit(self, train: Interactions, *, on_epoch: EpochCallback | None = None) -> Self:
         """Run ``n_iter`` Gibbs sweeps over the relational design and average the kept samples into the
         factor form above (per user, per item and, with time features, per training session)."""
         from movierec.models.kernels.bfm_gibbs import entity_terms, relational_sweep, seed_kernel

@@ -8,7 +8,7 @@ SVD++ / flipped implicit blocks and the timeSVD++ user-day indicator as feature 
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Self
+from typing import ClassVar, Self
 
 import numpy as np
 import scipy.sparse as sp
@@ -26,26 +26,18 @@ class MyFMBayesianFM(ExplicitRecommender):
 
     name: ClassVar[str] = "myfm:bfm"
 
-    def __init__(
-        self,
-        rank: int = 10,
-        n_iter: int = 200,
-        burn_in: int = 5,
-        features: str = "flipped",
-        random_state: int | None = 42,
-    ) -> None:
-        self.rank = rank
-        self.n_iter = n_iter
-        self.burn_in = burn_in
-        self.features = features
-        self.random_state = random_state
+    rank: int = 10
+    n_iter: int = 200
+    burn_in: int = 5
+    features: str = "flipped"
+    random_state: int | None = 42
 
     @property
     def predicts_with_time(self) -> bool:
         """True when ``predict`` uses the ratings' timestamps (the time feature sets)."""
         return str(self.features).startswith("time")
 
-    def _fit(self, train: Interactions, *, item_features: Any = None, user_features: Any = None) -> Self:
+    def _fit(self, train: Interactions) -> Self:
         try:
             import myfm
         except ImportError as exc:  # pragma: no cover - depends on the install
