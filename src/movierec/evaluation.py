@@ -140,6 +140,8 @@ class Protocol:
         """Why this protocol cannot tell models apart on this test set (``None`` when it can)."""
         return None
 
+    # Every protocol overrides this signature; `duplicates` lists the repeated parameter lists, which are
+    # the interface (as scikit-learn's fit), not copied logic.
     def evaluate(
         self,
         model: Any,
@@ -1025,11 +1027,7 @@ def compare(
         create(name, **params)
     notes: list[str] = []
     key = _split_key(split, protos, kinds, threshold, notes)
-    needs_positives = any(p.ranking for p in protos) or any(kd != "explicit" for kd in kinds)
-    if needs_positives and not (inter.ratings >= threshold).any():
-        raise ConfigError(
-            f"implicit threshold {threshold:g} leaves no positives (ratings range {inter.ratings.min():g}..{inter.ratings.max():g})"
-        )
+    _check_positives(inter, protos, kinds, threshold)
     splitter = S.get_splitter(key, seed=seed, threshold=threshold, test_size=test_size, cv=cv)
     run = _FoldRun(ds, protos, key, k, threshold, seed, item_features, user_features, progress, notes)
     run.beyond, run.genres, run.user_groups, run.monitor = beyond, genres, user_groups, monitor
@@ -1073,6 +1071,17 @@ def compare(
         provenance=provenance(ds.name, ds.sha256),
         fit_train=fit_train,
     )
+
+
+def _check_positives(
+    inter: Interactions, protos: Sequence[Protocol], kinds: Sequence[str], threshold: float
+) -> None:
+    """A ranking protocol or an implicit model needs ratings ≥ ``threshold``; none at all is a ConfigError."""
+    needs_positives = any(p.ranking for p in protos) or any(kd != "explicit" for kd in kinds)
+    if needs_positives and not (inter.ratings >= threshold).any():
+        raise ConfigError(
+            f"implicit threshold {threshold:g} leaves no positives (ratings range {inter.ratings.min():g}..{inter.ratings.max():g})"
+        )
 
 
 def _seeded_specs(models: Sequence[Any], seed: int) -> list[tuple[str, dict[str, Any]]]:

@@ -312,7 +312,11 @@ def create_app(
 
 
 def _movie_routes(app: FastAPI, art: Artifact) -> None:
-    """GET /health, /movies, /movies/{movieId} and /movies/{movieId}/similar."""
+    """GET /health, /movies, /movies/{movieId} and /movies/{movieId}/similar.
+
+    The route declarations look alike (decorator, typed path and query parameters, one artifact call):
+    FastAPI builds the OpenAPI schema from each one, so they stay written out.
+    """
 
     @app.get("/health", response_model=Health, tags=["service"])
     async def health(request: Request) -> Response:
@@ -352,7 +356,7 @@ def _movie_routes(app: FastAPI, art: Artifact) -> None:
     ) -> Response:
         """Movies most like this one (cosine of item vectors, or the model's neighbour list), shrunk by how many
         users rated both; movies under the support floor are left out."""
-        return _rec_response(art, None, art.similar(movieId, k))
+        return _rec_response(art, None, art.similar_rows(movieId, k))
 
 
 def _recommendation_routes(app: FastAPI, art: Artifact) -> None:

@@ -215,6 +215,7 @@ class _Progress:
         )
         self.tasks: dict[str, Any] = {}
         self.labels: dict[str, str] = {}
+        self.last_val: dict[str, str] = {}  # label -> "val_rmse 0.94" (epoch_validation scores some epochs)
         self.total_models = total_models
 
     def __enter__(self) -> _Progress:
@@ -240,6 +241,11 @@ class _Progress:
                 status = f"epoch {ev.get('epoch')}" + (
                     f" · loss {loss:.4g}" if isinstance(loss, float) else ""
                 )
+                val = next((f"{k} {v:.4g}" for k, v in ev.items() if k.startswith("val_")), None)
+                if val is not None:
+                    self.last_val[label] = val
+                if label in self.last_val:  # the latest validation score (some epochs are not scored)
+                    status += f" · {self.last_val[label]}"
                 self.progress.update(self.tasks[label], completed=int(ev.get("epoch", 0)), status=status)
             elif kind == "fit-end" and label in self.tasks:
                 task = self.tasks[label]
@@ -1038,7 +1044,7 @@ def _write(
             payload[key] = sections[key]
     if sections["beyond"] is not None:
         payload["beyond"] = {key: v for key, v in sections["beyond"].items() if key != "charts"}
-    html = _render(
+    html = _render(  # keyword calls (here and Report below) name the template's and the record's fields
         ds=run.ds,
         summary=summary,
         data_charts=data_charts,
