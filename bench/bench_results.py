@@ -162,14 +162,17 @@ def study_rows() -> list[dict[str, Any]]:
     myfm at equal rank and sweeps, same run), in this page's row format."""
     rows: list[dict[str, Any]] = []
     if BFM_STUDY.is_file():
-        for group, rec in json.loads(BFM_STUDY.read_text()).items():
+        stored = json.loads(BFM_STUDY.read_text())
+        for group, rec in (stored.get("studies") or stored).items():
             tests = [r for r in rec["rows"] if r["stage"] == "test"]
             chosen = [{k: v for k, v in r["params"].items() if k != "random_state"} for r in tests]
             label = (
                 chosen[0]
-                if len(chosen) == 1
+                if all(c == chosen[0] for c in chosen)
                 else "chosen per fold: " + "; ".join(f"{c['features']} r{c['rank']}" for c in chosen)
             )
+            if len(chosen) > 1 and all(c == chosen[0] for c in chosen):
+                label = f"{chosen[0]} (chosen in each of the {len(chosen)} folds)"
             rows.append({"group": group, "model": "bayesian-fm", "params": label, "rmse": rec["rmse"],
                          "fit_seconds": float(np.mean([r["fit_seconds"] for r in tests])),
                          "loadavg": [float(str(tests[-1]["loadavg"]).split()[0])],
