@@ -23,9 +23,10 @@ $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip wheel setuptools
 
-# Core + what the demo report needs.
+# Core + what the demo report needs (the `report` extra: viz, and implicit for als). The other reference
+# libraries, which pip builds from source for minutes, are for compare/bench/test (issue 16's 3-minute demo).
 $(VENV)/.demo-installed: pyproject.toml setup.py src/movierec/models/kernels/_native.pyx | $(VENV)/bin/python
-	$(PIP) install --quiet -e '.[reference,viz]'
+	$(PIP) install --quiet -e '.[report]'
 	@touch $@
 
 # Everything the test suite exercises (all extras); torch pinned to the local CPU wheel first.

@@ -24,25 +24,6 @@ ALLOWED: dict[str, str] = {
     "models/sasrec.py:SASRec._fit": "torch training loop, to move into a ModelTrainer",
     # The cold-users study runs one pipeline of fold-ins per strategy; not in this change's area.
     "cold_users.py:cold_users": "study pipeline outside issue 17's files; split with its owner",
-    # Being split into named steps in issue 17's h17b branch; each entry goes as its function shrinks.
-    **dict.fromkeys(
-        [
-            "viz/report.py:build_report",
-            "serving/app.py:create_app",
-            "cli/tune.py:tune_cmd",
-            "cli/compare.py:compare_cmd",
-            "cli/serve.py:export_cmd",
-            "tuning.py:tune",
-            "cli/report.py:register",
-            "spark/train.py:read_ratings",
-            "cli/serve.py:serve_cmd",
-            "viz/report.py:build_map",
-            "spark/train.py:train_on_frames",
-            "tuning.py:_make_objective",
-            "cli/spark.py:train_cmd",
-        ],
-        "being split (issue 17)",
-    ),
 }
 
 

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from movierec.errors import ConfigError
@@ -207,3 +208,48 @@ def test_compare_with_a_bad_experiment_file_is_one_line_exit_2(tmp_path: Path) -
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "bad.toml, line 3: models[0].rate: unknown key" in lines[0], proc.stderr
+
+
+@pytest.mark.slow
+def test_labels_key_the_rows_of_two_configurations_of_one_model(tmp_path: Path) -> None:
+    """An experiment file's ``label`` is the row key in compare's table, results.csv/json and the report."""
+    from datagen import make_ratings
+
+    make_ratings(80, 60, 0.3, seed=1).to_csv(tmp_path / "ratings.csv", index=False)
+    (tmp_path / "exp.toml").write_text(
+        'dataset = "ratings.csv"\nseed = 3\nprotocols = ["rating", "full-ranking"]\n'
+        '[[models]]\nname = "svd"\nlabel = "svd-5"\n[models.params]\nfactors = 5\nepochs = 3\n'
+        '[[models]]\nname = "svd"\nlabel = "svd-20"\n[models.params]\nfactors = 20\nepochs = 3\n'
+    )
+    proc = _movierec("compare", "--config", "exp.toml", "--out", "runs", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    table = proc.stdout.splitlines()
+    assert any(line.lstrip("│ ").startswith("svd-5 ") for line in table), proc.stdout
+    assert any(line.lstrip("│ ").startswith("svd-20 ") for line in table), proc.stdout
+    (run,) = (tmp_path / "runs").iterdir()
+    csv = pd.read_csv(run / "results.csv")
+    assert set(csv["model"]) == {"svd-5", "svd-20"}
+    rows = {(r["model"], r["protocol"]): r for r in json.loads((run / "results.json").read_text())}
+    assert rows[("svd-5", "rating")]["params"]["factors"] == 5
+    assert rows[("svd-20", "rating")]["params"]["factors"] == 20
+    assert rows[("svd-20", "rating")]["model_name"] == "svd"
+    assert rows[("svd-5", "rating")]["rmse"] != rows[("svd-20", "rating")]["rmse"]
+    # the report trains both and keys its table, results and training curves by the labels
+    proc = _movierec(
+        "report",
+        "--config",
+        "exp.toml",
+        "--out",
+        "rep",
+        "--projection",
+        "pca",
+        "--map-items",
+        "20",
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads((tmp_path / "rep" / "results.json").read_text())
+    assert [r["model"] for r in data["table"]] == ["svd-5", "svd-20"]
+    assert set(pd.read_csv(tmp_path / "rep" / "results.csv")["model"]) == {"svd-5", "svd-20"}
+    assert data["report"]["fingerprint"]["params"]["svd-20"]["factors"] == 20
+    assert set(data["training"]) == {"svd-5", "svd-20"}

@@ -7,6 +7,9 @@ by k per item, and batched scoring calls the model once per batch of users.
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -91,7 +94,7 @@ def test_the_model_is_usable_after_every_epoch_of_its_trainer() -> None:
 
 def test_no_kernel_is_compiled_twice_in_one_process() -> None:
     """Fits at several sizes and dtypes leave one compiled signature per numba kernel; with the compiled
-    extension built, svd, baseline, knn-baseline and ease fits compile nothing at all."""
+    extension built, svd, baseline, knn-baseline, bpr and ease fits compile nothing at all."""
     from numba.core import event
     from numba.core.registry import CPUDispatcher
 
@@ -116,6 +119,8 @@ def test_no_kernel_is_compiled_twice_in_one_process() -> None:
             "movierec.models.kernels.knn",
             "movierec.models.kernels.baselines",
             "movierec.models.kernels.ease_kernels",
+            "movierec.models.kernels.lightfm_like",
+            "movierec.models.kernels.learn_bpr",
         )
         late = [name for name in compiled if name.startswith(explicit)]
         assert not late, f"compiled at run time although the extension is built: {late}"
@@ -153,3 +158,43 @@ def test_recommend_scores_in_batches(monkeypatch) -> None:  # type: ignore[no-un
     users = np.arange(50)
     model.recommend(users, k=5, batch_size=16)
     assert counter.calls == 4  # ceil(50 / 16): one vectorised call per batch, never one per user
+
+
+def test_default_fits_and_a_tsne_map_import_no_numba_when_the_extension_is_built() -> None:
+    """A fresh process fitting the report's and compare's defaults (svd, svdpp, knn-baseline, ease, bpr, warp,
+    warp-kos, logistic; warp with side features too) and drawing one t-SNE map never imports numba: nothing
+    is JIT-compiled on a user's first command (issue 16). openTSNE's own neighbour lookup would import
+    pynndescent."""
+    import subprocess
+    import sys
+
+    from movierec.models.kernels import accel
+
+    if accel.BACKEND != "native":
+        pytest.skip("compiled kernels not built here (pip install builds them)")
+    code = """
+import sys
+import numpy as np
+import scipy.sparse as sp
+from datagen import make_ratings
+from movierec.interactions import Interactions
+from movierec.models import create
+from movierec.viz.embeddings import project
+train = Interactions.from_frame(make_ratings(60, 80, density=0.2, seed=0), rating_scale=(0.5, 5.0))
+positives = train.to_implicit(3.0)
+for name in ("svd", "svdpp", "knn-baseline"):
+    create(name, epochs=2).fit(train) if name != "knn-baseline" else create(name, k=5).fit(train)
+for name in ("bpr", "warp", "warp-kos", "logistic"):
+    create(name, epochs=2, random_state=0).fit(positives)
+side = sp.random(positives.n_items, 4, density=0.5, random_state=0, format="csr")
+create("warp", epochs=2, random_state=0).fit(positives, item_features=side)
+model = create("ease").fit(positives)
+project(np.random.default_rng(0).normal(size=(40, 8)), "tsne", 0, None)
+print(sorted(m for m in ("numba", "pynndescent") if m in sys.modules))
+"""
+    tests_dir = str(Path(__file__).parent)
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (tests_dir, env.get("PYTHONPATH", "")) if p)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().splitlines()[-1] == "[]", out.stdout

@@ -29,6 +29,7 @@ from movierec.models.base import fit_options, tags_of, topk
 
 if TYPE_CHECKING:
     from movierec.datasets import Dataset
+    from movierec.epoch_validation import EpochValidator
 
 __all__ = [
     "PROTOCOLS",
@@ -139,6 +140,8 @@ class Protocol:
         """Why this protocol cannot tell models apart on this test set (``None`` when it can)."""
         return None
 
+    # Every protocol overrides this signature; `duplicates` lists the repeated parameter lists, which are
+    # the interface (as scikit-learn's fit), not copied logic.
     def evaluate(
         self,
         model: Any,
@@ -889,16 +892,36 @@ def _is_beyond(metric: str) -> bool:
     return is_beyond(metric)
 
 
-def _labels(models: Sequence[tuple[str, dict[str, Any]]]) -> list[str]:
-    names = [n for n, _ in models]
+def _given_labels(models: Sequence[Any]) -> list[str | None]:
+    """The labels passed as a third element, ``(name, params, label)`` (an experiment file's ``label``)."""
+    out: list[str | None] = []
+    for m in models:
+        label = m[2] if not isinstance(m, str) and len(m) > 2 else None
+        if label is not None and (not isinstance(label, str) or not label.strip()):
+            raise ConfigError(f"model label {label!r}: give a non-empty string")
+        out.append(label.strip() if label else None)
+    dup = next((lab for lab in out if lab is not None and out.count(lab) > 1), None)
+    if dup is not None:
+        raise ConfigError(f"two models are labelled {dup!r}; give them distinct labels")
+    return out
+
+
+def _labels(models: Sequence[tuple[str, dict[str, Any]]], given: Sequence[str | None] = ()) -> list[str]:
+    """Row keys: a given label as is; else the name, with its parameters when the name repeats."""
+    given = list(given) or [None] * len(models)
+    names = [n for (n, _), g in zip(models, given, strict=True) if g is None]
     out = []
-    for name, params in models:
-        if names.count(name) > 1 and params:
+    for (name, params), label in zip(models, given, strict=True):
+        if label is not None:
+            out.append(label)
+        elif names.count(name) > 1 and params:
             out.append(f"{name}(" + ",".join(f"{k}={v}" for k, v in sorted(params.items())) + ")")
         else:
             out.append(name)
-    seen: dict[str, int] = {}
+    seen: dict[str, int] = {lab: 1 for lab in given if lab is not None}  # a given label is never renamed
     for i, lab in enumerate(out):
+        if given[i] is not None:
+            continue
         if lab in seen:
             seen[lab] += 1
             out[i] = f"{lab}#{seen[lab]}"
@@ -926,27 +949,35 @@ def _fit(
     label: str,
     progress: Progress | None,
     user_features: Any = None,
+    listener: Callable[[int, dict[str, float]], None] | None = None,
 ) -> float:
+    """Fit ``model``; seconds of training (a ``listener``'s per-epoch work, e.g. validation scoring, left out)."""
     kwargs: dict[str, Any] = {}
+    spent = [0.0]
     sig = fit_options(model)
     if features is not None:
         kwargs["item_features"] = features
     if user_features is not None and getattr(model, "uses_user_features", False):
         kwargs["user_features"] = user_features
-    if progress is not None and "on_epoch" in sig:
+    if (progress is not None or listener is not None) and "on_epoch" in sig:
 
         def on_epoch(epoch: int, info: dict[str, float]) -> None:
-            progress({"event": "epoch", "model": label, "epoch": epoch, **info})
+            if listener is not None:  # adds its values (val_rmse…) to the epoch's record first
+                t = time.perf_counter()
+                listener(epoch, info)
+                spent[0] += time.perf_counter() - t
+            if progress is not None:
+                progress({"event": "epoch", "model": label, "epoch": epoch, **info})
 
         kwargs["on_epoch"] = on_epoch
     t0 = time.perf_counter()
     model.fit(train, **kwargs)
-    return time.perf_counter() - t0
+    return time.perf_counter() - t0 - spent[0]
 
 
 def compare(
     dataset: Dataset | str,
-    models: Sequence[tuple[str, dict[str, Any]] | str],
+    models: Sequence[tuple[str, dict[str, Any]] | tuple[str, dict[str, Any], str | None] | str],
     *,
     split: str = "auto",
     protocols: Sequence[str] | str = ("rating", "test-candidates", "full-ranking"),
@@ -961,21 +992,22 @@ def compare(
     beyond: bool = False,
     rerank: str | None = None,
     user_groups: dict[str, np.ndarray] | None = None,
+    monitor: EpochValidator | None = None,
 ) -> Comparison:
     """Fit every model on one split and evaluate each under every protocol (DESIGN.md; issues 3 and 4).
 
-    ``split="auto"``: explicit-only runs use the ratings hold-out (Surprise semantics),
-    implicit-only runs the interaction hold-out of positives (LightFM semantics), mixed runs one
-    ratings hold-out whose test positives are test ratings ≥ ``threshold``; the ``leave-last-out``
-    protocol takes the leave-last-out split. Implicit models train
-    on ``train.to_implicit(threshold)``. ``beyond`` adds diversity, popularity-bias, calibration,
+    ``models``: names, ``(name, params)`` or ``(name, params, label)`` (label = row key). ``split="auto"``:
+    explicit-only runs use the ratings hold-out (Surprise semantics), implicit-only runs the interaction
+    hold-out of positives (LightFM semantics), mixed runs one ratings hold-out whose test positives are test
+    ratings ≥ ``threshold``; the ``leave-last-out`` protocol takes the leave-last-out split. Implicit models
+    train on ``train.to_implicit(threshold)``. ``beyond`` adds diversity, popularity-bias, calibration,
     unexpectedness and per-user-group metrics to the full-ranking rows (:mod:`movierec.beyond`;
     ``user_groups``: extra families such as gender, a label per user); ``rerank`` (``"mmr:0.3"``…,
-    :mod:`movierec.rerank`) re-ranks every full-ranking list and labels those rows ``model+mmr:0.3``. ``cv`` runs Surprise-style k-fold instead and reports
-    means over folds (ranking metrics pooled over every (user, fold)). Protocols that do not apply
-    to a model (RMSE of an implicit model) are skipped with a note. ``user_features``
-    (``"demographics"``, a ``userId,feature`` CSV, or both comma-separated) go to the models that
-    use them (bpr, warp, logistic, warp-kos, segment-popularity); the others get a note.
+    :mod:`movierec.rerank`) re-ranks every full-ranking list and labels those rows ``model+mmr:0.3``. ``cv``
+    runs Surprise-style k-fold instead and reports means over folds (ranking metrics pooled over every (user,
+    fold)). Protocols that do not apply to a model (RMSE of an implicit model) are skipped with a note.
+    ``user_features`` (``"demographics"``, a ``userId,feature`` CSV, or both comma-separated) go to the models
+    that use them (bpr, warp, logistic, warp-kos, segment-popularity); the others get a note.
     """
     from movierec.models.registry import create, get_class
     from movierec.provenance import provenance
@@ -995,15 +1027,11 @@ def compare(
         create(name, **params)
     notes: list[str] = []
     key = _split_key(split, protos, kinds, threshold, notes)
-    needs_positives = any(p.ranking for p in protos) or any(kd != "explicit" for kd in kinds)
-    if needs_positives and not (inter.ratings >= threshold).any():
-        raise ConfigError(
-            f"implicit threshold {threshold:g} leaves no positives (ratings range {inter.ratings.min():g}..{inter.ratings.max():g})"
-        )
+    _check_positives(inter, protos, kinds, threshold)
     splitter = S.get_splitter(key, seed=seed, threshold=threshold, test_size=test_size, cv=cv)
     run = _FoldRun(ds, protos, key, k, threshold, seed, item_features, user_features, progress, notes)
-    run.beyond, run.genres, run.user_groups = beyond, genres, user_groups
-    labels = _labels(specs)
+    run.beyond, run.genres, run.user_groups, run.monitor = beyond, genres, user_groups, monitor
+    labels = _labels(specs, _given_labels(models))
     outs: dict[str, dict[str, list[EvalOutput]]] = {lab: {p.name: [] for p in protos} for lab in labels}
     fit_secs: dict[str, list[float]] = {lab: [] for lab in labels}
     fitted: dict[str, Any] = {}
@@ -1045,9 +1073,18 @@ def compare(
     )
 
 
-def _seeded_specs(
-    models: Sequence[tuple[str, dict[str, Any]] | str], seed: int
-) -> list[tuple[str, dict[str, Any]]]:
+def _check_positives(
+    inter: Interactions, protos: Sequence[Protocol], kinds: Sequence[str], threshold: float
+) -> None:
+    """A ranking protocol or an implicit model needs ratings ≥ ``threshold``; none at all is a ConfigError."""
+    needs_positives = any(p.ranking for p in protos) or any(kd != "explicit" for kd in kinds)
+    if needs_positives and not (inter.ratings >= threshold).any():
+        raise ConfigError(
+            f"implicit threshold {threshold:g} leaves no positives (ratings range {inter.ratings.min():g}..{inter.ratings.max():g})"
+        )
+
+
+def _seeded_specs(models: Sequence[Any], seed: int) -> list[tuple[str, dict[str, Any]]]:
     """``(name, params)`` pairs; the run's seed seeds every model unless the model was given its own."""
     from movierec.models.registry import get_class
 
@@ -1144,6 +1181,7 @@ class _FoldRun:
     splitter: S.Splitter
     cv: int | None = None
     reranker: Any = None
+    monitor: Any = None  # an EpochValidator (movierec.epoch_validation), or None
 
     def __init__(
         self,
@@ -1205,7 +1243,15 @@ class _FoldRun:
             self.notes.append(f"{label} ignores user features")
         epochs = getattr(model, "epochs", None)
         self._emit({"event": "fit-start", "model": label, "fold": fold, "folds": folds, "epochs": epochs})
-        secs = _fit(model, self.fit_view(train, kind), item_feats, label, self.progress, user_feats)
+        data, listener = self.fit_view(train, kind), None
+        if self.monitor is not None and self.key not in ("leave-last-out", "last-session"):
+            # every model fits without the validation slice (sequences keep every event); curves for some
+            rest, valid = self.monitor.split(train)
+            data = self.fit_view(rest, kind)
+            listener = self.monitor.attach(
+                label, model, data, valid, None if kind == "explicit" else self.threshold
+            )
+        secs = _fit(model, data, item_feats, label, self.progress, user_feats, listener)
         self._emit(
             {
                 "event": "fit-end",

@@ -216,8 +216,14 @@ class Experiment(BaseModel):
         return self
 
     def model_pairs(self) -> list[tuple[str, dict[str, Any]]]:
-        """``[(name, params), …]`` as :func:`movierec.evaluation.compare` takes them."""
+        """``[(name, params), …]`` (without the labels; :meth:`model_specs` keeps them)."""
         return [(m.name, dict(m.params)) for m in self.models]
+
+    def model_specs(self) -> list[tuple[str, dict[str, Any], str | None]]:
+        """``[(name, params, label), …]`` as :func:`movierec.evaluation.compare` takes them: a model's
+        ``label`` (when given) keys its rows in tables, ``results.csv`` and reports, so two
+        configurations of one model sit side by side."""
+        return [(m.name, dict(m.params), m.label) for m in self.models]
 
     def to_toml(self) -> str:
         return dumps_toml(self.to_data())
@@ -535,7 +541,7 @@ def run_experiment(
 def compare_kwargs(exp: Experiment) -> dict[str, Any]:
     """Keyword arguments for :func:`movierec.evaluation.compare` from an experiment (besides dataset/progress)."""
     return {
-        "models": exp.model_pairs(),
+        "models": exp.model_specs(),
         "split": exp.split.kind,
         "test_size": exp.split.test_size,
         "protocols": list(exp.protocols),

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import ClassVar
 
 import numpy as np
@@ -232,6 +232,7 @@ class Splitter:
     """
 
     name: ClassVar[str]
+    _describe: ClassVar[str]  # the description, formatted with the splitter's fields
 
     @property
     def n_folds(self) -> int:
@@ -239,7 +240,7 @@ class Splitter:
 
     @property
     def description(self) -> str:
-        raise NotImplementedError
+        return self._describe.format(**{f.name: getattr(self, f.name) for f in fields(self)})  # type: ignore[arg-type]
 
     def _folds(self, inter: Interactions) -> Iterator[tuple[Interactions, Interactions]]:
         raise NotImplementedError
@@ -267,10 +268,9 @@ class RatingsHoldout(Splitter):
     test_size: float = 0.2
     seed: int = 42
     name: ClassVar[str] = "ratings-holdout"
-
-    @property
-    def description(self) -> str:
-        return f"ratings-holdout ({self.test_size:g} of ratings, Surprise train_test_split, seed {self.seed})"
+    _describe: ClassVar[str] = (
+        "ratings-holdout ({test_size:g} of ratings, Surprise train_test_split, seed {seed})"
+    )
 
     def _folds(self, inter: Interactions) -> Iterator[tuple[Interactions, Interactions]]:
         yield ratings_holdout(inter, self.test_size, self.seed)
@@ -285,13 +285,10 @@ class InteractionsHoldout(Splitter):
     seed: int = 42
     threshold: float = 4.0
     name: ClassVar[str] = "interactions-holdout"
-
-    @property
-    def description(self) -> str:
-        return (
-            f"interactions-holdout (positives ≥ {self.threshold:g}, {self.test_size:g} held out, "
-            f"LightFM random_train_test_split, seed {self.seed})"
-        )
+    _describe: ClassVar[str] = (
+        "interactions-holdout (positives ≥ {threshold:g}, {test_size:g} held out, "
+        "LightFM random_train_test_split, seed {seed})"
+    )
 
     def _folds(self, inter: Interactions) -> Iterator[tuple[Interactions, Interactions]]:
         yield interactions_holdout(_positives(inter, self.threshold), self.test_size, self.seed)
@@ -304,10 +301,7 @@ class PerUserHoldout(Splitter):
     test_size: float = 0.2
     seed: int = 42
     name: ClassVar[str] = "per-user"
-
-    @property
-    def description(self) -> str:
-        return f"per-user ({self.test_size:g} of each user's ratings, seed {self.seed})"
+    _describe: ClassVar[str] = "per-user ({test_size:g} of each user's ratings, seed {seed})"
 
     def _folds(self, inter: Interactions) -> Iterator[tuple[Interactions, Interactions]]:
         yield per_user_holdout(inter, self.test_size, seed=self.seed)
@@ -319,10 +313,7 @@ class TemporalSplit(Splitter):
 
     test_size: float = 0.2
     name: ClassVar[str] = "temporal"
-
-    @property
-    def description(self) -> str:
-        return f"temporal (latest {self.test_size:g} of ratings by time)"
+    _describe: ClassVar[str] = "temporal (latest {test_size:g} of ratings by time)"
 
     def _folds(self, inter: Interactions) -> Iterator[tuple[Interactions, Interactions]]:
         yield temporal_split(inter, self.test_size)
@@ -333,10 +324,7 @@ class LeaveLastOut(Splitter):
     """Each user's latest rating tests; the validation item stays in training (:func:`leave_last_out`)."""
 
     name: ClassVar[str] = "leave-last-out"
-
-    @property
-    def description(self) -> str:
-        return "leave-last-out (each user's latest rating)"
+    _describe: ClassVar[str] = "leave-last-out (each user's latest rating)"
 
     def _folds(self, inter: Interactions) -> Iterator[tuple[Interactions, Interactions]]:
         train, valid, test = leave_last_out(inter)

@@ -347,105 +347,135 @@ def _fits_implicit(model_kind: str) -> bool:
     return model_kind == "implicit"
 
 
-def _make_objective(
-    train: Interactions,
-    model: str,
-    space: Mapping[str, Param],
-    metric: Metric,
-    *,
-    cv: int,
-    seed: int,
-    threshold: float,
-    fixed: Mapping[str, Any],
-    user_features: Any = None,
-) -> Callable[[Any], float]:
-    """The Optuna objective. It closes over the TRAINING interactions only (never the test split)."""
-    from movierec.models.registry import create, get_class, model_kind
+class _EpochPruner:
+    """``on_epoch`` for a trial's first fold: score the model mid-fit, report it, prune a stalled loser.
 
-    optuna = _optuna()
-    kind = model_kind(model)
-    cls = get_class(model)
-    accepted = _model_params(cls)
-    iterative = "on_epoch" in fit_options(cls)
-    raw_folds = validation_folds(train, cv, seed=seed)
-    # implicit models train on the positives; ranking candidates still exclude every training rating
-    folds = [
-        (fit.to_implicit(threshold) if _fits_implicit(kind) else fit, fit, valid) for fit, valid in raw_folds
-    ]
+    The median rule applies only once a trial has stopped improving for ``PRUNE_PATIENCE`` epochs
+    after ``WARMUP_EPOCHS`` (a slow learner still improving is kept). A model whose state is not
+    usable mid-fit (it lives in ``fit``'s locals until the end) switches the study to per-fold
+    reports (``objective.per_epoch = False``).
+    """
 
-    # per-epoch pruning needs a model that can be scored mid-fit; otherwise trials report after each fold
-    mode = {"per_epoch": iterative}
+    def __init__(
+        self, objective: _Objective, trial: Any, model: Any, seen: Interactions, valid: Interactions
+    ):
+        self.objective, self.trial, self.model, self.seen, self.valid = objective, trial, model, seen, valid
+        self.pruned = False
+        self.epoch = 0
+        self.best = math.inf
+        self.stalled = 0
 
-    def objective(trial: Any) -> float:
+    def __call__(self, epoch: int, logs: dict[str, float]) -> bool | None:
+        self.epoch = int(epoch)
+        obj = self.objective
+        if not obj.per_epoch:
+            return None
+        try:
+            value = score_split(self.model, self.seen, self.valid, obj.metric, threshold=obj.threshold)
+        except (NotFittedError, AttributeError):
+            obj.per_epoch = False
+            return None
+        if not math.isfinite(value):
+            return None
+        self.trial.report(value, step=int(epoch))
+        loss = value if obj.metric.direction == "minimize" else -value
+        if loss < self.best - PRUNE_MIN_DELTA:
+            self.best, self.stalled = loss, 0
+        else:
+            self.stalled += 1
+        if epoch > WARMUP_EPOCHS and self.stalled >= PRUNE_PATIENCE and self.trial.should_prune():
+            self.pruned = True
+            return False
+        return None
+
+
+class _Objective:
+    """A trial: suggest parameters, fit and score on each inner fold, report to Optuna, prune early.
+
+    It holds the TRAINING interactions only (never the test split). Implicit models train on the
+    positives; ranking candidates still exclude every training rating. Per-epoch pruning needs a
+    model that can be scored mid-fit (:class:`_EpochPruner`); otherwise trials report after each fold.
+    """
+
+    def __init__(
+        self,
+        train: Interactions,
+        model: str,
+        space: Mapping[str, Param],
+        metric: Metric,
+        *,
+        cv: int,
+        seed: int,
+        threshold: float,
+        fixed: Mapping[str, Any],
+        user_features: Any = None,
+    ) -> None:
+        from movierec.models.registry import get_class, model_kind
+
+        cls = get_class(model)
+        implicit = _fits_implicit(model_kind(model))
+        self.model, self.space, self.metric, self.seed, self.threshold = model, space, metric, seed, threshold
+        self.fixed, self.user_features = fixed, user_features
+        self.accepted = _model_params(cls)
+        self.iterative = "on_epoch" in fit_options(cls)
+        self.per_epoch = self.iterative
+        self.folds = [
+            (fit.to_implicit(threshold) if implicit else fit, fit, valid)
+            for fit, valid in validation_folds(train, cv, seed=seed)
+        ]
+
+    def _params(self, trial: Any) -> dict[str, Any]:
+        params = {name: p.suggest(trial, name) for name, p in self.space.items() if name not in self.fixed}
+        params.update(self.fixed)
+        if "random_state" in self.accepted and "random_state" not in params:
+            params["random_state"] = self.seed
+        return params
+
+    def _fit(
+        self, trial: Any, m: Any, fold: int, fit: Interactions, seen: Interactions, valid: Interactions
+    ) -> None:
+        kw = _feature_kw(m, self.user_features)
+        if self.per_epoch and fold == 0:
+            pruner = _EpochPruner(self, trial, m, seen, valid)
+            m.fit(fit, on_epoch=pruner, **kw)
+            if pruner.pruned:
+                trial.set_user_attr("pruned_at_epoch", pruner.epoch)
+                raise _optuna().TrialPruned()
+        elif self.iterative:
+            m.fit(fit, on_epoch=None, **kw)
+        else:
+            m.fit(fit, **kw)
+
+    def _score(self, trial: Any, m: Any, fold: int, seen: Interactions, valid: Interactions) -> float:
+        value = score_split(m, seen, valid, self.metric, threshold=self.threshold)
+        if not math.isfinite(value) and self.metric.kind == "rating":
+            trial.set_user_attr("diverged", True)  # e.g. a learning rate too large: NaN/inf predictions
+            raise _optuna().TrialPruned()
+        if not math.isfinite(value):
+            raise ConfigError(
+                f"validation fold {fold + 1} has no rating ≥ the relevance threshold {self.threshold:g}; lower it or use fewer folds"
+            )
+        return value
+
+    def __call__(self, trial: Any) -> float:
+        from movierec.models.registry import create
+
         trial.set_user_attr("worker", f"{socket.gethostname()}:{os.getpid()}")
-        params = {name: p.suggest(trial, name) for name, p in space.items() if name not in fixed}
-        params.update(fixed)
-        if "random_state" in accepted and "random_state" not in params:
-            params["random_state"] = seed
         scores: list[float] = []
         terms: list[dict[str, float]] = []  # a weighted objective's term values per fold
         t0 = time.perf_counter()
-        trial_model, trial_params = split_model_params(model, params)
-        for f, (fit, seen_train, valid) in enumerate(folds):
+        trial_model, trial_params = split_model_params(self.model, self._params(trial))
+        for f, (fit, seen, valid) in enumerate(self.folds):
             m = create(trial_model, **trial_params)
-            if mode["per_epoch"] and f == 0:
-                state = {"pruned": False, "epoch": 0, "reported": 0, "best": math.inf, "stalled": 0}
-
-                def on_epoch(
-                    epoch: int,
-                    logs: dict[str, float],
-                    m: Any = m,
-                    valid: Any = valid,
-                    seen: Any = seen_train,
-                    state: dict[str, Any] = state,
-                ) -> bool | None:
-                    state["epoch"] = int(epoch)
-                    if not mode["per_epoch"]:
-                        return None
-                    try:
-                        value = score_split(m, seen, valid, metric, threshold=threshold)
-                    except (NotFittedError, AttributeError):
-                        mode["per_epoch"] = False  # state lives in fit()'s locals until the end
-                        return None
-                    if not math.isfinite(value):
-                        return None
-                    trial.report(value, step=int(epoch))
-                    state["reported"] += 1
-                    loss = value if metric.direction == "minimize" else -value
-                    if loss < state["best"] - PRUNE_MIN_DELTA:
-                        state["best"], state["stalled"] = loss, 0
-                    else:
-                        state["stalled"] += 1
-                    # the median rule, for trials that have stopped improving (a slow learner still improving is kept)
-                    if epoch > WARMUP_EPOCHS and state["stalled"] >= PRUNE_PATIENCE and trial.should_prune():
-                        state["pruned"] = True
-                        return False
-                    return None
-
-                m.fit(fit, on_epoch=on_epoch, **_feature_kw(m, user_features))
-                if state["pruned"]:
-                    trial.set_user_attr("pruned_at_epoch", state["epoch"])
-                    raise optuna.TrialPruned()
-            elif iterative:
-                m.fit(fit, on_epoch=None, **_feature_kw(m, user_features))
-            else:
-                m.fit(fit, **_feature_kw(m, user_features))
-            value = score_split(m, seen_train, valid, metric, threshold=threshold)
-            if not math.isfinite(value) and metric.kind == "rating":
-                trial.set_user_attr("diverged", True)  # e.g. a learning rate too large: NaN/inf predictions
-                raise optuna.TrialPruned()
-            if not math.isfinite(value):
-                raise ConfigError(
-                    f"validation fold {f + 1} has no rating ≥ the relevance threshold {threshold:g}; lower it or use fewer folds"
-                )
-            scores.append(value)
-            if metric.name == "objective":
-                terms.append(metric.last_terms)  # type: ignore[attr-defined]
-            if not mode["per_epoch"]:
+            self._fit(trial, m, f, fit, seen, valid)
+            scores.append(self._score(trial, m, f, seen, valid))
+            if self.metric.name == "objective":
+                terms.append(self.metric.last_terms)  # type: ignore[attr-defined]
+            if not self.per_epoch:
                 trial.report(float(np.mean(scores)), step=f)
-                if f + 1 < len(folds) and trial.should_prune():
+                if f + 1 < len(self.folds) and trial.should_prune():
                     trial.set_user_attr("pruned_after_fold", f + 1)
-                    raise optuna.TrialPruned()
+                    raise _optuna().TrialPruned()
         trial.set_user_attr("fold_scores", [float(s) for s in scores])
         if terms:
             from movierec.objective import mean_terms
@@ -453,8 +483,6 @@ def _make_objective(
             trial.set_user_attr("terms", mean_terms(terms))
         trial.set_user_attr("fit_seconds", round(time.perf_counter() - t0, 3))
         return float(np.mean(scores))
-
-    return objective
 
 
 def _check_settings(
@@ -600,7 +628,7 @@ def tune(
     ``user_features`` (``"demographics"``, a ``userId,feature`` CSV, or both) go to the models that
     use them (bpr, warp, logistic, warp-kos) in every trial and the final refit.
     """
-    optuna = _optuna()
+    _optuna()  # the missing-extra error before any work
     from movierec.split import ratings_holdout
 
     req = check_request(
@@ -618,33 +646,10 @@ def tune(
         resume=resume,
         has_holdout=holdout is not None,
     )
-    model, parsed, storage_obj, shown, name = req.model, req.metric, req.storage, req.shown, req.study_name
-    settings, stored, n_before = req.settings, req.stored, req.n_before
-
-    # phase 2: the data, and its fingerprint (a study never mixes trials from different data)
-    inter, ref, sha = _data_fingerprint(dataset, holdout)
-    if stored.get("dataset_sha256") not in (None, sha):
-        raise ConfigError(
-            f"study {name!r} in {shown} was tuned on other data (sha256 {stored['dataset_sha256'][:12]}…, "
-            f"this data {sha[:12]}…); choose another --study"
-        )
-    settings = {**settings, "dataset": stored.get("dataset", ref), "dataset_sha256": sha}
-    from movierec.objective import attach_genres
-
-    attach_genres(parsed, dataset)  # genre terms of a weighted objective
-    if "fixed_params" not in settings:
-        settings["fixed_params"] = _jsonable(dict(fixed_params or {}))
-    settings["fixed_params"] = _canonical_params(model, settings["fixed_params"])  # n_epochs → epochs
-    # a fresh sampler seed per session, so a resumed study does not replay its first random trials
-    sampler_seed = int(np.random.SeedSequence([int(seed), n_before, int(worker)]).generate_state(1)[0])
-    study = _create_study(optuna, storage_obj, name, parsed.direction, sampler_seed, n_trials)
-    if study.direction.name.lower() != parsed.direction:
-        raise ConfigError(
-            f"study {name!r} in {shown} {study.direction.name.lower()}s, but {parsed.label} must be {parsed.direction}d"
-        )
-    if "movierec" not in study.user_attrs:
-        study.set_user_attr("movierec", settings)
-
+    model, parsed, shown, name = req.model, req.metric, req.shown, req.study_name
+    inter, settings, study = _open_study(
+        req, dataset, holdout, fixed_params, seed=seed, worker=worker, n_trials=n_trials
+    )
     # --- the outer split: built first, never handed to the objective ---------------------------
     if holdout is not None:
         train, test = holdout
@@ -654,7 +659,7 @@ def tune(
         train, test = ratings_holdout(inter, test_size=settings["test_size"], seed=settings["split_seed"])
     space = resolve_space(model)
     ufeats = _user_features(user_features, dataset, train)
-    objective = _make_objective(
+    objective = _Objective(  # holds the TRAINING interactions only (never the test split)
         train,
         model,
         space,
@@ -667,15 +672,7 @@ def tune(
     )
 
     t0 = time.perf_counter()
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
-        study.optimize(
-            objective,
-            n_trials=int(n_trials),
-            timeout=timeout,
-            n_jobs=int(n_jobs),
-            callbacks=[_progress_callback(progress, n_trials)],
-        )
+    _optimize(study, objective, n_trials=n_trials, timeout=timeout, n_jobs=n_jobs, progress=progress)
     result = _study_result(study, name, shown, model, parsed, settings)
     complete = result.n_complete > 0
     if complete and test is not None and evaluate_test:
@@ -686,6 +683,67 @@ def tune(
     if out is not None:
         result.files = write_outputs(study, result, Path(out))
     return result
+
+
+def _optimize(
+    study: Any,
+    objective: Callable[[Any], float],
+    *,
+    n_trials: int,
+    timeout: float | None,
+    n_jobs: int,
+    progress: Callable[[dict[str, Any]], None] | None,
+) -> None:
+    """Run the trials (Optuna's experimental-feature warnings silenced; ``progress`` after each)."""
+    optuna = _optuna()
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
+        study.optimize(
+            objective,
+            n_trials=int(n_trials),
+            timeout=timeout,
+            n_jobs=int(n_jobs),
+            callbacks=[_progress_callback(progress, n_trials)],
+        )
+
+
+def _open_study(
+    req: Request,
+    dataset: Any,
+    holdout: tuple[Interactions, Interactions] | None,
+    fixed_params: Mapping[str, Any] | None,
+    *,
+    seed: int,
+    worker: int,
+    n_trials: int,
+) -> tuple[Any, dict[str, Any], Any]:
+    """Phase 2 of :func:`tune`: read the data and its fingerprint (a study never mixes trials from
+    different data), then create or load the study; ``(interactions, settings, study)``."""
+    optuna = _optuna()
+    parsed, shown, name, stored = req.metric, req.shown, req.study_name, req.stored
+    inter, ref, sha = _data_fingerprint(dataset, holdout)
+    if stored.get("dataset_sha256") not in (None, sha):
+        raise ConfigError(
+            f"study {name!r} in {shown} was tuned on other data (sha256 {stored['dataset_sha256'][:12]}…, "
+            f"this data {sha[:12]}…); choose another --study"
+        )
+    settings = {**req.settings, "dataset": stored.get("dataset", ref), "dataset_sha256": sha}
+    from movierec.objective import attach_genres
+
+    attach_genres(parsed, dataset)  # genre terms of a weighted objective
+    if "fixed_params" not in settings:
+        settings["fixed_params"] = _jsonable(dict(fixed_params or {}))
+    settings["fixed_params"] = _canonical_params(req.model, settings["fixed_params"])  # n_epochs → epochs
+    # a fresh sampler seed per session, so a resumed study does not replay its first random trials
+    sampler_seed = int(np.random.SeedSequence([int(seed), req.n_before, int(worker)]).generate_state(1)[0])
+    study = _create_study(optuna, req.storage, name, parsed.direction, sampler_seed, n_trials)
+    if study.direction.name.lower() != parsed.direction:
+        raise ConfigError(
+            f"study {name!r} in {shown} {study.direction.name.lower()}s, but {parsed.label} must be {parsed.direction}d"
+        )
+    if "movierec" not in study.user_attrs:
+        study.set_user_attr("movierec", settings)
+    return inter, settings, study
 
 
 def _data_fingerprint(

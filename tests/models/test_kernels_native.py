@@ -125,3 +125,167 @@ def test_ease_woodbury_kernels_match_numba(monkeypatch) -> None:  # type: ignore
         ease_kernels.woodbury_weights(y.indptr, y.indices, y.data, kx, scale),
         rtol=1e-6,
     )
+
+
+def _hybrid_inputs(d: int = 8, adadelta: bool = False, features: bool = False, seed: int = 0):  # type: ignore[no-untyped-def]
+    """An implicit training set, its sorted positives, feature rows and LightFM-style starting weights."""
+    import scipy.sparse as sp
+
+    from movierec.models.bpr import feature_rows
+
+    train = _train(seed).to_implicit(3.0)
+    pos = sp.csr_matrix((np.ones(train.n_ratings, np.float32), (train.users, train.items)), shape=train.shape)
+    pos.sum_duplicates()
+    pos.sort_indices()
+    side = sp.random(train.n_items, 5, density=0.4, random_state=seed, format="csr") if features else None
+    irows = feature_rows(side, train.n_items, normalize=True)
+    urows = feature_rows(None, train.n_users, normalize=True)
+    rng = np.random.default_rng(seed)
+    start = 0.0 if adadelta else 1.0
+    state = []
+    for n in (irows.shape[1], urows.shape[1]):
+        w = np.zeros((n, d + 1), np.float32)
+        w[:, :d] = (rng.random((n, d)) - 0.5) / d
+        state += [w, np.full_like(w, start), np.zeros_like(w)]
+    weights = rng.uniform(0.5, 1.5, train.n_ratings).astype(np.float32)
+    feats = (irows.indptr, irows.indices, irows.data, urows.indptr, urows.indices, urows.data)
+    return train, pos, feats, state, weights
+
+
+@pytest.mark.parametrize("loss_kind", [0, 1, 3])  # BPR, WARP, k-OS WARP
+@pytest.mark.parametrize("adadelta", [False, True])
+@pytest.mark.parametrize("features", [False, True])
+def test_hybrid_kernels_match_numba(loss_kind: int, adadelta: bool, features: bool) -> None:
+    """The compiled bpr/warp/k-OS epochs (identity and feature-sum kernels) take the numba kernels' steps:
+    same random streams, same negatives, same factors to float32 rounding over several epochs."""
+    from movierec.models.kernels import hybrid, lightfm_like
+
+    train, pos, feats, state, weights = _hybrid_inputs(adadelta=adadelta, features=features)
+    hyper = (
+        np.float32(0.05),
+        np.float32(0.95),
+        np.float32(1e-6),
+        np.float32(1e-3),
+        np.float32(1e-3),
+        10,
+        5,
+        10,
+    )
+    runs = []
+    for compiled in (True, False):
+        iw, ia, im, uw, ua, um = (a.copy() for a in state)
+        losses = []
+        for epoch in range(3):
+            order = np.random.default_rng(epoch).permutation(train.n_ratings).astype(np.int64)
+            streams = np.zeros(24, dtype=np.uint64)  # 3 blocks, run in order
+            streams[::8] = [12345 + epoch, 777, 4242]
+            block_losses = np.zeros(3)
+            head = (loss_kind, order, train.users, train.items, weights, pos.indptr, pos.indices)
+            tail = (iw, uw, ia, ua, im, um, adadelta, *hyper, streams, block_losses, 0, 3)
+            module = hybrid if compiled else lightfm_like
+            if features:
+                module.pairwise_epoch(*head, *feats, *tail)
+            else:
+                module.pairwise_epoch_identity(*head, *tail)
+            losses.append(block_losses.sum())
+        runs.append((iw, uw, losses, streams))
+    (iw1, uw1, l1, s1), (iw2, uw2, l2, s2) = runs
+    assert np.abs(iw1 - state[0]).max() > 1e-3  # training moved the factors
+    np.testing.assert_array_equal(s1, s2)  # the same number of draws from every stream
+    np.testing.assert_allclose(iw1, iw2, atol=2e-5)
+    np.testing.assert_allclose(uw1, uw2, atol=2e-5)
+    np.testing.assert_allclose(l1, l2, rtol=1e-4)
+
+
+def test_learn_bpr_blocks_match_numba() -> None:
+    """LearnBPR's compiled blocks: the same bootstrap draws, skips and constant-step updates as numba's."""
+    from movierec.models.kernels import hybrid, learn_bpr
+
+    train, pos, _feats, state, weights = _hybrid_inputs(d=16, seed=4)
+    runs = []
+    for kernel in (hybrid.learn_bpr_block, learn_bpr.learn_bpr_block):
+        iw, uw = state[0].copy(), state[3].copy()
+        out = []
+        for epoch in range(4):
+            streams = np.zeros(16, dtype=np.uint64)
+            streams[::8] = [99 + epoch, 5]
+            losses, skipped = np.zeros(2), np.zeros(2, np.int64)
+            args = (train.users, train.items, weights, pos.indptr, pos.indices, iw, uw)
+            kernel(
+                *args, np.float32(0.05), np.float32(1e-3), np.float32(1e-3), streams, losses, skipped, 0, 2
+            )
+            out.append((losses.copy(), skipped.copy()))
+        runs.append((iw, uw, out))
+    (iw1, uw1, o1), (iw2, uw2, o2) = runs
+    assert np.abs(iw1 - state[0]).max() > 1e-3
+    for (la, sa), (lb, sb) in zip(o1, o2, strict=True):
+        np.testing.assert_array_equal(sa, sb)
+        np.testing.assert_allclose(la, lb, rtol=1e-5)
+    np.testing.assert_allclose(iw1, iw2, atol=1e-5)
+    np.testing.assert_allclose(uw1, uw2, atol=1e-5)
+
+
+def test_svdpp_sweeps_and_implicit_sums_match_numba() -> None:
+    train = _train(5)
+    order = np.lexsort((train.items, train.users))
+    users, items = train.users[order], train.items[order]
+    ratings = train.ratings[order].astype(np.float64)
+    starts = np.flatnonzero(np.r_[True, users[1:] != users[:-1]])
+    block_users, block_ptr = users[starts].astype(np.int64), np.r_[starts, len(users)].astype(np.int64)
+    rng = np.random.default_rng(0)
+    f = 6
+    init = [np.zeros(train.n_users), np.zeros(train.n_items)]
+    init += [rng.normal(0, 0.1, (n, f)) for n in (train.n_users, train.n_items, train.n_items)]
+    ours, ref = [a.copy() for a in init], [a.copy() for a in init]
+    hyper = (3.5, 0.007, 0.007, 0.007, 0.02, 0.02, 0.02)
+    for _ in range(3):
+        sq = accel.svdpp_epoch(items, ratings, block_users, block_ptr, hyper[0], *ours, *hyper[1:])
+        ref_sq = sgd.svdpp_epoch(items, ratings, block_users, block_ptr, hyper[0], *ref, *hyper[1:])
+        assert sq == pytest.approx(ref_sq, rel=1e-9)
+    for a, b in zip(ours, ref, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
+    csr = train.csr()
+    indptr = csr.indptr.astype(np.int64)
+    np.testing.assert_allclose(
+        accel.implicit_sums(indptr, csr.indices, ours[4]),
+        sgd.implicit_sums(indptr, csr.indices, ours[4]),
+        rtol=1e-12,
+    )
+
+
+@pytest.mark.parametrize("adadelta", [False, True])
+@pytest.mark.parametrize("features", [False, True])
+def test_logistic_kernel_matches_numba(adadelta: bool, features: bool) -> None:
+    """LightFM's pointwise loss, compiled: the numba kernel's steps over several epochs, to float32 rounding."""
+    from movierec.models.kernels import hybrid, lightfm_like
+
+    train, pos, feats, state, weights = _hybrid_inputs(adadelta=adadelta, features=features, seed=6)
+    hyper = (
+        np.float32(0.05),
+        np.float32(0.95),
+        np.float32(1e-6),
+        np.float32(1e-3),
+        np.float32(1e-3),
+        10,
+        5,
+        10,
+    )
+    runs = []
+    for module in (hybrid, lightfm_like):
+        iw, ia, im, uw, ua, um = (a.copy() for a in state)
+        losses = []
+        for epoch in range(3):
+            order = np.random.default_rng(epoch).permutation(train.n_ratings).astype(np.int64)
+            streams = np.zeros(16, dtype=np.uint64)
+            block_losses = np.zeros(2)
+            module.logistic_epoch(
+                2, order, train.users, train.items, weights, pos.indptr, pos.indices, *feats,
+                iw, uw, ia, ua, im, um, adadelta, *hyper, streams, block_losses, 0, 2,
+            )  # fmt: skip
+            losses.append(block_losses.sum())
+        runs.append((iw, uw, losses))
+    (iw1, uw1, l1), (iw2, uw2, l2) = runs
+    assert np.abs(iw1 - state[0]).max() > 1e-3
+    np.testing.assert_allclose(iw1, iw2, atol=2e-5)
+    np.testing.assert_allclose(uw1, uw2, atol=2e-5)
+    np.testing.assert_allclose(l1, l2, rtol=1e-4)

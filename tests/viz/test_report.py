@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from movierec.cli import app
 from movierec.datasets import load
+from movierec.epoch_validation import EpochValidator
 from movierec.errors import ConfigError
 from movierec.evaluation import compare
 from movierec.viz.report import build_map, build_report, check_output, parse_models
@@ -51,6 +52,7 @@ def test_report_writes_every_file(report_dir: Path) -> None:
     for chart in CHARTS:
         png = report_dir / "charts" / f"{chart}.png"
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", chart
+        assert png.read_bytes()[25] == 3, chart  # colour type 3: a palette PNG (the page inlines every chart)
     data = json.loads((report_dir / "results.json").read_text())
     assert sorted(data["report"]["files"]) == sorted(
         [f"charts/{c}.png" for c in CHARTS] + ["index.html", "results.json", "results.csv", "embeddings.csv"]
@@ -87,6 +89,7 @@ def test_results_equal_compare_for_the_same_seed(report_dir: Path, movielens_dir
         protocols=protocols,
         k=10,
         seed=7,
+        monitor=EpochValidator(k=10, seed=7),  # the report's validation slice (its training curves)
     )
     hybrid = compare(
         ds,
@@ -96,6 +99,7 @@ def test_results_equal_compare_for_the_same_seed(report_dir: Path, movielens_dir
         k=10,
         seed=7,
         item_features="genres,tags",
+        monitor=EpochValidator(k=10, seed=7),
     )
     expected = {(r.label, r.protocol): r for r in plain.rows}
     expected.update({("warp+genres+tags", r.protocol): r for r in hybrid.rows})
@@ -114,6 +118,19 @@ def test_results_equal_compare_for_the_same_seed(report_dir: Path, movielens_dir
     )
     best = max(table.values(), key=lambda r: r["values"]["ndcg@10"])
     assert "ndcg@10" in best["winner_of"]
+
+
+def test_training_chart_has_validation_curves(report_dir: Path) -> None:
+    """svd, bpr and warp carry a validation series beside their training loss (issue 18)."""
+    data = json.loads((report_dir / "results.json").read_text())
+    training = data["training"]
+    assert set(training) == {"svd", "bpr", "warp+genres+tags"}  # ease has no epochs
+    for model, key in [("svd", "val_rmse"), ("bpr", "val_ndcg@10"), ("warp+genres+tags", "val_ndcg@10")]:
+        rows = training[model]
+        assert [r["epoch"] for r in rows] == [1, 2, 3, 4], model
+        assert all("loss" in r and r[key] is not None and 0 <= r[key] <= 5 for r in rows), (model, rows)
+    assert any(n.startswith("validation slice:") and "svd, bpr, warp+genres+tags" in n for n in data["notes"])
+    assert "on a validation slice taken out of the training data" in (report_dir / "index.html").read_text()
 
 
 def test_model_without_embeddings_gets_a_note_not_a_map(report_dir: Path) -> None:

@@ -34,6 +34,24 @@ RATING_SCALE = typer.Option(
 )
 SEED = typer.Option(42, "--seed", help="Seed for every random step.")
 JSON = typer.Option(False, "--json", help="Print machine-readable JSON instead of a table.")
+# Typer reads options from each command's signature, so the ratings-file options (DATASET … RATING_SCALE)
+# are written once here but listed in every command that reads ratings; `duplicates` shows those lists,
+# and the option constants below, as same-shape runs.
+# options several commands share, defined once (a command whose help says more keeps its own)
+MODEL_PARAMS = typer.Option(
+    [],
+    "--params",
+    "-p",
+    help="Hyperparameters [MODEL.]KEY=VALUE (repeat, or comma-separate), e.g. factors=100.",
+)
+ITEM_FEATURES = typer.Option(
+    None, "--item-features", help="Side features for hybrid models: genres,tags,year."
+)
+IMPLICIT_THRESHOLD = typer.Option(
+    4.0, "--implicit-threshold", help="Ratings ≥ this are positives for implicit models."
+)
+ARTIFACT = typer.Option(None, "--artifact", "-a", help="Use an exported artifact folder instead of training.")
+K_MOVIES = typer.Option(10, "-k", "--k", help="How many movies.")
 USER_FEATURES = typer.Option(
     None,
     "--user-features",

@@ -9,13 +9,17 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from rich.progress import BarColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from movierec.cli.common import (
+    ARTIFACT,
     DATASET,
+    IMPLICIT_THRESHOLD,
     ITEM_COL,
+    ITEM_FEATURES,
     JSON,
+    K_MOVIES,
+    MODEL_PARAMS,
     RATING_COL,
     RATING_SCALE,
     RATINGS,
@@ -28,7 +32,7 @@ from movierec.cli.common import (
     load_dataset,
     print_json,
 )
-from movierec.cli.progress import make_progress
+from movierec.cli.progress import bar_progress
 from movierec.errors import ConfigError, UnknownIdError
 
 # --- option parsing --------------------------------------------------------------------------
@@ -158,67 +162,88 @@ class _RichProgress:
 # --- commands --------------------------------------------------------------------------------
 
 
+# compare's longer options, named here so the command reads as parse → compare() → print
+_CMP_MODELS = typer.Option(
+    None,
+    "--models",
+    "-m",
+    help="Comma-separated model names, e.g. svd,knn-baseline,baseline (or --config).",
+)
+_CMP_PROTOCOLS = typer.Option(
+    "rating,test-candidates,full-ranking",
+    "--protocols",
+    help="rating, test-candidates, full-ranking, sampled, leave-last-out, next-item-in-session.",
+)
+_CMP_SAMPLED = typer.Option(
+    False,
+    "--sampled",
+    help="Also report sampled-100 figures (HR@K, NDCG@K against 100 sampled negatives), with a warning: "
+    "only to compare with papers that use them.",
+)
+_CMP_OUT = typer.Option(
+    None, "--out", "-o", help="Write results.json, results.csv, rmse.png, ranking.png here."
+)
+_CMP_SPLIT = typer.Option(
+    "auto",
+    "--split",
+    help="auto, ratings-holdout, interactions-holdout, per-user, temporal, leave-last-out, last-session, "
+    "or a canonical split: ml100k-u1 … ml100k-u5, ml100k-ua, ml100k-ub, ml1m-90-10.",
+)
+_CMP_CV = typer.Option(None, "--cv", help="K-fold cross-validation with this many folds (Surprise's KFold).")
+_CMP_IMPLICIT_THRESHOLD = typer.Option(
+    4.0, "--implicit-threshold", help="Ratings ≥ this are positives / relevant."
+)
+_CMP_SESSION_GAP = typer.Option(
+    None,
+    "--session-gap",
+    help="Cut histories into sessions at this gap for session models (gru4rec), e.g. 30min, 1h, 2d.",
+)
+_CMP_PARAMS = typer.Option(
+    [],
+    "--params",
+    "-p",
+    help="Hyperparameters MODEL.KEY=VALUE (repeat, or comma-separate), e.g. svd.factors=100.",
+)
+_CMP_BEYOND = typer.Option(
+    False,
+    "--beyond",
+    help="Full ranking: also diversity, popularity bias, calibration, unexpectedness and "
+    "NDCG per user group (own tables; docs/beyond-accuracy.md).",
+)
+_CMP_RERANK = typer.Option(
+    None,
+    "--rerank",
+    help="Re-rank every full-ranking list: mmr:λ, calibrated:λ, xquad:λ or pop:λ (λ in 0..1), e.g. mmr:0.3.",
+)
+_CMP_CONFIG = typer.Option(
+    None,
+    "--config",
+    "-c",
+    help="Run an experiment file (TOML, e.g. tune's best.toml) into --out (default runs)/<id>/.",
+)
+_CMP_MLFLOW = typer.Option(
+    None,
+    "--mlflow",
+    help="With --config: also log the run to this MLflow tracking URI (when MLflow is installed).",
+)
+
+
 def compare_cmd(
-    models: str | None = typer.Option(
-        None,
-        "--models",
-        "-m",
-        help="Comma-separated model names, e.g. svd,knn-baseline,baseline (or --config).",
-    ),
-    protocols: str = typer.Option(
-        "rating,test-candidates,full-ranking",
-        "--protocols",
-        help="rating, test-candidates, full-ranking, sampled, leave-last-out, next-item-in-session.",
-    ),
+    models: str | None = _CMP_MODELS,
+    protocols: str = _CMP_PROTOCOLS,
     k: int = typer.Option(10, "--k", "-k", help="Length of each recommendation list (K)."),
-    sampled: bool = typer.Option(
-        False,
-        "--sampled",
-        help="Also report sampled-100 figures (HR@K, NDCG@K against 100 sampled negatives), with a warning: "
-        "only to compare with papers that use them.",
-    ),
-    out: Path | None = typer.Option(
-        None, "--out", "-o", help="Write results.json, results.csv, rmse.png, ranking.png here."
-    ),
-    split: str = typer.Option(
-        "auto",
-        "--split",
-        help="auto, ratings-holdout, interactions-holdout, per-user, temporal, leave-last-out, last-session, "
-        "or a canonical split: ml100k-u1 … ml100k-u5, ml100k-ua, ml100k-ub, ml1m-90-10.",
-    ),
-    cv: int | None = typer.Option(
-        None, "--cv", help="K-fold cross-validation with this many folds (Surprise's KFold)."
-    ),
-    implicit_threshold: float = typer.Option(
-        4.0, "--implicit-threshold", help="Ratings ≥ this are positives / relevant."
-    ),
-    item_features: str | None = typer.Option(
-        None, "--item-features", help="Side features for hybrid models: genres,tags,year."
-    ),
+    sampled: bool = _CMP_SAMPLED,
+    out: Path | None = _CMP_OUT,
+    split: str = _CMP_SPLIT,
+    cv: int | None = _CMP_CV,
+    implicit_threshold: float = _CMP_IMPLICIT_THRESHOLD,
+    item_features: str | None = ITEM_FEATURES,
     user_features: str | None = USER_FEATURES,
-    session_gap: str | None = typer.Option(
-        None,
-        "--session-gap",
-        help="Cut histories into sessions at this gap for session models (gru4rec), e.g. 30min, 1h, 2d.",
-    ),
-    params: list[str] = typer.Option(
-        [],
-        "--params",
-        "-p",
-        help="Hyperparameters MODEL.KEY=VALUE (repeat, or comma-separate), e.g. svd.factors=100.",
-    ),
+    session_gap: str | None = _CMP_SESSION_GAP,
+    params: list[str] = _CMP_PARAMS,
     test_size: float = typer.Option(0.2, "--test-size", help="Share of ratings held out for testing."),
-    beyond: bool = typer.Option(
-        False,
-        "--beyond",
-        help="Full ranking: also diversity, popularity bias, calibration, unexpectedness and "
-        "NDCG per user group (own tables; docs/beyond-accuracy.md).",
-    ),
-    rerank: str | None = typer.Option(
-        None,
-        "--rerank",
-        help="Re-rank every full-ranking list: mmr:λ, calibrated:λ, xquad:λ or pop:λ (λ in 0..1), e.g. mmr:0.3.",
-    ),
+    beyond: bool = _CMP_BEYOND,
+    rerank: str | None = _CMP_RERANK,
     seed: int = SEED,
     as_json: bool = JSON,
     dataset: str = DATASET,
@@ -228,25 +253,65 @@ def compare_cmd(
     rating_col: str = RATING_COL,
     time_col: str = TIME_COL,
     rating_scale: tuple[float, float] | None = RATING_SCALE,
-    config: Path | None = typer.Option(
-        None,
-        "--config",
-        "-c",
-        help="Run an experiment file (TOML, e.g. tune's best.toml) into --out (default runs)/<id>/.",
-    ),
-    mlflow: str | None = typer.Option(
-        None,
-        "--mlflow",
-        help="With --config: also log the run to this MLflow tracking URI (when MLflow is installed).",
-    ),
+    config: Path | None = _CMP_CONFIG,
+    mlflow: str | None = _CMP_MLFLOW,
 ) -> None:
     """Fit models on one split and compare them under named protocols, with 95% bootstrap intervals."""
-    from movierec.evaluation import SPLITS, SampledMetricsWarning, compare, get_protocol
-    from movierec.models.registry import get_class
+    from movierec.evaluation import SampledMetricsWarning, compare
 
     if config is not None:
         _compare_config(config, out, mlflow, as_json)
         return
+    names, proto_names, per_model = _compare_request(models, protocols, sampled, split, params, session_gap)
+    if rerank is not None:
+        from movierec.rerank import parse_rerank
+
+        parse_rerank(rerank)  # a bad spec fails before loading anything
+    if out is not None:  # before the work: unwritable, or foreign files of the same names, is one line
+        from movierec.output_folders import check_results_target
+
+        if warning := check_results_target(out):
+            err_console.print(f"[yellow]warning:[/] {warning}", soft_wrap=True)
+    ds = load_dataset(dataset, ratings, user_col, item_col, rating_col, time_col, rating_scale)
+    with bar_progress(disable=as_json) as progress, warnings.catch_warnings():
+        warnings.simplefilter("ignore", SampledMetricsWarning)  # printed once by _compare_request
+        comp = compare(
+            ds,
+            [(n, per_model[n]) for n in names],
+            split=split,
+            protocols=proto_names,
+            k=k,
+            threshold=implicit_threshold,
+            seed=seed,
+            cv=cv,
+            item_features=item_features,
+            user_features=user_features,
+            test_size=test_size,
+            progress=_RichProgress(progress),
+            beyond=beyond,
+            rerank=rerank,
+        )
+    written = write_results(comp, out) if out is not None else []
+    if as_json:
+        print_json(comp.records())
+        return
+    _print_comparison(comp, beyond_tables=True)
+    for path in written:
+        console.print(f"wrote {path}")
+
+
+def _compare_request(
+    models: str | None,
+    protocols: str,
+    sampled: bool,
+    split: str,
+    params: list[str],
+    session_gap: str | None,
+) -> tuple[list[str], list[str], dict[str, dict[str, Any]]]:
+    """Model names, protocol names and per-model parameters, checked before any data is loaded."""
+    from movierec.evaluation import SPLITS, get_protocol
+    from movierec.models.registry import get_class
+
     if models is None:
         raise ConfigError("--models is required (a comma-separated list), or --config EXPERIMENT.toml")
     names = _split_list(models, "models")
@@ -275,55 +340,19 @@ def compare_cmd(
             raise ConfigError(f"--session-gap: none of {', '.join(names)} reads sessions (gru4rec does)")
         for n in takers:
             per_model[n].setdefault("session_gap", session_gap)
-    if rerank is not None:
-        from movierec.rerank import parse_rerank
+    return names, proto_names, per_model
 
-        parse_rerank(rerank)  # a bad spec fails before loading anything
-    if out is not None:  # before the work: unwritable, or foreign files of the same names, is one line
-        from movierec.output_folders import check_results_target
 
-        if warning := check_results_target(out):
-            err_console.print(f"[yellow]warning:[/] {warning}", soft_wrap=True)
-    ds = load_dataset(dataset, ratings, user_col, item_col, rating_col, time_col, rating_scale)
-    with make_progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TimeElapsedColumn(),
-        console=err_console,
-        transient=True,
-        disable=as_json,
-    ) as progress:
-        with warnings.catch_warnings():  # the sampled-metrics warning is printed above, once
-            warnings.simplefilter("ignore", SampledMetricsWarning)
-            comp = compare(
-                ds,
-                [(n, per_model[n]) for n in names],
-                split=split,
-                protocols=proto_names,
-                k=k,
-                threshold=implicit_threshold,
-                seed=seed,
-                cv=cv,
-                item_features=item_features,
-                user_features=user_features,
-                test_size=test_size,
-                progress=_RichProgress(progress),
-                beyond=beyond,
-                rerank=rerank,
-            )
-    written = write_results(comp, out) if out is not None else []
-    if as_json:
-        print_json(comp.records())
-        return
+def _print_comparison(comp: Any, *, beyond_tables: bool = False) -> None:
+    """The comparison's tables (and the beyond-accuracy ones), then its notes."""
     _print_table(comp)
-    from movierec.cli.beyond import beyond_tables
+    if beyond_tables:
+        from movierec.cli.beyond import beyond_tables as tables
 
-    for extra in beyond_tables(comp):
-        console.print(extra)
+        for extra in tables(comp):
+            console.print(extra)
     for note in comp.notes:
         console.print(f"[yellow]note:[/] {note}", soft_wrap=False)
-    for path in written:
-        console.print(f"wrote {path}")
 
 
 def _compare_config(config: Path, out: Path | None, mlflow: str | None, as_json: bool) -> None:
@@ -331,14 +360,7 @@ def _compare_config(config: Path, out: Path | None, mlflow: str | None, as_json:
     from movierec.experiment import load_experiment, run_experiment
 
     exp = load_experiment(config)  # mistakes name the file, line and key
-    with make_progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TimeElapsedColumn(),
-        console=err_console,
-        transient=True,
-        disable=as_json,
-    ) as progress:
+    with bar_progress(disable=as_json) as progress:
         run = run_experiment(
             exp,
             runs_dir=out if out is not None else Path("runs"),
@@ -350,9 +372,7 @@ def _compare_config(config: Path, out: Path | None, mlflow: str | None, as_json:
     if as_json:
         print_json(comp.records())
         return
-    _print_table(comp)
-    for note in comp.notes:
-        console.print(f"[yellow]note:[/] {note}", soft_wrap=False)
+    _print_comparison(comp)
     console.print(
         f"run {run.path.name}: {', '.join(p.name for p in sorted({*written, *run.path.iterdir()}))} in {run.path}"
     )
@@ -460,22 +480,11 @@ def recommend_cmd(
     model: str = typer.Option(
         "svd", "--model", "-m", help="Registered model name (ignored with --artifact)."
     ),
-    k: int = typer.Option(10, "-k", "--k", help="How many movies."),
-    artifact: Path | None = typer.Option(
-        None, "--artifact", "-a", help="Use an exported artifact folder instead of training."
-    ),
-    params: list[str] = typer.Option(
-        [],
-        "--params",
-        "-p",
-        help="Hyperparameters [MODEL.]KEY=VALUE (repeat, or comma-separate), e.g. factors=100.",
-    ),
-    item_features: str | None = typer.Option(
-        None, "--item-features", help="Side features for hybrid models: genres,tags,year."
-    ),
-    implicit_threshold: float = typer.Option(
-        4.0, "--implicit-threshold", help="Ratings ≥ this are positives for implicit models."
-    ),
+    k: int = K_MOVIES,
+    artifact: Path | None = ARTIFACT,
+    params: list[str] = MODEL_PARAMS,
+    item_features: str | None = ITEM_FEATURES,
+    implicit_threshold: float = IMPLICIT_THRESHOLD,
     rerank: str | None = typer.Option(
         None, "--rerank", help="Re-rank the list: mmr:λ, calibrated:λ, xquad:λ or pop:λ (λ in 0..1)."
     ),
@@ -558,19 +567,10 @@ def similar_cmd(
     model: str = typer.Option(
         "itemknn", "--model", "-m", help="A model with item vectors or neighbour lists."
     ),
-    k: int = typer.Option(10, "-k", "--k", help="How many movies."),
-    artifact: Path | None = typer.Option(
-        None, "--artifact", "-a", help="Use an exported artifact folder instead of training."
-    ),
-    params: list[str] = typer.Option(
-        [],
-        "--params",
-        "-p",
-        help="Hyperparameters [MODEL.]KEY=VALUE (repeat, or comma-separate), e.g. factors=100.",
-    ),
-    implicit_threshold: float = typer.Option(
-        4.0, "--implicit-threshold", help="Ratings ≥ this are positives for implicit models."
-    ),
+    k: int = K_MOVIES,
+    artifact: Path | None = ARTIFACT,
+    params: list[str] = MODEL_PARAMS,
+    implicit_threshold: float = IMPLICIT_THRESHOLD,
     min_support: int | None = MIN_SUPPORT,
     seed: int = SEED,
     as_json: bool = JSON,
@@ -605,7 +605,7 @@ def similar_cmd(
     if k >= art.n_items:
         raise ConfigError(f"-k {k} is larger than the catalogue minus the movie itself ({art.n_items - 1})")
     target = art.movie_row(int(idx))["title"]
-    rows = art.similar(art.item_map.to_raw(int(idx)), k, min_support=min_support)
+    rows = art.similar_rows(art.item_map.to_raw(int(idx)), k, min_support=min_support)
     if as_json:
         print_json({"movie": target, "similar": rows})
         return

@@ -42,9 +42,19 @@ def _config_specs(config: Path, params: list[str] | None) -> tuple[list, dict]:
 
     exp = load_experiment(config)  # mistakes name the file, line and key
     features = ",".join(exp.item_features) or None
-    override = parse_model_params(params, [m.name for m in exp.models]) if params else {}
+    keys = list(
+        dict.fromkeys([m.name for m in exp.models] + [m.label.lower() for m in exp.models if m.label])
+    )
+    override = parse_model_params(params, keys) if params else {}  # MODEL or LABEL .KEY=VALUE
     specs = [
-        ModelSpec(m.name, merge_params(m.name, m.params, override.get(m.name, {})), features)
+        ModelSpec(
+            m.name,
+            merge_params(
+                m.name, m.params, {**override.get(m.name, {}), **override.get((m.label or "").lower(), {})}
+            ),
+            features,
+            m.label,
+        )
         for m in exp.models
     ]
     labels = [s.label for s in specs]
@@ -60,127 +70,132 @@ def _config_specs(config: Path, params: list[str] | None) -> tuple[list, dict]:
     return specs, settings
 
 
+def report_cmd(
+    ctx: typer.Context,
+    dataset: str = DATASET,
+    models: str | None = typer.Option(
+        None,
+        "--models",
+        "-m",
+        help="Comma-separated models; NAME+genres+tags adds item features. Default: svd,knn-baseline,bpr,ease,als,warp+genres+tags.",
+    ),
+    params: list[str] | None = typer.Option(
+        None,
+        "--params",
+        "-p",
+        help="Hyperparameters MODEL.KEY=VALUE (repeat, or comma-separate), e.g. warp.epochs=10.",
+    ),
+    out: Path | None = typer.Option(
+        None, "--out", "-o", help="Output folder (default reports/<UTC timestamp>)."
+    ),
+    projection: str = typer.Option("tsne", "--projection", help="Embedding projection: tsne, umap or pca."),
+    seed: int = SEED,
+    force: bool = typer.Option(False, "--force", help="Replace a different report already in --out."),
+    k: int = typer.Option(10, "--k", help="Cut-off K of the ranking metrics."),
+    threshold: float = typer.Option(
+        4.0, "--implicit-threshold", help="Ratings ≥ this count as positives / relevant."
+    ),
+    map_items: str = typer.Option(
+        "1500", "--map-items", help="Items per embedding map (the most-rated), or 'all'."
+    ),
+    png_maps: bool = typer.Option(
+        False, "--png-maps", help="Also draw each embedding map as a labelled PNG (adds ~0.3 MB per map)."
+    ),
+    config: Path | None = CONFIG,
+    user_features: str | None = USER_FEATURES,
+) -> None:
+    """Train the notebook's models and the strongest implicit ones, compare them, map their item spaces, write one HTML page."""
+    from movierec.viz.report import build_report
+
+    if config is not None and models is not None:
+        raise ConfigError("--models and --config exclude each other: the experiment file names the models")
+    specs, settings = _report_specs(config, models, params)
+    rating_scale = None
+    if config is not None:  # the experiment file's settings, unless typed on the command line
+        if not typed(ctx, "dataset"):
+            dataset, rating_scale = settings["dataset"], settings["rating_scale"]
+        seed = seed if typed(ctx, "seed") else settings["seed"]
+        k = k if typed(ctx, "k") else settings["k"]
+        threshold = threshold if typed(ctx, "threshold") else settings["threshold"]
+    ds = load_dataset(dataset, rating_scale=rating_scale)
+    rep = build_report(
+        ds,
+        specs,
+        out,
+        projection=projection.strip().lower(),
+        seed=seed,
+        force=force,
+        k=k,
+        threshold=threshold,
+        map_items=_sample(map_items),
+        png_maps=png_maps,
+        console=err_console,
+        user_features=user_features,
+    )
+    _print_report(rep)
+
+
+def embed_cmd(
+    model: str = typer.Option(
+        "warp",
+        "--model",
+        "-m",
+        help="A model with item vectors (svd, bpr, warp, als); NAME+genres+tags adds features.",
+    ),
+    params: list[str] | None = typer.Option(
+        None,
+        "--params",
+        "-p",
+        help="Hyperparameters [MODEL.]KEY=VALUE (repeat, or comma-separate), e.g. epochs=10.",
+    ),
+    projection: str = typer.Option("tsne", "--projection", help="tsne, umap or pca."),
+    sample: str = typer.Option("500", "--sample", help="Number of items drawn at random (seeded), or 'all'."),
+    out: Path = typer.Option(Path("embedding"), "--out", "-o", help="Output folder."),
+    dataset: str = DATASET,
+    seed: int = SEED,
+    force: bool = typer.Option(False, "--force", help="Replace what is already in --out."),
+) -> None:
+    """Fit one model on the whole dataset and write its interactive item map (map.html), map.png and embeddings.csv."""
+    from movierec.cli.compare import parse_model_params
+    from movierec.viz.report import build_map
+
+    base = model.strip().lower().split("+")[0]
+    pm = parse_model_params(params, [base]).get(base, {})
+    ds = load_dataset(dataset)
+    build_map(
+        ds,
+        model.strip().lower(),
+        out,
+        params=pm,
+        projection=projection.strip().lower(),
+        sample=_sample(sample),
+        seed=seed,
+        force=force,
+        console=err_console,
+    )
+
+
+def _report_specs(
+    config: Path | None, models: str | None, params: list[str] | None
+) -> tuple[Any, dict[str, Any]]:
+    """The report's model specs (None: the defaults) and, with ``--config``, the experiment's settings."""
+    from movierec.cli.compare import parse_model_params
+    from movierec.viz.report import DEFAULT_MODELS, parse_models
+
+    if config is not None:
+        return _config_specs(config, params)
+    text = models or DEFAULT_MODELS
+    names = [p.strip().lower() for p in text.split(",") if p.strip()]
+    if models is None and not params:
+        return None, {}
+    pm = parse_model_params(params, list(dict.fromkeys(names + [n.split("+")[0] for n in names])))
+    return parse_models(text, pm), {}
+
+
 def register(app: typer.Typer) -> None:
     """Add the ``report`` and ``embed`` commands to the app."""
-
-    @app.command("report")
-    def report_cmd(
-        ctx: typer.Context,
-        dataset: str = DATASET,
-        models: str | None = typer.Option(
-            None,
-            "--models",
-            "-m",
-            help="Comma-separated models; NAME+genres+tags adds item features. Default: svd,knn-baseline,bpr,ease,als,warp+genres+tags.",
-        ),
-        params: list[str] | None = typer.Option(
-            None,
-            "--params",
-            "-p",
-            help="Hyperparameters MODEL.KEY=VALUE (repeat, or comma-separate), e.g. warp.epochs=10.",
-        ),
-        out: Path | None = typer.Option(
-            None, "--out", "-o", help="Output folder (default reports/<UTC timestamp>)."
-        ),
-        projection: str = typer.Option(
-            "tsne", "--projection", help="Embedding projection: tsne, umap or pca."
-        ),
-        seed: int = SEED,
-        force: bool = typer.Option(False, "--force", help="Replace a different report already in --out."),
-        k: int = typer.Option(10, "--k", help="Cut-off K of the ranking metrics."),
-        threshold: float = typer.Option(
-            4.0, "--implicit-threshold", help="Ratings ≥ this count as positives / relevant."
-        ),
-        map_items: str = typer.Option(
-            "1500", "--map-items", help="Items per embedding map (the most-rated), or 'all'."
-        ),
-        png_maps: bool = typer.Option(
-            False, "--png-maps", help="Also draw each embedding map as a labelled PNG (adds ~0.3 MB per map)."
-        ),
-        config: Path | None = CONFIG,
-        user_features: str | None = USER_FEATURES,
-    ) -> None:
-        """Train the notebook's models and the strongest implicit ones, compare them, map their item spaces, write one HTML page."""
-        from movierec.cli.compare import parse_model_params
-        from movierec.viz.report import DEFAULT_MODELS, build_report, parse_models
-
-        specs = None
-        rating_scale = None
-        if config is not None:
-            if models is not None:
-                raise ConfigError(
-                    "--models and --config exclude each other: the experiment file names the models"
-                )
-            specs, settings = _config_specs(config, params)
-            if not typed(ctx, "dataset"):
-                dataset, rating_scale = settings["dataset"], settings["rating_scale"]
-            seed = seed if typed(ctx, "seed") else settings["seed"]
-            k = k if typed(ctx, "k") else settings["k"]
-            threshold = threshold if typed(ctx, "threshold") else settings["threshold"]
-        else:
-            text = models or DEFAULT_MODELS
-            names = [p.strip().lower() for p in text.split(",") if p.strip()]
-            if models is not None or params:
-                pm = parse_model_params(params, list(dict.fromkeys(names + [n.split("+")[0] for n in names])))
-                specs = parse_models(text, pm)
-        ds = load_dataset(dataset, rating_scale=rating_scale)
-        rep = build_report(
-            ds,
-            specs,
-            out,
-            projection=projection.strip().lower(),
-            seed=seed,
-            force=force,
-            k=k,
-            threshold=threshold,
-            map_items=_sample(map_items),
-            png_maps=png_maps,
-            console=err_console,
-            user_features=user_features,
-        )
-        _print_report(rep)
-
-    @app.command("embed")
-    def embed_cmd(
-        model: str = typer.Option(
-            "warp",
-            "--model",
-            "-m",
-            help="A model with item vectors (svd, bpr, warp, als); NAME+genres+tags adds features.",
-        ),
-        params: list[str] | None = typer.Option(
-            None,
-            "--params",
-            "-p",
-            help="Hyperparameters [MODEL.]KEY=VALUE (repeat, or comma-separate), e.g. epochs=10.",
-        ),
-        projection: str = typer.Option("tsne", "--projection", help="tsne, umap or pca."),
-        sample: str = typer.Option(
-            "500", "--sample", help="Number of items drawn at random (seeded), or 'all'."
-        ),
-        out: Path = typer.Option(Path("embedding"), "--out", "-o", help="Output folder."),
-        dataset: str = DATASET,
-        seed: int = SEED,
-        force: bool = typer.Option(False, "--force", help="Replace what is already in --out."),
-    ) -> None:
-        """Fit one model on the whole dataset and write its interactive item map (map.html), map.png and embeddings.csv."""
-        from movierec.cli.compare import parse_model_params
-        from movierec.viz.report import build_map
-
-        base = model.strip().lower().split("+")[0]
-        pm = parse_model_params(params, [base]).get(base, {})
-        ds = load_dataset(dataset)
-        build_map(
-            ds,
-            model.strip().lower(),
-            out,
-            params=pm,
-            projection=projection.strip().lower(),
-            sample=_sample(sample),
-            seed=seed,
-            force=force,
-            console=err_console,
-        )
+    app.command("report")(report_cmd)
+    app.command("embed")(embed_cmd)
 
 
 def _print_report(rep: Any) -> None:

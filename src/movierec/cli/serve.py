@@ -12,8 +12,11 @@ import typer
 from movierec.cli.common import (
     CONFIG,
     DATASET,
+    IMPLICIT_THRESHOLD,
     ITEM_COL,
+    ITEM_FEATURES,
     JSON,
+    MODEL_PARAMS,
     RATING_COL,
     RATING_SCALE,
     RATINGS,
@@ -29,7 +32,6 @@ from movierec.cli.common import (
     typed,
 )
 from movierec.errors import ConfigError
-from movierec.output_folders import check_artifact_target
 
 
 def parse_params(items: list[str] | None, model: str | None = None) -> dict[str, Any]:
@@ -62,37 +64,50 @@ def parse_params(items: list[str] | None, model: str | None = None) -> dict[str,
     return out
 
 
+# export's longer options, named here so the command reads as parse → train_and_export() → print
+_EXPORT_MODEL = typer.Option(
+    None,
+    "--model",
+    "-m",
+    help="Registered model name, e.g. svd, als, itemknn "
+    "(with --config: which of the file's models, when it holds several).",
+)
+_EXPORT_HOLDOUT = typer.Option(
+    False, "--holdout", help="Train on 80% and record test metrics in the manifest."
+)
+_EXPORT_WITH_FEEDBACK = typer.Option(
+    None, "--with-feedback", help="Include ratings from a feedback database."
+)
+_EXPORT_CHECK = typer.Option(
+    True,
+    "--check/--no-check",
+    help="Rank a copy of the model and popularity on a hold-out split first; record both in the manifest.",
+)
+_EXPORT_ALLOW_WEAK = typer.Option(
+    False,
+    "--allow-weak",
+    help="Export a ranking model even when its hold-out top-N is below popularity's.",
+)
+_EXPORT_MIN_SUPPORT = typer.Option(
+    None,
+    "--min-support",
+    help="Fewest training interactions a movie needs to be served (default: 5, less on small data); "
+    "recorded in the manifest.",
+)
+
+
 def export_cmd(
     ctx: typer.Context,
-    model: str | None = typer.Option(
-        None,
-        "--model",
-        "-m",
-        help="Registered model name, e.g. svd, als, itemknn "
-        "(with --config: which of the file's models, when it holds several).",
-    ),
-    params: list[str] = typer.Option(
-        [],
-        "--params",
-        "-p",
-        help="Hyperparameters [MODEL.]KEY=VALUE (repeat, or comma-separate), e.g. factors=100.",
-    ),
+    model: str | None = _EXPORT_MODEL,
+    params: list[str] = MODEL_PARAMS,
     out: Path = typer.Option(..., "--out", "-o", help="Artifact folder to write."),
     force: bool = typer.Option(False, "--force", help="Replace an existing artifact folder."),
-    holdout: bool = typer.Option(
-        False, "--holdout", help="Train on 80% and record test metrics in the manifest."
-    ),
+    holdout: bool = _EXPORT_HOLDOUT,
     test_size: float = typer.Option(0.2, "--test-size", help="Test share with --holdout."),
-    item_features: str | None = typer.Option(
-        None, "--item-features", help="Side features for hybrid models: genres,tags,year."
-    ),
+    item_features: str | None = ITEM_FEATURES,
     user_features: str | None = USER_FEATURES,
-    implicit_threshold: float = typer.Option(
-        4.0, "--implicit-threshold", help="Ratings ≥ this are positives for implicit models."
-    ),
-    with_feedback: str | None = typer.Option(
-        None, "--with-feedback", help="Include ratings from a feedback database."
-    ),
+    implicit_threshold: float = IMPLICIT_THRESHOLD,
+    with_feedback: str | None = _EXPORT_WITH_FEEDBACK,
     dataset: str = DATASET,
     ratings: Path | None = RATINGS,
     user_col: str = USER_COL,
@@ -100,30 +115,16 @@ def export_cmd(
     rating_col: str = RATING_COL,
     time_col: str = TIME_COL,
     rating_scale: tuple[float, float] | None = RATING_SCALE,
-    check: bool = typer.Option(
-        True,
-        "--check/--no-check",
-        help="Rank a copy of the model and popularity on a hold-out split first; record both in the manifest.",
-    ),
-    allow_weak: bool = typer.Option(
-        False,
-        "--allow-weak",
-        help="Export a ranking model even when its hold-out top-N is below popularity's.",
-    ),
-    min_support: int | None = typer.Option(
-        None,
-        "--min-support",
-        help="Fewest training interactions a movie needs to be served (default: 5, less on small data); "
-        "recorded in the manifest.",
-    ),
+    check: bool = _EXPORT_CHECK,
+    allow_weak: bool = _EXPORT_ALLOW_WEAK,
+    min_support: int | None = _EXPORT_MIN_SUPPORT,
     seed: int = SEED,
     config: Path | None = CONFIG,
     as_json: bool = JSON,
 ) -> None:
     """Train a model on the whole dataset (implicit models on the positives) and export it for serving."""
-    from movierec.models.base import seeded, training_view
-    from movierec.models.registry import create, merge_params
-    from movierec.serving.artifact import export_artifact, exportable
+    from movierec.models.registry import merge_params
+    from movierec.serving.pipeline import train_and_export
 
     hp: dict[str, Any] = {}
     if config is not None:
@@ -142,74 +143,38 @@ def export_cmd(
             item_features = ",".join(exp.item_features)
     elif model is None:
         raise ConfigError("--model is required (a registered model name), or --config EXPERIMENT.toml")
-    hp = merge_params(
-        model, hp, parse_params(params, str(model))
-    )  # --params on the command line override the file's
-    check_artifact_target(out, force)  # before training: unwritable or foreign --out is one line, exit 2
-    exportable(create(model, **hp))  # a model with no serving form is refused before any training
-    ds = load_dataset(dataset, ratings, user_col, item_col, rating_col, time_col, rating_scale)
-    if with_feedback:
-        from movierec.serving.store import merge_feedback
-
-        n_notes = len(ds.notes)
-        ds = merge_feedback(ds, with_feedback)
-        for note in ds.notes[n_notes:]:
-            err_console.print(f"[yellow]note:[/] {note}", soft_wrap=True)
-    mdl = create(model, **hp)
-    seeded(mdl, seed, hp)
-    inter = training_view(mdl, ds.interactions, implicit_threshold)
-    fit_kwargs: dict[str, Any] = {}
-    if item_features:
-        from movierec.features import build_item_features
-
-        fit_kwargs["item_features"] = build_item_features(ds, inter.item_map, item_features)
-    if user_features:  # issue 20: the exported artifact then serves visitors by their features
-        from movierec.demographics import build_user_features
-
-        if getattr(mdl, "uses_user_features", False):
-            fit_kwargs["user_features"] = build_user_features(ds, inter.user_map, user_features)
-        else:
-            err_console.print(f"[yellow]note:[/] {model} ignores user features")
-    metrics = None
-    if holdout:  # compare's split of the raw ratings, so the manifest's figures equal compare's row
-        from movierec.evaluation import holdout_figures, make_split
-
-        raw_train, test, _ = make_split(ds.interactions, "ratings-holdout", seed=seed, test_size=test_size)
-        train = training_view(mdl, raw_train, implicit_threshold)
-    else:
-        raw_train, train, test = inter, inter, None
-    _warn_if_too_little(str(model), train)
-    with err_console.status(f"training {model} on {train.n_ratings:,} interactions"):
-        mdl.fit(train, **fit_kwargs)
-    if test is not None:
-        metrics = holdout_figures(mdl, raw_train, test, threshold=implicit_threshold, seed=seed)
-    metrics, weak_note = _top_n_check(
-        mdl, ds, fit_kwargs, metrics, check=check, allow_weak=allow_weak, threshold=implicit_threshold,
-        seed=seed, test_size=test_size,
-    )  # fmt: skip
-    notes = [f"trained on {'an 80% hold-out split' if holdout else 'the full dataset'}"]
-    if weak_note:
-        notes.append(weak_note)
-    if item_features:
-        notes.append(f"item features: {item_features}")
-    if "user_features" in fit_kwargs:
-        notes.append(f"user features: {user_features}")
-    path = export_artifact(
-        mdl, ds, train, out, metrics=metrics, force=force, implicit_threshold=implicit_threshold, notes=notes,
+    hp = merge_params(model, hp, parse_params(params, str(model)))  # --params override the file's
+    result = train_and_export(
+        lambda: load_dataset(dataset, ratings, user_col, item_col, rating_col, time_col, rating_scale),
+        model,
+        hp,
+        out,
+        force=force,
+        holdout=holdout,
+        test_size=test_size,
+        item_features=item_features,
+        user_features=user_features,
+        implicit_threshold=implicit_threshold,
+        with_feedback=with_feedback,
+        check=check,
+        allow_weak=allow_weak,
         min_support=min_support,
-    )  # fmt: skip
-    manifest = json.loads((path / "manifest.json").read_text())
+        seed=seed,
+        say=_say,
+        status=err_console.status,
+    )
+    manifest, metrics = result.manifest, result.metrics
     if as_json:
         print_json(
             {
-                "artifact": str(path),
+                "artifact": str(result.path),
                 "model_version": manifest["model_version"],
                 "metrics": manifest["metrics"],
             }
         )
         return
     console.print(
-        f"[green]ok[/] {model} exported to {path} (version {manifest['model_version']}, "
+        f"[green]ok[/] {model} exported to {result.path} (version {manifest['model_version']}, "
         f"{manifest['dataset']['n_users']:,} users × {manifest['dataset']['n_items']:,} items)"
     )
     if metrics:
@@ -217,88 +182,68 @@ def export_cmd(
         console.print(f"test metrics: {shown}")
 
 
-def _top_n_check(
-    mdl: Any,
-    ds: Any,
-    fit_kwargs: dict[str, Any],
-    metrics: dict[str, Any] | None,
-    *,
-    check: bool,
-    allow_weak: bool,
-    threshold: float,
-    seed: int,
-    test_size: float,
-) -> tuple[dict[str, Any] | None, str | None]:
-    """The hold-out check (movierec.serving.quality): figures for the manifest, a refusal or a warning."""
-    from movierec.serving.quality import WeakModelError, ranking_check, weak_message
+def _say(kind: str, text: str) -> None:
+    """Notes and warnings of a library pipeline, one line each on stderr."""
+    colour = "yellow"
+    err_console.print(f"[{colour}]{kind}:[/] {text}", soft_wrap=True)
 
-    if not check:
-        return metrics, None
-    with err_console.status(f"checking {mdl.name}'s top-N against popularity on a hold-out split"):
-        result = ranking_check(
-            mdl, ds, fit_kwargs, threshold=threshold, seed=seed, test_size=test_size, figures=metrics
-        )
-    if "skipped" in result:
-        err_console.print(f"[yellow]note:[/] hold-out check skipped: {result['skipped']}", soft_wrap=True)
-        return metrics, None
-    out = dict(result["figures"])
-    out["popularity"] = {k: v for k, v in result["popularity_figures"].items() if isinstance(v, float)}
-    out["weak_for_top_n"] = result["weak"]
-    if not result["weak"]:
-        return out, None
-    line = weak_message(mdl.name, result)
-    if not mdl.tags.predicts_ratings and not allow_weak:
-        raise WeakModelError(f"{line}; not exported (pass --allow-weak to export it anyway)")
-    err_console.print(f"[yellow]warning:[/] {line}", soft_wrap=True)
-    return out, f"weak for top-N: {line}"
+
+# serve's longer options, named here so the command reads as check → build_server() → run
+_SERVE_ARTIFACT = typer.Option(
+    ...,
+    "--artifact",
+    "-a",
+    help="Artifact folder written by 'movierec export'. Repeat to serve several versions side by side.",
+)
+_SERVE_WEIGHTS = typer.Option(
+    None,
+    "--weights",
+    help="Traffic split over several --artifact, e.g. 90,10 (by a hash of the user id; default equal).",
+)
+_SERVE_DB = typer.Option(
+    "sqlite:///feedback.db",
+    "--db",
+    help="Feedback database URL (or a SQLite file path); 'none' disables POST /feedback.",
+)
+_SERVE_API_KEY = typer.Option(
+    None,
+    "--api-key",
+    envvar="MOVIEREC_API_KEY",
+    help="Key POST /feedback requires (X-API-Key header). Prefer MOVIEREC_API_KEY or --api-key-file: "
+    "a key on the command line is visible to other users in 'ps'.",
+)
+_SERVE_API_KEY_FILE = typer.Option(
+    None, "--api-key-file", help="Read the API key from this file (first line)."
+)
+_SERVE_CORS_ORIGIN = typer.Option(
+    [], "--cors-origin", help="Allow this browser origin (repeatable); CORS is off by default."
+)
+_SERVE_MAX_BODY_KB = typer.Option(64, "--max-body-kb", help="Refuse request bodies larger than this (413).")
+_SERVE_REC_CACHE = typer.Option(
+    10_000,
+    "--rec-cache",
+    help="Cached GET /users/{id}/recommendations bodies per worker, k ≤ 50 (0: off).",
+)
+_SERVE_LOG_JSON = typer.Option(
+    False, "--log-json", help="Structured access logs: one JSON object per request on stderr."
+)
 
 
 def serve_cmd(
     ctx: typer.Context,
-    artifact: list[Path] = typer.Option(
-        ...,
-        "--artifact",
-        "-a",
-        help="Artifact folder written by 'movierec export'. Repeat to serve several versions side by side.",
-    ),
-    weights: str | None = typer.Option(
-        None,
-        "--weights",
-        help="Traffic split over several --artifact, e.g. 90,10 (by a hash of the user id; default equal).",
-    ),
+    artifact: list[Path] = _SERVE_ARTIFACT,
+    weights: str | None = _SERVE_WEIGHTS,
     host: str = typer.Option("127.0.0.1", "--host", help="Interface to bind (default: loopback only)."),
     port: int = typer.Option(8000, "--port", help="TCP port."),
-    db: str = typer.Option(
-        "sqlite:///feedback.db",
-        "--db",
-        help="Feedback database URL (or a SQLite file path); 'none' disables POST /feedback.",
-    ),
+    db: str = _SERVE_DB,
     workers: int = typer.Option(1, "--workers", help="Worker processes."),
-    api_key: str | None = typer.Option(
-        None,
-        "--api-key",
-        envvar="MOVIEREC_API_KEY",
-        help="Key POST /feedback requires (X-API-Key header). Prefer MOVIEREC_API_KEY or --api-key-file: "
-        "a key on the command line is visible to other users in 'ps'.",
-    ),
-    api_key_file: Path | None = typer.Option(
-        None, "--api-key-file", help="Read the API key from this file (first line)."
-    ),
-    cors_origin: list[str] = typer.Option(
-        [], "--cors-origin", help="Allow this browser origin (repeatable); CORS is off by default."
-    ),
-    max_body_kb: int = typer.Option(
-        64, "--max-body-kb", help="Refuse request bodies larger than this (413)."
-    ),
-    rec_cache: int = typer.Option(
-        10_000,
-        "--rec-cache",
-        help="Cached GET /users/{id}/recommendations bodies per worker, k ≤ 50 (0: off).",
-    ),
+    api_key: str | None = _SERVE_API_KEY,
+    api_key_file: Path | None = _SERVE_API_KEY_FILE,
+    cors_origin: list[str] = _SERVE_CORS_ORIGIN,
+    max_body_kb: int = _SERVE_MAX_BODY_KB,
+    rec_cache: int = _SERVE_REC_CACHE,
     access_log: bool = typer.Option(True, "--access-log/--no-access-log", help="Log every request."),
-    log_json: bool = typer.Option(
-        False, "--log-json", help="Structured access logs: one JSON object per request on stderr."
-    ),
+    log_json: bool = _SERVE_LOG_JSON,
     metrics: bool = typer.Option(True, "--metrics/--no-metrics", help="Prometheus metrics at /metrics."),
     log_level: str = typer.Option("info", "--log-level", help="uvicorn log level."),
 ) -> None:
@@ -354,6 +299,19 @@ def serve_cmd(
         return
     if store is not None:
         store.close()
+    _worker_environment(artifact, weights, metrics, log_json, db_url, settings)
+    uvicorn.run("movierec.serving.server:server_from_env", factory=True, workers=workers, **common)
+
+
+def _worker_environment(
+    artifact: list[Path],
+    weights: str | None,
+    metrics: bool,
+    log_json: bool,
+    db_url: str | None,
+    settings: Any,
+) -> None:
+    """What each ``--workers`` process reads back (serving.server.server_from_env, ServeSettings.from_env)."""
     os.environ.update(
         {
             "OPENBLAS_NUM_THREADS": "1",
@@ -364,13 +322,12 @@ def serve_cmd(
             "MOVIEREC_METRICS": "1" if metrics else "0",
             "MOVIEREC_LOG_JSON": "1" if log_json else "0",
             "MOVIEREC_DB": db_url or "",
-            "MOVIEREC_API_KEY": api_key or "",
+            "MOVIEREC_API_KEY": settings.api_key or "",
             "MOVIEREC_MAX_BODY_BYTES": str(settings.max_body_bytes),
-            "MOVIEREC_CORS_ORIGINS": ",".join(cors_origin),
-            "MOVIEREC_REC_CACHE": str(rec_cache),
+            "MOVIEREC_CORS_ORIGINS": ",".join(settings.cors_origins),
+            "MOVIEREC_REC_CACHE": str(settings.rec_cache_size),
         }
     )
-    uvicorn.run("movierec.serving.server:server_from_env", factory=True, workers=workers, **common)
 
 
 def _api_key(ctx: typer.Context, api_key: str | None, api_key_file: Path | None) -> str | None:
@@ -395,17 +352,6 @@ def _api_key(ctx: typer.Context, api_key: str | None, api_key_file: Path | None)
             soft_wrap=True,
         )
     return api_key or None
-
-
-def _warn_if_too_little(model: str, train: Any) -> None:
-    """One warning line when the training data is too small for a model to mean anything."""
-    if train.n_ratings < 100 or train.n_users < 2 or train.n_items < 2:
-        err_console.print(
-            f"[yellow]warning:[/] training {model} on only {train.n_ratings} interactions "
-            f"({train.n_users} users × {train.n_items} items): too little data for the model to learn "
-            "anything beyond averages",
-            soft_wrap=True,
-        )
 
 
 def register(app: typer.Typer) -> None:

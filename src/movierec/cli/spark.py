@@ -23,56 +23,67 @@ CONNECT_TIMEOUT = typer.Option(
 )
 
 
+# spark train's longer options, named here so the command reads as check → train() → print
+_TRAIN_OUT = typer.Option(
+    ..., "--out", "-o", help="Artifact folder to write (what 'movierec serve --artifact' reads)."
+)
+_TRAIN_RATINGS = typer.Option(
+    None,
+    "--ratings",
+    help="Ratings URI Spark reads (path, hdfs://, s3a://); default: bundled ml-latest-small.",
+)
+_TRAIN_MOVIES = typer.Option(
+    None, "--movies", help="movies.csv (movieId,title,genres) for titles in the artifact."
+)
+_TRAIN_REG = typer.Option(
+    0.05, "--reg", help="Regularisation (Spark's regParam, scaled by each user's/item's count)."
+)
+_TRAIN_IMPLICIT = typer.Option(False, "--implicit", help="Implicit-feedback ALS (Hu, Koren & Volinsky 2008).")
+_TRAIN_IMPLICIT_THRESHOLD = typer.Option(
+    4.0,
+    "--implicit-threshold",
+    help="Implicit: ratings ≥ this become positives of weight 1; 0 keeps raw values as confidence.",
+)
+_TRAIN_TEST_SIZE = typer.Option(
+    0.2, "--test-size", help="Hold-out share (0: no evaluation, train on everything)."
+)
+_TRAIN_MAX_BAD_SHARE = typer.Option(
+    0.01, "--max-bad-share", help="Fail when more than this share of rows is malformed."
+)
+_TRAIN_ID_MAPPING = typer.Option(
+    "index",
+    "--id-mapping",
+    help="index (any ids, mapped by a Spark join) or direct (int32 ids as they are).",
+)
+_TRAIN_NUM_BLOCKS = typer.Option(
+    None,
+    "--num-blocks",
+    help="ALS user and item blocks (default: Spark's 10; the core count on local masters).",
+)
+
+
 @spark_app.command("train")
 def train_cmd(
-    out: Path = typer.Option(
-        ..., "--out", "-o", help="Artifact folder to write (what 'movierec serve --artifact' reads)."
-    ),
-    ratings: str = typer.Option(
-        None,
-        "--ratings",
-        help="Ratings URI Spark reads (path, hdfs://, s3a://); default: bundled ml-latest-small.",
-    ),
+    out: Path = _TRAIN_OUT,
+    ratings: str = _TRAIN_RATINGS,
     fmt: str = typer.Option(None, "--format", help="csv or parquet (default: from the file name)."),
     user_col: str = typer.Option("userId", "--user-col", help="User id column."),
     item_col: str = typer.Option("movieId", "--item-col", help="Item id column."),
     rating_col: str = typer.Option("rating", "--rating-col", help="Rating (or interaction strength) column."),
     sep: str = typer.Option(",", "--sep", help="CSV field separator."),
-    movies: str = typer.Option(
-        None, "--movies", help="movies.csv (movieId,title,genres) for titles in the artifact."
-    ),
+    movies: str = _TRAIN_MOVIES,
     rank: int = typer.Option(64, "--rank", help="Number of latent factors."),
-    reg: float = typer.Option(
-        0.05, "--reg", help="Regularisation (Spark's regParam, scaled by each user's/item's count)."
-    ),
+    reg: float = _TRAIN_REG,
     iterations: int = typer.Option(15, "--iterations", help="ALS sweeps."),
-    implicit: bool = typer.Option(
-        False, "--implicit", help="Implicit-feedback ALS (Hu, Koren & Volinsky 2008)."
-    ),
+    implicit: bool = _TRAIN_IMPLICIT,
     alpha: float = typer.Option(10.0, "--alpha", help="Implicit confidence: c = 1 + alpha·r."),
-    implicit_threshold: float = typer.Option(
-        4.0,
-        "--implicit-threshold",
-        help="Implicit: ratings ≥ this become positives of weight 1; 0 keeps raw values as confidence.",
-    ),
-    test_size: float = typer.Option(
-        0.2, "--test-size", help="Hold-out share (0: no evaluation, train on everything)."
-    ),
+    implicit_threshold: float = _TRAIN_IMPLICIT_THRESHOLD,
+    test_size: float = _TRAIN_TEST_SIZE,
     seed: int = typer.Option(42, "--seed", help="Seed for the split and ALS initialisation."),
     k: int = typer.Option(10, "--k", help="K for the implicit ranking metrics."),
-    max_bad_share: float = typer.Option(
-        0.01, "--max-bad-share", help="Fail when more than this share of rows is malformed."
-    ),
-    id_mapping: str = typer.Option(
-        "index",
-        "--id-mapping",
-        help="index (any ids, mapped by a Spark join) or direct (int32 ids as they are).",
-    ),
-    num_blocks: int = typer.Option(
-        None,
-        "--num-blocks",
-        help="ALS user and item blocks (default: Spark's 10; the core count on local masters).",
-    ),
+    max_bad_share: float = _TRAIN_MAX_BAD_SHARE,
+    id_mapping: str = _TRAIN_ID_MAPPING,
+    num_blocks: int = _TRAIN_NUM_BLOCKS,
     master: str = MASTER,
     conf: list[str] = CONF,
     connect_timeout: float = CONNECT_TIMEOUT,

@@ -71,11 +71,62 @@ def tune_cmd(
     user_features: str | None = USER_FEATURES,
 ) -> None:
     """Search hyperparameters with seeded TPE and median pruning, on training folds only; write best.toml."""
-    from movierec.models.registry import get_class, model_kind
-    from movierec.tuning import check_request, parse_metric, tune
+    from movierec.tuning import check_request
 
     if trials <= 0:
         raise ConfigError(f"--trials must be ≥ 1, got {trials}")
+    model_name, metric, front_of = _model_and_metric(model, metric, pareto, resume, storage, study, out)
+    study_name = study or f"{model_name}-{metric.strip().lower()}"
+    out_dir = out if out is not None else Path("tuning") / _slug(study_name)
+    if storage is None:
+        try:
+            out_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(f"--out {out_dir}: cannot create the folder ({exc.strerror})") from exc
+        storage = f"sqlite:///{out_dir / 'study.db'}"
+    options: dict[str, Any] = dict(
+        metric=metric,
+        n_trials=trials,
+        cv=cv,
+        timeout=timeout,
+        n_jobs=n_jobs,
+        test_size=test_size,
+        threshold=threshold,
+        seed=seed,
+        storage=storage,
+        study_name=study_name,
+        resume=resume,
+    )
+    # tune() checks the same request again (it is callable from Python); checking here first reports a
+    # mistake as one line before the progress display starts, so the two keyword lists stay alike
+    check_request(model_name, **options)  # every mistake visible without the data, before the display starts
+    result = _run_study(
+        dataset, model_name, options, out_dir, worker=worker, user_features=user_features, quiet=as_json
+    )
+    front = _pareto(storage, result.study_name, front_of, out_dir) if front_of else None
+    check = _ranking_check(result, dataset, out_dir, seed=seed, threshold=threshold, test_size=test_size)
+    if as_json:
+        extra = {"ranking_check": check} if check is not None else {}
+        print_json({**result.to_dict(), **({"pareto": front} if front is not None else {}), **extra})
+        return
+    _print_result(result)
+    if front:
+        _print_front(front, front_of, out_dir)
+
+
+def _model_and_metric(
+    model: str | None,
+    metric: str | None,
+    pareto: str | None,
+    resume: bool,
+    storage: str | None,
+    study: str | None,
+    out: Path | None,
+) -> tuple[str, str, list[str]]:
+    """The model and metric to tune (a resumed study's own when not given) and the Pareto pair, if any."""
+    from movierec.models.registry import get_class, model_kind
+    from movierec.tuning import parse_metric
+
     if model is None and not resume:
         raise ConfigError(
             f"--model is required (one of {', '.join(TUNABLE)}) unless --resume names a --study"
@@ -98,29 +149,21 @@ def tune_cmd(
             raise ConfigError(f"--pareto {pareto!r}: give exactly two metrics, e.g. ndcg@10,arp@10")
         metric = with_terms(metric, front_of)
     parse_metric(metric, model_kind=model_kind(model_name))
-    study_name = study or f"{model_name}-{metric.strip().lower()}"
-    out_dir = out if out is not None else Path("tuning") / _slug(study_name)
-    if storage is None:
-        try:
-            out_dir.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise ConfigError(f"--out {out_dir}: cannot create the folder ({exc.strerror})") from exc
-        storage = f"sqlite:///{out_dir / 'study.db'}"
-    # every mistake we can see without the data is reported before the progress display starts
-    check_request(
-        model_name,
-        metric=metric,
-        n_trials=trials,
-        cv=cv,
-        timeout=timeout,
-        n_jobs=n_jobs,
-        test_size=test_size,
-        threshold=threshold,
-        seed=seed,
-        storage=storage,
-        study_name=study_name,
-        resume=resume,
-    )
+    return model_name, metric, front_of
+
+
+def _run_study(
+    dataset: str,
+    model_name: str,
+    options: dict[str, Any],
+    out_dir: Path,
+    *,
+    worker: int,
+    user_features: str | None,
+    quiet: bool,
+) -> Any:
+    """:func:`movierec.tuning.tune` under a progress bar (one step per trial, best and last values)."""
+    from movierec.tuning import tune
 
     columns = (
         TextColumn("[bold]{task.description}"),
@@ -129,39 +172,29 @@ def tune_cmd(
         TextColumn("best {task.fields[best]}  last {task.fields[last]}"),
         TimeElapsedColumn(),
     )
-    with Progress(*columns, console=err_console, transient=False, disable=as_json) as bar:
-        task = bar.add_task(f"tuning {model_name} ({metric})", total=trials, best="–", last="–")
+    with Progress(*columns, console=err_console, transient=False, disable=quiet) as bar:
+        task = bar.add_task(
+            f"tuning {model_name} ({options['metric']})", total=options["n_trials"], best="–", last="–"
+        )
 
         def progress(event: dict) -> None:
             last = event["state"] if event["value"] is None else f"{event['value']:.4f}"
             best = "–" if event["best_value"] is None else f"{event['best_value']:.4f}"
             bar.update(task, advance=1, best=best, last=last)
 
-        result = tune(
+        return tune(
             dataset,
             model_name,
-            metric=metric,
-            n_trials=trials,
-            cv=cv,
-            timeout=timeout,
-            storage=storage,
-            study_name=study_name,
-            n_jobs=n_jobs,
-            seed=seed,
-            resume=resume,
             progress=progress,
-            test_size=test_size,
-            threshold=threshold,
             out=out_dir,
             worker=worker,
             user_features=user_features,
+            **options,
         )
-    front = _pareto(storage, result.study_name, front_of, out_dir) if front_of else None
-    check = _ranking_check(result, dataset, out_dir, seed=seed, threshold=threshold, test_size=test_size)
-    if as_json:
-        extra = {"ranking_check": check} if check is not None else {}
-        print_json({**result.to_dict(), **({"pareto": front} if front is not None else {}), **extra})
-        return
+
+
+def _print_result(result: Any) -> None:
+    """The best hyperparameters, the validation and test figures, and the files written."""
     table = Table(
         title=f"{result.study_name}: best of {result.n_complete} complete trials "
         f"({result.n_pruned} pruned, {result.n_trials} in the study)"
@@ -184,18 +217,21 @@ def tune_cmd(
         console.print(f"  {key:15s} {path}")
     if "best_toml" in result.files:
         console.print(f"next: movierec compare --config {result.files['best_toml']}")
-    if front:
-        a, b = front_of
-        ptable = Table(title=f"Pareto front of {a} and {b} (validation; no other trial is better on both)")
-        for col in ("trial", a, b, "hyperparameters"):
-            ptable.add_column(col, justify="left" if col == "hyperparameters" else "right")
-        for row in front:
-            params = ", ".join(
-                f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in row["params"].items()
-            )
-            ptable.add_row(str(row["number"]), f"{row[a]:.4f}", f"{row[b]:.4f}", params)
-        console.print(ptable)
-        console.print(f"  {'pareto':15s} {out_dir / 'pareto.csv'}")
+
+
+def _print_front(front: list[dict], front_of: list[str], out_dir: Path) -> None:
+    """The Pareto front of the two ``--pareto`` metrics as a table."""
+    a, b = front_of
+    ptable = Table(title=f"Pareto front of {a} and {b} (validation; no other trial is better on both)")
+    for col in ("trial", a, b, "hyperparameters"):
+        ptable.add_column(col, justify="left" if col == "hyperparameters" else "right")
+    for row in front:
+        params = ", ".join(
+            f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in row["params"].items()
+        )
+        ptable.add_row(str(row["number"]), f"{row[a]:.4f}", f"{row[b]:.4f}", params)
+    console.print(ptable)
+    console.print(f"  {'pareto':15s} {out_dir / 'pareto.csv'}")
 
 
 def _ranking_check(

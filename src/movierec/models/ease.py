@@ -11,7 +11,7 @@ and Abdollahpouri et al. 2019); the model stays one linear item × item matrix.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Self
+from typing import ClassVar, Self
 
 import numpy as np
 import scipy.linalg as sla
@@ -19,12 +19,12 @@ import scipy.sparse as sp
 
 from movierec.errors import ConfigError, DataError
 from movierec.interactions import Interactions
-from movierec.models.base import BaseRecommender, Tags, check_positive
+from movierec.models.base import Tags, check_positive
 from movierec.models.kernels.accel import woodbury_diag, woodbury_weights
 from movierec.models.space import FloatRange, SearchSpace
-from movierec.models.weighting import check_weighting, weighted_csr
+from movierec.models.weighting import WeightedRecommender, check_weighting, weighted_csr
 
-__all__ = ["EASE", "ease_weights"]
+__all__ = ["EASE", "LinearItemModel", "ease_weights"]
 
 
 def ease_weights(x: sp.spmatrix | np.ndarray, l2: float, dropout: float = 0.0) -> np.ndarray:
@@ -63,7 +63,28 @@ def ease_weights(x: sp.spmatrix | np.ndarray, l2: float, dropout: float = 0.0) -
     return p.astype(np.float32)
 
 
-class EASE(BaseRecommender):
+class LinearItemModel(WeightedRecommender):
+    """A linear item × item model: scores = X_u · W over the items with training interactions.
+
+    ``user_items_`` is the weighted users × items matrix, ``active_items_`` the items with training
+    interactions and ``weights_`` W over them (dense for EASE, sparse for RP3beta and SLIM); items
+    without training interactions score 0, as in the full closed form.
+    """
+
+    def score(self, users: np.ndarray, items: np.ndarray | None = None) -> np.ndarray:
+        """X_u · W; items without training interactions score 0."""
+        self._check_fitted()
+        users = self._check_users(users)
+        xa = self.user_items_[users][:, self.active_items_]
+        out = np.zeros((len(users), self.n_items_), dtype=np.float32)
+        product = xa @ self.weights_
+        out[:, self.active_items_] = np.asarray(
+            product.toarray() if sp.issparse(product) else product, dtype=np.float32
+        )
+        return out if items is None else out[:, np.asarray(items)]
+
+
+class EASE(LinearItemModel):
     """EASE^R with L2 weight ``l2`` (λ), optional emphasised ``dropout`` (EDLAE, Steck 2020) and
     ``popularity_exponent`` γ (scores of item i scaled by its training count^γ; 0 = plain EASE);
     refuses above ``max_items`` items with interactions.
@@ -79,23 +100,12 @@ class EASE(BaseRecommender):
     }
     tags: ClassVar[Tags] = Tags(fold_in="neighbours", serving="linear")
 
-    def __init__(
-        self,
-        l2: float = 500.0,
-        dropout: float = 0.0,
-        popularity_exponent: float = 0.0,
-        max_items: int = 30_000,
-        weighting: str = "binary",
-        half_life_days: float = 365.0,
-    ) -> None:
-        self.l2 = l2
-        self.dropout = dropout
-        self.popularity_exponent = popularity_exponent
-        self.max_items = max_items
-        self.weighting = weighting
-        self.half_life_days = half_life_days
+    l2: float = 500.0
+    dropout: float = 0.0
+    popularity_exponent: float = 0.0
+    max_items: int = 30_000
 
-    def _fit(self, train: Interactions, *, item_features: Any = None, user_features: Any = None) -> Self:
+    def _fit(self, train: Interactions) -> Self:
         """Solve the closed form over the items that have training interactions."""
         check_positive("l2", self.l2)
         check_positive("max_items", self.max_items, integer=True)
@@ -123,15 +133,6 @@ class EASE(BaseRecommender):
         if gamma != 0:
             self.weights_ *= (counts[active].astype(np.float64) ** gamma).astype(np.float32)[None, :]
         return self
-
-    def score(self, users: np.ndarray, items: np.ndarray | None = None) -> np.ndarray:
-        """X_u · B; items without training interactions score 0, as in the full closed form."""
-        self._check_fitted()
-        users = self._check_users(users)
-        xa = self.user_items_[users][:, self.active_items_]
-        out = np.zeros((len(users), self.n_items_), dtype=np.float32)
-        out[:, self.active_items_] = np.asarray(xa @ self.weights_, dtype=np.float32)
-        return out if items is None else out[:, np.asarray(items)]
 
     def item_embeddings(self) -> np.ndarray | None:
         return None

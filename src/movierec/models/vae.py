@@ -24,9 +24,9 @@ import scipy.sparse as sp
 
 from movierec.errors import ConfigError, DataError
 from movierec.interactions import Interactions
-from movierec.models.base import BaseRecommender, EpochCallback, Tags, check_positive, check_random_state
+from movierec.models.base import EpochCallback, Tags, check_positive, check_random_state
 from movierec.models.space import FloatRange, IntRange, SearchSpace
-from movierec.models.weighting import check_weighting, weighted_csr
+from movierec.models.weighting import WeightedRecommender, check_weighting, weighted_csr
 
 __all__ = ["MultVAE", "RecVAE"]
 
@@ -51,7 +51,7 @@ def _layer_norm(x: np.ndarray, gain: np.ndarray, bias: np.ndarray, eps: float) -
     return (x - mean) / np.sqrt(var + eps) * gain + bias
 
 
-class _VAE(BaseRecommender):
+class _VAE(WeightedRecommender):
     """Shared training loop, numpy inference and persistence of the two VAEs.
 
     ``n_threads`` defaults to 1: torch's intra-op threads spin-wait, and on the shared 2-core machine (load
@@ -62,15 +62,7 @@ class _VAE(BaseRecommender):
     tags: ClassVar[Tags] = Tags(fold_in="factors")  # a new user's row goes through the encoder
     _json_state: ClassVar[tuple[str, ...]] = ("history_",)
 
-    # hyperparameters every VAE has (set by the subclasses' constructors)
-    epochs: int
-    batch_size: int
-    learning_rate: float
-    dropout: float
-    n_threads: int
-    weighting: str
-    half_life_days: float
-    random_state: int | None
+    # every VAE also declares epochs, batch_size, learning_rate, dropout, n_threads and random_state
 
     def _check_common(self) -> None:
         for name in ("epochs", "batch_size", "n_threads"):
@@ -92,14 +84,7 @@ class _VAE(BaseRecommender):
     def _decode_np(self, z: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
-    def _fit(
-        self,
-        train: Interactions,
-        *,
-        item_features: Any = None,
-        user_features: Any = None,
-        on_epoch: EpochCallback | None = None,
-    ) -> Self:
+    def _fit(self, train: Interactions, *, on_epoch: EpochCallback | None = None) -> Self:
         """Train for ``epochs`` epochs with Adam on mini-batches of users (loss per epoch in ``history_``)."""
         self._check_params()
         if train.n_ratings == 0:
@@ -185,33 +170,17 @@ class MultVAE(_VAE):
         "learning_rate": FloatRange(1e-4, 1e-2, log=True),
     }
 
-    def __init__(
-        self,
-        hidden: int = 600,
-        latent: int = 200,
-        beta: float = 0.2,
-        anneal_epochs: int = 20,
-        dropout: float = 0.5,
-        epochs: int = 100,
-        batch_size: int = 500,
-        learning_rate: float = 1e-3,
-        n_threads: int = 1,
-        weighting: str = "binary",
-        half_life_days: float = 365.0,
-        random_state: int | None = 42,
-    ) -> None:
-        self.hidden = hidden
-        self.latent = latent
-        self.beta = beta
-        self.anneal_epochs = anneal_epochs
-        self.dropout = dropout
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.learning_rate = learning_rate
-        self.n_threads = n_threads
-        self.weighting = weighting
-        self.half_life_days = half_life_days
-        self.random_state = random_state
+    # dup-ok: hyperparameter lists share a shape across models, not a meaning (names, defaults differ)
+    hidden: int = 600
+    latent: int = 200
+    beta: float = 0.2
+    anneal_epochs: int = 20
+    dropout: float = 0.5
+    epochs: int = 100
+    batch_size: int = 500
+    learning_rate: float = 1e-3
+    n_threads: int = 1
+    random_state: int | None = 42
 
     def _check_params(self) -> None:
         self._check_common()
@@ -291,33 +260,17 @@ class RecVAE(_VAE):
     _MIXTURE = (3 / 20, 3 / 4, 1 / 10)  # the reference code's prior weights
     _LN_EPS = 0.1
 
-    def __init__(
-        self,
-        hidden: int = 600,
-        latent: int = 200,
-        gamma: float = 0.005,
-        dropout: float = 0.5,
-        epochs: int = 50,
-        enc_epochs: int = 3,
-        batch_size: int = 500,
-        learning_rate: float = 5e-4,
-        n_threads: int = 1,
-        weighting: str = "binary",
-        half_life_days: float = 365.0,
-        random_state: int | None = 42,
-    ) -> None:
-        self.hidden = hidden
-        self.latent = latent
-        self.gamma = gamma
-        self.dropout = dropout
-        self.epochs = epochs
-        self.enc_epochs = enc_epochs
-        self.batch_size = batch_size
-        self.learning_rate = learning_rate
-        self.n_threads = n_threads
-        self.weighting = weighting
-        self.half_life_days = half_life_days
-        self.random_state = random_state
+    # dup-ok: hyperparameter lists share a shape across models, not a meaning (names, defaults differ)
+    hidden: int = 600
+    latent: int = 200
+    gamma: float = 0.005
+    dropout: float = 0.5
+    epochs: int = 50
+    enc_epochs: int = 3
+    batch_size: int = 500
+    learning_rate: float = 5e-4
+    n_threads: int = 1
+    random_state: int | None = 42
 
     def _check_params(self) -> None:
         self._check_common()

@@ -38,7 +38,7 @@ from movierec.serving.schemas import (
 )
 from movierec.serving.store import FeedbackStore
 
-__all__ = ["ServeSettings", "create_app", "create_app_from_env"]
+__all__ = ["ServeSettings", "create_app", "create_app_from_env", "store_from_env"]
 
 STATIC = Path(__file__).resolve().parent / "static"
 _CSP = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'"
@@ -54,6 +54,22 @@ class ServeSettings:
     static: bool = True
     rec_cache_size: int = 10_000
     extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls) -> ServeSettings:
+        """What ``movierec serve`` put in the environment for its ``--workers`` processes."""
+        return cls(
+            api_key=os.environ.get("MOVIEREC_API_KEY") or None,
+            max_body_bytes=int(os.environ.get("MOVIEREC_MAX_BODY_BYTES", 64 * 1024)),
+            cors_origins=tuple(o for o in os.environ.get("MOVIEREC_CORS_ORIGINS", "").split(",") if o),
+            rec_cache_size=int(os.environ.get("MOVIEREC_REC_CACHE", 10_000)),
+        )
+
+
+def store_from_env() -> FeedbackStore | None:
+    """The feedback store ``MOVIEREC_DB`` names, or None (POST /feedback is then 503)."""
+    db = os.environ.get("MOVIEREC_DB") or None
+    return FeedbackStore(db) if db else None
 
 
 def _json(obj: Any, status: int = 200) -> Response:
@@ -236,10 +252,32 @@ def limit_blas_threads() -> None:
     threadpool_limits(1)
 
 
+def _unprocessable(loc: list[Any], msg: str, value: Any, kind: str = "value_error") -> HTTPException:
+    """A 422 with FastAPI's validation-error body (one entry), as the OpenAPI schema declares."""
+    return HTTPException(422, [{"type": kind, "loc": loc, "msg": msg, "input": value}])
+
+
+def _rec_response(
+    art: Artifact, user: Any, recs: list[dict[str, Any]], fallback: str | None = None
+) -> Response:
+    body = {
+        "userId": user,
+        "model": art.model_name,
+        "modelVersion": art.model_version,
+        "recommendations": recs,
+    }
+    if fallback:
+        body["fallback"] = fallback
+    return _json(body)
+
+
 def create_app(
     artifact: Artifact, store: FeedbackStore | None, settings: ServeSettings | None = None
 ) -> FastAPI:
-    """The FastAPI application serving ``artifact``; feedback goes to ``store`` (``None``: POST /feedback is 503)."""
+    """The FastAPI application serving ``artifact``; feedback goes to ``store`` (``None``: POST /feedback is 503).
+
+    The routes come in groups (:func:`_movie_routes`, :func:`_recommendation_routes`,
+    :func:`_feedback_route`, the page), then the middleware (:func:`_middleware`)."""
     settings = settings or ServeSettings()
     limit_blas_threads()
     app = FastAPI(
@@ -255,21 +293,30 @@ def create_app(
 
     install_error_handlers(app)  # one body shape per status, as the OpenAPI schema declares
     install_docs(app)
+    # the read-only routes use the injected artifact directly (no per-request dependency)
+    _movie_routes(app, artifact)
+    _recommendation_routes(app, artifact)
+    _feedback_route(app)
+    if settings.static and STATIC.is_dir():
+        app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
-    art = artifact  # the read-only routes use the injected artifact directly (no per-request dependency)
+        @app.get("/", include_in_schema=False)
+        async def index() -> FileResponse:
+            return FileResponse(
+                STATIC / "index.html",
+                headers={"Content-Security-Policy": _CSP, "X-Content-Type-Options": "nosniff"},
+            )
 
-    def rec_response(
-        art: Artifact, user: Any, recs: list[dict[str, Any]], fallback: str | None = None
-    ) -> Response:
-        body = {
-            "userId": user,
-            "model": art.model_name,
-            "modelVersion": art.model_version,
-            "recommendations": recs,
-        }
-        if fallback:
-            body["fallback"] = fallback
-        return _json(body)
+    _middleware(app, artifact, settings)
+    return app
+
+
+def _movie_routes(app: FastAPI, art: Artifact) -> None:
+    """GET /health, /movies, /movies/{movieId} and /movies/{movieId}/similar.
+
+    The route declarations look alike (decorator, typed path and query parameters, one artifact call):
+    FastAPI builds the OpenAPI schema from each one, so they stay written out.
+    """
 
     @app.get("/health", response_model=Health, tags=["service"])
     async def health(request: Request) -> Response:
@@ -309,7 +356,11 @@ def create_app(
     ) -> Response:
         """Movies most like this one (cosine of item vectors, or the model's neighbour list), shrunk by how many
         users rated both; movies under the support floor are left out."""
-        return rec_response(art, None, art.similar(movieId, k))
+        return _rec_response(art, None, art.similar_rows(movieId, k))
+
+
+def _recommendation_routes(app: FastAPI, art: Artifact) -> None:
+    """GET /users/{userId}/recommendations and POST /recommendations (a visitor)."""
 
     @app.get(
         "/users/{userId}/recommendations",
@@ -337,7 +388,7 @@ def create_app(
         """Top-``k`` movies for a user of the training data."""
         wanted = [g for g in genres.split(",") if g.strip()] if genres else None
         u = art.user_index(userId)
-        return rec_response(
+        return _rec_response(
             art,
             art.raw_user(u),
             art.recommend_index(u, k, exclude_seen=exclude_seen, genres=wanted, rerank=rerank),
@@ -356,30 +407,13 @@ def create_app(
         order given; the movies in either are never recommended back.
         """
         if not body.ratings and not body.history and body.features is None:
-            raise HTTPException(
-                422,
-                [
-                    {
-                        "type": "too_short",
-                        "loc": ["body", "ratings"],
-                        "input": [],
-                        "msg": "give ratings (at least one) or history (at least one movieId)",
-                    }
-                ],
-            )
+            msg = "give ratings (at least one) or history (at least one movieId)"
+            raise _unprocessable(["body", "ratings"], msg, [], "too_short")
         lo, hi = art.rating_scale
         for n, r in enumerate(body.ratings):
             if not lo <= r.rating <= hi:
-                raise HTTPException(
-                    422,
-                    [
-                        {
-                            "type": "value_error",
-                            "loc": ["body", "ratings", n, "rating"],
-                            "msg": f"rating must be within {lo:g}..{hi:g}",
-                            "input": r.rating,
-                        }
-                    ],
+                raise _unprocessable(
+                    ["body", "ratings", n, "rating"], f"rating must be within {lo:g}..{hi:g}", r.rating
                 )
         pairs = [(r.movieId, r.rating) for r in body.ratings]
         if body.features is not None:  # a visitor described by their features (issue 20)
@@ -388,12 +422,14 @@ def create_app(
             except FeatureValueError as exc:
                 loc = ["body", "features"] + ([] if exc.field == "features" else [exc.field])
                 value = body.features.get(exc.field) if exc.field != "features" else None
-                raise HTTPException(
-                    422, [{"type": "value_error", "loc": loc, "msg": str(exc), "input": value}]
-                ) from None
-            return rec_response(art, body.userId, recs)
+                raise _unprocessable(loc, str(exc), value) from None
+            return _rec_response(art, body.userId, recs)
         out = art.visitor(pairs, body.k, history=body.history, genres=body.genres, explain=body.explain)
-        return rec_response(art, body.userId, out["recommendations"], out["fallback"])
+        return _rec_response(art, body.userId, out["recommendations"], out["fallback"])
+
+
+def _feedback_route(app: FastAPI) -> None:
+    """POST /feedback (behind the API key, when one is set)."""
 
     @app.post(
         "/feedback",
@@ -409,17 +445,7 @@ def create_app(
         """Store one rating durably; retries with the same ``requestId`` store it once (201 new, 200 repeat)."""
         lo, hi = art.rating_scale
         if not lo <= body.rating <= hi:
-            raise HTTPException(
-                422,
-                [
-                    {
-                        "type": "value_error",
-                        "loc": ["body", "rating"],
-                        "msg": f"rating must be within {lo:g}..{hi:g}",
-                        "input": body.rating,
-                    }
-                ],
-            )
+            raise _unprocessable(["body", "rating"], f"rating must be within {lo:g}..{hi:g}", body.rating)
         movie = art.item_map.to_raw(art.item_index(body.movieId))  # unknown movie -> 404; look-alikes too
         user = art.user_map.canonical(body.userId, "userId")  # stored as the data spells it: "7", never "007"
         row, created = store.add(
@@ -427,20 +453,14 @@ def create_app(
         )
         return _json({"id": row.id, "requestId": row.request_id, "created": created}, 201 if created else 200)
 
-    if settings.static and STATIC.is_dir():
-        app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
-        @app.get("/", include_in_schema=False)
-        async def index() -> FileResponse:
-            return FileResponse(
-                STATIC / "index.html",
-                headers={"Content-Security-Policy": _CSP, "X-Content-Type-Options": "nosniff"},
-            )
+def _middleware(app: FastAPI, art: Artifact, settings: ServeSettings) -> None:
+    """The fast path for GET /users/{id}/recommendations (innermost), CORS when asked, the body limit (outermost)."""
 
     def user_recs_body(user_id: str, k: int, exclude_seen: bool) -> bytes:
         u = art.user_index(user_id)
         return bytes(
-            rec_response(art, art.raw_user(u), art.recommend_index(u, k, exclude_seen=exclude_seen)).body
+            _rec_response(art, art.raw_user(u), art.recommend_index(u, k, exclude_seen=exclude_seen)).body
         )
 
     app.add_middleware(
@@ -456,7 +476,6 @@ def create_app(
             allow_headers=["Content-Type", "X-API-Key"],
         )
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
-    return app
 
 
 def create_app_from_env() -> FastAPI:
@@ -468,14 +487,4 @@ def create_app_from_env() -> FastAPI:
         raise ConfigError(
             "MOVIEREC_ARTIFACT is not set (start the server with 'movierec serve --artifact DIR')"
         )
-    artifact = load_artifact(artifact_dir)
-    db = os.environ.get("MOVIEREC_DB") or None
-    store = FeedbackStore(db) if db else None
-    cors = tuple(o for o in os.environ.get("MOVIEREC_CORS_ORIGINS", "").split(",") if o)
-    settings = ServeSettings(
-        api_key=os.environ.get("MOVIEREC_API_KEY") or None,
-        max_body_bytes=int(os.environ.get("MOVIEREC_MAX_BODY_BYTES", 64 * 1024)),
-        cors_origins=cors,
-        rec_cache_size=int(os.environ.get("MOVIEREC_REC_CACHE", 10_000)),
-    )
-    return create_app(artifact, store, settings)
+    return create_app(load_artifact(artifact_dir), store_from_env(), ServeSettings.from_env())

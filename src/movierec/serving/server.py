@@ -76,23 +76,14 @@ def install_sighup(router: ModelRouter, log: Any = None) -> None:
 def server_from_env() -> Observability:
     """Factory for ``uvicorn --factory`` worker processes: what ``movierec serve`` put in the environment."""
     from movierec.errors import ConfigError
-    from movierec.serving.app import ServeSettings
-    from movierec.serving.store import FeedbackStore
+    from movierec.serving.app import ServeSettings, store_from_env
 
     paths = [p for p in os.environ.get("MOVIEREC_ARTIFACTS", "").split(os.pathsep) if p]
     if not paths:
         raise ConfigError(
             "MOVIEREC_ARTIFACTS is not set (start the server with 'movierec serve --artifact DIR')"
         )
-    db = os.environ.get("MOVIEREC_DB") or None
-    store = FeedbackStore(db) if db else None
-    cors = tuple(o for o in os.environ.get("MOVIEREC_CORS_ORIGINS", "").split(",") if o)
-    settings = ServeSettings(
-        api_key=os.environ.get("MOVIEREC_API_KEY") or None,
-        max_body_bytes=int(os.environ.get("MOVIEREC_MAX_BODY_BYTES", 64 * 1024)),
-        cors_origins=cors,
-        rec_cache_size=int(os.environ.get("MOVIEREC_REC_CACHE", 10_000)),
-    )
+    store, settings = store_from_env(), ServeSettings.from_env()
     outer, router = build_server(
         paths,
         store,

@@ -70,6 +70,8 @@ class SparkALSModel(BaseRecommender):
         implicit_threshold: float = 4.0,
         seed: int = 42,
     ) -> None:
+        # hyperparameters stored unchanged (scikit-learn's convention): the same shape as every model's
+        # __init__ and as train()'s keywords, which pass them through to Spark's ALS
         self.rank = rank
         self.reg = reg
         self.iterations = iterations
@@ -166,23 +168,7 @@ def read_ratings(
     if not (0.0 <= max_bad_share < 1.0):
         raise ConfigError(f"--max-bad-share must be in [0, 1), got {max_bad_share}")
     uri = str(bundled_path() / "ratings.csv") if uri is None else str(uri)
-    fmt = (fmt or guess_format(uri)).lower()
-    if fmt not in ("csv", "parquet"):
-        raise ConfigError(f"--format {fmt!r}: expected csv or parquet")
-    try:
-        if fmt == "csv":
-            # every column as text: a bad rating must not turn the whole column into strings or fail the read
-            df = (
-                spark.read.option("header", "true").option("sep", sep).option("inferSchema", "false").csv(uri)
-            )
-        else:
-            df = spark.read.parquet(uri)
-    except Exception as exc:
-        line = _spark_error_line(exc)
-        hint = ""
-        if "No FileSystem for scheme" in line:
-            hint = " (add the connector, e.g. --conf spark.jars.packages=org.apache.hadoop:hadoop-aws:<hadoop version>; see docs/spark.md)"
-        raise DataError(f"{uri}: cannot read as {fmt}: {line}{hint}") from exc
+    df = _read_table(spark, uri, fmt, sep)
     missing = [c for c in (user_col, item_col, rating_col) if c not in df.columns]
     if missing:
         names = ", ".join(repr(c) for c in missing)
@@ -192,12 +178,60 @@ def read_ratings(
         )
     rating = F.col(rating_col).try_cast("double")
     ok_rating = rating.isNotNull() & ~F.isnan(rating) & (F.abs(rating) != float("inf"))
+    keep = ok_rating & F.col(user_col).isNotNull() & F.col(item_col).isNotNull()
+    stats = _row_stats(df, keep, ok_rating, user_col, item_col, rating_col)
+    n = int(stats["n"])
+    if n == 0:
+        raise DataError(f"{uri}: no ratings")
+    if direct_ids:
+        _check_direct_ids(stats, uri, user_col, item_col)
+    dropped = {
+        "non_numeric_rating": int(stats["bad_rating"] or 0),
+        "empty_user": int(stats["null_user"] or 0),
+        "empty_item": int(stats["null_item"] or 0),
+    }
+    n_bad = int(stats["n_bad"] or 0)
+    if n_bad:
+        _report_dropped(stats, dropped, n_bad, n, uri, (user_col, item_col, rating_col), max_bad_share)
+    user_is_int = int(stats["nonint_user"] or 0) == 0
+    item_is_int = int(stats["nonint_item"] or 0) == 0
+    frame = df.filter(keep).select(
+        F.col(user_col).cast("long" if user_is_int else "string").alias(USER_RAW),
+        F.col(item_col).cast("long" if item_is_int else "string").alias(ITEM_RAW),
+        rating.cast("float").alias(RATING),
+    )
+    return RatingsSource(frame, uri, n, n - n_bad, dropped, user_is_int, item_is_int)
+
+
+def _read_table(spark: SparkSession, uri: str, fmt: str | None, sep: str) -> DataFrame:
+    """The raw table (CSV: every column as text, so one bad rating cannot change a column's type)."""
+    fmt = (fmt or guess_format(uri)).lower()
+    if fmt not in ("csv", "parquet"):
+        raise ConfigError(f"--format {fmt!r}: expected csv or parquet")
+    try:
+        if fmt == "csv":
+            return (
+                spark.read.option("header", "true").option("sep", sep).option("inferSchema", "false").csv(uri)
+            )
+        return spark.read.parquet(uri)
+    except Exception as exc:
+        line = _spark_error_line(exc)
+        hint = ""
+        if "No FileSystem for scheme" in line:
+            hint = " (add the connector, e.g. --conf spark.jars.packages=org.apache.hadoop:hadoop-aws:<hadoop version>; see docs/spark.md)"
+        raise DataError(f"{uri}: cannot read as {fmt}: {line}{hint}") from exc
+
+
+def _row_stats(
+    df: DataFrame, keep: Any, ok_rating: Any, user_col: str, item_col: str, rating_col: str
+) -> Any:
+    """One pass over the table: row count, malformed rows by kind, non-integer and out-of-int32 ids."""
+    from pyspark.sql import functions as F
 
     def int_like(c: str) -> Any:
         as_long = F.col(c).try_cast("long")
         return as_long.isNotNull() & (as_long.cast("double") == F.col(c).try_cast("double"))
 
-    keep = ok_rating & F.col(user_col).isNotNull() & F.col(item_col).isNotNull()
     stats = df.agg(
         F.count(F.lit(1)).alias("n"),
         F.sum((~keep).cast("long")).alias("n_bad"),
@@ -217,53 +251,50 @@ def read_ratings(
         ),
     ).first()
     assert stats is not None
-    n = int(stats["n"])
-    if n == 0:
-        raise DataError(f"{uri}: no ratings")
-    user_is_int = int(stats["nonint_user"] or 0) == 0
-    item_is_int = int(stats["nonint_item"] or 0) == 0
-    if direct_ids:
-        for col, nonint, rng, ex in (
-            (user_col, "nonint_user", "range_user", "range_user_ex"),
-            (item_col, "nonint_item", "range_item", "range_item_ex"),
-        ):
-            if stats[nonint]:
-                raise DataError(
-                    f"{uri}: {stats[nonint]} {col} values are not whole numbers; --id-mapping direct needs integer ids "
-                    "(use --id-mapping index)"
-                )
-            if stats[rng]:
-                raise DataError(
-                    f"{uri}: {stats[rng]} {col} values are outside 0..{INT32_MAX} (e.g. {stats[ex]}); Spark ALS needs "
-                    "non-negative int32 ids with --id-mapping direct (use --id-mapping index)"
-                )
-    dropped = {
-        "non_numeric_rating": int(stats["bad_rating"] or 0),
-        "empty_user": int(stats["null_user"] or 0),
-        "empty_item": int(stats["null_item"] or 0),
-    }
-    n_bad = int(stats["n_bad"] or 0)
-    share = n_bad / n
-    if n_bad:
-        example = f" (e.g. {stats['bad_example']!r})" if stats["bad_example"] is not None else ""
-        detail = (
-            f"{dropped['non_numeric_rating']} with a non-numeric {rating_col}{example}, "
-            f"{dropped['empty_user']} with an empty {user_col}, {dropped['empty_item']} with an empty {item_col}"
-        )
-        if share > max_bad_share:
+    return stats
+
+
+def _check_direct_ids(stats: Any, uri: str, user_col: str, item_col: str) -> None:
+    """``--id-mapping direct``: every id a whole number in Spark ALS's int32 range, or a DataError."""
+    for col, nonint, rng, ex in (
+        (user_col, "nonint_user", "range_user", "range_user_ex"),
+        (item_col, "nonint_item", "range_item", "range_item_ex"),
+    ):
+        if stats[nonint]:
             raise DataError(
-                f"{uri}: {n_bad} of {n} rows ({share:.2%}) are malformed ({detail}), more than --max-bad-share "
-                f"{max_bad_share:g}; fix the file or raise --max-bad-share"
+                f"{uri}: {stats[nonint]} {col} values are not whole numbers; --id-mapping direct needs integer ids "
+                "(use --id-mapping index)"
             )
-        print(f"movierec: dropped {n_bad} of {n} rows ({share:.2%}) from {uri}: {detail}", file=sys.stderr)
-    user_type = "long" if user_is_int else "string"
-    item_type = "long" if item_is_int else "string"
-    frame = df.filter(keep).select(
-        F.col(user_col).cast(user_type).alias(USER_RAW),
-        F.col(item_col).cast(item_type).alias(ITEM_RAW),
-        rating.cast("float").alias(RATING),
+        if stats[rng]:
+            raise DataError(
+                f"{uri}: {stats[rng]} {col} values are outside 0..{INT32_MAX} (e.g. {stats[ex]}); Spark ALS needs "
+                "non-negative int32 ids with --id-mapping direct (use --id-mapping index)"
+            )
+
+
+def _report_dropped(
+    stats: Any,
+    dropped: dict[str, int],
+    n_bad: int,
+    n: int,
+    uri: str,
+    cols: tuple[str, str, str],
+    max_bad_share: float,
+) -> None:
+    """One line on stderr about the dropped rows, or a DataError when more than ``max_bad_share`` are bad."""
+    user_col, item_col, rating_col = cols
+    share = n_bad / n
+    example = f" (e.g. {stats['bad_example']!r})" if stats["bad_example"] is not None else ""
+    detail = (
+        f"{dropped['non_numeric_rating']} with a non-numeric {rating_col}{example}, "
+        f"{dropped['empty_user']} with an empty {user_col}, {dropped['empty_item']} with an empty {item_col}"
     )
-    return RatingsSource(frame, uri, n, n - n_bad, dropped, user_is_int, item_is_int)
+    if share > max_bad_share:
+        raise DataError(
+            f"{uri}: {n_bad} of {n} rows ({share:.2%}) are malformed ({detail}), more than --max-bad-share "
+            f"{max_bad_share:g}; fix the file or raise --max-bad-share"
+        )
+    print(f"movierec: dropped {n_bad} of {n} rows ({share:.2%}) from {uri}: {detail}", file=sys.stderr)
 
 
 def _out_of_range(c: str) -> Any:
@@ -530,6 +561,8 @@ def train_on_frames(
     ``user_ids``/``item_ids`` give the raw id of each index (``None``: the indices are the raw ids).
     Use this to hand Spark exactly the rows of a split made elsewhere (e.g. ``ratings_holdout``).
     """
+    # The ALS keywords repeat train()'s (and the CLI's) on purpose: each layer is public and typed; one
+    # settings object would merge them at the cost of the documented call signatures (docs/spark.md).
     from movierec.serving.artifact import export_artifact
 
     seconds: dict[str, float] = {}
@@ -541,9 +574,7 @@ def train_on_frames(
     seconds["prepare"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     if num_blocks is None and spark.sparkContext.master.startswith("local"):
-        num_blocks = (
-            spark.sparkContext.defaultParallelism
-        )  # one block per core: Spark's 10 only adds tasks locally
+        num_blocks = spark.sparkContext.defaultParallelism  # one block per core: Spark's 10 only adds tasks
     model = fit_als(
         train_df,
         rank=rank,
@@ -572,16 +603,7 @@ def train_on_frames(
         metrics.update({"n_test": n_test, "seed": seed, "split": split_note})
         seconds["evaluate"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    rows = train_df.toPandas()
-    u = np.searchsorted(u_idx, rows[USER].to_numpy(dtype=np.int64)).astype(np.int32)
-    i = np.searchsorted(i_idx, rows[ITEM].to_numpy(dtype=np.int64)).astype(np.int32)
-    raw_users = u_idx if user_ids is None else np.asarray(user_ids)[u_idx]
-    raw_items = i_idx if item_ids is None else np.asarray(item_ids)[i_idx]
-    r = rows[RATING].to_numpy(dtype=np.float32)
-    scale = (float(r.min()), float(r.max()))
-    inter = Interactions(
-        u, i, r, IdMap(raw_users, kind="user"), IdMap(raw_items, kind="item"), rating_scale=scale
-    )
+    inter = _driver_interactions(train_df, u_idx, i_idx, user_ids, item_ids)
     fitted = SparkALSModel(
         rank=rank,
         reg=reg,
@@ -608,6 +630,26 @@ def train_on_frames(
     train_df.unpersist()
     return SparkTrainResult(
         path, metrics, inter.n_users, inter.n_items, int(n_train), int(n_test), seconds, {}, ui, fitted
+    )
+
+
+def _driver_interactions(
+    train_df: DataFrame,
+    u_idx: np.ndarray,
+    i_idx: np.ndarray,
+    user_ids: np.ndarray | None,
+    item_ids: np.ndarray | None,
+) -> Interactions:
+    """The training rows on the driver, indexed like the collected factor tables (what the artifact stores)."""
+    rows = train_df.toPandas()
+    u = np.searchsorted(u_idx, rows[USER].to_numpy(dtype=np.int64)).astype(np.int32)
+    i = np.searchsorted(i_idx, rows[ITEM].to_numpy(dtype=np.int64)).astype(np.int32)
+    raw_users = u_idx if user_ids is None else np.asarray(user_ids)[u_idx]
+    raw_items = i_idx if item_ids is None else np.asarray(item_ids)[i_idx]
+    r = rows[RATING].to_numpy(dtype=np.float32)
+    scale = (float(r.min()), float(r.max()))
+    return Interactions(
+        u, i, r, IdMap(raw_users, kind="user"), IdMap(raw_items, kind="item"), rating_scale=scale
     )
 
 

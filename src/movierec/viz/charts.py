@@ -7,6 +7,7 @@ Each function takes plain numbers or JSON result rows (no models) and writes one
 
 from __future__ import annotations
 
+import io
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -80,17 +81,34 @@ def pyplot() -> Any:
 
 
 def save(fig: Any, path: str | Path) -> Path:
-    """Write a figure as PNG (110 dpi, tight) and close it."""
+    """Write a figure as a 256-colour PNG (110 dpi, tight) and close it.
+
+    The report inlines every chart in one HTML file; flat-colour charts quantised to a palette look
+    the same at ~40 % of the bytes (ml-latest-small's 12 report charts: 684 kB as RGB, 251 kB).
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     plt = pyplot()
     try:
-        fig.savefig(path, dpi=110, bbox_inches="tight", facecolor="white")
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=110, bbox_inches="tight", facecolor="white")
+        path.write_bytes(_palette_png(buf.getvalue()))
     except OSError as exc:
         raise ConfigError(f"{path}: cannot write the chart ({exc.strerror})") from exc
     finally:
         plt.close(fig)
     return path
+
+
+def _palette_png(data: bytes) -> bytes:
+    """An RGB(A) PNG as a 256-colour palette PNG (median cut, no dithering: lines and text stay crisp)."""
+    from PIL import Image
+
+    with Image.open(io.BytesIO(data)) as im:
+        q = im.convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+    out = io.BytesIO()
+    q.save(out, format="PNG")
+    return out.getvalue()
 
 
 def model_colours(models: Sequence[str]) -> dict[str, str]:
@@ -417,11 +435,16 @@ def training_curves(
     histories: Mapping[str, Sequence[Mapping[str, float]]],
     path: str | Path,
     *,
-    title: str = "Training loss per epoch",
+    title: str | None = None,
     colours: Mapping[str, str] | None = None,
 ) -> Path:
-    """Loss per epoch, one small panel per iterative model (their losses are on different scales)."""
+    """Loss per epoch, one small panel per iterative model (their losses are on different scales),
+    with the validation score (``val_…`` keys: :mod:`movierec.epoch_validation`, sasrec's own) dashed
+    on a second axis where the model has one."""
     plt = pyplot()
+    if title is None:
+        validated = any(k.startswith("val") for h in histories.values() for row in h for k in row)
+        title = "Training loss and validation score per epoch" if validated else "Training loss per epoch"
     models = [m for m, h in histories.items() if h]
     colours = colours or model_colours(list(histories))
     n = max(len(models), 1)
@@ -441,9 +464,17 @@ def training_curves(
         val_keys = sorted({k for h in hist for k in h if k.startswith("val")})
         if val_keys:  # the validation metric the model tracked while training, on its own axis
             twin = ax.twinx()
-            for key in val_keys:
+            for key in val_keys:  # scored epochs only (long runs are scored every few epochs)
+                pts = [(e, h[key]) for e, h in zip(epochs, hist, strict=True) if key in h]
                 twin.plot(
-                    epochs, [h.get(key, np.nan) for h in hist], ls="--", lw=1.4, color="#444444", label=key
+                    [p[0] for p in pts],
+                    [p[1] for p in pts],
+                    ls="--",
+                    marker=".",
+                    ms=3,
+                    lw=1.4,
+                    color="#444444",
+                    label=key.replace("val_", "validation "),
                 )
             twin.set_ylabel(val_keys[0].replace("val_", "validation "))
             lines = ax.get_lines() + twin.get_lines()

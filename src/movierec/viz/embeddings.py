@@ -148,27 +148,37 @@ def _tsne(x: np.ndarray, seed: int, n_jobs: int | None) -> np.ndarray:
     2,000 points, where FFT's fixed interpolation grid costs more than the tree."""
     try:
         from openTSNE import TSNE
+        from openTSNE.affinity import MultiscaleMixture
+        from openTSNE.nearest_neighbors import Annoy, Sklearn
     except ModuleNotFoundError as exc:
         raise ConfigError("--projection tsne needs openTSNE: pip install 'movierec[viz]'") from exc
     n = len(x)
     large = n >= _FFT_FROM
     perplexity = float(min(30.0, max(2.0, (n - 1) / 3.0)))
+    threads = n_jobs or 1
+    # The neighbour index is built here and handed over: openTSNE's own lookup imports pynndescent just
+    # to see whether it is installed, and that import JIT-compiles ~45 numba functions (measured: the
+    # first map of a fresh install took 132 s against 14 s for the second, at load 9; issue 16).
+    # Same index, same affinities as TSNE(neighbors="annoy"/"exact") builds itself.
+    index_kind = Annoy if n >= 1000 else Sklearn
+    k = min(n - 1, int(3 * perplexity))
+    index = index_kind(x, k, metric="euclidean", n_jobs=threads, random_state=seed)
+    affinities = MultiscaleMixture(
+        perplexities=perplexity, n_jobs=threads, random_state=seed, knn_index=index
+    )
     tsne = TSNE(
         n_components=2,
-        perplexity=perplexity,
         initialization="pca",
         negative_gradient_method="fft" if large else "bh",
-        # name the neighbour search: "auto" imports pynndescent just to look for it (seconds of numba compiling)
-        neighbors="annoy" if n >= 1000 else "exact",
         early_exaggeration_iter=200,
         n_iter=350,
         # one thread by default: threaded neighbour search/gradients can make maps differ run to run,
         # and on 2 cores one thread was also faster (24 s vs 41 s for 9.7k items under load)
-        n_jobs=n_jobs or 1,
+        n_jobs=threads,
         random_state=seed,
         verbose=False,
     )
-    return np.asarray(tsne.fit(x))
+    return np.asarray(tsne.fit(x, affinities=affinities))
 
 
 def _umap(x: np.ndarray, seed: int) -> np.ndarray:

@@ -15,7 +15,8 @@ import os
 import re
 import shutil
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -60,9 +61,12 @@ class ModelSpec:
     name: str
     params: dict[str, Any] = field(default_factory=dict)
     features: str | None = None
+    given_label: str | None = None  # an experiment file's ``label``: keys the model's rows instead
 
     @property
     def label(self) -> str:
+        if self.given_label:
+            return self.given_label
         return self.name if not self.features else f"{self.name}+" + "+".join(self.features.split(","))
 
 
@@ -211,6 +215,7 @@ class _Progress:
         )
         self.tasks: dict[str, Any] = {}
         self.labels: dict[str, str] = {}
+        self.last_val: dict[str, str] = {}  # label -> "val_rmse 0.94" (epoch_validation scores some epochs)
         self.total_models = total_models
 
     def __enter__(self) -> _Progress:
@@ -236,6 +241,11 @@ class _Progress:
                 status = f"epoch {ev.get('epoch')}" + (
                     f" · loss {loss:.4g}" if isinstance(loss, float) else ""
                 )
+                val = next((f"{k} {v:.4g}" for k, v in ev.items() if k.startswith("val_")), None)
+                if val is not None:
+                    self.last_val[label] = val
+                if label in self.last_val:  # the latest validation score (some epochs are not scored)
+                    status += f" · {self.last_val[label]}"
                 self.progress.update(self.tasks[label], completed=int(ev.get("epoch", 0)), status=status)
             elif kind == "fit-end" and label in self.tasks:
                 task = self.tasks[label]
@@ -604,6 +614,52 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
 
 
+@dataclass
+class _Run:
+    """One report run: its options and what the steps share (dataset, models, folder, notes, timings)."""
+
+    ds: Any
+    specs: list[ModelSpec]
+    out: Path
+    fingerprint: dict[str, Any]
+    console: Any
+    show_progress: bool
+    k: int
+    threshold: float
+    seed: int
+    projection: str
+    map_items: int | None
+    png_maps: bool
+    curve_k: int
+    user_features: str | None
+    notes: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def charts_dir(self) -> Path:
+        return self.out / "charts"
+
+    @contextmanager
+    def timed(self, step: str) -> Iterator[None]:
+        """Record how long ``step`` took in ``timings`` (the page and results.json report them)."""
+        tic = time.perf_counter()
+        yield
+        self.timings[step] = time.perf_counter() - tic
+
+
+@dataclass
+class _Trained:
+    """The comparison's outcome: result rows in the specs' order, fitted models and their training data."""
+
+    rows: list[Any]
+    fitted: dict[str, Any]
+    fit_train: dict[str, Any]
+    base: Any  # the first Comparison: split, test set and provenance the page reports
+
+
+_PROTOCOLS = ("rating", "full-ranking", "test-candidates")
+
+
 def build_report(
     dataset: Any = "ml-latest-small",
     models: Sequence[ModelSpec] | str | None = None,
@@ -626,21 +682,89 @@ def build_report(
     ``models`` defaults to :data:`DEFAULT_MODELS`; ``map_items`` caps each embedding map to the
     most-rated items (``None``: every item with a vector). ``user_features`` (``demographics``
     and/or a CSV) go to the models that use them; a dataset with demographics adds the "new users"
-    section either way.
+    section either way. The steps, in order: :func:`_start` (load, check the folder), the dataset
+    section, :func:`_train_evaluate`, the sequence and new-users sections, :func:`_curves`,
+    :func:`_model_charts`, the beyond-accuracy section, :func:`_embedding_maps`, :func:`_write`.
     """
+    from movierec.viz import report_charts as C
+
+    run = _start(
+        dataset,
+        models,
+        out,
+        force=force,
+        console=console,
+        show_progress=show_progress,
+        k=k,
+        threshold=threshold,
+        seed=seed,
+        projection=projection,
+        map_items=map_items,
+        png_maps=png_maps,
+        curve_k=curve_k,
+        user_features=user_features,
+    )
+    with run.timed("dataset"):  # 1. dataset
+        summary, data_charts = _dataset_section(run.ds, run.charts_dir)
+        if run.ds.movies is None:
+            run.notes.append(
+                f"{run.ds.name} has no movie titles or genres: items are shown by id and maps have one colour"
+            )
+    with run.timed("train_evaluate"):  # 2. train and evaluate
+        trained = _train_evaluate(run)
+    table = _table_rows(trained.rows, k, run.specs)
+    sections = _extra_sections(run)  # 2b, 2c: sequence and new users, when they apply
+    labels = [r["model"] for r in table]  # 3. curves and charts
+    colours = C.model_colours(labels)
+    with run.timed("curves"):
+        ks, curves = _curves(run, trained, labels)
+    with run.timed("charts"):
+        model_charts = _model_charts(run, trained, table, labels, colours, ks, curves)
+    with run.timed("beyond"):
+        beyond = _beyond(
+            trained.rows,
+            k,
+            run.charts_dir,
+            colours,
+            trained.fitted,
+            trained.fit_train,
+            trained.base,
+            threshold,
+        )
+    with run.timed("embeddings"):  # 4. embedding maps
+        maps = _embedding_maps(run, trained, labels)
+    return _write(  # 5. write
+        run,
+        trained,
+        table,
+        summary=summary,
+        data_charts=data_charts,
+        model_charts=model_charts,
+        ks=ks,
+        curves=curves,
+        maps=maps,
+        sections={**sections, "beyond": beyond},
+    )
+
+
+def _start(
+    dataset: Any,
+    models: Sequence[ModelSpec] | str | None,
+    out: str | Path | None,
+    *,
+    force: bool,
+    **opts: Any,
+) -> _Run:
+    """Check the options, load the dataset, resolve the model specs and claim the output folder."""
     from rich.console import Console
 
-    from movierec.evaluation import compare, metric_curve
-    from movierec.viz import report_charts as C
-    from movierec.viz.embeddings import METHODS, item_frame, plotly_js_gzip_base64
+    from movierec.viz.embeddings import METHODS
 
-    console = console or Console(stderr=True, highlight=False)
-    if projection not in METHODS:
-        raise ConfigError(f"--projection {projection!r}: choose one of {', '.join(METHODS)}")
-    if not 1 <= k <= curve_k:
-        raise ConfigError(f"--k {k}: must be between 1 and {curve_k}")
-    timings: dict[str, float] = {}
-    notes: list[str] = []
+    if opts["projection"] not in METHODS:
+        raise ConfigError(f"--projection {opts['projection']!r}: choose one of {', '.join(METHODS)}")
+    if not 1 <= opts["k"] <= opts["curve_k"]:
+        raise ConfigError(f"--k {opts['k']}: must be between 1 and {opts['curve_k']}")
+    opts["console"] = opts["console"] or Console(stderr=True, highlight=False)
     tic = time.perf_counter()
     if isinstance(dataset, (str, Path)):
         from movierec.datasets import load
@@ -648,7 +772,7 @@ def build_report(
         ds = load(dataset)
     else:
         ds = dataset
-    notes.extend(ds.notes)
+    notes = list(ds.notes)
     if models is None:
         specs = _default_specs(notes)
     elif isinstance(models, str):
@@ -657,120 +781,138 @@ def build_report(
         specs = list(models)
     if not specs:
         raise ConfigError("--models: no model to train")
-    out = Path(out) if out is not None else default_out()
+    folder = Path(out) if out is not None else default_out()
     fingerprint = {
         "dataset": ds.name,
         "sha256": ds.sha256,
         "models": [s.label for s in specs],
         "params": {s.label: s.params for s in specs},
-        "seed": seed,
-        "projection": projection,
-        "k": k,
-        "threshold": threshold,
-        "map_items": map_items,
+        "seed": opts["seed"],
+        "projection": opts["projection"],
+        "k": opts["k"],
+        "threshold": opts["threshold"],
+        "map_items": opts["map_items"],
     }
-    if user_features:
-        fingerprint["user_features"] = user_features
+    if opts["user_features"]:
+        fingerprint["user_features"] = opts["user_features"]
     fingerprint = json.loads(json.dumps(fingerprint, default=str))
-    check_output(out, fingerprint, force=force)
-    charts_dir = out / "charts"
-    charts_dir.mkdir(exist_ok=True)
-    timings["load"] = time.perf_counter() - tic
+    check_output(folder, fingerprint, force=force)
+    run = _Run(ds=ds, specs=specs, out=folder, fingerprint=fingerprint, notes=notes, **opts)
+    run.charts_dir.mkdir(exist_ok=True)
+    run.timings["load"] = time.perf_counter() - tic
+    return run
 
-    # 1. dataset
-    tic = time.perf_counter()
-    summary, data_charts = _dataset_section(ds, charts_dir)
-    if ds.movies is None:
-        notes.append(
-            f"{ds.name} has no movie titles or genres: items are shown by id and maps have one colour"
-        )
-    timings["dataset"] = time.perf_counter() - tic
 
-    # 2. train and evaluate: one compare() per feature set, all on the same named split
-    tic = time.perf_counter()
-    split = _resolve_split(specs)
+def _train_evaluate(run: _Run) -> _Trained:
+    """One :func:`~movierec.evaluation.compare` per feature set, all on the same named split."""
+    from rich.console import Console
+
+    from movierec.epoch_validation import EpochValidator
+    from movierec.evaluation import compare
+
+    split = _resolve_split(run.specs)
     groups: dict[str | None, list[ModelSpec]] = {}
-    for s in specs:
+    for s in run.specs:
         groups.setdefault(s.features, []).append(s)
-    rows: list[Any] = []
-    fitted: dict[str, Any] = {}
-    fit_train: dict[str, Any] = {}
-    comps = []
-    protocols = ("rating", "full-ranking", "test-candidates")
-    with _Progress(console if show_progress else Console(quiet=True), len(specs)) as prog:
+    trained = _Trained(rows=[], fitted={}, fit_train={}, base=None)
+    console = run.console if run.show_progress else Console(quiet=True)
+    monitor = EpochValidator(k=run.k, seed=run.seed)  # validation curves of svd, bpr, warp…
+    with _Progress(console, len(run.specs)) as prog:
         for features, group in groups.items():
-            rename = {}
-            names = [g.name for g in group]
-            for g in group:
-                rename[g.name] = g.label
-            if len(set(names)) != len(names):
-                raise ConfigError(f"--models: {names} repeats a model with the same features")
+            rename: dict[str, str] = {}  # compare keys the rows by the specs' own labels
             comp = compare(
-                ds,
-                [(g.name, dict(g.params)) for g in group],
+                run.ds,
+                [(g.name, dict(g.params), g.label) for g in group],
                 split=split,
-                protocols=protocols,
-                k=k,
-                threshold=threshold,
-                seed=seed,
+                protocols=_PROTOCOLS,
+                k=run.k,
+                threshold=run.threshold,
+                seed=run.seed,
                 item_features=features,
-                user_features=user_features,
+                user_features=run.user_features,
                 progress=prog.handler(rename),
                 beyond=True,
+                monitor=monitor,
             )
-            comps.append(comp)
-            for r in comp.rows:
-                r.label = rename.get(r.label, r.label)
-            rows.extend(comp.rows)
-            for lab, model in comp.models.items():
-                fitted[rename.get(lab, lab)] = model
-                fit_train[rename.get(lab, lab)] = comp.fit_train[lab]
-            for n in comp.notes:
-                for old, new in rename.items():
-                    n = re.sub(rf"\b{re.escape(old)}\b(?!\+)", new, n) if old != new else n
-                if n not in notes:
-                    notes.append(n)
-    # order rows as the specs were given
-    order = {s.label: i for i, s in enumerate(specs)}
-    rows.sort(
-        key=lambda r: (order.get(r.label, 99), protocols.index(r.protocol) if r.protocol in protocols else 9)
+            if trained.base is None:
+                trained.base = comp
+            _collect(trained, comp, rename, run.notes)
+    if monitor.note():
+        run.notes.append(str(monitor.note()))
+    order = {s.label: i for i, s in enumerate(run.specs)}  # rows in the order the specs were given
+    trained.rows.sort(
+        key=lambda r: (
+            order.get(r.label, 99),
+            _PROTOCOLS.index(r.protocol) if r.protocol in _PROTOCOLS else 9,
+        )
     )
-    base = comps[0]
-    timings["train_evaluate"] = time.perf_counter() - tic
-    table = _table_rows(rows, k, specs)
-    winners = _winners(table, k)
-    text = reading(table, k)
+    return trained
 
-    # 2b. sequence section: every asked model again under leave-last-out, when a sequence model is asked for
-    sequence: dict[str, Any] | None = None
-    if any(s.name in SEQUENCE_MODELS for s in specs):
-        tic = time.perf_counter()
-        sequence = _sequence_section(ds, specs, k=k, seed=seed, notes=notes)
-        timings["sequence"] = time.perf_counter() - tic
 
-    # 2c. new users (issue 20): the cold-users warm-up curve when the dataset has user demographics
+def _collect(trained: _Trained, comp: Any, rename: dict[str, str], notes: list[str]) -> None:
+    """Add one comparison's rows, models and notes under the specs' labels (``warp+genres``, not ``warp``)."""
+    for r in comp.rows:
+        r.label = rename.get(r.label, r.label)
+    trained.rows.extend(comp.rows)
+    for lab, model in comp.models.items():
+        trained.fitted[rename.get(lab, lab)] = model
+        trained.fit_train[rename.get(lab, lab)] = comp.fit_train[lab]
+    for n in comp.notes:
+        for old, new in rename.items():
+            n = re.sub(rf"\b{re.escape(old)}\b(?!\+)", new, n) if old != new else n
+        if n not in notes:
+            notes.append(n)
+
+
+def _extra_sections(run: _Run) -> dict[str, Any]:
+    """The sequence section (every model again under leave-last-out, when a sequence model is asked
+    for) and the new-users section (issue 20: the warm-up curve, when the dataset has demographics)."""
     from movierec.viz.report_new_users import new_users_section
 
+    sequence: dict[str, Any] | None = None
+    if any(s.name in SEQUENCE_MODELS for s in run.specs):
+        with run.timed("sequence"):
+            sequence = _sequence_section(run.ds, run.specs, k=run.k, seed=run.seed, notes=run.notes)
     tic = time.perf_counter()
-    new_users = new_users_section(ds, k=k, threshold=threshold, seed=seed, notes=notes)
+    new_users = new_users_section(run.ds, k=run.k, threshold=run.threshold, seed=run.seed, notes=run.notes)
     if new_users is not None:
-        timings["new_users"] = time.perf_counter() - tic
+        run.timings["new_users"] = time.perf_counter() - tic
+    return {"sequence": sequence, "new_users": new_users}
 
-    # 3. curves and charts
-    tic = time.perf_counter()
-    labels = [r["model"] for r in table]
-    colours = C.model_colours(labels)
+
+def _curves(
+    run: _Run, trained: _Trained, labels: list[str]
+) -> tuple[list[int], dict[str, dict[str, list[float]]]]:
+    """Each model's metrics at K = 1 … ``curve_k`` on the full-ranking test set."""
+    from movierec.evaluation import metric_curve
+
+    ks = list(range(1, run.curve_k + 1))
     curves: dict[str, dict[str, list[float]]] = {}
-    ks = list(range(1, curve_k + 1))
     for lab in labels:
-        df = metric_curve(fitted[lab], fit_train[lab], base.test, ks, threshold=threshold)
+        df = metric_curve(
+            trained.fitted[lab], trained.fit_train[lab], trained.base.test, ks, threshold=run.threshold
+        )
         curves[lab] = {c: [float(x) for x in df[c]] for c in df.columns if c != "k"}
-    timings["curves"] = time.perf_counter() - tic
-    tic = time.perf_counter()
-    model_charts: dict[str, Path] = {}
+    return ks, curves
+
+
+def _model_charts(
+    run: _Run,
+    trained: _Trained,
+    table: Sequence[dict[str, Any]],
+    labels: list[str],
+    colours: dict[str, str],
+    ks: list[int],
+    curves: dict[str, dict[str, list[float]]],
+) -> dict[str, Path]:
+    """RMSE bars, ranking bars with intervals, per-user NDCG, metric vs K and training curves (PNG files)."""
+    from movierec.viz import report_charts as C
+
+    k, charts_dir = run.k, run.charts_dir
+    charts: dict[str, Path] = {}
     rmse = {r["model"]: r["values"]["rmse"] for r in table if r["values"].get("rmse") is not None}
     if rmse:
-        model_charts["rmse"] = C.value_bars(
+        charts["rmse"] = C.value_bars(
             rmse,
             charts_dir / "rmse.png",
             title="Rating error on held-out ratings (lower is better)",
@@ -778,9 +920,9 @@ def build_report(
             colours=colours,
         )
     rank_metrics = [f"precision@{k}", f"recall@{k}", f"hit_rate@{k}", f"ndcg@{k}"]
-    full = {r.label: r for r in rows if r.protocol == "full-ranking"}
+    full = {r.label: r for r in trained.rows if r.protocol == "full-ranking"}
     if full:
-        model_charts["ranking"] = C.grouped_bars(
+        charts["ranking"] = C.grouped_bars(
             {lab: {m: full[lab].metrics.get(m, np.nan) for m in rank_metrics} for lab in full},
             charts_dir / "ranking.png",
             metrics=rank_metrics,
@@ -788,14 +930,14 @@ def build_report(
             intervals={lab: dict(full[lab].intervals) for lab in full},
             colours=colours,
         )
-        model_charts["per_user"] = C.per_user_distribution(
+        charts["per_user"] = C.per_user_distribution(
             {lab: full[lab].per_user.get(f"ndcg@{k}") for lab in full},
             charts_dir / "per_user_ndcg.png",
             metric=f"NDCG@{k} per user",
             title=f"Per-user NDCG@{k}: the spread behind the averages",
             colours=colours,
         )
-    model_charts["metric_vs_k"] = C.metric_vs_k(
+    charts["metric_vs_k"] = C.metric_vs_k(
         curves,
         ks,
         charts_dir / "metric_vs_k.png",
@@ -803,27 +945,32 @@ def build_report(
         title="Metric vs K (full ranking)",
         colours=colours,
     )
-    histories = {lab: list(getattr(fitted[lab], "history_", []) or []) for lab in labels}
-    histories = {lab: h for lab, h in histories.items() if h and any("loss" in e for e in h)}
+    histories = _histories(trained, labels)
     if histories:
-        model_charts["training"] = C.training_curves(
-            histories, charts_dir / "training_curves.png", colours=colours
-        )
-    timings["charts"] = time.perf_counter() - tic
-    tic = time.perf_counter()
-    beyond = _beyond(rows, k, charts_dir, colours, fitted, fit_train, base, threshold)
-    timings["beyond"] = time.perf_counter() - tic
+        charts["training"] = C.training_curves(histories, charts_dir / "training_curves.png", colours=colours)
+    return charts
 
-    # 4. embedding maps
-    tic = time.perf_counter()
+
+def _histories(trained: _Trained, labels: Sequence[str] | None = None) -> dict[str, list[dict[str, float]]]:
+    """Per-epoch records (loss; ``val_…`` where validated) of the models that have a training loss."""
+    labels = list(trained.fitted) if labels is None else labels
+    histories = {lab: list(getattr(trained.fitted[lab], "history_", []) or []) for lab in labels}
+    return {lab: h for lab, h in histories.items() if h and any("loss" in e for e in h)}
+
+
+def _embedding_maps(run: _Run, trained: _Trained, labels: list[str]) -> list[dict[str, Any]]:
+    """Each model's item vectors projected to 2-D (a note instead for a model without vectors)."""
+    from movierec.viz.embeddings import item_frame
+
+    ds, fit_train = run.ds, trained.fit_train
     frame = item_frame(ds.item_table(), np.zeros(ds.interactions.n_items, dtype=np.int64))
     counts_of = {
         lab: np.asarray(fit_train[lab].item_counts() if lab in fit_train else ds.interactions.item_counts())
         for lab in labels
     }
-    inputs = [_map_inputs(lab, fitted[lab], counts_of[lab], map_items) for lab in labels]
-    with console.status(f"projecting item vectors ({projection})") if show_progress else _Null():
-        projections = iter(_project_all(inputs, projection, seed))
+    inputs = [_map_inputs(lab, trained.fitted[lab], counts_of[lab], run.map_items) for lab in labels]
+    with run.console.status(f"projecting item vectors ({run.projection})") if run.show_progress else _Null():
+        projections = iter(_project_all(inputs, run.projection, run.seed))
     maps = []
     for i, m in enumerate(inputs):
         if "note" in m:
@@ -836,28 +983,39 @@ def build_report(
                 next(projections),
                 frame,
                 counts_of[m["model"]],
-                projection=projection,
-                charts_dir=charts_dir,
+                projection=run.projection,
+                charts_dir=run.charts_dir,
                 div_id=f"map-{i}",
-                png=png_maps,
+                png=run.png_maps,
             )
         )
-    for m in maps:
-        if "note" in m:
-            notes.append(m["note"])
-    timings["embeddings"] = time.perf_counter() - tic
+    run.notes.extend(m["note"] for m in maps if "note" in m)
+    return maps
 
-    # 5. write
+
+def _write(
+    run: _Run,
+    trained: _Trained,
+    table: list[dict[str, Any]],
+    *,
+    summary: dict[str, Any],
+    data_charts: dict[str, Path],
+    model_charts: dict[str, Path],
+    ks: list[int],
+    curves: dict[str, dict[str, list[float]]],
+    maps: list[dict[str, Any]],
+    sections: dict[str, Any],
+) -> Report:
+    """Write embeddings.csv, results.csv, index.html and results.json (timings last, so they are complete)."""
+    from movierec.viz.embeddings import plotly_js_gzip_base64
+
     tic = time.perf_counter()
-    files = [p for p in sorted(charts_dir.glob("*.png"))]
+    out, rows, base, k = run.out, trained.rows, trained.base, run.k
+    winners = _winners(table, k)
+    text = reading(table, k)
+    files = [p for p in sorted(run.charts_dir.glob("*.png"))]
     results = [r.to_dict() for r in rows]
-    emb_rows = (
-        pd.concat([m["coords"] for m in maps if "coords" in m], ignore_index=True)
-        if any("coords" in m for m in maps)
-        else pd.DataFrame(columns=["model", "movieId", "title", "genre", "x", "y", "n_ratings"])
-    )
-    emb_rows = emb_rows[["model", "movieId", "title", "x", "y", "genre", "n_ratings"]]
-    emb_rows.to_csv(out / "embeddings.csv", index=False)
+    _write_embeddings_csv(out / "embeddings.csv", maps)
     _write_results_csv(out / "results.csv", rows)
     written = [
         *(str(p.relative_to(out)) for p in files),
@@ -866,21 +1024,91 @@ def build_report(
         "results.json",
         "index.html",
     ]
-    created = datetime.now(UTC).isoformat(timespec="seconds")
-    timings["write"] = time.perf_counter() - tic  # provisional; fixed after the page is written
+    run.timings["write"] = time.perf_counter() - tic  # provisional; fixed after the page is written
     meta = {
         "format": REPORT_FORMAT,
-        "fingerprint": fingerprint,
+        "fingerprint": run.fingerprint,
         "files": written,
-        "created_at": created,
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "split": base.split,
-        "protocols": list(protocols),
+        "protocols": list(_PROTOCOLS),
         "k": k,
-        "threshold": threshold,
-        "seed": seed,
-        "projection": projection,
+        "threshold": run.threshold,
+        "seed": run.seed,
+        "projection": run.projection,
     }
-    payload = {
+    payload = _payload(run, meta, summary, table, winners, text, results, ks, curves, maps, base)
+    payload["training"] = _histories(trained)  # the training-curve chart's data: loss, val_… per epoch
+    for key in ("sequence", "new_users"):
+        if sections[key] is not None:
+            payload[key] = sections[key]
+    if sections["beyond"] is not None:
+        payload["beyond"] = {key: v for key, v in sections["beyond"].items() if key != "charts"}
+    html = _render(  # keyword calls (here and Report below) name the template's and the record's fields
+        ds=run.ds,
+        summary=summary,
+        data_charts=data_charts,
+        table=table,
+        winners=winners,
+        text=text,
+        k=k,
+        model_charts=model_charts,
+        maps=maps,
+        notes=run.notes,
+        meta=meta,
+        timings=run.timings,
+        plotly=plotly_js_gzip_base64() if any("div" in m for m in maps) else "",
+        provenance=base.provenance,
+        curve_k=run.curve_k,
+        **sections,
+    )
+    (out / "index.html").write_text(html, encoding="utf-8")
+    run.timings["write"] = time.perf_counter() - tic
+    meta["timings"] = {key: round(v, 3) for key, v in run.timings.items()}
+    meta["total_seconds"] = round(sum(run.timings.values()), 3)
+    (out / "results.json").write_text(
+        json.dumps(_clean(payload), indent=2, allow_nan=False) + "\n", encoding="utf-8"
+    )
+    return Report(
+        out=out,
+        table=table,
+        results=results,
+        timings=run.timings,
+        files=written,
+        notes=run.notes,
+        reading=text,
+        comparison=rows,
+        k=k,
+        winners=winners,
+    )
+
+
+def _write_embeddings_csv(path: Path, maps: list[dict[str, Any]]) -> None:
+    """Every map's 2-D coordinates, one row per (model, movie)."""
+    coords = [m["coords"] for m in maps if "coords" in m]
+    emb_rows = (
+        pd.concat(coords, ignore_index=True)
+        if coords
+        else pd.DataFrame(columns=["model", "movieId", "title", "genre", "x", "y", "n_ratings"])
+    )
+    emb_rows[["model", "movieId", "title", "x", "y", "genre", "n_ratings"]].to_csv(path, index=False)
+
+
+def _payload(
+    run: _Run,
+    meta: dict[str, Any],
+    summary: dict[str, Any],
+    table: list[dict[str, Any]],
+    winners: dict[str, str],
+    text: str,
+    results: list[dict[str, Any]],
+    ks: list[int],
+    curves: dict[str, dict[str, list[float]]],
+    maps: list[dict[str, Any]],
+    base: Any,
+) -> dict[str, Any]:
+    """The body of results.json (the optional sections are added by the caller)."""
+    return {
         "report": meta,
         "dataset": summary,
         "table": [
@@ -898,54 +1126,9 @@ def build_report(
             )
             for m in maps
         },
-        "notes": notes,
+        "notes": run.notes,
         "provenance": base.provenance,
     }
-    if sequence is not None:
-        payload["sequence"] = sequence
-    if beyond is not None:
-        payload["beyond"] = {key: v for key, v in beyond.items() if key != "charts"}
-    if new_users is not None:
-        payload["new_users"] = new_users
-    html = _render(
-        ds=ds,
-        summary=summary,
-        data_charts=data_charts,
-        table=table,
-        winners=winners,
-        text=text,
-        k=k,
-        model_charts=model_charts,
-        maps=maps,
-        notes=notes,
-        meta=meta,
-        timings=timings,
-        plotly=plotly_js_gzip_base64() if any("div" in m for m in maps) else "",
-        provenance=base.provenance,
-        curve_k=curve_k,
-        sequence=sequence,
-        beyond=beyond,
-        new_users=new_users,
-    )
-    (out / "index.html").write_text(html, encoding="utf-8")
-    timings["write"] = time.perf_counter() - tic
-    meta["timings"] = {key: round(v, 3) for key, v in timings.items()}
-    meta["total_seconds"] = round(sum(timings.values()), 3)
-    (out / "results.json").write_text(
-        json.dumps(_clean(payload), indent=2, allow_nan=False) + "\n", encoding="utf-8"
-    )
-    return Report(
-        out=out,
-        table=table,
-        results=results,
-        timings=timings,
-        files=written,
-        notes=notes,
-        reading=text,
-        comparison=rows,
-        k=k,
-        winners=winners,
-    )
 
 
 def _beyond(
@@ -1067,15 +1250,7 @@ def build_map(
     ``embeddings.csv`` and ``neighbours.json``. ``sample`` items are drawn with ``seed`` (``None``: all)."""
     from rich.console import Console
 
-    from movierec.models.registry import create
-    from movierec.viz.embeddings import (
-        METHODS,
-        interactive_map,
-        item_frame,
-        nearest_neighbours,
-        project,
-        static_map,
-    )
+    from movierec.viz.embeddings import METHODS, item_frame, project
 
     console = console or Console(stderr=True, highlight=False)
     if projection not in METHODS:
@@ -1104,18 +1279,9 @@ def build_map(
         )
     )
     check_output(out, fingerprint, force=force)
-    est = create(spec.name, **spec.params)
-    inter = ds.interactions
-    train = inter if getattr(est, "kind", "implicit") == "explicit" else inter.to_implicit(threshold)
-    kwargs: dict[str, Any] = {}
-    if spec.features:
-        from movierec.features import build_item_features
-
-        kwargs["item_features"] = build_item_features(ds, train.item_map, spec.features)
     timings: dict[str, float] = {}
     tic = time.perf_counter()
-    with console.status(f"fitting {spec.label} on {ds.name}"):
-        est.fit(train, **kwargs)
+    est, train = _fit_for_map(ds, spec, threshold, console)
     timings["fit"] = time.perf_counter() - tic
     emb = est.item_embeddings()
     if emb is None:
@@ -1136,14 +1302,7 @@ def build_map(
     tic = time.perf_counter()
     name = "t-SNE" if projection == "tsne" else projection.upper()
     title = f"{spec.label} item vectors on {ds.name}: {name} of {len(proj.items):,} items"
-    interactive_map(frame, proj, title=title, path=out / "map.html")
-    static_map(frame, proj, out / "map.png", title=title)
-    coords = frame.iloc[proj.items][["movieId", "title"]].copy()
-    coords["x"] = np.round(proj.coords[:, 0], 4)
-    coords["y"] = np.round(proj.coords[:, 1], 4)
-    coords["genre"] = frame["genre"].iloc[proj.items].to_numpy()
-    coords.to_csv(out / "embeddings.csv", index=False)
-    neighbours = nearest_neighbours(emb, frame)
+    neighbours = _write_map(out, frame, proj, emb, title)
     timings["write"] = time.perf_counter() - tic
     files = ["map.html", "map.png", "embeddings.csv", "neighbours.json", "results.json"]
     (out / "neighbours.json").write_text(json.dumps(_clean(neighbours), indent=2) + "\n", encoding="utf-8")
@@ -1166,3 +1325,34 @@ def build_map(
         "n_items": len(proj.items),
         "neighbours": neighbours,
     }
+
+
+def _fit_for_map(ds: Any, spec: ModelSpec, threshold: float, console: Any) -> tuple[Any, Any]:
+    """Fit ``spec`` on the whole dataset (positives for an implicit model, with its item features)."""
+    from movierec.models.registry import create
+
+    est = create(spec.name, **spec.params)
+    inter = ds.interactions
+    train = inter if getattr(est, "kind", "implicit") == "explicit" else inter.to_implicit(threshold)
+    kwargs: dict[str, Any] = {}
+    if spec.features:
+        from movierec.features import build_item_features
+
+        kwargs["item_features"] = build_item_features(ds, train.item_map, spec.features)
+    with console.status(f"fitting {spec.label} on {ds.name}"):
+        est.fit(train, **kwargs)
+    return est, train
+
+
+def _write_map(out: Path, frame: pd.DataFrame, proj: Any, emb: np.ndarray, title: str) -> Any:
+    """Write map.html, map.png and embeddings.csv; return the items' nearest neighbours."""
+    from movierec.viz.embeddings import interactive_map, nearest_neighbours, static_map
+
+    interactive_map(frame, proj, title=title, path=out / "map.html")
+    static_map(frame, proj, out / "map.png", title=title)
+    coords = frame.iloc[proj.items][["movieId", "title"]].copy()
+    coords["x"] = np.round(proj.coords[:, 0], 4)
+    coords["y"] = np.round(proj.coords[:, 1], 4)
+    coords["genre"] = frame["genre"].iloc[proj.items].to_numpy()
+    coords.to_csv(out / "embeddings.csv", index=False)
+    return nearest_neighbours(emb, frame)

@@ -478,3 +478,588 @@ def woodbury_weights_chunk(
             out[i, i] = 0.0
             i += n_chunks
     free(row)
+
+
+# --- LightFM's hybrid model and LearnBPR (Kula 2015; Rendle et al. 2009; Weston et al. 2011) --------
+# The numba kernels of ``lightfm_like.py`` and ``learn_bpr.py``, ported with the same random streams
+# (xorshift64*, multiply-shift reduction), the same sampling and the same update order; component
+# loops run in float32 as numba's do. Each call runs blocks ``first..last-1`` of one epoch, so
+# ``threads.run_blocks`` hands blocks to threads exactly as it does for the numba kernels.
+
+from libc.math cimport exp, floor, log, log1p, sqrtf
+
+cdef double MAX_WARP_LOSS = 10.0
+
+
+cdef inline unsigned long long mr_rand(unsigned long long* state) noexcept nogil:
+    """xorshift64* step; the high 31 bits (the low bits are weak, see ``lightfm_like._rand``)."""
+    cdef unsigned long long x = state[0]
+    x ^= x >> 12
+    x ^= x << 25
+    x ^= x >> 27
+    state[0] = x
+    return (x * <unsigned long long>2685821657736338717) >> 33
+
+
+cdef inline long long mr_below(unsigned long long* state, long long n) noexcept nogil:
+    """A uniform integer in [0, n) by multiply-shift (Lemire 2019)."""
+    return <long long>((mr_rand(state) * <unsigned long long>n) >> 31)
+
+
+cdef inline bint mr_has(const long long* indptr, const int* indices, long long user, long long item) noexcept nogil:
+    """Binary search of ``item`` among the user's sorted positive items."""
+    cdef long long lo = indptr[user], hi = indptr[user + 1], mid
+    cdef int v
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        v = indices[mid]
+        if v == item:
+            return True
+        if v < item:
+            lo = mid + 1
+        else:
+            hi = mid
+    return False
+
+
+cdef inline long long mr_kth_largest(long long* items, double* scores, long long m, long long k) noexcept nogil:
+    """The item with the k-th largest score among the first ``m`` (partial selection sort)."""
+    cdef long long r, q, best, ti
+    cdef double ts
+    for r in range(k):
+        best = r
+        for q in range(r + 1, m):
+            if scores[q] > scores[best]:
+                best = q
+        ts = scores[r]; scores[r] = scores[best]; scores[best] = ts
+        ti = items[r]; items[r] = items[best]; items[best] = ti
+    return items[k - 1]
+
+
+cdef inline void mr_adagrad(float* e, float* a, float g, float lr) noexcept nogil:
+    e[0] -= lr / sqrtf(a[0]) * g
+    a[0] += g * g
+
+
+cdef inline void mr_adadelta(float* e, float* a, float* m, float g, float rho, float eps) noexcept nogil:
+    cdef float step
+    a[0] = rho * a[0] + (1 - rho) * g * g
+    step = sqrtf(m[0] + eps) / sqrtf(a[0] + eps) * g
+    m[0] = rho * m[0] + (1 - rho) * step * step
+    e[0] -= step
+
+
+def learn_bpr_block(
+    const int[::1] ex_users, const int[::1] ex_items, const float[::1] ex_weights,
+    const long long[::1] pos_indptr, const int[::1] pos_indices, float[:, ::1] item_w, float[:, ::1] user_w,
+    float lr, float reg_item, float reg_user, unsigned long long[::1] state, double[::1] losses,
+    long long[::1] skipped, Py_ssize_t first, Py_ssize_t last,
+):
+    """Blocks ``first..last-1`` of one LearnBPR epoch (``learn_bpr.learn_bpr_block``): bootstrap-drawn
+    pairs, uniform negatives (a positive is skipped, not redrawn), constant-step SGD."""
+    cdef Py_ssize_t n_blocks = losses.shape[0], n = ex_users.shape[0], n_items = item_w.shape[0]
+    cdef Py_ssize_t d = item_w.shape[1] - 1, chunk = (n + n_blocks - 1) // n_blocks, t, k, c
+    cdef long long row, u, i, j, skips
+    cdef double total, x, z
+    cdef float zf, tmp, diff
+    cdef float* ue
+    cdef float* pe
+    cdef float* ne
+    with nogil:
+        for t in range(first, last):
+            total = 0.0
+            skips = 0
+            for k in range(t * chunk, min(n, (t + 1) * chunk)):
+                row = mr_below(&state[8 * t], n)
+                u = ex_users[row]
+                i = ex_items[row]
+                j = mr_below(&state[8 * t], n_items)
+                if mr_has(&pos_indptr[0], &pos_indices[0], u, j):
+                    skips += 1
+                    continue
+                ue = &user_w[u, 0]
+                pe = &item_w[i, 0]
+                ne = &item_w[j, 0]
+                zf = pe[d] - ne[d]
+                for c in range(d):
+                    zf = zf + ue[c] * (pe[c] - ne[c])
+                x = zf
+                if x > 0:
+                    total += log1p(exp(-x))
+                    z = 1.0 / (1.0 + exp(x))
+                else:
+                    total += log1p(exp(x)) - x
+                    z = 1.0 - 1.0 / (1.0 + exp(-x))
+                zf = <float>(z * ex_weights[row])
+                for c in range(d):
+                    tmp = ue[c]
+                    diff = pe[c] - ne[c]
+                    ue[c] = tmp + lr * (zf * diff - reg_user * tmp)
+                    pe[c] = pe[c] + lr * (zf * tmp - reg_item * pe[c])
+                    ne[c] = ne[c] + lr * (-zf * tmp - reg_item * ne[c])
+                pe[d] = pe[d] + lr * (zf - reg_item * pe[d])
+                ne[d] = ne[d] + lr * (-zf - reg_item * ne[d])
+            losses[t] = total
+            skipped[t] = skips
+
+
+def pairwise_epoch_identity(
+    int loss_kind, const long long[::1] order, const int[::1] ex_users, const int[::1] ex_items,
+    const float[::1] ex_weights, const long long[::1] pos_indptr, const int[::1] pos_indices,
+    float[:, ::1] item_emb, float[:, ::1] user_emb, float[:, ::1] item_acc, float[:, ::1] user_acc,
+    float[:, ::1] item_mom, float[:, ::1] user_mom, bint adadelta, float lr, float rho, float eps,
+    float item_alpha, float user_alpha, int max_sampled, int kos_k, int kos_n,
+    unsigned long long[::1] state, double[::1] losses, Py_ssize_t first, Py_ssize_t last,
+):
+    """``lightfm_like.pairwise_epoch_identity``: BPR (0), WARP (1) or k-OS WARP (3) when every user and
+    item has only its identity feature; the three row updates read each row once."""
+    cdef Py_ssize_t n_blocks = losses.shape[0], n = order.shape[0], n_items = item_emb.shape[0]
+    cdef Py_ssize_t n_examples = ex_items.shape[0], d = item_emb.shape[1] - 1
+    cdef Py_ssize_t chunk = (n + n_blocks - 1) // n_blocks, t, k, c, q
+    cdef long long row, u, i, j, cand, start, cnt, m_pos, it, tries
+    cdef float w, s_pos, s_neg, sc, m, g
+    cdef double total, mult, x
+    cdef float* ue
+    cdef float* pe
+    cdef float* ne
+    cdef float* ie
+    cdef float* pa
+    cdef float* na
+    cdef float* ua
+    cdef float* pm
+    cdef float* nm
+    cdef float* um
+    cdef int kn = kos_n if kos_n > 1 else 1
+    cdef float* g_user = <float*>malloc((d + 1) * sizeof(float))
+    cdef long long* kos_items = <long long*>malloc(kn * sizeof(long long))
+    cdef double* kos_scores = <double*>malloc(kn * sizeof(double))
+    if g_user == NULL or kos_items == NULL or kos_scores == NULL:
+        free(g_user); free(kos_items); free(kos_scores)
+        raise MemoryError()
+    with nogil:
+        for t in range(first, last):
+            total = 0.0
+            for k in range(t * chunk, min(n, (t + 1) * chunk)):
+                row = order[k]
+                u = ex_users[row]
+                i = ex_items[row]
+                w = ex_weights[row]
+                ue = &user_emb[u, 0]
+                if loss_kind == 3:  # k-OS: the k-th best scored of n positives drawn with replacement
+                    start = pos_indptr[u]
+                    cnt = pos_indptr[u + 1] - start
+                    m_pos = kos_n if kos_n < cnt else cnt
+                    for q in range(m_pos):
+                        it = pos_indices[start + mr_below(&state[8 * t], cnt)]
+                        ie = &item_emb[it, 0]
+                        sc = ie[d]
+                        for c in range(d):
+                            sc = sc + ue[c] * ie[c]
+                        kos_items[q] = it
+                        kos_scores[q] = sc
+                    i = mr_kth_largest(kos_items, kos_scores, m_pos, kos_k if kos_k < m_pos else m_pos)
+                pe = &item_emb[i, 0]
+                s_pos = pe[d]
+                for c in range(d):
+                    s_pos = s_pos + ue[c] * pe[c]
+                j = -1
+                mult = 0.0
+                if loss_kind == 0:
+                    for q in range(n_examples):
+                        cand = ex_items[mr_below(&state[8 * t], n_examples)]
+                        if not mr_has(&pos_indptr[0], &pos_indices[0], u, cand):
+                            j = cand
+                            break
+                    if j < 0:
+                        continue
+                    ne = &item_emb[j, 0]
+                    s_neg = ne[d]
+                    for c in range(d):
+                        s_neg = s_neg + ue[c] * ne[c]
+                    x = s_pos - s_neg
+                    if x > 0:
+                        total += w * log1p(exp(-x))
+                        mult = w / (1.0 + exp(x))
+                    else:
+                        total += w * (log1p(exp(x)) - x)
+                        mult = w * (1.0 - 1.0 / (1.0 + exp(-x)))
+                else:
+                    tries = 0
+                    while tries < max_sampled:
+                        tries += 1
+                        cand = mr_below(&state[8 * t], n_items)
+                        ie = &item_emb[cand, 0]
+                        s_neg = ie[d]
+                        for c in range(d):
+                            s_neg = s_neg + ue[c] * ie[c]
+                        if s_neg > s_pos - 1.0:
+                            if mr_has(&pos_indptr[0], &pos_indices[0], u, cand):
+                                continue
+                            j = cand
+                            mult = w * log(max(1.0, floor(<double>(n_items - 1) / tries)))
+                            if mult > MAX_WARP_LOSS:
+                                mult = MAX_WARP_LOSS
+                            total += mult * (1.0 - s_pos + s_neg)
+                            break
+                    if j < 0:
+                        continue
+                m = <float>mult
+                ne = &item_emb[j, 0]
+                pa = &item_acc[i, 0]
+                na = &item_acc[j, 0]
+                ua = &user_acc[u, 0]
+                for c in range(d):
+                    g_user[c] = m * (ne[c] - pe[c]) + user_alpha * ue[c]
+                g_user[d] = user_alpha * ue[d]
+                if adadelta:
+                    pm = &item_mom[i, 0]
+                    nm = &item_mom[j, 0]
+                    um = &user_mom[u, 0]
+                    for c in range(d):
+                        mr_adadelta(&pe[c], &pa[c], &pm[c], -m * ue[c] + item_alpha * pe[c], rho, eps)
+                    mr_adadelta(&pe[d], &pa[d], &pm[d], -m + item_alpha * pe[d], rho, eps)
+                    for c in range(d):
+                        mr_adadelta(&ne[c], &na[c], &nm[c], m * ue[c] + item_alpha * ne[c], rho, eps)
+                    mr_adadelta(&ne[d], &na[d], &nm[d], m + item_alpha * ne[d], rho, eps)
+                    for c in range(d + 1):
+                        mr_adadelta(&ue[c], &ua[c], &um[c], g_user[c], rho, eps)
+                else:
+                    for c in range(d):
+                        g = -m * ue[c] + item_alpha * pe[c]
+                        pe[c] -= lr / sqrtf(pa[c]) * g
+                        pa[c] += g * g
+                    mr_adagrad(&pe[d], &pa[d], -m + item_alpha * pe[d], lr)
+                    for c in range(d):
+                        g = m * ue[c] + item_alpha * ne[c]
+                        ne[c] -= lr / sqrtf(na[c]) * g
+                        na[c] += g * g
+                    mr_adagrad(&ne[d], &na[d], m + item_alpha * ne[d], lr)
+                    for c in range(d + 1):
+                        g = g_user[c]
+                        ue[c] -= lr / sqrtf(ua[c]) * g
+                        ua[c] += g * g
+            losses[t] = total
+    free(g_user); free(kos_items); free(kos_scores)
+
+
+cdef inline void mr_represent(
+    const long long* indptr, const int* indices, const float* data, float* emb, Py_ssize_t width,
+    long long row, float* out,
+) noexcept nogil:
+    """out = Σ w_f · emb[f] over the features f of ``row`` (the last column is the bias)."""
+    cdef long long p
+    cdef Py_ssize_t c
+    cdef float wt
+    cdef float* e
+    for c in range(width):
+        out[c] = 0.0
+    for p in range(indptr[row], indptr[row + 1]):
+        wt = data[p]
+        e = emb + indices[p] * width
+        for c in range(width):
+            out[c] += wt * e[c]
+
+
+cdef inline double mr_score(
+    const float* user, const long long* indptr, const int* indices, const float* data, const float* emb,
+    Py_ssize_t width, long long row,
+) noexcept nogil:
+    """user · item from the item's feature rows (``user``'s bias slot holds 1)."""
+    cdef long long p
+    cdef Py_ssize_t c
+    cdef double s = 0.0, acc
+    cdef const float* e
+    for p in range(indptr[row], indptr[row + 1]):
+        e = emb + indices[p] * width
+        acc = 0.0
+        for c in range(width):
+            acc += user[c] * e[c]
+        s += data[p] * acc
+    return s
+
+
+cdef inline void mr_step(
+    const long long* indptr, const int* indices, const float* data, long long row, float* emb,
+    float* acc_g, float* mom, const float* grad, Py_ssize_t width, bint adadelta, float lr, float rho,
+    float eps, float alpha,
+) noexcept nogil:
+    """Apply ``grad`` (components, then the bias in the last slot) to every feature of ``row``."""
+    cdef long long p, f
+    cdef Py_ssize_t c
+    cdef float wt, g
+    cdef float* e
+    cdef float* a
+    cdef float* mm
+    for p in range(indptr[row], indptr[row + 1]):
+        f = indices[p]
+        wt = data[p]
+        e = emb + f * width
+        a = acc_g + f * width
+        if adadelta:
+            mm = mom + f * width
+            for c in range(width):
+                mr_adadelta(&e[c], &a[c], &mm[c], wt * grad[c] + alpha * e[c], rho, eps)
+        else:
+            for c in range(width):
+                g = wt * grad[c] + alpha * e[c]
+                e[c] -= lr / sqrtf(a[c]) * g
+                a[c] += g * g
+
+
+def pairwise_epoch(
+    int loss_kind, const long long[::1] order, const int[::1] ex_users, const int[::1] ex_items,
+    const float[::1] ex_weights, const long long[::1] pos_indptr, const int[::1] pos_indices,
+    const long long[::1] if_indptr, const int[::1] if_indices, const float[::1] if_data,
+    const long long[::1] uf_indptr, const int[::1] uf_indices, const float[::1] uf_data,
+    float[:, ::1] item_emb, float[:, ::1] user_emb, float[:, ::1] item_acc, float[:, ::1] user_acc,
+    float[:, ::1] item_mom, float[:, ::1] user_mom, bint adadelta, float lr, float rho, float eps,
+    float item_alpha, float user_alpha, int max_sampled, int kos_k, int kos_n,
+    unsigned long long[::1] state, double[::1] losses, Py_ssize_t first, Py_ssize_t last,
+):
+    """``lightfm_like.pairwise_epoch``: BPR (0), WARP (1) or k-OS WARP (3) with side features, a
+    representation being the weighted sum of its features' rows."""
+    cdef Py_ssize_t n_blocks = losses.shape[0], n = order.shape[0], n_items = if_indptr.shape[0] - 1
+    cdef Py_ssize_t n_examples = ex_items.shape[0], width = item_emb.shape[1], d = width - 1
+    cdef Py_ssize_t chunk = (n + n_blocks - 1) // n_blocks, t, k, c, q
+    cdef long long row, u, i, j, cand, start, cnt, m_pos, tries
+    cdef float w, m
+    cdef double total, mult, x, s_pos, s_neg
+    cdef float* iemb = &item_emb[0, 0]
+    cdef float* uemb = &user_emb[0, 0]
+    cdef float* iacc = &item_acc[0, 0]
+    cdef float* uacc = &user_acc[0, 0]
+    cdef float* imom = &item_mom[0, 0]
+    cdef float* umom = &user_mom[0, 0]
+    cdef int kn = kos_n if kos_n > 1 else 1
+    cdef float* buf = <float*>malloc(5 * width * sizeof(float))
+    cdef long long* kos_items = <long long*>malloc(kn * sizeof(long long))
+    cdef double* kos_scores = <double*>malloc(kn * sizeof(double))
+    if buf == NULL or kos_items == NULL or kos_scores == NULL:
+        free(buf); free(kos_items); free(kos_scores)
+        raise MemoryError()
+    cdef float* u_repr = buf
+    cdef float* p_repr = buf + width
+    cdef float* n_repr = buf + 2 * width
+    cdef float* g_item = buf + 3 * width
+    cdef float* g_user = buf + 4 * width
+    with nogil:
+        for t in range(first, last):
+            for c in range(width):
+                g_user[c] = 0.0
+            total = 0.0
+            for k in range(t * chunk, min(n, (t + 1) * chunk)):
+                row = order[k]
+                u = ex_users[row]
+                i = ex_items[row]
+                w = ex_weights[row]
+                mr_represent(&uf_indptr[0], &uf_indices[0], &uf_data[0], uemb, width, u, u_repr)
+                u_repr[d] = 1.0
+                if loss_kind == 3:
+                    start = pos_indptr[u]
+                    cnt = pos_indptr[u + 1] - start
+                    m_pos = kos_n if kos_n < cnt else cnt
+                    for q in range(m_pos):
+                        kos_items[q] = pos_indices[start + mr_below(&state[8 * t], cnt)]
+                        kos_scores[q] = mr_score(
+                            u_repr, &if_indptr[0], &if_indices[0], &if_data[0], iemb, width, kos_items[q]
+                        )
+                    i = mr_kth_largest(kos_items, kos_scores, m_pos, kos_k if kos_k < m_pos else m_pos)
+                mr_represent(&if_indptr[0], &if_indices[0], &if_data[0], iemb, width, i, p_repr)
+                s_pos = 0.0
+                for c in range(width):
+                    s_pos += u_repr[c] * p_repr[c]
+                j = -1
+                mult = 0.0
+                if loss_kind == 0:
+                    for q in range(n_examples):
+                        cand = ex_items[mr_below(&state[8 * t], n_examples)]
+                        if not mr_has(&pos_indptr[0], &pos_indices[0], u, cand):
+                            j = cand
+                            break
+                    if j < 0:
+                        continue
+                    x = s_pos - mr_score(u_repr, &if_indptr[0], &if_indices[0], &if_data[0], iemb, width, j)
+                    if x > 0:
+                        total += w * log1p(exp(-x))
+                        mult = w / (1.0 + exp(x))
+                    else:
+                        total += w * (log1p(exp(x)) - x)
+                        mult = w * (1.0 - 1.0 / (1.0 + exp(-x)))
+                else:
+                    tries = 0
+                    while tries < max_sampled:
+                        tries += 1
+                        cand = mr_below(&state[8 * t], n_items)
+                        s_neg = mr_score(u_repr, &if_indptr[0], &if_indices[0], &if_data[0], iemb, width, cand)
+                        if s_neg > s_pos - 1.0:
+                            if mr_has(&pos_indptr[0], &pos_indices[0], u, cand):
+                                continue
+                            j = cand
+                            mult = w * log(max(1.0, floor(<double>(n_items - 1) / tries)))
+                            if mult > MAX_WARP_LOSS:
+                                mult = MAX_WARP_LOSS
+                            total += mult * (1.0 - s_pos + s_neg)
+                            break
+                    if j < 0:
+                        continue
+                mr_represent(&if_indptr[0], &if_indices[0], &if_data[0], iemb, width, j, n_repr)
+                m = <float>mult
+                for c in range(width):
+                    g_item[c] = -m * u_repr[c]
+                for c in range(d):
+                    g_user[c] = m * (n_repr[c] - p_repr[c])
+                mr_step(&if_indptr[0], &if_indices[0], &if_data[0], i, iemb, iacc, imom, g_item, width,
+                        adadelta, lr, rho, eps, item_alpha)
+                for c in range(width):
+                    g_item[c] = -g_item[c]
+                mr_step(&if_indptr[0], &if_indices[0], &if_data[0], j, iemb, iacc, imom, g_item, width,
+                        adadelta, lr, rho, eps, item_alpha)
+                mr_step(&uf_indptr[0], &uf_indices[0], &uf_data[0], u, uemb, uacc, umom, g_user, width,
+                        adadelta, lr, rho, eps, user_alpha)
+            losses[t] = total
+    free(buf); free(kos_items); free(kos_scores)
+
+
+def logistic_epoch(
+    int loss_kind, const long long[::1] order, const int[::1] ex_users, const int[::1] ex_items,
+    const float[::1] ex_weights, const long long[::1] pos_indptr, const int[::1] pos_indices,
+    const long long[::1] if_indptr, const int[::1] if_indices, const float[::1] if_data,
+    const long long[::1] uf_indptr, const int[::1] uf_indices, const float[::1] uf_data,
+    float[:, ::1] item_emb, float[:, ::1] user_emb, float[:, ::1] item_acc, float[:, ::1] user_acc,
+    float[:, ::1] item_mom, float[:, ::1] user_mom, bint adadelta, float lr, float rho, float eps,
+    float item_alpha, float user_alpha, int max_sampled, int kos_k, int kos_n,
+    unsigned long long[::1] state, double[::1] losses, Py_ssize_t first, Py_ssize_t last,
+):
+    """``lightfm_like.logistic_epoch``: LightFM's pointwise loss w·−log σ(u·i + b_u + b_i) on every
+    interaction (the sampling arguments are unused)."""
+    cdef Py_ssize_t n_blocks = losses.shape[0], n = order.shape[0], width = item_emb.shape[1], d = width - 1
+    cdef Py_ssize_t chunk = (n + n_blocks - 1) // n_blocks, t, k, c
+    cdef long long row, u, i
+    cdef float w, m, s
+    cdef double total, p, e
+    cdef float* iemb = &item_emb[0, 0]
+    cdef float* uemb = &user_emb[0, 0]
+    cdef float* iacc = &item_acc[0, 0]
+    cdef float* uacc = &user_acc[0, 0]
+    cdef float* imom = &item_mom[0, 0]
+    cdef float* umom = &user_mom[0, 0]
+    cdef float* buf = <float*>malloc(4 * width * sizeof(float))
+    if buf == NULL:
+        raise MemoryError()
+    cdef float* u_repr = buf
+    cdef float* i_repr = buf + width
+    cdef float* g_item = buf + 2 * width
+    cdef float* g_user = buf + 3 * width
+    with nogil:
+        for t in range(first, last):
+            total = 0.0
+            for k in range(t * chunk, min(n, (t + 1) * chunk)):
+                row = order[k]
+                u = ex_users[row]
+                i = ex_items[row]
+                w = ex_weights[row]
+                mr_represent(&uf_indptr[0], &uf_indices[0], &uf_data[0], uemb, width, u, u_repr)
+                mr_represent(&if_indptr[0], &if_indices[0], &if_data[0], iemb, width, i, i_repr)
+                s = u_repr[d] + i_repr[d]
+                for c in range(d):
+                    s = s + u_repr[c] * i_repr[c]
+                if s > 0:
+                    p = 1.0 / (1.0 + exp(-s))
+                    total += w * log1p(exp(-s))
+                else:
+                    e = exp(s)
+                    p = e / (1.0 + e)
+                    total += w * (log1p(e) - s)
+                m = <float>(w * (p - 1.0))
+                for c in range(d):
+                    g_item[c] = m * u_repr[c]
+                    g_user[c] = m * i_repr[c]
+                g_item[d] = m
+                g_user[d] = m
+                mr_step(&if_indptr[0], &if_indices[0], &if_data[0], i, iemb, iacc, imom, g_item, width,
+                        adadelta, lr, rho, eps, item_alpha)
+                mr_step(&uf_indptr[0], &uf_indices[0], &uf_data[0], u, uemb, uacc, umom, g_user, width,
+                        adadelta, lr, rho, eps, user_alpha)
+            losses[t] = total
+    free(buf)
+
+
+# --- SVD++ (Koren 2008), Surprise's update rules with the O(f)-per-rating y_j bookkeeping -----------
+
+
+def svdpp_epoch(
+    const int[::1] items, const double[::1] ratings, const long long[::1] block_users,
+    const long long[::1] block_ptr, double mu, double[::1] bu, double[::1] bi, double[:, ::1] pu,
+    double[:, ::1] qi, double[:, ::1] yj, double lr_b, double lr_f, double lr_y, double reg_b,
+    double reg_f, double reg_y,
+):
+    """One SGD sweep of SVD++ over ratings grouped by user (``sgd.svdpp_epoch``); returns Σ err²."""
+    cdef Py_ssize_t nf = pu.shape[1], b, p, f
+    cdef long long u, i, j, start, end, n
+    cdef double a = 1.0 - lr_y * reg_y, sq = 0.0, sqrt_n, scale, dot, err, puf, qif, c
+    cdef double* s_sum = <double*>calloc(3 * nf + 1, sizeof(double))
+    if s_sum == NULL:
+        raise MemoryError()
+    cdef double* offset = s_sum + nf
+    cdef double* impl = s_sum + 2 * nf
+    with nogil:
+        for b in range(block_users.shape[0]):
+            u = block_users[b]
+            start = block_ptr[b]
+            end = block_ptr[b + 1]
+            n = end - start
+            sqrt_n = sqrt(<double>n)
+            for f in range(nf):
+                s_sum[f] = 0.0
+                offset[f] = 0.0
+            for p in range(start, end):
+                j = items[p]
+                for f in range(nf):
+                    s_sum[f] += yj[j, f]
+            scale = 1.0
+            for p in range(start, end):
+                i = items[p]
+                dot = 0.0
+                for f in range(nf):
+                    impl[f] = s_sum[f] / sqrt_n
+                    dot += qi[i, f] * (pu[u, f] + impl[f])
+                err = ratings[p] - (mu + bu[u] + bi[i] + dot)
+                sq += err * err
+                bu[u] += lr_b * (err - reg_b * bu[u])
+                bi[i] += lr_b * (err - reg_b * bi[i])
+                scale *= a
+                for f in range(nf):
+                    puf = pu[u, f]
+                    qif = qi[i, f]
+                    pu[u, f] += lr_f * (err * qif - reg_f * puf)
+                    qi[i, f] += lr_f * (err * (puf + impl[f]) - reg_f * qif)
+                    c = lr_y * err * qif / sqrt_n
+                    offset[f] = a * offset[f] + c
+                    s_sum[f] = a * s_sum[f] + n * c
+            for p in range(start, end):
+                j = items[p]
+                for f in range(nf):
+                    yj[j, f] = scale * yj[j, f] + offset[f]
+    free(s_sum)
+    return sq
+
+
+def implicit_sums(const long long[::1] u_ptr, const int[::1] u_items, const double[:, ::1] yj):
+    """|I_u|^-1/2 Σ_{j∈I_u} y_j per user (zero without ratings), SVD++'s implicit term (``sgd.implicit_sums``)."""
+    cdef Py_ssize_t n_users = u_ptr.shape[0] - 1, nf = yj.shape[1], u, f
+    cdef long long p, n
+    cdef double r
+    out_arr = np.zeros((n_users, nf))
+    cdef double[:, ::1] out = out_arr
+    with nogil:
+        for u in range(n_users):
+            n = u_ptr[u + 1] - u_ptr[u]
+            if n == 0:
+                continue
+            for p in range(u_ptr[u], u_ptr[u + 1]):
+                for f in range(nf):
+                    out[u, f] += yj[u_items[p], f]
+            r = sqrt(<double>n)
+            for f in range(nf):
+                out[u, f] /= r
+    return out_arr

@@ -1,4 +1,4 @@
-"""The explicit models' (and EASE's) kernels: compiled at install time (``_native``), numba where no build exists.
+"""The explicit models' (SVD, SVD++, baselines, k-NN) and EASE's kernels: compiled at install time (``_native``), numba where no build exists.
 
 ``pip install`` compiles ``_native.pyx`` (Cython, C++), so a fresh install runs its first ``svd``,
 ``baseline`` or ``knn-*`` fit with no JIT wait and without importing numba. A source checkout that
@@ -40,10 +40,12 @@ __all__ = [
     "fast_width",
     "first_seen",
     "group_by_first_seen",
+    "implicit_sums",
     "predict_dense_items",
     "predict_pairs",
     "sgd_biases",
     "svd_epochs",
+    "svdpp_epoch",
     "top_similarities",
     "woodbury_diag",
     "woodbury_weights",
@@ -318,3 +320,62 @@ def woodbury_weights(
     args = (_i64(indptr), _i32(indices), _f64(data), _f64(kx), _f64(scale), out)
     run_chunks(lambda c, n: _native.woodbury_weights_chunk(*args, c, n), n_items)
     return out
+
+
+def svdpp_epoch(
+    items: np.ndarray,
+    ratings: np.ndarray,
+    block_users: np.ndarray,
+    block_ptr: np.ndarray,
+    mu: float,
+    bu: np.ndarray,
+    bi: np.ndarray,
+    pu: np.ndarray,
+    qi: np.ndarray,
+    yj: np.ndarray,
+    lr_b: float,
+    lr_f: float,
+    lr_y: float,
+    reg_b: float,
+    reg_f: float,
+    reg_y: float,
+) -> float:
+    """One SGD sweep of SVD++ over ratings grouped by user, float64 state updated in place (``sgd.svdpp_epoch``)."""
+    CALLS["svdpp_epoch"] += 1
+    if _native is None:
+        from movierec.models.kernels import sgd
+
+        return float(
+            sgd.svdpp_epoch(
+                items,
+                ratings,
+                block_users,
+                block_ptr,
+                mu,
+                bu,
+                bi,
+                pu,
+                qi,
+                yj,
+                lr_b,
+                lr_f,
+                lr_y,
+                reg_b,
+                reg_f,
+                reg_y,
+            )
+        )
+    sq = _native.svdpp_epoch(
+        _i32(items), _f64(ratings), _i64(block_users), _i64(block_ptr), float(mu), bu, bi, pu, qi, yj,
+        float(lr_b), float(lr_f), float(lr_y), float(reg_b), float(reg_f), float(reg_y),
+    )  # fmt: skip
+    return float(sq)
+
+
+def implicit_sums(u_ptr: np.ndarray, u_items: np.ndarray, yj: np.ndarray) -> np.ndarray:
+    """|I_u|^-1/2 Σ_{j∈I_u} y_j per user, SVD++'s implicit term (``sgd.implicit_sums``)."""
+    if _native is None:
+        from movierec.models.kernels import sgd
+
+        return sgd.implicit_sums(u_ptr, u_items, yj)
+    return _native.implicit_sums(_i64(u_ptr), _i32(u_items), _f64(yj))

@@ -10,6 +10,7 @@ import numpy as np
 from numba import njit
 
 
+# Numba reference/fallback of the compiled _native.als_biases (a duplicate by design; parity-tested).
 @njit(cache=True, nogil=True)
 def als_biases(
     u_ptr: np.ndarray,
@@ -45,6 +46,7 @@ def als_biases(
     return bu, bi
 
 
+# Numba reference/fallback of the compiled _native.sgd_biases (a duplicate by design; parity-tested).
 @njit(cache=True, nogil=True)
 def sgd_biases(
     users: np.ndarray,
@@ -70,6 +72,7 @@ def sgd_biases(
     return bu, bi
 
 
+# Numba reference/fallback of the compiled _native.first_seen (a duplicate by design; parity-tested).
 @njit(cache=True, nogil=True)
 def first_seen(values: np.ndarray, n_values: int) -> np.ndarray:
     """Distinct ``values`` (each in 0..n_values-1) in order of first appearance; one O(n) pass."""
@@ -84,6 +87,7 @@ def first_seen(values: np.ndarray, n_values: int) -> np.ndarray:
     return out[:k]
 
 
+# Numba reference/fallback of the compiled _native.group_by_first_seen (a duplicate by design; parity-tested).
 @njit(cache=True, nogil=True)
 def group_by_first_seen(values: np.ndarray, n_values: int) -> np.ndarray:
     """Stable order of the rows grouped by value, groups in order of first appearance (a counting sort)."""

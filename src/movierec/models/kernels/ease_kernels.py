@@ -10,6 +10,7 @@ import numpy as np
 from numba import njit, prange
 
 
+# Numba reference/fallback of the compiled _native.woodbury_diag (a duplicate by design; parity-tested).
 @njit(cache=True, nogil=True)
 def woodbury_diag(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, kx: np.ndarray) -> np.ndarray:
     """diag(S)_i = Σ_u x_ui · KX[u, i] for a CSC matrix X (users × items) and dense KX (users × items)."""
@@ -23,6 +24,7 @@ def woodbury_diag(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, kx:
     return out
 
 
+# Numba reference/fallback of the compiled _native.woodbury_weights_chunk (a duplicate by design; parity-tested).
 @njit(cache=True, nogil=True, parallel=True)
 def woodbury_weights(
     indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, kx: np.ndarray, scale: np.ndarray

@@ -27,6 +27,7 @@ def n_chunks(factor: int = 4) -> int:
     return factor * get_num_threads()
 
 
+# Numba reference/fallback of the compiled _native.top_similarities_chunk (a duplicate by design; parity-tested).
 @njit(cache=True, nogil=True, parallel=True)
 def top_similarities(
     x_ptr: np.ndarray,
@@ -140,6 +141,7 @@ def top_similarities(
     return counts, nbrs, sims
 
 
+# Numba reference/fallback of the compiled _native.predict_pairs_chunk (a duplicate by design; parity-tested).
 @njit(cache=True, nogil=True, parallel=True)
 def predict_pairs(
     xs: np.ndarray,
@@ -206,6 +208,7 @@ def predict_pairs(
     return dev, actual
 
 
+# Numba reference/fallback of the compiled _native.predict_dense_items_chunk (a duplicate by design; parity-tested).
 @njit(cache=True, nogil=True, parallel=True)
 def predict_dense_items(
     users: np.ndarray,

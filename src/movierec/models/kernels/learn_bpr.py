@@ -19,6 +19,7 @@ from movierec.models.kernels.lightfm_like import _below, _is_positive
 __all__ = ["learn_bpr_block"]
 
 
+# Numba reference/fallback of the compiled _native.learn_bpr_block (a duplicate by design; parity-tested).
 @njit(cache=True, nogil=True, fastmath=True)  # results checked: NDCG equal to Cornac's (tests, bench)
 def learn_bpr_block(  # type: ignore[no-untyped-def]
     ex_users, ex_items, ex_weights, pos_indptr, pos_indices, item_w, user_w, lr, reg_item, reg_user,

@@ -137,6 +137,7 @@ def _step(indptr, indices, data, row, emb, acc_g, mom, grad, adadelta, lr, rho, 
                 a[c] += g * g
 
 
+# Numba reference/fallback of the compiled _native.pairwise_epoch (a duplicate by design; parity-tested).
 @njit(cache=True, nogil=True, fastmath=True, error_model="numpy")
 def pairwise_epoch(  # type: ignore[no-untyped-def]
     loss_kind,
@@ -328,6 +329,7 @@ def _adadelta(e, a, m, c, g, rho, eps):  # type: ignore[no-untyped-def]
     e[c] -= step
 
 
+# Numba reference/fallback of the compiled _native.pairwise_epoch_identity (a duplicate by design; parity-tested).
 @njit(cache=True, nogil=True, fastmath=True, error_model="numpy")
 def pairwise_epoch_identity(  # type: ignore[no-untyped-def]
     loss_kind,
@@ -469,6 +471,7 @@ def pairwise_epoch_identity(  # type: ignore[no-untyped-def]
         losses[t] = total
 
 
+# Numba reference/fallback of the compiled _native.logistic_epoch (a duplicate by design; parity-tested).
 @njit(cache=True, nogil=True, fastmath=True, error_model="numpy")
 def logistic_epoch(  # type: ignore[no-untyped-def]
     loss_kind,

@@ -59,6 +59,7 @@ def _prefetch(typingctx, arr, row, col):  # type: ignore[no-untyped-def]
     return sig, codegen
 
 
+# Numba reference/fallback of the compiled _native.svd_epochs_fast/svd_epochs_exact (a duplicate by design; parity-tested).
 def svd_epoch(
     users: np.ndarray,
     items: np.ndarray,
@@ -97,6 +98,7 @@ def _fast_kernel(n_factors: int) -> Callable[..., float]:
     return _FAST_KERNELS[n_factors]
 
 
+# Numba reference/fallback of the compiled _native.svd_epochs_fast (a duplicate by design; parity-tested).
 def _make_fast_kernel(n_factors: int, lanes: int = 2) -> Any:
     n_f = int(n_factors)
     n_lanes = int(lanes)
@@ -157,6 +159,7 @@ def _make_fast_kernel(n_factors: int, lanes: int = 2) -> Any:
     return svd_epoch_fast
 
 
+# Numba reference/fallback of the compiled _native.svd_epochs_exact (a duplicate by design; parity-tested).
 @njit(cache=True, nogil=True, fastmath=True)
 def svd_epoch_exact(
     users: np.ndarray,
@@ -206,6 +209,7 @@ def svd_epoch_exact(
     return sq
 
 
+# Numba reference/fallback of the compiled _native.svdpp_epoch (a duplicate by design; parity-tested).
 @njit(cache=True, nogil=True)
 def svdpp_epoch(
     items: np.ndarray,
@@ -277,6 +281,7 @@ def svdpp_epoch(
     return sq
 
 
+# Numba reference/fallback of the compiled _native.implicit_sums (a duplicate by design; parity-tested).
 @njit(cache=True, nogil=True)
 def implicit_sums(u_ptr: np.ndarray, u_items: np.ndarray, yj: np.ndarray) -> np.ndarray:
     """|I_u|^-1/2 Σ_{j∈I_u} y_j for every user (zero for users without ratings), SVD++'s implicit term."""

@@ -1,0 +1,193 @@
+"""Train a model and export it for serving: the pipeline behind ``movierec export``, callable from Python.
+
+The steps: check the request before any data is read (a writable ``out``, a model with a serving
+form), load the data (feedback merged in when asked), fit on the model's training view (the
+positives for an implicit model) with its side features, measure the hold-out figures with the
+same split and :func:`~movierec.evaluation.holdout_figures` as ``compare`` (so the manifest's
+figures equal ``compare``'s row), rank the model against popularity on a hold-out
+(:mod:`movierec.serving.quality`: a ranking model weaker than popularity is refused unless
+``allow_weak``), and write the artifact (:func:`~movierec.serving.artifact.export_artifact`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from movierec.output_folders import check_artifact_target
+
+__all__ = ["ExportResult", "train_and_export"]
+
+Say = Callable[[str, str], None]
+"""Receives ``(kind, text)``: ``kind`` is ``"note"``, ``"warning"`` or ``"status"`` (a long step starts)."""
+
+
+@dataclass
+class ExportResult:
+    """What :func:`train_and_export` wrote: the artifact folder, its manifest and the hold-out figures."""
+
+    path: Path
+    manifest: dict[str, Any]
+    metrics: dict[str, Any] | None
+    notes: list[str] = field(default_factory=list)
+
+
+def _quiet(kind: str, text: str) -> None:
+    """The default ``say``: nothing is printed."""
+
+
+def train_and_export(
+    dataset: Any,
+    model: str,
+    params: dict[str, Any],
+    out: str | Path,
+    *,
+    force: bool = False,
+    holdout: bool = False,
+    test_size: float = 0.2,
+    item_features: str | None = None,
+    user_features: str | None = None,
+    implicit_threshold: float = 4.0,
+    with_feedback: str | None = None,
+    check: bool = True,
+    allow_weak: bool = False,
+    min_support: int | None = None,
+    seed: int = 42,
+    say: Say = _quiet,
+    status: Callable[[str], Any] | None = None,
+) -> ExportResult:
+    """Train ``model`` with ``params`` on ``dataset`` (a Dataset, or a callable that loads one, called
+    after the request is checked) and export it into ``out``; ``holdout`` trains on the
+    ``1 - test_size`` split and records its figures. ``say`` receives notes and warnings for people;
+    ``status(text)`` is a context manager shown while a long step runs (a spinner in the CLI).
+    """
+    from movierec.models.base import seeded, training_view
+    from movierec.models.registry import create
+    from movierec.serving.artifact import export_artifact, exportable
+
+    status = status or (lambda _text: contextlib.nullcontext())
+    out = Path(out)
+    check_artifact_target(out, force)  # before training: unwritable or foreign --out is one line, exit 2
+    exportable(create(model, **params))  # a model with no serving form is refused before any training
+    ds = _load(dataset, with_feedback, say)
+    mdl = seeded(create(model, **params), seed, params)
+    inter = training_view(mdl, ds.interactions, implicit_threshold)
+    fit_kwargs = _side_features(mdl, model, ds, inter, item_features, user_features, say)
+    if holdout:  # compare's split of the raw ratings, so the manifest's figures equal compare's row
+        from movierec.evaluation import make_split
+
+        raw_train, test, _ = make_split(ds.interactions, "ratings-holdout", seed=seed, test_size=test_size)
+        train = training_view(mdl, raw_train, implicit_threshold)
+    else:
+        raw_train, train, test = inter, inter, None
+    _warn_if_too_little(model, train, say)
+    with status(f"training {model} on {train.n_ratings:,} interactions"):
+        mdl.fit(train, **fit_kwargs)
+    metrics = None
+    if test is not None:
+        from movierec.evaluation import holdout_figures
+
+        metrics = holdout_figures(mdl, raw_train, test, threshold=implicit_threshold, seed=seed)
+    metrics, weak_note = _top_n_check(
+        mdl, ds, fit_kwargs, metrics, check=check, allow_weak=allow_weak, threshold=implicit_threshold,
+        seed=seed, test_size=test_size, say=say, status=status,
+    )  # fmt: skip
+    notes = [f"trained on {'an 80% hold-out split' if holdout else 'the full dataset'}"]
+    if weak_note:
+        notes.append(weak_note)
+    if item_features:
+        notes.append(f"item features: {item_features}")
+    if "user_features" in fit_kwargs:
+        notes.append(f"user features: {user_features}")
+    path = export_artifact(
+        mdl, ds, train, out, metrics=metrics, force=force, implicit_threshold=implicit_threshold, notes=notes,
+        min_support=min_support,
+    )  # fmt: skip
+    import json
+
+    manifest = json.loads((path / "manifest.json").read_text())
+    return ExportResult(path=path, manifest=manifest, metrics=metrics, notes=notes)
+
+
+def _load(dataset: Any, with_feedback: str | None, say: Say) -> Any:
+    """The dataset (loaded now when given as a loader), with a feedback database's ratings merged in."""
+    ds = dataset() if callable(dataset) else dataset
+    if with_feedback:
+        from movierec.serving.store import merge_feedback
+
+        n_notes = len(ds.notes)
+        ds = merge_feedback(ds, with_feedback)
+        for note in ds.notes[n_notes:]:
+            say("note", note)
+    return ds
+
+
+def _side_features(
+    mdl: Any, model: str, ds: Any, inter: Any, item_features: str | None, user_features: str | None, say: Say
+) -> dict[str, Any]:
+    """``fit`` keyword arguments for item features and (for a model that uses them) user features."""
+    fit_kwargs: dict[str, Any] = {}
+    if item_features:
+        from movierec.features import build_item_features
+
+        fit_kwargs["item_features"] = build_item_features(ds, inter.item_map, item_features)
+    if user_features:  # issue 20: the exported artifact then serves visitors by their features
+        from movierec.demographics import build_user_features
+
+        if getattr(mdl, "uses_user_features", False):
+            fit_kwargs["user_features"] = build_user_features(ds, inter.user_map, user_features)
+        else:
+            say("note", f"{model} ignores user features")
+    return fit_kwargs
+
+
+def _top_n_check(
+    mdl: Any,
+    ds: Any,
+    fit_kwargs: dict[str, Any],
+    metrics: dict[str, Any] | None,
+    *,
+    check: bool,
+    allow_weak: bool,
+    threshold: float,
+    seed: int,
+    test_size: float,
+    say: Say,
+    status: Callable[[str], Any],
+) -> tuple[dict[str, Any] | None, str | None]:
+    """The hold-out check (movierec.serving.quality): figures for the manifest, a refusal or a warning."""
+    from movierec.serving.quality import WeakModelError, ranking_check, weak_message
+
+    if not check:
+        return metrics, None
+    with status(f"checking {mdl.name}'s top-N against popularity on a hold-out split"):
+        result = ranking_check(
+            mdl, ds, fit_kwargs, threshold=threshold, seed=seed, test_size=test_size, figures=metrics
+        )
+    if "skipped" in result:
+        say("note", f"hold-out check skipped: {result['skipped']}")
+        return metrics, None
+    out = dict(result["figures"])
+    out["popularity"] = {k: v for k, v in result["popularity_figures"].items() if isinstance(v, float)}
+    out["weak_for_top_n"] = result["weak"]
+    if not result["weak"]:
+        return out, None
+    line = weak_message(mdl.name, result)
+    if not mdl.tags.predicts_ratings and not allow_weak:
+        raise WeakModelError(f"{line}; not exported (pass --allow-weak to export it anyway)")
+    say("warning", line)
+    return out, f"weak for top-N: {line}"
+
+
+def _warn_if_too_little(model: str, train: Any, say: Say) -> None:
+    """One warning when the training data is too small for a model to mean anything."""
+    if train.n_ratings < 100 or train.n_users < 2 or train.n_items < 2:
+        say(
+            "warning",
+            f"training {model} on only {train.n_ratings} interactions "
+            f"({train.n_users} users × {train.n_items} items): too little data for the model to learn "
+            "anything beyond averages",
+        )
