@@ -40,6 +40,7 @@ __all__ = [
     "build_user_features",
     "parse_user_features",
     "resolve_user_features",
+    "visitor_feature_row",
     "zip_region",
 ]
 
@@ -226,6 +227,24 @@ class DemographicSchema:
         """The ``age bucket × gender`` segment of validated features (``"25-34 F"``)."""
         age = features.get("age")
         return f"{age_bucket(age) if age is not None else '?'} {features.get('gender') or '?'}"
+
+
+def visitor_feature_row(owner: str, features: Any, names: Sequence[str]) -> sp.csr_matrix:
+    """A visitor's 1 × len(names) user-feature row, from a mapping of demographics or a ready row.
+
+    ``owner`` (the model's name) is named in the ConfigError when the features are not
+    demographics or the row has the wrong width.
+    """
+    names = list(names)
+    if isinstance(features, Mapping):
+        schema = DemographicSchema.from_names(names)
+        if schema is None:
+            raise ConfigError(f"{owner}'s user features are not demographics; pass a feature row instead")
+        return schema.encode(features, names)
+    row = sp.csr_matrix(features, dtype=np.float32)
+    if row.shape != (1, len(names)):
+        raise ConfigError(f"a user feature row must be 1 × {len(names)}, got {row.shape[0]} × {row.shape[1]}")
+    return row
 
 
 def _age_order(label: str) -> int:

@@ -7,7 +7,7 @@ kernels and metrics only ever see those indices (LensKit's ``Vocabulary``, RecTo
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,7 +17,7 @@ import scipy.sparse as sp
 
 from movierec.errors import ConfigError, DataError, UnknownIdError
 
-__all__ = ["INT_ID_RULE", "IdMap", "Interactions", "looks_numeric", "parse_int_id"]
+__all__ = ["INT_ID_RULE", "IdMap", "IdMapped", "Interactions", "looks_numeric", "parse_int_id"]
 
 
 _INT_ID = re.compile(r"-?(?:0|[1-9][0-9]{0,18})")
@@ -145,7 +145,7 @@ class IdMap:
             raise ConfigError(f"{field}: {text!r} is not a valid {self.kind} id ({INT_ID_RULE})")
         return text
 
-    def index(self, raw: object | Iterable[object]) -> Any:
+    def index(self, raw: Any) -> Any:
         """Indices of raw ids (scalar in, int out; sequence in, int32 array out); unknown ids raise."""
         if np.ndim(raw) == 0 and not isinstance(raw, (list, tuple, np.ndarray, pd.Series, pd.Index)):
             key = self._coerce_one(raw)
@@ -173,8 +173,23 @@ class IdMap:
         return self._index.to_numpy()[idx]
 
 
+class IdMapped:
+    """Something indexed by one user :class:`IdMap` and one item :class:`IdMap` (interactions, an artifact)."""
+
+    user_map: IdMap
+    item_map: IdMap
+
+    @property
+    def n_users(self) -> int:
+        return len(self.user_map)
+
+    @property
+    def n_items(self) -> int:
+        return len(self.item_map)
+
+
 @dataclass(eq=False)
-class Interactions:
+class Interactions(IdMapped):
     """A ratings log on dense indices: parallel COO arrays plus cached CSR/CSC views.
 
     ``user_map``/``item_map`` are shared by every split of the same data, so indices mean the
@@ -271,15 +286,7 @@ class Interactions:
         u, i, ratings, timestamps, dropped = _drop_duplicates(u, i, ratings, timestamps, len(item_map))
         return cls(u, i, ratings, user_map, item_map, timestamps, scale, dropped)
 
-    # --- shape ----------------------------------------------------------------------------
-    @property
-    def n_users(self) -> int:
-        return len(self.user_map)
-
-    @property
-    def n_items(self) -> int:
-        return len(self.item_map)
-
+    # --- shape (n_users, n_items from IdMapped) ----------------------------------------------
     @property
     def n_ratings(self) -> int:
         return len(self.users)

@@ -125,7 +125,7 @@ class Recommender:
             from movierec.features import build_item_features
 
             fit_kwargs.setdefault(
-                "item_features", build_item_features(self.dataset, train.item_map, self.item_features)
+                "item_features", build_item_features(self.dataset, train.item_map, list(self.item_features))
             )
         accepted = inspect.signature(self.model.fit).parameters
         unknown = [k for k in fit_kwargs if k not in accepted]
@@ -203,6 +203,7 @@ class Recommender:
         ids = self.items["movieId"].to_numpy() if items is None else self.items["movieId"].to_numpy()[items]
         return pd.Series(scores, index=pd.Index(ids, name="movieId"), name="score")
 
+    # dup-ok: the options of Artifact.recommend on purpose (one vocabulary for Python and the API)
     def recommend(
         self,
         user_id: object,
@@ -253,6 +254,7 @@ class Recommender:
         from movierec.rerank import parse_rerank
 
         reranker = parse_rerank(spec)
+        assert reranker is not None  # a non-empty spec parses to a re-ranker or raises
         seen = train_pairs(train)[[u]]
         s = np.array(self.model.score(np.array([u])), dtype=np.float32)
         if exclude_seen:

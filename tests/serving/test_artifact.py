@@ -74,7 +74,7 @@ def test_default_lists_respect_the_support_floor(movies: Dataset, tmp_path: Path
     assert (support >= art.min_support).mean() >= 0.2  # the default keeps a fifth of the catalogue at least
     lists = [art.recommend_rows(train.user_map.to_raw(u), 10) for u in range(10)]
     lists.append(art.recommend_for_ratings([(21, 5.0), (31, 4.0)], 10))
-    lists.append(art.similar(21, 10))
+    lists.append(art.similar_rows(21, 10))
     for rows in lists:
         assert rows and all(support[train.item_map.index(r["movieId"])] >= art.min_support for r in rows)
         assert all(r["ratings"] >= art.min_support for r in rows)
@@ -149,7 +149,7 @@ def test_knn_baseline_fold_in_uses_the_models_rule(movies: Dataset, tmp_path: Pa
     recs = art.recommend_for_ratings(list(zip(rated, row.data.tolist(), strict=True)), 5)
     assert len(recs) == 5 and not set(rated) & {r["movieId"] for r in recs}
     assert all(0.5 <= r["predictedRating"] <= 5.0 for r in recs)  # predicted ratings, not similarity sums
-    similar = art.similar(int(train.item_map.to_raw(0)), 3)
+    similar = art.similar_rows(int(train.item_map.to_raw(0)), 3)
     _assert_shrunk_neighbours(similar, model.neighbours_[0].toarray().ravel(), train, 0)
 
 
@@ -170,7 +170,7 @@ def _assert_shrunk_neighbours(rows: list, sims: np.ndarray, train: Interactions,
 def test_neighbour_similar_and_fold_in(movies: Dataset, tmp_path: Path) -> None:
     model, train = fit("itemknn", movies, k=10)
     art = load_artifact(export_artifact(model, movies, train, tmp_path / "knn", min_support=0))
-    got = art.similar(int(train.item_map.to_raw(2)), 5)
+    got = art.similar_rows(int(train.item_map.to_raw(2)), 5)
     _assert_shrunk_neighbours(got, model.neighbours_[2].toarray().ravel(), train, 2)
     # a visitor who liked two movies: the sum of their neighbour rows (implicit item-kNN)
     items = np.array([1, 4])
@@ -184,7 +184,7 @@ def test_similar_on_factors_is_cosine(svd_artifact) -> None:
     art = load_artifact(path)
     unit = model.item_factors_ / np.linalg.norm(model.item_factors_, axis=1)[:, None]
     _assert_shrunk_neighbours(
-        art.similar(int(train.item_map.to_raw(0)), 4, min_support=0), unit @ unit[0], train, 0
+        art.similar_rows(int(train.item_map.to_raw(0)), 4, min_support=0), unit @ unit[0], train, 0
     )
 
 
@@ -233,6 +233,10 @@ def test_recommend_is_a_dataframe_like_the_recommenders(svd_artifact) -> None:
     assert frame["score"].is_monotonic_decreasing
     comedy = art.recommend(1, 3, genres=["comedy"])
     assert len(comedy) == 3 and comedy["genres"].str.contains("Comedy").all()
+    like = art.similar(21, 4)  # similar movies too: the Recommender's shape, "similarity" as its column
+    assert list(like.columns[:6]) == ["movieId", "title", "year", "genres", "similarity", "n_ratings"]
+    assert like["movieId"].tolist() == [r["movieId"] for r in art.similar_rows(21, 4)]
+    assert like["similarity"].is_monotonic_decreasing and 21 not in like["movieId"].tolist()
 
 
 def test_string_ids_are_preserved(tmp_path: Path) -> None:

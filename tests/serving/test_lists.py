@@ -48,7 +48,7 @@ def test_no_default_list_reaches_below_the_support_floor(
     for a, counts in ((art, support), (als_art, implicit.item_counts())):
         lists = [a.recommend_rows(u, 10) for u in (1, 2, 3, 50, 414, 610)]
         lists.append(a.recommend_for_ratings([(1, 5.0), (2571, 4.5), (318, 4.0)], 10))  # Toy Story, Matrix
-        lists.append(a.similar(1, 10))
+        lists.append(a.similar_rows(1, 10))
         for rows in lists:
             assert len(rows) == 10
             assert min(counts[a.item_index(r["movieId"])] for r in rows) >= 5

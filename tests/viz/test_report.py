@@ -52,6 +52,7 @@ def test_report_writes_every_file(report_dir: Path) -> None:
     for chart in CHARTS:
         png = report_dir / "charts" / f"{chart}.png"
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", chart
+        assert png.read_bytes()[25] == 3, chart  # colour type 3: a palette PNG (the page inlines every chart)
     data = json.loads((report_dir / "results.json").read_text())
     assert sorted(data["report"]["files"]) == sorted(
         [f"charts/{c}.png" for c in CHARTS] + ["index.html", "results.json", "results.csv", "embeddings.csv"]

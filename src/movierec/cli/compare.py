@@ -605,7 +605,7 @@ def similar_cmd(
     if k >= art.n_items:
         raise ConfigError(f"-k {k} is larger than the catalogue minus the movie itself ({art.n_items - 1})")
     target = art.movie_row(int(idx))["title"]
-    rows = art.similar(art.item_map.to_raw(int(idx)), k, min_support=min_support)
+    rows = art.similar_rows(art.item_map.to_raw(int(idx)), k, min_support=min_support)
     if as_json:
         print_json({"movie": target, "similar": rows})
         return

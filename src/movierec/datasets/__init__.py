@@ -269,6 +269,7 @@ def _load_folder(
     return Dataset(name, inter, movies, tags, digest.result(), str(folder), notes, users)
 
 
+# dup-ok: Interactions.from_frame's column options, passed through
 def load_ratings_file(
     path: str | Path,
     *,

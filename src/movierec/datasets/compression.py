@@ -12,6 +12,7 @@ import gzip
 import lzma
 import zipfile
 from pathlib import Path
+from typing import Any
 
 from movierec.errors import DataError
 
@@ -26,7 +27,7 @@ MAGIC = {
 COMPRESSED_SUFFIXES = (".gz", ".bz2", ".xz", ".zip")
 MAX_UNPACKED_BYTES = 8 << 30
 """Refuse to unpack more than this (8 GiB, as for downloads): a small bomb must not fill memory."""
-_OPEN = {"gzip": gzip.open, "bzip2": bz2.open, "xz": lzma.open}
+_OPEN: dict[str, Any] = {"gzip": gzip.open, "bzip2": bz2.open, "xz": lzma.open}
 _BINARY = {
     b"\x89PNG": "a PNG image",
     b"%PDF": "a PDF document",

@@ -24,6 +24,7 @@ import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from movierec.datasets.registry import DatasetSpec, cache_dir, get_spec
 from movierec.errors import DownloadError
@@ -61,6 +62,7 @@ def fetch(
     return fetch_spec(spec, path=path, url=url, force=force, progress=progress, timeout=timeout)
 
 
+# dup-ok: fetch's options for a DatasetSpec instead of a name
 def fetch_spec(
     spec: DatasetSpec,
     *,
@@ -269,7 +271,7 @@ class _ProgressBar:
     def __init__(self, name: str, total: int | None, done: int, enabled: bool | None) -> None:
         self.name, self.total, self.done = name, total, done
         self.enabled = sys.stderr.isatty() if enabled is None else enabled
-        self._progress = None
+        self._progress: Any = None  # a rich Progress once the download is big enough to show one
 
     def __enter__(self) -> Callable[[int], None]:
         if not self.enabled:

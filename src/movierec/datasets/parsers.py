@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -259,8 +261,8 @@ def read_ratings(
         sep = delimiter or ("\t" if tsv else ",")
     else:
         raise DataError(f"{label}: unknown ratings format {fmt!r} (use csv, tsv, dat, u.data or parquet)")
-    if fmt == "dat" and _DAT_SEP.encode() not in source[:4096] and source[:4096].strip():  # type: ignore[index]
-        first = source[: source.find(b"\n") if b"\n" in source else 200].decode("latin-1")  # type: ignore[union-attr]
+    if fmt == "dat" and _DAT_SEP.encode() not in source[:4096] and source[:4096].strip():  # type: ignore[index,operator]
+        first = source[: source.find(b"\n") if b"\n" in source else 200].decode("latin-1")  # type: ignore[union-attr,index,operator]
         other = _sniff_delimiter(first, "::")
         hint = f" (it looks {other!r}-separated)" if other else ""
         raise DataError(f"{label}, line 1: expected '::'-separated fields{hint}")
@@ -327,6 +329,16 @@ def _check_columns(
     raise DataError(f"{label}: missing column {col!r} (found: {shown}){hint}")
 
 
+def _bad_value(
+    label: str, line_offset: int, bad: np.ndarray, values: pd.Series, field: str, rule: str
+) -> None:
+    """Raise the DataError for the first ``bad`` row: its line, and whether the ``field`` is missing or breaks ``rule``."""
+    row = int(np.flatnonzero(bad)[0])
+    what = _describe(values.iloc[row])
+    why = f"{field} is missing (empty or NaN)" if what == "is empty" else f"{field} {what} {rule}"
+    raise DataError(f"{label}, line {row + line_offset}: {why}")
+
+
 def _describe(value: object) -> str:
     if isinstance(value, np.generic):
         value = value.item()
@@ -361,14 +373,7 @@ def _parse_timestamps(t: pd.Series, label: str, line_offset: int) -> np.ndarray:
                 vals[ok] = secs
                 bad = bad & ~ok
         if bad.any():
-            row = int(np.flatnonzero(bad)[0])
-            what = _describe(t.iloc[row])
-            why = (
-                "timestamp is missing (empty or NaN)"
-                if what == "is empty"
-                else f"timestamp {what} is neither a number nor an ISO date"
-            )
-            raise DataError(f"{label}, line {row + line_offset}: {why}")
+            _bad_value(label, line_offset, bad, t, "timestamp", "is neither a number nor an ISO date")
         frac = vals != np.floor(vals)
         if frac.any():
             vals = np.floor(vals)
@@ -434,19 +439,31 @@ def _canonical_ratings(
             r = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
         bad = ~np.isfinite(r)
         if bad.any():
-            row = int(np.flatnonzero(bad)[0])
-            what = _describe(raw.iloc[row])
-            why = (
-                "rating is missing (empty or NaN)"
-                if what == "is empty"
-                else f"rating {what} is not a finite number"
-            )
-            raise DataError(f"{label}, line {row + line_offset}: {why}")
+            _bad_value(label, line_offset, bad, raw, "rating", "is not a finite number")
         del bad
         cols["rating"] = r.astype(np.float32, copy=False)
     if time_col is not None:
         cols["timestamp"] = _parse_timestamps(df[time_col], label, line_offset)
     return pd.DataFrame(cols, copy=False)
+
+
+def _read_formatted(
+    path: str | Path,
+    fmt: str,
+    encoding: str | None,
+    what: str,
+    readers: dict[str, tuple[str, Callable[[Any], pd.DataFrame]]],
+) -> tuple[pd.DataFrame, str]:
+    """``(frame, label)`` of a catalogue file read by its format's reader (``fmt`` → default encoding, reader)."""
+    path = Path(path)
+    _check_file(path)
+    label = str(path)
+    if fmt not in readers:
+        names = list(readers)
+        choices = f"{', '.join(names[:-1])} or {names[-1]}" if len(names) > 1 else names[0]
+        raise DataError(f"{label}: unknown {what} format {fmt!r} (use {choices})")
+    default_encoding, reader = readers[fmt]
+    return _read_text_frame(path, label, encoding or default_encoding, reader), label
 
 
 def read_movies(path: str | Path, *, fmt: str = "csv", encoding: str | None = None) -> pd.DataFrame:
@@ -455,35 +472,33 @@ def read_movies(path: str | Path, *, fmt: str = "csv", encoding: str | None = No
     ``fmt``: ``csv`` (movies.csv), ``dat`` (movies.dat, ``::``) or ``u.item`` (ml-100k, latin-1,
     pipe separated with 19 genre flags).
     """
-    path = Path(path)
-    _check_file(path)
-    label = str(path)
+    df, label = _read_formatted(
+        path,
+        fmt,
+        encoding,
+        "movies",
+        {
+            "csv": (
+                "utf-8",
+                lambda buf: pd.read_csv(buf, dtype={"title": str, "genres": str}, keep_default_na=False),
+            ),
+            "dat": ("utf-8|latin-1", _dat_reader(["movieId", "title", "genres"])),
+            "u.item": (
+                "latin-1",
+                lambda buf: pd.read_csv(
+                    buf, sep="|", header=None, dtype=str, keep_default_na=False, quoting=3
+                ),
+            ),
+        },
+    )
     if fmt == "csv":
-        df = _read_text_frame(
-            path,
-            label,
-            encoding or "utf-8",
-            lambda buf: pd.read_csv(buf, dtype={"title": str, "genres": str}, keep_default_na=False),
-        )
         for col in ("movieId", "title"):
             if col not in df.columns:
                 raise DataError(f"{label}: missing column {col!r} (found: {', '.join(map(str, df.columns))})")
         genres = df["genres"] if "genres" in df.columns else pd.Series([""] * len(df))
     elif fmt == "dat":
-        df = _read_text_frame(
-            path,
-            label,
-            encoding or "utf-8|latin-1",
-            _dat_reader(["movieId", "title", "genres"]),
-        )
         genres = df["genres"]
-    elif fmt == "u.item":
-        df = _read_text_frame(
-            path,
-            label,
-            encoding or "latin-1",
-            lambda buf: pd.read_csv(buf, sep="|", header=None, dtype=str, keep_default_na=False, quoting=3),
-        )
+    else:  # u.item
         if df.shape[1] < 5 + len(ML100K_GENRES):
             raise DataError(
                 f"{label}: expected {5 + len(ML100K_GENRES)} '|'-separated fields, found {df.shape[1]}"
@@ -493,8 +508,6 @@ def read_movies(path: str | Path, *, fmt: str = "csv", encoding: str | None = No
         genres = pd.Series(
             ["|".join(g for g, f in zip(ML100K_GENRES, row, strict=True) if f) for row in flags]
         )
-    else:
-        raise DataError(f"{label}: unknown movies format {fmt!r} (use csv, dat or u.item)")
     ids = pd.to_numeric(df["movieId"], errors="coerce")
     if ids.isna().any():
         row = int(np.flatnonzero(ids.isna().to_numpy())[0])
@@ -522,25 +535,16 @@ def read_movies(path: str | Path, *, fmt: str = "csv", encoding: str | None = No
 
 def read_tags(path: str | Path, *, fmt: str = "csv", encoding: str | None = None) -> pd.DataFrame:
     """Read a tags file into ``userId, movieId, tag, timestamp`` (tags kept per (user, movie))."""
-    path = Path(path)
-    _check_file(path)
-    label = str(path)
-    if fmt == "csv":
-        df = _read_text_frame(
-            path,
-            label,
-            encoding or "utf-8",
-            lambda buf: pd.read_csv(buf, dtype={"tag": str}, keep_default_na=False),
-        )
-    elif fmt == "dat":
-        df = _read_text_frame(
-            path,
-            label,
-            encoding or "utf-8|latin-1",
-            _dat_reader(["userId", "movieId", "tag", "timestamp"]),
-        )
-    else:
-        raise DataError(f"{label}: unknown tags format {fmt!r} (use csv or dat)")
+    df, label = _read_formatted(
+        path,
+        fmt,
+        encoding,
+        "tags",
+        {
+            "csv": ("utf-8", lambda buf: pd.read_csv(buf, dtype={"tag": str}, keep_default_na=False)),
+            "dat": ("utf-8|latin-1", _dat_reader(["userId", "movieId", "tag", "timestamp"])),
+        },
+    )
     for col in ("userId", "movieId", "tag"):
         if col not in df.columns:
             raise DataError(f"{label}: missing column {col!r} (found: {', '.join(map(str, df.columns))})")

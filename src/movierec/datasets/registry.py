@@ -47,6 +47,7 @@ class DatasetSpec:
 # time to time, so it has neither a fixed checksum nor a fixed size (its rating count is the
 # July 2023 release's). ml-latest-small's md5 could not be confirmed; it is bundled anyway.
 # fmt: off
+# dup-ok: one DatasetSpec per MovieLens release; the entries are data, alike by design
 REGISTRY: dict[str, DatasetSpec] = {
     spec.name: spec
     for spec in [

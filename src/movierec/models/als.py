@@ -15,11 +15,11 @@ import numpy as np
 
 from movierec.errors import ConfigError, DataError
 from movierec.interactions import Interactions
-from movierec.models.base import BaseRecommender, EpochCallback, Tags, check_random_state
+from movierec.models.base import EpochCallback, FactorRecommender, Tags, check_random_state
 from movierec.models.kernels.threads import free_threads
 from movierec.models.params import Boolean, Constraint, Interval, Options, RandomState
 from movierec.models.space import FACTORS, REG, FloatRange, IntRange, SearchSpace
-from movierec.models.weighting import WEIGHTINGS, weighted_csr
+from movierec.models.weighting import WEIGHTINGS, WeightedRecommender, weighted_csr
 from movierec.scoring.factors import confidence_fold_in
 
 __all__ = ["ALS", "als_fold_in"]
@@ -28,7 +28,7 @@ __all__ = ["ALS", "als_fold_in"]
 als_fold_in = confidence_fold_in  # the fold-in lives with the factor family (movierec.scoring.factors)
 
 
-class ALS(BaseRecommender):
+class ALS(FactorRecommender, WeightedRecommender):
     """Weighted-matrix-factorisation ALS: ``factors``, ``regularization``, ``alpha``, ``epochs``.
 
     ``use_gpu``: False (default), True (error when no CUDA build), or ``"auto"``.
@@ -56,29 +56,14 @@ class ALS(BaseRecommender):
         "random_state": [RandomState()],
     }
 
-    def __init__(
-        self,
-        factors: int = 64,
-        regularization: float = 0.05,
-        alpha: float = 2.0,
-        epochs: int = 15,
-        use_cg: bool = True,
-        use_gpu: bool | str = False,
-        num_threads: int = 0,
-        weighting: str = "binary",
-        half_life_days: float = 365.0,
-        random_state: int | None = 42,
-    ) -> None:
-        self.factors = factors
-        self.regularization = regularization
-        self.alpha = alpha
-        self.epochs = epochs
-        self.use_cg = use_cg
-        self.use_gpu = use_gpu
-        self.num_threads = num_threads
-        self.weighting = weighting
-        self.half_life_days = half_life_days
-        self.random_state = random_state
+    factors: int = 64
+    regularization: float = 0.05
+    alpha: float = 2.0
+    epochs: int = 15
+    use_cg: bool = True
+    use_gpu: bool | str = False
+    num_threads: int = 0
+    random_state: int | None = 42
 
     def _gpu(self) -> bool:
         if self.use_gpu not in (True, False, "auto"):
@@ -97,14 +82,7 @@ class ALS(BaseRecommender):
             )
         return has
 
-    def _fit(
-        self,
-        train: Interactions,
-        *,
-        item_features: Any = None,
-        user_features: Any = None,
-        on_epoch: EpochCallback | None = None,
-    ) -> Self:
+    def _fit(self, train: Interactions, *, on_epoch: EpochCallback | None = None) -> Self:
         """Alternate least-squares solves for ``epochs`` rounds (training loss per round in ``history_``)."""
         if train.n_ratings == 0:
             raise DataError("als: no positive interactions to train on")
@@ -119,6 +97,7 @@ class ALS(BaseRecommender):
         else:
             from implicit.cpu.als import AlternatingLeastSquares
 
+        # dup-ok: implicit's own keyword names (each reference call maps ours to its library's)
         kwargs: dict[str, Any] = dict(
             factors=int(self.factors),
             regularization=float(self.regularization),
@@ -150,13 +129,6 @@ class ALS(BaseRecommender):
         self.user_factors_ = np.ascontiguousarray(uf, dtype=np.float32)
         self.item_factors_ = np.ascontiguousarray(itf, dtype=np.float32)
         return self
-
-    def score(self, users: np.ndarray, items: np.ndarray | None = None) -> np.ndarray:
-        """x_u · y_i."""
-        self._check_fitted()
-        users = self._check_users(users)
-        vi = self.item_factors_ if items is None else self.item_factors_[np.asarray(items)]
-        return (self.user_factors_[users] @ vi.T).astype(np.float32, copy=False)
 
     def fold_in_spec(self) -> dict[str, object]:
         """A visitor joins by one confidence-weighted solve (Hu et al. 2008), see :mod:`movierec.scoring.factors`."""

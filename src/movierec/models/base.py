@@ -19,18 +19,19 @@ The contract is code, not prose (RecTools' ``ModelBase``, scikit-learn's ``BaseE
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import inspect
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, ClassVar, Literal, Protocol, Self, runtime_checkable
+from typing import Any, ClassVar, Literal, Protocol, Self, TypeVar, dataclass_transform, runtime_checkable
 
 import numpy as np
 import scipy.sparse as sp
 
-from movierec.errors import ArtifactError, ConfigError, NotFittedError
+from movierec.errors import ArtifactError, ConfigError, DataError, NotFittedError
 from movierec.interactions import Interactions
 from movierec.jsonsafe import to_jsonable
 from movierec.models.params import Constraint, validate_params
@@ -40,12 +41,14 @@ __all__ = [
     "BaseRecommender",
     "EpochCallback",
     "ExplicitRecommender",
+    "FactorRecommender",
     "Recommender",
     "Tags",
     "check_indices",
     "check_positive",
     "check_random_state",
     "fit_options",
+    "require_interactions",
     "seeded",
     "tags_of",
     "topk",
@@ -53,6 +56,8 @@ __all__ = [
 ]
 
 MODEL_FORMAT_VERSION = 1
+
+_M = TypeVar("_M")  # seeded returns the model it was given
 
 EpochCallback = Callable[[int, dict[str, float]], bool | None]
 """Called after each epoch of an iterative model with ``(epoch, {"loss": …, …})``; return ``False`` to stop.
@@ -112,7 +117,7 @@ HYPERPARAMETER_ALIASES: dict[str, str] = {
 }
 
 
-def tags_of(model_or_class: Any) -> Tags:
+def tags_of(model_or_class: object) -> Tags:
     """The :class:`Tags` of a model instance or class (a plain default for objects outside the contract)."""
     tags = getattr(model_or_class, "tags", None)
     if isinstance(tags, Tags):
@@ -134,7 +139,7 @@ def fit_options(model_or_class: Any) -> set[str]:
     return {p.name for p in sig.parameters.values() if p.kind is inspect.Parameter.KEYWORD_ONLY}
 
 
-def training_view(model_or_class: Any, interactions: Interactions, threshold: float = 4.0) -> Interactions:
+def training_view(model_or_class: object, interactions: Interactions, threshold: float = 4.0) -> Interactions:
     """The interactions a model trains on, from its tags: the one place this rule is written.
 
     Rating predictors and sequence models get every rating (sequences in time order); the
@@ -146,7 +151,7 @@ def training_view(model_or_class: Any, interactions: Interactions, threshold: fl
     return interactions.to_implicit(threshold)
 
 
-def seeded(model: Any, seed: int | None, given: Mapping[str, Any] | None = None) -> Any:
+def seeded(model: _M, seed: int | None, given: Mapping[str, Any] | None = None) -> _M:
     """Give ``model`` the run's ``seed`` as ``random_state`` unless the caller set one (returns the model).
 
     The one place "seed every model with the run's seed" is written (compare, tune, export, report).
@@ -155,7 +160,7 @@ def seeded(model: Any, seed: int | None, given: Mapping[str, Any] | None = None)
         return model
     params = model.get_params() if hasattr(model, "get_params") else {}
     if "random_state" in params:
-        model.set_params(random_state=seed)
+        model.set_params(random_state=seed)  # type: ignore[attr-defined]  # get_params above says it has
     return model
 
 
@@ -199,6 +204,12 @@ def check_positive(name: str, value: float, *, integer: bool = False, allow_zero
     if not np.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
         bound = "≥ 0" if allow_zero else "> 0"
         raise ConfigError(f"{name} must be {bound}, got {value!r}")
+
+
+def require_interactions(train: Interactions) -> None:
+    """A DataError when there is nothing to train on (one message for every model)."""
+    if train.n_ratings == 0:
+        raise DataError("no interactions to train on (the training set is empty)")
 
 
 def check_indices(values: Any, n: int, what: str, *, allow_unknown: bool = False) -> np.ndarray:
@@ -267,12 +278,35 @@ def _translate_aliases(owner: str, aliases: Mapping[str, str], params: dict[str,
     return out
 
 
+def _declares_hyperparameters(cls: type) -> bool:
+    """Whether ``cls``'s own body annotates a hyperparameter (any class-level annotation but ``ClassVar``).
+
+    Every such annotation needs a default: a hyperparameter always has one, and learned state
+    (``…_``) is set by ``fit``, never declared in the class body.
+    """
+    own = {
+        name: hint
+        for name, hint in inspect.get_annotations(cls).items()
+        if not str(hint).startswith(("ClassVar", "typing.ClassVar"))
+    }
+    missing = [name for name, hint in own.items() if name not in cls.__dict__ and "KW_ONLY" not in str(hint)]
+    if missing:
+        raise TypeError(
+            f"{cls.__name__}: class-level annotations declare hyperparameters and need a default "
+            f"({', '.join(missing)}); mark class constants ClassVar and set learned state in fit"
+        )
+    return bool(own)
+
+
+@dataclass_transform(eq_default=False)
 class BaseRecommender:
     """Shared behaviour: params, fitted checks, batched top-N with seen-item filtering, npz/JSON save.
 
-    Subclasses set ``name``, ``tags`` and ``_parameter_constraints``, take their hyperparameters as
-    keyword constructor arguments, and implement ``_fit`` and ``score`` (see docs/architecture.md,
-    "Adding a model").
+    Subclasses set ``name``, ``tags`` and ``_parameter_constraints``, declare their hyperparameters
+    once as annotated class attributes with defaults (``factors: int = 64``), and implement ``_fit``
+    and ``score`` (see docs/architecture.md, "Adding a model"). The keyword constructor that stores
+    them unchanged (scikit-learn's rule) is generated from those declarations, in order, as a
+    dataclass's is; a class may still write its own ``__init__``.
     """
 
     name: ClassVar[str] = "base"
@@ -288,6 +322,9 @@ class BaseRecommender:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        if _declares_hyperparameters(cls):
+            # the constructor from the declared hyperparameters (kept when the class writes its own)
+            dataclasses.dataclass(eq=False, repr=False, match_args=False)(cls)
         own = cls.__dict__
         # tags and the older one-word attributes always agree
         if "tags" in own:
@@ -357,9 +394,14 @@ class BaseRecommender:
         """Check the declared hyperparameter constraints, then train (``_fit``); returns ``self``.
 
         Keyword arguments (``item_features``, ``user_features``, ``on_epoch``, ``valid``…) go to
-        the model's ``_fit`` unchanged. Subclasses implement ``_fit``, never ``fit``.
+        the model's ``_fit`` unchanged; side features are dropped for a model whose ``_fit`` does
+        not take them (they are ignored by it). Subclasses implement ``_fit``, never ``fit``.
         """
         self._validate_params()
+        if _FEATURE_KEYWORDS & kwargs.keys() and not _takes_any_keyword(self._fit):
+            kwargs = {
+                k: v for k, v in kwargs.items() if k not in _FEATURE_KEYWORDS or k in self.fit_options()
+            }
         self._fit(train, **kwargs)
         return self
 
@@ -457,6 +499,17 @@ class BaseRecommender:
         """
         from movierec.scoring import export_family, make_scorer
 
+        items, ratings = self._check_new_user(items, ratings)
+        family, arrays, spec = export_family(self, self.n_users_, self.n_items_, threshold)
+        raw = make_scorer(family, arrays, self.seen_, spec).fold_in(items, ratings)
+        if raw is None:  # no liked item: the popularity ranking
+            return np.bincount(self.seen_.indices, minlength=self.n_items_).astype(np.float32)
+        return self._rank_scores(raw[None, :], None)[0]
+
+    def _check_new_user(
+        self, items: np.ndarray, ratings: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """A new person's (item indices as int64, ratings as float32 or None), checked against the fitted model."""
         self._check_fitted()
         items = np.asarray(items, dtype=np.int64).ravel()
         if items.size == 0:
@@ -467,11 +520,7 @@ class BaseRecommender:
             ratings = np.asarray(ratings, dtype=np.float32).ravel()
             if ratings.shape != items.shape:
                 raise ConfigError(f"score_new_user got {len(items)} items but {len(ratings)} ratings")
-        family, arrays, spec = export_family(self, self.n_users_, self.n_items_, threshold)
-        raw = make_scorer(family, arrays, self.seen_, spec).fold_in(items, ratings)
-        if raw is None:  # no liked item: the popularity ranking
-            return np.bincount(self.seen_.indices, minlength=self.n_items_).astype(np.float32)
-        return self._rank_scores(raw[None, :], None)[0]
+        return items, ratings
 
     def _rank_scores(self, raw: np.ndarray, items: np.ndarray | None) -> np.ndarray:
         """Raw family scores → ranking scores (identity; rating predictors shrink, see ExplicitRecommender)."""
@@ -527,7 +576,8 @@ class BaseRecommender:
             "params": _jsonable(self.get_params()),
             "state": _jsonable({**scalars, **extra}),
         }
-        np.savez(path / "arrays.npz", **self._array_state())
+        arrays: dict[str, Any] = self._array_state()
+        np.savez(path / "arrays.npz", **arrays)
         (path / "model.json").write_text(json.dumps(meta, indent=2))
         return path
 
@@ -567,6 +617,21 @@ class BaseRecommender:
 
     def _after_load(self) -> None:
         """Hook for models that rebuild derived state after :meth:`load`."""
+
+
+class FactorRecommender(BaseRecommender):
+    """A model whose score is the inner product of learned vectors: ``user_factors_[u] · item_factors_[i]``.
+
+    The one place the ranking product of the implicit factor models (ALS, iALS, implicit's BPR) is
+    written; biases, where a model has them, ride in a factor column.
+    """
+
+    def score(self, users: np.ndarray, items: np.ndarray | None = None) -> np.ndarray:
+        """``U[users] · V[items]ᵀ`` as float32."""
+        self._check_fitted()
+        users = self._check_users(users)
+        vi = self.item_factors_ if items is None else self.item_factors_[np.asarray(items)]
+        return np.asarray(self.user_factors_[users] @ vi.T).astype(np.float32, copy=False)
 
 
 class ExplicitRecommender(BaseRecommender):
@@ -661,6 +726,15 @@ class ExplicitRecommender(BaseRecommender):
     def _clip(self, values: np.ndarray) -> np.ndarray:
         lo, hi = self.rating_scale_
         return np.clip(values, lo, hi)
+
+
+_FEATURE_KEYWORDS = frozenset({"item_features", "user_features"})
+
+
+def _takes_any_keyword(function: Callable[..., Any]) -> bool:
+    return any(
+        p.kind is inspect.Parameter.VAR_KEYWORD for p in inspect.signature(function).parameters.values()
+    )
 
 
 def _accept_aliases(init: Callable[..., None]) -> Callable[..., None]:

@@ -7,7 +7,8 @@ with Surprise's fallback for users or items that have no training ratings.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Self
+from dataclasses import KW_ONLY
+from typing import ClassVar, Self
 
 import numpy as np
 
@@ -41,6 +42,7 @@ def first_appearance(values: np.ndarray) -> np.ndarray:
     return first_seen(values, int(values.max()) + 1)
 
 
+# dup-ok: a keyword signature alike in shape to others (tuning.check_request); no shared logic
 def estimate_biases(
     train: Interactions,
     method: str = "als",
@@ -150,10 +152,7 @@ class GlobalMean(ExplicitModel):
     name: ClassVar[str] = "global-mean"
     has_biases: ClassVar[bool] = False
 
-    def __init__(self) -> None:
-        pass
-
-    def _fit(self, train: Interactions, *, item_features: Any = None, user_features: Any = None) -> Self:
+    def _fit(self, train: Interactions) -> Self:
         """Remember the mean rating (and the seen items, for ``recommend``)."""
         self._remember_train(train)
         return self
@@ -185,28 +184,21 @@ class Baseline(ExplicitModel):
         "epochs": [Interval(int, 1, None), None],
     }
 
-    def __init__(
-        self,
-        method: str = "als",
-        *,
-        reg_i: float = 10.0,
-        reg_u: float = 15.0,
-        regularization: float = 0.02,
-        learning_rate: float = 0.005,
-        epochs: int | None = None,
-    ) -> None:
-        self.method = method
-        self.reg_i = reg_i
-        self.reg_u = reg_u
-        self.regularization = regularization
-        self.learning_rate = learning_rate
-        self.epochs = epochs
+    method: str = "als"
+    _: KW_ONLY
+    reg_i: float = 10.0
+    reg_u: float = 15.0
+    regularization: float = 0.02
+    learning_rate: float = 0.005
+    epochs: int | None = None
+
+    def __post_init__(self) -> None:
         self._validate()
 
     def _validate(self) -> None:
         self._validate_params()  # at construction too, as this model always has
 
-    def _fit(self, train: Interactions, *, item_features: Any = None, user_features: Any = None) -> Self:
+    def _fit(self, train: Interactions) -> Self:
         """Estimate the global mean and biases."""
         self._validate()
         self._remember_train(train)

@@ -11,6 +11,7 @@ all the training ratings. The test split is never involved.
 
 from __future__ import annotations
 
+from dataclasses import KW_ONLY
 from pathlib import Path
 from typing import Any, ClassVar, Self
 
@@ -61,22 +62,15 @@ class Blend(ExplicitRecommender):
     }
     _json_state: ClassVar[tuple[str, ...]] = ("base_labels_", "base_rmse_")
 
-    def __init__(
-        self,
-        bases: dict[str, dict[str, Any]] | None = None,
-        *,
-        folds: int = 1,
-        holdout: float = 0.2,
-        alpha: float = 1.0,
-        meta_features: bool = True,
-        random_state: int | None = 0,
-    ) -> None:
-        self.bases = bases
-        self.folds = folds
-        self.holdout = holdout
-        self.alpha = alpha
-        self.meta_features = meta_features
-        self.random_state = random_state
+    bases: dict[str, dict[str, Any]] | None = None
+    _: KW_ONLY
+    folds: int = 1
+    holdout: float = 0.2
+    alpha: float = 1.0
+    meta_features: bool = True
+    random_state: int | None = 0
+
+    def __post_init__(self) -> None:
         self._validate()
 
     # --- checks ---------------------------------------------------------------------------
@@ -145,7 +139,7 @@ class Blend(ExplicitRecommender):
         i = np.where(inside_i, si[np.where(inside_i, items, 0)], 0.0)[:, None]
         return np.hstack([preds, preds * u, preds * i, u, i])
 
-    def _fit(self, train: Interactions, *, item_features: Any = None, user_features: Any = None) -> Self:
+    def _fit(self, train: Interactions) -> Self:
         """Fit the bases on part of ``train``, the ridge weights on their held-out predictions, refit the bases on all."""
         from movierec.split import kfold, ratings_holdout
 

@@ -12,7 +12,6 @@ features. Items with no training interactions are represented by their side feat
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
 from typing import Any, ClassVar, Self
 
 import numpy as np
@@ -20,7 +19,7 @@ import scipy.sparse as sp
 
 from movierec.errors import ConfigError, DataError
 from movierec.interactions import Interactions
-from movierec.models.base import BaseRecommender, EpochCallback, Tags, check_positive, check_random_state
+from movierec.models.base import EpochCallback, Tags, check_positive, check_random_state
 from movierec.models.kernels.hybrid import BPR as _BPR_KIND
 from movierec.models.kernels.hybrid import LOGISTIC as _LOGISTIC_KIND
 from movierec.models.kernels.hybrid import WARP as _WARP_KIND
@@ -35,7 +34,7 @@ from movierec.models.kernels.threads import free_threads, run_blocks, shared_poo
 from movierec.models.params import Boolean, Constraint, Interval, Options, RandomState
 from movierec.models.space import EPOCHS, FACTORS, LR, Choice, FloatRange, IntRange, SearchSpace
 from movierec.models.training import fit_epochs
-from movierec.models.weighting import WEIGHTINGS, interaction_weights
+from movierec.models.weighting import WEIGHTINGS, WeightedRecommender, interaction_weights
 
 __all__ = ["BPR", "WARP", "WARPKOS", "HybridMF", "Logistic", "feature_rows"]
 
@@ -105,7 +104,7 @@ FEATURES_WARNING = (
 )
 
 
-class HybridMF(BaseRecommender):
+class HybridMF(WeightedRecommender):
     """Shared machinery of :class:`BPR` and :class:`WARP` (LightFM's model and hyperparameters).
 
     ``factors`` latent dimensions; ``learning_schedule`` ``adagrad`` (``learning_rate``)
@@ -125,37 +124,18 @@ class HybridMF(BaseRecommender):
     _loss_kind: ClassVar[int] = _BPR_KIND
     _json_state: ClassVar[tuple[str, ...]] = ("history_", "item_feature_names_", "user_feature_names_")
 
-    def __init__(
-        self,
-        factors: int = 40,
-        learning_rate: float = 0.05,
-        epochs: int = 25,
-        learning_schedule: str = "adagrad",
-        rho: float = 0.95,
-        epsilon: float = 1e-6,
-        item_alpha: float = 0.0,
-        user_alpha: float = 0.0,
-        max_sampled: int = 10,
-        num_threads: int = 1,
-        normalize_features: bool = True,
-        weighting: str = "binary",
-        half_life_days: float = 365.0,
-        random_state: int | None = 42,
-    ) -> None:
-        self.factors = factors
-        self.learning_rate = learning_rate
-        self.epochs = epochs
-        self.learning_schedule = learning_schedule
-        self.rho = rho
-        self.epsilon = epsilon
-        self.item_alpha = item_alpha
-        self.user_alpha = user_alpha
-        self.max_sampled = max_sampled
-        self.num_threads = num_threads
-        self.normalize_features = normalize_features
-        self.weighting = weighting
-        self.half_life_days = half_life_days
-        self.random_state = random_state
+    factors: int = 40
+    learning_rate: float = 0.05
+    epochs: int = 25
+    learning_schedule: str = "adagrad"
+    rho: float = 0.95
+    epsilon: float = 1e-6
+    item_alpha: float = 0.0
+    user_alpha: float = 0.0
+    max_sampled: int = 10
+    num_threads: int = 1
+    normalize_features: bool = True
+    random_state: int | None = 42
 
     _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {
         "factors": [Interval(int, 1, None)],
@@ -320,21 +300,9 @@ class HybridMF(BaseRecommender):
             raise ConfigError(
                 f"{self.name} was trained without user features, so it cannot use a visitor's features"
             )
-        if isinstance(features, Mapping):
-            from movierec.demographics import DemographicSchema
+        from movierec.demographics import visitor_feature_row
 
-            schema = DemographicSchema.from_names(names)
-            if schema is None:
-                raise ConfigError(
-                    f"{self.name}'s user features are not demographics; pass a feature row instead"
-                )
-            row = schema.encode(features, names)
-        else:
-            row = sp.csr_matrix(features, dtype=np.float32)
-            if row.shape != (1, len(names)):
-                raise ConfigError(
-                    f"a user feature row must be 1 × {len(names)}, got {row.shape[0]} × {row.shape[1]}"
-                )
+        row = visitor_feature_row(self.name, features, names)
         total = float(row.sum())
         if total <= 0:
             return np.zeros(emb.shape[1], dtype=np.float32)
@@ -524,27 +492,13 @@ class BPR(HybridMF):
     }
     _loss_kind: ClassVar[int] = _BPR_KIND
 
-    def __init__(
-        self,
-        factors: int = 200,
-        learning_rate: float = 0.01,
-        epochs: int = 150,
-        learning_schedule: str = "auto",
-        rho: float = 0.95,
-        epsilon: float = 1e-6,
-        item_alpha: float = 0.001,
-        user_alpha: float = 0.0,
-        max_sampled: int = 10,
-        num_threads: int = 1,
-        normalize_features: bool = True,
-        weighting: str = "binary",
-        half_life_days: float = 365.0,
-        random_state: int | None = 42,
-    ) -> None:
-        super().__init__(
-            factors, learning_rate, epochs, learning_schedule, rho, epsilon, item_alpha, user_alpha,
-            max_sampled, num_threads, normalize_features, weighting, half_life_days, random_state,
-        )  # fmt: skip
+    # dup-ok: hyperparameter lists share a shape across models, not a meaning (names, defaults differ)
+    # LearnBPR's recipe, chosen on validation folds (above); the rest as HybridMF
+    factors: int = 200
+    learning_rate: float = 0.01
+    epochs: int = 150
+    learning_schedule: str = "auto"
+    item_alpha: float = 0.001
 
 
 class WARP(HybridMF):
@@ -591,43 +545,8 @@ class WARPKOS(HybridMF):
     }
     _loss_kind: ClassVar[int] = _WARP_KOS_KIND
 
-    def __init__(
-        self,
-        factors: int = 40,
-        learning_rate: float = 0.05,
-        epochs: int = 25,
-        learning_schedule: str = "adagrad",
-        rho: float = 0.95,
-        epsilon: float = 1e-6,
-        item_alpha: float = 0.0,
-        user_alpha: float = 0.0,
-        max_sampled: int = 10,
-        num_threads: int = 1,
-        normalize_features: bool = True,
-        weighting: str = "binary",
-        half_life_days: float = 365.0,
-        random_state: int | None = 42,
-        k: int = 5,
-        n: int = 10,
-    ) -> None:
-        super().__init__(
-            factors=factors,
-            learning_rate=learning_rate,
-            epochs=epochs,
-            learning_schedule=learning_schedule,
-            rho=rho,
-            epsilon=epsilon,
-            item_alpha=item_alpha,
-            user_alpha=user_alpha,
-            max_sampled=max_sampled,
-            num_threads=num_threads,
-            normalize_features=normalize_features,
-            weighting=weighting,
-            half_life_days=half_life_days,
-            random_state=random_state,
-        )
-        self.k = k
-        self.n = n
+    k: int = 5
+    n: int = 10
 
     def _check_params(self) -> None:
         super()._check_params()

@@ -10,7 +10,7 @@ as Surprise's ``default_prediction``.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Self
+from typing import ClassVar, Self
 
 import numpy as np
 import scipy.sparse as sp
@@ -36,10 +36,9 @@ class NormalPredictor(_Classic):
     name: ClassVar[str] = "normal-predictor"
     search_space: ClassVar[SearchSpace] = {}
 
-    def __init__(self, random_state: int | None = 42) -> None:
-        self.random_state = random_state
+    random_state: int | None = 42
 
-    def _fit(self, train: Interactions, *, item_features: Any = None, user_features: Any = None) -> Self:
+    def _fit(self, train: Interactions) -> Self:
         self._remember_train(train)
         self.sigma_ = float(np.sqrt(np.mean((train.ratings - train.global_mean) ** 2)))
         return self
@@ -60,10 +59,9 @@ class SlopeOne(_Classic):
     name: ClassVar[str] = "slope-one"
     search_space: ClassVar[SearchSpace] = {}
 
-    def __init__(self, max_items: int = 12_000) -> None:
-        self.max_items = max_items
+    max_items: int = 12_000
 
-    def _fit(self, train: Interactions, *, item_features: Any = None, user_features: Any = None) -> Self:
+    def _fit(self, train: Interactions) -> Self:
         check_positive("max_items", self.max_items, integer=True)
         if train.n_items > self.max_items:
             raise ConfigError(
@@ -124,25 +122,16 @@ class NMF(_Classic):
         "reg_qi": FloatRange(1e-3, 1.0, log=True),
     }
 
-    def __init__(
-        self,
-        factors: int = 15,
-        epochs: int = 50,
-        reg_pu: float = 0.06,
-        reg_qi: float = 0.06,
-        init_low: float = 0.0,
-        init_high: float = 1.0,
-        random_state: int | None = 42,
-    ) -> None:
-        self.factors = factors
-        self.epochs = epochs
-        self.reg_pu = reg_pu
-        self.reg_qi = reg_qi
-        self.init_low = init_low
-        self.init_high = init_high
-        self.random_state = random_state
+    # dup-ok: hyperparameter lists share a shape across models, not a meaning (names, defaults differ)
+    factors: int = 15
+    epochs: int = 50
+    reg_pu: float = 0.06
+    reg_qi: float = 0.06
+    init_low: float = 0.0
+    init_high: float = 1.0
+    random_state: int | None = 42
 
-    def _fit(self, train: Interactions, *, item_features: Any = None, user_features: Any = None) -> Self:
+    def _fit(self, train: Interactions) -> Self:
         """``n_epochs`` multiplicative updates of P then Q from the same epoch's estimates (as Surprise)."""
         check_positive("factors", self.factors, integer=True)
         check_positive("epochs", self.epochs, integer=True)
@@ -205,13 +194,10 @@ class CoClustering(_Classic):
         "epochs": IntRange(5, 50),
     }
 
-    def __init__(
-        self, n_cltr_u: int = 3, n_cltr_i: int = 3, epochs: int = 20, random_state: int | None = 42
-    ) -> None:
-        self.n_cltr_u = n_cltr_u
-        self.n_cltr_i = n_cltr_i
-        self.epochs = epochs
-        self.random_state = random_state
+    n_cltr_u: int = 3
+    n_cltr_i: int = 3
+    epochs: int = 20
+    random_state: int | None = 42
 
     def _averages(self, cu: np.ndarray, ci: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         mu = float(self.global_mean_)
@@ -225,7 +211,7 @@ class CoClustering(_Classic):
 
         return avg(uc, kc), avg(ic, lc), avg(uc * lc + ic, kc * lc).reshape(kc, lc)
 
-    def _fit(self, train: Interactions, *, item_features: Any = None, user_features: Any = None) -> Self:
+    def _fit(self, train: Interactions) -> Self:
         """Alternate user and item reassignments for ``epochs`` epochs; cluster means recomputed each time."""
         for name in ("n_cltr_u", "n_cltr_i", "epochs"):
             check_positive(name, getattr(self, name), integer=True)

@@ -33,12 +33,13 @@ import numpy as np
 
 from movierec.errors import ConfigError, DataError
 from movierec.interactions import Interactions
-from movierec.models.base import BaseRecommender, EpochCallback, check_positive, check_random_state
+from movierec.models.base import EpochCallback, check_positive, check_random_state, require_interactions
 from movierec.models.sequential import _check_history, time_order
+from movierec.models.torch_nets import NET_PREFIX, TorchNetState, import_torch
 
 __all__ = ["GRU4Rec", "parse_gap", "sessions"]
 
-_PREFIX = "net."
+_PREFIX = NET_PREFIX
 _UNITS = {"s": 1, "sec": 1, "min": 60, "m": 60, "h": 3600, "d": 86400}
 _GAP = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|min|m|h|d)?\s*$")
 
@@ -72,11 +73,7 @@ def sessions(items: np.ndarray, times: np.ndarray | None, gap: float | None) -> 
 
 
 def _torch() -> Any:
-    try:
-        import torch
-    except ModuleNotFoundError as exc:
-        raise ConfigError("gru4rec needs torch: pip install torch==2.13.0 'movierec[seq]'") from exc
-    return torch
+    return import_torch("gru4rec")
 
 
 def _build_net(
@@ -87,7 +84,6 @@ def _build_net(
     class Net(nn.Module):
         def __init__(self) -> None:
             super().__init__()
-            # sparse gradients: a step touches only the batch's items, not the whole table
             self.out_emb = nn.Embedding(n_items, hidden, sparse=True)
             self.out_bias = nn.Embedding(n_items, 1, sparse=True)
             self.in_emb = None if constrained else nn.Embedding(n_items, hidden, sparse=True)
@@ -152,7 +148,7 @@ class _LazyAdam:
         self.dense.step()
 
 
-class GRU4Rec(BaseRecommender):
+class GRU4Rec(TorchNetState):
     """Session-based GRU recommender (Hidasi et al. 2016; losses of Hidasi & Karatzoglou 2018).
 
     ``hidden`` GRU units in ``n_layers`` layers, ``dropout`` on its input and output;
@@ -169,45 +165,25 @@ class GRU4Rec(BaseRecommender):
     #: reads each user's history in time order: trained on every interaction, not only positives
     sequential: ClassVar[bool] = True
 
-    def __init__(
-        self,
-        hidden: int = 128,
-        n_layers: int = 1,
-        dropout: float = 0.2,
-        loss: str = "ce",
-        n_negatives: int = 2048,
-        sample_alpha: float = 0.0,
-        bpreg: float = 1.0,
-        constrained_embedding: bool = True,
-        batch_size: int = 64,
-        bptt: int = 8,
-        lr: float = 5e-3,
-        epochs: int = 30,
-        patience: int = 3,
-        session_gap: float | str | None = None,
-        max_len: int = 200,
-        n_threads: int = 1,
-        time_budget: float | None = None,
-        random_state: int | None = 42,
-    ) -> None:
-        self.hidden = hidden
-        self.n_layers = n_layers
-        self.dropout = dropout
-        self.loss = loss
-        self.n_negatives = n_negatives
-        self.sample_alpha = sample_alpha
-        self.bpreg = bpreg
-        self.constrained_embedding = constrained_embedding
-        self.batch_size = batch_size
-        self.bptt = bptt
-        self.lr = lr
-        self.epochs = epochs
-        self.patience = patience
-        self.session_gap = session_gap
-        self.max_len = max_len
-        self.n_threads = n_threads
-        self.time_budget = time_budget
-        self.random_state = random_state
+    # dup-ok: hyperparameter lists share a shape across models, not a meaning (names, defaults differ)
+    hidden: int = 128
+    n_layers: int = 1
+    dropout: float = 0.2
+    loss: str = "ce"
+    n_negatives: int = 2048
+    sample_alpha: float = 0.0
+    bpreg: float = 1.0
+    constrained_embedding: bool = True
+    batch_size: int = 64
+    bptt: int = 8
+    lr: float = 5e-3
+    epochs: int = 30
+    patience: int = 3
+    session_gap: float | str | None = None
+    max_len: int = 200
+    n_threads: int = 1
+    time_budget: float | None = None
+    random_state: int | None = 42
 
     def _check_params(self) -> None:
         for name in ("hidden", "n_layers", "batch_size", "bptt", "epochs", "max_len", "n_threads"):
@@ -253,18 +229,10 @@ class GRU4Rec(BaseRecommender):
         return out, lengths
 
     # --- fit --------------------------------------------------------------------------------
-    def fit(
-        self,
-        train: Interactions,
-        *,
-        item_features: Any = None,
-        user_features: Any = None,
-        on_epoch: EpochCallback | None = None,
-    ) -> Self:
+    def _fit(self, train: Interactions, *, on_epoch: EpochCallback | None = None) -> Self:
         """Train with session-parallel mini-batches; early-stop on each user's held-out latest training item."""
         self._check_params()
-        if train.n_ratings == 0:
-            raise DataError("no interactions to train on (the training set is empty)")
+        require_interactions(train)
         torch = _torch()
         torch.set_num_threads(min(int(self.n_threads), 2))
         torch.manual_seed(0 if self.random_state is None else int(self.random_state))
@@ -328,10 +296,7 @@ class GRU4Rec(BaseRecommender):
             if stop or over or (len(val_users) and bad > int(self.patience)):
                 break
         assert best_state is not None
-        self.best_epoch_ = int(max(self.history_, key=lambda d: d.get("val_ndcg@10", -d["loss"]))["epoch"])
-        for k, v in best_state.items():
-            setattr(self, _PREFIX + k, v.numpy().copy())
-        self._net_obj = None
+        self._keep_net_state(best_state)
         return self
 
     def _epoch(
@@ -453,13 +418,7 @@ class GRU4Rec(BaseRecommender):
                 float(self.dropout),
                 bool(self.constrained_embedding),
             )
-            state = {
-                k[len(_PREFIX) :]: torch.from_numpy(np.asarray(v))
-                for k, v in vars(self).items()
-                if k.startswith(_PREFIX)
-            }
-            net.load_state_dict(state)
-            self._net_obj = net.eval()
+            self._net_obj = self._load_net_state(torch, net).eval()
         return self._net_obj
 
     def _scores_after(self, seqs: list[np.ndarray]) -> np.ndarray:
@@ -501,11 +460,3 @@ class GRU4Rec(BaseRecommender):
         return None if w is None else np.asarray(w)
 
     # --- persistence: the state dict as npz arrays --------------------------------------------
-    def _array_state(self) -> dict[str, np.ndarray]:
-        state = super()._array_state()
-        state.update({k: np.asarray(v) for k, v in vars(self).items() if k.startswith(_PREFIX)})
-        return state
-
-    def _after_load(self) -> None:
-        self._net_obj = None
-        self.best_epoch_ = int(getattr(self, "best_epoch_", 0))

@@ -13,16 +13,16 @@ every row by a few conjugate-gradient iterations (:mod:`movierec.models.kernels.
 from __future__ import annotations
 
 import time
-from typing import Any, ClassVar, Self
+from typing import ClassVar, Self
 
 import numpy as np
 import scipy.sparse as sp
 
 from movierec.errors import ConfigError, DataError
 from movierec.interactions import Interactions
-from movierec.models.base import BaseRecommender, EpochCallback, Tags, check_positive, check_random_state
+from movierec.models.base import EpochCallback, FactorRecommender, Tags, check_positive, check_random_state
 from movierec.models.space import FloatRange, IntRange, SearchSpace
-from movierec.models.weighting import check_weighting, weighted_csr
+from movierec.models.weighting import WeightedRecommender, check_weighting, weighted_csr
 
 __all__ = ["IALS", "ials_fold_in"]
 
@@ -35,7 +35,7 @@ def ials_fold_in(item_factors: np.ndarray, items: np.ndarray, alpha0: float, reg
     return np.linalg.solve(a, hu.sum(axis=0)).astype(np.float32)
 
 
-class IALS(BaseRecommender):
+class IALS(FactorRecommender, WeightedRecommender):
     """iALS with ``factors`` dimensions, unobserved weight ``alpha0``, ``regularization`` λ scaled by
     frequency^``reg_exponent`` ν, ``epochs`` alternations of ``cg_steps`` CG iterations, init scale ``init_std``.
 
@@ -55,29 +55,15 @@ class IALS(BaseRecommender):
     }
     _json_state: ClassVar[tuple[str, ...]] = ("history_",)
 
-    def __init__(
-        self,
-        factors: int = 128,
-        alpha0: float = 0.1,
-        regularization: float = 0.03,
-        reg_exponent: float = 1.0,
-        epochs: int = 16,
-        cg_steps: int = 3,
-        init_std: float = 0.1,
-        weighting: str = "binary",
-        half_life_days: float = 365.0,
-        random_state: int | None = 42,
-    ) -> None:
-        self.factors = factors
-        self.alpha0 = alpha0
-        self.regularization = regularization
-        self.reg_exponent = reg_exponent
-        self.epochs = epochs
-        self.cg_steps = cg_steps
-        self.init_std = init_std
-        self.weighting = weighting
-        self.half_life_days = half_life_days
-        self.random_state = random_state
+    # dup-ok: hyperparameter lists share a shape across models, not a meaning (names, defaults differ)
+    factors: int = 128
+    alpha0: float = 0.1
+    regularization: float = 0.03
+    reg_exponent: float = 1.0
+    epochs: int = 16
+    cg_steps: int = 3
+    init_std: float = 0.1
+    random_state: int | None = 42
 
     def _check_params(self) -> None:
         check_positive("factors", self.factors, integer=True)
@@ -89,14 +75,7 @@ class IALS(BaseRecommender):
         check_positive("init_std", self.init_std, allow_zero=True)
         check_weighting(self.weighting, self.half_life_days)
 
-    def _fit(
-        self,
-        train: Interactions,
-        *,
-        item_features: Any = None,
-        user_features: Any = None,
-        on_epoch: EpochCallback | None = None,
-    ) -> Self:
+    def _fit(self, train: Interactions, *, on_epoch: EpochCallback | None = None) -> Self:
         """Alternate user and item half-steps for ``epochs`` rounds (loss per round in ``history_``)."""
         from movierec.models.kernels.ials_cg import ials_half_step
 
@@ -148,21 +127,11 @@ class IALS(BaseRecommender):
         self.item_factors_ = np.ascontiguousarray(items)
         return self
 
-    def score(self, users: np.ndarray, items: np.ndarray | None = None) -> np.ndarray:
-        """⟨w_u, h_i⟩."""
-        self._check_fitted()
-        users = self._check_users(users)
-        vi = self.item_factors_ if items is None else self.item_factors_[np.asarray(items)]
-        return (self.user_factors_[users] @ vi.T).astype(np.float32, copy=False)
-
-    def score_new_user(self, items: np.ndarray, ratings: np.ndarray | None = None) -> np.ndarray:
+    def score_new_user(
+        self, items: np.ndarray, ratings: np.ndarray | None = None, *, threshold: float = 4.0
+    ) -> np.ndarray:
         """Fold a new user in by the exact least-squares solve with the item factors fixed."""
-        self._check_fitted()
-        items = np.asarray(items, dtype=np.int64)
-        if items.size == 0:
-            raise ConfigError("score_new_user needs at least one (item, rating) pair")
-        if items.min() < 0 or items.max() >= self.n_items_:
-            raise ConfigError(f"item index outside 0..{self.n_items_ - 1}")
+        items, _ = self._check_new_user(items, ratings)
         a0 = float(self.alpha0)
         reg = float(self.regularization) * (len(items) + a0 * self.n_items_) ** float(self.reg_exponent)
         vec = ials_fold_in(self.item_factors_, items, a0, reg)

@@ -7,16 +7,16 @@ matrix). A user's scores are their (weighted) interaction row times that neighbo
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Self
+from typing import ClassVar, Self
 
 import numpy as np
 import scipy.sparse as sp
 
 from movierec.errors import ConfigError
 from movierec.interactions import Interactions
-from movierec.models.base import BaseRecommender, Tags, check_positive, topk
+from movierec.models.base import Tags, check_positive, topk
 from movierec.models.space import Choice, FloatRange, IntRange, SearchSpace
-from movierec.models.weighting import check_weighting, weighted_csr
+from movierec.models.weighting import WeightedRecommender, check_weighting, weighted_csr
 
 __all__ = ["SIMILARITIES", "ItemKNN", "bm25_weight", "item_similarity_topk"]
 
@@ -79,7 +79,7 @@ def item_similarity_topk(
     return out
 
 
-class ItemKNN(BaseRecommender):
+class ItemKNN(WeightedRecommender):
     """Item-kNN with cosine, asymmetric cosine (``alpha``) or BM25-weighted cosine similarity.
 
     ``k`` neighbours per item, ``shrink`` added to the similarity denominator, ``weighting`` of
@@ -95,25 +95,12 @@ class ItemKNN(BaseRecommender):
     }
     tags: ClassVar[Tags] = Tags(fold_in="neighbours", serving="neighbours")
 
-    def __init__(
-        self,
-        k: int = 100,
-        similarity: str = "cosine",
-        alpha: float = 0.5,
-        shrink: float = 0.0,
-        bm25_k1: float = 1.2,
-        bm25_b: float = 0.75,
-        weighting: str = "binary",
-        half_life_days: float = 365.0,
-    ) -> None:
-        self.k = k
-        self.similarity = similarity
-        self.alpha = alpha
-        self.shrink = shrink
-        self.bm25_k1 = bm25_k1
-        self.bm25_b = bm25_b
-        self.weighting = weighting
-        self.half_life_days = half_life_days
+    k: int = 100
+    similarity: str = "cosine"
+    alpha: float = 0.5
+    shrink: float = 0.0
+    bm25_k1: float = 1.2
+    bm25_b: float = 0.75
 
     def _check_params(self) -> None:
         check_positive("k", self.k, integer=True)
@@ -126,7 +113,7 @@ class ItemKNN(BaseRecommender):
         check_positive("bm25_b", self.bm25_b, allow_zero=True)
         check_weighting(self.weighting, self.half_life_days)
 
-    def _fit(self, train: Interactions, *, item_features: Any = None, user_features: Any = None) -> Self:
+    def _fit(self, train: Interactions) -> Self:
         """Compute the top-``k`` neighbour matrix ``neighbours_`` (items × items CSR)."""
         self._check_params()
         x = weighted_csr(train, self.weighting, self.half_life_days)

@@ -16,7 +16,8 @@ average, so 600 already holds most lists whole).
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Self
+from dataclasses import KW_ONLY
+from typing import ClassVar, Self
 
 import numpy as np
 import scipy.sparse as sp
@@ -54,24 +55,18 @@ class _KNN(ExplicitModel):
         trains_on="ratings", predicts_ratings=True, fold_in="neighbours", serving="knn"
     )
 
-    def __init__(
-        self,
-        k: int = 40,
-        min_k: int = 1,
-        *,
-        similarity: str | None = None,
-        user_based: bool = False,
-        min_support: int = 1,
-        shrinkage: float = 100.0,
-        max_neighbours: int | None = None,
-    ) -> None:
-        self.k = k
-        self.min_k = min_k
-        self.similarity = self.default_similarity if similarity is None else similarity
-        self.user_based = user_based
-        self.min_support = min_support
-        self.shrinkage = shrinkage
-        self.max_neighbours = max_neighbours
+    k: int = 40
+    min_k: int = 1
+    _: KW_ONLY
+    similarity: str | None = None  # None: the class's default_similarity
+    user_based: bool = False
+    min_support: int = 1
+    shrinkage: float = 100.0
+    max_neighbours: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.similarity is None:
+            self.similarity = self.default_similarity
         self._validate()
 
     def _validate(self) -> None:
@@ -93,7 +88,7 @@ class _KNN(ExplicitModel):
     # --- fitting ------------------------------------------------------------------------------
     def _baselines(self, train: Interactions) -> tuple[np.ndarray, np.ndarray] | None:
         """User and item biases when the model (or its similarity) needs them, else None."""
-        if self.similarity.lower() == "pearson_baseline":
+        if str(self.similarity).lower() == "pearson_baseline":
             _, bu, bi = estimate_biases(train, "als")
             return bu, bi
         return None
@@ -105,7 +100,7 @@ class _KNN(ExplicitModel):
         n_x, n_y = (train.n_users, train.n_items) if self.user_based else (train.n_items, train.n_users)
         return np.zeros(n_x), np.zeros(n_y), 0.0
 
-    def _fit(self, train: Interactions, *, item_features: Any = None, user_features: Any = None) -> Self:
+    def _fit(self, train: Interactions) -> Self:
         """Compute the truncated similarity lists (compiled kernel, parallel over rows) and remember the ratings."""
         self._validate()
         self._remember_train(train)
@@ -124,7 +119,7 @@ class _KNN(ExplicitModel):
             y_major.indices,
             y_major.data.astype(np.float64),
         )
-        kind = SIMILARITIES[self.similarity.lower()]
+        kind = SIMILARITIES[str(self.similarity).lower()]
         if kind == kernels.PEARSON_BASELINE:
             assert biases is not None
             mu = train.global_mean
@@ -289,7 +284,7 @@ class KNNWithZScore(_KNN):
     name: ClassVar[str] = "knn-zscore"
     has_biases: ClassVar[bool] = False
 
-    def _fit(self, train: Interactions, *, item_features: Any = None, user_features: Any = None) -> Self:
+    def _fit(self, train: Interactions) -> Self:
         ent = train.users if self.user_based else train.items
         n_x = train.n_users if self.user_based else train.n_items
         r = train.ratings.astype(np.float64)
@@ -347,29 +342,12 @@ class KNNBaseline(_KNN):
     }
     default_similarity: ClassVar[str] = "pearson_baseline"
 
-    def __init__(
-        self,
-        k: int = 40,
-        min_k: int = 2,
-        *,
-        similarity: str | None = None,
-        user_based: bool = False,
-        min_support: int = 1,
-        shrinkage: float = 100.0,
-        max_neighbours: int | None = None,
-        bsl_method: str = "als",
-        reg_i: float = 10.0,
-        reg_u: float = 15.0,
-        bsl_epochs: int | None = None,
-    ) -> None:
-        self.bsl_method = bsl_method
-        self.reg_i = reg_i
-        self.reg_u = reg_u
-        self.bsl_epochs = bsl_epochs
-        super().__init__(
-            k, min_k, similarity=similarity, user_based=user_based, min_support=min_support,
-            shrinkage=shrinkage, max_neighbours=max_neighbours,
-        )  # fmt: skip
+    min_k: int = 2
+    _: KW_ONLY
+    bsl_method: str = "als"
+    reg_i: float = 10.0
+    reg_u: float = 15.0
+    bsl_epochs: int | None = None
 
     def _validate(self) -> None:
         super()._validate()

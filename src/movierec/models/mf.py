@@ -13,6 +13,7 @@ Surprise's float64 sweep in its exact order.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import KW_ONLY
 from typing import Any, ClassVar, Self
 
 import numpy as np
@@ -43,7 +44,7 @@ def _normal_rows(
 
     The draws are float64 (Surprise's) whatever ``dtype`` stores them.
     """
-    out = np.zeros((n_rows, n_factors if width is None else width), dtype=dtype)
+    out: np.ndarray = np.zeros((n_rows, n_factors if width is None else width), dtype=dtype)
     out[present, :n_factors] = rng.normal(mean, std, size=(len(present), n_factors))
     return out
 
@@ -127,7 +128,24 @@ class _FactorModel(ExplicitModel):
         return out.astype(np.float32)
 
 
-class SVD(_FactorModel):
+class _SGDFactorModel(_FactorModel):
+    """The hyperparameters SVD and SVD++ share (Surprise's ``n_factors``/``n_epochs``/``lr_all``/``reg_all``
+    arrive as aliases); each model redeclares the defaults it changes."""
+
+    factors: int = 80
+    epochs: int = 25
+    learning_rate: float = 0.005
+    regularization: float = 0.02
+    _: KW_ONLY
+    init_mean: float = 0.0
+    init_std: float = 0.1
+    random_state: int | np.random.Generator | None = 0
+
+    def __post_init__(self) -> None:
+        self._check_common()
+
+
+class SVD(_SGDFactorModel):
     """Biased matrix factorisation by SGD, Surprise's ``SVD`` (Funk 2006; Koren, Bell & Volinsky 2009).
 
     r̂_ui = μ + b_u + b_i + q_i·p_u; factors start at N(init_mean, init_std); each rating updates
@@ -151,45 +169,18 @@ class SVD(_FactorModel):
         "regularization": REG,
     }
 
-    def __init__(
-        self,
-        factors: int = 80,
-        epochs: int = 25,
-        learning_rate: float = 0.005,
-        regularization: float = 0.02,
-        *,
-        init_mean: float = 0.0,
-        init_std: float = 0.1,
-        biased: bool = True,
-        lr_bias: float | None = None,
-        reg_bias: float | None = None,
-        random_state: int | np.random.Generator | None = 0,
-        exact: bool = False,
-    ) -> None:
-        self.factors = factors
-        self.epochs = epochs
-        self.learning_rate = learning_rate
-        self.regularization = regularization
-        self.init_mean = init_mean
-        self.init_std = init_std
-        self.biased = biased
-        self.lr_bias = lr_bias
-        self.reg_bias = reg_bias
-        self.random_state = random_state
-        self.exact = exact
-        self._validate()
+    factors: int = 80
+    epochs: int = 25
+    _: KW_ONLY
+    biased: bool = True
+    lr_bias: float | None = None
+    reg_bias: float | None = None
+    exact: bool = False
 
     def _validate(self) -> None:
         self._check_common()
 
-    def _fit(
-        self,
-        train: Interactions,
-        *,
-        item_features: Any = None,
-        user_features: Any = None,
-        on_epoch: EpochCallback | None = None,
-    ) -> Self:
+    def _fit(self, train: Interactions, *, on_epoch: EpochCallback | None = None) -> Self:
         """Run ``epochs`` SGD sweeps; ``on_epoch(epoch, {"loss", "rmse"})`` may return False to stop early.
 
         ``history_`` records per epoch the mean squared training error seen during the sweep.
@@ -265,7 +256,7 @@ class SVDTrainer:
         return self.model
 
 
-class SVDpp(_FactorModel):
+class SVDpp(_SGDFactorModel):
     """SVD++ (Koren 2008, §4): r̂_ui = μ + b_u + b_i + q_i·(p_u + |I_u|^-½ Σ_{j∈I_u} y_j), Surprise's ``SVDpp``.
 
     Same SGD as Surprise but with each user's y_j updates applied in closed form once per user
@@ -282,34 +273,11 @@ class SVDpp(_FactorModel):
         "regularization": REG,
     }
 
-    def __init__(
-        self,
-        factors: int = 20,
-        epochs: int = 20,
-        learning_rate: float = 0.007,
-        regularization: float = 0.02,
-        *,
-        init_mean: float = 0.0,
-        init_std: float = 0.1,
-        random_state: int | np.random.Generator | None = 0,
-    ) -> None:
-        self.factors = factors
-        self.epochs = epochs
-        self.learning_rate = learning_rate
-        self.regularization = regularization
-        self.init_mean = init_mean
-        self.init_std = init_std
-        self.random_state = random_state
-        self._check_common()
+    factors: int = 20
+    epochs: int = 20
+    learning_rate: float = 0.007
 
-    def _fit(
-        self,
-        train: Interactions,
-        *,
-        item_features: Any = None,
-        user_features: Any = None,
-        on_epoch: EpochCallback | None = None,
-    ) -> Self:
+    def _fit(self, train: Interactions, *, on_epoch: EpochCallback | None = None) -> Self:
         """Run ``epochs`` SGD sweeps; ``on_epoch`` and ``history_`` as for :class:`SVD`."""
         from movierec.models.kernels.accel import implicit_sums, svdpp_epoch  # compiled (numba unbuilt)
 

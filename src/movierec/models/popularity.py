@@ -6,19 +6,37 @@ it is to beat on accuracy metrics).
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Self
+from typing import ClassVar, Self
 
 import numpy as np
 
 from movierec.errors import ConfigError, DataError
 from movierec.interactions import Interactions
-from movierec.models.base import BaseRecommender, Tags
-from movierec.models.weighting import check_weighting, interaction_weights
+from movierec.models.base import BaseRecommender, Tags, require_interactions
+from movierec.models.weighting import WeightedRecommender, check_weighting, interaction_weights
 
-__all__ = ["Popularity"]
+__all__ = ["OneListRecommender", "Popularity"]
 
 
-class Popularity(BaseRecommender):
+class OneListRecommender(BaseRecommender):
+    """A model that gives every user, known or new, the same list: ``item_scores_``, one score per item."""
+
+    def score(self, users: np.ndarray, items: np.ndarray | None = None) -> np.ndarray:
+        """The same ``item_scores_`` row for every user."""
+        self._check_fitted()
+        users = self._check_users(users)
+        row = self.item_scores_ if items is None else self.item_scores_[np.asarray(items)]
+        return np.broadcast_to(row, (len(users), len(row))).copy()
+
+    def score_new_user(
+        self, items: np.ndarray, ratings: np.ndarray | None = None, *, threshold: float = 4.0
+    ) -> np.ndarray:
+        """A new user gets the same list too."""
+        self._check_fitted()
+        return np.asarray(self.item_scores_).copy()
+
+
+class Popularity(OneListRecommender, WeightedRecommender):
     """Item score = sum of interaction weights (count of positives by default).
 
     ``window_days`` keeps only interactions within that many days of the newest one (a
@@ -28,14 +46,9 @@ class Popularity(BaseRecommender):
     name: ClassVar[str] = "popularity"
     tags: ClassVar[Tags] = Tags(fold_in="popularity", serving="scores")
 
-    def __init__(
-        self, window_days: float | None = None, weighting: str = "binary", half_life_days: float = 365.0
-    ) -> None:
-        self.window_days = window_days
-        self.weighting = weighting
-        self.half_life_days = half_life_days
+    window_days: float | None = None
 
-    def _fit(self, train: Interactions, *, item_features: Any = None, user_features: Any = None) -> Self:
+    def _fit(self, train: Interactions) -> Self:
         """Count (weighted) interactions per item, optionally within the recency window."""
         check_weighting(self.weighting, self.half_life_days)
         if self.window_days is not None and not (
@@ -44,8 +57,7 @@ class Popularity(BaseRecommender):
             raise ConfigError(
                 f"window_days must be a positive number of days or None, got {self.window_days!r}"
             )
-        if train.n_ratings == 0:
-            raise DataError("no interactions to train on (the training set is empty)")
+        require_interactions(train)
         weights = interaction_weights(train, self.weighting, self.half_life_days).astype(np.float64)
         if self.window_days is not None:
             if train.timestamps is None:
@@ -56,15 +68,3 @@ class Popularity(BaseRecommender):
         counts = np.bincount(train.items, weights=weights, minlength=train.n_items)
         self.item_scores_ = counts.astype(np.float32)
         return self
-
-    def score(self, users: np.ndarray, items: np.ndarray | None = None) -> np.ndarray:
-        """The same popularity row for every user."""
-        self._check_fitted()
-        users = self._check_users(users)
-        row = self.item_scores_ if items is None else self.item_scores_[np.asarray(items)]
-        return np.broadcast_to(row, (len(users), len(row))).copy()
-
-    def score_new_user(self, items: np.ndarray, ratings: np.ndarray | None = None) -> np.ndarray:
-        """A new user gets the popularity ranking too."""
-        self._check_fitted()
-        return self.item_scores_.copy()

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from movierec.errors import ConfigError
+from movierec.models.base import BaseRecommender
 
 __all__ = [
     "MODELS",
@@ -25,65 +26,96 @@ __all__ = [
     "split_model_params",
 ]
 
-# name -> (module, class, extra needed to import it or None)
+
+def _module(
+    module: str, extra: str | None, classes: dict[str, str]
+) -> dict[str, tuple[str, str, str | None]]:
+    """``{name: (module, class, extra)}`` for the models one module defines."""
+    return {name: (module, cls, extra) for name, cls in classes.items()}
+
+
+# name -> (module, class, extra needed to import it or None), written per module
 MODELS: dict[str, tuple[str, str, str | None]] = {
     # explicit (Surprise-style)
-    "global-mean": ("movierec.models.baseline", "GlobalMean", None),
-    "baseline": ("movierec.models.baseline", "Baseline", None),
-    "svd": ("movierec.models.mf", "SVD", None),
-    "svdpp": ("movierec.models.mf", "SVDpp", None),
-    "knn-basic": ("movierec.models.knn", "KNNBasic", None),
-    "knn-means": ("movierec.models.knn", "KNNWithMeans", None),
-    "knn-baseline": ("movierec.models.knn", "KNNBaseline", None),
-    "knn-zscore": ("movierec.models.knn", "KNNWithZScore", None),
-    "normal-predictor": ("movierec.models.classic", "NormalPredictor", None),
-    "slope-one": ("movierec.models.classic", "SlopeOne", None),
-    "nmf": ("movierec.models.classic", "NMF", None),
-    "co-clustering": ("movierec.models.classic", "CoClustering", None),
-    "bayesian-fm": ("movierec.models.bayesian", "BayesianFM", None),
-    "blend": ("movierec.models.blend", "Blend", None),
-    # implicit (LightFM / implicit style)
-    "popularity": ("movierec.models.popularity", "Popularity", None),
-    "segment-popularity": ("movierec.models.segment_popularity", "SegmentPopularity", None),
-    "itemknn": ("movierec.models.itemknn", "ItemKNN", None),
-    "ease": ("movierec.models.ease", "EASE", None),
-    "als": ("movierec.models.als", "ALS", "reference"),
-    "rp3beta": ("movierec.models.itemitem", "RP3beta", None),
-    "slim": ("movierec.models.itemitem", "SLIM", None),
-    "ials": ("movierec.models.ials", "IALS", None),
-    "mult-vae": ("movierec.models.vae", "MultVAE", "seq"),
-    "recvae": ("movierec.models.vae", "RecVAE", "seq"),
-    "bpr": ("movierec.models.bpr", "BPR", None),
-    "warp": ("movierec.models.bpr", "WARP", None),
-    "logistic": ("movierec.models.bpr", "Logistic", None),
-    "warp-kos": ("movierec.models.bpr", "WARPKOS", None),
-    # sequence-aware
-    "sequential-popularity": ("movierec.models.sequential", "SequentialPopularity", None),
-    "markov": ("movierec.models.sequential", "Markov", None),
-    "sasrec": ("movierec.models.sasrec", "SASRec", "seq"),
-    "gru4rec": ("movierec.models.gru4rec", "GRU4Rec", "seq"),
-    # reference backends
-    "surprise:baseline": ("movierec.models.reference.surprise", "SurpriseBaseline", "reference"),
-    "surprise:svd": ("movierec.models.reference.surprise", "SurpriseSVD", "reference"),
-    "surprise:svdpp": ("movierec.models.reference.surprise", "SurpriseSVDpp", "reference"),
-    "surprise:knn-baseline": ("movierec.models.reference.surprise", "SurpriseKNNBaseline", "reference"),
-    "surprise:knn-zscore": ("movierec.models.reference.surprise", "SurpriseKNNWithZScore", "reference"),
-    "surprise:slope-one": ("movierec.models.reference.surprise", "SurpriseSlopeOne", "reference"),
-    "surprise:nmf": ("movierec.models.reference.surprise", "SurpriseNMF", "reference"),
-    "surprise:co-clustering": ("movierec.models.reference.surprise", "SurpriseCoClustering", "reference"),
-    "surprise:normal-predictor": (
-        "movierec.models.reference.surprise",
-        "SurpriseNormalPredictor",
-        "reference",
+    **_module("movierec.models.baseline", None, {"global-mean": "GlobalMean", "baseline": "Baseline"}),
+    **_module("movierec.models.mf", None, {"svd": "SVD", "svdpp": "SVDpp"}),
+    **_module(
+        "movierec.models.knn",
+        None,
+        {
+            "knn-basic": "KNNBasic",
+            "knn-means": "KNNWithMeans",
+            "knn-baseline": "KNNBaseline",
+            "knn-zscore": "KNNWithZScore",
+        },
     ),
-    "lightfm:bpr": ("movierec.models.reference.lightfm", "LightFMBPR", "reference"),
-    "lightfm:warp": ("movierec.models.reference.lightfm", "LightFMWARP", "reference"),
-    "lightfm:logistic": ("movierec.models.reference.lightfm", "LightFMLogistic", "reference"),
-    "lightfm:warp-kos": ("movierec.models.reference.lightfm", "LightFMWARPKOS", "reference"),
-    "implicit:bpr": ("movierec.models.reference.implicit", "ImplicitBPR", "reference"),
-    "cornac:bpr": ("movierec.models.reference.cornac", "CornacBPR", "reference"),
-    "cornac:bivae": ("movierec.models.reference.cornac", "CornacBiVAE", "reference"),
-    "myfm:bfm": ("movierec.models.reference.myfm", "MyFMBayesianFM", "reference"),
+    **_module(
+        "movierec.models.classic",
+        None,
+        {
+            "normal-predictor": "NormalPredictor",
+            "slope-one": "SlopeOne",
+            "nmf": "NMF",
+            "co-clustering": "CoClustering",
+        },
+    ),
+    **_module("movierec.models.bayesian", None, {"bayesian-fm": "BayesianFM"}),
+    **_module("movierec.models.blend", None, {"blend": "Blend"}),
+    # implicit (LightFM / implicit style)
+    **_module("movierec.models.popularity", None, {"popularity": "Popularity"}),
+    **_module("movierec.models.segment_popularity", None, {"segment-popularity": "SegmentPopularity"}),
+    **_module("movierec.models.itemknn", None, {"itemknn": "ItemKNN"}),
+    **_module("movierec.models.ease", None, {"ease": "EASE"}),
+    **_module("movierec.models.als", "reference", {"als": "ALS"}),
+    **_module("movierec.models.itemitem", None, {"rp3beta": "RP3beta", "slim": "SLIM"}),
+    **_module("movierec.models.ials", None, {"ials": "IALS"}),
+    **_module("movierec.models.vae", "seq", {"mult-vae": "MultVAE", "recvae": "RecVAE"}),
+    **_module(
+        "movierec.models.bpr",
+        None,
+        {"bpr": "BPR", "warp": "WARP", "logistic": "Logistic", "warp-kos": "WARPKOS"},
+    ),
+    # sequence-aware
+    **_module(
+        "movierec.models.sequential",
+        None,
+        {"sequential-popularity": "SequentialPopularity", "markov": "Markov"},
+    ),
+    **_module("movierec.models.sasrec", "seq", {"sasrec": "SASRec"}),
+    **_module("movierec.models.gru4rec", "seq", {"gru4rec": "GRU4Rec"}),
+    # reference backends
+    **_module(
+        "movierec.models.reference.surprise",
+        "reference",
+        {
+            "surprise:baseline": "SurpriseBaseline",
+            "surprise:svd": "SurpriseSVD",
+            "surprise:svdpp": "SurpriseSVDpp",
+            "surprise:knn-baseline": "SurpriseKNNBaseline",
+            "surprise:knn-zscore": "SurpriseKNNWithZScore",
+            "surprise:slope-one": "SurpriseSlopeOne",
+            "surprise:nmf": "SurpriseNMF",
+            "surprise:co-clustering": "SurpriseCoClustering",
+            "surprise:normal-predictor": "SurpriseNormalPredictor",
+        },
+    ),
+    **_module(
+        "movierec.models.reference.lightfm",
+        "reference",
+        {
+            "lightfm:bpr": "LightFMBPR",
+            "lightfm:warp": "LightFMWARP",
+            "lightfm:logistic": "LightFMLogistic",
+            "lightfm:warp-kos": "LightFMWARPKOS",
+        },
+    ),
+    **_module("movierec.models.reference.implicit", "reference", {"implicit:bpr": "ImplicitBPR"}),
+    **_module(
+        "movierec.models.reference.cornac",
+        "reference",
+        {"cornac:bpr": "CornacBPR", "cornac:bivae": "CornacBiVAE"},
+    ),
+    **_module("movierec.models.reference.myfm", "reference", {"myfm:bfm": "MyFMBayesianFM"}),
 }
 
 
@@ -96,7 +128,7 @@ def available() -> list[str]:
     return out
 
 
-def get_class(name: str) -> type:
+def get_class(name: str) -> type[BaseRecommender]:
     """The class registered under ``name``; unknown names and missing extras raise ConfigError."""
     key = name.strip().lower()
     if key not in MODELS:
@@ -105,7 +137,7 @@ def get_class(name: str) -> type:
     try:
         mod = importlib.import_module(module)
     except ModuleNotFoundError as exc:
-        if extra and not exc.name.startswith("movierec"):
+        if extra and not (exc.name or "").startswith("movierec"):
             raise ConfigError(
                 f"model {name!r} needs the optional dependency {exc.name!r}: pip install 'movierec[{extra}]'"
             ) from exc
@@ -113,7 +145,7 @@ def get_class(name: str) -> type:
     return getattr(mod, cls)
 
 
-def create(name: str, **params: Any) -> Any:
+def create(name: str, **params: Any) -> BaseRecommender:
     """Instantiate a model by registry name with hyperparameters (validated by the class)."""
     cls = get_class(name)
     try:
@@ -121,7 +153,7 @@ def create(name: str, **params: Any) -> Any:
     except TypeError as exc:
         import inspect
 
-        valid = [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
+        valid = [p for p in inspect.signature(cls).parameters if p != "self"]
         raise ConfigError(f"bad hyperparameter for {name!r} ({exc}); valid: {', '.join(valid)}") from exc
 
 

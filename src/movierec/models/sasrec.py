@@ -24,21 +24,18 @@ import numpy as np
 
 from movierec.errors import ConfigError, DataError
 from movierec.interactions import Interactions
-from movierec.models.base import BaseRecommender, EpochCallback, Tags, check_positive, check_random_state
+from movierec.models.base import EpochCallback, Tags, check_positive, check_random_state, require_interactions
 from movierec.models.kernels.threads import free_threads
 from movierec.models.sequential import _check_history, time_order
+from movierec.models.torch_nets import NET_PREFIX, TorchNetState, import_torch
 
 __all__ = ["SASRec"]
 
-_PREFIX = "net."
+_PREFIX = NET_PREFIX
 
 
 def _torch() -> Any:
-    try:
-        import torch
-    except ModuleNotFoundError as exc:
-        raise ConfigError("sasrec needs torch: pip install torch==2.13.0 'movierec[seq]'") from exc
-    return torch
+    return import_torch("sasrec")
 
 
 def _trim(seqs: np.ndarray) -> np.ndarray:
@@ -117,7 +114,7 @@ def _build_net(
     return Net()
 
 
-class SASRec(BaseRecommender):
+class SASRec(TorchNetState):
     """Self-attentive sequential recommender (Kang & McAuley 2018): causal self-attention over the item history.
 
     ``max_len`` items of history, ``n_blocks`` attention blocks of ``n_heads`` heads, ``hidden``
@@ -138,41 +135,23 @@ class SASRec(BaseRecommender):
     #: reads each user's history in time order: trained on every interaction, not only positives
     tags: ClassVar[Tags] = Tags(trains_on="sequences", fold_in="sequence", serving="sasrec")
 
-    def __init__(
-        self,
-        max_len: int = 200,
-        n_blocks: int = 2,
-        n_heads: int = 1,
-        hidden: int = 64,
-        dropout: float = 0.4,
-        epochs: int = 200,
-        learning_rate: float = 3e-3,
-        batch_size: int = 16,
-        patience: int = 12,
-        l2: float = 0.0,
-        loss: str = "ce",
-        n_negatives: int = 4096,
-        device: str = "cpu",
-        n_threads: int = 2,
-        random_state: int | None = 42,
-        time_budget: float | None = 180.0,
-    ) -> None:
-        self.max_len = max_len
-        self.n_blocks = n_blocks
-        self.n_heads = n_heads
-        self.hidden = hidden
-        self.dropout = dropout
-        self.epochs = epochs
-        self.learning_rate = learning_rate
-        self.batch_size = batch_size
-        self.patience = patience
-        self.l2 = l2
-        self.loss = loss
-        self.n_negatives = n_negatives
-        self.device = device
-        self.n_threads = n_threads
-        self.random_state = random_state
-        self.time_budget = time_budget
+    # dup-ok: hyperparameter lists share a shape across models, not a meaning (names, defaults differ)
+    max_len: int = 200
+    n_blocks: int = 2
+    n_heads: int = 1
+    hidden: int = 64
+    dropout: float = 0.4
+    epochs: int = 200
+    learning_rate: float = 3e-3
+    batch_size: int = 16
+    patience: int = 12
+    l2: float = 0.0
+    loss: str = "ce"
+    n_negatives: int = 4096
+    device: str = "cpu"
+    n_threads: int = 2
+    random_state: int | None = 42
+    time_budget: float | None = 180.0
 
     # --- helpers ----------------------------------------------------------------------------
     def _check_params(self) -> None:
@@ -224,13 +203,7 @@ class SASRec(BaseRecommender):
                 self.n_heads,
                 float(self.dropout),
             )
-            state = {
-                k[len(_PREFIX) :]: torch.from_numpy(np.asarray(v))
-                for k, v in vars(self).items()
-                if k.startswith(_PREFIX)
-            }
-            net.load_state_dict(state)
-            self._net_obj = net.to(self._torch_device(torch)).eval()
+            self._net_obj = self._load_net_state(torch, net).to(self._torch_device(torch)).eval()
         return self._net_obj
 
     def _user_vectors(self, seqs: np.ndarray) -> np.ndarray:
@@ -245,18 +218,10 @@ class SASRec(BaseRecommender):
         return np.concatenate(out) if out else np.zeros((0, self.hidden), dtype=np.float32)
 
     # --- fit --------------------------------------------------------------------------------
-    def _fit(
-        self,
-        train: Interactions,
-        *,
-        item_features: Any = None,
-        user_features: Any = None,
-        on_epoch: EpochCallback | None = None,
-    ) -> Self:
+    def _fit(self, train: Interactions, *, on_epoch: EpochCallback | None = None) -> Self:
         """Train on time-ordered histories; early-stop on NDCG@10 of each user's held-out latest training item."""
         self._check_params()
-        if train.n_ratings == 0:
-            raise DataError("no interactions to train on (the training set is empty)")
+        require_interactions(train)
         torch = _torch()
         torch.set_num_threads(free_threads(limit=min(int(self.n_threads), 2)))
         started = time.perf_counter()
@@ -386,10 +351,7 @@ class SASRec(BaseRecommender):
                     self.stop_reason_ = "time budget"
                     break
         assert best_state is not None
-        self.best_epoch_ = int(max(self.history_, key=lambda d: d.get("val_ndcg@10", -d["loss"]))["epoch"])
-        for k, v in best_state.items():
-            setattr(self, _PREFIX + k, v.numpy().copy())
-        self._net_obj = None
+        self._keep_net_state(best_state)
         return self
 
     def _validate(
@@ -438,11 +400,3 @@ class SASRec(BaseRecommender):
         return None if w is None else np.asarray(w)[1:]
 
     # --- persistence: the state dict as npz arrays --------------------------------------------
-    def _array_state(self) -> dict[str, np.ndarray]:
-        state = super()._array_state()
-        state.update({k: np.asarray(v) for k, v in vars(self).items() if k.startswith(_PREFIX)})
-        return state
-
-    def _after_load(self) -> None:
-        self._net_obj = None
-        self.best_epoch_ = int(getattr(self, "best_epoch_", 0))

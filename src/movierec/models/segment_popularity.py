@@ -12,15 +12,14 @@ kind of baseline for new users).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any, ClassVar, Self
 
 import numpy as np
 import scipy.sparse as sp
 
-from movierec.errors import ConfigError, DataError
+from movierec.errors import ConfigError
 from movierec.interactions import Interactions
-from movierec.models.base import BaseRecommender, Tags
+from movierec.models.base import BaseRecommender, Tags, require_interactions
 from movierec.scoring.segments import segment_key, segment_row
 
 __all__ = ["SegmentPopularity"]
@@ -39,9 +38,8 @@ class SegmentPopularity(BaseRecommender):
     tags: ClassVar[Tags] = Tags(fold_in="popularity", serving="segments", uses_features=True)
     _json_state: ClassVar[tuple[str, ...]] = ("segment_keys_", "user_feature_names_")
 
-    def __init__(self, fields: str = "age,gender", shrinkage: float = 10.0) -> None:
-        self.fields = fields
-        self.shrinkage = shrinkage
+    fields: str = "age,gender"
+    shrinkage: float = 10.0
 
     def _prefixes(self) -> tuple[str, ...]:
         parts = tuple(p.strip() + ":" for p in str(self.fields).split(",") if p.strip())
@@ -52,7 +50,7 @@ class SegmentPopularity(BaseRecommender):
     def _segment_key(self, names: list[str], cols: np.ndarray) -> str:
         return segment_key(names, cols, self._prefixes())
 
-    def fit(self, train: Interactions, *, item_features: Any = None, user_features: Any = None) -> Self:
+    def _fit(self, train: Interactions, *, item_features: Any = None, user_features: Any = None) -> Self:
         """Count each segment's users per item; ``user_features`` must hold the segment fields."""
         if (
             not isinstance(self.shrinkage, (int, float))
@@ -64,8 +62,7 @@ class SegmentPopularity(BaseRecommender):
             raise ConfigError(
                 f"{self.name} needs user features with {self.fields} (e.g. --user-features demographics)"
             )
-        if train.n_ratings == 0:
-            raise DataError("no interactions to train on (the training set is empty)")
+        require_interactions(train)
         names = list(getattr(user_features, "names", []))
         mat = sp.csr_matrix(getattr(user_features, "matrix", user_features))
         if mat.shape[0] != train.n_users or len(names) != mat.shape[1]:
@@ -107,7 +104,12 @@ class SegmentPopularity(BaseRecommender):
         return out if items is None else out[:, np.asarray(items)]
 
     def score_new_user(
-        self, items: np.ndarray | None = None, ratings: np.ndarray | None = None, *, features: Any = None
+        self,
+        items: np.ndarray | None = None,
+        ratings: np.ndarray | None = None,
+        *,
+        threshold: float = 4.0,
+        features: Any = None,
     ) -> np.ndarray:
         """A new user's segment row from ``features`` (a visitor mapping or a 1 × n row); global
         popularity when no features are given or the segment had no training users."""
@@ -115,17 +117,9 @@ class SegmentPopularity(BaseRecommender):
         if features is None:
             return self.global_scores_.copy()
         names = list(self.user_feature_names_)
-        if isinstance(features, Mapping):
-            from movierec.demographics import DemographicSchema
+        from movierec.demographics import visitor_feature_row
 
-            schema = DemographicSchema.from_names(names)
-            if schema is None:
-                raise ConfigError(
-                    f"{self.name}'s user features are not demographics; pass a feature row instead"
-                )
-            row = schema.encode(features, names)
-        else:
-            row = sp.csr_matrix(features)
+        row = visitor_feature_row(self.name, features, names)
         key = self._segment_key(names, row.indices)
         return segment_row(self.segment_scores_, self.global_scores_, self.segment_keys_, key)
 

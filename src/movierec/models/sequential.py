@@ -7,14 +7,15 @@ log is taken as time order.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Self
+from typing import ClassVar, Self
 
 import numpy as np
 import scipy.sparse as sp
 
-from movierec.errors import ConfigError, DataError
+from movierec.errors import ConfigError
 from movierec.interactions import Interactions
-from movierec.models.base import BaseRecommender, Tags, check_positive
+from movierec.models.base import BaseRecommender, Tags, check_positive, require_interactions
+from movierec.models.popularity import OneListRecommender
 
 __all__ = ["Markov", "SequentialPopularity", "time_order"]
 
@@ -45,25 +46,24 @@ def _check_history(items: np.ndarray, n_items: int) -> np.ndarray:
     return items
 
 
-class SequentialPopularity(BaseRecommender):
+class SequentialPopularity(OneListRecommender):
     """Recent popularity: each interaction counts ``0.5 ** (age / half_life_days)``, age measured back from the newest one.
 
     Time-decayed popularity (Ding & Li 2005, "Time weight collaborative filtering"): a trending
     list, the same for every user. Without timestamps every interaction weighs 1.
     """
 
+    # dup-ok: two sequence models' headers (name, tags, one hyperparameter) alike; nothing to share
     name: ClassVar[str] = "sequential-popularity"
     #: reads each user's history in time order: trained on every interaction, not only positives
     tags: ClassVar[Tags] = Tags(trains_on="sequences", fold_in="sequence", serving="scores")
 
-    def __init__(self, half_life_days: float = 30.0) -> None:
-        self.half_life_days = half_life_days
+    half_life_days: float = 30.0
 
-    def _fit(self, train: Interactions, *, item_features: Any = None, user_features: Any = None) -> Self:
+    def _fit(self, train: Interactions) -> Self:
         """Sum decayed weights per item; remember each user's last item (for history-aware callers)."""
         check_positive("half_life_days", self.half_life_days)
-        if train.n_ratings == 0:
-            raise DataError("no interactions to train on (the training set is empty)")
+        require_interactions(train)
         if train.timestamps is None:
             weights = np.ones(train.n_ratings, dtype=np.float64)
         else:
@@ -77,18 +77,13 @@ class SequentialPopularity(BaseRecommender):
         self.item_scores_ = (pop + 1e-9 * counts / max(counts.max(), 1.0)).astype(np.float32)
         return self
 
-    def score(self, users: np.ndarray, items: np.ndarray | None = None) -> np.ndarray:
-        """The same recent-popularity row for every user."""
-        self._check_fitted()
-        users = self._check_users(users)
-        row = self.item_scores_ if items is None else self.item_scores_[np.asarray(items)]
-        return np.broadcast_to(row, (len(users), len(row))).copy()
-
-    def score_new_user(self, items: np.ndarray, ratings: np.ndarray | None = None) -> np.ndarray:
-        """A new user gets the recent-popularity ranking."""
+    def score_new_user(
+        self, items: np.ndarray, ratings: np.ndarray | None = None, *, threshold: float = 4.0
+    ) -> np.ndarray:
+        """A new user gets the recent-popularity ranking (after checking the history's indices)."""
         self._check_fitted()
         _check_history(items, self.n_items_)
-        return self.item_scores_.copy()
+        return super().score_new_user(items, ratings, threshold=threshold)
 
 
 class Markov(BaseRecommender):
@@ -101,18 +96,17 @@ class Markov(BaseRecommender):
     part; a Markov-chain recommender in the sense of Shani, Heckerman & Brafman 2005).
     """
 
+    # dup-ok: two sequence models' headers (name, tags, one hyperparameter) alike; nothing to share
     name: ClassVar[str] = "markov"
     #: reads each user's history in time order: trained on every interaction, not only positives
     tags: ClassVar[Tags] = Tags(trains_on="sequences", fold_in="sequence", serving="markov")
 
-    def __init__(self, alpha: float = 1.0) -> None:
-        self.alpha = alpha
+    alpha: float = 1.0
 
-    def _fit(self, train: Interactions, *, item_features: Any = None, user_features: Any = None) -> Self:
+    def _fit(self, train: Interactions) -> Self:
         """Count item-to-item transitions along each user's history and the popularity back-off."""
         check_positive("alpha", self.alpha)
-        if train.n_ratings == 0:
-            raise DataError("no interactions to train on (the training set is empty)")
+        require_interactions(train)
         self._remember_train(train)
         order = time_order(train)
         u = train.users[order]
@@ -150,7 +144,9 @@ class Markov(BaseRecommender):
         out = self._next_scores(self.last_item_[users].astype(np.int64))
         return out if items is None else out[:, np.asarray(items)]
 
-    def score_new_user(self, items: np.ndarray, ratings: np.ndarray | None = None) -> np.ndarray:
+    def score_new_user(
+        self, items: np.ndarray, ratings: np.ndarray | None = None, *, threshold: float = 4.0
+    ) -> np.ndarray:
         """Next-item probabilities after the last item of an ordered history (popularity when empty)."""
         self._check_fitted()
         items = _check_history(items, self.n_items_)

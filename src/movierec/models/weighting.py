@@ -6,13 +6,16 @@ weighting turns it into the users × items matrix they learn from.
 
 from __future__ import annotations
 
+from dataclasses import KW_ONLY
+
 import numpy as np
 import scipy.sparse as sp
 
 from movierec.errors import ConfigError, DataError
 from movierec.interactions import Interactions
+from movierec.models.base import BaseRecommender, require_interactions
 
-__all__ = ["WEIGHTINGS", "check_weighting", "interaction_weights", "weighted_csr"]
+__all__ = ["WEIGHTINGS", "WeightedRecommender", "check_weighting", "interaction_weights", "weighted_csr"]
 
 WEIGHTINGS = ("binary", "rating", "recency")
 
@@ -35,8 +38,7 @@ def interaction_weights(
     (Ding & Li 2005, time-decayed collaborative filtering).
     """
     check_weighting(weighting, half_life_days)
-    if train.n_ratings == 0:
-        raise DataError("no interactions to train on (the training set is empty)")
+    require_interactions(train)
     if weighting == "binary":
         return np.ones(train.n_ratings, dtype=np.float32)
     if weighting == "rating":
@@ -58,3 +60,16 @@ def weighted_csr(
     m.sum_duplicates()
     m.sort_indices()
     return m
+
+
+class WeightedRecommender(BaseRecommender):
+    """A model that learns from weighted interactions: the two hyperparameters of the weighting, declared once.
+
+    ``weighting`` is one of :data:`WEIGHTINGS` and ``half_life_days`` the half-life of
+    ``"recency"`` (:func:`interaction_weights`). Both are keyword-only and come after the model's
+    own hyperparameters in its constructor.
+    """
+
+    _: KW_ONLY
+    weighting: str = "binary"
+    half_life_days: float = 365.0

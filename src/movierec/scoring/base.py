@@ -7,7 +7,11 @@ from typing import Any, ClassVar
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["Scorer", "positive_mask"]
+__all__ = ["Exported", "Scorer", "positive_mask"]
+
+Exported = tuple[dict[str, Any], dict[str, Any]]
+"""What a family's ``export(model, n_users, n_items, threshold)`` returns: ``(arrays, spec)``, the named
+numpy arrays (and scalars) written to the artifact's npz and the JSON-able spec its scorer reads."""
 
 
 def positive_mask(ratings: np.ndarray | None, n: int, threshold: float) -> np.ndarray:

@@ -15,6 +15,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from movierec.scoring import base
+from movierec.scoring.base import Exported
 
 __all__ = ["Scorer", "combine", "export"]
 
@@ -36,11 +37,11 @@ def combine(
     return p @ weights + intercept
 
 
-def export(model: Any, n_users: int, n_items: int, threshold: float) -> tuple[dict[str, np.ndarray], dict]:
+def export(model: Any, n_users: int, n_items: int, threshold: float) -> Exported:
     """Each base's own family arrays under ``b<n>.``, the blend's weights and the support meta-features."""
     from movierec.scoring import export_family
 
-    arrays: dict[str, np.ndarray] = {}
+    arrays: dict[str, Any] = {}
     bases = []
     for n, label in enumerate(model.base_labels_):
         family, sub, spec = export_family(model.models_[label], n_users, n_items, threshold)

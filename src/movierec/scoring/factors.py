@@ -20,7 +20,7 @@ import scipy.sparse as sp
 
 from movierec.errors import ConfigError
 from movierec.scoring import base
-from movierec.scoring.base import positive_mask
+from movierec.scoring.base import Exported, positive_mask
 
 __all__ = ["RIDGE_REG", "Scorer", "confidence_fold_in", "export", "ridge_fold_in"]
 
@@ -33,7 +33,7 @@ def _arr(model: Any, name: str) -> np.ndarray | None:
     return None if value is None else np.asarray(value)
 
 
-def export(model: Any, n_users: int, n_items: int, threshold: float) -> tuple[dict[str, np.ndarray], dict]:
+def export(model: Any, n_users: int, n_items: int, threshold: float) -> Exported:
     """Factors and biases as float32 (a bias-only baseline has zero factors) and the fold-in rule."""
     ifac, ibias, ufac = _arr(model, "item_factors_"), _arr(model, "item_bias_"), _arr(model, "user_factors_")
     if ifac is None:

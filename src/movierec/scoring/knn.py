@@ -14,6 +14,8 @@ import scipy.sparse as sp
 
 from movierec.errors import ConfigError
 from movierec.scoring import base
+from movierec.scoring.base import Exported
+from movierec.scoring.neighbours import csr_arrays
 
 __all__ = ["KnnIndex", "Scorer", "export"]
 
@@ -21,7 +23,7 @@ __all__ = ["KnnIndex", "Scorer", "export"]
 USER_OFFSET_SHRINK = 5.0
 
 
-def export(model: Any, n_users: int, n_items: int, threshold: float) -> tuple[dict[str, np.ndarray], dict]:
+def export(model: Any, n_users: int, n_items: int, threshold: float) -> Exported:
     """Neighbour lists in best-first order, per-item and per-user offsets, k, min_k and the combination rule."""
     if getattr(model, "user_based", False):
         raise ConfigError(f"cannot export {model.name!r} with user_based=true: serving needs item neighbours")
@@ -30,9 +32,7 @@ def export(model: Any, n_users: int, n_items: int, threshold: float) -> tuple[di
     ub, ib = getattr(model, "user_bias_", None), getattr(model, "item_bias_", None)
     gm = float(np.asarray(getattr(model, "global_mean_", 0.0) or 0.0))
     arrays = {
-        "neighbours_indptr": nb.indptr.astype(np.int64),
-        "neighbours_indices": nb.indices.astype(np.int32),
-        "neighbours_weights": nb.data.astype(np.float32),
+        **csr_arrays("neighbours", nb, data="weights", sort=False),
         "knn_x_offset": np.asarray(model.x_offset_, dtype=np.float64),
         "knn_y_offset": np.asarray(model.y_offset_, dtype=np.float64),
         "knn_k": np.int64(model.k),

@@ -13,9 +13,8 @@ from typing import Any, ClassVar
 import numpy as np
 import scipy.sparse as sp
 
-from movierec.scoring import base
-from movierec.scoring.base import positive_mask
-from movierec.scoring.neighbours import csr_arrays, csr_from
+from movierec.scoring.base import Exported
+from movierec.scoring.neighbours import ItemRowScorer, csr_arrays
 
 __all__ = ["Scorer", "export", "memory_bytes"]
 
@@ -25,7 +24,7 @@ def memory_bytes(n_active: int) -> int:
     return 4 * int(n_active) ** 2
 
 
-def export(model: Any, n_users: int, n_items: int, threshold: float) -> tuple[dict[str, np.ndarray], dict]:
+def export(model: Any, n_users: int, n_items: int, threshold: float) -> Exported:
     out = {
         "linear_weights": np.ascontiguousarray(model.weights_, dtype=np.float32),
         "active_items": np.asarray(model.active_items_, dtype=np.int32),
@@ -39,7 +38,7 @@ def export(model: Any, n_users: int, n_items: int, threshold: float) -> tuple[di
     return out, spec
 
 
-class Scorer(base.Scorer):
+class Scorer(ItemRowScorer):
     family: ClassVar[str] = "linear"
 
     def __init__(self, arrays: dict[str, np.ndarray], seen: sp.csr_matrix, spec: dict[str, Any]) -> None:
@@ -49,7 +48,6 @@ class Scorer(base.Scorer):
         pos = np.full(self.n_items, -1, dtype=np.int64)
         pos[self.active] = np.arange(len(self.active))
         self.pos = pos
-        self.w = csr_from(arrays, "weights", seen.shape) if "weights_indptr" in arrays else seen
 
     def _row(self, items: np.ndarray, weights: np.ndarray) -> np.ndarray:
         out = np.zeros(self.n_items, dtype=np.float32)
@@ -58,16 +56,3 @@ class Scorer(base.Scorer):
         if keep.any():
             out[self.active] = weights[keep].astype(np.float32) @ self.b[p[keep]]
         return out
-
-    def known(self, u: int) -> np.ndarray:
-        lo, hi = self.w.indptr[u], self.w.indptr[u + 1]
-        return self._row(self.w.indices[lo:hi], self.w.data[lo:hi])
-
-    def fold_in(self, items: np.ndarray, ratings: np.ndarray | None) -> np.ndarray | None:
-        liked = positive_mask(ratings, len(items), self.threshold)
-        if not liked.any():
-            return None
-        w = np.ones(int(liked.sum()), np.float32)
-        if self.spec.get("rating_weights") and ratings is not None:
-            w = np.asarray(ratings, np.float32)[liked]
-        return self._row(items[liked], w)

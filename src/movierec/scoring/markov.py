@@ -6,21 +6,18 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import numpy as np
-import scipy.sparse as sp
 
 from movierec.scoring import base
+from movierec.scoring.base import Exported
+from movierec.scoring.neighbours import csr_arrays
 
 __all__ = ["Scorer", "export", "next_scores"]
 
 
-def export(model: Any, n_users: int, n_items: int, threshold: float) -> tuple[dict[str, np.ndarray], dict]:
+def export(model: Any, n_users: int, n_items: int, threshold: float) -> Exported:
     """First-order transitions (CSR counts), the popularity back-off and each user's latest item."""
-    t = sp.csr_matrix(model.transitions_, dtype=np.float32)
-    t.sort_indices()
     arrays = {
-        "transitions_indptr": t.indptr.astype(np.int64),
-        "transitions_indices": t.indices.astype(np.int32),
-        "transitions_counts": t.data.astype(np.float32),
+        **csr_arrays("transitions", model.transitions_, data="counts"),
         "out_counts": np.asarray(model.out_counts_, dtype=np.float32),
         "item_prior": np.asarray(model.item_prior_, dtype=np.float32),
         "alpha": np.float32(model.alpha),

@@ -12,19 +12,23 @@ import numpy as np
 import scipy.sparse as sp
 
 from movierec.scoring import base
-from movierec.scoring.base import positive_mask
+from movierec.scoring.base import Exported, positive_mask
 
-__all__ = ["Scorer", "csr_arrays", "export"]
+__all__ = ["ItemRowScorer", "Scorer", "csr_arrays", "export"]
 
 
-def csr_arrays(prefix: str, matrix: Any) -> dict[str, np.ndarray]:
-    """A sparse matrix as three plain arrays ``{prefix}_indptr/_indices/_data`` (indices sorted)."""
+def csr_arrays(prefix: str, matrix: Any, *, data: str = "data", sort: bool = True) -> dict[str, np.ndarray]:
+    """A sparse matrix as three plain arrays ``{prefix}_indptr/_indices/_{data}`` (float32 values).
+
+    ``sort=False`` keeps each row's stored order (neighbour lists are stored best first).
+    """
     m = sp.csr_matrix(matrix, dtype=np.float32)
-    m.sort_indices()
+    if sort:
+        m.sort_indices()
     return {
         f"{prefix}_indptr": m.indptr.astype(np.int64),
         f"{prefix}_indices": m.indices.astype(np.int32),
-        f"{prefix}_data": m.data.astype(np.float32),
+        f"{prefix}_{data}": m.data.astype(np.float32),
     }
 
 
@@ -36,9 +40,8 @@ def csr_from(arrays: dict[str, np.ndarray], prefix: str, shape: tuple[int, int])
     return sp.csr_matrix((data, arrays[f"{prefix}_indices"], arrays[f"{prefix}_indptr"]), shape=shape)
 
 
-def export(model: Any, n_users: int, n_items: int, threshold: float) -> tuple[dict[str, np.ndarray], dict]:
-    out = csr_arrays("neighbours", model.neighbours_)
-    out["neighbours_weights"] = out.pop("neighbours_data")  # the artifact format's name
+def export(model: Any, n_users: int, n_items: int, threshold: float) -> Exported:
+    out: dict[str, Any] = csr_arrays("neighbours", model.neighbours_, data="weights")  # the format's name
     out.update(
         user_bias=np.zeros(n_users, np.float32),
         item_bias=np.zeros(n_items, np.float32),
@@ -51,21 +54,24 @@ def export(model: Any, n_users: int, n_items: int, threshold: float) -> tuple[di
     return out, spec
 
 
-class Scorer(base.Scorer):
-    family: ClassVar[str] = "neighbours"
+class ItemRowScorer(base.Scorer):
+    """A family whose scores are a function of one weighted item row (neighbours, linear).
+
+    A training user's row is their row of the exported ``weights`` (the model's ``user_items_``,
+    or the seen matrix); a visitor's is their positives, 1 each, or their rating when the model
+    weighs interactions by rating. Subclasses say what a row scores (:meth:`_row`).
+    """
 
     def __init__(self, arrays: dict[str, np.ndarray], seen: sp.csr_matrix, spec: dict[str, Any]) -> None:
         super().__init__(arrays, seen, spec)
-        n = self.n_items
-        self.s = csr_from(arrays, "neighbours", (n, n))
         self.w = csr_from(arrays, "weights", seen.shape) if "weights_indptr" in arrays else seen
 
-    def _sum(self, items: np.ndarray, weights: np.ndarray) -> np.ndarray:
-        return np.asarray(self.s[items].T @ weights.astype(np.float32)).ravel().astype(np.float32)
+    def _row(self, items: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
 
     def known(self, u: int) -> np.ndarray:
         lo, hi = self.w.indptr[u], self.w.indptr[u + 1]
-        return self._sum(self.w.indices[lo:hi], self.w.data[lo:hi])
+        return self._row(self.w.indices[lo:hi], self.w.data[lo:hi])
 
     def fold_in(self, items: np.ndarray, ratings: np.ndarray | None) -> np.ndarray | None:
         liked = positive_mask(ratings, len(items), self.threshold)
@@ -74,7 +80,19 @@ class Scorer(base.Scorer):
         w = np.ones(int(liked.sum()), np.float32)
         if self.spec.get("rating_weights") and ratings is not None:
             w = np.asarray(ratings, np.float32)[liked]
-        return self._sum(items[liked], w)
+        return self._row(items[liked], w)
+
+
+class Scorer(ItemRowScorer):
+    family: ClassVar[str] = "neighbours"
+
+    def __init__(self, arrays: dict[str, np.ndarray], seen: sp.csr_matrix, spec: dict[str, Any]) -> None:
+        super().__init__(arrays, seen, spec)
+        n = self.n_items
+        self.s = csr_from(arrays, "neighbours", (n, n))
+
+    def _row(self, items: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        return np.asarray(self.s[items].T @ weights.astype(np.float32)).ravel().astype(np.float32)
 
     def neighbour_rows(self) -> sp.csr_matrix | None:
         return self.s

@@ -9,13 +9,14 @@ import numpy as np
 import scipy.sparse as sp
 
 from movierec.scoring import factors
+from movierec.scoring.base import Exported
 
 __all__ = ["NET_PREFIX", "Scorer", "export"]
 
 NET_PREFIX = "net:"  # prefix of the network's weight arrays
 
 
-def export(model: Any, n_users: int, n_items: int, threshold: float) -> tuple[dict[str, np.ndarray], dict]:
+def export(model: Any, n_users: int, n_items: int, threshold: float) -> Exported:
     users = np.arange(model.n_users_, dtype=np.int64)
     if hasattr(model, "export_vectors"):  # gru4rec: its final states, output embeddings and biases
         user_f, item_f, item_b = model.export_vectors()

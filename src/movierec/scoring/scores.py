@@ -8,11 +8,12 @@ import numpy as np
 
 from movierec.errors import ConfigError
 from movierec.scoring import base
+from movierec.scoring.base import Exported
 
 __all__ = ["Scorer", "export"]
 
 
-def export(model: Any, n_users: int, n_items: int, threshold: float) -> tuple[dict[str, np.ndarray], dict]:
+def export(model: Any, n_users: int, n_items: int, threshold: float) -> Exported:
     probe = np.asarray(model.score(np.arange(min(n_users, 2), dtype=np.int32)), dtype=np.float32)
     if len(probe) > 1 and not np.allclose(probe[0], probe[1], equal_nan=True):
         raise ConfigError(

@@ -356,7 +356,7 @@ def _movie_routes(app: FastAPI, art: Artifact) -> None:
     ) -> Response:
         """Movies most like this one (cosine of item vectors, or the model's neighbour list), shrunk by how many
         users rated both; movies under the support floor are left out."""
-        return _rec_response(art, None, art.similar(movieId, k))
+        return _rec_response(art, None, art.similar_rows(movieId, k))
 
 
 def _recommendation_routes(app: FastAPI, art: Artifact) -> None:

@@ -29,7 +29,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from movierec.errors import ArtifactError, ConfigError
-from movierec.interactions import IdMap, Interactions
+from movierec.interactions import IdMap, IdMapped, Interactions
 from movierec.jsonsafe import to_jsonable
 from movierec.output_folders import check_artifact_target
 from movierec.serving.validate import sign_manifest, validate_artifact
@@ -163,7 +163,7 @@ def export_artifact(
     try:
         _ids_frame(train.user_map, train.item_map).to_parquet(tmp / "ids.parquet", index=False)
         _items_frame(dataset, train).to_parquet(tmp / "items.parquet", index=False)
-        np.savez(tmp / "factors.npz", **arrays)
+        np.savez(tmp / "factors.npz", **dict[str, Any](arrays))
         np.savez(
             tmp / "seen.npz",
             indptr=seen.indptr.astype(np.int64),
@@ -466,7 +466,7 @@ class _Query:
 _EXPLAIN_MAX = 20
 
 
-class Artifact:
+class Artifact(IdMapped):
     """A loaded, verified artifact: recommend, fold in a visitor, find similar movies, search titles.
 
     Every list passes the same guardrails: items with fewer than ``min_support`` training
@@ -534,6 +534,7 @@ class Artifact:
         return pd.DataFrame([self.movie_row(i) for i in range(self.n_items)])
 
     # --- facts ------------------------------------------------------------------------
+    # dup-ok: one property per manifest fact, alike by design
     @property
     def model_name(self) -> str:
         return str(self.manifest["model"]["name"])
@@ -554,14 +555,6 @@ class Artifact:
     def rating_scale(self) -> tuple[float, float]:
         lo, hi = self.manifest["rating_scale"]
         return float(lo), float(hi)
-
-    @property
-    def n_users(self) -> int:
-        return len(self.user_map)
-
-    @property
-    def n_items(self) -> int:
-        return len(self.item_map)
 
     @property
     def genres(self) -> list[str]:
@@ -604,7 +597,8 @@ class Artifact:
             raise ConfigError(f"min_support must be a whole number ≥ 0, got {floor!r}")
         return int(floor)
 
-    def _top(self, scores: np.ndarray, q: _Query, raw: np.ndarray | None = None) -> list[dict[str, Any]]:
+    def _candidates(self, scores: np.ndarray, q: _Query) -> np.ndarray:
+        """A float32 copy of ``scores`` with what ``q`` rules out (seen, other genres, too few ratings) at -inf."""
         if not isinstance(q.k, (int, np.integer)) or isinstance(q.k, bool) or q.k < 1:
             raise ConfigError(f"k must be a whole number ≥ 1, got {q.k!r}")
         scores = np.array(scores, dtype=np.float32)
@@ -616,6 +610,10 @@ class Artifact:
         floor = self._floor(q.min_support)
         if floor > 0:
             scores[self._popularity < floor] = -np.inf
+        return scores
+
+    def _top(self, scores: np.ndarray, q: _Query, raw: np.ndarray | None = None) -> list[dict[str, Any]]:
+        scores = self._candidates(scores, q)
         n = len(scores)
         k = min(int(q.k), n)
         part = np.argpartition(-scores, k - 1)[:k] if k < n else np.arange(n)
@@ -663,6 +661,7 @@ class Artifact:
         """
         return recommendations_frame(self.recommend_rows(user_raw_id, k, exclude_seen, genres, min_support))
 
+    # dup-ok: recommend's options again, returning rows (one vocabulary, not shared code)
     def recommend_rows(
         self,
         user_raw_id: object,
@@ -675,6 +674,7 @@ class Artifact:
         (plus ``predictedRating`` for rating predictors), best first."""
         return self.recommend_index(self.user_index(user_raw_id), k, exclude_seen, genres, min_support)
 
+    # dup-ok: recommend's options again, for a user index (one vocabulary, not shared code)
     def recommend_index(
         self,
         u: int,
@@ -700,17 +700,8 @@ class Artifact:
         from movierec.rerank import parse_rerank
 
         reranker = parse_rerank(spec)
-        if not isinstance(q.k, (int, np.integer)) or isinstance(q.k, bool) or q.k < 1:
-            raise ConfigError(f"k must be a whole number ≥ 1, got {q.k!r}")
-        scores = np.array(scores, dtype=np.float32)
-        if q.exclude is not None and len(q.exclude):
-            scores[q.exclude] = -np.inf
-        mask = self._genre_mask(q.genres)
-        if mask is not None:
-            scores[~mask] = -np.inf
-        floor = self._floor(q.min_support)
-        if floor > 0:
-            scores[self._popularity < floor] = -np.inf
+        assert reranker is not None  # a non-empty spec parses to a re-ranker or raises
+        scores = self._candidates(scores, q)
         hist = sp.csr_matrix(
             (np.ones(len(history), dtype=np.float32), history, [0, len(history)]), shape=(1, self.n_items)
         )
@@ -849,7 +840,7 @@ class Artifact:
         thr = float(self.manifest.get("implicit_threshold", IMPLICIT_THRESHOLD))
         rated = np.asarray([self.item_index(m) for m, _ in ratings], dtype=np.int64)
         liked = [int(i) for i, (_, r) in zip(rated, ratings, strict=True) if float(r) >= thr]
-        scores = visitor_scores(self.manifest, self._a, features, np.unique(liked))
+        scores = visitor_scores(self.manifest, self._a, features, np.unique(liked).tolist())
         return self._top(scores, _Query(k, np.unique(rated), genres))
 
     def recommend_for_ratings(
@@ -877,10 +868,16 @@ class Artifact:
         return self.visitor(ratings, k, history=history, genres=genres)["recommendations"]
 
     # --- similar items ----------------------------------------------------------------
-    def similar(
+    def similar(self, movie_raw_id: object, k: int = 10, min_support: int | None = None) -> pd.DataFrame:
+        """Movies most like ``movie_raw_id`` as a DataFrame (:meth:`movierec.Recommender.similar`'s shape):
+        ``movieId, title, year, genres, similarity, n_ratings``, most similar first; see :meth:`similar_rows`."""
+        return recommendations_frame(self.similar_rows(movie_raw_id, k, min_support), score="similarity")
+
+    def similar_rows(
         self, movie_raw_id: object, k: int = 10, min_support: int | None = None
     ) -> list[dict[str, Any]]:
-        """Movies most like ``movie_raw_id``: cosine of item vectors or its neighbour list, shrunk by co-support.
+        """Movies most like ``movie_raw_id`` as the API's JSON rows: cosine of item vectors or its neighbour
+        list, shrunk by co-support.
 
         Each similarity is multiplied by n/(n + λ), n the users who interacted with both movies
         (:func:`movierec.scoring.support.shrink_by_co_support`), and the support floor applies.
@@ -979,21 +976,25 @@ class Artifact:
 _FRAME_COLUMNS = ("movieId", "title", "year", "genres", "score", "n_ratings", "predicted_rating")
 
 
-def recommendations_frame(rows: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
+def recommendations_frame(rows: Sequence[Mapping[str, Any]], *, score: str = "score") -> pd.DataFrame:
     """The API's recommendation rows as :class:`movierec.Recommender`'s DataFrame (snake_case, rank index).
 
     ``ratings`` (the API's name for the training-interaction count) becomes ``n_ratings``,
-    ``predictedRating`` becomes ``predicted_rating`` and the genre list is ``|``-joined; extra
-    fields (``imdbId``, ``tmdbId``, ``because``) follow.
+    ``predictedRating`` becomes ``predicted_rating``, ``score`` is named ``score`` (``similarity``
+    for similar movies) and the genre list is ``|``-joined; extra fields (``imdbId``, ``tmdbId``,
+    ``because``) follow.
     """
-    renamed = {"ratings": "n_ratings", "predictedRating": "predicted_rating"}
+    renamed = {"ratings": "n_ratings", "predictedRating": "predicted_rating", "score": score}
     records = [
         {renamed.get(key, key): ("|".join(v) if key == "genres" else v) for key, v in r.items()} for r in rows
     ]
     frame = pd.DataFrame.from_records(records)
     if frame.empty:
-        frame = pd.DataFrame({c: pd.Series(dtype=object) for c in _FRAME_COLUMNS[:-1]})
-    first = [c for c in _FRAME_COLUMNS if c in frame.columns]
+        frame = pd.DataFrame({c: pd.Series(dtype=object) for c in _FRAME_COLUMNS[:-1]}).rename(
+            columns={"score": score}
+        )
+    order = [score if c == "score" else c for c in _FRAME_COLUMNS]
+    first = [c for c in order if c in frame.columns]
     frame = frame[first + [c for c in frame.columns if c not in first]]
     if "year" in frame:
         frame["year"] = frame["year"].astype("Int64")

@@ -98,7 +98,7 @@ def _manifest(root: Path, m: Mapping[str, Any]) -> tuple[int, int, str]:
         if v is None and key != "rating_scale":
             continue
         ok = isinstance(v, list) and len(v) == 2 and all(_finite_number(x) for x in v)
-        if not ok or not v[0] <= v[1]:
+        if not ok or not v[0] <= v[1]:  # type: ignore[index]  # ok says v is a two-number list
             raise _fail(root, f"manifest.json {key} must be [min, max] finite numbers, got {v!r}")
     for key in ("model_version", "created_at"):
         if not isinstance(m.get(key), str):
@@ -194,6 +194,7 @@ def _arrays(root: Path, arrays: Mapping[str, np.ndarray], family: str, n_users: 
             raise _fail(root, f"factors.npz '{name}' holds {bad} NaN or infinite values")
 
 
+# dup-ok: the parts Artifact.__init__ takes (what a loaded artifact is made of)
 def validate_artifact(
     root: Path,
     manifest: Mapping[str, Any],

@@ -7,6 +7,7 @@ Each function takes plain numbers or JSON result rows (no models) and writes one
 
 from __future__ import annotations
 
+import io
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -80,17 +81,34 @@ def pyplot() -> Any:
 
 
 def save(fig: Any, path: str | Path) -> Path:
-    """Write a figure as PNG (110 dpi, tight) and close it."""
+    """Write a figure as a 256-colour PNG (110 dpi, tight) and close it.
+
+    The report inlines every chart in one HTML file; flat-colour charts quantised to a palette look
+    the same at ~40 % of the bytes (ml-latest-small's 12 report charts: 684 kB as RGB, 251 kB).
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     plt = pyplot()
     try:
-        fig.savefig(path, dpi=110, bbox_inches="tight", facecolor="white")
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=110, bbox_inches="tight", facecolor="white")
+        path.write_bytes(_palette_png(buf.getvalue()))
     except OSError as exc:
         raise ConfigError(f"{path}: cannot write the chart ({exc.strerror})") from exc
     finally:
         plt.close(fig)
     return path
+
+
+def _palette_png(data: bytes) -> bytes:
+    """An RGB(A) PNG as a 256-colour palette PNG (median cut, no dithering: lines and text stay crisp)."""
+    from PIL import Image
+
+    with Image.open(io.BytesIO(data)) as im:
+        q = im.convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+    out = io.BytesIO()
+    q.save(out, format="PNG")
+    return out.getvalue()
 
 
 def model_colours(models: Sequence[str]) -> dict[str, str]:

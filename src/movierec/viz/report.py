@@ -215,6 +215,7 @@ class _Progress:
         )
         self.tasks: dict[str, Any] = {}
         self.labels: dict[str, str] = {}
+        self.last_val: dict[str, str] = {}  # label -> "val_rmse 0.94" (epoch_validation scores some epochs)
         self.total_models = total_models
 
     def __enter__(self) -> _Progress:
@@ -240,6 +241,11 @@ class _Progress:
                 status = f"epoch {ev.get('epoch')}" + (
                     f" · loss {loss:.4g}" if isinstance(loss, float) else ""
                 )
+                val = next((f"{k} {v:.4g}" for k, v in ev.items() if k.startswith("val_")), None)
+                if val is not None:
+                    self.last_val[label] = val
+                if label in self.last_val:  # the latest validation score (some epochs are not scored)
+                    status += f" · {self.last_val[label]}"
                 self.progress.update(self.tasks[label], completed=int(ev.get("epoch", 0)), status=status)
             elif kind == "fit-end" and label in self.tasks:
                 task = self.tasks[label]

@@ -51,23 +51,15 @@ class CornacBPR(BaseRecommender):
     name: ClassVar[str] = "cornac:bpr"
     kind: ClassVar[str] = "implicit"
 
-    def __init__(
-        self,
-        k: int = 200,
-        max_iter: int = 100,
-        learning_rate: float = 0.01,
-        lambda_reg: float = 0.001,
-        num_threads: int = 1,
-        random_state: int | None = 42,
-    ) -> None:
-        self.k = k
-        self.max_iter = max_iter
-        self.learning_rate = learning_rate
-        self.lambda_reg = lambda_reg
-        self.num_threads = num_threads
-        self.random_state = random_state
+    # dup-ok: hyperparameter lists share a shape across models, not a meaning (names, defaults differ)
+    k: int = 200
+    max_iter: int = 100
+    learning_rate: float = 0.01
+    lambda_reg: float = 0.001
+    num_threads: int = 1
+    random_state: int | None = 42
 
-    def _fit(self, train: Interactions, *, item_features: Any = None, user_features: Any = None) -> Self:
+    def _fit(self, train: Interactions) -> Self:
         """Train Cornac's BPR on every training pair (features are ignored)."""
         check_positive("k", self.k, integer=True)
         check_positive("max_iter", self.max_iter, integer=True)
@@ -80,6 +72,7 @@ class CornacBPR(BaseRecommender):
         ds = _cornac_dataset(train, seed)
         import cornac
 
+        # dup-ok: Cornac's own keyword names (each reference call maps ours to its library's)
         model = cornac.models.BPR(
             k=int(self.k),
             max_iter=int(self.max_iter),
@@ -116,31 +109,19 @@ class CornacBiVAE(BaseRecommender):
     name: ClassVar[str] = "cornac:bivae"
     kind: ClassVar[str] = "implicit"
 
-    def __init__(
-        self,
-        k: int = 50,
-        encoder_structure: tuple[int, ...] | list[int] = (100,),
-        act_fn: str = "tanh",
-        likelihood: str = "pois",
-        n_epochs: int = 500,
-        batch_size: int = 128,
-        learning_rate: float = 0.001,
-        beta_kl: float = 1.0,
-        n_threads: int = 1,
-        random_state: int | None = 42,
-    ) -> None:
-        self.k = k
-        self.encoder_structure = encoder_structure
-        self.act_fn = act_fn
-        self.likelihood = likelihood
-        self.n_epochs = n_epochs
-        self.batch_size = batch_size
-        self.learning_rate = learning_rate
-        self.beta_kl = beta_kl
-        self.n_threads = n_threads
-        self.random_state = random_state
+    # dup-ok: hyperparameter lists share a shape across models, not a meaning (names, defaults differ)
+    k: int = 50
+    encoder_structure: tuple[int, ...] | list[int] = (100,)
+    act_fn: str = "tanh"
+    likelihood: str = "pois"
+    n_epochs: int = 500
+    batch_size: int = 128
+    learning_rate: float = 0.001
+    beta_kl: float = 1.0
+    n_threads: int = 1
+    random_state: int | None = 42
 
-    def _fit(self, train: Interactions, *, item_features: Any = None, user_features: Any = None) -> Self:
+    def _fit(self, train: Interactions) -> Self:
         """Train Cornac's BiVAE on every training pair (features are ignored)."""
         for name in ("k", "n_epochs", "batch_size", "n_threads"):
             check_positive(name, getattr(self, name), integer=True)
@@ -166,6 +147,7 @@ class CornacBiVAE(BaseRecommender):
         threads = torch.get_num_threads()
         torch.set_num_threads(int(self.n_threads))
         try:
+            # dup-ok: Cornac's own keyword names (each reference call maps ours to its library's)
             model = cornac.models.BiVAECF(
                 k=int(self.k),
                 encoder_structure=hidden,

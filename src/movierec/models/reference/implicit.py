@@ -14,13 +14,13 @@ import numpy as np
 
 from movierec.errors import ConfigError, DataError
 from movierec.interactions import Interactions
-from movierec.models.base import BaseRecommender, EpochCallback, Tags, check_positive, check_random_state
-from movierec.models.weighting import check_weighting, weighted_csr
+from movierec.models.base import EpochCallback, FactorRecommender, Tags, check_positive, check_random_state
+from movierec.models.weighting import WeightedRecommender, check_weighting, weighted_csr
 
 __all__ = ["ImplicitBPR"]
 
 
-class ImplicitBPR(BaseRecommender):
+class ImplicitBPR(FactorRecommender, WeightedRecommender):
     """``implicit.cpu.bpr.BayesianPersonalizedRanking``: ``factors``, ``learning_rate``, ``regularization``,
     ``epochs``; ``num_threads=1`` by default so a seed gives the same model."""
 
@@ -28,34 +28,15 @@ class ImplicitBPR(BaseRecommender):
     tags: ClassVar[Tags] = Tags()
     _json_state: ClassVar[tuple[str, ...]] = ("history_",)
 
-    def __init__(
-        self,
-        factors: int = 40,
-        learning_rate: float = 0.01,
-        regularization: float = 0.01,
-        epochs: int = 100,
-        num_threads: int = 1,
-        weighting: str = "binary",
-        half_life_days: float = 365.0,
-        random_state: int | None = 42,
-    ) -> None:
-        self.factors = factors
-        self.learning_rate = learning_rate
-        self.regularization = regularization
-        self.epochs = epochs
-        self.num_threads = num_threads
-        self.weighting = weighting
-        self.half_life_days = half_life_days
-        self.random_state = random_state
+    # dup-ok: hyperparameter lists share a shape across models, not a meaning (names, defaults differ)
+    factors: int = 40
+    learning_rate: float = 0.01
+    regularization: float = 0.01
+    epochs: int = 100
+    num_threads: int = 1
+    random_state: int | None = 42
 
-    def _fit(
-        self,
-        train: Interactions,
-        *,
-        item_features: Any = None,
-        user_features: Any = None,
-        on_epoch: EpochCallback | None = None,
-    ) -> Self:
+    def _fit(self, train: Interactions, *, on_epoch: EpochCallback | None = None) -> Self:
         """Train implicit's BPR on the (weighted) users × items matrix; features are ignored."""
         try:
             from implicit.cpu.bpr import BayesianPersonalizedRanking
@@ -74,6 +55,7 @@ class ImplicitBPR(BaseRecommender):
         seed = int(check_random_state(self.random_state).integers(0, 2**31 - 1))
         x = weighted_csr(train, self.weighting, self.half_life_days)
         os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+        # dup-ok: implicit's own keyword names (each reference call maps ours to its library's)
         model = BayesianPersonalizedRanking(
             factors=int(self.factors),
             learning_rate=float(self.learning_rate),
@@ -95,10 +77,3 @@ class ImplicitBPR(BaseRecommender):
         self.user_factors_ = np.ascontiguousarray(model.user_factors, dtype=np.float32)
         self.item_factors_ = np.ascontiguousarray(model.item_factors, dtype=np.float32)
         return self
-
-    def score(self, users: np.ndarray, items: np.ndarray | None = None) -> np.ndarray:
-        """x_u · y_i (the bias rides in the last factor column)."""
-        self._check_fitted()
-        users = self._check_users(users)
-        vi = self.item_factors_ if items is None else self.item_factors_[np.asarray(items)]
-        return (self.user_factors_[users] @ vi.T).astype(np.float32, copy=False)

@@ -25,6 +25,7 @@ __all__ = ["LightFMBPR", "LightFMLogistic", "LightFMWARP", "LightFMWARPKOS"]
 class _LightFMModel(HybridMF):
     _lightfm_loss: ClassVar[str] = "bpr"
 
+    # dup-ok: HybridMF._fit's signature, which this overrides (both take side features)
     def _fit(
         self,
         train: Interactions,
@@ -55,6 +56,7 @@ class _LightFMModel(HybridMF):
         norm = bool(self.normalize_features)
         item_rows = feature_rows(item_side, train.n_items, normalize=norm)
         user_rows = feature_rows(user_side, train.n_users, normalize=norm)
+        # dup-ok: LightFM's own keyword names (each reference call maps ours to its library's)
         model = LightFM(
             no_components=int(self.factors),
             learning_rate=float(self.learning_rate),

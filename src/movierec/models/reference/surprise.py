@@ -10,6 +10,7 @@ state in Python objects that only pickle could save, and we never pickle).
 
 from __future__ import annotations
 
+from dataclasses import KW_ONLY
 from pathlib import Path
 from typing import Any, ClassVar, Self
 
@@ -20,6 +21,7 @@ from movierec.errors import ConfigError
 from movierec.interactions import Interactions
 from movierec.models.base import Tags
 from movierec.models.baseline import Baseline, ExplicitModel
+from movierec.models.classic import NMF, CoClustering
 from movierec.models.knn import KNNBaseline
 from movierec.models.mf import SVD, SVDpp
 
@@ -52,14 +54,25 @@ def to_trainset(train: Interactions) -> surprise.Trainset:
 
 
 class _SurpriseModel(ExplicitModel):
-    """Fit a Surprise algorithm on our Interactions; predict through its learned state."""
+    """Fit a Surprise algorithm on our Interactions; predict through its learned state.
+
+    ``class SurpriseSVD(_SurpriseModel, params_of=SVD)`` takes our model's hyperparameters: its
+    constructor, aliases and checks, so the pair is compared on one configuration.
+    """
 
     tags: ClassVar[Tags] = Tags(trains_on="ratings", predicts_ratings=True)  # not exportable
+
+    def __init_subclass__(cls, params_of: type | None = None, **kwargs: Any) -> None:
+        if params_of is not None:
+            for attr in ("__init__", "__post_init__", "_validate", "_check_common", "_parameter_constraints"):
+                if hasattr(params_of, attr):
+                    setattr(cls, attr, getattr(params_of, attr))
+        super().__init_subclass__(**kwargs)
 
     def _make(self) -> Any:
         raise NotImplementedError
 
-    def _fit(self, train: Interactions, *, item_features: Any = None, user_features: Any = None) -> Self:
+    def _fit(self, train: Interactions) -> Self:
         """Build the trainset from the index arrays and fit the Surprise algorithm on it."""
         self._remember_train(train)
         self.trainset_ = to_trainset(train)
@@ -106,13 +119,10 @@ class _VectorisedSurprise(_SurpriseModel):
         return est, np.zeros(len(users), dtype=bool)
 
 
-class SurpriseBaseline(_VectorisedSurprise):
+class SurpriseBaseline(_VectorisedSurprise, params_of=Baseline):
     """Surprise's ``BaselineOnly`` with :class:`~movierec.models.baseline.Baseline`'s parameters."""
 
     name: ClassVar[str] = "surprise:baseline"
-    __init__ = Baseline.__init__  # type: ignore[assignment]
-    _validate = Baseline._validate
-    _parameter_constraints = Baseline._parameter_constraints
 
     def _make(self) -> Any:
         opts: dict[str, Any] = {"method": self.method}
@@ -129,14 +139,10 @@ class SurpriseBaseline(_VectorisedSurprise):
         self.item_bias_ = self._to_ours(np.asarray(self.algo_.bi), self._inner_i)
 
 
-class SurpriseSVD(_VectorisedSurprise):
+class SurpriseSVD(_VectorisedSurprise, params_of=SVD):
     """Surprise's ``SVD`` with :class:`~movierec.models.mf.SVD`'s parameters (an int seed gives the same start)."""
 
     name: ClassVar[str] = "surprise:svd"
-    __init__ = SVD.__init__  # type: ignore[assignment]
-    _validate = SVD._validate
-    _check_common = SVD._check_common
-    _parameter_constraints = SVD._parameter_constraints
 
     def _make(self) -> Any:
         return surprise.SVD(
@@ -152,16 +158,13 @@ class SurpriseSVD(_VectorisedSurprise):
         self.item_factors_ = self._to_ours(np.asarray(self.algo_.qi), self._inner_i)
         if not self.biased:
             self.global_mean_ = np.asarray(0.0, dtype=np.float32)
-            self.has_biases = False
+            self.has_biases = False  # type: ignore[misc]  # this fit has none, whatever the class says
 
 
-class SurpriseSVDpp(_VectorisedSurprise):
+class SurpriseSVDpp(_VectorisedSurprise, params_of=SVDpp):
     """Surprise's ``SVDpp`` with :class:`~movierec.models.mf.SVDpp`'s parameters (``cache_ratings=True``)."""
 
     name: ClassVar[str] = "surprise:svdpp"
-    __init__ = SVDpp.__init__  # type: ignore[assignment]
-    _check_common = SVDpp._check_common
-    _parameter_constraints = SVDpp._parameter_constraints
 
     def _make(self) -> Any:
         return surprise.SVDpp(
@@ -187,35 +190,21 @@ class SurpriseKNNBaseline(_SurpriseModel):
 
     name: ClassVar[str] = "surprise:knn-baseline"
 
-    def __init__(
-        self,
-        k: int = 40,
-        min_k: int = 2,
-        *,
-        similarity: str = "pearson_baseline",
-        user_based: bool = False,
-        min_support: int = 1,
-        shrinkage: float = 100.0,
-        bsl_method: str = "als",
-        reg_i: float = 10.0,
-        reg_u: float = 15.0,
-        bsl_epochs: int | None = None,
-    ) -> None:
-        self.k = k
-        self.min_k = min_k
-        self.similarity = similarity
-        self.user_based = user_based
-        self.min_support = min_support
-        self.shrinkage = shrinkage
-        self.bsl_method = bsl_method
-        self.reg_i = reg_i
-        self.reg_u = reg_u
-        self.bsl_epochs = bsl_epochs
+    k: int = 40
+    min_k: int = 2
+    _: KW_ONLY
+    similarity: str = "pearson_baseline"
+    user_based: bool = False
+    min_support: int = 1
+    shrinkage: float = 100.0
+    bsl_method: str = "als"
+    reg_i: float = 10.0
+    reg_u: float = 15.0
+    bsl_epochs: int | None = None
+
+    def __post_init__(self) -> None:
         # same checks as ours (max_neighbours does not exist here: Surprise keeps the dense matrix)
-        KNNBaseline(
-            k, min_k, similarity=similarity, user_based=user_based, min_support=min_support, shrinkage=shrinkage,
-            bsl_method=bsl_method, reg_i=reg_i, reg_u=reg_u, bsl_epochs=bsl_epochs, max_neighbours=max(k, 1),
-        )  # fmt: skip
+        KNNBaseline(**self.get_params(), max_neighbours=max(self.k, 1))
 
     def _make(self) -> Any:
         bsl: dict[str, Any] = {"method": self.bsl_method, "reg_i": self.reg_i, "reg_u": self.reg_u}
@@ -266,30 +255,16 @@ class SurpriseSlopeOne(_PerPairSurprise):
 
     name: ClassVar[str] = "surprise:slope-one"
 
-    def __init__(self, max_items: int = 12_000) -> None:
-        self.max_items = max_items
+    max_items: int = 12_000
 
     def _make(self) -> Any:
         return surprise.SlopeOne()
 
 
-class SurpriseNMF(_PerPairSurprise):
+class SurpriseNMF(_PerPairSurprise, params_of=NMF):
     """Surprise's ``NMF`` with :class:`~movierec.models.classic.NMF`'s parameters."""
 
     name: ClassVar[str] = "surprise:nmf"
-
-    def __init__(
-        self,
-        factors: int = 15,
-        epochs: int = 50,
-        reg_pu: float = 0.06,
-        reg_qi: float = 0.06,
-        init_low: float = 0.0,
-        init_high: float = 1.0,
-        random_state: int | None = 42,
-    ) -> None:
-        self.factors, self.epochs, self.reg_pu, self.reg_qi = factors, epochs, reg_pu, reg_qi
-        self.init_low, self.init_high, self.random_state = init_low, init_high, random_state
 
     def _make(self) -> Any:
         return surprise.NMF(
@@ -298,20 +273,10 @@ class SurpriseNMF(_PerPairSurprise):
         )  # fmt: skip
 
 
-class SurpriseCoClustering(_PerPairSurprise):
-    """Surprise's ``CoClustering``."""
+class SurpriseCoClustering(_PerPairSurprise, params_of=CoClustering):
+    """Surprise's ``CoClustering`` with :class:`~movierec.models.classic.CoClustering`'s parameters."""
 
     name: ClassVar[str] = "surprise:co-clustering"
-
-    def __init__(
-        self, n_cltr_u: int = 3, n_cltr_i: int = 3, epochs: int = 20, random_state: int | None = 42
-    ) -> None:
-        self.n_cltr_u, self.n_cltr_i, self.epochs, self.random_state = (
-            n_cltr_u,
-            n_cltr_i,
-            epochs,
-            random_state,
-        )
 
     def _make(self) -> Any:
         return surprise.CoClustering(
@@ -327,8 +292,10 @@ class SurpriseKNNWithZScore(_PerPairSurprise):
 
     name: ClassVar[str] = "surprise:knn-zscore"
 
-    def __init__(self, k: int = 40, min_k: int = 1, *, user_based: bool = False) -> None:
-        self.k, self.min_k, self.user_based = k, min_k, user_based
+    k: int = 40
+    min_k: int = 1
+    _: KW_ONLY
+    user_based: bool = False
 
     def _make(self) -> Any:
         return surprise.KNNWithZScore(
@@ -341,8 +308,7 @@ class SurpriseNormalPredictor(_PerPairSurprise):
 
     name: ClassVar[str] = "surprise:normal-predictor"
 
-    def __init__(self, random_state: int | None = 42) -> None:
-        self.random_state = random_state
+    random_state: int | None = 42
 
     def _make(self) -> Any:
         return surprise.NormalPredictor()
