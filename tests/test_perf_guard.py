@@ -161,9 +161,10 @@ def test_recommend_scores_in_batches(monkeypatch) -> None:  # type: ignore[no-un
 
 
 def test_default_fits_and_a_tsne_map_import_no_numba_when_the_extension_is_built() -> None:
-    """A fresh process fitting the report's and compare's defaults (svd, svdpp, knn-baseline, bpr, warp with
-    and without side features, ease) and drawing one t-SNE map never imports numba: nothing is JIT-compiled
-    on a user's first command (issue 16). openTSNE's own neighbour lookup would import pynndescent."""
+    """A fresh process fitting the report's and compare's defaults (svd, svdpp, knn-baseline, ease, bpr, warp,
+    warp-kos, logistic; warp with side features too) and drawing one t-SNE map never imports numba: nothing
+    is JIT-compiled on a user's first command (issue 16). openTSNE's own neighbour lookup would import
+    pynndescent."""
     import subprocess
     import sys
 
@@ -183,7 +184,7 @@ train = Interactions.from_frame(make_ratings(60, 80, density=0.2, seed=0), ratin
 positives = train.to_implicit(3.0)
 for name in ("svd", "svdpp", "knn-baseline"):
     create(name, epochs=2).fit(train) if name != "knn-baseline" else create(name, k=5).fit(train)
-for name in ("bpr", "warp", "warp-kos"):
+for name in ("bpr", "warp", "warp-kos", "logistic"):
     create(name, epochs=2, random_state=0).fit(positives)
 side = sp.random(positives.n_items, 4, density=0.5, random_state=0, format="csr")
 create("warp", epochs=2, random_state=0).fit(positives, item_features=side)

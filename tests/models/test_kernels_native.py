@@ -251,3 +251,41 @@ def test_svdpp_sweeps_and_implicit_sums_match_numba() -> None:
         sgd.implicit_sums(indptr, csr.indices, ours[4]),
         rtol=1e-12,
     )
+
+
+@pytest.mark.parametrize("adadelta", [False, True])
+@pytest.mark.parametrize("features", [False, True])
+def test_logistic_kernel_matches_numba(adadelta: bool, features: bool) -> None:
+    """LightFM's pointwise loss, compiled: the numba kernel's steps over several epochs, to float32 rounding."""
+    from movierec.models.kernels import hybrid, lightfm_like
+
+    train, pos, feats, state, weights = _hybrid_inputs(adadelta=adadelta, features=features, seed=6)
+    hyper = (
+        np.float32(0.05),
+        np.float32(0.95),
+        np.float32(1e-6),
+        np.float32(1e-3),
+        np.float32(1e-3),
+        10,
+        5,
+        10,
+    )
+    runs = []
+    for module in (hybrid, lightfm_like):
+        iw, ia, im, uw, ua, um = (a.copy() for a in state)
+        losses = []
+        for epoch in range(3):
+            order = np.random.default_rng(epoch).permutation(train.n_ratings).astype(np.int64)
+            streams = np.zeros(16, dtype=np.uint64)
+            block_losses = np.zeros(2)
+            module.logistic_epoch(
+                2, order, train.users, train.items, weights, pos.indptr, pos.indices, *feats,
+                iw, uw, ia, ua, im, um, adadelta, *hyper, streams, block_losses, 0, 2,
+            )  # fmt: skip
+            losses.append(block_losses.sum())
+        runs.append((iw, uw, losses))
+    (iw1, uw1, l1), (iw2, uw2, l2) = runs
+    assert np.abs(iw1 - state[0]).max() > 1e-3
+    np.testing.assert_allclose(iw1, iw2, atol=2e-5)
+    np.testing.assert_allclose(uw1, uw2, atol=2e-5)
+    np.testing.assert_allclose(l1, l2, rtol=1e-4)

@@ -920,6 +920,70 @@ def pairwise_epoch(
     free(buf); free(kos_items); free(kos_scores)
 
 
+def logistic_epoch(
+    int loss_kind, const long long[::1] order, const int[::1] ex_users, const int[::1] ex_items,
+    const float[::1] ex_weights, const long long[::1] pos_indptr, const int[::1] pos_indices,
+    const long long[::1] if_indptr, const int[::1] if_indices, const float[::1] if_data,
+    const long long[::1] uf_indptr, const int[::1] uf_indices, const float[::1] uf_data,
+    float[:, ::1] item_emb, float[:, ::1] user_emb, float[:, ::1] item_acc, float[:, ::1] user_acc,
+    float[:, ::1] item_mom, float[:, ::1] user_mom, bint adadelta, float lr, float rho, float eps,
+    float item_alpha, float user_alpha, int max_sampled, int kos_k, int kos_n,
+    unsigned long long[::1] state, double[::1] losses, Py_ssize_t first, Py_ssize_t last,
+):
+    """``lightfm_like.logistic_epoch``: LightFM's pointwise loss w·−log σ(u·i + b_u + b_i) on every
+    interaction (the sampling arguments are unused)."""
+    cdef Py_ssize_t n_blocks = losses.shape[0], n = order.shape[0], width = item_emb.shape[1], d = width - 1
+    cdef Py_ssize_t chunk = (n + n_blocks - 1) // n_blocks, t, k, c
+    cdef long long row, u, i
+    cdef float w, m, s
+    cdef double total, p, e
+    cdef float* iemb = &item_emb[0, 0]
+    cdef float* uemb = &user_emb[0, 0]
+    cdef float* iacc = &item_acc[0, 0]
+    cdef float* uacc = &user_acc[0, 0]
+    cdef float* imom = &item_mom[0, 0]
+    cdef float* umom = &user_mom[0, 0]
+    cdef float* buf = <float*>malloc(4 * width * sizeof(float))
+    if buf == NULL:
+        raise MemoryError()
+    cdef float* u_repr = buf
+    cdef float* i_repr = buf + width
+    cdef float* g_item = buf + 2 * width
+    cdef float* g_user = buf + 3 * width
+    with nogil:
+        for t in range(first, last):
+            total = 0.0
+            for k in range(t * chunk, min(n, (t + 1) * chunk)):
+                row = order[k]
+                u = ex_users[row]
+                i = ex_items[row]
+                w = ex_weights[row]
+                mr_represent(&uf_indptr[0], &uf_indices[0], &uf_data[0], uemb, width, u, u_repr)
+                mr_represent(&if_indptr[0], &if_indices[0], &if_data[0], iemb, width, i, i_repr)
+                s = u_repr[d] + i_repr[d]
+                for c in range(d):
+                    s = s + u_repr[c] * i_repr[c]
+                if s > 0:
+                    p = 1.0 / (1.0 + exp(-s))
+                    total += w * log1p(exp(-s))
+                else:
+                    e = exp(s)
+                    p = e / (1.0 + e)
+                    total += w * (log1p(e) - s)
+                m = <float>(w * (p - 1.0))
+                for c in range(d):
+                    g_item[c] = m * u_repr[c]
+                    g_user[c] = m * i_repr[c]
+                g_item[d] = m
+                g_user[d] = m
+                mr_step(&if_indptr[0], &if_indices[0], &if_data[0], i, iemb, iacc, imom, g_item, width,
+                        adadelta, lr, rho, eps, item_alpha)
+                mr_step(&uf_indptr[0], &uf_indices[0], &uf_data[0], u, uemb, uacc, umom, g_user, width,
+                        adadelta, lr, rho, eps, user_alpha)
+            losses[t] = total
+    free(buf)
+
+
 # --- SVD++ (Koren 2008), Surprise's update rules with the O(f)-per-rating y_j bookkeeping -----------
 
 

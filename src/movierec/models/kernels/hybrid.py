@@ -5,7 +5,7 @@ extension built they run the Cython ports in ``_native.pyx`` and never import nu
 install's first fit pays no JIT (measured on ml-latest-small with an empty numba cache, load ~9:
 warp's first fit 11.5 s against 0.7 s warm, bpr's ~6 s of compiling). Without a build they are the
 numba kernels of ``lightfm_like.py`` and ``learn_bpr.py``, the reference the parity tests compare
-the ports against. ``logistic`` (not a default anywhere) stays numba-only.
+the ports against. ``logistic`` (LightFM's pointwise loss) is compiled the same way.
 
 Arguments are those of the numba kernels, in the same order; the wrappers only convert dtypes
 (index pointers to int64) where they differ from what the compiled kernels take.
@@ -100,8 +100,20 @@ def pairwise_epoch(  # type: ignore[no-untyped-def]
     )  # fmt: skip
 
 
-def logistic_epoch(*args: Any) -> Any:
-    """``lightfm_like.logistic_epoch`` (numba on every backend: no default uses the logistic loss)."""
-    from movierec.models.kernels import lightfm_like
+def logistic_epoch(  # type: ignore[no-untyped-def]
+    loss_kind, order, ex_users, ex_items, ex_weights, pos_indptr, pos_indices,
+    if_indptr, if_indices, if_data, uf_indptr, uf_indices, uf_data, *rest,
+):  # fmt: skip
+    """``lightfm_like.logistic_epoch`` (LightFM's pointwise loss); arguments as :func:`pairwise_epoch`."""
+    if _native is None:
+        from movierec.models.kernels import lightfm_like
 
-    return lightfm_like.logistic_epoch(*args)
+        return lightfm_like.logistic_epoch(
+            loss_kind, order, ex_users, ex_items, ex_weights, pos_indptr, pos_indices,
+            if_indptr, if_indices, if_data, uf_indptr, uf_indices, uf_data, *rest,
+        )  # fmt: skip
+    return _native.logistic_epoch(
+        int(loss_kind), _i64(order), _i32(ex_users), _i32(ex_items), _f32(ex_weights), _i64(pos_indptr),
+        _i32(pos_indices), _i64(if_indptr), _i32(if_indices), _f32(if_data), _i64(uf_indptr),
+        _i32(uf_indices), _f32(uf_data), *rest,
+    )  # fmt: skip

@@ -471,6 +471,7 @@ def pairwise_epoch_identity(  # type: ignore[no-untyped-def]
         losses[t] = total
 
 
+# Numba reference/fallback of the compiled _native.logistic_epoch (a duplicate by design; parity-tested).
 @njit(cache=True, nogil=True, fastmath=True, error_model="numpy")
 def logistic_epoch(  # type: ignore[no-untyped-def]
     loss_kind,
