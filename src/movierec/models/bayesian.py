@@ -92,23 +92,29 @@ def side_matrices(train: Interactions, features: str) -> tuple[sp.csr_matrix, sp
 
 @dataclass
 class RelationalDesign:
-    """The FM design as two relational blocks (Rendle 2013): every rating row is (left entity, right
-    entity). Left entities are the users, or with time features the training sessions (user, day)
-    followed by one "no day" entity per user (what serving and unseen days use); right entities are
-    the items. ``left``/``right`` are entity × feature rows; ``groups`` the prior group of every
-    feature (left features first); ``sessions`` the (user, day) key of each session entity."""
+    """The FM design as relational blocks (Rendle 2013): every rating row r is one entity per block, and
+    x_r is the concatenation of their feature rows. Blocks: ``user`` (user one-hot, iu), with time
+    features ``session`` (the user-day indicator; one entity per training (user, day) in ``sessions``,
+    plus a last, featureless entity for a day not seen in training), and ``item`` (item one-hot, ii).
+    ``blocks`` are entity × feature matrices, ``of_row`` each row's entity per block, ``group_sizes`` the
+    prior groups in block order."""
 
-    left: sp.csr_matrix
-    left_of_row: np.ndarray
-    right: sp.csr_matrix
-    right_of_row: np.ndarray
+    blocks: list[sp.csr_matrix]
+    of_row: list[np.ndarray]
     group_sizes: list[int]
     sessions: np.ndarray
 
-    @property
-    def user_entities(self) -> np.ndarray:
-        """The left entity of each user without a day (the serving factor form)."""
-        return np.arange(len(self.sessions), self.left.shape[0])
+    def entities(
+        self, users: np.ndarray, items: np.ndarray, timestamps: np.ndarray | None
+    ) -> list[np.ndarray]:
+        """Each block's entity for (user, item[, timestamp]) pairs (an unseen day: the empty session)."""
+        users = np.asarray(users, dtype=np.int64)
+        out = [users]
+        if len(self.blocks) == 3:
+            pos = session_index(self.sessions, users, timestamps)
+            out.append(np.where(pos >= 0, pos, len(self.sessions)))
+        out.append(np.asarray(items, dtype=np.int64))
+        return out
 
 
 def session_index(sessions: np.ndarray, users: np.ndarray, timestamps: np.ndarray | None) -> np.ndarray:
@@ -132,38 +138,33 @@ def session_index(sessions: np.ndarray, users: np.ndarray, timestamps: np.ndarra
 def relational_design(train: Interactions, features: str) -> RelationalDesign:
     """Blocks per feature set: ``mf`` user | item; ``svdpp`` adds iu (the user's rated items, 1/√|N(u)|,
     Koren 2008 as features, Rendle 2012 §5.2); ``flipped`` adds ii (the item's raters, 1/√|N(i)|, Rendle,
-    Zhang & Koren 2019); ``timesvdpp`` / ``timesvdpp-flipped`` add a user-day indicator on the left
+    Zhang & Koren 2019); ``timesvdpp`` / ``timesvdpp-flipped`` add a session block, the user-day indicator
     (timeSVD++'s day-specific user bias and factors b_{u,t}, p_u(t), Koren 2009, as FM features)."""
     _check_features(features)
     xu, xi, sizes = side_matrices(train, features)
-    nu = train.n_users
-    left_u = xu[:, : sizes[0] + sizes[1]]
-    right = xi[:, sizes[0] + sizes[1] :]
+    user = sp.csr_matrix(xu[:, : sizes[0] + sizes[1]])
+    item = sp.csr_matrix(xi[:, sizes[0] + sizes[1] :])
+    blocks, of_row = [user], [train.users.astype(np.int64)]
     groups = [sizes[0], sizes[1]]
+    sessions = np.zeros((0, 2), dtype=np.int64)
     if features.startswith("time"):
         if train.timestamps is None:
             raise DataError(
                 f"bayesian-fm: features={features!r} needs rating timestamps, and the data has none"
             )
         day = train.timestamps // DAY
-        keys, left_of_row = np.unique(
+        keys, session_of_row = np.unique(
             np.stack([train.users.astype(np.int64), day], 1), axis=0, return_inverse=True
         )
         ns = len(keys)
-        session_owner = np.concatenate([keys[:, 0], np.arange(nu)])
-        user_day = sp.csr_matrix((np.ones(ns), (np.arange(ns), np.arange(ns))), shape=(ns + nu, ns))
-        left = sp.hstack([left_u[session_owner], user_day], format="csr")
+        blocks.append(sp.csr_matrix((np.ones(ns), (np.arange(ns), np.arange(ns))), shape=(ns + 1, ns)))
+        of_row.append(session_of_row.ravel().astype(np.int64))
         groups.append(ns)
         sessions = keys.astype(np.int64)
-        left_of_row = left_of_row.ravel().astype(np.int64)
-    else:
-        left = sp.csr_matrix(left_u)
-        left_of_row = train.users.astype(np.int64)
-        sessions = np.zeros((0, 2), dtype=np.int64)
+    blocks.append(item)
+    of_row.append(train.items.astype(np.int64))
     groups += [sizes[2], sizes[3]]
-    return RelationalDesign(
-        left, left_of_row, sp.csr_matrix(right), train.items.astype(np.int64), groups, sessions
-    )
+    return RelationalDesign(blocks, of_row, groups, sessions)
 
 
 class BayesianFM(_FactorModel):
@@ -212,55 +213,65 @@ class BayesianFM(_FactorModel):
         seed_kernel(int(rng.integers(0, 2**31 - 1)))
         self._remember_train(train)
         design = relational_design(train, self.features)
-        left, right = design.left.tocsc(), design.right.tocsc()
-        left.sort_indices()
-        right.sort_indices()
-        n_left, n_right = left.shape[0], right.shape[0]
-        f_left = left.shape[1]
+        full = sp.block_diag(design.blocks, format="csc")
+        full.sort_indices()
+        block_feat = np.cumsum([0] + [m.shape[1] for m in design.blocks]).astype(np.int64)
+        block_ent = np.cumsum([0] + [m.shape[0] for m in design.blocks]).astype(np.int64)
+        of_row = np.stack([rows + block_ent[b] for b, rows in enumerate(design.of_row)]).astype(np.int64)
+        n_ent = int(block_ent[-1])
+        n_rows_of = np.bincount(of_row.ravel(), minlength=n_ent).astype(np.float64)
+        ptr, ent, xs = (
+            full.indptr.astype(np.int64),
+            full.indices.astype(np.int64),
+            full.data.astype(np.float64),
+        )
         n_groups = len(design.group_sizes)
         group = np.repeat(np.arange(n_groups, dtype=np.int64), design.group_sizes)
-        k, n_feat = int(self.rank), f_left + right.shape[1]
+        k, n_feat = int(self.rank), full.shape[1]
         mu = float(train.global_mean)
         y = train.ratings.astype(np.float64) - mu
         w = np.zeros(n_feat)
         v = rng.normal(0.0, float(self.init_std), (n_feat, k))
         w0 = 0.0
-        lp, le, lx = left.indptr.astype(np.int64), left.indices.astype(np.int64), left.data.astype(np.float64)
-        rp, re_, rx = (
-            right.indptr.astype(np.int64),
-            right.indices.astype(np.int64),
-            right.data.astype(np.float64),
-        )
-        lrow, rrow = design.left_of_row, design.right_of_row
-        b_l, p_l = entity_terms(lp, le, lx, 0, n_left, w, v)
-        b_r, q_r = entity_terms(rp, re_, rx, f_left, n_right, w, v)
-        e = y - w0 - b_l[lrow] - b_r[rrow] - np.einsum("ij,ij->i", p_l[lrow], q_r[rrow])
+        bias, fac = entity_terms(ptr, ent, xs, 0, n_ent, w, v)
+        pair = sum(fac[r] for r in of_row)
+        pred = bias[of_row].sum(axis=0) + 0.5 * ((pair**2).sum(1) - sum((fac[r] ** 2).sum(1) for r in of_row))
+        e = y - w0 - pred
         mu_w, lam_w = np.zeros(n_groups), np.ones(n_groups)
         mu_v, lam_v = np.zeros((n_groups, k)), np.ones((n_groups, k))
         alpha = 1.0
         hyper = (1.0, 1.0, 1.0, 1.0, 1.0, 0.0, float(self.reg_0), 1.0)
+        nu, ni, ns = train.n_users, train.n_items, len(design.sessions)
+        users_at, items_at = block_ent[0], block_ent[-2]
+        owner = design.sessions[:, 0]
         n_keep = int(self.n_iter) - int(self.burn_in)
-        p_cat = np.zeros((n_left, n_keep * k), dtype=np.float32)
-        q_cat = np.zeros((n_right, n_keep * k), dtype=np.float32)
-        b_left = np.zeros(n_left)
-        b_right = np.zeros(n_right)
+        p_cat = np.zeros((nu + ns, n_keep * k), dtype=np.float32)  # users, then sessions (user + its day)
+        q_cat = np.zeros((ni, n_keep * k), dtype=np.float32)
+        b_left = np.zeros(nu + ns)
+        b_right = np.zeros(ni)
         w0_sum = 0.0
         self.history_: list[dict[str, float]] = []
         kept = 0
         for sweep in range(1, int(self.n_iter) + 1):
             tic = time.perf_counter()
             alpha, w0 = relational_sweep(
-                lp, le, lx, lrow, n_left, rp, re_, rx, rrow, n_right, group, n_groups,
+                ptr, ent, xs, block_feat, block_ent, of_row, n_rows_of, group, n_groups,
                 y, e, w0, w, v, mu_w, lam_w, mu_v, lam_v, alpha, hyper,
             )  # fmt: skip
             record = {"epoch": sweep, "loss": float(np.mean(e**2)), "rmse": float(np.sqrt(np.mean(e**2)))}
             if sweep > int(self.burn_in):
-                bl, pl = entity_terms(lp, le, lx, 0, n_left, w, v)
-                br, qr = entity_terms(rp, re_, rx, f_left, n_right, w, v)
-                b_left += bl
-                b_right += br
-                p_cat[:, kept * k : (kept + 1) * k] = pl
-                q_cat[:, kept * k : (kept + 1) * k] = qr
+                bias, fac = entity_terms(ptr, ent, xs, 0, n_ent, w, v)
+                pu, bu = fac[users_at : users_at + nu], bias[users_at : users_at + nu]
+                b_left[:nu] += bu
+                p_cat[:nu, kept * k : (kept + 1) * k] = pu
+                if ns:
+                    d_s = fac[block_ent[1] : block_ent[1] + ns]
+                    b_left[nu:] += (
+                        bu[owner] + bias[block_ent[1] : block_ent[1] + ns] + (pu[owner] * d_s).sum(1)
+                    )
+                    p_cat[nu:, kept * k : (kept + 1) * k] = pu[owner] + d_s
+                b_right += bias[items_at : items_at + ni]
+                q_cat[:, kept * k : (kept + 1) * k] = fac[items_at : items_at + ni]
                 w0_sum += w0
                 kept += 1
             record["seconds"] = time.perf_counter() - tic
@@ -270,16 +281,14 @@ class BayesianFM(_FactorModel):
         kept = max(kept, 1)
         scale = np.float32(1.0 / np.sqrt(kept))
         self.global_mean_ = np.asarray(mu, dtype=np.float32)
-        users = design.user_entities
         p_cat = p_cat[:, : kept * k]
         p_cat *= scale
         q_cat = q_cat[:, : kept * k]
         q_cat *= scale
-        self._store(b_left[users] / kept, b_right / kept + w0_sum / kept, p_cat[users], q_cat)
-        n_sessions = len(design.sessions)
+        self._store(b_left[:nu] / kept, b_right / kept + w0_sum / kept, p_cat[:nu], q_cat)
         self.session_keys_ = design.sessions
-        self.session_bias_ = (b_left[:n_sessions] / kept).astype(np.float32)
-        self.session_factors_ = p_cat[:n_sessions]
+        self.session_bias_ = (b_left[nu:] / kept).astype(np.float32)
+        self.session_factors_ = p_cat[nu:]
         self.n_kept_ = kept
         self.noise_precision_ = float(alpha)
         return self

@@ -1,25 +1,27 @@
-"""One Gibbs sweep of a Bayesian factorisation machine over two relational blocks (Rendle 2013, "Scaling
+"""One Gibbs sweep of a Bayesian factorisation machine over relational blocks (Rendle 2013, "Scaling
 factorization machines to relational data", VLDB; the ``RelationBlock`` trick ``myfm`` implements).
 
-Every rating row r is a pair (left entity L(r), right entity R(r)): left = a user or a user-day session,
-right = an item. Each entity owns a sparse feature row (the user one-hot, the SVD++ implicit items,
-the user-day indicator ...), so the FM row is x_r = [x_L(r), x_R(r)] and, per factor f,
+Every rating row r is one entity per block: a user, (with time features) a user-day session, an item.
+Each entity owns a sparse feature row (the user one-hot and SVD++ implicit items; the user-day
+indicator; the item one-hot and flipped implicit users), so the FM row is their concatenation and,
+per factor f, with P_bf(c) = Σ_j x_cj v_jf and T_bf(c) = Σ_j x_cj² v_jf² for entity c of block b,
 
-    ŷ_r = w0 + b_L + b_R + Σ_f (P_Lf·Q_Rf + ½(P_Lf² − T_Lf) + ½(Q_Rf² − T_Rf)),
+    ŷ_r = w0 + Σ_b b_b(c_b(r)) + Σ_f (Σ_{b<b'} P_bf P_b'f + Σ_b ½(P_bf² − T_bf)).
 
-with P_Lf = Σ_j x_Lj v_jf, T_Lf = Σ_j x_Lj² v_jf² (likewise Q, T for the right side). ŷ is linear in
-each coordinate v_jf: for a left feature j, h_r = x_Lj (A_L + Q_Rf) with A_L = P_Lf − x_Lj v_jf. The
-sums the conditional needs (Σ_r h², Σ_r e·h over the rows of the entities that hold j) therefore
-collapse onto per-entity aggregates n_L (rows), S1 = ΣQ, S2 = ΣQ², E = Σe, EQ = Σe·Q, which stay
-exact under each draw. A sweep costs O(k·(rows + nnz of the entity designs)) instead of O(k·nnz of
-the expanded design): with the SVD++ / flipped blocks on ml-100k that is ~150× fewer operations
-(a user's implicit row is read once per user, not once per rating).
+ŷ is linear in each coordinate v_jf: for a feature j of block b held by entity c, h_r = x_cj (A_c + O_r)
+with A_c = P_bf(c) − x_cj v_jf and O_r = the other blocks' P_·f of row r. The sums the conditional needs
+(Σ_r h², Σ_r e·h over the rows of the entities holding j) therefore collapse onto per-entity aggregates
+n_c (rows), S1 = ΣO, S2 = ΣO², E = Σe, EQ = Σe·O, kept exact under each draw. A sweep costs
+O(k·(B·rows + nnz of the entity designs)) instead of O(k·nnz of the expanded design): a user's implicit
+row is read once per user, not once per rating, and the session block keeps the user's row out of
+every session (measured on ml-100k u1, rank 10, CPU at load ~12: timesvdpp-flipped 2.0–3.0 s per 60
+sweeps vs 3.7–4.0 s with sessions as left entities carrying the user's row; flipped 1.5–1.9 s vs 1.4–1.6 s).
 
-The draws are the same conditionals as :mod:`movierec.models.kernels.bfm_gibbs` (Freudenthaler,
-Schmidt-Thieme & Rendle 2011; libFM's MCMC): α, the group hyperparameters (μ, λ per group for w and
-for every factor column), w0, w, then V column by column. Random numbers come from numba's
-generator, seeded by :func:`seed_kernel`. (The first version swept the expanded design column by column,
-O(k·nnz): 13 s a sweep for the flipped features on ml-100k u1 at load ~11; this form takes ~28 ms of CPU.)
+The draws are the conditionals of Freudenthaler, Schmidt-Thieme & Rendle 2011 (libFM's MCMC, the
+sampler myfm implements): α, the group hyperparameters (μ, λ per group for w and for every factor
+column), w0, w, then V column by column. Random numbers come from numba's generator, seeded by
+:func:`seed_kernel`. (The first version swept the expanded design column by column, O(k·nnz): 13 s a
+sweep for the flipped features on ml-100k u1 at load ~11; this form takes ~30 ms of CPU.)
 """
 
 from __future__ import annotations
@@ -73,17 +75,18 @@ def _group_hyper(w, v, group, n_groups, mu_w, lam_w, mu_v, lam_v, alam, blam, ga
 
 
 @njit(cache=True, nogil=True)
-def _linear_block(ptr, ent, x, off, ent_of_row, n_rows_of, n_ent, w, group, mu_w, lam_w, e, alpha):  # type: ignore[no-untyped-def]
-    """Draw the linear weights of one block's features (columns ``off``…), then fix the residuals."""
-    agg_e = np.zeros(n_ent)
+def _linear_block(
+    ptr, ent, x, f_lo, f_hi, ent_of_row, n_rows_of, w, group, mu_w, lam_w, e, alpha, agg_e, delta
+):  # type: ignore[no-untyped-def]
+    """Draw the linear weights of one block's features (``f_lo``…``f_hi``), then fix the residuals."""
+    agg_e[:] = 0.0
+    delta[:] = 0.0
     for r in range(e.shape[0]):
         agg_e[ent_of_row[r]] += e[r]
-    delta = np.zeros(n_ent)
-    for jl in range(ptr.shape[0] - 1):
-        j = off + jl
+    for j in range(f_lo, f_hi):
         s_hh = 0.0
         s_eh = 0.0
-        for p in range(ptr[jl], ptr[jl + 1]):
+        for p in range(ptr[j], ptr[j + 1]):
             xe = x[p]
             c = ent[p]
             s_hh += xe * xe * n_rows_of[c]
@@ -93,7 +96,7 @@ def _linear_block(ptr, ent, x, off, ent_of_row, n_rows_of, n_ent, w, group, mu_w
         prec = alpha * s_hh + lam_w[g]
         new = np.random.normal((alpha * s_eh + lam_w[g] * mu_w[g]) / prec, 1.0 / np.sqrt(prec))
         d = new - w[j]
-        for p in range(ptr[jl], ptr[jl + 1]):
+        for p in range(ptr[j], ptr[j + 1]):
             xe = x[p]
             c = ent[p]
             agg_e[c] -= d * xe * n_rows_of[c]
@@ -105,33 +108,32 @@ def _linear_block(ptr, ent, x, off, ent_of_row, n_rows_of, n_ent, w, group, mu_w
 
 @njit(cache=True, nogil=True)
 def _factor_block(  # type: ignore[no-untyped-def]
-    ptr, ent, x, off, ent_of_row, n_rows_of, n_ent, own, other, other_of_row, v, f, group, mu_v, lam_v, e, alpha
+    ptr, ent, x, f_lo, f_hi, e_lo, e_hi, ent_of_row, n_rows_of, own, t, q, v, f, group, mu_v, lam_v, e, alpha,
+    s1, s2, agg_e, agg_eq, old_p, old_t,
 ):  # fmt: skip
-    """Draw column f of one block's factors; ``own`` (this side's P_·f per entity) and ``e`` are updated."""
-    s1 = np.zeros(n_ent)
-    s2 = np.zeros(n_ent)
-    agg_e = np.zeros(n_ent)
-    agg_eq = np.zeros(n_ent)
+    """Draw column f of one block's factors (features ``f_lo``…``f_hi``, entities ``e_lo``…``e_hi``).
+
+    ``own``/``t`` hold P_·f and T_·f of every entity, ``q`` the row sums Σ_b P_b; all three and ``e``
+    are updated. ``s1``…``old_t`` are scratch over all entities."""
+    for c in range(e_lo, e_hi):
+        s1[c] = 0.0
+        s2[c] = 0.0
+        agg_e[c] = 0.0
+        agg_eq[c] = 0.0
+        old_p[c] = own[c]
+        old_t[c] = t[c]
     for r in range(e.shape[0]):
         c = ent_of_row[r]
-        o = other[other_of_row[r]]
+        o = q[r] - own[c]
         s1[c] += o
         s2[c] += o * o
         agg_e[c] += e[r]
         agg_eq[c] += e[r] * o
-    old_p = own.copy()
-    t = np.zeros(n_ent)
-    for jl in range(ptr.shape[0] - 1):
-        vj = v[off + jl, f]
-        for p in range(ptr[jl], ptr[jl + 1]):
-            t[ent[p]] += x[p] * x[p] * vj * vj
-    old_t = t.copy()
-    for jl in range(ptr.shape[0] - 1):
-        j = off + jl
+    for j in range(f_lo, f_hi):
         vj = v[j, f]
         s_hh = 0.0
         s_eh = 0.0
-        for p in range(ptr[jl], ptr[jl + 1]):
+        for p in range(ptr[j], ptr[j + 1]):
             xe = x[p]
             c = ent[p]
             a = own[c] - xe * vj
@@ -142,7 +144,7 @@ def _factor_block(  # type: ignore[no-untyped-def]
         prec = alpha * s_hh + lam_v[g, f]
         new = np.random.normal((alpha * s_eh + lam_v[g, f] * mu_v[g, f]) / prec, 1.0 / np.sqrt(prec))
         d = new - vj
-        for p in range(ptr[jl], ptr[jl + 1]):
+        for p in range(ptr[j], ptr[j + 1]):
             xe = x[p]
             c = ent[p]
             a = own[c] - xe * vj
@@ -153,38 +155,29 @@ def _factor_block(  # type: ignore[no-untyped-def]
         v[j, f] = new
     for r in range(e.shape[0]):
         c = ent_of_row[r]
-        e[r] -= (own[c] - old_p[c]) * other[other_of_row[r]] + 0.5 * (
-            (own[c] * own[c] - t[c]) - (old_p[c] * old_p[c] - old_t[c])
-        )
-
-
-@njit(cache=True, nogil=True)
-def _side_sums(ptr, ent, x, off, n_ent, v, f):  # type: ignore[no-untyped-def]
-    out = np.zeros(n_ent)
-    for jl in range(ptr.shape[0] - 1):
-        vj = v[off + jl, f]
-        for p in range(ptr[jl], ptr[jl + 1]):
-            out[ent[p]] += x[p] * vj
-    return out
+        dp = own[c] - old_p[c]
+        e[r] -= dp * (q[r] - old_p[c]) + 0.5 * ((own[c] * own[c] - t[c]) - (old_p[c] * old_p[c] - old_t[c]))
+        q[r] += dp
 
 
 @njit(cache=True, nogil=True)
 def relational_sweep(  # type: ignore[no-untyped-def]
-    l_ptr, l_ent, l_x, l_of_row, n_left, r_ptr, r_ent, r_x, r_of_row, n_right, group, n_groups,
+    ptr, ent, x, block_feat, block_ent, of_row, n_rows_of, group, n_groups,
     y, e, w0, w, v, mu_w, lam_w, mu_v, lam_v, alpha, hyper,
 ):  # fmt: skip
     """One sweep over α, the group hyperparameters, w0, w and V (w, V, e and the hyper arrays in place).
 
-    The left block's features are columns 0…F_L−1 of ``w``/``v``, read by feature: feature jl's
-    entities are ``l_ent[l_ptr[jl]:l_ptr[jl+1]]`` with values ``l_x`` (a CSC of the left entity
-    design); the right block follows at F_L. ``l_of_row``/``r_of_row`` give each rating row's
-    entities. ``hyper`` = (α0, β0, α_λ, β_λ, γ0, μ0, reg0, fit_w0); ``e`` = y − ŷ on entry and exit.
-    Returns (α, w0).
+    The design is B relational blocks over one global feature and entity numbering: feature j's
+    entities are ``ent[ptr[j]:ptr[j+1]]`` with values ``x`` (the CSC of the block-diagonal entity
+    design); block b owns features ``block_feat[b]``…``block_feat[b+1]`` and entities ``block_ent[b]``…;
+    ``of_row[b, r]`` is rating row r's entity in block b and ``n_rows_of`` each entity's row count.
+    ``hyper`` = (α0, β0, α_λ, β_λ, γ0, μ0, reg0, fit_w0); ``e`` = y − ŷ on entry and exit. Returns (α, w0).
     """
     a0, b0, alam, blam, gamma0, mu0, reg0, fit_w0 = hyper
     n_rows = y.shape[0]
     k = v.shape[1]
-    f_left = l_ptr.shape[0] - 1
+    n_blocks = block_feat.shape[0] - 1
+    n_ent = n_rows_of.shape[0]
     sse = 0.0
     for r in range(n_rows):
         sse += e[r] * e[r]
@@ -199,24 +192,36 @@ def relational_sweep(  # type: ignore[no-untyped-def]
         for r in range(n_rows):
             e[r] -= new - w0
         w0 = new
-    n_rows_l = np.zeros(n_left)
-    for r in range(n_rows):
-        n_rows_l[l_of_row[r]] += 1.0
-    n_rows_r = np.zeros(n_right)
-    for r in range(n_rows):
-        n_rows_r[r_of_row[r]] += 1.0
-    _linear_block(l_ptr, l_ent, l_x, 0, l_of_row, n_rows_l, n_left, w, group, mu_w, lam_w, e, alpha)
-    _linear_block(r_ptr, r_ent, r_x, f_left, r_of_row, n_rows_r, n_right, w, group, mu_w, lam_w, e, alpha)
+    s1 = np.zeros(n_ent)
+    s2 = np.zeros(n_ent)
+    agg_e = np.zeros(n_ent)
+    agg_eq = np.zeros(n_ent)
+    old_p = np.zeros(n_ent)
+    old_t = np.zeros(n_ent)
+    for b in range(n_blocks):
+        _linear_block(ptr, ent, x, block_feat[b], block_feat[b + 1], of_row[b], n_rows_of, w, group, mu_w, lam_w,
+                      e, alpha, agg_e, old_p)  # fmt: skip
+    own = np.zeros(n_ent)
+    t = np.zeros(n_ent)
+    q = np.zeros(n_rows)
     for f in range(k):
-        p = _side_sums(l_ptr, l_ent, l_x, 0, n_left, v, f)
-        q = _side_sums(r_ptr, r_ent, r_x, f_left, n_right, v, f)
-        _factor_block(
-            l_ptr, l_ent, l_x, 0, l_of_row, n_rows_l, n_left, p, q, r_of_row, v, f, group, mu_v, lam_v, e, alpha
-        )  # fmt: skip
-        _factor_block(
-            r_ptr, r_ent, r_x, f_left, r_of_row, n_rows_r, n_right, q, p, l_of_row, v, f, group, mu_v, lam_v,
-            e, alpha,
-        )  # fmt: skip
+        own[:] = 0.0
+        t[:] = 0.0
+        for j in range(ptr.shape[0] - 1):
+            vj = v[j, f]
+            for p in range(ptr[j], ptr[j + 1]):
+                xv = x[p] * vj
+                own[ent[p]] += xv
+                t[ent[p]] += xv * xv
+        q[:] = 0.0
+        for b in range(n_blocks):
+            for r in range(n_rows):
+                q[r] += own[of_row[b, r]]
+        for b in range(n_blocks):
+            _factor_block(
+                ptr, ent, x, block_feat[b], block_feat[b + 1], block_ent[b], block_ent[b + 1], of_row[b],
+                n_rows_of, own, t, q, v, f, group, mu_v, lam_v, e, alpha, s1, s2, agg_e, agg_eq, old_p, old_t,
+            )  # fmt: skip
     return alpha, w0
 
 

@@ -3,7 +3,7 @@ MCMC) behind the movierec contract: ``myfm:bfm``, the reference our ``bayesian-f
 
 It receives exactly our design (:func:`movierec.models.bayesian.relational_design`: user, item, the
 SVD++ / flipped implicit blocks and the timeSVD++ user-day indicator as feature groups) as myfm's
-``RelationBlock`` pair, its fast path (Rendle 2013), and predicts the posterior predictive mean.
+``RelationBlock``s, its fast path (Rendle 2013), and predicts the posterior predictive mean.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import scipy.sparse as sp
 from movierec.errors import ConfigError, DataError
 from movierec.interactions import Interactions
 from movierec.models.base import ExplicitRecommender, check_positive, check_random_state
-from movierec.models.bayesian import FEATURE_SETS, relational_design, session_index
+from movierec.models.bayesian import FEATURE_SETS, relational_design
 
 __all__ = ["MyFMBayesianFM"]
 
@@ -55,10 +55,7 @@ class MyFMBayesianFM(ExplicitRecommender):
         self._model = myfm.MyFMGibbsRegressor(rank=int(self.rank), random_seed=seed).fit(
             sp.csr_matrix((train.n_ratings, 0)),
             train.ratings.astype(np.float64),
-            X_rel=[
-                myfm.RelationBlock(design.left_of_row, design.left),
-                myfm.RelationBlock(design.right_of_row, design.right),
-            ],
+            X_rel=[myfm.RelationBlock(rows, m) for rows, m in zip(design.of_row, design.blocks, strict=True)],
             n_iter=int(self.n_iter),
             n_kept_samples=int(self.n_iter) - int(self.burn_in),
             group_shapes=[s for s in design.group_sizes if s > 0],
@@ -81,14 +78,10 @@ class MyFMBayesianFM(ExplicitRecommender):
         out = np.full(len(users), float(np.mean(self.rating_scale_)), dtype=np.float64)
         if ok.any():
             design = self._design
-            left = design.user_entities[users[ok]]
-            if len(design.sessions):
-                pos = session_index(
-                    design.sessions, users[ok], None if timestamps is None else timestamps[ok]
-                )
-                left = np.where(pos >= 0, pos, left)
+            ts = None if timestamps is None else np.asarray(timestamps)[ok]
+            rows = design.entities(users[ok], items[ok], ts)
             out[ok] = self._model.predict(
                 sp.csr_matrix((int(ok.sum()), 0)),
-                X_rel=[myfm.RelationBlock(left, design.left), myfm.RelationBlock(items[ok], design.right)],
+                X_rel=[myfm.RelationBlock(r, m) for r, m in zip(rows, design.blocks, strict=True)],
             )
         return self._clip(out) if clip else out
