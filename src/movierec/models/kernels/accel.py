@@ -40,6 +40,7 @@ __all__ = [
     "fast_width",
     "first_seen",
     "group_by_first_seen",
+    "ials_half_step",
     "implicit_sums",
     "predict_dense_items",
     "predict_pairs",
@@ -379,3 +380,29 @@ def implicit_sums(u_ptr: np.ndarray, u_items: np.ndarray, yj: np.ndarray) -> np.
 
         return sgd.implicit_sums(u_ptr, u_items, yj)
     return _native.implicit_sums(_i64(u_ptr), _i32(u_items), _f64(yj))
+
+
+def ials_half_step(
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    fixed: np.ndarray,
+    solve: np.ndarray,
+    gram: np.ndarray,
+    alpha0: float,
+    reg: np.ndarray,
+    cg_steps: int,
+) -> float:
+    """One iALS half-step: every row of ``solve`` (float32, in place) by CG against ``fixed``
+    (``ials_cg.ials_half_step``); rows in chunks claimed by threads. Returns the rows' data loss."""
+    CALLS["ials_half_step"] += 1
+    if _native is None:
+        from movierec.models.kernels import ials_cg
+
+        return float(ials_cg.ials_half_step(indptr, indices, fixed, solve, gram, alpha0, reg, cg_steps))
+    losses = np.zeros(solve.shape[0])
+    args = (
+        _i64(indptr), _i32(indices), np.ascontiguousarray(fixed, dtype=np.float32), solve, _f64(gram),
+        float(alpha0), _f64(reg), int(cg_steps), losses,
+    )  # fmt: skip
+    run_chunks(lambda c, n: _native.ials_rows_chunk(*args, c, n), solve.shape[0])
+    return float(losses.sum())
