@@ -40,6 +40,7 @@ __all__ = [
     "fast_width",
     "first_seen",
     "group_by_first_seen",
+    "has_native",
     "ials_half_step",
     "implicit_sums",
     "predict_dense_items",
@@ -53,6 +54,14 @@ __all__ = [
 ]
 
 BACKEND = "native" if _native is not None else "numba"
+
+
+def has_native(name: str) -> bool:
+    """Whether the built extension has kernel ``name``: a build older than this source (an in-place build
+    not redone after a pull) lacks the newest kernels, which then run their numba versions."""
+    return _native is not None and hasattr(_native, name)
+
+
 CALLS: Counter[str] = Counter()
 
 COSINE, MSD, PEARSON, PEARSON_BASELINE = 0, 1, 2, 3  # the similarity codes of both backends
@@ -343,7 +352,7 @@ def svdpp_epoch(
 ) -> float:
     """One SGD sweep of SVD++ over ratings grouped by user, float64 state updated in place (``sgd.svdpp_epoch``)."""
     CALLS["svdpp_epoch"] += 1
-    if _native is None:
+    if not has_native("svdpp_epoch"):
         from movierec.models.kernels import sgd
 
         return float(
@@ -375,7 +384,7 @@ def svdpp_epoch(
 
 def implicit_sums(u_ptr: np.ndarray, u_items: np.ndarray, yj: np.ndarray) -> np.ndarray:
     """|I_u|^-1/2 Σ_{j∈I_u} y_j per user, SVD++'s implicit term (``sgd.implicit_sums``)."""
-    if _native is None:
+    if not has_native("implicit_sums"):
         from movierec.models.kernels import sgd
 
         return sgd.implicit_sums(u_ptr, u_items, yj)
@@ -395,7 +404,7 @@ def ials_half_step(
     """One iALS half-step: every row of ``solve`` (float32, in place) by CG against ``fixed``
     (``ials_cg.ials_half_step``); rows in chunks claimed by threads. Returns the rows' data loss."""
     CALLS["ials_half_step"] += 1
-    if _native is None:
+    if not has_native("ials_rows_chunk"):
         from movierec.models.kernels import ials_cg
 
         return float(ials_cg.ials_half_step(indptr, indices, fixed, solve, gram, alpha0, reg, cg_steps))
