@@ -369,7 +369,8 @@ class RecVAE(_VAE):
         F = torch.nn.functional
         indptr, rows, cols, vals, normed = self._sparse_batch(torch, x, batch)
         shape = (len(batch), x.shape[1])
-        inp = self._input(torch, indptr, cols, normed, shape, float(self.dropout) if encoder_step else 0.0)
+        clean = self._input(torch, indptr, cols, normed, shape, 0.0)
+        inp = self._input(torch, indptr, cols, normed, shape, float(self.dropout)) if encoder_step else clean
         with torch.set_grad_enabled(encoder_step):
             mu, logvar = net.encoder.forward_sparse(inp)
             z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
@@ -382,9 +383,7 @@ class RecVAE(_VAE):
             return -0.5 * (lv + log2pi + (v - m) ** 2 / lv.exp())
 
         with torch.no_grad():  # the composite prior's middle part: last epoch's encoder on the clean row
-            post_mu, post_logvar = net.prior.forward_sparse(
-                self._input(torch, rows, cols, normed, shape, 0.0)
-            )
+            post_mu, post_logvar = net.prior.forward_sparse(clean)
         zeros = torch.zeros_like(z)
         parts = [
             log_pdf(z, zeros, zeros) + np.log(self._MIXTURE[0]),
