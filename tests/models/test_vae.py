@@ -94,3 +94,36 @@ def test_sparse_training_batch_equals_the_dense_one(tiny: Interactions) -> None:
     dropped = MultVAE._input(torch, indptr, cols, normed, (len(batch), x.shape[1]), 0.5).to_dense().numpy()
     kept = dropped[dense.numpy() > 0]
     assert (dropped[dense.numpy() == 0] == 0).all() and 0 < (kept > 0).sum() < len(kept)
+
+
+def test_recvae_loss_equals_the_dense_reference(tiny: Interactions) -> None:
+    """RecVAE's sparse encoder-step loss equals the reference code's dense loss (same weights, same
+    noise; dropout 0 so neither draws a mask), with a prior that differs from the encoder."""
+    F = torch.nn.functional
+    train = tiny.to_implicit(3.0)
+    x = train.csr().astype(np.float32)
+    model = RecVAE(hidden=16, latent=8, dropout=0.0)
+    net = model._build(torch, x.shape[1])
+    with torch.no_grad():
+        for p in net.prior.parameters():
+            p.add_(0.1 * torch.randn_like(p))
+    batch = np.array([3, 1, 5, 0])
+    torch.manual_seed(7)
+    ours = float(model._loss(torch, net, x, batch, encoder_step=True).detach())
+    xb = torch.from_numpy(x[batch].toarray())
+    torch.manual_seed(7)
+    mu, logvar = net.encoder(xb, 0.0)
+    z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
+    mll = (F.log_softmax(net.decoder(z), dim=1) * xb).sum(dim=1).mean()
+    post_mu, post_logvar = net.prior(xb, 0.0)
+
+    def log_pdf(v, m, lv):  # type: ignore[no-untyped-def]
+        return -0.5 * (lv + np.log(2 * np.pi) + (v - m) ** 2 / lv.exp())
+
+    w = RecVAE._MIXTURE
+    zeros = torch.zeros_like(z)
+    prior = torch.logsumexp(torch.stack([log_pdf(z, zeros, zeros) + np.log(w[0]),
+                                         log_pdf(z, post_mu, post_logvar) + np.log(w[1]),
+                                         log_pdf(z, zeros, zeros + 10.0) + np.log(w[2])], dim=-1), dim=-1)  # fmt: skip
+    kld = ((log_pdf(z, mu, logvar) - prior).sum(dim=1) * model.gamma * xb.sum(dim=1)).mean()
+    assert ours == pytest.approx(float(-(mll - kld).detach()), rel=1e-5)
