@@ -177,11 +177,11 @@ class _VAE(WeightedRecommender):
         F.dropout(F.normalize(x)); the zeros a dense dropout would touch stay zero)."""
         if dropout > 0:
             values = values * (torch.rand_like(values) >= dropout) / (1.0 - dropout)
-        with (
-            warnings.catch_warnings()
-        ):  # torch flags sparse CSR as beta; the product we use is checked in tests
+        # torch flags sparse CSR as beta (the product we use is checked in tests); the invariants are
+        # checked, O(nnz): a malformed batch raises instead of reading out of bounds
+        with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
-            return torch.sparse_csr_tensor(indptr, cols, values, shape, check_invariants=False)
+            return torch.sparse_csr_tensor(indptr, cols, values, shape, check_invariants=True)
 
     def _batches(self, n: int, rng: np.random.Generator) -> list[np.ndarray]:
         order = rng.permutation(n)
