@@ -278,6 +278,10 @@ def render(rows: list[dict[str, Any]]) -> str:
             if ref:
                 lines += [f"Best: `{best['model']}` at {best[metric] / ref[0]:.2f}× `lightfm:bpr`'s NDCG@10 "
                           "(issue 19's target: ≥ 1.8×, moonshot 2×).", ""]  # fmt: skip
+        if group == "topn" and ours:
+            lines += ["`ease` and `rp3beta` defaults come from their ml-latest-small study (`--protocol mlls`, the "
+                      "data `compare` runs on); their ml-100k validation points are in the tuned table below. "
+                      "`cornac:bivae`: Cornac's README settings (k 50, encoder [100], 500 epochs).", ""]  # fmt: skip
         if group == "topn-tuned":
             lines += ["Commands of the studies: `PYTHONPATH=src python bench/validation_study.py MODEL` "
                       "(`--protocol mlls` for the defaults); every grid point and its validation NDCG@10 are in "
