@@ -1,6 +1,6 @@
 """Mult-VAE and RecVAE training speed: ours against a straightforward plain PyTorch loop (issue 19).
 
-    PYTHONPATH=src python bench/bench_vae.py [--repeat 3]
+    PYTHONPATH=src python bench/bench_vae.py [--repeat 3] [--models mult-vae recvae]
 
 The reference loops are what the papers' code does, written plainly: each batch of users becomes a
 dense tensor (``X[batch].toarray()``), ``F.normalize`` + ``F.dropout``, the same network (built by our
@@ -125,7 +125,13 @@ def _epoch_seconds(name: str, train: Any, plain: bool, seed: int) -> tuple[float
 
 
 def main() -> None:
-    args = parse_mode(__doc__.splitlines()[0])
+    import argparse
+    import json
+
+    pick = argparse.ArgumentParser(add_help=False)
+    pick.add_argument("--models", nargs="*", default=list(PLAIN), choices=list(PLAIN))
+    chosen, rest = pick.parse_known_args()
+    args = parse_mode(__doc__.splitlines()[0], rest)
     from movierec.datasets import load
     from movierec.evaluation import make_split
 
@@ -133,7 +139,7 @@ def main() -> None:
     train, _test, _ = make_split(ds.interactions, "interactions-holdout", seed=42, threshold=4.0)
     train = train.to_implicit(4.0)
     rows = []
-    for name in ("mult-vae", "recvae"):
+    for name in chosen.models:
         load_before = os.getloadavg()
         ours, ref = [], []
         for r in range(args.repeat):  # alternate so both see the same load
@@ -150,7 +156,13 @@ def main() -> None:
             f"load average {load_before[0]:.1f} → {load_after[0]:.1f}",
         ))  # fmt: skip
         print(rows[-1], flush=True)
-    print(write_results("vae", rows, mode=args.mode))
+    path = ROOT / "bench" / "results" / "vae.json"  # a run of some models keeps the others' rows
+    kept = (
+        [r for r in json.loads(path.read_text()) if r["variant"] not in {r2["variant"] for r2 in rows}]
+        if path.is_file()
+        else []
+    )
+    print(write_results("vae", kept + rows, mode=args.mode))
 
 
 if __name__ == "__main__":
