@@ -4,12 +4,13 @@ next-item-in-session protocol.
 Leave-last-out: each user's latest rating is the test item; models train on everything else;
 full ranking over every item the user has not rated (``movierec.evaluation.compare``, split
 ``leave-last-out``). gru4rec holds each user's latest *training* item out internally for early
-stopping (best of 5 epochs; its ``time_budget`` is not used, so the row is comparable across loads). sasrec is not retrained
+stopping (its defaults: best of 5 epochs; ``time_budget`` is not used, so the row is comparable across loads). sasrec is not retrained
 here: its row is read from ``bench/results/sequential.json`` when present (same split).
 Published full-ranking figures for the same family are on other data: SASRec on ml-1m
 NDCG@10 ≈ 0.13–0.19 (Klenitskiy & Vasilev 2023; Petrov & Macdonald 2023) — a different dataset.
-Next-item-in-session (``movierec.session_eval``): sessions cut at a 1 h gap, each user's latest
-session of ≥ 2 ratings is the test session (first 20 events each), HR@20 / MRR@20.
+Next-item-in-session (``compare --protocols next-item-in-session``, split ``last-session``): sessions cut
+at a 1 h gap, each user's latest session of ≥ 2 ratings is the test session (first 20 events each),
+HR@20 / NDCG@20 / MRR@20 per event averaged per user; gru4rec reads 1 h sessions there.
 Target: gru4rec NDCG@10 above markov and popularity under leave-last-out; training < 5 min.
 Results: ``bench/results/gru4rec.json``.
 """
@@ -29,9 +30,9 @@ from common import RESULTS_DIR, make_row, parse_mode, write_results
 
 TASK = "gru4rec"
 BUDGET_S = 280.0
-# 5 epochs: the first run's validation NDCG@10 (inside the training split) peaked at epoch 4 of 10
-# (0.0487); a fixed count keeps the row comparable across machine loads (a time budget would not)
-GRU = {"random_state": 42, "epochs": 5, "patience": 5}
+# the class defaults (bench/gru4rec_study.py: bpr-max, 5 epochs, best kept); no time budget, so the row is
+# comparable across machine loads
+GRU = {"random_state": 42}
 
 
 def main() -> None:
@@ -47,7 +48,6 @@ def main() -> None:
     keep = [r for r in keep if r["variant"].startswith("next-item" if part == "lla" else "leave-last-out")]
     from movierec.datasets import load
     from movierec.evaluation import compare
-    from movierec.session_eval import next_item_in_session
 
     ds = load("ml-latest-small")
     rows: list[dict[str, Any]] = []
@@ -103,30 +103,28 @@ def main() -> None:
                 break
     tic = time.perf_counter()
     sess = (
-        []
+        None
         if part == "lla"
-        else next_item_in_session(
+        else compare(
             ds,
-            [("popularity", {}), ("markov", {}), ("gru4rec", {**GRU, "session_gap": "1h", "epochs": 8})],
-            gap="1h",
+            [("popularity", {}), ("markov", {}), ("ease", {}), ("gru4rec", {**GRU, "session_gap": "1h"})],
+            protocols=["next-item-in-session"],
             k=20,
-            max_events=20,
+            progress=progress,
         )
     )
-    for r in sess:
+    for r in sess.rows if sess is not None else []:
+        q = {key: round(v, 4) for key, v in r.metrics.items()}
+        q.update({f"{key} ci": [round(x, 4) for x in v] for key, v in r.intervals.items()})
         rows.append(
             make_row(
                 TASK,
-                f"next-item-in-session (gap 1h): {r['model']}",
-                r["fit_seconds"],
+                f"next-item-in-session (gap 1h): {r.label}",
+                r.fit_seconds,
                 None,
                 None,
-                quality={
-                    key: (round(v, 4) if isinstance(v, float) else v)
-                    for key, v in r.items()
-                    if key not in ("model", "protocol", "gap", "fit_seconds")
-                },
-                notes=f"{r['n_users']} test sessions, {r['n_events']} events; load average {os.getloadavg()[0]:.1f}",
+                quality=q,
+                notes=f"fit seconds; {'; '.join(r.notes)}; load average {os.getloadavg()[0]:.1f}",
             )
         )
     print(f"session protocol {time.perf_counter() - tic:.0f}s")

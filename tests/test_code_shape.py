@@ -22,8 +22,6 @@ ALLOWED: dict[str, str] = {
     # The SASRec training loop (owned by the model layer, issue 17's h17a part): one torch loop whose
     # batch, loss and early-stopping steps share many locals; split when the model gets a trainer.
     "models/sasrec.py:SASRec._fit": "torch training loop, to move into a ModelTrainer",
-    # The cold-users study runs one pipeline of fold-ins per strategy; not in this change's area.
-    "cold_users.py:cold_users": "study pipeline outside issue 17's files; split with its owner",
 }
 
 

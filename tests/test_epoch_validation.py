@@ -8,6 +8,7 @@ import math
 import numpy as np
 import pytest
 
+import movierec
 from datagen import make_ratings
 from movierec.datasets import Dataset
 from movierec.epoch_validation import EpochValidator, validation_slice
@@ -39,7 +40,7 @@ def small() -> Dataset:
 
 
 def test_compare_scores_the_iterative_models_each_epoch(small: Dataset) -> None:
-    monitor = EpochValidator(n_users=30, per_user=4, k=5, seed=3)
+    monitor = movierec.EpochValidator(n_users=30, per_user=4, k=5, seed=3)  # exported lazily
     comp = compare(
         small,
         [("svd", {"epochs": 5, "factors": 4}), ("bpr", {"epochs": 9, "factors": 4}), "ease"],

@@ -161,7 +161,7 @@ def test_recommend_scores_in_batches(monkeypatch) -> None:  # type: ignore[no-un
 
 
 def test_default_fits_and_a_tsne_map_import_no_numba_when_the_extension_is_built() -> None:
-    """A fresh process fitting the report's and compare's defaults (svd, svdpp, knn-baseline, ease, bpr, warp,
+    """A fresh process fitting the report's and compare's defaults (svd, svdpp, knn-baseline, ease, ials, bpr, warp,
     warp-kos, logistic; warp with side features too) and drawing one t-SNE map never imports numba: nothing
     is JIT-compiled on a user's first command (issue 16). openTSNE's own neighbour lookup would import
     pynndescent."""
@@ -172,6 +172,8 @@ def test_default_fits_and_a_tsne_map_import_no_numba_when_the_extension_is_built
 
     if accel.BACKEND != "native":
         pytest.skip("compiled kernels not built here (pip install builds them)")
+    if not accel.has_native("ials_rows_chunk"):
+        pytest.skip("the compiled extension is older than this source: rebuild it (pip install / build_ext)")
     code = """
 import sys
 import numpy as np
@@ -189,6 +191,7 @@ for name in ("bpr", "warp", "warp-kos", "logistic"):
 side = sp.random(positives.n_items, 4, density=0.5, random_state=0, format="csr")
 create("warp", epochs=2, random_state=0).fit(positives, item_features=side)
 model = create("ease").fit(positives)
+create("ials", epochs=2).fit(positives)
 project(np.random.default_rng(0).normal(size=(40, 8)), "tsne", 0, None)
 print(sorted(m for m in ("numba", "pynndescent") if m in sys.modules))
 """

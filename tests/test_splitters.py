@@ -137,3 +137,35 @@ def test_compare_is_a_fold_by_model_loop_over_the_splitter(bundled) -> None:
     # pooled over both folds: every user with a test positive in either fold counts once per fold
     counts = [int((te.user_counts() > 0).sum()) for _, te in splitter.split(bundled.interactions)]
     assert result.rows[0].n_users == sum(counts)
+
+
+def test_compare_rows_are_the_per_fold_evaluations_pooled(bundled) -> None:
+    """Same rows per fold, same seeds: compare's cv row is each fold's evaluate() with the run's seed, pooled."""
+    from movierec.evaluation import evaluate
+    from movierec.models.base import training_view
+    from movierec.models.registry import create
+
+    result = compare(
+        bundled,
+        ["baseline", "itemknn"],
+        split="ratings-holdout",
+        cv=2,
+        protocols="rating,full-ranking",
+        seed=5,
+    )
+    splitter = get_splitter("ratings-holdout", seed=5, cv=2)
+    folds = list(splitter.split(bundled.interactions))
+    for row in result.rows:
+        per_fold = []
+        for train, test in folds:
+            model = create(row.model, **row.params).fit(training_view(create(row.model), train, 4.0))
+            per_fold.append(evaluate(model, train, test, row.protocol, k=10, threshold=4.0, seed=5))
+        checked = [m for m in row.metrics if row.protocol == "rating" or m in per_fold[0].per_user]
+        assert checked
+        for metric in checked:
+            value = row.metrics[metric]
+            if row.protocol == "rating":  # RMSE/MAE: the mean over folds
+                expected = np.mean([r.metrics[metric] for r in per_fold])
+            else:  # ranking metrics: pooled over every (user, fold)
+                expected = np.concatenate([r.per_user[metric] for r in per_fold]).mean()
+            assert value == pytest.approx(expected, rel=1e-9, abs=1e-12), (row.label, metric)

@@ -113,7 +113,11 @@ def test_parse_metric_directions_and_kind_checks() -> None:
 
 
 def test_spaces_follow_the_model_constructor_names() -> None:
-    assert set(resolve_space("ease")) == {"l2", "popularity_exponent"}  # the EASE module calls λ ``l2``
+    assert set(resolve_space("ease")) == {
+        "l2",
+        "popularity_exponent",
+        "user_exponent",
+    }  # the EASE module calls λ ``l2``
     svd = resolve_space("svd")
     assert set(svd) == {"factors", "epochs", "learning_rate", "regularization"}  # one name across models
     assert svd["factors"].low == 8 and svd["factors"].high == 256 and svd["factors"].log

@@ -27,6 +27,7 @@ from movierec.errors import (
 
 if TYPE_CHECKING:  # pragma: no cover
     from movierec.datasets import Dataset, load
+    from movierec.epoch_validation import EpochValidator
     from movierec.evaluation import Comparison, Result, compare, evaluate, make_split
     from movierec.interactions import IdMap, Interactions
     from movierec.recommender import Recommender
@@ -46,6 +47,7 @@ _LAZY = {
     "compare": "movierec.evaluation",
     "evaluate": "movierec.evaluation",
     "make_split": "movierec.evaluation",
+    "EpochValidator": "movierec.epoch_validation",
     "Artifact": "movierec.serving.artifact",
     "load_artifact": "movierec.serving.artifact",
 }
@@ -58,6 +60,7 @@ __all__ = [
     "DataError",
     "Dataset",
     "DownloadError",
+    "EpochValidator",
     "IdMap",
     "Interactions",
     "MovierecError",

@@ -117,27 +117,7 @@ def cold_users(
     is_held[held] = True
     train = inter.subset(np.flatnonzero(~is_held[inter.users])).to_implicit(threshold)
     feats = build_user_features(dataset, inter.user_map, user_features) if user_features else None
-    order = np.argsort(inter.users, kind="stable")
-    bounds = np.searchsorted(inter.users[order], np.arange(inter.n_users + 1))
-    cases = []  # (user, revealed items, their ratings, relevant items)
-    for u in held:
-        rows = _timeline(inter, u, order[bounds[u] : bounds[u + 1]])
-        later = rows[max_r:]
-        rel = inter.items[later][inter.ratings[later] >= threshold]
-        if len(rel):
-            cases.append((int(u), inter.items[rows[:max_r]], inter.ratings[rows[:max_r]], np.unique(rel)))
-    if not cases:
-        raise DataError(f"no held-out user has a rating ≥ {threshold} after their first {max_r}")
-    rel_csr = sp.csr_matrix(
-        (
-            np.ones(sum(len(c[3]) for c in cases)),
-            (
-                np.repeat(np.arange(len(cases)), [len(c[3]) for c in cases]),
-                np.concatenate([c[3] for c in cases]),
-            ),
-        ),
-        shape=(len(cases), inter.n_items),
-    )
+    cases, rel_csr = _cases(inter, held, max_r, threshold)
     rows_out: list[dict[str, Any]] = []
     per_user: dict[tuple[str, int], dict[str, np.ndarray]] = {}
     labels: list[str] = []
@@ -152,18 +132,8 @@ def cold_users(
         model.fit(train, user_features=feats) if uses else model.fit(train)
         fit_s = time.perf_counter() - tic
         for r in reveal:
-            recs = np.full((len(cases), k), -1, dtype=np.int64)
-            scored = True
-            for j, (u, items, ratings, _rel) in enumerate(cases):
-                scores = _score(model, uses, feats, u, items[:r], ratings[:r])
-                if scores is None:
-                    scored = False
-                    break
-                scores = np.asarray(scores, dtype=np.float64).copy()
-                scores[items[:r]] = -np.inf
-                top = np.argpartition(-scores, k)[:k]
-                recs[j] = top[np.argsort(-scores[top], kind="stable")]
-            if not scored:
+            recs = _rank(model, uses, feats, cases, r, k)
+            if recs is None:
                 rows_out.append(
                     {"model": label, "revealed": r, "n_users": len(cases), "note": "needs ratings"}
                 )
@@ -204,6 +174,47 @@ def cold_users(
     except (ImportError, TypeError):  # pragma: no cover - provenance is optional here
         pass
     return ColdUsersReport(rows_out, paired, meta, per_user)
+
+
+def _cases(
+    inter: Interactions, held: np.ndarray, max_r: int, threshold: float
+) -> tuple[list[tuple[int, np.ndarray, np.ndarray, np.ndarray]], sp.csr_matrix]:
+    """Per held-out user: (user, first ``max_r`` items in time order, their ratings, later relevant items),
+    and the relevant items as a CSR (one row per case); users with nothing relevant later are left out."""
+    order = np.argsort(inter.users, kind="stable")
+    bounds = np.searchsorted(inter.users[order], np.arange(inter.n_users + 1))
+    cases = []
+    for u in held:
+        rows = _timeline(inter, u, order[bounds[u] : bounds[u + 1]])
+        later = rows[max_r:]
+        rel = inter.items[later][inter.ratings[later] >= threshold]
+        if len(rel):
+            cases.append((int(u), inter.items[rows[:max_r]], inter.ratings[rows[:max_r]], np.unique(rel)))
+    if not cases:
+        raise DataError(f"no held-out user has a rating ≥ {threshold} after their first {max_r}")
+    sizes = [len(c[3]) for c in cases]
+    rel_csr = sp.csr_matrix(
+        (
+            np.ones(sum(sizes)),
+            (np.repeat(np.arange(len(cases)), sizes), np.concatenate([c[3] for c in cases])),
+        ),
+        shape=(len(cases), inter.n_items),
+    )
+    return cases, rel_csr
+
+
+def _rank(model: Any, uses: bool, feats: Any, cases: list[Any], r: int, k: int) -> np.ndarray | None:
+    """Top-``k`` unrevealed items per case after revealing ``r`` ratings; None when the model needs ratings."""
+    recs = np.full((len(cases), k), -1, dtype=np.int64)
+    for j, (u, items, ratings, _rel) in enumerate(cases):
+        scores = _score(model, uses, feats, u, items[:r], ratings[:r])
+        if scores is None:
+            return None
+        scores = np.asarray(scores, dtype=np.float64).copy()
+        scores[items[:r]] = -np.inf
+        top = np.argpartition(-scores, k)[:k]
+        recs[j] = top[np.argsort(-scores[top], kind="stable")]
+    return recs
 
 
 def _score(

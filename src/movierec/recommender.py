@@ -25,6 +25,7 @@ import pandas as pd
 from movierec.datasets import Dataset, load
 from movierec.errors import ConfigError, NotFittedError, UnknownIdError
 from movierec.interactions import Interactions
+from movierec.models.base import Recommender as ModelContract
 
 __all__ = ["Recommender"]
 
@@ -53,7 +54,7 @@ class Recommender:
     def __init__(
         self,
         dataset: Dataset | str | Path = "ml-latest-small",
-        model: str | Any = "svd",
+        model: str | ModelContract = "svd",
         *,
         threshold: float = 4.0,
         item_features: str | Sequence[str] | None = None,
@@ -63,6 +64,7 @@ class Recommender:
         from movierec.models.registry import create
 
         self.dataset = dataset if isinstance(dataset, Dataset) else load(dataset)
+        self.model: Any  # a registered model or the caller's own object following the contract
         if isinstance(model, str):
             self.model = create(model, **params)
             if "random_state" in self.model.get_params() and "random_state" not in params:

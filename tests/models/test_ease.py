@@ -39,7 +39,7 @@ def test_items_without_interactions_are_left_out_and_score_zero() -> None:
     x[:, [3, 7]] = 0.0
     u, i = np.nonzero(x)
     train = Interactions(u, i, np.ones(len(u)), IdMap(np.arange(20)), IdMap(np.arange(12)))
-    model = EASE(l2=5.0).fit(train)
+    model = EASE(l2=5.0, popularity_exponent=0.0, user_exponent=0.0).fit(train)  # plain EASE^R
     assert 3 not in model.active_items_ and 7 not in model.active_items_
     full = x @ _direct(x.astype(np.float64), 5.0)  # the closed form over ALL items
     np.testing.assert_allclose(model.score(np.arange(20)), full, rtol=1e-4, atol=1e-5)
@@ -52,12 +52,32 @@ def test_popularity_exponent_scales_each_items_scores_by_its_count() -> None:
     x[:, 5] = 0.0
     u, i = np.nonzero(x)
     train = Interactions(u, i, np.ones(len(u)), IdMap(np.arange(30)), IdMap(np.arange(15)))
-    plain = EASE(l2=5.0).fit(train).score(np.arange(30))
+    plain = EASE(l2=5.0, popularity_exponent=0.0).fit(train).score(np.arange(30))
     damped = EASE(l2=5.0, popularity_exponent=-0.5).fit(train).score(np.arange(30))
     counts = np.maximum(x.sum(axis=0), 1.0)
     np.testing.assert_allclose(damped, plain * counts[None, :] ** -0.5, rtol=1e-5, atol=1e-6)
     with pytest.raises(ConfigError, match="popularity_exponent"):
         EASE(popularity_exponent=5.0).fit(train)
+
+
+def test_user_exponent_weights_user_rows_in_the_gram_matrix() -> None:
+    """δ: B solves the closed form on D_u^-δ X (heavy users count less), scores stay X·B."""
+    rng = np.random.default_rng(4)
+    x = (rng.random((25, 10)) < 0.4).astype(np.float32)
+    x[0, :] = 1.0  # one heavy user
+    u, i = np.nonzero(x)
+    train = Interactions(u, i, np.ones(len(u)), IdMap(np.arange(25)), IdMap(np.arange(10)))
+    weighted = x.astype(np.float64) * (np.maximum(x.sum(axis=1), 1.0) ** -0.25)[:, None]
+    want = x @ _direct(weighted, 2.0)
+    got = EASE(l2=2.0, popularity_exponent=0.0, user_exponent=0.25).fit(train).score(np.arange(25))
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
+    assert not np.allclose(
+        got,
+        EASE(l2=2.0, popularity_exponent=0.0, user_exponent=0.0).fit(train).score(np.arange(25)),
+        atol=1e-3,
+    )
+    with pytest.raises(ConfigError, match="user_exponent"):
+        EASE(user_exponent=-0.5).fit(train)
 
 
 def test_refuses_above_item_limit(tiny: Interactions) -> None:

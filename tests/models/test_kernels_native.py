@@ -289,3 +289,33 @@ def test_logistic_kernel_matches_numba(adadelta: bool, features: bool) -> None:
     np.testing.assert_allclose(iw1, iw2, atol=2e-5)
     np.testing.assert_allclose(uw1, uw2, atol=2e-5)
     np.testing.assert_allclose(l1, l2, rtol=1e-4)
+
+
+def test_ials_half_steps_match_numba(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """iALS's CG row solves, compiled and chunked over threads: the numba half-step's factors and loss."""
+    from movierec.models.kernels import ials_cg
+
+    monkeypatch.setenv("MOVIEREC_THREADS", "2")  # several chunks on several threads
+    train = _train(7).to_implicit(3.0)
+    x = train.csr()
+    xt = train.csc()
+    rng = np.random.default_rng(0)
+    d = 6
+    users0 = (rng.standard_normal((train.n_users, d)) * 0.1).astype(np.float32)
+    items0 = (rng.standard_normal((train.n_items, d)) * 0.1).astype(np.float32)
+    reg_u = 0.05 * (np.diff(x.indptr) + 1.0).astype(np.float64)
+    reg_i = 0.05 * (np.diff(xt.indptr) + 1.0).astype(np.float64)
+    runs = []
+    for half_step in (accel.ials_half_step, ials_cg.ials_half_step):
+        users, items = users0.copy(), items0.copy()
+        losses = []
+        for _ in range(3):
+            half_step(x.indptr, x.indices, items, users, items.T.astype(np.float64) @ items, 0.1, reg_u, 3)
+            gram_u = users.T.astype(np.float64) @ users
+            losses.append(half_step(xt.indptr, xt.indices, users, items, gram_u, 0.1, reg_i, 3))
+        runs.append((users, items, losses))
+    (u1, i1, l1), (u2, i2, l2) = runs
+    assert np.abs(u1 - users0).max() > 1e-2
+    np.testing.assert_allclose(u1, u2, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(i1, i2, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(l1, l2, rtol=1e-6)

@@ -70,3 +70,27 @@ def test_bad_parameters(tiny: Interactions) -> None:
         MultVAE(dropout=1.0).fit(tiny)
     with pytest.raises(ConfigError, match="gamma"):
         RecVAE(gamma=0).fit(tiny)
+
+
+def test_sparse_training_batch_equals_the_dense_one(tiny: Interactions) -> None:
+    """The sparse CSR batch the training loops use: same normalised input, same first-layer product and
+    weight gradient, same multinomial likelihood as the dense batch of the papers' code."""
+    F = torch.nn.functional
+    x = tiny.to_implicit(3.0).csr().astype(np.float32)
+    batch = np.array([4, 0, 7, 2])
+    dense = torch.from_numpy(x[batch].toarray())
+    indptr, rows, cols, vals, normed = MultVAE._sparse_batch(torch, x, batch)
+    inp = MultVAE._input(torch, indptr, cols, normed, (len(batch), x.shape[1]), 0.0)
+    np.testing.assert_allclose(inp.to_dense().numpy(), F.normalize(dense, dim=1).numpy(), rtol=1e-6)
+    w = torch.randn(5, x.shape[1], requires_grad=True)
+    (inp @ w.t()).pow(2).sum().backward()
+    g_sparse = w.grad.clone()
+    w.grad = None
+    (F.normalize(dense, dim=1) @ w.t()).pow(2).sum().backward()
+    np.testing.assert_allclose(g_sparse.numpy(), w.grad.numpy(), rtol=1e-5, atol=1e-6)
+    logp = F.log_softmax(torch.randn(len(batch), x.shape[1]), dim=1)
+    np.testing.assert_allclose(float((logp[rows, cols] * vals).sum()), float((logp * dense).sum()), rtol=1e-5)
+    torch.manual_seed(0)
+    dropped = MultVAE._input(torch, indptr, cols, normed, (len(batch), x.shape[1]), 0.5).to_dense().numpy()
+    kept = dropped[dense.numpy() > 0]
+    assert (dropped[dense.numpy() == 0] == 0).all() and 0 < (kept > 0).sum() < len(kept)

@@ -6,7 +6,10 @@ solution, so leaving it out changes nothing and saves a cubic amount of work).
 
 ``popularity_exponent`` γ optionally rescales B's columns by each item's training count^γ
 (γ < 0 damps popular items, a form of popularity-bias correction as in Steck 2019's follow-ups
-and Abdollahpouri et al. 2019); the model stays one linear item × item matrix.
+and Abdollahpouri et al. 2019); ``user_exponent`` δ weights each user's row by |I_u|^−δ in the Gram
+matrix, XᵀD_u^−2δX (δ = 0.25 is the D_u^−½ user normalisation of GF-CF, Shen et al. 2021, "How
+Powerful is Graph Convolution for Recommendation?"), so heavy users do not dominate the item
+co-occurrences; the model stays one linear item × item matrix.
 """
 
 from __future__ import annotations
@@ -85,25 +88,33 @@ class LinearItemModel(WeightedRecommender):
 
 
 class EASE(LinearItemModel):
-    """EASE^R with L2 weight ``l2`` (λ), optional emphasised ``dropout`` (EDLAE, Steck 2020) and
-    ``popularity_exponent`` γ (scores of item i scaled by its training count^γ; 0 = plain EASE);
-    refuses above ``max_items`` items with interactions.
+    """EASE^R with L2 weight ``l2`` (λ), optional emphasised ``dropout`` (EDLAE, Steck 2020),
+    ``popularity_exponent`` γ (scores of item i scaled by its training count^γ; 0 = plain EASE) and
+    ``user_exponent`` δ (user rows weighted |I_u|^−δ in the Gram matrix; 0 = plain EASE); refuses
+    above ``max_items`` items with interactions.
 
     Memory and time grow with the square and cube of the number of active items, so large
     catalogues get a clear ConfigError instead of an exhausted machine.
+
+    Defaults from ``bench/validation_study.py ease --protocol mlls`` (ml-latest-small, ``compare``'s default
+    split, validation folds cut from its training part): λ 50, γ −0.3, δ 0.25 scored validation NDCG@10
+    0.1950 against 0.1795 for the old defaults (λ 500, γ 0, δ 0) and 0.1902 for the best δ = 0 point
+    (λ 300, γ −0.2). ``EASE(l2=500, popularity_exponent=0, user_exponent=0)`` is plain EASE^R.
     """
 
     name: ClassVar[str] = "ease"
     search_space: ClassVar[SearchSpace] = {
         "l2": FloatRange(1.0, 10_000.0, log=True),
         "popularity_exponent": FloatRange(-0.5, 0.0),
+        "user_exponent": FloatRange(0.0, 0.5),
     }
     tags: ClassVar[Tags] = Tags(fold_in="neighbours", serving="linear")
 
-    l2: float = 500.0
+    l2: float = 50.0
     dropout: float = 0.0
-    popularity_exponent: float = 0.0
+    popularity_exponent: float = -0.3
     max_items: int = 30_000
+    user_exponent: float = 0.25  # after max_items: positional calls from before it existed keep their meaning
 
     def _fit(self, train: Interactions) -> Self:
         """Solve the closed form over the items that have training interactions."""
@@ -114,6 +125,9 @@ class EASE(LinearItemModel):
         gamma = self.popularity_exponent
         if isinstance(gamma, bool) or not isinstance(gamma, (int, float)) or not -2.0 <= gamma <= 2.0:
             raise ConfigError(f"popularity_exponent must be a number in [-2, 2], got {gamma!r}")
+        delta = self.user_exponent
+        if isinstance(delta, bool) or not isinstance(delta, (int, float)) or not 0.0 <= delta <= 1.0:
+            raise ConfigError(f"user_exponent must be a number in [0, 1], got {delta!r}")
         check_weighting(self.weighting, self.half_life_days)
         x = weighted_csr(train, self.weighting, self.half_life_days)
         counts = np.diff(x.tocsc().indptr)  # training interactions per item
@@ -129,7 +143,11 @@ class EASE(LinearItemModel):
         self._remember_train(train)
         self.user_items_ = x
         self.active_items_ = active
-        self.weights_ = ease_weights(x[:, active], float(self.l2), float(self.dropout))
+        xa = x[:, active]
+        if delta != 0:  # the Gram matrix sees user rows weighted |I_u|^-δ; scoring keeps X as it is
+            n_u = np.maximum(np.diff(x.indptr), 1).astype(np.float64)
+            xa = sp.csr_matrix(sp.diags(n_u ** -float(delta)) @ xa)
+        self.weights_ = ease_weights(xa, float(self.l2), float(self.dropout))
         if gamma != 0:
             self.weights_ *= (counts[active].astype(np.float64) ** gamma).astype(np.float32)[None, :]
         return self

@@ -77,7 +77,7 @@ class IALS(FactorRecommender, WeightedRecommender):
 
     def _fit(self, train: Interactions, *, on_epoch: EpochCallback | None = None) -> Self:
         """Alternate user and item half-steps for ``epochs`` rounds (loss per round in ``history_``)."""
-        from movierec.models.kernels.ials_cg import ials_half_step
+        from movierec.models.kernels.accel import ials_half_step  # compiled; numba without a build
 
         self._check_params()
         if train.n_ratings == 0:

@@ -1063,3 +1063,91 @@ def implicit_sums(const long long[::1] u_ptr, const int[::1] u_items, const doub
             for f in range(nf):
                 out[u, f] /= r
     return out_arr
+
+
+# --- iALS (Rendle et al. 2022; Hu, Koren & Volinsky 2008), conjugate-gradient row solves -----------
+
+
+def ials_rows_chunk(
+    const long long[::1] indptr, const int[::1] indices, const float[:, ::1] fixed, float[:, ::1] solve,
+    const double[:, ::1] gram, double alpha0, const double[::1] reg, int cg_steps, double[::1] losses,
+    Py_ssize_t chunk, Py_ssize_t n_chunks,
+):
+    """Rows ``chunk, chunk + n_chunks, …`` of ``ials_cg.ials_half_step``: each row's system
+    (Σ h hᵀ + α₀G + λ_u I) w = Σ h by ``cg_steps`` CG iterations from its current value, in float64;
+    ``losses[u]``: the row's data loss before its update."""
+    cdef Py_ssize_t n = solve.shape[0], d = solve.shape[1], u, a, b, step_i
+    cdef long long p
+    cdef double loss, pred, rs_old, rs_new, step, hp, pap, lam, acc
+    cdef const double* g
+    cdef double* work = <double*>malloc(5 * d * sizeof(double))
+    if work == NULL:
+        raise MemoryError()
+    cdef double* x = work
+    cdef double* r = work + d
+    cdef double* pv = work + 2 * d
+    cdef double* ap = work + 3 * d
+    cdef double* gx = work + 4 * d
+    cdef const float* h
+    with nogil:
+        u = chunk
+        while u < n:
+            lam = reg[u]
+            for a in range(d):
+                x[a] = solve[u, a]
+            for a in range(d):
+                acc = 0.0  # a local accumulator: gx could alias gram, so += on gx[a] would not vectorise
+                g = &gram[a, 0]
+                for b in range(d):
+                    acc = acc + g[b] * x[b]
+                gx[a] = acc
+            loss = 0.0
+            for a in range(d):
+                r[a] = -alpha0 * gx[a] - lam * x[a]
+                loss += x[a] * gx[a]
+            loss *= alpha0
+            for p in range(indptr[u], indptr[u + 1]):
+                h = &fixed[indices[p], 0]
+                pred = 0.0
+                for a in range(d):
+                    pred += h[a] * x[a]
+                for a in range(d):
+                    r[a] += (1.0 - pred) * h[a]
+                loss += (pred - 1.0) * (pred - 1.0)
+            losses[u] = loss
+            rs_old = 0.0
+            for a in range(d):
+                pv[a] = r[a]
+                rs_old += r[a] * r[a]
+            for step_i in range(cg_steps):
+                if rs_old < 1e-20:
+                    break
+                for a in range(d):
+                    acc = 0.0
+                    g = &gram[a, 0]
+                    for b in range(d):
+                        acc = acc + g[b] * pv[b]
+                    ap[a] = alpha0 * acc + lam * pv[a]
+                for p in range(indptr[u], indptr[u + 1]):
+                    h = &fixed[indices[p], 0]
+                    hp = 0.0
+                    for a in range(d):
+                        hp += h[a] * pv[a]
+                    for a in range(d):
+                        ap[a] += hp * h[a]
+                pap = 0.0
+                for a in range(d):
+                    pap += pv[a] * ap[a]
+                step = rs_old / pap
+                rs_new = 0.0
+                for a in range(d):
+                    x[a] += step * pv[a]
+                    r[a] -= step * ap[a]
+                    rs_new += r[a] * r[a]
+                for a in range(d):
+                    pv[a] = r[a] + (rs_new / rs_old) * pv[a]
+                rs_old = rs_new
+            for a in range(d):
+                solve[u, a] = <float>x[a]
+            u += n_chunks
+    free(work)

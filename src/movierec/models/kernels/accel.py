@@ -40,6 +40,8 @@ __all__ = [
     "fast_width",
     "first_seen",
     "group_by_first_seen",
+    "has_native",
+    "ials_half_step",
     "implicit_sums",
     "predict_dense_items",
     "predict_pairs",
@@ -52,6 +54,14 @@ __all__ = [
 ]
 
 BACKEND = "native" if _native is not None else "numba"
+
+
+def has_native(name: str) -> bool:
+    """Whether the built extension has kernel ``name``: a build older than this source (an in-place build
+    not redone after a pull) lacks the newest kernels, which then run their numba versions."""
+    return _native is not None and hasattr(_native, name)
+
+
 CALLS: Counter[str] = Counter()
 
 COSINE, MSD, PEARSON, PEARSON_BASELINE = 0, 1, 2, 3  # the similarity codes of both backends
@@ -342,7 +352,7 @@ def svdpp_epoch(
 ) -> float:
     """One SGD sweep of SVD++ over ratings grouped by user, float64 state updated in place (``sgd.svdpp_epoch``)."""
     CALLS["svdpp_epoch"] += 1
-    if _native is None:
+    if not has_native("svdpp_epoch"):
         from movierec.models.kernels import sgd
 
         return float(
@@ -374,8 +384,34 @@ def svdpp_epoch(
 
 def implicit_sums(u_ptr: np.ndarray, u_items: np.ndarray, yj: np.ndarray) -> np.ndarray:
     """|I_u|^-1/2 Σ_{j∈I_u} y_j per user, SVD++'s implicit term (``sgd.implicit_sums``)."""
-    if _native is None:
+    if not has_native("implicit_sums"):
         from movierec.models.kernels import sgd
 
         return sgd.implicit_sums(u_ptr, u_items, yj)
     return _native.implicit_sums(_i64(u_ptr), _i32(u_items), _f64(yj))
+
+
+def ials_half_step(
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    fixed: np.ndarray,
+    solve: np.ndarray,
+    gram: np.ndarray,
+    alpha0: float,
+    reg: np.ndarray,
+    cg_steps: int,
+) -> float:
+    """One iALS half-step: every row of ``solve`` (float32, in place) by CG against ``fixed``
+    (``ials_cg.ials_half_step``); rows in chunks claimed by threads. Returns the rows' data loss."""
+    CALLS["ials_half_step"] += 1
+    if not has_native("ials_rows_chunk"):
+        from movierec.models.kernels import ials_cg
+
+        return float(ials_cg.ials_half_step(indptr, indices, fixed, solve, gram, alpha0, reg, cg_steps))
+    losses = np.zeros(solve.shape[0])
+    args = (
+        _i64(indptr), _i32(indices), np.ascontiguousarray(fixed, dtype=np.float32), solve, _f64(gram),
+        float(alpha0), _f64(reg), int(cg_steps), losses,
+    )  # fmt: skip
+    run_chunks(lambda c, n: _native.ials_rows_chunk(*args, c, n), solve.shape[0])
+    return float(losses.sum())

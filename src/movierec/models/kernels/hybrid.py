@@ -17,7 +17,11 @@ from typing import Any
 
 import numpy as np
 
-from movierec.models.kernels.accel import _native
+from movierec.models.kernels import accel
+
+_KERNELS = ("learn_bpr_block", "pairwise_epoch", "pairwise_epoch_identity", "logistic_epoch")
+# a build older than these kernels (in-place, not redone after a pull) counts as none: numba runs them
+_native = accel._native if all(accel.has_native(k) for k in _KERNELS) else None
 
 __all__ = [
     "BACKEND",
