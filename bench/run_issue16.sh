@@ -3,7 +3,8 @@
 #
 #   bash bench/run_issue16.sh            # from the repository root (e.g. /work/main), on a calm machine
 #
-# Steps (each records the 1-minute load average; ~20-25 min on an idle 2-core machine):
+# Steps (each records the 1-minute load average; ~20 min on an idle 2-core machine, 25 at most):
+#   0. setup.py build_ext --inplace (~15 s): the in-place extension the busy benches import
 #   1. make demo on a fresh clone in a temp dir (../shared symlinked beside it): install + first report
 #   2. bench_explicit --busy 2 and bench_implicit --busy 2 (svd/bpr/warp vs Surprise/LightFM, 2 busy loops)
 #   3. bench_coldstart: a new venv with the reference libraries, cold (empty numba cache) and warm
@@ -22,6 +23,12 @@ export PYTHONPATH=$ROOT/src
 load() { cut -d' ' -f1 /proc/loadavg; }
 stamp() { date +%s.%N; }
 echo "work folder: $WORK; start $(date -u +%H:%M:%S) load $(load)"
+
+# 0. the busy benches import src/ (PYTHONPATH): build its compiled kernels in place first, so they measure
+#    this source's extension and not an older .so (git-ignored outputs only: the .so and build/)
+"$PY" setup.py build_ext --inplace >"$WORK/build_ext.log" 2>&1
+"$PY" -c "from movierec.models.kernels import accel, hybrid; assert accel.has_native('ials_rows_chunk') \
+  and hybrid.BACKEND == 'native', 'compiled kernels missing'; print('compiled kernels: built')"
 
 # 1. make demo on a fresh clone (the whole Makefile target: venv, pip install, first report)
 mkdir -p "$WORK/demo"

@@ -100,6 +100,7 @@ def next_item_in_session(
 
     ``max_events`` caps each test session's events (its first ones) to bound the run time.
     """
+    from movierec.models.base import training_view
     from movierec.models.registry import create
 
     inter: Interactions = getattr(dataset, "interactions", dataset)
@@ -107,7 +108,7 @@ def next_item_in_session(
     out = []
     for name, params in models:
         model = create(name, **params)
-        fit_on = train if getattr(model, "sequential", False) else train.to_implicit(4.0)
+        fit_on = training_view(model, train)  # as compare does: sequence models read every rating
         tic = time.perf_counter()
         model.fit(fit_on)
         fit_s = time.perf_counter() - tic
