@@ -994,7 +994,7 @@ def compare(
     user_groups: dict[str, np.ndarray] | None = None,
     monitor: EpochValidator | None = None,
 ) -> Comparison:
-    """Fit every model on one split and evaluate each under every protocol (DESIGN.md; issues 3 and 4).
+    """Fit every model on one split and evaluate each under every protocol (docs/architecture.md; issues 3 and 4).
 
     ``models``: names, ``(name, params)`` or ``(name, params, label)`` (label = row key). ``split="auto"``:
     explicit-only runs use the ratings hold-out (Surprise semantics), implicit-only runs the interaction

@@ -1,7 +1,7 @@
 """Experiment files: TOML validated by pydantic models, run into ``runs/<id>/`` with full provenance.
 
 An experiment names a dataset, a split, a seed, the models with their hyperparameters, the
-protocols, K and the relevance threshold: everything a results table depends on (DESIGN.md,
+protocols, K and the relevance threshold: everything a results table depends on (docs/protocols.md,
 'Every table states dataset, split, seed, protocol, K and relevance threshold'). ``movierec tune``
 writes its best parameters as one (``best.toml``), and ``compare``/``report``/``export`` read them
 with ``--config``. Example::

@@ -2,7 +2,7 @@
 
 Ranking metrics take ``recs`` — recommended item indices of shape ``(n_users, K)``, best first,
 ``-1`` for empty slots — and ``relevant``, a users × items CSR whose row ``u`` holds the items
-relevant to the user of ``recs[u]`` (nonzero = relevant). Definitions follow DESIGN.md
+relevant to the user of ``recs[u]`` (nonzero = relevant). Definitions follow docs/protocols.md
 ("Evaluation protocols"); aggregation and confidence intervals live in ``evaluation``.
 """
 

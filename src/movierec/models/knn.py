@@ -325,7 +325,7 @@ class KNNWithZScore(_KNN):
 class KNNBaseline(_KNN):
     """r̂_ui = b_ui + Σ s·(r_uj − b_uj) / Σ s with b_ui = μ + b_u + b_i by ALS (Koren 2010, §2.2; Surprise's ``KNNBaseline``).
 
-    Defaults (DESIGN.md): item-based, ``pearson_baseline`` with shrinkage 100, k=40, min_k=2,
+    Defaults (Surprise's KNNBaseline conventions): item-based, ``pearson_baseline`` with shrinkage 100, k=40, min_k=2,
     baselines by ALS (``reg_i=10``, ``reg_u=15``, ``bsl_epochs=10``). ``max_neighbours`` is how many
     candidates each item keeps (default ``max(600, 10·k)``; see the module docstring for the
     measured effect on parity); ``user_based=True`` finds neighbours among users instead.

@@ -404,7 +404,7 @@ def evaluate_explicit(model: ALSModel, test_df: DataFrame) -> dict[str, Any]:
 def evaluate_implicit(
     model: ALSModel, train_df: DataFrame, test_df: DataFrame, *, k: int = 10
 ) -> dict[str, Any]:
-    """Full ranking over every trained item the user has not seen in training (DESIGN.md 'full-ranking').
+    """Full ranking over every trained item the user has not seen in training (docs/protocols.md, 'full ranking').
 
     Relevant = the user's test rows; users without factors (cold) or without test rows are
     skipped. Precision@K, NDCG@K, MAP@K and MAP come from Spark's ``RankingEvaluator``.
