@@ -1,4 +1,4 @@
-"""Exported artifacts (docs/protocols.md, 'Artifact format'): a folder a server can load without the model code.
+"""Exported artifacts (docs/serving.md, artifact format): a folder a server can load without the model code.
 
 ``export_artifact`` turns a fitted model into the plain arrays of its serving family
 (:mod:`movierec.scoring`: factors, neighbour lists, EASE's B, transitions, item scores, a blend
