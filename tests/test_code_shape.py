@@ -18,11 +18,7 @@ LIMIT = 100
 EXEMPT_DIRS = ("models/kernels/",)
 
 # "path:qualified.name" -> why it may stay long. Keep this empty or nearly so; every entry is a debt.
-ALLOWED: dict[str, str] = {
-    # The SASRec training loop (owned by the model layer, issue 17's h17a part): one torch loop whose
-    # batch, loss and early-stopping steps share many locals; split when the model gets a trainer.
-    "models/sasrec.py:SASRec._fit": "torch training loop, to move into a ModelTrainer",
-}
+ALLOWED: dict[str, str] = {}
 
 
 def _functions(tree: ast.AST) -> list[tuple[str, int, int]]:

@@ -231,39 +231,15 @@ class SASRec(TorchNetState):
         dev = self._torch_device(torch)
         self._remember_train(train)
         n_items = train.n_items
-        order = time_order(train)
-        counts = np.bincount(train.users, minlength=train.n_users)
-        bounds = np.concatenate([[0], np.cumsum(counts)])
-        seq_items = train.items[order].astype(np.int64)
-        hist = [seq_items[bounds[u] : bounds[u + 1]] for u in range(train.n_users)]
-        self.history_seq_ = self._pad(hist).astype(np.int32)
-
+        counts, hist = self._histories(train)
         # validation: the latest training item of users with ≥ 3 items; they train on the rest
         val_users = np.flatnonzero(counts >= 3)
         train_hist = [h[:-1] if counts[u] >= 3 else h for u, h in enumerate(hist)]
         val_target = np.array([hist[u][-1] for u in val_users], dtype=np.int64)
         val_input = self._pad([train_hist[u] for u in val_users])
         val_seen = [np.asarray(train_hist[u]) for u in val_users]
-
-        # training examples: every transition of every history is a target; a history longer than
-        # max_len + 1 is cut into windows of max_len + 1 items (consecutive windows share one item)
         L = self.max_len
-        rows_u: list[int] = []
-        windows: list[np.ndarray] = []
-        for u, h in enumerate(train_hist):
-            end = len(h)
-            while end >= 2:
-                windows.append(h[max(0, end - L - 1) : end])
-                rows_u.append(u)
-                end -= L
-        if not windows:
-            raise DataError("sasrec needs users with at least 2 training interactions")
-        inp = np.zeros((len(windows), L), dtype=np.int64)
-        pos = np.zeros((len(windows), L), dtype=np.int64)
-        for r, h in enumerate(windows):
-            inp[r, -(len(h) - 1) :] = h[:-1] + 1
-            pos[r, -(len(h) - 1) :] = h[1:] + 1
-        row_user = np.asarray(rows_u, dtype=np.int64)
+        inp, pos, row_user = self._windows(train_hist)
         lengths = (pos > 0).sum(axis=1)
         use_ce = self.loss == "ce"
         n_neg = int(self.n_negatives) if n_items > int(self.n_negatives) else 0
@@ -307,23 +283,8 @@ class SASRec(TorchNetState):
                 width = min(L, -(-int(lengths[b].max()) // 16) * 16)
                 x = torch.from_numpy(inp[b, -width:]).to(dev)
                 p = torch.from_numpy(pos[b, -width:]).to(dev)
-                h = net(x)
-                mask = p > 0
-                if use_ce and not n_neg:  # softmax over every item at every real position
-                    logits = h[mask] @ net.item_emb.weight[1:].T
-                    loss = ce(logits, p[mask] - 1)
-                elif use_ce:  # sampled softmax: the positive against n_neg negatives shared by the batch
-                    hm, pm = h[mask], p[mask]
-                    negs = torch.from_numpy(rng.integers(1, n_items + 1, size=n_neg)).to(dev)
-                    lp = (hm * net.item_emb(pm)).sum(-1, keepdim=True)
-                    ln = (hm @ net.item_emb(negs).T).masked_fill(pm[:, None] == negs[None], -torch.inf)
-                    logits = torch.cat([lp, ln], dim=1)
-                    loss = ce(logits, torch.zeros(len(pm), dtype=torch.long, device=dev))
-                else:
-                    q = torch.from_numpy(neg[b, -width:]).to(dev)
-                    hp = (h * net.item_emb(p)).sum(-1)[mask]
-                    hn = (h * net.item_emb(q)).sum(-1)[mask]
-                    loss = bce(hp, torch.ones_like(hp)) + bce(hn, torch.zeros_like(hn))
+                q = None if use_ce else torch.from_numpy(neg[b, -width:]).to(dev)
+                loss, mask = self._batch_loss(torch, net, dev, x, p, q, n_neg, n_items, rng, ce, bce)
                 opt.zero_grad()
                 (loss / mask.sum()).backward()
                 opt.step()
@@ -353,6 +314,75 @@ class SASRec(TorchNetState):
         assert best_state is not None
         self._keep_net_state(best_state)
         return self
+
+    def _histories(self, train: Interactions) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Each user's items in time order (``history_seq_`` keeps them padded for scoring)."""
+        order = time_order(train)
+        counts = np.bincount(train.users, minlength=train.n_users)
+        bounds = np.concatenate([[0], np.cumsum(counts)])
+        seq_items = train.items[order].astype(np.int64)
+        hist = [seq_items[bounds[u] : bounds[u + 1]] for u in range(train.n_users)]
+        self.history_seq_ = self._pad(hist).astype(np.int32)
+        return counts, hist
+
+    def _windows(self, train_hist: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Training examples: inputs, next-item targets (1-based, 0 = padding) and each row's user.
+
+        Every transition of every history is a target; a history longer than max_len + 1 is cut into
+        windows of max_len + 1 items (consecutive windows share one item).
+        """
+        L = self.max_len
+        rows_u: list[int] = []
+        windows: list[np.ndarray] = []
+        for u, h in enumerate(train_hist):
+            end = len(h)
+            while end >= 2:
+                windows.append(h[max(0, end - L - 1) : end])
+                rows_u.append(u)
+                end -= L
+        if not windows:
+            raise DataError("sasrec needs users with at least 2 training interactions")
+        inp = np.zeros((len(windows), L), dtype=np.int64)
+        pos = np.zeros((len(windows), L), dtype=np.int64)
+        for r, h in enumerate(windows):
+            inp[r, -(len(h) - 1) :] = h[:-1] + 1
+            pos[r, -(len(h) - 1) :] = h[1:] + 1
+        return inp, pos, np.asarray(rows_u, dtype=np.int64)
+
+    def _batch_loss(
+        self,
+        torch: Any,
+        net: Any,
+        dev: Any,
+        x: Any,
+        p: Any,
+        q: Any,
+        n_neg: int,
+        n_items: int,
+        rng: np.random.Generator,
+        ce: Any,
+        bce: Any,
+    ) -> tuple[Any, Any]:
+        """One batch's summed loss and its mask of real positions.
+
+        ``q`` (the per-position negatives) is None for cross-entropy: a full softmax over every item
+        when ``n_neg`` is 0, else a sampled softmax against ``n_neg`` negatives shared by the batch.
+        """
+        h = net(x)
+        mask = p > 0
+        if q is None and not n_neg:  # softmax over every item at every real position
+            logits = h[mask] @ net.item_emb.weight[1:].T
+            return ce(logits, p[mask] - 1), mask
+        if q is None:  # sampled softmax: the positive against n_neg negatives shared by the batch
+            hm, pm = h[mask], p[mask]
+            negs = torch.from_numpy(rng.integers(1, n_items + 1, size=n_neg)).to(dev)
+            lp = (hm * net.item_emb(pm)).sum(-1, keepdim=True)
+            ln = (hm @ net.item_emb(negs).T).masked_fill(pm[:, None] == negs[None], -torch.inf)
+            logits = torch.cat([lp, ln], dim=1)
+            return ce(logits, torch.zeros(len(pm), dtype=torch.long, device=dev)), mask
+        hp = (h * net.item_emb(p)).sum(-1)[mask]
+        hn = (h * net.item_emb(q)).sum(-1)[mask]
+        return bce(hp, torch.ones_like(hp)) + bce(hn, torch.zeros_like(hn)), mask
 
     def _validate(
         self, torch: Any, net: Any, dev: Any, seqs: np.ndarray, target: np.ndarray, seen: list[np.ndarray]
