@@ -107,3 +107,10 @@ def test_title_without_its_article_names_the_movie() -> None:
     ]
     assert match_title("Matrix", titles) == 0 and match_title("the matrix (1999)", titles) == 0
     assert match_title("toy story", titles) == 3
+
+
+@pytest.mark.parametrize("names", ["genres", "genres,year", ["genres", "year"], ("genres",)])
+def test_item_features_by_name_string_or_list(names: object) -> None:
+    """A family name given as one string is a name, not a sequence of letters (the tutorial's call)."""
+    rec = movierec.Recommender("ml-latest-small", "warp", item_features=names, epochs=1).fit()
+    assert len(rec.recommend(1, k=3)) == 3

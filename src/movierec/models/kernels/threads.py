@@ -15,7 +15,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
-__all__ = ["available_cores", "free_threads", "run_blocks", "run_chunks", "shared_pool"]
+__all__ = ["available_cores", "free_threads", "others_running", "run_blocks", "run_chunks", "shared_pool"]
 
 THREADS_ENV = "MOVIEREC_THREADS"
 
@@ -28,11 +28,38 @@ def available_cores() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def others_running(loadavg_text: str) -> int | None:
+    """Threads of other processes runnable right now, from ``/proc/loadavg``'s ``R/T`` field.
+
+    That field counts every runnable thread on the machine, this one included (it is running when it
+    reads the file), so the others are one fewer. ``None`` when the text has no such field.
+    """
+    fields = loadavg_text.split()
+    if len(fields) < 4 or "/" not in fields[3]:
+        return None
+    running = fields[3].split("/", 1)[0]
+    return max(0, int(running) - 1) if running.isdigit() else None
+
+
+def _others_now() -> float | None:
+    try:
+        with open("/proc/loadavg", encoding="ascii") as f:
+            n = others_running(f.read())
+    except OSError:  # not Linux
+        return None
+    return None if n is None else float(n)
+
+
 def free_threads(limit: int | None = None) -> int:
     """Threads worth starting now: ``$MOVIEREC_THREADS`` if set, else the cores not taken by others.
 
-    Others' load is the 1-minute load average minus this process's own runnable thread; a busy
-    machine (load ≥ cores) gives 1, an idle one every core. ``limit`` caps the answer.
+    Others' load is the smaller of two views: the 1-minute load average minus this process's own
+    runnable thread, and the threads of other processes runnable at this instant (Linux). The average
+    alone lags by a minute, so work this process has just finished (Surprise's fit before ours in one
+    ``compare``, the previous model of a report) would keep the next fit on one thread on an idle
+    machine; the instant alone is noisy. A machine that stays busy is high in both and gives 1 thread;
+    a wrong guess costs little, as the chunks are claimed without a barrier (:func:`run_blocks`).
+    ``limit`` caps the answer.
     """
     env = os.environ.get(THREADS_ENV, "").strip()
     if env.isdigit() and int(env) > 0:
@@ -43,6 +70,9 @@ def free_threads(limit: int | None = None) -> int:
             others = max(0.0, os.getloadavg()[0] - 1.0)
         except OSError:  # no load average on this platform: be conservative
             others = float(cores - 1)
+        now = _others_now()
+        if now is not None:
+            others = min(others, now)
         n = max(1, min(cores, int(cores - others + 0.5)))
     return n if limit is None else max(1, min(n, int(limit)))
 
