@@ -32,10 +32,15 @@ class _Task:
 
 
 class LineProgress:
-    """The part of ``rich.progress.Progress`` movierec uses, printing plain timestamped lines."""
+    """The part of ``rich.progress.Progress`` movierec uses, printing plain timestamped lines.
+
+    Each line is stamped with the seconds since the command's progress began (not since its task
+    began: with per-task stamps, a log of several models read out of order).
+    """
 
     def __init__(self, console: Any, *, disable: bool = False, every: float = 3.0) -> None:
         self.console = console
+        self.started = time.monotonic()  # every line's stamp counts from here, so a log reads in order
         self.disable = disable
         self.every = every
         self._tasks: list[_Task] = []
@@ -122,7 +127,7 @@ class LineProgress:
             return
         task.printed, task.printed_at = line, now
         self.console.print(
-            f"[{now - task.started:6.1f}s] {line}", markup=False, highlight=False, soft_wrap=True
+            f"[{now - self.started:6.1f}s] {line}", markup=False, highlight=False, soft_wrap=True
         )
 
 
