@@ -106,3 +106,25 @@ def test_tune_searches_the_blend_ridge_with_fixed_bases(tiny: Interactions, tmp_
     assert set(res.best_params) == {"alpha", "meta_features", "holdout"}
     params = load_experiment(tmp_path / "t" / "best.toml").models[0].params  # best.toml carries the bases
     assert params["bases"] == SMALL_BASES and params["alpha"] == pytest.approx(res.best_params["alpha"])
+
+
+def test_a_time_base_gets_the_timestamps_through_the_blend() -> None:
+    """A blend with bayesian-fm's timeSVD++ features uses the ratings' days, in fitting its weights and in
+    predicting, and the rating protocol passes them (before, it scored every pair with day-free terms)."""
+    from test_bayesian import _sessions_data
+
+    from movierec.evaluation import RatingProtocol
+    from movierec.models.bayesian import BayesianFM
+
+    train, test = ratings_holdout(_sessions_data(), 0.2, 42)
+    bfm = {"features": "timesvdpp-flipped", "rank": 4, "n_iter": 20, "burn_in": 5}
+    blend = create("blend", bases={"bayesian-fm": bfm, "baseline": {}}, random_state=1)
+    assert blend.predicts_with_time  # known before fitting, from the bases' settings
+    blend.fit(train)
+    timed = blend.predict(test.users, test.items, timestamps=test.timestamps)
+    day_free = blend.predict(test.users, test.items)
+    assert not np.allclose(timed, day_free)
+    got = RatingProtocol().evaluate(blend, train, test).metrics["rmse"]
+    assert got == pytest.approx(float(np.sqrt(np.mean((timed - test.ratings) ** 2))))
+    assert BayesianFM(**bfm).predicts_with_time
+    assert not create("blend", bases={"svd": {}, "baseline": {}}).predicts_with_time

@@ -35,6 +35,15 @@ def _support(train: Interactions) -> tuple[np.ndarray, np.ndarray]:
     return nu / max(float(nu.max(initial=0.0)), 1.0), ni / max(float(ni.max(initial=0.0)), 1.0)
 
 
+def _base_predict(
+    model: Any, users: np.ndarray, items: np.ndarray, timestamps: np.ndarray | None
+) -> np.ndarray:
+    """A base's predictions, with the pairs' timestamps for a base whose predictions use time."""
+    if timestamps is not None and getattr(model, "predicts_with_time", False):
+        return np.asarray(model.predict(users, items, timestamps=timestamps))
+    return np.asarray(model.predict(users, items))
+
+
 class Blend(ExplicitRecommender):
     """Ridge blend of explicit base models, fitted on held-out predictions (Sill et al. 2009).
 
@@ -158,7 +167,7 @@ class Blend(ExplicitRecommender):
         for inner_train, inner_valid in splits:
             su, si = _support(inner_train)
             preds = np.column_stack([
-                m.fit(inner_train).predict(inner_valid.users, inner_valid.items)
+                _base_predict(m.fit(inner_train), inner_valid.users, inner_valid.items, inner_valid.timestamps)
                 for m in self._make_bases().values()
             ])  # fmt: skip
             xs.append(self._design(preds, inner_valid.users, inner_valid.items, su, si))
@@ -188,14 +197,26 @@ class Blend(ExplicitRecommender):
         if not hasattr(self, "models_"):
             raise ConfigError(f"{self.name}: the base models are missing (not fitted or not loaded)")
 
-    def predict(self, users: np.ndarray, items: np.ndarray, *, clip: bool = True) -> np.ndarray:
-        """Blended predicted ratings for (user, item) index pairs; each base falls back as it does alone."""
+    @property
+    def predicts_with_time(self) -> bool:
+        """True when a base uses the ratings' timestamps (e.g. bayesian-fm's timeSVD++ features): the
+        evaluation then passes them, and the blend hands them to those bases."""
+        bases = self.models_.values() if hasattr(self, "models_") else self._make_bases().values()
+        return any(getattr(m, "predicts_with_time", False) for m in bases)
+
+    def predict(
+        self, users: np.ndarray, items: np.ndarray, *, clip: bool = True, timestamps: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Blended predicted ratings for (user, item) index pairs; each base falls back as it does alone.
+
+        ``timestamps`` (one per pair) go to the bases that use time; the others ignore them.
+        """
         self._check_fitted()
         users = check_indices(users, self.n_users_, "user", allow_unknown=True)
         items = check_indices(items, self.n_items_, "item", allow_unknown=True)
         if users.shape != items.shape:
             raise ConfigError(f"users and items must have the same length, got {len(users)} and {len(items)}")
-        preds = np.column_stack([m.predict(users, items) for m in self.models_.values()])
+        preds = np.column_stack([_base_predict(m, users, items, timestamps) for m in self.models_.values()])
         est = (
             self._design(preds, users, items, self.support_user_, self.support_item_) @ self.weights_
             + self.intercept_
