@@ -192,7 +192,7 @@ def quality_rows(train: Any, test: Any, ndcg: dict[str, float], repeat: int) -> 
             lambda name=name, params=params, out=fitted: out.append(create(name, **params).fit(train)),
             repeat=repeat,
         )
-        q = _quality(fitted[-1], test)
+        q = _quality(fitted[-1], train, test)
         ndcg[name] = round(q["ndcg@10"], 4)
         rows.append(
             make_row(
@@ -209,7 +209,7 @@ def quality_rows(train: Any, test: Any, ndcg: dict[str, float], repeat: int) -> 
         tic = time.perf_counter()
         model = create(name).fit(train)
         secs = time.perf_counter() - tic
-        q = _quality(model, test)
+        q = _quality(model, train, test)
         ndcg[name] = round(q["ndcg@10"], 4)
         rows.append(
             make_row(
@@ -227,7 +227,7 @@ def quality_rows(train: Any, test: Any, ndcg: dict[str, float], repeat: int) -> 
     tune_s = time.perf_counter() - tic
     params = {"l2": chosen["l2"], "popularity_exponent": chosen["popularity_exponent"]}
     tuned = create("ease", **params).fit(train)
-    q = _quality(tuned, test)
+    q = _quality(tuned, train, test)
     label = f"ease tuned (l2={params['l2']:g}, gamma={params['popularity_exponent']:g})"
     ndcg[label] = round(q["ndcg@10"], 4)
     rows.append(

@@ -108,11 +108,16 @@ def render(results_dir: Path = RESULTS_DIR) -> str:
         out.append("_No results yet: run `make bench`._")
         return "\n".join(out) + "\n"
     out += targets_section(results_dir)
+    studies: list[str] = []  # files without bench rows (validation studies, docs/results.md's rows)
     for path in files:
         try:
             rows, machine = _load(path)
         except (OSError, ValueError) as exc:
             out += [f"## {path.stem}", "", f"_unreadable results file: {exc}_", ""]
+            continue
+        rows = [r for r in rows if isinstance(r, dict) and "variant" in r]
+        if not rows:
+            studies.append(path.name)
             continue
         task = rows[0].get("task", path.stem) if rows else path.stem
         modes = sorted({r.get("mode") for r in rows if r.get("mode")})
@@ -141,6 +146,13 @@ def render(results_dir: Path = RESULTS_DIR) -> str:
             cells += [_quality(r.get("quality")), _num(r.get("notes") or "")]
             out.append("| " + " | ".join(cells) + " |")
         out += ["", f"Machine: {_machine_line(machine)}", ""]
+    if studies:
+        out += [
+            "Study and results files rendered elsewhere (docs/results.md, docs/tuning.md): "
+            + ", ".join(f"`bench/results/{name}`" for name in studies)
+            + ".",
+            "",
+        ]
     return "\n".join(out) + "\n"
 
 
