@@ -40,10 +40,19 @@ def explicit_rank_score(
     scale: tuple[float, float],
     shrinkage: float = RANK_SHRINKAGE,
 ) -> np.ndarray:
-    """The ranking score of a rating predictor (see the module docstring); ``pred`` is (..., n_items)."""
+    """The ranking score of a rating predictor (see the module docstring); ``pred`` is (..., n_items).
+
+    Computed as ``clip(r̂)·w_i + c_i`` with the per-item ``w_i = n_i/(n_i+β)`` and ``c_i = β·μ/(n_i+β)``
+    worked out once in float64, then applied in place in float32 (the scores' own type): one pass over
+    a users × items block instead of several float64 temporaries (the evaluation scores 610 × 9,724).
+    """
     n = np.asarray(item_support, dtype=np.float64)
-    clipped = np.clip(np.asarray(pred, dtype=np.float64), scale[0], scale[1])
-    return ((clipped * n + shrinkage * float(global_mean)) / (n + shrinkage)).astype(np.float32)
+    w = (n / (n + shrinkage)).astype(np.float32)
+    c = (shrinkage * float(global_mean) / (n + shrinkage)).astype(np.float32)
+    out = np.clip(np.asarray(pred), scale[0], scale[1]).astype(np.float32, copy=False)
+    out *= w
+    out += c
+    return out
 
 
 def default_min_support(item_support: np.ndarray, floor: int = MIN_SUPPORT, keep: float = 0.2) -> int:
