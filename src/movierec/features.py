@@ -10,6 +10,7 @@ feature per item themselves, so these matrices hold only the side features.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -70,7 +71,7 @@ def normalise_tag(tag: object) -> str:
     return _SPACES.sub(" ", str(tag).strip().lower())
 
 
-def parse_names(names: str | list[str] | tuple[str, ...] | None) -> list[str]:
+def parse_names(names: str | Sequence[str] | None) -> list[str]:
     """Feature family names from ``"genres,tags"`` or a list; unknown names raise ConfigError."""
     if names is None:
         return []
@@ -85,7 +86,7 @@ def parse_names(names: str | list[str] | tuple[str, ...] | None) -> list[str]:
 def build_item_features(
     dataset: Dataset,
     item_map: IdMap | None = None,
-    names: str | list[str] | tuple[str, ...] = "genres,tags,year",
+    names: str | Sequence[str] = "genres,tags,year",
     *,
     top_tags: int = 200,
     min_tag_count: int = 3,

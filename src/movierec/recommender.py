@@ -126,9 +126,9 @@ class Recommender:
         if self.item_features:
             from movierec.features import build_item_features
 
-            names = self.item_features
-            names = names if isinstance(names, str) else list(names)  # "genres,tags" or a list of names
-            fit_kwargs.setdefault("item_features", build_item_features(self.dataset, train.item_map, names))
+            fit_kwargs.setdefault(
+                "item_features", build_item_features(self.dataset, train.item_map, self.item_features)
+            )
         accepted = inspect.signature(self.model.fit).parameters
         unknown = [k for k in fit_kwargs if k not in accepted]
         if unknown and not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in accepted.values()):
