@@ -14,9 +14,9 @@ from movierec.cli.common import (
     RATINGS,
     SEED,
     USER_FEATURES,
+    RatingsSource,
     console,
     err_console,
-    load_dataset,
     print_json,
 )
 from movierec.errors import ConfigError
@@ -48,7 +48,7 @@ def cold_users_cmd(
         levels = [int(x) for x in reveal.split(",") if x.strip()]
     except ValueError:
         raise ConfigError(f"--reveal takes whole numbers such as 0,1,5,10, got {reveal!r}") from None
-    ds = load_dataset(dataset, ratings, "userId", "movieId", "rating", "timestamp", None)
+    ds = RatingsSource(dataset, ratings).load()
     with err_console.status("cold-users: training on the kept users") as status:
         report = cold_users(
             ds,

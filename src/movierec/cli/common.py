@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
 import json
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -34,9 +38,7 @@ RATING_SCALE = typer.Option(
 )
 SEED = typer.Option(42, "--seed", help="Seed for every random step.")
 JSON = typer.Option(False, "--json", help="Print machine-readable JSON instead of a table.")
-# Typer reads options from each command's signature, so the ratings-file options (DATASET … RATING_SCALE)
-# are written once here but listed in every command that reads ratings; `duplicates` shows those lists,
-# and the option constants below, as same-shape runs.
+# DATASET … RATING_SCALE reach the commands through ratings_options (below), as one RatingsSource.
 # options several commands share, defined once (a command whose help says more keeps its own)
 MODEL_PARAMS = typer.Option(
     [],
@@ -60,35 +62,82 @@ USER_FEATURES = typer.Option(
 )
 
 
-def load_dataset(
-    dataset: str = "ml-latest-small",
-    ratings: Path | None = None,
-    user_col: str = "userId",
-    item_col: str = "movieId",
-    rating_col: str = "rating",
-    time_col: str = "timestamp",
-    rating_scale: tuple[float, float] | None = None,
-) -> Dataset:
-    """The dataset a command works on: ``--ratings FILE`` when given, else ``--dataset NAME|PATH``."""
-    from movierec.datasets import load, load_ratings_file
+@dataclass(frozen=True)
+class RatingsSource:
+    """The ratings a command works on: ``--ratings FILE`` (read with the column options) when given, else
+    ``--dataset NAME|PATH``. Commands declare it with :func:`ratings_options`; :meth:`load` reads it."""
 
-    if rating_scale is not None and rating_scale[0] >= rating_scale[1]:
-        raise ConfigError(f"--rating-scale {rating_scale[0]:g} {rating_scale[1]:g}: MIN must be below MAX")
-    if ratings is not None:
-        with err_console.status(f"loading {ratings}"):
-            return load_ratings_file(
-                ratings,
-                user_col=user_col,
-                item_col=item_col,
-                rating_col=rating_col or None,
-                time_col=time_col or None,
-                rating_scale=rating_scale,
-            )
-    with err_console.status(f"loading {dataset}"):
-        ds = load(dataset, rating_scale=rating_scale)
-    for note in ds.notes:
-        err_console.print(f"[yellow]note:[/] {note}")
-    return ds
+    dataset: str = "ml-latest-small"
+    ratings: Path | None = None
+    user_col: str = "userId"
+    item_col: str = "movieId"
+    rating_col: str = "rating"
+    time_col: str = "timestamp"
+    rating_scale: tuple[float, float] | None = None
+
+    def load(self) -> Dataset:
+        """The dataset (a status line on stderr while loading; a named dataset's notes printed after)."""
+        from movierec.datasets import load, load_ratings_file
+
+        scale = self.rating_scale
+        if scale is not None and scale[0] >= scale[1]:
+            raise ConfigError(f"--rating-scale {scale[0]:g} {scale[1]:g}: MIN must be below MAX")
+        if self.ratings is not None:
+            with err_console.status(f"loading {self.ratings}"):
+                return load_ratings_file(
+                    self.ratings,
+                    user_col=self.user_col,
+                    item_col=self.item_col,
+                    rating_col=self.rating_col or None,
+                    time_col=self.time_col or None,
+                    rating_scale=scale,
+                )
+        with err_console.status(f"loading {self.dataset}"):
+            ds = load(self.dataset, rating_scale=scale)
+        for note in ds.notes:
+            err_console.print(f"[yellow]note:[/] {note}")
+        return ds
+
+
+# RatingsSource's fields as typer options: (annotation, declaration), in the order --help lists them
+_SOURCE_OPTIONS: dict[str, tuple[Any, Any]] = {
+    "dataset": (str, DATASET),
+    "ratings": (Path | None, RATINGS),
+    "user_col": (str, USER_COL),
+    "item_col": (str, ITEM_COL),
+    "rating_col": (str, RATING_COL),
+    "time_col": (str, TIME_COL),
+    "rating_scale": (tuple[float, float] | None, RATING_SCALE),
+}
+
+
+def ratings_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Declare the ratings options once for every command that reads ratings.
+
+    ``command`` takes a ``source: RatingsSource`` parameter; typer sees ``--dataset``, ``--ratings``,
+    ``--user-col`` … ``--rating-scale`` in its place (same names, so ``typed(ctx, "dataset")`` works) and
+    the command receives them as one :class:`RatingsSource`.
+    """
+    sig = inspect.signature(command)
+    params: list[inspect.Parameter] = []
+    for p in sig.parameters.values():
+        if p.name != "source":
+            params.append(p)
+            continue
+        params += [
+            inspect.Parameter(name, p.kind, default=option, annotation=ann)
+            for name, (ann, option) in _SOURCE_OPTIONS.items()
+        ]
+
+    @functools.wraps(command)
+    def with_source(*args: Any, **kwargs: Any) -> Any:
+        source = RatingsSource(**{name: kwargs.pop(name) for name in _SOURCE_OPTIONS})
+        return command(*args, source=source, **kwargs)
+
+    with_source.__signature__ = sig.replace(parameters=params)  # type: ignore[attr-defined]
+    hints = {k: v for k, v in command.__annotations__.items() if k != "source"}
+    with_source.__annotations__ = hints | {name: ann for name, (ann, _) in _SOURCE_OPTIONS.items()}
+    return with_source
 
 
 def print_json(obj: Any) -> None:

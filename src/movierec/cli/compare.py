@@ -15,22 +15,17 @@ from movierec.cli.common import (
     ARTIFACT,
     DATASET,
     IMPLICIT_THRESHOLD,
-    ITEM_COL,
     ITEM_FEATURES,
     JSON,
     K_MOVIES,
     MODEL_PARAMS,
-    RATING_COL,
-    RATING_SCALE,
-    RATINGS,
     SEED,
-    TIME_COL,
-    USER_COL,
     USER_FEATURES,
+    RatingsSource,
     console,
     err_console,
-    load_dataset,
     print_json,
+    ratings_options,
 )
 from movierec.cli.progress import bar_progress
 from movierec.errors import ConfigError, UnknownIdError
@@ -228,6 +223,7 @@ _CMP_MLFLOW = typer.Option(
 )
 
 
+@ratings_options
 def compare_cmd(
     models: str | None = _CMP_MODELS,
     protocols: str = _CMP_PROTOCOLS,
@@ -246,13 +242,7 @@ def compare_cmd(
     rerank: str | None = _CMP_RERANK,
     seed: int = SEED,
     as_json: bool = JSON,
-    dataset: str = DATASET,
-    ratings: Path | None = RATINGS,
-    user_col: str = USER_COL,
-    item_col: str = ITEM_COL,
-    rating_col: str = RATING_COL,
-    time_col: str = TIME_COL,
-    rating_scale: tuple[float, float] | None = RATING_SCALE,
+    source: RatingsSource = RatingsSource(),  # --dataset, --ratings, --user-col … --rating-scale
     config: Path | None = _CMP_CONFIG,
     mlflow: str | None = _CMP_MLFLOW,
 ) -> None:
@@ -272,7 +262,7 @@ def compare_cmd(
 
         if warning := check_results_target(out):
             err_console.print(f"[yellow]warning:[/] {warning}", soft_wrap=True)
-    ds = load_dataset(dataset, ratings, user_col, item_col, rating_col, time_col, rating_scale)
+    ds = source.load()
     with bar_progress(disable=as_json) as progress, warnings.catch_warnings():
         warnings.simplefilter("ignore", SampledMetricsWarning)  # printed once by _compare_request
         comp = compare(
@@ -392,7 +382,7 @@ def _model_and_data(
     name = model.strip().lower()
     kw = parse_model_params(params, [name])[name]
     m = seeded(create(name, **kw), seed, kw)
-    ds = load_dataset(dataset)
+    ds = RatingsSource(dataset).load()
     train = training_view(m, ds.interactions, threshold)
     fit_kw: dict[str, Any] = {}
     if item_features:
@@ -591,7 +581,7 @@ def similar_cmd(
         idx = art.item_index(movie_id) if movie_id is not None else art.find_title(str(movie))
         source = f"{art.model_name} (artifact {artifact})"
     else:
-        ds = load_dataset(dataset)
+        ds = RatingsSource(dataset).load()
         titles = [str(t) for t in ds.item_table()["title"]]
         if movie_id is not None:
             idx = ds.interactions.item_map.get(movie_id)

@@ -12,9 +12,9 @@ from movierec.cli.common import (
     DATASET,
     SEED,
     USER_FEATURES,
+    RatingsSource,
     console,
     err_console,
-    load_dataset,
     typed,
 )
 from movierec.errors import ConfigError
@@ -117,7 +117,7 @@ def report_cmd(
         seed = seed if typed(ctx, "seed") else settings["seed"]
         k = k if typed(ctx, "k") else settings["k"]
         threshold = threshold if typed(ctx, "threshold") else settings["threshold"]
-    ds = load_dataset(dataset, rating_scale=rating_scale)
+    ds = RatingsSource(dataset, rating_scale=rating_scale).load()
     rep = build_report(
         ds,
         specs,
@@ -161,7 +161,7 @@ def embed_cmd(
 
     base = model.strip().lower().split("+")[0]
     pm = parse_model_params(params, [base]).get(base, {})
-    ds = load_dataset(dataset)
+    ds = RatingsSource(dataset).load()
     build_map(
         ds,
         model.strip().lower(),

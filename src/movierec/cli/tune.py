@@ -239,7 +239,7 @@ def _ranking_check(
 ) -> dict[str, Any] | None:
     """A rating-metric study's best trial, ranked against popularity (movierec.serving.quality): written
     to ``ranking_check.json`` and a warning when its top-N falls below popularity's."""
-    from movierec.cli.common import load_dataset
+    from movierec.cli.common import RatingsSource
     from movierec.models.base import seeded
     from movierec.models.registry import create
     from movierec.serving.quality import ranking_check, weak_message
@@ -249,7 +249,7 @@ def _ranking_check(
     model = seeded(create(result.model, **result.best_params), seed, result.best_params)
     with err_console.status("ranking the best trial's model against popularity"):
         check = ranking_check(
-            model, load_dataset(dataset), threshold=threshold, seed=seed, test_size=test_size
+            model, RatingsSource(dataset).load(), threshold=threshold, seed=seed, test_size=test_size
         )
     path = out_dir / "ranking_check.json"
     path.write_text(json.dumps(check, indent=2, default=float) + "\n")
