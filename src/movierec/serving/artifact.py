@@ -643,38 +643,25 @@ class Artifact(IdMapped):
         """Dense index of a raw movie id (``UnknownIdError`` when the artifact does not know it)."""
         return int(self.item_map.index(_as_key(self._item_str, movie_raw_id)))
 
-    def recommend(
-        self,
-        user_raw_id: object,
-        k: int = 10,
-        exclude_seen: bool = True,
-        genres: Sequence[str] | None = None,
-        min_support: int | None = None,
-    ) -> pd.DataFrame:
+    # One computation, two renderings: recommend_index ranks (its options are the only list of them),
+    # recommend_rows renders the API's JSON rows, recommend the DataFrame a notebook reads.
+    def recommend(self, user_raw_id: object, k: int = 10, **options: Any) -> pd.DataFrame:
         """Top-``k`` movies for a known user as a DataFrame, best first (index ``rank`` from 1).
 
-        Columns ``movieId, title, year, genres, score, n_ratings`` (plus ``predicted_rating`` for
-        rating predictors, clipped to the scale), the shape :meth:`movierec.Recommender.recommend`
-        returns, so a notebook reads a served model as it reads a trained one; ``genres`` is
-        ``|``-joined and ``n_ratings`` counts the movie's training interactions. The HTTP API's
-        JSON rows are :meth:`recommend_rows`.
+        ``options`` are :meth:`recommend_index`'s (``exclude_seen``, ``genres``, ``min_support``,
+        ``rerank``). Columns ``movieId, title, year, genres, score, n_ratings`` (plus
+        ``predicted_rating`` for rating predictors, clipped to the scale), the shape
+        :meth:`movierec.Recommender.recommend` returns, so a notebook reads a served model as it reads a
+        trained one; ``genres`` is ``|``-joined and ``n_ratings`` counts the movie's training
+        interactions. The HTTP API's JSON rows are :meth:`recommend_rows`.
         """
-        return recommendations_frame(self.recommend_rows(user_raw_id, k, exclude_seen, genres, min_support))
+        return recommendations_frame(self.recommend_rows(user_raw_id, k, **options))
 
-    # dup-ok: recommend's options again, returning rows (one vocabulary, not shared code)
-    def recommend_rows(
-        self,
-        user_raw_id: object,
-        k: int = 10,
-        exclude_seen: bool = True,
-        genres: Sequence[str] | None = None,
-        min_support: int | None = None,
-    ) -> list[dict[str, Any]]:
+    def recommend_rows(self, user_raw_id: object, k: int = 10, **options: Any) -> list[dict[str, Any]]:
         """:meth:`recommend` as the API's JSON rows ``movieId, title, year, genres, score, ratings``
-        (plus ``predictedRating`` for rating predictors), best first."""
-        return self.recommend_index(self.user_index(user_raw_id), k, exclude_seen, genres, min_support)
+        (plus ``predictedRating`` for rating predictors), best first; ``options`` as :meth:`recommend_index`."""
+        return self.recommend_index(self.user_index(user_raw_id), k, **options)
 
-    # dup-ok: recommend's options again, for a user index (one vocabulary, not shared code)
     def recommend_index(
         self,
         u: int,
@@ -684,7 +671,9 @@ class Artifact(IdMapped):
         min_support: int | None = None,
         rerank: str | None = None,
     ) -> list[dict[str, Any]]:
-        """:meth:`recommend` for a user index (from :meth:`user_index`); ``rerank`` = ``"mmr:0.3"``… (movierec.rerank)."""
+        """Top-``k`` for a user index (from :meth:`user_index`) as JSON rows: movies the user saw are left out
+        unless ``exclude_seen=False``, ``genres`` keeps movies having any of them, ``min_support`` overrides
+        the support floor, ``rerank`` = ``"mmr:0.3"``… (movierec.rerank) re-orders the list."""
         history = self._seen.indices[self._seen.indptr[u] : self._seen.indptr[u + 1]]
         exclude = history if exclude_seen else None
         raw = self.scorer.known(u)
