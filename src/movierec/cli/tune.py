@@ -97,9 +97,9 @@ def tune_cmd(
         study_name=study_name,
         resume=resume,
     )
-    # tune() checks the same request again (it is callable from Python); checking here first reports a
-    # mistake as one line before the progress display starts, so the two keyword lists stay alike
-    check_request(model_name, **options)  # every mistake visible without the data, before the display starts
+    # tune() checks the same options again (it is callable from Python); checking here first reports a
+    # mistake as one line, without the data, before the progress display starts
+    check_request(model_name, **options)
     result = _run_study(
         dataset, model_name, options, out_dir, worker=worker, user_features=user_features, quiet=as_json
     )

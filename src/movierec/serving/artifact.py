@@ -32,7 +32,7 @@ from movierec.errors import ArtifactError, ConfigError
 from movierec.interactions import IdMap, IdMapped, Interactions
 from movierec.jsonsafe import to_jsonable
 from movierec.output_folders import check_artifact_target
-from movierec.serving.validate import sign_manifest, validate_artifact
+from movierec.serving.validate import ArtifactParts, sign_manifest, validate_artifact
 from movierec.serving.visitor import visitor_export
 from movierec.titles import fold_title, match_title, search_key, suggest_titles
 
@@ -210,15 +210,9 @@ def serving_view(
     manifest.update(model_version="unsaved", files={})
     seen = train.csr().astype(np.float32)
     seen.sort_indices()
-    parts = {"indptr": seen.indptr, "indices": seen.indices, "ratings": seen.data}
-    return Artifact(
-        Path("."),
-        manifest,
-        arrays,
-        parts,
-        _ids_frame(train.user_map, train.item_map),
-        _items_frame(dataset, train),
-    )
+    csr = {"indptr": seen.indptr, "indices": seen.indices, "ratings": seen.data}
+    ids, items = _ids_frame(train.user_map, train.item_map), _items_frame(dataset, train)
+    return Artifact(Path("."), ArtifactParts(manifest, arrays, csr, ids, items))
 
 
 def build_manifest(
@@ -434,8 +428,9 @@ def load_artifact(path: str | Path) -> Artifact:
         items = pd.read_parquet(root / "items.parquet")
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
         raise ArtifactError(f"{root}: unreadable artifact data ({exc})") from exc
-    validate_artifact(root, manifest, arrays, seen_parts, ids, items)  # structure, not just checksums
-    return Artifact(root, manifest, arrays, seen_parts, ids, items)
+    parts = ArtifactParts(manifest, arrays, seen_parts, ids, items)
+    validate_artifact(root, parts)  # structure, not just checksums
+    return Artifact(root, parts)
 
 
 def _id_map(ids: pd.DataFrame, kind: str) -> IdMap:
@@ -462,6 +457,18 @@ class _Query:
     min_support: int | None = None
 
 
+def _manifest_fact(*keys: str) -> Any:
+    """A read-only :class:`Artifact` property: the manifest's value under ``keys``, as a string."""
+
+    def fact(self: Artifact) -> str:
+        value: Any = self.manifest
+        for key in keys:
+            value = value[key]
+        return str(value)
+
+    return property(fact, doc=f"The manifest's {'.'.join(keys)}.")
+
+
 #: rated items considered when explaining a visitor's list (the best-rated ones)
 _EXPLAIN_MAX = 20
 
@@ -475,18 +482,11 @@ class Artifact(IdMapped):
     predicted rating as ``predictedRating``.
     """
 
-    def __init__(
-        self,
-        path: Path,
-        manifest: dict[str, Any],
-        arrays: dict[str, np.ndarray],
-        seen: dict[str, np.ndarray],
-        ids: pd.DataFrame,
-        items: pd.DataFrame,
-    ) -> None:
+    def __init__(self, path: Path, parts: ArtifactParts) -> None:
         from movierec.scoring import make_scorer
         from movierec.scoring.support import default_min_support
 
+        manifest, arrays, seen, ids, items = parts
         self.path = path
         self.manifest = manifest
         self.user_map = _id_map(ids, "user")
@@ -534,22 +534,10 @@ class Artifact(IdMapped):
         return pd.DataFrame([self.movie_row(i) for i in range(self.n_items)])
 
     # --- facts ------------------------------------------------------------------------
-    # dup-ok: one property per manifest fact, alike by design
-    @property
-    def model_name(self) -> str:
-        return str(self.manifest["model"]["name"])
-
-    @property
-    def model_version(self) -> str:
-        return str(self.manifest["model_version"])
-
-    @property
-    def dataset_name(self) -> str:
-        return str(self.manifest["dataset"]["name"])
-
-    @property
-    def created_at(self) -> str:
-        return str(self.manifest["created_at"])
+    model_name = _manifest_fact("model", "name")
+    model_version = _manifest_fact("model_version")
+    dataset_name = _manifest_fact("dataset", "name")
+    created_at = _manifest_fact("created_at")
 
     @property
     def rating_scale(self) -> tuple[float, float]:

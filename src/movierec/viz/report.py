@@ -306,7 +306,7 @@ def _resolve_split(specs: Sequence[ModelSpec]) -> str:
 
 
 def _dataset_section(ds: Any, charts_dir: Path) -> tuple[dict[str, Any], dict[str, Path]]:
-    from movierec.viz import report_charts as C
+    from movierec.viz import charts as C
 
     inter = ds.interactions
     summary = ds.summary()
@@ -686,7 +686,7 @@ def build_report(
     section, :func:`_train_evaluate`, the sequence and new-users sections, :func:`_curves`,
     :func:`_model_charts`, the beyond-accuracy section, :func:`_embedding_maps`, :func:`_write`.
     """
-    from movierec.viz import report_charts as C
+    from movierec.viz import charts as C
 
     run = _start(
         dataset,
@@ -906,7 +906,7 @@ def _model_charts(
     curves: dict[str, dict[str, list[float]]],
 ) -> dict[str, Path]:
     """RMSE bars, ranking bars with intervals, per-user NDCG, metric vs K and training curves (PNG files)."""
-    from movierec.viz import report_charts as C
+    from movierec.viz import charts as C
 
     k, charts_dir = run.k, run.charts_dir
     charts: dict[str, Path] = {}
