@@ -10,6 +10,7 @@ from rich.table import Table
 
 from movierec.cli.common import (
     DATASET,
+    IMPLICIT_THRESHOLD,
     JSON,
     RATINGS,
     SEED,
@@ -32,9 +33,7 @@ def cold_users_cmd(
     ),
     fraction: float = typer.Option(0.2, "--fraction", help="Share of users held out entirely."),
     k: int = typer.Option(10, "--k", "-k", help="Cut-off of the ranking metrics."),
-    implicit_threshold: float = typer.Option(
-        4.0, "--implicit-threshold", help="Ratings ≥ this are positives."
-    ),
+    implicit_threshold: float = IMPLICIT_THRESHOLD,
     out: Path | None = typer.Option(None, "--out", "-o", help="Write cold_users.json here."),
     dataset: str = DATASET,
     ratings: Path | None = RATINGS,

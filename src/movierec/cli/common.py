@@ -6,7 +6,7 @@ import functools
 import inspect
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -50,7 +50,9 @@ ITEM_FEATURES = typer.Option(
     None, "--item-features", help="Side features for hybrid models: genres,tags,year."
 )
 IMPLICIT_THRESHOLD = typer.Option(
-    4.0, "--implicit-threshold", help="Ratings ≥ this are positives for implicit models."
+    4.0,
+    "--implicit-threshold",
+    help="Ratings ≥ this are positives (implicit models) and relevant (ranking metrics).",
 )
 ARTIFACT = typer.Option(None, "--artifact", "-a", help="Use an exported artifact folder instead of training.")
 K_MOVIES = typer.Option(10, "-k", "--k", help="How many movies.")
@@ -111,33 +113,104 @@ _SOURCE_OPTIONS: dict[str, tuple[Any, Any]] = {
 }
 
 
-def ratings_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Declare the ratings options once for every command that reads ratings.
+def option_group(
+    param: str, make: Callable[..., Any], options: Mapping[str, tuple[Any, Any]]
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """A decorator declaring a group of options once for every command that takes them.
 
-    ``command`` takes a ``source: RatingsSource`` parameter; typer sees ``--dataset``, ``--ratings``,
-    ``--user-col`` … ``--rating-scale`` in its place (same names, so ``typed(ctx, "dataset")`` works) and
-    the command receives them as one :class:`RatingsSource`.
+    The command takes one parameter ``param``; typer sees ``options`` (name → (annotation, typer option))
+    in its place, in that order (same names, so ``typed(ctx, name)`` works), and the command receives
+    ``make(**their values)``.
     """
-    sig = inspect.signature(command)
-    params: list[inspect.Parameter] = []
-    for p in sig.parameters.values():
-        if p.name != "source":
-            params.append(p)
-            continue
-        params += [
-            inspect.Parameter(name, p.kind, default=option, annotation=ann)
-            for name, (ann, option) in _SOURCE_OPTIONS.items()
-        ]
 
-    @functools.wraps(command)
-    def with_source(*args: Any, **kwargs: Any) -> Any:
-        source = RatingsSource(**{name: kwargs.pop(name) for name in _SOURCE_OPTIONS})
-        return command(*args, source=source, **kwargs)
+    def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
+        sig = inspect.signature(command)
+        params: list[inspect.Parameter] = []
+        for p in sig.parameters.values():
+            if p.name != param:
+                params.append(p)
+                continue
+            params += [
+                inspect.Parameter(name, p.kind, default=option, annotation=ann)
+                for name, (ann, option) in options.items()
+            ]
 
-    with_source.__signature__ = sig.replace(parameters=params)  # type: ignore[attr-defined]
-    hints = {k: v for k, v in command.__annotations__.items() if k != "source"}
-    with_source.__annotations__ = hints | {name: ann for name, (ann, _) in _SOURCE_OPTIONS.items()}
-    return with_source
+        @functools.wraps(command)
+        def with_group(*args: Any, **kwargs: Any) -> Any:
+            group = make(**{name: kwargs.pop(name) for name in options})
+            return command(*args, **{param: group}, **kwargs)
+
+        with_group.__signature__ = sig.replace(parameters=params)  # type: ignore[attr-defined]
+        hints = {k: v for k, v in command.__annotations__.items() if k != param}
+        with_group.__annotations__ = hints | {name: ann for name, (ann, _) in options.items()}
+        return with_group
+
+    return decorate
+
+
+#: ``--dataset``, ``--ratings``, ``--user-col`` … ``--rating-scale`` for a ``source: RatingsSource`` parameter
+ratings_options = option_group("source", RatingsSource, _SOURCE_OPTIONS)
+
+
+def _param_pairs(items: list[str] | None) -> Iterator[tuple[str, str, Any]]:
+    """``(part, key, value)`` of each ``KEY=VALUE`` in ``items`` (repeated options, each comma-separated);
+    values parsed as JSON when they can be (numbers, true, null), else kept as text."""
+    for item in items or []:
+        for part in item.split(","):
+            part = part.strip()
+            if not part:
+                continue
+            if "=" not in part:
+                raise ConfigError(f"--params {part!r}: expected key=value (or model.key=value)")
+            key, text = part.split("=", 1)
+            try:
+                value = json.loads(text)
+            except json.JSONDecodeError:
+                value = text
+            yield part, key.strip(), value
+
+
+def _param_name(part: str, name: str) -> str:
+    name = name.strip().replace("-", "_")
+    if not name:
+        raise ConfigError(f"--params {part!r}: empty parameter name")
+    return name
+
+
+def parse_params(items: list[str] | None, model: str | None = None) -> dict[str, Any]:
+    """``["n_factors=40", "svd.lr=0.01,reg=0.05"]`` → dict; values parsed as JSON when they can be (numbers, true, null).
+
+    The one ``--params`` syntax of every command, ``[MODEL.]KEY=VALUE``: with ``model`` given the
+    ``MODEL.`` prefix may be written and must name it (:func:`parse_model_params`).
+    """
+    if model is not None:
+        name = model.strip().lower()
+        return parse_model_params(items, [name])[name]
+    return {_param_name(part, key): value for part, key, value in _param_pairs(items)}
+
+
+def parse_model_params(items: list[str] | None, models: list[str]) -> dict[str, dict[str, Any]]:
+    """``["svd.n_factors=100", "knn-baseline.k=20,svd.lr=0.01"]`` → ``{"svd": {"n_factors": 100}, …}`` (values as JSON when they parse).
+
+    A parameter without a ``model.`` prefix applies when exactly one model is compared.
+    """
+    out: dict[str, dict[str, Any]] = {m: {} for m in models}
+    for part, key, value in _param_pairs(items):
+        if "." in key:
+            model, name = key.rsplit(".", 1)
+        elif len(models) == 1:
+            model, name = models[0], key
+        else:
+            raise ConfigError(
+                f"--params {part!r}: say which model it is for, e.g. {models[0]}.{part.strip()}"
+            )
+        model = model.strip().lower()
+        if model not in out:
+            raise ConfigError(
+                f"--params {part!r}: model {model!r} is not among --models ({', '.join(models)})"
+            )
+        out[model][_param_name(part, name)] = value
+    return out
 
 
 def print_json(obj: Any) -> None:

@@ -24,6 +24,7 @@ from movierec.cli.common import (
     RatingsSource,
     console,
     err_console,
+    parse_model_params,
     print_json,
     ratings_options,
 )
@@ -31,44 +32,6 @@ from movierec.cli.progress import bar_progress
 from movierec.errors import ConfigError, UnknownIdError
 
 # --- option parsing --------------------------------------------------------------------------
-
-
-def parse_model_params(items: list[str] | None, models: list[str]) -> dict[str, dict[str, Any]]:
-    """``["svd.n_factors=100", "knn-baseline.k=20,svd.lr=0.01"]`` → ``{"svd": {"n_factors": 100}, …}`` (values as JSON when they parse).
-
-    A parameter without a ``model.`` prefix applies when exactly one model is compared.
-    """
-    out: dict[str, dict[str, Any]] = {m: {} for m in models}
-    for item in items or []:
-        for part in item.split(","):
-            part = part.strip()
-            if not part:
-                continue
-            if "=" not in part:
-                raise ConfigError(f"--params {part!r}: expected model.key=value")
-            key, value = part.split("=", 1)
-            key = key.strip()
-            if "." in key:
-                model, name = key.rsplit(".", 1)
-            elif len(models) == 1:
-                model, name = models[0], key
-            else:
-                raise ConfigError(
-                    f"--params {part!r}: say which model it is for, e.g. {models[0]}.{key}={value}"
-                )
-            model = model.strip().lower()
-            if model not in out:
-                raise ConfigError(
-                    f"--params {part!r}: model {model!r} is not among --models ({', '.join(models)})"
-                )
-            name = name.strip().replace("-", "_")
-            if not name:
-                raise ConfigError(f"--params {part!r}: empty parameter name")
-            try:
-                out[model][name] = json.loads(value)
-            except json.JSONDecodeError:
-                out[model][name] = value
-    return out
 
 
 def _split_list(text: str, what: str) -> list[str]:
@@ -185,19 +148,10 @@ _CMP_SPLIT = typer.Option(
     "or a canonical split: ml100k-u1 … ml100k-u5, ml100k-ua, ml100k-ub, ml1m-90-10.",
 )
 _CMP_CV = typer.Option(None, "--cv", help="K-fold cross-validation with this many folds (Surprise's KFold).")
-_CMP_IMPLICIT_THRESHOLD = typer.Option(
-    4.0, "--implicit-threshold", help="Ratings ≥ this are positives / relevant."
-)
 _CMP_SESSION_GAP = typer.Option(
     None,
     "--session-gap",
     help="Cut histories into sessions at this gap for session models (gru4rec), e.g. 30min, 1h, 2d.",
-)
-_CMP_PARAMS = typer.Option(
-    [],
-    "--params",
-    "-p",
-    help="Hyperparameters MODEL.KEY=VALUE (repeat, or comma-separate), e.g. svd.factors=100.",
 )
 _CMP_BEYOND = typer.Option(
     False,
@@ -232,11 +186,11 @@ def compare_cmd(
     out: Path | None = _CMP_OUT,
     split: str = _CMP_SPLIT,
     cv: int | None = _CMP_CV,
-    implicit_threshold: float = _CMP_IMPLICIT_THRESHOLD,
+    implicit_threshold: float = IMPLICIT_THRESHOLD,
     item_features: str | None = ITEM_FEATURES,
     user_features: str | None = USER_FEATURES,
     session_gap: str | None = _CMP_SESSION_GAP,
-    params: list[str] = _CMP_PARAMS,
+    params: list[str] = MODEL_PARAMS,
     test_size: float = typer.Option(0.2, "--test-size", help="Share of ratings held out for testing."),
     beyond: bool = _CMP_BEYOND,
     rerank: str | None = _CMP_RERANK,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import replace
 from pathlib import Path
@@ -21,43 +20,13 @@ from movierec.cli.common import (
     RatingsSource,
     console,
     err_console,
+    parse_params,
     pick_config_model,
     print_json,
     ratings_options,
     typed,
 )
 from movierec.errors import ConfigError
-
-
-def parse_params(items: list[str] | None, model: str | None = None) -> dict[str, Any]:
-    """``["n_factors=40", "svd.lr=0.01,reg=0.05"]`` → dict; values parsed as JSON when they can be (numbers, true, null).
-
-    The one ``--params`` syntax of every command, ``[MODEL.]KEY=VALUE``: with ``model`` given the
-    ``MODEL.`` prefix may be written and must name it (movierec.cli.compare.parse_model_params).
-    """
-    if model is not None:
-        from movierec.cli.compare import parse_model_params
-
-        name = model.strip().lower()
-        return parse_model_params(items, [name])[name]
-    out: dict[str, Any] = {}
-    for item in items or []:
-        for part in item.split(","):
-            part = part.strip()
-            if not part:
-                continue
-            if "=" not in part:
-                raise ConfigError(f"--params {part!r}: expected key=value")
-            key, value = part.split("=", 1)
-            key = key.strip().replace("-", "_")
-            if not key:
-                raise ConfigError(f"--params {part!r}: empty parameter name")
-            try:
-                out[key] = json.loads(value)
-            except json.JSONDecodeError:
-                out[key] = value
-    return out
-
 
 # export's longer options, named here so the command reads as parse → train_and_export() → print
 _EXPORT_MODEL = typer.Option(
