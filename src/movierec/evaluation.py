@@ -537,6 +537,24 @@ class Result:
     # full ranking: the top-K lists of ``users`` (for the report's charts; not serialised)
     recs: np.ndarray | None = field(default=None, repr=False, compare=False)
 
+    @classmethod
+    def measured(cls, out: EvalOutput, bootstrap: bool, **row: Any) -> Result:
+        """The row of a protocol's output (one fold's, or pooled over folds): its metrics, per-user values,
+        notes and timing, 95% bootstrap intervals over users when ``bootstrap`` (plus the output's own), and
+        ``row``'s identity and provenance fields."""
+        cis = _intervals(out.per_user, row["seed"], True) if bootstrap else {}
+        return cls(
+            **row,
+            metrics=out.metrics,
+            intervals=cis | out.intervals,
+            n_users=len(out.users),
+            score_seconds=out.score_seconds,
+            notes=list(out.notes),
+            per_user=out.per_user,
+            users=out.users,
+            recs=out.recs,
+        )
+
     def __post_init__(self) -> None:
         if not self.label:
             self.label = self.model
@@ -656,7 +674,9 @@ def evaluate(
         )
     name = str(getattr(model, "name", type(model).__name__))
     params = model.get_params() if hasattr(model, "get_params") else {}
-    return Result(
+    return Result.measured(
+        out,
+        proto.ranking and intervals,
         model=name,
         kind=str(getattr(model, "kind", "implicit")),
         protocol=proto.name,
@@ -667,16 +687,8 @@ def evaluate(
         k=k,
         threshold=None if isinstance(proto, LeaveLastOutProtocol) else threshold,
         params=params,
-        metrics=out.metrics,
-        intervals=(_intervals(out.per_user, seed, proto.ranking) if intervals else {}) | out.intervals,
-        n_users=len(out.users),
         fit_seconds=fit_seconds,
-        score_seconds=out.score_seconds,
-        notes=list(out.notes),
         label=label or (f"{name}+{proto.reranker.spec}" if getattr(proto, "reranker", None) else name),
-        per_user=out.per_user,
-        users=out.users,
-        recs=out.recs,
     )
 
 
@@ -1248,8 +1260,9 @@ class _FoldRun:
         fit_secs: list[float],
     ) -> Result:
         """One result row: a protocol's outputs pooled over the folds, with intervals and provenance."""
-        metrics, per_user, users, score_secs, pnotes = _pool(outs, self.ds.interactions.n_users)
-        return Result(
+        return Result.measured(
+            _pool(outs, self.ds.interactions.n_users),
+            p.ranking,
             model=name,
             kind=kind,
             protocol=p.name,
@@ -1260,17 +1273,9 @@ class _FoldRun:
             k=self.k,
             threshold=_threshold(p.name, self.key, self.threshold),
             params=model.get_params() if hasattr(model, "get_params") else dict(params),
-            metrics=metrics,
-            intervals=_intervals(per_user, self.seed, p.ranking) | outs[-1].intervals,
-            n_users=len(users),
             fit_seconds=float(np.mean(fit_secs)),
-            score_seconds=score_secs,
-            notes=pnotes,
             label=f"{label}+{self.reranker.spec}" if self.reranker and p.name == "full-ranking" else label,
             folds=self.cv,
-            per_user=per_user,
-            users=users,
-            recs=outs[-1].recs if len(outs) == 1 else None,
         )
 
     def evaluate(
@@ -1400,16 +1405,14 @@ def _genre_matrix(ds: Any) -> sp.csr_matrix | None:
     return g if names else None
 
 
-def _pool(
-    outs: list[EvalOutput], n_users: int
-) -> tuple[dict[str, float], dict[str, np.ndarray], np.ndarray, float, list[str]]:
+def _pool(outs: list[EvalOutput], n_users: int) -> EvalOutput:
     """Combine folds: ranking metrics pooled over (user, fold); rmse/mae/coverage as means of fold values.
 
-    Pooled units are keyed ``fold·n_users + user`` so paired comparisons match (user, fold) pairs.
+    Pooled units are keyed ``fold·n_users + user`` so paired comparisons match (user, fold) pairs; the
+    last fold's own intervals stay, top-K lists only with one fold.
     """
     if len(outs) == 1:
-        o = outs[0]
-        return dict(o.metrics), o.per_user, o.users, o.score_seconds, list(o.notes)
+        return replace(outs[0], metrics=dict(outs[0].metrics), notes=list(outs[0].notes))
     per_user = {m: np.concatenate([o.per_user[m] for o in outs]) for m in outs[0].per_user}
     users = np.concatenate([o.users.astype(np.int64) + f * n_users for f, o in enumerate(outs)])
     metrics: dict[str, float] = {}
@@ -1419,4 +1422,5 @@ def _pool(
         else:
             metrics[m] = float(np.mean([o.metrics[m] for o in outs]))
     notes = list(dict.fromkeys(n for o in outs for n in o.notes))
-    return metrics, per_user, users, float(np.mean([o.score_seconds for o in outs])), notes
+    secs = float(np.mean([o.score_seconds for o in outs]))
+    return EvalOutput(metrics, per_user, users, secs, notes, intervals=outs[-1].intervals)
