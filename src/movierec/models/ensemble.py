@@ -147,7 +147,7 @@ class Ensemble(BaseRecommender):
     normalize: str = "std"
     tune_bases: bool = False
     rounds: int = 2
-    random_state: int | None = 0
+    random_state: int | None = 42
 
     # --- bases ----------------------------------------------------------------------------
     def _base_specs(self) -> list[tuple[str, str, dict[str, Any]]]:
