@@ -41,7 +41,6 @@ class _LightFMModel(HybridMF):
             raise ConfigError(
                 "model 'lightfm:*' needs lightfm-next: pip install 'movierec[reference]'"
             ) from exc
-        self._check_params()
         if int(self.epochs) < 1:
             raise ConfigError(
                 f"{self.name}: epochs must be ≥ 1 (LightFM has no untrained state), got {self.epochs!r}"
