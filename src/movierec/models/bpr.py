@@ -33,7 +33,7 @@ from movierec.models.kernels.hybrid import (  # compiled at install; numba witho
 from movierec.models.kernels.threads import free_threads, run_blocks, shared_pool
 from movierec.models.params import POSITIVE_INT, Boolean, Constraint, Interval, Options
 from movierec.models.space import EPOCHS, FACTORS, LR, Choice, FloatRange, IntRange, SearchSpace
-from movierec.models.training import fit_epochs
+from movierec.models.training import ModelTrainer, fit_epochs
 from movierec.models.weighting import WeightedRecommender, interaction_weights
 
 __all__ = ["BPR", "WARP", "WARPKOS", "HybridMF", "Logistic", "feature_rows"]
@@ -184,12 +184,20 @@ class HybridMF(WeightedRecommender):
 
     def trainer(
         self, train: Interactions, *, item_features: Any = None, user_features: Any = None
-    ) -> HybridMFTrainer:
+    ) -> ModelTrainer:
         """A :class:`HybridMFTrainer` for ``train`` (weights drawn, no epoch run yet)."""
         self._validate_params()  # a trainer may be asked for without fit
         if train.n_ratings == 0:
             raise DataError(f"{self.name}: no positive interactions to train on")
         return HybridMFTrainer(self, train, item_features, user_features)
+
+    def _start_training(
+        self, history: list[dict[str, float]], item_names: list[str], user_names: list[str]
+    ) -> None:
+        """What a trainer records on the model as it starts: its live epoch records and the feature names."""
+        self.history_ = history
+        self.item_feature_names_ = item_names
+        self.user_feature_names_ = user_names
 
     def _finalise(
         self,
@@ -383,9 +391,7 @@ class HybridMFTrainer:
             int(getattr(model, "k", 1)),  # k-OS WARP's k and n (WARPKOS only)
             int(getattr(model, "n", 1)),
         )
-        model.history_ = self.history
-        model.item_feature_names_ = item_names
-        model.user_feature_names_ = user_names
+        model._start_training(self.history, item_names, user_names)
 
     def _sweep(self) -> dict[str, float]:
         """One epoch of the kernel over every training interaction (blocks claimed by free threads)."""
