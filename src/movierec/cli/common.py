@@ -245,6 +245,14 @@ def typed(ctx: typer.Context, name: str) -> bool:
     return source is not None and source.name not in ("DEFAULT", "DEFAULT_MAP")
 
 
+def file_unless_typed(
+    ctx: typer.Context, given: dict[str, Any], from_file: Mapping[str, Any]
+) -> dict[str, Any]:
+    """``given`` (option name → value) with the experiment file's value for every option not typed on the
+    command line: typed options win over ``--config``, the file over the defaults."""
+    return {name: value if typed(ctx, name) else from_file[name] for name, value in given.items()}
+
+
 def pick_config_model(exp: Any, model: str | None, path: Path) -> Any:
     """The one model of an experiment file a single-model command uses: the only one, or the one ``--model`` names."""
     if model is None:

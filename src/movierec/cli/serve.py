@@ -20,6 +20,7 @@ from movierec.cli.common import (
     RatingsSource,
     console,
     err_console,
+    file_unless_typed,
     parse_params,
     pick_config_model,
     print_json,
@@ -86,6 +87,7 @@ def export_cmd(
     from movierec.serving.pipeline import train_and_export
 
     hp: dict[str, Any] = {}
+    run: dict[str, Any] = {"seed": seed, "test_size": test_size, "implicit_threshold": implicit_threshold}
     if config is not None:
         from movierec.experiment import load_experiment
 
@@ -95,9 +97,8 @@ def export_cmd(
         if not typed(ctx, "dataset") and source.ratings is None:
             scale = source.rating_scale or exp.dataset.rating_scale
             source = replace(source, dataset=exp.dataset.name, rating_scale=scale)
-        seed = seed if typed(ctx, "seed") else exp.seed
-        test_size = test_size if typed(ctx, "test_size") else exp.split.test_size
-        implicit_threshold = implicit_threshold if typed(ctx, "implicit_threshold") else exp.threshold
+        from_file = {"seed": exp.seed, "test_size": exp.split.test_size, "implicit_threshold": exp.threshold}
+        run = file_unless_typed(ctx, run, from_file)
         if item_features is None and exp.item_features:
             item_features = ",".join(exp.item_features)
     elif model is None:
@@ -110,15 +111,13 @@ def export_cmd(
         out,
         force=force,
         holdout=holdout,
-        test_size=test_size,
         item_features=item_features,
         user_features=user_features,
-        implicit_threshold=implicit_threshold,
         with_feedback=with_feedback,
         check=check,
         allow_weak=allow_weak,
         min_support=min_support,
-        seed=seed,
+        **run,
         say=_say,
         status=err_console.status,
     )
