@@ -11,6 +11,8 @@ from typing import Any
 import typer
 from rich.table import Table
 
+# dup-ok: the option declarations and helpers every command shares, imported from cli.common (alike lists of
+# names are the sharing itself, not copied code)
 from movierec.cli.common import (
     ARTIFACT,
     DATASET,
@@ -120,6 +122,7 @@ class _RichProgress:
 # --- commands --------------------------------------------------------------------------------
 
 
+# dup-ok: typer option declarations (default, flags, help) alike in shape; each declares a different option
 # compare's longer options, named here so the command reads as parse → compare() → print
 _CMP_MODELS = typer.Option(
     None,

@@ -7,6 +7,8 @@ from typing import Any
 
 import typer
 
+# dup-ok: the option declarations and helpers every command shares, imported from cli.common (alike lists of
+# names are the sharing itself, not copied code)
 from movierec.cli.common import (
     CONFIG,
     DATASET,

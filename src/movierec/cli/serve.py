@@ -9,6 +9,8 @@ from typing import Any
 
 import typer
 
+# dup-ok: the option declarations and helpers every command shares, imported from cli.common (alike lists of
+# names are the sharing itself, not copied code)
 from movierec.cli.common import (
     CONFIG,
     IMPLICIT_THRESHOLD,
@@ -29,6 +31,7 @@ from movierec.cli.common import (
 )
 from movierec.errors import ConfigError
 
+# dup-ok: typer option declarations (default, flags, help) alike in shape; each declares a different option
 # export's longer options, named here so the command reads as parse → train_and_export() → print
 _EXPORT_MODEL = typer.Option(
     None,
@@ -146,6 +149,7 @@ def _say(kind: str, text: str) -> None:
     err_console.print(f"[{colour}]{kind}:[/] {text}", soft_wrap=True)
 
 
+# dup-ok: typer option declarations (default, flags, help) alike in shape; each declares a different option
 # serve's longer options, named here so the command reads as check → build_server() → run
 _SERVE_ARTIFACT = typer.Option(
     ...,
