@@ -16,10 +16,11 @@ import numpy as np
 from movierec.errors import ConfigError, DataError
 from movierec.interactions import Interactions
 from movierec.models.base import EpochCallback, FactorRecommender, Tags, check_random_state
+from movierec.models.groups import FactorParams
 from movierec.models.kernels.threads import free_threads
-from movierec.models.params import Boolean, Constraint, Interval, Options, RandomState
+from movierec.models.params import NON_NEGATIVE_INT, POSITIVE, Boolean, Constraint
 from movierec.models.space import FACTORS, REG, FloatRange, IntRange, SearchSpace
-from movierec.models.weighting import WEIGHTINGS, WeightedRecommender, weighted_csr
+from movierec.models.weighting import WeightedRecommender, weighted_csr
 from movierec.scoring.factors import confidence_fold_in
 
 __all__ = ["ALS", "als_fold_in"]
@@ -28,7 +29,7 @@ __all__ = ["ALS", "als_fold_in"]
 als_fold_in = confidence_fold_in  # the fold-in lives with the factor family (movierec.scoring.factors)
 
 
-class ALS(FactorRecommender, WeightedRecommender):
+class ALS(FactorParams, FactorRecommender, WeightedRecommender):
     """Weighted-matrix-factorisation ALS: ``factors``, ``regularization``, ``alpha``, ``epochs``.
 
     ``use_gpu``: False (default), True (error when no CUDA build), or ``"auto"``.
@@ -45,25 +46,19 @@ class ALS(FactorRecommender, WeightedRecommender):
     _json_state: ClassVar[tuple[str, ...]] = ("history_",)
 
     _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {
-        "factors": [Interval(int, 1, None)],
-        "regularization": [Interval(float, 0, None)],
-        "alpha": [Interval(float, 0, None, closed="neither")],
-        "epochs": [Interval(int, 1, None)],
+        "alpha": [POSITIVE],
         "use_cg": [Boolean()],
-        "num_threads": [Interval(int, 0, None)],
-        "weighting": [Options(*WEIGHTINGS)],
-        "half_life_days": [Interval(float, 0, None, closed="neither")],
-        "random_state": [RandomState()],
+        "num_threads": [NON_NEGATIVE_INT],  # 0: the cores others leave free
     }
 
-    factors: int = 64
+    # the factor group's defaults (FactorParams declares them)
+    factors = 64
+    epochs = 15
     regularization: float = 0.05
     alpha: float = 2.0
-    epochs: int = 15
     use_cg: bool = True
     use_gpu: bool | str = False
     num_threads: int = 0
-    random_state: int | None = 42
 
     def _gpu(self) -> bool:
         if self.use_gpu not in (True, False, "auto"):

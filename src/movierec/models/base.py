@@ -34,7 +34,7 @@ import scipy.sparse as sp
 from movierec.errors import ArtifactError, ConfigError, DataError, NotFittedError
 from movierec.interactions import Interactions
 from movierec.jsonsafe import to_jsonable
-from movierec.models.params import Constraint, validate_params
+from movierec.models.params import SHARED_CONSTRAINTS, Constraint, validate_params
 
 __all__ = [
     "HYPERPARAMETER_ALIASES",
@@ -298,6 +298,27 @@ def _declares_hyperparameters(cls: type) -> bool:
     return bool(own)
 
 
+def _redeclare_new_defaults(cls: type) -> None:
+    """``factors = 128`` in a class body: the class's default for a hyperparameter a base declares.
+
+    The hyperparameter keeps its type, constraint, place in the constructor and keyword-only status
+    from its one declaration (a parameter group in :mod:`movierec.models.groups`); the class only
+    gives its value. It becomes a field of the class so the generated constructor takes it.
+    """
+    inherited: dict[str, dataclasses.Field[Any]] = getattr(cls, "__dataclass_fields__", {})
+    own = cls.__dict__
+    declared = own.get("__annotations__", {})
+    changed = [name for name in inherited if name in own and name not in declared]
+    if not changed:
+        return
+    annotations = dict(declared)
+    for name in changed:
+        field = inherited[name]
+        annotations[name] = field.type
+        setattr(cls, name, dataclasses.field(default=own[name], kw_only=field.kw_only is True))
+    cls.__annotations__ = annotations
+
+
 @dataclass_transform(eq_default=False)
 class BaseRecommender:
     """Shared behaviour: params, fitted checks, batched top-N with seen-item filtering, npz/JSON save.
@@ -322,6 +343,7 @@ class BaseRecommender:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        _redeclare_new_defaults(cls)
         if _declares_hyperparameters(cls):
             # the constructor from the declared hyperparameters (kept when the class writes its own)
             dataclasses.dataclass(eq=False, repr=False, match_args=False)(cls)
@@ -381,9 +403,23 @@ class BaseRecommender:
             return getattr(self, aliases[name])
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
+    @classmethod
+    def parameter_constraints(cls) -> dict[str, list[Constraint]]:
+        """What each hyperparameter accepts: the shared meaning of its name (``SHARED_CONSTRAINTS``),
+        then what the class and its bases declare (``_parameter_constraints``, nearest class last)."""
+        names = cls._param_names()
+        out = {name: SHARED_CONSTRAINTS[name] for name in names if name in SHARED_CONSTRAINTS}
+        for klass in reversed(cls.__mro__):
+            out.update(klass.__dict__.get("_parameter_constraints", {}))
+        return {name: allowed for name, allowed in out.items() if name in names}
+
     def _validate_params(self) -> None:
-        """Check every declared constraint (:mod:`movierec.models.params`); one ConfigError names the first bad one."""
-        validate_params(self.name, self.get_params(), self._parameter_constraints, self._aliases)
+        """Check every declared constraint (:mod:`movierec.models.params`); one ConfigError names the first bad one.
+
+        A model with a rule between hyperparameters (``burn_in < n_iter``) extends this, calling
+        ``super()._validate_params()`` first; :meth:`fit` runs it before ``_fit``.
+        """
+        validate_params(self.name, self.get_params(), self.parameter_constraints(), self._aliases)
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())

@@ -34,8 +34,10 @@ import scipy.sparse as sp
 
 from movierec.errors import ConfigError, DataError
 from movierec.interactions import Interactions
-from movierec.models.base import EpochCallback, check_positive, check_random_state
+from movierec.models.base import EpochCallback, check_random_state
+from movierec.models.groups import SeededParams
 from movierec.models.mf import _FactorModel
+from movierec.models.params import NON_NEGATIVE_INT, POSITIVE, POSITIVE_INT, Constraint, Options
 from movierec.models.space import Choice, IntRange, SearchSpace
 
 __all__ = [
@@ -167,7 +169,7 @@ def relational_design(train: Interactions, features: str) -> RelationalDesign:
     return RelationalDesign(blocks, of_row, groups, sessions)
 
 
-class BayesianFM(_FactorModel):
+class BayesianFM(SeededParams, _FactorModel):
     """Bayesian FM by Gibbs sampling: ``rank`` factors, ``n_iter`` sweeps of which the first ``burn_in``
     are discarded, ``features`` ``mf`` | ``svdpp`` | ``flipped`` | ``timesvdpp`` | ``timesvdpp-flipped``;
     priors as libFM/myfm (α0 = β0 = γ0 = 1, μ0 = 0, w0 precision ``reg_0``), V initialised
@@ -191,31 +193,31 @@ class BayesianFM(_FactorModel):
     }
     _json_state: ClassVar[tuple[str, ...]] = ("history_",)
 
-    # dup-ok: hyperparameter lists share a shape across models, not a meaning (names, defaults differ)
+    _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {
+        "rank": [POSITIVE_INT],
+        "n_iter": [POSITIVE_INT],
+        "burn_in": [NON_NEGATIVE_INT],
+        "features": [Options(*FEATURE_SETS)],
+        "reg_0": [POSITIVE],
+    }
+
     rank: int = 10
     n_iter: int = 200
     burn_in: int = 5
     features: str = "flipped"
     init_std: float = 0.1
     reg_0: float = 1.0
-    random_state: int | None = 42
 
-    def _check_params(self) -> None:
-        check_positive("rank", self.rank, integer=True)
-        check_positive("n_iter", self.n_iter, integer=True)
-        check_positive("burn_in", self.burn_in, integer=True, allow_zero=True)
+    def _validate_params(self) -> None:
+        super()._validate_params()
         if self.burn_in >= self.n_iter:
             raise ConfigError(f"burn_in ({self.burn_in}) must be smaller than n_iter ({self.n_iter})")
-        check_positive("init_std", self.init_std, allow_zero=True)
-        check_positive("reg_0", self.reg_0)
-        _check_features(self.features)
 
     def _fit(self, train: Interactions, *, on_epoch: EpochCallback | None = None) -> Self:
         """Run ``n_iter`` Gibbs sweeps over the relational design and average the kept samples into the
         factor form above (per user, per item and, with time features, per training session)."""
         from movierec.models.kernels.bfm_gibbs import entity_terms, relational_sweep, seed_kernel
 
-        self._check_params()
         if train.n_ratings == 0:
             raise DataError("bayesian-fm: no ratings to train on")
         rng = check_random_state(self.random_state)

@@ -19,7 +19,7 @@ import scipy.sparse as sp
 
 from movierec.errors import ConfigError, DataError
 from movierec.interactions import Interactions
-from movierec.models.base import EpochCallback, Tags, check_positive, check_random_state
+from movierec.models.base import EpochCallback, Tags, check_random_state
 from movierec.models.kernels.hybrid import BPR as _BPR_KIND
 from movierec.models.kernels.hybrid import LOGISTIC as _LOGISTIC_KIND
 from movierec.models.kernels.hybrid import WARP as _WARP_KIND
@@ -31,10 +31,10 @@ from movierec.models.kernels.hybrid import (  # compiled at install; numba witho
     pairwise_epoch_identity,
 )
 from movierec.models.kernels.threads import free_threads, run_blocks, shared_pool
-from movierec.models.params import Boolean, Constraint, Interval, Options, RandomState
+from movierec.models.params import POSITIVE_INT, Boolean, Constraint, Interval, Options
 from movierec.models.space import EPOCHS, FACTORS, LR, Choice, FloatRange, IntRange, SearchSpace
-from movierec.models.training import fit_epochs
-from movierec.models.weighting import WEIGHTINGS, WeightedRecommender, interaction_weights
+from movierec.models.training import ModelTrainer, fit_epochs
+from movierec.models.weighting import WeightedRecommender, interaction_weights
 
 __all__ = ["BPR", "WARP", "WARPKOS", "HybridMF", "Logistic", "feature_rows"]
 
@@ -138,9 +138,7 @@ class HybridMF(WeightedRecommender):
     random_state: int | None = 42
 
     _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {
-        "factors": [Interval(int, 1, None)],
-        "learning_rate": [Interval(float, 0, None, closed="neither")],
-        "epochs": [Interval(int, 0, None)],
+        "epochs": [Interval(int, 0, None)],  # 0: the initial factors (LightFM's untrained state)
         "learning_schedule": [Options(*SCHEDULES)],
         "rho": [Interval(float, 0, 1, closed="neither")],
         "epsilon": [Interval(float, 0, None, closed="neither")],
@@ -149,13 +147,7 @@ class HybridMF(WeightedRecommender):
         "max_sampled": [Interval(int, 1, None)],
         "num_threads": [Interval(int, 1, None)],
         "normalize_features": [Boolean()],
-        "weighting": [Options(*WEIGHTINGS)],
-        "half_life_days": [Interval(float, 0, None, closed="neither")],
-        "random_state": [RandomState()],
     }
-
-    def _check_params(self) -> None:
-        self._validate_params()
 
     def _resolve_schedule(self, identity_only: bool) -> str:
         """``auto`` is LearnBPR's ``sgd`` for BPR without side features, else ``adagrad`` (LightFM's)."""
@@ -192,12 +184,20 @@ class HybridMF(WeightedRecommender):
 
     def trainer(
         self, train: Interactions, *, item_features: Any = None, user_features: Any = None
-    ) -> HybridMFTrainer:
+    ) -> ModelTrainer:
         """A :class:`HybridMFTrainer` for ``train`` (weights drawn, no epoch run yet)."""
-        self._check_params()
+        self._validate_params()  # a trainer may be asked for without fit
         if train.n_ratings == 0:
             raise DataError(f"{self.name}: no positive interactions to train on")
         return HybridMFTrainer(self, train, item_features, user_features)
+
+    def _start_training(
+        self, history: list[dict[str, float]], item_names: list[str], user_names: list[str]
+    ) -> None:
+        """What a trainer records on the model as it starts: its live epoch records and the feature names."""
+        self.history_ = history
+        self.item_feature_names_ = item_names
+        self.user_feature_names_ = user_names
 
     def _finalise(
         self,
@@ -391,9 +391,7 @@ class HybridMFTrainer:
             int(getattr(model, "k", 1)),  # k-OS WARP's k and n (WARPKOS only)
             int(getattr(model, "n", 1)),
         )
-        model.history_ = self.history
-        model.item_feature_names_ = item_names
-        model.user_feature_names_ = user_names
+        model._start_training(self.history, item_names, user_names)
 
     def _sweep(self) -> dict[str, float]:
         """One epoch of the kernel over every training interaction (blocks claimed by free threads)."""
@@ -545,13 +543,13 @@ class WARPKOS(HybridMF):
     }
     _loss_kind: ClassVar[int] = _WARP_KOS_KIND
 
+    _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {"k": [POSITIVE_INT], "n": [POSITIVE_INT]}
+
     k: int = 5
     n: int = 10
 
-    def _check_params(self) -> None:
-        super()._check_params()
-        check_positive("k", self.k, integer=True)
-        check_positive("n", self.n, integer=True)
+    def _validate_params(self) -> None:
+        super()._validate_params()
         if int(self.k) > int(self.n):
             raise ConfigError(
                 f"k must be ≤ n (the k-th of n sampled positives), got k={self.k!r}, n={self.n!r}"

@@ -14,13 +14,15 @@ import numpy as np
 
 from movierec.errors import ConfigError, DataError
 from movierec.interactions import Interactions
-from movierec.models.base import EpochCallback, FactorRecommender, Tags, check_positive, check_random_state
-from movierec.models.weighting import WeightedRecommender, check_weighting, weighted_csr
+from movierec.models.base import EpochCallback, FactorRecommender, Tags, check_random_state
+from movierec.models.groups import FactorParams
+from movierec.models.params import NON_NEGATIVE_INT, Constraint
+from movierec.models.weighting import WeightedRecommender, weighted_csr
 
 __all__ = ["ImplicitBPR"]
 
 
-class ImplicitBPR(FactorRecommender, WeightedRecommender):
+class ImplicitBPR(FactorParams, FactorRecommender, WeightedRecommender):
     """``implicit.cpu.bpr.BayesianPersonalizedRanking``: ``factors``, ``learning_rate``, ``regularization``,
     ``epochs``; ``num_threads=1`` by default so a seed gives the same model."""
 
@@ -28,13 +30,14 @@ class ImplicitBPR(FactorRecommender, WeightedRecommender):
     tags: ClassVar[Tags] = Tags()
     _json_state: ClassVar[tuple[str, ...]] = ("history_",)
 
-    # dup-ok: hyperparameter lists share a shape across models, not a meaning (names, defaults differ)
-    factors: int = 40
+    _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {"num_threads": [NON_NEGATIVE_INT]}
+
+    # the factor group's defaults (FactorParams declares them)
+    factors = 40
+    epochs = 100
     learning_rate: float = 0.01
     regularization: float = 0.01
-    epochs: int = 100
     num_threads: int = 1
-    random_state: int | None = 42
 
     def _fit(self, train: Interactions, *, on_epoch: EpochCallback | None = None) -> Self:
         """Train implicit's BPR on the (weighted) users × items matrix; features are ignored."""
@@ -44,12 +47,6 @@ class ImplicitBPR(FactorRecommender, WeightedRecommender):
             raise ConfigError(
                 "model 'implicit:bpr' needs implicit: pip install 'movierec[reference]'"
             ) from exc
-        check_positive("factors", self.factors, integer=True)
-        check_positive("learning_rate", self.learning_rate)
-        check_positive("regularization", self.regularization, allow_zero=True)
-        check_positive("epochs", self.epochs, integer=True)
-        check_positive("num_threads", self.num_threads, integer=True, allow_zero=True)
-        check_weighting(self.weighting, self.half_life_days)
         if train.n_ratings == 0:
             raise DataError("implicit:bpr: no positive interactions to train on")
         seed = int(check_random_state(self.random_state).integers(0, 2**31 - 1))
