@@ -26,6 +26,7 @@ from movierec.errors import ConfigError
 from movierec.interactions import Interactions
 from movierec.jsonsafe import to_jsonable
 from movierec.models.base import fit_options, tags_of, topk
+from movierec.models.training import progress_only
 
 if TYPE_CHECKING:
     from movierec.datasets import Dataset
@@ -959,7 +960,8 @@ def _fit(
             if progress is not None:
                 progress({"event": "epoch", "model": label, "epoch": epoch, **info})
 
-        kwargs["on_epoch"] = on_epoch
+        # a bare progress bar needs no per-epoch model: epochs may run in chunks (training.fit_epochs)
+        kwargs["on_epoch"] = on_epoch if listener is not None else progress_only(on_epoch)
     t0 = time.perf_counter()
     model.fit(train, **kwargs)
     return time.perf_counter() - t0 - spent[0]
