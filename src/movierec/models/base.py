@@ -309,7 +309,14 @@ def _redeclare_new_defaults(cls: type) -> None:
     inherited: dict[str, dataclasses.Field[Any]] = getattr(cls, "__dataclass_fields__", {})
     own = cls.__dict__
     declared = own.get("__annotations__", {})
-    changed = [name for name in inherited if name in own and name not in declared]
+    changed = [
+        name
+        for name in inherited
+        if name in own
+        and name not in declared
+        and not callable(own[name])
+        and not isinstance(own[name], (property, classmethod, staticmethod))
+    ]
     if not changed:
         return
     annotations = dict(declared)
