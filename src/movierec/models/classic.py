@@ -128,7 +128,8 @@ class NMF(FactorParams, _Classic):
         "reg_qi": [NON_NEGATIVE],
     }
 
-    # the factor group's defaults (FactorParams declares them)
+    # dup-ok: a model's defaults and own hyperparameters alike in shape to iALS's (name: type = value),
+    # not in meaning; what is shared (factors, epochs, random_state) is declared once in FactorParams
     factors = 15
     epochs = 50
     reg_pu: float = 0.06

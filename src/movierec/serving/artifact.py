@@ -650,6 +650,7 @@ class Artifact(IdMapped):
         (plus ``predictedRating`` for rating predictors), best first; ``options`` as :meth:`recommend_index`."""
         return self.recommend_index(self.user_index(user_raw_id), k, **options)
 
+    # dup-ok: movierec.Recommender.recommend takes these options too (one vocabulary for Python and the API)
     def recommend_index(
         self,
         u: int,
