@@ -651,13 +651,7 @@ def evaluate(
     The row's provenance is always filled: ``dataset`` may be the :class:`Dataset` itself (name and
     checksum) and ``split`` defaults to the description :func:`make_split` gave these arrays.
     """
-    if not isinstance(dataset, str):
-        dataset_sha256 = dataset_sha256 or dataset.sha256
-        dataset = dataset.name
-    dataset = dataset or f"unnamed ({train.n_users:,} users × {train.n_items:,} items)"
-    split = split or str(
-        test._cache.get("split", f"given train/test ({train.n_ratings:,} / {test.n_ratings:,} ratings)")
-    )
+    where = _where(dataset, dataset_sha256, split, train, test)
     proto = get_protocol(protocol)
     reason = proto.skip_reason(model)
     if reason:
@@ -681,9 +675,7 @@ def evaluate(
         model=name,
         kind=str(getattr(model, "kind", "implicit")),
         protocol=proto.name,
-        dataset=dataset,
-        dataset_sha256=dataset_sha256,
-        split=split,
+        **where,
         seed=seed,
         k=k,
         threshold=None if isinstance(proto, LeaveLastOutProtocol) else threshold,
@@ -691,6 +683,20 @@ def evaluate(
         fit_seconds=fit_seconds,
         label=label or (f"{name}+{proto.reranker.spec}" if getattr(proto, "reranker", None) else name),
     )
+
+
+def _where(
+    dataset: Dataset | str, dataset_sha256: str, split: str, train: Interactions, test: Interactions
+) -> dict[str, str]:
+    """A row's ``dataset``, ``dataset_sha256`` and ``split``, always filled: a :class:`Dataset` gives its name
+    and checksum, a split its description (:func:`make_split` records it on the arrays)."""
+    if not isinstance(dataset, str):
+        dataset_sha256 = dataset_sha256 or dataset.sha256
+        dataset = dataset.name
+    dataset = dataset or f"unnamed ({train.n_users:,} users × {train.n_items:,} items)"
+    given = f"given train/test ({train.n_ratings:,} / {test.n_ratings:,} ratings)"
+    split = split or str(test._cache.get("split", given))
+    return {"dataset": dataset, "dataset_sha256": dataset_sha256, "split": split}
 
 
 def holdout_figures(
@@ -996,7 +1002,6 @@ def compare(
     that use them (bpr, warp, logistic, warp-kos, segment-popularity); the others get a note.
     """
     from movierec.models.registry import create, get_class
-    from movierec.provenance import provenance
 
     if isinstance(dataset, str):
         from movierec.datasets import load
@@ -1042,21 +1047,7 @@ def compare(
     if any(p.name == "sampled" for p in protos):
         notes.append("sampled metrics can rank models differently from full ranking (Krichene & Rendle 2020)")
         warnings.warn(notes[-1], SampledMetricsWarning, stacklevel=2)
-    return Comparison(
-        rows=rows,
-        models=fitted,
-        train=train,
-        test=test,
-        split=splitter.description,
-        dataset=ds.name,
-        dataset_sha256=ds.sha256,
-        k=k,
-        threshold=threshold,
-        seed=seed,
-        notes=notes,
-        provenance=provenance(ds.name, ds.sha256),
-        fit_train=fit_train,
-    )
+    return run.comparison(rows, fitted, train, test, fit_train)
 
 
 def _check_positives(
@@ -1188,6 +1179,34 @@ class _FoldRun:
         self.progress, self.notes = progress, notes
         self.features: dict[int, Any] = {}
         self.skipped: set[tuple[str, str]] = set()
+
+    def comparison(
+        self,
+        rows: list[Result],
+        fitted: dict[str, Any],
+        train: Interactions,
+        test: Interactions,
+        fit_train: dict[str, Interactions],
+    ) -> Comparison:
+        """The finished comparison: its rows and models with the run's settings and provenance."""
+        from movierec.provenance import provenance
+
+        ds = self.ds
+        return Comparison(
+            rows=rows,
+            models=fitted,
+            train=train,
+            test=test,
+            split=self.splitter.description,
+            dataset=ds.name,
+            dataset_sha256=ds.sha256,
+            k=self.k,
+            threshold=self.threshold,
+            seed=self.seed,
+            notes=self.notes,
+            provenance=provenance(ds.name, ds.sha256),
+            fit_train=fit_train,
+        )
 
     def fit_view(self, train: Interactions, kind: str) -> Interactions:
         # leave-last-out: every interaction is an event in the sequence (the threshold does not apply)

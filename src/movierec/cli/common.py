@@ -97,7 +97,7 @@ class RatingsSource:
         with err_console.status(f"loading {self.dataset}"):
             ds = load(self.dataset, rating_scale=scale)
         for note in ds.notes:
-            err_console.print(f"[yellow]note:[/] {note}")
+            say("note", note)
         return ds
 
 
@@ -213,6 +213,12 @@ def parse_model_params(items: list[str] | None, models: list[str]) -> dict[str, 
     return out
 
 
+def say(kind: str, text: str) -> None:
+    """A note or a warning for the person at the terminal: one line on stderr, ``kind:`` in yellow (also what
+    library pipelines call to report, e.g. serving.pipeline.train_and_export's ``say``)."""
+    err_console.print(f"[yellow]{kind}:[/] {text}", soft_wrap=True)
+
+
 def print_json(obj: Any) -> None:
     """Write JSON to stdout (numbers and NaN made JSON-safe)."""
     sys.stdout.write(json.dumps(obj, indent=2, default=_default, allow_nan=False) + "\n")
@@ -243,6 +249,14 @@ def typed(ctx: typer.Context, name: str) -> bool:
     """True when option ``name`` was given on the command line (or by env var), not left at its default."""
     source = ctx.get_parameter_source(name)  # typer vendors its own click: compare the enum by name
     return source is not None and source.name not in ("DEFAULT", "DEFAULT_MAP")
+
+
+def file_unless_typed(
+    ctx: typer.Context, given: dict[str, Any], from_file: Mapping[str, Any]
+) -> dict[str, Any]:
+    """``given`` (option name → value) with the experiment file's value for every option not typed on the
+    command line: typed options win over ``--config``, the file over the defaults."""
+    return {name: value if typed(ctx, name) else from_file[name] for name, value in given.items()}
 
 
 def pick_config_model(exp: Any, model: str | None, path: Path) -> Any:

@@ -7,6 +7,8 @@ from typing import Any
 
 import typer
 
+# dup-ok: the option declarations and helpers every command shares, imported from cli.common (alike lists of
+# names are the sharing itself, not copied code)
 from movierec.cli.common import (
     CONFIG,
     DATASET,
@@ -17,6 +19,7 @@ from movierec.cli.common import (
     RatingsSource,
     console,
     err_console,
+    file_unless_typed,
     typed,
 )
 from movierec.errors import ConfigError
@@ -109,22 +112,19 @@ def report_cmd(
         raise ConfigError("--models and --config exclude each other: the experiment file names the models")
     specs, settings = _report_specs(config, models, params)
     rating_scale = None
+    run: dict[str, Any] = {"seed": seed, "k": k, "threshold": threshold}
     if config is not None:  # the experiment file's settings, unless typed on the command line
         if not typed(ctx, "dataset"):
             dataset, rating_scale = settings["dataset"], settings["rating_scale"]
-        seed = seed if typed(ctx, "seed") else settings["seed"]
-        k = k if typed(ctx, "k") else settings["k"]
-        threshold = threshold if typed(ctx, "threshold") else settings["threshold"]
+        run = file_unless_typed(ctx, run, settings)
     ds = RatingsSource(dataset, rating_scale=rating_scale).load()
     rep = build_report(
         ds,
         specs,
         out,
+        **run,
         projection=projection.strip().lower(),
-        seed=seed,
         force=force,
-        k=k,
-        threshold=threshold,
         map_items=_sample(map_items),
         png_maps=png_maps,
         console=err_console,

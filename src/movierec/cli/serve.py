@@ -9,6 +9,8 @@ from typing import Any
 
 import typer
 
+# dup-ok: the option declarations and helpers every command shares, imported from cli.common (alike lists of
+# names are the sharing itself, not copied code)
 from movierec.cli.common import (
     CONFIG,
     IMPLICIT_THRESHOLD,
@@ -20,14 +22,17 @@ from movierec.cli.common import (
     RatingsSource,
     console,
     err_console,
+    file_unless_typed,
     parse_params,
     pick_config_model,
     print_json,
     ratings_options,
+    say,
     typed,
 )
 from movierec.errors import ConfigError
 
+# dup-ok: typer option declarations (default, flags, help) alike in shape; each declares a different option
 # export's longer options, named here so the command reads as parse → train_and_export() → print
 _EXPORT_MODEL = typer.Option(
     None,
@@ -86,6 +91,7 @@ def export_cmd(
     from movierec.serving.pipeline import train_and_export
 
     hp: dict[str, Any] = {}
+    run: dict[str, Any] = {"seed": seed, "test_size": test_size, "implicit_threshold": implicit_threshold}
     if config is not None:
         from movierec.experiment import load_experiment
 
@@ -95,9 +101,8 @@ def export_cmd(
         if not typed(ctx, "dataset") and source.ratings is None:
             scale = source.rating_scale or exp.dataset.rating_scale
             source = replace(source, dataset=exp.dataset.name, rating_scale=scale)
-        seed = seed if typed(ctx, "seed") else exp.seed
-        test_size = test_size if typed(ctx, "test_size") else exp.split.test_size
-        implicit_threshold = implicit_threshold if typed(ctx, "implicit_threshold") else exp.threshold
+        from_file = {"seed": exp.seed, "test_size": exp.split.test_size, "implicit_threshold": exp.threshold}
+        run = file_unless_typed(ctx, run, from_file)
         if item_features is None and exp.item_features:
             item_features = ",".join(exp.item_features)
     elif model is None:
@@ -110,16 +115,14 @@ def export_cmd(
         out,
         force=force,
         holdout=holdout,
-        test_size=test_size,
         item_features=item_features,
         user_features=user_features,
-        implicit_threshold=implicit_threshold,
         with_feedback=with_feedback,
         check=check,
         allow_weak=allow_weak,
         min_support=min_support,
-        seed=seed,
-        say=_say,
+        **run,
+        say=say,
         status=err_console.status,
     )
     manifest, metrics = result.manifest, result.metrics
@@ -141,12 +144,7 @@ def export_cmd(
         console.print(f"test metrics: {shown}")
 
 
-def _say(kind: str, text: str) -> None:
-    """Notes and warnings of a library pipeline, one line each on stderr."""
-    colour = "yellow"
-    err_console.print(f"[{colour}]{kind}:[/] {text}", soft_wrap=True)
-
-
+# dup-ok: typer option declarations (default, flags, help) alike in shape; each declares a different option
 # serve's longer options, named here so the command reads as check → build_server() → run
 _SERVE_ARTIFACT = typer.Option(
     ...,
@@ -237,9 +235,7 @@ def serve_cmd(
         artifact, store, settings, weights=weights, metrics=metrics, json_log=log_json
     )
     if host not in ("127.0.0.1", "localhost", "::1") and not api_key:
-        err_console.print(
-            f"[yellow]warning:[/] binding {host} without --api-key: anyone who can reach it may POST /feedback"
-        )
+        say("warning", f"binding {host} without --api-key: anyone who can reach it may POST /feedback")
     err_console.print(
         f"serving {router.describe()} on http://{host}:{port} "
         f"· docs /docs · metrics {'/metrics' if metrics else 'off'} · feedback {'off' if store is None else db_url}"
@@ -305,10 +301,10 @@ def _api_key(ctx: typer.Context, api_key: str | None, api_key_file: Path | None)
             raise ConfigError(f"--api-key-file {api_key_file}: the first line is empty")
         return key
     if api_key and on_command_line:
-        err_console.print(
-            "[yellow]warning:[/] --api-key on the command line is visible to other users of this machine "
+        say(
+            "warning",
+            "--api-key on the command line is visible to other users of this machine "
             "(ps, /proc); use --api-key-file FILE or the MOVIEREC_API_KEY environment variable",
-            soft_wrap=True,
         )
     return api_key or None
 

@@ -22,7 +22,7 @@ import scipy.sparse as sp
 
 from movierec.errors import ConfigError, DataError
 from movierec.interactions import Interactions
-from movierec.models.base import NoFoldIn, Tags
+from movierec.models.base import NoFoldIn, Tags, check_indices, topk
 from movierec.models.kernels.accel import woodbury_diag, woodbury_weights
 from movierec.models.params import POSITIVE, Constraint, Interval
 from movierec.models.space import FloatRange, SearchSpace
@@ -105,6 +105,26 @@ class LinearItemModel(WeightedRecommender):
         )
         return out if items is None else out[:, np.asarray(items)]
 
+    def item_embeddings(self) -> np.ndarray | None:
+        return None
+
+    def similar_items(self, item: int, k: int = 10) -> tuple[np.ndarray, np.ndarray]:
+        """The items W links ``item`` to most strongly: its row of W (how much liking ``item`` adds to
+        each other item's score); items without training interactions have none."""
+        self._check_fitted()
+        item = int(check_indices(item, self.n_items_, "item")[0])
+        sims = np.zeros(self.n_items_, dtype=np.float32)
+        pos = int(np.searchsorted(self.active_items_, item))
+        if pos < len(self.active_items_) and self.active_items_[pos] == item:
+            row = self.weights_[pos]
+            if sp.issparse(row):
+                sims[self.active_items_[row.indices]] = row.data
+            else:
+                sims[self.active_items_] = np.asarray(row).ravel()
+        sims[item] = -np.inf
+        idx, vals = topk(sims[None, :], k)
+        return idx[0], vals[0]
+
 
 class EASE(LinearItemModel):
     """EASE^R with L2 weight ``l2`` (λ), optional emphasised ``dropout`` (EDLAE, Steck 2020),
@@ -159,9 +179,6 @@ class EASE(LinearItemModel):
         if gamma != 0:
             self.weights_ *= (counts[active].astype(np.float64) ** gamma).astype(np.float32)[None, :]
         return self
-
-    def item_embeddings(self) -> np.ndarray | None:
-        return None
 
 
 class UserEASE(NoFoldIn, WeightedRecommender):

@@ -132,34 +132,6 @@ class ItemItemModel(LinearItemModel):
         self.weights_ = sp.csr_matrix(self._fit_weights(x[:, active]), dtype=np.float32)
         return self
 
-    def score_new_user(
-        self, items: np.ndarray, ratings: np.ndarray | None = None, *, threshold: float = 4.0
-    ) -> np.ndarray:
-        """A new user's row times W (no fold-in needed); ratings are used only as interaction weights."""
-        items, _ = self._check_new_user(items, ratings)
-        row = np.zeros(self.n_items_, dtype=np.float32)
-        row[items] = 1.0
-        out = np.zeros(self.n_items_, dtype=np.float32)
-        out[self.active_items_] = np.asarray(self.weights_.T @ row[self.active_items_]).ravel()
-        return out
-
-    def item_embeddings(self) -> np.ndarray | None:
-        return None
-
-    def similar_items(self, item: int, k: int = 10) -> tuple[np.ndarray, np.ndarray]:
-        """The items W links ``item`` to most strongly (its row of W)."""
-        self._check_fitted()
-        sims = np.zeros(self.n_items_, dtype=np.float32)
-        pos = np.searchsorted(self.active_items_, item)
-        if pos < len(self.active_items_) and self.active_items_[pos] == item:
-            row = self.weights_[pos]
-            sims[self.active_items_[row.indices]] = row.data
-        sims[item] = -np.inf
-        from movierec.models.base import topk
-
-        idx, vals = topk(sims[None, :], k)
-        return idx[0], vals[0]
-
 
 class RP3beta(ItemItemModel):
     """RP3beta graph random walk (Paudel, Christoffel, Newell & Bernstein 2017): ``alpha`` sharpens the
