@@ -9,7 +9,7 @@ closed-form least-squares step with the item factors fixed.
 from __future__ import annotations
 
 import os
-from typing import Any, ClassVar, Self
+from typing import ClassVar, Self
 
 import numpy as np
 
@@ -45,6 +45,7 @@ class ALS(FactorParams, FactorRecommender, WeightedRecommender):
     tags: ClassVar[Tags] = Tags(fold_in="factors", serving="factors")
     _json_state: ClassVar[tuple[str, ...]] = ("history_",)
 
+    _aliases: ClassVar[dict[str, str]] = {"iterations": "epochs"}  # implicit's spelling
     _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {
         "alpha": [POSITIVE],
         "use_cg": [Boolean()],
@@ -92,15 +93,8 @@ class ALS(FactorParams, FactorRecommender, WeightedRecommender):
         else:
             from implicit.cpu.als import AlternatingLeastSquares
 
-        # dup-ok: implicit's own keyword names (each reference call maps ours to its library's)
-        kwargs: dict[str, Any] = dict(
-            factors=int(self.factors),
-            regularization=float(self.regularization),
-            alpha=float(self.alpha),
-            iterations=int(self.epochs),
-            calculate_training_loss=True,
-            random_state=seed,
-        )
+        kwargs = self.library_params("factors", "regularization", "alpha", "epochs")
+        kwargs.update(calculate_training_loss=True, random_state=seed)
         if not gpu:
             # 0 = the cores others leave free now (implicit's OpenMP sweep waits for its slowest thread)
             threads = int(self.num_threads) or free_threads()

@@ -42,6 +42,7 @@ __all__ = [
     "EpochCallback",
     "ExplicitRecommender",
     "FactorRecommender",
+    "NoFoldIn",
     "Recommender",
     "Tags",
     "check_indices",
@@ -308,7 +309,14 @@ def _redeclare_new_defaults(cls: type) -> None:
     inherited: dict[str, dataclasses.Field[Any]] = getattr(cls, "__dataclass_fields__", {})
     own = cls.__dict__
     declared = own.get("__annotations__", {})
-    changed = [name for name in inherited if name in own and name not in declared]
+    changed = [
+        name
+        for name in inherited
+        if name in own
+        and name not in declared
+        and not callable(own[name])
+        and not isinstance(own[name], (property, classmethod, staticmethod))
+    ]
     if not changed:
         return
     annotations = dict(declared)
@@ -327,7 +335,9 @@ class BaseRecommender:
     once as annotated class attributes with defaults (``factors: int = 64``), and implement ``_fit``
     and ``score`` (see docs/architecture.md, "Adding a model"). The keyword constructor that stores
     them unchanged (scikit-learn's rule) is generated from those declarations, in order, as a
-    dataclass's is; a class may still write its own ``__init__``.
+    dataclass's is; a class may still write its own ``__init__``. A hyperparameter a base declares (a
+    group in :mod:`movierec.models.groups`) gets a class's own default by plain assignment
+    (``factors = 128``), keeping its declared type and place.
     """
 
     name: ClassVar[str] = "base"
@@ -338,6 +348,8 @@ class BaseRecommender:
     _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {}
     #: alias → canonical hyperparameter name accepted by the constructor and ``set_params``
     _aliases: ClassVar[dict[str, str]] = {}
+    #: the aliases a class body itself declared (its ``_aliases`` before the shared ones were added)
+    _declared_aliases: ClassVar[dict[str, str]] = {}
     #: attributes (besides ndarray attributes ending in ``_``) that ``save`` keeps as JSON
     _json_state: ClassVar[tuple[str, ...]] = ()
 
@@ -365,7 +377,11 @@ class BaseRecommender:
         # the shared spellings (HYPERPARAMETER_ALIASES) of the canonical names this constructor takes
         params = set(cls._param_names())
         found = {a: c for a, c in HYPERPARAMETER_ALIASES.items() if c in params and a not in params}
-        cls._aliases = {**found, **own.get("_aliases", {})}
+        # a base's own aliases (a parameter group's library names) hold for its subclasses too
+        if "_aliases" in own:
+            cls._declared_aliases = own["_aliases"]
+        declared = cls._declared_aliases_all()
+        cls._aliases = {**found, **{a: c for a, c in declared.items() if c in params and a not in params}}
         if cls._aliases and not getattr(cls.__init__, "_accepts_aliases", False):
             cls.__init__ = _accept_aliases(cls.__init__)  # type: ignore[method-assign]
 
@@ -395,6 +411,32 @@ class BaseRecommender:
                 )
             setattr(self, key, value)
         return self
+
+    def library_params(self, *names: str) -> dict[str, Any]:
+        """Hyperparameters ``names`` as keywords of the library this model wraps or mirrors.
+
+        The class's declared aliases are that library's spellings (``_aliases = {"k": "factors"}``:
+        Cornac's ``k`` is our ``factors``), so read backwards they name each keyword; a parameter
+        without one keeps its name. Values go as their declared type (``int``/``float``).
+        """
+        spelled = {canonical: alias for alias, canonical in self._declared_aliases_all().items()}
+        kinds: dict[str, Any] = (
+            {f.name: f.type for f in dataclasses.fields(self)} if dataclasses.is_dataclass(self) else {}
+        )
+        cast: dict[Any, Callable[[Any], Any]] = {"int": int, "float": float, int: int, float: float}
+        out: dict[str, Any] = {}
+        for name in names:
+            value = getattr(self, name)
+            convert = cast.get(kinds.get(name))
+            out[spelled.get(name, name)] = convert(value) if convert is not None else value
+        return out
+
+    @classmethod
+    def _declared_aliases_all(cls) -> dict[str, str]:
+        """The aliases the class and its bases declared themselves (a wrapped library's spellings)."""
+        return {
+            a: c for k in reversed(cls.__mro__) for a, c in k.__dict__.get("_declared_aliases", {}).items()
+        }
 
     def __getattr__(self, name: str) -> Any:
         # reading a hyperparameter by its alias (``svd.n_factors``) gives the canonical value
@@ -653,6 +695,22 @@ class BaseRecommender:
 
     def _after_load(self) -> None:
         """Hook for models that rebuild derived state after :meth:`load`."""
+
+
+class NoFoldIn(BaseRecommender):
+    """A model that cannot place a person not in training (``tags.fold_in == "none"``): refit instead."""
+
+    tags: ClassVar[Tags] = Tags(fold_in="none")
+    #: what to use instead, said in the error (``", or use ease"``)
+    _no_fold_in_instead: ClassVar[str] = ""
+
+    def score_new_user(
+        self, items: np.ndarray, ratings: np.ndarray | None = None, *, threshold: float = 4.0
+    ) -> np.ndarray:
+        """Not available: a new person enters this model only by refitting with their interactions."""
+        raise ConfigError(
+            f"{self.name} cannot score a person not in training (no fold-in); refit{self._no_fold_in_instead}"
+        )
 
 
 class FactorRecommender(BaseRecommender):

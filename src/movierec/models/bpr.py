@@ -123,6 +123,8 @@ class HybridMF(WeightedRecommender):
     uses_user_features: ClassVar[bool] = True  # CLI notes say which models ignore --user-features
     _loss_kind: ClassVar[int] = _BPR_KIND
     _json_state: ClassVar[tuple[str, ...]] = ("history_", "item_feature_names_", "user_feature_names_")
+    #: the trainer class (``None``: :class:`HybridMFTrainer`, our kernels; LightFM's references set theirs)
+    _trainer: ClassVar[type[HybridTrainerBase] | None] = None
 
     factors: int = 40
     learning_rate: float = 0.05
@@ -185,11 +187,11 @@ class HybridMF(WeightedRecommender):
     def trainer(
         self, train: Interactions, *, item_features: Any = None, user_features: Any = None
     ) -> ModelTrainer:
-        """A :class:`HybridMFTrainer` for ``train`` (weights drawn, no epoch run yet)."""
+        """A trainer (:class:`HybridMFTrainer`, or the class's ``_trainer``) for ``train``, no epoch run yet."""
         self._validate_params()  # a trainer may be asked for without fit
         if train.n_ratings == 0:
             raise DataError(f"{self.name}: no positive interactions to train on")
-        return HybridMFTrainer(self, train, item_features, user_features)
+        return (self._trainer or HybridMFTrainer)(self, train, item_features, user_features)
 
     def _start_training(
         self, history: list[dict[str, float]], item_names: list[str], user_names: list[str]
@@ -322,7 +324,37 @@ _HYBRID_SPACE: SearchSpace = {
 }
 
 
-class HybridMFTrainer:
+class HybridTrainerBase:
+    """What every trainer of a hybrid model shares (ours, LightFM's): the model, its epoch records,
+    the side features, and publishing the learned vectors on the model (``HybridMF._finalise``).
+
+    A trainer implements ``_sweep`` (one epoch, its record appended to ``history``) and ``_vectors``
+    (item embeddings, item biases, user embeddings, user biases of the live state).
+    """
+
+    model: HybridMF
+    history: list[dict[str, float]]
+    _train: Interactions
+    _item_side: sp.csr_matrix | None
+    _user_side: sp.csr_matrix | None
+
+    def _sweep(self) -> dict[str, float]:
+        raise NotImplementedError
+
+    def _vectors(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        raise NotImplementedError
+
+    def _publish(self) -> None:
+        self.model._finalise(*self._vectors(), self._item_side, self._user_side, self._train)
+
+    def train_epochs(self, n: int) -> list[dict[str, float]]:
+        """``n`` epochs, the model's vectors computed once at the end."""
+        records = [self._sweep() for _ in range(int(n))]
+        self._publish()
+        return records
+
+
+class HybridMFTrainer(HybridTrainerBase):
     """One LightFM-style training run, an epoch at a time (``train_epoch``) or many (``train_epochs``).
 
     The model is usable after every ``train_epoch``: its vectors are recomputed from the live
@@ -425,17 +457,9 @@ class HybridMFTrainer:
         self.history.append(record)
         return record
 
-    def _publish(self) -> None:
+    def _vectors(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         d, item_w, user_w = self._d, self._item_w, self._user_w
-        self.model._finalise(
-            item_w[:, :d],
-            item_w[:, d],
-            user_w[:, :d],
-            user_w[:, d],
-            self._item_side,
-            self._user_side,
-            self._train,
-        )
+        return item_w[:, :d], item_w[:, d], user_w[:, :d], user_w[:, d]
 
     def train_epoch(self) -> dict[str, float]:
         """One epoch; the model scores as a fit of this many epochs would leave it.
@@ -455,12 +479,6 @@ class HybridMFTrainer:
         else:
             self._publish()
         return record
-
-    def train_epochs(self, n: int) -> list[dict[str, float]]:
-        """``n`` epochs, the model's vectors computed once at the end."""
-        records = [self._sweep() for _ in range(int(n))]
-        self._publish()
-        return records
 
     def finalize(self) -> HybridMF:
         """The fitted model (its vectors are those of the last epoch run, as contiguous arrays)."""
@@ -490,13 +508,12 @@ class BPR(HybridMF):
     }
     _loss_kind: ClassVar[int] = _BPR_KIND
 
-    # dup-ok: hyperparameter lists share a shape across models, not a meaning (names, defaults differ)
-    # LearnBPR's recipe, chosen on validation folds (above); the rest as HybridMF
-    factors: int = 200
-    learning_rate: float = 0.01
-    epochs: int = 150
-    learning_schedule: str = "auto"
-    item_alpha: float = 0.001
+    # LearnBPR's recipe, chosen on validation folds (above): new defaults for HybridMF's declarations
+    factors = 200
+    learning_rate = 0.01
+    epochs = 150
+    learning_schedule = "auto"
+    item_alpha = 0.001
 
 
 class WARP(HybridMF):

@@ -59,8 +59,6 @@ class SlopeOne(_Classic):
     name: ClassVar[str] = "slope-one"
     search_space: ClassVar[SearchSpace] = {}
 
-    _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {"max_items": [POSITIVE_INT]}
-
     max_items: int = 12_000
 
     def _fit(self, train: Interactions) -> Self:
@@ -128,7 +126,8 @@ class NMF(FactorParams, _Classic):
         "reg_qi": [NON_NEGATIVE],
     }
 
-    # the factor group's defaults (FactorParams declares them)
+    # dup-ok: a model's defaults and own hyperparameters alike in shape to iALS's (name: type = value),
+    # not in meaning; what is shared (factors, epochs, random_state) is declared once in FactorParams
     factors = 15
     epochs = 50
     reg_pu: float = 0.06

@@ -19,7 +19,7 @@ from dataclasses import KW_ONLY
 
 from movierec.models.base import BaseRecommender
 
-__all__ = ["FactorParams", "SeededParams", "TorchTrainerParams"]
+__all__ = ["FactorParams", "SGDFactorParams", "SeededParams", "TorchTrainerParams"]
 
 
 class SeededParams(BaseRecommender):
@@ -39,6 +39,17 @@ class FactorParams(SeededParams):
     _: KW_ONLY
     factors: int = 64
     epochs: int = 15
+
+
+class SGDFactorParams(FactorParams):
+    """A factor model trained by a reference library's SGD (implicit's and Cornac's BPR): step
+    ``learning_rate``, ``regularization`` λ on the factors, ``num_threads`` Hogwild threads (1 by
+    default: with more, the updates race and a seed no longer gives the same model)."""
+
+    _: KW_ONLY
+    learning_rate: float = 0.01
+    regularization: float = 0.01
+    num_threads: int = 1
 
 
 class TorchTrainerParams(SeededParams):

@@ -178,6 +178,8 @@ class GRU4Rec(TorchTrainerParams, TorchNetState):
         "bptt": [POSITIVE_INT],
     }
 
+    # dup-ok: GRU4Rec's own hyperparameters, alike in shape to spark-als's list (name: type = value), not
+    # in meaning; the trainer group (epochs, batch_size, learning_rate, n_threads) is TorchTrainerParams
     hidden: int = 128
     n_layers: int = 1
     dropout: float = 0.2

@@ -63,7 +63,8 @@ class IALS(FactorParams, FactorRecommender, WeightedRecommender):
         "cg_steps": [POSITIVE_INT],
     }
 
-    # the factor group's defaults (FactorParams declares them)
+    # dup-ok: a model's defaults and own hyperparameters alike in shape to NMF's (name: type = value),
+    # not in meaning; what is shared (factors, epochs, random_state) is declared once in FactorParams
     factors = 128
     epochs = 16
     alpha0: float = 0.1

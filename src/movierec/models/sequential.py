@@ -54,7 +54,6 @@ class SequentialPopularity(OneListRecommender):
     list, the same for every user. Without timestamps every interaction weighs 1.
     """
 
-    # dup-ok: two sequence models' headers (name, tags, one hyperparameter) alike; nothing to share
     name: ClassVar[str] = "sequential-popularity"
     #: reads each user's history in time order: trained on every interaction, not only positives
     tags: ClassVar[Tags] = Tags(trains_on="sequences", fold_in="sequence", serving="scores")
@@ -96,7 +95,6 @@ class Markov(BaseRecommender):
     part; a Markov-chain recommender in the sense of Shani, Heckerman & Brafman 2005).
     """
 
-    # dup-ok: two sequence models' headers (name, tags, one hyperparameter) alike; nothing to share
     name: ClassVar[str] = "markov"
     #: reads each user's history in time order: trained on every interaction, not only positives
     tags: ClassVar[Tags] = Tags(trains_on="sequences", fold_in="sequence", serving="markov")

@@ -21,14 +21,14 @@ import hmac
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
 
 from movierec.errors import ArtifactError
 
-__all__ = ["KEY_ENV", "SIGNATURE", "sign_manifest", "validate_artifact", "verify_signature"]
+__all__ = ["KEY_ENV", "SIGNATURE", "ArtifactParts", "sign_manifest", "validate_artifact", "verify_signature"]
 
 KEY_ENV = "MOVIEREC_ARTIFACT_KEY"
 SIGNATURE = "manifest.sig"
@@ -56,7 +56,7 @@ FAMILIES: dict[str, dict[str, tuple[str, ...]]] = {
         "knn_min_k": (),
         "knn_rule": (),
     },
-    "linear": {"linear_weights": ("a", "a"), "active_items": ("a",)},
+    "linear": {"active_items": ("a",)},  # and B: dense linear_weights (a, a) or CSR linear_* (_linear)
     "markov": {
         "transitions_indptr": ("I+1",),
         "transitions_indices": ("tnnz",),
@@ -70,7 +70,7 @@ FAMILIES: dict[str, dict[str, tuple[str, ...]]] = {
 """Families this module knows; another family (a newer exporter's) gets the generic checks only."""
 
 # (prefix, rows, columns): CSR triples stored as <prefix>_indptr/_indices/<data>
-_CSR = (("neighbours", "I", "I"), ("weights", "U", "I"), ("transitions", "I", "I"))
+_CSR = (("neighbours", "I", "I"), ("weights", "U", "I"), ("transitions", "I", "I"), ("linear", "a", "a"))
 
 
 def _fail(root: Path, what: str) -> ArtifactError:
@@ -182,6 +182,8 @@ def _arrays(root: Path, arrays: Mapping[str, np.ndarray], family: str, n_users: 
             None,
         )
         _csr(root, f"factors.npz {prefix}", ptr, idx, dims[rows], dims[cols], data)
+    if family == "linear":
+        _linear(root, arrays, dims["a"])
     if "last_item" in arrays and len(arrays["last_item"]):
         last = arrays["last_item"]
         if int(last.min()) < -1 or int(last.max()) >= n_items:
@@ -194,16 +196,33 @@ def _arrays(root: Path, arrays: Mapping[str, np.ndarray], family: str, n_users: 
             raise _fail(root, f"factors.npz '{name}' holds {bad} NaN or infinite values")
 
 
-# dup-ok: the parts Artifact.__init__ takes (what a loaded artifact is made of)
-def validate_artifact(
-    root: Path,
-    manifest: Mapping[str, Any],
-    arrays: Mapping[str, np.ndarray],
-    seen: Mapping[str, np.ndarray],
-    ids: pd.DataFrame,
-    items: pd.DataFrame,
-) -> None:
+def _linear(root: Path, arrays: Mapping[str, np.ndarray], a: int) -> None:
+    """A linear model's B over its ``a`` active items: dense ``linear_weights`` (EASE) or CSR (RP3beta, SLIM)."""
+    dense = arrays.get("linear_weights")
+    if dense is None and "linear_indptr" not in arrays:
+        raise _fail(
+            root, "factors.npz has no 'linear_weights' (or linear_indptr), which a linear model scores with"
+        )
+    if dense is not None and dense.shape != (a, a):
+        raise _fail(
+            root, f"factors.npz 'linear_weights' has shape {dense.shape}, expected ({a}, {a}) (active items)"
+        )
+
+
+class ArtifactParts(NamedTuple):
+    """What an artifact is made of, as read from its files (or built in memory): what
+    :func:`validate_artifact` checks and :class:`movierec.serving.artifact.Artifact` serves from."""
+
+    manifest: dict[str, Any]
+    arrays: dict[str, np.ndarray]  # factors.npz
+    seen: dict[str, np.ndarray]  # seen.npz: the training interactions as CSR parts
+    ids: pd.DataFrame
+    items: pd.DataFrame
+
+
+def validate_artifact(root: Path, parts: ArtifactParts) -> None:
     """Refuse (``ArtifactError``, one line) an artifact whose structure scoring could not rely on; see the module doc."""
+    manifest, arrays, seen, ids, items = parts
     verify_signature(root)
     n_users, n_items, family = _manifest(root, manifest)
     _tables(root, ids, items, n_users, n_items)

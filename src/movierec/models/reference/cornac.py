@@ -19,7 +19,7 @@ import numpy as np
 from movierec.errors import ConfigError, DataError
 from movierec.interactions import Interactions
 from movierec.models.base import BaseRecommender, check_positive, check_random_state
-from movierec.models.groups import FactorParams, TorchTrainerParams
+from movierec.models.groups import SGDFactorParams, TorchTrainerParams
 from movierec.models.params import NON_NEGATIVE, POSITIVE_INT, Constraint, Options
 
 __all__ = ["CornacBPR", "CornacBiVAE"]
@@ -46,25 +46,23 @@ def _to_dense_rows(mapping: dict[int, int], n: int, values: np.ndarray) -> np.nd
     return out
 
 
-class CornacBPR(FactorParams, BaseRecommender):
+class CornacBPR(SGDFactorParams, BaseRecommender):
     """``cornac.models.BPR``: ``factors`` (Cornac's ``k``), ``epochs`` (``max_iter``), ``learning_rate``,
     ``regularization`` (``lambda_reg``); ``num_threads=1`` by default so a seed gives the same model."""
 
     name: ClassVar[str] = "cornac:bpr"
     kind: ClassVar[str] = "implicit"
-    _aliases: ClassVar[dict[str, str]] = {
+    _aliases: ClassVar[dict[str, str]] = {  # Cornac's spellings
         "k": "factors",
         "max_iter": "epochs",
         "lambda_reg": "regularization",
     }
     _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {"num_threads": [POSITIVE_INT]}
 
-    # the factor group's defaults (FactorParams declares them)
+    # the group's defaults (SGDFactorParams declares them)
     factors = 200
     epochs = 100
-    learning_rate: float = 0.01
-    regularization: float = 0.001
-    num_threads: int = 1
+    regularization = 0.001
 
     def _fit(self, train: Interactions) -> Self:
         """Train Cornac's BPR on every training pair (features are ignored)."""
@@ -74,15 +72,8 @@ class CornacBPR(FactorParams, BaseRecommender):
         ds = _cornac_dataset(train, seed)
         import cornac
 
-        # dup-ok: Cornac's own keyword names (each reference call maps ours to its library's)
-        model = cornac.models.BPR(
-            k=int(self.factors),
-            max_iter=int(self.epochs),
-            learning_rate=float(self.learning_rate),
-            lambda_reg=float(self.regularization),
-            num_threads=int(self.num_threads),
-            seed=seed,
-        ).fit(ds)
+        params = self.library_params("factors", "epochs", "learning_rate", "regularization", "num_threads")
+        model = cornac.models.BPR(**params, seed=seed).fit(ds)
         self._remember_train(train)
         self.user_factors_ = _to_dense_rows(ds.uid_map, train.n_users, np.asarray(model.u_factors))
         self.item_factors_ = _to_dense_rows(ds.iid_map, train.n_items, np.asarray(model.i_factors))
@@ -111,7 +102,7 @@ class CornacBiVAE(TorchTrainerParams, BaseRecommender):
 
     name: ClassVar[str] = "cornac:bivae"
     kind: ClassVar[str] = "implicit"
-    _aliases: ClassVar[dict[str, str]] = {"k": "factors"}
+    _aliases: ClassVar[dict[str, str]] = {"k": "factors", "n_epochs": "epochs"}  # Cornac's spellings
     _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {
         "act_fn": [Options("sigmoid", "tanh", "elu", "relu", "relu6")],
         "likelihood": [Options("pois", "bern", "gaus")],
@@ -148,19 +139,12 @@ class CornacBiVAE(TorchTrainerParams, BaseRecommender):
         threads = torch.get_num_threads()
         torch.set_num_threads(int(self.n_threads))
         try:
-            # dup-ok: Cornac's own keyword names (each reference call maps ours to its library's)
-            model = cornac.models.BiVAECF(
-                k=int(self.factors),
-                encoder_structure=hidden,
-                act_fn=self.act_fn,
-                likelihood=self.likelihood,
-                n_epochs=int(self.epochs),
-                batch_size=int(self.batch_size),
-                learning_rate=float(self.learning_rate),
-                beta_kl=float(self.beta_kl),
-                seed=seed,
-                use_gpu=False,
-            ).fit(ds)
+            params = self.library_params(
+                "factors", "act_fn", "likelihood", "epochs", "batch_size", "learning_rate", "beta_kl"
+            )
+            model = cornac.models.BiVAECF(encoder_structure=hidden, **params, seed=seed, use_gpu=False).fit(
+                ds
+            )
         finally:
             torch.set_num_threads(threads)
         self._remember_train(train)

@@ -14,36 +14,17 @@ from typing import Any, ClassVar
 import numpy as np
 import scipy.sparse as sp
 
-from movierec.errors import ConfigError, DataError
+from movierec.errors import ConfigError
 from movierec.interactions import Interactions
 from movierec.models.base import check_random_state
-from movierec.models.bpr import WARPKOS, HybridMF, _as_matrix, feature_rows
+from movierec.models.bpr import WARPKOS, HybridMF, HybridTrainerBase, _as_matrix, feature_rows
 from movierec.models.params import POSITIVE_INT, Constraint
-from movierec.models.training import ModelTrainer
 from movierec.models.weighting import interaction_weights
 
 __all__ = ["LightFMBPR", "LightFMLogistic", "LightFMWARP", "LightFMWARPKOS"]
 
 
-class _LightFMModel(HybridMF):
-    """HybridMF's hyperparameters, training and fold-in, with ``lightfm.LightFM`` as the trainer."""
-
-    _lightfm_loss: ClassVar[str] = "bpr"
-    _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {
-        "epochs": [POSITIVE_INT],  # LightFM has no untrained state to return (ours: epochs=0 keeps the init)
-    }
-
-    def trainer(
-        self, train: Interactions, *, item_features: Any = None, user_features: Any = None
-    ) -> ModelTrainer:
-        """A :class:`_LightFMTrainer` for ``train``; HybridMF's ``fit`` loops over it."""
-        self._validate_params()  # a trainer may be asked for without fit
-        if train.n_ratings == 0:
-            raise DataError(f"{self.name}: no positive interactions to train on")
-        return _LightFMTrainer(self, train, item_features, user_features)
-
-
-class _LightFMTrainer:
+class _LightFMTrainer(HybridTrainerBase):
     """``lightfm.LightFM`` trained one epoch at a time (``fit_partial``), its vectors kept on the model."""
 
     def __init__(self, model: HybridMF, train: Interactions, item_features: Any, user_features: Any) -> None:
@@ -64,18 +45,14 @@ class _LightFMTrainer:
         norm = bool(model.normalize_features)
         self._item_rows = feature_rows(self._item_side, train.n_items, normalize=norm)
         self._user_rows = feature_rows(self._user_side, train.n_users, normalize=norm)
-        # dup-ok: LightFM's own keyword names (each reference call maps ours to its library's)
+        params = model.library_params(
+            "factors", "learning_rate", "learning_schedule", "rho", "epsilon", "item_alpha", "user_alpha"
+        )
         self._lightfm = LightFM(
-            no_components=int(model.factors),
-            learning_rate=float(model.learning_rate),
+            **params,
             loss=getattr(model, "_lightfm_loss", "bpr"),
-            learning_schedule=model.learning_schedule,
-            rho=float(model.rho),
-            epsilon=float(model.epsilon),
-            item_alpha=float(model.item_alpha),
-            user_alpha=float(model.user_alpha),
             max_sampled=int(model.max_sampled),
-            k=int(getattr(model, "k", 5)),
+            k=int(getattr(model, "k", 5)),  # k-OS WARP's k and n (LightFM's defaults elsewhere)
             n=int(getattr(model, "n", 10)),
             random_state=np.random.RandomState(seed),
         )
@@ -101,31 +78,36 @@ class _LightFMTrainer:
         self.history.append(record)
         return record
 
-    def train_epoch(self) -> dict[str, float]:
-        """One ``fit_partial`` epoch; the model's vectors are LightFM's after it."""
-        record = self._sweep()
-        self.finalize()
-        return record
-
-    def train_epochs(self, n: int) -> list[dict[str, float]]:
-        """``n`` epochs, the model's vectors taken once at the end."""
-        records = [self._sweep() for _ in range(int(n))]
-        self.finalize()
-        return records
-
-    def finalize(self) -> HybridMF:
-        """The model with LightFM's current item/user vectors and biases (features summed in)."""
+    def _vectors(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         lfm = self._lightfm
-        self.model._finalise(
+        return (
             np.asarray(lfm.item_embeddings),
             np.asarray(lfm.item_biases),
             np.asarray(lfm.user_embeddings),
             np.asarray(lfm.user_biases),
-            self._item_side,
-            self._user_side,
-            self._train,
         )
+
+    def train_epoch(self) -> dict[str, float]:
+        """One ``fit_partial`` epoch; the model's vectors are LightFM's after it."""
+        record = self._sweep()
+        self._publish()
+        return record
+
+    def finalize(self) -> HybridMF:
+        """The model with LightFM's current item/user vectors and biases (features summed in)."""
+        self._publish()
         return self.model
+
+
+class _LightFMModel(HybridMF):
+    """HybridMF's hyperparameters, training and fold-in, with ``lightfm.LightFM`` as the trainer."""
+
+    _lightfm_loss: ClassVar[str] = "bpr"
+    _trainer: ClassVar[type[HybridTrainerBase] | None] = _LightFMTrainer
+    _aliases: ClassVar[dict[str, str]] = {"no_components": "factors"}  # LightFM's spelling
+    _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {
+        "epochs": [POSITIVE_INT],  # LightFM has no untrained state to return (ours: epochs=0 keeps the init)
+    }
 
 
 class LightFMBPR(_LightFMModel):
