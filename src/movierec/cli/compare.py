@@ -515,7 +515,10 @@ def similar_cmd(
     movie: str | None = typer.Option(None, "--movie", help="Part of a title (case- and accent-insensitive)."),
     movie_id: str | None = typer.Option(None, "--movie-id", help="Raw movieId instead of a title."),
     model: str = typer.Option(
-        "itemknn", "--model", "-m", help="A model with item vectors or neighbour lists."
+        "ease",
+        "--model",
+        "-m",
+        help="A model with item vectors, neighbour lists or item weights (ease, itemknn, svd, als, bpr…).",
     ),
     k: int = K_MOVIES,
     artifact: Path | None = ARTIFACT,
