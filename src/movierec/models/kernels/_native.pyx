@@ -1,18 +1,19 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
 # distutils: language = c++
-"""Compiled kernels of the explicit models (SVD, baselines, k-NN), built once by ``pip install``.
+"""The models' compiled kernels (SVD, SVD++, baselines, k-NN, EASE, iALS, LightFM-style and LearnBPR
+epochs), built by ``pip install`` (setup.py; required) and called through ``accel.py``/``hybrid.py``.
 
-The same algorithms as the numba modules beside this file (``sgd.py``, ``baselines.py``,
-``knn.py``), which stay as the reference and the fallback of a source checkout without a build.
-Compiled ahead of time so that a fresh install pays no JIT on its first command: measured on
-ml-latest-small with an empty numba cache (2 cores, load ~0.3), ``knn-baseline``'s first fit took
-21.4 s (44 s of it compiling ``top_similarities`` and its ``np.partition``/``argsort`` at load ~4)
-and ``svd``'s 1.8 s, against 0.5 s and 0.05 s warm.
+They are the only implementation in the package. Each was ported from a numba kernel; those
+originals live on as test-side references (``tests/reference_kernels/``) that the parity tests
+compare these with. Compiled ahead of time so that a fresh install pays no JIT on its first
+command: measured on ml-latest-small with an empty numba cache (2 cores, load ~0.3), the numba
+``knn-baseline``'s first fit took 21.4 s (44 s of it compiling ``top_similarities`` and its
+``np.partition``/``argsort`` at load ~4) and ``svd``'s 1.8 s, against 0.5 s and 0.05 s warm.
 
 Every function releases the GIL. The parallel kernels take a chunk number and a chunk count (rows
 ``c, c + n_chunks, …``) and write into arrays allocated by the caller, so Python threads can claim
 chunks one at a time (``threads.run_blocks``): no barrier waits for a thread the OS has not
-scheduled. Updates are the numba kernels' own, in the same order (parity tests compare both).
+scheduled. Updates are the numba references' own, in the same order (the parity tests compare them).
 """
 
 from libc.math cimport sqrt
@@ -247,8 +248,8 @@ def top_similarities_chunk(
     int kind, int min_support, double shrinkage,
     int[::1] counts, int[:, ::1] nbrs, float[:, ::1] sims, Py_ssize_t chunk, Py_ssize_t n_chunks,
 ):
-    """Rows ``chunk, chunk + n_chunks, …`` of ``kernels.knn.top_similarities`` (same definitions, same
-    order of the kept neighbours: best first, ties in traversal order), written into the given arrays."""
+    """Rows ``chunk, chunk + n_chunks, …`` of ``accel.top_similarities`` (Surprise's definitions; the kept
+    neighbours: best first, ties in traversal order), written into the given arrays."""
     cdef Py_ssize_t n_x = x_ptr.shape[0] - 1, m = nbrs.shape[1], x, p, q, t, n_touched, n_cand, keep
     cdef int y, x2, width = 6 if kind == PEARSON else 4
     cdef int support = max(2, min_support) if kind == PEARSON_BASELINE else min_support
@@ -347,7 +348,7 @@ def predict_pairs_chunk(
     const double[::1] offset_x, const double[::1] offset_y, int k,
     double[::1] dev, int[::1] actual, Py_ssize_t chunk, Py_ssize_t n_chunks,
 ):
-    """Groups ``chunk, chunk + n_chunks, …`` of ``kernels.knn.predict_pairs``: pairs sorted by y
+    """Groups ``chunk, chunk + n_chunks, …`` of ``accel.predict_pairs``: pairs sorted by y
     (``order``), group g = positions ``starts[g]..starts[g+1]``; results written into ``dev``/``actual``."""
     cdef Py_ssize_t n_x = nb_ptr.shape[0] - 1, n_groups = starts.shape[0] - 1, g, p, q, t, pair, x, y, pos
     cdef int found
@@ -395,7 +396,7 @@ def predict_dense_items_chunk(
     const double[::1] offset_item, const double[::1] offset_user, Py_ssize_t n_items, int k,
     double[:, ::1] dev, int[:, ::1] actual, Py_ssize_t chunk, Py_ssize_t n_chunks,
 ):
-    """Rows ``chunk, chunk + n_chunks, …`` of ``kernels.knn.predict_dense_items`` (a users × items grid)."""
+    """Rows ``chunk, chunk + n_chunks, …`` of ``accel.predict_dense_items`` (a users × items grid)."""
     cdef Py_ssize_t r, p, q, col, i, j, u, pos
     cdef int found
     cdef double sum_sim, sum_dev, s
@@ -435,7 +436,7 @@ def predict_dense_items_chunk(
     free(marker)
 
 
-# --- EASE's Woodbury path (Steck 2019), ``ease_kernels.py``'s two kernels ------------------------------
+# --- EASE's Woodbury path (Steck 2019) -------------------------------------------------------------------
 
 
 def woodbury_diag(const long long[::1] indptr, const int[::1] indices, const double[::1] data, const double[:, ::1] kx):
@@ -481,10 +482,10 @@ def woodbury_weights_chunk(
 
 
 # --- LightFM's hybrid model and LearnBPR (Kula 2015; Rendle et al. 2009; Weston et al. 2011) --------
-# The numba kernels of ``lightfm_like.py`` and ``learn_bpr.py``, ported with the same random streams
-# (xorshift64*, multiply-shift reduction), the same sampling and the same update order; component
-# loops run in float32 as numba's do. Each call runs blocks ``first..last-1`` of one epoch, so
-# ``threads.run_blocks`` hands blocks to threads exactly as it does for the numba kernels.
+# Ported from numba (``tests/reference_kernels/lightfm_like.py``, ``learn_bpr.py``) with the same random
+# streams (xorshift64*, multiply-shift reduction), the same sampling and the same update order; component
+# loops run in float32. Each call runs blocks ``first..last-1`` of one epoch (``threads.run_blocks`` hands
+# blocks to threads: no barrier).
 
 from libc.math cimport exp, floor, log, log1p, sqrtf
 
@@ -492,7 +493,7 @@ cdef double MAX_WARP_LOSS = 10.0
 
 
 cdef inline unsigned long long mr_rand(unsigned long long* state) noexcept nogil:
-    """xorshift64* step; the high 31 bits (the low bits are weak, see ``lightfm_like._rand``)."""
+    """xorshift64* step; the high 31 bits (the low bits are weak: reducing them with ``% n_items`` cost WARP 0.005 P@10 on ml-latest-small)."""
     cdef unsigned long long x = state[0]
     x ^= x >> 12
     x ^= x << 25
@@ -555,7 +556,7 @@ def learn_bpr_block(
     float lr, float reg_item, float reg_user, unsigned long long[::1] state, double[::1] losses,
     long long[::1] skipped, Py_ssize_t first, Py_ssize_t last,
 ):
-    """Blocks ``first..last-1`` of one LearnBPR epoch (``learn_bpr.learn_bpr_block``): bootstrap-drawn
+    """Blocks ``first..last-1`` of one LearnBPR epoch (Rendle et al. 2009, Fig. 4): bootstrap-drawn
     pairs, uniform negatives (a positive is skipped, not redrawn), constant-step SGD."""
     cdef Py_ssize_t n_blocks = losses.shape[0], n = ex_users.shape[0], n_items = item_w.shape[0]
     cdef Py_ssize_t d = item_w.shape[1] - 1, chunk = (n + n_blocks - 1) // n_blocks, t, k, c
@@ -611,7 +612,7 @@ def pairwise_epoch_identity(
     float item_alpha, float user_alpha, int max_sampled, int kos_k, int kos_n,
     unsigned long long[::1] state, double[::1] losses, Py_ssize_t first, Py_ssize_t last,
 ):
-    """``lightfm_like.pairwise_epoch_identity``: BPR (0), WARP (1) or k-OS WARP (3) when every user and
+    """BPR (0), WARP (1) or k-OS WARP (3) when every user and
     item has only its identity feature; the three row updates read each row once."""
     cdef Py_ssize_t n_blocks = losses.shape[0], n = order.shape[0], n_items = item_emb.shape[0]
     cdef Py_ssize_t n_examples = ex_items.shape[0], d = item_emb.shape[1] - 1
@@ -816,7 +817,7 @@ def pairwise_epoch(
     float item_alpha, float user_alpha, int max_sampled, int kos_k, int kos_n,
     unsigned long long[::1] state, double[::1] losses, Py_ssize_t first, Py_ssize_t last,
 ):
-    """``lightfm_like.pairwise_epoch``: BPR (0), WARP (1) or k-OS WARP (3) with side features, a
+    """BPR (0), WARP (1) or k-OS WARP (3) with side features, a
     representation being the weighted sum of its features' rows."""
     cdef Py_ssize_t n_blocks = losses.shape[0], n = order.shape[0], n_items = if_indptr.shape[0] - 1
     cdef Py_ssize_t n_examples = ex_items.shape[0], width = item_emb.shape[1], d = width - 1
@@ -930,7 +931,7 @@ def logistic_epoch(
     float item_alpha, float user_alpha, int max_sampled, int kos_k, int kos_n,
     unsigned long long[::1] state, double[::1] losses, Py_ssize_t first, Py_ssize_t last,
 ):
-    """``lightfm_like.logistic_epoch``: LightFM's pointwise loss w·−log σ(u·i + b_u + b_i) on every
+    """LightFM's pointwise loss w·−log σ(u·i + b_u + b_i) on every
     interaction (the sampling arguments are unused)."""
     cdef Py_ssize_t n_blocks = losses.shape[0], n = order.shape[0], width = item_emb.shape[1], d = width - 1
     cdef Py_ssize_t chunk = (n + n_blocks - 1) // n_blocks, t, k, c
@@ -1073,7 +1074,7 @@ def ials_rows_chunk(
     const double[:, ::1] gram, double alpha0, const double[::1] reg, int cg_steps, double[::1] losses,
     Py_ssize_t chunk, Py_ssize_t n_chunks,
 ):
-    """Rows ``chunk, chunk + n_chunks, …`` of ``ials_cg.ials_half_step``: each row's system
+    """Rows ``chunk, chunk + n_chunks, …`` of one iALS half-step (``accel.ials_half_step``): each row's system
     (Σ h hᵀ + α₀G + λ_u I) w = Σ h by ``cg_steps`` CG iterations from its current value, in float64;
     ``losses[u]``: the row's data loss before its update."""
     cdef Py_ssize_t n = solve.shape[0], d = solve.shape[1], u, a, b, step_i
