@@ -202,7 +202,7 @@ print(sorted(m for m in ("numba", "pynndescent") if m in sys.modules))
 
 @pytest.mark.parametrize(("stub", "message"), [
     ("None", "compiled kernels are not built: run `pip install -e .`"),
-    ("types.ModuleType('stale')", "compiled kernels are older than this source (no svd_epochs_exact"),
+    ("types.ModuleType('stale')", "compiled kernels are older than this source (no svd_epochs"),
 ])  # fmt: skip
 def test_a_missing_or_stale_extension_fails_at_import_saying_how_to_build_it(stub: str, message: str) -> None:
     """The compiled kernels have no fallback: without them (or with a build older than the source) the

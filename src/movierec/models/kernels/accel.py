@@ -29,10 +29,10 @@ BUILD_HINT = (
 # every kernel the package calls: a build older than this source (an in-place build not redone after
 # a pull) lacks the newest ones, and must fail here rather than halfway through a fit
 KERNELS = (
-    "svd_epochs_exact", "svd_epochs_fast", "svdpp_epoch", "implicit_sums", "als_biases", "sgd_biases",
+    "svd_epochs", "svdpp_epoch", "implicit_sums", "als_biases", "sgd_biases",
     "first_seen", "group_by_first_seen", "top_similarities_chunk", "predict_pairs_chunk",
     "predict_dense_items_chunk", "woodbury_diag", "woodbury_weights_chunk", "ials_rows_chunk",
-    "learn_bpr_block", "pairwise_epoch", "pairwise_epoch_identity", "logistic_epoch",
+    "learn_bpr_block", "hybrid_epoch",
 )  # fmt: skip
 
 try:
@@ -111,13 +111,12 @@ def svd_epochs(
 ) -> np.ndarray:
     """``n_epochs`` SGD sweeps of biased MF in one call, updating ``bu, bi, pu, qi`` in place.
 
-    float64 state runs the exact sweep, float32 the fast one (``_native.svd_epochs_exact`` / ``svd_epochs_fast``). Returns Σ err²
+    float64 state runs the exact sweep, float32 the fast one (``_native.svd_epochs``). Returns Σ err²
     seen during each sweep (float64, length ``n_epochs``).
     """
     CALLS["svd_epochs"] += 1
     sq = np.zeros(int(n_epochs))
-    kernel = _native.svd_epochs_exact if pu.dtype == np.float64 else _native.svd_epochs_fast
-    kernel(
+    _native.svd_epochs(
         _i32(users), _i32(items), ratings, float(mu), bu, bi, pu, qi,
         float(lr_b), float(lr_f), float(reg_b), float(reg_f), bool(biased), sq,
     )  # fmt: skip
@@ -129,11 +128,13 @@ def als_biases(
 ) -> tuple[np.ndarray, np.ndarray]:
     """User and item biases by alternating least squares from the ratings as users × items CSR and CSC."""
     CALLS["als_biases"] += 1
-    return _native.als_biases(
+    bu, bi = np.zeros(len(by_user.indptr) - 1), np.zeros(len(by_item.indptr) - 1)
+    _native.als_biases(
         _i64(by_user.indptr), _i32(by_user.indices), _f64(by_user.data),
         _i64(by_item.indptr), _i32(by_item.indices), _f64(by_item.data),
-        float(mu), float(reg_u), float(reg_i), int(n_epochs),
+        float(mu), float(reg_u), float(reg_i), int(n_epochs), bu, bi,
     )  # fmt: skip
+    return bu, bi
 
 
 def sgd_biases(
@@ -149,10 +150,11 @@ def sgd_biases(
 ) -> tuple[np.ndarray, np.ndarray]:
     """User and item biases by SGD over the ratings in the given order."""
     CALLS["sgd_biases"] += 1
-    return _native.sgd_biases(
-        _i32(users), _i32(items), _f64(ratings), int(n_users), int(n_items),
-        float(mu), float(reg), float(lr), int(n_epochs),
-    )  # fmt: skip
+    bu, bi = np.zeros(int(n_users)), np.zeros(int(n_items))
+    _native.sgd_biases(
+        _i32(users), _i32(items), _f64(ratings), float(mu), float(reg), float(lr), int(n_epochs), bu, bi
+    )
+    return bu, bi
 
 
 def first_seen(values: np.ndarray, n_values: int) -> np.ndarray:

@@ -29,6 +29,7 @@ __all__ = [
 ]
 
 BPR, WARP, LOGISTIC, WARP_KOS = 0, 1, 2, 3  # loss codes of the epochs' ``loss_kind``
+_NO_FEATURES = (None,) * 6  # identity features only: hybrid_epoch's fused identity path
 
 
 def _examples(loss_kind, order, ex_users, ex_items, ex_weights, pos_indptr, pos_indices) -> tuple[Any, ...]:  # type: ignore[no-untyped-def]
@@ -56,17 +57,16 @@ def learn_bpr_block(  # type: ignore[no-untyped-def]
 
 
 def pairwise_epoch_identity(*args):  # type: ignore[no-untyped-def]
-    """``_native.pairwise_epoch_identity`` (identity features only): the seven example arguments, then
-    the weights, optimiser state, hyperparameters, random streams, losses and block range."""
-    return _native.pairwise_epoch_identity(*_examples(*args[:7]), *args[7:])
+    """BPR, WARP or k-OS WARP blocks when every user and item has only its identity feature
+    (``_native.hybrid_epoch`` without feature rows): the seven example arguments, then the weights,
+    optimiser state, hyperparameters, random streams, losses and block range."""
+    return _native.hybrid_epoch(*_examples(*args[:7]), *_NO_FEATURES, *args[7:])
 
 
 def pairwise_epoch(*args):  # type: ignore[no-untyped-def]
-    """``_native.pairwise_epoch`` (representations summed over side features): the arguments of
-    :func:`pairwise_epoch_identity` with the six feature-row arrays after the examples."""
-    return _native.pairwise_epoch(*_examples(*args[:7]), *_features(*args[7:13]), *args[13:])
+    """Blocks of any loss with representations summed over side features (``_native.hybrid_epoch``):
+    the arguments of :func:`pairwise_epoch_identity` with the six feature-row arrays after the examples."""
+    return _native.hybrid_epoch(*_examples(*args[:7]), *_features(*args[7:13]), *args[13:])
 
 
-def logistic_epoch(*args):  # type: ignore[no-untyped-def]
-    """``_native.logistic_epoch`` (LightFM's pointwise loss); arguments as :func:`pairwise_epoch`."""
-    return _native.logistic_epoch(*_examples(*args[:7]), *_features(*args[7:13]), *args[13:])
+logistic_epoch = pairwise_epoch  # LightFM's pointwise loss: the same entry, with loss_kind LOGISTIC
