@@ -52,6 +52,7 @@ _LAZY = {
     "load_artifact": "movierec.serving.artifact",
 }
 
+# dup-ok: a list of names, alike in shape to serving.observe's set of route paths
 __all__ = [
     "Artifact",
     "ArtifactError",

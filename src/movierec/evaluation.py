@@ -12,7 +12,7 @@ import json
 import time
 import warnings
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -26,6 +26,7 @@ from movierec.errors import ConfigError
 from movierec.interactions import Interactions
 from movierec.jsonsafe import to_jsonable
 from movierec.models.base import fit_options, tags_of, topk
+from movierec.models.training import progress_only
 
 if TYPE_CHECKING:
     from movierec.datasets import Dataset
@@ -124,6 +125,28 @@ class EvalOutput:
     relevant: sp.csr_matrix | None = None  # full ranking: the users' test positives
     intervals: dict[str, tuple[float, float]] = field(default_factory=dict)  # intervals not from per_user
 
+    @classmethod
+    def of_users(
+        cls, per_user: dict[str, np.ndarray], users: np.ndarray, seconds: float, notes: Sequence[str] = ()
+    ) -> EvalOutput:
+        """An output whose metrics are the per-user values' means (every protocol but full ranking's)."""
+        metrics = {m: float(v.mean()) for m, v in per_user.items()}
+        return cls(metrics, per_user, users, seconds, list(notes))
+
+
+@dataclass(frozen=True)
+class EvalOptions:
+    """What :meth:`Protocol.evaluate` passes every protocol's ``_evaluate``: cut-off, relevance threshold, seed."""
+
+    k: int = 10
+    threshold: float | None = 4.0
+    seed: int = 42
+
+    @property
+    def floor(self) -> float:
+        """The lowest relevant rating (``-inf`` without a threshold: every test item is relevant)."""
+        return -np.inf if self.threshold is None else self.threshold
+
 
 class Protocol:
     """Base class: a named evaluation protocol (candidates, relevance, which users count)."""
@@ -140,8 +163,6 @@ class Protocol:
         """Why this protocol cannot tell models apart on this test set (``None`` when it can)."""
         return None
 
-    # Every protocol overrides this signature; `duplicates` lists the repeated parameter lists, which are
-    # the interface (as scikit-learn's fit), not copied logic.
     def evaluate(
         self,
         model: Any,
@@ -152,6 +173,12 @@ class Protocol:
         threshold: float | None = 4.0,
         seed: int = 42,
     ) -> EvalOutput:
+        """Measure ``model`` (fitted on ``train``) on ``test``: the protocol's :meth:`_evaluate` with these options.
+
+        The one public signature of every protocol (a template method: subclasses implement ``_evaluate``)."""
+        return self._evaluate(model, train, test, EvalOptions(k=k, threshold=threshold, seed=seed))
+
+    def _evaluate(self, model: Any, train: Interactions, test: Interactions, opts: EvalOptions) -> EvalOutput:
         raise NotImplementedError
 
 
@@ -167,16 +194,7 @@ class RatingProtocol(Protocol):
             return f"{getattr(model, 'name', model)} is an implicit model (no rating predictions), so no RMSE/MAE"
         return None
 
-    def evaluate(
-        self,
-        model: Any,
-        train: Interactions,
-        test: Interactions,
-        *,
-        k: int = 10,
-        threshold: float | None = 4.0,
-        seed: int = 42,
-    ) -> EvalOutput:
+    def _evaluate(self, model: Any, train: Interactions, test: Interactions, opts: EvalOptions) -> EvalOutput:
         if test.n_ratings == 0:
             raise ConfigError("the test set is empty, so there is nothing to score")
         t0 = time.perf_counter()
@@ -229,19 +247,10 @@ class TestCandidatesProtocol(Protocol):
             )
         return None
 
-    def evaluate(
-        self,
-        model: Any,
-        train: Interactions,
-        test: Interactions,
-        *,
-        k: int = 10,
-        threshold: float | None = 4.0,
-        seed: int = 42,
-    ) -> EvalOutput:
+    def _evaluate(self, model: Any, train: Interactions, test: Interactions, opts: EvalOptions) -> EvalOutput:
+        k, threshold = opts.k, opts.threshold
         _check_k(k, test.n_items)
-        thr = -np.inf if threshold is None else threshold
-        rel = test.ratings >= thr
+        rel = test.ratings >= opts.floor
         n_rel = np.bincount(test.users, weights=rel, minlength=test.n_users)
         users = np.flatnonzero(n_rel > 0).astype(np.int32)
         if len(users) == 0:
@@ -267,7 +276,7 @@ class TestCandidatesProtocol(Protocol):
             f"recall@{k}": n_hits / nrel,
             f"hit_rate@{k}": (n_hits > 0).astype(np.float64),
         }
-        return EvalOutput({m: float(v.mean()) for m, v in per_user.items()}, per_user, users, secs)
+        return EvalOutput.of_users(per_user, users, secs)
 
     @staticmethod
     def _estimates(model: Any, test: Interactions, rows: np.ndarray) -> np.ndarray:
@@ -335,17 +344,9 @@ class FullRankingProtocol(Protocol):
             rr[start : start + len(batch)] = M.reciprocal_rank_full(s, rel_u[start : start + len(batch)])
         return users, recs, rr, rel_u, time.perf_counter() - t0
 
-    def evaluate(
-        self,
-        model: Any,
-        train: Interactions,
-        test: Interactions,
-        *,
-        k: int = 10,
-        threshold: float | None = 4.0,
-        seed: int = 42,
-    ) -> EvalOutput:
-        users, recs, rr, rel_u, secs = self.rank(model, train, test, k=k, threshold=threshold)
+    def _evaluate(self, model: Any, train: Interactions, test: Interactions, opts: EvalOptions) -> EvalOutput:
+        k = opts.k
+        users, recs, rr, rel_u, secs = self.rank(model, train, test, k=k, threshold=opts.threshold)
         per_user = M.ranking_metrics(recs, rel_u)
         per_user = {f"{m}@{k}": v for m, v in per_user.items() if m in self._metrics and m != "mrr"}
         per_user["mrr"] = rr
@@ -368,22 +369,13 @@ class LeaveLastOutProtocol(FullRankingProtocol):
     description = "the user's last interaction, ranked against every unseen item"
     _metrics = ("hit_rate", "ndcg", "mrr")
 
-    def evaluate(
-        self,
-        model: Any,
-        train: Interactions,
-        test: Interactions,
-        *,
-        k: int = 10,
-        threshold: float | None = 4.0,
-        seed: int = 42,
-    ) -> EvalOutput:
+    def _evaluate(self, model: Any, train: Interactions, test: Interactions, opts: EvalOptions) -> EvalOutput:
         counts = test.user_counts()
         if counts.max(initial=0) > 1:
             raise ConfigError(
                 "the leave-last-out protocol needs the leave-last-out split (one test item per user); use --split leave-last-out"
             )
-        return super().evaluate(model, train, test, k=k, threshold=None, seed=seed)
+        return super()._evaluate(model, train, test, replace(opts, threshold=None))
 
 
 def _threshold(protocol: str, split: str, threshold: float | None) -> float | None:
@@ -406,24 +398,15 @@ class SampledProtocol(Protocol):
     description = "100 sampled negatives per positive (can mislead: Krichene & Rendle 2020)"
     n_negatives: int = 100
 
-    def evaluate(
-        self,
-        model: Any,
-        train: Interactions,
-        test: Interactions,
-        *,
-        k: int = 10,
-        threshold: float | None = 4.0,
-        seed: int = 42,
-    ) -> EvalOutput:
-        n_items = train.n_items
+    def _evaluate(self, model: Any, train: Interactions, test: Interactions, opts: EvalOptions) -> EvalOutput:
+        n_items, k, threshold = train.n_items, opts.k, opts.threshold
         _check_k(k, self.n_negatives + 1)
         warning = (
             f"sampled metrics ({self.n_negatives} negatives per positive) can rank models differently from "
             "full ranking (Krichene & Rendle 2020); use full-ranking for decisions"
         )
-        warnings.warn(warning, SampledMetricsWarning, stacklevel=2)
-        pos_rows = np.flatnonzero(test.ratings >= (-np.inf if threshold is None else threshold))
+        warnings.warn(warning, SampledMetricsWarning, stacklevel=3)  # the caller of Protocol.evaluate
+        pos_rows = np.flatnonzero(test.ratings >= opts.floor)
         if len(pos_rows) == 0:
             raise ConfigError(
                 f"relevance threshold {threshold} leaves no test positives; lower --implicit-threshold"
@@ -441,7 +424,7 @@ class SampledProtocol(Protocol):
             raise ConfigError(
                 f"some users have fewer than {self.n_negatives} unseen items to sample negatives from"
             )
-        rng = np.random.default_rng(seed)
+        rng = np.random.default_rng(opts.seed)
         negs = rng.integers(0, n_items, size=(len(pu), self.n_negatives))
         for _ in range(1000):  # resample clashes with the user's known items (vectorised rejection)
             keys = pu[:, None] * n_items + negs
@@ -468,7 +451,7 @@ class SampledProtocol(Protocol):
             f"hit_rate@{k}": np.bincount(inv, weights=hit) / cnt,
             f"ndcg@{k}": np.bincount(inv, weights=gain) / cnt,
         }
-        return EvalOutput({m: float(v.mean()) for m, v in per_user.items()}, per_user, users, secs, [warning])
+        return EvalOutput.of_users(per_user, users, secs, [warning])
 
 
 class NextItemInSessionProtocol(Protocol):
@@ -485,26 +468,16 @@ class NextItemInSessionProtocol(Protocol):
             return f"{getattr(model, 'name', model)} cannot score a session it was not trained on"
         return None
 
-    def evaluate(
-        self,
-        model: Any,
-        train: Interactions,
-        test: Interactions,
-        *,
-        k: int = 10,
-        threshold: float | None = None,
-        seed: int = 42,
-    ) -> EvalOutput:
+    def _evaluate(self, model: Any, train: Interactions, test: Interactions, opts: EvalOptions) -> EvalOutput:
         from movierec.session_eval import MAX_EVENTS, session_cases, session_events
 
         cases = session_cases(test)
         if not cases:
             raise ConfigError("next-item-in-session needs the last-session split; use --split last-session")
         t0 = time.perf_counter()
-        per_user, users, n_events = session_events(model, cases, k=k, max_events=MAX_EVENTS)
+        per_user, users, n_events = session_events(model, cases, k=opts.k, max_events=MAX_EVENTS)
         note = f"next-item-in-session: {n_events} events in {len(users)} sessions (first {MAX_EVENTS} each)"
-        metrics = {m: float(v.mean()) for m, v in per_user.items()}
-        return EvalOutput(metrics, per_user, users, time.perf_counter() - t0, [note])
+        return EvalOutput.of_users(per_user, users, time.perf_counter() - t0, [note])
 
 
 PROTOCOLS: dict[str, Protocol] = {
@@ -564,6 +537,24 @@ class Result:
     users: np.ndarray | None = field(default=None, repr=False, compare=False)
     # full ranking: the top-K lists of ``users`` (for the report's charts; not serialised)
     recs: np.ndarray | None = field(default=None, repr=False, compare=False)
+
+    @classmethod
+    def measured(cls, out: EvalOutput, bootstrap: bool, **row: Any) -> Result:
+        """The row of a protocol's output (one fold's, or pooled over folds): its metrics, per-user values,
+        notes and timing, 95% bootstrap intervals over users when ``bootstrap`` (plus the output's own), and
+        ``row``'s identity and provenance fields."""
+        cis = _intervals(out.per_user, row["seed"], True) if bootstrap else {}
+        return cls(
+            **row,
+            metrics=out.metrics,
+            intervals=cis | out.intervals,
+            n_users=len(out.users),
+            score_seconds=out.score_seconds,
+            notes=list(out.notes),
+            per_user=out.per_user,
+            users=out.users,
+            recs=out.recs,
+        )
 
     def __post_init__(self) -> None:
         if not self.label:
@@ -660,13 +651,7 @@ def evaluate(
     The row's provenance is always filled: ``dataset`` may be the :class:`Dataset` itself (name and
     checksum) and ``split`` defaults to the description :func:`make_split` gave these arrays.
     """
-    if not isinstance(dataset, str):
-        dataset_sha256 = dataset_sha256 or dataset.sha256
-        dataset = dataset.name
-    dataset = dataset or f"unnamed ({train.n_users:,} users × {train.n_items:,} items)"
-    split = split or str(
-        test._cache.get("split", f"given train/test ({train.n_ratings:,} / {test.n_ratings:,} ratings)")
-    )
+    where = _where(dataset, dataset_sha256, split, train, test)
     proto = get_protocol(protocol)
     reason = proto.skip_reason(model)
     if reason:
@@ -684,28 +669,34 @@ def evaluate(
         )
     name = str(getattr(model, "name", type(model).__name__))
     params = model.get_params() if hasattr(model, "get_params") else {}
-    return Result(
+    return Result.measured(
+        out,
+        proto.ranking and intervals,
         model=name,
         kind=str(getattr(model, "kind", "implicit")),
         protocol=proto.name,
-        dataset=dataset,
-        dataset_sha256=dataset_sha256,
-        split=split,
+        **where,
         seed=seed,
         k=k,
         threshold=None if isinstance(proto, LeaveLastOutProtocol) else threshold,
         params=params,
-        metrics=out.metrics,
-        intervals=(_intervals(out.per_user, seed, proto.ranking) if intervals else {}) | out.intervals,
-        n_users=len(out.users),
         fit_seconds=fit_seconds,
-        score_seconds=out.score_seconds,
-        notes=list(out.notes),
         label=label or (f"{name}+{proto.reranker.spec}" if getattr(proto, "reranker", None) else name),
-        per_user=out.per_user,
-        users=out.users,
-        recs=out.recs,
     )
+
+
+def _where(
+    dataset: Dataset | str, dataset_sha256: str, split: str, train: Interactions, test: Interactions
+) -> dict[str, str]:
+    """A row's ``dataset``, ``dataset_sha256`` and ``split``, always filled: a :class:`Dataset` gives its name
+    and checksum, a split its description (:func:`make_split` records it on the arrays)."""
+    if not isinstance(dataset, str):
+        dataset_sha256 = dataset_sha256 or dataset.sha256
+        dataset = dataset.name
+    dataset = dataset or f"unnamed ({train.n_users:,} users × {train.n_items:,} items)"
+    given = f"given train/test ({train.n_ratings:,} / {test.n_ratings:,} ratings)"
+    split = split or str(test._cache.get("split", given))
+    return {"dataset": dataset, "dataset_sha256": dataset_sha256, "split": split}
 
 
 def holdout_figures(
@@ -969,7 +960,8 @@ def _fit(
             if progress is not None:
                 progress({"event": "epoch", "model": label, "epoch": epoch, **info})
 
-        kwargs["on_epoch"] = on_epoch
+        # a bare progress bar needs no per-epoch model: epochs may run in chunks (training.fit_epochs)
+        kwargs["on_epoch"] = on_epoch if listener is not None else progress_only(on_epoch)
     t0 = time.perf_counter()
     model.fit(train, **kwargs)
     return time.perf_counter() - t0 - spent[0]
@@ -1010,7 +1002,6 @@ def compare(
     that use them (bpr, warp, logistic, warp-kos, segment-popularity); the others get a note.
     """
     from movierec.models.registry import create, get_class
-    from movierec.provenance import provenance
 
     if isinstance(dataset, str):
         from movierec.datasets import load
@@ -1056,21 +1047,7 @@ def compare(
     if any(p.name == "sampled" for p in protos):
         notes.append("sampled metrics can rank models differently from full ranking (Krichene & Rendle 2020)")
         warnings.warn(notes[-1], SampledMetricsWarning, stacklevel=2)
-    return Comparison(
-        rows=rows,
-        models=fitted,
-        train=train,
-        test=test,
-        split=splitter.description,
-        dataset=ds.name,
-        dataset_sha256=ds.sha256,
-        k=k,
-        threshold=threshold,
-        seed=seed,
-        notes=notes,
-        provenance=provenance(ds.name, ds.sha256),
-        fit_train=fit_train,
-    )
+    return run.comparison(rows, fitted, train, test, fit_train)
 
 
 def _check_positives(
@@ -1203,6 +1180,34 @@ class _FoldRun:
         self.features: dict[int, Any] = {}
         self.skipped: set[tuple[str, str]] = set()
 
+    def comparison(
+        self,
+        rows: list[Result],
+        fitted: dict[str, Any],
+        train: Interactions,
+        test: Interactions,
+        fit_train: dict[str, Interactions],
+    ) -> Comparison:
+        """The finished comparison: its rows and models with the run's settings and provenance."""
+        from movierec.provenance import provenance
+
+        ds = self.ds
+        return Comparison(
+            rows=rows,
+            models=fitted,
+            train=train,
+            test=test,
+            split=self.splitter.description,
+            dataset=ds.name,
+            dataset_sha256=ds.sha256,
+            k=self.k,
+            threshold=self.threshold,
+            seed=self.seed,
+            notes=self.notes,
+            provenance=provenance(ds.name, ds.sha256),
+            fit_train=fit_train,
+        )
+
     def fit_view(self, train: Interactions, kind: str) -> Interactions:
         # leave-last-out: every interaction is an event in the sequence (the threshold does not apply)
         return (
@@ -1276,8 +1281,9 @@ class _FoldRun:
         fit_secs: list[float],
     ) -> Result:
         """One result row: a protocol's outputs pooled over the folds, with intervals and provenance."""
-        metrics, per_user, users, score_secs, pnotes = _pool(outs, self.ds.interactions.n_users)
-        return Result(
+        return Result.measured(
+            _pool(outs, self.ds.interactions.n_users),
+            p.ranking,
             model=name,
             kind=kind,
             protocol=p.name,
@@ -1288,17 +1294,9 @@ class _FoldRun:
             k=self.k,
             threshold=_threshold(p.name, self.key, self.threshold),
             params=model.get_params() if hasattr(model, "get_params") else dict(params),
-            metrics=metrics,
-            intervals=_intervals(per_user, self.seed, p.ranking) | outs[-1].intervals,
-            n_users=len(users),
             fit_seconds=float(np.mean(fit_secs)),
-            score_seconds=score_secs,
-            notes=pnotes,
             label=f"{label}+{self.reranker.spec}" if self.reranker and p.name == "full-ranking" else label,
             folds=self.cv,
-            per_user=per_user,
-            users=users,
-            recs=outs[-1].recs if len(outs) == 1 else None,
         )
 
     def evaluate(
@@ -1428,16 +1426,14 @@ def _genre_matrix(ds: Any) -> sp.csr_matrix | None:
     return g if names else None
 
 
-def _pool(
-    outs: list[EvalOutput], n_users: int
-) -> tuple[dict[str, float], dict[str, np.ndarray], np.ndarray, float, list[str]]:
+def _pool(outs: list[EvalOutput], n_users: int) -> EvalOutput:
     """Combine folds: ranking metrics pooled over (user, fold); rmse/mae/coverage as means of fold values.
 
-    Pooled units are keyed ``fold·n_users + user`` so paired comparisons match (user, fold) pairs.
+    Pooled units are keyed ``fold·n_users + user`` so paired comparisons match (user, fold) pairs; the
+    last fold's own intervals stay, top-K lists only with one fold.
     """
     if len(outs) == 1:
-        o = outs[0]
-        return dict(o.metrics), o.per_user, o.users, o.score_seconds, list(o.notes)
+        return replace(outs[0], metrics=dict(outs[0].metrics), notes=list(outs[0].notes))
     per_user = {m: np.concatenate([o.per_user[m] for o in outs]) for m in outs[0].per_user}
     users = np.concatenate([o.users.astype(np.int64) + f * n_users for f, o in enumerate(outs)])
     metrics: dict[str, float] = {}
@@ -1447,4 +1443,5 @@ def _pool(
         else:
             metrics[m] = float(np.mean([o.metrics[m] for o in outs]))
     notes = list(dict.fromkeys(n for o in outs for n in o.notes))
-    return metrics, per_user, users, float(np.mean([o.score_seconds for o in outs])), notes
+    secs = float(np.mean([o.score_seconds for o in outs]))
+    return EvalOutput(metrics, per_user, users, secs, notes, intervals=outs[-1].intervals)

@@ -205,7 +205,8 @@ class Recommender:
         ids = self.items["movieId"].to_numpy() if items is None else self.items["movieId"].to_numpy()[items]
         return pd.Series(scores, index=pd.Index(ids, name="movieId"), name="score")
 
-    # dup-ok: the options of Artifact.recommend on purpose (one vocabulary for Python and the API)
+    # dup-ok: Artifact.recommend_index's options on purpose (one vocabulary for Python and the API); the two
+    # rank different things (this fitted model's scores, an artifact's scorer with its support floor)
     def recommend(
         self,
         user_id: object,

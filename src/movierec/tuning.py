@@ -515,6 +515,10 @@ class Request:
     settings: dict[str, Any]
     stored: dict[str, Any]
     n_before: int
+    n_trials: int = 50  # this session's trials
+    timeout: float | None = None
+    n_jobs: int = 1
+    seed: int = 42
 
 
 def check_request(
@@ -586,34 +590,29 @@ def check_request(
     else:
         n_before = 0
 
-    return Request(model, parsed, storage_obj, shown, name, settings, stored, n_before)
+    # what tune() runs in this session
+    session = {"n_trials": int(n_trials), "timeout": timeout, "n_jobs": n_jobs, "seed": seed}
+    return Request(model, parsed, storage_obj, shown, name, settings, stored, n_before, **session)
 
 
 def tune(
     dataset: Any,
     model: str,
     *,
-    metric: str = "rmse",
-    n_trials: int = 50,
-    cv: int = 3,
-    timeout: float | None = None,
-    storage: str | None = None,
-    study_name: str | None = None,
-    n_jobs: int = 1,
-    seed: int = 42,
-    resume: bool = False,
     progress: Callable[[dict[str, Any]], None] | None = None,
-    test_size: float | None = 0.2,
-    threshold: float = 4.0,
     holdout: tuple[Interactions, Interactions] | None = None,
     evaluate_test: bool = True,
     out: str | Path | None = None,
     fixed_params: Mapping[str, Any] | None = None,
     worker: int = 0,
     user_features: Any = None,
+    **request: Any,
 ) -> TuneResult:
     """Search ``model``'s hyperparameters with seeded TPE and median pruning, on training folds only.
 
+    ``request`` holds :func:`check_request`'s options, the one list of them with their defaults:
+    ``metric`` (``"rmse"``), ``n_trials`` (50), ``cv`` (3), ``timeout``, ``n_jobs`` (1), ``test_size``
+    (0.2), ``threshold`` (4.0), ``seed`` (42), ``storage``, ``study_name``, ``resume``.
     ``dataset`` is a name, folder, Dataset or Interactions. The outer test split (``test_size`` of the
     ratings, Surprise's random hold-out with ``seed``; or ``holdout=(train, test)``; ``test_size=None``
     for none) is built first and never read during the study; afterwards the best params are refit on
@@ -631,24 +630,10 @@ def tune(
     _optuna()  # the missing-extra error before any work
     from movierec.split import ratings_holdout
 
-    req = check_request(
-        model,
-        metric=metric,
-        n_trials=n_trials,
-        cv=cv,
-        timeout=timeout,
-        n_jobs=n_jobs,
-        test_size=test_size,
-        threshold=threshold,
-        seed=seed,
-        storage=storage,
-        study_name=study_name,
-        resume=resume,
-        has_holdout=holdout is not None,
-    )
+    req = check_request(model, **request, has_holdout=holdout is not None)
     model, parsed, shown, name = req.model, req.metric, req.shown, req.study_name
     inter, settings, study = _open_study(
-        req, dataset, holdout, fixed_params, seed=seed, worker=worker, n_trials=n_trials
+        req, dataset, holdout, fixed_params, seed=req.seed, worker=worker, n_trials=req.n_trials
     )
     # --- the outer split: built first, never handed to the objective ---------------------------
     if holdout is not None:
@@ -672,7 +657,9 @@ def tune(
     )
 
     t0 = time.perf_counter()
-    _optimize(study, objective, n_trials=n_trials, timeout=timeout, n_jobs=n_jobs, progress=progress)
+    _optimize(
+        study, objective, n_trials=req.n_trials, timeout=req.timeout, n_jobs=req.n_jobs, progress=progress
+    )
     result = _study_result(study, name, shown, model, parsed, settings)
     complete = result.n_complete > 0
     if complete and test is not None and evaluate_test:

@@ -232,3 +232,26 @@ def test_svdpp_parity_with_surprise_two_epochs(notebook_split: tuple[Interaction
     ours = SVDpp(n_epochs=2, random_state=0).fit(train).predict(test.users, test.items)
     assert abs(_rmse(ours, test.ratings) - _rmse(theirs, test.ratings)) <= 0.01
     np.testing.assert_allclose(ours, theirs, atol=1e-5)
+
+
+@pytest.mark.parametrize("seed", [0, 3, 42])
+@pytest.mark.parametrize("sizes", [[9, 4], [1, 1, 1], [1_000, 77_777, 5]])
+def test_factor_draws_are_numpys_legacy_normals(seed: int, sizes: list[int]) -> None:
+    """The compiled polar draws equal ``RandomState.normal`` called once per block, bit for bit
+    (odd block sizes included: numpy carries the cached second gaussian into the next call)."""
+    from movierec.models.mf import _legacy_normals
+
+    rng = np.random.RandomState(seed)
+    expected = np.concatenate([rng.normal(0.1, 0.2, n) for n in sizes])
+    got = _legacy_normals(np.random.RandomState(seed), sum(sizes), 0.1, 0.2)
+    assert np.array_equal(got, expected)
+    # a Generator (non-int seeds) and a RandomState holding a cached gaussian take numpy's own path
+    cached = np.random.RandomState(seed)
+    cached.normal(size=1)
+    twin = np.random.RandomState(seed)
+    twin.normal(size=1)
+    assert np.array_equal(_legacy_normals(cached, 11, 0.0, 1.0), twin.normal(0.0, 1.0, 11))
+    assert np.array_equal(
+        _legacy_normals(np.random.default_rng(seed), 11, 0.0, 1.0),
+        np.random.default_rng(seed).normal(0.0, 1.0, 11),
+    )

@@ -10,13 +10,14 @@ from rich.table import Table
 
 from movierec.cli.common import (
     DATASET,
+    IMPLICIT_THRESHOLD,
     JSON,
     RATINGS,
     SEED,
     USER_FEATURES,
+    RatingsSource,
     console,
     err_console,
-    load_dataset,
     print_json,
 )
 from movierec.errors import ConfigError
@@ -32,9 +33,7 @@ def cold_users_cmd(
     ),
     fraction: float = typer.Option(0.2, "--fraction", help="Share of users held out entirely."),
     k: int = typer.Option(10, "--k", "-k", help="Cut-off of the ranking metrics."),
-    implicit_threshold: float = typer.Option(
-        4.0, "--implicit-threshold", help="Ratings ≥ this are positives."
-    ),
+    implicit_threshold: float = IMPLICIT_THRESHOLD,
     out: Path | None = typer.Option(None, "--out", "-o", help="Write cold_users.json here."),
     dataset: str = DATASET,
     ratings: Path | None = RATINGS,
@@ -48,7 +47,7 @@ def cold_users_cmd(
         levels = [int(x) for x in reveal.split(",") if x.strip()]
     except ValueError:
         raise ConfigError(f"--reveal takes whole numbers such as 0,1,5,10, got {reveal!r}") from None
-    ds = load_dataset(dataset, ratings, "userId", "movieId", "rating", "timestamp", None)
+    ds = RatingsSource(dataset, ratings).load()
     with err_console.status("cold-users: training on the kept users") as status:
         report = cold_users(
             ds,

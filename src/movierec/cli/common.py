@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
 import json
 import sys
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -34,9 +38,7 @@ RATING_SCALE = typer.Option(
 )
 SEED = typer.Option(42, "--seed", help="Seed for every random step.")
 JSON = typer.Option(False, "--json", help="Print machine-readable JSON instead of a table.")
-# Typer reads options from each command's signature, so the ratings-file options (DATASET … RATING_SCALE)
-# are written once here but listed in every command that reads ratings; `duplicates` shows those lists,
-# and the option constants below, as same-shape runs.
+# DATASET … RATING_SCALE reach the commands through ratings_options (below), as one RatingsSource.
 # options several commands share, defined once (a command whose help says more keeps its own)
 MODEL_PARAMS = typer.Option(
     [],
@@ -48,7 +50,9 @@ ITEM_FEATURES = typer.Option(
     None, "--item-features", help="Side features for hybrid models: genres,tags,year."
 )
 IMPLICIT_THRESHOLD = typer.Option(
-    4.0, "--implicit-threshold", help="Ratings ≥ this are positives for implicit models."
+    4.0,
+    "--implicit-threshold",
+    help="Ratings ≥ this are positives (implicit models) and relevant (ranking metrics).",
 )
 ARTIFACT = typer.Option(None, "--artifact", "-a", help="Use an exported artifact folder instead of training.")
 K_MOVIES = typer.Option(10, "-k", "--k", help="How many movies.")
@@ -60,35 +64,153 @@ USER_FEATURES = typer.Option(
 )
 
 
-def load_dataset(
-    dataset: str = "ml-latest-small",
-    ratings: Path | None = None,
-    user_col: str = "userId",
-    item_col: str = "movieId",
-    rating_col: str = "rating",
-    time_col: str = "timestamp",
-    rating_scale: tuple[float, float] | None = None,
-) -> Dataset:
-    """The dataset a command works on: ``--ratings FILE`` when given, else ``--dataset NAME|PATH``."""
-    from movierec.datasets import load, load_ratings_file
+@dataclass(frozen=True)
+class RatingsSource:
+    """The ratings a command works on: ``--ratings FILE`` (read with the column options) when given, else
+    ``--dataset NAME|PATH``. Commands declare it with :func:`ratings_options`; :meth:`load` reads it."""
 
-    if rating_scale is not None and rating_scale[0] >= rating_scale[1]:
-        raise ConfigError(f"--rating-scale {rating_scale[0]:g} {rating_scale[1]:g}: MIN must be below MAX")
-    if ratings is not None:
-        with err_console.status(f"loading {ratings}"):
-            return load_ratings_file(
-                ratings,
-                user_col=user_col,
-                item_col=item_col,
-                rating_col=rating_col or None,
-                time_col=time_col or None,
-                rating_scale=rating_scale,
+    dataset: str = "ml-latest-small"
+    ratings: Path | None = None
+    user_col: str = "userId"
+    item_col: str = "movieId"
+    rating_col: str = "rating"
+    time_col: str = "timestamp"
+    rating_scale: tuple[float, float] | None = None
+
+    def load(self) -> Dataset:
+        """The dataset (a status line on stderr while loading; a named dataset's notes printed after)."""
+        from movierec.datasets import load, load_ratings_file
+
+        scale = self.rating_scale
+        if scale is not None and scale[0] >= scale[1]:
+            raise ConfigError(f"--rating-scale {scale[0]:g} {scale[1]:g}: MIN must be below MAX")
+        if self.ratings is not None:
+            with err_console.status(f"loading {self.ratings}"):
+                return load_ratings_file(
+                    self.ratings,
+                    user_col=self.user_col,
+                    item_col=self.item_col,
+                    rating_col=self.rating_col or None,
+                    time_col=self.time_col or None,
+                    rating_scale=scale,
+                )
+        with err_console.status(f"loading {self.dataset}"):
+            ds = load(self.dataset, rating_scale=scale)
+        for note in ds.notes:
+            err_console.print(f"[yellow]note:[/] {note}")
+        return ds
+
+
+# RatingsSource's fields as typer options: (annotation, declaration), in the order --help lists them
+_SOURCE_OPTIONS: dict[str, tuple[Any, Any]] = {
+    "dataset": (str, DATASET),
+    "ratings": (Path | None, RATINGS),
+    "user_col": (str, USER_COL),
+    "item_col": (str, ITEM_COL),
+    "rating_col": (str, RATING_COL),
+    "time_col": (str, TIME_COL),
+    "rating_scale": (tuple[float, float] | None, RATING_SCALE),
+}
+
+
+def option_group(
+    param: str, make: Callable[..., Any], options: Mapping[str, tuple[Any, Any]]
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """A decorator declaring a group of options once for every command that takes them.
+
+    The command takes one parameter ``param``; typer sees ``options`` (name → (annotation, typer option))
+    in its place, in that order (same names, so ``typed(ctx, name)`` works), and the command receives
+    ``make(**their values)``.
+    """
+
+    def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
+        sig = inspect.signature(command)
+        params: list[inspect.Parameter] = []
+        for p in sig.parameters.values():
+            if p.name != param:
+                params.append(p)
+                continue
+            params += [
+                inspect.Parameter(name, p.kind, default=option, annotation=ann)
+                for name, (ann, option) in options.items()
+            ]
+
+        @functools.wraps(command)
+        def with_group(*args: Any, **kwargs: Any) -> Any:
+            group = make(**{name: kwargs.pop(name) for name in options})
+            return command(*args, **{param: group}, **kwargs)
+
+        with_group.__signature__ = sig.replace(parameters=params)  # type: ignore[attr-defined]
+        hints = {k: v for k, v in command.__annotations__.items() if k != param}
+        with_group.__annotations__ = hints | {name: ann for name, (ann, _) in options.items()}
+        return with_group
+
+    return decorate
+
+
+#: ``--dataset``, ``--ratings``, ``--user-col`` … ``--rating-scale`` for a ``source: RatingsSource`` parameter
+ratings_options = option_group("source", RatingsSource, _SOURCE_OPTIONS)
+
+
+def _param_pairs(items: list[str] | None) -> Iterator[tuple[str, str, Any]]:
+    """``(part, key, value)`` of each ``KEY=VALUE`` in ``items`` (repeated options, each comma-separated);
+    values parsed as JSON when they can be (numbers, true, null), else kept as text."""
+    for item in items or []:
+        for part in item.split(","):
+            part = part.strip()
+            if not part:
+                continue
+            if "=" not in part:
+                raise ConfigError(f"--params {part!r}: expected key=value (or model.key=value)")
+            key, text = part.split("=", 1)
+            try:
+                value = json.loads(text)
+            except json.JSONDecodeError:
+                value = text
+            yield part, key.strip(), value
+
+
+def _param_name(part: str, name: str) -> str:
+    name = name.strip().replace("-", "_")
+    if not name:
+        raise ConfigError(f"--params {part!r}: empty parameter name")
+    return name
+
+
+def parse_params(items: list[str] | None, model: str | None = None) -> dict[str, Any]:
+    """``["n_factors=40", "svd.lr=0.01,reg=0.05"]`` → dict; values parsed as JSON when they can be (numbers, true, null).
+
+    The one ``--params`` syntax of every command, ``[MODEL.]KEY=VALUE``: with ``model`` given the
+    ``MODEL.`` prefix may be written and must name it (:func:`parse_model_params`).
+    """
+    if model is not None:
+        name = model.strip().lower()
+        return parse_model_params(items, [name])[name]
+    return {_param_name(part, key): value for part, key, value in _param_pairs(items)}
+
+
+def parse_model_params(items: list[str] | None, models: list[str]) -> dict[str, dict[str, Any]]:
+    """``["svd.n_factors=100", "knn-baseline.k=20,svd.lr=0.01"]`` → ``{"svd": {"n_factors": 100}, …}`` (values as JSON when they parse).
+
+    A parameter without a ``model.`` prefix applies when exactly one model is compared.
+    """
+    out: dict[str, dict[str, Any]] = {m: {} for m in models}
+    for part, key, value in _param_pairs(items):
+        if "." in key:
+            model, name = key.rsplit(".", 1)
+        elif len(models) == 1:
+            model, name = models[0], key
+        else:
+            raise ConfigError(
+                f"--params {part!r}: say which model it is for, e.g. {models[0]}.{part.strip()}"
             )
-    with err_console.status(f"loading {dataset}"):
-        ds = load(dataset, rating_scale=rating_scale)
-    for note in ds.notes:
-        err_console.print(f"[yellow]note:[/] {note}")
-    return ds
+        model = model.strip().lower()
+        if model not in out:
+            raise ConfigError(
+                f"--params {part!r}: model {model!r} is not among --models ({', '.join(models)})"
+            )
+        out[model][_param_name(part, name)] = value
+    return out
 
 
 def print_json(obj: Any) -> None:
@@ -121,6 +243,14 @@ def typed(ctx: typer.Context, name: str) -> bool:
     """True when option ``name`` was given on the command line (or by env var), not left at its default."""
     source = ctx.get_parameter_source(name)  # typer vendors its own click: compare the enum by name
     return source is not None and source.name not in ("DEFAULT", "DEFAULT_MAP")
+
+
+def file_unless_typed(
+    ctx: typer.Context, given: dict[str, Any], from_file: Mapping[str, Any]
+) -> dict[str, Any]:
+    """``given`` (option name → value) with the experiment file's value for every option not typed on the
+    command line: typed options win over ``--config``, the file over the defaults."""
+    return {name: value if typed(ctx, name) else from_file[name] for name, value in given.items()}
 
 
 def pick_config_model(exp: Any, model: str | None, path: Path) -> Any:

@@ -11,69 +11,29 @@ from typing import Any
 import typer
 from rich.table import Table
 
+# dup-ok: the option declarations and helpers every command shares, imported from cli.common (alike lists of
+# names are the sharing itself, not copied code)
 from movierec.cli.common import (
     ARTIFACT,
     DATASET,
     IMPLICIT_THRESHOLD,
-    ITEM_COL,
     ITEM_FEATURES,
     JSON,
     K_MOVIES,
     MODEL_PARAMS,
-    RATING_COL,
-    RATING_SCALE,
-    RATINGS,
     SEED,
-    TIME_COL,
-    USER_COL,
     USER_FEATURES,
+    RatingsSource,
     console,
     err_console,
-    load_dataset,
+    parse_model_params,
     print_json,
+    ratings_options,
 )
 from movierec.cli.progress import bar_progress
 from movierec.errors import ConfigError, UnknownIdError
 
 # --- option parsing --------------------------------------------------------------------------
-
-
-def parse_model_params(items: list[str] | None, models: list[str]) -> dict[str, dict[str, Any]]:
-    """``["svd.n_factors=100", "knn-baseline.k=20,svd.lr=0.01"]`` → ``{"svd": {"n_factors": 100}, …}`` (values as JSON when they parse).
-
-    A parameter without a ``model.`` prefix applies when exactly one model is compared.
-    """
-    out: dict[str, dict[str, Any]] = {m: {} for m in models}
-    for item in items or []:
-        for part in item.split(","):
-            part = part.strip()
-            if not part:
-                continue
-            if "=" not in part:
-                raise ConfigError(f"--params {part!r}: expected model.key=value")
-            key, value = part.split("=", 1)
-            key = key.strip()
-            if "." in key:
-                model, name = key.rsplit(".", 1)
-            elif len(models) == 1:
-                model, name = models[0], key
-            else:
-                raise ConfigError(
-                    f"--params {part!r}: say which model it is for, e.g. {models[0]}.{key}={value}"
-                )
-            model = model.strip().lower()
-            if model not in out:
-                raise ConfigError(
-                    f"--params {part!r}: model {model!r} is not among --models ({', '.join(models)})"
-                )
-            name = name.strip().replace("-", "_")
-            if not name:
-                raise ConfigError(f"--params {part!r}: empty parameter name")
-            try:
-                out[model][name] = json.loads(value)
-            except json.JSONDecodeError:
-                out[model][name] = value
-    return out
 
 
 def _split_list(text: str, what: str) -> list[str]:
@@ -162,6 +122,7 @@ class _RichProgress:
 # --- commands --------------------------------------------------------------------------------
 
 
+# dup-ok: typer option declarations (default, flags, help) alike in shape; each declares a different option
 # compare's longer options, named here so the command reads as parse → compare() → print
 _CMP_MODELS = typer.Option(
     None,
@@ -190,19 +151,10 @@ _CMP_SPLIT = typer.Option(
     "or a canonical split: ml100k-u1 … ml100k-u5, ml100k-ua, ml100k-ub, ml1m-90-10.",
 )
 _CMP_CV = typer.Option(None, "--cv", help="K-fold cross-validation with this many folds (Surprise's KFold).")
-_CMP_IMPLICIT_THRESHOLD = typer.Option(
-    4.0, "--implicit-threshold", help="Ratings ≥ this are positives / relevant."
-)
 _CMP_SESSION_GAP = typer.Option(
     None,
     "--session-gap",
     help="Cut histories into sessions at this gap for session models (gru4rec), e.g. 30min, 1h, 2d.",
-)
-_CMP_PARAMS = typer.Option(
-    [],
-    "--params",
-    "-p",
-    help="Hyperparameters MODEL.KEY=VALUE (repeat, or comma-separate), e.g. svd.factors=100.",
 )
 _CMP_BEYOND = typer.Option(
     False,
@@ -228,6 +180,7 @@ _CMP_MLFLOW = typer.Option(
 )
 
 
+@ratings_options
 def compare_cmd(
     models: str | None = _CMP_MODELS,
     protocols: str = _CMP_PROTOCOLS,
@@ -236,23 +189,17 @@ def compare_cmd(
     out: Path | None = _CMP_OUT,
     split: str = _CMP_SPLIT,
     cv: int | None = _CMP_CV,
-    implicit_threshold: float = _CMP_IMPLICIT_THRESHOLD,
+    implicit_threshold: float = IMPLICIT_THRESHOLD,
     item_features: str | None = ITEM_FEATURES,
     user_features: str | None = USER_FEATURES,
     session_gap: str | None = _CMP_SESSION_GAP,
-    params: list[str] = _CMP_PARAMS,
+    params: list[str] = MODEL_PARAMS,
     test_size: float = typer.Option(0.2, "--test-size", help="Share of ratings held out for testing."),
     beyond: bool = _CMP_BEYOND,
     rerank: str | None = _CMP_RERANK,
     seed: int = SEED,
     as_json: bool = JSON,
-    dataset: str = DATASET,
-    ratings: Path | None = RATINGS,
-    user_col: str = USER_COL,
-    item_col: str = ITEM_COL,
-    rating_col: str = RATING_COL,
-    time_col: str = TIME_COL,
-    rating_scale: tuple[float, float] | None = RATING_SCALE,
+    source: RatingsSource = RatingsSource(),  # --dataset, --ratings, --user-col … --rating-scale
     config: Path | None = _CMP_CONFIG,
     mlflow: str | None = _CMP_MLFLOW,
 ) -> None:
@@ -272,7 +219,7 @@ def compare_cmd(
 
         if warning := check_results_target(out):
             err_console.print(f"[yellow]warning:[/] {warning}", soft_wrap=True)
-    ds = load_dataset(dataset, ratings, user_col, item_col, rating_col, time_col, rating_scale)
+    ds = source.load()
     with bar_progress(disable=as_json) as progress, warnings.catch_warnings():
         warnings.simplefilter("ignore", SampledMetricsWarning)  # printed once by _compare_request
         comp = compare(
@@ -392,7 +339,7 @@ def _model_and_data(
     name = model.strip().lower()
     kw = parse_model_params(params, [name])[name]
     m = seeded(create(name, **kw), seed, kw)
-    ds = load_dataset(dataset)
+    ds = RatingsSource(dataset).load()
     train = training_view(m, ds.interactions, threshold)
     fit_kw: dict[str, Any] = {}
     if item_features:
@@ -591,7 +538,7 @@ def similar_cmd(
         idx = art.item_index(movie_id) if movie_id is not None else art.find_title(str(movie))
         source = f"{art.model_name} (artifact {artifact})"
     else:
-        ds = load_dataset(dataset)
+        ds = RatingsSource(dataset).load()
         titles = [str(t) for t in ds.item_table()["title"]]
         if movie_id is not None:
             idx = ds.interactions.item_map.get(movie_id)

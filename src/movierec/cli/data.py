@@ -8,18 +8,12 @@ import typer
 from rich.table import Table
 
 from movierec.cli.common import (
-    DATASET,
-    ITEM_COL,
     JSON,
-    RATING_COL,
-    RATING_SCALE,
-    RATINGS,
-    TIME_COL,
-    USER_COL,
+    RatingsSource,
     console,
     err_console,
-    load_dataset,
     print_json,
+    ratings_options,
 )
 
 data_app = typer.Typer(help="List, fetch and describe datasets.", no_args_is_help=True)
@@ -90,14 +84,9 @@ def fetch_cmd(
 
 
 @data_app.command("info")
+@ratings_options
 def info_cmd(
-    dataset: str = DATASET,
-    ratings: Path | None = RATINGS,
-    user_col: str = USER_COL,
-    item_col: str = ITEM_COL,
-    rating_col: str = RATING_COL,
-    time_col: str = TIME_COL,
-    rating_scale: tuple[float, float] | None = RATING_SCALE,
+    source: RatingsSource = RatingsSource(),  # --dataset, --ratings, --user-col … --rating-scale
     plot: Path | None = typer.Option(None, "--plot", help="Write the rating histogram to this PNG."),
     with_feedback: str | None = typer.Option(
         None, "--with-feedback", help="Include ratings from a feedback database URL or file."
@@ -105,8 +94,8 @@ def info_cmd(
     as_json: bool = JSON,
 ) -> None:
     """Describe a dataset: users, items, ratings, density, scale, per-user/item quantiles, time span."""
-    ds = load_dataset(dataset, ratings, user_col, item_col, rating_col, time_col, rating_scale)
-    if ratings is not None:  # load_dataset prints the notes of named datasets only
+    ds = source.load()
+    if source.ratings is not None:  # RatingsSource.load prints the notes of named datasets only
         for note in ds.notes:
             err_console.print(f"[yellow]note:[/] {note}")
     if with_feedback:

@@ -7,14 +7,19 @@ from typing import Any
 
 import typer
 
+# dup-ok: the option declarations and helpers every command shares, imported from cli.common (alike lists of
+# names are the sharing itself, not copied code)
 from movierec.cli.common import (
     CONFIG,
     DATASET,
+    IMPLICIT_THRESHOLD,
+    MODEL_PARAMS,
     SEED,
     USER_FEATURES,
+    RatingsSource,
     console,
     err_console,
-    load_dataset,
+    file_unless_typed,
     typed,
 )
 from movierec.errors import ConfigError
@@ -35,7 +40,7 @@ def _sample(text: str) -> int | None:
 
 def _config_specs(config: Path, params: list[str] | None) -> tuple[list, dict]:
     """Report specs and settings from an experiment file; ``--params MODEL.KEY=VALUE`` override its params."""
-    from movierec.cli.compare import parse_model_params
+    from movierec.cli.common import parse_model_params
     from movierec.experiment import load_experiment
     from movierec.models.registry import merge_params
     from movierec.viz.report import ModelSpec
@@ -70,6 +75,9 @@ def _config_specs(config: Path, params: list[str] | None) -> tuple[list, dict]:
     return specs, settings
 
 
+_PROJECTION = typer.Option("tsne", "--projection", help="Embedding projection: tsne, umap or pca.")
+
+
 def report_cmd(
     ctx: typer.Context,
     dataset: str = DATASET,
@@ -79,22 +87,15 @@ def report_cmd(
         "-m",
         help="Comma-separated models; NAME+genres+tags adds item features. Default: svd,knn-baseline,bpr,ease,als,warp+genres+tags.",
     ),
-    params: list[str] | None = typer.Option(
-        None,
-        "--params",
-        "-p",
-        help="Hyperparameters MODEL.KEY=VALUE (repeat, or comma-separate), e.g. warp.epochs=10.",
-    ),
+    params: list[str] = MODEL_PARAMS,
     out: Path | None = typer.Option(
         None, "--out", "-o", help="Output folder (default reports/<UTC timestamp>)."
     ),
-    projection: str = typer.Option("tsne", "--projection", help="Embedding projection: tsne, umap or pca."),
+    projection: str = _PROJECTION,
     seed: int = SEED,
     force: bool = typer.Option(False, "--force", help="Replace a different report already in --out."),
     k: int = typer.Option(10, "--k", help="Cut-off K of the ranking metrics."),
-    threshold: float = typer.Option(
-        4.0, "--implicit-threshold", help="Ratings ≥ this count as positives / relevant."
-    ),
+    threshold: float = IMPLICIT_THRESHOLD,
     map_items: str = typer.Option(
         "1500", "--map-items", help="Items per embedding map (the most-rated), or 'all'."
     ),
@@ -111,22 +112,19 @@ def report_cmd(
         raise ConfigError("--models and --config exclude each other: the experiment file names the models")
     specs, settings = _report_specs(config, models, params)
     rating_scale = None
+    run: dict[str, Any] = {"seed": seed, "k": k, "threshold": threshold}
     if config is not None:  # the experiment file's settings, unless typed on the command line
         if not typed(ctx, "dataset"):
             dataset, rating_scale = settings["dataset"], settings["rating_scale"]
-        seed = seed if typed(ctx, "seed") else settings["seed"]
-        k = k if typed(ctx, "k") else settings["k"]
-        threshold = threshold if typed(ctx, "threshold") else settings["threshold"]
-    ds = load_dataset(dataset, rating_scale=rating_scale)
+        run = file_unless_typed(ctx, run, settings)
+    ds = RatingsSource(dataset, rating_scale=rating_scale).load()
     rep = build_report(
         ds,
         specs,
         out,
+        **run,
         projection=projection.strip().lower(),
-        seed=seed,
         force=force,
-        k=k,
-        threshold=threshold,
         map_items=_sample(map_items),
         png_maps=png_maps,
         console=err_console,
@@ -142,13 +140,8 @@ def embed_cmd(
         "-m",
         help="A model with item vectors (svd, bpr, warp, als); NAME+genres+tags adds features.",
     ),
-    params: list[str] | None = typer.Option(
-        None,
-        "--params",
-        "-p",
-        help="Hyperparameters [MODEL.]KEY=VALUE (repeat, or comma-separate), e.g. epochs=10.",
-    ),
-    projection: str = typer.Option("tsne", "--projection", help="tsne, umap or pca."),
+    params: list[str] = MODEL_PARAMS,
+    projection: str = _PROJECTION,
     sample: str = typer.Option("500", "--sample", help="Number of items drawn at random (seeded), or 'all'."),
     out: Path = typer.Option(Path("embedding"), "--out", "-o", help="Output folder."),
     dataset: str = DATASET,
@@ -156,12 +149,12 @@ def embed_cmd(
     force: bool = typer.Option(False, "--force", help="Replace what is already in --out."),
 ) -> None:
     """Fit one model on the whole dataset and write its interactive item map (map.html), map.png and embeddings.csv."""
-    from movierec.cli.compare import parse_model_params
+    from movierec.cli.common import parse_model_params
     from movierec.viz.report import build_map
 
     base = model.strip().lower().split("+")[0]
     pm = parse_model_params(params, [base]).get(base, {})
-    ds = load_dataset(dataset)
+    ds = RatingsSource(dataset).load()
     build_map(
         ds,
         model.strip().lower(),
@@ -179,7 +172,7 @@ def _report_specs(
     config: Path | None, models: str | None, params: list[str] | None
 ) -> tuple[Any, dict[str, Any]]:
     """The report's model specs (None: the defaults) and, with ``--config``, the experiment's settings."""
-    from movierec.cli.compare import parse_model_params
+    from movierec.cli.common import parse_model_params
     from movierec.viz.report import DEFAULT_MODELS, parse_models
 
     if config is not None:

@@ -2,68 +2,36 @@
 
 from __future__ import annotations
 
-import json
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import typer
 
+# dup-ok: the option declarations and helpers every command shares, imported from cli.common (alike lists of
+# names are the sharing itself, not copied code)
 from movierec.cli.common import (
     CONFIG,
-    DATASET,
     IMPLICIT_THRESHOLD,
-    ITEM_COL,
     ITEM_FEATURES,
     JSON,
     MODEL_PARAMS,
-    RATING_COL,
-    RATING_SCALE,
-    RATINGS,
     SEED,
-    TIME_COL,
-    USER_COL,
     USER_FEATURES,
+    RatingsSource,
     console,
     err_console,
-    load_dataset,
+    file_unless_typed,
+    parse_params,
     pick_config_model,
     print_json,
+    ratings_options,
     typed,
 )
 from movierec.errors import ConfigError
 
-
-def parse_params(items: list[str] | None, model: str | None = None) -> dict[str, Any]:
-    """``["n_factors=40", "svd.lr=0.01,reg=0.05"]`` → dict; values parsed as JSON when they can be (numbers, true, null).
-
-    The one ``--params`` syntax of every command, ``[MODEL.]KEY=VALUE``: with ``model`` given the
-    ``MODEL.`` prefix may be written and must name it (movierec.cli.compare.parse_model_params).
-    """
-    if model is not None:
-        from movierec.cli.compare import parse_model_params
-
-        name = model.strip().lower()
-        return parse_model_params(items, [name])[name]
-    out: dict[str, Any] = {}
-    for item in items or []:
-        for part in item.split(","):
-            part = part.strip()
-            if not part:
-                continue
-            if "=" not in part:
-                raise ConfigError(f"--params {part!r}: expected key=value")
-            key, value = part.split("=", 1)
-            key = key.strip().replace("-", "_")
-            if not key:
-                raise ConfigError(f"--params {part!r}: empty parameter name")
-            try:
-                out[key] = json.loads(value)
-            except json.JSONDecodeError:
-                out[key] = value
-    return out
-
-
+# dup-ok: typer option declarations (default, flags, help) alike in shape; each declares a different option
 # export's longer options, named here so the command reads as parse → train_and_export() → print
 _EXPORT_MODEL = typer.Option(
     None,
@@ -96,6 +64,7 @@ _EXPORT_MIN_SUPPORT = typer.Option(
 )
 
 
+@ratings_options
 def export_cmd(
     ctx: typer.Context,
     model: str | None = _EXPORT_MODEL,
@@ -108,13 +77,7 @@ def export_cmd(
     user_features: str | None = USER_FEATURES,
     implicit_threshold: float = IMPLICIT_THRESHOLD,
     with_feedback: str | None = _EXPORT_WITH_FEEDBACK,
-    dataset: str = DATASET,
-    ratings: Path | None = RATINGS,
-    user_col: str = USER_COL,
-    item_col: str = ITEM_COL,
-    rating_col: str = RATING_COL,
-    time_col: str = TIME_COL,
-    rating_scale: tuple[float, float] | None = RATING_SCALE,
+    source: RatingsSource = RatingsSource(),  # --dataset, --ratings, --user-col … --rating-scale
     check: bool = _EXPORT_CHECK,
     allow_weak: bool = _EXPORT_ALLOW_WEAK,
     min_support: int | None = _EXPORT_MIN_SUPPORT,
@@ -127,39 +90,37 @@ def export_cmd(
     from movierec.serving.pipeline import train_and_export
 
     hp: dict[str, Any] = {}
+    run: dict[str, Any] = {"seed": seed, "test_size": test_size, "implicit_threshold": implicit_threshold}
     if config is not None:
         from movierec.experiment import load_experiment
 
         exp = load_experiment(config)  # mistakes name the file, line and key
         chosen = pick_config_model(exp, model, config)
         model, hp = chosen.name, dict(chosen.params)
-        if not typed(ctx, "dataset") and ratings is None:
-            dataset = exp.dataset.name
-            rating_scale = rating_scale or exp.dataset.rating_scale
-        seed = seed if typed(ctx, "seed") else exp.seed
-        test_size = test_size if typed(ctx, "test_size") else exp.split.test_size
-        implicit_threshold = implicit_threshold if typed(ctx, "implicit_threshold") else exp.threshold
+        if not typed(ctx, "dataset") and source.ratings is None:
+            scale = source.rating_scale or exp.dataset.rating_scale
+            source = replace(source, dataset=exp.dataset.name, rating_scale=scale)
+        from_file = {"seed": exp.seed, "test_size": exp.split.test_size, "implicit_threshold": exp.threshold}
+        run = file_unless_typed(ctx, run, from_file)
         if item_features is None and exp.item_features:
             item_features = ",".join(exp.item_features)
     elif model is None:
         raise ConfigError("--model is required (a registered model name), or --config EXPERIMENT.toml")
     hp = merge_params(model, hp, parse_params(params, str(model)))  # --params override the file's
     result = train_and_export(
-        lambda: load_dataset(dataset, ratings, user_col, item_col, rating_col, time_col, rating_scale),
+        source.load,
         model,
         hp,
         out,
         force=force,
         holdout=holdout,
-        test_size=test_size,
         item_features=item_features,
         user_features=user_features,
-        implicit_threshold=implicit_threshold,
         with_feedback=with_feedback,
         check=check,
         allow_weak=allow_weak,
         min_support=min_support,
-        seed=seed,
+        **run,
         say=_say,
         status=err_console.status,
     )
@@ -188,6 +149,7 @@ def _say(kind: str, text: str) -> None:
     err_console.print(f"[{colour}]{kind}:[/] {text}", soft_wrap=True)
 
 
+# dup-ok: typer option declarations (default, flags, help) alike in shape; each declares a different option
 # serve's longer options, named here so the command reads as check → build_server() → run
 _SERVE_ARTIFACT = typer.Option(
     ...,

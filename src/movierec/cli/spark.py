@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import typer
 
-from movierec.cli.common import JSON, console, err_console, print_json
+from movierec.cli.common import JSON, console, err_console, option_group, print_json
 
 spark_app = typer.Typer(
     help="Train ALS in Spark and batch-score users (needs the spark extra and Java 17).", no_args_is_help=True
@@ -20,6 +23,38 @@ CONF = typer.Option(
 )
 CONNECT_TIMEOUT = typer.Option(
     10.0, "--connect-timeout", help="Seconds to wait for a spark:// or k8s:// master before failing."
+)
+
+
+@dataclass(frozen=True)
+class SparkCluster:
+    """Where a spark command runs: ``--master``, ``--conf`` (parsed at once, so a bad pair fails before any
+    work) and ``--connect-timeout``; :meth:`session` starts Spark there."""
+
+    master: str = "local[*]"
+    conf: Sequence[str] = ()
+    connect_timeout: float = 10.0
+    settings: dict[str, str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        from movierec.spark.session import parse_conf
+
+        object.__setattr__(self, "settings", parse_conf(self.conf))
+
+    def session(self, app_name: str) -> Any:
+        """The command's SparkSession (a context manager; movierec.spark.session.spark_session)."""
+        from movierec.spark.session import spark_session
+
+        return spark_session(
+            self.master, self.settings, app_name=app_name, connect_timeout=self.connect_timeout
+        )
+
+
+#: ``--master``, ``--conf``, ``--connect-timeout`` for a ``cluster: SparkCluster`` parameter
+cluster_options = option_group(
+    "cluster",
+    SparkCluster,
+    {"master": (str, MASTER), "conf": (list[str], CONF), "connect_timeout": (float, CONNECT_TIMEOUT)},
 )
 
 
@@ -63,6 +98,7 @@ _TRAIN_NUM_BLOCKS = typer.Option(
 
 
 @spark_app.command("train")
+@cluster_options
 def train_cmd(
     out: Path = _TRAIN_OUT,
     ratings: str = _TRAIN_RATINGS,
@@ -84,23 +120,16 @@ def train_cmd(
     max_bad_share: float = _TRAIN_MAX_BAD_SHARE,
     id_mapping: str = _TRAIN_ID_MAPPING,
     num_blocks: int = _TRAIN_NUM_BLOCKS,
-    master: str = MASTER,
-    conf: list[str] = CONF,
-    connect_timeout: float = CONNECT_TIMEOUT,
+    cluster: SparkCluster = SparkCluster(),  # --master, --conf, --connect-timeout
     force: bool = typer.Option(False, "--force", help="Replace an existing --out folder."),
     as_json: bool = JSON,
 ) -> None:
     """Train Spark ALS, evaluate on a seeded hold-out and write the same artifact as 'movierec export'."""
-    from movierec.spark.session import parse_conf, spark_session
+    from movierec.output_folders import check_artifact_target
     from movierec.spark.train import train
 
-    settings = parse_conf(conf)
-    from movierec.output_folders import check_artifact_target
-
     check_artifact_target(out, force)  # before Spark starts: exists, foreign or unwritable costs milliseconds
-    with spark_session(
-        master, settings, app_name="movierec spark train", connect_timeout=connect_timeout
-    ) as spark:
+    with cluster.session("movierec spark train") as spark:
         result = train(
             spark,
             ratings,
@@ -139,6 +168,7 @@ def train_cmd(
 
 
 @spark_app.command("recommend")
+@cluster_options
 def recommend_cmd(
     artifact: Path = typer.Option(
         ..., "--artifact", "-a", help="Artifact folder (from 'spark train' or 'movierec export')."
@@ -151,9 +181,7 @@ def recommend_cmd(
     partitions: int = typer.Option(
         None, "--partitions", help="User partitions (default: 2 × Spark's default parallelism)."
     ),
-    master: str = MASTER,
-    conf: list[str] = CONF,
-    connect_timeout: float = CONNECT_TIMEOUT,
+    cluster: SparkCluster = SparkCluster(),  # --master, --conf, --connect-timeout
     force: bool = typer.Option(False, "--force", help="Replace an existing --out."),
     as_json: bool = JSON,
 ) -> None:
@@ -161,14 +189,10 @@ def recommend_cmd(
     from movierec.models.base import check_positive
     from movierec.serving.artifact import load_artifact
     from movierec.spark.recommend import recommend_all
-    from movierec.spark.session import parse_conf, spark_session
 
-    settings = parse_conf(conf)
     check_positive("--k", k, integer=True)
     load_artifact(artifact)  # verify before the JVM starts
-    with spark_session(
-        master, settings, app_name="movierec spark recommend", connect_timeout=connect_timeout
-    ) as spark:
+    with cluster.session("movierec spark recommend") as spark:
         result = recommend_all(
             spark, artifact, out, k=k, exclude_seen=not include_seen, partitions=partitions, force=force
         )

@@ -97,9 +97,9 @@ def tune_cmd(
         study_name=study_name,
         resume=resume,
     )
-    # tune() checks the same request again (it is callable from Python); checking here first reports a
-    # mistake as one line before the progress display starts, so the two keyword lists stay alike
-    check_request(model_name, **options)  # every mistake visible without the data, before the display starts
+    # tune() checks the same options again (it is callable from Python); checking here first reports a
+    # mistake as one line, without the data, before the progress display starts
+    check_request(model_name, **options)
     result = _run_study(
         dataset, model_name, options, out_dir, worker=worker, user_features=user_features, quiet=as_json
     )
@@ -239,7 +239,7 @@ def _ranking_check(
 ) -> dict[str, Any] | None:
     """A rating-metric study's best trial, ranked against popularity (movierec.serving.quality): written
     to ``ranking_check.json`` and a warning when its top-N falls below popularity's."""
-    from movierec.cli.common import load_dataset
+    from movierec.cli.common import RatingsSource
     from movierec.models.base import seeded
     from movierec.models.registry import create
     from movierec.serving.quality import ranking_check, weak_message
@@ -249,7 +249,7 @@ def _ranking_check(
     model = seeded(create(result.model, **result.best_params), seed, result.best_params)
     with err_console.status("ranking the best trial's model against popularity"):
         check = ranking_check(
-            model, load_dataset(dataset), threshold=threshold, seed=seed, test_size=test_size
+            model, RatingsSource(dataset).load(), threshold=threshold, seed=seed, test_size=test_size
         )
     path = out_dir / "ranking_check.json"
     path.write_text(json.dumps(check, indent=2, default=float) + "\n")

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -269,19 +270,19 @@ def _load_folder(
     return Dataset(name, inter, movies, tags, digest.result(), str(folder), notes, users)
 
 
-# dup-ok: Interactions.from_frame's column options, passed through
 def load_ratings_file(
     path: str | Path,
     *,
-    user_col: str = "userId",
-    item_col: str = "movieId",
-    rating_col: str | None = "rating",
-    time_col: str | None = "timestamp",
     rating_scale: tuple[float, float] | None = None,
-    delimiter: str | None = None,
     movies: str | Path | None = None,
+    **columns: Any,
 ) -> Dataset:
-    """Load a custom ratings table (csv, tsv or parquet; ids may be strings or integers)."""
+    """Load a custom ratings table (csv, tsv or parquet; ids may be strings or integers).
+
+    ``columns`` are :func:`~movierec.datasets.parsers.read_ratings`'s (``user_col="userId"``,
+    ``item_col="movieId"``, ``rating_col="rating"``, ``time_col="timestamp"``, ``delimiter``; a ``None``
+    column is absent), passed through: the one list of a ratings file's column options.
+    """
     path = Path(path).expanduser()
     suffix = path.suffix.lower()
     if (
@@ -292,19 +293,11 @@ def load_ratings_file(
         suffix, "csv"
     )
     digest = _BackgroundHash(path) if path.is_file() else None
-    frame = read_ratings(
-        path,
-        fmt=fmt,
-        user_col=user_col,
-        item_col=item_col,
-        rating_col=rating_col,
-        time_col=time_col,
-        delimiter=delimiter,
-    )
+    frame = read_ratings(path, fmt=fmt, **columns)
     inter = Interactions.from_frame(
         frame,
         rating_col="rating",
-        time_col="timestamp" if time_col else None,
+        time_col="timestamp" if "timestamp" in frame.columns else None,
         rating_scale=rating_scale,
         source=str(path),
         first_line=1 if fmt in ("parquet", "dat", "u.data") else 2,

@@ -40,31 +40,7 @@ _USER_AGENT = "movierec (https://grouplens.org/datasets/movielens/ research use)
 
 
 def fetch(
-    name: str,
-    *,
-    path: str | Path | None = None,
-    url: str | None = None,
-    force: bool = False,
-    progress: bool | None = None,
-    timeout: float = 30.0,
-) -> Path:
-    """Make the registered dataset ``name`` available in the cache and return its folder.
-
-    ``path`` is an archive or an extracted folder the user downloaded by hand (no network);
-    ``url`` overrides the registry's (a mirror; the registry checksum still applies);
-    ``force`` downloads and unpacks again even when a cached copy exists.
-    """
-    spec = get_spec(name)
-    if spec.bundled and path is None and url is None:
-        from movierec.datasets import bundled_path
-
-        return bundled_path()
-    return fetch_spec(spec, path=path, url=url, force=force, progress=progress, timeout=timeout)
-
-
-# dup-ok: fetch's options for a DatasetSpec instead of a name
-def fetch_spec(
-    spec: DatasetSpec,
+    dataset: str | DatasetSpec,
     *,
     path: str | Path | None = None,
     url: str | None = None,
@@ -74,7 +50,19 @@ def fetch_spec(
     max_bytes: int = MAX_UNPACKED_BYTES,
     max_ratio: float = MAX_RATIO,
 ) -> Path:
-    """:func:`fetch` for any :class:`DatasetSpec` (the registry's, or one built for a mirror/test)."""
+    """Make a dataset available in the cache and return its folder.
+
+    ``dataset`` is a registered name or any :class:`DatasetSpec` (the registry's, or one built for a
+    mirror or a test); the bundled one is its packaged folder unless ``path`` or ``url`` is given.
+    ``path`` is an archive or an extracted folder the user downloaded by hand (no network);
+    ``url`` overrides the registry's (a mirror; the registry checksum still applies);
+    ``force`` downloads and unpacks again even when a cached copy exists.
+    """
+    spec = get_spec(dataset) if isinstance(dataset, str) else dataset
+    if spec.bundled and path is None and url is None:
+        from movierec.datasets import bundled_path
+
+        return bundled_path()
     root = cache_dir()
     target = root / spec.name
     if not force and _complete(target, spec):
@@ -102,6 +90,9 @@ def fetch_spec(
             max_bytes=max_bytes,
             max_ratio=max_ratio,
         )
+
+
+fetch_spec = fetch  # fetch for a DatasetSpec: the name it had before fetch took one too
 
 
 @contextmanager
@@ -142,7 +133,7 @@ def _fetch_locked(
     max_bytes: int,
     max_ratio: float,
 ) -> Path:
-    """The body of :func:`fetch_spec`, run while holding the dataset's lock."""
+    """The body of :func:`fetch`, run while holding the dataset's lock."""
     if path is not None:
         source = Path(path).expanduser()
         if not source.exists():

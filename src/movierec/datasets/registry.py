@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from platformdirs import user_cache_dir
 
@@ -41,62 +43,36 @@ class DatasetSpec:
     extra_files: tuple[str, ...] = field(default_factory=tuple)
 
 
-# Checked 2026-11 against public copies of GroupLens' ``<name>.zip.md5`` files and download logs
-# (``Length:`` lines of wget): md5 of ml-100k, ml-1m, ml-10m, ml-20m, ml-25m, ml-32m; sizes of
-# ml-latest-small, ml-100k, ml-1m, ml-10m, ml-20m, ml-25m, ml-32m. ml-latest is regenerated from
-# time to time, so it has neither a fixed checksum nor a fixed size (its rating count is the
-# July 2023 release's). ml-latest-small's md5 could not be confirmed; it is bundled anyway.
-# fmt: off
-# dup-ok: one DatasetSpec per MovieLens release; the entries are data, alike by design
-REGISTRY: dict[str, DatasetSpec] = {
-    spec.name: spec
-    for spec in [
-        DatasetSpec(
-            "ml-latest-small", f"{_GROUPLENS}/ml-latest-small.zip", "ml-latest-small", "ratings.csv", "csv",
-            "movies.csv", "csv", "tags.csv", "csv", n_ratings=100_836, archive_bytes=978_202,
-            licence=_TERMS + "; redistribution allowed under the same terms", redistributable=True, bundled=True,
-            description="100k ratings, 3.7k tags, 610 users, 9.7k movies (2018); bundled",
-        ),
-        DatasetSpec(
-            "ml-100k", f"{_GROUPLENS}/ml-100k.zip", "ml-100k", "u.data", "u.data", "u.item", "u.item",
-            n_ratings=100_000, archive_bytes=4_924_029, md5="0e33842e24a9c977be4e0107933c0723",
-            rating_scale=(1.0, 5.0), description="100k ratings, 943 users, 1.7k movies (1998)",
-        ),
-        DatasetSpec(
-            "ml-1m", f"{_GROUPLENS}/ml-1m.zip", "ml-1m", "ratings.dat", "dat", "movies.dat", "dat",
-            n_ratings=1_000_209, archive_bytes=5_917_549, md5="c4d9eecfca2ab87c1945afe126590906",
-            rating_scale=(1.0, 5.0), description="1M ratings, 6k users, 3.9k movies (2003)",
-        ),
-        DatasetSpec(
-            "ml-10m", f"{_GROUPLENS}/ml-10m.zip", "ml-10M100K", "ratings.dat", "dat", "movies.dat", "dat",
-            "tags.dat", "dat", n_ratings=10_000_054, archive_bytes=65_566_137, md5="ce571fd55effeba0271552578f2648bd",
-            description="10M ratings, 100k tags, 72k users, 10k movies (2009)",
-        ),
-        DatasetSpec(
-            "ml-20m", f"{_GROUPLENS}/ml-20m.zip", "ml-20m", "ratings.csv", "csv", "movies.csv", "csv",
-            "tags.csv", "csv", n_ratings=20_000_263, archive_bytes=198_702_078, md5="cd245b17a1ae2cc31bb14903e1204af3",
-            description="20M ratings, 465k tags, 138k users, 27k movies (2015)",
-        ),
-        DatasetSpec(
-            "ml-25m", f"{_GROUPLENS}/ml-25m.zip", "ml-25m", "ratings.csv", "csv", "movies.csv", "csv",
-            "tags.csv", "csv", n_ratings=25_000_095, archive_bytes=261_978_986, md5="6b51fb2759a8657d3bfcbfc42b592ada",
-            description="25M ratings, 1M tags, 162k users, 62k movies (2019)",
-        ),
-        DatasetSpec(
-            "ml-32m", f"{_GROUPLENS}/ml-32m.zip", "ml-32m", "ratings.csv", "csv", "movies.csv", "csv",
-            "tags.csv", "csv", n_ratings=32_000_204, archive_bytes=238_950_008, md5="d472be332d4daa821edc399621853b57",
-            description="32M ratings, 2M tags, 201k users, 87k movies (2023)",
-        ),
-        DatasetSpec(
-            "ml-latest", f"{_GROUPLENS}/ml-latest.zip", "ml-latest", "ratings.csv", "csv", "movies.csv", "csv",
-            "tags.csv", "csv", n_ratings=33_832_162, archive_bytes=0,
-            description="the full latest set (33.8M ratings in 2023); changes over time, no fixed checksum",
-        ),
-    ]
+# The ratings, movies and tags files (name, parser format) of each archive layout GroupLens used.
+_FILE_FIELDS = ("ratings", "ratings_format", "movies", "movies_format", "tags", "tags_format")
+_LAYOUTS: dict[str, tuple[str, str, str, str, str | None, str]] = {
+    "csv": ("ratings.csv", "csv", "movies.csv", "csv", "tags.csv", "csv"),
+    "dat": ("ratings.dat", "dat", "movies.dat", "dat", "tags.dat", "dat"),
+    "u.data": ("u.data", "u.data", "u.item", "u.item", None, "csv"),
 }
 
 
-# fmt: on
+def _release(name: str, entry: dict[str, Any]) -> DatasetSpec:
+    """A :class:`DatasetSpec` from one ``registry.toml`` table (the layout names the files, the name the URL)."""
+    facts: dict[str, Any] = dict(entry)
+    files: dict[str, Any] = dict(zip(_FILE_FIELDS, _LAYOUTS[facts.pop("layout")], strict=True))
+    if not facts.pop("tags", True):
+        files.update(tags=None, tags_format="csv")  # DatasetSpec's defaults: no tags file
+    if "rating_scale" in facts:
+        facts["rating_scale"] = tuple(facts["rating_scale"])
+    if extra := facts.pop("licence_extra", None):
+        facts["licence"] = f"{_TERMS}; {extra}"
+    folder = facts.pop("folder", name)
+    return DatasetSpec(name, f"{_GROUPLENS}/{name}.zip", folder, **files, **facts)
+
+
+def _registry() -> dict[str, DatasetSpec]:
+    with (Path(__file__).parent / "registry.toml").open("rb") as f:
+        return {name: _release(name, entry) for name, entry in tomllib.load(f).items()}
+
+
+# The MovieLens releases (registry.toml: one table per release, with where its sizes and checksums come from).
+REGISTRY: dict[str, DatasetSpec] = _registry()
 
 
 def get_spec(name: str) -> DatasetSpec:

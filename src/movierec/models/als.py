@@ -9,17 +9,18 @@ closed-form least-squares step with the item factors fixed.
 from __future__ import annotations
 
 import os
-from typing import Any, ClassVar, Self
+from typing import ClassVar, Self
 
 import numpy as np
 
 from movierec.errors import ConfigError, DataError
 from movierec.interactions import Interactions
 from movierec.models.base import EpochCallback, FactorRecommender, Tags, check_random_state
+from movierec.models.groups import FactorParams
 from movierec.models.kernels.threads import free_threads
-from movierec.models.params import Boolean, Constraint, Interval, Options, RandomState
+from movierec.models.params import NON_NEGATIVE_INT, POSITIVE, Boolean, Constraint
 from movierec.models.space import FACTORS, REG, FloatRange, IntRange, SearchSpace
-from movierec.models.weighting import WEIGHTINGS, WeightedRecommender, weighted_csr
+from movierec.models.weighting import WeightedRecommender, weighted_csr
 from movierec.scoring.factors import confidence_fold_in
 
 __all__ = ["ALS", "als_fold_in"]
@@ -28,7 +29,7 @@ __all__ = ["ALS", "als_fold_in"]
 als_fold_in = confidence_fold_in  # the fold-in lives with the factor family (movierec.scoring.factors)
 
 
-class ALS(FactorRecommender, WeightedRecommender):
+class ALS(FactorParams, FactorRecommender, WeightedRecommender):
     """Weighted-matrix-factorisation ALS: ``factors``, ``regularization``, ``alpha``, ``epochs``.
 
     ``use_gpu``: False (default), True (error when no CUDA build), or ``"auto"``.
@@ -44,26 +45,21 @@ class ALS(FactorRecommender, WeightedRecommender):
     tags: ClassVar[Tags] = Tags(fold_in="factors", serving="factors")
     _json_state: ClassVar[tuple[str, ...]] = ("history_",)
 
+    _aliases: ClassVar[dict[str, str]] = {"iterations": "epochs"}  # implicit's spelling
     _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {
-        "factors": [Interval(int, 1, None)],
-        "regularization": [Interval(float, 0, None)],
-        "alpha": [Interval(float, 0, None, closed="neither")],
-        "epochs": [Interval(int, 1, None)],
+        "alpha": [POSITIVE],
         "use_cg": [Boolean()],
-        "num_threads": [Interval(int, 0, None)],
-        "weighting": [Options(*WEIGHTINGS)],
-        "half_life_days": [Interval(float, 0, None, closed="neither")],
-        "random_state": [RandomState()],
+        "num_threads": [NON_NEGATIVE_INT],  # 0: the cores others leave free
     }
 
-    factors: int = 64
+    # the factor group's defaults (FactorParams declares them)
+    factors = 64
+    epochs = 15
     regularization: float = 0.05
     alpha: float = 2.0
-    epochs: int = 15
     use_cg: bool = True
     use_gpu: bool | str = False
     num_threads: int = 0
-    random_state: int | None = 42
 
     def _gpu(self) -> bool:
         if self.use_gpu not in (True, False, "auto"):
@@ -97,15 +93,8 @@ class ALS(FactorRecommender, WeightedRecommender):
         else:
             from implicit.cpu.als import AlternatingLeastSquares
 
-        # dup-ok: implicit's own keyword names (each reference call maps ours to its library's)
-        kwargs: dict[str, Any] = dict(
-            factors=int(self.factors),
-            regularization=float(self.regularization),
-            alpha=float(self.alpha),
-            iterations=int(self.epochs),
-            calculate_training_loss=True,
-            random_state=seed,
-        )
+        kwargs = self.library_params("factors", "regularization", "alpha", "epochs")
+        kwargs.update(calculate_training_loss=True, random_state=seed)
         if not gpu:
             # 0 = the cores others leave free now (implicit's OpenMP sweep waits for its slowest thread)
             threads = int(self.num_threads) or free_threads()

@@ -34,7 +34,7 @@ import scipy.sparse as sp
 from movierec.errors import ArtifactError, ConfigError, DataError, NotFittedError
 from movierec.interactions import Interactions
 from movierec.jsonsafe import to_jsonable
-from movierec.models.params import Constraint, validate_params
+from movierec.models.params import SHARED_CONSTRAINTS, Constraint, validate_params
 
 __all__ = [
     "HYPERPARAMETER_ALIASES",
@@ -298,6 +298,27 @@ def _declares_hyperparameters(cls: type) -> bool:
     return bool(own)
 
 
+def _redeclare_new_defaults(cls: type) -> None:
+    """``factors = 128`` in a class body: the class's default for a hyperparameter a base declares.
+
+    The hyperparameter keeps its type, constraint, place in the constructor and keyword-only status
+    from its one declaration (a parameter group in :mod:`movierec.models.groups`); the class only
+    gives its value. It becomes a field of the class so the generated constructor takes it.
+    """
+    inherited: dict[str, dataclasses.Field[Any]] = getattr(cls, "__dataclass_fields__", {})
+    own = cls.__dict__
+    declared = own.get("__annotations__", {})
+    changed = [name for name in inherited if name in own and name not in declared]
+    if not changed:
+        return
+    annotations = dict(declared)
+    for name in changed:
+        field = inherited[name]
+        annotations[name] = field.type
+        setattr(cls, name, dataclasses.field(default=own[name], kw_only=field.kw_only is True))
+    cls.__annotations__ = annotations
+
+
 @dataclass_transform(eq_default=False)
 class BaseRecommender:
     """Shared behaviour: params, fitted checks, batched top-N with seen-item filtering, npz/JSON save.
@@ -306,7 +327,9 @@ class BaseRecommender:
     once as annotated class attributes with defaults (``factors: int = 64``), and implement ``_fit``
     and ``score`` (see docs/architecture.md, "Adding a model"). The keyword constructor that stores
     them unchanged (scikit-learn's rule) is generated from those declarations, in order, as a
-    dataclass's is; a class may still write its own ``__init__``.
+    dataclass's is; a class may still write its own ``__init__``. A hyperparameter a base declares (a
+    group in :mod:`movierec.models.groups`) gets a class's own default by plain assignment
+    (``factors = 128``), keeping its declared type and place.
     """
 
     name: ClassVar[str] = "base"
@@ -317,11 +340,14 @@ class BaseRecommender:
     _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {}
     #: alias → canonical hyperparameter name accepted by the constructor and ``set_params``
     _aliases: ClassVar[dict[str, str]] = {}
+    #: the aliases a class body itself declared (its ``_aliases`` before the shared ones were added)
+    _declared_aliases: ClassVar[dict[str, str]] = {}
     #: attributes (besides ndarray attributes ending in ``_``) that ``save`` keeps as JSON
     _json_state: ClassVar[tuple[str, ...]] = ()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        _redeclare_new_defaults(cls)
         if _declares_hyperparameters(cls):
             # the constructor from the declared hyperparameters (kept when the class writes its own)
             dataclasses.dataclass(eq=False, repr=False, match_args=False)(cls)
@@ -343,7 +369,11 @@ class BaseRecommender:
         # the shared spellings (HYPERPARAMETER_ALIASES) of the canonical names this constructor takes
         params = set(cls._param_names())
         found = {a: c for a, c in HYPERPARAMETER_ALIASES.items() if c in params and a not in params}
-        cls._aliases = {**found, **own.get("_aliases", {})}
+        # a base's own aliases (a parameter group's library names) hold for its subclasses too
+        if "_aliases" in own:
+            cls._declared_aliases = own["_aliases"]
+        declared = cls._declared_aliases_all()
+        cls._aliases = {**found, **{a: c for a, c in declared.items() if c in params and a not in params}}
         if cls._aliases and not getattr(cls.__init__, "_accepts_aliases", False):
             cls.__init__ = _accept_aliases(cls.__init__)  # type: ignore[method-assign]
 
@@ -374,6 +404,32 @@ class BaseRecommender:
             setattr(self, key, value)
         return self
 
+    def library_params(self, *names: str) -> dict[str, Any]:
+        """Hyperparameters ``names`` as keywords of the library this model wraps or mirrors.
+
+        The class's declared aliases are that library's spellings (``_aliases = {"k": "factors"}``:
+        Cornac's ``k`` is our ``factors``), so read backwards they name each keyword; a parameter
+        without one keeps its name. Values go as their declared type (``int``/``float``).
+        """
+        spelled = {canonical: alias for alias, canonical in self._declared_aliases_all().items()}
+        kinds: dict[str, Any] = (
+            {f.name: f.type for f in dataclasses.fields(self)} if dataclasses.is_dataclass(self) else {}
+        )
+        cast: dict[Any, Callable[[Any], Any]] = {"int": int, "float": float, int: int, float: float}
+        out: dict[str, Any] = {}
+        for name in names:
+            value = getattr(self, name)
+            convert = cast.get(kinds.get(name))
+            out[spelled.get(name, name)] = convert(value) if convert is not None else value
+        return out
+
+    @classmethod
+    def _declared_aliases_all(cls) -> dict[str, str]:
+        """The aliases the class and its bases declared themselves (a wrapped library's spellings)."""
+        return {
+            a: c for k in reversed(cls.__mro__) for a, c in k.__dict__.get("_declared_aliases", {}).items()
+        }
+
     def __getattr__(self, name: str) -> Any:
         # reading a hyperparameter by its alias (``svd.n_factors``) gives the canonical value
         aliases = type(self)._aliases
@@ -381,9 +437,23 @@ class BaseRecommender:
             return getattr(self, aliases[name])
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
+    @classmethod
+    def parameter_constraints(cls) -> dict[str, list[Constraint]]:
+        """What each hyperparameter accepts: the shared meaning of its name (``SHARED_CONSTRAINTS``),
+        then what the class and its bases declare (``_parameter_constraints``, nearest class last)."""
+        names = cls._param_names()
+        out = {name: SHARED_CONSTRAINTS[name] for name in names if name in SHARED_CONSTRAINTS}
+        for klass in reversed(cls.__mro__):
+            out.update(klass.__dict__.get("_parameter_constraints", {}))
+        return {name: allowed for name, allowed in out.items() if name in names}
+
     def _validate_params(self) -> None:
-        """Check every declared constraint (:mod:`movierec.models.params`); one ConfigError names the first bad one."""
-        validate_params(self.name, self.get_params(), self._parameter_constraints, self._aliases)
+        """Check every declared constraint (:mod:`movierec.models.params`); one ConfigError names the first bad one.
+
+        A model with a rule between hyperparameters (``burn_in < n_iter``) extends this, calling
+        ``super()._validate_params()`` first; :meth:`fit` runs it before ``_fit``.
+        """
+        validate_params(self.name, self.get_params(), self.parameter_constraints(), self._aliases)
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())

@@ -34,13 +34,16 @@ import scipy.sparse as sp
 
 from movierec.errors import ConfigError, DataError
 from movierec.interactions import Interactions
-from movierec.models.base import EpochCallback, check_positive, check_random_state
+from movierec.models.base import EpochCallback, check_random_state
+from movierec.models.groups import FactorParams
 from movierec.models.mf import _FactorModel
+from movierec.models.params import NON_NEGATIVE_INT, POSITIVE, Constraint, Options
 from movierec.models.space import Choice, IntRange, SearchSpace
 
 __all__ = [
     "FEATURE_SETS",
     "BayesianFM",
+    "BayesianFMParams",
     "RelationalDesign",
     "relational_design",
     "session_index",
@@ -167,55 +170,64 @@ def relational_design(train: Interactions, features: str) -> RelationalDesign:
     return RelationalDesign(blocks, of_row, groups, sessions)
 
 
-class BayesianFM(_FactorModel):
-    """Bayesian FM by Gibbs sampling: ``rank`` factors, ``n_iter`` sweeps of which the first ``burn_in``
-    are discarded, ``features`` ``mf`` | ``svdpp`` | ``flipped`` | ``timesvdpp`` | ``timesvdpp-flipped``;
-    priors as libFM/myfm (α0 = β0 = γ0 = 1, μ0 = 0, w0 precision ``reg_0``), V initialised
-    N(0, ``init_std``²). No learning rate, no λ to tune: the hyperpriors learn the regularisation, which
-    is the point of the method (Rendle et al. 2019).
+class BayesianFMParams(FactorParams):
+    """Bayesian FM's hyperparameters, shared by ``bayesian-fm`` and its reference ``myfm:bfm``:
+    ``factors`` (myfm's ``rank``), ``epochs`` Gibbs sweeps (myfm's ``n_iter``) of which the first
+    ``burn_in`` are discarded, ``features`` the relational feature set (:data:`FEATURE_SETS`)."""
+
+    _aliases: ClassVar[dict[str, str]] = {"rank": "factors", "n_iter": "epochs"}
+    _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {
+        "burn_in": [NON_NEGATIVE_INT],
+        "features": [Options(*FEATURE_SETS)],
+    }
+
+    # the factor group's defaults (FactorParams declares them)
+    factors = 10
+    epochs = 200
+    burn_in: int = 5
+    features: str = "flipped"
+
+    def _validate_params(self) -> None:
+        super()._validate_params()
+        if self.burn_in >= self.epochs:
+            raise ConfigError(
+                f"burn_in ({self.burn_in}) must be smaller than epochs (n_iter, the sweeps: {self.epochs})"
+            )
+
+
+class BayesianFM(BayesianFMParams, _FactorModel):
+    """Bayesian FM by Gibbs sampling: ``factors`` (``rank``), ``epochs`` sweeps (``n_iter``) of which the
+    first ``burn_in`` are discarded, ``features`` ``mf`` | ``svdpp`` | ``flipped`` | ``timesvdpp`` |
+    ``timesvdpp-flipped``; priors as libFM/myfm (α0 = β0 = γ0 = 1, μ0 = 0, w0 precision ``reg_0``), V
+    initialised N(0, ``init_std``²). No learning rate, no λ to tune: the hyperpriors learn the
+    regularisation, which is the point of the method (Rendle et al. 2019).
 
     The strongest setting on ml-100k (``bench/bfm_study.py``, chosen on validation data inside the
     training split: u1 RMSE 0.888, Surprise's 5 folds 0.876) is timeSVD++-flipped; score held-out
     ratings with their timestamps so each lands on its user-day::
 
-        model = create("bayesian-fm", features="timesvdpp-flipped", n_iter=300, burn_in=20).fit(train)
+        model = create("bayesian-fm", features="timesvdpp-flipped", epochs=300, burn_in=20).fit(train)
         model.predict(test.users, test.items, timestamps=test.timestamps)  # evaluate() does this itself
     """
 
     name: ClassVar[str] = "bayesian-fm"
     search_space: ClassVar[SearchSpace] = {
-        "rank": IntRange(4, 64, log=True),
-        "n_iter": IntRange(50, 400, log=True),
+        "factors": IntRange(4, 64, log=True),
+        "epochs": IntRange(50, 400, log=True),
         # the time sets need timestamps, which a tuner's data may lack: bench/validation_study_bfm.py tries them
         "features": Choice(FEATURE_SETS[:3]),
     }
     _json_state: ClassVar[tuple[str, ...]] = ("history_",)
+    _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {"reg_0": [POSITIVE]}
 
-    # dup-ok: hyperparameter lists share a shape across models, not a meaning (names, defaults differ)
-    rank: int = 10
-    n_iter: int = 200
-    burn_in: int = 5
-    features: str = "flipped"
     init_std: float = 0.1
     reg_0: float = 1.0
-    random_state: int | None = 42
-
-    def _check_params(self) -> None:
-        check_positive("rank", self.rank, integer=True)
-        check_positive("n_iter", self.n_iter, integer=True)
-        check_positive("burn_in", self.burn_in, integer=True, allow_zero=True)
-        if self.burn_in >= self.n_iter:
-            raise ConfigError(f"burn_in ({self.burn_in}) must be smaller than n_iter ({self.n_iter})")
-        check_positive("init_std", self.init_std, allow_zero=True)
-        check_positive("reg_0", self.reg_0)
-        _check_features(self.features)
 
     def _fit(self, train: Interactions, *, on_epoch: EpochCallback | None = None) -> Self:
-        """Run ``n_iter`` Gibbs sweeps over the relational design and average the kept samples into the
+        """Run ``epochs`` Gibbs sweeps over the relational design and average the kept samples into the
         factor form above (per user, per item and, with time features, per training session)."""
         from movierec.models.kernels.bfm_gibbs import entity_terms, relational_sweep, seed_kernel
 
-        self._check_params()
         if train.n_ratings == 0:
             raise DataError("bayesian-fm: no ratings to train on")
         rng = check_random_state(self.random_state)
@@ -236,7 +248,7 @@ class BayesianFM(_FactorModel):
         )
         n_groups = len(design.group_sizes)
         group = np.repeat(np.arange(n_groups, dtype=np.int64), design.group_sizes)
-        k, n_feat = int(self.rank), full.shape[1]
+        k, n_feat = int(self.factors), full.shape[1]
         mu = float(train.global_mean)
         y = train.ratings.astype(np.float64) - mu
         w = np.zeros(n_feat)
@@ -253,7 +265,7 @@ class BayesianFM(_FactorModel):
         nu, ni, ns = train.n_users, train.n_items, len(design.sessions)
         users_at, items_at = block_ent[0], block_ent[-2]
         owner = design.sessions[:, 0]
-        n_keep = int(self.n_iter) - int(self.burn_in)
+        n_keep = int(self.epochs) - int(self.burn_in)
         p_cat = np.zeros((nu + ns, n_keep * k), dtype=np.float32)  # users, then sessions (user + its day)
         q_cat = np.zeros((ni, n_keep * k), dtype=np.float32)
         b_left = np.zeros(nu + ns)
@@ -261,7 +273,7 @@ class BayesianFM(_FactorModel):
         w0_sum = 0.0
         self.history_: list[dict[str, float]] = []
         kept = 0
-        for sweep in range(1, int(self.n_iter) + 1):
+        for sweep in range(1, int(self.epochs) + 1):
             tic = time.perf_counter()
             alpha, w0 = relational_sweep(
                 ptr, ent, xs, block_feat, block_ent, of_row, n_rows_of, group, n_groups,

@@ -19,7 +19,7 @@ import scipy.sparse as sp
 
 from movierec.errors import ConfigError, DataError
 from movierec.interactions import Interactions
-from movierec.models.base import EpochCallback, Tags, check_positive, check_random_state
+from movierec.models.base import EpochCallback, Tags, check_random_state
 from movierec.models.kernels.hybrid import BPR as _BPR_KIND
 from movierec.models.kernels.hybrid import LOGISTIC as _LOGISTIC_KIND
 from movierec.models.kernels.hybrid import WARP as _WARP_KIND
@@ -31,10 +31,10 @@ from movierec.models.kernels.hybrid import (  # compiled at install (_native.pyx
     pairwise_epoch_identity,
 )
 from movierec.models.kernels.threads import free_threads, run_blocks, shared_pool
-from movierec.models.params import Boolean, Constraint, Interval, Options, RandomState
+from movierec.models.params import POSITIVE_INT, Boolean, Constraint, Interval, Options
 from movierec.models.space import EPOCHS, FACTORS, LR, Choice, FloatRange, IntRange, SearchSpace
-from movierec.models.training import fit_epochs
-from movierec.models.weighting import WEIGHTINGS, WeightedRecommender, interaction_weights
+from movierec.models.training import ModelTrainer, fit_epochs
+from movierec.models.weighting import WeightedRecommender, interaction_weights
 
 __all__ = ["BPR", "WARP", "WARPKOS", "HybridMF", "Logistic", "feature_rows"]
 
@@ -123,6 +123,8 @@ class HybridMF(WeightedRecommender):
     uses_user_features: ClassVar[bool] = True  # CLI notes say which models ignore --user-features
     _loss_kind: ClassVar[int] = _BPR_KIND
     _json_state: ClassVar[tuple[str, ...]] = ("history_", "item_feature_names_", "user_feature_names_")
+    #: the trainer class (``None``: :class:`HybridMFTrainer`, our kernels; LightFM's references set theirs)
+    _trainer: ClassVar[type[HybridTrainerBase] | None] = None
 
     factors: int = 40
     learning_rate: float = 0.05
@@ -138,9 +140,7 @@ class HybridMF(WeightedRecommender):
     random_state: int | None = 42
 
     _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {
-        "factors": [Interval(int, 1, None)],
-        "learning_rate": [Interval(float, 0, None, closed="neither")],
-        "epochs": [Interval(int, 0, None)],
+        "epochs": [Interval(int, 0, None)],  # 0: the initial factors (LightFM's untrained state)
         "learning_schedule": [Options(*SCHEDULES)],
         "rho": [Interval(float, 0, 1, closed="neither")],
         "epsilon": [Interval(float, 0, None, closed="neither")],
@@ -149,13 +149,7 @@ class HybridMF(WeightedRecommender):
         "max_sampled": [Interval(int, 1, None)],
         "num_threads": [Interval(int, 1, None)],
         "normalize_features": [Boolean()],
-        "weighting": [Options(*WEIGHTINGS)],
-        "half_life_days": [Interval(float, 0, None, closed="neither")],
-        "random_state": [RandomState()],
     }
-
-    def _check_params(self) -> None:
-        self._validate_params()
 
     def _resolve_schedule(self, identity_only: bool) -> str:
         """``auto`` is LearnBPR's ``sgd`` for BPR without side features, else ``adagrad`` (LightFM's)."""
@@ -192,12 +186,20 @@ class HybridMF(WeightedRecommender):
 
     def trainer(
         self, train: Interactions, *, item_features: Any = None, user_features: Any = None
-    ) -> HybridMFTrainer:
-        """A :class:`HybridMFTrainer` for ``train`` (weights drawn, no epoch run yet)."""
-        self._check_params()
+    ) -> ModelTrainer:
+        """A trainer (:class:`HybridMFTrainer`, or the class's ``_trainer``) for ``train``, no epoch run yet."""
+        self._validate_params()  # a trainer may be asked for without fit
         if train.n_ratings == 0:
             raise DataError(f"{self.name}: no positive interactions to train on")
-        return HybridMFTrainer(self, train, item_features, user_features)
+        return (self._trainer or HybridMFTrainer)(self, train, item_features, user_features)
+
+    def _start_training(
+        self, history: list[dict[str, float]], item_names: list[str], user_names: list[str]
+    ) -> None:
+        """What a trainer records on the model as it starts: its live epoch records and the feature names."""
+        self.history_ = history
+        self.item_feature_names_ = item_names
+        self.user_feature_names_ = user_names
 
     def _finalise(
         self,
@@ -322,7 +324,37 @@ _HYBRID_SPACE: SearchSpace = {
 }
 
 
-class HybridMFTrainer:
+class HybridTrainerBase:
+    """What every trainer of a hybrid model shares (ours, LightFM's): the model, its epoch records,
+    the side features, and publishing the learned vectors on the model (``HybridMF._finalise``).
+
+    A trainer implements ``_sweep`` (one epoch, its record appended to ``history``) and ``_vectors``
+    (item embeddings, item biases, user embeddings, user biases of the live state).
+    """
+
+    model: HybridMF
+    history: list[dict[str, float]]
+    _train: Interactions
+    _item_side: sp.csr_matrix | None
+    _user_side: sp.csr_matrix | None
+
+    def _sweep(self) -> dict[str, float]:
+        raise NotImplementedError
+
+    def _vectors(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        raise NotImplementedError
+
+    def _publish(self) -> None:
+        self.model._finalise(*self._vectors(), self._item_side, self._user_side, self._train)
+
+    def train_epochs(self, n: int) -> list[dict[str, float]]:
+        """``n`` epochs, the model's vectors computed once at the end."""
+        records = [self._sweep() for _ in range(int(n))]
+        self._publish()
+        return records
+
+
+class HybridMFTrainer(HybridTrainerBase):
     """One LightFM-style training run, an epoch at a time (``train_epoch``) or many (``train_epochs``).
 
     The model is usable after every ``train_epoch``: its vectors are recomputed from the live
@@ -391,9 +423,7 @@ class HybridMFTrainer:
             int(getattr(model, "k", 1)),  # k-OS WARP's k and n (WARPKOS only)
             int(getattr(model, "n", 1)),
         )
-        model.history_ = self.history
-        model.item_feature_names_ = item_names
-        model.user_feature_names_ = user_names
+        model._start_training(self.history, item_names, user_names)
 
     def _sweep(self) -> dict[str, float]:
         """One epoch of the kernel over every training interaction (blocks claimed by free threads)."""
@@ -427,17 +457,9 @@ class HybridMFTrainer:
         self.history.append(record)
         return record
 
-    def _publish(self) -> None:
+    def _vectors(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         d, item_w, user_w = self._d, self._item_w, self._user_w
-        self.model._finalise(
-            item_w[:, :d],
-            item_w[:, d],
-            user_w[:, :d],
-            user_w[:, d],
-            self._item_side,
-            self._user_side,
-            self._train,
-        )
+        return item_w[:, :d], item_w[:, d], user_w[:, :d], user_w[:, d]
 
     def train_epoch(self) -> dict[str, float]:
         """One epoch; the model scores as a fit of this many epochs would leave it.
@@ -457,12 +479,6 @@ class HybridMFTrainer:
         else:
             self._publish()
         return record
-
-    def train_epochs(self, n: int) -> list[dict[str, float]]:
-        """``n`` epochs, the model's vectors computed once at the end."""
-        records = [self._sweep() for _ in range(int(n))]
-        self._publish()
-        return records
 
     def finalize(self) -> HybridMF:
         """The fitted model (its vectors are those of the last epoch run, as contiguous arrays)."""
@@ -492,13 +508,12 @@ class BPR(HybridMF):
     }
     _loss_kind: ClassVar[int] = _BPR_KIND
 
-    # dup-ok: hyperparameter lists share a shape across models, not a meaning (names, defaults differ)
-    # LearnBPR's recipe, chosen on validation folds (above); the rest as HybridMF
-    factors: int = 200
-    learning_rate: float = 0.01
-    epochs: int = 150
-    learning_schedule: str = "auto"
-    item_alpha: float = 0.001
+    # LearnBPR's recipe, chosen on validation folds (above): new defaults for HybridMF's declarations
+    factors = 200
+    learning_rate = 0.01
+    epochs = 150
+    learning_schedule = "auto"
+    item_alpha = 0.001
 
 
 class WARP(HybridMF):
@@ -545,13 +560,13 @@ class WARPKOS(HybridMF):
     }
     _loss_kind: ClassVar[int] = _WARP_KOS_KIND
 
+    _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {"k": [POSITIVE_INT], "n": [POSITIVE_INT]}
+
     k: int = 5
     n: int = 10
 
-    def _check_params(self) -> None:
-        super()._check_params()
-        check_positive("k", self.k, integer=True)
-        check_positive("n", self.n, integer=True)
+    def _validate_params(self) -> None:
+        super()._validate_params()
         if int(self.k) > int(self.n):
             raise ConfigError(
                 f"k must be ≤ n (the k-th of n sampled positives), got k={self.k!r}, n={self.n!r}"

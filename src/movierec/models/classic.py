@@ -17,8 +17,10 @@ import scipy.sparse as sp
 
 from movierec.errors import ConfigError
 from movierec.interactions import Interactions
-from movierec.models.base import Tags, check_positive
+from movierec.models.base import Tags
 from movierec.models.baseline import ExplicitModel, first_appearance
+from movierec.models.groups import FactorParams, SeededParams
+from movierec.models.params import NON_NEGATIVE, POSITIVE_INT, Constraint
 from movierec.models.space import FloatRange, IntRange, SearchSpace
 
 __all__ = ["NMF", "CoClustering", "NormalPredictor", "SlopeOne"]
@@ -29,14 +31,12 @@ class _Classic(ExplicitModel):
     has_biases: ClassVar[bool] = False
 
 
-class NormalPredictor(_Classic):
+class NormalPredictor(SeededParams, _Classic):
     """A random rating from N(μ̂, σ̂²) fitted to the training ratings by maximum likelihood (Surprise's
     baseline of baselines). Draws are seeded by ``random_state``: the same call gives the same numbers."""
 
     name: ClassVar[str] = "normal-predictor"
     search_space: ClassVar[SearchSpace] = {}
-
-    random_state: int | None = 42
 
     def _fit(self, train: Interactions) -> Self:
         self._remember_train(train)
@@ -59,10 +59,11 @@ class SlopeOne(_Classic):
     name: ClassVar[str] = "slope-one"
     search_space: ClassVar[SearchSpace] = {}
 
+    _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {"max_items": [POSITIVE_INT]}
+
     max_items: int = 12_000
 
     def _fit(self, train: Interactions) -> Self:
-        check_positive("max_items", self.max_items, integer=True)
         if train.n_items > self.max_items:
             raise ConfigError(
                 f"slope-one: {train.n_items} items exceed max_items={self.max_items} (two dense items × items "
@@ -109,7 +110,7 @@ class SlopeOne(_Classic):
         return est.astype(np.float32)
 
 
-class NMF(_Classic):
+class NMF(FactorParams, _Classic):
     """Non-negative matrix factorisation by Luo et al. (2014)'s regularised multiplicative updates, as
     Surprise's ``NMF`` (unbiased): ``factors`` (Surprise's ``n_factors``), ``epochs`` (``n_epochs``), ``reg_pu``/``reg_qi``, factors initialised
     U(``init_low``, ``init_high``) in Surprise's order, so a seed reproduces Surprise's run."""
@@ -122,23 +123,27 @@ class NMF(_Classic):
         "reg_qi": FloatRange(1e-3, 1.0, log=True),
     }
 
-    # dup-ok: hyperparameter lists share a shape across models, not a meaning (names, defaults differ)
-    factors: int = 15
-    epochs: int = 50
+    _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {
+        "reg_pu": [NON_NEGATIVE],
+        "reg_qi": [NON_NEGATIVE],
+    }
+
+    # dup-ok: a model's defaults and own hyperparameters alike in shape to iALS's (name: type = value),
+    # not in meaning; what is shared (factors, epochs, random_state) is declared once in FactorParams
+    factors = 15
+    epochs = 50
     reg_pu: float = 0.06
     reg_qi: float = 0.06
     init_low: float = 0.0
     init_high: float = 1.0
-    random_state: int | None = 42
 
-    def _fit(self, train: Interactions) -> Self:
-        """``n_epochs`` multiplicative updates of P then Q from the same epoch's estimates (as Surprise)."""
-        check_positive("factors", self.factors, integer=True)
-        check_positive("epochs", self.epochs, integer=True)
-        check_positive("reg_pu", self.reg_pu, allow_zero=True)
-        check_positive("reg_qi", self.reg_qi, allow_zero=True)
+    def _validate_params(self) -> None:
+        super()._validate_params()
         if not 0 <= self.init_low < self.init_high:
             raise ConfigError(f"need 0 ≤ init_low < init_high, got {self.init_low!r}, {self.init_high!r}")
+
+    def _fit(self, train: Interactions) -> Self:
+        """``epochs`` multiplicative updates of P then Q from the same epoch's estimates (as Surprise)."""
         self._remember_train(train)
         f = int(self.factors)
         rng = np.random.RandomState(self.random_state)  # Surprise's get_rng
@@ -180,7 +185,7 @@ class NMF(_Classic):
         return est.astype(np.float32)
 
 
-class CoClustering(_Classic):
+class CoClustering(SeededParams, _Classic):
     """Co-clustering (George & Merugu 2005), Surprise's ``CoClustering``: users in ``n_cltr_u`` and items in
     ``n_cltr_i`` clusters, r̂_ui = C̄_uc,ic + (μ_u − C̄_uc) + (μ_i − C̄_ic); ``epochs`` (Surprise's ``n_epochs``) of reassigning each
     user, then each item, to the cluster with the least squared error. Initial clusters are drawn in
@@ -194,10 +199,14 @@ class CoClustering(_Classic):
         "epochs": IntRange(5, 50),
     }
 
+    _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {
+        "n_cltr_u": [POSITIVE_INT],
+        "n_cltr_i": [POSITIVE_INT],
+    }
+
     n_cltr_u: int = 3
     n_cltr_i: int = 3
     epochs: int = 20
-    random_state: int | None = 42
 
     def _averages(self, cu: np.ndarray, ci: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         mu = float(self.global_mean_)
@@ -213,8 +222,6 @@ class CoClustering(_Classic):
 
     def _fit(self, train: Interactions) -> Self:
         """Alternate user and item reassignments for ``epochs`` epochs; cluster means recomputed each time."""
-        for name in ("n_cltr_u", "n_cltr_i", "epochs"):
-            check_positive(name, getattr(self, name), integer=True)
         self._remember_train(train)
         rng = np.random.RandomState(self.random_state)
         kc, lc = int(self.n_cltr_u), int(self.n_cltr_i)

@@ -24,10 +24,11 @@ from movierec.errors import ConfigError, DataError
 from movierec.interactions import Interactions
 from movierec.models.base import Tags, check_positive
 from movierec.models.kernels.accel import woodbury_diag, woodbury_weights
+from movierec.models.params import Constraint, Interval
 from movierec.models.space import FloatRange, SearchSpace
 from movierec.models.weighting import WeightedRecommender, check_weighting, weighted_csr
 
-__all__ = ["EASE", "LinearItemModel", "ease_weights"]
+__all__ = ["EASE", "LinearItemModel", "UserEASE", "ease_weights"]
 
 
 def ease_weights(x: sp.spmatrix | np.ndarray, l2: float, dropout: float = 0.0) -> np.ndarray:
@@ -151,6 +152,76 @@ class EASE(LinearItemModel):
         if gamma != 0:
             self.weights_ *= (counts[active].astype(np.float64) ** gamma).astype(np.float32)[None, :]
         return self
+
+    def item_embeddings(self) -> np.ndarray | None:
+        return None
+
+
+class UserEASE(WeightedRecommender):
+    """User-based EASE: the EASE closed form on the users × users Gram matrix XXᵀ (Steck 2019's model
+    with the roles of users and items swapped), scores = BᵀX with B = I − P·diag(1/diag P),
+    P = (XXᵀ + λI)⁻¹, zero diagonal: each user is reconstructed from the *other users'* rows.
+
+    Item-based EASE explains a user's items by co-occurring items; this explains a user by similar
+    users, the user-kNN view with learned weights instead of cosine neighbours, and it ranks
+    differently enough to help in :class:`~movierec.models.ensemble.Ensemble`. Cost grows with the
+    cube of the users with interactions (ml-100k's 943 or ml-latest-small's 610 solve in well under a
+    second), hence ``max_users``. A person not in training cannot be scored (no fold-in): refit.
+
+    Default λ 300 from ``bench/validation_study.py user-ease --protocol mlls`` (ml-latest-small,
+    ``compare``'s default split, validation cut from its training part).
+    """
+
+    name: ClassVar[str] = "user-ease"
+    search_space: ClassVar[SearchSpace] = {"l2": FloatRange(1.0, 10_000.0, log=True)}
+    tags: ClassVar[Tags] = Tags(fold_in="none")
+    _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {
+        "l2": [Interval(float, 0, None, closed="neither")],
+        "max_users": [Interval(int, 1, None)],
+    }
+
+    l2: float = 300.0
+    max_users: int = 30_000
+
+    def _fit(self, train: Interactions) -> Self:
+        """Solve the closed form over the users with training interactions."""
+        check_weighting(self.weighting, self.half_life_days)
+        x = weighted_csr(train, self.weighting, self.half_life_days)
+        active = np.flatnonzero(np.diff(x.indptr) > 0).astype(np.int32)
+        if len(active) == 0:
+            raise DataError("user-ease: no user has a training interaction")
+        if len(active) > self.max_users:
+            gib = len(active) ** 2 * 8 * 2 / 2**30
+            raise ConfigError(
+                f"user-ease: {len(active)} users with interactions exceed max_users={self.max_users} "
+                f"(the dense Gram matrix would need about {gib:.0f} GiB); raise max_users or use ease"
+            )
+        self._remember_train(train)
+        self.user_items_ = x
+        self.active_users_ = active
+        # EASE on Xᵀ (items × active users) gives B with Xᵀ ≈ XᵀB, i.e. X ≈ BᵀX; row u of Bᵀ weighs the others
+        self.weights_ = np.ascontiguousarray(ease_weights(sp.csr_matrix(x[active].T), float(self.l2)).T)
+        return self
+
+    def score(self, users: np.ndarray, items: np.ndarray | None = None) -> np.ndarray:
+        """Σ_v B[v, u]·X_v over the other users v; a user without training interactions scores 0."""
+        self._check_fitted()
+        users = self._check_users(users)
+        pos = np.searchsorted(self.active_users_, users)
+        pos = np.minimum(pos, len(self.active_users_) - 1)
+        known = self.active_users_[pos] == users
+        out = np.zeros((len(users), self.n_items_), dtype=np.float32)
+        if known.any():
+            xa = sp.csr_matrix(self.user_items_[self.active_users_])
+            rows = self.weights_[pos[known]]  # users × active users (row u: B[:, u])
+            out[known] = np.asarray((xa.T @ rows.T).T, dtype=np.float32)
+        return out if items is None else out[:, np.asarray(items)]
+
+    def score_new_user(
+        self, items: np.ndarray, ratings: np.ndarray | None = None, *, threshold: float = 4.0
+    ) -> np.ndarray:
+        """Not available: a new person enters B only by refitting (``fold_in`` is ``"none"``)."""
+        raise ConfigError("user-ease cannot score a person not in training (no fold-in); refit, or use ease")
 
     def item_embeddings(self) -> np.ndarray | None:
         return None

@@ -33,7 +33,9 @@ import numpy as np
 
 from movierec.errors import ConfigError, DataError
 from movierec.interactions import Interactions
-from movierec.models.base import EpochCallback, check_positive, check_random_state, require_interactions
+from movierec.models.base import EpochCallback, check_random_state, require_interactions
+from movierec.models.groups import TorchTrainerParams
+from movierec.models.params import NON_NEGATIVE, POSITIVE_INT, Constraint, Interval, Options
 from movierec.models.sequential import _check_history, time_order
 from movierec.models.torch_nets import NET_PREFIX, TorchNetState, import_torch
 
@@ -148,11 +150,11 @@ class _LazyAdam:
         self.dense.step()
 
 
-class GRU4Rec(TorchNetState):
+class GRU4Rec(TorchTrainerParams, TorchNetState):
     """Session-based GRU recommender (Hidasi et al. 2016; losses of Hidasi & Karatzoglou 2018).
 
     ``hidden`` GRU units in ``n_layers`` layers, ``dropout`` on its input and output;
-    Adagrad-free Adam at ``lr`` on session-parallel mini-batches of ``batch_size`` sessions for up
+    Adagrad-free Adam at ``learning_rate`` (Hidasi's ``lr``) on session-parallel mini-batches of ``batch_size`` sessions for up
     to ``epochs`` epochs, stopping when validation NDCG@10 has not improved for ``patience``
     epochs or before an epoch that would end past ``time_budget`` seconds (the best epoch is kept). ``loss`` ``"ce"`` or ``"bpr-max"`` (``bpreg``) over the batch's targets plus
     ``n_negatives`` popularity^``sample_alpha`` samples. ``session_gap``: see the module docstring.
@@ -168,7 +170,16 @@ class GRU4Rec(TorchNetState):
     #: reads each user's history in time order: trained on every interaction, not only positives
     sequential: ClassVar[bool] = True
 
-    # dup-ok: hyperparameter lists share a shape across models, not a meaning (names, defaults differ)
+    _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {
+        "n_layers": [POSITIVE_INT],
+        "loss": [Options("ce", "bpr-max")],
+        "sample_alpha": [Interval(float, 0, 1)],
+        "bpreg": [NON_NEGATIVE],
+        "bptt": [POSITIVE_INT],
+    }
+
+    # dup-ok: GRU4Rec's own hyperparameters, alike in shape to spark-als's list (name: type = value), not
+    # in meaning; the trainer group (epochs, batch_size, learning_rate, n_threads) is TorchTrainerParams
     hidden: int = 128
     n_layers: int = 1
     dropout: float = 0.2
@@ -177,33 +188,19 @@ class GRU4Rec(TorchNetState):
     sample_alpha: float = 0.0
     bpreg: float = 1.0
     constrained_embedding: bool = True
-    batch_size: int = 64
     bptt: int = 8
-    lr: float = 5e-3
-    epochs: int = 5
     patience: int = 1
     session_gap: float | str | None = None
     max_len: int = 200
-    n_threads: int = 1
     time_budget: float | None = None
-    random_state: int | None = 42
+    # the trainer group's defaults (TorchTrainerParams declares them; Hidasi's ``lr`` is an alias)
+    epochs = 5
+    learning_rate = 5e-3
+    batch_size = 64
 
-    def _check_params(self) -> None:
-        for name in ("hidden", "n_layers", "batch_size", "bptt", "epochs", "max_len", "n_threads"):
-            check_positive(name, getattr(self, name), integer=True)
-        check_positive("patience", self.patience, integer=True, allow_zero=True)
-        check_positive("n_negatives", self.n_negatives, integer=True, allow_zero=True)
-        check_positive("lr", self.lr)
-        check_positive("bpreg", self.bpreg, allow_zero=True)
-        if not (isinstance(self.dropout, (int, float)) and 0.0 <= self.dropout < 1.0):
-            raise ConfigError(f"dropout must be in [0, 1), got {self.dropout!r}")
-        if not isinstance(self.sample_alpha, (int, float)) or not 0.0 <= self.sample_alpha <= 1.0:
-            raise ConfigError(f"sample_alpha must be in [0, 1], got {self.sample_alpha!r}")
-        if self.loss not in ("ce", "bpr-max"):
-            raise ConfigError(f"loss must be 'ce' or 'bpr-max', got {self.loss!r}")
+    def _validate_params(self) -> None:
+        super()._validate_params()
         parse_gap(self.session_gap)
-        if self.time_budget is not None:
-            check_positive("time_budget", self.time_budget)
 
     # --- data -------------------------------------------------------------------------------
     def _user_sessions(self, train: Interactions) -> list[list[np.ndarray]]:
@@ -234,7 +231,6 @@ class GRU4Rec(TorchNetState):
     # --- fit --------------------------------------------------------------------------------
     def _fit(self, train: Interactions, *, on_epoch: EpochCallback | None = None) -> Self:
         """Train with session-parallel mini-batches; early-stop on each user's held-out latest training item."""
-        self._check_params()
         require_interactions(train)
         torch = _torch()
         torch.set_num_threads(min(int(self.n_threads), 2))
@@ -275,7 +271,7 @@ class GRU4Rec(TorchNetState):
             q for n, q in net.named_parameters() if "emb" in n or ("bias" in n and not n.startswith("gru"))
         ]
         dense = [q for n, q in net.named_parameters() if not any(q is x for x in sparse)]
-        opt = _LazyAdam(torch, sparse, dense, float(self.lr))
+        opt = _LazyAdam(torch, sparse, dense, float(self.learning_rate))
         self.history_: list[dict[str, float]] = []
         best, best_state, bad = -1.0, None, 0
         started = time.perf_counter()

@@ -20,9 +20,11 @@ import scipy.sparse as sp
 
 from movierec.errors import ConfigError, DataError
 from movierec.interactions import Interactions
-from movierec.models.base import EpochCallback, FactorRecommender, Tags, check_positive, check_random_state
+from movierec.models.base import EpochCallback, FactorRecommender, Tags, check_random_state
+from movierec.models.groups import FactorParams
+from movierec.models.params import NON_NEGATIVE, POSITIVE_INT, Constraint
 from movierec.models.space import FloatRange, IntRange, SearchSpace
-from movierec.models.weighting import WeightedRecommender, check_weighting, weighted_csr
+from movierec.models.weighting import WeightedRecommender, weighted_csr
 
 __all__ = ["IALS", "ials_fold_in"]
 
@@ -35,7 +37,7 @@ def ials_fold_in(item_factors: np.ndarray, items: np.ndarray, alpha0: float, reg
     return np.linalg.solve(a, hu.sum(axis=0)).astype(np.float32)
 
 
-class IALS(FactorRecommender, WeightedRecommender):
+class IALS(FactorParams, FactorRecommender, WeightedRecommender):
     """iALS with ``factors`` dimensions, unobserved weight ``alpha0``, ``regularization`` λ scaled by
     frequency^``reg_exponent`` ν, ``epochs`` alternations of ``cg_steps`` CG iterations, init scale ``init_std``.
 
@@ -55,31 +57,26 @@ class IALS(FactorRecommender, WeightedRecommender):
     }
     _json_state: ClassVar[tuple[str, ...]] = ("history_",)
 
-    # dup-ok: hyperparameter lists share a shape across models, not a meaning (names, defaults differ)
-    factors: int = 128
+    _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {
+        "alpha0": [NON_NEGATIVE],
+        "reg_exponent": [NON_NEGATIVE],
+        "cg_steps": [POSITIVE_INT],
+    }
+
+    # dup-ok: a model's defaults and own hyperparameters alike in shape to NMF's (name: type = value),
+    # not in meaning; what is shared (factors, epochs, random_state) is declared once in FactorParams
+    factors = 128
+    epochs = 16
     alpha0: float = 0.1
     regularization: float = 0.03
     reg_exponent: float = 1.0
-    epochs: int = 16
     cg_steps: int = 3
     init_std: float = 0.1
-    random_state: int | None = 42
-
-    def _check_params(self) -> None:
-        check_positive("factors", self.factors, integer=True)
-        check_positive("alpha0", self.alpha0, allow_zero=True)
-        check_positive("regularization", self.regularization, allow_zero=True)
-        check_positive("reg_exponent", self.reg_exponent, allow_zero=True)
-        check_positive("epochs", self.epochs, integer=True)
-        check_positive("cg_steps", self.cg_steps, integer=True)
-        check_positive("init_std", self.init_std, allow_zero=True)
-        check_weighting(self.weighting, self.half_life_days)
 
     def _fit(self, train: Interactions, *, on_epoch: EpochCallback | None = None) -> Self:
         """Alternate user and item half-steps for ``epochs`` rounds (loss per round in ``history_``)."""
         from movierec.models.kernels.accel import ials_half_step
 
-        self._check_params()
         if train.n_ratings == 0:
             raise DataError("ials: no positive interactions to train on")
         rng = check_random_state(self.random_state)

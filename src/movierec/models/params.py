@@ -27,7 +27,19 @@ import numpy as np
 
 from movierec.errors import ConfigError
 
-__all__ = ["Boolean", "Constraint", "Interval", "Options", "RandomState", "validate_params"]
+__all__ = [
+    "NON_NEGATIVE",
+    "NON_NEGATIVE_INT",
+    "POSITIVE",
+    "POSITIVE_INT",
+    "SHARED_CONSTRAINTS",
+    "Boolean",
+    "Constraint",
+    "Interval",
+    "Options",
+    "RandomState",
+    "validate_params",
+]
 
 
 @dataclass(frozen=True)
@@ -118,6 +130,39 @@ class RandomState:
 
 Constraint = Interval | Options | Boolean | RandomState | None
 """One accepted shape of value; ``None`` in a constraint list means ``None`` itself is accepted."""
+
+
+POSITIVE_INT = Interval(int, 1, None)
+NON_NEGATIVE_INT = Interval(int, 0, None)
+POSITIVE = Interval(float, 0, None, closed="neither")
+NON_NEGATIVE = Interval(float, 0, None)
+
+#: One meaning per hyperparameter name across models (issue 17): a model that takes a parameter of
+#: one of these names accepts what is listed here unless its own ``_parameter_constraints`` says
+#: otherwise (a model whose meaning differs declares its own, e.g. ``epochs=None`` in ``baseline``).
+#: Names whose meaning varies between models (``num_threads``: 0 = "all free cores" in ``als``) are
+#: left to each model.
+SHARED_CONSTRAINTS: dict[str, list[Constraint]] = {
+    # the factor-model group
+    "factors": [POSITIVE_INT],
+    "epochs": [POSITIVE_INT],
+    "learning_rate": [POSITIVE],
+    "regularization": [NON_NEGATIVE],
+    "random_state": [RandomState()],
+    # the torch-trainer group (VAEs, SASRec, GRU4Rec, BiVAE)
+    "batch_size": [POSITIVE_INT],
+    "n_threads": [POSITIVE_INT],
+    "dropout": [Interval(float, 0, 1, closed="left")],
+    "hidden": [POSITIVE_INT],
+    "latent": [POSITIVE_INT],
+    "max_len": [POSITIVE_INT],
+    "patience": [NON_NEGATIVE_INT],
+    "n_negatives": [NON_NEGATIVE_INT],
+    "time_budget": [POSITIVE, None],
+    # initialisation; recency decay (weighting="recency", sequential popularity)
+    "init_std": [NON_NEGATIVE],
+    "half_life_days": [POSITIVE],
+}
 
 
 def validate_params(

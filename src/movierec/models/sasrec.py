@@ -24,8 +24,10 @@ import numpy as np
 
 from movierec.errors import ConfigError, DataError
 from movierec.interactions import Interactions
-from movierec.models.base import EpochCallback, Tags, check_positive, check_random_state, require_interactions
+from movierec.models.base import EpochCallback, Tags, check_random_state, require_interactions
+from movierec.models.groups import TorchTrainerParams
 from movierec.models.kernels.threads import free_threads
+from movierec.models.params import NON_NEGATIVE, POSITIVE_INT, Constraint, Options
 from movierec.models.sequential import _check_history, time_order
 from movierec.models.torch_nets import NET_PREFIX, TorchNetState, import_torch
 
@@ -114,7 +116,7 @@ def _build_net(
     return Net()
 
 
-class SASRec(TorchNetState):
+class SASRec(TorchTrainerParams, TorchNetState):
     """Self-attentive sequential recommender (Kang & McAuley 2018): causal self-attention over the item history.
 
     ``max_len`` items of history, ``n_blocks`` attention blocks of ``n_heads`` heads, ``hidden``
@@ -135,44 +137,36 @@ class SASRec(TorchNetState):
     #: reads each user's history in time order: trained on every interaction, not only positives
     tags: ClassVar[Tags] = Tags(trains_on="sequences", fold_in="sequence", serving="sasrec")
 
-    # dup-ok: hyperparameter lists share a shape across models, not a meaning (names, defaults differ)
+    _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {
+        "n_blocks": [POSITIVE_INT],
+        "n_heads": [POSITIVE_INT],
+        "l2": [NON_NEGATIVE],
+        "loss": [Options("ce", "bce")],  # ce: full or sampled softmax; bce: one sampled negative
+        "device": [Options("auto", "cpu", "cuda")],
+    }
+
     max_len: int = 200
     n_blocks: int = 2
     n_heads: int = 1
     hidden: int = 64
     dropout: float = 0.4
-    epochs: int = 200
-    learning_rate: float = 3e-3
-    batch_size: int = 16
     patience: int = 12
     l2: float = 0.0
     loss: str = "ce"
     n_negatives: int = 4096
     device: str = "cpu"
-    n_threads: int = 2
-    random_state: int | None = 42
     time_budget: float | None = 180.0
+    # the trainer group's defaults (TorchTrainerParams declares them)
+    epochs = 200
+    learning_rate = 3e-3
+    batch_size = 16
+    n_threads = 2
 
     # --- helpers ----------------------------------------------------------------------------
-    def _check_params(self) -> None:
-        for name in ("max_len", "n_blocks", "n_heads", "hidden", "epochs", "batch_size", "n_threads"):
-            check_positive(name, getattr(self, name), integer=True)
-        check_positive("patience", self.patience, integer=True, allow_zero=True)
-        if self.time_budget is not None:
-            check_positive("time_budget", self.time_budget)
-        check_positive("n_negatives", self.n_negatives, integer=True, allow_zero=True)
-        check_positive("learning_rate", self.learning_rate)
-        check_positive("l2", self.l2, allow_zero=True)
-        if not (isinstance(self.dropout, (int, float)) and 0.0 <= self.dropout < 1.0):
-            raise ConfigError(f"dropout must be in [0, 1), got {self.dropout!r}")
+    def _validate_params(self) -> None:
+        super()._validate_params()
         if self.hidden % self.n_heads:
             raise ConfigError(f"hidden ({self.hidden}) must be divisible by n_heads ({self.n_heads})")
-        if self.loss not in ("ce", "bce"):
-            raise ConfigError(
-                f"loss must be 'ce' (full softmax) or 'bce' (one sampled negative), got {self.loss!r}"
-            )
-        if self.device not in ("auto", "cpu", "cuda"):
-            raise ConfigError(f"device must be 'auto', 'cpu' or 'cuda', got {self.device!r}")
 
     def _torch_device(self, torch: Any) -> Any:
         if self.device == "auto":
@@ -220,7 +214,6 @@ class SASRec(TorchNetState):
     # --- fit --------------------------------------------------------------------------------
     def _fit(self, train: Interactions, *, on_epoch: EpochCallback | None = None) -> Self:
         """Train on time-ordered histories; early-stop on NDCG@10 of each user's held-out latest training item."""
-        self._check_params()
         require_interactions(train)
         torch = _torch()
         torch.set_num_threads(free_threads(limit=min(int(self.n_threads), 2)))

@@ -14,7 +14,8 @@ import scipy.sparse as sp
 
 from movierec.errors import ConfigError
 from movierec.interactions import Interactions
-from movierec.models.base import BaseRecommender, Tags, check_positive, require_interactions
+from movierec.models.base import BaseRecommender, Tags, require_interactions
+from movierec.models.params import POSITIVE, Constraint
 from movierec.models.popularity import OneListRecommender
 
 __all__ = ["Markov", "SequentialPopularity", "time_order"]
@@ -53,7 +54,6 @@ class SequentialPopularity(OneListRecommender):
     list, the same for every user. Without timestamps every interaction weighs 1.
     """
 
-    # dup-ok: two sequence models' headers (name, tags, one hyperparameter) alike; nothing to share
     name: ClassVar[str] = "sequential-popularity"
     #: reads each user's history in time order: trained on every interaction, not only positives
     tags: ClassVar[Tags] = Tags(trains_on="sequences", fold_in="sequence", serving="scores")
@@ -62,7 +62,6 @@ class SequentialPopularity(OneListRecommender):
 
     def _fit(self, train: Interactions) -> Self:
         """Sum decayed weights per item; remember each user's last item (for history-aware callers)."""
-        check_positive("half_life_days", self.half_life_days)
         require_interactions(train)
         if train.timestamps is None:
             weights = np.ones(train.n_ratings, dtype=np.float64)
@@ -96,16 +95,16 @@ class Markov(BaseRecommender):
     part; a Markov-chain recommender in the sense of Shani, Heckerman & Brafman 2005).
     """
 
-    # dup-ok: two sequence models' headers (name, tags, one hyperparameter) alike; nothing to share
     name: ClassVar[str] = "markov"
     #: reads each user's history in time order: trained on every interaction, not only positives
     tags: ClassVar[Tags] = Tags(trains_on="sequences", fold_in="sequence", serving="markov")
+
+    _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {"alpha": [POSITIVE]}
 
     alpha: float = 1.0
 
     def _fit(self, train: Interactions) -> Self:
         """Count item-to-item transitions along each user's history and the popularity back-off."""
-        check_positive("alpha", self.alpha)
         require_interactions(train)
         self._remember_train(train)
         order = time_order(train)

@@ -25,9 +25,11 @@ import scipy.sparse as sp
 
 from movierec.errors import ConfigError, DataError
 from movierec.interactions import Interactions
-from movierec.models.base import EpochCallback, Tags, check_positive, check_random_state
+from movierec.models.base import EpochCallback, Tags, check_random_state
+from movierec.models.groups import TorchTrainerParams
+from movierec.models.params import NON_NEGATIVE, NON_NEGATIVE_INT, POSITIVE, POSITIVE_INT, Constraint
 from movierec.models.space import FloatRange, IntRange, SearchSpace
-from movierec.models.weighting import WeightedRecommender, check_weighting, weighted_csr
+from movierec.models.weighting import WeightedRecommender, weighted_csr
 
 __all__ = ["MultVAE", "RecVAE"]
 
@@ -52,7 +54,7 @@ def _layer_norm(x: np.ndarray, gain: np.ndarray, bias: np.ndarray, eps: float) -
     return (x - mean) / np.sqrt(var + eps) * gain + bias
 
 
-class _VAE(WeightedRecommender):
+class _VAE(TorchTrainerParams, WeightedRecommender):
     """Shared training loop, numpy inference and persistence of the two VAEs.
 
     ``n_threads`` defaults to 1: torch's intra-op threads spin-wait, and on the shared 2-core machine (load
@@ -63,15 +65,11 @@ class _VAE(WeightedRecommender):
     tags: ClassVar[Tags] = Tags(fold_in="factors")  # a new user's row goes through the encoder
     _json_state: ClassVar[tuple[str, ...]] = ("history_",)
 
-    # every VAE also declares epochs, batch_size, learning_rate, dropout, n_threads and random_state
-
-    def _check_common(self) -> None:
-        for name in ("epochs", "batch_size", "n_threads"):
-            check_positive(name, getattr(self, name), integer=True)
-        check_positive("learning_rate", self.learning_rate)
-        if not isinstance(self.dropout, (int, float)) or not 0.0 <= self.dropout < 1.0:
-            raise ConfigError(f"dropout must be in [0, 1), got {self.dropout!r}")
-        check_weighting(self.weighting, self.half_life_days)
+    # both VAEs' sizes and input dropout (Liang et al.'s and Shenbin et al.'s reference settings);
+    # epochs, batch_size, learning_rate, n_threads and random_state are TorchTrainerParams'
+    hidden: int = 600
+    latent: int = 200
+    dropout: float = 0.5
 
     def _build(self, torch: Any, n_items: int) -> Any:
         raise NotImplementedError
@@ -87,7 +85,6 @@ class _VAE(WeightedRecommender):
 
     def _fit(self, train: Interactions, *, on_epoch: EpochCallback | None = None) -> Self:
         """Train for ``epochs`` epochs with Adam on mini-batches of users (loss per epoch in ``history_``)."""
-        self._check_params()
         if train.n_ratings == 0:
             raise DataError(f"{self.name}: no interactions to train on")
         torch = _torch()
@@ -203,24 +200,13 @@ class MultVAE(_VAE):
         "learning_rate": FloatRange(1e-4, 1e-2, log=True),
     }
 
-    # dup-ok: hyperparameter lists share a shape across models, not a meaning (names, defaults differ)
-    hidden: int = 600
-    latent: int = 200
+    _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {
+        "beta": [NON_NEGATIVE],
+        "anneal_epochs": [NON_NEGATIVE_INT],
+    }
+
     beta: float = 0.2
     anneal_epochs: int = 20
-    dropout: float = 0.5
-    epochs: int = 100
-    batch_size: int = 500
-    learning_rate: float = 1e-3
-    n_threads: int = 1
-    random_state: int | None = 42
-
-    def _check_params(self) -> None:
-        self._check_common()
-        check_positive("hidden", self.hidden, integer=True)
-        check_positive("latent", self.latent, integer=True)
-        check_positive("beta", self.beta, allow_zero=True)
-        check_positive("anneal_epochs", self.anneal_epochs, integer=True, allow_zero=True)
 
     def _build(self, torch: Any, n_items: int) -> Any:
         nn = torch.nn
@@ -298,24 +284,16 @@ class RecVAE(_VAE):
     _MIXTURE = (3 / 20, 3 / 4, 1 / 10)  # the reference code's prior weights
     _LN_EPS = 0.1
 
-    # dup-ok: hyperparameter lists share a shape across models, not a meaning (names, defaults differ)
-    hidden: int = 600
-    latent: int = 200
-    gamma: float = 0.005
-    dropout: float = 0.5
-    epochs: int = 50
-    enc_epochs: int = 3
-    batch_size: int = 500
-    learning_rate: float = 5e-4
-    n_threads: int = 1
-    random_state: int | None = 42
+    _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {
+        "gamma": [POSITIVE],
+        "enc_epochs": [POSITIVE_INT],
+    }
 
-    def _check_params(self) -> None:
-        self._check_common()
-        check_positive("hidden", self.hidden, integer=True)
-        check_positive("latent", self.latent, integer=True)
-        check_positive("gamma", self.gamma)
-        check_positive("enc_epochs", self.enc_epochs, integer=True)
+    gamma: float = 0.005
+    enc_epochs: int = 3
+    # the trainer group's defaults (TorchTrainerParams declares them)
+    epochs = 50
+    learning_rate = 5e-4
 
     def _build(self, torch: Any, n_items: int) -> Any:
         nn = torch.nn

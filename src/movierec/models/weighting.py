@@ -7,6 +7,7 @@ weighting turns it into the users × items matrix they learn from.
 from __future__ import annotations
 
 from dataclasses import KW_ONLY
+from typing import ClassVar
 
 import numpy as np
 import scipy.sparse as sp
@@ -14,6 +15,7 @@ import scipy.sparse as sp
 from movierec.errors import ConfigError, DataError
 from movierec.interactions import Interactions
 from movierec.models.base import BaseRecommender, require_interactions
+from movierec.models.params import Constraint, Options
 
 __all__ = ["WEIGHTINGS", "WeightedRecommender", "check_weighting", "interaction_weights", "weighted_csr"]
 
@@ -69,6 +71,8 @@ class WeightedRecommender(BaseRecommender):
     ``"recency"`` (:func:`interaction_weights`). Both are keyword-only and come after the model's
     own hyperparameters in its constructor.
     """
+
+    _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {"weighting": [Options(*WEIGHTINGS)]}
 
     _: KW_ONLY
     weighting: str = "binary"

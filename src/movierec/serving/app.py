@@ -311,12 +311,15 @@ def create_app(
     return app
 
 
-def _movie_routes(app: FastAPI, art: Artifact) -> None:
-    """GET /health, /movies, /movies/{movieId} and /movies/{movieId}/similar.
+# What the routes share, declared once (FastAPI builds the OpenAPI schema from these): a raw user or movie id
+# in the path, a list length in the query, and what a recommendations route answers.
+RawId = Annotated[str, PathParam(max_length=128)]
+ListLength = Annotated[int, Query(ge=1, le=500)]
+_RECS: dict[str, Any] = {"response_model": RecommendationsResponse, "tags": ["recommendations"]}
 
-    The route declarations look alike (decorator, typed path and query parameters, one artifact call):
-    FastAPI builds the OpenAPI schema from each one, so they stay written out.
-    """
+
+def _movie_routes(app: FastAPI, art: Artifact) -> None:
+    """GET /health, /movies, /movies/{movieId} and /movies/{movieId}/similar."""
 
     @app.get("/health", response_model=Health, tags=["service"])
     async def health(request: Request) -> Response:
@@ -328,7 +331,7 @@ def _movie_routes(app: FastAPI, art: Artifact) -> None:
         search: Annotated[
             str, Query(max_length=200, description="Part of a title; case and accents ignored.")
         ] = "",
-        limit: Annotated[int, Query(ge=1, le=500)] = 20,
+        limit: ListLength = 20,
     ) -> Response:
         """Movies whose title contains ``search`` (prefix matches and popular movies first); empty: most rated.
 
@@ -341,19 +344,12 @@ def _movie_routes(app: FastAPI, art: Artifact) -> None:
         return _json(body)
 
     @app.get("/movies/{movieId}", response_model=Movie, tags=["movies"], responses=responses(404))
-    async def movie(movieId: Annotated[str, PathParam(max_length=128)]) -> Response:
+    async def movie(movieId: RawId) -> Response:
         """One movie: title, year, genres and how many training ratings it has."""
         return _json(art.movie(movieId))
 
-    @app.get(
-        "/movies/{movieId}/similar",
-        response_model=RecommendationsResponse,
-        tags=["recommendations"],
-        responses=responses(404),
-    )
-    async def similar(
-        movieId: Annotated[str, PathParam(max_length=128)], k: Annotated[int, Query(ge=1, le=500)] = 10
-    ) -> Response:
+    @app.get("/movies/{movieId}/similar", **_RECS, responses=responses(404))
+    async def similar(movieId: RawId, k: ListLength = 10) -> Response:
         """Movies most like this one (cosine of item vectors, or the model's neighbour list), shrunk by how many
         users rated both; movies under the support floor are left out."""
         return _rec_response(art, None, art.similar_rows(movieId, k))
@@ -362,15 +358,10 @@ def _movie_routes(app: FastAPI, art: Artifact) -> None:
 def _recommendation_routes(app: FastAPI, art: Artifact) -> None:
     """GET /users/{userId}/recommendations and POST /recommendations (a visitor)."""
 
-    @app.get(
-        "/users/{userId}/recommendations",
-        response_model=RecommendationsResponse,
-        tags=["recommendations"],
-        responses=responses(404),
-    )
+    @app.get("/users/{userId}/recommendations", **_RECS, responses=responses(404))
     async def user_recommendations(
-        userId: Annotated[str, PathParam(max_length=128)],
-        k: Annotated[int, Query(ge=1, le=500)] = 10,
+        userId: RawId,
+        k: ListLength = 10,
         exclude_seen: bool = True,
         genres: Annotated[
             str | None, Query(max_length=1000, description="Comma-separated, e.g. Comedy,Drama")
@@ -394,12 +385,7 @@ def _recommendation_routes(app: FastAPI, art: Artifact) -> None:
             art.recommend_index(u, k, exclude_seen=exclude_seen, genres=wanted, rerank=rerank),
         )
 
-    @app.post(
-        "/recommendations",
-        response_model=RecommendationsResponse,
-        tags=["recommendations"],
-        responses=responses(404, 413),
-    )
+    @app.post("/recommendations", **_RECS, responses=responses(404, 413))
     async def visitor_recommendations(body: RecommendRequest) -> Response:
         """Recommendations for someone not in the training data, from a few ratings (fold-in) or an ordered history.
 

@@ -32,7 +32,7 @@ from movierec.errors import ArtifactError, ConfigError
 from movierec.interactions import IdMap, IdMapped, Interactions
 from movierec.jsonsafe import to_jsonable
 from movierec.output_folders import check_artifact_target
-from movierec.serving.validate import sign_manifest, validate_artifact
+from movierec.serving.validate import ArtifactParts, sign_manifest, validate_artifact
 from movierec.serving.visitor import visitor_export
 from movierec.titles import fold_title, match_title, search_key, suggest_titles
 
@@ -210,15 +210,9 @@ def serving_view(
     manifest.update(model_version="unsaved", files={})
     seen = train.csr().astype(np.float32)
     seen.sort_indices()
-    parts = {"indptr": seen.indptr, "indices": seen.indices, "ratings": seen.data}
-    return Artifact(
-        Path("."),
-        manifest,
-        arrays,
-        parts,
-        _ids_frame(train.user_map, train.item_map),
-        _items_frame(dataset, train),
-    )
+    csr = {"indptr": seen.indptr, "indices": seen.indices, "ratings": seen.data}
+    ids, items = _ids_frame(train.user_map, train.item_map), _items_frame(dataset, train)
+    return Artifact(Path("."), ArtifactParts(manifest, arrays, csr, ids, items))
 
 
 def build_manifest(
@@ -434,8 +428,9 @@ def load_artifact(path: str | Path) -> Artifact:
         items = pd.read_parquet(root / "items.parquet")
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
         raise ArtifactError(f"{root}: unreadable artifact data ({exc})") from exc
-    validate_artifact(root, manifest, arrays, seen_parts, ids, items)  # structure, not just checksums
-    return Artifact(root, manifest, arrays, seen_parts, ids, items)
+    parts = ArtifactParts(manifest, arrays, seen_parts, ids, items)
+    validate_artifact(root, parts)  # structure, not just checksums
+    return Artifact(root, parts)
 
 
 def _id_map(ids: pd.DataFrame, kind: str) -> IdMap:
@@ -462,6 +457,18 @@ class _Query:
     min_support: int | None = None
 
 
+def _manifest_fact(*keys: str) -> Any:
+    """A read-only :class:`Artifact` property: the manifest's value under ``keys``, as a string."""
+
+    def fact(self: Artifact) -> str:
+        value: Any = self.manifest
+        for key in keys:
+            value = value[key]
+        return str(value)
+
+    return property(fact, doc=f"The manifest's {'.'.join(keys)}.")
+
+
 #: rated items considered when explaining a visitor's list (the best-rated ones)
 _EXPLAIN_MAX = 20
 
@@ -475,18 +482,11 @@ class Artifact(IdMapped):
     predicted rating as ``predictedRating``.
     """
 
-    def __init__(
-        self,
-        path: Path,
-        manifest: dict[str, Any],
-        arrays: dict[str, np.ndarray],
-        seen: dict[str, np.ndarray],
-        ids: pd.DataFrame,
-        items: pd.DataFrame,
-    ) -> None:
+    def __init__(self, path: Path, parts: ArtifactParts) -> None:
         from movierec.scoring import make_scorer
         from movierec.scoring.support import default_min_support
 
+        manifest, arrays, seen, ids, items = parts
         self.path = path
         self.manifest = manifest
         self.user_map = _id_map(ids, "user")
@@ -534,22 +534,10 @@ class Artifact(IdMapped):
         return pd.DataFrame([self.movie_row(i) for i in range(self.n_items)])
 
     # --- facts ------------------------------------------------------------------------
-    # dup-ok: one property per manifest fact, alike by design
-    @property
-    def model_name(self) -> str:
-        return str(self.manifest["model"]["name"])
-
-    @property
-    def model_version(self) -> str:
-        return str(self.manifest["model_version"])
-
-    @property
-    def dataset_name(self) -> str:
-        return str(self.manifest["dataset"]["name"])
-
-    @property
-    def created_at(self) -> str:
-        return str(self.manifest["created_at"])
+    model_name = _manifest_fact("model", "name")
+    model_version = _manifest_fact("model_version")
+    dataset_name = _manifest_fact("dataset", "name")
+    created_at = _manifest_fact("created_at")
 
     @property
     def rating_scale(self) -> tuple[float, float]:
@@ -643,38 +631,26 @@ class Artifact(IdMapped):
         """Dense index of a raw movie id (``UnknownIdError`` when the artifact does not know it)."""
         return int(self.item_map.index(_as_key(self._item_str, movie_raw_id)))
 
-    def recommend(
-        self,
-        user_raw_id: object,
-        k: int = 10,
-        exclude_seen: bool = True,
-        genres: Sequence[str] | None = None,
-        min_support: int | None = None,
-    ) -> pd.DataFrame:
+    # One computation, two renderings: recommend_index ranks (its options are the only list of them),
+    # recommend_rows renders the API's JSON rows, recommend the DataFrame a notebook reads.
+    def recommend(self, user_raw_id: object, k: int = 10, **options: Any) -> pd.DataFrame:
         """Top-``k`` movies for a known user as a DataFrame, best first (index ``rank`` from 1).
 
-        Columns ``movieId, title, year, genres, score, n_ratings`` (plus ``predicted_rating`` for
-        rating predictors, clipped to the scale), the shape :meth:`movierec.Recommender.recommend`
-        returns, so a notebook reads a served model as it reads a trained one; ``genres`` is
-        ``|``-joined and ``n_ratings`` counts the movie's training interactions. The HTTP API's
-        JSON rows are :meth:`recommend_rows`.
+        ``options`` are :meth:`recommend_index`'s (``exclude_seen``, ``genres``, ``min_support``,
+        ``rerank``). Columns ``movieId, title, year, genres, score, n_ratings`` (plus
+        ``predicted_rating`` for rating predictors, clipped to the scale), the shape
+        :meth:`movierec.Recommender.recommend` returns, so a notebook reads a served model as it reads a
+        trained one; ``genres`` is ``|``-joined and ``n_ratings`` counts the movie's training
+        interactions. The HTTP API's JSON rows are :meth:`recommend_rows`.
         """
-        return recommendations_frame(self.recommend_rows(user_raw_id, k, exclude_seen, genres, min_support))
+        return recommendations_frame(self.recommend_rows(user_raw_id, k, **options))
 
-    # dup-ok: recommend's options again, returning rows (one vocabulary, not shared code)
-    def recommend_rows(
-        self,
-        user_raw_id: object,
-        k: int = 10,
-        exclude_seen: bool = True,
-        genres: Sequence[str] | None = None,
-        min_support: int | None = None,
-    ) -> list[dict[str, Any]]:
+    def recommend_rows(self, user_raw_id: object, k: int = 10, **options: Any) -> list[dict[str, Any]]:
         """:meth:`recommend` as the API's JSON rows ``movieId, title, year, genres, score, ratings``
-        (plus ``predictedRating`` for rating predictors), best first."""
-        return self.recommend_index(self.user_index(user_raw_id), k, exclude_seen, genres, min_support)
+        (plus ``predictedRating`` for rating predictors), best first; ``options`` as :meth:`recommend_index`."""
+        return self.recommend_index(self.user_index(user_raw_id), k, **options)
 
-    # dup-ok: recommend's options again, for a user index (one vocabulary, not shared code)
+    # dup-ok: movierec.Recommender.recommend takes these options too (one vocabulary for Python and the API)
     def recommend_index(
         self,
         u: int,
@@ -684,7 +660,9 @@ class Artifact(IdMapped):
         min_support: int | None = None,
         rerank: str | None = None,
     ) -> list[dict[str, Any]]:
-        """:meth:`recommend` for a user index (from :meth:`user_index`); ``rerank`` = ``"mmr:0.3"``… (movierec.rerank)."""
+        """Top-``k`` for a user index (from :meth:`user_index`) as JSON rows: movies the user saw are left out
+        unless ``exclude_seen=False``, ``genres`` keeps movies having any of them, ``min_support`` overrides
+        the support floor, ``rerank`` = ``"mmr:0.3"``… (movierec.rerank) re-orders the list."""
         history = self._seen.indices[self._seen.indptr[u] : self._seen.indptr[u + 1]]
         exclude = history if exclude_seen else None
         raw = self.scorer.known(u)

@@ -21,14 +21,14 @@ import hmac
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
 
 from movierec.errors import ArtifactError
 
-__all__ = ["KEY_ENV", "SIGNATURE", "sign_manifest", "validate_artifact", "verify_signature"]
+__all__ = ["KEY_ENV", "SIGNATURE", "ArtifactParts", "sign_manifest", "validate_artifact", "verify_signature"]
 
 KEY_ENV = "MOVIEREC_ARTIFACT_KEY"
 SIGNATURE = "manifest.sig"
@@ -194,16 +194,20 @@ def _arrays(root: Path, arrays: Mapping[str, np.ndarray], family: str, n_users: 
             raise _fail(root, f"factors.npz '{name}' holds {bad} NaN or infinite values")
 
 
-# dup-ok: the parts Artifact.__init__ takes (what a loaded artifact is made of)
-def validate_artifact(
-    root: Path,
-    manifest: Mapping[str, Any],
-    arrays: Mapping[str, np.ndarray],
-    seen: Mapping[str, np.ndarray],
-    ids: pd.DataFrame,
-    items: pd.DataFrame,
-) -> None:
+class ArtifactParts(NamedTuple):
+    """What an artifact is made of, as read from its files (or built in memory): what
+    :func:`validate_artifact` checks and :class:`movierec.serving.artifact.Artifact` serves from."""
+
+    manifest: dict[str, Any]
+    arrays: dict[str, np.ndarray]  # factors.npz
+    seen: dict[str, np.ndarray]  # seen.npz: the training interactions as CSR parts
+    ids: pd.DataFrame
+    items: pd.DataFrame
+
+
+def validate_artifact(root: Path, parts: ArtifactParts) -> None:
     """Refuse (``ArtifactError``, one line) an artifact whose structure scoring could not rely on; see the module doc."""
+    manifest, arrays, seen, ids, items = parts
     verify_signature(root)
     n_users, n_items, family = _manifest(root, manifest)
     _tables(root, ids, items, n_users, n_items)

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from movierec.models.base import check_positive
+from movierec.spark.results import JobResult
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -108,7 +109,7 @@ def top_k_unseen(
 
 
 @dataclass
-class BatchResult:
+class BatchResult(JobResult):
     """What ``spark recommend`` wrote: the Parquet path, how many users and rows, and the time taken."""
 
     out: Path
@@ -116,15 +117,6 @@ class BatchResult:
     n_rows: int
     k: int
     seconds: float
-
-    def summary(self) -> dict[str, Any]:
-        return {
-            "out": str(self.out),
-            "n_users": self.n_users,
-            "n_rows": self.n_rows,
-            "k": self.k,
-            "seconds": round(self.seconds, 3),
-        }
 
 
 def _users_frame(

@@ -14,7 +14,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -23,6 +23,8 @@ from movierec.datasets import Dataset, bundled_path, sha256_file
 from movierec.errors import ConfigError, DataError
 from movierec.interactions import IdMap, Interactions
 from movierec.models.base import BaseRecommender, check_positive
+from movierec.models.params import NON_NEGATIVE, POSITIVE_INT, Boolean, Constraint, Interval
+from movierec.spark.results import JobResult
 
 if TYPE_CHECKING:
     from pyspark.ml.recommendation import ALSModel
@@ -59,26 +61,37 @@ class SparkALSModel(BaseRecommender):
     """
 
     name = "spark-als"
+    #: the ALS hyperparameters, declared once: ``train``, ``train_on_frames`` and ``fit_als`` take them
+    #: as keywords (``rank=64, reg=0.05``) and check them here; the CLI's options carry the same names
+    _aliases: ClassVar[dict[str, str]] = {  # Spark's spellings
+        "maxIter": "iterations",
+        "regParam": "reg",
+        "implicitPrefs": "implicit",
+    }
+    _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {
+        "rank": [POSITIVE_INT],
+        "reg": [NON_NEGATIVE],
+        "iterations": [POSITIVE_INT],
+        "implicit": [Boolean()],
+        "alpha": [NON_NEGATIVE],
+        "implicit_threshold": [Interval(float, None, None)],
+        "seed": [Interval(int, None, None)],
+    }
 
-    def __init__(
-        self,
-        rank: int = 64,
-        reg: float = 0.05,
-        iterations: int = 15,
-        implicit: bool = False,
-        alpha: float = 10.0,
-        implicit_threshold: float = 4.0,
-        seed: int = 42,
-    ) -> None:
-        # hyperparameters stored unchanged (scikit-learn's convention): the same shape as every model's
-        # __init__ and as train()'s keywords, which pass them through to Spark's ALS
-        self.rank = rank
-        self.reg = reg
-        self.iterations = iterations
-        self.implicit = implicit
-        self.alpha = alpha
-        self.implicit_threshold = implicit_threshold
-        self.seed = seed
+    # dup-ok: Spark ALS's hyperparameters, alike in shape to GRU4Rec's list (name: type = value), not in
+    # meaning; kept under Spark's CLI names (--rank, --reg, --iterations) that the manifest records
+    rank: int = 64
+    reg: float = 0.05
+    iterations: int = 15
+    implicit: bool = False
+    alpha: float = 10.0
+    implicit_threshold: float = 4.0
+    seed: int = 42
+
+    def checked(self) -> SparkALSModel:
+        """These hyperparameters, checked against their declared constraints (a ConfigError names the first bad one)."""
+        self._validate_params()
+        return self
 
     @property
     def kind(self) -> str:  # type: ignore[override]
@@ -343,40 +356,21 @@ def index_ids(
 # --- training and evaluation -------------------------------------------------------------------
 
 
-def fit_als(
-    train_df: DataFrame,
-    *,
-    rank: int = 64,
-    reg: float = 0.05,
-    iterations: int = 15,
-    implicit: bool = False,
-    alpha: float = 10.0,
-    seed: int = 42,
-    num_blocks: int | None = None,
-) -> ALSModel:
-    """Fit ``pyspark.ml.recommendation.ALS`` on ``user, item, rating`` with ``coldStartStrategy="drop"``."""
+def fit_als(train_df: DataFrame, *, num_blocks: int | None = None, **als: Any) -> ALSModel:
+    """Fit ``pyspark.ml.recommendation.ALS`` on ``user, item, rating`` with ``coldStartStrategy="drop"``.
+
+    ``als``: the hyperparameters of :class:`SparkALSModel` (``rank``, ``reg``, ``iterations``,
+    ``implicit``, ``alpha``, ``seed``; ``implicit_threshold`` is accepted and not used here).
+    """
     from pyspark.ml.recommendation import ALS
 
-    check_positive("--rank", rank, integer=True)
-    check_positive("--reg", reg, allow_zero=True)
-    check_positive("--iterations", iterations, integer=True)
-    check_positive("--alpha", alpha, allow_zero=True)
-    als = ALS(
-        rank=rank,
-        maxIter=iterations,
-        regParam=reg,
-        implicitPrefs=implicit,
-        alpha=alpha,
-        userCol=USER,
-        itemCol=ITEM,
-        ratingCol=RATING,
-        coldStartStrategy="drop",
-        seed=seed,
-    )
+    p = SparkALSModel(**als).checked()
+    params = p.library_params("rank", "iterations", "reg", "implicit", "alpha", "seed")
+    estimator = ALS(**params, userCol=USER, itemCol=ITEM, ratingCol=RATING, coldStartStrategy="drop")
     if num_blocks is not None:
         check_positive("--num-blocks", num_blocks, integer=True)
-        als = als.setNumUserBlocks(num_blocks).setNumItemBlocks(num_blocks)
-    return als.fit(train_df)
+        estimator = estimator.setNumUserBlocks(num_blocks).setNumItemBlocks(num_blocks)
+    return estimator.fit(train_df)
 
 
 def evaluate_explicit(model: ALSModel, test_df: DataFrame) -> dict[str, Any]:
@@ -471,8 +465,11 @@ def collect_factors(factors: DataFrame, rank: int) -> tuple[np.ndarray, np.ndarr
 
 
 @dataclass
-class SparkTrainResult:
+class SparkTrainResult(JobResult):
     """What ``spark train`` did: where the artifact went, the hold-out metrics, sizes and timings."""
+
+    _hidden: ClassVar[tuple[str, ...]] = ("model",)
+    _shown_as: ClassVar[dict[str, str]] = {"ui_url": "spark_ui"}
 
     artifact: Path
     metrics: dict[str, Any]
@@ -484,20 +481,6 @@ class SparkTrainResult:
     dropped: dict[str, int] = field(default_factory=dict)
     ui_url: str | None = None
     model: SparkALSModel | None = None
-
-    def summary(self) -> dict[str, Any]:
-        """JSON-safe facts for ``--json`` and logs."""
-        return {
-            "artifact": str(self.artifact),
-            "metrics": self.metrics,
-            "n_users": self.n_users,
-            "n_items": self.n_items,
-            "n_train": self.n_train,
-            "n_test": self.n_test,
-            "seconds": {k: round(v, 3) for k, v in self.seconds.items()},
-            "dropped": self.dropped,
-            "spark_ui": self.ui_url,
-        }
 
 
 def _load_movies(
@@ -540,13 +523,6 @@ def train_on_frames(
     user_ids: np.ndarray | None,
     item_ids: np.ndarray | None,
     out: str | Path,
-    rank: int = 64,
-    reg: float = 0.05,
-    iterations: int = 15,
-    implicit: bool = False,
-    alpha: float = 10.0,
-    implicit_threshold: float = 4.0,
-    seed: int = 42,
     k: int = 10,
     num_blocks: int | None = None,
     dataset_name: str = "data",
@@ -555,15 +531,18 @@ def train_on_frames(
     split_note: str = "",
     force: bool = False,
     notes: list[str] | None = None,
+    **als: Any,
 ) -> SparkTrainResult:
     """Train, evaluate and export from already split Spark frames with int ``user, item`` and float ``rating``.
 
     ``user_ids``/``item_ids`` give the raw id of each index (``None``: the indices are the raw ids).
     Use this to hand Spark exactly the rows of a split made elsewhere (e.g. ``ratings_holdout``).
+    ``als``: the ALS hyperparameters of :class:`SparkALSModel` (``rank``, ``reg``, ``iterations``,
+    ``implicit``, ``alpha``, ``implicit_threshold``, ``seed``), declared and checked there.
     """
-    # The ALS keywords repeat train()'s (and the CLI's) on purpose: each layer is public and typed; one
-    # settings object would merge them at the cost of the documented call signatures (docs/spark.md).
     from movierec.serving.artifact import export_artifact
+
+    fitted = SparkALSModel(**als).checked()
 
     seconds: dict[str, float] = {}
     t0 = time.perf_counter()
@@ -575,19 +554,10 @@ def train_on_frames(
     t0 = time.perf_counter()
     if num_blocks is None and spark.sparkContext.master.startswith("local"):
         num_blocks = spark.sparkContext.defaultParallelism  # one block per core: Spark's 10 only adds tasks
-    model = fit_als(
-        train_df,
-        rank=rank,
-        reg=reg,
-        iterations=iterations,
-        implicit=implicit,
-        alpha=alpha,
-        seed=seed,
-        num_blocks=num_blocks,
-    )
+    model = fit_als(train_df, num_blocks=num_blocks, **fitted.get_params())
     # ALS is lazy about its factor tables: materialise them inside the timed fit
-    u_idx, u_mat = collect_factors(model.userFactors, rank)
-    i_idx, i_mat = collect_factors(model.itemFactors, rank)
+    u_idx, u_mat = collect_factors(model.userFactors, fitted.rank)
+    i_idx, i_mat = collect_factors(model.itemFactors, fitted.rank)
     seconds["fit"] = time.perf_counter() - t0
     metrics: dict[str, Any] = {}
     n_test = 0
@@ -597,22 +567,14 @@ def train_on_frames(
         n_test = test_df.count()
         metrics = (
             evaluate_implicit(model, train_df, test_df, k=k)
-            if implicit
+            if fitted.implicit
             else evaluate_explicit(model, test_df)
         )
-        metrics.update({"n_test": n_test, "seed": seed, "split": split_note})
+        metrics.update({"n_test": n_test, "seed": fitted.seed, "split": split_note})
         seconds["evaluate"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     inter = _driver_interactions(train_df, u_idx, i_idx, user_ids, item_ids)
-    fitted = SparkALSModel(
-        rank=rank,
-        reg=reg,
-        iterations=iterations,
-        implicit=implicit,
-        alpha=alpha,
-        implicit_threshold=implicit_threshold,
-        seed=seed,
-    ).set_factors(u_mat, i_mat, inter)
+    fitted.set_factors(u_mat, i_mat, inter)
     dataset = Dataset(dataset_name, inter, catalog=movies, sha256=dataset_sha256)
     ui = spark.sparkContext.uiWebUrl
     all_notes = [f"trained with Spark {spark.version} ALS on {spark.sparkContext.master}", *(notes or [])]
@@ -623,7 +585,7 @@ def train_on_frames(
         out,
         metrics=metrics,
         force=force,
-        implicit_threshold=implicit_threshold if implicit else 4.0,
+        implicit_threshold=fitted.implicit_threshold if fitted.implicit else 4.0,
         notes=all_notes,
     )
     seconds["export"] = time.perf_counter() - t0
@@ -658,28 +620,21 @@ def train(
     ratings: str | Path | None = None,
     *,
     out: str | Path,
-    fmt: str | None = None,
-    user_col: str = "userId",
-    item_col: str = "movieId",
-    rating_col: str = "rating",
-    sep: str = ",",
-    rank: int = 64,
-    reg: float = 0.05,
-    iterations: int = 15,
-    implicit: bool = False,
-    alpha: float = 10.0,
-    implicit_threshold: float = 4.0,
     test_size: float = 0.2,
-    seed: int = 42,
     k: int = 10,
-    max_bad_share: float = 0.01,
     id_mapping: str = "index",
     num_blocks: int | None = None,
     movies: str | Path | None = None,
     force: bool = False,
+    **options: Any,
 ) -> SparkTrainResult:
     """Read ``ratings`` (default: bundled ml-latest-small), map ids, split with a seed, train, evaluate, export.
 
+    ``options`` go to the step that declares them: the ALS hyperparameters to
+    :class:`SparkALSModel` (``rank=64``, ``reg=0.05``, ``iterations=15``, ``implicit=False``,
+    ``alpha=10.0``, ``implicit_threshold=4.0``, ``seed=42``; checked before Spark reads anything,
+    ``seed`` also seeds the split), the table's format to :func:`read_ratings` (``fmt``,
+    ``user_col``, ``item_col``, ``rating_col``, ``sep``, ``max_bad_share``).
     The hold-out is Spark's seeded ``randomSplit`` (scales; not row-for-row ``ratings_holdout``).
     Implicit mode keeps rows with rating ≥ ``implicit_threshold`` as positives of weight 1
     (MovieLens semantics); ``implicit_threshold=0`` keeps every row and its value as the confidence
@@ -692,20 +647,12 @@ def train(
     if not (0.0 <= test_size < 1.0):
         raise ConfigError(f"--test-size must be in [0, 1), got {test_size}")
     check_positive("--k", k, integer=True)
-    for name, value in (("--rank", rank), ("--iterations", iterations)):
-        check_positive(name, value, integer=True)
+    als_names = set(SparkALSModel().get_params()) | set(SparkALSModel._aliases)
+    settings = SparkALSModel(**{n: v for n, v in options.items() if n in als_names}).checked()
+    implicit, implicit_threshold, seed = settings.implicit, settings.implicit_threshold, settings.seed
     t_start = time.perf_counter()
-    src = read_ratings(
-        spark,
-        ratings,
-        fmt=fmt,
-        user_col=user_col,
-        item_col=item_col,
-        rating_col=rating_col,
-        sep=sep,
-        max_bad_share=max_bad_share,
-        direct_ids=id_mapping == "direct",
-    )
+    read_options = {n: v for n, v in options.items() if n not in als_names}
+    src = read_ratings(spark, ratings, direct_ids=id_mapping == "direct", **read_options)
     frame = src.frame
     if implicit and implicit_threshold > 0:
         frame = frame.filter(F.col(RATING) >= implicit_threshold).withColumn(RATING, F.lit(1.0).cast("float"))
@@ -731,13 +678,6 @@ def train(
         user_ids=None if id_mapping == "direct" else user_ids,
         item_ids=None if id_mapping == "direct" else item_ids,
         out=out,
-        rank=rank,
-        reg=reg,
-        iterations=iterations,
-        implicit=implicit,
-        alpha=alpha,
-        implicit_threshold=implicit_threshold,
-        seed=seed,
         k=k,
         num_blocks=num_blocks,
         dataset_name=name,
@@ -746,6 +686,7 @@ def train(
         split_note=split_note,
         force=force,
         notes=notes,
+        **settings.get_params(),
     )
     result.dropped = dict(src.dropped)
     result.seconds["total"] = time.perf_counter() - t_start

@@ -263,27 +263,28 @@ def grouped_bars(
     return save(fig, path)
 
 
-def _grouped_on(
+def bars_on(
     ax: Any,
     values: Mapping[str, Mapping[str, float]],
-    metrics: Sequence[str],
+    keys: Sequence[str],
     intervals: Mapping[str, Mapping[str, tuple[float, float]]] | None = None,
     colours: Mapping[str, str] | None = None,
-) -> None:
-    """Draw grouped bars (one group per metric, one bar per model) on ``ax``."""
-    models = list(values)
-    colours = colours or model_colours(models)
-    width = 0.8 / max(len(models), 1)
-    x = np.arange(len(metrics))
-    for j, m in enumerate(models):
-        vals = np.array([values[m].get(k, np.nan) for k in metrics], dtype=np.float64)
+) -> np.ndarray:
+    """One group of bars per key, one bar per series (``values[series][key]``, missing: no bar), each
+    series' 95% intervals as error bars; returns the groups' x positions (for the caller's tick labels)."""
+    series = list(values)
+    colours = colours or model_colours(series)
+    width = 0.8 / max(len(series), 1)
+    x = np.arange(len(keys))
+    for j, m in enumerate(series):
+        vals = np.array([values[m].get(k, np.nan) for k in keys], dtype=np.float64)
         err = None
         if intervals and m in intervals:
-            lo = np.array([intervals[m].get(k, (np.nan, np.nan))[0] for k in metrics], dtype=np.float64)
-            hi = np.array([intervals[m].get(k, (np.nan, np.nan))[1] for k in metrics], dtype=np.float64)
+            lo = np.array([intervals[m].get(k, (np.nan, np.nan))[0] for k in keys], dtype=np.float64)
+            hi = np.array([intervals[m].get(k, (np.nan, np.nan))[1] for k in keys], dtype=np.float64)
             err = np.nan_to_num(np.vstack([vals - lo, hi - vals]), nan=0.0).clip(min=0)
         ax.bar(
-            x + (j - (len(models) - 1) / 2) * width,
+            x + (j - (len(series) - 1) / 2) * width,
             np.nan_to_num(vals),
             width,
             yerr=err,
@@ -292,8 +293,17 @@ def _grouped_on(
             label=m,
             error_kw={"lw": 0.8},
         )
+    return x
+
+
+def _grouped_on(
+    ax: Any, values: Mapping[str, Mapping[str, float]], metrics: Sequence[str], *bars: Any
+) -> None:
+    """Draw grouped bars (one group per metric, one bar per model; ``bars``: :func:`bars_on`'s intervals and
+    colours) on ``ax``, with the metric names under the groups and the models' legend above them."""
+    x = bars_on(ax, values, metrics, *bars)
     ax.set_xticks(x, list(metrics))
-    ax.legend(ncols=min(len(models), 6), loc="upper right", frameon=False)
+    ax.legend(ncols=min(len(values), 6), loc="upper right", frameon=False)
     ymax = ax.get_ylim()[1]
     ax.set_ylim(0, ymax * 1.15)
     ax.grid(axis="x", visible=False)

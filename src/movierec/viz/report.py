@@ -17,7 +17,7 @@ import shutil
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -306,7 +306,7 @@ def _resolve_split(specs: Sequence[ModelSpec]) -> str:
 
 
 def _dataset_section(ds: Any, charts_dir: Path) -> tuple[dict[str, Any], dict[str, Path]]:
-    from movierec.viz import report_charts as C
+    from movierec.viz import charts as C
 
     inter = ds.interactions
     summary = ds.summary()
@@ -686,7 +686,7 @@ def build_report(
     section, :func:`_train_evaluate`, the sequence and new-users sections, :func:`_curves`,
     :func:`_model_charts`, the beyond-accuracy section, :func:`_embedding_maps`, :func:`_write`.
     """
-    from movierec.viz import report_charts as C
+    from movierec.viz import charts as C
 
     run = _start(
         dataset,
@@ -906,7 +906,7 @@ def _model_charts(
     curves: dict[str, dict[str, list[float]]],
 ) -> dict[str, Path]:
     """RMSE bars, ranking bars with intervals, per-user NDCG, metric vs K and training curves (PNG files)."""
-    from movierec.viz import report_charts as C
+    from movierec.viz import charts as C
 
     k, charts_dir = run.k, run.charts_dir
     charts: dict[str, Path] = {}
@@ -1044,19 +1044,26 @@ def _write(
             payload[key] = sections[key]
     if sections["beyond"] is not None:
         payload["beyond"] = {key: v for key, v in sections["beyond"].items() if key != "charts"}
-    html = _render(  # keyword calls (here and Report below) name the template's and the record's fields
+    report = Report(
+        out=out,
+        table=table,
+        results=results,
+        timings=run.timings,
+        files=written,
+        notes=run.notes,
+        reading=text,
+        comparison=rows,
+        k=k,
+        winners=winners,
+    )
+    html = _render(  # the page shows the report record, with the charts and sections around it
+        report,
         ds=run.ds,
         summary=summary,
         data_charts=data_charts,
-        table=table,
-        winners=winners,
-        text=text,
-        k=k,
         model_charts=model_charts,
         maps=maps,
-        notes=run.notes,
         meta=meta,
-        timings=run.timings,
         plotly=plotly_js_gzip_base64() if any("div" in m for m in maps) else "",
         provenance=base.provenance,
         curve_k=run.curve_k,
@@ -1069,18 +1076,7 @@ def _write(
     (out / "results.json").write_text(
         json.dumps(_clean(payload), indent=2, allow_nan=False) + "\n", encoding="utf-8"
     )
-    return Report(
-        out=out,
-        table=table,
-        results=results,
-        timings=run.timings,
-        files=written,
-        notes=run.notes,
-        reading=text,
-        comparison=rows,
-        k=k,
-        winners=winners,
-    )
+    return report
 
 
 def _write_embeddings_csv(path: Path, maps: list[dict[str, Any]]) -> None:
@@ -1194,7 +1190,8 @@ def _csv_num(v: Any) -> str:
     return repr(v) if np.isfinite(v) else ""
 
 
-def _render(**ctx: Any) -> str:
+def _render(report: Report, **ctx: Any) -> str:
+    """index.html: the template over ``report``'s fields (``reading`` as ``text``) and the page's other parts."""
     try:
         import jinja2
     except ModuleNotFoundError as exc:
@@ -1208,8 +1205,7 @@ def _render(**ctx: Any) -> str:
     env.filters["png"] = _png_data
     env.filters["num"] = _fmt
     env.filters["thousands"] = lambda v: "—" if v is None else f"{v:,}"
-    k = ctx["k"]
-    columns = table_columns(k)
+    columns = table_columns(report.k)
     summary = ctx["summary"]
     stats = [
         ("users", f"{summary['n_users']:,}"),
@@ -1225,9 +1221,12 @@ def _render(**ctx: Any) -> str:
         stats.append(("time span", f"{span['first'][:7]} → {span['last'][:7]}"))
     if summary.get("n_tags"):
         stats.append(("tags", f"{summary['n_tags']:,}"))
-    total = sum(ctx["timings"].values())
+    total = sum(report.timings.values())
+    record = {f.name: getattr(report, f.name) for f in fields(report)}
     template = env.get_template("report.html.j2")
-    return template.render(columns=columns, stats=stats, total_seconds=total, **ctx)
+    return template.render(
+        columns=columns, stats=stats, total_seconds=total, text=report.reading, **record, **ctx
+    )
 
 
 # --- the map alone (movierec embed) -------------------------------------------------------------------

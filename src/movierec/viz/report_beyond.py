@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from movierec import beyond as B
-from movierec.viz import report_charts as C
+from movierec.viz import charts as C
 
 __all__ = ["COLUMNS", "beyond_reading", "beyond_section", "popularity_curve"]
 
@@ -85,29 +85,13 @@ def _curve(
 def _groups(rows: Sequence[Any], k: int, path: Path, colours: Mapping[str, str]) -> Path | None:
     """NDCG@K per activity tercile, one bar per model with its 95% interval; the legend sits under the axes."""
     metric = f"ndcg@{k}"
-    groups = ["low", "mid", "high"]
-    vals = {r.label: [r.metrics.get(f"{metric}[activity={g}]", np.nan) for g in groups] for r in rows}
-    if not any(np.isfinite(v) for vs in vals.values() for v in vs):
+    keys = [f"{metric}[activity={g}]" for g in ("low", "mid", "high")]
+    if not any(np.isfinite(r.metrics.get(key, np.nan)) for r in rows for key in keys):
         return None
     plt = C.pyplot()
     fig, ax = plt.subplots(figsize=(max(6.5, 1.2 * len(rows) + 3), 3.8))
-    width = 0.8 / max(len(rows), 1)
-    x = np.arange(len(groups))
-    for j, r in enumerate(rows):
-        v = np.array(vals[r.label], dtype=np.float64)
-        ci = [r.intervals.get(f"{metric}[activity={g}]", (np.nan, np.nan)) for g in groups]
-        lo, hi = np.array([c[0] for c in ci]), np.array([c[1] for c in ci])
-        err = np.nan_to_num(np.vstack([v - lo, hi - v]), nan=0.0).clip(min=0)
-        ax.bar(
-            x + (j - (len(rows) - 1) / 2) * width,
-            np.nan_to_num(v),
-            width,
-            yerr=err,
-            capsize=2.5,
-            color=colours.get(r.label, C.BLUE),
-            label=r.label,
-            error_kw={"lw": 0.8},
-        )
+    values = {r.label: r.metrics for r in rows}
+    x = C.bars_on(ax, values, keys, {r.label: r.intervals for r in rows}, colours)
     ax.set_xticks(x, ["light users (low)", "middle", "heavy users (high)"])
     ax.set_ylabel(f"NDCG@{k}")
     ax.set_title(f"NDCG@{k} by user activity tercile, 95% intervals", loc="left")

@@ -1221,3 +1221,54 @@ def ials_rows_chunk(
                 solve[u, a] = <float>x[a]
             u += n_chunks
     free(work)
+
+
+# --- numpy's legacy normal draws (RandomState.normal), for Surprise's factor initialisation --------
+
+
+cdef extern from * nogil:
+    """
+    #include <cmath>
+    #include <cstdint>
+    /* numpy's legacy_gauss, compiled as numpy is: no FMA contraction, no reassociation (this file's
+       flags allow both), so the draws are numpy's to the bit. */
+    #pragma GCC push_options
+    #pragma GCC optimize ("fp-contract=off", "no-associative-math")
+    static long long mr_polar_fill(const double* u, long long m, double* out, long long n, long long k,
+                                 double mean, double std, long long* used) {
+        long long p = 0;
+        while (k < n && p + 1 < m) {
+            double x1 = 2.0 * u[p] - 1.0;
+            double x2 = 2.0 * u[p + 1] - 1.0;
+            p += 2;
+            double r2 = x1 * x1 + x2 * x2;
+            if (r2 >= 1.0 || r2 == 0.0) continue;
+            double f = std::sqrt(-2.0 * std::log(r2) / r2);
+            out[k++] = mean + std * (f * x2);
+            if (k < n) out[k++] = mean + std * (f * x1);
+        }
+        *used = p;
+        return k;
+    }
+    #pragma GCC pop_options
+    """
+    long long mr_polar_fill(const double* u, long long m, double* out, long long n, long long k,
+                            double mean, double std, long long* used)
+
+
+def legacy_gauss_fill(const double[::1] uniforms, double[::1] out, Py_ssize_t start, double mean, double std):
+    """Fill ``out[start:]`` with ``mean + std * g`` for the gaussians ``g`` that ``RandomState.normal``
+    makes from this stream of ``random_sample`` uniforms; returns ``(filled_to, uniforms_used)``.
+
+    numpy's ``legacy_gauss`` (Marsaglia's polar method): draw ``x1 = 2u - 1, x2 = 2u - 1`` until
+    ``0 < r² = x1² + x2² < 1``, then ``f = sqrt(-2 ln r² / r²)``; it returns ``f·x2`` and keeps ``f·x1``
+    for the next call. Both generators read the same ``next_double`` of MT19937, so a fresh
+    ``RandomState(seed)``'s ``random_sample`` stream turned into gaussians here gives its ``normal``
+    draws bit for bit at about half the cost: one pass, no call per value.
+    Stops when ``out`` is full or fewer than two uniforms are left (the caller draws more).
+    """
+    cdef long long used = 0, k = start
+    if uniforms.shape[0] > 0 and out.shape[0] > start:
+        with nogil:
+            k = mr_polar_fill(&uniforms[0], uniforms.shape[0], &out[0], out.shape[0], start, mean, std, &used)
+    return k, used

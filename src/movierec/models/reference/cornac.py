@@ -19,6 +19,8 @@ import numpy as np
 from movierec.errors import ConfigError, DataError
 from movierec.interactions import Interactions
 from movierec.models.base import BaseRecommender, check_positive, check_random_state
+from movierec.models.groups import SGDFactorParams, TorchTrainerParams
+from movierec.models.params import NON_NEGATIVE, POSITIVE_INT, Constraint, Options
 
 __all__ = ["CornacBPR", "CornacBiVAE"]
 
@@ -44,43 +46,34 @@ def _to_dense_rows(mapping: dict[int, int], n: int, values: np.ndarray) -> np.nd
     return out
 
 
-class CornacBPR(BaseRecommender):
-    """``cornac.models.BPR``: ``k`` factors, ``max_iter`` epochs, ``learning_rate``, ``lambda_reg``;
-    ``num_threads=1`` by default so a seed gives the same model."""
+class CornacBPR(SGDFactorParams, BaseRecommender):
+    """``cornac.models.BPR``: ``factors`` (Cornac's ``k``), ``epochs`` (``max_iter``), ``learning_rate``,
+    ``regularization`` (``lambda_reg``); ``num_threads=1`` by default so a seed gives the same model."""
 
     name: ClassVar[str] = "cornac:bpr"
     kind: ClassVar[str] = "implicit"
+    _aliases: ClassVar[dict[str, str]] = {  # Cornac's spellings
+        "k": "factors",
+        "max_iter": "epochs",
+        "lambda_reg": "regularization",
+    }
+    _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {"num_threads": [POSITIVE_INT]}
 
-    # dup-ok: hyperparameter lists share a shape across models, not a meaning (names, defaults differ)
-    k: int = 200
-    max_iter: int = 100
-    learning_rate: float = 0.01
-    lambda_reg: float = 0.001
-    num_threads: int = 1
-    random_state: int | None = 42
+    # the group's defaults (SGDFactorParams declares them)
+    factors = 200
+    epochs = 100
+    regularization = 0.001
 
     def _fit(self, train: Interactions) -> Self:
         """Train Cornac's BPR on every training pair (features are ignored)."""
-        check_positive("k", self.k, integer=True)
-        check_positive("max_iter", self.max_iter, integer=True)
-        check_positive("learning_rate", self.learning_rate)
-        check_positive("lambda_reg", self.lambda_reg, allow_zero=True)
-        check_positive("num_threads", self.num_threads, integer=True)
         if train.n_ratings == 0:
             raise DataError("cornac:bpr: no positive interactions to train on")
         seed = int(check_random_state(self.random_state).integers(0, 2**31 - 1))
         ds = _cornac_dataset(train, seed)
         import cornac
 
-        # dup-ok: Cornac's own keyword names (each reference call maps ours to its library's)
-        model = cornac.models.BPR(
-            k=int(self.k),
-            max_iter=int(self.max_iter),
-            learning_rate=float(self.learning_rate),
-            lambda_reg=float(self.lambda_reg),
-            num_threads=int(self.num_threads),
-            seed=seed,
-        ).fit(ds)
+        params = self.library_params("factors", "epochs", "learning_rate", "regularization", "num_threads")
+        model = cornac.models.BPR(**params, seed=seed).fit(ds)
         self._remember_train(train)
         self.user_factors_ = _to_dense_rows(ds.uid_map, train.n_users, np.asarray(model.u_factors))
         self.item_factors_ = _to_dense_rows(ds.iid_map, train.n_items, np.asarray(model.i_factors))
@@ -96,10 +89,11 @@ class CornacBPR(BaseRecommender):
         return out.astype(np.float32, copy=False)
 
 
-class CornacBiVAE(BaseRecommender):
-    """``cornac.models.BiVAECF``: ``k`` latent dimensions, ``encoder_structure`` hidden sizes of both
-    encoders, ``act_fn``, ``likelihood`` (``pois``/``bern``/``gaus``), ``n_epochs``, ``batch_size``,
-    ``learning_rate``, ``beta_kl``; on the CPU (``use_gpu=False``) so runs compare with ours.
+class CornacBiVAE(TorchTrainerParams, BaseRecommender):
+    """``cornac.models.BiVAECF``: ``factors`` latent dimensions (Cornac's ``k``), ``encoder_structure``
+    hidden sizes of both encoders, ``act_fn``, ``likelihood`` (``pois``/``bern``/``gaus``), ``epochs``
+    (``n_epochs``), ``batch_size``, ``learning_rate``, ``beta_kl``; on the CPU (``use_gpu=False``) so
+    runs compare with ours.
 
     Defaults are Cornac's README example for MovieLens (k 50, encoder [100], tanh, Poisson, 500 epochs,
     batch 128, lr 0.001). Scores are θ_u·β_i, the logit of Cornac's sigmoid score (same ranking,
@@ -108,32 +102,30 @@ class CornacBiVAE(BaseRecommender):
 
     name: ClassVar[str] = "cornac:bivae"
     kind: ClassVar[str] = "implicit"
+    _aliases: ClassVar[dict[str, str]] = {"k": "factors", "n_epochs": "epochs"}  # Cornac's spellings
+    _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {
+        "act_fn": [Options("sigmoid", "tanh", "elu", "relu", "relu6")],
+        "likelihood": [Options("pois", "bern", "gaus")],
+        "beta_kl": [NON_NEGATIVE],
+    }
 
-    # dup-ok: hyperparameter lists share a shape across models, not a meaning (names, defaults differ)
-    k: int = 50
+    factors: int = 50
     encoder_structure: tuple[int, ...] | list[int] = (100,)
     act_fn: str = "tanh"
     likelihood: str = "pois"
-    n_epochs: int = 500
-    batch_size: int = 128
-    learning_rate: float = 0.001
     beta_kl: float = 1.0
-    n_threads: int = 1
-    random_state: int | None = 42
+    # the trainer group's defaults (TorchTrainerParams declares them)
+    epochs = 500
+    batch_size = 128
+
+    def _validate_params(self) -> None:
+        super()._validate_params()
+        for size in self.encoder_structure:
+            check_positive("encoder_structure entry", size, integer=True)
 
     def _fit(self, train: Interactions) -> Self:
         """Train Cornac's BiVAE on every training pair (features are ignored)."""
-        for name in ("k", "n_epochs", "batch_size", "n_threads"):
-            check_positive(name, getattr(self, name), integer=True)
-        check_positive("learning_rate", self.learning_rate)
-        check_positive("beta_kl", self.beta_kl, allow_zero=True)
-        if self.likelihood not in ("pois", "bern", "gaus"):
-            raise ConfigError(f"likelihood must be pois, bern or gaus, got {self.likelihood!r}")
-        if self.act_fn not in ("sigmoid", "tanh", "elu", "relu", "relu6"):
-            raise ConfigError(f"act_fn must be sigmoid, tanh, elu, relu or relu6, got {self.act_fn!r}")
         hidden = list(self.encoder_structure)
-        for size in hidden:
-            check_positive("encoder_structure entry", size, integer=True)
         if train.n_ratings == 0:
             raise DataError("cornac:bivae: no positive interactions to train on")
         try:
@@ -147,19 +139,12 @@ class CornacBiVAE(BaseRecommender):
         threads = torch.get_num_threads()
         torch.set_num_threads(int(self.n_threads))
         try:
-            # dup-ok: Cornac's own keyword names (each reference call maps ours to its library's)
-            model = cornac.models.BiVAECF(
-                k=int(self.k),
-                encoder_structure=hidden,
-                act_fn=self.act_fn,
-                likelihood=self.likelihood,
-                n_epochs=int(self.n_epochs),
-                batch_size=int(self.batch_size),
-                learning_rate=float(self.learning_rate),
-                beta_kl=float(self.beta_kl),
-                seed=seed,
-                use_gpu=False,
-            ).fit(ds)
+            params = self.library_params(
+                "factors", "act_fn", "likelihood", "epochs", "batch_size", "learning_rate", "beta_kl"
+            )
+            model = cornac.models.BiVAECF(encoder_structure=hidden, **params, seed=seed, use_gpu=False).fit(
+                ds
+            )
         finally:
             torch.set_num_threads(threads)
         self._remember_train(train)

@@ -14,13 +14,15 @@ import numpy as np
 
 from movierec.errors import ConfigError, DataError
 from movierec.interactions import Interactions
-from movierec.models.base import EpochCallback, FactorRecommender, Tags, check_positive, check_random_state
-from movierec.models.weighting import WeightedRecommender, check_weighting, weighted_csr
+from movierec.models.base import EpochCallback, FactorRecommender, Tags, check_random_state
+from movierec.models.groups import SGDFactorParams
+from movierec.models.params import NON_NEGATIVE_INT, Constraint
+from movierec.models.weighting import WeightedRecommender, weighted_csr
 
 __all__ = ["ImplicitBPR"]
 
 
-class ImplicitBPR(FactorRecommender, WeightedRecommender):
+class ImplicitBPR(SGDFactorParams, FactorRecommender, WeightedRecommender):
     """``implicit.cpu.bpr.BayesianPersonalizedRanking``: ``factors``, ``learning_rate``, ``regularization``,
     ``epochs``; ``num_threads=1`` by default so a seed gives the same model."""
 
@@ -28,13 +30,12 @@ class ImplicitBPR(FactorRecommender, WeightedRecommender):
     tags: ClassVar[Tags] = Tags()
     _json_state: ClassVar[tuple[str, ...]] = ("history_",)
 
-    # dup-ok: hyperparameter lists share a shape across models, not a meaning (names, defaults differ)
-    factors: int = 40
-    learning_rate: float = 0.01
-    regularization: float = 0.01
-    epochs: int = 100
-    num_threads: int = 1
-    random_state: int | None = 42
+    _aliases: ClassVar[dict[str, str]] = {"iterations": "epochs"}  # implicit's spelling
+    _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {"num_threads": [NON_NEGATIVE_INT]}
+
+    # the group's defaults (SGDFactorParams declares them)
+    factors = 40
+    epochs = 100
 
     def _fit(self, train: Interactions, *, on_epoch: EpochCallback | None = None) -> Self:
         """Train implicit's BPR on the (weighted) users × items matrix; features are ignored."""
@@ -44,26 +45,13 @@ class ImplicitBPR(FactorRecommender, WeightedRecommender):
             raise ConfigError(
                 "model 'implicit:bpr' needs implicit: pip install 'movierec[reference]'"
             ) from exc
-        check_positive("factors", self.factors, integer=True)
-        check_positive("learning_rate", self.learning_rate)
-        check_positive("regularization", self.regularization, allow_zero=True)
-        check_positive("epochs", self.epochs, integer=True)
-        check_positive("num_threads", self.num_threads, integer=True, allow_zero=True)
-        check_weighting(self.weighting, self.half_life_days)
         if train.n_ratings == 0:
             raise DataError("implicit:bpr: no positive interactions to train on")
         seed = int(check_random_state(self.random_state).integers(0, 2**31 - 1))
         x = weighted_csr(train, self.weighting, self.half_life_days)
         os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-        # dup-ok: implicit's own keyword names (each reference call maps ours to its library's)
-        model = BayesianPersonalizedRanking(
-            factors=int(self.factors),
-            learning_rate=float(self.learning_rate),
-            regularization=float(self.regularization),
-            iterations=int(self.epochs),
-            num_threads=int(self.num_threads),
-            random_state=seed,
-        )
+        params = self.library_params("factors", "learning_rate", "regularization", "epochs", "num_threads")
+        model = BayesianPersonalizedRanking(**params, random_state=seed)
         self.history_: list[dict[str, float]] = []
 
         def callback(iteration: int, elapsed: float, *info: Any) -> None:

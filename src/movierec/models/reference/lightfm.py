@@ -8,104 +8,106 @@ default because LightFM's Hogwild loop is not deterministic with more threads.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Self
+import time
+from typing import Any, ClassVar
 
 import numpy as np
 import scipy.sparse as sp
 
-from movierec.errors import ConfigError, DataError
+from movierec.errors import ConfigError
 from movierec.interactions import Interactions
-from movierec.models.base import EpochCallback, check_random_state
-from movierec.models.bpr import WARPKOS, HybridMF, _as_matrix, feature_rows
+from movierec.models.base import check_random_state
+from movierec.models.bpr import WARPKOS, HybridMF, HybridTrainerBase, _as_matrix, feature_rows
+from movierec.models.params import POSITIVE_INT, Constraint
 from movierec.models.weighting import interaction_weights
 
 __all__ = ["LightFMBPR", "LightFMLogistic", "LightFMWARP", "LightFMWARPKOS"]
 
 
-class _LightFMModel(HybridMF):
-    _lightfm_loss: ClassVar[str] = "bpr"
+class _LightFMTrainer(HybridTrainerBase):
+    """``lightfm.LightFM`` trained one epoch at a time (``fit_partial``), its vectors kept on the model."""
 
-    # dup-ok: HybridMF._fit's signature, which this overrides (both take side features)
-    def _fit(
-        self,
-        train: Interactions,
-        *,
-        item_features: Any = None,
-        user_features: Any = None,
-        on_epoch: EpochCallback | None = None,
-    ) -> Self:
-        """Train ``lightfm.LightFM`` one epoch at a time (``fit_partial``) and keep its vectors."""
+    def __init__(self, model: HybridMF, train: Interactions, item_features: Any, user_features: Any) -> None:
         try:
             from lightfm import LightFM
         except ImportError as exc:  # pragma: no cover - depends on the install
             raise ConfigError(
                 "model 'lightfm:*' needs lightfm-next: pip install 'movierec[reference]'"
             ) from exc
-        self._check_params()
-        if int(self.epochs) < 1:
-            raise ConfigError(
-                f"{self.name}: epochs must be ≥ 1 (LightFM has no untrained state), got {self.epochs!r}"
-            )
-        if train.n_ratings == 0:
-            raise DataError(f"{self.name}: no positive interactions to train on")
-        item_side, item_names = _as_matrix(item_features, train.n_items, "item_features")
-        user_side, user_names = _as_matrix(user_features, train.n_users, "user_features")
-        seed = int(check_random_state(self.random_state).integers(0, 2**31 - 1))
-        weights = interaction_weights(train, self.weighting, self.half_life_days)
-        self._remember_train(train)
-        norm = bool(self.normalize_features)
-        item_rows = feature_rows(item_side, train.n_items, normalize=norm)
-        user_rows = feature_rows(user_side, train.n_users, normalize=norm)
-        # dup-ok: LightFM's own keyword names (each reference call maps ours to its library's)
-        model = LightFM(
-            no_components=int(self.factors),
-            learning_rate=float(self.learning_rate),
-            loss=self._lightfm_loss,
-            learning_schedule=self.learning_schedule,
-            rho=float(self.rho),
-            epsilon=float(self.epsilon),
-            item_alpha=float(self.item_alpha),
-            user_alpha=float(self.user_alpha),
-            max_sampled=int(self.max_sampled),
-            k=int(getattr(self, "k", 5)),
-            n=int(getattr(self, "n", 10)),
+        self.model = model
+        self.history: list[dict[str, float]] = []
+        self._train = train
+        self._item_side, item_names = _as_matrix(item_features, train.n_items, "item_features")
+        self._user_side, user_names = _as_matrix(user_features, train.n_users, "user_features")
+        seed = int(check_random_state(model.random_state).integers(0, 2**31 - 1))
+        weights = interaction_weights(train, model.weighting, model.half_life_days)
+        model._remember_train(train)
+        norm = bool(model.normalize_features)
+        self._item_rows = feature_rows(self._item_side, train.n_items, normalize=norm)
+        self._user_rows = feature_rows(self._user_side, train.n_users, normalize=norm)
+        params = model.library_params(
+            "factors", "learning_rate", "learning_schedule", "rho", "epsilon", "item_alpha", "user_alpha"
+        )
+        self._lightfm = LightFM(
+            **params,
+            loss=getattr(model, "_lightfm_loss", "bpr"),
+            max_sampled=int(model.max_sampled),
+            k=int(getattr(model, "k", 5)),  # k-OS WARP's k and n (LightFM's defaults elsewhere)
+            n=int(getattr(model, "n", 10)),
             random_state=np.random.RandomState(seed),
         )
-        coo = sp.coo_matrix(
+        self._coo = sp.coo_matrix(
             (np.ones(train.n_ratings, np.float32), (train.users, train.items)), shape=train.shape
         )
-        sample_weight = None
-        if self.weighting != "binary":
-            sample_weight = sp.coo_matrix((weights, (train.users, train.items)), shape=train.shape)
-        self.history_: list[dict[str, float]] = []
-        import time
+        self._sample_weight = None
+        if model.weighting != "binary":
+            self._sample_weight = sp.coo_matrix((weights, (train.users, train.items)), shape=train.shape)
+        model._start_training(self.history, item_names, user_names)
 
-        for epoch in range(1, int(self.epochs) + 1):
-            tic = time.perf_counter()
-            model.fit_partial(
-                coo,
-                user_features=user_rows,
-                item_features=item_rows,
-                sample_weight=sample_weight,
-                epochs=1,
-                num_threads=int(self.num_threads),
-            )
-            record = {"epoch": epoch, "loss": float("nan"), "seconds": time.perf_counter() - tic}
-            self.history_.append(record)
-            if on_epoch is not None and on_epoch(epoch, record) is False:
-                break
-        self.item_feature_names_ = item_names
-        self.user_feature_names_ = user_names
-        self._finalise(
-            np.asarray(model.item_embeddings),
-            np.asarray(model.item_biases),
-            np.asarray(model.user_embeddings),
-            np.asarray(model.user_biases),
-            item_side,
-            user_side,
-            train,
+    def _sweep(self) -> dict[str, float]:
+        tic = time.perf_counter()
+        self._lightfm.fit_partial(
+            self._coo,
+            user_features=self._user_rows,
+            item_features=self._item_rows,
+            sample_weight=self._sample_weight,
+            epochs=1,
+            num_threads=int(self.model.num_threads),
         )
-        return self
+        record = {"epoch": len(self.history) + 1, "loss": float("nan"), "seconds": time.perf_counter() - tic}
+        self.history.append(record)
+        return record
+
+    def _vectors(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        lfm = self._lightfm
+        return (
+            np.asarray(lfm.item_embeddings),
+            np.asarray(lfm.item_biases),
+            np.asarray(lfm.user_embeddings),
+            np.asarray(lfm.user_biases),
+        )
+
+    def train_epoch(self) -> dict[str, float]:
+        """One ``fit_partial`` epoch; the model's vectors are LightFM's after it."""
+        record = self._sweep()
+        self._publish()
+        return record
+
+    def finalize(self) -> HybridMF:
+        """The model with LightFM's current item/user vectors and biases (features summed in)."""
+        self._publish()
+        return self.model
+
+
+class _LightFMModel(HybridMF):
+    """HybridMF's hyperparameters, training and fold-in, with ``lightfm.LightFM`` as the trainer."""
+
+    _lightfm_loss: ClassVar[str] = "bpr"
+    _trainer: ClassVar[type[HybridTrainerBase] | None] = _LightFMTrainer
+    _aliases: ClassVar[dict[str, str]] = {"no_components": "factors"}  # LightFM's spelling
+    _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {
+        "epochs": [POSITIVE_INT],  # LightFM has no untrained state to return (ours: epochs=0 keeps the init)
+    }
 
 
 class LightFMBPR(_LightFMModel):

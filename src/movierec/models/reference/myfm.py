@@ -15,22 +15,17 @@ import scipy.sparse as sp
 
 from movierec.errors import ConfigError, DataError
 from movierec.interactions import Interactions
-from movierec.models.base import ExplicitRecommender, check_positive, check_random_state
-from movierec.models.bayesian import FEATURE_SETS, relational_design
+from movierec.models.base import ExplicitRecommender, check_random_state
+from movierec.models.bayesian import BayesianFMParams, relational_design
 
 __all__ = ["MyFMBayesianFM"]
 
 
-class MyFMBayesianFM(ExplicitRecommender):
-    """``myfm.MyFMGibbsRegressor``: ``rank``, ``n_iter`` sweeps, ``burn_in`` discarded, ``features``."""
+class MyFMBayesianFM(BayesianFMParams, ExplicitRecommender):
+    """``myfm.MyFMGibbsRegressor`` with bayesian-fm's hyperparameters (:class:`BayesianFMParams`):
+    ``factors`` (myfm's ``rank``), ``epochs`` sweeps (``n_iter``), ``burn_in`` discarded, ``features``."""
 
     name: ClassVar[str] = "myfm:bfm"
-
-    rank: int = 10
-    n_iter: int = 200
-    burn_in: int = 5
-    features: str = "flipped"
-    random_state: int | None = 42
 
     @property
     def predicts_with_time(self) -> bool:
@@ -42,22 +37,18 @@ class MyFMBayesianFM(ExplicitRecommender):
             import myfm
         except ImportError as exc:  # pragma: no cover - depends on the install
             raise ConfigError("model 'myfm:bfm' needs myfm: pip install 'movierec[reference]'") from exc
-        check_positive("rank", self.rank, integer=True)
-        check_positive("n_iter", self.n_iter, integer=True)
-        if self.features not in FEATURE_SETS:
-            raise ConfigError(f"features must be one of {', '.join(FEATURE_SETS)}, got {self.features!r}")
         if train.n_ratings == 0:
             raise DataError("myfm:bfm: no ratings to train on")
         seed = int(check_random_state(self.random_state).integers(0, 2**31 - 1))
         self._remember_train(train)
         design = relational_design(train, self.features)
         self._design = design
-        self._model = myfm.MyFMGibbsRegressor(rank=int(self.rank), random_seed=seed).fit(
+        self._model = myfm.MyFMGibbsRegressor(rank=int(self.factors), random_seed=seed).fit(
             sp.csr_matrix((train.n_ratings, 0)),
             train.ratings.astype(np.float64),
             X_rel=[myfm.RelationBlock(rows, m) for rows, m in zip(design.of_row, design.blocks, strict=True)],
-            n_iter=int(self.n_iter),
-            n_kept_samples=int(self.n_iter) - int(self.burn_in),
+            n_iter=int(self.epochs),
+            n_kept_samples=int(self.epochs) - int(self.burn_in),
             group_shapes=[s for s in design.group_sizes if s > 0],
         )
         return self

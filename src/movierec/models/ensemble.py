@@ -1,0 +1,331 @@
+"""A top-N ensemble: a weighted sum of complementary rankers' per-user normalised scores, the weights
+chosen at fit time on a hold-out cut from the training interactions.
+
+Linear combinations of ranking models' scores are the oldest strong trick of top-N recommendation
+(the Netflix Prize blends, Töscher, Jahrer & Bell 2009; for item ranking, Bar, Koenigstein,
+Paquet & Cox 2013, "Ensemble recommender systems"): rankers that make different mistakes (item
+co-occurrence in item-based EASE, similar users in user-based EASE, random walks in RP3beta, low-rank
+factors in iALS) average out each other's errors. Scores live on different scales, so each base's
+scores are normalised per user (z-scores over the items the user has not seen, or division by the
+largest) before they are summed.
+
+The weights, and, with ``tune_bases``, one key hyperparameter of each base, are chosen like
+scikit-learn's ``RidgeCV`` chooses its penalty: ``fit`` holds out a share of every user's training
+interactions, fits the bases on the rest, picks what scores the best NDCG@10 on the held-out part
+(a coordinate ascent over a fixed weight grid that starts from the best single base, so the
+ensemble never scores below its best base there), then refits the bases on all the training
+interactions. The model's defaults are therefore a procedure; no test data is ever involved.
+"""
+
+from __future__ import annotations
+
+from dataclasses import KW_ONLY
+from pathlib import Path
+from typing import Any, ClassVar, Self
+
+import numpy as np
+import scipy.sparse as sp
+
+from movierec.errors import ArtifactError, ConfigError, DataError
+from movierec.interactions import Interactions
+from movierec.models.base import BaseRecommender, EpochCallback, Tags, tags_of, topk
+from movierec.models.params import Boolean, Constraint, Interval, Options, RandomState
+from movierec.models.space import Choice, FloatRange, SearchSpace
+
+__all__ = ["BASE_GRIDS", "DEFAULT_BASES", "WEIGHT_GRID", "Ensemble", "normalise_scores"]
+
+#: default bases: item-based and user-based EASE, RP3beta's random walk and iALS's low-rank factors
+DEFAULT_BASES: dict[str, dict[str, Any]] = {"ease": {}, "user-ease": {}, "rp3beta": {}, "ials": {}}
+#: base → (hyperparameter, multipliers of its given value) tried on the hold-out when ``tune_bases``
+BASE_GRIDS: dict[str, tuple[str, tuple[float, ...]]] = {
+    "ease": ("l2", (0.5, 1.0, 2.0)),
+    "user-ease": ("l2", (1 / 3, 1.0, 3.0)),
+    "rp3beta": ("beta", (0.6, 1.0, 1.4)),
+}
+#: the weights a base may get (relative to the best single base's weight 1)
+WEIGHT_GRID: tuple[float, ...] = (0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0, 1.5, 2.0)
+_K = 10  # the hold-out metric: NDCG@10
+
+
+def normalise_scores(scores: np.ndarray, seen: sp.csr_matrix, how: str) -> np.ndarray:
+    """Scores (users × items) put on a common scale per user, over the items each user has not seen.
+
+    ``"std"``: z-scores (minus the user's mean, over the standard deviation); ``"max"``: divided by
+    the largest absolute score. Seen items are left at whatever the transform gives them (ranking
+    excludes them). Float32.
+    """
+    s = np.asarray(scores, dtype=np.float32)
+    mask = np.asarray(seen.toarray(), dtype=bool) if sp.issparse(seen) else np.asarray(seen, dtype=bool)
+    unseen = np.maximum((~mask).sum(axis=1, keepdims=True), 1).astype(np.float64)
+    if how == "max":
+        top = np.where(mask, 0.0, np.abs(s)).max(axis=1, keepdims=True).astype(np.float64)
+        return (s / np.where(top > 0, top, 1.0)).astype(np.float32)
+    kept = np.where(mask, 0.0, s).astype(np.float64)
+    mean = kept.sum(axis=1, keepdims=True) / unseen
+    var = np.where(mask, 0.0, (s - mean) ** 2).sum(axis=1, keepdims=True) / unseen
+    sd = np.sqrt(var)
+    return ((s - mean) / np.where(sd > 0, sd, 1.0)).astype(np.float32)
+
+
+def _holdout(train: Interactions, share: float, seed: int) -> tuple[Interactions, Interactions]:
+    """A random ``share`` of every user's interactions held out (at least one, never all of them;
+    users with a single interaction keep it)."""
+    rng = np.random.default_rng(seed)
+    counts = np.bincount(train.users, minlength=train.n_users)
+    n_out = np.where(counts >= 2, np.clip(np.floor(counts * share + 0.5), 1, counts - 1), 0).astype(np.int64)
+    order = np.lexsort((rng.random(train.n_ratings), train.users))
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    rank = np.arange(train.n_ratings) - starts[train.users[order]]
+    mask = np.zeros(train.n_ratings, dtype=bool)
+    mask[order[rank < n_out[train.users[order]]]] = True
+    return train.subset(~mask), train.subset(mask)
+
+
+class _HoldoutScorer:
+    """NDCG@10 of a users × items score block on the held-out interactions (seen items excluded)."""
+
+    def __init__(self, inner: Interactions, held: Interactions) -> None:
+        rel = sp.csr_matrix(
+            (np.ones(held.n_ratings, dtype=np.float32), (held.users, held.items)), shape=held.shape
+        )
+        rel.sum_duplicates()
+        seen = inner.csr()
+        self.users = np.flatnonzero((np.diff(rel.indptr) > 0) & (np.diff(seen.indptr) > 0)).astype(np.int32)
+        self.relevant = rel[self.users]
+        self.seen = sp.csr_matrix(seen[self.users])
+        self.mask = np.asarray(self.seen.toarray(), dtype=bool)
+
+    def __call__(self, scores: np.ndarray) -> float:
+        from movierec import metrics
+
+        s = np.where(self.mask, -np.inf, scores)
+        recs, _ = topk(s, _K)
+        return float(metrics.ndcg(recs, self.relevant, _K).mean())
+
+
+class Ensemble(BaseRecommender):
+    """Weighted sum of per-user normalised scores of implicit top-N ``bases`` (Bar, Koenigstein, Paquet &
+    Cox 2013, "Ensemble recommender systems"), the weights chosen at fit time on a hold-out of the
+    training interactions (as ``RidgeCV`` chooses its penalty), then every base refitted on all of them.
+
+    The weights (and, with ``tune_bases``, one hyperparameter per base from :data:`BASE_GRIDS`) are
+    chosen on a hold-out of ``holdout`` of each user's training interactions. ``bases`` maps registered implicit model names to hyperparameters (``"name#label"`` lets a model
+    appear twice); ``None`` is :data:`DEFAULT_BASES` (ease, user-ease, rp3beta, ials, each with its
+    defaults). ``normalize`` is ``"std"`` (per-user z-scores) or ``"max"``; ``rounds`` is the number of
+    coordinate-ascent passes over :data:`WEIGHT_GRID`; ``random_state`` seeds the hold-out and every
+    base that takes a seed. After ``fit``: ``weights_`` (one per base, in ``base_labels_`` order),
+    ``base_params_`` (the parameters each base was refitted with), ``holdout_ndcg_`` (each base's
+    NDCG@10 on the hold-out) and ``blend_ndcg_`` (the chosen combination's, never below the best base's).
+    Progress: ``on_epoch`` is called after every fit of a base with ``{"holdout_ndcg@10": …}``.
+    """
+
+    name: ClassVar[str] = "ensemble"
+    tags: ClassVar[Tags] = Tags(fold_in="none")
+    search_space: ClassVar[SearchSpace] = {
+        "holdout": FloatRange(0.1, 0.3),
+        "normalize": Choice(("std", "max")),
+        "tune_bases": Choice((True, False)),
+    }
+    _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {
+        "holdout": [Interval(float, 0, 1, closed="neither")],
+        "normalize": [Options("std", "max")],
+        "tune_bases": [Boolean()],
+        "rounds": [Interval(int, 1, None)],
+        "random_state": [RandomState()],
+    }
+    _json_state: ClassVar[tuple[str, ...]] = (
+        "base_labels_",
+        "base_names_",
+        "base_params_",
+        "holdout_ndcg_",
+        "blend_ndcg_",
+    )
+
+    bases: dict[str, dict[str, Any]] | None = None
+    _: KW_ONLY
+    holdout: float = 0.2
+    normalize: str = "std"
+    tune_bases: bool = False
+    rounds: int = 2
+    random_state: int | None = 42
+
+    # --- bases ----------------------------------------------------------------------------
+    def _base_specs(self) -> list[tuple[str, str, dict[str, Any]]]:
+        """``[(label, registered name, params), …]``, every base checked to be an implicit top-N model."""
+        from movierec.models.registry import get_class
+
+        bases = DEFAULT_BASES if self.bases is None else self.bases
+        if not isinstance(bases, dict) or not bases:
+            raise ConfigError(
+                "ensemble bases must be a non-empty table of model name → params, e.g. {ease = {}}"
+            )
+        out = []
+        for label, params in bases.items():
+            name = str(label).split("#", 1)[0].strip().lower()
+            if name == self.name:
+                raise ConfigError("an ensemble cannot contain another ensemble")
+            tags = tags_of(get_class(name))
+            if tags.predicts_ratings or tags.trains_on != "interactions":
+                raise ConfigError(
+                    f"ensemble base {name!r} is not an implicit top-N model (use blend for ratings)"
+                )
+            if params is None:
+                params = {}
+            if not isinstance(params, dict):
+                raise ConfigError(f"ensemble base {label!r}: params must be a table, got {params!r}")
+            out.append((str(label), name, dict(params)))
+        return out
+
+    def _make(self, name: str, params: dict[str, Any]) -> Any:
+        from movierec.models.registry import create
+
+        model = create(name, **params)
+        if "random_state" in model.get_params() and "random_state" not in params:
+            model.set_params(random_state=self.random_state)
+        return model
+
+    def _candidates(self, name: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+        """The settings of a base tried on the hold-out: as given, or its :data:`BASE_GRIDS` line."""
+        if not self.tune_bases or name not in BASE_GRIDS:
+            return [params]
+        from movierec.models.registry import get_class
+
+        key, factors = BASE_GRIDS[name]
+        value = float(params.get(key, get_class(name)().get_params()[key]))
+        return [{**params, key: value * f} for f in factors]
+
+    # --- fitting --------------------------------------------------------------------------
+    def _fit(self, train: Interactions, *, on_epoch: EpochCallback | None = None) -> Self:
+        """Choose each base's setting and the weights on a hold-out of ``train``; refit the bases on all of it."""
+        specs = self._base_specs()
+        if train.n_ratings == 0:
+            raise DataError("ensemble: no interactions to train on")
+        seed = 0 if self.random_state is None else int(self.random_state)
+        inner, held = _holdout(train, float(self.holdout), seed)
+        if held.n_ratings == 0:
+            raise DataError(
+                "ensemble: every user has a single interaction, nothing to hold out for the weights"
+            )
+        scorer = _HoldoutScorer(inner, held)
+        step = [0]
+
+        def report(label: str, value: float) -> None:
+            step[0] += 1
+            if on_epoch is not None:
+                on_epoch(step[0], {"holdout_ndcg@10": value})
+
+        chosen, blocks, single = [], [], []
+        for label, name, params in specs:
+            best: tuple[float, dict[str, Any], np.ndarray] | None = None
+            for cand in self._candidates(name, params):
+                z = normalise_scores(
+                    self._make(name, cand).fit(inner).score(scorer.users), scorer.seen, self.normalize
+                )
+                value = scorer(z)
+                report(label, value)
+                if best is None or value > best[0]:
+                    best = (value, cand, z)
+            assert best is not None
+            single.append(best[0])
+            chosen.append(best[1])
+            blocks.append(best[2])
+        weights, blend = self._search_weights(blocks, single, scorer)
+        self.weights_ = np.asarray(weights, dtype=np.float64)
+        self.holdout_ndcg_ = {label: float(v) for (label, _, _), v in zip(specs, single, strict=True)}
+        self.blend_ndcg_ = float(blend)
+        self.base_labels_ = [label for label, _, _ in specs]
+        self.base_names_ = [name for _, name, _ in specs]
+        self.base_params_ = chosen
+        self.models_ = {}
+        for (label, name, _), params, w in zip(specs, chosen, weights, strict=True):
+            self.models_[label] = self._make(name, params).fit(train) if w > 0 else None
+            report(label, blend)
+        self._remember_train(train)
+        return self
+
+    def _search_weights(
+        self, blocks: list[np.ndarray], single: list[float], scorer: _HoldoutScorer
+    ) -> tuple[list[float], float]:
+        """Coordinate ascent over :data:`WEIGHT_GRID` from the best single base (weight 1, the rest 0)."""
+        first = int(np.argmax(single))
+        weights = [1.0 if b == first else 0.0 for b in range(len(blocks))]
+        best = single[first]
+        for _ in range(int(self.rounds)):
+            moved = False
+            for b in range(len(blocks)):
+                if b == first:
+                    continue
+                rest = np.zeros_like(blocks[0])
+                for j, (w, z) in enumerate(zip(weights, blocks, strict=True)):
+                    if j != b and w:
+                        rest += np.float32(w) * z
+                for g in WEIGHT_GRID:
+                    if g == weights[b]:
+                        continue
+                    value = scorer(rest + np.float32(g) * blocks[b] if g else rest)
+                    if value > best + 1e-9:
+                        best, weights[b], moved = value, g, True
+            if not moved:
+                break
+        return weights, best
+
+    # --- scoring --------------------------------------------------------------------------
+    def _check_fitted(self) -> None:
+        super()._check_fitted()
+        if not hasattr(self, "models_"):
+            raise ConfigError(f"{self.name}: the base models are missing (not fitted or not loaded)")
+
+    def score(self, users: np.ndarray, items: np.ndarray | None = None) -> np.ndarray:
+        """Σ_b w_b · normalised score_b over every item (seen items included; ``recommend`` drops them)."""
+        self._check_fitted()
+        users = self._check_users(users)
+        seen = self.seen_[users]
+        out = np.zeros((len(users), self.n_items_), dtype=np.float32)
+        for label, w in zip(self.base_labels_, self.weights_, strict=True):
+            model = self.models_.get(label)
+            if w > 0 and model is not None:
+                out += np.float32(w) * normalise_scores(model.score(users), seen, self.normalize)
+        return out if items is None else out[:, np.asarray(items)]
+
+    def base_weights(self) -> dict[str, float]:
+        """Each base's weight, by label."""
+        self._check_fitted()
+        return {label: float(w) for label, w in zip(self.base_labels_, self.weights_, strict=True)}
+
+    def score_new_user(
+        self, items: np.ndarray, ratings: np.ndarray | None = None, *, threshold: float = 4.0
+    ) -> np.ndarray:
+        """Not available (``fold_in`` is ``"none"``: user-ease has none); refit with the person's interactions."""
+        raise ConfigError("ensemble cannot score a person not in training (no fold-in); refit")
+
+    def item_embeddings(self) -> np.ndarray | None:
+        return None
+
+    # --- persistence: the ensemble's own state plus one saved folder per base with a weight --------
+    def save(self, path: str | Path) -> Path:
+        """Write the ensemble (``model.json``, ``arrays.npz``) and each weighted base into ``bases/<n>/``."""
+        path = super().save(path)
+        for n, label in enumerate(self.base_labels_):
+            model = self.models_.get(label)
+            if model is not None:
+                model.save(path / "bases" / str(n))
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> Self:
+        """Rebuild an ensemble saved by :meth:`save`, bases included."""
+        from movierec.models.registry import get_class
+
+        path = Path(path)
+        model = super().load(path)
+        labels = list(getattr(model, "base_labels_", None) or [])
+        names = list(getattr(model, "base_names_", None) or [])
+        if len(labels) != len(names) or len(labels) != len(model.weights_):
+            raise ArtifactError(f"{path / 'model.json'}: the saved bases do not match the weights")
+        model.models_ = {}
+        for n, (label, name, w) in enumerate(zip(labels, names, model.weights_, strict=True)):
+            folder = path / "bases" / str(n)
+            if w > 0 and not folder.is_dir():
+                raise ArtifactError(f"{folder}: base {label!r} is missing")
+            model.models_[label] = get_class(name).load(folder) if w > 0 else None
+        return model

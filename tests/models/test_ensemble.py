@@ -1,0 +1,157 @@
+"""user-ease against a direct solve; the ensemble's contract, its weights chosen on training data only
+(instrumented: the test split is never read while it fits, and its hold-out is made of training
+pairs), and its sanity: never below its best base on the hold-out it chose its weights on."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from contract import check_contract
+from datagen import make_ratings
+from movierec.errors import ConfigError
+from movierec.interactions import IdMap, Interactions
+from movierec.models import ensemble as E
+from movierec.models.ease import UserEASE
+from movierec.models.registry import create
+from movierec.split import ratings_holdout
+
+SMALL_BASES = {"ease": {"l2": 10.0}, "user-ease": {"l2": 10.0}, "rp3beta": {"k": 20}}
+
+
+@pytest.fixture(scope="module")
+def implicit() -> Interactions:
+    """80 users × 60 items with low-rank structure, positives only."""
+    return Interactions.from_frame(make_ratings(80, 60, 0.3, seed=3), rating_scale=(0.5, 5.0)).to_implicit(
+        3.0
+    )
+
+
+def test_user_ease_contract(tiny: Interactions, tmp_path: Path) -> None:
+    check_contract("user-ease", tiny.to_implicit(3.0), tmp_path, l2=10.0)
+
+
+def test_ensemble_contract(tiny: Interactions, tmp_path: Path) -> None:
+    model = check_contract("ensemble", tiny.to_implicit(3.0), tmp_path, bases=SMALL_BASES)
+    again = type(model).load(tmp_path / "ensemble")
+    assert again.base_weights() == model.base_weights()
+    assert again.base_params_ == model.base_params_
+
+
+def test_user_ease_is_the_closed_form_on_the_user_gram_matrix() -> None:
+    rng = np.random.default_rng(4)
+    x = (rng.random((25, 40)) < 0.3).astype(np.float64)
+    x[7] = 0.0  # a user without interactions scores 0 and stays out of the solve
+    u, i = np.nonzero(x)
+    train = Interactions(u, i, np.ones(len(u)), IdMap(np.arange(25)), IdMap(np.arange(40)))
+    keep = np.flatnonzero(x.sum(axis=1) > 0)
+    xa = x[keep]
+    p = np.linalg.inv(xa @ xa.T + 5.0 * np.eye(len(keep)))
+    b = -p / np.diag(p)[None, :]
+    np.fill_diagonal(b, 0.0)
+    want = np.zeros_like(x)
+    want[keep] = b.T @ xa  # X ≈ BᵀX: each user rebuilt from the other users' rows
+    got = UserEASE(l2=5.0).fit(train).score(np.arange(25))
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
+    with pytest.raises(ConfigError, match="no fold-in"):
+        UserEASE(l2=5.0).fit(train).score_new_user(np.array([1, 2]))
+
+
+def test_normalised_scores_are_z_scores_over_the_unseen_items() -> None:
+    rng = np.random.default_rng(5)
+    s = rng.normal(3.0, 2.0, (6, 20)).astype(np.float32)
+    seen = sp.csr_matrix((rng.random((6, 20)) < 0.3).astype(np.float32))
+    z = E.normalise_scores(s, seen, "std")
+    for row in range(6):
+        free = seen[row].toarray().ravel() == 0
+        assert abs(z[row, free].mean()) < 1e-5 and abs(z[row, free].std() - 1.0) < 1e-4
+    m = E.normalise_scores(s, seen, "max")
+    assert np.allclose(np.abs(np.where(seen.toarray() > 0, 0, m)).max(axis=1), 1.0)
+
+
+class _Spy(Interactions):
+    """The test split, instrumented: once armed, every attribute read is logged with the time."""
+
+    def __init__(self, inner: Interactions) -> None:
+        super().__init__(
+            inner.users, inner.items, inner.ratings, inner.user_map, inner.item_map, inner.timestamps,
+            inner.rating_scale,
+        )  # fmt: skip
+        self.__dict__["reads"] = []
+        self.__dict__["armed"] = True
+
+    def __getattribute__(self, name: str) -> Any:
+        d = object.__getattribute__(self, "__dict__")
+        if d.get("armed") and not name.startswith("__") and name not in ("reads", "armed"):
+            d["reads"].append((name, dt.datetime.now()))
+        return object.__getattribute__(self, name)
+
+
+def test_weights_are_chosen_on_training_pairs_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    from movierec.evaluation import evaluate
+
+    ratings = Interactions.from_frame(make_ratings(80, 60, 0.3, seed=6), rating_scale=(0.5, 5.0))
+    train, test = ratings_holdout(ratings, 0.2, seed=1)
+    spy = _Spy(test)
+    held_pairs: list[set[tuple[int, int]]] = []
+    chosen_at: list[dt.datetime] = []
+    search = E.Ensemble._search_weights
+
+    def recording(self: Any, blocks: Any, single: Any, scorer: Any) -> Any:
+        rel = scorer.relevant.tocoo()
+        held_pairs.append({(int(scorer.users[r]), int(c)) for r, c in zip(rel.row, rel.col, strict=True)})
+        out = search(self, blocks, single, scorer)
+        chosen_at.append(dt.datetime.now())
+        return out
+
+    monkeypatch.setattr(E.Ensemble, "_search_weights", recording)
+    fit_on = train.to_implicit(3.0)
+    model = create("ensemble", bases=SMALL_BASES).fit(fit_on)
+    assert spy.reads == []  # not one attribute of the test split was touched while the weights were chosen
+    result = evaluate(model, fit_on, spy, "full-ranking", threshold=3.0)
+    assert spy.reads and min(when for _, when in spy.reads) > chosen_at[-1]  # read only to score, afterwards
+    assert result.metrics
+    train_pairs = set(zip(fit_on.users.tolist(), fit_on.items.tolist(), strict=True))
+    test_pairs = set(zip(test.users.tolist(), test.items.tolist(), strict=True))
+    assert held_pairs[0] and held_pairs[0] <= train_pairs and not held_pairs[0] & test_pairs
+
+
+def test_never_below_its_best_base_on_the_hold_out(implicit: Interactions) -> None:
+    bases = {**SMALL_BASES, "popularity": {}}
+    model = create("ensemble", bases=bases).fit(implicit)
+    assert model.blend_ndcg_ >= max(model.holdout_ndcg_.values()) - 1e-12
+    best = max(model.holdout_ndcg_, key=model.holdout_ndcg_.get)
+    assert model.base_weights()[best] == 1.0
+    assert set(model.base_weights()) == set(bases)
+    for label, w in model.base_weights().items():  # a base with weight 0 is not refitted
+        assert (model.models_[label] is None) == (w == 0)
+    # the same hold-out scores the blend: recomputing it from the fitted procedure's own pieces agrees
+    twin = create("ensemble", bases=bases).fit(implicit)
+    assert twin.blend_ndcg_ == model.blend_ndcg_ and twin.base_weights() == model.base_weights()
+
+
+def test_tune_bases_tries_each_bases_grid_and_keeps_the_best(implicit: Interactions) -> None:
+    seen: list[tuple[str, float]] = []
+    model = create("ensemble", bases={"ease": {"l2": 10.0}, "user-ease": {"l2": 30.0}}, tune_bases=True)
+    model.fit(implicit, on_epoch=lambda step, info: seen.append((str(step), info["holdout_ndcg@10"])))
+    assert len(seen) == 3 + 3 + 2  # three settings of each base, then one refit per base
+    assert model.base_params_[0]["l2"] in (5.0, 10.0, 20.0)
+    assert min(abs(model.base_params_[1]["l2"] - v) for v in (10.0, 30.0, 90.0)) < 1e-9
+
+
+def test_bases_are_checked(implicit: Interactions) -> None:
+    with pytest.raises(ConfigError, match="not an implicit top-N model"):
+        create("ensemble", bases={"svd": {}}).fit(implicit)
+    with pytest.raises(ConfigError, match="cannot contain another ensemble"):
+        create("ensemble", bases={"ensemble": {}}).fit(implicit)
+    with pytest.raises(ConfigError, match="non-empty table"):
+        create("ensemble", bases={}).fit(implicit)
+    with pytest.raises(ConfigError, match="normalize"):
+        create("ensemble", bases=SMALL_BASES, normalize="rank").fit(implicit)
+    with pytest.raises(ConfigError, match="no fold-in"):
+        create("ensemble", bases=SMALL_BASES).fit(implicit).score_new_user(np.array([0, 1]))
