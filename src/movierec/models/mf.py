@@ -65,9 +65,9 @@ def _legacy_normals(
     a default ``svd`` fit on ml-latest-small). ``rng`` is left past the draws, not exactly where
     ``normal`` would leave it: callers draw nothing after.
     """
-    fill = getattr(getattr(accel, "_native", None), "legacy_gauss_fill", None)  # None: unbuilt checkout
-    if fill is None or not isinstance(rng, np.random.RandomState) or rng.get_state(legacy=False)["has_gauss"]:
+    if not isinstance(rng, np.random.RandomState) or rng.get_state(legacy=False)["has_gauss"]:
         return rng.normal(mean, std, size=n)
+    fill = accel.legacy_gauss_fill
     out = np.empty(n)
     # polar method: ~4/π attempts of 2 uniforms per pair of draws; a margin makes a second round rare
     uniforms = rng.random_sample(2 * (int(n / 2 / (np.pi / 4) * 1.01) + 64))

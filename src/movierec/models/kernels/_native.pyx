@@ -14,6 +14,12 @@ Every function releases the GIL. The parallel kernels take a chunk number and a 
 ``c, c + n_chunks, …``) and write into arrays allocated by the caller, so Python threads can claim
 chunks one at a time (``threads.run_blocks``): no barrier waits for a thread the OS has not
 scheduled. Updates are the numba references' own, in the same order (the parity tests compare them).
+
+Variants of one algorithm share their steps as ``cdef inline`` functions (``mr_*``), so every exported
+kernel is a short driver; where the variants differ in types (float32/float64 SVD state, identity or
+side-feature representations) the shared code takes a fused type and Cython compiles it once per case.
+Inside the loops the kernels read raw pointers and locals, not memoryviews or struct fields: re-reading
+those at every step cost up to ~10-20% (measured on the SVD and WARP sweeps).
 """
 
 from libc.math cimport sqrt
@@ -795,10 +801,10 @@ cdef inline long long mr_kos_positive(mr_epoch* e, mr_side* s, unsigned long lon
 cdef inline long long mr_bpr_negative(mr_epoch* e, unsigned long long* st, long long u) noexcept nogil:
     """BPR's negative: an item drawn from the interaction log, redrawn while it is one of the user's
     positives; −1 when ``n_examples`` draws found none."""
-    cdef Py_ssize_t q
+    cdef Py_ssize_t q, n = e.n_examples
     cdef long long cand
-    for q in range(e.n_examples):
-        cand = e.ex_items[mr_below(st, e.n_examples)]
+    for q in range(n):
+        cand = e.ex_items[mr_below(st, n)]
         if not mr_has(e.pos_indptr, e.pos_indices, u, cand):
             return cand
     return -1
@@ -811,16 +817,17 @@ cdef inline long long mr_warp_negative(
     """WARP's negative: uniform draws until one (not a positive) scores within the margin of the
     positive; ``mult`` = w·log⌊(n−1)/tries⌋ (capped) and its hinge loss added to ``total``; −1 when
     ``max_sampled`` draws found none."""
-    cdef long long tries = 0, cand
-    cdef double s_neg
-    while tries < e.max_sampled:
+    cdef long long tries = 0, cand, n_items = e.n_items  # locals: ~10% faster than fields (measured)
+    cdef int max_sampled = e.max_sampled
+    cdef double s_neg, margin = s_pos - 1.0
+    while tries < max_sampled:
         tries += 1
-        cand = mr_below(st, e.n_items)
+        cand = mr_below(st, n_items)
         s_neg = mr_item_score(s, cand)
-        if s_neg > s_pos - 1.0:
+        if s_neg > margin:
             if mr_has(e.pos_indptr, e.pos_indices, u, cand):
                 continue
-            mult[0] = min(w * log(max(1.0, floor(<double>(e.n_items - 1) / tries))), MAX_WARP_LOSS)
+            mult[0] = min(w * log(max(1.0, floor(<double>(n_items - 1) / tries))), MAX_WARP_LOSS)
             total[0] += mult[0] * (1.0 - s_pos + s_neg)
             return cand
     return -1

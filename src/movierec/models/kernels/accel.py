@@ -32,7 +32,7 @@ KERNELS = (
     "svd_epochs", "svdpp_epoch", "implicit_sums", "als_biases", "sgd_biases",
     "first_seen", "group_by_first_seen", "top_similarities_chunk", "predict_pairs_chunk",
     "predict_dense_items_chunk", "woodbury_diag", "woodbury_weights_chunk", "ials_rows_chunk",
-    "learn_bpr_block", "hybrid_epoch",
+    "learn_bpr_block", "hybrid_epoch", "legacy_gauss_fill",
 )  # fmt: skip
 
 try:
@@ -56,6 +56,7 @@ __all__ = [
     "group_by_first_seen",
     "ials_half_step",
     "implicit_sums",
+    "legacy_gauss_fill",
     "predict_dense_items",
     "predict_pairs",
     "sgd_biases",
@@ -327,3 +328,12 @@ def ials_half_step(
     )  # fmt: skip
     run_chunks(lambda c, n: _native.ials_rows_chunk(*args, c, n), solve.shape[0])
     return float(losses.sum())
+
+
+def legacy_gauss_fill(
+    uniforms: np.ndarray, out: np.ndarray, start: int, mean: float, std: float
+) -> tuple[int, int]:
+    """Fill ``out[start:]`` (float64, in place) with ``RandomState.normal``'s draws made from this stream
+    of its ``random_sample`` uniforms (numpy's polar method, bit for bit); ``(filled_to, uniforms_used)``."""
+    filled, used = _native.legacy_gauss_fill(_f64(uniforms), out, int(start), float(mean), float(std))
+    return int(filled), int(used)
