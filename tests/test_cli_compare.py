@@ -285,6 +285,17 @@ def test_similar_by_movie_id_and_unknown_id(capsys: pytest.CaptureFixture[str]) 
     assert_user_error(run_here(capsys, "similar", "--movie", "Heat", "--movie-id", "6"), "exactly one of")
 
 
+def test_similar_by_default_lists_toy_story_2_first_for_toy_story(capsys: pytest.CaptureFixture[str]) -> None:
+    """The default model (ease) lists by its item weights: Toy Story 2 and other animated family films,
+    not the most-rated films (itemknn's cosine put Star Wars, Shawshank and Forrest Gump in its top 4)."""
+    out = run_here(capsys, "similar", "--movie", "Toy Story", "-k", "10", "--json")
+    assert out.returncode == 0, out.stderr
+    rows = json.loads(out.stdout)["similar"]
+    assert rows[0]["movieId"] == 3114  # Toy Story 2
+    family = sum("Children" in r["genres"] or "Animation" in r["genres"] for r in rows)
+    assert family >= 5, [r["title"] for r in rows]
+
+
 def _planted_chain_folder(folder: Path) -> Path:
     """Users walk movie i -> i+1; user 1000 watched 3, 9, 5, 7 (in that time order, rows shuffled, the last one disliked)."""
     rng = np.random.default_rng(0)

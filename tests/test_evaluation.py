@@ -375,3 +375,23 @@ def test_test_candidates_is_skipped_once_where_it_cannot_separate_models(bundled
     # a ratings hold-out keeps low ratings in the test set: the protocol runs
     mixed = E.compare(bundled, ["baseline"], protocols=["test-candidates"], seed=42)
     assert [r.protocol for r in mixed.rows] == ["test-candidates"]
+
+
+def test_a_protocol_implements_evaluate_once_through_the_template() -> None:
+    """Protocol.evaluate is the one public signature; a protocol writes _evaluate and gets EvalOptions."""
+    seen: list[E.EvalOptions] = []
+
+    class Counting(E.Protocol):
+        name = "counting"
+
+        def _evaluate(self, model, train, test, opts):  # type: ignore[no-untyped-def]
+            seen.append(opts)
+            rel = test.ratings >= opts.floor
+            users = np.unique(test.users[rel]).astype(np.int32)
+            return E.EvalOutput.of_users({f"n@{opts.k}": np.ones(len(users))}, users, 0.0)
+
+    tiny = _inter([(0, 0, 5.0), (0, 1, 2.0), (1, 1, 4.0)], 2, 2)
+    out = Counting().evaluate(None, tiny, tiny, k=3, threshold=None, seed=7)
+    assert seen == [E.EvalOptions(k=3, threshold=None, seed=7)] and seen[0].floor == -np.inf
+    assert out.metrics == {"n@3": 1.0} and list(out.users) == [0, 1]
+    assert E.EvalOptions(threshold=4.0).floor == 4.0

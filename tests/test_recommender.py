@@ -114,3 +114,21 @@ def test_item_features_by_name_string_or_list(names: object) -> None:
     """A family name given as one string is a name, not a sequence of letters (the tutorial's call)."""
     rec = movierec.Recommender("ml-latest-small", "warp", item_features=names, epochs=1).fit()
     assert len(rec.recommend(1, k=3)) == 3
+
+
+@pytest.mark.parametrize("name", ["ease", "itemknn", "rp3beta", "knn-baseline"])
+def test_similar_in_python_is_the_artifacts_list(name: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """One 'similar' for a model: Recommender.similar (notebook) and the exported artifact (CLI, API)
+    give the same movies in the same order, co-support shrunk and support-floored in both; linear
+    models (ease) list by their item weights."""
+    rec = movierec.Recommender("ml-latest-small", name).fit()
+    art = rec.export(tmp_path / name)
+    for movie in (1, 260, 2571):  # Toy Story, Star Wars, The Matrix
+        ours = rec.similar(movie, k=10)
+        rows = art.similar_rows(movie, k=10)
+        assert list(ours["movieId"]) == [r["movieId"] for r in rows]
+        np.testing.assert_allclose(ours["similarity"], [r["score"] for r in rows], rtol=1e-5)
+        assert len(ours) == 10 and movie not in set(ours["movieId"])
+    toy = rec.similar("Toy Story (1995)", k=10)
+    if name == "ease":  # its neighbours of Toy Story are family films, Toy Story 2 first
+        assert toy["movieId"].iloc[0] == 3114

@@ -272,13 +272,28 @@ class Recommender:
     def similar(self, movie: object, k: int = 10) -> pd.DataFrame:
         """Movies nearest to ``movie`` (a title, fuzzy, or a raw ``movieId``): ``movieId, title, genres, similarity``.
 
-        Cosine of the model's item vectors, or a neighbour model's own similarities.
+        Cosine of the model's item vectors, or a neighbour or linear model's own weights, shrunk by
+        co-support and drawn from movies with enough training ratings: the list ``movierec similar``
+        and the API give for the same model (:func:`movierec.scoring.support.shrunk_similarities`).
         """
-        self._check_fitted()
+        from movierec.beyond import train_pairs
+        from movierec.models.base import topk
+        from movierec.scoring.support import default_min_support, shrunk_similarities
+
+        train = self._check_fitted()
         i = self.movie_index(movie)
-        items, sims = self.model.similar_items(i, k)
-        keep = items >= 0
-        return self._frame(items[keep], sims[keep].astype(np.float64), "similarity")
+        n = train.n_items
+        items, sims = self.model.similar_items(i, n)  # every item's raw similarity, best first
+        raw = np.full(n, -np.inf, dtype=np.float32)
+        raw[items[items >= 0]] = sims[items >= 0]
+        seen = train_pairs(train)
+        scores = shrunk_similarities(raw, seen, i)
+        support = np.bincount(seen.indices, minlength=n)  # users per movie, as the artifact counts
+        scores[support < default_min_support(support)] = -np.inf
+        scores[i] = -np.inf
+        idx, vals = topk(scores[None, :], k)
+        keep = (idx[0] >= 0) & np.isfinite(vals[0])
+        return self._frame(idx[0][keep], vals[0][keep].astype(np.float64), "similarity")
 
     def _frame(self, items: np.ndarray, values: np.ndarray, column: str) -> pd.DataFrame:
         meta = self.items.iloc[items]

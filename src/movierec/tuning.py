@@ -521,6 +521,8 @@ class Request:
     seed: int = 42
 
 
+# dup-ok: the one list of tune's request options (tune() forwards them); alike in shape to models' keyword
+# signatures (models/baseline.py), with no logic in common
 def check_request(
     model: str,
     *,

@@ -389,3 +389,14 @@ def test_cli_fetch_server_down(cache):
     line = _one_error_line(run_cli("data", "fetch", "ml-1m", "--url", url, env_data=cache))
     assert "connection refused" in line and "--path" in line
     assert leftovers(cache) == [] and not (cache / "ml-1m").exists()
+
+
+def test_the_registry_file_names_each_release_by_its_layout() -> None:
+    """registry.toml: the URL from the name, the files from the layout, the folder where it differs."""
+    ten = REGISTRY["ml-10m"]
+    assert ten.url.endswith("/ml-10m.zip") and ten.folder == "ml-10M100K"
+    assert (ten.ratings, ten.movies, ten.tags) == ("ratings.dat", "movies.dat", "tags.dat")
+    assert REGISTRY["ml-1m"].tags is None and REGISTRY["ml-100k"].ratings_format == "u.data"
+    small = REGISTRY["ml-latest-small"]
+    assert small.bundled and small.redistributable and "redistribution allowed" in small.licence
+    assert fetch(small) == fetch("ml-latest-small") == bundled_path()  # a spec or its name, one function

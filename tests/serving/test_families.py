@@ -32,6 +32,8 @@ MODELS = {
     "bpr": {"no_components": 8, "epochs": 3, "random_state": 0},
     "warp": {"no_components": 8, "epochs": 3, "random_state": 0},
     "ease": {"l2": 10.0},
+    "rp3beta": {"k": 20},
+    "slim": {"k": 20},
     "popularity": {},
     "markov": {},
     "blend": {"bases": {"svd": {"n_factors": 4, "n_epochs": 5}, "knn-baseline": {"k": 5}, "baseline": {}}},

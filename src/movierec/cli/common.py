@@ -97,7 +97,7 @@ class RatingsSource:
         with err_console.status(f"loading {self.dataset}"):
             ds = load(self.dataset, rating_scale=scale)
         for note in ds.notes:
-            err_console.print(f"[yellow]note:[/] {note}")
+            say("note", note)
         return ds
 
 
@@ -211,6 +211,12 @@ def parse_model_params(items: list[str] | None, models: list[str]) -> dict[str, 
             )
         out[model][_param_name(part, name)] = value
     return out
+
+
+def say(kind: str, text: str) -> None:
+    """A note or a warning for the person at the terminal: one line on stderr, ``kind:`` in yellow (also what
+    library pipelines call to report, e.g. serving.pipeline.train_and_export's ``say``)."""
+    err_console.print(f"[yellow]{kind}:[/] {text}", soft_wrap=True)
 
 
 def print_json(obj: Any) -> None:

@@ -29,6 +29,7 @@ from movierec.cli.common import (
     parse_model_params,
     print_json,
     ratings_options,
+    say,
 )
 from movierec.cli.progress import bar_progress
 from movierec.errors import ConfigError, UnknownIdError
@@ -70,7 +71,7 @@ def write_results(comp: Any, out: Path) -> list[Path]:
     import importlib.util
 
     if importlib.util.find_spec("matplotlib") is None:
-        err_console.print("[yellow]note:[/] charts skipped (matplotlib missing): pip install 'movierec[viz]'")
+        say("note", "charts skipped (matplotlib missing): pip install 'movierec[viz]'")
         return written
     from movierec.viz.charts import ranking_bars, rmse_bars
 
@@ -218,7 +219,7 @@ def compare_cmd(
         from movierec.output_folders import check_results_target
 
         if warning := check_results_target(out):
-            err_console.print(f"[yellow]warning:[/] {warning}", soft_wrap=True)
+            say("warning", warning)
     ds = source.load()
     with bar_progress(disable=as_json) as progress, warnings.catch_warnings():
         warnings.simplefilter("ignore", SampledMetricsWarning)  # printed once by _compare_request
@@ -270,10 +271,10 @@ def _compare_request(
     if sampled and "sampled" not in proto_names:
         proto_names.append("sampled")
     if "sampled" in proto_names:
-        err_console.print(
-            "[yellow]warning:[/] sampled metrics (100 negatives per positive) can rank models differently from "
+        say(
+            "warning",
+            "sampled metrics (100 negatives per positive) can rank models differently from "
             "full ranking (Krichene & Rendle 2020): use them only to compare with papers that report them",
-            soft_wrap=True,
         )
     if split.strip().lower() not in SPLITS:
         raise ConfigError(f"unknown split {split!r}; valid splits: {', '.join(SPLITS)}")
@@ -512,7 +513,10 @@ def similar_cmd(
     movie: str | None = typer.Option(None, "--movie", help="Part of a title (case- and accent-insensitive)."),
     movie_id: str | None = typer.Option(None, "--movie-id", help="Raw movieId instead of a title."),
     model: str = typer.Option(
-        "itemknn", "--model", "-m", help="A model with item vectors or neighbour lists."
+        "ease",
+        "--model",
+        "-m",
+        help="A model with item vectors, neighbour lists or item weights (ease, itemknn, svd, als, bpr…).",
     ),
     k: int = K_MOVIES,
     artifact: Path | None = ARTIFACT,

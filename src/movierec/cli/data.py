@@ -11,9 +11,9 @@ from movierec.cli.common import (
     JSON,
     RatingsSource,
     console,
-    err_console,
     print_json,
     ratings_options,
+    say,
 )
 
 data_app = typer.Typer(help="List, fetch and describe datasets.", no_args_is_help=True)
@@ -97,7 +97,7 @@ def info_cmd(
     ds = source.load()
     if source.ratings is not None:  # RatingsSource.load prints the notes of named datasets only
         for note in ds.notes:
-            err_console.print(f"[yellow]note:[/] {note}")
+            say("note", note)
     if with_feedback:
         from movierec.serving.store import merge_feedback
 

@@ -27,6 +27,7 @@ from movierec.cli.common import (
     pick_config_model,
     print_json,
     ratings_options,
+    say,
     typed,
 )
 from movierec.errors import ConfigError
@@ -121,7 +122,7 @@ def export_cmd(
         allow_weak=allow_weak,
         min_support=min_support,
         **run,
-        say=_say,
+        say=say,
         status=err_console.status,
     )
     manifest, metrics = result.manifest, result.metrics
@@ -141,12 +142,6 @@ def export_cmd(
     if metrics:
         shown = {k: round(v, 4) for k, v in metrics.items() if isinstance(v, float)}
         console.print(f"test metrics: {shown}")
-
-
-def _say(kind: str, text: str) -> None:
-    """Notes and warnings of a library pipeline, one line each on stderr."""
-    colour = "yellow"
-    err_console.print(f"[{colour}]{kind}:[/] {text}", soft_wrap=True)
 
 
 # dup-ok: typer option declarations (default, flags, help) alike in shape; each declares a different option
@@ -240,9 +235,7 @@ def serve_cmd(
         artifact, store, settings, weights=weights, metrics=metrics, json_log=log_json
     )
     if host not in ("127.0.0.1", "localhost", "::1") and not api_key:
-        err_console.print(
-            f"[yellow]warning:[/] binding {host} without --api-key: anyone who can reach it may POST /feedback"
-        )
+        say("warning", f"binding {host} without --api-key: anyone who can reach it may POST /feedback")
     err_console.print(
         f"serving {router.describe()} on http://{host}:{port} "
         f"· docs /docs · metrics {'/metrics' if metrics else 'off'} · feedback {'off' if store is None else db_url}"
@@ -308,10 +301,10 @@ def _api_key(ctx: typer.Context, api_key: str | None, api_key_file: Path | None)
             raise ConfigError(f"--api-key-file {api_key_file}: the first line is empty")
         return key
     if api_key and on_command_line:
-        err_console.print(
-            "[yellow]warning:[/] --api-key on the command line is visible to other users of this machine "
+        say(
+            "warning",
+            "--api-key on the command line is visible to other users of this machine "
             "(ps, /proc); use --api-key-file FILE or the MOVIEREC_API_KEY environment variable",
-            soft_wrap=True,
         )
     return api_key or None
 

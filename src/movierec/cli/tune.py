@@ -10,7 +10,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from movierec.cli.common import DATASET, JSON, SEED, USER_FEATURES, console, err_console, print_json
+from movierec.cli.common import DATASET, JSON, SEED, USER_FEATURES, console, err_console, print_json, say
 from movierec.errors import ConfigError
 
 TUNABLE = ("svd", "svdpp", "knn-baseline", "baseline", "blend", "bpr", "warp", "als", "ease", "itemknn")
@@ -255,10 +255,10 @@ def _ranking_check(
     path.write_text(json.dumps(check, indent=2, default=float) + "\n")
     result.files["ranking_check"] = str(path)
     if check.get("weak"):
-        err_console.print(
-            f"[yellow]warning:[/] tuned for {result.metric}: {weak_message(result.model, check)}; "
+        say(
+            "warning",
+            f"tuned for {result.metric}: {weak_message(result.model, check)}; "
             "tune for ndcg@10 or export a ranking model for top-N",
-            soft_wrap=True,
         )
     return check
 

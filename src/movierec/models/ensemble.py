@@ -28,7 +28,7 @@ import scipy.sparse as sp
 
 from movierec.errors import ArtifactError, ConfigError, DataError
 from movierec.interactions import Interactions
-from movierec.models.base import BaseRecommender, EpochCallback, Tags, tags_of, topk
+from movierec.models.base import EpochCallback, NoFoldIn, tags_of, topk
 from movierec.models.params import Boolean, Constraint, Interval, Options, RandomState
 from movierec.models.space import Choice, FloatRange, SearchSpace
 
@@ -103,7 +103,7 @@ class _HoldoutScorer:
         return float(metrics.ndcg(recs, self.relevant, _K).mean())
 
 
-class Ensemble(BaseRecommender):
+class Ensemble(NoFoldIn):
     """Weighted sum of per-user normalised scores of implicit top-N ``bases`` (Bar, Koenigstein, Paquet &
     Cox 2013, "Ensemble recommender systems"), the weights chosen at fit time on a hold-out of the
     training interactions (as ``RidgeCV`` chooses its penalty), then every base refitted on all of them.
@@ -119,8 +119,7 @@ class Ensemble(BaseRecommender):
     Progress: ``on_epoch`` is called after every fit of a base with ``{"holdout_ndcg@10": …}``.
     """
 
-    name: ClassVar[str] = "ensemble"
-    tags: ClassVar[Tags] = Tags(fold_in="none")
+    name: ClassVar[str] = "ensemble"  # no fold-in: user-ease, a default base, has none
     search_space: ClassVar[SearchSpace] = {
         "holdout": FloatRange(0.1, 0.3),
         "normalize": Choice(("std", "max")),
@@ -152,29 +151,15 @@ class Ensemble(BaseRecommender):
     # --- bases ----------------------------------------------------------------------------
     def _base_specs(self) -> list[tuple[str, str, dict[str, Any]]]:
         """``[(label, registered name, params), …]``, every base checked to be an implicit top-N model."""
-        from movierec.models.registry import get_class
+        from movierec.models.registry import base_specs
 
-        bases = DEFAULT_BASES if self.bases is None else self.bases
-        if not isinstance(bases, dict) or not bases:
-            raise ConfigError(
-                "ensemble bases must be a non-empty table of model name → params, e.g. {ease = {}}"
-            )
-        out = []
-        for label, params in bases.items():
-            name = str(label).split("#", 1)[0].strip().lower()
-            if name == self.name:
-                raise ConfigError("an ensemble cannot contain another ensemble")
-            tags = tags_of(get_class(name))
+        def refuse(cls: type) -> str | None:
+            tags = tags_of(cls)
             if tags.predicts_ratings or tags.trains_on != "interactions":
-                raise ConfigError(
-                    f"ensemble base {name!r} is not an implicit top-N model (use blend for ratings)"
-                )
-            if params is None:
-                params = {}
-            if not isinstance(params, dict):
-                raise ConfigError(f"ensemble base {label!r}: params must be a table, got {params!r}")
-            out.append((str(label), name, dict(params)))
-        return out
+                return "is not an implicit top-N model (use blend for ratings)"
+            return None
+
+        return base_specs(self.name, self.bases, DEFAULT_BASES, example="{ease = {}}", refuse=refuse)
 
     def _make(self, name: str, params: dict[str, Any]) -> Any:
         from movierec.models.registry import create
@@ -291,15 +276,6 @@ class Ensemble(BaseRecommender):
         """Each base's weight, by label."""
         self._check_fitted()
         return {label: float(w) for label, w in zip(self.base_labels_, self.weights_, strict=True)}
-
-    def score_new_user(
-        self, items: np.ndarray, ratings: np.ndarray | None = None, *, threshold: float = 4.0
-    ) -> np.ndarray:
-        """Not available (``fold_in`` is ``"none"``: user-ease has none); refit with the person's interactions."""
-        raise ConfigError("ensemble cannot score a person not in training (no fold-in); refit")
-
-    def item_embeddings(self) -> np.ndarray | None:
-        return None
 
     # --- persistence: the ensemble's own state plus one saved folder per base with a weight --------
     def save(self, path: str | Path) -> Path:

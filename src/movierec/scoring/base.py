@@ -53,6 +53,17 @@ class Scorer:
         """Items × items similarity lists (None for families without them)."""
         return None
 
+    def similar_row(self, item: int) -> np.ndarray | None:
+        """Raw similarities of ``item`` to every item (``-inf`` where there is none), from the
+        neighbour lists; None for families without them (factor families use :meth:`item_vectors`)."""
+        rows = self.neighbour_rows()
+        if rows is None:
+            return None
+        out = np.full(rows.shape[1], -np.inf, dtype=np.float32)
+        lo, hi = rows.indptr[item], rows.indptr[item + 1]
+        out[rows.indices[lo:hi]] = rows.data[lo:hi]
+        return out
+
     @property
     def threshold(self) -> float:
         return float(self.spec.get("threshold", 4.0))

@@ -1,8 +1,9 @@
-"""The linear family (EASE, Steck 2019): score = x_u · B with B the dense item × item weights over active items.
+"""The linear family: score = x_u · B with B the item × item weights over the active items (the items with
+training interactions): EASE (Steck 2019; B dense), RP3beta and SLIM (B sparse).
 
-Served as the dense B itself (exact: the artifact reproduces the model's scores). Memory is
-4·a² bytes for ``a`` items with training interactions (:func:`memory_bytes`): about 0.2 GB for
-the ~7k positively rated items of ml-latest-small; EASE's own ``max_items`` bounds it.
+Served as B itself (exact: the artifact reproduces the model's scores). A dense B takes 4·a² bytes
+for ``a`` active items (:func:`memory_bytes`): about 0.2 GB for the ~7k positively rated items of
+ml-latest-small; EASE's own ``max_items`` bounds it. A sparse B is stored as CSR arrays.
 A visitor's positives form the row x (1 each), as a training user's binary row.
 """
 
@@ -14,7 +15,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from movierec.scoring.base import Exported
-from movierec.scoring.neighbours import ItemRowScorer, csr_arrays
+from movierec.scoring.neighbours import ItemRowScorer, csr_arrays, csr_from
 
 __all__ = ["Scorer", "export", "memory_bytes"]
 
@@ -25,14 +26,17 @@ def memory_bytes(n_active: int) -> int:
 
 
 def export(model: Any, n_users: int, n_items: int, threshold: float) -> Exported:
-    out = {
-        "linear_weights": np.ascontiguousarray(model.weights_, dtype=np.float32),
-        "active_items": np.asarray(model.active_items_, dtype=np.int32),
-    }
+    out: dict[str, Any] = {"active_items": np.asarray(model.active_items_, dtype=np.int32)}
+    if sp.issparse(model.weights_):  # RP3beta, SLIM: their top-k item lists
+        out.update(csr_arrays("linear", model.weights_))
+        size = 8 * int(model.weights_.nnz)
+    else:
+        out["linear_weights"] = np.ascontiguousarray(model.weights_, dtype=np.float32)
+        size = memory_bytes(len(model.active_items_))
     out.update(csr_arrays("weights", model.user_items_))
     spec = {
         "threshold": float(threshold),
-        "memory_bytes": memory_bytes(len(model.active_items_)),
+        "memory_bytes": size,
         "rating_weights": getattr(model, "weighting", "") == "rating",
     }
     return out, spec
@@ -43,8 +47,11 @@ class Scorer(ItemRowScorer):
 
     def __init__(self, arrays: dict[str, np.ndarray], seen: sp.csr_matrix, spec: dict[str, Any]) -> None:
         super().__init__(arrays, seen, spec)
-        self.b = arrays["linear_weights"]
         self.active = arrays["active_items"].astype(np.int64)
+        a = len(self.active)
+        self.b = (
+            arrays["linear_weights"] if "linear_weights" in arrays else csr_from(arrays, "linear", (a, a))
+        )
         pos = np.full(self.n_items, -1, dtype=np.int64)
         pos[self.active] = np.arange(len(self.active))
         self.pos = pos
@@ -54,5 +61,18 @@ class Scorer(ItemRowScorer):
         p = self.pos[items]
         keep = p >= 0
         if keep.any():
-            out[self.active] = weights[keep].astype(np.float32) @ self.b[p[keep]]
+            out[self.active] = np.asarray(weights[keep].astype(np.float32) @ self.b[p[keep]]).ravel()
+        return out
+
+    def similar_row(self, item: int) -> np.ndarray | None:
+        """Row ``item`` of B over every item (how much liking it adds to each other item's score;
+        ``-inf`` where B has no entry), as :meth:`movierec.models.ease.LinearItemModel.similar_items`."""
+        out = np.full(self.n_items, -np.inf, dtype=np.float32)
+        p = self.pos[item]
+        b = self.b
+        if p >= 0 and isinstance(b, sp.csr_matrix):
+            lo, hi = b.indptr[p], b.indptr[p + 1]
+            out[self.active[b.indices[lo:hi]]] = b.data[lo:hi]
+        elif p >= 0:
+            out[self.active] = b[p]
         return out

@@ -26,6 +26,7 @@ __all__ = [
     "default_min_support",
     "explicit_rank_score",
     "shrink_by_co_support",
+    "shrunk_similarities",
 ]
 
 MIN_SUPPORT = 5
@@ -78,3 +79,15 @@ def shrink_by_co_support(
     """s · n / (n + λ): similarities resting on few common raters shrink towards 0."""
     co = np.asarray(co, dtype=np.float64)
     return (np.asarray(sims, dtype=np.float64) * co / (co + shrinkage)).astype(np.float32)
+
+
+def shrunk_similarities(sims: np.ndarray, seen: sp.csr_matrix, item: int) -> np.ndarray:
+    """The 'similar' ranking score of every item for ``item`` (float32, -inf where not listable):
+    finite raw similarities shrunk by co-support; an item no user rated alongside ``item`` (or with a
+    shrunk similarity ≤ 0) has no evidence of likeness. One function for the Python API and the artifact."""
+    sims = np.asarray(sims, dtype=np.float32)
+    finite = np.isfinite(sims)
+    out = np.full(len(sims), -np.inf, dtype=np.float32)
+    out[finite] = shrink_by_co_support(sims[finite], co_support(seen, item)[finite])
+    out[finite & (out <= 0)] = -np.inf
+    return out

@@ -860,28 +860,22 @@ class Artifact(IdMapped):
         Each similarity is multiplied by n/(n + λ), n the users who interacted with both movies
         (:func:`movierec.scoring.support.shrink_by_co_support`), and the support floor applies.
         """
-        from movierec.scoring.support import co_support, shrink_by_co_support
+        from movierec.scoring.support import shrunk_similarities
 
         i = self.item_index(movie_raw_id)
         vectors = self.scorer.item_vectors()
-        rows = self.scorer.neighbour_rows()
         if vectors is not None:
             if self._unit is None:
                 norms = np.linalg.norm(vectors, axis=1)
                 self._unit = (vectors / np.where(norms > 0, norms, 1.0)[:, None]).astype(np.float32)
-            scores = self._unit @ self._unit[i]
-        elif rows is not None:
-            scores = np.full(self.n_items, -np.inf, dtype=np.float32)
-            lo, hi = rows.indptr[i], rows.indptr[i + 1]
-            scores[rows.indices[lo:hi]] = rows.data[lo:hi]
+            scores: np.ndarray | None = self._unit @ self._unit[i]
         else:
+            scores = self.scorer.similar_row(i)
+        if scores is None:
             raise ConfigError(
                 f"model {self.model_name!r} has no item vectors or neighbour lists, so no 'similar'"
             )
-        finite = np.isfinite(scores)
-        shrunk = np.full(self.n_items, -np.inf, dtype=np.float32)
-        shrunk[finite] = shrink_by_co_support(scores[finite], co_support(self._seen, i)[finite])
-        shrunk[finite & (shrunk <= 0)] = -np.inf  # no common raters: no evidence of likeness
+        shrunk = shrunk_similarities(scores, self._seen, i)
         return self._top(shrunk, _Query(k, np.array([i]), None, min_support))
 
     # --- titles -----------------------------------------------------------------------

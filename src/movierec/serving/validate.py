@@ -56,7 +56,7 @@ FAMILIES: dict[str, dict[str, tuple[str, ...]]] = {
         "knn_min_k": (),
         "knn_rule": (),
     },
-    "linear": {"linear_weights": ("a", "a"), "active_items": ("a",)},
+    "linear": {"active_items": ("a",)},  # and B: dense linear_weights (a, a) or CSR linear_* (_linear)
     "markov": {
         "transitions_indptr": ("I+1",),
         "transitions_indices": ("tnnz",),
@@ -70,7 +70,7 @@ FAMILIES: dict[str, dict[str, tuple[str, ...]]] = {
 """Families this module knows; another family (a newer exporter's) gets the generic checks only."""
 
 # (prefix, rows, columns): CSR triples stored as <prefix>_indptr/_indices/<data>
-_CSR = (("neighbours", "I", "I"), ("weights", "U", "I"), ("transitions", "I", "I"))
+_CSR = (("neighbours", "I", "I"), ("weights", "U", "I"), ("transitions", "I", "I"), ("linear", "a", "a"))
 
 
 def _fail(root: Path, what: str) -> ArtifactError:
@@ -182,6 +182,8 @@ def _arrays(root: Path, arrays: Mapping[str, np.ndarray], family: str, n_users: 
             None,
         )
         _csr(root, f"factors.npz {prefix}", ptr, idx, dims[rows], dims[cols], data)
+    if family == "linear":
+        _linear(root, arrays, dims["a"])
     if "last_item" in arrays and len(arrays["last_item"]):
         last = arrays["last_item"]
         if int(last.min()) < -1 or int(last.max()) >= n_items:
@@ -192,6 +194,19 @@ def _arrays(root: Path, arrays: Mapping[str, np.ndarray], family: str, n_users: 
         if a.dtype.kind == "f" and not np.all(np.isfinite(a)):
             bad = int(np.size(a) - np.count_nonzero(np.isfinite(a)))
             raise _fail(root, f"factors.npz '{name}' holds {bad} NaN or infinite values")
+
+
+def _linear(root: Path, arrays: Mapping[str, np.ndarray], a: int) -> None:
+    """A linear model's B over its ``a`` active items: dense ``linear_weights`` (EASE) or CSR (RP3beta, SLIM)."""
+    dense = arrays.get("linear_weights")
+    if dense is None and "linear_indptr" not in arrays:
+        raise _fail(
+            root, "factors.npz has no 'linear_weights' (or linear_indptr), which a linear model scores with"
+        )
+    if dense is not None and dense.shape != (a, a):
+        raise _fail(
+            root, f"factors.npz 'linear_weights' has shape {dense.shape}, expected ({a}, {a}) (active items)"
+        )
 
 
 class ArtifactParts(NamedTuple):
