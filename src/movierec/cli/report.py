@@ -192,12 +192,13 @@ def register(app: typer.Typer) -> None:
 
 
 def _print_report(rep: Any) -> None:
-    """The report's model table as one table per protocol within the terminal's width, then where it is."""
+    """The report's model table as one table per protocol within the terminal's width, then its summary."""
     from types import SimpleNamespace
 
     from movierec.beyond import is_beyond
     from movierec.cli.tables import comparison_tables
     from movierec.evaluation import Comparison
+    from movierec.viz.report import print_summary
 
     view = SimpleNamespace(rows=list(rep.comparison or []))
     view.winners = lambda: Comparison.winners(view)  # type: ignore[arg-type]
@@ -209,8 +210,4 @@ def _print_report(rep: Any) -> None:
         console.print(table)
     for note in notes:
         console.print(f"[dim]{note}[/]", soft_wrap=False)
-    console.print(rep.reading, soft_wrap=False)
-    total = sum(rep.timings.values())
-    steps = ", ".join(f"{key.replace('_', ' + ')} {v:.1f} s" for key, v in rep.timings.items())
-    console.print(f"[dim]{total:.1f} s in all: {steps}[/]", soft_wrap=False)
-    console.print(f"[green]report written to[/] {(rep.out / 'index.html').resolve()}", soft_wrap=False)
+    print_summary(console, rep, table=False)

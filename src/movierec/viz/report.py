@@ -1155,14 +1155,16 @@ def _beyond(
     return beyond_section(rows, k, charts_dir, colours, lists, popularity)
 
 
-def print_summary(console: Any, report: Report) -> None:
-    """Print the model table, the reading and where the report is (what the CLI shows at the end)."""
-    _print_table(console, report.table, report.k, report.winners)
-    console.print(report.reading)
+def print_summary(console: Any, report: Report, *, table: bool = True) -> None:
+    """Print the model table (``table=False``: the caller printed its own), the reading, the time each step
+    took and where the report is (what ``movierec report`` shows at the end)."""
+    if table:
+        _print_table(console, report.table, report.k, report.winners)
+    console.print(report.reading, soft_wrap=False)
     total = sum(report.timings.values())
     steps = ", ".join(f"{key.replace('_', ' + ')} {v:.1f} s" for key, v in report.timings.items())
-    console.print(f"[dim]{total:.1f} s in all: {steps}[/]")
-    console.print(f"[green]report written to[/] {(report.out / 'index.html').resolve()}")
+    console.print(f"[dim]{total:.1f} s in all: {steps}[/]", soft_wrap=False)
+    console.print(f"[green]report written to[/] {(report.out / 'index.html').resolve()}", soft_wrap=False)
 
 
 class _Null:
