@@ -67,9 +67,12 @@ TOPN_MODELS = [
     "recvae",
     "cornac:bpr",
     "cornac:bivae",
+    "user-ease",
+    "ensemble",
 ]
-TUNED_MODELS = ["ease", "ials", "rp3beta", "slim"]  # the best point of each one's ml-100k validation study
-MLLS_MODELS = ["lightfm:bpr", "popularity", "bpr", "ials", "slim", "rp3beta", "ease"]
+# the best point of each one's ml-100k validation study (the ensemble's: its bases at their best points)
+TUNED_MODELS = ["ease", "ials", "rp3beta", "slim", "user-ease", "ensemble"]
+MLLS_MODELS = ["lightfm:bpr", "popularity", "bpr", "ials", "slim", "rp3beta", "ease", "user-ease", "ensemble"]
 STUDY = ROOT / "bench" / "results" / "validation_study.json"
 
 # (protocol, model, metric value, source, comparable?)
@@ -293,6 +296,13 @@ def render(rows: list[dict[str, Any]]) -> str:
             lines += ["Commands of the studies: `PYTHONPATH=src python bench/validation_study.py MODEL` "
                       "(`--protocol mlls` for the defaults); every grid point and its validation NDCG@10 are in "
                       "`bench/results/validation_study.json`.", ""]  # fmt: skip
+        if group in ("topn-tuned", "mlls") and any(r["model"] == "ensemble" for r in ours):
+            lines += ["`ensemble` chooses its base weights itself, inside `fit`, on a 20% per-user hold-out of the "
+                      "training part (docs/models.md), then refits its bases on the whole training part; "
+                      + ("its bases here are ease, user-ease, rp3beta and ials at the best points of their own "
+                         "ml-100k studies above, and its own options come from its study."
+                         if group == "topn-tuned" else "with its defaults (ease, user-ease, rp3beta, ials at "
+                         "their defaults; seed 42, as `compare` seeds it) that is the whole procedure."), ""]  # fmt: skip
     lines += [
         "`bayesian-fm` rows marked *tuned* come from `bench/bfm_study.py`: a random 20% of the training part",
         "(u1.base, or each 5-fold training fold) is held out, a fixed grid (features flipped | timesvdpp-flipped",

@@ -61,7 +61,13 @@ GRIDS: dict[str, tuple[dict[str, list[Any]], list[int] | None]] = {
     "recvae": ({"gamma": [0.005], "epochs": [50]}, [10, 20, 30, 50]),
     "ease": ({"l2": [30, 60, 120, 250, 500, 800], "popularity_exponent": [0.0, -0.1, -0.2],
               "user_exponent": [0.0, 0.25]}, None),
+    "user-ease": ({"l2": [100, 300, 1000, 2000, 4000]}, None),
+    # bases: each one's best point of this study (ENSEMBLE_BASES, filled in from the json at run time)
+    # stage 1 (rows dropped: the weight search has changed since): tune_bases True was no better than False
+    "ensemble": ({"normalize": ["std", "max"], "min_gain_se": [0.0, 1.0]}, None),
 }  # fmt: skip
+# the ensemble's bases on the ml100k protocol: each base at the best point of its own study above
+ENSEMBLE_BASES = ["ease", "user-ease", "rp3beta", "ials"]
 # ml-latest-small, compare's default split: the grids behind the class defaults
 MLLS_GRIDS: dict[str, tuple[dict[str, list[Any]], list[int] | None]] = {
     "ease": ({"l2": [25, 50, 100, 200, 300, 500], "popularity_exponent": [0.0, -0.1, -0.2, -0.3],
@@ -72,6 +78,9 @@ MLLS_GRIDS: dict[str, tuple[dict[str, list[Any]], list[int] | None]] = {
     # not run (time): ials keeps its ml-100k defaults
     "ials": ({"factors": [128], "alpha0": [0.03, 0.1], "regularization": [0.01, 0.03], "epochs": [16]},
              [4, 8, 16]),
+    "user-ease": ({"l2": [30, 100, 300, 1000, 3000]}, None),
+    # the defaults' bases (ease, user-ease, rp3beta, ials at their class defaults)
+    "ensemble": ({"normalize": ["std", "max"], "min_gain_se": [0.0, 1.0]}, None),
 }  # fmt: skip
 
 
@@ -80,15 +89,25 @@ def _ndcg(model: Any, users: np.ndarray, rel: Any) -> float:
     return float(M.ndcg(recs, rel[users], 10).mean())
 
 
-def study(name: str, inner: Any, valid: Any, grids: dict[str, Any]) -> list[dict[str, Any]]:
-    """Every grid point of ``name`` scored on the validation part."""
+def ensemble_bases(studies: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The ensemble's bases for the ml100k protocol: each of ENSEMBLE_BASES at its study's best point."""
+    missing = [b for b in ENSEMBLE_BASES if b not in studies]
+    if missing:
+        raise SystemExit(f"run the studies of {', '.join(missing)} before the ensemble's")
+    return {b: dict(studies[b]["best"]["params"]) for b in ENSEMBLE_BASES}
+
+
+def study(
+    name: str, inner: Any, valid: Any, grids: dict[str, Any], fixed: dict[str, Any] | None = None
+) -> list[dict[str, Any]]:
+    """Every grid point of ``name`` (plus the ``fixed`` parameters) scored on the validation part."""
     grid, checkpoints = grids[name]
     rel = relevant_matrix(valid, None)
     users = np.flatnonzero(np.diff(rel.indptr) > 0)
     rows: list[dict[str, Any]] = []
     keys = list(grid)
     for values in itertools.product(*(grid[k] for k in keys)):
-        params = dict(zip(keys, values, strict=True))
+        params = {**(fixed or {}), **dict(zip(keys, values, strict=True))}
         if "item_alpha" in params and "user_alpha" not in params:  # one λ for both sides, as Cornac's
             params["user_alpha"] = params["item_alpha"]
         model = create(name, **params)
@@ -153,7 +172,8 @@ def main() -> None:
             raise SystemExit(f"no {args.protocol} grid for {name}")
         load_before = os.getloadavg()
         key = name + suffix
-        rows = stored["studies"].get(key, {}).get("rows", []) + study(name, inner, valid, grids)
+        fixed = {"bases": ensemble_bases(stored["studies"])} if name == "ensemble" and suffix == "" else None
+        rows = stored["studies"].get(key, {}).get("rows", []) + study(name, inner, valid, grids, fixed)
         best = max(rows, key=lambda r: r["ndcg@10"])
         stored["studies"][key] = {
             "command": f"PYTHONPATH=src python bench/validation_study.py {name} --protocol {args.protocol}",

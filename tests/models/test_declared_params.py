@@ -73,3 +73,50 @@ def test_an_empty_training_set_has_one_message(tiny: Interactions) -> None:
         require_interactions(empty)
     with pytest.raises(DataError, match="no interactions to train on"):
         Popularity().fit(empty)
+
+
+def test_a_group_declares_a_hyperparameter_once_and_a_model_sets_its_default() -> None:
+    from movierec.models.als import ALS
+    from movierec.models.groups import FactorParams
+    from movierec.models.ials import IALS
+
+    sig = inspect.signature(IALS).parameters
+    assert sig["factors"].kind is inspect.Parameter.KEYWORD_ONLY and sig["factors"].default == 128
+    assert inspect.signature(FactorParams).parameters["factors"].default == 64
+    assert (ALS().factors, IALS().factors, IALS(n_factors=3).factors) == (64, 128, 3)
+    assert next(iter(sig)) == "alpha0"  # a positional argument is always one of the model's own
+
+
+def test_a_name_keeps_its_meaning_across_models(tiny: Interactions) -> None:
+    from movierec.errors import ConfigError
+    from movierec.models.vae import MultVAE
+
+    class _Toy(BaseRecommender):
+        name: ClassVar[str] = "toy"
+        dropout: float = 0.1
+        epochs: int = 3
+
+    with pytest.raises(ConfigError, match=r"toy: dropout must be a number in \[0, 1\), got 1.5"):
+        _Toy(dropout=1.5)._validate_params()
+    with pytest.raises(ConfigError, match=r"toy: epochs \(n_epochs, iterations\) must be a whole number ≥ 1"):
+        _Toy(epochs=0)._validate_params()
+    with pytest.raises(ConfigError, match=r"mult-vae: dropout must be"):
+        MultVAE(dropout=1.0).fit(tiny)
+
+
+def test_library_params_spell_our_names_as_the_wrapped_library_does() -> None:
+    from movierec.models.als import ALS
+    from movierec.models.bayesian import BayesianFM
+    from movierec.models.reference.cornac import CornacBPR
+
+    assert CornacBPR().library_params("factors", "epochs", "regularization", "learning_rate") == {
+        "k": 200,
+        "max_iter": 100,
+        "lambda_reg": 0.001,
+        "learning_rate": 0.01,
+    }
+    got = ALS(factors=np.int64(8), regularization=1).library_params("factors", "epochs", "regularization")
+    assert got == {"factors": 8, "iterations": 15, "regularization": 1.0}
+    assert type(got["factors"]) is int and type(got["regularization"]) is float
+    assert CornacBPR(k=7, lambda_reg=0.5).get_params()["factors"] == 7
+    assert BayesianFM(rank=4, n_iter=9).get_params()["epochs"] == 9  # a group's aliases hold below it

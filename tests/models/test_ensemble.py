@@ -104,7 +104,8 @@ def test_weights_are_chosen_on_training_pairs_only(monkeypatch: pytest.MonkeyPat
 
     def recording(self: Any, blocks: Any, single: Any, scorer: Any) -> Any:
         rel = scorer.relevant.tocoo()
-        held_pairs.append({(int(scorer.users[r]), int(c)) for r, c in zip(rel.row, rel.col, strict=True)})
+        users = np.concatenate(scorer.users)
+        held_pairs.append({(int(users[r]), int(c)) for r, c in zip(rel.row, rel.col, strict=True)})
         out = search(self, blocks, single, scorer)
         chosen_at.append(dt.datetime.now())
         return out
@@ -155,3 +156,20 @@ def test_bases_are_checked(implicit: Interactions) -> None:
         create("ensemble", bases=SMALL_BASES, normalize="rank").fit(implicit)
     with pytest.raises(ConfigError, match="no fold-in"):
         create("ensemble", bases=SMALL_BASES).fit(implicit).score_new_user(np.array([0, 1]))
+
+
+def test_folds_are_disjoint_per_user_and_leave_every_user_something(implicit: Interactions) -> None:
+    pairs = E._holdouts(implicit, 0.2, 3, seed=1)
+    held = [set(zip(h.users.tolist(), h.items.tolist(), strict=True)) for _, h in pairs]
+    assert not (held[0] & held[1]) and not (held[0] & held[2]) and not (held[1] & held[2])
+    counts = implicit.user_counts()
+    assert set().union(*held) == {
+        (u, i)
+        for u, i in zip(implicit.users.tolist(), implicit.items.tolist(), strict=True)
+        if counts[u] >= 2
+    }
+    for inner, _ in pairs:  # every user keeps training interactions in every fold
+        assert (inner.user_counts() > 0).sum() == (counts > 0).sum()
+    ((inner, one),) = E._holdouts(implicit, 0.2, 1, seed=1)
+    share = one.n_ratings / implicit.n_ratings
+    assert 0.15 < share < 0.25 and inner.n_ratings + one.n_ratings == implicit.n_ratings

@@ -42,6 +42,7 @@ __all__ = [
     "EpochCallback",
     "ExplicitRecommender",
     "FactorRecommender",
+    "NoFoldIn",
     "Recommender",
     "Tags",
     "check_indices",
@@ -308,7 +309,14 @@ def _redeclare_new_defaults(cls: type) -> None:
     inherited: dict[str, dataclasses.Field[Any]] = getattr(cls, "__dataclass_fields__", {})
     own = cls.__dict__
     declared = own.get("__annotations__", {})
-    changed = [name for name in inherited if name in own and name not in declared]
+    changed = [
+        name
+        for name in inherited
+        if name in own
+        and name not in declared
+        and not callable(own[name])
+        and not isinstance(own[name], (property, classmethod, staticmethod))
+    ]
     if not changed:
         return
     annotations = dict(declared)
@@ -687,6 +695,22 @@ class BaseRecommender:
 
     def _after_load(self) -> None:
         """Hook for models that rebuild derived state after :meth:`load`."""
+
+
+class NoFoldIn(BaseRecommender):
+    """A model that cannot place a person not in training (``tags.fold_in == "none"``): refit instead."""
+
+    tags: ClassVar[Tags] = Tags(fold_in="none")
+    #: what to use instead, said in the error (``", or use ease"``)
+    _no_fold_in_instead: ClassVar[str] = ""
+
+    def score_new_user(
+        self, items: np.ndarray, ratings: np.ndarray | None = None, *, threshold: float = 4.0
+    ) -> np.ndarray:
+        """Not available: a new person enters this model only by refitting with their interactions."""
+        raise ConfigError(
+            f"{self.name} cannot score a person not in training (no fold-in); refit{self._no_fold_in_instead}"
+        )
 
 
 class FactorRecommender(BaseRecommender):

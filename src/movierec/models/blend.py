@@ -19,7 +19,8 @@ import numpy as np
 
 from movierec.errors import ArtifactError, ConfigError
 from movierec.interactions import Interactions
-from movierec.models.base import ExplicitRecommender, Tags, check_indices, check_positive
+from movierec.models.base import ExplicitRecommender, Tags, check_indices, tags_of
+from movierec.models.params import NON_NEGATIVE, POSITIVE_INT, Boolean, Constraint, Interval
 from movierec.models.space import Choice, FloatRange, SearchSpace
 
 __all__ = ["Blend"]
@@ -70,6 +71,13 @@ class Blend(ExplicitRecommender):
         "holdout": FloatRange(0.1, 0.3),
     }
     _json_state: ClassVar[tuple[str, ...]] = ("base_labels_", "base_rmse_")
+    _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {
+        "folds": [POSITIVE_INT],
+        "holdout": [Interval(float, 0, 1, closed="neither")],
+        "alpha": [NON_NEGATIVE],
+        "meta_features": [Boolean()],
+        "random_state": [Interval(int, None, None), None],  # an int seed: it also seeds the split
+    }
 
     bases: dict[str, dict[str, Any]] | None = None
     _: KW_ONLY
@@ -85,44 +93,19 @@ class Blend(ExplicitRecommender):
     # --- checks ---------------------------------------------------------------------------
     def _base_specs(self) -> list[tuple[str, str, dict[str, Any]]]:
         """``[(label, registered name, params), …]`` with every base checked to be an explicit model."""
-        from movierec.models.registry import get_class
+        from movierec.models.registry import base_specs
 
-        bases = DEFAULT_BASES if self.bases is None else self.bases
-        if not isinstance(bases, dict) or not bases:
-            raise ConfigError(
-                "blend bases must be a non-empty table of model name → params, e.g. {svd = {}, baseline = {}}"
-            )
-        out = []
-        for label, params in bases.items():
-            name = str(label).split("#", 1)[0].strip().lower()
-            if name == self.name:
-                raise ConfigError("a blend cannot contain another blend")
-            cls = get_class(name)
-            if getattr(cls, "kind", "implicit") != "explicit":
-                raise ConfigError(f"blend base {name!r} is not a rating model (it predicts no ratings)")
-            if params is None:
-                params = {}
-            if not isinstance(params, dict):
-                raise ConfigError(f"blend base {label!r}: params must be a table, got {params!r}")
-            out.append((str(label), name, dict(params)))
-        return out
+        def refuse(cls: type) -> str | None:
+            return None if tags_of(cls).predicts_ratings else "is not a rating model (it predicts no ratings)"
+
+        return base_specs(
+            self.name, self.bases, DEFAULT_BASES, example="{svd = {}, baseline = {}}", refuse=refuse
+        )
 
     def _validate(self) -> None:
+        """The bases, then the declared constraints (at construction too, as always)."""
         self._base_specs()
-        check_positive("folds", self.folds, integer=True)
-        if (
-            not isinstance(self.holdout, (int, float))
-            or isinstance(self.holdout, bool)
-            or not 0.0 < self.holdout < 1.0
-        ):
-            raise ConfigError(f"holdout must be a share between 0 and 1, got {self.holdout!r}")
-        check_positive("alpha", self.alpha, allow_zero=True)
-        if not isinstance(self.meta_features, bool):
-            raise ConfigError(f"meta_features must be true or false, got {self.meta_features!r}")
-        if self.random_state is not None and (
-            isinstance(self.random_state, bool) or not isinstance(self.random_state, (int, np.integer))
-        ):
-            raise ConfigError(f"random_state must be an int or None, got {self.random_state!r}")
+        self._validate_params()
 
     # --- fitting --------------------------------------------------------------------------
     def _make_bases(self) -> dict[str, Any]:

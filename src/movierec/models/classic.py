@@ -59,8 +59,6 @@ class SlopeOne(_Classic):
     name: ClassVar[str] = "slope-one"
     search_space: ClassVar[SearchSpace] = {}
 
-    _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {"max_items": [POSITIVE_INT]}
-
     max_items: int = 12_000
 
     def _fit(self, train: Interactions) -> Self:

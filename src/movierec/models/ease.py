@@ -22,11 +22,11 @@ import scipy.sparse as sp
 
 from movierec.errors import ConfigError, DataError
 from movierec.interactions import Interactions
-from movierec.models.base import Tags, check_indices, check_positive, topk
+from movierec.models.base import NoFoldIn, Tags, check_indices, topk
 from movierec.models.kernels.accel import woodbury_diag, woodbury_weights
-from movierec.models.params import Constraint, Interval
+from movierec.models.params import POSITIVE, Constraint, Interval
 from movierec.models.space import FloatRange, SearchSpace
-from movierec.models.weighting import WeightedRecommender, check_weighting, weighted_csr
+from movierec.models.weighting import WeightedRecommender, weighted_csr
 
 __all__ = ["EASE", "LinearItemModel", "UserEASE", "ease_weights"]
 
@@ -65,6 +65,24 @@ def ease_weights(x: sp.spmatrix | np.ndarray, l2: float, dropout: float = 0.0) -
     p /= -diag[None, :]
     p[np.diag_indices_from(p)] = 0.0
     return p.astype(np.float32)
+
+
+def dense_guard(
+    owner: str, counts: np.ndarray, limit: int, *, what: str, option: str, instead: str
+) -> np.ndarray:
+    """The indices with training interactions (``counts > 0``), checked before a dense ``what`` × ``what``
+    float64 matrix is built: a DataError when there are none, a ConfigError naming ``option`` (and about how
+    many GiB the matrix and its factorisation would take) when there are more than ``limit``."""
+    active = np.flatnonzero(counts > 0).astype(np.int32)
+    if len(active) == 0:
+        raise DataError(f"{owner}: no {what} has a training interaction")
+    if len(active) > limit:
+        gib = len(active) ** 2 * 8 * 2 / 2**30
+        raise ConfigError(
+            f"{owner}: {len(active)} {what}s with interactions exceed {option}={limit} (the dense {what}s × "
+            f"{what}s matrix would need about {gib:.1f} GiB); raise {option} or use {instead}"
+        )
+    return active
 
 
 class LinearItemModel(WeightedRecommender):
@@ -130,6 +148,11 @@ class EASE(LinearItemModel):
         "user_exponent": FloatRange(0.0, 0.5),
     }
     tags: ClassVar[Tags] = Tags(fold_in="neighbours", serving="linear")
+    _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {
+        "l2": [POSITIVE],
+        "popularity_exponent": [Interval(float, -2, 2)],
+        "user_exponent": [Interval(float, 0, 1)],
+    }
 
     l2: float = 50.0
     dropout: float = 0.0
@@ -139,28 +162,12 @@ class EASE(LinearItemModel):
 
     def _fit(self, train: Interactions) -> Self:
         """Solve the closed form over the items that have training interactions."""
-        check_positive("l2", self.l2)
-        check_positive("max_items", self.max_items, integer=True)
-        if not isinstance(self.dropout, (int, float)) or not 0.0 <= self.dropout < 1.0:
-            raise ConfigError(f"dropout must be in [0, 1), got {self.dropout!r}")
-        gamma = self.popularity_exponent
-        if isinstance(gamma, bool) or not isinstance(gamma, (int, float)) or not -2.0 <= gamma <= 2.0:
-            raise ConfigError(f"popularity_exponent must be a number in [-2, 2], got {gamma!r}")
-        delta = self.user_exponent
-        if isinstance(delta, bool) or not isinstance(delta, (int, float)) or not 0.0 <= delta <= 1.0:
-            raise ConfigError(f"user_exponent must be a number in [0, 1], got {delta!r}")
-        check_weighting(self.weighting, self.half_life_days)
+        gamma, delta = self.popularity_exponent, self.user_exponent
         x = weighted_csr(train, self.weighting, self.half_life_days)
         counts = np.diff(x.tocsc().indptr)  # training interactions per item
-        active = np.flatnonzero(counts > 0).astype(np.int32)
-        if len(active) == 0:
-            raise DataError("EASE: no item has a training interaction")
-        if len(active) > self.max_items:
-            gib = len(active) ** 2 * 8 * 2 / 2**30
-            raise ConfigError(
-                f"EASE: {len(active)} items with interactions exceed max_items={self.max_items} "
-                f"(the dense Gram matrix would need about {gib:.0f} GiB); raise max_items or use als/bpr"
-            )
+        active = dense_guard(
+            "EASE", counts, self.max_items, what="item", option="max_items", instead="als/bpr"
+        )
         self._remember_train(train)
         self.user_items_ = x
         self.active_items_ = active
@@ -174,7 +181,7 @@ class EASE(LinearItemModel):
         return self
 
 
-class UserEASE(WeightedRecommender):
+class UserEASE(NoFoldIn, WeightedRecommender):
     """User-based EASE: the EASE closed form on the users × users Gram matrix XXᵀ (Steck 2019's model
     with the roles of users and items swapped), scores = BᵀX with B = I − P·diag(1/diag P),
     P = (XXᵀ + λI)⁻¹, zero diagonal: each user is reconstructed from the *other users'* rows.
@@ -191,7 +198,7 @@ class UserEASE(WeightedRecommender):
 
     name: ClassVar[str] = "user-ease"
     search_space: ClassVar[SearchSpace] = {"l2": FloatRange(1.0, 10_000.0, log=True)}
-    tags: ClassVar[Tags] = Tags(fold_in="none")
+    _no_fold_in_instead: ClassVar[str] = ", or use ease"
     _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {
         "l2": [Interval(float, 0, None, closed="neither")],
         "max_users": [Interval(int, 1, None)],
@@ -202,17 +209,11 @@ class UserEASE(WeightedRecommender):
 
     def _fit(self, train: Interactions) -> Self:
         """Solve the closed form over the users with training interactions."""
-        check_weighting(self.weighting, self.half_life_days)
         x = weighted_csr(train, self.weighting, self.half_life_days)
-        active = np.flatnonzero(np.diff(x.indptr) > 0).astype(np.int32)
-        if len(active) == 0:
-            raise DataError("user-ease: no user has a training interaction")
-        if len(active) > self.max_users:
-            gib = len(active) ** 2 * 8 * 2 / 2**30
-            raise ConfigError(
-                f"user-ease: {len(active)} users with interactions exceed max_users={self.max_users} "
-                f"(the dense Gram matrix would need about {gib:.0f} GiB); raise max_users or use ease"
-            )
+        counts = np.diff(x.indptr)  # training interactions per user
+        active = dense_guard(
+            "user-ease", counts, self.max_users, what="user", option="max_users", instead="ease"
+        )
         self._remember_train(train)
         self.user_items_ = x
         self.active_users_ = active
@@ -233,12 +234,3 @@ class UserEASE(WeightedRecommender):
             rows = self.weights_[pos[known]]  # users × active users (row u: B[:, u])
             out[known] = np.asarray((xa.T @ rows.T).T, dtype=np.float32)
         return out if items is None else out[:, np.asarray(items)]
-
-    def score_new_user(
-        self, items: np.ndarray, ratings: np.ndarray | None = None, *, threshold: float = 4.0
-    ) -> np.ndarray:
-        """Not available: a new person enters B only by refitting (``fold_in`` is ``"none"``)."""
-        raise ConfigError("user-ease cannot score a person not in training (no fold-in); refit, or use ease")
-
-    def item_embeddings(self) -> np.ndarray | None:
-        return None

@@ -13,12 +13,13 @@ from typing import ClassVar, Self
 import numpy as np
 import scipy.sparse as sp
 
-from movierec.errors import ConfigError, DataError
+from movierec.errors import DataError
 from movierec.interactions import Interactions
-from movierec.models.base import Tags, check_positive
-from movierec.models.ease import LinearItemModel
+from movierec.models.base import Tags
+from movierec.models.ease import LinearItemModel, dense_guard
+from movierec.models.params import NON_NEGATIVE, POSITIVE, POSITIVE_INT, Constraint, Interval
 from movierec.models.space import FloatRange, IntRange, SearchSpace
-from movierec.models.weighting import check_weighting, weighted_csr
+from movierec.models.weighting import weighted_csr
 
 __all__ = ["SLIM", "ItemItemModel", "RP3beta", "rp3beta_weights", "slim_weights"]
 
@@ -116,20 +117,15 @@ class ItemItemModel(LinearItemModel):
     def _fit_weights(self, x: sp.csr_matrix) -> sp.csr_matrix:
         raise NotImplementedError
 
-    def _fit_items(self, train: Interactions, weighting: str, half_life_days: float, max_items: int) -> Self:
-        check_weighting(weighting, half_life_days)
-        check_positive("max_items", max_items, integer=True)
+    def _fit_items(self, train: Interactions) -> Self:
+        """Weigh the interactions, keep the items that have some, fit W over them (``_fit_weights``)."""
         if train.n_ratings == 0:
             raise DataError(f"{self.name}: no interactions to train on")
-        x = weighted_csr(train, weighting, half_life_days)
+        x = weighted_csr(train, self.weighting, self.half_life_days)
         counts = np.diff(x.tocsc().indptr)
-        active = np.flatnonzero(counts > 0).astype(np.int32)
-        if len(active) > max_items:
-            raise ConfigError(
-                f"{self.name}: {len(active)} items with interactions exceed max_items={max_items} "
-                f"(an items × items matrix of that size needs about {len(active) ** 2 * 8 / 2**30:.1f} GiB); "
-                "raise max_items or use ease/als/bpr"
-            )
+        active = dense_guard(
+            self.name, counts, self.max_items, what="item", option="max_items", instead="ease/als/bpr"
+        )
         self._remember_train(train)
         self.user_items_ = sp.csr_matrix(x, dtype=np.float32)
         self.active_items_ = active
@@ -154,6 +150,12 @@ class RP3beta(ItemItemModel):
         "k": IntRange(10, 1000, log=True),
     }
 
+    _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {
+        "alpha": [NON_NEGATIVE],
+        "beta": [NON_NEGATIVE],
+        "k": [POSITIVE_INT],
+    }
+
     alpha: float = 0.8
     beta: float = 0.35
     k: int = 200
@@ -161,10 +163,7 @@ class RP3beta(ItemItemModel):
 
     def _fit(self, train: Interactions) -> Self:
         """Build the pruned random-walk matrix over the items with training interactions."""
-        check_positive("alpha", self.alpha, allow_zero=True)
-        check_positive("beta", self.beta, allow_zero=True)
-        check_positive("k", self.k, integer=True)
-        return self._fit_items(train, self.weighting, self.half_life_days, self.max_items)
+        return self._fit_items(train)
 
     def _fit_weights(self, x: sp.csr_matrix) -> sp.csr_matrix:
         return rp3beta_weights(x, float(self.alpha), float(self.beta), int(self.k))
@@ -187,6 +186,13 @@ class SLIM(ItemItemModel):
         "k": IntRange(20, 1000, log=True),
     }
     _json_state: ClassVar[tuple[str, ...]] = ()
+    _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {
+        "alpha": [POSITIVE],
+        "l1_ratio": [Interval(float, 0, 1)],
+        "k": [POSITIVE_INT],
+        "max_iter": [POSITIVE_INT],
+        "tol": [POSITIVE],
+    }
 
     alpha: float = 1e-2
     l1_ratio: float = 0.3
@@ -197,13 +203,7 @@ class SLIM(ItemItemModel):
 
     def _fit(self, train: Interactions) -> Self:
         """Solve one non-negative elastic net per active item (in parallel)."""
-        check_positive("alpha", self.alpha)
-        if not isinstance(self.l1_ratio, (int, float)) or not 0.0 <= self.l1_ratio <= 1.0:
-            raise ConfigError(f"l1_ratio must be in [0, 1], got {self.l1_ratio!r}")
-        check_positive("k", self.k, integer=True)
-        check_positive("max_iter", self.max_iter, integer=True)
-        check_positive("tol", self.tol)
-        return self._fit_items(train, self.weighting, self.half_life_days, self.max_items)
+        return self._fit_items(train)
 
     def _fit_weights(self, x: sp.csr_matrix) -> sp.csr_matrix:
         w, sweeps = slim_weights(

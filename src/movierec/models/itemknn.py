@@ -12,11 +12,11 @@ from typing import ClassVar, Self
 import numpy as np
 import scipy.sparse as sp
 
-from movierec.errors import ConfigError
 from movierec.interactions import Interactions
-from movierec.models.base import Tags, check_positive, topk
+from movierec.models.base import Tags, topk
+from movierec.models.params import NON_NEGATIVE, POSITIVE_INT, Constraint, Interval, Options
 from movierec.models.space import Choice, FloatRange, IntRange, SearchSpace
-from movierec.models.weighting import WeightedRecommender, check_weighting, weighted_csr
+from movierec.models.weighting import WeightedRecommender, weighted_csr
 
 __all__ = ["SIMILARITIES", "ItemKNN", "bm25_weight", "item_similarity_topk"]
 
@@ -94,6 +94,14 @@ class ItemKNN(WeightedRecommender):
         "alpha": FloatRange(0.0, 1.0),
     }
     tags: ClassVar[Tags] = Tags(fold_in="neighbours", serving="neighbours")
+    _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {
+        "k": [POSITIVE_INT],
+        "similarity": [Options(*SIMILARITIES)],
+        "alpha": [Interval(float, 0, 1)],
+        "shrink": [NON_NEGATIVE],
+        "bm25_k1": [NON_NEGATIVE],
+        "bm25_b": [NON_NEGATIVE],
+    }
 
     k: int = 100
     similarity: str = "cosine"
@@ -102,20 +110,8 @@ class ItemKNN(WeightedRecommender):
     bm25_k1: float = 1.2
     bm25_b: float = 0.75
 
-    def _check_params(self) -> None:
-        check_positive("k", self.k, integer=True)
-        if self.similarity not in SIMILARITIES:
-            raise ConfigError(f"similarity must be one of {', '.join(SIMILARITIES)}, got {self.similarity!r}")
-        if not isinstance(self.alpha, (int, float)) or not 0.0 <= self.alpha <= 1.0:
-            raise ConfigError(f"alpha must be between 0 and 1, got {self.alpha!r}")
-        check_positive("shrink", self.shrink, allow_zero=True)
-        check_positive("bm25_k1", self.bm25_k1, allow_zero=True)
-        check_positive("bm25_b", self.bm25_b, allow_zero=True)
-        check_weighting(self.weighting, self.half_life_days)
-
     def _fit(self, train: Interactions) -> Self:
         """Compute the top-``k`` neighbour matrix ``neighbours_`` (items × items CSR)."""
-        self._check_params()
         x = weighted_csr(train, self.weighting, self.half_life_days)
         self._remember_train(train)
         self.user_items_ = x

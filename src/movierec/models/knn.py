@@ -27,6 +27,7 @@ from movierec.interactions import Interactions
 from movierec.models.base import Tags, check_positive, topk
 from movierec.models.baseline import ExplicitModel, estimate_biases
 from movierec.models.kernels import accel as kernels
+from movierec.models.params import NON_NEGATIVE, NON_NEGATIVE_INT, POSITIVE_INT, Boolean, Constraint, Options
 from movierec.models.space import Choice, FloatRange, IntRange, SearchSpace
 
 __all__ = [
@@ -55,6 +56,15 @@ class _KNN(ExplicitModel):
         trains_on="ratings", predicts_ratings=True, fold_in="neighbours", serving="knn"
     )
 
+    _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {
+        "k": [POSITIVE_INT],
+        "min_k": [NON_NEGATIVE_INT],
+        "user_based": [Boolean()],
+        "min_support": [NON_NEGATIVE_INT],
+        "shrinkage": [NON_NEGATIVE],
+        "max_neighbours": [POSITIVE_INT, None],
+    }
+
     k: int = 40
     min_k: int = 1
     _: KW_ONLY
@@ -70,20 +80,15 @@ class _KNN(ExplicitModel):
         self._validate()
 
     def _validate(self) -> None:
-        check_positive("k", self.k, integer=True)
-        check_positive("min_k", self.min_k, integer=True, allow_zero=True)
-        check_positive("min_support", self.min_support, integer=True, allow_zero=True)
-        check_positive("shrinkage", self.shrinkage, allow_zero=True)
-        if self.max_neighbours is not None:
-            check_positive("max_neighbours", self.max_neighbours, integer=True)
-            if self.max_neighbours < self.k:
-                raise ConfigError(
-                    f"max_neighbours ({self.max_neighbours}) must be ≥ k ({self.k}): k neighbours are chosen among them"
-                )
+        """The declared constraints, then the rules between them (at construction too, as always)."""
+        self._validate_params()
+        if self.max_neighbours is not None and self.max_neighbours < self.k:
+            raise ConfigError(
+                f"max_neighbours ({self.max_neighbours}) must be ≥ k ({self.k}): k neighbours are chosen among them"
+            )
+        # case-insensitive (Surprise's names), so not an Options constraint
         if not isinstance(self.similarity, str) or self.similarity.lower() not in SIMILARITIES:
             raise ConfigError(f"similarity {self.similarity!r} is not one of {', '.join(SIMILARITIES)}")
-        if not isinstance(self.user_based, (bool, np.bool_)):
-            raise ConfigError(f"user_based must be true or false, got {self.user_based!r}")
 
     # --- fitting ------------------------------------------------------------------------------
     def _baselines(self, train: Interactions) -> tuple[np.ndarray, np.ndarray] | None:
@@ -342,21 +347,19 @@ class KNNBaseline(_KNN):
     }
     default_similarity: ClassVar[str] = "pearson_baseline"
 
+    _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {
+        "bsl_method": [Options("als", "sgd")],
+        "reg_i": [NON_NEGATIVE],
+        "reg_u": [NON_NEGATIVE],
+        "bsl_epochs": [POSITIVE_INT, None],
+    }
+
     min_k: int = 2
     _: KW_ONLY
     bsl_method: str = "als"
     reg_i: float = 10.0
     reg_u: float = 15.0
     bsl_epochs: int | None = None
-
-    def _validate(self) -> None:
-        super()._validate()
-        if self.bsl_method not in ("als", "sgd"):
-            raise ConfigError(f"bsl_method must be 'als' or 'sgd', got {self.bsl_method!r}")
-        check_positive("reg_i", self.reg_i, allow_zero=True)
-        check_positive("reg_u", self.reg_u, allow_zero=True)
-        if self.bsl_epochs is not None:
-            check_positive("bsl_epochs", self.bsl_epochs, integer=True)
 
     def _baselines(self, train: Interactions) -> tuple[np.ndarray, np.ndarray]:
         _, bu, bi = estimate_biases(

@@ -159,9 +159,11 @@ SHARED_CONSTRAINTS: dict[str, list[Constraint]] = {
     "patience": [NON_NEGATIVE_INT],
     "n_negatives": [NON_NEGATIVE_INT],
     "time_budget": [POSITIVE, None],
-    # initialisation; recency decay (weighting="recency", sequential popularity)
+    # initialisation; recency decay (weighting="recency", sequential popularity); the guard on dense
+    # items × items matrices (ease, slim, rp3beta, slope-one)
     "init_std": [NON_NEGATIVE],
     "half_life_days": [POSITIVE],
+    "max_items": [POSITIVE_INT],
 }
 
 

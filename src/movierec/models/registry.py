@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from movierec.errors import ConfigError
@@ -18,6 +18,7 @@ __all__ = [
     "MODELS",
     "MODEL_SWITCHES",
     "available",
+    "base_specs",
     "canonical_params",
     "create",
     "get_class",
@@ -144,6 +145,40 @@ def get_class(name: str) -> type[BaseRecommender]:
             ) from exc
         raise
     return getattr(mod, cls)
+
+
+def base_specs(
+    owner: str,
+    bases: Mapping[str, Any] | None,
+    default: Mapping[str, Any],
+    *,
+    example: str,
+    refuse: Callable[[type[BaseRecommender]], str | None],
+) -> list[tuple[str, str, dict[str, Any]]]:
+    """``[(label, registered name, params), …]`` of a model made of registered models (blend, ensemble).
+
+    ``bases`` is a table ``{name or "name#label": params}`` (``None``: ``default``); ``refuse(cls)``
+    says why a base cannot serve (``"is not a rating model (…)"``), or ``None``. ConfigErrors name
+    ``owner`` and the base.
+    """
+    table = default if bases is None else bases
+    if not isinstance(table, Mapping) or not table:
+        raise ConfigError(f"{owner} bases must be a non-empty table of model name → params, e.g. {example}")
+    article = "an" if owner[:1] in "aeiou" else "a"
+    out = []
+    for label, params in table.items():
+        name = str(label).split("#", 1)[0].strip().lower()
+        if name == owner:
+            raise ConfigError(f"{article} {owner} cannot contain another {owner}")
+        why = refuse(get_class(name))
+        if why:
+            raise ConfigError(f"{owner} base {name!r} {why}")
+        if params is None:
+            params = {}
+        if not isinstance(params, dict):
+            raise ConfigError(f"{owner} base {label!r}: params must be a table, got {params!r}")
+        out.append((str(label), name, dict(params)))
+    return out
 
 
 def create(name: str, **params: Any) -> BaseRecommender:

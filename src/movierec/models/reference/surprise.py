@@ -19,7 +19,7 @@ import pandas as pd
 
 from movierec.errors import ConfigError
 from movierec.interactions import Interactions
-from movierec.models.base import Tags
+from movierec.models.base import BaseRecommender, Tags
 from movierec.models.baseline import Baseline, ExplicitModel
 from movierec.models.classic import NMF, CoClustering
 from movierec.models.knn import KNNBaseline
@@ -62,11 +62,13 @@ class _SurpriseModel(ExplicitModel):
 
     tags: ClassVar[Tags] = Tags(trains_on="ratings", predicts_ratings=True)  # not exportable
 
-    def __init_subclass__(cls, params_of: type | None = None, **kwargs: Any) -> None:
+    def __init_subclass__(cls, params_of: type[BaseRecommender] | None = None, **kwargs: Any) -> None:
         if params_of is not None:
-            for attr in ("__init__", "__post_init__", "_validate", "_check_common", "_parameter_constraints"):
+            for attr in ("__init__", "__post_init__", "_validate", "_check_common"):
                 if hasattr(params_of, attr):
                     setattr(cls, attr, getattr(params_of, attr))
+            # what ours accepts, merged along its bases and the shared meanings of the names
+            cls._parameter_constraints = params_of.parameter_constraints()
         super().__init_subclass__(**kwargs)
 
     def _make(self) -> Any:
