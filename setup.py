@@ -1,7 +1,9 @@
-"""Build step of ``pip install``: compiles the explicit models' kernels (``models/kernels/_native.pyx``).
+"""Build step of ``pip install``: compiles the models' kernels (``models/kernels/_native.pyx``).
 
-Everything else lives in pyproject.toml. The extension is optional: where no C++ compiler exists
-the install still succeeds and the numba kernels (compiled on first use) take over.
+Everything else lives in pyproject.toml. The extension is required: it is the only implementation
+of the svd, svdpp, baseline, k-NN, EASE, iALS and bpr/warp/logistic kernels (there is no numba
+fallback), so a failed build fails the install with the compiler's error. It needs a C++ compiler;
+in a source checkout, ``python setup.py build_ext --inplace`` builds it next to the sources.
 ``MOVIEREC_PORTABLE_BUILD=1`` drops ``-march=native`` (for wheels meant for other machines).
 """
 
@@ -25,7 +27,6 @@ except ImportError:  # building from an sdist that already carries the generated
             ["src/movierec/models/kernels/_native.cpp"],
             extra_compile_args=flags,
             language="c++",
-            optional=True,
         )
     ]
 else:
@@ -36,8 +37,7 @@ else:
                 ["src/movierec/models/kernels/_native.pyx"],
                 extra_compile_args=flags,
                 language="c++",
-                optional=True,
-            )
+                )
         ],
         compiler_directives={"language_level": 3},
         quiet=True,

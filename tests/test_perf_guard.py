@@ -92,43 +92,46 @@ def test_the_model_is_usable_after_every_epoch_of_its_trainer() -> None:
     assert model.user_factors_.shape[1] == 6
 
 
-def test_no_kernel_is_compiled_twice_in_one_process() -> None:
-    """Fits at several sizes and dtypes leave one compiled signature per numba kernel; with the compiled
-    extension built, svd, baseline, knn-baseline, bpr and ease fits compile nothing at all."""
-    from numba.core import event
+def _numba_signatures() -> dict[str, int]:
+    """Signatures each numba kernel of a loaded ``movierec`` module holds (compiled, or loaded from numba's cache)."""
+    import sys
+
     from numba.core.registry import CPUDispatcher
 
-    from movierec.models.kernels import accel
+    return {
+        f"{name}.{fn.py_func.__qualname__}": len(fn.signatures)
+        for name, module in list(sys.modules.items())
+        if name.startswith("movierec.") and module is not None
+        for fn in vars(module).values()
+        if isinstance(fn, CPUDispatcher)
+    }
 
-    with event.install_recorder("numba:compile") as rec:
-        for n_users, n_items in [(30, 40), (90, 150)]:
-            train = _data(n_users, n_items)
-            for name, params in [("svd", {"n_factors": 5, "n_epochs": 2}), ("baseline", {}),
-                                 ("knn-baseline", {"k": 5}), ("svd", {"n_factors": 7, "n_epochs": 2})]:  # fmt: skip
-                create(name, **params).fit(train).predict(train.users[:10], train.items[:10])
-            create("bpr", epochs=2, no_components=4, random_state=0).fit(train.to_implicit(3.0))
-            create("ease").fit(train.to_implicit(3.0))
-    compiled = [
-        f"{ev.data['dispatcher'].py_func.__module__}.{ev.data['dispatcher'].py_func.__qualname__}"
-        for _, ev in rec.buffer
-        if ev.is_start
-    ]
-    if accel.BACKEND == "native":
-        explicit = (
-            "movierec.models.kernels.sgd",
-            "movierec.models.kernels.knn",
-            "movierec.models.kernels.baselines",
-            "movierec.models.kernels.ease_kernels",
-            "movierec.models.kernels.lightfm_like",
-            "movierec.models.kernels.learn_bpr",
-        )
-        late = [name for name in compiled if name.startswith(explicit)]
-        assert not late, f"compiled at run time although the extension is built: {late}"
-    import movierec.models.kernels.lightfm_like as lf
 
-    for fn in vars(lf).values():
-        if isinstance(fn, CPUDispatcher):
-            assert len(fn.signatures) <= 1, f"{fn.py_func.__name__} compiled {len(fn.signatures)} times"
+def test_no_kernel_is_compiled_twice_in_one_process() -> None:
+    """svd, baseline, knn-baseline, bpr, warp and ease fits at several sizes and dtypes compile (or load) no
+    numba kernel (theirs are the compiled extension's); the numba kernels that remain (slim's coordinate
+    descent, bayesian-fm's sampler) hold one signature each, whatever the size."""
+    sizes = [(30, 40), (90, 150)]
+    before = _numba_signatures()
+    for n_users, n_items in sizes:
+        train = _data(n_users, n_items)
+        for name, params in [("svd", {"n_factors": 5, "n_epochs": 2}), ("baseline", {}),
+                             ("knn-baseline", {"k": 5}), ("svd", {"n_factors": 7, "n_epochs": 2}),
+                             ("svd", {"n_factors": 6, "n_epochs": 2, "exact": True})]:  # fmt: skip
+            create(name, **params).fit(train).predict(train.users[:10], train.items[:10])
+        create("bpr", epochs=2, no_components=4, random_state=0).fit(train.to_implicit(3.0))
+        create("warp", epochs=2, no_components=4, random_state=0).fit(train.to_implicit(3.0))
+        create("ease").fit(train.to_implicit(3.0))
+    late = {name: n for name, n in _numba_signatures().items() if n > before.get(name, 0)}
+    assert not late, f"numba kernels run on paths the extension covers: {late}"
+    for n_users, n_items in sizes:
+        train = _data(n_users, n_items)
+        create("slim", k=5).fit(train.to_implicit(3.0))
+        create("bayesian-fm", rank=3, n_iter=3, burn_in=1).fit(train)
+    used = {name: n for name, n in _numba_signatures().items() if n > 0}
+    assert used, "slim and bayesian-fm ran no numba kernel: the check below would see nothing"
+    twice = {name: n for name, n in used.items() if n > 1}
+    assert not twice, f"numba kernels compiled more than once: {twice}"
 
 
 @pytest.mark.parametrize(("model", "params", "bound"), [
@@ -160,7 +163,7 @@ def test_recommend_scores_in_batches(monkeypatch) -> None:  # type: ignore[no-un
     assert counter.calls == 4  # ceil(50 / 16): one vectorised call per batch, never one per user
 
 
-def test_default_fits_and_a_tsne_map_import_no_numba_when_the_extension_is_built() -> None:
+def test_default_fits_and_a_tsne_map_import_no_numba() -> None:
     """A fresh process fitting the report's and compare's defaults (svd, svdpp, knn-baseline, ease, ials, bpr, warp,
     warp-kos, logistic; warp with side features too) and drawing one t-SNE map never imports numba: nothing
     is JIT-compiled on a user's first command (issue 16). openTSNE's own neighbour lookup would import
@@ -168,12 +171,6 @@ def test_default_fits_and_a_tsne_map_import_no_numba_when_the_extension_is_built
     import subprocess
     import sys
 
-    from movierec.models.kernels import accel
-
-    if accel.BACKEND != "native":
-        pytest.skip("compiled kernels not built here (pip install builds them)")
-    if not accel.has_native("ials_rows_chunk"):
-        pytest.skip("the compiled extension is older than this source: rebuild it (pip install / build_ext)")
     code = """
 import sys
 import numpy as np
@@ -201,3 +198,26 @@ print(sorted(m for m in ("numba", "pynndescent") if m in sys.modules))
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip().splitlines()[-1] == "[]", out.stdout
+
+
+@pytest.mark.parametrize(("stub", "message"), [
+    ("None", "compiled kernels are not built: run `pip install -e .`"),
+    ("types.ModuleType('stale')", "compiled kernels are older than this source (no svd_epochs"),
+])  # fmt: skip
+def test_a_missing_or_stale_extension_fails_at_import_saying_how_to_build_it(stub: str, message: str) -> None:
+    """The compiled kernels have no fallback: without them (or with a build older than the source) the
+    first import of a kernel module fails at once with the build command, not halfway through a fit."""
+    import subprocess
+    import sys
+
+    code = f"""
+import sys, types
+sys.modules["movierec.models.kernels._native"] = {stub}
+try:
+    import movierec.models.kernels.hybrid
+except ImportError as exc:
+    print(exc)
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert message in out.stdout and "build_ext --inplace" in out.stdout, out.stdout

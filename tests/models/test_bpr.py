@@ -156,7 +156,7 @@ def test_identity_kernel_matches_general_kernel(tiny: Interactions, loss_kind: i
     """The fused identity-only kernel (no side features: representation = embedding row) takes the
     same steps as the general feature-sum kernel: same inputs, same blocks, same factors to rounding."""
     from movierec.models import bpr as bpr_module
-    from movierec.models.kernels.lightfm_like import pairwise_epoch, pairwise_epoch_identity
+    from movierec.models.kernels.hybrid import pairwise_epoch, pairwise_epoch_identity
 
     train = tiny.to_implicit(3.0)
     irows = bpr_module.feature_rows(None, train.n_items, normalize=True)
@@ -218,7 +218,7 @@ def test_identity_kernel_matches_general_kernel(tiny: Interactions, loss_kind: i
 def test_run_blocks_runs_every_block_once_with_helpers_and_reraises() -> None:
     from concurrent.futures import ThreadPoolExecutor
 
-    from movierec.models.kernels.lightfm_like import run_blocks
+    from movierec.models.kernels.threads import run_blocks
 
     seen: list[tuple[int, int]] = []
     run_blocks(lambda a, b: seen.append((a, b)), 5)

@@ -162,7 +162,7 @@ def test_fast_svd_sweep_tracks_the_exact_one(notebook_split: tuple[Interactions,
     fast = SVD(n_factors=20, n_epochs=5, random_state=0).fit(train)
     exact = SVD(n_factors=20, n_epochs=5, random_state=0, exact=True).fit(train)
     assert fast.user_factors_.dtype == exact.user_factors_.dtype == np.float32
-    # 20 factors run padded to 64 in the fast sweep; the stored factors are the 20 real ones
+    # 20 factors run padded to 32 in the fast sweep; the stored factors are the 20 real ones
     assert fast.user_factors_.shape == (train.n_users, 20) and fast.item_factors_.shape == (train.n_items, 20)
     assert fast.user_factors_.flags.c_contiguous
     pf, pe = fast.predict(test.users, test.items), exact.predict(test.users, test.items)
@@ -175,7 +175,7 @@ def test_fast_svd_sweep_tracks_the_exact_one(notebook_split: tuple[Interactions,
 
 def test_fast_sweep_padding_columns_stay_zero() -> None:
     """Zero columns are a fixed point of the updates, so padding the factors changes nothing."""
-    from movierec.models.kernels.sgd import svd_epoch
+    from movierec.models.kernels.accel import svd_epochs
 
     rng = np.random.default_rng(0)
     users = rng.integers(0, 30, 500).astype(np.int32)
@@ -187,8 +187,7 @@ def test_fast_sweep_padding_columns_stay_zero() -> None:
     qi[:, :5] = rng.normal(0, 0.1, (40, 5))
     bu, bi = np.zeros(30, dtype=np.float32), np.zeros(40, dtype=np.float32)
     before = pu[:, :5].copy()
-    for _ in range(3):
-        svd_epoch(users, items, ratings, 3.0, bu, bi, pu, qi, 0.01, 0.01, 0.02, 0.02, True)
+    svd_epochs(users, items, ratings, 3.0, bu, bi, pu, qi, 0.01, 0.01, 0.02, 0.02, True, 3)
     assert not pu[:, 5:].any() and not qi[:, 5:].any()
     assert not np.allclose(pu[:, :5], before)  # the real columns did learn
 

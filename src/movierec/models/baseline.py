@@ -61,13 +61,7 @@ def estimate_biases(
     mu = train.global_mean
     if method == "als":
         epochs = 10 if n_epochs is None else n_epochs
-        csr = train.csr()
-        csc = train.csc()
-        bu, bi = als_biases(
-            csr.indptr.astype(np.int64), csr.indices, csr.data.astype(np.float64),
-            csc.indptr.astype(np.int64), csc.indices, csc.data.astype(np.float64),
-            mu, float(reg_u), float(reg_i), int(epochs),
-        )  # fmt: skip
+        bu, bi = als_biases(train.csr(), train.csc(), mu, float(reg_u), float(reg_i), int(epochs))
     elif method == "sgd":
         epochs = 20 if n_epochs is None else n_epochs
         order = surprise_order(train)

@@ -24,7 +24,7 @@ from movierec.models.kernels.hybrid import BPR as _BPR_KIND
 from movierec.models.kernels.hybrid import LOGISTIC as _LOGISTIC_KIND
 from movierec.models.kernels.hybrid import WARP as _WARP_KIND
 from movierec.models.kernels.hybrid import WARP_KOS as _WARP_KOS_KIND
-from movierec.models.kernels.hybrid import (  # compiled at install; numba without a build
+from movierec.models.kernels.hybrid import (  # compiled at install (_native.pyx)
     learn_bpr_block,
     logistic_epoch,
     pairwise_epoch,

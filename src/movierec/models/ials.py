@@ -7,7 +7,7 @@ frequency-scaled regularisation ν_u = (|I_u| + α₀|I|)^ν, ν_i = (|U_i| + α
 ν = 0 is plain λ). Differences from Hu et al.'s confidence form: one global weight α₀ for the
 unobserved pairs instead of a confidence per observed pair, the frequency-scaled λ, initialisation
 N(0, σ²/d), and larger dimensions (the paper's best results use d ≥ 128). Each half-step solves
-every row by a few conjugate-gradient iterations (:mod:`movierec.models.kernels.ials_cg`).
+every row by a few conjugate-gradient iterations (``ials_rows_chunk`` in ``models/kernels/_native.pyx``).
 """
 
 from __future__ import annotations
@@ -75,7 +75,7 @@ class IALS(FactorParams, FactorRecommender, WeightedRecommender):
 
     def _fit(self, train: Interactions, *, on_epoch: EpochCallback | None = None) -> Self:
         """Alternate user and item half-steps for ``epochs`` rounds (loss per round in ``history_``)."""
-        from movierec.models.kernels.accel import ials_half_step  # compiled; numba without a build
+        from movierec.models.kernels.accel import ials_half_step
 
         if train.n_ratings == 0:
             raise DataError("ials: no positive interactions to train on")

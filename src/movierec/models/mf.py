@@ -3,8 +3,8 @@
 Both reproduce Surprise's algorithms: same initialisation (with an int ``random_state`` the
 factors are drawn from ``numpy.random.RandomState(seed)`` in Surprise's order, so ``svd`` and
 ``surprise:svd`` start from identical factors), same SGD update order (ratings grouped by user
-in order of first appearance, no shuffling) and same update rules. SVD's sweeps are compiled at
-install time (``kernels.accel``); SVD++'s are numba.
+in order of first appearance, no shuffling) and same update rules. Both models' sweeps are compiled
+at install time (``kernels.accel``).
 One exception by default: ``svd`` sweeps float32 factors over two interleaved halves of that
 order (about 2x less CPU, RMSE within 1e-4 of the exact sweep); ``exact=True`` keeps
 Surprise's float64 sweep in its exact order.
@@ -65,9 +65,9 @@ def _legacy_normals(
     a default ``svd`` fit on ml-latest-small). ``rng`` is left past the draws, not exactly where
     ``normal`` would leave it: callers draw nothing after.
     """
-    fill = getattr(getattr(accel, "_native", None), "legacy_gauss_fill", None)  # None: unbuilt checkout
-    if fill is None or not isinstance(rng, np.random.RandomState) or rng.get_state(legacy=False)["has_gauss"]:
+    if not isinstance(rng, np.random.RandomState) or rng.get_state(legacy=False)["has_gauss"]:
         return rng.normal(mean, std, size=n)
+    fill = accel.legacy_gauss_fill
     out = np.empty(n)
     # polar method: ~4/π attempts of 2 uniforms per pair of draws; a margin makes a second round rare
     uniforms = rng.random_sample(2 * (int(n / 2 / (np.pi / 4) * 1.01) + 64))
@@ -184,7 +184,7 @@ class SVD(_SGDFactorModel):
     ``exact=True`` sweeps in float64 in exactly Surprise's order (predictions agree with
     ``surprise:svd`` to ~1e-6 from the same seed). The default ``exact=False`` keeps the same
     start and update rules but float32 state and two interleaved halves of that order
-    (``kernels.sgd``): about 2x less CPU, RMSE within 1e-4 of the exact sweep on ml-latest-small.
+    (``kernels.accel.svd_epochs``): about 2x less CPU, RMSE within 1e-4 of the exact sweep on ml-latest-small.
     """
 
     name: ClassVar[str] = "svd"
@@ -311,7 +311,7 @@ class SVDpp(_SGDFactorModel):
 
     def _fit(self, train: Interactions, *, on_epoch: EpochCallback | None = None) -> Self:
         """Run ``epochs`` SGD sweeps; ``on_epoch`` and ``history_`` as for :class:`SVD`."""
-        from movierec.models.kernels.accel import implicit_sums, svdpp_epoch  # compiled (numba unbuilt)
+        from movierec.models.kernels.accel import implicit_sums, svdpp_epoch
 
         self._check_common()
         self._remember_train(train)

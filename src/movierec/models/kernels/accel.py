@@ -1,12 +1,13 @@
-"""The explicit models' (SVD, SVD++, baselines, k-NN) and EASE's kernels: compiled at install time (``_native``), numba where no build exists.
+"""The compiled kernels (``_native``, Cython/C++ built by ``pip install``) as plain-numpy functions.
 
-``pip install`` compiles ``_native.pyx`` (Cython, C++), so a fresh install runs its first ``svd``,
-``baseline`` or ``knn-*`` fit with no JIT wait and without importing numba. A source checkout that
-was never built (``PYTHONPATH=src``) falls back to the numba kernels of ``sgd.py``,
-``baselines.py`` and ``knn.py``, which compile on first use and stay the reference the parity
-tests compare against. :data:`BACKEND` says which is in use; :data:`CALLS` counts kernel calls
-per name (the perf guard checks that a fit without a listener makes one sweep call, not one per
-epoch).
+Every kernel of ``svd``, ``svdpp``, ``baseline``, the ``knn-*`` models, ``ease``, ``ials`` and (through
+:mod:`~movierec.models.kernels.hybrid`) ``bpr``/``warp``/``warp-kos``/``logistic`` is compiled ahead of
+time, so a fit never waits for a JIT and never imports numba. The extension is the only
+implementation: there is no fallback, and importing this module without it raises an ImportError
+that says how to build it. (Only ``slim``'s and ``bayesian-fm``'s kernels, which have no port, are
+numba.) The parity tests compare the kernels with straightforward numba references kept in
+``tests/reference_kernels/``. :data:`CALLS` counts kernel calls per name (the perf guard checks that
+a fit without a listener makes one sweep call, not one per epoch).
 
 Every function takes plain numpy arrays and converts them to the dtypes the kernels expect
 (indices int32, pointers int64, values float64) only where they differ.
@@ -14,23 +15,36 @@ Every function takes plain numpy arrays and converts them to the dtypes the kern
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 
 from movierec.models.kernels.threads import run_chunks
 
-try:  # built by `pip install`; MOVIEREC_KERNELS=numba forces the fallback (parity tests use both)
-    if os.environ.get("MOVIEREC_KERNELS", "").lower() == "numba":
-        raise ImportError("numba kernels requested")
-    from movierec.models.kernels import _native
-except ImportError:
-    _native = None
+BUILD_HINT = (
+    "run `pip install -e .` (needs a C++ compiler) or `python setup.py build_ext --inplace` in the checkout"
+)
+# every kernel the package calls: a build older than this source (an in-place build not redone after
+# a pull) lacks the newest ones, and must fail here rather than halfway through a fit
+KERNELS = (
+    "svd_epochs", "svdpp_epoch", "implicit_sums", "als_biases", "sgd_biases",
+    "first_seen", "group_by_first_seen", "top_similarities_chunk", "predict_pairs_chunk",
+    "predict_dense_items_chunk", "woodbury_diag", "woodbury_weights_chunk", "ials_rows_chunk",
+    "learn_bpr_block", "hybrid_epoch", "legacy_gauss_fill",
+)  # fmt: skip
+
+try:
+    import movierec.models.kernels._native as _native  # compiled (no stubs: Any to the type checker)
+except ImportError as exc:
+    raise ImportError(f"movierec's compiled kernels are not built: {BUILD_HINT}") from exc
+if missing := [name for name in KERNELS if not hasattr(_native, name)]:
+    raise ImportError(
+        f"movierec's compiled kernels are older than this source (no {', '.join(missing)}): {BUILD_HINT}"
+    )
 
 __all__ = [
-    "BACKEND",
     "CALLS",
     "COSINE",
     "MSD",
@@ -40,9 +54,9 @@ __all__ = [
     "fast_width",
     "first_seen",
     "group_by_first_seen",
-    "has_native",
     "ials_half_step",
     "implicit_sums",
+    "legacy_gauss_fill",
     "predict_dense_items",
     "predict_pairs",
     "sgd_biases",
@@ -53,18 +67,9 @@ __all__ = [
     "woodbury_weights",
 ]
 
-BACKEND = "native" if _native is not None else "numba"
-
-
-def has_native(name: str) -> bool:
-    """Whether the built extension has kernel ``name``: a build older than this source (an in-place build
-    not redone after a pull) lacks the newest kernels, which then run their numba versions."""
-    return _native is not None and hasattr(_native, name)
-
-
 CALLS: Counter[str] = Counter()
 
-COSINE, MSD, PEARSON, PEARSON_BASELINE = 0, 1, 2, 3  # the similarity codes of both backends
+COSINE, MSD, PEARSON, PEARSON_BASELINE = 0, 1, 2, 3  # the similarity codes of top_similarities_chunk
 
 
 def _i32(a: Any) -> np.ndarray:
@@ -75,20 +80,17 @@ def _i64(a: Any) -> np.ndarray:
     return np.ascontiguousarray(a, dtype=np.int64)
 
 
+def _f32(a: Any) -> np.ndarray:
+    return np.ascontiguousarray(a, dtype=np.float32)
+
+
 def _f64(a: Any) -> np.ndarray:
     return np.ascontiguousarray(a, dtype=np.float64)
 
 
 def fast_width(n_factors: int) -> int:
-    """Row width of the fast SVD sweep: factors padded with zero columns (which stay zero).
-
-    The compiled kernel wants a multiple of 16 floats (whole AVX-512 registers, no remainder
-    loop); numba's wants at least 64 as well (``sgd.fast_width``).
-    """
-    if _native is None:
-        from movierec.models.kernels.sgd import fast_width as numba_width
-
-        return numba_width(n_factors)
+    """Row width of the fast SVD sweep: factors padded with zero columns (which stay zero) to a
+    multiple of 16 floats (whole AVX-512 registers, no remainder loop)."""
     return -(-int(n_factors) // 16) * 16
 
 
@@ -110,19 +112,12 @@ def svd_epochs(
 ) -> np.ndarray:
     """``n_epochs`` SGD sweeps of biased MF in one call, updating ``bu, bi, pu, qi`` in place.
 
-    float64 state runs the exact sweep, float32 the fast one (``sgd.svd_epoch``). Returns Σ err²
+    float64 state runs the exact sweep, float32 the fast one (``_native.svd_epochs``). Returns Σ err²
     seen during each sweep (float64, length ``n_epochs``).
     """
     CALLS["svd_epochs"] += 1
     sq = np.zeros(int(n_epochs))
-    if _native is None:
-        from movierec.models.kernels.sgd import svd_epoch
-
-        for e in range(int(n_epochs)):
-            sq[e] = svd_epoch(users, items, ratings, mu, bu, bi, pu, qi, lr_b, lr_f, reg_b, reg_f, biased)
-        return sq
-    kernel = _native.svd_epochs_exact if pu.dtype == np.float64 else _native.svd_epochs_fast
-    kernel(
+    _native.svd_epochs(
         _i32(users), _i32(items), ratings, float(mu), bu, bi, pu, qi,
         float(lr_b), float(lr_f), float(reg_b), float(reg_f), bool(biased), sq,
     )  # fmt: skip
@@ -130,29 +125,17 @@ def svd_epochs(
 
 
 def als_biases(
-    u_ptr: np.ndarray,
-    u_items: np.ndarray,
-    u_ratings: np.ndarray,
-    i_ptr: np.ndarray,
-    i_users: np.ndarray,
-    i_ratings: np.ndarray,
-    mu: float,
-    reg_u: float,
-    reg_i: float,
-    n_epochs: int,
+    by_user: sp.csr_matrix, by_item: sp.csc_matrix, mu: float, reg_u: float, reg_i: float, n_epochs: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """User and item biases by alternating least squares (``baselines.als_biases``)."""
+    """User and item biases by alternating least squares from the ratings as users × items CSR and CSC."""
     CALLS["als_biases"] += 1
-    if _native is None:
-        from movierec.models.kernels import baselines
-
-        return baselines.als_biases(
-            u_ptr, u_items, u_ratings, i_ptr, i_users, i_ratings, mu, reg_u, reg_i, n_epochs
-        )
-    return _native.als_biases(
-        _i64(u_ptr), _i32(u_items), _f64(u_ratings), _i64(i_ptr), _i32(i_users), _f64(i_ratings),
-        float(mu), float(reg_u), float(reg_i), int(n_epochs),
+    bu, bi = np.zeros(len(by_user.indptr) - 1), np.zeros(len(by_item.indptr) - 1)
+    _native.als_biases(
+        _i64(by_user.indptr), _i32(by_user.indices), _f64(by_user.data),
+        _i64(by_item.indptr), _i32(by_item.indices), _f64(by_item.data),
+        float(mu), float(reg_u), float(reg_i), int(n_epochs), bu, bi,
     )  # fmt: skip
+    return bu, bi
 
 
 def sgd_biases(
@@ -166,33 +149,22 @@ def sgd_biases(
     lr: float,
     n_epochs: int,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """User and item biases by SGD over the ratings in the given order (``baselines.sgd_biases``)."""
+    """User and item biases by SGD over the ratings in the given order."""
     CALLS["sgd_biases"] += 1
-    if _native is None:
-        from movierec.models.kernels import baselines
-
-        return baselines.sgd_biases(users, items, ratings, n_users, n_items, mu, reg, lr, n_epochs)
-    return _native.sgd_biases(
-        _i32(users), _i32(items), _f64(ratings), int(n_users), int(n_items),
-        float(mu), float(reg), float(lr), int(n_epochs),
-    )  # fmt: skip
+    bu, bi = np.zeros(int(n_users)), np.zeros(int(n_items))
+    _native.sgd_biases(
+        _i32(users), _i32(items), _f64(ratings), float(mu), float(reg), float(lr), int(n_epochs), bu, bi
+    )
+    return bu, bi
 
 
 def first_seen(values: np.ndarray, n_values: int) -> np.ndarray:
     """Distinct ``values`` (each in 0..n_values-1) in order of first appearance."""
-    if _native is None:
-        from movierec.models.kernels import baselines
-
-        return baselines.first_seen(values, n_values)
     return _native.first_seen(_i64(values), int(n_values))
 
 
 def group_by_first_seen(values: np.ndarray, n_values: int) -> np.ndarray:
     """Stable order of the rows grouped by value, groups in order of first appearance."""
-    if _native is None:
-        from movierec.models.kernels import baselines
-
-        return baselines.group_by_first_seen(values, n_values)
     return _native.group_by_first_seen(_i64(values), int(n_values))
 
 
@@ -209,15 +181,8 @@ def top_similarities(
     max_neighbours: int,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Each x's up-to-``max_neighbours`` most similar other x (similarity > 0), best first
-    (``knn.top_similarities``). Returns ``(counts, neighbours, sims)``."""
+    (``_native.top_similarities_chunk``, chunks claimed by threads). Returns ``(counts, neighbours, sims)``."""
     CALLS["top_similarities"] += 1
-    if _native is None:
-        from movierec.models.kernels import knn
-
-        return knn.top_similarities(
-            x_ptr, x_idx, x_val, y_ptr, y_idx, y_val, kind, min_support, shrinkage, max_neighbours,
-            knn.n_chunks(),
-        )  # fmt: skip
     n_x = len(x_ptr) - 1
     counts = np.zeros(n_x, dtype=np.int32)
     nbrs = np.full((n_x, max_neighbours), -1, dtype=np.int32)
@@ -245,14 +210,8 @@ def predict_pairs(
     offset_y: np.ndarray,
     k: int,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Weighted neighbour deviation for each (x, y) pair (``knn.predict_pairs``): ``(deviation, actual_k)``."""
+    """Weighted neighbour deviation for each (x, y) pair: ``(deviation, actual_k)``."""
     CALLS["predict_pairs"] += 1
-    if _native is None:
-        from movierec.models.kernels import knn
-
-        return knn.predict_pairs(
-            xs, ys, nb_ptr, nb_idx, nb_sim, y_ptr, y_idx, y_val, offset_x, offset_y, k, knn.n_chunks()
-        )
     xs, ys = _i64(xs), _i64(ys)
     n = len(xs)
     dev = np.zeros(n)
@@ -264,7 +223,7 @@ def predict_pairs(
     starts = np.flatnonzero(np.r_[True, sorted_ys[1:] != sorted_ys[:-1], True]).astype(np.int64)
     args = (
         xs, ys, order.astype(np.int64), starts, _i64(nb_ptr), _i32(nb_idx),
-        np.ascontiguousarray(nb_sim, dtype=np.float32), _i64(y_ptr), _i32(y_idx), _f64(y_val),
+        _f32(nb_sim), _i64(y_ptr), _i32(y_idx), _f64(y_val),
         _f64(offset_x), _f64(offset_y), int(k), dev, actual,
     )  # fmt: skip
     run_chunks(lambda c, m: _native.predict_pairs_chunk(*args, c, m), len(starts) - 1)
@@ -285,20 +244,13 @@ def predict_dense_items(
     n_items: int,
     k: int,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Item-based deviations over a users × items grid (``knn.predict_dense_items``)."""
+    """Item-based deviations over a users × items grid."""
     CALLS["predict_dense_items"] += 1
-    if _native is None:
-        from movierec.models.kernels import knn
-
-        return knn.predict_dense_items(
-            users, items, nb_ptr, nb_idx, nb_sim, u_ptr, u_idx, u_val, offset_item, offset_user, n_items, k,
-            knn.n_chunks(2),
-        )  # fmt: skip
     users, items = _i64(users), _i64(items)
     dev = np.zeros((len(users), len(items)))
     actual = np.zeros((len(users), len(items)), dtype=np.int32)
     args = (
-        users, items, _i64(nb_ptr), _i32(nb_idx), np.ascontiguousarray(nb_sim, dtype=np.float32),
+        users, items, _i64(nb_ptr), _i32(nb_idx), _f32(nb_sim),
         _i64(u_ptr), _i32(u_idx), _f64(u_val), _f64(offset_item), _f64(offset_user), int(n_items), int(k),
         dev, actual,
     )  # fmt: skip
@@ -307,24 +259,16 @@ def predict_dense_items(
 
 
 def woodbury_diag(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, kx: np.ndarray) -> np.ndarray:
-    """diag(S) of EASE's Woodbury path (``ease_kernels.woodbury_diag``)."""
-    if _native is None:
-        from movierec.models.kernels import ease_kernels
-
-        return ease_kernels.woodbury_diag(indptr, indices, data, kx)
+    """diag(S) of EASE's Woodbury path."""
     return _native.woodbury_diag(_i64(indptr), _i32(indices), _f64(data), _f64(kx))
 
 
 def woodbury_weights(
     indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, kx: np.ndarray, scale: np.ndarray
 ) -> np.ndarray:
-    """EASE's B = S·diag(scale), zero diagonal, float32 (``ease_kernels.woodbury_weights``); rows in
+    """EASE's B = S·diag(scale), zero diagonal, float32; rows in
     chunks claimed by threads (no parallel region waiting at a barrier)."""
     CALLS["woodbury_weights"] += 1
-    if _native is None:
-        from movierec.models.kernels import ease_kernels
-
-        return ease_kernels.woodbury_weights(indptr, indices, data, kx, scale)
     n_items = len(indptr) - 1
     out = np.empty((n_items, n_items), dtype=np.float32)
     args = (_i64(indptr), _i32(indices), _f64(data), _f64(kx), _f64(scale), out)
@@ -350,31 +294,8 @@ def svdpp_epoch(
     reg_f: float,
     reg_y: float,
 ) -> float:
-    """One SGD sweep of SVD++ over ratings grouped by user, float64 state updated in place (``sgd.svdpp_epoch``)."""
+    """One SGD sweep of SVD++ over ratings grouped by user, float64 state updated in place."""
     CALLS["svdpp_epoch"] += 1
-    if not has_native("svdpp_epoch"):
-        from movierec.models.kernels import sgd
-
-        return float(
-            sgd.svdpp_epoch(
-                items,
-                ratings,
-                block_users,
-                block_ptr,
-                mu,
-                bu,
-                bi,
-                pu,
-                qi,
-                yj,
-                lr_b,
-                lr_f,
-                lr_y,
-                reg_b,
-                reg_f,
-                reg_y,
-            )
-        )
     sq = _native.svdpp_epoch(
         _i32(items), _f64(ratings), _i64(block_users), _i64(block_ptr), float(mu), bu, bi, pu, qi, yj,
         float(lr_b), float(lr_f), float(lr_y), float(reg_b), float(reg_f), float(reg_y),
@@ -383,11 +304,7 @@ def svdpp_epoch(
 
 
 def implicit_sums(u_ptr: np.ndarray, u_items: np.ndarray, yj: np.ndarray) -> np.ndarray:
-    """|I_u|^-1/2 Σ_{j∈I_u} y_j per user, SVD++'s implicit term (``sgd.implicit_sums``)."""
-    if not has_native("implicit_sums"):
-        from movierec.models.kernels import sgd
-
-        return sgd.implicit_sums(u_ptr, u_items, yj)
+    """|I_u|^-1/2 Σ_{j∈I_u} y_j per user, SVD++'s implicit term."""
     return _native.implicit_sums(_i64(u_ptr), _i32(u_items), _f64(yj))
 
 
@@ -402,16 +319,21 @@ def ials_half_step(
     cg_steps: int,
 ) -> float:
     """One iALS half-step: every row of ``solve`` (float32, in place) by CG against ``fixed``
-    (``ials_cg.ials_half_step``); rows in chunks claimed by threads. Returns the rows' data loss."""
+    (``_native.ials_rows_chunk``); rows in chunks claimed by threads. Returns the rows' data loss."""
     CALLS["ials_half_step"] += 1
-    if not has_native("ials_rows_chunk"):
-        from movierec.models.kernels import ials_cg
-
-        return float(ials_cg.ials_half_step(indptr, indices, fixed, solve, gram, alpha0, reg, cg_steps))
     losses = np.zeros(solve.shape[0])
     args = (
-        _i64(indptr), _i32(indices), np.ascontiguousarray(fixed, dtype=np.float32), solve, _f64(gram),
+        _i64(indptr), _i32(indices), _f32(fixed), solve, _f64(gram),
         float(alpha0), _f64(reg), int(cg_steps), losses,
     )  # fmt: skip
     run_chunks(lambda c, n: _native.ials_rows_chunk(*args, c, n), solve.shape[0])
     return float(losses.sum())
+
+
+def legacy_gauss_fill(
+    uniforms: np.ndarray, out: np.ndarray, start: int, mean: float, std: float
+) -> tuple[int, int]:
+    """Fill ``out[start:]`` (float64, in place) with ``RandomState.normal``'s draws made from this stream
+    of its ``random_sample`` uniforms (numpy's polar method, bit for bit); ``(filled_to, uniforms_used)``."""
+    filled, used = _native.legacy_gauss_fill(_f64(uniforms), out, int(start), float(mean), float(std))
+    return int(filled), int(used)

@@ -1,4 +1,4 @@
-"""Numba kernel for EASE's Woodbury path: B = S·diag(scale) with S = Yᵀ(K⁻¹Y), written as float32.
+"""Reference (numba) of ``_native``'s kernels for EASE's Woodbury path: B = S·diag(scale) with S = Yᵀ(K⁻¹Y), written as float32.
 
 S is never materialised in float64: row i of S is Σ_u y_ui · KY[u, :] over the users of item i
 (a CSC column of Y), so the cost is nnz(Y) × n_items multiply-adds, parallel over items.
@@ -10,7 +10,6 @@ import numpy as np
 from numba import njit, prange
 
 
-# Numba reference/fallback of the compiled _native.woodbury_diag (a duplicate by design; parity-tested).
 @njit(cache=True, nogil=True)
 def woodbury_diag(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, kx: np.ndarray) -> np.ndarray:
     """diag(S)_i = Σ_u x_ui · KX[u, i] for a CSC matrix X (users × items) and dense KX (users × items)."""
@@ -24,7 +23,6 @@ def woodbury_diag(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, kx:
     return out
 
 
-# Numba reference/fallback of the compiled _native.woodbury_weights_chunk (a duplicate by design; parity-tested).
 @njit(cache=True, nogil=True, parallel=True)
 def woodbury_weights(
     indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, kx: np.ndarray, scale: np.ndarray

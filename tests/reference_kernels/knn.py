@@ -1,4 +1,4 @@
-"""Numba kernels for neighbourhood models (Sarwar et al. 2001; Koren 2010 for the baseline-centred variant).
+"""Reference (numba) of ``_native``'s neighbourhood kernels (Sarwar et al. 2001; Koren 2010 for the baseline-centred variant).
 
 Similarities follow Surprise's ``similarities.pyx`` definitions but are computed one row at a
 time (parallel over rows, accumulators reset per row) and only the ``max_neighbours`` largest
@@ -27,7 +27,6 @@ def n_chunks(factor: int = 4) -> int:
     return factor * get_num_threads()
 
 
-# Numba reference/fallback of the compiled _native.top_similarities_chunk (a duplicate by design; parity-tested).
 @njit(cache=True, nogil=True, parallel=True)
 def top_similarities(
     x_ptr: np.ndarray,
@@ -141,7 +140,6 @@ def top_similarities(
     return counts, nbrs, sims
 
 
-# Numba reference/fallback of the compiled _native.predict_pairs_chunk (a duplicate by design; parity-tested).
 @njit(cache=True, nogil=True, parallel=True)
 def predict_pairs(
     xs: np.ndarray,
@@ -208,7 +206,6 @@ def predict_pairs(
     return dev, actual
 
 
-# Numba reference/fallback of the compiled _native.predict_dense_items_chunk (a duplicate by design; parity-tested).
 @njit(cache=True, nogil=True, parallel=True)
 def predict_dense_items(
     users: np.ndarray,

@@ -1,4 +1,4 @@
-"""One half-step of iALS (Rendle et al. 2022): every row's least-squares solve by conjugate gradient.
+"""Reference (numba) of ``_native.ials_rows_chunk``: one half-step of iALS (Rendle et al. 2022): every row's least-squares solve by conjugate gradient.
 
 For row u with observed columns I_u, the system is (Σ_{i∈I_u} h_i h_iᵀ + α₀·G + λ_u·I) w_u = Σ_{i∈I_u} h_i
 with G = HᵀH the Gramian of the fixed side (Hu et al. 2008's trick: the unobserved pairs enter only
@@ -14,7 +14,6 @@ from numba import njit, prange
 __all__ = ["ials_half_step"]
 
 
-# Numba reference/fallback of the compiled _native.ials_rows_chunk (a duplicate by design; parity-tested).
 @njit(cache=True, nogil=True, parallel=True)
 def ials_half_step(indptr, indices, fixed, solve, gram, alpha0, reg, cg_steps):  # type: ignore[no-untyped-def]
     """Update ``solve`` (rows × d, in place) given ``fixed`` (cols × d); ``reg[u]`` is row u's λ_u.

@@ -1,4 +1,4 @@
-"""Numba kernels for baseline estimates b_ui = μ + b_u + b_i (Koren 2010, 'Factor in the neighbors', §2.1).
+"""Reference (numba) of ``_native``'s baseline kernels: baseline estimates b_ui = μ + b_u + b_i (Koren 2010, 'Factor in the neighbors', §2.1).
 
 Both follow Surprise's ``optimize_baselines``: ALS alternates closed-form item then user updates
 with separate regularisers; SGD sweeps the ratings in the order given.
@@ -10,7 +10,6 @@ import numpy as np
 from numba import njit
 
 
-# Numba reference/fallback of the compiled _native.als_biases (a duplicate by design; parity-tested).
 @njit(cache=True, nogil=True)
 def als_biases(
     u_ptr: np.ndarray,
@@ -46,7 +45,6 @@ def als_biases(
     return bu, bi
 
 
-# Numba reference/fallback of the compiled _native.sgd_biases (a duplicate by design; parity-tested).
 @njit(cache=True, nogil=True)
 def sgd_biases(
     users: np.ndarray,
@@ -72,7 +70,6 @@ def sgd_biases(
     return bu, bi
 
 
-# Numba reference/fallback of the compiled _native.first_seen (a duplicate by design; parity-tested).
 @njit(cache=True, nogil=True)
 def first_seen(values: np.ndarray, n_values: int) -> np.ndarray:
     """Distinct ``values`` (each in 0..n_values-1) in order of first appearance; one O(n) pass."""
@@ -87,7 +84,6 @@ def first_seen(values: np.ndarray, n_values: int) -> np.ndarray:
     return out[:k]
 
 
-# Numba reference/fallback of the compiled _native.group_by_first_seen (a duplicate by design; parity-tested).
 @njit(cache=True, nogil=True)
 def group_by_first_seen(values: np.ndarray, n_values: int) -> np.ndarray:
     """Stable order of the rows grouped by value, groups in order of first appearance (a counting sort)."""

@@ -6,7 +6,7 @@ Item biases ride in the last column of ``item_w``; users have no bias (it cancel
 to the factors and the item bias touched by the step. This is the sampling Cornac and Rendle use;
 LightFM's (our ``adagrad``/``adadelta`` schedules) draws negatives in proportion to popularity, which
 on ml-100k cost 0.08–0.10 NDCG@10 (measured, docs/results.md).
-Blocks of steps run Hogwild on threads through :func:`~movierec.models.kernels.lightfm_like.run_blocks`.
+Reference of ``_native.learn_bpr_block`` (see ``reference_kernels/__init__.py``).
 """
 
 from __future__ import annotations
@@ -14,12 +14,11 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from movierec.models.kernels.lightfm_like import _below, _is_positive
+from reference_kernels.lightfm_like import _below, _is_positive
 
 __all__ = ["learn_bpr_block"]
 
 
-# Numba reference/fallback of the compiled _native.learn_bpr_block (a duplicate by design; parity-tested).
 @njit(cache=True, nogil=True, fastmath=True)  # results checked: NDCG equal to Cornac's (tests, bench)
 def learn_bpr_block(  # type: ignore[no-untyped-def]
     ex_users, ex_items, ex_weights, pos_indptr, pos_indices, item_w, user_w, lr, reg_item, reg_user,

@@ -1,4 +1,4 @@
-"""Numba SGD kernels for LightFM's hybrid factorisation model with its four losses.
+"""Reference (numba) of ``_native``'s pairwise/logistic epochs: SGD for LightFM's hybrid factorisation model with its four losses.
 
 The model (Kula 2015): a user's (item's) representation is the weighted sum of the embeddings of
 its features plus the sum of their biases; the score is the dot product of the two plus both
@@ -25,8 +25,6 @@ from __future__ import annotations
 
 import numpy as np
 from numba import njit
-
-from movierec.models.kernels.threads import run_blocks as run_blocks  # re-exported: bpr.py and tests use it
 
 BPR = 0
 WARP = 1
@@ -137,7 +135,6 @@ def _step(indptr, indices, data, row, emb, acc_g, mom, grad, adadelta, lr, rho, 
                 a[c] += g * g
 
 
-# Numba reference/fallback of the compiled _native.pairwise_epoch (a duplicate by design; parity-tested).
 @njit(cache=True, nogil=True, fastmath=True, error_model="numpy")
 def pairwise_epoch(  # type: ignore[no-untyped-def]
     loss_kind,
@@ -329,7 +326,6 @@ def _adadelta(e, a, m, c, g, rho, eps):  # type: ignore[no-untyped-def]
     e[c] -= step
 
 
-# Numba reference/fallback of the compiled _native.pairwise_epoch_identity (a duplicate by design; parity-tested).
 @njit(cache=True, nogil=True, fastmath=True, error_model="numpy")
 def pairwise_epoch_identity(  # type: ignore[no-untyped-def]
     loss_kind,
@@ -471,7 +467,6 @@ def pairwise_epoch_identity(  # type: ignore[no-untyped-def]
         losses[t] = total
 
 
-# Numba reference/fallback of the compiled _native.logistic_epoch (a duplicate by design; parity-tested).
 @njit(cache=True, nogil=True, fastmath=True, error_model="numpy")
 def logistic_epoch(  # type: ignore[no-untyped-def]
     loss_kind,
