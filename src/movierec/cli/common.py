@@ -220,20 +220,10 @@ def say(kind: str, text: str) -> None:
 
 
 def print_json(obj: Any) -> None:
-    """Write JSON to stdout (numbers and NaN made JSON-safe)."""
-    sys.stdout.write(json.dumps(obj, indent=2, default=_default, allow_nan=False) + "\n")
+    """Write JSON to stdout, made JSON-safe by the one sanitiser (numpy to Python, NaN to null; movierec.jsonsafe)."""
+    from movierec.jsonsafe import to_jsonable  # numpy loads when a command prints, not for --help
 
-
-def _default(o: Any) -> Any:
-    import numpy as np
-
-    if isinstance(o, np.generic):
-        return o.item()
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    if isinstance(o, Path):
-        return str(o)
-    return str(o)
+    sys.stdout.write(json.dumps(to_jsonable(obj), indent=2, allow_nan=False) + "\n")
 
 
 CONFIG = typer.Option(

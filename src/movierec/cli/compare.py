@@ -61,9 +61,11 @@ def write_results(comp: Any, out: Path) -> list[Path]:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ConfigError(f"--out {out}: cannot create the folder ({exc.strerror})") from exc
+    from movierec.jsonsafe import to_jsonable
+
     records = comp.records()
     written = [out / "results.json"]
-    (out / "results.json").write_text(json.dumps(records, indent=2, allow_nan=False, default=str) + "\n")
+    (out / "results.json").write_text(json.dumps(to_jsonable(records), indent=2, allow_nan=False) + "\n")
     from movierec.evaluation import write_results_csv
 
     write_results_csv(out / "results.csv", comp.rows, "wide", provenance=comp.provenance)
