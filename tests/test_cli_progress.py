@@ -27,3 +27,17 @@ def test_piped_console_gets_line_progress_with_stamps_in_order() -> None:
     assert len(stamps) == 4
     assert stamps == sorted(stamps)
     assert stamps[-1] >= 0.3
+
+
+def test_steps_without_a_loss_are_shown_with_their_figure() -> None:
+    from movierec.cli.compare import _RichProgress
+
+    out = io.StringIO()
+    progress = LineProgress(Console(file=out, force_terminal=False, width=120), every=0.0)
+    events = _RichProgress(progress)
+    events({"event": "fit-start", "model": "ensemble", "epochs": None})
+    for step, value in enumerate([0.12, 0.13], start=1):  # the ensemble reports each base's hold-out NDCG
+        events({"event": "epoch", "model": "ensemble", "epoch": step, "holdout_ndcg@10": value})
+    text = out.getvalue()
+    assert "fitting ensemble step 1 holdout_ndcg@10 0.1200" in text
+    assert "fitting ensemble step 2 holdout_ndcg@10 0.1300" in text

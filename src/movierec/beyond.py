@@ -141,8 +141,11 @@ class ItemInfo:
     def tail(self) -> np.ndarray:
         return long_tail_mask(self.popularity)
 
-    def genre_dense(self) -> np.ndarray | None:
-        return None if self.genres is None else np.asarray(self.genres.todense(), dtype=np.float32) > 0
+    def genre_dense(self) -> np.ndarray:
+        """Items × genres booleans (no column when the data has no genres: check ``genres`` first)."""
+        if self.genres is None:
+            return np.zeros((len(self.popularity), 0), dtype=bool)
+        return np.asarray(self.genres.todense(), dtype=np.float32) > 0
 
     def genre_shares(self) -> np.ndarray | None:
         """Items × genres p(g|i): an item's genres share its mass equally (Steck 2018); no genres → zero row."""
@@ -216,7 +219,7 @@ def ild(recs: np.ndarray, features: np.ndarray, *, kind: str = "jaccard") -> np.
 
 def ild_genres(recs: np.ndarray, genres: sp.csr_matrix | np.ndarray) -> np.ndarray:
     """Genre intra-list diversity: mean Jaccard distance between the genre sets of every pair in the list."""
-    g = genres.toarray() if sp.issparse(genres) else np.asarray(genres)
+    g = sp.csr_matrix(genres).toarray() if sp.issparse(genres) else np.asarray(genres)
     return ild(recs, g > 0, kind="jaccard")
 
 

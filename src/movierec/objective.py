@@ -94,6 +94,7 @@ class Objective:
         values: dict[str, float] = {}
         if names & set(BEYOND):
             info = B.item_info(model, fit_train, self.genres)
+            assert out.recs is not None  # the full-ranking protocol always returns its top-K lists
             per_user, _ = B.beyond_metrics(
                 out.recs, seen=B.train_pairs(fit_train)[out.users], relevant=out.relevant, info=info
             )

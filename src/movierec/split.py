@@ -129,6 +129,7 @@ def per_user_holdout(
     if n is not None:
         n_test = np.full(inter.n_users, int(n), dtype=np.int64)
     else:
+        assert test_size is not None  # checked above: one of test_size and n is given
         n_test = np.floor(counts * float(test_size) + 0.5).astype(np.int64)
     n_test = np.clip(n_test, 1, np.maximum(counts - 1, 1))
     keys = np.random.default_rng(seed).random(inter.n_ratings)

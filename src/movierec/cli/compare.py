@@ -84,6 +84,9 @@ def write_results(comp: Any, out: Path) -> list[Path]:
     return written
 
 
+_EVENT_KEYS = frozenset({"event", "model", "epoch", "fold", "folds", "seconds", "epochs"})
+
+
 class _RichProgress:
     """Turns ``compare`` progress events into a rich progress bar per model (on stderr)."""
 
@@ -104,6 +107,11 @@ class _RichProgress:
         elif kind == "epoch" and label in self.tasks:
             loss = ev.get("loss")
             extra = f" loss {loss:.4f}" if isinstance(loss, (int, float)) else ""
+            if not extra:  # a model without a loss (the ensemble) reports another figure per step
+                shown = [
+                    (k, v) for k, v in ev.items() if k not in _EVENT_KEYS and isinstance(v, (int, float))
+                ]
+                extra = f" step {ev.get('epoch')}" + "".join(f" {k} {v:.4f}" for k, v in shown[:1])
             self.progress.update(self.tasks[label], advance=1, description=f"fitting {label}{fold}{extra}")
         elif kind == "fit-end" and label in self.tasks:
             if ev.get("stopped"):  # printed above the (transient) bars, so it stays on screen

@@ -104,7 +104,7 @@ def install_error_handlers(app: FastAPI) -> None:
         if exc.status_code == 400 and exc.__cause__ is not None:  # FastAPI could not parse the body
             msg = _undecodable(exc.__cause__)
             return _reply(422, [{"type": "json_invalid", "loc": ["body"], "msg": msg}])
-        detail = exc.detail
+        detail: Any = exc.detail
         if exc.status_code == 422 and not isinstance(detail, list):
             detail = [{"type": "value_error", "loc": ["body"], "msg": str(detail)}]
         elif exc.status_code == 422:

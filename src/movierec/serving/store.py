@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -183,26 +183,15 @@ class FeedbackStore:
 
         Reusing a ``request_id`` for a different (user, movie, rating) raises :class:`FeedbackConflict`.
         """
-        row = {
-            "request_id": str(request_id),
-            "user_id": str(user_id),
-            "movie_id": str(movie_id),
-            "rating": float(rating),
-            "created_at": time.time(),
-            "model_version": model_version,
-        }
+        stored = StoredFeedback(
+            0, str(request_id), str(user_id), str(movie_id), float(rating), time.time(), model_version
+        )
+        row = {k: v for k, v in asdict(stored).items() if k != "id"}
         try:
             with self.engine.begin() as conn:
-                new_id = conn.execute(insert(feedback_table).values(**row)).inserted_primary_key[0]
-            return StoredFeedback(
-                int(new_id),
-                row["request_id"],
-                row["user_id"],
-                row["movie_id"],
-                row["rating"],
-                row["created_at"],
-                model_version,
-            ), True
+                key = conn.execute(insert(feedback_table).values(**row)).inserted_primary_key
+            assert key is not None  # an INSERT of one row returns its new primary key
+            return replace(stored, id=int(key[0])), True
         except IntegrityError:
             existing = self.get(str(request_id))
             if existing is None:  # pragma: no cover - a unique violation without a row would be a DB bug

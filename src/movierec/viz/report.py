@@ -349,7 +349,7 @@ def _sequence_section(
     comp = compare(
         ds, [(s.name, dict(s.params)) for s in plain], protocols=("leave-last-out",), k=k, seed=seed
     )
-    rows = []
+    rows: list[dict[str, Any]] = []
     for r in comp.rows:
         rows.append(
             {

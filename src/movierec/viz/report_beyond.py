@@ -112,7 +112,7 @@ def beyond_reading(rows: Sequence[Any], k: int) -> list[str]:
             return None
         return (max if high else min)(have, key=lambda lab: m[lab][metric])
 
-    out = []
+    out: list[str] = []
     acc = best(f"ndcg@{k}")
     if acc is None:
         return out

@@ -7,6 +7,7 @@ their features alone and after 1, 5, 10 revealed ratings.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 __all__ = ["NEW_USER_MODELS", "new_users_section"]
@@ -49,7 +50,7 @@ def new_users_section(
             cells.append(None if metric not in r else [r[metric], r[f"{metric} lo"], r[f"{metric} hi"]])
         rows.append({"model": label, "cells": cells})
     best = {
-        lvl: max((r for r in rows if r["cells"][j]), key=lambda r, j=j: r["cells"][j][0])["model"]
+        lvl: max((r for r in rows if r["cells"][j]), key=_cell_value(j))["model"]
         for j, lvl in enumerate(levels)
     }
     return {
@@ -61,3 +62,8 @@ def new_users_section(
         "n_users": rep.meta["n_evaluated"],
         "fraction": rep.meta["fraction"],
     }
+
+
+def _cell_value(j: int) -> Callable[[dict[str, Any]], float]:
+    """Sort key of a row by its ``j``-th cell's value (the NDCG at that revealed count)."""
+    return lambda row: float(row["cells"][j][0])

@@ -1,0 +1,73 @@
+"""bench/validation_study.py, instrumented: the outer test split it cuts is never read while the grids
+(the ensemble's included, whose own weights are chosen inside fit) are scored."""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.util
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from datagen import make_ratings
+from movierec.datasets import Dataset
+from movierec.interactions import Interactions
+
+BENCH = Path(__file__).resolve().parents[1] / "bench" / "validation_study.py"
+
+
+class _Spy(Interactions):
+    """A split, instrumented: every attribute read is logged."""
+
+    def __init__(self, inner: Interactions) -> None:
+        super().__init__(
+            inner.users, inner.items, inner.ratings, inner.user_map, inner.item_map, inner.timestamps,
+            inner.rating_scale,
+        )  # fmt: skip
+        self.__dict__["reads"] = []
+
+    def __getattribute__(self, name: str) -> Any:
+        d = object.__getattribute__(self, "__dict__")
+        if "reads" in d and not name.startswith("__") and name != "reads":
+            d["reads"].append((name, dt.datetime.now()))
+        return object.__getattribute__(self, name)
+
+
+def test_the_study_never_reads_the_outer_test_split(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    spec = importlib.util.spec_from_file_location("validation_study", BENCH)
+    assert spec is not None and spec.loader is not None
+    vs = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(vs)
+    inter = Interactions.from_frame(make_ratings(60, 50, 0.35, seed=8), rating_scale=(0.5, 5.0))
+    monkeypatch.setattr(vs, "load", lambda *a, **k: Dataset(name="synthetic", interactions=inter))
+    spies: list[_Spy] = []
+    split = vs.per_user_holdout
+
+    def recording(data: Interactions, share: float, seed: int) -> tuple[Interactions, Interactions]:
+        train, test = split(data, share, seed=seed)
+        if seed == 42:  # the outer split: its test part must stay untouched
+            spies.append(_Spy(test))
+            return train, spies[-1]
+        return train, test
+
+    monkeypatch.setattr(vs, "per_user_holdout", recording)
+    monkeypatch.setattr(vs, "ENSEMBLE_BASES", ["ease", "user-ease"])
+    monkeypatch.setitem(vs.GRIDS, "ease", ({"l2": [5.0, 20.0]}, None))
+    monkeypatch.setitem(vs.GRIDS, "user-ease", ({"l2": [5.0, 20.0]}, None))
+    monkeypatch.setitem(vs.GRIDS, "ensemble", ({"normalize": ["max"], "min_gain_se": [0.0]}, None))
+    out = tmp_path / "study.json"
+    monkeypatch.setattr(
+        sys, "argv", ["validation_study.py", "ease", "user-ease", "ensemble", "--out", str(out)]
+    )
+    vs.main()
+    assert len(spies) == 1 and spies[0].reads == []
+    studies = json.loads(out.read_text())["studies"]
+    bases = studies["ensemble"]["best"]["params"]["bases"]
+    assert bases == {
+        "ease": studies["ease"]["best"]["params"],
+        "user-ease": studies["user-ease"]["best"]["params"],
+    }
+    assert spies[0].n_ratings > 0 and spies[0].reads  # the instrument does see a read
