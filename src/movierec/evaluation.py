@@ -681,7 +681,8 @@ def evaluate(
         threshold=None if isinstance(proto, LeaveLastOutProtocol) else threshold,
         params=params,
         fit_seconds=fit_seconds,
-        label=label or (f"{name}+{proto.reranker.spec}" if getattr(proto, "reranker", None) else name),
+        label=label
+        or (f"{name}+{reranker.spec}" if (reranker := getattr(proto, "reranker", None)) else name),
     )
 
 
@@ -1355,8 +1356,10 @@ def results_table(
         for r in rows:
             for m, v in r.metrics.items():
                 lo, hi = r.intervals.get(m, (None, None))
-                values = (r.label, r.kind, r.protocol, m, _csv_num(v), _csv_num(lo), _csv_num(hi), r.n_users)
-                values += (f"{r.fit_seconds:.4f}", r.split, r.seed, r.k, r.threshold)
+                values: tuple[Any, ...] = (
+                    r.label, r.kind, r.protocol, m, _csv_num(v), _csv_num(lo), _csv_num(hi), r.n_users,
+                    f"{r.fit_seconds:.4f}", r.split, r.seed, r.k, r.threshold,
+                )  # fmt: skip
                 long_rows.append(dict(zip(_LONG_COLUMNS, values, strict=True)))
         return list(_LONG_COLUMNS), long_rows
     if layout != "wide":

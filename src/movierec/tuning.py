@@ -89,7 +89,7 @@ def _model_params(cls: type) -> set[str]:
     names = getattr(cls, "_param_names", None)
     if callable(names):
         return set(names())
-    sig = inspect.signature(cls.__init__)
+    sig = inspect.signature(cls)
     return {p for p in sig.parameters if p != "self"}
 
 
@@ -593,8 +593,10 @@ def check_request(
         n_before = 0
 
     # what tune() runs in this session
-    session = {"n_trials": int(n_trials), "timeout": timeout, "n_jobs": n_jobs, "seed": seed}
-    return Request(model, parsed, storage_obj, shown, name, settings, stored, n_before, **session)
+    return Request(
+        model, parsed, storage_obj, shown, name, settings, stored, n_before,
+        n_trials=int(n_trials), timeout=timeout, n_jobs=n_jobs, seed=seed,
+    )  # fmt: skip
 
 
 def tune(
@@ -972,7 +974,7 @@ def _charts(table: Any, importances: dict[str, float], result: TuneResult, out: 
         import matplotlib.pyplot as plt
         from matplotlib.ticker import MaxNLocator
     except ModuleNotFoundError:
-        plt = None
+        plt = None  # type: ignore[assignment]  # matplotlib is an extra: the plot is skipped without it
     if plt is not None:
         fig, ax = plt.subplots(figsize=(7, 4))
         ax.scatter(xs, ys, s=18, alpha=0.7, label="complete trial")

@@ -555,9 +555,10 @@ def similar_cmd(
         ds = RatingsSource(dataset).load()
         titles = [str(t) for t in ds.item_table()["title"]]
         if movie_id is not None:
-            idx = ds.interactions.item_map.get(movie_id)
-            if idx is None:
+            found = ds.interactions.item_map.get(movie_id)
+            if found is None:
                 raise UnknownIdError(f"unknown movie id {movie_id!r} in {ds.name} (it has no ratings)")
+            idx = found
         else:  # resolved before any training: a misspelling costs nothing
             idx = match_title(str(movie), titles, ds.interactions.item_counts())
         m, _, train = _model_and_data(model, params, dataset, None, implicit_threshold, seed)

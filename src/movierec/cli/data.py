@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.table import Table
@@ -24,7 +25,7 @@ def list_cmd(as_json: bool = JSON) -> None:
     """Show the MovieLens variants movierec knows and which are available offline."""
     from movierec.datasets import REGISTRY, cache_dir, locate
 
-    rows = []
+    rows: list[dict[str, Any]] = []
     for spec in REGISTRY.values():
         folder = locate(spec)
         rows.append(

@@ -111,7 +111,7 @@ class Dataset:
         table["year"] = pd.array(table["year"], dtype="Int64")
         return table
 
-    def summary(self) -> dict[str, object]:
+    def summary(self) -> dict[str, Any]:
         """The numbers ``movierec data info`` prints (also its ``--json`` output)."""
         inter = self.interactions
         per_user = inter.user_counts()

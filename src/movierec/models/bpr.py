@@ -12,6 +12,7 @@ features. Items with no training interactions are represented by their side feat
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any, ClassVar, Self
 
 import numpy as np
@@ -124,7 +125,7 @@ class HybridMF(WeightedRecommender):
     _loss_kind: ClassVar[int] = _BPR_KIND
     _json_state: ClassVar[tuple[str, ...]] = ("history_", "item_feature_names_", "user_feature_names_")
     #: the trainer class (``None``: :class:`HybridMFTrainer`, our kernels; LightFM's references set theirs)
-    _trainer: ClassVar[type[HybridTrainerBase] | None] = None
+    _trainer: ClassVar[Callable[..., ModelTrainer] | None] = None
 
     factors: int = 40
     learning_rate: float = 0.05
@@ -152,16 +153,17 @@ class HybridMF(WeightedRecommender):
     }
 
     def _resolve_schedule(self, identity_only: bool) -> str:
-        """``auto`` is LearnBPR's ``sgd`` for BPR without side features, else ``adagrad`` (LightFM's)."""
+        """The schedule this fit uses, stored as ``schedule_``: ``auto`` is LearnBPR's ``sgd`` for BPR
+        without side features, else ``adagrad`` (LightFM's)."""
         sgd_ok = self._loss_kind == _BPR_KIND and identity_only
-        if self.learning_schedule == "auto":
-            return "sgd" if sgd_ok else "adagrad"
         if self.learning_schedule == "sgd" and not sgd_ok:
             raise ConfigError(
                 "learning_schedule='sgd' (LearnBPR) trains the BPR loss without side features only; "
                 "use 'adagrad' or 'adadelta' with features or other losses"
             )
-        return str(self.learning_schedule)
+        auto = "sgd" if sgd_ok else "adagrad"
+        self.schedule_ = auto if self.learning_schedule == "auto" else str(self.learning_schedule)
+        return self.schedule_
 
     # --- training -------------------------------------------------------------------------
     def _fit(
@@ -191,7 +193,8 @@ class HybridMF(WeightedRecommender):
         self._validate_params()  # a trainer may be asked for without fit
         if train.n_ratings == 0:
             raise DataError(f"{self.name}: no positive interactions to train on")
-        return (self._trainer or HybridMFTrainer)(self, train, item_features, user_features)
+        make: Callable[..., ModelTrainer] = self._trainer or HybridMFTrainer
+        return make(self, train, item_features, user_features)
 
     def _start_training(
         self, history: list[dict[str, float]], item_names: list[str], user_names: list[str]
@@ -386,8 +389,7 @@ class HybridMFTrainer(HybridTrainerBase):
         self._user_w = user_w = np.zeros((n_uf, d + 1), dtype=np.float32)
         user_w[:, :d] = (rng.random((n_uf, d)) - 0.5) / d
         identity_only = _is_identity(item_rows) and _is_identity(user_rows)
-        model.schedule_ = model._resolve_schedule(identity_only)
-        adadelta = model.schedule_ == "adadelta"
+        adadelta = model._resolve_schedule(identity_only) == "adadelta"
         start = 0.0 if adadelta else 1.0
         self._acc = (np.full_like(item_w, start), np.full_like(user_w, start))
         self._mom = (np.zeros_like(item_w), np.zeros_like(user_w))
@@ -436,18 +438,18 @@ class HybridMFTrainer(HybridTrainerBase):
         state = np.zeros(8 * blocks, dtype=np.uint64)  # one xorshift state per block, 64 bytes apart
         state[::8] = rng.integers(1, 2**63 - 1, size=blocks, dtype=np.int64).astype(np.uint64)
         losses = np.zeros(blocks, dtype=np.float64)
+        args: tuple[Any, ...]
+        kernel: Any  # the LearnBPR block or the pairwise/logistic epoch, each with its own argument list
         if m.schedule_ == "sgd":  # LearnBPR: bootstrap sampling, uniform negatives, constant step
+            kernel = learn_bpr_block
             args = (train.users, train.items, self._weights, positives.indptr, positives.indices, item_w)
             args += (user_w, hyper[1], hyper[4], hyper[5], state, losses, np.zeros(blocks, np.int64))
-            run_blocks(
-                lambda first, last, args=args: learn_bpr_block(*args, first, last), blocks, pool, threads - 1
-            )
         else:
+            kernel = self._kernel
             args = (m._loss_kind, order, train.users, train.items, self._weights, positives.indptr)
             args += (positives.indices, *self._features, item_w, user_w, *self._acc, *self._mom)
             args += (*hyper, state, losses)
-            kernel = self._kernel
-            run_blocks(lambda first, last, args=args: kernel(*args, first, last), blocks, pool, threads - 1)
+        run_blocks(lambda first, last: kernel(*args, first, last), blocks, pool, threads - 1)
         loss = losses.sum() / train.n_ratings
         if not np.isfinite(loss):
             raise ConfigError(

@@ -82,8 +82,9 @@ def _build_net(
     torch: Any, n_items: int, hidden: int, n_layers: int, dropout: float, constrained: bool
 ) -> Any:
     nn = torch.nn
+    Module: Any = nn.Module  # torch is imported lazily (an extra): its classes are Any to the checker
 
-    class Net(nn.Module):
+    class Net(Module):
         def __init__(self) -> None:
             super().__init__()
             self.out_emb = nn.Embedding(n_items, hidden, sparse=True)
@@ -436,7 +437,9 @@ class GRU4Rec(TorchTrainerParams, TorchNetState):
         out = self._scores_after(seqs)
         return out if items is None else out[:, np.asarray(items)]
 
-    def score_new_user(self, items: np.ndarray, ratings: np.ndarray | None = None) -> np.ndarray:
+    def score_new_user(
+        self, items: np.ndarray, ratings: np.ndarray | None = None, *, threshold: float = 4.0
+    ) -> np.ndarray:
         """Scores after an ordered session of item indices (oldest first); no retraining needed."""
         self._check_fitted()
         items = _check_history(items, self.n_items_)

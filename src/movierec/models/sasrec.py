@@ -22,7 +22,7 @@ from typing import Any, ClassVar, Self
 
 import numpy as np
 
-from movierec.errors import ConfigError, DataError
+from movierec.errors import ConfigError, DataError, NotFittedError
 from movierec.interactions import Interactions
 from movierec.models.base import EpochCallback, Tags, check_random_state, require_interactions
 from movierec.models.groups import TorchTrainerParams
@@ -50,8 +50,9 @@ def _build_net(
     torch: Any, n_items: int, max_len: int, hidden: int, n_blocks: int, n_heads: int, dropout: float
 ) -> Any:
     nn = torch.nn
+    Module: Any = nn.Module  # torch is imported lazily (an extra): its classes are Any to the checker
 
-    class Block(nn.Module):
+    class Block(Module):
         def __init__(self) -> None:
             super().__init__()
             self.ln_attn = nn.LayerNorm(hidden, eps=1e-8)
@@ -78,7 +79,7 @@ def _build_net(
             y = self.drop(self.ffn2(self.drop(torch.relu(self.ffn1(x)))))
             return (x + y) * keep
 
-    class Net(nn.Module):
+    class Net(Module):
         def __init__(self) -> None:
             super().__init__()
             self.item_emb = nn.Embedding(n_items + 1, hidden, padding_idx=0)
@@ -405,21 +406,30 @@ class SASRec(TorchTrainerParams, TorchNetState):
         self._check_fitted()
         users = self._check_users(users)
         vecs = self._user_vectors(self.history_seq_[users].astype(np.int64))
-        emb = self.item_embeddings()
+        emb = self._item_table()
         if items is not None:
             emb = emb[np.asarray(items)]
         return (vecs @ emb.T).astype(np.float32)
 
-    def score_new_user(self, items: np.ndarray, ratings: np.ndarray | None = None) -> np.ndarray:
+    def score_new_user(
+        self, items: np.ndarray, ratings: np.ndarray | None = None, *, threshold: float = 4.0
+    ) -> np.ndarray:
         """Scores after an ordered history of item indices (oldest first); no retraining needed."""
         self._check_fitted()
         items = _check_history(items, self.n_items_)
         vec = self._user_vectors(self._pad([items]))
-        return (vec @ self.item_embeddings().T)[0].astype(np.float32)
+        return (vec @ self._item_table().T)[0].astype(np.float32)
 
     def item_embeddings(self) -> np.ndarray | None:
         """The learned item embedding table (``n_items × hidden``, padding row dropped)."""
         w = getattr(self, _PREFIX + "item_emb.weight", None)
         return None if w is None else np.asarray(w)[1:]
+
+    def _item_table(self) -> np.ndarray:
+        """The item embeddings of a fitted model (``item_embeddings`` without its None)."""
+        emb = self.item_embeddings()
+        if emb is None:
+            raise NotFittedError(f"{self.name} is not fitted: call fit() first")
+        return emb
 
     # --- persistence: the state dict as npz arrays --------------------------------------------

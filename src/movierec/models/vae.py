@@ -131,7 +131,9 @@ class _VAE(TorchTrainerParams, WeightedRecommender):
         out = self._forward_rows(self.user_items_[users])
         return out if items is None else out[:, np.asarray(items)]
 
-    def score_new_user(self, items: np.ndarray, ratings: np.ndarray | None = None) -> np.ndarray:
+    def score_new_user(
+        self, items: np.ndarray, ratings: np.ndarray | None = None, *, threshold: float = 4.0
+    ) -> np.ndarray:
         """A new user is one more row through the encoder: no retraining, no fold-in solve."""
         self._check_fitted()
         items = np.asarray(items, dtype=np.int64)

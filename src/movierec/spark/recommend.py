@@ -251,7 +251,7 @@ def _recommend_with_artifact(
 
     root = Path(art.path).resolve()
     sc = spark.sparkContext
-    local = sc.master.startswith("local")
+    local = str(sc.master).startswith("local")
     if not local:
         sc.addFile(str(root), recursive=True)
     name, kk = root.name, min(k, art.n_items)

@@ -97,9 +97,7 @@ class SparkALSModel(BaseRecommender):
     def kind(self) -> str:  # type: ignore[override]
         return "implicit" if self.implicit else "explicit"
 
-    def fit(
-        self, train: Interactions, *, item_features: Any = None, user_features: Any = None
-    ) -> SparkALSModel:
+    def fit(self, train: Interactions, **kwargs: Any) -> SparkALSModel:
         raise ConfigError("spark-als trains in Spark: use movierec.spark.train() or 'movierec spark train'")
 
     def set_factors(
@@ -144,6 +142,12 @@ def guess_format(uri: str) -> str:
     """``parquet`` for ``.parquet``/``.pq`` paths (or folders named so), else ``csv``."""
     tail = uri.rstrip("/").lower()
     return "parquet" if tail.endswith((".parquet", ".pq")) else "csv"
+
+
+def _pandas(frame: DataFrame) -> pd.DataFrame:
+    """``frame.toPandas()`` typed as what it returns (pyspark annotates a protocol the checker cannot index)."""
+    out: pd.DataFrame = frame.toPandas()
+    return out
 
 
 def _spark_error_line(exc: BaseException) -> str:
@@ -338,7 +342,7 @@ def index_ids(
         return out, np.empty(0, np.int64), np.empty(0, np.int64)
     maps = []
     for raw_col, idx_col in ((USER_RAW, USER), (ITEM_RAW, ITEM)):
-        raw = frame.select(raw_col).distinct().toPandas()[raw_col].to_numpy()
+        raw = _pandas(frame.select(raw_col).distinct())[raw_col].to_numpy()
         raw = np.sort(raw.astype(np.int64) if raw.dtype.kind in "iuf" else raw.astype(object))
         if len(raw) > INT32_MAX:
             raise DataError(
@@ -409,7 +413,7 @@ def evaluate_implicit(
     from movierec.spark.recommend import top_k_unseen
 
     spark = train_df.sparkSession
-    item_f = model.itemFactors.toPandas()
+    item_f = _pandas(model.itemFactors)
     item_ids = item_f["id"].to_numpy(dtype=np.int64)
     item_mat = (
         np.stack(item_f["features"].to_numpy()).astype(np.float32)
@@ -450,7 +454,7 @@ def evaluate_implicit(
 
 def collect_factors(factors: DataFrame, rank: int) -> tuple[np.ndarray, np.ndarray]:
     """An ``ALSModel``'s ``userFactors``/``itemFactors`` on the driver: sorted ids and a float32 matrix."""
-    pdf = factors.toPandas()
+    pdf = _pandas(factors)
     ids = pdf["id"].to_numpy(dtype=np.int64)
     order = np.argsort(ids, kind="stable")
     mat = (
@@ -495,7 +499,7 @@ def _load_movies(
     if "://" not in text or text.startswith("file://"):
         return read_movies(Path(text.removeprefix("file://")).expanduser())
     try:
-        pdf = spark.read.option("header", "true").csv(text).toPandas()
+        pdf = _pandas(spark.read.option("header", "true").csv(text))
     except Exception as exc:
         raise DataError(f"{text}: cannot read movies: {_spark_error_line(exc)}") from exc
     for col in ("movieId", "title"):
@@ -552,7 +556,7 @@ def train_on_frames(
         raise DataError("no training ratings left after the split")
     seconds["prepare"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    if num_blocks is None and spark.sparkContext.master.startswith("local"):
+    if num_blocks is None and str(spark.sparkContext.master).startswith("local"):
         num_blocks = spark.sparkContext.defaultParallelism  # one block per core: Spark's 10 only adds tasks
     model = fit_als(train_df, num_blocks=num_blocks, **fitted.get_params())
     # ALS is lazy about its factor tables: materialise them inside the timed fit
@@ -603,7 +607,7 @@ def _driver_interactions(
     item_ids: np.ndarray | None,
 ) -> Interactions:
     """The training rows on the driver, indexed like the collected factor tables (what the artifact stores)."""
-    rows = train_df.toPandas()
+    rows = _pandas(train_df)
     u = np.searchsorted(u_idx, rows[USER].to_numpy(dtype=np.int64)).astype(np.int32)
     i = np.searchsorted(i_idx, rows[ITEM].to_numpy(dtype=np.int64)).astype(np.int32)
     raw_users = u_idx if user_ids is None else np.asarray(user_ids)[u_idx]

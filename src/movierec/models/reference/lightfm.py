@@ -9,6 +9,7 @@ default because LightFM's Hogwild loop is not deterministic with more threads.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import numpy as np
@@ -19,6 +20,7 @@ from movierec.interactions import Interactions
 from movierec.models.base import check_random_state
 from movierec.models.bpr import WARPKOS, HybridMF, HybridTrainerBase, _as_matrix, feature_rows
 from movierec.models.params import POSITIVE_INT, Constraint
+from movierec.models.training import ModelTrainer
 from movierec.models.weighting import interaction_weights
 
 __all__ = ["LightFMBPR", "LightFMLogistic", "LightFMWARP", "LightFMWARPKOS"]
@@ -103,7 +105,7 @@ class _LightFMModel(HybridMF):
     """HybridMF's hyperparameters, training and fold-in, with ``lightfm.LightFM`` as the trainer."""
 
     _lightfm_loss: ClassVar[str] = "bpr"
-    _trainer: ClassVar[type[HybridTrainerBase] | None] = _LightFMTrainer
+    _trainer: ClassVar[Callable[..., ModelTrainer] | None] = _LightFMTrainer
     _aliases: ClassVar[dict[str, str]] = {"no_components": "factors"}  # LightFM's spelling
     _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {
         "epochs": [POSITIVE_INT],  # LightFM has no untrained state to return (ours: epochs=0 keeps the init)
