@@ -36,7 +36,7 @@ from movierec.interactions import Interactions
 from movierec.models.base import EpochCallback, check_random_state, require_interactions
 from movierec.models.groups import TorchTrainerParams
 from movierec.models.params import NON_NEGATIVE, POSITIVE_INT, Constraint, Interval, Options
-from movierec.models.sequential import _check_history, time_order
+from movierec.models.sequential import fitted_history, time_order
 from movierec.models.torch_nets import NET_PREFIX, TorchNetState, import_torch
 
 __all__ = ["GRU4Rec", "parse_gap", "sessions"]
@@ -81,10 +81,9 @@ def _torch() -> Any:
 def _build_net(
     torch: Any, n_items: int, hidden: int, n_layers: int, dropout: float, constrained: bool
 ) -> Any:
-    nn = torch.nn
-    Module: Any = nn.Module  # torch is imported lazily (an extra): its classes are Any to the checker
+    nn: Any = torch.nn  # torch is imported lazily (an extra): its classes are Any to the checker
 
-    class Net(Module):
+    class Net(nn.Module):
         def __init__(self) -> None:
             super().__init__()
             self.out_emb = nn.Embedding(n_items, hidden, sparse=True)
@@ -441,8 +440,7 @@ class GRU4Rec(TorchTrainerParams, TorchNetState):
         self, items: np.ndarray, ratings: np.ndarray | None = None, *, threshold: float = 4.0
     ) -> np.ndarray:
         """Scores after an ordered session of item indices (oldest first); no retraining needed."""
-        self._check_fitted()
-        items = _check_history(items, self.n_items_)
+        items = fitted_history(self, items)
         if items.size == 0:
             raise ConfigError("gru4rec needs at least one item of the session to score what comes next")
         return self._scores_after([items])[0]

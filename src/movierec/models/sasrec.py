@@ -28,7 +28,7 @@ from movierec.models.base import EpochCallback, Tags, check_random_state, requir
 from movierec.models.groups import TorchTrainerParams
 from movierec.models.kernels.threads import free_threads
 from movierec.models.params import NON_NEGATIVE, POSITIVE_INT, Constraint, Options
-from movierec.models.sequential import _check_history, time_order
+from movierec.models.sequential import fitted_history, time_order
 from movierec.models.torch_nets import NET_PREFIX, TorchNetState, import_torch
 
 __all__ = ["SASRec"]
@@ -49,10 +49,9 @@ def _trim(seqs: np.ndarray) -> np.ndarray:
 def _build_net(
     torch: Any, n_items: int, max_len: int, hidden: int, n_blocks: int, n_heads: int, dropout: float
 ) -> Any:
-    nn = torch.nn
-    Module: Any = nn.Module  # torch is imported lazily (an extra): its classes are Any to the checker
+    nn: Any = torch.nn  # torch is imported lazily (an extra): its classes are Any to the checker
 
-    class Block(Module):
+    class Block(nn.Module):
         def __init__(self) -> None:
             super().__init__()
             self.ln_attn = nn.LayerNorm(hidden, eps=1e-8)
@@ -79,7 +78,7 @@ def _build_net(
             y = self.drop(self.ffn2(self.drop(torch.relu(self.ffn1(x)))))
             return (x + y) * keep
 
-    class Net(Module):
+    class Net(nn.Module):
         def __init__(self) -> None:
             super().__init__()
             self.item_emb = nn.Embedding(n_items + 1, hidden, padding_idx=0)
@@ -415,8 +414,7 @@ class SASRec(TorchTrainerParams, TorchNetState):
         self, items: np.ndarray, ratings: np.ndarray | None = None, *, threshold: float = 4.0
     ) -> np.ndarray:
         """Scores after an ordered history of item indices (oldest first); no retraining needed."""
-        self._check_fitted()
-        items = _check_history(items, self.n_items_)
+        items = fitted_history(self, items)
         vec = self._user_vectors(self._pad([items]))
         return (vec @ self._item_table().T)[0].astype(np.float32)
 

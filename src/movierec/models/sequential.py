@@ -7,7 +7,7 @@ log is taken as time order.
 
 from __future__ import annotations
 
-from typing import ClassVar, Self
+from typing import Any, ClassVar, Self
 
 import numpy as np
 import scipy.sparse as sp
@@ -37,6 +37,13 @@ def last_items(train: Interactions, order: np.ndarray | None = None) -> np.ndarr
     has = counts > 0
     out[has] = train.items[order[ends[has] - 1]]
     return out
+
+
+def fitted_history(model: Any, items: np.ndarray) -> np.ndarray:
+    """A sequence model's new-user history, checked: the model is fitted and every item index is one of
+    its items (oldest first, int64)."""
+    model._check_fitted()
+    return _check_history(items, model.n_items_)
 
 
 def _check_history(items: np.ndarray, n_items: int) -> np.ndarray:
@@ -147,8 +154,7 @@ class Markov(BaseRecommender):
         self, items: np.ndarray, ratings: np.ndarray | None = None, *, threshold: float = 4.0
     ) -> np.ndarray:
         """Next-item probabilities after the last item of an ordered history (popularity when empty)."""
-        self._check_fitted()
-        items = _check_history(items, self.n_items_)
+        items = fitted_history(self, items)
         last = np.array([items[-1] if items.size else -1], dtype=np.int64)
         return self._next_scores(last)[0]
 
