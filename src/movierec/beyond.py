@@ -19,6 +19,7 @@ import scipy.sparse as sp
 
 from movierec.errors import ConfigError
 from movierec.metrics import hits
+from movierec.models.base import Recommender
 
 __all__ = [
     "AGGREGATE",
@@ -543,7 +544,7 @@ def _percentile(samples: np.ndarray, point: float, alpha: float) -> tuple[float,
 # --- glue: add every beyond-accuracy metric to a protocol's output ----------------------------
 
 
-def item_info(model: Any, train: Any, genres: sp.csr_matrix | None = None) -> ItemInfo:
+def item_info(model: Recommender, train: Any, genres: sp.csr_matrix | None = None) -> ItemInfo:
     """:class:`ItemInfo` for a fitted model and its training :class:`~movierec.interactions.Interactions`."""
     pairs = train_pairs(train)
     vectors = None
@@ -578,7 +579,7 @@ def train_pairs(train: Any) -> sp.csr_matrix:
 def extend_output(
     out: Any,
     *,
-    model: Any,
+    model: Recommender,
     train: Any,
     k: int,
     seed: int = 42,

@@ -28,6 +28,7 @@ import scipy.sparse as sp
 from movierec import metrics as M
 from movierec.errors import ConfigError, DataError
 from movierec.interactions import Interactions
+from movierec.models.base import Recommender
 
 __all__ = ["ColdUsersReport", "cold_users", "hold_out_users"]
 
@@ -203,7 +204,7 @@ def _cases(
     return cases, rel_csr
 
 
-def _rank(model: Any, uses: bool, feats: Any, cases: list[Any], r: int, k: int) -> np.ndarray | None:
+def _rank(model: Recommender, uses: bool, feats: Any, cases: list[Any], r: int, k: int) -> np.ndarray | None:
     """Top-``k`` unrevealed items per case after revealing ``r`` ratings; None when the model needs ratings."""
     recs = np.full((len(cases), k), -1, dtype=np.int64)
     for j, (u, items, ratings, _rel) in enumerate(cases):
@@ -217,7 +218,7 @@ def _rank(model: Any, uses: bool, feats: Any, cases: list[Any], r: int, k: int) 
     return recs
 
 
-def _score(
+def _score(  # model: a feature-aware fold-in (score_new_user(..., features=)) is wider than Recommender's
     model: Any, uses: bool, feats: Any, user: int, items: np.ndarray, ratings: np.ndarray
 ) -> np.ndarray | None:
     """Scores for a held-out user from features and/or revealed ratings; None when the model cannot."""

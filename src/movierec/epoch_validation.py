@@ -30,7 +30,7 @@ import scipy.sparse as sp
 
 from movierec import metrics as M
 from movierec.interactions import Interactions
-from movierec.models.base import EpochCallback, fit_options, tags_of, topk
+from movierec.models.base import EpochCallback, Recommender, fit_options, tags_of, topk
 
 __all__ = ["EpochValidator", "validation_slice"]
 
@@ -94,12 +94,12 @@ class EpochValidator:
         return self._last[1]
 
     @staticmethod
-    def follows(model: Any) -> bool:
+    def follows(model: Recommender) -> bool:
         """Whether ``model`` gets a curve: it trains epoch by epoch and is usable after each (a trainer)."""
         return callable(getattr(model, "trainer", None)) and "on_epoch" in fit_options(model)
 
     def attach(
-        self, label: str, model: Any, fit: Interactions, valid: Interactions, threshold: float | None
+        self, label: str, model: Recommender, fit: Interactions, valid: Interactions, threshold: float | None
     ) -> EpochCallback | None:
         """The epoch listener scoring ``model`` (training on ``fit``) on ``valid``; ``None`` if it is not followed.
 
@@ -158,7 +158,7 @@ def _ndcg_scorer(fit: Interactions, valid: Interactions, k: int) -> Callable[[An
     relevant = _pairs(valid)[users]
     rows = np.repeat(np.arange(len(users)), np.diff(seen.indptr))
 
-    def score(model: Any) -> float:
+    def score(model: Recommender) -> float:
         s = np.array(model.score(users), dtype=np.float32)
         s[rows, seen.indices] = -np.inf  # the items the model trained on are not candidates
         return float(M.ndcg(topk(s, k)[0], relevant, k).mean())

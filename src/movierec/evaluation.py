@@ -14,7 +14,7 @@ import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeGuard
 
 import numpy as np
 import pandas as pd
@@ -25,7 +25,7 @@ from movierec import split as S
 from movierec.errors import ConfigError
 from movierec.interactions import Interactions
 from movierec.jsonsafe import to_jsonable
-from movierec.models.base import fit_options, tags_of, topk
+from movierec.models.base import RatingPredictor, Recommender, fit_options, tags_of, topk
 from movierec.models.training import progress_only
 
 if TYPE_CHECKING:
@@ -87,7 +87,7 @@ def _check_k(k: int, n_items: int) -> None:
         raise ConfigError(f"k={k} is larger than the catalogue ({n_items} items)")
 
 
-def _scores(model: Any, users: np.ndarray) -> np.ndarray:
+def _scores(model: Recommender, users: np.ndarray) -> np.ndarray:
     """A writable float32 score block for ``users`` over every item."""
     s = np.asarray(model.score(users), dtype=np.float32)
     return s if s.flags.writeable and s.flags.owndata else s.copy()
@@ -105,7 +105,7 @@ def _mask_seen(scores: np.ndarray, seen: sp.csr_matrix, users: np.ndarray) -> No
     scores[rows, block.indices] = -np.inf
 
 
-def _is_explicit(model: Any) -> bool:
+def _is_explicit(model: Recommender) -> TypeGuard[RatingPredictor]:
     return tags_of(model).predicts_ratings and hasattr(model, "predict")
 
 
@@ -155,7 +155,7 @@ class Protocol:
     ranking: ClassVar[bool] = True
     description: ClassVar[str] = ""
 
-    def skip_reason(self, model: Any) -> str | None:
+    def skip_reason(self, model: Recommender) -> str | None:
         """Why this protocol does not apply to ``model`` (``None`` when it does)."""
         return None
 
@@ -165,7 +165,7 @@ class Protocol:
 
     def evaluate(
         self,
-        model: Any,
+        model: Recommender,
         train: Interactions,
         test: Interactions,
         *,
@@ -178,7 +178,9 @@ class Protocol:
         The one public signature of every protocol (a template method: subclasses implement ``_evaluate``)."""
         return self._evaluate(model, train, test, EvalOptions(k=k, threshold=threshold, seed=seed))
 
-    def _evaluate(self, model: Any, train: Interactions, test: Interactions, opts: EvalOptions) -> EvalOutput:
+    def _evaluate(
+        self, model: Recommender, train: Interactions, test: Interactions, opts: EvalOptions
+    ) -> EvalOutput:
         raise NotImplementedError
 
 
@@ -189,14 +191,18 @@ class RatingProtocol(Protocol):
     ranking = False
     description = "RMSE/MAE over all test ratings"
 
-    def skip_reason(self, model: Any) -> str | None:
+    def skip_reason(self, model: Recommender) -> str | None:
         if not _is_explicit(model):
             return f"{getattr(model, 'name', model)} is an implicit model (no rating predictions), so no RMSE/MAE"
         return None
 
-    def _evaluate(self, model: Any, train: Interactions, test: Interactions, opts: EvalOptions) -> EvalOutput:
+    def _evaluate(
+        self, model: Recommender, train: Interactions, test: Interactions, opts: EvalOptions
+    ) -> EvalOutput:
         if test.n_ratings == 0:
             raise ConfigError("the test set is empty, so there is nothing to score")
+        if not _is_explicit(model):
+            raise ConfigError(f"{model.name} is an implicit model (no rating predictions), so no RMSE/MAE")
         t0 = time.perf_counter()
         pred = predict_ratings(model, test)
         secs = time.perf_counter() - t0
@@ -215,7 +221,7 @@ class RatingProtocol(Protocol):
         )
 
 
-def predict_ratings(model: Any, test: Interactions, rows: np.ndarray | None = None) -> np.ndarray:
+def predict_ratings(model: RatingPredictor, test: Interactions, rows: np.ndarray | None = None) -> np.ndarray:
     """``model.predict`` on the test pairs (``rows`` of them); a model whose predictions use time
     (``predicts_with_time``: bayesian-fm's timeSVD++ features) also gets the ratings' timestamps."""
     users, items = (test.users, test.items) if rows is None else (test.users[rows], test.items[rows])
@@ -247,7 +253,9 @@ class TestCandidatesProtocol(Protocol):
             )
         return None
 
-    def _evaluate(self, model: Any, train: Interactions, test: Interactions, opts: EvalOptions) -> EvalOutput:
+    def _evaluate(
+        self, model: Recommender, train: Interactions, test: Interactions, opts: EvalOptions
+    ) -> EvalOutput:
         k, threshold = opts.k, opts.threshold
         _check_k(k, test.n_items)
         rel = test.ratings >= opts.floor
@@ -279,7 +287,7 @@ class TestCandidatesProtocol(Protocol):
         return EvalOutput.of_users(per_user, users, secs)
 
     @staticmethod
-    def _estimates(model: Any, test: Interactions, rows: np.ndarray) -> np.ndarray:
+    def _estimates(model: Recommender, test: Interactions, rows: np.ndarray) -> np.ndarray:
         if _is_explicit(model):
             return predict_ratings(model, test, rows)
         est = np.empty(len(rows), dtype=np.float64)
@@ -314,7 +322,7 @@ class FullRankingProtocol(Protocol):
         return relevant_matrix(test, threshold)
 
     def rank(
-        self, model: Any, train: Interactions, test: Interactions, *, k: int, threshold: float | None
+        self, model: Recommender, train: Interactions, test: Interactions, *, k: int, threshold: float | None
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, sp.csr_matrix, float]:
         """Top-``k`` lists and full-ranking reciprocal ranks of the evaluated users (batched scoring + argpartition)."""
         _check_k(k, train.n_items)
@@ -344,7 +352,9 @@ class FullRankingProtocol(Protocol):
             rr[start : start + len(batch)] = M.reciprocal_rank_full(s, rel_u[start : start + len(batch)])
         return users, recs, rr, rel_u, time.perf_counter() - t0
 
-    def _evaluate(self, model: Any, train: Interactions, test: Interactions, opts: EvalOptions) -> EvalOutput:
+    def _evaluate(
+        self, model: Recommender, train: Interactions, test: Interactions, opts: EvalOptions
+    ) -> EvalOutput:
         k = opts.k
         users, recs, rr, rel_u, secs = self.rank(model, train, test, k=k, threshold=opts.threshold)
         per_user = M.ranking_metrics(recs, rel_u)
@@ -369,7 +379,9 @@ class LeaveLastOutProtocol(FullRankingProtocol):
     description = "the user's last interaction, ranked against every unseen item"
     _metrics = ("hit_rate", "ndcg", "mrr")
 
-    def _evaluate(self, model: Any, train: Interactions, test: Interactions, opts: EvalOptions) -> EvalOutput:
+    def _evaluate(
+        self, model: Recommender, train: Interactions, test: Interactions, opts: EvalOptions
+    ) -> EvalOutput:
         counts = test.user_counts()
         if counts.max(initial=0) > 1:
             raise ConfigError(
@@ -398,7 +410,9 @@ class SampledProtocol(Protocol):
     description = "100 sampled negatives per positive (can mislead: Krichene & Rendle 2020)"
     n_negatives: int = 100
 
-    def _evaluate(self, model: Any, train: Interactions, test: Interactions, opts: EvalOptions) -> EvalOutput:
+    def _evaluate(
+        self, model: Recommender, train: Interactions, test: Interactions, opts: EvalOptions
+    ) -> EvalOutput:
         n_items, k, threshold = train.n_items, opts.k, opts.threshold
         _check_k(k, self.n_negatives + 1)
         warning = (
@@ -463,12 +477,14 @@ class NextItemInSessionProtocol(Protocol):
     name = "next-item-in-session"
     description = "each next item of the user's latest session, from the session so far"
 
-    def skip_reason(self, model: Any) -> str | None:
+    def skip_reason(self, model: Recommender) -> str | None:
         if not callable(getattr(model, "score_new_user", None)):
             return f"{getattr(model, 'name', model)} cannot score a session it was not trained on"
         return None
 
-    def _evaluate(self, model: Any, train: Interactions, test: Interactions, opts: EvalOptions) -> EvalOutput:
+    def _evaluate(
+        self, model: Recommender, train: Interactions, test: Interactions, opts: EvalOptions
+    ) -> EvalOutput:
         from movierec.session_eval import MAX_EVENTS, session_cases, session_events
 
         cases = session_cases(test)
@@ -619,7 +635,7 @@ def _intervals(per_user: dict[str, np.ndarray], seed: int, ranking: bool) -> dic
 
 
 def evaluate(
-    model: Any,
+    model: Recommender,
     train: Interactions,
     test: Interactions,
     protocol: str | Protocol = "full-ranking",
@@ -701,7 +717,7 @@ def _where(
 
 
 def holdout_figures(
-    model: Any,
+    model: Recommender,
     train: Interactions,
     test: Interactions,
     *,
@@ -751,7 +767,7 @@ def paired_comparison(a: Result, b: Result, metric: str, *, seed: int = 42) -> d
 
 
 def metric_curve(
-    model: Any,
+    model: Recommender,
     train: Interactions,
     test: Interactions,
     ks: Sequence[int] | range = range(1, 51),
@@ -935,7 +951,7 @@ def _resolve_features(item_features: Any, dataset: Dataset | None, train: Intera
 
 
 def _fit(
-    model: Any,
+    model: Recommender,
     train: Interactions,
     features: Any,
     label: str,
@@ -1274,7 +1290,7 @@ class _FoldRun:
         self,
         p: Protocol,
         outs: list[EvalOutput],
-        model: Any,
+        model: Recommender,
         name: str,
         params: dict[str, Any],
         label: str,
@@ -1301,7 +1317,7 @@ class _FoldRun:
         )
 
     def evaluate(
-        self, p: Protocol, model: Any, train: Interactions, test: Interactions, label: str, fold: int
+        self, p: Protocol, model: Recommender, train: Interactions, test: Interactions, label: str, fold: int
     ) -> EvalOutput | None:
         """``model``'s output under ``p`` on one fold, or None (with one note) where ``p`` does not apply."""
         data_reason = p.data_skip_reason(test, _threshold(p.name, self.key, self.threshold))

@@ -17,6 +17,7 @@ import numpy as np
 
 from movierec import beyond as B
 from movierec.errors import ConfigError
+from movierec.models.base import Recommender
 
 __all__ = ["Objective", "attach_genres", "is_objective", "maximise", "pareto_front", "parse_objective"]
 
@@ -77,7 +78,7 @@ class Objective:
         """The term values of this thread's latest :meth:`score` (kept on each trial by ``tune``)."""
         return dict(getattr(self._local, "terms", {}))
 
-    def score(self, model: Any, fit_train: Any, valid: Any, threshold: float) -> float:
+    def score(self, model: Recommender, fit_train: Any, valid: Any, threshold: float) -> float:
         """The objective on one validation fold: full ranking of ``valid``'s positives, unseen candidates."""
         from movierec.evaluation import FullRankingProtocol
 

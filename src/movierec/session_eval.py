@@ -26,6 +26,7 @@ import numpy as np
 from movierec import metrics as M
 from movierec.errors import ConfigError, DataError
 from movierec.interactions import Interactions
+from movierec.models.base import Recommender
 
 __all__ = [
     "DEFAULT_GAP",
@@ -147,7 +148,7 @@ def session_cases(test: Interactions) -> list[tuple[int, np.ndarray, np.ndarray]
 
 
 def session_events(
-    model: Any,
+    model: Recommender,
     cases: Sequence[tuple[Any, ...]],
     *,
     k: int = 20,

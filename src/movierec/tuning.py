@@ -29,7 +29,7 @@ from movierec.interactions import Interactions
 from movierec.jsonsafe import to_jsonable
 from movierec.metrics import Metric
 from movierec.metrics import parse_metric as _parse_single_metric
-from movierec.models.base import fit_options
+from movierec.models.base import Recommender, fit_options
 from movierec.models.registry import MODEL_SWITCHES, split_model_params
 from movierec.models.space import Choice, FloatRange, IntRange, Param
 
@@ -154,7 +154,12 @@ def parse_metric(text: str, *, model_kind: str | None = None) -> Metric:
 
 
 def score_split(
-    model: Any, fit_train: Interactions, valid: Interactions, metric: Metric, *, threshold: float = 4.0
+    model: Recommender,
+    fit_train: Interactions,
+    valid: Interactions,
+    metric: Metric,
+    *,
+    threshold: float = 4.0,
 ) -> float:
     """Score a fitted model on held-out ratings with ``metric``: one call to :func:`movierec.evaluation.evaluate`.
 
@@ -357,7 +362,7 @@ class _EpochPruner:
     """
 
     def __init__(
-        self, objective: _Objective, trial: Any, model: Any, seen: Interactions, valid: Interactions
+        self, objective: _Objective, trial: Any, model: Recommender, seen: Interactions, valid: Interactions
     ):
         self.objective, self.trial, self.model, self.seen, self.valid = objective, trial, model, seen, valid
         self.pruned = False
@@ -832,7 +837,7 @@ def _study_result(
     return result
 
 
-def _feature_kw(model: Any, user_features: Any) -> dict[str, Any]:
+def _feature_kw(model: Recommender, user_features: Any) -> dict[str, Any]:
     """``fit`` keyword for user features, for the models that use them (issue 20)."""
     if user_features is None or not getattr(model, "uses_user_features", False):
         return {}

@@ -167,9 +167,10 @@ def seeded(model: _M, seed: int | None, given: Mapping[str, Any] | None = None) 
 
 @runtime_checkable
 class Recommender(Protocol):
-    """What every model offers (docs/architecture.md, "Adding a model")."""
+    """What every model offers (docs/architecture.md, "Adding a model"); the type of ``model`` in
+    evaluation (``evaluate``, ``compare``'s folds, the protocols)."""
 
-    name: str
+    name: ClassVar[str]
 
     def fit(self, train: Interactions, *, item_features: Any = None, user_features: Any = None) -> Self: ...
 
@@ -185,6 +186,17 @@ class Recommender(Protocol):
     ) -> tuple[np.ndarray, np.ndarray]: ...
 
     def item_embeddings(self) -> np.ndarray | None: ...
+
+    def score_new_user(
+        self, items: np.ndarray, ratings: np.ndarray | None = None, *, threshold: float = 4.0
+    ) -> np.ndarray: ...
+
+
+@runtime_checkable
+class RatingPredictor(Recommender, Protocol):
+    """A model that also predicts ratings (the explicit models: RMSE/MAE and the test-candidates protocol)."""
+
+    def predict(self, users: np.ndarray, items: np.ndarray, **kwargs: Any) -> np.ndarray: ...
 
 
 def check_random_state(seed: int | np.random.Generator | None) -> np.random.Generator:

@@ -27,6 +27,7 @@ import pandas as pd
 
 from movierec.errors import ConfigError
 from movierec.jsonsafe import to_jsonable
+from movierec.models.base import Recommender
 
 __all__ = [
     "DEFAULT_MODELS",
@@ -533,7 +534,9 @@ def _print_table(console: Any, table: Sequence[dict[str, Any]], k: int, winners:
     console.print(t)
 
 
-def _map_inputs(label: str, model: Any, train_counts: np.ndarray, map_items: int | None) -> dict[str, Any]:
+def _map_inputs(
+    label: str, model: Recommender, train_counts: np.ndarray, map_items: int | None
+) -> dict[str, Any]:
     """A model's item vectors and the items its map shows, or a ``note`` when it has no vectors."""
     emb = model.item_embeddings() if hasattr(model, "item_embeddings") else None
     if emb is None:
