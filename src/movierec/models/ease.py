@@ -111,16 +111,14 @@ class LinearItemModel(WeightedRecommender):
     def similar_items(self, item: int, k: int = 10) -> tuple[np.ndarray, np.ndarray]:
         """The items W links ``item`` to most strongly: its row of W (how much liking ``item`` adds to
         each other item's score); items without training interactions have none."""
+        from movierec.scoring.linear import weight_row
+
         self._check_fitted()
         item = int(check_indices(item, self.n_items_, "item")[0])
-        sims = np.zeros(self.n_items_, dtype=np.float32)
         pos = int(np.searchsorted(self.active_items_, item))
-        if pos < len(self.active_items_) and self.active_items_[pos] == item:
-            row = self.weights_[pos]
-            if sp.issparse(row):
-                sims[self.active_items_[row.indices]] = row.data
-            else:
-                sims[self.active_items_] = np.asarray(row).ravel()
+        linked = pos < len(self.active_items_) and self.active_items_[pos] == item
+        w = sp.csr_matrix(self.weights_) if sp.issparse(self.weights_) else self.weights_
+        sims = weight_row(w, self.active_items_, pos if linked else -1, self.n_items_, 0.0)
         sims[item] = -np.inf
         idx, vals = topk(sims[None, :], k)
         return idx[0], vals[0]

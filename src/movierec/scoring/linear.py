@@ -17,12 +17,27 @@ import scipy.sparse as sp
 from movierec.scoring.base import Exported
 from movierec.scoring.neighbours import ItemRowScorer, csr_arrays, csr_from
 
-__all__ = ["Scorer", "export", "memory_bytes"]
+__all__ = ["Scorer", "export", "memory_bytes", "weight_row"]
 
 
 def memory_bytes(n_active: int) -> int:
     """Bytes of the dense float32 B for ``n_active`` items."""
     return 4 * int(n_active) ** 2
+
+
+def weight_row(
+    b: np.ndarray | sp.csr_matrix, active: np.ndarray, p: int, n_items: int, fill: float
+) -> np.ndarray:
+    """Row ``p`` of B (dense, or CSR) over every item (float32): how much liking active item ``p`` adds to
+    each item's score, ``fill`` where B has no entry (``p < 0``: an item without training interactions).
+    The model's ``similar_items`` and the artifact's 'similar' both read B through this."""
+    out = np.full(n_items, fill, dtype=np.float32)
+    if p >= 0 and isinstance(b, sp.csr_matrix):
+        lo, hi = b.indptr[p], b.indptr[p + 1]
+        out[active[b.indices[lo:hi]]] = b.data[lo:hi]
+    elif p >= 0:
+        out[active] = np.asarray(b[p]).ravel()
+    return out
 
 
 def export(model: Any, n_users: int, n_items: int, threshold: float) -> Exported:
@@ -67,12 +82,4 @@ class Scorer(ItemRowScorer):
     def similar_row(self, item: int) -> np.ndarray | None:
         """Row ``item`` of B over every item (how much liking it adds to each other item's score;
         ``-inf`` where B has no entry), as :meth:`movierec.models.ease.LinearItemModel.similar_items`."""
-        out = np.full(self.n_items, -np.inf, dtype=np.float32)
-        p = self.pos[item]
-        b = self.b
-        if p >= 0 and isinstance(b, sp.csr_matrix):
-            lo, hi = b.indptr[p], b.indptr[p + 1]
-            out[self.active[b.indices[lo:hi]]] = b.data[lo:hi]
-        elif p >= 0:
-            out[self.active] = b[p]
-        return out
+        return weight_row(self.b, self.active, int(self.pos[item]), self.n_items, -np.inf)
