@@ -116,7 +116,8 @@ cdef extern from * nogil:
        The arithmetic is the generic loop's as -O3 -march=native compiles it, operation for
        operation: the dot accumulates 16 lanes with one FMA per 16 factors, then the halving tree
        (8, 4, 2, 1); p <- fma(p, shrink, q*step) and q <- fma(q, shrink, p*step); biases, error and
-       the squared error are the same C expressions. The parity test checks both give the same bits.
+       the squared error are the same C expressions, so with gcc 12 at -march=native (512-bit
+       vectors in the generic loop too) both give the same bits (tests/models/test_mf.py).
        Rows of 16 to 128 floats (fast_width pads rows to whole registers); 0 = not handled. */
     #include <cstdint>
     #if defined(__AVX512F__) && defined(__AVX512DQ__)
@@ -234,9 +235,9 @@ def svd_epochs(
     sequential SGD pass (no races), but consecutive ratings mostly belong to different users, so the
     CPU overlaps their dependency chains. Either way a coming rating's item row is prefetched.
     In an AVX-512 build, float32 rows of 16-128 floats take ``mr_svd_fast_registers``: the same
-    operations in the same order (the same bits), each lane's user row kept in registers between
-    its ratings (~15-25% less CPU on ml-latest-small's default svd); ``registers=False`` forces the
-    generic loop (the parity test compares the two).
+    operations in the same order (the same bits as gcc 12's 512-bit vectorisation of the generic
+    loop), each lane's user row kept in registers between its ratings (~15-25% less CPU on
+    ml-latest-small's default svd); ``registers=False`` forces the generic loop (a test compares them).
     """
     cdef Py_ssize_t n = users.shape[0], nf = pu.shape[1], half = (n + 1) // 2, t, p, e
     cdef int lane
