@@ -274,8 +274,11 @@ def build_manifest(
     }
     if visitor is not None:
         manifest["user_features"] = visitor[1]
-    if family == "linear":
-        manifest["notes"].append(f"ease weights held dense: {spec['memory_bytes'] / 2**20:.0f} MiB in memory")
+    held = {"linear": "ease weights", "user-linear": "user-ease weights", "ensemble": "the bases' weights"}
+    if family in held and spec.get("memory_bytes"):
+        manifest["notes"].append(
+            f"{held[family]} held dense: {spec['memory_bytes'] / 2**20:.0f} MiB in memory"
+        )
     return manifest, arrays
 
 
