@@ -531,3 +531,25 @@ def test_search_spaces_live_on_the_model_classes():
         for key in declared:
             assert key in accepted or key in MODEL_SWITCHES, (name, key)
         assert set(spaces[name]) == set(declared), name
+
+
+@pytest.mark.parametrize(
+    ("model", "fixed"),
+    [
+        ("user-ease", {}),
+        (
+            "ensemble",
+            {"bases": {"ease": {"l2": 10.0}, "user-ease": {"l2": 10.0}, "ials": {"factors": 8, "epochs": 4}}},
+        ),
+    ],
+)
+def test_user_ease_and_the_ensemble_tune_end_to_end(
+    small: Interactions, tmp_path: Path, model: str, fixed
+) -> None:
+    """Two trials over their search spaces (the ensemble's own: hold-out share, normalisation, the standard-error
+    rule, base tuning; its bases fixed and small), then the refit on the whole training split and its test score."""
+    res = tune(small, model, metric="ndcg@5", n_trials=2, cv=1, seed=0, fixed_params=fixed, out=tmp_path)
+    assert res.n_complete == 2 and 0.0 < res.best_value <= 1.0 and res.test_score is not None
+    assert set(res.best_params) == set(resolve_space(model))
+    exp = load_experiment(tmp_path / "best.toml")
+    assert exp.protocols == ["full-ranking"]

@@ -34,6 +34,9 @@ def _all_scores(art, train: Interactions) -> np.ndarray:
         ("bpr", {"no_components": 8, "epochs": 3, "random_state": 0}),
         ("popularity", {}),
         ("ease", {"l2": 10.0}),
+        ("user-ease", {"l2": 10.0}),
+        ("ials", {"factors": 8, "epochs": 5}),
+        ("ensemble", {"bases": {"ease": {"l2": 10.0}, "user-ease": {"l2": 10.0}, "ials": {"factors": 8}}}),
         (
             "blend",
             {"bases": {"svd": {"n_factors": 4, "n_epochs": 5}, "knn-baseline": {"k": 5}, "baseline": {}}},

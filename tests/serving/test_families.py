@@ -37,6 +37,17 @@ MODELS = {
     "popularity": {},
     "markov": {},
     "blend": {"bases": {"svd": {"n_factors": 4, "n_epochs": 5}, "knn-baseline": {"k": 5}, "baseline": {}}},
+    "ials": {"factors": 8, "epochs": 5},
+    "user-ease": {"l2": 10.0},
+    "ensemble": {
+        "bases": {
+            "ease": {"l2": 10.0},
+            "user-ease": {"l2": 10.0},
+            "rp3beta": {"k": 20},
+            "ials": {"factors": 8},
+        },
+        "normalize": "std",
+    },
 }
 VISITOR = [(21, 5.0), (31, 4.5), (101, 2.0), (201, 4.0), (301, 3.0)]
 
@@ -47,9 +58,20 @@ def fitted(movies: Dataset, tmp_path_factory: pytest.TempPathFactory) -> dict[st
     root = tmp_path_factory.mktemp("families")
     for name, params in MODELS.items():
         model, train = fit(name, movies, **params) if name != "markov" else _markov(movies)
+        if name == "ensemble":
+            _weigh_every_base(model, train)
         path = export_artifact(model, movies, train, root / name, min_support=3)
         out[name] = (model, train, load_artifact(path))
     return out
+
+
+def _weigh_every_base(model, train) -> None:
+    """Give every base of a fitted ensemble a weight (refitting those its hold-out dropped), so the artifact
+    composes all four families: linear (ease, rp3beta), user-linear (user-ease) and factors (ials)."""
+    for n, label in enumerate(model.base_labels_):
+        if model.models_[label] is None:
+            model.models_[label] = model._make(model.base_names_[n], model.base_params_[n]).fit(train)
+    model.weights_ = np.array([1.0, 0.7, 0.5, 0.3])
 
 
 def _markov(movies: Dataset):
@@ -97,6 +119,42 @@ def test_visitor_top10_over_http_is_the_python_models_fold_in(name: str, fitted,
     got_idx = [train.item_map.index(r["movieId"]) for r in got]
     ties = np.isclose(want[got_idx], want[order], rtol=0, atol=1e-6)
     assert ties.all() and set(got_idx[:5]) <= set(np.flatnonzero(want >= want[order][4] - 1e-6))
+
+
+@pytest.mark.parametrize("name", ["ials", "user-ease", "ensemble"])
+def test_known_user_top10_over_http_is_the_python_models(name: str, fitted, api: str) -> None:
+    model, train, art = fitted[name]
+    seen = train.csr()
+    for u in (0, 7, 19, train.n_users - 1):
+        want = np.array(model.score(np.array([u]))[0], dtype=np.float64)
+        want[seen.indices[seen.indptr[u] : seen.indptr[u + 1]]] = -np.inf
+        want[train.item_counts() < art.min_support] = -np.inf
+        order = np.argsort(-want, kind="stable")[:10]
+        raw = train.user_map.to_raw(u)
+        got = httpx.get(f"{api}/{name}/users/{raw}/recommendations?k=10", timeout=30).json()[
+            "recommendations"
+        ]
+        np.testing.assert_allclose([r["score"] for r in got], want[order], rtol=1e-5, atol=1e-5)
+        got_idx = [train.item_map.index(r["movieId"]) for r in got]
+        assert np.allclose(want[got_idx], want[order], rtol=0, atol=1e-6)
+
+
+def test_ensemble_artifact_composes_the_bases_families(fitted) -> None:
+    model, train, art = fitted["ensemble"]
+    spec = art.manifest["fold_in"]
+    assert art.family == "ensemble" and spec["normalize"] == "std"
+    assert [(b["label"], b["family"], b["weight"]) for b in spec["bases"]] == [
+        ("ease", "linear", 1.0), ("user-ease", "user-linear", 0.7), ("rp3beta", "linear", 0.5),
+        ("ials", "factors", 0.3),
+    ]  # fmt: skip
+    assert any("MiB" in n for n in art.manifest["notes"])
+    users = np.arange(train.n_users)
+    got = np.vstack([art.user_scores(int(u)) for u in users])
+    np.testing.assert_allclose(got, model.score(users), rtol=1e-5, atol=1e-5)
+    assert len(art.similar_rows(train.item_map.to_raw(0), 5)) == 5  # from the heaviest base with item weights
+    _, _, user_art = fitted["user-ease"]
+    n = len(user_art.scorer.active)
+    assert user_art.family == "user-linear" and user_art.manifest["fold_in"]["memory_bytes"] == 4 * n * n
 
 
 def test_no_positive_rating_falls_back_to_popularity_and_says_so(fitted, api: str) -> None:

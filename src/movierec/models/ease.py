@@ -22,17 +22,24 @@ import scipy.sparse as sp
 
 from movierec.errors import ConfigError, DataError
 from movierec.interactions import Interactions
-from movierec.models.base import NoFoldIn, Tags, check_indices, topk
+from movierec.models.base import Tags, check_indices, topk
 from movierec.models.kernels.accel import woodbury_diag, woodbury_weights
 from movierec.models.params import POSITIVE, Constraint, Interval
 from movierec.models.space import FloatRange, SearchSpace
 from movierec.models.weighting import WeightedRecommender, weighted_csr
 
-__all__ = ["EASE", "LinearItemModel", "UserEASE", "ease_weights"]
+__all__ = ["EASE", "LinearItemModel", "UserEASE", "ease_solve", "ease_weights"]
 
 
 def ease_weights(x: sp.spmatrix | np.ndarray, l2: float, dropout: float = 0.0) -> np.ndarray:
-    """The EASE item × item weight matrix (float32, zero diagonal) for a users × items matrix ``x``.
+    """The EASE item × item weight matrix (float32, zero diagonal) for a users × items matrix ``x``
+    (:func:`ease_solve`'s B)."""
+    return ease_solve(x, l2, dropout)[0]
+
+
+def ease_solve(x: sp.spmatrix | np.ndarray, l2: float, dropout: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """``(B, diag P)``: the EASE weight matrix (float32, zero diagonal) for a users × items matrix ``x``
+    and the diagonal of P = (XᵀX + Λ)⁻¹ (float64), from which P = (I − B)·diag(P) can be rebuilt.
 
     The penalty is Λ = λI, plus p/(1−p)·diag(XᵀX) when ``dropout`` p > 0 (the emphasised
     denoising variant, EDLAE; Steck 2020), which regularises popular items more. P = (XᵀX + Λ)⁻¹
@@ -56,7 +63,7 @@ def ease_weights(x: sp.spmatrix | np.ndarray, l2: float, dropout: float = 0.0) -
         yc = sp.csc_matrix(y)
         yc.sort_indices()
         diag = woodbury_diag(yc.indptr, yc.indices, yc.data, ky)
-        return woodbury_weights(yc.indptr, yc.indices, yc.data, ky, 1.0 / (d - diag))
+        return woodbury_weights(yc.indptr, yc.indices, yc.data, ky, 1.0 / (d - diag)), d - diag
     gram = np.asarray((x.T @ x).toarray())
     gram[np.diag_indices_from(gram)] += lam
     chol = sla.cho_factor(gram, lower=False, overwrite_a=True, check_finite=False)
@@ -64,7 +71,7 @@ def ease_weights(x: sp.spmatrix | np.ndarray, l2: float, dropout: float = 0.0) -
     diag = np.diag(p).copy()
     p /= -diag[None, :]
     p[np.diag_indices_from(p)] = 0.0
-    return p.astype(np.float32)
+    return p.astype(np.float32), diag
 
 
 def dense_guard(
@@ -179,7 +186,7 @@ class EASE(LinearItemModel):
         return self
 
 
-class UserEASE(NoFoldIn, WeightedRecommender):
+class UserEASE(WeightedRecommender):
     """User-based EASE: the EASE closed form on the users × users Gram matrix XXᵀ (Steck 2019's model
     with the roles of users and items swapped), scores = BᵀX with B = I − P·diag(1/diag P),
     P = (XXᵀ + λI)⁻¹, zero diagonal: each user is reconstructed from the *other users'* rows.
@@ -188,15 +195,22 @@ class UserEASE(NoFoldIn, WeightedRecommender):
     users, the user-kNN view with learned weights instead of cosine neighbours, and it ranks
     differently enough to help in :class:`~movierec.models.ensemble.Ensemble`. Cost grows with the
     cube of the users with interactions (ml-100k's 943 or ml-latest-small's 610 solve in well under a
-    second), hence ``max_users``. A person not in training cannot be scored (no fold-in): refit.
+    second), hence ``max_users``.
+
+    A person not in training is folded in exactly, without refitting: adding their row x to X borders
+    the Gram matrix G = XXᵀ + λI with g = Xx and γ = x·x + λ, and the block inverse (Schur complement
+    s = γ − gᵀPg) gives the new column of P as (−Pg/s, 1/s), so their column of B is exactly Pg, and
+    their scores are Xᵀ(Pg): what refitting with them added would give them, in O(users² + nnz).
+    P = (I − B)·diag(P) is rebuilt from B and ``inverse_diag_`` (diag P), kept from ``fit``
+    (:mod:`movierec.scoring.user_linear`, the same code the exported artifact runs).
 
     Default λ 300 from ``bench/validation_study.py user-ease --protocol mlls`` (ml-latest-small,
     ``compare``'s default split, validation cut from its training part).
     """
 
     name: ClassVar[str] = "user-ease"
+    tags: ClassVar[Tags] = Tags(fold_in="neighbours", serving="user-linear")
     search_space: ClassVar[SearchSpace] = {"l2": FloatRange(1.0, 10_000.0, log=True)}
-    _no_fold_in_instead: ClassVar[str] = ", or use ease"
     _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {
         "l2": [Interval(float, 0, None, closed="neither")],
         "max_users": [Interval(int, 1, None)],
@@ -215,9 +229,18 @@ class UserEASE(NoFoldIn, WeightedRecommender):
         self._remember_train(train)
         self.user_items_ = x
         self.active_users_ = active
-        # EASE on Xᵀ (items × active users) gives B with Xᵀ ≈ XᵀB, i.e. X ≈ BᵀX; row u of Bᵀ weighs the others
-        self.weights_ = np.ascontiguousarray(ease_weights(sp.csr_matrix(x[active].T), float(self.l2)).T)
+        self._solve()
         return self
+
+    def _solve(self) -> None:
+        # EASE on Xᵀ (items × active users) gives B with Xᵀ ≈ XᵀB, i.e. X ≈ BᵀX; row u of Bᵀ weighs the others
+        b, diag = ease_solve(sp.csr_matrix(self.user_items_[self.active_users_].T), float(self.l2))
+        self.weights_ = np.ascontiguousarray(b.T)
+        self.inverse_diag_ = np.asarray(diag, dtype=np.float64)  # diag P: the fold-in rebuilds P from B
+
+    def _after_load(self) -> None:
+        if not hasattr(self, "inverse_diag_") and hasattr(self, "user_items_"):
+            self._solve()  # saved before the fold-in kept diag P
 
     def score(self, users: np.ndarray, items: np.ndarray | None = None) -> np.ndarray:
         """Σ_v B[v, u]·X_v over the other users v; a user without training interactions scores 0."""

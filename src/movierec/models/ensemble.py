@@ -28,9 +28,11 @@ import scipy.sparse as sp
 
 from movierec.errors import ArtifactError, ConfigError, DataError
 from movierec.interactions import Interactions
-from movierec.models.base import EpochCallback, NoFoldIn, tags_of, topk
+from movierec.models.base import BaseRecommender, EpochCallback, Tags, tags_of, topk
 from movierec.models.params import Boolean, Constraint, Interval, Options, RandomState
 from movierec.models.space import Choice, FloatRange, SearchSpace
+from movierec.scoring.base import positive_mask
+from movierec.scoring.ensemble import normalise_scores
 
 __all__ = ["BASE_GRIDS", "DEFAULT_BASES", "WEIGHT_GRID", "Ensemble", "normalise_scores"]
 
@@ -45,26 +47,6 @@ BASE_GRIDS: dict[str, tuple[str, tuple[float, ...]]] = {
 #: the weights a base may get (relative to the best single base's weight 1)
 WEIGHT_GRID: tuple[float, ...] = (0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0, 1.5, 2.0)
 _K = 10  # the hold-out metric: NDCG@10
-
-
-def normalise_scores(scores: np.ndarray, seen: sp.csr_matrix, how: str) -> np.ndarray:
-    """Scores (users × items) put on a common scale per user, over the items each user has not seen.
-
-    ``"std"``: z-scores (minus the user's mean, over the standard deviation); ``"max"``: divided by
-    the largest absolute score. Seen items are left at whatever the transform gives them (ranking
-    excludes them). Float32.
-    """
-    s = np.asarray(scores, dtype=np.float32)
-    mask = np.asarray(seen.toarray(), dtype=bool) if sp.issparse(seen) else np.asarray(seen, dtype=bool)
-    unseen = np.maximum((~mask).sum(axis=1, keepdims=True), 1).astype(np.float64)
-    if how == "max":
-        top = np.where(mask, 0.0, np.abs(s)).max(axis=1, keepdims=True).astype(np.float64)
-        return (s / np.where(top > 0, top, 1.0)).astype(np.float32)
-    kept = np.where(mask, 0.0, s).astype(np.float64)
-    mean = kept.sum(axis=1, keepdims=True) / unseen
-    var = np.where(mask, 0.0, (s - mean) ** 2).sum(axis=1, keepdims=True) / unseen
-    sd = np.sqrt(var)
-    return ((s - mean) / np.where(sd > 0, sd, 1.0)).astype(np.float32)
 
 
 def _holdouts(
@@ -127,7 +109,7 @@ class _HoldoutScorer:
         return float(self.per_user(scores).mean())
 
 
-class Ensemble(NoFoldIn):
+class Ensemble(BaseRecommender):
     """Weighted sum of per-user normalised scores of implicit top-N ``bases`` (Bar, Koenigstein, Paquet &
     Cox 2013, "Ensemble recommender systems"), the weights chosen at fit time on a hold-out of the
     training interactions (as ``RidgeCV`` chooses its penalty), then every base refitted on all of them.
@@ -152,11 +134,15 @@ class Ensemble(NoFoldIn):
     0.2710 for the best ``ease``.
     """
 
-    name: ClassVar[str] = "ensemble"  # no fold-in: user-ease, a default base, has none
+    name: ClassVar[str] = "ensemble"
+    tags: ClassVar[Tags] = Tags(fold_in="neighbours", serving="ensemble")
     search_space: ClassVar[SearchSpace] = {
         "holdout": FloatRange(0.1, 0.3),
         "normalize": Choice(("std", "max")),
         "tune_bases": Choice((True, False)),
+        "min_gain_se": FloatRange(
+            0.0, 2.0
+        ),  # the weight search's standard-error rule (0: any gain moves a weight)
     }
     _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {
         "holdout": [Interval(float, 0, 1, closed="neither")],
@@ -325,6 +311,27 @@ class Ensemble(NoFoldIn):
             if w > 0 and model is not None:
                 out += np.float32(w) * normalise_scores(model.score(users), seen, self.normalize)
         return out if items is None else out[:, np.asarray(items)]
+
+    def score_new_user(
+        self, items: np.ndarray, ratings: np.ndarray | None = None, *, threshold: float = 4.0
+    ) -> np.ndarray:
+        """A person not in training: Σ_b w_b · normalised ``score_new_user`` of base b, normalised over the items
+        outside their positives (ratings ≥ ``threshold``; ``ratings=None``: all liked), as :meth:`score` does over a
+        training user's unseen items; no positive rating gives the popularity ranking. The exported artifact
+        composes the bases' serving families the same way (:mod:`movierec.scoring.ensemble`)."""
+        items, ratings = self._check_new_user(items, ratings)
+        liked = positive_mask(ratings, len(items), threshold)
+        if not liked.any():
+            return np.bincount(self.seen_.indices, minlength=self.n_items_).astype(np.float32)
+        mask = np.zeros((1, self.n_items_), dtype=bool)
+        mask[0, items[liked]] = True
+        out = np.zeros(self.n_items_, dtype=np.float32)
+        for label, w in zip(self.base_labels_, self.weights_, strict=True):
+            model = self.models_.get(label)
+            if w > 0 and model is not None:
+                raw = model.score_new_user(items, ratings, threshold=threshold)
+                out += np.float32(w) * normalise_scores(np.asarray(raw)[None, :], mask, self.normalize)[0]
+        return out
 
     def base_weights(self) -> dict[str, float]:
         """Each base's weight, by label."""

@@ -13,7 +13,7 @@ every row by a few conjugate-gradient iterations (``ials_rows_chunk`` in ``model
 from __future__ import annotations
 
 import time
-from typing import ClassVar, Self
+from typing import Any, ClassVar, Self
 
 import numpy as np
 import scipy.sparse as sp
@@ -25,16 +25,9 @@ from movierec.models.groups import FactorParams
 from movierec.models.params import NON_NEGATIVE, POSITIVE_INT, Constraint
 from movierec.models.space import FloatRange, IntRange, SearchSpace
 from movierec.models.weighting import WeightedRecommender, weighted_csr
+from movierec.scoring.factors import ials_fold_in
 
 __all__ = ["IALS", "ials_fold_in"]
-
-
-def ials_fold_in(item_factors: np.ndarray, items: np.ndarray, alpha0: float, reg: float) -> np.ndarray:
-    """The exact user vector for fixed item factors: (H_uᵀH_u + α₀HᵀH + λ_u I)⁻¹ H_uᵀ1."""
-    h = item_factors.astype(np.float64)
-    hu = h[items]
-    a = hu.T @ hu + alpha0 * (h.T @ h) + reg * np.eye(h.shape[1])
-    return np.linalg.solve(a, hu.sum(axis=0)).astype(np.float32)
 
 
 class IALS(FactorParams, FactorRecommender, WeightedRecommender):
@@ -124,12 +117,13 @@ class IALS(FactorParams, FactorRecommender, WeightedRecommender):
         self.item_factors_ = np.ascontiguousarray(items)
         return self
 
-    def score_new_user(
-        self, items: np.ndarray, ratings: np.ndarray | None = None, *, threshold: float = 4.0
-    ) -> np.ndarray:
-        """Fold a new user in by the exact least-squares solve with the item factors fixed."""
-        items, _ = self._check_new_user(items, ratings)
-        a0 = float(self.alpha0)
-        reg = float(self.regularization) * (len(items) + a0 * self.n_items_) ** float(self.reg_exponent)
-        vec = ials_fold_in(self.item_factors_, items, a0, reg)
-        return (self.item_factors_ @ vec).astype(np.float32)
+    def fold_in_spec(self) -> dict[str, Any]:
+        """A visitor's vector is the exact least-squares solve with the item factors fixed, over their positives
+        (:func:`movierec.scoring.factors.ials_fold_in`; ``score_new_user`` and the artifact run it)."""
+        return {
+            "method": "ials",
+            "alpha0": float(self.alpha0),
+            "reg": float(self.regularization),
+            "reg_exponent": float(self.reg_exponent),
+            "biased": False,
+        }

@@ -3,10 +3,11 @@
 A *family* is how a fitted model turns a user (or a visitor's few ratings) into scores over the
 catalogue: ``factors`` (u·v + biases; SVD, SVD++, baseline, ALS, BPR/WARP, SASRec's known users),
 ``neighbours`` (item × item lists; ItemKNN), ``knn`` (Surprise's kNN rules), ``linear`` (EASE's
-dense item × item B), ``markov`` (transition counts), ``scores`` (one score per item; popularity),
+dense item × item B), ``user-linear`` (user-based EASE's users × users B, an exact visitor fold-in), ``markov`` (transition counts), ``scores`` (one score per item; popularity),
 ``sasrec`` (factors plus the network for visitors), ``segments`` (one popularity list per user
 segment, picked by a visitor's features; segment-popularity) and ``blend`` (several explicit families
-combined by ridge weights). Each module offers ``export(model, train, threshold)`` → ``(arrays,
+combined by ridge weights), ``ensemble`` (several implicit families summed with weights after a per-user
+normalisation). Each module offers ``export(model, train, threshold)`` → ``(arrays,
 spec)`` and a ``Scorer`` over those arrays; the model's own ``score_new_user`` and the artifact
 call the same ``Scorer``, so the Python API and ``POST /recommendations`` cannot disagree
 (implicit's ``recalculate_user`` idea: the model is the serving object).
@@ -32,9 +33,11 @@ FAMILIES: dict[str, str] = {
     "neighbours": "neighbours",
     "knn": "knn",
     "linear": "linear",
+    "user-linear": "user_linear",
     "markov": "markov",
     "scores": "scores",
     "blend": "blend",
+    "ensemble": "ensemble",
     "segments": "segments",
 }
 

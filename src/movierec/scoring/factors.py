@@ -7,6 +7,8 @@ A visitor is folded in with the model's own rule (``spec["method"]``):
   ``reg`` is :data:`RIDGE_REG`, the regularisation the factor models' ``score_new_user`` always used.
 - ``confidence`` (ALS): x = (YᵀY + Yᵢᵀ(C − I)Yᵢ + λI)⁻¹ YᵢᵀC·1 with c = 1 + α·w on the visitor's
   positives (Hu, Koren & Volinsky 2008, eq. 4; implicit's ``recalculate_user``).
+- ``ials`` (iALS, Rendle et al. 2022): x = (Y_uᵀY_u + α₀YᵀY + λ_u I)⁻¹ Y_uᵀ1 over the visitor's positives,
+  λ_u = λ·(n_u + α₀·n_items)^ν, the exact solve of the model's own user half-step.
 - ``mean`` (BPR/WARP, LightFM-style hybrids): the mean of the liked items' vectors (Rendle et al.
   2009 learn no user-side solve; the mean is LightFM's usual cold-start vector).
 """
@@ -22,7 +24,7 @@ from movierec.errors import ConfigError
 from movierec.scoring import base
 from movierec.scoring.base import Exported, positive_mask
 
-__all__ = ["RIDGE_REG", "Scorer", "confidence_fold_in", "export", "ridge_fold_in"]
+__all__ = ["RIDGE_REG", "Scorer", "confidence_fold_in", "export", "ials_fold_in", "ridge_fold_in"]
 
 #: ridge penalty for an explicit visitor's (b_u, p_u) solve
 RIDGE_REG = 1.0
@@ -109,6 +111,18 @@ def confidence_fold_in(
     return np.linalg.solve(a, b).astype(np.float32)
 
 
+def ials_fold_in(
+    item_factors: np.ndarray, items: np.ndarray, alpha0: float, reg: float, gram: np.ndarray | None = None
+) -> np.ndarray:
+    """The exact iALS user vector for fixed item factors H: (H_uᵀH_u + α₀HᵀH + λ_u I)⁻¹ H_uᵀ1
+    (``gram`` is HᵀH when precomputed)."""
+    h = item_factors.astype(np.float64)
+    hu = h[items]
+    base = h.T @ h if gram is None else gram
+    a = hu.T @ hu + alpha0 * base + reg * np.eye(h.shape[1])
+    return np.linalg.solve(a, hu.sum(axis=0)).astype(np.float32)
+
+
 class Scorer(base.Scorer):
     """Dot products plus biases for known users; the spec's fold-in for visitors; cosine for 'similar'."""
 
@@ -138,12 +152,16 @@ class Scorer(base.Scorer):
         liked = positive_mask(ratings, len(items), self.threshold)
         if not liked.any() or q.shape[1] == 0:
             return None
-        if method == "confidence":
+        if self._gram is None and method in ("confidence", "ials"):
+            self._gram = q.astype(np.float64).T @ q.astype(np.float64)
+        if method == "ials":
+            a0 = float(spec["alpha0"])
+            reg = float(spec["reg"]) * (int(liked.sum()) + a0 * self.n_items) ** float(spec["reg_exponent"])
+            vec = ials_fold_in(q, items[liked], a0, reg, self._gram)
+        elif method == "confidence":
             w = np.ones(int(liked.sum()))
             if spec.get("rating_weights") and ratings is not None:
                 w = np.asarray(ratings, dtype=np.float64)[liked]
-            if self._gram is None:
-                self._gram = q.astype(np.float64).T @ q.astype(np.float64)
             vec = confidence_fold_in(q, items[liked], w, float(spec["alpha"]), float(spec["reg"]), self._gram)
         else:
             vec = q[items[liked]].astype(np.float64).mean(axis=0).astype(np.float32)

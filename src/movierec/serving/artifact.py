@@ -274,8 +274,11 @@ def build_manifest(
     }
     if visitor is not None:
         manifest["user_features"] = visitor[1]
-    if family == "linear":
-        manifest["notes"].append(f"ease weights held dense: {spec['memory_bytes'] / 2**20:.0f} MiB in memory")
+    held = {"linear": "ease weights", "user-linear": "user-ease weights", "ensemble": "the bases' weights"}
+    if family in held and spec.get("memory_bytes"):
+        manifest["notes"].append(
+            f"{held[family]} held dense: {spec['memory_bytes'] / 2**20:.0f} MiB in memory"
+        )
     return manifest, arrays
 
 
@@ -605,7 +608,7 @@ class Artifact(IdMapped):
         n = len(scores)
         k = min(int(q.k), n)
         part = np.argpartition(-scores, k - 1)[:k] if k < n else np.arange(n)
-        order = part[np.argsort(-scores[part], kind="stable")]
+        order = part[np.lexsort((part, -scores[part]))]  # ties by item index, as models.base.topk
         lo, hi = self._train_scale
         out = []
         for i in order:

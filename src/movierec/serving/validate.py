@@ -57,6 +57,7 @@ FAMILIES: dict[str, dict[str, tuple[str, ...]]] = {
         "knn_rule": (),
     },
     "linear": {"active_items": ("a",)},  # and B: dense linear_weights (a, a) or CSR linear_* (_linear)
+    "user-linear": {"active_users": ("au",), "user_weights": ("au", "au"), "inverse_diag": ("au",)},
     "markov": {
         "transitions_indptr": ("I+1",),
         "transitions_indices": ("tnnz",),
