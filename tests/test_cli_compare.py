@@ -402,3 +402,36 @@ def test_progress_prints_why_a_model_stopped_training() -> None:
     text = out.getvalue()
     assert "sasrec: training stopped (time budget) after 181s, 23 epochs" in text
     assert "svd: training stopped" not in text
+
+
+def test_similar_shows_small_weights_to_three_significant_digits(capsys: pytest.CaptureFixture[str]) -> None:
+    """ease's 'similar' weights are ~0.004–0.007: the table shows 0.00712-style figures, not ten rows of 0.004."""
+    from movierec.cli.compare import score_decimals
+
+    assert score_decimals([4.95, 4.9]) == 3 and score_decimals([0.136, 0.09]) == 3
+    assert score_decimals([0.00712, 0.00415]) == 5 and score_decimals([0.0, float("-inf")]) == 3
+    sim = run_here(capsys, "similar", "--movie", "toy story", "-k", "5")  # default model: ease
+    assert sim.returncode == 0, sim.stderr
+    cells = [
+        c.strip()
+        for line in sim.stdout.splitlines()
+        if "│" in line
+        for c in line.split("│")[4:5]
+        if c.strip()
+    ]
+    assert len(cells) == 5 and all(len(c.split(".")[1]) == 5 for c in cells), sim.stdout
+    assert len(set(cells)) >= 3  # the figures now tell the rows apart
+
+
+def test_similar_default_model_falls_back_to_itemknn_above_eases_limit(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """With no --model, 'similar' uses ease, or itemknn (with a note) where ease would refuse the catalogue."""
+    from movierec.cli.compare import default_similar_model
+    from movierec.datasets import load
+
+    ds = load("ml-latest-small")
+    assert default_similar_model(ds, 4.0) == "ease"
+    assert default_similar_model(ds, 4.0, limit=100) == "itemknn"
+    err = capsys.readouterr().err
+    assert "above ease's max_items (100)" in err and "itemknn" in err and len(err.strip().splitlines()) == 1

@@ -132,3 +132,27 @@ def test_similar_in_python_is_the_artifacts_list(name: str, tmp_path) -> None:  
     toy = rec.similar("Toy Story (1995)", k=10)
     if name == "ease":  # its neighbours of Toy Story are family films, Toy Story 2 first
         assert toy["movieId"].iloc[0] == 3114
+
+
+def test_recommend_in_python_is_the_artifacts_list_support_floor_included(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Recommender.recommend applies the serving support floor, as the CLI, the artifact and the API do:
+    for users whose unfloored list holds a movie with few ratings (svd at 5 epochs: users 19, 22, 43 and
+    50), the notebook's list is the exported artifact's, movie for movie."""
+    rec = movierec.Recommender("ml-latest-small", "svd", epochs=5).fit()
+    art = rec.export(tmp_path / "svd")
+    support = rec.dataset.to_frame()["movieId"].value_counts()
+    changed = 0
+    for user in (19, 22, 43, 50):
+        ours = rec.recommend(user, k=10)
+        assert list(ours["movieId"]) == list(art.recommend(user, k=10)["movieId"])
+        assert (support[ours["movieId"]].to_numpy() >= art.min_support).all()
+        unfloored = rec.recommend(user, k=10, min_support=0)
+        changed += list(unfloored["movieId"]) != list(ours["movieId"])
+        assert support[unfloored["movieId"]].min() < art.min_support or list(unfloored["movieId"]) == list(
+            ours["movieId"]
+        )
+    assert changed >= 1  # the floor is what made the lists differ
+    strict = rec.recommend(1, k=10, min_support=100)
+    assert (support[strict["movieId"]].to_numpy() >= 100).all()
+    with pytest.raises(ConfigError, match="min_support"):
+        rec.recommend(1, min_support=-1)

@@ -215,6 +215,7 @@ class Recommender:
         exclude_seen: bool = True,
         genres: Sequence[str] | None = None,
         rerank: str | None = None,
+        min_support: int | None = None,
     ) -> pd.DataFrame:
         """Top-``k`` movies for raw user ``user_id``: a DataFrame ``movieId, title, genres, score``.
 
@@ -224,17 +225,20 @@ class Recommender:
         movies the user already rated are left out unless ``exclude_seen=False``; ``genres`` keeps
         movies having any of those genres; ``rerank`` (``"mmr:0.3"``, ``"calibrated:0.5"``,
         ``"xquad:0.5"``, docs/beyond-accuracy.md) re-orders the list for diversity, calibration or
-        the long tail (scores stay the model's).
+        the long tail (scores stay the model's). Like the CLI, the artifact and the API, the list draws
+        only movies with at least ``min_support`` training ratings (default
+        :func:`movierec.scoring.support.default_min_support`: 5, lowered on small data; ``0`` lifts
+        the floor), so a movie rated once or twice never tops it on the strength of one opinion.
         """
         train = self._check_fitted()
         u = self.user_index(user_id)
-        candidates = None
+        mask = self._support_mask(train, min_support)
         if genres:
             wanted = {g.casefold() for g in genres}
-            mask = self.items["genres"].map(lambda gs: any(g.casefold() in wanted for g in gs)).to_numpy()
+            mask &= self.items["genres"].map(lambda gs: any(g.casefold() in wanted for g in gs)).to_numpy()
             if not mask.any():
-                raise ConfigError(f"no movie has any of the genres {list(genres)}")
-            candidates = np.flatnonzero(mask)
+                raise ConfigError(f"no movie with enough ratings has any of the genres {list(genres)}")
+        candidates = None if mask.all() else np.flatnonzero(mask)
         if rerank:
             idx, scores = self._reranked(train, u, k, exclude_seen, candidates, rerank)
         else:
@@ -248,6 +252,20 @@ class Recommender:
             rating = np.asarray(self.model.predict(np.full(len(items), u), items), dtype=np.float64)
             frame["predicted_rating"] = rating
         return frame
+
+    def _support_mask(self, train: Interactions, min_support: int | None) -> np.ndarray:
+        """Movies with at least ``min_support`` training ratings (the serving floor; None = its default)."""
+        from movierec.beyond import train_pairs
+        from movierec.scoring.support import default_min_support
+
+        support = np.bincount(train_pairs(train).indices, minlength=train.n_items)  # users per movie
+        if min_support is None:
+            min_support = default_min_support(support)
+        elif (
+            isinstance(min_support, bool) or not isinstance(min_support, (int, np.integer)) or min_support < 0
+        ):
+            raise ConfigError(f"min_support must be a whole number ≥ 0, got {min_support!r}")
+        return np.asarray(support >= min_support)
 
     def _reranked(
         self, train: Interactions, u: int, k: int, exclude_seen: bool, candidates: Any, spec: str
@@ -278,7 +296,7 @@ class Recommender:
         """
         from movierec.beyond import train_pairs
         from movierec.models.base import topk
-        from movierec.scoring.support import default_min_support, shrunk_similarities
+        from movierec.scoring.support import shrunk_similarities
 
         train = self._check_fitted()
         i = self.movie_index(movie)
@@ -286,10 +304,8 @@ class Recommender:
         items, sims = self.model.similar_items(i, n)  # every item's raw similarity, best first
         raw = np.full(n, -np.inf, dtype=np.float32)
         raw[items[items >= 0]] = sims[items >= 0]
-        seen = train_pairs(train)
-        scores = shrunk_similarities(raw, seen, i)
-        support = np.bincount(seen.indices, minlength=n)  # users per movie, as the artifact counts
-        scores[support < default_min_support(support)] = -np.inf
+        scores = shrunk_similarities(raw, train_pairs(train), i)
+        scores[~self._support_mask(train, None)] = -np.inf
         scores[i] = -np.inf
         idx, vals = topk(scores[None, :], k)
         keep = (idx[0] >= 0) & np.isfinite(vals[0])

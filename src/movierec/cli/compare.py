@@ -499,11 +499,26 @@ def recommend_cmd(
     cols += [("predicted rating", "right")] if rated else []
     for c, j in (*cols, ("ratings", "right")):
         table.add_column(c, justify=j)  # type: ignore[arg-type]
+    digits = score_decimals([r["score"] for r in rows])
     for n, r in enumerate(rows, 1):
-        cells = [str(n), str(r["movieId"]), str(r["title"]), f"{r['score']:.3f}"]
+        cells = [str(n), str(r["movieId"]), str(r["title"]), f"{r['score']:.{digits}f}"]
         cells += [f"{r['predictedRating']:.2f}"] if rated else []
         table.add_row(*cells, str(r.get("ratings", "")))
     console.print(table)
+
+
+def score_decimals(scores: list[float]) -> int:
+    """Decimals that show a column of scores to three significant digits of its largest value (3 at least).
+
+    EASE's item weights for 'similar' are 0.004–0.007: at a fixed 3 decimals they all read 0.004, while
+    0.00712 / 0.00523 show the gaps that ordered the list.
+    """
+    import math
+
+    top = max((abs(float(s)) for s in scores if math.isfinite(float(s))), default=0.0)
+    if top == 0.0 or top >= 0.1:
+        return 3
+    return min(8, 2 - math.floor(math.log10(top)))
 
 
 def _jsonid(v: Any) -> Any:
@@ -519,14 +534,35 @@ from movierec.titles import fold_title, match_title  # noqa: E402
 __all__ = ["fold_title", "match_title"]
 
 
+def default_similar_model(ds: Any, threshold: float, limit: int | None = None) -> str:
+    """'similar''s model when none is named: ease (its item weights list Toy Story 2 and family films
+    for Toy Story, where itemknn's cosine lists Star Wars and Shawshank), or itemknn, with a note, when
+    the movies with positives (ratings ≥ ``threshold``) exceed ease's ``max_items`` (``limit``), whose
+    dense items × items solve would be refused."""
+    import numpy as np
+
+    from movierec.models.ease import EASE
+
+    limit = EASE().max_items if limit is None else limit
+    inter = ds.interactions
+    active = int(np.unique(inter.items[inter.ratings >= threshold]).size)
+    if active <= limit:
+        return "ease"
+    say("note", f"{active:,} movies have ratings ≥ {threshold:g}, above ease's max_items ({limit:,}): "
+        "'similar' uses itemknn (choose with --model)")  # fmt: skip
+    return "itemknn"
+
+
 def similar_cmd(
     movie: str | None = typer.Option(None, "--movie", help="Part of a title (case- and accent-insensitive)."),
     movie_id: str | None = typer.Option(None, "--movie-id", help="Raw movieId instead of a title."),
-    model: str = typer.Option(
-        "ease",
+    model: str | None = typer.Option(
+        None,
         "--model",
         "-m",
-        help="A model with item vectors, neighbour lists or item weights (ease, itemknn, svd, als, bpr…).",
+        help="A model with item vectors, neighbour lists or item weights (ease, itemknn, svd, als, bpr…). "
+        "Default: ease, or itemknn on a catalogue above ease's max_items (30,000 movies).",
+        show_default=False,
     ),
     k: int = K_MOVIES,
     artifact: Path | None = ARTIFACT,
@@ -561,6 +597,8 @@ def similar_cmd(
             idx = found
         else:  # resolved before any training: a misspelling costs nothing
             idx = match_title(str(movie), titles, ds.interactions.item_counts())
+        if model is None:
+            model = default_similar_model(ds, implicit_threshold)
         m, _, train = _model_and_data(model, params, dataset, None, implicit_threshold, seed)
         art = _serving_view(m, ds, train, implicit_threshold, min_support)
         source = f"{m.name} trained on {ds.name}"
@@ -581,8 +619,11 @@ def similar_cmd(
         ("ratings", "right"),
     ):
         table.add_column(c, justify=j)  # type: ignore[arg-type]
+    digits = score_decimals([r["score"] for r in rows])
     for n, r in enumerate(rows, 1):
-        table.add_row(str(n), str(r["movieId"]), str(r["title"]), f"{r['score']:.3f}", str(r["ratings"]))
+        table.add_row(
+            str(n), str(r["movieId"]), str(r["title"]), f"{r['score']:.{digits}f}", str(r["ratings"])
+        )
     console.print(table)
 
 

@@ -256,6 +256,9 @@ def check_indices(values: Any, n: int, what: str, *, allow_unknown: bool = False
 def topk(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """Indices and values of the ``k`` largest scores per row, best first (argpartition, then sort).
 
+    Equal scores inside the top ``k`` are listed by item index, so every list that ranks the same
+    scores (a model, :class:`movierec.Recommender`, the artifact and the API) has the same order;
+    which of several items tied at the ``k``-th place makes the cut is argpartition's choice.
     Rows with fewer than ``k`` finite scores are padded with index ``-1`` and score ``-inf``.
     """
     n, m = scores.shape
@@ -267,7 +270,7 @@ def topk(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     else:
         part = np.broadcast_to(np.arange(m), (n, m)).copy()
     vals = np.take_along_axis(scores, part, axis=1)
-    order = np.argsort(-vals, axis=1, kind="stable")
+    order = np.lexsort((part, -vals), axis=1)  # best first, ties by item index
     idx = np.take_along_axis(part, order, axis=1).astype(np.int32)
     vals = np.take_along_axis(vals, order, axis=1).astype(np.float32)
     invalid = ~np.isfinite(vals) & (vals < 0)

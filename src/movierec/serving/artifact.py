@@ -608,7 +608,7 @@ class Artifact(IdMapped):
         n = len(scores)
         k = min(int(q.k), n)
         part = np.argpartition(-scores, k - 1)[:k] if k < n else np.arange(n)
-        order = part[np.argsort(-scores[part], kind="stable")]
+        order = part[np.lexsort((part, -scores[part]))]  # ties by item index, as models.base.topk
         lo, hi = self._train_scale
         out = []
         for i in order:
