@@ -7,9 +7,9 @@ import pytest
 import scipy.sparse as sp
 
 from contract import check_contract
-from movierec.errors import ConfigError
+from movierec.errors import ConfigError, DataError
 from movierec.interactions import IdMap, Interactions
-from movierec.models.ease import EASE, ease_weights
+from movierec.models.ease import EASE, ease_weights, time_adjacency
 
 
 def test_contract(tiny: Interactions, tmp_path) -> None:
@@ -87,3 +87,96 @@ def test_refuses_above_item_limit(tiny: Interactions) -> None:
         EASE(l2=-1).fit(tiny)
     with pytest.raises(ConfigError, match="dropout"):
         EASE(dropout=1.0).fit(tiny)
+
+
+def _timed(n_users: int, n_items: int, seed: int, *, ties: bool = False) -> tuple[np.ndarray, Interactions]:
+    """A binary users × items matrix and its interactions with timestamps (many equal ones if ``ties``)."""
+    rng = np.random.default_rng(seed)
+    x = (rng.random((n_users, n_items)) < 0.35).astype(np.float64)
+    x[:, 0] = 1.0  # every user has an item; every item below gets one too
+    x[0, :] = 1.0
+    u, i = np.nonzero(x)
+    ts = rng.integers(0, 5 if ties else 10**6, len(u)).astype(np.int64)
+    train = Interactions(u, i, np.ones(len(u)), IdMap(np.arange(n_users)), IdMap(np.arange(n_items)), ts)
+    return x, train
+
+
+def _adjacency_by_loops(train: Interactions, window: int, user_weight: np.ndarray) -> np.ndarray:
+    """T written out pair by pair: each user's items in (timestamp, item) order, d ≤ window apart → 1/d."""
+    assert train.timestamps is not None
+    t = np.zeros((train.n_items, train.n_items))
+    for u in range(train.n_users):
+        mine = np.flatnonzero(train.users == u)
+        seq = [int(train.items[k]) for k in sorted(mine, key=lambda k: (train.timestamps[k], train.items[k]))]
+        for a in range(len(seq)):
+            for b in range(a + 1, min(a + window, len(seq) - 1) + 1):
+                t[seq[a], seq[b]] += user_weight[u] / (b - a)
+                t[seq[b], seq[a]] += user_weight[u] / (b - a)
+    return t
+
+
+@pytest.mark.parametrize(("delta", "ties"), [(0.0, False), (0.25, True)])
+def test_time_term_matches_a_direct_numpy_solve(delta: float, ties: bool) -> None:
+    """B = EASE's closed form on G = XᵀD_u^-2δX + c·T (T's pairs weighted n_u^-2δ too), columns × count^γ."""
+    x, train = _timed(30, 12, 5, ties=ties)  # more users than items and (below) fewer: both solve paths
+    n_u = x.sum(axis=1)
+    t = _adjacency_by_loops(train, 4, n_u ** (-2 * delta))
+    xd = x * (n_u ** -delta)[:, None]
+    p = np.linalg.inv(xd.T @ xd + 0.7 * t + 3.0 * np.eye(12))
+    b = -p / np.diag(p)[None, :]
+    np.fill_diagonal(b, 0.0)
+    b *= x.sum(axis=0)[None, :] ** -0.1
+    model = EASE(l2=3.0, popularity_exponent=-0.1, user_exponent=delta, time_window=4, time_weight=0.7).fit(train)
+    np.testing.assert_allclose(model.weights_, b, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(model.score(np.arange(30)), x @ b, rtol=1e-4, atol=1e-5)
+    plain = EASE(l2=3.0, popularity_exponent=-0.1, user_exponent=delta).fit(train)
+    assert np.abs(plain.weights_ - model.weights_).max() > 1e-3  # the term changes B
+    # the row order of the data does not matter (ties broken by item id)
+    perm = np.random.default_rng(0).permutation(len(train.users))
+    assert train.timestamps is not None
+    shuffled = Interactions(
+        train.users[perm], train.items[perm], train.ratings[perm], train.user_map, train.item_map,
+        train.timestamps[perm],
+    )  # fmt: skip
+    again = EASE(l2=3.0, popularity_exponent=-0.1, user_exponent=delta, time_window=4, time_weight=0.7)
+    np.testing.assert_allclose(again.fit(shuffled).weights_, model.weights_, rtol=1e-6, atol=1e-7)
+    # fewer users than items: the Woodbury shortcut cannot hold the term, the item-side solve does
+    x2, train2 = _timed(8, 20, 6)
+    t2 = time_adjacency(train2.users, train2.items, train2.timestamps, 20, 3)
+    np.testing.assert_allclose(t2.toarray(), _adjacency_by_loops(train2, 3, np.ones(8)))
+    p2 = np.linalg.inv(x2.T @ x2 + 1.5 * t2.toarray() + 2.0 * np.eye(20))
+    b2 = -p2 / np.diag(p2)[None, :]
+    np.fill_diagonal(b2, 0.0)
+    got = EASE(l2=2.0, popularity_exponent=0.0, user_exponent=0.0, time_window=3, time_weight=1.5).fit(train2)
+    np.testing.assert_allclose(got.weights_, b2, rtol=1e-5, atol=1e-6)
+
+
+def test_time_window_zero_is_bit_identical_to_plain_ease(tiny: Interactions) -> None:
+    """Off by default: W = 0 (or c = 0) runs exactly the code of plain EASE, bit for bit."""
+    train = tiny.to_implicit(3.0)
+    base = EASE(l2=20.0)
+    assert base.time_window == 0
+    ref = base.fit(train).weights_
+    for params in ({"time_window": 0, "time_weight": 2.0}, {"time_window": 10, "time_weight": 0.0}):
+        assert np.array_equal(EASE(l2=20.0, **params).fit(train).weights_, ref)
+    # the closed form as it was before the term existed: δ-weighted rows, ease_weights, columns × count^γ
+    x = train.csr().astype(np.float64)
+    x.data[:] = 1.0
+    counts = np.diff(x.tocsc().indptr)
+    active = np.flatnonzero(counts > 0)
+    n_u = np.maximum(np.diff(x.indptr), 1).astype(np.float64)
+    xa = sp.csr_matrix(sp.diags(n_u**-0.25) @ sp.csr_matrix(x[:, active], dtype=np.float32))
+    old = ease_weights(xa, 20.0) * (counts[active].astype(np.float64) ** -0.3).astype(np.float32)[None, :]
+    assert np.array_equal(ref, old)
+
+
+def test_time_window_needs_timestamps_and_valid_values() -> None:
+    x, train = _timed(10, 6, 7)
+    bare = Interactions(train.users, train.items, train.ratings, train.user_map, train.item_map)
+    EASE(time_window=0).fit(bare)  # off: no timestamps needed
+    with pytest.raises(DataError, match="time_window=5 needs timestamps"):
+        EASE(time_window=5).fit(bare)
+    with pytest.raises(ConfigError, match="time_window"):
+        EASE(time_window=-1).fit(train)
+    with pytest.raises(ConfigError, match="time_weight"):
+        EASE(time_window=3, time_weight=-0.5).fit(train)

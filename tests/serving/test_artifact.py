@@ -34,6 +34,7 @@ def _all_scores(art, train: Interactions) -> np.ndarray:
         ("bpr", {"no_components": 8, "epochs": 3, "random_state": 0}),
         ("popularity", {}),
         ("ease", {"l2": 10.0}),
+        ("ease", {"l2": 10.0, "time_window": 5, "time_weight": 1.0}),  # the time-adjacency term: still one B
         ("user-ease", {"l2": 10.0}),
         ("ials", {"factors": 8, "epochs": 5}),
         ("ensemble", {"bases": {"ease": {"l2": 10.0}, "user-ease": {"l2": 10.0}, "ials": {"factors": 8}}}),

@@ -10,6 +10,14 @@ and Abdollahpouri et al. 2019); ``user_exponent`` δ weights each user's row by 
 matrix, XᵀD_u^−2δX (δ = 0.25 is the D_u^−½ user normalisation of GF-CF, Shen et al. 2021, "How
 Powerful is Graph Convolution for Recommendation?"), so heavy users do not dominate the item
 co-occurrences; the model stays one linear item × item matrix.
+
+``time_window`` W > 0 adds a time-adjacency term to the Gram matrix: each user's training items sorted
+by timestamp, every pair d = 1..W positions apart counts 1/d (symmetric; weighted by the user's
+|I_u|^−2δ like their Gram row), and G = XᵀD_u^−2δX + c·T with c = ``time_weight``. The 1/d pair weights are
+those of sequential rules and session kNN (Ludewig & Jannach 2018, "Evaluation of session-based
+recommendation algorithms"); the closed form on top is Steck 2019's, unchanged, so B is still one item ×
+item matrix (fold-in, export and serving run as for plain EASE). It helps where people rate in bursts
+(MovieLens's UI): items rated next to each other co-occur in the held-out part too.
 """
 
 from __future__ import annotations
@@ -24,20 +32,57 @@ from movierec.errors import ConfigError, DataError
 from movierec.interactions import Interactions
 from movierec.models.base import Tags, check_indices, topk
 from movierec.models.kernels.accel import woodbury_diag, woodbury_weights
-from movierec.models.params import POSITIVE, Constraint, Interval
+from movierec.models.params import NON_NEGATIVE, NON_NEGATIVE_INT, POSITIVE, Constraint, Interval
 from movierec.models.space import FloatRange, SearchSpace
 from movierec.models.weighting import WeightedRecommender, weighted_csr
 
-__all__ = ["EASE", "LinearItemModel", "UserEASE", "ease_solve", "ease_weights"]
+__all__ = ["EASE", "LinearItemModel", "UserEASE", "ease_solve", "ease_weights", "time_adjacency"]
 
 
-def ease_weights(x: sp.spmatrix | np.ndarray, l2: float, dropout: float = 0.0) -> np.ndarray:
+def ease_weights(
+    x: sp.spmatrix | np.ndarray, l2: float, dropout: float = 0.0, extra: sp.spmatrix | None = None
+) -> np.ndarray:
     """The EASE item × item weight matrix (float32, zero diagonal) for a users × items matrix ``x``
     (:func:`ease_solve`'s B)."""
-    return ease_solve(x, l2, dropout)[0]
+    return ease_solve(x, l2, dropout, extra)[0]
 
 
-def ease_solve(x: sp.spmatrix | np.ndarray, l2: float, dropout: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+def time_adjacency(
+    users: np.ndarray,
+    items: np.ndarray,
+    timestamps: np.ndarray,
+    n_items: int,
+    window: int,
+    user_weights: np.ndarray | None = None,
+) -> sp.csr_matrix:
+    """The symmetric items × items time-adjacency matrix T: each user's interactions sorted by timestamp
+    (ties by item id, so the row order of the data does not matter), and every pair of their items d = 1..``window``
+    positions apart adds 1/d (times ``user_weights[u]`` when given) to T[a, b] and T[b, a]
+    (the 1/d weights of sequential rules, Ludewig & Jannach 2018)."""
+    order = np.lexsort((items, timestamps, users))
+    u_s, i_s = users[order], items[order]
+    rows, cols, vals = [], [], []
+    for d in range(1, int(window) + 1):
+        if d >= len(u_s):
+            break
+        same = u_s[d:] == u_s[:-d]
+        a, b = i_s[:-d][same], i_s[d:][same]
+        w = np.full(len(a), 1.0 / d) if user_weights is None else user_weights[u_s[d:][same]] / d
+        rows += [a, b]
+        cols += [b, a]
+        vals += [w, w]
+    if not rows:
+        return sp.csr_matrix((n_items, n_items), dtype=np.float64)
+    t = sp.csr_matrix(
+        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n_items, n_items)
+    )
+    t.sum_duplicates()
+    return t
+
+
+def ease_solve(
+    x: sp.spmatrix | np.ndarray, l2: float, dropout: float = 0.0, extra: sp.spmatrix | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """``(B, diag P)``: the EASE weight matrix (float32, zero diagonal) for a users × items matrix ``x``
     and the diagonal of P = (XᵀX + Λ)⁻¹ (float64), from which P = (I − B)·diag(P) can be rebuilt.
 
@@ -46,13 +91,17 @@ def ease_solve(x: sp.spmatrix | np.ndarray, l2: float, dropout: float = 0.0) -> 
     comes from a Cholesky solve over items or, when there are fewer users than items, from the
     Woodbury identity P = D − DXᵀ(I + XDXᵀ)⁻¹XD with D = Λ⁻¹, which needs only a users × users
     solve (XᵀX has rank ≤ n_users) and is exact up to rounding. Then B = −P·diag(1/diag P), zero diagonal.
+
+    ``extra`` (a symmetric items × items matrix, e.g. :func:`time_adjacency`'s c·T) is added to XᵀX; the
+    Gram matrix is then no longer of rank ≤ n_users, so the item-side solve runs, and as such a term
+    need not keep G + Λ positive definite, an LU inverse takes over where Cholesky fails.
     """
     x = sp.csr_matrix(x, dtype=np.float64)
     n_users, n_items = x.shape
     lam = np.full(n_items, float(l2))
     if dropout > 0:
         lam += dropout / (1.0 - dropout) * np.asarray(x.multiply(x).sum(axis=0)).ravel()
-    if n_users < n_items:
+    if n_users < n_items and extra is None:
         d = 1.0 / lam
         y = sp.csr_matrix(x @ sp.diags(d))  # X·D
         k = np.asarray((y @ x.T).toarray())
@@ -65,9 +114,21 @@ def ease_solve(x: sp.spmatrix | np.ndarray, l2: float, dropout: float = 0.0) -> 
         diag = woodbury_diag(yc.indptr, yc.indices, yc.data, ky)
         return woodbury_weights(yc.indptr, yc.indices, yc.data, ky, 1.0 / (d - diag)), d - diag
     gram = np.asarray((x.T @ x).toarray())
+    if extra is not None:
+        gram += np.asarray(sp.csr_matrix(extra).toarray(), dtype=np.float64)
     gram[np.diag_indices_from(gram)] += lam
-    chol = sla.cho_factor(gram, lower=False, overwrite_a=True, check_finite=False)
-    p = sla.cho_solve(chol, np.eye(n_items), overwrite_b=True, check_finite=False)
+    if extra is None:
+        chol = sla.cho_factor(gram, lower=False, overwrite_a=True, check_finite=False)
+        p = sla.cho_solve(chol, np.eye(n_items), overwrite_b=True, check_finite=False)
+    else:
+        try:
+            chol = sla.cho_factor(gram, lower=False, overwrite_a=False, check_finite=False)
+            p = sla.cho_solve(chol, np.eye(n_items), overwrite_b=True, check_finite=False)
+        except np.linalg.LinAlgError:  # G + c·T + Λ indefinite: still invertible in practice
+            try:
+                p = np.linalg.inv(gram)  # (scipy's inv crashed here on an indefinite matrix)
+            except np.linalg.LinAlgError as exc:
+                raise DataError(f"EASE: the Gram matrix with the extra term is singular ({exc})") from exc
     diag = np.diag(p).copy()
     p /= -diag[None, :]
     p[np.diag_indices_from(p)] = 0.0
@@ -134,8 +195,11 @@ class LinearItemModel(WeightedRecommender):
 class EASE(LinearItemModel):
     """EASE^R with L2 weight ``l2`` (λ), optional emphasised ``dropout`` (EDLAE, Steck 2020),
     ``popularity_exponent`` γ (scores of item i scaled by its training count^γ; 0 = plain EASE) and
-    ``user_exponent`` δ (user rows weighted |I_u|^−δ in the Gram matrix; 0 = plain EASE); refuses
-    above ``max_items`` items with interactions.
+    ``user_exponent`` δ (user rows weighted |I_u|^−δ in the Gram matrix; 0 = plain EASE), and an opt-in
+    time-adjacency term: ``time_window`` W (0 = off, the default) and ``time_weight`` c add c·T to the
+    Gram matrix, T[a, b] = Σ_u |I_u|^−2δ · Σ 1/d over user u's training items a, b that are d ≤ W apart in
+    time order (Ludewig & Jannach 2018's sequential-rule weights inside Steck 2019's closed form; needs
+    timestamps, else a DataError); refuses above ``max_items`` items with interactions.
 
     Memory and time grow with the square and cube of the number of active items, so large
     catalogues get a clear ConfigError instead of an exhausted machine.
@@ -151,12 +215,15 @@ class EASE(LinearItemModel):
         "l2": FloatRange(1.0, 10_000.0, log=True),
         "popularity_exponent": FloatRange(-0.5, 0.0),
         "user_exponent": FloatRange(0.0, 0.5),
+        "time_weight": FloatRange(0.0, 2.0),  # acts only with time_window > 0 (off by default: data may lack timestamps)
     }
     tags: ClassVar[Tags] = Tags(fold_in="neighbours", serving="linear")
     _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {
         "l2": [POSITIVE],
         "popularity_exponent": [Interval(float, -2, 2)],
         "user_exponent": [Interval(float, 0, 1)],
+        "time_window": [NON_NEGATIVE_INT],
+        "time_weight": [NON_NEGATIVE],
     }
 
     l2: float = 50.0
@@ -164,10 +231,18 @@ class EASE(LinearItemModel):
     popularity_exponent: float = -0.3
     max_items: int = 30_000
     user_exponent: float = 0.25  # after max_items: positional calls from before it existed keep their meaning
+    time_window: int = 0
+    time_weight: float = 1.0
 
     def _fit(self, train: Interactions) -> Self:
         """Solve the closed form over the items that have training interactions."""
         gamma, delta = self.popularity_exponent, self.user_exponent
+        window, c = int(self.time_window), float(self.time_weight)
+        if window > 0 and train.timestamps is None:
+            raise DataError(
+                f"EASE: time_window={window} needs timestamps and these interactions have none; "
+                "set time_window=0 (the default) or load data with a timestamp column"
+            )
         x = weighted_csr(train, self.weighting, self.half_life_days)
         counts = np.diff(x.tocsc().indptr)  # training interactions per item
         active = dense_guard(
@@ -177,10 +252,18 @@ class EASE(LinearItemModel):
         self.user_items_ = x
         self.active_items_ = active
         xa = x[:, active]
+        n_u = np.maximum(np.diff(x.indptr), 1).astype(np.float64)
         if delta != 0:  # the Gram matrix sees user rows weighted |I_u|^-δ; scoring keeps X as it is
-            n_u = np.maximum(np.diff(x.indptr), 1).astype(np.float64)
             xa = sp.csr_matrix(sp.diags(n_u ** -float(delta)) @ xa)
-        self.weights_ = ease_weights(xa, float(self.l2), float(self.dropout))
+        extra = None
+        if window > 0 and c > 0:
+            assert train.timestamps is not None
+            t = time_adjacency(
+                np.asarray(train.users), np.asarray(train.items), train.timestamps, self.n_items_, window,
+                n_u ** (-2.0 * float(delta)) if delta != 0 else None,
+            )  # fmt: skip
+            extra = c * t[active][:, active]
+        self.weights_ = ease_weights(xa, float(self.l2), float(self.dropout), extra)
         if gamma != 0:
             self.weights_ *= (counts[active].astype(np.float64) ** gamma).astype(np.float32)[None, :]
         return self
