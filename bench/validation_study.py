@@ -59,8 +59,11 @@ GRIDS: dict[str, tuple[dict[str, list[Any]], list[int] | None]] = {
     ),
     "mult-vae": ({"beta": [0.2], "dropout": [0.5], "epochs": [200]}, [25, 50, 100, 150, 200]),
     "recvae": ({"gamma": [0.005], "epochs": [50]}, [10, 20, 30, 50]),
-    "ease": ({"l2": [30, 60, 120, 250, 500, 800], "popularity_exponent": [0.0, -0.1, -0.2],
-              "user_exponent": [0.0, 0.25]}, None),
+    # stage 1 (rows kept): λ 30…800 × γ 0|−0.1|−0.2 × δ 0|0.25, best λ 60, γ −0.1, δ 0.25 (0.2710). Stage 2
+    # (rows kept): the time-adjacency term, λ 60|120|250|500|1000 × W 10|20 × c 0.5|0.75|1|1.5 at that γ, δ:
+    # best λ 60, W 10, c 1 (0.2744); larger λ only lower. Stage 3 (these): smaller λ, all lower (λ 45: 0.2740)
+    "ease": ({"l2": [30, 45], "popularity_exponent": [-0.1], "user_exponent": [0.25],
+              "time_window": [10], "time_weight": [0.75, 1.0, 1.25]}, None),
     "user-ease": ({"l2": [100, 300, 1000, 2000, 4000]}, None),
     # bases: each one's best point of this study (ENSEMBLE_BASES, filled in from the json at run time)
     # stage 1 (rows dropped: the weight search has changed since): tune_bases True was no better than False
@@ -70,8 +73,10 @@ GRIDS: dict[str, tuple[dict[str, list[Any]], list[int] | None]] = {
 ENSEMBLE_BASES = ["ease", "user-ease", "rp3beta", "ials"]
 # ml-latest-small, compare's default split: the grids behind the class defaults
 MLLS_GRIDS: dict[str, tuple[dict[str, list[Any]], list[int] | None]] = {
-    "ease": ({"l2": [25, 50, 100, 200, 300, 500], "popularity_exponent": [0.0, -0.1, -0.2, -0.3],
-              "user_exponent": [0.0, 0.25]}, None),
+    # stage 1 (rows kept): λ 25…500 × γ 0…−0.3 × δ 0|0.25, best λ 50, γ −0.3, δ 0.25 (the defaults).
+    # Stage 2: the time-adjacency term (time_window W, time_weight c) around it
+    "ease": ({"l2": [50, 100], "popularity_exponent": [-0.3], "user_exponent": [0.25],
+              "time_window": [10, 20], "time_weight": [0.5, 1.0, 2.0]}, None),
     "rp3beta": ({"alpha": [0.6, 0.8, 1.0], "beta": [0.2, 0.35, 0.5], "k": [50, 200]}, None),
     # not run to the end: 680 s for the first point at load 12 (9,724 items), so slim keeps its ml-100k defaults
     "slim": ({"alpha": [3e-3, 1e-2], "l1_ratio": [0.1, 0.3], "k": [200]}, None),

@@ -121,12 +121,13 @@ def test_time_term_matches_a_direct_numpy_solve(delta: float, ties: bool) -> Non
     x, train = _timed(30, 12, 5, ties=ties)  # more users than items and (below) fewer: both solve paths
     n_u = x.sum(axis=1)
     t = _adjacency_by_loops(train, 4, n_u ** (-2 * delta))
-    xd = x * (n_u ** -delta)[:, None]
+    xd = x * (n_u**-delta)[:, None]
     p = np.linalg.inv(xd.T @ xd + 0.7 * t + 3.0 * np.eye(12))
     b = -p / np.diag(p)[None, :]
     np.fill_diagonal(b, 0.0)
     b *= x.sum(axis=0)[None, :] ** -0.1
-    model = EASE(l2=3.0, popularity_exponent=-0.1, user_exponent=delta, time_window=4, time_weight=0.7).fit(train)
+    model = EASE(l2=3.0, popularity_exponent=-0.1, user_exponent=delta, time_window=4, time_weight=0.7)
+    model.fit(train)
     np.testing.assert_allclose(model.weights_, b, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(model.score(np.arange(30)), x @ b, rtol=1e-4, atol=1e-5)
     plain = EASE(l2=3.0, popularity_exponent=-0.1, user_exponent=delta).fit(train)
@@ -171,7 +172,7 @@ def test_time_window_zero_is_bit_identical_to_plain_ease(tiny: Interactions) -> 
 
 
 def test_time_window_needs_timestamps_and_valid_values() -> None:
-    x, train = _timed(10, 6, 7)
+    _x, train = _timed(10, 6, 7)
     bare = Interactions(train.users, train.items, train.ratings, train.user_map, train.item_map)
     EASE(time_window=0).fit(bare)  # off: no timestamps needed
     with pytest.raises(DataError, match="time_window=5 needs timestamps"):

@@ -215,7 +215,8 @@ class EASE(LinearItemModel):
         "l2": FloatRange(1.0, 10_000.0, log=True),
         "popularity_exponent": FloatRange(-0.5, 0.0),
         "user_exponent": FloatRange(0.0, 0.5),
-        "time_weight": FloatRange(0.0, 2.0),  # acts only with time_window > 0 (off by default: data may lack timestamps)
+        # acts only with time_window > 0 (off by default, as data may lack timestamps)
+        "time_weight": FloatRange(0.0, 2.0),
     }
     tags: ClassVar[Tags] = Tags(fold_in="neighbours", serving="linear")
     _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {
