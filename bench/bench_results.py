@@ -40,6 +40,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
+from common import canonical_params  # noqa: E402
+
 RESULTS = ROOT / "bench" / "results" / "results19.json"
 DOC = ROOT / "docs" / "results.md"
 # bayesian-fm's nested validation study (bench/bfm_study.py) and its side-by-side runs with myfm (bench_bfm.py)
@@ -49,10 +51,10 @@ ML100K = Path(os.environ.get("MOVIEREC_ML100K", str(ROOT.parent / "shared" / "da
 
 # the blend's bayesian-fm is bfm_study's u1 choice (timesvdpp-flipped, rank 10, 300 sweeps: chosen on a
 # hold-out inside u1.base); its ridge weights are fitted on the blend's own hold-out inside u1.base
-U1_BLEND = {"bayesian-fm": {"features": "timesvdpp-flipped", "rank": 10, "n_iter": 300}, "svdpp": {},
+U1_BLEND = {"bayesian-fm": {"features": "timesvdpp-flipped", "factors": 10, "epochs": 300}, "svdpp": {},
             "knn-baseline": {}, "baseline": {}}  # fmt: skip
 U1_MODELS = ["baseline", "svd", "svdpp", "knn-baseline", "knn-zscore", "slope-one", "nmf", "co-clustering",
-             ("bayesian-fm", {"features": "mf", "n_iter": 100}), ("blend", {"bases": U1_BLEND})]  # fmt: skip
+             ("bayesian-fm", {"features": "mf", "epochs": 100}), ("blend", {"bases": U1_BLEND})]  # fmt: skip
 CV5_MODELS = ["normal-predictor", "baseline", "svd", "knn-zscore", "slope-one", "nmf", "co-clustering"]
 # cornac:bivae with its README's 500 epochs (at 100 it scored popularity's 0.2517 here, 64 s at load 7.3); not in
 # MLLS_MODELS: ~5 s an epoch on ml-latest-small's 9,724 items here, 40 minutes a fit
@@ -235,11 +237,12 @@ def study_rows() -> list[dict[str, Any]]:
         stored = json.loads(BFM_STUDY.read_text())
         for group, rec in (stored.get("studies") or stored).items():
             tests = [r for r in rec["rows"] if r["stage"] == "test"]
-            chosen = [{k: v for k, v in r["params"].items() if k != "random_state"} for r in tests]
+            chosen = [canonical_params("bayesian-fm", {k: v for k, v in r["params"].items() if k != "random_state"})
+                      for r in tests]  # fmt: skip
             label = (
                 chosen[0]
                 if all(c == chosen[0] for c in chosen)
-                else "chosen per fold: " + "; ".join(f"{c['features']} r{c['rank']}" for c in chosen)
+                else "chosen per fold: " + "; ".join(f"{c['features']} r{c['factors']}" for c in chosen)
             )
             if len(chosen) > 1 and all(c == chosen[0] for c in chosen):
                 label = f"{chosen[0]} (chosen in each of the {len(chosen)} folds)"
@@ -249,7 +252,7 @@ def study_rows() -> list[dict[str, Any]]:
                          "source": f"tuned on a validation split of the training part (`{rec['command']}`)"})  # fmt: skip
     if BFM_BENCH.is_file():
         for r in json.loads(BFM_BENCH.read_text()):
-            q, prm = r["quality"], r["params"]
+            q, prm = r["quality"], canonical_params("bayesian-fm", r["params"])
             load = [float(np.median(q["loadavg_during"]))]
             for who, key, secs in (("bayesian-fm", "rmse_u1_ours", r["ours_seconds"]),
                                    ("myfm:bfm", "rmse_u1_myfm", r["reference_seconds"])):  # fmt: skip
@@ -274,7 +277,7 @@ def render(rows: list[dict[str, Any]]) -> str:
         lines += [f"## {title}", "", f"| model | {metric} | fit s | source |", "|---|---|---|---|"]
         ours = [r for r in rows if r["group"] == group]
         pub = [p for p in PUBLISHED if p[0] == group]
-        entries = [(r[metric], f"movierec `{r['model']}`" + (f" {r['params']}" if r["params"] else ""),
+        entries = [(r[metric], f"movierec `{r['model']}`" + (f" {canonical_params(r['model'], r['params'])}" if r["params"] else ""),
                     f"{r['fit_seconds']:.1f}", r.get("source", "measured") + " (load " + f"{r['loadavg'][0]:.1f})")
                    for r in ours]  # fmt: skip
         entries += [(v, m, "–", s if ok else f"**not comparable**: {s}") for _g, m, v, s, ok in pub]

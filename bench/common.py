@@ -347,3 +347,18 @@ def parse_mode(description: str, argv: Sequence[str] | None = None) -> argparse.
     ns.mode = "scale" if ns.scale else "quick"
     ns.repeat = max(3, ns.repeat)
     return ns
+
+
+def canonical_params(model: str, params: Any) -> Any:
+    """``params`` under the model's own hyperparameter names (rows stored before a rename, e.g.
+    bayesian-fm's ``rank``/``n_iter`` → ``factors``/``epochs``, read as the names a user types today);
+    the bases of a blend or an ensemble too."""
+    from movierec.models.registry import available
+    from movierec.models.registry import canonical_params as own_names
+
+    if not isinstance(params, dict) or model not in available():
+        return params
+    out = own_names(model, params)
+    if isinstance(out.get("bases"), dict):
+        out["bases"] = {b: canonical_params(b.split("#")[0], p) for b, p in out["bases"].items()}
+    return out

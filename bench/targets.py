@@ -14,6 +14,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from common import canonical_params
+
 _ML_SMALL_TRAIN = 80_669  # 80% of ml-latest-small's 100,836 ratings (the notebook split)
 _ML_SMALL_USERS, _ML_SMALL_ITEMS = 610, 9_724
 _ML_SMALL_TRAIN_POSITIVES = 38_864  # 80% of its 48,580 ratings ≥ 4 (LightFM's split)
@@ -476,7 +478,10 @@ def _issue19_rows(results: Path) -> list[list[str]]:
     def group(name: str, metric: str) -> dict[str, float]:
         """Model label (name plus non-default parameters) → value, for one group of results19.json."""
         return {
-            str(r["model"]) + (f" {r['params']}" if r.get("params") else ""): float(r[metric])
+            str(r["model"])
+            + (f" {canonical_params(str(r['model']), r['params'])}" if r.get("params") else ""): float(
+                r[metric]
+            )
             for r in rows
             if r.get("group") == name
         }

@@ -37,6 +37,10 @@ def test_compare_fits_80_columns_without_cutting_names_or_headline_numbers() -> 
     assert re.search(r"^model\s+NDCG@10\s+P@10", proc.stdout, flags=re.M)
     assert re.search(r"^baseline\s+★?\s*0\.8\d{3}\s", proc.stdout, flags=re.M)  # RMSE whole, 4 decimals
     assert "not shown at this width" in proc.stdout  # what did not fit is named
+    # the headline ranking metric keeps its interval at 80 columns: one bracket line under each model's row
+    ranking = proc.stdout[proc.stdout.index("full-ranking") :]
+    assert len(re.findall(r"^\s+\[0\.\d{4},0\.\d{4}\]\s*$", ranking, flags=re.M)) == 3, ranking
+    assert re.search(r"under\s+NDCG@10,\s+P@10\s+only\s+at\s+this\s+width", proc.stdout), proc.stdout
     # stderr is a pipe: progress comes as plain lines, not nothing
     assert re.search(r"^\[\s*\d+\.\ds\] fitting svd", proc.stderr, flags=re.M), proc.stderr
 

@@ -41,3 +41,19 @@ def test_steps_without_a_loss_are_shown_with_their_figure() -> None:
     text = out.getvalue()
     assert "fitting ensemble step 1 holdout_ndcg@10 0.1200" in text
     assert "fitting ensemble step 2 holdout_ndcg@10 0.1300" in text
+
+
+def test_a_loss_the_library_does_not_report_is_not_shown_as_nan() -> None:
+    """lightfm:bpr's epochs carry loss nan (LightFM computes none): the bar shows its count, not 'loss nan'."""
+    from movierec.cli.compare import _RichProgress
+
+    out = io.StringIO()
+    progress = LineProgress(Console(file=out, force_terminal=False, width=120), every=0.0)
+    events = _RichProgress(progress)
+    events({"event": "fit-start", "model": "lightfm:bpr", "epochs": 2})
+    events({"event": "epoch", "model": "lightfm:bpr", "epoch": 1, "loss": float("nan"), "seconds": 0.1})
+    events({"event": "fit-start", "model": "bpr", "epochs": 2})
+    events({"event": "epoch", "model": "bpr", "epoch": 1, "loss": 0.25, "seconds": 0.1})
+    text = out.getvalue()
+    assert "nan" not in text and "fitting lightfm:bpr" in text
+    assert "fitting bpr loss 0.2500" in text

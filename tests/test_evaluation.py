@@ -395,3 +395,15 @@ def test_a_protocol_implements_evaluate_once_through_the_template() -> None:
     assert seen == [E.EvalOptions(k=3, threshold=None, seed=7)] and seen[0].floor == -np.inf
     assert out.metrics == {"n@3": 1.0} and list(out.users) == [0, 1]
     assert E.EvalOptions(threshold=4.0).floor == 4.0
+
+
+def test_models_skipped_for_the_same_reason_share_one_note(bundled) -> None:
+    """Three implicit models in a rating comparison: one line naming all three, not three lines."""
+    comp = E.compare(
+        bundled, ["baseline", "popularity", "itemknn", "ease"], protocols=["rating"], k=10, seed=42
+    )
+    skipped = [n for n in comp.notes if n.startswith("rating skipped")]
+    assert skipped == [
+        "rating skipped for popularity, itemknn, ease: implicit models (no rating predictions), so no RMSE/MAE"
+    ]
+    assert [r.model for r in comp.rows] == ["baseline"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import re
 import time
 import warnings
 from collections.abc import Callable, Iterator, Sequence
@@ -1196,6 +1197,9 @@ class _FoldRun:
         self.progress, self.notes = progress, notes
         self.features: dict[int, Any] = {}
         self.skipped: set[tuple[str, str]] = set()
+        # (protocol, reason with the model's name blanked) -> (index in notes, labels): models skipped
+        # for the same reason share one note ("rating skipped for ease, bpr: implicit models …")
+        self._skip_notes: dict[tuple[str, str], tuple[int, list[str]]] = {}
 
     def comparison(
         self,
@@ -1316,6 +1320,20 @@ class _FoldRun:
             folds=self.cv,
         )
 
+    def _note_skip(self, protocol: str, label: str, name: str, reason: str) -> None:
+        """One note per protocol and reason, naming every model it skipped."""
+        key = (protocol, reason.replace(name, "\0"))
+        if key not in self._skip_notes:
+            self._skip_notes[key] = (len(self.notes), [label])
+            self.notes.append(f"{protocol} skipped for {label}: {reason}")
+            return
+        at, labels = self._skip_notes[key]
+        labels.append(label)
+        # the reason without its subject: "ease is an implicit model (…)" → "implicit models (…)"
+        shared = re.sub(rf"^{re.escape(name)} is an? (\w+) model\b", r"\1 models", reason)
+        shared = shared.removeprefix(f"{name} ")
+        self.notes[at] = f"{protocol} skipped for {', '.join(labels)}: {shared}"
+
     def evaluate(
         self, p: Protocol, model: Recommender, train: Interactions, test: Interactions, label: str, fold: int
     ) -> EvalOutput | None:
@@ -1330,7 +1348,7 @@ class _FoldRun:
         if reason:
             if (label, p.name) not in self.skipped:
                 self.skipped.add((label, p.name))
-                self.notes.append(f"{p.name} skipped for {label}: {reason}")
+                self._note_skip(p.name, label, str(getattr(model, "name", label)), reason)
             return None
         self._emit({"event": "evaluate", "model": label, "protocol": p.name, "fold": fold})
         threshold = _threshold(p.name, self.key, self.threshold)

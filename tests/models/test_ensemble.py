@@ -61,27 +61,34 @@ def test_user_ease_is_the_closed_form_on_the_user_gram_matrix() -> None:
 
 
 def _with_user(train: Interactions, items: np.ndarray, ratings: np.ndarray) -> Interactions:
-    """``train`` plus one more user (the last index) holding ``items`` with ``ratings``."""
+    """``train`` plus one more user (the last index) holding ``items`` with ``ratings``, rated at the newest
+    training timestamp (a visitor rates now: recency weight 1, and nobody else's weight changes)."""
     n = train.n_users
+    stamps = None
+    if train.timestamps is not None:
+        stamps = np.concatenate([train.timestamps, np.full(len(items), train.timestamps.max())])
     return Interactions(
         np.concatenate([train.users, np.full(len(items), n)]), np.concatenate([train.items, items]),
-        np.concatenate([train.ratings, ratings]), IdMap(np.arange(n + 1)), train.item_map,
+        np.concatenate([train.ratings, ratings]), IdMap(np.arange(n + 1)), train.item_map, stamps,
         rating_scale=train.rating_scale,
     )  # fmt: skip
 
 
-@pytest.mark.parametrize("weighting", ["binary", "rating"])
+@pytest.mark.parametrize("weighting", ["binary", "rating", "recency"])
 def test_user_ease_fold_in_equals_refitting_with_the_user_added(
     weighting: str, implicit: Interactions
 ) -> None:
-    """The bordered Gram matrix's block inverse: a visitor's scores are what a refit with them added gives them."""
-    model = UserEASE(l2=20.0, weighting=weighting).fit(implicit)
+    """The bordered Gram matrix's block inverse: a visitor's scores are what a refit with them added gives them
+    (user-ease has no user exponent; of its weightings, a visitor's row holds 1 per positive, their rating with
+    ``rating``, and 1 with ``recency``: the weight of an interaction at the newest time)."""
+    model = UserEASE(l2=20.0, weighting=weighting, half_life_days=30.0).fit(implicit)
     rng = np.random.default_rng(8)
     items = rng.choice(implicit.n_items, 12, replace=False)
     ratings = rng.choice([2.0, 3.0, 4.0, 4.5, 5.0], 12)  # below 4 is not a positive: left out of the row
     got = model.score_new_user(items, ratings, threshold=4.0)
     liked = ratings >= 4.0
-    refit = UserEASE(l2=20.0, weighting=weighting).fit(_with_user(implicit, items[liked], ratings[liked]))
+    refit = UserEASE(l2=20.0, weighting=weighting, half_life_days=30.0)
+    refit.fit(_with_user(implicit, items[liked], ratings[liked]))
     want = refit.score(np.array([implicit.n_users]))[0]
     assert np.abs(want).max() > 0.1
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5 * np.abs(want).max())

@@ -324,3 +324,24 @@ def test_models_without_a_serving_form_are_refused(movies: Dataset, tmp_path: Pa
     with pytest.raises(ConfigError, match="cannot export 'knn-means' with user_based"):
         export_artifact(model, movies, train, tmp_path / "knn")
     assert not (tmp_path / "knn").exists()
+
+
+def test_an_ensemble_with_a_base_that_cannot_serve_is_refused(movies: Dataset, tmp_path: Path) -> None:
+    from movierec.models.registry import create
+    from movierec.serving.artifact import exportable
+
+    with pytest.raises(ConfigError, match="cannot export ensemble base 'implicit:bpr': reference backends"):
+        exportable(create("ensemble", bases={"ease": {}, "implicit:bpr": {}}))  # before any training
+    model, train = fit("ensemble", movies, bases={"ease": {"l2": 10.0}, "user-ease": {"l2": 10.0}})
+
+    class UserDependent:  # scores that differ per user, without factors, neighbours or item weights
+        name = "stub"
+
+        def score(self, users: np.ndarray) -> np.ndarray:
+            return np.outer(np.asarray(users) + 1.0, np.arange(train.n_items, dtype=np.float32))
+
+    model.models_["ease"] = UserDependent()
+    model.weights_ = np.array([1.0, 0.5])
+    with pytest.raises(ConfigError, match="cannot export 'ensemble': its base 'ease' has no serving form"):
+        export_artifact(model, movies, train, tmp_path / "ens")
+    assert not (tmp_path / "ens").exists()

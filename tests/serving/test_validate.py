@@ -148,6 +148,57 @@ def test_serve_refuses_before_binding_its_port(broken: tuple[Path, str]) -> None
     assert message in " ".join(proc.stderr.split()) and "Uvicorn running" not in proc.stderr + proc.stdout
 
 
+@pytest.fixture(scope="module")
+def ensemble_artifact(movies, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An ensemble of ease, user-ease and iALS, every base weighted (three families under b0., b1., b2.)."""
+    bases = {"ease": {"l2": 10.0}, "user-ease": {"l2": 10.0}, "ials": {"factors": 4, "epochs": 3}}
+    model, train = fit("ensemble", movies, bases=bases)
+    for n, label in enumerate(model.base_labels_):
+        if model.models_[label] is None:
+            model.models_[label] = model._make(model.base_names_[n], model.base_params_[n]).fit(train)
+    model.weights_ = np.array([1.0, 0.5, 0.2])
+    return export_artifact(model, movies, train, tmp_path_factory.mktemp("ens") / "ensemble")
+
+
+ENSEMBLE_VARIANTS: dict[str, tuple[Callable[[Path], None], str]] = {
+    "a base's B cut": (
+        lambda r: _npz(r, "factors.npz", lambda a: a.update({"b1.user_weights": a["b1.user_weights"][:-1]})),
+        "'b1.user_weights' has shape",
+    ),
+    "a base's array missing": (
+        lambda r: _npz(r, "factors.npz", lambda a: a.pop("b2.item_factors")),
+        "factors.npz has no 'b2.item_factors', which a factors model scores with",
+    ),
+    "a base's users out of range": (
+        lambda r: _npz(r, "factors.npz", lambda a: a["b1.active_users"].__setitem__(0, 99)),
+        "'b1.active_users' holds user indices outside 0..39",
+    ),
+    "a negative weight": (
+        lambda r: _manifest(r, lambda m: m["fold_in"]["bases"][0].update(weight=-1)),
+        "fold_in.bases[0].weight must be a finite number > 0",
+    ),
+    "an unknown normalisation": (
+        lambda r: _manifest(r, lambda m: m["fold_in"].update(normalize="rank")),
+        "fold_in.normalize must be 'std' or 'max'",
+    ),
+}
+
+
+@pytest.mark.parametrize("variant", sorted(ENSEMBLE_VARIANTS))
+def test_a_broken_base_of_an_ensemble_is_refused(
+    ensemble_artifact: Path, tmp_path: Path, variant: str
+) -> None:
+    assert load_artifact(ensemble_artifact).family == "ensemble"
+    root = tmp_path / "art"
+    shutil.copytree(ensemble_artifact, root)
+    change, message = ENSEMBLE_VARIANTS[variant]
+    change(root)
+    reseal(root)
+    with pytest.raises(ArtifactError, match="broken artifact") as info:
+        load_artifact(root)
+    assert message in str(info.value) and "\n" not in str(info.value)
+
+
 def test_intact_artifact_still_loads(svd_artifact) -> None:
     assert load_artifact(svd_artifact[0]).n_items == 60
 

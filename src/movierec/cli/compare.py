@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import math
 import warnings
 from pathlib import Path
 from typing import Any
@@ -106,12 +107,19 @@ class _RichProgress:
                 self.tasks[label] = self.progress.add_task(f"fitting {label}{fold}", total=epochs)
         elif kind == "epoch" and label in self.tasks:
             loss = ev.get("loss")
-            extra = f" loss {loss:.4f}" if isinstance(loss, (int, float)) else ""
+            has_loss = isinstance(loss, (int, float)) and math.isfinite(loss)  # LightFM reports none: nan
+            extra = f" loss {loss:.4f}" if has_loss else ""
             if not extra:  # a model without a loss (the ensemble) reports another figure per step
                 shown = [
-                    (k, v) for k, v in ev.items() if k not in _EVENT_KEYS and isinstance(v, (int, float))
+                    (k, v)
+                    for k, v in ev.items()
+                    if k not in _EVENT_KEYS and isinstance(v, (int, float)) and math.isfinite(v)
                 ]
-                extra = f" step {ev.get('epoch')}" + "".join(f" {k} {v:.4f}" for k, v in shown[:1])
+                extra = (
+                    f" step {ev.get('epoch')}" + "".join(f" {k} {v:.4f}" for k, v in shown[:1])
+                    if shown
+                    else ""
+                )
             self.progress.update(self.tasks[label], advance=1, description=f"fitting {label}{fold}{extra}")
         elif kind == "fit-end" and label in self.tasks:
             if ev.get("stopped"):  # printed above the (transient) bars, so it stays on screen

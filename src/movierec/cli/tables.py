@@ -2,8 +2,9 @@
 
 One table per protocol, so each shows only its own metrics; columns go in headline order (RMSE
 first for ratings, NDCG@K first for rankings) and are added while they fit. Bootstrap intervals
-appear under the values only when every chosen column still fits with them; the model names and
-the headline metric are never cut. What did not fit is named under the table, with where to find
+appear under every value when every chosen column still fits with them, and otherwise under the
+headline metric alone (the one models are compared by); the model names and the headline metric
+are never cut. What did not fit is named under the table, with where to find
 it (``--json``, ``--out``).
 """
 
@@ -64,14 +65,15 @@ def _fmt(v: Any) -> str:
 
 
 def _columns(
-    metrics: list[str], label_w: int, width: int, with_intervals: bool
+    metrics: list[str], label_w: int, width: int, with_intervals: int
 ) -> tuple[list[str], list[str]]:
-    """The metrics that fit in ``width`` (the first always), and the ones left out."""
+    """The metrics that fit in ``width`` (the first always), and the ones left out; the first
+    ``with_intervals`` columns are as wide as an interval."""
     # model | metrics… | users | fit s; each column costs its width plus 3 (padding and rule)
     used = 4 + label_w + 3 + 6 + 3 + 6
-    cell = _INTERVAL_W if with_intervals else _VALUE_W
     shown: list[str] = []
     for i, m in enumerate(metrics):
+        cell = _INTERVAL_W if i < with_intervals else _VALUE_W
         need = max(len(_header(m)), cell) + 3
         if i > 0 and used + need > width:
             return shown, metrics[i:]
@@ -95,16 +97,22 @@ def comparison_tables(
     left_out: dict[str, list[str]] = {}
     used_headers: set[str] = set()
     any_interval = False
+    headline_only: set[str] = set()
     for proto in dict.fromkeys(r.protocol for r in comp.rows):
         rows = [r for r in comp.rows if r.protocol == proto]
         names = [m for m in dict.fromkeys(m for r in rows for m in r.metrics) if keep is None or keep(m)]
         names = metric_order(names)
         has_ci = any(r.intervals.get(m) for r in rows for m in names)
-        cols, rest = _columns(names, label_w, width, with_intervals=True)
-        intervals = has_ci and not rest
-        if not intervals:
-            cols, rest = _columns(names, label_w, width, with_intervals=False)
-        any_interval |= intervals
+        # intervals under every value when all columns fit with them; otherwise under the headline
+        # metric alone (the column people compare models by), the others as plain values
+        cols, rest = _columns(names, label_w, width, with_intervals=len(names))
+        n_ci = len(cols) if has_ci and not rest else 0
+        if not n_ci:
+            n_ci = 1 if has_ci else 0
+            cols, rest = _columns(names, label_w, width, with_intervals=n_ci)
+            if n_ci and len(cols) > 1:
+                headline_only.add(_header(cols[0]))
+        any_interval |= n_ci > 0
         if rest:
             left_out[proto] = rest
         table = Table(
@@ -124,7 +132,7 @@ def comparison_tables(
                 text = _fmt(v)
                 if several and winners.get((proto, m)) == r.label:
                     text = f"[bold green]★ {text}[/]"
-                ci = r.intervals.get(m) if intervals else None
+                ci = r.intervals.get(m) if cols.index(m) < n_ci else None
                 if ci:
                     text += f"\n[dim]\\[{ci[0]:.4f},{ci[1]:.4f}][/]"
                 cells.append(text)
@@ -132,9 +140,10 @@ def comparison_tables(
         tables.append(table)
     notes = []
     legend = sorted({_LEGEND[_base(m)] for m in used_headers if _base(m) in _LEGEND})
-    notes.append(
-        "★ best in its protocol" + ("; brackets: 95% bootstrap interval over users" if any_interval else "")
-    )
+    brackets = "; brackets: 95% bootstrap interval over users" if any_interval else ""
+    if headline_only:
+        brackets += f" (under {', '.join(sorted(headline_only))} only at this width)"
+    notes.append("★ best in its protocol" + brackets)
     if legend:
         notes.append("; ".join(legend))
     for proto, rest in left_out.items():

@@ -202,7 +202,9 @@ class UserEASE(WeightedRecommender):
     s = γ − gᵀPg) gives the new column of P as (−Pg/s, 1/s), so their column of B is exactly Pg, and
     their scores are Xᵀ(Pg): what refitting with them added would give them, in O(users² + nnz).
     P = (I − B)·diag(P) is rebuilt from B and ``inverse_diag_`` (diag P), kept from ``fit``
-    (:mod:`movierec.scoring.user_linear`, the same code the exported artifact runs).
+    (:mod:`movierec.scoring.user_linear`, the same code the exported artifact runs). The visitor's row holds
+    1 per positive, their rating with ``weighting="rating"``, and 1 with ``"recency"`` (an interaction made
+    now), so it equals the refit in which they rated at the newest training time.
 
     Default λ 300 from ``bench/validation_study.py user-ease --protocol mlls`` (ml-latest-small,
     ``compare``'s default split, validation cut from its training part).

@@ -125,6 +125,9 @@ class Ensemble(BaseRecommender):
     ``base_params_`` (the parameters each base was refitted with), ``holdout_ndcg_`` (each base's
     NDCG@10 on the hold-out) and ``blend_ndcg_`` (the chosen combination's, never below the best base's).
     Progress: ``on_epoch`` is called after every fit of a base with ``{"holdout_ndcg@10": …}``.
+    A person not in training is folded into every weighted base by that base's own ``score_new_user``
+    and the normalised scores summed with the same weights (:meth:`score_new_user`); ``movierec export``
+    writes the ``ensemble`` serving family, which composes the bases' families the same way.
 
     Defaults from ``bench/validation_study.py ensemble --protocol mlls`` (ml-latest-small, ``compare``'s
     default split, validation cut from its training part): ``normalize="max"``, ``min_gain_se=1``

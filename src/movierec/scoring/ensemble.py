@@ -61,7 +61,12 @@ def export(model: Any, n_users: int, n_items: int, threshold: float) -> Exported
         fitted = model.models_.get(label)
         if weight <= 0 or fitted is None:
             continue
-        family, sub, spec = export_family(fitted, n_users, n_items, threshold)
+        try:
+            family, sub, spec = export_family(fitted, n_users, n_items, threshold)
+        except ConfigError as exc:
+            raise ConfigError(
+                f"cannot export {model.name!r}: its base {label!r} has no serving form ({exc})"
+            ) from exc
         arrays.update({f"b{n}.{k}": v for k, v in sub.items()})
         bases.append({"label": label, "index": n, "family": family, "weight": float(weight), "spec": spec})
     spec = {

@@ -110,9 +110,14 @@ def exportable(model: Any) -> None:
         )
     if getattr(model, "user_based", False):
         raise ConfigError(f"cannot export {name!r} with user_based=true: serving needs item neighbours")
-    for base in getattr(model, "_base_specs", lambda: [])():  # a blend: every base must export
+    for base in getattr(model, "_base_specs", lambda: [])():  # a blend, an ensemble: every base must export
         if getattr(base[2], "get", lambda *_: False)("user_based", False):
-            raise ConfigError(f"cannot export blend base {base[0]!r} with user_based=true")
+            raise ConfigError(f"cannot export {name} base {base[0]!r} with user_based=true")
+        if ":" in str(base[1]):
+            raise ConfigError(
+                f"cannot export {name} base {base[0]!r}: reference backends are for parity checks; use the "
+                f"movierec model instead ({str(base[1]).split(':', 1)[1]!r})"
+            )
 
 
 def ranking_spec(model: Any, train: Interactions) -> dict[str, Any] | None:

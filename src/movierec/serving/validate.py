@@ -150,21 +150,24 @@ def _csr(
         raise _fail(root, f"{where} has {len(indices)} indices but {np.shape(data)} values")
 
 
-def _arrays(root: Path, arrays: Mapping[str, np.ndarray], family: str, n_users: int, n_items: int) -> None:
+def _arrays(
+    root: Path, arrays: Mapping[str, np.ndarray], family: str, n_users: int, n_items: int, part: str = ""
+) -> None:
+    """Check the arrays a ``family`` scores with; ``part`` is the prefix of a composite's base (``"b0."``)."""
     dims: dict[str, int] = {"U": n_users, "I": n_items, "I+1": n_items + 1}
     for name, spec in FAMILIES.get(family, {}).items():
         if name not in arrays:
-            raise _fail(root, f"factors.npz has no '{name}', which a {family} model scores with")
+            raise _fail(root, f"factors.npz has no '{part}{name}', which a {family} model scores with")
         a = arrays[name]
         if a.ndim != len(spec):
-            raise _fail(root, f"factors.npz '{name}' has {a.ndim} dimensions, expected {len(spec)}")
+            raise _fail(root, f"factors.npz '{part}{name}' has {a.ndim} dimensions, expected {len(spec)}")
         for axis, sym in enumerate(spec):
             want = dims.setdefault(sym, a.shape[axis])
             if a.shape[axis] != want:
                 expected = tuple(dims.get(s, "?") for s in spec)
                 raise _fail(
                     root,
-                    f"factors.npz '{name}' has shape {a.shape}, expected {expected} "
+                    f"factors.npz '{part}{name}' has shape {a.shape}, expected {expected} "
                     f"({n_users} users, {n_items} items in ids.parquet)",
                 )
     for prefix, rows, cols in _CSR:
@@ -173,7 +176,7 @@ def _arrays(root: Path, arrays: Mapping[str, np.ndarray], family: str, n_users: 
             continue
         idx = arrays.get(f"{prefix}_indices")
         if idx is None:
-            raise _fail(root, f"factors.npz has {prefix}_indptr but no {prefix}_indices")
+            raise _fail(root, f"factors.npz has {part}{prefix}_indptr but no {part}{prefix}_indices")
         data = next(
             (
                 arrays[k]
@@ -182,19 +185,53 @@ def _arrays(root: Path, arrays: Mapping[str, np.ndarray], family: str, n_users: 
             ),
             None,
         )
-        _csr(root, f"factors.npz {prefix}", ptr, idx, dims[rows], dims[cols], data)
+        _csr(root, f"factors.npz {part}{prefix}", ptr, idx, dims[rows], dims[cols], data)
     if family == "linear":
         _linear(root, arrays, dims["a"])
+    if family == "user-linear" and len(arrays["active_users"]):
+        users = arrays["active_users"]
+        if int(users.min()) < 0 or int(users.max()) >= n_users:
+            raise _fail(root, f"factors.npz '{part}active_users' holds user indices outside 0..{n_users - 1}")
     if "last_item" in arrays and len(arrays["last_item"]):
         last = arrays["last_item"]
         if int(last.min()) < -1 or int(last.max()) >= n_items:
             raise _fail(root, f"factors.npz 'last_item' holds item indices outside -1..{n_items - 1}")
     for name, a in arrays.items():
         if a.dtype.kind not in "biuf":
-            raise _fail(root, f"factors.npz '{name}' is not numeric ({a.dtype})")
+            raise _fail(root, f"factors.npz '{part}{name}' is not numeric ({a.dtype})")
         if a.dtype.kind == "f" and not np.all(np.isfinite(a)):
             bad = int(np.size(a) - np.count_nonzero(np.isfinite(a)))
-            raise _fail(root, f"factors.npz '{name}' holds {bad} NaN or infinite values")
+            raise _fail(root, f"factors.npz '{part}{name}' holds {bad} NaN or infinite values")
+
+
+def _bases(
+    root: Path,
+    m: Mapping[str, Any],
+    arrays: Mapping[str, np.ndarray],
+    family: str,
+    n_users: int,
+    n_items: int,
+) -> None:
+    """A composite (blend, ensemble): every base listed in ``fold_in.bases`` is checked as its own family,
+    over its arrays ``b<n>.*``; an ensemble's weights and normalisation are checked too."""
+    spec = m.get("fold_in")
+    if not isinstance(spec, Mapping):
+        raise _fail(root, f"manifest.json has no 'fold_in' object describing the {family}'s bases")
+    bases = spec.get("bases")
+    if not isinstance(bases, list) or not bases or not all(isinstance(b, Mapping) for b in bases):
+        raise _fail(root, f"manifest.json fold_in.bases must list the {family}'s bases")
+    if family == "ensemble" and spec.get("normalize") not in ("std", "max"):
+        raise _fail(
+            root, f"manifest.json fold_in.normalize must be 'std' or 'max', got {spec.get('normalize')!r}"
+        )
+    for n, b in enumerate(bases):
+        if not isinstance(b.get("family"), str) or not isinstance(b.get("spec"), Mapping):
+            raise _fail(root, f"manifest.json fold_in.bases[{n}] needs a family and a spec")
+        if family == "ensemble" and not (_finite_number(b.get("weight")) and b["weight"] > 0):
+            raise _fail(root, f"manifest.json fold_in.bases[{n}].weight must be a finite number > 0")
+        part = f"b{b.get('index', n)}."
+        sub = {k[len(part) :]: v for k, v in arrays.items() if k.startswith(part)}
+        _arrays(root, sub, str(b["family"]), n_users, n_items, part)
 
 
 def _linear(root: Path, arrays: Mapping[str, np.ndarray], a: int) -> None:
@@ -234,6 +271,8 @@ def validate_artifact(root: Path, parts: ArtifactParts) -> None:
     if seen["ratings"].dtype.kind != "f" or not np.all(np.isfinite(seen["ratings"])):
         raise _fail(root, "seen.npz ratings must be finite numbers")
     _arrays(root, arrays, family, n_users, n_items)
+    if family in ("blend", "ensemble"):
+        _bases(root, manifest, arrays, family, n_users, n_items)
 
 
 def _key() -> bytes | None:
