@@ -272,10 +272,11 @@ def test_svdpp_parity_with_surprise_two_epochs(notebook_split: tuple[Interaction
 
 
 @pytest.mark.parametrize("seed", [0, 3, 42])
-@pytest.mark.parametrize("sizes", [[9, 4], [1, 1, 1], [1_000, 77_777, 5]])
+@pytest.mark.parametrize("sizes", [[9, 4], [1, 1, 1], [1_000, 77_777, 5], [65_537, 65_535, 3]])
 def test_factor_draws_are_numpys_legacy_normals(seed: int, sizes: list[int]) -> None:
     """The compiled polar draws equal ``RandomState.normal`` called once per block, bit for bit
-    (odd block sizes included: numpy carries the cached second gaussian into the next call)."""
+    (odd block sizes included: numpy carries the cached second gaussian into the next call), also
+    across the pieces of 65,536 draws they are made in."""
     from movierec.models.mf import _legacy_normals
 
     rng = np.random.RandomState(seed)

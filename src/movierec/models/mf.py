@@ -12,7 +12,7 @@ Surprise's float64 sweep in its exact order.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import KW_ONLY
 from typing import Any, ClassVar, Self
 
@@ -44,16 +44,33 @@ def _normal_rows(
     elsewhere (``width`` defaults to ``n_factors``).
 
     The draws are float64 (Surprise's) whatever ``dtype`` stores them, and equal those of
-    ``rng.normal`` called once per block (:func:`_legacy_normals`).
+    ``rng.normal`` called once per block (:func:`_legacy_normals`). They are made and stored a piece
+    at a time (:func:`_legacy_normal_pieces`): no float64 copy of every draw and of its uniforms (15 MB
+    for a default ``svd`` on ml-latest-small, fresh pages that the first fit in a process paid for).
     """
-    sizes = [len(present) * n_factors for present, _ in blocks]
-    draws = _legacy_normals(rng, sum(sizes), mean, std)
-    out, at = [], 0
-    for (present, n_rows), size in zip(blocks, sizes, strict=True):
+    pieces = _legacy_normal_pieces(rng, sum(len(present) for present, _ in blocks) * n_factors, mean, std)
+    piece, pos = np.zeros(0), 0
+
+    def take(m: int) -> np.ndarray:
+        """The next ``m`` draws of the stream."""
+        nonlocal piece, pos
+        parts = []
+        while m > 0:
+            if pos == len(piece):
+                piece, pos = next(pieces), 0
+            t = min(m, len(piece) - pos)
+            parts.append(piece[pos : pos + t])
+            pos, m = pos + t, m - t
+        return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+    out = []
+    rows_per_step = max(1, _NORMAL_PIECE // max(n_factors, 1))
+    for present, n_rows in blocks:
         arr = aligned_zeros((n_rows, n_factors if width is None else width), dtype)
-        arr[present, :n_factors] = draws[at : at + size].reshape(len(present), n_factors)
+        for r in range(0, len(present), rows_per_step):
+            rows = present[r : r + rows_per_step]
+            arr[rows, :n_factors] = take(len(rows) * n_factors).reshape(len(rows), n_factors)
         out.append(arr)
-        at += size
     return out
 
 
@@ -79,17 +96,45 @@ def _legacy_normals(
     a default ``svd`` fit on ml-latest-small). ``rng`` is left past the draws, not exactly where
     ``normal`` would leave it: callers draw nothing after.
     """
+    pieces = list(_legacy_normal_pieces(rng, n, mean, std))
+    return np.concatenate(pieces) if pieces else np.zeros(0)
+
+
+_NORMAL_PIECE = 1 << 16  # draws per piece of _legacy_normal_pieces (512 KiB of float64; even)
+
+
+def _legacy_normal_pieces(
+    rng: np.random.RandomState | np.random.Generator, n: int, mean: float, std: float
+) -> Iterator[np.ndarray]:
+    """:func:`_legacy_normals`'s ``n`` draws as consecutive new arrays of at most :data:`_NORMAL_PIECE`.
+
+    Every piece but the last has an even length, so each of the polar method's pairs lies within one
+    piece (numpy keeps a pair's second value for the next call; cutting a pair would lose it), and the
+    uniforms left over from a piece carry into the next: the stream, and the draws, are the same as in
+    one call.
+    """
     if not isinstance(rng, np.random.RandomState) or rng.get_state(legacy=False)["has_gauss"]:
-        return rng.normal(mean, std, size=n)
+        for start in range(0, n, _NORMAL_PIECE):  # numpy's own draws continue across calls
+            yield rng.normal(mean, std, size=min(_NORMAL_PIECE, n - start))
+        return
     fill = accel.legacy_gauss_fill
-    out = np.empty(n)
-    # polar method: ~4/π attempts of 2 uniforms per pair of draws; a margin makes a second round rare
-    uniforms = rng.random_sample(2 * (int(n / 2 / (np.pi / 4) * 1.01) + 64))
-    done, used = fill(uniforms, out, 0, float(mean), float(std))
-    while done < n:  # carry the unused uniforms over: the stream continues where it stopped
-        uniforms = np.concatenate([uniforms[used:], rng.random_sample(2 * (n - done) + 64)])
-        done, used = fill(uniforms, out, done, float(mean), float(std))
-    return out
+    uniforms, used = np.zeros(0), 0
+    for start in range(0, n, _NORMAL_PIECE):
+        out = np.empty(min(_NORMAL_PIECE, n - start))
+        done = 0
+        while done < len(out):
+            if len(uniforms) - used < 2:  # the stream continues where it stopped
+                # polar method: ~4/π attempts of 2 uniforms per pair of draws; a margin makes refills rare
+                more = rng.random_sample(2 * (int((len(out) - done) / 2 / (np.pi / 4) * 1.01) + 64))
+                if len(uniforms) - used == 1:  # the unused uniform pairs with the first new one
+                    done, _ = fill(np.array([uniforms[used], more[0]]), out, done, float(mean), float(std))
+                    uniforms, used = more, 1
+                else:
+                    uniforms, used = more, 0
+                continue
+            done, took = fill(uniforms[used:], out, done, float(mean), float(std))
+            used += took
+        yield out
 
 
 def _rng(random_state: int | np.random.Generator | None) -> np.random.RandomState | np.random.Generator:
