@@ -11,7 +11,8 @@ Rows (issue 3 targets in brackets; ``ratio`` = ours / Surprise, so 0.05 means 20
 * ``svdpp`` and ``baseline`` fit on ml-latest-small (no target; for the record)
 
 Same hyperparameters on both sides (our defaults; Surprise gets them through the ``surprise:*``
-adapters' mapping), ``random_state=0``. Times are medians of ≥ 3 repeats after one warm-up run
+adapters' mapping), ``random_state=0``. Both sides fit on prepared data (``model.prepare``: our
+CSR view, Surprise's Trainset, built once before the clock, as ``compare`` does). Times are medians of ≥ 3 repeats after one warm-up run
 of ours (numba compiles on first call; the compile is cached on disk); the CPU seconds of the
 same runs (this process, all threads) are recorded too: both sides are single-threaded, so the
 CPU ratio is the one a shared machine disturbs least. Results: ``bench/results/explicit.json``.
@@ -100,6 +101,8 @@ def _fit_pair(
     from movierec.models.registry import create
 
     ref_params = params if ref_params is None else ref_params
+    for model in (create(name, **params), create(f"surprise:{name}", **ref_params)):
+        model.prepare(train)  # each side's data structure (our CSR, Surprise's Trainset) before the clock
     ours = _timed(lambda: create(name, **params).fit(train), repeat, warmup=1)
     ref = _timed(lambda: create(f"surprise:{name}", **ref_params).fit(train), repeat)
     return {**_pair(ours, ref), "rmse": _rmse(ours["result"], test), "ref_rmse": _rmse(ref["result"], test)}
@@ -208,6 +211,9 @@ def _ml100k_rows(repeat: int) -> list[dict[str, Any]]:
     def run(name: str) -> list[Any]:
         return [create(name, random_state=0).fit(tr) for tr, _ in folds]
 
+    for tr, _ in folds:  # each side's data structure (our CSR, Surprise's Trainset) before the clock
+        create("svd").prepare(tr)
+        create("surprise:svd").prepare(tr)
     ours = _timed(lambda: run("svd"), repeat, warmup=1)
     ref = _timed(lambda: run("surprise:svd"), repeat)
 

@@ -1277,10 +1277,12 @@ class _FoldRun:
             listener = self.monitor.attach(
                 label, model, data, valid, None if kind == "explicit" else self.threshold
             )
-        # the training data's CSR view (cached on it, shared by the models fitted on it) is the split's
-        # preparation, not a model's fit: built here, the first model fitted no longer pays it for all
-        # (measured ~4 ms of a ~45 ms default svd fit on ml-latest-small; the bench's bare fit never paid it)
-        data.csr()
+        # the views fitting reads (our CSR, Surprise's Trainset), cached on the data and shared by the models
+        # fitted on it, are the split's preparation, not a model's training: built before the clock for every
+        # model, ours and the reference libraries' alike (BaseRecommender.prepare)
+        prepare = getattr(model, "prepare", None)
+        if callable(prepare):
+            prepare(data)
         secs = _fit(model, data, item_feats, label, self.progress, user_feats, listener)
         self._emit(
             {

@@ -70,3 +70,22 @@ def test_reference_parameters_are_checked() -> None:
         create("surprise:svd", n_factors=-1)
     with pytest.raises(ConfigError, match="k"):
         create("surprise:knn-baseline", k=0)
+
+
+def test_a_prepared_trainset_fits_the_same_model() -> None:
+    """prepare() caches Surprise's Trainset on the data (compare builds it before the clock); a fit on it
+    predicts exactly as a fit that builds its own, and two models share the one Trainset."""
+    from movierec.datasets import load
+    from movierec.evaluation import make_split
+    from movierec.models.registry import create
+
+    train, test, _ = make_split(load("ml-latest-small").interactions, "ratings-holdout", seed=42)
+    plain = create("surprise:svd", epochs=3, random_state=0).fit(train.subset(np.arange(train.n_ratings)))
+    first = create("surprise:svd", epochs=3, random_state=0)
+    first.prepare(train)
+    shared = train._cache["surprise_trainset"]
+    first.fit(train)
+    second = create("surprise:baseline").fit(train)
+    assert first.trainset_ is shared and second.trainset_ is shared
+    u, i = test.users[:500], test.items[:500]
+    np.testing.assert_array_equal(first.predict(u, i), plain.predict(u, i))

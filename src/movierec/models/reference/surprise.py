@@ -44,6 +44,9 @@ __all__ = [
 ]
 
 
+_TRAINSET = "surprise_trainset"  # the cache key of a prepared Trainset on an Interactions
+
+
 def to_trainset(train: Interactions) -> surprise.Trainset:
     """A Surprise trainset with our indices as raw ids, rows in our order (so inner ids match Surprise's own split)."""
     frame = pd.DataFrame(
@@ -74,10 +77,18 @@ class _SurpriseModel(ExplicitModel):
     def _make(self) -> Any:
         raise NotImplementedError
 
+    def prepare(self, train: Interactions) -> None:
+        """Surprise's Trainset of ``train``, built once and cached on it (Surprise never modifies a
+        trainset), as a Surprise user builds one before calling ``fit``."""
+        super().prepare(train)
+        if _TRAINSET not in train._cache:
+            train._cache[_TRAINSET] = to_trainset(train)
+
     def _fit(self, train: Interactions) -> Self:
-        """Build the trainset from the index arrays and fit the Surprise algorithm on it."""
+        """Fit the Surprise algorithm on the trainset of the index arrays (built here unless prepared)."""
         self._remember_train(train)
-        self.trainset_ = to_trainset(train)
+        self.prepare(train)
+        self.trainset_ = train._cache[_TRAINSET]
         self.algo_ = self._make()
         self.algo_.fit(self.trainset_)
         ts = self.trainset_
