@@ -117,6 +117,7 @@ def test_spaces_follow_the_model_constructor_names() -> None:
         "l2",
         "popularity_exponent",
         "user_exponent",
+        "time_weight",  # acts with a time_window fixed > 0 (the window itself is off by default)
     }  # the EASE module calls λ ``l2``
     svd = resolve_space("svd")
     assert set(svd) == {"factors", "epochs", "learning_rate", "regularization"}  # one name across models
