@@ -15,7 +15,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from movierec.scoring.base import Exported
-from movierec.scoring.neighbours import ItemRowScorer, csr_arrays, csr_from
+from movierec.scoring.neighbours import ItemRowScorer, csr_arrays, csr_from, interactions_part
 
 __all__ = ["Scorer", "export", "memory_bytes", "weight_row"]
 
@@ -48,13 +48,8 @@ def export(model: Any, n_users: int, n_items: int, threshold: float) -> Exported
     else:
         out["linear_weights"] = np.ascontiguousarray(model.weights_, dtype=np.float32)
         size = memory_bytes(len(model.active_items_))
-    out.update(csr_arrays("weights", model.user_items_))
-    spec = {
-        "threshold": float(threshold),
-        "memory_bytes": size,
-        "rating_weights": getattr(model, "weighting", "") == "rating",
-    }
-    return out, spec
+    x, spec = interactions_part(model, threshold, size)
+    return {**out, **x}, spec
 
 
 class Scorer(ItemRowScorer):

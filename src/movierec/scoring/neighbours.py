@@ -17,6 +17,20 @@ from movierec.scoring.base import Exported, positive_mask
 __all__ = ["ItemRowScorer", "Scorer", "csr_arrays", "export"]
 
 
+def interactions_part(
+    model: Any, threshold: float, memory_bytes: int
+) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """The arrays and spec entries every family scoring from the training interactions X shares: X itself
+    (``weights_*``: the model's ``user_items_``, weighted as it trained), the positive threshold a visitor's
+    ratings are read with, the scorer's memory and whether X holds ratings as weights."""
+    spec = {
+        "threshold": float(threshold),
+        "memory_bytes": int(memory_bytes),
+        "rating_weights": getattr(model, "weighting", "") == "rating",
+    }
+    return csr_arrays("weights", model.user_items_), spec
+
+
 def csr_arrays(prefix: str, matrix: Any, *, data: str = "data", sort: bool = True) -> dict[str, np.ndarray]:
     """A sparse matrix as three plain arrays ``{prefix}_indptr/_indices/_{data}`` (float32 values).
 

@@ -22,7 +22,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from movierec.scoring.base import Exported
-from movierec.scoring.neighbours import ItemRowScorer, csr_arrays
+from movierec.scoring.neighbours import ItemRowScorer, interactions_part
 
 __all__ = ["Scorer", "export", "memory_bytes"]
 
@@ -39,13 +39,8 @@ def export(model: Any, n_users: int, n_items: int, threshold: float) -> Exported
         "user_weights": np.ascontiguousarray(model.weights_, dtype=np.float32),
         "inverse_diag": np.asarray(model.inverse_diag_, dtype=np.float64),
     }
-    out.update(csr_arrays("weights", model.user_items_))
-    spec = {
-        "threshold": float(threshold),
-        "memory_bytes": memory_bytes(len(active)),
-        "rating_weights": getattr(model, "weighting", "") == "rating",
-    }
-    return out, spec
+    x, spec = interactions_part(model, threshold, memory_bytes(len(active)))
+    return {**out, **x}, spec
 
 
 class Scorer(ItemRowScorer):
