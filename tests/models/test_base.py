@@ -103,3 +103,27 @@ def test_integer_lookup_on_string_id_map() -> None:
     assert 7 in ids
     ints, _ = IdMap.from_values([3, 5])
     assert ints.index("5") == 1
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_topk_is_score_then_index_order_with_ties_and_padding(dtype: type) -> None:
+    """topk's compiled selection equals a full sort by (score descending, index ascending) on rows full of
+    ties and -inf, at every k: ties at the k-th place keep the lower index; rows short of k finite scores
+    are padded with -1/-inf; NaN never ranks."""
+    from movierec.models.base import topk
+
+    rng = np.random.default_rng(7)
+    for _ in range(300):
+        n, m = int(rng.integers(1, 6)), int(rng.integers(2, 60))
+        s = rng.integers(0, 5, size=(n, m)).astype(dtype)
+        s[rng.random((n, m)) < 0.3] = -np.inf
+        s[rng.random((n, m)) < 0.05] = np.nan
+        k = int(rng.integers(1, m))
+        idx, vals = topk(s, k)
+        assert idx.dtype == np.int32 and vals.dtype == np.float32 and idx.shape == vals.shape == (n, k)
+        for r in range(n):
+            ok = np.flatnonzero(s[r] > -np.inf)
+            want = ok[np.lexsort((ok, -s[r][ok]))][:k]
+            assert list(idx[r, : len(want)]) == list(want)
+            np.testing.assert_array_equal(vals[r, : len(want)], s[r][want].astype(np.float32))
+            assert (idx[r, len(want) :] == -1).all() and np.isneginf(vals[r, len(want) :]).all()

@@ -254,17 +254,24 @@ def check_indices(values: Any, n: int, what: str, *, allow_unknown: bool = False
 
 
 def topk(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Indices and values of the ``k`` largest scores per row, best first (argpartition, then sort).
+    """Indices and values of the ``k`` largest scores per row, best first.
 
-    Equal scores inside the top ``k`` are listed by item index, so every list that ranks the same
-    scores (a model, :class:`movierec.Recommender`, the artifact and the API) has the same order;
-    which of several items tied at the ``k``-th place makes the cut is argpartition's choice.
-    Rows with fewer than ``k`` finite scores are padded with index ``-1`` and score ``-inf``.
+    The order is score descending, then item index ascending, so every list that ranks the same
+    scores (a model, :class:`movierec.Recommender`, the artifact and the API) is the same list. Rows
+    with fewer than ``k`` scores above ``-inf`` are padded with index ``-1`` and score ``-inf``.
+    Float rows and ``k`` up to 256 go through the compiled one-pass selection (``accel.largest_k``,
+    which also settles ties at the ``k``-th place by index); otherwise numpy's argpartition and a sort
+    by (score, index), where which of several items tied at the ``k``-th place makes the cut is
+    argpartition's choice.
     """
     n, m = scores.shape
     k_eff = min(k, m)
     if k_eff <= 0:
         return np.full((n, k), -1, dtype=np.int32), np.full((n, k), -np.inf, dtype=np.float32)
+    if k_eff < m and k_eff <= 256 and scores.dtype in (np.float32, np.float64):
+        from movierec.models.kernels.accel import largest_k
+
+        return largest_k(scores, k_eff)
     if k_eff < m:
         part = np.argpartition(-scores, k_eff - 1, axis=1)[:, :k_eff]
     else:

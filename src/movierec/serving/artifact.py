@@ -611,12 +611,14 @@ class Artifact(IdMapped):
     def _top(self, scores: np.ndarray, q: _Query, raw: np.ndarray | None = None) -> list[dict[str, Any]]:
         scores = self._candidates(scores, q)
         n = len(scores)
-        k = min(int(q.k), n)
-        part = np.argpartition(-scores, k - 1)[:k] if k < n else np.arange(n)
-        order = part[np.lexsort((part, -scores[part]))]  # ties by item index, as models.base.topk
+        from movierec.models.base import topk  # the one ranking every list uses (models, notebook, API)
+
+        order = topk(scores[None, :], min(int(q.k), n))[0][0]
         lo, hi = self._train_scale
         out = []
         for i in order:
+            if i < 0:  # fewer candidates than k
+                break
             s = float(scores[i])
             if not np.isfinite(s) and s < 0:
                 break

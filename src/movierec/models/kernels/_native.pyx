@@ -1406,3 +1406,58 @@ def legacy_gauss_fill(const double[::1] uniforms, double[::1] out, Py_ssize_t st
         with nogil:
             k = mr_polar_fill(&uniforms[0], uniforms.shape[0], &out[0], out.shape[0], start, mean, std, &used)
     return k, used
+
+
+# --- top-k selection (every ranked list: evaluation, recommend, the artifact) -------------------------
+
+from libc.math cimport INFINITY
+
+
+def topk_rows(const mr_real[:, ::1] scores, Py_ssize_t k, int[:, ::1] out_idx, float[:, ::1] out_vals):
+    """The ``k`` largest scores of each row, best first, into ``out_idx``/``out_vals`` (``k`` ≥ 1 columns).
+
+    One pass over the row keeping a sorted buffer of the best ``k`` so far: an item enters only when it
+    beats the buffer's last entry, so equal scores keep the lower item index, at the ``k``-th place too
+    (a fully determined order: score descending, then index ascending). ``-inf`` and NaN never enter;
+    a row with fewer than ``k`` such scores is padded with index -1 and score ``-inf``. Replaces
+    ``np.argpartition`` + sort, which took ~60 ms of a ~105 ms full-ranking evaluation of
+    ml-latest-small (610 × 9,724 scores) and left ties at the ``k``-th place to chance.
+    """
+    cdef Py_ssize_t n = scores.shape[0], m = scores.shape[1], r, j, q, filled
+    cdef const mr_real* row
+    cdef mr_real v
+    cdef mr_real* buf = <mr_real*> malloc(k * sizeof(mr_real))
+    cdef int* ibuf = <int*> malloc(k * sizeof(int))
+    if buf == NULL or ibuf == NULL:
+        free(buf)
+        free(ibuf)
+        raise MemoryError()
+    with nogil:
+        for r in range(n):
+            row = &scores[r, 0]
+            filled = 0
+            for j in range(m):
+                v = row[j]
+                if filled == k:
+                    if not (v > buf[k - 1]):
+                        continue
+                    q = k - 1
+                else:
+                    if not (v > -INFINITY):  # -inf and NaN
+                        continue
+                    q = filled
+                    filled += 1
+                while q > 0 and buf[q - 1] < v:
+                    buf[q] = buf[q - 1]
+                    ibuf[q] = ibuf[q - 1]
+                    q -= 1
+                buf[q] = v
+                ibuf[q] = <int>j
+            for q in range(filled):
+                out_idx[r, q] = ibuf[q]
+                out_vals[r, q] = <float>buf[q]
+            for q in range(filled, k):
+                out_idx[r, q] = -1
+                out_vals[r, q] = -INFINITY
+    free(buf)
+    free(ibuf)

@@ -32,7 +32,7 @@ KERNELS = (
     "svd_epochs", "svdpp_epoch", "implicit_sums", "als_biases", "sgd_biases",
     "first_seen", "group_by_first_seen", "top_similarities_chunk", "predict_pairs_chunk",
     "predict_dense_items_chunk", "woodbury_diag", "woodbury_weights_chunk", "ials_rows_chunk",
-    "learn_bpr_block", "hybrid_epoch", "legacy_gauss_fill",
+    "learn_bpr_block", "hybrid_epoch", "legacy_gauss_fill", "topk_rows",
 )  # fmt: skip
 
 try:
@@ -56,6 +56,7 @@ __all__ = [
     "group_by_first_seen",
     "ials_half_step",
     "implicit_sums",
+    "largest_k",
     "legacy_gauss_fill",
     "predict_dense_items",
     "predict_pairs",
@@ -337,3 +338,14 @@ def legacy_gauss_fill(
     of its ``random_sample`` uniforms (numpy's polar method, bit for bit); ``(filled_to, uniforms_used)``."""
     filled, used = _native.legacy_gauss_fill(_f64(uniforms), out, int(start), float(mean), float(std))
     return int(filled), int(used)
+
+
+def largest_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Indices (int32) and values (float32) of each row's ``k`` largest scores, best first, ties by lower
+    index, ``-1``/``-inf`` padding past a row's finite scores (``_native.topk_rows``); ``scores`` is a
+    2-d float32 or float64 array and ``1 ≤ k``."""
+    rows = np.ascontiguousarray(scores)
+    idx = np.empty((rows.shape[0], k), dtype=np.int32)
+    vals = np.empty((rows.shape[0], k), dtype=np.float32)
+    _native.topk_rows(rows, int(k), idx, vals)
+    return idx, vals
