@@ -117,18 +117,16 @@ def ease_solve(
     if extra is not None:
         gram += np.asarray(sp.csr_matrix(extra).toarray(), dtype=np.float64)
     gram[np.diag_indices_from(gram)] += lam
-    if extra is None:
-        chol = sla.cho_factor(gram, lower=False, overwrite_a=True, check_finite=False)
+    try:  # without an extra term G + Λ is positive definite, and gram is not needed after the factor
+        chol = sla.cho_factor(gram, lower=False, overwrite_a=extra is None, check_finite=False)
         p = sla.cho_solve(chol, np.eye(n_items), overwrite_b=True, check_finite=False)
-    else:
-        try:
-            chol = sla.cho_factor(gram, lower=False, overwrite_a=False, check_finite=False)
-            p = sla.cho_solve(chol, np.eye(n_items), overwrite_b=True, check_finite=False)
-        except np.linalg.LinAlgError:  # G + c·T + Λ indefinite: still invertible in practice
-            try:
-                p = np.linalg.inv(gram)  # (scipy's inv crashed here on an indefinite matrix)
-            except np.linalg.LinAlgError as exc:
-                raise DataError(f"EASE: the Gram matrix with the extra term is singular ({exc})") from exc
+    except np.linalg.LinAlgError:
+        if extra is None:
+            raise
+        try:  # G + c·T + Λ indefinite: still invertible in practice
+            p = np.linalg.inv(gram)  # (scipy's inv crashed here on an indefinite matrix)
+        except np.linalg.LinAlgError as exc:
+            raise DataError(f"EASE: the Gram matrix with the extra term is singular ({exc})") from exc
     diag = np.diag(p).copy()
     p /= -diag[None, :]
     p[np.diag_indices_from(p)] = 0.0

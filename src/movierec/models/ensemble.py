@@ -143,9 +143,8 @@ class Ensemble(BaseRecommender):
         "holdout": FloatRange(0.1, 0.3),
         "normalize": Choice(("std", "max")),
         "tune_bases": Choice((True, False)),
-        "min_gain_se": FloatRange(
-            0.0, 2.0
-        ),  # the weight search's standard-error rule (0: any gain moves a weight)
+        # the weight search's standard-error rule (0: any gain moves a weight)
+        "min_gain_se": FloatRange(0.0, 2.0),
     }
     _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {
         "holdout": [Interval(float, 0, 1, closed="neither")],
