@@ -66,6 +66,12 @@ def test_models_lists_every_model_with_defaults() -> None:
     assert "factors=80" in table.stdout
     one = run("models", "svd")
     assert "factors = 80" in one.stdout and "Koren" in one.stdout
+    # what `movierec tune` searches is shown with the model (tune's --help points here)
+    assert "search space (movierec tune --model svd):" in one.stdout
+    assert re.search(r"^\s+factors: 8 to 256, log scale$", one.stdout, flags=re.M), one.stdout
+    assert infos["ensemble"]["search_space"]["normalize"] == "std | max"
+    assert infos["popularity"]["search_space"] == {}
+    assert "no search space" in run("models", "popularity").stdout
     bad = run("models", "nope")
     assert bad.returncode == 2 and "unknown model 'nope'" in bad.stderr
 
@@ -100,3 +106,22 @@ def test_params_one_syntax_everywhere() -> None:
     assert parse_model_params(["n_factors=7"], ["svd"]) == {"svd": {"n_factors": 7}}
     bad = run("recommend", "--user", "1", "--model", "svd", "--params", "ease.l2=3")
     assert bad.returncode == 2 and "not among" in bad.stderr
+
+
+def test_tune_refuses_a_model_without_a_search_space_before_writing_anything(tmp_path) -> None:
+    env = {**os.environ, "COLUMNS": "80"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "movierec", "tune", "--model", "popularity", "-n", "1"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 2
+    err = proc.stderr.strip().splitlines()
+    assert len(err) == 1 and "model 'popularity' has no search space" in err[0], proc.stderr
+    assert "ensemble" in err[0] and "user-ease" in err[0]  # the list is the registry's, not a stale copy
+    assert list(tmp_path.iterdir()) == []  # no tuning/ folder left behind
+    helptext = run("tune", "--help").stdout
+    assert "any model with a search space" in " ".join(helptext.replace("│", " ").split())

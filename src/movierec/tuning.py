@@ -46,6 +46,7 @@ __all__ = [
     "search_spaces",
     "split_model_params",
     "study_settings",
+    "tunable_names",
     "tune",
     "validation_folds",
 ]
@@ -93,7 +94,7 @@ def _model_params(cls: type) -> set[str]:
     return {p for p in sig.parameters if p != "self"}
 
 
-def _tunable_names() -> list[str]:
+def tunable_names() -> list[str]:
     """Registered models whose class declares a non-empty ``search_space`` (classes that cannot import are skipped)."""
     from movierec.models.registry import MODELS, get_class
 
@@ -131,7 +132,7 @@ def resolve_space(model: str) -> dict[str, Param]:
         if chosen is not None:
             space[chosen] = param
     if not space:
-        tunable = ", ".join(_tunable_names())
+        tunable = ", ".join(tunable_names())
         raise ConfigError(f"model {model!r} has no search space to tune; tunable models: {tunable}")
     return space
 
@@ -563,6 +564,7 @@ def check_request(
         )
     get_class(model)  # unknown names fail here, before anything is opened
     model = model.strip().lower()
+    resolve_space(model)  # so does a model without a search space (the message lists the tunable ones)
     parsed = parse_metric(metric, model_kind=model_kind(model))
     storage_obj = open_storage(storage)
     shown = _safe_url(storage) if storage else "memory"

@@ -37,7 +37,28 @@ def model_info(name: str) -> dict[str, Any]:
         "sequential": bool(getattr(cls, "sequential", False)),
         "summary": doc.split("\n\n")[0].replace("\n", " "),
         "params": params,
+        "search_space": _search_space(name),
     }
+
+
+def _search_space(name: str) -> dict[str, str]:
+    """What ``movierec tune`` searches for this model, one readable range per parameter (empty: not tunable)."""
+    from movierec.models.space import Choice, FloatRange, IntRange
+    from movierec.tuning import resolve_space
+
+    try:
+        space = resolve_space(name)
+    except ConfigError:
+        return {}
+    out: dict[str, str] = {}
+    for key, p in space.items():
+        if isinstance(p, Choice):
+            out[key] = " | ".join(str(c) for c in p.choices)
+        elif isinstance(p, (FloatRange, IntRange)):
+            out[key] = f"{p.low:g} to {p.high:g}" + (", log scale" if p.log else "")
+        else:
+            out[key] = str(p)
+    return out
 
 
 def models_cmd(
@@ -65,6 +86,13 @@ def models_cmd(
         console.print(info["summary"], soft_wrap=False)
         for key, value in info["params"].items():
             console.print(f"  {key} = {value!r}", soft_wrap=False)
+        space = info.get("search_space") or {}
+        if space:
+            console.print(f"search space (movierec tune --model {info['name']}):")
+            for key, text in space.items():
+                console.print(f"  {key}: {text}", soft_wrap=False)
+        elif info["available"]:
+            console.print("no search space: movierec tune does not tune this model")
         return
     table = Table(title="models (movierec models NAME for one in full)", title_justify="left")
     table.add_column("name", no_wrap=True)

@@ -13,12 +13,18 @@ from rich.table import Table
 from movierec.cli.common import DATASET, JSON, SEED, USER_FEATURES, console, err_console, print_json, say
 from movierec.errors import ConfigError
 
-TUNABLE = ("svd", "svdpp", "knn-baseline", "baseline", "blend", "bpr", "warp", "als", "ease", "itemknn")
+# the help names a few; the full list (every registered model with a search space) is computed on demand,
+# since importing every model class would slow every command's start
+TUNABLE_EXAMPLES = ("svd", "bayesian-fm", "blend", "bpr", "ials", "ease", "ensemble")
 
 
 def tune_cmd(
     model: str | None = typer.Option(
-        None, "--model", "-m", help=f"Model to tune: {', '.join(TUNABLE)} (optional with --resume)."
+        None,
+        "--model",
+        "-m",
+        help=f"Model to tune, e.g. {', '.join(TUNABLE_EXAMPLES)}: any model with a search space "
+        "(`movierec models NAME` shows it; optional with --resume).",
     ),
     dataset: str = DATASET,
     metric: str | None = typer.Option(
@@ -128,8 +134,10 @@ def _model_and_metric(
     from movierec.tuning import parse_metric
 
     if model is None and not resume:
+        from movierec.tuning import tunable_names
+
         raise ConfigError(
-            f"--model is required (one of {', '.join(TUNABLE)}) unless --resume names a --study"
+            f"--model is required (one of {', '.join(tunable_names())}) unless --resume names a --study"
         )
     if model is None:
         if study is None:
@@ -137,8 +145,11 @@ def _model_and_metric(
         model_name = _stored_model(storage, study, out)
         metric = metric or _stored_metric(storage, study, out)
     else:
+        from movierec.tuning import resolve_space
+
         get_class(model)
         model_name = model.strip().lower()
+        resolve_space(model_name)  # a model without a search space fails before the output folder exists
     metric = metric or ("rmse" if model_kind(model_name) == "explicit" else "ndcg@10")
     front_of: list[str] = []
     if pareto is not None:
