@@ -89,14 +89,28 @@ def test_normal_predictor_fits_surprises_distribution(whole_stars: Interactions)
     assert abs(draws.std() - ref.sigma) < 0.03 and abs(draws.mean() - ref.trainset.global_mean) < 0.03
 
 
-def test_slope_one_grid_score_equals_predict(whole_stars: Interactions) -> None:
-    model = SlopeOne().fit(whole_stars)
+@pytest.mark.parametrize("name", ["slope-one", "nmf"])
+def test_grid_predictions_equal_predict_and_score_is_the_shrunk_rating(
+    name: str, whole_stars: Interactions
+) -> None:
+    """Their matrix-product grids are ``predicted_scores``; ``score`` stays every rating predictor's ranking
+    score (the support-shrunk rating), as evaluation, ``recommend`` and the artifact rank by it."""
+    from movierec.scoring.support import explicit_rank_score
+
+    model = create(name).fit(whole_stars)
     users = np.arange(5)
-    grid = model.score(users)
+    grid = model.predicted_scores(users)
     pairs = model.predict(
         np.repeat(users, whole_stars.n_items), np.tile(np.arange(whole_stars.n_items), 5), clip=False
     )
     np.testing.assert_allclose(grid.ravel(), pairs, rtol=1e-5, atol=1e-5)
+    items = np.array([3, 0, 7])
+    np.testing.assert_allclose(model.predicted_scores(users, items), grid[:, items], rtol=1e-6)
+    shrunk = explicit_rank_score(
+        grid, model.item_support(), model.train_mean(), model.rating_scale_, model.rank_shrinkage
+    )
+    np.testing.assert_allclose(model.score(users), shrunk, rtol=1e-6)
+    assert not np.allclose(model.score(users), grid)  # the shrinkage acts: the raw grid is not the score
 
 
 def test_bad_parameters(whole_stars: Interactions) -> None:

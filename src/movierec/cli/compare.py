@@ -351,13 +351,16 @@ def _model_and_data(
 
     Implicit models train on ratings ≥ threshold; sequence models (markov, sasrec, …) on every
     rating, each user's history in time order, so the recommendation follows their latest movie.
+    Every caller serves the model through its artifact form, so a model without one is refused first.
     """
     from movierec.models.base import seeded, training_view
     from movierec.models.registry import create
+    from movierec.serving.artifact import exportable
 
     name = model.strip().lower()
     kw = parse_model_params(params, [name])[name]
     m = seeded(create(name, **kw), seed, kw)
+    exportable(m)  # before loading and training: the lists come from the serving form
     ds = RatingsSource(dataset).load()
     train = training_view(m, ds.interactions, threshold)
     fit_kw: dict[str, Any] = {}

@@ -62,7 +62,9 @@ class _VAE(TorchTrainerParams, WeightedRecommender):
     """
 
     kind: ClassVar[str] = "implicit"
-    tags: ClassVar[Tags] = Tags(fold_in="factors")  # a new user's row goes through the encoder
+    # a new user's row goes through the encoder; served as a table of the trained users' scores (the encoder
+    # would need PyTorch in the server)
+    tags: ClassVar[Tags] = Tags(fold_in="factors", serving="table")
     _json_state: ClassVar[tuple[str, ...]] = ("history_",)
 
     # both VAEs' sizes and input dropout (Liang et al.'s and Shenbin et al.'s reference settings);

@@ -39,6 +39,7 @@ FAMILIES: dict[str, str] = {
     "blend": "blend",
     "ensemble": "ensemble",
     "segments": "segments",
+    "table": "table",
 }
 
 

@@ -30,6 +30,9 @@ class Scorer:
     """
 
     family: ClassVar[str] = "base"
+    #: whether :meth:`fold_in` can place a visitor at all (False: the table family, or a composite with a
+    #: table base), so a ``None`` from it means "cannot", not "no liked movie"
+    folds_in: bool = True
 
     def __init__(self, arrays: dict[str, np.ndarray], seen: sp.csr_matrix, spec: dict[str, Any]) -> None:
         self.a = arrays

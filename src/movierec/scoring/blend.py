@@ -76,6 +76,7 @@ class Scorer(base.Scorer):
             prefix = f"b{n}."
             sub = {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)}
             self.bases.append(make_scorer(b["family"], sub, seen, b["spec"]))
+        self.folds_in = all(b.folds_in for b in self.bases)
         self.lo, self.hi = (float(x) for x in spec["scale"])
 
     def _combine(self, preds: list[np.ndarray], su: float) -> np.ndarray:

@@ -93,6 +93,7 @@ class Scorer(base.Scorer):
             sub = {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)}
             self.bases.append(make_scorer(b["family"], sub, seen, b["spec"]))
             self.weights.append(float(b["weight"]))
+        self.folds_in = all(b.folds_in for b in self.bases)
         self._similar: list[base.Scorer | None] = []
 
     def _combine(self, raws: list[np.ndarray], seen_items: np.ndarray) -> np.ndarray:

@@ -100,9 +100,13 @@ _jsonable = to_jsonable  # the one sanitiser (movierec.jsonsafe)
 def exportable(model: Any) -> None:
     """Raise a ConfigError before any training when a model (unfitted is fine) has no serving family.
 
-    Every registered movierec model exports; reference backends and user-based kNN do not.
+    Every registered movierec model exports but normal-predictor (random draws: no list to serve);
+    reference backends and user-based kNN do not.
     """
     name = str(getattr(model, "name", model))
+    unservable = getattr(model, "unservable", None)
+    if unservable:
+        raise ConfigError(f"cannot export {name!r}: {unservable}")
     if ":" in name:
         raise ConfigError(
             f"cannot export {name!r}: reference backends are for parity checks; export the movierec "
@@ -279,7 +283,8 @@ def build_manifest(
     }
     if visitor is not None:
         manifest["user_features"] = visitor[1]
-    held = {"linear": "ease weights", "user-linear": "user-ease weights", "ensemble": "the bases' weights"}
+    held = {"linear": "ease weights", "user-linear": "user-ease weights", "ensemble": "the bases' weights",
+            "table": "every training user's scores"}  # fmt: skip
     if family in held and spec.get("memory_bytes"):
         manifest["notes"].append(
             f"{held[family]} held dense: {spec['memory_bytes'] / 2**20:.0f} MiB in memory"
@@ -768,7 +773,13 @@ class Artifact(IdMapped):
         items, values = self._parse_ratings(rated)
         raw = self.scorer.fold_in(items, values)
         fallback = None
-        if raw is None:
+        if raw is None and not getattr(self.scorer, "folds_in", True):
+            fallback = (
+                f"popularity: {self.model_name} cannot place a person who is not in its training data (its "
+                "artifact holds the trained users' scores only), so the most-rated movies are shown"
+            )
+            scores, raw_used = self._popularity.copy(), None
+        elif raw is None:
             thr = float(self.manifest.get("implicit_threshold", IMPLICIT_THRESHOLD))
             fallback = (
                 f"popularity: none of these ratings reaches {thr:g}, the rating {self.model_name} counts as "

@@ -46,6 +46,7 @@ FAMILIES: dict[str, dict[str, tuple[str, ...]]] = {
     "factors": {**_FACTORS, "global_mean": ()},
     "sasrec": {**_FACTORS, "global_mean": ()},
     "scores": {"item_scores": ("I",)},
+    "table": {"table_scores": ("U", "I")},
     "neighbours": {**_NEIGHBOURS, "global_mean": ()},
     "knn": {
         **_NEIGHBOURS,

@@ -1,0 +1,160 @@
+"""The table serving family: models whose scores have no compact form (Slope One, NMF, co-clustering,
+k-NN with z-scores, the VAEs) export every training user's scores, so ``movierec recommend`` and the
+API serve exactly the model's lists; a visitor gets popularity with the reason, and what cannot be
+served at all (normal-predictor) is refused before any training."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pytest
+import uvicorn
+from servehelp import fit, free_port, movierec_cmd
+from starlette.applications import Starlette
+from starlette.routing import Mount
+
+from movierec.datasets import Dataset
+from movierec.errors import ArtifactError, ConfigError
+from movierec.serving.app import ServeSettings, create_app
+from movierec.serving.artifact import export_artifact, load_artifact
+
+MODELS = {
+    "slope-one": {},
+    "nmf": {"factors": 4, "epochs": 10},
+    "co-clustering": {"n_cltr_u": 2, "n_cltr_i": 2, "epochs": 5},
+    "knn-zscore": {"k": 5},
+    "mult-vae": {"epochs": 3, "random_state": 0},
+    "recvae": {"epochs": 2, "random_state": 0},
+    # a composite with a table base serves its known users exactly too, and cannot fold a visitor in
+    "blend": {"bases": {"nmf": {"factors": 4, "epochs": 10}, "baseline": {}}},
+}
+VISITOR = [(21, 5.0), (31, 4.5), (101, 2.0)]
+
+
+@pytest.fixture(scope="module")
+def fitted(movies: Dataset, tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple]:
+    pytest.importorskip("torch")
+    root = tmp_path_factory.mktemp("table")
+    out = {}
+    for name, params in MODELS.items():
+        model, train = fit(name, movies, **params)
+        path = export_artifact(model, movies, train, root / name, min_support=0)
+        out[name] = (model, train, load_artifact(path), path)
+    return out
+
+
+@pytest.fixture(scope="module")
+def api(fitted: dict[str, tuple]) -> Iterator[str]:
+    """One real uvicorn on 127.0.0.1 serving every artifact under /<model name>."""
+    settings = ServeSettings(static=False, rec_cache_size=0)
+    app = Starlette(
+        routes=[Mount(f"/{n}", create_app(a, None, settings)) for n, (_, _, a, _) in fitted.items()]
+    )
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(f"{url}/nmf/health", timeout=1.0)
+            break
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    yield url
+    server.should_exit = True
+    thread.join(10)
+
+
+@pytest.mark.parametrize("name", list(MODELS))
+def test_known_users_get_the_models_own_top10_over_http(name: str, fitted, api: str) -> None:
+    model, train, art, _ = fitted[name]
+    family = art.manifest["model"]["family"]
+    assert family == ("blend" if name == "blend" else "table")
+    seen = train.csr()
+    for u in (0, 7, train.n_users - 1):
+        want = np.array(model.score(np.array([u]))[0], dtype=np.float64)
+        want[seen.indices[seen.indptr[u] : seen.indptr[u + 1]]] = -np.inf
+        order = np.argsort(-want, kind="stable")[:10]
+        raw = train.user_map.to_raw(u)
+        resp = httpx.get(f"{api}/{name}/users/{raw}/recommendations?k=10", timeout=30)
+        assert resp.status_code == 200, resp.text
+        got = resp.json()["recommendations"]
+        np.testing.assert_allclose([r["score"] for r in got], want[order], rtol=1e-5, atol=1e-5)
+        got_idx = [train.item_map.index(r["movieId"]) for r in got]
+        assert np.allclose(want[got_idx], want[order], rtol=0, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["slope-one", "mult-vae", "blend"])
+def test_a_visitor_gets_popularity_and_the_reason(name: str, fitted, api: str) -> None:
+    body = {"ratings": [{"movieId": m, "rating": r} for m, r in VISITOR], "k": 5}
+    resp = httpx.post(f"{api}/{name}/recommendations", json=body, timeout=30)
+    assert resp.status_code == 200, resp.text
+    got = resp.json()
+    assert "cannot place a person who is not in its training data" in got["fallback"]
+    assert len(got["recommendations"]) == 5
+    assert not {r["movieId"] for r in got["recommendations"]} & {m for m, _ in VISITOR}
+
+
+def test_the_table_is_the_models_raw_scores_and_its_size_is_recorded(fitted) -> None:
+    model, train, art, path = fitted["slope-one"]
+    with np.load(path / "factors.npz") as npz:
+        table = npz["table_scores"]
+    assert table.shape == (train.n_users, train.n_items) and table.dtype == np.float32
+    np.testing.assert_allclose(table[:5], model.predicted_scores(np.arange(5)), rtol=1e-6)
+    assert art.manifest["fold_in"]["memory_bytes"] == 4 * train.n_users * train.n_items
+    assert any("every training user's scores" in n for n in art.manifest["notes"])
+
+
+def test_a_table_of_the_wrong_shape_is_a_broken_artifact(fitted, tmp_path: Path) -> None:
+    import shutil
+
+    from test_validate import reseal
+
+    _, _, _, path = fitted["nmf"]
+    bad = tmp_path / "nmf"
+    shutil.copytree(path, bad)
+    with np.load(bad / "factors.npz") as npz:
+        arrays = dict(npz)
+    arrays["table_scores"] = arrays["table_scores"][:, :-1]
+    np.savez(bad / "factors.npz", **arrays)
+    reseal(bad)  # checksums recomputed: the shape check itself must catch it
+    with pytest.raises(ArtifactError, match="table_scores"):
+        load_artifact(bad)
+
+
+def test_a_table_too_large_is_refused_in_one_line() -> None:
+    from movierec.scoring.table import check_size
+
+    check_size("slope-one", 16_000, 16_000)  # 0.95 GiB: served
+    with pytest.raises(ConfigError, match=r"162,541 users × 59,047 items.*35\.8 GiB.*svd, ease"):
+        check_size("slope-one", 162_541, 59_047)
+
+
+def test_recommend_cli_serves_a_table_model_and_refuses_normal_predictor_before_training(
+    tmp_path: Path,
+) -> None:
+    ok = subprocess.run(
+        movierec_cmd("recommend", "--user", "1", "--model", "co-clustering", "-k", "5", "--json"),
+        capture_output=True, text=True, timeout=300, cwd=tmp_path,
+    )  # fmt: skip
+    assert ok.returncode == 0, ok.stderr
+    rows = json.loads(ok.stdout)
+    assert len(rows) == 5 and all("predictedRating" in r for r in rows)
+    tic = time.perf_counter()
+    bad = subprocess.run(
+        movierec_cmd("recommend", "--user", "1", "--model", "normal-predictor"),
+        capture_output=True, text=True, timeout=300, cwd=tmp_path,
+    )  # fmt: skip
+    assert bad.returncode == 2
+    lines = bad.stderr.strip().splitlines()
+    assert len(lines) == 1 and "cannot export 'normal-predictor'" in lines[0] and "random" in lines[0]
+    assert time.perf_counter() - tic < 60  # refused before loading and training, not after
