@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pytest
+import scipy.sparse as sp
 import uvicorn
 from servehelp import fit, free_port, movierec_cmd
 from starlette.applications import Starlette
@@ -158,3 +159,27 @@ def test_recommend_cli_serves_a_table_model_and_refuses_normal_predictor_before_
     lines = bad.stderr.strip().splitlines()
     assert len(lines) == 1 and "cannot export 'normal-predictor'" in lines[0] and "random" in lines[0]
     assert time.perf_counter() - tic < 60  # refused before loading and training, not after
+
+
+@pytest.mark.parametrize("name", ["nmf", "mult-vae"])
+def test_similar_ranks_by_the_models_item_vectors(name: str, fitted) -> None:
+    model, train, art, _ = fitted[name]
+    vectors = np.asarray(model.item_embeddings(), dtype=np.float64)
+    unit = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+    cos = unit @ unit[3]
+    # the cosine of the model's vectors, shrunk by co-support as for every family with vectors
+    from movierec.scoring.support import shrunk_similarities
+
+    seen = sp.csr_matrix(train.csr())
+    want = np.asarray(shrunk_similarities(cos.astype(np.float32), seen, 3), dtype=np.float64)
+    want[3] = -np.inf
+    rows = art.similar_rows(train.item_map.to_raw(3), k=5)
+    got = [train.item_map.index(r["movieId"]) for r in rows]
+    np.testing.assert_allclose(want[got], np.sort(want)[::-1][:5], rtol=1e-4, atol=1e-5)
+    assert got[0] != 3 and len(set(got)) == 5
+
+
+def test_a_table_model_without_item_vectors_has_no_similar(fitted) -> None:
+    _, train, art, _ = fitted["slope-one"]
+    with pytest.raises(ConfigError, match="no item vectors or neighbour lists"):
+        art.similar_rows(train.item_map.to_raw(3), k=5)

@@ -11,6 +11,8 @@ ml-latest-small, 90 MB for ml-1m; above :data:`MAX_BYTES` export refuses and nam
 
 A person not in training cannot be placed without the model, so :meth:`Scorer.fold_in` returns
 ``None`` and the API answers with popularity, saying why (``Artifact.recommend_for_new_user``).
+Where the model has item vectors (NMF's factors, Mult-VAE's decoder rows) they are stored too, and
+'similar' ranks by their cosine, as for the factor family.
 """
 
 from __future__ import annotations
@@ -65,7 +67,11 @@ def export(model: Any, n_users: int, n_items: int, threshold: float) -> Exported
     # an item a model cannot score (-inf, NaN; none scores +inf) ranks last, as in the model's own lists
     lowest = float(np.finfo(np.float32).min)
     table[~np.isfinite(table)] = lowest
-    return {"table_scores": table}, {"memory_bytes": memory_bytes(n_users, n_items), "visitors": "popularity"}
+    arrays: dict[str, Any] = {"table_scores": table}
+    vectors = model.item_embeddings() if hasattr(model, "item_embeddings") else None
+    if vectors is not None and np.shape(vectors)[0] == n_items and np.all(np.isfinite(vectors)):
+        arrays["item_vectors"] = np.ascontiguousarray(vectors, dtype=np.float32)  # NMF, Mult-VAE: 'similar'
+    return arrays, {"memory_bytes": memory_bytes(n_users, n_items), "visitors": "popularity"}
 
 
 class Scorer(base.Scorer):
@@ -78,3 +84,7 @@ class Scorer(base.Scorer):
 
     def fold_in(self, items: np.ndarray, ratings: np.ndarray | None) -> np.ndarray | None:
         return None
+
+    def item_vectors(self) -> np.ndarray | None:
+        """The model's item vectors where it has them (NMF's factors, Mult-VAE's decoder rows): 'similar'."""
+        return self.a.get("item_vectors")
