@@ -321,10 +321,28 @@ def test_force_replaces_atomically(movies: Dataset, tmp_path: Path) -> None:
 
 
 def test_models_without_a_serving_form_are_refused(movies: Dataset, tmp_path: Path) -> None:
+    from movierec.models.registry import create
+    from movierec.serving.artifact import exportable
+
+    with pytest.raises(ConfigError, match="cannot export 'normal-predictor': it draws a new random rating"):
+        exportable(create("normal-predictor"))  # before any training
+    model, train = fit("normal-predictor", movies)
+    with pytest.raises(ConfigError, match="cannot export 'normal-predictor'"):
+        export_artifact(model, movies, train, tmp_path / "np")
+    assert not (tmp_path / "np").exists()
+
+
+def test_user_based_knn_is_served_from_its_table(movies: Dataset, tmp_path: Path) -> None:
+    """No item neighbours to serve from: the table of its predictions, known users' lists exactly the model's."""
     model, train = fit("knn-means", movies, k=5, user_based=True)
-    with pytest.raises(ConfigError, match="cannot export 'knn-means' with user_based"):
-        export_artifact(model, movies, train, tmp_path / "knn")
-    assert not (tmp_path / "knn").exists()
+    art = load_artifact(export_artifact(model, movies, train, tmp_path / "knn", min_support=0))
+    assert art.manifest["model"]["family"] == "table"
+    for u in (0, 5):
+        want = np.array(model.score(np.array([u]))[0], dtype=np.float64)
+        row = train.csr()[u]
+        want[row.indices] = -np.inf
+        rows = art.recommend_rows(train.user_map.to_raw(u), k=5)
+        np.testing.assert_allclose([r["score"] for r in rows], np.sort(want)[::-1][:5], rtol=1e-5)
 
 
 def test_an_ensemble_with_a_base_that_cannot_serve_is_refused(movies: Dataset, tmp_path: Path) -> None:

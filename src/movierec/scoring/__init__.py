@@ -46,6 +46,8 @@ FAMILIES: dict[str, str] = {
 def family_of(model: Any) -> str:
     """The serving family of a fitted model, read from what it learned (duck-typed, so outside
     models such as Spark's ALS export too)."""
+    if getattr(model, "user_based", False) is True:  # user-based k-NN: no item neighbours to serve from
+        return "table"
     declared = getattr(getattr(model, "tags", None), "serving", None)
     if declared in FAMILIES:
         return str(declared)

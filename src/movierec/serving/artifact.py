@@ -101,7 +101,7 @@ def exportable(model: Any) -> None:
     """Raise a ConfigError before any training when a model (unfitted is fine) has no serving family.
 
     Every registered movierec model exports but normal-predictor (random draws: no list to serve);
-    reference backends and user-based kNN do not.
+    reference backends do not (user-based k-NN exports in the table family).
     """
     name = str(getattr(model, "name", model))
     unservable = getattr(model, "unservable", None)
@@ -112,11 +112,7 @@ def exportable(model: Any) -> None:
             f"cannot export {name!r}: reference backends are for parity checks; export the movierec "
             f"model instead ({name.split(':', 1)[1]!r})"
         )
-    if getattr(model, "user_based", False):
-        raise ConfigError(f"cannot export {name!r} with user_based=true: serving needs item neighbours")
     for base in getattr(model, "_base_specs", lambda: [])():  # a blend, an ensemble: every base must export
-        if getattr(base[2], "get", lambda *_: False)("user_based", False):
-            raise ConfigError(f"cannot export {name} base {base[0]!r} with user_based=true")
         if ":" in str(base[1]):
             raise ConfigError(
                 f"cannot export {name} base {base[0]!r}: reference backends are for parity checks; use the "
