@@ -7,8 +7,12 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import numpy as np
@@ -70,6 +74,38 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+@contextmanager
+def mounted_api(artifacts: Mapping[str, Any]) -> Iterator[str]:
+    """One real uvicorn on 127.0.0.1 serving each artifact under /<name> (no page, no response cache);
+    yields the base URL once the first one answers."""
+    import uvicorn
+    from starlette.applications import Starlette
+    from starlette.routing import Mount
+
+    from movierec.serving.app import ServeSettings, create_app
+
+    settings = ServeSettings(static=False, rec_cache_size=0)
+    app = Starlette(routes=[Mount(f"/{n}", create_app(a, None, settings)) for n, a in artifacts.items()])
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}"
+    first = next(iter(artifacts))
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(f"{url}/{first}/health", timeout=1.0)
+            break
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    try:
+        yield url
+    finally:
+        server.should_exit = True
+        thread.join(10)
 
 
 def movierec_cmd(*args: str) -> list[str]:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,14 +15,10 @@ import httpx
 import numpy as np
 import pytest
 import scipy.sparse as sp
-import uvicorn
-from servehelp import fit, free_port, movierec_cmd
-from starlette.applications import Starlette
-from starlette.routing import Mount
+from servehelp import fit, mounted_api, movierec_cmd
 
 from movierec.datasets import Dataset
 from movierec.errors import ArtifactError, ConfigError
-from movierec.serving.app import ServeSettings, create_app
 from movierec.serving.artifact import export_artifact, load_artifact
 
 MODELS = {
@@ -54,25 +49,8 @@ def fitted(movies: Dataset, tmp_path_factory: pytest.TempPathFactory) -> dict[st
 @pytest.fixture(scope="module")
 def api(fitted: dict[str, tuple]) -> Iterator[str]:
     """One real uvicorn on 127.0.0.1 serving every artifact under /<model name>."""
-    settings = ServeSettings(static=False, rec_cache_size=0)
-    app = Starlette(
-        routes=[Mount(f"/{n}", create_app(a, None, settings)) for n, (_, _, a, _) in fitted.items()]
-    )
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(f"{url}/nmf/health", timeout=1.0)
-            break
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    yield url
-    server.should_exit = True
-    thread.join(10)
+    with mounted_api({n: a for n, (_, _, a, _) in fitted.items()}) as url:
+        yield url
 
 
 @pytest.mark.parametrize("name", list(MODELS))
