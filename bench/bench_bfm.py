@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from common import make_row, run_in_child, write_results  # noqa: E402
+from common import interleaved_runs, make_row, paired_fields, write_results  # noqa: E402
 
 ML100K = Path(os.environ.get("MOVIEREC_ML100K", str(ROOT.parent / "shared" / "data" / "ml-100k")))
 FEATURES = ("flipped", "timesvdpp-flipped")
@@ -66,13 +66,9 @@ def main() -> None:
         return
     rows = []
     for features in FEATURES:
-        runs: dict[str, list[dict[str, Any]]] = {"bayesian-fm": [], "myfm:bfm": []}
-        for _ in range(max(1, args.repeat)):
-            for name in runs:
-                out = run_in_child(fit_u1, name, features, args.rank, args.n_iter, args.burn_in, repeat=1)
-                runs[name].append(out["result"])
-                print(name, features, out["result"], flush=True)
-        ours, ref = runs["bayesian-fm"], runs["myfm:bfm"]
+        ours, ref = interleaved_runs(
+            fit_u1, "bayesian-fm", "myfm:bfm", args.repeat, features, args.rank, args.n_iter, args.burn_in
+        )
 
         def med(rs: list[dict[str, Any]], key: str) -> float:
             return float(statistics.median(r[key] for r in rs))
@@ -96,11 +92,7 @@ def main() -> None:
                 },
                 notes="same relational design and seed; fits interleaved in fresh children; "
                 f"median of {len(ours)}; RMSE of one fit each (Monte-Carlo noise ~0.001)",
-                ours_cpu_seconds=med(ours, "fit_cpu_seconds"),
-                reference_cpu_seconds=med(ref, "fit_cpu_seconds"),
-                ours_runs=[round(r["fit_seconds"], 2) for r in ours],
-                reference_runs=[round(r["fit_seconds"], 2) for r in ref],
-                dataset_sha256=ours[-1]["dataset_sha256"],
+                **paired_fields(ours, ref),
                 params={
                     "rank": args.rank,
                     "n_iter": args.n_iter,

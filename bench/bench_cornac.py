@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from common import make_row, run_in_child, write_results  # noqa: E402
+from common import interleaved_runs, make_row, paired_fields, write_results  # noqa: E402
 
 ML100K = Path(os.environ.get("MOVIEREC_ML100K", str(ROOT.parent / "shared" / "data" / "ml-100k")))
 # Cornac's BPR settings (its README example) in each library's spelling; one thread so a seed fixes both
@@ -80,13 +80,7 @@ def main() -> None:
     except ImportError:
         print("skipped: cornac is not installed (pip install 'movierec[reference]')")
         return
-    runs: dict[str, list[dict[str, Any]]] = {"bpr": [], "cornac:bpr": []}
-    for _ in range(max(1, args.repeat)):
-        for name in runs:
-            out = run_in_child(fit_topn, name, args.epochs, repeat=1)
-            runs[name].append(out["result"])
-            print(name, out["result"], flush=True)
-    ours, ref = runs["bpr"], runs["cornac:bpr"]
+    ours, ref = interleaved_runs(fit_topn, "bpr", "cornac:bpr", args.repeat, args.epochs)
 
     def per_epoch(rs: list[dict[str, Any]], key: str) -> float:
         return float(statistics.median(r[key] for r in rs)) / args.epochs
@@ -108,11 +102,7 @@ def main() -> None:
         },
         notes="seconds per epoch (fit / epochs); same split, settings and seed; fits interleaved in fresh "
         f"children; median of {len(ours)}; NDCG@10 of the last fit each (every repeat has the same seed)",
-        ours_cpu_seconds=per_epoch(ours, "fit_cpu_seconds"),
-        reference_cpu_seconds=per_epoch(ref, "fit_cpu_seconds"),
-        ours_runs=[round(r["fit_seconds"], 2) for r in ours],
-        reference_runs=[round(r["fit_seconds"], 2) for r in ref],
-        dataset_sha256=ours[-1]["dataset_sha256"],
+        **paired_fields(ours, ref, per=args.epochs),
         params={"epochs": args.epochs, **SETTINGS["cornac:bpr"]},
     )
     print(write_results("cornac", [row]))

@@ -252,6 +252,38 @@ def machine_info() -> dict[str, Any]:
 # --- results --------------------------------------------------------------------------------
 
 
+def interleaved_runs(
+    fn: Callable[..., Any], ours: str, reference: str, repeat: int, *args: Any
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """``fn(name, *args)`` for our model and the reference in fresh child processes, alternated ``repeat``
+    times (so a change in the machine's load touches both); the results of ours and of the reference.
+
+    ``fn`` returns a dict with at least ``fit_seconds``, ``fit_cpu_seconds`` and ``dataset_sha256``."""
+    runs: dict[str, list[dict[str, Any]]] = {ours: [], reference: []}
+    for _ in range(max(1, repeat)):
+        for name in runs:
+            out = run_in_child(fn, name, *args, repeat=1)
+            runs[name].append(out["result"])
+            print(name, *args, out["result"], flush=True)
+    return runs[ours], runs[reference]
+
+
+def paired_fields(ours: list[dict[str, Any]], ref: list[dict[str, Any]], per: float = 1.0) -> dict[str, Any]:
+    """The row fields every side-by-side fit bench records: median CPU seconds (divided by ``per``, e.g. the
+    epochs), each run's wall seconds and the dataset checksum."""
+
+    def cpu(rs: list[dict[str, Any]]) -> float:
+        return float(statistics.median(r["fit_cpu_seconds"] for r in rs)) / per
+
+    return {
+        "ours_cpu_seconds": cpu(ours),
+        "reference_cpu_seconds": cpu(ref),
+        "ours_runs": [round(r["fit_seconds"], 2) for r in ours],
+        "reference_runs": [round(r["fit_seconds"], 2) for r in ref],
+        "dataset_sha256": ours[-1]["dataset_sha256"],
+    }
+
+
 def make_row(
     task: str,
     variant: str,
