@@ -103,6 +103,24 @@ def test_neighbour_lists_and_predictions_match_numba(monkeypatch, kind: int, m: 
     np.testing.assert_array_equal(a[1], b[1])
 
 
+@pytest.mark.parametrize("kind", [knn.COSINE, knn.MSD, knn.PEARSON, knn.PEARSON_BASELINE])
+def test_one_similarity_row_is_that_row_of_the_untruncated_lists(kind: int) -> None:
+    """accel.similarity_row (one item relabelled 0, the kernel on that row alone) is row x of the lists
+    top_similarities keeps when nothing is truncated: same neighbours, same values, bit for bit."""
+    train = _train(3)
+    csr, csc = train.csr(), train.csc()
+    x = (csc.indptr.astype(np.int64), csc.indices, csc.data.astype(np.float64) - 3.0)
+    y = (csr.indptr.astype(np.int64), csr.indices, csr.data.astype(np.float64) - 3.0)
+    n = train.n_items
+    counts, nbrs, sims = accel.top_similarities(*x, *y, kind, 2, 50.0, n - 1)
+    for item in (0, 1, n // 2, n - 1):
+        want = np.zeros(n, dtype=np.float32)
+        want[nbrs[item, : counts[item]]] = sims[item, : counts[item]]
+        got = accel.similarity_row(item, *x, *y, kind, 2, 50.0)
+        np.testing.assert_array_equal(got, want)
+        assert got[item] == 0 and (got > 0).sum() == counts[item]
+
+
 def test_ease_woodbury_kernels_match_numba(monkeypatch) -> None:  # type: ignore[no-untyped-def]
     from reference_kernels import ease as ease_kernels
 

@@ -172,6 +172,7 @@ class _KNN(ExplicitModel):
         csc = csr.tocsc()
         csc.sort_indices()
         self._y_major = csr if not self.user_based else csc  # item-based: rows are users (y)
+        self._x_major = csc if not self.user_based else csr
         self._nb = sp.csr_matrix(self.neighbours_)
 
     # --- prediction ---------------------------------------------------------------------------
@@ -224,18 +225,40 @@ class _KNN(ExplicitModel):
         return est.reshape(len(users), len(cols)).astype(np.float32)
 
     def similar_items(self, item: int, k: int = 10) -> tuple[np.ndarray, np.ndarray]:
-        """The ``k`` most similar items from the stored neighbour lists (item-based models only)."""
+        """The ``k`` most similar items (item-based models only), from :meth:`similarity_row`."""
         self._check_fitted()
         if self.user_based:
             raise ConfigError(f"{self.name} with user_based=true has user neighbours, not item neighbours")
         check_positive("k", k, integer=True)
         if not 0 <= item < self.n_items_:
             raise ConfigError(f"item index {item} is outside 0..{self.n_items_ - 1}")
-        row = self._nb[item]
-        sims = np.full((1, self.n_items_), -np.inf, dtype=np.float32)
-        sims[0, row.indices] = row.data
-        idx, vals = topk(sims, k)
+        idx, vals = topk(self.similarity_row(item)[None, :], k)
         return idx[0], vals[0]
+
+    def similarity_row(self, item: int) -> np.ndarray:
+        """Item ``item``'s similarity to every item (float32, -inf where there is none), for 'similar'.
+
+        The prediction lists keep each item's ``max_neighbours`` most similar items by raw similarity.
+        Under ``msd``, ``cosine`` and ``pearson`` (no shrinkage, as in Surprise) those are mostly items
+        with one to five co-raters who happen to agree (MSD 1.0): Toy Story's 557 kept neighbours were
+        Gilda (1946) and the like, and no well-supported neighbour was left for 'similar''s co-support
+        shrinkage to promote. So the row is computed whole, by the same kernel, from the ratings.
+        ``pearson_baseline`` is shrunk already (its lists hold Toy Story 2, Aladdin): its list is used.
+        """
+        out = np.full(self.n_items_, -np.inf, dtype=np.float32)
+        kind = SIMILARITIES[str(self.similarity).lower()]
+        if kind == kernels.PEARSON_BASELINE:
+            row = self._nb[item]
+            out[row.indices] = row.data
+            return out
+        x, y = self._x_major, self._y_major
+        sims = kernels.similarity_row(
+            int(item), x.indptr, x.indices, x.data, y.indptr, y.indices, y.data,
+            kind, int(self.min_support), float(self.shrinkage),
+        )  # fmt: skip
+        keep = sims > 0
+        out[keep] = sims[keep]
+        return out
 
     def item_embeddings(self) -> np.ndarray | None:
         """None: neighbour models have similarity lists (``neighbours_``), not vectors."""

@@ -46,7 +46,15 @@ def export(model: Any, n_users: int, n_items: int, threshold: float) -> Exported
         if ib is None or not has_biases
         else np.asarray(ib, np.float32),
     }
-    return arrays, {"threshold": float(threshold)}
+    spec: dict[str, Any] = {"threshold": float(threshold)}
+    kind = str(getattr(model, "similarity", "") or "").lower()
+    if kind in ("msd", "cosine", "pearson"):  # 'similar' recomputes the row whole (KNN.similarity_row)
+        spec["similar"] = {
+            "kind": kind,
+            "min_support": int(model.min_support),
+            "shrinkage": float(model.shrinkage),
+        }
+    return arrays, spec
 
 
 class KnnIndex:
@@ -133,3 +141,26 @@ class Scorer(base.Scorer):
 
     def neighbour_rows(self) -> sp.csr_matrix | None:
         return self.s
+
+    def similar_row(self, item: int) -> np.ndarray | None:
+        """The item's similarity to every item, computed whole from the training ratings under ``msd``,
+        ``cosine`` and ``pearson`` (their truncated lists hold mostly items with a handful of co-raters;
+        see :meth:`movierec.models.knn._KNN.similarity_row`), else from the neighbour lists."""
+        how = self.spec.get("similar")
+        if not isinstance(how, dict):
+            return super().similar_row(item)
+        from movierec.models.kernels import accel
+        from movierec.models.knn import SIMILARITIES
+
+        if not hasattr(self, "_item_major"):
+            self._item_major = sp.csc_matrix(self.seen)
+            self._item_major.sort_indices()
+        x, y = self._item_major, self.seen
+        sims = accel.similarity_row(
+            int(item), x.indptr, x.indices, x.data, y.indptr, y.indices, y.data,
+            SIMILARITIES[str(how["kind"])], int(how["min_support"]), float(how["shrinkage"]),
+        )  # fmt: skip
+        out = np.full(self.n_items, -np.inf, dtype=np.float32)
+        keep = sims > 0
+        out[keep] = sims[keep]
+        return out

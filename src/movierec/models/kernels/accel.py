@@ -61,6 +61,7 @@ __all__ = [
     "predict_dense_items",
     "predict_pairs",
     "sgd_biases",
+    "similarity_row",
     "svd_epochs",
     "svdpp_epoch",
     "top_similarities",
@@ -196,6 +197,43 @@ def top_similarities(
         n_x,
     )
     return counts, nbrs, sims
+
+
+def similarity_row(
+    x: int,
+    x_ptr: np.ndarray,
+    x_idx: np.ndarray,
+    x_val: np.ndarray,
+    y_ptr: np.ndarray,
+    y_idx: np.ndarray,
+    y_val: np.ndarray,
+    kind: int,
+    min_support: int,
+    shrinkage: float,
+) -> np.ndarray:
+    """Row ``x`` of the untruncated similarity matrix ``top_similarities`` truncates (float32 over every x',
+    0 where there is none), by the same kernel: x is relabelled 0 (swapped with 0 in the y-major
+    indices) so one output row suffices, and the kernel visits that row alone (a stride of n_x).
+    O(co-ratings of x + n_x): what 'similar' needs for one item without keeping every list whole."""
+    n_x = len(x_ptr) - 1
+    lo, hi = int(x_ptr[x]), int(x_ptr[x + 1])
+    if n_x < 2 or hi == lo:
+        return np.zeros(n_x, dtype=np.float32)
+    ptr = np.zeros(n_x + 1, dtype=np.int64)
+    ptr[1:] = hi - lo  # only row 0 (x) has entries
+    idx = np.asarray(y_idx)
+    swapped = np.where(idx == x, 0, np.where(idx == 0, x, idx))
+    counts = np.zeros(1, dtype=np.int32)
+    nbrs = np.full((1, n_x - 1), -1, dtype=np.int32)
+    sims = np.zeros((1, n_x - 1), dtype=np.float32)
+    _native.top_similarities_chunk(
+        ptr, _i32(x_idx[lo:hi]), _f64(x_val[lo:hi]), _i64(y_ptr), _i32(swapped), _f64(y_val),
+        int(kind), int(min_support), float(shrinkage), counts, nbrs, sims, 0, n_x,
+    )  # fmt: skip
+    got = nbrs[0, : counts[0]]
+    out = np.zeros(n_x, dtype=np.float32)
+    out[np.where(got == 0, x, np.where(got == x, 0, got))] = sims[0, : counts[0]]
+    return out
 
 
 def predict_pairs(
