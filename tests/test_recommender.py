@@ -116,7 +116,7 @@ def test_item_features_by_name_string_or_list(names: object) -> None:
     assert len(rec.recommend(1, k=3)) == 3
 
 
-@pytest.mark.parametrize("name", ["ease", "itemknn", "rp3beta", "knn-baseline", "knn-basic"])
+@pytest.mark.parametrize("name", ["ease", "itemknn", "rp3beta", "knn-baseline", "knn-basic", "knn-zscore"])
 def test_similar_in_python_is_the_artifacts_list(name: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
     """One 'similar' for a model: Recommender.similar (notebook) and the exported artifact (CLI, API)
     give the same movies in the same order, co-support shrunk and support-floored in both; linear

@@ -52,6 +52,26 @@ def test_neighbour_lists_are_sparse_sorted_positive_and_bounded(tiny: Interactio
     np.testing.assert_allclose(sims, nb.data[nb.indptr[0] : nb.indptr[0] + 3])
 
 
+@pytest.mark.parametrize("name", ["knn-basic", "knn-means", "knn-zscore"])
+@pytest.mark.parametrize("similarity", ["msd", "cosine", "pearson"])
+def test_similarity_row_is_whole_and_agrees_with_the_kept_lists(
+    name: str, similarity: str, tiny: Interactions
+) -> None:
+    """'similar' reads each item's similarity row whole; where the prediction lists (truncated to
+    ``max_neighbours``) keep a neighbour, the row holds the same value, and it holds more neighbours."""
+    model = create(name, similarity=similarity, k=3, max_neighbours=3).fit(tiny)
+    longer = 0
+    for item in range(tiny.n_items):
+        row = model.similarity_row(item)
+        kept = model.neighbours_[item]
+        np.testing.assert_allclose(row[kept.indices], kept.data, rtol=1e-6)
+        assert row[item] == -np.inf and not (row == 0).any()  # no self, no zero similarity listed
+        longer += int(np.isfinite(row).sum() > kept.nnz)
+    assert longer > tiny.n_items // 2  # truncation to 3 cut most rows; 'similar' sees them whole
+    _, vals = model.similar_items(0, 5)
+    np.testing.assert_allclose(vals, np.sort(model.similarity_row(0))[::-1][:5], rtol=1e-6)
+
+
 def test_msd_by_hand() -> None:
     """Items 0 and 1 co-rated by two users with differences 1 and 0: msd = 1 / (mean sq diff + 1) = 1 / 1.5."""
     frame = pd.DataFrame(

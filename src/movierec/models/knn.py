@@ -172,7 +172,10 @@ class _KNN(ExplicitModel):
         csc = csr.tocsc()
         csc.sort_indices()
         self._y_major = csr if not self.user_based else csc  # item-based: rows are users (y)
-        self._x_major = csc if not self.user_based else csr
+        self._raw = (
+            csc,
+            csr,
+        )  # items × users and users × items, raw ratings: 'similar' rows (similarity_row)
         self._nb = sp.csr_matrix(self.neighbours_)
 
     # --- prediction ---------------------------------------------------------------------------
@@ -251,7 +254,7 @@ class _KNN(ExplicitModel):
             row = self._nb[item]
             out[row.indices] = row.data
             return out
-        x, y = self._x_major, self._y_major
+        x, y = self._raw
         sims = kernels.similarity_row(
             int(item), x.indptr, x.indices, x.data, y.indptr, y.indices, y.data,
             kind, int(self.min_support), float(self.shrinkage),

@@ -17,7 +17,7 @@ from movierec.scoring import base
 from movierec.scoring.base import Exported
 from movierec.scoring.neighbours import csr_arrays
 
-__all__ = ["KnnIndex", "Scorer", "export"]
+__all__ = ["KnnIndex", "RatingSimilarity", "Scorer", "export", "similar_spec"]
 
 #: pseudo-ratings shrinking a visitor's user offset towards 0
 USER_OFFSET_SHRINK = 5.0
@@ -46,15 +46,44 @@ def export(model: Any, n_users: int, n_items: int, threshold: float) -> Exported
         if ib is None or not has_biases
         else np.asarray(ib, np.float32),
     }
-    spec: dict[str, Any] = {"threshold": float(threshold)}
+    return arrays, {"threshold": float(threshold), **similar_spec(model)}
+
+
+def similar_spec(model: Any) -> dict[str, Any]:
+    """``{"similar": …}`` for a k-NN model whose 'similar' rows are recomputed whole from the training
+    ratings (``msd``, ``cosine``, ``pearson``: see :meth:`movierec.models.knn._KNN.similarity_row`), else {}."""
     kind = str(getattr(model, "similarity", "") or "").lower()
-    if kind in ("msd", "cosine", "pearson"):  # 'similar' recomputes the row whole (KNN.similarity_row)
-        spec["similar"] = {
-            "kind": kind,
-            "min_support": int(model.min_support),
-            "shrinkage": float(model.shrinkage),
-        }
-    return arrays, spec
+    if kind not in ("msd", "cosine", "pearson"):
+        return {}
+    how = {"kind": kind, "min_support": int(model.min_support), "shrinkage": float(model.shrinkage)}
+    return {"similar": how}
+
+
+class RatingSimilarity:
+    """An item's similarity row computed whole from the training ratings (users × items), the way the
+    model's kernel computes its neighbour lists; -inf where there is none."""
+
+    def __init__(self, seen: sp.csr_matrix, how: dict[str, Any]) -> None:
+        from movierec.models.knn import SIMILARITIES
+
+        self.users = seen
+        self.items = sp.csc_matrix(seen)
+        self.items.sort_indices()
+        self.kind = SIMILARITIES[str(how["kind"])]
+        self.min_support, self.shrinkage = int(how["min_support"]), float(how["shrinkage"])
+
+    def row(self, item: int) -> np.ndarray:
+        from movierec.models.kernels import accel
+
+        x, y = self.items, self.users
+        sims = accel.similarity_row(
+            int(item), x.indptr, x.indices, x.data, y.indptr, y.indices, y.data,
+            self.kind, self.min_support, self.shrinkage,
+        )  # fmt: skip
+        out = np.full(len(sims), -np.inf, dtype=np.float32)
+        keep = sims > 0
+        out[keep] = sims[keep]
+        return out
 
 
 class KnnIndex:
@@ -112,6 +141,7 @@ class Scorer(base.Scorer):
     def __init__(self, arrays: dict[str, np.ndarray], seen: sp.csr_matrix, spec: dict[str, Any]) -> None:
         super().__init__(arrays, seen, spec)
         self.index = KnnIndex(arrays)
+        self._similar: RatingSimilarity | None = None
         self.has_user_offset = bool(np.any(arrays["knn_y_offset"] != 0))
         n = self.n_items
         self.s = sp.csr_matrix(
@@ -149,18 +179,6 @@ class Scorer(base.Scorer):
         how = self.spec.get("similar")
         if not isinstance(how, dict):
             return super().similar_row(item)
-        from movierec.models.kernels import accel
-        from movierec.models.knn import SIMILARITIES
-
-        if not hasattr(self, "_item_major"):
-            self._item_major = sp.csc_matrix(self.seen)
-            self._item_major.sort_indices()
-        x, y = self._item_major, self.seen
-        sims = accel.similarity_row(
-            int(item), x.indptr, x.indices, x.data, y.indptr, y.indices, y.data,
-            SIMILARITIES[str(how["kind"])], int(how["min_support"]), float(how["shrinkage"]),
-        )  # fmt: skip
-        out = np.full(self.n_items, -np.inf, dtype=np.float32)
-        keep = sims > 0
-        out[keep] = sims[keep]
-        return out
+        if self._similar is None:
+            self._similar = RatingSimilarity(self.seen, how)
+        return self._similar.row(item)

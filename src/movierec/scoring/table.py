@@ -71,13 +71,17 @@ def export(model: Any, n_users: int, n_items: int, threshold: float) -> Exported
     vectors = model.item_embeddings() if hasattr(model, "item_embeddings") else None
     if vectors is not None and np.shape(vectors)[0] == n_items and np.all(np.isfinite(vectors)):
         arrays["item_vectors"] = np.ascontiguousarray(vectors, dtype=np.float32)  # NMF, Mult-VAE: 'similar'
-    return arrays, {"memory_bytes": memory_bytes(n_users, n_items), "visitors": "popularity"}
+    from movierec.scoring.knn import similar_spec
+
+    spec = {"memory_bytes": memory_bytes(n_users, n_items), "visitors": "popularity", **similar_spec(model)}
+    return arrays, spec
 
 
 class Scorer(base.Scorer):
     family: ClassVar[str] = "table"
     #: a visitor cannot be placed without the model: the artifact serves popularity and says so
     folds_in: bool = False
+    _similar: Any = None  # RatingSimilarity, built on the first 'similar' of a k-NN table
 
     def known(self, u: int) -> np.ndarray:
         return np.array(self.a["table_scores"][u], dtype=np.float32)
@@ -88,3 +92,15 @@ class Scorer(base.Scorer):
     def item_vectors(self) -> np.ndarray | None:
         """The model's item vectors where it has them (NMF's factors, Mult-VAE's decoder rows): 'similar'."""
         return self.a.get("item_vectors")
+
+    def similar_row(self, item: int) -> np.ndarray | None:
+        """k-NN models served as a table (knn-zscore, user-based k-NN): the item's similarity row under the
+        model's similarity, computed whole from the training ratings (as the knn family does)."""
+        how = self.spec.get("similar")
+        if not isinstance(how, dict):
+            return None
+        from movierec.scoring.knn import RatingSimilarity
+
+        if self._similar is None:
+            self._similar = RatingSimilarity(self.seen, how)
+        return self._similar.row(item)
