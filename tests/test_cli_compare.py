@@ -247,6 +247,16 @@ def test_parse_model_params() -> None:
         parse_model_params(["n_factors=5"], ["svd", "baseline"])
     with pytest.raises(ConfigError, match="not among --models"):
         parse_model_params(["als.factors=5"], ["svd"])
+    # a JSON value keeps its commas: only commas outside brackets and double quotes separate parameters
+    got = parse_model_params(
+        ['ensemble.bases={"ease": {"l2": 60}, "ials": {"factors": 64}},ensemble.folds=3', "sasrec.x=[1, 2]"],
+        ["ensemble", "sasrec"],
+    )
+    assert got == {
+        "ensemble": {"bases": {"ease": {"l2": 60}, "ials": {"factors": 64}}, "folds": 3},
+        "sasrec": {"x": [1, 2]},
+    }
+    assert parse_model_params(['svd.note="a,b",svd.k=2'], ["svd"]) == {"svd": {"note": "a,b", "k": 2}}
 
 
 def test_recommend_and_similar_from_an_artifact(

@@ -125,3 +125,22 @@ def test_tune_refuses_a_model_without_a_search_space_before_writing_anything(tmp
     assert list(tmp_path.iterdir()) == []  # no tuning/ folder left behind
     helptext = run("tune", "--help").stdout
     assert "any model with a search space" in " ".join(helptext.replace("│", " ").split())
+
+
+def test_tune_params_are_held_fixed_shown_and_written_to_best_toml(tmp_path) -> None:
+    import tomllib
+
+    out = tmp_path / "study"
+    proc = run("tune", "--model", "svd", "-n", "2", "--cv", "1", "--params", "factors=12,epochs=3",
+               "--out", str(out))  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert re.search(r"factors \(fixed\)\s*│\s*12\s*│", proc.stdout), proc.stdout
+    assert re.search(r"epochs \(fixed\)\s*│\s*3\s*│", proc.stdout), proc.stdout
+    best = tomllib.loads((out / "best.toml").read_text())["models"][0]["params"]
+    assert best["factors"] == 12 and best["epochs"] == 3 and "learning_rate" in best  # fixed + searched
+    trials = (out / "trials.csv").read_text()
+    assert "params_factors" not in trials  # never searched
+    again = run("tune", "--model", "svd", "--resume", "--params", "factors=20", "--out", str(out))
+    assert again.returncode == 2 and "keeps the fixed parameters" in again.stderr
+    bad = run("tune", "--model", "svd", "--params", "fctors=3", "--out", str(tmp_path / "bad"))
+    assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1 and "fctors" in bad.stderr

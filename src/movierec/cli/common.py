@@ -152,11 +152,32 @@ def option_group(
 ratings_options = option_group("source", RatingsSource, _SOURCE_OPTIONS)
 
 
+def _top_level_parts(item: str) -> list[str]:
+    """``item`` split at the commas outside brackets and quotes, so a JSON value keeps its own commas:
+    ``bases={"ease": {}, "ials": {}},folds=3`` → ``['bases={"ease": {}, "ials": {}}', 'folds=3']``."""
+    parts, depth, quote, start = [], 0, "", 0
+    for n, ch in enumerate(item):
+        if quote:
+            quote = "" if ch == quote and item[n - 1] != "\\" else quote
+        elif ch == '"':  # JSON's quotes (an apostrophe in a text value is just a character)
+            quote = ch
+        elif ch in "[{":
+            depth += 1
+        elif ch in "]}":
+            depth = max(0, depth - 1)
+        elif ch == "," and depth == 0:
+            parts.append(item[start:n])
+            start = n + 1
+    parts.append(item[start:])
+    return parts
+
+
 def _param_pairs(items: list[str] | None) -> Iterator[tuple[str, str, Any]]:
-    """``(part, key, value)`` of each ``KEY=VALUE`` in ``items`` (repeated options, each comma-separated);
-    values parsed as JSON when they can be (numbers, true, null), else kept as text."""
+    """``(part, key, value)`` of each ``KEY=VALUE`` in ``items`` (repeated options, each comma-separated
+    outside brackets and quotes); values parsed as JSON when they can be (numbers, true, null, lists,
+    objects), else kept as text."""
     for item in items or []:
-        for part in item.split(","):
+        for part in _top_level_parts(item):
             part = part.strip()
             if not part:
                 continue

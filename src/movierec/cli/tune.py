@@ -10,7 +10,18 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from movierec.cli.common import DATASET, JSON, SEED, USER_FEATURES, console, err_console, print_json, say
+from movierec.cli.common import (
+    DATASET,
+    JSON,
+    MODEL_PARAMS,
+    SEED,
+    USER_FEATURES,
+    console,
+    err_console,
+    parse_model_params,
+    print_json,
+    say,
+)
 from movierec.errors import ConfigError
 
 # the help names a few; the full list (every registered model with a search space) is computed on demand,
@@ -75,6 +86,7 @@ def tune_cmd(
     ),
     as_json: bool = JSON,
     user_features: str | None = USER_FEATURES,
+    params: list[str] = MODEL_PARAMS,
 ) -> None:
     """Search hyperparameters with seeded TPE and median pruning, on training folds only; write best.toml."""
     from movierec.tuning import check_request
@@ -82,6 +94,7 @@ def tune_cmd(
     if trials <= 0:
         raise ConfigError(f"--trials must be ≥ 1, got {trials}")
     model_name, metric, front_of = _model_and_metric(model, metric, pareto, resume, storage, study, out)
+    fixed = _fixed_params(model_name, params, resume)
     study_name = study or f"{model_name}-{metric.strip().lower()}"
     out_dir = out if out is not None else Path("tuning") / _slug(study_name)
     if storage is None:
@@ -107,8 +120,9 @@ def tune_cmd(
     # mistake as one line, without the data, before the progress display starts
     check_request(model_name, **options)
     result = _run_study(
-        dataset, model_name, options, out_dir, worker=worker, user_features=user_features, quiet=as_json
-    )
+        dataset, model_name, options, out_dir, worker=worker, user_features=user_features, quiet=as_json,
+        fixed=fixed,
+    )  # fmt: skip
     front = _pareto(storage, result.study_name, front_of, out_dir) if front_of else None
     check = _ranking_check(result, dataset, out_dir, seed=seed, threshold=threshold, test_size=test_size)
     if as_json:
@@ -163,6 +177,22 @@ def _model_and_metric(
     return model_name, metric, front_of
 
 
+def _fixed_params(model_name: str, params: list[str], resume: bool) -> dict[str, Any]:
+    """``--params``: hyperparameters held fixed in every trial (not searched) and in best.toml, checked
+    against the model's constructor before anything is written."""
+    if not params:
+        return {}
+    if resume:
+        raise ConfigError(
+            "--params with --resume: a resumed study keeps the fixed parameters it was created with"
+        )
+    from movierec.models.registry import create
+
+    fixed = parse_model_params(params, [model_name])[model_name]
+    create(model_name, **fixed)  # an unknown name or a bad value fails here, in one line
+    return fixed
+
+
 def _run_study(
     dataset: str,
     model_name: str,
@@ -172,6 +202,7 @@ def _run_study(
     worker: int,
     user_features: str | None,
     quiet: bool,
+    fixed: dict[str, Any] | None = None,
 ) -> Any:
     """:func:`movierec.tuning.tune` under a progress bar (one step per trial, best and last values)."""
     from movierec.tuning import tune
@@ -200,6 +231,7 @@ def _run_study(
             out=out_dir,
             worker=worker,
             user_features=user_features,
+            fixed_params=fixed or None,
             **options,
         )
 
@@ -214,6 +246,9 @@ def _print_result(result: Any) -> None:
     table.add_column("value", justify="right")
     for key, value in result.best_params.items():
         table.add_row(key, f"{value:.6g}" if isinstance(value, float) else str(value))
+    for key, value in (result.settings.get("fixed_params") or {}).items():
+        if key not in result.best_params:  # --params: held in every trial
+            table.add_row(f"{key} (fixed)", f"{value:.6g}" if isinstance(value, float) else str(value))
     console.print(table)
     if result.best_value is not None:
         console.print(
