@@ -247,8 +247,15 @@ def _print_result(result: Any) -> None:
     for key, value in result.best_params.items():
         table.add_row(key, f"{value:.6g}" if isinstance(value, float) else str(value))
     for key, value in (result.settings.get("fixed_params") or {}).items():
-        if key not in result.best_params:  # --params: held in every trial
-            table.add_row(f"{key} (fixed)", f"{value:.6g}" if isinstance(value, float) else str(value))
+        if key not in result.best_params:  # --params: held in every trial, shown as it would be typed
+            shown = (
+                f"{value:.6g}"
+                if isinstance(value, float)
+                else json.dumps(value)
+                if isinstance(value, dict | list)
+                else str(value)
+            )
+            table.add_row(f"{key} (fixed)", shown)
     console.print(table)
     if result.best_value is not None:
         console.print(
