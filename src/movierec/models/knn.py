@@ -172,10 +172,8 @@ class _KNN(ExplicitModel):
         csc = csr.tocsc()
         csc.sort_indices()
         self._y_major = csr if not self.user_based else csc  # item-based: rows are users (y)
-        self._raw = (
-            csc,
-            csr,
-        )  # items × users and users × items, raw ratings: 'similar' rows (similarity_row)
+        # items × users and users × items with the raw ratings: the rows 'similar' reads (similarity_row)
+        self._raw = (csc, csr)
         self._nb = sp.csr_matrix(self.neighbours_)
 
     # --- prediction ---------------------------------------------------------------------------
