@@ -96,13 +96,7 @@ def tune_cmd(
     model_name, metric, front_of = _model_and_metric(model, metric, pareto, resume, storage, study, out)
     fixed = _fixed_params(model_name, params, resume)
     study_name = study or f"{model_name}-{metric.strip().lower()}"
-    out_dir = out if out is not None else Path("tuning") / _slug(study_name)
-    if storage is None:
-        try:
-            out_dir.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise ConfigError(f"--out {out_dir}: cannot create the folder ({exc.strerror})") from exc
-        storage = f"sqlite:///{out_dir / 'study.db'}"
+    out_dir, storage = _output(out, storage, study_name)
     options: dict[str, Any] = dict(
         metric=metric,
         n_trials=trials,
@@ -175,6 +169,19 @@ def _model_and_metric(
         metric = with_terms(metric, front_of)
     parse_metric(metric, model_kind=model_kind(model_name))
     return model_name, metric, front_of
+
+
+def _output(out: Path | None, storage: str | None, study_name: str) -> tuple[Path, str]:
+    """The output folder (``--out``, default tuning/STUDY) and the study's storage URL (default: a SQLite
+    file in that folder, which is then created)."""
+    out_dir = out if out is not None else Path("tuning") / _slug(study_name)
+    if storage is None:
+        try:
+            out_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(f"--out {out_dir}: cannot create the folder ({exc.strerror})") from exc
+        storage = f"sqlite:///{out_dir / 'study.db'}"
+    return out_dir, storage
 
 
 def _fixed_params(model_name: str, params: list[str], resume: bool) -> dict[str, Any]:
