@@ -161,3 +161,27 @@ def test_a_table_model_without_item_vectors_has_no_similar(fitted) -> None:
     _, train, art, _ = fitted["slope-one"]
     with pytest.raises(ConfigError, match="no item vectors or neighbour lists"):
         art.similar_rows(train.item_map.to_raw(3), k=5)
+
+
+def test_a_table_too_large_for_the_data_is_refused_before_training(
+    movies: Dataset, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """export (and recommend) check the table's size against the data before fitting: a model that
+    would be refused after training is refused first (the limit lowered so that 40 × 60 is too large)."""
+    from movierec.scoring import table
+    from movierec.serving.pipeline import train_and_export
+
+    monkeypatch.setattr(table, "MAX_BYTES", 1024)
+    from movierec.models.classic import SlopeOne
+
+    fitted: list[str] = []
+    real_fit = SlopeOne._fit
+    # a spy, not a stand-in: it records the call and trains for real
+    monkeypatch.setattr(SlopeOne, "_fit", lambda self, train: fitted.append("fit") or real_fit(self, train))
+    with pytest.raises(ConfigError, match=r"cannot export 'slope-one' for \d+ users × \d+ items"):
+        train_and_export(movies, "slope-one", {}, tmp_path / "so", check=False)
+    assert fitted == [] and not (tmp_path / "so").exists()
+    with pytest.raises(ConfigError, match="cannot export 'knn-means'"):  # user-based k-NN: a table too
+        train_and_export(movies, "knn-means", {"user_based": True, "k": 5}, tmp_path / "knn", check=False)
+    path = train_and_export(movies, "svd", {"n_epochs": 2}, tmp_path / "svd", check=False).path
+    assert path.is_dir()  # a compact family is not concerned

@@ -368,6 +368,9 @@ def _model_and_data(
         from movierec.features import build_item_features
 
         fit_kw["item_features"] = build_item_features(ds, train.item_map, item_features)
+    from movierec.scoring.table import check_table_before_training
+
+    check_table_before_training(m, train)
     with err_console.status(f"fitting {name} on {ds.name}"):
         m.fit(train, **fit_kw)
     return m, ds, train

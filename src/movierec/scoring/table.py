@@ -26,7 +26,7 @@ from movierec.errors import ConfigError
 from movierec.scoring import base
 from movierec.scoring.base import Exported
 
-__all__ = ["MAX_BYTES", "Scorer", "export", "memory_bytes"]
+__all__ = ["MAX_BYTES", "Scorer", "check_size", "check_table_before_training", "export", "memory_bytes"]
 
 #: the largest table export writes (1 GiB: ~16k users × 16k items)
 MAX_BYTES = 2**30
@@ -47,6 +47,15 @@ def check_size(name: str, n_users: int, n_items: int) -> None:
             f"and a table of every user's scores would take {size / 2**30:.1f} GiB (limit "
             f"{MAX_BYTES / 2**30:.0f} GiB); export a model with factors or neighbour lists (svd, ease, itemknn, als)"
         )
+
+
+def check_table_before_training(model: Any, train: Any) -> None:
+    """Refuse an unfitted model that would be served as a table too large for ``train`` (its users ×
+    items), before training: ``export`` and ``recommend`` would otherwise train, then refuse."""
+    from movierec.scoring import family_of
+
+    if family_of(model) == "table":
+        check_size(str(getattr(model, "name", model)), train.n_users, train.n_items)
 
 
 def _raw_scores(model: Any, users: np.ndarray) -> np.ndarray:

@@ -66,6 +66,7 @@ def train_and_export(
     """
     from movierec.models.base import seeded, training_view
     from movierec.models.registry import create
+    from movierec.scoring.table import check_table_before_training
     from movierec.serving.artifact import export_artifact, exportable
 
     status = status or (lambda _text: contextlib.nullcontext())
@@ -84,6 +85,7 @@ def train_and_export(
     else:
         raw_train, train, test = inter, inter, None
     _warn_if_too_little(model, train, say)
+    check_table_before_training(mdl, train)
     with status(f"training {model} on {train.n_ratings:,} interactions"):
         mdl.fit(train, **fit_kwargs)
     metrics = None
