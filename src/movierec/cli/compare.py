@@ -355,6 +355,7 @@ def _model_and_data(
     """
     from movierec.models.base import seeded, training_view
     from movierec.models.registry import create
+    from movierec.scoring.table import check_table_before_training
     from movierec.serving.artifact import exportable
 
     name = model.strip().lower()
@@ -368,8 +369,6 @@ def _model_and_data(
         from movierec.features import build_item_features
 
         fit_kw["item_features"] = build_item_features(ds, train.item_map, item_features)
-    from movierec.scoring.table import check_table_before_training
-
     check_table_before_training(m, train)
     with err_console.status(f"fitting {name} on {ds.name}"):
         m.fit(train, **fit_kw)

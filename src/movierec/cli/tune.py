@@ -243,6 +243,13 @@ def _run_study(
         )
 
 
+def _shown(value: Any) -> str:
+    """A hyperparameter as it would be typed: floats to 6 significant digits, dicts and lists as JSON."""
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return json.dumps(value) if isinstance(value, dict | list) else str(value)
+
+
 def _print_result(result: Any) -> None:
     """The best hyperparameters, the validation and test figures, and the files written."""
     table = Table(
@@ -252,17 +259,10 @@ def _print_result(result: Any) -> None:
     table.add_column("hyperparameter")
     table.add_column("value", justify="right")
     for key, value in result.best_params.items():
-        table.add_row(key, f"{value:.6g}" if isinstance(value, float) else str(value))
+        table.add_row(key, _shown(value))
     for key, value in (result.settings.get("fixed_params") or {}).items():
-        if key not in result.best_params:  # --params: held in every trial, shown as it would be typed
-            shown = (
-                f"{value:.6g}"
-                if isinstance(value, float)
-                else json.dumps(value)
-                if isinstance(value, dict | list)
-                else str(value)
-            )
-            table.add_row(f"{key} (fixed)", shown)
+        if key not in result.best_params:  # --params: held in every trial
+            table.add_row(f"{key} (fixed)", _shown(value))
     console.print(table)
     if result.best_value is not None:
         console.print(

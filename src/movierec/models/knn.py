@@ -48,6 +48,47 @@ SIMILARITIES = {
 DEFAULT_MAX_NEIGHBOURS = 600
 
 
+def rows_from_ratings(similarity: str) -> bool:
+    """Whether 'similar' computes an item's row whole from the ratings (``msd``, ``cosine``, ``pearson``:
+    unshrunk, so the truncated prediction lists hold mostly items with a handful of co-raters) rather
+    than reading its neighbour list (``pearson_baseline``, shrunk already)."""
+    return SIMILARITIES[similarity.lower()] != kernels.PEARSON_BASELINE
+
+
+class RatingSimilarity:
+    """Items' similarity rows computed whole from the ratings (users × items), by the kernel that builds
+    the neighbour lists (:func:`movierec.models.kernels.accel.similarity_row`); the model's 'similar' and
+    the artifact's (knn and table families) both read them here."""
+
+    def __init__(
+        self,
+        ratings: sp.csr_matrix,
+        similarity: str,
+        min_support: int,
+        shrinkage: float,
+        by_item: sp.csc_matrix | None = None,
+    ) -> None:
+        self.users = sp.csr_matrix(ratings)
+        if by_item is None:
+            by_item = self.users.tocsc()
+            by_item.sort_indices()
+        self.items = by_item
+        self.kind = SIMILARITIES[similarity.lower()]
+        self.min_support, self.shrinkage = int(min_support), float(shrinkage)
+
+    def row(self, item: int) -> np.ndarray:
+        """Item ``item``'s similarity to every item (float32), -inf where there is none."""
+        x, y = self.items, self.users
+        sims = kernels.similarity_row(
+            int(item), x.indptr, x.indices, x.data, y.indptr, y.indices, y.data,
+            self.kind, self.min_support, self.shrinkage,
+        )  # fmt: skip
+        out = np.full(len(sims), -np.inf, dtype=np.float32)
+        keep = sims > 0
+        out[keep] = sims[keep]
+        return out
+
+
 class _KNN(ExplicitModel):
     """Shared fit/predict of the three neighbourhood models; subclasses set the offsets."""
 
@@ -172,8 +213,10 @@ class _KNN(ExplicitModel):
         csc = csr.tocsc()
         csc.sort_indices()
         self._y_major = csr if not self.user_based else csc  # item-based: rows are users (y)
-        # items × users and users × items with the raw ratings: the rows 'similar' reads (similarity_row)
-        self._raw = (csc, csr)
+        # the raw ratings (knn-zscore z-scores _y_major below): the rows 'similar' reads (similarity_row)
+        self._rows = RatingSimilarity(
+            csr, str(self.similarity), self.min_support, self.shrinkage, by_item=csc
+        )
         self._nb = sp.csr_matrix(self.neighbours_)
 
     # --- prediction ---------------------------------------------------------------------------
@@ -246,19 +289,11 @@ class _KNN(ExplicitModel):
         shrinkage to promote. So the row is computed whole, by the same kernel, from the ratings.
         ``pearson_baseline`` is shrunk already (its lists hold Toy Story 2, Aladdin): its list is used.
         """
+        if rows_from_ratings(str(self.similarity)):
+            return self._rows.row(item)
         out = np.full(self.n_items_, -np.inf, dtype=np.float32)
-        kind = SIMILARITIES[str(self.similarity).lower()]
-        if kind == kernels.PEARSON_BASELINE:
-            row = self._nb[item]
-            out[row.indices] = row.data
-            return out
-        x, y = self._raw
-        sims = kernels.similarity_row(
-            int(item), x.indptr, x.indices, x.data, y.indptr, y.indices, y.data,
-            kind, int(self.min_support), float(self.shrinkage),
-        )  # fmt: skip
-        keep = sims > 0
-        out[keep] = sims[keep]
+        row = self._nb[item]
+        out[row.indices] = row.data
         return out
 
     def item_embeddings(self) -> np.ndarray | None:

@@ -17,7 +17,7 @@ from movierec.scoring import base
 from movierec.scoring.base import Exported
 from movierec.scoring.neighbours import csr_arrays
 
-__all__ = ["KnnIndex", "RatingSimilarity", "Scorer", "export", "similar_spec"]
+__all__ = ["KnnIndex", "Scorer", "SimilarRows", "export", "similar_spec"]
 
 #: pseudo-ratings shrinking a visitor's user offset towards 0
 USER_OFFSET_SHRINK = 5.0
@@ -50,40 +50,37 @@ def export(model: Any, n_users: int, n_items: int, threshold: float) -> Exported
 
 
 def similar_spec(model: Any) -> dict[str, Any]:
-    """``{"similar": …}`` for a k-NN model whose 'similar' rows are recomputed whole from the training
-    ratings (``msd``, ``cosine``, ``pearson``: see :meth:`movierec.models.knn._KNN.similarity_row`), else {}."""
-    kind = str(getattr(model, "similarity", "") or "").lower()
-    if kind not in ("msd", "cosine", "pearson"):
+    """``{"similar": …}`` for a k-NN model whose 'similar' rows are computed whole from the training
+    ratings (:func:`movierec.models.knn.rows_from_ratings`), else {}."""
+    from movierec.models.knn import SIMILARITIES, rows_from_ratings
+
+    kind = getattr(model, "similarity", None)
+    if not isinstance(kind, str) or kind.lower() not in SIMILARITIES or not rows_from_ratings(kind):
         return {}
-    how = {"kind": kind, "min_support": int(model.min_support), "shrinkage": float(model.shrinkage)}
-    return {"similar": how}
+    return {
+        "similar": {"kind": kind, "min_support": int(model.min_support), "shrinkage": float(model.shrinkage)}
+    }
 
 
-class RatingSimilarity:
-    """An item's similarity row computed whole from the training ratings (users × items), the way the
-    model's kernel computes its neighbour lists; -inf where there is none."""
+class SimilarRows:
+    """A scorer's 'similar' rows from the training ratings when its spec says so (:func:`similar_spec`),
+    the :class:`movierec.models.knn.RatingSimilarity` built on first use; ``row`` is None otherwise."""
 
-    def __init__(self, seen: sp.csr_matrix, how: dict[str, Any]) -> None:
-        from movierec.models.knn import SIMILARITIES
+    def __init__(self, seen: sp.csr_matrix, spec: dict[str, Any]) -> None:
+        self.seen, self.how = seen, spec.get("similar")
+        self._rows: Any = None
 
-        self.users = seen
-        self.items = sp.csc_matrix(seen)
-        self.items.sort_indices()
-        self.kind = SIMILARITIES[str(how["kind"])]
-        self.min_support, self.shrinkage = int(how["min_support"]), float(how["shrinkage"])
+    def row(self, item: int) -> np.ndarray | None:
+        if not isinstance(self.how, dict):
+            return None
+        if self._rows is None:
+            from movierec.models.knn import RatingSimilarity
 
-    def row(self, item: int) -> np.ndarray:
-        from movierec.models.kernels import accel
-
-        x, y = self.items, self.users
-        sims = accel.similarity_row(
-            int(item), x.indptr, x.indices, x.data, y.indptr, y.indices, y.data,
-            self.kind, self.min_support, self.shrinkage,
-        )  # fmt: skip
-        out = np.full(len(sims), -np.inf, dtype=np.float32)
-        keep = sims > 0
-        out[keep] = sims[keep]
-        return out
+            h = self.how
+            self._rows = RatingSimilarity(
+                self.seen, str(h["kind"]), int(h["min_support"]), float(h["shrinkage"])
+            )
+        return self._rows.row(item)
 
 
 class KnnIndex:
@@ -141,7 +138,7 @@ class Scorer(base.Scorer):
     def __init__(self, arrays: dict[str, np.ndarray], seen: sp.csr_matrix, spec: dict[str, Any]) -> None:
         super().__init__(arrays, seen, spec)
         self.index = KnnIndex(arrays)
-        self._similar: RatingSimilarity | None = None
+        self._similar = SimilarRows(seen, spec)
         self.has_user_offset = bool(np.any(arrays["knn_y_offset"] != 0))
         n = self.n_items
         self.s = sp.csr_matrix(
@@ -176,9 +173,5 @@ class Scorer(base.Scorer):
         """The item's similarity to every item, computed whole from the training ratings under ``msd``,
         ``cosine`` and ``pearson`` (their truncated lists hold mostly items with a handful of co-raters;
         see :meth:`movierec.models.knn._KNN.similarity_row`), else from the neighbour lists."""
-        how = self.spec.get("similar")
-        if not isinstance(how, dict):
-            return super().similar_row(item)
-        if self._similar is None:
-            self._similar = RatingSimilarity(self.seen, how)
-        return self._similar.row(item)
+        row = self._similar.row(item)
+        return super().similar_row(item) if row is None else row

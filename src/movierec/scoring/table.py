@@ -13,7 +13,7 @@ A person not in training cannot be placed without the model, so :meth:`Scorer.fo
 ``None`` and the API answers with popularity, saying why (``Artifact.recommend_for_new_user``).
 Where the model has item vectors (NMF's factors, Mult-VAE's decoder rows) they are stored too, and
 'similar' ranks by their cosine, as for the factor family; a k-NN model's 'similar' reads its
-similarity rows from the training ratings (:class:`movierec.scoring.knn.RatingSimilarity`).
+similarity rows from the training ratings (:class:`movierec.models.knn.RatingSimilarity`).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import numpy as np
+import scipy.sparse as sp
 
 from movierec.errors import ConfigError
 from movierec.scoring import base
@@ -91,7 +92,12 @@ class Scorer(base.Scorer):
     family: ClassVar[str] = "table"
     #: a visitor cannot be placed without the model: the artifact serves popularity and says so
     folds_in: bool = False
-    _similar: Any = None  # RatingSimilarity, built on the first 'similar' of a k-NN table
+
+    def __init__(self, arrays: dict[str, np.ndarray], seen: sp.csr_matrix, spec: dict[str, Any]) -> None:
+        from movierec.scoring.knn import SimilarRows
+
+        super().__init__(arrays, seen, spec)
+        self._similar = SimilarRows(seen, spec)  # a k-NN table's 'similar' (knn-zscore, user-based)
 
     def known(self, u: int) -> np.ndarray:
         return np.array(self.a["table_scores"][u], dtype=np.float32)
@@ -106,11 +112,4 @@ class Scorer(base.Scorer):
     def similar_row(self, item: int) -> np.ndarray | None:
         """k-NN models served as a table (knn-zscore, user-based k-NN): the item's similarity row under the
         model's similarity, computed whole from the training ratings (as the knn family does)."""
-        how = self.spec.get("similar")
-        if not isinstance(how, dict):
-            return None
-        from movierec.scoring.knn import RatingSimilarity
-
-        if self._similar is None:
-            self._similar = RatingSimilarity(self.seen, how)
         return self._similar.row(item)
