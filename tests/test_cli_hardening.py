@@ -3,6 +3,9 @@ too little training data is said out loud."""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -67,3 +70,64 @@ def test_exporting_from_one_rating_warns(tmp_path: Path, capsys) -> None:
         ["export", "--model", "svd", "--ratings", str(one), "--out", str(tmp_path / "a")], capsys
     )
     assert code == 0 and "too little data" in " ".join(err.split()) and "only 1 interactions" in err
+
+
+def _cli_without(module: str, args: list[str]) -> subprocess.CompletedProcess[str]:
+    """``movierec ARGS`` in a fresh interpreter where importing ``module`` fails as if it were not
+    installed (``sys.modules[module] = None``: both ``import`` and ``find_spec`` then report it missing)."""
+    import sys
+
+    code = (
+        f"import runpy, sys; sys.modules[{module!r}] = None; sys.argv = ['movierec', *{args!r}]; "
+        "runpy.run_module('movierec', run_name='__main__')"
+    )
+    env = {**os.environ, "COLUMNS": "200", "MOVIEREC_PROGRESS": "plain"}
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, env=env)
+
+
+@pytest.mark.parametrize(
+    ("module", "models", "needle"),
+    [
+        ("torch", "popularity,ease,sasrec", "model 'sasrec' needs torch: pip install torch==2.13.0 'movierec[seq]'"),
+        ("torch", "ease,mult-vae", "model 'mult-vae' needs torch"),
+        ("lightfm", "ease,lightfm:bpr", "model 'lightfm:bpr' needs lightfm: pip install 'movierec[reference]'"),
+        ("implicit", "ease,als", "model 'als' needs implicit: pip install 'movierec[report]'"),
+        ("cornac", "ease,cornac:bpr", "model 'cornac:bpr' needs cornac"),
+    ],
+)  # fmt: skip
+def test_a_model_whose_library_is_missing_stops_compare_before_any_model_trains(
+    module: str, models: str, needle: str
+) -> None:
+    """compare used to train and evaluate every model before the one whose library was missing, then fail
+    (`compare --models popularity,ease,markov,sasrec` without torch: three fits, then "needs torch")."""
+    out = _cli_without(module, ["compare", "--models", models])
+    assert out.returncode == 2, (out.returncode, out.stdout[-1500:], out.stderr[-1500:])
+    text = out.stdout + out.stderr
+    assert needle in text, text[-1500:]
+    assert "fitted in" not in text and "fitting" not in text, text[-1500:]  # nothing trained first
+
+
+def test_an_ensemble_with_a_base_whose_library_is_missing_is_refused_before_training() -> None:
+    out = _cli_without(
+        "implicit",
+        ["recommend", "--user", "1", "--model", "ensemble", "--params", 'bases={"ease": {}, "als": {}}'],
+    )
+    assert out.returncode == 2, (out.stdout[-1500:], out.stderr[-1500:])
+    assert "ensemble base 'als' needs implicit: pip install 'movierec[report]'" in out.stdout + out.stderr
+
+
+def test_models_lists_what_to_install_for_a_model_whose_library_is_missing() -> None:
+    out = _cli_without("torch", ["models", "--json"])
+    assert out.returncode == 0, out.stderr[-1500:]
+    infos = {i["name"]: i for i in json.loads(out.stdout)}
+    assert infos["sasrec"]["available"] is False and infos["recvae"]["available"] is False
+    assert infos["sasrec"]["install"] == "pip install torch==2.13.0 'movierec[seq]'"
+    assert infos["ease"]["available"] is True  # only the models that need torch
+
+
+def test_tune_refuses_a_model_whose_library_is_missing_before_any_trial_or_folder(tmp_path: Path) -> None:
+    out = _cli_without("torch", ["tune", "--model", "recvae", "--trials", "2", "--out", str(tmp_path / "t")])
+    assert out.returncode == 2, (out.stdout[-1500:], out.stderr[-1500:])
+    text = out.stdout + out.stderr
+    assert "model 'recvae' needs torch" in text and "Trial" not in text, text[-1500:]
+    assert not (tmp_path / "t").exists()

@@ -13,14 +13,18 @@ from movierec.errors import ConfigError
 
 def model_info(name: str) -> dict[str, Any]:
     """One model's facts: kind, class, the extra it needs, first docstring line, parameters and defaults."""
-    from movierec.models.registry import MODELS, get_class
+    from movierec.models.registry import MODELS, get_class, missing_requirement
 
     module, cls_name, extra = MODELS[name]
     info: dict[str, Any] = {"name": name, "class": f"{module}.{cls_name}", "extra": extra}
+    unavailable = {**info, "available": False, "kind": None, "params": {}}
     try:
         cls = get_class(name)
     except (ConfigError, ImportError) as exc:  # an optional dependency is missing
-        return {**info, "available": False, "kind": None, "summary": str(exc), "params": {}}
+        return {**unavailable, "summary": str(exc), "install": f"pip install 'movierec[{extra}]'"}
+    why = missing_requirement(cls)  # "needs torch: pip install …"
+    if why:
+        return {**unavailable, "summary": f"{name} {why}", "install": why.split(": ", 1)[1]}
     params: dict[str, Any] = {}
     for p in inspect.signature(cls.__init__).parameters.values():
         if p.name == "self" or p.kind in (p.VAR_KEYWORD, p.VAR_POSITIONAL):
@@ -100,7 +104,7 @@ def models_cmd(
     table.add_column("parameters (defaults)")
     for info in infos:
         if not info["available"]:
-            learns, params = "–", f"needs pip install 'movierec[{info['extra']}]'"
+            learns, params = "–", f"needs {info['install']}"
         else:
             learns = (
                 "sequences"

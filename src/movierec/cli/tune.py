@@ -138,7 +138,7 @@ def _model_and_metric(
     out: Path | None,
 ) -> tuple[str, str, list[str]]:
     """The model and metric to tune (a resumed study's own when not given) and the Pareto pair, if any."""
-    from movierec.models.registry import get_class, model_kind
+    from movierec.models.registry import check_requirements, model_kind
     from movierec.tuning import parse_metric
 
     if model is None and not resume:
@@ -155,9 +155,9 @@ def _model_and_metric(
     else:
         from movierec.tuning import resolve_space
 
-        get_class(model)
         model_name = model.strip().lower()
         resolve_space(model_name)  # a model without a search space fails before the output folder exists
+    check_requirements(model_name)  # and one whose library is missing, before any trial
     metric = metric or ("rmse" if model_kind(model_name) == "explicit" else "ndcg@10")
     front_of: list[str] = []
     if pareto is not None:

@@ -36,6 +36,7 @@ class ALS(FactorParams, FactorRecommender, WeightedRecommender):
     """
 
     name: ClassVar[str] = "als"
+    requires: ClassVar[dict[str, str]] = {"implicit": "pip install 'movierec[report]'"}  # implicit's solver
     search_space: ClassVar[SearchSpace] = {
         "factors": FACTORS,
         "regularization": REG,

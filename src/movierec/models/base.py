@@ -38,6 +38,8 @@ from movierec.models.params import SHARED_CONSTRAINTS, Constraint, validate_para
 
 __all__ = [
     "HYPERPARAMETER_ALIASES",
+    "REFERENCE_INSTALL",
+    "TORCH_INSTALL",
     "BaseRecommender",
     "EpochCallback",
     "ExplicitRecommender",
@@ -67,6 +69,10 @@ Iterative models take ``on_epoch: EpochCallback | None = None`` as a keyword of 
 progress bars, training curves and Optuna pruning) and keep ``history_``, a list of per-epoch
 dicts (``{"epoch": 1, "loss": …}``), which ``save`` stores as JSON.
 """
+
+#: install commands named in :attr:`BaseRecommender.requires`
+TORCH_INSTALL = "pip install torch==2.13.0 'movierec[seq]'"
+REFERENCE_INSTALL = "pip install 'movierec[reference]'"
 
 
 TrainsOn = Literal["ratings", "interactions", "sequences"]
@@ -374,6 +380,10 @@ class BaseRecommender:
     _declared_aliases: ClassVar[dict[str, str]] = {}
     #: attributes (besides ndarray attributes ending in ``_``) that ``save`` keeps as JSON
     _json_state: ClassVar[tuple[str, ...]] = ()
+    #: optional modules the model imports when it trains → the install command that provides them;
+    #: :func:`movierec.models.registry.create` checks them (without importing) so a missing one stops
+    #: ``compare``, ``export`` or ``tune`` before any model trains, not after the others have
+    requires: ClassVar[dict[str, str]] = {}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

@@ -16,8 +16,9 @@ one of the model's own hyperparameters.
 from __future__ import annotations
 
 from dataclasses import KW_ONLY
+from typing import ClassVar
 
-from movierec.models.base import BaseRecommender
+from movierec.models.base import TORCH_INSTALL, BaseRecommender
 
 __all__ = ["FactorParams", "SGDFactorParams", "SeededParams", "TorchTrainerParams"]
 
@@ -56,6 +57,8 @@ class TorchTrainerParams(SeededParams):
     """The torch-trainer group: ``epochs`` over the data in mini-batches of ``batch_size`` (users,
     windows or sessions), Adam at ``learning_rate``; ``n_threads`` torch intra-op threads (1 by
     default: torch's threads spin-wait, and on a shared machine two made a tiny fit 25× slower)."""
+
+    requires: ClassVar[dict[str, str]] = {"torch": TORCH_INSTALL}
 
     _: KW_ONLY
     epochs: int = 100

@@ -20,9 +20,11 @@ __all__ = [
     "available",
     "base_specs",
     "canonical_params",
+    "check_requirements",
     "create",
     "get_class",
     "merge_params",
+    "missing_requirement",
     "model_kind",
     "split_model_params",
 ]
@@ -170,7 +172,8 @@ def base_specs(
         name = str(label).split("#", 1)[0].strip().lower()
         if name == owner:
             raise ConfigError(f"{article} {owner} cannot contain another {owner}")
-        why = refuse(get_class(name))
+        cls = get_class(name)
+        why = refuse(cls) or missing_requirement(cls)
         if why:
             raise ConfigError(f"{owner} base {name!r} {why}")
         if params is None:
@@ -181,9 +184,33 @@ def base_specs(
     return out
 
 
+def missing_requirement(cls: type[BaseRecommender]) -> str | None:
+    """``"needs torch: pip install …"`` for the first module in ``cls.requires`` this install lacks, else
+    ``None``. Checked with ``find_spec`` (nothing is imported: torch alone takes seconds to import)."""
+    for module, install in getattr(cls, "requires", {}).items():
+        try:
+            found = importlib.util.find_spec(module) is not None
+        except (ImportError, ValueError):  # a parent package missing, or a module left half-imported
+            found = False
+        if not found:
+            return f"needs {module}: {install}"
+    return None
+
+
+def check_requirements(name: str, cls: type[BaseRecommender] | None = None) -> None:
+    """ConfigError ``model 'sasrec' needs torch: pip install …`` when model ``name`` cannot train here."""
+    why = missing_requirement(cls if cls is not None else get_class(name))
+    if why:
+        raise ConfigError(f"model {name!r} {why}")
+
+
 def create(name: str, **params: Any) -> BaseRecommender:
-    """Instantiate a model by registry name with hyperparameters (validated by the class)."""
+    """Instantiate a model by registry name with hyperparameters (validated by the class).
+
+    A model whose optional modules are missing (:attr:`BaseRecommender.requires`) is refused here, so
+    ``compare``, ``tune`` and ``export``, which create every model before training any, stop at once."""
     cls = get_class(name)
+    check_requirements(name, cls)
     try:
         return cls(**params)
     except TypeError as exc:

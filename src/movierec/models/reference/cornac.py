@@ -18,7 +18,13 @@ import numpy as np
 
 from movierec.errors import ConfigError, DataError
 from movierec.interactions import Interactions
-from movierec.models.base import BaseRecommender, check_positive, check_random_state
+from movierec.models.base import (
+    REFERENCE_INSTALL,
+    TORCH_INSTALL,
+    BaseRecommender,
+    check_positive,
+    check_random_state,
+)
 from movierec.models.groups import SGDFactorParams, TorchTrainerParams
 from movierec.models.params import NON_NEGATIVE, POSITIVE_INT, Constraint, Options
 
@@ -52,6 +58,7 @@ class CornacBPR(SGDFactorParams, BaseRecommender):
 
     name: ClassVar[str] = "cornac:bpr"
     kind: ClassVar[str] = "implicit"
+    requires: ClassVar[dict[str, str]] = {"cornac": REFERENCE_INSTALL}
     _aliases: ClassVar[dict[str, str]] = {  # Cornac's spellings
         "k": "factors",
         "max_iter": "epochs",
@@ -102,6 +109,7 @@ class CornacBiVAE(TorchTrainerParams, BaseRecommender):
 
     name: ClassVar[str] = "cornac:bivae"
     kind: ClassVar[str] = "implicit"
+    requires: ClassVar[dict[str, str]] = {"cornac": REFERENCE_INSTALL, "torch": TORCH_INSTALL}
     _aliases: ClassVar[dict[str, str]] = {"k": "factors", "n_epochs": "epochs"}  # Cornac's spellings
     _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {
         "act_fn": [Options("sigmoid", "tanh", "elu", "relu", "relu6")],

@@ -14,7 +14,7 @@ import numpy as np
 
 from movierec.errors import ConfigError, DataError
 from movierec.interactions import Interactions
-from movierec.models.base import EpochCallback, FactorRecommender, Tags, check_random_state
+from movierec.models.base import REFERENCE_INSTALL, EpochCallback, FactorRecommender, Tags, check_random_state
 from movierec.models.groups import SGDFactorParams
 from movierec.models.params import NON_NEGATIVE_INT, Constraint
 from movierec.models.weighting import WeightedRecommender, weighted_csr
@@ -27,6 +27,7 @@ class ImplicitBPR(SGDFactorParams, FactorRecommender, WeightedRecommender):
     ``epochs``; ``num_threads=1`` by default so a seed gives the same model."""
 
     name: ClassVar[str] = "implicit:bpr"
+    requires: ClassVar[dict[str, str]] = {"implicit": REFERENCE_INSTALL}
     tags: ClassVar[Tags] = Tags()
     _json_state: ClassVar[tuple[str, ...]] = ("history_",)
 

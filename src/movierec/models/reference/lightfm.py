@@ -17,7 +17,7 @@ import scipy.sparse as sp
 
 from movierec.errors import ConfigError
 from movierec.interactions import Interactions
-from movierec.models.base import check_random_state
+from movierec.models.base import REFERENCE_INSTALL, check_random_state
 from movierec.models.bpr import WARPKOS, HybridMF, HybridTrainerBase, _as_matrix, feature_rows
 from movierec.models.params import POSITIVE_INT, Constraint
 from movierec.models.training import ModelTrainer
@@ -105,6 +105,7 @@ class _LightFMModel(HybridMF):
     """HybridMF's hyperparameters, training and fold-in, with ``lightfm.LightFM`` as the trainer."""
 
     _lightfm_loss: ClassVar[str] = "bpr"
+    requires: ClassVar[dict[str, str]] = {"lightfm": REFERENCE_INSTALL}  # the lightfm-next package
     _trainer: ClassVar[Callable[..., ModelTrainer] | None] = _LightFMTrainer
     _aliases: ClassVar[dict[str, str]] = {"no_components": "factors"}  # LightFM's spelling
     _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {

@@ -15,7 +15,7 @@ import scipy.sparse as sp
 
 from movierec.errors import ConfigError, DataError
 from movierec.interactions import Interactions
-from movierec.models.base import ExplicitRecommender, check_random_state
+from movierec.models.base import REFERENCE_INSTALL, ExplicitRecommender, check_random_state
 from movierec.models.bayesian import BayesianFMParams, relational_design
 
 __all__ = ["MyFMBayesianFM"]
@@ -26,6 +26,7 @@ class MyFMBayesianFM(BayesianFMParams, ExplicitRecommender):
     ``factors`` (myfm's ``rank``), ``epochs`` sweeps (``n_iter``), ``burn_in`` discarded, ``features``."""
 
     name: ClassVar[str] = "myfm:bfm"
+    requires: ClassVar[dict[str, str]] = {"myfm": REFERENCE_INSTALL}
 
     @property
     def predicts_with_time(self) -> bool:
