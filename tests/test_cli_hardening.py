@@ -131,3 +131,52 @@ def test_tune_refuses_a_model_whose_library_is_missing_before_any_trial_or_folde
     text = out.stdout + out.stderr
     assert "model 'recvae' needs torch" in text and "Trial" not in text, text[-1500:]
     assert not (tmp_path / "t").exists()
+
+
+@pytest.mark.parametrize(
+    ("module", "args", "extra"),
+    [
+        ("uvicorn", ["serve", "--artifact", "nowhere"], "serve"),
+        ("fastapi", ["serve", "--artifact", "nowhere"], "serve"),
+        ("sqlalchemy", ["feedback", "report", "--db", "nowhere.db"], "serve"),
+    ],
+)
+def test_a_command_whose_extra_is_missing_says_which_to_install(
+    module: str, args: list[str], extra: str
+) -> None:
+    """`movierec serve` without the serve extra ended in a 30-line ModuleNotFoundError traceback."""
+    out = _cli_without(module, args)
+    assert out.returncode == 2, (out.stdout[-1500:], out.stderr[-1500:])
+    assert out.stderr.strip() == (
+        f"movierec: error: this command needs {module}, which is not installed: pip install 'movierec[{extra}]'"
+    )
+
+
+def test_a_missing_module_that_is_not_an_optional_dependency_stays_a_bug() -> None:
+    from movierec.cli import missing_extra
+
+    assert missing_extra(ModuleNotFoundError("no", name="movierec.nowhere")) is None
+    assert missing_extra(ModuleNotFoundError("no", name="left_pad")) is None
+    assert missing_extra(ModuleNotFoundError("no", name="sklearn.utils")) == (
+        "this command needs sklearn, which is not installed: pip install 'movierec[viz]'"
+    )
+
+
+def test_a_library_warning_is_one_warning_line_not_a_source_listing(capsys) -> None:
+    """Python's default display printed the raising file's path, line number and source line
+    (`evaluation.py:984: UserWarning: … model.fit(train, **kwargs)`) in the middle of compare's progress."""
+    import warnings
+
+    before = warnings.showwarning
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        code, err = _run(
+            ["compare", "--models", "bpr", "--item-features", "genres", "--protocols", "full-ranking",
+             "--params", "bpr.normalize_features=true,bpr.epochs=1"],
+            capsys,
+        )  # fmt: skip
+    assert code == 0, err[-2000:]
+    lines = [ln for ln in err.splitlines() if "normalize_features=True" in ln]
+    assert len(lines) == 1 and lines[0].startswith("warning: bpr with item features"), err[-2000:]
+    assert "UserWarning" not in err and ".py:" not in err and "model.fit(" not in err, err[-2000:]
+    assert warnings.showwarning is before  # restored when the command ends

@@ -76,11 +76,12 @@ def test_features_enter_item_vectors(bundled: Dataset, notebook_split) -> None: 
     model = WARP(epochs=2).fit(train, item_features=feats)
     n_side = feats.n_features
     assert model.item_feature_embeddings_.shape == (train.n_items + n_side, 40)
-    # effective vector of a warm item = normalised sum of its identity and genre embeddings
+    # effective vector of a warm item = the sum of its identity and genre embeddings (item rows are not
+    # normalised by default; test_normalize_features_scales_the_side_it_names covers the other choices)
     item = int(np.flatnonzero(train.item_counts() > 0)[0])
     genres = feats.matrix[item].indices
     rows = np.concatenate([[item], train.n_items + genres])
-    expect = model.item_feature_embeddings_[rows].mean(axis=0)
+    expect = model.item_feature_embeddings_[rows].sum(axis=0)
     np.testing.assert_allclose(model.item_factors_[item], expect, rtol=1e-5, atol=1e-6)
     assert model.item_feature_names_ == feats.names
 
@@ -256,12 +257,55 @@ def test_tuning_loss_covers_lightfms_four_losses() -> None:
 
 
 def test_normalised_item_features_warn_with_the_measured_cause(bundled: Dataset, notebook_split) -> None:  # type: ignore[no-untyped-def]
+    """Scaling item rows to sum 1 (LightFM Dataset's way) collapsed bpr with genres,tags; only a choice
+    that normalises item rows warns now, and the default ("users") does not."""
     train, _ = notebook_split
     feats = build_item_features(bundled, train.item_map, "genres")
-    with pytest.warns(UserWarning, match=r"0\.017 with genres,tags.*pass normalize_features=false"):
-        BPR(epochs=1).fit(train, item_features=feats)
+    for value in (True, "items"):
+        with pytest.warns(UserWarning, match=r"0\.017 with genres,tags.*normalize_features=users"):
+            BPR(epochs=1, normalize_features=value).fit(train, item_features=feats)
     import warnings
 
     with warnings.catch_warnings():
         warnings.simplefilter("error")
+        BPR(epochs=1).fit(train, item_features=feats)
         BPR(epochs=1, normalize_features=False).fit(train, item_features=feats)
+
+
+@pytest.mark.parametrize(
+    ("value", "items_scaled", "users_scaled"),
+    [("users", False, True), ("items", True, False), (True, True, True), (False, False, False)],
+)
+def test_normalize_features_scales_the_side_it_names(  # type: ignore[no-untyped-def]
+    bundled: Dataset, notebook_split, value: object, items_scaled: bool, users_scaled: bool
+) -> None:
+    """A published vector is the sum of the row's feature vectors (identity included), divided by the
+    row's feature count only on a normalised side. Compared at epochs=0 (the same seeded initial
+    embeddings whatever the choice) with normalize_features=False: an item with n genres is 1/(n+1) of
+    it when items are normalised, a user in one of two synthetic groups 1/2 when users are."""
+    import warnings
+
+    train, _ = notebook_split
+    feats = build_item_features(bundled, train.item_map, "genres")
+    groups = sp.csr_matrix((np.ones(train.n_users), (np.arange(train.n_users), np.arange(train.n_users) % 2)))
+
+    def fitted(v: object) -> BPR:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return BPR(epochs=0, normalize_features=v).fit(train, item_features=feats, user_features=groups)
+
+    plain, m = fitted(False), fitted(value)
+    counts = np.diff(feats.matrix.indptr)
+    item = int(np.flatnonzero((train.item_counts() > 0) & (counts >= 3))[0])  # a warm item with ≥ 3 genres
+    item_scale = 1.0 / (counts[item] + 1) if items_scaled else 1.0
+    np.testing.assert_allclose(
+        m.item_factors_[item], plain.item_factors_[item] * item_scale, rtol=1e-5, atol=1e-7
+    )
+    np.testing.assert_allclose(
+        m.user_factors_[3], plain.user_factors_[3] * (0.5 if users_scaled else 1.0), rtol=1e-5, atol=1e-7
+    )
+
+
+def test_normalize_features_refuses_other_values(tiny: Interactions) -> None:
+    with pytest.raises(ConfigError, match="normalize_features"):
+        BPR(normalize_features="both").fit(tiny)

@@ -85,11 +85,44 @@ for _name in _COMMAND_MODULES:
     _mod.register(app)
 
 
+#: optional top-level modules → the extra that installs them: a command that imports one this install
+#: lacks ends in one line naming the extra (``movierec serve`` without the serve extra was a traceback)
+OPTIONAL_MODULES = {
+    **dict.fromkeys(["fastapi", "uvicorn", "sqlalchemy", "httptools", "fastapi_offline", "uvloop"], "serve"),
+    **dict.fromkeys(["matplotlib", "seaborn", "plotly", "openTSNE", "umap", "jinja2", "sklearn"], "viz"),
+    **dict.fromkeys(["surprise", "lightfm", "implicit", "cornac", "myfm"], "reference"),
+    "optuna": "tune",
+    "psycopg": "postgres",
+    "pyspark": "spark",
+    "torch": "seq",
+}
+
+
+def missing_extra(exc: ModuleNotFoundError) -> str | None:
+    """``"this command needs uvicorn: pip install 'movierec[serve]'"`` when ``exc`` is an optional
+    module of ours going missing, else ``None`` (a bug keeps its traceback)."""
+    top = (exc.name or "").split(".")[0]
+    extra = OPTIONAL_MODULES.get(top)
+    return (
+        None
+        if extra is None
+        else f"this command needs {top}, which is not installed: pip install 'movierec[{extra}]'"
+    )
+
+
 def fail(message: str) -> None:
     """Print one readable error line to stderr and exit with code 2."""
     line = " ".join(str(message).split())
     print(f"movierec: error: {line}", file=sys.stderr)
     raise SystemExit(2)
+
+
+def _show_warning(message: Warning | str, category: type[Warning], *_args: Any, **_kwargs: Any) -> None:
+    """A Python warning raised during a command, as the CLI's own warnings read: ``warning: <text>`` on
+    one stderr line, not the file path, line number and source line of the library call that raised it."""
+    from movierec.cli.common import say
+
+    say("warning", " ".join(str(message).split()))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -98,8 +131,12 @@ def main(argv: list[str] | None = None) -> None:
     Option mistakes (``--seed abc``, an unknown option, a missing ``--out``) are one line too,
     naming the command and pointing at its ``--help``, instead of typer's framed usage box.
     """
+    import warnings
+
     from typer.core import _click  # typer's own copy of click: its exceptions are not click's
 
+    shown = warnings.showwarning
+    warnings.showwarning = _show_warning
     try:
         code = app(args=argv, prog_name="movierec", standalone_mode=False)
     except _click.exceptions.NoArgsIsHelpError as exc:  # bare ``movierec`` or ``movierec data``: the help
@@ -115,9 +152,16 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(1) from None
     except MovierecError as exc:
         fail(str(exc))
+    except ModuleNotFoundError as exc:
+        why = missing_extra(exc)
+        if why is None:
+            raise
+        fail(why)
     except KeyboardInterrupt:
         print("movierec: interrupted", file=sys.stderr)
         raise SystemExit(130) from None
+    finally:
+        warnings.showwarning = shown
     code = code if isinstance(code, int) and not isinstance(code, bool) else 0
     if code == 130:
         print("movierec: interrupted", file=sys.stderr)

@@ -35,9 +35,8 @@ def visitor_export(model: Any) -> tuple[dict[str, np.ndarray], dict[str, Any]] |
     emb = getattr(model, "user_feature_embeddings_", None)
     if not names or emb is None or len(emb) != len(names):
         return None
-    normalize = (
-        bool(model.get_params().get("normalize_features", True)) if hasattr(model, "get_params") else True
-    )
+    normalizes = getattr(model, "normalizes", None)
+    normalize = bool(normalizes("users")) if callable(normalizes) else True
     return {ARRAY: np.asarray(emb, dtype=np.float32)}, {"names": names, "normalize": normalize}
 
 

@@ -44,9 +44,8 @@ class _LightFMTrainer(HybridTrainerBase):
         seed = int(check_random_state(model.random_state).integers(0, 2**31 - 1))
         weights = interaction_weights(train, model.weighting, model.half_life_days)
         model._remember_train(train)
-        norm = bool(model.normalize_features)
-        self._item_rows = feature_rows(self._item_side, train.n_items, normalize=norm)
-        self._user_rows = feature_rows(self._user_side, train.n_users, normalize=norm)
+        self._item_rows = feature_rows(self._item_side, train.n_items, normalize=model.normalizes("items"))
+        self._user_rows = feature_rows(self._user_side, train.n_users, normalize=model.normalizes("users"))
         params = model.library_params(
             "factors", "learning_rate", "learning_schedule", "rho", "epsilon", "item_alpha", "user_alpha"
         )
