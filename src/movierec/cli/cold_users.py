@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import typer
+from rich import box
 from rich.table import Table
 
 from movierec.cli.common import (
@@ -19,13 +21,80 @@ from movierec.cli.common import (
     console,
     err_console,
     print_json,
+    say,
 )
 from movierec.errors import ConfigError
 
+if TYPE_CHECKING:
+    from movierec.datasets import Dataset
+
+
+DEFAULT_MODELS = "popularity,segment-popularity,warp"
+
+
+def default_setup(
+    ds: Dataset, models: str | None, user_features: str | None
+) -> tuple[str, str | None, str | None]:
+    """``(models, user_features, note)`` for what was left out: the dataset's demographics when it has
+    them and no features were given; without them, the default models lose segment-popularity (which
+    needs them) and say so, so a bare ``movierec cold-users`` on the bundled data runs instead of failing."""
+    if user_features:
+        return models or DEFAULT_MODELS, user_features, None
+    if ds.users is not None:
+        return (
+            models or DEFAULT_MODELS,
+            "demographics",
+            f"user features: {ds.name}'s demographics (age, gender)",
+        )
+    if models is not None:
+        return models, None, None
+    return (
+        "popularity,warp",
+        None,
+        f"{ds.name} has no user demographics, so segment-popularity is left out and warp is scored once ratings are revealed; "
+        "--dataset ml-100k has them, or pass --user-features FILE.csv (userId,feature[,weight])",
+    )
+
+
+def curve_table(report: Any, metric: str, name: str, width: int) -> Table:
+    """One column per reveal level; each model a row of values with its 95% interval on the row below
+    (compare's layout), the model names broken before '+', so the table fits 80 columns."""
+    levels = report.meta["reveal"]
+    table = Table(
+        title=f"new users on {name}: {report.meta['n_evaluated']} held-out users, {metric}",
+        caption="below each value: its 95% bootstrap interval over users",
+        caption_justify="left",
+        box=box.SIMPLE_HEAD,
+        padding=(0, 1),
+        title_justify="left",
+    )
+    table.add_column("model", overflow="fold", max_width=max(12, width - 13 * len(levels) - 4))
+    for lvl in levels:
+        table.add_column(f"{lvl} revealed", justify="right", no_wrap=True)
+    for label in dict.fromkeys(r["model"] for r in report.rows):
+        rows = [
+            next(x for x in report.rows if x["model"] == label and x["revealed"] == lvl) for lvl in levels
+        ]
+        table.add_row(
+            label.replace("+", "\n+"), *("–" if metric not in r else f"{r[metric]:.3f}" for r in rows)
+        )
+        table.add_row(
+            "",
+            *(
+                "" if metric not in r else f"[dim]{r[metric + ' lo']:.3f}–{r[metric + ' hi']:.3f}[/]"
+                for r in rows
+            ),
+        )
+    return table
+
 
 def cold_users_cmd(
-    models: str = typer.Option(
-        "popularity,segment-popularity,warp", "--models", "-m", help="Comma-separated implicit models."
+    models: str | None = typer.Option(
+        None,
+        "--models",
+        "-m",
+        help=f"Comma-separated implicit models [default: {DEFAULT_MODELS}; popularity,warp on data without "
+        "demographics].",
     ),
     user_features: str | None = USER_FEATURES,
     reveal: str = typer.Option(
@@ -48,6 +117,9 @@ def cold_users_cmd(
     except ValueError:
         raise ConfigError(f"--reveal takes whole numbers such as 0,1,5,10, got {reveal!r}") from None
     ds = RatingsSource(dataset, ratings).load()
+    models, user_features, note = default_setup(ds, models, user_features)
+    if note and not as_json:
+        say("note", note)
     with err_console.status("cold-users: training on the kept users") as status:
         report = cold_users(
             ds,
@@ -66,24 +138,7 @@ def cold_users_cmd(
     if as_json:
         print_json(report.to_dict())
         return
-    metric = f"ndcg@{k}"
-    table = Table(
-        title=f"new users on {ds.name}: {report.meta['n_evaluated']} held-out users, {metric} [95% CI]"
-    )
-    table.add_column("model")
-    for r in report.meta["reveal"]:
-        table.add_column(f"{r} revealed", justify="right")
-    for label in dict.fromkeys(r["model"] for r in report.rows):
-        cells = []
-        for lvl in report.meta["reveal"]:
-            row = next(x for x in report.rows if x["model"] == label and x["revealed"] == lvl)
-            cells.append(
-                "–"
-                if metric not in row
-                else f"{row[metric]:.3f} [{row[metric + ' lo']:.3f}, {row[metric + ' hi']:.3f}]"
-            )
-        table.add_row(label, *cells)
-    console.print(table)
+    console.print(curve_table(report, f"ndcg@{k}", ds.name, console.width), width=console.width)
     for p in report.paired:
         console.print(
             f"{p['model']} vs {p['baseline']} at {p['revealed']} revealed: {p['relative_gain']:+.1%} "
