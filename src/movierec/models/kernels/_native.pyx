@@ -119,7 +119,9 @@ cdef extern from * nogil:
        on ml-latest-small) outgrow L2, and the row's other lines missed. Measured on 25 sweeps of
        ml-latest-small's default svd (a C++ harness, AVX-512 Xeon, medians of 7-9): one lane 19 ns a
        rating, two 12.4 ns (the sweep before these changes), two with whole rows prefetched 11.1 ns,
-       three 9.9 ns; four (20 of the 32 zmm registers for their rows: spills) 10.3 ns, six 11.6 ns.
+       three 9.9 ns; four (20 of the 32 zmm registers for their rows: spills) 10.3 ns. Also tried, no
+       faster: a lazily applied shrink (one FMA a factor row update instead of two), eight lanes in
+       lockstep with one transposed reduction of their dots.
        The arithmetic is the generic loop's as -O3 -march=native compiles it, operation for
        operation: the dot accumulates 16 lanes with one FMA per 16 factors, then the halving tree
        (8, 4, 2, 1); p <- fma(p, shrink, q*step) and q <- fma(q, shrink, p*step); biases, error and
