@@ -223,12 +223,12 @@ def _ml100k_rows(repeat: int) -> list[dict[str, Any]]:
     res = {**_pair(ours, ref), "rmse": cv_rmse(ours["result"]), "ref_rmse": cv_rmse(ref["result"])}
     return [_row("svd fit, ml-100k 5-fold (sum of folds)", "svd", res, 20.0,
                  "n_factors=80, n_epochs=25, lr=0.005, reg=0.02, random_state=0; RMSE = mean over folds; "
-                 "ours: default sweep (float32, two interleaved halves of Surprise's order)")]  # fmt: skip
+                 "ours: default sweep (float32, three interleaved parts of Surprise's order)")]  # fmt: skip
 
 
 SVD_NOTES = (
     "n_factors=80, n_epochs=25, lr=0.005, reg=0.02, init N(0, 0.1), random_state=0 (same start); ours: default "
-    "sweep (float32, two interleaved halves of Surprise's order, same update rules)"
+    "sweep (float32, three interleaved parts of Surprise's order, same update rules)"
 )
 SVD_EXACT_NOTES = (
     "as above with exact=True: float64 state, Surprise's order exactly (predictions agree to ~1e-6)"

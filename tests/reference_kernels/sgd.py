@@ -6,8 +6,8 @@ every factor using the pre-update values. :func:`svd_epoch` has two sweeps, as t
 
 * exact (float64 state, the ratings in the order given): agrees with Surprise to rounding when
   started from the same factors;
-* fast (float32 state): the order given cut into two halves whose ratings alternate
-  (r_0, r_h, r_1, r_h+1, …; still one sequential SGD pass). The compiled kernel does this for speed
+* fast (float32 state): the order given cut into three parts whose ratings take turns
+  (r_0, r_m, r_2m, r_1, r_m+1, …, m = ⌈n/3⌉; still one sequential SGD pass). The compiled kernel does this for speed
   (consecutive ratings mostly belong to different users, so the CPU overlaps their dependency
   chains); here it is written plainly, without the prefetching and fixed-width loops.
 """
@@ -36,7 +36,7 @@ def svd_epoch(
     """One SGD sweep of biased MF, updating ``bu, bi, pu, qi`` in place; returns Σ err² seen during the sweep.
 
     float64 state runs the exact sweep (ratings in the order given), float32 state (``ratings``
-    float32 too) the fast one (two interleaved halves of that order); see the module docstring.
+    float32 too) the fast one (three interleaved parts of that order); see the module docstring.
     """
     if pu.dtype == np.float64:
         return float(
@@ -61,19 +61,20 @@ def svd_epoch_fast(
     reg_f: float,
     biased: bool,
 ) -> float:
-    """Fast sweep (float32, two interleaved halves of the order) of :func:`svd_epoch`; Σ err² seen."""
+    """Fast sweep (float32, three interleaved parts of the order) of :func:`svd_epoch`; Σ err² seen."""
     n_f = pu.shape[1]
     n = len(users)
-    half = (n + 1) // 2
+    lanes = 3  # _native's FAST_LANES
+    part = (n + lanes - 1) // lanes
     mu32 = np.float32(mu)
     lrb = np.float32(lr_b)
     rb = np.float32(reg_b)
     lrf = np.float32(lr_f)
     shrink = np.float32(1.0) - lrf * np.float32(reg_f)  # p ← p + lr(err·q − reg·p) = shrink·p + lr·err·q
     sq = 0.0
-    for t in range(half):
-        for lane in range(2):
-            p = lane * half + t
+    for t in range(part):
+        for lane in range(lanes):
+            p = lane * part + t
             if p >= n:
                 continue
             u = users[p]

@@ -5,7 +5,7 @@ factors are drawn from ``numpy.random.RandomState(seed)`` in Surprise's order, s
 ``surprise:svd`` start from identical factors), same SGD update order (ratings grouped by user
 in order of first appearance, no shuffling) and same update rules. Both models' sweeps are compiled
 at install time (``kernels.accel``).
-One exception by default: ``svd`` sweeps float32 factors over two interleaved halves of that
+One exception by default: ``svd`` sweeps float32 factors over three interleaved parts of that
 order (about 2x less CPU, RMSE within 1e-4 of the exact sweep); ``exact=True`` keeps
 Surprise's float64 sweep in its exact order.
 """
@@ -242,7 +242,7 @@ class SVD(_SGDFactorModel):
 
     ``exact=True`` sweeps in float64 in exactly Surprise's order (predictions agree with
     ``surprise:svd`` to ~1e-6 from the same seed). The default ``exact=False`` keeps the same
-    start and update rules but float32 state and two interleaved halves of that order
+    start and update rules but float32 state and three interleaved parts of that order
     (``kernels.accel.svd_epochs``): about 2x less CPU, RMSE within 1e-4 of the exact sweep on ml-latest-small.
     """
 

@@ -54,6 +54,7 @@ cdef extern from * nogil:
 
 cdef enum:  # compile-time constants
     PREFETCH_AHEAD = 4
+    FAST_LANES = 3  # parts of the fast SVD sweep's order that take turns (= MR_SVD_LANES in its C++ block)
     COSINE = 0  # the similarity codes of top_similarities_chunk (accel.COSINE, …)
     MSD = 1
     PEARSON = 2
@@ -112,14 +113,23 @@ cdef extern from * nogil:
        rating, almost always the same user's (Surprise's order groups a user's ratings), loads it back:
        a store-to-load forwarding wait on the critical chain dot -> err -> update -> next dot. Here
        the row stays in registers while the lane's user does not change and is written back when it
-       does (or when the other lane needs that user, so both lanes never hold one user at once).
+       does (or when another lane needs that user, so no two lanes ever hold one user at once).
+       MR_SVD_LANES (3) lanes take turns, so three such chains overlap. A coming rating's whole item
+       row (5 cache lines at 80 factors) is prefetched, not only its first line: the item rows (3 MB
+       on ml-latest-small) outgrow L2, and the row's other lines missed. Measured on 25 sweeps of
+       ml-latest-small's default svd (a C++ harness, AVX-512 Xeon, medians of 7-9): one lane 19 ns a
+       rating, two 12.4 ns (the sweep before these changes), two with whole rows prefetched 11.1 ns,
+       three 9.9 ns; four (20 of the 32 zmm registers for their rows: spills) 10.3 ns. Also tried, no
+       faster: a lazily applied shrink (one FMA a factor row update instead of two), eight lanes in
+       lockstep with one transposed reduction of their dots.
        The arithmetic is the generic loop's as -O3 -march=native compiles it, operation for
        operation: the dot accumulates 16 lanes with one FMA per 16 factors, then the halving tree
        (8, 4, 2, 1); p <- fma(p, shrink, q*step) and q <- fma(q, shrink, p*step); biases, error and
-       the squared error are the same C expressions, so with gcc 12 at -march=native (512-bit
-       vectors in the generic loop too) both give the same bits (tests/models/test_mf.py).
+       the squared error are the same C expressions in the same order, so with gcc 12 at -march=native
+       (512-bit vectors in the generic loop too) both give the same bits (tests/models/test_mf.py).
        Rows of 16 to 128 floats (fast_width pads rows to whole registers); 0 = not handled. */
     #include <cstdint>
+    #define MR_SVD_LANES 3  /* = FAST_LANES below */
     #if defined(__AVX512F__) && defined(__AVX512DQ__)
     #include <immintrin.h>
     #pragma GCC diagnostic push  /* gcc 12 warns about its own intrinsics' undefined upper halves */
@@ -138,24 +148,32 @@ cdef extern from * nogil:
         for (int c = 0; c < NCH; ++c) _mm512_storeu_ps(pr + 16 * c, L.p[c]);
         L.u = -1;
     }
-    template <int NCH> static inline double mr_lane_rating(
-            int64_t p, mr_lane<NCH>& L, mr_lane<NCH>& other, const int* us, const int* it, const float* rs,
-            float mu, float* bu, float* bi, float* pu, float* qi, int64_t nf, float lr_b, float reg_b, float lr_f,
+    template <int NCH> static inline void mr_prefetch_row(const float* row) {
+        for (int c = 0; c < NCH; ++c) __builtin_prefetch(row + 16 * c, 0, 3);
+    }
+    /* rating p in lane l of the NL lanes L */
+    template <int NCH, int NL> static inline double mr_lane_rating(
+            int64_t p, int l, mr_lane<NCH>* L, const int* us, const int* it, const float* rs,
+            float mu, float* bu, float* bi, float* pu, float* qi, float lr_b, float reg_b, float lr_f,
             float shrink, bool biased) {
+        constexpr int64_t nf = 16 * NCH;
         int64_t u = us[p], i = it[p];
-        if (L.u != u) {
-            mr_lane_store(L, pu, nf);
-            if (other.u == u) mr_lane_store(other, pu, nf);
+        mr_lane<NCH>& M = L[l];
+        if (__builtin_expect(M.u != u, 0)) {
+            mr_lane_store(M, pu, nf);
+            #pragma GCC unroll 8
+            for (int o = 0; o < NL; ++o)
+                if (o != l && L[o].u == u) mr_lane_store(L[o], pu, nf);
             const float* pr = pu + u * nf;
-            for (int c = 0; c < NCH; ++c) L.p[c] = _mm512_loadu_ps(pr + 16 * c);
-            L.u = u;
+            for (int c = 0; c < NCH; ++c) M.p[c] = _mm512_loadu_ps(pr + 16 * c);
+            M.u = u;
         }
         float* qr = qi + i * nf;
         __m512 q[NCH];
         __m512 acc = _mm512_setzero_ps();
         for (int c = 0; c < NCH; ++c) {
             q[c] = _mm512_loadu_ps(qr + 16 * c);
-            acc = _mm512_fmadd_ps(q[c], L.p[c], acc);
+            acc = _mm512_fmadd_ps(q[c], M.p[c], acc);
         }
         float dot = mr_hsum16(acc);
         float err = rs[p] - (mu + bu[u] + bi[i] + dot);
@@ -165,35 +183,43 @@ cdef extern from * nogil:
         }
         __m512 step = _mm512_set1_ps(lr_f * err), keep = _mm512_set1_ps(shrink);
         for (int c = 0; c < NCH; ++c) {
-            __m512 pn = _mm512_fmadd_ps(L.p[c], keep, _mm512_mul_ps(q[c], step));
-            _mm512_storeu_ps(qr + 16 * c, _mm512_fmadd_ps(q[c], keep, _mm512_mul_ps(L.p[c], step)));
-            L.p[c] = pn;
+            __m512 pn = _mm512_fmadd_ps(M.p[c], keep, _mm512_mul_ps(q[c], step));
+            _mm512_storeu_ps(qr + 16 * c, _mm512_fmadd_ps(q[c], keep, _mm512_mul_ps(M.p[c], step)));
+            M.p[c] = pn;
         }
         return (double)err * (double)err;
     }
+    /* the generic loop's order: step t takes r_t, r_(part+t), r_(2 part+t), ... (lanes past n skip) */
     template <int NCH> static void mr_svd_fast_sweeps(
             const int* us, const int* it, const float* rs, int64_t n, float mu, float* bu, float* bi, float* pu,
-            float* qi, int64_t nf, float lr_b, float reg_b, float lr_f, float reg_f, bool biased, double* sq_out,
+            float* qi, float lr_b, float reg_b, float lr_f, float reg_f, bool biased, double* sq_out,
             int64_t epochs, int64_t ahead) {
-        const int64_t half = (n + 1) / 2;
+        constexpr int NL = MR_SVD_LANES;
+        constexpr int64_t nf = 16 * NCH;
+        const int64_t part = (n + NL - 1) / NL;
+        const int64_t full = n - (NL - 1) * part;  /* steps t < full have a rating in every lane */
         const float shrink = 1.0f - lr_f * reg_f;
         for (int64_t e = 0; e < epochs; ++e) {
-            mr_lane<NCH> a, b;
-            a.u = -1;
-            b.u = -1;
-            for (int c = 0; c < NCH; ++c) a.p[c] = b.p[c] = _mm512_setzero_ps();
+            mr_lane<NCH> L[NL];
+            #pragma GCC unroll 8
+            for (int l = 0; l < NL; ++l) {
+                L[l].u = -1;
+                for (int c = 0; c < NCH; ++c) L[l].p[c] = _mm512_setzero_ps();
+            }
             double sq = 0.0;
-            for (int64_t t = 0; t < half; ++t) {  /* r_t, then r_(half+t): the generic loop's order */
-                if (t + ahead < half) __builtin_prefetch(qi + it[t + ahead] * nf, 0, 3);
-                sq += mr_lane_rating<NCH>(t, a, b, us, it, rs, mu, bu, bi, pu, qi, nf, lr_b, reg_b, lr_f, shrink, biased);
-                int64_t p = half + t;
-                if (p < n) {
-                    if (t + ahead < half && p + ahead < n) __builtin_prefetch(qi + it[p + ahead] * nf, 0, 3);
-                    sq += mr_lane_rating<NCH>(p, b, a, us, it, rs, mu, bu, bi, pu, qi, nf, lr_b, reg_b, lr_f, shrink, biased);
+            int64_t t = 0;
+            for (; t < part; ++t) {
+                /* fully unrolled (lanes in registers); past `full` the last lane has no rating */
+                #pragma GCC unroll 8
+                for (int l = 0; l < NL; ++l) {
+                    int64_t p = l * part + t;
+                    if (l == NL - 1 && t >= full) break;
+                    if (p + ahead < n) mr_prefetch_row<NCH>(qi + it[p + ahead] * nf);
+                    sq += mr_lane_rating<NCH, NL>(p, l, L, us, it, rs, mu, bu, bi, pu, qi, lr_b, reg_b, lr_f, shrink, biased);
                 }
             }
-            mr_lane_store(a, pu, nf);
-            mr_lane_store(b, pu, nf);
+            #pragma GCC unroll 8
+            for (int l = 0; l < NL; ++l) mr_lane_store(L[l], pu, nf);
             sq_out[e] = sq;
         }
     }
@@ -203,7 +229,7 @@ cdef extern from * nogil:
             int64_t epochs, int64_t ahead) {
         if (nf % 16 != 0) return 0;
         switch (nf / 16) {
-    #define MR_CASE(K) case K: mr_svd_fast_sweeps<K>(us, it, rs, n, mu, bu, bi, pu, qi, nf, lr_b, reg_b, lr_f, reg_f, biased, sq_out, epochs, ahead); return 1;
+    #define MR_CASE(K) case K: mr_svd_fast_sweeps<K>(us, it, rs, n, mu, bu, bi, pu, qi, lr_b, reg_b, lr_f, reg_f, biased, sq_out, epochs, ahead); return 1;
             MR_CASE(1) MR_CASE(2) MR_CASE(3) MR_CASE(4) MR_CASE(5) MR_CASE(6) MR_CASE(7) MR_CASE(8)
     #undef MR_CASE
             default: return 0;
@@ -231,15 +257,18 @@ def svd_epochs(
     """``len(sq_out)`` SGD sweeps of biased MF, updating the state in place; Σ err² of each in ``sq_out``.
 
     float64 state: the exact sweep, the ratings in the order given (Surprise's). float32 state: the fast
-    sweep, the order cut into two halves whose ratings alternate (r_0, r_h, r_1, r_h+1, …): still one
-    sequential SGD pass (no races), but consecutive ratings mostly belong to different users, so the
-    CPU overlaps their dependency chains. Either way a coming rating's item row is prefetched.
+    sweep, the order cut into ``FAST_LANES`` (3) parts whose ratings take turns (r_0, r_m, r_2m, r_1,
+    r_m+1, …, m = ⌈n/3⌉): still one sequential SGD pass (no races), but consecutive ratings mostly
+    belong to different users, so the CPU overlaps their dependency chains. Either way a coming
+    rating's item row is prefetched (the fast sweep: every cache line of it).
     In an AVX-512 build, float32 rows of 16-128 floats take ``mr_svd_fast_registers``: the same
     operations in the same order (the same bits as gcc 12's 512-bit vectorisation of the generic
-    loop), each lane's user row kept in registers between its ratings (~15-25% less CPU on
-    ml-latest-small's default svd); ``registers=False`` forces the generic loop (a test compares them).
+    loop), each lane's user row kept in registers between its ratings; ``registers=False`` forces the
+    generic loop (a test compares them). Three lanes and whole-row prefetches: ~20% less time than
+    two lanes with one line prefetched (ml-latest-small's default svd; see the C++ block above).
     """
-    cdef Py_ssize_t n = users.shape[0], nf = pu.shape[1], half = (n + 1) // 2, t, p, e
+    cdef Py_ssize_t n = users.shape[0], nf = pu.shape[1], part = (n + FAST_LANES - 1) // FAST_LANES
+    cdef Py_ssize_t t, p, e, f
     cdef int lane
     cdef double sq
     # raw pointers taken once: re-reading them from the memoryviews at every rating cost ~10% (measured)
@@ -259,18 +288,19 @@ def svd_epochs(
                     if p + PREFETCH_AHEAD < n:  # a coming rating's item row is likely outside L2: ask early
                         mr_prefetch(qp + it[p + PREFETCH_AHEAD] * nf)
                     sq += mr_svd_rating(p, us, it, rs, mu_, bup, bip, pp, qp, nf, lrb, rb, lrf, rf, biased)
-            else:  # fast: two interleaved halves (a loop over lanes whose count is not a constant cost ~20%)
+            else:  # fast: interleaved parts (a loop over lanes whose count is not a constant cost ~20%)
                 if registers and n > 0 and mr_svd_fast_registers(
                     us, it, rs, n, mu_, bup, bip, pp, qp, nf, lrb, rb, lrf, rf, biased, &sq_out[e], 1, PREFETCH_AHEAD
                 ):
                     continue
-                for t in range(half):
-                    for lane in range(2):
-                        p = lane * half + t
+                for t in range(part):
+                    for lane in range(FAST_LANES):
+                        p = lane * part + t
                         if p >= n:
                             continue
-                        if t + PREFETCH_AHEAD < half and p + PREFETCH_AHEAD < n:
-                            mr_prefetch(qp + it[p + PREFETCH_AHEAD] * nf)
+                        if p + PREFETCH_AHEAD < n:  # the whole row, a cache line (16 floats) at a time
+                            for f in range(0, nf, 16):
+                                mr_prefetch(qp + it[p + PREFETCH_AHEAD] * nf + f)
                         sq += mr_svd_rating(p, us, it, rs, mu_, bup, bip, pp, qp, nf, lrb, rb, lrf, rf, biased)
             sq_out[e] = sq
 
