@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from servehelp import Server
 
+from movierec.beyond import train_pairs
 from movierec.cli import main
 from movierec.datasets import Dataset
 from movierec.models.registry import create
@@ -59,13 +60,21 @@ def test_similar_toy_story_over_the_api_agrees_with_the_report_table(
 ) -> None:
     model, _ = svd_small
     frame = item_frame(bundled.item_table(), bundled.interactions.item_counts())
-    table = nearest_neighbours(model.item_embeddings(), frame, queries=(("Toy Story (1995)",),), k=10)
+    seen = train_pairs(bundled.interactions)
+    table = nearest_neighbours(
+        model.item_embeddings(), frame, queries=(("Toy Story (1995)",),), k=10, seen=seen
+    )
     assert table[0]["title"] == "Toy Story (1995)"
-    report = {n["movieId"] for n in table[0]["neighbours"]}
+    report = [n["movieId"] for n in table[0]["neighbours"]]
     body = httpx.get(f"{api}/movies/1/similar", params={"k": 10}, timeout=30).json()
     served = [r["movieId"] for r in body["recommendations"]]
     assert len(served) == 10 and 3114 in served  # Toy Story 2
-    assert len(report & set(served)) >= 5
+    # one score (cosine shrunk by co-raters): the same list, in the same order, where the report's pool
+    # (≥ 10 ratings) holds the served movies (the API's floor is 5 ratings)
+    pool = [m for m in served if frame["n_ratings"].to_numpy()[bundled.interactions.item_map.index(m)] >= 10]
+    assert report[: len(pool)] == pool
+    raw = nearest_neighbours(model.item_embeddings(), frame, queries=(("Toy Story (1995)",),), k=10)
+    assert [n["movieId"] for n in raw[0]["neighbours"]] != report  # without co-support: another list
     assert min(r["ratings"] for r in body["recommendations"]) >= 5
 
 

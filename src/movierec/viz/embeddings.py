@@ -592,12 +592,18 @@ def nearest_neighbours(
     queries: tuple[tuple[str, ...], ...] = FAMOUS_TITLES,
     k: int = 5,
     min_ratings: int = 10,
+    seen: Any = None,
 ) -> list[dict[str, Any]]:
     """The ``k`` nearest items (cosine similarity in the model's space) of a handful of famous movies.
 
     Queries are matched by title when present, else replaced by the most-rated items. Neighbours are
     drawn from items with at least ``min_ratings`` ratings (rarely-rated items keep near-random
-    vectors that would fill the table with noise), or from all items when too few qualify.
+    vectors that would fill the table with noise), or from all items when too few qualify. With
+    ``seen`` (the training users × items pairs) each cosine is shrunk by co-support, as ``movierec
+    similar`` and the API rank (:func:`movierec.scoring.support.shrunk_similarities`): raw cosine put
+    The Fugitive and The Blair Witch Project next to Toy Story in the report's bpr table, the shrunk
+    one Toy Story 2, The Empire Strikes Back and Back to the Future. A movie left with no neighbour
+    (no co-rater in ``seen``) gives its row to the next most-rated one.
     """
     vectors = np.asarray(vectors, dtype=np.float64)
     norms = np.linalg.norm(vectors, axis=1)
@@ -606,37 +612,38 @@ def nearest_neighbours(
     pool = np.flatnonzero((counts >= min_ratings) & (norms > 0))
     if len(pool) <= k:
         pool = np.flatnonzero(norms > 0)
-    chosen: list[int] = []
-    for names in queries:
-        idx = _find_title(frame, names)
-        if idx is not None and idx not in chosen and norms[idx] > 0:
-            chosen.append(idx)
-    for idx in np.argsort(-counts, kind="stable"):
-        if len(chosen) >= len(queries):
+    famous = [_find_title(frame, names) for names in queries]
+    order = [i for i in famous if i is not None] + [int(i) for i in np.argsort(-counts, kind="stable")[:200]]
+    out: list[dict[str, Any]] = []
+    for q in dict.fromkeys(order):  # the famous titles first, then the most-rated movies
+        if len(out) >= len(queries):
             break
-        if int(idx) not in chosen and norms[idx] > 0:
-            chosen.append(int(idx))
-    out = []
-    for q in chosen:
+        if norms[q] <= 0:
+            continue
         cand = pool[pool != q]
         sims = unit[cand] @ unit[q]
+        if seen is not None:
+            from movierec.scoring.support import shrunk_similarities
+
+            full = np.full(len(unit), -np.inf, dtype=np.float32)
+            full[cand] = sims
+            sims = shrunk_similarities(full, seen, q)[cand]
+            cand, sims = cand[np.isfinite(sims)], sims[np.isfinite(sims)]
+        if not len(cand):  # no co-rater shares anything with it: another movie takes its row
+            continue
         top = np.argsort(-sims, kind="stable")[:k]
         out.append(
             {
-                "movieId": frame["movieId"].iloc[q].item()
-                if hasattr(frame["movieId"].iloc[q], "item")
-                else frame["movieId"].iloc[q],
-                "title": str(frame["title"].iloc[q]),
+                **_movie(frame, q),
                 "neighbours": [
-                    {
-                        "movieId": frame["movieId"].iloc[int(cand[j])].item()
-                        if hasattr(frame["movieId"].iloc[int(cand[j])], "item")
-                        else frame["movieId"].iloc[int(cand[j])],
-                        "title": str(frame["title"].iloc[int(cand[j])]),
-                        "similarity": round(float(sims[j]), 4),
-                    }
-                    for j in top
+                    {**_movie(frame, int(cand[j])), "similarity": round(float(sims[j]), 4)} for j in top
                 ],
             }
         )
     return out
+
+
+def _movie(frame: pd.DataFrame, i: int) -> dict[str, Any]:
+    """``{"movieId", "title"}`` of row ``i`` (ids as plain Python values for JSON)."""
+    mid = frame["movieId"].iloc[i]
+    return {"movieId": mid.item() if hasattr(mid, "item") else mid, "title": str(frame["title"].iloc[i])}

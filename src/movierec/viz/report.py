@@ -581,6 +581,7 @@ def _map_for_model(
     frame: pd.DataFrame,
     train_counts: np.ndarray,
     *,
+    seen: Any,
     projection: str,
     charts_dir: Path,
     div_id: str,
@@ -595,7 +596,7 @@ def _map_for_model(
     fr["n_ratings"] = train_counts
     png_path = static_map(fr, proj, charts_dir / f"map_{_slug(label)}.png", title=title) if png else None
     div = map_spec_html(map_figure(fr, proj), div_id)
-    neighbours = nearest_neighbours(emb, fr)
+    neighbours = nearest_neighbours(emb, fr, seen=seen)
     coords = fr.iloc[proj.items][["movieId", "title", "genre"]].copy()
     coords.insert(0, "model", label)
     coords["x"] = np.round(proj.coords[:, 0], 4)
@@ -963,6 +964,7 @@ def _histories(trained: _Trained, labels: Sequence[str] | None = None) -> dict[s
 
 def _embedding_maps(run: _Run, trained: _Trained, labels: list[str]) -> list[dict[str, Any]]:
     """Each model's item vectors projected to 2-D (a note instead for a model without vectors)."""
+    from movierec.beyond import train_pairs
     from movierec.viz.embeddings import item_frame
 
     ds, fit_train = run.ds, trained.fit_train
@@ -986,6 +988,7 @@ def _embedding_maps(run: _Run, trained: _Trained, labels: list[str]) -> list[dic
                 next(projections),
                 frame,
                 counts_of[m["model"]],
+                seen=train_pairs(fit_train.get(m["model"], ds.interactions)),
                 projection=run.projection,
                 charts_dir=run.charts_dir,
                 div_id=f"map-{i}",
@@ -1306,7 +1309,7 @@ def build_map(
     tic = time.perf_counter()
     name = "t-SNE" if projection == "tsne" else projection.upper()
     title = f"{spec.label} item vectors on {ds.name}: {name} of {len(proj.items):,} items"
-    neighbours = _write_map(out, frame, proj, emb, title)
+    neighbours = _write_map(out, frame, proj, emb, title, train)
     timings["write"] = time.perf_counter() - tic
     files = ["map.html", "map.png", "embeddings.csv", "neighbours.json", "results.json"]
     (out / "neighbours.json").write_text(json.dumps(_clean(neighbours), indent=2) + "\n", encoding="utf-8")
@@ -1348,8 +1351,9 @@ def _fit_for_map(ds: Any, spec: ModelSpec, threshold: float, console: Any) -> tu
     return est, train
 
 
-def _write_map(out: Path, frame: pd.DataFrame, proj: Any, emb: np.ndarray, title: str) -> Any:
+def _write_map(out: Path, frame: pd.DataFrame, proj: Any, emb: np.ndarray, title: str, train: Any) -> Any:
     """Write map.html, map.png and embeddings.csv; return the items' nearest neighbours."""
+    from movierec.beyond import train_pairs
     from movierec.viz.embeddings import interactive_map, nearest_neighbours, static_map
 
     interactive_map(frame, proj, title=title, path=out / "map.html")
@@ -1359,4 +1363,4 @@ def _write_map(out: Path, frame: pd.DataFrame, proj: Any, emb: np.ndarray, title
     coords["y"] = np.round(proj.coords[:, 1], 4)
     coords["genre"] = frame["genre"].iloc[proj.items].to_numpy()
     coords.to_csv(out / "embeddings.csv", index=False)
-    return nearest_neighbours(emb, frame)
+    return nearest_neighbours(emb, frame, seen=train_pairs(train))
