@@ -138,7 +138,10 @@ def test_model_without_embeddings_gets_a_note_not_a_map(report_dir: Path) -> Non
     assert "note" in data["maps"]["ease"] and "no embedding map" in data["maps"]["ease"]["note"]
     assert data["maps"]["svd"]["n_items"] > 0
     html = (report_dir / "index.html").read_text()
-    assert "ease has no item vectors" in html
+    assert (
+        "ease learns item-to-item weights, not item vectors, so it has no embedding map; `movierec similar --model ease` lists"
+        in html
+    )
     assert not (report_dir / "charts" / "map_ease.png").exists()
 
 

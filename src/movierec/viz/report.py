@@ -27,7 +27,7 @@ import pandas as pd
 
 from movierec.errors import ConfigError
 from movierec.jsonsafe import to_jsonable
-from movierec.models.base import Recommender
+from movierec.models.base import BaseRecommender, Recommender
 
 __all__ = [
     "DEFAULT_MODELS",
@@ -540,11 +540,19 @@ def _map_inputs(
     """A model's item vectors and the items its map shows, or a ``note`` when it has no vectors."""
     emb = model.item_embeddings() if hasattr(model, "item_embeddings") else None
     if emb is None:
-        if hasattr(model, "neighbours_") or "knn" in getattr(model, "name", label):
+        name = getattr(model, "name", label)
+        if hasattr(model, "neighbours_") or "knn" in name:
             why = "keeps neighbour lists, not item vectors"
+        elif hasattr(model, "item_weights_") or name in ("ease", "slim", "rp3beta"):
+            why = "learns item-to-item weights, not item vectors"
         else:
-            why = "has no item vectors (item_embeddings() is None)"
-        return {"model": label, "note": f"{label} {why}, so it has no embedding map."}
+            why = "learns no item vectors"
+        lists = getattr(type(model), "similar_items", None) not in (
+            None,
+            BaseRecommender.similar_items,
+        )  # its own
+        hint = f"; `movierec similar --model {name}` lists its nearest movies" if lists else ""
+        return {"model": label, "note": f"{label} {why}, so it has no embedding map{hint}."}
     emb = np.asarray(emb, dtype=np.float64)
     norms = np.linalg.norm(emb, axis=1)
     usable = np.flatnonzero((train_counts > 0) & np.isfinite(norms) & (norms > 0))
