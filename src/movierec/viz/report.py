@@ -547,10 +547,8 @@ def _map_inputs(
             why = "learns item-to-item weights, not item vectors"
         else:
             why = "learns no item vectors"
-        lists = getattr(type(model), "similar_items", None) not in (
-            None,
-            BaseRecommender.similar_items,
-        )  # its own
+        own = getattr(type(model), "similar_items", None)  # a 'similar' of its own (weights, neighbours)
+        lists = own is not None and own is not BaseRecommender.similar_items
         hint = f"; `movierec similar --model {name}` lists its nearest movies" if lists else ""
         return {"model": label, "note": f"{label} {why}, so it has no embedding map{hint}."}
     emb = np.asarray(emb, dtype=np.float64)
