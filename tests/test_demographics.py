@@ -9,6 +9,7 @@ import re
 import numpy as np
 import pytest
 
+from clihelp import run_cli
 from datagen import planted_demographics
 from movierec.cold_users import cold_users
 from movierec.datasets import Dataset
@@ -224,23 +225,11 @@ def test_tune_passes_user_features_to_every_trial() -> None:
         tune(ds, "warp", metric="ndcg@10", n_trials=1, cv=1, user_features="demographics")
 
 
-def _cli(argv: list[str], capsys) -> tuple[int, str, str]:  # type: ignore[no-untyped-def]
-    from movierec.cli import main
-
-    try:
-        main(argv)
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    cap = capsys.readouterr()
-    return code, cap.out, cap.err
-
-
 def test_bare_cold_users_runs_on_the_bundled_data_and_says_what_it_left_out(capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """`movierec cold-users` with no options failed on the default dataset (segment-popularity needs
     demographics, which ml-latest-small lacks; the error then suggested an option that failed too)."""
     monkeypatch.setenv("COLUMNS", "80")
-    code, out, err = _cli(["cold-users", "--reveal", "0,1,5,10"], capsys)
+    code, out, err = run_cli(["cold-users", "--reveal", "0,1,5,10"], capsys)
     assert code == 0, err
     assert "has no user demographics, so segment-popularity is left out" in " ".join(err.split())
     lines = out.splitlines()
@@ -258,13 +247,13 @@ def test_bare_cold_users_runs_on_the_bundled_data_and_says_what_it_left_out(caps
     )
     assert re.fullmatch(r"\s*(\d\.\d{3}–\d\.\d{3}\s*){4}", interval), interval
     # asking for segment-popularity outright still needs features, and says so in one line
-    code, _out, err = _cli(["cold-users", "--models", "popularity,segment-popularity"], capsys)
+    code, _out, err = run_cli(["cold-users", "--models", "popularity,segment-popularity"], capsys)
     assert code == 2 and "segment-popularity needs user features" in err
 
 
 def test_cold_users_uses_the_datasets_demographics_when_no_features_are_given(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
     _write_ml100k_layout(planted(), tmp_path / "planted")
-    code, out, err = _cli(
+    code, out, err = run_cli(
         ["cold-users", "--dataset", str(tmp_path / "planted"), "--reveal", "0,1", "--json"], capsys
     )
     assert code == 0, err

@@ -7,20 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from movierec.cli import main
+from clihelp import run_cli
 from movierec.cli.serve import parse_params
 from movierec.errors import ConfigError
 from movierec.serving.artifact import load_artifact
-
-
-def _run(args: list[str], capsys) -> tuple[int, str, str]:
-    try:
-        main(args)
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 def test_parse_params() -> None:
@@ -36,7 +26,7 @@ def test_parse_params() -> None:
 
 def test_export_with_holdout_metrics(tmp_path: Path, capsys) -> None:
     out = tmp_path / "pop"
-    code, stdout, err = _run(
+    code, stdout, err = run_cli(
         ["export", "--model", "popularity", "--out", str(out), "--holdout", "--json"], capsys
     )
     assert code == 0, err
@@ -47,9 +37,9 @@ def test_export_with_holdout_metrics(tmp_path: Path, capsys) -> None:
     assert metrics["protocol"] == "full-ranking" and 0 < metrics["precision@10"] < 1
     assert art.manifest["dataset"]["n_train_interactions"] < 48580  # 80% of the ≥ 4.0 positives
     # exporting over it again needs --force; the error is one line and exit code 2
-    code, _out, err = _run(["export", "--model", "popularity", "--out", str(out)], capsys)
+    code, _out, err = run_cli(["export", "--model", "popularity", "--out", str(out)], capsys)
     assert code == 2 and err.count("\n") == 1 and "already exists; pass --force" in err
-    code, _out, err = _run(
+    code, _out, err = run_cli(
         ["export", "--model", "popularity", "--out", str(out), "--force", "--params", "bogus=1"], capsys
     )
     assert code == 2 and "bogus" in err
@@ -58,7 +48,7 @@ def test_export_with_holdout_metrics(tmp_path: Path, capsys) -> None:
 @pytest.mark.slow
 def test_export_explicit_model_with_params(tmp_path: Path, capsys) -> None:
     out = tmp_path / "svd"
-    code, _stdout, err = _run(
+    code, _stdout, err = run_cli(
         ["export", "-m", "svd", "-p", "n_factors=4,n_epochs=2", "--out", str(out)], capsys
     )
     assert code == 0, err
@@ -69,9 +59,9 @@ def test_export_explicit_model_with_params(tmp_path: Path, capsys) -> None:
 
 
 def test_serve_refuses_bad_options(tmp_path: Path, capsys) -> None:
-    code, _out, err = _run(["serve", "--artifact", str(tmp_path / "missing")], capsys)
+    code, _out, err = run_cli(["serve", "--artifact", str(tmp_path / "missing")], capsys)
     assert code == 2 and "no such artifact folder" in err
-    code, _out, err = _run(["serve", "--artifact", str(tmp_path / "missing"), "--rec-cache", "-1"], capsys)
+    code, _out, err = run_cli(["serve", "--artifact", str(tmp_path / "missing"), "--rec-cache", "-1"], capsys)
     assert code == 2 and "--rec-cache must be ≥ 0" in err and "Traceback" not in err
 
 
@@ -84,7 +74,7 @@ def test_export_with_feedback_closes_the_loop(tmp_path: Path, capsys) -> None:
     store.add("r2", "web-visitor", "318", 4.5)
     store.close()
     out = tmp_path / "art"
-    code, _out, err = _run(
+    code, _out, err = run_cli(
         ["export", "--model", "itemknn", "--with-feedback", str(tmp_path / "fb.db"), "--out", str(out)],
         capsys,
     )

@@ -5,24 +5,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from movierec.cli import main
+from clihelp import run_cli
 from movierec.serving.artifact import load_artifact
-
-
-def _run(args: list[str], capsys) -> tuple[int, str, str]:
-    try:
-        main(args)
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 def test_an_rmse_tuned_svd_is_flagged_weak_for_top_n(tmp_path: Path, capsys) -> None:
     # the kind of svd an RMSE search picks: many factors, long training, little regularisation
     params = "n_factors=150,n_epochs=40,lr=0.01,reg=0.05"
-    code, _, err = _run(["export", "-m", "svd", "-p", params, "--out", str(tmp_path / "svd")], capsys)
+    code, _, err = run_cli(["export", "-m", "svd", "-p", params, "--out", str(tmp_path / "svd")], capsys)
     assert code == 0
     assert "warning" in err and "ranks below popularity" in err and "ndcg@10" in err
     art = load_artifact(tmp_path / "svd")
@@ -34,19 +24,19 @@ def test_an_rmse_tuned_svd_is_flagged_weak_for_top_n(tmp_path: Path, capsys) -> 
 
 def test_a_ranking_model_below_popularity_is_refused_unless_allowed(tmp_path: Path, capsys) -> None:
     out = tmp_path / "markov"
-    code, _, err = _run(["export", "-m", "markov", "--out", str(out)], capsys)
+    code, _, err = run_cli(["export", "-m", "markov", "--out", str(out)], capsys)
     assert code == 2 and "ranks below popularity" in err and "--allow-weak" in err
     assert len(err.strip().splitlines()) == 1 and not out.exists()
-    code, _, err = _run(["export", "-m", "markov", "--out", str(out), "--allow-weak"], capsys)
+    code, _, err = run_cli(["export", "-m", "markov", "--out", str(out), "--allow-weak"], capsys)
     assert code == 0 and load_artifact(out).manifest["metrics"]["weak_for_top_n"] is True
 
 
 def test_a_strong_model_records_both_figures(tmp_path: Path, capsys) -> None:
-    code, out, _ = _run(["export", "-m", "itemknn", "--out", str(tmp_path / "knn"), "--json"], capsys)
+    code, out, _ = run_cli(["export", "-m", "itemknn", "--out", str(tmp_path / "knn"), "--json"], capsys)
     assert code == 0
     metrics = json.loads(out)["metrics"]
     assert metrics["weak_for_top_n"] is False and metrics["ndcg@10"] > metrics["popularity"]["ndcg@10"] > 0.1
-    code, out, _ = _run(
+    code, out, _ = run_cli(
         ["export", "-m", "itemknn", "--out", str(tmp_path / "k2"), "--no-check", "--json"], capsys
     )
     assert code == 0 and json.loads(out)["metrics"] == {}
@@ -66,7 +56,7 @@ def test_tune_for_rmse_records_the_best_trials_ranking_and_warns(tmp_path: Path,
         "--out",
         str(tmp_path),
     ]
-    code, out, err = _run([*args, "--json"], capsys)
+    code, out, err = run_cli([*args, "--json"], capsys)
     assert code == 0
     check = json.loads(out)["ranking_check"]
     assert check["metric"] == "ndcg@10" and check["weak"] is True and check["model"] < check["popularity"]
