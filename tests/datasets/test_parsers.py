@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -268,3 +269,33 @@ def test_string_id_after_integer_blocks_becomes_text_ids(tmp_path, monkeypatch):
     inter = load_ratings_file(path).interactions
     assert inter.n_users == 51 and "alice" in inter.user_map and "7" in inter.user_map
     assert inter.to_frame().iloc[-1].tolist() == ["alice", 1, 5.0, 2000]
+
+
+def test_a_file_without_a_timestamp_column_loads_without_times_unless_one_was_named(tmp_path):
+    """The default 'timestamp' column is optional (a ratings file without times is common); a column
+    named on purpose (time_col="ts") must exist, and a parquet file follows the same rule."""
+    ds = load_ratings_file(FIX / "custom" / "ratings_nots.csv")
+    assert ds.interactions.timestamps is None and ds.interactions.n_ratings == 3
+    assert any(n.startswith("no 'timestamp' column: loaded without times") for n in ds.notes)
+    with pytest.raises(DataError, match=r"missing column 'ts'"):
+        load_ratings_file(FIX / "custom" / "ratings_nots.csv", time_col="ts")
+    pq = tmp_path / "nots.parquet"
+    pd.read_csv(FIX / "custom" / "ratings_nots.csv").to_parquet(pq)
+    assert load_ratings_file(pq).interactions.timestamps is None
+    with_times = load_ratings_file(FIX / "ml-csv" / "ratings.csv")
+    assert with_times.interactions.timestamps is not None and not with_times.notes
+
+
+def test_cli_reads_a_ratings_file_without_times_and_says_so(capsys) -> None:
+    from clihelp import run_cli
+
+    code, out, err = run_cli(
+        ["data", "info", "--ratings", str(FIX / "custom" / "ratings_nots.csv"), "--json"], capsys
+    )
+    assert code == 0, err
+    assert json.loads(out)["n_ratings"] == 3
+    assert "no 'timestamp' column: loaded without times" in " ".join(err.split())
+    code, _out, err = run_cli(
+        ["data", "info", "--ratings", str(FIX / "custom" / "ratings_nots.csv"), "--time-col", "when"], capsys
+    )
+    assert code == 2 and "missing column 'when'" in err

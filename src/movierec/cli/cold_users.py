@@ -93,8 +93,8 @@ def cold_users_cmd(
         None,
         "--models",
         "-m",
-        help=f"Comma-separated implicit models [default: {DEFAULT_MODELS}; popularity,warp on data without "
-        "demographics].",
+        help=f"Comma-separated implicit models (default: {DEFAULT_MODELS}; popularity,warp on data without "
+        "demographics).",
     ),
     user_features: str | None = USER_FEATURES,
     reveal: str = typer.Option(

@@ -32,7 +32,11 @@ RATINGS = typer.Option(
 USER_COL = typer.Option("userId", "--user-col", help="User id column of --ratings.")
 ITEM_COL = typer.Option("movieId", "--item-col", help="Item id column of --ratings.")
 RATING_COL = typer.Option("rating", "--rating-col", help="Rating column of --ratings.")
-TIME_COL = typer.Option("timestamp", "--time-col", help="Timestamp column of --ratings ('' for none).")
+TIME_COL = typer.Option(
+    None,
+    "--time-col",
+    help="Timestamp column of --ratings (default: timestamp, when the file has one; '' for none).",
+)
 RATING_SCALE = typer.Option(
     None, "--rating-scale", help="Declared rating scale MIN MAX; values outside are errors."
 )
@@ -74,7 +78,7 @@ class RatingsSource:
     user_col: str = "userId"
     item_col: str = "movieId"
     rating_col: str = "rating"
-    time_col: str = "timestamp"
+    time_col: str | None = None  # None: "timestamp" when the file has it; "": none
     rating_scale: tuple[float, float] | None = None
 
     def load(self) -> Dataset:
@@ -86,14 +90,18 @@ class RatingsSource:
             raise ConfigError(f"--rating-scale {scale[0]:g} {scale[1]:g}: MIN must be below MAX")
         if self.ratings is not None:
             with err_console.status(f"loading {self.ratings}"):
-                return load_ratings_file(
+                times = {} if self.time_col is None else {"time_col": self.time_col or None}
+                ds = load_ratings_file(
                     self.ratings,
                     user_col=self.user_col,
                     item_col=self.item_col,
                     rating_col=self.rating_col or None,
-                    time_col=self.time_col or None,
                     rating_scale=scale,
+                    **times,
                 )
+            for note in ds.notes:
+                say("note", note)
+            return ds
         with err_console.status(f"loading {self.dataset}"):
             ds = load(self.dataset, rating_scale=scale)
         for note in ds.notes:
@@ -108,7 +116,7 @@ _SOURCE_OPTIONS: dict[str, tuple[Any, Any]] = {
     "user_col": (str, USER_COL),
     "item_col": (str, ITEM_COL),
     "rating_col": (str, RATING_COL),
-    "time_col": (str, TIME_COL),
+    "time_col": (str | None, TIME_COL),
     "rating_scale": (tuple[float, float] | None, RATING_SCALE),
 }
 

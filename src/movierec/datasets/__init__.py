@@ -281,7 +281,9 @@ def load_ratings_file(
 
     ``columns`` are :func:`~movierec.datasets.parsers.read_ratings`'s (``user_col="userId"``,
     ``item_col="movieId"``, ``rating_col="rating"``, ``time_col="timestamp"``, ``delimiter``; a ``None``
-    column is absent), passed through: the one list of a ratings file's column options.
+    column is absent), passed through: the one list of a ratings file's column options. Without
+    ``time_col`` a ``timestamp`` column is read when the file has one; a file without it loads
+    without times, and the dataset's notes say so (a ``time_col`` named on purpose must exist).
     """
     path = Path(path).expanduser()
     suffix = path.suffix.lower()
@@ -293,7 +295,8 @@ def load_ratings_file(
         suffix, "csv"
     )
     digest = _BackgroundHash(path) if path.is_file() else None
-    frame = read_ratings(path, fmt=fmt, **columns)
+    auto_time = "time_col" not in columns
+    frame = read_ratings(path, fmt=fmt, time_optional=auto_time, **columns)
     inter = Interactions.from_frame(
         frame,
         rating_col="rating",
@@ -304,6 +307,11 @@ def load_ratings_file(
     )
     meta = read_movies(movies) if movies is not None else None
     notes = []
+    if auto_time and "timestamp" not in frame.columns and fmt not in ("dat", "u.data"):
+        notes.append(
+            "no 'timestamp' column: loaded without times, so time-based splits (temporal, leave-last-out) "
+            "and time features are unavailable; name another column with time_col / --time-col"
+        )
     if inter.dropped_duplicates:
         notes.append(f"dropped {inter.dropped_duplicates} duplicate (user, item) ratings, kept the latest")
     return Dataset(path.stem, inter, meta, None, digest.result() if digest else "", str(path), notes)

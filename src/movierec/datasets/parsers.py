@@ -220,8 +220,13 @@ def read_ratings(
     time_col: str | None = "timestamp",
     delimiter: str | None = None,
     encoding: str = "utf-8",
+    time_optional: bool = False,
 ) -> pd.DataFrame:
     """Read a ratings file into a frame with columns ``userId, movieId, rating[, timestamp]``.
+
+    ``time_optional``: a file without the ``time_col`` column is read without timestamps instead of
+    refused (the default column of :func:`movierec.datasets.load_ratings_file`; a column named on
+    purpose stays required).
 
     ``fmt`` is ``csv`` (header row, MovieLens latest/20m/25m/32m and custom files), ``tsv``,
     ``dat`` (``::`` separated, no header: ml-1m/ml-10m), ``u.data`` (tab separated, no header:
@@ -237,6 +242,8 @@ def read_ratings(
             df = pd.read_parquet(path)
         except Exception as exc:  # pyarrow raises many types for a broken file
             raise DataError(f"{label}: not a readable Parquet file ({type(exc).__name__})") from None
+        if time_optional and time_col not in [str(c) for c in df.columns]:
+            time_col = None
         _check_columns(
             list(map(str, df.columns)), label, user_col, item_col, rating_col, time_col, None, None
         )
@@ -272,6 +279,8 @@ def read_ratings(
         if "\ufffd" in first and encoding.lower() in ("utf-8", "utf8"):
             raise _encoding_error(source, label)  # say "not UTF-8" in words, never quote the raw bytes
         cols = [c.strip().strip('"') for c in first.split(sep)]
+        if time_optional and time_col not in cols and user_col in cols:  # (a wrong delimiter still fails)
+            time_col = None
         _check_columns(cols, label, user_col, item_col, rating_col, time_col, first, sep)
     types: dict[str, pa.DataType] = {}
     if rating_col is not None:
