@@ -445,3 +445,13 @@ def test_similar_default_model_falls_back_to_itemknn_above_eases_limit(
     assert default_similar_model(ds, 4.0, limit=100) == "itemknn"
     err = capsys.readouterr().err
     assert "above ease's max_items (100)" in err and "itemknn" in err and len(err.strip().splitlines()) == 1
+
+
+def test_compare_without_models_runs_a_default_set_and_says_which(capsys: pytest.CaptureFixture[str]) -> None:
+    """`movierec compare` alone ended in '--models is required'; it now compares a small default set."""
+    from clihelp import run_cli
+
+    code, out, err = run_cli(["compare", "--protocols", "full-ranking", "--json"], capsys)
+    assert code == 0, err
+    assert "no --models given: comparing popularity,svd,ease" in " ".join(err.split())
+    assert {r["model"] for r in json.loads(out)} == {"popularity", "svd", "ease"}

@@ -143,11 +143,12 @@ class _RichProgress:
 
 # dup-ok: typer option declarations (default, flags, help) alike in shape; each declares a different option
 # compare's longer options, named here so the command reads as parse → compare() → print
+DEFAULT_MODELS = "popularity,svd,ease"
 _CMP_MODELS = typer.Option(
     None,
     "--models",
     "-m",
-    help="Comma-separated model names, e.g. svd,knn-baseline,baseline (or --config).",
+    help=f"Comma-separated model names, e.g. svd,knn-baseline,baseline (default: {DEFAULT_MODELS}; or --config).",
 )
 _CMP_PROTOCOLS = typer.Option(
     "rating,test-candidates,full-ranking",
@@ -279,7 +280,12 @@ def _compare_request(
     from movierec.models.registry import get_class
 
     if models is None:
-        raise ConfigError("--models is required (a comma-separated list), or --config EXPERIMENT.toml")
+        models = DEFAULT_MODELS
+        say(
+            "note",
+            f"no --models given: comparing {DEFAULT_MODELS} (the most-rated movies, a rating predictor and "
+            "the strongest default top-N model); `movierec models` lists them all",
+        )
     names = _split_list(models, "models")
     for name in names:
         get_class(name)  # unknown names fail before loading anything
