@@ -16,7 +16,6 @@ from rich.table import Table
 # names are the sharing itself, not copied code)
 from movierec.cli.common import (
     ARTIFACT,
-    DATASET,
     IMPLICIT_THRESHOLD,
     ITEM_FEATURES,
     JSON,
@@ -351,13 +350,20 @@ def _compare_config(config: Path, out: Path | None, mlflow: str | None, as_json:
 
 
 def _model_and_data(
-    model: str, params: list[str], dataset: str, item_features: str | None, threshold: float, seed: int
+    model: str,
+    params: list[str],
+    source: RatingsSource,
+    item_features: str | None,
+    threshold: float,
+    seed: int,
+    ds: Any = None,
 ) -> tuple[Any, Any, Any]:
     """Fit ``model`` on the whole dataset; returns (model, dataset, train).
 
     Implicit models train on ratings ≥ threshold; sequence models (markov, sasrec, …) on every
     rating, each user's history in time order, so the recommendation follows their latest movie.
     Every caller serves the model through its artifact form, so a model without one is refused first.
+    ``ds``: the data ``source`` names, when the caller has loaded it already.
     """
     from movierec.models.base import seeded, training_view
     from movierec.models.registry import create
@@ -368,7 +374,7 @@ def _model_and_data(
     kw = parse_model_params(params, [name])[name]
     m = seeded(create(name, **kw), seed, kw)
     exportable(m)  # before loading and training: the lists come from the serving form
-    ds = RatingsSource(dataset).load()
+    ds = source.load() if ds is None else ds
     train = training_view(m, ds.interactions, threshold)
     fit_kw: dict[str, Any] = {}
     if item_features:
@@ -402,7 +408,7 @@ def _recommend_all_users(
     k: int,
     model: str,
     params: list[str],
-    dataset: str,
+    source: RatingsSource,
     item_features: str | None,
     implicit_threshold: float,
     seed: int,
@@ -424,7 +430,7 @@ def _recommend_all_users(
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="movierec-batch-") as tmp:
         if artifact is None:
-            m, ds, train = _model_and_data(model, params, dataset, item_features, implicit_threshold, seed)
+            m, ds, train = _model_and_data(model, params, source, item_features, implicit_threshold, seed)
             artifact = export_artifact(m, ds, train, Path(tmp) / "artifact")
         art = load_artifact(artifact)
         frame = recommend_all_users(art, min(k, art.n_items))
@@ -445,6 +451,7 @@ def _recommend_all_users(
     )
 
 
+@ratings_options
 def recommend_cmd(
     user: str | None = typer.Option(None, "--user", "-u", help="Raw user id as in the ratings file."),
     all_users: bool = typer.Option(
@@ -468,7 +475,7 @@ def recommend_cmd(
     min_support: int | None = MIN_SUPPORT,
     seed: int = SEED,
     as_json: bool = JSON,
-    dataset: str = DATASET,
+    source: RatingsSource = RatingsSource(),  # --dataset, --ratings, --user-col … --rating-scale
 ) -> None:
     """Top-K unseen movies for a user: the model's ranking score, and the predicted rating for rating models.
 
@@ -481,7 +488,7 @@ def recommend_cmd(
         raise ConfigError(f"-k must be ≥ 1, got {k}")
     if all_users:
         _recommend_all_users(
-            artifact, out, force, k, model, params, dataset, item_features, implicit_threshold, seed, as_json
+            artifact, out, force, k, model, params, source, item_features, implicit_threshold, seed, as_json
         )
         return
     if user is None:
@@ -496,7 +503,7 @@ def recommend_cmd(
         art = load_artifact(artifact)
         title = f"top {k} for user {user} · {art.model_name} (artifact {artifact})"
     else:
-        m, ds, train = _model_and_data(model, params, dataset, item_features, implicit_threshold, seed)
+        m, ds, train = _model_and_data(model, params, source, item_features, implicit_threshold, seed)
         if train.user_map.get(user) is None:
             raise UnknownIdError(f"unknown user id {user!r}: {ds.name} has no ratings from that user")
         art = _serving_view(m, ds, train, implicit_threshold, min_support)
@@ -572,6 +579,7 @@ def default_similar_model(ds: Any, threshold: float, limit: int | None = None) -
     return "itemknn"
 
 
+@ratings_options
 def similar_cmd(
     movie: str | None = typer.Option(None, "--movie", help="Part of a title (case- and accent-insensitive)."),
     movie_id: str | None = typer.Option(None, "--movie-id", help="Raw movieId instead of a title."),
@@ -590,7 +598,7 @@ def similar_cmd(
     min_support: int | None = MIN_SUPPORT,
     seed: int = SEED,
     as_json: bool = JSON,
-    dataset: str = DATASET,
+    source: RatingsSource = RatingsSource(),  # --dataset, --ratings, --user-col … --rating-scale
 ) -> None:
     """Movies nearest to one movie: cosine of item vectors or a neighbour model's list, shrunk by co-support.
 
@@ -605,9 +613,9 @@ def similar_cmd(
 
         art = load_artifact(artifact)
         idx = art.item_index(movie_id) if movie_id is not None else art.find_title(str(movie))
-        source = f"{art.model_name} (artifact {artifact})"
+        by = f"{art.model_name} (artifact {artifact})"
     else:
-        ds = RatingsSource(dataset).load()
+        ds = source.load()
         titles = [str(t) for t in ds.item_table()["title"]]
         if movie_id is not None:
             found = ds.interactions.item_map.get(movie_id)
@@ -618,9 +626,9 @@ def similar_cmd(
             idx = match_title(str(movie), titles, ds.interactions.item_counts())
         if model is None:
             model = default_similar_model(ds, implicit_threshold)
-        m, _, train = _model_and_data(model, params, dataset, None, implicit_threshold, seed)
+        m, _, train = _model_and_data(model, params, source, None, implicit_threshold, seed, ds)
         art = _serving_view(m, ds, train, implicit_threshold, min_support)
-        source = f"{m.name} trained on {ds.name}"
+        by = f"{m.name} trained on {ds.name}"
     if k >= art.n_items:
         raise ConfigError(f"-k {k} is larger than the catalogue minus the movie itself ({art.n_items - 1})")
     target = art.movie_row(int(idx))["title"]
@@ -629,7 +637,7 @@ def similar_cmd(
         print_json({"movie": target, "similar": rows})
         return
     floor = art.min_support if min_support is None else min_support
-    table = Table(title=f"movies like {target} · {source} · ≥ {floor} ratings", title_justify="left")
+    table = Table(title=f"movies like {target} · {by} · ≥ {floor} ratings", title_justify="left")
     for c, j in (
         ("#", "right"),
         ("movieId", "right"),
