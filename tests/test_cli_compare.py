@@ -275,8 +275,11 @@ def test_recommend_and_similar_from_an_artifact(
     assert exc.value.code == 0
     rows = json.loads(capsys.readouterr().out)
     assert len(rows) == 3 and all(r["title"] for r in rows)
-    # the artifact ranks exactly as the fitted model does
-    want, _ = model.recommend(np.array([bundled.interactions.user_map.index(1)]), 3)
+    # the artifact ranks exactly as the fitted model does, less every movie user 1 rated (low ratings too)
+    u = bundled.interactions.user_map.index(1)
+    rated = bundled.interactions.csr()[u].indices
+    candidates = np.setdiff1d(np.arange(train.n_items), rated)
+    want, _ = model.recommend(np.array([u]), 3, candidates=candidates)
     assert [r["movieId"] for r in rows] == bundled.interactions.item_map.to_raw(want[0]).tolist()
     with pytest.raises(SystemExit) as exc:
         main(["similar", "--artifact", str(art), "--movie", "jumanji", "-k", "4", "--json"])
@@ -455,3 +458,37 @@ def test_compare_without_models_runs_a_default_set_and_says_which(capsys: pytest
     assert code == 0, err
     assert "no --models given: comparing popularity,svd,ease" in " ".join(err.split())
     assert {r["model"] for r in json.loads(out)} == {"popularity", "svd", "ease"}
+
+
+def test_recommend_and_similar_read_a_custom_ratings_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A person with their own file (string ids, other column names, no times) gets lists directly."""
+    from clihelp import run_cli
+    from movierec.datasets import load
+
+    frame = load("ml-latest-small").to_frame()
+    frame = frame[frame["userId"] <= 150]
+    custom = pd.DataFrame(
+        {
+            "who": "u" + frame["userId"].astype(str),
+            "what": "m" + frame["movieId"].astype(str),
+            "stars": frame["rating"],
+        }
+    )
+    path = tmp_path / "mine.csv"
+    custom.to_csv(path, index=False)
+    cols = ["--ratings", str(path), "--user-col", "who", "--item-col", "what", "--rating-col", "stars"]
+    code, out, err = run_cli(
+        ["recommend", *cols, "--user", "u1", "--model", "ease", "-k", "5", "--json"], capsys
+    )
+    assert code == 0, err
+    rows = json.loads(out)
+    assert len(rows) == 5 and all(r["movieId"].startswith("m") for r in rows)
+    seen = set(custom.loc[custom["who"] == "u1", "what"])
+    assert not seen & {r["movieId"] for r in rows}
+    code, out, err = run_cli(["similar", *cols, "--movie-id", "m1", "-k", "5", "--json"], capsys)
+    assert code == 0, err
+    assert len(json.loads(out)["similar"]) == 5
+    code, _out, err = run_cli(["recommend", *cols, "--user", "nobody"], capsys)
+    assert code == 2 and "unknown user id 'nobody'" in err

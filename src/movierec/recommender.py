@@ -238,6 +238,8 @@ class Recommender:
             mask &= self.items["genres"].map(lambda gs: any(g.casefold() in wanted for g in gs)).to_numpy()
             if not mask.any():
                 raise ConfigError(f"no movie with enough ratings has any of the genres {list(genres)}")
+        if exclude_seen:  # every movie the user rated, also those an implicit model did not train on (< 4)
+            mask[self._rated_items(train, u)] = False
         candidates = None if mask.all() else np.flatnonzero(mask)
         if rerank:
             idx, scores = self._reranked(train, u, k, exclude_seen, candidates, rerank)
@@ -252,6 +254,16 @@ class Recommender:
             rating = np.asarray(self.model.predict(np.full(len(items), u), items), dtype=np.float64)
             frame["predicted_rating"] = rating
         return frame
+
+    def _rated_items(self, train: Interactions, u: int) -> np.ndarray:
+        """Every movie user ``u`` rated in the dataset: an implicit model trains on ratings ≥ 4 only, and
+        its own ``exclude_seen`` would let a movie rated 3 back into the list (the artifact and the API
+        leave those out too, from ``seen.npz``'s ``rated_*`` arrays)."""
+        full = self.dataset.interactions
+        if full.user_map is not train.user_map or full.item_map is not train.item_map:
+            return np.zeros(0, dtype=np.int64)
+        csr = full.csr()
+        return np.asarray(csr.indices[csr.indptr[u] : csr.indptr[u + 1]], dtype=np.int64)
 
     def _support_mask(self, train: Interactions, min_support: int | None) -> np.ndarray:
         """Movies with at least ``min_support`` training ratings (the serving floor; None = its default)."""

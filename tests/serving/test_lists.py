@@ -162,3 +162,33 @@ def test_page_explains_links_out_and_fits(browser, api: str, width: int, height:
     page.screenshot(path=str(SHOTS / f"page-{width}.png"), full_page=width < 1000)
     assert not errors, errors
     page.close()
+
+
+def test_a_movie_the_user_rated_low_is_never_recommended_again(
+    bundled: Dataset, tmp_path: Path, capsys
+) -> None:
+    """An implicit model trains on ratings ≥ 4, so its own 'seen' filter let user 1's Pulp Fiction (rated 3)
+    back into `movierec recommend --user 1 --model ease`. Python, the artifact (API) and the CLI now leave
+    out every rated movie; the scores of the others are unchanged."""
+    from movierec.recommender import Recommender
+
+    frame = bundled.to_frame()
+    mine = frame[frame["userId"] == 1]
+    low = set(mine.loc[mine["rating"] < 4, "movieId"])
+    assert 296 in low  # Pulp Fiction, rated 3
+    rec = Recommender(bundled, "ease").fit()
+    python = rec.recommend(1, k=20)["movieId"].tolist()
+    assert not set(python) & set(mine["movieId"])
+    implicit = bundled.interactions.to_implicit(4.0)
+    model = create("ease").fit(implicit)
+    path = export_artifact(model, bundled, implicit, tmp_path / "ease")
+    with np.load(path / "seen.npz", allow_pickle=False) as z:
+        assert {"rated_indptr", "rated_indices"} <= set(z.files)
+    art = load_artifact(path)
+    served = [r["movieId"] for r in art.recommend_rows(1, 20)]
+    assert served == python
+    u = implicit.user_map.index(1)
+    own, _ = model.recommend(np.array([u]), 20)  # the model's own filter knows only the positives
+    assert 296 in implicit.item_map.to_raw(own[0]).tolist()
+    cli = _cli(capsys, "recommend", "--user", "1", "--model", "ease", "-k", "20", "--json")
+    assert [r["movieId"] for r in cli] == python

@@ -88,6 +88,18 @@ VARIANTS: dict[str, tuple[Callable[[Path], None], str]] = {
         lambda r: _npz(r, "seen.npz", lambda a: a["indptr"].__setitem__(3, 10**6)),
         "not a monotone",
     ),
+    "rated movies without their offsets": (
+        lambda r: _npz(r, "seen.npz", lambda a: a.update(rated_indices=a["indices"].copy())),
+        "seen.npz has one of 'rated_indptr' and 'rated_indices' without the other",
+    ),
+    "rated movie out of range": (
+        lambda r: _npz(
+            r,
+            "seen.npz",
+            lambda a: a.update(rated_indptr=a["indptr"].copy(), rated_indices=a["indices"] + 60),
+        ),
+        "seen.npz rated index 119 is out of range 0..59",
+    ),
     "NaN factors": (
         lambda r: _npz(r, "factors.npz", lambda a: a["user_factors"].__setitem__((0, 0), np.nan)),
         "'user_factors' holds 1 NaN or infinite values",

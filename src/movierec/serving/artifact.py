@@ -160,8 +160,7 @@ def export_artifact(
         model, dataset, train, metrics=metrics, implicit_threshold=implicit_threshold, notes=notes,
         min_support=min_support,
     )  # fmt: skip
-    seen = train.csr().astype(np.float32)
-    seen.sort_indices()
+    seen_arrays = _seen_arrays(dataset, train)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
     os.chmod(tmp, 0o755)  # mkdtemp makes it private; an artifact is meant to be shared
@@ -169,12 +168,7 @@ def export_artifact(
         _ids_frame(train.user_map, train.item_map).to_parquet(tmp / "ids.parquet", index=False)
         _items_frame(dataset, train).to_parquet(tmp / "items.parquet", index=False)
         np.savez(tmp / "factors.npz", **dict[str, Any](arrays))
-        np.savez(
-            tmp / "seen.npz",
-            indptr=seen.indptr.astype(np.int64),
-            indices=seen.indices.astype(np.int32),
-            ratings=seen.data.astype(np.float32),
-        )
+        np.savez(tmp / "seen.npz", allow_pickle=False, **seen_arrays)
         files = {name: _sha256(tmp / name) for name in DATA_FILES}
         manifest["files"] = files
         manifest["model_version"] = hashlib.sha256(
@@ -213,11 +207,36 @@ def serving_view(
         model, dataset, train, implicit_threshold=implicit_threshold, min_support=min_support
     )
     manifest.update(model_version="unsaved", files={})
-    seen = train.csr().astype(np.float32)
-    seen.sort_indices()
-    csr = {"indptr": seen.indptr, "indices": seen.indices, "ratings": seen.data}
+    csr = _seen_arrays(dataset, train)
     ids, items = _ids_frame(train.user_map, train.item_map), _items_frame(dataset, train)
     return Artifact(Path("."), ArtifactParts(manifest, arrays, csr, ids, items))
+
+
+def _seen_arrays(dataset: Any, train: Interactions) -> dict[str, np.ndarray]:
+    """``seen.npz``'s arrays: the training matrix the scorers read (``indptr``, ``indices``, ``ratings``)
+    and, where the dataset holds ratings the model did not train on (an implicit model learns from
+    ratings ≥ the threshold), every rated movie per user (``rated_indptr``, ``rated_indices``): lists
+    leave those out too. ``recommend --user 1 --model ease`` listed Pulp Fiction, which user 1 had
+    rated 3."""
+    seen = train.csr().astype(np.float32)
+    seen.sort_indices()
+    out = {
+        "indptr": seen.indptr.astype(np.int64),
+        "indices": seen.indices.astype(np.int32),
+        "ratings": seen.data.astype(np.float32),
+    }
+    full = getattr(dataset, "interactions", None)
+    if (
+        full is not None
+        and full.user_map is train.user_map
+        and full.item_map is train.item_map
+        and full.n_ratings > train.n_ratings
+    ):
+        rated = full.csr()
+        rated.sort_indices()
+        out["rated_indptr"] = rated.indptr.astype(np.int64)
+        out["rated_indices"] = rated.indices.astype(np.int32)
+    return out
 
 
 def build_manifest(
@@ -509,6 +528,12 @@ class Artifact(IdMapped):
         self._seen = sp.csr_matrix(
             (seen["ratings"], seen["indices"], seen["indptr"]), shape=(n_users, n_items)
         )
+        # every movie a user rated, where the model trained on fewer (older artifacts: the training ones)
+        self._rated = (
+            (np.asarray(seen["rated_indptr"]), np.asarray(seen["rated_indices"]))
+            if "rated_indptr" in seen
+            else (self._seen.indptr, self._seen.indices)
+        )
         self._train_scale = tuple(manifest.get("train_scale", manifest["rating_scale"]))
         self._ranking: dict[str, Any] | None = manifest.get("ranking")
         self._popularity = np.bincount(self._seen.indices, minlength=n_items).astype(np.float32)
@@ -675,7 +700,8 @@ class Artifact(IdMapped):
         unless ``exclude_seen=False``, ``genres`` keeps movies having any of them, ``min_support`` overrides
         the support floor, ``rerank`` = ``"mmr:0.3"``… (movierec.rerank) re-orders the list."""
         history = self._seen.indices[self._seen.indptr[u] : self._seen.indptr[u + 1]]
-        exclude = history if exclude_seen else None
+        ptr, rated = self._rated
+        exclude = rated[ptr[u] : ptr[u + 1]] if exclude_seen else None
         raw = self.scorer.known(u)
         q = _Query(k, exclude, genres, min_support)
         if rerank:

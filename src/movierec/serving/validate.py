@@ -254,7 +254,7 @@ class ArtifactParts(NamedTuple):
 
     manifest: dict[str, Any]
     arrays: dict[str, np.ndarray]  # factors.npz
-    seen: dict[str, np.ndarray]  # seen.npz: the training interactions as CSR parts
+    seen: dict[str, np.ndarray]  # seen.npz: the training interactions as CSR parts (+ every rated movie)
     ids: pd.DataFrame
     items: pd.DataFrame
 
@@ -271,6 +271,10 @@ def validate_artifact(root: Path, parts: ArtifactParts) -> None:
     _csr(root, "seen.npz", seen["indptr"], seen["indices"], n_users, n_items, seen["ratings"])
     if seen["ratings"].dtype.kind != "f" or not np.all(np.isfinite(seen["ratings"])):
         raise _fail(root, "seen.npz ratings must be finite numbers")
+    if ("rated_indptr" in seen) != ("rated_indices" in seen):
+        raise _fail(root, "seen.npz has one of 'rated_indptr' and 'rated_indices' without the other")
+    if "rated_indptr" in seen:  # every rated movie per user (left out of lists), where training saw fewer
+        _csr(root, "seen.npz rated", seen["rated_indptr"], seen["rated_indices"], n_users, n_items, None)
     _arrays(root, arrays, family, n_users, n_items)
     if family in ("blend", "ensemble"):
         _bases(root, manifest, arrays, family, n_users, n_items)
