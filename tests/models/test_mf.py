@@ -307,3 +307,46 @@ def test_fast_sweep_factor_rows_start_on_a_cache_line(
         assert a.ctypes.data % 64 == 0 and a.shape == shape and not a.any() and a.flags.c_contiguous
     trainer = SVD(n_factors=100, n_epochs=1).trainer(notebook_split[0])
     assert trainer._pu.ctypes.data % 64 == 0 and trainer._qi.ctypes.data % 64 == 0
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 4, 5, 7, 10])
+def test_fast_sweep_on_a_handful_of_ratings_stays_inside_the_arrays(n: int) -> None:
+    """The fast sweep cuts the order into three parts of ceil(n/3) ratings; with one rating the second
+    part is empty, and the register path read rating 1 of a 1-rating array (and wrote the item row it
+    named) before this test: the squared error then counted a rating that does not exist. Each lane's
+    losses and updates must be the generic loop's, and nothing past the arrays may be touched (the
+    guard rows after them stay zero)."""
+    from movierec.models.kernels.accel import _native
+
+    rng = np.random.default_rng(n)
+    pad = 8  # ratings that exist in memory after the slice the kernel is given
+    users = np.concatenate([rng.integers(0, 3, n), np.full(pad, 5)]).astype(np.int32)
+    items = np.concatenate([rng.integers(0, 4, n), np.full(pad, 6)]).astype(np.int32)
+    ratings = np.concatenate([rng.integers(1, 6, n), np.full(pad, 5)]).astype(np.float32)
+    pu0 = rng.normal(0, 0.1, (6, 16)).astype(np.float32)
+    qi0 = rng.normal(0, 0.1, (7, 16)).astype(np.float32)
+    pu0[5], qi0[6] = 0.0, 0.0  # user 5 / item 6: only in the padding
+    runs = []
+    for registers in (True, False):
+        bu, bi, pu, qi = np.zeros(6, np.float32), np.zeros(7, np.float32), pu0.copy(), qi0.copy()
+        sq = np.zeros(2)
+        _native.svd_epochs(
+            users[:n],
+            items[:n],
+            ratings[:n],
+            3.5,
+            bu,
+            bi,
+            pu,
+            qi,
+            0.007,
+            0.01,
+            0.02,
+            0.03,
+            True,
+            sq,
+            registers,
+        )
+        assert bu[5] == 0 and bi[6] == 0 and not pu[5].any() and not qi[6].any()
+        runs.append(sq)
+    np.testing.assert_allclose(runs[0], runs[1], rtol=1e-5, atol=1e-6)

@@ -197,7 +197,6 @@ cdef extern from * nogil:
         constexpr int NL = MR_SVD_LANES;
         constexpr int64_t nf = 16 * NCH;
         const int64_t part = (n + NL - 1) / NL;
-        const int64_t full = n - (NL - 1) * part;  /* steps t < full have a rating in every lane */
         const float shrink = 1.0f - lr_f * reg_f;
         for (int64_t e = 0; e < epochs; ++e) {
             mr_lane<NCH> L[NL];
@@ -209,11 +208,11 @@ cdef extern from * nogil:
             double sq = 0.0;
             int64_t t = 0;
             for (; t < part; ++t) {
-                /* fully unrolled (lanes in registers); past `full` the last lane has no rating */
+                /* fully unrolled (lanes in registers); a lane past the end of the order has no rating */
                 #pragma GCC unroll 8
                 for (int l = 0; l < NL; ++l) {
                     int64_t p = l * part + t;
-                    if (l == NL - 1 && t >= full) break;
+                    if (p >= n) break;  /* the last parts may be short: with n = 1 only lane 0 has one */
                     if (p + ahead < n) mr_prefetch_row<NCH>(qi + it[p + ahead] * nf);
                     sq += mr_lane_rating<NCH, NL>(p, l, L, us, it, rs, mu, bu, bi, pu, qi, lr_b, reg_b, lr_f, shrink, biased);
                 }
