@@ -99,8 +99,8 @@ OPTIONAL_MODULES = {
 
 
 def missing_extra(exc: ModuleNotFoundError) -> str | None:
-    """``"this command needs uvicorn: pip install 'movierec[serve]'"`` when ``exc`` is an optional
-    module of ours going missing, else ``None`` (a bug keeps its traceback)."""
+    """``"this command needs uvicorn, which is not installed: pip install 'movierec[serve]'"`` when
+    ``exc`` is an optional module of ours going missing, else ``None`` (a bug keeps its traceback)."""
     top = (exc.name or "").split(".")[0]
     extra = OPTIONAL_MODULES.get(top)
     return (
