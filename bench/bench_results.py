@@ -140,8 +140,11 @@ def _rmse(name: str, params: dict[str, Any], train: Any, test: Any) -> tuple[flo
 
 def _tuned_params() -> list[tuple[str, dict[str, Any]]]:
     """The best validation point of each TUNED_MODELS study (ml-100k protocol)."""
+    from validation_study import best_point
+
     studies = json.loads(STUDY.read_text())["studies"]
-    return [(m, dict(studies[m]["best"]["params"])) for m in TUNED_MODELS if m in studies]
+    best = {m: best_point(studies, m) for m in TUNED_MODELS}
+    return [(m, dict(row["params"])) for m, row in best.items() if row is not None]
 
 
 def _topn_rows(

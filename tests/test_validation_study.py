@@ -71,3 +71,42 @@ def test_the_study_never_reads_the_outer_test_split(tmp_path: Path, monkeypatch:
         "user-ease": studies["user-ease"]["best"]["params"],
     }
     assert spies[0].n_ratings > 0 and spies[0].reads  # the instrument does see a read
+
+
+def test_a_study_over_several_splits_is_stored_apart_and_preferred(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``--seeds 1,2,3`` scores each point on three inner splits (still never the outer test part) and
+    ranks by their mean; the bench's tuned rows then take that study's best point over the one-split one."""
+    spec = importlib.util.spec_from_file_location("validation_study", BENCH)
+    assert spec is not None and spec.loader is not None
+    vs = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(vs)
+    inter = Interactions.from_frame(make_ratings(60, 50, 0.35, seed=8), rating_scale=(0.5, 5.0))
+    monkeypatch.setattr(vs, "load", lambda *a, **k: Dataset(name="synthetic", interactions=inter))
+    seeds: list[int] = []
+    spies: list[_Spy] = []
+    split = vs.per_user_holdout
+
+    def recording(data: Interactions, share: float, seed: int) -> tuple[Interactions, Interactions]:
+        seeds.append(seed)
+        train, test = split(data, share, seed=seed)
+        if seed == 42:  # the outer split: its test part must stay untouched
+            spies.append(_Spy(test))
+            return train, spies[-1]
+        return train, test
+
+    monkeypatch.setattr(vs, "per_user_holdout", recording)
+    monkeypatch.setitem(vs.GRIDS, "ease", ({"l2": [5.0, 20.0, 80.0]}, None))
+    out = tmp_path / "study.json"
+    for extra in ([], ["--seeds", "1,2,3"]):
+        monkeypatch.setattr(sys, "argv", ["validation_study.py", "ease", "--out", str(out), *extra])
+        vs.main()
+    assert seeds == [42, 1, 42, 1, 2, 3] and all(spy.reads == [] for spy in spies)
+    studies = json.loads(out.read_text())["studies"]
+    many = studies["ease@seeds1-2-3"]
+    assert many["seeds"] == [1, 2, 3] and "--seeds 1,2,3" in many["command"]
+    for row in many["rows"]:
+        assert len(row["by split"]) == 3 and abs(row["ndcg@10"] - sum(row["by split"]) / 3) < 1e-12
+    assert vs.best_point(studies, "ease") == many["best"]
+    assert studies["ease"]["rows"][0]["ndcg@10"] == many["rows"][0]["by split"][0]  # split 1 is the same
