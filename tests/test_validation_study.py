@@ -36,7 +36,9 @@ class _Spy(Interactions):
         return object.__getattribute__(self, name)
 
 
-def test_the_study_never_reads_the_outer_test_split(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def _study_on_synthetic_data(monkeypatch: pytest.MonkeyPatch) -> tuple[Any, list[_Spy], list[int]]:
+    """bench/validation_study.py as a module on a small synthetic dataset instead of ml-100k, its
+    splitter recording every seed and handing out the outer (seed 42) test part as a :class:`_Spy`."""
     spec = importlib.util.spec_from_file_location("validation_study", BENCH)
     assert spec is not None and spec.loader is not None
     vs = importlib.util.module_from_spec(spec)
@@ -44,9 +46,11 @@ def test_the_study_never_reads_the_outer_test_split(tmp_path: Path, monkeypatch:
     inter = Interactions.from_frame(make_ratings(60, 50, 0.35, seed=8), rating_scale=(0.5, 5.0))
     monkeypatch.setattr(vs, "load", lambda *a, **k: Dataset(name="synthetic", interactions=inter))
     spies: list[_Spy] = []
+    seeds: list[int] = []
     split = vs.per_user_holdout
 
     def recording(data: Interactions, share: float, seed: int) -> tuple[Interactions, Interactions]:
+        seeds.append(seed)
         train, test = split(data, share, seed=seed)
         if seed == 42:  # the outer split: its test part must stay untouched
             spies.append(_Spy(test))
@@ -54,6 +58,11 @@ def test_the_study_never_reads_the_outer_test_split(tmp_path: Path, monkeypatch:
         return train, test
 
     monkeypatch.setattr(vs, "per_user_holdout", recording)
+    return vs, spies, seeds
+
+
+def test_the_study_never_reads_the_outer_test_split(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    vs, spies, _seeds = _study_on_synthetic_data(monkeypatch)
     monkeypatch.setattr(vs, "ENSEMBLE_BASES", ["ease", "user-ease"])
     monkeypatch.setitem(vs.GRIDS, "ease", ({"l2": [5.0, 20.0]}, None))
     monkeypatch.setitem(vs.GRIDS, "user-ease", ({"l2": [5.0, 20.0]}, None))
@@ -78,25 +87,7 @@ def test_a_study_over_several_splits_is_stored_apart_and_preferred(
 ) -> None:
     """``--seeds 1,2,3`` scores each point on three inner splits (still never the outer test part) and
     ranks by their mean; the bench's tuned rows then take that study's best point over the one-split one."""
-    spec = importlib.util.spec_from_file_location("validation_study", BENCH)
-    assert spec is not None and spec.loader is not None
-    vs = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(vs)
-    inter = Interactions.from_frame(make_ratings(60, 50, 0.35, seed=8), rating_scale=(0.5, 5.0))
-    monkeypatch.setattr(vs, "load", lambda *a, **k: Dataset(name="synthetic", interactions=inter))
-    seeds: list[int] = []
-    spies: list[_Spy] = []
-    split = vs.per_user_holdout
-
-    def recording(data: Interactions, share: float, seed: int) -> tuple[Interactions, Interactions]:
-        seeds.append(seed)
-        train, test = split(data, share, seed=seed)
-        if seed == 42:  # the outer split: its test part must stay untouched
-            spies.append(_Spy(test))
-            return train, spies[-1]
-        return train, test
-
-    monkeypatch.setattr(vs, "per_user_holdout", recording)
+    vs, spies, seeds = _study_on_synthetic_data(monkeypatch)
     monkeypatch.setitem(vs.GRIDS, "ease", ({"l2": [5.0, 20.0, 80.0]}, None))
     out = tmp_path / "study.json"
     for extra in ([], ["--seeds", "1,2,3"]):
