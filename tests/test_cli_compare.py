@@ -492,3 +492,23 @@ def test_recommend_and_similar_read_a_custom_ratings_file(
     assert len(json.loads(out)["similar"]) == 5
     code, _out, err = run_cli(["recommend", *cols, "--user", "nobody"], capsys)
     assert code == 2 and "unknown user id 'nobody'" in err
+
+
+def test_protocol_tables_follow_the_asked_order_whichever_model_comes_first(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """With an implicit model first, the rating table (svd's alone) used to come last."""
+    from clihelp import run_cli
+    from movierec.datasets import load
+    from movierec.evaluation import compare
+
+    code, out, err = run_cli(
+        ["compare", "--models", "popularity,svd", "--protocols", "rating,full-ranking"], capsys
+    )
+    assert code == 0, err
+    titles = [ln.strip() for ln in out.splitlines() if ln.strip() in ("rating", "full-ranking")]
+    assert titles == ["rating", "full-ranking"]
+    comp = compare(load("ml-latest-small"), ["popularity", "svd"], protocols=["full-ranking", "rating"])
+    assert comp.protocol_order() == ["full-ranking", "rating"]
+    page = comp._repr_html_()
+    assert page.index("<p><b>full-ranking</b></p>") < page.index("<p><b>rating</b></p>")

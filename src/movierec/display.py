@@ -132,7 +132,7 @@ def result_html(r: Any) -> str:
 
 def comparison_repr(c: Any) -> str:
     labels = list(dict.fromkeys(r.label for r in c.rows))
-    protos = list(dict.fromkeys(r.protocol for r in c.rows))
+    protos = c.protocol_order()
     best = []
     for p in protos:
         rows = [r for r in c.rows if r.protocol == p]
@@ -158,7 +158,7 @@ def comparison_table(c: Any, protocol: str) -> pd.DataFrame:
 def comparison_html(c: Any) -> str:
     body = ""
     winners = c.winners()
-    for p in dict.fromkeys(r.protocol for r in c.rows):
+    for p in c.protocol_order():
         table = comparison_table(c, p)
         shown = table.copy().astype(object)
         for m in table.columns[1:-1]:

@@ -827,6 +827,14 @@ class Comparison:
     notes: list[str] = field(default_factory=list)
     provenance: dict[str, Any] = field(default_factory=dict)
     fit_train: dict[str, Interactions] = field(default_factory=dict, repr=False)
+    #: the protocols in the order they were asked for (tables follow it)
+    protocols: list[str] = field(default_factory=list)
+
+    def protocol_order(self) -> list[str]:
+        """The protocols that have rows, in the order they were asked for: ``rating, test-candidates,
+        full-ranking`` by default, whichever model comes first (a first implicit model put rating last)."""
+        present = list(dict.fromkeys(r.protocol for r in self.rows))
+        return [p for p in self.protocols if p in present] + [p for p in present if p not in self.protocols]
 
     def records(self) -> list[dict[str, Any]]:
         """JSON-ready rows (each with the provenance) as written to ``results.json``."""
@@ -1227,6 +1235,7 @@ class _FoldRun:
             notes=self.notes,
             provenance=provenance(ds.name, ds.sha256),
             fit_train=fit_train,
+            protocols=[p.name for p in self.protos],
         )
 
     def fit_view(self, train: Interactions, kind: str) -> Interactions:

@@ -98,7 +98,7 @@ def comparison_tables(
     used_headers: set[str] = set()
     any_interval = False
     headline_only: set[str] = set()
-    for proto in dict.fromkeys(r.protocol for r in comp.rows):
+    for proto in comp.protocol_order():
         rows = [r for r in comp.rows if r.protocol == proto]
         names = [m for m in dict.fromkeys(m for r in rows for m in r.metrics) if keep is None or keep(m)]
         names = metric_order(names)
