@@ -200,8 +200,9 @@ def _print_report(rep: Any) -> None:
     from movierec.evaluation import Comparison
     from movierec.viz.report import print_summary
 
-    view = SimpleNamespace(rows=list(rep.comparison or []))
+    view = SimpleNamespace(rows=list(rep.comparison or []), protocols=[])  # the rows' own protocol order
     view.winners = lambda: Comparison.winners(view)  # type: ignore[arg-type]
+    view.protocol_order = lambda: Comparison.protocol_order(view)  # type: ignore[arg-type]
     tables, notes = comparison_tables(
         view, console.width, keep=lambda m: not m.startswith("novelty") and not is_beyond(m)
     )
