@@ -273,7 +273,7 @@ class GRU4Rec(TorchTrainerParams, TorchNetState):
         dense = [q for n, q in net.named_parameters() if not any(q is x for x in sparse)]
         opt = _LazyAdam(torch, sparse, dense, float(self.learning_rate))
         self.history_: list[dict[str, float]] = []
-        best, best_state, bad = -1.0, None, 0
+        best, best_state, bad = -np.inf, None, 0  # a score is -loss without validation users: often < -1
         started = time.perf_counter()
         for epoch in range(1, int(self.epochs) + 1):
             net.train()

@@ -251,7 +251,7 @@ class SASRec(TorchTrainerParams, TorchNetState):
         bce = torch.nn.BCEWithLogitsLoss(reduction="sum")
         ce = torch.nn.CrossEntropyLoss(reduction="sum")
         self.history_: list[dict[str, float]] = []
-        best, best_state, bad = -1.0, None, 0
+        best, best_state, bad = -np.inf, None, 0  # a score is -loss without validation users: often < -1
         self.stop_reason_ = "epochs"
         for epoch in range(1, int(self.epochs) + 1):
             epoch_start = time.perf_counter()
