@@ -103,3 +103,20 @@ def test_lightfm_accepts_item_features(bundled: Dataset, notebook_split) -> None
     model = LightFMWARP(epochs=3).fit(train, item_features=feats)
     assert model.item_feature_embeddings_.shape[0] == train.n_items + feats.n_features
     assert _p_r_at_10(model, test)[0] > 0.05
+
+
+def test_a_lightfm_model_that_diverges_is_a_data_error_not_a_traceback() -> None:
+    """LightFM's own k-OS WARP diverges on two positives and raised a bare ValueError (a traceback in the
+    CLI); it is now a DataError, the CLI's one line with exit 2."""
+    import pandas as pd
+
+    from movierec.errors import DataError
+
+    frame = pd.DataFrame(
+        {"userId": [2, 1, 1], "movieId": [1, 1, 3], "rating": [5.0, 4.0, 3.0], "timestamp": [0, 1, 2]}
+    )
+    train = Interactions.from_frame(frame, rating_scale=(1.0, 5.0)).to_implicit(4.0)
+    with pytest.raises(
+        DataError, match=r"lightfm:warp-kos diverged in epoch \d+ \(LightFM: Not all estimated"
+    ):
+        LightFMWARPKOS().fit(train)

@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 import numpy as np
 import scipy.sparse as sp
 
-from movierec.errors import ConfigError
+from movierec.errors import ConfigError, DataError
 from movierec.interactions import Interactions
 from movierec.models.base import REFERENCE_INSTALL, check_random_state
 from movierec.models.bpr import WARPKOS, HybridMF, HybridTrainerBase, _as_matrix, feature_rows
@@ -67,14 +67,22 @@ class _LightFMTrainer(HybridTrainerBase):
 
     def _sweep(self) -> dict[str, float]:
         tic = time.perf_counter()
-        self._lightfm.fit_partial(
-            self._coo,
-            user_features=self._user_rows,
-            item_features=self._item_rows,
-            sample_weight=self._sample_weight,
-            epochs=1,
-            num_threads=int(self.model.num_threads),
-        )
+        try:
+            self._lightfm.fit_partial(
+                self._coo,
+                user_features=self._user_rows,
+                item_features=self._item_rows,
+                sample_weight=self._sample_weight,
+                epochs=1,
+                num_threads=int(self.model.num_threads),
+            )
+        except ValueError as exc:  # LightFM's "Not all estimated parameters are finite … diverged"
+            if "diverged" not in str(exc):
+                raise
+            raise DataError(
+                f"{self.model.name} diverged in epoch {len(self.history) + 1} (LightFM: {exc}); "
+                "on this little data try a lower learning_rate or another loss"
+            ) from None
         record = {"epoch": len(self.history) + 1, "loss": float("nan"), "seconds": time.perf_counter() - tic}
         self.history.append(record)
         return record
