@@ -26,6 +26,7 @@ from movierec.datasets import Dataset, load
 from movierec.errors import ConfigError, NotFittedError, UnknownIdError
 from movierec.interactions import Interactions
 from movierec.models.base import Recommender as ModelContract
+from movierec.models.base import rated_beyond_training
 
 __all__ = ["Recommender"]
 
@@ -259,11 +260,10 @@ class Recommender:
         """Every movie user ``u`` rated in the dataset: an implicit model trains on ratings ≥ 4 only, and
         its own ``exclude_seen`` would let a movie rated 3 back into the list (the artifact and the API
         leave those out too, from ``seen.npz``'s ``rated_*`` arrays)."""
-        full = self.dataset.interactions
-        if full.user_map is not train.user_map or full.item_map is not train.item_map:
+        rated = rated_beyond_training(self.dataset.interactions, train)
+        if rated is None:  # the model's own exclude_seen covers everything the user rated
             return np.zeros(0, dtype=np.int64)
-        csr = full.csr()
-        return np.asarray(csr.indices[csr.indptr[u] : csr.indptr[u + 1]], dtype=np.int64)
+        return np.asarray(rated.indices[rated.indptr[u] : rated.indptr[u + 1]], dtype=np.int64)
 
     def _support_mask(self, train: Interactions, min_support: int | None) -> np.ndarray:
         """Movies with at least ``min_support`` training ratings (the serving floor; None = its default)."""

@@ -82,7 +82,7 @@ class RatingsSource:
     rating_scale: tuple[float, float] | None = None
 
     def load(self) -> Dataset:
-        """The dataset (a status line on stderr while loading; a named dataset's notes printed after)."""
+        """The dataset (a status line on stderr while loading; its notes printed after)."""
         from movierec.datasets import load, load_ratings_file
 
         scale = self.rating_scale
@@ -99,11 +99,9 @@ class RatingsSource:
                     rating_scale=scale,
                     **times,
                 )
-            for note in ds.notes:
-                say("note", note)
-            return ds
-        with err_console.status(f"loading {self.dataset}"):
-            ds = load(self.dataset, rating_scale=scale)
+        else:
+            with err_console.status(f"loading {self.dataset}"):
+                ds = load(self.dataset, rating_scale=scale)
         for note in ds.notes:
             say("note", note)
         return ds

@@ -140,9 +140,13 @@ class _RichProgress:
 # --- commands --------------------------------------------------------------------------------
 
 
+DEFAULT_MODELS = (
+    "popularity,svd,ease"  # compare without --models: a baseline, a rating predictor, top-N's best
+)
+
+
 # dup-ok: typer option declarations (default, flags, help) alike in shape; each declares a different option
 # compare's longer options, named here so the command reads as parse → compare() → print
-DEFAULT_MODELS = "popularity,svd,ease"
 _CMP_MODELS = typer.Option(
     None,
     "--models",

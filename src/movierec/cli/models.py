@@ -13,7 +13,7 @@ from movierec.errors import ConfigError
 
 def model_info(name: str) -> dict[str, Any]:
     """One model's facts: kind, class, the extra it needs, first docstring line, parameters and defaults."""
-    from movierec.models.registry import MODELS, get_class, missing_requirement
+    from movierec.models.registry import MODELS, get_class, missing_module
 
     module, cls_name, extra = MODELS[name]
     info: dict[str, Any] = {"name": name, "class": f"{module}.{cls_name}", "extra": extra}
@@ -22,9 +22,10 @@ def model_info(name: str) -> dict[str, Any]:
         cls = get_class(name)
     except (ConfigError, ImportError) as exc:  # an optional dependency is missing
         return {**unavailable, "summary": str(exc), "install": f"pip install 'movierec[{extra}]'"}
-    why = missing_requirement(cls)  # "needs torch: pip install …"
-    if why:
-        return {**unavailable, "summary": f"{name} {why}", "install": why.split(": ", 1)[1]}
+    missing = missing_module(cls)  # ("torch", "pip install torch==… 'movierec[seq]'")
+    if missing:
+        module, install = missing
+        return {**unavailable, "summary": f"{name} needs {module}: {install}", "install": install}
     params: dict[str, Any] = {}
     for p in inspect.signature(cls.__init__).parameters.values():
         if p.name == "self" or p.kind in (p.VAR_KEYWORD, p.VAR_POSITIONAL):

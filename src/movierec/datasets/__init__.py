@@ -307,7 +307,7 @@ def load_ratings_file(
     )
     meta = read_movies(movies) if movies is not None else None
     notes = []
-    if auto_time and "timestamp" not in frame.columns and fmt not in ("dat", "u.data"):
+    if auto_time and "timestamp" not in frame.columns:
         notes.append(
             "no 'timestamp' column: loaded without times, so time-based splits (temporal, leave-last-out) "
             "and time features are unavailable; name another column with time_col / --time-col"

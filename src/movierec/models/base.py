@@ -51,6 +51,7 @@ __all__ = [
     "check_positive",
     "check_random_state",
     "fit_options",
+    "rated_beyond_training",
     "require_interactions",
     "seeded",
     "tags_of",
@@ -156,6 +157,20 @@ def training_view(model_or_class: object, interactions: Interactions, threshold:
     if tags.trains_on in ("ratings", "sequences"):
         return interactions
     return interactions.to_implicit(threshold)
+
+
+def rated_beyond_training(interactions: Interactions, train: Interactions) -> sp.csr_matrix | None:
+    """Every rating of ``interactions`` as a users × items CSR, when ``train`` (a model's
+    :func:`training_view` of it) holds fewer: an implicit model trains on ratings ≥ the threshold, and
+    the lists a person reads must still leave out a movie they rated 3. ``None`` when ``train`` is all of
+    it, or is not a view of it (other id maps)."""
+    if (
+        interactions.user_map is not train.user_map
+        or interactions.item_map is not train.item_map
+        or interactions.n_ratings <= train.n_ratings
+    ):
+        return None
+    return interactions.csr()
 
 
 def seeded(model: _M, seed: int | None, given: Mapping[str, Any] | None = None) -> _M:

@@ -24,6 +24,7 @@ __all__ = [
     "create",
     "get_class",
     "merge_params",
+    "missing_module",
     "missing_requirement",
     "model_kind",
     "split_model_params",
@@ -184,8 +185,8 @@ def base_specs(
     return out
 
 
-def missing_requirement(cls: type[BaseRecommender]) -> str | None:
-    """``"needs torch: pip install …"`` for the first module in ``cls.requires`` this install lacks, else
+def missing_module(cls: type[BaseRecommender]) -> tuple[str, str] | None:
+    """``(module, install command)`` of the first module in ``cls.requires`` this install lacks, else
     ``None``. Checked with ``find_spec`` (nothing is imported: torch alone takes seconds to import)."""
     for module, install in getattr(cls, "requires", {}).items():
         try:
@@ -193,8 +194,14 @@ def missing_requirement(cls: type[BaseRecommender]) -> str | None:
         except (ImportError, ValueError):  # a parent package missing, or a module left half-imported
             found = False
         if not found:
-            return f"needs {module}: {install}"
+            return module, install
     return None
+
+
+def missing_requirement(cls: type[BaseRecommender]) -> str | None:
+    """``"needs torch: pip install …"`` when :func:`missing_module` finds one missing, else ``None``."""
+    missing = missing_module(cls)
+    return None if missing is None else f"needs {missing[0]}: {missing[1]}"
 
 
 def check_requirements(name: str, cls: type[BaseRecommender] | None = None) -> None:

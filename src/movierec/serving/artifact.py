@@ -218,6 +218,8 @@ def _seen_arrays(dataset: Any, train: Interactions) -> dict[str, np.ndarray]:
     ratings ≥ the threshold), every rated movie per user (``rated_indptr``, ``rated_indices``): lists
     leave those out too. ``recommend --user 1 --model ease`` listed Pulp Fiction, which user 1 had
     rated 3."""
+    from movierec.models.base import rated_beyond_training
+
     seen = train.csr().astype(np.float32)
     seen.sort_indices()
     out = {
@@ -226,14 +228,8 @@ def _seen_arrays(dataset: Any, train: Interactions) -> dict[str, np.ndarray]:
         "ratings": seen.data.astype(np.float32),
     }
     full = getattr(dataset, "interactions", None)
-    if (
-        full is not None
-        and full.user_map is train.user_map
-        and full.item_map is train.item_map
-        and full.n_ratings > train.n_ratings
-    ):
-        rated = full.csr()
-        rated.sort_indices()
+    rated = None if full is None else rated_beyond_training(full, train)
+    if rated is not None:  # Interactions.csr() keeps its indices sorted
         out["rated_indptr"] = rated.indptr.astype(np.int64)
         out["rated_indices"] = rated.indices.astype(np.int32)
     return out

@@ -538,12 +538,14 @@ def _map_inputs(
     label: str, model: Recommender, train_counts: np.ndarray, map_items: int | None
 ) -> dict[str, Any]:
     """A model's item vectors and the items its map shows, or a ``note`` when it has no vectors."""
+    from movierec.models.ease import LinearItemModel
+
     emb = model.item_embeddings() if hasattr(model, "item_embeddings") else None
     if emb is None:
         name = getattr(model, "name", label)
         if hasattr(model, "neighbours_") or "knn" in name:
             why = "keeps neighbour lists, not item vectors"
-        elif hasattr(model, "item_weights_") or name in ("ease", "slim", "rp3beta"):
+        elif isinstance(model, LinearItemModel):  # ease, rp3beta, slim
             why = "learns item-to-item weights, not item vectors"
         else:
             why = "learns no item vectors"
