@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from datagen import make_ratings
@@ -41,6 +41,7 @@ def _random_inter(seed: int, n_users: int = 12, n_items: int = 15, density: floa
 
 @settings(max_examples=25, deadline=None)
 @given(seed=st.integers(0, 10_000), split_seed=st.integers(0, 2**31 - 1), frac=st.floats(0.05, 0.6))
+@example(seed=92, split_seed=0, frac=0.2)  # data with a one-rating user (21 of the 10,001 seeds have one)
 def test_random_splits_partition_and_are_deterministic(seed: int, split_seed: int, frac: float) -> None:
     inter = _random_inter(seed)
     for fn in (ratings_holdout, interactions_holdout):
@@ -49,6 +50,10 @@ def test_random_splits_partition_and_are_deterministic(seed: int, split_seed: in
         tr2, te2 = fn(inter, frac, split_seed)
         np.testing.assert_array_equal(_keys(te), _keys(te2))
         np.testing.assert_array_equal(_keys(tr), _keys(tr2))
+    if (inter.user_counts() == 1).any():  # a per-user hold-out cannot keep and test one rating: refused
+        with pytest.raises(ConfigError, match="needs at least 2 ratings per user"):
+            per_user_holdout(inter, frac, seed=split_seed)
+        return
     tr, te = per_user_holdout(inter, frac, seed=split_seed)
     _assert_partition(inter, tr, te)
     # every user keeps a training rating and gives at least one test rating
