@@ -46,6 +46,27 @@ def test_comparison_repr_html_and_frames(ds: movierec.Dataset) -> None:
     comp = compare(ds, ["baseline", "popularity"], protocols=["rating", "full-ranking"], seed=3)
     text = repr(comp)
     assert len(text) < 600 and text.startswith("Comparison('ml-latest-small'")
+    best = comp.row(comp.winners()[("full-ranking", "ndcg@10")], "full-ranking").metrics["ndcg@10"]
+    assert f"best ndcg@10 {best:.4f}" in text  # the headline number, not only the winner's name
+
+
+def test_print_comparison_shows_the_tables_within_the_width(ds: movierec.Dataset) -> None:
+    from movierec.display import comparison_text
+
+    comp = compare(ds, ["baseline", "popularity"], protocols=["rating", "full-ranking"], seed=3)
+    for width in (80, 120):
+        text = comparison_text(comp, width)
+        lines = text.splitlines()
+        assert max(len(line) for line in lines) <= width
+        assert lines[0].startswith("ml-latest-small (sha256")
+        assert "\nrating\n" in text and "\nfull-ranking\n" in text  # one table per protocol, in order
+        assert text.index("\nrating\n") < text.index("\nfull-ranking\n")
+        rmse = comp.row("baseline", "rating").metrics["rmse"]
+        ndcg = comp.row("popularity", "full-ranking").metrics["ndcg@10"]
+        assert f"{rmse:.4f}" in text and f"{ndcg:.4f}" in text
+        assert "\x1b[" not in text  # plain text: no colour codes in a log or a pipe
+    assert "to_frame() has every column" in comparison_text(comp, 80)  # Python's way, not the CLI's --json
+    assert str(comp) == comparison_text(comp)
     html = comp._repr_html_()
     assert html.count("<table") == 2 and "<b>" in html and len(html) < 30_000
     full = comp.to_frame()

@@ -19,6 +19,7 @@ __all__ = [
     "artifact_repr",
     "comparison_html",
     "comparison_repr",
+    "comparison_text",
     "dataset_html",
     "dataset_repr",
     "frame_html",
@@ -140,11 +141,32 @@ def comparison_repr(c: Any) -> str:
         if metric:
             winner = c.winners().get((p, metric[0]))
             if winner:
-                best.append(f"{p}: {winner} best {metric[0]}")
+                value = c.row(winner, p).metrics[metric[0]]
+                best.append(f"{p}: {winner} best {metric[0]} {_n(value)}")
     short = ", ".join(labels[:6]) + ("…" if len(labels) > 6 else "")
     split = c.split.split(" (")[0]
     text = f"Comparison({c.dataset!r}, {split}, k={c.k}, models [{short}], protocols [{', '.join(protos)}])"
+    if best:
+        best.append("print() it for the tables; to_frame() for every number")
     return text + ("\n  " + "\n  ".join(best) if best else "")
+
+
+def comparison_text(c: Any, width: int | None = None) -> str:
+    """The tables ``movierec compare`` prints (one per protocol, fitted to ``width`` columns, the
+    terminal's by default), as plain text: what ``print(comparison)`` shows in a script or a REPL,
+    where the one-line repr leaves the numbers out."""
+    import io
+    import shutil
+
+    from rich.console import Console
+
+    from movierec.tables import print_comparison
+
+    width = width or shutil.get_terminal_size((100, 24)).columns
+    out = io.StringIO()
+    console = Console(file=out, width=width, no_color=True, highlight=False, color_system=None, soft_wrap=True)
+    print_comparison(console, c, every_column="to_frame() has every column")
+    return out.getvalue().rstrip("\n")
 
 
 def comparison_table(c: Any, protocol: str) -> pd.DataFrame:

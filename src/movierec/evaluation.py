@@ -852,6 +852,12 @@ class Comparison:
 
         return comparison_repr(self)
 
+    def __str__(self) -> str:
+        """The tables ``movierec compare`` prints, fitted to the terminal (``print(comparison)``)."""
+        from movierec.display import comparison_text
+
+        return comparison_text(self)
+
     def _repr_html_(self) -> str:
         from movierec.display import comparison_html
 

@@ -48,9 +48,9 @@ def _split_list(text: str, what: str) -> list[str]:
 
 
 def _print_table(comp: Any) -> None:
-    """One table per protocol within the terminal's width (80 columns included); see movierec.cli.tables."""
+    """One table per protocol within the terminal's width (80 columns included); see movierec.tables."""
     from movierec.beyond import is_beyond
-    from movierec.cli.tables import print_comparison
+    from movierec.tables import print_comparison
 
     print_comparison(console, comp, keep=lambda m: not m.startswith("novelty") and not is_beyond(m))
 

@@ -196,7 +196,7 @@ def _print_report(rep: Any) -> None:
     from types import SimpleNamespace
 
     from movierec.beyond import is_beyond
-    from movierec.cli.tables import comparison_tables
+    from movierec.tables import comparison_tables
     from movierec.evaluation import Comparison
     from movierec.viz.report import print_summary
 

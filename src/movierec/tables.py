@@ -83,12 +83,17 @@ def _columns(
 
 
 def comparison_tables(
-    comp: Any, width: int, *, keep: Callable[[str], bool] | None = None
+    comp: Any,
+    width: int,
+    *,
+    keep: Callable[[str], bool] | None = None,
+    every_column: str = "--json or --out has every column",
 ) -> tuple[list[Table], list[str]]:
     """Rich tables (one per protocol) for a :class:`~movierec.evaluation.Comparison`, each within ``width``.
 
     Returns the tables and footnotes (abbreviations, columns left out). ``keep`` filters metrics
-    (e.g. leaves out those the beyond-accuracy tables show).
+    (e.g. leaves out those the beyond-accuracy tables show); ``every_column`` says where the columns
+    left out at this width are (the CLI's options, or ``to_frame()`` from Python).
     """
     winners = comp.winners()
     labels = [r.label for r in comp.rows]
@@ -147,7 +152,7 @@ def comparison_tables(
     if legend:
         notes.append("; ".join(legend))
     for proto, rest in left_out.items():
-        notes.append(f"{proto}: {', '.join(rest)} not shown at this width (--json or --out has every column)")
+        notes.append(f"{proto}: {', '.join(rest)} not shown at this width ({every_column})")
     return tables, notes
 
 
@@ -165,11 +170,17 @@ def caption(comp: Any) -> str:
     )
 
 
-def print_comparison(console: Any, comp: Any, *, keep: Callable[[str], bool] | None = None) -> None:
+def print_comparison(
+    console: Any,
+    comp: Any,
+    *,
+    keep: Callable[[str], bool] | None = None,
+    every_column: str = "--json or --out has every column",
+) -> None:
     """Print the caption, one table per protocol and the footnotes, all within ``console.width``."""
     width = console.width
     console.print(caption(comp), soft_wrap=False, overflow="fold")
-    tables, notes = comparison_tables(comp, width, keep=keep)
+    tables, notes = comparison_tables(comp, width, keep=keep, every_column=every_column)
     for table in tables:
         console.print()
         console.print(table, width=width)
