@@ -52,6 +52,11 @@ _LAZY = {
     "load_artifact": "movierec.serving.artifact",
 }
 
+#: submodules reachable as attributes without importing them first
+_SUBPACKAGES = frozenset(
+    {"datasets", "evaluation", "metrics", "models", "split", "tuning", "beyond", "rerank"}
+)
+
 # dup-ok: a list of names, alike in shape to serving.observe's set of route paths
 __all__ = [
     "Artifact",
@@ -85,8 +90,13 @@ def __getattr__(name: str) -> Any:
         value = getattr(importlib.import_module(_LAZY[name]), name)
         globals()[name] = value
         return value
+    if name in _SUBPACKAGES:  # movierec.datasets.from_frame after a bare `import movierec`
+        import importlib
+
+        return importlib.import_module(f"movierec.{name}")
     raise AttributeError(f"module 'movierec' has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+    # the public names (tab completion in a notebook), not typing helpers imported for annotations
+    return sorted(set(__all__) | _SUBPACKAGES | {"errors"})

@@ -164,7 +164,9 @@ def comparison_text(c: Any, width: int | None = None) -> str:
 
     width = width or shutil.get_terminal_size((100, 24)).columns
     out = io.StringIO()
-    console = Console(file=out, width=width, no_color=True, highlight=False, color_system=None, soft_wrap=True)
+    console = Console(
+        file=out, width=width, no_color=True, highlight=False, color_system=None, soft_wrap=True
+    )
     print_comparison(console, c, every_column="to_frame() has every column")
     return out.getvalue().rstrip("\n")
 

@@ -1000,7 +1000,7 @@ def _fit(
 
 
 def compare(
-    dataset: Dataset | str,
+    dataset: Dataset | str | Path | pd.DataFrame,
     models: Sequence[tuple[str, dict[str, Any]] | tuple[str, dict[str, Any], str | None] | str],
     *,
     split: str = "auto",
@@ -1020,7 +1020,8 @@ def compare(
 ) -> Comparison:
     """Fit every model on one split and evaluate each under every protocol (docs/architecture.md; issues 3 and 4).
 
-    ``models``: names, ``(name, params)`` or ``(name, params, label)`` (label = row key). ``split="auto"``:
+    ``dataset``: a :class:`Dataset`, a dataset name or path, or a ratings DataFrame (``movierec.load``'s
+    inputs). ``models``: names, ``(name, params)`` or ``(name, params, label)`` (label = row key). ``split="auto"``:
     explicit-only runs use the ratings hold-out (Surprise semantics), implicit-only runs the interaction
     hold-out of positives (LightFM semantics), mixed runs one ratings hold-out whose test positives are test
     ratings ≥ ``threshold``; the ``leave-last-out`` protocol takes the leave-last-out split. Implicit models
@@ -1033,14 +1034,11 @@ def compare(
     ``user_features`` (``"demographics"``, a ``userId,feature`` CSV, or both comma-separated) go to the models
     that use them (bpr, warp, logistic, warp-kos, segment-popularity); the others get a note.
     """
+    from movierec.datasets import Dataset, load
     from movierec.models.registry import create, get_class
 
-    if isinstance(dataset, str):
-        from movierec.datasets import load
-
-        ds: Dataset = load(dataset)
-    else:
-        ds = dataset
+    # a name, a path or a ratings DataFrame loads here
+    ds = dataset if isinstance(dataset, Dataset) else load(dataset)
     inter = ds.interactions
     specs = _seeded_specs(models, seed)
     protos, genres, user_groups, reranker = _compare_protocols(protocols, ds, beyond, rerank, user_groups)

@@ -37,7 +37,9 @@ class Recommender:
     Parameters
     ----------
     dataset:
-        A :class:`~movierec.datasets.Dataset`, a registered dataset name or a MovieLens-layout folder.
+        A :class:`~movierec.datasets.Dataset`, a registered dataset name, a MovieLens-layout folder, a
+        ratings file, or a ratings DataFrame with ``userId, movieId, rating[, timestamp]`` columns
+        (other column names: ``movierec.load(frame, user_col=…)`` first).
     model:
         A registry name (``"svd"``, ``"ease"``, ``"warp"``, see ``movierec models``) or an unfitted
         model instance.
@@ -54,7 +56,7 @@ class Recommender:
 
     def __init__(
         self,
-        dataset: Dataset | str | Path = "ml-latest-small",
+        dataset: Dataset | str | Path | pd.DataFrame = "ml-latest-small",
         model: str | ModelContract = "svd",
         *,
         threshold: float = 4.0,

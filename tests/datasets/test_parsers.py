@@ -299,3 +299,84 @@ def test_cli_reads_a_ratings_file_without_times_and_says_so(capsys) -> None:
         ["data", "info", "--ratings", str(FIX / "custom" / "ratings_nots.csv"), "--time-col", "when"], capsys
     )
     assert code == 2 and "missing column 'when'" in err
+
+
+# --- a DataFrame already in a notebook (movierec.load(frame) / datasets.from_frame) ------------------
+
+
+def test_a_dataframe_loads_like_the_file_it_came_from():
+    from movierec.datasets import from_frame
+
+    ds = load("ml-latest-small")
+    frame = ds.to_frame()
+    before = frame.copy()
+    got = load(frame)
+    assert frame.equals(before)  # the caller's frame is not modified
+    a, b = ds.interactions, got.interactions
+    assert (a.n_users, a.n_items, a.n_ratings) == (b.n_users, b.n_items, b.n_ratings)
+    assert np.array_equal(a.user_map.ids, b.user_map.ids) and np.array_equal(a.item_map.ids, b.item_map.ids)
+    assert np.array_equal(a.ratings, b.ratings) and np.array_equal(a.timestamps, b.timestamps)
+    # a checksum over the ratings, so results record which data they came from; another frame, another sum
+    assert len(got.sha256) == 64 and got.sha256 == load(frame.copy()).sha256
+    assert got.sha256 != load(frame.iloc[:-1]).sha256
+    renamed = frame.rename(columns={"userId": "user", "movieId": "item", "timestamp": "ts"})
+    other = from_frame(renamed, user_col="user", item_col="item", time_col="ts", name="mine")
+    assert other.name == "mine" and other.interactions.n_ratings == a.n_ratings and other.notes == []
+
+
+def test_a_dataframe_with_string_ids_no_times_and_a_movies_frame():
+    frame = pd.DataFrame(
+        {"user": ["ann", "bob", "ann", "cy"], "movie": [10, 10, 20, 30], "stars": [5, 3, 4, 2]}
+    )
+    movies = pd.DataFrame({"movieId": [10, 20, 30], "title": ["Up (2009)", "Heat (1995)", "Jaws (1975)"],
+                           "genres": ["Animation|Comedy", "Crime", "Horror"]})  # fmt: skip
+    ds = load(frame, user_col="user", item_col="movie", rating_col="stars", movies=movies)
+    assert list(ds.interactions.user_map.ids) == ["ann", "bob", "cy"]
+    assert (
+        ds.interactions.timestamps is None and "time_col" in ds.notes[0] and "--time-col" not in ds.notes[0]
+    )
+    table = ds.item_table()
+    assert list(table["title"]) == ["Up (2009)", "Heat (1995)", "Jaws (1975)"]
+    assert list(table["year"]) == [2009, 1995, 1975] and table["genres"].iloc[0] == ["Animation", "Comedy"]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda f: f.drop(columns="userId"), r"^DataFrame: missing column 'userId' .*user_col=$"),
+        (lambda f: f.assign(rating=f.rating.where(f.index != 5)), r"^DataFrame, row 5: rating is missing"),
+        (lambda f: f.assign(userId=f.userId.astype(object).where(f.index != 7, "")), r"^DataFrame, row 7: empty userId"),
+        (lambda f: f.assign(timestamp=-f.timestamp), r"^DataFrame, row 0: timestamp -\d+ is negative"),
+        # a filtered frame: the position, and the label df.loc takes
+        (lambda f: f.iloc[10:].assign(rating=lambda g: g.rating.where(g.index != 13)),
+         r"^DataFrame, row 3 \(index 13\): rating is missing"),
+    ],
+)  # fmt: skip
+def test_a_bad_dataframe_gets_one_line_in_its_own_words(change, message):
+    frame = load("ml-latest-small").to_frame().iloc[:50]
+    with pytest.raises(DataError, match=message) as err:
+        load(change(frame))
+    assert "\n" not in str(err.value) and ", line " not in str(err.value)
+
+
+def test_dataframe_options_are_checked():
+    frame = load("ml-latest-small").to_frame().iloc[:50]
+    with pytest.raises(DataError, match=r"unknown option.*usr_col"):
+        load(frame, usr_col="x")
+    with pytest.raises(DataError, match=r"missing column 'ts'.*time_col=None"):
+        load(frame, time_col="ts")  # a column named on purpose must exist
+    with pytest.raises(DataError, match="apply to a ratings file or a DataFrame"):
+        load("ml-latest-small", user_col="userId")
+    with pytest.raises(DataError, match="movies DataFrame: missing column 'title'"):
+        load(frame, movies=pd.DataFrame({"movieId": [1]}))
+
+
+def test_recommender_and_compare_take_a_dataframe():
+    import movierec
+
+    frame = load("ml-latest-small").to_frame()
+    rec = movierec.Recommender(frame, "popularity").fit()
+    top = rec.recommend(1, k=3)
+    assert len(top) == 3 and 318 in set(top["movieId"])  # Shawshank, the most rated film user 1 has not rated
+    comp = movierec.compare(frame, ["popularity"], protocols=["full-ranking"])
+    assert comp.dataset == "dataframe" and comp.dataset_sha256 == load(frame).sha256

@@ -196,8 +196,8 @@ def _print_report(rep: Any) -> None:
     from types import SimpleNamespace
 
     from movierec.beyond import is_beyond
-    from movierec.tables import comparison_tables
     from movierec.evaluation import Comparison
+    from movierec.tables import comparison_tables
     from movierec.viz.report import print_summary
 
     view = SimpleNamespace(rows=list(rep.comparison or []), protocols=[])  # the rows' own protocol order

@@ -1,13 +1,15 @@
 """Datasets: the bundled MovieLens small set, registered variants in the cache, and custom files.
 
 ``load("ml-latest-small")`` works offline out of the box; ``load("path/to/dir")`` reads a
-MovieLens-layout folder; ``load_ratings_file(...)`` reads any ratings table. Every loader returns
+MovieLens-layout folder; ``load_ratings_file(...)`` reads any ratings table, and ``load(frame)``
+(:func:`from_frame`) takes a pandas DataFrame already in a notebook. Every loader returns
 a :class:`Dataset` whose ``interactions`` use ids mapped once to dense indices.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 import threading
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -18,7 +20,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from movierec.datasets.parsers import read_movies, read_ratings, read_tags
+from movierec.datasets.parsers import (
+    canonical_movies,
+    ratings_from_frame,
+    read_movies,
+    read_ratings,
+    read_tags,
+)
 from movierec.datasets.registry import REGISTRY, DatasetSpec, cache_dir, get_spec
 from movierec.datasets.users import USER_FILES, read_users
 from movierec.errors import DataError
@@ -30,6 +38,7 @@ __all__ = [
     "DatasetSpec",
     "bundled_path",
     "cache_dir",
+    "from_frame",
     "get_spec",
     "load",
     "load_ratings_file",
@@ -181,13 +190,23 @@ def _layout(folder: Path) -> tuple[str, str, str | None, str, str | None, str]:
 
 
 def load(
-    name_or_path: str | Path = "ml-latest-small",
+    name_or_path: str | Path | pd.DataFrame = "ml-latest-small",
     *,
     rating_scale: tuple[float, float] | None = None,
     with_tags: bool = True,
+    **columns: Any,
 ) -> Dataset:
-    """Load a registered dataset by name (bundled or cached) or a MovieLens-layout folder by path."""
+    """Load a registered dataset by name (bundled or cached), a MovieLens-layout folder or a ratings
+    file by path, or a pandas DataFrame of ratings (:func:`from_frame`; ``columns`` name its columns,
+    as for a file: ``user_col``, ``item_col``, ``rating_col``, ``time_col``, and ``movies``)."""
+    if isinstance(name_or_path, pd.DataFrame):
+        return from_frame(name_or_path, rating_scale=rating_scale, **columns)
     text = str(name_or_path)
+    path_given = Path(text).expanduser()
+    if columns and not path_given.is_file():
+        raise DataError(
+            f"column options ({', '.join(sorted(columns))}) apply to a ratings file or a DataFrame, not to {text!r}"
+        )
     if text in REGISTRY:
         spec = get_spec(text)
         folder = locate(spec)
@@ -204,7 +223,7 @@ def load(
     if not path.exists():
         raise DataError(f"{path}: no such dataset name or folder (known names: {', '.join(REGISTRY)})")
     if path.is_file():
-        return load_ratings_file(path, rating_scale=rating_scale)
+        return load_ratings_file(path, rating_scale=rating_scale, **columns)
     return _load_folder(path, path.name, rating_scale, with_tags)
 
 
@@ -270,6 +289,110 @@ def _load_folder(
     return Dataset(name, inter, movies, tags, digest.result(), str(folder), notes, users)
 
 
+def _load_notes(inter: Interactions, auto_time: bool, has_time: bool, time_option: str) -> list[str]:
+    """A custom ratings table's notes: no times (and how to name a column), duplicates dropped."""
+    notes = []
+    if auto_time and not has_time:
+        notes.append(
+            "no 'timestamp' column: loaded without times, so time-based splits (temporal, leave-last-out) "
+            f"and time features are unavailable; name another column with {time_option}"
+        )
+    if inter.dropped_duplicates:
+        notes.append(f"dropped {inter.dropped_duplicates} duplicate (user, item) ratings, kept the latest")
+    return notes
+
+
+def _frame_sha256(frame: pd.DataFrame) -> str:
+    """sha256 of a ratings frame's canonical columns (ids, ratings, times), the checksum a result records."""
+    h = hashlib.sha256()
+    for col in frame.columns:
+        values = frame[col].to_numpy()
+        h.update(col.encode())
+        if values.dtype == object:
+            h.update("\x00".join(map(str, values)).encode())
+        else:
+            h.update(np.ascontiguousarray(values).tobytes())
+    return h.hexdigest()
+
+
+#: the messages a ratings file gets, in a DataFrame's words (rows, keyword arguments)
+_FRAME_WORDS = (
+    (", line ", ", row "),
+    ("--user-col", "user_col="),
+    ("--item-col", "item_col="),
+    ("--rating-col", "rating_col="),
+    ("--time-col ''", "time_col=None"),
+    ("--time-col", "time_col="),
+)
+
+
+def from_frame(
+    frame: pd.DataFrame,
+    *,
+    name: str = "dataframe",
+    rating_scale: tuple[float, float] | None = None,
+    movies: str | Path | pd.DataFrame | None = None,
+    **columns: Any,
+) -> Dataset:
+    """A :class:`Dataset` from a pandas DataFrame of ratings, checked as a ratings file is.
+
+    ``columns`` name the frame's columns (``user_col="userId"``, ``item_col="movieId"``,
+    ``rating_col="rating"``, ``time_col="timestamp"``; ``rating_col=None`` makes every row a 1, and
+    without ``time_col`` a ``timestamp`` column is used when there is one). ``movies``: a movies file
+    or a DataFrame with ``movieId``, ``title`` and optionally ``genres`` (``|``-separated), for titles.
+    Errors name the row by its position (0 = first). The frame is not modified; the dataset's
+    ``sha256`` is computed over its ratings, so results record which data they came from.
+    """
+    if not isinstance(frame, pd.DataFrame):
+        raise DataError(f"from_frame needs a pandas DataFrame, got {type(frame).__name__}")
+    unknown = set(columns) - {"user_col", "item_col", "rating_col", "time_col"}
+    if unknown:
+        raise DataError(
+            f"unknown option(s) {', '.join(sorted(unknown))}: use user_col, item_col, rating_col, time_col"
+        )
+    auto_time = "time_col" not in columns
+    label = "DataFrame"
+    try:
+        ratings = ratings_from_frame(frame, label, time_optional=auto_time, line_offset=0, **columns)
+        inter = Interactions.from_frame(
+            ratings,
+            rating_col="rating",
+            time_col="timestamp" if "timestamp" in ratings.columns else None,
+            rating_scale=rating_scale,
+            source=label,
+            first_line=0,
+        )
+        meta = None
+        if isinstance(movies, pd.DataFrame):
+            missing = [c for c in ("movieId", "title") if c not in movies.columns]
+            if missing:
+                raise DataError(
+                    f"movies DataFrame: missing column {missing[0]!r} (found: {', '.join(map(str, movies.columns))})"
+                )
+            genres = movies["genres"] if "genres" in movies.columns else pd.Series([""] * len(movies))
+            meta = canonical_movies(
+                movies.reset_index(drop=True),
+                genres.reset_index(drop=True),
+                "movies DataFrame",
+                line_offset=0,
+            )
+        elif movies is not None:
+            meta = read_movies(movies)
+    except DataError as exc:
+        text = str(exc)
+        for old, new in _FRAME_WORDS:
+            text = text.replace(old, new)
+        row = re.match(r"DataFrame, row (\d+):", text)
+        if row and not frame.index.equals(pd.RangeIndex(len(frame))) and int(row[1]) < len(frame):
+            # a filtered or re-indexed frame: the position, and the label df.loc takes
+            label = frame.index[int(row[1])]
+            label = label.item() if isinstance(label, np.generic) else label
+            text = text.replace(row[0], f"DataFrame, row {row[1]} (index {label!r}):", 1)
+        raise DataError(text) from None
+    notes = _load_notes(inter, auto_time, "timestamp" in ratings.columns, "time_col")
+    return Dataset(name, inter, meta, None, _frame_sha256(ratings), f"DataFrame ({len(frame):,} rows)", notes)
+
+
 def load_ratings_file(
     path: str | Path,
     *,
@@ -306,12 +429,5 @@ def load_ratings_file(
         first_line=1 if fmt in ("parquet", "dat", "u.data") else 2,
     )
     meta = read_movies(movies) if movies is not None else None
-    notes = []
-    if auto_time and "timestamp" not in frame.columns:
-        notes.append(
-            "no 'timestamp' column: loaded without times, so time-based splits (temporal, leave-last-out) "
-            "and time features are unavailable; name another column with time_col / --time-col"
-        )
-    if inter.dropped_duplicates:
-        notes.append(f"dropped {inter.dropped_duplicates} duplicate (user, item) ratings, kept the latest")
+    notes = _load_notes(inter, auto_time, "timestamp" in frame.columns, "time_col / --time-col")
     return Dataset(path.stem, inter, meta, None, digest.result() if digest else "", str(path), notes)

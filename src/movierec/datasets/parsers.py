@@ -24,7 +24,9 @@ from movierec.errors import DataError
 
 __all__ = [
     "ML100K_GENRES",
+    "canonical_movies",
     "parse_year",
+    "ratings_from_frame",
     "read_movies",
     "read_ratings",
     "read_tags",
@@ -242,12 +244,10 @@ def read_ratings(
             df = pd.read_parquet(path)
         except Exception as exc:  # pyarrow raises many types for a broken file
             raise DataError(f"{label}: not a readable Parquet file ({type(exc).__name__})") from None
-        if time_optional and time_col not in [str(c) for c in df.columns]:
-            time_col = None
-        _check_columns(
-            list(map(str, df.columns)), label, user_col, item_col, rating_col, time_col, None, None
-        )
-        return _canonical_ratings(df, label, user_col, item_col, rating_col, time_col, line_offset=1)
+        return ratings_from_frame(
+            df, label, user_col=user_col, item_col=item_col, rating_col=rating_col, time_col=time_col,
+            time_optional=time_optional, line_offset=1,
+        )  # fmt: skip
 
     header = fmt in ("csv", "tsv")
     unpacked = read_unpacked(path)  # gzip/bzip2/xz/zip read transparently, whatever the file's name
@@ -300,6 +300,25 @@ def read_ratings(
     return _canonical_ratings(
         df, label, user_col, item_col, rating_col, time_col, line_offset=2 if header else 1
     )
+
+
+def ratings_from_frame(
+    df: pd.DataFrame,
+    label: str,
+    *,
+    user_col: str = "userId",
+    item_col: str = "movieId",
+    rating_col: str | None = "rating",
+    time_col: str | None = "timestamp",
+    time_optional: bool = False,
+    line_offset: int = 1,
+) -> pd.DataFrame:
+    """:func:`read_ratings`'s checks and canonical columns for a table already in memory (a Parquet
+    file's, or a person's DataFrame): ``userId, movieId, rating[, timestamp]``."""
+    if time_optional and time_col not in [str(c) for c in df.columns]:
+        time_col = None
+    _check_columns(list(map(str, df.columns)), label, user_col, item_col, rating_col, time_col, None, None)
+    return _canonical_ratings(df, label, user_col, item_col, rating_col, time_col, line_offset=line_offset)
 
 
 def _check_columns(
@@ -517,11 +536,17 @@ def read_movies(path: str | Path, *, fmt: str = "csv", encoding: str | None = No
         genres = pd.Series(
             ["|".join(g for g, f in zip(ML100K_GENRES, row, strict=True) if f) for row in flags]
         )
+    return canonical_movies(df, genres, label, line_offset=2 if fmt == "csv" else 1)
+
+
+def canonical_movies(df: pd.DataFrame, genres: pd.Series, label: str, *, line_offset: int) -> pd.DataFrame:
+    """``movieId, title, year, genres`` (genres a list) from a frame with ``movieId`` and ``title`` and
+    its ``|``-separated genre strings; the first row of a repeated movieId wins."""
     ids = pd.to_numeric(df["movieId"], errors="coerce")
     if ids.isna().any():
         row = int(np.flatnonzero(ids.isna().to_numpy())[0])
         raise DataError(
-            f"{label}, line {row + (2 if fmt == 'csv' else 1)}: movieId {df['movieId'].iloc[row]!r} is not a number"
+            f"{label}, line {row + line_offset}: movieId {df['movieId'].iloc[row]!r} is not a number"
         )
     titles = df["title"].astype(str).str.strip()
     years = pd.to_numeric(
