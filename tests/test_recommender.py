@@ -159,3 +159,50 @@ def test_recommend_in_python_is_the_artifacts_list_support_floor_included(tmp_pa
     assert (support[strict["movieId"]].to_numpy() >= 100).all()
     with pytest.raises(ConfigError, match="min_support"):
         rec.recommend(1, min_support=-1)
+
+
+@pytest.mark.parametrize("name", ["ease", "svd", "ials", "markov"])
+def test_recommend_for_a_new_person_is_the_artifacts_visitor_list(name: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A person not in the data, from a few ratings: the notebook's list (Recommender.recommend_for) is
+    what the exported artifact gives the API's POST /recommendations, movie for movie; titles work as
+    movies; the movies given never come back."""
+    params = {"epochs": 5} if name in ("svd", "ials") else {}
+    rec = movierec.Recommender("ml-latest-small", name, **params).fit()
+    art = rec.export(tmp_path / name)
+    rated = [(1, 5.0), (6377, 5.0), (4886, 4.5)]  # Toy Story, Finding Nemo, Monsters, Inc.
+    ours = rec.recommend_for(dict(rated), k=10)
+    theirs = art.visitor(rated, 10)["recommendations"]
+    assert list(ours["movieId"]) == [r["movieId"] for r in theirs]
+    np.testing.assert_allclose(ours["score"], [r["score"] for r in theirs], rtol=1e-4)
+    assert not {1, 6377, 4886} & set(ours["movieId"]) and len(ours) == 10
+    by_title = rec.recommend_for({"Toy Story (1995)": 5, "Finding Nemo": 5, "Monsters, Inc.": 4.5}, k=10)
+    assert list(by_title["movieId"]) == list(ours["movieId"])
+    if name == "ease":  # children's films for a person who loved three Pixar films
+        assert 3114 in set(ours["movieId"])  # Toy Story 2
+    if name == "svd":
+        assert ours["predicted_rating"].between(0.5, 5.0).all()
+
+
+def test_recommend_for_says_what_it_cannot_do() -> None:
+    rec = movierec.Recommender("ml-latest-small", "ease").fit()
+    liked = rec.recommend_for(["Alien", "Terminator 2", "Die Hard"], k=5)  # a list: every movie liked
+    assert 1200 in set(liked["movieId"])  # Aliens
+    with pytest.warns(UserWarning, match="none of these ratings reaches 4.*most-rated"):
+        low = rec.recommend_for({"Alien": 2.0}, k=3)
+    assert list(low["movieId"]) == [318, 356, 296]  # Shawshank, Forrest Gump, Pulp Fiction: the most rated
+    for bad, message in [
+        ({}, "at least one movie"),
+        ("Alien", "give {movie: rating}"),
+        ({"Alien": "good"}, "must be a number"),
+        ({"Alien": float("nan")}, "finite"),
+        ([("Alien", 5), "Heat"], "for every movie, or for none"),
+    ]:
+        with pytest.raises(ConfigError, match=message):
+            rec.recommend_for(bad)
+    with pytest.raises(ConfigError, match="k must be"):
+        rec.recommend_for(["Alien"], k=0)
+    with pytest.raises(UnknownIdError):
+        rec.recommend_for({"Zzzqqq": 4})
+    table = movierec.Recommender("ml-latest-small", "co-clustering").fit()
+    with pytest.raises(ConfigError, match="cannot place a person who is not in its training data"):
+        table.recommend_for({"Alien": 5})  # before: the most-rated movies, silently

@@ -15,7 +15,7 @@ prediction for user 1 and *Toy Story*, not for whichever user and movie happen t
 from __future__ import annotations
 
 import inspect
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Self
 
@@ -235,12 +235,7 @@ class Recommender:
         """
         train = self._check_fitted()
         u = self.user_index(user_id)
-        mask = self._support_mask(train, min_support)
-        if genres:
-            wanted = {g.casefold() for g in genres}
-            mask &= self.items["genres"].map(lambda gs: any(g.casefold() in wanted for g in gs)).to_numpy()
-            if not mask.any():
-                raise ConfigError(f"no movie with enough ratings has any of the genres {list(genres)}")
+        mask = self._candidate_mask(train, min_support, genres)
         if exclude_seen:  # every movie the user rated, also those an implicit model did not train on (< 4)
             mask[self._rated_items(train, u)] = False
         candidates = None if mask.all() else np.flatnonzero(mask)
@@ -257,6 +252,82 @@ class Recommender:
             rating = np.asarray(self.model.predict(np.full(len(items), u), items), dtype=np.float64)
             frame["predicted_rating"] = rating
         return frame
+
+    def recommend_for(
+        self,
+        ratings: Mapping[object, float] | Sequence[object],
+        k: int = 10,
+        *,
+        genres: Sequence[str] | None = None,
+        min_support: int | None = None,
+    ) -> pd.DataFrame:
+        """Top-``k`` for a person who is not in the dataset, from what they rated: the same DataFrame
+        as :meth:`recommend`, the movies given left out.
+
+        ``ratings``: ``{movie: rating}`` or ``[(movie, rating), …]``, a movie being a raw ``movieId``
+        or a title (fuzzy); or a plain list of movies, each taken as liked (the top of the rating
+        scale for a rating model). Sequence models read the movies in the order given, oldest first.
+        The model folds the person in without refitting, with the code an exported artifact runs for
+        ``POST /recommendations`` (``score_new_user``). An implicit model counts ratings ≥ the
+        threshold as liked; when none is, the list is the most-rated movies and a warning says so.
+        """
+        import warnings
+
+        train = self._check_fitted()
+        pairs = _rating_pairs(ratings)
+        items = np.asarray([self.movie_index(m) for m, _ in pairs], dtype=np.int64)
+        given = [r for _, r in pairs]
+        values: np.ndarray | None
+        if all(r is None for r in given):
+            values = (
+                None if not self.explicit else np.full(len(items), self.dataset.interactions.rating_scale[1])
+            )
+        elif any(r is None for r in given):
+            raise ConfigError("ratings: give a rating for every movie, or for none (a list of liked movies)")
+        else:
+            values = np.asarray([_rating_value(m, r) for m, r in pairs], dtype=np.float32)
+        if (
+            values is not None
+            and not self.explicit
+            and not getattr(self.model, "sequential", False)
+            and not (values >= self.threshold).any()
+        ):
+            warnings.warn(
+                f"none of these ratings reaches {self.threshold:g}, the rating {self.name} counts as liked, "
+                "so the list is the most-rated movies",
+                UserWarning,
+                stacklevel=2,
+            )
+        scores = np.array(
+            self.model.score_new_user(items, values, threshold=self.threshold), dtype=np.float64
+        )
+        mask = self._candidate_mask(train, min_support, genres)
+        mask[items] = False
+        scores[~mask] = -np.inf
+        from movierec.models.base import topk
+
+        _check_k(k)
+        idx, vals = topk(scores[None, :], min(k, int(mask.sum())) or 1)
+        keep = (idx[0] >= 0) & np.isfinite(vals[0])
+        top = idx[0][keep]
+        frame = self._frame(top, vals[0][keep], "score")
+        if self.explicit and hasattr(self.model, "predict_new_user"):
+            frame["predicted_rating"] = np.asarray(
+                self.model.predict_new_user(items, values), dtype=np.float64
+            )[top]
+        return frame
+
+    def _candidate_mask(
+        self, train: Interactions, min_support: int | None, genres: Sequence[str] | None
+    ) -> np.ndarray:
+        """Movies a list may draw: enough training ratings (the serving floor), and any of ``genres``."""
+        mask = self._support_mask(train, min_support)
+        if genres:
+            wanted = {g.casefold() for g in genres}
+            mask &= self.items["genres"].map(lambda gs: any(g.casefold() in wanted for g in gs)).to_numpy()
+            if not mask.any():
+                raise ConfigError(f"no movie with enough ratings has any of the genres {list(genres)}")
+        return mask
 
     def _rated_items(self, train: Interactions, u: int) -> np.ndarray:
         """Every movie user ``u`` rated in the dataset: an implicit model trains on ratings ≥ 4 only, and
@@ -379,3 +450,34 @@ def _plain_id(raw: object, what: str) -> object:
     if isinstance(raw, np.integer):
         return int(raw)
     return raw
+
+
+def _rating_pairs(ratings: object) -> list[tuple[object, object]]:
+    """``(movie, rating or None)`` pairs from a mapping, a list of pairs or a list of movies (all liked)."""
+    if isinstance(ratings, Mapping):
+        pairs = list(ratings.items())
+    elif isinstance(ratings, (str, bytes)) or not _is_sequence(ratings):
+        raise ConfigError(
+            "ratings: give {movie: rating}, [(movie, rating), …] or a list of movies, "
+            f"got {type(ratings).__name__}"
+        )
+    else:
+        pairs = [
+            (x[0], x[1]) if isinstance(x, tuple) and len(x) == 2 else (x, None) for x in _as_list(ratings)
+        ]
+    if not pairs:
+        raise ConfigError("ratings: at least one movie is needed")
+    return pairs
+
+
+def _rating_value(movie: object, rating: object) -> float:
+    if isinstance(rating, bool) or not isinstance(rating, (int, float, np.integer, np.floating)):
+        raise ConfigError(f"ratings: the rating of {movie!r} must be a number, got {rating!r}")
+    if not np.isfinite(float(rating)):
+        raise ConfigError(f"ratings: the rating of {movie!r} must be a finite number, got {rating!r}")
+    return float(rating)
+
+
+def _check_k(k: object) -> None:
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+        raise ConfigError(f"k must be a whole number ≥ 1, got {k!r}")

@@ -630,14 +630,26 @@ class BaseRecommender:
         return popularity when none is. Rating predictors return their ranking score (see
         :meth:`ExplicitRecommender.score`).
         """
-        from movierec.scoring import export_family, make_scorer
-
         items, ratings = self._check_new_user(items, ratings)
-        family, arrays, spec = export_family(self, self.n_users_, self.n_items_, threshold)
-        raw = make_scorer(family, arrays, self.seen_, spec).fold_in(items, ratings)
+        raw = self._visitor_scorer(threshold).fold_in(items, ratings)
         if raw is None:  # no liked item: the popularity ranking
             return np.bincount(self.seen_.indices, minlength=self.n_items_).astype(np.float32)
         return self._rank_scores(raw[None, :], None)[0]
+
+    def _visitor_scorer(self, threshold: float = 4.0) -> Any:
+        """The serving family's scorer, which folds a new person in (the artifact's own code)."""
+        from movierec.scoring import export_family, family_of, make_scorer
+
+        if family_of(self) == "table":
+            # its serving form holds the trained users' scores only: building it (seconds, MBs) to return
+            # popularity would answer a question the model cannot (the artifact says so as its `fallback`)
+            raise ConfigError(
+                f"{self.name} cannot place a person who is not in its training data (it serves the trained "
+                "users' scores only); refit with their ratings, or use a model that folds a person in "
+                "(svd, knn-baseline, ease, ials…)"
+            )
+        family, arrays, spec = export_family(self, self.n_users_, self.n_items_, threshold)
+        return make_scorer(family, arrays, self.seen_, spec)
 
     def _check_new_user(
         self, items: np.ndarray, ratings: np.ndarray | None = None
@@ -855,14 +867,11 @@ class ExplicitRecommender(BaseRecommender):
 
     def predict_new_user(self, items: np.ndarray, ratings: np.ndarray | None = None) -> np.ndarray:
         """A new person's predicted ratings over all items (clipped), from the same fold-in as :meth:`score_new_user`."""
-        from movierec.scoring import export_family, make_scorer
-
         self._check_fitted()
         items = np.asarray(items, dtype=np.int64).ravel()
         if items.size == 0 or items.min() < 0 or items.max() >= self.n_items_:
             raise ConfigError(f"predict_new_user needs item indices within 0..{self.n_items_ - 1}")
-        family, arrays, spec = export_family(self, self.n_users_, self.n_items_)
-        raw = make_scorer(family, arrays, self.seen_, spec).fold_in(items, ratings)
+        raw = self._visitor_scorer().fold_in(items, ratings)
         return self._clip(np.asarray(raw, dtype=np.float64)).astype(np.float32)
 
     def predict_with_flags(self, users: np.ndarray, items: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

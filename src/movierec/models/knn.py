@@ -349,7 +349,7 @@ class KNNWithZScore(_KNN):
     has_biases: ClassVar[bool] = False
     # the knn family's offsets are μ only; the z-scores' σ scaling is served as a table of predictions
     tags: ClassVar[Tags] = Tags(
-        trains_on="ratings", predicts_ratings=True, fold_in="neighbours", serving="table"
+        trains_on="ratings", predicts_ratings=True, fold_in="none", serving="table"
     )
 
     def _fit(self, train: Interactions) -> Self:
