@@ -84,6 +84,21 @@ def test_help_has_no_bool_metavars_and_plain_argument_names() -> None:
     assert "<bool>" not in run("compare", "--help").stdout
 
 
+def test_help_descriptions_flow_as_paragraphs_at_80_columns() -> None:
+    """A docstring's own line breaks made ragged half-lines at 80 columns ('left out and rating' alone on
+    a line); each paragraph now fills the width, and reST's double backticks do not reach the reader."""
+    for command in (["recommend"], ["similar"]):
+        text = run(*command, "--help").stdout
+        head = text.split("╭─ Options")[0]
+        assert "``" not in head
+        body = [line.strip() for line in head.splitlines()[3:]]  # after the usage line
+        paragraphs = "\n".join(body).strip().split("\n\n")
+        for para in paragraphs:
+            lines = para.splitlines()
+            assert all(len(line) >= 60 for line in lines[:-1]), (command, lines)
+    assert "left out and rating models rank" in " ".join(run("recommend", "--help").stdout.split())
+
+
 def test_help_imports_no_heavy_library() -> None:
     code = (
         "import sys\nfrom movierec.cli import main\n"

@@ -85,6 +85,25 @@ for _name in _COMMAND_MODULES:
     _mod.register(app)
 
 
+def _reflow_help(typer_app: typer.Typer) -> None:
+    """Each command's docstring as its help, paragraphs re-flowed: the docstring's line breaks (at ~100
+    characters) are not the terminal's, and rich mode keeps them, so an 80-column help printed ragged
+    half-lines; reST's ````code```` reads as `code`."""
+    import inspect
+
+    for info in typer_app.registered_commands:
+        doc = info.help or (inspect.getdoc(info.callback) if info.callback else None)
+        if doc and "\n" in doc:
+            paragraphs = [" ".join(p.split()) for p in doc.split("\n\n")]
+            info.help = "\n\n".join(paragraphs).replace("``", "`")
+    for group in typer_app.registered_groups:
+        if group.typer_instance is not None:
+            _reflow_help(group.typer_instance)
+
+
+_reflow_help(app)
+
+
 #: optional top-level modules → the extra that installs them: a command that imports one this install
 #: lacks ends in one line naming the extra (``movierec serve`` without the serve extra was a traceback)
 OPTIONAL_MODULES = {
