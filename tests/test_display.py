@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 import movierec
+from movierec.errors import ConfigError
 from movierec.evaluation import compare, evaluate, make_split
 from movierec.models.registry import create
 
@@ -98,3 +99,24 @@ def test_artifact_repr(tmp_path, ds: movierec.Dataset) -> None:  # type: ignore[
     assert "<table" in art._repr_html_()
     frame = art.to_frame()
     assert isinstance(frame, pd.DataFrame) and len(frame) == ds.interactions.n_items
+
+
+def test_comparison_plot_shows_one_metric_best_first_with_intervals(ds: movierec.Dataset) -> None:
+    pytest.importorskip("plotly")
+    comp = compare(ds, ["baseline", "popularity", "ease"], protocols=["rating", "full-ranking"], seed=3)
+    fig = comp.plot()  # default: NDCG@10 of the ranking protocol
+    bar = fig.data[0]
+    ndcg = {r.label: r.metrics["ndcg@10"] for r in comp.rows if r.protocol == "full-ranking"}
+    assert list(bar.y) == sorted(ndcg, key=ndcg.get, reverse=True) and bar.y[0] == "ease"
+    np.testing.assert_allclose(bar.x, sorted(ndcg.values(), reverse=True))
+    lo, hi = comp.row("ease", "full-ranking").intervals["ndcg@10"]
+    assert bar.error_x.visible and bar.error_x.array[0] == pytest.approx(hi - bar.x[0])
+    assert bar.error_x.arrayminus[0] == pytest.approx(bar.x[0] - lo)
+    assert "ndcg@10 (higher is better) · full-ranking" in fig.layout.title.text
+    rmse = comp.plot("rmse").data[0]  # lower is better: the smallest error first; only rating models
+    assert list(rmse.y) == ["baseline"]
+    assert "lower is better" in comp.plot(protocol="rating").layout.title.text
+    with pytest.raises(ConfigError, match=r"no row has 'foo'.*ndcg@10"):
+        comp.plot("foo")
+    with pytest.raises(ConfigError, match="no rows for protocol 'sampled'"):
+        comp.plot(protocol="sampled")

@@ -863,6 +863,14 @@ class Comparison:
 
         return comparison_html(self)
 
+    def plot(self, metric: str | None = None, protocol: str | None = None) -> Any:
+        """One metric of every model as an interactive plotly chart, best first, with its 95% interval
+        (default: NDCG@K of the first ranking protocol, else RMSE); ``fig.write_html(path)`` saves it.
+        Needs the ``viz`` extra (plotly)."""
+        from movierec.viz.comparison import comparison_figure
+
+        return comparison_figure(self, metric, protocol)
+
     def to_frame(self, protocol: str | None = None) -> pd.DataFrame:
         """One row per (model, protocol) with every metric as a column; ``protocol`` keeps one protocol's rows."""
         frame = self.frame()
