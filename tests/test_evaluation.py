@@ -315,6 +315,11 @@ def test_compare_cv_pools_folds(bundled) -> None:
     assert lo <= row.metrics["ndcg@10"] <= hi
 
 
+def test_compare_takes_models_as_one_comma_separated_string(bundled) -> None:
+    comp = E.compare(bundled, "popularity, global-mean", protocols="full-ranking")  # as --models reads
+    assert [r.label for r in comp.rows] == ["popularity", "global-mean"]  # not model 'p', 'o', …
+
+
 def test_compare_bad_inputs(bundled) -> None:
     with pytest.raises(ConfigError, match="unknown model 'nope'"):
         E.compare(bundled, ["nope"])

@@ -5,6 +5,8 @@ Bugs are not ``MovierecError`` and keep their traceback.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 
 class MovierecError(Exception):
     """A mistake in what the user asked for or gave us (bad file, unknown id, bad parameter)."""
@@ -35,3 +37,13 @@ class ArtifactError(MovierecError):
 
 class DownloadError(MovierecError):
     """A dataset download failed (offline, server error, checksum mismatch, bad archive)."""
+
+
+def did_you_mean(name: object, choices: Iterable[str]) -> str:
+    """`` (did you mean 'ease'?)`` for the closest of ``choices`` to a mistyped ``name``, else ``""``:
+    the valid list after it is long (30 models), the likely fix should come first."""
+    import difflib
+
+    text = str(name).strip().lower().replace("_", "-")
+    close = difflib.get_close_matches(text, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""

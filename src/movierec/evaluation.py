@@ -23,7 +23,7 @@ import scipy.sparse as sp
 
 from movierec import metrics as M
 from movierec import split as S
-from movierec.errors import ConfigError
+from movierec.errors import ConfigError, did_you_mean
 from movierec.interactions import Interactions
 from movierec.jsonsafe import to_jsonable
 from movierec.models.base import RatingPredictor, Recommender, fit_options, tags_of, topk
@@ -515,9 +515,13 @@ def get_protocol(name: str | Protocol) -> Protocol:
     ``next-item-in-session``)."""
     if isinstance(name, Protocol):
         return name
-    key = str(name).strip().lower()
+    key = (
+        str(name).strip().lower().replace("_", "-")
+    )  # full_ranking reads as full-ranking (as a TOML file does)
     if key not in PROTOCOLS:
-        raise ConfigError(f"unknown protocol {name!r}; valid protocols: {', '.join(PROTOCOLS)}")
+        raise ConfigError(
+            f"unknown protocol {name!r}{did_you_mean(name, PROTOCOLS)}; valid protocols: {', '.join(PROTOCOLS)}"
+        )
     return PROTOCOLS[key]
 
 
@@ -1009,7 +1013,7 @@ def _fit(
 
 def compare(
     dataset: Dataset | str | Path | pd.DataFrame,
-    models: Sequence[tuple[str, dict[str, Any]] | tuple[str, dict[str, Any], str | None] | str],
+    models: Sequence[tuple[str, dict[str, Any]] | tuple[str, dict[str, Any], str | None] | str] | str,
     *,
     split: str = "auto",
     protocols: Sequence[str] | str = ("rating", "test-candidates", "full-ranking"),
@@ -1029,7 +1033,7 @@ def compare(
     """Fit every model on one split and evaluate each under every protocol (docs/architecture.md; issues 3 and 4).
 
     ``dataset``: a :class:`Dataset`, a dataset name or path, or a ratings DataFrame (``movierec.load``'s
-    inputs). ``models``: names, ``(name, params)`` or ``(name, params, label)`` (label = row key). ``split="auto"``:
+    inputs). ``models``: names (or one comma-separated string), ``(name, params)`` or ``(name, params, label)`` (label = row key). ``split="auto"``:
     explicit-only runs use the ratings hold-out (Surprise semantics), implicit-only runs the interaction
     hold-out of positives (LightFM semantics), mixed runs one ratings hold-out whose test positives are test
     ratings ≥ ``threshold``; the ``leave-last-out`` protocol takes the leave-last-out split. Implicit models
@@ -1048,6 +1052,8 @@ def compare(
     # a name, a path or a ratings DataFrame loads here
     ds = dataset if isinstance(dataset, Dataset) else load(dataset)
     inter = ds.interactions
+    if isinstance(models, str):  # "svd,ease", as the CLI's --models (iterating it gave model 's')
+        models = [m.strip() for m in models.split(",") if m.strip()]
     specs = _seeded_specs(models, seed)
     protos, genres, user_groups, reranker = _compare_protocols(protocols, ds, beyond, rerank, user_groups)
     kinds = [tags_of(get_class(name)).kind for name, _ in specs]

@@ -47,7 +47,7 @@ from pydantic import (
     model_validator,
 )
 
-from movierec.errors import ConfigError
+from movierec.errors import ConfigError, did_you_mean
 from movierec.jsonsafe import to_jsonable
 
 __all__ = [
@@ -115,7 +115,7 @@ class ModelConfig(BaseModel):
 
         key = v.strip().lower()
         if key not in MODELS:
-            raise ValueError(f"unknown model {v!r}; valid: {', '.join(MODELS)}")
+            raise ValueError(f"unknown model {v!r}{did_you_mean(v, MODELS)}; valid: {', '.join(MODELS)}")
         return key
 
     @field_validator("params")
@@ -202,7 +202,9 @@ class Experiment(BaseModel):
         out = [p.strip().lower().replace("_", "-") for p in v]
         for p in out:
             if p not in PROTOCOLS:
-                raise ValueError(f"unknown protocol {p!r}; valid: {', '.join(PROTOCOLS)}")
+                raise ValueError(
+                    f"unknown protocol {p!r}{did_you_mean(p, PROTOCOLS)}; valid: {', '.join(PROTOCOLS)}"
+                )
         return out
 
     @model_validator(mode="after")

@@ -71,6 +71,23 @@ def test_unknown_model_lists_valid_names() -> None:
         get_class("svdx")
 
 
+def test_a_typo_gets_the_likely_fix_first() -> None:
+    """The valid list is 30 names long (cut off on one line); the closest one comes first."""
+    with pytest.raises(ConfigError, match=r"^unknown model 'eas' \(did you mean 'ease'\?\); valid models"):
+        get_class("eas")
+    with pytest.raises(ConfigError, match=r"unknown model 'zzzz'; valid"):  # nothing close: no guess
+        get_class("zzzz")
+    with pytest.raises(ConfigError, match=r"'factor'\) \(did you mean 'factors'\?\); valid: factors"):
+        create("svd", factor=10)
+    from movierec.evaluation import get_protocol
+
+    with pytest.raises(
+        ConfigError, match=r"unknown protocol 'full_rankin' \(did you mean 'full-ranking'\?\)"
+    ):
+        get_protocol("full_rankin")
+    assert get_protocol("full_ranking").name == "full-ranking"  # as an experiment file spells it
+
+
 def test_registry_names_are_kebab_case() -> None:
     for name in MODELS:
         assert name == name.lower() and "_" not in name and " " not in name

@@ -8,7 +8,7 @@ from typing import Any
 import typer
 
 from movierec.cli.common import JSON, console, print_json
-from movierec.errors import ConfigError
+from movierec.errors import ConfigError, did_you_mean
 
 
 def model_info(name: str) -> dict[str, Any]:
@@ -79,7 +79,9 @@ def models_cmd(
     if name is not None:
         key = name.strip().lower()
         if key not in MODELS:
-            raise ConfigError(f"unknown model {name!r}; valid models: {', '.join(names)}")
+            raise ConfigError(
+                f"unknown model {name!r}{did_you_mean(name, names)}; valid models: {', '.join(names)}"
+            )
         names = [key]
     infos = [model_info(n) for n in names]
     if as_json:

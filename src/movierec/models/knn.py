@@ -348,9 +348,7 @@ class KNNWithZScore(_KNN):
     name: ClassVar[str] = "knn-zscore"
     has_biases: ClassVar[bool] = False
     # the knn family's offsets are μ only; the z-scores' σ scaling is served as a table of predictions
-    tags: ClassVar[Tags] = Tags(
-        trains_on="ratings", predicts_ratings=True, fold_in="none", serving="table"
-    )
+    tags: ClassVar[Tags] = Tags(trains_on="ratings", predicts_ratings=True, fold_in="none", serving="table")
 
     def _fit(self, train: Interactions) -> Self:
         ent = train.users if self.user_based else train.items

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from movierec.errors import ConfigError
+from movierec.errors import ConfigError, did_you_mean
 from movierec.models.base import BaseRecommender
 
 __all__ = [
@@ -137,7 +138,9 @@ def get_class(name: str) -> type[BaseRecommender]:
     """The class registered under ``name``; unknown names and missing extras raise ConfigError."""
     key = name.strip().lower()
     if key not in MODELS:
-        raise ConfigError(f"unknown model {name!r}; valid models: {', '.join(available())}")
+        raise ConfigError(
+            f"unknown model {name!r}{did_you_mean(name, MODELS)}; valid models: {', '.join(available())}"
+        )
     module, cls, extra = MODELS[key]
     try:
         mod = importlib.import_module(module)
@@ -224,7 +227,11 @@ def create(name: str, **params: Any) -> BaseRecommender:
         import inspect
 
         valid = [p for p in inspect.signature(cls).parameters if p != "self"]
-        raise ConfigError(f"bad hyperparameter for {name!r} ({exc}); valid: {', '.join(valid)}") from exc
+        bad = re.search(r"unexpected keyword argument '(\w+)'", str(exc))
+        hint = did_you_mean(bad[1], valid) if bad else ""
+        raise ConfigError(
+            f"bad hyperparameter for {name!r} ({exc}){hint}; valid: {', '.join(valid)}"
+        ) from exc
 
 
 def model_kind(name: str) -> str:

@@ -106,7 +106,9 @@ def comparison_figure(c: Any, metric: str | None = None, protocol: str | None = 
         )
     )
     better = "lower is better" if lower else "higher is better"
-    interval = "<br><sup>bars: 95% bootstrap interval over users</sup>" if has_ci else ""  # 2 short lines: a phone
+    interval = (
+        "<br><sup>bars: 95% bootstrap interval over users</sup>" if has_ci else ""
+    )  # 2 short lines: a phone
     split = c.split.split(" (")[0]
     fig.update_layout(
         title={
