@@ -492,6 +492,49 @@ def test_recommend_and_similar_read_a_custom_ratings_file(
     assert len(json.loads(out)["similar"]) == 5
     code, _out, err = run_cli(["recommend", *cols, "--user", "nobody"], capsys)
     assert code == 2 and "unknown user id 'nobody'" in err
+    # titles for the file: --movies, keyed by the ratings' own item column ("what")
+    movies = load("ml-latest-small").catalog[["movieId", "title", "genres"]].copy()
+    movies["genres"] = movies["genres"].map("|".join)
+    movies.insert(0, "what", "m" + movies.pop("movieId").astype(str))
+    movies.to_csv(tmp_path / "titles.csv", index=False)
+    titled = [*cols, "--movies", str(tmp_path / "titles.csv")]
+    code, out, err = run_cli(["similar", *titled, "--movie", "Toy Story", "-k", "5", "--json"], capsys)
+    assert code == 0, err
+    got = json.loads(out)
+    assert got["movie"] == "Toy Story (1995)" and len(got["similar"]) == 5
+    titles = dict(zip(movies["what"], movies["title"], strict=True))
+    assert all(r["title"] == titles[r["movieId"]] for r in got["similar"])  # the file's titles, by text id
+    code, _out, err = run_cli(["recommend", "--movies", str(tmp_path / "titles.csv"), "--user", "1"], capsys)
+    assert code == 2 and "--movies gives titles to a --ratings file" in err
+
+
+def test_report_embed_and_cold_users_read_a_custom_ratings_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The main job works on a person's own file too (it took only --dataset), with its column options."""
+    from clihelp import run_cli
+    from movierec.datasets import load
+
+    frame = load("ml-latest-small").to_frame()
+    frame = frame[frame["userId"] <= 200].rename(columns={"userId": "who", "movieId": "what"})
+    frame.to_csv(tmp_path / "mine.csv", index=False)
+    cols = ["--ratings", str(tmp_path / "mine.csv"), "--user-col", "who", "--item-col", "what"]
+    code, out, err = run_cli(
+        ["report", *cols, "--models", "svd,ease", "--out", str(tmp_path / "rep")], capsys
+    )
+    assert code == 0, err
+    page = (tmp_path / "rep" / "index.html").read_text()
+    assert "mine" in page and "ease" in page
+    records = json.loads((tmp_path / "rep" / "results.json").read_text())["results"]
+    assert {r["model"] for r in records} == {"svd", "ease"}
+    code, out, err = run_cli(
+        ["embed", *cols, "-m", "svd", "--sample", "50", "--out", str(tmp_path / "emb")], capsys
+    )
+    assert code == 0, err
+    assert (tmp_path / "emb" / "map.html").is_file()
+    code, out, err = run_cli(["cold-users", *cols, "-m", "popularity", "--reveal", "0,1", "--json"], capsys)
+    assert code == 0, err
+    assert json.loads(out)["meta"]["dataset"] == "mine"
 
 
 def test_protocol_tables_follow_the_asked_order_whichever_model_comes_first(

@@ -11,16 +11,15 @@ from rich import box
 from rich.table import Table
 
 from movierec.cli.common import (
-    DATASET,
     IMPLICIT_THRESHOLD,
     JSON,
-    RATINGS,
     SEED,
     USER_FEATURES,
     RatingsSource,
     console,
     err_console,
     print_json,
+    ratings_options,
     say,
 )
 from movierec.errors import ConfigError
@@ -88,6 +87,7 @@ def curve_table(report: Any, metric: str, name: str, width: int) -> Table:
     return table
 
 
+@ratings_options
 def cold_users_cmd(
     models: str | None = typer.Option(
         None,
@@ -104,8 +104,7 @@ def cold_users_cmd(
     k: int = typer.Option(10, "--k", "-k", help="Cut-off of the ranking metrics."),
     implicit_threshold: float = IMPLICIT_THRESHOLD,
     out: Path | None = typer.Option(None, "--out", "-o", help="Write cold_users.json here."),
-    dataset: str = DATASET,
-    ratings: Path | None = RATINGS,
+    source: RatingsSource = RatingsSource(),  # --dataset, --ratings, --user-col … --rating-scale
     seed: int = SEED,
     as_json: bool = JSON,
 ) -> None:
@@ -116,7 +115,7 @@ def cold_users_cmd(
         levels = [int(x) for x in reveal.split(",") if x.strip()]
     except ValueError:
         raise ConfigError(f"--reveal takes whole numbers such as 0,1,5,10, got {reveal!r}") from None
-    ds = RatingsSource(dataset, ratings).load()
+    ds = source.load()
     models, user_features, note = default_setup(ds, models, user_features)
     if note and not as_json:
         say("note", note)

@@ -37,6 +37,12 @@ TIME_COL = typer.Option(
     "--time-col",
     help="Timestamp column of --ratings (default: timestamp, when the file has one; '' for none).",
 )
+MOVIES = typer.Option(
+    None,
+    "--movies",
+    help="Titles for --ratings: a CSV with the item id column (movieId or --item-col), title and "
+    "optionally genres (A|B).",
+)
 RATING_SCALE = typer.Option(
     None, "--rating-scale", help="Declared rating scale MIN MAX; values outside are errors."
 )
@@ -80,6 +86,7 @@ class RatingsSource:
     rating_col: str = "rating"
     time_col: str | None = None  # None: "timestamp" when the file has it; "": none
     rating_scale: tuple[float, float] | None = None
+    movies: Path | None = None
 
     def load(self) -> Dataset:
         """The dataset (a status line on stderr while loading; its notes printed after)."""
@@ -88,6 +95,8 @@ class RatingsSource:
         scale = self.rating_scale
         if scale is not None and scale[0] >= scale[1]:
             raise ConfigError(f"--rating-scale {scale[0]:g} {scale[1]:g}: MIN must be below MAX")
+        if self.movies is not None and self.ratings is None:
+            raise ConfigError("--movies gives titles to a --ratings file; a --dataset brings its own")
         if self.ratings is not None:
             with err_console.status(f"loading {self.ratings}"):
                 times = {} if self.time_col is None else {"time_col": self.time_col or None}
@@ -97,6 +106,7 @@ class RatingsSource:
                     item_col=self.item_col,
                     rating_col=self.rating_col or None,
                     rating_scale=scale,
+                    movies=self.movies,
                     **times,
                 )
         else:
@@ -116,6 +126,7 @@ _SOURCE_OPTIONS: dict[str, tuple[Any, Any]] = {
     "rating_col": (str, RATING_COL),
     "time_col": (str | None, TIME_COL),
     "rating_scale": (tuple[float, float] | None, RATING_SCALE),
+    "movies": (Path | None, MOVIES),
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,6 @@ import typer
 # names are the sharing itself, not copied code)
 from movierec.cli.common import (
     CONFIG,
-    DATASET,
     IMPLICIT_THRESHOLD,
     MODEL_PARAMS,
     SEED,
@@ -20,6 +20,7 @@ from movierec.cli.common import (
     console,
     err_console,
     file_unless_typed,
+    ratings_options,
     typed,
 )
 from movierec.errors import ConfigError
@@ -78,9 +79,10 @@ def _config_specs(config: Path, params: list[str] | None) -> tuple[list, dict]:
 _PROJECTION = typer.Option("tsne", "--projection", help="Embedding projection: tsne, umap or pca.")
 
 
+@ratings_options
 def report_cmd(
     ctx: typer.Context,
-    dataset: str = DATASET,
+    source: RatingsSource = RatingsSource(),  # --dataset, --ratings, --user-col … --rating-scale
     models: str | None = typer.Option(
         None,
         "--models",
@@ -111,13 +113,12 @@ def report_cmd(
     if config is not None and models is not None:
         raise ConfigError("--models and --config exclude each other: the experiment file names the models")
     specs, settings = _report_specs(config, models, params)
-    rating_scale = None
     run: dict[str, Any] = {"seed": seed, "k": k, "threshold": threshold}
     if config is not None:  # the experiment file's settings, unless typed on the command line
-        if not typed(ctx, "dataset"):
-            dataset, rating_scale = settings["dataset"], settings["rating_scale"]
+        if not typed(ctx, "dataset") and source.ratings is None:
+            source = replace(source, dataset=settings["dataset"], rating_scale=settings["rating_scale"])
         run = file_unless_typed(ctx, run, settings)
-    ds = RatingsSource(dataset, rating_scale=rating_scale).load()
+    ds = source.load()
     rep = build_report(
         ds,
         specs,
@@ -133,6 +134,7 @@ def report_cmd(
     _print_report(rep)
 
 
+@ratings_options
 def embed_cmd(
     model: str = typer.Option(
         "warp",
@@ -144,7 +146,7 @@ def embed_cmd(
     projection: str = _PROJECTION,
     sample: str = typer.Option("500", "--sample", help="Number of items drawn at random (seeded), or 'all'."),
     out: Path = typer.Option(Path("embedding"), "--out", "-o", help="Output folder."),
-    dataset: str = DATASET,
+    source: RatingsSource = RatingsSource(),  # --dataset, --ratings, --user-col … --rating-scale
     seed: int = SEED,
     force: bool = typer.Option(False, "--force", help="Replace what is already in --out."),
 ) -> None:
@@ -154,7 +156,7 @@ def embed_cmd(
 
     base = model.strip().lower().split("+")[0]
     pm = parse_model_params(params, [base]).get(base, {})
-    ds = RatingsSource(dataset).load()
+    ds = source.load()
     build_map(
         ds,
         model.strip().lower(),

@@ -377,7 +377,7 @@ def from_frame(
                 line_offset=0,
             )
         elif movies is not None:
-            meta = read_movies(movies)
+            meta = read_movies(movies, id_col=columns.get("item_col", "movieId"))
     except DataError as exc:
         text = str(exc)
         for old, new in _FRAME_WORDS:
@@ -428,6 +428,6 @@ def load_ratings_file(
         source=str(path),
         first_line=1 if fmt in ("parquet", "dat", "u.data") else 2,
     )
-    meta = read_movies(movies) if movies is not None else None
+    meta = read_movies(movies, id_col=columns.get("item_col", "movieId")) if movies is not None else None
     notes = _load_notes(inter, auto_time, "timestamp" in frame.columns, "time_col / --time-col")
     return Dataset(path.stem, inter, meta, None, digest.result() if digest else "", str(path), notes)

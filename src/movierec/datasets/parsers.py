@@ -494,11 +494,14 @@ def _read_formatted(
     return _read_text_frame(path, label, encoding or default_encoding, reader), label
 
 
-def read_movies(path: str | Path, *, fmt: str = "csv", encoding: str | None = None) -> pd.DataFrame:
+def read_movies(
+    path: str | Path, *, fmt: str = "csv", encoding: str | None = None, id_col: str = "movieId"
+) -> pd.DataFrame:
     """Read a movies file into ``movieId, title, year, genres`` (genres as a list of strings).
 
     ``fmt``: ``csv`` (movies.csv), ``dat`` (movies.dat, ``::``) or ``u.item`` (ml-100k, latin-1,
-    pipe separated with 19 genre flags).
+    pipe separated with 19 genre flags). ``id_col``: a csv's id column when it is not ``movieId``
+    (the ratings file's item column, e.g. ``sku``).
     """
     df, label = _read_formatted(
         path,
@@ -520,6 +523,8 @@ def read_movies(path: str | Path, *, fmt: str = "csv", encoding: str | None = No
         },
     )
     if fmt == "csv":
+        if id_col != "movieId" and id_col in df.columns and "movieId" not in df.columns:
+            df = df.rename(columns={id_col: "movieId"})
         for col in ("movieId", "title"):
             if col not in df.columns:
                 raise DataError(f"{label}: missing column {col!r} (found: {', '.join(map(str, df.columns))})")
@@ -543,18 +548,23 @@ def canonical_movies(df: pd.DataFrame, genres: pd.Series, label: str, *, line_of
     """``movieId, title, year, genres`` (genres a list) from a frame with ``movieId`` and ``title`` and
     its ``|``-separated genre strings; the first row of a repeated movieId wins."""
     ids = pd.to_numeric(df["movieId"], errors="coerce")
-    if ids.isna().any():
+    id_values: np.ndarray
+    if ids.isna().all() and len(ids):  # text ids ("m1", "tt0114709"), as a custom ratings file may have
+        id_values = np.asarray(df["movieId"].astype(str).str.strip().tolist(), dtype=object)
+    elif ids.isna().any():  # numbers with a stray text among them: a broken file, not text ids
         row = int(np.flatnonzero(ids.isna().to_numpy())[0])
         raise DataError(
             f"{label}, line {row + line_offset}: movieId {df['movieId'].iloc[row]!r} is not a number"
         )
+    else:
+        id_values = ids.to_numpy(dtype=np.int64)
     titles = df["title"].astype(str).str.strip()
     years = pd.to_numeric(
         titles.str.extract(_YEAR_RE, expand=False), errors="coerce"
     )  # vectorised parse_year
     out = pd.DataFrame(
         {
-            "movieId": ids.to_numpy(dtype=np.int64),
+            "movieId": id_values,
             "title": np.asarray(titles.tolist(), dtype=object),
             "year": pd.array(years, dtype="Int64"),
             # .tolist() first: iterating an arrow-backed string column item by item is slow
