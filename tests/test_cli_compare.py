@@ -525,6 +525,7 @@ def test_report_embed_and_cold_users_read_a_custom_ratings_file(
     assert code == 0, err
     page = (tmp_path / "rep" / "index.html").read_text()
     assert "mine" in page and "ease" in page
+    assert "This data has no genres" in page and "most distinctive genre" not in page  # no movies file
     records = json.loads((tmp_path / "rep" / "results.json").read_text())["results"]
     assert {r["model"] for r in records} == {"svd", "ease"}
     code, out, err = run_cli(

@@ -1050,6 +1050,8 @@ def _write(
         "threshold": run.threshold,
         "seed": run.seed,
         "projection": run.projection,
+        # a ratings file without a movies file: the maps have one colour and ids for titles
+        "has_genres": bool(run.ds.catalog is not None and run.ds.catalog["genres"].map(len).any()),
     }
     payload = _payload(run, meta, summary, table, winners, text, results, ks, curves, maps, base)
     payload["training"] = _histories(trained)  # the training-curve chart's data: loss, val_… per epoch
