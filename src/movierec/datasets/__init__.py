@@ -363,6 +363,9 @@ def from_frame(
             first_line=0,
         )
         meta = None
+        text_ids = (
+            inter.item_map.ids.dtype == object
+        )  # the ratings' item ids are text: so are the titles' keys
         if isinstance(movies, pd.DataFrame):
             missing = [c for c in ("movieId", "title") if c not in movies.columns]
             if missing:
@@ -375,9 +378,10 @@ def from_frame(
                 genres.reset_index(drop=True),
                 "movies DataFrame",
                 line_offset=0,
+                text_ids=text_ids,
             )
         elif movies is not None:
-            meta = read_movies(movies, id_col=columns.get("item_col", "movieId"))
+            meta = read_movies(movies, id_col=columns.get("item_col", "movieId"), text_ids=text_ids)
     except DataError as exc:
         text = str(exc)
         for old, new in _FRAME_WORDS:
@@ -428,6 +432,11 @@ def load_ratings_file(
         source=str(path),
         first_line=1 if fmt in ("parquet", "dat", "u.data") else 2,
     )
-    meta = read_movies(movies, id_col=columns.get("item_col", "movieId")) if movies is not None else None
+    meta = None
+    if movies is not None:
+        text_ids = (
+            inter.item_map.ids.dtype == object
+        )  # the ratings' item ids are text: so are the titles' keys
+        meta = read_movies(movies, id_col=columns.get("item_col", "movieId"), text_ids=text_ids)
     notes = _load_notes(inter, auto_time, "timestamp" in frame.columns, "time_col / --time-col")
     return Dataset(path.stem, inter, meta, None, digest.result() if digest else "", str(path), notes)

@@ -495,13 +495,19 @@ def _read_formatted(
 
 
 def read_movies(
-    path: str | Path, *, fmt: str = "csv", encoding: str | None = None, id_col: str = "movieId"
+    path: str | Path,
+    *,
+    fmt: str = "csv",
+    encoding: str | None = None,
+    id_col: str = "movieId",
+    text_ids: bool = False,
 ) -> pd.DataFrame:
     """Read a movies file into ``movieId, title, year, genres`` (genres as a list of strings).
 
     ``fmt``: ``csv`` (movies.csv), ``dat`` (movies.dat, ``::``) or ``u.item`` (ml-100k, latin-1,
     pipe separated with 19 genre flags). ``id_col``: a csv's id column when it is not ``movieId``
-    (the ratings file's item column, e.g. ``sku``).
+    (the ratings file's item column, e.g. ``sku``). ``text_ids``: ids are text, as the ratings' are
+    (``m1``, ``tt0114709``); otherwise an id that is not a number is an error naming its line.
     """
     df, label = _read_formatted(
         path,
@@ -541,17 +547,20 @@ def read_movies(
         genres = pd.Series(
             ["|".join(g for g, f in zip(ML100K_GENRES, row, strict=True) if f) for row in flags]
         )
-    return canonical_movies(df, genres, label, line_offset=2 if fmt == "csv" else 1)
+    return canonical_movies(df, genres, label, line_offset=2 if fmt == "csv" else 1, text_ids=text_ids)
 
 
-def canonical_movies(df: pd.DataFrame, genres: pd.Series, label: str, *, line_offset: int) -> pd.DataFrame:
+def canonical_movies(
+    df: pd.DataFrame, genres: pd.Series, label: str, *, line_offset: int, text_ids: bool = False
+) -> pd.DataFrame:
     """``movieId, title, year, genres`` (genres a list) from a frame with ``movieId`` and ``title`` and
-    its ``|``-separated genre strings; the first row of a repeated movieId wins."""
+    its ``|``-separated genre strings; the first row of a repeated movieId wins. ``text_ids``: keep
+    the ids as text (a ratings file with text item ids); else they must be numbers."""
     ids = pd.to_numeric(df["movieId"], errors="coerce")
     id_values: np.ndarray
-    if ids.isna().all() and len(ids):  # text ids ("m1", "tt0114709"), as a custom ratings file may have
+    if text_ids:
         id_values = np.asarray(df["movieId"].astype(str).str.strip().tolist(), dtype=object)
-    elif ids.isna().any():  # numbers with a stray text among them: a broken file, not text ids
+    elif ids.isna().any():
         row = int(np.flatnonzero(ids.isna().to_numpy())[0])
         raise DataError(
             f"{label}, line {row + line_offset}: movieId {df['movieId'].iloc[row]!r} is not a number"
