@@ -177,8 +177,16 @@ def test_recommend_for_a_new_person_is_the_artifacts_visitor_list(name: str, tmp
     assert not {1, 6377, 4886} & set(ours["movieId"]) and len(ours) == 10
     by_title = rec.recommend_for({"Toy Story (1995)": 5, "Finding Nemo": 5, "Monsters, Inc.": 4.5}, k=10)
     assert list(by_title["movieId"]) == list(ours["movieId"])
+    # the reasons: the API's explain=true, movie for movie (the same leave-one-out code)
+    mixed = [(1, 5.0), (1214, 5.0), (6, 4.5), (2671, 2.0)]  # Toy Story, Alien, Heat; Notting Hill disliked
+    ours = rec.recommend_for(dict(mixed), k=6, explain=True)
+    theirs = art.visitor(mixed, 6, explain=True)["recommendations"]
+    assert list(ours["movieId"]) == [r["movieId"] for r in theirs]
+    assert list(ours["because"]) == ["; ".join(b["title"] for b in r["because"]) for r in theirs]
+    if name != "markov":
+        assert all(ours["because"]) and "Notting Hill" not in " ".join(ours["because"])
     if name == "ease":  # children's films for a person who loved three Pixar films
-        assert 3114 in set(ours["movieId"])  # Toy Story 2
+        assert 3114 in set(rec.recommend_for(dict(rated), k=10)["movieId"])  # Toy Story 2
     if name == "svd":
         assert ours["predicted_rating"].between(0.5, 5.0).all()
 

@@ -260,6 +260,7 @@ class Recommender:
         *,
         genres: Sequence[str] | None = None,
         min_support: int | None = None,
+        explain: bool = False,
     ) -> pd.DataFrame:
         """Top-``k`` for a person who is not in the dataset, from what they rated: the same DataFrame
         as :meth:`recommend`, the movies given left out.
@@ -270,6 +271,9 @@ class Recommender:
         The model folds the person in without refitting, with the code an exported artifact runs for
         ``POST /recommendations`` (``score_new_user``). An implicit model counts ratings ≥ the
         threshold as liked; when none is, the list is the most-rated movies and a warning says so.
+        ``explain=True`` adds ``because``: the (up to two) movies given that each recommendation
+        depends on most, by leave-one-out on the fold-in, the API's ``explain`` (sequence models: the
+        last movie).
         """
         import warnings
 
@@ -315,7 +319,32 @@ class Recommender:
             frame["predicted_rating"] = np.asarray(
                 self.model.predict_new_user(items, values), dtype=np.float64
             )[top]
+        if explain:
+            frame["because"] = self._because(items, values, top, scores)
         return frame
+
+    def _because(
+        self, items: np.ndarray, values: np.ndarray | None, top: np.ndarray, full: np.ndarray
+    ) -> list[str]:
+        """Each listed movie's reasons as "Title; Title" (:func:`movierec.scoring.explain.because`)."""
+        from movierec.scoring.explain import because
+
+        titles = self.items["title"].to_numpy(dtype=object)
+        if getattr(self.model, "sequential", False):  # what comes next after the last movie
+            return [str(titles[items[-1]])] * len(top)
+        rated = np.full(len(items), max(self.threshold, 1.0)) if values is None else np.asarray(values)
+
+        def without(keep: np.ndarray) -> np.ndarray | None:
+            if not self.explicit and not (rated[keep] >= self.threshold).any():
+                return None  # nothing liked is left: the fold-in would answer with popularity
+            kept = None if values is None else rated[keep].astype(np.float32)
+            return np.asarray(
+                self.model.score_new_user(items[keep], kept, threshold=self.threshold), dtype=np.float64
+            )
+
+        finite = np.where(np.isfinite(full), full, 0.0)
+        reasons = because(rated, self.threshold, top, finite, without)
+        return ["; ".join(str(titles[items[b]]) for b in r) for r in reasons]
 
     def _candidate_mask(
         self, train: Interactions, min_support: int | None, genres: Sequence[str] | None

@@ -493,10 +493,6 @@ def _manifest_fact(*keys: str) -> Any:
     return property(fact, doc=f"The manifest's {'.'.join(keys)}.")
 
 
-#: rated items considered when explaining a visitor's list (the best-rated ones)
-_EXPLAIN_MAX = 20
-
-
 class Artifact(IdMapped):
     """A loaded, verified artifact: recommend, fold in a visitor, find similar movies, search titles.
 
@@ -814,33 +810,20 @@ class Artifact(IdMapped):
     def _explain(
         self, rows: list[dict[str, Any]], items: np.ndarray, values: np.ndarray, full: np.ndarray
     ) -> None:
-        """Fill ``because`` with up to two rated movies each row's score depends on most (leave-one-out)."""
-        thr = float(self.manifest.get("implicit_threshold", IMPLICIT_THRESHOLD))
-        liked = np.flatnonzero(values >= thr)
-        if not len(liked):
-            liked = np.argsort(-values, kind="stable")[:1]
-        liked = liked[np.argsort(-values[liked], kind="stable")][:_EXPLAIN_MAX]
-        targets = np.asarray([self.item_index(r["movieId"]) for r in rows], dtype=np.int64)
-        if not len(targets):
-            return
-        contrib = np.zeros((len(liked), len(targets)))
-        for n, j in enumerate(liked):
-            keep = np.arange(len(items)) != j
-            if not keep.any():
-                contrib[n] = 1.0  # the only rated movie explains everything
-                continue
+        """Fill ``because`` with up to two rated movies each row's score depends on most (leave-one-out,
+        :func:`movierec.scoring.explain.because`, which ``Recommender.recommend_for`` shares)."""
+        from movierec.scoring.explain import because
+
+        def without(keep: np.ndarray) -> np.ndarray | None:
             raw = self.scorer.fold_in(items[keep], values[keep])
-            without = self._popularity * 0.0 if raw is None else self._rank(raw)
-            contrib[n] = full[targets] - without[targets]
-        for c, row in enumerate(rows):
-            best = np.argsort(-contrib[:, c], kind="stable")[:2]
+            return None if raw is None else self._rank(raw)
+
+        thr = float(self.manifest.get("implicit_threshold", IMPLICIT_THRESHOLD))
+        targets = np.asarray([self.item_index(r["movieId"]) for r in rows], dtype=np.int64)
+        for row, reasons in zip(rows, because(values, thr, targets, full, without), strict=True):
             row["because"] = [
-                {
-                    "movieId": self._rows[int(items[liked[b]])]["movieId"],
-                    "title": self._rows[int(items[liked[b]])]["title"],
-                }
-                for b in best
-                if contrib[b, c] > 0
+                {"movieId": self._rows[int(items[b])]["movieId"], "title": self._rows[int(items[b])]["title"]}
+                for b in reasons
             ]
 
     def recommend_for_visitor(
