@@ -556,3 +556,47 @@ def test_protocol_tables_follow_the_asked_order_whichever_model_comes_first(
     assert comp.protocol_order() == ["full-ranking", "rating"]
     page = comp._repr_html_()
     assert page.index("<p><b>full-ranking</b></p>") < page.index("<p><b>rating</b></p>")
+
+
+def test_recommend_rated_lists_for_someone_not_in_the_data(capsys: pytest.CaptureFixture[str]) -> None:
+    """`recommend --rated` is the notebook's recommend_for and the API's visitor list, reasons included."""
+    import movierec
+    from clihelp import run_cli
+
+    args = [
+        "recommend",
+        "-m",
+        "ease",
+        "-k",
+        "5",
+        "--rated",
+        "Toy Story=5",
+        "--rated",
+        "1214",
+        "--rated",
+        "Heat=4.5",
+    ]
+    code, out, err = run_cli([*args, "--explain", "--json"], capsys)
+    assert code == 0, err
+    got = json.loads(out)
+    assert got["fallback"] is None
+    rec = movierec.Recommender("ml-latest-small", "ease").fit()
+    ours = rec.recommend_for({1: 5.0, 1214: 5.0, 6: 4.5}, k=5, explain=True)  # Alien (1214) liked: the top
+    assert [r["movieId"] for r in got["recommendations"]] == list(ours["movieId"])
+    assert ["; ".join(b["title"] for b in r["because"]) for r in got["recommendations"]] == list(
+        ours["because"]
+    )
+    code, out, err = run_cli([*args, "--explain"], capsys)
+    assert code == 0 and "because" in out and "Alien (1979)" in out and "someone who rated" in out
+    for bad, message in [
+        (["--rated", "Toy Story=good"], "must be a rating"),
+        (["--rated", "Toy Story=9"], "outside the scale"),
+        (["--rated", "Zzqqx"], "no movie title matches 'Zzqqx'"),
+        (["--explain", "--user", "1"], "--explain explains a --rated list"),
+        (["--rated", "Alien", "--user", "1"], "leave out --user"),
+    ]:
+        code, _out, err = run_cli(["recommend", *bad], capsys)
+        assert code == 2 and message in err, (bad, err)
+        assert "--movie-id" not in err
+    code, _out, err = run_cli(["recommend", "-m", "ease", "--rated", "Alien=1"], capsys)
+    assert code == 0 and "none of these ratings reaches 4" in " ".join(err.split())

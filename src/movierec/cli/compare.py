@@ -477,6 +477,15 @@ def recommend_cmd(
         None, "--rerank", help="Re-rank the list: mmr:λ, calibrated:λ, xquad:λ or pop:λ (λ in 0..1)."
     ),
     min_support: int | None = MIN_SUPPORT,
+    rated: list[str] | None = typer.Option(
+        None,
+        "--rated",
+        help="Someone not in the data: a movie they rated, TITLE or ID, with =RATING (else liked); repeat "
+        "the option for each movie.",
+    ),
+    explain: bool = typer.Option(
+        False, "--explain", help="With --rated: say which of the rated movies each one comes from."
+    ),
     seed: int = SEED,
     as_json: bool = JSON,
     source: RatingsSource = RatingsSource(),  # --dataset, --ratings, --user-col … --rating-scale
@@ -484,12 +493,24 @@ def recommend_cmd(
     """Top-K unseen movies for a user: the model's ranking score, and the predicted rating for rating models.
 
     The list is the one the API serves: movies under the support floor are left out and rating
-    models rank by their support-shrunk score (docs/serving.md). With ``--all-users --out
-    recs.parquet``: every user's top-K in one file, ranked by the same code as ``movierec serve``
-    (from ``--artifact``, or from ``--model`` trained and exported on the fly).
+    models rank by their support-shrunk score (docs/serving.md). With ``--rated "Toy Story=5"
+    --rated Alien``: a list for someone who is not in the data, folded in as ``POST
+    /recommendations`` does (``--explain`` adds why). With ``--all-users --out recs.parquet``: every
+    user's top-K in one file, ranked by the same code as ``movierec serve`` (from ``--artifact``, or
+    from ``--model`` trained and exported on the fly).
     """
     if k < 1:
         raise ConfigError(f"-k must be ≥ 1, got {k}")
+    if explain and not rated:
+        raise ConfigError("--explain explains a --rated list (someone not in the data); add --rated")
+    if rated:
+        if user is not None or all_users:
+            raise ConfigError("--rated is for someone not in the data: leave out --user and --all-users")
+        _recommend_visitor(
+            rated, explain, artifact, k, model, params, source, item_features, implicit_threshold,
+            min_support, seed, as_json,
+        )  # fmt: skip
+        return
     if all_users:
         _recommend_all_users(
             artifact, out, force, k, model, params, source, item_features, implicit_threshold, seed, as_json
@@ -523,17 +544,95 @@ def recommend_cmd(
     if as_json:
         print_json(rows)
         return
-    rated = art.kind == "explicit" and any("predictedRating" in r for r in rows)
+    with_rating = art.kind == "explicit" and any("predictedRating" in r for r in rows)
     table = Table(title=title, title_justify="left")
     cols = [("#", "right"), ("movieId", "right"), ("title", "left"), ("score", "right")]
-    cols += [("predicted rating", "right")] if rated else []
+    cols += [("predicted rating", "right")] if with_rating else []
     for c, j in (*cols, ("ratings", "right")):
         table.add_column(c, justify=j)  # type: ignore[arg-type]
     digits = score_decimals([r["score"] for r in rows])
     for n, r in enumerate(rows, 1):
         cells = [str(n), str(r["movieId"]), str(r["title"]), f"{r['score']:.{digits}f}"]
-        cells += [f"{r['predictedRating']:.2f}"] if rated else []
+        cells += [f"{r['predictedRating']:.2f}"] if with_rating else []
         table.add_row(*cells, str(r.get("ratings", "")))
+    console.print(table)
+
+
+def _visitor_pairs(art: Any, rated: list[str]) -> list[tuple[object, float]]:
+    """``--rated`` values (``TITLE_OR_ID[=RATING]``) as (raw movieId, rating) pairs; no rating: the top of
+    the scale (liked)."""
+    pairs: list[tuple[object, float]] = []
+    for text in rated:
+        movie, rating = text.strip(), art.rating_scale[1]
+        head, sep, tail = movie.rpartition("=")
+        if sep:
+            try:
+                movie, rating = head.strip(), float(tail)
+            except ValueError:
+                raise ConfigError(
+                    f"--rated {text!r}: the part after '=' must be a rating, e.g. 'Alien=4.5'"
+                ) from None
+        if not movie:
+            raise ConfigError(f"--rated {text!r}: name a movie (a title or a movieId)")
+        try:
+            idx = art.item_index(movie)
+        except (UnknownIdError, KeyError, ValueError):
+            try:
+                idx = art.find_title(movie)
+            except UnknownIdError as exc:  # its hint names similar's --movie-id, not an option here
+                raise UnknownIdError(str(exc).replace("--movie-id", "the movieId")) from None
+        pairs.append((art.movie_row(idx)["movieId"], rating))
+    return pairs
+
+
+def _recommend_visitor(
+    rated: list[str],
+    explain: bool,
+    artifact: Path | None,
+    k: int,
+    model: str,
+    params: list[str],
+    source: RatingsSource,
+    item_features: str | None,
+    implicit_threshold: float,
+    min_support: int | None,
+    seed: int,
+    as_json: bool,
+) -> None:
+    """``recommend --rated …``: the artifact's visitor list (the API's ``POST /recommendations``)."""
+    if artifact is not None:
+        from movierec.serving.artifact import load_artifact
+
+        art = load_artifact(artifact)
+        where = f"{art.model_name} (artifact {artifact})"
+    else:
+        m, ds, train = _model_and_data(model, params, source, item_features, implicit_threshold, seed)
+        art = _serving_view(m, ds, train, implicit_threshold, min_support)
+        where = f"{m.name} trained on {ds.name}"
+    if k > art.n_items:
+        raise ConfigError(f"-k {k} is larger than the catalogue ({art.n_items} movies)")
+    pairs = _visitor_pairs(art, rated)
+    out = art.visitor(pairs, k, min_support=min_support, explain=explain)
+    rows = out["recommendations"]
+    if as_json:
+        print_json(out)
+        return
+    if out["fallback"]:
+        say("note", out["fallback"])
+    shown = ", ".join(f"{art.movie_row(art.item_index(mid))['title']} {r:g}" for mid, r in pairs)
+    table = Table(title=f"top {k} for someone who rated {shown} · {where}", title_justify="left")
+    cols = [("#", "right"), ("movieId", "right"), ("title", "left"), ("score", "right")]
+    cols += [("because", "left")] if explain else [("ratings", "right")]
+    for c, j in cols:
+        table.add_column(c, justify=j)  # type: ignore[arg-type]
+    digits = score_decimals([r["score"] for r in rows])
+    for n, r in enumerate(rows, 1):
+        cells = [str(n), str(r["movieId"]), str(r["title"]), f"{r['score']:.{digits}f}"]
+        if explain:
+            cells.append("; ".join(b["title"] for b in r.get("because") or []))
+        else:
+            cells.append(str(r.get("ratings", "")))
+        table.add_row(*cells)
     console.print(table)
 
 
