@@ -290,6 +290,17 @@ class Recommender:
             raise ConfigError("ratings: give a rating for every movie, or for none (a list of liked movies)")
         else:
             values = np.asarray([_rating_value(m, r) for m, r in pairs], dtype=np.float32)
+            lo, hi = self.dataset.interactions.rating_scale
+            outside = np.flatnonzero((values < lo) | (values > hi))
+            if len(outside):  # the artifact's rule (POST /recommendations answers 422 the same way)
+                movie, rating = pairs[int(outside[0])]
+                raise ConfigError(
+                    f"rating {rating:g} for movie {movie!r} is outside the scale {lo:g}..{hi:g}"
+                )
+        if len(np.unique(items)) < len(items):  # a movie given twice: its last rating counts, as in the API
+            last = np.sort(len(items) - 1 - np.unique(items[::-1], return_index=True)[1])
+            items = items[last]
+            values = None if values is None else values[last]
         if (
             values is not None
             and not self.explicit
