@@ -185,6 +185,26 @@ def test_tiny_study_end_to_end(small: Interactions, tmp_path: Path) -> None:
     assert exp.protocols == ["rating"] and exp.seed == 3 and exp.split.test_size == 0.2
 
 
+def test_a_study_shows_itself_in_a_notebook(small: Interactions) -> None:
+    """A short repr with the best value and the test score (it was the dataclass's 600-character dump),
+    an HTML card, every trial as a frame and the search as a chart."""
+    res = tune(small, "baseline", metric="rmse", n_trials=4, cv=2, seed=3)
+    text = repr(res)
+    assert text.startswith("TuneResult('baseline': best rmse ") and "\n" not in text and len(text) < 300
+    assert f"{res.best_value:.4f} on validation, test {res.test_score:.4f}" in text
+    assert "lower is better" in text and f"of {res.n_trials}" in text
+    frame = res.to_frame()
+    assert len(frame) == res.n_trials and {"number", "state", "value", "params_reg_i"} <= set(frame.columns)
+    assert frame.loc[frame["state"] == "complete", "value"].min() == pytest.approx(res.best_value)
+    page = res._repr_html_()
+    assert "<table" in page and "reg_i" in page and "Tuning baseline for rmse" in page
+    assert "trials" not in res.to_dict()  # the JSON summary keeps its shape
+    pytest.importorskip("plotly")
+    fig = res.plot()
+    best = next(t for t in fig.data if t.name == "best so far")
+    assert list(best.y) == list(frame.loc[frame["state"] == "complete", "value"].cummin())
+
+
 def test_ranking_study_for_an_implicit_model(small: Interactions, tmp_path: Path) -> None:
     res = tune(small, "ease", metric="ndcg@5", n_trials=3, cv=2, seed=0, out=tmp_path)
     assert res.direction == "maximize" and 0.0 < res.best_value <= 1.0

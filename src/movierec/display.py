@@ -27,6 +27,8 @@ __all__ = [
     "projection_repr",
     "result_html",
     "result_repr",
+    "tune_html",
+    "tune_repr",
 ]
 
 #: Metrics a one-line summary shows first, in this order (the rest only in the HTML table).
@@ -236,3 +238,45 @@ def artifact_html(a: Any) -> str:
         ]
     )
     return _card(f"Artifact {a.path}", frame_html(facts), f"model version {a.model_version}")
+
+
+# --- TuneResult ------------------------------------------------------------------------------
+
+
+def _tune_headline(t: Any) -> str:
+    better = "lower is better" if t.direction == "minimize" else "higher is better"
+    val = "no complete trial" if t.best_value is None else f"best {t.metric} {_n(t.best_value)} on validation"
+    test = "" if t.test_score is None else f", test {_n(t.test_score)}"
+    return (
+        f"{val}{test} ({better}); trial {t.best_trial} of {t.n_trials} "
+        f"({t.n_complete} complete, {t.n_pruned} pruned)"
+    )
+
+
+def tune_repr(t: Any) -> str:
+    params = ", ".join(
+        f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v!r}" for k, v in t.best_params.items()
+    )
+    return f"TuneResult({t.model!r}: {_tune_headline(t)}; best_params {{{params}}})"
+
+
+def tune_html(t: Any) -> str:
+    rows = [
+        {"hyperparameter": k, "value": repr(v) if not isinstance(v, float) else f"{v:.6g}"}
+        for k, v in t.best_params.items()
+    ]
+    body = f'<p class="mr-note">{html.escape(_tune_headline(t))}</p>'
+    if rows:
+        body += frame_html(pd.DataFrame(rows))
+    settings = t.settings or {}
+    note = " · ".join(
+        str(x)
+        for x in (
+            settings.get("dataset"),
+            f"cv {settings['cv']}" if "cv" in settings else None,
+            f"seed {settings['split_seed']}" if "split_seed" in settings else None,
+            "to_frame(): every trial; plot(): the search",
+        )
+        if x
+    )
+    return _card(f"Tuning {t.model} for {t.metric}", body, note)

@@ -234,9 +234,34 @@ class TuneResult:
     settings: dict[str, Any] = field(default_factory=dict)
     files: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
+    #: one row per trial (:func:`trials_table`): what ``to_frame()`` and ``plot()`` show
+    trials: Any = field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
-        return _jsonable(asdict(self))
+        return _jsonable({k: v for k, v in asdict(self).items() if k != "trials"})
+
+    def __repr__(self) -> str:
+        from movierec.display import tune_repr
+
+        return tune_repr(self)
+
+    def _repr_html_(self) -> str:
+        from movierec.display import tune_html
+
+        return tune_html(self)
+
+    def to_frame(self) -> Any:
+        """One row per trial: ``number, state, value, seconds, params_*``, fold scores (a DataFrame)."""
+        import pandas as pd
+
+        return pd.DataFrame() if self.trials is None else self.trials.copy()
+
+    def plot(self) -> Any:
+        """The search as a plotly chart: each trial's validation value and the best so far (pruned
+        trials at their last reported value). Needs the ``viz`` extra."""
+        from movierec.viz.comparison import tuning_figure
+
+        return tuning_figure(self)
 
 
 _jsonable = to_jsonable  # the one sanitiser (movierec.jsonsafe)
@@ -836,6 +861,7 @@ def _study_result(
         result.best_params = dict(best.params)
         result.best_value = float(best.value)
         result.best_trial = int(best.number)
+    result.trials = trials_table(study)
     return result
 
 
@@ -901,7 +927,7 @@ def write_outputs(study: Any, result: TuneResult, out: Path) -> dict[str, str]:
     except OSError as exc:
         raise ConfigError(f"--out {out}: cannot create the folder ({exc.strerror})") from exc
     files: dict[str, str] = {}
-    table = trials_table(study)
+    table = result.trials if result.trials is not None else trials_table(study)
     table.to_csv(out / "trials.csv", index=False)
     files["trials"] = str(out / "trials.csv")
     if result.best_params:

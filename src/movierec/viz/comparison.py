@@ -14,7 +14,7 @@ import numpy as np
 
 from movierec.errors import ConfigError
 
-__all__ = ["LOWER_IS_BETTER", "comparison_figure", "default_metric"]
+__all__ = ["LOWER_IS_BETTER", "comparison_figure", "default_metric", "tuning_figure"]
 
 #: metrics where smaller is better (the best bar is the shortest)
 LOWER_IS_BETTER = frozenset({"rmse", "mae"})
@@ -120,5 +120,46 @@ def comparison_figure(c: Any, metric: str | None = None, protocol: str | None = 
         margin={"l": 10, "r": 20, "t": 90, "b": 40},
         template="plotly_white",
         showlegend=False,
+    )
+    return fig
+
+
+def tuning_figure(t: Any) -> Any:
+    """A :class:`~movierec.tuning.TuneResult`'s search as a plotly ``Figure``: each complete trial's
+    validation value (pruned ones at their last reported value, hollow), and the best so far as a line."""
+    try:
+        import plotly.graph_objects as go
+    except ModuleNotFoundError as exc:
+        raise ConfigError("charts need plotly: pip install 'movierec[viz]'") from exc
+    table = t.to_frame()
+    if table.empty:
+        raise ConfigError("this study has no trials to plot")
+    done = table[table["state"] == "complete"]
+    pruned = table[(table["state"] == "pruned") & table["last_reported"].notna()]
+    lower = t.direction == "minimize"
+    best = done["value"].cummin() if lower else done["value"].cummax()
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=done["number"], y=done["value"], mode="markers", name="complete trial"))
+    if len(pruned):
+        fig.add_trace(
+            go.Scatter(
+                x=pruned["number"],
+                y=pruned["last_reported"],
+                mode="markers",
+                marker={"symbol": "circle-open"},
+                name="pruned (last reported)",
+            )
+        )
+    fig.add_trace(
+        go.Scatter(x=done["number"], y=best, mode="lines", line={"shape": "hv"}, name="best so far")
+    )
+    better = "lower is better" if lower else "higher is better"
+    fig.update_layout(
+        title={"text": f"tuning {t.model}: validation {t.metric} ({better})"},
+        xaxis={"title": "trial"},
+        yaxis={"title": t.metric},
+        template="plotly_white",
+        height=360,
+        legend={"orientation": "h", "y": -0.25},
     )
     return fig
