@@ -541,10 +541,15 @@ def recommend_cmd(
     title += f" · movies with ≥ {floor} ratings"
     if rerank:
         title += f" · re-ranked by {rerank}"
+    _print_user_list(rows, title, art.kind, as_json)
+
+
+def _print_user_list(rows: list[dict[str, Any]], title: str, kind: str, as_json: bool) -> None:
+    """A known user's list: JSON rows, or a table with the predicted rating for rating models."""
     if as_json:
         print_json(rows)
         return
-    with_rating = art.kind == "explicit" and any("predictedRating" in r for r in rows)
+    with_rating = kind == "explicit" and any("predictedRating" in r for r in rows)
     table = Table(title=title, title_justify="left")
     cols = [("#", "right"), ("movieId", "right"), ("title", "left"), ("score", "right")]
     cols += [("predicted rating", "right")] if with_rating else []
