@@ -435,3 +435,17 @@ def test_compare_prepares_each_models_data_before_timing_a_fit(bundled, monkeypa
     # ours find their CSR built, and Surprise its Trainset: both sides' preparation is outside the clock
     assert seen[:2] == [("popularity", True, False), ("baseline", True, False)]
     assert seen[2] == ("surprise:baseline", True, True)
+
+
+def test_compare_tells_a_watching_person_what_it_is_fitting(bundled, capsys) -> None:
+    """A notebook or terminal run of minutes was silent; by default it prints a line per model fit there
+    (and nothing in a script or under pytest, where stderr is not a terminal)."""
+    E.compare(bundled, ["popularity", "svd"], protocols=["full-ranking"])
+    assert capsys.readouterr().err == ""  # not watched: quiet
+    shown = E.compare(bundled, ["popularity", "svd"], protocols=["full-ranking"], progress=True)
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == "popularity (1/2): fitting…" and err[2] == "svd (2/2): fitting…"
+    assert err[3].startswith("svd (2/2): fitted in ") and err[3].endswith(" s") and len(err) == 4
+    quiet = E.compare(bundled, ["popularity", "svd"], protocols=["full-ranking"], progress=False)
+    assert capsys.readouterr().err == ""
+    assert shown.rows[1].metrics == quiet.rows[1].metrics  # the lines change nothing (no per-epoch hook)

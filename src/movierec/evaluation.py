@@ -977,6 +977,43 @@ def _resolve_features(item_features: Any, dataset: Dataset | None, train: Intera
     return item_features
 
 
+class _LineProgress:
+    """``compare``'s progress in a notebook or a terminal when none is given: a line per model fit on
+    stderr (``svd (2/3): fitted in 1.4 s``), so a run of minutes is not silent. No per-epoch callback."""
+
+    wants_epochs = False
+
+    def __init__(self, n_models: int) -> None:
+        self.n_models, self.started = n_models, 0
+
+    def __call__(self, event: dict[str, Any]) -> None:
+        import sys
+
+        fold = f", fold {event['fold'] + 1}/{event['folds']}" if event.get("folds", 1) > 1 else ""
+        if event["event"] == "fit-start":
+            if event.get("fold", 0) == 0:
+                self.started += 1
+            print(
+                f"{event['model']} ({self.started}/{self.n_models}{fold}): fitting…",
+                file=sys.stderr,
+                flush=True,
+            )
+        elif event["event"] == "fit-end":
+            print(
+                f"{event['model']} ({self.started}/{self.n_models}{fold}): fitted in {event['seconds']:.1f} s",
+                file=sys.stderr,
+                flush=True,
+            )
+
+
+def _default_progress(n_models: int) -> _LineProgress | None:
+    """Lines when a person watches (a Jupyter kernel, or stderr a terminal); silence in scripts and tests."""
+    import sys
+
+    watched = "ipykernel" in sys.modules or (hasattr(sys.stderr, "isatty") and sys.stderr.isatty())
+    return _LineProgress(n_models) if watched else None
+
+
 def _fit(
     model: Recommender,
     train: Interactions,
@@ -994,6 +1031,8 @@ def _fit(
         kwargs["item_features"] = features
     if user_features is not None and getattr(model, "uses_user_features", False):
         kwargs["user_features"] = user_features
+    if progress is not None and not getattr(progress, "wants_epochs", True):
+        progress = None  # a per-model line needs no per-epoch callback (svd runs its epochs in one call)
     if (progress is not None or listener is not None) and "on_epoch" in sig:
 
         def on_epoch(epoch: int, info: dict[str, float]) -> None:
@@ -1024,7 +1063,7 @@ def compare(
     item_features: Any = None,
     user_features: Any = None,
     test_size: float = 0.2,
-    progress: Progress | None = None,
+    progress: Progress | bool | None = None,
     beyond: bool = False,
     rerank: str | None = None,
     user_groups: dict[str, np.ndarray] | None = None,
@@ -1045,6 +1084,9 @@ def compare(
     fold)). Protocols that do not apply to a model (RMSE of an implicit model) are skipped with a note.
     ``user_features`` (``"demographics"``, a ``userId,feature`` CSV, or both comma-separated) go to the models
     that use them (bpr, warp, logistic, warp-kos, segment-popularity); the others get a note.
+    ``progress``: a callable receiving the events of :data:`Progress`; by default (``None``) a line per
+    model fit on stderr when a person watches (a Jupyter kernel, or a terminal) and silence otherwise;
+    ``True`` always prints those lines, ``False`` never does.
     """
     from movierec.datasets import Dataset, load
     from movierec.models.registry import create, get_class
@@ -1064,6 +1106,10 @@ def compare(
     key = _split_key(split, protos, kinds, threshold, notes)
     _check_positives(inter, protos, kinds, threshold)
     splitter = S.get_splitter(key, seed=seed, threshold=threshold, test_size=test_size, cv=cv)
+    if progress is None:
+        progress = _default_progress(len(specs))
+    elif progress is False or progress is True:
+        progress = _LineProgress(len(specs)) if progress else None
     run = _FoldRun(ds, protos, key, k, threshold, seed, item_features, user_features, progress, notes)
     run.beyond, run.genres, run.user_groups, run.monitor = beyond, genres, user_groups, monitor
     labels = _labels(specs, _given_labels(models))

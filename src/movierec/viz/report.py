@@ -348,7 +348,12 @@ def _sequence_section(
         if s.features:
             notes.append(f"{s.label} is left out of the sequence section (item features are not used there)")
     comp = compare(
-        ds, [(s.name, dict(s.params)) for s in plain], protocols=("leave-last-out",), k=k, seed=seed
+        ds,
+        [(s.name, dict(s.params)) for s in plain],
+        protocols=("leave-last-out",),
+        k=k,
+        seed=seed,
+        progress=False,  # the report draws its own progress
     )
     rows: list[dict[str, Any]] = []
     for r in comp.rows:
