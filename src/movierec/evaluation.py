@@ -979,7 +979,7 @@ def _resolve_features(item_features: Any, dataset: Dataset | None, train: Intera
 
 class _LineProgress:
     """``compare``'s progress in a notebook or a terminal when none is given: a line per model fit on
-    stderr (``svd (2/3): fitted in 1.4 s``), so a run of minutes is not silent. No per-epoch callback."""
+    stderr (``svd (2/3): fitting… 1.4 s``), so a run of minutes is not silent. No per-epoch callback."""
 
     wants_epochs = False
 
@@ -990,27 +990,23 @@ class _LineProgress:
         import sys
 
         fold = f", fold {event['fold'] + 1}/{event['folds']}" if event.get("folds", 1) > 1 else ""
-        if event["event"] == "fit-start":
+        if event["event"] == "fit-start":  # the line is finished when the fit ends: one line per fit
             if event.get("fold", 0) == 0:
                 self.started += 1
-            print(
-                f"{event['model']} ({self.started}/{self.n_models}{fold}): fitting…",
-                file=sys.stderr,
-                flush=True,
-            )
+            head = f"{event['model']} ({self.started}/{self.n_models}{fold}): fitting…"
+            print(head, end="", file=sys.stderr, flush=True)
         elif event["event"] == "fit-end":
-            print(
-                f"{event['model']} ({self.started}/{self.n_models}{fold}): fitted in {event['seconds']:.1f} s",
-                file=sys.stderr,
-                flush=True,
-            )
+            print(f" {event['seconds']:.1f} s", file=sys.stderr, flush=True)
 
 
 def _default_progress(n_models: int) -> _LineProgress | None:
     """Lines when a person watches (a Jupyter kernel, or stderr a terminal); silence in scripts and tests."""
     import sys
 
-    watched = "ipykernel" in sys.modules or (hasattr(sys.stderr, "isatty") and sys.stderr.isatty())
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None and hasattr(ipython, "get_ipython") else None
+    in_kernel = getattr(shell, "kernel", None) is not None  # a running Jupyter kernel, not an imported module
+    watched = in_kernel or (hasattr(sys.stderr, "isatty") and sys.stderr.isatty())
     return _LineProgress(n_models) if watched else None
 
 
