@@ -278,6 +278,7 @@ class Recommender:
         import warnings
 
         train = self._check_fitted()
+        _check_k(k)
         pairs = _rating_pairs(ratings)
         items = np.asarray([self.movie_index(m) for m, _ in pairs], dtype=np.int64)
         given = [r for _, r in pairs]
@@ -321,7 +322,6 @@ class Recommender:
         scores[~mask] = -np.inf
         from movierec.models.base import topk
 
-        _check_k(k)
         idx, vals = topk(scores[None, :], min(k, int(mask.sum())) or 1)
         keep = (idx[0] >= 0) & np.isfinite(vals[0])
         top = idx[0][keep]
