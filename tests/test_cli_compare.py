@@ -594,6 +594,7 @@ def test_recommend_rated_lists_for_someone_not_in_the_data(capsys: pytest.Captur
         (["--rated", "Zzqqx"], "no movie title matches 'Zzqqx'"),
         (["--explain", "--user", "1"], "--explain explains a --rated list"),
         (["--rated", "Alien", "--user", "1"], "leave out --user"),
+        ([], "give --user ID, --rated MOVIE[=RATING]"),
     ]:
         code, _out, err = run_cli(["recommend", *bad], capsys)
         assert code == 2 and message in err, (bad, err)

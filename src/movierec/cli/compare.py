@@ -517,7 +517,10 @@ def recommend_cmd(
         )
         return
     if user is None:
-        raise ConfigError("give --user ID (or --all-users --out FILE for every user)")
+        raise ConfigError(
+            "give --user ID, --rated MOVIE[=RATING] (repeated) for someone not in the data, "
+            "or --all-users --out FILE for every user"
+        )
     if rerank is not None:
         from movierec.rerank import parse_rerank
 
