@@ -248,7 +248,7 @@ def _tune_headline(t: Any) -> str:
     val = "no complete trial" if t.best_value is None else f"best {t.metric} {_n(t.best_value)} on validation"
     test = "" if t.test_score is None else f", test {_n(t.test_score)}"
     return (
-        f"{val}{test} ({better}); trial {t.best_trial} of {t.n_trials} "
+        f"{val}{test} ({better}); trial #{t.best_trial} of {t.n_trials} "
         f"({t.n_complete} complete, {t.n_pruned} pruned)"
     )
 
