@@ -527,6 +527,50 @@ def test_cli_runs_a_small_study(tmp_path: Path) -> None:
     assert resumed["n_trials"] == 3 and resumed["model"] == "baseline" and resumed["settings"]["cv"] == 2
 
 
+def test_a_custom_ratings_file_tunes_and_its_best_toml_loads_it_again(tmp_path: Path, capsys) -> None:
+    """tune took only --dataset; with --ratings and its column names, best.toml records the file (an
+    absolute path), the columns and the titles file, so compare/export --config read the same data."""
+    from clihelp import run_cli
+    from movierec.datasets import load
+
+    frame = load("ml-latest-small").to_frame()
+    frame = frame[frame["userId"] <= 120].rename(
+        columns={"userId": "who", "movieId": "what", "rating": "stars"}
+    )
+    frame.drop(columns="timestamp").to_csv(tmp_path / "mine.csv", index=False)
+    titles = load("ml-latest-small").catalog[["movieId", "title"]].rename(columns={"movieId": "what"})
+    titles.to_csv(tmp_path / "titles.csv", index=False)
+    cols = ["--ratings", "mine.csv", "--user-col", "who", "--item-col", "what", "--rating-col", "stars"]
+    args = ["tune", "-m", "ease", *cols, "--movies", "titles.csv", "--trials", "2", "--cv", "1", "--out", "o"]
+    import os
+
+    here = Path.cwd()
+    os.chdir(tmp_path)  # relative paths, as a person types them
+    try:
+        code, out, err = run_cli([*args, "--json"], capsys)
+    finally:
+        os.chdir(here)
+    assert code == 0, err
+    sha = json.loads(out)["settings"]["dataset_sha256"]
+    exp = load_experiment(tmp_path / "o" / "best.toml")
+    assert exp.dataset.name == str((tmp_path / "mine.csv").resolve())
+    assert (exp.dataset.user_col, exp.dataset.item_col, exp.dataset.rating_col) == ("who", "what", "stars")
+    assert exp.dataset.movies == str((tmp_path / "titles.csv").resolve()) and exp.dataset.time_col is None
+    ds = exp.dataset.load()
+    assert ds.sha256 == sha and ds.interactions.timestamps is None and ds.catalog is not None
+    # from another folder: the experiment file alone brings the data back
+    code, out, err = run_cli(
+        ["export", "--config", str(tmp_path / "o" / "best.toml"), "--out", str(tmp_path / "art")], capsys
+    )
+    assert code == 0, err
+    code, out, err = run_cli(
+        ["compare", "--config", str(tmp_path / "o" / "best.toml"), "--out", str(tmp_path / "runs"), "--json"],
+        capsys,
+    )
+    assert code == 0, err
+    assert json.loads(out)[0]["dataset_sha256"] == sha
+
+
 def test_parallel_trials_in_one_process(small: Interactions, tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'j.db'}"
     res = tune(small, "baseline", n_trials=4, cv=2, n_jobs=2, storage=url, study_name="j")

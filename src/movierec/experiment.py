@@ -68,11 +68,41 @@ _Strict = ConfigDict(extra="forbid", frozen=False, str_strip_whitespace=True)
 
 
 class DatasetConfig(BaseModel):
-    """Which ratings: a registered name (``ml-100k``) or a MovieLens-layout folder / ratings file path."""
+    """Which ratings: a registered name (``ml-100k``) or a MovieLens-layout folder / ratings file path;
+    for a ratings file, its column names (``time_col = ""``: no times) and a ``movies`` titles file."""
 
     model_config = _Strict
     name: str = "ml-latest-small"
     rating_scale: tuple[float, float] | None = None
+    user_col: str | None = None
+    item_col: str | None = None
+    rating_col: str | None = None
+    time_col: str | None = None
+    movies: str | None = None
+
+    def file_options(self) -> dict[str, Any]:
+        """The ratings-file options given (for :func:`movierec.datasets.load`); ``time_col=""`` is none."""
+        opts: dict[str, Any] = {
+            k: getattr(self, k) for k in ("user_col", "item_col", "rating_col", "movies") if getattr(self, k)
+        }
+        if self.time_col is not None:
+            opts["time_col"] = self.time_col or None
+        return opts
+
+    def load(self) -> Any:
+        """The :class:`~movierec.datasets.Dataset` this names."""
+        from movierec.datasets import load
+
+        return load(self.name, rating_scale=self.rating_scale, **self.file_options())
+
+    @classmethod
+    def of(cls, name: str, options: Mapping[str, Any] | None = None, **extra: Any) -> DatasetConfig:
+        """The config that loads a dataset again: its name or source and the file options it recorded
+        (:attr:`movierec.datasets.Dataset.load_options`; a ``time_col`` of None is written as "")."""
+        opts = dict(options or {})
+        if "time_col" in opts and opts["time_col"] is None:
+            opts["time_col"] = ""
+        return cls(name=name, **opts, **extra)
 
     @field_validator("name")
     @classmethod
@@ -448,7 +478,7 @@ def experiment_from_tuning(result: Any) -> Experiment:
     dataset = settings.get("dataset") or "<unknown>"  # "<interactions>" when tuned on in-memory data
     return Experiment(
         name=f"{result.model} tuned ({result.study_name})",
-        dataset=DatasetConfig(name=str(dataset)),
+        dataset=DatasetConfig.of(str(dataset), settings.get("dataset_options")),
         split=SplitConfig(kind="ratings-holdout", test_size=settings.get("test_size") or 0.2),
         seed=int(settings.get("split_seed", 42)),
         models=[ModelConfig(name=name, params=params)],
@@ -508,10 +538,9 @@ def run_experiment(
     without MLflow).
     """
     from movierec import evaluation
-    from movierec.datasets import load
 
     exp = config if isinstance(config, Experiment) else load_experiment(config)
-    ds = load(exp.dataset.name, rating_scale=exp.dataset.rating_scale)
+    ds = exp.dataset.load()
     run_dir = Path(runs_dir) / (run_id or _new_run_id(exp))
     try:
         run_dir.mkdir(parents=True, exist_ok=False)

@@ -351,6 +351,8 @@ def _dataset_parts(dataset: Any) -> tuple[Interactions, str, str]:
         dataset = load(dataset)
     if isinstance(dataset, Dataset):
         ref = dataset.name if dataset.name in REGISTRY else (dataset.source or dataset.name)
+        if ref == dataset.source and Path(ref).exists():  # best.toml must load it from any folder
+            ref = str(Path(ref).resolve())
         return dataset.interactions, ref, dataset.sha256
     if isinstance(dataset, Interactions):
         h = hashlib.sha256()
@@ -751,6 +753,9 @@ def _open_study(
             f"this data {sha[:12]}…); choose another --study"
         )
     settings = {**req.settings, "dataset": stored.get("dataset", ref), "dataset_sha256": sha}
+    options = stored.get("dataset_options", getattr(dataset, "load_options", None))
+    if options:  # a ratings file's column names and titles file: best.toml loads the same data again
+        settings["dataset_options"] = _jsonable(dict(options))
     from movierec.objective import attach_genres
 
     attach_genres(parsed, dataset)  # genre terms of a weighted objective

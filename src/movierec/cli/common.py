@@ -88,6 +88,23 @@ class RatingsSource:
     rating_scale: tuple[float, float] | None = None
     movies: Path | None = None
 
+    @classmethod
+    def of_config(cls, cfg: Any, rating_scale: tuple[float, float] | None = None) -> RatingsSource:
+        """An experiment file's ``[dataset]`` (:class:`movierec.experiment.DatasetConfig`): a name or
+        folder, or a ratings file with its column names and titles file; ``rating_scale`` overrides."""
+        scale = rating_scale or cfg.rating_scale
+        if not cfg.file_options():
+            return cls(dataset=cfg.name, rating_scale=scale)
+        return cls(
+            ratings=Path(cfg.name),
+            user_col=cfg.user_col or "userId",
+            item_col=cfg.item_col or "movieId",
+            rating_col=cfg.rating_col or "rating",
+            time_col=cfg.time_col,
+            rating_scale=scale,
+            movies=Path(cfg.movies) if cfg.movies else None,
+        )
+
     def load(self) -> Dataset:
         """The dataset (a status line on stderr while loading; its notes printed after)."""
         from movierec.datasets import load, load_ratings_file

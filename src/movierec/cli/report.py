@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -67,8 +66,7 @@ def _config_specs(config: Path, params: list[str] | None) -> tuple[list, dict]:
     if len(set(labels)) != len(labels):
         raise ConfigError(f"{config}: the report trains each model once; {labels} repeats one")
     settings = {
-        "dataset": exp.dataset.name,
-        "rating_scale": exp.dataset.rating_scale,
+        "dataset": exp.dataset,
         "seed": exp.seed,
         "k": exp.k,
         "threshold": exp.threshold,
@@ -116,7 +114,7 @@ def report_cmd(
     run: dict[str, Any] = {"seed": seed, "k": k, "threshold": threshold}
     if config is not None:  # the experiment file's settings, unless typed on the command line
         if not typed(ctx, "dataset") and source.ratings is None:
-            source = replace(source, dataset=settings["dataset"], rating_scale=settings["rating_scale"])
+            source = RatingsSource.of_config(settings["dataset"], source.rating_scale)
         run = file_unless_typed(ctx, run, settings)
     ds = source.load()
     rep = build_report(

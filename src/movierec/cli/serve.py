@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -99,8 +98,7 @@ def export_cmd(
         chosen = pick_config_model(exp, model, config)
         model, hp = chosen.name, dict(chosen.params)
         if not typed(ctx, "dataset") and source.ratings is None:
-            scale = source.rating_scale or exp.dataset.rating_scale
-            source = replace(source, dataset=exp.dataset.name, rating_scale=scale)
+            source = RatingsSource.of_config(exp.dataset, source.rating_scale)
         from_file = {"seed": exp.seed, "test_size": exp.split.test_size, "implicit_threshold": exp.threshold}
         run = file_unless_typed(ctx, run, from_file)
         if item_features is None and exp.item_features:

@@ -11,15 +11,16 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from movierec.cli.common import (
-    DATASET,
     JSON,
     MODEL_PARAMS,
     SEED,
     USER_FEATURES,
+    RatingsSource,
     console,
     err_console,
     parse_model_params,
     print_json,
+    ratings_options,
     say,
 )
 from movierec.errors import ConfigError
@@ -29,6 +30,7 @@ from movierec.errors import ConfigError
 TUNABLE_EXAMPLES = ("svd", "bayesian-fm", "blend", "bpr", "ials", "ease", "ensemble")
 
 
+@ratings_options
 def tune_cmd(
     model: str | None = typer.Option(
         None,
@@ -37,7 +39,7 @@ def tune_cmd(
         help=f"Model to tune, e.g. {', '.join(TUNABLE_EXAMPLES)}: any model with a search space "
         "(`movierec models NAME` shows it; optional with --resume).",
     ),
-    dataset: str = DATASET,
+    source: RatingsSource = RatingsSource(),  # --dataset, --ratings, --user-col … --rating-scale
     metric: str | None = typer.Option(
         None,
         "--metric",
@@ -113,6 +115,7 @@ def tune_cmd(
     # tune() checks the same options again (it is callable from Python); checking here first reports a
     # mistake as one line, without the data, before the progress display starts
     check_request(model_name, **options)
+    dataset = source.load()
     result = _run_study(
         dataset, model_name, options, out_dir, worker=worker, user_features=user_features, quiet=as_json,
         fixed=fixed,
@@ -201,7 +204,7 @@ def _fixed_params(model_name: str, params: list[str], resume: bool) -> dict[str,
 
 
 def _run_study(
-    dataset: str,
+    dataset: Any,
     model_name: str,
     options: dict[str, Any],
     out_dir: Path,
@@ -295,11 +298,10 @@ def _print_front(front: list[dict], front_of: list[str], out_dir: Path) -> None:
 
 
 def _ranking_check(
-    result: Any, dataset: str, out_dir: Path, *, seed: int, threshold: float, test_size: float
+    result: Any, dataset: Any, out_dir: Path, *, seed: int, threshold: float, test_size: float
 ) -> dict[str, Any] | None:
     """A rating-metric study's best trial, ranked against popularity (movierec.serving.quality): written
     to ``ranking_check.json`` and a warning when its top-N falls below popularity's."""
-    from movierec.cli.common import RatingsSource
     from movierec.models.base import seeded
     from movierec.models.registry import create
     from movierec.serving.quality import ranking_check, weak_message
@@ -308,9 +310,7 @@ def _ranking_check(
         return None
     model = seeded(create(result.model, **result.best_params), seed, result.best_params)
     with err_console.status("ranking the best trial's model against popularity"):
-        check = ranking_check(
-            model, RatingsSource(dataset).load(), threshold=threshold, seed=seed, test_size=test_size
-        )
+        check = ranking_check(model, dataset, threshold=threshold, seed=seed, test_size=test_size)
     path = out_dir / "ranking_check.json"
     path.write_text(json.dumps(check, indent=2, default=float) + "\n")
     result.files["ranking_check"] = str(path)

@@ -61,6 +61,9 @@ class Dataset:
     source: str = ""
     notes: list[str] = field(default_factory=list)
     users: pd.DataFrame | None = None  # userId, age, gender, occupation, zip (ml-100k, ml-1m only)
+    #: how ``source`` was read when it is a ratings file (column names, movies file): what an experiment
+    #: file or a tuning study records so the same data loads again (``load(source, **load_options)``)
+    load_options: dict[str, Any] = field(default_factory=dict)
     _items: pd.DataFrame | None = field(default=None, init=False, repr=False)
 
     @property
@@ -439,4 +442,21 @@ def load_ratings_file(
         )  # the ratings' item ids are text: so are the titles' keys
         meta = read_movies(movies, id_col=columns.get("item_col", "movieId"), text_ids=text_ids)
     notes = _load_notes(inter, auto_time, "timestamp" in frame.columns, "time_col / --time-col")
-    return Dataset(path.stem, inter, meta, None, digest.result() if digest else "", str(path), notes)
+    options = {k: v for k, v in columns.items() if k in _RECORDED and v != _DEFAULT_COLUMNS.get(k)}
+    if movies is not None:
+        options["movies"] = str(Path(movies).expanduser().resolve())
+    return Dataset(
+        path.stem,
+        inter,
+        meta,
+        None,
+        digest.result() if digest else "",
+        str(path),
+        notes,
+        load_options=options,
+    )
+
+
+#: a ratings file's options a dataset records (defaults left out) and their defaults
+_RECORDED = ("user_col", "item_col", "rating_col", "time_col")
+_DEFAULT_COLUMNS: dict[str, Any] = {"user_col": "userId", "item_col": "movieId", "rating_col": "rating"}
