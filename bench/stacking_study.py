@@ -1,0 +1,129 @@
+"""Would weights chosen on several validation splits carry an ensemble past tuned ease? (issue 19)
+
+    PYTHONPATH=src python bench/stacking_study.py [--dataset PATH] [--out FILE]
+
+ml-100k, every rating a positive; only the *training* part of the per-user 75/25 split (seed 42) is
+read: it is split again per user 75/25 with seeds 1, 2 and 3. Each base (its ml-100k study's best
+point, bench/results/validation_study.json) is fitted on each inner-train part and scores that split's
+validation users; scores are z-normalised per user. Weights (grid 0…2, coordinate ascent from the best
+single base, 3 rounds) are chosen on two splits and scored on the third, for each of the three: the
+leave-one-split-out gain over ease is an estimate of what the weights would carry to unseen data. The
+test part is never read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from movierec import metrics as M  # noqa: E402
+from movierec.datasets import load  # noqa: E402
+from movierec.evaluation import relevant_matrix  # noqa: E402
+from movierec.models.registry import create  # noqa: E402
+from movierec.split import per_user_holdout  # noqa: E402
+
+BASES: dict[str, dict[str, Any]] = {
+    "ease": {"l2": 120, "popularity_exponent": -0.3, "user_exponent": 0.25, "time_window": 10,
+             "time_weight": 1.0, "dropout": 0.85},
+    "user-ease": {"l2": 1000},
+    "rp3beta": {"alpha": 0.8, "beta": 0.5, "k": 50},
+    "ials": {"factors": 128, "alpha0": 0.1, "regularization": 0.03, "epochs": 16},
+    "slim": {"alpha": 0.01, "l1_ratio": 0.3, "k": 200},
+    "itemknn": {},
+}  # fmt: skip
+GRID = (0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0, 1.5, 2.0, 3.0, 5.0)
+
+
+def _split_scores(train: Any, seed: int) -> tuple[Any, dict[str, np.ndarray]]:
+    """Validation relevance of one inner split and each base's per-user z-scores (seen items last)."""
+    inner, valid = per_user_holdout(train, 0.25, seed=seed)
+    inner = inner.to_implicit(1.0)
+    rel = relevant_matrix(valid, None)
+    users = np.flatnonzero(np.diff(rel.indptr) > 0)
+    seen = inner.csr()[users]
+    rows = np.repeat(np.arange(len(users)), np.diff(seen.indptr))
+    z = {}
+    for name, params in BASES.items():
+        model = create(name, **params)
+        if "random_state" in model.get_params():
+            model.set_params(random_state=42)
+        s = np.asarray(model.fit(inner).score(users), dtype=np.float64)
+        s[rows, seen.indices] = np.nan
+        s = (s - np.nanmean(s, 1, keepdims=True)) / (np.nanstd(s, 1, keepdims=True) + 1e-12)
+        z[name] = np.nan_to_num(s, nan=-1e9).astype(np.float32)
+    return rel[users], z
+
+
+def _ndcg(weights: dict[str, float], rel: Any, z: dict[str, np.ndarray]) -> float:
+    total = sum(w * z[n] for n, w in weights.items() if w)
+    top = np.argpartition(-total, 10, axis=1)[:, :10]
+    recs = np.take_along_axis(top, np.take_along_axis(total, top, 1).argsort(1)[:, ::-1], 1)
+    return float(M.ndcg(recs, rel, 10).mean())
+
+
+def _search(splits: list[Any]) -> tuple[dict[str, float], float]:
+    def mean(w: dict[str, float]) -> float:
+        return float(np.mean([_ndcg(w, rel, z) for rel, z in splits]))
+
+    first = max(BASES, key=lambda n: mean({n: 1.0}))
+    weights = {n: float(n == first) for n in BASES}
+    best = mean(weights)
+    for _ in range(3):
+        for n in BASES:
+            if n == first:
+                continue
+            for g in GRID:
+                trial = {**weights, n: g}
+                value = mean(trial)
+                if value > best + 1e-6:
+                    best, weights = value, trial
+    return weights, best
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument(
+        "--dataset", default=os.environ.get("MOVIEREC_ML100K", str(ROOT.parent / "shared/data/ml-100k"))
+    )
+    ap.add_argument("--out", default=str(ROOT / "bench/results/stacking_study.json"))
+    args = ap.parse_args()
+    if not Path(args.dataset).is_dir():
+        raise SystemExit(f"ml-100k not found at {args.dataset} (set MOVIEREC_ML100K); skipped")
+    tic, load_before = time.perf_counter(), os.getloadavg()
+    ds = load(args.dataset, rating_scale=(1.0, 5.0))
+    train, _test = per_user_holdout(ds.interactions, 0.25, seed=42)  # _test is never read
+    splits = [_split_scores(train, s) for s in (1, 2, 3)]
+    singles = {n: [round(_ndcg({n: 1.0}, rel, z), 4) for rel, z in splits] for n in BASES}
+    rows = []
+    for held in range(3):
+        weights, _ = _search([sp for i, sp in enumerate(splits) if i != held])
+        got, ease = _ndcg(weights, *splits[held]), _ndcg({"ease": 1.0}, *splits[held])
+        rows.append({"held_out_seed": held + 1, "weights": weights, "ndcg@10": got, "ease": ease,
+                     "gain": got / ease - 1})  # fmt: skip
+        print(rows[-1], flush=True)
+    result = {
+        "command": "PYTHONPATH=src python bench/stacking_study.py",
+        "dataset_sha256": ds.sha256,
+        "bases": BASES,
+        "single_bases_by_split": singles,
+        "leave_one_split_out": rows,
+        "mean_gain": float(np.mean([r["gain"] for r in rows])),
+        "seconds": round(time.perf_counter() - tic, 1),
+        "loadavg": [round(x, 2) for x in (*load_before, *os.getloadavg())],
+    }
+    print(f"mean gain over ease on the held-out split: {result['mean_gain']:+.2%}")
+    Path(args.out).write_text(json.dumps(result, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()
