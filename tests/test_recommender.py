@@ -217,3 +217,13 @@ def test_recommend_for_says_what_it_cannot_do() -> None:
     table = movierec.Recommender("ml-latest-small", "co-clustering").fit()
     with pytest.raises(ConfigError, match="cannot place a person who is not in its training data"):
         table.recommend_for({"Alien": 5})  # before: the most-rated movies, silently
+
+
+def test_text_movie_ids_are_ids_before_titles() -> None:
+    """A dataset with text ids and no titles ('item m1'…): 'm1' named 2,461 movies by title match."""
+    frame = movierec.load("ml-latest-small").to_frame()
+    frame["movieId"] = "m" + frame["movieId"].astype(str)
+    rec = movierec.Recommender(frame, "ease").fit()
+    assert rec.movie_index("m1") == rec.dataset.interactions.item_map.get("m1")
+    assert rec.similar("m1", k=3)["movieId"].iloc[0] == "m3114"  # Toy Story 2, as with integer ids
+    assert "m1" not in set(rec.recommend_for(["m1", "m3114"], k=5)["movieId"])

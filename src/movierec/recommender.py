@@ -156,10 +156,14 @@ class Recommender:
         return int(idx)
 
     def movie_index(self, movie: object) -> int:
-        """Dense index of a movie given by raw ``movieId`` (an int) or by title (a string, fuzzy)."""
+        """Dense index of a movie given by raw ``movieId`` (an int, or the text id of a dataset with text
+        ids) or by title (a string, fuzzy)."""
         item_map = self.dataset.interactions.item_map
         if isinstance(movie, str):
             from movierec.titles import match_title
+
+            if item_map.ids.dtype == object and item_map.get(movie) is not None:
+                return int(item_map.get(movie))  # text ids ("m1", "tt0114709"): an id before a title
 
             try:
                 return match_title(movie, [str(t) for t in self.items["title"]], id_hint="the movieId")
