@@ -526,6 +526,18 @@ def test_report_embed_and_cold_users_read_a_custom_ratings_file(
     page = (tmp_path / "rep" / "index.html").read_text()
     assert "mine" in page and "ease" in page
     assert "This data has no genres" in page and "most distinctive genre" not in page  # no movies file
+    # best.toml: the best ranker, with the file and its columns, so export --config serves it
+    from movierec.experiment import load_experiment
+
+    best = load_experiment(tmp_path / "rep" / "best.toml")
+    assert best.models[0].name == "ease" and best.dataset.name == str((tmp_path / "mine.csv").resolve())
+    assert (best.dataset.user_col, best.dataset.item_col) == ("who", "what")
+    assert "next: serve ease: movierec export --config" in " ".join(out.split())
+    code, out, err = run_cli(
+        ["export", "--config", str(tmp_path / "rep" / "best.toml"), "--out", str(tmp_path / "a")], capsys
+    )
+    assert code == 0, err
+    assert (tmp_path / "a" / "manifest.json").is_file()
     records = json.loads((tmp_path / "rep" / "results.json").read_text())["results"]
     assert {r["model"] for r in records} == {"svd", "ease"}
     code, out, err = run_cli(

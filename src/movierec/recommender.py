@@ -162,8 +162,9 @@ class Recommender:
         if isinstance(movie, str):
             from movierec.titles import match_title
 
-            if item_map.ids.dtype == object and item_map.get(movie) is not None:
-                return int(item_map.get(movie))  # text ids ("m1", "tt0114709"): an id before a title
+            found = item_map.get(movie) if item_map.ids.dtype == object else None
+            if found is not None:
+                return int(found)  # text ids ("m1", "tt0114709"): an id before a title
 
             try:
                 return match_title(movie, [str(t) for t in self.items["title"]], id_hint="the movieId")

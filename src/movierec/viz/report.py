@@ -279,6 +279,9 @@ class Report:
     comparison: Any = None
     k: int = 10
     winners: dict[str, str] = field(default_factory=dict)
+    #: ``best.toml``: the experiment file of the model that ranks best (``export --config`` serves it)
+    best_config: Path | None = None
+    best_label: str | None = None
 
 
 def _fmt(v: Any, digits: int = 3) -> str:
@@ -427,6 +430,41 @@ def table_columns(k: int) -> list[tuple[str, str, bool]]:
         (f"tc:precision@{k}", f"P@{k}", False),
         (f"tc:recall@{k}", f"R@{k}", False),
     ]
+
+
+def _write_best_config(run: Any, label: str | None, path: Path) -> Path | None:
+    """``best.toml``: an experiment file with the report's data, seed, K and threshold and the one model
+    that ranks best (NDCG@K; RMSE when no model ranks), its parameters and item features, so
+    ``movierec export --config best.toml`` serves the model the report recommends. None when the data
+    cannot be loaded again by name or path (a DataFrame) or no model won."""
+    from movierec.datasets import REGISTRY
+    from movierec.experiment import DatasetConfig, Experiment, ModelConfig, SplitConfig, dump_experiment
+    from movierec.models.registry import model_kind
+
+    spec = next((s for s in run.specs if s.label == label), None)
+    ds = run.ds
+    ref = ds.name if ds.name in REGISTRY else ds.source
+    reloadable = ref in REGISTRY or (bool(ref) and Path(ref).exists())
+    if spec is None or not reloadable:
+        return None
+    ref = ref if ref in REGISTRY else str(Path(ref).resolve())
+    exp = Experiment(
+        name=f"{label}: the report's best ranker",
+        dataset=DatasetConfig.of(ref, ds.load_options),
+        split=SplitConfig(kind=_resolve_split(run.specs)),
+        seed=run.seed,
+        models=[ModelConfig(name=spec.name, params=dict(spec.params))],
+        protocols=["full-ranking"] if model_kind(spec.name) != "explicit" else ["rating", "full-ranking"],
+        k=run.k,
+        threshold=run.threshold,
+        item_features=[f for f in (spec.features or "").split(",") if f],
+    )
+    return dump_experiment(
+        exp,
+        path,
+        header=f"the model {path.parent}/index.html ranks best; serve it with\n"
+        f"movierec export --config {path} --out artifacts/{label}",
+    )
 
 
 def _winners(table: Sequence[dict[str, Any]], k: int) -> dict[str, str]:
@@ -1036,12 +1074,15 @@ def _write(
     results = [r.to_dict() for r in rows]
     _write_embeddings_csv(out / "embeddings.csv", maps)
     _write_results_csv(out / "results.csv", rows)
+    best_label = winners.get(f"ndcg@{k}") or winners.get("rmse")
+    best_config = _write_best_config(run, best_label, out / "best.toml")
     written = [
         *(str(p.relative_to(out)) for p in files),
         "results.csv",
         "embeddings.csv",
         "results.json",
         "index.html",
+        *(["best.toml"] if best_config is not None else []),
     ]
     run.timings["write"] = time.perf_counter() - tic  # provisional; fixed after the page is written
     meta = {
@@ -1076,6 +1117,8 @@ def _write(
         comparison=rows,
         k=k,
         winners=winners,
+        best_config=best_config,
+        best_label=best_label if best_config is not None else None,
     )
     html = _render(  # the page shows the report record, with the charts and sections around it
         report,
@@ -1186,6 +1229,13 @@ def print_summary(console: Any, report: Report, *, table: bool = True) -> None:
     steps = ", ".join(f"{key.replace('_', ' + ')} {v:.1f} s" for key, v in report.timings.items())
     console.print(f"[dim]{total:.1f} s in all: {steps}[/]", soft_wrap=False)
     console.print(f"[green]report written to[/] {(report.out / 'index.html').resolve()}", soft_wrap=False)
+    if report.best_config is not None:
+        label = report.best_label or "the best model"
+        console.print(
+            f"next: serve {label}: movierec export --config {report.best_config} --out artifacts/{label} "
+            f"&& movierec serve --artifact artifacts/{label}",
+            soft_wrap=False,
+        )
 
 
 class _Null:
