@@ -55,7 +55,8 @@ def test_report_writes_every_file(report_dir: Path) -> None:
         assert png.read_bytes()[25] == 3, chart  # colour type 3: a palette PNG (the page inlines every chart)
     data = json.loads((report_dir / "results.json").read_text())
     assert sorted(data["report"]["files"]) == sorted(
-        [f"charts/{c}.png" for c in CHARTS] + ["index.html", "results.json", "results.csv", "embeddings.csv"]
+        [f"charts/{c}.png" for c in CHARTS]
+        + ["index.html", "results.json", "results.csv", "embeddings.csv", "best.toml"]
     )
     assert set(data["report"]["timings"]) == {
         "load",

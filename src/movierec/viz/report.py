@@ -4,7 +4,8 @@ The pipeline behind the product's main job: describe the dataset, fit the refere
 models (SVD, KNN-baseline, BPR) plus the strongest implicit ones (EASE, ALS, WARP with genres and
 tags) on one seeded split through :func:`movierec.evaluation.compare`, chart the results, project
 item vectors to 2-D maps, and write ``index.html`` (images inlined, plotly inlined, no network),
-every chart as PNG, ``results.json``, ``results.csv`` and ``embeddings.csv``.
+every chart as PNG, ``results.json``, ``results.csv``, ``embeddings.csv`` and ``best.toml`` (the best
+ranker as an experiment file, for ``movierec export --config``).
 """
 
 from __future__ import annotations
