@@ -932,7 +932,9 @@ def write_outputs(study: Any, result: TuneResult, out: Path) -> dict[str, str]:
     except OSError as exc:
         raise ConfigError(f"--out {out}: cannot create the folder ({exc.strerror})") from exc
     files: dict[str, str] = {}
-    table = result.trials if result.trials is not None else trials_table(study)
+    if result.trials is None:
+        result.trials = trials_table(study)
+    table = result.trials
     table.to_csv(out / "trials.csv", index=False)
     files["trials"] = str(out / "trials.csv")
     if result.best_params:
@@ -1045,22 +1047,13 @@ def _charts(table: Any, importances: dict[str, float], result: TuneResult, out: 
             files["importance_png"] = str(out / "importance.png")
     try:
         import plotly.graph_objects as go
-    except ModuleNotFoundError:
+
+        from movierec.viz.comparison import tuning_figure
+
+        fig = tuning_figure(result)  # the chart TuneResult.plot() shows in a notebook
+    except (ModuleNotFoundError, ConfigError):  # plotly is an extra; no trial, no chart
         return files
-    fig = go.Figure()
-    fig.add_trace(go.Scatter(x=xs, y=ys, mode="markers", name="complete trial"))
-    if len(pruned):
-        fig.add_trace(
-            go.Scatter(
-                x=pruned["number"],
-                y=pruned["last_reported"],
-                mode="markers",
-                name="pruned",
-                marker={"symbol": "x", "color": "grey"},
-            )
-        )
-    fig.add_trace(go.Scatter(x=xs, y=best, mode="lines", line_shape="hv", name="best so far"))
-    fig.update_layout(title=title, xaxis_title="trial", yaxis_title=result.metric)
+    fig.update_layout(title={"text": title})
     fig.write_html(out / "history.html", include_plotlyjs="directory", full_html=True)
     files["history_html"] = str(out / "history.html")
     if importances:

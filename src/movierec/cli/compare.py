@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -410,12 +411,7 @@ def _recommend_all_users(
     out: Path | None,
     force: bool,
     k: int,
-    model: str,
-    params: list[str],
-    source: RatingsSource,
-    item_features: str | None,
-    implicit_threshold: float,
-    seed: int,
+    trained: Callable[[], tuple[Any, Any, Any]],
     as_json: bool,
 ) -> None:
     """``recommend --all-users``: batch top-K through the artifact's own ranking (see serving.batch)."""
@@ -434,7 +430,7 @@ def _recommend_all_users(
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="movierec-batch-") as tmp:
         if artifact is None:
-            m, ds, train = _model_and_data(model, params, source, item_features, implicit_threshold, seed)
+            m, ds, train = trained()
             artifact = export_artifact(m, ds, train, Path(tmp) / "artifact")
         art = load_artifact(artifact)
         frame = recommend_all_users(art, min(k, art.n_items))
@@ -503,18 +499,20 @@ def recommend_cmd(
         raise ConfigError(f"-k must be ≥ 1, got {k}")
     if explain and not rated:
         raise ConfigError("--explain explains a --rated list (someone not in the data); add --rated")
+
+    def trained() -> tuple[Any, Any, Any]:  # (model, dataset, train): --model fitted on the data
+        return _model_and_data(model, params, source, item_features, implicit_threshold, seed)
+
+    def serving(m: Any, ds: Any, train: Any) -> Any:
+        return _serving_view(m, ds, train, implicit_threshold, min_support)
+
     if rated:
         if user is not None or all_users:
             raise ConfigError("--rated is for someone not in the data: leave out --user and --all-users")
-        _recommend_visitor(
-            rated, explain, artifact, k, model, params, source, item_features, implicit_threshold,
-            min_support, seed, as_json,
-        )  # fmt: skip
+        _recommend_visitor(rated, explain, artifact, k, trained, serving, min_support, as_json)
         return
     if all_users:
-        _recommend_all_users(
-            artifact, out, force, k, model, params, source, item_features, implicit_threshold, seed, as_json
-        )
+        _recommend_all_users(artifact, out, force, k, trained, as_json)
         return
     if user is None:
         raise ConfigError(
@@ -531,10 +529,10 @@ def recommend_cmd(
         art = load_artifact(artifact)
         title = f"top {k} for user {user} · {art.model_name} (artifact {artifact})"
     else:
-        m, ds, train = _model_and_data(model, params, source, item_features, implicit_threshold, seed)
+        m, ds, train = trained()
         if train.user_map.get(user) is None:
             raise UnknownIdError(f"unknown user id {user!r}: {ds.name} has no ratings from that user")
-        art = _serving_view(m, ds, train, implicit_threshold, min_support)
+        art = serving(m, ds, train)
         with_features = f" with item features {item_features}" if item_features else ""
         title = f"top {k} for user {user} · {m.name}{with_features} trained on {ds.name}"
     if k > art.n_items:
@@ -598,13 +596,9 @@ def _recommend_visitor(
     explain: bool,
     artifact: Path | None,
     k: int,
-    model: str,
-    params: list[str],
-    source: RatingsSource,
-    item_features: str | None,
-    implicit_threshold: float,
+    trained: Callable[[], tuple[Any, Any, Any]],
+    serving: Callable[..., Any],
     min_support: int | None,
-    seed: int,
     as_json: bool,
 ) -> None:
     """``recommend --rated …``: the artifact's visitor list (the API's ``POST /recommendations``)."""
@@ -614,8 +608,8 @@ def _recommend_visitor(
         art = load_artifact(artifact)
         where = f"{art.model_name} (artifact {artifact})"
     else:
-        m, ds, train = _model_and_data(model, params, source, item_features, implicit_threshold, seed)
-        art = _serving_view(m, ds, train, implicit_threshold, min_support)
+        m, ds, train = trained()
+        art = serving(m, ds, train)
         where = f"{m.name} trained on {ds.name}"
     if k > art.n_items:
         raise ConfigError(f"-k {k} is larger than the catalogue ({art.n_items} movies)")
