@@ -446,6 +446,12 @@ def test_compare_tells_a_watching_person_what_it_is_fitting(bundled, capsys) -> 
     err = capsys.readouterr().err.splitlines()
     assert len(err) == 2 and err[0].startswith("popularity (1/2): fitting… ") and err[0].endswith(" s")
     assert err[1].startswith("svd (2/2): fitting… ")  # one line per fit, finished with its seconds
+    E.compare(bundled, ["popularity", "global-mean"], protocols=["full-ranking"], cv=2, progress=True)
+    folds = [line.split(":")[0] for line in capsys.readouterr().err.splitlines()]
+    assert folds == [
+        "popularity (1/2, fold 1/2)", "global-mean (2/2, fold 1/2)",
+        "popularity (1/2, fold 2/2)", "global-mean (2/2, fold 2/2)",
+    ]  # fmt: skip
     quiet = E.compare(bundled, ["popularity", "svd"], protocols=["full-ranking"], progress=False)
     assert capsys.readouterr().err == ""
     assert shown.rows[1].metrics == quiet.rows[1].metrics  # the lines change nothing (no per-epoch hook)

@@ -227,3 +227,35 @@ def test_text_movie_ids_are_ids_before_titles() -> None:
     assert rec.movie_index("m1") == rec.dataset.interactions.item_map.get("m1")
     assert rec.similar("m1", k=3)["movieId"].iloc[0] == "m3114"  # Toy Story 2, as with integer ids
     assert "m1" not in set(rec.recommend_for(["m1", "m3114"], k=5)["movieId"])
+
+
+def test_fit_tells_a_watching_person(capsys) -> None:  # type: ignore[no-untyped-def]
+    """A fit of minutes (sasrec) was silent in a notebook or a terminal; a watched fit prints one line
+    (here stderr is a real pseudo-terminal), a script or a pipe nothing."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    movierec.Recommender("ml-latest-small", "popularity").fit()
+    assert capsys.readouterr().err == ""  # stderr is not a terminal under pytest
+    code = "import movierec; movierec.Recommender('ml-latest-small', 'popularity').fit()"
+    master, slave = pty.openpty()
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-c", code], stderr=slave, stdout=subprocess.DEVNULL, timeout=120
+        )
+        os.close(slave)
+        chunks = []
+        while True:
+            try:
+                data = os.read(master, 4096)
+            except OSError:  # the terminal is closed once everything is read
+                break
+            if not data:
+                break
+            chunks.append(data)
+    finally:
+        os.close(master)
+    text = b"".join(chunks).decode()
+    assert proc.returncode == 0 and text.startswith("popularity: fitting… ") and text.rstrip().endswith(" s")

@@ -984,22 +984,24 @@ class _LineProgress:
     wants_epochs = False
 
     def __init__(self, n_models: int) -> None:
-        self.n_models, self.started = n_models, 0
+        self.n_models = n_models
+        self.index: dict[str, int] = {}  # model label -> its number (folds may run fold by fold)
 
     def __call__(self, event: dict[str, Any]) -> None:
         import sys
 
-        fold = f", fold {event['fold'] + 1}/{event['folds']}" if event.get("folds", 1) > 1 else ""
+        fold = f"fold {event['fold'] + 1}/{event['folds']}" if event.get("folds", 1) > 1 else ""
         if event["event"] == "fit-start":  # the line is finished when the fit ends: one line per fit
-            if event.get("fold", 0) == 0:
-                self.started += 1
-            head = f"{event['model']} ({self.started}/{self.n_models}{fold}): fitting…"
+            number = self.index.setdefault(event["model"], len(self.index) + 1)
+            count = f"{number}/{self.n_models}" if self.n_models > 1 else ""
+            where = ", ".join(x for x in (count, fold) if x)
+            head = f"{event['model']}{f' ({where})' if where else ''}: fitting…"
             print(head, end="", file=sys.stderr, flush=True)
         elif event["event"] == "fit-end":
             print(f" {event['seconds']:.1f} s", file=sys.stderr, flush=True)
 
 
-def _default_progress(n_models: int) -> _LineProgress | None:
+def default_progress(n_models: int) -> _LineProgress | None:
     """Lines when a person watches (a Jupyter kernel, or stderr a terminal); silence in scripts and tests."""
     import sys
 
@@ -1103,7 +1105,7 @@ def compare(
     _check_positives(inter, protos, kinds, threshold)
     splitter = S.get_splitter(key, seed=seed, threshold=threshold, test_size=test_size, cv=cv)
     if progress is None:
-        progress = _default_progress(len(specs))
+        progress = default_progress(len(specs))
     elif progress is False or progress is True:
         progress = _LineProgress(len(specs)) if progress else None
     run = _FoldRun(ds, protos, key, k, threshold, seed, item_features, user_features, progress, notes)

@@ -15,6 +15,7 @@ prediction for user 1 and *Toy Story*, not for whichever user and movie happen t
 from __future__ import annotations
 
 import inspect
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Self
@@ -136,7 +137,15 @@ class Recommender:
         unknown = [k for k in fit_kwargs if k not in accepted]
         if unknown and not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in accepted.values()):
             raise ConfigError(f"{self.name}.fit() takes no {', '.join(unknown)}")
+        from movierec.evaluation import default_progress
+
+        line = default_progress(1)  # a person watching (Jupyter, a terminal) sees the fit, not silence
+        if line is not None:
+            line({"event": "fit-start", "model": self.name, "fold": 0, "folds": 1})
+        tic = time.perf_counter()
         self.model.fit(train, **fit_kwargs)
+        if line is not None:
+            line({"event": "fit-end", "model": self.name, "fold": 0, "seconds": time.perf_counter() - tic})
         self.train_ = train
         return self
 
