@@ -180,6 +180,7 @@ def test_tiny_study_end_to_end(small: Interactions, tmp_path: Path) -> None:
     assert summary["provenance"]["git_commit"] and "optuna" in summary["provenance"]["packages"]
     # best.toml is an experiment file that compare/report/export accept with --config
     exp = load_experiment(out / "best.toml")
+    assert (out / "best.toml").read_text().startswith("# the data was given in memory")  # Interactions
     assert exp.models[0].name == "baseline"
     assert exp.models[0].params == pytest.approx(res.best_params)
     assert exp.protocols == ["rating"] and exp.seed == 3 and exp.split.test_size == 0.2

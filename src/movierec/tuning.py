@@ -938,7 +938,17 @@ def write_outputs(study: Any, result: TuneResult, out: Path) -> dict[str, str]:
     table.to_csv(out / "trials.csv", index=False)
     files["trials"] = str(out / "trials.csv")
     if result.best_params:
-        files["best_toml"] = str(dump_experiment(experiment_from_tuning(result), out / "best.toml"))
+        from movierec.datasets import REGISTRY
+
+        ref = str(result.settings.get("dataset") or "")
+        header = (
+            None
+            if ref in REGISTRY or Path(ref).exists()
+            else "the data was given in memory (a DataFrame or Interactions), so this file cannot load it:\n"
+            "set [dataset] name to a dataset name or a ratings file before using it with --config"
+        )
+        exp = experiment_from_tuning(result)
+        files["best_toml"] = str(dump_experiment(exp, out / "best.toml", header=header))
     importances = param_importances(study, seed=int(result.settings.get("split_seed", 0)))
     files.update(_charts(table, importances, result, out))
     from movierec.provenance import package_versions, provenance
