@@ -259,3 +259,33 @@ def test_fit_tells_a_watching_person(capsys) -> None:  # type: ignore[no-untyped
         os.close(master)
     text = b"".join(chunks).decode()
     assert proc.returncode == 0 and text.startswith("popularity: fitting… ") and text.rstrip().endswith(" s")
+
+
+@pytest.mark.parametrize("name", ["ease", "itemknn", "rp3beta", "slim"])
+def test_a_known_users_list_is_explained_by_their_own_movies(name: str) -> None:
+    """For item-based models a known user's score is the fold-in of the movies they rated (checked
+    here to equality), so leaving one movie out explains the very list shown; the reasons are the
+    user's movies whose removal lowers the score most, tried best rated and most recent first."""
+    rec = movierec.Recommender("ml-latest-small", name).fit()
+    u = rec.user_index(1)
+    train = rec.train_.csr()[u]
+    full = np.asarray(rec.model.score(np.array([u])), dtype=np.float64)[0]
+    folded = np.asarray(rec.model.score_new_user(train.indices, None), dtype=np.float64)
+    np.testing.assert_allclose(full, folded, rtol=1e-5, atol=1e-7)
+    top = rec.recommend(1, k=5, explain=True)
+    assert list(top["movieId"]) == list(rec.recommend(1, k=5)["movieId"])  # explaining changes no list
+    titles = dict(zip(rec.items["title"], range(len(rec.items)), strict=False))
+    for movie, reasons in zip(top["movieId"], top["because"], strict=True):
+        target = rec.movie_index(int(movie))
+        assert reasons, movie
+        for title in reasons.split("; "):
+            j = titles[title]
+            assert j in set(train.indices)  # one of the user's own movies
+            without = np.float64(rec.model.score_new_user(train.indices[train.indices != j], None)[target])
+            assert without < full[target] * (1 - 1e-6)  # leaving it out lowers the score, beyond rounding
+
+
+def test_explaining_a_factor_models_known_user_is_refused() -> None:
+    rec = movierec.Recommender("ml-latest-small", "svd", epochs=2).fit()
+    with pytest.raises(ConfigError, match=r"not a sum over the movies they rated.*recommend_for"):
+        rec.recommend(1, explain=True)

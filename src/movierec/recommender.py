@@ -233,6 +233,7 @@ class Recommender:
         genres: Sequence[str] | None = None,
         rerank: str | None = None,
         min_support: int | None = None,
+        explain: bool = False,
     ) -> pd.DataFrame:
         """Top-``k`` movies for raw user ``user_id``: a DataFrame ``movieId, title, genres, score``.
 
@@ -246,9 +247,14 @@ class Recommender:
         only movies with at least ``min_support`` training ratings (default
         :func:`movierec.scoring.support.default_min_support`: 5, lowered on small data; ``0`` lifts
         the floor), so a movie rated once or twice never tops it on the strength of one opinion.
+        ``explain=True`` adds ``because``: the user's movies each one depends on most (leave-one-out),
+        for item-based models (ease, itemknn, rp3beta, slim), whose score of a user is the sum over
+        the movies they rated; a factor model's trained user vector is not, so it is refused there.
         """
         train = self._check_fitted()
         u = self.user_index(user_id)
+        if explain:
+            self._check_explainable()
         mask = self._candidate_mask(train, min_support, genres)
         if exclude_seen:  # every movie the user rated, also those an implicit model did not train on (< 4)
             mask[self._rated_items(train, u)] = False
@@ -265,7 +271,33 @@ class Recommender:
         if self.explicit:  # the rating on the dataset's scale, as Surprise's predict would say
             rating = np.asarray(self.model.predict(np.full(len(items), u), items), dtype=np.float64)
             frame["predicted_rating"] = rating
+        if explain:
+            rated, stars = self._known_user_movies(train, u)
+            full = np.asarray(self.model.score(np.array([u])), dtype=np.float64)[0]
+            frame["because"] = self._because(rated, stars, items, full, fold_values=False)
         return frame
+
+    def _known_user_movies(self, train: Interactions, u: int) -> tuple[np.ndarray, np.ndarray]:
+        """User ``u``'s training movies with their ratings, best rated and then most recent first: the
+        order in which their movies are tried as reasons (at most :data:`~movierec.scoring.explain.MAX_RATED`)."""
+        data = self.dataset.interactions
+        mine = np.flatnonzero(data.users == u)
+        in_train = np.isin(data.items[mine], train.csr()[u].indices)
+        mine = mine[in_train]
+        when = data.timestamps[mine] if data.timestamps is not None else np.zeros(len(mine))
+        order = np.lexsort((-when, -data.ratings[mine]))  # rating, then recency, both descending
+        return data.items[mine][order].astype(np.int64), data.ratings[mine][order].astype(np.float64)
+
+    def _check_explainable(self) -> None:
+        """Reasons for a known user's list are exact only where the score is a sum over their movies."""
+        from movierec.scoring import family_of
+
+        if self.explicit or family_of(self.model) not in ("linear", "neighbours"):
+            raise ConfigError(
+                f"explain: {self.name}'s score of a known user is not a sum over the movies they rated, so "
+                "leaving one out would explain another list; use an item-based model (ease, itemknn, "
+                "rp3beta, slim), or recommend_for(ratings, explain=True) for a list from given ratings"
+            )
 
     def recommend_for(
         self,
@@ -349,9 +381,17 @@ class Recommender:
         return frame
 
     def _because(
-        self, items: np.ndarray, values: np.ndarray | None, top: np.ndarray, full: np.ndarray
+        self,
+        items: np.ndarray,
+        values: np.ndarray | None,
+        top: np.ndarray,
+        full: np.ndarray,
+        *,
+        fold_values: bool = True,
     ) -> list[str]:
-        """Each listed movie's reasons as "Title; Title" (:func:`movierec.scoring.explain.because`)."""
+        """Each listed movie's reasons as "Title; Title" (:func:`movierec.scoring.explain.because`).
+        ``fold_values=False``: ``values`` only order the candidates (a known user's ratings), and the
+        fold-in takes every movie as liked, as the model's training view did."""
         from movierec.scoring.explain import because
 
         titles = self.items["title"].to_numpy(dtype=object)
@@ -362,7 +402,7 @@ class Recommender:
         def without(keep: np.ndarray) -> np.ndarray | None:
             if not self.explicit and not (rated[keep] >= self.threshold).any():
                 return None  # nothing liked is left: the fold-in would answer with popularity
-            kept = None if values is None else rated[keep].astype(np.float32)
+            kept = None if values is None or not fold_values else rated[keep].astype(np.float32)
             return np.asarray(
                 self.model.score_new_user(items[keep], kept, threshold=self.threshold), dtype=np.float64
             )

@@ -34,7 +34,8 @@ def because(
     ``full``: the scores with every rated movie; ``score_without(keep)``: the scores of the person
     folded in with only the rated movies where ``keep`` is True, or ``None`` when none of them counts
     as liked (then every score is taken as 0). Movies rated ≥ ``threshold`` are the candidates (the
-    highest rated one when none reaches it); a movie that does not raise a score never explains it.
+    highest rated one when none reaches it); a movie that does not raise a score (beyond float32
+    rounding) never explains it.
     """
     values = np.asarray(values, dtype=np.float64)
     liked = np.flatnonzero(values >= threshold)
@@ -52,8 +53,11 @@ def because(
             continue
         without = score_without(keep)
         contrib[n] = full[targets] - (0.0 if without is None else without[targets])
+    # a drop within float32 rounding of the score is no drop: removing a movie whose neighbour list does
+    # not hold the target changes only the order of a float sum
+    tol = 1e-5 * np.maximum(np.abs(full[targets]), 1e-12)
     out = []
     for c in range(len(targets)):
         best = np.argsort(-contrib[:, c], kind="stable")[:top]
-        out.append([int(liked[b]) for b in best if contrib[b, c] > 0])
+        out.append([int(liked[b]) for b in best if contrib[b, c] > tol[c]])
     return out
