@@ -515,9 +515,8 @@ def get_protocol(name: str | Protocol) -> Protocol:
     ``next-item-in-session``)."""
     if isinstance(name, Protocol):
         return name
-    key = (
-        str(name).strip().lower().replace("_", "-")
-    )  # full_ranking reads as full-ranking (as a TOML file does)
+    # full_ranking reads as full-ranking, as an experiment file's protocols do
+    key = str(name).strip().lower().replace("_", "-")
     if key not in PROTOCOLS:
         raise ConfigError(
             f"unknown protocol {name!r}{did_you_mean(name, PROTOCOLS)}; valid protocols: {', '.join(PROTOCOLS)}"

@@ -27,7 +27,7 @@ from movierec.datasets import Dataset, load
 from movierec.errors import ConfigError, NotFittedError, UnknownIdError
 from movierec.interactions import Interactions
 from movierec.models.base import Recommender as ModelContract
-from movierec.models.base import rated_beyond_training
+from movierec.models.base import check_positive, rated_beyond_training
 
 __all__ = ["Recommender"]
 
@@ -324,7 +324,7 @@ class Recommender:
         import warnings
 
         train = self._check_fitted()
-        _check_k(k)
+        check_positive("k", k, integer=True)
         pairs = _rating_pairs(ratings)
         items = np.asarray([self.movie_index(m) for m, _ in pairs], dtype=np.int64)
         given = [r for _, r in pairs]
@@ -570,8 +570,3 @@ def _rating_value(movie: object, rating: object) -> float:
     if not np.isfinite(float(rating)):
         raise ConfigError(f"ratings: the rating of {movie!r} must be a finite number, got {rating!r}")
     return float(rating)
-
-
-def _check_k(k: object) -> None:
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-        raise ConfigError(f"k must be a whole number ≥ 1, got {k!r}")

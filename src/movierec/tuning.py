@@ -345,14 +345,13 @@ def study_settings(storage: str, study_name: str) -> dict[str, Any]:
 
 def _dataset_parts(dataset: Any) -> tuple[Interactions, str, str]:
     """(interactions, reference usable by datasets.load, sha256) for a Dataset, Interactions or name/path."""
-    from movierec.datasets import REGISTRY, Dataset, load
+    from movierec.datasets import Dataset, load
 
     if isinstance(dataset, (str, Path)):
         dataset = load(dataset)
     if isinstance(dataset, Dataset):
-        ref = dataset.name if dataset.name in REGISTRY else (dataset.source or dataset.name)
-        if ref == dataset.source and Path(ref).exists():  # best.toml must load it from any folder
-            ref = str(Path(ref).resolve())
+        # best.toml must load it again from any folder; data given in memory keeps its description
+        ref = dataset.reload_ref() or dataset.source or dataset.name
         return dataset.interactions, ref, dataset.sha256
     if isinstance(dataset, Interactions):
         h = hashlib.sha256()
@@ -938,12 +937,11 @@ def write_outputs(study: Any, result: TuneResult, out: Path) -> dict[str, str]:
     table.to_csv(out / "trials.csv", index=False)
     files["trials"] = str(out / "trials.csv")
     if result.best_params:
-        from movierec.datasets import REGISTRY
+        from movierec.datasets import reloadable
 
-        ref = str(result.settings.get("dataset") or "")
         header = (
             None
-            if ref in REGISTRY or Path(ref).exists()
+            if reloadable(str(result.settings.get("dataset") or ""))
             else "the data was given in memory (a DataFrame or Interactions), so this file cannot load it:\n"
             "set [dataset] name to a dataset name or a ratings file before using it with --config"
         )

@@ -550,17 +550,26 @@ def _print_user_list(rows: list[dict[str, Any]], title: str, kind: str, as_json:
     if as_json:
         print_json(rows)
         return
-    with_rating = kind == "explicit" and any("predictedRating" in r for r in rows)
+    _print_list(rows, title, with_rating=kind == "explicit" and any("predictedRating" in r for r in rows))
+
+
+def _print_list(
+    rows: list[dict[str, Any]], title: str, *, with_rating: bool = False, because: bool = False
+) -> None:
+    """A recommendation list as a table: rank, movieId, title, score (three significant digits), the
+    predicted rating for rating models, and the training ratings, or ``because`` for an explained list."""
     table = Table(title=title, title_justify="left")
     cols = [("#", "right"), ("movieId", "right"), ("title", "left"), ("score", "right")]
     cols += [("predicted rating", "right")] if with_rating else []
-    for c, j in (*cols, ("ratings", "right")):
+    cols += [("because", "left")] if because else [("ratings", "right")]
+    for c, j in cols:
         table.add_column(c, justify=j)  # type: ignore[arg-type]
     digits = score_decimals([r["score"] for r in rows])
     for n, r in enumerate(rows, 1):
         cells = [str(n), str(r["movieId"]), str(r["title"]), f"{r['score']:.{digits}f}"]
         cells += [f"{r['predictedRating']:.2f}"] if with_rating else []
-        table.add_row(*cells, str(r.get("ratings", "")))
+        last = "; ".join(b["title"] for b in r.get("because") or []) if because else str(r.get("ratings", ""))
+        table.add_row(*cells, last)
     console.print(table)
 
 
@@ -622,20 +631,7 @@ def _recommend_visitor(
     if out["fallback"]:
         say("note", out["fallback"])
     shown = ", ".join(f"{art.movie_row(art.item_index(mid))['title']} {r:g}" for mid, r in pairs)
-    table = Table(title=f"top {k} for someone who rated {shown} · {where}", title_justify="left")
-    cols = [("#", "right"), ("movieId", "right"), ("title", "left"), ("score", "right")]
-    cols += [("because", "left")] if explain else [("ratings", "right")]
-    for c, j in cols:
-        table.add_column(c, justify=j)  # type: ignore[arg-type]
-    digits = score_decimals([r["score"] for r in rows])
-    for n, r in enumerate(rows, 1):
-        cells = [str(n), str(r["movieId"]), str(r["title"]), f"{r['score']:.{digits}f}"]
-        if explain:
-            cells.append("; ".join(b["title"] for b in r.get("because") or []))
-        else:
-            cells.append(str(r.get("ratings", "")))
-        table.add_row(*cells)
-    console.print(table)
+    _print_list(rows, f"top {k} for someone who rated {shown} · {where}", because=explain)
 
 
 def score_decimals(scores: list[float]) -> int:

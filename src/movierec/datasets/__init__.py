@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from movierec.datasets.parsers import (
-    canonical_movies,
+    movies_from_frame,
     ratings_from_frame,
     read_movies,
     read_ratings,
@@ -43,6 +43,7 @@ __all__ = [
     "load",
     "load_ratings_file",
     "locate",
+    "reloadable",
     "sha256_file",
 ]
 
@@ -78,6 +79,14 @@ class Dataset:
         if self._items is None or len(self._items) != self.interactions.n_items:
             self._items = self.item_table()
         return self._items
+
+    def reload_ref(self) -> str | None:
+        """The name, or the source's absolute path, that loads this dataset again (with
+        :attr:`load_options`), as an experiment file or a study records it; ``None`` for data given in
+        memory (a DataFrame)."""
+        if self.name in REGISTRY:
+            return self.name
+        return str(Path(self.source).resolve()) if reloadable(self.source) else None
 
     @property
     def n_catalog_items(self) -> int | None:
@@ -205,8 +214,8 @@ def load(
     if isinstance(name_or_path, pd.DataFrame):
         return from_frame(name_or_path, rating_scale=rating_scale, **columns)
     text = str(name_or_path)
-    path_given = Path(text).expanduser()
-    if columns and not path_given.is_file():
+    path = Path(text).expanduser()
+    if columns and not path.is_file():
         raise DataError(
             f"column options ({', '.join(sorted(columns))}) apply to a ratings file or a DataFrame, not to {text!r}"
         )
@@ -222,7 +231,6 @@ def load(
             return _load_bundled(with_tags)
         scale = rating_scale or spec.rating_scale
         return _load_folder(folder, spec.name, scale, with_tags)
-    path = Path(text).expanduser()
     if not path.exists():
         raise DataError(f"{path}: no such dataset name or folder (known names: {', '.join(REGISTRY)})")
     if path.is_file():
@@ -290,6 +298,11 @@ def _load_folder(
         notes.append(f"dropped {inter.dropped_duplicates} duplicate (user, movie) ratings, kept the latest")
     users = next((read_users(folder / f, fmt=fmt) for f, fmt in USER_FILES if (folder / f).is_file()), None)
     return Dataset(name, inter, movies, tags, digest.result(), str(folder), notes, users)
+
+
+def reloadable(ref: str) -> bool:
+    """Whether :func:`load` can read ``ref`` again: a registered name or an existing path."""
+    return bool(ref) and (ref in REGISTRY or Path(ref).exists())
 
 
 def _load_notes(inter: Interactions, auto_time: bool, has_time: bool, time_option: str) -> list[str]:
@@ -366,23 +379,9 @@ def from_frame(
             first_line=0,
         )
         meta = None
-        text_ids = (
-            inter.item_map.ids.dtype == object
-        )  # the ratings' item ids are text: so are the titles' keys
+        text_ids = inter.item_map.ids.dtype == object  # text item ids: the titles' keys are text too
         if isinstance(movies, pd.DataFrame):
-            missing = [c for c in ("movieId", "title") if c not in movies.columns]
-            if missing:
-                raise DataError(
-                    f"movies DataFrame: missing column {missing[0]!r} (found: {', '.join(map(str, movies.columns))})"
-                )
-            genres = movies["genres"] if "genres" in movies.columns else pd.Series([""] * len(movies))
-            meta = canonical_movies(
-                movies.reset_index(drop=True),
-                genres.reset_index(drop=True),
-                "movies DataFrame",
-                line_offset=0,
-                text_ids=text_ids,
-            )
+            meta = movies_from_frame(movies, "movies DataFrame", text_ids=text_ids)
         elif movies is not None:
             meta = read_movies(movies, id_col=columns.get("item_col", "movieId"), text_ids=text_ids)
     except DataError as exc:
@@ -437,9 +436,7 @@ def load_ratings_file(
     )
     meta = None
     if movies is not None:
-        text_ids = (
-            inter.item_map.ids.dtype == object
-        )  # the ratings' item ids are text: so are the titles' keys
+        text_ids = inter.item_map.ids.dtype == object  # text item ids: the titles' keys are text too
         meta = read_movies(movies, id_col=columns.get("item_col", "movieId"), text_ids=text_ids)
     notes = _load_notes(inter, auto_time, "timestamp" in frame.columns, "time_col / --time-col")
     options = {k: v for k, v in columns.items() if k in _RECORDED and v != _DEFAULT_COLUMNS.get(k)}

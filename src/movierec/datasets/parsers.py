@@ -25,6 +25,7 @@ from movierec.errors import DataError
 __all__ = [
     "ML100K_GENRES",
     "canonical_movies",
+    "movies_from_frame",
     "parse_year",
     "ratings_from_frame",
     "read_movies",
@@ -529,13 +530,8 @@ def read_movies(
         },
     )
     if fmt == "csv":
-        if id_col != "movieId" and id_col in df.columns and "movieId" not in df.columns:
-            df = df.rename(columns={id_col: "movieId"})
-        for col in ("movieId", "title"):
-            if col not in df.columns:
-                raise DataError(f"{label}: missing column {col!r} (found: {', '.join(map(str, df.columns))})")
-        genres = df["genres"] if "genres" in df.columns else pd.Series([""] * len(df))
-    elif fmt == "dat":
+        return movies_from_frame(df, label, id_col=id_col, text_ids=text_ids, line_offset=2)
+    if fmt == "dat":
         genres = df["genres"]
     else:  # u.item
         if df.shape[1] < 5 + len(ML100K_GENRES):
@@ -548,6 +544,21 @@ def read_movies(
             ["|".join(g for g, f in zip(ML100K_GENRES, row, strict=True) if f) for row in flags]
         )
     return canonical_movies(df, genres, label, line_offset=2 if fmt == "csv" else 1, text_ids=text_ids)
+
+
+def movies_from_frame(
+    df: pd.DataFrame, label: str, *, id_col: str = "movieId", text_ids: bool = False, line_offset: int = 0
+) -> pd.DataFrame:
+    """A movies table with ``movieId`` (or ``id_col``), ``title`` and optionally ``|``-separated
+    ``genres``, as a movies.csv or a person's DataFrame holds it, checked and made canonical."""
+    if id_col != "movieId" and id_col in df.columns and "movieId" not in df.columns:
+        df = df.rename(columns={id_col: "movieId"})
+    for col in ("movieId", "title"):
+        if col not in df.columns:
+            raise DataError(f"{label}: missing column {col!r} (found: {', '.join(map(str, df.columns))})")
+    df = df.reset_index(drop=True)
+    genres = df["genres"] if "genres" in df.columns else pd.Series([""] * len(df))
+    return canonical_movies(df, genres, label, line_offset=line_offset, text_ids=text_ids)
 
 
 def canonical_movies(

@@ -21,22 +21,24 @@ LOWER_IS_BETTER = frozenset({"rmse", "mae"})
 _BEST, _REST = "#3b6ea8", "#a7bcd6"
 
 
-def default_metric(c: Any) -> tuple[str, str]:
-    """``(metric, protocol)`` a chart shows when none is asked: NDCG@K of the first ranking protocol
-    asked for, else the first protocol's headline (RMSE for ``rating``)."""
+def default_metric(c: Any, protocol: str | None = None) -> tuple[str, str]:
+    """``(metric, protocol)`` a chart shows when no metric is asked: NDCG@K of the first ranking
+    protocol asked for (of ``protocol`` when one is given), else the first protocol's headline (RMSE
+    for ``rating``)."""
     from movierec.tables import metric_order
 
-    order = c.protocol_order()
+    order = [protocol] if protocol is not None else c.protocol_order()
+    names = {
+        p: metric_order(list(dict.fromkeys(m for r in c.rows if r.protocol == p for m in r.metrics)))
+        for p in order
+    }
     for proto in order:
-        if proto != "rating":
-            names = [m for r in c.rows if r.protocol == proto for m in r.metrics]
-            ndcg = [m for m in names if m.startswith("ndcg@")]
-            if ndcg:
-                return ndcg[0], proto
+        ndcg = [m for m in names[proto] if m.startswith("ndcg@")] if proto != "rating" else []
+        if ndcg:
+            return ndcg[0], proto
     for proto in order:
-        names = metric_order(list(dict.fromkeys(m for r in c.rows if r.protocol == proto for m in r.metrics)))
-        if names:
-            return names[0], proto
+        if names[proto]:
+            return names[proto][0], proto
     raise ConfigError("this comparison has no rows to plot")
 
 
@@ -52,15 +54,7 @@ def comparison_figure(c: Any, metric: str | None = None, protocol: str | None = 
     if protocol is not None and protocol not in order:
         raise ConfigError(f"no rows for protocol {protocol!r}; this comparison has {', '.join(order)}")
     if metric is None:
-        metric, chosen = default_metric(c) if protocol is None else (None, protocol)
-        if metric is None:
-            from movierec.tables import metric_order
-
-            names = metric_order(
-                list(dict.fromkeys(m for r in c.rows if r.protocol == chosen for m in r.metrics))
-            )
-            metric = names[0]
-        protocol = chosen
+        metric, protocol = default_metric(c, protocol)
     if protocol is None:
         having = [p for p in order if any(r.protocol == p and metric in r.metrics for r in c.rows)]
         if not having:

@@ -438,17 +438,14 @@ def _write_best_config(run: Any, label: str | None, path: Path) -> Path | None:
     that ranks best (NDCG@K; RMSE when no model ranks), its parameters and item features, so
     ``movierec export --config best.toml`` serves the model the report recommends. None when the data
     cannot be loaded again by name or path (a DataFrame) or no model won."""
-    from movierec.datasets import REGISTRY
     from movierec.experiment import DatasetConfig, Experiment, ModelConfig, SplitConfig, dump_experiment
     from movierec.models.registry import model_kind
 
     spec = next((s for s in run.specs if s.label == label), None)
     ds = run.ds
-    ref = ds.name if ds.name in REGISTRY else ds.source
-    reloadable = ref in REGISTRY or (bool(ref) and Path(ref).exists())
-    if spec is None or not reloadable:
+    ref = ds.reload_ref()
+    if spec is None or ref is None:
         return None
-    ref = ref if ref in REGISTRY else str(Path(ref).resolve())
     exp = Experiment(
         name=f"{label}: the report's best ranker",
         dataset=DatasetConfig.of(ref, ds.load_options),
