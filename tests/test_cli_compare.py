@@ -570,7 +570,7 @@ def test_protocol_tables_follow_the_asked_order_whichever_model_comes_first(
     assert page.index("<p><b>full-ranking</b></p>") < page.index("<p><b>rating</b></p>")
 
 
-def test_recommend_rated_lists_for_someone_not_in_the_data(capsys: pytest.CaptureFixture[str]) -> None:
+def test_recommend_rated_and_explained_lists(capsys: pytest.CaptureFixture[str]) -> None:
     """`recommend --rated` is the notebook's recommend_for and the API's visitor list, reasons included."""
     import movierec
     from clihelp import run_cli
@@ -604,12 +604,24 @@ def test_recommend_rated_lists_for_someone_not_in_the_data(capsys: pytest.Captur
         (["--rated", "Toy Story=good"], "must be a rating"),
         (["--rated", "Toy Story=9"], "outside the scale"),
         (["--rated", "Zzqqx"], "no movie title matches 'Zzqqx'"),
-        (["--explain", "--user", "1"], "--explain explains a --rated list"),
+        (["--explain"], "--explain explains a --user or --rated list"),
+        (["--explain", "--user", "1", "-m", "svd"], "--explain with --user needs an item-based model"),
         (["--rated", "Alien", "--user", "1"], "leave out --user"),
         ([], "give --user ID, --rated MOVIE[=RATING]"),
     ]:
         code, _out, err = run_cli(["recommend", *bad], capsys)
         assert code == 2 and message in err, (bad, err)
         assert "--movie-id" not in err
+    # a known user's list, explained (the API's ?explain=true): the notebook's reasons
+    code, out, err = run_cli(
+        ["recommend", "-m", "ease", "-k", "5", "--user", "1", "--explain", "--json"], capsys
+    )
+    assert code == 0, err
+    mine = rec.recommend(1, k=5, explain=True)
+    got = json.loads(out)
+    assert [r["movieId"] for r in got] == list(mine["movieId"])
+    assert ["; ".join(b["title"] for b in r["because"]) for r in got] == list(mine["because"])
+    code, out, err = run_cli(["recommend", "-m", "ease", "-k", "5", "--user", "1", "--explain"], capsys)
+    assert code == 0 and "because" in out and "top 5 for user 1" in out
     code, _out, err = run_cli(["recommend", "-m", "ease", "--rated", "Alien=1"], capsys)
     assert code == 0 and "none of these ratings reaches 4" in " ".join(err.split())

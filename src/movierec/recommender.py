@@ -27,7 +27,7 @@ from movierec.datasets import Dataset, load
 from movierec.errors import ConfigError, NotFittedError, UnknownIdError
 from movierec.interactions import Interactions
 from movierec.models.base import Recommender as ModelContract
-from movierec.models.base import check_positive, rated_beyond_training
+from movierec.models.base import check_positive, rated_beyond_training, reason_order
 
 __all__ = ["Recommender"]
 
@@ -272,21 +272,13 @@ class Recommender:
             rating = np.asarray(self.model.predict(np.full(len(items), u), items), dtype=np.float64)
             frame["predicted_rating"] = rating
         if explain:
-            rated, stars = self._known_user_movies(train, u)
+            indptr, order = reason_order(train, self.dataset.interactions)
+            rated = order[indptr[u] : indptr[u + 1]].astype(np.int64)
             full = np.asarray(self.model.score(np.array([u])), dtype=np.float64)[0]
-            frame["because"] = self._because(rated, stars, items, full, fold_values=False)
+            # every training movie is liked (the model's training view); equal values keep reason_order's order
+            liked = np.full(len(rated), max(self.threshold, 1.0))
+            frame["because"] = self._because(rated, liked, items, full, fold_values=False)
         return frame
-
-    def _known_user_movies(self, train: Interactions, u: int) -> tuple[np.ndarray, np.ndarray]:
-        """User ``u``'s training movies with their ratings, best rated and then most recent first: the
-        order in which their movies are tried as reasons (at most :data:`~movierec.scoring.explain.MAX_RATED`)."""
-        data = self.dataset.interactions
-        mine = np.flatnonzero(data.users == u)
-        in_train = np.isin(data.items[mine], train.csr()[u].indices)
-        mine = mine[in_train]
-        when = data.timestamps[mine] if data.timestamps is not None else np.zeros(len(mine))
-        order = np.lexsort((-when, -data.ratings[mine]))  # rating, then recency, both descending
-        return data.items[mine][order].astype(np.int64), data.ratings[mine][order].astype(np.float64)
 
     def _check_explainable(self) -> None:
         """Reasons for a known user's list are exact only where the score is a sum over their movies."""

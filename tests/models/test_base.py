@@ -144,3 +144,28 @@ def test_topk_is_score_then_index_order_with_ties_and_padding(dtype: type) -> No
             assert list(idx[r, : len(want)]) == list(want)
             np.testing.assert_array_equal(vals[r, : len(want)], s[r][want].astype(np.float32))
             assert (idx[r, len(want) :] == -1).all() and np.isneginf(vals[r, len(want) :]).all()
+
+
+def test_reason_order_is_best_rated_then_most_recent_over_the_training_rows() -> None:
+    """The order explain tries a known user's movies: ratings and times from the full data (an implicit
+    model's training view holds 1s), only the movies the view kept, best rated, then most recent."""
+    from movierec.interactions import IdMap, Interactions
+    from movierec.models.base import reason_order
+
+    users = np.array([0, 0, 0, 0, 0, 1, 1], dtype=np.int32)
+    items = np.array([0, 1, 2, 3, 4, 0, 2], dtype=np.int32)
+    ratings = np.array([4.0, 5.0, 4.0, 2.0, 5.0, 4.5, 4.5], dtype=np.float32)
+    times = np.array([10, 20, 30, 40, 5, 1, 2], dtype=np.int64)
+    full = Interactions(users, items, ratings, IdMap(np.array([7, 8])), IdMap(np.arange(5) + 100), times)
+    train = full.to_implicit(4.0)
+    indptr, order = reason_order(train, full)
+    assert list(indptr) == [0, 4, 6]
+    assert list(order[:4]) == [
+        1,
+        4,
+        2,
+        0,
+    ]  # 5 at t20, 5 at t5, 4 at t30, 4 at t10; the 2 (item 3) is not in training
+    assert list(order[4:]) == [2, 0]  # equal ratings: the most recent first
+    _, own = reason_order(train)  # no full data: the view's own 1s, so by time alone
+    assert list(own[:4]) == [2, 1, 0, 4]

@@ -100,6 +100,10 @@ VARIANTS: dict[str, tuple[Callable[[Path], None], str]] = {
         ),
         "seen.npz rated index 119 is out of range 0..59",
     ),
+    "reason order of another length": (
+        lambda r: _npz(r, "seen.npz", lambda a: a.update(reason_indices=a["reason_indices"][:-1])),
+        "seen.npz 'reason_indices' must hold one item index per training interaction",
+    ),
     "NaN factors": (
         lambda r: _npz(r, "factors.npz", lambda a: a["user_factors"].__setitem__((0, 0), np.nan)),
         "'user_factors' holds 1 NaN or infinite values",

@@ -480,7 +480,10 @@ def recommend_cmd(
         "the option for each movie.",
     ),
     explain: bool = typer.Option(
-        False, "--explain", help="With --rated: say which of the rated movies each one comes from."
+        False,
+        "--explain",
+        help="Say which rated movies each one comes from: with --rated, or with --user for an item-based "
+        "model (ease, itemknn, rp3beta, slim).",
     ),
     seed: int = SEED,
     as_json: bool = JSON,
@@ -491,14 +494,17 @@ def recommend_cmd(
     The list is the one the API serves: movies under the support floor are left out and rating
     models rank by their support-shrunk score (docs/serving.md). With ``--rated "Toy Story=5"
     --rated Alien``: a list for someone who is not in the data, folded in as ``POST
-    /recommendations`` does (``--explain`` adds why). With ``--all-users --out recs.parquet``: every
+    /recommendations`` does (``--explain`` adds why; for a known user too, with an item-based model).
+    With ``--all-users --out recs.parquet``: every
     user's top-K in one file, ranked by the same code as ``movierec serve`` (from ``--artifact``, or
     from ``--model`` trained and exported on the fly).
     """
     if k < 1:
         raise ConfigError(f"-k must be ≥ 1, got {k}")
-    if explain and not rated:
-        raise ConfigError("--explain explains a --rated list (someone not in the data); add --rated")
+    if explain and not rated and user is None:
+        raise ConfigError("--explain explains a --user or --rated list; add one of them")
+    if explain and user is not None and artifact is None:
+        _check_explains_known_users(model)  # before any training
 
     def trained() -> tuple[Any, Any, Any]:  # (model, dataset, train): --model fitted on the data
         return _model_and_data(model, params, source, item_features, implicit_threshold, seed)
@@ -537,20 +543,40 @@ def recommend_cmd(
         title = f"top {k} for user {user} · {m.name}{with_features} trained on {ds.name}"
     if k > art.n_items:
         raise ConfigError(f"-k {k} is larger than the catalogue ({art.n_items} movies)")
-    rows = art.recommend_index(art.user_index(user), k, min_support=min_support, rerank=rerank)
+    if explain and not art.explains_known_users:
+        _check_explains_known_users(art.model_name)
+    rows = art.recommend_index(
+        art.user_index(user), k, min_support=min_support, rerank=rerank, explain=explain
+    )
     floor = art.min_support if min_support is None else min_support
     title += f" · movies with ≥ {floor} ratings"
     if rerank:
         title += f" · re-ranked by {rerank}"
-    _print_user_list(rows, title, art.kind, as_json)
+    _print_user_list(rows, title, art.kind, as_json, explain)
 
 
-def _print_user_list(rows: list[dict[str, Any]], title: str, kind: str, as_json: bool) -> None:
-    """A known user's list: JSON rows, or a table with the predicted rating for rating models."""
+def _check_explains_known_users(model: str) -> None:
+    """``--user --explain`` needs an item-based model (its known-user score is a sum over the user's movies)."""
+    from movierec.models.registry import get_class
+
+    cls = get_class(model) if isinstance(model, str) else type(model)
+    if getattr(cls.tags, "serving", None) not in ("linear", "neighbours") or cls.kind == "explicit":
+        raise ConfigError(
+            f"--explain with --user needs an item-based model (ease, itemknn, rp3beta, slim): {model}'s score "
+            "of a known user is not a sum over the movies they rated; --rated explains a list from given ratings"
+        )
+
+
+def _print_user_list(
+    rows: list[dict[str, Any]], title: str, kind: str, as_json: bool, because: bool = False
+) -> None:
+    """A known user's list: JSON rows, or a table with the predicted rating for rating models (or
+    ``because`` for an explained list)."""
     if as_json:
         print_json(rows)
         return
-    _print_list(rows, title, with_rating=kind == "explicit" and any("predictedRating" in r for r in rows))
+    with_rating = kind == "explicit" and any("predictedRating" in r for r in rows)
+    _print_list(rows, title, with_rating=with_rating, because=because)
 
 
 def _print_list(

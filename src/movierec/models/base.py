@@ -52,6 +52,7 @@ __all__ = [
     "check_random_state",
     "fit_options",
     "rated_beyond_training",
+    "reason_order",
     "require_interactions",
     "seeded",
     "tags_of",
@@ -171,6 +172,35 @@ def rated_beyond_training(interactions: Interactions, train: Interactions) -> sp
     ):
         return None
     return interactions.csr()
+
+
+def reason_order(
+    train: Interactions, interactions: Interactions | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each user's training movies in the order they are tried as reasons for that user's list
+    (:func:`movierec.scoring.explain.because`): best rated first, then most recent, then as stored.
+
+    Ratings and times come from ``interactions`` (the data ``train`` is a view of: an implicit model
+    trains on 1s) when it shares ``train``'s id maps, else from ``train``. Returns ``(indptr, indices)``,
+    a CSR layout over ``train``'s users whose rows hold item indices in that order. The notebook
+    (:meth:`movierec.Recommender.recommend` with ``explain``) and the artifact's ``seen.npz`` both use
+    it, so the API gives a known user the notebook's reasons."""
+    src = train
+    if (
+        interactions is not None
+        and (interactions.user_map is train.user_map)
+        and (interactions.item_map is train.item_map)
+    ):
+        src = interactions
+    n_items = np.int64(train.n_items)
+    in_train = np.unique(train.users.astype(np.int64) * n_items + train.items)
+    rows = np.flatnonzero(np.isin(src.users.astype(np.int64) * n_items + src.items, in_train))
+    users, items = src.users[rows], src.items[rows]
+    when = src.timestamps[rows] if src.timestamps is not None else np.zeros(len(rows), dtype=np.int64)
+    order = np.lexsort((-when, -src.ratings[rows], users))  # stable: ties keep the stored order
+    indptr = np.zeros(train.n_users + 1, dtype=np.int64)
+    np.cumsum(np.bincount(users, minlength=train.n_users), out=indptr[1:])
+    return indptr, items[order].astype(np.int32)
 
 
 def seeded(model: _M, seed: int | None, given: Mapping[str, Any] | None = None) -> _M:

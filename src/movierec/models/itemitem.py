@@ -112,7 +112,7 @@ class ItemItemModel(LinearItemModel):
     """Shared scoring of the item × item models: scores = X_u · W over the active items."""
 
     kind: ClassVar[str] = "implicit"
-    tags: ClassVar[Tags] = Tags(fold_in="neighbours")
+    tags: ClassVar[Tags] = Tags(fold_in="neighbours", serving="linear")
 
     def _fit_weights(self, x: sp.csr_matrix) -> sp.csr_matrix:
         raise NotImplementedError

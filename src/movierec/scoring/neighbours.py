@@ -84,8 +84,16 @@ class ItemRowScorer(base.Scorer):
         raise NotImplementedError
 
     def known(self, u: int) -> np.ndarray:
+        return self._row(*self.user_row(u))
+
+    def user_row(self, u: int) -> tuple[np.ndarray, np.ndarray]:
+        """Training user ``u``'s row: their items and the weights the model trained them with."""
         lo, hi = self.w.indptr[u], self.w.indptr[u + 1]
-        return self._row(self.w.indices[lo:hi], self.w.data[lo:hi])
+        return self.w.indices[lo:hi], self.w.data[lo:hi]
+
+    def score_row(self, items: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        """Raw scores of a row holding ``items`` with ``weights`` (a user's row with some items left out)."""
+        return self._row(items, weights)
 
     def fold_in(self, items: np.ndarray, ratings: np.ndarray | None) -> np.ndarray | None:
         liked = positive_mask(ratings, len(items), self.threshold)

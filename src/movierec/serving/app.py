@@ -375,14 +375,30 @@ def _recommendation_routes(app: FastAPI, art: Artifact) -> None:
                 "xquad:λ or pop:λ (long tail); λ in 0..1, e.g. mmr:0.3 (docs/beyond-accuracy.md).",
             ),
         ] = None,
+        explain: Annotated[
+            bool,
+            Query(
+                description="Add ``because`` to each movie: the user's movies it depends on most (leave-one-out "
+                "on their training row). Item-based models only (ease, itemknn, rp3beta, slim); others answer 422.",
+            ),
+        ] = False,
     ) -> Response:
         """Top-``k`` movies for a user of the training data."""
         wanted = [g for g in genres.split(",") if g.strip()] if genres else None
         u = art.user_index(userId)
+        if explain and not art.explains_known_users:
+            msg = (
+                f"explain needs an item-based model (ease, itemknn, rp3beta, slim); {art.model_name}'s score of a "
+                "known user is not a sum over their movies. POST /recommendations with ratings and explain "
+                "explains a list from given ratings"
+            )
+            raise _unprocessable(["query", "explain"], msg, True)
         return _rec_response(
             art,
             art.raw_user(u),
-            art.recommend_index(u, k, exclude_seen=exclude_seen, genres=wanted, rerank=rerank),
+            art.recommend_index(
+                u, k, exclude_seen=exclude_seen, genres=wanted, rerank=rerank, explain=explain
+            ),
         )
 
     @app.post("/recommendations", **_RECS, responses=responses(404, 413))

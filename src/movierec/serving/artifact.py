@@ -18,7 +18,7 @@ import os
 import shutil
 import tempfile
 import zipfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -214,20 +214,24 @@ def serving_view(
 
 def _seen_arrays(dataset: Any, train: Interactions) -> dict[str, np.ndarray]:
     """``seen.npz``'s arrays: the training matrix the scorers read (``indptr``, ``indices``, ``ratings``)
+    and ``reason_indices`` (each user's row of ``indices`` reordered, best rated and then most recent
+    first: the order ``explain`` tries a known user's movies as reasons, :func:`~movierec.models.base.reason_order`),
     and, where the dataset holds ratings the model did not train on (an implicit model learns from
     ratings ≥ the threshold), every rated movie per user (``rated_indptr``, ``rated_indices``): lists
     leave those out too. ``recommend --user 1 --model ease`` listed Pulp Fiction, which user 1 had
     rated 3."""
-    from movierec.models.base import rated_beyond_training
+    from movierec.models.base import rated_beyond_training, reason_order
 
     seen = train.csr().astype(np.float32)
     seen.sort_indices()
+    full = getattr(dataset, "interactions", None)
     out = {
         "indptr": seen.indptr.astype(np.int64),
         "indices": seen.indices.astype(np.int32),
         "ratings": seen.data.astype(np.float32),
+        # each user's training movies in the order explain tries them (best rated, then most recent)
+        "reason_indices": reason_order(train, full)[1],
     }
-    full = getattr(dataset, "interactions", None)
     rated = None if full is None else rated_beyond_training(full, train)
     if rated is not None:  # Interactions.csr() keeps its indices sorted
         out["rated_indptr"] = rated.indptr.astype(np.int64)
@@ -526,6 +530,8 @@ class Artifact(IdMapped):
             if "rated_indptr" in seen
             else (self._seen.indptr, self._seen.indices)
         )
+        # the order explain tries a known user's movies (older artifacts: by item index)
+        self._reasons = np.asarray(seen.get("reason_indices", self._seen.indices))
         self._train_scale = tuple(manifest.get("train_scale", manifest["rating_scale"]))
         self._ranking: dict[str, Any] | None = manifest.get("ranking")
         self._popularity = np.bincount(self._seen.indices, minlength=n_items).astype(np.float32)
@@ -687,18 +693,68 @@ class Artifact(IdMapped):
         genres: Sequence[str] | None = None,
         min_support: int | None = None,
         rerank: str | None = None,
+        explain: bool = False,
     ) -> list[dict[str, Any]]:
         """Top-``k`` for a user index (from :meth:`user_index`) as JSON rows: movies the user saw are left out
         unless ``exclude_seen=False``, ``genres`` keeps movies having any of them, ``min_support`` overrides
-        the support floor, ``rerank`` = ``"mmr:0.3"``… (movierec.rerank) re-orders the list."""
+        the support floor, ``rerank`` = ``"mmr:0.3"``… (movierec.rerank) re-orders the list. ``explain`` adds
+        ``because`` (item-based models only, :meth:`explain_known`)."""
+        if explain and not self.explains_known_users:
+            raise ConfigError(
+                f"explain: {self.model_name}'s score of a known user is not a sum over the movies they rated, "
+                "so leaving one out would explain another list; export an item-based model (ease, itemknn, "
+                "rp3beta, slim), or POST /recommendations with the ratings and explain for a visitor's list"
+            )
         history = self._seen.indices[self._seen.indptr[u] : self._seen.indptr[u + 1]]
         ptr, rated = self._rated
         exclude = rated[ptr[u] : ptr[u + 1]] if exclude_seen else None
         raw = self.scorer.known(u)
         q = _Query(k, exclude, genres, min_support)
         if rerank:
-            return self._reranked(self._rank(raw), q, history, rerank)
-        return self._top(self._rank(raw), q, raw)
+            rows = self._reranked(self._rank(raw), q, history, rerank)
+        else:
+            rows = self._top(self._rank(raw), q, raw)
+        if explain:
+            self.explain_known(u, rows, self._rank(raw))
+        return rows
+
+    @property
+    def explains_known_users(self) -> bool:
+        """Whether a known user's list can be explained: an item-based model (ease, itemknn, rp3beta, slim)
+        scores a user as a sum over the movies they trained with, so leaving one out explains that list."""
+        return self.kind != "explicit" and self.family in ("linear", "neighbours")
+
+    def explain_known(self, u: int, rows: list[dict[str, Any]], full: np.ndarray) -> None:
+        """Fill ``because`` on training user ``u``'s ``rows`` (``full``: their ranking scores): up to two of
+        their movies whose removal from their training row lowers each score most, tried best rated and
+        then most recent first (seen.npz's ``reason_indices``; older artifacts: by item index), as
+        :meth:`movierec.Recommender.recommend` with ``explain=True`` does."""
+        from movierec.scoring.explain import because
+
+        items, weights = self.scorer.user_row(u)  # type: ignore[attr-defined]  # an ItemRowScorer
+        order = self._reasons[self._seen.indptr[u] : self._seen.indptr[u + 1]]
+        pos = {int(i): n for n, i in enumerate(order)}
+        tried = np.asarray(sorted(range(len(items)), key=lambda n: pos.get(int(items[n]), len(pos))))
+        items, weights = items[tried], weights[tried]
+        thr = float(self.manifest.get("implicit_threshold", IMPLICIT_THRESHOLD))
+
+        def without(keep: np.ndarray) -> np.ndarray:
+            return self._rank(self.scorer.score_row(items[keep], weights[keep]))  # type: ignore[attr-defined]
+
+        liked = np.full(len(items), max(thr, 1.0))  # every training movie; equal values keep the order
+        self._fill_because(rows, items, lambda targets: because(liked, thr, targets, full, without))
+
+    def _fill_because(
+        self, rows: list[dict[str, Any]], items: np.ndarray, reasons: Callable[[np.ndarray], list[list[int]]]
+    ) -> None:
+        """Each row's ``because``: the movies (``items[b]`` for each position ``b`` that ``reasons`` gives
+        for the rows' item indices) as ``{movieId, title}``."""
+        targets = np.asarray([self.item_index(r["movieId"]) for r in rows], dtype=np.int64)
+        for row, found in zip(rows, reasons(targets), strict=True):
+            row["because"] = [
+                {"movieId": self._rows[int(items[b])]["movieId"], "title": self._rows[int(items[b])]["title"]}
+                for b in found
+            ]
 
     def _reranked(
         self, scores: np.ndarray, q: _Query, history: np.ndarray, spec: str
@@ -819,12 +875,7 @@ class Artifact(IdMapped):
             return None if raw is None else self._rank(raw)
 
         thr = float(self.manifest.get("implicit_threshold", IMPLICIT_THRESHOLD))
-        targets = np.asarray([self.item_index(r["movieId"]) for r in rows], dtype=np.int64)
-        for row, reasons in zip(rows, because(values, thr, targets, full, without), strict=True):
-            row["because"] = [
-                {"movieId": self._rows[int(items[b])]["movieId"], "title": self._rows[int(items[b])]["title"]}
-                for b in reasons
-            ]
+        self._fill_because(rows, items, lambda targets: because(values, thr, targets, full, without))
 
     def recommend_for_visitor(
         self,

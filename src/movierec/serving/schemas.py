@@ -56,7 +56,7 @@ class Recommendation(BaseModel):
     )
     because: list[MovieRef] | None = Field(
         default=None,
-        description="Visitor lists with explain=true: the rated movies this recommendation depends on most.",
+        description="With explain=true: the rated movies this recommendation depends on most.",
     )
     imdbId: str | None = Field(
         default=None, description="IMDb id (digits, without 'tt') when links.csv had one."

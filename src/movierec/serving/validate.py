@@ -271,6 +271,13 @@ def validate_artifact(root: Path, parts: ArtifactParts) -> None:
     _csr(root, "seen.npz", seen["indptr"], seen["indices"], n_users, n_items, seen["ratings"])
     if seen["ratings"].dtype.kind != "f" or not np.all(np.isfinite(seen["ratings"])):
         raise _fail(root, "seen.npz ratings must be finite numbers")
+    reasons = seen.get("reason_indices")  # optional (older artifacts lack it): the explain order of each row
+    if reasons is not None and (
+        reasons.shape != seen["indices"].shape
+        or reasons.dtype.kind not in "iu"
+        or (len(reasons) and (reasons.min() < 0 or reasons.max() >= n_items))
+    ):
+        raise _fail(root, "seen.npz 'reason_indices' must hold one item index per training interaction")
     if ("rated_indptr" in seen) != ("rated_indices" in seen):
         raise _fail(root, "seen.npz has one of 'rated_indptr' and 'rated_indices' without the other")
     if "rated_indptr" in seen:  # every rated movie per user (left out of lists), where training saw fewer
