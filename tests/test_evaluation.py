@@ -337,6 +337,20 @@ def test_compare_bad_inputs(bundled) -> None:
         E.compare(bundled, [("popularity", {"window_days": -1})], protocols=["full-ranking"])
 
 
+def test_compare_gives_ease_the_item_features(bundled) -> None:
+    """--item-features reaches ease (collective EASE): the same split, a different list; c = 0 ignores them."""
+    plain, featured, off = (
+        E.compare(bundled, [("ease", params)], protocols=["full-ranking"], item_features=feats).to_frame()
+        for params, feats in (
+            ({}, None),
+            ({}, "genres,tags,year"),
+            ({"feature_weight": 0.0}, "genres,tags,year"),
+        )
+    )
+    assert featured["ndcg@10"].iloc[0] != plain["ndcg@10"].iloc[0]
+    assert off["ndcg@10"].iloc[0] == plain["ndcg@10"].iloc[0]
+
+
 def test_compare_reports_progress_events_and_epochs(bundled) -> None:
     pytest.importorskip("implicit")
     events: list[dict] = []

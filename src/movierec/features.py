@@ -13,7 +13,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -25,7 +25,14 @@ from movierec.interactions import IdMap
 if TYPE_CHECKING:
     from movierec.datasets import Dataset
 
-__all__ = ["FEATURE_FAMILIES", "ItemFeatures", "build_item_features", "normalise_tag", "read_features_file"]
+__all__ = [
+    "FEATURE_FAMILIES",
+    "ItemFeatures",
+    "build_item_features",
+    "normalise_tag",
+    "read_features_file",
+    "side_matrix",
+]
 
 FEATURE_FAMILIES = ("genres", "tags", "year")
 _SPACES = re.compile(r"\s+")
@@ -81,6 +88,23 @@ def parse_names(names: str | Sequence[str] | None) -> list[str]:
         if p not in FEATURE_FAMILIES:
             raise ConfigError(f"unknown item feature {p!r}; valid: {', '.join(FEATURE_FAMILIES)}")
     return list(dict.fromkeys(parts))
+
+
+def side_matrix(features: Any, n_rows: int, what: str) -> tuple[sp.csr_matrix | None, list[str]]:
+    """A model's side features as float32 CSR with their names: an ItemFeatures, a scipy matrix (or
+    array) or None; the row count and the weights (finite, ≥ 0) are checked."""
+    if features is None:
+        return None, []
+    names: list[str] = list(getattr(features, "names", []))
+    mat = getattr(features, "matrix", features)
+    if not sp.issparse(mat) and not isinstance(mat, np.ndarray):
+        raise ConfigError(f"{what} must be an ItemFeatures or a sparse matrix, got {type(features).__name__}")
+    mat = sp.csr_matrix(mat, dtype=np.float32)
+    if mat.shape[0] != n_rows:
+        raise ConfigError(f"{what} has {mat.shape[0]} rows but the training data has {n_rows}")
+    if mat.nnz and (not np.isfinite(mat.data).all() or (mat.data < 0).any()):
+        raise DataError(f"{what} holds negative or non-finite weights")
+    return mat, names or [f"f{i}" for i in range(mat.shape[1])]
 
 
 def build_item_features(

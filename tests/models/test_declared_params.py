@@ -14,6 +14,7 @@ from movierec.interactions import Interactions
 from movierec.models.base import BaseRecommender, require_interactions
 from movierec.models.bpr import BPR, WARP, WARPKOS, HybridMF
 from movierec.models.ease import EASE
+from movierec.models.itemitem import RP3beta
 from movierec.models.mf import SVD, SVDpp
 from movierec.models.popularity import Popularity
 
@@ -61,8 +62,8 @@ def test_an_annotation_without_a_default_is_refused() -> None:
 def test_side_features_are_dropped_for_a_model_that_does_not_take_them(tiny: Interactions) -> None:
     train = tiny.to_implicit(4.0)
     feats = sp.csr_matrix(np.ones((train.n_items, 2), dtype=np.float32))
-    plain = EASE(l2=10.0).fit(train)
-    with_feats = EASE(l2=10.0).fit(train, item_features=feats)
+    plain = RP3beta(k=10).fit(train)  # item × item, no side features
+    with_feats = RP3beta(k=10).fit(train, item_features=feats)
     np.testing.assert_array_equal(plain.score(np.arange(3)), with_feats.score(np.arange(3)))
 
 

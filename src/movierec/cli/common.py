@@ -57,7 +57,10 @@ MODEL_PARAMS = typer.Option(
     help="Hyperparameters [MODEL.]KEY=VALUE (repeat, or comma-separate), e.g. factors=100.",
 )
 ITEM_FEATURES = typer.Option(
-    None, "--item-features", help="Side features for hybrid models: genres,tags,year."
+    None,
+    "--item-features",
+    help="Item side features, genres,tags,year, for the models that use them: bpr and warp (hybrid), "
+    "ease (collective EASE), lightfm:*.",
 )
 IMPLICIT_THRESHOLD = typer.Option(
     4.0,

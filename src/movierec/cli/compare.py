@@ -529,22 +529,11 @@ def recommend_cmd(
         from movierec.rerank import parse_rerank
 
         parse_rerank(rerank)  # a bad spec fails before any training
-    if artifact is not None:
-        from movierec.serving.artifact import load_artifact
-
-        art = load_artifact(artifact)
-        title = f"top {k} for user {user} · {art.model_name} (artifact {artifact})"
-    else:
-        m, ds, train = trained()
-        if train.user_map.get(user) is None:
-            raise UnknownIdError(f"unknown user id {user!r}: {ds.name} has no ratings from that user")
-        art = serving(m, ds, train)
-        with_features = f" with item features {item_features}" if item_features else ""
-        title = f"top {k} for user {user} · {m.name}{with_features} trained on {ds.name}"
+    art, title = _known_user_artifact(user, k, artifact, trained, serving, item_features)
     if k > art.n_items:
         raise ConfigError(f"-k {k} is larger than the catalogue ({art.n_items} movies)")
     if explain and not art.explains_known_users:
-        _check_explains_known_users(art.model_name)
+        raise _cannot_explain(art.model_name)
     rows = art.recommend_index(
         art.user_index(user), k, min_support=min_support, rerank=rerank, explain=explain
     )
@@ -555,16 +544,42 @@ def recommend_cmd(
     _print_user_list(rows, title, art.kind, as_json, explain)
 
 
+def _known_user_artifact(
+    user: str,
+    k: int,
+    artifact: Path | None,
+    trained: Callable[[], tuple[Any, Any, Any]],
+    serving: Callable[..., Any],
+    item_features: str | None,
+) -> tuple[Any, str]:
+    """``recommend --user``'s artifact (``--artifact``, or ``--model`` trained and viewed in memory) and
+    the list's title; an unknown user fails before anything is shown."""
+    if artifact is not None:
+        from movierec.serving.artifact import load_artifact
+
+        art = load_artifact(artifact)
+        return art, f"top {k} for user {user} · {art.model_name} (artifact {artifact})"
+    m, ds, train = trained()
+    if train.user_map.get(user) is None:
+        raise UnknownIdError(f"unknown user id {user!r}: {ds.name} has no ratings from that user")
+    with_features = f" with item features {item_features}" if item_features else ""
+    return serving(m, ds, train), f"top {k} for user {user} · {m.name}{with_features} trained on {ds.name}"
+
+
 def _check_explains_known_users(model: str) -> None:
     """``--user --explain`` needs an item-based model (its known-user score is a sum over the user's movies)."""
     from movierec.models.registry import get_class
 
-    cls = get_class(model) if isinstance(model, str) else type(model)
+    cls = get_class(model)
     if getattr(cls.tags, "serving", None) not in ("linear", "neighbours") or cls.kind == "explicit":
-        raise ConfigError(
-            f"--explain with --user needs an item-based model (ease, itemknn, rp3beta, slim): {model}'s score "
-            "of a known user is not a sum over the movies they rated; --rated explains a list from given ratings"
-        )
+        raise _cannot_explain(model)
+
+
+def _cannot_explain(model: str) -> ConfigError:
+    return ConfigError(
+        f"--explain with --user needs an item-based model (ease, itemknn, rp3beta, slim): {model}'s score "
+        "of a known user is not a sum over the movies they rated; --rated explains a list from given ratings"
+    )
 
 
 def _print_user_list(

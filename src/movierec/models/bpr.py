@@ -19,6 +19,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from movierec.errors import ConfigError, DataError
+from movierec.features import side_matrix
 from movierec.interactions import Interactions
 from movierec.models.base import EpochCallback, Tags, check_random_state
 from movierec.models.kernels.hybrid import BPR as _BPR_KIND
@@ -41,22 +42,6 @@ __all__ = ["BPR", "WARP", "WARPKOS", "HybridMF", "Logistic", "feature_rows"]
 
 SCHEDULES = ("adagrad", "adadelta", "sgd", "auto")
 LOSSES = ("bpr", "warp", "logistic", "warp-kos")  # LightFM's four; ``loss`` in tuning picks the model
-
-
-def _as_matrix(features: Any, n_rows: int, what: str) -> tuple[sp.csr_matrix | None, list[str]]:
-    """Accept an ItemFeatures, a scipy matrix or None; check the row count."""
-    if features is None:
-        return None, []
-    names: list[str] = list(getattr(features, "names", []))
-    mat = getattr(features, "matrix", features)
-    if not sp.issparse(mat) and not isinstance(mat, np.ndarray):
-        raise ConfigError(f"{what} must be an ItemFeatures or a sparse matrix, got {type(features).__name__}")
-    mat = sp.csr_matrix(mat, dtype=np.float32)
-    if mat.shape[0] != n_rows:
-        raise ConfigError(f"{what} has {mat.shape[0]} rows but the training data has {n_rows}")
-    if mat.nnz and (not np.isfinite(mat.data).all() or (mat.data < 0).any()):
-        raise DataError(f"{what} holds negative or non-finite weights")
-    return mat, names or [f"f{i}" for i in range(mat.shape[1])]
 
 
 def feature_rows(
@@ -385,8 +370,8 @@ class HybridMFTrainer(HybridTrainerBase):
         self.model = model
         self.history: list[dict[str, float]] = []
         self._train = train
-        item_side, item_names = _as_matrix(item_features, train.n_items, "item_features")
-        user_side, user_names = _as_matrix(user_features, train.n_users, "user_features")
+        item_side, item_names = side_matrix(item_features, train.n_items, "item_features")
+        user_side, user_names = side_matrix(user_features, train.n_users, "user_features")
         self._item_side, self._user_side = item_side, user_side
         rng = check_random_state(model.random_state)
         self._rng = rng

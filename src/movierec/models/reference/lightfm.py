@@ -16,9 +16,10 @@ import numpy as np
 import scipy.sparse as sp
 
 from movierec.errors import ConfigError, DataError
+from movierec.features import side_matrix
 from movierec.interactions import Interactions
 from movierec.models.base import REFERENCE_INSTALL, check_random_state
-from movierec.models.bpr import WARPKOS, HybridMF, HybridTrainerBase, _as_matrix, feature_rows
+from movierec.models.bpr import WARPKOS, HybridMF, HybridTrainerBase, feature_rows
 from movierec.models.params import POSITIVE_INT, Constraint
 from movierec.models.training import ModelTrainer
 from movierec.models.weighting import interaction_weights
@@ -39,8 +40,8 @@ class _LightFMTrainer(HybridTrainerBase):
         self.model = model
         self.history: list[dict[str, float]] = []
         self._train = train
-        self._item_side, item_names = _as_matrix(item_features, train.n_items, "item_features")
-        self._user_side, user_names = _as_matrix(user_features, train.n_users, "user_features")
+        self._item_side, item_names = side_matrix(item_features, train.n_items, "item_features")
+        self._user_side, user_names = side_matrix(user_features, train.n_users, "user_features")
         seed = int(check_random_state(model.random_state).integers(0, 2**31 - 1))
         weights = interaction_weights(train, model.weighting, model.half_life_days)
         model._remember_train(train)
