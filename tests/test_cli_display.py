@@ -61,9 +61,16 @@ def test_models_lists_every_model_with_defaults() -> None:
     assert set(infos) == set(MODELS)
     assert infos["svd"]["params"]["factors"] > 0 and infos["svd"]["kind"] == "explicit"
     assert infos["ease"]["kind"] == "implicit" and "l2" in infos["ease"]["params"]
-    table = run("models")
+    table = run("models", "--defaults")
     assert table.returncode == 0 and all(cell_len(x) <= 80 for x in table.stdout.splitlines())
     assert "factors=80" in table.stdout
+    # the first view: every model's name by what it learns from, on a screen (it was 234 lines of parameters)
+    overview = run("models")
+    lines = overview.stdout.splitlines()
+    assert overview.returncode == 0 and len(lines) <= 30 and all(cell_len(x) <= 80 for x in lines)
+    words = set(overview.stdout.replace("★", " ").split())
+    assert {n for n, i in infos.items() if i["available"]} <= words
+    assert "ease★" in overview.stdout and "ease★" not in words  # compare's defaults are starred
     one = run("models", "svd")
     assert "factors = 80" in one.stdout and "Koren" in one.stdout
     # what `movierec tune` searches is shown with the model (tune's --help points here)

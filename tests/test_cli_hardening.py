@@ -123,6 +123,11 @@ def test_models_lists_what_to_install_for_a_model_whose_library_is_missing() -> 
     assert infos["sasrec"]["available"] is False and infos["recvae"]["available"] is False
     assert infos["sasrec"]["install"] == "pip install torch==2.13.0 'movierec[seq]'"
     assert infos["ease"]["available"] is True  # only the models that need torch
+    listed = " ".join(_cli_without("torch", ["models"]).stdout.split())
+    assert (
+        "not installed here: mult-vae, recvae, sasrec, gru4rec, cornac:bivae (pip install torch==2.13.0"
+        in listed
+    )
 
 
 def test_tune_refuses_a_model_whose_library_is_missing_before_any_trial_or_folder(tmp_path: Path) -> None:

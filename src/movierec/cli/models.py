@@ -66,11 +66,64 @@ def _search_space(name: str) -> dict[str, str]:
     return out
 
 
+GROUPS = (
+    ("rating predictors", "learn from ratings: RMSE/MAE, and top-N by predicted rating"),
+    ("top-N from positives", "learn from ratings ≥ the threshold, 4 by default"),
+    ("sequences", "read each user's history in time order: what comes next"),
+    ("reference libraries", "Surprise, LightFM, implicit, Cornac, myfm: the same algorithms, side by side"),
+)
+
+
+def _group(info: dict[str, Any]) -> str:
+    if ":" in info["name"]:
+        return "reference libraries"
+    if info["sequential"]:
+        return "sequences"
+    return "rating predictors" if info["kind"] == "explicit" else "top-N from positives"
+
+
+def _print_overview(infos: list[dict[str, Any]]) -> None:
+    """Every model's name, grouped by what it learns from, wrapped to the terminal: the list a newcomer
+    reads first (the parameters of all of them ran to 230 lines at 80 columns; ``--defaults`` keeps them)."""
+    import textwrap
+
+    from movierec.cli.compare import DEFAULT_MODELS
+
+    defaults = set(DEFAULT_MODELS.split(","))
+    width = max(40, min(console.width, 100))
+
+    def para(text: str, indent: str = "") -> None:
+        wrapped = textwrap.fill(
+            text, width, initial_indent=indent, subsequent_indent=indent, break_on_hyphens=False
+        )
+        console.print(wrapped, markup=False, highlight=False, soft_wrap=True)
+
+    para("models · movierec models NAME shows one in full · --defaults lists every default")
+    for title, what in GROUPS:
+        names = [i["name"] for i in infos if i["available"] and _group(i) == title]
+        if not names:
+            continue
+        console.print()
+        para(f"{title} · {what}")
+        para("  ".join(f"{n}★" if n in defaults else n for n in names), "  ")
+    missing: dict[str, list[str]] = {}
+    for info in infos:
+        if not info["available"]:
+            missing.setdefault(info["install"], []).append(info["name"])
+    for install, names in missing.items():
+        console.print()
+        para(f"not installed here: {', '.join(names)} ({install})")
+    console.print()
+    para("★ what compare runs without --models")
+
+
 def models_cmd(
     name: str | None = typer.Argument(None, metavar="[NAME]", help="Show one model in full."),
+    defaults: bool = typer.Option(False, "--defaults", help="Every model with its parameters and defaults."),
     as_json: bool = JSON,
 ) -> None:
-    """List the models, what they learn from (ratings or positives) and their hyperparameters with defaults."""
+    """List the models by what they learn from (ratings, positives, sequences; the reference libraries
+    apart); ``movierec models NAME`` shows one with its parameters, defaults and search space."""
     from rich.table import Table
 
     from movierec.models.registry import MODELS
@@ -100,6 +153,9 @@ def models_cmd(
                 console.print(f"  {key}: {text}", soft_wrap=False)
         elif info["available"]:
             console.print("no search space: movierec tune does not tune this model")
+        return
+    if not defaults:
+        _print_overview(infos)
         return
     table = Table(title="models (movierec models NAME for one in full)", title_justify="left")
     table.add_column("name", no_wrap=True)
