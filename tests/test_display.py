@@ -51,6 +51,31 @@ def test_comparison_repr_html_and_frames(ds: movierec.Dataset) -> None:
     assert f"best ndcg@10 {best:.4f}" in text  # the headline number, not only the winner's name
 
 
+def test_a_printed_list_shows_its_titles_within_the_width(ds: movierec.Dataset) -> None:
+    """print(rec.recommend(1)) in a prompt or a script at 80 columns read 'movieId ... score': pandas hid
+    the titles. The lists cut long text cells instead (titles last) and stay DataFrames in every other way."""
+    from movierec.display import Recommendations, fitted_text
+
+    rec = movierec.Recommender(ds, "ease").fit()
+    for frame in (
+        rec.recommend(1, k=12, explain=True),
+        rec.similar("Toy Story", k=8),
+        rec.recommend(1, k=80),
+    ):
+        assert isinstance(frame, pd.DataFrame) and isinstance(frame, Recommendations)
+        for width in (60, 80, 120):
+            text = fitted_text(frame, width)
+            lines = text.splitlines()
+            assert max(len(line) for line in lines) <= width and "..." not in lines[0]  # every column shown
+            assert all(c in lines[0] for c in frame.columns)
+        assert "Toy Story 2 (1999)" in fitted_text(frame, 80) or "similarity" not in frame.columns
+    top = rec.recommend(1, k=5)
+    assert "Terminator 2: Judgment Day (1991)" in fitted_text(top, 80)  # a 33-character title whole at 80
+    assert isinstance(top.head(2), Recommendations) and isinstance(top["score"], pd.Series)
+    assert "[80 rows]" in fitted_text(rec.recommend(1, k=80), 80)  # pandas' row cut, said in words
+    assert repr(top) == fitted_text(top)  # what a prompt shows
+
+
 def test_print_comparison_shows_the_tables_within_the_width(ds: movierec.Dataset) -> None:
     from movierec.display import comparison_text
 

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 __all__ = [
+    "Recommendations",
     "artifact_html",
     "artifact_repr",
     "comparison_html",
@@ -30,6 +31,60 @@ __all__ = [
     "tune_html",
     "tune_repr",
 ]
+
+
+class Recommendations(pd.DataFrame):
+    """A list of movies (``recommend``, ``recommend_for``, ``similar``): a plain pandas DataFrame whose
+    text form fits the terminal.
+
+    pandas hides the middle columns of a frame wider than the display: at 80 columns a list printed as
+    ``movieId ... score``, its titles gone, in a Python prompt or a script's ``print``. Here long text
+    cells (titles, genres, reasons) are shortened until every column fits. Jupyter's HTML table, the
+    values and every DataFrame operation are pandas' own (slices and copies stay a ``Recommendations``).
+    """
+
+    @property
+    def _constructor(self) -> type[Recommendations]:
+        return Recommendations
+
+    def __repr__(self) -> str:
+        return fitted_text(self)
+
+
+def fitted_text(frame: pd.DataFrame, width: int | None = None) -> str:
+    """``frame`` as text within ``width`` columns (the console's, as pandas measures it): text cells are
+    cut with "…", titles last (they name the movie); pandas' own form when even short cells do not fit."""
+    from pandas.io.formats.console import get_console_size
+
+    width = width or get_console_size()[0] or int(pd.get_option("display.width"))
+    rows = {"max_rows": pd.get_option("display.max_rows"), "min_rows": pd.get_option("display.min_rows")}
+    more = f"\n\n[{len(frame)} rows]" if len(frame) > rows["max_rows"] else ""
+    text_cols = [
+        c for c in frame.columns if frame[c].dtype == object or pd.api.types.is_string_dtype(frame[c])
+    ]
+    others = [c for c in text_cols if c != "title"]
+    for title_cut, other_cut in (
+        (60, 40),
+        (48, 24),
+        (40, 16),
+        (40, 12),
+        (32, 12),
+        (26, 10),
+        (20, 8),
+        (14, 8),
+    ):
+        cuts = {
+            c: (title_cut if c == "title" else other_cut)
+            for c in (["title"] if "title" in text_cols else []) + others
+        }
+        shown = frame.copy() if cuts else frame
+        for c, n in cuts.items():
+            shown[c] = [v if not isinstance(v, str) or len(v) <= n else v[: n - 1] + "…" for v in frame[c]]
+        text = pd.DataFrame.to_string(shown, show_dimensions=False, **rows)
+        if max((len(line) for line in text.splitlines()), default=0) <= width:
+            return text + more
+    return pd.DataFrame.__repr__(frame)
+
 
 #: Metrics a one-line summary shows first, in this order (the rest only in the HTML table).
 HEADLINE = ("rmse", "mae", "ndcg", "precision", "recall", "map", "hit_rate", "auc")

@@ -483,8 +483,10 @@ class Recommender:
         return self._frame(idx[0][keep], vals[0][keep].astype(np.float64), "similarity")
 
     def _frame(self, items: np.ndarray, values: np.ndarray, column: str) -> pd.DataFrame:
+        from movierec.display import Recommendations
+
         meta = self.items.iloc[items]
-        return pd.DataFrame(
+        return Recommendations(
             {
                 "movieId": meta["movieId"].to_numpy(),
                 "title": meta["title"].to_numpy(dtype=object),

@@ -1044,7 +1044,9 @@ def recommendations_frame(rows: Sequence[Mapping[str, Any]], *, score: str = "sc
     if "year" in frame:
         frame["year"] = frame["year"].astype("Int64")
     frame.index = pd.RangeIndex(1, len(frame) + 1, name="rank")
-    return frame
+    from movierec.display import Recommendations
+
+    return Recommendations(frame)
 
 
 def _legacy_spec(manifest: dict[str, Any]) -> dict[str, Any]:
