@@ -1,0 +1,181 @@
+"""Two more ways past tuned ease on ml-100k, on validation only (issue 19): are they worth building?
+
+    PYTHONPATH=src python bench/frontier_study.py [--dataset PATH] [--out FILE]
+
+ml-100k, every rating a positive; only the *training* part of the per-user 75/25 split (seed 42) is
+read, split again per user 75/25 with seeds 1, 2 and 3 (validation_study.py's ``--seeds 1,2,3``). The
+reference is ease at its three-split study's point (``ML100K_EASE``: λ 120, γ −0.3, δ 0.25, time term
+W 10, c 1, EDLAE dropout 0.85), mean validation NDCG@10 over the three splits.
+
+1. GF-CF's ideal low-pass filter (Shen et al. 2021, "How Powerful is Graph Convolution for
+   Recommendation?"): the top-k right singular vectors V of R̃ = D_u^-½ R D_i^-½, the term
+   r_u D_i^-½ V Vᵀ D_i^½; alone (GF-CF, α 0.3) and added to ease's per-user z-scores with weight w.
+2. The time-adjacency term by seconds, not only positions: ease's pairs d ≤ W positions apart kept only
+   within τ seconds ("cut"), weighted exp(−Δt/τ) ("exp"), or half of each ("mix"), τ 1 min … 1 h.
+
+The test part is never read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.linalg import svds
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from movierec import metrics as M  # noqa: E402
+from movierec.datasets import load  # noqa: E402
+from movierec.evaluation import relevant_matrix  # noqa: E402
+from movierec.models import ease as E  # noqa: E402
+from movierec.models.registry import create  # noqa: E402
+from movierec.split import per_user_holdout  # noqa: E402
+from validation_study import ML100K_EASE  # noqa: E402
+
+
+def _ndcg(scores: np.ndarray, seen: sp.csr_matrix, rel: sp.csr_matrix) -> float:
+    s = scores.astype(np.float64, copy=True)
+    s[np.repeat(np.arange(seen.shape[0]), np.diff(seen.indptr)), seen.indices] = -np.inf
+    top = np.argpartition(-s, 10, axis=1)[:, :10]
+    recs = np.take_along_axis(top, np.take_along_axis(s, top, 1).argsort(1)[:, ::-1], 1)
+    return float(M.ndcg(recs, rel, 10).mean())
+
+
+def _z(scores: np.ndarray, seen: sp.csr_matrix) -> np.ndarray:
+    s = scores.astype(np.float64, copy=True)
+    s[np.repeat(np.arange(seen.shape[0]), np.diff(seen.indptr)), seen.indices] = np.nan
+    s = (s - np.nanmean(s, 1, keepdims=True)) / (np.nanstd(s, 1, keepdims=True) + 1e-12)
+    return np.nan_to_num(s, nan=0.0)
+
+
+def _splits(train: Any) -> list[dict[str, Any]]:
+    out = []
+    for seed in (1, 2, 3):
+        inner, valid = per_user_holdout(train, 0.25, seed=seed)
+        inner = inner.to_implicit(1.0)
+        rel = relevant_matrix(valid, None)
+        users = np.flatnonzero(np.diff(rel.indptr) > 0)
+        x = inner.csr().astype(np.float64)
+        out.append({"inner": inner, "users": users, "rel": rel[users], "x": x, "seen": x[users].tocsr()})
+    return out
+
+
+def _row(study: str, label: str, values: list[float], base: float) -> dict[str, Any]:
+    mean = float(np.mean(values))
+    print(f"{study:9s} {label:28s} {mean:.4f} ({mean / base - 1:+.2%})", flush=True)
+    return {"study": study, "variant": label, "ndcg@10": mean, "by split": values, "gain": mean / base - 1}
+
+
+def low_pass(splits: list[dict[str, Any]], base: float) -> list[dict[str, Any]]:
+    rows = []
+    for p in splits:
+        p["ease_z"] = _z(
+            np.asarray(create("ease", **ML100K_EASE).fit(p["inner"]).score(p["users"])), p["seen"]
+        )
+    for k in (64, 128, 256):
+        gfcf, lps = [], []
+        for p in splits:
+            x, du, di = p["x"], np.asarray(p["x"].sum(1)).ravel(), np.asarray(p["x"].sum(0)).ravel()
+            d_i = np.maximum(di, 1.0)
+            rt = sp.diags(1 / np.sqrt(np.maximum(du, 1.0))) @ x @ sp.diags(1 / np.sqrt(d_i))
+            _, _, vt = svds(rt, k=k)
+            xu = x[p["users"]]
+            lp = np.asarray(xu @ sp.diags(1 / np.sqrt(d_i)) @ vt.T) @ (vt * np.sqrt(d_i))
+            linear = np.asarray((xu @ (rt.T @ rt)).todense())
+            gfcf.append(_ndcg(linear + 0.3 * lp, p["seen"], p["rel"]))
+            lps.append(_z(lp, p["seen"]))
+        rows.append(_row("low-pass", f"GF-CF alone, k {k}", gfcf, base))
+        for w in (0.1, 0.2, 0.3, 0.5):
+            values = [
+                _ndcg(p["ease_z"] + w * z, p["seen"], p["rel"]) for p, z in zip(splits, lps, strict=True)
+            ]
+            rows.append(_row("low-pass", f"ease + {w} x low-pass, k {k}", values, base))
+    return rows
+
+
+def _seconds_adjacency(kind: str, tau: float) -> Any:
+    """ease's time_adjacency, its 1/d pair weights also weighted by the seconds between the two ratings."""
+
+    def adjacency(users, items, timestamps, n_items, window, user_weights=None):  # type: ignore[no-untyped-def]
+        order = np.lexsort((items, timestamps, users))
+        u_s, i_s, t_s = users[order], items[order], timestamps[order].astype(np.int64)
+        rows, cols, vals = [], [], []
+        for d in range(1, int(window) + 1):
+            same = u_s[d:] == u_s[:-d]
+            dt = (t_s[d:] - t_s[:-d])[same]
+            by_time = {"cut": dt <= tau, "exp": np.exp(-dt / tau), "mix": (1.0 + (dt <= tau)) / 2}[kind]
+            w = by_time / d * (1.0 if user_weights is None else user_weights[u_s[d:][same]])
+            a, b = i_s[:-d][same], i_s[d:][same]
+            rows += [a, b]
+            cols += [b, a]
+            vals += [w, w]
+        t = sp.csr_matrix(
+            (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), (n_items, n_items)
+        )
+        t.sum_duplicates()
+        return t
+
+    return adjacency
+
+
+def seconds(splits: list[dict[str, Any]], base: float) -> list[dict[str, Any]]:
+    rows, plain = [], E.time_adjacency
+    try:
+        for kind, taus in (("cut", (60, 600, 3600)), ("exp", (60, 600, 3600)), ("mix", (60, 600))):
+            for tau in taus:
+                E.time_adjacency = _seconds_adjacency(kind, tau)  # what EASE._fit calls for its time term
+                for window, c in ((10, 1.0), (10, 2.0), (20, 1.0), (20, 2.0)):
+                    params = {**ML100K_EASE, "time_window": window, "time_weight": c}
+                    values = []
+                    for p in splits:
+                        model = create("ease", **params).fit(p["inner"])
+                        values.append(_ndcg(np.asarray(model.score(p["users"])), p["seen"], p["rel"]))
+                    rows.append(_row("seconds", f"{kind} tau {tau}s, W {window}, c {c}", values, base))
+    finally:
+        E.time_adjacency = plain
+    return rows
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument(
+        "--dataset", default=os.environ.get("MOVIEREC_ML100K", str(ROOT.parent / "shared/data/ml-100k"))
+    )
+    ap.add_argument("--out", default=str(ROOT / "bench/results/frontier_study.json"))
+    args = ap.parse_args()
+    if not Path(args.dataset).is_dir():
+        raise SystemExit(f"ml-100k not found at {args.dataset} (set MOVIEREC_ML100K); skipped")
+    tic, load_before = time.perf_counter(), os.getloadavg()
+    ds = load(args.dataset, rating_scale=(1.0, 5.0))
+    train, _test = per_user_holdout(ds.interactions, 0.25, seed=42)  # _test is never read
+    splits = _splits(train)
+    ease = [_ndcg(np.asarray(create("ease", **ML100K_EASE).fit(p["inner"]).score(p["users"])), p["seen"], p["rel"]) for p in splits]  # fmt: skip
+    base = float(np.mean(ease))
+    print(f"ease at its tuned point: {base:.4f} {[round(v, 4) for v in ease]}", flush=True)
+    rows = low_pass(splits, base) + seconds(splits, base)
+    best = max(rows, key=lambda r: r["ndcg@10"])
+    result = {
+        "command": "PYTHONPATH=src python bench/frontier_study.py",
+        "dataset_sha256": ds.sha256,
+        "ease": {"params": ML100K_EASE, "ndcg@10": base, "by split": ease},
+        "rows": rows,
+        "best": best,
+        "seconds": round(time.perf_counter() - tic, 1),
+        "loadavg": [round(x, 2) for x in (*load_before, *os.getloadavg())],
+    }
+    print(f"best: {best['study']} {best['variant']} {best['ndcg@10']:.4f} ({best['gain']:+.2%} over ease)")
+    Path(args.out).write_text(json.dumps(result, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()
