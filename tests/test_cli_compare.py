@@ -605,7 +605,7 @@ def test_recommend_rated_and_explained_lists(capsys: pytest.CaptureFixture[str])
         (["--rated", "Toy Story=9"], "outside the scale"),
         (["--rated", "Zzqqx"], "no movie title matches 'Zzqqx'"),
         (["--explain"], "--explain explains a --user or --rated list"),
-        (["--explain", "--user", "1", "-m", "svd"], "--explain with --user needs an item-based model"),
+        (["--explain", "--user", "1", "-m", "svd"], "svd's score of a known user is not a sum"),
         (["--rated", "Alien", "--user", "1"], "leave out --user"),
         ([], "give --user ID, --rated MOVIE[=RATING]"),
     ]:

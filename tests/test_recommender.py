@@ -310,5 +310,5 @@ def test_explaining_a_factor_models_known_user_is_refused(tmp_path) -> None:  # 
     with pytest.raises(ConfigError, match=r"not a sum over the movies they rated.*recommend_for"):
         rec.recommend(1, explain=True)
     art = rec.export(tmp_path / "svd")
-    with pytest.raises(ConfigError, match=r"not a sum over the movies they rated.*POST /recommendations"):
+    with pytest.raises(ConfigError, match=r"^explain: svd's score .* not a sum .*POST /recommendations"):
         art.recommend_rows(1, 5, explain=True)

@@ -283,12 +283,13 @@ class Recommender:
     def _check_explainable(self) -> None:
         """Reasons for a known user's list are exact only where the score is a sum over their movies."""
         from movierec.scoring import family_of
+        from movierec.scoring.explain import known_user_refusal
 
         if self.explicit or family_of(self.model) not in ("linear", "neighbours"):
             raise ConfigError(
-                f"explain: {self.name}'s score of a known user is not a sum over the movies they rated, so "
-                "leaving one out would explain another list; use an item-based model (ease, itemknn, "
-                "rp3beta, slim), or recommend_for(ratings, explain=True) for a list from given ratings"
+                known_user_refusal(
+                    self.name, "recommend_for(ratings, explain=True) for a list from given ratings"
+                )
             )
 
     def recommend_for(

@@ -576,10 +576,9 @@ def _check_explains_known_users(model: str) -> None:
 
 
 def _cannot_explain(model: str) -> ConfigError:
-    return ConfigError(
-        f"--explain with --user needs an item-based model (ease, itemknn, rp3beta, slim): {model}'s score "
-        "of a known user is not a sum over the movies they rated; --rated explains a list from given ratings"
-    )
+    from movierec.scoring.explain import known_user_refusal
+
+    return ConfigError(known_user_refusal(model, "--rated for a list from given ratings"))
 
 
 def _print_user_list(

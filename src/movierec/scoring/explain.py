@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-__all__ = ["MAX_RATED", "because"]
+__all__ = ["MAX_RATED", "because", "known_user_refusal"]
 
 #: at most this many liked movies are tried (one fold-in each), the highest-rated first
 MAX_RATED = 20
@@ -61,3 +61,12 @@ def because(
         best = np.argsort(-contrib[:, c], kind="stable")[:top]
         out.append([int(liked[b]) for b in best if contrib[b, c] > tol[c]])
     return out
+
+
+def known_user_refusal(model: str, instead: str) -> str:
+    """Why ``model`` cannot explain a known user's list, and ``instead`` what can: the one wording the
+    notebook, the artifact, the API and the CLI refuse with."""
+    return (
+        f"explain: {model}'s score of a known user is not a sum over the movies they rated, so leaving one "
+        f"out would explain another list; use an item-based model (ease, itemknn, rp3beta, slim), or {instead}"
+    )

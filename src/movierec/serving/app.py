@@ -387,12 +387,12 @@ def _recommendation_routes(app: FastAPI, art: Artifact) -> None:
         wanted = [g for g in genres.split(",") if g.strip()] if genres else None
         u = art.user_index(userId)
         if explain and not art.explains_known_users:
-            msg = (
-                f"explain needs an item-based model (ease, itemknn, rp3beta, slim); {art.model_name}'s score of a "
-                "known user is not a sum over their movies. POST /recommendations with ratings and explain "
-                "explains a list from given ratings"
+            from movierec.scoring.explain import known_user_refusal
+            from movierec.serving.artifact import VISITOR_EXPLAIN
+
+            raise _unprocessable(
+                ["query", "explain"], known_user_refusal(art.model_name, VISITOR_EXPLAIN), True
             )
-            raise _unprocessable(["query", "explain"], msg, True)
         return _rec_response(
             art,
             art.raw_user(u),

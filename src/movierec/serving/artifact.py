@@ -477,6 +477,10 @@ def _as_key(string_ids: bool, raw: object) -> object:
     return raw
 
 
+#: what explains a list where a known user's cannot be: the visitor route with the person's ratings
+VISITOR_EXPLAIN = "POST /recommendations with the ratings and explain for a list from given ratings"
+
+
 @dataclass
 class _Query:
     k: int
@@ -700,11 +704,9 @@ class Artifact(IdMapped):
         the support floor, ``rerank`` = ``"mmr:0.3"``… (movierec.rerank) re-orders the list. ``explain`` adds
         ``because`` (item-based models only, :meth:`explain_known`)."""
         if explain and not self.explains_known_users:
-            raise ConfigError(
-                f"explain: {self.model_name}'s score of a known user is not a sum over the movies they rated, "
-                "so leaving one out would explain another list; export an item-based model (ease, itemknn, "
-                "rp3beta, slim), or POST /recommendations with the ratings and explain for a visitor's list"
-            )
+            from movierec.scoring.explain import known_user_refusal
+
+            raise ConfigError(known_user_refusal(self.model_name, VISITOR_EXPLAIN))
         history = self._seen.indices[self._seen.indptr[u] : self._seen.indptr[u + 1]]
         ptr, rated = self._rated
         exclude = rated[ptr[u] : ptr[u + 1]] if exclude_seen else None
