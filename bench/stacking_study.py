@@ -8,7 +8,8 @@ point, bench/results/validation_study.json) is fitted on each inner-train part a
 validation users; scores are z-normalised per user. Weights (grid 0…2, coordinate ascent from the best
 single base, 3 rounds) are chosen on two splits and scored on the third, for each of the three: the
 leave-one-split-out gain over ease is an estimate of what the weights would carry to unseen data. The
-test part is never read.
+test part is never read. ``--ease-features genres,year`` adds a base, ease fitted with ml-100k's genres
+and release years (collective EASE, c 30), and stores that study beside the first.
 """
 
 from __future__ import annotations
@@ -44,8 +45,11 @@ BASES: dict[str, dict[str, Any]] = {
 GRID = (0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0, 1.5, 2.0, 3.0, 5.0)
 
 
-def _split_scores(train: Any, seed: int) -> tuple[Any, dict[str, np.ndarray]]:
-    """Validation relevance of one inner split and each base's per-user z-scores (seen items last)."""
+def _split_scores(
+    train: Any, seed: int, bases: dict[str, dict[str, Any]] = BASES, features: Any = None
+) -> tuple[Any, dict[str, np.ndarray]]:
+    """Validation relevance of one inner split and each base's per-user z-scores (seen items last); a base
+    named ``ease+features`` is ease fitted with the item ``features`` (collective EASE)."""
     inner, valid = per_user_holdout(train, 0.25, seed=seed)
     inner = inner.to_implicit(1.0)
     rel = relevant_matrix(valid, None)
@@ -53,11 +57,12 @@ def _split_scores(train: Any, seed: int) -> tuple[Any, dict[str, np.ndarray]]:
     seen = inner.csr()[users]
     rows = np.repeat(np.arange(len(users)), np.diff(seen.indptr))
     z = {}
-    for name, params in BASES.items():
-        model = create(name, **params)
+    for name, params in bases.items():
+        model = create(name.split("+")[0], **params)
         if "random_state" in model.get_params():
             model.set_params(random_state=42)
-        s = np.asarray(model.fit(inner).score(users), dtype=np.float64)
+        given = {"item_features": features} if name.endswith("+features") else {}
+        s = np.asarray(model.fit(inner, **given).score(users), dtype=np.float64)
         s[rows, seen.indices] = np.nan
         s = (s - np.nanmean(s, 1, keepdims=True)) / (np.nanstd(s, 1, keepdims=True) + 1e-12)
         z[name] = np.nan_to_num(s, nan=-1e9).astype(np.float32)
@@ -71,15 +76,15 @@ def _ndcg(weights: dict[str, float], rel: Any, z: dict[str, np.ndarray]) -> floa
     return float(M.ndcg(recs, rel, 10).mean())
 
 
-def _search(splits: list[Any]) -> tuple[dict[str, float], float]:
+def _search(splits: list[Any], bases: dict[str, Any] = BASES) -> tuple[dict[str, float], float]:
     def mean(w: dict[str, float]) -> float:
         return float(np.mean([_ndcg(w, rel, z) for rel, z in splits]))
 
-    first = max(BASES, key=lambda n: mean({n: 1.0}))
-    weights = {n: float(n == first) for n in BASES}
+    first = max(bases, key=lambda n: mean({n: 1.0}))
+    weights = {n: float(n == first) for n in bases}
     best = mean(weights)
     for _ in range(3):
-        for n in BASES:
+        for n in bases:
             if n == first:
                 continue
             for g in GRID:
@@ -96,25 +101,38 @@ def main() -> None:
         "--dataset", default=os.environ.get("MOVIEREC_ML100K", str(ROOT.parent / "shared/data/ml-100k"))
     )
     ap.add_argument("--out", default=str(ROOT / "bench/results/stacking_study.json"))
+    ap.add_argument(
+        "--ease-features",
+        default="",
+        help="add a base: ease at its point fitted with these item features (collective EASE, feature_weight "
+        "30, its ml-100k study's best), e.g. genres,year; stored under 'with ease+features'",
+    )
     args = ap.parse_args()
     if not Path(args.dataset).is_dir():
         raise SystemExit(f"ml-100k not found at {args.dataset} (set MOVIEREC_ML100K); skipped")
     tic, load_before = time.perf_counter(), os.getloadavg()
     ds = load(args.dataset, rating_scale=(1.0, 5.0))
     train, _test = per_user_holdout(ds.interactions, 0.25, seed=42)  # _test is never read
-    splits = [_split_scores(train, s) for s in (1, 2, 3)]
-    singles = {n: [round(_ndcg({n: 1.0}, rel, z), 4) for rel, z in splits] for n in BASES}
+    bases, features = BASES, None
+    if args.ease_features:
+        from movierec.features import build_item_features
+
+        features = build_item_features(ds, train.item_map, args.ease_features)
+        bases = {"ease": BASES["ease"], "ease+features": {**BASES["ease"], "feature_weight": 30.0}, **BASES}
+    splits = [_split_scores(train, s, bases, features) for s in (1, 2, 3)]
+    singles = {n: [round(_ndcg({n: 1.0}, rel, z), 4) for rel, z in splits] for n in bases}
     rows = []
     for held in range(3):
-        weights, _ = _search([sp for i, sp in enumerate(splits) if i != held])
+        weights, _ = _search([sp for i, sp in enumerate(splits) if i != held], bases)
         got, ease = _ndcg(weights, *splits[held]), _ndcg({"ease": 1.0}, *splits[held])
         rows.append({"held_out_seed": held + 1, "weights": weights, "ndcg@10": got, "ease": ease,
                      "gain": got / ease - 1})  # fmt: skip
         print(rows[-1], flush=True)
+    option = f" --ease-features {args.ease_features}" if args.ease_features else ""
     result = {
-        "command": "PYTHONPATH=src python bench/stacking_study.py",
+        "command": f"PYTHONPATH=src python bench/stacking_study.py{option}",
         "dataset_sha256": ds.sha256,
-        "bases": BASES,
+        "bases": bases,
         "single_bases_by_split": singles,
         "leave_one_split_out": rows,
         "mean_gain": float(np.mean([r["gain"] for r in rows])),
@@ -122,7 +140,12 @@ def main() -> None:
         "loadavg": [round(x, 2) for x in (*load_before, *os.getloadavg())],
     }
     print(f"mean gain over ease on the held-out split: {result['mean_gain']:+.2%}")
-    Path(args.out).write_text(json.dumps(result, indent=1) + "\n")
+    out = Path(args.out)
+    stored = json.loads(out.read_text()) if out.is_file() else {}
+    extra = {"with ease+features": result} if args.ease_features else {}
+    kept = {k: v for k, v in stored.items() if k == "with ease+features" and not extra}
+    top = {k: v for k, v in stored.items() if k != "with ease+features"} if args.ease_features else result
+    out.write_text(json.dumps({**top, **kept, **extra}, indent=1) + "\n")  # each study kept beside the other
 
 
 if __name__ == "__main__":
