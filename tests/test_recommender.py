@@ -292,6 +292,8 @@ def test_the_api_explains_a_known_user_as_the_notebook_does(name: str, tmp_path)
     before seen.npz kept the reasons' order still explains (movies tried by index)."""
     rec = movierec.Recommender("ml-latest-small", name).fit()
     art = rec.export(tmp_path / name)
+    with np.load(tmp_path / name / "seen.npz") as npz:
+        assert "reason_indices" in npz.files  # the order reasons are tried in, kept at export
     for user in (1, 77, 414):
         ours = rec.recommend(user, k=6, explain=True)
         theirs = art.recommend_rows(user, 6, explain=True)
@@ -310,5 +312,7 @@ def test_explaining_a_factor_models_known_user_is_refused(tmp_path) -> None:  # 
     with pytest.raises(ConfigError, match=r"not a sum over the movies they rated.*recommend_for"):
         rec.recommend(1, explain=True)
     art = rec.export(tmp_path / "svd")
+    with np.load(tmp_path / "svd" / "seen.npz") as npz:
+        assert "reason_indices" not in npz.files  # 4 bytes an interaction, only where it serves
     with pytest.raises(ConfigError, match=r"^explain: svd's score .* not a sum .*POST /recommendations"):
         art.recommend_rows(1, 5, explain=True)

@@ -101,7 +101,7 @@ VARIANTS: dict[str, tuple[Callable[[Path], None], str]] = {
         "seen.npz rated index 119 is out of range 0..59",
     ),
     "reason order of another length": (
-        lambda r: _npz(r, "seen.npz", lambda a: a.update(reason_indices=a["reason_indices"][:-1])),
+        lambda r: _npz(r, "seen.npz", lambda a: a.update(reason_indices=a["indices"][:-1])),
         "seen.npz 'reason_indices' must hold one item index per training interaction",
     ),
     "NaN factors": (

@@ -160,7 +160,7 @@ def export_artifact(
         model, dataset, train, metrics=metrics, implicit_threshold=implicit_threshold, notes=notes,
         min_support=min_support,
     )  # fmt: skip
-    seen_arrays = _seen_arrays(dataset, train)
+    seen_arrays = _seen_arrays(dataset, train, manifest)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
     os.chmod(tmp, 0o755)  # mkdtemp makes it private; an artifact is meant to be shared
@@ -207,16 +207,17 @@ def serving_view(
         model, dataset, train, implicit_threshold=implicit_threshold, min_support=min_support
     )
     manifest.update(model_version="unsaved", files={})
-    csr = _seen_arrays(dataset, train)
+    csr = _seen_arrays(dataset, train, manifest)
     ids, items = _ids_frame(train.user_map, train.item_map), _items_frame(dataset, train)
     return Artifact(Path("."), ArtifactParts(manifest, arrays, csr, ids, items))
 
 
-def _seen_arrays(dataset: Any, train: Interactions) -> dict[str, np.ndarray]:
+def _seen_arrays(dataset: Any, train: Interactions, manifest: dict[str, Any]) -> dict[str, np.ndarray]:
     """``seen.npz``'s arrays: the training matrix the scorers read (``indptr``, ``indices``, ``ratings``)
-    and ``reason_indices`` (each user's row of ``indices`` reordered, best rated and then most recent
-    first: the order ``explain`` tries a known user's movies as reasons, :func:`~movierec.models.base.reason_order`),
-    and, where the dataset holds ratings the model did not train on (an implicit model learns from
+    and, for the models that explain a known user's list (:func:`explains_known_users`),
+    ``reason_indices`` (each user's row of ``indices`` reordered, best rated and then most recent
+    first: the order ``explain`` tries a known user's movies as reasons, :func:`~movierec.models.base.reason_order`;
+    4 bytes an interaction, so other models leave it out), and, where the dataset holds ratings the model did not train on (an implicit model learns from
     ratings ≥ the threshold), every rated movie per user (``rated_indptr``, ``rated_indices``): lists
     leave those out too. ``recommend --user 1 --model ease`` listed Pulp Fiction, which user 1 had
     rated 3."""
@@ -229,9 +230,9 @@ def _seen_arrays(dataset: Any, train: Interactions) -> dict[str, np.ndarray]:
         "indptr": seen.indptr.astype(np.int64),
         "indices": seen.indices.astype(np.int32),
         "ratings": seen.data.astype(np.float32),
-        # each user's training movies in the order explain tries them (best rated, then most recent)
-        "reason_indices": reason_order(train, full)[1],
     }
+    if explains_known_users(manifest["model"]["kind"], manifest["model"]["family"]):
+        out["reason_indices"] = reason_order(train, full)[1]  # the order explain tries a user's movies
     rated = None if full is None else rated_beyond_training(full, train)
     if rated is not None:  # Interactions.csr() keeps its indices sorted
         out["rated_indptr"] = rated.indptr.astype(np.int64)
@@ -475,6 +476,13 @@ def _as_key(string_ids: bool, raw: object) -> object:
     if string_ids and isinstance(raw, (int, np.integer)) and not isinstance(raw, bool):
         return str(raw)
     return raw
+
+
+def explains_known_users(kind: str, family: str) -> bool:
+    """Whether a model of ``kind`` served by ``family`` can explain a known user's list: an item-based
+    model (ease, itemknn, rp3beta, slim) scores a user as a sum over the movies they trained with, so
+    leaving one out explains that very list."""
+    return kind != "explicit" and family in ("linear", "neighbours")
 
 
 #: what explains a list where a known user's cannot be: the visitor route with the person's ratings
@@ -722,9 +730,8 @@ class Artifact(IdMapped):
 
     @property
     def explains_known_users(self) -> bool:
-        """Whether a known user's list can be explained: an item-based model (ease, itemknn, rp3beta, slim)
-        scores a user as a sum over the movies they trained with, so leaving one out explains that list."""
-        return self.kind != "explicit" and self.family in ("linear", "neighbours")
+        """Whether a known user's list can be explained (:func:`explains_known_users`)."""
+        return explains_known_users(self.kind, self.family)
 
     def explain_known(self, u: int, rows: list[dict[str, Any]], full: np.ndarray) -> None:
         """Fill ``because`` on training user ``u``'s ``rows`` (``full``: their ranking scores): up to two of
