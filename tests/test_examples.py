@@ -50,5 +50,6 @@ def test_notebook_runs(path: Path, tmp_path: Path) -> None:
         assert "Dataset('ml-latest-small'" in text and "Toy Story" in text
         assert "application/vnd.plotly.v1+json" in text  # the map cell returned a plotly Figure
         assert "ndcg@10" in text
+        assert "because" in text and "Alien (1979)" in text  # a new person's list, explained
     if path.name.startswith("03"):
         assert "'model': 'svd'" in text or '"model": "svd"' in text
