@@ -74,6 +74,11 @@ def test_a_printed_list_shows_its_titles_within_the_width(ds: movierec.Dataset) 
     assert isinstance(top.head(2), Recommendations) and isinstance(top["score"], pd.Series)
     assert "[80 rows]" in fitted_text(rec.recommend(1, k=80), 80)  # pandas' row cut, said in words
     assert repr(top) == fitted_text(top)  # what a prompt shows
+    wide = top.assign(
+        imdbId="0103064", tmdbId="280", because="Terminator, The (1984); Aliens (1986)", year=1991
+    )
+    text = fitted_text(wide, 60)  # too many columns for one block: they wrap, none is hidden
+    assert max(len(line) for line in text.splitlines()) <= 60 and all(c in text for c in wide.columns)
 
 
 def test_print_comparison_shows_the_tables_within_the_width(ds: movierec.Dataset) -> None:

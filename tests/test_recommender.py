@@ -300,6 +300,7 @@ def test_the_api_explains_a_known_user_as_the_notebook_does(name: str, tmp_path)
         assert list(ours["movieId"]) == [r["movieId"] for r in theirs]
         assert list(ours["because"]) == ["; ".join(b["title"] for b in r["because"]) for r in theirs]
         assert [r["movieId"] for r in art.recommend_rows(user, 6)] == list(ours["movieId"])
+        assert list(art.recommend(user, 6, explain=True)["because"]) == list(ours["because"])  # one shape
     art._reasons = art._seen.indices  # what an older artifact (no reason_indices) is read with
     old = art.recommend_rows(1, 6, explain=True)
     assert [r["movieId"] for r in old] == list(rec.recommend(1, k=6)["movieId"])

@@ -53,7 +53,8 @@ class Recommendations(pd.DataFrame):
 
 def fitted_text(frame: pd.DataFrame, width: int | None = None) -> str:
     """``frame`` as text within ``width`` columns (the console's, as pandas measures it): text cells are
-    cut with "…", titles last (they name the movie); pandas' own form when even short cells do not fit."""
+    cut with "…", titles last (they name the movie); when even short cells do not fit, the columns wrap
+    into blocks (pandas' ``line_width``) rather than being hidden."""
     from pandas.io.formats.console import get_console_size
 
     width = width or get_console_size()[0] or int(pd.get_option("display.width"))
@@ -62,7 +63,14 @@ def fitted_text(frame: pd.DataFrame, width: int | None = None) -> str:
     text_cols = [
         c for c in frame.columns if frame[c].dtype == object or pd.api.types.is_string_dtype(frame[c])
     ]
-    others = [c for c in text_cols if c != "title"]
+
+    def cut(title_cut: int, other_cut: int) -> pd.DataFrame:
+        shown = frame.copy() if text_cols else frame
+        for c in text_cols:
+            n = title_cut if c == "title" else other_cut
+            shown[c] = [v if not isinstance(v, str) or len(v) <= n else v[: n - 1] + "…" for v in frame[c]]
+        return shown
+
     for title_cut, other_cut in (
         (60, 40),
         (48, 24),
@@ -73,17 +81,11 @@ def fitted_text(frame: pd.DataFrame, width: int | None = None) -> str:
         (20, 8),
         (14, 8),
     ):
-        cuts = {
-            c: (title_cut if c == "title" else other_cut)
-            for c in (["title"] if "title" in text_cols else []) + others
-        }
-        shown = frame.copy() if cuts else frame
-        for c, n in cuts.items():
-            shown[c] = [v if not isinstance(v, str) or len(v) <= n else v[: n - 1] + "…" for v in frame[c]]
-        text = pd.DataFrame.to_string(shown, show_dimensions=False, **rows)
+        text = pd.DataFrame.to_string(cut(title_cut, other_cut), show_dimensions=False, **rows)
         if max((len(line) for line in text.splitlines()), default=0) <= width:
             return text + more
-    return pd.DataFrame.__repr__(frame)
+    # too many columns for one block even with short cells: every column still shown, in wrapped blocks
+    return pd.DataFrame.to_string(cut(40, 24), show_dimensions=False, line_width=width, **rows) + more
 
 
 #: Metrics a one-line summary shows first, in this order (the rest only in the HTML table).

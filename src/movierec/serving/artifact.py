@@ -1035,13 +1035,12 @@ def recommendations_frame(rows: Sequence[Mapping[str, Any]], *, score: str = "sc
 
     ``ratings`` (the API's name for the training-interaction count) becomes ``n_ratings``,
     ``predictedRating`` becomes ``predicted_rating``, ``score`` is named ``score`` (``similarity``
-    for similar movies) and the genre list is ``|``-joined; extra fields (``imdbId``, ``tmdbId``,
-    ``because``) follow.
+    for similar movies), the genre list is ``|``-joined and ``because`` reads "Title; Title" as in
+    :meth:`movierec.Recommender.recommend`; extra fields (``imdbId``, ``tmdbId``, ``because``) follow.
     """
     renamed = {"ratings": "n_ratings", "predictedRating": "predicted_rating", "score": score}
-    records = [
-        {renamed.get(key, key): ("|".join(v) if key == "genres" else v) for key, v in r.items()} for r in rows
-    ]
+    joined = {"genres": lambda v: "|".join(v), "because": lambda v: "; ".join(b["title"] for b in v)}
+    records = [{renamed.get(key, key): joined.get(key, lambda v: v)(v) for key, v in r.items()} for r in rows]
     frame = pd.DataFrame.from_records(records)
     if frame.empty:
         frame = pd.DataFrame({c: pd.Series(dtype=object) for c in _FRAME_COLUMNS[:-1]}).rename(
