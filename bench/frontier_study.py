@@ -35,12 +35,11 @@ sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from movierec import metrics as M  # noqa: E402
-from movierec.datasets import load  # noqa: E402
 from movierec.evaluation import relevant_matrix  # noqa: E402
 from movierec.models import ease as E  # noqa: E402
 from movierec.models.registry import create  # noqa: E402
 from movierec.split import per_user_holdout  # noqa: E402
-from validation_study import ML100K_EASE  # noqa: E402
+from validation_study import ML100K_EASE, ml100k_training_part  # noqa: E402
 
 
 def _ndcg(scores: np.ndarray, seen: sp.csr_matrix, rel: sp.csr_matrix) -> float:
@@ -153,11 +152,8 @@ def main() -> None:
     )
     ap.add_argument("--out", default=str(ROOT / "bench/results/frontier_study.json"))
     args = ap.parse_args()
-    if not Path(args.dataset).is_dir():
-        raise SystemExit(f"ml-100k not found at {args.dataset} (set MOVIEREC_ML100K); skipped")
     tic, load_before = time.perf_counter(), os.getloadavg()
-    ds = load(args.dataset, rating_scale=(1.0, 5.0))
-    train, _test = per_user_holdout(ds.interactions, 0.25, seed=42)  # _test is never read
+    ds, train = ml100k_training_part(args.dataset)  # the test part is never read
     splits = _splits(train)
     ease = [_ndcg(np.asarray(create("ease", **ML100K_EASE).fit(p["inner"]).score(p["users"])), p["seen"], p["rel"]) for p in splits]  # fmt: skip
     base = float(np.mean(ease))

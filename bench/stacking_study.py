@@ -28,10 +28,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from movierec import metrics as M  # noqa: E402
-from movierec.datasets import load  # noqa: E402
 from movierec.evaluation import relevant_matrix  # noqa: E402
 from movierec.models.registry import create  # noqa: E402
 from movierec.split import per_user_holdout  # noqa: E402
+
+sys.path.insert(0, str(ROOT / "bench"))
+from validation_study import ml100k_training_part  # noqa: E402
 
 BASES: dict[str, dict[str, Any]] = {
     "ease": {"l2": 120, "popularity_exponent": -0.3, "user_exponent": 0.25, "time_window": 10,
@@ -108,11 +110,8 @@ def main() -> None:
         "30, its ml-100k study's best), e.g. genres,year; stored under 'with ease+features'",
     )
     args = ap.parse_args()
-    if not Path(args.dataset).is_dir():
-        raise SystemExit(f"ml-100k not found at {args.dataset} (set MOVIEREC_ML100K); skipped")
     tic, load_before = time.perf_counter(), os.getloadavg()
-    ds = load(args.dataset, rating_scale=(1.0, 5.0))
-    train, _test = per_user_holdout(ds.interactions, 0.25, seed=42)  # _test is never read
+    ds, train = ml100k_training_part(args.dataset)  # the test part is never read
     bases, features = BASES, None
     if args.ease_features:
         from movierec.features import build_item_features

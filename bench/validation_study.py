@@ -113,6 +113,16 @@ FEATURE_GRIDS: dict[str, dict[str, tuple[dict[str, list[Any]], list[int] | None]
 }  # fmt: skip
 
 
+def ml100k_training_part(path: str) -> tuple[Any, Any]:
+    """ml-100k at ``path`` and the *training* part of its per-user 75/25 split (seed 42), the only part the
+    studies read (the test part is dropped here); exits with a message when the data is not there."""
+    if not Path(path).is_dir():
+        raise SystemExit(f"ml-100k not found at {path} (set MOVIEREC_ML100K); skipped")
+    ds = load(path, rating_scale=(1.0, 5.0))
+    train, _test = per_user_holdout(ds.interactions, 0.25, seed=42)  # _test is never read
+    return ds, train
+
+
 def _ndcg(model: Any, users: np.ndarray, rel: Any) -> float:
     recs, _ = model.recommend(users, k=10)
     return float(M.ndcg(recs, rel[users], 10).mean())
@@ -228,8 +238,7 @@ def main() -> None:
                     f"training part split again 80/20 (seed {args.seeds}): fit on inner-train, NDCG@10 on "
                     "validation")  # fmt: skip
     else:
-        ds = load(args.dataset, rating_scale=(1.0, 5.0))
-        train, _test = per_user_holdout(ds.interactions, 0.25, seed=42)  # _test is never read
+        ds, train = ml100k_training_part(args.dataset)
         splits = [per_user_holdout(train, 0.25, seed=s) for s in seeds]
         grids, suffix = GRIDS, ""
         protocol = (f"ml-100k per-user 75/25 (seed 42) training part, split again per-user 75/25 (seed {args.seeds}): "
