@@ -419,7 +419,7 @@ def test_progress_prints_why_a_model_stopped_training() -> None:
 
 def test_similar_shows_small_weights_to_three_significant_digits(capsys: pytest.CaptureFixture[str]) -> None:
     """ease's 'similar' weights are ~0.004–0.007: the table shows 0.00712-style figures, not ten rows of 0.004."""
-    from movierec.cli.compare import score_decimals
+    from movierec.tables import score_decimals
 
     assert score_decimals([4.95, 4.9]) == 3 and score_decimals([0.136, 0.09]) == 3
     assert score_decimals([0.00712, 0.00415]) == 5 and score_decimals([0.0, float("-inf")]) == 3

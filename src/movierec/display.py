@@ -51,41 +51,54 @@ class Recommendations(pd.DataFrame):
         return fitted_text(self)
 
 
+#: how far each text column of a list may be cut, in the order they are cut (title last: it names the movie)
+_CUT_ORDER = ("genres", "because", "title")
+_FLOOR = {"genres": 8, "because": 16, "title": 14}
+
+
 def fitted_text(frame: pd.DataFrame, width: int | None = None) -> str:
-    """``frame`` as text within ``width`` columns (the console's, as pandas measures it): text cells are
-    cut with "…", titles last (they name the movie); when even short cells do not fit, the columns wrap
-    into blocks (pandas' ``line_width``) rather than being hidden."""
+    """``frame`` as text within ``width`` columns (the console's, as pandas measures it).
+
+    Scores show three significant digits of the column's largest value (the CLI's rule: EASE's
+    similarities 0.0067/0.0051 keep their gaps); long text cells are cut with "…", genres first, then the
+    reasons, titles last; when even then a line is too long, the columns wrap into blocks (pandas'
+    ``line_width``) rather than being hidden.
+    """
     from pandas.io.formats.console import get_console_size
+
+    from movierec.tables import score_decimals
 
     width = width or get_console_size()[0] or int(pd.get_option("display.width"))
     rows = {"max_rows": pd.get_option("display.max_rows"), "min_rows": pd.get_option("display.min_rows")}
     more = f"\n\n[{len(frame)} rows]" if len(frame) > rows["max_rows"] else ""
+    floats = {
+        c: (lambda d: lambda v: f"{v:.{d}f}")(score_decimals(list(frame[c].dropna())))
+        for c in frame.columns
+        if pd.api.types.is_float_dtype(frame[c])
+    }
     text_cols = [
         c for c in frame.columns if frame[c].dtype == object or pd.api.types.is_string_dtype(frame[c])
     ]
+    order = [c for c in text_cols if c not in _CUT_ORDER] + [c for c in _CUT_ORDER if c in text_cols]
+    limits = {c: 60 if c in ("title", "because") else 40 for c in text_cols}
 
-    def cut(title_cut: int, other_cut: int) -> pd.DataFrame:
+    def render(line_width: int | None = None) -> str:
         shown = frame.copy() if text_cols else frame
-        for c in text_cols:
-            n = title_cut if c == "title" else other_cut
+        for c, n in limits.items():
             shown[c] = [v if not isinstance(v, str) or len(v) <= n else v[: n - 1] + "…" for v in frame[c]]
-        return shown
+        return pd.DataFrame.to_string(
+            shown, formatters=floats, show_dimensions=False, line_width=line_width, **rows
+        )
 
-    for title_cut, other_cut in (
-        (60, 40),
-        (48, 24),
-        (40, 16),
-        (40, 12),
-        (32, 12),
-        (26, 10),
-        (20, 8),
-        (14, 8),
-    ):
-        text = pd.DataFrame.to_string(cut(title_cut, other_cut), show_dimensions=False, **rows)
+    while True:
+        text = render()
         if max((len(line) for line in text.splitlines()), default=0) <= width:
             return text + more
-    # too many columns for one block even with short cells: every column still shown, in wrapped blocks
-    return pd.DataFrame.to_string(cut(40, 24), show_dimensions=False, line_width=width, **rows) + more
+        cuttable = [c for c in order if limits[c] > _FLOOR.get(c, 8)]
+        if not cuttable:  # every column still shown, in wrapped blocks
+            limits.update({c: max(limits[c], 24) for c in limits})
+            return render(width) + more
+        limits[cuttable[0]] = max(_FLOOR.get(cuttable[0], 8), limits[cuttable[0]] - 4)
 
 
 #: Metrics a one-line summary shows first, in this order (the rest only in the HTML table).

@@ -17,7 +17,7 @@ from typing import Any
 from rich import box
 from rich.table import Table
 
-__all__ = ["SHORT_NAMES", "comparison_tables", "metric_order"]
+__all__ = ["SHORT_NAMES", "comparison_tables", "metric_order", "score_decimals"]
 
 #: Short column headers (the legend under the tables spells them out).
 SHORT_NAMES = {
@@ -186,3 +186,15 @@ def print_comparison(
         console.print(table, width=width)
     for note in notes:
         console.print(f"[dim]{note}[/]", soft_wrap=False, overflow="fold")
+
+
+def score_decimals(scores: list[float]) -> int:
+    """Decimals that show a column of scores to three significant digits of its largest value (3 at least).
+
+    EASE's item weights for 'similar' are 0.004–0.007: at a fixed 3 decimals they all read 0.004, while
+    0.00712 / 0.00523 show the gaps that ordered the list.
+    """
+    top = max((abs(float(s)) for s in scores if math.isfinite(float(s))), default=0.0)
+    if top == 0.0 or top >= 0.1:
+        return 3
+    return min(8, 2 - math.floor(math.log10(top)))

@@ -34,6 +34,7 @@ from movierec.cli.common import (
 )
 from movierec.cli.progress import bar_progress
 from movierec.errors import ConfigError, UnknownIdError
+from movierec.tables import score_decimals
 
 # --- option parsing --------------------------------------------------------------------------
 
@@ -672,20 +673,6 @@ def _recommend_visitor(
         say("note", out["fallback"])
     shown = ", ".join(f"{art.movie_row(art.item_index(mid))['title']} {r:g}" for mid, r in pairs)
     _print_list(rows, f"top {k} for someone who rated {shown} · {where}", because=explain)
-
-
-def score_decimals(scores: list[float]) -> int:
-    """Decimals that show a column of scores to three significant digits of its largest value (3 at least).
-
-    EASE's item weights for 'similar' are 0.004–0.007: at a fixed 3 decimals they all read 0.004, while
-    0.00712 / 0.00523 show the gaps that ordered the list.
-    """
-    import math
-
-    top = max((abs(float(s)) for s in scores if math.isfinite(float(s))), default=0.0)
-    if top == 0.0 or top >= 0.1:
-        return 3
-    return min(8, 2 - math.floor(math.log10(top)))
 
 
 def _jsonid(v: Any) -> Any:
