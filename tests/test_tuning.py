@@ -619,3 +619,26 @@ def test_user_ease_and_the_ensemble_tune_end_to_end(
     assert set(res.best_params) == set(resolve_space(model))
     exp = load_experiment(tmp_path / "best.toml")
     assert exp.protocols == ["full-ranking"]
+
+
+def test_a_study_with_item_features_gives_them_to_every_fit(tmp_path: Path) -> None:
+    """tune --item-features: every trial, the final refit and best.toml get them (ease is collective EASE
+    with them); a stored study is not continued with other features."""
+    from movierec.datasets import load
+
+    ds = load("ml-latest-small")
+    args: dict[str, Any] = dict(metric="ndcg@10", n_trials=2, cv=1, seed=3)
+    plain = tune(ds, "ease", **args)
+    url = f"sqlite:///{tmp_path / 'study.db'}"
+    featured = tune(ds, "ease", **args, item_features="genres,tags", out=tmp_path / "t", storage=url)
+    a, b = plain.to_frame(), featured.to_frame()
+    params = [c for c in a.columns if c.startswith("params_")]
+    assert params and a[params].equals(b[params])  # the same seeded points ...
+    assert (a["value"] != b["value"]).all()  # ... scored differently: the features reached each fit
+    assert featured.test_score != plain.test_score
+    assert load_experiment(tmp_path / "t" / "best.toml").item_features == ["genres", "tags"]
+    assert featured.settings["item_features"] == ["genres", "tags"] and "item_features" not in plain.settings
+    with pytest.raises(ConfigError, match=r"exists with item features \['genres', 'tags'\], not None"):
+        tune(ds, "ease", **args, storage=url, study_name=featured.study_name)
+    with pytest.raises(ConfigError, match="unknown item feature 'colour'"):
+        tune(ds, "ease", **args, item_features="genres,colour")

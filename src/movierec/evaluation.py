@@ -964,7 +964,9 @@ def _labels(models: Sequence[tuple[str, dict[str, Any]]], given: Sequence[str | 
     return out
 
 
-def _resolve_features(item_features: Any, dataset: Dataset | None, train: Interactions) -> Any:
+def resolve_item_features(item_features: Any, dataset: Dataset | None, train: Interactions) -> Any:
+    """Item features for ``train``'s items: names (``"genres,tags"``) built from ``dataset``'s movie
+    metadata, or a matrix / ItemFeatures as given (``None`` or empty: none)."""
     if item_features is None or (isinstance(item_features, str) and not item_features.strip()):
         return None
     if isinstance(item_features, (str, list, tuple)):
@@ -1311,7 +1313,7 @@ class _FoldRun:
 
     def _side_features(self, train: Interactions) -> tuple[Any, Any]:
         if id(train.item_map) not in self.features:  # folds share the item map: build features once
-            self.features[id(train.item_map)] = _resolve_features(self.item_features, self.ds, train)
+            self.features[id(train.item_map)] = resolve_item_features(self.item_features, self.ds, train)
         if self.user_features is None:
             return self.features[id(train.item_map)], None
         if id(train.user_map) not in self.features:  # issue 20

@@ -485,6 +485,7 @@ def experiment_from_tuning(result: Any) -> Experiment:
         protocols=["full-ranking"] if ranking else ["rating"],
         k=k,
         threshold=float(settings.get("threshold", 4.0)),
+        item_features=list(settings.get("item_features") or []),
     )
 
 

@@ -372,6 +372,7 @@ _SETTINGS_KEYS = (
     "threshold",
     "split_seed",
     "fixed_params",
+    "item_features",
 )
 
 
@@ -441,13 +442,14 @@ class _Objective:
         threshold: float,
         fixed: Mapping[str, Any],
         user_features: Any = None,
+        item_features: Any = None,
     ) -> None:
         from movierec.models.registry import get_class, model_kind
 
         cls = get_class(model)
         implicit = _fits_implicit(model_kind(model))
         self.model, self.space, self.metric, self.seed, self.threshold = model, space, metric, seed, threshold
-        self.fixed, self.user_features = fixed, user_features
+        self.fixed, self.user_features, self.item_features = fixed, user_features, item_features
         self.accepted = _model_params(cls)
         self.iterative = "on_epoch" in fit_options(cls)
         self.per_epoch = self.iterative
@@ -466,7 +468,7 @@ class _Objective:
     def _fit(
         self, trial: Any, m: Any, fold: int, fit: Interactions, seen: Interactions, valid: Interactions
     ) -> None:
-        kw = _feature_kw(m, self.user_features)
+        kw = _feature_kw(m, self.user_features, self.item_features)
         if self.per_epoch and fold == 0:
             pruner = _EpochPruner(self, trial, m, seen, valid)
             m.fit(fit, on_epoch=pruner, **kw)
@@ -525,11 +527,13 @@ def _check_settings(
         return settings
     if resume:
         return {**settings, **{k: stored[k] for k in _SETTINGS_KEYS if k in stored and k != "dataset_sha256"}}
-    for key in ("model", "metric", "cv", "test_size", "threshold", "split_seed"):
-        if stored.get(key) != settings[key]:
-            flag = {"split_seed": "seed", "test_size": "test size"}.get(key, key)
+    for key in ("model", "metric", "cv", "test_size", "threshold", "split_seed", "item_features"):
+        if stored.get(key) != settings.get(key):
+            flag = {"split_seed": "seed", "test_size": "test size", "item_features": "item features"}.get(
+                key, key
+            )
             raise ConfigError(
-                f"study {name!r} in {shown} exists with {flag} {stored.get(key)!r}, not {settings[key]!r}; "
+                f"study {name!r} in {shown} exists with {flag} {stored.get(key)!r}, not {settings.get(key)!r}; "
                 "choose another --study, or --resume to continue it as it was created"
             )
     return settings
@@ -570,9 +574,10 @@ def check_request(
     study_name: str | None = None,
     resume: bool = False,
     has_holdout: bool = False,
+    item_features: str | list[str] | None = None,
 ) -> Request:
     """Validate a request before any data is loaded: trials, metric for the model's kind, storage URL,
-    an existing study's model and metric. Mistakes raise ConfigError (one line)."""
+    an existing study's model and metric, item feature names. Mistakes raise ConfigError (one line)."""
     optuna = _optuna()
     from movierec.models.registry import get_class, model_kind
 
@@ -602,6 +607,13 @@ def check_request(
         "threshold": float(threshold),
         "split_seed": int(seed),
     }
+    if item_features is not None and not isinstance(item_features, (str, list, tuple)):
+        raise ConfigError("item_features: give feature names such as 'genres,tags,year'")
+    from movierec.features import parse_names
+
+    names = parse_names(item_features)
+    if names:  # recorded only when given, so studies from before the option compare equal
+        settings["item_features"] = names
     # does the study exist, and for the same model and metric?
     name = study_name or f"{model}-{parsed.label}"
     existing = {
@@ -662,7 +674,9 @@ def tune(
     recorded settings; more trials continue its trial numbering. ``progress`` receives a dict after
     every trial. With ``out``, writes trials.csv, best.json, best.toml and the charts there.
     ``user_features`` (``"demographics"``, a ``userId,feature`` CSV, or both) go to the models that
-    use them (bpr, warp, logistic, warp-kos) in every trial and the final refit.
+    use them (bpr, warp, logistic, warp-kos) in every trial and the final refit; so do the request's
+    ``item_features`` (``"genres,tags,year"``: the hybrid models and ease), which the study records
+    (best.toml carries them; a stored study is not continued with other ones).
     """
     _optuna()  # the missing-extra error before any work
     from movierec.split import ratings_holdout
@@ -681,6 +695,7 @@ def tune(
         train, test = ratings_holdout(inter, test_size=settings["test_size"], seed=settings["split_seed"])
     space = resolve_space(model)
     ufeats = _user_features(user_features, dataset, train)
+    ifeats = _item_features(settings.get("item_features"), dataset, train)
     objective = _Objective(  # holds the TRAINING interactions only (never the test split)
         train,
         model,
@@ -691,6 +706,7 @@ def tune(
         threshold=settings["threshold"],
         fixed=dict(settings["fixed_params"]),
         user_features=ufeats,
+        item_features=ifeats,
     )
 
     t0 = time.perf_counter()
@@ -701,7 +717,7 @@ def tune(
     complete = result.n_complete > 0
     if complete and test is not None and evaluate_test:
         result.test_score = _test_score(
-            model, result.best_params, train, test, parsed, settings, settings["fixed_params"], ufeats
+            model, result.best_params, train, test, parsed, settings, settings["fixed_params"], ufeats, ifeats
         )
     result.seconds = round(time.perf_counter() - t0, 3)
     if out is not None:
@@ -869,11 +885,33 @@ def _study_result(
     return result
 
 
-def _feature_kw(model: Recommender, user_features: Any) -> dict[str, Any]:
-    """``fit`` keyword for user features, for the models that use them (issue 20)."""
-    if user_features is None or not getattr(model, "uses_user_features", False):
-        return {}
-    return {"user_features": user_features}
+def _feature_kw(model: Recommender, user_features: Any, item_features: Any = None) -> dict[str, Any]:
+    """``fit`` keywords for side features, for the models that use them (user features: issue 20; item
+    features: the hybrid models and ease, whatever ``fit`` declares)."""
+    kw: dict[str, Any] = {}
+    if user_features is not None and getattr(model, "uses_user_features", False):
+        kw["user_features"] = user_features
+    if item_features is not None and "item_features" in fit_options(model):
+        kw["item_features"] = item_features
+    return kw
+
+
+def _item_features(names: list[str] | None, dataset: Any, train: Interactions) -> Any:
+    """``--item-features`` built for ``train``'s items (folds and the refit share its item map); the
+    names need the dataset's movie metadata."""
+    if not names:
+        return None
+    from movierec.evaluation import resolve_item_features
+
+    if not hasattr(dataset, "interactions"):
+        from movierec.datasets import load
+
+        if not isinstance(dataset, (str, Path)):
+            raise ConfigError(
+                "item features by name need a dataset with movie metadata, not bare interactions"
+            )
+        dataset = load(dataset)
+    return resolve_item_features(names, dataset, train)
 
 
 def _user_features(spec: Any, dataset: Any, train: Interactions) -> Any:
@@ -900,6 +938,7 @@ def _test_score(
     settings: Mapping[str, Any],
     fixed: Mapping[str, Any] | None,
     user_features: Any = None,
+    item_features: Any = None,
 ) -> float:
     """Refit the best params on the whole training split and score the outer test split (read here only)."""
     from movierec.models.registry import create, get_class, model_kind
@@ -909,7 +948,7 @@ def _test_score(
         full["random_state"] = settings["split_seed"]
     fit = train.to_implicit(settings["threshold"]) if _fits_implicit(model_kind(model)) else train
     m = create(model, **full)
-    m.fit(fit, **_feature_kw(m, user_features))
+    m.fit(fit, **_feature_kw(m, user_features, item_features))
     return score_split(m, train, test, metric, threshold=settings["threshold"])
 
 

@@ -11,6 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from movierec.cli.common import (
+    ITEM_FEATURES,
     JSON,
     MODEL_PARAMS,
     SEED,
@@ -88,6 +89,7 @@ def tune_cmd(
     ),
     as_json: bool = JSON,
     user_features: str | None = USER_FEATURES,
+    item_features: str | None = ITEM_FEATURES,
     params: list[str] = MODEL_PARAMS,
 ) -> None:
     """Search hyperparameters with seeded TPE and median pruning, on training folds only; write best.toml."""
@@ -111,6 +113,7 @@ def tune_cmd(
         storage=storage,
         study_name=study_name,
         resume=resume,
+        item_features=item_features,
     )
     # tune() checks the same options again (it is callable from Python); checking here first reports a
     # mistake as one line, without the data, before the progress display starts
@@ -266,6 +269,8 @@ def _print_result(result: Any) -> None:
     for key, value in (result.settings.get("fixed_params") or {}).items():
         if key not in result.best_params:  # --params: held in every trial
             table.add_row(f"{key} (fixed)", _shown(value))
+    if result.settings.get("item_features"):  # --item-features: given to every trial's fit
+        table.add_row("item features", ", ".join(result.settings["item_features"]))
     console.print(table)
     if result.best_value is not None:
         console.print(
