@@ -118,6 +118,7 @@ def test_spaces_follow_the_model_constructor_names() -> None:
         "popularity_exponent",
         "user_exponent",
         "time_weight",  # acts with a time_window fixed > 0 (the window itself is off by default)
+        "feature_weight",  # acts with item features (tune drops it without them)
     }  # the EASE module calls λ ``l2``
     svd = resolve_space("svd")
     assert set(svd) == {"factors", "epochs", "learning_rate", "regularization"}  # one name across models
@@ -630,11 +631,17 @@ def test_a_study_with_item_features_gives_them_to_every_fit(tmp_path: Path) -> N
     args: dict[str, Any] = dict(metric="ndcg@10", n_trials=2, cv=1, seed=3)
     plain = tune(ds, "ease", **args)
     url = f"sqlite:///{tmp_path / 'study.db'}"
-    featured = tune(ds, "ease", **args, item_features="genres,tags", out=tmp_path / "t", storage=url)
+    featured = tune(
+        ds, "ease", **args, item_features="genres,tags", out=tmp_path / "t", storage=url,
+        fixed_params={"feature_weight": 2.0},
+    )  # fmt: skip
     a, b = plain.to_frame(), featured.to_frame()
     params = [c for c in a.columns if c.startswith("params_")]
+    assert "params_feature_weight" not in a.columns  # without features it acts on nothing: not searched
     assert params and a[params].equals(b[params])  # the same seeded points ...
     assert (a["value"] != b["value"]).all()  # ... scored differently: the features reached each fit
+    searched = tune(ds, "ease", **{**args, "n_trials": 1}, item_features="genres").to_frame()
+    assert "params_feature_weight" in searched.columns  # with features, their weight is searched too
     assert featured.test_score != plain.test_score
     assert load_experiment(tmp_path / "t" / "best.toml").item_features == ["genres", "tags"]
     assert featured.settings["item_features"] == ["genres", "tags"] and "item_features" not in plain.settings

@@ -696,6 +696,10 @@ def tune(
     space = resolve_space(model)
     ufeats = _user_features(user_features, dataset, train)
     ifeats = _item_features(settings.get("item_features"), dataset, train)
+    if ifeats is None:  # parameters that act only on item features (ease's feature_weight) are not searched
+        from movierec.models.registry import get_class
+
+        space = {k: v for k, v in space.items() if k not in getattr(get_class(model), "feature_params", ())}
     objective = _Objective(  # holds the TRAINING interactions only (never the test split)
         train,
         model,

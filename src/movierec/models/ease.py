@@ -258,7 +258,10 @@ class EASE(LinearItemModel):
         "user_exponent": FloatRange(0.0, 0.5),
         # acts only with time_window > 0 (off by default, as data may lack timestamps)
         "time_weight": FloatRange(0.0, 2.0),
+        # acts only with item features: tune searches it only when given --item-features
+        "feature_weight": FloatRange(0.0, 10.0),
     }
+    feature_params: ClassVar[tuple[str, ...]] = ("feature_weight",)
     tags: ClassVar[Tags] = Tags(fold_in="neighbours", serving="linear", uses_features=True)
     _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {
         "l2": [POSITIVE],
