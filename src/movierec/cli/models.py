@@ -48,6 +48,7 @@ def model_info(name: str) -> dict[str, Any]:
 
 def _search_space(name: str) -> dict[str, str]:
     """What ``movierec tune`` searches for this model, one readable range per parameter (empty: not tunable)."""
+    from movierec.models.registry import get_class
     from movierec.models.space import Choice, FloatRange, IntRange
     from movierec.tuning import resolve_space
 
@@ -55,6 +56,7 @@ def _search_space(name: str) -> dict[str, str]:
         space = resolve_space(name)
     except ConfigError:
         return {}
+    with_features = set(getattr(get_class(name), "feature_params", ()))
     out: dict[str, str] = {}
     for key, p in space.items():
         if isinstance(p, Choice):
@@ -63,6 +65,8 @@ def _search_space(name: str) -> dict[str, str]:
             out[key] = f"{p.low:g} to {p.high:g}" + (", log scale" if p.log else "")
         else:
             out[key] = str(p)
+        if key in with_features:
+            out[key] += " (searched with --item-features)"
     return out
 
 
