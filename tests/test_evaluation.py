@@ -349,6 +349,10 @@ def test_compare_gives_ease_the_item_features(bundled) -> None:
     )
     assert featured["ndcg@10"].iloc[0] != plain["ndcg@10"].iloc[0]
     assert off["ndcg@10"].iloc[0] == plain["ndcg@10"].iloc[0]
+    mixed = E.compare(bundled, ["popularity", "ease"], protocols=["full-ranking"], item_features="genres")
+    assert (
+        "popularity ignores item features" in mixed.notes and "ease ignores item features" not in mixed.notes
+    )
 
 
 def test_compare_reports_progress_events_and_epochs(bundled) -> None:

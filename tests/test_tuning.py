@@ -649,3 +649,5 @@ def test_a_study_with_item_features_gives_them_to_every_fit(tmp_path: Path) -> N
         tune(ds, "ease", **args, storage=url, study_name=featured.study_name)
     with pytest.raises(ConfigError, match="unknown item feature 'colour'"):
         tune(ds, "ease", **args, item_features="genres,colour")
+    with pytest.raises(ConfigError, match="svd does not use item features"):  # not silently ignored
+        tune(ds, "svd", metric="rmse", n_trials=1, item_features="genres")

@@ -1339,6 +1339,8 @@ class _FoldRun:
         item_feats, user_feats = self._side_features(train)
         if self.user_features is not None and not getattr(model, "uses_user_features", False) and fold == 0:
             self.notes.append(f"{label} ignores user features")
+        if item_feats is not None and "item_features" not in model.fit_options() and fold == 0:
+            self.notes.append(f"{label} ignores item features")
         epochs = getattr(model, "epochs", None)
         self._emit({"event": "fit-start", "model": label, "fold": fold, "folds": folds, "epochs": epochs})
         data, listener = self.fit_view(train, kind), None

@@ -612,6 +612,11 @@ def check_request(
     from movierec.features import parse_names
 
     names = parse_names(item_features)
+    if names and "item_features" not in fit_options(get_class(model)):
+        raise ConfigError(
+            f"{model} does not use item features; give them to a model that does (bpr, warp, logistic, "
+            "warp-kos, ease, lightfm:*), or leave out --item-features"
+        )
     if names:  # recorded only when given, so studies from before the option compare equal
         settings["item_features"] = names
     # does the study exist, and for the same model and metric?
