@@ -1338,9 +1338,9 @@ class _FoldRun:
         model = create(name, **params)
         item_feats, user_feats = self._side_features(train)
         if self.user_features is not None and not getattr(model, "uses_user_features", False) and fold == 0:
-            self.notes.append(f"{label} ignores user features")
+            self._note_ignored("user features", label)
         if item_feats is not None and "item_features" not in model.fit_options() and fold == 0:
-            self.notes.append(f"{label} ignores item features")
+            self._note_ignored("item features", label)
         epochs = getattr(model, "epochs", None)
         self._emit({"event": "fit-start", "model": label, "fold": fold, "folds": folds, "epochs": epochs})
         data, listener = self.fit_view(train, kind), None
@@ -1400,19 +1400,34 @@ class _FoldRun:
             folds=self.cv,
         )
 
-    def _note_skip(self, protocol: str, label: str, name: str, reason: str) -> None:
-        """One note per protocol and reason, naming every model it skipped."""
-        key = (protocol, reason.replace(name, "\0"))
+    def _note_grouped(self, key: tuple[str, str], label: str, one: str, many: Callable[[str], str]) -> None:
+        """One note per ``key`` naming every model it concerns: ``one`` for the first model, then
+        ``many(joined labels)`` in its place."""
         if key not in self._skip_notes:
             self._skip_notes[key] = (len(self.notes), [label])
-            self.notes.append(f"{protocol} skipped for {label}: {reason}")
+            self.notes.append(one)
             return
         at, labels = self._skip_notes[key]
         labels.append(label)
+        self.notes[at] = many(", ".join(labels))
+
+    def _note_ignored(self, what: str, label: str) -> None:
+        """One note per kind of side features, naming every model that ignores them."""
+        self._note_grouped(
+            ("ignored", what), label, f"{label} ignores {what}", lambda ls: f"{ls} ignore {what}"
+        )
+
+    def _note_skip(self, protocol: str, label: str, name: str, reason: str) -> None:
+        """One note per protocol and reason, naming every model it skipped."""
         # the reason without its subject: "ease is an implicit model (…)" → "implicit models (…)"
         shared = re.sub(rf"^{re.escape(name)} is an? (\w+) model\b", r"\1 models", reason)
         shared = shared.removeprefix(f"{name} ")
-        self.notes[at] = f"{protocol} skipped for {', '.join(labels)}: {shared}"
+        self._note_grouped(
+            (protocol, reason.replace(name, "\0")),
+            label,
+            f"{protocol} skipped for {label}: {reason}",
+            lambda ls: f"{protocol} skipped for {ls}: {shared}",
+        )
 
     def evaluate(
         self, p: Protocol, model: Recommender, train: Interactions, test: Interactions, label: str, fold: int
