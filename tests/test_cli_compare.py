@@ -625,3 +625,23 @@ def test_recommend_rated_and_explained_lists(capsys: pytest.CaptureFixture[str])
     assert code == 0 and "because" in out and "top 5 for user 1" in out
     code, _out, err = run_cli(["recommend", "-m", "ease", "--rated", "Alien=1"], capsys)
     assert code == 0 and "none of these ratings reaches 4" in " ".join(err.split())
+
+
+def test_similar_and_recommend_take_item_features_or_say_they_ignore_them(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """similar had no --item-features (recommend had); a model that does not use them says so in one note
+    and its title does not claim them."""
+    from clihelp import run_cli
+
+    base = ["similar", "--movie", "Toy Story", "-m", "ease", "-k", "3", "--json"]
+    code, plain, err = run_cli(base, capsys)
+    assert code == 0, err
+    code, featured, err = run_cli([*base, "--item-features", "genres,tags"], capsys)
+    assert code == 0, err
+    a, b = json.loads(plain)["similar"], json.loads(featured)["similar"]
+    assert [r["score"] for r in a] != [r["score"] for r in b]  # collective EASE's weights
+    code, out, err = run_cli(
+        ["recommend", "-m", "svd", "--user", "1", "-k", "2", "--item-features", "genres"], capsys
+    )
+    assert code == 0 and "svd ignores item features" in err and "with item features" not in out

@@ -383,7 +383,9 @@ def _model_and_data(
     ds = source.load() if ds is None else ds
     train = training_view(m, ds.interactions, threshold)
     fit_kw: dict[str, Any] = {}
-    if item_features:
+    if item_features and not _uses(m, item_features):
+        say("note", f"{name} ignores item features")
+    elif item_features:
         from movierec.features import build_item_features
 
         fit_kw["item_features"] = build_item_features(ds, train.item_map, item_features)
@@ -391,6 +393,11 @@ def _model_and_data(
     with err_console.status(f"fitting {name} on {ds.name}"):
         m.fit(train, **fit_kw)
     return m, ds, train
+
+
+def _uses(m: Any, item_features: str | None) -> bool:
+    """Whether ``m`` was fitted with ``item_features`` (a model whose fit does not take them ignores them)."""
+    return bool(item_features) and "item_features" in m.fit_options()
 
 
 def _serving_view(m: Any, ds: Any, train: Any, threshold: float, min_support: int | None) -> Any:
@@ -563,7 +570,7 @@ def _known_user_artifact(
     m, ds, train = trained()
     if train.user_map.get(user) is None:
         raise UnknownIdError(f"unknown user id {user!r}: {ds.name} has no ratings from that user")
-    with_features = f" with item features {item_features}" if item_features else ""
+    with_features = f" with item features {item_features}" if _uses(m, item_features) else ""
     return serving(m, ds, train), f"top {k} for user {user} · {m.name}{with_features} trained on {ds.name}"
 
 
@@ -722,6 +729,7 @@ def similar_cmd(
     k: int = K_MOVIES,
     artifact: Path | None = ARTIFACT,
     params: list[str] = MODEL_PARAMS,
+    item_features: str | None = ITEM_FEATURES,
     implicit_threshold: float = IMPLICIT_THRESHOLD,
     min_support: int | None = MIN_SUPPORT,
     seed: int = SEED,
@@ -754,9 +762,10 @@ def similar_cmd(
             idx = match_title(str(movie), titles, ds.interactions.item_counts())
         if model is None:
             model = default_similar_model(ds, implicit_threshold)
-        m, _, train = _model_and_data(model, params, source, None, implicit_threshold, seed, ds)
+        m, _, train = _model_and_data(model, params, source, item_features, implicit_threshold, seed, ds)
         art = _serving_view(m, ds, train, implicit_threshold, min_support)
-        by = f"{m.name} trained on {ds.name}"
+        with_features = f" with item features {item_features}" if _uses(m, item_features) else ""
+        by = f"{m.name}{with_features} trained on {ds.name}"
     if k >= art.n_items:
         raise ConfigError(f"-k {k} is larger than the catalogue minus the movie itself ({art.n_items - 1})")
     target = art.movie_row(int(idx))["title"]

@@ -100,7 +100,7 @@ def train_and_export(
     notes = [f"trained on {'an 80% hold-out split' if holdout else 'the full dataset'}"]
     if weak_note:
         notes.append(weak_note)
-    if item_features:
+    if "item_features" in fit_kwargs:
         notes.append(f"item features: {item_features}")
     if "user_features" in fit_kwargs:
         notes.append(f"user features: {user_features}")
@@ -132,7 +132,9 @@ def _side_features(
 ) -> dict[str, Any]:
     """``fit`` keyword arguments for item features and (for a model that uses them) user features."""
     fit_kwargs: dict[str, Any] = {}
-    if item_features:
+    if item_features and "item_features" not in mdl.fit_options():
+        say("note", f"{model} ignores item features")
+    elif item_features:
         from movierec.features import build_item_features
 
         fit_kwargs["item_features"] = build_item_features(ds, inter.item_map, item_features)
