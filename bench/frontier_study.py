@@ -72,7 +72,7 @@ def _splits(train: Any) -> list[dict[str, Any]]:
 def _row(study: str, label: str, values: list[float], base: float) -> dict[str, Any]:
     mean = float(np.mean(values))
     print(f"{study:9s} {label:28s} {mean:.4f} ({mean / base - 1:+.2%})", flush=True)
-    return {"study": study, "variant": label, "ndcg@10": mean, "by split": values, "gain": mean / base - 1}
+    return {"study": study, "config": label, "ndcg@10": mean, "by split": values, "gain": mean / base - 1}
 
 
 def low_pass(splits: list[dict[str, Any]], base: float) -> list[dict[str, Any]]:
@@ -169,7 +169,7 @@ def main() -> None:
         "seconds": round(time.perf_counter() - tic, 1),
         "loadavg": [round(x, 2) for x in (*load_before, *os.getloadavg())],
     }
-    print(f"best: {best['study']} {best['variant']} {best['ndcg@10']:.4f} ({best['gain']:+.2%} over ease)")
+    print(f"best: {best['study']} {best['config']} {best['ndcg@10']:.4f} ({best['gain']:+.2%} over ease)")
     Path(args.out).write_text(json.dumps(result, indent=1) + "\n")
 
 
