@@ -475,15 +475,23 @@ def _issue19_rows(results: Path) -> list[list[str]]:
         for name, rec in (stored.get("studies") or stored).items():
             rows.append({"group": name, "model": "bayesian-fm (tuned on training data)", "rmse": rec["rmse"]})
 
+    def label(r: dict[str, Any]) -> str:
+        return str(r["model"]) + (
+            f" {canonical_params(str(r['model']), r['params'])}" if r.get("params") else ""
+        )
+
     def group(name: str, metric: str) -> dict[str, float]:
         """Model label (name plus non-default parameters) → value, for one group of results19.json."""
+        return {label(r): float(r[metric]) for r in rows if r.get("group") == name}
+
+    def band(*groups: str) -> dict[str, str]:
+        """Label → " [lo, hi]" (the 95% interval over test users) for the rows of ``groups`` that recorded one."""
         return {
-            str(r["model"])
-            + (f" {canonical_params(str(r['model']), r['params'])}" if r.get("params") else ""): float(
-                r[metric]
+            label(r) + (" (tuned on validation)" if r["group"] == "topn-tuned" else ""): (
+                f" [{_fmt(r['ndcg@10 ci95'][0])}, {_fmt(r['ndcg@10 ci95'][1])}]"
             )
             for r in rows
-            if r.get("group") == name
+            if r.get("group") in groups and r.get("ndcg@10 ci95")
         }
 
     topn, u1, cv5 = group("topn", "ndcg@10"), group("u1", "rmse"), group("cv5", "rmse")
@@ -501,7 +509,7 @@ def _issue19_rows(results: Path) -> list[list[str]]:
         ["ml-100k per-user 75/25, all positive: default bpr NDCG@10 ≥ 0.42", _fmt(bpr),
          _met(None if bpr is None else bpr >= 0.42), "n/a (quality)", "results19.json"],
         ["ml-100k per-user 75/25: best model NDCG@10 ≥ 0.49 (tuned on validation folds only)",
-         "–" if best_topn is None else f"{best_topn[0]} {_fmt(best_topn[1])}",
+         "–" if best_topn is None else f"{best_topn[0]} {_fmt(best_topn[1])}{band('topn', 'topn-tuned').get(best_topn[0], '')}",
          _met(None if best_topn is None else best_topn[1] >= 0.49), "n/a (quality)", "results19.json"],
         ["ml-100k u1: below GLocal-K's 0.8889 RMSE (hyperparameters from u1.base alone)",
          "–" if best_u1 is None else f"{best_u1[0]} {_fmt(best_u1[1])}",
@@ -510,7 +518,7 @@ def _issue19_rows(results: Path) -> list[list[str]]:
          "–" if best_cv5 is None else f"{best_cv5[0]} {_fmt(best_cv5[1])}",
          _met(None if best_cv5 is None else best_cv5[1] <= 0.895), "n/a (quality)", "results19.json, bfm_study.json"],
         ["ml-latest-small compare default split: best default model ≥ 1.8× lightfm:bpr's NDCG@10 (defaults)",
-         "–" if ratio is None else f"{best_mlls[0]} {_fmt(best_mlls[1])} = {ratio:.2f}×",
+         "–" if ratio is None else f"{best_mlls[0]} {_fmt(best_mlls[1])}{band('mlls').get(best_mlls[0], '')} = {ratio:.2f}×",
          _met(None if ratio is None else ratio >= 1.8), "n/a (quality)", "results19.json"],
     ] + [
         ["bpr at Cornac's BPR settings (ml-100k per-user 75/25): NDCG@10 within 0.01 of cornac:bpr's, at "
