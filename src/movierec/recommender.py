@@ -284,8 +284,9 @@ class Recommender:
         """Reasons for a known user's list are exact only where the score is a sum over their movies."""
         from movierec.scoring import family_of
         from movierec.scoring.explain import known_user_refusal
+        from movierec.serving.artifact import explains_known_users
 
-        if self.explicit or family_of(self.model) not in ("linear", "neighbours"):
+        if not explains_known_users("explicit" if self.explicit else "implicit", family_of(self.model)):
             raise ConfigError(
                 known_user_refusal(
                     self.name, "recommend_for(ratings, explain=True) for a list from given ratings"

@@ -577,9 +577,10 @@ def _known_user_artifact(
 def _check_explains_known_users(model: str) -> None:
     """``--user --explain`` needs an item-based model (its known-user score is a sum over the user's movies)."""
     from movierec.models.registry import get_class
+    from movierec.serving.artifact import explains_known_users
 
     cls = get_class(model)
-    if getattr(cls.tags, "serving", None) not in ("linear", "neighbours") or cls.kind == "explicit":
+    if not explains_known_users(cls.kind, str(getattr(cls.tags, "serving", None))):
         raise _cannot_explain(model)
 
 
