@@ -125,6 +125,13 @@ def tune_cmd(
     )  # fmt: skip
     front = _pareto(storage, result.study_name, front_of, out_dir) if front_of else None
     check = _ranking_check(result, dataset, out_dir, seed=seed, threshold=threshold, test_size=test_size)
+    _show(result, front, front_of, out_dir, check, as_json)
+
+
+def _show(
+    result: Any, front: list[dict] | None, front_of: list[str], out_dir: Path, check: Any, as_json: bool
+) -> None:
+    """The study's outcome: one JSON document (result, Pareto front, ranking check), or the tables."""
     if as_json:
         extra = {"ranking_check": check} if check is not None else {}
         print_json({**result.to_dict(), **({"pareto": front} if front is not None else {}), **extra})
