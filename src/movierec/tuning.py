@@ -912,14 +912,7 @@ def _item_features(names: list[str] | None, dataset: Any, train: Interactions) -
         return None
     from movierec.evaluation import resolve_item_features
 
-    if not hasattr(dataset, "interactions"):
-        from movierec.datasets import load
-
-        if not isinstance(dataset, (str, Path)):
-            raise ConfigError(
-                "item features by name need a dataset with movie metadata, not bare interactions"
-            )
-        dataset = load(dataset)
+    dataset = _dataset_for(dataset, "item features by name need a dataset with movie metadata")
     return resolve_item_features(names, dataset, train)
 
 
@@ -929,13 +922,21 @@ def _user_features(spec: Any, dataset: Any, train: Interactions) -> Any:
         return None
     from movierec.demographics import resolve_user_features
 
-    if isinstance(spec, str) and not hasattr(dataset, "interactions"):
-        from movierec.datasets import load
-
-        if not isinstance(dataset, (str, Path)):
-            raise ConfigError("user features by name need a dataset, not bare interactions")
-        dataset = load(dataset)
+    if isinstance(spec, str):
+        dataset = _dataset_for(dataset, "user features by name need a dataset")
     return resolve_user_features(spec, dataset, train)
+
+
+def _dataset_for(dataset: Any, need: str) -> Any:
+    """The Dataset side features are built from: ``dataset`` itself, or loaded by its name or path;
+    bare interactions have no metadata, so ``need`` (one line) says what is missing."""
+    if hasattr(dataset, "interactions"):
+        return dataset
+    if not isinstance(dataset, (str, Path)):
+        raise ConfigError(f"{need}, not bare interactions")
+    from movierec.datasets import load
+
+    return load(dataset)
 
 
 def _test_score(

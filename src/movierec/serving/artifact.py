@@ -719,13 +719,10 @@ class Artifact(IdMapped):
         ptr, rated = self._rated
         exclude = rated[ptr[u] : ptr[u + 1]] if exclude_seen else None
         raw = self.scorer.known(u)
-        q = _Query(k, exclude, genres, min_support)
-        if rerank:
-            rows = self._reranked(self._rank(raw), q, history, rerank)
-        else:
-            rows = self._top(self._rank(raw), q, raw)
+        scores, q = self._rank(raw), _Query(k, exclude, genres, min_support)
+        rows = self._reranked(scores, q, history, rerank) if rerank else self._top(scores, q, raw)
         if explain:
-            self.explain_known(u, rows, self._rank(raw))
+            self.explain_known(u, rows, raw)
         return rows
 
     @property
@@ -733,8 +730,8 @@ class Artifact(IdMapped):
         """Whether a known user's list can be explained (:func:`explains_known_users`)."""
         return explains_known_users(self.kind, self.family)
 
-    def explain_known(self, u: int, rows: list[dict[str, Any]], full: np.ndarray) -> None:
-        """Fill ``because`` on training user ``u``'s ``rows`` (``full``: their ranking scores): up to two of
+    def explain_known(self, u: int, rows: list[dict[str, Any]], raw: np.ndarray) -> None:
+        """Fill ``because`` on training user ``u``'s ``rows`` (``raw``: their scorer's scores): up to two of
         their movies whose removal from their training row lowers each score most, tried best rated and
         then most recent first (seen.npz's ``reason_indices``; older artifacts: by item index), as
         :meth:`movierec.Recommender.recommend` with ``explain=True`` does."""
@@ -746,8 +743,7 @@ class Artifact(IdMapped):
         tried = np.asarray(sorted(range(len(items)), key=lambda n: pos.get(int(items[n]), len(pos))))
         items, weights = items[tried], weights[tried]
         thr = float(self.manifest.get("implicit_threshold", IMPLICIT_THRESHOLD))
-
-        raw = self.scorer.known(u)
+        full = self._rank(raw)
 
         def without(keep: np.ndarray) -> np.ndarray:
             # the row's score is linear in it: leaving one movie out subtracts that movie's own term, one
