@@ -9,7 +9,9 @@ validation users; scores are z-normalised per user. Weights (grid 0…2, coordin
 single base, 3 rounds) are chosen on two splits and scored on the third, for each of the three: the
 leave-one-split-out gain over ease is an estimate of what the weights would carry to unseen data. The
 test part is never read. ``--ease-features genres,year`` adds a base, ease fitted with ml-100k's genres
-and release years (collective EASE, c 30), and stores that study beside the first.
+and release years (collective EASE, c 30), and stores that study beside the first. ``--add
+mult-vae,recvae`` adds those registered models at their defaults as bases (stored as ``with mult-vae,recvae``,
+or ``with ease+features,mult-vae,recvae`` with both options).
 """
 
 from __future__ import annotations
@@ -109,6 +111,11 @@ def main() -> None:
         help="add a base: ease at its point fitted with these item features (collective EASE, feature_weight "
         "30, its ml-100k study's best), e.g. genres,year; stored under 'with ease+features'",
     )
+    ap.add_argument(
+        "--add",
+        default="",
+        help="more bases at their defaults, comma-separated model names, e.g. mult-vae,recvae",
+    )
     args = ap.parse_args()
     tic, load_before = time.perf_counter(), os.getloadavg()
     ds, train = ml100k_training_part(args.dataset)  # the test part is never read
@@ -118,6 +125,8 @@ def main() -> None:
 
         features = build_item_features(ds, train.item_map, args.ease_features)
         bases = {"ease": BASES["ease"], "ease+features": {**BASES["ease"], "feature_weight": 30.0}, **BASES}
+    added = [n.strip() for n in args.add.split(",") if n.strip()]
+    bases = {**bases, **{n: {} for n in added}}
     splits = [_split_scores(train, s, bases, features) for s in (1, 2, 3)]
     singles = {n: [round(_ndcg({n: 1.0}, rel, z), 4) for rel, z in splits] for n in bases}
     rows = []
@@ -128,6 +137,8 @@ def main() -> None:
                      "gain": got / ease - 1})  # fmt: skip
         print(rows[-1], flush=True)
     option = f" --ease-features {args.ease_features}" if args.ease_features else ""
+    option += f" --add {','.join(added)}" if added else ""
+    label = ",".join((["ease+features"] if args.ease_features else []) + added)
     result = {
         "command": f"PYTHONPATH=src python bench/stacking_study.py{option}",
         "dataset_sha256": ds.sha256,
@@ -141,10 +152,12 @@ def main() -> None:
     print(f"mean gain over ease on the held-out split: {result['mean_gain']:+.2%}")
     out = Path(args.out)
     stored = json.loads(out.read_text()) if out.is_file() else {}
-    extra = {"with ease+features": result} if args.ease_features else {}
-    kept = {k: v for k, v in stored.items() if k == "with ease+features" and not extra}
-    top = {k: v for k, v in stored.items() if k != "with ease+features"} if args.ease_features else result
-    out.write_text(json.dumps({**top, **kept, **extra}, indent=1) + "\n")  # each study kept beside the other
+    # the plain study at the top level; each variant under "with <its extra bases>", kept beside the others
+    kept = {k: v for k, v in stored.items() if k.startswith("with ")}
+    top = {k: v for k, v in stored.items() if not k.startswith("with ")} if label else result
+    out.write_text(
+        json.dumps({**top, **kept, **({f"with {label}": result} if label else {})}, indent=1) + "\n"
+    )
 
 
 if __name__ == "__main__":

@@ -95,9 +95,13 @@ MLLS_GRIDS: dict[str, tuple[dict[str, list[Any]], list[int] | None]] = {
     "rp3beta": ({"alpha": [0.6, 0.8, 1.0], "beta": [0.2, 0.35, 0.5], "k": [50, 200]}, None),
     # not run to the end: 680 s for the first point at load 12 (9,724 items), so slim keeps its ml-100k defaults
     "slim": ({"alpha": [3e-3, 1e-2], "l1_ratio": [0.1, 0.3], "k": [200]}, None),
-    # not run (time): ials keeps its ml-100k defaults
-    "ials": ({"factors": [128], "alpha0": [0.03, 0.1], "regularization": [0.01, 0.03], "epochs": [16]},
-             [4, 8, 16]),
+    # stage 1 (not run then, load 12: ials kept its ml-100k defaults). Stage 2 (these, seeds 1-3): the
+    # ml-100k point's neighbourhood, one step each way on every axis: best 128, α₀ 0.1, λ 0.01, 4 epochs
+    # (0.1793; the ml-100k point 0.1572), λ at the grid's edge. Stage 3: 128|256 × α₀ 0.05|0.1|0.2 × λ
+    # 0.003|0.006|0.01 at 2…16 epochs: best 256, α₀ 0.2, λ 0.01, 8 epochs (0.1844; 128: 0.1838), α₀ at the
+    # edge, a narrow ridge in λ (α₀ 0.1: λ 0.006 0.1589, 0.01 0.1793, 0.03 0.1572). Stage 4 (these): along it
+    "ials": ({"factors": [128], "alpha0": [0.15, 0.2, 0.3], "regularization": [0.008, 0.012, 0.016],
+              "epochs": [24]}, [4, 6, 8, 12, 16, 24]),
     "user-ease": ({"l2": [30, 100, 300, 1000, 3000]}, None),
     # the defaults' bases (ease, user-ease, rp3beta, ials at their class defaults)
     "ensemble": ({"normalize": ["std", "max"], "min_gain_se": [0.0, 1.0]}, None),
