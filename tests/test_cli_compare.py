@@ -645,3 +645,38 @@ def test_similar_and_recommend_take_item_features_or_say_they_ignore_them(
         ["recommend", "-m", "svd", "--user", "1", "-k", "2", "--item-features", "genres"], capsys
     )
     assert code == 0 and "svd ignores item features" in err and "with item features" not in out
+
+
+def test_item_features_are_one_option_in_compare_report_and_embed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """report and embed take --item-features as compare, recommend and tune do (NAME+feature stays the report's
+    per-model form); compare given the report's form says how to spell it there."""
+    from clihelp import run_cli
+    from movierec.experiment import load_experiment
+
+    rep = tmp_path / "rep"
+    args = ["report", "-m", "ease,svd", "--item-features", "genres", "--map-items", "200", "--out", str(rep)]
+    code, _out, err = run_cli(args, capsys)
+    assert code == 0, err
+    page = (rep / "index.html").read_text()
+    assert "ease+genres" in page and "svd ignores item features" in page  # svd's fit takes none
+    assert load_experiment(rep / "best.toml").item_features == ["genres"]  # so export serves what ranked best
+    code, _out, err = run_cli(
+        ["report", "--config", str(rep / "best.toml"), "--item-features", "tags"], capsys
+    )
+    assert code == 2 and "--item-features and --config exclude each other" in err
+    code, _out, err = run_cli(["compare", "-m", "warp+genres+tags"], capsys)
+    assert code == 2 and "give item features with --item-features genres,tags and the model as warp" in err
+    emb = tmp_path / "emb"
+    code, _out, err = run_cli(
+        ["embed", "-m", "warp+tags", "--item-features", "genres", "--out", str(emb)], capsys
+    )
+    assert code == 2 and "name different features" in err and not emb.exists()
+    code, _out, err = run_cli(
+        ["embed", "-m", "warp", "--item-features", "genres", "--sample", "50", "--out", str(emb)], capsys
+    )
+    assert code == 0, err
+    assert json.loads((emb / "results.json").read_text())["report"]["fingerprint"]["models"] == [
+        "warp+genres"
+    ]

@@ -12,6 +12,7 @@ import typer
 from movierec.cli.common import (
     CONFIG,
     IMPLICIT_THRESHOLD,
+    ITEM_FEATURES,
     MODEL_PARAMS,
     SEED,
     USER_FEATURES,
@@ -85,7 +86,8 @@ def report_cmd(
         None,
         "--models",
         "-m",
-        help="Comma-separated models; NAME+genres+tags adds item features. Default: svd,knn-baseline,bpr,ease,als,warp+genres+tags.",
+        help="Comma-separated models; NAME+genres+tags gives one model item features (--item-features: every "
+        "model that uses them). Default: svd,knn-baseline,bpr,ease,als,warp+genres+tags.",
     ),
     params: list[str] = MODEL_PARAMS,
     out: Path | None = typer.Option(
@@ -104,12 +106,17 @@ def report_cmd(
     ),
     config: Path | None = CONFIG,
     user_features: str | None = USER_FEATURES,
+    item_features: str | None = ITEM_FEATURES,
 ) -> None:
     """Train the notebook's models and the strongest implicit ones, compare them, map their item spaces, write one HTML page."""
     from movierec.viz.report import build_report
 
     if config is not None and models is not None:
         raise ConfigError("--models and --config exclude each other: the experiment file names the models")
+    if config is not None and item_features:
+        raise ConfigError(
+            "--item-features and --config exclude each other: the experiment file names its item features"
+        )
     specs, settings = _report_specs(config, models, params)
     run: dict[str, Any] = {"seed": seed, "k": k, "threshold": threshold}
     if config is not None:  # the experiment file's settings, unless typed on the command line
@@ -128,6 +135,7 @@ def report_cmd(
         png_maps=png_maps,
         console=err_console,
         user_features=user_features,
+        item_features=item_features,
     )
     _print_report(rep)
 
@@ -140,6 +148,7 @@ def embed_cmd(
         "-m",
         help="A model with item vectors (svd, bpr, warp, als); NAME+genres+tags adds features.",
     ),
+    item_features: str | None = ITEM_FEATURES,
     params: list[str] = MODEL_PARAMS,
     projection: str = _PROJECTION,
     sample: str = typer.Option("500", "--sample", help="Number of items drawn at random (seeded), or 'all'."),
@@ -152,12 +161,22 @@ def embed_cmd(
     from movierec.cli.common import parse_model_params
     from movierec.viz.report import build_map
 
-    base = model.strip().lower().split("+")[0]
+    label = model.strip().lower()
+    base, _, own = label.partition("+")
+    if item_features:  # the same as NAME+feature+feature, the form every other command's option takes
+        from movierec.features import parse_names
+
+        given = ",".join(parse_names(item_features))
+        if own and ",".join(parse_names(own.replace("+", ","))) != given:
+            raise ConfigError(
+                f"--model {model!r} and --item-features {item_features!r} name different features"
+            )
+        label = base + "+" + given.replace(",", "+")
     pm = parse_model_params(params, [base]).get(base, {})
     ds = source.load()
     build_map(
         ds,
-        model.strip().lower(),
+        label,
         out,
         params=pm,
         projection=projection.strip().lower(),

@@ -137,6 +137,14 @@ def available() -> list[str]:
 def get_class(name: str) -> type[BaseRecommender]:
     """The class registered under ``name``; unknown names and missing extras raise ConfigError."""
     key = name.strip().lower()
+    base, plus, feats = key.partition("+")
+    if (
+        plus and base in MODELS
+    ):  # the report's per-model form, typed where one option gives every model features
+        raise ConfigError(
+            f"unknown model {name!r}: give item features with --item-features {feats.replace('+', ',')} "
+            f"and the model as {base} (NAME+feature is the report's per-model form)"
+        )
     if key not in MODELS:
         raise ConfigError(
             f"unknown model {name!r}{did_you_mean(name, MODELS)}; valid models: {', '.join(available())}"

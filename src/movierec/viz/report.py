@@ -18,7 +18,7 @@ import shutil
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -103,6 +103,26 @@ def parse_models(
     if dup:
         raise ConfigError(f"--models: {dup!r} is listed twice")
     return specs
+
+
+def with_item_features(specs: Sequence[ModelSpec], item_features: str, notes: list[str]) -> list[ModelSpec]:
+    """``--item-features`` for a list: every model whose ``fit`` takes item features and that has none of
+    its own (``NAME+feature`` keeps its own) gets them; the models that ignore them are named in a note."""
+    from movierec.features import parse_names
+    from movierec.models.base import fit_options
+    from movierec.models.registry import get_class
+
+    features = ",".join(parse_names(item_features))
+    out, ignored = [], []
+    for spec in specs:
+        if spec.features is None and "item_features" in fit_options(get_class(spec.name)):
+            spec = replace(spec, features=features)
+        elif spec.features is None:
+            ignored.append(spec.label)
+        out.append(spec)
+    if ignored:
+        notes.append(f"{', '.join(ignored)} {'ignores' if len(ignored) == 1 else 'ignore'} item features")
+    return out
 
 
 def _default_specs(notes: list[str]) -> list[ModelSpec]:
@@ -729,11 +749,13 @@ def build_report(
     console: Any = None,
     show_progress: bool = True,
     user_features: str | None = None,
+    item_features: str | None = None,
 ) -> Report:
     """Run the whole report and write it into ``out`` (default ``reports/<timestamp>``); returns what it wrote.
 
     ``models`` defaults to :data:`DEFAULT_MODELS`; ``map_items`` caps each embedding map to the
-    most-rated items (``None``: every item with a vector). ``user_features`` (``demographics``
+    most-rated items (``None``: every item with a vector). ``item_features`` (``"genres,tags"``) go to every
+    model that takes them and names none of its own (:func:`with_item_features`). ``user_features`` (``demographics``
     and/or a CSV) go to the models that use them; a dataset with demographics adds the "new users"
     section either way. The steps, in order: :func:`_start` (load, check the folder), the dataset
     section, :func:`_train_evaluate`, the sequence and new-users sections, :func:`_curves`,
@@ -756,6 +778,7 @@ def build_report(
         png_maps=png_maps,
         curve_k=curve_k,
         user_features=user_features,
+        item_features=item_features,
     )
     with run.timed("dataset"):  # 1. dataset
         summary, data_charts = _dataset_section(run.ds, run.charts_dir)
@@ -806,6 +829,7 @@ def _start(
     out: str | Path | None,
     *,
     force: bool,
+    item_features: str | None = None,
     **opts: Any,
 ) -> _Run:
     """Check the options, load the dataset, resolve the model specs and claim the output folder."""
@@ -834,6 +858,8 @@ def _start(
         specs = list(models)
     if not specs:
         raise ConfigError("--models: no model to train")
+    if item_features:
+        specs = with_item_features(specs, item_features, notes)
     folder = Path(out) if out is not None else default_out()
     fingerprint = {
         "dataset": ds.name,
