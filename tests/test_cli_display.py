@@ -166,3 +166,13 @@ def test_tune_params_are_held_fixed_shown_and_written_to_best_toml(tmp_path) -> 
     assert again.returncode == 2 and "keeps the fixed parameters" in again.stderr
     bad = run("tune", "--model", "svd", "--params", "fctors=3", "--out", str(tmp_path / "bad"))
     assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1 and "fctors" in bad.stderr
+
+
+def test_a_rating_models_list_keeps_common_titles_on_one_line_at_80_columns() -> None:
+    """The predicted rating's header takes two lines (9 columns, not 16), which leaves the title room."""
+    proc = run("recommend", "--user", "1", "-k", "3", "-m", "svd")
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert all(cell_len(line) <= 80 for line in lines), lines
+    assert re.search(r"^\W*predicted\W*$", "\n".join(lines[:4]).replace(" ", ""), flags=re.M), lines[:4]
+    assert any("Shawshank Redemption, The (1994)" in line for line in lines), proc.stdout

@@ -609,7 +609,7 @@ def _print_list(
     predicted rating for rating models, and the training ratings, or ``because`` for an explained list."""
     table = Table(title=title, title_justify="left")
     cols = [("#", "right"), ("movieId", "right"), ("title", "left"), ("score", "right")]
-    cols += [("predicted rating", "right")] if with_rating else []
+    cols += [("predicted\nrating", "right")] if with_rating else []  # two lines: 9 columns wide, not 16
     cols += [("because", "left")] if because else [("ratings", "right")]
     for c, j in cols:
         table.add_column(c, justify=j)  # type: ignore[arg-type]
