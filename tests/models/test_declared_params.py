@@ -82,9 +82,9 @@ def test_a_group_declares_a_hyperparameter_once_and_a_model_sets_its_default() -
     from movierec.models.ials import IALS
 
     sig = inspect.signature(IALS).parameters
-    assert sig["factors"].kind is inspect.Parameter.KEYWORD_ONLY and sig["factors"].default == 128
+    assert sig["factors"].kind is inspect.Parameter.KEYWORD_ONLY and sig["factors"].default == 256
     assert inspect.signature(FactorParams).parameters["factors"].default == 64
-    assert (ALS().factors, IALS().factors, IALS(n_factors=3).factors) == (64, 128, 3)
+    assert (ALS().factors, IALS().factors, IALS(n_factors=3).factors) == (64, 256, 3)
     assert next(iter(sig)) == "alpha0"  # a positional argument is always one of the model's own
 
 
