@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -159,24 +160,23 @@ def embed_cmd(
 ) -> None:
     """Fit one model on the whole dataset and write its interactive item map (map.html), map.png and embeddings.csv."""
     from movierec.cli.common import parse_model_params
-    from movierec.viz.report import build_map
+    from movierec.features import parse_names
+    from movierec.viz.report import build_map, parse_models
 
-    label = model.strip().lower()
-    base, _, own = label.partition("+")
+    spec = parse_models([model])[0]  # the report's own reading of NAME+feature
     if item_features:  # the same as NAME+feature+feature, the form every other command's option takes
-        from movierec.features import parse_names
-
         given = ",".join(parse_names(item_features))
-        if own and ",".join(parse_names(own.replace("+", ","))) != given:
+        if spec.features not in (None, given):
             raise ConfigError(
                 f"--model {model!r} and --item-features {item_features!r} name different features"
             )
-        label = base + "+" + given.replace(",", "+")
+        spec = replace(spec, features=given)
+    base = spec.name
     pm = parse_model_params(params, [base]).get(base, {})
     ds = source.load()
     build_map(
         ds,
-        label,
+        spec.label,
         out,
         params=pm,
         projection=projection.strip().lower(),

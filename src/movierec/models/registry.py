@@ -138,9 +138,8 @@ def get_class(name: str) -> type[BaseRecommender]:
     """The class registered under ``name``; unknown names and missing extras raise ConfigError."""
     key = name.strip().lower()
     base, plus, feats = key.partition("+")
-    if (
-        plus and base in MODELS
-    ):  # the report's per-model form, typed where one option gives every model features
+    # the report's per-model form (NAME+feature), typed where one option gives every model its features
+    if plus and base in MODELS:
         raise ConfigError(
             f"unknown model {name!r}: give item features with --item-features {feats.replace('+', ',')} "
             f"and the model as {base} (NAME+feature is the report's per-model form)"
