@@ -78,6 +78,8 @@ def model_zoo() -> str:
             "sequences" if info["sequential"] else ("ratings" if info["kind"] == "explicit" else "positives")
         )
         params = ", ".join(f"`{k}={v}`" for k, v in info["params"].items() if k != "random_state") or "–"
+        if info.get("defaults_from"):
+            params += f"<br>*defaults from:* {info['defaults_from'].replace('|', chr(92) + '|')}"
         summary = inspect.cleandoc(info["summary"]).replace("|", "\\|").replace("``", "`")
         lines.append(f"| `{name}` | {summary} | {learns} | {params} | {_speed(name, rows)} |")
     return "\n".join(lines)

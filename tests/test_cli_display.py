@@ -75,6 +75,11 @@ def test_models_lists_every_model_with_defaults() -> None:
     assert "factors = 80" in one.stdout and "Koren" in one.stdout
     # what `movierec tune` searches is shown with the model (tune's --help points here)
     assert "search space (movierec tune --model svd):" in one.stdout
+    # where the defaults come from: a study's command to rerun, or the parity/notebook reason
+    assert "defaults from: the reference notebook's settings" in one.stdout
+    ials = run("models", "ials").stdout
+    assert "defaults from: bench/validation_study.py ials --protocol mlls --seeds 1,2,3" in ials, ials
+    assert infos["global-mean"]["defaults_from"] == ""  # nothing to choose
     assert re.search(r"^\s+factors: 8 to 256, log scale$", one.stdout, flags=re.M), one.stdout
     assert infos["ensemble"]["search_space"]["normalize"] == "std | max"
     assert infos["popularity"]["search_space"] == {}

@@ -12,7 +12,9 @@ from movierec.errors import ConfigError, did_you_mean
 
 
 def model_info(name: str) -> dict[str, Any]:
-    """One model's facts: kind, class, the extra it needs, first docstring line, parameters and defaults."""
+    """One model's facts: kind, class, the extra it needs, first docstring line, parameters and defaults,
+    and where the defaults come from (:mod:`movierec.models.defaults_source`)."""
+    from movierec.models.defaults_source import defaults_from
     from movierec.models.registry import MODELS, get_class, missing_module
 
     module, cls_name, extra = MODELS[name]
@@ -42,6 +44,7 @@ def model_info(name: str) -> dict[str, Any]:
         "sequential": bool(getattr(cls, "sequential", False)),
         "summary": doc.split("\n\n")[0].replace("\n", " "),
         "params": params,
+        "defaults_from": defaults_from(name),
         "search_space": _search_space(name),
     }
 
@@ -150,6 +153,8 @@ def models_cmd(
         console.print(info["summary"], soft_wrap=False)
         for key, value in info["params"].items():
             console.print(f"  {key} = {value!r}", soft_wrap=False)
+        if info.get("defaults_from"):
+            console.print(f"defaults from: {info['defaults_from']}")
         space = info.get("search_space") or {}
         if space:
             console.print(f"search space (movierec tune --model {info['name']}):")
