@@ -666,6 +666,14 @@ def test_item_features_are_one_option_in_compare_report_and_embed(
         ["report", "--config", str(rep / "best.toml"), "--item-features", "tags"], capsys
     )
     assert code == 2 and "--item-features and --config exclude each other" in err
+    # an experiment file's item_features follow the same rule: the models that ignore them are named
+    exp = tmp_path / "two.toml"
+    exp.write_text('item_features = ["genres"]\n[[models]]\nname = "ease"\n[[models]]\nname = "svd"\n')
+    rep2 = tmp_path / "rep2"
+    code, _out, err = run_cli(["report", "--config", str(exp), "--map-items", "200", "--out", str(rep2)], capsys)
+    assert code == 0, err
+    page = (rep2 / "index.html").read_text()
+    assert "ease+genres" in page and "svd ignores item features" in page and "svd+genres" not in page
     code, _out, err = run_cli(["compare", "-m", "warp+genres+tags"], capsys)
     assert code == 2 and "give item features with --item-features genres,tags and the model as warp" in err
     emb = tmp_path / "emb"

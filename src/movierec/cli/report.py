@@ -59,7 +59,7 @@ def _config_specs(config: Path, params: list[str] | None) -> tuple[list, dict]:
             merge_params(
                 m.name, m.params, {**override.get(m.name, {}), **override.get((m.label or "").lower(), {})}
             ),
-            features,
+            None,
             m.label,
         )
         for m in exp.models
@@ -72,6 +72,8 @@ def _config_specs(config: Path, params: list[str] | None) -> tuple[list, dict]:
         "seed": exp.seed,
         "k": exp.k,
         "threshold": exp.threshold,
+        # applied as --item-features is: to the models that take them, the others named in a note
+        "item_features": features,
     }
     return specs, settings
 
@@ -124,6 +126,7 @@ def report_cmd(
         if not typed(ctx, "dataset") and source.ratings is None:
             source = RatingsSource.of_config(settings["dataset"], source.rating_scale)
         run = file_unless_typed(ctx, run, settings)
+        item_features = settings["item_features"]
     ds = source.load()
     rep = build_report(
         ds,
