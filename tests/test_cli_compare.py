@@ -670,7 +670,9 @@ def test_item_features_are_one_option_in_compare_report_and_embed(
     exp = tmp_path / "two.toml"
     exp.write_text('item_features = ["genres"]\n[[models]]\nname = "ease"\n[[models]]\nname = "svd"\n')
     rep2 = tmp_path / "rep2"
-    code, _out, err = run_cli(["report", "--config", str(exp), "--map-items", "200", "--out", str(rep2)], capsys)
+    code, _out, err = run_cli(
+        ["report", "--config", str(exp), "--map-items", "200", "--out", str(rep2)], capsys
+    )
     assert code == 0, err
     page = (rep2 / "index.html").read_text()
     assert "ease+genres" in page and "svd ignores item features" in page and "svd+genres" not in page
