@@ -17,8 +17,8 @@ _MIRROR = "the same parameters and defaults as movierec's {ours}, so both fit th
 DEFAULTS_FROM: dict[str, str] = {
     "baseline": "Surprise's BaselineOnly (ALS: reg_i 10, reg_u 15, 10 epochs; SGD: lr 0.005, reg 0.02), "
     "so it matches surprise:baseline as given; no study",
-    "svd": _NOTEBOOK + " (80 factors, 25 epochs; Surprise's lr 0.005 and reg 0.02); tuned points per "
-    "dataset are in docs/results.md",
+    "svd": _NOTEBOOK + " (80 factors, 25 epochs; Surprise's lr 0.005 and reg 0.02); movierec tune "
+    "--model svd searches them on a dataset's own validation folds",
     "svdpp": "Surprise's SVDpp (20 factors, 20 epochs, lr 0.007, reg 0.02); no study",
     "knn-basic": "Surprise's k-NN (k 40, min_k 1, MSD similarity), item-based like the notebook's knn-baseline; no study",
     "knn-means": "Surprise's k-NN (k 40, min_k 1, MSD similarity), item-based like the notebook's knn-baseline; no study",
