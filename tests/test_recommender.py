@@ -122,7 +122,7 @@ def test_similar_in_python_is_the_artifacts_list(name: str, tmp_path) -> None:  
     give the same movies in the same order, co-support shrunk and support-floored in both; linear
     models (ease) list by their item weights; k-NN under MSD (knn-basic's default, no shrinkage) by its
     similarity row computed whole (its truncated lists held Gilda (1946) and the like for Toy Story)."""
-    rec = movierec.Recommender("ml-latest-small", name).fit()
+    rec = movierec.Recommender("ml-latest-small", name, **EXPLAIN_PARAMS.get(name, {})).fit()
     art = rec.export(tmp_path / name)
     for movie in (1, 260, 2571):  # Toy Story, Star Wars, The Matrix
         ours = rec.similar(movie, k=10)
@@ -261,12 +261,16 @@ def test_fit_tells_a_watching_person(capsys) -> None:  # type: ignore[no-untyped
     assert proc.returncode == 0 and text.startswith("popularity: fitting… ") and text.rstrip().endswith(" s")
 
 
+# slim's defaults (mostly ridge, little L1) fit in ~30 s; its larger L1 ~5 s: what is checked holds for any
+EXPLAIN_PARAMS: dict[str, dict[str, float]] = {"slim": {"alpha": 0.01, "l1_ratio": 0.3}}
+
+
 @pytest.mark.parametrize("name", ["ease", "itemknn", "rp3beta", "slim"])
 def test_a_known_users_list_is_explained_by_their_own_movies(name: str) -> None:
     """For item-based models a known user's score is the fold-in of the movies they rated (checked
     here to equality), so leaving one movie out explains the very list shown; the reasons are the
     user's movies whose removal lowers the score most, tried best rated and most recent first."""
-    rec = movierec.Recommender("ml-latest-small", name).fit()
+    rec = movierec.Recommender("ml-latest-small", name, **EXPLAIN_PARAMS.get(name, {})).fit()
     u = rec.user_index(1)
     train = rec.train_.csr()[u]
     full = np.asarray(rec.model.score(np.array([u])), dtype=np.float64)[0]
@@ -290,7 +294,7 @@ def test_the_api_explains_a_known_user_as_the_notebook_does(name: str, tmp_path)
     """The exported artifact (GET /users/{id}/recommendations?explain=true, recommend --user --explain)
     gives a known user the notebook's reasons, movie for movie, for several users; an artifact from
     before seen.npz kept the reasons' order still explains (movies tried by index)."""
-    rec = movierec.Recommender("ml-latest-small", name).fit()
+    rec = movierec.Recommender("ml-latest-small", name, **EXPLAIN_PARAMS.get(name, {})).fit()
     art = rec.export(tmp_path / name)
     with np.load(tmp_path / name / "seen.npz") as npz:
         assert "reason_indices" in npz.files  # the order reasons are tried in, kept at export

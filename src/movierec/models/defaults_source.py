@@ -40,7 +40,7 @@ DEFAULTS_FROM: dict[str, str] = {
     "user-ease, rp3beta and ials at their defaults; the weights are chosen inside fit on a hold-out",
     "als": "the first build's (64 factors, λ 0.05, α 2, 15 epochs); ials is the studied model; no study",
     "rp3beta": f"{_STUDY} rp3beta --protocol mlls: α 0.8, β 0.35, k 200",
-    "slim": f"{_STUDY} slim (ml-100k's validation splits): α 0.01, l1_ratio 0.3, k 200",
+    "slim": f"{_STUDY} slim --protocol mlls --seeds 1,2,3: α 0.1, l1_ratio 0.01, k 200",
     "ials": f"{_STUDY} ials --protocol mlls --seeds 1,2,3: 256 factors, α₀ 0.2, λ 0.01, 8 epochs",
     "mult-vae": f"the paper's (Liang et al. 2018); {_STUDY} mult-vae [--protocol mlls] kept them, with 100 epochs",
     "recvae": f"the paper's sizes; {_STUDY} recvae --protocol mlls chose Adam at 2e-3 for 10 epochs",
