@@ -12,6 +12,10 @@ from __future__ import annotations
 
 _STUDY = "bench/validation_study.py"
 _NOTEBOOK = "the reference notebook's settings, so its numbers reproduce; no study"
+_KNN = (
+    "Surprise's k-NN (k 40, min_k 1, MSD similarity), item-based like the notebook's knn-baseline; no study"
+)
+_LIGHTFM = _NOTEBOOK + " (LightFM with 40 components, lr 0.05, 25 epochs, adagrad)"
 _MIRROR = "the same parameters and defaults as movierec's {ours}, so both fit the same settings side by side"
 
 DEFAULTS_FROM: dict[str, str] = {
@@ -20,10 +24,10 @@ DEFAULTS_FROM: dict[str, str] = {
     "svd": _NOTEBOOK + " (80 factors, 25 epochs; Surprise's lr 0.005 and reg 0.02); movierec tune "
     "--model svd searches them on a dataset's own validation folds",
     "svdpp": "Surprise's SVDpp (20 factors, 20 epochs, lr 0.007, reg 0.02); no study",
-    "knn-basic": "Surprise's k-NN (k 40, min_k 1, MSD similarity), item-based like the notebook's knn-baseline; no study",
-    "knn-means": "Surprise's k-NN (k 40, min_k 1, MSD similarity), item-based like the notebook's knn-baseline; no study",
+    "knn-basic": _KNN,
+    "knn-means": _KNN,
     "knn-baseline": _NOTEBOOK + " (item-based, pearson_baseline with shrinkage 100, k 40, min_k 2)",
-    "knn-zscore": "Surprise's k-NN (k 40, min_k 1, MSD similarity), item-based like the notebook's knn-baseline; no study",
+    "knn-zscore": _KNN,
     "nmf": "Surprise's NMF (15 factors, 50 epochs, reg 0.06); no study",
     "co-clustering": "Surprise's CoClustering (3 × 3 clusters, 20 epochs); no study",
     "bayesian-fm": "the first build's (rank 10, 200 sweeps, 5 burn-in, flipped features); "
@@ -46,8 +50,8 @@ DEFAULTS_FROM: dict[str, str] = {
     "recvae": f"the paper's sizes; {_STUDY} recvae --protocol mlls chose Adam at 2e-3 for 10 epochs",
     "bpr": f"{_STUDY} bpr (ml-100k's validation splits): 200 factors, lr 0.01, item λ 0.001, 150 epochs, "
     "LearnBPR's uniform sampling",
-    "warp": _NOTEBOOK + " (LightFM with 40 components, lr 0.05, 25 epochs, adagrad)",
-    "logistic": _NOTEBOOK + " (LightFM with 40 components, lr 0.05, 25 epochs, adagrad)",
+    "warp": _LIGHTFM,
+    "logistic": _LIGHTFM,
     "warp-kos": _NOTEBOOK + " (LightFM with 40 components, lr 0.05, 25 epochs, adagrad; LightFM's k 5, n 10)",
     "sequential-popularity": "a 30-day half-life; no study",
     "markov": "additive smoothing with α 1 towards popularity; no study",
