@@ -48,7 +48,9 @@ def test_rp3beta_matches_dense_definition(alpha: float, beta: float) -> None:
     np.testing.assert_allclose(np.sort(pruned, axis=1)[:, -3:], top, rtol=1e-5, atol=1e-7)
 
 
-@pytest.mark.parametrize(("alpha", "l1_ratio"), [(1e-2, 0.1), (3e-2, 0.5), (0.1, 0.01)])  # the last: the defaults
+@pytest.mark.parametrize(
+    ("alpha", "l1_ratio"), [(1e-2, 0.1), (3e-2, 0.5), (0.1, 0.01)]
+)  # the last: the defaults
 def test_slim_columns_match_sklearn_elasticnet(alpha: float, l1_ratio: float) -> None:
     from sklearn.linear_model import ElasticNet
 

@@ -154,7 +154,7 @@ def models_cmd(
         for key, value in info["params"].items():
             console.print(f"  {key} = {value!r}", soft_wrap=False)
         if info.get("defaults_from"):
-            console.print(f"defaults from: {info['defaults_from']}")
+            console.print(f"defaults from: {info['defaults_from']}", soft_wrap=False)
         space = info.get("search_space") or {}
         if space:
             console.print(f"search space (movierec tune --model {info['name']}):")
