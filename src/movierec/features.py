@@ -29,6 +29,7 @@ __all__ = [
     "FEATURE_FAMILIES",
     "ItemFeatures",
     "build_item_features",
+    "canonical_names",
     "normalise_tag",
     "read_features_file",
     "side_matrix",
@@ -88,6 +89,12 @@ def parse_names(names: str | Sequence[str] | None) -> list[str]:
         if p not in FEATURE_FAMILIES:
             raise ConfigError(f"unknown item feature {p!r}; valid: {', '.join(FEATURE_FAMILIES)}")
     return list(dict.fromkeys(parts))
+
+
+def canonical_names(names: str | Sequence[str]) -> str:
+    """The one spelling of a feature list that labels, experiment files and ``NAME+feature`` compare equal
+    in: :func:`parse_names`'s families, lower case, first occurrence kept, joined by commas."""
+    return ",".join(parse_names(names))
 
 
 def side_matrix(features: Any, n_rows: int, what: str) -> tuple[sp.csr_matrix | None, list[str]]:

@@ -163,12 +163,12 @@ def embed_cmd(
 ) -> None:
     """Fit one model on the whole dataset and write its interactive item map (map.html), map.png and embeddings.csv."""
     from movierec.cli.common import parse_model_params
-    from movierec.features import parse_names
+    from movierec.features import canonical_names
     from movierec.viz.report import build_map, parse_models
 
     spec = parse_models([model])[0]  # the report's own reading of NAME+feature
     if item_features:  # the same as NAME+feature+feature, the form every other command's option takes
-        given = ",".join(parse_names(item_features))
+        given = canonical_names(item_features)
         if spec.features not in (None, given):
             raise ConfigError(
                 f"--model {model!r} and --item-features {item_features!r} name different features"

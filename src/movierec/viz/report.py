@@ -76,7 +76,7 @@ def parse_models(
     text: str | Sequence[str], params: dict[str, dict[str, Any]] | None = None
 ) -> list[ModelSpec]:
     """``"svd,bpr,warp+genres+tags"`` → specs; ``params`` maps a model (its name or full label) to hyperparameters."""
-    from movierec.features import parse_names
+    from movierec.features import canonical_names
     from movierec.models.registry import get_class
 
     parts = [p for p in (text.split(",") if isinstance(text, str) else text) if str(p).strip()]
@@ -91,7 +91,7 @@ def parse_models(
             )
         name, feats = m.group(1), m.group(2)
         get_class(name)  # unknown names fail here, with the list of valid ones
-        features = ",".join(parse_names(feats.strip("+").replace("+", ","))) if feats else None
+        features = canonical_names(feats.strip("+").replace("+", ",")) if feats else None
         spec = ModelSpec(name, {}, features or None)
         if params:
             spec.params.update(params.get(name, {}))
@@ -108,11 +108,11 @@ def parse_models(
 def with_item_features(specs: Sequence[ModelSpec], item_features: str, notes: list[str]) -> list[ModelSpec]:
     """``--item-features`` for a list: every model whose ``fit`` takes item features and that has none of
     its own (``NAME+feature`` keeps its own) gets them; the models that ignore them are named in a note."""
-    from movierec.features import parse_names
+    from movierec.features import canonical_names
     from movierec.models.base import fit_options
     from movierec.models.registry import get_class
 
-    features = ",".join(parse_names(item_features))
+    features = canonical_names(item_features)
     out, ignored = [], []
     for spec in specs:
         if spec.features is None and "item_features" in fit_options(get_class(spec.name)):
