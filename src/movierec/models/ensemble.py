@@ -339,6 +339,25 @@ class Ensemble(BaseRecommender):
                 out += np.float32(w) * normalise_scores(np.asarray(raw)[None, :], mask, self.normalize)[0]
         return out
 
+    def similar_items(self, item: int, k: int = 10) -> tuple[np.ndarray, np.ndarray]:
+        """The 'similar' of the heaviest base that has one (item vectors, or item weights or neighbour lists
+        of its own): a sum of unrelated similarity scales would mean nothing. The exported artifact picks
+        the same base (:mod:`movierec.scoring.ensemble`), so ``Recommender.similar`` and the API agree."""
+        self._check_fitted()
+        for n in np.argsort(-np.asarray(self.weights_), kind="stable"):
+            model = self.models_.get(self.base_labels_[int(n)])
+            if model is None:
+                continue
+            if (
+                type(model).similar_items is not BaseRecommender.similar_items
+                or model.item_embeddings() is not None
+            ):
+                return model.similar_items(item, k)
+        raise ConfigError(
+            f"{self.name}: none of its weighted bases ({', '.join(self.base_labels_)}) has item vectors or item "
+            "weights, so it has no 'similar'"
+        )
+
     def base_weights(self) -> dict[str, float]:
         """Each base's weight, by label."""
         self._check_fitted()
