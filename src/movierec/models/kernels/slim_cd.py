@@ -1,75 +1,46 @@
-"""Non-negative elastic-net coordinate descent on a Gram matrix: the inner solver of SLIM.
+"""Non-negative elastic-net coordinate descent on the interaction matrix: the inner solver of SLIM.
 
 For each target item j, w_j = argmin_{w ≥ 0, w_j = 0} ½‖x_j − Xw‖² + l1·Σw + ½·l2·‖w‖², solved by
-cyclic coordinate descent on the covariance form (Friedman, Hastie & Tibshirani 2010, §2.2): with
-G = XᵀX and the correlation residual r = G[:, j] − Gw, a coordinate update is
-w_k ← max(0, r_k + G_kk·w_k − l1) / (G_kk + l2), and a change δ costs one column update r −= δ·G[:, k].
+cyclic coordinate descent with "naive" updates (Friedman, Hastie & Tibshirani 2010, §2.1), as
+scikit-learn's ``ElasticNet`` runs on sparse input: the residual r = x_j − Xw lives in user space, a
+coordinate's gradient is X[:, k]·r and its update w_k ← max(0, X[:, k]·r + ‖X[:, k]‖²·w_k − l1) /
+(‖X[:, k]‖² + l2) costs one pass over the column's users, twice when w_k moves. A sweep therefore costs
+about nnz(X), where the covariance form on the Gram matrix G = XᵀX (§2.2; our solver until now) paid one
+column of G per moving weight: ml-latest-small's G is 13% nonzero, and the fit went from 16.5 s to 3.9 s
+with the same iterates (weights equal to ~1e-14); ml-100k's is 60% nonzero, and there it takes 2.8 s
+against 2.3 s. No Gram matrix is built, so memory grows with nnz(X), not the square of the items.
 Targets are independent, so they run in parallel (``prange``). Each target keeps its ``cap`` largest
 weights (Ning & Karypis 2011 keep the nonzeros; Dacrema et al. 2019 keep a top-k per column).
-
-G is passed column by column (:func:`gram_columns`): a column with few co-occurring items is stored
-sparse, so a change of that weight touches only them (ml-latest-small's Gram matrix is 13% nonzero,
-which halves the fit), and a column that is mostly nonzero is stored whole, so its update stays a
-contiguous loop (ml-100k's is 60% nonzero). Skipping the zero terms changes no bit of the result.
 """
 
 from __future__ import annotations
 
 import numpy as np
-import scipy.sparse as sp
 from numba import njit, prange
 
-__all__ = ["gram_columns", "slim_columns"]
-
-
-def gram_columns(
-    gram: sp.spmatrix, dense_above: float = 0.5
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """``(indptr, indices, data, diag)``: the symmetric Gram matrix as CSC columns for :func:`slim_columns`,
-    where a column with more than ``dense_above`` × n nonzeros is stored whole (all n rows, zeros included)."""
-    g = sp.csc_matrix(gram, dtype=np.float64)
-    g.sort_indices()
-    n = g.shape[0]
-    full = np.diff(g.indptr) > dense_above * n
-    indptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.where(full, n, np.diff(g.indptr)), out=indptr[1:])
-    indices = np.empty(int(indptr[-1]), dtype=np.int32)
-    data = np.zeros(int(indptr[-1]), dtype=np.float64)
-    _fill_columns(g.indptr.astype(np.int64), g.indices.astype(np.int32), g.data, full, indptr, indices, data)
-    return indptr, indices, data, np.asarray(g.diagonal(), dtype=np.float64)
-
-
-@njit(cache=True, nogil=True)
-def _fill_columns(gp, gi, gd, full, indptr, indices, data):  # type: ignore[no-untyped-def]
-    n = full.shape[0]
-    for k in range(n):
-        lo = indptr[k]
-        if full[k]:
-            for m in range(n):
-                indices[lo + m] = m
-            for p in range(gp[k], gp[k + 1]):
-                data[lo + gi[p]] = gd[p]
-        else:
-            for t in range(gp[k + 1] - gp[k]):
-                indices[lo + t] = gi[gp[k] + t]
-                data[lo + t] = gd[gp[k] + t]
+__all__ = ["slim_columns"]
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def slim_columns(indptr, indices, data, diag, l1, l2, max_iter, tol, cap):  # type: ignore[no-untyped-def]
-    """Solve every target column of G (:func:`gram_columns`' arrays); returns ``(rows, values, sweeps)`` of
-    shape (n, cap), (n, cap), (n,).
+def slim_columns(indptr, indices, data, n_users, l1, l2, max_iter, tol, cap):  # type: ignore[no-untyped-def]
+    """Solve every target column of the users × items matrix X given as CSC arrays (``indptr`` int64,
+    ``indices`` int32 users, ``data`` float64); returns ``(rows, values, sweeps)`` of shape (n, cap),
+    (n, cap), (n,).
 
     ``rows[j]`` holds the indices of target j's kept weights (−1 padding), ``values[j]`` the weights.
     Stops a target when the largest coordinate change of a sweep is below ``tol`` times its largest weight.
     """
-    n = diag.shape[0]
+    n = indptr.shape[0] - 1
+    norms = np.zeros(n, dtype=np.float64)  # ‖X[:, k]‖² = G_kk
+    for k in range(n):
+        for p in range(indptr[k], indptr[k + 1]):
+            norms[k] += data[p] * data[p]
     rows = np.full((n, cap), -1, dtype=np.int32)
     values = np.zeros((n, cap), dtype=np.float32)
     sweeps = np.zeros(n, dtype=np.int32)
     for j in prange(n):
         w = np.zeros(n, dtype=np.float64)
-        r = np.zeros(n, dtype=np.float64)
+        r = np.zeros(n_users, dtype=np.float64)  # x_j − Xw
         for p in range(indptr[j], indptr[j + 1]):
             r[indices[p]] = data[p]
         done = 0
@@ -79,22 +50,19 @@ def slim_columns(indptr, indices, data, diag, l1, l2, max_iter, tol, cap):  # ty
             for k in range(n):
                 if k == j:
                     continue
-                gkk = diag[k]
+                lo = indptr[k]
+                hi = indptr[k + 1]
+                grad = 0.0
+                for p in range(lo, hi):
+                    grad += data[p] * r[indices[p]]
                 old = w[k]
-                num = r[k] + gkk * old - l1
-                new = num / (gkk + l2) if num > 0.0 else 0.0
+                num = grad + norms[k] * old - l1
+                new = num / (norms[k] + l2) if num > 0.0 else 0.0
                 delta = new - old
                 if delta != 0.0:
                     w[k] = new
-                    lo = indptr[k]
-                    hi = indptr[k + 1]
-                    if hi - lo == n:  # a whole column: contiguous, vectorised
-                        col = data[lo:hi]
-                        for m in range(n):
-                            r[m] -= delta * col[m]
-                    else:
-                        for p in range(lo, hi):
-                            r[indices[p]] -= delta * data[p]
+                    for p in range(lo, hi):
+                        r[indices[p]] -= delta * data[p]
                     if abs(delta) > max_delta:
                         max_delta = abs(delta)
                 if new > max_w:
