@@ -541,6 +541,14 @@ def _issue19_rows(results: Path) -> list[list[str]]:
          f"{r['reference_seconds']:.3g} s ({r['reference_seconds'] / r['ours_seconds']:.2f}×)",
          _met(r["ours_seconds"] <= r["reference_seconds"]), "–", "vae.json"]
         for r in vae if r.get("ours_seconds") and r.get("reference_seconds")
+    ] + [
+        [f"{r['variant']}: at least as fast as {r['reference']}, NDCG@10 within 0.005",
+         f"{r['ours_seconds']:.3g} s vs {r['reference_seconds']:.3g} s "
+         f"({r['reference_seconds'] / r['ours_seconds']:.2f}×); NDCG@10 {r['quality']['ndcg@10_ours']:.4f} vs "
+         f"{r['quality']['ndcg@10_reference']:.4f}",
+         _met(r["ours_seconds"] <= r["reference_seconds"] and abs(r["quality"]["ndcg_gap"]) <= 0.005), "–",
+         "references.json"]
+        for r in _rows(results, "references") if r.get("ours_seconds") and r.get("reference_seconds")
     ]  # fmt: skip
 
 
