@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from common import make_row, parse_mode, write_results  # noqa: E402
+from common import make_row, parse_mode, write_some_results  # noqa: E402
 
 MODELS = ("slim", "ials")
 
@@ -193,7 +193,6 @@ def ials_row(repeat: int) -> dict[str, Any]:
 
 
 def main() -> None:
-    import json
 
     pick = argparse.ArgumentParser(add_help=False)
     pick.add_argument("--models", nargs="*", default=list(MODELS), choices=list(MODELS))
@@ -202,13 +201,9 @@ def main() -> None:
     rows = [{"slim": slim_row, "ials": ials_row}[m](args.repeat) for m in chosen.models]
     for r in rows:
         print(r, flush=True)
-    path = ROOT / "bench" / "results" / "references.json"  # a run of some models keeps the others' rows
-    kept = (
-        [r for r in json.loads(path.read_text()) if r["variant"] not in {r2["variant"] for r2 in rows}]
-        if path.is_file()
-        else []
-    )
-    print(write_results("references", kept + rows, mode=args.mode))
+    print(
+        write_some_results("references", rows, mode=args.mode)
+    )  # a run of some models keeps the others' rows
 
 
 if __name__ == "__main__":

@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from common import make_row, parse_mode, write_results  # noqa: E402
+from common import make_row, parse_mode, write_some_results  # noqa: E402
 
 EPOCHS = 3
 
@@ -126,7 +126,6 @@ def _epoch_seconds(name: str, train: Any, plain: bool, seed: int) -> tuple[float
 
 def main() -> None:
     import argparse
-    import json
 
     pick = argparse.ArgumentParser(add_help=False)
     pick.add_argument("--models", nargs="*", default=list(PLAIN), choices=list(PLAIN))
@@ -156,13 +155,7 @@ def main() -> None:
             f"load average {load_before[0]:.1f} → {load_after[0]:.1f}",
         ))  # fmt: skip
         print(rows[-1], flush=True)
-    path = ROOT / "bench" / "results" / "vae.json"  # a run of some models keeps the others' rows
-    kept = (
-        [r for r in json.loads(path.read_text()) if r["variant"] not in {r2["variant"] for r2 in rows}]
-        if path.is_file()
-        else []
-    )
-    print(write_results("vae", kept + rows, mode=args.mode))
+    print(write_some_results("vae", rows, mode=args.mode))  # a run of some models keeps the others' rows
 
 
 if __name__ == "__main__":

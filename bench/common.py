@@ -335,6 +335,15 @@ def write_results(task: str, rows: Sequence[dict[str, Any]], *, mode: str | None
     return path
 
 
+def write_some_results(task: str, rows: Sequence[dict[str, Any]], *, mode: str | None = None) -> Path:
+    """:func:`write_results` for a run of some of a task's variants (``--models``): the stored rows of the
+    variants not rerun are kept."""
+    path = RESULTS_DIR / (f"{task}-scale.json" if mode == "scale" else f"{task}.json")
+    fresh = {r["variant"] for r in rows}
+    kept = [r for r in json.loads(path.read_text()) if r["variant"] not in fresh] if path.is_file() else []
+    return write_results(task, [*kept, *rows], mode=mode)
+
+
 @contextlib.contextmanager
 def busy_loops(n: int) -> Iterator[list[subprocess.Popen[bytes]]]:
     """``n`` processes spinning a CPU each while the block runs (a shared machine, reproducibly).
