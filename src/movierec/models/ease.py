@@ -165,19 +165,21 @@ def feature_rows(item_features: Any, n_items: int, weight: float) -> sp.csr_matr
 
 
 def dense_guard(
-    owner: str, counts: np.ndarray, limit: int, *, what: str, option: str, instead: str
+    owner: str, counts: np.ndarray, limit: int, *, what: str, option: str, instead: str, cost: str = ""
 ) -> np.ndarray:
     """The indices with training interactions (``counts > 0``), checked before a dense ``what`` × ``what``
     float64 matrix is built: a DataError when there are none, a ConfigError naming ``option`` (and about how
-    many GiB the matrix and its factorisation would take) when there are more than ``limit``."""
+    many GiB the matrix and its factorisation would take) when there are more than ``limit``. ``cost``
+    replaces the GiB clause for a model whose limit guards its time instead (SLIM, RP3beta)."""
     active = np.flatnonzero(counts > 0).astype(np.int32)
     if len(active) == 0:
         raise DataError(f"{owner}: no {what} has a training interaction")
     if len(active) > limit:
         gib = len(active) ** 2 * 8 * 2 / 2**30
+        why = cost or f"the dense {what}s × {what}s matrix would need about {gib:.1f} GiB"
         raise ConfigError(
-            f"{owner}: {len(active)} {what}s with interactions exceed {option}={limit} (the dense {what}s × "
-            f"{what}s matrix would need about {gib:.1f} GiB); raise {option} or use {instead}"
+            f"{owner}: {len(active)} {what}s with interactions exceed {option}={limit} ({why}); raise "
+            f"{option} or use {instead}"
         )
     return active
 

@@ -127,7 +127,14 @@ class ItemItemModel(LinearItemModel):
         x = weighted_csr(train, self.weighting, self.half_life_days)
         counts = np.diff(x.tocsc().indptr)
         active = dense_guard(
-            self.name, counts, self.max_items, what="item", option="max_items", instead="ease/als/bpr"
+            self.name,
+            counts,
+            self.max_items,
+            what="item",
+            option="max_items",
+            instead="ease/als/bpr",
+            cost=f"{self.name} fits one row of item weights per item against every other item: time grows "
+            "with their square",
         )
         self._remember_train(train)
         self.user_items_ = sp.csr_matrix(x, dtype=np.float32)
