@@ -1,7 +1,7 @@
 """Build step of ``pip install``: compiles the models' kernels (``models/kernels/_native.pyx``).
 
 Everything else lives in pyproject.toml. The extension is required: it is the only implementation
-of the svd, svdpp, baseline, k-NN, EASE, iALS and bpr/warp/logistic kernels (there is no numba
+of the svd, svdpp, baseline, k-NN, EASE, iALS, SLIM and bpr/warp/logistic kernels (there is no numba
 fallback), so a failed build fails the install with the compiler's error. It needs a C++ compiler;
 in a source checkout, ``python setup.py build_ext --inplace`` builds it next to the sources.
 ``MOVIEREC_PORTABLE_BUILD=1`` drops ``-march=native`` (for wheels meant for other machines).

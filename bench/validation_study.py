@@ -108,8 +108,9 @@ MLLS_GRIDS: dict[str, tuple[dict[str, list[Any]], list[int] | None]] = {
     # 0.1645): best α 0.03, l1_ratio 0.1 (0.1713), at the grid's edge on both. Stage 3: α 0.03|0.1|0.3 ×
     # l1_ratio 0.01|0.03|0.1: best α 0.1, l1_ratio 0.01 (0.1775), l1_ratio at the edge. Stage 4 (these):
     # best α 0.1, l1_ratio 0.003 (0.1779), inside the grid; the defaults take l1_ratio 0.01 (0.1775, twice
-    # as fast to fit: 30 s against 64 s on the whole training part then; 4.6 s against 5.3 s since slim_cd
-    # walks X instead of the Gram matrix, but 0.0004 is a tenth of the splits' spread: no second test read)
+    # as fast to fit: 30 s against 64 s on the whole training part then; 2.8 s against 3.3 s since SLIM's
+    # solver walks X instead of the Gram matrix, but 0.0004 is a tenth of the splits' spread: no second
+    # test read)
     "slim": ({"alpha": [0.05, 0.1, 0.2], "l1_ratio": [0.001, 0.003, 0.01], "k": [200]}, None),
     # stage 1 (not run then, load 12: ials kept its ml-100k defaults). Stage 2 (these, seeds 1-3): the
     # ml-100k point's neighbourhood, one step each way on every axis: best 128, α₀ 0.1, λ 0.01, 4 epochs

@@ -1439,7 +1439,7 @@ def legacy_gauss_fill(const double[::1] uniforms, double[::1] out, Py_ssize_t st
 
 # --- top-k selection (every ranked list: evaluation, recommend, the artifact) -------------------------
 
-from libc.math cimport INFINITY
+from libc.math cimport INFINITY, fabs
 
 
 def topk_rows(const mr_real[:, ::1] scores, Py_ssize_t k, int[:, ::1] out_idx, float[:, ::1] out_vals):
@@ -1490,3 +1490,95 @@ def topk_rows(const mr_real[:, ::1] scores, Py_ssize_t k, int[:, ::1] out_idx, f
                 out_vals[r, q] = -INFINITY
     free(buf)
     free(ibuf)
+
+
+# --- SLIM: one non-negative elastic net per target item, coordinate descent on X's columns ---------------
+
+
+cdef extern from * nogil:
+    """
+    #include <algorithm>
+    /* The ``cap`` largest positive weights of w[0..n) into rows/values (largest first; all of them, in index
+       order, when there are no more than ``cap``), ``buf`` n scratch indices; returns how many. */
+    static int mr_slim_keep(const double* w, long long n, int cap, int* rows, float* values, long long* buf) {
+        long long m = 0;
+        for (long long k = 0; k < n; ++k)
+            if (w[k] > 0.0) buf[m++] = k;
+        if (m > cap) {
+            std::partial_sort(buf, buf + cap, buf + m, [w](long long a, long long b) {
+                return w[a] > w[b] || (w[a] == w[b] && a < b);
+            });
+            m = cap;
+        }
+        for (long long t = 0; t < m; ++t) {
+            rows[t] = (int)buf[t];
+            values[t] = (float)w[buf[t]];
+        }
+        return (int)m;
+    }
+    """
+    int mr_slim_keep(const double* w, long long n, int cap, int* rows, float* values, long long* buf)
+
+
+def slim_targets_chunk(
+    const long long[::1] indptr, const int[::1] indices, const double[::1] data, const double[::1] norms,
+    Py_ssize_t n_users, double l1, double l2, int max_iter, double tol, int[:, ::1] rows, float[:, ::1] values,
+    int[::1] sweeps, Py_ssize_t chunk, Py_ssize_t n_chunks,
+):
+    """Targets ``chunk, chunk + n_chunks, …`` of SLIM (``accel.slim_columns``): for target j, cyclic coordinate
+    descent with naive updates on min_{w ≥ 0, w_j = 0} ½‖x_j − Xw‖² + l1·Σw + ½·l2·‖w‖², X given as CSC
+    arrays and ``norms`` its columns' squared norms; the residual x_j − Xw lives in user space. Stops a
+    target when a sweep's largest change is at most ``tol`` times its largest weight (or after ``max_iter``
+    sweeps); ``rows[j]``/``values[j]`` get its ``rows.shape[1]`` largest weights (rows pre-filled with −1)."""
+    cdef Py_ssize_t n = norms.shape[0], j, k, it
+    cdef long long p, lo, hi
+    cdef int cap = rows.shape[1], done
+    cdef double grad, old, num, nw, delta, max_delta, max_w
+    cdef double* w = <double*>malloc(max(n, 1) * sizeof(double))
+    cdef double* r = <double*>malloc(max(n_users, 1) * sizeof(double))
+    cdef long long* buf = <long long*>malloc(max(n, 1) * sizeof(long long))
+    if w == NULL or r == NULL or buf == NULL:
+        free(w)
+        free(r)
+        free(buf)
+        raise MemoryError()
+    with nogil:
+        j = chunk
+        while j < n:
+            memset(w, 0, n * sizeof(double))
+            memset(r, 0, n_users * sizeof(double))
+            for p in range(indptr[j], indptr[j + 1]):
+                r[indices[p]] = data[p]
+            done = 0
+            for it in range(max_iter):
+                max_delta = 0.0
+                max_w = 0.0
+                for k in range(n):
+                    if k == j:
+                        continue
+                    lo = indptr[k]
+                    hi = indptr[k + 1]
+                    grad = 0.0
+                    for p in range(lo, hi):
+                        grad += data[p] * r[indices[p]]
+                    old = w[k]
+                    num = grad + norms[k] * old - l1
+                    nw = num / (norms[k] + l2) if num > 0.0 else 0.0
+                    delta = nw - old
+                    if delta != 0.0:
+                        w[k] = nw
+                        for p in range(lo, hi):
+                            r[indices[p]] -= delta * data[p]
+                        if fabs(delta) > max_delta:
+                            max_delta = fabs(delta)
+                    if nw > max_w:
+                        max_w = nw
+                done = <int>it + 1
+                if max_w == 0.0 or max_delta <= tol * max_w:
+                    break
+            sweeps[j] = done
+            mr_slim_keep(w, n, cap, &rows[j, 0], &values[j, 0], buf)
+            j += n_chunks
+    free(w)
+    free(r)
+    free(buf)

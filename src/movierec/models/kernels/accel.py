@@ -4,8 +4,7 @@ Every kernel of ``svd``, ``svdpp``, ``baseline``, the ``knn-*`` models, ``ease``
 :mod:`~movierec.models.kernels.hybrid`) ``bpr``/``warp``/``warp-kos``/``logistic`` is compiled ahead of
 time, so a fit never waits for a JIT and never imports numba. The extension is the only
 implementation: there is no fallback, and importing this module without it raises an ImportError
-that says how to build it. (Only ``slim``'s and ``bayesian-fm``'s kernels, which have no port, are
-numba.) The parity tests compare the kernels with straightforward numba references kept in
+that says how to build it. (Only ``bayesian-fm``'s kernel, which has no port, is numba.) The parity tests compare the kernels with straightforward numba references kept in
 ``tests/reference_kernels/``. :data:`CALLS` counts kernel calls per name (the perf guard checks that
 a fit without a listener makes one sweep call, not one per epoch).
 
@@ -32,7 +31,7 @@ KERNELS = (
     "svd_epochs", "svdpp_epoch", "implicit_sums", "als_biases", "sgd_biases",
     "first_seen", "group_by_first_seen", "top_similarities_chunk", "predict_pairs_chunk",
     "predict_dense_items_chunk", "woodbury_diag", "woodbury_weights_chunk", "ials_rows_chunk",
-    "learn_bpr_block", "hybrid_epoch", "legacy_gauss_fill", "topk_rows",
+    "learn_bpr_block", "hybrid_epoch", "legacy_gauss_fill", "topk_rows", "slim_targets_chunk",
 )  # fmt: skip
 
 try:
@@ -62,6 +61,7 @@ __all__ = [
     "predict_pairs",
     "sgd_biases",
     "similarity_row",
+    "slim_columns",
     "svd_epochs",
     "svdpp_epoch",
     "top_similarities",
@@ -367,6 +367,29 @@ def ials_half_step(
     )  # fmt: skip
     run_chunks(lambda c, n: _native.ials_rows_chunk(*args, c, n), solve.shape[0])
     return float(losses.sum())
+
+
+def slim_columns(
+    x: sp.csc_matrix, l1: float, l2: float, max_iter: int, tol: float, cap: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """SLIM's non-negative elastic net for every target column of the users × items matrix ``x``
+    (``_native.slim_targets_chunk``, targets in chunks claimed by threads): ``(rows, values, sweeps)`` of
+    shape (n, cap), (n, cap), (n,), ``rows[j]`` target j's kept weights' items (−1 padding)."""
+    CALLS["slim_columns"] += 1
+    xc = sp.csc_matrix(x, dtype=np.float64)
+    xc.sort_indices()
+    n_users, n = xc.shape
+    counts = np.diff(xc.indptr)
+    norms = np.bincount(np.repeat(np.arange(n), counts), weights=xc.data * xc.data, minlength=n)
+    rows = np.full((n, int(cap)), -1, dtype=np.int32)
+    values = np.zeros((n, int(cap)), dtype=np.float32)
+    sweeps = np.zeros(n, dtype=np.int32)
+    args = (
+        _i64(xc.indptr), _i32(xc.indices), _f64(xc.data), _f64(norms), int(n_users), float(l1), float(l2),
+        int(max_iter), float(tol), rows, values, sweeps,
+    )  # fmt: skip
+    run_chunks(lambda c, k: _native.slim_targets_chunk(*args, c, k), n)
+    return rows, values, sweeps
 
 
 def legacy_gauss_fill(

@@ -1,4 +1,6 @@
-"""Non-negative elastic-net coordinate descent on the interaction matrix: the inner solver of SLIM.
+"""The numba original of SLIM's solver (compiled as ``_native.slim_targets_chunk``; the parity test in
+``tests/models/test_kernels_native.py`` runs both): non-negative elastic-net coordinate descent on the
+interaction matrix.
 
 For each target item j, w_j = argmin_{w ≥ 0, w_j = 0} ½‖x_j − Xw‖² + l1·Σw + ½·l2·‖w‖², solved by
 cyclic coordinate descent with "naive" updates (Friedman, Hastie & Tibshirani 2010, §2.1), as
