@@ -111,7 +111,9 @@ MLLS_GRIDS: dict[str, tuple[dict[str, list[Any]], list[int] | None]] = {
     # as fast to fit: 30 s against 64 s on the whole training part then; 2.8 s against 3.3 s since SLIM's
     # solver walks X instead of the Gram matrix, but 0.0004 is a tenth of the splits' spread: no second
     # test read)
-    "slim": ({"alpha": [0.05, 0.1, 0.2], "l1_ratio": [0.001, 0.003, 0.01], "k": [200]}, None),
+    # Stage 5 (these): the weights kept per item, never varied here before (k 200: ~214 nonzero per item):
+    # k 50 0.1731, 100 0.1772, 200 0.1775, 500 and 1000 0.1773, a plateau: k stays 200
+    "slim": ({"alpha": [0.1], "l1_ratio": [0.01], "k": [50, 100, 500, 1000]}, None),
     # stage 1 (not run then, load 12: ials kept its ml-100k defaults). Stage 2 (these, seeds 1-3): the
     # ml-100k point's neighbourhood, one step each way on every axis: best 128, α₀ 0.1, λ 0.01, 4 epochs
     # (0.1793; the ml-100k point 0.1572), λ at the grid's edge. Stage 3: 128|256 × α₀ 0.05|0.1|0.2 × λ
