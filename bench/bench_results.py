@@ -302,7 +302,8 @@ def render_seeds(rows: list[dict[str, Any]]) -> list[str]:
         lines.append(f"| movierec `{m}` | {cells} | {mean:.4f} | {np.mean(ratios):.2f}× |")
     best = models[0]
     per_seed = [at[(best, s)] / ref[s] for s in seeds if (best, s) in at and ref[s]]
-    lines += ["", f"Each column is one draw of the held-out 20% (`compare --seed`); every model keeps its defaults "
+    lines += ["", f"Each column is one draw of the held-out 20% (the split `compare --seed S` makes; the models keep "
+              f"their own seeds); every model keeps its defaults "
               f"(chosen on validation cut from seed 42's training part). Seeds 43–46 hold out other ratings, some of "
               f"which that study saw, which can only flatter our rows on them, not lightfm:bpr's. `{best}`'s ratio "
               f"ranges {min(per_seed):.2f}×–{max(per_seed):.2f}× over the draws (issue 19's target: ≥ 1.8×).", ""]  # fmt: skip
