@@ -548,7 +548,7 @@ def item_info(model: Recommender, train: Any, genres: sp.csr_matrix | None = Non
     """:class:`ItemInfo` for a fitted model and its training :class:`~movierec.interactions.Interactions`."""
     pairs = train_pairs(train)
     vectors = None
-    get = getattr(model, "item_embeddings", None)
+    get = getattr(model, "similar_vectors", None) or getattr(model, "item_embeddings", None)
     if callable(get):
         try:
             emb = get()

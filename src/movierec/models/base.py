@@ -701,9 +701,14 @@ class BaseRecommender:
         """Raw family scores → ranking scores (identity; rating predictors shrink, see ExplicitRecommender)."""
         return np.asarray(raw, dtype=np.float32)
 
+    def similar_vectors(self) -> np.ndarray | None:
+        """The item vectors whose cosine is this model's 'similar' (and the re-rankers' item distance): its
+        :meth:`item_embeddings` unless a model knows better (iALS whitens its factors); ``None`` without."""
+        return self.item_embeddings()
+
     def similar_items(self, item: int, k: int = 10) -> tuple[np.ndarray, np.ndarray]:
-        """Nearest items by cosine similarity of item embeddings (override for neighbour models)."""
-        emb = self.item_embeddings()
+        """Nearest items by cosine similarity of :meth:`similar_vectors` (override for neighbour models)."""
+        emb = self.similar_vectors()
         if emb is None:
             raise ConfigError(
                 f"{self.name} has no item embeddings; use a factor or neighbour model for 'similar'"

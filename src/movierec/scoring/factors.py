@@ -54,6 +54,13 @@ def export(model: Any, n_users: int, n_items: int, threshold: float) -> Exported
         "item_bias": np.zeros(n_items, np.float32) if ibias is None else ibias.astype(np.float32).ravel(),
         "global_mean": np.float32(gm),
     }
+    from movierec.models.base import BaseRecommender
+
+    own = getattr(type(model), "similar_vectors", None)
+    if own is not None and own is not BaseRecommender.similar_vectors:  # a 'similar' space of its own (iALS)
+        sim = model.similar_vectors()
+        if sim is not None and np.shape(sim) == ifac.shape:
+            arrays["similar_vectors"] = np.ascontiguousarray(sim, dtype=np.float32)
     return arrays, fold_in_spec(model, threshold, biased)
 
 
@@ -168,5 +175,8 @@ class Scorer(base.Scorer):
         return np.asarray(q @ vec + a["item_bias"], dtype=np.float32)
 
     def item_vectors(self) -> np.ndarray | None:
-        f = self.a["item_factors"]
+        """The model's own 'similar' space where it exported one (iALS), else its item factors."""
+        f = self.a.get("similar_vectors")
+        if f is None:
+            f = self.a["item_factors"]
         return f if f.shape[1] > 0 else None

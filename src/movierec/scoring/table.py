@@ -79,7 +79,8 @@ def export(model: Any, n_users: int, n_items: int, threshold: float) -> Exported
     lowest = float(np.finfo(np.float32).min)
     table[~np.isfinite(table)] = lowest
     arrays: dict[str, Any] = {"table_scores": table}
-    vectors = model.item_embeddings() if hasattr(model, "item_embeddings") else None
+    get = getattr(model, "similar_vectors", None) or getattr(model, "item_embeddings", None)
+    vectors = get() if callable(get) else None
     if vectors is not None and np.shape(vectors)[0] == n_items and np.all(np.isfinite(vectors)):
         arrays["item_vectors"] = np.ascontiguousarray(vectors, dtype=np.float32)  # NMF, Mult-VAE: 'similar'
     from movierec.scoring.knn import similar_spec
