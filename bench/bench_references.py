@@ -54,14 +54,14 @@ def _data() -> tuple[Any, Any, Any]:
 def _ndcg_of_scores(scores: np.ndarray, train: Any, test: Any) -> float:
     """NDCG@10 of a users × items score matrix on ``test`` (training items excluded), as ``compare`` reads it."""
     from movierec import metrics as M
+    from movierec.beyond import train_pairs
     from movierec.evaluation import relevant_matrix
     from movierec.models.base import topk
 
     rel = relevant_matrix(test, None)
     users = np.flatnonzero(np.diff(rel.indptr) > 0)
     s = np.array(scores[users], dtype=np.float64)
-    seen = sp.csr_matrix((np.ones(train.n_ratings), (train.users, train.items)), shape=train.shape)[users]
-    s[seen.nonzero()] = -np.inf
+    s[train_pairs(train)[users].nonzero()] = -np.inf
     return float(M.ndcg(topk(s, 10)[0], rel[users], 10).mean())
 
 
@@ -193,7 +193,6 @@ def ials_row(repeat: int) -> dict[str, Any]:
 
 
 def main() -> None:
-
     pick = argparse.ArgumentParser(add_help=False)
     pick.add_argument("--models", nargs="*", default=list(MODELS), choices=list(MODELS))
     chosen, rest = pick.parse_known_args()

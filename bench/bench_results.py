@@ -43,7 +43,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from common import canonical_params  # noqa: E402
+from common import canonical_params, ratios_over_draws  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "results19.json"
 DOC = ROOT / "docs" / "results.md"
@@ -289,19 +289,16 @@ def render_seeds(rows: list[dict[str, Any]]) -> list[str]:
         return []
     seeds = sorted({r["seed"] for r in rows})
     at = {(r["model"], r["seed"]): r["ndcg@10"] for r in rows}
-    ref = {s: at.get(("lightfm:bpr", s)) for s in seeds}
-    models = sorted({r["model"] for r in rows}, key=lambda m: -np.mean([at.get((m, s), 0.0) for s in seeds]))
+    over_draws = ratios_over_draws(rows)  # best first; lightfm:bpr (1.00×) goes last
     lines = [f"## {TITLES['mlls-seeds'][0]}", "",
              "| model | " + " | ".join(f"seed {s}" for s in seeds) + " | mean | mean ratio to lightfm:bpr |",
              "|---|" + "---|" * (len(seeds) + 2)]  # fmt: skip
-    for m in models:
+    for m, ratios in [*over_draws.items(), ("lightfm:bpr", [1.0])]:
         vals = [at.get((m, s)) for s in seeds]
-        ratios = [v / ref[s] for v, s in zip(vals, seeds, strict=True) if v is not None and ref[s]]
         cells = " | ".join("–" if v is None else f"{v:.4f}" for v in vals)
         mean = np.mean([v for v in vals if v is not None])
         lines.append(f"| movierec `{m}` | {cells} | {mean:.4f} | {np.mean(ratios):.2f}× |")
-    best = models[0]
-    per_seed = [at[(best, s)] / ref[s] for s in seeds if (best, s) in at and ref[s]]
+    best, per_seed = next(iter(over_draws.items()))
     lines += ["", f"Each column is one draw of the held-out 20% (the split `compare --seed S` makes; the models keep "
               f"their own seeds); every model keeps its defaults "
               f"(chosen on validation cut from seed 42's training part). Seeds 43–46 hold out other ratings, some of "

@@ -335,6 +335,20 @@ def write_results(task: str, rows: Sequence[dict[str, Any]], *, mode: str | None
     return path
 
 
+def ratios_over_draws(
+    rows: Sequence[dict[str, Any]], reference: str = "lightfm:bpr"
+) -> dict[str, list[float]]:
+    """Each model's NDCG@10 over ``reference``'s on the same draw of the split, one per seed both were read on
+    (rows with ``model``, ``seed`` and ``ndcg@10``: bench_results.py's ``mlls-seeds`` group), the models in
+    order of their mean NDCG@10, best first; ``reference`` itself is left out."""
+    at: dict[str, dict[int, float]] = {}
+    for r in rows:
+        at.setdefault(str(r["model"]), {})[int(r["seed"])] = float(r["ndcg@10"])
+    ref = at.pop(reference, {})
+    order = sorted(at, key=lambda m: -statistics.fmean(at[m].values()))
+    return {m: [v / ref[s] for s, v in sorted(at[m].items()) if ref.get(s)] for m in order}
+
+
 def write_some_results(task: str, rows: Sequence[dict[str, Any]], *, mode: str | None = None) -> Path:
     """:func:`write_results` for a run of some of a task's variants (``--models``): the stored rows of the
     variants not rerun are kept."""

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from common import canonical_params
+from common import canonical_params, ratios_over_draws
 
 _ML_SMALL_TRAIN = 80_669  # 80% of ml-latest-small's 100,836 ratings (the notebook split)
 _ML_SMALL_USERS, _ML_SMALL_ITEMS = 610, 9_724
@@ -504,14 +504,9 @@ def _issue19_rows(results: Path) -> list[list[str]]:
     ratio = None if best_mlls is None or not ref else best_mlls[1] / ref
     vae = _rows(results, "vae")
     draws = ""  # the mlls rows again on five draws of the split (bench_results.py --only mlls-seeds)
-    by_seed: dict[str, dict[int, float]] = {}
-    for r in rows:
-        if r.get("group") == "mlls-seeds":
-            by_seed.setdefault(r["model"], {})[int(r["seed"])] = float(r["ndcg@10"])
-    lightfm = by_seed.pop("lightfm:bpr", {})
-    if lightfm and by_seed:
-        top = max(by_seed, key=lambda m: statistics.fmean(by_seed[m].values()))
-        ratios = [v / lightfm[s] for s, v in by_seed[top].items() if lightfm.get(s)]
+    over_draws = ratios_over_draws([r for r in rows if r.get("group") == "mlls-seeds"])
+    top, ratios = next(iter(over_draws.items()), ("", []))
+    if ratios:
         draws = (f"; over {len(ratios)} draws of the split: {top} {statistics.fmean(ratios):.2f}× on average "
                  f"({min(ratios):.2f}–{max(ratios):.2f}×)")  # fmt: skip
     best_u1 = min(u1.items(), key=lambda kv: kv[1]) if u1 else None

@@ -106,7 +106,7 @@ MLLS_GRIDS: dict[str, tuple[dict[str, list[Any]], list[int] | None]] = {
     # stage 1 (one split, not run to the end: 680 s for the first point at load 12, 9,724 items). Stage 2
     # (seeds 1-3, at load ~1): α 1e-3…3e-2 × l1_ratio 0.1|0.3|0.6 around the ml-100k point (α 0.01, 0.3:
     # 0.1645): best α 0.03, l1_ratio 0.1 (0.1713), at the grid's edge on both. Stage 3: α 0.03|0.1|0.3 ×
-    # l1_ratio 0.01|0.03|0.1: best α 0.1, l1_ratio 0.01 (0.1775), l1_ratio at the edge. Stage 4 (these):
+    # l1_ratio 0.01|0.03|0.1: best α 0.1, l1_ratio 0.01 (0.1775), l1_ratio at the edge. Stage 4:
     # best α 0.1, l1_ratio 0.003 (0.1779), inside the grid; the defaults take l1_ratio 0.01 (0.1775, twice
     # as fast to fit: 30 s against 64 s on the whole training part then; 2.8 s against 3.3 s since SLIM's
     # solver walks X instead of the Gram matrix, but 0.0004 is a tenth of the splits' spread: no second
