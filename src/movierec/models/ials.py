@@ -131,11 +131,16 @@ class IALS(FactorParams, FactorRecommender, WeightedRecommender):
         0.320 (ease: 104, 0.343). A modest gain: Toy Story 2 enters Toy Story's list, which Shawshank still
         opens."""
         self._check_fitted()
+        cached = getattr(self, "_whitened", None)  # (the factors it was computed from, z): 'similar' asks often
+        if cached is not None and cached[0] is self.item_factors_:
+            return np.asarray(cached[1])
         h = np.asarray(self.item_factors_, dtype=np.float64)
         nu = (1.0 + float(self.alpha0) * h.shape[0]) ** float(self.reg_exponent)
         a = float(self.alpha0) * (h.T @ h) + float(self.regularization) * nu * np.eye(h.shape[1])
         vals, vecs = np.linalg.eigh(a)
-        return np.asarray(h @ ((vecs * np.maximum(vals, 1e-12) ** -0.5) @ vecs.T), dtype=np.float32)
+        z = np.asarray(h @ ((vecs * np.maximum(vals, 1e-12) ** -0.5) @ vecs.T), dtype=np.float32)
+        self._whitened = (self.item_factors_, z)
+        return z
 
     def fold_in_spec(self) -> dict[str, Any]:
         """A visitor's vector is the exact least-squares solve with the item factors fixed, over their positives
