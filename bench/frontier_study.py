@@ -1,6 +1,6 @@
-"""Two more ways past tuned ease on ml-100k, on validation only (issue 19): are they worth building?
+"""More ways past ease, on validation only (issue 19): are they worth building?
 
-    PYTHONPATH=src python bench/frontier_study.py [--dataset PATH] [--out FILE]
+    PYTHONPATH=src python bench/frontier_study.py [--protocol ml100k|mlls] [--dataset PATH] [--out FILE]
 
 ml-100k, every rating a positive; only the *training* part of the per-user 75/25 split (seed 42) is
 read, split again per user 75/25 with seeds 1, 2 and 3 (validation_study.py's ``--seeds 1,2,3``). The
@@ -13,12 +13,21 @@ W 10, c 1, EDLAE dropout 0.85), mean validation NDCG@10 over the three splits.
 2. The time-adjacency term by seconds, not only positions: ease's pairs d ≤ W positions apart kept only
    within τ seconds ("cut"), weighted exp(−Δt/τ) ("exp"), or half of each ("mix"), τ 1 min … 1 h.
 
+``--protocol mlls`` asks the same of issue 19's last open target (ml-latest-small, best default ≥ 1.8×
+lightfm:bpr): the bundled data under ``compare``'s default implicit split (positives ≥ 4, 20% held out,
+seed 42), its training part split again 80/20 with seeds 1, 2 and 3 (validation_study.py's ``--protocol
+mlls --seeds 1,2,3``); the reference is ``ease`` with its class defaults. Rows: GF-CF and ease + low-pass
+as above, and fixed-weight blends of the default models' per-user max-normalised scores (the
+``ensemble``'s normalisation, without its weight search), a grid over the weights of slim, user-ease,
+ials and rp3beta with ease's at 1: the most a blend of what we have can give, read on validation.
+
 The test part is never read.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import sys
@@ -38,7 +47,8 @@ from movierec import metrics as M  # noqa: E402
 from movierec.evaluation import relevant_matrix  # noqa: E402
 from movierec.models import ease as E  # noqa: E402
 from movierec.models.registry import create  # noqa: E402
-from movierec.split import per_user_holdout  # noqa: E402
+from movierec.scoring.ensemble import normalise_scores  # noqa: E402
+from movierec.split import interactions_holdout, per_user_holdout  # noqa: E402
 from validation_study import ML100K_EASE, ml100k_training_part  # noqa: E402
 
 
@@ -57,10 +67,13 @@ def _z(scores: np.ndarray, seen: sp.csr_matrix) -> np.ndarray:
     return np.nan_to_num(s, nan=0.0)
 
 
-def _splits(train: Any) -> list[dict[str, Any]]:
+def _splits(train: Any, protocol: str = "ml100k") -> list[dict[str, Any]]:
     out = []
     for seed in (1, 2, 3):
-        inner, valid = per_user_holdout(train, 0.25, seed=seed)
+        if protocol == "mlls":
+            inner, valid = interactions_holdout(train, 0.2, seed)
+        else:
+            inner, valid = per_user_holdout(train, 0.25, seed=seed)
         inner = inner.to_implicit(1.0)
         rel = relevant_matrix(valid, None)
         users = np.flatnonzero(np.diff(rel.indptr) > 0)
@@ -75,13 +88,13 @@ def _row(study: str, label: str, values: list[float], base: float) -> dict[str, 
     return {"study": study, "config": label, "ndcg@10": mean, "by split": values, "gain": mean / base - 1}
 
 
-def low_pass(splits: list[dict[str, Any]], base: float) -> list[dict[str, Any]]:
+def low_pass(
+    splits: list[dict[str, Any]], base: float, ease: dict[str, Any], ks: tuple[int, ...] = (64, 128, 256)
+) -> list[dict[str, Any]]:
     rows = []
     for p in splits:
-        p["ease_z"] = _z(
-            np.asarray(create("ease", **ML100K_EASE).fit(p["inner"]).score(p["users"])), p["seen"]
-        )
-    for k in (64, 128, 256):
+        p["ease_z"] = _z(np.asarray(create("ease", **ease).fit(p["inner"]).score(p["users"])), p["seen"])
+    for k in ks:
         gfcf, lps = [], []
         for p in splits:
             x, du, di = p["x"], np.asarray(p["x"].sum(1)).ravel(), np.asarray(p["x"].sum(0)).ravel()
@@ -145,32 +158,83 @@ def seconds(splits: list[dict[str, Any]], base: float) -> list[dict[str, Any]]:
     return rows
 
 
+#: the default models a fixed blend may weigh (each at its class defaults), ease first at weight 1
+BLEND_BASES = ("ease", "slim", "user-ease", "ials", "rp3beta")
+BLEND_GRID = {
+    "slim": (0.0, 0.5, 1.0),
+    "user-ease": (0.0, 0.3, 0.6),
+    "ials": (0.0, 0.3, 0.6),
+    "rp3beta": (0.0, 0.2),
+}
+
+
+def blends(splits: list[dict[str, Any]], base: float) -> list[dict[str, Any]]:
+    """Every weight combination of :data:`BLEND_GRID` (ease at 1) over max-normalised default scores."""
+    for p in splits:
+        p["norm"] = {
+            name: normalise_scores(
+                np.asarray(create(name).fit(p["inner"]).score(p["users"])), p["seen"], "max"
+            )
+            for name in BLEND_BASES
+        }
+    rows = [_row("single", name, [_ndcg(p["norm"][name], p["seen"], p["rel"]) for p in splits], base)
+            for name in BLEND_BASES[1:]]  # fmt: skip
+    names = list(BLEND_GRID)
+    for weights in itertools.product(*(BLEND_GRID[n] for n in names)):
+        if not any(weights):
+            continue
+        w = dict(zip(names, weights, strict=True))
+        values = [
+            _ndcg(p["norm"]["ease"] + sum(w[n] * p["norm"][n] for n in names if w[n]), p["seen"], p["rel"])
+            for p in splits
+        ]
+        label = "ease 1 + " + ", ".join(f"{n} {v:g}" for n, v in w.items() if v)
+        rows.append(_row("blend", label, values, base))
+    return rows
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--protocol", choices=["ml100k", "mlls"], default="ml100k")
     ap.add_argument(
         "--dataset", default=os.environ.get("MOVIEREC_ML100K", str(ROOT.parent / "shared/data/ml-100k"))
     )
-    ap.add_argument("--out", default=str(ROOT / "bench/results/frontier_study.json"))
+    ap.add_argument("--out", default=None, help="default: bench/results/frontier_study[_mlls].json")
     args = ap.parse_args()
     tic, load_before = time.perf_counter(), os.getloadavg()
-    ds, train = ml100k_training_part(args.dataset)  # the test part is never read
-    splits = _splits(train)
-    ease = [_ndcg(np.asarray(create("ease", **ML100K_EASE).fit(p["inner"]).score(p["users"])), p["seen"], p["rel"]) for p in splits]  # fmt: skip
+    if args.protocol == "mlls":
+        from movierec.datasets import load
+        from movierec.evaluation import make_split
+
+        ds = load("ml-latest-small")
+        train, _test, _ = make_split(ds.interactions, "interactions-holdout", seed=42, threshold=4.0)
+        ease_params: dict[str, Any] = {}  # the class defaults, which the target is about
+        out = args.out or str(ROOT / "bench/results/frontier_study_mlls.json")
+    else:
+        ds, train = ml100k_training_part(args.dataset)  # the test part is never read
+        ease_params = ML100K_EASE
+        out = args.out or str(ROOT / "bench/results/frontier_study.json")
+    splits = _splits(train, args.protocol)
+    ease = [_ndcg(np.asarray(create("ease", **ease_params).fit(p["inner"]).score(p["users"])), p["seen"], p["rel"]) for p in splits]  # fmt: skip
     base = float(np.mean(ease))
-    print(f"ease at its tuned point: {base:.4f} {[round(v, 4) for v in ease]}", flush=True)
-    rows = low_pass(splits, base) + seconds(splits, base)
+    print(f"ease at its {'default' if args.protocol == 'mlls' else 'tuned'} point: {base:.4f} {[round(v, 4) for v in ease]}", flush=True)  # fmt: skip
+    if args.protocol == "mlls":
+        rows = low_pass(splits, base, ease_params, ks=(64, 256)) + blends(splits, base)
+    else:
+        rows = low_pass(splits, base, ease_params) + seconds(splits, base)
     best = max(rows, key=lambda r: r["ndcg@10"])
     result = {
-        "command": "PYTHONPATH=src python bench/frontier_study.py",
+        "command": "PYTHONPATH=src python bench/frontier_study.py"
+        + (" --protocol mlls" if args.protocol == "mlls" else ""),
         "dataset_sha256": ds.sha256,
-        "ease": {"params": ML100K_EASE, "ndcg@10": base, "by split": ease},
+        "ease": {"params": ease_params, "ndcg@10": base, "by split": ease},
         "rows": rows,
         "best": best,
         "seconds": round(time.perf_counter() - tic, 1),
         "loadavg": [round(x, 2) for x in (*load_before, *os.getloadavg())],
     }
     print(f"best: {best['study']} {best['config']} {best['ndcg@10']:.4f} ({best['gain']:+.2%} over ease)")
-    Path(args.out).write_text(json.dumps(result, indent=1) + "\n")
+    Path(out).write_text(json.dumps(result, indent=1) + "\n")
 
 
 if __name__ == "__main__":
