@@ -93,6 +93,20 @@ def test_info_reports_dropped_duplicates():
     dup = run("data", "info", "--ratings", str(FIX / "bad" / "duplicates.csv"))
     assert dup.returncode == 0, dup.stderr
     assert "dropped 3 duplicate" in dup.stderr and "duplicates dropped" in dup.stdout
+    assert dup.stderr.count("dropped 3 duplicate") == 1, dup.stderr  # each note once (it was printed twice)
+    assert "kept the latest" in dup.stderr  # this file has timestamps
+
+
+def test_duplicates_without_times_say_the_last_row_is_kept(tmp_path):
+    """Without timestamps 'the latest' has no meaning: the note says the file's last row of each pair is kept."""
+    f = tmp_path / "dup.csv"
+    f.write_text("userId,movieId,rating\n1,10,4\n1,10,2\n2,11,3\n")
+    proc = run("data", "info", "--json", "--ratings", str(f))
+    assert proc.returncode == 0, proc.stderr
+    assert "kept the last row of each in the file (no times)" in " ".join(proc.stderr.split())
+    info = json.loads(proc.stdout)
+    # (2 + 3) / 2: the last row's 2 kept
+    assert info["dropped_duplicates"] == 1 and info["rating_mean"] == 2.5
 
 
 BAD = [

@@ -295,6 +295,7 @@ def test_cli_reads_a_ratings_file_without_times_and_says_so(capsys) -> None:
     assert code == 0, err
     assert json.loads(out)["n_ratings"] == 3
     assert "no 'timestamp' column: loaded without times" in " ".join(err.split())
+    assert err.count("no 'timestamp' column") == 1, err  # once, not once per printer (it was twice)
     code, _out, err = run_cli(
         ["data", "info", "--ratings", str(FIX / "custom" / "ratings_nots.csv"), "--time-col", "when"], capsys
     )

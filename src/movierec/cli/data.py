@@ -14,7 +14,6 @@ from movierec.cli.common import (
     console,
     print_json,
     ratings_options,
-    say,
 )
 
 data_app = typer.Typer(help="List, fetch and describe datasets.", no_args_is_help=True)
@@ -95,10 +94,7 @@ def info_cmd(
     as_json: bool = JSON,
 ) -> None:
     """Describe a dataset: users, items, ratings, density, scale, per-user/item quantiles, time span."""
-    ds = source.load()
-    if source.ratings is not None:  # RatingsSource.load prints the notes of named datasets only
-        for note in ds.notes:
-            say("note", note)
+    ds = source.load()  # prints the dataset's notes
     if with_feedback:
         from movierec.serving.store import merge_feedback
 
@@ -121,8 +117,9 @@ def info_cmd(
         table.add_row("items (catalogue)", f"{info['n_catalog_items']:,}")
     table.add_row("ratings", f"{info['n_ratings']:,}")
     if info.get("dropped_duplicates"):
+        kept = "latest rating" if "time_span" in info else "last row in the file"
         table.add_row(
-            "duplicates dropped", f"{info['dropped_duplicates']:,} (kept the latest of each (user, item))"
+            "duplicates dropped", f"{info['dropped_duplicates']:,} (each (user, item) keeps its {kept})"
         )
     table.add_row("density", f"{info['density']:.4%}")
     lo, hi = info["rating_scale"]

@@ -314,7 +314,8 @@ def _load_notes(inter: Interactions, auto_time: bool, has_time: bool, time_optio
             f"and time features are unavailable; name another column with {time_option}"
         )
     if inter.dropped_duplicates:
-        notes.append(f"dropped {inter.dropped_duplicates} duplicate (user, item) ratings, kept the latest")
+        kept = "the latest" if inter.timestamps is not None else "the last row of each in the file (no times)"
+        notes.append(f"dropped {inter.dropped_duplicates} duplicate (user, item) ratings, kept {kept}")
     return notes
 
 

@@ -131,7 +131,8 @@ class IALS(FactorParams, FactorRecommender, WeightedRecommender):
         0.320 (ease: 104, 0.343). A modest gain: Toy Story 2 enters Toy Story's list, which Shawshank still
         opens."""
         self._check_fitted()
-        cached = getattr(self, "_whitened", None)  # (the factors it was computed from, z): 'similar' asks often
+        # (the factors it was computed from, z): 'similar' asks often
+        cached = getattr(self, "_whitened", None)
         if cached is not None and cached[0] is self.item_factors_:
             return np.asarray(cached[1])
         h = np.asarray(self.item_factors_, dtype=np.float64)
