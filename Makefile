@@ -71,7 +71,7 @@ demo: $(VENV)/.demo-installed
 
 test: $(VENV)/.test-installed browser postgres
 	$(PY) -m pytest -n 2 --dist loadgroup -q $(PYTEST_ARGS)
-	$(MAKE) --no-print-directory typecheck
+	$(MAKE) --no-print-directory lint
 
 test-fast: $(VENV)/.test-installed
 	$(PY) -m pytest -n 2 -q -m "not slow and not browser and not spark" $(PYTEST_ARGS)
@@ -85,7 +85,7 @@ lint: $(VENV)/.test-installed typecheck
 	$(VENV)/bin/ruff check src tests bench
 	$(VENV)/bin/ruff format --check src tests bench
 
-# mypy over src/ (configured in pyproject.toml; ~10 s with its cache). make test runs it after the suite.
+# mypy over src/ (configured in pyproject.toml; ~10 s with its cache). make test runs it and ruff (lint) after the suite.
 typecheck: $(VENV)/.test-installed
 	$(PY) -m mypy
 
