@@ -36,6 +36,14 @@ def test_export_with_holdout_metrics(tmp_path: Path, capsys) -> None:
     metrics = art.manifest["metrics"]
     assert metrics["protocol"] == "full-ranking" and 0 < metrics["precision@10"] < 1
     assert art.manifest["dataset"]["n_train_interactions"] < 48580  # 80% of the ≥ 4.0 positives
+    # without --json the figures are one readable line, not a Python dict
+    code, stdout, err = run_cli(
+        ["export", "--model", "popularity", "--out", str(out), "--force", "--holdout"], capsys
+    )
+    assert code == 0, err
+    text = " ".join(stdout.split())  # rich wraps at the terminal's width
+    assert "hold-out (20% of ratings, seed 42" in text and "{" not in text
+    assert f"NDCG@10 {metrics['ndcg@10']:.3f}" in text
     # exporting over it again needs --force; the error is one line and exit code 2
     code, _out, err = run_cli(["export", "--model", "popularity", "--out", str(out)], capsys)
     assert code == 2 and err.count("\n") == 1 and "already exists; pass --force" in err
@@ -43,6 +51,20 @@ def test_export_with_holdout_metrics(tmp_path: Path, capsys) -> None:
         ["export", "--model", "popularity", "--out", str(out), "--force", "--params", "bogus=1"], capsys
     )
     assert code == 2 and "bogus" in err
+
+
+def test_metrics_line_names_the_split_and_keeps_popularity_beside() -> None:
+    from movierec.cli.serve import metrics_line
+
+    line = metrics_line(
+        {"rmse": 0.8812, "ndcg@10": 0.0984, "coverage@10": 0.0277, "n_users": 595, "split": "ratings-holdout",
+         "popularity": {"ndcg@10": 0.1648}, "weak_for_top_n": True},
+        0.2, 7,
+    )  # fmt: skip
+    assert line == (
+        "hold-out (20% of ratings, seed 7; 595 users): RMSE 0.881 · NDCG@10 0.098 · coverage@10 2.8% "
+        "(popularity: NDCG@10 0.165)"
+    )
 
 
 @pytest.mark.slow

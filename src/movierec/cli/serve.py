@@ -138,8 +138,25 @@ def export_cmd(
         f"{manifest['dataset']['n_users']:,} users × {manifest['dataset']['n_items']:,} items)"
     )
     if metrics:
-        shown = {k: round(v, 4) for k, v in metrics.items() if isinstance(v, float)}
-        console.print(f"test metrics: {shown}")
+        console.print(metrics_line(metrics, run["test_size"], run["seed"]))
+
+
+#: (key, label, format) of the hold-out figures export prints, in this order
+_SHOWN = (("rmse", "RMSE", ".3f"), ("mae", "MAE", ".3f"), ("ndcg@10", "NDCG@10", ".3f"),
+          ("precision@10", "P@10", ".3f"), ("recall@10", "R@10", ".3f"), ("hit_rate@10", "HR@10", ".3f"),
+          ("map@10", "MAP@10", ".3f"), ("mrr", "MRR", ".3f"), ("coverage@10", "coverage@10", ".1%"))  # fmt: skip
+
+
+def metrics_line(metrics: dict[str, Any], test_size: float, seed: int) -> str:
+    """export's hold-out figures as one readable line (the manifest and ``--json`` keep every key):
+    which split, the metrics that are there, and popularity's NDCG@10 beside the model's."""
+    shown = " · ".join(f"{label} {metrics[key]:{fmt}}" for key, label, fmt in _SHOWN if key in metrics)
+    users = f"; {metrics['n_users']:,} users" if "n_users" in metrics else ""
+    line = f"hold-out ({test_size:.0%} of ratings, seed {seed}{users}): {shown}"
+    pop = metrics.get("popularity")
+    if isinstance(pop, dict) and "ndcg@10" in pop:
+        line += f" (popularity: NDCG@10 {pop['ndcg@10']:.3f})"
+    return line
 
 
 # dup-ok: typer option declarations (default, flags, help) alike in shape; each declares a different option
