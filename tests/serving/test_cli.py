@@ -44,6 +44,13 @@ def test_export_with_holdout_metrics(tmp_path: Path, capsys) -> None:
     text = " ".join(stdout.split())  # rich wraps at the terminal's width
     assert "hold-out (20% of ratings, seed 42" in text and "{" not in text
     assert f"NDCG@10 {metrics['ndcg@10']:.3f}" in text
+    assert "trained on 80% of the ratings (the rest held out)" in art.manifest["notes"]
+    code, stdout, err = run_cli(
+        ["export", "--model", "popularity", "--out", str(out), "--force", "--holdout", "--test-size", "0.3"],
+        capsys,
+    )
+    assert code == 0 and "hold-out (30% of ratings" in " ".join(stdout.split()), err
+    assert "trained on 70% of the ratings (the rest held out)" in load_artifact(out).manifest["notes"]
     # exporting over it again needs --force; the error is one line and exit code 2
     code, _out, err = run_cli(["export", "--model", "popularity", "--out", str(out)], capsys)
     assert code == 2 and err.count("\n") == 1 and "already exists; pass --force" in err

@@ -97,7 +97,8 @@ def train_and_export(
         mdl, ds, fit_kwargs, metrics, check=check, allow_weak=allow_weak, threshold=implicit_threshold,
         seed=seed, test_size=test_size, say=say, status=status,
     )  # fmt: skip
-    notes = [f"trained on {'an 80% hold-out split' if holdout else 'the full dataset'}"]
+    trained_on = f"{1 - test_size:.0%} of the ratings (the rest held out)" if holdout else "the full dataset"
+    notes = [f"trained on {trained_on}"]
     if weak_note:
         notes.append(weak_note)
     if "item_features" in fit_kwargs:
