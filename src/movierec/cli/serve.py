@@ -41,7 +41,9 @@ _EXPORT_MODEL = typer.Option(
     "(with --config: which of the file's models, when it holds several).",
 )
 _EXPORT_HOLDOUT = typer.Option(
-    False, "--holdout", help="Train on 80% and record test metrics in the manifest."
+    False,
+    "--holdout",
+    help="Hold out a --test-size share of the ratings (20% by default), train on the rest and record the hold-out metrics in the manifest.",
 )
 _EXPORT_WITH_FEEDBACK = typer.Option(
     None, "--with-feedback", help="Include ratings from a feedback database."
