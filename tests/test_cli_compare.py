@@ -309,6 +309,23 @@ def test_similar_by_default_lists_toy_story_2_first_for_toy_story(capsys: pytest
     assert family >= 5, [r["title"] for r in rows]
 
 
+def test_an_empty_similar_list_says_why(capsys: pytest.CaptureFixture[str]) -> None:
+    """'Toy, The (1982)' has four ratings, all below 4: ease (trained on positives) knows nothing of it.
+    The command said nothing and printed an empty table; now a note names the reason (and --json carries it)."""
+    out = run_here(capsys, "similar", "--movie", "Toy, The", "-k", "3")
+    assert out.returncode == 0, out.stderr
+    err = " ".join(out.stderr.split())
+    assert "ease learned nothing about Toy, The (1982): none of its ratings reaches 4" in err
+    assert "┃" not in out.stdout  # no empty table
+    data = json.loads(run_here(capsys, "similar", "--movie", "Toy, The", "-k", "3", "--json").stdout)
+    assert data["similar"] == [] and "learned nothing" in data["note"]
+    # a support floor above every linked movie says so, and how to lift it
+    out = run_here(capsys, "similar", "--movie", "Toy Story", "--min-support", "100000", "-k", "3", "--json")
+    assert "fewer than 100000 training ratings; --min-support 0 lists them" in json.loads(out.stdout)["note"]
+    ok = json.loads(run_here(capsys, "similar", "--movie", "Toy Story", "-k", "3", "--json").stdout)
+    assert "note" not in ok and len(ok["similar"]) == 3
+
+
 def _planted_chain_folder(folder: Path) -> Path:
     """Users walk movie i -> i+1; user 1000 watched 3, 9, 5, 7 (in that time order, rows shuffled, the last one disliked)."""
     rng = np.random.default_rng(0)

@@ -53,6 +53,23 @@ def test_similar_by_title_or_id(svd_rec: movierec.Recommender) -> None:
         svd_rec.similar(10**9)
 
 
+def test_an_empty_similar_list_warns_why() -> None:
+    """An implicit model that never saw a movie rated ≥ 4 has no neighbours for it: the empty frame comes
+    with a UserWarning naming the reason; ``min_support`` is the same floor as recommend's."""
+    rec = movierec.Recommender("ml-latest-small", "ease").fit()
+    with pytest.warns(
+        UserWarning, match=r"ease learned nothing about Toy, The \(1982\): none of its ratings"
+    ):
+        assert rec.similar("Toy, The").empty
+    with pytest.warns(UserWarning, match="fewer than 100000 training ratings; min_support=0 lists them"):
+        assert rec.similar("Toy Story", k=3, min_support=100000).empty
+    floor0 = rec.similar("Toy Story", k=50, min_support=0)
+    default = rec.similar("Toy Story", k=50)
+    assert len(floor0) == len(default) == 50 and floor0.iloc[0]["movieId"] == 3114  # Toy Story 2
+    with pytest.raises(ConfigError, match="min_support"):
+        rec.similar("Toy Story", min_support=-1)
+
+
 def test_bad_raw_ids_are_clear_errors(svd_rec: movierec.Recommender) -> None:
     with pytest.raises(UnknownIdError, match="unknown user id 999999"):
         svd_rec.recommend(999999)

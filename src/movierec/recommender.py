@@ -464,16 +464,20 @@ class Recommender:
         idx = reranker.rerank(s, k, seen, item_info(self.model, train, _genre_matrix(self.dataset)))
         return idx, np.where(idx >= 0, s[0, np.maximum(idx, 0)], -np.inf)
 
-    def similar(self, movie: object, k: int = 10) -> pd.DataFrame:
+    def similar(self, movie: object, k: int = 10, min_support: int | None = None) -> pd.DataFrame:
         """Movies nearest to ``movie`` (a title, fuzzy, or a raw ``movieId``): ``movieId, title, genres, similarity``.
 
         Cosine of the model's item vectors, or a neighbour or linear model's own weights, shrunk by
-        co-support and drawn from movies with enough training ratings: the list ``movierec similar``
-        and the API give for the same model (:func:`movierec.scoring.support.shrunk_similarities`).
+        co-support and drawn from movies with at least ``min_support`` training ratings (default as in
+        :meth:`recommend`; ``0`` lifts the floor): the list ``movierec similar`` and the API give for the
+        same model (:func:`movierec.scoring.support.shrunk_similarities`). An empty list comes with a
+        ``UserWarning`` saying why (say, an implicit model that never saw the movie rated ≥ 4).
         """
+        import warnings
+
         from movierec.beyond import train_pairs
         from movierec.models.base import topk
-        from movierec.scoring.support import shrunk_similarities
+        from movierec.scoring.support import default_min_support, empty_similar_reason, shrunk_similarities
 
         train = self._check_fitted()
         i = self.movie_index(movie)
@@ -481,11 +485,22 @@ class Recommender:
         items, sims = self.model.similar_items(i, n)  # every item's raw similarity, best first
         raw = np.full(n, -np.inf, dtype=np.float32)
         raw[items[items >= 0]] = sims[items >= 0]
-        scores = shrunk_similarities(raw, train_pairs(train), i)
-        scores[~self._support_mask(train, None)] = -np.inf
+        pairs = train_pairs(train)
+        scores = shrunk_similarities(raw, pairs, i)
         scores[i] = -np.inf
+        linked = bool(np.isfinite(scores).any())
+        scores[~self._support_mask(train, min_support)] = -np.inf
         idx, vals = topk(scores[None, :], k)
         keep = (idx[0] >= 0) & np.isfinite(vals[0])
+        if not keep.any():
+            support = np.bincount(pairs.indices, minlength=n)
+            floor = default_min_support(support) if min_support is None else int(min_support)
+            reason = empty_similar_reason(
+                self.name, str(self.items["title"].iloc[i]), int(support[i]),
+                threshold=None if self.explicit else self.threshold, floor=floor, floor_hid=linked and floor > 0,
+                lower="min_support=0",
+            )  # fmt: skip
+            warnings.warn(reason, UserWarning, stacklevel=2)
         return self._frame(idx[0][keep], vals[0][keep].astype(np.float64), "similarity")
 
     def _frame(self, items: np.ndarray, values: np.ndarray, column: str) -> pd.DataFrame:

@@ -770,9 +770,14 @@ def similar_cmd(
     if k >= art.n_items:
         raise ConfigError(f"-k {k} is larger than the catalogue minus the movie itself ({art.n_items - 1})")
     target = art.movie_row(int(idx))["title"]
-    rows = art.similar_rows(art.item_map.to_raw(int(idx)), k, min_support=min_support)
+    raw = art.item_map.to_raw(int(idx))
+    rows = art.similar_rows(raw, k, min_support=min_support)
+    note = art.similar_empty_reason(raw, min_support, "--min-support 0") if not rows else None
     if as_json:
-        print_json({"movie": target, "similar": rows})
+        print_json({"movie": target, "similar": rows, **({"note": note} if note else {})})
+        return
+    if note:  # an empty table would say nothing
+        say("note", note)
         return
     floor = art.min_support if min_support is None else min_support
     table = Table(title=f"movies like {target} · {by} · ≥ {floor} ratings", title_justify="left")

@@ -24,6 +24,7 @@ __all__ = [
     "SIMILAR_SHRINKAGE",
     "co_support",
     "default_min_support",
+    "empty_similar_reason",
     "explicit_rank_score",
     "shrink_by_co_support",
     "shrunk_similarities",
@@ -79,6 +80,27 @@ def shrink_by_co_support(
     """s · n / (n + λ): similarities resting on few common raters shrink towards 0."""
     co = np.asarray(co, dtype=np.float64)
     return (np.asarray(sims, dtype=np.float64) * co / (co + shrinkage)).astype(np.float32)
+
+
+def empty_similar_reason(
+    model: str, title: str, n_train: int, *, threshold: float | None, floor: int, floor_hid: bool, lower: str
+) -> str:
+    """Why a 'similar' list came back empty, in one line (the CLI prints it, the Python API warns it).
+
+    ``n_train`` is how many training interactions of the movie the model saw (an implicit model sees
+    only the ratings ≥ ``threshold``; ``None`` for rating models), ``floor_hid`` whether the support floor
+    ``floor`` removed every linked movie, ``lower`` how the caller lowers that floor.
+    """
+    if n_train == 0:
+        why = (
+            f"none of its ratings reaches {threshold:g}, the positives {model} learns from"
+            if threshold is not None
+            else "it has no training ratings"
+        )
+        return f"{model} learned nothing about {title}: {why}; a rating model such as svd places every rated movie"
+    if floor_hid:
+        return f"every movie {model} links to {title} has fewer than {floor} training ratings; {lower} lists them"
+    return f"{model} links {title} to no other movie it saw rated alongside it"
 
 
 def shrunk_similarities(sims: np.ndarray, seen: sp.csr_matrix, item: int) -> np.ndarray:

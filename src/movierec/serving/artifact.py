@@ -962,6 +962,27 @@ class Artifact(IdMapped):
         shrunk = shrunk_similarities(scores, self._seen, i)
         return self._top(shrunk, _Query(k, np.array([i]), None, min_support))
 
+    def similar_empty_reason(
+        self, movie_raw_id: object, min_support: int | None = None, lower: str = "min_support=0"
+    ) -> str:
+        """Why :meth:`similar_rows` found nothing for ``movie_raw_id``, in one line
+        (:func:`movierec.scoring.support.empty_similar_reason`); ``lower`` names the caller's way to lift
+        the support floor."""
+        from movierec.scoring.support import empty_similar_reason
+
+        i = self.item_index(movie_raw_id)
+        floor = self.min_support if min_support is None else int(min_support)
+        floor_hid = floor > 0 and bool(self.similar_rows(movie_raw_id, 1, min_support=0))
+        threshold = (
+            float(self.manifest.get("implicit_threshold", IMPLICIT_THRESHOLD))
+            if self.kind == "implicit"
+            else None
+        )
+        return empty_similar_reason(
+            self.model_name, str(self._rows[i]["title"]), int(self._popularity[i]), threshold=threshold,
+            floor=floor, floor_hid=floor_hid, lower=lower,
+        )  # fmt: skip
+
     # --- titles -----------------------------------------------------------------------
     def search(self, text: str, limit: int = 20) -> list[dict[str, Any]]:
         """Movies whose title contains ``text`` (case- and accent-insensitive); prefix matches first, then popular ones.
