@@ -139,6 +139,12 @@ def test_compare_json_implicit_only(capsys: pytest.CaptureFixture[str]) -> None:
         ),
         (["similar", "--movie", "zzqx no such film"], ["no movie title matches"]),
         (["similar", "--movie", "Star Wars"], ["matches", "Star Wars: Episode IV"]),
+        # numpy takes seeds 0 … 2**32 - 1: -1 was a ValueError traceback from inside the split (exit 1)
+        (["compare", "--models", "popularity", "--seed", "-1"], ["--seed", "greater than or equal to 0"]),
+        (
+            ["recommend", "--user", "1", "--seed", "4294967296"],
+            ["--seed", "less than or equal to 4294967295"],
+        ),
     ],
 )
 def test_bad_inputs_exit_2_with_one_line(

@@ -53,6 +53,15 @@ def test_similar_by_title_or_id(svd_rec: movierec.Recommender) -> None:
         svd_rec.similar(10**9)
 
 
+def test_a_seed_numpy_cannot_take_is_a_config_error() -> None:
+    """-1 reached numpy and failed there with its own ValueError; now it is refused where it comes in."""
+    ds = movierec.load("ml-latest-small")
+    with pytest.raises(ConfigError, match=r"seed must be a whole number in 0 … 2\*\*32 - 1, got -1"):
+        movierec.compare(ds, ["popularity"], seed=-1)
+    with pytest.raises(ConfigError, match="random_state must be an int seed in 0"):
+        movierec.Recommender(ds, "svd", seed=2**32).fit()
+
+
 def test_an_empty_similar_list_warns_why() -> None:
     """An implicit model that never saw a movie rated ≥ 4 has no neighbours for it: the empty frame comes
     with a UserWarning naming the reason; ``min_support`` is the same floor as recommend's."""

@@ -6,6 +6,7 @@ Bugs are not ``MovierecError`` and keep their traceback.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from numbers import Integral
 
 
 class MovierecError(Exception):
@@ -47,3 +48,13 @@ def did_you_mean(name: object, choices: Iterable[str]) -> str:
     text = str(name).strip().lower().replace("_", "-")
     close = difflib.get_close_matches(text, list(choices), n=1, cutoff=0.6)
     return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+#: the largest int seed numpy's generators take (``RandomState``, ``default_rng``)
+SEED_MAX = 2**32 - 1
+
+
+def is_seed(value: object) -> bool:
+    """Whether ``value`` is an int seed numpy takes, 0 … :data:`SEED_MAX` (a bool is not one): checked where
+    a seed comes in, so -1 is one readable error instead of numpy's ValueError deep inside a fit."""
+    return isinstance(value, Integral) and not isinstance(value, bool) and 0 <= int(value) <= SEED_MAX

@@ -21,7 +21,7 @@ from typing import ClassVar
 import numpy as np
 
 from movierec.datasets.canonical import CANONICAL_SPLITS, check_ml1m_shape, ml100k_rows
-from movierec.errors import ConfigError
+from movierec.errors import ConfigError, is_seed
 from movierec.interactions import Interactions
 
 __all__ = [
@@ -430,6 +430,8 @@ def get_splitter(
     with Surprise's ``KFold`` semantics; other splits have no k-fold form.
     """
     key = name.strip().lower()
+    if not is_seed(seed):
+        raise ConfigError(f"seed must be a whole number in 0 … 2**32 - 1, got {seed!r}")
     if cv is not None:
         if key not in ("ratings-holdout", "interactions-holdout"):
             raise ConfigError(f"--cv works with the ratings or interactions hold-out, not --split {key}")

@@ -116,7 +116,7 @@ def test_a_legacy_fit_still_gets_the_final_fit(tiny: Interactions) -> None:
         (Interval(float, 0, 1, closed="left"), [0, 0.5, 0.999], [1.0, -0.1, float("nan"), float("inf")]),
         (Options("x", "y"), ["x", "y"], ["z", None, 1]),
         (Boolean(), [True, False, np.bool_(True)], [1, "yes", None]),
-        (RandomState(), [None, 0, np.random.default_rng(0)], ["seed", 1.5, False]),
+        (RandomState(), [None, 0, 2**32 - 1, np.random.default_rng(0)], ["seed", 1.5, False, -1, 2**32]),
     ],
 )
 def test_constraints_accept_and_refuse(constraint: Any, good: list, bad: list) -> None:

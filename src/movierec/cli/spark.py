@@ -115,7 +115,9 @@ def train_cmd(
     alpha: float = typer.Option(10.0, "--alpha", help="Implicit confidence: c = 1 + alpha·r."),
     implicit_threshold: float = _TRAIN_IMPLICIT_THRESHOLD,
     test_size: float = _TRAIN_TEST_SIZE,
-    seed: int = typer.Option(42, "--seed", help="Seed for the split and ALS initialisation."),
+    seed: int = typer.Option(
+        42, "--seed", min=0, max=2**32 - 1, help="Seed for the split and ALS initialisation."
+    ),
     k: int = typer.Option(10, "--k", help="K for the implicit ranking metrics."),
     max_bad_share: float = _TRAIN_MAX_BAD_SHARE,
     id_mapping: str = _TRAIN_ID_MAPPING,

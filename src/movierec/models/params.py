@@ -25,7 +25,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from movierec.errors import ConfigError
+from movierec.errors import ConfigError, is_seed
 
 __all__ = [
     "NON_NEGATIVE",
@@ -122,10 +122,12 @@ class RandomState:
     def accepts(self, value: Any) -> bool:
         if isinstance(value, (bool, np.bool_)):
             return False
-        return value is None or isinstance(value, (Integral, np.random.Generator, np.random.RandomState))
+        if isinstance(value, Integral):
+            return is_seed(value)
+        return value is None or isinstance(value, (np.random.Generator, np.random.RandomState))
 
     def describe(self) -> str:
-        return "an int seed, a numpy Generator or None"
+        return "an int seed in 0 … 2**32 - 1, a numpy Generator or None"
 
 
 Constraint = Interval | Options | Boolean | RandomState | None
