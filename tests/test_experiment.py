@@ -97,6 +97,7 @@ def test_dumps_toml_quotes_what_needs_quoting() -> None:
             ["line 3", "split.test_sise"],
         ),
         ("k = 'ten'\n[[models]]\nname = 'svd'\n", ["line 1", "k:", "integer"]),
+        ("seed = -1\n[[models]]\nname = 'svd'\n", ["line 1", "seed:", "greater than or equal to 0"]),
         (
             "[[models]]\nname = 'svd'\n[[models]]\nname = 'svd-plus'\n",
             ["line 4", "models[1].name", "unknown model 'svd-plus'"],

@@ -47,7 +47,7 @@ from pydantic import (
     model_validator,
 )
 
-from movierec.errors import ConfigError, did_you_mean
+from movierec.errors import SEED_MAX, ConfigError, did_you_mean
 from movierec.jsonsafe import to_jsonable
 
 __all__ = [
@@ -182,7 +182,7 @@ class Experiment(BaseModel):
     name: str | None = None
     dataset: DatasetConfig = Field(default_factory=DatasetConfig)
     split: SplitConfig = Field(default_factory=SplitConfig)
-    seed: int = 42
+    seed: int = Field(default=42, ge=0, le=SEED_MAX)
     cv: int | None = Field(default=None, ge=2, description="k-fold cross-validation instead of one split")
     models: list[ModelConfig] = Field(min_length=1)
     protocols: list[str] = Field(default_factory=lambda: ["rating", "full-ranking"], min_length=1)
