@@ -40,6 +40,12 @@ def test_recommend_returns_titles_and_excludes_seen(svd_rec: movierec.Recommende
     assert top["score"].is_monotonic_decreasing or top["score"].nunique() == 1
     comedies = svd_rec.recommend(1, k=5, genres=["Comedy"])
     assert all("Comedy" in g.split("|") for g in comedies["genres"])
+    # a misspelt genre names itself and the known ones, as the API does (it said 'no movie with enough ratings')
+    with pytest.raises(
+        ConfigError, match=r"genres: unknown genre 'Comedie'; known: Action, Adventure, .*Comedy"
+    ):
+        svd_rec.recommend(1, k=5, genres=["Comedie"])
+    assert len(svd_rec.recommend(1, k=5, genres=[" comedy "])) == 5  # case and spaces as the API takes them
 
 
 def test_similar_by_title_or_id(svd_rec: movierec.Recommender) -> None:
