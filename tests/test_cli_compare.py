@@ -315,6 +315,45 @@ def test_similar_by_default_lists_toy_story_2_first_for_toy_story(capsys: pytest
     assert family >= 5, [r["title"] for r in rows]
 
 
+def test_recommend_keeps_only_the_genres_asked_for(capsys: pytest.CaptureFixture[str]) -> None:
+    """--genre (repeated or A,B) is the API's ?genres=: every listed movie has one of them, for a known
+    user and for someone not in the data; a misspelt genre fails before training and names the known ones."""
+    out = run_here(
+        capsys,
+        "recommend",
+        "--user",
+        "1",
+        "-m",
+        "ease",
+        "-g",
+        "Comedy",
+        "-g",
+        "animation",
+        "-k",
+        "8",
+        "--json",
+    )
+    assert out.returncode == 0, out.stderr
+    rows = json.loads(out.stdout)
+    assert len(rows) == 8 and all({"Comedy", "Animation"} & set(r["genres"]) for r in rows), rows
+    unfiltered = json.loads(
+        run_here(capsys, "recommend", "--user", "1", "-m", "ease", "-k", "8", "--json").stdout
+    )
+    assert [r["movieId"] for r in rows] != [r["movieId"] for r in unfiltered]
+    out = run_here(
+        capsys, "recommend", "--rated", "Alien=5", "-m", "ease", "-g", "Horror,Sci-Fi", "-k", "5", "--json"
+    )
+    assert out.returncode == 0, out.stderr
+    recs = json.loads(out.stdout)["recommendations"]
+    assert len(recs) == 5 and all({"Horror", "Sci-Fi"} & set(r["genres"]) for r in recs)
+    assert_user_error(
+        run_here(capsys, "recommend", "--user", "1", "-g", "Comedie"), "unknown genre 'Comedie'", "Comedy"
+    )
+    assert_user_error(
+        run_here(capsys, "recommend", "--all-users", "-g", "Comedy"), "--genre filters one list"
+    )
+
+
 def test_an_empty_similar_list_says_why(capsys: pytest.CaptureFixture[str]) -> None:
     """'Toy, The (1982)' has four ratings, all below 4: ease (trained on positives) knows nothing of it.
     The command said nothing and printed an empty table; now a note names the reason (and --json carries it)."""

@@ -481,6 +481,12 @@ def recommend_cmd(
         None, "--rerank", help="Re-rank the list: mmr:λ, calibrated:λ, xquad:λ or pop:λ (λ in 0..1)."
     ),
     min_support: int | None = MIN_SUPPORT,
+    genre: list[str] | None = typer.Option(
+        None,
+        "--genre",
+        "-g",
+        help="Only movies of this genre (repeat the option, or A,B: any of them), as the API's ?genres=.",
+    ),
     rated: list[str] | None = typer.Option(
         None,
         "--rated",
@@ -513,9 +519,17 @@ def recommend_cmd(
         raise ConfigError("--explain explains a --user or --rated list; add one of them")
     if explain and user is not None and artifact is None:
         _check_explains_known_users(model)  # before any training
+    genres = [g.strip() for text in genre or [] for g in text.split(",") if g.strip()] or None
+    if genres and all_users:
+        raise ConfigError("--genre filters one list (--user or --rated), not --all-users")
+    loaded: list[Any] = []
+    if genres and artifact is None:  # a misspelt genre fails before any training
+        loaded.append(source.load())
+        _check_genres(loaded[0], genres)
 
     def trained() -> tuple[Any, Any, Any]:  # (model, dataset, train): --model fitted on the data
-        return _model_and_data(model, params, source, item_features, implicit_threshold, seed)
+        ds = loaded[0] if loaded else None
+        return _model_and_data(model, params, source, item_features, implicit_threshold, seed, ds)
 
     def serving(m: Any, ds: Any, train: Any) -> Any:
         return _serving_view(m, ds, train, implicit_threshold, min_support)
@@ -523,7 +537,7 @@ def recommend_cmd(
     if rated:
         if user is not None or all_users:
             raise ConfigError("--rated is for someone not in the data: leave out --user and --all-users")
-        _recommend_visitor(rated, explain, artifact, k, trained, serving, min_support, as_json)
+        _recommend_visitor(rated, explain, artifact, k, trained, serving, min_support, as_json, genres)
         return
     if all_users:
         _recommend_all_users(artifact, out, force, k, trained, as_json)
@@ -543,10 +557,12 @@ def recommend_cmd(
     if explain and not art.explains_known_users:
         raise _cannot_explain(art.model_name)
     rows = art.recommend_index(
-        art.user_index(user), k, min_support=min_support, rerank=rerank, explain=explain
+        art.user_index(user), k, genres=genres, min_support=min_support, rerank=rerank, explain=explain
     )
     floor = art.min_support if min_support is None else min_support
     title += f" · movies with ≥ {floor} ratings"
+    if genres:
+        title += f" · {' or '.join(genres)}"
     if rerank:
         title += f" · re-ranked by {rerank}"
     _print_user_list(rows, title, art.kind, as_json, explain)
@@ -658,6 +674,7 @@ def _recommend_visitor(
     serving: Callable[..., Any],
     min_support: int | None,
     as_json: bool,
+    genres: list[str] | None = None,
 ) -> None:
     """``recommend --rated …``: the artifact's visitor list (the API's ``POST /recommendations``)."""
     if artifact is not None:
@@ -672,7 +689,7 @@ def _recommend_visitor(
     if k > art.n_items:
         raise ConfigError(f"-k {k} is larger than the catalogue ({art.n_items} movies)")
     pairs = _visitor_pairs(art, rated)
-    out = art.visitor(pairs, k, min_support=min_support, explain=explain)
+    out = art.visitor(pairs, k, min_support=min_support, explain=explain, genres=genres)
     rows = out["recommendations"]
     if as_json:
         print_json(out)
@@ -680,7 +697,16 @@ def _recommend_visitor(
     if out["fallback"]:
         say("note", out["fallback"])
     shown = ", ".join(f"{art.movie_row(art.item_index(mid))['title']} {r:g}" for mid, r in pairs)
-    _print_list(rows, f"top {k} for someone who rated {shown} · {where}", because=explain)
+    only = f" · {' or '.join(genres)}" if genres else ""
+    _print_list(rows, f"top {k} for someone who rated {shown} · {where}{only}", because=explain)
+
+
+def _check_genres(ds: Any, genres: list[str]) -> None:
+    """A ConfigError naming the first of ``genres`` that no movie of ``ds`` has, with the known ones."""
+    known = {str(g).casefold(): str(g) for gs in ds.item_table()["genres"] for g in gs}
+    for g in genres:
+        if g.casefold() not in known:
+            raise ConfigError(f"--genre: unknown genre {g!r}; known: {', '.join(sorted(known.values()))}")
 
 
 def _jsonid(v: Any) -> Any:
