@@ -318,21 +318,8 @@ def test_similar_by_default_lists_toy_story_2_first_for_toy_story(capsys: pytest
 def test_recommend_keeps_only_the_genres_asked_for(capsys: pytest.CaptureFixture[str]) -> None:
     """--genre (repeated or A,B) is the API's ?genres=: every listed movie has one of them, for a known
     user and for someone not in the data; a misspelt genre fails before training and names the known ones."""
-    out = run_here(
-        capsys,
-        "recommend",
-        "--user",
-        "1",
-        "-m",
-        "ease",
-        "-g",
-        "Comedy",
-        "-g",
-        "animation",
-        "-k",
-        "8",
-        "--json",
-    )
+    args = "recommend --user 1 -m ease -g Comedy -g animation -k 8 --json".split()
+    out = run_here(capsys, *args)
     assert out.returncode == 0, out.stderr
     rows = json.loads(out.stdout)
     assert len(rows) == 8 and all({"Comedy", "Animation"} & set(r["genres"]) for r in rows), rows
