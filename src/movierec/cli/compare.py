@@ -519,17 +519,10 @@ def recommend_cmd(
         raise ConfigError("--explain explains a --user or --rated list; add one of them")
     if explain and user is not None and artifact is None:
         _check_explains_known_users(model)  # before any training
-    genres = [g.strip() for text in genre or [] for g in text.split(",") if g.strip()] or None
-    if genres and all_users:
-        raise ConfigError("--genre filters one list (--user or --rated), not --all-users")
-    loaded: list[Any] = []
-    if genres and artifact is None:  # a misspelt genre fails before any training
-        loaded.append(source.load())
-        _check_genres(loaded[0], genres)
+    genres, loaded = _genre_option(genre, all_users, artifact, source)
 
     def trained() -> tuple[Any, Any, Any]:  # (model, dataset, train): --model fitted on the data
-        ds = loaded[0] if loaded else None
-        return _model_and_data(model, params, source, item_features, implicit_threshold, seed, ds)
+        return _model_and_data(model, params, source, item_features, implicit_threshold, seed, loaded)
 
     def serving(m: Any, ds: Any, train: Any) -> Any:
         return _serving_view(m, ds, train, implicit_threshold, min_support)
@@ -701,12 +694,22 @@ def _recommend_visitor(
     _print_list(rows, f"top {k} for someone who rated {shown} · {where}{only}", because=explain)
 
 
-def _check_genres(ds: Any, genres: list[str]) -> None:
-    """A ConfigError naming the first of ``genres`` that no movie of ``ds`` has, with the known ones."""
+def _genre_option(
+    genre: list[str] | None, all_users: bool, artifact: Path | None, source: RatingsSource
+) -> tuple[list[str] | None, Any]:
+    """``recommend --genre``'s genres (repeated or A,B) and, where they are checked before any training
+    (no ``--artifact``), the dataset loaded to check them: a misspelt genre names the known ones."""
+    genres = [g.strip() for text in genre or [] for g in text.split(",") if g.strip()] or None
+    if genres and all_users:
+        raise ConfigError("--genre filters one list (--user or --rated), not --all-users")
+    if not genres or artifact is not None:  # the artifact checks them itself, as the API does
+        return genres, None
+    ds = source.load()
     known = {str(g).casefold(): str(g) for gs in ds.item_table()["genres"] for g in gs}
     for g in genres:
         if g.casefold() not in known:
             raise ConfigError(f"--genre: unknown genre {g!r}; known: {', '.join(sorted(known.values()))}")
+    return genres, ds
 
 
 def _jsonid(v: Any) -> Any:
