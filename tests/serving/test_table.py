@@ -159,7 +159,10 @@ def test_similar_ranks_by_the_models_item_vectors(name: str, fitted) -> None:
 
 def test_a_table_model_without_item_vectors_has_no_similar(fitted) -> None:
     _, train, art, _ = fitted["slope-one"]
-    with pytest.raises(ConfigError, match="no item vectors or neighbour lists"):
+    # the one line also says which models have a 'similar'
+    with pytest.raises(
+        ConfigError, match=r"no item vectors or neighbour lists.*; ease \(the default\), itemknn"
+    ):
         art.similar_rows(train.item_map.to_raw(3), k=5)
 
 

@@ -957,7 +957,8 @@ class Artifact(IdMapped):
             scores = self.scorer.similar_row(i)
         if scores is None:
             raise ConfigError(
-                f"model {self.model_name!r} has no item vectors or neighbour lists, so no 'similar'"
+                f"model {self.model_name!r} has no item vectors or neighbour lists, so no 'similar'; "
+                "ease (the default), itemknn, slim, ials, svd and als have one"
             )
         shrunk = shrunk_similarities(scores, self._seen, i)
         return self._top(shrunk, _Query(k, np.array([i]), None, min_support))
