@@ -85,6 +85,9 @@ def test_models_lists_every_model_with_defaults() -> None:
     assert infos["ensemble"]["search_space"]["normalize"] == "std | max"
     assert infos["popularity"]["search_space"] == {}
     assert "no search space" in run("models", "popularity").stdout
+    # summaries are plain text: the docstrings' reST markup (``alpha``, :func:`…`) is dropped
+    assert not [n for n, i in infos.items() if "`" in i.get("summary", "")]
+    assert "scikit-learn's alpha/l1_ratio penalty" in " ".join(run("models", "slim").stdout.split())
     bad = run("models", "nope")
     assert bad.returncode == 2 and "unknown model 'nope'" in bad.stderr
 

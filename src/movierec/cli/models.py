@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import inspect
+import re
 from typing import Any
 
 import typer
 
 from movierec.cli.common import JSON, console, print_json
 from movierec.errors import ConfigError, did_you_mean
+
+
+def _plain(text: str) -> str:
+    """A docstring's reST markup dropped for the terminal: ``x`` → x, :func:`~a.b` → b, :class:`a.B` → a.B."""
+    text = re.sub(r":\w+:`~[\w.]*?\.?(\w+)`", r"\1", text)
+    text = re.sub(r":\w+:`([^`]+)`", r"\1", text)
+    return text.replace("``", "")
 
 
 def model_info(name: str) -> dict[str, Any]:
@@ -42,7 +50,7 @@ def model_info(name: str) -> dict[str, Any]:
         "available": True,
         "kind": str(getattr(cls, "kind", "implicit")),
         "sequential": bool(getattr(cls, "sequential", False)),
-        "summary": doc.split("\n\n")[0].replace("\n", " "),
+        "summary": _plain(doc.split("\n\n")[0].replace("\n", " ")),
         "params": params,
         "defaults_from": defaults_from(name),
         "search_space": _search_space(name),
