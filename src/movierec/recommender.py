@@ -415,12 +415,10 @@ class Recommender:
         """Movies a list may draw: enough training ratings (the serving floor), and any of ``genres``."""
         mask = self._support_mask(train, min_support)
         if genres:
-            wanted = {str(g).strip().casefold() for g in genres}
-            known = {str(g).casefold(): str(g) for gs in self.items["genres"] for g in gs}
-            unknown = [g for g in genres if str(g).strip().casefold() not in known]
-            if unknown:  # as the artifact and the API say it
-                names = ", ".join(sorted(known.values()))
-                raise ConfigError(f"genres: unknown genre {unknown[0]!r}; known: {names}")
+            from movierec.titles import check_genres, genre_spellings
+
+            # an unknown genre: the artifact's and the API's message
+            wanted = set(check_genres(genres, genre_spellings(self.items["genres"])))
             mask &= self.items["genres"].map(lambda gs: any(g.casefold() in wanted for g in gs)).to_numpy()
             if not mask.any():
                 raise ConfigError(f"no movie with enough ratings has any of the genres {list(genres)}")

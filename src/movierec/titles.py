@@ -16,7 +16,7 @@ from __future__ import annotations
 import difflib
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from movierec.errors import ConfigError, UnknownIdError
@@ -24,7 +24,17 @@ from movierec.errors import ConfigError, UnknownIdError
 if TYPE_CHECKING:  # numpy loads when a title is looked up, not for ``movierec --help``
     import numpy as np
 
-__all__ = ["ACCEPT", "SUGGEST", "fold_title", "match_title", "search_key", "suggest_titles", "title_keys"]
+__all__ = [
+    "ACCEPT",
+    "SUGGEST",
+    "check_genres",
+    "fold_title",
+    "genre_spellings",
+    "match_title",
+    "search_key",
+    "suggest_titles",
+    "title_keys",
+]
 
 ACCEPT = 0.85
 SUGGEST = 0.6
@@ -136,3 +146,26 @@ def match_title(
     raise ConfigError(
         f"{query!r} matches {len(cands)} movies: {shown}{more}; be more specific or use {id_hint}"
     )
+
+
+def genre_spellings(genre_lists: Iterable[Iterable[str]]) -> dict[str, str]:
+    """Every genre of a catalogue, casefolded → its first spelling (``"sci-fi"`` → ``"Sci-Fi"``)."""
+    names: dict[str, str] = {}
+    for genres in genre_lists:
+        for g in genres:
+            names.setdefault(str(g).casefold(), str(g))
+    return names
+
+
+def check_genres(asked: Iterable[str], spellings: Mapping[str, str], label: str = "genres") -> list[str]:
+    """The casefolded keys of the ``asked`` genres (blank ones skipped), or a ConfigError naming the first one
+    the catalogue lacks and the known ones: one message for the API, the artifact, Python and the CLI."""
+    keys = []
+    for g in asked:
+        key = str(g).strip().casefold()
+        if not key:
+            continue
+        if key not in spellings:
+            raise ConfigError(f"{label}: unknown genre {g!r}; known: {', '.join(sorted(spellings.values()))}")
+        keys.append(key)
+    return keys

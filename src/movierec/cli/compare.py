@@ -704,11 +704,10 @@ def _genre_option(
         raise ConfigError("--genre filters one list (--user or --rated), not --all-users")
     if not genres or artifact is not None:  # the artifact checks them itself, as the API does
         return genres, None
+    from movierec.titles import check_genres, genre_spellings
+
     ds = source.load()
-    known = {str(g).casefold(): str(g) for gs in ds.item_table()["genres"] for g in gs}
-    for g in genres:
-        if g.casefold() not in known:
-            raise ConfigError(f"--genre: unknown genre {g!r}; known: {', '.join(sorted(known.values()))}")
+    check_genres(genres, genre_spellings(ds.item_table()["genres"]), "--genre")
     return genres, ds
 
 

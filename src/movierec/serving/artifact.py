@@ -34,7 +34,7 @@ from movierec.jsonsafe import to_jsonable
 from movierec.output_folders import check_artifact_target
 from movierec.serving.validate import ArtifactParts, sign_manifest, validate_artifact
 from movierec.serving.visitor import visitor_export
-from movierec.titles import fold_title, match_title, search_key, suggest_titles
+from movierec.titles import check_genres, fold_title, genre_spellings, match_title, search_key, suggest_titles
 
 __all__ = [
     "FORMAT_VERSION",
@@ -554,14 +554,11 @@ class Artifact(IdMapped):
         self._rows = _item_rows(items, self.item_map.ids)
         self._keys = [search_key(r["title"]) for r in self._rows]
         self._genre_index: dict[str, np.ndarray] = {}
-        names: dict[str, str] = {}
-        for r in self._rows:
-            for g in r["genres"]:
-                names.setdefault(g.casefold(), g)
-        for key, name in names.items():
+        self._genre_spellings = genre_spellings(r["genres"] for r in self._rows)
+        for key, name in self._genre_spellings.items():
             mask = np.fromiter((name in r["genres"] for r in self._rows), dtype=bool, count=n_items)
             self._genre_index[key] = mask
-        self._genre_names = sorted(names.values())
+        self._genre_names = sorted(self._genre_spellings.values())
 
     def __repr__(self) -> str:
         from movierec.display import artifact_repr
@@ -614,12 +611,7 @@ class Artifact(IdMapped):
         if not genres:
             return None
         mask = np.zeros(self.n_items, dtype=bool)
-        for g in genres:
-            key = str(g).strip().casefold()
-            if not key:
-                continue
-            if key not in self._genre_index:
-                raise ConfigError(f"genres: unknown genre {g!r}; known: {', '.join(self._genre_names)}")
+        for key in check_genres(genres, self._genre_spellings):
             mask |= self._genre_index[key]
         return mask
 
