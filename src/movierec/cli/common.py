@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 from rich.console import Console
 
-from movierec.errors import ConfigError
+from movierec.errors import SEED_MAX, ConfigError
 
 if TYPE_CHECKING:  # the data layer (pandas) loads when a command runs, not for --help
     from movierec.datasets import Dataset
@@ -46,7 +46,7 @@ MOVIES = typer.Option(
 RATING_SCALE = typer.Option(
     None, "--rating-scale", help="Declared rating scale MIN MAX; values outside are errors."
 )
-SEED = typer.Option(42, "--seed", min=0, max=2**32 - 1, help="Seed for every random step (0 … 2³² − 1).")
+SEED = typer.Option(42, "--seed", min=0, max=SEED_MAX, help="Seed for every random step (0 … 2³² − 1).")
 JSON = typer.Option(False, "--json", help="Print machine-readable JSON instead of a table.")
 # DATASET … RATING_SCALE reach the commands through ratings_options (below), as one RatingsSource.
 # options several commands share, defined once (a command whose help says more keeps its own)

@@ -10,6 +10,7 @@ from typing import Any
 import typer
 
 from movierec.cli.common import JSON, console, err_console, option_group, print_json
+from movierec.errors import SEED_MAX
 
 spark_app = typer.Typer(
     help="Train ALS in Spark and batch-score users (needs the spark extra and Java 17).", no_args_is_help=True
@@ -116,7 +117,7 @@ def train_cmd(
     implicit_threshold: float = _TRAIN_IMPLICIT_THRESHOLD,
     test_size: float = _TRAIN_TEST_SIZE,
     seed: int = typer.Option(
-        42, "--seed", min=0, max=2**32 - 1, help="Seed for the split and ALS initialisation."
+        42, "--seed", min=0, max=SEED_MAX, help="Seed for the split and ALS initialisation."
     ),
     k: int = typer.Option(10, "--k", help="K for the implicit ranking metrics."),
     max_bad_share: float = _TRAIN_MAX_BAD_SHARE,
