@@ -154,11 +154,11 @@ def test_weights_are_chosen_on_training_pairs_only(monkeypatch: pytest.MonkeyPat
     chosen_at: list[dt.datetime] = []
     search = E.Ensemble._search_weights
 
-    def recording(self: Any, blocks: Any, single: Any, scorer: Any) -> Any:
+    def recording(self: Any, blocks: Any, single: Any, scorer: Any, start: Any = None) -> Any:
         rel = scorer.relevant.tocoo()
         users = np.concatenate(scorer.users)
         held_pairs.append({(int(users[r]), int(c)) for r, c in zip(rel.row, rel.col, strict=True)})
-        out = search(self, blocks, single, scorer)
+        out = search(self, blocks, single, scorer, start)
         chosen_at.append(dt.datetime.now())
         return out
 
@@ -186,6 +186,53 @@ def test_never_below_its_best_base_on_the_hold_out(implicit: Interactions) -> No
     # the same hold-out scores the blend: recomputing it from the fitted procedure's own pieces agrees
     twin = create("ensemble", bases=bases).fit(implicit)
     assert twin.blend_ndcg_ == model.blend_ndcg_ and twin.base_weights() == model.base_weights()
+
+
+def test_the_default_bases_start_from_the_validated_weights(implicit: Interactions) -> None:
+    # with the standard-error rule out of reach nothing moves: the weights are the validated start
+    model = create("ensemble", min_gain_se=1e9).fit(implicit)
+    assert model.base_labels_ == list(E.DEFAULT_BASES) == ["ease", "slim", "ials", "rp3beta"]
+    assert model.base_weights() == E.DEFAULT_START_WEIGHTS
+    # given bases start from the hold-out's best single base, as before
+    given = create("ensemble", bases=SMALL_BASES, min_gain_se=1e9).fit(implicit)
+    best = max(given.holdout_ndcg_, key=given.holdout_ndcg_.get)
+    assert given.base_weights() == {label: float(label == best) for label in SMALL_BASES}
+
+
+def test_a_start_is_left_only_for_a_gain_on_the_hold_out(implicit: Interactions) -> None:
+    bases = {**SMALL_BASES, "popularity": {}}
+    start = {"popularity": 1.0}  # the weakest base alone
+    kept = create("ensemble", bases=bases, start_weights=start, min_gain_se=1e9).fit(implicit)
+    assert kept.base_weights() == {"ease": 0.0, "user-ease": 0.0, "rp3beta": 0.0, "popularity": 1.0}
+    moved = create("ensemble", bases=bases, start_weights=start, min_gain_se=0.0).fit(implicit)
+    assert moved.base_weights() != kept.base_weights()
+    assert (
+        moved.blend_ndcg_ > kept.blend_ndcg_
+        and moved.blend_ndcg_ >= max(moved.holdout_ndcg_.values()) - 1e-12
+    )
+    # a start on the grid's scale: weights are relative to the heaviest start weight
+    scaled = create(
+        "ensemble", bases=SMALL_BASES, start_weights={"ease": 4.0, "rp3beta": 2.0}, min_gain_se=1e9
+    )
+    assert scaled.fit(implicit).base_weights() == {"ease": 1.0, "user-ease": 0.0, "rp3beta": 0.5}
+
+
+@pytest.mark.parametrize(
+    ("start", "message"),
+    [
+        (
+            {"svd": 1.0},
+            "start_weights names 'svd', which is not a base \\(bases: ease, user-ease, rp3beta\\)",
+        ),
+        ({"ease": -1.0}, "numbers ≥ 0, at least one above 0"),
+        ({"ease": 0.0}, "numbers ≥ 0, at least one above 0"),
+        ({"ease": "1"}, "numbers ≥ 0"),
+        ([1.0, 0.5], "must be a table of base label → weight"),
+    ],
+)
+def test_start_weights_are_checked(implicit: Interactions, start: Any, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        create("ensemble", bases=SMALL_BASES, start_weights=start).fit(implicit)
 
 
 def test_tune_bases_tries_each_bases_grid_and_keeps_the_best(implicit: Interactions) -> None:

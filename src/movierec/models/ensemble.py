@@ -4,17 +4,19 @@ chosen at fit time on a hold-out cut from the training interactions.
 Linear combinations of ranking models' scores are the oldest strong trick of top-N recommendation
 (the Netflix Prize blends, Töscher, Jahrer & Bell 2009; for item ranking, Bar, Koenigstein,
 Paquet & Cox 2013, "Ensemble recommender systems"): rankers that make different mistakes (item
-co-occurrence in item-based EASE, similar users in user-based EASE, random walks in RP3beta, low-rank
-factors in iALS) average out each other's errors. Scores live on different scales, so each base's
-scores are normalised per user (z-scores over the items the user has not seen, or division by the
-largest) before they are summed.
+co-occurrence in EASE's dense and SLIM's sparse item weights, random walks in RP3beta, low-rank
+factors in iALS, similar users in user-based EASE) average out each other's errors. Scores live on
+different scales, so each base's scores are normalised per user (z-scores over the items the user has
+not seen, or division by the largest) before they are summed.
 
 The weights, and, with ``tune_bases``, one key hyperparameter of each base, are chosen like
 scikit-learn's ``RidgeCV`` chooses its penalty: ``fit`` holds out a share of every user's training
 interactions, fits the bases on the rest, picks what scores the best NDCG@10 on the held-out part
-(a coordinate ascent over a fixed weight grid that starts from the best single base, so the
-ensemble never scores below its best base there), then refits the bases on all the training
-interactions. The model's defaults are therefore a procedure; no test data is ever involved.
+(a coordinate ascent over a fixed weight grid), then refits the bases on all the training
+interactions. The search starts from given weights (the default bases: weights validated on
+ml-latest-small) or from the best single base, and moves only on a gain beyond the hold-out's noise
+(a standard-error rule), so a noisy hold-out cannot talk it out of a validated blend. The model's
+defaults are therefore a procedure; no test data is ever involved.
 """
 
 from __future__ import annotations
@@ -34,10 +36,22 @@ from movierec.models.space import Choice, FloatRange, SearchSpace
 from movierec.scoring.base import positive_mask
 from movierec.scoring.ensemble import normalise_scores
 
-__all__ = ["BASE_GRIDS", "DEFAULT_BASES", "WEIGHT_GRID", "Ensemble", "normalise_scores"]
+__all__ = [
+    "BASE_GRIDS",
+    "DEFAULT_BASES",
+    "DEFAULT_START_WEIGHTS",
+    "WEIGHT_GRID",
+    "Ensemble",
+    "normalise_scores",
+]
 
-#: default bases: item-based and user-based EASE, RP3beta's random walk and iALS's low-rank factors
-DEFAULT_BASES: dict[str, dict[str, Any]] = {"ease": {}, "user-ease": {}, "rp3beta": {}, "ials": {}}
+#: default bases: item-based EASE, SLIM's sparse item weights, iALS's low-rank factors and RP3beta's random
+#: walk, each at its class defaults
+DEFAULT_BASES: dict[str, dict[str, Any]] = {"ease": {}, "slim": {}, "ials": {}, "rp3beta": {}}
+#: where the weight search starts with the default bases: the best fixed blend of the default models'
+#: max-normalised scores on three validation splits of ml-latest-small's training part
+#: (``bench/frontier_study.py --protocol mlls``; user-ease got weight 0 there, so it is not a default base)
+DEFAULT_START_WEIGHTS: dict[str, float] = {"ease": 1.0, "slim": 0.5, "ials": 0.6, "rp3beta": 0.2}
 #: base → (hyperparameter, multipliers of its given value) tried on the hold-out when ``tune_bases``
 BASE_GRIDS: dict[str, tuple[str, tuple[float, ...]]] = {
     "ease": ("l2", (0.5, 1.0, 2.0)),
@@ -118,29 +132,36 @@ class Ensemble(BaseRecommender):
     chosen on a hold-out of ``holdout`` of each user's training interactions (``folds`` = 1) or, with
     ``folds`` = K ≥ 2, on K disjoint per-user folds scored together (K times the fits, less noise).
     ``bases`` maps registered implicit model names to hyperparameters (``"name#label"`` lets a model
-    appear twice); ``None`` is :data:`DEFAULT_BASES` (ease, user-ease, rp3beta, ials, each with its
-    defaults). ``normalize`` is ``"std"`` (per-user z-scores) or ``"max"``; ``rounds`` is the number of
-    coordinate-ascent passes over :data:`WEIGHT_GRID`; ``random_state`` seeds the hold-out and every
-    base that takes a seed. After ``fit``: ``weights_`` (one per base, in ``base_labels_`` order),
-    ``base_params_`` (the parameters each base was refitted with), ``holdout_ndcg_`` (each base's
-    NDCG@10 on the hold-out) and ``blend_ndcg_`` (the chosen combination's, never below the best base's).
+    appear twice); ``None`` is :data:`DEFAULT_BASES` (ease, slim, ials, rp3beta, each with its defaults).
+    The search is a coordinate ascent over :data:`WEIGHT_GRID` (``rounds`` passes) that starts from
+    ``start_weights`` (base label → weight, scaled so the heaviest is 1; ``None``:
+    :data:`DEFAULT_START_WEIGHTS` with the default bases, else the hold-out's best single base alone).
+    Every move, the first being from a given start to the best single base, is taken only when its
+    gain in the hold-out's mean NDCG@10 exceeds ``min_gain_se`` standard errors of the paired per-user
+    differences. ``normalize`` is ``"std"`` (per-user z-scores) or ``"max"``; ``random_state`` seeds the
+    hold-out and every base that takes a seed. After ``fit``: ``weights_`` (one per base, in
+    ``base_labels_`` order), ``base_params_`` (the parameters each base was refitted with),
+    ``holdout_ndcg_`` (each base's NDCG@10 on the hold-out) and ``blend_ndcg_`` (the chosen combination's;
+    from the best single base it is never below that base's, from a given start never below the start's).
     Progress: ``on_epoch`` is called after every fit of a base with ``{"holdout_ndcg@10": …}``.
     A person not in training is folded into every weighted base by that base's own ``score_new_user``
     and the normalised scores summed with the same weights (:meth:`score_new_user`); ``movierec export``
     writes the ``ensemble`` serving family, which composes the bases' families the same way.
 
     Defaults from ``bench/validation_study.py ensemble --protocol mlls --seeds 1,2,3`` (ml-latest-small,
-    ``compare``'s default split, three validation splits cut from its training part): ``normalize="max"``,
-    ``min_gain_se=1`` scored a mean validation NDCG@10 of 0.1846 (z-scores: 0.1844; without the
-    standard-error rule 0.1839/0.1841), against 0.1813 for ``ease`` and 0.1844 for ``ials`` at their
-    defaults. There the rule mostly keeps the hold-out's best base alone: on the test part of that split
-    the default ensemble is ials (0.2760), below ease (0.2809), all inside one interval (docs/results.md);
-    over five draws of that split it averages 0.2737 against ease's 0.2766. Weights chosen on three folds
-    (0.1838 at best) or slim as a fifth base (0.1848) did no better on validation, so the defaults stay.
-    On ml-100k's validation folds it scores 0.2802 against 0.2710 for the best ``ease`` (one split); with
-    seven bases at their ml-100k points (ease, user-ease, rp3beta, ials, slim, mult-vae, recvae;
-    ``normalize="std"``, ``min_gain_se=0``) 0.2827 against ease's 0.2803 over three splits, and 0.4906 on
-    that split's test part, read once after (docs/results.md).
+    ``compare``'s default split, three validation splits cut from its training part). The start is
+    the best fixed blend of the default models' max-normalised scores there (``bench/frontier_study.py
+    --protocol mlls``: ease 1, slim 0.5, ials 0.6, rp3beta 0.2, mean validation NDCG@10 0.1875; chosen on
+    two of the splits and read on the third, 0.1857), against 0.1812 for ``ease`` and 0.1844 for ``ials``
+    at their defaults. From that start the one-hold-out search left for ials alone on one split at
+    ``min_gain_se=1`` (0.1841); at 2 it keeps the start unless the hold-out's evidence is strong (0.1879;
+    3: 0.1875). The earlier defaults (ease, user-ease, rp3beta, ials from the best single base,
+    ``min_gain_se=1``: 0.1846) mostly kept ials alone, and on the test part of that split read below
+    ease. On ml-100k's validation splits (every rating a positive, three splits) the defaults score
+    0.2722 against 0.2716 for the earlier ones and 0.2650 for ``ease``'s defaults. With seven bases at
+    their ml-100k points (ease, user-ease, rp3beta, ials, slim, mult-vae, recvae; ``normalize="std"``,
+    ``min_gain_se=0``) it scores 0.2827 against ease's 0.2803 over three splits, and 0.4906 on that
+    split's test part, read once after (docs/results.md).
     """
 
     name: ClassVar[str] = "ensemble"
@@ -150,7 +171,7 @@ class Ensemble(BaseRecommender):
         "normalize": Choice(("std", "max")),
         "tune_bases": Choice((True, False)),
         # the weight search's standard-error rule (0: any gain moves a weight)
-        "min_gain_se": FloatRange(0.0, 2.0),
+        "min_gain_se": FloatRange(0.0, 3.0),
     }
     _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {
         "holdout": [Interval(float, 0, 1, closed="neither")],
@@ -171,12 +192,13 @@ class Ensemble(BaseRecommender):
 
     bases: dict[str, dict[str, Any]] | None = None
     _: KW_ONLY
+    start_weights: dict[str, float] | None = None
     holdout: float = 0.2
     folds: int = 1
     normalize: str = "max"
     tune_bases: bool = False
     rounds: int = 2
-    min_gain_se: float = 1.0
+    min_gain_se: float = 2.0
     random_state: int | None = 42
 
     # --- bases ----------------------------------------------------------------------------
@@ -246,7 +268,7 @@ class Ensemble(BaseRecommender):
             single.append(best[0])
             chosen.append(best[1])
             blocks.append(best[2])
-        weights, blend = self._search_weights(blocks, single, scorer)
+        weights, blend = self._search_weights(blocks, single, scorer, self._start(specs))
         self.weights_ = np.asarray(weights, dtype=np.float64)
         self.holdout_ndcg_ = {label: float(v) for (label, _, _), v in zip(specs, single, strict=True)}
         self.blend_ndcg_ = float(blend)
@@ -260,40 +282,70 @@ class Ensemble(BaseRecommender):
         self._remember_train(train)
         return self
 
-    def _search_weights(
-        self, blocks: list[np.ndarray], single: list[float], scorer: _HoldoutScorer
-    ) -> tuple[list[float], float]:
-        """Coordinate ascent over :data:`WEIGHT_GRID` from the best single base (weight 1, the rest 0).
+    def _start(self, specs: list[tuple[str, str, dict[str, Any]]]) -> list[float] | None:
+        """The weights the search starts from, in ``specs`` order: ``start_weights``, or
+        :data:`DEFAULT_START_WEIGHTS` with the default bases; ``None``: from the best single base."""
+        table = self.start_weights
+        if table is None:
+            table = DEFAULT_START_WEIGHTS if self.bases is None else None
+        if table is None:
+            return None
+        labels = [label for label, _, _ in specs]
+        if not isinstance(table, dict):
+            raise ConfigError(
+                f"{self.name}: start_weights must be a table of base label → weight, e.g. {{ease = 1}}"
+            )
+        unknown = [str(k) for k in table if k not in labels]
+        if unknown:
+            raise ConfigError(
+                f"{self.name}: start_weights names {', '.join(map(repr, unknown))}, which "
+                f"{'is not a base' if len(unknown) == 1 else 'are not bases'} (bases: {', '.join(labels)})"
+            )
+        bad = [
+            k for k, v in table.items() if isinstance(v, bool) or not isinstance(v, int | float) or not v >= 0
+        ]
+        if bad or not any(float(v) > 0 for v in table.values()):
+            raise ConfigError(
+                f"{self.name}: start_weights must be numbers ≥ 0, at least one above 0; got {table!r}"
+            )
+        return [float(table.get(label, 0.0)) for label in labels]
 
-        For each base in turn the best weight on the grid replaces the current one only when its gain
-        in mean NDCG@10 exceeds ``min_gain_se`` standard errors of the paired per-user differences
-        (the one-standard-error rule: a gain within the hold-out's noise keeps the simpler ensemble).
+    def _search_weights(
+        self,
+        blocks: list[np.ndarray],
+        single: list[float],
+        scorer: _HoldoutScorer,
+        start: list[float] | None = None,
+    ) -> tuple[list[float], float]:
+        """Coordinate ascent over :data:`WEIGHT_GRID`, from ``start`` or the best single base (weight 1, the
+        rest 0).
+
+        Each move, from the start to the best single base and then for each base in turn to the best
+        weight on the grid, is taken only when its gain in mean NDCG@10 exceeds ``min_gain_se`` standard
+        errors of the paired per-user differences (the one-standard-error rule: a gain within the
+        hold-out's noise keeps what it has: the simpler ensemble, or the validated start).
         """
         first = int(np.argmax(single))
         weights = [1.0 if b == first else 0.0 for b in range(len(blocks))]
         current = scorer.per_user(blocks[first])
+        if start is not None:
+            at_start = scorer.per_user(self._blend(blocks, start))
+            if not self._moves(current - at_start):
+                first = int(np.argmax(start))
+                weights, current = [w / start[first] for w in start], at_start
         for _ in range(int(self.rounds)):
             moved = False
             for b in range(len(blocks)):
                 if b == first:
                     continue
-                rest = np.zeros_like(blocks[0])
-                for j, (w, z) in enumerate(zip(weights, blocks, strict=True)):
-                    if j != b and w:
-                        rest += np.float32(w) * z
+                rest = self._blend(blocks, [0.0 if j == b else w for j, w in enumerate(weights)])
                 found: tuple[float, float, np.ndarray] | None = None
                 for g in WEIGHT_GRID:
                     if g == weights[b]:
                         continue
                     vec = scorer.per_user(rest + np.float32(g) * blocks[b] if g else rest)
-                    diff = vec - current
-                    gain = float(diff.mean())
-                    se = float(diff.std(ddof=1) / np.sqrt(len(diff))) if len(diff) > 1 else 0.0
-                    if (
-                        gain > 1e-12
-                        and gain > float(self.min_gain_se) * se
-                        and (found is None or gain > found[0])
-                    ):
+                    gain = float((vec - current).mean())
+                    if self._moves(vec - current) and (found is None or gain > found[0]):
                         found = (gain, g, vec)
                 if found is not None:
                     weights[b], current, moved = found[1], found[2], True
@@ -301,6 +353,20 @@ class Ensemble(BaseRecommender):
                 break
         best = float(current.mean())
         return weights, best
+
+    def _moves(self, diff: np.ndarray) -> bool:
+        """Whether paired per-user NDCG@10 differences ``diff`` are a gain above ``min_gain_se`` standard errors."""
+        gain = float(diff.mean())
+        se = float(diff.std(ddof=1) / np.sqrt(len(diff))) if len(diff) > 1 else 0.0
+        return gain > 1e-12 and gain > float(self.min_gain_se) * se
+
+    @staticmethod
+    def _blend(blocks: list[np.ndarray], weights: list[float]) -> np.ndarray:
+        out = np.zeros_like(blocks[0])
+        for w, z in zip(weights, blocks, strict=True):
+            if w:
+                out += np.float32(w) * z
+        return out
 
     # --- scoring --------------------------------------------------------------------------
     def _check_fitted(self) -> None:
