@@ -50,6 +50,10 @@ def test_search_rate_recommend_similar(browser, server, tmp_path: Path) -> None:
     assert page.locator("#similar li").count() == 10
     # readable at phone width: nothing wider than the viewport
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    # a list number sits beside the first line of its title, also when the title wraps (the number follows the
+    # line's baseline, which for a default inline-block button is its last line)
+    assert all(recs.nth(i).locator("button.title").evaluate("b => getComputedStyle(b).verticalAlign") == "top"
+               for i in range(recs.count()))  # fmt: skip
     shot = tmp_path / "page.png"
     page.screenshot(path=str(shot), full_page=True)
     assert shot.stat().st_size > 10_000
