@@ -581,7 +581,12 @@ def test_report_embed_and_cold_users_read_a_custom_ratings_file(
     best = load_experiment(tmp_path / "rep" / "best.toml")
     assert best.models[0].name == "ease" and best.dataset.name == str((tmp_path / "mine.csv").resolve())
     assert (best.dataset.user_col, best.dataset.item_col) == ("who", "what")
-    assert "next: serve ease: movierec export --config" in " ".join(out.split())
+    assert "next: serve ease, the best ranker here:" in out
+    # the command is one line however narrow the terminal, so it pastes whole (it used to wrap at 80 columns)
+    command = (
+        f"movierec export --config {tmp_path / 'rep' / 'best.toml'} --out artifacts/ease && movierec serve"
+    )
+    assert any(line.strip().startswith(command) for line in out.splitlines()), out
     code, out, err = run_cli(
         ["export", "--config", str(tmp_path / "rep" / "best.toml"), "--out", str(tmp_path / "a")], capsys
     )

@@ -1255,10 +1255,14 @@ def print_summary(console: Any, report: Report, *, table: bool = True) -> None:
     console.print(f"[green]report written to[/] {(report.out / 'index.html').resolve()}", soft_wrap=False)
     if report.best_config is not None:
         label = report.best_label or "the best model"
+        console.print(f"next: serve {label}, the best ranker here:", soft_wrap=False)
+        # the command on a line of its own that the terminal may fold but no newline breaks: it pastes whole
         console.print(
-            f"next: serve {label}: movierec export --config {report.best_config} --out artifacts/{label} "
+            f"  movierec export --config {report.best_config} --out artifacts/{label} "
             f"&& movierec serve --artifact artifacts/{label}",
-            soft_wrap=False,
+            soft_wrap=True,
+            markup=False,
+            highlight=False,
         )
 
 
