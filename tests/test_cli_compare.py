@@ -681,6 +681,23 @@ def test_recommend_rated_and_explained_lists(capsys: pytest.CaptureFixture[str])
     assert code == 0 and "none of these ratings reaches 4" in " ".join(err.split())
 
 
+def test_recommend_without_a_model_uses_an_item_based_one_for_given_ratings_and_reasons(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """svd (the notebook's) for a known user's list; for --rated and --explain, ease: svd's list for someone
+    who rated Toy Story and Alien was Shawshank, Pulp Fiction, The Godfather…, each "because" of both."""
+    from clihelp import run_cli
+
+    code, out, err = run_cli(["recommend", "--rated", "Toy Story=5", "--rated", "Alien", "--explain"], capsys)
+    assert code == 0, err
+    assert "ease trained on ml-latest-small" in out and "Aliens (1986)" in out and "Toy Story 2" in out
+    code, out, err = run_cli(["recommend", "--user", "1", "--explain", "-k", "3"], capsys)
+    assert code == 0, err  # it used to refuse: svd's score of a known user is not a sum over their movies
+    assert "top 3 for user 1 · ease trained on" in out and "because" in out
+    code, out, err = run_cli(["recommend", "--user", "1", "-k", "3"], capsys)
+    assert code == 0 and "top 3 for user 1 · svd trained on" in out, err
+
+
 def test_similar_and_recommend_take_item_features_or_say_they_ignore_them(
     capsys: pytest.CaptureFixture[str],
 ) -> None:

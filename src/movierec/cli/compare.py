@@ -469,8 +469,13 @@ def recommend_cmd(
         None, "--out", "-o", help="With --all-users: the output file (columns userId, rank, movieId, score)."
     ),
     force: bool = typer.Option(False, "--force", help="With --all-users: replace an existing --out file."),
-    model: str = typer.Option(
-        "svd", "--model", "-m", help="Registered model name (ignored with --artifact)."
+    model: str | None = typer.Option(
+        None,
+        "--model",
+        "-m",
+        help="Registered model name (ignored with --artifact). Default: svd, the notebook's; with --rated or "
+        "--explain: ease, whose lists follow the movies given and whose item weights say which one each "
+        "movie comes from.",
     ),
     k: int = K_MOVIES,
     artifact: Path | None = ARTIFACT,
@@ -517,12 +522,16 @@ def recommend_cmd(
         raise ConfigError(f"-k must be ≥ 1, got {k}")
     if explain and not rated and user is None:
         raise ConfigError("--explain explains a --user or --rated list; add one of them")
-    if explain and user is not None and artifact is None:
+    if explain and user is not None and artifact is None and model is not None:
         _check_explains_known_users(model)  # before any training
     genres, loaded = _genre_option(genre, all_users, artifact, source)
 
     def trained() -> tuple[Any, Any, Any]:  # (model, dataset, train): --model fitted on the data
-        return _model_and_data(model, params, source, item_features, implicit_threshold, seed, loaded)
+        name, ds = model, loaded
+        if name is None and (rated or explain):  # item-based, as 'similar' is (itemknn past ease's size)
+            ds = ds if ds is not None else source.load()
+            name = default_similar_model(ds, implicit_threshold)
+        return _model_and_data(name or "svd", params, source, item_features, implicit_threshold, seed, ds)
 
     def serving(m: Any, ds: Any, train: Any) -> Any:
         return _serving_view(m, ds, train, implicit_threshold, min_support)

@@ -362,6 +362,7 @@ class Ensemble(BaseRecommender):
 
     @staticmethod
     def _blend(blocks: list[np.ndarray], weights: list[float]) -> np.ndarray:
+        """Σ_b w_b · block_b over the stacked hold-out score blocks (bases with weight 0 skipped)."""
         out = np.zeros_like(blocks[0])
         for w, z in zip(weights, blocks, strict=True):
             if w:
