@@ -459,6 +459,27 @@ def _recommend_all_users(
     )
 
 
+RECOMMEND_MODEL = typer.Option(
+    None,
+    "--model",
+    "-m",
+    help="Registered model name (ignored with --artifact). Default: svd, the notebook's; with --rated or "
+    "--explain: ease, whose lists follow the movies given and whose item weights say which one each movie "
+    "comes from.",
+)
+
+
+def _recommend_model(
+    model: str | None, from_movies: bool, loaded: Any, source: RatingsSource, threshold: float
+) -> tuple[str, Any]:
+    """``recommend``'s model and the data if loaded: ``--model``, else for a list from given ratings or with
+    reasons (``from_movies``) the item-based model 'similar' uses (ease, or itemknn past ease's size), else svd."""
+    if model is not None or not from_movies:
+        return model or "svd", loaded
+    ds = loaded if loaded is not None else source.load()
+    return default_similar_model(ds, threshold), ds
+
+
 @ratings_options
 def recommend_cmd(
     user: str | None = typer.Option(None, "--user", "-u", help="Raw user id as in the ratings file."),
@@ -469,14 +490,7 @@ def recommend_cmd(
         None, "--out", "-o", help="With --all-users: the output file (columns userId, rank, movieId, score)."
     ),
     force: bool = typer.Option(False, "--force", help="With --all-users: replace an existing --out file."),
-    model: str | None = typer.Option(
-        None,
-        "--model",
-        "-m",
-        help="Registered model name (ignored with --artifact). Default: svd, the notebook's; with --rated or "
-        "--explain: ease, whose lists follow the movies given and whose item weights say which one each "
-        "movie comes from.",
-    ),
+    model: str | None = RECOMMEND_MODEL,
     k: int = K_MOVIES,
     artifact: Path | None = ARTIFACT,
     params: list[str] = MODEL_PARAMS,
@@ -527,11 +541,8 @@ def recommend_cmd(
     genres, loaded = _genre_option(genre, all_users, artifact, source)
 
     def trained() -> tuple[Any, Any, Any]:  # (model, dataset, train): --model fitted on the data
-        name, ds = model, loaded
-        if name is None and (rated or explain):  # item-based, as 'similar' is (itemknn past ease's size)
-            ds = ds if ds is not None else source.load()
-            name = default_similar_model(ds, implicit_threshold)
-        return _model_and_data(name or "svd", params, source, item_features, implicit_threshold, seed, ds)
+        name, ds = _recommend_model(model, bool(rated or explain), loaded, source, implicit_threshold)
+        return _model_and_data(name, params, source, item_features, implicit_threshold, seed, ds)
 
     def serving(m: Any, ds: Any, train: Any) -> Any:
         return _serving_view(m, ds, train, implicit_threshold, min_support)
