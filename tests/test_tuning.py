@@ -642,6 +642,11 @@ def test_a_study_with_item_features_gives_them_to_every_fit(tmp_path: Path) -> N
     assert (a["value"] != b["value"]).all()  # ... scored differently: the features reached each fit
     searched = tune(ds, "ease", **{**args, "n_trials": 1}, item_features="genres").to_frame()
     assert "params_feature_weight" in searched.columns  # with features, their weight is searched too
+    # time_weight weighs a time-adjacency term that is off unless a time_window is set: searched only then
+    # (trials spent on it and a best point reporting it, while it changed nothing, misled)
+    assert "params_time_weight" not in a.columns
+    timed = tune(ds, "ease", **{**args, "n_trials": 1}, fixed_params={"time_window": 10}).to_frame()
+    assert "params_time_weight" in timed.columns
     assert featured.test_score != plain.test_score
     assert load_experiment(tmp_path / "t" / "best.toml").item_features == ["genres", "tags"]
     assert featured.settings["item_features"] == ["genres", "tags"] and "item_features" not in plain.settings

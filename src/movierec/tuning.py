@@ -108,6 +108,20 @@ def tunable_names() -> list[str]:
     return sorted(names)
 
 
+def active_space(model: str, with_features: bool, fixed: dict[str, Any]) -> dict[str, Param]:
+    """The model's search space less what would act on nothing in this study: parameters that act only on item
+    features without them (``feature_params``: ease's ``feature_weight``), and parameters whose switch the fixed
+    parameters leave off (``searched_with``: ease's ``time_weight`` needs a ``time_window``), so no trial is spent
+    on, and no best point reports, a value that changed nothing."""
+    from movierec.models.registry import get_class
+
+    cls = get_class(model)
+    needs: dict[str, str] = getattr(cls, "searched_with", {})
+    dropped = set() if with_features else set(getattr(cls, "feature_params", ()))
+    dropped |= {k for k, switch in needs.items() if not fixed.get(switch)}
+    return {k: v for k, v in resolve_space(model).items() if k not in dropped}
+
+
 def resolve_space(model: str) -> dict[str, Param]:
     """The search space of a registered model, keyed by the model's own constructor-argument names.
 
@@ -698,13 +712,9 @@ def tune(
         train, test = inter, None
     else:
         train, test = ratings_holdout(inter, test_size=settings["test_size"], seed=settings["split_seed"])
-    space = resolve_space(model)
     ufeats = _user_features(user_features, dataset, train)
     ifeats = _item_features(settings.get("item_features"), dataset, train)
-    if ifeats is None:  # parameters that act only on item features (ease's feature_weight) are not searched
-        from movierec.models.registry import get_class
-
-        space = {k: v for k, v in space.items() if k not in getattr(get_class(model), "feature_params", ())}
+    space = active_space(model, ifeats is not None, settings["fixed_params"])
     objective = _Objective(  # holds the TRAINING interactions only (never the test split)
         train,
         model,

@@ -68,6 +68,7 @@ def _search_space(name: str) -> dict[str, str]:
     except ConfigError:
         return {}
     with_features = set(getattr(get_class(name), "feature_params", ()))
+    needs: dict[str, str] = getattr(get_class(name), "searched_with", {})
     out: dict[str, str] = {}
     for key, p in space.items():
         if isinstance(p, Choice):
@@ -78,6 +79,8 @@ def _search_space(name: str) -> dict[str, str]:
             out[key] = str(p)
         if key in with_features:
             out[key] += " (searched with --item-features)"
+        if key in needs:
+            out[key] += f" (searched when --params sets {needs[key]})"
     return out
 
 

@@ -258,12 +258,15 @@ class EASE(LinearItemModel):
         "l2": FloatRange(1.0, 10_000.0, log=True),
         "popularity_exponent": FloatRange(-0.5, 0.0),
         "user_exponent": FloatRange(0.0, 0.5),
-        # acts only with time_window > 0 (off by default, as data may lack timestamps)
+        # acts only with time_window > 0 (off by default, as data may lack timestamps): tune searches it
+        # only when --params sets a window (searched_with)
         "time_weight": FloatRange(0.0, 2.0),
         # acts only with item features: tune searches it only when given --item-features
         "feature_weight": FloatRange(0.0, 10.0),
     }
     feature_params: ClassVar[tuple[str, ...]] = ("feature_weight",)
+    #: searched parameter → the fixed parameter without which it acts on nothing (tune leaves it out then)
+    searched_with: ClassVar[dict[str, str]] = {"time_weight": "time_window"}
     tags: ClassVar[Tags] = Tags(fold_in="neighbours", serving="linear", uses_features=True)
     _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {
         "l2": [POSITIVE],
