@@ -231,8 +231,11 @@ def test_a_start_is_left_only_for_a_gain_on_the_hold_out(implicit: Interactions)
     ],
 )
 def test_start_weights_are_checked(implicit: Interactions, start: Any, message: str) -> None:
+    fitted: list[str] = []
+    model = create("ensemble", bases=SMALL_BASES, start_weights=start)
     with pytest.raises(ConfigError, match=message):
-        create("ensemble", bases=SMALL_BASES, start_weights=start).fit(implicit)
+        model.fit(implicit, on_epoch=lambda step, info: fitted.append(str(step)))
+    assert fitted == []  # refused before any base was fitted
 
 
 def test_tune_bases_tries_each_bases_grid_and_keeps_the_best(implicit: Interactions) -> None:

@@ -236,6 +236,7 @@ class Ensemble(BaseRecommender):
     def _fit(self, train: Interactions, *, on_epoch: EpochCallback | None = None) -> Self:
         """Choose each base's setting and the weights on a hold-out of ``train``; refit the bases on all of it."""
         specs = self._base_specs()
+        start = self._start(specs)  # a bad start is refused before any base is fitted
         if train.n_ratings == 0:
             raise DataError("ensemble: no interactions to train on")
         seed = 0 if self.random_state is None else int(self.random_state)
@@ -268,7 +269,7 @@ class Ensemble(BaseRecommender):
             single.append(best[0])
             chosen.append(best[1])
             blocks.append(best[2])
-        weights, blend = self._search_weights(blocks, single, scorer, self._start(specs))
+        weights, blend = self._search_weights(blocks, single, scorer, start)
         self.weights_ = np.asarray(weights, dtype=np.float64)
         self.holdout_ndcg_ = {label: float(v) for (label, _, _), v in zip(specs, single, strict=True)}
         self.blend_ndcg_ = float(blend)
