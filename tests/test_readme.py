@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import shlex
 from pathlib import Path
+from typing import Any
 
 import pytest
 import typer
@@ -25,7 +26,7 @@ def _commands() -> dict[str, set[str]]:
             for name, sub in subs.items():
                 walk(sub, [*path, name])
             return
-        opts = {o for p in cmd.params for o in (*p.opts, *p.secondary_opts)}  # type: ignore[attr-defined]
+        opts = {o for p in cmd.params for o in (*p.opts, *p.secondary_opts)}
         out[" ".join(path)] = opts | {"--help"}
 
     walk(typer.main.get_command(app), [])
@@ -90,3 +91,21 @@ def test_every_flag_the_readme_mentions_exists() -> None:
     every = set().union(*COMMANDS.values())
     for flag in set(re.findall(r"(?<![\w-])(--[a-z][a-z-]+)", text)):
         assert flag in every, f"README mentions {flag}, which no command has"
+
+
+def test_the_readme_python_example_runs_and_shows_what_its_comments_say() -> None:
+    """The README's Python block, run as a newcomer pastes it: every line works, and the lists its comments
+    promise are the ones it gives (its visitor list came from svd: Shawshank, Matrix, Pulp Fiction for
+    someone who liked Alien and Heat, each "because" of both)."""
+    text = (ROOT / "README.md").read_text()
+    block = re.search(r"From Python.*?```python\n(.*?)```", text, flags=re.S)
+    assert block is not None
+    ns: dict[str, Any] = {}
+    exec(compile(block.group(1), "README.md", "exec"), ns)  # our own README, pasted as a newcomer would
+    rec, ranker = ns["rec"], ns["ranker"]
+    assert 0.5 <= rec.predict(1, 1) <= 5.0
+    visitor = ranker.recommend_for({"Alien": 5, "Heat": 4.5}, explain=True)
+    assert list(visitor["title"][:2]) == ["Aliens (1986)", "Blade Runner (1982)"]  # as the comment says
+    assert visitor["because"].str.len().gt(0).all()
+    assert ranker.similar("Toy Story")["title"].iloc[0] == "Toy Story 2 (1999)"
+    assert {"baseline", "svd", "ease"} <= set(ns["comparison"].to_frame()["model"])
