@@ -62,6 +62,8 @@ def test_registry_entries_are_consistent():
         assert spec.md5 is None or re.fullmatch(r"[0-9a-f]{32}", spec.md5)
         assert spec.ratings_format in ("csv", "dat", "u.data")
         assert spec.n_ratings > 0
+        # `data list` shows the status in its own column; the description repeated "bundled" beside it
+        assert not re.search(r"\b(bundled|cached)\b", spec.description), spec.description
     assert REGISTRY["ml-10m"].folder == "ml-10M100K"  # the archive's folder is not named after the file
     assert sum(s.bundled for s in REGISTRY.values()) == 1 and REGISTRY["ml-latest-small"].redistributable
     assert REGISTRY["ml-latest"].md5 is None  # regenerated over time
