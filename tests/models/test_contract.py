@@ -142,3 +142,24 @@ def test_saved_models_with_old_parameter_names_still_load(tiny: Interactions, tm
     again = get_class("svd").load(folder)
     assert again.factors == 4
     np.testing.assert_allclose(again.score(np.arange(3)), svd.score(np.arange(3)))
+
+
+@pytest.mark.filterwarnings("error::ResourceWarning", "error::pytest.PytestUnraisableExceptionWarning")
+def test_a_broken_saved_model_is_one_readable_error_and_leaves_no_file_open(
+    tiny: Interactions, tmp_path: Any
+) -> None:
+    """arrays.npz cut short: load raised zipfile's BadZipFile (a traceback, not our one line) and np.load left
+    the file open; a model.json that is not JSON or missing files already gave an ArtifactError."""
+    from movierec.errors import ArtifactError
+
+    folder = get_class("svd")(factors=4, epochs=2).fit(tiny).save(tmp_path / "svd")
+    data = (folder / "arrays.npz").read_bytes()
+    (folder / "arrays.npz").write_bytes(data[: len(data) // 2])
+    with pytest.raises(ArtifactError, match=r"arrays\.npz: unreadable saved arrays"):
+        get_class("svd").load(folder)
+    (folder / "arrays.npz").write_bytes(b"")
+    with pytest.raises(ArtifactError, match=r"arrays\.npz: unreadable saved arrays"):
+        get_class("svd").load(folder)
+    (folder / "model.json").write_text("{")
+    with pytest.raises(ArtifactError, match="not valid JSON"):
+        get_class("svd").load(folder)

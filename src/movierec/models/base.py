@@ -23,6 +23,7 @@ import dataclasses
 import functools
 import inspect
 import json
+import zipfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -52,6 +53,7 @@ __all__ = [
     "check_random_state",
     "fit_options",
     "rated_beyond_training",
+    "read_npz",
     "reason_order",
     "require_interactions",
     "seeded",
@@ -302,6 +304,14 @@ def check_indices(values: Any, n: int, what: str, *, allow_unknown: bool = False
             f"for raw ids use movierec.Recommender or the dataset's id maps)"
         )
     return arr
+
+
+def read_npz(path: Path) -> dict[str, np.ndarray]:
+    """Every array of an ``.npz`` (a saved model's, an artifact's), pickles refused. The file is opened here,
+    not by ``np.load``: on a broken archive (cut short) np.load raises before closing the file it opened, so a
+    server reloading a bad artifact leaked a file handle each time."""
+    with open(path, "rb") as fh, np.load(fh, allow_pickle=False) as npz:
+        return {k: npz[k] for k in npz.files}
 
 
 def topk(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -781,8 +791,10 @@ class BaseRecommender:
         model = cls(**meta["params"])
         for key, value in meta["state"].items():
             setattr(model, key, tuple(value) if key == "rating_scale_" else value)
-        with np.load(path / "arrays.npz", allow_pickle=False) as npz:
-            arrays = {k: npz[k] for k in npz.files}
+        try:
+            arrays = read_npz(path / "arrays.npz")
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+            raise ArtifactError(f"{path / 'arrays.npz'}: unreadable saved arrays ({exc})") from exc
         sparse_keys = {k.rsplit("__", 1)[0] for k in arrays if "__" in k}
         for key in sparse_keys:
             shape = tuple(int(x) for x in arrays.pop(f"{key}__shape"))

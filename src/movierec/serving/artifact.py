@@ -449,10 +449,9 @@ def load_artifact(path: str | Path) -> Artifact:
         if _sha256(fpath) != files[name]:
             raise ArtifactError(f"{fpath}: sha256 mismatch (file corrupted or tampered with since export)")
     try:
-        with np.load(root / "factors.npz", allow_pickle=False) as npz:
-            arrays = {k: npz[k] for k in npz.files}
-        with np.load(root / "seen.npz", allow_pickle=False) as npz:
-            seen_parts = {k: npz[k] for k in npz.files}
+        from movierec.models.base import read_npz
+
+        arrays, seen_parts = read_npz(root / "factors.npz"), read_npz(root / "seen.npz")
         ids = pd.read_parquet(root / "ids.parquet")
         items = pd.read_parquet(root / "items.parquet")
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:

@@ -190,12 +190,10 @@ def recommend_all(
         return _recommend_with_artifact(
             spark, art, out, k=k, exclude_seen=exclude_seen, partitions=parts, force=force, t0=t0
         )
-    with np.load(root / "factors.npz", allow_pickle=False) as npz:
-        arrays = {key: npz[key] for key in npz.files}
-    seen = None
-    if exclude_seen:
-        with np.load(root / "seen.npz", allow_pickle=False) as npz:
-            seen = {key: npz[key] for key in npz.files}
+    from movierec.models.base import read_npz
+
+    arrays = read_npz(root / "factors.npz")
+    seen = read_npz(root / "seen.npz") if exclude_seen else None
     n_users, n_items = art.n_users, art.n_items
     if art.family == "factors":
         ufac, ifac = arrays["user_factors"], arrays["item_factors"]
