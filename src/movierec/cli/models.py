@@ -67,8 +67,9 @@ def _search_space(name: str) -> dict[str, str]:
         space = resolve_space(name)
     except ConfigError:
         return {}
-    with_features = set(getattr(get_class(name), "feature_params", ()))
-    needs: dict[str, str] = getattr(get_class(name), "searched_with", {})
+    cls = get_class(name)
+    with_features = set(getattr(cls, "feature_params", ()))
+    needs: dict[str, str] = getattr(cls, "searched_with", {})
     out: dict[str, str] = {}
     for key, p in space.items():
         if isinstance(p, Choice):

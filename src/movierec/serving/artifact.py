@@ -598,6 +598,17 @@ class Artifact(IdMapped):
         """Training interactions per item (what the support floor counts)."""
         return self._popularity
 
+    @property
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The model's arrays as ``factors.npz`` held them, read and validated once at load (Spark scores
+        from them instead of reading the file again)."""
+        return self._a
+
+    @property
+    def seen(self) -> sp.csr_matrix:
+        """Each training user's training interactions (users × items, their ratings): what lists leave out."""
+        return self._seen
+
     # --- scoring ----------------------------------------------------------------------
     def _rank(self, raw: np.ndarray) -> np.ndarray:
         return _rank(raw, self._ranking, self._popularity)

@@ -183,17 +183,14 @@ def recommend_all(
         check_parquet_target(outp, force)
     t0 = time.perf_counter()
     art = load_artifact(artifact)
-    root = Path(art.path)
     parts = partitions or max(2, spark.sparkContext.defaultParallelism * 2)
     if art.family not in ("factors", "scores") or art.manifest.get("ranking"):
         # neighbour lists, EASE, sequence models, rating models' shrunk score: the artifact's own code
         return _recommend_with_artifact(
             spark, art, out, k=k, exclude_seen=exclude_seen, partitions=parts, force=force, t0=t0
         )
-    from movierec.models.base import read_npz
-
-    arrays = read_npz(root / "factors.npz")
-    seen = read_npz(root / "seen.npz") if exclude_seen else None
+    arrays = art.arrays  # read and validated by load_artifact: not read a second time
+    seen = {"indptr": art.seen.indptr, "indices": art.seen.indices} if exclude_seen else None
     n_users, n_items = art.n_users, art.n_items
     if art.family == "factors":
         ufac, ifac = arrays["user_factors"], arrays["item_factors"]
