@@ -314,10 +314,15 @@ def render_frontier(rows: list[dict[str, Any]], best: str) -> list[str]:
     if not path.exists():
         return []
     study = json.loads(path.read_text())
-    ease, top = study["ease"]["ndcg@10"], study["best"]
-    by = {r["config"]: r for r in study["rows"]}
     mean = {m: np.mean([r["ndcg@10"] for r in rows if r["model"] == m]) for m in (best, "lightfm:bpr")}
     needed = 1.8 * mean["lightfm:bpr"] / mean[best] - 1
+    return [*_frontier_paragraph(study, best, needed), *render_ltr()]
+
+
+def _frontier_paragraph(study: dict[str, Any], best: str, needed: float) -> list[str]:
+    """The frontier study's paragraph: ease, the best blend (as chosen and cross-fitted), the gain asked."""
+    ease, top = study["ease"]["ndcg@10"], study["best"]
+    by = {r["config"]: r for r in study["rows"]}
     low_pass = max((r for r in study["rows"] if r["study"] == "low-pass"), key=lambda r: r["ndcg@10"])
     crossfit = cross_fitted(study)
     return [f"How far blending can go, on validation only (`{study['command']}`; the three inner splits of seed 42's "
@@ -329,6 +334,30 @@ def render_frontier(rows: list[dict[str, Any]], best: str) -> list[str]:
             f"these same splits, so each gain is an upper bound; chosen on two splits and read on the third, the "
             f"best blend reads {crossfit:.4f} ({crossfit / ease - 1:+.1%}). `ensemble`'s defaults start from that "
             f"blend. A mean of 1.8× `lightfm:bpr` over the draws asks {needed:+.1%} of `{best}`.", ""]  # fmt: skip
+
+
+def render_ltr() -> list[str]:
+    """The learned re-ranker's result on the same validation splits (``ltr_study.py``); nothing without it."""
+    path = ROOT / "bench/results/ltr_study.json"
+    if not path.exists():
+        return []
+    study = json.loads(path.read_text())
+    best, blend = study["best"], study["blend"]
+    below = sum(r["ndcg@10"] < blend for r in study["rows"])
+    return [f"A learned re-ranker does not get there either (`{study['command']}`, rows in "
+            f"`bench/results/ltr_study.json`): on each inner split, a classifier trained on a further 80/20 cut of "
+            f"inner-train (gradient-boosted trees or logistic regression, on each base's score and rank, the item's "
+            f"popularity, rating mean and era against the user's active span, and genre affinity) re-ranks the "
+            f"fixed blend's top 100. Its best configuration ({best['features']} features, "
+            f"{_ltr_params(best['params'])}) reads {best['ndcg@10']:.4f}, {best['ndcg@10'] / blend - 1:+.1%} against "
+            f"the blend's {blend:.4f} on the same candidates; {below} of the {len(study['rows'])} configurations read "
+            f"below the blend.", ""]  # fmt: skip
+
+
+def _ltr_params(params: dict[str, Any]) -> str:
+    if "linear" in params:
+        return f"logistic regression, C {params['linear']:g}"
+    return f"trees: {params['max_iter']} iterations, {params['max_leaf_nodes']} leaves"
 
 
 def cross_fitted(study: dict[str, Any]) -> float:

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from datagen import make_ratings
@@ -124,3 +125,35 @@ def test_the_frontier_blend_is_read_cross_fitted_on_the_split_it_did_not_choose_
     }
     # split 0: steady (best on 1, 2) → 0.21; split 1: lucky (0.235 on 0, 2) → 0.18; split 2: lucky → 0.17
     assert module.cross_fitted(study) == pytest.approx((0.21 + 0.18 + 0.17) / 3)
+
+
+def test_the_reranker_study_never_reads_the_outer_test_split(monkeypatch: pytest.MonkeyPatch) -> None:
+    """bench/ltr_study.py trains and scores its re-rankers on cuts of the training part only; its candidates
+    never hold an item the user was seen with, and every feature is finite (a classifier would refuse)."""
+    spec = importlib.util.spec_from_file_location("ltr_study", BENCH.parent / "ltr_study.py")
+    assert spec is not None and spec.loader is not None
+    ltr = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(ltr)
+    inter = Interactions.from_frame(make_ratings(60, 50, 0.35, seed=8), rating_scale=(0.5, 5.0))
+    spies: list[_Spy] = []
+    make_split = ltr.make_split
+
+    def recording(*args: Any, **kwargs: Any) -> Any:
+        train, test, info = make_split(*args, **kwargs)
+        spies.append(_Spy(test))
+        return train, spies[-1], info
+
+    monkeypatch.setattr(ltr, "make_split", recording)
+    monkeypatch.setattr(ltr, "N", 10)
+    prepared: list[dict[str, Any]] = []
+    prepare = ltr.prepare
+    monkeypatch.setattr(ltr, "prepare", lambda *a: prepared.append(prepare(*a)) or prepared[-1])
+    result = ltr.study(Dataset(name="synthetic", interactions=inter))
+    assert len(spies) == 1 and spies[0].reads == []
+    assert len(prepared) == 3 and len(result["rows"]) == 18 and result["best"] in result["rows"]
+    for p in prepared:
+        assert np.isfinite(p["X"]).all() and np.isfinite(p["X_v"]).all()
+        assert p["X"].shape[0] == p["y"].size and 0 < p["y"].sum() < p["y"].size
+        seen = p["seen_v"]
+        assert not any(set(p["cand_v"][r]) & set(seen.indices[seen.indptr[r] : seen.indptr[r + 1]]) for r in range(seen.shape[0]))  # fmt: skip
+    assert all(0.0 <= r["ndcg@10"] <= 1.0 for r in result["rows"])
