@@ -37,10 +37,10 @@ def test_steps_without_a_loss_are_shown_with_their_figure() -> None:
     events = _RichProgress(progress)
     events({"event": "fit-start", "model": "ensemble", "epochs": None})
     for step, value in enumerate([0.12, 0.13], start=1):  # the ensemble reports each base's hold-out NDCG
-        events({"event": "epoch", "model": "ensemble", "epoch": step, "holdout_ndcg@10": value})
+        events({"event": "epoch", "model": "ensemble", "epoch": step, "slim hold-out NDCG@10": value})
     text = out.getvalue()
-    assert "fitting ensemble step 1 holdout_ndcg@10 0.1200" in text
-    assert "fitting ensemble step 2 holdout_ndcg@10 0.1300" in text
+    assert "fitting ensemble step 1 slim hold-out NDCG@10 0.1200" in text
+    assert "fitting ensemble step 2 slim hold-out NDCG@10 0.1300" in text
 
 
 def test_a_loss_the_library_does_not_report_is_not_shown_as_nan() -> None:

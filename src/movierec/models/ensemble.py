@@ -143,7 +143,9 @@ class Ensemble(BaseRecommender):
     ``base_labels_`` order), ``base_params_`` (the parameters each base was refitted with),
     ``holdout_ndcg_`` (each base's NDCG@10 on the hold-out) and ``blend_ndcg_`` (the chosen combination's;
     from the best single base it is never below that base's, from a given start never below the start's).
-    Progress: ``on_epoch`` is called after every fit of a base with ``{"holdout_ndcg@10": …}``.
+    Progress: ``on_epoch`` is called after every fit of a base, naming it: ``{"ials hold-out NDCG@10": …}``
+    while the bases are scored, ``{"refitted ials; blend hold-out NDCG@10": …}`` (``dropped ials`` at weight
+    0) while they are refitted.
     A person not in training is folded into every weighted base by that base's own ``score_new_user``
     and the normalised scores summed with the same weights (:meth:`score_new_user`); ``movierec export``
     writes the ``ensemble`` serving family, which composes the bases' families the same way.
@@ -248,10 +250,10 @@ class Ensemble(BaseRecommender):
         scorer = _HoldoutScorer(pairs)
         step = [0]
 
-        def report(label: str, value: float) -> None:
+        def report(what: str, value: float) -> None:
             step[0] += 1
-            if on_epoch is not None:
-                on_epoch(step[0], {"holdout_ndcg@10": value})
+            if on_epoch is not None:  # the key names the base, so a progress line says what is being fitted
+                on_epoch(step[0], {f"{what} hold-out NDCG@10": value})
 
         chosen, blocks, single = [], [], []
         for label, name, params in specs:
@@ -279,7 +281,7 @@ class Ensemble(BaseRecommender):
         self.models_ = {}
         for (label, name, _), params, w in zip(specs, chosen, weights, strict=True):
             self.models_[label] = self._make(name, params).fit(train) if w > 0 else None
-            report(label, blend)
+            report(f"{'refitted' if w > 0 else 'dropped'} {label}; blend", blend)
         self._remember_train(train)
         return self
 
