@@ -244,7 +244,9 @@ def test_tune_bases_tries_each_bases_grid_and_keeps_the_best(implicit: Interacti
     model.fit(implicit, on_epoch=lambda step, info: seen.append((str(step), *info)))
     assert len(seen) == 3 + 3 + 2  # three settings of each base, then one refit per base
     refits = [f"{'refitted' if w > 0 else 'dropped'} {b}; blend hold-out NDCG@10" for b, w in zip(["ease", "user-ease"], model.weights_, strict=True)]  # fmt: skip
-    assert [key for _, key in seen] == ["ease hold-out NDCG@10"] * 3 + ["user-ease hold-out NDCG@10"] * 3 + refits
+    assert [key for _, key in seen] == ["ease hold-out NDCG@10"] * 3 + [
+        "user-ease hold-out NDCG@10"
+    ] * 3 + refits
     assert "dropped" in refits[0] + refits[1]  # one base's weight is 0 here: it is named, not refitted
     assert model.base_params_[0]["l2"] in (5.0, 10.0, 20.0)
     assert min(abs(model.base_params_[1]["l2"] - v) for v in (10.0, 30.0, 90.0)) < 1e-9
