@@ -7,10 +7,12 @@ import multiprocessing as mp
 import sqlite3
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 from servehelp import movies_dataset
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
+from sqlalchemy.pool import Pool
 from typer.testing import CliRunner
 
 from movierec.cli import app
@@ -26,21 +28,20 @@ from movierec.serving.store import (
 
 
 def test_sqlite_is_wal_with_full_sync(tmp_path: Path) -> None:
-    store = FeedbackStore(tmp_path / "fb.db")
-    with store.engine.connect() as conn:
+    with FeedbackStore(tmp_path / "fb.db") as store, store.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
 
 
 def test_idempotent_on_request_id(db_url: str) -> None:
-    store = FeedbackStore(db_url)
-    row, created = store.add("r-1", "7", "21", 4.5)
-    again, created_again = store.add("r-1", "7", "21", 4.5)
-    assert created and not created_again and again.id == row.id
-    assert store.count() == 1
-    with pytest.raises(FeedbackConflict, match="requestId 'r-1' was already used"):
-        store.add("r-1", "7", "21", 2.0)
-    assert store.count() == 1
+    with FeedbackStore(db_url) as store:
+        row, created = store.add("r-1", "7", "21", 4.5)
+        again, created_again = store.add("r-1", "7", "21", 4.5)
+        assert created and not created_again and again.id == row.id
+        assert store.count() == 1
+        with pytest.raises(FeedbackConflict, match="requestId 'r-1' was already used"):
+            store.add("r-1", "7", "21", 2.0)
+        assert store.count() == 1
 
 
 def test_bad_urls_are_config_errors(tmp_path: Path) -> None:
@@ -79,6 +80,7 @@ def test_concurrent_threads_and_processes_lose_no_rows(db_url: str) -> None:
         assert p.exitcode == 0
     assert store.count() == 4 * 12 + 2 * 12
     frame = store.frame()
+    store.close()
     assert frame["requestId"].is_unique
     if db.startswith("sqlite"):
         with sqlite3.connect(db[len("sqlite:///") :]) as conn:
@@ -218,3 +220,26 @@ def _open_and_add(db: str, worker: int) -> None:
 def test_plain_postgresql_urls_use_psycopg() -> None:
     assert normalise_url("postgresql://u@h:5/d") == "postgresql+psycopg://u@h:5/d"
     assert normalise_url("postgres://u@h/d") == "postgresql+psycopg://u@h/d"
+
+
+def test_a_store_that_cannot_open_leaves_no_connection_open(db_url: str) -> None:
+    """A refused store (here: a newer schema) closes what it opened before raising; ``with`` closes a store.
+    Every database connection any pool opens or closes is counted (SQLAlchemy's pool events)."""
+    opened: list[int] = []
+
+    def count(delta: int) -> Any:
+        return lambda *_: opened.append(delta)
+
+    listeners = [("connect", count(1)), ("close", count(-1)), ("close_detached", count(-1))]
+    for name, fn in listeners:
+        event.listen(Pool, name, fn)
+    try:
+        with FeedbackStore(db_url) as store, store.engine.begin() as conn:
+            conn.execute(schema_table.update().values(version=SCHEMA_VERSION + 1))
+        assert opened and sum(opened) == 0  # the context manager closed what the store opened
+        with pytest.raises(ConfigError, match="newer than"):
+            FeedbackStore(db_url)
+        assert sum(opened) == 0, "the refused store left a connection open"
+    finally:
+        for name, fn in listeners:
+            event.remove(Pool, name, fn)

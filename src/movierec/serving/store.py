@@ -19,7 +19,7 @@ import hashlib
 import time
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 import pandas as pd
@@ -104,7 +104,12 @@ class StoredFeedback:
 
 
 class FeedbackStore:
-    """Durable, idempotent storage of feedback ratings."""
+    """Durable, idempotent storage of feedback ratings.
+
+    A context manager: ``with FeedbackStore(url) as store:`` closes its connections on the way out, as
+    :meth:`close` does; a store that cannot open (bad URL, newer schema) closes what it opened before
+    raising.
+    """
 
     def __init__(self, url: str | Path, *, create: bool = True) -> None:
         self.url = normalise_url(url)
@@ -126,9 +131,13 @@ class FeedbackStore:
             try:
                 self._create_or_migrate()
             except OperationalError as exc:
+                self.close()
                 raise ConfigError(
                     f"--db {self.url!r}: cannot open or create the feedback table ({exc.orig})"
                 ) from exc
+            except BaseException:
+                self.close()  # a refused schema or a race lost five times: no connection left behind
+                raise
 
     def _create_or_migrate(self) -> None:
         """Create missing tables and bring the schema to :data:`SCHEMA_VERSION` (idempotent).
@@ -256,7 +265,14 @@ class FeedbackStore:
         return True
 
     def close(self) -> None:
+        """Close every pooled connection (the store can be used again: it reconnects on demand)."""
         self.engine.dispose()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
