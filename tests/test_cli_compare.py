@@ -243,6 +243,25 @@ def test_match_title_is_case_and_accent_insensitive() -> None:
         match_title("Casablanca", titles)
 
 
+def test_a_number_is_looked_for_in_titles_not_in_their_years() -> None:
+    """'1' used to match every title of a year with a 1 in it; a number that is a movie id says so."""
+    titles = ["Toy Story (1995)", "Apollo 13 (1995)", "Heat (1995)", "300 (2007)", "Jumanji (1995)"]
+    assert match_title("300", titles) == 3  # an exact title that is a number
+    assert match_title("13", titles) == 1  # in one title, not in the years 1995 and 2013
+    assert match_title("apollo 13 (1995)", titles) == 1 and match_title("heat (19", titles) == 2
+    with pytest.raises(UnknownIdError, match=r"did you mean --movie-id 1, Toy Story \(1995\)\?$"):
+        match_title("1", titles, title_of_id={"1": "Toy Story (1995)"}.get)  # '1' is a whole number nowhere
+    titles.append("Kill Bill: Vol. 1 (2003)")
+    assert match_title("1", titles) == 5  # where it is one
+    titles.append("Harry Potter and the Deathly Hallows: Part 1 (2010)")
+    with pytest.raises(
+        ConfigError, match=r"matches 2 movies.*did you mean --movie-id 1, Toy Story \(1995\)\?"
+    ):
+        match_title("1", titles, title_of_id={"1": "Toy Story (1995)"}.get)
+    with pytest.raises(UnknownIdError, match=r"try part of the title or --movie-id$"):
+        match_title("999", titles, title_of_id={"1": "Toy Story (1995)"}.get)  # not an id either
+
+
 def test_parse_model_params() -> None:
     got = parse_model_params(
         ["svd.n_factors=100,svd.lr=0.01", "knn-baseline.sim=cosine"], ["svd", "knn-baseline"]
@@ -761,3 +780,11 @@ def test_item_features_are_one_option_in_compare_report_and_embed(
     assert json.loads((emb / "results.json").read_text())["report"]["fingerprint"]["models"] == [
         "warp+genres"
     ]
+
+
+def test_similar_given_a_movie_id_as_a_title_names_the_flag(capsys: pytest.CaptureFixture[str]) -> None:
+    """`similar --movie 1`: refused before any training, naming the movie --movie-id 1 would have meant."""
+    result = run_here(capsys, "similar", "--movie", "1")
+    assert result.returncode == 2 and result.stderr.count("\n") == 1
+    assert "Apollo 13" not in result.stderr  # '1' is looked for as a whole number, in titles without years
+    assert result.stderr.rstrip().endswith("did you mean --movie-id 1, Toy Story (1995)?")

@@ -16,7 +16,7 @@ from __future__ import annotations
 import difflib
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from movierec.errors import ConfigError, UnknownIdError
@@ -107,16 +107,35 @@ def suggest_titles(
 
 
 def match_title(
-    query: str, titles: Sequence[str], support: np.ndarray | None = None, *, id_hint: str = "--movie-id"
+    query: str,
+    titles: Sequence[str],
+    support: np.ndarray | None = None,
+    *,
+    id_hint: str = "--movie-id",
+    title_of_id: Callable[[str], str | None] | None = None,
 ) -> int:
     """Index of the one title ``query`` names (see the module docstring).
 
     Several equally good candidates raise a ConfigError listing them; a weak or no match raises
-    UnknownIdError with "did you mean …?".
+    UnknownIdError with "did you mean …?". A part of a title is looked for in the title without its year
+    unless the query has a "(", and a number as a whole number: '1' is neither in every title of a year
+    with a 1 in it nor in 'Apollo 13'. When the query is a
+    number and ``title_of_id`` names a movie with that id, the error says so ("did you mean --movie-id 1,
+    Toy Story (1995)?"): a person who typed an id where a title goes learns the flag that takes it.
     """
     q = fold_title(query)
     if not q:
         raise ConfigError("give part of a title")
+    try:
+        return _match(query, q, titles, support, id_hint)
+    except (ConfigError, UnknownIdError) as exc:
+        named = title_of_id(query.strip()) if title_of_id is not None and query.strip().isdigit() else None
+        if named is None:
+            raise
+        raise type(exc)(f"{exc}; did you mean {id_hint} {query.strip()}, {named}?") from None
+
+
+def _match(query: str, q: str, titles: Sequence[str], support: np.ndarray | None, id_hint: str) -> int:
     keys = [title_keys(t) for t in titles]
     exact = [i for i, (full, bare) in enumerate(keys) if q in (full, bare)]
     if not exact:  # "matrix" names "Matrix, The (1999)" when no title is exactly "matrix"
@@ -125,7 +144,18 @@ def match_title(
         ]
     if len(exact) == 1:
         return exact[0]
-    cands = exact or [i for i, (full, _) in enumerate(keys) if q in full or q in fold_title(titles[i])]
+    with_year = "(" in q  # a part of a title is matched without the year unless the query names one
+    number = re.compile(rf"(?<!\w){re.escape(q)}(?!\w)") if q.isdigit() else None  # not in 'Apollo 13', 'X2'
+
+    def holds(text: str) -> bool:
+        return q in text if number is None else number.search(text) is not None
+
+    cands = exact or [
+        i
+        for i, (full, bare) in enumerate(keys)
+        if holds(full if with_year else bare)
+        or holds(fold_title(titles[i]) if with_year else _YEAR.sub("", fold_title(titles[i])))
+    ]
     if len(cands) == 1:
         return cands[0]
     if not cands:
