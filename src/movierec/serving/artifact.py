@@ -807,10 +807,13 @@ class Artifact(IdMapped):
         lo, hi = self.rating_scale
         idx, vals = [], []
         for movie, rating in ratings:
-            r = float(rating)
-            if not (lo <= r <= hi):
-                raise ConfigError(f"rating {r:g} for movie {movie!r} is outside the scale {lo:g}..{hi:g}")
-            idx.append(self.item_index(movie))
+            r, i = float(rating), self.item_index(movie)
+            if not (lo <= r <= hi):  # named by its title: the CLI's --rated 'Toy Story=7' gave a title
+                title = self._rows[i]["title"]
+                raise ConfigError(
+                    f"rating {r:g} for {title} (movieId {movie}) is outside the scale {lo:g}..{hi:g}"
+                )
+            idx.append(i)
             vals.append(r)
         items = np.asarray(idx, dtype=np.int64)
         values = np.asarray(vals, dtype=np.float32)
