@@ -406,3 +406,12 @@ def test_explain_reuses_the_reason_order_until_the_model_is_refitted() -> None:
     mine = set(rec.dataset.interactions.item_map.ids[rec.train_.csr()[rec.user_index(1)].indices])
     titles = dict(zip(rec.items["title"], rec.items["movieId"], strict=False))
     assert {titles[t] for b in again["because"] if b for t in b.split("; ")} <= mine
+
+
+def test_similar_given_a_number_that_is_no_title_names_the_movie_id() -> None:
+    """`similar("1")`: '1' is a whole number in several titles, so the error lists them and says which
+    movie the movieId 1 is, rather than matching every title of a year with a 1 in it."""
+    rec = movierec.Recommender("ml-latest-small", "popularity").fit()
+    with pytest.raises(ConfigError, match=r"did you mean the movieId 1, Toy Story \(1995\)\?$") as err:
+        rec.similar("1")
+    assert "Kill Bill: Vol. 1 (2003)" in str(err.value) and "Apollo 13" not in str(err.value)

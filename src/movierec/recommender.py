@@ -178,7 +178,13 @@ class Recommender:
                 return int(found)  # text ids ("m1", "tt0114709"): an id before a title
 
             try:
-                return match_title(movie, [str(t) for t in self.items["title"]], id_hint="the movieId")
+                titles = [str(t) for t in self.items["title"]]
+                return match_title(
+                    movie,
+                    titles,
+                    id_hint="the movieId",
+                    title_of_id=lambda raw: None if (i := item_map.get(raw)) is None else titles[i],
+                )
             except UnknownIdError:
                 idx = item_map.get(movie) if movie.strip().isdigit() else None
                 if idx is None:

@@ -4,11 +4,12 @@ One matcher for ``movierec.Recommender.similar``, the ``similar`` command, the a
 
 Titles are compared case- and accent-insensitively with a trailing article moved back to the front
 ('Matrix, The (1999)' → 'the matrix (1999)'). A query resolves to one movie when it is an exact
-title (with or without the year), a unique substring, or a near-certain misspelling of a whole
-title (similarity ≥ :data:`ACCEPT` and clearly ahead of the next: 'toy stroy'). Anything weaker is never taken silently: the error
-asks "did you mean …?" with the closest titles (similarity ≥ :data:`SUGGEST`), most-rated first
-among equals. Similarity is difflib's ratio against the whole title and against each run of the
-title's words as long as the query, so 'matrx' meets 'matrix' rather than 'Max'.
+title (with or without the year), a unique substring of the title without its year (a number: a whole
+number in it), or a near-certain misspelling of a whole title (similarity ≥ :data:`ACCEPT` and clearly
+ahead of the next: 'toy stroy'). Anything weaker is never taken silently: the error asks "did you mean
+…?" with the closest titles (similarity ≥ :data:`SUGGEST`), most-rated first among equals. Similarity
+is difflib's ratio against the whole title and against each run of the title's words as long as the
+query, so 'matrx' meets 'matrix' rather than 'Max'.
 """
 
 from __future__ import annotations
@@ -119,9 +120,9 @@ def match_title(
     Several equally good candidates raise a ConfigError listing them; a weak or no match raises
     UnknownIdError with "did you mean …?". A part of a title is looked for in the title without its year
     unless the query has a "(", and a number as a whole number: '1' is neither in every title of a year
-    with a 1 in it nor in 'Apollo 13'. When the query is a
-    number and ``title_of_id`` names a movie with that id, the error says so ("did you mean --movie-id 1,
-    Toy Story (1995)?"): a person who typed an id where a title goes learns the flag that takes it.
+    with a 1 in it nor in 'Apollo 13'. When the query is a number and ``title_of_id`` names a movie with
+    that id, the error says so ("did you mean --movie-id 1, Toy Story (1995)?"): a person who typed an id
+    where a title goes learns the flag that takes it.
     """
     q = fold_title(query)
     if not q:
