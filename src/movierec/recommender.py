@@ -182,6 +182,7 @@ class Recommender:
                 return match_title(
                     movie,
                     titles,
+                    self.dataset.interactions.item_counts(),  # candidates most-rated first, as the CLI's
                     id_hint="the movieId",
                     title_of_id=lambda raw: None if (i := item_map.get(raw)) is None else titles[i],
                 )
