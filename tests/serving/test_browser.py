@@ -5,6 +5,7 @@ Never runs ``playwright install``: it uses the system browser through ``executab
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -39,6 +40,10 @@ def test_search_rate_recommend_similar(browser, server, tmp_path: Path) -> None:
     assert recs.count() == 12
     first = recs.nth(0)
     assert first.locator(".title").inner_text().strip() and first.locator(".meta").inner_text().strip()
+    for i in range(recs.count()):  # a year the title already shows is not repeated under it
+        shown, meta = recs.nth(i).locator(".title").inner_text(), recs.nth(i).locator(".meta").inner_text()
+        year = re.search(r"\((\d{4})\)\s*$", shown)
+        assert year is None or not meta.startswith(year.group(1)), (shown, meta)
     ids = {recs.nth(i).get_attribute("data-movie-id") for i in range(recs.count())}
     assert not ids & {"21", "31", "1"}
     # click a recommendation: the similar list appears

@@ -74,7 +74,8 @@ function movieLine(movie, withSimilar) {
     wrap.appendChild(el("span", "title", label));
   }
   const bits = [];
-  if (movie.year) bits.push(String(movie.year));
+  // MovieLens titles end with their year already: "Heat (1995)" needs no "1995 ·" under it
+  if (movie.year && !String(movie.title).includes("(" + movie.year + ")")) bits.push(String(movie.year));
   if (movie.genres && movie.genres.length) bits.push(movie.genres.join(", "));
   wrap.appendChild(el("div", "meta", bits.join(" · ")));
   return wrap;
