@@ -231,3 +231,29 @@ def test_readyz_is_503_when_the_store_does_not_answer(svd_artifact, tmp_path: Pa
     r = client.get("/readyz")
     assert r.status_code == 503 and "database does not answer" in r.json()["detail"]
     assert client.get("/healthz").status_code == 200  # alive, just not ready
+
+
+def test_the_server_closes_its_feedback_store_when_it_stops(svd_artifact, tmp_path: Path) -> None:
+    """On the ASGI lifespan's shutdown (uvicorn stopping, each worker of --workers N) the feedback store's
+    pooled connections are closed, not dropped with the process. Every pool connection is counted."""
+    from fastapi.testclient import TestClient
+    from sqlalchemy import event
+    from sqlalchemy.pool import Pool
+
+    from movierec.serving.app import ServeSettings
+    from movierec.serving.server import build_server
+
+    opened: list[int] = []
+    listeners = [("connect", lambda *_: opened.append(1)), ("close", lambda *_: opened.append(-1))]
+    for name, fn in listeners:
+        event.listen(Pool, name, fn)
+    try:
+        store = FeedbackStore(tmp_path / "fb.db")
+        asgi, _ = build_server([svd_artifact[0]], store, ServeSettings(static=False))
+        with TestClient(asgi) as client:  # the context runs the lifespan: startup, then shutdown on exit
+            assert client.get("/readyz").status_code == 200  # the probe pings the store
+            assert sum(opened) > 0
+        assert sum(opened) == 0, "the store's connections were left open after shutdown"
+    finally:
+        for name, fn in listeners:
+            event.remove(Pool, name, fn)

@@ -103,6 +103,7 @@ class ModelRouter:
         api_key: str | None = None,
         max_body_bytes: int = 64 * 1024,
         on_reload: Callable[[str], None] | None = None,
+        on_shutdown: Callable[[], None] | None = None,
     ) -> None:
         self.paths = [Path(p).expanduser() for p in paths]
         self.weights = list(weights) if weights is not None else [1.0 / len(self.paths)] * len(self.paths)
@@ -111,6 +112,7 @@ class ModelRouter:
         self.api_key = api_key
         self.max_body_bytes = max_body_bytes
         self.on_reload = on_reload
+        self.on_shutdown = on_shutdown  # the server is stopping: close what it opened (the feedback store)
         self._lock = threading.Lock()
         self.served: tuple[Served, ...] = (
             self._load_all()
@@ -239,6 +241,8 @@ class ModelRouter:
             if message["type"] == "lifespan.startup":
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
+                if self.on_shutdown is not None:
+                    self.on_shutdown()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 

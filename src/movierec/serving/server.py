@@ -43,6 +43,7 @@ def build_server(
         weights=parse_weights(weights, len(artifacts)),
         api_key=settings.api_key,
         max_body_bytes=settings.max_body_bytes,
+        on_shutdown=None if store is None else store.close,  # each worker closes its own connections
     )
 
     def ready() -> str | None:
