@@ -250,16 +250,16 @@ def test_a_number_is_looked_for_in_titles_not_in_their_years() -> None:
     assert match_title("13", titles) == 1  # in one title, not in the years 1995 and 2013
     assert match_title("apollo 13 (1995)", titles) == 1 and match_title("heat (19", titles) == 2
     with pytest.raises(UnknownIdError, match=r"did you mean --movie-id 1, Toy Story \(1995\)\?$"):
-        match_title("1", titles, title_of_id={"1": "Toy Story (1995)"}.get)  # '1' is a whole number nowhere
+        match_title("1", titles, ids={"1": 0})  # '1' is a whole number nowhere
     titles.append("Kill Bill: Vol. 1 (2003)")
     assert match_title("1", titles) == 5  # where it is one
     titles.append("Harry Potter and the Deathly Hallows: Part 1 (2010)")
     with pytest.raises(
         ConfigError, match=r"matches 2 movies.*did you mean --movie-id 1, Toy Story \(1995\)\?"
     ):
-        match_title("1", titles, title_of_id={"1": "Toy Story (1995)"}.get)
+        match_title("1", titles, ids={"1": 0})
     with pytest.raises(UnknownIdError, match=r"try part of the title or --movie-id$"):
-        match_title("999", titles, title_of_id={"1": "Toy Story (1995)"}.get)  # not an id either
+        match_title("999", titles, ids={"1": 0})  # not an id either
 
 
 def test_parse_model_params() -> None:

@@ -178,13 +178,12 @@ class Recommender:
                 return int(found)  # text ids ("m1", "tt0114709"): an id before a title
 
             try:
-                titles = [str(t) for t in self.items["title"]]
                 return match_title(
                     movie,
-                    titles,
+                    [str(t) for t in self.items["title"]],
                     self.dataset.interactions.item_counts(),  # candidates most-rated first, as the CLI's
                     id_hint="the movieId",
-                    title_of_id=lambda raw: None if (i := item_map.get(raw)) is None else titles[i],
+                    ids=item_map,
                 )
             except UnknownIdError:
                 idx = item_map.get(movie) if movie.strip().isdigit() else None

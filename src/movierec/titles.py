@@ -17,8 +17,8 @@ from __future__ import annotations
 import difflib
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Protocol
 
 from movierec.errors import ConfigError, UnknownIdError
 
@@ -39,6 +39,13 @@ __all__ = [
 
 ACCEPT = 0.85
 SUGGEST = 0.6
+
+
+class _Ids(Protocol):
+    """A raw id → title index lookup (an :class:`~movierec.interactions.IdMap`)."""
+
+    def get(self, raw: object) -> int | None: ...
+
 
 _YEAR = re.compile(r"\s*\((\d{4})(?:[-–]\d{0,4})?\)\s*$")
 _LEADING = re.compile(r"^(the|a|an|les|la|le|l'|il|el|das|der|die|los|las) ")
@@ -113,15 +120,15 @@ def match_title(
     support: np.ndarray | None = None,
     *,
     id_hint: str = "--movie-id",
-    title_of_id: Callable[[str], str | None] | None = None,
+    ids: _Ids | None = None,
 ) -> int:
     """Index of the one title ``query`` names (see the module docstring).
 
     Several equally good candidates raise a ConfigError listing them; a weak or no match raises
     UnknownIdError with "did you mean …?". A part of a title is looked for in the title without its year
     unless the query has a "(", and a number as a whole number: '1' is neither in every title of a year
-    with a 1 in it nor in 'Apollo 13'. When the query is a number and ``title_of_id`` names a movie with
-    that id, the error says so ("did you mean --movie-id 1, Toy Story (1995)?"): a person who typed an id
+    with a 1 in it nor in 'Apollo 13'. When the query is a number and ``ids`` (raw movie id → index into
+    ``titles``) knows it as a movie id, the error says so ("did you mean --movie-id 1, Toy Story (1995)?"): a person who typed an id
     where a title goes learns the flag that takes it.
     """
     q = fold_title(query)
@@ -130,10 +137,10 @@ def match_title(
     try:
         return _match(query, q, titles, support, id_hint)
     except (ConfigError, UnknownIdError) as exc:
-        named = title_of_id(query.strip()) if title_of_id is not None and query.strip().isdigit() else None
-        if named is None:
+        i = ids.get(query.strip()) if ids is not None and query.strip().isdigit() else None
+        if i is None:
             raise
-        raise type(exc)(f"{exc}; did you mean {id_hint} {query.strip()}, {named}?") from None
+        raise type(exc)(f"{exc}; did you mean {id_hint} {query.strip()}, {titles[i]}?") from None
 
 
 def _match(query: str, q: str, titles: Sequence[str], support: np.ndarray | None, id_hint: str) -> int:

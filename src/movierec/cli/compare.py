@@ -808,13 +808,7 @@ def similar_cmd(
                 raise UnknownIdError(f"unknown movie id {movie_id!r} in {ds.name} (it has no ratings)")
             idx = found
         else:  # resolved before any training: a misspelling costs nothing
-            item_map = ds.interactions.item_map
-            idx = match_title(
-                str(movie),
-                titles,
-                ds.interactions.item_counts(),
-                title_of_id=lambda raw: None if (i := item_map.get(raw)) is None else titles[i],
-            )
+            idx = match_title(str(movie), titles, ds.interactions.item_counts(), ids=ds.interactions.item_map)
         if model is None:
             model = default_similar_model(ds, implicit_threshold)
         m, _, train = _model_and_data(model, params, source, item_features, implicit_threshold, seed, ds)

@@ -1017,13 +1017,7 @@ class Artifact(IdMapped):
 
     def find_title(self, text: str) -> int:
         """The index of the one movie ``text`` names, or an error asking "did you mean …?"."""
-        titles = [r["title"] for r in self._rows]
-
-        def title_of_id(raw: str) -> str | None:
-            i = self.item_map.get(raw)
-            return None if i is None else str(titles[i])
-
-        return match_title(text, titles, self._popularity, title_of_id=title_of_id)
+        return match_title(text, [r["title"] for r in self._rows], self._popularity, ids=self.item_map)
 
     def movie_row(self, i: int) -> dict[str, Any]:
         return {**self._rows[i], "ratings": int(self._popularity[i])}
