@@ -172,3 +172,25 @@ class Server:
         self._logfh.close()
         if self.log.name.startswith("movierec-serve-"):
             self.log.unlink(missing_ok=True)
+
+
+@contextmanager
+def pool_connections() -> Iterator[list[int]]:
+    """Every database connection any SQLAlchemy pool opens (+1) or closes (−1) while the block runs: the
+    list's sum is how many are still open."""
+    from sqlalchemy import event
+    from sqlalchemy.pool import Pool
+
+    counted: list[int] = []
+    listeners = [
+        ("connect", lambda *_: counted.append(1)),
+        ("close", lambda *_: counted.append(-1)),
+        ("close_detached", lambda *_: counted.append(-1)),
+    ]
+    for name, fn in listeners:
+        event.listen(Pool, name, fn)
+    try:
+        yield counted
+    finally:
+        for name, fn in listeners:
+            event.remove(Pool, name, fn)

@@ -7,12 +7,10 @@ import multiprocessing as mp
 import sqlite3
 import threading
 from pathlib import Path
-from typing import Any
 
 import pytest
-from servehelp import movies_dataset
-from sqlalchemy import event, func, select
-from sqlalchemy.pool import Pool
+from servehelp import movies_dataset, pool_connections
+from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from movierec.cli import app
@@ -225,21 +223,10 @@ def test_plain_postgresql_urls_use_psycopg() -> None:
 def test_a_store_that_cannot_open_leaves_no_connection_open(db_url: str) -> None:
     """A refused store (here: a newer schema) closes what it opened before raising; ``with`` closes a store.
     Every database connection any pool opens or closes is counted (SQLAlchemy's pool events)."""
-    opened: list[int] = []
-
-    def count(delta: int) -> Any:
-        return lambda *_: opened.append(delta)
-
-    listeners = [("connect", count(1)), ("close", count(-1)), ("close_detached", count(-1))]
-    for name, fn in listeners:
-        event.listen(Pool, name, fn)
-    try:
+    with pool_connections() as opened:
         with FeedbackStore(db_url) as store, store.engine.begin() as conn:
             conn.execute(schema_table.update().values(version=SCHEMA_VERSION + 1))
         assert opened and sum(opened) == 0  # the context manager closed what the store opened
         with pytest.raises(ConfigError, match="newer than"):
             FeedbackStore(db_url)
         assert sum(opened) == 0, "the refused store left a connection open"
-    finally:
-        for name, fn in listeners:
-            event.remove(Pool, name, fn)

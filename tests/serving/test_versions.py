@@ -16,7 +16,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from servehelp import API_KEY, Server, fit
+from servehelp import API_KEY, Server, fit, pool_connections
 
 from movierec.errors import ConfigError
 from movierec.serving.artifact import export_artifact
@@ -237,23 +237,14 @@ def test_the_server_closes_its_feedback_store_when_it_stops(svd_artifact, tmp_pa
     """On the ASGI lifespan's shutdown (uvicorn stopping, each worker of --workers N) the feedback store's
     pooled connections are closed, not dropped with the process. Every pool connection is counted."""
     from fastapi.testclient import TestClient
-    from sqlalchemy import event
-    from sqlalchemy.pool import Pool
 
     from movierec.serving.app import ServeSettings
     from movierec.serving.server import build_server
 
-    opened: list[int] = []
-    listeners = [("connect", lambda *_: opened.append(1)), ("close", lambda *_: opened.append(-1))]
-    for name, fn in listeners:
-        event.listen(Pool, name, fn)
-    try:
+    with pool_connections() as opened:
         store = FeedbackStore(tmp_path / "fb.db")
         asgi, _ = build_server([svd_artifact[0]], store, ServeSettings(static=False))
         with TestClient(asgi) as client:  # the context runs the lifespan: startup, then shutdown on exit
             assert client.get("/readyz").status_code == 200  # the probe pings the store
             assert sum(opened) > 0
         assert sum(opened) == 0, "the store's connections were left open after shutdown"
-    finally:
-        for name, fn in listeners:
-            event.remove(Pool, name, fn)
