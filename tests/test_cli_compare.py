@@ -262,6 +262,31 @@ def test_a_number_is_looked_for_in_titles_not_in_their_years() -> None:
         match_title("999", titles, ids={"1": 0})  # not an id either
 
 
+def test_a_part_of_a_title_that_is_a_whole_word_in_one_title_names_it() -> None:
+    """'Episode V' is also in 'Episode VI' and 'VII'; as whole words it is in one title, which it names.
+    Where whole words leave several, only those are listed; where none has it as words, every title does."""
+    titles = [
+        "Star Wars: Episode IV - A New Hope (1977)",
+        "Star Wars: Episode V - The Empire Strikes Back (1980)",
+        "Star Wars: Episode VI - Return of the Jedi (1983)",
+        "Star Wars: Episode VII - The Force Awakens (2015)",
+        "Aliens (1986)",
+        "Alien³ (a.k.a. Alien 3) (1992)",
+        "Alien Nation (1988)",
+    ]
+    assert match_title("star wars: episode v", titles) == 1
+    assert match_title("Episode VI", titles) == 2
+    assert match_title("alien 3", titles) == 5
+    with pytest.raises(ConfigError, match=r"'star wars' matches 4 movies"):
+        match_title("star wars", titles)
+    with pytest.raises(
+        ConfigError, match=r"'alien' matches 2 movies: Alien³ \(a.k.a. Alien 3\) \(1992\); Alien Nation"
+    ):
+        match_title("alien", titles)
+    with pytest.raises(ConfigError, match=r"'alie' matches 3 movies"):
+        match_title("alie", titles)
+
+
 def test_parse_model_params() -> None:
     got = parse_model_params(
         ["svd.n_factors=100,svd.lr=0.01", "knn-baseline.sim=cosine"], ["svd", "knn-baseline"]

@@ -5,7 +5,8 @@ One matcher for ``movierec.Recommender.similar``, the ``similar`` command, the a
 Titles are compared case- and accent-insensitively with a trailing article moved back to the front
 ('Matrix, The (1999)' → 'the matrix (1999)'). A query resolves to one movie when it is an exact
 title (with or without the year), a unique substring of the title without its year (a number: a whole
-number in it), or a near-certain misspelling of a whole title (similarity ≥ :data:`ACCEPT` and clearly
+number in it), the one title holding it as whole words where several hold it ('Episode V' is in
+'Episode VI' too, but as words only in 'Episode V - The Empire Strikes Back'), or a near-certain misspelling of a whole title (similarity ≥ :data:`ACCEPT` and clearly
 ahead of the next: 'toy stroy'). Anything weaker is never taken silently: the error asks "did you mean
 …?" with the closest titles (similarity ≥ :data:`SUGGEST`), most-rated first among equals. Similarity
 is difflib's ratio against the whole title and against each run of the title's words as long as the
@@ -155,15 +156,18 @@ def _match(query: str, q: str, titles: Sequence[str], support: np.ndarray | None
     with_year = "(" in q  # a part of a title is matched without the year unless the query names one
     number = re.compile(rf"(?<!\w){re.escape(q)}(?!\w)") if q.isdigit() else None  # not in 'Apollo 13', 'X2'
 
-    def holds(text: str) -> bool:
-        return q in text if number is None else number.search(text) is not None
+    def texts(i: int) -> tuple[str, str]:
+        full, bare = keys[i]
+        folded = fold_title(titles[i])
+        return (full, folded) if with_year else (bare, _YEAR.sub("", folded))
 
-    cands = exact or [
-        i
-        for i, (full, bare) in enumerate(keys)
-        if holds(full if with_year else bare)
-        or holds(fold_title(titles[i]) if with_year else _YEAR.sub("", fold_title(titles[i])))
-    ]
+    def holds(i: int, pattern: re.Pattern[str] | None) -> bool:
+        return any(q in t if pattern is None else pattern.search(t) is not None for t in texts(i))
+
+    cands = exact or [i for i in range(len(titles)) if holds(i, number)]
+    if len(cands) > 1 and number is None:  # 'Episode V' is in 'Episode VI' too, but as a word in one title
+        word = re.compile(rf"(?<!\w){re.escape(q)}(?!\w)")
+        cands = [i for i in cands if holds(i, word)] or cands
     if len(cands) == 1:
         return cands[0]
     if not cands:
