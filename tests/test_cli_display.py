@@ -188,3 +188,18 @@ def test_a_rating_models_list_keeps_common_titles_on_one_line_at_80_columns() ->
     assert all(cell_len(line) <= 80 for line in lines), lines
     assert re.search(r"^\W*predicted\W*$", "\n".join(lines[:4]).replace(" ", ""), flags=re.M), lines[:4]
     assert any("Shawshank Redemption, The (1994)" in line for line in lines), proc.stdout
+
+
+def test_a_rating_models_lists_say_why_score_and_predicted_rating_differ() -> None:
+    """A known user's list and a visitor's both show the predicted rating beside the ranking score, and a
+    caption says the score is that rating shrunk for rarely rated movies; a top-N model's list has neither."""
+    caption = "score: the predicted rating, shrunk towards the mean for rarely rated movies"
+    for who in (["--user", "1"], ["--rated", "Toy Story=5", "--rated", "Alien=5"]):
+        proc = run("recommend", *who, "-k", "3", "-m", "svd")
+        assert proc.returncode == 0, proc.stderr
+        assert caption in proc.stdout and "predicted" in proc.stdout, proc.stdout
+        assert all(cell_len(line) <= 80 for line in proc.stdout.splitlines()), proc.stdout
+    top_n = run("recommend", "--rated", "Toy Story=5", "-k", "3", "-m", "ease")
+    assert top_n.returncode == 0 and "predicted" not in top_n.stdout and caption not in top_n.stdout, (
+        top_n.stdout
+    )

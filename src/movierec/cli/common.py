@@ -12,7 +12,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
+from rich.cells import cell_len
 from rich.console import Console
+from rich.table import Table
+from rich.text import Text
 
 from movierec.errors import SEED_MAX, ConfigError
 
@@ -21,6 +24,33 @@ if TYPE_CHECKING:  # the data layer (pandas) loads when a command runs, not for 
 
 console = Console(stderr=False, highlight=False, soft_wrap=True)
 err_console = Console(stderr=True, highlight=False)
+
+
+def print_table(table: Table) -> None:
+    """Print ``table`` with a title or caption wider than the terminal wrapped at the terminal's width.
+
+    The console soft-wraps (a long path or JSON line stays whole), so rich leaves a long title on one
+    line, 97 columns at 80; rendered without soft wrap, it would wrap at the *table's* width, a word per
+    line above a narrow table. A long one is printed on its own lines instead, in the title's style."""
+    title, caption, width = table.title, table.caption, console.width
+    long_title = isinstance(title, str) and cell_len(title) > width
+    long_caption = isinstance(caption, str) and cell_len(caption) > width
+    if long_title:
+        _print_wrapped(str(title), "table.title", width)
+        table.title = None
+    if long_caption:
+        table.caption = None
+    console.print(table)
+    if long_caption:
+        _print_wrapped(str(caption), "table.caption", width)
+
+
+def _print_wrapped(text: str, style: str, width: int) -> None:
+    """``text`` word-wrapped at ``width`` cells, without the trailing spaces rich leaves at each break."""
+    for line in Text(text, style=style).wrap(console, width):
+        line.rstrip()
+        console.print(line)
+
 
 # Reused option declarations (typer reads these defaults).
 DATASET = typer.Option(

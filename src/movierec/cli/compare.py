@@ -29,6 +29,7 @@ from movierec.cli.common import (
     err_console,
     parse_model_params,
     print_json,
+    print_table,
     ratings_options,
     say,
 )
@@ -636,7 +637,11 @@ def _print_list(
 ) -> None:
     """A recommendation list as a table: rank, movieId, title, score (three significant digits), the
     predicted rating for rating models, and the training ratings, or ``because`` for an explained list."""
-    table = Table(title=title, title_justify="left")
+    # a rating model's score is not its predicted rating: say why the two columns differ
+    caption = "score: the predicted rating, shrunk towards the mean for rarely rated movies"
+    table = Table(
+        title=title, title_justify="left", caption=caption if with_rating else None, caption_justify="left"
+    )
     cols = [("#", "right"), ("movieId", "right"), ("title", "left"), ("score", "right")]
     cols += [("predicted\nrating", "right")] if with_rating else []  # two lines: 9 columns wide, not 16
     cols += [("because", "left")] if because else [("ratings", "right")]
@@ -648,7 +653,7 @@ def _print_list(
         cells += [f"{r['predictedRating']:.2f}"] if with_rating else []
         last = "; ".join(b["title"] for b in r.get("because") or []) if because else str(r.get("ratings", ""))
         table.add_row(*cells, last)
-    console.print(table)
+    print_table(table)
 
 
 def _visitor_pairs(art: Any, rated: list[str]) -> list[tuple[object, float]]:
@@ -711,7 +716,7 @@ def _recommend_visitor(
         say("note", out["fallback"])
     shown = ", ".join(f"{art.movie_row(art.item_index(mid))['title']} {r:g}" for mid, r in pairs)
     only = f" · {' or '.join(genres)}" if genres else ""
-    _print_list(rows, f"top {k} for someone who rated {shown} · {where}{only}", because=explain)
+    _print_user_list(rows, f"top {k} for someone who rated {shown} · {where}{only}", art.kind, False, explain)
 
 
 def _genre_option(
@@ -842,7 +847,7 @@ def similar_cmd(
         table.add_row(
             str(n), str(r["movieId"]), str(r["title"]), f"{r['score']:.{digits}f}", str(r["ratings"])
         )
-    console.print(table)
+    print_table(table)
 
 
 def register(app: typer.Typer) -> None:

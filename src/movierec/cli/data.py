@@ -13,6 +13,7 @@ from movierec.cli.common import (
     RatingsSource,
     console,
     print_json,
+    print_table,
     ratings_options,
 )
 
@@ -53,7 +54,7 @@ def list_cmd(as_json: bool = JSON) -> None:
             f"[{style}]{r['status']}[/]",
             r["description"],
         )
-    console.print(table)
+    print_table(table)
     console.print(
         "Terms: GroupLens research-use terms apply to every MovieLens set; only ml-latest-small is bundled."
     )
@@ -136,7 +137,7 @@ def info_cmd(
     if info.get("n_tags") is not None:
         table.add_row("tags", f"{info['n_tags']:,}")
     table.add_row("sha256 (ratings)", str(info["sha256"])[:16] + "…")
-    console.print(table)
+    print_table(table)
     if plot is not None:
         console.print(f"histogram written to {plot}")
 

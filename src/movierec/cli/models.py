@@ -8,7 +8,7 @@ from typing import Any
 
 import typer
 
-from movierec.cli.common import JSON, console, print_json
+from movierec.cli.common import JSON, console, print_json, print_table
 from movierec.errors import ConfigError, did_you_mean
 
 
@@ -193,7 +193,7 @@ def models_cmd(
             )
             params = ", ".join(f"{k}={v}" for k, v in info["params"].items() if k != "random_state")
         table.add_row(info["name"], learns, params)
-    console.print(table)
+    print_table(table)
 
 
 def register(app: typer.Typer) -> None:

@@ -21,6 +21,7 @@ from movierec.cli.common import (
     console,
     err_console,
     file_unless_typed,
+    print_table,
     ratings_options,
     typed,
 )
@@ -230,7 +231,7 @@ def _print_report(rep: Any) -> None:
     )
     for table in tables:
         console.print()
-        console.print(table)
+        print_table(table)
     for note in notes:
         console.print(f"[dim]{note}[/]", soft_wrap=False)
     print_summary(console, rep, table=False)

@@ -21,6 +21,7 @@ from movierec.cli.common import (
     err_console,
     parse_model_params,
     print_json,
+    print_table,
     ratings_options,
     say,
 )
@@ -278,7 +279,7 @@ def _print_result(result: Any) -> None:
             table.add_row(f"{key} (fixed)", _shown(value))
     if result.settings.get("item_features"):  # --item-features: given to every trial's fit
         table.add_row("item features", ", ".join(result.settings["item_features"]))
-    console.print(table)
+    print_table(table)
     if result.best_value is not None:
         console.print(
             f"validation {result.metric} ({result.settings['cv']}-fold on the training split): {result.best_value:.4f}"
