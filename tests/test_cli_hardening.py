@@ -185,3 +185,35 @@ def test_a_library_warning_is_one_warning_line_not_a_source_listing(capsys) -> N
     assert len(lines) == 1 and lines[0].startswith("warning: bpr with item features"), err[-2000:]
     assert "UserWarning" not in err and ".py:" not in err and "model.fit(" not in err, err[-2000:]
     assert warnings.showwarning is before  # restored when the command ends
+
+
+@pytest.mark.parametrize(
+    "model, needle",
+    [
+        ("ials", "ials: weighting must be 'binary' (iALS weighs every positive 1; als weighs"),
+        ("implicit:bpr", "implicit:bpr: weighting must be 'binary' (implicit's BPR samples"),
+        ("lightfm:warp-kos", "lightfm:warp-kos: weighting must be 'binary' (LightFM's k-OS loss"),
+    ],
+)
+def test_a_weighting_a_model_cannot_use_stops_compare_before_any_model_trains(
+    model: str, needle: str, capsys
+) -> None:
+    """These models read which items a user has, not their weights: weighting='rating' trained the same
+    model as 'binary' (LightFM's k-OS raised NotImplementedError from inside the library), and a bad value
+    was first checked by fit, after the models before it in --models had trained."""
+    code, err = _run(
+        ["compare", "--models", f"ease,{model}", "--params", f"{model}.weighting=rating"], capsys
+    )
+    assert code == 2 and err.count("\n") == 1 and needle in err, err  # the one line: nothing trained first
+
+
+def test_weighting_by_rating_changes_an_implicit_models_list(capsys) -> None:
+    """The implicit view the CLI trains on holds 1 per positive; weighting='rating' now weighs each by its
+    rating (it used to give the binary list, to the last digit)."""
+    lists = {}
+    for w in ("binary", "rating"):
+        with pytest.raises(SystemExit) as done:
+            main(["recommend", "--user", "1", "-m", "ease", "-k", "5", "--json", "--params", f"weighting={w}"])
+        assert done.value.code in (0, None)
+        lists[w] = [(r["movieId"], r["score"]) for r in json.loads(capsys.readouterr().out)]
+    assert lists["binary"] != lists["rating"], lists

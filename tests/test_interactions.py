@@ -124,6 +124,28 @@ def test_views_counts_and_implicit(tiny):
     assert pos.user_map is tiny.user_map  # splits and views share one id map
 
 
+def test_an_implicit_view_keeps_its_positives_ratings_through_subsets_views_and_concat(tiny):
+    """``to_implicit`` sets each rating to 1 but keeps the ratings in ``source_ratings``: without them a
+    model's weighting="rating" weighed every positive 1 in compare, recommend and tune (the implicit view is
+    what they train on)."""
+    pos = tiny.to_implicit(4.0)
+    np.testing.assert_array_equal(pos.source_ratings, tiny.ratings[tiny.ratings >= 4.0])
+    half = pos.subset(np.arange(pos.n_ratings) % 2 == 0)
+    np.testing.assert_array_equal(half.source_ratings, pos.source_ratings[::2])
+    np.testing.assert_array_equal(pos.to_implicit(1.0).source_ratings, pos.source_ratings)  # not the 1s
+    rest = pos.subset(np.arange(pos.n_ratings) % 2 == 1)
+    both = rest.concat(half)
+
+    def by_pair(x: Interactions) -> dict[tuple[int, int], float]:
+        pairs = zip(x.users.tolist(), x.items.tolist(), strict=True)
+        return dict(zip(pairs, x.source_ratings.tolist(), strict=True))
+
+    assert by_pair(both) == by_pair(pos)
+    assert tiny.source_ratings is None and tiny.subset(np.arange(3)).source_ratings is None
+    with pytest.raises(ValueError, match="same length"):
+        Interactions(pos.users, pos.items, pos.ratings, pos.user_map, pos.item_map, source_ratings=np.ones(1))
+
+
 def test_unknown_ids_and_cli_strings():
     m = IdMap([5, 7, 9], kind="user")
     assert m.index("7") == 1  # ids typed on a command line arrive as text

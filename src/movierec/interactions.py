@@ -205,6 +205,9 @@ class Interactions(IdMapped):
     timestamps: np.ndarray | None = None
     rating_scale: tuple[float, float] = (0.5, 5.0)
     dropped_duplicates: int = 0
+    #: an implicit view's ratings before :meth:`to_implicit` set each to 1 (``None`` elsewhere): what a
+    #: model's ``weighting="rating"`` weighs by, as rating confidence (Hu et al. 2008)
+    source_ratings: np.ndarray | None = None
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
@@ -213,13 +216,16 @@ class Interactions(IdMapped):
         self.ratings = np.ascontiguousarray(self.ratings, dtype=np.float32)
         if self.timestamps is not None:
             self.timestamps = np.ascontiguousarray(self.timestamps, dtype=np.int64)
+        if self.source_ratings is not None:
+            self.source_ratings = np.ascontiguousarray(self.source_ratings, dtype=np.float32)
         n = len(self.users)
         if (
             len(self.items) != n
             or len(self.ratings) != n
             or (self.timestamps is not None and len(self.timestamps) != n)
+            or (self.source_ratings is not None and len(self.source_ratings) != n)
         ):
-            raise ValueError("users, items, ratings and timestamps must have the same length")
+            raise ValueError("users, items, ratings, timestamps and source ratings must have the same length")
         lo, hi = self.rating_scale
         self.rating_scale = (float(lo), float(hi))
 
@@ -339,6 +345,7 @@ class Interactions(IdMapped):
     def subset(self, rows: np.ndarray) -> Interactions:
         """Rows selected by a boolean mask or index array, sharing the id maps."""
         ts = None if self.timestamps is None else self.timestamps[rows]
+        source = None if self.source_ratings is None else self.source_ratings[rows]
         return Interactions(
             self.users[rows],
             self.items[rows],
@@ -347,10 +354,14 @@ class Interactions(IdMapped):
             self.item_map,
             ts,
             self.rating_scale,
+            source_ratings=source,
         )
 
     def to_implicit(self, threshold: float = 4.0) -> Interactions:
-        """Positives only: rows with rating ≥ ``threshold``, each with weight 1 (the notebook's view)."""
+        """Positives only: rows with rating ≥ ``threshold``, each with weight 1 (the notebook's view).
+
+        Their ratings stay in ``source_ratings``, for a model that weighs positives by them
+        (``weighting="rating"``); the view of a view keeps the first ratings."""
         mask = self.ratings >= threshold
         if not mask.any():
             raise ConfigError(
@@ -358,6 +369,8 @@ class Interactions(IdMapped):
                 f"{self.ratings.min():g}..{self.ratings.max():g}); lower --implicit-threshold"
             )
         out = self.subset(mask)
+        if out.source_ratings is None:
+            out.source_ratings = out.ratings
         out.ratings = np.ones(out.n_ratings, dtype=np.float32)
         out.rating_scale = (1.0, 1.0)
         return out
@@ -371,15 +384,21 @@ class Interactions(IdMapped):
         ts = None
         if self.timestamps is not None and other.timestamps is not None:
             ts = np.concatenate([self.timestamps, other.timestamps])
-        u, i, r, ts, dropped = _drop_duplicates(
+        u, i, rows, ts, dropped = _drop_duplicates(  # rows: which of the joined rows are kept
             np.concatenate([self.users, other.users]),
             np.concatenate([self.items, other.items]),
-            np.concatenate([self.ratings, other.ratings]),
+            np.arange(self.n_ratings + other.n_ratings),
             ts,
             self.n_items,
             keep="last-row" if ts is None else "latest",
         )
-        return Interactions(u, i, r, self.user_map, self.item_map, ts, self.rating_scale, dropped)
+        r = np.concatenate([self.ratings, other.ratings])[rows]
+        source = None
+        if self.source_ratings is not None and other.source_ratings is not None:
+            source = np.concatenate([self.source_ratings, other.source_ratings])[rows]
+        return Interactions(
+            u, i, r, self.user_map, self.item_map, ts, self.rating_scale, dropped, source_ratings=source
+        )
 
     def to_frame(self, *, raw_ids: bool = True) -> pd.DataFrame:
         """Back to a frame (raw ids by default) with columns userId, movieId, rating[, timestamp]."""

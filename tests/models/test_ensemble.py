@@ -64,12 +64,13 @@ def _with_user(train: Interactions, items: np.ndarray, ratings: np.ndarray) -> I
     """``train`` plus one more user (the last index) holding ``items`` with ``ratings``, rated at the newest
     training timestamp (a visitor rates now: recency weight 1, and nobody else's weight changes)."""
     n = train.n_users
+    given = train.ratings if train.source_ratings is None else train.source_ratings  # what weighting reads
     stamps = None
     if train.timestamps is not None:
         stamps = np.concatenate([train.timestamps, np.full(len(items), train.timestamps.max())])
     return Interactions(
         np.concatenate([train.users, np.full(len(items), n)]), np.concatenate([train.items, items]),
-        np.concatenate([train.ratings, ratings]), IdMap(np.arange(n + 1)), train.item_map, stamps,
+        np.concatenate([given, ratings]), IdMap(np.arange(n + 1)), train.item_map, stamps,
         rating_scale=train.rating_scale,
     )  # fmt: skip
 

@@ -24,7 +24,7 @@ from movierec.models.base import EpochCallback, FactorRecommender, Tags, check_r
 from movierec.models.groups import FactorParams
 from movierec.models.params import NON_NEGATIVE, POSITIVE_INT, Constraint
 from movierec.models.space import FloatRange, IntRange, SearchSpace
-from movierec.models.weighting import WeightedRecommender, weighted_csr
+from movierec.models.weighting import WeightedRecommender, binary_only, weighted_csr
 from movierec.scoring.factors import ials_fold_in
 
 __all__ = ["IALS", "ials_fold_in"]
@@ -58,6 +58,8 @@ class IALS(FactorParams, FactorRecommender, WeightedRecommender):
         "alpha0": [NON_NEGATIVE],
         "reg_exponent": [NON_NEGATIVE],
         "cg_steps": [POSITIVE_INT],
+        # the half-steps read which items a user has (each observed entry's target and weight is 1)
+        **binary_only("iALS weighs every positive 1; als weighs them by rating or recency"),
     }
 
     # dup-ok: a model's defaults and own hyperparameters alike in shape to NMF's (name: type = value),

@@ -90,9 +90,11 @@ class Options:
     """One of a fixed set of values (strings compared case-sensitively, as the code reads them)."""
 
     values: tuple[Any, ...]
+    because: str = ""  # why the set is narrower than the name's usual one, said in the error
 
-    def __init__(self, *values: Any) -> None:
+    def __init__(self, *values: Any, because: str = "") -> None:
         object.__setattr__(self, "values", tuple(values))
+        object.__setattr__(self, "because", because)
 
     def accepts(self, value: Any) -> bool:
         try:
@@ -101,7 +103,10 @@ class Options:
             return False
 
     def describe(self) -> str:
-        return "one of " + ", ".join(repr(v) for v in self.values)
+        what = (
+            repr(self.values[0]) if len(self.values) == 1 else "one of " + ", ".join(map(repr, self.values))
+        )
+        return f"{what} ({self.because})" if self.because else what
 
 
 @dataclass(frozen=True)

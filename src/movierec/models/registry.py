@@ -224,12 +224,14 @@ def check_requirements(name: str, cls: type[BaseRecommender] | None = None) -> N
 def create(name: str, **params: Any) -> BaseRecommender:
     """Instantiate a model by registry name with hyperparameters (validated by the class).
 
-    A model whose optional modules are missing (:attr:`BaseRecommender.requires`) is refused here, so
-    ``compare``, ``tune`` and ``export``, which create every model before training any, stop at once."""
+    A model whose optional modules are missing (:attr:`BaseRecommender.requires`) is refused here, and
+    so is a value its declared constraints refuse (``factors=-1``, ials' ``weighting="rating"``), so
+    ``compare``, ``tune`` and ``export``, which create every model before training any, stop at once:
+    not after the models before it have trained, as when ``fit`` was the first to check."""
     cls = get_class(name)
     check_requirements(name, cls)
     try:
-        return cls(**params)
+        model = cls(**params)
     except TypeError as exc:
         import inspect
 
@@ -239,6 +241,8 @@ def create(name: str, **params: Any) -> BaseRecommender:
         raise ConfigError(
             f"bad hyperparameter for {name!r} ({exc}){hint}; valid: {', '.join(valid)}"
         ) from exc
+    model._validate_params()
+    return model
 
 
 def model_kind(name: str) -> str:

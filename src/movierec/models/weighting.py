@@ -17,7 +17,14 @@ from movierec.interactions import Interactions
 from movierec.models.base import BaseRecommender, require_interactions
 from movierec.models.params import Constraint, Options
 
-__all__ = ["WEIGHTINGS", "WeightedRecommender", "check_weighting", "interaction_weights", "weighted_csr"]
+__all__ = [
+    "WEIGHTINGS",
+    "WeightedRecommender",
+    "binary_only",
+    "check_weighting",
+    "interaction_weights",
+    "weighted_csr",
+]
 
 WEIGHTINGS = ("binary", "rating", "recency")
 
@@ -35,7 +42,8 @@ def interaction_weights(
 ) -> np.ndarray:
     """One float32 weight per interaction row.
 
-    ``binary``: 1; ``rating``: the rating value as confidence (Hu et al. 2008); ``recency``:
+    ``binary``: 1; ``rating``: the rating value as confidence (Hu et al. 2008), an implicit view's
+    ``source_ratings`` (:meth:`~movierec.interactions.Interactions.to_implicit` sets its ratings to 1); ``recency``:
     ``0.5 ** (age / half_life_days)`` with age measured back from the newest interaction
     (Ding & Li 2005, time-decayed collaborative filtering).
     """
@@ -43,10 +51,11 @@ def interaction_weights(
     require_interactions(train)
     if weighting == "binary":
         return np.ones(train.n_ratings, dtype=np.float32)
-    if weighting == "rating":
-        if (train.ratings <= 0).any():
+    if weighting == "rating":  # an implicit view's ratings are 1s: its positives' own ratings are kept
+        values = train.ratings if train.source_ratings is None else train.source_ratings
+        if (values <= 0).any():
             raise DataError("weighting='rating' needs positive ratings, found a rating ≤ 0")
-        return train.ratings.astype(np.float32)
+        return values.astype(np.float32)
     if train.timestamps is None:
         raise DataError("weighting='recency' needs timestamps, and these interactions have none")
     age_days = (train.timestamps.max() - train.timestamps).astype(np.float64) / 86400.0
@@ -62,6 +71,12 @@ def weighted_csr(
     m.sum_duplicates()
     m.sort_indices()
     return m
+
+
+def binary_only(why: str) -> dict[str, list[Constraint]]:
+    """The constraint of a model that reads which items a user has, not their weights: ``weighting``
+    other than ``"binary"`` would train the same model, so it is refused, saying ``why``."""
+    return {"weighting": [Options("binary", because=why)]}
 
 
 class WeightedRecommender(BaseRecommender):

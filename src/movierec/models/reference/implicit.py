@@ -17,7 +17,7 @@ from movierec.interactions import Interactions
 from movierec.models.base import REFERENCE_INSTALL, EpochCallback, FactorRecommender, Tags, check_random_state
 from movierec.models.groups import SGDFactorParams
 from movierec.models.params import NON_NEGATIVE_INT, Constraint
-from movierec.models.weighting import WeightedRecommender, weighted_csr
+from movierec.models.weighting import WeightedRecommender, binary_only, weighted_csr
 
 __all__ = ["ImplicitBPR"]
 
@@ -32,7 +32,10 @@ class ImplicitBPR(SGDFactorParams, FactorRecommender, WeightedRecommender):
     _json_state: ClassVar[tuple[str, ...]] = ("history_",)
 
     _aliases: ClassVar[dict[str, str]] = {"iterations": "epochs"}  # implicit's spelling
-    _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {"num_threads": [NON_NEGATIVE_INT]}
+    _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {
+        "num_threads": [NON_NEGATIVE_INT],
+        **binary_only("implicit's BPR samples the items a user has and ignores their weights"),
+    }
 
     # the group's defaults (SGDFactorParams declares them)
     factors = 40

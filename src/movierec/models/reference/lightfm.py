@@ -22,7 +22,7 @@ from movierec.models.base import REFERENCE_INSTALL, check_random_state
 from movierec.models.bpr import WARPKOS, HybridMF, HybridTrainerBase, feature_rows
 from movierec.models.params import POSITIVE_INT, Constraint
 from movierec.models.training import ModelTrainer
-from movierec.models.weighting import interaction_weights
+from movierec.models.weighting import binary_only, interaction_weights
 
 __all__ = ["LightFMBPR", "LightFMLogistic", "LightFMWARP", "LightFMWARPKOS"]
 
@@ -147,3 +147,6 @@ class LightFMWARPKOS(_LightFMModel, WARPKOS):
 
     name: ClassVar[str] = "lightfm:warp-kos"
     _lightfm_loss: ClassVar[str] = "warp-kos"
+    _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = binary_only(
+        "LightFM's k-OS loss takes no sample weights"
+    )
