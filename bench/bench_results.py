@@ -316,7 +316,7 @@ def render_frontier(rows: list[dict[str, Any]], best: str) -> list[str]:
     study = json.loads(path.read_text())
     mean = {m: np.mean([r["ndcg@10"] for r in rows if r["model"] == m]) for m in (best, "lightfm:bpr")}
     needed = 1.8 * mean["lightfm:bpr"] / mean[best] - 1
-    return [*_frontier_paragraph(study, best, needed), *render_ltr()]
+    return [*_frontier_paragraph(study, best, needed), *render_ltr(), *render_weighting()]
 
 
 def _frontier_paragraph(study: dict[str, Any], best: str, needed: float) -> list[str]:
@@ -352,6 +352,31 @@ def render_ltr() -> list[str]:
             f"{_ltr_params(best['params'])}) reads {best['ndcg@10']:.4f}, {best['ndcg@10'] / blend - 1:+.1%} against "
             f"the blend's {blend:.4f} on the same candidates; {below} of the {len(study['rows'])} configurations read "
             f"below the blend.", ""]  # fmt: skip
+
+
+def render_weighting() -> list[str]:
+    """Weighing positives by their rating, on the same validation splits (``weighting_study.py``)."""
+    path = ROOT / "bench/results/weighting_study.json"
+    if not path.exists():
+        return []
+    study = json.loads(path.read_text())
+    plain = {r["model"]: r["ndcg@10"] for r in study["rows"] if not r["params"]}
+    gains = ", ".join(
+        f"{name} {row['ndcg@10']:.4f} against {plain[name]:.4f}"
+        + (
+            f" ({', '.join(f'{k} {v:g}' for k, v in row['params'].items() if k != 'weighting')})"
+            if len(row["params"]) > 1
+            else ""
+        )
+        for name, row in study["best_weighted"].items()
+    )
+    blend = study["blend"]
+    return [f"Nor does weighing each positive by its rating (`{study['command']}`, rows in "
+            f"`bench/results/weighting_study.json`; `weighting=\"rating\"`, which the implicit view used to turn into "
+            f"1 for every positive): at their best points, {gains}; the start blend of those bases reads "
+            f"{blend['rating']['ndcg@10']:.4f} against {blend['binary']['ndcg@10']:.4f} "
+            f"({blend['rating']['ndcg@10'] / blend['binary']['ndcg@10'] - 1:+.1%}), each point chosen on the splits it "
+            f"is read on. The defaults stay binary (docs/models.md, Weighting).", ""]  # fmt: skip
 
 
 def _ltr_params(params: dict[str, Any]) -> str:

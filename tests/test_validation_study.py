@@ -157,3 +157,32 @@ def test_the_reranker_study_never_reads_the_outer_test_split(monkeypatch: pytest
         seen = p["seen_v"]
         assert not any(set(p["cand_v"][r]) & set(seen.indices[seen.indptr[r] : seen.indptr[r + 1]]) for r in range(seen.shape[0]))  # fmt: skip
     assert all(0.0 <= r["ndcg@10"] <= 1.0 for r in result["rows"])
+
+
+def test_the_weighting_study_never_reads_the_outer_test_split(monkeypatch: pytest.MonkeyPatch) -> None:
+    """bench/weighting_study.py fits on cuts of the training part only, and its weighted fits see the
+    positives' own ratings (the implicit view's ``source_ratings``), not the 1s that made it a no-op."""
+    spec = importlib.util.spec_from_file_location("weighting_study", BENCH.parent / "weighting_study.py")
+    assert spec is not None and spec.loader is not None
+    ws = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(ws)
+    inter = Interactions.from_frame(make_ratings(60, 50, 0.35, seed=8), rating_scale=(0.5, 5.0))
+    spies: list[_Spy] = []
+    make_split, splits = ws.make_split, ws._splits
+
+    def recording(*args: Any, **kwargs: Any) -> Any:
+        train, test, info = make_split(*args, **kwargs)
+        spies.append(_Spy(test))
+        return train, spies[-1], info
+
+    inner: list[Any] = []
+    monkeypatch.setattr(ws, "make_split", recording)
+    monkeypatch.setattr(ws, "_splits", lambda t: inner.extend(splits(t)) or inner)
+    monkeypatch.setattr(ws, "GRID", {"ease": [{"l2": 100}], "slim": [{"alpha": 1.0}], "rp3beta": [{}]})
+    result = ws.study(Dataset(name="synthetic", interactions=inter))
+    assert len(spies) == 1 and spies[0].reads == []
+    assert len(inner) == 3 and all(p["inner"].source_ratings.min() >= 4.0 for p in inner)
+    assert len({float(r) for p in inner for r in p["inner"].source_ratings}) > 1  # weights to read, not 1s
+    assert len(result["rows"]) == 6 and set(result["best_weighted"]) == {"ease", "slim", "rp3beta"}
+    assert all(0.0 <= r["ndcg@10"] <= 1.0 for r in result["rows"])
+    assert set(result["blend"]) == {"binary", "rating"}
