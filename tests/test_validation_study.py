@@ -37,13 +37,33 @@ class _Spy(Interactions):
         return object.__getattribute__(self, name)
 
 
+def _bench_module(name: str) -> Any:
+    """``bench/NAME.py`` loaded as a module (the bench folder is not a package)."""
+    spec = importlib.util.spec_from_file_location(name, BENCH.parent / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _spy_on_the_test_part(study: Any, monkeypatch: pytest.MonkeyPatch) -> list[_Spy]:
+    """``study.make_split`` handing out its test part as a :class:`_Spy`; the spies, one per split made."""
+    spies: list[_Spy] = []
+    make_split = study.make_split
+
+    def recording(*args: Any, **kwargs: Any) -> Any:
+        train, test, info = make_split(*args, **kwargs)
+        spies.append(_Spy(test))
+        return train, spies[-1], info
+
+    monkeypatch.setattr(study, "make_split", recording)
+    return spies
+
+
 def _study_on_synthetic_data(monkeypatch: pytest.MonkeyPatch) -> tuple[Any, list[_Spy], list[int]]:
     """bench/validation_study.py as a module on a small synthetic dataset instead of ml-100k, its
     splitter recording every seed and handing out the outer (seed 42) test part as a :class:`_Spy`."""
-    spec = importlib.util.spec_from_file_location("validation_study", BENCH)
-    assert spec is not None and spec.loader is not None
-    vs = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(vs)
+    vs = _bench_module("validation_study")
     inter = Interactions.from_frame(make_ratings(60, 50, 0.35, seed=8), rating_scale=(0.5, 5.0))
     monkeypatch.setattr(vs, "load", lambda *a, **k: Dataset(name="synthetic", interactions=inter))
     spies: list[_Spy] = []
@@ -109,11 +129,8 @@ def test_the_frontier_blend_is_read_cross_fitted_on_the_split_it_did_not_choose_
 ) -> None:
     """docs/results.md quotes the best blend's validation score two ways: on the splits that chose it (an upper
     bound) and cross-fitted (each split scored by the row best on the other splits): the honest one."""
-    spec = importlib.util.spec_from_file_location("bench_results", BENCH.parent / "bench_results.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
     monkeypatch.syspath_prepend(str(BENCH.parent))  # bench_results imports bench/common.py
-    spec.loader.exec_module(module)
+    module = _bench_module("bench_results")
     study = {
         "ease": {"by split": [0.20, 0.20, 0.20]},
         "rows": [
@@ -130,20 +147,9 @@ def test_the_frontier_blend_is_read_cross_fitted_on_the_split_it_did_not_choose_
 def test_the_reranker_study_never_reads_the_outer_test_split(monkeypatch: pytest.MonkeyPatch) -> None:
     """bench/ltr_study.py trains and scores its re-rankers on cuts of the training part only; its candidates
     never hold an item the user was seen with, and every feature is finite (a classifier would refuse)."""
-    spec = importlib.util.spec_from_file_location("ltr_study", BENCH.parent / "ltr_study.py")
-    assert spec is not None and spec.loader is not None
-    ltr = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(ltr)
+    ltr = _bench_module("ltr_study")
     inter = Interactions.from_frame(make_ratings(60, 50, 0.35, seed=8), rating_scale=(0.5, 5.0))
-    spies: list[_Spy] = []
-    make_split = ltr.make_split
-
-    def recording(*args: Any, **kwargs: Any) -> Any:
-        train, test, info = make_split(*args, **kwargs)
-        spies.append(_Spy(test))
-        return train, spies[-1], info
-
-    monkeypatch.setattr(ltr, "make_split", recording)
+    spies = _spy_on_the_test_part(ltr, monkeypatch)
     monkeypatch.setattr(ltr, "N", 10)
     prepared: list[dict[str, Any]] = []
     prepare = ltr.prepare
@@ -162,21 +168,10 @@ def test_the_reranker_study_never_reads_the_outer_test_split(monkeypatch: pytest
 def test_the_weighting_study_never_reads_the_outer_test_split(monkeypatch: pytest.MonkeyPatch) -> None:
     """bench/weighting_study.py fits on cuts of the training part only, and its weighted fits see the
     positives' own ratings (the implicit view's ``source_ratings``), not the 1s that made it a no-op."""
-    spec = importlib.util.spec_from_file_location("weighting_study", BENCH.parent / "weighting_study.py")
-    assert spec is not None and spec.loader is not None
-    ws = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(ws)
+    ws = _bench_module("weighting_study")
     inter = Interactions.from_frame(make_ratings(60, 50, 0.35, seed=8), rating_scale=(0.5, 5.0))
-    spies: list[_Spy] = []
-    make_split, splits = ws.make_split, ws._splits
-
-    def recording(*args: Any, **kwargs: Any) -> Any:
-        train, test, info = make_split(*args, **kwargs)
-        spies.append(_Spy(test))
-        return train, spies[-1], info
-
-    inner: list[Any] = []
-    monkeypatch.setattr(ws, "make_split", recording)
+    spies = _spy_on_the_test_part(ws, monkeypatch)
+    splits, inner = ws._splits, []
     monkeypatch.setattr(ws, "_splits", lambda t: inner.extend(splits(t)) or inner)
     monkeypatch.setattr(ws, "GRID", {"ease": [{"l2": 100}], "slim": [{"alpha": 1.0}], "rp3beta": [{}]})
     result = ws.study(Dataset(name="synthetic", interactions=inter))
