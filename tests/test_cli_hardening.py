@@ -213,7 +213,9 @@ def test_weighting_by_rating_changes_an_implicit_models_list(capsys) -> None:
     lists = {}
     for w in ("binary", "rating"):
         with pytest.raises(SystemExit) as done:
-            main(["recommend", "--user", "1", "-m", "ease", "-k", "5", "--json", "--params", f"weighting={w}"])
+            main(
+                ["recommend", "--user", "1", "-m", "ease", "-k", "5", "--json", "--params", f"weighting={w}"]
+            )
         assert done.value.code in (0, None)
         lists[w] = [(r["movieId"], r["score"]) for r in json.loads(capsys.readouterr().out)]
     assert lists["binary"] != lists["rating"], lists
