@@ -84,7 +84,9 @@ def test_models_lists_every_model_with_defaults() -> None:
     assert re.search(r"^\s+factors: 8 to 256, log scale$", one.stdout, flags=re.M), one.stdout
     assert infos["ensemble"]["search_space"]["normalize"] == "std | max"
     # parameters tune searches only under a condition say which
-    assert infos["ease"]["search_space"]["time_weight"] == "0 to 2 (searched when --params sets time_window)"
+    assert (
+        infos["ease"]["search_space"]["time_weight"] == "0 to 2 (searched when --params sets time_window > 0)"
+    )
     assert infos["ease"]["search_space"]["feature_weight"].endswith("(searched with --item-features)")
     assert infos["popularity"]["search_space"] == {}
     assert "no search space" in run("models", "popularity").stdout

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import inspect
 import time
+import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Self
@@ -65,12 +66,14 @@ class Recommender:
         seed: int = 42,
         **params: Any,
     ) -> None:
-        from movierec.models.registry import create
+        from movierec.models.registry import create, idle_notes
 
         self.dataset = dataset if isinstance(dataset, Dataset) else load(dataset)
         self.model: Any  # a registered model or the caller's own object following the contract
         if isinstance(model, str):
             self.model = create(model, **params)
+            for text in idle_notes(model, params):  # a notebook hears it too, as a warning
+                warnings.warn(text, UserWarning, stacklevel=2)
             if "random_state" in self.model.get_params() and "random_state" not in params:
                 self.model.set_params(random_state=seed)
         elif params:
@@ -325,8 +328,6 @@ class Recommender:
         depends on most, by leave-one-out on the fold-in, the API's ``explain`` (sequence models: the
         last movie).
         """
-        import warnings
-
         train = self._check_fitted()
         check_positive("k", k, integer=True)
         pairs = _rating_pairs(ratings)
@@ -482,8 +483,6 @@ class Recommender:
         same model (:func:`movierec.scoring.support.shrunk_similarities`). An empty list comes with a
         ``UserWarning`` saying why (say, an implicit model that never saw the movie rated ≥ 4).
         """
-        import warnings
-
         from movierec.beyond import train_pairs
         from movierec.models.base import topk
         from movierec.scoring.support import default_min_support, empty_similar_reason, shrunk_similarities

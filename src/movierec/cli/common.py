@@ -298,7 +298,25 @@ def parse_model_params(items: list[str] | None, models: list[str]) -> dict[str, 
                 f"--params {part!r}: model {model!r} is not among --models ({', '.join(models)})"
             )
         out[model][_param_name(part, name)] = value
+    _say_idle(out)
     return out
+
+
+_SAID: set[str] = set()  # commands that parse --params twice say each note once
+
+
+def _say_idle(per_model: dict[str, dict[str, Any]]) -> None:
+    """A note for each given parameter that changes nothing (``registry.idle_notes``); labels such as
+    ``svd+genres`` are looked up by their model."""
+    if not any(per_model.values()):
+        return
+    from movierec.models.registry import idle_notes
+
+    for label, given in per_model.items():
+        for text in idle_notes(label.split("+")[0], given) if given else []:
+            if text not in _SAID:
+                _SAID.add(text)
+                say("note", text)
 
 
 def say(kind: str, text: str) -> None:

@@ -44,6 +44,8 @@ def model_info(name: str) -> dict[str, Any]:
         params[p.name] = (
             default if isinstance(default, (int, float, str, bool, type(None))) else repr(default)
         )
+    from movierec.models.params import acts_when
+
     doc = inspect.getdoc(cls) or ""
     return {
         **info,
@@ -52,6 +54,8 @@ def model_info(name: str) -> dict[str, Any]:
         "sequential": bool(getattr(cls, "sequential", False)),
         "summary": _plain(doc.split("\n\n")[0].replace("\n", " ")),
         "params": params,
+        # parameter → the switch value it needs to change anything ("similarity 'pearson_baseline'")
+        "acts_only_with": {k: c.describe() for k, c in acts_when(cls).items() if k in params},
         "defaults_from": defaults_from(name),
         "search_space": _search_space(name),
     }
@@ -67,9 +71,11 @@ def _search_space(name: str) -> dict[str, str]:
         space = resolve_space(name)
     except ConfigError:
         return {}
+    from movierec.models.params import acts_when
+
     cls = get_class(name)
     with_features = set(getattr(cls, "feature_params", ()))
-    needs: dict[str, str] = getattr(cls, "searched_with", {})
+    needs = {k: c for k, c in acts_when(cls).items() if c.switch not in space}  # a fixed switch decides
     out: dict[str, str] = {}
     for key, p in space.items():
         if isinstance(p, Choice):
@@ -81,7 +87,7 @@ def _search_space(name: str) -> dict[str, str]:
         if key in with_features:
             out[key] += " (searched with --item-features)"
         if key in needs:
-            out[key] += f" (searched when --params sets {needs[key]})"
+            out[key] += f" (searched when --params sets {needs[key].describe()})"
     return out
 
 
@@ -163,8 +169,10 @@ def models_cmd(
         info = infos[0]
         console.print(f"[bold]{info['name']}[/] ({info['kind'] or 'not installed'}) · {info['class']}")
         console.print(info["summary"], soft_wrap=False)
+        only = info["acts_only_with"]
         for key, value in info["params"].items():
-            console.print(f"  {key} = {value!r}", soft_wrap=False)
+            note = f"  (acts only with {only[key]})" if key in only else ""
+            console.print(f"  {key} = {value!r}{note}", soft_wrap=False, markup=False)
         if info.get("defaults_from"):
             console.print(f"defaults from: {info['defaults_from']}", soft_wrap=False)
         space = info.get("search_space") or {}

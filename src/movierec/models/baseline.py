@@ -16,7 +16,7 @@ from movierec.errors import ConfigError
 from movierec.interactions import Interactions
 from movierec.models.base import ExplicitRecommender, Tags, check_indices
 from movierec.models.kernels.accel import als_biases, first_seen, group_by_first_seen, sgd_biases
-from movierec.models.params import Constraint, Interval, Options
+from movierec.models.params import ActsWhen, Constraint, Interval, Options
 from movierec.models.space import FloatRange, IntRange, SearchSpace
 
 __all__ = ["Baseline", "ExplicitModel", "GlobalMean", "estimate_biases", "surprise_order"]
@@ -176,6 +176,12 @@ class Baseline(ExplicitModel):
         "regularization": [Interval(float, 0, None)],
         "learning_rate": [Interval(float, 0, None, closed="neither")],
         "epochs": [Interval(int, 1, None), None],
+    }
+    acts_when: ClassVar[dict[str, ActsWhen]] = {
+        "reg_i": ActsWhen("method", ("als",)),
+        "reg_u": ActsWhen("method", ("als",)),
+        "regularization": ActsWhen("method", ("sgd",)),
+        "learning_rate": ActsWhen("method", ("sgd",)),
     }
 
     method: str = "als"

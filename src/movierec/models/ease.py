@@ -38,7 +38,7 @@ from movierec.errors import ConfigError, DataError
 from movierec.interactions import Interactions
 from movierec.models.base import Tags, check_indices, topk
 from movierec.models.kernels.accel import woodbury_diag, woodbury_weights
-from movierec.models.params import NON_NEGATIVE, NON_NEGATIVE_INT, POSITIVE, Constraint, Interval
+from movierec.models.params import NON_NEGATIVE, NON_NEGATIVE_INT, POSITIVE, ActsWhen, Constraint, Interval
 from movierec.models.space import FloatRange, SearchSpace
 from movierec.models.weighting import WeightedRecommender, weighted_csr
 
@@ -259,14 +259,14 @@ class EASE(LinearItemModel):
         "popularity_exponent": FloatRange(-0.5, 0.0),
         "user_exponent": FloatRange(0.0, 0.5),
         # acts only with time_window > 0 (off by default, as data may lack timestamps): tune searches it
-        # only when --params sets a window (searched_with)
+        # only when --params sets a window (acts_when)
         "time_weight": FloatRange(0.0, 2.0),
         # acts only with item features: tune searches it only when given --item-features
         "feature_weight": FloatRange(0.0, 10.0),
     }
     feature_params: ClassVar[tuple[str, ...]] = ("feature_weight",)
-    #: searched parameter → the fixed parameter without which it acts on nothing (tune leaves it out then)
-    searched_with: ClassVar[dict[str, str]] = {"time_weight": "time_window"}
+    #: parameter → the switch without which it acts on nothing (tune leaves it out then; a note says so)
+    acts_when: ClassVar[dict[str, ActsWhen]] = {"time_weight": ActsWhen("time_window")}
     tags: ClassVar[Tags] = Tags(fold_in="neighbours", serving="linear", uses_features=True)
     _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {
         "l2": [POSITIVE],

@@ -14,7 +14,7 @@ import scipy.sparse as sp
 
 from movierec.interactions import Interactions
 from movierec.models.base import Tags, topk
-from movierec.models.params import NON_NEGATIVE, POSITIVE_INT, Constraint, Interval, Options
+from movierec.models.params import NON_NEGATIVE, POSITIVE_INT, ActsWhen, Constraint, Interval, Options
 from movierec.models.space import Choice, FloatRange, IntRange, SearchSpace
 from movierec.models.weighting import WeightedRecommender, weighted_csr
 
@@ -101,6 +101,11 @@ class ItemKNN(WeightedRecommender):
         "shrink": [NON_NEGATIVE],
         "bm25_k1": [NON_NEGATIVE],
         "bm25_b": [NON_NEGATIVE],
+    }
+    acts_when: ClassVar[dict[str, ActsWhen]] = {
+        "alpha": ActsWhen("similarity", ("asymmetric",)),
+        "bm25_k1": ActsWhen("similarity", ("bm25",)),
+        "bm25_b": ActsWhen("similarity", ("bm25",)),
     }
 
     k: int = 100

@@ -27,7 +27,15 @@ from movierec.interactions import Interactions
 from movierec.models.base import Tags, check_positive, topk
 from movierec.models.baseline import ExplicitModel, estimate_biases
 from movierec.models.kernels import accel as kernels
-from movierec.models.params import NON_NEGATIVE, NON_NEGATIVE_INT, POSITIVE_INT, Boolean, Constraint, Options
+from movierec.models.params import (
+    NON_NEGATIVE,
+    NON_NEGATIVE_INT,
+    POSITIVE_INT,
+    ActsWhen,
+    Boolean,
+    Constraint,
+    Options,
+)
 from movierec.models.space import Choice, FloatRange, IntRange, SearchSpace
 
 __all__ = [
@@ -105,6 +113,8 @@ class _KNN(ExplicitModel):
         "shrinkage": [NON_NEGATIVE],
         "max_neighbours": [POSITIVE_INT, None],
     }
+    # Surprise shrinks only its pearson_baseline similarity (Koren 2010); msd, cosine and pearson are raw
+    acts_when: ClassVar[dict[str, ActsWhen]] = {"shrinkage": ActsWhen("similarity", ("pearson_baseline",))}
 
     k: int = 40
     min_k: int = 1

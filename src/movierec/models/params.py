@@ -33,11 +33,14 @@ __all__ = [
     "POSITIVE",
     "POSITIVE_INT",
     "SHARED_CONSTRAINTS",
+    "ActsWhen",
     "Boolean",
     "Constraint",
     "Interval",
     "Options",
     "RandomState",
+    "acts_when",
+    "idle_params",
     "validate_params",
 ]
 
@@ -144,11 +147,56 @@ NON_NEGATIVE_INT = Interval(int, 0, None)
 POSITIVE = Interval(float, 0, None, closed="neither")
 NON_NEGATIVE = Interval(float, 0, None)
 
+
 #: One meaning per hyperparameter name across models (issue 17): a model that takes a parameter of
 #: one of these names accepts what is listed here unless its own ``_parameter_constraints`` says
 #: otherwise (a model whose meaning differs declares its own, e.g. ``epochs=None`` in ``baseline``).
 #: Names whose meaning varies between models (``num_threads``: 0 = "all free cores" in ``als``) are
 #: left to each model.
+@dataclass(frozen=True)
+class ActsWhen:
+    """A hyperparameter that changes the model only while another one, its ``switch``, has one of
+    ``values`` (none given: while the switch is truthy, a window above 0). Surprise's k-NN shrinks only the
+    ``pearson_baseline`` similarity; a recency half-life acts only under recency weighting. A class declares
+    these in ``acts_when``; :func:`idle_params` names the ones a person set that change nothing, ``tune``
+    does not search them, and ``movierec models`` marks them. A switch left at ``None`` reads as the class's
+    ``default_<switch>`` when it has one (k-NN's ``default_similarity``)."""
+
+    switch: str
+    values: tuple[Any, ...] = ()
+
+    def holds(self, cls: type, params: Mapping[str, Any]) -> bool:
+        value = self.current(cls, params)
+        return bool(value) if not self.values else value in self.values
+
+    def current(self, cls: type, params: Mapping[str, Any]) -> Any:
+        value = params.get(self.switch)
+        return getattr(cls, f"default_{self.switch}", None) if value is None else value
+
+    def describe(self) -> str:
+        if not self.values:
+            return f"{self.switch} > 0"
+        return f"{self.switch} " + " or ".join(repr(v) for v in self.values)
+
+
+def acts_when(cls: type) -> dict[str, ActsWhen]:
+    """Every ``acts_when`` a class and its bases declare (nearest class last, as constraints)."""
+    out: dict[str, ActsWhen] = {}
+    for klass in reversed(cls.__mro__):
+        out.update(klass.__dict__.get("acts_when", {}))
+    return out
+
+
+def idle_params(cls: type, given: Mapping[str, Any], params: Mapping[str, Any]) -> dict[str, str]:
+    """Of the ``given`` hyperparameters, those that change nothing under ``params`` (the model's full
+    parameters), each with why: ``{"shrinkage": "acts only with similarity 'pearson_baseline' (here 'msd')"}``."""
+    out = {}
+    for key, cond in acts_when(cls).items():
+        if key in given and not cond.holds(cls, params):
+            out[key] = f"acts only with {cond.describe()} (here {cond.current(cls, params)!r})"
+    return out
+
+
 SHARED_CONSTRAINTS: dict[str, list[Constraint]] = {
     # the factor-model group
     "factors": [POSITIVE_INT],

@@ -245,6 +245,23 @@ def create(name: str, **params: Any) -> BaseRecommender:
     return model
 
 
+def idle_notes(name: str, given: dict[str, Any]) -> list[str]:
+    """One sentence per hyperparameter in ``given`` that changes nothing with the model's other parameters
+    (:class:`~movierec.models.params.ActsWhen`): ``--params shrinkage=50`` on knn-basic, whose MSD
+    similarity Surprise never shrinks, trained the same model without a word. Empty for a name that is not
+    a registered model or parameters its class refuses (``create`` says why)."""
+    from movierec.models.params import idle_params
+
+    try:
+        cls = get_class(name)
+        params = cls(**given).get_params()
+    except (ConfigError, ImportError, TypeError, ValueError):
+        return []
+    return [
+        f"{name}: {key} {why}, so it changes nothing" for key, why in idle_params(cls, given, params).items()
+    ]
+
+
 def model_kind(name: str) -> str:
     """``explicit`` or ``implicit`` for a registered model name."""
     from movierec.models.base import tags_of

@@ -15,7 +15,7 @@ import scipy.sparse as sp
 from movierec.errors import ConfigError, DataError
 from movierec.interactions import Interactions
 from movierec.models.base import BaseRecommender, require_interactions
-from movierec.models.params import Constraint, Options
+from movierec.models.params import ActsWhen, Constraint, Options
 
 __all__ = [
     "WEIGHTINGS",
@@ -88,6 +88,7 @@ class WeightedRecommender(BaseRecommender):
     """
 
     _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {"weighting": [Options(*WEIGHTINGS)]}
+    acts_when: ClassVar[dict[str, ActsWhen]] = {"half_life_days": ActsWhen("weighting", ("recency",))}
 
     _: KW_ONLY
     weighting: str = "binary"

@@ -1,0 +1,97 @@
+"""Parameters that act only with another one (``acts_when``): the declarations are checked against what the
+models do, a person who sets an idle one hears so, and ``tune`` does not search it."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+import pytest
+
+import movierec
+from movierec.interactions import Interactions
+from movierec.models.params import acts_when
+from movierec.models.registry import create, get_class, idle_notes
+from movierec.tuning import active_space
+
+#: (model, the parameter, a value it changes to, its switch's values: off, on) for every declaration
+CASES = [
+    ("knn-basic", "shrinkage", 5.0, ("msd", "pearson_baseline")),
+    ("knn-means", "shrinkage", 5.0, ("cosine", "pearson_baseline")),
+    ("knn-zscore", "shrinkage", 5.0, ("pearson", "pearson_baseline")),
+    ("knn-baseline", "shrinkage", 5.0, ("msd", "pearson_baseline")),
+    ("baseline", "reg_i", 1.0, ("sgd", "als")),
+    ("baseline", "reg_u", 1.0, ("sgd", "als")),
+    ("baseline", "regularization", 0.2, ("als", "sgd")),
+    ("baseline", "learning_rate", 0.02, ("als", "sgd")),
+    ("itemknn", "alpha", 0.9, ("cosine", "asymmetric")),
+    ("itemknn", "bm25_k1", 3.0, ("cosine", "bm25")),
+    ("itemknn", "bm25_b", 0.2, ("cosine", "bm25")),
+    ("itemknn", "half_life_days", 20.0, ("binary", "recency")),
+    ("ease", "time_weight", 0.3, (0, 10)),
+    ("ease", "half_life_days", 20.0, ("binary", "recency")),
+    ("popularity", "half_life_days", 20.0, ("binary", "recency")),
+]
+
+
+@pytest.fixture(scope="module")
+def small() -> Interactions:
+    inter = movierec.load("ml-latest-small").interactions
+    return inter.subset(inter.users < 60)
+
+
+def _scores(name: str, train: Interactions, **params: Any) -> np.ndarray:
+    from movierec.models.base import training_view
+
+    model = create(name, **params)
+    return np.asarray(model.fit(training_view(model, train)).score(np.arange(20)))
+
+
+@pytest.mark.parametrize("name, key, value, switch", CASES)
+def test_a_declared_parameter_changes_nothing_while_its_switch_is_off_and_something_once_on(
+    name: str, key: str, value: Any, switch: tuple[Any, Any], small: Interactions
+) -> None:
+    cond = acts_when(get_class(name))[key]
+    off, on = ({cond.switch: s} for s in switch)
+    np.testing.assert_array_equal(_scores(name, small, **off), _scores(name, small, **off, **{key: value}))
+    assert not np.allclose(_scores(name, small, **on), _scores(name, small, **on, **{key: value}))
+    assert idle_notes(name, {key: value, **off}) and not idle_notes(name, {key: value, **on})
+
+
+def test_every_declaration_of_these_models_is_checked_above() -> None:
+    """A new ``acts_when`` on one of them needs its row in CASES (the weighted models' shared half-life is
+    checked on three of them)."""
+    names = {n for n, *_ in CASES}
+    declared = {(n, k) for n in names for k in acts_when(get_class(n))}
+    assert declared == {(n, k) for n, k, *_ in CASES}
+
+
+def test_the_cli_says_an_idle_parameter_changes_nothing_once(capsys: pytest.CaptureFixture[str]) -> None:
+    from movierec.cli import main
+
+    with pytest.raises(SystemExit) as done:
+        main(["recommend", "--user", "1", "-m", "knn-basic", "-k", "2", "--params", "shrinkage=50"])
+    assert done.value.code in (0, None)
+    err = capsys.readouterr().err
+    want = "knn-basic: shrinkage acts only with similarity 'pearson_baseline' (here 'msd'), so it changes nothing"
+    assert err.count(want) == 1, err
+    with pytest.raises(SystemExit):
+        main(["recommend", "--user", "1", "-m", "knn-basic", "-k", "2", "--params", "shrinkage=50,similarity=pearson_baseline"])  # fmt: skip
+    assert "changes nothing" not in capsys.readouterr().err
+
+
+def test_a_notebook_is_warned_too() -> None:
+    ds = movierec.load("ml-latest-small")
+    with pytest.warns(UserWarning, match="baseline: learning_rate acts only with method 'sgd'"):
+        movierec.Recommender(ds, "baseline", learning_rate=0.1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        movierec.Recommender(ds, "baseline", method="sgd", learning_rate=0.1)
+
+
+def test_tune_leaves_out_what_the_fixed_switch_turns_off() -> None:
+    assert {"reg_i", "reg_u"} <= set(active_space("baseline", False, {}))
+    assert not {"reg_i", "reg_u"} & set(active_space("baseline", False, {"method": "sgd"}))
+    assert "time_weight" not in active_space("ease", False, {}) and "time_weight" in active_space("ease", False, {"time_window": 10})  # fmt: skip
+    assert "alpha" in active_space("itemknn", False, {})  # its switch, similarity, is searched with it
