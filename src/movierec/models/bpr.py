@@ -33,7 +33,7 @@ from movierec.models.kernels.hybrid import (  # compiled at install (_native.pyx
     pairwise_epoch_identity,
 )
 from movierec.models.kernels.threads import free_threads, run_blocks, shared_pool
-from movierec.models.params import POSITIVE_INT, Constraint, Interval, Options
+from movierec.models.params import POSITIVE_INT, ActsWhen, Constraint, Interval, Options
 from movierec.models.space import EPOCHS, FACTORS, LR, Choice, FloatRange, IntRange, SearchSpace
 from movierec.models.training import ModelTrainer, fit_epochs
 from movierec.models.weighting import WeightedRecommender, interaction_weights
@@ -41,6 +41,8 @@ from movierec.models.weighting import WeightedRecommender, interaction_weights
 __all__ = ["BPR", "WARP", "WARPKOS", "HybridMF", "Logistic", "feature_rows"]
 
 SCHEDULES = ("adagrad", "adadelta", "sgd", "auto")
+#: the cap on negatives drawn per positive, which only the WARP losses sample up to
+WARP_ONLY = ActsWhen.never("the WARP losses (warp, warp-kos)")
 LOSSES = ("bpr", "warp", "logistic", "warp-kos")  # LightFM's four; ``loss`` in tuning picks the model
 
 
@@ -142,6 +144,12 @@ class HybridMF(WeightedRecommender):
         "max_sampled": [Interval(int, 1, None)],
         "num_threads": [Interval(int, 1, None)],
         "normalize_features": [Options(*NORMALIZE_SIDES)],
+    }
+    # LightFM's adadelta steps by rho and epsilon and never reads the learning rate; the others the reverse
+    acts_when: ClassVar[dict[str, ActsWhen]] = {
+        "rho": ActsWhen("learning_schedule", ("adadelta",)),
+        "epsilon": ActsWhen("learning_schedule", ("adadelta",)),
+        "learning_rate": ActsWhen("learning_schedule", ("adagrad", "sgd", "auto")),
     }
 
     def normalizes(self, side: str) -> bool:
@@ -526,6 +534,7 @@ class BPR(HybridMF):
     """
 
     name: ClassVar[str] = "bpr"
+    acts_when: ClassVar[dict[str, ActsWhen]] = {"max_sampled": WARP_ONLY}
     # "loss" picks the registered model (tuning.MODEL_SWITCHES): BPR vs WARP is itself tuned
     search_space: ClassVar[SearchSpace] = {
         **_HYBRID_SPACE,
@@ -567,6 +576,7 @@ class Logistic(HybridMF):
         "loss": Choice(("logistic", "bpr", "warp", "warp-kos")),
     }
     _loss_kind: ClassVar[int] = _LOGISTIC_KIND
+    acts_when: ClassVar[dict[str, ActsWhen]] = {"max_sampled": WARP_ONLY}
 
 
 class WARPKOS(HybridMF):

@@ -164,8 +164,16 @@ class ActsWhen:
 
     switch: str
     values: tuple[Any, ...] = ()
+    elsewhere: str = ""  # set: the parameter acts in other models only ("the WARP losses"), never here
+
+    @classmethod
+    def never(cls, where: str) -> ActsWhen:
+        """A parameter a model family shares that this model never reads (BPR's ``max_sampled``)."""
+        return cls("", (), where)
 
     def holds(self, cls: type, params: Mapping[str, Any]) -> bool:
+        if self.elsewhere:
+            return False
         value = self.current(cls, params)
         return bool(value) if not self.values else value in self.values
 
@@ -174,6 +182,8 @@ class ActsWhen:
         return getattr(cls, f"default_{self.switch}", None) if value is None else value
 
     def describe(self) -> str:
+        if self.elsewhere:
+            return self.elsewhere
         if not self.values:
             return f"{self.switch} > 0"
         return f"{self.switch} " + " or ".join(repr(v) for v in self.values)
@@ -193,7 +203,8 @@ def idle_params(cls: type, given: Mapping[str, Any], params: Mapping[str, Any]) 
     out = {}
     for key, cond in acts_when(cls).items():
         if key in given and not cond.holds(cls, params):
-            out[key] = f"acts only with {cond.describe()} (here {cond.current(cls, params)!r})"
+            here = "" if cond.elsewhere else f" (here {cond.current(cls, params)!r})"
+            out[key] = f"acts only with {cond.describe()}{here}"
     return out
 
 

@@ -19,8 +19,8 @@ from movierec.errors import ConfigError, DataError
 from movierec.features import side_matrix
 from movierec.interactions import Interactions
 from movierec.models.base import REFERENCE_INSTALL, check_random_state
-from movierec.models.bpr import WARPKOS, HybridMF, HybridTrainerBase, feature_rows
-from movierec.models.params import POSITIVE_INT, Constraint
+from movierec.models.bpr import WARP_ONLY, WARPKOS, HybridMF, HybridTrainerBase, feature_rows
+from movierec.models.params import POSITIVE_INT, ActsWhen, Constraint
 from movierec.models.training import ModelTrainer
 from movierec.models.weighting import binary_only, interaction_weights
 
@@ -126,6 +126,7 @@ class LightFMBPR(_LightFMModel):
 
     name: ClassVar[str] = "lightfm:bpr"
     _lightfm_loss: ClassVar[str] = "bpr"
+    acts_when: ClassVar[dict[str, ActsWhen]] = {"max_sampled": WARP_ONLY}
 
 
 class LightFMWARP(_LightFMModel):
@@ -140,6 +141,7 @@ class LightFMLogistic(_LightFMModel):
 
     name: ClassVar[str] = "lightfm:logistic"
     _lightfm_loss: ClassVar[str] = "logistic"
+    acts_when: ClassVar[dict[str, ActsWhen]] = {"max_sampled": WARP_ONLY}
 
 
 class LightFMWARPKOS(_LightFMModel, WARPKOS):
