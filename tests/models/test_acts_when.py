@@ -108,3 +108,14 @@ def test_tune_leaves_out_what_the_fixed_switch_turns_off() -> None:
     assert not {"reg_i", "reg_u"} & set(active_space("baseline", False, {"method": "sgd"}))
     assert "time_weight" not in active_space("ease", False, {}) and "time_weight" in active_space("ease", False, {"time_window": 10})  # fmt: skip
     assert "alpha" in active_space("itemknn", False, {})  # its switch, similarity, is searched with it
+
+
+def test_movierec_models_marks_idle_parameters_and_what_tune_searches_only_on_request() -> None:
+    from movierec.cli.models import model_info
+
+    base = model_info("baseline")
+    assert base["acts_only_with"]["learning_rate"] == "method 'sgd'"
+    assert base["search_space"]["reg_i"] == "0.1 to 50, log scale"  # searched: the default method is ALS
+    assert model_info("ease")["search_space"]["time_weight"].endswith(
+        "(searched when --params sets time_window > 0)"
+    )

@@ -75,7 +75,9 @@ def _search_space(name: str) -> dict[str, str]:
 
     cls = get_class(name)
     with_features = set(getattr(cls, "feature_params", ()))
-    needs = {k: c for k, c in acts_when(cls).items() if c.switch not in space}  # a fixed switch decides
+    # searched only when --params turns on a switch the defaults leave off (ease's time_window), as tune does
+    defaults = cls().get_params()
+    needs = {k: c for k, c in acts_when(cls).items() if c.switch not in space and not c.holds(cls, defaults)}
     out: dict[str, str] = {}
     for key, p in space.items():
         if isinstance(p, Choice):
