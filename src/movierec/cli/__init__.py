@@ -154,6 +154,9 @@ def main(argv: list[str] | None = None) -> None:
 
     from typer.core import _click  # typer's own copy of click: its exceptions are not click's
 
+    from movierec.cli.common import forget_notes
+
+    forget_notes()  # each run says its notes (a process may run several: a notebook, the tests)
     shown = warnings.showwarning
     warnings.showwarning = _show_warning
     try:

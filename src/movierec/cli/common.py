@@ -305,6 +305,11 @@ def parse_model_params(items: list[str] | None, models: list[str]) -> dict[str, 
 _SAID: set[str] = set()  # commands that parse --params twice say each note once
 
 
+def forget_notes() -> None:
+    """Start a command afresh: the notes of an earlier run in this process are said again."""
+    _SAID.clear()
+
+
 def _say_idle(per_model: dict[str, dict[str, Any]]) -> None:
     """A note for each given parameter that changes nothing (``registry.idle_notes``); labels such as
     ``svd+genres`` are looked up by their model."""
