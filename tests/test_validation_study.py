@@ -181,3 +181,33 @@ def test_the_weighting_study_never_reads_the_outer_test_split(monkeypatch: pytes
     assert len(result["rows"]) == 6 and set(result["best_weighted"]) == {"ease", "slim", "rp3beta"}
     assert all(0.0 <= r["ndcg@10"] <= 1.0 for r in result["rows"])
     assert set(result["blend"]) == {"binary", "rating"}
+
+
+def test_the_weighting_studys_ml100k_part_never_reads_the_outer_test_split(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Its ml-100k part (every rating a positive, per-user 75/25) fits on cuts of the training part only,
+    and the weighted fits see each rating, 1-star ones included."""
+    ws = _bench_module("weighting_study")
+    inter = Interactions.from_frame(make_ratings(60, 50, 0.35, seed=8), rating_scale=(0.5, 5.0))
+    spies: list[_Spy] = []
+    split, inner = ws.per_user_holdout, []
+
+    def recording(data: Interactions, share: float, seed: int) -> tuple[Interactions, Interactions]:
+        train, test = split(data, share, seed=seed)
+        if seed == 42:  # the outer split: its test part must stay untouched
+            spies.append(_Spy(test))
+            return train, spies[-1]
+        return train, test
+
+    monkeypatch.setattr(ws, "per_user_holdout", recording)
+    part = ws._part
+    monkeypatch.setattr(ws, "_part", lambda *a: inner.append(part(*a)) or inner[-1])
+    result = ws.study_ml100k(Dataset(name="synthetic", interactions=inter))
+    assert len(spies) == 1 and spies[0].reads == []
+    assert len(inner) == 3 and all(p["inner"].source_ratings.min() == inter.ratings.min() for p in inner)
+    assert [(r["model"], r["params"]) for r in result["rows"]][:2] == [
+        ("ml-100k ease", {}),
+        ("ml-100k ease", {"weighting": "rating"}),
+    ]
+    assert len(result["rows"]) == 6 and all(0.0 <= r["ndcg@10"] <= 1.0 for r in result["rows"])

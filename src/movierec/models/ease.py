@@ -342,8 +342,9 @@ class UserEASE(WeightedRecommender):
     their scores are Xᵀ(Pg): what refitting with them added would give them, in O(users² + nnz).
     P = (I − B)·diag(P) is rebuilt from B and ``inverse_diag_`` (diag P), kept from ``fit``
     (:mod:`movierec.scoring.user_linear`, the same code the exported artifact runs). The visitor's row holds
-    1 per positive, their rating with ``weighting="rating"``, and 1 with ``"recency"`` (an interaction made
-    now), so it equals the refit in which they rated at the newest training time.
+    1 per positive, each rating over their mean rating with ``weighting="rating"`` (as a user's row), and
+    1 with ``"recency"`` (an interaction made now), so it equals the refit in which they rated at the
+    newest training time.
 
     Default λ 300 from ``bench/validation_study.py user-ease --protocol mlls`` (ml-latest-small,
     ``compare``'s default split, validation cut from its training part).

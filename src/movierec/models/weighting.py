@@ -16,6 +16,7 @@ from movierec.errors import ConfigError, DataError
 from movierec.interactions import Interactions
 from movierec.models.base import BaseRecommender, require_interactions
 from movierec.models.params import ActsWhen, Constraint, Options
+from movierec.scoring.base import relative_ratings
 
 __all__ = [
     "WEIGHTINGS",
@@ -23,6 +24,7 @@ __all__ = [
     "binary_only",
     "check_weighting",
     "interaction_weights",
+    "relative_ratings",
     "weighted_csr",
 ]
 
@@ -42,8 +44,9 @@ def interaction_weights(
 ) -> np.ndarray:
     """One float32 weight per interaction row.
 
-    ``binary``: 1; ``rating``: the rating value as confidence (Hu et al. 2008), an implicit view's
-    ``source_ratings`` (:meth:`~movierec.interactions.Interactions.to_implicit` sets its ratings to 1); ``recency``:
+    ``binary``: 1; ``rating``: the rating as confidence (Hu et al. 2008) relative to the user's own mean
+    (:func:`relative_ratings`), read from an implicit view's ``source_ratings``
+    (:meth:`~movierec.interactions.Interactions.to_implicit` sets its ratings to 1); ``recency``:
     ``0.5 ** (age / half_life_days)`` with age measured back from the newest interaction
     (Ding & Li 2005, time-decayed collaborative filtering).
     """
@@ -55,7 +58,7 @@ def interaction_weights(
         values = train.ratings if train.source_ratings is None else train.source_ratings
         if (values <= 0).any():
             raise DataError("weighting='rating' needs positive ratings, found a rating ≤ 0")
-        return values.astype(np.float32)
+        return relative_ratings(values, train.users)
     if train.timestamps is None:
         raise DataError("weighting='recency' needs timestamps, and these interactions have none")
     age_days = (train.timestamps.max() - train.timestamps).astype(np.float64) / 86400.0

@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["Exported", "Scorer", "positive_mask"]
+__all__ = ["Exported", "Scorer", "positive_mask", "relative_ratings"]
 
 Exported = tuple[dict[str, Any], dict[str, Any]]
 """What a family's ``export(model, n_users, n_items, threshold)`` returns: ``(arrays, spec)``, the named
@@ -19,6 +19,24 @@ def positive_mask(ratings: np.ndarray | None, n: int, threshold: float) -> np.nd
     if ratings is None:
         return np.ones(n, dtype=bool)
     return np.asarray(ratings, dtype=np.float64) >= threshold
+
+
+def relative_ratings(ratings: np.ndarray, users: np.ndarray | None = None) -> np.ndarray:
+    """Each rating over the mean rating of its user's rows (one user when ``users`` is None), float32.
+
+    ``weighting="rating"`` weighs positives by these: a user's weights average 1, as binary ones do, so
+    a model's scale parameters (EASE's λ, SLIM's α, ALS's α) mean the same under both weightings and
+    its defaults carry over; raw ratings of 4 to 5 enlarged EASE's Gram matrix about 20×, which made
+    λ 50 act like λ 2.5 (``bench/weighting_study.py``). A user who gives every positive the same rating
+    weighs them 1 each (binary), and a visitor's ratings are scaled by their own mean the same way, so
+    folding them in needs nothing stored from training."""
+    r = np.asarray(ratings, dtype=np.float64)
+    if users is None:
+        return (r / r.mean()).astype(np.float32) if r.size else r.astype(np.float32)
+    u = np.asarray(users, dtype=np.int64)
+    n = int(u.max()) + 1 if u.size else 0
+    mean = np.bincount(u, r, minlength=n) / np.maximum(np.bincount(u, minlength=n), 1)
+    return (r / mean[u]).astype(np.float32)
 
 
 class Scorer:

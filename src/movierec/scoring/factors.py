@@ -24,7 +24,7 @@ import scipy.sparse as sp
 
 from movierec.errors import ConfigError
 from movierec.scoring import base
-from movierec.scoring.base import Exported, positive_mask
+from movierec.scoring.base import Exported, positive_mask, relative_ratings
 
 __all__ = [
     "RIDGE_BIAS_REG",
@@ -190,7 +190,7 @@ class Scorer(base.Scorer):
         elif method == "confidence":
             w = np.ones(int(liked.sum()))
             if spec.get("rating_weights") and ratings is not None:
-                w = np.asarray(ratings, dtype=np.float64)[liked]
+                w = relative_ratings(np.asarray(ratings, dtype=np.float64)[liked]).astype(np.float64)
             vec = confidence_fold_in(q, items[liked], w, float(spec["alpha"]), float(spec["reg"]), self._gram)
         else:
             vec = q[items[liked]].astype(np.float64).mean(axis=0).astype(np.float32)

@@ -1,7 +1,7 @@
 """The neighbour family (ItemKNN): score = Σ over the user's items of weight × similarity (Sarwar et al. 2001).
 
-A visitor's positives (ratings ≥ the implicit threshold) each weigh 1, or their rating when the
-model weighs interactions by rating, exactly as a training user's row of ``user_items_``.
+A visitor's positives (ratings ≥ the implicit threshold) each weigh 1, or their rating over their mean
+rating when the model weighs interactions by rating, exactly as a training user's row of ``user_items_``.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from movierec.scoring import base
-from movierec.scoring.base import Exported, positive_mask
+from movierec.scoring.base import Exported, positive_mask, relative_ratings
 
 __all__ = ["ItemRowScorer", "Scorer", "csr_arrays", "export"]
 
@@ -72,8 +72,8 @@ class ItemRowScorer(base.Scorer):
     """A family whose scores are a function of one weighted item row (neighbours, linear).
 
     A training user's row is their row of the exported ``weights`` (the model's ``user_items_``,
-    or the seen matrix); a visitor's is their positives, 1 each, or their rating when the model
-    weighs interactions by rating. Subclasses say what a row scores (:meth:`_row`).
+    or the seen matrix); a visitor's is their positives, 1 each, or their rating over their mean
+    rating when the model weighs interactions by rating. Subclasses say what a row scores (:meth:`_row`).
     """
 
     def __init__(self, arrays: dict[str, np.ndarray], seen: sp.csr_matrix, spec: dict[str, Any]) -> None:
@@ -101,7 +101,7 @@ class ItemRowScorer(base.Scorer):
             return None
         w = np.ones(int(liked.sum()), np.float32)
         if self.spec.get("rating_weights") and ratings is not None:
-            w = np.asarray(ratings, np.float32)[liked]
+            w = relative_ratings(np.asarray(ratings, np.float32)[liked])  # as the model weighed its users
         return self._row(items[liked], w)
 
 
