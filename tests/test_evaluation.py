@@ -474,3 +474,24 @@ def test_compare_tells_a_watching_person_what_it_is_fitting(bundled, capsys) -> 
     quiet = E.compare(bundled, ["popularity", "svd"], protocols=["full-ranking"], progress=False)
     assert capsys.readouterr().err == ""
     assert shown.rows[1].metrics == quiet.rows[1].metrics  # the lines change nothing (no per-epoch hook)
+
+
+def test_a_movie_rated_low_stays_a_candidate_under_the_positives_holdout_only(tiny: Interactions) -> None:
+    """docs/protocols.md: the positives hold-out leaves ratings below the threshold out of both parts, so
+    full ranking may list a movie the user rated low; the ratings hold-out excludes the training part's."""
+    from movierec.models.popularity import Popularity
+
+    def low_rated_listed(split: str) -> int:
+        train, test, _ = E.make_split(tiny, split, seed=42, threshold=4.0)
+        model = Popularity().fit(train.to_implicit(4.0))
+        users, recs, *_ = E.FullRankingProtocol().rank(model, train, test, k=20, threshold=4.0)
+        low = {(u, i) for u, i, r in zip(tiny.users, tiny.items, tiny.ratings, strict=True) if r < 4.0}
+        in_train = set(zip(train.users.tolist(), train.items.tolist(), strict=True))
+        listed = {(int(u), int(i)) for u, row in zip(users, recs, strict=True) for i in row}
+        assert not listed & in_train  # a training item is never a candidate
+        return len(listed & low)
+
+    assert low_rated_listed("interactions-holdout") > 0
+    low_rated_listed("ratings-holdout")  # its training part's low ratings are never listed (asserted inside)
+    train, _, _ = E.make_split(tiny, "ratings-holdout", seed=42, threshold=4.0)
+    assert (train.ratings < 4.0).sum() > 50  # ... and there are many of them to exclude

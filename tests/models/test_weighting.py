@@ -58,3 +58,18 @@ def test_a_visitors_ratings_are_scaled_by_their_own_mean(tiny: Interactions) -> 
         unrated = model.score_new_user(items, None)  # every item liked, each weighing 1
         np.testing.assert_allclose(alike, unrated, rtol=1e-4, atol=1e-6, err_msg=name)
         assert not np.allclose(once, alike), name
+
+
+def test_an_artifact_says_which_rating_weights_its_users_had() -> None:
+    """New artifacts mark rating weights "relative"; one written before (True) held raw ratings, and
+    its visitors keep being weighed by raw ratings, as its training users were."""
+    from movierec.scoring.base import rating_weights, visitor_weights
+
+    assert rating_weights(create("ease", weighting="rating")) == "relative"
+    assert rating_weights(create("ease")) is False
+    r = np.array([5.0, 2.0, 4.0], dtype=np.float32)
+    liked = r >= 4.0
+    np.testing.assert_allclose(visitor_weights({"rating_weights": "relative"}, r, liked), [5 / 4.5, 4 / 4.5])
+    np.testing.assert_allclose(visitor_weights({"rating_weights": True}, r, liked), [5.0, 4.0])
+    np.testing.assert_allclose(visitor_weights({"rating_weights": False}, r, liked), [1.0, 1.0])
+    np.testing.assert_allclose(visitor_weights({"rating_weights": "relative"}, None, liked), [1.0, 1.0])

@@ -21,6 +21,7 @@ from movierec.models.kernels.threads import free_threads
 from movierec.models.params import NON_NEGATIVE_INT, POSITIVE, Boolean, Constraint
 from movierec.models.space import FACTORS, REG, FloatRange, IntRange, SearchSpace
 from movierec.models.weighting import WeightedRecommender, weighted_csr
+from movierec.scoring.base import rating_weights
 from movierec.scoring.factors import confidence_fold_in
 
 __all__ = ["ALS", "als_fold_in"]
@@ -126,5 +127,5 @@ class ALS(FactorParams, FactorRecommender, WeightedRecommender):
             "method": "confidence",
             "alpha": float(self.alpha),
             "reg": float(self.regularization),
-            "rating_weights": self.weighting == "rating",
+            "rating_weights": rating_weights(self),
         }

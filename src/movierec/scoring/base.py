@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["Exported", "Scorer", "positive_mask", "relative_ratings"]
+__all__ = ["Exported", "Scorer", "positive_mask", "rating_weights", "relative_ratings", "visitor_weights"]
 
 Exported = tuple[dict[str, Any], dict[str, Any]]
 """What a family's ``export(model, n_users, n_items, threshold)`` returns: ``(arrays, spec)``, the named
@@ -37,6 +37,22 @@ def relative_ratings(ratings: np.ndarray, users: np.ndarray | None = None) -> np
     n = int(u.max()) + 1 if u.size else 0
     mean = np.bincount(u, r, minlength=n) / np.maximum(np.bincount(u, minlength=n), 1)
     return (r / mean[u]).astype(np.float32)
+
+
+def rating_weights(model: Any) -> str | bool:
+    """The spec's ``rating_weights``: ``"relative"`` when ``model`` weighs positives by rating (each over
+    its user's mean), else False. Artifacts written before that rule hold True: raw ratings."""
+    return "relative" if getattr(model, "weighting", "") == "rating" else False
+
+
+def visitor_weights(spec: dict[str, Any], ratings: np.ndarray | None, liked: np.ndarray) -> np.ndarray:
+    """A visitor's weight per liked item (float64), as the model weighed a training user's positives: 1
+    each, or with ``rating_weights`` their rating (over their own mean, unless the artifact predates it)."""
+    mode = spec.get("rating_weights")
+    if not mode or ratings is None:
+        return np.ones(int(np.count_nonzero(liked)))
+    r = np.asarray(ratings, dtype=np.float64)[liked]
+    return relative_ratings(r).astype(np.float64) if mode == "relative" else r
 
 
 class Scorer:

@@ -24,7 +24,7 @@ import scipy.sparse as sp
 
 from movierec.errors import ConfigError
 from movierec.scoring import base
-from movierec.scoring.base import Exported, positive_mask, relative_ratings
+from movierec.scoring.base import Exported, positive_mask, visitor_weights
 
 __all__ = [
     "RIDGE_BIAS_REG",
@@ -188,9 +188,7 @@ class Scorer(base.Scorer):
             reg = float(spec["reg"]) * (int(liked.sum()) + a0 * self.n_items) ** float(spec["reg_exponent"])
             vec = ials_fold_in(q, items[liked], a0, reg, self._gram)
         elif method == "confidence":
-            w = np.ones(int(liked.sum()))
-            if spec.get("rating_weights") and ratings is not None:
-                w = relative_ratings(np.asarray(ratings, dtype=np.float64)[liked]).astype(np.float64)
+            w = visitor_weights(spec, ratings, liked)
             vec = confidence_fold_in(q, items[liked], w, float(spec["alpha"]), float(spec["reg"]), self._gram)
         else:
             vec = q[items[liked]].astype(np.float64).mean(axis=0).astype(np.float32)

@@ -12,7 +12,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from movierec.scoring import base
-from movierec.scoring.base import Exported, positive_mask, relative_ratings
+from movierec.scoring.base import Exported, positive_mask, rating_weights, visitor_weights
 
 __all__ = ["ItemRowScorer", "Scorer", "csr_arrays", "export"]
 
@@ -26,7 +26,7 @@ def interactions_part(
     spec = {
         "threshold": float(threshold),
         "memory_bytes": int(memory_bytes),
-        "rating_weights": getattr(model, "weighting", "") == "rating",
+        "rating_weights": rating_weights(model),
     }
     return csr_arrays("weights", model.user_items_), spec
 
@@ -64,7 +64,7 @@ def export(model: Any, n_users: int, n_items: int, threshold: float) -> Exported
     weights = getattr(model, "user_items_", None)
     if weights is not None:
         out.update(csr_arrays("weights", weights))
-    spec = {"threshold": float(threshold), "rating_weights": getattr(model, "weighting", "") == "rating"}
+    spec = {"threshold": float(threshold), "rating_weights": rating_weights(model)}
     return out, spec
 
 
@@ -99,10 +99,7 @@ class ItemRowScorer(base.Scorer):
         liked = positive_mask(ratings, len(items), self.threshold)
         if not liked.any():
             return None
-        w = np.ones(int(liked.sum()), np.float32)
-        if self.spec.get("rating_weights") and ratings is not None:
-            w = relative_ratings(np.asarray(ratings, np.float32)[liked])  # as the model weighed its users
-        return self._row(items[liked], w)
+        return self._row(items[liked], visitor_weights(self.spec, ratings, liked).astype(np.float32))
 
 
 class Scorer(ItemRowScorer):
