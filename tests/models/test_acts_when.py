@@ -122,3 +122,26 @@ def test_movierec_models_marks_idle_parameters_and_what_tune_searches_only_on_re
     assert model_info("ease")["search_space"]["time_weight"].endswith(
         "(searched when --params sets time_window > 0)"
     )
+
+
+def test_movierec_models_says_which_parameter_takes_one_value_and_what_therefore_never_acts(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """ials listed ``weighting = 'binary'`` beside models where it is a choice, and ``half_life_days`` as
+    acting with recency weighting, which ials refuses."""
+    from movierec.cli import main
+    from movierec.cli.models import model_info
+
+    ials = model_info("ials")
+    assert ials["only_value"] == {
+        "weighting": "iALS weighs every positive 1; als weighs them by rating or recency"
+    }
+    assert ials["never_acts"] == {"half_life_days": "never acts here: weighting takes only 'binary'"}
+    ease = model_info("ease")
+    assert ease["only_value"] == {} and "half_life_days" not in ease["never_acts"]
+    with pytest.raises(SystemExit) as done:
+        main(["models", "ials"])
+    assert done.value.code == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "weighting = 'binary' (the only value: iALS weighs every positive 1" in out
+    assert "half_life_days = 365.0 (never acts here: weighting takes only 'binary')" in out

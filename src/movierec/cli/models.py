@@ -44,6 +44,7 @@ def model_info(name: str) -> dict[str, Any]:
         params[p.name] = (
             default if isinstance(default, (int, float, str, bool, type(None))) else repr(default)
         )
+
     from movierec.models.params import acts_when
 
     doc = inspect.getdoc(cls) or ""
@@ -56,9 +57,44 @@ def model_info(name: str) -> dict[str, Any]:
         "params": params,
         # parameter → the switch value it needs to change anything ("similarity 'pearson_baseline'")
         "acts_only_with": {k: c.describe() for k, c in acts_when(cls).items() if k in params},
+        # ... and those whose switch takes one other value here, so they never act (ials's half_life_days)
+        "never_acts": _never_acts(cls, params),
+        # parameter → why it takes one value only here (ials's weighting: "iALS weighs every positive 1; …")
+        "only_value": _only_values(cls),
         "defaults_from": defaults_from(name),
         "search_space": _search_space(name),
     }
+
+
+def _only_values(cls: type) -> dict[str, str]:
+    """The hyperparameters this model accepts one value of (a shared name narrowed, with the reason)."""
+    from movierec.models.params import Options
+
+    constraints = getattr(cls, "parameter_constraints", dict)()
+    return {
+        key: c.because
+        for key, allowed in constraints.items()
+        for c in allowed
+        if isinstance(c, Options) and len(c.values) == 1 and c.because
+    }
+
+
+def _never_acts(cls: type, params: dict[str, Any]) -> dict[str, str]:
+    """The idle-unless parameters whose switch takes a single value here, not theirs: they never act
+    (ials's ``half_life_days``, which acts with recency weighting, when its weighting is 'binary' only)."""
+    from movierec.models.params import Options, acts_when
+
+    constraints = getattr(cls, "parameter_constraints", dict)()
+    out = {}
+    for key, cond in acts_when(cls).items():
+        only = [
+            c.values[0]
+            for c in constraints.get(cond.switch, [])
+            if isinstance(c, Options) and len(c.values) == 1
+        ]
+        if key in params and cond.values and only and only[0] not in cond.values:
+            out[key] = f"never acts here: {cond.switch} takes only {only[0]!r}"
+    return out
 
 
 def _search_space(name: str) -> dict[str, str]:
@@ -171,9 +207,11 @@ def models_cmd(
         info = infos[0]
         console.print(f"[bold]{info['name']}[/] ({info['kind'] or 'not installed'}) · {info['class']}")
         console.print(info["summary"], soft_wrap=False)
-        only = info["acts_only_with"]
+        idle, never, fixed = info["acts_only_with"], info["never_acts"], info["only_value"]
         for key, value in info["params"].items():
-            note = f"  (acts only with {only[key]})" if key in only else ""
+            note = f"  (acts only with {idle[key]})" if key in idle else ""
+            note = f"  ({never[key]})" if key in never else note
+            note = f"  (the only value: {fixed[key]})" if key in fixed else note
             console.print(f"  {key} = {value!r}{note}", soft_wrap=False, markup=False)
         if info.get("defaults_from"):
             console.print(f"defaults from: {info['defaults_from']}", soft_wrap=False)
