@@ -26,6 +26,8 @@ def test_each_users_weights_average_one(tiny: Interactions) -> None:
     np.testing.assert_allclose(
         relative_ratings(np.array([4.0, 5.0, 4.5])), [4 / 4.5, 5 / 4.5, 1.0], rtol=1e-6
     )
+    np.testing.assert_array_equal(relative_ratings(np.zeros(2)), [1.0, 1.0])  # no mean to scale by
+    assert relative_ratings(np.array([], dtype=np.float32)).shape == (0,)
 
 
 def test_a_user_who_rates_alike_weighs_like_binary(tiny: Interactions) -> None:

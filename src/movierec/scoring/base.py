@@ -31,12 +31,12 @@ def relative_ratings(ratings: np.ndarray, users: np.ndarray | None = None) -> np
     weighs them 1 each (binary), and a visitor's ratings are scaled by their own mean the same way, so
     folding them in needs nothing stored from training."""
     r = np.asarray(ratings, dtype=np.float64)
-    if users is None:
-        return (r / r.mean()).astype(np.float32) if r.size else r.astype(np.float32)
-    u = np.asarray(users, dtype=np.int64)
+    u = np.zeros(r.size, np.int64) if users is None else np.asarray(users, dtype=np.int64)
     n = int(u.max()) + 1 if u.size else 0
-    mean = np.bincount(u, r, minlength=n) / np.maximum(np.bincount(u, minlength=n), 1)
-    return (r / mean[u]).astype(np.float32)
+    mean = (np.bincount(u, r, minlength=n) / np.maximum(np.bincount(u, minlength=n), 1))[u]
+    # a mean of 0 or below (a visitor's 0-star positives under a threshold of 0): each weighs 1
+    ok = mean > 0
+    return np.where(ok, r / np.where(ok, mean, 1.0), 1.0).astype(np.float32)
 
 
 def rating_weights(model: Any) -> str | bool:
