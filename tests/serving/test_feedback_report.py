@@ -58,6 +58,11 @@ def test_feedback_report_cli(db_url: str) -> None:
     assert got[1]["meanDiff"] == pytest.approx(3.0 - (15 * 5 + 5 * 2) / 20)
     table = runner.invoke(app, ["feedback", "report", "--db", db_url], env={"COLUMNS": "80"})
     assert table.exit_code == 0 and "v-old" in table.output and "baseline" in table.output
+    assert "brackets: 95% intervals" in table.output
+    wide = runner.invoke(app, ["feedback", "report", "--db", db_url], env={"COLUMNS": "120"}).output
+    rows = [line for line in wide.splitlines() if "│" in line]
+    assert "4.25" in rows[0] and "[" not in rows[0]  # a value, then its interval on the line below
+    assert rows[1].count("[") == 2 and "v-old" not in rows[1]
 
 
 def test_feedback_report_bad_db(tmp_path: Path) -> None:

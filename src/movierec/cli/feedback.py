@@ -6,7 +6,7 @@ import math
 
 import typer
 
-from movierec.cli.common import JSON, print_json
+from movierec.cli.common import JSON, console, print_json, print_table
 
 feedback_app = typer.Typer(help="Inspect the feedback store: compare model versions on live ratings.")
 
@@ -20,7 +20,6 @@ def report_cmd(
     as_json: bool = JSON,
 ) -> None:
     """Per model version: ratings, users, mean rating and liked share with 95% intervals, vs the first version."""
-    from rich.console import Console
     from rich.table import Table
 
     from movierec.serving.abtest import compare_versions
@@ -41,7 +40,6 @@ def report_cmd(
             }
         )
         return
-    console = Console()
     if table.empty:
         console.print(f"no feedback in {url} yet")
         return
@@ -52,19 +50,12 @@ def report_cmd(
             return "–"
         if math.isnan(row[lo]):
             return format(v, fmt)
-        return f"{format(v, fmt)} [{format(row[lo], fmt)}, {format(row[hi], fmt)}]"
+        return f"{format(v, fmt)}\n[{format(row[lo], fmt)}, {format(row[hi], fmt)}]"  # the interval below
 
     out = Table(title=f"feedback by model version ({url})", title_justify="left")
-    for col in (
-        "version",
-        "ratings",
-        "users",
-        "mean rating",
-        f"liked (≥{liked:g})",
-        "Δ mean vs first",
-        "Δ liked",
-    ):
-        out.add_column(col, overflow="fold")
+    out.add_column("version", overflow="fold")
+    for col in ("ratings", "users", "mean rating", f"liked (≥{liked:g})", "Δ mean vs first", "Δ liked"):
+        out.add_column(col, justify="right", no_wrap=col in ("ratings", "users"))
     for i, row in enumerate(table.to_dict(orient="records")):
         first = i == 0
         out.add_row(
@@ -76,7 +67,8 @@ def report_cmd(
             "baseline" if first else ci(row, "meanDiff", "meanDiffLow", "meanDiffHigh", "+.2f"),
             "" if first else ci(row, "likedDiff", "likedDiffLow", "likedDiffHigh", "+.1%"),
         )
-    console.print(out)
+    out.caption = "brackets: 95% intervals"
+    print_table(out)
 
 
 def register(app: typer.Typer) -> None:
