@@ -66,20 +66,29 @@ def _study_on_synthetic_data(monkeypatch: pytest.MonkeyPatch) -> tuple[Any, list
     vs = _bench_module("validation_study")
     inter = Interactions.from_frame(make_ratings(60, 50, 0.35, seed=8), rating_scale=(0.5, 5.0))
     monkeypatch.setattr(vs, "load", lambda *a, **k: Dataset(name="synthetic", interactions=inter))
-    spies: list[_Spy] = []
     seeds: list[int] = []
-    split = vs.per_user_holdout
+    return vs, _spy_on_the_per_user_test_part(vs, monkeypatch, seeds), seeds
+
+
+def _spy_on_the_per_user_test_part(
+    study: Any, monkeypatch: pytest.MonkeyPatch, seeds: list[int] | None = None
+) -> list[_Spy]:
+    """``study.per_user_holdout`` recording each seed in ``seeds`` and handing out the outer (seed 42)
+    split's test part as a :class:`_Spy`; the spies."""
+    spies: list[_Spy] = []
+    split = study.per_user_holdout
 
     def recording(data: Interactions, share: float, seed: int) -> tuple[Interactions, Interactions]:
-        seeds.append(seed)
+        if seeds is not None:
+            seeds.append(seed)
         train, test = split(data, share, seed=seed)
         if seed == 42:  # the outer split: its test part must stay untouched
             spies.append(_Spy(test))
             return train, spies[-1]
         return train, test
 
-    monkeypatch.setattr(vs, "per_user_holdout", recording)
-    return vs, spies, seeds
+    monkeypatch.setattr(study, "per_user_holdout", recording)
+    return spies
 
 
 def test_the_study_never_reads_the_outer_test_split(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -190,17 +199,7 @@ def test_the_weighting_studys_ml100k_part_never_reads_the_outer_test_split(
     and the weighted fits see each rating, 1-star ones included."""
     ws = _bench_module("weighting_study")
     inter = Interactions.from_frame(make_ratings(60, 50, 0.35, seed=8), rating_scale=(0.5, 5.0))
-    spies: list[_Spy] = []
-    split, inner = ws.per_user_holdout, []
-
-    def recording(data: Interactions, share: float, seed: int) -> tuple[Interactions, Interactions]:
-        train, test = split(data, share, seed=seed)
-        if seed == 42:  # the outer split: its test part must stay untouched
-            spies.append(_Spy(test))
-            return train, spies[-1]
-        return train, test
-
-    monkeypatch.setattr(ws, "per_user_holdout", recording)
+    spies, inner = _spy_on_the_per_user_test_part(ws, monkeypatch), []
     part = ws._part
     monkeypatch.setattr(ws, "_part", lambda *a: inner.append(part(*a)) or inner[-1])
     result = ws.study_ml100k(Dataset(name="synthetic", interactions=inter))
