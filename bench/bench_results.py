@@ -316,7 +316,7 @@ def render_frontier(rows: list[dict[str, Any]], best: str) -> list[str]:
     study = json.loads(path.read_text())
     mean = {m: np.mean([r["ndcg@10"] for r in rows if r["model"] == m]) for m in (best, "lightfm:bpr")}
     needed = 1.8 * mean["lightfm:bpr"] / mean[best] - 1
-    return [*_frontier_paragraph(study, best, needed), *render_ltr(), *render_weighting()]
+    return [*_frontier_paragraph(study, best, needed), *render_ltr(), *render_weighting(), *render_bases()]
 
 
 def _frontier_paragraph(study: dict[str, Any], best: str, needed: float) -> list[str]:
@@ -389,6 +389,28 @@ def render_weighting() -> list[str]:
         out += (f" On ml-100k with every rating a positive (per-user 75/25, three inner splits of the training "
                 f"part) the same weighting at the defaults loses: {read}.")  # fmt: skip
     return [out + " The defaults stay binary (docs/models.md, Weighting).", ""]
+
+
+def render_bases() -> list[str]:
+    """A fifth base beside the start blend, on the same validation splits (``bases_study.py``)."""
+    path = ROOT / "bench/results/bases_study.json"
+    if not path.exists():
+        return []
+    study = json.loads(path.read_text())
+    start = study["start"]["ndcg@10"]
+    best_of: dict[str, dict[str, Any]] = {}
+    for r in study["rows"]:
+        if r["base"] not in best_of or r["ndcg@10"] > best_of[r["base"]]["ndcg@10"]:
+            best_of[r["base"]] = r
+    read = "; ".join(
+        f"{base} {r['ndcg@10'] / start - 1:+.1%} (weight {r['weight']:g}; alone {r['alone']:.4f})"
+        for base, r in best_of.items()
+    )
+    skipped = study.get("skipped (no torch)") or []
+    tail = f" ({', '.join(skipped)} left out: torch is not installed)" if skipped else ""
+    return [f"Nor does a fifth base (`{study['command']}`, rows in `bench/results/bases_study.json`): beside the "
+            f"start blend ({start:.4f}), each at its best weight of {', '.join(f'{w:g}' for w in (0.2, 0.5, 1))}: "
+            f"{read}{tail}. Each weight is chosen on the splits it is read on.", ""]  # fmt: skip
 
 
 def _ltr_params(params: dict[str, Any]) -> str:

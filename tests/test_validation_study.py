@@ -210,3 +210,16 @@ def test_the_weighting_studys_ml100k_part_never_reads_the_outer_test_split(
         ("ml-100k ease", {"weighting": "rating"}),
     ]
     assert len(result["rows"]) == 6 and all(0.0 <= r["ndcg@10"] <= 1.0 for r in result["rows"])
+
+
+def test_the_bases_study_never_reads_the_outer_test_split(monkeypatch: pytest.MonkeyPatch) -> None:
+    """bench/bases_study.py blends a fifth base into the start blend on cuts of the training part only."""
+    bs = _bench_module("bases_study")
+    inter = Interactions.from_frame(make_ratings(60, 50, 0.35, seed=8), rating_scale=(0.5, 5.0))
+    spies = _spy_on_the_test_part(bs, monkeypatch)
+    monkeypatch.setattr(bs, "EXTRA", {"ease, λ 300": ("ease", {"l2": 300})})
+    result = bs.study(Dataset(name="synthetic", interactions=inter))
+    assert len(spies) == 1 and spies[0].reads == []
+    assert [(r["base"], r["weight"]) for r in result["rows"]] == [("ease, λ 300", w) for w in bs.WEIGHTS]
+    assert result["rows"][0]["params"] == {**bs.BLEND, "ease, λ 300": 0.2}
+    assert result["best"] in result["rows"] and 0.0 <= result["start"]["ndcg@10"] <= 1.0
