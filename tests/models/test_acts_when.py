@@ -139,6 +139,10 @@ def test_movierec_models_says_which_parameter_takes_one_value_and_what_therefore
     assert ials["never_acts"] == {"half_life_days": "never acts here: weighting takes only 'binary'"}
     ease = model_info("ease")
     assert ease["only_value"] == {} and "half_life_days" not in ease["never_acts"]
+    assert idle_notes("ials", {"half_life_days": 30}) == [
+        "ials: half_life_days acts only with weighting 'recency', and weighting takes only 'binary' here, "
+        "so it changes nothing"
+    ]
     with pytest.raises(SystemExit) as done:
         main(["models", "ials"])
     assert done.value.code == 0

@@ -66,41 +66,19 @@ def model_info(name: str) -> dict[str, Any]:
     }
 
 
-def _single_values(cls: type) -> dict[str, tuple[Any, str]]:
-    """The hyperparameters this model accepts one value of (a shared name narrowed): value and reason."""
-    from movierec.models.params import Constraint, Options
-
-    getter = getattr(cls, "parameter_constraints", None)
-    constraints: dict[str, list[Constraint]] = getter() if getter is not None else {}
-    return {
-        key: (c.values[0], c.because)
-        for key, allowed in constraints.items()
-        for c in allowed
-        if isinstance(c, Options) and len(c.values) == 1
-    }
-
-
 def _only_values(cls: type) -> dict[str, str]:
     """Each single-value hyperparameter with why it has one value here (ials's weighting)."""
-    return {key: because for key, (_, because) in _single_values(cls).items() if because}
+    from movierec.models.params import single_values
+
+    return {key: because for key, (_, because) in single_values(cls).items() if because}
 
 
 def _never_acts(cls: type, params: dict[str, Any]) -> dict[str, str]:
     """The idle-unless parameters whose switch takes a single value here, not theirs: they never act
     (ials's ``half_life_days``, which acts with recency weighting, when its weighting is 'binary' only)."""
-    from movierec.models.params import acts_when
+    from movierec.models.params import never_acts
 
-    single = _single_values(cls)
-    out = {}
-    for key, cond in acts_when(cls).items():
-        if (
-            key in params
-            and cond.values
-            and cond.switch in single
-            and single[cond.switch][0] not in cond.values
-        ):
-            out[key] = f"never acts here: {cond.switch} takes only {single[cond.switch][0]!r}"
-    return out
+    return {key: f"never acts here: {why}" for key, why in never_acts(cls).items() if key in params}
 
 
 def _search_space(name: str) -> dict[str, str]:

@@ -197,13 +197,38 @@ def acts_when(cls: type) -> dict[str, ActsWhen]:
     return out
 
 
+def single_values(cls: type) -> dict[str, tuple[Any, str]]:
+    """The hyperparameters a model accepts one value of (a shared name narrowed, as ials's weighting):
+    that value and why."""
+    getter = getattr(cls, "parameter_constraints", None)
+    constraints: dict[str, list[Constraint]] = getter() if getter is not None else {}
+    return {
+        key: (c.values[0], c.because)
+        for key, allowed in constraints.items()
+        for c in allowed
+        if isinstance(c, Options) and len(c.values) == 1
+    }
+
+
+def never_acts(cls: type) -> dict[str, str]:
+    """The idle-unless hyperparameters whose switch takes one value here, not theirs, so they never act,
+    each with why: ``{"half_life_days": "weighting takes only 'binary'"}`` for ials."""
+    single = single_values(cls)
+    return {
+        key: f"{cond.switch} takes only {single[cond.switch][0]!r}"
+        for key, cond in acts_when(cls).items()
+        if cond.values and cond.switch in single and single[cond.switch][0] not in cond.values
+    }
+
+
 def idle_params(cls: type, given: Mapping[str, Any], params: Mapping[str, Any]) -> dict[str, str]:
     """Of the ``given`` hyperparameters, those that change nothing under ``params`` (the model's full
     parameters), each with why: ``{"shrinkage": "acts only with similarity 'pearson_baseline' (here 'msd')"}``."""
-    out = {}
+    out, never = {}, never_acts(cls)
     for key, cond in acts_when(cls).items():
         if key in given and not cond.holds(cls, params):
             here = "" if cond.elsewhere else f" (here {cond.current(cls, params)!r})"
+            here = f", and {never[key]} here" if key in never else here
             out[key] = f"acts only with {cond.describe()}{here}"
     return out
 
