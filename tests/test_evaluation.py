@@ -11,6 +11,7 @@ import pytest
 import scipy.sparse as sp
 
 from movierec import evaluation as E
+from movierec.datasets import Dataset
 from movierec.errors import ConfigError
 from movierec.interactions import Interactions
 from movierec.split import leave_last_out
@@ -495,3 +496,16 @@ def test_a_movie_rated_low_stays_a_candidate_under_the_positives_holdout_only(ti
     low_rated_listed("ratings-holdout")  # its training part's low ratings are never listed (asserted inside)
     train, _, _ = E.make_split(tiny, "ratings-holdout", seed=42, threshold=4.0)
     assert (train.ratings < 4.0).sum() > 50  # ... and there are many of them to exclude
+
+    # compare says so once, under that split only, and only where the data has ratings below the threshold
+    def notes(data: Interactions, split: str = "auto") -> list[str]:
+        ds = Dataset(name="tiny", interactions=data)
+        comp = E.compare(ds, ["popularity"], protocols=["full-ranking"], split=split, seed=42, progress=False)
+        return [n for n in comp.notes if "stays a full-ranking candidate" in n]
+
+    assert notes(tiny) == [
+        "interactions-holdout splits ratings ≥ 4 only: a movie a user rated below 4 stays a full-ranking "
+        "candidate, where recommend leaves it out (--split ratings-holdout excludes it)"
+    ]
+    assert notes(tiny, "ratings-holdout") == []
+    assert notes(tiny.subset(tiny.ratings >= 4.0)) == []  # positives only: nothing rated below

@@ -1104,6 +1104,7 @@ def compare(
     notes: list[str] = []
     key = _split_key(split, protos, kinds, threshold, notes)
     _check_positives(inter, protos, kinds, threshold)
+    _note_low_rated_candidates(inter, key, protos, threshold, notes)
     splitter = S.get_splitter(key, seed=seed, threshold=threshold, test_size=test_size, cv=cv)
     if progress is None:
         progress = default_progress(len(specs))
@@ -1197,6 +1198,21 @@ def _compare_protocols(
     if beyond and not any(p.name == "full-ranking" for p in protos):
         raise ConfigError("--beyond measures full-ranking lists; add full-ranking to the protocols")
     return protos, genres, user_groups, reranker
+
+
+def _note_low_rated_candidates(
+    inter: Interactions, key: str, protos: Sequence[Protocol], threshold: float, notes: list[str]
+) -> None:
+    """The positives hold-out splits only ratings ≥ ``threshold``: a movie a user rated below it is in
+    neither part, so full ranking keeps it among their candidates, while ``recommend`` leaves every rated
+    movie out. Said once, where the data has such ratings (docs/protocols.md)."""
+    if key == "interactions-holdout" and any(p.name == "full-ranking" for p in protos):
+        if bool((inter.ratings < threshold).any()):
+            notes.append(
+                f"interactions-holdout splits ratings ≥ {threshold:g} only: a movie a user rated below "
+                f"{threshold:g} stays a full-ranking candidate, where recommend leaves it out "
+                "(--split ratings-holdout excludes it)"
+            )
 
 
 def _split_key(
