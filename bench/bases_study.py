@@ -14,12 +14,8 @@ the splits it is read on (an upper bound). The test part is never read.
 
 from __future__ import annotations
 
-import argparse
 import importlib.util
-import json
-import os
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -27,8 +23,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from common import write_study  # noqa: E402
 from frontier_study import _ndcg  # noqa: E402
-from movierec.datasets import load  # noqa: E402
 from movierec.evaluation import make_split  # noqa: E402
 from weighting_study import BLEND, _fit, _row, _splits  # noqa: E402
 
@@ -75,19 +71,7 @@ def study(ds: Any) -> dict[str, Any]:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--out", default=str(ROOT / "bench/results/bases_study.json"))
-    args = ap.parse_args()
-    tic, load_before = time.perf_counter(), os.getloadavg()
-    ds = load("ml-latest-small")
-    result = {
-        "command": "PYTHONPATH=src python bench/bases_study.py",
-        "dataset_sha256": ds.sha256,
-        **study(ds),
-        "seconds": round(time.perf_counter() - tic, 1),
-        "loadavg": [round(x, 2) for x in (*load_before, *os.getloadavg())],
-    }
-    Path(args.out).write_text(json.dumps(result, indent=1) + "\n")
+    write_study("bases_study", __doc__.splitlines()[0], study)
 
 
 if __name__ == "__main__":

@@ -417,3 +417,20 @@ def canonical_params(model: str, params: Any) -> Any:
     if isinstance(out.get("bases"), dict):
         out["bases"] = {b: canonical_params(b.split("#")[0], p) for b, p in out["bases"].items()}
     return out
+
+
+def write_study(script: str, description: str, run: Callable[[Any], dict[str, Any]]) -> None:
+    """A validation study's ``main``: ``--out`` (default ``bench/results/<script>.json``), ``run`` on the
+    bundled ml-latest-small, and the JSON with the command, the dataset checksum, the seconds and the
+    load average before and after (the studies' shared record)."""
+    from movierec.datasets import load
+
+    ap = argparse.ArgumentParser(description=description)
+    ap.add_argument("--out", default=str(ROOT / f"bench/results/{script}.json"))
+    args = ap.parse_args()
+    tic, load_before = time.perf_counter(), os.getloadavg()
+    ds = load("ml-latest-small")
+    result = {"command": f"PYTHONPATH=src python bench/{script}.py", "dataset_sha256": ds.sha256, **run(ds)}
+    result["seconds"] = round(time.perf_counter() - tic, 1)
+    result["loadavg"] = [round(x, 2) for x in (*load_before, *os.getloadavg())]
+    Path(args.out).write_text(json.dumps(result, indent=1) + "\n")

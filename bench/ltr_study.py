@@ -17,11 +17,7 @@ beside ease and the fixed blend on the same candidates. The test part is never r
 
 from __future__ import annotations
 
-import argparse
-import json
-import os
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -30,9 +26,10 @@ import scipy.sparse as sp
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "bench"))
 
+from common import write_study  # noqa: E402
 from movierec import metrics as M  # noqa: E402
-from movierec.datasets import load  # noqa: E402
 from movierec.evaluation import make_split, relevant_matrix  # noqa: E402
 from movierec.models.registry import create  # noqa: E402
 from movierec.scoring.ensemble import normalise_scores  # noqa: E402
@@ -203,15 +200,7 @@ def study(ds: Any) -> dict[str, Any]:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--out", default=str(ROOT / "bench/results/ltr_study.json"))
-    args = ap.parse_args()
-    tic, load_before = time.perf_counter(), os.getloadavg()
-    ds = load("ml-latest-small")
-    result = {"command": "PYTHONPATH=src python bench/ltr_study.py", "dataset_sha256": ds.sha256, **study(ds)}
-    result["seconds"] = round(time.perf_counter() - tic, 1)
-    result["loadavg"] = [round(x, 2) for x in (*load_before, *os.getloadavg())]
-    Path(args.out).write_text(json.dumps(result, indent=1) + "\n")
+    write_study("ltr_study", __doc__.splitlines()[0], study)
 
 
 if __name__ == "__main__":

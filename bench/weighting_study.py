@@ -22,11 +22,9 @@ positive too, and weighing it down is what the question is.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from common import write_study  # noqa: E402
 from frontier_study import _ndcg  # noqa: E402
 from movierec.datasets import load  # noqa: E402
 from movierec.evaluation import make_split, relevant_matrix  # noqa: E402
@@ -127,20 +126,10 @@ def study_ml100k(ds: Any) -> dict[str, Any]:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--out", default=str(ROOT / "bench/results/weighting_study.json"))
-    args = ap.parse_args()
-    tic, load_before = time.perf_counter(), os.getloadavg()
-    ds = load("ml-latest-small")
-    result = {
-        "command": "PYTHONPATH=src python bench/weighting_study.py",
-        "dataset_sha256": ds.sha256,
-        **study(ds),
-        **({"ml100k": study_ml100k(load(str(ML100K)))} if ML100K.exists() else {}),
-        "seconds": round(time.perf_counter() - tic, 1),
-        "loadavg": [round(x, 2) for x in (*load_before, *os.getloadavg())],
-    }
-    Path(args.out).write_text(json.dumps(result, indent=1) + "\n")
+    def run(ds: Any) -> dict[str, Any]:
+        return {**study(ds), **({"ml100k": study_ml100k(load(str(ML100K)))} if ML100K.exists() else {})}
+
+    write_study("weighting_study", __doc__.splitlines()[0], run)
 
 
 if __name__ == "__main__":

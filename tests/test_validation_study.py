@@ -223,3 +223,19 @@ def test_the_bases_study_never_reads_the_outer_test_split(monkeypatch: pytest.Mo
     assert [(r["base"], r["weight"]) for r in result["rows"]] == [("ease, λ 300", w) for w in bs.WEIGHTS]
     assert result["rows"][0]["params"] == {**bs.BLEND, "ease, λ 300": 0.2}
     assert result["best"] in result["rows"] and 0.0 <= result["start"]["ndcg@10"] <= 1.0
+
+
+def test_a_studys_record_names_its_command_data_time_and_load(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """bench/common.write_study, every validation study's main: the JSON it writes is the study's rows plus
+    what makes them reproducible (the command, the dataset checksum, the seconds, the load average)."""
+    common = _bench_module("common")
+    out = tmp_path / "study.json"
+    monkeypatch.setattr(sys, "argv", ["some_study.py", "--out", str(out)])
+    seen = []
+    common.write_study("some_study", "a study", lambda ds: seen.append(ds.name) or {"rows": [1, 2]})
+    got = json.loads(out.read_text())
+    assert seen == ["ml-latest-small"] and got["rows"] == [1, 2]
+    assert got["command"] == "PYTHONPATH=src python bench/some_study.py"
+    assert len(got["dataset_sha256"]) == 64 and got["seconds"] >= 0 and len(got["loadavg"]) == 6
