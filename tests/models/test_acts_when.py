@@ -139,6 +139,12 @@ def test_movierec_models_says_which_parameter_takes_one_value_and_what_therefore
     assert ials["never_acts"] == {"half_life_days": "never acts here: weighting takes only 'binary'"}
     ease = model_info("ease")
     assert ease["only_value"] == {} and "half_life_days" not in ease["never_acts"]
+    assert ease["choices"]["weighting"] == [
+        "binary",
+        "rating",
+        "recency",
+    ]  # where it is a choice, the choices
+    assert "weighting" not in ials["choices"]
     assert idle_notes("ials", {"half_life_days": 30}) == [
         "ials: half_life_days acts only with weighting 'recency', and weighting takes only 'binary' here, "
         "so it changes nothing"
@@ -149,3 +155,8 @@ def test_movierec_models_says_which_parameter_takes_one_value_and_what_therefore
     out = " ".join(capsys.readouterr().out.split())
     assert "weighting = 'binary' (the only value: iALS weighs every positive 1" in out
     assert "half_life_days = 365.0 (never acts here: weighting takes only 'binary')" in out
+    with pytest.raises(SystemExit):
+        main(["models", "ease"])
+    assert "weighting = 'binary' (one of 'binary', 'rating', 'recency')" in " ".join(
+        capsys.readouterr().out.split()
+    )

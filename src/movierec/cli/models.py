@@ -61,6 +61,8 @@ def model_info(name: str) -> dict[str, Any]:
         "never_acts": _never_acts(cls, params),
         # parameter → why it takes one value only here (ials's weighting: "iALS weighs every positive 1; …")
         "only_value": _only_values(cls),
+        # parameter → the values it takes, where they are a fixed set (ease's weighting: binary, rating, recency)
+        "choices": _choices(cls, params),
         "defaults_from": defaults_from(name),
         "search_space": _search_space(name),
     }
@@ -71,6 +73,20 @@ def _only_values(cls: type) -> dict[str, str]:
     from movierec.models.params import single_values
 
     return {key: because for key, (_, because) in single_values(cls).items() if because}
+
+
+def _choices(cls: type, params: dict[str, Any]) -> dict[str, list[Any]]:
+    """Each hyperparameter that takes one of a fixed set of values (two or more), with the set."""
+    from movierec.models.params import Options
+
+    getter = getattr(cls, "parameter_constraints", None)
+    constraints = getter() if getter is not None else {}
+    return {
+        key: list(c.values)
+        for key, allowed in constraints.items()
+        for c in allowed
+        if key in params and isinstance(c, Options) and len(c.values) > 1
+    }
 
 
 def _never_acts(cls: type, params: dict[str, Any]) -> dict[str, str]:
@@ -192,8 +208,10 @@ def models_cmd(
         console.print(f"[bold]{info['name']}[/] ({info['kind'] or 'not installed'}) · {info['class']}")
         console.print(info["summary"], soft_wrap=False)
         idle, never, fixed = info["acts_only_with"], info["never_acts"], info["only_value"]
+        choices = info["choices"]
         for key, value in info["params"].items():
-            note = f"  (acts only with {idle[key]})" if key in idle else ""
+            note = f"  (one of {', '.join(map(repr, choices[key]))})" if key in choices else ""
+            note = f"  (acts only with {idle[key]})" if key in idle else note
             note = f"  ({never[key]})" if key in never else note
             note = f"  (the only value: {fixed[key]})" if key in fixed else note
             console.print(f"  {key} = {value!r}{note}", soft_wrap=False, markup=False)
