@@ -1,5 +1,5 @@
 """The table serving family: models whose scores have no compact form (Slope One, NMF, co-clustering,
-k-NN with z-scores, the VAEs) export every training user's scores, so ``movierec recommend`` and the
+k-NN with z-scores) export every training user's scores, so ``movierec recommend`` and the
 API serve exactly the model's lists; a visitor gets popularity with the reason, and what cannot be
 served at all (normal-predictor) is refused before any training."""
 
@@ -26,8 +26,6 @@ MODELS = {
     "nmf": {"factors": 4, "epochs": 10},
     "co-clustering": {"n_cltr_u": 2, "n_cltr_i": 2, "epochs": 5},
     "knn-zscore": {"k": 5},
-    "mult-vae": {"epochs": 3, "random_state": 0},
-    "recvae": {"epochs": 2, "random_state": 0},
     # a composite with a table base serves its known users exactly too, and cannot fold a visitor in
     "blend": {"bases": {"nmf": {"factors": 4, "epochs": 10}, "baseline": {}}},
 }
@@ -36,7 +34,6 @@ VISITOR = [(21, 5.0), (31, 4.5), (101, 2.0)]
 
 @pytest.fixture(scope="module")
 def fitted(movies: Dataset, tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple]:
-    pytest.importorskip("torch")
     root = tmp_path_factory.mktemp("table")
     out = {}
     for name, params in MODELS.items():
@@ -72,7 +69,7 @@ def test_known_users_get_the_models_own_top10_over_http(name: str, fitted, api: 
         assert np.allclose(want[got_idx], want[order], rtol=0, atol=1e-6)
 
 
-@pytest.mark.parametrize("name", ["slope-one", "mult-vae", "blend"])
+@pytest.mark.parametrize("name", ["slope-one", "nmf", "blend"])
 def test_a_visitor_gets_popularity_and_the_reason(name: str, fitted, api: str) -> None:
     body = {"ratings": [{"movieId": m, "rating": r} for m, r in VISITOR], "k": 5}
     resp = httpx.post(f"{api}/{name}/recommendations", json=body, timeout=30)
@@ -139,9 +136,8 @@ def test_recommend_cli_serves_a_table_model_and_refuses_normal_predictor_before_
     assert time.perf_counter() - tic < 60  # refused before loading and training, not after
 
 
-@pytest.mark.parametrize("name", ["nmf", "mult-vae"])
-def test_similar_ranks_by_the_models_item_vectors(name: str, fitted) -> None:
-    model, train, art, _ = fitted[name]
+def test_similar_ranks_by_the_models_item_vectors(fitted) -> None:
+    model, train, art, _ = fitted["nmf"]
     vectors = np.asarray(model.item_embeddings(), dtype=np.float64)
     unit = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
     cos = unit @ unit[3]

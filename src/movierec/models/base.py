@@ -95,7 +95,7 @@ class Tags:
       ``"sequence"`` (read the history in order), ``"popularity"`` (the same list for everyone) or
       ``"none"`` (cannot).
     - ``serving``: the serving family an exported artifact uses (:mod:`movierec.scoring`:
-      ``"factors"``, ``"neighbours"``, ``"knn"``, ``"linear"``, ``"markov"``, ``"sasrec"``,
+      ``"factors"``, ``"neighbours"``, ``"knn"``, ``"linear"``, ``"markov"``, ``"sasrec"``, ``"vae"``,
       ``"scores"``, ``"blend"``), or ``None`` when not declared (export then reads the fitted state).
     - ``uses_features``: ``fit`` takes ``item_features``/``user_features``.
     """

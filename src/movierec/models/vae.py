@@ -4,7 +4,9 @@
 Both read a user's whole interaction row, encode it to a Gaussian posterior over a latent vector,
 and decode the mean into a multinomial distribution over items (log-softmax likelihood). Training
 needs ``torch`` (``pip install 'movierec[seq]'``); the learned weights are stored as numpy arrays
-(``net.<layer>_``), so scoring, ``save``/``load`` and serving need neither torch nor pickle.
+(``net.<layer>_``), so scoring, ``save``/``load`` and serving need neither torch nor pickle. A person
+not in training is one more row through the encoder (``score_new_user``, the ``vae`` serving family's
+fold-in: their ratings ≥ the threshold, weighed as training rows were).
 
 - Mult-VAE: [items → 600 → 200] tanh encoder with input dropout, symmetric decoder, KL weight β
   annealed linearly from 0 to ``beta`` over training (Liang et al.'s "partially regularised" VAE).
@@ -62,9 +64,9 @@ class _VAE(TorchTrainerParams, WeightedRecommender):
     """
 
     kind: ClassVar[str] = "implicit"
-    # a new user's row goes through the encoder; served as a table of the trained users' scores (the encoder
-    # would need PyTorch in the server)
-    tags: ClassVar[Tags] = Tags(fold_in="factors", serving="table")
+    # a new user's row goes through the encoder: the vae serving family runs the numpy forward pass
+    # (scoring/vae.py), for known users, visitors and score_new_user alike
+    tags: ClassVar[Tags] = Tags(fold_in="factors", serving="vae")
     _json_state: ClassVar[tuple[str, ...]] = ("history_",)
 
     # both VAEs' sizes and input dropout (Liang et al.'s and Shenbin et al.'s reference settings);
@@ -132,21 +134,6 @@ class _VAE(TorchTrainerParams, WeightedRecommender):
         users = self._check_users(users)
         out = self._forward_rows(self.user_items_[users])
         return out if items is None else out[:, np.asarray(items)]
-
-    def score_new_user(
-        self, items: np.ndarray, ratings: np.ndarray | None = None, *, threshold: float = 4.0
-    ) -> np.ndarray:
-        """A new user is one more row through the encoder: no retraining, no fold-in solve."""
-        self._check_fitted()
-        items = np.asarray(items, dtype=np.int64)
-        if items.size == 0:
-            raise ConfigError("score_new_user needs at least one (item, rating) pair")
-        if items.min() < 0 or items.max() >= self.n_items_:
-            raise ConfigError(f"item index outside 0..{self.n_items_ - 1}")
-        row = sp.csr_matrix(
-            (np.ones(len(items), np.float32), (np.zeros(len(items)), items)), shape=(1, self.n_items_)
-        )
-        return self._forward_rows(row)[0]
 
     def item_embeddings(self) -> np.ndarray | None:
         """The last decoder layer's item vectors."""

@@ -4,7 +4,8 @@ A *family* is how a fitted model turns a user (or a visitor's few ratings) into 
 catalogue: ``factors`` (u·v + biases; SVD, SVD++, baseline, ALS, BPR/WARP, SASRec's known users),
 ``neighbours`` (item × item lists; ItemKNN), ``knn`` (Surprise's kNN rules), ``linear`` (EASE's
 dense item × item B), ``user-linear`` (user-based EASE's users × users B, an exact visitor fold-in), ``markov`` (transition counts), ``scores`` (one score per item; popularity),
-``sasrec`` (factors plus the network for visitors), ``segments`` (one popularity list per user
+``sasrec`` (factors plus the network for visitors), ``vae`` (a user's item row through Mult-VAE's or
+RecVAE's encoder and decoder, in numpy), ``segments`` (one popularity list per user
 segment, picked by a visitor's features; segment-popularity) and ``blend`` (several explicit families
 combined by ridge weights), ``ensemble`` (several implicit families summed with weights after a per-user
 normalisation). Each module offers ``export(model, train, threshold)`` → ``(arrays,
@@ -40,6 +41,7 @@ FAMILIES: dict[str, str] = {
     "ensemble": "ensemble",
     "segments": "segments",
     "table": "table",
+    "vae": "vae",
 }
 
 

@@ -2,8 +2,8 @@
 
 For models whose scores have no compact serving form: Slope One's (Lemire & Maclachlan 2005) pairwise
 deviations, NMF's unbiased factors (Luo et al. 2014), co-clustering's cluster means (George & Merugu
-2005), k-NN with z-scores' per-user spreads, user-based k-NN (no item neighbour lists), and the VAEs
-(Liang et al. 2018; Shenbin et al. 2020), whose encoder would need PyTorch in the server. The artifact stores the model's raw scores for the
+2005), k-NN with z-scores' per-user spreads and user-based k-NN (no item neighbour lists); the VAEs
+have their own family (:mod:`movierec.scoring.vae`). The artifact stores the model's raw scores for the
 users it was trained on (for a rating predictor: its unclipped predicted ratings, which the artifact
 ranks by the same support-shrunk score as the model); the scores are the model's own, so the lists
 served are exactly the model's. It costs 4 bytes per user and item (:func:`memory_bytes`): 24 MB for
@@ -11,7 +11,7 @@ ml-latest-small, 90 MB for ml-1m; above :data:`MAX_BYTES` export refuses and nam
 
 A person not in training cannot be placed without the model, so :meth:`Scorer.fold_in` returns
 ``None`` and the API answers with popularity, saying why (``Artifact.recommend_for_new_user``).
-Where the model has item vectors (NMF's factors, Mult-VAE's decoder rows) they are stored too, and
+Where the model has item vectors (NMF's factors) they are stored too, and
 'similar' ranks by their cosine, as for the factor family; a k-NN model's 'similar' reads its
 similarity rows from the training ratings (:class:`movierec.models.knn.RatingSimilarity`).
 """
@@ -82,7 +82,7 @@ def export(model: Any, n_users: int, n_items: int, threshold: float) -> Exported
     get = getattr(model, "similar_vectors", None) or getattr(model, "item_embeddings", None)
     vectors = get() if callable(get) else None
     if vectors is not None and np.shape(vectors)[0] == n_items and np.all(np.isfinite(vectors)):
-        arrays["item_vectors"] = np.ascontiguousarray(vectors, dtype=np.float32)  # NMF, Mult-VAE: 'similar'
+        arrays["item_vectors"] = np.ascontiguousarray(vectors, dtype=np.float32)  # NMF: 'similar'
     from movierec.scoring.knn import similar_spec
 
     spec = {"memory_bytes": memory_bytes(n_users, n_items), "visitors": "popularity", **similar_spec(model)}
@@ -107,7 +107,7 @@ class Scorer(base.Scorer):
         return None
 
     def item_vectors(self) -> np.ndarray | None:
-        """The model's item vectors where it has them (NMF's factors, Mult-VAE's decoder rows): 'similar'."""
+        """The model's item vectors where it has them (NMF's factors): 'similar'."""
         return self.a.get("item_vectors")
 
     def similar_row(self, item: int) -> np.ndarray | None:

@@ -300,7 +300,7 @@ def build_manifest(
     if visitor is not None:
         manifest["user_features"] = visitor[1]
     held = {"linear": "ease weights", "user-linear": "user-ease weights", "ensemble": "the bases' weights",
-            "table": "every training user's scores"}  # fmt: skip
+            "table": "every training user's scores", "vae": "the network's weights"}  # fmt: skip
     if family in held and spec.get("memory_bytes"):
         manifest["notes"].append(
             f"{held[family]} held dense: {spec['memory_bytes'] / 2**20:.0f} MiB in memory"

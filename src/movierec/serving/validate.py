@@ -47,6 +47,7 @@ FAMILIES: dict[str, dict[str, tuple[str, ...]]] = {
     "sasrec": {**_FACTORS, "global_mean": ()},
     "scores": {"item_scores": ("I",)},
     "table": {"table_scores": ("U", "I")},
+    "vae": {"weights_indptr": ("U+1",)},  # and the network's net:* layers, checked when the scorer is built
     "neighbours": {**_NEIGHBOURS, "global_mean": ()},
     "knn": {
         **_NEIGHBOURS,
@@ -155,7 +156,7 @@ def _arrays(
     root: Path, arrays: Mapping[str, np.ndarray], family: str, n_users: int, n_items: int, part: str = ""
 ) -> None:
     """Check the arrays a ``family`` scores with; ``part`` is the prefix of a composite's base (``"b0."``)."""
-    dims: dict[str, int] = {"U": n_users, "I": n_items, "I+1": n_items + 1}
+    dims: dict[str, int] = {"U": n_users, "U+1": n_users + 1, "I": n_items, "I+1": n_items + 1}
     for name, spec in FAMILIES.get(family, {}).items():
         if name not in arrays:
             raise _fail(root, f"factors.npz has no '{part}{name}', which a {family} model scores with")
