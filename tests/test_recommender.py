@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -281,9 +283,17 @@ def test_recommend_for_says_what_it_cannot_do() -> None:
         rec.recommend_for(["Alien"], k=0)
     with pytest.raises(UnknownIdError):
         rec.recommend_for({"Zzzqqq": 4})
-    table = movierec.Recommender("ml-latest-small", "co-clustering").fit()
+    table = movierec.Recommender("ml-latest-small", "knn-zscore").fit()
     with pytest.raises(ConfigError, match="cannot place a person who is not in its training data"):
         table.recommend_for({"Alien": 5})  # before: the most-rated movies, silently
+    # co-clustering (served as a table too) places them by its own rule: their mean and best cluster
+    clusters = movierec.Recommender("ml-latest-small", "co-clustering").fit()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        mine = clusters.recommend_for({"Alien": 5, "Heat": 4.5}, k=10)
+    assert len(mine) == 10 and not {"Alien (1979)", "Heat (1995)"} & set(mine["title"])
+    grumpy = clusters.recommend_for({"Alien": 1, "Heat": 1.5}, k=10)
+    assert (grumpy["predicted_rating"] < mine["predicted_rating"].min()).all()  # μ_v moves every prediction
 
 
 def test_text_movie_ids_are_ids_before_titles() -> None:

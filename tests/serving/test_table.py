@@ -1,7 +1,8 @@
 """The table serving family: models whose scores have no compact form (Slope One, NMF, co-clustering,
 k-NN with z-scores) export every training user's scores, so ``movierec recommend`` and the
-API serve exactly the model's lists; a visitor gets popularity with the reason, and what cannot be
-served at all (normal-predictor) is refused before any training."""
+API serve exactly the model's lists. Slope One, NMF and co-clustering place a visitor by their own rule
+(the same code as ``score_new_user``); k-NN with z-scores gives a visitor popularity with the reason; what
+cannot be served at all (normal-predictor) is refused before any training."""
 
 from __future__ import annotations
 
@@ -69,7 +70,57 @@ def test_known_users_get_the_models_own_top10_over_http(name: str, fitted, api: 
         assert np.allclose(want[got_idx], want[order], rtol=0, atol=1e-6)
 
 
-@pytest.mark.parametrize("name", ["slope-one", "nmf", "blend"])
+@pytest.mark.parametrize("name", ["slope-one", "nmf", "co-clustering", "blend"])
+def test_a_visitor_gets_the_models_own_fold_in_over_http(name: str, fitted, api: str) -> None:
+    """Slope One, NMF and co-clustering place a visitor by their rule (a blend of such bases too): the
+    API's top-10 is the Python model's ``score_new_user`` ranking, scores and all, with no fallback."""
+    model, train, art, _ = fitted[name]
+    assert art.scorer.folds_in
+    items = np.array([train.item_map.index(m) for m, _ in VISITOR])
+    want = np.array(model.score_new_user(items, np.array([r for _, r in VISITOR])), dtype=np.float64)
+    want[items] = -np.inf
+    order = np.argsort(-want, kind="stable")[:10]
+    body = {"ratings": [{"movieId": m, "rating": r} for m, r in VISITOR], "k": 10}
+    out = httpx.post(f"{api}/{name}/recommendations", json=body, timeout=30).json()
+    assert out.get("fallback") is None, out
+    np.testing.assert_allclose(
+        [r["score"] for r in out["recommendations"]], want[order], rtol=1e-5, atol=1e-5
+    )
+
+
+@pytest.mark.parametrize("name", ["slope-one", "co-clustering"])
+def test_a_training_users_own_ratings_fold_in_to_the_models_predictions(name: str, fitted) -> None:
+    """Slope One's and co-clustering's visitor rules are the model's prediction rule: given a training
+    user's ratings, they predict what the model predicts for that user (μ_u, the deviations, the
+    cluster: nothing else is learned per user)."""
+    model, train, art, _ = fitted[name]
+    ratings = train.csr()
+    for u in (0, 7, train.n_users - 1):
+        lo, hi = ratings.indptr[u], ratings.indptr[u + 1]
+        got = art.scorer.fold_in(ratings.indices[lo:hi], ratings.data[lo:hi])
+        np.testing.assert_allclose(got, model.predicted_scores(np.array([u]))[0], rtol=1e-5, atol=1e-4)
+
+
+def test_nmf_folds_a_visitor_in_by_the_exact_non_negative_solve(fitted) -> None:
+    """The visitor's p ≥ 0 minimises Σ (r − p·q)² + n·λ·|p|² with q fixed: given a training user's ratings,
+    its objective is no higher than the trained p_u's (which the multiplicative updates only approach)."""
+    model, train, art, _ = fitted["nmf"]
+    q = model.item_factors_.astype(np.float64)
+    ratings = train.csr()
+    for u in (0, 7):
+        lo, hi = ratings.indptr[u], ratings.indptr[u + 1]
+        items, r = ratings.indices[lo:hi], ratings.data[lo:hi].astype(np.float64)
+        got = np.asarray(art.scorer.fold_in(items, r), dtype=np.float64)
+        p, *_ = np.linalg.lstsq(q, got, rcond=None)  # the visitor's factors, read back from p·q
+        assert (p > -1e-6).all() and (got > -1e-6).all()
+
+        def loss(v: np.ndarray, items=items, r=r) -> float:
+            return float(((r - q[items] @ v) ** 2).sum() + len(items) * model.reg_pu * (v**2).sum())
+
+        assert loss(p) <= loss(model.user_factors_[u].astype(np.float64)) + 1e-6
+
+
+@pytest.mark.parametrize("name", ["knn-zscore"])
 def test_a_visitor_gets_popularity_and_the_reason(name: str, fitted, api: str) -> None:
     body = {"ratings": [{"movieId": m, "rating": r} for m, r in VISITOR], "k": 5}
     resp = httpx.post(f"{api}/{name}/recommendations", json=body, timeout=30)

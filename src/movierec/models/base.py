@@ -681,13 +681,19 @@ class BaseRecommender:
         from movierec.scoring import export_family, family_of, make_scorer
 
         if family_of(self) == "table":
-            # its serving form holds the trained users' scores only: building it (seconds, MBs) to return
-            # popularity would answer a question the model cannot (the artifact says so as its `fallback`)
-            raise ConfigError(
-                f"{self.name} cannot place a person who is not in its training data (it serves the trained "
-                "users' scores only); refit with their ratings, or use a model that folds a person in "
-                "(svd, knn-baseline, ease, ials…)"
-            )
+            from movierec.scoring import table
+
+            # its serving form holds the trained users' scores, which a visitor does not need: the scorer is
+            # built from the model's visitor arrays alone, or refused where it has no rule (the artifact
+            # answers with popularity and says so as its `fallback`)
+            arrays, spec = table.visitor_part(self)
+            if spec["visitors"] not in table.VISITOR_RULES:
+                raise ConfigError(
+                    f"{self.name} cannot place a person who is not in its training data (it serves the "
+                    "trained users' scores only); refit with their ratings, or use a model that folds a "
+                    "person in (svd, slope-one, knn-baseline, ease, ials…)"
+                )
+            return make_scorer("table", arrays, self.seen_, spec)
         family, arrays, spec = export_family(self, self.n_users_, self.n_items_, threshold)
         return make_scorer(family, arrays, self.seen_, spec)
 

@@ -27,9 +27,16 @@ __all__ = ["NMF", "CoClustering", "NormalPredictor", "SlopeOne"]
 
 
 class _Classic(ExplicitModel):
-    # no fold-in; served as a table of the trained users' predictions (movierec.scoring.table)
+    # served as a table of the trained users' predictions (movierec.scoring.table); Slope One, NMF and
+    # co-clustering place a visitor by their own rule (``visitor_rule``, run by the table family)
     tags: ClassVar[Tags] = Tags(trains_on="ratings", predicts_ratings=True, serving="table")
     has_biases: ClassVar[bool] = False
+    #: the table family's rule for a person not in training (movierec.scoring.table.VISITOR_RULES)
+    visitor_rule: ClassVar[str | None] = None
+
+    def visitor_arrays(self) -> dict[str, np.ndarray]:
+        """The arrays :attr:`visitor_rule` reads (stored in the artifact as ``visitor_<name>``)."""
+        return {}
 
 
 class NormalPredictor(SeededParams, _Classic):
@@ -64,8 +71,15 @@ class SlopeOne(_Classic):
 
     name: ClassVar[str] = "slope-one"
     search_space: ClassVar[SearchSpace] = {}
+    visitor_rule: ClassVar[str | None] = "slope-one"
 
     max_items: int = 12_000
+
+    def visitor_arrays(self) -> dict[str, np.ndarray]:
+        """The training ratings (CSR): a visitor's deviations are computed for their few movies from them."""
+        from movierec.scoring.neighbours import csr_arrays
+
+        return csr_arrays("ratings", self.ratings_)
 
     def _fit(self, train: Interactions) -> Self:
         if train.n_items > self.max_items:
@@ -82,6 +96,7 @@ class SlopeOne(_Classic):
         diff -= (b.T @ r).toarray()
         self.dev_ = np.divide(diff, freq, out=np.zeros_like(diff), where=freq > 0).astype(np.float32)
         self.co_rated_ = (freq > 0).astype(np.float32)
+        self.ratings_ = sp.csr_matrix(r)  # what a visitor's deviations are computed from
         counts = np.diff(r.indptr)
         self.user_mean_ = np.divide(
             np.asarray(r.sum(axis=1)).ravel(), counts, out=np.zeros(r.shape[0]), where=counts > 0
@@ -129,6 +144,7 @@ class NMF(FactorParams, _Classic):
     U(``init_low``, ``init_high``) in Surprise's order, so a seed reproduces Surprise's run."""
 
     name: ClassVar[str] = "nmf"
+    visitor_rule: ClassVar[str | None] = "nmf"
     search_space: ClassVar[SearchSpace] = {
         "factors": IntRange(5, 100, log=True),
         "epochs": IntRange(10, 100),
@@ -184,6 +200,9 @@ class NMF(FactorParams, _Classic):
         self.item_factors_ = qi.astype(np.float32)
         return self
 
+    def visitor_arrays(self) -> dict[str, np.ndarray]:
+        return {"item_factors": self.item_factors_, "reg_pu": np.asarray(self.reg_pu, dtype=np.float64)}
+
     def _estimate(self, users: np.ndarray, items: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         dots = np.einsum("ij,ij->i", self.user_factors_[users], self.item_factors_[items], dtype=np.float64)
         return dots, np.zeros(len(users), dtype=bool)
@@ -211,6 +230,7 @@ class CoClustering(SeededParams, _Classic):
     as integers, truncating half stars; we do not)."""
 
     name: ClassVar[str] = "co-clustering"
+    visitor_rule: ClassVar[str | None] = "co-clustering"
     search_space: ClassVar[SearchSpace] = {
         "n_cltr_u": IntRange(1, 20),
         "n_cltr_i": IntRange(1, 20),
@@ -290,6 +310,15 @@ class CoClustering(SeededParams, _Classic):
         self.user_mean_, self.item_mean_ = mean_u, mean_i
         self.cluster_user_mean_, self.cluster_item_mean_, self.cocluster_mean_ = avg_u, avg_i, avg_co
         return self
+
+    def visitor_arrays(self) -> dict[str, np.ndarray]:
+        return {
+            "item_cluster": self.item_cluster_,
+            "item_mean": self.item_mean_,
+            "cluster_user_mean": self.cluster_user_mean_,
+            "cluster_item_mean": self.cluster_item_mean_,
+            "cocluster_mean": self.cocluster_mean_,
+        }
 
     def _estimate(self, users: np.ndarray, items: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         uc, ic = self.user_cluster_[users], self.item_cluster_[items]

@@ -9,8 +9,21 @@ ranks by the same support-shrunk score as the model); the scores are the model's
 served are exactly the model's. It costs 4 bytes per user and item (:func:`memory_bytes`): 24 MB for
 ml-latest-small, 90 MB for ml-1m; above :data:`MAX_BYTES` export refuses and names what to use instead.
 
-A person not in training cannot be placed without the model, so :meth:`Scorer.fold_in` returns
-``None`` and the API answers with popularity, saying why (``Artifact.recommend_for_new_user``).
+Three of them place a person not in training by their own rule, from a few arrays stored beside the
+table (``visitor_*``; :func:`visitor_part`), the same code for ``score_new_user`` and the artifact:
+
+- Slope One: r̂_j = μ_v + the mean, over the visitor's movies i rated alongside j by some training user, of
+  dev(j, i), the mean difference r_j − r_i among those users (Lemire & Maclachlan 2005 built the scheme
+  for exactly this: a new user needs no training). dev is computed for the visitor's few movies from
+  the training ratings, stored as CSR (0.8 MB for ml-latest-small), not the dense items × items matrix.
+- NMF: the visitor's factors p ≥ 0 minimise Σ (r_i − p·q_i)² + n·λ_pu·|p|² with the item factors fixed,
+  the objective Luo et al.'s multiplicative updates descend for a training user (non-negative least
+  squares, solved exactly by ``scipy.optimize.nnls``).
+- Co-clustering: μ_v is the visitor's mean; their user cluster is the one whose prediction errs least on
+  their ratings (the algorithm's own reassignment step), then r̂_j = C̄_c,ic + (μ_v − C̄_c) + (μ_j − C̄_ic).
+
+The other table models (k-NN with z-scores, user-based k-NN) cannot place a visitor without the model,
+so :meth:`Scorer.fold_in` returns ``None`` and the API answers with popularity, saying why.
 Where the model has item vectors (NMF's factors) they are stored too, and
 'similar' ranks by their cosine, as for the factor family; a k-NN model's 'similar' reads its
 similarity rows from the training ratings (:class:`movierec.models.knn.RatingSimilarity`).
@@ -26,8 +39,18 @@ import scipy.sparse as sp
 from movierec.errors import ConfigError
 from movierec.scoring import base
 from movierec.scoring.base import Exported
+from movierec.scoring.neighbours import csr_from
 
-__all__ = ["MAX_BYTES", "Scorer", "check_size", "check_table_before_training", "export", "memory_bytes"]
+__all__ = [
+    "MAX_BYTES",
+    "VISITOR_RULES",
+    "Scorer",
+    "check_size",
+    "check_table_before_training",
+    "export",
+    "memory_bytes",
+    "visitor_part",
+]
 
 #: the largest table export writes (1 GiB: ~16k users × 16k items)
 MAX_BYTES = 2**30
@@ -85,26 +108,98 @@ def export(model: Any, n_users: int, n_items: int, threshold: float) -> Exported
         arrays["item_vectors"] = np.ascontiguousarray(vectors, dtype=np.float32)  # NMF: 'similar'
     from movierec.scoring.knn import similar_spec
 
-    spec = {"memory_bytes": memory_bytes(n_users, n_items), "visitors": "popularity", **similar_spec(model)}
+    visitor_arrays, visitor_spec = visitor_part(model)
+    spec = {"memory_bytes": memory_bytes(n_users, n_items), **visitor_spec, **similar_spec(model)}
+    return {**arrays, **visitor_arrays}, spec
+
+
+def visitor_part(model: Any) -> Exported:
+    """What a table model's visitor rule reads: its ``visitor_*`` arrays and the spec naming the rule
+    (``"popularity"``, and no arrays, for a model without one)."""
+    rule = getattr(model, "visitor_rule", None)
+    if rule not in VISITOR_RULES:
+        return {}, {"visitors": "popularity"}
+    arrays = {f"visitor_{k}": v for k, v in model.visitor_arrays().items()}
+    arrays["visitor_item_known"] = np.asarray(model.item_known_, dtype=np.int8)
+    spec = {"visitors": rule, "global_mean": float(model.global_mean_), "top": float(model.rating_scale_[1])}
     return arrays, spec
+
+
+def _slope_one(a: dict[str, np.ndarray], items: np.ndarray, r: np.ndarray) -> np.ndarray:
+    """μ_v + mean over the visitor's co-rated movies i of dev(j, i) (Lemire & Maclachlan 2005), dev from
+    the training ratings X: Σ_u (r_uj − r_ui) / #u over the users u who rated both."""
+    n_items = len(a["visitor_item_known"])
+    x = csr_from(a, "visitor_ratings", (len(a["visitor_ratings_indptr"]) - 1, n_items))
+    b = x.copy()
+    b.data[:] = 1.0
+    xr, br = x[:, items], b[:, items]  # users × the visitor's movies
+    freq = np.asarray((b.T @ br).toarray(), dtype=np.float64)
+    diff = np.asarray((x.T @ br).toarray(), dtype=np.float64) - np.asarray((b.T @ xr).toarray())
+    co = freq > 0
+    dev = np.divide(diff, freq, out=np.zeros_like(diff), where=co).sum(axis=1)
+    n = co.sum(axis=1)
+    return float(r.mean()) + np.divide(dev, n, out=np.zeros(n_items), where=n > 0)
+
+
+def _nmf(a: dict[str, np.ndarray], items: np.ndarray, r: np.ndarray) -> np.ndarray:
+    """p ≥ 0 minimising Σ (r_i − p·q_i)² + n·λ_pu·|p|² (q fixed; Luo et al. 2014's objective), then p·q."""
+    from scipy.optimize import nnls
+
+    q = a["visitor_item_factors"].astype(np.float64)
+    f = q.shape[1]
+    ridge = np.sqrt(len(items) * float(a["visitor_reg_pu"])) * np.eye(f)
+    p, _ = nnls(np.vstack([q[items], ridge]), np.concatenate([r, np.zeros(f)]))
+    return q @ p
+
+
+def _co_clustering(a: dict[str, np.ndarray], items: np.ndarray, r: np.ndarray) -> np.ndarray:
+    """The visitor's user cluster is the one whose predictions err least on their ratings (George &
+    Merugu 2005's reassignment step), μ_v their mean; r̂_j = C̄_c,ic + (μ_v − C̄_c) + (μ_j − C̄_ic)."""
+    ci, mean_i = a["visitor_item_cluster"], a["visitor_item_mean"]
+    avg_u, avg_i, avg_co = (
+        a["visitor_cluster_user_mean"],
+        a["visitor_cluster_item_mean"],
+        a["visitor_cocluster_mean"],
+    )
+    mu = float(r.mean())
+    item_part = mean_i - avg_i[ci]  # μ_j − C̄_ic
+    pred = avg_co[:, ci[items]] + (mu - avg_u)[:, None] + item_part[items][None, :]  # clusters × rated
+    c = int(np.argmin(((pred - r[None, :]) ** 2).sum(axis=1)))
+    return avg_co[c, ci] + (mu - avg_u[c]) + item_part
+
+
+#: visitor rule name → the function giving a visitor's predicted ratings over every item
+VISITOR_RULES = {"slope-one": _slope_one, "nmf": _nmf, "co-clustering": _co_clustering}
 
 
 class Scorer(base.Scorer):
     family: ClassVar[str] = "table"
-    #: a visitor cannot be placed without the model: the artifact serves popularity and says so
-    folds_in: bool = False
 
     def __init__(self, arrays: dict[str, np.ndarray], seen: sp.csr_matrix, spec: dict[str, Any]) -> None:
         from movierec.scoring.knn import SimilarRows
 
         super().__init__(arrays, seen, spec)
         self._similar = SimilarRows(seen, spec)  # a k-NN table's 'similar' (knn-zscore, user-based)
+        #: whether a visitor can be placed (by the model's rule); if not, the artifact serves popularity and says so
+        self.folds_in = spec.get("visitors") in VISITOR_RULES
 
     def known(self, u: int) -> np.ndarray:
         return np.array(self.a["table_scores"][u], dtype=np.float32)
 
     def fold_in(self, items: np.ndarray, ratings: np.ndarray | None) -> np.ndarray | None:
-        return None
+        """A visitor's predicted ratings (unclipped) by the model's rule; None where it has none."""
+        rule = VISITOR_RULES.get(str(self.spec.get("visitors")))
+        if rule is None:
+            return None
+        items = np.asarray(items, dtype=np.int64)
+        r = (
+            np.full(len(items), float(self.spec["top"]))
+            if ratings is None
+            else np.asarray(ratings, np.float64)
+        )
+        out = rule(self.a, items, r)
+        out[self.a["visitor_item_known"] == 0] = float(self.spec["global_mean"])  # as the model's fallback
+        return np.asarray(out, dtype=np.float32)
 
     def item_vectors(self) -> np.ndarray | None:
         """The model's item vectors where it has them (NMF's factors): 'similar'."""

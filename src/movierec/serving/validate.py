@@ -73,7 +73,13 @@ FAMILIES: dict[str, dict[str, tuple[str, ...]]] = {
 """Families this module knows; another family (a newer exporter's) gets the generic checks only."""
 
 # (prefix, rows, columns): CSR triples stored as <prefix>_indptr/_indices/<data>
-_CSR = (("neighbours", "I", "I"), ("weights", "U", "I"), ("transitions", "I", "I"), ("linear", "a", "a"))
+_CSR = (
+    ("neighbours", "I", "I"),
+    ("weights", "U", "I"),
+    ("transitions", "I", "I"),
+    ("linear", "a", "a"),
+    ("visitor_ratings", "U", "I"),
+)
 
 
 def _fail(root: Path, what: str) -> ArtifactError:
