@@ -21,6 +21,7 @@ MODELS = {
     "knn-baseline": {"k": 5},
     "knn-basic": {"k": 5},
     "knn-means": {"k": 5},
+    "knn-zscore": {"k": 5},
     "itemknn": {"k": 10},
     "als": {"factors": 8, "iterations": 3, "random_state": 0},
     "bpr": {"no_components": 8, "epochs": 3, "random_state": 0},
@@ -119,6 +120,18 @@ def test_known_user_top10_over_http_is_the_python_models(
         np.testing.assert_allclose([r["score"] for r in got], want[order], rtol=1e-5, atol=1e-5)
         got_idx = [train.item_map.index(r["movieId"]) for r in got]
         assert np.allclose(want[got_idx], want[order], rtol=0, atol=1e-6)
+
+
+def test_knn_zscore_places_a_training_users_own_ratings_where_the_model_does(fitted) -> None:
+    """Item-based k-NN with z-scores keeps nothing per user (μ_i, σ_i and the lists are the items'): folding a
+    training user's ratings in predicts exactly what the model predicts for them."""
+    model, train, art = fitted["knn-zscore"]
+    assert art.family == "knn" and "knn_x_scale" in art.scorer.a
+    ratings = train.csr()
+    for u in (0, 7, train.n_users - 1):
+        lo, hi = ratings.indptr[u], ratings.indptr[u + 1]
+        got = art.scorer.fold_in(ratings.indices[lo:hi], ratings.data[lo:hi])
+        np.testing.assert_allclose(got, model.predicted_scores(np.array([u]))[0], rtol=1e-5, atol=1e-5)
 
 
 def test_ensemble_artifact_composes_the_bases_families(fitted) -> None:

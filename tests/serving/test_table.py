@@ -26,7 +26,7 @@ MODELS = {
     "slope-one": {},
     "nmf": {"factors": 4, "epochs": 10},
     "co-clustering": {"n_cltr_u": 2, "n_cltr_i": 2, "epochs": 5},
-    "knn-zscore": {"k": 5},
+    "knn-zscore": {"k": 5, "user_based": True},  # item-based k-NN with z-scores is the knn family's
     # a composite with a table base serves its known users exactly too, and cannot fold a visitor in
     "blend": {"bases": {"nmf": {"factors": 4, "epochs": 10}, "baseline": {}}},
 }

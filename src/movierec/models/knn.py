@@ -357,8 +357,10 @@ class KNNWithZScore(_KNN):
 
     name: ClassVar[str] = "knn-zscore"
     has_biases: ClassVar[bool] = False
-    # the knn family's offsets are μ only; the z-scores' σ scaling is served as a table of predictions
-    tags: ClassVar[Tags] = Tags(trains_on="ratings", predicts_ratings=True, fold_in="none", serving="table")
+    # item-based: the knn family with each item's σ (knn_x_scale), visitors included; user-based: a table
+    tags: ClassVar[Tags] = Tags(
+        trains_on="ratings", predicts_ratings=True, fold_in="neighbours", serving="knn"
+    )
 
     def _fit(self, train: Interactions) -> Self:
         ent = train.users if self.user_based else train.items

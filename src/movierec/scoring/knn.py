@@ -1,7 +1,11 @@
-"""The kNN family (Surprise's KNNBasic/KNNWithMeans/KNNBaseline, item-based): best-first neighbour lists.
+"""The kNN family (Surprise's KNNBasic/KNNWithMeans/KNNWithZScore/KNNBaseline, item-based): best-first
+neighbour lists.
 
 r̂_ui = base + Σ_{j ∈ N^k_i(u)} s_ij (r_uj − base_uj) / Σ s_ij over the k most similar items the
 user rated (Koren 2010, 'Factor in the neighbors'); KNNBasic uses Σ s·r / Σ s with a fallback.
+KNNWithZScore scales each deviation by its item's spread σ_j and the sum by σ_i (``knn_x_scale``):
+r̂_ui = μ_i + σ_i Σ s_ij (r_uj − μ_j)/σ_j / Σ s_ij (Herlocker et al. 1999), nothing per user, so a
+visitor's ratings enter exactly as a training user's do.
 A visitor's user offset is their mean deviation from μ + b_i, shrunk by ``n + 5`` ratings.
 """
 
@@ -31,9 +35,10 @@ def export(model: Any, n_users: int, n_items: int, threshold: float) -> Exported
     has_biases = bool(getattr(model, "has_biases", True))
     ub, ib = getattr(model, "user_bias_", None), getattr(model, "item_bias_", None)
     gm = float(np.asarray(getattr(model, "global_mean_", 0.0) or 0.0))
+    z_scores = getattr(model, "x_std_", None) is not None  # KNNWithZScore: offsets μ_i, scales σ_i
     arrays = {
         **csr_arrays("neighbours", nb, data="weights", sort=False),
-        "knn_x_offset": np.asarray(model.x_offset_, dtype=np.float64),
+        "knn_x_offset": np.asarray(model.x_mean_ if z_scores else model.x_offset_, dtype=np.float64),
         "knn_y_offset": np.asarray(model.y_offset_, dtype=np.float64),
         "knn_k": np.int64(model.k),
         "knn_min_k": np.int64(model.min_k),
@@ -46,6 +51,8 @@ def export(model: Any, n_users: int, n_items: int, threshold: float) -> Exported
         if ib is None or not has_biases
         else np.asarray(ib, np.float32),
     }
+    if z_scores:
+        arrays["knn_x_scale"] = np.asarray(model.x_std_, dtype=np.float64)
     return arrays, {"threshold": float(threshold), **similar_spec(model)}
 
 
@@ -99,6 +106,7 @@ class KnnIndex:
         )
         self.by_col = pos.tocsc()
         self.x_off = arrays["knn_x_offset"]
+        self.x_scale = arrays.get("knn_x_scale")  # KNNWithZScore's σ per item (None: 1)
         self.k = int(arrays["knn_k"])
         self.min_k = int(arrays["knn_min_k"])
         self.rule = int(arrays["knn_rule"])
@@ -121,6 +129,8 @@ class KnnIndex:
             rows, pos, col = rows[keep], pos[keep], col[keep]
         s = self.sims[pos]
         dev = np.asarray(ratings, dtype=np.float64)[col] - self.x_off[items[col]] - y_off
+        if self.x_scale is not None:
+            dev = dev / self.x_scale[items[col]]
         sum_sim = np.bincount(rows, weights=s, minlength=self.n)
         sum_dev = np.bincount(rows, weights=s * dev, minlength=self.n)
         actual = np.bincount(rows, minlength=self.n)
@@ -128,7 +138,8 @@ class KnnIndex:
         if self.rule == 0:
             est = np.where((actual < self.min_k) | (actual == 0), fallback, mean_dev)
         else:
-            est = self.x_off + y_off + np.where(actual < self.min_k, 0.0, mean_dev)
+            scale = 1.0 if self.x_scale is None else self.x_scale
+            est = self.x_off + y_off + scale * np.where(actual < self.min_k, 0.0, mean_dev)
         return est.astype(np.float32)
 
 

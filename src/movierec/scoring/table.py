@@ -2,7 +2,7 @@
 
 For models whose scores have no compact serving form: Slope One's (Lemire & Maclachlan 2005) pairwise
 deviations, NMF's unbiased factors (Luo et al. 2014), co-clustering's cluster means (George & Merugu
-2005), k-NN with z-scores' per-user spreads and user-based k-NN (no item neighbour lists); the VAEs
+2005) and user-based k-NN (no item neighbour lists); the VAEs
 have their own family (:mod:`movierec.scoring.vae`). The artifact stores the model's raw scores for the
 users it was trained on (for a rating predictor: its unclipped predicted ratings, which the artifact
 ranks by the same support-shrunk score as the model); the scores are the model's own, so the lists
@@ -22,7 +22,7 @@ table (``visitor_*``; :func:`visitor_part`), the same code for ``score_new_user`
 - Co-clustering: μ_v is the visitor's mean; their user cluster is the one whose prediction errs least on
   their ratings (the algorithm's own reassignment step), then r̂_j = C̄_c,ic + (μ_v − C̄_c) + (μ_j − C̄_ic).
 
-The other table models (k-NN with z-scores, user-based k-NN) cannot place a visitor without the model,
+The other table models (user-based k-NN) cannot place a visitor without the model,
 so :meth:`Scorer.fold_in` returns ``None`` and the API answers with popularity, saying why.
 Where the model has item vectors (NMF's factors) they are stored too, and
 'similar' ranks by their cosine, as for the factor family; a k-NN model's 'similar' reads its
@@ -179,7 +179,7 @@ class Scorer(base.Scorer):
         from movierec.scoring.knn import SimilarRows
 
         super().__init__(arrays, seen, spec)
-        self._similar = SimilarRows(seen, spec)  # a k-NN table's 'similar' (knn-zscore, user-based)
+        self._similar = SimilarRows(seen, spec)  # a k-NN table's 'similar' (user-based)
         #: whether a visitor can be placed (by the model's rule); if not, the artifact serves popularity and says so
         self.folds_in = spec.get("visitors") in VISITOR_RULES
 
@@ -206,6 +206,6 @@ class Scorer(base.Scorer):
         return self.a.get("item_vectors")
 
     def similar_row(self, item: int) -> np.ndarray | None:
-        """k-NN models served as a table (knn-zscore, user-based k-NN): the item's similarity row under the
+        """k-NN models served as a table (user-based k-NN): the item's similarity row under the
         model's similarity, computed whole from the training ratings (as the knn family does)."""
         return self._similar.row(item)

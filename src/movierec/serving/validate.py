@@ -196,6 +196,11 @@ def _arrays(
         _csr(root, f"factors.npz {part}{prefix}", ptr, idx, dims[rows], dims[cols], data)
     if family == "linear":
         _linear(root, arrays, dims["a"])
+    scale = arrays.get("knn_x_scale")
+    if scale is not None and (scale.shape != (n_items,) or not np.all(scale > 0)):
+        raise _fail(
+            root, f"factors.npz '{part}knn_x_scale' must hold {n_items} spreads > 0, got shape {scale.shape}"
+        )
     if family == "user-linear" and len(arrays["active_users"]):
         users = arrays["active_users"]
         if int(users.min()) < 0 or int(users.max()) >= n_users:
