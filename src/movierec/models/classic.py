@@ -70,7 +70,9 @@ class SlopeOne(_Classic):
     stars; we do not, so on half-star data the two differ (equal on whole stars: tests/models/test_classic.py)."""
 
     name: ClassVar[str] = "slope-one"
-    tags: ClassVar[Tags] = Tags(trains_on="ratings", predicts_ratings=True, fold_in="neighbours", serving="table")
+    tags: ClassVar[Tags] = Tags(
+        trains_on="ratings", predicts_ratings=True, fold_in="neighbours", serving="table"
+    )
     search_space: ClassVar[SearchSpace] = {}
     visitor_rule: ClassVar[str | None] = "slope-one"
 
@@ -145,7 +147,9 @@ class NMF(FactorParams, _Classic):
     U(``init_low``, ``init_high``) in Surprise's order, so a seed reproduces Surprise's run."""
 
     name: ClassVar[str] = "nmf"
-    tags: ClassVar[Tags] = Tags(trains_on="ratings", predicts_ratings=True, fold_in="factors", serving="table")
+    tags: ClassVar[Tags] = Tags(
+        trains_on="ratings", predicts_ratings=True, fold_in="factors", serving="table"
+    )
     visitor_rule: ClassVar[str | None] = "nmf"
     search_space: ClassVar[SearchSpace] = {
         "factors": IntRange(5, 100, log=True),
@@ -232,7 +236,9 @@ class CoClustering(SeededParams, _Classic):
     as integers, truncating half stars; we do not)."""
 
     name: ClassVar[str] = "co-clustering"
-    tags: ClassVar[Tags] = Tags(trains_on="ratings", predicts_ratings=True, fold_in="factors", serving="table")
+    tags: ClassVar[Tags] = Tags(
+        trains_on="ratings", predicts_ratings=True, fold_in="factors", serving="table"
+    )
     visitor_rule: ClassVar[str | None] = "co-clustering"
     search_space: ClassVar[SearchSpace] = {
         "n_cltr_u": IntRange(1, 20),
