@@ -1,8 +1,8 @@
 """The table serving family: models whose scores have no compact form (Slope One, NMF, co-clustering,
-k-NN with z-scores) export every training user's scores, so ``movierec recommend`` and the
-API serve exactly the model's lists. Slope One, NMF and co-clustering place a visitor by their own rule
-(the same code as ``score_new_user``); k-NN with z-scores gives a visitor popularity with the reason; what
-cannot be served at all (normal-predictor) is refused before any training."""
+user-based k-NN) export every training user's scores, so ``movierec recommend`` and the API serve
+exactly the model's lists. Each places a visitor by its own rule (the same code as ``score_new_user``);
+an artifact written before those rules gives a visitor popularity with the reason; what cannot be served
+at all (normal-predictor) is refused before any training."""
 
 from __future__ import annotations
 
@@ -70,7 +70,7 @@ def test_known_users_get_the_models_own_top10_over_http(name: str, fitted, api: 
         assert np.allclose(want[got_idx], want[order], rtol=0, atol=1e-6)
 
 
-@pytest.mark.parametrize("name", ["slope-one", "nmf", "co-clustering", "blend"])
+@pytest.mark.parametrize("name", ["slope-one", "nmf", "co-clustering", "knn-zscore", "blend"])
 def test_a_visitor_gets_the_models_own_fold_in_over_http(name: str, fitted, api: str) -> None:
     """Slope One, NMF and co-clustering place a visitor by their rule (a blend of such bases too): the
     API's top-10 is the Python model's ``score_new_user`` ranking, scores and all, with no fallback."""
@@ -120,15 +120,54 @@ def test_nmf_folds_a_visitor_in_by_the_exact_non_negative_solve(fitted) -> None:
         assert loss(p) <= loss(model.user_factors_[u].astype(np.float64)) + 1e-6
 
 
-@pytest.mark.parametrize("name", ["knn-zscore"])
-def test_a_visitor_gets_popularity_and_the_reason(name: str, fitted, api: str) -> None:
-    body = {"ratings": [{"movieId": m, "rating": r} for m, r in VISITOR], "k": 5}
-    resp = httpx.post(f"{api}/{name}/recommendations", json=body, timeout=30)
-    assert resp.status_code == 200, resp.text
-    got = resp.json()
+def test_an_artifact_written_before_visitor_rules_gives_a_visitor_popularity_and_the_reason(
+    fitted, tmp_path: Path
+) -> None:
+    """A table artifact whose manifest names no visitor rule (as every one written before them did)
+    answers a visitor with the most-rated movies and says why, instead of failing."""
+    import shutil
+
+    from test_validate import reseal
+
+    old = tmp_path / "old"
+    shutil.copytree(fitted["slope-one"][3], old)
+    manifest = json.loads((old / "manifest.json").read_text())
+    manifest["fold_in"]["visitors"] = "popularity"
+    (old / "manifest.json").write_text(json.dumps(manifest))
+    reseal(old)
+    art = load_artifact(old)
+    got = art.visitor(VISITOR, k=5)
     assert "cannot place a person who is not in its training data" in got["fallback"]
-    assert len(got["recommendations"]) == 5
-    assert not {r["movieId"] for r in got["recommendations"]} & {m for m, _ in VISITOR}
+    rows = got["recommendations"]
+    assert len(rows) == 5 and not {r["movieId"] for r in rows} & {m for m, _ in VISITOR}
+    support = {art.item_map.to_raw(i): int(n) for i, n in enumerate(art.support)}
+    assert [r["ratings"] for r in rows] == sorted(
+        (n for m, n in support.items() if m not in {v for v, _ in VISITOR}), reverse=True
+    )[:5]  # the most-rated movies
+
+
+@pytest.mark.parametrize("name", ["knn-basic", "knn-means", "knn-zscore"])
+@pytest.mark.parametrize("similarity", ["msd", "pearson", "cosine"])
+def test_user_based_knn_places_a_left_out_user_where_the_full_model_does(
+    name: str, similarity: str, movies: Dataset
+) -> None:
+    """User-based k-NN keeps nothing per user but their ratings: fitted without user u, folding u's ratings
+    in predicts exactly what the model fitted with u predicts for u (the same neighbours, ties included,
+    as k = 3 picks among equal MSD similarities), on every movie someone else rated."""
+    from movierec.models.registry import create
+
+    inter, u = movies.interactions, 5
+    ratings = inter.csr()
+    lo, hi = ratings.indptr[u], ratings.indptr[u + 1]
+    items, r = ratings.indices[lo:hi], ratings.data[lo:hi].astype(np.float64)
+    params = {"k": 3, "user_based": True, "similarity": similarity}
+    full = create(name, **params).fit(inter)
+    without = inter.subset(np.flatnonzero(inter.users != u))
+    part = create(name, **params).fit(without)
+    got = np.asarray(part.predict_new_user(items, r), dtype=np.float64)
+    want = np.clip(full.predicted_scores(np.array([u]))[0], *inter.rating_scale)
+    others = np.setdiff1d(np.flatnonzero(without.item_counts() > 0), items)
+    np.testing.assert_allclose(got[others], want[others], rtol=1e-6, atol=1e-6)
 
 
 def test_the_table_is_the_models_raw_scores_and_its_size_is_recorded(fitted) -> None:

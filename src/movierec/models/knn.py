@@ -143,11 +143,50 @@ class _KNN(ExplicitModel):
 
     # --- fitting ------------------------------------------------------------------------------
     def _baselines(self, train: Interactions) -> tuple[np.ndarray, np.ndarray] | None:
-        """User and item biases when the model (or its similarity) needs them, else None."""
+        """User and item biases when the model (or its similarity) needs them, else None (kept as
+        ``sim_user_bias_``/``sim_item_bias_``: a user-based model's visitor rule reads them)."""
         if str(self.similarity).lower() == "pearson_baseline":
             _, bu, bi = estimate_biases(train, "als")
+            self.sim_user_bias_, self.sim_item_bias_ = bu.astype(np.float64), bi.astype(np.float64)
             return bu, bi
         return None
+
+    #: the table family's visitor rule code for a user-based model: 0 Σs·r/Σs, 1 μ + dev, 2 z-scores, 3 baseline
+    _user_rule: ClassVar[int] = 0
+
+    @property
+    def visitor_rule(self) -> str | None:
+        """A user-based model, served as a table, places a visitor by its own rule (``scoring.table``)."""
+        return "user-knn" if self.user_based else None
+
+    def visitor_arrays(self) -> dict[str, np.ndarray]:
+        """What the user-based visitor rule reads: the training ratings, every user's offset (and spread),
+        the items' offsets, the baselines a pearson_baseline similarity needs, and the rule's settings."""
+        from movierec.scoring.neighbours import csr_arrays
+
+        n_users, n_items = self.n_users_, self.n_items_
+        bu = getattr(self, "sim_user_bias_", getattr(self, "user_bias_", None))
+        bi = getattr(self, "sim_item_bias_", getattr(self, "item_bias_", None))
+        return {
+            **csr_arrays("ratings", self.ratings_),
+            "x_offset": np.asarray(getattr(self, "x_mean_", self.x_offset_), dtype=np.float64),
+            "x_std": np.asarray(getattr(self, "x_std_", np.ones(n_users)), dtype=np.float64),
+            "y_offset": np.asarray(self.y_offset_, dtype=np.float64),
+            "user_bias": np.zeros(n_users) if bu is None else np.asarray(bu, dtype=np.float64),
+            "item_bias": np.zeros(n_items) if bi is None else np.asarray(bi, dtype=np.float64),
+            "settings": np.array(
+                [
+                    self._user_rule,
+                    SIMILARITIES[str(self.similarity).lower()],
+                    self.k,
+                    self.min_k,
+                    self.min_support,
+                    self._list_length(n_users),
+                ],
+                dtype=np.int64,
+            ),
+            "shrinkage": np.asarray(float(self.shrinkage)),
+        }
 
     def _offsets(
         self, train: Interactions, biases: tuple[np.ndarray, np.ndarray] | None
@@ -331,6 +370,7 @@ class KNNWithMeans(_KNN):
     """r̂_ui = mean_x + Σ s·(r − mean_x') / Σ s (Surprise's ``KNNWithMeans``; Herlocker et al. 1999)."""
 
     name: ClassVar[str] = "knn-means"
+    _user_rule: ClassVar[int] = 1
     has_biases: ClassVar[bool] = False
 
     def _offsets(
@@ -356,6 +396,7 @@ class KNNWithZScore(_KNN):
     u1: RMSE 0.9511 both; truncated default 0.9600, 4–5× faster than Surprise)."""
 
     name: ClassVar[str] = "knn-zscore"
+    _user_rule: ClassVar[int] = 2
     has_biases: ClassVar[bool] = False
     # item-based: the knn family with each item's σ (knn_x_scale), visitors included; user-based: a table
     tags: ClassVar[Tags] = Tags(
@@ -410,6 +451,7 @@ class KNNBaseline(_KNN):
     """
 
     name: ClassVar[str] = "knn-baseline"
+    _user_rule: ClassVar[int] = 3
     search_space: ClassVar[SearchSpace] = {
         "k": IntRange(10, 200),
         "min_k": IntRange(1, 10),

@@ -9,7 +9,7 @@ ranks by the same support-shrunk score as the model); the scores are the model's
 served are exactly the model's. It costs 4 bytes per user and item (:func:`memory_bytes`): 24 MB for
 ml-latest-small, 90 MB for ml-1m; above :data:`MAX_BYTES` export refuses and names what to use instead.
 
-Three of them place a person not in training by their own rule, from a few arrays stored beside the
+Each places a person not in training by its own rule, from a few arrays stored beside the
 table (``visitor_*``; :func:`visitor_part`), the same code for ``score_new_user`` and the artifact:
 
 - Slope One: r̂_j = μ_v + the mean, over the visitor's movies i rated alongside j by some training user, of
@@ -22,8 +22,12 @@ table (``visitor_*``; :func:`visitor_part`), the same code for ``score_new_user`
 - Co-clustering: μ_v is the visitor's mean; their user cluster is the one whose prediction errs least on
   their ratings (the algorithm's own reassignment step), then r̂_j = C̄_c,ic + (μ_v − C̄_c) + (μ_j − C̄_ic).
 
-The other table models (user-based k-NN) cannot place a visitor without the model,
-so :meth:`Scorer.fold_in` returns ``None`` and the API answers with popularity, saying why.
+- User-based k-NN: the visitor's similarity to every training user by the kernel that built the lists
+  (the visitor as one more row of the training ratings), then Surprise's rule over the first k of their
+  best neighbours who rated each movie (:func:`_user_knn`).
+
+An artifact written before these rules names none (``visitors: "popularity"``): :meth:`Scorer.fold_in`
+returns ``None`` and the API answers with popularity, saying why.
 Where the model has item vectors (NMF's factors) they are stored too, and
 'similar' ranks by their cosine, as for the factor family; a k-NN model's 'similar' reads its
 similarity rows from the training ratings (:class:`movierec.models.knn.RatingSimilarity`).
@@ -121,6 +125,7 @@ def visitor_part(model: Any) -> Exported:
         return {}, {"visitors": "popularity"}
     arrays = {f"visitor_{k}": v for k, v in model.visitor_arrays().items()}
     arrays["visitor_item_known"] = np.asarray(model.item_known_, dtype=np.int8)
+    arrays["visitor_global_mean"] = np.asarray(float(model.global_mean_))
     spec = {"visitors": rule, "global_mean": float(model.global_mean_), "top": float(model.rating_scale_[1])}
     return arrays, spec
 
@@ -168,8 +173,80 @@ def _co_clustering(a: dict[str, np.ndarray], items: np.ndarray, r: np.ndarray) -
     return avg_co[c, ci] + (mu - avg_u[c]) + item_part
 
 
+def _user_knn_neighbours(a: dict[str, np.ndarray], items: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """The visitor's similarity to every training user, by the kernel that built the model's lists: the
+    visitor joins the users × items matrix as one more row (ratings, or residuals under pearson_baseline)."""
+    from movierec.models.kernels import accel
+
+    x = csr_from(a, "visitor_ratings", (len(a["visitor_ratings_indptr"]) - 1, len(a["visitor_item_known"])))
+    n_users = x.shape[0]
+    _, kind, _, _, min_support, _ = (int(v) for v in a["visitor_settings"])
+    row = sp.csr_matrix((values, (np.zeros(len(items), np.int64), items)), shape=(1, x.shape[1]))
+    both = sp.vstack([x.astype(np.float64), row]).tocsr()
+    if kind == accel.PEARSON_BASELINE:  # residuals r − μ − b_u − b_i, the visitor's b_u as a known user's
+        rows = np.repeat(np.arange(n_users + 1), np.diff(both.indptr))
+        bu = np.r_[a["visitor_user_bias"], float(a["visitor_b_v"])]
+        both.data = both.data - float(a["visitor_mu"]) - bu[rows] - a["visitor_item_bias"][both.indices]
+    by_item = both.tocsc()
+    by_item.sort_indices()
+    sims = accel.similarity_row(
+        n_users, both.indptr.astype(np.int64), both.indices, both.data, by_item.indptr.astype(np.int64),
+        by_item.indices, by_item.data, kind, min_support, float(a["visitor_shrinkage"]),
+    )  # fmt: skip
+    return np.asarray(sims[:n_users], dtype=np.float64)
+
+
+def _user_knn(a: dict[str, np.ndarray], items: np.ndarray, r: np.ndarray) -> np.ndarray:
+    """User-based k-NN (Surprise's KNNBasic/WithMeans/WithZScore/Baseline with user_based=True): the
+    visitor's similarity to every training user, their ``max_neighbours`` best (s > 0) in order, and for
+    each item the first k of those who rated it: r̂ = base_v + σ_v Σ s·dev / Σ s (too few: base_v alone;
+    KNNBasic: Σ s·r / Σ s, or μ), the visitor's mean and spread (or μ + b_v) standing for a user's."""
+    x = csr_from(a, "visitor_ratings", (len(a["visitor_ratings_indptr"]) - 1, len(a["visitor_item_known"])))
+    rule, _, k, min_k, _, keep = (int(v) for v in a["visitor_settings"])
+    mu, bi, y_off = float(a["visitor_global_mean"]), a["visitor_item_bias"], a["visitor_y_offset"]
+    b_v = float(np.sum(r - mu - bi[items]) / (len(items) + 5.0))  # the knn family's visitor user offset
+    a = {**a, "visitor_b_v": np.asarray(b_v), "visitor_mu": np.asarray(mu)}
+    sims = _user_knn_neighbours(a, items, r)
+    # best first, ties in the kernel's traversal order (the visitor's movies in index order, each one's
+    # raters in index order), so equal similarities pick the same k neighbours as the model's lists
+    by_item = x.tocsc()
+    by_item.sort_indices()
+    touched = np.concatenate(
+        [by_item.indices[by_item.indptr[j] : by_item.indptr[j + 1]] for j in np.unique(items)]
+    ).astype(np.int64)
+    _, first = np.unique(touched, return_index=True)
+    met = touched[np.sort(first)]
+    order = met[np.argsort(-sims[met], kind="stable")][:keep]
+    order = order[sims[order] > 0]
+    best = sp.csr_matrix(x[order]).tocsc()  # rows: the visitor's neighbours, best first
+    best.sort_indices()
+    rank = np.arange(best.nnz) - np.repeat(best.indptr[:-1], np.diff(best.indptr))
+    col = np.repeat(np.arange(best.shape[1]), np.diff(best.indptr))
+    first = rank < k
+    user, col, rating = order[best.indices[first]], col[first], best.data[first].astype(np.float64)
+    off, std = a["visitor_x_offset"][user], a["visitor_x_std"][user]
+    value = {0: rating, 1: rating - off, 2: (rating - off) / std, 3: rating - off - y_off[col]}[rule]
+    s = sims[user]
+    n = x.shape[1]
+    sum_sim = np.bincount(col, weights=s, minlength=n)
+    mean = np.divide(
+        np.bincount(col, weights=s * value, minlength=n), sum_sim, out=np.zeros(n), where=sum_sim > 0
+    )
+    actual = np.bincount(col, minlength=n)
+    if rule == 0:
+        return np.where((actual < min_k) | (actual == 0), float(a["visitor_global_mean"]), mean)
+    sd_v = float(r.std()) or 1.0
+    base_v = {1: float(r.mean()), 2: float(r.mean()), 3: mu + b_v + y_off}[rule]
+    return base_v + np.where(actual < min_k, 0.0, (sd_v if rule == 2 else 1.0) * mean)
+
+
 #: visitor rule name → the function giving a visitor's predicted ratings over every item
-VISITOR_RULES = {"slope-one": _slope_one, "nmf": _nmf, "co-clustering": _co_clustering}
+VISITOR_RULES = {
+    "slope-one": _slope_one,
+    "nmf": _nmf,
+    "co-clustering": _co_clustering,
+    "user-knn": _user_knn,
+}
 
 
 class Scorer(base.Scorer):
