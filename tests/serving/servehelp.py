@@ -70,6 +70,35 @@ def fit(name: str, ds: Dataset, **params: object):
     return model.fit(train), train
 
 
+def export_each(
+    models: Mapping[str, Mapping[str, Any]], ds: Dataset, root: Path, min_support: int = 0
+) -> dict[str, tuple]:
+    """Fit and export every ``label: params`` (a label is the model's name, optionally with a ``-suffix``
+    after a known name: "mult-vae-rating"), each as ``(model, train, loaded artifact, folder)``."""
+    from movierec.models.registry import MODELS as KNOWN
+    from movierec.serving.artifact import export_artifact, load_artifact
+
+    out = {}
+    for label, params in models.items():
+        name = label if label in KNOWN else label.rsplit("-", 1)[0]
+        model, train = fit(name, ds, **params)
+        path = export_artifact(model, ds, train, root / label, min_support=min_support)
+        out[label] = (model, train, load_artifact(path), path)
+    return out
+
+
+def assert_own_ratings_fold_in_exactly(
+    model: Any, train: Interactions, scorer: Any, atol: float = 1e-5
+) -> None:
+    """A scorer that keeps nothing per user: folding a training user's own ratings in gives the model's
+    predictions for that user (first, eighth and last users)."""
+    ratings = train.csr()
+    for u in (0, 7, train.n_users - 1):
+        lo, hi = ratings.indptr[u], ratings.indptr[u + 1]
+        got = scorer.fold_in(ratings.indices[lo:hi], ratings.data[lo:hi])
+        np.testing.assert_allclose(got, model.predicted_scores(np.array([u]))[0], rtol=1e-5, atol=atol)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

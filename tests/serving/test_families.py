@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pytest
-from servehelp import fit, mounted_api
+from servehelp import assert_own_ratings_fold_in_exactly, fit, mounted_api
 
 from movierec.datasets import Dataset
 from movierec.serving.artifact import export_artifact, load_artifact
@@ -127,11 +127,7 @@ def test_knn_zscore_places_a_training_users_own_ratings_where_the_model_does(fit
     training user's ratings in predicts exactly what the model predicts for them."""
     model, train, art = fitted["knn-zscore"]
     assert art.family == "knn" and "knn_x_scale" in art.scorer.a
-    ratings = train.csr()
-    for u in (0, 7, train.n_users - 1):
-        lo, hi = ratings.indptr[u], ratings.indptr[u + 1]
-        got = art.scorer.fold_in(ratings.indices[lo:hi], ratings.data[lo:hi])
-        np.testing.assert_allclose(got, model.predicted_scores(np.array([u]))[0], rtol=1e-5, atol=1e-5)
+    assert_own_ratings_fold_in_exactly(model, train, art.scorer)
 
 
 def test_ensemble_artifact_composes_the_bases_families(fitted) -> None:

@@ -16,11 +16,11 @@ import httpx
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from servehelp import fit, mounted_api, movierec_cmd
+from servehelp import assert_own_ratings_fold_in_exactly, export_each, mounted_api, movierec_cmd
 
 from movierec.datasets import Dataset
 from movierec.errors import ArtifactError, ConfigError
-from movierec.serving.artifact import export_artifact, load_artifact
+from movierec.serving.artifact import load_artifact
 
 MODELS = {
     "slope-one": {},
@@ -35,13 +35,7 @@ VISITOR = [(21, 5.0), (31, 4.5), (101, 2.0)]
 
 @pytest.fixture(scope="module")
 def fitted(movies: Dataset, tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple]:
-    root = tmp_path_factory.mktemp("table")
-    out = {}
-    for name, params in MODELS.items():
-        model, train = fit(name, movies, **params)
-        path = export_artifact(model, movies, train, root / name, min_support=0)
-        out[name] = (model, train, load_artifact(path), path)
-    return out
+    return export_each(MODELS, movies, tmp_path_factory.mktemp("table"))
 
 
 @pytest.fixture(scope="module")
@@ -94,11 +88,7 @@ def test_a_training_users_own_ratings_fold_in_to_the_models_predictions(name: st
     user's ratings, they predict what the model predicts for that user (μ_u, the deviations, the
     cluster: nothing else is learned per user)."""
     model, train, art, _ = fitted[name]
-    ratings = train.csr()
-    for u in (0, 7, train.n_users - 1):
-        lo, hi = ratings.indptr[u], ratings.indptr[u + 1]
-        got = art.scorer.fold_in(ratings.indices[lo:hi], ratings.data[lo:hi])
-        np.testing.assert_allclose(got, model.predicted_scores(np.array([u]))[0], rtol=1e-5, atol=1e-4)
+    assert_own_ratings_fold_in_exactly(model, train, art.scorer, atol=1e-4)
 
 
 def test_nmf_folds_a_visitor_in_by_the_exact_non_negative_solve(fitted) -> None:

@@ -16,7 +16,7 @@ import httpx
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from servehelp import fit, mounted_api, movierec_cmd
+from servehelp import export_each, fit, mounted_api, movierec_cmd
 
 from movierec.datasets import Dataset
 from movierec.errors import ArtifactError
@@ -34,13 +34,7 @@ VISITOR = [(21, 5.0), (31, 4.5), (101, 2.0), (201, 4.0), (301, 3.0)]
 @pytest.fixture(scope="module")
 def fitted(movies: Dataset, tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple]:
     pytest.importorskip("torch")
-    root = tmp_path_factory.mktemp("vae")
-    out = {}
-    for label, params in MODELS.items():
-        model, train = fit(label.removesuffix("-rating"), movies, **params)
-        path = export_artifact(model, movies, train, root / label, min_support=0)
-        out[label] = (model, train, load_artifact(path), path)
-    return out
+    return export_each(MODELS, movies, tmp_path_factory.mktemp("vae"))
 
 
 @pytest.fixture(scope="module")
