@@ -2,8 +2,8 @@
 
 For models whose scores have no compact serving form: Slope One's (Lemire & Maclachlan 2005) pairwise
 deviations, NMF's unbiased factors (Luo et al. 2014), co-clustering's cluster means (George & Merugu
-2005) and user-based k-NN (no item neighbour lists); the VAEs
-have their own family (:mod:`movierec.scoring.vae`). The artifact stores the model's raw scores for the
+2005) and user-based k-NN (no item neighbour lists); the VAEs have their own family
+(:mod:`movierec.scoring.vae`). The artifact stores the model's raw scores for the
 users it was trained on (for a rating predictor: its unclipped predicted ratings, which the artifact
 ranks by the same support-shrunk score as the model); the scores are the model's own, so the lists
 served are exactly the model's. It costs 4 bytes per user and item (:func:`memory_bytes`): 24 MB for
@@ -21,7 +21,6 @@ table (``visitor_*``; :func:`visitor_part`), the same code for ``score_new_user`
   squares, solved exactly by ``scipy.optimize.nnls``).
 - Co-clustering: μ_v is the visitor's mean; their user cluster is the one whose prediction errs least on
   their ratings (the algorithm's own reassignment step), then r̂_j = C̄_c,ic + (μ_v − C̄_c) + (μ_j − C̄_ic).
-
 - User-based k-NN: the visitor's similarity to every training user by the kernel that built the lists
   (the visitor as one more row of the training ratings), then Surprise's rule over the first k of their
   best neighbours who rated each movie (:func:`_user_knn`).
