@@ -681,19 +681,19 @@ class BaseRecommender:
         from movierec.scoring import export_family, family_of, make_scorer
 
         if family_of(self) == "table":
-            from movierec.scoring import table
+            from movierec.scoring import visitor_scorer
 
             # its serving form holds the trained users' scores, which a visitor does not need: the scorer is
             # built from the model's visitor arrays alone, or refused where it has no rule (the artifact
             # answers with popularity and says so as its `fallback`)
-            arrays, spec = table.visitor_part(self)
-            if spec["visitors"] not in table.VISITOR_RULES:
+            scorer = visitor_scorer(self, self.seen_)
+            if not scorer.folds_in:
                 raise ConfigError(
                     f"{self.name} cannot place a person who is not in its training data (it serves the "
                     "trained users' scores only); refit with their ratings, or use a model that folds a "
                     "person in (svd, slope-one, knn-baseline, ease, ials…)"
                 )
-            return make_scorer("table", arrays, self.seen_, spec)
+            return scorer
         family, arrays, spec = export_family(self, self.n_users_, self.n_items_, threshold)
         return make_scorer(family, arrays, self.seen_, spec)
 

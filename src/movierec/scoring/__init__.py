@@ -25,7 +25,7 @@ import scipy.sparse as sp
 from movierec.errors import ConfigError
 from movierec.scoring.base import Scorer
 
-__all__ = ["FAMILIES", "Scorer", "export_family", "family_of", "make_scorer"]
+__all__ = ["FAMILIES", "Scorer", "export_family", "family_of", "make_scorer", "visitor_scorer"]
 
 #: family name → module under movierec.scoring
 FAMILIES: dict[str, str] = {
@@ -80,6 +80,14 @@ def export_family(
     family = family_of(model)
     arrays, spec = _module(family).export(model, n_users, n_items, threshold)
     return family, arrays, spec
+
+
+def visitor_scorer(model: Any, seen: sp.csr_matrix) -> Scorer:
+    """A table model's scorer for people not in training only: its visitor rule's arrays, without the
+    table of every training user's scores (seconds and MBs to build, and no use to a visitor). Its
+    ``folds_in`` is False for a model without a rule."""
+    arrays, spec = _module("table").visitor_part(model)
+    return make_scorer("table", arrays, seen, spec)
 
 
 def make_scorer(
