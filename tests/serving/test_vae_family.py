@@ -175,3 +175,23 @@ def test_recommend_rated_with_a_vae_lists_the_models_picks(tmp_path: Path) -> No
     assert got.get("fallback") is None and "most-rated" not in out.stderr
     assert len(got["recommendations"]) == 5
     assert {r["movieId"] for r in got["recommendations"]}.isdisjoint({1, 1214, 1721})
+
+
+def test_the_artifact_serves_a_visitor_where_torch_is_not_installed(fitted) -> None:
+    """Serving needs numpy only: in an interpreter where importing torch fails, the artifact loads and
+    folds a visitor in, with the same scores as here."""
+    import sys
+
+    _, _, art, path = fitted["mult-vae"]
+    want = [r["score"] for r in art.visitor(VISITOR, k=5)["recommendations"]]
+    code = (
+        "import json, sys; sys.modules['torch'] = None; "
+        "from movierec.serving.artifact import load_artifact; "
+        f"out = load_artifact({str(path)!r}).visitor({VISITOR!r}, k=5); "
+        "print(json.dumps([out['fallback'], [r['score'] for r in out['recommendations']]]))"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    fallback, scores = json.loads(run.stdout)
+    assert fallback is None
+    np.testing.assert_allclose(scores, want, rtol=1e-6)
