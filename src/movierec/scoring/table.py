@@ -125,7 +125,7 @@ def visitor_part(model: Any) -> Exported:
     arrays = {f"visitor_{k}": v for k, v in model.visitor_arrays().items()}
     arrays["visitor_item_known"] = np.asarray(model.item_known_, dtype=np.int8)
     arrays["visitor_global_mean"] = np.asarray(float(model.global_mean_))
-    spec = {"visitors": rule, "global_mean": float(model.global_mean_), "top": float(model.rating_scale_[1])}
+    spec = {"visitors": rule, "top": float(model.rating_scale_[1])}
     return arrays, spec
 
 
@@ -172,27 +172,29 @@ def _co_clustering(a: dict[str, np.ndarray], items: np.ndarray, r: np.ndarray) -
     return avg_co[c, ci] + (mu - avg_u[c]) + item_part
 
 
-def _user_knn_neighbours(a: dict[str, np.ndarray], items: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """The visitor's similarity to every training user, by the kernel that built the model's lists: the
-    visitor joins the users × items matrix as one more row (ratings, or residuals under pearson_baseline)."""
+def _user_knn_neighbours(
+    a: dict[str, np.ndarray], x: sp.csr_matrix, items: np.ndarray, r: np.ndarray, mu: float, b_v: float
+) -> tuple[np.ndarray, sp.csc_matrix]:
+    """The visitor's similarity to every training user of ``x`` (users × items ratings), by the kernel that
+    built the model's lists: the visitor joins ``x`` as one more row (ratings, or residuals r − μ − b_u − b_i
+    under pearson_baseline, the visitor's b_u being ``b_v``). Also returns that matrix by item (CSC)."""
     from movierec.models.kernels import accel
 
-    x = csr_from(a, "visitor_ratings", (len(a["visitor_ratings_indptr"]) - 1, len(a["visitor_item_known"])))
     n_users = x.shape[0]
     _, kind, _, _, min_support, _ = (int(v) for v in a["visitor_settings"])
-    row = sp.csr_matrix((values, (np.zeros(len(items), np.int64), items)), shape=(1, x.shape[1]))
+    row = sp.csr_matrix((r, (np.zeros(len(items), np.int64), items)), shape=(1, x.shape[1]))
     both = sp.vstack([x.astype(np.float64), row]).tocsr()
-    if kind == accel.PEARSON_BASELINE:  # residuals r − μ − b_u − b_i, the visitor's b_u as a known user's
+    if kind == accel.PEARSON_BASELINE:
         rows = np.repeat(np.arange(n_users + 1), np.diff(both.indptr))
-        bu = np.r_[a["visitor_user_bias"], float(a["visitor_b_v"])]
-        both.data = both.data - float(a["visitor_mu"]) - bu[rows] - a["visitor_item_bias"][both.indices]
+        bu = np.r_[a["visitor_user_bias"], b_v]
+        both.data = both.data - mu - bu[rows] - a["visitor_item_bias"][both.indices]
     by_item = both.tocsc()
     by_item.sort_indices()
     sims = accel.similarity_row(
         n_users, both.indptr.astype(np.int64), both.indices, both.data, by_item.indptr.astype(np.int64),
         by_item.indices, by_item.data, kind, min_support, float(a["visitor_shrinkage"]),
     )  # fmt: skip
-    return np.asarray(sims[:n_users], dtype=np.float64)
+    return np.asarray(sims[:n_users], dtype=np.float64), by_item
 
 
 def _user_knn(a: dict[str, np.ndarray], items: np.ndarray, r: np.ndarray) -> np.ndarray:
@@ -200,19 +202,20 @@ def _user_knn(a: dict[str, np.ndarray], items: np.ndarray, r: np.ndarray) -> np.
     visitor's similarity to every training user, their ``max_neighbours`` best (s > 0) in order, and for
     each item the first k of those who rated it: r̂ = base_v + σ_v Σ s·dev / Σ s (too few: base_v alone;
     KNNBasic: Σ s·r / Σ s, or μ), the visitor's mean and spread (or μ + b_v) standing for a user's."""
+    from movierec.scoring.knn import USER_OFFSET_SHRINK
+
     x = csr_from(a, "visitor_ratings", (len(a["visitor_ratings_indptr"]) - 1, len(a["visitor_item_known"])))
+    n_users = x.shape[0]
     rule, _, k, min_k, _, keep = (int(v) for v in a["visitor_settings"])
     mu, bi, y_off = float(a["visitor_global_mean"]), a["visitor_item_bias"], a["visitor_y_offset"]
-    b_v = float(np.sum(r - mu - bi[items]) / (len(items) + 5.0))  # the knn family's visitor user offset
-    a = {**a, "visitor_b_v": np.asarray(b_v), "visitor_mu": np.asarray(mu)}
-    sims = _user_knn_neighbours(a, items, r)
+    b_v = float(np.sum(r - mu - bi[items]) / (len(items) + USER_OFFSET_SHRINK))  # the knn family's rule
+    sims, by_item = _user_knn_neighbours(a, x, items, r, mu, b_v)
     # best first, ties in the kernel's traversal order (the visitor's movies in index order, each one's
     # raters in index order), so equal similarities pick the same k neighbours as the model's lists
-    by_item = x.tocsc()
-    by_item.sort_indices()
     touched = np.concatenate(
         [by_item.indices[by_item.indptr[j] : by_item.indptr[j + 1]] for j in np.unique(items)]
     ).astype(np.int64)
+    touched = touched[touched < n_users]  # the visitor's own row is not a neighbour
     _, first = np.unique(touched, return_index=True)
     met = touched[np.sort(first)]
     order = met[np.argsort(-sims[met], kind="stable")][:keep]
@@ -233,7 +236,7 @@ def _user_knn(a: dict[str, np.ndarray], items: np.ndarray, r: np.ndarray) -> np.
     )
     actual = np.bincount(col, minlength=n)
     if rule == 0:
-        return np.where((actual < min_k) | (actual == 0), float(a["visitor_global_mean"]), mean)
+        return np.where((actual < min_k) | (actual == 0), mu, mean)
     sd_v = float(r.std()) or 1.0
     base_v = {1: float(r.mean()), 2: float(r.mean()), 3: mu + b_v + y_off}[rule]
     return base_v + np.where(actual < min_k, 0.0, (sd_v if rule == 2 else 1.0) * mean)
@@ -274,7 +277,7 @@ class Scorer(base.Scorer):
             else np.asarray(ratings, np.float64)
         )
         out = rule(self.a, items, r)
-        out[self.a["visitor_item_known"] == 0] = float(self.spec["global_mean"])  # as the model's fallback
+        out[self.a["visitor_item_known"] == 0] = float(self.a["visitor_global_mean"])  # the model's fallback
         return np.asarray(out, dtype=np.float32)
 
     def item_vectors(self) -> np.ndarray | None:
