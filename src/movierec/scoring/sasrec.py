@@ -10,10 +10,9 @@ import scipy.sparse as sp
 
 from movierec.scoring import factors
 from movierec.scoring.base import Exported
+from movierec.scoring.networks import NET_PREFIX, network_arrays, network_model
 
 __all__ = ["NET_PREFIX", "Scorer", "export"]
-
-NET_PREFIX = "net:"  # prefix of the network's weight arrays
 
 
 def export(model: Any, n_users: int, n_items: int, threshold: float) -> Exported:
@@ -29,10 +28,8 @@ def export(model: Any, n_users: int, n_items: int, threshold: float) -> Exported
         "user_bias": np.zeros(model.n_users_, np.float32),
         "item_bias": np.ascontiguousarray(item_b, np.float32),
         "global_mean": np.float32(0.0),
+        **network_arrays(model),
     }
-    for key, value in vars(model).items():
-        if key.startswith("net."):
-            out[NET_PREFIX + key[len("net.") :]] = np.asarray(value, dtype=np.float32)
     spec = {
         "threshold": float(threshold),
         "sequential": True,
@@ -52,17 +49,8 @@ class Scorer(factors.Scorer):
     def network(self) -> Any:
         """A :class:`~movierec.models.sasrec.SASRec` rebuilt from the stored weights (needs torch; built once)."""
         if self._net is None:
-            from movierec.models.registry import get_class
-
-            cls = get_class(str(self.spec.get("model", "sasrec")))  # sasrec or gru4rec
-            params = dict(self.spec.get("params") or {})
-            params["device"] = "cpu"
-            model = cls(**{k: v for k, v in params.items() if k in cls().get_params()})
-            model.n_items_ = self.n_items
+            model = network_model(self.a, self.spec, "sasrec", self.n_items, device="cpu")  # or gru4rec
             model.n_users_ = self.seen.shape[0]
-            for key, value in self.a.items():
-                if key.startswith(NET_PREFIX):
-                    setattr(model, "net." + key[len(NET_PREFIX) :], value)
             model._net()  # fails here, once, with the install hint when torch is missing
             self._net = model
         return self._net

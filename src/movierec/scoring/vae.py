@@ -25,19 +25,13 @@ import scipy.sparse as sp
 from movierec.errors import ArtifactError
 from movierec.scoring.base import Exported
 from movierec.scoring.neighbours import ItemRowScorer, interactions_part
+from movierec.scoring.networks import network_arrays, network_model
 
-__all__ = ["NET_PREFIX", "Scorer", "export"]
-
-NET_PREFIX = "net:"  # prefix of the network's weight arrays in the artifact
-_MODEL_PREFIX = "net."  # and on the model (``net.<layer>_``)
+__all__ = ["Scorer", "export"]
 
 
 def export(model: Any, n_users: int, n_items: int, threshold: float) -> Exported:
-    net = {
-        NET_PREFIX + key[len(_MODEL_PREFIX) :]: np.ascontiguousarray(value, dtype=np.float32)
-        for key, value in vars(model).items()
-        if key.startswith(_MODEL_PREFIX)
-    }
+    net = network_arrays(model)
     rows, spec = interactions_part(model, threshold, sum(a.nbytes for a in net.values()))
     spec.update(model=str(model.name), params=model.get_params())
     return {**net, **rows}, spec
@@ -47,16 +41,8 @@ class Scorer(ItemRowScorer):
     family: ClassVar[str] = "vae"
 
     def __init__(self, arrays: dict[str, np.ndarray], seen: sp.csr_matrix, spec: dict[str, Any]) -> None:
-        from movierec.models.registry import get_class
-
         super().__init__(arrays, seen, spec)
-        cls = get_class(str(spec.get("model", "mult-vae")))
-        known = cls().get_params()
-        self.net = cls(**{k: v for k, v in dict(spec.get("params") or {}).items() if k in known})
-        self.net.n_items_ = self.n_items
-        for key, value in arrays.items():
-            if key.startswith(NET_PREFIX):
-                setattr(self.net, _MODEL_PREFIX + key[len(NET_PREFIX) :], value)
+        self.net = network_model(arrays, spec, "mult-vae", self.n_items)
         try:  # a network whose layers do not fit the catalogue is a broken artifact, said at load
             out = self._row(np.zeros(0, np.int64), np.zeros(0, np.float32))
         except (AttributeError, ValueError) as exc:
