@@ -19,7 +19,7 @@ import pytest
 from movierec.datasets import REGISTRY, bundled_path, load, locate
 from movierec.datasets.fetch import fetch, fetch_spec
 from movierec.datasets.registry import DatasetSpec
-from movierec.errors import DownloadError
+from movierec.errors import ConfigError, DownloadError
 
 # --- fixtures -------------------------------------------------------------------------------
 
@@ -389,6 +389,23 @@ def test_cli_fetch_server_down(cache):
     line = _one_error_line(run_cli("data", "fetch", "ml-1m", "--url", url, env_data=cache))
     assert "connection refused" in line and "--path" in line
     assert leftovers(cache) == [] and not (cache / "ml-1m").exists()
+
+
+@pytest.mark.parametrize(
+    ("url", "needle"),
+    [
+        ("notaurl", "not a download URL"),
+        ("mailto:x@example.org", "not a download URL"),
+        ("http://", "no host"),
+    ],
+)
+def test_cli_fetch_a_url_that_is_not_one_is_one_line_and_touches_no_cache(cache, url, needle):
+    """``--url notaurl`` was urllib's ``ValueError: unknown url type`` with a traceback (exit 1)."""
+    line = _one_error_line(run_cli("data", "fetch", "ml-1m", "--url", url, env_data=cache))
+    assert needle in line and repr(url) in line, line
+    assert not cache.exists()  # refused before the cache folder was made
+    with pytest.raises(ConfigError, match=needle):
+        fetch("ml-1m", url=url)
 
 
 def test_the_registry_file_names_each_release_by_its_layout() -> None:

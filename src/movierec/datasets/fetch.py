@@ -27,7 +27,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from movierec.datasets.registry import DatasetSpec, cache_dir, get_spec
-from movierec.errors import DownloadError
+from movierec.errors import ConfigError, DownloadError
 
 __all__ = ["MAX_RATIO", "MAX_UNPACKED_BYTES", "fetch", "fetch_spec", "safe_members"]
 
@@ -59,6 +59,8 @@ def fetch(
     ``force`` downloads and unpacks again even when a cached copy exists.
     """
     spec = get_spec(dataset) if isinstance(dataset, str) else dataset
+    if url is not None:
+        _check_url(url)
     if spec.bundled and path is None and url is None:
         from movierec.datasets import bundled_path
 
@@ -93,6 +95,27 @@ def fetch(
 
 
 fetch_spec = fetch  # fetch for a DatasetSpec: the name it had before fetch took one too
+
+#: the URL schemes urllib downloads from (``file:`` serves a local mirror)
+_URL_SCHEMES = ("http", "https", "ftp", "file")
+
+
+def _check_url(url: str) -> None:
+    """Refuse (``ConfigError``) a ``url`` urllib cannot download from, before the cache is touched.
+
+    ``--url notaurl`` reached ``urllib.request.Request``, whose ``ValueError: unknown url type`` was a
+    traceback; a URL without a scheme or host is a typo the user should see in one line.
+    """
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url.strip())
+    if parts.scheme.lower() not in _URL_SCHEMES:
+        raise ConfigError(
+            f"--url {url!r}: not a download URL (give an http://, https://, ftp:// or file:// address, "
+            "or use --path for a file on this machine)"
+        )
+    if parts.scheme.lower() != "file" and not parts.hostname:
+        raise ConfigError(f"--url {url!r}: the URL names no host")
 
 
 @contextmanager
