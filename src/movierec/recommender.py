@@ -263,6 +263,7 @@ class Recommender:
         the movies they rated; a factor model's trained user vector is not, so it is refused there.
         """
         train = self._check_fitted()
+        _check_k(k, train.n_items)
         u = self.user_index(user_id)
         if explain:
             self._check_explainable()
@@ -329,7 +330,7 @@ class Recommender:
         last movie).
         """
         train = self._check_fitted()
-        check_positive("k", k, integer=True)
+        _check_k(k, train.n_items)
         pairs = _rating_pairs(ratings)
         items = np.asarray([self.movie_index(m) for m, _ in pairs], dtype=np.int64)
         given = [r for _, r in pairs]
@@ -488,6 +489,7 @@ class Recommender:
         from movierec.scoring.support import default_min_support, empty_similar_reason, shrunk_similarities
 
         train = self._check_fitted()
+        _check_k(k, train.n_items - 1, "the catalogue minus the movie itself")
         i = self.movie_index(movie)
         n = train.n_items
         items, sims = self.model.similar_items(i, n)  # every item's raw similarity, best first
@@ -550,6 +552,16 @@ class Recommender:
             self.model, self.dataset, train, path, force=force, implicit_threshold=self.threshold
         )
         return load_artifact(out)
+
+
+def _check_k(k: int, n: int, catalogue: str = "") -> None:
+    """A list length as ``recommend`` and the CLI take it: a whole number ≥ 1 and at most the ``n`` movies
+    a list can hold; the CLI's ``-k`` refuses a longer one with the same words, so Python and the
+    terminal agree (a longer list would silently be shorter than asked)."""
+    check_positive("k", k, integer=True)
+    if k > n:
+        where = f"{catalogue} ({n})" if catalogue else f"the catalogue ({n} movies)"
+        raise ConfigError(f"k {k} is larger than {where}")
 
 
 def _is_sequence(x: object) -> bool:
