@@ -34,3 +34,17 @@ def test_a_list_longer_than_the_catalogue_is_refused_as_the_cli_does(ease: movie
     with pytest.raises(ConfigError, match=f"minus the movie itself \\({n - 1}\\)"):
         ease.similar("Toy Story", k=n)
     assert len(ease.similar("Toy Story", k=n - 1)) > 0  # the longest list there is still works
+
+
+@pytest.mark.parametrize("model", [None, 3, object()])
+def test_a_model_that_is_no_name_and_no_model_is_refused_at_construction(model: object) -> None:
+    with pytest.raises(ConfigError, match=r"model must be a registry name .* or a model instance"):
+        movierec.Recommender("ml-latest-small", model)  # type: ignore[arg-type]
+
+
+def test_a_model_class_is_refused_with_the_instance_it_wants() -> None:
+    from movierec.models.popularity import Popularity
+
+    with pytest.raises(ConfigError, match=r"pass an instance \(Popularity\(\)\)"):
+        movierec.Recommender("ml-latest-small", Popularity)  # type: ignore[arg-type]
+    assert movierec.Recommender("ml-latest-small", Popularity()).fit().recommend(1, k=3).shape[0] == 3

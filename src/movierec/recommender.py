@@ -76,9 +76,10 @@ class Recommender:
                 warnings.warn(text, UserWarning, stacklevel=2)
             if "random_state" in self.model.get_params() and "random_state" not in params:
                 self.model.set_params(random_state=seed)
-        elif params:
-            raise ConfigError("pass hyperparameters to the model instance, not to Recommender")
         else:
+            _check_model_instance(model)
+            if params:
+                raise ConfigError("pass hyperparameters to the model instance, not to Recommender")
             self.model = model
         self.threshold = float(threshold)
         self.item_features = item_features
@@ -552,6 +553,21 @@ class Recommender:
             self.model, self.dataset, train, path, force=force, implicit_threshold=self.threshold
         )
         return load_artifact(out)
+
+
+def _check_model_instance(model: object) -> None:
+    """Refuse, at construction, what is neither a registry name nor a model: ``None``, a number or a model
+    class would otherwise pass until ``fit()`` failed with an AttributeError far from the mistake."""
+    if isinstance(model, type):
+        raise ConfigError(
+            f"model: pass an instance ({model.__name__}()) or a registry name, not the class {model.__name__}"
+        )
+    missing = [m for m in ("fit", "score", "recommend") if not callable(getattr(model, m, None))]
+    if missing:
+        raise ConfigError(
+            f"model must be a registry name (such as 'svd' or 'ease'; `movierec models` lists them) or a "
+            f"model instance, got {model!r} (no {', '.join(missing)})"
+        )
 
 
 def _check_k(k: int, n: int, catalogue: str = "") -> None:
