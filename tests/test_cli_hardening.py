@@ -219,3 +219,52 @@ def test_weighting_by_rating_changes_an_implicit_models_list(capsys) -> None:
         assert done.value.code in (0, None)
         lists[w] = [(r["movieId"], r["score"]) for r in json.loads(capsys.readouterr().out)]
     assert lists["binary"] != lists["rating"], lists
+
+
+def _good_csv(folder: Path) -> Path:
+    """A small ratings file: three users, three movies, no times."""
+    good = folder / "good.csv"
+    good.write_text("userId,movieId,rating\n1,1,4\n1,2,3\n2,1,5\n2,3,2\n3,2,4\n")
+    return good
+
+
+def _snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
+    return {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in sorted(folder.iterdir())}
+
+
+def test_a_file_that_is_not_a_feedback_database_is_one_line_and_left_untouched(
+    tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``feedback report --db keep.csv`` and ``data info --with-feedback keep.csv`` (a text file) ended in
+    sqlalchemy's ~140-line ``DatabaseError: file is not a database``; an empty file was turned into a
+    SQLite database in place, and another program's database was switched to WAL before being refused."""
+    import sqlite3
+
+    monkeypatch.chdir(tmp_path)
+    _good_csv(tmp_path)
+    Path("keep.csv").write_text("hello, this is mine\n")
+    Path("empty.db").write_bytes(b"")
+    other = sqlite3.connect("other.db")
+    other.execute("CREATE TABLE t (x)")
+    other.commit()
+    other.close()
+    before = _snapshot(tmp_path)
+    cases = {
+        "keep.csv": "not a SQLite file",
+        "empty.db": "the file is empty",
+        "other.db": "no table 'feedback'",
+    }
+    for name, why in cases.items():
+        for flag, args in (
+            ("--db", ["feedback", "report", "--db", name]),
+            ("--with-feedback", ["data", "info", "--ratings", "good.csv", "--with-feedback", name]),
+        ):
+            code, err = _run(args, capsys)
+            lines = [ln for ln in err.splitlines() if not ln.startswith("note:")]
+            assert code == 2 and len(lines) == 1, err
+            assert lines[0] == f"movierec: error: {flag} {name}: not a movierec feedback database ({why})", (
+                err
+            )
+    code, err = _run(["serve", "--artifact", "nowhere", "--db", "keep.csv"], capsys)
+    assert code == 2 and err.count("\n") == 1 and "not a feedback database (not a SQLite file)" in err, err
+    assert _snapshot(tmp_path) == before  # same bytes, same mtimes, no -wal/-shm beside them

@@ -37,7 +37,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError, ProgrammingError
+from sqlalchemy.exc import ArgumentError, DatabaseError, IntegrityError, OperationalError, ProgrammingError
 
 from movierec.errors import ConfigError, DataError
 from movierec.interactions import INT_ID_RULE, Interactions, looks_numeric, parse_int_id
@@ -90,6 +90,58 @@ def normalise_url(db: str | Path) -> str:
     return text
 
 
+#: the first 16 bytes of every SQLite database file
+_SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def _sqlite_file(url: str) -> Path | None:
+    """The file a ``sqlite:///PATH`` URL names (``None`` for other databases and in-memory SQLite)."""
+    if not url.startswith("sqlite:///"):
+        return None
+    rest = url[len("sqlite:///") :].split("?", 1)[0]
+    return None if rest in ("", ":memory:") else Path(rest)
+
+
+def _not_sqlite(path: Path, *, empty_ok: bool) -> str | None:
+    """Why the existing file ``path`` is no SQLite database, read from its first bytes; ``None`` when it is one.
+
+    Checked before SQLite opens the file: SQLite answers a text file with "file is not a database" only
+    after connecting (a sqlalchemy traceback here), and it turns an empty file into a database in place.
+    ``empty_ok``: an empty file counts as a new database (``serve`` may create the store in it).
+    """
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(len(_SQLITE_HEADER))
+    except OSError as exc:
+        return f"cannot read it: {exc.strerror or exc}"
+    if not head:
+        return None if empty_ok else "the file is empty"
+    return None if head == _SQLITE_HEADER else "not a SQLite file"
+
+
+def _no_feedback_table(path: Path) -> str | None:
+    """Why the SQLite file ``path`` holds no feedback table, asked over a read-only connection; else ``None``.
+
+    The store's own connections set ``journal_mode=WAL``, which rewrites the header of a database in
+    another journal mode: another program's database must be refused before one of them opens it.
+    """
+    import sqlite3
+
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error as exc:
+        return str(exc)
+    try:
+        found = conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (feedback_table.name,)
+        ).fetchone()
+    except sqlite3.Error as exc:
+        return str(exc)
+    finally:
+        conn.close()
+    return None if found else f"no table {feedback_table.name!r}"
+
+
 @dataclass(frozen=True)
 class StoredFeedback:
     """One stored rating, as the API reports it."""
@@ -127,10 +179,16 @@ class FeedbackStore:
                 parent = Path(db_path).expanduser().parent
                 if not parent.is_dir():
                     raise ConfigError(f"--db {self.url!r}: folder {parent} does not exist")
+                if Path(db_path).expanduser().is_file():
+                    why = _not_sqlite(Path(db_path).expanduser(), empty_ok=True)
+                    if why:
+                        raise ConfigError(
+                            f"--db {db_path}: not a feedback database ({why}); nothing was changed"
+                        )
         if create:
             try:
                 self._create_or_migrate()
-            except OperationalError as exc:
+            except DatabaseError as exc:  # OperationalError and "file is not a database" alike
                 self.close()
                 raise ConfigError(
                     f"--db {self.url!r}: cannot open or create the feedback table ({exc.orig})"
@@ -340,15 +398,22 @@ def _feedback_ids(fb: pd.DataFrame, inter: Interactions) -> tuple[pd.DataFrame, 
 def read_feedback(db: str | Path, flag: str, *, with_version: bool = False) -> pd.DataFrame:
     """Every row of an existing feedback database (:meth:`FeedbackStore.frame`), never creating one.
 
-    A missing SQLite file or a database without movierec's table is a :class:`DataError` naming ``flag``.
+    A missing SQLite file, a file that is not a SQLite database (a CSV given by mistake) or a database
+    without movierec's table is a :class:`DataError` naming ``flag``; a SQLite file is checked read-only
+    first, so such a file is left byte for byte as it was.
     """
     url = normalise_url(db)
-    if url.startswith("sqlite:///") and not Path(url[len("sqlite:///") :]).is_file():
-        raise DataError(f"{flag} {db}: no such feedback database")
+    path = _sqlite_file(url)
+    if path is not None:
+        if not path.is_file():
+            raise DataError(f"{flag} {db}: no such feedback database")
+        why = _not_sqlite(path, empty_ok=False) or _no_feedback_table(path)
+        if why:  # refused before the store's connection could touch the file
+            raise DataError(f"{flag} {db}: not a movierec feedback database ({why})")
     store = FeedbackStore(url, create=False)
     try:
         return store.frame(with_version=with_version)
-    except (OperationalError, ProgrammingError) as exc:
+    except DatabaseError as exc:
         raise DataError(f"{flag} {db}: not a movierec feedback database ({exc.orig})") from exc
     finally:
         store.close()
