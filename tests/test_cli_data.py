@@ -163,3 +163,42 @@ def test_fetch_path_corrupt_archive_without_checksum(tmp_path):
     proc = run("data", "fetch", "ml-latest", "--path", str(broken), data=tmp_path / "cache")
     assert_user_error(proc, "ml-latest.zip", "truncated or corrupt")
     assert sorted(p.name for p in (tmp_path / "cache").iterdir()) == []
+
+
+def _good_csv(folder: Path) -> Path:
+    good = folder / "good.csv"
+    good.write_text("userId,movieId,rating\n1,1,4\n1,2,3\n2,1,5\n2,3,2\n3,2,4\n")
+    return good
+
+
+def test_plot_writes_the_format_its_suffix_names_and_never_over_someone_elses_file(tmp_path):
+    """``--plot keep.csv`` wrote PNG bytes over an unrelated file (exit 0, no --force) and ``--plot out.pdf``
+    wrote PNG bytes into a .pdf; now the suffix picks the format and an existing file is replaced only when
+    it is already such an image, or with --force."""
+    _good_csv(tmp_path)
+    (tmp_path / "keep.csv").write_text("mine\n")
+    (tmp_path / "keep.png").write_text("also mine\n")
+    info = ("data", "info", "--ratings", "good.csv", "--plot")
+    assert_user_error(
+        run(*info, "keep.csv", cwd=tmp_path), "--plot keep.csv: .csv is not a chart format", ".pdf"
+    )
+    assert_user_error(run(*info, "hist", cwd=tmp_path), "--plot hist: no suffix")
+    assert_user_error(
+        run(*info, "keep.png", cwd=tmp_path), "keep.png already exists and is not a PNG image", "--force"
+    )
+    assert (tmp_path / "keep.csv").read_text() == "mine\n" and (
+        tmp_path / "keep.png"
+    ).read_text() == "also mine\n"
+    # the suffix picks the format; a chart written before is an image of its format, so again needs no --force
+    for name, magic in (
+        ("out.pdf", b"%PDF-"),
+        ("out.svg", b"<?xml"),
+        ("out.png", b"\x89PNG"),
+        ("out.png", b"\x89PNG"),
+    ):
+        proc = run(*info, name, cwd=tmp_path)
+        assert proc.returncode == 0, proc.stderr
+        assert (tmp_path / name).read_bytes().startswith(magic), name
+    forced = run(*info, "keep.png", "--force", cwd=tmp_path)
+    assert forced.returncode == 0, forced.stderr
+    assert (tmp_path / "keep.png").read_bytes().startswith(b"\x89PNG\r\n\x1a\n")

@@ -13,10 +13,13 @@ from movierec.errors import ConfigError
 
 __all__ = [
     "ARTIFACT_FILES",
+    "IMAGE_FORMATS",
     "check_artifact_target",
+    "check_image_target",
     "check_parquet_target",
     "check_results_target",
     "check_writable",
+    "image_format",
     "is_artifact",
 ]
 
@@ -146,3 +149,62 @@ def check_parquet_target(out: Path, force: bool, option: str = "--out") -> None:
                 f"{f' and {len(foreign) - 1} more' if len(foreign) > 1 else ''}); nothing was deleted"
             )
     check_writable(out, option)
+
+
+IMAGE_FORMATS: dict[str, tuple[bytes, ...]] = {
+    "png": (b"\x89PNG\r\n\x1a\n",),
+    "pdf": (b"%PDF-",),
+    "svg": (b"<svg",),  # anywhere in the first 2 KB: an XML declaration and doctype come first
+    "jpg": (b"\xff\xd8\xff",),
+    "jpeg": (b"\xff\xd8\xff",),
+    "tif": (b"II*\x00", b"MM\x00*"),
+    "tiff": (b"II*\x00", b"MM\x00*"),
+    "webp": (b"RIFF",),
+}
+"""The chart formats a file name's suffix may ask for (matplotlib writes each), with the first bytes a
+file of that format starts with: a file that starts so may be replaced by a new chart of its format."""
+
+
+def image_format(path: Path, option: str = "--plot") -> str:
+    """The chart format ``path``'s suffix names (``"png"``, ``"pdf"`` …), or ``ConfigError`` for another suffix.
+
+    The suffix decides what is written, so ``--plot out.pdf`` is a PDF and never PNG bytes under a
+    ``.pdf`` name; a suffix matplotlib cannot write (``keep.csv``) is refused rather than guessed.
+    """
+    fmt = path.suffix.lower().lstrip(".")
+    if fmt not in IMAGE_FORMATS:
+        why = f"{path.suffix} is not a chart format" if path.suffix else "no suffix to tell the chart format"
+        raise ConfigError(
+            f"{option} {path}: {why}; end the name in " + ", ".join(f".{f}" for f in IMAGE_FORMATS)
+        )
+    return fmt
+
+
+def _is_image(path: Path, fmt: str) -> bool:
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(2048)
+    except OSError:
+        return False
+    if fmt == "svg":
+        return any(magic in head for magic in IMAGE_FORMATS[fmt])
+    return head.startswith(IMAGE_FORMATS[fmt])
+
+
+def check_image_target(path: Path, force: bool, option: str = "--plot") -> str:
+    """``path`` may take a chart: a known image suffix, a writable folder, and no file of ours overwritten.
+
+    An existing file is replaced only when it already is an image of the format its suffix names (a chart
+    written before; re-running a command keeps working) or with ``force``: ``data info --plot keep.csv``
+    wrote PNG bytes over an unrelated file. Returns the format (:func:`image_format`). Nothing is created.
+    """
+    fmt = image_format(path, option)
+    if path.is_dir():
+        raise ConfigError(f"{option} {path}: is a folder; give a file name such as ratings.{fmt}")
+    if path.exists() and not force and not _is_image(path, fmt):
+        raise ConfigError(
+            f"{option} {path} already exists and is not a {fmt.upper()} image; "
+            "nothing was changed — pass --force to replace it or choose another name"
+        )
+    check_writable(path.parent, option)
+    return fmt

@@ -88,13 +88,24 @@ def fetch_cmd(
 @ratings_options
 def info_cmd(
     source: RatingsSource = RatingsSource(),  # --dataset, --ratings, --user-col … --rating-scale
-    plot: Path | None = typer.Option(None, "--plot", help="Write the rating histogram to this PNG."),
+    plot: Path | None = typer.Option(
+        None,
+        "--plot",
+        help="Write the rating histogram to this file, in the format its suffix names (.png, .pdf, .svg …).",
+    ),
+    force: bool = typer.Option(
+        False, "--force", help="Let --plot replace an existing file that is not already such an image."
+    ),
     with_feedback: str | None = typer.Option(
         None, "--with-feedback", help="Include ratings from a feedback database URL or file."
     ),
     as_json: bool = JSON,
 ) -> None:
     """Describe a dataset: users, items, ratings, density, scale, per-user/item quantiles, time span."""
+    if plot is not None:  # before the data loads: a name that cannot take the chart is one line at once
+        from movierec.output_folders import check_image_target
+
+        check_image_target(plot, force)
     ds = source.load()  # prints the dataset's notes
     if with_feedback:
         from movierec.serving.store import merge_feedback

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from movierec.errors import ConfigError
+from movierec.output_folders import image_format
 
 __all__ = [
     "PALETTE",
@@ -81,18 +82,21 @@ def pyplot() -> Any:
 
 
 def save(fig: Any, path: str | Path) -> Path:
-    """Write a figure as a 256-colour PNG (110 dpi, tight) and close it.
+    """Write a figure in the format ``path``'s suffix names (110 dpi, tight) and close it.
 
-    The report inlines every chart in one HTML file; flat-colour charts quantised to a palette look
-    the same at ~40 % of the bytes (ml-latest-small's 12 report charts: 684 kB as RGB, 251 kB).
+    A PNG is a 256-colour one: the report inlines every chart in one HTML file, and flat-colour charts
+    quantised to a palette look the same at ~40 % of the bytes (ml-latest-small's 12 report charts:
+    684 kB as RGB, 251 kB). Another suffix (``.pdf``, ``.svg`` …, :data:`~movierec.output_folders.IMAGE_FORMATS`) is written in
+    its own format, never PNG bytes under its name; an unknown suffix is a ``ConfigError``.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     plt = pyplot()
     try:
+        fmt = image_format(path, "chart") if path.suffix else "png"
+        path.parent.mkdir(parents=True, exist_ok=True)
         buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=110, bbox_inches="tight", facecolor="white")
-        path.write_bytes(_palette_png(buf.getvalue()))
+        fig.savefig(buf, format=fmt, dpi=110, bbox_inches="tight", facecolor="white")
+        path.write_bytes(_palette_png(buf.getvalue()) if fmt == "png" else buf.getvalue())
     except OSError as exc:
         raise ConfigError(f"{path}: cannot write the chart ({exc.strerror})") from exc
     finally:
