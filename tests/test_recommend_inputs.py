@@ -4,10 +4,30 @@ different answer; Python and the CLI agree."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 import movierec
+from movierec.cli import main
 from movierec.errors import ConfigError
+
+
+def _run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    """``movierec ARGS`` in this process: (exit code, stderr, stdout)."""
+    try:
+        main(args)
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out = capsys.readouterr()
+    return code, out.err, out.out
+
+
+def _one_line_exit_2(args: list[str], capsys: pytest.CaptureFixture[str], needle: str) -> str:
+    code, err, _ = _run(args, capsys)
+    assert code == 2 and err.count("\n") == 1 and needle in err and "Traceback" not in err, err
+    return err
 
 
 @pytest.fixture(scope="module")
@@ -48,3 +68,50 @@ def test_a_model_class_is_refused_with_the_instance_it_wants() -> None:
     with pytest.raises(ConfigError, match=r"pass an instance \(Popularity\(\)\)"):
         movierec.Recommender("ml-latest-small", Popularity)  # type: ignore[arg-type]
     assert movierec.Recommender("ml-latest-small", Popularity()).fit().recommend(1, k=3).shape[0] == 3
+
+
+def _largest_floor(said: str, option: str) -> int:
+    """The largest usable floor a "leaves nothing to list" message names."""
+    return int(said.split(f"({option}")[1].split()[0].strip("="))
+
+
+@pytest.mark.parametrize("name", ["ease", "popularity"])
+def test_a_floor_above_every_movie_warns_with_the_largest_that_lists_some(name: str) -> None:
+    rec = movierec.Recommender("ml-latest-small", name).fit()
+    with pytest.warns(UserWarning, match=r"min_support=10000000 leaves nothing to list for user 1") as said:
+        assert rec.recommend(1, min_support=10**7).empty  # it was an IndexError in models/base.py
+    largest = _largest_floor(str(said[0].message), "min_support=")
+    assert len(rec.recommend(1, k=3, min_support=largest)) >= 1  # the movies that reach it
+    with pytest.warns(UserWarning, match=f"min_support={largest + 1} leaves nothing"):
+        rec.recommend(1, k=3, min_support=largest + 1)
+    with pytest.warns(UserWarning, match=r"min_support=10000000 leaves nothing to list for this person"):
+        assert rec.recommend_for({"Alien": 5}, min_support=10**7).empty
+
+
+def test_a_user_who_rated_every_movie_gets_an_empty_list_and_a_warning() -> None:
+    """The model API's candidates= takes an empty set too (it raised IndexError at base.py's recommend)."""
+    import numpy as np
+    import pandas as pd
+
+    frame = pd.DataFrame(
+        {"userId": [1, 1, 1, 2, 2, 3], "movieId": [10, 20, 30, 10, 20, 10], "rating": [5.0, 4, 4, 5, 4, 5]}
+    )
+    rec = movierec.Recommender(frame, "popularity").fit()
+    with pytest.warns(UserWarning, match="user 1 rated every movie there is"):
+        assert rec.recommend(1, k=2, min_support=0).empty
+    idx, scores = rec.model.recommend(np.array([0]), 2, candidates=np.zeros(0, dtype=np.int64))
+    assert (idx == -1).all() and np.isneginf(scores).all()
+
+
+def test_the_cli_names_the_same_largest_floor_as_python(capsys: pytest.CaptureFixture[str]) -> None:
+    rec = movierec.Recommender("ml-latest-small", "popularity").fit()
+    with pytest.warns(UserWarning) as said:
+        rec.recommend(1, min_support=10**7)
+    largest = _largest_floor(str(said[0].message), "min_support=")
+    base = ["recommend", "-m", "popularity", "--min-support", "10000000"]
+    code, err, out = _run([*base, "--user", "1"], capsys)
+    assert code == 0 and "leaves nothing to list for user 1" in err and not out  # a note, no empty table
+    assert _largest_floor(" ".join(err.split()), "--min-support ") == largest
+    code, err, out = _run([*base, "--rated", "Alien=5", "--json"], capsys)
+    assert code == 0 and "leaves nothing to list for this person" in " ".join(err.split())
+    assert json.loads(out)["recommendations"] == []

@@ -280,6 +280,9 @@ class Recommender:
             )
         keep = idx[0] >= 0
         items, scores = idx[0][keep], scores[0][keep].astype(np.float64)
+        if not len(items):
+            seen = self._every_rated(train, u) if exclude_seen else np.zeros(0, dtype=np.int64)
+            self._say_why_empty(train, min_support, genres, seen, f"user {user_id!r}")
         frame = self._frame(items, scores, "score")
         if self.explicit:  # the rating on the dataset's scale, as Surprise's predict would say
             rating = np.asarray(self.model.predict(np.full(len(items), u), items), dtype=np.float64)
@@ -378,6 +381,8 @@ class Recommender:
         idx, vals = topk(scores[None, :], min(k, int(mask.sum())) or 1)
         keep = (idx[0] >= 0) & np.isfinite(vals[0])
         top = idx[0][keep]
+        if not len(top):
+            self._say_why_empty(train, min_support, genres, items, "this person")
         frame = self._frame(top, vals[0][keep], "score")
         if self.explicit and hasattr(self.model, "predict_new_user"):
             frame["predicted_rating"] = np.asarray(
@@ -432,6 +437,44 @@ class Recommender:
             if not mask.any():
                 raise ConfigError(f"no movie with enough ratings has any of the genres {list(genres)}")
         return mask
+
+    def _say_why_empty(
+        self,
+        train: Interactions,
+        min_support: int | None,
+        genres: Sequence[str] | None,
+        seen: np.ndarray,
+        whom: str,
+    ) -> None:
+        """Why a list came out empty, as a ``UserWarning`` (the empty frame alone reads as "nothing suits
+        you"; :meth:`similar` warns the same way): the support floor hid every movie left, and the largest
+        ``min_support`` that lists some (the CLI's ``--min-support`` note names the same), or ``whom``
+        rated every movie there is, or the model scores none."""
+        from movierec.beyond import train_pairs
+        from movierec.scoring.support import default_min_support
+
+        support = np.bincount(train_pairs(train).indices, minlength=train.n_items)
+        floor = default_min_support(support) if min_support is None else int(min_support)
+        open_ = self._candidate_mask(train, 0, genres)
+        open_[seen] = False
+        if open_.any() and (support[open_] < floor).any():
+            largest = int(support[open_].max())
+            why = (
+                f"min_support={floor} leaves nothing to list for {whom}: the most-rated movie it could list "
+                f"has {largest} training ratings (min_support={largest} or lower lists movies)"
+            )
+        elif open_.any():
+            why = f"nothing left to list: {self.name} scores no movie {whom} has not rated"
+        else:
+            why = f"nothing left to list: {whom} rated every movie there is"
+        warnings.warn(why, UserWarning, stacklevel=3)
+
+    def _every_rated(self, train: Interactions, u: int) -> np.ndarray:
+        """Every movie user ``u`` rated: their training movies and those an implicit model left out (< 4)."""
+        from movierec.beyond import train_pairs
+
+        pairs = train_pairs(train)
+        return np.union1d(pairs.indices[pairs.indptr[u] : pairs.indptr[u + 1]], self._rated_items(train, u))
 
     def _rated_items(self, train: Interactions, u: int) -> np.ndarray:
         """Every movie user ``u`` rated in the dataset: an implicit model trains on ratings ≥ 4 only, and

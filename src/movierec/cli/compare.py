@@ -570,10 +570,21 @@ def recommend_cmd(
         raise ConfigError(f"-k {k} is larger than the catalogue ({art.n_items} movies)")
     if explain and not art.explains_known_users:
         raise _cannot_explain(art.model_name)
-    rows = art.recommend_index(
-        art.user_index(user), k, genres=genres, min_support=min_support, rerank=rerank, explain=explain
-    )
+    u = art.user_index(user)
+    rows = art.recommend_index(u, k, genres=genres, min_support=min_support, rerank=rerank, explain=explain)
     floor = art.min_support if min_support is None else min_support
+    if not rows:  # a note, not an empty table
+        say(
+            "note",
+            _why_empty(
+                floor,
+                f"user {user}",
+                lambda: art.recommend_index(u, art.n_items, min_support=0, genres=genres),
+            ),
+        )
+        if as_json:
+            print_json(rows)
+        return
     title += f" · movies with ≥ {floor} ratings"
     if genres:
         title += f" · {' or '.join(genres)}"
@@ -711,12 +722,32 @@ def _recommend_visitor(
     rows = out["recommendations"]
     if as_json:
         print_json(out)
+    if not rows:  # a note, not an empty table
+        floor = art.min_support if min_support is None else min_support
+        every = lambda: art.visitor(pairs, art.n_items, min_support=0, genres=genres)["recommendations"]  # noqa: E731
+        say("note", _why_empty(floor, "this person", every))
+    if as_json or not rows:
         return
     if out["fallback"]:
         say("note", out["fallback"])
     shown = ", ".join(f"{art.movie_row(art.item_index(mid))['title']} {r:g}" for mid, r in pairs)
     only = f" · {' or '.join(genres)}" if genres else ""
     _print_user_list(rows, f"top {k} for someone who rated {shown} · {where}{only}", art.kind, False, explain)
+
+
+def _why_empty(floor: int, whom: str, unfloored: Callable[[], list[dict[str, Any]]]) -> str:
+    """Why a list came out empty, for a note in place of an empty table (``similar`` says its own the same
+    way): the support floor hid every movie left, and the largest ``--min-support`` that lists some
+    (``movierec.Recommender`` warns the same), or nothing was left to list at all (``unfloored``, the list
+    with no floor, is empty too)."""
+    every = unfloored() if floor > 0 else []
+    if not every:
+        return f"nothing left to list: {whom} rated every movie there is, or the model scores none"
+    largest = max(int(r["ratings"]) for r in every)
+    return (
+        f"--min-support {floor} leaves nothing to list for {whom}: the most-rated movie it could list has "
+        f"{largest} training ratings (--min-support {largest} or lower lists movies)"
+    )
 
 
 def _genre_option(

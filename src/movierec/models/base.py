@@ -641,8 +641,9 @@ class BaseRecommender:
                 rows, cols = seen.nonzero()
                 scores[rows, cols] = -np.inf
             idx, vals = topk(scores, k)
-            if cand is not None:
-                idx = np.where(idx >= 0, cand[np.maximum(idx, 0)], -1).astype(np.int32)
+            if cand is not None:  # no candidates at all: every slot stays empty (-1), nothing to index
+                picked = cand[np.maximum(idx, 0)] if len(cand) else np.full_like(idx, -1)
+                idx = np.where(idx >= 0, picked, -1).astype(np.int32)
             out_i[start : start + len(batch)] = idx
             out_s[start : start + len(batch)] = vals
         return out_i, out_s
