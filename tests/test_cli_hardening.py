@@ -268,3 +268,20 @@ def test_a_file_that_is_not_a_feedback_database_is_one_line_and_left_untouched(
     code, err = _run(["serve", "--artifact", "nowhere", "--db", "keep.csv"], capsys)
     assert code == 2 and err.count("\n") == 1 and "not a feedback database (not a SQLite file)" in err, err
     assert _snapshot(tmp_path) == before  # same bytes, same mtimes, no -wal/-shm beside them
+
+
+def test_report_force_never_writes_into_a_folder_that_holds_no_report(tmp_path: Path, capsys) -> None:
+    """``report --out DIR --force`` where DIR held someone's ``results.json`` and no report overwrote it
+    (and left a ``charts/`` folder); ``--force`` replaces "a different report", and compare refuses this."""
+    good, out = _good_csv(tmp_path), tmp_path / "DIR"
+    out.mkdir()
+    (out / "results.json").write_text('{"mine": 1}\n')
+    before = _snapshot(out)
+    args = ["report", "-m", "popularity", "--ratings", str(good), "--projection", "pca", "--out", str(out)]
+    for force in ([], ["--force"]):
+        code, err = _run(args + force, capsys)
+        lines = [ln for ln in err.splitlines() if not ln.startswith("note:")]
+        assert code == 2 and len(lines) == 1, err
+        assert "holds no movierec report; nothing was changed" in lines[0], err
+        assert "--force replaces only a movierec report" in lines[0], err
+        assert _snapshot(out) == before  # results.json as it was, no charts/ beside it

@@ -146,8 +146,10 @@ def _default_specs(notes: list[str]) -> list[ModelSpec]:
 def check_output(out: Path, fingerprint: dict[str, Any], *, force: bool = False) -> None:
     """Make sure ``out`` can take this report: writable, and empty or holding this same report.
 
-    A folder with a different report (or other files) is refused unless ``force``; with
-    ``force`` the files the old report listed are removed first.
+    A folder with a different report is refused unless ``force``; with ``force`` the files the old
+    report listed are removed first. A folder that is not empty and holds no movierec report is refused
+    even with ``force`` (as ``compare --out`` refuses it): ``--force`` replaces a report, and the report
+    would write its ``results.json``, ``index.html`` and ``charts/`` over files someone else wrote.
     """
     if out.exists() and not out.is_dir():
         raise ConfigError(f"--out {out}: is a file, not a folder")
@@ -166,14 +168,15 @@ def check_output(out: Path, fingerprint: dict[str, Any], *, force: bool = False)
     if not entries:
         return
     old = _old_report(out)
-    if old is not None and old.get("fingerprint") == fingerprint:
+    if old is None:
+        raise ConfigError(
+            f"--out {out}: folder is not empty and holds no movierec report; nothing was changed — "
+            "choose another --out (--force replaces only a movierec report)"
+        )
+    if old.get("fingerprint") == fingerprint:
         _remove_old(out, old)
         return
     if not force:
-        if old is None:
-            raise ConfigError(
-                f"--out {out}: folder is not empty and holds no movierec report; choose another --out or pass --force"
-            )
         what = ", ".join(
             f"{k}={v}"
             for k, v in old.get("fingerprint", {}).items()
@@ -182,8 +185,7 @@ def check_output(out: Path, fingerprint: dict[str, Any], *, force: bool = False)
         raise ConfigError(
             f"--out {out}: already holds a different report ({what}); pass --force to replace it or choose another --out"
         )
-    if old is not None:
-        _remove_old(out, old)
+    _remove_old(out, old)
 
 
 def _old_report(out: Path) -> dict[str, Any] | None:
