@@ -115,3 +115,26 @@ def test_the_cli_names_the_same_largest_floor_as_python(capsys: pytest.CaptureFi
     code, err, out = _run([*base, "--rated", "Alien=5", "--json"], capsys)
     assert code == 0 and "leaves nothing to list for this person" in " ".join(err.split())
     assert json.loads(out)["recommendations"] == []
+
+
+def test_a_movie_given_twice_is_refused_in_python_and_the_cli(
+    ease: movierec.Recommender, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(ConfigError, match=r"Toy Story \(1995\) is given twice \(as 1 and 'Toy Story'\)"):
+        ease.recommend_for({1: 5, "Toy Story": 1})
+    args = ["recommend", "-m", "popularity", "--rated", "Toy Story=5", "--rated", "toy story (1995)=3"]
+    _one_line_exit_2(args, capsys, "--rated: Toy Story (1995) is given twice ('Toy Story=5' and")
+    _one_line_exit_2(
+        ["recommend", "-m", "popularity", "--rated", "1=5", "--rated", "Toy Story"], capsys, "twice"
+    )
+
+
+def test_two_ratings_for_one_movie_are_refused_not_read_as_a_title(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    args = ["recommend", "-m", "popularity", "--rated", "Toy Story=5=3"]
+    _one_line_exit_2(args, capsys, "--rated 'Toy Story=5=3': give one rating per movie")
+    code, _, out = _run(
+        ["recommend", "-m", "popularity", "--rated", "1=5", "--rated", "Alien", "--json"], capsys
+    )
+    assert code == 0 and len(json.loads(out)["recommendations"]) == 10  # a movieId with a rating still works

@@ -324,7 +324,7 @@ class Recommender:
         as :meth:`recommend`, the movies given left out.
 
         ``ratings``: ``{movie: rating}`` or ``[(movie, rating), …]``, a movie being a raw ``movieId``
-        or a title (fuzzy); or a plain list of movies, each taken as liked (the top of the rating
+        or a title (fuzzy), each movie once; or a plain list of movies, each taken as liked (the top of the rating
         scale for a rating model). Sequence models read the movies in the order given, oldest first.
         The model folds the person in without refitting, with the code an exported artifact runs for
         ``POST /recommendations`` (``score_new_user``). An implicit model counts ratings ≥ the
@@ -354,10 +354,7 @@ class Recommender:
                 raise ConfigError(
                     f"rating {rating:g} for movie {movie!r} is outside the scale {lo:g}..{hi:g}"
                 )
-        if len(np.unique(items)) < len(items):  # a movie given twice: its last rating counts, as in the API
-            last = np.sort(len(items) - 1 - np.unique(items[::-1], return_index=True)[1])
-            items = items[last]
-            values = None if values is None else values[last]
+        _check_given_once(items, [m for m, _ in pairs], self.items["title"])
         if (
             values is not None
             and not self.explicit
@@ -611,6 +608,18 @@ def _check_model_instance(model: object) -> None:
             f"model must be a registry name (such as 'svd' or 'ease'; `movierec models` lists them) or a "
             f"model instance, got {model!r} (no {', '.join(missing)})"
         )
+
+
+def _check_given_once(items: np.ndarray, given: Sequence[object], titles: pd.Series) -> None:
+    """Refuse a movie given twice (by id and title, or two titles): which of its ratings should count is
+    a guess, and the CLI's ``--rated`` refuses it with the same words."""
+    first: dict[int, object] = {}
+    for i, movie in zip(items.tolist(), given, strict=True):
+        if i in first:
+            raise ConfigError(
+                f"ratings: {titles.iloc[i]} is given twice (as {first[i]!r} and {movie!r}); give each movie once"
+            )
+        first[i] = movie
 
 
 def _check_k(k: int, n: int, catalogue: str = "") -> None:

@@ -671,6 +671,7 @@ def _visitor_pairs(art: Any, rated: list[str]) -> list[tuple[object, float]]:
     """``--rated`` values (``TITLE_OR_ID[=RATING]``) as (raw movieId, rating) pairs; no rating: the top of
     the scale (liked)."""
     pairs: list[tuple[object, float]] = []
+    given: dict[int, str] = {}  # item index → the --rated text that named it
     for text in rated:
         movie, rating = text.strip(), art.rating_scale[1]
         head, sep, tail = movie.rpartition("=")
@@ -681,6 +682,10 @@ def _visitor_pairs(art: Any, rated: list[str]) -> list[tuple[object, float]]:
                 raise ConfigError(
                     f"--rated {text!r}: the part after '=' must be a rating, e.g. 'Alien=4.5'"
                 ) from None
+            if "=" in movie and _is_number(
+                movie.rpartition("=")[2]
+            ):  # 'Toy Story=5=3': two ratings, not a title with '='
+                raise ConfigError(f"--rated {text!r}: give one rating per movie, e.g. 'Alien=4.5'")
         if not movie:
             raise ConfigError(f"--rated {text!r}: name a movie (a title or a movieId)")
         try:
@@ -690,8 +695,23 @@ def _visitor_pairs(art: Any, rated: list[str]) -> list[tuple[object, float]]:
                 idx = art.find_title(movie)
             except UnknownIdError as exc:  # its hint names similar's --movie-id, not an option here
                 raise UnknownIdError(str(exc).replace("--movie-id", "the movieId")) from None
+        idx = int(idx)
+        if idx in given:  # which rating should count is a guess (movierec.Recommender refuses it too)
+            raise ConfigError(
+                f"--rated: {art.movie_row(idx)['title']} is given twice ({given[idx]!r} and {text!r}); "
+                "give each movie once"
+            )
+        given[idx] = text
         pairs.append((art.movie_row(idx)["movieId"], rating))
     return pairs
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _recommend_visitor(
