@@ -107,7 +107,12 @@ def test_grid_predictions_equal_predict_and_score_is_the_shrunk_rating(
     items = np.array([3, 0, 7])
     np.testing.assert_allclose(model.predicted_scores(users, items), grid[:, items], rtol=1e-6)
     shrunk = explicit_rank_score(
-        grid, model.item_support(), model.train_mean(), model.rating_scale_, model.rank_shrinkage
+        grid,
+        model.item_support(),
+        model.train_mean(),
+        model.rating_scale_,
+        model.rank_shrinkage,
+        model.user_priors(users),
     )
     np.testing.assert_allclose(model.score(users), shrunk, rtol=1e-6)
     assert not np.allclose(model.score(users), grid)  # the shrinkage acts: the raw grid is not the score

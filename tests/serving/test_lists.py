@@ -192,3 +192,39 @@ def test_a_movie_the_user_rated_low_is_never_recommended_again(
     assert 296 in implicit.item_map.to_raw(own[0]).tolist()
     cli = _cli(capsys, "recommend", "--user", "1", "--model", "ease", "-k", "20", "--json")
     assert [r["movieId"] for r in cli] == python
+
+
+def test_a_harsh_raters_list_is_not_made_of_the_most_rarely_rated_movies(
+    bundled: Dataset, svd_small: tuple
+) -> None:
+    """User 139 rates 2.1 on average, so svd predicts every unseen movie below μ (3.5): shrunk towards μ,
+    the movies with the fewest ratings rose to the top (all ten with 5–8 ratings, The Godfather 148th).
+    Shrunk towards m_u = min(μ, their own mean), the list holds movies many people rated, in Python and the
+    artifact alike; a visitor who gives low ratings is placed the same way."""
+    from movierec.scoring.support import explicit_rank_score
+
+    model, path = svd_small
+    art = load_artifact(path)
+    support = bundled.interactions.item_counts()
+    u = bundled.interactions.user_map.index(139)
+    rows = art.recommend_rows(139, 10)
+    assert min(r["ratings"] for r in rows) >= 20
+    mine = np.asarray(model.score(np.array([u])))[0]
+    seen = bundled.interactions.csr()[u].indices
+    mine[seen] = -np.inf
+    mine[support < art.min_support] = -np.inf
+    assert [art.item_index(r["movieId"]) for r in rows] == list(np.argsort(-mine, kind="stable")[:10])
+    # towards μ, as before m_u: the rarely rated movies again
+    raw = np.asarray(model.predicted_scores(np.array([u])))[0]
+    old = explicit_rank_score(raw, support, model.train_mean(), model.rating_scale_, model.rank_shrinkage)
+    old[seen] = -np.inf
+    old[support < art.min_support] = -np.inf
+    assert support[np.argsort(-old)[:10]].max() < 20
+
+    low = [(1, 1.0), (6377, 1.5), (1214, 1.0)]  # Toy Story, Finding Nemo, Alien, all disliked
+    visitor = art.recommend_for_ratings(low, 10)
+    assert min(r["ratings"] for r in visitor) >= 20
+    items = np.array([art.item_index(m) for m, _ in low])
+    theirs = np.asarray(model.score_new_user(items, np.array([r for _, r in low])))
+    want = [theirs[art.item_index(r["movieId"])] for r in visitor]
+    np.testing.assert_allclose([r["score"] for r in visitor], want, rtol=1e-5)

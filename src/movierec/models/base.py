@@ -675,7 +675,11 @@ class BaseRecommender:
         raw = self._visitor_scorer(threshold).fold_in(items, ratings)
         if raw is None:  # no liked item: the popularity ranking
             return np.bincount(self.seen_.indices, minlength=self.n_items_).astype(np.float32)
-        return self._rank_scores(raw[None, :], None)[0]
+        return self._rank_scores(raw[None, :], None, self._visitor_prior(ratings))[0]
+
+    def _visitor_prior(self, ratings: np.ndarray | None) -> np.ndarray | None:
+        """What a new person's ranking scores shrink towards (rating predictors: m_u); ``None`` here."""
+        return None
 
     def _visitor_scorer(self, threshold: float = 4.0) -> Any:
         """The serving family's scorer, which folds a new person in (the artifact's own code)."""
@@ -714,7 +718,9 @@ class BaseRecommender:
                 raise ConfigError(f"score_new_user got {len(items)} items but {len(ratings)} ratings")
         return items, ratings
 
-    def _rank_scores(self, raw: np.ndarray, items: np.ndarray | None) -> np.ndarray:
+    def _rank_scores(
+        self, raw: np.ndarray, items: np.ndarray | None, priors: np.ndarray | None = None
+    ) -> np.ndarray:
         """Raw family scores → ranking scores (identity; rating predictors shrink, see ExplicitRecommender)."""
         return np.asarray(raw, dtype=np.float32)
 
@@ -865,10 +871,29 @@ class ExplicitRecommender(BaseRecommender):
         raise NotImplementedError
 
     def _remember_train(self, train: Interactions) -> None:
+        from movierec.scoring.support import user_priors
+
         super()._remember_train(train)
         self.global_mean_ = np.asarray(train.global_mean, dtype=np.float32)
         self.rating_mean_ = float(train.global_mean)
         self.item_support_ = train.item_counts().astype(np.int32)
+        sums = np.bincount(train.users, weights=train.ratings, minlength=train.n_users)
+        self.user_prior_ = user_priors(sums, train.user_counts(), float(train.global_mean))
+
+    def user_priors(self, users: np.ndarray) -> np.ndarray | None:
+        """m_u of training users ``users``, what their ranking scores shrink towards
+        (:func:`movierec.scoring.support.user_priors`); ``None`` for models saved before it (then μ)."""
+        prior = getattr(self, "user_prior_", None)
+        return None if prior is None else np.asarray(prior)[np.asarray(users, dtype=np.int64)]
+
+    def _visitor_prior(self, ratings: np.ndarray | None) -> np.ndarray | None:
+        """A new person's m_u from the ratings they gave (none given: every item liked, so μ)."""
+        from movierec.scoring.support import user_priors
+
+        if ratings is None or getattr(self, "user_prior_", None) is None:
+            return None
+        r = np.asarray(ratings, dtype=np.float64)
+        return user_priors(np.array([r.sum()]), np.array([len(r)]), self.train_mean())
 
     def train_mean(self) -> float:
         """The mean training rating μ (what the ranking score shrinks towards, whatever the model's own μ)."""
@@ -885,22 +910,27 @@ class ExplicitRecommender(BaseRecommender):
     def score(self, users: np.ndarray, items: np.ndarray | None = None) -> np.ndarray:
         """The ranking score over ``(len(users), n_items or len(items))``: the support-shrunk predicted rating.
 
-        ``(n_i·clip(r̂_ui) + β·μ) / (n_i + β)`` with ``n_i`` the item's training ratings and β =
-        ``rank_shrinkage`` (:func:`movierec.scoring.support.explicit_rank_score`): rating
-        predictors rank by it everywhere (``recommend``, evaluation, the artifact, the API), so an
-        item with one rating and an extrapolated 5.7 cannot top a list. The predicted rating
-        itself is ``predict`` (clipped). Subclasses override :meth:`predicted_scores`, not this.
+        ``(n_i·clip(r̂_ui) + β·m_u) / (n_i + β)`` with ``n_i`` the item's training ratings, β =
+        ``rank_shrinkage`` and m_u the lower of μ and the user's own mean rating
+        (:func:`movierec.scoring.support.explicit_rank_score`): rating predictors rank by it everywhere
+        (``recommend``, evaluation, the artifact, the API), so an item with one rating and an
+        extrapolated 5.7 cannot top a list, nor one with five ratings a harsh rater's. The predicted
+        rating itself is ``predict`` (clipped). Subclasses override :meth:`predicted_scores`, not this.
         """
-        return self._rank_scores(self.predicted_scores(users, items), items)
+        self._check_fitted()
+        users = self._check_users(users)
+        return self._rank_scores(self.predicted_scores(users, items), items, self.user_priors(users))
 
-    def _rank_scores(self, raw: np.ndarray, items: np.ndarray | None) -> np.ndarray:
+    def _rank_scores(
+        self, raw: np.ndarray, items: np.ndarray | None, priors: np.ndarray | None = None
+    ) -> np.ndarray:
         from movierec.scoring.support import explicit_rank_score
 
         support = self.item_support()
         if items is not None:
             support = support[np.asarray(items, dtype=np.int64)]
         lo, hi = self.rating_scale_
-        return explicit_rank_score(raw, support, self.train_mean(), (lo, hi), self.rank_shrinkage)
+        return explicit_rank_score(raw, support, self.train_mean(), (lo, hi), self.rank_shrinkage, priors)
 
     def predicted_scores(self, users: np.ndarray, items: np.ndarray | None = None) -> np.ndarray:
         """Unclipped predicted ratings over ``(len(users), n_items or len(items))``, float32.

@@ -1,11 +1,18 @@
 """Guardrails shared by every list a person sees: a support floor, a support-aware ranking score for
 rating predictors, and co-support shrinkage of item–item similarity.
 
-- **Ranking score of a rating predictor**: ``(n_i·clip(r̂_ui) + β·μ) / (n_i + β)``, the predicted rating
-  clipped to the scale and shrunk towards the global mean μ by the item's ``n_i`` training ratings
-  (a Bayesian average with β = :data:`RANK_SHRINKAGE` pseudo-ratings, as IMDb's top-250 and Koren
-  2010's shrunk baselines). An item with one rating predicted at 5.7 no longer outranks a movie
-  with 300 ratings predicted at 4.6; the predicted rating itself is shown clipped, as its own field.
+- **Ranking score of a rating predictor**: ``(n_i·clip(r̂_ui) + β·m_u) / (n_i + β)``, the predicted rating
+  clipped to the scale and shrunk towards m_u by the item's ``n_i`` training ratings (a Bayesian average
+  with β = :data:`RANK_SHRINKAGE` pseudo-ratings, as IMDb's top-250 and Koren 2010's shrunk baselines).
+  An item with one rating predicted at 5.7 no longer outranks a movie with 300 ratings predicted at 4.6;
+  the predicted rating itself is shown clipped, as its own field. m_u = min(μ, ū_u) (:func:`user_priors`) is
+  the lower of the global mean μ and the person's own mean rating ū_u (shrunk towards μ by
+  :data:`USER_PRIOR_SHRINKAGE` ratings): shrinking a harsh rater's predictions (all below μ) towards μ
+  lifted the movies with the fewest ratings to the top of their list (user 139 of ml-latest-small, mean
+  rating 2.1: ten movies with 5–8 ratings each under svd, The Godfather 148th). With m_u, a rarely rated
+  movie never gains from the shrinkage at the top of anyone's list. Picked on validation cut from the
+  training part of ml-latest-small's ratings hold-out (three draws, full ranking, NDCG@10): svd 0.0765 →
+  0.0792, baseline 0.0905 → 0.0940, knn-baseline 0.0860 → 0.0898; ū_u alone (no min) lost on all three.
 - **Support floor**: lists shown to people only draw items with at least ``min_support`` training
   ratings (:func:`default_min_support`: 5, lowered on small data so a fifth of the rated items
   stay candidates). Evaluation protocols rank every item; the floor is for lists people read.
@@ -22,16 +29,19 @@ __all__ = [
     "MIN_SUPPORT",
     "RANK_SHRINKAGE",
     "SIMILAR_SHRINKAGE",
+    "USER_PRIOR_SHRINKAGE",
     "co_support",
     "default_min_support",
     "empty_similar_reason",
     "explicit_rank_score",
     "shrink_by_co_support",
     "shrunk_similarities",
+    "user_priors",
 ]
 
 MIN_SUPPORT = 5
 RANK_SHRINKAGE = 10.0
+USER_PRIOR_SHRINKAGE = 5.0
 SIMILAR_SHRINKAGE = 20.0
 
 
@@ -41,20 +51,41 @@ def explicit_rank_score(
     global_mean: float,
     scale: tuple[float, float],
     shrinkage: float = RANK_SHRINKAGE,
+    prior: np.ndarray | float | None = None,
 ) -> np.ndarray:
     """The ranking score of a rating predictor (see the module docstring); ``pred`` is (..., n_items).
 
-    Computed as ``clip(r̂)·w_i + c_i`` with the per-item ``w_i = n_i/(n_i+β)`` and ``c_i = β·μ/(n_i+β)``
+    ``prior`` is what each row shrinks towards: m_u per row (shape ``pred.shape[:-1]``, from
+    :func:`user_priors`), one value, or ``None`` for the global mean (models and artifacts saved before
+    m_u). Computed as ``clip(r̂)·w_i + c_i·m`` with the per-item ``w_i = n_i/(n_i+β)`` and ``c_i = β/(n_i+β)``
     worked out once in float64, then applied in place in float32 (the scores' own type): one pass over
     a users × items block instead of several float64 temporaries (the evaluation scores 610 × 9,724).
     """
     n = np.asarray(item_support, dtype=np.float64)
     w = (n / (n + shrinkage)).astype(np.float32)
-    c = (shrinkage * float(global_mean) / (n + shrinkage)).astype(np.float32)
     out = np.clip(np.asarray(pred), scale[0], scale[1]).astype(np.float32, copy=False)
     out *= w
-    out += c
+    if prior is None or np.ndim(prior) == 0:
+        m = float(global_mean) if prior is None else float(prior)  # type: ignore[arg-type]
+        out += (shrinkage * m / (n + shrinkage)).astype(np.float32)
+        return out
+    c = (shrinkage / (n + shrinkage)).astype(np.float32)
+    out += np.asarray(prior, dtype=np.float32)[..., None] * c
     return out
+
+
+def user_priors(
+    rating_sums: np.ndarray,
+    rating_counts: np.ndarray,
+    global_mean: float,
+    shrinkage: float = USER_PRIOR_SHRINKAGE,
+) -> np.ndarray:
+    """m_u = min(μ, (Σ r + k·μ) / (n + k)) per person (float32): what their ranking scores shrink towards
+    (module docstring), from each person's rating sum and count; k = ``shrinkage``."""
+    sums = np.asarray(rating_sums, dtype=np.float64)
+    counts = np.asarray(rating_counts, dtype=np.float64)
+    mu = float(global_mean)
+    return np.minimum(mu, (sums + shrinkage * mu) / (counts + shrinkage)).astype(np.float32)
 
 
 def default_min_support(item_support: np.ndarray, floor: int = MIN_SUPPORT, keep: float = 0.2) -> int:

@@ -1,0 +1,44 @@
+"""The ranking score of rating predictors (movierec.scoring.support): what each person's scores shrink towards."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from movierec.models.registry import create
+from movierec.scoring.support import explicit_rank_score, user_priors
+
+
+def test_user_prior_is_the_lower_of_the_global_mean_and_the_persons_shrunk_mean() -> None:
+    # μ 3.5, k 5: a harsh rater (2 × 1.0) → (2 + 17.5) / 7; a generous one keeps μ; no ratings → μ
+    got = user_priors(np.array([2.0, 10.0, 0.0]), np.array([2, 2, 0]), 3.5, 5.0)
+    np.testing.assert_allclose(got, [19.5 / 7, 3.5, 3.5], rtol=1e-6)
+
+
+def test_rank_score_shrinks_each_row_towards_its_own_prior() -> None:
+    pred = np.array([[2.0, 6.0, 3.0], [4.0, 4.5, 0.0]], dtype=np.float32)
+    n = np.array([1, 9, 30])
+    prior = np.array([2.5, 3.5], dtype=np.float32)
+    got = explicit_rank_score(pred, n, 3.5, (1.0, 5.0), 10.0, prior)
+    clipped = np.clip(pred, 1.0, 5.0)
+    want = (n * clipped + 10.0 * prior[:, None]) / (n + 10.0)
+    np.testing.assert_allclose(got, want, rtol=1e-6)
+    # no prior: the global mean, as models and artifacts saved before m_u rank
+    np.testing.assert_allclose(
+        explicit_rank_score(pred, n, 3.5, (1.0, 5.0), 10.0), (n * clipped + 35.0) / (n + 10.0), rtol=1e-6
+    )
+
+
+def test_a_model_saved_before_user_priors_still_ranks_towards_the_global_mean(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from movierec.datasets import load
+
+    train = load("ml-latest-small").interactions
+    model = create("baseline").fit(train)
+    users = np.array([0, 138])
+    assert model.user_priors(users) is not None and model.user_priors(users)[1] < model.train_mean()
+    now = model.score(users)
+    del model.user_prior_  # what a model saved by an earlier release loads as
+    before = model.score(users)
+    assert np.allclose(now[0], before[0])  # user 1 rates above μ: m_u = μ, nothing changes
+    assert not np.allclose(now[1], before[1])  # user 139 rates below μ: their ranking changes
+    saved = type(model).load(create("baseline").fit(train).save(tmp_path / "m"))
+    np.testing.assert_allclose(saved.score(users), now, rtol=1e-6)  # m_u is saved with the model
