@@ -285,3 +285,23 @@ def test_report_force_never_writes_into_a_folder_that_holds_no_report(tmp_path: 
         assert "holds no movierec report; nothing was changed" in lines[0], err
         assert "--force replaces only a movierec report" in lines[0], err
         assert _snapshot(out) == before  # results.json as it was, no charts/ beside it
+
+
+def test_a_failed_serve_or_embed_leaves_no_database_or_empty_folder_behind(
+    tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``serve --artifact emptydir`` failed but left ``feedback.db``, ``-shm`` and ``-wal`` in the current
+    folder (the store was created before the artifact loaded); ``embed -m popularity --out e2`` failed (no
+    item vectors) but left an empty ``e2/``."""
+    monkeypatch.chdir(tmp_path)
+    good = _good_csv(tmp_path)
+    Path("emptydir").mkdir()
+    Path("kept").mkdir()  # there before the run: an empty folder the user made stays
+    code, err = _run(["serve", "--artifact", "emptydir"], capsys)
+    assert code == 2 and err.count("\n") == 1 and "not an artifact" in err, err
+    for out in ("e2", "deep/a/b", "kept"):
+        code, err = _run(["embed", "-m", "popularity", "--ratings", str(good), "--out", out], capsys)
+        lines = [ln for ln in err.splitlines() if not ln.startswith("note:")]
+        assert code == 2 and len(lines) == 1 and "popularity: this model has no item vectors" in lines[0], err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["emptydir", "good.csv", "kept"]
+    assert not any(Path("kept").iterdir())

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from movierec.errors import ConfigError
@@ -21,6 +23,7 @@ __all__ = [
     "check_writable",
     "image_format",
     "is_artifact",
+    "removed_if_left_empty",
 ]
 
 ARTIFACT_FILES = frozenset({"manifest.json", "ids.parquet", "items.parquet", "factors.npz", "seen.npz"})
@@ -208,3 +211,35 @@ def check_image_target(path: Path, force: bool, option: str = "--plot") -> str:
         )
     check_writable(path.parent, option)
     return fmt
+
+
+@contextmanager
+def removed_if_left_empty(out: Path) -> Iterator[None]:
+    """Run a command that writes into the folder ``out``; when it fails, remove the folders it created
+    there (``out`` and any missing parents) and left empty.
+
+    ``embed -m popularity --out e2`` found only after fitting that the model has no item vectors, and left
+    an empty ``e2/``. Only folders that did not exist when the block started are removed, only when
+    empty (after removing their empty subfolders, such as a report's ``charts/``): a file written
+    before the failure keeps its folder, and nothing that was there before is touched.
+    """
+    created: list[Path] = []  # innermost first
+    p = Path(out)
+    while not p.exists() and p != p.parent:
+        created.append(p)
+        p = p.parent
+    try:
+        yield
+    except BaseException:
+        for folder in created:
+            if not folder.is_dir() or folder.is_symlink():
+                break
+            subfolders = [d for d in folder.rglob("*") if d.is_dir() and not d.is_symlink()]
+            for sub in sorted(subfolders, key=lambda d: len(d.parts), reverse=True):
+                with suppress(OSError):  # not empty: something was written there, keep it
+                    sub.rmdir()
+            try:
+                folder.rmdir()
+            except OSError:
+                break
+        raise

@@ -240,17 +240,24 @@ def serve_cmd(
     api_key = _api_key(ctx, api_key, api_key_file)
     parse_weights(weights, len(artifact))  # a bad --weights is refused before anything loads
     db_url = None if db.strip().lower() in ("", "none") else normalise_url(db)
-    store = FeedbackStore(db_url) if db_url else None
+    # the URL is checked now; the database and its tables are created once the artifacts have loaded
+    store = FeedbackStore(db_url, create=False) if db_url else None
     settings = ServeSettings(
         api_key=api_key or None,
         max_body_bytes=max_body_kb * 1024,
         cors_origins=tuple(cors_origin),
         rec_cache_size=rec_cache,
     )
-    # every artifact is loaded and verified here, before the port is bound: a bad one never serves
-    asgi, router = build_server(
-        artifact, store, settings, weights=weights, metrics=metrics, json_log=log_json
-    )
+    try:  # every artifact is loaded and verified here, before the port is bound: a bad one never serves
+        asgi, router = build_server(
+            artifact, store, settings, weights=weights, metrics=metrics, json_log=log_json
+        )
+        if store is not None:
+            store.create_tables()
+    except BaseException:
+        if store is not None:
+            store.close()
+        raise
     if host not in ("127.0.0.1", "localhost", "::1") and not api_key:
         say("warning", f"binding {host} without --api-key: anyone who can reach it may POST /feedback")
     err_console.print(

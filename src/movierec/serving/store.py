@@ -186,16 +186,25 @@ class FeedbackStore:
                             f"--db {db_path}: not a feedback database ({why}); nothing was changed"
                         )
         if create:
-            try:
-                self._create_or_migrate()
-            except DatabaseError as exc:  # OperationalError and "file is not a database" alike
-                self.close()
-                raise ConfigError(
-                    f"--db {self.url!r}: cannot open or create the feedback table ({exc.orig})"
-                ) from exc
-            except BaseException:
-                self.close()  # a refused schema or a race lost five times: no connection left behind
-                raise
+            self.create_tables()
+
+    def create_tables(self) -> None:
+        """Create the database and its tables, or migrate them (what ``create=True`` does on opening).
+
+        ``FeedbackStore(url, create=False)`` checks the URL and connects to nothing, so no file exists
+        yet; ``serve`` calls this only once its artifacts have loaded, so a bad ``--artifact`` leaves no
+        ``feedback.db`` (and its ``-wal``/``-shm``) behind. Idempotent.
+        """
+        try:
+            self._create_or_migrate()
+        except DatabaseError as exc:  # OperationalError and "file is not a database" alike
+            self.close()
+            raise ConfigError(
+                f"--db {self.url!r}: cannot open or create the feedback table ({exc.orig})"
+            ) from exc
+        except BaseException:
+            self.close()  # a refused schema or a race lost five times: no connection left behind
+            raise
 
     def _create_or_migrate(self) -> None:
         """Create missing tables and bring the schema to :data:`SCHEMA_VERSION` (idempotent).

@@ -29,6 +29,7 @@ import pandas as pd
 from movierec.errors import ConfigError
 from movierec.jsonsafe import to_jsonable
 from movierec.models.base import BaseRecommender, Recommender
+from movierec.output_folders import removed_if_left_empty
 
 __all__ = [
     "DEFAULT_MODELS",
@@ -1380,53 +1381,60 @@ def build_map(
             default=str,
         )
     )
-    check_output(out, fingerprint, force=force)
-    timings: dict[str, float] = {}
-    tic = time.perf_counter()
-    est, train = _fit_for_map(ds, spec, threshold, console)
-    timings["fit"] = time.perf_counter() - tic
-    emb = est.item_embeddings()
-    if emb is None:
-        raise ConfigError(
-            f"--model {spec.label}: this model has no item vectors (neighbour lists or an item-item matrix); pick svd, bpr, warp or als"
+    # the model's vectors are known only after the fit: a failure then removes the --out folder this
+    # run created, if nothing was written into it (``embed -m popularity --out e2`` left an empty e2/)
+    with removed_if_left_empty(out):
+        check_output(out, fingerprint, force=force)
+        timings: dict[str, float] = {}
+        tic = time.perf_counter()
+        est, train = _fit_for_map(ds, spec, threshold, console)
+        timings["fit"] = time.perf_counter() - tic
+        emb = est.item_embeddings()
+        if emb is None:
+            raise ConfigError(
+                f"--model {spec.label}: this model has no item vectors (neighbour lists or an item-item matrix); pick svd, bpr, warp or als"
+            )
+        counts = train.item_counts()
+        frame = item_frame(ds.item_table(), counts)
+        emb = np.asarray(emb, dtype=np.float64)
+        norms = np.linalg.norm(emb, axis=1)
+        usable = np.flatnonzero((counts > 0) & (norms > 0))
+        tic = time.perf_counter()
+        with console.status(
+            f"projecting {len(usable) if sample is None else min(sample, len(usable)):,} items ({projection})"
+        ):
+            proj = project(emb, projection, seed, sample=sample, items=usable)
+        timings["projection"] = time.perf_counter() - tic
+        tic = time.perf_counter()
+        name = "t-SNE" if projection == "tsne" else projection.upper()
+        title = f"{spec.label} item vectors on {ds.name}: {name} of {len(proj.items):,} items"
+        neighbours = _write_map(out, frame, proj, emb, title, train)
+        timings["write"] = time.perf_counter() - tic
+        files = ["map.html", "map.png", "embeddings.csv", "neighbours.json", "results.json"]
+        (out / "neighbours.json").write_text(
+            json.dumps(_clean(neighbours), indent=2) + "\n", encoding="utf-8"
         )
-    counts = train.item_counts()
-    frame = item_frame(ds.item_table(), counts)
-    emb = np.asarray(emb, dtype=np.float64)
-    norms = np.linalg.norm(emb, axis=1)
-    usable = np.flatnonzero((counts > 0) & (norms > 0))
-    tic = time.perf_counter()
-    with console.status(
-        f"projecting {len(usable) if sample is None else min(sample, len(usable)):,} items ({projection})"
-    ):
-        proj = project(emb, projection, seed, sample=sample, items=usable)
-    timings["projection"] = time.perf_counter() - tic
-    tic = time.perf_counter()
-    name = "t-SNE" if projection == "tsne" else projection.upper()
-    title = f"{spec.label} item vectors on {ds.name}: {name} of {len(proj.items):,} items"
-    neighbours = _write_map(out, frame, proj, emb, title, train)
-    timings["write"] = time.perf_counter() - tic
-    files = ["map.html", "map.png", "embeddings.csv", "neighbours.json", "results.json"]
-    (out / "neighbours.json").write_text(json.dumps(_clean(neighbours), indent=2) + "\n", encoding="utf-8")
-    meta = {
-        "format": REPORT_FORMAT,
-        "fingerprint": fingerprint,
-        "files": files,
-        "timings": {key: round(v, 3) for key, v in timings.items()},
-        "n_items": len(proj.items),
-    }
-    (out / "results.json").write_text(json.dumps(_clean({"report": meta}), indent=2) + "\n", encoding="utf-8")
-    console.print(
-        f"[green]map written to[/] {(out / 'map.html').resolve()} ({len(proj.items):,} items, "
-        f"projection {timings['projection']:.1f} s)"
-    )
-    return {
-        "out": out,
-        "files": files,
-        "timings": timings,
-        "n_items": len(proj.items),
-        "neighbours": neighbours,
-    }
+        meta = {
+            "format": REPORT_FORMAT,
+            "fingerprint": fingerprint,
+            "files": files,
+            "timings": {key: round(v, 3) for key, v in timings.items()},
+            "n_items": len(proj.items),
+        }
+        (out / "results.json").write_text(
+            json.dumps(_clean({"report": meta}), indent=2) + "\n", encoding="utf-8"
+        )
+        console.print(
+            f"[green]map written to[/] {(out / 'map.html').resolve()} ({len(proj.items):,} items, "
+            f"projection {timings['projection']:.1f} s)"
+        )
+        return {
+            "out": out,
+            "files": files,
+            "timings": timings,
+            "n_items": len(proj.items),
+            "neighbours": neighbours,
+        }
 
 
 def _fit_for_map(ds: Any, spec: ModelSpec, threshold: float, console: Any) -> tuple[Any, Any]:
