@@ -42,6 +42,24 @@ def test_global_mean_predicts_the_mean_everywhere() -> None:
     assert model.score(np.array([1])).tolist() == [[3.0, 3.0, 3.0]]
 
 
+def test_global_mean_predicts_the_mean_for_a_visitor_too(tmp_path: Path) -> None:
+    """A person not in the data gets μ, as every known user does (the ridge fold-in gave them their own
+    mean rating, 4.75 here); the artifact's visitor agrees."""
+    from movierec.datasets import from_frame
+    from movierec.serving.artifact import export_artifact, load_artifact
+
+    train = three_by_three()
+    model = GlobalMean().fit(train)
+    raw = model._visitor_scorer().fold_in(np.array([0, 1]), np.array([5.0, 4.5], dtype=np.float32))
+    assert raw.tolist() == [3.0, 3.0, 3.0]
+    frame = pd.DataFrame({"userId": train.user_map.ids[train.users], "movieId": train.item_map.ids[train.items],
+                          "rating": train.ratings})  # fmt: skip
+    ds = from_frame(frame, time_col=None, rating_scale=(0.5, 5.0))
+    art = load_artifact(export_artifact(model, ds, train, tmp_path / "gm"))
+    items = np.array([art.item_index(0), art.item_index(1)])
+    assert art.scorer.fold_in(items, np.array([5.0, 4.5], dtype=np.float32)).tolist() == [3.0, 3.0, 3.0]
+
+
 def test_als_one_epoch_by_hand() -> None:
     """No regularisation, one sweep: b_i = mean(r − μ) over the item's users, then b_u = mean(r − μ − b_i)."""
     model = Baseline(reg_i=0, reg_u=0, n_epochs=1).fit(three_by_three())

@@ -154,6 +154,13 @@ class GlobalMean(ExplicitModel):
     def _estimate(self, users: np.ndarray, items: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return np.full(len(users), float(self.global_mean_)), np.zeros(len(users), dtype=bool)
 
+    def fold_in_spec(self) -> dict[str, object]:
+        """A visitor gets μ as every known user does: no user bias to solve for (the factor family's ridge
+        fold-in gave them their own mean rating, a model this one is not)."""
+        from movierec.scoring.factors import RIDGE_REG
+
+        return {"method": "ridge", "reg": RIDGE_REG, "biased": False}
+
 
 class Baseline(ExplicitModel):
     """μ + b_u + b_i, biases fitted by ALS or SGD exactly as Surprise's ``BaselineOnly`` (Koren 2010, §2.1).
