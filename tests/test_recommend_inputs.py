@@ -138,3 +138,26 @@ def test_two_ratings_for_one_movie_are_refused_not_read_as_a_title(
         ["recommend", "-m", "popularity", "--rated", "1=5", "--rated", "Alien", "--json"], capsys
     )
     assert code == 0 and len(json.loads(out)["recommendations"]) == 10  # a movieId with a rating still works
+
+
+def test_a_catalogue_movie_nobody_rated_is_named_not_guessed_at(
+    ease: movierec.Recommender, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Niagara (1953), movieId 2939, is in movies.csv but has no ratings in ml-latest-small."""
+    from movierec.errors import UnknownIdError
+
+    no_ratings = "Niagara (1953) has no ratings in ml-latest-small, so no model has learned anything about it"
+    by_id = "movieId 2939 is Niagara (1953), which has no ratings in ml-latest-small"
+    for movie, said in [("Niagara", no_ratings), (2939, by_id), ("2939", by_id)]:
+        with pytest.raises(UnknownIdError, match=said.replace("(", r"\(").replace(")", r"\)")):
+            ease.similar(movie)
+        with pytest.raises(UnknownIdError, match="no ratings in ml-latest-small"):
+            ease.recommend_for({movie: 5})
+    for args, said in [
+        (["similar", "--movie", "Niagara"], no_ratings),
+        (["similar", "--movie-id", "2939"], by_id),
+        (["recommend", "-m", "popularity", "--rated", "Niagara=5"], no_ratings),
+        (["recommend", "-m", "popularity", "--rated", "2939=5"], by_id),  # TITLE or ID, as --help says
+    ]:
+        assert "did you mean" not in _one_line_exit_2(args, capsys, said)
+    _one_line_exit_2(["similar", "--movie", "Zzqqx"], capsys, "no movie title matches 'Zzqqx'")

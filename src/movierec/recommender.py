@@ -192,12 +192,25 @@ class Recommender:
             except UnknownIdError:
                 idx = item_map.get(movie) if movie.strip().isdigit() else None
                 if idx is None:
+                    self._refuse_unrated(movie)
                     raise
                 return int(idx)
         idx = item_map.get(_plain_id(movie, "movie"))
         if idx is None:
+            if isinstance(movie, (int, np.integer)):
+                self._refuse_unrated(str(movie))
             raise UnknownIdError(f"unknown movie id {movie!r}: {self.dataset.name} has no ratings of it")
         return int(idx)
+
+    def _refuse_unrated(self, movie: str) -> None:
+        """A movie of the catalogue that nobody rated: say so (UnknownIdError), not "no title matches"."""
+        from movierec.titles import unrated_movie
+
+        said = unrated_movie(
+            movie, self.dataset.catalog, self.dataset.interactions.item_map, self.dataset.name
+        )
+        if said is not None:
+            raise UnknownIdError(said) from None
 
     # --- asking --------------------------------------------------------------------------
     def predict(self, user_id: object, movie_id: object) -> float | np.ndarray:
@@ -324,8 +337,8 @@ class Recommender:
         as :meth:`recommend`, the movies given left out.
 
         ``ratings``: ``{movie: rating}`` or ``[(movie, rating), …]``, a movie being a raw ``movieId``
-        or a title (fuzzy), each movie once; or a plain list of movies, each taken as liked (the top of the rating
-        scale for a rating model). Sequence models read the movies in the order given, oldest first.
+        or a title (fuzzy), each movie once; or a plain list of movies, each taken as liked (the top of
+        the rating scale for a rating model). Sequence models read the movies in the order given, oldest first.
         The model folds the person in without refitting, with the code an exported artifact runs for
         ``POST /recommendations`` (``score_new_user``). An implicit model counts ratings ≥ the
         threshold as liked; when none is, the list is the most-rated movies and a warning says so.

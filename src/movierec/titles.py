@@ -25,6 +25,7 @@ from movierec.errors import ConfigError, UnknownIdError
 
 if TYPE_CHECKING:  # numpy loads when a title is looked up, not for ``movierec --help``
     import numpy as np
+    import pandas as pd
 
 __all__ = [
     "ACCEPT",
@@ -36,6 +37,7 @@ __all__ = [
     "search_key",
     "suggest_titles",
     "title_keys",
+    "unrated_movie",
 ]
 
 ACCEPT = 0.85
@@ -142,6 +144,34 @@ def match_title(
         if i is None:
             raise
         raise type(exc)(f"{exc}; did you mean {id_hint} {query.strip()}, {titles[i]}?") from None
+
+
+def unrated_movie(query: str, catalog: pd.DataFrame | None, rated: _Ids, dataset: str) -> str | None:
+    """The sentence for a ``query`` (a title, or a number as a movieId) that names a catalogue movie nobody
+    rated, else ``None``.
+
+    Such a movie is in ``movies.csv`` but not among the titles a model learned, so the matcher would
+    answer "no movie title matches 'Niagara'; did you mean …" with unrelated titles; this says what is
+    true instead. ``catalog``: the whole catalogue file, rated or not (``Dataset.catalog``: ``movieId``,
+    ``title``); ``rated``: raw movieId → item index of the movies with ratings.
+    """
+    if catalog is None or not len(catalog):
+        return None
+    catalog_ids = catalog["movieId"].tolist()
+    catalog_titles = [str(t) for t in catalog["title"]]
+    text = query.strip()
+    if text.isdigit():
+        hits = [i for i, raw in enumerate(catalog_ids) if str(raw) == text]
+    else:
+        try:
+            hits = [match_title(text, catalog_titles)]
+        except (ConfigError, UnknownIdError):
+            return None
+    for i in hits:
+        if rated.get(catalog_ids[i]) is None:
+            named = f"movieId {text} is {catalog_titles[i]}, which" if text.isdigit() else catalog_titles[i]
+            return f"{named} has no ratings in {dataset}, so no model has learned anything about it"
+    return None
 
 
 def _match(query: str, q: str, titles: Sequence[str], support: np.ndarray | None, id_hint: str) -> int:

@@ -667,9 +667,10 @@ def _print_list(
     print_table(table)
 
 
-def _visitor_pairs(art: Any, rated: list[str]) -> list[tuple[object, float]]:
+def _visitor_pairs(art: Any, rated: list[str], ds: Any = None) -> list[tuple[object, float]]:
     """``--rated`` values (``TITLE_OR_ID[=RATING]``) as (raw movieId, rating) pairs; no rating: the top of
-    the scale (liked)."""
+    the scale (liked). ``ds``: the data the model was trained on, whose catalogue names a movie nobody
+    rated (an artifact holds only the rated ones)."""
     pairs: list[tuple[object, float]] = []
     given: dict[int, str] = {}  # item index → the --rated text that named it
     for text in rated:
@@ -694,6 +695,7 @@ def _visitor_pairs(art: Any, rated: list[str]) -> list[tuple[object, float]]:
             try:
                 idx = art.find_title(movie)
             except UnknownIdError as exc:  # its hint names similar's --movie-id, not an option here
+                _refuse_unrated(movie, ds)
                 raise UnknownIdError(str(exc).replace("--movie-id", "the movieId")) from None
         idx = int(idx)
         if idx in given:  # which rating should count is a guess (movierec.Recommender refuses it too)
@@ -704,6 +706,16 @@ def _visitor_pairs(art: Any, rated: list[str]) -> list[tuple[object, float]]:
         given[idx] = text
         pairs.append((art.movie_row(idx)["movieId"], rating))
     return pairs
+
+
+def _refuse_unrated(movie: str, ds: Any) -> None:
+    """A title or movieId of the catalogue that nobody rated: say so (``movierec.Recommender`` says the
+    same), not "no movie title matches" with unrelated suggestions."""
+    from movierec.titles import unrated_movie
+
+    said = None if ds is None else unrated_movie(movie, ds.catalog, ds.interactions.item_map, ds.name)
+    if said is not None:
+        raise UnknownIdError(said) from None
 
 
 def _is_number(text: str) -> bool:
@@ -731,13 +743,14 @@ def _recommend_visitor(
 
         art = load_artifact(artifact)
         where = f"{art.model_name} (artifact {artifact})"
+        ds = None
     else:
         m, ds, train = trained()
         art = serving(m, ds, train)
         where = f"{m.name} trained on {ds.name}"
     if k > art.n_items:
         raise ConfigError(f"-k {k} is larger than the catalogue ({art.n_items} movies)")
-    pairs = _visitor_pairs(art, rated)
+    pairs = _visitor_pairs(art, rated, ds)
     out = art.visitor(pairs, k, min_support=min_support, explain=explain, genres=genres)
     rows = out["recommendations"]
     if as_json:
@@ -861,10 +874,17 @@ def similar_cmd(
         if movie_id is not None:
             found = ds.interactions.item_map.get(movie_id)
             if found is None:
+                _refuse_unrated(movie_id, ds)
                 raise UnknownIdError(f"unknown movie id {movie_id!r} in {ds.name} (it has no ratings)")
             idx = found
         else:  # resolved before any training: a misspelling costs nothing
-            idx = match_title(str(movie), titles, ds.interactions.item_counts(), ids=ds.interactions.item_map)
+            try:
+                idx = match_title(
+                    str(movie), titles, ds.interactions.item_counts(), ids=ds.interactions.item_map
+                )
+            except UnknownIdError:
+                _refuse_unrated(str(movie), ds)
+                raise
         if model is None:
             model = default_similar_model(ds, implicit_threshold)
         m, _, train = _model_and_data(model, params, source, item_features, implicit_threshold, seed, ds)
