@@ -105,8 +105,9 @@ def test_model_without_user_features_says_so() -> None:
     model = create("warp", epochs=1, no_components=4).fit(ds.interactions.to_implicit(4.0))
     with pytest.raises(ConfigError, match="without user features"):
         model.score_new_user(None, features={"age": 30})
-    with pytest.raises(ConfigError, match="needs user features"):
+    with pytest.raises(ConfigError, match="needs user features") as err:
         create("segment-popularity").fit(ds.interactions.to_implicit(4.0))
+    assert "build_user_features(" in str(err.value)  # the Python way, not only the CLI flag
 
 
 def test_cold_users_protocol_warm_up_curve() -> None:

@@ -60,7 +60,9 @@ class SegmentPopularity(BaseRecommender):
             raise ConfigError(f"shrinkage must be a number ≥ 0, got {self.shrinkage!r}")
         if user_features is None:
             raise ConfigError(
-                f"{self.name} needs user features with {self.fields} (e.g. --user-features demographics)"
+                f"{self.name} needs user features with {self.fields}: in the CLI --user-features "
+                "demographics; in Python fit(train, user_features=movierec.demographics."
+                "build_user_features(dataset, train.user_map)) on data with demographics (ml-100k)"
             )
         require_interactions(train)
         names = list(getattr(user_features, "names", []))
