@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from movierec.errors import ConfigError
+from movierec.interactions import Interactions
 from movierec.models.base import check_positive, check_random_state, topk
 from movierec.models.registry import MODELS, create, get_class
 
@@ -169,3 +170,17 @@ def test_reason_order_is_best_rated_then_most_recent_over_the_training_rows() ->
     assert list(order[4:]) == [2, 0]  # equal ratings: the most recent first
     _, own = reason_order(train)  # no full data: the view's own 1s, so by time alone
     assert list(own[:4]) == [2, 1, 0, 4]
+
+
+def test_a_model_without_a_similar_list_names_models_that_have_one(tiny: Interactions) -> None:
+    """popularity links no movie to another: the refusal names models that do, and each of them does."""
+    import re
+
+    with pytest.raises(ConfigError, match="no 'similar' list") as err:
+        create("popularity").fit(tiny.to_implicit(4.0)).similar_items(0)
+    named = re.findall(r"\b(ease|slim|rp3beta|itemknn|svd|als|ials)\b", str(err.value))
+    assert len(named) == 7
+    for name in named:
+        data = tiny if name == "svd" else tiny.to_implicit(4.0)
+        idx, _ = create(name).fit(data).similar_items(0, k=3)
+        assert len(idx) == 3, name

@@ -734,7 +734,8 @@ class BaseRecommender:
         emb = self.similar_vectors()
         if emb is None:
             raise ConfigError(
-                f"{self.name} has no item embeddings; use a factor or neighbour model for 'similar'"
+                f"{self.name} links no movie to another, so it has no 'similar' list; use a model that "
+                "does: ease, slim, rp3beta, itemknn, a k-NN model or a factor model (svd, als, ials)"
             )
         item = int(check_indices(item, len(emb), "item")[0])
         norm = np.linalg.norm(emb, axis=1)
