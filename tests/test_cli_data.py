@@ -126,6 +126,15 @@ BAD = [
         ["--ratings", "ml-csv/ratings.csv", "--rating-scale", "5", "1"],
         ["--rating-scale", "MIN must be below MAX"],
     ),
+    (
+        ["--ratings", "ml-csv/ratings.csv", "--rating-scale", "nan", "5"],
+        ["--rating-scale nan 5: MIN and MAX must be finite numbers"],
+    ),
+    (
+        ["--ratings", "ml-csv/ratings.csv", "--rating-scale", "1", "inf"],
+        ["--rating-scale 1 inf: MIN and MAX must be finite numbers"],
+    ),
+    (["--rating-scale", "3", "3"], ["--rating-scale 3 3 is empty: MIN must be below MAX"]),
     (["--ratings", "bad/negative_timestamp.csv"], ["negative_timestamp.csv, line 3", "negative"]),
     (["--ratings", "bad/bad_timestamp.csv"], ["bad_timestamp.csv, line 3", "'yesterday'"]),
     (["--ratings", "bad/semicolon.csv"], ["semicolon.csv", "';'"]),

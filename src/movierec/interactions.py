@@ -17,7 +17,15 @@ import scipy.sparse as sp
 
 from movierec.errors import ConfigError, DataError, UnknownIdError
 
-__all__ = ["INT_ID_RULE", "IdMap", "IdMapped", "Interactions", "looks_numeric", "parse_int_id"]
+__all__ = [
+    "INT_ID_RULE",
+    "IdMap",
+    "IdMapped",
+    "Interactions",
+    "check_rating_scale",
+    "looks_numeric",
+    "parse_int_id",
+]
 
 
 _INT_ID = re.compile(r"-?(?:0|[1-9][0-9]{0,18})")
@@ -437,14 +445,30 @@ def _numeric(col: pd.Series, what: str, source: str, first_line: int = 1) -> np.
     return arr
 
 
+def check_rating_scale(scale: Any, what: str = "rating scale") -> tuple[float, float]:
+    """A declared rating scale as ``(MIN, MAX)`` floats, or ``ConfigError``: two finite numbers, MIN < MAX.
+
+    ``nan`` compares false with everything, so ``(nan, 5)`` passed the MIN < MAX test and every rating
+    then passed the range test: the dataset reported a scale of "nan – 5". ``inf`` is no scale either.
+    ``what`` names the setting in the message (``--rating-scale`` on the command line).
+    """
+    try:
+        lo, hi = (float(v) for v in scale)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{what} {scale!r}: give two numbers, MIN and MAX") from None
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        raise ConfigError(f"{what} {lo:g} {hi:g}: MIN and MAX must be finite numbers")
+    if lo >= hi:
+        raise ConfigError(f"{what} {lo:g} {hi:g} is empty: MIN must be below MAX")
+    return lo, hi
+
+
 def _check_scale(
     ratings: np.ndarray, scale: tuple[float, float] | None, source: str, first_line: int = 1
 ) -> np.ndarray:
     if scale is None:
         return ratings
-    lo, hi = scale
-    if lo >= hi:
-        raise ConfigError(f"rating scale {lo}..{hi} is empty: MIN must be below MAX")
+    lo, hi = check_rating_scale(scale)
     out = (ratings < lo) | (ratings > hi)
     if out.any():
         row = int(np.flatnonzero(out)[0])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -12,7 +13,7 @@ import pytest
 
 from movierec.datasets import load, load_ratings_file
 from movierec.datasets.parsers import parse_year, read_movies, read_ratings, read_tags
-from movierec.errors import DataError
+from movierec.errors import ConfigError, DataError
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures"
 
@@ -169,6 +170,27 @@ def test_rating_scale_inferred_or_declared():
     assert inferred == (0.5, 5.0)
     with pytest.raises(DataError, match=r"ratings.csv, line 2: rating 4 is outside the declared scale 1..3"):
         load_ratings_file(FIX / "ml-csv" / "ratings.csv", rating_scale=(1.0, 3.0))
+
+
+@pytest.mark.parametrize(
+    ("scale", "needle"),
+    [
+        ((float("nan"), 5.0), "rating scale nan 5: MIN and MAX must be finite numbers"),
+        ((1.0, float("inf")), "rating scale 1 inf: MIN and MAX must be finite numbers"),
+        ((5.0, 1.0), "rating scale 5 1 is empty: MIN must be below MAX"),
+        ((3.0, 3.0), "rating scale 3 3 is empty: MIN must be below MAX"),
+        (("one", 5), "give two numbers, MIN and MAX"),
+    ],
+)
+def test_a_rating_scale_that_is_no_scale_is_refused(scale, needle):
+    """``load(path, rating_scale=(nan, 5))`` was accepted (nan compares false, so no rating was out of it)
+    and the dataset reported a scale of "nan – 5"."""
+    frame = pd.DataFrame({"userId": [1, 1, 2], "movieId": [1, 2, 1], "rating": [4.0, 3.0, 5.0]})
+    for source in (FIX / "ml-csv" / "ratings.csv", FIX / "ml-csv", frame):
+        with pytest.raises(ConfigError, match=re.escape(needle)):
+            load(source, rating_scale=scale)
+    with pytest.raises(ConfigError, match=re.escape(needle)):
+        load_ratings_file(FIX / "ml-csv" / "ratings.csv", rating_scale=scale)
 
 
 def test_duplicates_keep_latest_and_are_counted():

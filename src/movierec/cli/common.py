@@ -141,10 +141,11 @@ class RatingsSource:
     def load(self) -> Dataset:
         """The dataset (a status line on stderr while loading; its notes printed after)."""
         from movierec.datasets import load, load_ratings_file
+        from movierec.interactions import check_rating_scale
 
         scale = self.rating_scale
-        if scale is not None and scale[0] >= scale[1]:
-            raise ConfigError(f"--rating-scale {scale[0]:g} {scale[1]:g}: MIN must be below MAX")
+        if scale is not None:  # nan, inf and MIN ≥ MAX refused before the data is read
+            scale = check_rating_scale(scale, "--rating-scale")
         if self.movies is not None and self.ratings is None:
             raise ConfigError("--movies gives titles to a --ratings file; a --dataset brings its own")
         if self.ratings is not None:

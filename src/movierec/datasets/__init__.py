@@ -30,7 +30,7 @@ from movierec.datasets.parsers import (
 from movierec.datasets.registry import REGISTRY, DatasetSpec, cache_dir, get_spec
 from movierec.datasets.users import USER_FILES, read_users
 from movierec.errors import DataError
-from movierec.interactions import Interactions
+from movierec.interactions import Interactions, check_rating_scale
 
 __all__ = [
     "REGISTRY",
@@ -211,6 +211,8 @@ def load(
     """Load a registered dataset by name (bundled or cached), a MovieLens-layout folder or a ratings
     file by path, or a pandas DataFrame of ratings (:func:`from_frame`; ``columns`` name its columns,
     as for a file: ``user_col``, ``item_col``, ``rating_col``, ``time_col``, and ``movies``)."""
+    if rating_scale is not None:  # a scale of nan, inf or MIN ≥ MAX is refused before anything is read
+        rating_scale = check_rating_scale(rating_scale)
     if isinstance(name_or_path, pd.DataFrame):
         return from_frame(name_or_path, rating_scale=rating_scale, **columns)
     text = str(name_or_path)
