@@ -211,3 +211,21 @@ def test_plot_writes_the_format_its_suffix_names_and_never_over_someone_elses_fi
     forced = run(*info, "keep.png", "--force", cwd=tmp_path)
     assert forced.returncode == 0, forced.stderr
     assert (tmp_path / "keep.png").read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+
+
+@pytest.mark.parametrize(
+    ("cols", "needle"),
+    [
+        (["--user-col", "movieId"], "'movieId' is both the user and the item column"),
+        (
+            ["--user-col", "rating", "--rating-col", "rating"],
+            "'rating' is both the user and the rating column",
+        ),
+        (["--rating-col", "movieId"], "'movieId' is both the item and the rating column"),
+    ],
+)
+def test_one_column_named_for_two_roles_is_refused(tmp_path, cols, needle):
+    """``--user-col movieId`` read movieId as user and item alike: the ratings collapsed silently (exit 0)."""
+    _good_csv(tmp_path)
+    proc = run("data", "info", "--ratings", "good.csv", *cols, cwd=tmp_path)
+    assert_user_error(proc, "good.csv: user, item and rating columns must be different: " + needle)

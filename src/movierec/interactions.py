@@ -22,6 +22,7 @@ __all__ = [
     "IdMap",
     "IdMapped",
     "Interactions",
+    "check_distinct_columns",
     "check_rating_scale",
     "looks_numeric",
     "parse_int_id",
@@ -260,6 +261,7 @@ class Interactions(IdMapped):
         ``user_map``/``item_map`` reuse existing maps (unknown ids then raise). ``first_line`` is
         the file line of row 0, so errors name the right line (2 for a file with a header).
         """
+        check_distinct_columns(source, user_col, item_col, rating_col)
         for col in [user_col, item_col, rating_col, time_col]:
             if col is not None and col not in df.columns:
                 raise DataError(
@@ -443,6 +445,24 @@ def _numeric(col: pd.Series, what: str, source: str, first_line: int = 1) -> np.
     if what == "timestamp" and values.dtype.kind in "iu":
         return values.to_numpy(dtype=np.int64)
     return arr
+
+
+def check_distinct_columns(source: str, user_col: Any, item_col: Any, rating_col: Any) -> None:
+    """``DataError`` when one column is named for two of the user, item and rating roles (``None``: absent).
+
+    ``--user-col movieId`` read movieId as both the user and the item: every pair became (m, m) and the
+    ratings collapsed silently; ``--user-col rating --rating-col rating`` made the ratings the users.
+    """
+    seen: dict[Any, str] = {}
+    for col, role in ((user_col, "user"), (item_col, "item"), (rating_col, "rating")):
+        if col is None:
+            continue
+        if col in seen:
+            raise DataError(
+                f"{source}: user, item and rating columns must be different: "
+                f"{col!r} is both the {seen[col]} and the {role} column"
+            )
+        seen[col] = role
 
 
 def check_rating_scale(scale: Any, what: str = "rating scale") -> tuple[float, float]:

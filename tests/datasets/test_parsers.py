@@ -14,6 +14,7 @@ import pytest
 from movierec.datasets import load, load_ratings_file
 from movierec.datasets.parsers import parse_year, read_movies, read_ratings, read_tags
 from movierec.errors import ConfigError, DataError
+from movierec.interactions import Interactions
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures"
 
@@ -191,6 +192,21 @@ def test_a_rating_scale_that_is_no_scale_is_refused(scale, needle):
             load(source, rating_scale=scale)
     with pytest.raises(ConfigError, match=re.escape(needle)):
         load_ratings_file(FIX / "ml-csv" / "ratings.csv", rating_scale=scale)
+
+
+def test_one_column_named_for_two_roles_is_refused(tmp_path):
+    """``load("good.csv", user_col="movieId")`` read movieId as user and item alike and collapsed the ratings."""
+    good = tmp_path / "good.csv"
+    good.write_text("userId,movieId,rating\n1,1,4\n1,2,3\n2,1,5\n2,3,2\n3,2,4\n")
+    both = "user, item and rating columns must be different: 'movieId' is both the user and the item column"
+    with pytest.raises(DataError, match=re.escape(f"good.csv: {both}")):
+        load(good, user_col="movieId")
+    with pytest.raises(DataError, match=re.escape(f"DataFrame: {both}")):
+        load(pd.read_csv(good), user_col="movieId")
+    with pytest.raises(DataError, match="'rating' is both the user and the rating column"):
+        load_ratings_file(good, user_col="rating", rating_col="rating")
+    with pytest.raises(DataError, match="'userId' is both the user and the item column"):
+        Interactions.from_frame(pd.read_csv(good), item_col="userId", time_col=None)
 
 
 def test_duplicates_keep_latest_and_are_counted():

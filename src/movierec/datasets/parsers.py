@@ -21,6 +21,7 @@ import pyarrow.csv as pacsv
 
 from movierec.datasets.compression import read_unpacked
 from movierec.errors import DataError
+from movierec.interactions import check_distinct_columns
 
 __all__ = [
     "ML100K_GENRES",
@@ -332,7 +333,9 @@ def _check_columns(
     first: str | None,
     sep: str | None,
 ) -> None:
-    """Name the first wanted column the header lacks, with a hint (other delimiter, or which flag)."""
+    """Name the first wanted column the header lacks, with a hint (other delimiter, or which flag); refuse
+    one column named for two roles (:func:`~movierec.interactions.check_distinct_columns`)."""
+    check_distinct_columns(label, user_col, item_col, rating_col)
     wanted = [
         (c, role)
         for c, role in (
