@@ -5,6 +5,7 @@ different answer; Python and the CLI agree."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -161,3 +162,51 @@ def test_a_catalogue_movie_nobody_rated_is_named_not_guessed_at(
     ]:
         assert "did you mean" not in _one_line_exit_2(args, capsys, said)
     _one_line_exit_2(["similar", "--movie", "Zzqqx"], capsys, "no movie title matches 'Zzqqx'")
+
+
+@pytest.mark.parametrize(
+    "args, said",
+    [
+        (["--all-users", "--out", "{tmp}/a.csv", "--rerank", "mmr:0.3"], "--rerank re-ranks one --user list"),
+        (["--all-users", "--out", "{tmp}/a.csv", "--user", "1"], "--user and --all-users exclude each other"),
+        (["--user", "1", "--out", "{tmp}/a.csv"], "--out is for --all-users"),
+        (["--user", "1", "--force"], "--force is for --all-users"),
+        (["--rated", "Alien", "--rerank", "mmr:0.3"], "--rerank re-ranks a known --user's list"),
+        (["--all-users", "--out", "/proc/x.csv"], "--out /proc: /proc is not writable"),
+    ],
+)
+def test_recommend_refuses_options_its_mode_would_ignore(
+    args: list[str], said: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    full = ["recommend", "-m", "popularity", *(a.replace("{tmp}", str(tmp_path)) for a in args)]
+    _one_line_exit_2(full, capsys, said)
+    assert not list(tmp_path.iterdir())  # nothing written
+
+
+@pytest.fixture(scope="module")
+def popularity_artifact(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    art = tmp_path_factory.mktemp("artifact") / "popularity"
+    movierec.Recommender("ml-latest-small", "popularity").fit().export(art)
+    return art
+
+
+@pytest.mark.parametrize(
+    "given, flag",
+    [
+        (["--ratings", "r.csv"], "--ratings"),
+        (["--dataset", "ml-100k"], "--dataset"),
+        (["-p", "k=3"], "--params"),
+        (["--item-features", "genres"], "--item-features"),
+        (["--seed", "3"], "--seed"),
+        (["--implicit-threshold", "3.5"], "--implicit-threshold"),
+    ],
+)
+def test_an_artifact_refuses_the_options_that_choose_training(
+    given: list[str], flag: str, popularity_artifact: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    art = popularity_artifact
+    for command in (["recommend", "--user", "1"], ["similar", "--movie", "Alien"]):
+        said = f"{flag} chooses what a model is trained on; --artifact serves one already trained"
+        _one_line_exit_2([*command, "--artifact", str(art), *given], capsys, said)
+    code, _, out = _run(["recommend", "--user", "1", "--artifact", str(art), "-k", "2", "--json"], capsys)
+    assert code == 0 and len(json.loads(out)) == 2

@@ -32,6 +32,7 @@ from movierec.cli.common import (
     print_table,
     ratings_options,
     say,
+    typed,
 )
 from movierec.cli.progress import bar_progress
 from movierec.errors import ConfigError, UnknownIdError
@@ -436,6 +437,9 @@ def _recommend_all_users(
         raise ConfigError(f"--out {out} already exists; pass --force to replace it")
     if not out.expanduser().parent.is_dir():
         raise ConfigError(f"--out {out}: folder {out.expanduser().parent} does not exist")
+    from movierec.output_folders import check_writable
+
+    check_writable(out.expanduser().parent)  # /proc, a read-only folder: one line before any training
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="movierec-batch-") as tmp:
         if artifact is None:
@@ -483,6 +487,7 @@ def _recommend_model(
 
 @ratings_options
 def recommend_cmd(
+    ctx: typer.Context,
     user: str | None = typer.Option(None, "--user", "-u", help="Raw user id as in the ratings file."),
     all_users: bool = typer.Option(
         False, "--all-users", help="Top-K for every user, written to --out (Parquet, or CSV by extension)."
@@ -535,6 +540,8 @@ def recommend_cmd(
     """
     if k < 1:
         raise ConfigError(f"-k must be ≥ 1, got {k}")
+    _check_recommend_mode(user, all_users, bool(rated), out, force, rerank)
+    _refuse_training_options(ctx, artifact, params, item_features)
     if explain and not rated and user is None:
         raise ConfigError("--explain explains a --user or --rated list; add one of them")
     if explain and user is not None and artifact is None and model is not None:
@@ -566,6 +573,62 @@ def recommend_cmd(
 
         parse_rerank(rerank)  # a bad spec fails before any training
     art, title = _known_user_artifact(user, k, artifact, trained, serving, item_features)
+    _recommend_user(art, title, user, k, genres, min_support, rerank, explain, as_json)
+
+
+def _check_recommend_mode(
+    user: str | None, all_users: bool, rated: bool, out: Path | None, force: bool, rerank: str | None
+) -> None:
+    """Options that belong to another of ``recommend``'s modes (one --user list, a --rated list, every user
+    into a file) are refused in one line, before any work, instead of being silently ignored."""
+    if all_users:
+        if user is not None:
+            raise ConfigError("--user and --all-users exclude each other: --all-users lists every user")
+        if rerank is not None:
+            raise ConfigError("--rerank re-ranks one --user list, not --all-users")
+    else:
+        if out is not None:
+            raise ConfigError(
+                "--out is for --all-users (every user's list in one file); one list prints here"
+            )
+        if force:
+            raise ConfigError("--force is for --all-users (it replaces its --out file); one list prints here")
+    if rated and rerank is not None:
+        raise ConfigError("--rerank re-ranks a known --user's list, not a --rated one")
+
+
+def _refuse_training_options(
+    ctx: typer.Context, artifact: Path | None, params: list[str], item_features: str | None
+) -> None:
+    """With ``--artifact`` nothing is trained, so the options that choose the training data and the model's
+    settings would change nothing: one line naming the first given, not a list from other data than asked."""
+    if artifact is None:
+        return
+    from dataclasses import fields
+
+    given = ["--params"] if params else []
+    given += ["--item-features"] if item_features else []
+    trains = [f.name for f in fields(RatingsSource)] + ["implicit_threshold", "seed"]
+    given += ["--" + name.replace("_", "-") for name in trains if typed(ctx, name)]
+    if given:
+        raise ConfigError(
+            f"{given[0]} chooses what a model is trained on; --artifact serves one already trained "
+            f"(leave out {given[0]}, or leave out --artifact to train)"
+        )
+
+
+def _recommend_user(
+    art: Any,
+    title: str,
+    user: str,
+    k: int,
+    genres: list[str] | None,
+    min_support: int | None,
+    rerank: str | None,
+    explain: bool,
+    as_json: bool,
+) -> None:
+    """``recommend --user``: the known user's list from ``art`` (the API's), printed or as JSON rows."""
     if k > art.n_items:
         raise ConfigError(f"-k {k} is larger than the catalogue ({art.n_items} movies)")
     if explain and not art.explains_known_users:
@@ -574,14 +637,8 @@ def recommend_cmd(
     rows = art.recommend_index(u, k, genres=genres, min_support=min_support, rerank=rerank, explain=explain)
     floor = art.min_support if min_support is None else min_support
     if not rows:  # a note, not an empty table
-        say(
-            "note",
-            _why_empty(
-                floor,
-                f"user {user}",
-                lambda: art.recommend_index(u, art.n_items, min_support=0, genres=genres),
-            ),
-        )
+        unfloored = lambda: art.recommend_index(u, art.n_items, min_support=0, genres=genres)  # noqa: E731
+        say("note", _why_empty(floor, f"user {user}", unfloored))
         if as_json:
             print_json(rows)
         return
@@ -834,6 +891,7 @@ def default_similar_model(ds: Any, threshold: float, limit: int | None = None) -
 
 @ratings_options
 def similar_cmd(
+    ctx: typer.Context,
     movie: str | None = typer.Option(None, "--movie", help="Part of a title (case- and accent-insensitive)."),
     movie_id: str | None = typer.Option(None, "--movie-id", help="Raw movieId instead of a title."),
     model: str | None = typer.Option(
@@ -862,6 +920,7 @@ def similar_cmd(
         raise ConfigError("give exactly one of --movie TITLE or --movie-id ID")
     if k < 1:
         raise ConfigError(f"-k must be ≥ 1, got {k}")
+    _refuse_training_options(ctx, artifact, params, item_features)
     if artifact is not None:
         from movierec.serving.artifact import load_artifact
 
