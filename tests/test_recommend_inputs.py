@@ -210,3 +210,40 @@ def test_an_artifact_refuses_the_options_that_choose_training(
         _one_line_exit_2([*command, "--artifact", str(art), *given], capsys, said)
     code, _, out = _run(["recommend", "--user", "1", "--artifact", str(art), "-k", "2", "--json"], capsys)
     assert code == 0 and len(json.loads(out)) == 2
+
+
+def test_compare_config_takes_typed_overrides_and_refuses_what_the_file_sets(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """docs/tuning.md: options typed on the command line win over the file (--dataset/--ratings, --seed,
+    -k, --implicit-threshold, --test-size); an option the file sets itself is refused, as report does."""
+    from movierec.experiment import load_experiment
+
+    cfg = tmp_path / "ok.toml"
+    cfg.write_text(
+        'seed = 1\nprotocols = ["full-ranking"]\nk = 10\n[dataset]\nname = "ml-latest-small"\n'
+        '[split]\nkind = "ratings-holdout"\ntest_size = 0.2\n[[models]]\nname = "popularity"\n'
+    )
+    good = tmp_path / "good.csv"
+    movierec.load("ml-latest-small").to_frame().head(3000).to_csv(good, index=False)
+    base = ["compare", "--config", str(cfg), "--out", str(tmp_path / "runs")]
+    for flag in (
+        ["--models", "svd"],
+        ["--protocols", "rating"],
+        ["--params", "popularity.x=1"],
+        ["--cv", "3"],
+    ):
+        _one_line_exit_2([*base, *flag], capsys, f"{flag[0]} and --config exclude each other")
+    assert not (tmp_path / "runs").exists()  # refused before anything ran
+    typed = ["--ratings", str(good), "-k", "5", "--test-size", "0.5", "--seed", "7"]
+    code, _, out = _run([*base, *typed, "--implicit-threshold", "3.5", "--json"], capsys)
+    assert code == 0
+    rows = json.loads(out)
+    assert {r["k"] for r in rows} == {5} and {r["seed"] for r in rows} == {7}
+    (run,) = (tmp_path / "runs").iterdir()
+    resolved = load_experiment(run / "config.toml")  # the run as it ran, not as the file said
+    assert (resolved.seed, resolved.k, resolved.threshold, resolved.split.test_size) == (7, 5, 3.5, 0.5)
+    assert resolved.dataset.name == str(good.resolve())
+    _one_line_exit_2(
+        [*base, "--test-size", "1.5"], capsys, "--test-size: Input should be less than 1 (typed over ok.toml)"
+    )

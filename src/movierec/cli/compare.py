@@ -209,6 +209,7 @@ _CMP_MLFLOW = typer.Option(
 
 @ratings_options
 def compare_cmd(
+    ctx: typer.Context,
     models: str | None = _CMP_MODELS,
     protocols: str = _CMP_PROTOCOLS,
     k: int = typer.Option(10, "--k", "-k", help="Length of each recommendation list (K)."),
@@ -234,7 +235,10 @@ def compare_cmd(
     from movierec.evaluation import SampledMetricsWarning, compare
 
     if config is not None:
-        _compare_config(config, out, mlflow, as_json)
+        exp = _config_experiment(
+            ctx, config, source, seed=seed, k=k, threshold=implicit_threshold, test_size=test_size
+        )
+        _compare_config(exp, out, mlflow, as_json)
         return
     names, proto_names, per_model = _compare_request(models, protocols, sampled, split, params, session_gap)
     if rerank is not None:
@@ -334,11 +338,90 @@ def _print_comparison(comp: Any, *, beyond_tables: bool = False) -> None:
         console.print(f"[yellow]note:[/] {note}", soft_wrap=False)
 
 
-def _compare_config(config: Path, out: Path | None, mlflow: str | None, as_json: bool) -> None:
-    """``compare --config FILE``: run the experiment file into ``runs/<id>/`` (movierec.experiment) and print it."""
-    from movierec.experiment import load_experiment, run_experiment
+# compare's options an experiment file sets itself: refused with --config (report refuses --models alike)
+_FILE_ONLY = {
+    "models": "--models",
+    "protocols": "--protocols",
+    "params": "--params",
+    "split": "--split",
+    "cv": "--cv",
+    "item_features": "--item-features",
+    "user_features": "--user-features",
+    "session_gap": "--session-gap",
+    "sampled": "--sampled",
+    "beyond": "--beyond",
+    "rerank": "--rerank",
+}
 
+
+def _config_experiment(ctx: typer.Context, config: Path, source: RatingsSource, **typed_values: Any) -> Any:
+    """``compare --config FILE``'s experiment: the file, with the options typed on the command line winning
+    (``--dataset``/``--ratings`` and its column options, ``--seed``, ``-k``, ``--implicit-threshold``,
+    ``--test-size``, as in report and export; docs/tuning.md), and the resolved run recorded as such in
+    ``config.toml``. An option the file sets itself (``--models``, ``--protocols``, …) is refused in one
+    line rather than ignored."""
+    from movierec.experiment import Experiment, load_experiment
+
+    for name, flag in _FILE_ONLY.items():
+        if typed(ctx, name):
+            raise ConfigError(
+                f"{flag} and --config exclude each other: the experiment file sets it (edit {config.name})"
+            )
     exp = load_experiment(config)  # mistakes name the file, line and key
+    data = exp.to_data()
+    keys = {"seed": "seed", "k": "k", "threshold": "implicit_threshold"}
+    data.update({key: typed_values[key] for key, option in keys.items() if typed(ctx, option)})
+    if typed(ctx, "test_size"):
+        data["split"] = {**data.get("split", {}), "test_size": typed_values["test_size"]}
+    data["dataset"] = _config_dataset(ctx, source, data.get("dataset", {}))
+    if data == exp.to_data():
+        return exp
+    from pydantic import ValidationError
+
+    try:
+        return Experiment.model_validate(data)
+    except ValidationError as exc:  # a typed value the file would not take (--test-size 1.5)
+        err = exc.errors()[0]
+        key = ".".join(str(part) for part in err.get("loc", ()))
+        flags = {
+            "seed": "--seed",
+            "k": "-k",
+            "threshold": "--implicit-threshold",
+            "split.test_size": "--test-size",
+        }
+        msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+        raise ConfigError(f"{flags.get(key, key)}: {msg} (typed over {config.name})") from None
+
+
+def _config_dataset(ctx: typer.Context, source: RatingsSource, in_file: dict[str, Any]) -> dict[str, Any]:
+    """The experiment's ``[dataset]`` with ``--ratings`` (and its column options) or ``--dataset`` typed on
+    the command line in its place, and ``--rating-scale`` over the file's scale."""
+    if source.ratings is not None:
+        given = {
+            "name": str(source.ratings.resolve()),  # config.toml loads the same file from anywhere
+            "user_col": source.user_col,
+            "item_col": source.item_col,
+            "rating_col": source.rating_col,
+            "time_col": source.time_col,
+            "movies": None if source.movies is None else str(source.movies.resolve()),
+        }
+        dataset = {k: v for k, v in given.items() if v is not None}
+    elif typed(ctx, "dataset"):
+        dataset = {"name": source.dataset}
+    else:
+        dataset = dict(in_file)
+    if source.rating_scale is not None:
+        dataset["rating_scale"] = list(source.rating_scale)
+    elif dataset.get("name") == in_file.get("name") and "rating_scale" in in_file:
+        dataset["rating_scale"] = in_file["rating_scale"]  # the same data: the file's scale still holds
+    return dataset
+
+
+def _compare_config(exp: Any, out: Path | None, mlflow: str | None, as_json: bool) -> None:
+    """``compare --config FILE``: run the experiment (:func:`_config_experiment`) into ``runs/<id>/``
+    (movierec.experiment) and print it."""
+    from movierec.experiment import run_experiment
+
     with bar_progress(disable=as_json) as progress:
         run = run_experiment(
             exp,
