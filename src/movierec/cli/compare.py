@@ -396,6 +396,7 @@ def _config_experiment(ctx: typer.Context, config: Path, source: RatingsSource, 
 def _config_dataset(ctx: typer.Context, source: RatingsSource, in_file: dict[str, Any]) -> dict[str, Any]:
     """The experiment's ``[dataset]`` with ``--ratings`` (and its column options) or ``--dataset`` typed on
     the command line in its place, and ``--rating-scale`` over the file's scale."""
+    dataset: dict[str, Any]
     if source.ratings is not None:
         given = {
             "name": str(source.ratings.resolve()),  # config.toml loads the same file from anywhere
