@@ -208,13 +208,15 @@ def test_ials_similar_whitens_its_factors_and_lists_less_popular_films() -> None
 
 def test_recommend_in_python_is_the_artifacts_list_support_floor_included(tmp_path) -> None:  # type: ignore[no-untyped-def]
     """Recommender.recommend applies the serving support floor, as the CLI, the artifact and the API do:
-    for users whose unfloored list holds a movie with few ratings (svd at 5 epochs: users 19, 22, 43 and
-    50), the notebook's list is the exported artifact's, movie for movie."""
-    rec = movierec.Recommender("ml-latest-small", "svd", epochs=5).fit()
-    art = rec.export(tmp_path / "svd")
+    for users whose unfloored list holds a movie with few ratings (ease: users 138, 146, 214 and 360), the
+    notebook's list is the exported artifact's, movie for movie. (Rating predictors' lists no longer
+    reach below the floor on this data since their ranking score shrinks towards min(μ, the user's mean):
+    svd at 5 epochs did for users 19, 22, 43 and 50, harsh raters, which this test used.)"""
+    rec = movierec.Recommender("ml-latest-small", "ease").fit()
+    art = rec.export(tmp_path / "ease")
     support = rec.dataset.to_frame()["movieId"].value_counts()
     changed = 0
-    for user in (19, 22, 43, 50):
+    for user in (138, 146, 214, 360):
         ours = rec.recommend(user, k=10)
         assert list(ours["movieId"]) == list(art.recommend(user, k=10)["movieId"])
         assert (support[ours["movieId"]].to_numpy() >= art.min_support).all()
