@@ -195,7 +195,7 @@ def test_a_rating_models_list_keeps_common_titles_on_one_line_at_80_columns() ->
 def test_a_rating_models_lists_say_why_score_and_predicted_rating_differ() -> None:
     """A known user's list and a visitor's both show the predicted rating beside the ranking score, and a
     caption says the score is that rating shrunk for rarely rated movies; a top-N model's list has neither."""
-    caption = "score: the predicted rating, shrunk towards the mean for rarely rated movies"
+    caption = "score: the predicted rating, shrunk for rarely rated movies"
     for who in (["--user", "1"], ["--rated", "Toy Story=5", "--rated", "Alien=5"]):
         proc = run("recommend", *who, "-k", "3", "-m", "svd")
         assert proc.returncode == 0, proc.stderr

@@ -790,7 +790,7 @@ def _print_list(
     """A recommendation list as a table: rank, movieId, title, score (three significant digits), the
     predicted rating for rating models, and the training ratings, or ``because`` for an explained list."""
     # a rating model's score is not its predicted rating: say why the two columns differ
-    caption = "score: the predicted rating, shrunk towards the mean for rarely rated movies"
+    caption = "score: the predicted rating, shrunk for rarely rated movies"
     table = Table(
         title=title, title_justify="left", caption=caption if with_rating else None, caption_justify="left"
     )
