@@ -309,6 +309,30 @@ def test_parse_model_params() -> None:
     assert parse_model_params(['svd.note="a,b",svd.k=2'], ["svd"]) == {"svd": {"note": "a,b", "k": 2}}
 
 
+def test_surprise_spellings_in_params_run_under_our_names(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--params svd.lr_all=…`` trains (results record our names); a Surprise name with no exact counterpart
+    here is one line saying what it is called here, exit 2."""
+    from clihelp import run_cli
+    from datagen import make_ratings
+
+    make_ratings(60, 40, 0.3, seed=1).to_csv(tmp_path / "r.csv", index=False)
+    base = ["compare", "--ratings", str(tmp_path / "r.csv"), "--models", "svd", "--protocols", "rating"]
+    code, out, err = run_cli(
+        [*base, "--params", "svd.lr_all=0.02,svd.reg_all=0.05,svd.n_epochs=2", "--json"], capsys
+    )
+    assert code == 0, err
+    params = json.loads(out)[0]["params"]
+    want = {"learning_rate": 0.02, "lr_bias": 0.02, "regularization": 0.05, "reg_bias": 0.05}
+    assert {k: params[k] for k in want} == want
+    assert params["epochs"] == 2 and not {"lr_all", "reg_all", "n_epochs"} & set(params)
+    code, out, err = run_cli([*base, "--params", "svd.lr_bu=0.01"], capsys)
+    assert code == 2 and out == ""
+    (line,) = err.strip().splitlines()
+    assert line.endswith("svd has no 'lr_bu': Surprise's per-bias learning rates are one here, lr_bias")
+
+
 def test_recommend_and_similar_from_an_artifact(
     tmp_path: Path, bundled, capsys: pytest.CaptureFixture[str]
 ) -> None:

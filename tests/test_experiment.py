@@ -202,6 +202,35 @@ def test_compare_runs_an_experiment_file(tmp_path: Path) -> None:
     assert load_experiment(run / "config.toml") == load_experiment(tmp_path / "exp.toml")
 
 
+def test_surprise_spellings_in_an_experiment_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``compare --config``: Surprise's lr_all/reg_all load under our names, in the results and the run's
+    config.toml; one with no exact counterpart (lr_bu) is one line naming the file's line, exit 2."""
+    from clihelp import run_cli
+    from datagen import make_ratings
+
+    make_ratings(60, 40, 0.3, seed=1).to_csv(tmp_path / "r.csv", index=False)
+    head = f'dataset = "{tmp_path / "r.csv"}"\nprotocols = ["rating"]\n[[models]]\nname = "svd"\n[models.params]\n'
+    (tmp_path / "exp.toml").write_text(head + "lr_all = 0.02\nreg_all = 0.05\nreg_bias = 0.1\nn_epochs = 2\n")
+    runs = tmp_path / "runs"
+    code, out, err = run_cli(
+        ["compare", "--config", str(tmp_path / "exp.toml"), "--out", str(runs), "--json"], capsys
+    )
+    assert code == 0, err
+    want = {"learning_rate": 0.02, "lr_bias": 0.02, "regularization": 0.05, "reg_bias": 0.1, "epochs": 2}
+    params = json.loads(out)[0]["params"]
+    assert {k: params[k] for k in want} == want and not {"lr_all", "reg_all"} & set(params)
+    (run,) = runs.iterdir()
+    recorded = (run / "config.toml").read_text()
+    assert load_experiment(run / "config.toml").models[0].params == want
+    assert "lr_all" not in recorded and "learning_rate = 0.02" in recorded
+    (tmp_path / "bad.toml").write_text(head + "lr_all = 0.02\nreg_bu = 0.1\n")
+    code, out, err = run_cli(["compare", "--config", str(tmp_path / "bad.toml")], capsys)
+    assert code == 2
+    (line,) = err.strip().splitlines()
+    assert "bad.toml, line 7: models[0].params.reg_bu: svd has no 'reg_bu': " in line
+    assert line.endswith("Surprise's per-bias regularisation terms are one here, reg_bias")
+
+
 @pytest.mark.slow
 def test_compare_with_a_bad_experiment_file_is_one_line_exit_2(tmp_path: Path) -> None:
     (tmp_path / "bad.toml").write_text('[[models]]\nname = "svd"\nrate = 3\n')

@@ -169,9 +169,12 @@ class ModelConfig(BaseModel):
                 v = canon(v)
             except ConfigError as exc:
                 raise ValueError(str(exc)) from exc
+        foreign = getattr(model_cls, "foreign_name_error", None)
         for key in v:
             if key not in accepted:
-                raise ValueError(f"{name} has no hyperparameter {key!r}; valid: {', '.join(accepted)}")
+                # a reference library's name with no exact counterpart here (svd's lr_bu): what it is called here
+                why = foreign(key) if callable(foreign) else None
+                raise ValueError(why or f"{name} has no hyperparameter {key!r}; valid: {', '.join(accepted)}")
         return v
 
 
@@ -279,7 +282,7 @@ def parse_experiment(text: str, *, source: str = "<experiment>") -> Experiment:
     except ValidationError as exc:
         err = exc.errors()[0]
         loc = tuple(err.get("loc", ()))
-        bad_param = re.search(r"has no hyperparameter '([^']+)'", str(err.get("msg", "")))
+        bad_param = re.search(r"has no (?:hyperparameter )?'([^']+)'", str(err.get("msg", "")))
         if bad_param and loc and loc[-1] == "params":
             loc = (*loc, bad_param.group(1))
         key = _dotted(loc)

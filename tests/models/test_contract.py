@@ -11,7 +11,7 @@ from movierec.errors import ConfigError
 from movierec.interactions import Interactions
 from movierec.models.base import BaseRecommender, Tags, tags_of
 from movierec.models.params import Boolean, Interval, Options, RandomState, validate_params
-from movierec.models.registry import MODELS, get_class
+from movierec.models.registry import MODELS, create, get_class
 
 
 def _classes() -> list[tuple[str, type]]:
@@ -75,8 +75,136 @@ def test_constraint_errors_name_the_model_the_field_and_its_alias(tiny: Interact
         ConfigError, match=r"bpr: factors \(n_factors, no_components\) must be a whole number ≥ 1, got 0"
     ):
         get_class("bpr")(factors=0).fit(tiny)
-    with pytest.raises(ConfigError, match=r"svd: learning_rate \(lr\) must be a number > 0"):
+    # every name that sets it is named, Surprise's compound lr_all too
+    with pytest.raises(ConfigError, match=r"svd: learning_rate \(lr, lr_all\) must be a number > 0"):
         get_class("svd")(lr=0)
+
+
+def _create_or_skip(name: str, **params: Any) -> BaseRecommender:
+    """``registry.create`` (the one entry point of --params, config files and Recommender), skipping a model
+    whose optional library is missing here."""
+    try:
+        get_class(name)
+    except ConfigError as exc:
+        pytest.skip(str(exc))
+    return create(name, **params)
+
+
+# Surprise's spellings with an exact counterpart: (model, as a Surprise user types them, what they mean here)
+SURPRISE_NAMES = [
+    ("svd", {"lr_all": 0.01}, {"learning_rate": 0.01, "lr_bias": 0.01}),
+    ("svd", {"reg_all": 0.05}, {"regularization": 0.05, "reg_bias": 0.05}),
+    ("svd", {"init_std_dev": 0.2}, {"init_std": 0.2}),
+    # a part given by its own name wins over the compound, whichever part it is (Surprise's rule)
+    ("svd", {"lr_all": 0.01, "lr_bias": 0.03}, {"learning_rate": 0.01, "lr_bias": 0.03}),
+    ("svd", {"lr_all": 0.01, "learning_rate": 0.03}, {"learning_rate": 0.03, "lr_bias": 0.01}),
+    ("svd", {"reg_all": 0.05, "lr": 0.02}, {"learning_rate": 0.02, "regularization": 0.05}),
+    # ... and a part given as None is not given (Surprise: ``lr_bu if lr_bu is not None else lr_all``)
+    ("svd", {"reg_all": 0.05, "reg_bias": None}, {"regularization": 0.05, "reg_bias": 0.05}),
+    ("svdpp", {"lr_all": 0.01}, {"learning_rate": 0.01}),
+    ("svdpp", {"reg_all": 0.1, "init_std_dev": 0.3}, {"regularization": 0.1, "init_std": 0.3}),
+    ("surprise:svd", {"lr_all": 0.01, "reg_all": 0.05}, {"learning_rate": 0.01, "lr_bias": 0.01}),
+    ("nmf", {"n_factors": 7, "n_epochs": 9, "reg_pu": 0.1}, {"factors": 7, "epochs": 9, "reg_pu": 0.1}),
+    ("co-clustering", {"n_cltr_u": 4, "n_epochs": 6}, {"n_cltr_u": 4, "epochs": 6}),
+    ("baseline", {"reg": 0.1, "n_epochs": 5}, {"regularization": 0.1, "epochs": 5}),
+    ("knn-basic", {"k": 7, "min_k": 2}, {"k": 7, "min_k": 2}),
+]
+
+
+@pytest.mark.parametrize(("name", "given", "canonical"), SURPRISE_NAMES)
+def test_surprise_names_build_the_model_under_our_names(
+    name: str, given: dict[str, Any], canonical: dict[str, Any], bundled: Any
+) -> None:
+    import movierec
+
+    model = _create_or_skip(name, **given)
+    params = model.get_params()
+    assert {k: params[k] for k in canonical} == canonical
+    assert not set(params) - set(model._param_names())  # only our names are recorded
+    translated = get_class(name).canonical_params(given)
+    assert {k: translated[k] for k in canonical} == canonical and set(translated) <= set(params)
+    assert type(model)().set_params(**given).get_params() == params
+    rec = movierec.Recommender(bundled, name, **given)  # the notebook's entry point
+    assert {k: rec.model.get_params()[k] for k in canonical} == canonical
+
+
+def test_lr_all_follows_surprises_rule_for_its_parts() -> None:
+    """Surprise's own SVD given the same names sets each learning rate and regularisation term as ours does."""
+    surprise = pytest.importorskip("surprise")
+    cases = [
+        ({"lr_all": 0.01}, {}),
+        ({"lr_all": 0.01, "lr_bu": 0.03, "lr_bi": 0.03}, {"lr_bias": 0.03}),
+        ({"lr_all": 0.01, "lr_pu": 0.04, "lr_qi": 0.04}, {"learning_rate": 0.04}),
+        ({"reg_all": 0.05, "reg_bu": None, "reg_bi": None}, {"reg_bias": None}),
+        (
+            {"reg_all": 0.05, "reg_pu": 0.2, "reg_qi": 0.2, "reg_bu": 0.1, "reg_bi": 0.1},
+            {"regularization": 0.2, "reg_bias": 0.1},
+        ),
+    ]
+    for theirs_given, parts in cases:
+        compounds = {k: v for k, v in theirs_given.items() if k.endswith("_all")}
+        theirs = surprise.SVD(**theirs_given)
+        ours = create("svd", **compounds, **parts)
+        lr_bias = ours.learning_rate if ours.lr_bias is None else ours.lr_bias
+        reg_bias = ours.regularization if ours.reg_bias is None else ours.reg_bias
+        assert (theirs.lr_pu, theirs.lr_qi, theirs.lr_bu, theirs.lr_bi) == (
+            ours.learning_rate,
+            ours.learning_rate,
+            lr_bias,
+            lr_bias,
+        ), theirs_given
+        assert (theirs.reg_pu, theirs.reg_qi, theirs.reg_bu, theirs.reg_bi) == (
+            ours.regularization,
+            ours.regularization,
+            reg_bias,
+            reg_bias,
+        ), theirs_given
+
+
+def test_svd_fitted_with_lr_all_is_the_svd_fitted_with_our_names(bundled: Any) -> None:
+    inter = bundled.interactions
+    small = inter.subset(inter.users < 60)
+    shape = {"factors": 6, "epochs": 3}
+    by_surprise_names = create("svd", **shape, lr_all=0.02, reg_all=0.05).fit(small)
+    by_ours = create("svd", **shape, learning_rate=0.02, regularization=0.05).fit(small)
+    for attr in ("user_factors_", "item_factors_", "user_bias_", "item_bias_"):
+        np.testing.assert_array_equal(getattr(by_surprise_names, attr), getattr(by_ours, attr))
+    # lr_all reaches the biases too: with Surprise's default rate left on them the model differs
+    slow_biases = create("svd", **shape, learning_rate=0.02, regularization=0.05, lr_bias=0.005).fit(small)
+    assert not np.array_equal(slow_biases.user_bias_, by_surprise_names.user_bias_)
+
+
+# Surprise's names with no exact counterpart here: (model, name, what the one line says it is called here)
+UNMAPPED = [
+    ("svd", "lr_bu", "Surprise's per-bias learning rates are one here, lr_bias"),
+    ("svd", "reg_bi", "Surprise's per-bias regularisation terms are one here, reg_bias"),
+    ("svd", "lr_qi", "one here, learning_rate"),
+    ("svd", "reg_pu", "one here, regularization"),
+    ("svd", "lr_yj", "model svdpp"),
+    ("svdpp", "lr_yj", "one here, learning_rate (or lr_all)"),
+    ("svdpp", "reg_bu", "one here, regularization (or reg_all)"),
+    ("nmf", "biased", "unbiased NMF"),
+    ("nmf", "lr_bu", "biased=True"),
+    ("knn-basic", "sim_options", "similarity (its 'name'), user_based"),
+    ("knn-means", "sim_options", "min_support, shrinkage"),
+    ("knn-baseline", "bsl_options", "bsl_method (its 'method'), reg_i, reg_u, bsl_epochs"),
+    ("baseline", "bsl_options", "method, reg_i, reg_u, epochs (its 'n_epochs')"),
+    ("surprise:svd", "lr_bu", "lr_bias"),
+]
+
+
+@pytest.mark.parametrize(("name", "key", "says"), UNMAPPED)
+def test_surprise_names_without_a_counterpart_say_what_they_are_called_here(
+    name: str, key: str, says: str
+) -> None:
+    _create_or_skip(name)
+    value: Any = {} if key.endswith("_options") else 0.01
+    for attempt in (lambda: create(name, **{key: value}), lambda: create(name).set_params(**{key: value})):
+        with pytest.raises(ConfigError) as exc:
+            attempt()
+        message = str(exc.value)
+        assert message.startswith(f"{name} has no {key!r}: ") and says in message
+        assert "\n" not in message and "unexpected keyword" not in message
 
 
 class _Legacy(BaseRecommender):

@@ -14,7 +14,10 @@ The contract is code, not prose (RecTools' ``ModelBase``, scikit-learn's ``BaseE
 - One name per hyperparameter across models (``factors``, ``epochs``, ``learning_rate``,
   ``regularization``); ``_aliases`` maps the reference libraries' spellings (Surprise's
   ``n_factors``/``n_epochs``/``lr``/``reg``, LightFM's ``no_components``, implicit's
-  ``iterations``) to them, so old configs, TOML files and ``--params`` keep loading.
+  ``iterations``) to them, so old configs, TOML files and ``--params`` keep loading;
+  ``_compound_aliases`` are names that set several at once (Surprise's ``lr_all``: every learning rate,
+  a part given by its own name winning), and ``_foreign_names`` the library names with no exact
+  counterpart, each with what it is called here (svd's ``lr_bu``: ``lr_bias``).
 """
 
 from __future__ import annotations
@@ -349,9 +352,21 @@ def topk(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     return idx, vals
 
 
-def _translate_aliases(owner: str, aliases: Mapping[str, str], params: dict[str, Any]) -> dict[str, Any]:
-    """``params`` with alias keys renamed to their canonical names (both given at once is an error)."""
-    if not aliases or not any(k in aliases for k in params):
+def _translate_aliases(
+    owner: str,
+    aliases: Mapping[str, str],
+    params: dict[str, Any],
+    compounds: Mapping[str, tuple[str, ...]] | None = None,
+) -> dict[str, Any]:
+    """``params`` with alias keys renamed to their canonical names (both given at once is an error),
+    and each compound name (Surprise's ``lr_all``) spread over its parts (``learning_rate``, ``lr_bias``).
+
+    A part given by its own name, and not ``None``, keeps its value: Surprise's rule
+    (``self.lr_bu = lr_bu if lr_bu is not None else lr_all``), so ``lr_all=0.01, lr_bias=0.02`` is
+    what a Surprise user means by ``lr_all=.01, lr_bu=lr_bi=.02``.
+    """
+    compounds = compounds or {}
+    if not any(k in aliases or k in compounds for k in params):
         return params
     out = dict(params)
     for old, new in aliases.items():
@@ -359,6 +374,12 @@ def _translate_aliases(owner: str, aliases: Mapping[str, str], params: dict[str,
             if new in out:
                 raise ConfigError(f"{owner}: give {new!r} or its alias {old!r}, not both")
             out[new] = out.pop(old)
+    for name, parts in compounds.items():
+        if name in out:
+            value = out.pop(name)
+            for part in parts:
+                if out.get(part) is None:
+                    out[part] = value
     return out
 
 
@@ -433,6 +454,14 @@ class BaseRecommender:
     _aliases: ClassVar[dict[str, str]] = {}
     #: the aliases a class body itself declared (its ``_aliases`` before the shared ones were added)
     _declared_aliases: ClassVar[dict[str, str]] = {}
+    #: a reference library's name that sets several hyperparameters at once → them, as declared
+    #: (Surprise's ``lr_all`` on svd → ``learning_rate`` and ``lr_bias``); a part given by its own name wins
+    _compound_aliases: ClassVar[dict[str, tuple[str, ...]]] = {}
+    #: the compound names with the parts this constructor takes (set from ``_compound_aliases``)
+    _compounds: ClassVar[dict[str, tuple[str, ...]]] = {}
+    #: a reference library's name with no exact counterpart here → what it is called here, the one line
+    #: ``registry.create`` gives instead of Python's "unexpected keyword argument" (svd's ``lr_bu``)
+    _foreign_names: ClassVar[dict[str, str]] = {}
     #: attributes (besides ndarray attributes ending in ``_``) that ``save`` keeps as JSON
     _json_state: ClassVar[tuple[str, ...]] = ()
     #: optional modules the model imports when it trains → the install command that provides them;
@@ -469,7 +498,12 @@ class BaseRecommender:
             cls._declared_aliases = own["_aliases"]
         declared = cls._declared_aliases_all()
         cls._aliases = {**found, **{a: c for a, c in declared.items() if c in params and a not in params}}
-        if cls._aliases and not getattr(cls.__init__, "_accepts_aliases", False):
+        cls._compounds = {
+            name: kept
+            for name, parts in cls._compound_aliases.items()
+            if name not in params and (kept := tuple(p for p in parts if p in params))
+        }
+        if (cls._aliases or cls._compounds) and not getattr(cls.__init__, "_accepts_aliases", False):
             cls.__init__ = _accept_aliases(cls.__init__)  # type: ignore[method-assign]
 
     # --- params ---------------------------------------------------------------------------
@@ -481,8 +515,29 @@ class BaseRecommender:
 
     @classmethod
     def canonical_params(cls, params: Mapping[str, Any]) -> dict[str, Any]:
-        """``params`` with the class's aliases (e.g. Surprise's ``n_factors``) renamed to its own names."""
-        return _translate_aliases(cls.name, cls._aliases, dict(params))
+        """``params`` with the class's aliases (e.g. Surprise's ``n_factors``) renamed to its own names and
+        its compound names (Surprise's ``lr_all``) spread over the parameters they set."""
+        return _translate_aliases(cls.name, cls._aliases, dict(params), cls._compounds)
+
+    @classmethod
+    def spellings(cls) -> dict[str, list[str]]:
+        """Each hyperparameter → the other names that set it: its aliases (``factors``: ``n_factors``…),
+        then the compound names among whose parts it is (``learning_rate``: … ``lr_all``)."""
+        out: dict[str, list[str]] = {}
+        for alias, canonical in cls._aliases.items():
+            out.setdefault(canonical, []).append(alias)
+        for name, parts in cls._compounds.items():
+            for part in parts:
+                out.setdefault(part, []).append(name)
+        return out
+
+    @classmethod
+    def foreign_name_error(cls, key: str) -> str | None:
+        """The one line for ``key`` when it is a reference library's name this class has no exact counterpart
+        for (``_foreign_names``): ``svd has no 'lr_bu': Surprise's per-bias learning rates are one here,
+        lr_bias``; else None."""
+        why = cls._foreign_names.get(key)
+        return None if why is None else f"{cls.name} has no {key!r}: {why}"
 
     def get_params(self) -> dict[str, Any]:
         """Hyperparameters as given to the constructor (scikit-learn style), under their canonical names."""
@@ -493,6 +548,9 @@ class BaseRecommender:
         valid = set(self._param_names())
         for key, value in params.items():
             if key not in valid:
+                foreign = self.foreign_name_error(key)
+                if foreign:
+                    raise ConfigError(foreign)
                 raise ConfigError(
                     f"{self.name} has no hyperparameter {key!r}; valid: {', '.join(sorted(valid))}"
                 )
@@ -548,7 +606,7 @@ class BaseRecommender:
         A model with a rule between hyperparameters (``burn_in < n_iter``) extends this, calling
         ``super()._validate_params()`` first; :meth:`fit` runs it before ``_fit``.
         """
-        validate_params(self.name, self.get_params(), self.parameter_constraints(), self._aliases)
+        validate_params(self.name, self.get_params(), self.parameter_constraints(), self.spellings())
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
@@ -985,7 +1043,7 @@ def _accept_aliases(init: Callable[..., None]) -> Callable[..., None]:
 
     @functools.wraps(init)
     def wrapper(self: BaseRecommender, *args: Any, **kwargs: Any) -> None:
-        init(self, *args, **_translate_aliases(type(self).name, type(self)._aliases, kwargs))
+        init(self, *args, **type(self).canonical_params(kwargs))
 
     wrapper._accepts_aliases = True  # type: ignore[attr-defined]
     return wrapper

@@ -190,6 +190,10 @@ class Baseline(ExplicitModel):
         "regularization": ActsWhen("method", ("sgd",)),
         "learning_rate": ActsWhen("method", ("sgd",)),
     }
+    _foreign_names: ClassVar[dict[str, str]] = {
+        "bsl_options": "Surprise's bsl_options keys are parameters of their own here: method, reg_i, reg_u, "
+        "epochs (its 'n_epochs'), regularization (its 'reg'), learning_rate",
+    }
 
     method: str = "als"
     _: KW_ONLY

@@ -162,6 +162,15 @@ class NMF(FactorParams, _Classic):
         "reg_pu": [NON_NEGATIVE],
         "reg_qi": [NON_NEGATIVE],
     }
+    # Surprise's names that act only in its biased variant, which is not here
+    _foreign_names: ClassVar[dict[str, str]] = {
+        "biased": "it is Surprise's unbiased NMF (biased=False, Surprise's default); "
+        "the biased variant is not here",
+        **dict.fromkeys(
+            ("reg_bu", "reg_bi", "lr_bu", "lr_bi"),
+            "Surprise reads it only with biased=True, and nmf is the unbiased NMF (no biases to learn)",
+        ),
+    }
 
     # dup-ok: a model's defaults and own hyperparameters alike in shape to iALS's (name: type = value),
     # not in meaning; what is shared (factors, epochs, random_state) is declared once in FactorParams

@@ -113,6 +113,11 @@ class _KNN(ExplicitModel):
         "shrinkage": [NON_NEGATIVE],
         "max_neighbours": [POSITIVE_INT, None],
     }
+    # Surprise's similarity dict is four parameters of their own here
+    _foreign_names: ClassVar[dict[str, str]] = {
+        "sim_options": "Surprise's sim_options keys are parameters of their own here: similarity "
+        "(its 'name'), user_based (False by default here, True in Surprise), min_support, shrinkage",
+    }
     # Surprise shrinks only its pearson_baseline similarity (Koren 2010); msd, cosine and pearson are raw
     acts_when: ClassVar[dict[str, ActsWhen]] = {"shrinkage": ActsWhen("similarity", ("pearson_baseline",))}
 
@@ -461,6 +466,13 @@ class KNNBaseline(_KNN):
         "user_based": Choice((False, True)),
     }
     default_similarity: ClassVar[str] = "pearson_baseline"
+
+    _foreign_names: ClassVar[dict[str, str]] = {
+        **_KNN._foreign_names,
+        "bsl_options": "Surprise's bsl_options keys are parameters of their own here: "
+        "bsl_method (its 'method'), reg_i, reg_u, bsl_epochs (its 'n_epochs'); "
+        "sgd's reg and learning_rate keep Surprise's defaults",
+    }
 
     _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {
         "bsl_method": [Options("als", "sgd")],

@@ -217,8 +217,19 @@ class _FactorModel(ExplicitModel):
 
 
 class _SGDFactorModel(_FactorModel):
-    """The hyperparameters SVD and SVD++ share (Surprise's ``n_factors``/``n_epochs``/``lr_all``/``reg_all``
-    arrive as aliases); each model redeclares the defaults it changes."""
+    """The hyperparameters SVD and SVD++ share; each model redeclares the defaults it changes.
+
+    Surprise's names load too: ``n_factors``, ``n_epochs`` and ``init_std_dev`` as aliases, ``lr_all`` and
+    ``reg_all`` as compound names setting every learning rate (regularisation term) the model has, a part
+    given by its own name winning as in Surprise. Surprise's per-part names (``lr_bu``, ``reg_qi``…) have
+    no exact counterpart where ours ties parts together: ``_foreign_names`` says what they are called here.
+    """
+
+    _aliases: ClassVar[dict[str, str]] = {"init_std_dev": "init_std"}  # Surprise's spelling
+    _compound_aliases: ClassVar[dict[str, tuple[str, ...]]] = {
+        "lr_all": ("learning_rate", "lr_bias"),  # svdpp has no lr_bias: there lr_all is learning_rate
+        "reg_all": ("regularization", "reg_bias"),
+    }
 
     factors: int = 80
     epochs: int = 25
@@ -255,6 +266,18 @@ class SVD(_SGDFactorModel):
         "epochs": EPOCHS,
         "learning_rate": LR,
         "regularization": REG,
+    }
+
+    _foreign_names: ClassVar[dict[str, str]] = {
+        **dict.fromkeys(("lr_bu", "lr_bi"), "Surprise's per-bias learning rates are one here, lr_bias"),
+        **dict.fromkeys(
+            ("reg_bu", "reg_bi"), "Surprise's per-bias regularisation terms are one here, reg_bias"
+        ),
+        **dict.fromkeys(("lr_pu", "lr_qi"), "Surprise's factor learning rates are one here, learning_rate"),
+        **dict.fromkeys(
+            ("reg_pu", "reg_qi"), "Surprise's factor regularisation terms are one here, regularization"
+        ),
+        **dict.fromkeys(("lr_yj", "reg_yj"), "y_j are SVD++'s implicit factors (model svdpp); svd has none"),
     }
 
     factors: int = 80
@@ -362,6 +385,17 @@ class SVDpp(_SGDFactorModel):
         "epochs": IntRange(5, 50),
         "learning_rate": LR,
         "regularization": REG,
+    }
+
+    _foreign_names: ClassVar[dict[str, str]] = {
+        **dict.fromkeys(
+            ("lr_bu", "lr_bi", "lr_pu", "lr_qi", "lr_yj"),
+            "Surprise's per-part learning rates are one here, learning_rate (or lr_all)",
+        ),
+        **dict.fromkeys(
+            ("reg_bu", "reg_bi", "reg_pu", "reg_qi", "reg_yj"),
+            "Surprise's per-part regularisation terms are one here, regularization (or reg_all)",
+        ),
     }
 
     factors: int = 20

@@ -262,12 +262,13 @@ def validate_params(
     owner: str,
     params: Mapping[str, Any],
     constraints: Mapping[str, Sequence[Constraint]],
-    aliases: Mapping[str, str] | None = None,
+    spellings: Mapping[str, Sequence[str]] | None = None,
 ) -> None:
     """Raise a ConfigError for the first parameter that matches none of its declared constraints.
 
-    ``aliases`` (alias → canonical name) are named in the message too, so a config that says
-    ``n_factors = 0`` reads ``factors (n_factors) must be …``.
+    ``spellings`` (canonical name → the other names that set it: aliases, compound names such as
+    Surprise's ``lr_all``) are named in the message too, so a config that says ``n_factors = 0`` reads
+    ``factors (n_factors) must be …``.
     """
     for key, allowed in constraints.items():
         if key not in params:
@@ -276,6 +277,6 @@ def validate_params(
         if any((c is None and value is None) or (c is not None and c.accepts(value)) for c in allowed):
             continue
         shapes = [c.describe() if c is not None else "None" for c in allowed]
-        also = [a for a, c in (aliases or {}).items() if c == key]
+        also = list((spellings or {}).get(key, ()))
         label = f"{key} ({', '.join(also)})" if also else key
         raise ConfigError(f"{owner}: {label} must be {' or '.join(shapes)}, got {value!r}")

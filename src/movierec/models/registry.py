@@ -237,6 +237,10 @@ def create(name: str, **params: Any) -> BaseRecommender:
 
         valid = [p for p in inspect.signature(cls).parameters if p != "self"]
         bad = re.search(r"unexpected keyword argument '(\w+)'", str(exc))
+        # a reference library's name with no exact counterpart here (svd's lr_bu): what it is called here
+        foreign = cls.foreign_name_error(bad[1]) if bad else None
+        if foreign:
+            raise ConfigError(foreign) from exc
         hint = did_you_mean(bad[1], valid) if bad else ""
         raise ConfigError(
             f"bad hyperparameter for {name!r} ({exc}){hint}; valid: {', '.join(valid)}"

@@ -60,7 +60,8 @@ class _SurpriseModel(ExplicitModel):
     """Fit a Surprise algorithm on our Interactions; predict through its learned state.
 
     ``class SurpriseSVD(_SurpriseModel, params_of=SVD)`` takes our model's hyperparameters: its
-    constructor, aliases and checks, so the pair is compared on one configuration.
+    constructor, aliases (Surprise's own names among them: ``lr_all``, ``init_std_dev``) and checks, so
+    the pair is compared on one configuration.
     """
 
     tags: ClassVar[Tags] = Tags(trains_on="ratings", predicts_ratings=True)  # not exportable
@@ -72,6 +73,10 @@ class _SurpriseModel(ExplicitModel):
                     setattr(cls, attr, getattr(params_of, attr))
             # what ours accepts, merged along its bases and the shared meanings of the names
             cls._parameter_constraints = params_of.parameter_constraints()
+            # and the names it takes besides its own (BaseRecommender.__init_subclass__ filters them again)
+            cls._declared_aliases = params_of._declared_aliases_all()
+            cls._compound_aliases = params_of._compound_aliases
+            cls._foreign_names = params_of._foreign_names
         super().__init_subclass__(**kwargs)
 
     def _make(self) -> Any:
