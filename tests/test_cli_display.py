@@ -8,6 +8,7 @@ import re
 import subprocess
 import sys
 
+import pytest
 from rich.cells import cell_len
 
 
@@ -50,6 +51,31 @@ def test_compare_shows_intervals_and_every_column_when_there_is_room() -> None:
     assert proc.returncode == 0, proc.stderr
     assert re.search(r"\[0\.\d{4},0\.\d{4}\]", proc.stdout)
     assert "MRR" in proc.stdout and "not shown" not in proc.stdout
+
+
+def test_models_shows_the_other_names_each_parameter_takes(capsys: pytest.CaptureFixture[str]) -> None:
+    """A Surprise user reads their spellings next to ours (lr_all beside learning_rate and lr_bias), and the
+    Surprise names with no exact counterpart with what they are called here."""
+    from clihelp import run_cli
+
+    code, out, err = run_cli(["models", "svd"], capsys)
+    assert code == 0, err
+    text = " ".join(out.split())
+    assert "factors = 80 (also n_factors, no_components)" in text
+    assert "learning_rate = 0.005 (also lr, lr_all)" in text and "lr_bias = None (also lr_all)" in text
+    assert "init_std = 0.1 (also init_std_dev)" in text and "exact = False (also" not in text
+    assert "lr_all sets learning_rate and lr_bias; reg_all sets regularization and reg_bias" in text
+    assert "lr_bu, lr_bi: Surprise's per-bias learning rates are one here, lr_bias" in text
+    code, out, err = run_cli(["models", "svdpp", "--json"], capsys)
+    (info,) = json.loads(out)
+    assert info["compound_names"] == {"lr_all": ["learning_rate"], "reg_all": ["regularization"]}
+    assert info["spellings"]["init_std"] == ["init_std_dev"]
+    assert "learning_rate (or lr_all)" in info["no_counterpart"]["lr_yj"]
+    code, out, err = run_cli(["models", "baseline"], capsys)
+    text = " ".join(out.split())
+    # an alias note and an acts-only-with note sit side by side
+    assert "learning_rate = 0.005 (also lr) (acts only with method 'sgd')" in text
+    assert "bsl_options: Surprise's bsl_options keys are parameters of their own here" in text
 
 
 def test_models_lists_every_model_with_defaults() -> None:

@@ -63,9 +63,21 @@ def model_info(name: str) -> dict[str, Any]:
         "only_value": _only_values(cls),
         # parameter → the values it takes, where they are a fixed set (ease's weighting: binary, rating, recency)
         "choices": _choices(cls, params),
+        # parameter → the other names that set it (Surprise's n_factors, lr_all…), and the names that set several
+        "spellings": {k: v for k, v in _spellings(cls).items() if k in params},
+        "compound_names": {k: list(v) for k, v in getattr(cls, "_compounds", {}).items()},
+        # a reference library's name with no exact counterpart here → what it is called here (svd's lr_bu)
+        "no_counterpart": dict(getattr(cls, "_foreign_names", {})),
         "defaults_from": defaults_from(name),
         "search_space": _search_space(name),
     }
+
+
+def _spellings(cls: type) -> dict[str, list[str]]:
+    """Each hyperparameter → the other names that set it (:meth:`BaseRecommender.spellings`; none for a
+    class outside the contract)."""
+    getter = getattr(cls, "spellings", None)
+    return getter() if callable(getter) else {}
 
 
 def _only_values(cls: type) -> dict[str, str]:
@@ -180,6 +192,44 @@ def _print_overview(infos: list[dict[str, Any]]) -> None:
     para("★ what compare runs without --models")
 
 
+def _print_one(info: dict[str, Any]) -> None:
+    """One model in full: its parameters with defaults, the other names each accepts and what each acts
+    with, the reference library's names it has no counterpart for, where the defaults come from, the search space."""
+    console.print(f"[bold]{info['name']}[/] ({info['kind'] or 'not installed'}) · {info['class']}")
+    console.print(info["summary"], soft_wrap=False)
+    idle, never, fixed = info["acts_only_with"], info["never_acts"], info["only_value"]
+    choices, spelled = info["choices"], info.get("spellings", {})
+    for key, value in info["params"].items():
+        note = f"  (one of {', '.join(map(repr, choices[key]))})" if key in choices else ""
+        note = f"  (acts only with {idle[key]})" if key in idle else note
+        note = f"  ({never[key]})" if key in never else note
+        note = f"  (the only value: {fixed[key]})" if key in fixed else note
+        also = f"  (also {', '.join(spelled[key])})" if spelled.get(key) else ""
+        console.print(f"  {key} = {value!r}{also}{note}", soft_wrap=False, markup=False)
+    compounds = info.get("compound_names") or {}
+    if compounds:
+        sets = "; ".join(f"{c} sets {' and '.join(parts)}" for c, parts in compounds.items())
+        console.print(
+            f"{sets} (a part given by its own name wins, as in Surprise)", soft_wrap=False, markup=False
+        )
+    by_reason: dict[str, list[str]] = {}
+    for foreign, why in (info.get("no_counterpart") or {}).items():
+        by_reason.setdefault(why, []).append(foreign)
+    if by_reason:
+        console.print("reference libraries' names with no exact counterpart here:")
+        for why, names in by_reason.items():
+            console.print(f"  {', '.join(names)}: {why}", soft_wrap=False, markup=False)
+    if info.get("defaults_from"):
+        console.print(f"defaults from: {info['defaults_from']}", soft_wrap=False)
+    space = info.get("search_space") or {}
+    if space:
+        console.print(f"search space (movierec tune --model {info['name']}):")
+        for key, text in space.items():
+            console.print(f"  {key}: {text}", soft_wrap=False)
+    elif info["available"]:
+        console.print("no search space: movierec tune does not tune this model")
+
+
 def models_cmd(
     name: str | None = typer.Argument(None, metavar="[NAME]", help="Show one model in full."),
     defaults: bool = typer.Option(False, "--defaults", help="Every model with its parameters and defaults."),
@@ -204,26 +254,7 @@ def models_cmd(
         print_json(infos)
         return
     if name is not None:
-        info = infos[0]
-        console.print(f"[bold]{info['name']}[/] ({info['kind'] or 'not installed'}) · {info['class']}")
-        console.print(info["summary"], soft_wrap=False)
-        idle, never, fixed = info["acts_only_with"], info["never_acts"], info["only_value"]
-        choices = info["choices"]
-        for key, value in info["params"].items():
-            note = f"  (one of {', '.join(map(repr, choices[key]))})" if key in choices else ""
-            note = f"  (acts only with {idle[key]})" if key in idle else note
-            note = f"  ({never[key]})" if key in never else note
-            note = f"  (the only value: {fixed[key]})" if key in fixed else note
-            console.print(f"  {key} = {value!r}{note}", soft_wrap=False, markup=False)
-        if info.get("defaults_from"):
-            console.print(f"defaults from: {info['defaults_from']}", soft_wrap=False)
-        space = info.get("search_space") or {}
-        if space:
-            console.print(f"search space (movierec tune --model {info['name']}):")
-            for key, text in space.items():
-                console.print(f"  {key}: {text}", soft_wrap=False)
-        elif info["available"]:
-            console.print("no search space: movierec tune does not tune this model")
+        _print_one(infos[0])
         return
     if not defaults:
         _print_overview(infos)
