@@ -207,6 +207,17 @@ def test_a_study_shows_itself_in_a_notebook(small: Interactions) -> None:
     assert list(best.y) == list(frame.loc[frame["state"] == "complete", "value"].cummin())
 
 
+def test_progress_is_a_switch_as_in_compare(small: Interactions, capsys: pytest.CaptureFixture[str]) -> None:
+    """``tune(progress=False)`` was a TypeError ('bool' object is not callable) after the first trial;
+    ``compare`` takes ``progress=False``, so a notebook passes it to both."""
+    tune(small, "baseline", metric="rmse", n_trials=2, cv=2, seed=3, progress=False)
+    assert capsys.readouterr().err == ""
+    res = tune(small, "baseline", metric="rmse", n_trials=2, cv=2, seed=3, progress=True)
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 2 and lines[0].startswith("trial 1/2 complete: ")
+    assert lines[-1].endswith(f"(best {res.best_value:.4f})")
+
+
 def test_ranking_study_for_an_implicit_model(small: Interactions, tmp_path: Path) -> None:
     res = tune(small, "ease", metric="ndcg@5", n_trials=3, cv=2, seed=0, out=tmp_path)
     assert res.direction == "maximize" and 0.0 < res.best_value <= 1.0

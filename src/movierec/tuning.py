@@ -15,6 +15,7 @@ import logging
 import math
 import os
 import socket
+import sys
 import time
 import warnings
 from collections.abc import Callable, Mapping
@@ -670,7 +671,7 @@ def tune(
     dataset: Any,
     model: str,
     *,
-    progress: Callable[[dict[str, Any]], None] | None = None,
+    progress: Callable[[dict[str, Any]], None] | bool | None = None,
     holdout: tuple[Interactions, Interactions] | None = None,
     evaluate_test: bool = True,
     out: str | Path | None = None,
@@ -694,7 +695,9 @@ def tune(
     samplers draw different points; ``seed`` fixes the splits and must be the same). An existing
     study of another model or metric is refused unless ``resume``, which continues it with its
     recorded settings; more trials continue its trial numbering. ``progress`` receives a dict after
-    every trial. With ``out``, writes trials.csv, best.json, best.toml and the charts there.
+    every trial; ``True`` prints one line per trial to stderr and ``False`` or ``None`` prints nothing
+    (as ``compare(progress=...)`` takes a switch too). With ``out``, writes trials.csv, best.json,
+    best.toml and the charts there.
     ``user_features`` (``"demographics"``, a ``userId,feature`` CSV, or both) go to the models that
     use them (bpr, warp, logistic, warp-kos) in every trial and the final refit; so do the request's
     ``item_features`` (``"genres,tags,year"``: the hybrid models and ease), which the study records
@@ -732,8 +735,9 @@ def tune(
     )
 
     t0 = time.perf_counter()
+    report = print_trial if progress is True else (progress or None)
     _optimize(
-        study, objective, n_trials=req.n_trials, timeout=req.timeout, n_jobs=req.n_jobs, progress=progress
+        study, objective, n_trials=req.n_trials, timeout=req.timeout, n_jobs=req.n_jobs, progress=report
     )
     result = _study_result(study, name, shown, model, parsed, settings)
     complete = result.n_complete > 0
@@ -847,6 +851,13 @@ def _create_study(
         direction=direction,
         load_if_exists=True,
     )
+
+
+def print_trial(info: dict[str, Any]) -> None:
+    """``tune(progress=True)``'s line per finished trial on stderr: ``trial 3/40 complete: 0.8812 (best 0.8790)``."""
+    value = "–" if info["value"] is None else f"{info['value']:.4f}"
+    best = "" if info["best_value"] is None else f" (best {info['best_value']:.4f})"
+    print(f"trial {info['done']}/{info['total']} {info['state']}: {value}{best}", file=sys.stderr, flush=True)
 
 
 def _progress_callback(
