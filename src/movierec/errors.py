@@ -45,9 +45,12 @@ def did_you_mean(name: object, choices: Iterable[str]) -> str:
     the valid list after it is long (30 models), the likely fix should come first."""
     import difflib
 
-    text = str(name).strip().lower().replace("_", "-")
-    close = difflib.get_close_matches(text, list(choices), n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
+    def norm(s: object) -> str:  # 'knn_baseline' meets 'knn-baseline'; 'n_factor' meets 'n_factors'
+        return str(s).strip().lower().replace("_", "-")
+
+    table = {norm(c): c for c in choices}
+    close = difflib.get_close_matches(norm(name), list(table), n=1, cutoff=0.6)
+    return f" (did you mean {table[close[0]]!r}?)" if close else ""
 
 
 #: the largest int seed numpy's generators take (``RandomState``, ``default_rng``)

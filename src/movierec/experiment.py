@@ -169,11 +169,11 @@ class ModelConfig(BaseModel):
                 v = canon(v)
             except ConfigError as exc:
                 raise ValueError(str(exc)) from exc
-        foreign = getattr(model_cls, "foreign_name_error", None)
+        unknown = getattr(model_cls, "unknown_param_error", None)
         for key in v:
             if key not in accepted:
-                # a reference library's name with no exact counterpart here (svd's lr_bu): what it is called here
-                why = foreign(key) if callable(foreign) else None
+                # what a reference library's name is called here (svd's lr_bu), or the closest name it takes
+                why = unknown(key) if callable(unknown) else None
                 raise ValueError(why or f"{name} has no hyperparameter {key!r}; valid: {', '.join(accepted)}")
         return v
 

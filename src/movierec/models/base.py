@@ -35,7 +35,7 @@ from typing import Any, ClassVar, Literal, Protocol, Self, TypeVar, dataclass_tr
 import numpy as np
 import scipy.sparse as sp
 
-from movierec.errors import ArtifactError, ConfigError, DataError, NotFittedError
+from movierec.errors import ArtifactError, ConfigError, DataError, NotFittedError, did_you_mean
 from movierec.interactions import Interactions
 from movierec.jsonsafe import to_jsonable
 from movierec.models.params import SHARED_CONSTRAINTS, Constraint, validate_params
@@ -539,6 +539,18 @@ class BaseRecommender:
         why = cls._foreign_names.get(key)
         return None if why is None else f"{cls.name} has no {key!r}: {why}"
 
+    @classmethod
+    def unknown_param_error(cls, key: str) -> str:
+        """The one line for a hyperparameter name ``key`` this class does not take: what a reference library's
+        name is called here (:meth:`foreign_name_error`), else the closest name it takes, its own or another
+        spelling (``n_factor`` → ``n_factors``), then the valid names."""
+        foreign = cls.foreign_name_error(key)
+        if foreign:
+            return foreign
+        valid = cls._param_names()
+        hint = did_you_mean(key, [*valid, *cls._aliases, *cls._compounds])
+        return f"{cls.name} has no hyperparameter {key!r}{hint}; valid: {', '.join(valid)}"
+
     def get_params(self) -> dict[str, Any]:
         """Hyperparameters as given to the constructor (scikit-learn style), under their canonical names."""
         return {name: getattr(self, name) for name in self._param_names() if hasattr(self, name)}
@@ -548,12 +560,7 @@ class BaseRecommender:
         valid = set(self._param_names())
         for key, value in params.items():
             if key not in valid:
-                foreign = self.foreign_name_error(key)
-                if foreign:
-                    raise ConfigError(foreign)
-                raise ConfigError(
-                    f"{self.name} has no hyperparameter {key!r}; valid: {', '.join(sorted(valid))}"
-                )
+                raise ConfigError(self.unknown_param_error(key))
             setattr(self, key, value)
         return self
 

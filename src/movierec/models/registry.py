@@ -236,15 +236,10 @@ def create(name: str, **params: Any) -> BaseRecommender:
         import inspect
 
         valid = [p for p in inspect.signature(cls).parameters if p != "self"]
-        bad = re.search(r"unexpected keyword argument '(\w+)'", str(exc))
-        # a reference library's name with no exact counterpart here (svd's lr_bu): what it is called here
-        foreign = cls.foreign_name_error(bad[1]) if bad else None
-        if foreign:
-            raise ConfigError(foreign) from exc
-        hint = did_you_mean(bad[1], valid) if bad else ""
-        raise ConfigError(
-            f"bad hyperparameter for {name!r} ({exc}){hint}; valid: {', '.join(valid)}"
-        ) from exc
+        bad = re.search(r"unexpected keyword argument '([^']+)'", str(exc))
+        if bad:  # what a reference library's name is called here (svd's lr_bu), or the closest name
+            raise ConfigError(cls.unknown_param_error(bad[1])) from exc
+        raise ConfigError(f"bad hyperparameter for {name!r} ({exc}); valid: {', '.join(valid)}") from exc
     model._validate_params()
     return model
 
