@@ -67,6 +67,17 @@ def test_a_declared_parameter_changes_nothing_while_its_switch_is_off_and_someth
         assert not idle_notes(name, {key: value, **on})
 
 
+def test_a_reference_librarys_spelling_of_an_idle_parameter_gets_the_note_too() -> None:
+    """Surprise's ``lr`` on baseline with ALS baselines changes nothing, as ``learning_rate`` does; the note
+    came only for our own spelling."""
+    (note,) = idle_notes("baseline", {"method": "als", "lr": 0.01})
+    assert (
+        note
+        == "baseline: learning_rate (given as lr) acts only with method 'sgd' (here 'als'), so it changes nothing"
+    )
+    assert not idle_notes("baseline", {"method": "sgd", "lr": 0.01})
+
+
 def _declared_by(cls: type, key: str) -> str:
     """The class whose ``acts_when`` declares ``key`` for ``cls`` (the nearest in its MRO)."""
     return next(k.__qualname__ for k in cls.__mro__ if key in k.__dict__.get("acts_when", {}))

@@ -254,10 +254,14 @@ def idle_notes(name: str, given: dict[str, Any]) -> list[str]:
     try:
         cls = get_class(name)
         params = cls(**given).get_params()
+        # a reference library's spelling (baseline's lr, svd's lr_all) is judged under the name it sets
+        own = canonical_params(name, given)
     except (ConfigError, ImportError, TypeError, ValueError):
         return []
+    typed = {c: a for a in given for c in canonical_params(name, {a: given[a]}) if c != a}
     return [
-        f"{name}: {key} {why}, so it changes nothing" for key, why in idle_params(cls, given, params).items()
+        f"{name}: {key}{f' (given as {typed[key]})' if key in typed else ''} {why}, so it changes nothing"
+        for key, why in idle_params(cls, own, params).items()
     ]
 
 
