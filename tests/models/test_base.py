@@ -88,6 +88,11 @@ def test_a_typo_gets_the_likely_fix_first() -> None:
             create("svd", **{bad: 1})
         with pytest.raises(ConfigError, match=rf"'{bad}' \(did you mean '{close}'\?\)"):
             create("svd").set_params(**{bad: 1})
+    # a reference library's run option is not guessed at (cache_ratings was 'did you mean iterations?')
+    with pytest.raises(ConfigError, match=r"^svdpp has no 'cache_ratings': Surprise's SVD\+\+ memory switch"):
+        create("svdpp", cache_ratings=True)
+    with pytest.raises(ConfigError, match=r"^svd has no 'verbose': progress is the caller's here"):
+        create("svd", verbose=True)
     from movierec.evaluation import get_protocol
 
     with pytest.raises(

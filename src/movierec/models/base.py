@@ -131,6 +131,17 @@ HYPERPARAMETER_ALIASES: dict[str, str] = {
 }
 
 
+# Reference libraries' constructor options that are about the run, not the model: a model here takes none of
+# them, so each gets the line that says where the setting lives instead of a guess among the model's names
+# (``cache_ratings`` was told "did you mean 'iterations'?").
+RUN_OPTIONS: dict[str, str] = {
+    "verbose": "progress is the caller's here (compare(..., progress=False) silences it)",
+    "show_progress": "progress is the caller's here (compare(..., progress=False) silences it)",
+    "cache_ratings": "Surprise's SVD++ memory switch; the ratings are always held as arrays here",
+    "num_threads": "threads are set for the process by $MOVIEREC_THREADS (default: the idle cores)",
+}
+
+
 def tags_of(model_or_class: object) -> Tags:
     """The :class:`Tags` of a model instance or class (a plain default for objects outside the contract)."""
     tags = getattr(model_or_class, "tags", None)
@@ -548,6 +559,8 @@ class BaseRecommender:
         if foreign:
             return foreign
         valid = cls._param_names()
+        if key in RUN_OPTIONS and key not in valid:
+            return f"{cls.name} has no {key!r}: {RUN_OPTIONS[key]}"
         hint = did_you_mean(key, [*valid, *cls._aliases, *cls._compounds])
         return f"{cls.name} has no hyperparameter {key!r}{hint}; valid: {', '.join(valid)}"
 
