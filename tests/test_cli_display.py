@@ -11,6 +11,8 @@ import sys
 import pytest
 from rich.cells import cell_len
 
+from movierec.errors import ConfigError
+
 
 def run(*args: str, columns: int = 80) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "COLUMNS": str(columns)}
@@ -62,7 +64,10 @@ def test_models_shows_the_other_names_each_parameter_takes(capsys: pytest.Captur
     assert code == 0, err
     text = " ".join(out.split())
     assert "factors = 80 (also n_factors, no_components)" in text
-    assert "learning_rate = 0.005 (also lr, lr_all)" in text and "lr_bias = None (also lr_all)" in text
+    assert (
+        "learning_rate = 0.005 (also lr, lr_all)" in text
+        and "lr_bias = None (means learning_rate's value) (also lr_all)" in text
+    )
     assert "init_std = 0.1 (also init_std_dev)" in text and "exact = False (also" not in text
     assert "lr_all sets learning_rate and lr_bias; reg_all sets regularization and reg_bias" in text
     assert "lr_bu, lr_bi: Surprise's per-bias learning rates are one here, lr_bias" in text
@@ -76,6 +81,29 @@ def test_models_shows_the_other_names_each_parameter_takes(capsys: pytest.Captur
     # an alias note and an acts-only-with note sit side by side
     assert "learning_rate = 0.005 (also lr) (acts only with method 'sgd')" in text
     assert "bsl_options: Surprise's bsl_options keys are parameters of their own here" in text
+
+
+def test_every_none_default_says_what_it_stands_for(capsys: pytest.CaptureFixture[str]) -> None:
+    """``lr_bias = None`` or ``similarity = None`` alone told a reader nothing: each registered model's
+    parameter whose default is None has a meaning, shown by ``movierec models NAME`` and in ``--json``."""
+    import inspect
+
+    from clihelp import run_cli
+    from movierec.models.registry import MODELS, get_class
+
+    for name in MODELS:
+        try:
+            cls = get_class(name)
+        except ConfigError:  # an optional extra is not installed
+            continue
+        nones = {p.name for p in inspect.signature(cls).parameters.values() if p.default is None}
+        assert nones <= set(cls.none_means()), (name, nones - set(cls.none_means()))
+    code, out, _ = run_cli(["models", "knn-baseline"], capsys)
+    text = " ".join(out.split())
+    assert code == 0 and "similarity = None (means 'pearson_baseline')" in text
+    assert "max_neighbours = None (means max(600, 10·k), at most the catalogue)" in text
+    code, out, _ = run_cli(["models", "knn-basic", "--json"], capsys)
+    assert code == 0 and json.loads(out)[0]["none_means"]["similarity"] == "'msd'"
 
 
 def test_models_lists_every_model_with_defaults() -> None:

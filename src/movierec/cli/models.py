@@ -66,6 +66,8 @@ def model_info(name: str) -> dict[str, Any]:
         # parameter → the other names that set it (Surprise's n_factors, lr_all…), and the names that set several
         "spellings": {k: v for k, v in _spellings(cls).items() if k in params},
         "compound_names": {k: list(v) for k, v in getattr(cls, "_compounds", {}).items()},
+        # a parameter whose default is None → what that None stands for (svd's lr_bias: learning_rate's value)
+        "none_means": {k: v for k, v in _none_means(cls).items() if k in params and params[k] is None},
         # a reference library's name with no exact counterpart here → what it is called here (svd's lr_bu)
         "no_counterpart": dict(getattr(cls, "_foreign_names", {})),
         "defaults_from": defaults_from(name),
@@ -78,6 +80,12 @@ def _spellings(cls: type) -> dict[str, list[str]]:
     class outside the contract)."""
     getter = getattr(cls, "spellings", None)
     return getter() if callable(getter) else {}
+
+
+def _none_means(cls: type) -> dict[str, str]:
+    """:meth:`BaseRecommender.none_means` (none for a class outside the contract)."""
+    getter = getattr(cls, "none_means", None)
+    return dict(getter()) if callable(getter) else {}
 
 
 def _only_values(cls: type) -> dict[str, str]:
@@ -198,14 +206,15 @@ def _print_one(info: dict[str, Any]) -> None:
     console.print(f"[bold]{info['name']}[/] ({info['kind'] or 'not installed'}) · {info['class']}")
     console.print(info["summary"], soft_wrap=False)
     idle, never, fixed = info["acts_only_with"], info["never_acts"], info["only_value"]
-    choices, spelled = info["choices"], info.get("spellings", {})
+    choices, spelled, means = info["choices"], info.get("spellings", {}), info.get("none_means", {})
     for key, value in info["params"].items():
         note = f"  (one of {', '.join(map(repr, choices[key]))})" if key in choices else ""
         note = f"  (acts only with {idle[key]})" if key in idle else note
         note = f"  ({never[key]})" if key in never else note
         note = f"  (the only value: {fixed[key]})" if key in fixed else note
         also = f"  (also {', '.join(spelled[key])})" if spelled.get(key) else ""
-        console.print(f"  {key} = {value!r}{also}{note}", soft_wrap=False, markup=False)
+        shown = f"None (means {means[key]})" if key in means else repr(value)
+        console.print(f"  {key} = {shown}{also}{note}", soft_wrap=False, markup=False)
     compounds = info.get("compound_names") or {}
     if compounds:
         sets = "; ".join(f"{c} sets {' and '.join(parts)}" for c, parts in compounds.items())

@@ -473,6 +473,9 @@ class BaseRecommender:
     #: a reference library's name with no exact counterpart here → what it is called here, the one line
     #: ``registry.create`` gives instead of Python's "unexpected keyword argument" (svd's ``lr_bu``)
     _foreign_names: ClassVar[dict[str, str]] = {}
+    #: what a hyperparameter whose default is ``None`` stands for (svd's ``lr_bias``: learning_rate's value),
+    #: shown by ``movierec models NAME``: ``lr_bias = None`` alone told a reader nothing
+    _none_means: ClassVar[dict[str, str]] = {}
     #: attributes (besides ndarray attributes ending in ``_``) that ``save`` keeps as JSON
     _json_state: ClassVar[tuple[str, ...]] = ()
     #: optional modules the model imports when it trains → the install command that provides them;
@@ -549,6 +552,15 @@ class BaseRecommender:
         lr_bias``; else None."""
         why = cls._foreign_names.get(key)
         return None if why is None else f"{cls.name} has no {key!r}: {why}"
+
+    @classmethod
+    def none_means(cls) -> dict[str, str]:
+        """Each hyperparameter whose default is ``None`` → what that ``None`` stands for, merged along the
+        class's bases (a subclass's entry wins)."""
+        out: dict[str, str] = {}
+        for klass in reversed(cls.__mro__):
+            out.update(klass.__dict__.get("_none_means", {}))
+        return out
 
     @classmethod
     def unknown_param_error(cls, key: str) -> str:

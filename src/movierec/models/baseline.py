@@ -170,6 +170,7 @@ class Baseline(ExplicitModel):
     """
 
     name: ClassVar[str] = "baseline"
+    _none_means: ClassVar[dict[str, str]] = {"epochs": "the method's default, 10 for als and 20 for sgd"}
     search_space: ClassVar[SearchSpace] = {
         "reg_i": FloatRange(0.1, 50.0, log=True),
         "reg_u": FloatRange(0.1, 50.0, log=True),

@@ -60,6 +60,9 @@ class Blend(ExplicitRecommender):
     """
 
     name: ClassVar[str] = "blend"
+    _none_means: ClassVar[dict[str, str]] = {
+        "bases": "svd, svdpp, knn-baseline and baseline, each with its defaults"
+    }
     tags: ClassVar[Tags] = Tags(
         trains_on="ratings", predicts_ratings=True, fold_in="factors", serving="blend"
     )

@@ -167,6 +167,10 @@ class Ensemble(BaseRecommender):
     """
 
     name: ClassVar[str] = "ensemble"
+    _none_means: ClassVar[dict[str, str]] = {
+        "bases": "ease, slim, ials and rp3beta, each with its defaults",
+        "start_weights": "ease 1, slim 0.5, ials 0.6, rp3beta 0.2 with the default bases, else the best single base",
+    }
     tags: ClassVar[Tags] = Tags(fold_in="neighbours", serving="ensemble")
     search_space: ClassVar[SearchSpace] = {
         "holdout": FloatRange(0.1, 0.3),

@@ -166,6 +166,10 @@ class GRU4Rec(TorchTrainerParams, TorchNetState):
     """
 
     name: ClassVar[str] = "gru4rec"
+    _none_means: ClassVar[dict[str, str]] = {
+        "session_gap": "each user's whole history is one session",
+        "time_budget": "no time limit",
+    }
     kind: ClassVar[str] = "implicit"
     #: reads each user's history in time order: trained on every interaction, not only positives
     sequential: ClassVar[bool] = True

@@ -101,6 +101,15 @@ class _KNN(ExplicitModel):
     """Shared fit/predict of the three neighbourhood models; subclasses set the offsets."""
 
     default_similarity: ClassVar[str] = "msd"
+    _none_means: ClassVar[dict[str, str]] = {
+        "max_neighbours": f"max({DEFAULT_MAX_NEIGHBOURS}, 10·k), at most the catalogue"
+    }
+
+    @classmethod
+    def none_means(cls) -> dict[str, str]:
+        """The shared meanings plus ``similarity``: the class's own default (msd, pearson_baseline)."""
+        return {**super().none_means(), "similarity": f"{cls.default_similarity!r}"}
+
     tags: ClassVar[Tags] = Tags(
         trains_on="ratings", predicts_ratings=True, fold_in="neighbours", serving="knn"
     )
@@ -456,6 +465,9 @@ class KNNBaseline(_KNN):
     """
 
     name: ClassVar[str] = "knn-baseline"
+    _none_means: ClassVar[dict[str, str]] = {
+        "bsl_epochs": "the baseline method's default, 10 for als and 20 for sgd"
+    }
     _user_rule: ClassVar[int] = 3
     search_space: ClassVar[SearchSpace] = {
         "k": IntRange(10, 200),

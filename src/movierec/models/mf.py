@@ -258,6 +258,10 @@ class SVD(_SGDFactorModel):
     """
 
     name: ClassVar[str] = "svd"
+    _none_means: ClassVar[dict[str, str]] = {
+        "lr_bias": "learning_rate's value",
+        "reg_bias": "regularization's value",
+    }
     tags: ClassVar[Tags] = Tags(
         trains_on="ratings", predicts_ratings=True, fold_in="factors", serving="factors"
     )

@@ -44,6 +44,7 @@ class Popularity(OneListRecommender, WeightedRecommender):
     """
 
     name: ClassVar[str] = "popularity"
+    _none_means: ClassVar[dict[str, str]] = {"window_days": "every interaction, however old"}
     tags: ClassVar[Tags] = Tags(fold_in="popularity", serving="scores")
 
     window_days: float | None = None

@@ -77,6 +77,7 @@ class _SurpriseModel(ExplicitModel):
             cls._declared_aliases = params_of._declared_aliases_all()
             cls._compound_aliases = params_of._compound_aliases
             cls._foreign_names = params_of._foreign_names
+            cls._none_means = params_of.none_means()
         super().__init_subclass__(**kwargs)
 
     def _make(self) -> Any:
@@ -207,6 +208,7 @@ class SurpriseKNNBaseline(_SurpriseModel):
     """Surprise's ``KNNBaseline`` with :class:`~movierec.models.knn.KNNBaseline`'s parameters (dense n² similarities)."""
 
     name: ClassVar[str] = "surprise:knn-baseline"
+    _none_means: ClassVar[dict[str, str]] = KNNBaseline.none_means()
 
     k: int = 40
     min_k: int = 2
