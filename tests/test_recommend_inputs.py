@@ -212,6 +212,20 @@ def test_an_artifact_refuses_the_options_that_choose_training(
     assert code == 0 and len(json.loads(out)) == 2
 
 
+def test_an_artifact_refuses_another_model_and_takes_its_own(
+    popularity_artifact: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--model with --artifact was silently ignored: the artifact's list was shown as if it came from the
+    model asked for. Another name is one line; the artifact's own name (any case) is accepted."""
+    art = str(popularity_artifact)
+    for command in (["recommend", "--user", "1"], ["similar", "--movie", "Alien"]):
+        said = f"--model svd: --artifact {art} holds a trained popularity model and serves only that"
+        err = _one_line_exit_2([*command, "--artifact", art, "--model", "svd"], capsys, said)
+        assert "leave out --artifact to train svd" in err
+    code, _, out = _run(["recommend", "--user", "1", "--artifact", art, "-m", "Popularity", "--json"], capsys)
+    assert code == 0 and len(json.loads(out)) == 10
+
+
 def test_compare_config_takes_typed_overrides_and_refuses_what_the_file_sets(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

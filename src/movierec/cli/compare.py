@@ -552,9 +552,9 @@ RECOMMEND_MODEL = typer.Option(
     None,
     "--model",
     "-m",
-    help="Registered model name (ignored with --artifact). Default: svd, the notebook's; with --rated or "
-    "--explain: ease, whose lists follow the movies given and whose item weights say which one each movie "
-    "comes from.",
+    help="Registered model name. Default: svd, the notebook's; with --rated or --explain: ease, whose lists "
+    "follow the movies given and whose item weights say which one each movie comes from. With --artifact: "
+    "the artifact's own model (another name is refused).",
 )
 
 
@@ -625,7 +625,7 @@ def recommend_cmd(
     if k < 1:
         raise ConfigError(f"-k must be ≥ 1, got {k}")
     _check_recommend_mode(user, all_users, bool(rated), out, force, rerank)
-    _refuse_training_options(ctx, artifact, params, item_features)
+    _refuse_training_options(ctx, artifact, params, item_features, model)
     if explain and not rated and user is None:
         raise ConfigError("--explain explains a --user or --rated list; add one of them")
     if explain and user is not None and artifact is None and model is not None:
@@ -682,12 +682,18 @@ def _check_recommend_mode(
 
 
 def _refuse_training_options(
-    ctx: typer.Context, artifact: Path | None, params: list[str], item_features: str | None
+    ctx: typer.Context,
+    artifact: Path | None,
+    params: list[str],
+    item_features: str | None,
+    model: str | None = None,
 ) -> None:
     """With ``--artifact`` nothing is trained, so the options that choose the training data and the model's
-    settings would change nothing: one line naming the first given, not a list from other data than asked."""
+    settings would change nothing: one line naming the first given, not a list from other data than asked.
+    ``--model`` naming another model than the artifact holds is refused too (:func:`_refuse_other_model`)."""
     if artifact is None:
         return
+    _refuse_other_model(model, artifact)
     from dataclasses import fields
 
     given = ["--params"] if params else []
@@ -698,6 +704,27 @@ def _refuse_training_options(
         raise ConfigError(
             f"{given[0]} chooses what a model is trained on; --artifact serves one already trained "
             f"(leave out {given[0]}, or leave out --artifact to train)"
+        )
+
+
+def _refuse_other_model(model: str | None, artifact: Path) -> None:
+    """``--model`` with ``--artifact``: the artifact's own model name is accepted (it says what the caller
+    expects), another is one line, where it was silently ignored and the artifact's list was shown as if it
+    came from the model asked for. Read from the manifest alone (loading ease's weights twice costs seconds);
+    a folder without a readable manifest is left to ``load_artifact``, which says what is wrong with it."""
+    if model is None:
+        return
+    from movierec.serving.artifact import MANIFEST
+
+    try:
+        held = json.loads((artifact.expanduser() / MANIFEST).read_text(encoding="utf-8"))["model"]["name"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return
+    asked = model.strip()
+    if asked.lower() != str(held).strip().lower():  # 'EASE' names ease, as the registry reads it
+        raise ConfigError(
+            f"--model {asked}: --artifact {artifact} holds a trained {held} model and serves only that "
+            f"(leave out --model, or leave out --artifact to train {asked})"
         )
 
 
@@ -983,7 +1010,8 @@ def similar_cmd(
         "--model",
         "-m",
         help="A model with item vectors, neighbour lists or item weights (ease, itemknn, svd, als, bpr…). "
-        "Default: ease, or itemknn on a catalogue above ease's max_items (30,000 movies).",
+        "Default: ease, or itemknn on a catalogue above ease's max_items (30,000 movies). With --artifact: the "
+        "artifact's own model (another name is refused).",
         show_default=False,
     ),
     k: int = K_MOVIES,
@@ -1004,7 +1032,7 @@ def similar_cmd(
         raise ConfigError("give exactly one of --movie TITLE or --movie-id ID")
     if k < 1:
         raise ConfigError(f"-k must be ≥ 1, got {k}")
-    _refuse_training_options(ctx, artifact, params, item_features)
+    _refuse_training_options(ctx, artifact, params, item_features, model)
     if artifact is not None:
         from movierec.serving.artifact import load_artifact
 
