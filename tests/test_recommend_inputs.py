@@ -212,6 +212,28 @@ def test_an_artifact_refuses_the_options_that_choose_training(
     assert code == 0 and len(json.loads(out)) == 2
 
 
+def test_an_artifact_names_a_catalogue_movie_nobody_rated(
+    popularity_artifact: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An artifact holds the rated movies only; its manifest lists the catalogue's others, so --artifact says
+    what the trained model says of Niagara (1953), movieId 2939, not "no movie title matches … did you mean"."""
+    from movierec.serving.artifact import load_artifact
+
+    art = str(popularity_artifact)
+    no_ratings = "Niagara (1953) has no ratings in ml-latest-small, so no model has learned anything about it"
+    by_id = "movieId 2939 is Niagara (1953), which has no ratings in ml-latest-small"
+    for args, said in [
+        (["recommend", "--rated", "Niagara=5"], no_ratings),
+        (["recommend", "--rated", "2939=5"], by_id),
+        (["similar", "--movie", "Niagara"], no_ratings),
+        (["similar", "--movie-id", "2939"], by_id),
+    ]:
+        assert "did you mean" not in _one_line_exit_2([*args, "--artifact", art], capsys, said)
+    _one_line_exit_2(["recommend", "--artifact", art, "--rated", "Zzqqx"], capsys, "no movie title matches")
+    loaded = load_artifact(art)
+    assert loaded.unrated_movie("Toy Story") is None and loaded.unrated_movie("1") is None  # rated ones
+
+
 def test_an_artifact_refuses_another_model_and_takes_its_own(
     popularity_artifact: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -835,10 +835,10 @@ def _print_list(
     print_table(table)
 
 
-def _visitor_pairs(art: Any, rated: list[str], ds: Any = None) -> list[tuple[object, float]]:
+def _visitor_pairs(art: Any, rated: list[str]) -> list[tuple[object, float]]:
     """``--rated`` values (``TITLE_OR_ID[=RATING]``) as (raw movieId, rating) pairs; no rating: the top of
-    the scale (liked). ``ds``: the data the model was trained on, whose catalogue names a movie nobody
-    rated (an artifact holds only the rated ones)."""
+    the scale (liked). A catalogue movie nobody rated is named as such (``art.unrated_movie``: an artifact
+    holds only the rated movies, and its manifest lists the others)."""
     pairs: list[tuple[object, float]] = []
     given: dict[int, str] = {}  # item index → the --rated text that named it
     for text in rated:
@@ -863,7 +863,7 @@ def _visitor_pairs(art: Any, rated: list[str], ds: Any = None) -> list[tuple[obj
             try:
                 idx = art.find_title(movie)
             except UnknownIdError as exc:  # its hint names similar's --movie-id, not an option here
-                _refuse_unrated(movie, ds)
+                _refuse_unrated_in(art, movie)
                 raise UnknownIdError(str(exc).replace("--movie-id", "the movieId")) from None
         idx = int(idx)
         if idx in given:  # which rating should count is a guess (movierec.Recommender refuses it too)
@@ -884,6 +884,24 @@ def _refuse_unrated(movie: str, ds: Any) -> None:
     said = None if ds is None else unrated_movie(movie, ds.catalog, ds.interactions.item_map, ds.name)
     if said is not None:
         raise UnknownIdError(said) from None
+
+
+def _refuse_unrated_in(art: Any, movie: str) -> None:
+    """:func:`_refuse_unrated` for an artifact (loaded, or the trained model's in-memory view): the
+    catalogue movies nobody rated are in its manifest, the same sentence from ``--artifact`` as without."""
+    said = art.unrated_movie(movie)
+    if said is not None:
+        raise UnknownIdError(said) from None
+
+
+def _artifact_movie(art: Any, movie: str | None, movie_id: str | None) -> int:
+    """``similar --artifact``'s movie, by ``--movie-id`` or title: a catalogue movie nobody rated is named as
+    such, not "unknown movie id" or "no movie title matches" with unrelated suggestions."""
+    try:
+        return int(art.item_index(movie_id) if movie_id is not None else art.find_title(str(movie)))
+    except UnknownIdError:
+        _refuse_unrated_in(art, str(movie_id if movie_id is not None else movie))
+        raise
 
 
 def _is_number(text: str) -> bool:
@@ -911,14 +929,13 @@ def _recommend_visitor(
 
         art = load_artifact(artifact)
         where = f"{art.model_name} (artifact {artifact})"
-        ds = None
     else:
         m, ds, train = trained()
         art = serving(m, ds, train)
         where = f"{m.name} trained on {ds.name}"
     if k > art.n_items:
         raise ConfigError(f"-k {k} is larger than the catalogue ({art.n_items} movies)")
-    pairs = _visitor_pairs(art, rated, ds)
+    pairs = _visitor_pairs(art, rated)
     out = art.visitor(pairs, k, min_support=min_support, explain=explain, genres=genres)
     rows = out["recommendations"]
     if as_json:
@@ -1037,7 +1054,7 @@ def similar_cmd(
         from movierec.serving.artifact import load_artifact
 
         art = load_artifact(artifact)
-        idx = art.item_index(movie_id) if movie_id is not None else art.find_title(str(movie))
+        idx = _artifact_movie(art, movie, movie_id)
         by = f"{art.model_name} (artifact {artifact})"
     else:
         ds = source.load()

@@ -34,7 +34,15 @@ from movierec.jsonsafe import to_jsonable
 from movierec.output_folders import check_artifact_target
 from movierec.serving.validate import ArtifactParts, sign_manifest, validate_artifact
 from movierec.serving.visitor import visitor_export
-from movierec.titles import check_genres, fold_title, genre_spellings, match_title, search_key, suggest_titles
+from movierec.titles import (
+    check_genres,
+    fold_title,
+    genre_spellings,
+    match_title,
+    search_key,
+    suggest_titles,
+    unrated_movie,
+)
 
 __all__ = [
     "FORMAT_VERSION",
@@ -316,6 +324,9 @@ def build_manifest(
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "notes": list(notes),
     }
+    unrated = _unrated_movies(dataset)
+    if unrated:
+        manifest["dataset"]["unrated_movies"] = unrated
     if visitor is not None:
         manifest["user_features"] = visitor[1]
     held = {"linear": "ease weights", "user-linear": "user-ease weights", "ensemble": "the bases' weights",
@@ -389,6 +400,26 @@ def _ids_frame(user_map: IdMap, item_map: IdMap) -> pd.DataFrame:
             )
         )
     return pd.concat(parts, ignore_index=True)
+
+
+def _unrated_movies(dataset: Any) -> dict[str, str]:
+    """``{movieId: title}`` of the catalogue movies (``dataset.catalog``) nobody rated in ``dataset``.
+
+    An artifact's items are the rated movies only, so without this a title such as 'Niagara' (in
+    ml-latest-small's movies.csv, with no ratings) got "no movie title matches … did you mean" with
+    unrelated titles from an artifact, where the trained model names it as unrated
+    (:meth:`Artifact.unrated_movie`). Empty when the data has no catalogue.
+    """
+    catalog = getattr(dataset, "catalog", None)
+    inter = getattr(dataset, "interactions", None)
+    if catalog is None or inter is None or not len(catalog) or not {"movieId", "title"} <= set(catalog):
+        return {}
+    rated = {str(raw) for raw in inter.item_map.ids}
+    return {
+        str(raw): str(title)
+        for raw, title in zip(catalog["movieId"], catalog["title"], strict=True)
+        if str(raw) not in rated
+    }
 
 
 def _items_frame(dataset: Any, train: Interactions) -> pd.DataFrame:
@@ -1059,6 +1090,23 @@ class Artifact(IdMapped):
     def find_title(self, text: str) -> int:
         """The index of the one movie ``text`` names, or an error asking "did you mean …?"."""
         return match_title(text, [r["title"] for r in self._rows], self._popularity, ids=self.item_map)
+
+    def unrated_movie(self, text: str) -> str | None:
+        """The sentence for ``text`` (a title, or a number as a movieId) when it names a movie of the
+        training data's catalogue that nobody rated, else ``None``: "Niagara (1953) has no ratings in
+        ml-latest-small, so no model has learned anything about it", the words a trained model's
+        ``movierec.Recommender`` uses, not "no movie title matches" with unrelated suggestions. Artifacts
+        exported before the manifest recorded ``dataset.unrated_movies`` answer ``None``."""
+        unrated = (self.manifest.get("dataset") or {}).get("unrated_movies") or {}
+        if not unrated:
+            return None
+        catalog = pd.DataFrame(
+            {
+                "movieId": [str(r["movieId"]) for r in self._rows] + list(unrated),
+                "title": [str(r["title"]) for r in self._rows] + [str(t) for t in unrated.values()],
+            }
+        )
+        return unrated_movie(text, catalog, self.item_map, self.dataset_name)
 
     def movie_row(self, i: int) -> dict[str, Any]:
         return {**self._rows[i], "ratings": int(self._popularity[i])}
