@@ -145,6 +145,32 @@ def test_unknown_genre_detail_is_a_list(client: httpx.Client, error_schema: dict
     assert detail[0]["loc"] == ["body", "genres"]
 
 
+def test_a_movie_rated_twice_is_a_documented_422_naming_it(client: httpx.Client, error_schema: dict) -> None:
+    """One visitor request rating a movie twice kept the last rating silently; it is a 422 at the second entry,
+    naming the movie, whichever spelling of its id (the CLI's --rated refuses it the same way). The body is
+    validated against the service's own OpenAPI (HTTPValidationError), not only its keys."""
+    import jsonschema
+
+    spec = client.get("/openapi.json").json()
+    # the '#/components/…' references resolve inside this document, which carries the components
+    schema = {**spec["components"]["schemas"]["HTTPValidationError"], "components": spec["components"]}
+    for second in (21, "21"):
+        ratings = [
+            {"movieId": 21, "rating": 5.0},
+            {"movieId": 31, "rating": 4},
+            {"movieId": second, "rating": 1},
+        ]
+        for extra in ({}, {"history": [41]}, {"explain": True}):
+            resp = client.post("/recommendations", json={"ratings": ratings, **extra})
+            (item,) = assert_422_shape(resp, error_schema)
+            jsonschema.validate(resp.json(), schema)
+            assert item["loc"] == ["body", "ratings", 2, "movieId"] and item["input"] == second, item
+            assert item["msg"] == "Toy Story (1995) is given twice (ratings 0 and 2); give each movie once"
+    assert client.post("/recommendations", json={"ratings": ratings[:2]}).status_code == 200  # distinct: fine
+    resp = client.post("/recommendations", json={"ratings": [*ratings[:2], {"movieId": 424242, "rating": 3}]})
+    assert resp.status_code == 404  # an unknown movie is still what it was
+
+
 def test_declared_statuses(client: httpx.Client) -> None:
     paths = client.get("/openapi.json").json()["paths"]
     assert {"201", "401", "404", "409", "413", "422", "503"} <= set(paths["/feedback"]["post"]["responses"])

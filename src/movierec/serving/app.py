@@ -257,6 +257,21 @@ def _unprocessable(loc: list[Any], msg: str, value: Any, kind: str = "value_erro
     return HTTPException(422, [{"type": kind, "loc": loc, "msg": msg, "input": value}])
 
 
+def _refuse_repeated_movies(art: Artifact, ratings: list[Any]) -> None:
+    """A visitor's ratings naming one movie twice (``21`` and ``"21"`` included) are a 422 at the second,
+    naming the movie and both entries: which rating should count is a guess, and the last one was kept
+    silently (the CLI's ``--rated`` and ``movierec.Recommender.recommend_for`` refuse it too). An unknown
+    movie is still the 404 it was."""
+    first: dict[int, int] = {}
+    for n, r in enumerate(ratings):
+        i = art.item_index(r.movieId)
+        if i in first:
+            title = art.movie_row(i)["title"]
+            msg = f"{title} is given twice (ratings {first[i]} and {n}); give each movie once"
+            raise _unprocessable(["body", "ratings", n, "movieId"], msg, r.movieId)
+        first[i] = n
+
+
 def _rec_response(
     art: Artifact, user: Any, recs: list[dict[str, Any]], fallback: str | None = None
 ) -> Response:
@@ -417,6 +432,7 @@ def _recommendation_routes(app: FastAPI, art: Artifact) -> None:
                 raise _unprocessable(
                     ["body", "ratings", n, "rating"], f"rating must be within {lo:g}..{hi:g}", r.rating
                 )
+        _refuse_repeated_movies(art, body.ratings)
         pairs = [(r.movieId, r.rating) for r in body.ratings]
         if body.features is not None:  # a visitor described by their features (issue 20)
             try:

@@ -107,7 +107,8 @@ class RecommendRequest(_Strict):
     ratings: list[RatingIn] = Field(
         default_factory=list,
         max_length=1000,
-        description="(movieId, rating) pairs; at least one unless history is given.",
+        description="(movieId, rating) pairs, each movie once (a movie given twice is a 422); at least one "
+        "unless history is given.",
     )
     history: list[RawId] | None = Field(
         default=None,
