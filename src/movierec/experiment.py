@@ -539,35 +539,42 @@ def run_experiment(
     ``config.toml`` (the resolved experiment, defaults filled in) and ``provenance.json`` (dataset
     name and sha256, package versions, git commit, machine, start/end times). With ``mlflow_uri``
     and MLflow installed, params, metrics and the folder are logged there too (skipped silently
-    without MLflow).
+    without MLflow). The folder appears only once the run is complete: a run that fails or is
+    interrupted leaves no ``runs/<id>/``.
     """
     from movierec import evaluation
 
     exp = config if isinstance(config, Experiment) else load_experiment(config)
     ds = exp.dataset.load()
+    from movierec.output_folders import staged_output
+
     run_dir = Path(runs_dir) / (run_id or _new_run_id(exp))
-    try:
-        run_dir.mkdir(parents=True, exist_ok=False)
-    except FileExistsError as exc:
-        raise ConfigError(f"{run_dir}: a run with this id already exists") from exc
-    except OSError as exc:
-        raise ConfigError(f"{run_dir}: cannot create the run folder ({exc.strerror})") from exc
-    started = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
-    dump_experiment(exp, run_dir / "config.toml", header=f"resolved experiment of run {run_dir.name}")
-    comparison = evaluation.compare(ds, **compare_kwargs(exp), progress=progress)
-    prov = provenance_info(ds)
-    prov.update(
-        {
-            "run_id": run_dir.name,
-            "started_at": started,
-            "split": comparison.split,
-            "notes": list(comparison.notes),
-        }
-    )
-    prov["finished_at"] = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
-    records = comparison.records()
-    (run_dir / "results.json").write_text(json.dumps(_json_safe(records), indent=2, allow_nan=False) + "\n")
-    (run_dir / "provenance.json").write_text(json.dumps(_json_safe(prov), indent=2, allow_nan=False) + "\n")
+    if run_dir.exists():
+        raise ConfigError(f"{run_dir}: a run with this id already exists")
+    # the run is written beside runs/<id> and renamed into place when complete: a model that fails, or
+    # Ctrl-C, left runs/<id>/ holding only config.toml, a run that looked started but had no results
+    with staged_output(run_dir, option="run folder") as staged:
+        folder = staged.path
+        started = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
+        dump_experiment(exp, folder / "config.toml", header=f"resolved experiment of run {run_dir.name}")
+        comparison = evaluation.compare(ds, **compare_kwargs(exp), progress=progress)
+        prov = provenance_info(ds)
+        prov.update(
+            {
+                "run_id": run_dir.name,
+                "started_at": started,
+                "split": comparison.split,
+                "notes": list(comparison.notes),
+            }
+        )
+        prov["finished_at"] = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
+        records = comparison.records()
+        (folder / "results.json").write_text(
+            json.dumps(_json_safe(records), indent=2, allow_nan=False) + "\n"
+        )
+        (folder / "provenance.json").write_text(
+            json.dumps(_json_safe(prov), indent=2, allow_nan=False) + "\n"
+        )
     if mlflow_uri:
         log_to_mlflow(mlflow_uri, exp, records, run_dir)
     return ExperimentRun(run_dir, comparison)

@@ -1,14 +1,21 @@
 """Checks on the folders commands write into, done before any work starts: nothing is deleted that
 movierec did not write, and an unwritable ``--out`` is one line and exit 2 before training, not a
-traceback after it.
+traceback after it. Then the writing itself: :func:`staged_output` and :func:`write_atomically` put
+a command's output in place only once it is complete, so a run that fails or is interrupted partway
+leaves no half-written folder or file (and an older one it would have replaced intact).
 """
 
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import signal
 import tempfile
-from collections.abc import Iterator
+import threading
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from movierec.errors import ConfigError
@@ -16,6 +23,8 @@ from movierec.errors import ConfigError
 __all__ = [
     "ARTIFACT_FILES",
     "IMAGE_FORMATS",
+    "STAGE_PREFIX",
+    "Staged",
     "check_artifact_target",
     "check_image_target",
     "check_parquet_target",
@@ -23,7 +32,11 @@ __all__ = [
     "check_writable",
     "image_format",
     "is_artifact",
+    "record_outcome",
     "removed_if_left_empty",
+    "staged_output",
+    "take_outcomes",
+    "write_atomically",
 ]
 
 ARTIFACT_FILES = frozenset({"manifest.json", "ids.parquet", "items.parquet", "factors.npz", "seen.npz"})
@@ -243,3 +256,202 @@ def removed_if_left_empty(out: Path) -> Iterator[None]:
             except OSError:
                 break
         raise
+
+
+# --- writing: output appears only when complete ------------------------------------------------------
+
+STAGE_PREFIX = ".movierec-partial-"
+"""Name start of the staging folder a run writes inside an existing output folder (hidden, so neither a
+reader nor :func:`check_results_target` takes it for output); a new folder is staged as the hidden
+sibling ``.NAME.partial-PID``."""
+
+_OUTCOMES: list[str] = []
+
+
+def record_outcome(exc: BaseException, line: str) -> None:
+    """Say what a failed or interrupted run left on disk (``nothing was written: out was not created``).
+
+    The line is added to ``exc``'s notes, so a traceback shows it, and kept for the CLI, which prints it
+    after its error or ``interrupted`` line (typer turns Ctrl-C into an exit code, losing the exception).
+    """
+    exc.add_note(line)
+    _OUTCOMES.append(line)
+
+
+def take_outcomes() -> list[str]:
+    """The lines :func:`record_outcome` kept since the last call, oldest first; the list is emptied."""
+    lines = list(_OUTCOMES)
+    _OUTCOMES.clear()
+    return lines
+
+
+@contextmanager
+def _sigint_deferred(*, redeliver: bool) -> Iterator[None]:
+    """Hold Ctrl-C back while a few renames run (moving a finished output into place, or removing a
+    staging folder), so it cannot leave them half done; ``redeliver`` raises it once they are."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.getsignal(signal.SIGINT)
+    if previous is None:  # a handler set outside Python: it cannot be put back, so leave it alone
+        yield
+        return
+    got: list[int] = []
+    signal.signal(signal.SIGINT, lambda signum, frame: got.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if got and redeliver:
+            signal.raise_signal(signal.SIGINT)
+
+
+@dataclass
+class Staged:
+    """An output being written by :func:`staged_output`: write into ``path``; it becomes ``out`` on success.
+
+    ``obsolete``: paths relative to ``out`` of an older output this one replaces (a report's file list),
+    removed once the new files are in place when the new output has no file of that name; only files
+    inside ``out`` are removed. ``last``: names moved into an existing ``out`` after every other file (the
+    file that marks the output complete, such as a report's ``results.json``).
+    """
+
+    out: Path
+    path: Path
+    existed: bool
+    obsolete: list[str] = field(default_factory=list)
+    last: tuple[str, ...] = ()
+
+    def final(self, written: str | Path) -> Path:
+        """Where ``written`` (a path under :attr:`path`) will be once the output is in place."""
+        return self.out / Path(written).relative_to(self.path)
+
+
+def _new_stage(out: Path, existed: bool) -> Path:
+    """Create this run's empty staging folder: inside ``out`` when it exists, else its hidden sibling."""
+    base = (
+        out / f"{STAGE_PREFIX}{os.getpid()}" if existed else out.parent / f".{out.name}.partial-{os.getpid()}"
+    )
+    for n in range(1000):
+        stage = base if n == 0 else base.with_name(f"{base.name}-{n}")
+        try:
+            stage.mkdir()
+        except FileExistsError:  # left by an earlier run that was killed (SIGKILL): never reused
+            continue
+        return stage
+    raise FileExistsError(f"{base}: too many staging folders left behind")
+
+
+def _missing_parents(out: Path) -> list[Path]:
+    """The folders above ``out`` that do not exist yet, innermost first."""
+    missing: list[Path] = []
+    p = out.parent
+    while not p.exists() and p != p.parent:
+        missing.append(p)
+        p = p.parent
+    return missing
+
+
+def _commit(st: Staged) -> None:
+    """Put the staged output in place: one rename for a new folder; for an existing one, each file
+    moved over its old version (``last`` ones last), then the ``obsolete`` files removed."""
+    if not st.existed and not st.out.exists():
+        os.rename(st.path, st.out)
+        return
+    files = [p for p in st.path.rglob("*") if not p.is_dir()]
+    files.sort(key=lambda p: (p.relative_to(st.path).as_posix() in st.last, p.relative_to(st.path).parts))
+    for src in files:
+        dst = st.final(src)
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(src, dst)
+    new = {p.relative_to(st.path).as_posix() for p in files}
+    root = st.out.resolve()
+    for rel in st.obsolete:
+        path = (st.out / rel).resolve()
+        if str(rel) in new or root not in path.parents or not path.is_file():
+            continue
+        path.unlink()
+        for folder in path.parents:  # a subfolder (charts/) the old output alone used, now empty
+            if folder == root or not folder.is_relative_to(root):
+                break
+            with suppress(OSError):
+                folder.rmdir()
+    shutil.rmtree(st.path, ignore_errors=True)
+
+
+@contextmanager
+def staged_output(
+    out: str | Path, *, last: Iterable[str] = (), kept: str | None = None, option: str = "--out"
+) -> Iterator[Staged]:
+    """Write a command's output folder ``out`` through a staging folder; it is put in place only on success.
+
+    ``movierec report --out r`` that failed at a model's fit, or was stopped with Ctrl-C, left ``r/`` with
+    the dataset charts and no ``index.html`` (or, with ``--force``, an old report half deleted). Here the
+    block writes into :attr:`Staged.path` (on the same file system as ``out``); when it ends normally the
+    files move into place (:func:`_commit`, Ctrl-C held back for those renames). When it raises, the
+    staging folder and the folders above ``out`` this run created are removed, ``out`` is exactly as it
+    was, and :func:`record_outcome` says so (``kept``: what of the old output was kept, for that line).
+    A run killed outright (SIGKILL) leaves only the hidden staging folder.
+    """
+    out = Path(out)
+    created = _missing_parents(out)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        existed = out.is_dir()
+        st = Staged(out=out, path=_new_stage(out, existed), existed=existed, last=tuple(last))
+    except OSError as exc:
+        _remove_empty(created)
+        raise ConfigError(f"{option} {out}: cannot create the folder ({exc.strerror or exc})") from exc
+    try:
+        yield st
+    except BaseException as exc:
+        with _sigint_deferred(redeliver=False):  # a second Ctrl-C must not stop the clean-up halfway
+            shutil.rmtree(st.path, ignore_errors=True)
+            _remove_empty(created)
+        where = f"{out} was left as it was" if existed else f"{out} was not created"
+        record_outcome(exc, f"nothing was written: {where}" + (f"; {kept}" if existed and kept else ""))
+        raise
+    with _sigint_deferred(redeliver=True):
+        try:
+            _commit(st)
+        except BaseException:
+            shutil.rmtree(st.path, ignore_errors=True)
+            raise
+
+
+def _remove_empty(folders: list[Path]) -> None:
+    """Remove ``folders`` (innermost first) while they are empty; stop at the first that is not."""
+    for folder in folders:
+        try:
+            folder.rmdir()
+        except OSError:
+            break
+
+
+def write_atomically(path: str | Path, data: bytes | str) -> Path:
+    """Write ``data`` to ``path`` through a temporary file beside it, renamed over ``path`` when complete.
+
+    A chart or JSON file interrupted mid-write was a truncated file under the final name (and an older
+    file of that name was already gone); now ``path`` is either the old file or the whole new one, and
+    the temporary file is removed on failure. The file gets the permissions the umask gives a new file.
+    """
+    path = Path(path)
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    for n in range(1000):
+        tmp = path.with_name(f".{path.name}.{os.getpid()}-{n}.tmp")
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        except FileExistsError:
+            continue
+        break
+    else:
+        raise FileExistsError(f"{path}: too many temporary files left beside it")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(payload)
+        os.replace(tmp, path)
+    except BaseException:
+        with suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return path

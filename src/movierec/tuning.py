@@ -33,6 +33,7 @@ from movierec.metrics import parse_metric as _parse_single_metric
 from movierec.models.base import Recommender, fit_options
 from movierec.models.registry import MODEL_SWITCHES, split_model_params
 from movierec.models.space import Choice, FloatRange, IntRange, Param
+from movierec.output_folders import Staged, staged_output
 
 __all__ = [
     "Choice",
@@ -995,14 +996,22 @@ def result_json(result: TuneResult) -> str:
 
 
 def write_outputs(study: Any, result: TuneResult, out: Path) -> dict[str, str]:
-    """Write trials.csv, best.json, best.toml (an experiment file) and the history/importance charts."""
+    """Write trials.csv, best.json, best.toml (an experiment file) and the history/importance charts.
+
+    They are written into a staging folder and moved into ``out`` together once all are written
+    (best.json last), so Ctrl-C while the charts are drawn cannot leave a new trials.csv beside the
+    best.toml of an earlier run; the study database in ``out`` is not touched here.
+    """
+    with staged_output(Path(out), last=("best.json",)) as staged:
+        return _write_outputs_into(study, result, staged)
+
+
+def _write_outputs_into(study: Any, result: TuneResult, staged: Staged) -> dict[str, str]:
+    """:func:`write_outputs`'s files, written into ``staged.path``; the paths returned (and recorded in
+    best.json) are where they will be in ``out``."""
     from movierec.experiment import dump_experiment, experiment_from_tuning
 
-    out = Path(out)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ConfigError(f"--out {out}: cannot create the folder ({exc.strerror})") from exc
+    out = staged.path
     files: dict[str, str] = {}
     if result.trials is None:
         result.trials = trials_table(study)
@@ -1022,13 +1031,14 @@ def write_outputs(study: Any, result: TuneResult, out: Path) -> dict[str, str]:
         files["best_toml"] = str(dump_experiment(exp, out / "best.toml", header=header))
     importances = param_importances(study, seed=int(result.settings.get("split_seed", 0)))
     files.update(_charts(table, importances, result, out))
+    files = {key: str(staged.final(path)) for key, path in files.items()}
     from movierec.provenance import package_versions, provenance
 
     prov = provenance(str(result.settings.get("dataset")), str(result.settings.get("dataset_sha256")))
     prov["packages"].update(package_versions(("optuna", "sqlalchemy", "pydantic")))
     summary = {**result.to_dict(), "param_importances": importances, "files": files, "provenance": prov}
     (out / "best.json").write_text(json.dumps(_jsonable(summary), indent=2) + "\n")
-    files["best_json"] = str(out / "best.json")
+    files["best_json"] = str(staged.final(out / "best.json"))
     return files
 
 

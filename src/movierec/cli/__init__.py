@@ -129,11 +129,21 @@ def missing_extra(exc: ModuleNotFoundError) -> str | None:
     )
 
 
-def fail(message: str) -> None:
-    """Print one readable error line to stderr and exit with code 2."""
+def fail(message: str, outcome: list[str] | None = None) -> None:
+    """Print one readable error line to stderr and exit with code 2.
+
+    ``outcome``: what the failed command left on disk (``nothing was written: r was not created``), one
+    line each after the error, for a command that failed after it began writing its output.
+    """
     line = " ".join(str(message).split())
     print(f"movierec: error: {line}", file=sys.stderr)
+    _say_outcome(outcome)
     raise SystemExit(2)
+
+
+def _say_outcome(lines: list[str] | None) -> None:
+    for line in lines or ():
+        print(f"movierec: {line}", file=sys.stderr)
 
 
 def _show_warning(message: Warning | str, category: type[Warning], *_args: Any, **_kwargs: Any) -> None:
@@ -155,8 +165,10 @@ def main(argv: list[str] | None = None) -> None:
     from typer.core import _click  # typer's own copy of click: its exceptions are not click's
 
     from movierec.cli.common import forget_notes
+    from movierec.output_folders import take_outcomes
 
     forget_notes()  # each run says its notes (a process may run several: a notebook, the tests)
+    take_outcomes()  # and what it left on disk when it fails, not what an earlier run left
     shown = warnings.showwarning
     warnings.showwarning = _show_warning
     try:
@@ -168,25 +180,28 @@ def main(argv: list[str] | None = None) -> None:
         where = exc.ctx.command_path if exc.ctx is not None else "movierec"
         fail(f"{where}: {exc.format_message()} (see '{where} --help')")
     except _click.exceptions.ClickException as exc:
-        fail(exc.format_message())
+        fail(exc.format_message(), take_outcomes())
     except typer.Abort:
         print("movierec: aborted", file=sys.stderr)
+        _say_outcome(take_outcomes())
         raise SystemExit(1) from None
     except MovierecError as exc:
-        fail(str(exc))
+        fail(str(exc), take_outcomes())
     except ModuleNotFoundError as exc:
         why = missing_extra(exc)
         if why is None:
             raise
-        fail(why)
+        fail(why, take_outcomes())
     except KeyboardInterrupt:
         print("movierec: interrupted", file=sys.stderr)
+        _say_outcome(take_outcomes())
         raise SystemExit(130) from None
     finally:
         warnings.showwarning = shown
     code = code if isinstance(code, int) and not isinstance(code, bool) else 0
-    if code == 130:
+    if code == 130:  # Ctrl-C: typer turns the KeyboardInterrupt into this exit code
         print("movierec: interrupted", file=sys.stderr)
+        _say_outcome(take_outcomes())
     raise SystemExit(code)  # like typer's standalone mode: callers (and tests) see SystemExit(0) on success
 
 

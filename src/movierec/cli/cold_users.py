@@ -115,6 +115,10 @@ def cold_users_cmd(
         levels = [int(x) for x in reveal.split(",") if x.strip()]
     except ValueError:
         raise ConfigError(f"--reveal takes whole numbers such as 0,1,5,10, got {reveal!r}") from None
+    if out is not None:  # an --out that cannot be written is one line now, not a traceback after training
+        from movierec.output_folders import check_writable
+
+        check_writable(out)
     ds = source.load()
     models, user_features, note = default_setup(ds, models, user_features)
     if note and not as_json:
@@ -131,9 +135,11 @@ def cold_users_cmd(
             seed=seed,
             progress=lambda msg: status.update(msg),
         )
-    if out is not None:
+    if out is not None:  # whole or not at all: a file cut short by Ctrl-C would still parse as nothing
+        from movierec.output_folders import write_atomically
+
         out.mkdir(parents=True, exist_ok=True)
-        (out / "cold_users.json").write_text(json.dumps(report.to_dict(), indent=2, default=str))
+        write_atomically(out / "cold_users.json", json.dumps(report.to_dict(), indent=2, default=str))
     if as_json:
         print_json(report.to_dict())
         return

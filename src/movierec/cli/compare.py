@@ -60,11 +60,20 @@ def _print_table(comp: Any) -> None:
 
 
 def write_results(comp: Any, out: Path) -> list[Path]:
-    """Write ``results.json``, ``results.csv``, ``rmse.png`` (when there are rating rows) and ``ranking.png`` into ``out``."""
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ConfigError(f"--out {out}: cannot create the folder ({exc.strerror})") from exc
+    """Write ``results.json``, ``results.csv``, ``rmse.png`` (when there are rating rows) and ``ranking.png`` into ``out``.
+
+    They are written beside ``out`` first and moved in together once all are written (results.json
+    last): Ctrl-C while the charts were drawn left a new results.json beside an older results.csv.
+    """
+    from movierec.output_folders import staged_output
+
+    with staged_output(out, last=("results.json",)) as staged:
+        written = _write_results_into(comp, staged.path)
+    return [staged.final(p) for p in written]
+
+
+def _write_results_into(comp: Any, out: Path) -> list[Path]:
+    """:func:`write_results`'s files, written into the staging folder ``out``."""
     from movierec.jsonsafe import to_jsonable
 
     records = comp.records()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -101,32 +103,95 @@ def tune_cmd(
     model_name, metric, front_of = _model_and_metric(model, metric, pareto, resume, storage, study, out)
     fixed = _fixed_params(model_name, params, resume)
     study_name = study or f"{model_name}-{metric.strip().lower()}"
-    out_dir, storage = _output(out, storage, study_name)
-    options: dict[str, Any] = dict(
-        metric=metric,
-        n_trials=trials,
-        cv=cv,
-        timeout=timeout,
-        n_jobs=n_jobs,
-        test_size=test_size,
-        threshold=threshold,
-        seed=seed,
-        storage=storage,
-        study_name=study_name,
-        resume=resume,
-        item_features=item_features,
-    )
-    # tune() checks the same options again (it is callable from Python); checking here first reports a
-    # mistake as one line, without the data, before the progress display starts
-    check_request(model_name, **options)
-    dataset = source.load()
-    result = _run_study(
-        dataset, model_name, options, out_dir, worker=worker, user_features=user_features, quiet=as_json,
-        fixed=fixed,
-    )  # fmt: skip
-    front = _pareto(storage, result.study_name, front_of, out_dir) if front_of else None
-    check = _ranking_check(result, dataset, out_dir, seed=seed, threshold=threshold, test_size=test_size)
+    # a failure or Ctrl-C: the study database is kept when it holds finished trials, else removed
+    with _study_guard(out, storage, study_name) as (out_dir, storage):
+        options: dict[str, Any] = dict(
+            metric=metric,
+            n_trials=trials,
+            cv=cv,
+            timeout=timeout,
+            n_jobs=n_jobs,
+            test_size=test_size,
+            threshold=threshold,
+            seed=seed,
+            storage=storage,
+            study_name=study_name,
+            resume=resume,
+            item_features=item_features,
+        )
+        # tune() checks the same options again (it is callable from Python); checking here first reports a
+        # mistake as one line, without the data, before the progress display starts
+        check_request(model_name, **options)
+        dataset = source.load()
+        result = _run_study(
+            dataset, model_name, options, out_dir, worker=worker, user_features=user_features, quiet=as_json,
+            fixed=fixed,
+        )  # fmt: skip
+        front = _pareto(storage, result.study_name, front_of, out_dir) if front_of else None
+        check = _ranking_check(result, dataset, out_dir, seed=seed, threshold=threshold, test_size=test_size)
     _show(result, front, front_of, out_dir, check, as_json)
+
+
+@contextmanager
+def _study_guard(out: Path | None, storage: str | None, study_name: str) -> Iterator[tuple[Path, str]]:
+    """The output folder and storage (:func:`_output`), and what a failed or interrupted run leaves there.
+
+    The study database is the run's record: trials are saved as they finish, and ``--resume`` continues
+    from them, so one with a finished trial is kept (after Ctrl-C, a line says where and how to go on).
+    One this run created that holds no finished trial (the data failed to load, or the first trial was
+    interrupted) is removed, with the folders created for it: it was only a leftover, and the next run
+    into that folder was refused ("tuned on other data; choose another --study").
+    """
+    from movierec.output_folders import record_outcome
+
+    out_dir = out if out is not None else Path("tuning") / _slug(study_name)
+    db = out_dir / "study.db"
+    own_db = storage is None and not db.exists()
+    existed = out_dir.exists()
+    created = [p for p in (out_dir, *out_dir.parents) if not p.exists()]  # innermost first
+    try:
+        yield _output(out, storage, study_name)
+    except BaseException as exc:
+        finished = _finished_trials(storage or f"sqlite:///{db}", study_name)
+        if own_db and finished == 0:
+            for path in (db, *(db.with_name(db.name + end) for end in ("-journal", "-wal", "-shm"))):
+                path.unlink(missing_ok=True)
+            for folder in created:
+                try:
+                    folder.rmdir()
+                except OSError:
+                    break
+            where = f"{out_dir} was left as it was" if existed else f"{out_dir} was not created"
+            record_outcome(exc, f"nothing was written: {where}")
+        elif finished and isinstance(exc, KeyboardInterrupt):
+            kept = db if storage is None else "the --storage database"
+            record_outcome(
+                exc,
+                f"the study's {finished} finished trials are kept in {kept}: "
+                "run the same command with --resume to continue",
+            )
+        raise
+
+
+def _finished_trials(storage: str, study_name: str) -> int | None:
+    """How many trials of the study finished (complete or pruned) or are running (another worker's): 0 when
+    the database or the study does not exist, None when that cannot be told (an unreachable server)."""
+    if storage.startswith("sqlite:///") and not Path(storage.removeprefix("sqlite:///")).exists():
+        return 0
+    try:
+        import optuna
+
+        study = optuna.load_study(study_name=study_name, storage=storage)
+        states = (
+            optuna.trial.TrialState.COMPLETE,
+            optuna.trial.TrialState.PRUNED,
+            optuna.trial.TrialState.RUNNING,
+        )
+        return len(study.get_trials(deepcopy=False, states=states))
+    except KeyError:  # the study was never created: nothing in the database belongs to it
+        return 0
+    except Exception:  # cannot tell: keep whatever is there
+        return None
 
 
 def _show(
@@ -324,8 +389,9 @@ def _ranking_check(
     model = seeded(create(result.model, **result.best_params), seed, result.best_params)
     with err_console.status("ranking the best trial's model against popularity"):
         check = ranking_check(model, dataset, threshold=threshold, seed=seed, test_size=test_size)
-    path = out_dir / "ranking_check.json"
-    path.write_text(json.dumps(check, indent=2, default=float) + "\n")
+    from movierec.output_folders import write_atomically
+
+    path = write_atomically(out_dir / "ranking_check.json", json.dumps(check, indent=2, default=float) + "\n")
     result.files["ranking_check"] = str(path)
     if check.get("weak"):
         say(
@@ -339,19 +405,22 @@ def _ranking_check(
 def _pareto(storage: str, study: str, metrics: list[str], out_dir: Path) -> list[dict]:
     """The study's Pareto front of two recorded metrics, also written to ``out_dir/pareto.csv``."""
     import csv
+    import io
 
     import optuna
 
     from movierec.objective import pareto_front
+    from movierec.output_folders import write_atomically
 
     a, b = metrics
     front = pareto_front(optuna.load_study(study_name=study, storage=storage).get_trials(), a, b)
+    text = io.StringIO(newline="")
+    w = csv.writer(text)
+    w.writerow(["trial", a, b, "params"])
+    for row in front:
+        w.writerow([row["number"], row[a], row[b], json.dumps(row["params"], sort_keys=True)])
     out_dir.mkdir(parents=True, exist_ok=True)
-    with open(out_dir / "pareto.csv", "w", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(["trial", a, b, "params"])
-        for row in front:
-            w.writerow([row["number"], row[a], row[b], json.dumps(row["params"], sort_keys=True)])
+    write_atomically(out_dir / "pareto.csv", text.getvalue())  # whole or not at all
     return front
 
 

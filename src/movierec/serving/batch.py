@@ -67,9 +67,13 @@ def write_recommendations(frame: pd.DataFrame, out: str | Path, *, force: bool =
     if not path.parent.is_dir():
         raise ConfigError(f"--out {path}: folder {path.parent} does not exist")
     tmp = path.with_name(f".{path.name}.tmp")
-    if path.suffix.lower() == ".csv":
-        frame.to_csv(tmp, index=False)
-    else:
-        frame.to_parquet(tmp, index=False)
-    tmp.replace(path)
+    try:  # renamed over --out when complete; a failure or Ctrl-C mid-write removes the temporary file
+        if path.suffix.lower() == ".csv":
+            frame.to_csv(tmp, index=False)
+        else:
+            frame.to_parquet(tmp, index=False)
+        tmp.replace(path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     return path

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from movierec.errors import ConfigError
-from movierec.output_folders import image_format
+from movierec.output_folders import image_format, write_atomically
 
 __all__ = [
     "PALETTE",
@@ -96,7 +96,8 @@ def save(fig: Any, path: str | Path) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         buf = io.BytesIO()
         fig.savefig(buf, format=fmt, dpi=110, bbox_inches="tight", facecolor="white")
-        path.write_bytes(_palette_png(buf.getvalue()) if fmt == "png" else buf.getvalue())
+        # through a temporary file: Ctrl-C mid-write leaves the old file (data info --plot), never half a chart
+        write_atomically(path, _palette_png(buf.getvalue()) if fmt == "png" else buf.getvalue())
     except OSError as exc:
         raise ConfigError(f"{path}: cannot write the chart ({exc.strerror})") from exc
     finally:

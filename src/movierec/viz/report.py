@@ -14,7 +14,6 @@ import base64
 import json
 import os
 import re
-import shutil
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -29,7 +28,7 @@ import pandas as pd
 from movierec.errors import ConfigError
 from movierec.jsonsafe import to_jsonable
 from movierec.models.base import BaseRecommender, Recommender
-from movierec.output_folders import removed_if_left_empty
+from movierec.output_folders import STAGE_PREFIX, staged_output
 
 __all__ = [
     "DEFAULT_MODELS",
@@ -144,40 +143,45 @@ def _default_specs(notes: list[str]) -> list[ModelSpec]:
 # --- output folder ------------------------------------------------------------------------------
 
 
-def check_output(out: Path, fingerprint: dict[str, Any], *, force: bool = False) -> None:
-    """Make sure ``out`` can take this report: writable, and empty or holding this same report.
+def check_output(out: Path, fingerprint: dict[str, Any], *, force: bool = False) -> dict[str, Any] | None:
+    """Make sure ``out`` can take this report: creatable or writable, and empty or holding a report it
+    may replace. Returns that old report's record (its ``files`` are what the new report replaces), or None.
 
-    A folder with a different report is refused unless ``force``; with ``force`` the files the old
-    report listed are removed first. A folder that is not empty and holds no movierec report is refused
-    even with ``force`` (as ``compare --out`` refuses it): ``--force`` replaces a report, and the report
-    would write its ``results.json``, ``index.html`` and ``charts/`` over files someone else wrote.
+    Nothing is created or removed here: the report is written beside ``out`` and put in place only when
+    complete (:func:`movierec.output_folders.staged_output`), so a run that fails or is interrupted
+    leaves no folder, or the old report whole. A folder with a different report is refused unless
+    ``force``. A folder that is not empty and holds no movierec report is refused even with ``force`` (as
+    ``compare --out`` refuses it): ``--force`` replaces a report, and the report would write its
+    ``results.json``, ``index.html`` and ``charts/`` over files someone else wrote.
     """
     if out.exists() and not out.is_dir():
         raise ConfigError(f"--out {out}: is a file, not a folder")
-    if not out.exists():
-        try:
-            out.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise ConfigError(f"--out {out}: cannot create the folder ({exc.strerror or exc})") from exc
-    probe = out / f".movierec-write-test-{os.getpid()}"
+    base = out
+    while not base.exists() and base != base.parent:
+        base = base.parent
+    if not base.is_dir():
+        raise ConfigError(f"--out {out}: cannot create the folder ({base} is a file, not a folder)")
+    probe = base / f".movierec-write-test-{os.getpid()}"
     try:
         probe.write_bytes(b"")
         probe.unlink()
     except OSError as exc:
-        raise ConfigError(f"--out {out}: folder is not writable ({exc.strerror or exc})") from exc
-    entries = [p for p in out.iterdir() if not p.name.startswith(".movierec-write-test")]
+        why = exc.strerror or exc
+        if base == out:
+            raise ConfigError(f"--out {out}: folder is not writable ({why})") from exc
+        raise ConfigError(f"--out {out}: cannot create the folder ({base} is not writable: {why})") from exc
+    if base != out:
+        return None
+    entries = [p for p in out.iterdir() if not p.name.startswith((".movierec-write-test", STAGE_PREFIX))]
     if not entries:
-        return
+        return None
     old = _old_report(out)
     if old is None:
         raise ConfigError(
             f"--out {out}: folder is not empty and holds no movierec report; nothing was changed — "
             "choose another --out (--force replaces only a movierec report)"
         )
-    if old.get("fingerprint") == fingerprint:
-        _remove_old(out, old)
-        return
-    if not force:
+    if old.get("fingerprint") != fingerprint and not force:
         what = ", ".join(
             f"{k}={v}"
             for k, v in old.get("fingerprint", {}).items()
@@ -186,7 +190,7 @@ def check_output(out: Path, fingerprint: dict[str, Any], *, force: bool = False)
         raise ConfigError(
             f"--out {out}: already holds a different report ({what}); pass --force to replace it or choose another --out"
         )
-    _remove_old(out, old)
+    return old
 
 
 def _old_report(out: Path) -> dict[str, Any] | None:
@@ -201,15 +205,9 @@ def _old_report(out: Path) -> dict[str, Any] | None:
     return rep if isinstance(rep, dict) and rep.get("format") == REPORT_FORMAT else None
 
 
-def _remove_old(out: Path, old: dict[str, Any]) -> None:
-    root = out.resolve()
-    for rel in old.get("files", []):
-        path = (out / str(rel)).resolve()
-        if root in path.parents and path.is_file():
-            path.unlink()
-    charts = out / "charts"
-    if charts.is_dir() and not any(charts.iterdir()):
-        shutil.rmtree(charts)
+def _replaced_files(old: dict[str, Any] | None) -> list[str]:
+    """The files an old report listed: the new one replaces them (those it does not write are removed)."""
+    return [str(rel) for rel in (old or {}).get("files", [])]
 
 
 # --- progress -----------------------------------------------------------------------------------
@@ -456,11 +454,12 @@ def table_columns(k: int) -> list[tuple[str, str, bool]]:
     ]
 
 
-def _write_best_config(run: Any, label: str | None, path: Path) -> Path | None:
+def _write_best_config(run: Any, label: str | None, path: Path, final: Path | None = None) -> Path | None:
     """``best.toml``: an experiment file with the report's data, seed, K and threshold and the one model
     that ranks best (NDCG@K; RMSE when no model ranks), its parameters and item features, so
     ``movierec export --config best.toml`` serves the model the report recommends. None when the data
-    cannot be loaded again by name or path (a DataFrame) or no model won."""
+    cannot be loaded again by name or path (a DataFrame) or no model won. Written to ``path``; ``final``
+    is where it will be once the report is in place (its comment and the returned path name that)."""
     from movierec.experiment import DatasetConfig, Experiment, ModelConfig, SplitConfig, dump_experiment
     from movierec.models.registry import model_kind
 
@@ -480,12 +479,14 @@ def _write_best_config(run: Any, label: str | None, path: Path) -> Path | None:
         threshold=run.threshold,
         item_features=[f for f in (spec.features or "").split(",") if f],
     )
-    return dump_experiment(
+    shown = final or path
+    dump_experiment(
         exp,
         path,
-        header=f"the model {path.parent}/index.html ranks best; serve it with\n"
-        f"movierec export --config {path} --out artifacts/{label}",
+        header=f"the model {shown.parent}/index.html ranks best; serve it with\n"
+        f"movierec export --config {shown} --out artifacts/{label}",
     )
+    return shown
 
 
 def _winners(table: Sequence[dict[str, Any]], k: int) -> dict[str, str]:
@@ -692,7 +693,12 @@ def _slug(text: str) -> str:
 
 @dataclass
 class _Run:
-    """One report run: its options and what the steps share (dataset, models, folder, notes, timings)."""
+    """One report run: its options and what the steps share (dataset, models, folder, notes, timings).
+
+    ``out`` is the report's folder; the steps write into ``work``, the staging folder that becomes ``out``
+    when the report is complete. ``replaces``: the files of the old report in ``out`` (``--force``, or the
+    same report run again), removed then unless the new report writes them again.
+    """
 
     ds: Any
     specs: list[ModelSpec]
@@ -710,10 +716,17 @@ class _Run:
     user_features: str | None
     notes: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    replaces: list[str] = field(default_factory=list)
+    work: Path | None = None
 
     @property
     def charts_dir(self) -> Path:
-        return self.out / "charts"
+        return self.folder / "charts"
+
+    @property
+    def folder(self) -> Path:
+        """Where the steps write: the staging folder (``out`` itself only outside :func:`build_report`)."""
+        return self.out if self.work is None else self.work
 
     @contextmanager
     def timed(self, step: str) -> Iterator[None]:
@@ -763,9 +776,10 @@ def build_report(
     section either way. The steps, in order: :func:`_start` (load, check the folder), the dataset
     section, :func:`_train_evaluate`, the sequence and new-users sections, :func:`_curves`,
     :func:`_model_charts`, the beyond-accuracy section, :func:`_embedding_maps`, :func:`_write`.
-    """
-    from movierec.viz import charts as C
 
+    The report is written beside ``out`` and moved into place only when every step has succeeded: when
+    one fails (or on Ctrl-C) nothing is written, and a report already in ``out`` is left as it was.
+    """
     run = _start(
         dataset,
         models,
@@ -783,6 +797,25 @@ def build_report(
         user_features=user_features,
         item_features=item_features,
     )
+    # written beside --out and moved into place when complete: a model that fails, or Ctrl-C, leaves
+    # no half report (some charts, no index.html) and an old report it would replace (--force) intact
+    kept = "the report already there is kept" if run.replaces else None
+    with staged_output(run.out, last=("index.html", "results.json"), kept=kept) as staged:
+        staged.obsolete = run.replaces
+        run.work = staged.path
+        report = _steps(run)
+    run.work = None
+    return report
+
+
+def _steps(run: _Run) -> Report:
+    """The report's steps after :func:`_start`, writing into ``run.work``: the dataset section,
+    :func:`_train_evaluate`, the sequence and new-users sections, :func:`_curves`, :func:`_model_charts`,
+    the beyond-accuracy section, :func:`_embedding_maps`, :func:`_write`."""
+    from movierec.viz import charts as C
+
+    k, threshold = run.k, run.threshold
+    run.charts_dir.mkdir(exist_ok=True)
     with run.timed("dataset"):  # 1. dataset
         summary, data_charts = _dataset_section(run.ds, run.charts_dir)
         if run.ds.movies is None:
@@ -835,7 +868,7 @@ def _start(
     item_features: str | None = None,
     **opts: Any,
 ) -> _Run:
-    """Check the options, load the dataset, resolve the model specs and claim the output folder."""
+    """Check the options, load the dataset, resolve the model specs and check the output folder."""
     from rich.console import Console
 
     from movierec.viz.embeddings import METHODS
@@ -878,9 +911,9 @@ def _start(
     if opts["user_features"]:
         fingerprint["user_features"] = opts["user_features"]
     fingerprint = json.loads(json.dumps(fingerprint, default=str))
-    check_output(folder, fingerprint, force=force)
+    old = check_output(folder, fingerprint, force=force)
     run = _Run(ds=ds, specs=specs, out=folder, fingerprint=fingerprint, notes=notes, **opts)
-    run.charts_dir.mkdir(exist_ok=True)
+    run.replaces = _replaced_files(old)
     run.timings["load"] = time.perf_counter() - tic
     return run
 
@@ -1094,7 +1127,7 @@ def _write(
     from movierec.viz.embeddings import plotly_js_gzip_base64
 
     tic = time.perf_counter()
-    out, rows, base, k = run.out, trained.rows, trained.base, run.k
+    out, rows, base, k = run.folder, trained.rows, trained.base, run.k  # out: the staging folder
     winners = _winners(table, k)
     text = reading(table, k)
     files = [p for p in sorted(run.charts_dir.glob("*.png"))]
@@ -1102,7 +1135,7 @@ def _write(
     _write_embeddings_csv(out / "embeddings.csv", maps)
     _write_results_csv(out / "results.csv", rows)
     best_label = winners.get(f"ndcg@{k}") or winners.get("rmse")
-    best_config = _write_best_config(run, best_label, out / "best.toml")
+    best_config = _write_best_config(run, best_label, out / "best.toml", run.out / "best.toml")
     written = [
         *(str(p.relative_to(out)) for p in files),
         "results.csv",
@@ -1134,7 +1167,7 @@ def _write(
     if sections["beyond"] is not None:
         payload["beyond"] = {key: v for key, v in sections["beyond"].items() if key != "charts"}
     report = Report(
-        out=out,
+        out=run.out,
         table=table,
         results=results,
         timings=run.timings,
@@ -1350,10 +1383,11 @@ def build_map(
     console: Any = None,
 ) -> dict[str, Any]:
     """Fit one model on the whole dataset and write its item map: ``map.html`` (standalone), ``map.png``,
-    ``embeddings.csv`` and ``neighbours.json``. ``sample`` items are drawn with ``seed`` (``None``: all)."""
+    ``embeddings.csv`` and ``neighbours.json``. ``sample`` items are drawn with ``seed`` (``None``: all).
+    The files appear in ``out`` only once all are written: a failure leaves ``out`` as it was."""
     from rich.console import Console
 
-    from movierec.viz.embeddings import METHODS, item_frame, project
+    from movierec.viz.embeddings import METHODS
 
     console = console or Console(stderr=True, highlight=False)
     if projection not in METHODS:
@@ -1381,60 +1415,73 @@ def build_map(
             default=str,
         )
     )
-    # the model's vectors are known only after the fit: a failure then removes the --out folder this
-    # run created, if nothing was written into it (``embed -m popularity --out e2`` left an empty e2/)
-    with removed_if_left_empty(out):
-        check_output(out, fingerprint, force=force)
-        timings: dict[str, float] = {}
-        tic = time.perf_counter()
-        est, train = _fit_for_map(ds, spec, threshold, console)
-        timings["fit"] = time.perf_counter() - tic
-        emb = est.item_embeddings()
-        if emb is None:
-            raise ConfigError(
-                f"--model {spec.label}: this model has no item vectors (neighbour lists or an item-item matrix); pick svd, bpr, warp or als"
-            )
-        counts = train.item_counts()
-        frame = item_frame(ds.item_table(), counts)
-        emb = np.asarray(emb, dtype=np.float64)
-        norms = np.linalg.norm(emb, axis=1)
-        usable = np.flatnonzero((counts > 0) & (norms > 0))
-        tic = time.perf_counter()
-        with console.status(
-            f"projecting {len(usable) if sample is None else min(sample, len(usable)):,} items ({projection})"
-        ):
-            proj = project(emb, projection, seed, sample=sample, items=usable)
-        timings["projection"] = time.perf_counter() - tic
-        tic = time.perf_counter()
-        name = "t-SNE" if projection == "tsne" else projection.upper()
-        title = f"{spec.label} item vectors on {ds.name}: {name} of {len(proj.items):,} items"
-        neighbours = _write_map(out, frame, proj, emb, title, train)
-        timings["write"] = time.perf_counter() - tic
-        files = ["map.html", "map.png", "embeddings.csv", "neighbours.json", "results.json"]
-        (out / "neighbours.json").write_text(
-            json.dumps(_clean(neighbours), indent=2) + "\n", encoding="utf-8"
+    old = check_output(out, fingerprint, force=force)
+    # the model's vectors are known only after the fit, and drawing the map takes a while: the map is
+    # written beside --out and moved into place when complete, so a failure or Ctrl-C leaves no folder
+    # (``embed -m popularity --out e2`` left an empty e2/) and an older map in --out as it was
+    kept = "the map already there is kept" if old else None
+    with staged_output(out, last=("results.json",), kept=kept) as staged:
+        staged.obsolete = _replaced_files(old)
+        made = _map_into(staged.path, ds, spec, fingerprint, threshold, projection, seed, sample, console)
+    console.print(
+        f"[green]map written to[/] {(out / 'map.html').resolve()} ({made['n_items']:,} items, "
+        f"projection {made['timings']['projection']:.1f} s)"
+    )
+    return {"out": out, **made}
+
+
+def _map_into(
+    folder: Path,
+    ds: Any,
+    spec: ModelSpec,
+    fingerprint: dict[str, Any],
+    threshold: float,
+    projection: str,
+    seed: int,
+    sample: int | None,
+    console: Any,
+) -> dict[str, Any]:
+    """Fit ``spec``, project its item vectors and write the map's files into ``folder`` (:func:`build_map`)."""
+    from movierec.viz.embeddings import item_frame, project
+
+    timings: dict[str, float] = {}
+    tic = time.perf_counter()
+    est, train = _fit_for_map(ds, spec, threshold, console)
+    timings["fit"] = time.perf_counter() - tic
+    emb = est.item_embeddings()
+    if emb is None:
+        raise ConfigError(
+            f"--model {spec.label}: this model has no item vectors (neighbour lists or an item-item matrix); pick svd, bpr, warp or als"
         )
-        meta = {
-            "format": REPORT_FORMAT,
-            "fingerprint": fingerprint,
-            "files": files,
-            "timings": {key: round(v, 3) for key, v in timings.items()},
-            "n_items": len(proj.items),
-        }
-        (out / "results.json").write_text(
-            json.dumps(_clean({"report": meta}), indent=2) + "\n", encoding="utf-8"
-        )
-        console.print(
-            f"[green]map written to[/] {(out / 'map.html').resolve()} ({len(proj.items):,} items, "
-            f"projection {timings['projection']:.1f} s)"
-        )
-        return {
-            "out": out,
-            "files": files,
-            "timings": timings,
-            "n_items": len(proj.items),
-            "neighbours": neighbours,
-        }
+    counts = train.item_counts()
+    frame = item_frame(ds.item_table(), counts)
+    emb = np.asarray(emb, dtype=np.float64)
+    norms = np.linalg.norm(emb, axis=1)
+    usable = np.flatnonzero((counts > 0) & (norms > 0))
+    tic = time.perf_counter()
+    with console.status(
+        f"projecting {len(usable) if sample is None else min(sample, len(usable)):,} items ({projection})"
+    ):
+        proj = project(emb, projection, seed, sample=sample, items=usable)
+    timings["projection"] = time.perf_counter() - tic
+    tic = time.perf_counter()
+    name = "t-SNE" if projection == "tsne" else projection.upper()
+    title = f"{spec.label} item vectors on {ds.name}: {name} of {len(proj.items):,} items"
+    neighbours = _write_map(folder, frame, proj, emb, title, train)
+    timings["write"] = time.perf_counter() - tic
+    files = ["map.html", "map.png", "embeddings.csv", "neighbours.json", "results.json"]
+    (folder / "neighbours.json").write_text(json.dumps(_clean(neighbours), indent=2) + "\n", encoding="utf-8")
+    meta = {
+        "format": REPORT_FORMAT,
+        "fingerprint": fingerprint,
+        "files": files,
+        "timings": {key: round(v, 3) for key, v in timings.items()},
+        "n_items": len(proj.items),
+    }
+    (folder / "results.json").write_text(
+        json.dumps(_clean({"report": meta}), indent=2) + "\n", encoding="utf-8"
+    )
+    return {"files": files, "timings": timings, "n_items": len(proj.items), "neighbours": neighbours}
 
 
 def _fit_for_map(ds: Any, spec: ModelSpec, threshold: float, console: Any) -> tuple[Any, Any]:

@@ -1,0 +1,281 @@
+"""A command that fails or is interrupted partway writes nothing: ``report``, ``embed``, ``compare --config``
+and ``tune`` put their output in place only when it is complete, an older output they would replace
+survives a failed run byte for byte, and one line after the error says what was left.
+
+The failures are real: popularity's ``window_days`` needs timestamps, which a ratings file without a time
+column does not have, so the fit fails after the report has drawn the dataset charts; Ctrl-C is a real
+SIGINT sent to a ``movierec`` subprocess once its progress shows a model fitting.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from datagen import make_ratings
+from movierec.cli import main
+from movierec.output_folders import STAGE_PREFIX, _sigint_deferred, staged_output, write_atomically
+
+LATE_FAILURE = ["--models", "popularity", "--params", "popularity.window_days=30"]
+FIT_ERROR = "movierec: error: window_days needs timestamps, and these interactions have none"
+
+
+def _run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, list[str]]:
+    """``movierec ARGS`` in this process: exit code and the stderr lines (the data's notes left out)."""
+    try:
+        main(args)
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    err = capsys.readouterr().err
+    return code, [ln for ln in err.splitlines() if ln.startswith("movierec:")]
+
+
+def _snapshot(folder: Path) -> dict[str, bytes]:
+    """Every file under ``folder`` (hidden ones too) with its bytes."""
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture
+def no_times(tmp_path: Path) -> Path:
+    """40 users × 60 movies without a timestamp column (the report draws its curves to K = 50)."""
+    path = tmp_path / "no-times.csv"
+    make_ratings(n_users=40, n_items=60, seed=1).drop(columns="timestamp").to_csv(path, index=False)
+    return path
+
+
+def _report(ratings: Path, out: Path, *extra: str) -> list[str]:
+    return ["report", "--ratings", str(ratings), "--projection", "pca", "--out", str(out), *extra]
+
+
+def test_report_failing_at_fit_writes_nothing(
+    tmp_path: Path, no_times: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The fit fails after the dataset charts are drawn: no folder (nor the missing folders above it)."""
+    out = tmp_path / "reports" / "deep" / "r1"
+    code, lines = _run(_report(no_times, out, *LATE_FAILURE), capsys)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["no-times.csv"]  # no reports/, no staging folder
+    assert code == 2
+    assert lines == [FIT_ERROR, f"movierec: nothing was written: {out} was not created"]
+
+
+def test_report_failing_with_force_keeps_the_old_report_whole(
+    tmp_path: Path, no_times: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "r"
+    assert (
+        _run(_report(no_times, out, "--models", "popularity,svd", "--params", "svd.epochs=2"), capsys)[0] == 0
+    )
+    (out / "notes.md").write_text("mine\n")  # someone's file beside the report
+    before = _snapshot(out)
+    assert {"index.html", "results.json", "charts/rmse.png", "notes.md"} <= set(before)
+    code, lines = _run(_report(no_times, out, *LATE_FAILURE, "--force"), capsys)
+    assert _snapshot(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["no-times.csv", "r"]
+    assert code == 2
+    assert lines == [
+        FIT_ERROR,
+        f"movierec: nothing was written: {out} was left as it was; the report already there is kept",
+    ]
+    # a run that succeeds replaces it: the old report's files it does not write again go, notes.md stays
+    assert _run(_report(no_times, out, "--models", "popularity", "--force"), capsys)[0] == 0
+    after = _snapshot(out)
+    assert "charts/rmse.png" not in after and after["notes.md"] == b"mine\n"
+    assert after["results.json"] != before["results.json"] and b'"popularity"' in after["results.json"]
+    assert not any(STAGE_PREFIX in name or "partial" in name for name in after)
+
+
+def test_embed_failing_after_the_fit_keeps_the_old_map(
+    tmp_path: Path, no_times: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "map"
+    args = ["embed", "--ratings", str(no_times), "--projection", "pca", "--sample", "all", "--out", str(out)]
+    assert _run([*args, "-m", "svd", "--params", "epochs=2"], capsys)[0] == 0
+    before = _snapshot(out)
+    code, lines = _run([*args, "-m", "popularity", "--force"], capsys)  # no item vectors: known after the fit
+    assert _snapshot(out) == before
+    assert code == 2 and "popularity: this model has no item vectors" in lines[0]
+    assert lines[1:] == [
+        f"movierec: nothing was written: {out} was left as it was; the map already there is kept"
+    ]
+
+
+def test_compare_config_failing_model_leaves_no_run_folder(
+    tmp_path: Path, no_times: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``runs/<id>/`` held config.toml alone after a model failed; now the run appears only when complete."""
+    exp = tmp_path / "exp.toml"
+    exp.write_text(
+        f'[dataset]\nname = "{no_times}"\ntime_col = ""\n\n'
+        '[[models]]\nname = "popularity"\n[models.params]\nwindow_days = 30\n',
+        encoding="utf-8",
+    )
+    runs = tmp_path / "runs"
+    code, lines = _run(["compare", "--config", str(exp), "--out", str(runs)], capsys)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["exp.toml", "no-times.csv"]  # no runs/
+    assert code == 2 and lines[0] == FIT_ERROR
+    assert lines[1].startswith(f"movierec: nothing was written: {runs}/") and lines[1].endswith(
+        "was not created"
+    )
+
+
+def test_tune_that_fails_before_a_trial_leaves_no_study(
+    tmp_path: Path, no_times: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A study.db created for a run that failed was a leftover, and it refused the next run into the folder
+    ('tuned on other data; choose another --study')."""
+    one = tmp_path / "one.csv"
+    one.write_text("userId,movieId,rating\n1,1,4\n")
+    out = tmp_path / "t" / "svd"
+    code, lines = _run(
+        ["tune", "--model", "svd", "--trials", "1", "--ratings", str(one), "--out", str(out)], capsys
+    )
+    assert not (tmp_path / "t").exists()
+    assert code == 2 and lines[0].startswith("movierec: error: test_size 0.2 leaves no training ratings")
+    assert lines[1:] == [f"movierec: nothing was written: {out} was not created"]
+    args = [
+        "tune",
+        "--model",
+        "svd",
+        "--trials",
+        "1",
+        "--cv",
+        "1",
+        "--ratings",
+        str(no_times),
+        "--out",
+        str(out),
+    ]
+    assert _run([*args, "--params", "epochs=2"], capsys)[0] == 0
+    assert {"study.db", "trials.csv", "best.json", "best.toml"} <= {p.name for p in out.iterdir()}
+
+
+# --- Ctrl-C: a real SIGINT to a real subprocess -------------------------------------------------------
+
+
+def _interrupt_when(args: list[str], marker: bytes, cwd: Path) -> tuple[int, list[str]]:
+    """Run ``movierec ARGS``, send SIGINT once ``marker`` shows in its progress on stderr; exit code, lines.
+
+    rich draws live progress only on a terminal: TTY_COMPATIBLE/TTY_INTERACTIVE make it draw into the pipe.
+    """
+    env = {**os.environ, "TTY_COMPATIBLE": "1", "TTY_INTERACTIVE": "1", "COLUMNS": "200"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "movierec", *args],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stderr is not None
+    err = bytearray()
+
+    def read() -> None:
+        assert proc.stderr is not None
+        while chunk := proc.stderr.read1(4096):
+            err.extend(chunk)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    deadline = time.monotonic() + 120
+    while marker not in err:
+        assert proc.poll() is None, err.decode(errors="replace")[-2000:]
+        assert time.monotonic() < deadline, "never started fitting"
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    proc.wait(60)
+    reader.join(10)
+    text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", err.decode(errors="replace"))  # the bars' escape codes
+    return proc.returncode, [ln for ln in text.splitlines() if ln.startswith("movierec:")]
+
+
+# bpr for many epochs on the bundled data: still fitting when the signal lands
+FITTING = ["--models", "bpr", "--params", "bpr.epochs=400", "--projection", "pca"]
+
+
+def test_ctrl_c_while_fitting_leaves_no_report(tmp_path: Path) -> None:
+    code, lines = _interrupt_when(["report", *FITTING, "--out", "r"], b"fitting", tmp_path)
+    assert list(tmp_path.iterdir()) == []
+    assert code == 130
+    assert lines == ["movierec: interrupted", "movierec: nothing was written: r was not created"]
+
+
+def test_ctrl_c_while_fitting_with_force_keeps_the_old_report(
+    tmp_path: Path, no_times: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "r"
+    assert _run(_report(no_times, out, "--models", "popularity"), capsys)[0] == 0
+    before = _snapshot(out)
+    code, lines = _interrupt_when(["report", *FITTING, "--out", "r", "--force"], b"fitting", tmp_path)
+    assert _snapshot(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["no-times.csv", "r"]
+    assert code == 130
+    assert lines == [
+        "movierec: interrupted",
+        "movierec: nothing was written: r was left as it was; the report already there is kept",
+    ]
+
+
+def test_ctrl_c_during_tune_keeps_the_finished_trials(tmp_path: Path) -> None:
+    """The study database is tune's record: after Ctrl-C its finished trials stay, and a line says how to go on."""
+    args = ["tune", "--model", "svd", "--trials", "200", "--cv", "1", "--out", "t"]
+    code, lines = _interrupt_when(args, b" 2/200", tmp_path)
+    assert [p.name for p in (tmp_path / "t").iterdir()] == ["study.db"]
+    assert code == 130
+    assert lines[0] == "movierec: interrupted"
+    assert lines[1].startswith("movierec: the study's ") and lines[1].endswith(
+        "finished trials are kept in t/study.db: run the same command with --resume to continue"
+    )
+
+
+# --- the building blocks ---------------------------------------------------------------------------
+
+
+def test_staged_output_puts_files_in_place_only_on_success(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "old.txt").write_text("old")
+    (out / "keep.txt").write_text("someone's")
+    (tmp_path / "outside.txt").write_text("not ours")
+    before = _snapshot(out)
+    with pytest.raises(ZeroDivisionError) as failed, staged_output(out) as st:
+        (st.path / "new.txt").write_text("new")
+        _ = 1 / 0
+    assert _snapshot(out) == before and sorted(p.name for p in tmp_path.iterdir()) == ["out", "outside.txt"]
+    assert f"nothing was written: {out} was left as it was" in (failed.value.__notes__ or [])
+    with staged_output(out, last=("z.json",)) as st:
+        st.obsolete = ["old.txt", "../outside.txt"]  # only files inside out are ever removed
+        (st.path / "sub").mkdir()
+        (st.path / "sub" / "new.txt").write_text("new")
+        (st.path / "z.json").write_text("{}")
+        assert not (out / "z.json").exists()  # nothing visible before the block ends
+    assert _snapshot(out) == {"keep.txt": b"someone's", "sub/new.txt": b"new", "z.json": b"{}"}
+    assert (tmp_path / "outside.txt").read_text() == "not ours"
+
+
+def test_write_atomically_keeps_the_old_file_when_the_write_fails(tmp_path: Path) -> None:
+    path = tmp_path / "chart.png"
+    path.write_bytes(b"old chart")
+    with pytest.raises(TypeError):
+        write_atomically(path, 12345)  # type: ignore[arg-type]  # fails mid-write: not bytes
+    assert path.read_bytes() == b"old chart" and sorted(os.listdir(tmp_path)) == ["chart.png"]
+    write_atomically(path, b"new chart")
+    assert path.read_bytes() == b"new chart" and sorted(os.listdir(tmp_path)) == ["chart.png"]
+
+
+def test_ctrl_c_is_held_back_while_output_moves_into_place() -> None:
+    """A real SIGINT to this process during the renames is raised once they are done, not between them."""
+    done = []
+    with pytest.raises(KeyboardInterrupt):
+        with _sigint_deferred(redeliver=True):
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.05)  # the handler has run by now: it only recorded the signal
+            done.append(True)
+    assert done == [True]
