@@ -25,16 +25,56 @@ def _run(args: list[str], capsys) -> tuple[int, str]:
 @pytest.mark.parametrize(
     "args, needle",
     [
-        (["export", "--model", "svd", "--out", "x", "--seed", "abc"], "Invalid value for '--seed'"),
+        (["export", "--model", "svd", "--out", "x", "--seed", "abc"], "invalid value for '--seed'"),
         (["compare", "--models", "svd", "-k", "ten"], "'-k': Input should be a valid integer"),
-        (["export", "--model", "svd"], "Missing option '--out'"),
-        (["export", "--no-such-option"], "No such option: --no-such-option"),
+        (["export", "--model", "svd"], "missing option '--out'"),
+        (["export", "--no-such-option"], "no such option --no-such-option"),
     ],
 )
 def test_option_mistakes_are_one_line_exit_2(args: list[str], needle: str, capsys) -> None:
     code, err = _run(args, capsys)
     assert code == 2 and err.count("\n") == 1 and needle in err and "╭" not in err, err
-    assert err.startswith("movierec: error: movierec ") and "--help" in err
+    assert err.startswith("movierec: error: ") and err.endswith(f" (see 'movierec {args[0]} --help')\n")
+    assert err.count("movierec") == 2, err  # the prefix and the help, not the command path again
+
+
+@pytest.mark.parametrize(
+    "args, line",
+    [
+        (["frobnicate"], "no such command 'frobnicate' (see 'movierec --help')"),
+        (["comapre"], "no such command 'comapre'; did you mean 'compare'? (see 'movierec --help')"),
+        (["cold_users"], "no such command 'cold_users'; did you mean 'cold-users'? (see 'movierec --help')"),
+        (["data", "fech"], "no such command 'fech'; did you mean 'fetch'? (see 'movierec data --help')"),
+        (
+            ["recommend", "--ratd", "x"],
+            "no such option --ratd; did you mean --rated? (see 'movierec recommend --help')",
+        ),
+        (["recommend", "--bogus"], "no such option --bogus (see 'movierec recommend --help')"),
+        (["recommend", "-k"], "option '-k' requires an argument (see 'movierec recommend --help')"),
+        (
+            ["recommend", "--json=1"],
+            "option '--json' does not take a value (see 'movierec recommend --help')",
+        ),
+        (["data", "fetch"], "missing argument 'name' (see 'movierec data fetch --help')"),
+    ],
+)
+def test_usage_mistakes_are_one_clean_line(args: list[str], line: str, capsys) -> None:
+    """click's words came after the CLI's prefix and the command path ('movierec: error: movierec: No such
+    command 'frobnicate'.'); an option missing its value pointed at 'movierec --help', not the command's."""
+    code, err = _run(args, capsys)
+    assert code == 2 and err == f"movierec: error: {line}\n", err
+
+
+def test_a_usage_mistake_from_the_shell_is_one_line_exit_2() -> None:
+    """The installed entry point (``run``, reading ``sys.argv``) gives the same line and exit code."""
+    import sys
+
+    for args, line in (
+        (["frobnicate"], "no such command 'frobnicate' (see 'movierec --help')"),
+        (["recommend", "-k"], "option '-k' requires an argument (see 'movierec recommend --help')"),
+    ):
+        done = subprocess.run([sys.executable, "-m", "movierec", *args], capture_output=True, text=True)
+        assert done.returncode == 2 and done.stderr == f"movierec: error: {line}\n", done.stderr
 
 
 def test_help_and_version_still_exit_0(capsys) -> None:

@@ -43,6 +43,13 @@ class DownloadError(MovierecError):
 def did_you_mean(name: object, choices: Iterable[str]) -> str:
     """`` (did you mean 'ease'?)`` for the closest of ``choices`` to a mistyped ``name``, else ``""``:
     the valid list after it is long (30 models), the likely fix should come first."""
+    best = closest(name, choices)
+    return f" (did you mean {best!r}?)" if best is not None else ""
+
+
+def closest(name: object, choices: Iterable[str]) -> str | None:
+    """The one of ``choices`` a mistyped ``name`` most likely meant (difflib ratio ≥ 0.6, case and
+    ``_``/``-`` aside), else ``None``: :func:`did_you_mean`'s pick, for a caller that words it itself."""
     import difflib
 
     def norm(s: object) -> str:  # 'knn_baseline' meets 'knn-baseline'; 'n_factor' meets 'n_factors'
@@ -50,7 +57,7 @@ def did_you_mean(name: object, choices: Iterable[str]) -> str:
 
     table = {norm(c): c for c in choices}
     close = difflib.get_close_matches(norm(name), list(table), n=1, cutoff=0.6)
-    return f" (did you mean {table[close[0]]!r}?)" if close else ""
+    return table[close[0]] if close else None
 
 
 #: the largest int seed numpy's generators take (``RandomState``, ``default_rng``)

@@ -177,8 +177,9 @@ def main(argv: list[str] | None = None) -> None:
         exc.show()
         raise SystemExit(exc.exit_code) from None
     except _click.exceptions.UsageError as exc:
-        where = exc.ctx.command_path if exc.ctx is not None else "movierec"
-        fail(f"{where}: {exc.format_message()} (see '{where} --help')")
+        from movierec.cli.usage import usage_line
+
+        fail(usage_line(exc, argv, app))  # 'no such command 'comapre'; did you mean 'compare'? (see …)'
     except _click.exceptions.ClickException as exc:
         fail(exc.format_message(), take_outcomes())
     except typer.Abort:

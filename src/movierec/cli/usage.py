@@ -1,0 +1,91 @@
+"""One line for a mistake in how ``movierec`` was called: an unknown command or option, a missing
+argument, a value of the wrong type.
+
+click words these for its own usage box ("No such command 'frobnicate'.", "Option '-k' requires an
+argument."), and the CLI's one-line form put the command path in front of them after its own
+``movierec: error:``, which read ``movierec: error: movierec: No such command …``. Here the message
+starts lower-case without click's closing full stop, names the likely fix where a name was mistyped
+("no such command 'comapre'; did you mean 'compare'?", "no such option --ratd; did you mean
+--rated?"), and ends with the help of the command that was being called ("(see 'movierec recommend
+--help')"), found from the arguments where click's error carries no context (an option missing its
+value).
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from typing import Any
+
+from typer.core import TyperGroup, _click  # typer's own copy of click: its classes are not click's
+
+from movierec.errors import closest
+
+__all__ = ["usage_line"]
+
+_NO_COMMAND = re.compile(r"^No such command '(?P<name>.*)'\.")
+
+
+def usage_line(exc: Any, argv: list[str] | None, app: Any) -> str:
+    """The one line (without ``movierec: error:``) for click's usage error ``exc`` raised while running
+    ``app`` (the typer app) on ``argv`` (``None``: ``sys.argv[1:]``)."""
+    ctx = exc.ctx
+    where = (
+        ctx.command_path if ctx is not None else _command_path(app, sys.argv[1:] if argv is None else argv)
+    )
+    return f"{_message(exc)} (see '{where} --help')"
+
+
+def _message(exc: Any) -> str:
+    """click's message in the CLI's form: lower-case first word, no closing full stop, the closest name."""
+    text = exc.format_message()
+    ctx = exc.ctx
+    found = _NO_COMMAND.match(text)
+    if found is not None and ctx is not None and isinstance(ctx.command, TyperGroup):
+        name = found.group("name")
+        group = ctx.command
+        commands = [
+            c for c in group.list_commands(ctx) if not getattr(group.get_command(ctx, c), "hidden", False)
+        ]
+        return f"no such command {name!r}{_closest(name, commands)}"
+    if isinstance(exc, _click.exceptions.NoSuchOption) and ctx is not None:
+        return f"no such option {exc.option_name}{_closest_option(exc.option_name, ctx)}"
+    text = " ".join(text.split()).removesuffix(".")
+    if re.match(r"^[A-Z][a-z]", text):  # 'Missing', 'Invalid', 'Got'; not an acronym
+        text = text[0].lower() + text[1:]
+    return text
+
+
+def _closest(name: str, choices: list[str]) -> str:
+    """``"; did you mean 'compare'?"`` for the one choice close to ``name``, else ``""``."""
+    best = closest(name, choices)
+    return "" if best is None else f"; did you mean {best!r}?"
+
+
+def _closest_option(option: str, ctx: Any) -> str:
+    """``"; did you mean --rated?"`` for the command's one long option spelled like ``option``, compared
+    without the dashes ('--bogus' is not like '--out' for sharing them)."""
+    names = [
+        o for p in ctx.command.get_params(ctx) for o in (*p.opts, *p.secondary_opts) if o.startswith("--")
+    ]
+    table = {o.lstrip("-"): o for o in names}
+    best = closest(option.lstrip("-"), list(table))
+    return "" if best is None else f"; did you mean {table[best]}?"
+
+
+def _command_path(app: Any, argv: list[str]) -> str:
+    """``movierec data fetch`` for ``argv`` = ``['data', 'fetch', …]``: the deepest command its leading words
+    name (click's error for an option missing its value has no context to ask)."""
+    import typer
+
+    command = typer.main.get_command(app)
+    path = ["movierec"]
+    ctx = _click.Context(command, info_name="movierec")
+    for word in argv:
+        if word.startswith("-") or not isinstance(command, TyperGroup):
+            break
+        sub = command.get_command(ctx, word)
+        if sub is None:
+            break
+        command, path = sub, [*path, word]
+    return " ".join(path)
