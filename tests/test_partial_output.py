@@ -64,7 +64,7 @@ def test_report_failing_at_fit_writes_nothing(
     code, lines = _run(_report(no_times, out, *LATE_FAILURE), capsys)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["no-times.csv"]  # no reports/, no staging folder
     assert code == 2
-    assert lines == [FIT_ERROR, f"movierec: nothing was written: {out} was not created"]
+    assert lines == [f"{FIT_ERROR}; nothing was written ({out} was not created)"]  # still one line
 
 
 def test_report_failing_with_force_keeps_the_old_report_whole(
@@ -81,10 +81,7 @@ def test_report_failing_with_force_keeps_the_old_report_whole(
     assert _snapshot(out) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["no-times.csv", "r"]
     assert code == 2
-    assert lines == [
-        FIT_ERROR,
-        f"movierec: nothing was written: {out} was left as it was; the report already there is kept",
-    ]
+    assert lines == [f"{FIT_ERROR}; nothing was written ({out} is as it was)"]
     # a run that succeeds replaces it: the old report's files it does not write again go, notes.md stays
     assert _run(_report(no_times, out, "--models", "popularity", "--force"), capsys)[0] == 0
     after = _snapshot(out)
@@ -102,10 +99,8 @@ def test_embed_failing_after_the_fit_keeps_the_old_map(
     before = _snapshot(out)
     code, lines = _run([*args, "-m", "popularity", "--force"], capsys)  # no item vectors: known after the fit
     assert _snapshot(out) == before
-    assert code == 2 and "popularity: this model has no item vectors" in lines[0]
-    assert lines[1:] == [
-        f"movierec: nothing was written: {out} was left as it was; the map already there is kept"
-    ]
+    assert code == 2 and len(lines) == 1 and "popularity: this model has no item vectors" in lines[0]
+    assert lines[0].endswith(f"; nothing was written ({out} is as it was)")
 
 
 def test_compare_config_failing_model_leaves_no_run_folder(
@@ -121,10 +116,8 @@ def test_compare_config_failing_model_leaves_no_run_folder(
     runs = tmp_path / "runs"
     code, lines = _run(["compare", "--config", str(exp), "--out", str(runs)], capsys)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["exp.toml", "no-times.csv"]  # no runs/
-    assert code == 2 and lines[0] == FIT_ERROR
-    assert lines[1].startswith(f"movierec: nothing was written: {runs}/") and lines[1].endswith(
-        "was not created"
-    )
+    assert code == 2 and len(lines) == 1 and lines[0].startswith(f"{FIT_ERROR}; nothing was written ({runs}/")
+    assert lines[0].endswith(" was not created)")
 
 
 def test_tune_that_fails_before_a_trial_leaves_no_study(
@@ -139,8 +132,9 @@ def test_tune_that_fails_before_a_trial_leaves_no_study(
         ["tune", "--model", "svd", "--trials", "1", "--ratings", str(one), "--out", str(out)], capsys
     )
     assert not (tmp_path / "t").exists()
-    assert code == 2 and lines[0].startswith("movierec: error: test_size 0.2 leaves no training ratings")
-    assert lines[1:] == [f"movierec: nothing was written: {out} was not created"]
+    assert code == 2 and len(lines) == 1
+    assert lines[0].startswith("movierec: error: test_size 0.2 leaves no training ratings")
+    assert lines[0].endswith(f"; nothing was written ({out} was not created)")
     args = [
         "tune",
         "--model",
@@ -204,7 +198,7 @@ def test_ctrl_c_while_fitting_leaves_no_report(tmp_path: Path) -> None:
     code, lines = _interrupt_when(["report", *FITTING, "--out", "r"], b"fitting", tmp_path)
     assert list(tmp_path.iterdir()) == []
     assert code == 130
-    assert lines == ["movierec: interrupted", "movierec: nothing was written: r was not created"]
+    assert lines == ["movierec: interrupted; nothing was written (r was not created)"]
 
 
 def test_ctrl_c_while_fitting_with_force_keeps_the_old_report(
@@ -217,10 +211,7 @@ def test_ctrl_c_while_fitting_with_force_keeps_the_old_report(
     assert _snapshot(out) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["no-times.csv", "r"]
     assert code == 130
-    assert lines == [
-        "movierec: interrupted",
-        "movierec: nothing was written: r was left as it was; the report already there is kept",
-    ]
+    assert lines == ["movierec: interrupted; nothing was written (r is as it was)"]
 
 
 def test_ctrl_c_during_tune_keeps_the_finished_trials(tmp_path: Path) -> None:
@@ -229,8 +220,8 @@ def test_ctrl_c_during_tune_keeps_the_finished_trials(tmp_path: Path) -> None:
     code, lines = _interrupt_when(args, b" 2/200", tmp_path)
     assert [p.name for p in (tmp_path / "t").iterdir()] == ["study.db"]
     assert code == 130
-    assert lines[0] == "movierec: interrupted"
-    assert lines[1].startswith("movierec: the study's ") and lines[1].endswith(
+    assert len(lines) == 1 and lines[0].startswith("movierec: interrupted; the study's ")
+    assert lines[0].endswith(
         "finished trials are kept in t/study.db: run the same command with --resume to continue"
     )
 
@@ -249,7 +240,7 @@ def test_staged_output_puts_files_in_place_only_on_success(tmp_path: Path) -> No
         (st.path / "new.txt").write_text("new")
         _ = 1 / 0
     assert _snapshot(out) == before and sorted(p.name for p in tmp_path.iterdir()) == ["out", "outside.txt"]
-    assert f"nothing was written: {out} was left as it was" in (failed.value.__notes__ or [])
+    assert f"nothing was written ({out} is as it was)" in (failed.value.__notes__ or [])
     with staged_output(out, last=("z.json",)) as st:
         st.obsolete = ["old.txt", "../outside.txt"]  # only files inside out are ever removed
         (st.path / "sub").mkdir()

@@ -32,8 +32,8 @@ __all__ = [
     "check_writable",
     "image_format",
     "is_artifact",
+    "nothing_written",
     "record_outcome",
-    "removed_if_left_empty",
     "staged_output",
     "take_outcomes",
     "write_atomically",
@@ -226,38 +226,6 @@ def check_image_target(path: Path, force: bool, option: str = "--plot") -> str:
     return fmt
 
 
-@contextmanager
-def removed_if_left_empty(out: Path) -> Iterator[None]:
-    """Run a command that writes into the folder ``out``; when it fails, remove the folders it created
-    there (``out`` and any missing parents) and left empty.
-
-    ``embed -m popularity --out e2`` found only after fitting that the model has no item vectors, and left
-    an empty ``e2/``. Only folders that did not exist when the block started are removed, only when
-    empty (after removing their empty subfolders, such as a report's ``charts/``): a file written
-    before the failure keeps its folder, and nothing that was there before is touched.
-    """
-    created: list[Path] = []  # innermost first
-    p = Path(out)
-    while not p.exists() and p != p.parent:
-        created.append(p)
-        p = p.parent
-    try:
-        yield
-    except BaseException:
-        for folder in created:
-            if not folder.is_dir() or folder.is_symlink():
-                break
-            subfolders = [d for d in folder.rglob("*") if d.is_dir() and not d.is_symlink()]
-            for sub in sorted(subfolders, key=lambda d: len(d.parts), reverse=True):
-                with suppress(OSError):  # not empty: something was written there, keep it
-                    sub.rmdir()
-            try:
-                folder.rmdir()
-            except OSError:
-                break
-        raise
-
-
 # --- writing: output appears only when complete ------------------------------------------------------
 
 STAGE_PREFIX = ".movierec-partial-"
@@ -269,13 +237,19 @@ _OUTCOMES: list[str] = []
 
 
 def record_outcome(exc: BaseException, line: str) -> None:
-    """Say what a failed or interrupted run left on disk (``nothing was written: out was not created``).
+    """Say what a failed or interrupted run left on disk (``nothing was written (out was not created)``).
 
     The line is added to ``exc``'s notes, so a traceback shows it, and kept for the CLI, which prints it
     after its error or ``interrupted`` line (typer turns Ctrl-C into an exit code, losing the exception).
     """
     exc.add_note(line)
     _OUTCOMES.append(line)
+
+
+def nothing_written(out: str | Path, existed: bool) -> str:
+    """The outcome of a run that wrote nothing: ``nothing was written (r is as it was)``, or ``(r was not
+    created)`` for an output that was not there before."""
+    return f"nothing was written ({out} {'is as it was' if existed else 'was not created'})"
 
 
 def take_outcomes() -> list[str]:
@@ -380,9 +354,7 @@ def _commit(st: Staged) -> None:
 
 
 @contextmanager
-def staged_output(
-    out: str | Path, *, last: Iterable[str] = (), kept: str | None = None, option: str = "--out"
-) -> Iterator[Staged]:
+def staged_output(out: str | Path, *, last: Iterable[str] = (), option: str = "--out") -> Iterator[Staged]:
     """Write a command's output folder ``out`` through a staging folder; it is put in place only on success.
 
     ``movierec report --out r`` that failed at a model's fit, or was stopped with Ctrl-C, left ``r/`` with
@@ -390,7 +362,7 @@ def staged_output(
     block writes into :attr:`Staged.path` (on the same file system as ``out``); when it ends normally the
     files move into place (:func:`_commit`, Ctrl-C held back for those renames). When it raises, the
     staging folder and the folders above ``out`` this run created are removed, ``out`` is exactly as it
-    was, and :func:`record_outcome` says so (``kept``: what of the old output was kept, for that line).
+    was, and :func:`record_outcome` says so (``nothing was written (r is as it was)``).
     A run killed outright (SIGKILL) leaves only the hidden staging folder.
     """
     out = Path(out)
@@ -408,8 +380,7 @@ def staged_output(
         with _sigint_deferred(redeliver=False):  # a second Ctrl-C must not stop the clean-up halfway
             shutil.rmtree(st.path, ignore_errors=True)
             _remove_empty(created)
-        where = f"{out} was left as it was" if existed else f"{out} was not created"
-        record_outcome(exc, f"nothing was written: {where}" + (f"; {kept}" if existed and kept else ""))
+        record_outcome(exc, nothing_written(out, existed))
         raise
     with _sigint_deferred(redeliver=True):
         try:

@@ -132,18 +132,23 @@ def missing_extra(exc: ModuleNotFoundError) -> str | None:
 def fail(message: str, outcome: list[str] | None = None) -> None:
     """Print one readable error line to stderr and exit with code 2.
 
-    ``outcome``: what the failed command left on disk (``nothing was written: r was not created``), one
-    line each after the error, for a command that failed after it began writing its output.
+    ``outcome``: what a command that failed after it began writing its output left on disk, added to the
+    same line (``…; nothing was written (r was not created)``): still one line to read.
     """
     line = " ".join(str(message).split())
-    print(f"movierec: error: {line}", file=sys.stderr)
-    _say_outcome(outcome)
+    print(f"movierec: error: {line}{_outcome_tail(outcome)}", file=sys.stderr)
     raise SystemExit(2)
 
 
-def _say_outcome(lines: list[str] | None) -> None:
-    for line in lines or ():
-        print(f"movierec: {line}", file=sys.stderr)
+def _outcome_tail(lines: list[str] | None) -> str:
+    return "".join(f"; {' '.join(line.split())}" for line in lines or ())
+
+
+def _stopped(word: str) -> None:
+    """``movierec: interrupted`` (or ``aborted``) and what the run left on disk, on one line."""
+    from movierec.output_folders import take_outcomes
+
+    print(f"movierec: {word}{_outcome_tail(take_outcomes())}", file=sys.stderr)
 
 
 def _show_warning(message: Warning | str, category: type[Warning], *_args: Any, **_kwargs: Any) -> None:
@@ -183,8 +188,7 @@ def main(argv: list[str] | None = None) -> None:
     except _click.exceptions.ClickException as exc:
         fail(exc.format_message(), take_outcomes())
     except typer.Abort:
-        print("movierec: aborted", file=sys.stderr)
-        _say_outcome(take_outcomes())
+        _stopped("aborted")
         raise SystemExit(1) from None
     except MovierecError as exc:
         fail(str(exc), take_outcomes())
@@ -194,15 +198,13 @@ def main(argv: list[str] | None = None) -> None:
             raise
         fail(why, take_outcomes())
     except KeyboardInterrupt:
-        print("movierec: interrupted", file=sys.stderr)
-        _say_outcome(take_outcomes())
+        _stopped("interrupted")
         raise SystemExit(130) from None
     finally:
         warnings.showwarning = shown
     code = code if isinstance(code, int) and not isinstance(code, bool) else 0
     if code == 130:  # Ctrl-C: typer turns the KeyboardInterrupt into this exit code
-        print("movierec: interrupted", file=sys.stderr)
-        _say_outcome(take_outcomes())
+        _stopped("interrupted")
     raise SystemExit(code)  # like typer's standalone mode: callers (and tests) see SystemExit(0) on success
 
 

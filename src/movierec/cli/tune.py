@@ -142,7 +142,7 @@ def _study_guard(out: Path | None, storage: str | None, study_name: str) -> Iter
     interrupted) is removed, with the folders created for it: it was only a leftover, and the next run
     into that folder was refused ("tuned on other data; choose another --study").
     """
-    from movierec.output_folders import record_outcome
+    from movierec.output_folders import nothing_written, record_outcome
 
     out_dir = out if out is not None else Path("tuning") / _slug(study_name)
     db = out_dir / "study.db"
@@ -161,8 +161,7 @@ def _study_guard(out: Path | None, storage: str | None, study_name: str) -> Iter
                     folder.rmdir()
                 except OSError:
                     break
-            where = f"{out_dir} was left as it was" if existed else f"{out_dir} was not created"
-            record_outcome(exc, f"nothing was written: {where}")
+            record_outcome(exc, nothing_written(out_dir, existed))
         elif finished and isinstance(exc, KeyboardInterrupt):
             kept = db if storage is None else "the --storage database"
             record_outcome(

@@ -799,8 +799,7 @@ def build_report(
     )
     # written beside --out and moved into place when complete: a model that fails, or Ctrl-C, leaves
     # no half report (some charts, no index.html) and an old report it would replace (--force) intact
-    kept = "the report already there is kept" if run.replaces else None
-    with staged_output(run.out, last=("index.html", "results.json"), kept=kept) as staged:
+    with staged_output(run.out, last=("index.html", "results.json")) as staged:
         staged.obsolete = run.replaces
         run.work = staged.path
         report = _steps(run)
@@ -1419,8 +1418,7 @@ def build_map(
     # the model's vectors are known only after the fit, and drawing the map takes a while: the map is
     # written beside --out and moved into place when complete, so a failure or Ctrl-C leaves no folder
     # (``embed -m popularity --out e2`` left an empty e2/) and an older map in --out as it was
-    kept = "the map already there is kept" if old else None
-    with staged_output(out, last=("results.json",), kept=kept) as staged:
+    with staged_output(out, last=("results.json",)) as staged:
         staged.obsolete = _replaced_files(old)
         made = _map_into(staged.path, ds, spec, fingerprint, threshold, projection, seed, sample, console)
     console.print(
