@@ -247,3 +247,52 @@ def test_docs_serve_swagger_ui_locally(client: httpx.Client) -> None:
     js = client.get("/docs-assets/swagger-ui-bundle.js")
     assert js.status_code == 200 and "javascript" in js.headers["content-type"] and len(js.content) > 100_000
     assert client.get("/docs-assets/swagger-ui.css").status_code == 200
+
+
+def test_a_catalogue_movie_nobody_rated_is_a_404_that_says_so(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """Niagara (1953), movieId 2939, is in ml-latest-small's movies.csv with no ratings. ``GET /movies/2939``
+    and a visitor's rating of it answered "unknown movie id 2939", as for an id that exists nowhere; the 404
+    now says what the CLI and the notebook say. An id that exists nowhere keeps its message."""
+    from servehelp import mounted_api
+
+    import movierec
+    from movierec.serving.artifact import load_artifact
+
+    path = tmp_path_factory.mktemp("artifact") / "popularity"
+    movierec.Recommender("ml-latest-small", "popularity").fit().export(path)
+    said = "movieId 2939 is Niagara (1953), which has no ratings in ml-latest-small"
+    with mounted_api({"p": load_artifact(path)}) as url:
+        for resp in (
+            httpx.get(f"{url}/p/movies/2939"),
+            httpx.get(f"{url}/p/movies/2939/similar"),
+            httpx.post(
+                f"{url}/p/recommendations",
+                json={"ratings": [{"movieId": 1, "rating": 5}, {"movieId": 2939, "rating": 4}]},
+            ),
+        ):
+            assert resp.status_code == 404 and said in resp.json()["detail"], resp.text
+        gone = httpx.get(f"{url}/p/movies/424242")
+        assert gone.status_code == 404 and "no ratings" not in gone.json()["detail"], gone.text
+
+
+def test_the_python_artifact_refuses_a_movie_rated_twice_as_the_api_does(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """``Artifact.visitor``/``recommend_for_ratings`` kept the last of two ratings of one movie without a word,
+    where the API answers 422 and ``--rated`` refuses it; the same sentence now, whichever spelling of the id."""
+    import movierec
+    from movierec.errors import ConfigError
+    from movierec.serving.artifact import load_artifact
+
+    path = tmp_path_factory.mktemp("artifact") / "popularity"
+    movierec.Recommender("ml-latest-small", "popularity").fit().export(path)
+    art = load_artifact(path)
+    said = r"^Toy Story \(1995\) is given twice \(ratings 0 and 2\); give each movie once$"
+    for second in (1, "1"):
+        with pytest.raises(ConfigError, match=said):
+            art.recommend_for_ratings([(1, 5.0), (260, 4.0), (second, 1.0)])
+        with pytest.raises(ConfigError, match=said):
+            art.visitor([(1, 5.0), (260, 4.0), (second, 1.0)], explain=True)
+    assert len(art.recommend_for_ratings([(1, 5.0), (260, 4.0)], k=5)) == 5

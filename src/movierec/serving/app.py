@@ -261,15 +261,11 @@ def _refuse_repeated_movies(art: Artifact, ratings: list[Any]) -> None:
     """A visitor's ratings naming one movie twice (``21`` and ``"21"`` included) are a 422 at the second,
     naming the movie and both entries: which rating should count is a guess, and the last one was kept
     silently (the CLI's ``--rated`` and ``movierec.Recommender.recommend_for`` refuse it too). An unknown
-    movie is still the 404 it was."""
-    first: dict[int, int] = {}
-    for n, r in enumerate(ratings):
-        i = art.item_index(r.movieId)
-        if i in first:
-            title = art.movie_row(i)["title"]
-            msg = f"{title} is given twice (ratings {first[i]} and {n}); give each movie once"
-            raise _unprocessable(["body", "ratings", n, "movieId"], msg, r.movieId)
-        first[i] = n
+    movie is still the 404 it was (:meth:`Artifact.repeated_movie` finds it, as the Python API refuses it)."""
+    repeated = art.repeated_movie([r.movieId for r in ratings])
+    if repeated is not None:
+        n, msg = repeated
+        raise _unprocessable(["body", "ratings", n, "movieId"], msg, ratings[n].movieId)
 
 
 def _rec_response(

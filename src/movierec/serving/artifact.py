@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from movierec.errors import ArtifactError, ConfigError
+from movierec.errors import ArtifactError, ConfigError, UnknownIdError
 from movierec.interactions import IdMap, IdMapped, Interactions
 from movierec.jsonsafe import to_jsonable
 from movierec.output_folders import check_artifact_target
@@ -747,8 +747,20 @@ class Artifact(IdMapped):
         return int(raw) if isinstance(raw, (int, np.integer)) else str(raw)
 
     def item_index(self, movie_raw_id: object) -> int:
-        """Dense index of a raw movie id (``UnknownIdError`` when the artifact does not know it)."""
-        return int(self.item_map.index(_as_key(self._item_str, movie_raw_id)))
+        """Dense index of a raw movie id (``UnknownIdError`` when the artifact does not know it; for a
+        catalogue movie nobody rated, the error says so, as :meth:`unrated_movie` does, so ``GET
+        /movies/2939`` and a visitor's rating of it answer "Niagara (1953) has no ratings…", not "unknown")."""
+        try:
+            return int(self.item_map.index(_as_key(self._item_str, movie_raw_id)))
+        except UnknownIdError:
+            unrated = (self.manifest.get("dataset") or {}).get("unrated_movies") or {}
+            key = str(movie_raw_id).strip()
+            if key in unrated:
+                raise UnknownIdError(
+                    f"movieId {key} is {unrated[key]}, which has no ratings in {self.dataset_name}, "
+                    "so no model has learned anything about it"
+                ) from None
+            raise
 
     # One computation, two renderings: recommend_index ranks (its options are the only list of them),
     # recommend_rows renders the API's JSON rows, recommend the DataFrame a notebook reads.
@@ -913,6 +925,7 @@ class Artifact(IdMapped):
         if not ratings and not history:
             raise ConfigError("ratings: at least one (movieId, rating) pair is needed")
         rated = list(ratings)
+        self._refuse_repeated(rated)
         if self.sequential:
             order = list(history) if history else [m for m, _ in rated]
             seq = np.asarray([self.item_index(m) for m in order], dtype=np.int64)
@@ -950,6 +963,25 @@ class Artifact(IdMapped):
         if explain and raw is not None:
             self._explain(rows, items, values, scores)
         return {"recommendations": rows, "fallback": fallback}
+
+    def repeated_movie(self, movies: Sequence[object]) -> tuple[int, str] | None:
+        """``(n, "Toy Story (1995) is given twice (ratings 0 and n); give each movie once")`` for the first
+        movie of a person's ratings named a second time (``1`` and ``"1"`` are one movie), else None. Which
+        rating counts would be a guess (the last one was kept silently): :meth:`visitor` refuses it with
+        this message, the API with a 422 at entry ``n``, as ``--rated`` and ``recommend_for`` do."""
+        first: dict[int, int] = {}
+        for n, movie in enumerate(movies):
+            i = self.item_index(movie)
+            if i in first:
+                title = self.movie_row(i)["title"]
+                return n, f"{title} is given twice (ratings {first[i]} and {n}); give each movie once"
+            first[i] = n
+        return None
+
+    def _refuse_repeated(self, rated: Sequence[tuple[object, float]]) -> None:
+        repeated = self.repeated_movie([m for m, _ in rated])
+        if repeated is not None:
+            raise ConfigError(repeated[1])
 
     def _explain(
         self, rows: list[dict[str, Any]], items: np.ndarray, values: np.ndarray, full: np.ndarray
