@@ -2,29 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
 import pytest
 
-from datagen import make_ratings
+from datagen import make_ratings, ml100k_path
 from movierec.datasets import Dataset, load
 from movierec.interactions import Interactions
-
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-
-
-def ml100k_path() -> Path | None:
-    """Folder with ml-100k files (../shared/data or $MOVIEREC_DATA), or None."""
-    cands = []
-    if os.environ.get("MOVIEREC_DATA"):
-        cands.append(Path(os.environ["MOVIEREC_DATA"]) / "ml-100k")
-    cands.append(SHARED_DATA / "ml-100k")
-    for c in cands:
-        if (c / "u.data").is_file():
-            return c
-    return None
 
 
 @pytest.fixture(scope="session")

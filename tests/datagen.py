@@ -1,11 +1,29 @@
-"""Tiny synthetic ratings for tests (a plain module: conftest.py files are not importable by name)."""
+"""Tiny synthetic ratings for tests, and where the optional ml-100k lies (a plain module: conftest.py files are
+not importable by name, since every folder's conftest is a module named conftest)."""
 
 from __future__ import annotations
+
+import os
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["make_ratings", "planted_demographics"]
+__all__ = ["SHARED_DATA", "make_ratings", "ml100k_path", "planted_demographics"]
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+def ml100k_path() -> Path | None:
+    """Folder with ml-100k files (../shared/data or $MOVIEREC_DATA), or None."""
+    cands = []
+    if os.environ.get("MOVIEREC_DATA"):
+        cands.append(Path(os.environ["MOVIEREC_DATA"]) / "ml-100k")
+    cands.append(SHARED_DATA / "ml-100k")
+    for c in cands:
+        if (c / "u.data").is_file():
+            return c
+    return None
 
 
 def make_ratings(n_users: int = 30, n_items: int = 40, density: float = 0.3, seed: int = 0) -> pd.DataFrame:

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ml100k_path
+from datagen import ml100k_path
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]

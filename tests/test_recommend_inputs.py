@@ -172,8 +172,11 @@ def test_a_catalogue_movie_nobody_rated_is_named_not_guessed_at(
             ["Alien=5", "Toy Story", "alien=3"],
             "--rated: Alien (1979) is given twice ('Alien=5' and 'alien=3')",
         ),
-        (["Alien=7"], "--rated 'Alien=7': rating 7 for Alien (1979) is outside the scale 0.5..5"),
-        (["Alien=nan"], "rating nan for Alien (1979) is outside the scale"),
+        (
+            ["Alien=7"],
+            "--rated 'Alien=7': rating 7 for Alien (1979) (movieId 1214) is outside the scale 0.5..5",
+        ),
+        (["Alien=nan"], "rating nan for Alien (1979) (movieId 1214) is outside the scale"),
         (["Niagara"], "Niagara (1953) has no ratings in ml-latest-small"),
     ],
 )

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import ml100k_path
+from datagen import ml100k_path
 from movierec.datasets import Dataset
 from movierec.datasets.canonical import CANONICAL_SPLITS
 from movierec.errors import ConfigError

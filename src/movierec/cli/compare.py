@@ -887,7 +887,8 @@ def _visitor_pairs(art: Any, rated: list[str]) -> list[tuple[object, float]]:
         lo, hi = art.rating_scale
         if not lo <= rating <= hi:  # NaN too
             raise ConfigError(
-                f"--rated {text!r}: rating {rating:g} for {row['title']} is outside the scale {lo:g}..{hi:g}"
+                f"--rated {text!r}: rating {rating:g} for {row['title']} (movieId {row['movieId']}) is outside "
+                f"the scale {lo:g}..{hi:g}"
             )
         pairs.append((row["movieId"], rating))
     return pairs
