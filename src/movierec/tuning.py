@@ -763,15 +763,43 @@ def _optimize(
 ) -> None:
     """Run the trials (Optuna's experimental-feature warnings silenced; ``progress`` after each)."""
     optuna = _optuna()
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
-        study.optimize(
-            objective,
-            n_trials=int(n_trials),
-            timeout=timeout,
-            n_jobs=int(n_jobs),
-            callbacks=[_progress_callback(progress, n_trials)],
-        )
+    quiet = _InterruptedTrialFilter()
+    optuna_log = logging.getLogger("optuna.study._optimize")  # a parent's filter never sees a child's records
+    optuna_log.addFilter(quiet)
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
+            study.optimize(
+                objective,
+                n_trials=int(n_trials),
+                timeout=timeout,
+                n_jobs=int(n_jobs),
+                callbacks=[_progress_callback(progress, n_trials)],
+            )
+    finally:
+        optuna_log.removeFilter(quiet)
+
+
+class _InterruptedTrialFilter(logging.Filter):
+    """Drop Optuna's two warnings for a trial stopped by Ctrl-C ("Trial 3 failed … KeyboardInterrupt()" with a
+    full traceback, then "Trial 3 failed with value None."): the person pressed it, and the CLI says in one
+    line that it was interrupted and what was kept. A trial that fails on its own keeps its warnings."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stopped: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        number = message.split(" ", 2)[1] if message.startswith("Trial ") else ""
+        if (
+            record.exc_info
+            and record.exc_info[0] is not None
+            and issubclass(record.exc_info[0], KeyboardInterrupt)
+        ):
+            self.stopped.add(number)
+            return False
+        return not (number in self.stopped and " failed with value " in message)
 
 
 def _open_study(
