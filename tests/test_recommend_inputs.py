@@ -10,23 +10,12 @@ from pathlib import Path
 import pytest
 
 import movierec
-from movierec.cli import main
+from clihelp import run_cli
 from movierec.errors import ConfigError
 
 
-def _run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    """``movierec ARGS`` in this process: (exit code, stderr, stdout)."""
-    try:
-        main(args)
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out = capsys.readouterr()
-    return code, out.err, out.out
-
-
 def _one_line_exit_2(args: list[str], capsys: pytest.CaptureFixture[str], needle: str) -> str:
-    code, err, _ = _run(args, capsys)
+    code, _, err = run_cli(args, capsys)
     assert code == 2 and err.count("\n") == 1 and needle in err and "Traceback" not in err, err
     return err
 
@@ -110,10 +99,10 @@ def test_the_cli_names_the_same_largest_floor_as_python(capsys: pytest.CaptureFi
         rec.recommend(1, min_support=10**7)
     largest = _largest_floor(str(said[0].message), "min_support=")
     base = ["recommend", "-m", "popularity", "--min-support", "10000000"]
-    code, err, out = _run([*base, "--user", "1"], capsys)
+    code, out, err = run_cli([*base, "--user", "1"], capsys)
     assert code == 0 and "leaves nothing to list for user 1" in err and not out  # a note, no empty table
     assert _largest_floor(" ".join(err.split()), "--min-support ") == largest
-    code, err, out = _run([*base, "--rated", "Alien=5", "--json"], capsys)
+    code, out, err = run_cli([*base, "--rated", "Alien=5", "--json"], capsys)
     assert code == 0 and "leaves nothing to list for this person" in " ".join(err.split())
     assert json.loads(out)["recommendations"] == []
 
@@ -135,7 +124,7 @@ def test_two_ratings_for_one_movie_are_refused_not_read_as_a_title(
 ) -> None:
     args = ["recommend", "-m", "popularity", "--rated", "Toy Story=5=3"]
     _one_line_exit_2(args, capsys, "--rated 'Toy Story=5=3': give one rating per movie")
-    code, _, out = _run(
+    code, out, _ = run_cli(
         ["recommend", "-m", "popularity", "--rated", "1=5", "--rated", "Alien", "--json"], capsys
     )
     assert code == 0 and len(json.loads(out)["recommendations"]) == 10  # a movieId with a rating still works
@@ -238,7 +227,7 @@ def test_an_artifact_refuses_the_options_that_choose_training(
     for command in (["recommend", "--user", "1"], ["similar", "--movie", "Alien"]):
         said = f"{flag} chooses what a model is trained on; --artifact serves one already trained"
         _one_line_exit_2([*command, "--artifact", str(art), *given], capsys, said)
-    code, _, out = _run(["recommend", "--user", "1", "--artifact", str(art), "-k", "2", "--json"], capsys)
+    code, out, _ = run_cli(["recommend", "--user", "1", "--artifact", str(art), "-k", "2", "--json"], capsys)
     assert code == 0 and len(json.loads(out)) == 2
 
 
@@ -274,7 +263,9 @@ def test_an_artifact_refuses_another_model_and_takes_its_own(
         said = f"--model svd: --artifact {art} holds a trained popularity model and serves only that"
         err = _one_line_exit_2([*command, "--artifact", art, "--model", "svd"], capsys, said)
         assert "leave out --artifact to train svd" in err
-    code, _, out = _run(["recommend", "--user", "1", "--artifact", art, "-m", "Popularity", "--json"], capsys)
+    code, out, _ = run_cli(
+        ["recommend", "--user", "1", "--artifact", art, "-m", "Popularity", "--json"], capsys
+    )
     assert code == 0 and len(json.loads(out)) == 10
 
 
@@ -302,7 +293,7 @@ def test_compare_config_takes_typed_overrides_and_refuses_what_the_file_sets(
         _one_line_exit_2([*base, *flag], capsys, f"{flag[0]} and --config exclude each other")
     assert not (tmp_path / "runs").exists()  # refused before anything ran
     typed = ["--ratings", str(good), "-k", "5", "--test-size", "0.5", "--seed", "7"]
-    code, _, out = _run([*base, *typed, "--implicit-threshold", "3.5", "--json"], capsys)
+    code, out, _ = run_cli([*base, *typed, "--implicit-threshold", "3.5", "--json"], capsys)
     assert code == 0
     rows = json.loads(out)
     assert {r["k"] for r in rows} == {5} and {r["seed"] for r in rows} == {7}
