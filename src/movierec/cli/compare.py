@@ -862,9 +862,7 @@ def _visitor_pairs(art: Any, rated: list[str]) -> list[tuple[object, float]]:
                 raise ConfigError(
                     f"--rated {text!r}: the part after '=' must be a rating, e.g. 'Alien=4.5'"
                 ) from None
-            if "=" in movie and _is_number(
-                movie.rpartition("=")[2]
-            ):  # 'Toy Story=5=3': two ratings, not a title with '='
+            if "=" in movie and _is_number(movie.rpartition("=")[2]):  # 'Toy Story=5=3': not a title with '='
                 raise ConfigError(f"--rated {text!r}: give one rating per movie, e.g. 'Alien=4.5'")
         if not movie:
             raise ConfigError(f"--rated {text!r}: name a movie (a title or a movieId)")
@@ -874,7 +872,7 @@ def _visitor_pairs(art: Any, rated: list[str]) -> list[tuple[object, float]]:
             try:
                 idx = art.find_title(movie)
             except UnknownIdError as exc:  # its hint names similar's --movie-id, not an option here
-                _refuse_unrated_in(art, movie)
+                _refuse_unrated(art, movie)
                 raise UnknownIdError(str(exc).replace("--movie-id", "the movieId")) from None
         idx = int(idx)
         if idx in given:  # which rating should count is a guess (movierec.Recommender refuses it too)
@@ -924,20 +922,11 @@ class _DataMovies:
         return unrated_movie(text, self.ds.catalog, self.item_map, self.ds.name)
 
 
-def _refuse_unrated(movie: str, ds: Any) -> None:
+def _refuse_unrated(movies: Any, movie: str) -> None:
     """A title or movieId of the catalogue that nobody rated: say so (``movierec.Recommender`` says the
-    same), not "no movie title matches" with unrelated suggestions."""
-    from movierec.titles import unrated_movie
-
-    said = None if ds is None else unrated_movie(movie, ds.catalog, ds.interactions.item_map, ds.name)
-    if said is not None:
-        raise UnknownIdError(said) from None
-
-
-def _refuse_unrated_in(art: Any, movie: str) -> None:
-    """:func:`_refuse_unrated` for an artifact (loaded, or the trained model's in-memory view): the
-    catalogue movies nobody rated are in its manifest, the same sentence from ``--artifact`` as without."""
-    said = art.unrated_movie(movie)
+    same), not "no movie title matches" with unrelated suggestions. ``movies``: an artifact (its manifest
+    lists the catalogue movies nobody rated) or :class:`_DataMovies`, the same sentence either way."""
+    said = movies.unrated_movie(movie)
     if said is not None:
         raise UnknownIdError(said) from None
 
@@ -948,7 +937,7 @@ def _artifact_movie(art: Any, movie: str | None, movie_id: str | None) -> int:
     try:
         return int(art.item_index(movie_id) if movie_id is not None else art.find_title(str(movie)))
     except UnknownIdError:
-        _refuse_unrated_in(art, str(movie_id if movie_id is not None else movie))
+        _refuse_unrated(art, str(movie_id if movie_id is not None else movie))
         raise
 
 
@@ -1111,7 +1100,7 @@ def similar_cmd(
         if movie_id is not None:
             found = ds.interactions.item_map.get(movie_id)
             if found is None:
-                _refuse_unrated(movie_id, ds)
+                _refuse_unrated(_DataMovies(ds), movie_id)
                 raise UnknownIdError(f"unknown movie id {movie_id!r} in {ds.name} (it has no ratings)")
             idx = found
         else:  # resolved before any training: a misspelling costs nothing
@@ -1120,7 +1109,7 @@ def similar_cmd(
                     str(movie), titles, ds.interactions.item_counts(), ids=ds.interactions.item_map
                 )
             except UnknownIdError:
-                _refuse_unrated(str(movie), ds)
+                _refuse_unrated(_DataMovies(ds), str(movie))
                 raise
         if model is None:
             model = default_similar_model(ds, implicit_threshold)
