@@ -32,8 +32,10 @@ __all__ = [
     "check_writable",
     "image_format",
     "is_artifact",
+    "missing_folders",
     "nothing_written",
     "record_outcome",
+    "remove_empty_folders",
     "staged_output",
     "take_outcomes",
     "write_atomically",
@@ -316,10 +318,11 @@ def _new_stage(out: Path, existed: bool) -> Path:
     raise FileExistsError(f"{base}: too many staging folders left behind")
 
 
-def _missing_parents(out: Path) -> list[Path]:
-    """The folders above ``out`` that do not exist yet, innermost first."""
+def missing_folders(folder: Path) -> list[Path]:
+    """``folder`` and the folders above it that do not exist yet, innermost first: what a run that creates
+    ``folder`` removes again (:func:`remove_empty_folders`) when it fails."""
     missing: list[Path] = []
-    p = out.parent
+    p = Path(folder)
     while not p.exists() and p != p.parent:
         missing.append(p)
         p = p.parent
@@ -366,20 +369,20 @@ def staged_output(out: str | Path, *, last: Iterable[str] = (), option: str = "-
     A run killed outright (SIGKILL) leaves only the hidden staging folder.
     """
     out = Path(out)
-    created = _missing_parents(out)
+    created = missing_folders(out.parent)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         existed = out.is_dir()
         st = Staged(out=out, path=_new_stage(out, existed), existed=existed, last=tuple(last))
     except OSError as exc:
-        _remove_empty(created)
+        remove_empty_folders(created)
         raise ConfigError(f"{option} {out}: cannot create the folder ({exc.strerror or exc})") from exc
     try:
         yield st
     except BaseException as exc:
         with _sigint_deferred(redeliver=False):  # a second Ctrl-C must not stop the clean-up halfway
             shutil.rmtree(st.path, ignore_errors=True)
-            _remove_empty(created)
+            remove_empty_folders(created)
         record_outcome(exc, nothing_written(out, existed))
         raise
     with _sigint_deferred(redeliver=True):
@@ -390,7 +393,7 @@ def staged_output(out: str | Path, *, last: Iterable[str] = (), option: str = "-
             raise
 
 
-def _remove_empty(folders: list[Path]) -> None:
+def remove_empty_folders(folders: list[Path]) -> None:
     """Remove ``folders`` (innermost first) while they are empty; stop at the first that is not."""
     for folder in folders:
         try:

@@ -142,13 +142,13 @@ def _study_guard(out: Path | None, storage: str | None, study_name: str) -> Iter
     interrupted) is removed, with the folders created for it: it was only a leftover, and the next run
     into that folder was refused ("tuned on other data; choose another --study").
     """
-    from movierec.output_folders import nothing_written, record_outcome
+    from movierec.output_folders import missing_folders, nothing_written, record_outcome, remove_empty_folders
 
     out_dir = out if out is not None else Path("tuning") / _slug(study_name)
     db = out_dir / "study.db"
     own_db = storage is None and not db.exists()
     existed = out_dir.exists()
-    created = [p for p in (out_dir, *out_dir.parents) if not p.exists()]  # innermost first
+    created = missing_folders(out_dir)
     try:
         yield _output(out, storage, study_name)
     except BaseException as exc:
@@ -156,11 +156,7 @@ def _study_guard(out: Path | None, storage: str | None, study_name: str) -> Iter
         if own_db and finished == 0:
             for path in (db, *(db.with_name(db.name + end) for end in ("-journal", "-wal", "-shm"))):
                 path.unlink(missing_ok=True)
-            for folder in created:
-                try:
-                    folder.rmdir()
-                except OSError:
-                    break
+            remove_empty_folders(created)
             record_outcome(exc, nothing_written(out_dir, existed))
         elif finished and isinstance(exc, KeyboardInterrupt):
             kept = db if storage is None else "the --storage database"
