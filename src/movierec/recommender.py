@@ -626,13 +626,15 @@ def _check_model_instance(model: object) -> None:
 def _check_given_once(items: np.ndarray, given: Sequence[object], titles: pd.Series) -> None:
     """Refuse a movie given twice (by id and title, or two titles): which of its ratings should count is
     a guess, and the CLI's ``--rated`` refuses it with the same words."""
-    first: dict[int, object] = {}
-    for i, movie in zip(items.tolist(), given, strict=True):
-        if i in first:
-            raise ConfigError(
-                f"ratings: {titles.iloc[i]} is given twice (as {first[i]!r} and {movie!r}); give each movie once"
-            )
-        first[i] = movie
+    from movierec.titles import first_repeat
+
+    repeat = first_repeat(items.tolist())
+    if repeat is not None:
+        a, b = repeat
+        raise ConfigError(
+            f"ratings: {titles.iloc[int(items[b])]} is given twice (as {given[a]!r} and {given[b]!r}); "
+            "give each movie once"
+        )
 
 
 def _check_k(k: int, n: int, catalogue: str = "") -> None:

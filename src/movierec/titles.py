@@ -31,6 +31,7 @@ __all__ = [
     "ACCEPT",
     "SUGGEST",
     "check_genres",
+    "first_repeat",
     "fold_title",
     "genre_spellings",
     "match_title",
@@ -153,6 +154,20 @@ def match_title(
         if i is None:
             raise
         raise type(exc)(f"{exc}; did you mean {id_hint} {query.strip()}, {titles[i]}?") from None
+
+
+def first_repeat(movies: Iterable[int]) -> tuple[int, int] | None:
+    """``(first, second)``: the positions in a person's ratings of the first movie (an item index) named a
+    second time, else ``None``. Read lazily and stopped there, so a caller resolving ids as it goes meets
+    an unknown id only where the list reaches it. Which of the two ratings should count is a guess:
+    ``Recommender.recommend_for``, the artifact's visitor list and the API (a 422) refuse it, each in its
+    own words."""
+    first: dict[int, int] = {}
+    for n, i in enumerate(movies):
+        if i in first:
+            return first[i], n
+        first[i] = n
+    return None
 
 
 def unrated_movie(query: str, catalog: pd.DataFrame | None, rated: _Ids, dataset: str) -> str | None:

@@ -36,6 +36,7 @@ from movierec.serving.validate import ArtifactParts, sign_manifest, validate_art
 from movierec.serving.visitor import visitor_export
 from movierec.titles import (
     check_genres,
+    first_repeat,
     fold_title,
     genre_spellings,
     match_title,
@@ -969,14 +970,12 @@ class Artifact(IdMapped):
         movie of a person's ratings named a second time (``1`` and ``"1"`` are one movie), else None. Which
         rating counts would be a guess (the last one was kept silently): :meth:`visitor` refuses it with
         this message, the API with a 422 at entry ``n``, as ``--rated`` and ``recommend_for`` do."""
-        first: dict[int, int] = {}
-        for n, movie in enumerate(movies):
-            i = self.item_index(movie)
-            if i in first:
-                title = self.movie_row(i)["title"]
-                return n, f"{title} is given twice (ratings {first[i]} and {n}); give each movie once"
-            first[i] = n
-        return None
+        repeat = first_repeat(self.item_index(m) for m in movies)
+        if repeat is None:
+            return None
+        a, b = repeat
+        title = self.movie_row(self.item_index(movies[b]))["title"]
+        return b, f"{title} is given twice (ratings {a} and {b}); give each movie once"
 
     def _refuse_repeated(self, rated: Sequence[tuple[object, float]]) -> None:
         repeated = self.repeated_movie([m for m, _ in rated])
