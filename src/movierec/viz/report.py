@@ -28,7 +28,7 @@ import pandas as pd
 from movierec.errors import ConfigError
 from movierec.jsonsafe import to_jsonable
 from movierec.models.base import BaseRecommender, Recommender
-from movierec.output_folders import STAGE_PREFIX, staged_output
+from movierec.output_folders import STAGE_PREFIX, missing_folders, staged_output
 
 __all__ = [
     "DEFAULT_MODELS",
@@ -156,9 +156,8 @@ def check_output(out: Path, fingerprint: dict[str, Any], *, force: bool = False)
     """
     if out.exists() and not out.is_dir():
         raise ConfigError(f"--out {out}: is a file, not a folder")
-    base = out
-    while not base.exists() and base != base.parent:
-        base = base.parent
+    missing = missing_folders(out)
+    base = missing[-1].parent if missing else out  # the nearest folder that exists
     if not base.is_dir():
         raise ConfigError(f"--out {out}: cannot create the folder ({base} is a file, not a folder)")
     probe = base / f".movierec-write-test-{os.getpid()}"
