@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -70,6 +71,12 @@ def test_info_table_on_a_dat_folder():
     proc = run("data", "info", "--dataset", str(FIX / "ml-dat"))
     assert proc.returncode == 0, proc.stderr
     assert "users" in proc.stdout and "ratings" in proc.stdout
+
+
+def test_info_table_reads_density_as_a_percentage():
+    proc = run("data", "info")
+    assert proc.returncode == 0, proc.stderr
+    assert re.search(r"density\s+│\s+1\.70%", proc.stdout), proc.stdout
 
 
 def test_list_json(tmp_path):

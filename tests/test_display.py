@@ -24,6 +24,14 @@ def test_dataset_repr_is_one_short_line(ds: movierec.Dataset) -> None:
     html = ds._repr_html_()
     assert "<table" in html and "ds.movies" in html and len(html) < 20_000
     assert list(ds.to_frame().columns[:3]) == ["userId", "movieId", "rating"]
+    assert "density 1.70%" in text
+
+
+def test_percent_keeps_two_significant_digits_for_a_sparse_catalogue() -> None:
+    from movierec.display import percent
+
+    # ml-latest-small, ml-25m, and a catalogue so large that two decimals would print 0.00%
+    assert [percent(x) for x in (0.017, 0.0026, 0.000042)] == ["1.70%", "0.26%", "0.0042%"]
 
 
 def test_evaluate_fills_provenance_and_renders(ds: movierec.Dataset) -> None:

@@ -140,12 +140,18 @@ def _card(title: str, body: str, note: str = "") -> str:
 # --- Dataset ---------------------------------------------------------------------------------
 
 
+def percent(share: float) -> str:
+    """A share as a percentage with two decimals, or two significant digits below 0.1% (a large
+    catalogue's density, 0.0042%, would read 0.00% at two decimals)."""
+    return f"{share:.2%}" if share >= 0.001 or share == 0 else f"{share * 100:.2g}%"
+
+
 def dataset_repr(ds: Any) -> str:
     inter = ds.interactions
     parts = [
         f"{inter.n_users:,} users × {inter.n_items:,} items",
         f"{inter.n_ratings:,} ratings",
-        f"density {inter.density:.2%}",
+        f"density {percent(inter.density)}",
     ]
     if ds.catalog is not None:
         parts.append(f"catalogue {len(ds.catalog):,} movies")
@@ -162,7 +168,7 @@ def dataset_html(ds: Any) -> str:
             "users": [inter.n_users],
             "items": [inter.n_items],
             "ratings": [inter.n_ratings],
-            "density": [f"{inter.density:.2%}"],
+            "density": [percent(inter.density)],
             "scale": [f"{lo:g}–{hi:g}"],
             "mean rating": [f"{inter.global_mean:.2f}"],
             "catalogue": [None if ds.catalog is None else len(ds.catalog)],

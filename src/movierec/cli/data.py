@@ -133,7 +133,9 @@ def info_cmd(
         table.add_row(
             "duplicates dropped", f"{info['dropped_duplicates']:,} (each (user, item) keeps its {kept})"
         )
-    table.add_row("density", f"{info['density']:.4%}")
+    from movierec.display import percent
+
+    table.add_row("density", percent(info["density"]))
     lo, hi = info["rating_scale"]
     table.add_row("rating scale", f"{lo:g} – {hi:g} (mean {info['rating_mean']:.3f})")
     for what in ("ratings_per_user", "ratings_per_item"):

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from movierec.display import percent
 from movierec.errors import ConfigError
 from movierec.jsonsafe import to_jsonable
 from movierec.models.base import BaseRecommender, Recommender
@@ -1346,7 +1347,7 @@ def _render(report: Report, **ctx: Any) -> str:
         ("users", f"{summary['n_users']:,}"),
         ("movies rated", f"{summary['n_items']:,}"),
         ("ratings", f"{summary['n_ratings']:,}"),
-        ("density", f"{summary['density'] * 100:.2f}%"),
+        ("density", percent(summary["density"])),
         ("mean rating", f"{summary['rating_mean']:.2f}"),
     ]
     if summary.get("n_catalog_items"):
