@@ -22,7 +22,7 @@ import pytest
 
 from datagen import make_ratings
 from movierec.cli import main
-from movierec.output_folders import STAGE_PREFIX, _sigint_deferred, staged_output, write_atomically
+from movierec.output_folders import STAGE_PREFIX, _host, _sigint_deferred, staged_output, write_atomically
 
 LATE_FAILURE = ["--models", "popularity", "--params", "popularity.window_days=30"]
 FIT_ERROR = "movierec: error: window_days needs timestamps, and these interactions have none"
@@ -155,9 +155,11 @@ def test_tune_that_fails_before_a_trial_leaves_no_study(
 # --- Ctrl-C: a real SIGINT to a real subprocess -------------------------------------------------------
 
 
-def _interrupt_when(args: list[str], marker: bytes, cwd: Path) -> tuple[int, list[str], str]:
-    """Run ``movierec ARGS``, send SIGINT once ``marker`` shows in its progress on stderr; exit code, its
-    ``movierec:`` lines, and the whole of stderr.
+def _interrupt_when(
+    args: list[str], marker: bytes, cwd: Path, sig: int = signal.SIGINT
+) -> tuple[int, list[str], str]:
+    """Run ``movierec ARGS``, send ``sig`` (SIGINT: Ctrl-C) once ``marker`` shows in its progress on stderr;
+    exit code, its ``movierec:`` lines, and the whole of stderr.
 
     rich draws live progress only on a terminal: TTY_COMPATIBLE/TTY_INTERACTIVE make it draw into the pipe.
     """
@@ -184,7 +186,7 @@ def _interrupt_when(args: list[str], marker: bytes, cwd: Path) -> tuple[int, lis
         assert proc.poll() is None, err.decode(errors="replace")[-2000:]
         assert time.monotonic() < deadline, "never started fitting"
         time.sleep(0.05)
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(sig)
     proc.wait(60)
     reader.join(10)
     text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", err.decode(errors="replace"))  # the bars' escape codes
@@ -213,6 +215,75 @@ def test_ctrl_c_while_fitting_with_force_keeps_the_old_report(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["no-times.csv", "r"]
     assert code == 130
     assert lines == ["movierec: interrupted; nothing was written (r is as it was)"]
+
+
+def test_sigterm_while_fitting_cleans_up_like_ctrl_c(tmp_path: Path, no_times: Path) -> None:
+    """``kill``/``timeout``/a scheduler send SIGTERM: it ended the process where it stood, leaving the hidden
+    staging folder inside the old report; now it is an interrupt like Ctrl-C, exit status 143."""
+    out = tmp_path / "r"
+    assert subprocess.run([sys.executable, "-m", "movierec", *_report(no_times, out, "--models", "popularity")],
+                          capture_output=True, timeout=300).returncode == 0  # fmt: skip
+    (out / "notes.md").write_text("mine\n")
+    before = _snapshot(out)
+    code, lines, text = _interrupt_when(
+        ["report", *FITTING, "--out", "r", "--force"], b"fitting", tmp_path, signal.SIGTERM
+    )
+    assert _snapshot(out) == before  # no .movierec-partial-* inside, nothing of the old report changed
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["no-times.csv", "r"]
+    assert code == 143
+    assert lines == ["movierec: terminated; nothing was written (r is as it was)"]
+    assert "Traceback" not in text, text[-2000:]
+    # into a folder that did not exist: neither the folder nor its hidden sibling stage is left
+    code, lines, text = _interrupt_when(
+        ["report", *FITTING, "--out", "new"], b"fitting", tmp_path, signal.SIGTERM
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["no-times.csv", "r"]
+    assert code == 143 and lines == ["movierec: terminated; nothing was written (new was not created)"]
+    assert "Traceback" not in text, text[-2000:]
+
+
+def test_stage_left_by_sigkill_is_removed_by_the_next_run(tmp_path: Path, no_times: Path) -> None:
+    """SIGKILL cannot be caught: the killed run's stage stays until the next run into the same folder on
+    this machine removes it (its name holds a process id that no longer runs here). Stages it cannot
+    prove are a dead run's own (a live process, another machine) are left alone."""
+    out = tmp_path / "r"
+    first = _report(no_times, out, "--models", "popularity")
+    assert (
+        subprocess.run(
+            [sys.executable, "-m", "movierec", *first], capture_output=True, timeout=300
+        ).returncode
+        == 0
+    )
+    before = _snapshot(out)
+    env = {**os.environ, "TTY_COMPATIBLE": "1", "TTY_INTERACTIVE": "1", "COLUMNS": "200"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "movierec", "report", *FITTING, "--out", str(out), "--force"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 120
+    while not any(p.name.startswith(STAGE_PREFIX) and any(p.iterdir()) for p in out.iterdir()):
+        assert proc.poll() is None and time.monotonic() < deadline, "never started writing"
+        time.sleep(0.05)
+    proc.kill()
+    proc.wait(60)
+    stale = [p.name for p in out.iterdir() if p.name.startswith(STAGE_PREFIX)]
+    assert stale == [f"{STAGE_PREFIX}{proc.pid}@{_host()}"]  # the folder itself is untouched
+    assert {k: v for k, v in _snapshot(out).items() if not k.startswith(STAGE_PREFIX)} == before
+    live = out / f"{STAGE_PREFIX}{os.getpid()}@{_host()}"  # this test's process runs
+    elsewhere = out / f"{STAGE_PREFIX}{proc.pid}@another-host"
+    for keep in (live, elsewhere):
+        keep.mkdir()
+        (keep / "results.json").write_text("[]")
+    done = subprocess.run(
+        [sys.executable, "-m", "movierec", *first, "--force"], capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in out.iterdir() if p.name.startswith(STAGE_PREFIX)) == sorted(
+        [live.name, elsewhere.name]
+    )
+    assert b'"popularity"' in (out / "results.json").read_bytes()
 
 
 def test_ctrl_c_during_tune_keeps_the_finished_trials(tmp_path: Path) -> None:

@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
+import socket
 import tempfile
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from movierec.errors import ConfigError
 
@@ -232,8 +235,9 @@ def check_image_target(path: Path, force: bool, option: str = "--plot") -> str:
 
 STAGE_PREFIX = ".movierec-partial-"
 """Name start of the staging folder a run writes inside an existing output folder (hidden, so neither a
-reader nor :func:`check_results_target` takes it for output); a new folder is staged as the hidden
-sibling ``.NAME.partial-PID``."""
+reader nor :func:`check_results_target` takes it for output): ``.movierec-partial-PID@HOST``; a new folder
+is staged as the hidden sibling ``.NAME.partial-PID@HOST``. The process id and host name let a later run
+prove a stage left by a killed run (SIGKILL) is its own and remove it (:func:`_remove_stale_stages`)."""
 
 _OUTCOMES: list[str] = []
 
@@ -264,22 +268,32 @@ def take_outcomes() -> list[str]:
 @contextmanager
 def _sigint_deferred(*, redeliver: bool) -> Iterator[None]:
     """Hold Ctrl-C back while a few renames run (moving a finished output into place, or removing a
-    staging folder), so it cannot leave them half done; ``redeliver`` raises it once they are."""
+    staging folder), so it cannot leave them half done; ``redeliver`` raises it once they are.
+
+    SIGTERM is held back the same way when a Python handler catches it (the CLI's, which turns it into
+    an interrupt like Ctrl-C); left at its default, SIGTERM still ends the process at once.
+    """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = signal.getsignal(signal.SIGINT)
-    if previous is None:  # a handler set outside Python: it cannot be put back, so leave it alone
-        yield
-        return
+    held: dict[signal.Signals, Any] = {}
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        previous = signal.getsignal(sig)
+        if previous is None:  # a handler set outside Python: it cannot be put back, so leave it alone
+            continue
+        if sig != signal.SIGINT and not callable(previous):  # SIGTERM's default (or SIG_IGN): as it is
+            continue
+        held[sig] = previous
     got: list[int] = []
-    signal.signal(signal.SIGINT, lambda signum, frame: got.append(signum))
+    for sig in held:
+        signal.signal(sig, lambda signum, frame: got.append(signum))
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for sig, previous in held.items():
+            signal.signal(sig, previous)
         if got and redeliver:
-            signal.raise_signal(signal.SIGINT)
+            signal.raise_signal(got[0])
 
 
 @dataclass
@@ -303,19 +317,65 @@ class Staged:
         return self.out / Path(written).relative_to(self.path)
 
 
+def _host() -> str:
+    """This machine's name as it goes into a stage folder's name (letters, digits, ``.`` and ``-`` only)."""
+    return re.sub(r"[^A-Za-z0-9.-]", "_", socket.gethostname()) or "localhost"
+
+
+def _pid_alive(pid: int) -> bool:
+    """True unless process ``pid`` certainly does not exist on this machine (another user's counts as alive)."""
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (OverflowError, OSError):  # PermissionError: it runs, as another user
+        return True
+    return True
+
+
+def _remove_stale_stages(out: Path) -> None:
+    """Remove staging folders for ``out`` that a run killed outright (SIGKILL, a power cut) left behind.
+
+    Only folders this code names (``.movierec-partial-PID@HOST`` inside ``out``, ``.NAME.partial-PID@HOST``
+    beside it) whose HOST is this machine and whose PID no longer runs here: a stage of a live run, of a run
+    on another machine or container sharing the folder, or of an older name pattern, is left alone.
+    """
+    host = re.escape(_host())
+    places = [(out.parent, re.compile(rf"\.{re.escape(out.name)}\.partial-(\d+)(?:-\d+)?@{host}"))]
+    if out.is_dir():
+        places.append((out, re.compile(rf"{re.escape(STAGE_PREFIX)}(\d+)(?:-\d+)?@{host}")))
+    for folder, pattern in places:
+        try:
+            entries = list(folder.iterdir())
+        except OSError:
+            continue
+        for entry in entries:
+            found = pattern.fullmatch(entry.name)
+            if found and not entry.is_symlink() and entry.is_dir() and not _pid_alive(int(found[1])):
+                shutil.rmtree(entry, ignore_errors=True)
+
+
 def _new_stage(out: Path, existed: bool) -> Path:
-    """Create this run's empty staging folder: inside ``out`` when it exists, else its hidden sibling."""
-    base = (
-        out / f"{STAGE_PREFIX}{os.getpid()}" if existed else out.parent / f".{out.name}.partial-{os.getpid()}"
-    )
+    """Create this run's empty staging folder: inside ``out`` when it exists, else its hidden sibling.
+
+    Stages that killed runs of this machine left for ``out`` are removed first (:func:`_remove_stale_stages`).
+    """
+    _remove_stale_stages(out)
+    pid, host = os.getpid(), _host()
+    first = f"{STAGE_PREFIX}{pid}" if existed else f".{out.name}.partial-{pid}"
+    folder = out if existed else out.parent
     for n in range(1000):
-        stage = base if n == 0 else base.with_name(f"{base.name}-{n}")
+        stage = folder / (f"{first}@{host}" if n == 0 else f"{first}-{n}@{host}")
         try:
             stage.mkdir()
-        except FileExistsError:  # left by an earlier run that was killed (SIGKILL): never reused
+        except (
+            FileExistsError
+        ):  # this pid's, from a killed run before a reboot or in a container: never reused
             continue
         return stage
-    raise FileExistsError(f"{base}: too many staging folders left behind")
+    raise FileExistsError(f"{folder / first}: too many staging folders left behind")
 
 
 def missing_folders(folder: Path) -> list[Path]:
@@ -366,7 +426,9 @@ def staged_output(out: str | Path, *, last: Iterable[str] = (), option: str = "-
     files move into place (:func:`_commit`, Ctrl-C held back for those renames). When it raises, the
     staging folder and the folders above ``out`` this run created are removed, ``out`` is exactly as it
     was, and :func:`record_outcome` says so (``nothing was written (r is as it was)``).
-    A run killed outright (SIGKILL) leaves only the hidden staging folder.
+    SIGTERM does the same when the CLI runs the block (it turns SIGTERM into an interrupt). A run killed
+    outright (SIGKILL) leaves only the hidden staging folder, which the next run into ``out`` on this
+    machine removes (:func:`_new_stage`).
     """
     out = Path(out)
     created = missing_folders(out.parent)

@@ -151,6 +151,41 @@ def _stopped(word: str) -> None:
     print(f"movierec: {word}{_outcome_tail(take_outcomes())}", file=sys.stderr)
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (``kill``, ``timeout``, a job scheduler stopping the run), raised in the main thread as an
+    interrupt so that everything Ctrl-C cleans up is cleaned up too: a staged output's hidden folder is
+    removed and an older output it would have replaced stays as it was."""
+
+
+#: the signals :func:`_on_sigterm` received during this run (the CLI's exit status and line depend on it)
+_TERMINATED: list[int] = []
+
+EXIT_INTERRUPTED = 130
+"""Exit status after Ctrl-C (128 + SIGINT)."""
+EXIT_TERMINATED = 143
+"""Exit status after SIGTERM (128 + SIGTERM, what a shell reports for a process the signal ended)."""
+
+
+def _on_sigterm(signum: int, _frame: object) -> None:
+    _TERMINATED.append(signum)
+    raise Terminated
+
+
+def _catch_sigterm() -> Any:
+    """Turn SIGTERM into :class:`Terminated` for this run; return the handler to put back (``None``: none
+    was installed: not the main thread, or someone else's handler is already there and is kept)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    previous = signal.getsignal(signal.SIGTERM)
+    if previous is not signal.SIG_DFL:
+        return None
+    signal.signal(signal.SIGTERM, _on_sigterm)
+    return previous
+
+
 def _show_warning(message: Warning | str, category: type[Warning], *_args: Any, **_kwargs: Any) -> None:
     """A Python warning raised during a command, as the CLI's own warnings read: ``warning: <text>`` on
     one stderr line, not the file path, line number and source line of the library call that raised it."""
@@ -164,6 +199,9 @@ def main(argv: list[str] | None = None) -> None:
 
     Option mistakes (``--seed abc``, an unknown option, a missing ``--out``) are one line too,
     naming the command and pointing at its ``--help``, instead of typer's framed usage box.
+    Ctrl-C ends in ``movierec: interrupted`` and exit status 130; SIGTERM (``kill``, ``timeout``) is
+    raised as an interrupt too (:class:`Terminated`), so it cleans up the same way, and ends in
+    ``movierec: terminated`` and exit status 143.
     """
     import warnings
 
@@ -174,8 +212,10 @@ def main(argv: list[str] | None = None) -> None:
 
     forget_notes()  # each run says its notes (a process may run several: a notebook, the tests)
     take_outcomes()  # and what it left on disk when it fails, not what an earlier run left
+    _TERMINATED.clear()
     shown = warnings.showwarning
     warnings.showwarning = _show_warning
+    sigterm = _catch_sigterm()  # SIGTERM cleans up like Ctrl-C: no hidden staging folder is left behind
     try:
         code = app(args=argv, prog_name="movierec", standalone_mode=False)
     except _click.exceptions.NoArgsIsHelpError as exc:  # bare ``movierec`` or ``movierec data``: the help
@@ -198,14 +238,27 @@ def main(argv: list[str] | None = None) -> None:
             raise
         fail(why, take_outcomes())
     except KeyboardInterrupt:
-        _stopped("interrupted")
-        raise SystemExit(130) from None
+        raise SystemExit(_interrupted()) from None
     finally:
         warnings.showwarning = shown
+        if sigterm is not None:
+            import signal
+
+            signal.signal(signal.SIGTERM, sigterm)
     code = code if isinstance(code, int) and not isinstance(code, bool) else 0
-    if code == 130:  # Ctrl-C: typer turns the KeyboardInterrupt into this exit code
-        _stopped("interrupted")
+    if code == EXIT_INTERRUPTED:  # Ctrl-C or SIGTERM: typer turns the KeyboardInterrupt into this exit code
+        code = _interrupted()
     raise SystemExit(code)  # like typer's standalone mode: callers (and tests) see SystemExit(0) on success
+
+
+def _interrupted() -> int:
+    """Say the run was stopped (``movierec: interrupted`` after Ctrl-C, ``movierec: terminated`` after
+    SIGTERM, with what it left on disk) and return the exit status: 130 or 143."""
+    if _TERMINATED:
+        _stopped("terminated")
+        return EXIT_TERMINATED
+    _stopped("interrupted")
+    return EXIT_INTERRUPTED
 
 
 def run() -> None:
