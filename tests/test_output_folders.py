@@ -3,6 +3,7 @@ before any work; ``compare --out`` never overwrites files it did not write."""
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -62,6 +63,31 @@ def test_compare_out_refuses_to_overwrite_foreign_files(tmp_path: Path, capsys) 
     code, err = _run(args, capsys)
     assert code == 2 and err.count("\n") == 1 and "would overwrite results.csv" in err, err
     assert (tmp_path / "results.csv").read_text() == "my own spreadsheet\n"
+
+
+def test_compare_out_rerun_holds_only_what_the_new_run_wrote(tmp_path: Path, capsys) -> None:
+    """A rerun that draws fewer charts left the earlier run's ``rmse.png`` beside its own results: the folder
+    mixed two runs. Now the earlier charts it does not draw again go; files compare did not write stay."""
+    out = tmp_path / "d"
+    first = ["compare", "--models", "baseline", "--protocols", "rating,full-ranking", "--out", str(out)]
+    assert _run(first, capsys)[0] == 0
+    assert sorted(os.listdir(out)) == ["ranking.png", "results.csv", "results.json", "rmse.png"]
+    (out / "notes.md").write_text("mine\n")
+    again = ["compare", "--models", "popularity", "--protocols", "full-ranking", "--out", str(out)]
+    assert _run(again, capsys)[0] == 0
+    assert sorted(os.listdir(out)) == [
+        "notes.md",
+        "ranking.png",
+        "results.csv",
+        "results.json",
+    ]  # nothing hidden
+    assert {r["model"] for r in json.loads((out / "results.json").read_text())} == {"popularity"}
+    assert (out / "notes.md").read_text() == "mine\n"
+    # a file under a chart's name that is not a chart (someone's own) is not deleted
+    assert _run(first, capsys)[0] == 0
+    (out / "rmse.png").write_text("my notes, not a chart\n")
+    assert _run(again, capsys)[0] == 0
+    assert (out / "rmse.png").read_text() == "my notes, not a chart\n"
 
 
 def test_check_results_target_warns_on_a_non_empty_folder(tmp_path: Path) -> None:

@@ -33,8 +33,10 @@ __all__ = [
     "check_parquet_target",
     "check_results_target",
     "check_writable",
+    "earlier_results",
     "image_format",
     "is_artifact",
+    "is_image",
     "missing_folders",
     "nothing_written",
     "record_outcome",
@@ -116,12 +118,16 @@ def check_artifact_target(out: Path, force: bool, option: str = "--out") -> None
     check_writable(out, option)
 
 
-def _is_results(path: Path) -> bool:
+def earlier_results(out: Path) -> list[dict[str, Any]] | None:
+    """The records of the ``results.json`` an earlier ``compare --out`` wrote into ``out`` (a JSON list of
+    objects that each name a ``model``), or ``None`` when ``out`` holds no such file."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads((out / "results.json").read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError):
-        return False
-    return isinstance(data, list) and all(isinstance(r, dict) and "model" in r for r in data)
+        return None
+    if isinstance(data, list) and all(isinstance(r, dict) and "model" in r for r in data):
+        return data
+    return None
 
 
 def check_results_target(out: Path, option: str = "--out") -> str | None:
@@ -133,7 +139,7 @@ def check_results_target(out: Path, option: str = "--out") -> str | None:
     entries = [p for p in out.iterdir() if not p.name.startswith(".")]
     if not entries:
         return None
-    ours = (out / "results.json").is_file() and _is_results(out / "results.json")
+    ours = earlier_results(out) is not None
     clash = [n for n in RESULT_FILES if (out / n).exists()]
     if clash and not ours:
         raise ConfigError(
@@ -201,7 +207,8 @@ def image_format(path: Path, option: str = "--plot") -> str:
     return fmt
 
 
-def _is_image(path: Path, fmt: str) -> bool:
+def is_image(path: Path, fmt: str) -> bool:
+    """True when ``path`` is a file that starts like an image of format ``fmt`` (a key of :data:`IMAGE_FORMATS`)."""
     try:
         with path.open("rb") as fh:
             head = fh.read(2048)
@@ -222,7 +229,7 @@ def check_image_target(path: Path, force: bool, option: str = "--plot") -> str:
     fmt = image_format(path, option)
     if path.is_dir():
         raise ConfigError(f"{option} {path}: is a folder; give a file name such as ratings.{fmt}")
-    if path.exists() and not force and not _is_image(path, fmt):
+    if path.exists() and not force and not is_image(path, fmt):
         raise ConfigError(
             f"{option} {path} already exists and is not a {fmt.upper()} image; "
             "nothing was changed — pass --force to replace it or choose another name"

@@ -64,12 +64,35 @@ def write_results(comp: Any, out: Path) -> list[Path]:
 
     They are written beside ``out`` first and moved in together once all are written (results.json
     last): Ctrl-C while the charts were drawn left a new results.json beside an older results.csv.
+
+    A rerun into a folder of an earlier run's results replaces them as a whole: a chart the earlier run drew
+    and this one does not (``rmse.png`` after a run without the rating protocol) is removed, so the folder
+    never mixes two runs (:func:`_earlier_charts`); files compare did not write stay.
     """
     from movierec.output_folders import staged_output
 
     with staged_output(out, last=("results.json",)) as staged:
+        staged.obsolete = _earlier_charts(out)
         written = _write_results_into(comp, staged.path)
     return [staged.final(p) for p in written]
+
+
+def _charts_for(records: list[dict[str, Any]]) -> list[str]:
+    """The charts compare draws for these result rows: ``rmse.png`` for rating rows, ``ranking.png`` for the rest."""
+    wanted = {
+        "rmse.png": any(r.get("protocol") == "rating" for r in records),
+        "ranking.png": any(r.get("protocol") != "rating" for r in records),
+    }
+    return [name for name, drawn in wanted.items() if drawn]
+
+
+def _earlier_charts(out: Path) -> list[str]:
+    """The charts an earlier ``compare --out`` drew into ``out``, by its ``results.json`` (and only those that
+    still are PNG images): the ones this run does not draw again go once its files are in place."""
+    from movierec.output_folders import earlier_results, is_image
+
+    records = earlier_results(out) if out.is_dir() else None
+    return [] if records is None else [n for n in _charts_for(records) if is_image(out / n, "png")]
 
 
 def _write_results_into(comp: Any, out: Path) -> list[Path]:
@@ -90,10 +113,8 @@ def _write_results_into(comp: Any, out: Path) -> list[Path]:
         return written
     from movierec.viz.charts import ranking_bars, rmse_bars
 
-    if any(r.get("protocol") == "rating" for r in records):
-        written.append(rmse_bars(records, out / "rmse.png"))
-    if any(r.get("protocol") != "rating" for r in records):
-        written.append(ranking_bars(records, out / "ranking.png"))
+    draw = {"rmse.png": rmse_bars, "ranking.png": ranking_bars}
+    written += [draw[name](records, out / name) for name in _charts_for(records)]
     return written
 
 
