@@ -61,6 +61,13 @@ def test_bias_kernels_and_orders_match_numba() -> None:
         baselines.sgd_biases(*sgd_args, 3.4, 0.02, 0.005, 20),
     ):
         np.testing.assert_allclose(a, b, rtol=1e-12)
+    dots = np.random.default_rng(2).uniform(0, 1, train.n_ratings)
+    state = [np.random.default_rng(s).normal(0, 0.1, n) for s, n in ((3, train.n_users), (4, train.n_items))]
+    ref_state = [x.copy() for x in state]
+    est = accel.nmf_bias_sweep(*sgd_args[:3], dots, 3.4, (0.01, 0.02), (0.05, 0.1), *state)
+    ref = baselines.nmf_bias_sweep(*sgd_args[:3], dots, 3.4, 0.01, 0.02, 0.05, 0.1, *ref_state)
+    for a, b in zip([est, *state], [ref, *ref_state], strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
     np.testing.assert_array_equal(
         accel.group_by_first_seen(train.users, train.n_users),
         baselines.group_by_first_seen(train.users, train.n_users),

@@ -37,6 +37,8 @@ def _all_scores(art, train: Interactions) -> np.ndarray:
         ("ease", {"l2": 10.0, "time_window": 5, "time_weight": 1.0}),  # the time-adjacency term: still one B
         ("user-ease", {"l2": 10.0}),
         ("ials", {"factors": 8, "epochs": 5}),
+        ("nmf", {"n_factors": 5, "random_state": 1}),
+        ("nmf", {"n_factors": 5, "biased": True, "reg_bu": 0.05, "random_state": 1}),  # biases in the table
         ("ensemble", {"bases": {"ease": {"l2": 10.0}, "user-ease": {"l2": 10.0}, "ials": {"factors": 8}}}),
         (
             "blend",

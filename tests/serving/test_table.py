@@ -110,6 +110,35 @@ def test_nmf_folds_a_visitor_in_by_the_exact_non_negative_solve(fitted) -> None:
         assert loss(p) <= loss(model.user_factors_[u].astype(np.float64)) + 1e-6
 
 
+def test_biased_nmf_folds_a_visitor_in_with_their_own_bias(movies: Dataset) -> None:
+    """Biased NMF's visitor: p ≥ 0 and b_v minimise Σ (r − μ − b_i − b_v − p·q)² + n·λ_pu·|p|² + n·λ_bu·b_v²
+    with q and b_i fixed; given a training user's ratings, no higher than the trained p_u and b_u's."""
+    from servehelp import fit
+
+    from movierec.scoring import visitor_scorer
+
+    model, train = fit("nmf", movies, biased=True, factors=4, epochs=10, reg_bu=0.1, random_state=0)
+    scorer = visitor_scorer(model, train.csr())
+    assert "visitor_item_bias" in scorer.a
+    q, bi = model.item_factors_.astype(np.float64), model.item_bias_.astype(np.float64)
+    mu, known = float(model.global_mean_), model.item_known_
+    ratings = train.csr()
+    for u in (0, 7):
+        lo, hi = ratings.indptr[u], ratings.indptr[u + 1]
+        items, r = ratings.indices[lo:hi], ratings.data[lo:hi].astype(np.float64)
+        got = np.asarray(scorer.fold_in(items, r), dtype=np.float64)
+        design = np.c_[q[known], np.ones(int(known.sum()))]
+        x, *_ = np.linalg.lstsq(design, got[known] - mu - bi[known], rcond=None)  # p and b_v, read back
+        assert (x[:-1] > -1e-6).all()
+
+        def loss(p: np.ndarray, b: float, items=items, r=r) -> float:
+            fit_term = ((r - mu - bi[items] - b - q[items] @ p) ** 2).sum()
+            return float(fit_term + len(items) * (model.reg_pu * (p**2).sum() + model.reg_bu * b**2))
+
+        trained = loss(model.user_factors_[u].astype(np.float64), float(model.user_bias_[u]))
+        assert loss(x[:-1], float(x[-1])) <= trained + 1e-6
+
+
 def test_an_artifact_written_before_visitor_rules_gives_a_visitor_popularity_and_the_reason(
     fitted, tmp_path: Path
 ) -> None:

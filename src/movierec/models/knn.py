@@ -30,6 +30,7 @@ from movierec.models.kernels import accel as kernels
 from movierec.models.params import (
     NON_NEGATIVE,
     NON_NEGATIVE_INT,
+    POSITIVE,
     POSITIVE_INT,
     ActsWhen,
     Boolean,
@@ -456,10 +457,13 @@ class KNNWithZScore(_KNN):
 
 
 class KNNBaseline(_KNN):
-    """r̂_ui = b_ui + Σ s·(r_uj − b_uj) / Σ s with b_ui = μ + b_u + b_i by ALS (Koren 2010, §2.2; Surprise's ``KNNBaseline``).
+    """r̂_ui = b_ui + Σ s·(r_uj − b_uj) / Σ s with b_ui = μ + b_u + b_i (Koren 2010, §2.2; Surprise's ``KNNBaseline``).
 
     Defaults (Surprise's KNNBaseline conventions): item-based, ``pearson_baseline`` with shrinkage 100, k=40, min_k=2,
-    baselines by ALS (``reg_i=10``, ``reg_u=15``, ``bsl_epochs=10``). ``max_neighbours`` is how many
+    baselines by ALS (``reg_i=10``, ``reg_u=15``, ``bsl_epochs=10``). ``bsl_method="sgd"`` fits them as
+    Surprise's ``bsl_options={'method': 'sgd'}`` does: ``bsl_reg`` (its 'reg', 0.02), ``bsl_learning_rate``
+    (its 'learning_rate', 0.005), ``bsl_epochs`` 20; the baselines serve both the offsets and the
+    ``pearson_baseline`` similarity, as in Surprise. ``max_neighbours`` is how many
     candidates each item keeps (default ``max(600, 10·k)``; see the module docstring for the
     measured effect on parity); ``user_based=True`` finds neighbours among users instead.
     """
@@ -482,8 +486,8 @@ class KNNBaseline(_KNN):
     _foreign_names: ClassVar[dict[str, str]] = {
         **_KNN._foreign_names,
         "bsl_options": "Surprise's bsl_options keys are parameters of their own here: "
-        "bsl_method (its 'method'), reg_i, reg_u, bsl_epochs (its 'n_epochs'); "
-        "sgd's reg and learning_rate keep Surprise's defaults",
+        "bsl_method (its 'method'), reg_i, reg_u, bsl_epochs (its 'n_epochs'), "
+        "bsl_reg (its 'reg'), bsl_learning_rate (its 'learning_rate')",
     }
 
     _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {
@@ -491,6 +495,13 @@ class KNNBaseline(_KNN):
         "reg_i": [NON_NEGATIVE],
         "reg_u": [NON_NEGATIVE],
         "bsl_epochs": [POSITIVE_INT, None],
+        "bsl_reg": [NON_NEGATIVE],
+        "bsl_learning_rate": [POSITIVE],
+    }
+    # Surprise reads reg_i/reg_u only in its ALS baselines, reg and learning_rate only in its SGD ones
+    acts_when: ClassVar[dict[str, ActsWhen]] = {
+        **dict.fromkeys(("reg_i", "reg_u"), ActsWhen("bsl_method", ("als",))),
+        **dict.fromkeys(("bsl_reg", "bsl_learning_rate"), ActsWhen("bsl_method", ("sgd",))),
     }
 
     min_k: int = 2
@@ -499,11 +510,14 @@ class KNNBaseline(_KNN):
     reg_i: float = 10.0
     reg_u: float = 15.0
     bsl_epochs: int | None = None
+    bsl_reg: float = 0.02
+    bsl_learning_rate: float = 0.005
 
     def _baselines(self, train: Interactions) -> tuple[np.ndarray, np.ndarray]:
         _, bu, bi = estimate_biases(
-            train, self.bsl_method, reg_i=self.reg_i, reg_u=self.reg_u, n_epochs=self.bsl_epochs
-        )
+            train, self.bsl_method, reg_i=self.reg_i, reg_u=self.reg_u, n_epochs=self.bsl_epochs,
+            reg=self.bsl_reg, learning_rate=self.bsl_learning_rate,
+        )  # fmt: skip
         self.user_bias_ = bu.astype(np.float32)
         self.item_bias_ = bi.astype(np.float32)
         return bu, bi

@@ -1,7 +1,7 @@
 """The table family: every training user's scores over every item, computed once by the model itself.
 
 For models whose scores have no compact serving form: Slope One's (Lemire & Maclachlan 2005) pairwise
-deviations, NMF's unbiased factors (Luo et al. 2014), co-clustering's cluster means (George & Merugu
+deviations, NMF's factors (Luo et al. 2014; biased too), co-clustering's cluster means (George & Merugu
 2005) and user-based k-NN (no item neighbour lists); the VAEs have their own family
 (:mod:`movierec.scoring.vae`). The artifact stores the model's raw scores for the
 users it was trained on (for a rating predictor: its unclipped predicted ratings, which the artifact
@@ -18,7 +18,8 @@ table (``visitor_*``; :func:`visitor_part`), the same code for ``score_new_user`
   the training ratings, stored as CSR (0.8 MB for ml-latest-small), not the dense items × items matrix.
 - NMF: the visitor's factors p ≥ 0 minimise Σ (r_i − p·q_i)² + n·λ_pu·|p|² with the item factors fixed,
   the objective Luo et al.'s multiplicative updates descend for a training user (non-negative least
-  squares, solved exactly by ``scipy.optimize.nnls``).
+  squares, solved exactly by ``scipy.optimize.nnls``); biased NMF also solves for the visitor's bias b_v
+  (residuals r_i − μ − b_i, penalty n·λ_bu·b_v², the objective of its per-rating SGD).
 - Co-clustering: μ_v is the visitor's mean; their user cluster is the one whose prediction errs least on
   their ratings (the algorithm's own reassignment step), then r̂_j = C̄_c,ic + (μ_v − C̄_c) + (μ_j − C̄_ic).
 - User-based k-NN: the visitor's similarity to every training user by the kernel that built the lists
@@ -146,14 +147,29 @@ def _slope_one(a: dict[str, np.ndarray], items: np.ndarray, r: np.ndarray) -> np
 
 
 def _nmf(a: dict[str, np.ndarray], items: np.ndarray, r: np.ndarray) -> np.ndarray:
-    """p ≥ 0 minimising Σ (r_i − p·q_i)² + n·λ_pu·|p|² (q fixed; Luo et al. 2014's objective), then p·q."""
+    """p ≥ 0 minimising Σ (r_i − p·q_i)² + n·λ_pu·|p|² (q fixed; Luo et al. 2014's objective), then p·q.
+    Biased NMF (item biases stored): p ≥ 0 and b_v minimising Σ (r_i − μ − b_i − b_v − p·q_i)² + n·λ_pu·|p|²
+    + n·λ_bu·b_v², then μ + b_v + b_j + p·q_j; b_v = b⁺ − b⁻ with both ≥ 0 (at the optimum one is 0), so
+    NNLS solves it exactly too."""
     from scipy.optimize import nnls
 
     q = a["visitor_item_factors"].astype(np.float64)
-    f = q.shape[1]
-    ridge = np.sqrt(len(items) * float(a["visitor_reg_pu"])) * np.eye(f)
-    p, _ = nnls(np.vstack([q[items], ridge]), np.concatenate([r, np.zeros(f)]))
-    return q @ p
+    f, n = q.shape[1], len(items)
+    ridge = np.sqrt(n * float(a["visitor_reg_pu"])) * np.eye(f)
+    if "visitor_item_bias" not in a:
+        p, _ = nnls(np.vstack([q[items], ridge]), np.concatenate([r, np.zeros(f)]))
+        return q @ p
+    mu, bi = float(a["visitor_global_mean"]), a["visitor_item_bias"].astype(np.float64)
+    ones = np.ones((n, 1))
+    design = np.block(
+        [
+            [q[items], ones, -ones],
+            [ridge, np.zeros((f, 2))],
+            [np.zeros((2, f)), np.sqrt(n * float(a["visitor_reg_bu"])) * np.eye(2)],
+        ]
+    )
+    x, _ = nnls(design, np.concatenate([r - mu - bi[items], np.zeros(f + 2)]))
+    return mu + (x[f] - x[f + 1]) + bi + q @ x[:f]
 
 
 def _co_clustering(a: dict[str, np.ndarray], items: np.ndarray, r: np.ndarray) -> np.ndarray:

@@ -1,6 +1,6 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
 # distutils: language = c++
-"""The models' compiled kernels (SVD, SVD++, baselines, k-NN, EASE, iALS, LightFM-style and LearnBPR
+"""The models' compiled kernels (SVD, SVD++, baselines, biased NMF's bias step, k-NN, EASE, iALS, LightFM-style and LearnBPR
 epochs), built by ``pip install`` (setup.py; required) and called through ``accel.py``/``hybrid.py``.
 
 They are the only implementation in the package. Each was ported from a numba kernel; those
@@ -348,6 +348,29 @@ def sgd_biases(
                 err = ratings[p] - (mu + bu[u] + bi[i])
                 bu[u] += lr * (err - reg * bu[u])
                 bi[i] += lr * (err - reg * bi[i])
+
+
+def nmf_bias_sweep(
+    const int[::1] users, const int[::1] items, const double[::1] ratings, const double[::1] dots,
+    double mu, double lr_bu, double lr_bi, double reg_bu, double reg_bi,
+    double[::1] bu, double[::1] bi, double[::1] est,
+):
+    """One epoch of biased NMF's bias step, as Surprise's ``NMF(biased=True)``: over the ratings in the
+    given order, ``est`` = μ + b_u + b_i + q_i·p_u (``dots``: the epoch's fixed factors) before the step,
+    then b_u and b_i take an SGD step on r − est (``bu``/``bi`` in place). The factors' multiplicative
+    updates read ``est`` afterwards (the caller's sparse products)."""
+    cdef Py_ssize_t p
+    cdef int u, i
+    cdef double e, err
+    with nogil:
+        for p in range(users.shape[0]):
+            u = users[p]
+            i = items[p]
+            e = mu + bu[u] + bi[i] + dots[p]
+            est[p] = e
+            err = ratings[p] - e
+            bu[u] += lr_bu * (err - reg_bu * bu[u])
+            bi[i] += lr_bi * (err - reg_bi * bi[i])
 
 
 def first_seen(const long long[::1] values, Py_ssize_t n_values):

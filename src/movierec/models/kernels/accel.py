@@ -1,7 +1,7 @@
 """The compiled kernels (``_native``, Cython/C++ built by ``pip install``) as plain-numpy functions.
 
-Every kernel of ``svd``, ``svdpp``, ``baseline``, the ``knn-*`` models, ``ease``, ``ials`` and (through
-:mod:`~movierec.models.kernels.hybrid`) ``bpr``/``warp``/``warp-kos``/``logistic`` is compiled ahead of
+Every kernel of ``svd``, ``svdpp``, ``baseline``, biased ``nmf``, the ``knn-*`` models, ``ease``, ``ials``
+and (through :mod:`~movierec.models.kernels.hybrid`) ``bpr``/``warp``/``warp-kos``/``logistic`` is compiled ahead of
 time, so a fit never waits for a JIT and never imports numba. The extension is the only
 implementation: there is no fallback, and importing this module without it raises an ImportError
 that says how to build it. (Only ``bayesian-fm``'s kernel, which has no port, is numba.) The parity tests compare the kernels with straightforward numba references kept in
@@ -28,7 +28,7 @@ BUILD_HINT = (
 # every kernel the package calls: a build older than this source (an in-place build not redone after
 # a pull) lacks the newest ones, and must fail here rather than halfway through a fit
 KERNELS = (
-    "svd_epochs", "svdpp_epoch", "implicit_sums", "als_biases", "sgd_biases",
+    "svd_epochs", "svdpp_epoch", "implicit_sums", "als_biases", "sgd_biases", "nmf_bias_sweep",
     "first_seen", "group_by_first_seen", "top_similarities_chunk", "predict_pairs_chunk",
     "predict_dense_items_chunk", "woodbury_diag", "woodbury_weights_chunk", "ials_rows_chunk",
     "learn_bpr_block", "hybrid_epoch", "legacy_gauss_fill", "topk_rows", "slim_targets_chunk",
@@ -57,6 +57,7 @@ __all__ = [
     "implicit_sums",
     "largest_k",
     "legacy_gauss_fill",
+    "nmf_bias_sweep",
     "predict_dense_items",
     "predict_pairs",
     "sgd_biases",
@@ -158,6 +159,28 @@ def sgd_biases(
         _i32(users), _i32(items), _f64(ratings), float(mu), float(reg), float(lr), int(n_epochs), bu, bi
     )
     return bu, bi
+
+
+def nmf_bias_sweep(
+    users: np.ndarray,
+    items: np.ndarray,
+    ratings: np.ndarray,
+    dots: np.ndarray,
+    mu: float,
+    lr: tuple[float, float],
+    reg: tuple[float, float],
+    bu: np.ndarray,
+    bi: np.ndarray,
+) -> np.ndarray:
+    """One epoch of biased NMF's bias SGD over the ratings in the given order (``lr``, ``reg``: the user's
+    and the item's), ``bu``/``bi`` (float64) updated in place; returns each rating's estimate before its step."""
+    CALLS["nmf_bias_sweep"] += 1
+    est = np.empty(len(users))
+    _native.nmf_bias_sweep(
+        _i32(users), _i32(items), _f64(ratings), _f64(dots), float(mu), float(lr[0]), float(lr[1]),
+        float(reg[0]), float(reg[1]), bu, bi, est,
+    )  # fmt: skip
+    return est
 
 
 def first_seen(values: np.ndarray, n_values: int) -> np.ndarray:

@@ -221,6 +221,8 @@ class SurpriseKNNBaseline(_SurpriseModel):
     reg_i: float = 10.0
     reg_u: float = 15.0
     bsl_epochs: int | None = None
+    bsl_reg: float = 0.02
+    bsl_learning_rate: float = 0.005
 
     def __post_init__(self) -> None:
         # same checks as ours (max_neighbours does not exist here: Surprise keeps the dense matrix)
@@ -228,6 +230,8 @@ class SurpriseKNNBaseline(_SurpriseModel):
 
     def _make(self) -> Any:
         bsl: dict[str, Any] = {"method": self.bsl_method, "reg_i": self.reg_i, "reg_u": self.reg_u}
+        if self.bsl_method == "sgd":  # Surprise's sgd baselines read 'reg' and 'learning_rate'
+            bsl.update(reg=self.bsl_reg, learning_rate=self.bsl_learning_rate)
         if self.bsl_epochs is not None:
             bsl["n_epochs"] = self.bsl_epochs
         sim = {
@@ -288,9 +292,18 @@ class SurpriseNMF(_PerPairSurprise, params_of=NMF):
 
     def _make(self) -> Any:
         return surprise.NMF(
-            n_factors=self.factors, n_epochs=self.epochs, reg_pu=self.reg_pu, reg_qi=self.reg_qi,
+            n_factors=self.factors, n_epochs=self.epochs, biased=self.biased, reg_pu=self.reg_pu,
+            reg_qi=self.reg_qi, reg_bu=self.reg_bu, reg_bi=self.reg_bi, lr_bu=self.lr_bu, lr_bi=self.lr_bi,
             init_low=self.init_low, init_high=self.init_high, random_state=self.random_state,
         )  # fmt: skip
+
+    def _collect(self) -> None:
+        if self.biased:  # a pair with one side unknown gets μ plus the known side's bias, as in Surprise
+            self.user_bias_ = self._to_ours(np.asarray(self.algo_.bu), self._inner_u)
+            self.item_bias_ = self._to_ours(np.asarray(self.algo_.bi), self._inner_i)
+            self.has_biases = True  # type: ignore[misc]  # this fit has them, whatever the class says
+        else:
+            self.__dict__.pop("has_biases", None)
 
 
 class SurpriseCoClustering(_PerPairSurprise, params_of=CoClustering):
