@@ -42,6 +42,7 @@ __all__ = [
     "record_outcome",
     "remove_empty_folders",
     "staged_output",
+    "staged_parquet",
     "take_outcomes",
     "write_atomically",
 ]
@@ -161,15 +162,18 @@ def _spark_file(name: str) -> bool:
 def check_parquet_target(out: Path, force: bool, option: str = "--out") -> None:
     """A Spark Parquet output folder may be overwritten (``--force``) only when it holds nothing but Spark's files.
 
-    Spark's ``mode("overwrite")`` deletes the whole folder first; a folder with anything else in it
-    (or a file) is refused and left as it is.
+    The new output replaces the old one as a whole (:func:`staged_parquet`); a folder with anything else
+    in it (or a file) is refused and left as it is. A hidden staging folder of ours inside it (what a run
+    killed outright leaves) is not anything else.
     """
     if out.exists():
         if not force:
             raise ConfigError(f"{out} already exists; pass --force to replace it")
         if not out.is_dir():
             raise ConfigError(f"{option} {out}: is a file, not a Parquet folder; nothing was changed")
-        foreign = sorted(p.name for p in out.iterdir() if not _spark_file(p.name))
+        foreign = sorted(
+            p.name for p in out.iterdir() if not (_spark_file(p.name) or p.name.startswith(STAGE_PREFIX))
+        )
         if foreign:
             raise ConfigError(
                 f"{option} {out}: refusing to overwrite a folder Spark did not write (it holds {foreign[0]}"
@@ -460,6 +464,22 @@ def staged_output(out: str | Path, *, last: Iterable[str] = (), option: str = "-
         except BaseException:
             shutil.rmtree(st.path, ignore_errors=True)
             raise
+
+
+@contextmanager
+def staged_parquet(out: Path) -> Iterator[Staged]:
+    """:func:`staged_output` for a Spark Parquet folder: Spark writes into :attr:`Staged.path` (give it
+    ``mode("overwrite")``, the folder is this run's), and only when the write succeeded do the new part
+    files replace the old folder's, ``_SUCCESS`` last, the old part files removed after.
+
+    Spark's own ``mode("overwrite")`` on ``out`` deleted the old output before writing the new one, so a
+    job that failed or was killed partway lost both. Run :func:`check_parquet_target` first: the old
+    folder's Spark files are all that is removed, anything else in it stays.
+    """
+    with staged_output(out, last=("_SUCCESS",)) as staged:
+        if staged.existed:
+            staged.obsolete = [p.name for p in out.iterdir() if _spark_file(p.name) and p.is_file()]
+        yield staged
 
 
 def remove_empty_folders(folders: list[Path]) -> None:

@@ -170,11 +170,7 @@ def recommend_all(
     from movierec.serving.artifact import load_artifact
 
     check_positive("--k", k, integer=True)
-    outp = (
-        Path(str(out).removeprefix("file://")).expanduser()
-        if "://" not in str(out).removeprefix("file://")
-        else None
-    )
+    outp = _local_path(out)
     if (
         outp is not None
     ):  # --force overwrites only a folder of Spark's own part files; nothing else is deleted
@@ -221,9 +217,37 @@ def recommend_all(
         F.col("rec.items").alias("movieId"),
         F.col("rec.scores").alias("score"),
     )
-    long.write.mode("overwrite" if force else "errorifexists").parquet(str(out))
-    n_rows = spark.read.parquet(str(out)).count()
-    return BatchResult(Path(str(out)), n_users, int(n_rows), k, time.perf_counter() - t0)
+    n_rows = _write_parquet(long, out, force=force)
+    return BatchResult(Path(str(out)), n_users, n_rows, k, time.perf_counter() - t0)
+
+
+def _local_path(out: str | Path) -> Path | None:
+    """``out`` as a path on this machine (``file://`` stripped), or ``None`` for a URI Spark writes elsewhere."""
+    text = str(out).removeprefix("file://")
+    return None if "://" in text else Path(text).expanduser()
+
+
+def _write_parquet(frame: DataFrame, out: str | Path, *, force: bool) -> int:
+    """Write ``frame`` as Parquet to ``out`` and return its row count, read back from what was written.
+
+    A local ``out`` is written through a staging folder (:func:`~movierec.output_folders.staged_parquet`):
+    with ``--force`` the old output is replaced only once the new one is complete, so a job that fails or
+    is stopped partway leaves it as it was. Another URI (``hdfs://``, ``s3a://``) is written by Spark's
+    own ``mode("overwrite")``, which deletes the old output first.
+    """
+    spark = frame.sparkSession
+    local = _local_path(out)
+    if local is None:
+        frame.write.mode("overwrite" if force else "errorifexists").parquet(str(out))
+    else:
+        from movierec.output_folders import staged_parquet
+
+        with staged_parquet(local) as staged:
+            # this machine's disk whatever Spark's default file system; not Path.as_uri(): Hadoop does not
+            # decode its %-escapes (the stage's name holds an @)
+            frame.write.mode("overwrite").parquet(f"file://{staged.path.resolve()}")  # the stage is ours
+    # read back once in place: Spark skips a hidden folder (the stage) as input
+    return int(spark.read.parquet(str(out)).count())
 
 
 def _recommend_with_artifact(
@@ -274,6 +298,5 @@ def _recommend_with_artifact(
             yield frame
 
     recs = users.repartition(partitions).mapInPandas(score, schema=schema)
-    recs.write.mode("overwrite" if force else "errorifexists").parquet(str(out))
-    n_rows = spark.read.parquet(str(out)).count()
-    return BatchResult(Path(str(out)), art.n_users, int(n_rows), k, time.perf_counter() - t0)
+    n_rows = _write_parquet(recs, out, force=force)
+    return BatchResult(Path(str(out)), art.n_users, n_rows, k, time.perf_counter() - t0)

@@ -1,0 +1,67 @@
+"""``spark recommend --out X --force`` replaces X only once the new output is complete: Spark's own
+``mode("overwrite")`` deleted X before the job ran, so a job that failed partway lost the old output too.
+
+The failure is real: the run's Python workers point at a program that does not exist, so every scoring
+task fails after the target check passed and the write job began.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from movierec.cli import main
+
+pytestmark = [
+    pytest.mark.spark,
+    pytest.mark.slow,
+    pytest.mark.xdist_group("spark"),
+    pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas"),
+    pytest.mark.filterwarnings("ignore:The copy keyword is deprecated"),
+]
+
+
+def _snapshot(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def _cli(*args: str) -> int:
+    try:
+        main(list(args))
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    return 0
+
+
+def test_failed_force_run_keeps_the_old_output_and_a_good_one_replaces_it(spark, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    art, out = tmp_path / "art", tmp_path / "recs.parquet"
+    assert _cli("export", "--model", "popularity", "--out", str(art)) == 0
+    recommend = ["spark", "recommend", "--artifact", str(art), "--out", str(out)]
+    assert _cli(*recommend, "--k", "3") == 0  # on the module's local[2] session
+    before = _snapshot(out)
+    assert len(pd.read_parquet(out)) == 3 * 610
+
+    env = {**os.environ, "PYSPARK_PYTHON": str(tmp_path / "no-such-python")}  # every Python task fails
+    failed = subprocess.run(
+        [sys.executable, "-m", "movierec", *recommend, "--k", "5", "--force", "--master", "local[2]"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert failed.returncode != 0
+    assert "no-such-python" in failed.stderr  # it failed in the job, not before it
+    assert failed.stderr.rstrip().endswith(f"nothing was written ({out} is as it was)"), failed.stderr[-2000:]
+    assert _snapshot(out) == before  # no staging folder inside, no part file lost or added
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["art", "recs.parquet"]  # none beside it either
+
+    assert _cli(*recommend, "--k", "5", "--force") == 0
+    after = _snapshot(out)
+    assert len(pd.read_parquet(out)) == 5 * 610
+    assert not set(before) & {name for name in after if name != "_SUCCESS" and name != "._SUCCESS.crc"}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["art", "recs.parquet"]
