@@ -1,16 +1,23 @@
 """Exceptions for user mistakes; the CLI turns any of them into one line and exit code 2.
 
-Bugs are not ``MovierecError`` and keep their traceback.
+A few failures that are not the user's mistake are one line too, with another exit code
+(:attr:`MovierecError.exit_code`: a failed Spark job is 1). Bugs are not ``MovierecError`` and keep
+their traceback.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from numbers import Integral
+from typing import ClassVar
 
 
 class MovierecError(Exception):
     """A mistake in what the user asked for or gave us (bad file, unknown id, bad parameter)."""
+
+    exit_code: ClassVar[int] = 2
+    """The CLI's exit status after this error's one line: 2, bad input (a subclass for another kind of
+    failure, such as a Spark job that failed, says 1)."""
 
 
 class DataError(MovierecError):

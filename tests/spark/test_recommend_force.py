@@ -38,7 +38,9 @@ def _cli(*args: str) -> int:
     return 0
 
 
-def test_failed_force_run_keeps_the_old_output_and_a_good_one_replaces_it(spark, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_failed_force_run_keeps_the_old_output_and_a_good_one_replaces_it(  # type: ignore[no-untyped-def]
+    spark, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     art, out = tmp_path / "art", tmp_path / "recs.parquet"
     assert _cli("export", "--model", "popularity", "--out", str(art)) == 0
     recommend = ["spark", "recommend", "--artifact", str(art), "--out", str(out)]
@@ -46,7 +48,8 @@ def test_failed_force_run_keeps_the_old_output_and_a_good_one_replaces_it(spark,
     before = _snapshot(out)
     assert len(pd.read_parquet(out)) == 3 * 610
 
-    env = {**os.environ, "PYSPARK_PYTHON": str(tmp_path / "no-such-python")}  # every Python task fails
+    logs = tmp_path_factory.mktemp("tmpdir")  # the failure's log file goes to the temporary folder
+    env = {**os.environ, "PYSPARK_PYTHON": str(tmp_path / "no-such-python"), "TMPDIR": str(logs)}
     failed = subprocess.run(
         [sys.executable, "-m", "movierec", *recommend, "--k", "5", "--force", "--master", "local[2]"],
         env=env,
@@ -54,9 +57,20 @@ def test_failed_force_run_keeps_the_old_output_and_a_good_one_replaces_it(spark,
         text=True,
         timeout=300,
     )
-    assert failed.returncode != 0
-    assert "no-such-python" in failed.stderr  # it failed in the job, not before it
-    assert failed.stderr.rstrip().endswith(f"nothing was written ({out} is as it was)"), failed.stderr[-2000:]
+    # one readable line, not Py4J's Python traceback around the Java stack; 1: not a mistake in the input
+    assert failed.returncode == 1, failed.stderr[-2000:]
+    assert "Traceback" not in failed.stderr
+    (log,) = logs.iterdir()  # the full stack, kept where the line says
+    cause = f'Cannot run program "{tmp_path / "no-such-python"}": error=2, No such file or directory'
+    assert failed.stderr.splitlines()[-1] == (  # the root cause, found in the job's Java causes
+        f"movierec: error: the Spark job failed: {cause} (full stack in {log}); "
+        f"nothing was written ({out} is as it was)"
+    )
+    assert [ln for ln in failed.stderr.splitlines() if ln.startswith("movierec: error")] == [
+        failed.stderr.splitlines()[-1]
+    ]
+    full = log.read_text()
+    assert "Py4JJavaError" in full and f"Caused by: java.io.IOException: {cause}" in full
     assert _snapshot(out) == before  # no staging folder inside, no part file lost or added
     assert sorted(p.name for p in tmp_path.iterdir()) == ["art", "recs.parquet"]  # none beside it either
 

@@ -1,8 +1,9 @@
 """The ``movierec`` command line: thin typer commands over the library.
 
 Each command parses options, calls one library function and prints. Any
-:class:`~movierec.errors.MovierecError` becomes one line on stderr and exit code 2; bugs keep
-their traceback.
+:class:`~movierec.errors.MovierecError` becomes one line on stderr and exit code 2 (or the error's
+``exit_code``: a Spark job that failed is 1, with its full stack in a log file the line names); bugs
+keep their traceback.
 """
 
 from __future__ import annotations
@@ -129,15 +130,15 @@ def missing_extra(exc: ModuleNotFoundError) -> str | None:
     )
 
 
-def fail(message: str, outcome: list[str] | None = None) -> None:
-    """Print one readable error line to stderr and exit with code 2.
+def fail(message: str, outcome: list[str] | None = None, code: int = 2) -> None:
+    """Print one readable error line to stderr and exit with ``code`` (2: bad input).
 
     ``outcome``: what a command that failed after it began writing its output left on disk, added to the
     same line (``…; nothing was written (r was not created)``): still one line to read.
     """
     line = " ".join(str(message).split())
     print(f"movierec: error: {line}{_outcome_tail(outcome)}", file=sys.stderr)
-    raise SystemExit(2)
+    raise SystemExit(code)
 
 
 def _outcome_tail(lines: list[str] | None) -> str:
@@ -230,8 +231,8 @@ def main(argv: list[str] | None = None) -> None:
     except typer.Abort:
         _stopped("aborted")
         raise SystemExit(1) from None
-    except MovierecError as exc:
-        fail(str(exc), take_outcomes())
+    except MovierecError as exc:  # exit 2, or the error's own status (a failed Spark job: 1)
+        fail(str(exc), take_outcomes(), exc.exit_code)
     except ModuleNotFoundError as exc:
         why = missing_extra(exc)
         if why is None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,13 +43,21 @@ class SparkCluster:
 
         object.__setattr__(self, "settings", parse_conf(self.conf))
 
-    def session(self, app_name: str) -> Any:
-        """The command's SparkSession (a context manager; movierec.spark.session.spark_session)."""
+    @contextmanager
+    def session(self, app_name: str) -> Iterator[Any]:
+        """The command's SparkSession (movierec.spark.session.spark_session). A Spark job that fails in the
+        block is one line, ``the Spark job failed: <root cause> (full stack in ….log)``, exit status 1
+        (movierec.spark.failures.job_failures), not Py4J's Python and Java traceback."""
+        from movierec.spark.failures import job_failures
         from movierec.spark.session import spark_session
 
-        return spark_session(
-            self.master, self.settings, app_name=app_name, connect_timeout=self.connect_timeout
-        )
+        with (
+            spark_session(
+                self.master, self.settings, app_name=app_name, connect_timeout=self.connect_timeout
+            ) as spark,
+            job_failures(),  # inside: the causes are read from the JVM before the session stops it
+        ):
+            yield spark
 
 
 #: ``--master``, ``--conf``, ``--connect-timeout`` for a ``cluster: SparkCluster`` parameter
@@ -128,35 +137,41 @@ def train_cmd(
     as_json: bool = JSON,
 ) -> None:
     """Train Spark ALS, evaluate on a seeded hold-out and write the same artifact as 'movierec export'."""
-    from movierec.output_folders import check_artifact_target
+    from movierec.output_folders import check_artifact_target, nothing_written, record_outcome
+    from movierec.spark.failures import SparkJobError
     from movierec.spark.train import train
 
     check_artifact_target(out, force)  # before Spark starts: exists, foreign or unwritable costs milliseconds
-    with cluster.session("movierec spark train") as spark:
-        result = train(
-            spark,
-            ratings,
-            out=out,
-            fmt=fmt,
-            user_col=user_col,
-            item_col=item_col,
-            rating_col=rating_col,
-            sep=sep,
-            rank=rank,
-            reg=reg,
-            iterations=iterations,
-            implicit=implicit,
-            alpha=alpha,
-            implicit_threshold=implicit_threshold,
-            test_size=test_size,
-            seed=seed,
-            k=k,
-            max_bad_share=max_bad_share,
-            id_mapping=id_mapping,
-            num_blocks=num_blocks,
-            movies=movies,
-            force=force,
-        )
+    existed = out.exists()
+    try:
+        with cluster.session("movierec spark train") as spark:
+            result = train(
+                spark,
+                ratings,
+                out=out,
+                fmt=fmt,
+                user_col=user_col,
+                item_col=item_col,
+                rating_col=rating_col,
+                sep=sep,
+                rank=rank,
+                reg=reg,
+                iterations=iterations,
+                implicit=implicit,
+                alpha=alpha,
+                implicit_threshold=implicit_threshold,
+                test_size=test_size,
+                seed=seed,
+                k=k,
+                max_bad_share=max_bad_share,
+                id_mapping=id_mapping,
+                num_blocks=num_blocks,
+                movies=movies,
+                force=force,
+            )
+    except SparkJobError as exc:  # Spark fails before export, which renames a finished folder into place
+        record_outcome(exc, nothing_written(out, existed))
+        raise
     if as_json:
         print_json(result.summary())
         return

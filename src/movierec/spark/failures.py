@@ -1,0 +1,149 @@
+"""A Spark job that fails (a task's Python worker cannot start, an executor runs out of memory, a bad
+file on the cluster) as one readable line: the root cause Spark reported, without its Java stack.
+
+pyspark raises such a failure as ``py4j.protocol.Py4JJavaError`` (or one of pyspark's captured
+exceptions, :mod:`pyspark.errors`) whose text is the whole Java stack of every wrapper, several
+hundred lines. :func:`job_failures` turns it into :class:`SparkJobError`, whose message is the first
+line of the innermost cause that still says what went wrong, and keeps the full stack in a log file
+it names (the stack can only be read while the JVM runs, so it is written at once).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from movierec.errors import MovierecError
+
+__all__ = ["SparkJobError", "job_failures", "root_cause"]
+
+_MAX_CHARS = 300
+_MAX_DEPTH = 32
+
+
+class SparkJobError(MovierecError):
+    """A Spark job failed while it ran: not a mistake in what was asked, so the CLI exits with 1, not 2.
+
+    ``log``: the file holding the failure's full Python and Java stack (``None`` when it could not be written).
+    """
+
+    exit_code = 1
+
+    def __init__(self, message: str, log: Path | None = None) -> None:
+        super().__init__(message)
+        self.log = log
+
+
+def _spark_exception_types() -> tuple[type[BaseException], ...]:
+    """The exceptions pyspark raises for a failure on the Java side (none when pyspark is absent)."""
+    found: list[type[BaseException]] = []
+    try:
+        from py4j.protocol import Py4JJavaError
+
+        found.append(Py4JJavaError)
+    except ImportError:  # pragma: no cover - py4j comes with pyspark
+        pass
+    try:
+        from pyspark.errors.exceptions.captured import CapturedException
+
+        found.append(CapturedException)
+    except ImportError:  # pragma: no cover - older pyspark
+        pass
+    return tuple(found)
+
+
+def _first_line(text: str | None) -> str:
+    """What a message says in one line: its first line, or the last one for a Python traceback (the
+    exception a task's Python code raised, which Spark wraps as the message of a ``PythonException``)."""
+    lines = [line.strip() for line in (text or "").strip().splitlines() if line.strip()]
+    if not lines:
+        return ""
+    line = lines[-1] if lines[0].startswith("Traceback (most recent call last)") else lines[0]
+    return line if len(line) <= _MAX_CHARS else line[: _MAX_CHARS - 1] + "…"
+
+
+def _java_chain(throwable: Any) -> list[Any]:
+    """``throwable`` and its causes (``getCause()``), outermost first."""
+    chain = [throwable]
+    while len(chain) < _MAX_DEPTH:
+        cause = chain[-1].getCause()
+        if cause is None or any(cause.equals(seen) for seen in chain):
+            break
+        chain.append(cause)
+    return chain
+
+
+_CONDITION = re.compile(r"^\[[A-Z0-9_.]+\]\s*")  # Spark's error condition tag, [FAILED_READ_FILE.NO_HINT]
+_SQLSTATE = re.compile(r"\s*SQLSTATE: \w+\s*$")
+
+
+def _java_message(throwable: Any) -> tuple[str, str]:
+    """``(first line, whole message)`` of a Java exception; its class name when it has no message."""
+    whole = str(throwable.getMessage() or "")
+    line = _first_line(whole)
+    line = _SQLSTATE.sub("", _CONDITION.sub("", line)).rstrip(" .")
+    return (line or str(throwable.getClass().getSimpleName())), whole
+
+
+def root_cause(exc: BaseException) -> str:
+    """What went wrong in a Spark failure, in one line: ``Cannot run program "/nonexistent": error=2, No
+    such file or directory`` for a job whose Python workers cannot start.
+
+    Walks the Java exception's causes (``getCause()``) to the innermost, then back up while the wrapper
+    around it repeats its words with more context (``Cannot run program "x": error=2, …`` around
+    ``error=2, …``), never up to the outermost (``Job aborted due to stage failure: …``, which holds the
+    task's whole stack). A wrapper further out that says something else comes first
+    (``Encountered error while reading file …/part-00001.parquet: can not read class …``). Needs the JVM
+    that raised ``exc`` still running.
+    """
+    java = getattr(exc, "java_exception", None) or getattr(exc, "_origin", None)
+    if java is None:  # a captured exception built from text alone (Spark Connect)
+        desc = getattr(exc, "_desc", None)
+        return _first_line(desc if isinstance(desc, str) else str(exc)) or type(exc).__name__
+    chain = [_java_message(t) for t in _java_chain(java)]
+    pick = len(chain) - 1
+    while pick > 1 and chain[pick][0] in chain[pick - 1][1]:
+        pick -= 1
+    said = chain[pick][0]
+    context = [line for line, whole in chain[:pick] if said not in whole and line not in said]
+    return ": ".join([*context[-2:], said])
+
+
+def _write_log(exc: BaseException) -> Path | None:
+    """The failure's full stack (Python's, and Java's inside the Py4J message) in a new file in the
+    temporary folder, or ``None`` when it cannot be written."""
+    try:
+        fd, name = tempfile.mkstemp(prefix="movierec-spark-error-", suffix=".log")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write("".join(traceback.format_exception(exc)))
+    except Exception:  # a full disk must not hide the failure itself
+        return None
+    return Path(name)
+
+
+@contextmanager
+def job_failures() -> Iterator[None]:
+    """Raise a Spark job's failure in the block as :class:`SparkJobError`: ``the Spark job failed:
+    <root cause> (full stack in /tmp/movierec-spark-error-….log)``; other exceptions pass unchanged.
+
+    Use it inside the ``with`` of the session, so the JVM still runs while the causes are read.
+    """
+    kinds = _spark_exception_types()
+    try:
+        yield
+    except Exception as exc:
+        if not kinds or not isinstance(exc, kinds):
+            raise
+        try:
+            cause = root_cause(exc)
+        except Exception:  # the JVM went away: what Python holds of the message is all there is
+            cause = _first_line(str(exc).partition("\n: ")[2] or str(exc)) or type(exc).__name__
+        log = _write_log(exc)
+        where = f" (full stack in {log})" if log is not None else ""
+        raise SparkJobError(f"the Spark job failed: {cause}{where}", log) from exc
