@@ -112,10 +112,11 @@ def tunable_names() -> list[str]:
 
 def active_space(model: str, with_features: bool, fixed: dict[str, Any]) -> dict[str, Param]:
     """The model's search space less what would act on nothing in this study: parameters that act only on item
-    features without them (``feature_params``: ease's ``feature_weight``), and parameters whose switch is not
-    searched and is left off by the fixed parameters or the defaults (``acts_when``: ease's ``time_weight``
-    needs a ``time_window``, baseline's ``reg_i`` the ALS method), so no trial is spent on, and no best point
-    reports, a value that changed nothing."""
+    features without them (``feature_params``: ease's ``feature_weight``), and parameters with a switch that
+    is not searched and is left off by the fixed parameters or the defaults (``acts_when``: ease's
+    ``time_weight`` needs a ``time_window``, baseline's ``reg_i`` the ALS method, knn-basic's ``reg_i`` the
+    ``pearson_baseline`` similarity as well), so no trial is spent on, and no best point reports, a value
+    that changed nothing."""
     from movierec.models.params import acts_when
     from movierec.models.registry import get_class
 
@@ -123,7 +124,7 @@ def active_space(model: str, with_features: bool, fixed: dict[str, Any]) -> dict
     space = resolve_space(model)
     params = {**cls().get_params(), **fixed}
     dropped = set() if with_features else set(getattr(cls, "feature_params", ()))
-    dropped |= {k for k, c in acts_when(cls).items() if c.switch not in space and not c.holds(cls, params)}
+    dropped |= {k for k, c in acts_when(cls).items() if c.left_off(cls, params, space)}
     return {k: v for k, v in space.items() if k not in dropped}
 
 

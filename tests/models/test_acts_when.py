@@ -4,7 +4,7 @@ models do, a person who sets an idle one hears so, and ``tune`` does not search 
 from __future__ import annotations
 
 import warnings
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pytest
@@ -15,9 +15,31 @@ from movierec.models.params import acts_when
 from movierec.models.registry import create, get_class, idle_notes
 from movierec.tuning import active_space
 
-#: (model, the parameter, a value it changes to, its switch's values: off, on) for every declaration
+#: (model, the parameter, a value it changes to, its switch's values: off, on) for every declaration; under
+#: several conditions, the settings that turn it off and on
 CASES = [
     ("knn-basic", "shrinkage", 5.0, ("msd", "pearson_baseline")),
+    ("knn-basic", "bsl_method", "sgd", ("msd", "pearson_baseline")),
+    ("knn-basic", "bsl_epochs", 2, ("cosine", "pearson_baseline")),
+    (
+        "knn-basic",
+        "reg_i",
+        1.0,
+        ({"similarity": "pearson_baseline", "bsl_method": "sgd"}, {"similarity": "pearson_baseline"}),
+    ),
+    ("knn-basic", "reg_u", 1.0, ({"bsl_method": "als"}, {"similarity": "pearson_baseline"})),
+    (
+        "knn-basic",
+        "bsl_reg",
+        0.5,
+        ({"similarity": "pearson_baseline"}, {"similarity": "pearson_baseline", "bsl_method": "sgd"}),
+    ),
+    (
+        "knn-basic",
+        "bsl_learning_rate",
+        0.05,
+        ({"bsl_method": "sgd"}, {"similarity": "pearson_baseline", "bsl_method": "sgd"}),
+    ),
     ("knn-means", "shrinkage", 5.0, ("cosine", "pearson_baseline")),
     ("knn-zscore", "shrinkage", 5.0, ("pearson", "pearson_baseline")),
     ("knn-baseline", "shrinkage", 5.0, ("msd", "pearson_baseline")),
@@ -67,7 +89,7 @@ def test_a_declared_parameter_changes_nothing_while_its_switch_is_off_and_someth
     name: str, key: str, value: Any, switch: tuple[Any, Any] | None, small: Interactions
 ) -> None:
     cond = acts_when(get_class(name))[key]
-    off, on = ({cond.switch: s} for s in switch) if switch else ({}, None)
+    off, on = (s if isinstance(s, dict) else {cond.switch: s} for s in switch) if switch else ({}, None)
     np.testing.assert_array_equal(_scores(name, small, **off), _scores(name, small, **off, **{key: value}))
     assert idle_notes(name, {key: value, **off})
     if on is not None:
@@ -179,3 +201,80 @@ def test_movierec_models_says_which_parameter_takes_one_value_and_what_therefore
     assert "weighting = 'binary' (one of 'binary', 'rating', 'recency')" in " ".join(
         capsys.readouterr().out.split()
     )
+
+
+def test_several_conditions_must_all_hold_and_the_note_names_the_switches_that_are_off() -> None:
+    """``a & b``: one ActsWhen that acts only while both hold; its note and ``tune`` read every condition."""
+    from movierec.models.params import ActsWhen, Options, idle_params, never_acts
+
+    class Model:
+        default_similarity = "msd"
+        acts_when: ClassVar[dict[str, ActsWhen]] = {
+            "reg": ActsWhen("similarity", ("pearson_baseline",)) & ActsWhen("method", ("als",)),
+            "window_weight": ActsWhen("method", ("als", "sgd"))
+            & ActsWhen("window")
+            & ActsWhen("kind", ("a",)),
+        }
+
+    reg, weight = Model.acts_when["reg"], Model.acts_when["window_weight"]
+    assert (reg.switch, reg.values) == ("similarity", ("pearson_baseline",))  # the first condition's, as one
+    assert [c.switch for c in weight.conditions] == ["method", "window", "kind"]
+    assert reg.describe() == "similarity 'pearson_baseline' and method 'als'"
+    assert weight.describe() == "method 'als' or 'sgd' and window > 0 and kind 'a'"
+    assert reg.holds(Model, {"similarity": "pearson_baseline", "method": "als"})
+    assert not reg.holds(Model, {"method": "als"})  # similarity None reads as the default, msd
+    assert not reg.holds(Model, {"similarity": "pearson_baseline", "method": "sgd"})
+    assert weight.holds(Model, {"method": "sgd", "window": 3, "kind": "a"})
+    assert not weight.holds(Model, {"method": "sgd", "window": 0, "kind": "a"})
+
+    def note(given: dict[str, Any], **params: Any) -> dict[str, str]:
+        return idle_params(Model, given, params)
+
+    assert note({"reg": 1}, method="als") == {
+        "reg": "acts only with similarity 'pearson_baseline' and method 'als' (here similarity 'msd')"
+    }
+    assert note({"reg": 1}, similarity="pearson_baseline", method="sgd") == {
+        "reg": "acts only with similarity 'pearson_baseline' and method 'als' (here method 'sgd')"
+    }
+    assert note({"reg": 1}, similarity="cosine", method="sgd") == {
+        "reg": "acts only with similarity 'pearson_baseline' and method 'als' "
+        "(here similarity 'cosine', method 'sgd')"
+    }
+    assert note({"reg": 1}, similarity="pearson_baseline", method="als") == {}
+    # tune leaves a parameter out when any condition's switch is not searched and is off
+    fixed = {"similarity": "pearson_baseline", "method": "sgd"}
+    assert reg.left_off(Model, fixed, {"similarity"}) and not reg.left_off(Model, fixed, {"method"})
+    assert reg.left_off(Model, {"method": "als"}, {"method"}) and not reg.left_off(
+        Model, {}, {"similarity", "method"}
+    )
+    assert not reg.left_off(Model, {**fixed, "method": "als"}, set())
+    # one switch that takes a single value here, outside the condition's: it never acts
+    Model.parameter_constraints = classmethod(lambda cls: {"kind": [Options("b")]})  # type: ignore[attr-defined]
+    assert never_acts(Model) == {"window_weight": "kind takes only 'b'"}
+    with pytest.raises(ValueError, match="never"):
+        ActsWhen.never("the WARP losses") & reg
+
+
+def test_the_knn_models_baseline_options_act_only_with_pearson_baseline() -> None:
+    """knn-basic/means/zscore's baseline options need the pearson_baseline similarity too; knn-baseline's do
+    not (its offsets are the baselines); ``movierec models`` says both conditions."""
+    from movierec.cli.models import model_info
+
+    for name in ("knn-basic", "knn-means", "knn-zscore"):
+        assert idle_notes(name, {"bsl_learning_rate": 0.05, "bsl_method": "sgd"}) == [
+            f"{name}: bsl_learning_rate acts only with similarity 'pearson_baseline' and bsl_method 'sgd' "
+            "(here similarity 'msd'), so it changes nothing",
+            f"{name}: bsl_method acts only with similarity 'pearson_baseline' (here 'msd'), so it changes nothing",
+        ]
+        assert idle_notes(name, {"bsl_method": "sgd", "reg_i": 2.0, "similarity": "pearson_baseline"}) == [
+            f"{name}: reg_i acts only with similarity 'pearson_baseline' and bsl_method 'als' "
+            "(here bsl_method 'sgd'), so it changes nothing",
+        ]
+        assert not idle_notes(name, {"bsl_method": "sgd", "bsl_reg": 2.0, "similarity": "pearson_baseline"})
+        assert (
+            model_info(name)["acts_only_with"]["bsl_reg"]
+            == "similarity 'pearson_baseline' and bsl_method 'sgd'"
+        )
+    assert not idle_notes("knn-baseline", {"bsl_method": "sgd", "bsl_epochs": 3, "similarity": "msd"})
+    assert model_info("knn-baseline")["acts_only_with"]["bsl_reg"] == "bsl_method 'sgd'"
+    assert "bsl_epochs" not in model_info("knn-baseline")["acts_only_with"]

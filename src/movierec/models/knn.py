@@ -2,6 +2,9 @@
 
 Item-based by default (Sarwar et al. 2001); ``knn-baseline`` centres ratings on baselines and
 uses the shrunk ``pearson_baseline`` similarity (Koren 2010, 'Factor in the neighbors', §2.2).
+Every model takes Surprise's ``bsl_options`` as parameters of their own (``bsl_method``, ``reg_i``,
+``reg_u``, ``bsl_epochs``, ``bsl_reg``, ``bsl_learning_rate``), declared once on the family: they fit
+the baselines the ``pearson_baseline`` similarity reads, and knn-baseline's offsets too.
 
 Memory stays O(n · max_neighbours): each item (or user) keeps only its ``max_neighbours`` most
 similar positive neighbours, in ``neighbours_`` (sparse CSR, best first per row). Surprise
@@ -55,6 +58,12 @@ SIMILARITIES = {
     "pearson_baseline": kernels.PEARSON_BASELINE,
 }
 DEFAULT_MAX_NEIGHBOURS = 600
+#: the similarity whose baselines the baseline options fit (Surprise's ``compute_baselines``), and shrinks
+PEARSON_BASELINE = ActsWhen("similarity", ("pearson_baseline",))
+BSL_OPTIONS = (
+    "Surprise's bsl_options keys are parameters of their own here: bsl_method (its 'method'), reg_i, reg_u, "
+    "bsl_epochs (its 'n_epochs'), bsl_reg (its 'reg'), bsl_learning_rate (its 'learning_rate')"
+)
 
 
 def rows_from_ratings(similarity: str) -> bool:
@@ -103,7 +112,8 @@ class _KNN(ExplicitModel):
 
     default_similarity: ClassVar[str] = "msd"
     _none_means: ClassVar[dict[str, str]] = {
-        "max_neighbours": f"max({DEFAULT_MAX_NEIGHBOURS}, 10·k), at most the catalogue"
+        "max_neighbours": f"max({DEFAULT_MAX_NEIGHBOURS}, 10·k), at most the catalogue",
+        "bsl_epochs": "the baseline method's default, 10 for als and 20 for sgd",
     }
 
     @classmethod
@@ -122,14 +132,26 @@ class _KNN(ExplicitModel):
         "min_support": [NON_NEGATIVE_INT],
         "shrinkage": [NON_NEGATIVE],
         "max_neighbours": [POSITIVE_INT, None],
+        "bsl_method": [Options("als", "sgd")],
+        "reg_i": [NON_NEGATIVE],
+        "reg_u": [NON_NEGATIVE],
+        "bsl_epochs": [POSITIVE_INT, None],
+        "bsl_reg": [NON_NEGATIVE],
+        "bsl_learning_rate": [POSITIVE],
     }
-    # Surprise's similarity dict is four parameters of their own here
+    # Surprise's similarity and baseline dicts are parameters of their own here
     _foreign_names: ClassVar[dict[str, str]] = {
         "sim_options": "Surprise's sim_options keys are parameters of their own here: similarity "
         "(its 'name'), user_based (False by default here, True in Surprise), min_support, shrinkage",
+        "bsl_options": BSL_OPTIONS,
     }
-    # Surprise shrinks only its pearson_baseline similarity (Koren 2010); msd, cosine and pearson are raw
-    acts_when: ClassVar[dict[str, ActsWhen]] = {"shrinkage": ActsWhen("similarity", ("pearson_baseline",))}
+    # Surprise shrinks only its pearson_baseline similarity (Koren 2010); msd, cosine and pearson are raw.
+    # It reads reg_i/reg_u only in its ALS baselines, reg and learning_rate only in its SGD ones.
+    acts_when: ClassVar[dict[str, ActsWhen]] = {
+        "shrinkage": PEARSON_BASELINE,
+        **dict.fromkeys(("reg_i", "reg_u"), ActsWhen("bsl_method", ("als",))),
+        **dict.fromkeys(("bsl_reg", "bsl_learning_rate"), ActsWhen("bsl_method", ("sgd",))),
+    }
 
     k: int = 40
     min_k: int = 1
@@ -139,6 +161,13 @@ class _KNN(ExplicitModel):
     min_support: int = 1
     shrinkage: float = 100.0
     max_neighbours: int | None = None
+    # Surprise's bsl_options: the baselines pearson_baseline reads (and knn-baseline's offsets)
+    bsl_method: str = "als"
+    reg_i: float = 10.0
+    reg_u: float = 15.0
+    bsl_epochs: int | None = None
+    bsl_reg: float = 0.02
+    bsl_learning_rate: float = 0.005
 
     def __post_init__(self) -> None:
         if self.similarity is None:
@@ -161,10 +190,18 @@ class _KNN(ExplicitModel):
         """User and item biases when the model (or its similarity) needs them, else None (kept as
         ``sim_user_bias_``/``sim_item_bias_``: a user-based model's visitor rule reads them)."""
         if str(self.similarity).lower() == "pearson_baseline":
-            _, bu, bi = estimate_biases(train, "als")
+            bu, bi = self._fit_baselines(train)
             self.sim_user_bias_, self.sim_item_bias_ = bu.astype(np.float64), bi.astype(np.float64)
             return bu, bi
         return None
+
+    def _fit_baselines(self, train: Interactions) -> tuple[np.ndarray, np.ndarray]:
+        """b_u and b_i as Surprise's ``compute_baselines`` fits them under these ``bsl_options``."""
+        _, bu, bi = estimate_biases(
+            train, self.bsl_method, reg_i=self.reg_i, reg_u=self.reg_u, n_epochs=self.bsl_epochs,
+            reg=self.bsl_reg, learning_rate=self.bsl_learning_rate,
+        )  # fmt: skip
+        return bu, bi
 
     #: the table family's visitor rule code for a user-based model: 0 Σs·r/Σs, 1 μ + dev, 2 z-scores, 3 baseline
     _user_rule: ClassVar[int] = 0
@@ -365,10 +402,32 @@ class _KNN(ExplicitModel):
         return None
 
 
-class KNNBasic(_KNN):
+class _SimilarityBaselines(_KNN):
+    """The k-NN models whose baselines only the ``pearson_baseline`` similarity reads (Surprise's
+    ``KNNBasic``, ``KNNWithMeans``, ``KNNWithZScore``): every baseline option acts only with it, and
+    ``reg_i``/``reg_u`` only with ALS baselines, ``bsl_reg``/``bsl_learning_rate`` only with SGD ones,
+    as on the whole family."""
+
+    _foreign_names: ClassVar[dict[str, str]] = {
+        **_KNN._foreign_names,
+        "bsl_options": f"{BSL_OPTIONS}; they fit the baselines of similarity='pearson_baseline' and act "
+        "only with it",
+    }
+    acts_when: ClassVar[dict[str, ActsWhen]] = {
+        **dict.fromkeys(("bsl_method", "bsl_epochs"), PEARSON_BASELINE),
+        **{
+            key: PEARSON_BASELINE & _KNN.acts_when[key]
+            for key in ("reg_i", "reg_u", "bsl_reg", "bsl_learning_rate")
+        },
+    }
+
+
+class KNNBasic(_SimilarityBaselines):
     """r̂_ui = Σ s·r / Σ s over the k most similar neighbours with s > 0 (Surprise's ``KNNBasic``; Sarwar et al. 2001).
 
-    Fewer than ``min_k`` neighbours: impossible, falls back to μ (flagged), as Surprise does.
+    Fewer than ``min_k`` neighbours: impossible, falls back to μ (flagged), as Surprise does. With
+    ``similarity="pearson_baseline"``, its baselines follow Surprise's ``bsl_options``: ``bsl_method``
+    (``als`` with ``reg_i``, ``reg_u``; ``sgd`` with ``bsl_reg``, ``bsl_learning_rate``), ``bsl_epochs``.
     """
 
     name: ClassVar[str] = "knn-basic"
@@ -381,8 +440,11 @@ class KNNBasic(_KNN):
         return dev, impossible
 
 
-class KNNWithMeans(_KNN):
-    """r̂_ui = mean_x + Σ s·(r − mean_x') / Σ s (Surprise's ``KNNWithMeans``; Herlocker et al. 1999)."""
+class KNNWithMeans(_SimilarityBaselines):
+    """r̂_ui = mean_x + Σ s·(r − mean_x') / Σ s (Surprise's ``KNNWithMeans``; Herlocker et al. 1999).
+
+    The baseline options (Surprise's ``bsl_options``) set the baselines of ``similarity="pearson_baseline"``,
+    as in ``knn-basic``."""
 
     name: ClassVar[str] = "knn-means"
     _user_rule: ClassVar[int] = 1
@@ -403,12 +465,13 @@ class KNNWithMeans(_KNN):
         return self.x_offset_[users if self.user_based else items]
 
 
-class KNNWithZScore(_KNN):
+class KNNWithZScore(_SimilarityBaselines):
     """r̂_ui = μ_x + σ_x · Σ s·(r − μ_x')/σ_x' / Σ s (Surprise's ``KNNWithZScore``; Herlocker et al. 1999's
     z-score normalisation): neighbours' ratings enter as z-scores, σ the population standard deviation
     of each user's (item's) ratings, 1 where it is 0. Like the family, neighbour lists are truncated
     (``max_neighbours``); ``max_neighbours`` ≥ n_items keeps them all and reproduces Surprise (ml-100k
-    u1: RMSE 0.9511 both; truncated default 0.9600, 4–5× faster than Surprise)."""
+    u1: RMSE 0.9511 both; truncated default 0.9600, 4–5× faster than Surprise). The baseline options
+    (Surprise's ``bsl_options``) set the baselines of ``similarity="pearson_baseline"``, as in ``knn-basic``."""
 
     name: ClassVar[str] = "knn-zscore"
     _user_rule: ClassVar[int] = 2
@@ -469,9 +532,6 @@ class KNNBaseline(_KNN):
     """
 
     name: ClassVar[str] = "knn-baseline"
-    _none_means: ClassVar[dict[str, str]] = {
-        "bsl_epochs": "the baseline method's default, 10 for als and 20 for sgd"
-    }
     _user_rule: ClassVar[int] = 3
     search_space: ClassVar[SearchSpace] = {
         "k": IntRange(10, 200),
@@ -482,42 +542,12 @@ class KNNBaseline(_KNN):
         "user_based": Choice((False, True)),
     }
     default_similarity: ClassVar[str] = "pearson_baseline"
-
-    _foreign_names: ClassVar[dict[str, str]] = {
-        **_KNN._foreign_names,
-        "bsl_options": "Surprise's bsl_options keys are parameters of their own here: "
-        "bsl_method (its 'method'), reg_i, reg_u, bsl_epochs (its 'n_epochs'), "
-        "bsl_reg (its 'reg'), bsl_learning_rate (its 'learning_rate')",
-    }
-
-    _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {
-        "bsl_method": [Options("als", "sgd")],
-        "reg_i": [NON_NEGATIVE],
-        "reg_u": [NON_NEGATIVE],
-        "bsl_epochs": [POSITIVE_INT, None],
-        "bsl_reg": [NON_NEGATIVE],
-        "bsl_learning_rate": [POSITIVE],
-    }
-    # Surprise reads reg_i/reg_u only in its ALS baselines, reg and learning_rate only in its SGD ones
-    acts_when: ClassVar[dict[str, ActsWhen]] = {
-        **dict.fromkeys(("reg_i", "reg_u"), ActsWhen("bsl_method", ("als",))),
-        **dict.fromkeys(("bsl_reg", "bsl_learning_rate"), ActsWhen("bsl_method", ("sgd",))),
-    }
+    # the baseline options (declared on the family, _KNN) always act here: the offsets read the baselines
 
     min_k: int = 2
-    _: KW_ONLY
-    bsl_method: str = "als"
-    reg_i: float = 10.0
-    reg_u: float = 15.0
-    bsl_epochs: int | None = None
-    bsl_reg: float = 0.02
-    bsl_learning_rate: float = 0.005
 
     def _baselines(self, train: Interactions) -> tuple[np.ndarray, np.ndarray]:
-        _, bu, bi = estimate_biases(
-            train, self.bsl_method, reg_i=self.reg_i, reg_u=self.reg_u, n_epochs=self.bsl_epochs,
-            reg=self.bsl_reg, learning_rate=self.bsl_learning_rate,
-        )  # fmt: skip
+        bu, bi = self._fit_baselines(train)
         self.user_bias_ = bu.astype(np.float32)
         self.item_bias_ = bi.astype(np.float32)
         return bu, bi

@@ -18,8 +18,8 @@ A model lists, per constructor argument, the values it accepts::
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Container, Mapping, Sequence
+from dataclasses import dataclass, replace
 from numbers import Integral, Real
 from typing import Any, Literal
 
@@ -160,30 +160,74 @@ class ActsWhen:
     ``pearson_baseline`` similarity; a recency half-life acts only under recency weighting. A class declares
     these in ``acts_when``; :func:`idle_params` names the ones a person set that change nothing, ``tune``
     does not search them, and ``movierec models`` marks them. A switch left at ``None`` reads as the class's
-    ``default_<switch>`` when it has one (k-NN's ``default_similarity``)."""
+    ``default_<switch>`` when it has one (k-NN's ``default_similarity``).
+
+    Conditions that must all hold join with ``&``: knn-basic's ``reg_i`` sets the ALS baselines only its
+    ``pearson_baseline`` similarity reads, so it acts only with ``ActsWhen("similarity",
+    ("pearson_baseline",)) & ActsWhen("bsl_method", ("als",))``. The result is one ``ActsWhen`` whose
+    ``switch``/``values`` are the first condition's and whose ``also`` holds the others; read
+    :attr:`conditions` for all of them."""
 
     switch: str
     values: tuple[Any, ...] = ()
     elsewhere: str = ""  # set: the parameter acts in other models only ("the WARP losses"), never here
+    also: tuple[ActsWhen, ...] = ()  # further conditions that must hold too (``a & b``), each a single one
 
     @classmethod
     def never(cls, where: str) -> ActsWhen:
         """A parameter a model family shares that this model never reads (BPR's ``max_sampled``)."""
         return cls("", (), where)
 
+    def __and__(self, other: ActsWhen) -> ActsWhen:
+        """Both conditions must hold (in this order: the first one's switch is named first)."""
+        if self.elsewhere or other.elsewhere:
+            raise ValueError("ActsWhen.never(...) acts nowhere here; it does not join other conditions")
+        first, *rest = (*self.conditions, *other.conditions)
+        return replace(first, also=tuple(rest))
+
+    @property
+    def conditions(self) -> tuple[ActsWhen, ...]:
+        """Every single condition that must hold, the first one's own first."""
+        return (replace(self, also=()), *self.also) if self.also else (self,)
+
     def holds(self, cls: type, params: Mapping[str, Any]) -> bool:
         if self.elsewhere:
             return False
+        return all(c._holds_alone(cls, params) for c in self.conditions)
+
+    def _holds_alone(self, cls: type, params: Mapping[str, Any]) -> bool:
         value = self.current(cls, params)
         return bool(value) if not self.values else value in self.values
 
     def current(self, cls: type, params: Mapping[str, Any]) -> Any:
+        """The value of the (first condition's) switch under ``params``."""
         value = params.get(self.switch)
         return getattr(cls, f"default_{self.switch}", None) if value is None else value
+
+    def failing(self, cls: type, params: Mapping[str, Any]) -> tuple[ActsWhen, ...]:
+        """The single conditions that do not hold under ``params`` (all of them for :meth:`never`)."""
+        return tuple(c for c in self.conditions if self.elsewhere or not c._holds_alone(cls, params))
+
+    def left_off(self, cls: type, params: Mapping[str, Any], searched: Container[str]) -> bool:
+        """Whether a study whose search space is ``searched`` never makes this act: some condition's switch
+        is not searched and ``params`` (fixed parameters over the defaults) leave it off."""
+        return any(c.switch not in searched for c in self.failing(cls, params))
+
+    def here(self, cls: type, params: Mapping[str, Any]) -> str:
+        """What the failing switches are under ``params``, for the idle note: ``'msd'`` for one condition,
+        ``similarity 'msd', bsl_method 'sgd'`` (the failing ones, named) for several."""
+        if self.elsewhere:
+            return ""
+        if not self.also:
+            return repr(self.current(cls, params))
+        return ", ".join(f"{c.switch} {c.current(cls, params)!r}" for c in self.failing(cls, params))
 
     def describe(self) -> str:
         if self.elsewhere:
             return self.elsewhere
+        return " and ".join(c._describe_alone() for c in self.conditions)
+
+    def _describe_alone(self) -> str:
         if not self.values:
             return f"{self.switch} > 0"
         return f"{self.switch} " + " or ".join(repr(v) for v in self.values)
@@ -211,23 +255,27 @@ def single_values(cls: type) -> dict[str, tuple[Any, str]]:
 
 
 def never_acts(cls: type) -> dict[str, str]:
-    """The idle-unless hyperparameters whose switch takes one value here, not theirs, so they never act,
-    each with why: ``{"half_life_days": "weighting takes only 'binary'"}`` for ials."""
+    """The idle-unless hyperparameters one of whose switches takes one value here, not theirs, so they never
+    act, each with why: ``{"half_life_days": "weighting takes only 'binary'"}`` for ials."""
     single = single_values(cls)
-    return {
-        key: f"{cond.switch} takes only {single[cond.switch][0]!r}"
-        for key, cond in acts_when(cls).items()
-        if cond.values and cond.switch in single and single[cond.switch][0] not in cond.values
-    }
+    out: dict[str, str] = {}
+    for key, cond in acts_when(cls).items():
+        for c in cond.conditions:
+            if c.values and c.switch in single and single[c.switch][0] not in c.values:
+                out[key] = f"{c.switch} takes only {single[c.switch][0]!r}"
+                break
+    return out
 
 
 def idle_params(cls: type, given: Mapping[str, Any], params: Mapping[str, Any]) -> dict[str, str]:
     """Of the ``given`` hyperparameters, those that change nothing under ``params`` (the model's full
-    parameters), each with why: ``{"shrinkage": "acts only with similarity 'pearson_baseline' (here 'msd')"}``."""
+    parameters), each with why: ``{"shrinkage": "acts only with similarity 'pearson_baseline' (here 'msd')"}``;
+    under several conditions the note names the switches that are off: ``"acts only with similarity
+    'pearson_baseline' and bsl_method 'sgd' (here bsl_method 'als')"``."""
     out, never = {}, never_acts(cls)
     for key, cond in acts_when(cls).items():
         if key in given and not cond.holds(cls, params):
-            here = "" if cond.elsewhere else f" (here {cond.current(cls, params)!r})"
+            here = "" if cond.elsewhere else f" (here {cond.here(cls, params)})"
             here = f", and {never[key]} here" if key in never else here
             out[key] = f"acts only with {cond.describe()}{here}"
     return out
