@@ -133,7 +133,7 @@ def _search_space(name: str) -> dict[str, str]:
     with_features = set(getattr(cls, "feature_params", ()))
     # searched only when --params turns on a switch the defaults leave off (ease's time_window), as tune does
     defaults = cls().get_params()
-    needs = {k: c for k, c in acts_when(cls).items() if c.switch not in space and not c.holds(cls, defaults)}
+    needs = {k: c for k, c in acts_when(cls).items() if c.left_off(cls, defaults, space)}
     out: dict[str, str] = {}
     for key, p in space.items():
         if isinstance(p, Choice):
