@@ -345,3 +345,84 @@ def test_ctrl_c_is_held_back_while_output_moves_into_place() -> None:
             time.sleep(0.05)  # the handler has run by now: it only recorded the signal
             done.append(True)
     assert done == [True]
+
+
+def _killed_while_holding(code: str, ready: Path) -> int:
+    """Run ``code`` in a Python subprocess until ``ready`` exists, SIGKILL it, and return its (now dead) pid."""
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while not ready.exists():
+        assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+        assert time.monotonic() < deadline, "never started writing"
+        time.sleep(0.02)
+    proc.kill()
+    proc.wait(60)
+    return proc.pid
+
+
+def test_write_atomically_temporary_left_by_sigkill_is_removed_by_the_next_write(tmp_path: Path) -> None:
+    """A process killed (real SIGKILL) after writing its temporary file and before the rename leaves
+    ``.NAME.PID@HOST.tmp``; the next write of the same file on this machine removes it. Temporaries of a
+    live process, of another machine, or of another file stay."""
+    path = tmp_path / "results.json"
+    path.write_text("old")
+    hold = (  # the rename never comes: the temporary file is complete, the process waits to be killed
+        "import os, time\n"
+        "from movierec import output_folders as of\n"
+        "def stop(src, dst):\n"
+        "    open(os.path.join(os.path.dirname(dst), 'ready'), 'w').close()\n"
+        "    time.sleep(600)\n"
+        "of.os.replace = stop\n"
+        f"of.write_atomically({str(path)!r}, 'new')\n"
+    )
+    pid = _killed_while_holding(hold, tmp_path / "ready")
+    (tmp_path / "ready").unlink()
+    dead = f".results.json.{pid}@{_host()}.tmp"
+    assert sorted(os.listdir(tmp_path)) == [dead, "results.json"]
+    assert path.read_text() == "old"
+    kept = [
+        f".results.json.{os.getpid()}@{_host()}.tmp",  # this test's process runs
+        f".results.json.{pid}@another-host.tmp",  # cannot be proved dead from here
+        f".other.json.{pid}@{_host()}.tmp",  # another file's: its own next write removes it
+    ]
+    for name in kept:
+        (tmp_path / name).write_text("partial")
+    write_atomically(path, "newer")
+    assert path.read_text() == "newer"
+    assert sorted(os.listdir(tmp_path)) == sorted([*kept, "results.json"])
+
+
+def test_export_temporaries_left_by_sigkill_are_removed_by_the_next_export(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``export`` writes ``.NAME.PID@HOST.tmp`` and renames it into place (the older artifact moved aside
+    to ``.NAME.old-PID@HOST`` for a moment); a run killed by a real SIGKILL while writing leaves its
+    temporary folder, which the next export to the same --out on this machine removes. A live process's
+    and another machine's stay."""
+    out = tmp_path / "art"
+    hold = (  # export stops once its temporary folder holds a file (the ids) and waits to be killed
+        "import time\n"
+        "from pathlib import Path\n"
+        "import pandas as pd\n"
+        "from movierec.cli import main\n"
+        "write = pd.DataFrame.to_parquet\n"
+        "def slow(self, path, *a, **k):\n"
+        "    write(self, path, *a, **k)\n"
+        f"    Path({str(tmp_path / 'ready')!r}).touch()\n"
+        "    time.sleep(600)\n"
+        "pd.DataFrame.to_parquet = slow\n"
+        f"main(['export', '--model', 'popularity', '--out', {str(out)!r}])\n"
+    )
+    pid = _killed_while_holding(hold, tmp_path / "ready")
+    (tmp_path / "ready").unlink()
+    dead = tmp_path / f".art.{pid}@{_host()}.tmp"
+    assert sorted(os.listdir(tmp_path)) == [dead.name] and (dead / "ids.parquet").is_file()
+    kept = [f".art.{os.getpid()}@{_host()}.tmp", f".art.{pid}@another-host.tmp"]
+    for name in kept:
+        (tmp_path / name).mkdir()
+    assert _run(["export", "--model", "popularity", "--out", str(out)], capsys)[0] == 0
+    assert sorted(os.listdir(tmp_path)) == sorted([*kept, "art"])
+    old = f".art.old-{pid}@{_host()}"  # a run killed between its two renames: the next replacement removes it
+    (tmp_path / old).mkdir()
+    assert _run(["export", "--model", "popularity", "--out", str(out), "--force"], capsys)[0] == 0
+    assert sorted(os.listdir(tmp_path)) == sorted([*kept, "art"])

@@ -15,13 +15,15 @@ import signal
 import socket
 import tempfile
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from movierec.errors import ConfigError
+
+T = TypeVar("T")
 
 __all__ = [
     "ARTIFACT_FILES",
@@ -38,12 +40,16 @@ __all__ = [
     "is_artifact",
     "is_image",
     "missing_folders",
+    "move_aside",
     "nothing_written",
     "record_outcome",
+    "remove_dead_leftovers",
     "remove_empty_folders",
     "staged_output",
     "staged_parquet",
     "take_outcomes",
+    "temporary_file",
+    "temporary_folder",
     "write_atomically",
 ]
 
@@ -346,26 +352,94 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def _remove_stale_stages(out: Path) -> None:
-    """Remove staging folders for ``out`` that a run killed outright (SIGKILL, a power cut) left behind.
+def _owner_pattern() -> str:
+    """The regex of the ``PID[-N]@HOST`` part of a name :func:`_claim` gives, HOST this machine, PID captured."""
+    return rf"(\d+)(?:-\d+)?@{re.escape(_host())}"
 
-    Only folders this code names (``.movierec-partial-PID@HOST`` inside ``out``, ``.NAME.partial-PID@HOST``
-    beside it) whose HOST is this machine and whose PID no longer runs here: a stage of a live run, of a run
-    on another machine or container sharing the folder, or of an older name pattern, is left alone.
+
+def remove_dead_leftovers(folder: Path, prefix: str, suffix: str = "") -> None:
+    """Remove what runs killed outright (SIGKILL, a power cut) left in ``folder`` under the names
+    :func:`_claim` gives: ``PREFIX`` + ``PID[-N]@HOST`` + ``SUFFIX``, HOST this machine, PID no longer
+    running here. A temporary of a live run, of a run on another machine or container sharing the folder,
+    or of an older name pattern, is left alone; so is a symbolic link.
     """
-    host = re.escape(_host())
-    places = [(out.parent, re.compile(rf"\.{re.escape(out.name)}\.partial-(\d+)(?:-\d+)?@{host}"))]
-    if out.is_dir():
-        places.append((out, re.compile(rf"{re.escape(STAGE_PREFIX)}(\d+)(?:-\d+)?@{host}")))
-    for folder, pattern in places:
-        try:
-            entries = list(folder.iterdir())
-        except OSError:
+    pattern = re.compile(re.escape(prefix) + _owner_pattern() + re.escape(suffix))
+    try:
+        entries = list(folder.iterdir())
+    except OSError:
+        return
+    for entry in entries:
+        found = pattern.fullmatch(entry.name)
+        if not found or entry.is_symlink() or _pid_alive(int(found[1])):
             continue
-        for entry in entries:
-            found = pattern.fullmatch(entry.name)
-            if found and not entry.is_symlink() and entry.is_dir() and not _pid_alive(int(found[1])):
-                shutil.rmtree(entry, ignore_errors=True)
+        if entry.is_dir():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            with suppress(OSError):
+                entry.unlink()
+
+
+def _remove_stale_stages(out: Path) -> None:
+    """Remove staging folders for ``out`` that a run killed outright left behind (:func:`remove_dead_leftovers`):
+    ``.movierec-partial-PID@HOST`` inside ``out``, ``.NAME.partial-PID@HOST`` beside it."""
+    remove_dead_leftovers(out.parent, f".{out.name}.partial-")
+    if out.is_dir():
+        remove_dead_leftovers(out, STAGE_PREFIX)
+
+
+def _claim(folder: Path, prefix: str, suffix: str, create: Callable[[Path], T]) -> tuple[Path, T]:
+    """Create ``folder/PREFIX PID@HOST SUFFIX`` with ``create`` (``mkdir``, an exclusive ``open``), after
+    removing those of this name that dead processes of this machine left (:func:`remove_dead_leftovers`).
+
+    The name says whose it is, so a later run can prove a leftover is no live run's; ``PID-N@HOST`` when
+    the plain name is taken (this pid's, from a killed run before a reboot or in a container: never reused).
+    Returns the path and what ``create`` returned.
+    """
+    remove_dead_leftovers(folder, prefix, suffix)
+    pid, host = os.getpid(), _host()
+    for n in range(1000):
+        path = folder / f"{prefix}{pid}{f'-{n}' if n else ''}@{host}{suffix}"
+        try:
+            return path, create(path)
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"{folder / prefix}{pid}@{host}{suffix}: too many temporaries left behind")
+
+
+def temporary_folder(parent: str | Path, prefix: str, suffix: str = ".tmp") -> Path:
+    """A new empty folder in ``parent`` named ``PREFIX PID@HOST SUFFIX`` (``.art.4242@host.tmp``), for output
+    that is renamed into place when complete. What a killed run of this machine left under such a name
+    is removed first; the caller removes this one when its run fails."""
+    path, _ = _claim(Path(parent), prefix, suffix, lambda p: p.mkdir())
+    return path
+
+
+def temporary_file(path: str | Path) -> Path:
+    """A new empty file beside ``path`` named ``.NAME.PID@HOST.tmp``, to write and then rename over
+    ``path``; what a killed run of this machine left for ``path`` is removed first (:func:`temporary_folder`)."""
+    path = Path(path)
+    tmp, fd = _claim(path.parent, f".{path.name}.", ".tmp", _open_new)
+    os.close(fd)
+    return tmp
+
+
+def move_aside(folder: str | Path) -> Path:
+    """Rename ``folder`` to a new hidden sibling ``.NAME.old-PID@HOST`` and return it: the older copy a
+    finished one replaces, removed by the caller once the new one is in place. A copy a run killed
+    between the two renames left there is removed by the next call for ``folder`` on this machine."""
+    folder = Path(folder)
+    old = temporary_folder(folder.parent, f".{folder.name}.old-", "")
+    try:
+        os.replace(folder, old)  # a folder renamed over an empty one
+    except BaseException:
+        with suppress(OSError):
+            old.rmdir()
+        raise
+    return old
+
+
+def _open_new(path: Path) -> int:
+    return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
 
 
 def _new_stage(out: Path, existed: bool) -> Path:
@@ -374,19 +448,11 @@ def _new_stage(out: Path, existed: bool) -> Path:
     Stages that killed runs of this machine left for ``out`` are removed first (:func:`_remove_stale_stages`).
     """
     _remove_stale_stages(out)
-    pid, host = os.getpid(), _host()
-    first = f"{STAGE_PREFIX}{pid}" if existed else f".{out.name}.partial-{pid}"
-    folder = out if existed else out.parent
-    for n in range(1000):
-        stage = folder / (f"{first}@{host}" if n == 0 else f"{first}-{n}@{host}")
-        try:
-            stage.mkdir()
-        except (
-            FileExistsError
-        ):  # this pid's, from a killed run before a reboot or in a container: never reused
-            continue
-        return stage
-    raise FileExistsError(f"{folder / first}: too many staging folders left behind")
+    if existed:
+        stage, _ = _claim(out, STAGE_PREFIX, "", lambda p: p.mkdir())
+    else:
+        stage, _ = _claim(out.parent, f".{out.name}.partial-", "", lambda p: p.mkdir())
+    return stage
 
 
 def missing_folders(folder: Path) -> list[Path]:
@@ -497,18 +563,12 @@ def write_atomically(path: str | Path, data: bytes | str) -> Path:
     A chart or JSON file interrupted mid-write was a truncated file under the final name (and an older
     file of that name was already gone); now ``path`` is either the old file or the whole new one, and
     the temporary file is removed on failure. The file gets the permissions the umask gives a new file.
+    The temporary file is named ``.NAME.PID@HOST.tmp``: one that a run killed outright (SIGKILL) left is
+    removed by the next write of ``path`` on this machine.
     """
     path = Path(path)
     payload = data.encode("utf-8") if isinstance(data, str) else data
-    for n in range(1000):
-        tmp = path.with_name(f".{path.name}.{os.getpid()}-{n}.tmp")
-        try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-        except FileExistsError:
-            continue
-        break
-    else:
-        raise FileExistsError(f"{path}: too many temporary files left beside it")
+    tmp, fd = _claim(path.parent, f".{path.name}.", ".tmp", _open_new)  # .NAME.PID@HOST.tmp
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(payload)

@@ -17,7 +17,6 @@ import shutil
 import socket
 import stat
 import sys
-import tempfile
 import urllib.error
 import urllib.request
 import zipfile
@@ -28,6 +27,7 @@ from typing import Any
 
 from movierec.datasets.registry import DatasetSpec, cache_dir, get_spec
 from movierec.errors import ConfigError, DownloadError
+from movierec.output_folders import move_aside, temporary_folder
 
 __all__ = ["MAX_RATIO", "MAX_UNPACKED_BYTES", "fetch", "fetch_spec", "safe_members"]
 
@@ -381,7 +381,7 @@ def _install_archive(
 ) -> Path:
     """Unpack ``archive`` into a temp folder in the cache, then rename the dataset folder into place."""
     root = target.parent
-    tmp = Path(tempfile.mkdtemp(prefix=f".{spec.name}.", suffix=".unpack", dir=root))
+    tmp = temporary_folder(root, f".{spec.name}.", ".unpack")  # .NAME.PID@HOST.unpack
     try:
         try:
             with zipfile.ZipFile(archive) as zf:
@@ -429,7 +429,7 @@ def _install_folder(spec: DatasetSpec, source: Path, target: Path) -> Path:
         raise DownloadError(f"{source}: no {spec.ratings} in this folder or in {source / spec.folder}")
     if found.resolve() == target.resolve():
         return target
-    tmp = Path(tempfile.mkdtemp(prefix=f".{spec.name}.", suffix=".copy", dir=target.parent))
+    tmp = temporary_folder(target.parent, f".{spec.name}.", ".copy")
     try:
         staged = tmp / spec.name
         try:
@@ -454,11 +454,7 @@ def _find_dataset_folder(base: Path, spec: DatasetSpec) -> Path | None:
 
 def _replace_into(staged: Path, target: Path) -> None:
     """Atomically move a complete folder to ``target``, moving any older copy out of the way first."""
-    old = None
-    if target.exists():
-        old = target.with_name(f".{target.name}.old-{os.getpid()}")
-        shutil.rmtree(old, ignore_errors=True)
-        os.replace(target, old)
+    old = move_aside(target) if target.exists() else None
     try:
         os.replace(staged, target)
     except OSError:

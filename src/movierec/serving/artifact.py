@@ -16,7 +16,6 @@ import hashlib
 import json
 import os
 import shutil
-import tempfile
 import zipfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -31,7 +30,7 @@ import scipy.sparse as sp
 from movierec.errors import ArtifactError, ConfigError, UnknownIdError
 from movierec.interactions import IdMap, IdMapped, Interactions
 from movierec.jsonsafe import to_jsonable
-from movierec.output_folders import check_artifact_target
+from movierec.output_folders import check_artifact_target, move_aside, temporary_folder
 from movierec.serving.validate import ArtifactParts, sign_manifest, validate_artifact
 from movierec.serving.visitor import visitor_export
 from movierec.titles import (
@@ -190,8 +189,10 @@ def export_artifact(
     )  # fmt: skip
     seen_arrays = _seen_arrays(dataset, train, manifest)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
-    os.chmod(tmp, 0o755)  # mkdtemp makes it private; an artifact is meant to be shared
+    tmp = temporary_folder(
+        out.parent, f".{out.name}."
+    )  # .NAME.PID@HOST.tmp: a killed run's is removed next time
+    os.chmod(tmp, 0o755)  # whatever the umask: an artifact is meant to be shared
     try:
         _ids_frame(train.user_map, train.item_map).to_parquet(tmp / "ids.parquet", index=False)
         _items_frame(dataset, train).to_parquet(tmp / "items.parquet", index=False)
@@ -208,10 +209,7 @@ def export_artifact(
         for name in (*DATA_FILES, MANIFEST):  # durable before the rename makes it visible
             with open(tmp / name, "rb") as fh:
                 os.fsync(fh.fileno())
-        old = None
-        if out.exists():
-            old = out.with_name(f".{out.name}.old-{os.getpid()}")
-            os.replace(out, old)
+        old = move_aside(out) if out.exists() else None
         os.replace(tmp, out)
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from movierec.errors import ConfigError
+from movierec.output_folders import temporary_file
 
 __all__ = ["BATCH_COLUMNS", "recommend_all_users", "write_recommendations"]
 
@@ -66,7 +67,7 @@ def write_recommendations(frame: pd.DataFrame, out: str | Path, *, force: bool =
         raise ConfigError(f"--out {path} already exists; pass --force to replace it")
     if not path.parent.is_dir():
         raise ConfigError(f"--out {path}: folder {path.parent} does not exist")
-    tmp = path.with_name(f".{path.name}.tmp")
+    tmp = temporary_file(path)  # .NAME.PID@HOST.tmp: a killed run's is removed by the next write of path
     try:  # renamed over --out when complete; a failure or Ctrl-C mid-write removes the temporary file
         if path.suffix.lower() == ".csv":
             frame.to_csv(tmp, index=False)
