@@ -57,3 +57,48 @@ def test_a_loss_the_library_does_not_report_is_not_shown_as_nan() -> None:
     text = out.getvalue()
     assert "nan" not in text and "fitting lightfm:bpr" in text
     assert "fitting bpr loss 0.2500" in text
+
+
+def test_piped_status_prints_a_long_step_and_its_time_but_nothing_for_a_short_one() -> None:
+    """rich's spinner shows nothing in a pipe: ``export --model ensemble`` trained for ~30 s in silence."""
+    from movierec.cli.progress import LineStatus, status
+
+    out = io.StringIO()
+    console = Console(file=out, force_terminal=False, width=120)
+    with status(console, "quick step", after=0.3):
+        time.sleep(0.01)
+    assert out.getvalue() == ""  # a quick command (or a mistake found at once) stays one line on stderr
+    step = status(console, "training ensemble", after=0.05)
+    assert isinstance(step, LineStatus)
+    with step:
+        time.sleep(0.3)
+        step.update("training ensemble: refitting the bases")
+    lines = out.getvalue().splitlines()
+    assert [re.sub(r"^\[\s*[\d.]+s\] ", "", line) for line in lines[:2]] == [
+        "training ensemble …",
+        "training ensemble: refitting the bases",
+    ]
+    assert re.fullmatch(r"\[\s*[\d.]+s\] training ensemble: refitting the bases: done in 0\.\d s", lines[2])
+
+
+def test_piped_status_says_no_done_line_for_a_step_that_failed() -> None:
+    from movierec.cli.progress import status
+
+    out = io.StringIO()
+    console = Console(file=out, force_terminal=False, width=120)
+    try:
+        with status(console, "loading ratings.csv", after=0.05):
+            time.sleep(0.2)
+            raise ValueError("bad column")
+    except ValueError:
+        pass
+    assert [line.split("] ", 1)[1] for line in out.getvalue().splitlines()] == ["loading ratings.csv …"]
+
+
+def test_terminal_status_is_richs_spinner() -> None:
+    from rich.status import Status
+
+    from movierec.cli.progress import status
+
+    console = Console(file=io.StringIO(), force_terminal=True, width=80)
+    assert isinstance(status(console, "fitting svd"), Status)

@@ -148,8 +148,10 @@ class RatingsSource:
             scale = check_rating_scale(scale, "--rating-scale")
         if self.movies is not None and self.ratings is None:
             raise ConfigError("--movies gives titles to a --ratings file; a --dataset brings its own")
+        from movierec.cli.progress import status as step_status
+
         if self.ratings is not None:
-            with err_console.status(f"loading {self.ratings}"):
+            with step_status(err_console, f"loading {self.ratings}", after=5.0):
                 times = {} if self.time_col is None else {"time_col": self.time_col or None}
                 ds = load_ratings_file(
                     self.ratings,
@@ -161,7 +163,7 @@ class RatingsSource:
                     **times,
                 )
         else:
-            with err_console.status(f"loading {self.dataset}"):
+            with step_status(err_console, f"loading {self.dataset}", after=5.0):
                 ds = load(self.dataset, rating_scale=scale)
         for note in ds.notes:
             say("note", note)

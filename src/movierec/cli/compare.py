@@ -506,7 +506,9 @@ def _model_and_data(
 
         fit_kw["item_features"] = build_item_features(ds, train.item_map, item_features)
     check_table_before_training(m, train)
-    with err_console.status(f"fitting {name} on {ds.name}"):
+    from movierec.cli.progress import status as step_status
+
+    with step_status(err_console, f"fitting {name} on {ds.name}"):
         m.fit(train, **fit_kw)
     return m, ds, train
 

@@ -8,11 +8,12 @@ most one line every few seconds per task) elsewhere.
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["LineProgress", "bar_progress", "make_progress"]
+__all__ = ["LineProgress", "LineStatus", "bar_progress", "make_progress", "status"]
 
 
 @dataclass
@@ -154,3 +155,61 @@ def bar_progress(*, disable: bool = False) -> Any:
         transient=True,
         disable=disable,
     )
+
+
+class LineStatus:
+    """rich's ``console.status`` spinner for pipes and logs, where rich shows nothing: a step still running
+    after ``after`` seconds prints one timestamped line (and one per later :meth:`update`), and its end
+    prints how long it took. A step shorter than ``after`` prints nothing, so a quick command, or a
+    mistake found while its data loads, stays one line on stderr."""
+
+    def __init__(self, console: Any, text: str, *, after: float = 3.0) -> None:
+        self.console = console
+        self.text = text
+        self.after = after
+        self.started = time.monotonic()
+        self.on_screen = False  # the step's line is printed
+        self.closed = False  # the step ended (a timer that fires late prints nothing)
+        self._lock = threading.Lock()
+        self._timer: threading.Timer | None = None
+
+    def __enter__(self) -> LineStatus:
+        self.started = time.monotonic()
+        self._timer = threading.Timer(self.after, self._show)
+        self._timer.daemon = True  # never holds the process open
+        self._timer.start()
+        return self
+
+    def __exit__(self, exc_type: object, *exc: object) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        with self._lock:
+            if self.on_screen and exc_type is None:
+                self._print(f"{self.text}: done in {time.monotonic() - self.started:.1f} s")
+            self.closed = True
+
+    def update(self, text: str) -> None:
+        """A new text (rich's ``status.update``): printed at once when the step is already on screen."""
+        with self._lock:
+            self.text = text
+            if self.on_screen and not self.closed:
+                self._print(text)
+
+    def _show(self) -> None:
+        with self._lock:
+            if not self.closed and not self.on_screen:
+                self.on_screen = True
+                self._print(f"{self.text} …")
+
+    def _print(self, line: str) -> None:
+        self.console.print(
+            f"[{time.monotonic() - self.started:6.1f}s] {line}", markup=False, highlight=False, soft_wrap=True
+        )
+
+
+def status(console: Any, text: str, *, after: float = 3.0) -> Any:
+    """rich's spinner (``console.status``) on a terminal; :class:`LineStatus` in pipes, logs and notebooks'
+    ``!`` cells, where a long step (``export --model ensemble`` trains for about a minute) printed nothing."""
+    if console.is_terminal or getattr(console, "is_jupyter", False):
+        return console.status(text)
+    return LineStatus(console, text, after=after)

@@ -108,6 +108,8 @@ def export_cmd(
     elif model is None:
         raise ConfigError("--model is required (a registered model name), or --config EXPERIMENT.toml")
     hp = merge_params(model, hp, parse_params(params, str(model)))  # --params override the file's
+    from movierec.cli.progress import status as step_status
+
     result = train_and_export(
         source.load,
         model,
@@ -123,7 +125,7 @@ def export_cmd(
         min_support=min_support,
         **run,
         say=say,
-        status=err_console.status,
+        status=lambda text: step_status(err_console, text),
     )
     manifest, metrics = result.manifest, result.metrics
     if as_json:

@@ -382,7 +382,9 @@ def _ranking_check(
     if str(result.metric).lower() not in ("rmse", "mae") or not result.best_params:
         return None
     model = seeded(create(result.model, **result.best_params), seed, result.best_params)
-    with err_console.status("ranking the best trial's model against popularity"):
+    from movierec.cli.progress import status as step_status
+
+    with step_status(err_console, "ranking the best trial's model against popularity"):
         check = ranking_check(model, dataset, threshold=threshold, seed=seed, test_size=test_size)
     from movierec.output_folders import write_atomically
 
