@@ -26,6 +26,23 @@ console = Console(stderr=False, highlight=False, soft_wrap=True)
 err_console = Console(stderr=True, highlight=False)
 
 
+def bar_progress(*, disable: bool = False) -> Any:
+    """The commands' one-line-per-task display on stderr: description, bar, elapsed time (gone when done);
+    plain timestamped lines when stderr is not a terminal (:func:`movierec.cli.progress.make_progress`)."""
+    from rich.progress import BarColumn, TextColumn, TimeElapsedColumn
+
+    from movierec.cli.progress import make_progress
+
+    return make_progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+        disable=disable,
+    )
+
+
 def print_table(table: Table) -> None:
     """Print ``table`` with a title or caption wider than the terminal wrapped at the terminal's width.
 

@@ -25,6 +25,7 @@ from movierec.cli.common import (
     SEED,
     USER_FEATURES,
     RatingsSource,
+    bar_progress,
     console,
     err_console,
     parse_model_params,
@@ -34,7 +35,6 @@ from movierec.cli.common import (
     say,
     typed,
 )
-from movierec.cli.progress import bar_progress
 from movierec.errors import ConfigError, UnknownIdError
 from movierec.tables import score_decimals
 

@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["LineProgress", "LineStatus", "bar_progress", "make_progress", "status"]
+__all__ = ["LineProgress", "LineStatus", "make_progress", "status"]
 
 
 @dataclass
@@ -139,22 +139,6 @@ def make_progress(*columns: Any, console: Any, disable: bool = False, **kwargs: 
 
         return Progress(*columns, console=console, disable=disable, **kwargs)
     return LineProgress(console, disable=disable)
-
-
-def bar_progress(*, disable: bool = False) -> Any:
-    """The commands' one-line-per-task display on stderr: description, bar, elapsed time (gone when done)."""
-    from rich.progress import BarColumn, TextColumn, TimeElapsedColumn
-
-    from movierec.cli.common import err_console
-
-    return make_progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TimeElapsedColumn(),
-        console=err_console,
-        transient=True,
-        disable=disable,
-    )
 
 
 class LineStatus:
