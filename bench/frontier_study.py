@@ -19,7 +19,9 @@ seed 42), its training part split again 80/20 with seeds 1, 2 and 3 (validation_
 mlls --seeds 1,2,3``); the reference is ``ease`` with its class defaults. Rows: GF-CF and ease + low-pass
 as above, and fixed-weight blends of the default models' per-user max-normalised scores (the
 ``ensemble``'s normalisation, without its weight search), a grid over the weights of slim, user-ease,
-ials and rp3beta with ease's at 1: the most a blend of what we have can give, read on validation.
+ials and rp3beta with ease's at 1: the most a blend of what we have can give, read on validation; and
+whether *when* a user rated adds anything (:func:`timing`: a mask of movies first rated after the user's
+last rating, and the popularity of movies while the user was rating, on ease and on the ensemble's blend).
 
 The test part is never read.
 """
@@ -193,6 +195,66 @@ def blends(splits: list[dict[str, Any]], base: float) -> list[dict[str, Any]]:
     return rows
 
 
+YEAR = 365.25 * 86400.0
+#: the default ensemble's start weights (models.ensemble.DEFAULT_START_WEIGHTS), over max-normalised scores
+ENSEMBLE_START = {"ease": 1.0, "slim": 0.5, "ials": 0.6, "rp3beta": 0.2}
+
+
+def _era_popularity(inner: Any, users: np.ndarray, width: float, bins: int = 120) -> np.ndarray:
+    """log(1 + Σ_t K(t) · ratings of i in time bin t), K the user's own activity over time smoothed by a
+    Gaussian of ``width`` years: how popular each movie was while the user was rating."""
+    ts = inner.timestamps.astype(np.float64) / YEAR
+    lo, hi = ts.min(), ts.max() + 1e-9
+    b = np.clip(((ts - lo) / (hi - lo) * bins).astype(int), 0, bins - 1)
+    by_bin = np.zeros((bins, inner.n_items))
+    np.add.at(by_bin, (b, inner.items), 1.0)
+    activity = np.zeros((inner.n_users, bins))
+    np.add.at(activity, (inner.users, b), 1.0)
+    centre = np.arange(bins) * (hi - lo) / bins
+    kernel = np.exp(-0.5 * ((centre[:, None] - centre[None, :]) / width) ** 2)
+    return np.log1p((activity @ kernel)[users] @ by_bin)
+
+
+def timing(splits: list[dict[str, Any]], base: float) -> list[dict[str, Any]]:
+    """Does *when* a user rated add to what they rated (ml-latest-small spans 1996–2018)?
+
+    1. A feasibility mask: a movie whose first training rating (by anyone) comes more than ``slack``
+       years after the user's last training rating is left out of their list.
+    2. Era popularity (:func:`_era_popularity`) added to ease's per-user z-scores with weight w.
+    3. The same added to the default ensemble's start blend (max-normalised, :data:`ENSEMBLE_START`;
+       needs :func:`blends` first, which fits the bases).
+    """
+    rows = []
+    for p in splits:
+        inner = p["inner"]
+        first = np.full(inner.n_items, np.iinfo(np.int64).max)
+        np.minimum.at(first, inner.items, inner.timestamps)
+        last = np.full(inner.n_users, np.iinfo(np.int64).min)
+        np.maximum.at(last, inner.users, inner.timestamps)
+        p["late"] = lambda slack, first=first, last=last, users=p["users"]: (
+            first[None, :] > last[users][:, None] + slack * YEAR
+        )
+        p["ease_raw"] = np.asarray(create("ease").fit(inner).score(p["users"]), dtype=np.float64)
+        p["ease_z"] = _z(p["ease_raw"], p["seen"])
+    for slack in (0.0, 0.25, 1.0, 2.0, 5.0):
+        values = [_ndcg(np.where(p["late"](slack), -1e9, p["ease_raw"]), p["seen"], p["rel"]) for p in splits]
+        rows.append(_row("timing", f"ease, movies first rated > {slack:g} y after the user's last left out", values, base))  # fmt: skip
+    for width in (0.25, 1.0, 3.0):
+        eras = [_z(_era_popularity(p["inner"], p["users"], width), p["seen"]) for p in splits]
+        for w in (0.05, 0.1, 0.2, 0.3):
+            values = [
+                _ndcg(p["ease_z"] + w * e, p["seen"], p["rel"]) for p, e in zip(splits, eras, strict=True)
+            ]
+            rows.append(_row("timing", f"ease + {w} x era popularity ({width:g} y)", values, base))
+    start = [sum(v * p["norm"][n] for n, v in ENSEMBLE_START.items()) for p in splits]
+    rows.append(_row("timing", "ensemble start blend", [_ndcg(b, p["seen"], p["rel"]) for p, b in zip(splits, start, strict=True)], base))  # fmt: skip
+    eras = [normalise_scores(_era_popularity(p["inner"], p["users"], 0.25), p["seen"], "max") for p in splits]
+    for w in (0.05, 0.1, 0.2, 0.3, 0.5):
+        values = [_ndcg(b + w * e, p["seen"], p["rel"]) for p, b, e in zip(splits, start, eras, strict=True)]
+        rows.append(_row("timing", f"ensemble start blend + {w} x era popularity (0.25 y)", values, base))
+    return rows
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--protocol", choices=["ml100k", "mlls"], default="ml100k")
@@ -220,6 +282,7 @@ def main() -> None:
     print(f"ease at its {'default' if args.protocol == 'mlls' else 'tuned'} point: {base:.4f} {[round(v, 4) for v in ease]}", flush=True)  # fmt: skip
     if args.protocol == "mlls":
         rows = low_pass(splits, base, ease_params, ks=(64, 256)) + blends(splits, base)
+        rows += timing(splits, base)
     else:
         rows = low_pass(splits, base, ease_params) + seconds(splits, base)
     best = max(rows, key=lambda r: r["ndcg@10"])
