@@ -70,6 +70,7 @@ def sgd_biases(
     return bu, bi
 
 
+# dup-ok: the compiled kernel's signature on purpose: this is its plain reference, compared call for call
 @njit(cache=True, nogil=True)
 def nmf_bias_sweep(
     users: np.ndarray,

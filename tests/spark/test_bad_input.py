@@ -7,18 +7,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from sparkmarks import SPARK_JOB
 
 from movierec.cli import main
 from movierec.errors import DataError
 from movierec.spark.train import index_ids, read_ratings
 
-pytestmark = [
-    pytest.mark.spark,
-    pytest.mark.slow,
-    pytest.mark.xdist_group("spark"),
-    pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas"),
-    pytest.mark.filterwarnings("ignore:The copy keyword is deprecated"),
-]
+pytestmark = SPARK_JOB
 
 
 def _csv(path: Path, n: int = 200, bad_ratings: int = 0, users: list[object] | None = None) -> Path:

@@ -7,18 +7,13 @@ import json
 
 import pandas as pd
 import pytest
+from sparkmarks import SPARK_JOB
 
 from movierec.cli import main
 from movierec.models.registry import create
 from movierec.serving.artifact import export_artifact, load_artifact
 
-pytestmark = [
-    pytest.mark.spark,
-    pytest.mark.slow,
-    pytest.mark.xdist_group("spark"),
-    pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas"),
-    pytest.mark.filterwarnings("ignore:The copy keyword is deprecated"),
-]
+pytestmark = SPARK_JOB
 
 
 def test_knn_artifact_batch_in_spark_equals_single_machine(spark, bundled, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]

@@ -11,16 +11,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from sparkmarks import SPARK_JOB
 
 from movierec.cli import main
 from movierec.datasets import bundled_path
 
-pytestmark = [
-    pytest.mark.spark,
-    pytest.mark.slow,
-    pytest.mark.xdist_group("spark"),
-    pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas"),
-]
+pytestmark = SPARK_JOB
 
 
 @pytest.fixture

@@ -14,16 +14,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from sparkmarks import SPARK_JOB
 
 from movierec.cli import main
 
-pytestmark = [
-    pytest.mark.spark,
-    pytest.mark.slow,
-    pytest.mark.xdist_group("spark"),
-    pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas"),
-    pytest.mark.filterwarnings("ignore:The copy keyword is deprecated"),
-]
+pytestmark = SPARK_JOB
 
 
 def _snapshot(folder: Path) -> dict[str, bytes]:

@@ -10,6 +10,7 @@ import httpx
 import numpy as np
 import pandas as pd
 import pytest
+from sparkmarks import SPARK_JOB
 
 from movierec.cli import main
 from movierec.models.mf import SVD
@@ -17,13 +18,7 @@ from movierec.serving.artifact import load_artifact
 from movierec.spark.train import train_on_frames
 from movierec.split import ratings_holdout
 
-pytestmark = [
-    pytest.mark.spark,
-    pytest.mark.slow,
-    pytest.mark.xdist_group("spark"),
-    pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas"),
-    pytest.mark.filterwarnings("ignore:The copy keyword is deprecated"),
-]
+pytestmark = SPARK_JOB
 
 RANK, REG, ITERATIONS = 10, 0.1, 8
 

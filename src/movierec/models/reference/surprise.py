@@ -210,6 +210,8 @@ class SurpriseKNNBaseline(_SurpriseModel):
     name: ClassVar[str] = "surprise:knn-baseline"
     _none_means: ClassVar[dict[str, str]] = KNNBaseline.none_means()
 
+    # dup-ok: the same names and defaults as knn-baseline's on purpose (a reference stand-in takes what the
+    # model it is compared with takes), declared here so the wrapper never inherits our model's behaviour
     k: int = 40
     min_k: int = 2
     _: KW_ONLY
