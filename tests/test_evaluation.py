@@ -173,9 +173,35 @@ def test_rating_protocol_and_skip_for_implicit(tiny: Interactions) -> None:
     err = 3.0 - test.ratings.astype(np.float64)
     assert res.metrics["rmse"] == pytest.approx(np.sqrt(np.mean(err**2)), abs=1e-12)
     assert res.metrics["mae"] == pytest.approx(np.mean(np.abs(err)), abs=1e-12)
-    assert res.intervals == {}
+    assert res.metrics["mse"] == pytest.approx(np.mean(err**2), abs=1e-12)
+    # every prediction tied: every pair of differing ratings is discordant (Surprise's tie rule)
+    assert res.metrics["fcp"] == 0.0 and res.intervals == {}
+    assert res.per_user["concordant_pairs"].sum() == 0 and res.per_user["discordant_pairs"].sum() > 0
+    assert list(res.metrics) == ["rmse", "mae", "mse", "fcp"]
     with pytest.raises(ConfigError, match="implicit model"):
         E.evaluate(Oracle(scores, "implicit"), train, test, "rating")
+
+
+def test_rating_protocol_equals_surprise_accuracy_on_the_bundled_data(bundled) -> None:
+    """RMSE, MAE, MSE and FCP of a fitted model on a ratings hold-out of ml-latest-small equal
+    surprise.accuracy's on the same predictions (as Surprise ``Prediction`` tuples)."""
+    accuracy = pytest.importorskip("surprise.accuracy")
+    from surprise.prediction_algorithms.predictions import Prediction
+
+    from movierec.models.registry import create
+    from movierec.split import ratings_holdout
+
+    train, test = ratings_holdout(bundled.interactions, 0.2, 42)
+    model = create("baseline").fit(train)
+    res = E.evaluate(model, train, test, "rating")
+    pred = E.predict_ratings(model, test)
+    preds = [
+        Prediction(int(u), int(i), float(r), float(e), {})
+        for u, i, r, e in zip(test.users, test.items, test.ratings, pred, strict=True)
+    ]
+    for name in ("rmse", "mae", "mse", "fcp"):
+        assert abs(res.metrics[name] - getattr(accuracy, name)(preds, verbose=False)) <= 1e-9, name
+    assert 0.6 < res.metrics["fcp"] < 0.8
 
 
 def test_sampled_protocol_warns_and_perfect_model_hits(tiny: Interactions) -> None:

@@ -116,6 +116,78 @@ def test_rmse_mae_equal_surprise_accuracy() -> None:
     )
 
 
+def _surprise_predictions(users, true, est):  # type: ignore[no-untyped-def]
+    from surprise.prediction_algorithms.predictions import Prediction
+
+    return [
+        Prediction(int(u), i, float(t), float(e), {})
+        for i, (u, t, e) in enumerate(zip(users, true, est, strict=True))
+    ]
+
+
+def test_mse_fcp_equal_surprise_accuracy_with_ties() -> None:
+    """Small synthetic sets with ties in the true ratings and in the predictions (Surprise counts a
+    tied prediction as discordant, a tied rating as neither), users with one row, users with only
+    concordant or only discordant pairs (Surprise averages each count over its own users), NaN
+    predictions, and continuous ratings (the per-user path)."""
+    accuracy = pytest.importorskip("surprise.accuracy")
+    rng = np.random.default_rng(7)
+    for case in range(300):
+        n = int(rng.integers(2, 80))
+        users = rng.integers(0, int(rng.integers(1, 12)), size=n)
+        true = rng.integers(1, 11, size=n) / 2.0
+        est = np.round(rng.normal(3.0, 1.0, size=n), 1 if case % 3 else 0)  # many ties at 0 decimals
+        if case % 5 == 0:
+            true = np.where(rng.random(n) < 0.3, 3.0, np.round(rng.normal(3.0, 1.0, size=n), 6))
+        if case % 11 == 0:
+            est[rng.random(n) < 0.2] = np.nan
+        preds = _surprise_predictions(users, true, est)
+        try:
+            want = accuracy.fcp(preds, verbose=False)
+        except ValueError:  # no user has a pair of differing ratings
+            want = float("nan")
+        got = M.fcp(est, true, users)
+        assert (math.isnan(got) and math.isnan(want)) or abs(got - want) <= 1e-9, (case, got, want)
+        finite = np.nan_to_num(est, nan=3.0)
+        assert (
+            abs(M.mse(finite, true) - accuracy.mse(_surprise_predictions(users, true, finite), verbose=False))
+            <= 1e-9
+        )
+    # many distinct true ratings: the per-user path counts as the level path does
+    true = rng.normal(3.0, 1.0, size=3000)
+    users, est = rng.integers(0, 40, size=3000), np.round(rng.normal(3.0, 1.0, size=3000), 1)
+    want = accuracy.fcp(_surprise_predictions(users, true, est), verbose=False)
+    assert abs(M.fcp(est, true, users) - want) <= 1e-9
+
+
+def test_fcp_hand_worked_and_surprise_averaging() -> None:
+    # user 0: ratings 5 > 4 > 3 predicted 4.5 > 4.0 = 4.0: (5,4) and (5,3) concordant, (4,3) tied -> discordant
+    # user 1: one pair predicted in the wrong order -> 1 discordant, no concordant
+    users = np.array([0, 0, 0, 1, 1])
+    true = np.array([5.0, 4.0, 3.0, 4.0, 2.0])
+    est = np.array([4.5, 4.0, 4.0, 3.0, 3.5])
+    u, nc, nd = M.concordant_pairs(est, true, users)
+    assert u.tolist() == [0, 1] and nc.tolist() == [2.0, 0.0] and nd.tolist() == [1.0, 1.0]
+    # Surprise: mean nc over users with one (2 / 1 user), mean nd over users with one (2 / 2 users)
+    assert M.fcp(est, true, users) == pytest.approx(2.0 / (2.0 + 1.0), abs=1e-15)
+    # the paper's pooled form would be 2 / (2 + 2); the counts give it
+    assert nc.sum() / (nc.sum() + nd.sum()) == 0.5
+    assert math.isnan(M.fcp(np.array([1.0, 2.0]), np.array([4.0, 4.0]), np.array([0, 0])))  # no pair differs
+    assert M.mse(est, true) == pytest.approx(M.rmse(est, true) ** 2, abs=1e-15)
+
+
+def test_fcp_is_fast_on_a_large_test_set() -> None:
+    """O(n·L): a million rows, 10,000 users, ten rating levels in about a second (~50 million pairs)."""
+    import time
+
+    rng = np.random.default_rng(0)
+    n = 1_000_000
+    users, true = rng.integers(0, 10_000, size=n), rng.integers(1, 11, size=n) / 2.0
+    t0 = time.perf_counter()
+    value = M.fcp(true + rng.normal(0, 1.0, size=n), true, users)
+    assert 0.5 < value < 1.0 and time.perf_counter() - t0 < 15.0
+
+
 def test_rmse_rejects_empty_and_mismatched() -> None:
     from movierec.errors import ConfigError
 

@@ -101,6 +101,8 @@ def gradient_model(monkeypatch: pytest.MonkeyPatch) -> str:
 
 def test_parse_metric_directions_and_kind_checks() -> None:
     assert parse_metric("RMSE").direction == "minimize"
+    assert parse_metric("mse").direction == "minimize" and parse_metric("FCP").direction == "maximize"
+    assert parse_metric("fcp").kind == "rating" and parse_metric("fcp").result_key == "fcp"
     m = parse_metric("ndcg@10")
     assert (m.name, m.k, m.direction, m.label) == ("ndcg", 10, "maximize", "ndcg@10")
     assert parse_metric("recall").k == 10

@@ -102,7 +102,7 @@ def fitted_text(frame: pd.DataFrame, width: int | None = None) -> str:
 
 
 #: Metrics a one-line summary shows first, in this order (the rest only in the HTML table).
-HEADLINE = ("rmse", "mae", "ndcg", "precision", "recall", "map", "hit_rate", "auc")
+HEADLINE = ("rmse", "mae", "fcp", "mse", "ndcg", "precision", "recall", "map", "hit_rate", "auc")
 _STYLE = (
     "<style>.mr-card{font-family:system-ui,sans-serif;font-size:13px;max-width:100%}"
     ".mr-card h4{margin:.2em 0 .4em}.mr-card .mr-scroll{overflow-x:auto;max-width:100%}"

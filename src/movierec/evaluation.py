@@ -186,11 +186,19 @@ class Protocol:
 
 
 class RatingProtocol(Protocol):
-    """RMSE and MAE of predicted ratings over every test rating (explicit models only)."""
+    """RMSE, MAE and MSE of predicted ratings over every test rating, and FCP over each user's test
+    pairs (explicit models only): Surprise's ``accuracy`` measures, with its definitions.
+
+    No bootstrap intervals, as Surprise gives none: RMSE is not a mean of per-user values, and FCP
+    averages concordant and discordant counts over different users (:func:`movierec.metrics.fcp`).
+    ``per_user`` keeps each user's mean squared and absolute error and their concordant and
+    discordant pair counts (Surprise's tie rule); pooled over folds, every rating metric is the
+    mean of the folds' values, as Surprise's ``cross_validate`` reports it.
+    """
 
     name = "rating"
     ranking = False
-    description = "RMSE/MAE over all test ratings"
+    description = "RMSE/MAE/MSE over all test ratings, FCP over each user's pairs"
 
     def skip_reason(self, model: Recommender) -> str | None:
         if not _is_explicit(model):
@@ -210,16 +218,20 @@ class RatingProtocol(Protocol):
         err = pred - test.ratings.astype(np.float64)
         users, inv = np.unique(test.users, return_inverse=True)
         n = np.bincount(inv).astype(np.float64)
+        _, nc, nd = M.concordant_pairs(pred, test.ratings, test.users)  # same sorted users
         per_user = {
             "squared_error": np.bincount(inv, weights=err**2) / n,
             "absolute_error": np.bincount(inv, weights=np.abs(err)) / n,
+            "concordant_pairs": nc,
+            "discordant_pairs": nd,
         }
-        return EvalOutput(
-            {"rmse": M.rmse(pred, test.ratings), "mae": M.mae(pred, test.ratings)},
-            per_user,
-            users.astype(np.int32),
-            secs,
-        )
+        metrics = {
+            "rmse": M.rmse(pred, test.ratings),
+            "mae": M.mae(pred, test.ratings),
+            "mse": M.mse(pred, test.ratings),
+            "fcp": M.fcp(pred, test.ratings, test.users),
+        }
+        return EvalOutput(metrics, per_user, users.astype(np.int32), secs)
 
 
 def predict_ratings(model: RatingPredictor, test: Interactions, rows: np.ndarray | None = None) -> np.ndarray:
@@ -903,7 +915,7 @@ class Comparison:
             for m, v in r.metrics.items():
                 if v is None or not np.isfinite(v) or m.startswith(("novelty", "coverage")) or _is_beyond(m):
                     continue
-                score = -v if m in ("rmse", "mae") else v
+                score = -v if m in M.ERROR_METRICS else v
                 key = (r.protocol, m)
                 if key not in best or score > best[key][0]:
                     best[key] = (score, r.label)
@@ -1575,7 +1587,7 @@ def _genre_matrix(ds: Any) -> sp.csr_matrix | None:
 
 
 def _pool(outs: list[EvalOutput], n_users: int) -> EvalOutput:
-    """Combine folds: ranking metrics pooled over (user, fold); rmse/mae/coverage as means of fold values.
+    """Combine folds: ranking metrics pooled over (user, fold); rating metrics and coverage as means of fold values.
 
     Pooled units are keyed ``fold·n_users + user`` so paired comparisons match (user, fold) pairs; the
     last fold's own intervals stay, top-K lists only with one fold.

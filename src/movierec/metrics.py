@@ -17,14 +17,18 @@ import scipy.sparse as sp
 from movierec.errors import ConfigError
 
 __all__ = [
+    "ERROR_METRICS",
     "Metric",
     "average_precision",
     "bootstrap_ci",
     "bootstrap_cis",
     "catalog_coverage",
+    "concordant_pairs",
+    "fcp",
     "hit_rate",
     "hits",
     "mae",
+    "mse",
     "ndcg",
     "novelty",
     "paired_bootstrap",
@@ -63,6 +67,110 @@ def mae(pred: np.ndarray, true: np.ndarray) -> float:
     """Mean absolute error, ``mean(|r̂ − r|)`` in float64 (as ``surprise.accuracy.mae``)."""
     p, t = _pair(pred, true)
     return float(np.mean(np.abs(t - p)))
+
+
+def mse(pred: np.ndarray, true: np.ndarray) -> float:
+    """Mean squared error, ``mean((r̂ − r)²)`` in float64 (as ``surprise.accuracy.mse``): RMSE squared,
+    the loss SGD matrix factorisation minimises, kept so a Surprise ``measures=['MSE']`` run has its number."""
+    p, t = _pair(pred, true)
+    return float(np.mean((t - p) ** 2))
+
+
+_LEVELS_MAX = 64  # distinct true ratings up to which concordant pairs are counted level by level
+
+
+def concordant_pairs(
+    pred: np.ndarray, true: np.ndarray, users: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per user, the concordant and discordant pairs of their test rows: ``(users, nc, nd)``, users sorted.
+
+    Surprise's rule (``surprise.accuracy.fcp``), over unordered pairs of one user's rows whose true
+    ratings differ: *concordant* when the higher-rated row is also predicted strictly higher,
+    *discordant* when it is predicted lower **or equal** (a tie in the prediction counts against
+    the model); pairs with equal true ratings count as neither. A NaN prediction is in no pair
+    (no comparison with NaN holds, as in Surprise's loop).
+
+    Counted without forming the O(n²) pairs: rows sorted by (user, prediction), then for each true
+    rating level a cumulative count of the rows of that level predicted strictly lower in the same
+    user — O(n·L) for L distinct true ratings (10 half-stars on MovieLens). With more than 64 levels
+    (continuous targets) each user's pairs are compared directly, O(Σ n_u²).
+    """
+    p, t = _pair(pred, true)
+    u = np.asarray(users).ravel()
+    if u.shape != p.shape:
+        raise ValueError(f"users ({u.size}) and predictions ({p.size}) differ in length")
+    uniq, inv = np.unique(u, return_inverse=True)
+    n_users = len(uniq)
+    ok = ~np.isnan(p)
+    p, t, inv = p[ok], t[ok], inv[ok]
+    levels, lvl = np.unique(t, return_inverse=True)
+    # pairs whose true ratings differ = all pairs − pairs within a (user, level) group
+    n = np.bincount(inv, minlength=n_users).astype(np.float64)
+    cell, cell_n = np.unique(inv.astype(np.int64) * len(levels) + lvl, return_counts=True)
+    same = np.bincount(cell // max(len(levels), 1), weights=cell_n * (cell_n - 1) / 2.0, minlength=n_users)
+    differ = n * (n - 1) / 2.0 - same
+    if len(levels) <= _LEVELS_MAX:
+        nc = _concordant_by_levels(p, lvl, inv, len(levels), n_users)
+    else:
+        nc = _concordant_by_user(p, t, inv, n_users)
+    return uniq, nc, differ - nc
+
+
+def _concordant_by_levels(
+    p: np.ndarray, lvl: np.ndarray, inv: np.ndarray, n_levels: int, n_users: int
+) -> np.ndarray:
+    """Per user, pairs with both the true level and the prediction strictly higher on the same row."""
+    order = np.lexsort((p, inv))
+    ps, ls, us = p[order], lvl[order], inv[order]
+    m = len(ps)
+    idx = np.arange(m)
+    new_user = np.ones(m, dtype=bool)
+    new_user[1:] = us[1:] != us[:-1]
+    new_tie = new_user.copy()
+    new_tie[1:] |= ps[1:] != ps[:-1]
+    user_start = np.maximum.accumulate(np.where(new_user, idx, 0))
+    tie_start = np.maximum.accumulate(np.where(new_tie, idx, 0))  # rows before it: predicted strictly lower
+    below = np.zeros(m, dtype=np.int64)
+    for b in range(n_levels - 1):
+        c = np.concatenate([[0], np.cumsum(ls == b)])  # c[k]: rows of level b among the first k
+        below += np.where(ls > b, c[tie_start] - c[user_start], 0)
+    return np.bincount(us, weights=below, minlength=n_users)
+
+
+def _concordant_by_user(p: np.ndarray, t: np.ndarray, inv: np.ndarray, n_users: int) -> np.ndarray:
+    """:func:`_concordant_by_levels` for many distinct true ratings: each user's pairs compared directly."""
+    order = np.argsort(inv, kind="stable")
+    bounds = np.concatenate([[0], np.cumsum(np.bincount(inv, minlength=n_users))])
+    ps, ts = p[order], t[order]
+    nc = np.zeros(n_users)
+    for i in range(n_users):
+        a, b = bounds[i], bounds[i + 1]
+        if b - a > 1:
+            pu, tu = ps[a:b], ts[a:b]
+            nc[i] = np.count_nonzero((tu[:, None] > tu[None, :]) & (pu[:, None] > pu[None, :]))
+    return nc
+
+
+def fcp(pred: np.ndarray, true: np.ndarray, users: np.ndarray) -> float:
+    """Fraction of Concordant Pairs, as ``surprise.accuracy.fcp`` computes it (higher is better).
+
+    Koren & Sill, "OrdRec: an ordinal model for predicting personalized item rating
+    distributions" (RecSys 2011), and "Collaborative filtering on ordinal user feedback" (IJCAI
+    2013, §5.2): how often the predictions order two of a user's test items as the user's own
+    ratings do — a ranking measure that RMSE does not see (a model can shift every prediction and
+    keep its order). Pairs per user from :func:`concordant_pairs` (ties in the prediction are
+    discordant, ties in the true rating are left out).
+
+    Averaged as Surprise averages it, for parity: ``nc = mean of n_c(u)`` over the users with at
+    least one concordant pair, ``nd = mean of n_d(u)`` over the users with at least one discordant
+    pair, FCP = ``nc / (nc + nd)``. The paper pools the counts instead (``Σ n_c / (Σ n_c + Σ n_d)``);
+    the two agree when the same users have both kinds of pair, and :func:`concordant_pairs` gives the
+    counts for the pooled form. NaN when no user has a pair of differing ratings (Surprise raises).
+    """
+    _, nc_u, nd_u = concordant_pairs(pred, true, users)
+    nc = float(nc_u[nc_u > 0].mean()) if (nc_u > 0).any() else 0.0
+    nd = float(nd_u[nd_u > 0].mean()) if (nd_u > 0).any() else 0.0
+    return nc / (nc + nd) if nc + nd > 0 else float("nan")
 
 
 # --- ranking ---------------------------------------------------------------------------------
@@ -327,7 +435,7 @@ def permutation_test(a: np.ndarray, b: np.ndarray, *, n_perm: int = 5000, seed: 
 
 @dataclass(frozen=True)
 class Metric:
-    """What a study optimises: ``rmse``/``mae`` (rating protocol) or a ranking metric at cut-off ``k``."""
+    """What a study optimises: ``rmse``/``mae``/``mse``/``fcp`` (rating protocol) or a ranking metric at cut-off ``k``."""
 
     name: str
     k: int | None = None
@@ -338,7 +446,7 @@ class Metric:
 
     @property
     def direction(self) -> str:
-        return "minimize" if self.kind == "rating" else "maximize"
+        return "minimize" if self.name in ERROR_METRICS else "maximize"
 
     @property
     def label(self) -> str:
@@ -350,7 +458,9 @@ class Metric:
         return self.name if self.kind == "rating" or self.name == "mrr" else f"{self.name}@{self.k or 10}"
 
 
-_RATING_METRICS = ("rmse", "mae")
+_RATING_METRICS = ("rmse", "mae", "mse", "fcp")
+#: the rating protocol's errors: lower is better (every other metric, FCP included, is higher-better)
+ERROR_METRICS = ("rmse", "mae", "mse")
 _RANKING_METRICS = ("ndcg", "recall", "precision", "map", "hit_rate", "mrr")
 # one metric vocabulary with evaluation.py; older spellings still parse
 _METRIC_ALIASES = {"hr": "hit_rate", "hitrate": "hit_rate", "hit": "hit_rate"}

@@ -23,6 +23,8 @@ __all__ = ["SHORT_NAMES", "comparison_tables", "metric_order", "score_decimals"]
 SHORT_NAMES = {
     "rmse": "RMSE",
     "mae": "MAE",
+    "mse": "MSE",
+    "fcp": "FCP",
     "ndcg": "NDCG",
     "precision": "P",
     "recall": "R",
@@ -37,8 +39,10 @@ _LEGEND = {
     "recall": "R = recall",
     "hit_rate": "HR = hit rate",
     "coverage": "Cov = catalogue coverage",
+    "fcp": "FCP = fraction of concordant pairs",
 }
-_RATING_ORDER = ("rmse", "mae")
+# MSE (RMSE squared) last: the first column left out when the table is too wide
+_RATING_ORDER = ("rmse", "mae", "fcp", "mse")
 _RANKING_ORDER = ("ndcg", "precision", "recall", "hit_rate", "map", "mrr", "auc", "coverage")
 _INTERVAL_W = 15  # "[0.5520,0.5930]"
 _VALUE_W = 8  # "★ 0.5661"

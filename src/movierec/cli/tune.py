@@ -47,7 +47,7 @@ def tune_cmd(
     metric: str | None = typer.Option(
         None,
         "--metric",
-        help="rmse | mae | ndcg@K | recall@K | precision@K | map@K | hit_rate@K (or hr@K) | mrr "
+        help="rmse | mae | mse | fcp | ndcg@K | recall@K | precision@K | map@K | hit_rate@K (or hr@K) | mrr "
         "(default: rmse for rating models, ndcg@10 for implicit ones).",
     ),
     trials: int = typer.Option(
@@ -379,7 +379,7 @@ def _ranking_check(
     from movierec.models.registry import create
     from movierec.serving.quality import ranking_check, weak_message
 
-    if str(result.metric).lower() not in ("rmse", "mae") or not result.best_params:
+    if str(result.metric).lower() not in ("rmse", "mae", "mse", "fcp") or not result.best_params:
         return None
     model = seeded(create(result.model, **result.best_params), seed, result.best_params)
     from movierec.cli.progress import status as step_status

@@ -13,11 +13,12 @@ from typing import Any
 import numpy as np
 
 from movierec.errors import ConfigError
+from movierec.metrics import ERROR_METRICS
 
 __all__ = ["LOWER_IS_BETTER", "comparison_figure", "default_metric", "tuning_figure"]
 
 #: metrics where smaller is better (the best bar is the shortest)
-LOWER_IS_BETTER = frozenset({"rmse", "mae"})
+LOWER_IS_BETTER = frozenset(ERROR_METRICS)
 _BEST, _REST = "#3b6ea8", "#a7bcd6"
 
 
