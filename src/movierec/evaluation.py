@@ -229,7 +229,7 @@ class RatingProtocol(Protocol):
             "rmse": M.rmse(pred, test.ratings),
             "mae": M.mae(pred, test.ratings),
             "mse": M.mse(pred, test.ratings),
-            "fcp": M.fcp(pred, test.ratings, test.users),
+            "fcp": M.fcp_from_counts(nc, nd),
         }
         return EvalOutput(metrics, per_user, users.astype(np.int32), secs)
 

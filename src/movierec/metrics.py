@@ -25,6 +25,7 @@ __all__ = [
     "catalog_coverage",
     "concordant_pairs",
     "fcp",
+    "fcp_from_counts",
     "hit_rate",
     "hits",
     "mae",
@@ -168,6 +169,12 @@ def fcp(pred: np.ndarray, true: np.ndarray, users: np.ndarray) -> float:
     counts for the pooled form. NaN when no user has a pair of differing ratings (Surprise raises).
     """
     _, nc_u, nd_u = concordant_pairs(pred, true, users)
+    return fcp_from_counts(nc_u, nd_u)
+
+
+def fcp_from_counts(nc_u: np.ndarray, nd_u: np.ndarray) -> float:
+    """:func:`fcp` from the per-user counts :func:`concordant_pairs` gave (the rating protocol keeps them
+    per user as well, so it counts once)."""
     nc = float(nc_u[nc_u > 0].mean()) if (nc_u > 0).any() else 0.0
     nd = float(nd_u[nd_u > 0].mean()) if (nd_u > 0).any() else 0.0
     return nc / (nc + nd) if nc + nd > 0 else float("nan")

@@ -375,11 +375,12 @@ def _ranking_check(
 ) -> dict[str, Any] | None:
     """A rating-metric study's best trial, ranked against popularity (movierec.serving.quality): written
     to ``ranking_check.json`` and a warning when its top-N falls below popularity's."""
+    from movierec.metrics import Metric
     from movierec.models.base import seeded
     from movierec.models.registry import create
     from movierec.serving.quality import ranking_check, weak_message
 
-    if str(result.metric).lower() not in ("rmse", "mae", "mse", "fcp") or not result.best_params:
+    if Metric(str(result.metric).lower()).kind != "rating" or not result.best_params:
         return None
     model = seeded(create(result.model, **result.best_params), seed, result.best_params)
     from movierec.cli.progress import status as step_status
