@@ -254,7 +254,7 @@ STAGE_PREFIX = ".movierec-partial-"
 """Name start of the staging folder a run writes inside an existing output folder (hidden, so neither a
 reader nor :func:`check_results_target` takes it for output): ``.movierec-partial-PID@HOST``; a new folder
 is staged as the hidden sibling ``.NAME.partial-PID@HOST``. The process id and host name let a later run
-prove a stage left by a killed run (SIGKILL) is its own and remove it (:func:`_remove_stale_stages`)."""
+prove a stage left by a killed run (SIGKILL) is its own and remove it (:func:`_new_stage`)."""
 
 _OUTCOMES: list[str] = []
 
@@ -379,14 +379,6 @@ def remove_dead_leftovers(folder: Path, prefix: str, suffix: str = "") -> None:
                 entry.unlink()
 
 
-def _remove_stale_stages(out: Path) -> None:
-    """Remove staging folders for ``out`` that a run killed outright left behind (:func:`remove_dead_leftovers`):
-    ``.movierec-partial-PID@HOST`` inside ``out``, ``.NAME.partial-PID@HOST`` beside it."""
-    remove_dead_leftovers(out.parent, f".{out.name}.partial-")
-    if out.is_dir():
-        remove_dead_leftovers(out, STAGE_PREFIX)
-
-
 def _claim(folder: Path, prefix: str, suffix: str, create: Callable[[Path], T]) -> tuple[Path, T]:
     """Create ``folder/PREFIX PID@HOST SUFFIX`` with ``create`` (``mkdir``, an exclusive ``open``), after
     removing those of this name that dead processes of this machine left (:func:`remove_dead_leftovers`).
@@ -445,13 +437,15 @@ def _open_new(path: Path) -> int:
 def _new_stage(out: Path, existed: bool) -> Path:
     """Create this run's empty staging folder: inside ``out`` when it exists, else its hidden sibling.
 
-    Stages that killed runs of this machine left for ``out`` are removed first (:func:`_remove_stale_stages`).
+    Stages that killed runs of this machine left for ``out`` are removed first, in both places
+    (:func:`remove_dead_leftovers`; :func:`_claim` clears the one it creates in).
     """
-    _remove_stale_stages(out)
+    beside = f".{out.name}.partial-"
     if existed:
+        remove_dead_leftovers(out.parent, beside)  # from a killed run before out existed
         stage, _ = _claim(out, STAGE_PREFIX, "", lambda p: p.mkdir())
     else:
-        stage, _ = _claim(out.parent, f".{out.name}.partial-", "", lambda p: p.mkdir())
+        stage, _ = _claim(out.parent, beside, "", lambda p: p.mkdir())
     return stage
 
 
