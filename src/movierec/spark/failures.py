@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 import tempfile
 import traceback
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,13 @@ __all__ = ["SparkJobError", "job_failures", "root_cause"]
 
 _MAX_CHARS = 300
 _MAX_DEPTH = 32
+
+LOG_PREFIX = "movierec-spark-error-"
+LOG_SUFFIX = ".log"
+KEEP_LOGS = 20
+"""How many ``movierec-spark-error-*.log`` files the temporary folder keeps: each failed job writes one,
+and they piled up there forever; writing a new one removes this user's oldest beyond this many."""
+_LOG_NAME = re.compile(re.escape(LOG_PREFIX) + r"[a-z0-9_]+" + re.escape(LOG_SUFFIX))  # mkstemp's names
 
 
 class SparkJobError(MovierecError):
@@ -117,14 +125,44 @@ def root_cause(exc: BaseException) -> str:
 
 def _write_log(exc: BaseException) -> Path | None:
     """The failure's full stack (Python's, and Java's inside the Py4J message) in a new file in the
-    temporary folder, or ``None`` when it cannot be written."""
+    temporary folder, or ``None`` when it cannot be written. Older logs beyond :data:`KEEP_LOGS` go
+    (:func:`_remove_old_logs`), so the folder holds the latest failures' stacks, not every one ever."""
     try:
-        fd, name = tempfile.mkstemp(prefix="movierec-spark-error-", suffix=".log")
+        fd, name = tempfile.mkstemp(prefix=LOG_PREFIX, suffix=LOG_SUFFIX)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write("".join(traceback.format_exception(exc)))
     except Exception:  # a full disk must not hide the failure itself
         return None
-    return Path(name)
+    log = Path(name)
+    with suppress(Exception):  # nor may the clean-up: the failure and its log are what matter
+        _remove_old_logs(log.parent, keep=KEEP_LOGS, current=log)
+    return log
+
+
+def _remove_old_logs(folder: Path, *, keep: int, current: Path) -> None:
+    """Remove the oldest (by modification time) of this user's ``movierec-spark-error-XXXXXXXX.log`` files
+    in ``folder`` so that ``keep`` remain, ``current`` (the log just written) always among them.
+
+    Only regular files of exactly :func:`tempfile.mkstemp`'s name for our prefix and suffix, owned by this
+    user, are counted or removed: a symbolic link, a folder, another user's log in a shared ``/tmp``, or any
+    other name stays. One that cannot be removed (or vanished meanwhile, another run pruning) is skipped.
+    """
+    uid = os.getuid() if hasattr(os, "getuid") else None
+    logs: list[tuple[int, str, Path]] = []
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            if not _LOG_NAME.fullmatch(entry.name) or entry.name == current.name:
+                continue
+            try:
+                st = entry.stat(follow_symlinks=False)
+            except OSError:
+                continue
+            if stat.S_ISREG(st.st_mode) and (uid is None or st.st_uid == uid):
+                logs.append((st.st_mtime_ns, entry.name, Path(entry.path)))
+    logs.sort(reverse=True)  # newest first
+    for _, _, old in logs[max(keep - 1, 0) :]:
+        with suppress(OSError):
+            old.unlink()
 
 
 @contextmanager
