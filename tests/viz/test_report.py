@@ -119,6 +119,14 @@ def test_results_equal_compare_for_the_same_seed(report_dir: Path, movielens_dir
     )
     best = max(table.values(), key=lambda r: r["values"]["ndcg@10"])
     assert "ndcg@10" in best["winner_of"]
+    # Surprise's FCP sits beside RMSE and MAE: in the table and as a column of the page's rating group
+    assert table["svd"]["values"]["fcp"] == pytest.approx(expected[("svd", "rating")].metrics["fcp"])
+    html = (report_dir / "index.html").read_text()
+    assert '<th class="group sep" colspan="3">rating prediction</th>' in html
+    assert (
+        '<th class="sep">RMSE ↓</th><th class="">MAE ↓</th><th class="">FCP</th><th class="sep">P@10</th>'
+        in html
+    )
 
 
 def test_training_chart_has_validation_curves(report_dir: Path) -> None:

@@ -438,20 +438,34 @@ def _table_rows(rows: Sequence[Any], k: int, specs: Sequence[ModelSpec]) -> list
     return [by[s.label] for s in specs if by[s.label]["kind"] is not None]
 
 
-def table_columns(k: int) -> list[tuple[str, str, bool]]:
-    """(key, header, lower is better) for the model table."""
+def table_groups(k: int) -> list[tuple[str, list[tuple[str, str, bool]]]]:
+    """The model table's column groups: (title, [(key, header, lower is better), …]).
+
+    The rating group carries Surprise's FCP beside RMSE and MAE (MSE is RMSE squared, so it is left
+    out); the HTML header's group spans and separators come from these lists."""
     return [
-        ("rmse", "RMSE", True),
-        ("mae", "MAE", True),
-        (f"precision@{k}", f"P@{k}", False),
-        (f"recall@{k}", f"R@{k}", False),
-        (f"hit_rate@{k}", f"HR@{k}", False),
-        (f"ndcg@{k}", f"NDCG@{k}", False),
-        (f"novelty@{k}", "novelty", False),
-        (f"coverage@{k}", "coverage", False),
-        (f"tc:precision@{k}", f"P@{k}", False),
-        (f"tc:recall@{k}", f"R@{k}", False),
+        ("rating prediction", [("rmse", "RMSE", True), ("mae", "MAE", True), ("fcp", "FCP", False)]),
+        (
+            "full-ranking (headline)",
+            [
+                (f"precision@{k}", f"P@{k}", False),
+                (f"recall@{k}", f"R@{k}", False),
+                (f"hit_rate@{k}", f"HR@{k}", False),
+                (f"ndcg@{k}", f"NDCG@{k}", False),
+                (f"novelty@{k}", "novelty", False),
+                (f"coverage@{k}", "coverage", False),
+            ],
+        ),
+        (
+            "test-candidates (notebook)",
+            [(f"tc:precision@{k}", f"P@{k}", False), (f"tc:recall@{k}", f"R@{k}", False)],
+        ),
     ]
+
+
+def table_columns(k: int) -> list[tuple[str, str, bool]]:
+    """(key, header, lower is better) for the model table, in :func:`table_groups` order."""
+    return [col for _, cols in table_groups(k) for col in cols]
 
 
 def _write_best_config(run: Any, label: str | None, path: Path, final: Path | None = None) -> Path | None:
@@ -1341,7 +1355,9 @@ def _render(report: Report, **ctx: Any) -> str:
     env.filters["png"] = _png_data
     env.filters["num"] = _fmt
     env.filters["thousands"] = lambda v: "—" if v is None else f"{v:,}"
+    groups = table_groups(report.k)
     columns = table_columns(report.k)
+    group_starts = {cols[0][0] for _, cols in groups}  # each group's first column draws a separator
     summary = ctx["summary"]
     stats = [
         ("users", f"{summary['n_users']:,}"),
@@ -1361,7 +1377,14 @@ def _render(report: Report, **ctx: Any) -> str:
     record = {f.name: getattr(report, f.name) for f in fields(report)}
     template = env.get_template("report.html.j2")
     return template.render(
-        columns=columns, stats=stats, total_seconds=total, text=report.reading, **record, **ctx
+        columns=columns,
+        groups=groups,
+        group_starts=group_starts,
+        stats=stats,
+        total_seconds=total,
+        text=report.reading,
+        **record,
+        **ctx,
     )
 
 
