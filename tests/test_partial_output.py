@@ -14,6 +14,7 @@ import re
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -426,3 +427,55 @@ def test_export_temporaries_left_by_sigkill_are_removed_by_the_next_export(
     (tmp_path / old).mkdir()
     assert _run(["export", "--model", "popularity", "--out", str(out), "--force"], capsys)[0] == 0
     assert sorted(os.listdir(tmp_path)) == sorted([*kept, "art"])
+
+
+def test_batch_temporary_left_by_sigkill_is_removed_by_the_next_batch_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``recommend --all-users`` without ``--artifact`` exports the model it trained into
+    ``movierec-batch-PID@HOST`` in the temporary folder; a run killed by a real SIGKILL while ranking leaves
+    it, and the next batch run on this machine removes it. A live process's, another machine's and an older
+    name pattern's stay, and the run removes its own when it ends."""
+    tmp = tmp_path / "tmp"  # stands in for /tmp
+    tmp.mkdir()
+    hold = (  # the ranking never ends: the exported artifact is in the temporary folder, the process waits
+        "import tempfile, time\n"
+        "from pathlib import Path\n"
+        f"tempfile.tempdir = {str(tmp)!r}\n"
+        "import movierec.serving.batch as batch\n"
+        "def stop(*a, **k):\n"
+        f"    Path({str(tmp_path / 'ready')!r}).touch()\n"
+        "    time.sleep(600)\n"
+        "batch.recommend_all_users = stop\n"
+        "from movierec.cli import main\n"
+        f"main(['recommend', '--all-users', '--model', 'popularity', '--out', {str(tmp_path / 'a.csv')!r}])\n"
+    )
+    pid = _killed_while_holding(hold, tmp_path / "ready")
+    dead = tmp / f"movierec-batch-{pid}@{_host()}"
+    assert os.listdir(tmp) == [dead.name] and (dead / "artifact" / "manifest.json").is_file()
+    kept = [
+        f"movierec-batch-{os.getpid()}@{_host()}",  # this test's process runs (its own run takes PID-1)
+        f"movierec-batch-{pid}@another-host",  # cannot be proved dead from here
+        "movierec-batch-k2x9ab_c",  # tempfile.TemporaryDirectory's name, from before: no owner to check
+    ]
+    for name in kept:
+        (tmp / name).mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp))
+    out = tmp_path / "recs.csv"
+    assert _run(["recommend", "--all-users", "--model", "popularity", "--out", str(out)], capsys)[0] == 0
+    assert sorted(os.listdir(tmp)) == sorted(kept)
+    assert out.read_text().startswith("userId,rank,movieId,score")
+
+
+def test_batch_run_that_fails_removes_its_temporary(
+    tmp_path: Path, no_times: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch run whose fit fails removes its ``movierec-batch-PID@HOST`` folder on the way out."""
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp))
+    out = tmp_path / "recs.csv"
+    fails = ["--model", "popularity", "--params", "popularity.window_days=30"]  # LATE_FAILURE for one model
+    args = ["recommend", "--all-users", "--ratings", str(no_times), *fails, "--out", str(out)]
+    assert _run(args, capsys) == (2, [FIT_ERROR])
+    assert os.listdir(tmp) == [] and not out.exists()

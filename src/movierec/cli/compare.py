@@ -540,7 +540,13 @@ def _recommend_all_users(
     trained: Callable[[], tuple[Any, Any, Any]],
     as_json: bool,
 ) -> None:
-    """``recommend --all-users``: batch top-K through the artifact's own ranking (see serving.batch)."""
+    """``recommend --all-users``: batch top-K through the artifact's own ranking (see serving.batch).
+
+    A model trained here is exported to a temporary folder ``movierec-batch-PID@HOST`` in the system
+    temporary folder, removed when the run ends; one a run killed outright (SIGKILL) left is removed by
+    the next batch run on this machine (:func:`movierec.output_folders.temporary_folder`).
+    """
+    import shutil
     import tempfile
     import time
 
@@ -553,16 +559,19 @@ def _recommend_all_users(
         raise ConfigError(f"--out {out} already exists; pass --force to replace it")
     if not out.expanduser().parent.is_dir():
         raise ConfigError(f"--out {out}: folder {out.expanduser().parent} does not exist")
-    from movierec.output_folders import check_writable
+    from movierec.output_folders import check_writable, temporary_folder
 
     check_writable(out.expanduser().parent)  # /proc, a read-only folder: one line before any training
     t0 = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="movierec-batch-") as tmp:
+    tmp = temporary_folder(tempfile.gettempdir(), "movierec-batch-", "")  # dead runs' leftovers go first
+    try:
         if artifact is None:
             m, ds, train = trained()
-            artifact = export_artifact(m, ds, train, Path(tmp) / "artifact")
+            artifact = export_artifact(m, ds, train, tmp / "artifact")
         art = load_artifact(artifact)
         frame = recommend_all_users(art, min(k, art.n_items))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
     path = write_recommendations(frame, out, force=force)
     summary = {
         "out": str(path),
