@@ -20,7 +20,9 @@ from servehelp import assert_own_ratings_fold_in_exactly, export_each, mounted_a
 
 from movierec.datasets import Dataset
 from movierec.errors import ArtifactError, ConfigError
-from movierec.serving.artifact import load_artifact
+from movierec.models.registry import create
+from movierec.serving.artifact import export_artifact, load_artifact
+from movierec.split import ratings_holdout
 
 MODELS = {
     "slope-one": {},
@@ -137,6 +139,80 @@ def test_biased_nmf_folds_a_visitor_in_with_their_own_bias(movies: Dataset) -> N
 
         trained = loss(model.user_factors_[u].astype(np.float64), float(model.user_bias_[u]))
         assert loss(x[:-1], float(x[-1])) <= trained + 1e-6
+
+
+# ml-latest-small movieIds a visitor rates (Toy Story, Star Wars, Pulp Fiction, The Matrix): all rated in training
+ML_VISITOR = [(1, 5.0), (260, 4.5), (296, 2.0), (2571, 4.0)]
+
+
+def _visitor_bias(model, items: np.ndarray, r: np.ndarray, got: np.ndarray) -> float:  # type: ignore[no-untyped-def]
+    """The visitor's b_v, found outside the rule's code: biased NMF's is read back from its predictions on
+    the rated movies (they are μ + b_v + b_i + p·q_i, linear in p and b_v); knn-baseline's is the knn
+    family's shrunk mean deviation; a model without biases has none."""
+    from movierec.scoring.knn import USER_OFFSET_SHRINK
+
+    mu, known = float(model.global_mean_), model.item_known_
+    if model.name == "knn-baseline":
+        return float(np.sum(r - mu - model.item_bias_[items]) / (len(items) + USER_OFFSET_SHRINK))
+    if not getattr(model, "biased", False):
+        return 0.0
+    design = np.c_[model.item_factors_[known], np.ones(int(known.sum()))].astype(np.float64)
+    x, *_ = np.linalg.lstsq(design, got[known] - mu - model.item_bias_[known], rcond=None)
+    return float(x[-1])
+
+
+@pytest.mark.parametrize(
+    ("name", "params"),
+    [
+        ("nmf", {"biased": True, "factors": 5, "random_state": 3}),
+        ("nmf", {"factors": 5, "random_state": 3}),
+        ("knn-baseline", {"k": 20, "user_based": True}),  # the table family's other biased rule
+    ],
+    ids=["nmf-biased", "nmf", "knn-baseline-user"],
+)
+def test_a_movie_without_training_ratings_gets_the_same_fallback_from_the_model_and_its_artifact(
+    name: str, params: dict, bundled: Dataset, tmp_path: Path
+) -> None:
+    """ml-latest-small 80/20 (seed 42) leaves 796 movies in the item map without a training rating. There
+    the model gives a known user Surprise's estimate for an unknown item, μ + b_u (μ without biases), and a
+    visitor the same with their own fitted bias, μ + b_v (the artifact gave μ, dropping b_v). Through what
+    the API runs (``visitor``, ``recommend_index``), every movie's predicted rating and score equal the
+    Python model's (``predict_new_user``, ``score_new_user``, ``predict``, ``score``) to 1e-5."""
+    train, _ = ratings_holdout(bundled.interactions, 0.2, 42)
+    unrated = np.flatnonzero(train.item_counts() == 0)
+    assert len(unrated) == 796
+    model = create(name, **params).fit(train)
+    art = load_artifact(export_artifact(model, bundled, train, tmp_path / name))
+    mu, lo, hi, every = float(model.global_mean_), *train.rating_scale, train.n_items
+
+    items = np.array([train.item_map.index(m) for m, _ in ML_VISITOR])
+    r = np.array([v for _, v in ML_VISITOR])
+    rows = art.visitor(ML_VISITOR, k=every, min_support=0)["recommendations"]
+    listed = np.array([train.item_map.index(row["movieId"]) for row in rows])
+    assert len(listed) == every - len(items) and not np.isin(items, listed).any()
+    predicted = model.predict_new_user(items, r)
+    np.testing.assert_allclose([row["predictedRating"] for row in rows], predicted[listed], rtol=0, atol=1e-5)
+    np.testing.assert_allclose(
+        [row["score"] for row in rows], model.score_new_user(items, r)[listed], atol=1e-5
+    )
+    raw = np.asarray(art.scorer.fold_in(items, r), dtype=np.float64)
+    b_v = _visitor_bias(model, items, r, raw)
+    assert (b_v != 0) == (name == "knn-baseline" or bool(params.get("biased"))), b_v
+    np.testing.assert_allclose(raw[unrated], mu + b_v, rtol=0, atol=1e-5)
+    np.testing.assert_allclose(predicted[unrated], np.clip(mu + b_v, lo, hi), rtol=0, atol=1e-5)
+
+    for u in (0, 7):
+        rows = art.recommend_index(u, k=every, exclude_seen=False, min_support=0)
+        listed = np.array([train.item_map.index(row["movieId"]) for row in rows])
+        assert len(listed) == every
+        own = model.predict(np.full(every, u), np.arange(every))
+        np.testing.assert_allclose([row["predictedRating"] for row in rows], own[listed], rtol=0, atol=1e-5)
+        scores = model.score(np.array([u]))[0]
+        np.testing.assert_allclose([row["score"] for row in rows], scores[listed], rtol=0, atol=1e-5)
+        b_u = float(model.user_bias_[u]) if hasattr(model, "user_bias_") else 0.0
+        on_unrated = model.predict(np.full(len(unrated), u), unrated, clip=False)
+        np.testing.assert_allclose(on_unrated, mu + b_u, rtol=0, atol=1e-5)
+        np.testing.assert_allclose(art.scorer.known(u)[unrated], mu + b_u, rtol=0, atol=1e-5)
 
 
 def test_an_artifact_written_before_visitor_rules_gives_a_visitor_popularity_and_the_reason(

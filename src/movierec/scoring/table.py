@@ -26,6 +26,11 @@ table (``visitor_*``; :func:`visitor_part`), the same code for ``score_new_user`
   (the visitor as one more row of the training ratings), then Surprise's rule over the first k of their
   best neighbours who rated each movie (:func:`_user_knn`).
 
+A movie without training ratings gets what the model itself gives a known user there (Surprise's
+estimate when the item is unknown): μ, plus the visitor's own bias b_v where the model has biases
+(biased NMF, knn-baseline), as the model adds a training user's b_u. Each rule returns its b_v
+(0 for the others) and :meth:`Scorer.fold_in` applies this one fallback.
+
 An artifact written before these rules names none (``visitors: "popularity"``): :meth:`Scorer.fold_in`
 returns ``None`` and the API answers with popularity, saying why.
 Where the model has item vectors (NMF's factors) they are stored too, and
@@ -35,6 +40,7 @@ similarity rows from the training ratings (:class:`movierec.models.knn.RatingSim
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import numpy as np
@@ -49,6 +55,7 @@ __all__ = [
     "MAX_BYTES",
     "VISITOR_RULES",
     "Scorer",
+    "VisitorRule",
     "check_size",
     "check_table_before_training",
     "export",
@@ -59,6 +66,10 @@ __all__ = [
 #: the largest table export writes (1 GiB: ~16k users × 16k items)
 MAX_BYTES = 2**30
 _BATCH = 256  # users scored per call while the table is built
+
+#: a visitor rule: (the ``visitor_*`` arrays, the visitor's item indices, their ratings) → (predicted ratings
+#: over every item, the visitor's bias b_v: what an item without training ratings gets on top of μ)
+VisitorRule = Callable[[dict[str, np.ndarray], np.ndarray, np.ndarray], tuple[np.ndarray, float]]
 
 
 def memory_bytes(n_users: int, n_items: int) -> int:
@@ -130,9 +141,9 @@ def visitor_part(model: Any) -> Exported:
     return arrays, spec
 
 
-def _slope_one(a: dict[str, np.ndarray], items: np.ndarray, r: np.ndarray) -> np.ndarray:
+def _slope_one(a: dict[str, np.ndarray], items: np.ndarray, r: np.ndarray) -> tuple[np.ndarray, float]:
     """μ_v + mean over the visitor's co-rated movies i of dev(j, i) (Lemire & Maclachlan 2005), dev from
-    the training ratings X: Σ_u (r_uj − r_ui) / #u over the users u who rated both."""
+    the training ratings X: Σ_u (r_uj − r_ui) / #u over the users u who rated both. No bias (b_v = 0)."""
     n_items = len(a["visitor_item_known"])
     x = csr_from(a, "visitor_ratings", (len(a["visitor_ratings_indptr"]) - 1, n_items))
     b = x.copy()
@@ -143,14 +154,14 @@ def _slope_one(a: dict[str, np.ndarray], items: np.ndarray, r: np.ndarray) -> np
     co = freq > 0
     dev = np.divide(diff, freq, out=np.zeros_like(diff), where=co).sum(axis=1)
     n = co.sum(axis=1)
-    return float(r.mean()) + np.divide(dev, n, out=np.zeros(n_items), where=n > 0)
+    return float(r.mean()) + np.divide(dev, n, out=np.zeros(n_items), where=n > 0), 0.0
 
 
-def _nmf(a: dict[str, np.ndarray], items: np.ndarray, r: np.ndarray) -> np.ndarray:
-    """p ≥ 0 minimising Σ (r_i − p·q_i)² + n·λ_pu·|p|² (q fixed; Luo et al. 2014's objective), then p·q.
-    Biased NMF (item biases stored): p ≥ 0 and b_v minimising Σ (r_i − μ − b_i − b_v − p·q_i)² + n·λ_pu·|p|²
-    + n·λ_bu·b_v², then μ + b_v + b_j + p·q_j; b_v = b⁺ − b⁻ with both ≥ 0 (at the optimum one is 0), so
-    NNLS solves it exactly too."""
+def _nmf(a: dict[str, np.ndarray], items: np.ndarray, r: np.ndarray) -> tuple[np.ndarray, float]:
+    """p ≥ 0 minimising Σ (r_i − p·q_i)² + n·λ_pu·|p|² (q fixed; Luo et al. 2014's objective), then p·q
+    (b_v = 0). Biased NMF (item biases stored): p ≥ 0 and b_v minimising Σ (r_i − μ − b_i − b_v − p·q_i)²
+    + n·λ_pu·|p|² + n·λ_bu·b_v², then μ + b_v + b_j + p·q_j, and b_v is returned for the movies without
+    training ratings; b_v = b⁺ − b⁻ with both ≥ 0 (at the optimum one is 0), so NNLS solves it exactly too."""
     from scipy.optimize import nnls
 
     q = a["visitor_item_factors"].astype(np.float64)
@@ -158,7 +169,7 @@ def _nmf(a: dict[str, np.ndarray], items: np.ndarray, r: np.ndarray) -> np.ndarr
     ridge = np.sqrt(n * float(a["visitor_reg_pu"])) * np.eye(f)
     if "visitor_item_bias" not in a:
         p, _ = nnls(np.vstack([q[items], ridge]), np.concatenate([r, np.zeros(f)]))
-        return q @ p
+        return q @ p, 0.0
     mu, bi = float(a["visitor_global_mean"]), a["visitor_item_bias"].astype(np.float64)
     ones = np.ones((n, 1))
     design = np.block(
@@ -169,12 +180,14 @@ def _nmf(a: dict[str, np.ndarray], items: np.ndarray, r: np.ndarray) -> np.ndarr
         ]
     )
     x, _ = nnls(design, np.concatenate([r - mu - bi[items], np.zeros(f + 2)]))
-    return mu + (x[f] - x[f + 1]) + bi + q @ x[:f]
+    b_v = float(x[f] - x[f + 1])
+    return mu + b_v + bi + q @ x[:f], b_v
 
 
-def _co_clustering(a: dict[str, np.ndarray], items: np.ndarray, r: np.ndarray) -> np.ndarray:
+def _co_clustering(a: dict[str, np.ndarray], items: np.ndarray, r: np.ndarray) -> tuple[np.ndarray, float]:
     """The visitor's user cluster is the one whose predictions err least on their ratings (George &
-    Merugu 2005's reassignment step), μ_v their mean; r̂_j = C̄_c,ic + (μ_v − C̄_c) + (μ_j − C̄_ic)."""
+    Merugu 2005's reassignment step), μ_v their mean; r̂_j = C̄_c,ic + (μ_v − C̄_c) + (μ_j − C̄_ic). No
+    bias (b_v = 0)."""
     ci, mean_i = a["visitor_item_cluster"], a["visitor_item_mean"]
     avg_u, avg_i, avg_co = (
         a["visitor_cluster_user_mean"],
@@ -185,7 +198,7 @@ def _co_clustering(a: dict[str, np.ndarray], items: np.ndarray, r: np.ndarray) -
     item_part = mean_i - avg_i[ci]  # μ_j − C̄_ic
     pred = avg_co[:, ci[items]] + (mu - avg_u)[:, None] + item_part[items][None, :]  # clusters × rated
     c = int(np.argmin(((pred - r[None, :]) ** 2).sum(axis=1)))
-    return avg_co[c, ci] + (mu - avg_u[c]) + item_part
+    return avg_co[c, ci] + (mu - avg_u[c]) + item_part, 0.0
 
 
 def _user_knn_neighbours(
@@ -213,11 +226,13 @@ def _user_knn_neighbours(
     return np.asarray(sims[:n_users], dtype=np.float64), by_item
 
 
-def _user_knn(a: dict[str, np.ndarray], items: np.ndarray, r: np.ndarray) -> np.ndarray:
+def _user_knn(a: dict[str, np.ndarray], items: np.ndarray, r: np.ndarray) -> tuple[np.ndarray, float]:
     """User-based k-NN (Surprise's KNNBasic/WithMeans/WithZScore/Baseline with user_based=True): the
     visitor's similarity to every training user, their ``max_neighbours`` best (s > 0) in order, and for
     each item the first k of those who rated it: r̂ = base_v + σ_v Σ s·dev / Σ s (too few: base_v alone;
-    KNNBasic: Σ s·r / Σ s, or μ), the visitor's mean and spread (or μ + b_v) standing for a user's."""
+    KNNBasic: Σ s·r / Σ s, or μ), the visitor's mean and spread (or μ + b_v) standing for a user's. The
+    bias returned is b_v for KNNBaseline, whose estimate adds b_u where the item is unknown; 0 for the
+    others, whose fallback is μ alone (a pearson_baseline similarity's b_v only weighs neighbours)."""
     from movierec.scoring.knn import USER_OFFSET_SHRINK
 
     x = csr_from(a, "visitor_ratings", (len(a["visitor_ratings_indptr"]) - 1, len(a["visitor_item_known"])))
@@ -252,14 +267,15 @@ def _user_knn(a: dict[str, np.ndarray], items: np.ndarray, r: np.ndarray) -> np.
     )
     actual = np.bincount(col, minlength=n)
     if rule == 0:
-        return np.where((actual < min_k) | (actual == 0), mu, mean)
+        return np.where((actual < min_k) | (actual == 0), mu, mean), 0.0
     sd_v = float(r.std()) or 1.0
     base_v = {1: float(r.mean()), 2: float(r.mean()), 3: mu + b_v + y_off}[rule]
-    return base_v + np.where(actual < min_k, 0.0, (sd_v if rule == 2 else 1.0) * mean)
+    out = base_v + np.where(actual < min_k, 0.0, (sd_v if rule == 2 else 1.0) * mean)
+    return out, (b_v if rule == 3 else 0.0)
 
 
-#: visitor rule name → the function giving a visitor's predicted ratings over every item
-VISITOR_RULES = {
+#: visitor rule name → the function giving a visitor's predicted ratings over every item and their bias
+VISITOR_RULES: dict[str, VisitorRule] = {
     "slope-one": _slope_one,
     "nmf": _nmf,
     "co-clustering": _co_clustering,
@@ -282,7 +298,9 @@ class Scorer(base.Scorer):
         return np.array(self.a["table_scores"][u], dtype=np.float32)
 
     def fold_in(self, items: np.ndarray, ratings: np.ndarray | None) -> np.ndarray | None:
-        """A visitor's predicted ratings (unclipped) by the model's rule; None where it has none."""
+        """A visitor's predicted ratings (unclipped) by the model's rule; None where it has none. A movie
+        without training ratings gets the model's fallback for an unknown item, μ + b_v (b_v = 0 for a
+        model without biases): Surprise's μ + b_u for a known user, the visitor's fitted bias standing in."""
         rule = VISITOR_RULES.get(str(self.spec.get("visitors")))
         if rule is None:
             return None
@@ -292,8 +310,8 @@ class Scorer(base.Scorer):
             if ratings is None
             else np.asarray(ratings, np.float64)
         )
-        out = rule(self.a, items, r)
-        out[self.a["visitor_item_known"] == 0] = float(self.a["visitor_global_mean"])  # the model's fallback
+        out, b_v = rule(self.a, items, r)
+        out[self.a["visitor_item_known"] == 0] = float(self.a["visitor_global_mean"]) + b_v
         return np.asarray(out, dtype=np.float32)
 
     def item_vectors(self) -> np.ndarray | None:
