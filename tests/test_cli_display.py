@@ -248,7 +248,8 @@ def test_a_rating_models_list_keeps_common_titles_on_one_line_at_80_columns() ->
 
 def test_a_rating_models_lists_say_why_score_and_predicted_rating_differ() -> None:
     """A known user's list and a visitor's both show the predicted rating beside the ranking score, and a
-    caption says the score is that rating shrunk for rarely rated movies; a top-N model's list has neither."""
+    caption says the score is that rating shrunk for rarely rated movies; a top-N model's list has neither,
+    and its caption says its score is on the model's own scale (ease 0.136, itemknn 28.9: not ratings)."""
     caption = "score: the predicted rating, shrunk for rarely rated movies"
     for who in (["--user", "1"], ["--rated", "Toy Story=5", "--rated", "Alien=5"]):
         proc = run("recommend", *who, "-k", "3", "-m", "svd")
@@ -259,3 +260,8 @@ def test_a_rating_models_lists_say_why_score_and_predicted_rating_differ() -> No
     assert top_n.returncode == 0 and "predicted" not in top_n.stdout and caption not in top_n.stdout, (
         top_n.stdout
     )
+    own_scale = "score: on the model's own scale, not a rating; only the order means something"
+    assert own_scale in top_n.stdout, top_n.stdout
+    known = run("recommend", "--user", "1", "-k", "3", "-m", "itemknn")
+    assert known.returncode == 0 and own_scale in known.stdout, known.stdout
+    assert all(cell_len(line) <= 80 for line in known.stdout.splitlines()), known.stdout

@@ -851,19 +851,29 @@ def _print_user_list(
         print_json(rows)
         return
     with_rating = kind == "explicit" and any("predictedRating" in r for r in rows)
-    _print_list(rows, title, with_rating=with_rating, because=because)
+    _print_list(rows, title, with_rating=with_rating, because=because, rates=kind == "explicit")
 
 
 def _print_list(
-    rows: list[dict[str, Any]], title: str, *, with_rating: bool = False, because: bool = False
+    rows: list[dict[str, Any]],
+    title: str,
+    *,
+    with_rating: bool = False,
+    because: bool = False,
+    rates: bool = False,
 ) -> None:
     """A recommendation list as a table: rank, movieId, title, score (three significant digits), the
-    predicted rating for rating models, and the training ratings, or ``because`` for an explained list."""
-    # a rating model's score is not its predicted rating: say why the two columns differ
-    caption = "score: the predicted rating, shrunk for rarely rated movies"
-    table = Table(
-        title=title, title_justify="left", caption=caption if with_rating else None, caption_justify="left"
-    )
+    predicted rating for rating models, and the training ratings, or ``because`` for an explained list.
+    ``rates``: the model predicts ratings (its score is one, where no predicted-rating column shows)."""
+    # a rating model's score is not its predicted rating: say why the two columns differ; a ranking
+    # model's score (ease 0.136, itemknn 28.9) is on its own scale, which a reader would take for a rating
+    if with_rating:
+        caption = "score: the predicted rating, shrunk for rarely rated movies"
+    elif rates:
+        caption = "score: the predicted rating"
+    else:
+        caption = "score: on the model's own scale, not a rating; only the order means something"
+    table = Table(title=title, title_justify="left", caption=caption, caption_justify="left")
     cols = [("#", "right"), ("movieId", "right"), ("title", "left"), ("score", "right")]
     cols += [("predicted\nrating", "right")] if with_rating else []  # two lines: 9 columns wide, not 16
     cols += [("because", "left")] if because else [("ratings", "right")]
