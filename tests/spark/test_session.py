@@ -142,3 +142,41 @@ def test_unreachable_master_through_the_cli(tmp_path: Path) -> None:
 def test_bad_conf_through_the_cli(tmp_path: Path) -> None:
     proc = _run(["spark", "train", "--conf", "spark.executor.memory", "--out", str(tmp_path / "a")])
     assert "--conf 'spark.executor.memory'" in _one_error_line(proc)
+
+
+def test_the_driver_gets_movierec_log_config_only_while_it_starts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``-Dlog4j2.configurationFile`` goes first in ``SPARK_SUBMIT_OPTS`` (what is there stays after it, so a
+    user's own setting wins) and only while the JVM starts: the environment is as it was afterwards."""
+    from movierec.spark.session import LOG4J_CONFIG, _quiet_driver_log
+
+    monkeypatch.delenv("SPARK_CONF_DIR", raising=False)
+    monkeypatch.delenv("SPARK_HOME", raising=False)
+    ours = f"-Dlog4j2.configurationFile={LOG4J_CONFIG.resolve().as_uri()}"
+    assert LOG4J_CONFIG.is_file() and " " not in ours
+    monkeypatch.delenv("SPARK_SUBMIT_OPTS", raising=False)
+    with _quiet_driver_log():
+        assert os.environ["SPARK_SUBMIT_OPTS"] == ours
+    assert "SPARK_SUBMIT_OPTS" not in os.environ
+    monkeypatch.setenv("SPARK_SUBMIT_OPTS", "-Dlog4j2.configurationFile=mine.xml -Xss4m")
+    with _quiet_driver_log():
+        assert os.environ["SPARK_SUBMIT_OPTS"] == f"{ours} -Dlog4j2.configurationFile=mine.xml -Xss4m"
+    assert os.environ["SPARK_SUBMIT_OPTS"] == "-Dlog4j2.configurationFile=mine.xml -Xss4m"
+
+
+@pytest.mark.parametrize("where", ["SPARK_CONF_DIR", "SPARK_HOME"])
+def test_a_log4j_file_in_sparks_conf_folder_is_left_to_work(
+    where: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cluster's (or user's) ``log4j2.properties`` in Spark's configuration folder keeps the driver's log."""
+    from movierec.spark.session import _quiet_driver_log
+
+    monkeypatch.delenv("SPARK_CONF_DIR", raising=False)
+    monkeypatch.delenv("SPARK_SUBMIT_OPTS", raising=False)
+    conf = tmp_path / "conf"
+    conf.mkdir()
+    monkeypatch.setenv(where, str(conf if where == "SPARK_CONF_DIR" else tmp_path))
+    with _quiet_driver_log():
+        assert "SPARK_SUBMIT_OPTS" in os.environ  # an empty folder: ours
+    (conf / "log4j2.properties").write_text("rootLogger.level = info\n")
+    with _quiet_driver_log():
+        assert "SPARK_SUBMIT_OPTS" not in os.environ

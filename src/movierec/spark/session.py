@@ -162,6 +162,50 @@ def _driver_python_env() -> None:
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
 
 
+LOG4J_CONFIG = Path(__file__).with_name("log4j2.properties")
+"""The driver's log4j2 configuration movierec gives Spark: only ERROR and above on the terminal, so a run
+does not open with Spark's startup notices and WARN lines (the failed job's own line names its cause)."""
+
+
+def _own_log4j_config() -> bool:
+    """True when Spark's configuration folder (``SPARK_CONF_DIR``, else ``SPARK_HOME/conf``) holds a log4j2
+    file, which Spark's launcher puts on the classpath: a cluster's or a user's logging, left alone."""
+    conf_dir = os.environ.get("SPARK_CONF_DIR") or (
+        str(Path(os.environ["SPARK_HOME"]) / "conf") if os.environ.get("SPARK_HOME") else None
+    )
+    if not conf_dir:
+        return False
+    try:
+        return any(Path(conf_dir).glob("log4j2*.*"))
+    except OSError:
+        return False
+
+
+@contextmanager
+def _quiet_driver_log() -> Iterator[None]:
+    """While the driver JVM starts, give it :data:`LOG4J_CONFIG` (``-Dlog4j2.configurationFile`` first in
+    ``SPARK_SUBMIT_OPTS``, which the launcher puts before the driver's Java options); the environment is
+    as it was afterwards.
+
+    Any other choice wins: a ``-Dlog4j2.configurationFile`` in ``spark.driver.extraJavaOptions`` (or later
+    in ``SPARK_SUBMIT_OPTS``) comes after ours on the java command line, and a log4j2 file in Spark's
+    configuration folder turns ours off (:func:`_own_log4j_config`).
+    """
+    if not LOG4J_CONFIG.is_file() or _own_log4j_config():
+        yield
+        return
+    before = os.environ.get("SPARK_SUBMIT_OPTS")
+    ours = f"-Dlog4j2.configurationFile={LOG4J_CONFIG.resolve().as_uri()}"  # a URI: no spaces to split on
+    os.environ["SPARK_SUBMIT_OPTS"] = f"{ours} {before}" if before else ours
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("SPARK_SUBMIT_OPTS", None)
+        else:
+            os.environ["SPARK_SUBMIT_OPTS"] = before
+
+
 @contextmanager
 def spark_session(
     master: str = "local[*]",
@@ -173,8 +217,9 @@ def spark_session(
 ) -> Iterator[SparkSession]:
     """A SparkSession for one command: checks pyspark, Java and the master first, prints the UI URL, stops at exit.
 
-    An already active session in this process (a notebook, a test fixture) is reused and left
-    running; ``conf`` then only applies runtime SQL settings.
+    The driver logs only ERROR and above to the terminal (:func:`_quiet_driver_log`), unless you configure
+    Spark's logging yourself. An already active session in this process (a notebook, a test fixture) is
+    reused and left running; ``conf`` then only applies runtime SQL settings.
     """
     _require_pyspark()
     from pyspark.sql import SparkSession
@@ -205,11 +250,11 @@ def spark_session(
     for key, value in settings.items():
         builder = builder.config(key, value)
     try:
-        spark = builder.getOrCreate()
+        with _quiet_driver_log():
+            spark = builder.getOrCreate()
     except Exception as exc:  # the JVM failed to start or register: one line, not a Py4J trace
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise SparkUnavailableError(f"Spark could not start with --master {master}: {first}") from exc
-    spark.sparkContext.setLogLevel("WARN")
     url = spark.sparkContext.uiWebUrl
     if not quiet:
         print(

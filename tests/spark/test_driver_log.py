@@ -1,0 +1,130 @@
+"""A ``movierec spark`` run does not open with Spark's own log chatter on stderr: no "Using Spark's default
+log4j profile", no "Setting default log level", no WARN lines (NativeCodeLoader, the loopback address).
+The driver gets movierec's log4j2 configuration, which lets only ERROR and above through to the terminal,
+and a configuration of your own still wins. Each test runs the real CLI in a subprocess on ``local[2]``
+(the driver's JVM writes to the process's stderr, which only a subprocess can read whole).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from sparkmarks import SPARK_JOB
+
+from datagen import make_ratings
+from movierec.datasets import bundled_path
+from movierec.spark.session import SparkUnavailableError, check_java
+
+pytestmark = SPARK_JOB
+
+LOG4J_LINE = re.compile(r"^(\d{2}/\d{2}/\d{2} \d{2}:\d{2}:\d{2} )?(TRACE|DEBUG|INFO|WARN|ERROR|FATAL) ")
+SPARK_NOTICES = (
+    "Using Spark's default log4j profile",
+    "Setting default log level",
+    "To adjust logging level",
+)
+
+
+@pytest.fixture(autouse=True)
+def _java() -> None:
+    try:
+        check_java()
+    except SparkUnavailableError as exc:
+        pytest.skip(f"Spark tests need Java 17: {exc}")
+
+
+def _spark(args: list[str], tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    """``movierec spark ARGS --master local[2]`` (UI and progress bars off) in a subprocess; its own temporary folder."""
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("SPARK_SUBMIT_OPTS", "SPARK_CONF_DIR", "SPARK_HOME")
+    }
+    (tmp_path / "tmp").mkdir(exist_ok=True)
+    env["TMPDIR"] = str(tmp_path / "tmp")
+    conf = ["--conf", "spark.ui.enabled=false", "--conf", "spark.ui.showConsoleProgress=false"]
+    return subprocess.run(
+        [sys.executable, "-m", "movierec", "spark", *args, "--master", "local[2]", *conf],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+        cwd=tmp_path,
+    )
+
+
+def _chatter(stderr: str) -> list[str]:
+    return [ln for ln in stderr.splitlines() if LOG4J_LINE.match(ln) or ln.startswith(SPARK_NOTICES)]
+
+
+@pytest.fixture
+def ratings(tmp_path: Path) -> Path:
+    path = tmp_path / "ratings.csv"
+    make_ratings(n_users=60, n_items=80, seed=3).to_csv(path, index=False)
+    return path
+
+
+def test_a_spark_run_prints_no_spark_log_lines(tmp_path: Path, ratings: Path) -> None:
+    done = _spark(
+        ["train", "--ratings", str(ratings), "--out", str(tmp_path / "art"), "--rank", "4"], tmp_path
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert _chatter(done.stderr) == [], done.stderr[-3000:]
+    assert re.search(r"^Spark \S+ on local\[2\]", done.stderr, re.M)  # movierec's own lines are as they were
+    assert (tmp_path / "art" / "manifest.json").is_file()
+
+
+def test_a_failed_job_still_shows_sparks_error_lines_and_the_one_line_error(tmp_path: Path) -> None:
+    """Spark's ERROR lines (the failed task) still reach the terminal, nothing below ERROR does, and the
+    run ends with movierec's one-line error naming the log of the full stack."""
+    folder = tmp_path / "ratings.parquet"
+    folder.mkdir()
+    rows = pd.read_csv(bundled_path() / "ratings.csv").head(4000)
+    rows.head(2000).to_parquet(folder / "part-00000.parquet", index=False)
+    good = rows.tail(2000).to_parquet(index=False)
+    (folder / "part-00001.parquet").write_bytes(good[: len(good) // 2] + b"\0" * 64 + good[-8:])
+    done = _spark(
+        ["train", "--ratings", str(folder), "--out", str(tmp_path / "art"), "--rank", "4"], tmp_path
+    )
+    assert done.returncode == 1, done.stderr[-3000:]
+    logged = _chatter(done.stderr)
+    assert logged and all(" ERROR " in ln for ln in logged), done.stderr[-3000:]
+    (last,) = [ln for ln in done.stderr.splitlines() if ln.startswith("movierec:")]
+    assert last.startswith("movierec: error: the Spark job failed: ")
+    assert f"(full stack in {tmp_path / 'tmp' / 'movierec-spark-error-'}" in last
+
+
+def test_your_own_log4j_configuration_wins(tmp_path: Path, ratings: Path) -> None:
+    """``-Dlog4j2.configurationFile`` in ``spark.driver.extraJavaOptions`` replaces movierec's: its lines
+    show, WARN among them (Spark's PySpark gateway itself holds the console at WARN, not the file's INFO)."""
+    mine = tmp_path / "mine.properties"
+    mine.write_text(
+        "rootLogger.level = info\n"
+        "rootLogger.appenderRef.stderr.ref = console\n"
+        "appender.console.type = Console\n"
+        "appender.console.name = console\n"
+        "appender.console.target = SYSTEM_ERR\n"
+        "appender.console.layout.type = PatternLayout\n"
+        "appender.console.layout.pattern = MINE %p %c{1}: %m%n\n"
+    )
+    java_opts = f"spark.driver.extraJavaOptions=-Dlog4j2.configurationFile={mine.as_uri()}"
+    done = _spark(
+        [
+            "train",
+            "--ratings",
+            str(ratings),
+            "--out",
+            str(tmp_path / "art"),
+            "--rank",
+            "4",
+            "--conf",
+            java_opts,
+        ],
+        tmp_path,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert any(ln.startswith("MINE WARN ") for ln in done.stderr.splitlines()), done.stderr[-3000:]
