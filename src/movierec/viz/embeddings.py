@@ -170,8 +170,11 @@ def _tsne(x: np.ndarray, seed: int, n_jobs: int | None) -> np.ndarray:
         n_components=2,
         initialization="pca",
         negative_gradient_method="fft" if large else "bh",
-        early_exaggeration_iter=200,
-        n_iter=350,
+        # 100 + 200 iterations: on ml-latest-small's 1,500 most-rated movies (svd and bpr vectors) the
+        # KL divergence is within 1.2% of 250 + 1,000 iterations' and trustworthiness@10 within 0.001,
+        # in 0.45× the time of the 200 + 350 used before (the report's four maps were half its run)
+        early_exaggeration_iter=100,
+        n_iter=200,
         # one thread by default: threaded neighbour search/gradients can make maps differ run to run,
         # and on 2 cores one thread was also faster (24 s vs 41 s for 9.7k items under load)
         n_jobs=threads,
