@@ -337,9 +337,32 @@ def test_compare_cv_pools_folds(bundled) -> None:
     comp = E.compare(bundled, ["popularity"], protocols=["full-ranking"], cv=3, seed=5, k=10)
     row = comp.rows[0]
     assert row.folds == 3 and "3-fold" in row.split
-    assert row.n_users > bundled.interactions.n_users  # (user, fold) units
+    # the per-user values are (user, fold) units; n_users counts distinct users, as a table reader expects
+    assert len(row.users) > bundled.interactions.n_users >= row.n_users
+    assert row.n_users == len(np.unique(row.users % bundled.interactions.n_users))
     lo, hi = row.intervals["ndcg@10"]
     assert lo <= row.metrics["ndcg@10"] <= hi
+    # each fold's own figures, their std as Surprise's cross_validate prints it, in to_dict and the frame
+    folds = row.to_dict()["by_fold"]["ndcg@10"]
+    assert len(folds) == 3 and min(folds) <= row.metrics["ndcg@10"] <= max(folds)
+    frame = comp.to_frame()
+    assert list(frame.columns[:3]) == ["model", "protocol", "precision@10"]
+    assert frame.loc[0, "ndcg@10_std"] == pytest.approx(np.std(folds))
+    assert frame.loc[0, "ndcg@10_lo"] == pytest.approx(lo) and frame.loc[0, "n_users"] == row.n_users
+
+
+def test_comparison_frame_puts_metrics_and_intervals_first(bundled) -> None:
+    """pandas' shortened print of a wide frame shows its first and last columns: the metrics lead, with
+    their intervals (METRIC_lo/_hi, the CSV's names); one split has no *_std columns."""
+    comp = E.compare(bundled, ["popularity"], protocols=["full-ranking", "rating"], seed=5, k=10)
+    frame = comp.to_frame()
+    names = comp.metric_names()
+    assert list(frame.columns[: 2 + len(names)]) == ["model", "protocol", *names]
+    row = comp.rows[0]
+    assert frame.loc[0, "ndcg@10"] == pytest.approx(row.metrics["ndcg@10"])
+    assert (frame.loc[0, "ndcg@10_lo"], frame.loc[0, "ndcg@10_hi"]) == pytest.approx(row.intervals["ndcg@10"])
+    assert not any(c.endswith("_std") for c in frame.columns) and "by_fold" not in row.to_dict()
+    assert {"kind", "dataset_sha256", "split", "seed", "n_users"} <= set(frame.columns)
 
 
 def test_compare_takes_models_as_one_comma_separated_string(bundled) -> None:

@@ -125,6 +125,10 @@ class EvalOutput:
     recs: np.ndarray | None = None  # full ranking: the top-K lists of ``users`` (for beyond-accuracy metrics)
     relevant: sp.csr_matrix | None = None  # full ranking: the users' test positives
     intervals: dict[str, tuple[float, float]] = field(default_factory=dict)  # intervals not from per_user
+    #: pooled over K ≥ 2 folds: how many distinct users ``users``' (user, fold) units are, and each
+    #: fold's own metrics (``None`` for one fold: ``len(users)`` users, ``metrics`` is the fold's)
+    distinct_users: int | None = None
+    fold_metrics: list[dict[str, float]] | None = None
 
     @classmethod
     def of_users(
@@ -565,6 +569,9 @@ class Result:
     notes: list[str] = field(default_factory=list)
     label: str = ""
     folds: int | None = None
+    #: with K ≥ 2 folds, each fold's own metrics (``by_fold`` in :meth:`to_dict`, ``*_std`` in
+    #: :meth:`Comparison.frame`, as Surprise's ``cross_validate`` reports a mean and std per measure)
+    fold_metrics: list[dict[str, float]] = field(default_factory=list, repr=False)
     per_user: dict[str, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
     users: np.ndarray | None = field(default=None, repr=False, compare=False)
     # full ranking: the top-K lists of ``users`` (for the report's charts; not serialised)
@@ -580,7 +587,9 @@ class Result:
             **row,
             metrics=out.metrics,
             intervals=cis | out.intervals,
-            n_users=len(out.users),
+            # distinct users: pooled folds count each (user, fold) once in ``users`` and the per-user values
+            n_users=len(out.users) if out.distinct_users is None else out.distinct_users,
+            fold_metrics=list(out.fold_metrics or []),
             score_seconds=out.score_seconds,
             notes=list(out.notes),
             per_user=out.per_user,
@@ -634,7 +643,20 @@ class Result:
                 "notes": list(self.notes),
             }
         )
+        if len(self.fold_metrics) > 1:
+            row["by_fold"] = {m: [_finite(f.get(m, np.nan)) for f in self.fold_metrics] for m in self.metrics}
         return row
+
+    def fold_std(self) -> dict[str, float]:
+        """Each metric's standard deviation over the folds (``np.std``, as Surprise's ``cross_validate``
+        prints it); empty with one fold."""
+        if len(self.fold_metrics) < 2:
+            return {}
+        return {
+            m: float(np.std([f[m] for f in self.fold_metrics]))
+            for m in self.metrics
+            if all(m in f for f in self.fold_metrics)
+        }
 
 
 def _finite(v: float) -> float | None:
@@ -894,13 +916,35 @@ class Comparison:
         return frame[frame["protocol"] == protocol].dropna(axis=1, how="all").reset_index(drop=True)
 
     def frame(self) -> pd.DataFrame:
-        """One row per (model, protocol) with every metric as a column."""
-        return pd.DataFrame(
-            [
-                {k: v for k, v in r.to_dict().items() if k not in ("intervals", "params", "notes")}
-                for r in self.rows
-            ]
-        )
+        """One row per (model, protocol): ``model``, ``protocol``, every metric, its 95% interval as
+        ``METRIC_lo``/``METRIC_hi`` (the CSV's names) and, with cross-validation, its std over the folds as
+        ``METRIC_std``; then users, timings and where the numbers come from (kind, dataset, split, seed…).
+        The metrics come first so that pandas' shortened print of a wide frame still shows them."""
+        names = self.metric_names()
+        records = []
+        for r in self.rows:
+            d = r.to_dict()
+            rec: dict[str, Any] = {"model": d["model"], "protocol": d["protocol"]}
+            rec.update({m: d.get(m) for m in names})
+            for m, (lo, hi) in d["intervals"].items():
+                rec[f"{m}_lo"], rec[f"{m}_hi"] = lo, hi
+            rec.update({f"{m}_std": v for m, v in r.fold_std().items()})
+            rec.update(
+                {
+                    k: v
+                    for k, v in d.items()
+                    if k not in rec and k not in ("intervals", "params", "notes", "by_fold")
+                }
+            )
+            records.append(rec)
+        if not records:
+            return pd.DataFrame()
+        extra = [
+            f"{m}_{b}" for m in names for b in ("lo", "hi", "std") if any(f"{m}_{b}" in r for r in records)
+        ]
+        first = ("model", "protocol", "n_users", "fit_seconds", "score_seconds")
+        rest = [c for c in records[0] if c not in names and c not in extra and c not in first]
+        return pd.DataFrame(records, columns=["model", "protocol", *names, *extra, *first[2:], *rest])
 
     def metric_names(self) -> list[str]:
         names: list[str] = []
@@ -1531,10 +1575,12 @@ def results_table(
             rec.setdefault(m, None)
         records.append({**rec, "provenance": dict(provenance or {})})
     flat = []
-    for rec in records:
-        row = {k: v for k, v in rec.items() if k not in ("intervals", "provenance", "params", "notes")}
+    for r, rec in zip(rows, records, strict=True):
+        skip = ("intervals", "provenance", "params", "notes", "by_fold")
+        row = {k: v for k, v in rec.items() if k not in skip}
         for m, (lo, hi) in rec["intervals"].items():
             row[f"{m}_lo"], row[f"{m}_hi"] = lo, hi
+        row.update({f"{m}_std": v for m, v in r.fold_std().items()})  # cross-validation: std over folds
         row["params"] = json.dumps(rec["params"], sort_keys=True)
         row["notes"] = " | ".join(rec["notes"])
         row["git_commit"] = rec["provenance"].get("git_commit")
@@ -1543,7 +1589,7 @@ def results_table(
     trailing = ("n_users", "fit_seconds", "score_seconds", "params", "notes", "git_commit", "created_at")
     fields = [f for f in flat[0] if f not in names and f not in trailing] if flat else []
     fields += list(names) + [
-        f"{m}_{b}" for m in names for b in ("lo", "hi") if any(f"{m}_{b}" in r for r in flat)
+        f"{m}_{b}" for m in names for b in ("lo", "hi", "std") if any(f"{m}_{b}" in r for r in flat)
     ]
     for row in flat:
         fields.extend(f for f in row if f not in fields)
@@ -1604,4 +1650,13 @@ def _pool(outs: list[EvalOutput], n_users: int) -> EvalOutput:
             metrics[m] = float(np.mean([o.metrics[m] for o in outs]))
     notes = list(dict.fromkeys(n for o in outs for n in o.notes))
     secs = float(np.mean([o.score_seconds for o in outs]))
-    return EvalOutput(metrics, per_user, users, secs, notes, intervals=outs[-1].intervals)
+    return EvalOutput(
+        metrics,
+        per_user,
+        users,
+        secs,
+        notes,
+        intervals=outs[-1].intervals,
+        distinct_users=int(np.unique(users % n_users).size) if n_users else None,
+        fold_metrics=[dict(o.metrics) for o in outs],
+    )
