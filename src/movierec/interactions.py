@@ -24,6 +24,7 @@ __all__ = [
     "Interactions",
     "check_distinct_columns",
     "check_rating_scale",
+    "datetime_seconds",
     "looks_numeric",
     "parse_int_id",
 ]
@@ -425,10 +426,39 @@ class Interactions(IdMapped):
 # --- helpers -------------------------------------------------------------------------------
 
 
+def datetime_seconds(col: pd.Series) -> np.ndarray | None:
+    """Whole seconds since 1970-01-01 UTC (floored, float64, NaN for NaT) of a datetime column; None for
+    any other dtype.
+
+    Every resolution (``datetime64[s]`` … ``[ns]``, pyarrow timestamps) counts the same: read as a plain
+    number, a ``datetime64[ns]`` value is nanoseconds, which a seconds column takes for a date past
+    year 9999. A tz-aware column is converted to UTC first; a naive one is taken as UTC, as an ISO date
+    without an offset is (:func:`movierec.datasets.parsers.read_ratings`)."""
+    if col.dtype.kind != "M":
+        return None
+    if col.dt.tz is not None:
+        col = col.dt.tz_convert("UTC").dt.tz_localize(None)
+    if isinstance(col.dtype, pd.ArrowDtype):
+        col = col.astype(col.dtype.numpy_dtype)
+    # numpy floors to the coarser unit (a time before 1970 stays negative), with no overflow from any unit
+    values = col.to_numpy().astype("datetime64[s]")
+    seconds = values.astype(np.int64).astype(np.float64)
+    seconds[np.isnat(values)] = np.nan
+    return seconds
+
+
 def _numeric(col: pd.Series, what: str, source: str, first_line: int = 1) -> np.ndarray:
-    """Column as float64/int64, naming the first non-numeric, NaN or infinite row."""
+    """Column as float64/int64, naming the first non-numeric, NaN or infinite row; a datetime timestamp
+    column becomes its seconds since the epoch (:func:`datetime_seconds`)."""
     if col.dtype.kind in "iu":  # integers are always finite: no float copy (25M rows = 200 MB)
         return col.to_numpy(dtype=np.int64) if what == "timestamp" else col.to_numpy()
+    seconds = datetime_seconds(col) if what == "timestamp" else None
+    if seconds is not None:
+        missing = np.isnan(seconds)
+        if missing.any():
+            row = int(np.flatnonzero(missing)[0])
+            raise DataError(f"{source}, line {row + first_line}: {what} is missing (NaT)")
+        return seconds
     if col.dtype.kind == "f" and col.dtype.itemsize <= 8:
         arr = col.to_numpy()
         values = col

@@ -419,3 +419,74 @@ def test_recommender_and_compare_take_a_dataframe():
     assert len(top) == 3 and 318 in set(top["movieId"])  # Shawshank, the most rated film user 1 has not rated
     comp = movierec.compare(frame, ["popularity"], protocols=["full-ranking"])
     assert comp.dataset == "dataframe" and comp.dataset_sha256 == load(frame).sha256
+
+
+# --- datetime timestamp columns (a notebook's pd.to_datetime, a Parquet timestamp) ------------------
+
+
+def _bundled_ratings() -> pd.DataFrame:
+    from movierec.datasets import bundled_path
+
+    return pd.read_csv(bundled_path() / "ratings.csv")
+
+
+def _by_pair(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.sort_values(["userId", "movieId"]).reset_index(drop=True)
+
+
+@pytest.mark.parametrize("unit", ["s", "ms", "us", "ns"])
+def test_a_datetime_timestamp_column_loads_as_its_seconds_whatever_its_unit(unit):
+    # datetime64[ns] read as a number is nanoseconds: 2000-07-30 was refused as "after year 9999"
+    raw = _bundled_ratings()
+    frame = raw.assign(timestamp=pd.to_datetime(raw["timestamp"], unit="s").astype(f"datetime64[{unit}]"))
+    got = _by_pair(load(frame).to_frame())
+    assert got["timestamp"].dtype == np.int64
+    assert np.array_equal(got["timestamp"].to_numpy(), _by_pair(raw)["timestamp"].to_numpy())
+
+
+def test_a_tz_aware_timestamp_column_gives_utc_seconds():
+    raw = _bundled_ratings().iloc[:500]
+    utc = pd.to_datetime(raw["timestamp"], unit="s", utc=True)
+    expected = _by_pair(raw)["timestamp"].to_numpy()
+    # the same instants in New York's time, and Tokyo wall-clock times (UTC+9) labelled as Tokyo's
+    new_york = raw.assign(timestamp=utc.dt.tz_convert("America/New_York"))
+    tokyo = raw.assign(
+        timestamp=(utc.dt.tz_localize(None) + pd.Timedelta(hours=9)).dt.tz_localize("Asia/Tokyo")
+    )
+    for frame in (new_york, tokyo):
+        got = _by_pair(load(frame).to_frame())["timestamp"].to_numpy()
+        assert np.array_equal(got, expected)
+
+
+def test_a_parquet_file_with_a_timestamp_column_loads_its_seconds(tmp_path):
+    raw = _bundled_ratings().iloc[:500]
+    path = tmp_path / "ratings.parquet"
+    stamps = pd.to_datetime(raw["timestamp"], unit="s", utc=True).astype("datetime64[ms, UTC]")
+    raw.assign(timestamp=stamps).to_parquet(path, index=False)
+    got = _by_pair(load(path).to_frame())["timestamp"].to_numpy()
+    assert np.array_equal(got, _by_pair(raw)["timestamp"].to_numpy())
+
+
+def test_interactions_from_frame_reads_a_datetime_column_as_seconds():
+    raw = _bundled_ratings().iloc[:500]
+    frame = raw.assign(timestamp=pd.to_datetime(raw["timestamp"], unit="s"))  # pandas' default unit
+    inter = Interactions.from_frame(frame)
+    assert np.array_equal(inter.timestamps, Interactions.from_frame(raw).timestamps)
+    with pytest.raises(DataError, match=r"^data, line 4: timestamp is missing \(NaT\)$"):
+        Interactions.from_frame(frame.assign(timestamp=frame["timestamp"].where(frame.index != 3)))
+
+
+@pytest.mark.parametrize(
+    ("row", "value", "message"),
+    [
+        (4, "NaT", r"^DataFrame, row 4: timestamp is missing"),
+        (2, "10000-01-01", r"^DataFrame, row 2: timestamp 10000-01-01 00:00:00 is out of range \(after year 9999\)$"),
+        (6, "1969-12-31T23:59:59", r"^DataFrame, row 6: timestamp 1969-12-31 23:59:59 is negative$"),
+    ],
+)  # fmt: skip
+def test_a_datetime_timestamp_out_of_range_is_still_refused_by_row(row, value, message):
+    frame = _bundled_ratings().iloc[:50]
+    stamps = pd.to_datetime(frame["timestamp"], unit="s").astype("datetime64[s]").to_numpy().copy()
+    stamps[row] = np.datetime64(value, "s")
+    with pytest.raises(DataError, match=message):
+        load(frame.assign(timestamp=stamps))

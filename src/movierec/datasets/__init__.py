@@ -357,7 +357,8 @@ def from_frame(
 
     ``columns`` name the frame's columns (``user_col="userId"``, ``item_col="movieId"``,
     ``rating_col="rating"``, ``time_col="timestamp"``; ``rating_col=None`` makes every row a 1, and
-    without ``time_col`` a ``timestamp`` column is used when there is one). ``movies``: a movies file
+    without ``time_col`` a ``timestamp`` column is used when there is one; it holds seconds since 1970,
+    ISO dates or datetimes of any unit, a tz-aware one read in UTC). ``movies``: a movies file
     or a DataFrame with ``movieId``, ``title`` and optionally ``genres`` (``|``-separated), for titles.
     Errors name the row by its position (0 = first). The frame is not modified; the dataset's
     ``sha256`` is computed over its ratings, so results record which data they came from.

@@ -21,7 +21,7 @@ import pyarrow.csv as pacsv
 
 from movierec.datasets.compression import read_unpacked
 from movierec.errors import DataError
-from movierec.interactions import check_distinct_columns
+from movierec.interactions import check_distinct_columns, datetime_seconds
 
 __all__ = [
     "ML100K_GENRES",
@@ -376,6 +376,7 @@ def _describe(value: object) -> str:
         value = value.item()
     if (
         value is None
+        or value is pd.NaT
         or (isinstance(value, float) and np.isnan(value))
         or (isinstance(value, str) and not value.strip())
     ):
@@ -386,9 +387,16 @@ def _describe(value: object) -> str:
 
 
 def _parse_timestamps(t: pd.Series, label: str, line_offset: int) -> np.ndarray:
-    """Whole seconds since the epoch from integers, floats or ISO-8601 strings; bad rows named by line."""
+    """Whole seconds since the epoch from integers, floats, ISO-8601 strings or datetimes (any unit, a
+    tz-aware one in UTC: :func:`~movierec.interactions.datetime_seconds`); bad rows named by line."""
+    seconds = datetime_seconds(t)
     if t.dtype.kind in "iu":
         arr = t.to_numpy(dtype=np.int64)
+    elif seconds is not None:  # a DataFrame's or a Parquet file's datetime column
+        bad = np.isnan(seconds)
+        if bad.any():
+            _bad_value(label, line_offset, bad, t, "timestamp", "is missing")
+        arr = _whole_seconds(seconds, t, label, line_offset)
     else:
         num = pd.to_numeric(t, errors="coerce")
         vals = num.to_numpy(dtype=np.float64, na_value=np.nan)
@@ -406,21 +414,27 @@ def _parse_timestamps(t: pd.Series, label: str, line_offset: int) -> np.ndarray:
                 bad = bad & ~ok
         if bad.any():
             _bad_value(label, line_offset, bad, t, "timestamp", "is neither a number nor an ISO date")
-        frac = vals != np.floor(vals)
-        if frac.any():
-            vals = np.floor(vals)
-        huge = np.abs(vals) > 253_402_300_799  # past 9999-12-31: would overflow int64 seconds
-        if huge.any():
-            row = int(np.flatnonzero(huge)[0])
-            raise DataError(
-                f"{label}, line {row + line_offset}: timestamp {_describe(t.iloc[row])} is out of range (after year 9999)"
-            )
-        arr = vals.astype(np.int64)
+        arr = _whole_seconds(vals, t, label, line_offset)
     neg = arr < 0
     if neg.any():
         row = int(np.flatnonzero(neg)[0])
         raise DataError(f"{label}, line {row + line_offset}: timestamp {_describe(t.iloc[row])} is negative")
     return arr
+
+
+def _whole_seconds(vals: np.ndarray, t: pd.Series, label: str, line_offset: int) -> np.ndarray:
+    """Finite seconds ``vals`` (read from column ``t``) floored to int64; a value past 9999-12-31 is refused
+    by line (no real rating is dated there, and far enough out int64 seconds overflow)."""
+    frac = vals != np.floor(vals)
+    if frac.any():
+        vals = np.floor(vals)
+    huge = np.abs(vals) > 253_402_300_799  # past 9999-12-31: would overflow int64 seconds
+    if huge.any():
+        row = int(np.flatnonzero(huge)[0])
+        raise DataError(
+            f"{label}, line {row + line_offset}: timestamp {_describe(t.iloc[row])} is out of range (after year 9999)"
+        )
+    return vals.astype(np.int64)
 
 
 def _canonical_ratings(
