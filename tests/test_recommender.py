@@ -50,6 +50,27 @@ def test_recommend_returns_titles_and_excludes_seen(svd_rec: movierec.Recommende
     assert len(svd_rec.recommend(1, k=5, genres=[" comedy "])) == 5  # case and spaces as the API takes them
 
 
+def test_genres_takes_one_string_or_comma_separated_ones_as_the_cli_does(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """``genres="Comedy"`` is one genre (it was iterated as 'C', 'o', …: "unknown genre 'C'"), and
+    ``"Comedy,Animation"`` two, as ``movierec recommend --genre Comedy,Animation`` and the API's
+    ``?genres=`` read them; the artifact's recommend takes the same."""
+    rec = movierec.Recommender("ml-latest-small", "ease").fit()
+    comedies = rec.recommend(1, k=5, genres="Comedy")
+    assert list(comedies["movieId"]) == list(rec.recommend(1, k=5, genres=["Comedy"])["movieId"])
+    assert all("Comedy" in g.split("|") for g in comedies["genres"])
+    either = rec.recommend(1, k=10, genres="Western, Animation")
+    assert list(either["movieId"]) == list(rec.recommend(1, k=10, genres=["Western", "Animation"])["movieId"])
+    listed = [set(g.split("|")) for g in either["genres"]]
+    assert all({"Western", "Animation"} & g for g in listed)
+    assert any("Western" in g for g in listed) and any("Animation" in g for g in listed)  # both count
+    with pytest.raises(ConfigError, match=r"genres: unknown genre 'Comedie'; known: Action, "):
+        rec.recommend(1, genres="Animation,Comedie")
+    cartoons = rec.recommend_for(["Toy Story"], k=5, genres="Animation")
+    assert len(cartoons) == 5 and all("Animation" in g.split("|") for g in cartoons["genres"])
+    art = rec.export(tmp_path / "ease")
+    assert list(art.recommend(1, k=5, genres="Comedy")["movieId"]) == list(comedies["movieId"])
+
+
 def test_similar_by_title_or_id(svd_rec: movierec.Recommender) -> None:
     by_title = svd_rec.similar("toy story", k=5)
     by_id = svd_rec.similar(1, k=5)

@@ -255,7 +255,7 @@ class Recommender:
         k: int = 10,
         *,
         exclude_seen: bool = True,
-        genres: Sequence[str] | None = None,
+        genres: str | Sequence[str] | None = None,
         rerank: str | None = None,
         min_support: int | None = None,
         explain: bool = False,
@@ -266,7 +266,8 @@ class Recommender:
         for rating models the support-shrunk predicted rating), and rating models add
         ``predicted_rating`` (clipped to the scale);
         movies the user already rated are left out unless ``exclude_seen=False``; ``genres`` keeps
-        movies having any of those genres; ``rerank`` (``"mmr:0.3"``, ``"calibrated:0.5"``,
+        movies having any of those genres (a list, or a string: ``"Comedy"``, ``"Comedy,Animation"``, as
+        the CLI's ``--genre``); ``rerank`` (``"mmr:0.3"``, ``"calibrated:0.5"``,
         ``"xquad:0.5"``, docs/beyond-accuracy.md) re-orders the list for diversity, calibration or
         the long tail (scores stay the model's). Like the CLI, the artifact and the API, the list draws
         only movies with at least ``min_support`` training ratings (default
@@ -329,7 +330,7 @@ class Recommender:
         ratings: Mapping[object, float] | Sequence[object],
         k: int = 10,
         *,
-        genres: Sequence[str] | None = None,
+        genres: str | Sequence[str] | None = None,
         min_support: int | None = None,
         explain: bool = False,
     ) -> pd.DataFrame:
@@ -434,25 +435,27 @@ class Recommender:
         return ["; ".join(str(titles[items[b]]) for b in r) for r in reasons]
 
     def _candidate_mask(
-        self, train: Interactions, min_support: int | None, genres: Sequence[str] | None
+        self, train: Interactions, min_support: int | None, genres: str | Sequence[str] | None
     ) -> np.ndarray:
-        """Movies a list may draw: enough training ratings (the serving floor), and any of ``genres``."""
-        mask = self._support_mask(train, min_support)
-        if genres:
-            from movierec.titles import check_genres, genre_spellings
+        """Movies a list may draw: enough training ratings (the serving floor), and any of ``genres`` (a
+        list, or one string: ``"Comedy"`` or ``"Comedy,Animation"``, as the CLI's ``--genre``)."""
+        from movierec.titles import check_genres, genre_list, genre_spellings
 
+        mask = self._support_mask(train, min_support)
+        asked = [g.strip() for g in genre_list(genres) if g.strip()]
+        if asked:
             # an unknown genre: the artifact's and the API's message
-            wanted = set(check_genres(genres, genre_spellings(self.items["genres"])))
+            wanted = set(check_genres(asked, genre_spellings(self.items["genres"])))
             mask &= self.items["genres"].map(lambda gs: any(g.casefold() in wanted for g in gs)).to_numpy()
             if not mask.any():
-                raise ConfigError(f"no movie with enough ratings has any of the genres {list(genres)}")
+                raise ConfigError(f"no movie with enough ratings has any of the genres {asked}")
         return mask
 
     def _say_why_empty(
         self,
         train: Interactions,
         min_support: int | None,
-        genres: Sequence[str] | None,
+        genres: str | Sequence[str] | None,
         seen: np.ndarray,
         whom: str,
     ) -> None:

@@ -33,6 +33,7 @@ __all__ = [
     "check_genres",
     "first_repeat",
     "fold_title",
+    "genre_list",
     "genre_spellings",
     "match_title",
     "search_key",
@@ -255,11 +256,25 @@ def genre_spellings(genre_lists: Iterable[Iterable[str]]) -> dict[str, str]:
     return names
 
 
-def check_genres(asked: Iterable[str], spellings: Mapping[str, str], label: str = "genres") -> list[str]:
-    """The casefolded keys of the ``asked`` genres (blank ones skipped), or a ConfigError naming the first one
-    the catalogue lacks and the known ones: one message for the API, the artifact, Python and the CLI."""
+def genre_list(genres: str | Iterable[str] | None) -> list[str]:
+    """The genres asked, as a list: a string is one genre or several comma-separated (``"Comedy"``,
+    ``"Comedy,Animation"``, as the CLI's ``--genre`` and the API's ``?genres=`` take them), never its
+    characters one by one; any other iterable is taken as given."""
+    if genres is None:
+        return []
+    if isinstance(genres, str):
+        return genres.split(",")
+    return list(genres)
+
+
+def check_genres(
+    asked: str | Iterable[str], spellings: Mapping[str, str], label: str = "genres"
+) -> list[str]:
+    """The casefolded keys of the ``asked`` genres (blank ones skipped; a string as :func:`genre_list`
+    reads it), or a ConfigError naming the first one the catalogue lacks and the known ones: one message
+    for the API, the artifact, Python and the CLI."""
     keys = []
-    for g in asked:
+    for g in genre_list(asked):
         key = str(g).strip().casefold()
         if not key:
             continue
