@@ -34,7 +34,8 @@ FENCE = re.compile(r"^```python\n(.*?)^```", flags=re.S | re.M)
 NOT_RUN = {
     "spark.md": "starts a Spark session and trains on a parquet file (tests/spark runs the same calls)",
     "sequential.md": "trains SASRec for up to 200 epochs (tests/models/test_sequence*.py cover the calls)",
-    "tuning.md": "runs 40 tuning trials with 3-fold CV (tests/test_tuning.py covers tune())",
+    "tuning.md": "runs 40 tuning trials with 3-fold CV (tests/test_tuning.py covers tune()); its first, "
+    "two-trial example runs below",
     "models.md": "fits the ensemble, ~20 s of hold-out and refits (tests/models cover it)",
     "README.md": "executed by tests/test_readme.py",
 }
@@ -89,6 +90,19 @@ def test_every_page_with_examples_is_run_or_says_why_not() -> None:
     assert ran == set(RUN), (
         f"pages with Python examples that are neither run nor listed in NOT_RUN: {ran ^ set(RUN)}"
     )
+
+
+def test_the_quick_tuning_example_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """tuning.md's first block, two trials of svd with 5 epochs (about a second), runs as pasted: the
+    page's other blocks are too slow to run here, but this one is what a newcomer tries first."""
+    block = python_blocks(ROOT / "docs" / "tuning.md")[0]
+    assert "n_trials=2" in block  # the quick one, not the 40-trial study
+    monkeypatch.chdir(tmp_path)
+    namespace: dict[str, object] = {"__name__": "__doc_example__"}
+    exec(compile(block, "tuning.md block 1", "exec"), namespace)  # our own docs, as a reader pastes them
+    res = namespace["res"]
+    assert res.n_trials == 2 and res.best_value is not None and res.test_score is not None  # type: ignore[attr-defined]
+    assert list(tmp_path.iterdir()) == []  # no storage or out given: it writes nothing
 
 
 def _make_shop_db(folder: Path) -> None:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -211,13 +213,81 @@ def test_a_study_shows_itself_in_a_notebook(small: Interactions) -> None:
 
 def test_progress_is_a_switch_as_in_compare(small: Interactions, capsys: pytest.CaptureFixture[str]) -> None:
     """``tune(progress=False)`` was a TypeError ('bool' object is not callable) after the first trial;
-    ``compare`` takes ``progress=False``, so a notebook passes it to both."""
+    ``compare`` takes ``progress=False``, so a notebook passes it to both. ``True``: a line when the study
+    starts, one per trial (n/N, value, best so far, seconds) and one for the test refit."""
     tune(small, "baseline", metric="rmse", n_trials=2, cv=2, seed=3, progress=False)
     assert capsys.readouterr().err == ""
     res = tune(small, "baseline", metric="rmse", n_trials=2, cv=2, seed=3, progress=True)
     lines = capsys.readouterr().err.strip().splitlines()
-    assert len(lines) == 2 and lines[0].startswith("trial 1/2 complete: ")
-    assert lines[-1].endswith(f"(best {res.best_value:.4f})")
+    assert len(lines) == 4
+    assert lines[0].startswith("tuning baseline for rmse: 2 trials, 2 inner folds of ")
+    assert re.fullmatch(r"trial 1/2 complete: \d\.\d{4} \(best \d\.\d{4}\), \d+\.\d s", lines[1])
+    assert lines[2].startswith("trial 2/2 complete: ")
+    assert f"(best {res.best_value:.4f}), " in lines[2] and lines[2].endswith(" s")
+    assert lines[3].startswith(
+        f"test rmse of the best parameters, refit on the training split: {res.test_score:.4f} ("
+    )
+
+
+class _Terminal(io.StringIO):
+    """stderr as a terminal: where ``compare`` prints its lines by default."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_is_on_by_default_where_a_person_watches(
+    small: Interactions, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``tune(ds, "svd")`` printed nothing for 80 s on a terminal; by default it now prints compare's way:
+    lines on a terminal (or in a Jupyter kernel), nothing in a script or under pytest."""
+    fixed = {"epochs": 3}  # svd, a real iterative model, kept quick
+    tune(small, "svd", n_trials=2, cv=2, seed=3, fixed_params=fixed)
+    assert capsys.readouterr().err == ""  # stderr is not a terminal here: quiet, as compare is
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    res = tune(small, "svd", n_trials=3, cv=2, seed=3, fixed_params=fixed)
+    lines = terminal.getvalue().splitlines()
+    assert lines[0].startswith("tuning svd for rmse: 3 trials, 2 inner folds of ")
+    trials = [line for line in lines if line.startswith("trial ")]
+    assert [line.split(" ")[1] for line in trials] == ["1/3", "2/3", "3/3"]
+    assert f"(best {res.best_value:.4f})" in trials[-1]
+    assert lines[-1].startswith("test rmse of the best parameters")
+    terminal.seek(0)
+    terminal.truncate()
+    tune(small, "svd", n_trials=2, cv=2, seed=3, fixed_params=fixed, progress=False)
+    assert terminal.getvalue() == ""  # False is silent even on a terminal
+    seen: list[dict[str, Any]] = []
+    tune(small, "svd", n_trials=2, cv=2, seed=3, fixed_params=fixed, progress=seen.append)
+    assert terminal.getvalue() == "" and [e["done"] for e in seen] == [1, 2]  # a callable instead of lines
+    assert seen[1]["elapsed"] >= seen[0]["elapsed"] > 0
+    with pytest.raises(ConfigError, match="progress must be True, False, None"):
+        tune(small, "svd", n_trials=2, progress="yes")
+
+
+@pytest.mark.parametrize(
+    ("given", "says"),
+    [
+        ({"trials": 2}, "tune() has no keyword 'trials' (did you mean 'n_trials'?); valid: metric, n_trials, cv"),
+        ({"study": "x"}, "tune() has no keyword 'study' (did you mean 'study_name'?); valid: "),
+        ({"params": {"epochs": 5}}, "tune() has no keyword 'params': hyperparameters held fixed in every "
+         "trial go in fixed_params={...} (the CLI's --params); valid: "),
+        ({"search_space": {}}, "tune() has no keyword 'search_space': each model declares its own "
+         "(movierec.tuning.resolve_space(model) shows it)"),
+        ({"factors": 10}, "tune() has no keyword 'factors': a hyperparameter of svd; hold it fixed with "
+         "fixed_params={'factors': 10}; valid: "),
+        ({"has_holdout": True}, "tune() has no keyword 'has_holdout' (did you mean 'holdout'?)"),
+    ],
+)  # fmt: skip
+def test_an_unknown_keyword_is_one_line_naming_the_likely_one(given: dict[str, Any], says: str) -> None:
+    """``tune(ds, "svd", trials=2)`` was Python's "check_request() got an unexpected keyword argument
+    'trials'", naming a function the caller never called; now it is a ConfigError as a model's unknown
+    hyperparameter is, before any data is read (the dataset here does not exist)."""
+    with pytest.raises(ConfigError) as err:
+        tune("no-such-dataset", "svd", **given)
+    message = str(err.value)
+    assert message.startswith(says) and "\n" not in message
+    assert message.endswith("fixed_params, worker, user_features")  # every valid name, tune's own included
 
 
 def test_ranking_study_for_an_implicit_model(small: Interactions, tmp_path: Path) -> None:

@@ -669,6 +669,72 @@ def check_request(
     )  # fmt: skip
 
 
+#: keywords people reach for that ``tune`` spells otherwise or has no use for: each gets the line saying
+#: where that setting lives instead of a guess among the valid names
+MISNAMED_KEYWORDS: dict[str, str] = {
+    "params": "hyperparameters held fixed in every trial go in fixed_params={...} (the CLI's --params)",
+    "search_space": "each model declares its own (movierec.tuning.resolve_space(model) shows it); "
+    "fixed_params={...} holds some of it out of the search",
+    "space": "each model declares its own search space (movierec.tuning.resolve_space(model) shows it); "
+    "fixed_params={...} holds some of it out of the search",
+    "verbose": "progress=True prints a line per trial, progress=False nothing",
+    "show_progress": "progress=True prints a line per trial, progress=False nothing",
+    "random_state": "seed=... fixes the splits and the sampler",
+    "folds": "cv=K sets the inner validation folds (1 = one 20% split)",
+    "n_folds": "cv=K sets the inner validation folds (1 = one 20% split)",
+    "n_iter": "n_trials=N sets the trials (scikit-learn's n_iter)",
+    "direction": "the metric sets it (rmse is minimised, ndcg@10 maximised)",
+}
+
+
+def keyword_names() -> list[str]:
+    """Every keyword :func:`tune` takes: :func:`check_request`'s request options, then its own."""
+    request = [
+        p.name
+        for p in inspect.signature(check_request).parameters.values()
+        if p.kind is inspect.Parameter.KEYWORD_ONLY and p.name != "has_holdout"  # tune sets it itself
+    ]
+    own = [
+        p.name
+        for p in inspect.signature(tune).parameters.values()
+        if p.kind is inspect.Parameter.KEYWORD_ONLY
+    ]
+    return [*request, *own]
+
+
+def check_keywords(request: Mapping[str, Any], model: str) -> None:
+    """Refuse a keyword :func:`tune` does not take, in one line (ConfigError, as a model's unknown
+    hyperparameter is): where a natural guess's setting lives (``params`` → ``fixed_params``), a model
+    hyperparameter given bare (``factors=64`` → ``fixed_params={'factors': 64}``), else the closest
+    valid name (``trials`` → ``n_trials``), then the valid names. Python's own TypeError came from
+    ``check_request()``, a name the caller never used."""
+    from movierec.errors import did_you_mean
+
+    valid = keyword_names()
+    for key in request:
+        if key in valid:
+            continue
+        if key in MISNAMED_KEYWORDS:
+            why = f": {MISNAMED_KEYWORDS[key]}"
+        elif key in _hyperparameters(model):
+            why = f": a hyperparameter of {model}; hold it fixed with fixed_params={{{key!r}: {request[key]!r}}}"
+        else:
+            why = did_you_mean(key, valid)
+        raise ConfigError(f"tune() has no keyword {key!r}{why}; valid: {', '.join(valid)}")
+
+
+def _hyperparameters(model: str) -> set[str]:
+    """The model's hyperparameter names and their aliases (``n_factors``), or none for an unknown model
+    (whose own error comes next, from :func:`check_request`)."""
+    from movierec.models.registry import get_class
+
+    try:
+        cls = get_class(model)
+    except (ConfigError, ImportError, AttributeError, TypeError):  # a model name that is not one
+        return set()
+    return _model_params(cls) | set(getattr(cls, "_aliases", ())) | set(getattr(cls, "_compounds", ()))
+
+
 def tune(
     dataset: Any,
     model: str,
@@ -696,30 +762,41 @@ def tune(
     the same URL and ``study_name`` share the study (give each a different ``worker`` number so their
     samplers draw different points; ``seed`` fixes the splits and must be the same). An existing
     study of another model or metric is refused unless ``resume``, which continues it with its
-    recorded settings; more trials continue its trial numbering. ``progress`` receives a dict after
-    every trial; ``True`` prints one line per trial to stderr and ``False`` or ``None`` prints nothing
-    (as ``compare(progress=...)`` takes a switch too). With ``out``, writes trials.csv, best.json,
-    best.toml and the charts there.
+    recorded settings; more trials continue its trial numbering. ``fixed_params`` holds
+    hyperparameters out of the search (the CLI's ``--params``). With ``out``, writes trials.csv,
+    best.json, best.toml and the charts there.
+
+    ``progress`` works as in :func:`movierec.evaluation.compare`: by default (``None``) lines on
+    stderr when a person watches (a Jupyter kernel, or a terminal), so 50 trials are not a silent
+    minute, and nothing in scripts and tests: one as the study starts, one per trial
+    (``trial 3/50 complete: 0.8812 (best 0.8790), 12.3 s``: value, best so far, seconds since the
+    first trial began) and one for the test refit. ``True`` always prints them, ``False`` never; a
+    callable receives a dict after every trial instead (``number``, ``state``, ``value``,
+    ``params``, ``best_value``, ``done``, ``total``, ``elapsed``).
+
     ``user_features`` (``"demographics"``, a ``userId,feature`` CSV, or both) go to the models that
     use them (bpr, warp, logistic, warp-kos) in every trial and the final refit; so do the request's
     ``item_features`` (``"genres,tags,year"``: the hybrid models and ease), which the study records
-    (best.toml carries them; a stored study is not continued with other ones).
-    """
-    _optuna()  # the missing-extra error before any work
-    from movierec.split import ratings_holdout
+    (best.toml carries them; a stored study is not continued with other ones). Any other keyword is a
+    ConfigError naming the closest valid one (``trials`` → ``n_trials``), as a model's unknown
+    hyperparameter is.
 
+    Two quick trials in a notebook (svd with 5 epochs, not searched)::
+
+        from movierec.tuning import tune
+
+        res = tune("ml-latest-small", "svd", n_trials=2, cv=2, fixed_params={"epochs": 5})
+        res.best_params, res.best_value, res.test_score
+    """
+    check_keywords(request, model)  # a misspelt option is one line before any work
+    _optuna()  # the missing-extra error before any work
+    report = trial_progress(progress)
     req = check_request(model, **request, has_holdout=holdout is not None)
     model, parsed, shown, name = req.model, req.metric, req.shown, req.study_name
     inter, settings, study = _open_study(
         req, dataset, holdout, fixed_params, seed=req.seed, worker=worker, n_trials=req.n_trials
     )
-    # --- the outer split: built first, never handed to the objective ---------------------------
-    if holdout is not None:
-        train, test = holdout
-    elif settings["test_size"] is None:
-        train, test = inter, None
-    else:
-        train, test = ratings_holdout(inter, test_size=settings["test_size"], seed=settings["split_seed"])
+    train, test = _outer_split(inter, holdout, settings)  # built first, never handed to the objective
     ufeats = _user_features(user_features, dataset, train)
     ifeats = _item_features(settings.get("item_features"), dataset, train)
     space = active_space(model, ifeats is not None, settings["fixed_params"])
@@ -737,20 +814,45 @@ def tune(
     )
 
     t0 = time.perf_counter()
-    report = print_trial if progress is True else (progress or None)
+    lines = report is print_trial  # the start and refit lines go with the trial lines, not to a callable
+    _say(lines, f"tuning {model} for {parsed.label}: {_trials(req.n_trials)}, {_folds(settings['cv'])} of "
+         f"{train.n_ratings:,} training ratings")  # fmt: skip
     _optimize(
         study, objective, n_trials=req.n_trials, timeout=req.timeout, n_jobs=req.n_jobs, progress=report
     )
     result = _study_result(study, name, shown, model, parsed, settings)
     complete = result.n_complete > 0
     if complete and test is not None and evaluate_test:
+        tic = time.perf_counter()  # the refit is one more fit, as long as a trial's: a line of its own
+        _say(lines, f"test {parsed.label} of the best parameters, refit on the training split: ", end="")
         result.test_score = _test_score(
             model, result.best_params, train, test, parsed, settings, settings["fixed_params"], ufeats, ifeats
         )
+        _say(lines, f"{result.test_score:.4f} ({time.perf_counter() - tic:.1f} s)")
     result.seconds = round(time.perf_counter() - t0, 3)
     if out is not None:
         result.files = write_outputs(study, result, Path(out))
     return result
+
+
+def _outer_split(
+    inter: Interactions, holdout: tuple[Interactions, Interactions] | None, settings: Mapping[str, Any]
+) -> tuple[Interactions, Interactions | None]:
+    """:func:`tune`'s (train, test): the caller's ``holdout``, all of ``inter`` and no test with
+    ``test_size=None``, else Surprise's random hold-out of ``test_size`` with the split seed."""
+    from movierec.split import ratings_holdout
+
+    if holdout is not None:
+        return holdout
+    if settings["test_size"] is None:
+        return inter, None
+    return ratings_holdout(inter, test_size=settings["test_size"], seed=settings["split_seed"])
+
+
+def _say(on: bool, text: str, end: str = "\n") -> None:
+    """One of :func:`tune`'s progress lines on stderr (a line ended later with ``end=""``), when ``on``."""
+    if on:
+        print(text, end=end, file=sys.stderr, flush=True)
 
 
 def _optimize(
@@ -884,17 +986,53 @@ def _create_study(
 
 
 def print_trial(info: dict[str, Any]) -> None:
-    """``tune(progress=True)``'s line per finished trial on stderr: ``trial 3/40 complete: 0.8812 (best 0.8790)``."""
+    """``tune(progress=True)``'s line per finished trial on stderr, with the seconds since the first
+    trial began: ``trial 3/40 complete: 0.8812 (best 0.8790), 12.3 s``."""
     value = "–" if info["value"] is None else f"{info['value']:.4f}"
     best = "" if info["best_value"] is None else f" (best {info['best_value']:.4f})"
-    print(f"trial {info['done']}/{info['total']} {info['state']}: {value}{best}", file=sys.stderr, flush=True)
+    elapsed = f", {info['elapsed']:.1f} s" if "elapsed" in info else ""
+    print(
+        f"trial {info['done']}/{info['total']} {info['state']}: {value}{best}{elapsed}",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
+def trial_progress(progress: Any) -> Callable[[dict[str, Any]], None] | None:
+    """What :func:`tune` reports each trial to, by ``compare``'s rule for ``progress``: ``None`` → the
+    lines (:func:`print_trial`) when a person watches, else nothing; ``True`` → the lines; ``False`` →
+    nothing; a callable → itself. Anything else is a ConfigError (a string was called after trial 1)."""
+    if progress is None:
+        from movierec.evaluation import default_progress
+
+        # compare's and Recommender.fit's one test of "a person watches" (a Jupyter kernel, or a terminal)
+        progress = default_progress(1) is not None
+    if progress is True:
+        return print_trial
+    if progress is False:
+        return None
+    if callable(progress):
+        return progress  # type: ignore[no-any-return]
+    raise ConfigError(
+        f"progress must be True, False, None (lines when a person watches) or a callable, got {progress!r}"
+    )
+
+
+def _trials(n: int) -> str:
+    return f"{n} trial{'s' if n != 1 else ''}"
+
+
+def _folds(cv: int) -> str:
+    return "one 20% validation split" if cv == 1 else f"{cv} inner folds"
 
 
 def _progress_callback(
     progress: Callable[[dict[str, Any]], None] | None, n_trials: int
 ) -> Callable[..., None]:
-    """An Optuna callback that reports every finished trial (number, state, value, best so far)."""
+    """An Optuna callback that reports every finished trial (number, state, value, best so far, and the
+    seconds since the study's first trial began)."""
     done = {"n": 0}
+    t0 = time.perf_counter()
 
     def callback(study_: Any, trial: Any) -> None:
         done["n"] += 1
@@ -913,6 +1051,7 @@ def _progress_callback(
                 "best_value": best,
                 "done": done["n"],
                 "total": n_trials,
+                "elapsed": time.perf_counter() - t0,
             }
         )
 
