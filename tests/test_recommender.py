@@ -50,6 +50,30 @@ def test_recommend_returns_titles_and_excludes_seen(svd_rec: movierec.Recommende
     assert len(svd_rec.recommend(1, k=5, genres=[" comedy "])) == 5  # case and spaces as the API takes them
 
 
+def test_recommend_takes_a_list_of_users_as_predict_does(svd_rec: movierec.Recommender) -> None:
+    """``recommend([1, 2])`` (a TypeError from numpy before) is one frame: each user's own list in turn,
+    a ``userId`` column first, ranks 1..k per user; unknown ids are refused before any list is ranked."""
+    both = svd_rec.recommend([1, 2], k=3, genres="Drama")
+    assert list(both.columns) == ["userId", "movieId", "title", "genres", "score", "predicted_rating"]
+    assert list(both["userId"]) == [1, 1, 1, 2, 2, 2] and both["userId"].dtype == np.int64
+    assert list(both.index) == [1, 2, 3, 1, 2, 3] and both.index.name == "rank"
+    for user in (1, 2):
+        alone = svd_rec.recommend(user, k=3, genres="Drama")
+        pd.testing.assert_frame_equal(both[both["userId"] == user].drop(columns="userId"), alone)
+    assert isinstance(both, type(svd_rec.recommend(1, k=3)))  # the same terminal-fitting frame
+    assert list(svd_rec.recommend(np.array([2]), k=2)["userId"]) == [2, 2]
+    with pytest.raises(UnknownIdError, match="unknown user id 999999"):
+        svd_rec.recommend([1, 999999], k=3)
+    with pytest.raises(ConfigError, match="user_id: an empty list"):
+        svd_rec.recommend([], k=3)
+    frame = pd.DataFrame({"user": ["ann", "bob", "ann", "cy", "bob"], "movie": [1, 1, 2, 3, 3],
+                          "stars": [5, 3, 4, 2, 4]})  # fmt: skip
+    text = movierec.Recommender(movierec.load(frame, user_col="user", item_col="movie", rating_col="stars"),
+                                "popularity").fit()  # fmt: skip
+    lists = text.recommend(["ann", "cy"], k=1, min_support=0)
+    assert list(lists["userId"]) == ["ann", "cy"] and list(lists["movieId"]) == [3, 1]
+
+
 def test_genres_takes_one_string_or_comma_separated_ones_as_the_cli_does(tmp_path) -> None:  # type: ignore[no-untyped-def]
     """``genres="Comedy"`` is one genre (it was iterated as 'C', 'o', …: "unknown genre 'C'"), and
     ``"Comedy,Animation"`` two, as ``movierec recommend --genre Comedy,Animation`` and the API's

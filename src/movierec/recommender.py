@@ -260,7 +260,12 @@ class Recommender:
         min_support: int | None = None,
         explain: bool = False,
     ) -> pd.DataFrame:
-        """Top-``k`` movies for raw user ``user_id``: a DataFrame ``movieId, title, genres, score``.
+        """Top-``k`` movies for raw user ``user_id``: a DataFrame ``movieId, title, genres, score`` (rating
+        models add ``predicted_rating``), index ``rank`` from 1.
+
+        ``user_id`` may be a list of users (:meth:`predict` takes lists too): the answer is then one frame,
+        each user's own list in turn with a ``userId`` column first (ranks 1…k per user). For every user of a large dataset, export the model and rank with
+        :func:`movierec.serving.batch.recommend_all_users` (``movierec recommend --all-users``).
 
         ``score`` is the model's ranking score (the number the CLI, the artifact and the API show;
         for rating models the support-shrunk predicted rating), and rating models add
@@ -279,6 +284,11 @@ class Recommender:
         """
         train = self._check_fitted()
         _check_k(k, train.n_items)
+        if _is_sequence(user_id):
+            return self._recommend_many(
+                _as_list(user_id), k, exclude_seen=exclude_seen, genres=genres, rerank=rerank,
+                min_support=min_support, explain=explain,
+            )  # fmt: skip
         u = self.user_index(user_id)
         if explain:
             self._check_explainable()
@@ -311,6 +321,22 @@ class Recommender:
             liked = np.full(len(rated), max(self.threshold, 1.0))
             frame["because"] = self._because(rated, liked, items, full, fold_values=False)
         return frame
+
+    def _recommend_many(self, users: list[object], k: int, **options: Any) -> pd.DataFrame:
+        """:meth:`recommend` for each of ``users``, one frame with a ``userId`` column first; every id is
+        checked before any list is ranked, so a typo late in the list costs no work."""
+        from movierec.display import Recommendations
+
+        if not users:
+            raise ConfigError("user_id: an empty list; give a user id or a list of them")
+        for user in users:
+            self.user_index(user)
+        frames = [self.recommend(user, k, **options) for user in users]
+        out = pd.concat(frames)
+        ids = [user for user, frame in zip(users, frames, strict=True) for _ in range(len(frame))]
+        whole = all(isinstance(u, (int, np.integer)) for u in users)  # (bools are refused by user_index)
+        out.insert(0, "userId", np.asarray(ids, dtype=np.int64 if whole else object))
+        return Recommendations(out)
 
     def _check_explainable(self) -> None:
         """Reasons for a known user's list are exact only where the score is a sum over their movies."""
