@@ -470,3 +470,38 @@ def test_similar_given_a_number_that_is_no_title_names_the_movie_id() -> None:
     with pytest.raises(ConfigError, match=r"did you mean the movieId 1, Toy Story \(1995\)\?$") as err:
         rec.similar("1")
     assert "Kill Bill: Vol. 1 (2003)" in str(err.value) and "Apollo 13" not in str(err.value)
+
+
+def test_user_features_reach_the_model_as_compare_builds_them(ml100k) -> None:  # type: ignore[no-untyped-def]
+    """``Recommender(ds, "warp", user_features="demographics")`` was refused as an unknown hyperparameter
+    ("did you mean 'normalize_features'?") though compare and export take it: fit now gives the model the
+    features compare builds for the training users (resolve_user_features), so both train one model."""
+    from movierec.demographics import resolve_user_features
+
+    params = {"epochs": 3, "num_threads": 1}  # one thread: the same weights run to run
+    rec = movierec.Recommender(ml100k, "warp", user_features="demographics", **params).fit()
+    assert {n.partition(":")[0] for n in rec.model.user_feature_names_} == {
+        "age",
+        "gender",
+        "occupation",
+        "region",
+    }
+    train = rec.training_data()
+    direct = create("warp", random_state=42, **params)
+    direct.fit(train, user_features=resolve_user_features("demographics", ml100k, train))
+    users = np.arange(20)
+    np.testing.assert_array_equal(rec.model.score(users), direct.score(users))
+    plain = movierec.Recommender(ml100k, "warp", **params).fit()
+    assert not np.allclose(plain.model.score(users), rec.model.score(users))
+    assert len(rec.recommend(1, k=5)) == 5
+    with pytest.raises(
+        ConfigError, match=r"ease does not learn from user features .*models that do: .*\bwarp\b"
+    ):
+        movierec.Recommender(ml100k, "ease", user_features="demographics")
+
+
+def test_user_features_a_dataset_lacks_are_refused_at_fit(bundled) -> None:  # type: ignore[no-untyped-def]
+    rec = movierec.Recommender(bundled, "warp", user_features="demographics", epochs=1)
+    with pytest.raises(MovierecError, match="has no user demographics"):
+        rec.fit()
+    assert movierec.Recommender(bundled, "ease", user_features=" ").user_features is None  # blank: none

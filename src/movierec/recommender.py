@@ -50,6 +50,11 @@ class Recommender:
         train on every rating).
     item_features:
         Side features for hybrid models (``"genres,tags,year"``), built from the dataset.
+    user_features:
+        User side features for the models that learn from them (bpr, warp, logistic, warp-kos,
+        segment-popularity): ``"demographics"`` (ml-100k's and ml-1m's user files), a
+        ``userId,feature[,weight]`` CSV, or both comma-separated, as ``compare`` and
+        ``movierec export --user-features`` take them; built for the training users at :meth:`fit`.
     seed:
         Seeds the model unless ``params`` carries its own ``random_state``.
     **params:
@@ -63,6 +68,7 @@ class Recommender:
         *,
         threshold: float = 4.0,
         item_features: str | Sequence[str] | None = None,
+        user_features: str | None = None,
         seed: int = 42,
         **params: Any,
     ) -> None:
@@ -83,6 +89,7 @@ class Recommender:
             self.model = model
         self.threshold = float(threshold)
         self.item_features = item_features
+        self.user_features = _check_user_features(self.model, self.name, user_features)
         self.seed = seed
         self.train_: Interactions | None = None
         self._items: pd.DataFrame | None = None
@@ -138,6 +145,12 @@ class Recommender:
 
             fit_kwargs.setdefault(
                 "item_features", build_item_features(self.dataset, train.item_map, self.item_features)
+            )
+        if self.user_features is not None:  # for train's users, as compare builds them per fold
+            from movierec.demographics import resolve_user_features
+
+            fit_kwargs.setdefault(
+                "user_features", resolve_user_features(self.user_features, self.dataset, train)
             )
         accepted = inspect.signature(self.model.fit).parameters
         unknown = [k for k in fit_kwargs if k not in accepted]
@@ -650,6 +663,21 @@ def _check_model_instance(model: object) -> None:
             f"model must be a registry name (such as 'svd' or 'ease'; `movierec models` lists them) or a "
             f"model instance, got {model!r} (no {', '.join(missing)})"
         )
+
+
+def _check_user_features(model: object, name: str, spec: str | None) -> str | None:
+    """``user_features`` as :meth:`Recommender.fit` builds them (a blank spec is none); a model that does not
+    learn from user features is refused at once, naming those that do, rather than training without them."""
+    if spec is None or (isinstance(spec, str) and not spec.strip()):
+        return None
+    if not getattr(model, "uses_user_features", False):
+        from movierec.models.registry import user_feature_models
+
+        raise ConfigError(
+            f"{name} does not learn from user features (user_features={spec!r}); "
+            f"models that do: {', '.join(user_feature_models())}"
+        )
+    return spec
 
 
 def _check_given_once(items: np.ndarray, given: Sequence[object], titles: pd.Series) -> None:

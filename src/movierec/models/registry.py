@@ -29,6 +29,7 @@ __all__ = [
     "missing_requirement",
     "model_kind",
     "split_model_params",
+    "user_feature_models",
 ]
 
 
@@ -130,6 +131,21 @@ def available() -> list[str]:
     out = []
     for name, (module, _cls, _extra) in MODELS.items():
         if importlib.util.find_spec(module) is not None:
+            out.append(name)
+    return out
+
+
+def user_feature_models() -> list[str]:
+    """Registered models that learn from user side features (``uses_user_features``) and import here.
+
+    Each model's module is imported to ask its class, so this is for messages, not a hot path."""
+    out = []
+    for name in available():
+        try:
+            cls = get_class(name)
+        except (ConfigError, ImportError):
+            continue
+        if getattr(cls, "uses_user_features", False):
             out.append(name)
     return out
 
