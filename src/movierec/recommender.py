@@ -8,7 +8,7 @@ prediction for user 1 and *Toy Story*, not for whichever user and movie happen t
     import movierec
     rec = movierec.Recommender("ml-latest-small", "svd").fit()
     rec.predict(1, 1)                 # ≈ 4.4: user 1, movie 1 (Toy Story)
-    rec.recommend(1, k=5)             # DataFrame: movieId, title, genres, score
+    rec.recommend(1, k=5)             # DataFrame: movieId, title, genres, score, predicted_rating
     rec.similar("Toy Story")          # DataFrame: movieId, title, genres, similarity
 """
 
