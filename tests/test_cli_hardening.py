@@ -347,3 +347,25 @@ def test_a_failed_serve_or_embed_leaves_no_database_or_empty_folder_behind(
         assert lines[0].endswith(f"; nothing was written ({out} {where})"), err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["emptydir", "good.csv", "kept"]
     assert not any(Path("kept").iterdir())
+
+
+@pytest.mark.parametrize(
+    "args, own",
+    [
+        (["recommend", "--user", "1", "--model", "lightfm:warp"], "warp"),
+        (["recommend", "--rated", "Alien", "--model", "surprise:svd"], "svd"),
+        (["similar", "--movie", "Toy Story", "--model", "myfm:bfm"], "bayesian-fm"),
+    ],
+)
+def test_a_reference_backend_asked_for_lists_names_the_movierec_model(
+    args: list[str], own: str, capsys
+) -> None:
+    """A Surprise or LightFM name is what a newcomer types first: the refusal said 'cannot export' (they
+    asked for no export) and did not say where those names do run."""
+    code, err = _run(args, capsys)
+    name = args[args.index("--model") + 1]
+    assert code == 2 and err.count("\n") == 1 and "export" not in err, err
+    assert err == (
+        f"movierec: error: {name!r} is a reference backend: it runs only in compare, beside movierec's own "
+        f"models, for parity checks; for lists use --model {own}\n"
+    )

@@ -494,6 +494,11 @@ def _model_and_data(
 
     name = model.strip().lower()
     kw = parse_model_params(params, [name])[name]
+    if ":" in name:  # lightfm:warp, surprise:svd: compare's parity references, which serve no lists
+        raise ConfigError(
+            f"{name!r} is a reference backend: it runs only in compare, beside movierec's own models, "
+            f"for parity checks; for lists use --model {_own_model(name)}"
+        )
     m = seeded(create(name, **kw), seed, kw)
     exportable(m)  # before loading and training: the lists come from the serving form
     ds = source.load() if ds is None else ds
@@ -796,12 +801,12 @@ def _recommend_user(
         if as_json:
             print_json(rows)
         return
-    title += f" · movies with ≥ {floor} ratings"
+    title += f" · ≥ {floor} {_counted(art)}"
     if genres:
         title += f" · {' or '.join(genres)}"
     if rerank:
         title += f" · re-ranked by {rerank}"
-    _print_user_list(rows, title, art.kind, as_json, explain)
+    _print_user_list(rows, title, art.kind, as_json, explain, counted=_counted(art))
 
 
 def _known_user_artifact(
@@ -826,6 +831,22 @@ def _known_user_artifact(
     return serving(m, ds, train), f"top {k} for user {user} · {m.name}{with_features} trained on {ds.name}"
 
 
+#: reference backends whose movierec counterpart has another name
+_OWN_MODEL = {"myfm:bfm": "bayesian-fm", "cornac:bivae": "recvae (or mult-vae)"}
+
+
+def _own_model(reference: str) -> str:
+    """The movierec model a reference backend (``lightfm:warp``) stands beside (``warp``)."""
+    from movierec.models.registry import get_class
+
+    own = _OWN_MODEL.get(reference, reference.split(":", 1)[1])
+    try:
+        get_class(own.split()[0])
+    except Exception:
+        return "NAME (movierec models lists them)"
+    return own
+
+
 def _check_explains_known_users(model: str) -> None:
     """``--user --explain`` needs an item-based model (its known-user score is a sum over the user's movies)."""
     from movierec.models.registry import get_class
@@ -843,7 +864,13 @@ def _cannot_explain(model: str) -> ConfigError:
 
 
 def _print_user_list(
-    rows: list[dict[str, Any]], title: str, kind: str, as_json: bool, because: bool = False
+    rows: list[dict[str, Any]],
+    title: str,
+    kind: str,
+    as_json: bool,
+    because: bool = False,
+    *,
+    counted: str = "ratings",
 ) -> None:
     """A known user's list: JSON rows, or a table with the predicted rating for rating models (or
     ``because`` for an explained list)."""
@@ -851,7 +878,9 @@ def _print_user_list(
         print_json(rows)
         return
     with_rating = kind == "explicit" and any("predictedRating" in r for r in rows)
-    _print_list(rows, title, with_rating=with_rating, because=because, rates=kind == "explicit")
+    _print_list(
+        rows, title, with_rating=with_rating, because=because, rates=kind == "explicit", counted=counted
+    )
 
 
 def _print_list(
@@ -861,22 +890,22 @@ def _print_list(
     with_rating: bool = False,
     because: bool = False,
     rates: bool = False,
+    counted: str = "ratings",
 ) -> None:
     """A recommendation list as a table: rank, movieId, title, score (three significant digits), the
     predicted rating for rating models, and the training ratings, or ``because`` for an explained list.
-    ``rates``: the model predicts ratings (its score is one, where no predicted-rating column shows)."""
+    ``rates``: the model predicts ratings (a re-ranked list shows no predicted-rating column; its score
+    is still the shrunk prediction). ``counted``: what the last column counts (:func:`_counted`)."""
     # a rating model's score is not its predicted rating: say why the two columns differ; a ranking
     # model's score (ease 0.136, itemknn 28.9) is on its own scale, which a reader would take for a rating
-    if with_rating:
+    if with_rating or rates:  # a re-ranked list drops the predicted rating; its score is still shrunk
         caption = "score: the predicted rating, shrunk for rarely rated movies"
-    elif rates:
-        caption = "score: the predicted rating"
     else:
         caption = "score: on the model's own scale, not a rating; only the order means something"
     table = Table(title=title, title_justify="left", caption=caption, caption_justify="left")
     cols = [("#", "right"), ("movieId", "right"), ("title", "left"), ("score", "right")]
     cols += [("predicted\nrating", "right")] if with_rating else []  # two lines: 9 columns wide, not 16
-    cols += [("because", "left")] if because else [("ratings", "right")]
+    cols += [("because", "left")] if because else [(counted.replace(" of ", "\nof ", 1), "right")]
     for c, j in cols:
         table.add_column(c, justify=j)  # type: ignore[arg-type]
     digits = score_decimals([r["score"] for r in rows])
@@ -1030,7 +1059,18 @@ def _recommend_visitor(
         say("note", out["fallback"])
     shown = ", ".join(f"{art.movie_row(art.item_index(mid))['title']} {r:g}" for mid, r in pairs)
     only = f" · {' or '.join(genres)}" if genres else ""
-    _print_user_list(rows, f"top {k} for someone who rated {shown} · {where}{only}", art.kind, False, explain)
+    title = f"top {k} for someone who rated {shown} · {where}{only}"
+    _print_user_list(rows, title, art.kind, False, explain, counted=_counted(art))
+
+
+def _counted(art: Any) -> str:
+    """What a list's ``ratings`` column and support floor count: an implicit model's artifact counts the
+    positives it trained on (ratings ≥ its threshold: ease shows Toy Story 2 with 56 where svd shows
+    97), every other model every training rating."""
+    if art.kind == "explicit" or art.sequential:
+        return "ratings"
+    thr = float(art.manifest.get("implicit_threshold", 4.0))
+    return f"ratings of {thr:g}+"
 
 
 def _why_empty(floor: int, whom: str, unfloored: Callable[[], list[dict[str, Any]]]) -> str:
@@ -1172,13 +1212,20 @@ def similar_cmd(
         say("note", note)
         return
     floor = art.min_support if min_support is None else min_support
-    table = Table(title=f"movies like {target} · {by} · ≥ {floor} ratings", title_justify="left")
+    counted = _counted(art)
+    table = Table(
+        title=f"movies like {target} · {by} · ≥ {floor} {counted}",
+        title_justify="left",
+        # ease's 0.0067 is a regression weight, svd's a cosine: what the numbers share is their order
+        caption="similarity: the model's own scale, shrunk for few co-ratings; only order counts",
+        caption_justify="left",
+    )
     for c, j in (
         ("#", "right"),
         ("movieId", "right"),
         ("title", "left"),
         ("similarity", "right"),
-        ("ratings", "right"),
+        (counted.replace(" of ", "\nof ", 1), "right"),
     ):
         table.add_column(c, justify=j)  # type: ignore[arg-type]
     digits = score_decimals([r["score"] for r in rows])

@@ -153,7 +153,10 @@ GROUPS = (
     ("rating predictors", "learn from ratings: RMSE/MAE, and top-N by predicted rating"),
     ("top-N from positives", "learn from ratings ≥ the threshold, 4 by default"),
     ("sequences", "read each user's history in time order: what comes next"),
-    ("reference libraries", "Surprise, LightFM, implicit, Cornac, myfm: the same algorithms, side by side"),
+    (
+        "reference libraries",
+        "Surprise, LightFM, implicit, Cornac, myfm: the same algorithms, side by side in compare (recommend, similar and export use movierec's own)",
+    ),
 )
 
 
