@@ -395,3 +395,20 @@ def test_sequence_models_add_a_leave_last_out_section(tmp_path: Path, movielens_
     )
     assert "sequence" not in json.loads((tmp_path / "plain" / "results.json").read_text())
     assert 'id="sequence"' not in (tmp_path / "plain" / "index.html").read_text()
+
+
+def test_cli_report_prints_the_split_and_why_its_figures_differ_from_compare(
+    tmp_path: Path, movielens_dir: Path
+) -> None:
+    """report and compare on the same split and seed give slightly different figures (the report's models
+    train without a validation slice for their curves); the terminal said neither the split nor why."""
+    result = CliRunner().invoke(
+        app,
+        ["report", "--dataset", str(movielens_dir), "--models", "svd", "--params", "svd.n_epochs=3",
+         "--projection", "pca", "--out", str(tmp_path / "r")],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "· split: ratings-holdout (0.2 of ratings" in text and "seed 42" in text, text
+    assert "note: every model trained without " in text, text
+    assert "so these figures differ a little from compare's on the same split" in text, text

@@ -214,13 +214,29 @@ def register(app: typer.Typer) -> None:
     app.command("embed")(embed_cmd)
 
 
+_CAPTION = ("dataset", "dataset_sha256", "split", "k", "threshold", "seed")
+
+
+def _slice_note(note: str) -> str:
+    """The report's validation-slice note cut to what a reader of the terminal needs: the models trained
+    on a little less than ``compare`` does on the same split, so the figures differ a little."""
+    import re
+
+    found = re.search(r"without ([\d,]+) training interactions of ([\d,]+) sampled users", note)
+    held = f"{found.group(1)} training interactions of {found.group(2)} users" if found else "a slice"
+    return (
+        f"note: every model trained without {held} (the validation slice of the training curves), "
+        "so these figures differ a little from compare's on the same split"
+    )
+
+
 def _print_report(rep: Any) -> None:
     """The report's model table as one table per protocol within the terminal's width, then its summary."""
     from types import SimpleNamespace
 
     from movierec.beyond import is_beyond
     from movierec.evaluation import Comparison
-    from movierec.tables import comparison_tables
+    from movierec.tables import caption, comparison_tables
     from movierec.viz.report import print_summary
 
     view = SimpleNamespace(rows=list(rep.comparison or []), protocols=[])  # the rows' own protocol order
@@ -229,6 +245,12 @@ def _print_report(rep: Any) -> None:
     tables, notes = comparison_tables(
         view, console.width, keep=lambda m: not m.startswith("novelty") and not is_beyond(m)
     )
+    if view.rows:  # compare's provenance line, and why the report's figures differ a little from compare's
+        first = view.rows[0]
+        console.print(caption(SimpleNamespace(**{f: getattr(first, f) for f in _CAPTION})), soft_wrap=False)
+        held = next((n for n in rep.notes if n.startswith("validation slice:")), None)
+        if held is not None:
+            console.print(f"[dim]{_slice_note(held)}[/]", soft_wrap=False)
     for table in tables:
         console.print()
         print_table(table)
