@@ -32,6 +32,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from movierec.interactions import IdMap, Interactions
     from movierec.recommender import Recommender
     from movierec.serving.artifact import Artifact, load_artifact
+    from movierec.tuning import tune
 
 __version__ = "0.1.0"
 
@@ -50,6 +51,7 @@ _LAZY = {
     "EpochValidator": "movierec.epoch_validation",
     "Artifact": "movierec.serving.artifact",
     "load_artifact": "movierec.serving.artifact",
+    "tune": "movierec.tuning",
 }
 
 #: submodules reachable as attributes without importing them first
@@ -80,6 +82,7 @@ __all__ = [
     "load",
     "load_artifact",
     "make_split",
+    "tune",
 ]
 
 
