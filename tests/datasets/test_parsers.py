@@ -379,6 +379,49 @@ def test_a_dataframe_with_string_ids_no_times_and_a_movies_frame():
     assert list(table["year"]) == [2009, 1995, 1975] and table["genres"].iloc[0] == ["Animation", "Comedy"]
 
 
+def test_a_movies_frame_may_name_its_ids_as_the_ratings_item_col_does(tmp_path):
+    """``movies=`` with the ids under the ratings' ``item_col`` name (``sku``), as a ``--movies`` file may
+    have them: it was refused as "missing column 'movieId'" unless renamed first."""
+    frame = pd.DataFrame(
+        {"uid": ["ann", "bob", "ann", "cy"], "sku": ["m1", "m1", "m2", "m3"], "stars": [5, 3, 4, 2]}
+    )
+    titles = pd.DataFrame({"sku": ["m3", "m1", "m2"], "title": ["Jaws (1975)", "Up (2009)", "Heat (1995)"],
+                           "genres": ["Horror", "Animation|Comedy", "Crime"]})  # fmt: skip
+    ds = load(frame, user_col="uid", item_col="sku", rating_col="stars", movies=titles)
+    table = ds.item_table()
+    assert list(table["movieId"]) == ["m1", "m2", "m3"] and list(table["title"]) == [
+        "Up (2009)",
+        "Heat (1995)",
+        "Jaws (1975)",
+    ]
+    assert table["genres"].iloc[0] == ["Animation", "Comedy"]
+    renamed = load(
+        frame,
+        user_col="uid",
+        item_col="sku",
+        rating_col="stars",
+        movies=titles.rename(columns={"sku": "movieId"}),
+    )
+    assert renamed.item_table().equals(table)  # movieId still works
+    titles.to_csv(tmp_path / "titles.csv", index=False)  # the file takes the same columns
+    assert (
+        load(frame, user_col="uid", item_col="sku", rating_col="stars", movies=tmp_path / "titles.csv")
+        .item_table()
+        .equals(table)
+    )
+    with pytest.raises(
+        DataError,
+        match=r"^movies DataFrame: missing column 'sku' \(the ratings' item column\) or 'movieId' \(found: id, title, genres\)$",
+    ):
+        load(
+            frame,
+            user_col="uid",
+            item_col="sku",
+            rating_col="stars",
+            movies=titles.rename(columns={"sku": "id"}),
+        )
+
+
 @pytest.mark.parametrize(
     ("change", "message"),
     [

@@ -210,7 +210,8 @@ def load(
 ) -> Dataset:
     """Load a registered dataset by name (bundled or cached), a MovieLens-layout folder or a ratings
     file by path, or a pandas DataFrame of ratings (:func:`from_frame`; ``columns`` name its columns,
-    as for a file: ``user_col``, ``item_col``, ``rating_col``, ``time_col``, and ``movies``)."""
+    as for a file: ``user_col``, ``item_col``, ``rating_col``, ``time_col``, and ``movies``: a movies
+    file or DataFrame for titles, its id column named as ``item_col`` or ``movieId``)."""
     if rating_scale is not None:  # a scale of nan, inf or MIN ≥ MAX is refused before anything is read
         rating_scale = check_rating_scale(rating_scale)
     if isinstance(name_or_path, pd.DataFrame):
@@ -359,7 +360,8 @@ def from_frame(
     ``rating_col="rating"``, ``time_col="timestamp"``; ``rating_col=None`` makes every row a 1, and
     without ``time_col`` a ``timestamp`` column is used when there is one; it holds seconds since 1970,
     ISO dates or datetimes of any unit, a tz-aware one read in UTC). ``movies``: a movies file
-    or a DataFrame with ``movieId``, ``title`` and optionally ``genres`` (``|``-separated), for titles.
+    or a DataFrame with the item ids (a column named as ``item_col`` names the ratings', or
+    ``movieId``), ``title`` and optionally ``genres`` (``|``-separated), for titles.
     Errors name the row by its position (0 = first). The frame is not modified; the dataset's
     ``sha256`` is computed over its ratings, so results record which data they came from.
     """
@@ -384,10 +386,11 @@ def from_frame(
         )
         meta = None
         text_ids = inter.item_map.ids.dtype == object  # text item ids: the titles' keys are text too
+        item_col = columns.get("item_col", "movieId")  # a movies table may name its ids as the ratings do
         if isinstance(movies, pd.DataFrame):
-            meta = movies_from_frame(movies, "movies DataFrame", text_ids=text_ids)
+            meta = movies_from_frame(movies, "movies DataFrame", id_col=item_col, text_ids=text_ids)
         elif movies is not None:
-            meta = read_movies(movies, id_col=columns.get("item_col", "movieId"), text_ids=text_ids)
+            meta = read_movies(movies, id_col=item_col, text_ids=text_ids)
     except DataError as exc:
         text = str(exc)
         for old, new in _FRAME_WORDS:

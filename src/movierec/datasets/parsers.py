@@ -566,13 +566,17 @@ def read_movies(
 def movies_from_frame(
     df: pd.DataFrame, label: str, *, id_col: str = "movieId", text_ids: bool = False, line_offset: int = 0
 ) -> pd.DataFrame:
-    """A movies table with ``movieId`` (or ``id_col``), ``title`` and optionally ``|``-separated
-    ``genres``, as a movies.csv or a person's DataFrame holds it, checked and made canonical."""
+    """A movies table with ``movieId`` (or ``id_col``, the ratings' item column: ``sku``), ``title`` and
+    optionally ``|``-separated ``genres``, as a movies.csv or a person's DataFrame holds it, checked and
+    made canonical; a ``movieId`` column wins over ``id_col`` when both are there."""
     if id_col != "movieId" and id_col in df.columns and "movieId" not in df.columns:
         df = df.rename(columns={id_col: "movieId"})
-    for col in ("movieId", "title"):
-        if col not in df.columns:
-            raise DataError(f"{label}: missing column {col!r} (found: {', '.join(map(str, df.columns))})")
+    found = ", ".join(map(str, df.columns))
+    if "movieId" not in df.columns:
+        want = "'movieId'" if id_col == "movieId" else f"{id_col!r} (the ratings' item column) or 'movieId'"
+        raise DataError(f"{label}: missing column {want} (found: {found})")
+    if "title" not in df.columns:
+        raise DataError(f"{label}: missing column 'title' (found: {found})")
     df = df.reset_index(drop=True)
     genres = df["genres"] if "genres" in df.columns else pd.Series([""] * len(df))
     return canonical_movies(df, genres, label, line_offset=line_offset, text_ids=text_ids)
