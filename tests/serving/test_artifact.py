@@ -249,6 +249,30 @@ def test_recommend_is_a_dataframe_like_the_recommenders(svd_artifact) -> None:
     assert like["similarity"].is_monotonic_decreasing and 21 not in like["movieId"].tolist()
 
 
+def test_predict_equals_the_models_predicted_rating(svd_artifact, movies: Dataset, tmp_path: Path) -> None:
+    """A notebook that exported a rating model reads its predictions back from the artifact (raw ids), as
+    it read them from the model; a ranking model's artifact refuses, naming recommend."""
+    art = load_artifact(svd_artifact[0])
+    model, train = svd_artifact[1], svd_artifact[2]
+    lo, hi = train.rating_scale
+    listed = 0
+    for u, i in [(0, 0), (0, 7), (3, 20), (5, train.n_items - 1)]:
+        user, movie = train.user_map.to_raw(u), train.item_map.to_raw(i)
+        expected = float(np.clip(model.predict(np.array([u]), np.array([i]))[0], lo, hi))
+        assert art.predict(user, movie) == pytest.approx(expected, abs=1e-5)
+        row = next((r for r in art.recommend_rows(user, train.n_items) if r["movieId"] == movie), None)
+        if row is not None:  # a movie the user has not rated: the list's own predicted rating
+            assert art.predict(user, movie) == pytest.approx(row["predictedRating"], abs=1e-6)
+            listed += 1
+    assert listed >= 1
+    with pytest.raises(UnknownIdError):
+        art.predict(999_999, 1)
+    ranker, itrain = fit("ease", movies)
+    ease = load_artifact(export_artifact(ranker, movies, itrain, tmp_path / "ease"))
+    with pytest.raises(ConfigError, match="ease is a ranking model: it predicts no ratings; recommend"):
+        ease.predict(1, 1)
+
+
 def test_string_ids_are_preserved(tmp_path: Path) -> None:
     base = movies_dataset(12, 15, seed=3)
     frame = base.interactions.to_frame()

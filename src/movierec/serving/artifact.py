@@ -761,6 +761,19 @@ class Artifact(IdMapped):
                 ) from None
             raise
 
+    def predict(self, user_raw_id: object, movie_raw_id: object) -> float:
+        """A known user's predicted rating of one movie (raw ids), clipped to the rating scale: what
+        :meth:`movierec.Recommender.predict` gives for the model exported (rating predictors only; a
+        ranking model predicts no ratings, so it is refused, naming :meth:`recommend`)."""
+        if self._ranking is None:
+            raise ConfigError(
+                f"{self.model_name} is a ranking model: it predicts no ratings; recommend(user) lists its "
+                "movies, best first (export a rating predictor such as svd for predicted ratings)"
+            )
+        u, i = self.user_index(user_raw_id), self.item_index(movie_raw_id)
+        lo, hi = self._train_scale
+        return float(np.clip(self.scorer.known(u)[i], lo, hi))
+
     # One computation, two renderings: recommend_index ranks (its options are the only list of them),
     # recommend_rows renders the API's JSON rows, recommend the DataFrame a notebook reads.
     def recommend(self, user_raw_id: object, k: int = 10, **options: Any) -> pd.DataFrame:
