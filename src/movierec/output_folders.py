@@ -109,7 +109,7 @@ def check_artifact_target(out: Path, force: bool, option: str = "--out") -> None
         if not out.is_dir():
             raise ConfigError(f"{option} {out}: is a file, not a folder; nothing was changed")
         if not force:
-            raise ConfigError(f"{out} already exists; pass --force to replace it")
+            raise ConfigError(f"{out} already exists; pass --force (force=True from Python) to replace it")
         if not is_artifact(out):
             raise ConfigError(
                 f"{option} {out}: refusing to replace a folder movierec did not write (no movierec manifest.json); "
@@ -174,7 +174,7 @@ def check_parquet_target(out: Path, force: bool, option: str = "--out") -> None:
     """
     if out.exists():
         if not force:
-            raise ConfigError(f"{out} already exists; pass --force to replace it")
+            raise ConfigError(f"{out} already exists; pass --force (force=True from Python) to replace it")
         if not out.is_dir():
             raise ConfigError(f"{option} {out}: is a file, not a Parquet folder; nothing was changed")
         foreign = sorted(
