@@ -159,6 +159,23 @@ def test_help_has_no_bool_metavars_and_plain_argument_names() -> None:
     assert "<bool>" not in run("compare", "--help").stdout
 
 
+def test_help_at_80_columns_folds_long_words_instead_of_cutting_them() -> None:
+    """rich cut a help cell's long word with an ellipsis ('svd,knn-baseline,base…', the --protocols
+    default 'rating,test-candidate…', seven in compare's help); --seed's '[0<=x<=4294967295]' widened
+    the type column of every options table, which left the help column 22 characters."""
+    import re
+
+    for command in ("compare", "recommend", "report", "tune", "export", "similar", "spark train"):
+        text = run(*command.split(), "--help").stdout
+        assert text.count("╭─ Options") == 1, (command, text)
+        cut = re.findall(r"\w…\s*│", text)  # a word then an ellipsis at the cell's edge
+        assert not cut, (command, cut)
+        assert "<=x<=" not in text, command
+    flat = "".join(line.strip(" │") for line in run("compare", "--help").stdout.splitlines())
+    assert "svd,knn-baseline,baseline" in flat.replace(" ", "")
+    assert "[default:rating,test-candidates,full-ranking]" in flat.replace(" ", "")
+
+
 def test_help_descriptions_flow_as_paragraphs_at_80_columns() -> None:
     """A docstring's own line breaks made ragged half-lines at 80 columns ('left out and rating' alone on
     a line); each paragraph now fills the width, and reST's double backticks do not reach the reader."""

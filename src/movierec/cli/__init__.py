@@ -22,8 +22,9 @@ def _tidy_help() -> None:
     """Help that reads like a man page: no ``<bool>`` after flags, ``fetch NAME`` rather than ``fetch {name}``.
 
     typer ≥ 0.16 prints a type after every option, flags included, and wraps required arguments in
-    braces in usage lines; both confuse readers (a flag takes no value). Guarded, so another typer
-    version only loses the tidying.
+    braces in usage lines; both confuse readers (a flag takes no value). Number ranges stay out of the
+    type column (the help text says them), and long words fold instead of being cut. Guarded, so
+    another typer version only loses the tidying.
     """
     from typer import core
 
@@ -35,6 +36,10 @@ def _tidy_help() -> None:
             return None if getattr(self, "is_flag", False) else shown(self, ctx)
 
         option.display_type_rich = display_type_rich
+    if option is not None and hasattr(option, "_get_number_range_help_str"):
+        # --seed's "[0<=x<=4294967295]" widened the type column of every options table by 12 characters,
+        # squeezing the help beside it at 80 columns; its help says "(0 … 2³² − 1)" instead
+        option._get_number_range_help_str = lambda self: None
     argument = getattr(core, "TyperArgument", None)
     if argument is not None and hasattr(argument, "_usage_display_name"):
 
@@ -44,6 +49,29 @@ def _tidy_help() -> None:
             return name + ("..." if self.nargs != 1 else "")
 
         argument._usage_display_name = _usage_display_name
+    _fold_help_cells()
+
+
+def _fold_help_cells() -> None:
+    """Options tables fold a word too long for its column instead of cutting it: at 80 columns the help of
+    ``compare --models`` ended ``svd,knn-baseline,base…`` and ``--protocols``' default
+    ``rating,test-candidate…`` (rich cuts a cell's text with an ellipsis unless the text says to fold)."""
+    from rich.columns import Columns
+    from rich.text import Text
+    from typer import rich_utils
+
+    helper = getattr(rich_utils, "_get_parameter_help", None)
+    if helper is None:  # another typer layout: leave it as it is
+        return
+
+    def _get_parameter_help(*args: Any, **kwargs: Any) -> Any:
+        cell = helper(*args, **kwargs)
+        for item in getattr(cell, "renderables", []) if isinstance(cell, Columns) else [cell]:
+            if isinstance(item, Text):
+                item.overflow = "fold"
+        return cell
+
+    rich_utils._get_parameter_help = _get_parameter_help
 
 
 _tidy_help()
