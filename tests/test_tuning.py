@@ -572,6 +572,25 @@ def test_cli_bad_input_is_one_line_exit_2(
 
 
 @pytest.mark.slow
+def test_cli_tune_prints_plain_progress_lines_in_a_pipe(tmp_path: Path) -> None:
+    """Piped, ``movierec tune`` printed nothing until the end and then only the finished bar: it now prints
+    compare's plain stamped lines (the study's start, finished trials at most one every few seconds, and
+    the last with its value and the best so far), and no bar's control characters."""
+    data = tmp_path / "ratings.csv"
+    _write_csv(data)
+    proc = _cli("--model", "baseline", "--dataset", str(data), "--trials", "3", "--out", "o", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "\r" not in proc.stderr and "\x1b[" not in proc.stderr, repr(proc.stderr)
+    lines = [line for line in proc.stderr.splitlines() if "] tuning baseline (rmse)" in line]
+    assert re.fullmatch(r"\[ +\d+\.\ds\] tuning baseline \(rmse\) · 0/3", lines[0]), lines
+    last = r"\[ +\d+\.\ds\] tuning baseline \(rmse\) · last \d\.\d{4} · best \d\.\d{4} · 3/3"
+    assert re.fullmatch(last, lines[-1]), lines
+    done = [int(line.rsplit(" ", 1)[1].split("/")[0]) for line in lines]
+    assert done == sorted(done) and len(lines) <= 4, lines
+    assert "━" not in proc.stderr  # no bar drawn at the end either
+
+
+@pytest.mark.slow
 def test_cli_runs_a_small_study(tmp_path: Path) -> None:
     data = tmp_path / "ratings.csv"
     _write_csv(data)

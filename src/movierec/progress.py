@@ -145,12 +145,16 @@ class LineStatus:
     """rich's ``console.status`` spinner for pipes and logs, where rich shows nothing: a step still running
     after ``after`` seconds prints one timestamped line (and one per later :meth:`update`), and its end
     prints how long it took. A step shorter than ``after`` prints nothing, so a quick command, or a
-    mistake found while its data loads, stays one line on stderr."""
+    mistake found while its data loads, stays one line on stderr. ``after=0`` prints the step's line at
+    once (a command of several named steps, the report, shows each). ``origin`` (a ``time.monotonic()``)
+    stamps the lines from there rather than from the step's start, so several steps' lines read in order
+    beside a :class:`LineProgress` given the same origin."""
 
-    def __init__(self, console: Any, text: str, *, after: float = 3.0) -> None:
+    def __init__(self, console: Any, text: str, *, after: float = 3.0, origin: float | None = None) -> None:
         self.console = console
         self.text = text
         self.after = after
+        self.origin = origin
         self.started = time.monotonic()
         self.on_screen = False  # the step's line is printed
         self.closed = False  # the step ended (a timer that fires late prints nothing)
@@ -159,6 +163,9 @@ class LineStatus:
 
     def __enter__(self) -> LineStatus:
         self.started = time.monotonic()
+        if self.after <= 0:
+            self._show()
+            return self
         self._timer = threading.Timer(self.after, self._show)
         self._timer.daemon = True  # never holds the process open
         self._timer.start()
@@ -186,8 +193,9 @@ class LineStatus:
                 self._print(f"{self.text} …")
 
     def _print(self, line: str) -> None:
+        since = self.started if self.origin is None else self.origin
         self.console.print(
-            f"[{time.monotonic() - self.started:6.1f}s] {line}", markup=False, highlight=False, soft_wrap=True
+            f"[{time.monotonic() - since:6.1f}s] {line}", markup=False, highlight=False, soft_wrap=True
         )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -412,3 +413,31 @@ def test_cli_report_prints_the_split_and_why_its_figures_differ_from_compare(
     assert "· split: ratings-holdout (0.2 of ratings" in text and "seed 42" in text, text
     assert "note: every model trained without " in text, text
     assert "so these figures differ a little from compare's on the same split" in text, text
+
+
+def test_cli_report_prints_plain_progress_lines_in_a_pipe(tmp_path: Path, movielens_dir: Path) -> None:
+    """Piped or logged, ``movierec report`` printed nothing until its tables (rich draws bars only on a
+    terminal): it now prints compare's plain stamped lines, one as each step starts and ends and the
+    models' lines between, and no bar's control characters."""
+    result = CliRunner().invoke(
+        app,
+        ["report", "--dataset", str(movielens_dir), "--models", "svd", "--params", "svd.n_epochs=2",
+         "--projection", "pca", "--out", str(tmp_path / "r")],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    err = result.stderr
+    assert "\r" not in err and "\x1b[" not in err, repr(err)
+    stamped = [line for line in err.splitlines() if re.match(r"\[ *\d+\.\ds\] ", line)]
+    texts = [line.split("] ", 1)[1] for line in stamped]
+    steps = ["dataset section", "training and evaluating", "curves", "charts", "beyond-accuracy section"]
+    steps += ["embedding maps", "writing the report"]
+    expected = [t for s in steps for t in (f"{s} …", f"{s}: done in")]
+    seen = [t for t in texts if any(t.startswith(e) for e in expected)]
+    assert len(seen) == len(expected), texts
+    assert all(t.startswith(e) for t, e in zip(seen, expected, strict=True)), texts
+    models = [i for i, t in enumerate(texts) if t.startswith("svd · ")]
+    assert models, texts
+    ends = [i for i, t in enumerate(texts) if t.startswith("training and evaluating: done")]
+    assert texts.index("training and evaluating …") < models[0] <= models[-1] < ends[0], texts
+    stamps = [float(line[1:].split("s]", 1)[0]) for line in stamped]
+    assert stamps == sorted(stamps), stamped  # one clock for the steps and the models

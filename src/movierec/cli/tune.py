@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from movierec.cli.common import (
@@ -285,7 +285,10 @@ def _run_study(
     quiet: bool,
     fixed: dict[str, Any] | None = None,
 ) -> Any:
-    """:func:`movierec.tuning.tune` under a progress bar (one step per trial, best and last values)."""
+    """:func:`movierec.tuning.tune` under a progress bar (one step per trial, best and last values); in a
+    pipe or a log, compare's plain lines (:func:`movierec.progress.make_progress`): one per finished trial,
+    at most one every few seconds, and the last, ``[  4.2s] tuning svd (rmse) · last 0.8812 · best 0.8790 · 3/6``."""
+    from movierec.progress import LineProgress, make_progress
     from movierec.tuning import tune
 
     columns = (
@@ -295,14 +298,17 @@ def _run_study(
         TextColumn("best {task.fields[best]}  last {task.fields[last]}"),
         TimeElapsedColumn(),
     )
-    with Progress(*columns, console=err_console, transient=False, disable=quiet) as bar:
+    with make_progress(*columns, console=err_console, transient=False, disable=quiet) as bar:
+        lines = isinstance(bar, LineProgress)  # its fields are printed bare: they carry their names
         task = bar.add_task(
-            f"tuning {model_name} ({options['metric']})", total=options["n_trials"], best="–", last="–"
+            f"tuning {model_name} ({options['metric']})", total=options["n_trials"], last="–", best="–"
         )
 
         def progress(event: dict) -> None:
             last = event["state"] if event["value"] is None else f"{event['value']:.4f}"
             best = "–" if event["best_value"] is None else f"{event['best_value']:.4f}"
+            if lines:
+                last, best = f"last {last}", ("–" if best == "–" else f"best {best}")
             bar.update(task, advance=1, best=best, last=last)
 
         return tune(

@@ -16,7 +16,7 @@ import os
 import re
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -213,20 +213,51 @@ def _replaced_files(old: dict[str, Any] | None) -> list[str]:
 # --- progress -----------------------------------------------------------------------------------
 
 
-class _Progress:
-    """A rich progress display: one bar per model (epochs when the model is iterative)."""
+def _plain_lines(console: Any) -> bool:
+    """Whether progress goes to ``console`` as plain lines (a pipe or a log), not rich's live bars."""
+    return not (console.is_terminal or getattr(console, "is_jupyter", False))
 
-    def __init__(self, console: Any, total_models: int) -> None:
+
+_STEP_TEXT = {
+    "load": "loading the dataset",
+    "dataset": "dataset section",
+    "train_evaluate": "training and evaluating",
+    "sequence": "sequence section",
+    "curves": "curves",
+    "charts": "charts",
+    "beyond": "beyond-accuracy section",
+    "embeddings": "embedding maps",
+    "write": "writing the report",
+}
+
+
+def _step_line(console: Any, step: str, origin: float, shown: bool = True) -> Any:
+    """In a pipe or a log: a line as ``step`` starts and one with its seconds as it ends, stamped from
+    ``origin`` like the models' lines (:class:`movierec.progress.LineStatus`); on a terminal nothing (the
+    models' bars show there)."""
+    if not shown or not _plain_lines(console):
+        return nullcontext()
+    from movierec.progress import LineStatus
+
+    return LineStatus(console, _STEP_TEXT.get(step, step), after=0, origin=origin)
+
+
+class _Progress:
+    """One bar per model (epochs when the model is iterative); in a pipe or a log, plain lines instead
+    (:func:`movierec.progress.make_progress`), stamped from ``origin`` like the steps' lines."""
+
+    def __init__(self, console: Any, total_models: int, origin: float | None = None) -> None:
         from rich.progress import (
             BarColumn,
             MofNCompleteColumn,
-            Progress,
             SpinnerColumn,
             TextColumn,
             TimeElapsedColumn,
         )
 
-        self.progress = Progress(
+        from movierec.progress import LineProgress, make_progress
+
+        self.progress = make_progress(
             SpinnerColumn(),
             TextColumn("[bold]{task.fields[model]:<18}"),
             BarColumn(bar_width=28),
@@ -236,6 +267,8 @@ class _Progress:
             console=console,
             transient=False,
         )
+        if isinstance(self.progress, LineProgress) and origin is not None:
+            self.progress.started = origin
         self.tasks: dict[str, Any] = {}
         self.labels: dict[str, str] = {}
         self.last_val: dict[str, str] = {}  # label -> "val_rmse 0.94" (epoch_validation scores some epochs)
@@ -732,6 +765,7 @@ class _Run:
     timings: dict[str, float] = field(default_factory=dict)
     replaces: list[str] = field(default_factory=list)
     work: Path | None = None
+    started: float = field(default_factory=time.monotonic)  # progress lines are stamped from here
 
     @property
     def charts_dir(self) -> Path:
@@ -746,7 +780,8 @@ class _Run:
     def timed(self, step: str) -> Iterator[None]:
         """Record how long ``step`` took in ``timings`` (the page and results.json report them)."""
         tic = time.perf_counter()
-        yield
+        with _step_line(self.console, step, self.started, self.show_progress):
+            yield
         self.timings[step] = time.perf_counter() - tic
 
 
@@ -858,18 +893,19 @@ def _steps(run: _Run) -> Report:
         )
     with run.timed("embeddings"):  # 4. embedding maps
         maps = _embedding_maps(run, trained, labels)
-    return _write(  # 5. write
-        run,
-        trained,
-        table,
-        summary=summary,
-        data_charts=data_charts,
-        model_charts=model_charts,
-        ks=ks,
-        curves=curves,
-        maps=maps,
-        sections={**sections, "beyond": beyond},
-    )
+    with _step_line(run.console, "write", run.started, run.show_progress):
+        return _write(  # 5. write (timed inside)
+            run,
+            trained,
+            table,
+            summary=summary,
+            data_charts=data_charts,
+            model_charts=model_charts,
+            ks=ks,
+            curves=curves,
+            maps=maps,
+            sections={**sections, "beyond": beyond},
+        )
 
 
 def _start(
@@ -891,11 +927,12 @@ def _start(
     if not 1 <= opts["k"] <= opts["curve_k"]:
         raise ConfigError(f"--k {opts['k']}: must be between 1 and {opts['curve_k']}")
     opts["console"] = opts["console"] or Console(stderr=True, highlight=False)
-    tic = time.perf_counter()
+    tic, origin = time.perf_counter(), time.monotonic()
     if isinstance(dataset, (str, Path)):
         from movierec.datasets import load
 
-        ds = load(dataset)
+        with _step_line(opts["console"], "load", origin, opts["show_progress"]):
+            ds = load(dataset)
     else:
         ds = dataset
     notes = list(ds.notes)
@@ -925,7 +962,7 @@ def _start(
         fingerprint["user_features"] = opts["user_features"]
     fingerprint = json.loads(json.dumps(fingerprint, default=str))
     old = check_output(folder, fingerprint, force=force)
-    run = _Run(ds=ds, specs=specs, out=folder, fingerprint=fingerprint, notes=notes, **opts)
+    run = _Run(ds=ds, specs=specs, out=folder, fingerprint=fingerprint, notes=notes, started=origin, **opts)
     run.replaces = _replaced_files(old)
     run.timings["load"] = time.perf_counter() - tic
     return run
@@ -945,7 +982,7 @@ def _train_evaluate(run: _Run) -> _Trained:
     trained = _Trained(rows=[], fitted={}, fit_train={}, base=None)
     console = run.console if run.show_progress else Console(quiet=True)
     monitor = EpochValidator(k=run.k, seed=run.seed)  # validation curves of svd, bpr, warp…
-    with _Progress(console, len(run.specs)) as prog:
+    with _Progress(console, len(run.specs), run.started) as prog:
         for features, group in groups.items():
             rename: dict[str, str] = {}  # compare keys the rows by the specs' own labels
             comp = compare(
