@@ -301,6 +301,27 @@ def test_a_part_of_a_title_that_is_a_whole_word_in_one_title_names_it() -> None:
         match_title("alie", titles)
 
 
+@pytest.mark.parametrize(
+    "command",
+    [["recommend", "--user", "1"], ["similar", "--movie-id", "10"], ["export", "--out", "art"], ["embed", "--out", "map"]],
+    ids=["recommend", "similar", "export", "embed"],
+)  # fmt: skip
+def test_params_for_another_model_name_the_one_model_option(tmp_path, monkeypatch, capsys, command) -> None:
+    """A one-model command said "is not among --models (ease)", an option it does not have: it names its
+    --model now; compare, which takes --models, still says "among --models"."""
+    ratings = tmp_path / "r.csv"
+    ratings.write_text("userId,movieId,rating,timestamp\n1,10,4,1\n1,20,3,2\n2,10,5,3\n2,30,2,4\n3,20,4,5\n")
+    monkeypatch.chdir(tmp_path)  # export and embed would write there, had --params passed
+    bad = ["--ratings", str(ratings), "--params", "svd.factors=10"]
+    proc = run_here(capsys, *command, "--model", "ease", *bad)
+    assert proc.returncode == 2 and proc.stderr.strip() == (
+        "movierec: error: --params 'svd.factors=10': model 'svd' is not --model (ease)"
+    )
+    assert not list(tmp_path.glob("art*")) + list(tmp_path.glob("map*"))
+    proc = run_here(capsys, "compare", "--models", "ease,popularity", *bad)
+    assert proc.returncode == 2 and "model 'svd' is not among --models (ease, popularity)" in proc.stderr
+
+
 def test_parse_model_params() -> None:
     got = parse_model_params(
         ["svd.n_factors=100,svd.lr=0.01", "knn-baseline.sim=cosine"], ["svd", "knn-baseline"]

@@ -289,18 +289,24 @@ def parse_params(items: list[str] | None, model: str | None = None) -> dict[str,
     """``["n_factors=40", "svd.lr=0.01,reg=0.05"]`` → dict; values parsed as JSON when they can be (numbers, true, null).
 
     The one ``--params`` syntax of every command, ``[MODEL.]KEY=VALUE``: with ``model`` given the
-    ``MODEL.`` prefix may be written and must name it (:func:`parse_model_params`).
+    ``MODEL.`` prefix may be written and must name it (:func:`parse_model_params`; a prefix naming
+    another model is refused as "is not --model (ease)": the commands that pass ``model`` take one).
     """
     if model is not None:
         name = model.strip().lower()
-        return parse_model_params(items, [name])[name]
+        return parse_model_params(items, [name], option="--model")[name]
     return {_param_name(part, key): value for part, key, value in _param_pairs(items)}
 
 
-def parse_model_params(items: list[str] | None, models: list[str]) -> dict[str, dict[str, Any]]:
+def parse_model_params(
+    items: list[str] | None, models: list[str], *, option: str = "--models"
+) -> dict[str, dict[str, Any]]:
     """``["svd.n_factors=100", "knn-baseline.k=20,svd.lr=0.01"]`` → ``{"svd": {"n_factors": 100}, …}`` (values as JSON when they parse).
 
-    A parameter without a ``model.`` prefix applies when exactly one model is compared.
+    A parameter without a ``model.`` prefix applies when exactly one model is compared. ``option``: the
+    command's option that names ``models``, for the error on a prefix naming another model: ``--models``
+    says "is not among --models (ease, svd)"; a one-model command's ``--model`` says "is not --model
+    (ease)", not a plural option it does not have.
     """
     out: dict[str, dict[str, Any]] = {m: {} for m in models}
     for part, key, value in _param_pairs(items):
@@ -314,8 +320,9 @@ def parse_model_params(items: list[str] | None, models: list[str]) -> dict[str, 
             )
         model = model.strip().lower()
         if model not in out:
+            among = "among " if option == "--models" else ""
             raise ConfigError(
-                f"--params {part!r}: model {model!r} is not among --models ({', '.join(models)})"
+                f"--params {part!r}: model {model!r} is not {among}{option} ({', '.join(models)})"
             )
         out[model][_param_name(part, name)] = value
     _say_idle(out)

@@ -493,7 +493,7 @@ def _model_and_data(
     from movierec.serving.artifact import exportable
 
     name = model.strip().lower()
-    kw = parse_model_params(params, [name])[name]
+    kw = parse_model_params(params, [name], option="--model")[name]
     if ":" in name:  # lightfm:warp, surprise:svd: compare's parity references, which serve no lists
         raise ConfigError(
             f"{name!r} is a reference backend: it runs only in compare, beside movierec's own models, "

@@ -176,7 +176,7 @@ def embed_cmd(
             )
         spec = replace(spec, features=given)
     base = spec.name
-    pm = parse_model_params(params, [base]).get(base, {})
+    pm = parse_model_params(params, [base], option="--model").get(base, {})
     ds = source.load()
     build_map(
         ds,
