@@ -164,6 +164,20 @@ def test_fetch_unknown_name(tmp_path):
     assert_user_error(run("data", "fetch", "ml-2m", data=tmp_path), "unknown dataset 'ml-2m'")
 
 
+def test_a_misspelt_dataset_name_is_answered_with_the_closest_one(tmp_path):
+    """``data fetch ml-100`` listed every name without saying which was meant; ``--dataset ml-100`` the same."""
+    line = assert_user_error(run("data", "fetch", "ml-100", data=tmp_path), "known: ml-latest-small")
+    assert line.startswith("movierec: error: unknown dataset 'ml-100' (did you mean 'ml-100k'?); known: "), (
+        line
+    )
+    line = assert_user_error(
+        run("data", "info", "--dataset", "ml-100", cwd=tmp_path, data=tmp_path / "cache")
+    )
+    assert "ml-100: no such dataset name or folder (did you mean 'ml-100k'?)" in line, line
+    far = assert_user_error(run("data", "fetch", "zzz", data=tmp_path), "unknown dataset 'zzz'; known: ")
+    assert "did you mean" not in far
+
+
 def test_fetch_path_damaged_archive_fails_the_checksum(tmp_path):
     broken = tmp_path / "ml-1m.zip"
     broken.write_bytes(b"PK\x03\x04 this is not really a zip")

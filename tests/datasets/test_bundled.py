@@ -72,8 +72,10 @@ def test_registry_entries_are_consistent():
 def test_unknown_and_uncached_names(tmp_path, monkeypatch):
     monkeypatch.setenv("MOVIEREC_DATA", str(tmp_path))
     assert cache_dir() == tmp_path
-    with pytest.raises(ConfigError, match="unknown dataset 'ml-2m'; known: ml-latest-small"):
-        get_spec("ml-2m")
+    with pytest.raises(ConfigError, match="unknown dataset 'nope'; known: ml-latest-small"):
+        get_spec("nope")
+    with pytest.raises(ConfigError, match=r"^unknown dataset 'ml-100' \(did you mean 'ml-100k'\?\); known: "):
+        get_spec("ml-100")
     assert locate(REGISTRY["ml-1m"]) is None
     with pytest.raises(DataError, match=r"'ml-1m' is not in the cache.*data fetch ml-1m"):
         load("ml-1m")

@@ -29,7 +29,7 @@ from movierec.datasets.parsers import (
 )
 from movierec.datasets.registry import REGISTRY, DatasetSpec, cache_dir, get_spec
 from movierec.datasets.users import USER_FILES, read_users
-from movierec.errors import DataError
+from movierec.errors import DataError, did_you_mean
 from movierec.interactions import Interactions, check_rating_scale
 
 __all__ = [
@@ -235,7 +235,9 @@ def load(
         scale = rating_scale or spec.rating_scale
         return _load_folder(folder, spec.name, scale, with_tags)
     if not path.exists():
-        raise DataError(f"{path}: no such dataset name or folder (known names: {', '.join(REGISTRY)})")
+        # a bare name ('ml-100') is answered with the closest registered one, as data fetch answers it
+        hint = did_you_mean(text, REGISTRY) if path.name == text.strip() else ""
+        raise DataError(f"{path}: no such dataset name or folder{hint} (known names: {', '.join(REGISTRY)})")
     if path.is_file():
         return load_ratings_file(path, rating_scale=rating_scale, **columns)
     return _load_folder(path, path.name, rating_scale, with_tags)

@@ -10,7 +10,7 @@ from typing import Any
 
 from platformdirs import user_cache_dir
 
-from movierec.errors import ConfigError
+from movierec.errors import ConfigError, did_you_mean
 
 __all__ = ["REGISTRY", "DatasetSpec", "cache_dir", "get_spec"]
 
@@ -76,12 +76,14 @@ REGISTRY: dict[str, DatasetSpec] = _registry()
 
 
 def get_spec(name: str) -> DatasetSpec:
-    """The registry entry for ``name``; unknown names list the known ones."""
+    """The registry entry for ``name``; an unknown name is answered with the closest known one first
+    ("did you mean 'ml-100k'?" for ``ml-100``), then the whole list."""
     try:
         return REGISTRY[name]
     except KeyError:
         raise ConfigError(
-            f"unknown dataset {name!r}; known: {', '.join(REGISTRY)} (or pass a folder or --ratings FILE)"
+            f"unknown dataset {name!r}{did_you_mean(name, REGISTRY)}; known: {', '.join(REGISTRY)} "
+            "(or pass a folder or --ratings FILE)"
         ) from None
 
 
