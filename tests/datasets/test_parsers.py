@@ -224,7 +224,10 @@ BAD = [
     ("empty.csv", r"empty.csv: file is empty"),
     ("header_only.csv", r"header_only.csv: no ratings \(header only\)"),
     ("missing_column.csv", r"missing column 'rating' \(found: userId, movieId, timestamp\).*--rating-col"),
-    ("misnamed_column.csv", r"missing column 'userId' \(found: user, movie, rating, timestamp\).*--user-col"),
+    (
+        "misnamed_column.csv",
+        r"missing columns 'userId', 'movieId' \(found: user, movie, rating, timestamp\); name them with --user-col user --item-col movie$",
+    ),
     ("nonnumeric_rating.csv", r"nonnumeric_rating.csv, line 3: rating 'good' is not a finite number"),
     ("nan_rating.csv", r"nan_rating.csv, line 4: rating is missing"),
     ("inf_rating.csv", r"inf_rating.csv, line 3: rating inf is not a finite number"),
@@ -340,6 +343,85 @@ def test_cli_reads_a_ratings_file_without_times_and_says_so(capsys) -> None:
     assert code == 2 and "missing column 'when'" in err
 
 
+def test_other_column_names_are_named_all_at_once_with_the_fix_in_each_callers_words(
+    tmp_path, capsys
+) -> None:
+    """A file headed user_id,item_id,score,ts took four tries, one column per error: now one line names every
+    missing column and the whole fix, the found columns filled in where they are obvious; the CLI's flags
+    for the CLI, keyword arguments for Python's load(path). The line it gives loads the file."""
+    from clihelp import run_cli
+
+    path = tmp_path / "my.csv"
+    path.write_text("user_id,item_id,score,ts\n1,10,4.0,100\n2,10,5.0,101\n2,20,3.0,102\n")
+    code, _out, err = run_cli(["data", "info", "--ratings", str(path)], capsys)
+    fix = "--user-col user_id --item-col item_id --rating-col score --time-col ts"
+    assert code == 2 and err.count("\n") == 1, err
+    assert err.strip() == (
+        f"movierec: error: {path}: missing columns 'userId', 'movieId', 'rating', 'timestamp' "
+        f"(found: user_id, item_id, score, ts); name them with {fix}"
+    )
+    code, out, err = run_cli(["data", "info", "--ratings", str(path), *fix.split(), "--json"], capsys)
+    assert code == 0 and json.loads(out)["n_ratings"] == 3, err
+
+    with pytest.raises(DataError) as exc:
+        load(path)
+    assert str(exc.value) == (
+        f"{path}: missing columns 'userId', 'movieId', 'rating', 'timestamp' (found: user_id, item_id, score, ts); "
+        "name them with user_col='user_id', item_col='item_id', rating_col='score', time_col='ts'"
+    )
+    ds = load(path, user_col="user_id", item_col="item_id", rating_col="score", time_col="ts")
+    assert ds.interactions.n_ratings == 3 and ds.interactions.timestamps is not None
+
+
+def test_a_column_with_no_obvious_match_is_left_for_the_person_to_name(tmp_path) -> None:
+    """Only an obvious name is filled in (u, i, r could be anything): COLUMN stands for the rest. A file
+    without the default timestamp column is not asked for one (it loads without times); a time column named
+    on purpose and not there is, with how to go without."""
+    path = tmp_path / "short.csv"
+    path.write_text("u,movie_id,r\n1,10,4\n")
+    with pytest.raises(DataError) as exc:
+        load_ratings_file(path)
+    assert str(exc.value).endswith(
+        "missing columns 'userId', 'movieId', 'rating' (found: u, movie_id, r); "
+        "name them with --user-col COLUMN --item-col movie_id --rating-col COLUMN"
+    )
+    one = tmp_path / "stars.csv"
+    one.write_text("userId,movieId,stars\n1,10,4\n")
+    with pytest.raises(
+        DataError,
+        match=r"missing column 'rating' \(found: userId, movieId, stars\); name it with --rating-col stars$",
+    ):
+        load_ratings_file(one)
+    with pytest.raises(
+        DataError, match=r"name them with rating_col='stars', time_col=COLUMN \(or time_col=None for none\)$"
+    ):
+        load(one, time_col="when")
+
+
+@pytest.mark.parametrize(
+    ("first", "header"),
+    [("1,1,4.0,964982703", "userId,movieId,rating,timestamp"), ("1,1,4.0", "userId,movieId,rating"),
+     ("7,31,2.5,2019-11-21", "userId,movieId,rating,timestamp")],
+)  # fmt: skip
+def test_a_file_without_a_header_row_is_told_so(tmp_path, capsys, first, header) -> None:
+    """A file whose first line is data said "missing column 'userId' (found: 1, 1, 4.0)": its numbers read
+    as column names. The loader has no no-header option for csv, so the fix is a header row."""
+    from clihelp import run_cli
+
+    path = tmp_path / "noheader.csv"
+    path.write_text(f"{first}\n1,3,4.0,964981247\n")
+    want = (
+        f"{path}: the first line looks like data, not a header ({first!r}): add a header row such as {header}"
+    )
+    with pytest.raises(DataError) as exc:
+        load(path)
+    assert str(exc.value) == want
+    code, _out, err = run_cli(["data", "info", "--ratings", str(path)], capsys)
+    assert code == 2 and err.strip() == f"movierec: error: {want}"
+    path.write_text(f"{header}\n{first}\n")  # the header it asks for is the whole fix
+    assert load(path).interactions.n_ratings == 1
+
+
 # --- a DataFrame already in a notebook (movierec.load(frame) / datasets.from_frame) ------------------
 
 
@@ -425,7 +507,7 @@ def test_a_movies_frame_may_name_its_ids_as_the_ratings_item_col_does(tmp_path):
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        (lambda f: f.drop(columns="userId"), r"^DataFrame: missing column 'userId' .*user_col=$"),
+        (lambda f: f.drop(columns="userId"), r"^DataFrame: missing column 'userId' .*user_col=COLUMN$"),
         (lambda f: f.assign(rating=f.rating.where(f.index != 5)), r"^DataFrame, row 5: rating is missing"),
         (lambda f: f.assign(userId=f.userId.astype(object).where(f.index != 7, "")), r"^DataFrame, row 7: empty userId"),
         (lambda f: f.assign(timestamp=-f.timestamp), r"^DataFrame, row 0: timestamp -\d+ is negative"),
@@ -445,7 +527,7 @@ def test_dataframe_options_are_checked():
     frame = load("ml-latest-small").to_frame().iloc[:50]
     with pytest.raises(DataError, match=r"unknown option.*usr_col"):
         load(frame, usr_col="x")
-    with pytest.raises(DataError, match=r"missing column 'ts'.*time_col=None"):
+    with pytest.raises(DataError, match=r"missing column 'ts'.*name it with time_col='timestamp'$"):
         load(frame, time_col="ts")  # a column named on purpose must exist
     with pytest.raises(DataError, match="apply to a ratings file or a DataFrame"):
         load("ml-latest-small", user_col="userId")

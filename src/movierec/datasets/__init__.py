@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from movierec.datasets.parsers import (
+    MissingColumnsError,
     movies_from_frame,
     ratings_from_frame,
     read_movies,
@@ -239,7 +240,10 @@ def load(
         hint = did_you_mean(text, REGISTRY) if path.name == text.strip() else ""
         raise DataError(f"{path}: no such dataset name or folder{hint} (known names: {', '.join(REGISTRY)})")
     if path.is_file():
-        return load_ratings_file(path, rating_scale=rating_scale, **columns)
+        try:
+            return load_ratings_file(path, rating_scale=rating_scale, **columns)
+        except MissingColumnsError as exc:  # Python's words: user_col='user_id', not --user-col user_id
+            raise DataError(exc.in_keywords()) from None
     return _load_folder(path, path.name, rating_scale, with_tags)
 
 
@@ -394,7 +398,7 @@ def from_frame(
         elif movies is not None:
             meta = read_movies(movies, id_col=item_col, text_ids=text_ids)
     except DataError as exc:
-        text = str(exc)
+        text = exc.in_keywords() if isinstance(exc, MissingColumnsError) else str(exc)
         for old, new in _FRAME_WORDS:
             text = text.replace(old, new)
         row = re.match(r"DataFrame, row (\d+):", text)

@@ -12,7 +12,7 @@ import io
 import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -25,6 +25,7 @@ from movierec.interactions import check_distinct_columns, datetime_seconds
 
 __all__ = [
     "ML100K_GENRES",
+    "MissingColumnsError",
     "canonical_movies",
     "movies_from_frame",
     "parse_year",
@@ -206,14 +207,6 @@ class _ConversionFailed(Exception):
     """A typed read failed; the caller re-reads those columns as text to name the bad line."""
 
 
-_ROLE_FLAGS = {
-    "user": "--user-col",
-    "item": "--item-col",
-    "rating": "--rating-col",
-    "timestamp": "--time-col",
-}
-
-
 def read_ratings(
     path: str | Path,
     *,
@@ -283,7 +276,9 @@ def read_ratings(
         cols = [c.strip().strip('"') for c in first.split(sep)]
         if time_optional and time_col not in cols and user_col in cols:  # (a wrong delimiter still fails)
             time_col = None
-        _check_columns(cols, label, user_col, item_col, rating_col, time_col, first, sep)
+        _check_columns(
+            cols, label, user_col, item_col, rating_col, time_col, first, sep, time_optional=time_optional
+        )
     types: dict[str, pa.DataType] = {}
     if rating_col is not None:
         types[rating_col] = pa.float32()  # MovieLens ratings are exact in float32; half the memory
@@ -332,9 +327,14 @@ def _check_columns(
     time_col: str | None,
     first: str | None,
     sep: str | None,
+    *,
+    time_optional: bool = False,
 ) -> None:
-    """Name the first wanted column the header lacks, with a hint (other delimiter, or which flag); refuse
-    one column named for two roles (:func:`~movierec.interactions.check_distinct_columns`)."""
+    """Name every wanted column the header lacks at once, with the one fix: another delimiter, a header
+    row for a file whose first line is data, or the whole flag line with the likely columns filled in
+    (:class:`MissingColumnsError`). Refuse one column named for two roles
+    (:func:`~movierec.interactions.check_distinct_columns`). ``time_optional``: the timestamp column is
+    the default one, which a file may lack: it is named only when a found column looks like it."""
     check_distinct_columns(label, user_col, item_col, rating_col)
     wanted = [
         (c, role)
@@ -349,16 +349,110 @@ def _check_columns(
     missing = [(c, role) for c, role in wanted if c not in cols]
     if not missing:
         return
-    col, role = missing[0]
+    shown = ", ".join(cols) if len(cols) <= 12 else ", ".join(cols[:12]) + ", ..."
     other = _sniff_delimiter(first, sep) if first is not None and sep is not None else None
     if other is not None:
-        hint = f"; the header looks {other!r}-separated, not {sep!r} (wrong delimiter?)"
-    else:
-        hint = f"; name the {role} column with {_ROLE_FLAGS[role]}"
-        if role == "timestamp":
-            hint += " (or --time-col '' for none)"
-    shown = ", ".join(cols) if len(cols) <= 12 else ", ".join(cols[:12]) + ", ..."
-    raise DataError(f"{label}: missing column {col!r} (found: {shown}){hint}")
+        col = missing[0][0]
+        raise DataError(
+            f"{label}: missing column {col!r} (found: {shown}); the header looks {other!r}-separated, "
+            f"not {sep!r} (wrong delimiter?)"
+        )
+    if first is not None and sep is not None and all(_looks_like_value(c) for c in cols):
+        names = [c for c, _ in wanted]
+        if len(cols) < len(names) and wanted[-1][1] == "timestamp":
+            names = names[:-1]  # a file of three fields: no timestamp to name
+        header = ", ".join(names) + " (tab-separated)" if sep == "\t" else sep.join(names)
+        raise DataError(
+            f"{label}: the first line looks like data, not a header ({first.strip()[:60]!r}): "
+            f"add a header row such as {header}"
+        )
+    present = {c for c, _ in wanted if c in cols}
+    guesses = _guess_columns([role for _, role in missing], [c for c in cols if c not in present])
+    if time_optional:  # without a likely column the file loads without times: nothing to name
+        missing = [(c, role) for c, role in missing if role != "timestamp" or guesses.get("timestamp")]
+        if not missing:
+            return
+    raise MissingColumnsError(
+        label, [c for c, _ in missing], shown, [(r, guesses.get(r)) for _, r in missing]
+    )
+
+
+#: a found column's name (lower case, letters and digits only) that surely holds a role's values; a name
+#: starting with the role's word (``user_id``, ``movie_id``, ``rating_value``) counts too
+_ROLE_NAMES: dict[str, tuple[tuple[str, ...], frozenset[str]]] = {
+    "user": (("user",), frozenset({"uid", "customer", "customerid", "member", "memberid", "reviewer", "reviewerid", "visitor", "visitorid"})),
+    "item": (("item", "movie"), frozenset({"iid", "mid", "film", "filmid", "product", "productid", "sku", "asin", "book", "bookid", "song", "songid", "track", "trackid"})),
+    "rating": (("rating",), frozenset({"score", "stars", "star", "rate", "rated", "grade", "value", "preference", "pref", "overall"})),
+    "timestamp": (("timestamp", "time", "date"), frozenset({"ts", "when", "epoch", "unixtime", "created", "createdat", "ratedat"})),
+}  # fmt: skip
+
+
+def _guess_columns(roles: list[str], found: list[str]) -> dict[str, str]:
+    """``{role: column}`` for each role of ``roles`` that exactly one of the ``found`` columns (none taken
+    by another role) is obviously named for: ``user_id`` for the user, ``score`` for the rating, ``ts`` for
+    the timestamp. A role with no such column or several is left out: a guess would be a coin toss."""
+    out: dict[str, str] = {}
+    for role in roles:
+        prefixes, names = _ROLE_NAMES[role]
+        hits = []
+        for c in found:
+            key = re.sub(r"[^a-z0-9]", "", c.lower())
+            if c not in out.values() and (key in names or key.startswith(prefixes)):
+                hits.append(c)
+        if len(hits) == 1:
+            out[role] = hits[0]
+    return out
+
+
+def _looks_like_value(cell: str) -> bool:
+    """Whether a header cell is a number or a date, as a data row's fields are (no column is named so)."""
+    text = cell.strip()
+    if not text:
+        return False
+    try:
+        float(text)
+    except ValueError:
+        return re.fullmatch(r"\d{4}-\d{2}-\d{2}([ T][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?", text) is not None
+    return True
+
+
+class MissingColumnsError(DataError):
+    """A ratings table lacks columns: all of them named in one line, with the fix as the CLI's flags
+    (``--user-col user_id --item-col item_id``); :meth:`in_keywords` words it for Python's
+    ``movierec.load(path, user_col=…)`` instead, so each caller is told what it can type."""
+
+    _FLAGS: ClassVar[dict[str, tuple[str, str]]] = {
+        "user": ("--user-col", "user_col"),
+        "item": ("--item-col", "item_col"),
+        "rating": ("--rating-col", "rating_col"),
+        "timestamp": ("--time-col", "time_col"),
+    }
+
+    def __init__(
+        self, label: str, columns: list[str], found: str, fixes: list[tuple[str, str | None]]
+    ) -> None:
+        plural = len(columns) > 1
+        self.head = (
+            f"{label}: missing column{'s' if plural else ''} {', '.join(map(repr, columns))} (found: {found})"
+        )
+        self.them = "them" if plural else "it"
+        self.fixes = fixes
+        flags = " ".join(f"{self._FLAGS[role][0]} {col or 'COLUMN'}" for role, col in fixes)
+        no_time = " (or --time-col '' for none)" if self._time_unknown() else ""
+        super().__init__(f"{self.head}; name {self.them} with {flags}{no_time}")
+
+    def in_keywords(self) -> str:
+        """The message naming the keyword arguments (``user_col='user_id', item_col='item_id'``)."""
+        kw = ", ".join(
+            f"{self._FLAGS[role][1]}={col!r}" if col else f"{self._FLAGS[role][1]}=COLUMN"
+            for role, col in self.fixes
+        )
+        no_time = " (or time_col=None for none)" if self._time_unknown() else ""
+        return f"{self.head}; name {self.them} with {kw}{no_time}"
+
+    def _time_unknown(self) -> bool:
+        """Whether the timestamp column is wanted and no found column looks like it: it may be left out."""
+        return any(role == "timestamp" and col is None for role, col in self.fixes)
 
 
 def _bad_value(
