@@ -590,6 +590,20 @@ def test_cli_tune_prints_plain_progress_lines_in_a_pipe(tmp_path: Path) -> None:
     assert "━" not in proc.stderr  # no bar drawn at the end either
 
 
+def test_cli_tune_into_the_same_folder_says_it_continues_the_study(tmp_path: Path) -> None:
+    """A second run into the same --out added its trials to the first's study ('4 in the study') without a
+    word; it now says so before it runs, with how to start a new one."""
+    data = tmp_path / "ratings.csv"
+    _write_csv(data)
+    args = ("--model", "baseline", "--dataset", str(data), "--trials", "2", "--out", "o")
+    first = _cli(*args, cwd=tmp_path)
+    assert first.returncode == 0 and "continuing study" not in first.stderr, first.stderr
+    again = _cli(*args, cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    note = "note: continuing study 'baseline-rmse' in o: 2 trials there already, this run adds 2"
+    assert note in " ".join(again.stderr.split()), again.stderr
+
+
 @pytest.mark.slow
 def test_cli_runs_a_small_study(tmp_path: Path) -> None:
     data = tmp_path / "ratings.csv"

@@ -122,6 +122,13 @@ def tune_cmd(
         # tune() checks the same options again (it is callable from Python); checking here first reports a
         # mistake as one line, without the data, before the progress display starts
         check_request(model_name, **options)
+        before = _finished_trials(storage, study_name)
+        if before and not as_json:  # a rerun into the same folder adds to the study: say so before it runs
+            say(
+                "note",
+                f"continuing study {study_name!r} in {out_dir}: {before} trials there already, this run adds "
+                f"{trials} (--study NAME or another --out starts a new one)",
+            )
         dataset = source.load()
         result = _run_study(
             dataset, model_name, options, out_dir, worker=worker, user_features=user_features, quiet=as_json,
