@@ -322,6 +322,42 @@ def test_params_for_another_model_name_the_one_model_option(tmp_path, monkeypatc
     assert proc.returncode == 2 and "model 'svd' is not among --models (ease, popularity)" in proc.stderr
 
 
+def test_a_title_asked_of_data_without_titles_says_there_are_none(tmp_path, capsys) -> None:
+    """A --ratings file without --movies shows every movie as 'item 318'; --movie "Toy Story" said "no movie
+    title matches; try part of the title", sending a person after spellings that cannot match. It says the
+    data has no titles, where they come from and which id to give (the query itself when it is a known id);
+    with --movies the same title is found."""
+    ratings = tmp_path / "r.csv"
+    ratings.write_text(
+        "userId,movieId,rating,timestamp\n1,318,4,1\n1,20,3,2\n2,318,5,3\n2,30,2,4\n3,20,4,5\n3,318,4,6\n"
+    )
+    no_titles = (
+        "movierec: error: this data has no movie titles (pass --movies FILE with movieId,title[,genres]); "
+    )
+    proc = run_here(capsys, "similar", "--ratings", str(ratings), "--movie", "Toy Story", "-k", "1")
+    assert proc.returncode == 2 and proc.stderr.strip() == no_titles + "give --movie-id 318 instead"
+    proc = run_here(capsys, "similar", "--ratings", str(ratings), "--movie", "20", "-k", "1")
+    assert proc.returncode == 2 and proc.stderr.strip() == no_titles + "give --movie-id 20 instead"
+    proc = run_here(capsys, "recommend", "--ratings", str(ratings), "--rated", "Toy Story=4", "-k", "1")
+    assert proc.returncode == 2 and proc.stderr.strip() == no_titles + "give the movieId 318 instead"
+    movies = tmp_path / "movies.csv"
+    movies.write_text("movieId,title\n318,Toy Story (1995)\n20,Heat (1995)\n30,Alien (1979)\n")
+    proc = run_here(
+        capsys,
+        "similar",
+        "--ratings",
+        str(ratings),
+        "--movies",
+        str(movies),
+        "--movie",
+        "Toy Story",
+        "-k",
+        "1",
+        "--json",
+    )
+    assert proc.returncode == 0 and json.loads(proc.stdout)["movie"] == "Toy Story (1995)", proc.stderr
+
+
 def test_parse_model_params() -> None:
     got = parse_model_params(
         ["svd.n_factors=100,svd.lr=0.01", "knn-baseline.sim=cosine"], ["svd", "knn-baseline"]

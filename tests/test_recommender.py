@@ -106,6 +106,28 @@ def test_similar_by_title_or_id(svd_rec: movierec.Recommender) -> None:
         svd_rec.similar(10**9)
 
 
+def test_a_title_asked_of_data_without_titles_says_there_are_none(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A ratings file loaded without movies= has no titles: similar('Toy Story') said "no movie title
+    matches"; it says there are none, how to give them (movies=) and which raw id to use. Ids still work,
+    as an int or as digits, and with movies= the title is found."""
+    path = tmp_path / "r.csv"
+    path.write_text(
+        "userId,movieId,rating,timestamp\n1,318,4,1\n1,20,3,2\n2,318,5,3\n2,30,2,4\n3,20,4,5\n3,318,4,6\n"
+    )
+    rec = movierec.Recommender(movierec.load(path), "itemknn").fit()
+    with pytest.raises(UnknownIdError) as exc:
+        rec.similar("Toy Story", k=1)
+    assert str(exc.value) == (
+        "this data has no movie titles (pass movies= a file or DataFrame with movieId,title[,genres] to "
+        "movierec.load); give the raw movie id 318 instead"
+    )
+    assert list(rec.similar(318, k=2)["movieId"]) == list(rec.similar("318", k=2)["movieId"])
+    movies = tmp_path / "movies.csv"
+    movies.write_text("movieId,title\n318,Toy Story (1995)\n20,Heat (1995)\n30,Alien (1979)\n")
+    titled = movierec.Recommender(movierec.load(path, movies=movies), "itemknn").fit()
+    assert titled.movie_index("Toy Story") == titled.movie_index(318)
+
+
 def test_a_seed_numpy_cannot_take_is_a_config_error() -> None:
     """-1 reached numpy and failed there with its own ValueError; now it is refused where it comes in."""
     ds = movierec.load("ml-latest-small")

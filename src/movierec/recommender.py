@@ -193,6 +193,11 @@ class Recommender:
             found = item_map.get(movie) if item_map.ids.dtype == object else None
             if found is not None:
                 return int(found)  # text ids ("m1", "tt0114709"): an id before a title
+            if not self.dataset.has_titles:  # every movie is 'item 318': no title can match
+                found = item_map.get(movie) if movie.strip().isdigit() else None
+                if found is not None:
+                    return int(found)
+                raise self._no_titles(movie)
 
             try:
                 return match_title(
@@ -214,6 +219,21 @@ class Recommender:
                 self._refuse_unrated(str(movie))
             raise UnknownIdError(f"unknown movie id {movie!r}: {self.dataset.name} has no ratings of it")
         return int(idx)
+
+    def _no_titles(self, movie: str) -> UnknownIdError:
+        """A title asked of data loaded without titles: where titles come from (``movies=``), and the raw
+        id to give instead (:func:`movierec.titles.no_titles`)."""
+        from movierec.titles import no_titles
+
+        ds = self.dataset
+        hint = "movies= a file or DataFrame with movieId,title[,genres] to movierec.load"
+        return no_titles(
+            movie,
+            ds.interactions.item_map,
+            repr(ds.most_rated_id()),
+            movies_hint=hint,
+            id_hint="the raw movie id",
+        )
 
     def _refuse_unrated(self, movie: str) -> None:
         """A movie of the catalogue that nobody rated: say so (UnknownIdError), not "no title matches"."""

@@ -36,6 +36,7 @@ __all__ = [
     "genre_list",
     "genre_spellings",
     "match_title",
+    "no_titles",
     "search_key",
     "suggest_titles",
     "title_keys",
@@ -155,6 +156,17 @@ def match_title(
         if i is None:
             raise
         raise type(exc)(f"{exc}; did you mean {id_hint} {query.strip()}, {titles[i]}?") from None
+
+
+def no_titles(query: str, ids: _Ids, example: object, *, movies_hint: str, id_hint: str) -> UnknownIdError:
+    """The error for a title looked up in data that has no titles (a ratings file loaded without a movies
+    file: every movie is shown as 'item 318'): "no movie title matches 'Toy Story'; try part of the title"
+    sent a person hunting for a spelling when no spelling can match. It says where titles come from
+    (``movies_hint``) and how to name the movie by id instead (``id_hint``, the query itself when it is a
+    known id, else ``example``: the data's most-rated movie)."""
+    text = query.strip()
+    raw = text if text.isdigit() and ids.get(text) is not None else example
+    return UnknownIdError(f"this data has no movie titles (pass {movies_hint}); give {id_hint} {raw} instead")
 
 
 def first_repeat(movies: Iterable[int]) -> tuple[int, int] | None:

@@ -982,6 +982,8 @@ class _DataMovies:
         return int(self.item_map.index(movie))
 
     def find_title(self, text: str) -> int:
+        if not self.ds.has_titles:
+            raise _no_titles(self.ds, text)
         return match_title(text, self._titles, self.ds.interactions.item_counts(), ids=self.item_map)
 
     def movie_row(self, i: int) -> dict[str, Any]:
@@ -991,6 +993,17 @@ class _DataMovies:
         from movierec.titles import unrated_movie
 
         return unrated_movie(text, self.ds.catalog, self.item_map, self.ds.name)
+
+
+def _no_titles(ds: Any, query: str) -> UnknownIdError:
+    """A title asked of data without titles (``--ratings`` without ``--movies``): say so, and name the
+    movie by id instead (:func:`movierec.titles.no_titles`)."""
+    from movierec.titles import no_titles
+
+    hint = "--movies FILE with movieId,title[,genres]"
+    return no_titles(
+        query, ds.interactions.item_map, ds.most_rated_id(), movies_hint=hint, id_hint="--movie-id"
+    )
 
 
 def _refuse_unrated(movies: Any, movie: str) -> None:
@@ -1185,6 +1198,8 @@ def similar_cmd(
                 _refuse_unrated(_DataMovies(ds), movie_id)
                 raise UnknownIdError(f"unknown movie id {movie_id!r} in {ds.name} (it has no ratings)")
             idx = found
+        elif not ds.has_titles:  # every movie is 'item 318': no title can match
+            raise _no_titles(ds, str(movie))
         else:  # resolved before any training: a misspelling costs nothing
             try:
                 idx = match_title(

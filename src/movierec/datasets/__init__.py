@@ -90,6 +90,18 @@ class Dataset:
         return str(Path(self.source).resolve()) if reloadable(self.source) else None
 
     @property
+    def has_titles(self) -> bool:
+        """Whether the data came with movie titles (a movies file or frame): without, every movie is shown as
+        ``item 318`` and a lookup by title can only fail, so callers say so instead of "no title matches"."""
+        return self.catalog is not None and len(self.catalog) > 0
+
+    def most_rated_id(self) -> object:
+        """The raw id of the movie with the most ratings: an example id for a message that asks for one."""
+        counts = self.interactions.item_counts()
+        raw = self.interactions.item_map.to_raw(int(np.argmax(counts)))
+        return raw.item() if isinstance(raw, np.generic) else raw
+
+    @property
     def n_catalog_items(self) -> int | None:
         """Movies in the metadata (rated or not), when there is metadata."""
         return None if self.catalog is None else len(self.catalog)
