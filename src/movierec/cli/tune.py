@@ -122,13 +122,8 @@ def tune_cmd(
         # tune() checks the same options again (it is callable from Python); checking here first reports a
         # mistake as one line, without the data, before the progress display starts
         check_request(model_name, **options)
-        before = _finished_trials(storage, study_name)
-        if before and not as_json:  # a rerun into the same folder adds to the study: say so before it runs
-            say(
-                "note",
-                f"continuing study {study_name!r} in {out_dir}: {before} trials there already, this run adds "
-                f"{trials} (--study NAME or another --out starts a new one)",
-            )
+        if not as_json:
+            _say_continued(storage, study_name, out_dir, trials)
         dataset = source.load()
         result = _run_study(
             dataset, model_name, options, out_dir, worker=worker, user_features=user_features, quiet=as_json,
@@ -173,6 +168,17 @@ def _study_guard(out: Path | None, storage: str | None, study_name: str) -> Iter
                 "run the same command with --resume to continue",
             )
         raise
+
+
+def _say_continued(storage: str, study_name: str, out_dir: Path, trials: int) -> None:
+    """A rerun into the same folder adds its trials to the study there: say so before it runs."""
+    before = _finished_trials(storage, study_name)
+    if before:
+        say(
+            "note",
+            f"continuing study {study_name!r} in {out_dir}: {before} trials there already, this run adds "
+            f"{trials} (--study NAME or another --out starts a new one)",
+        )
 
 
 def _finished_trials(storage: str, study_name: str) -> int | None:
@@ -276,7 +282,7 @@ def _fixed_params(model_name: str, params: list[str], resume: bool) -> dict[str,
         )
     from movierec.models.registry import create
 
-    fixed = parse_model_params(params, [model_name])[model_name]
+    fixed = parse_model_params(params, [model_name], option="--model")[model_name]
     create(model_name, **fixed)  # an unknown name or a bad value fails here, in one line
     return fixed
 
