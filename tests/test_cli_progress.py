@@ -8,7 +8,7 @@ import time
 
 from rich.console import Console
 
-from movierec.cli.progress import LineProgress, make_progress
+from movierec.progress import LineProgress, make_progress
 
 
 def test_piped_console_gets_line_progress_with_stamps_in_order() -> None:
@@ -61,7 +61,7 @@ def test_a_loss_the_library_does_not_report_is_not_shown_as_nan() -> None:
 
 def test_piped_status_prints_a_long_step_and_its_time_but_nothing_for_a_short_one() -> None:
     """rich's spinner shows nothing in a pipe: ``export --model ensemble`` trained for ~30 s in silence."""
-    from movierec.cli.progress import LineStatus, status
+    from movierec.progress import LineStatus, status
 
     out = io.StringIO()
     console = Console(file=out, force_terminal=False, width=120)
@@ -82,7 +82,7 @@ def test_piped_status_prints_a_long_step_and_its_time_but_nothing_for_a_short_on
 
 
 def test_piped_status_says_no_done_line_for_a_step_that_failed() -> None:
-    from movierec.cli.progress import status
+    from movierec.progress import status
 
     out = io.StringIO()
     console = Console(file=out, force_terminal=False, width=120)
@@ -98,7 +98,7 @@ def test_piped_status_says_no_done_line_for_a_step_that_failed() -> None:
 def test_terminal_status_is_richs_spinner() -> None:
     from rich.status import Status
 
-    from movierec.cli.progress import status
+    from movierec.progress import status
 
     console = Console(file=io.StringIO(), force_terminal=True, width=80)
     assert isinstance(status(console, "fitting svd"), Status)

@@ -123,7 +123,7 @@ def cold_users_cmd(
     models, user_features, note = default_setup(ds, models, user_features)
     if note and not as_json:
         say("note", note)
-    from movierec.cli.progress import status as step
+    from movierec.progress import status as step
 
     with step(err_console, "cold-users: training on the kept users") as status:
         report = cold_users(

@@ -28,10 +28,10 @@ err_console = Console(stderr=True, highlight=False)
 
 def bar_progress(*, disable: bool = False) -> Any:
     """The commands' one-line-per-task display on stderr: description, bar, elapsed time (gone when done);
-    plain timestamped lines when stderr is not a terminal (:func:`movierec.cli.progress.make_progress`)."""
+    plain timestamped lines when stderr is not a terminal (:func:`movierec.progress.make_progress`)."""
     from rich.progress import BarColumn, TextColumn, TimeElapsedColumn
 
-    from movierec.cli.progress import make_progress
+    from movierec.progress import make_progress
 
     return make_progress(
         TextColumn("{task.description}"),
@@ -165,7 +165,7 @@ class RatingsSource:
             scale = check_rating_scale(scale, "--rating-scale")
         if self.movies is not None and self.ratings is None:
             raise ConfigError("--movies gives titles to a --ratings file; a --dataset brings its own")
-        from movierec.cli.progress import status as step_status
+        from movierec.progress import status as step_status
 
         if self.ratings is not None:
             with step_status(err_console, f"loading {self.ratings}", after=5.0):

@@ -108,7 +108,7 @@ def export_cmd(
     elif model is None:
         raise ConfigError("--model is required (a registered model name), or --config EXPERIMENT.toml")
     hp = merge_params(model, hp, parse_params(params, str(model)))  # --params override the file's
-    from movierec.cli.progress import status as step_status
+    from movierec.progress import status as step_status
 
     result = train_and_export(
         source.load,

@@ -402,7 +402,7 @@ def _ranking_check(
     if Metric(str(result.metric).lower()).kind != "rating" or not result.best_params:
         return None
     model = seeded(create(result.model, **result.best_params), seed, result.best_params)
-    from movierec.cli.progress import status as step_status
+    from movierec.progress import status as step_status
 
     with step_status(err_console, "ranking the best trial's model against popularity"):
         check = ranking_check(model, dataset, threshold=threshold, seed=seed, test_size=test_size)
