@@ -134,9 +134,11 @@ def test_compare_is_a_fold_by_model_loop_over_the_splitter(bundled) -> None:
     assert result.split == splitter.description
     assert [r.split for r in result.rows] == [splitter.description] * 2
     assert [r.folds for r in result.rows] == [2, 2]
-    # pooled over both folds: every user with a test positive in either fold counts once per fold
-    counts = [int((te.user_counts() > 0).sum()) for _, te in splitter.split(bundled.interactions)]
-    assert result.rows[0].n_users == sum(counts)
+    # pooled over both folds: every user with a test positive in a fold is one (user, fold) unit of the
+    # per-user values; n_users counts each user once
+    folds = [np.flatnonzero(te.user_counts() > 0) for _, te in splitter.split(bundled.interactions)]
+    assert len(result.rows[0].users) == sum(len(f) for f in folds)
+    assert result.rows[0].n_users == len(np.union1d(*folds))
 
 
 def test_compare_rows_are_the_per_fold_evaluations_pooled(bundled) -> None:
