@@ -212,7 +212,7 @@ def test_params_one_syntax_everywhere() -> None:
     assert parse_params(["SVD.n-factors=7"], "svd") == {"n_factors": 7}
     assert parse_model_params(["n_factors=7"], ["svd"]) == {"svd": {"n_factors": 7}}
     bad = run("recommend", "--user", "1", "--model", "svd", "--params", "ease.l2=3")
-    assert bad.returncode == 2 and "not among" in bad.stderr
+    assert bad.returncode == 2 and "is not --model (svd)" in bad.stderr
 
 
 def test_tune_refuses_a_model_without_a_search_space_before_writing_anything(tmp_path) -> None:
