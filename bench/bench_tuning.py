@@ -120,6 +120,7 @@ def run(
                 seed=seed + f,
                 holdout=(train, test),
                 timeout=timeout,
+                progress=False,  # this script prints one line per fold itself
             )
             per_fold.append(float(res.test_score))
             best_params.append(res.best_params)

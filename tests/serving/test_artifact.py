@@ -243,6 +243,8 @@ def test_recommend_is_a_dataframe_like_the_recommenders(svd_artifact) -> None:
     assert frame["score"].is_monotonic_decreasing
     comedy = art.recommend(1, 3, genres=["comedy"])
     assert len(comedy) == 3 and comedy["genres"].str.contains("Comedy").all()
+    # blank genres filter nothing, as Recommender.recommend, --genre and ?genres= (it filtered everything)
+    assert art.recommend(1, 3, genres=[" "])["movieId"].tolist() == frame["movieId"].tolist()[:3]
     like = art.similar(21, 4)  # similar movies too: the Recommender's shape, "similarity" as its column
     assert list(like.columns[:6]) == ["movieId", "title", "year", "genres", "similarity", "n_ratings"]
     assert like["movieId"].tolist() == [r["movieId"] for r in art.similar_rows(21, 4)]
@@ -271,6 +273,21 @@ def test_predict_equals_the_models_predicted_rating(svd_artifact, movies: Datase
     ease = load_artifact(export_artifact(ranker, movies, itrain, tmp_path / "ease"))
     with pytest.raises(ConfigError, match="ease is a ranking model: it predicts no ratings; recommend"):
         ease.predict(1, 1)
+
+
+def test_an_artifact_of_data_without_titles_says_so_for_a_title(tmp_path: Path) -> None:
+    """Every movie of a ratings file loaded without a movies file is 'item 318': a title asked of its
+    artifact said "no movie title matches", sending a person hunting for a spelling (as the trained
+    model's lookup did before it named the cause)."""
+    import movierec
+
+    data = tmp_path / "r.csv"
+    data.write_text("userId,movieId,rating\n1,1,4\n1,3,4\n2,1,3\n2,3,5\n3,1,4\n3,3,2\n3,5,4\n")
+    art = movierec.Recommender(movierec.load(data), "ease").fit().export(tmp_path / "art")
+    with pytest.raises(UnknownIdError, match=r"^this data has no movie titles \(pass --movies FILE") as err:
+        art.find_title("Toy Story")
+    assert str(err.value).endswith("give the movieId 1 instead")  # the most-rated movie
+    assert art.find_title("3") == art.item_index(3)  # a movieId still names its movie
 
 
 def test_string_ids_are_preserved(tmp_path: Path) -> None:

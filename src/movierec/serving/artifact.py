@@ -39,6 +39,7 @@ from movierec.titles import (
     fold_title,
     genre_spellings,
     match_title,
+    no_titles,
     search_key,
     suggest_titles,
     unrated_movie,
@@ -688,10 +689,11 @@ class Artifact(IdMapped):
         return self._rank(self.scorer.known(u), self._known_prior(u))
 
     def _genre_mask(self, genres: Iterable[str] | None) -> np.ndarray | None:
-        if not genres:
+        keys = check_genres(genres, self._genre_spellings) if genres else []
+        if not keys:  # none asked, or only blank ones: no filter, as in Python, the CLI and the API
             return None
         mask = np.zeros(self.n_items, dtype=bool)
-        for key in check_genres(genres, self._genre_spellings):
+        for key in keys:
             mask |= self._genre_index[key]
         return mask
 
@@ -1130,8 +1132,23 @@ class Artifact(IdMapped):
         return [self.movie_row(i) for i, _ in suggest_titles(text, titles, self._popularity, limit)]
 
     def find_title(self, text: str) -> int:
-        """The index of the one movie ``text`` names, or an error asking "did you mean …?"."""
-        return match_title(text, [r["title"] for r in self._rows], self._popularity, ids=self.item_map)
+        """The index of the one movie ``text`` names, or an error asking "did you mean …?"; an artifact of
+        data without titles (every movie 'item 318') says so and names a movieId instead, as a trained
+        model's :meth:`movierec.Recommender.movie_index` does."""
+        titles = [r["title"] for r in self._rows]
+        try:
+            return match_title(text, titles, self._popularity, ids=self.item_map)
+        except UnknownIdError:
+            if all(t == f"item {raw}" for t, raw in zip(titles, self.item_map.ids, strict=True)):
+                example = self.item_map.to_raw(int(np.argmax(self._popularity)))
+                raise no_titles(
+                    text,
+                    self.item_map,
+                    example,
+                    movies_hint="--movies FILE with movieId,title[,genres] to export",
+                    id_hint="the movieId",
+                ) from None
+            raise
 
     def unrated_movie(self, text: str) -> str | None:
         """The sentence for ``text`` (a title, or a number as a movieId) when it names a movie of the
