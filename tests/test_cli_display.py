@@ -271,7 +271,9 @@ def test_a_rating_models_lists_say_why_score_and_predicted_rating_differ() -> No
     for who in (["--user", "1"], ["--rated", "Toy Story=5", "--rated", "Alien=5"]):
         proc = run("recommend", *who, "-k", "3", "-m", "svd")
         assert proc.returncode == 0, proc.stderr
-        assert caption in proc.stdout and "predicted" in proc.stdout, proc.stdout
+        assert caption in proc.stdout and "predicted" in proc.stdout and "of 4+" not in proc.stdout, (
+            proc.stdout
+        )
         assert all(cell_len(line) <= 80 for line in proc.stdout.splitlines()), proc.stdout
     top_n = run("recommend", "--rated", "Toy Story=5", "-k", "3", "-m", "ease")
     assert top_n.returncode == 0 and "predicted" not in top_n.stdout and caption not in top_n.stdout, (
@@ -279,6 +281,13 @@ def test_a_rating_models_lists_say_why_score_and_predicted_rating_differ() -> No
     )
     own_scale = "score: on the model's own scale, not a rating; only the order means something"
     assert own_scale in top_n.stdout, top_n.stdout
+    # an implicit model counts the positives it trained on: its count column and floor say so (72ef02f)
+    assert "of 4+ ┃" in top_n.stdout, top_n.stdout  # the header's second line: 'ratings' / 'of 4+'
+    similar = run("similar", "--movie", "Toy Story (1995)", "-k", "3")
+    assert similar.returncode == 0, similar.stderr
+    assert "similarity: the model's own scale, shrunk for few co-ratings; only order counts" in similar.stdout
+    assert "· ≥ 5 ratings of 4+" in " ".join(similar.stdout.split()), similar.stdout
+    assert "of 4+" in similar.stdout.split("┡")[0].splitlines()[-1], similar.stdout
     known = run("recommend", "--user", "1", "-k", "3", "-m", "itemknn")
     assert known.returncode == 0 and own_scale in known.stdout, known.stdout
     assert all(cell_len(line) <= 80 for line in known.stdout.splitlines()), known.stdout
