@@ -33,3 +33,22 @@ def test_long_and_wide_hold_the_same_numbers(tmp_path: Path) -> None:
     assert next(csv.reader(path.open())) == long_cols
     with pytest.raises(ConfigError, match="unknown results layout"):
         results_table(comp.rows, "tall")
+
+
+def test_wide_lists_each_column_once_whichever_row_comes_first(tmp_path: Path) -> None:
+    """The identity columns were read off the first row: when it had intervals (an implicit-only compare,
+    or cross-validation's METRIC_std), results.csv had every METRIC_lo/_hi column twice."""
+    inter = Interactions.from_frame(make_ratings(80, 60, 0.3, seed=4), rating_scale=(0.5, 5.0))
+    from movierec.datasets import Dataset
+
+    ds = Dataset(name="tiny", interactions=inter)
+    for comp in (
+        compare(ds, ["popularity"], protocols="full-ranking", seed=1),
+        compare(ds, ["baseline"], protocols="rating,full-ranking", seed=1, cv=2),
+    ):
+        cols, _ = results_table(comp.rows, "wide")
+        assert len(cols) == len(set(cols)), cols
+        head = next(csv.reader(write_results_csv(tmp_path / "r.csv", comp.rows, "wide").open()))
+        assert head == cols and "ndcg@10_lo" in cols
+        assert cols.index("ndcg@10") < cols.index("ndcg@10_lo")  # a metric before its interval
+    assert {"rmse_std", "ndcg@10_std"} <= set(cols)

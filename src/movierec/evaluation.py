@@ -920,31 +920,15 @@ class Comparison:
         ``METRIC_lo``/``METRIC_hi`` (the CSV's names) and, with cross-validation, its std over the folds as
         ``METRIC_std``; then users, timings and where the numbers come from (kind, dataset, split, seed…).
         The metrics come first so that pandas' shortened print of a wide frame still shows them."""
-        names = self.metric_names()
-        records = []
-        for r in self.rows:
-            d = r.to_dict()
-            rec: dict[str, Any] = {"model": d["model"], "protocol": d["protocol"]}
-            rec.update({m: d.get(m) for m in names})
-            for m, (lo, hi) in d["intervals"].items():
-                rec[f"{m}_lo"], rec[f"{m}_hi"] = lo, hi
-            rec.update({f"{m}_std": v for m, v in r.fold_std().items()})
-            rec.update(
-                {
-                    k: v
-                    for k, v in d.items()
-                    if k not in rec and k not in ("intervals", "params", "notes", "by_fold")
-                }
-            )
-            records.append(rec)
-        if not records:
+        fields, flat = results_table(self.rows, "wide")  # the CSV's one flattening of a row
+        if not flat:
             return pd.DataFrame()
-        extra = [
-            f"{m}_{b}" for m in names for b in ("lo", "hi", "std") if any(f"{m}_{b}" in r for r in records)
-        ]
-        first = ("model", "protocol", "n_users", "fit_seconds", "score_seconds")
-        rest = [c for c in records[0] if c not in names and c not in extra and c not in first]
-        return pd.DataFrame(records, columns=["model", "protocol", *names, *extra, *first[2:], *rest])
+        names = self.metric_names()
+        extra = [f for f in fields if f.endswith(("_lo", "_hi", "_std")) and f.rsplit("_", 1)[0] in names]
+        first = ("model", "protocol", *names, *extra, "n_users", "fit_seconds", "score_seconds")
+        left_out = ("params", "notes", "git_commit", "created_at")  # the CSV's text and provenance columns
+        rest = [f for f in fields if f not in first and f not in left_out]
+        return pd.DataFrame(flat, columns=[*first, *rest])
 
     def metric_names(self) -> list[str]:
         names: list[str] = []
@@ -1587,10 +1571,11 @@ def results_table(
         row["created_at"] = rec["provenance"].get("created_at")
         flat.append(row)
     trailing = ("n_users", "fit_seconds", "score_seconds", "params", "notes", "git_commit", "created_at")
-    fields = [f for f in flat[0] if f not in names and f not in trailing] if flat else []
-    fields += list(names) + [
-        f"{m}_{b}" for m in names for b in ("lo", "hi", "std") if any(f"{m}_{b}" in r for r in flat)
-    ]
+    extra = [f"{m}_{b}" for m in names for b in ("lo", "hi", "std") if any(f"{m}_{b}" in r for r in flat)]
+    # the identity columns lead: not a metric, its interval or std (a first row with intervals listed them
+    # here too, and the CSV had every METRIC_lo/_hi column twice), nor a trailing one
+    fields = [f for f in flat[0] if f not in names and f not in extra and f not in trailing] if flat else []
+    fields += list(names) + extra
     for row in flat:
         fields.extend(f for f in row if f not in fields)
     return fields, flat
