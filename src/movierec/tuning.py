@@ -671,17 +671,19 @@ def check_request(
 
 #: keywords people reach for that ``tune`` spells otherwise or has no use for: each gets the line saying
 #: where that setting lives instead of a guess among the valid names
+_PROGRESS = "progress=True prints a line per trial, progress=False nothing"
+_FOLDS = "cv=K sets the inner validation folds (1 = one 20% split)"
 MISNAMED_KEYWORDS: dict[str, str] = {
     "params": "hyperparameters held fixed in every trial go in fixed_params={...} (the CLI's --params)",
     "search_space": "each model declares its own (movierec.tuning.resolve_space(model) shows it); "
     "fixed_params={...} holds some of it out of the search",
     "space": "each model declares its own search space (movierec.tuning.resolve_space(model) shows it); "
     "fixed_params={...} holds some of it out of the search",
-    "verbose": "progress=True prints a line per trial, progress=False nothing",
-    "show_progress": "progress=True prints a line per trial, progress=False nothing",
+    "verbose": _PROGRESS,
+    "show_progress": _PROGRESS,
     "random_state": "seed=... fixes the splits and the sampler",
-    "folds": "cv=K sets the inner validation folds (1 = one 20% split)",
-    "n_folds": "cv=K sets the inner validation folds (1 = one 20% split)",
+    "folds": _FOLDS,
+    "n_folds": _FOLDS,
     "n_iter": "n_trials=N sets the trials (scikit-learn's n_iter)",
     "direction": "the metric sets it (rmse is minimised, ndcg@10 maximised)",
 }

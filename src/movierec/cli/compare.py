@@ -801,12 +801,13 @@ def _recommend_user(
         if as_json:
             print_json(rows)
         return
-    title += f" · ≥ {floor} {_counted(art)}"
+    counted = _counted(art)
+    title += f" · ≥ {floor} {counted}"
     if genres:
         title += f" · {' or '.join(genres)}"
     if rerank:
         title += f" · re-ranked by {rerank}"
-    _print_user_list(rows, title, art.kind, as_json, explain, counted=_counted(art))
+    _print_user_list(rows, title, art.kind, as_json, explain, counted=counted)
 
 
 def _known_user_artifact(
