@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["LineProgress", "LineStatus", "make_progress", "status"]
+__all__ = ["LineProgress", "LineStatus", "live", "make_progress", "status"]
 
 
 @dataclass
@@ -132,9 +132,15 @@ class LineProgress:
         )
 
 
+def live(console: Any) -> bool:
+    """Whether ``console`` shows rich's live displays (a terminal or Jupyter); elsewhere (pipes, logs,
+    notebooks' ``!`` cells) progress is plain lines. The one test every progress display makes."""
+    return bool(console.is_terminal or getattr(console, "is_jupyter", False))
+
+
 def make_progress(*columns: Any, console: Any, disable: bool = False, **kwargs: Any) -> Any:
     """rich's ``Progress`` on a terminal, :class:`LineProgress` anywhere else (pipes, logs, notebooks' ``!``)."""
-    if console.is_terminal or getattr(console, "is_jupyter", False):
+    if live(console):
         from rich.progress import Progress
 
         return Progress(*columns, console=console, disable=disable, **kwargs)
@@ -202,6 +208,6 @@ class LineStatus:
 def status(console: Any, text: str, *, after: float = 3.0) -> Any:
     """rich's spinner (``console.status``) on a terminal; :class:`LineStatus` in pipes, logs and notebooks'
     ``!`` cells, where a long step (``export --model ensemble`` trains for about a minute) printed nothing."""
-    if console.is_terminal or getattr(console, "is_jupyter", False):
+    if live(console):
         return console.status(text)
     return LineStatus(console, text, after=after)

@@ -213,11 +213,6 @@ def _replaced_files(old: dict[str, Any] | None) -> list[str]:
 # --- progress -----------------------------------------------------------------------------------
 
 
-def _plain_lines(console: Any) -> bool:
-    """Whether progress goes to ``console`` as plain lines (a pipe or a log), not rich's live bars."""
-    return not (console.is_terminal or getattr(console, "is_jupyter", False))
-
-
 _STEP_TEXT = {
     "load": "loading the dataset",
     "dataset": "dataset section",
@@ -235,9 +230,10 @@ def _step_line(console: Any, step: str, origin: float, shown: bool = True) -> An
     """In a pipe or a log: a line as ``step`` starts and one with its seconds as it ends, stamped from
     ``origin`` like the models' lines (:class:`movierec.progress.LineStatus`); on a terminal nothing (the
     models' bars show there)."""
-    if not shown or not _plain_lines(console):
+    from movierec.progress import LineStatus, live
+
+    if not shown or live(console):
         return nullcontext()
-    from movierec.progress import LineStatus
 
     return LineStatus(console, _STEP_TEXT.get(step, step), after=0, origin=origin)
 
