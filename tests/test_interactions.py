@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from movierec.errors import DataError, UnknownIdError
-from movierec.interactions import IdMap, Interactions
+from movierec.interactions import LAST_SECOND, IdMap, Interactions
 
 int_ids = st.lists(st.integers(min_value=-(2**62), max_value=2**62), min_size=1, max_size=50, unique=True)
 str_ids = st.lists(st.text(min_size=1, max_size=12), min_size=1, max_size=50, unique=True)
@@ -60,7 +60,7 @@ def ratings_frames(draw):
     )
     n = len(pairs)
     ratings = draw(st.lists(st.integers(1, 10), min_size=n, max_size=n))
-    stamps = draw(st.lists(st.integers(0, 2**40), min_size=n, max_size=n))
+    stamps = draw(st.lists(st.integers(0, LAST_SECOND), min_size=n, max_size=n))  # seconds, up to 9999-12-31
     return pd.DataFrame(
         {
             "userId": [u for u, _ in pairs],

@@ -7,7 +7,8 @@ kernels and metrics only ever see those indices (LensKit's ``Vocabulary``, RecTo
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+import warnings
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +26,7 @@ __all__ = [
     "check_distinct_columns",
     "check_rating_scale",
     "datetime_seconds",
+    "epoch_seconds",
     "looks_numeric",
     "parse_int_id",
 ]
@@ -261,6 +263,10 @@ class Interactions(IdMapped):
         given, ratings outside it are an error; otherwise the scale is the observed min/max.
         ``user_map``/``item_map`` reuse existing maps (unknown ids then raise). ``first_line`` is
         the file line of row 0, so errors name the right line (2 for a file with a header).
+        Timestamps are stored as whole seconds since 1970: a datetime column of any unit is converted
+        (:func:`datetime_seconds`), and a numeric column too large to be seconds is read as
+        milliseconds, microseconds or nanoseconds by :func:`epoch_seconds`'s rule, with a
+        ``UserWarning`` saying which unit it took.
         """
         check_distinct_columns(source, user_col, item_col, rating_col)
         for col in [user_col, item_col, rating_col, time_col]:
@@ -277,6 +283,10 @@ class Interactions(IdMapped):
         timestamps = None
         if time_col is not None:
             ts = _numeric(df[time_col], "timestamp", source, first_line)
+            if df[time_col].dtype.kind != "M":  # numbers: seconds, or ms/µs/ns told by their magnitude
+                ts, note = epoch_seconds(ts, source, first_line)
+                if note is not None:  # no notes list here: a notebook hears it as the loaders' note
+                    warnings.warn(note, UserWarning, stacklevel=2)
             if (ts < 0).any():
                 row = int(np.flatnonzero(ts < 0)[0])
                 raise DataError(f"{source}, line {row + first_line}: negative timestamp {ts[row]:g}")
@@ -445,6 +455,73 @@ def datetime_seconds(col: pd.Series) -> np.ndarray | None:
     seconds = values.astype(np.int64).astype(np.float64)
     seconds[np.isnat(values)] = np.nan
     return seconds
+
+
+#: 9999-12-31T23:59:59 UTC in seconds since 1970: no timestamp is later (and int64 seconds far past it overflow)
+LAST_SECOND = 253_402_300_799
+#: the units a numeric timestamp column may count in, coarsest first: (name, how many make one second)
+EPOCH_UNITS: tuple[tuple[str, int], ...] = (
+    ("seconds", 1),
+    ("milliseconds", 1_000),
+    ("microseconds", 1_000_000),
+    ("nanoseconds", 1_000_000_000),
+)
+
+
+def epoch_seconds(
+    values: np.ndarray, source: str, first_line: int = 1, shown: Callable[[int], str] | None = None
+) -> tuple[np.ndarray, str | None]:
+    """``(seconds, note)``: numeric timestamps (int64, or finite float64) as seconds since 1970, and the
+    one-line note saying which unit they were read in (``None`` for seconds).
+
+    The rule, by magnitude: a value up to :data:`LAST_SECOND` (9999-12-31) is seconds, as every
+    MovieLens file counts; a larger one cannot be seconds, so it is the coarsest of milliseconds,
+    microseconds and nanoseconds in which it falls before the year 10000 (964982703000 is
+    milliseconds: 2000-07-30). Every value of the column must fall in the same unit: a column
+    mixing magnitudes (seconds and milliseconds side by side) is refused with a ``DataError``
+    naming the first row that differs from the unit most rows have, and a float beyond the year
+    9999 even as nanoseconds names its row (an int64 always fits: its largest is 2262 in nanoseconds). Values in a finer unit
+    are floored to whole seconds (int64 in, int64 out; floats stay floats for the caller to floor).
+    ``shown(row)`` spells a row's value as the caller's input had it (default: the number).
+    """
+    peak = float(np.max(np.abs(values))) if len(values) else 0.0
+    if peak <= LAST_SECOND:
+        return values, None
+    show = shown or (lambda row: f"{values[row]:g}" if values.dtype.kind == "f" else str(values[row]))
+    bounds = np.array([LAST_SECOND * per for _, per in EPOCH_UNITS], dtype=np.float64)
+    # unit of each value: 0 seconds … 3 nanoseconds, 4 past the year 9999 even as nanoseconds
+    kinds = np.searchsorted(bounds, np.abs(values.astype(np.float64)), side="left")
+    beyond = np.flatnonzero(kinds >= len(EPOCH_UNITS))
+    if len(beyond):
+        row = int(beyond[0])
+        raise DataError(
+            f"{source}, line {row + first_line}: timestamp {show(row)} is out of range "
+            "(after year 9999 even as nanoseconds since 1970)"
+        )
+    counts = np.bincount(kinds, minlength=len(EPOCH_UNITS))
+    unit = int(np.argmax(counts))
+    odd = np.flatnonzero(kinds != unit)
+    if len(odd):
+        row = int(odd[0])
+        name, per = EPOCH_UNITS[int(kinds[row])]
+        raise DataError(
+            f"{source}, line {row + first_line}: timestamp {show(row)} reads as {name} since 1970 "
+            f"({_date_of(values[row], per)}), but {counts[unit]:,} of the column's {len(values):,} read as "
+            f"{EPOCH_UNITS[unit][0]}: every timestamp must count in one unit (seconds, milliseconds, "
+            "microseconds or nanoseconds since 1970)"
+        )
+    name, per = EPOCH_UNITS[unit]
+    seconds = values // per if values.dtype.kind in "iu" else np.floor(values / per)
+    note = (
+        f"timestamps read as {name} since 1970 (too large for seconds; the first, {show(0)}, is "
+        f"{_date_of(values[0], per)} UTC) and stored as whole seconds"
+    )
+    return seconds, note
+
+
+def _date_of(value: Any, per: int) -> str:
+    """``value`` counted in units ``per`` second as a UTC date and time (``2000-07-30 18:45:03``)."""
+    return str(np.datetime64(int(value // per), "s")).replace("T", " ")
 
 
 def _numeric(col: pd.Series, what: str, source: str, first_line: int = 1) -> np.ndarray:

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from movierec.datasets.parsers import (
+    TIME_NOTE,
     MissingColumnsError,
     movies_from_frame,
     ratings_from_frame,
@@ -66,6 +67,9 @@ class Dataset:
     #: how ``source`` was read when it is a ratings file (column names, movies file): what an experiment
     #: file or a tuning study records so the same data loads again (``load(source, **load_options)``)
     load_options: dict[str, Any] = field(default_factory=dict)
+    #: the titles came from a DataFrame (``movies=frame``): the source's path alone would load the
+    #: ratings without them, so :meth:`reload_ref` names no way to load this dataset again
+    catalog_in_memory: bool = False
     _items: pd.DataFrame | None = field(default=None, init=False, repr=False)
 
     @property
@@ -84,9 +88,11 @@ class Dataset:
     def reload_ref(self) -> str | None:
         """The name, or the source's absolute path, that loads this dataset again (with
         :attr:`load_options`), as an experiment file or a study records it; ``None`` for data given in
-        memory (a DataFrame)."""
+        memory (a DataFrame of ratings, or of titles: ``movies=frame``)."""
         if self.name in REGISTRY:
             return self.name
+        if self.catalog_in_memory:
+            return None
         return str(Path(self.source).resolve()) if reloadable(self.source) else None
 
     @property
@@ -314,7 +320,7 @@ def _load_folder(
     tags = None
     if with_tags and t_file and (folder / t_file).is_file():
         tags = read_tags(folder / t_file, fmt=t_fmt)
-    notes = []
+    notes = _time_notes(frame)
     if inter.dropped_duplicates:
         notes.append(f"dropped {inter.dropped_duplicates} duplicate (user, movie) ratings, kept the latest")
     users = next((read_users(folder / f, fmt=fmt) for f, fmt in USER_FILES if (folder / f).is_file()), None)
@@ -326,9 +332,18 @@ def reloadable(ref: str) -> bool:
     return bool(ref) and (ref in REGISTRY or Path(ref).exists())
 
 
-def _load_notes(inter: Interactions, auto_time: bool, has_time: bool, time_option: str) -> list[str]:
-    """A custom ratings table's notes: no times (and how to name a column), duplicates dropped."""
-    notes = []
+def _time_notes(ratings: pd.DataFrame) -> list[str]:
+    """The parser's note on a ratings frame whose timestamps were milliseconds, microseconds or
+    nanoseconds (:func:`movierec.interactions.epoch_seconds`), as a list of zero or one note."""
+    note = ratings.attrs.get(TIME_NOTE)
+    return [str(note)] if note else []
+
+
+def _load_notes(inter: Interactions, auto_time: bool, ratings: pd.DataFrame, time_option: str) -> list[str]:
+    """A custom ratings table's notes: no times (and how to name a column), the unit its times were read
+    in when not seconds, duplicates dropped."""
+    has_time = "timestamp" in ratings.columns
+    notes = _time_notes(ratings)
     if auto_time and not has_time:
         notes.append(
             "no 'timestamp' column: loaded without times, so time-based splits (temporal, leave-last-out) "
@@ -402,13 +417,8 @@ def from_frame(
             source=label,
             first_line=0,
         )
-        meta = None
-        text_ids = inter.item_map.ids.dtype == object  # text item ids: the titles' keys are text too
-        item_col = columns.get("item_col", "movieId")  # a movies table may name its ids as the ratings do
-        if isinstance(movies, pd.DataFrame):
-            meta = movies_from_frame(movies, "movies DataFrame", id_col=item_col, text_ids=text_ids)
-        elif movies is not None:
-            meta = read_movies(movies, id_col=item_col, text_ids=text_ids)
+        # a movies table may name its ids as the ratings do
+        meta = _read_catalog(movies, inter, columns.get("item_col", "movieId"))
     except DataError as exc:
         text = exc.in_keywords() if isinstance(exc, MissingColumnsError) else str(exc)
         for old, new in _FRAME_WORDS:
@@ -420,15 +430,31 @@ def from_frame(
             label = label.item() if isinstance(label, np.generic) else label
             text = text.replace(row[0], f"DataFrame, row {row[1]} (index {label!r}):", 1)
         raise DataError(text) from None
-    notes = _load_notes(inter, auto_time, "timestamp" in ratings.columns, "time_col")
+    notes = _load_notes(inter, auto_time, ratings, "time_col")
     return Dataset(name, inter, meta, None, _frame_sha256(ratings), f"DataFrame ({len(frame):,} rows)", notes)
+
+
+def _read_catalog(
+    movies: str | Path | pd.DataFrame | None, inter: Interactions, item_col: str
+) -> pd.DataFrame | None:
+    """The titles of ``movies`` (a movies file or a DataFrame with the same columns), keyed by the ratings'
+    ``item_col`` or ``movieId``, as text when the ratings' item ids are text; a frame's errors name rows."""
+    if movies is None:
+        return None
+    text_ids = inter.item_map.ids.dtype == object  # text item ids: the titles' keys are text too
+    if not isinstance(movies, pd.DataFrame):
+        return read_movies(movies, id_col=item_col, text_ids=text_ids)
+    try:
+        return movies_from_frame(movies, "movies DataFrame", id_col=item_col, text_ids=text_ids)
+    except DataError as exc:  # a frame has rows (0 = first), not file lines
+        raise DataError(str(exc).replace(", line ", ", row ", 1)) from None
 
 
 def load_ratings_file(
     path: str | Path,
     *,
     rating_scale: tuple[float, float] | None = None,
-    movies: str | Path | None = None,
+    movies: str | Path | pd.DataFrame | None = None,
     **columns: Any,
 ) -> Dataset:
     """Load a custom ratings table (csv, tsv or parquet; ids may be strings or integers).
@@ -438,6 +464,14 @@ def load_ratings_file(
     column is absent), passed through: the one list of a ratings file's column options. Without
     ``time_col`` a ``timestamp`` column is read when the file has one; a file without it loads
     without times, and the dataset's notes say so (a ``time_col`` named on purpose must exist).
+    Timestamps are seconds since 1970, ISO dates or datetimes; integers too large to be seconds are
+    milliseconds, microseconds or nanoseconds by their magnitude
+    (:func:`movierec.interactions.epoch_seconds`), and a note says which unit was taken.
+
+    ``movies``: titles for the lists, a movies file (``movies.csv``'s columns) or a pandas DataFrame with
+    the same columns (``movieId``, or the ratings' ``item_col``, ``title`` and optionally ``|``-separated
+    ``genres``), checked alike (a frame's errors name its row, 0 = first). A dataset whose titles came
+    from a DataFrame cannot be loaded again from its path alone (:meth:`Dataset.reload_ref` is None).
     """
     path = Path(path).expanduser()
     suffix = path.suffix.lower()
@@ -459,13 +493,10 @@ def load_ratings_file(
         source=str(path),
         first_line=1 if fmt in ("parquet", "dat", "u.data") else 2,
     )
-    meta = None
-    if movies is not None:
-        text_ids = inter.item_map.ids.dtype == object  # text item ids: the titles' keys are text too
-        meta = read_movies(movies, id_col=columns.get("item_col", "movieId"), text_ids=text_ids)
-    notes = _load_notes(inter, auto_time, "timestamp" in frame.columns, "time_col / --time-col")
+    meta = _read_catalog(movies, inter, columns.get("item_col", "movieId"))
+    notes = _load_notes(inter, auto_time, frame, "time_col / --time-col")
     options = {k: v for k, v in columns.items() if k in _RECORDED and v != _DEFAULT_COLUMNS.get(k)}
-    if movies is not None:
+    if movies is not None and not isinstance(movies, pd.DataFrame):
         options["movies"] = str(Path(movies).expanduser().resolve())
     return Dataset(
         path.stem,
@@ -476,6 +507,7 @@ def load_ratings_file(
         str(path),
         notes,
         load_options=options,
+        catalog_in_memory=isinstance(movies, pd.DataFrame),
     )
 
 

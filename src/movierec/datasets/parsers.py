@@ -21,10 +21,11 @@ import pyarrow.csv as pacsv
 
 from movierec.datasets.compression import read_unpacked
 from movierec.errors import DataError
-from movierec.interactions import check_distinct_columns, datetime_seconds
+from movierec.interactions import check_distinct_columns, datetime_seconds, epoch_seconds
 
 __all__ = [
     "ML100K_GENRES",
+    "TIME_NOTE",
     "MissingColumnsError",
     "canonical_movies",
     "movies_from_frame",
@@ -41,6 +42,9 @@ ML100K_GENRES = [
     "Western",
 ]  # fmt: skip
 
+#: the key of a ratings frame's ``attrs`` holding the note that its timestamps were read in a finer unit
+#: than seconds (:func:`~movierec.interactions.epoch_seconds`); the loaders add it to the dataset's notes
+TIME_NOTE = "movierec_time_note"
 _YEAR_RE = re.compile(r"\((\d{4})(?:[-–]\d{0,4})?\)\s*$")
 _NO_GENRES = "(no genres listed)"
 _DAT_SEP = "\x1f"  # '::' files are rewritten to a one-character delimiter pyarrow accepts
@@ -480,12 +484,19 @@ def _describe(value: object) -> str:
     return repr(value) if isinstance(value, str) else str(value)
 
 
-def _parse_timestamps(t: pd.Series, label: str, line_offset: int) -> np.ndarray:
-    """Whole seconds since the epoch from integers, floats, ISO-8601 strings or datetimes (any unit, a
-    tz-aware one in UTC: :func:`~movierec.interactions.datetime_seconds`); bad rows named by line."""
+def _parse_timestamps(t: pd.Series, label: str, line_offset: int) -> tuple[np.ndarray, str | None]:
+    """``(seconds, note)``: whole seconds since the epoch from integers, floats, ISO-8601 strings or
+    datetimes (any unit, a tz-aware one in UTC: :func:`~movierec.interactions.datetime_seconds`); bad
+    rows named by line. Numbers too large to be seconds are milliseconds, microseconds or nanoseconds
+    by :func:`~movierec.interactions.epoch_seconds`'s rule, and ``note`` says which (else ``None``)."""
     seconds = datetime_seconds(t)
+    note = None
+
+    def shown(row: int) -> str:
+        return _describe(t.iloc[row])
+
     if t.dtype.kind in "iu":
-        arr = t.to_numpy(dtype=np.int64)
+        arr, note = epoch_seconds(t.to_numpy(dtype=np.int64), label, line_offset, shown)
     elif seconds is not None:  # a DataFrame's or a Parquet file's datetime column
         bad = np.isnan(seconds)
         if bad.any():
@@ -508,12 +519,13 @@ def _parse_timestamps(t: pd.Series, label: str, line_offset: int) -> np.ndarray:
                 bad = bad & ~ok
         if bad.any():
             _bad_value(label, line_offset, bad, t, "timestamp", "is neither a number nor an ISO date")
+        vals, note = epoch_seconds(vals, label, line_offset, shown)
         arr = _whole_seconds(vals, t, label, line_offset)
     neg = arr < 0
     if neg.any():
         row = int(np.flatnonzero(neg)[0])
         raise DataError(f"{label}, line {row + line_offset}: timestamp {_describe(t.iloc[row])} is negative")
-    return arr
+    return arr, note
 
 
 def _whole_seconds(vals: np.ndarray, t: pd.Series, label: str, line_offset: int) -> np.ndarray:
@@ -582,9 +594,13 @@ def _canonical_ratings(
             _bad_value(label, line_offset, bad, raw, "rating", "is not a finite number")
         del bad
         cols["rating"] = r.astype(np.float32, copy=False)
+    note = None
     if time_col is not None:
-        cols["timestamp"] = _parse_timestamps(df[time_col], label, line_offset)
-    return pd.DataFrame(cols, copy=False)
+        cols["timestamp"], note = _parse_timestamps(df[time_col], label, line_offset)
+    out = pd.DataFrame(cols, copy=False)
+    if note is not None:  # timestamps in ms/µs/ns: the loader adds this to the dataset's notes
+        out.attrs[TIME_NOTE] = note
+    return out
 
 
 def _read_formatted(
