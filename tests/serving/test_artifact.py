@@ -357,6 +357,32 @@ def test_missing_folder_and_existing_output(svd_artifact, tmp_path: Path) -> Non
         export_artifact(model, None, train, path)
 
 
+def test_near_miss_paths_name_the_artifact_folder_to_give(svd_artifact, tmp_path: Path) -> None:
+    """A file inside an artifact said "no such artifact folder" although it exists, and the folder holding
+    the artifacts said only "missing manifest.json": each now names the folder to give instead."""
+    import shutil
+
+    path = svd_artifact[0]
+    for inside in ("manifest.json", "factors.npz"):
+        with pytest.raises(
+            ArtifactError, match=f"{inside}: a file of the artifact; give its folder, {path}$"
+        ):
+            load_artifact(path / inside)
+    shelf = tmp_path / "artifacts"
+    for name in ("svd-2", "svd-1"):
+        shutil.copytree(path, shelf / name)
+    (shelf / "notes").mkdir()
+    (shelf / "README.txt").write_text("deploy notes")
+    with pytest.raises(ArtifactError, match=r"a folder of them \(svd-1, svd-2\); give one, e\.g\. .*svd-1$"):
+        load_artifact(shelf)
+    with pytest.raises(ArtifactError, match=r"README\.txt: a file, not an artifact folder"):
+        load_artifact(shelf / "README.txt")
+    with pytest.raises(ArtifactError, match=r"notes: not an artifact \(missing manifest\.json\)$"):
+        load_artifact(shelf / "notes")
+    assert sorted(p.name for p in shelf.iterdir()) == ["README.txt", "notes", "svd-1", "svd-2"]  # all kept
+    assert load_artifact(shelf / "svd-1").model_version == load_artifact(path).model_version
+
+
 def test_force_replaces_atomically(movies: Dataset, tmp_path: Path) -> None:
     model, train = fit("popularity", movies)
     out = tmp_path / "pop"

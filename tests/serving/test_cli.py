@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -114,3 +115,46 @@ def test_export_with_feedback_closes_the_loop(tmp_path: Path, capsys) -> None:
     recs = art.recommend_rows(611, 5)
     assert len(recs) == 5 and not {1, 318} & {r["movieId"] for r in recs}
     assert art.user_map.ids.dtype.kind == "i" and len(art.recommend_rows(1, 3)) == 3
+
+
+def test_serve_on_a_port_in_use_is_one_line_and_exit_2(svd_artifact, tmp_path: Path) -> None:
+    """A second ``movierec serve`` on a taken port said uvicorn's ``ERROR: [Errno 98] … address already in use``
+    among its log lines, after a "serving … on http://127.0.0.1:PORT" banner, and exited with 3; now one line
+    naming the port and a free one to try, exit 2, and the feedback database is not created."""
+    import socket
+    import subprocess
+
+    from servehelp import movierec_cmd
+
+    db = tmp_path / "fb.db"
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        cmd = movierec_cmd("serve", "--artifact", str(svd_artifact[0]), "--port", str(port), "--db", str(db))
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.count("\n") == 1 and "INFO" not in done.stderr and "serving" not in done.stderr
+    assert f"port {port} on 127.0.0.1 is already in use" in done.stderr, done.stderr
+    suggested = re.search(r"try --port (\d+), which is free", done.stderr)
+    assert suggested is not None and int(suggested.group(1)) != port, done.stderr
+    assert not db.exists()  # nothing written before the refusal
+    done = subprocess.run(
+        movierec_cmd("serve", "--artifact", str(svd_artifact[0]), "--host", "192.0.2.1", "--db", "none"),
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
+    assert "--host 192.0.2.1: not an address of this machine" in done.stderr
+
+
+def test_serve_given_the_manifest_file_names_the_folder(svd_artifact) -> None:
+    """``serve --artifact DIR/manifest.json`` (a file of the artifact) said "no such artifact folder"."""
+    import subprocess
+
+    from servehelp import movierec_cmd
+
+    folder = svd_artifact[0]
+    cmd = movierec_cmd("serve", "--artifact", str(folder / "manifest.json"), "--db", "none")
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
+    assert done.stderr.rstrip().endswith(f"a file of the artifact; give its folder, {folder}"), done.stderr

@@ -254,6 +254,7 @@ def serve_cmd(
         asgi, router = build_server(
             artifact, store, settings, weights=weights, metrics=metrics, json_log=log_json
         )
+        check_port(host, port)  # one line and exit 2, not uvicorn's log lines and exit 3
         if store is not None:
             store.create_tables()
     except BaseException:
@@ -263,9 +264,10 @@ def serve_cmd(
     if host not in ("127.0.0.1", "localhost", "::1") and not api_key:
         say("warning", f"binding {host} without --api-key: anyone who can reach it may POST /feedback")
     err_console.print(
-        f"serving {router.describe()} on http://{host}:{port} "
+        f"serving {router.describe()} on http://{f'[{host}]' if ':' in host else host}:{port} "
         f"· docs /docs · metrics {'/metrics' if metrics else 'off'} · feedback {'off' if store is None else db_url}"
-        f" · reload: kill -HUP {os.getpid()}" + (" or POST /admin/reload" if api_key else "")
+        f" · reload: kill -HUP {os.getpid()}" + (" or POST /admin/reload" if api_key else ""),
+        soft_wrap=True,  # one line however wide the terminal: piped to a log it broke inside "metrics /metrics"
     )
     common: dict[str, Any] = {
         "host": host,
@@ -282,6 +284,62 @@ def serve_cmd(
         store.close()
     _worker_environment(artifact, weights, metrics, log_json, db_url, settings)
     uvicorn.run("movierec.serving.server:server_from_env", factory=True, workers=workers, **common)
+
+
+def check_port(host: str, port: int) -> None:
+    """Refuse (``ConfigError``, one line) a ``--host``/``--port`` the server could not bind.
+
+    uvicorn binds only after the app has started, and a port in use then printed its log lines
+    (``ERROR: [Errno 98] … address already in use``) after the "serving … on http://…" banner and
+    exited with 3. This binds the same way (``SO_REUSEADDR``, IPv6 when the host has a colon) and
+    lets go at once, so the common mistakes are said before anything is announced: a port in use
+    (with a free one to try), a privileged port, a host that is not an address of this machine.
+    """
+    import errno
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        with socket.socket(family, socket.SOCK_STREAM) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((host, port))
+    except socket.gaierror as exc:
+        raise ConfigError(
+            f"--host {host}: not a name or address this machine knows ({exc.strerror})"
+        ) from None
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            free = _free_port_near(host, family, port)
+            hint = f"; try --port {free}, which is free" if free else "; choose another --port"
+            raise ConfigError(
+                f"port {port} on {host} is already in use (another server, perhaps an earlier movierec serve){hint}"
+            ) from None
+        if exc.errno == errno.EACCES:
+            raise ConfigError(
+                f"--port {port}: binding a port below 1024 needs administrator rights; use one from 1024 up, "
+                "e.g. the default 8000"
+            ) from None
+        if exc.errno == errno.EADDRNOTAVAIL:
+            raise ConfigError(
+                f"--host {host}: not an address of this machine (127.0.0.1 for this machine only, "
+                "0.0.0.0 for every interface)"
+            ) from None
+        raise ConfigError(f"cannot listen on {host}:{port} ({exc.strerror or exc})") from None
+
+
+def _free_port_near(host: str, family: int, port: int) -> int | None:
+    """The first port after ``port`` (up to 20 further) that ``host`` can bind now, or None."""
+    import socket
+
+    for candidate in range(port + 1, min(port + 21, 65536)):
+        with socket.socket(family, socket.SOCK_STREAM) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                sock.bind((host, candidate))
+            except OSError:
+                continue
+            return candidate
+    return None
 
 
 def _worker_environment(

@@ -473,11 +473,8 @@ def _links(dataset: Any) -> pd.DataFrame | None:
 def load_artifact(path: str | Path) -> Artifact:
     """Open an artifact folder after verifying its format version and the sha256 of every file."""
     root = Path(path).expanduser()
-    if not root.is_dir():
-        raise ArtifactError(f"{root}: no such artifact folder (create one with 'movierec export')")
+    _refuse_non_artifact(root)
     mpath = root / MANIFEST
-    if not mpath.is_file():
-        raise ArtifactError(f"{root}: not an artifact (missing {MANIFEST})")
     try:
         manifest = json.loads(mpath.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -515,6 +512,32 @@ def load_artifact(path: str | Path) -> Artifact:
     parts = ArtifactParts(manifest, arrays, seen_parts, ids, items)
     validate_artifact(root, parts)  # structure, not just checksums
     return Artifact(root, parts)
+
+
+def _refuse_non_artifact(root: Path) -> None:
+    """Refuse, naming what to give instead, a path that is not an artifact folder.
+
+    The near misses a person makes: a file of an artifact (``artifacts/svd/manifest.json``, which
+    said "no such artifact folder" although it exists) and the folder holding the artifacts
+    (``artifacts``, which said only "missing manifest.json")."""
+    if root.is_file():
+        parent = root.parent
+        if (parent / MANIFEST).is_file():
+            raise ArtifactError(f"{root}: a file of the artifact; give its folder, {parent}")
+        raise ArtifactError(f"{root}: a file, not an artifact folder (create one with 'movierec export')")
+    if not root.is_dir():
+        raise ArtifactError(f"{root}: no such artifact folder (create one with 'movierec export')")
+    if (root / MANIFEST).is_file():
+        return
+    inside = (
+        sorted(p.name for p in root.iterdir() if (p / MANIFEST).is_file()) if os.access(root, os.R_OK) else []
+    )
+    if inside:
+        shown = ", ".join(inside[:5]) + (f" and {len(inside) - 5} more" if len(inside) > 5 else "")
+        raise ArtifactError(
+            f"{root}: not an artifact but a folder of them ({shown}); give one, e.g. {root / inside[0]}"
+        )
+    raise ArtifactError(f"{root}: not an artifact (missing {MANIFEST})")
 
 
 def _id_map(ids: pd.DataFrame, kind: str) -> IdMap:
