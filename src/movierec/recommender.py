@@ -386,15 +386,16 @@ class Recommender:
 
     def recommend_for(
         self,
-        ratings: Mapping[object, float] | Sequence[object],
+        ratings: Mapping[object, float] | Sequence[object] | None = None,
         k: int = 10,
         *,
+        features: Mapping[str, Any] | None = None,
         genres: str | Sequence[str] | None = None,
         min_support: int | None = None,
         explain: bool = False,
     ) -> pd.DataFrame:
-        """Top-``k`` for a person who is not in the dataset, from what they rated: the same DataFrame
-        as :meth:`recommend`, the movies given left out.
+        """Top-``k`` for a person who is not in the dataset, from what they rated and/or who they are: the
+        same DataFrame as :meth:`recommend`, the movies given left out.
 
         ``ratings``: ``{movie: rating}`` or ``[(movie, rating), …]``, a movie being a raw ``movieId``
         or a title (fuzzy), each movie once; or a plain list of movies, each taken as liked (the top of
@@ -405,9 +406,74 @@ class Recommender:
         ``explain=True`` adds ``because``: the (up to two) movies given that each recommendation
         depends on most, by leave-one-out on the fold-in, the API's ``explain`` (sequence models: the
         last movie).
+
+        ``features``: the person's user features, for a model fitted with
+        ``user_features="demographics"`` (bpr, warp, logistic, warp-kos, segment-popularity): any of
+        ``{"age": 31, "gender": "F", "occupation": "engineer", "zip": "94043"}`` (user features from a
+        file, not demographics: a 1 × n sparse row over the model's ``user_feature_names_``), with or
+        without ``ratings``. A hybrid model's visitor vector is the normalised sum of those features'
+        embeddings, counted as one more liked movie beside the liked ones given; segment-popularity
+        lists the features' segment. This is :meth:`movierec.serving.artifact.Artifact.recommend_for_visitor`'s
+        list (the API's ``POST /recommendations`` with ``features``) for the same fitted model. A
+        model without user features, an unknown field or a value its training users never had is a
+        ``ConfigError`` naming it; ``explain=True`` is refused with features (the list rests on them too,
+        and leave-one-out over the movies cannot weigh them).
         """
         train = self._check_fitted()
         _check_k(k, train.n_items)
+        if features is not None:
+            self._check_visitor_features(features, explain)
+        items, values = self._given(ratings, features is not None)
+        if (
+            features is None
+            and values is not None
+            and not self.explicit
+            and not getattr(self.model, "sequential", False)
+            and not (values >= self.threshold).any()
+        ):
+            warnings.warn(
+                f"none of these ratings reaches {self.threshold:g}, the rating {self.name} counts as liked, "
+                "so the list is the most-rated movies",
+                UserWarning,
+                stacklevel=2,
+            )
+        extra = {} if features is None else {"features": features}
+        scores = np.array(
+            self.model.score_new_user(items, values, threshold=self.threshold, **extra), dtype=np.float64
+        )
+        mask = self._candidate_mask(train, min_support, genres)
+        mask[items] = False
+        scores[~mask] = -np.inf
+        from movierec.models.base import topk
+
+        idx, vals = topk(scores[None, :], min(k, int(mask.sum())) or 1)
+        keep = (idx[0] >= 0) & np.isfinite(vals[0])
+        top = idx[0][keep]
+        if not len(top):
+            self._say_why_empty(train, min_support, genres, items, "this person")
+        frame = self._frame(top, vals[0][keep], "score")
+        if self.explicit and hasattr(self.model, "predict_new_user"):
+            frame["predicted_rating"] = np.asarray(
+                self.model.predict_new_user(items, values), dtype=np.float64
+            )[top]
+        if explain:
+            frame["because"] = self._because(items, values, top, scores)
+        return frame
+
+    def _given(
+        self, ratings: Mapping[object, float] | Sequence[object] | None, with_features: bool
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """``(items, values)`` of the ratings a new person gives :meth:`recommend_for`: item indices and
+        their ratings (``None``: a list of liked movies; a rating model takes them as the top of the
+        scale). ``with_features``: the person's features carry the list, so no rating is needed."""
+        empty = isinstance(ratings, Mapping | list | tuple) and not ratings
+        if with_features and (ratings is None or empty):
+            return np.zeros(0, dtype=np.int64), None
+        if ratings is None:
+            raise ConfigError(
+                "ratings: give {movie: rating}, [(movie, rating), …] or a list of movies, "
+                "or the person's features= (for a model fitted with user_features)"
+            )
         pairs = _rating_pairs(ratings)
         items = np.asarray([self.movie_index(m) for m, _ in pairs], dtype=np.int64)
         given = [r for _, r in pairs]
@@ -428,39 +494,37 @@ class Recommender:
                     f"rating {rating:g} for movie {movie!r} is outside the scale {lo:g}..{hi:g}"
                 )
         _check_given_once(items, [m for m, _ in pairs], self.items["title"])
-        if (
-            values is not None
-            and not self.explicit
-            and not getattr(self.model, "sequential", False)
-            and not (values >= self.threshold).any()
-        ):
-            warnings.warn(
-                f"none of these ratings reaches {self.threshold:g}, the rating {self.name} counts as liked, "
-                "so the list is the most-rated movies",
-                UserWarning,
-                stacklevel=2,
-            )
-        scores = np.array(
-            self.model.score_new_user(items, values, threshold=self.threshold), dtype=np.float64
-        )
-        mask = self._candidate_mask(train, min_support, genres)
-        mask[items] = False
-        scores[~mask] = -np.inf
-        from movierec.models.base import topk
+        return items, values
 
-        idx, vals = topk(scores[None, :], min(k, int(mask.sum())) or 1)
-        keep = (idx[0] >= 0) & np.isfinite(vals[0])
-        top = idx[0][keep]
-        if not len(top):
-            self._say_why_empty(train, min_support, genres, items, "this person")
-        frame = self._frame(top, vals[0][keep], "score")
-        if self.explicit and hasattr(self.model, "predict_new_user"):
-            frame["predicted_rating"] = np.asarray(
-                self.model.predict_new_user(items, values), dtype=np.float64
-            )[top]
+    def _check_visitor_features(self, features: object, explain: bool) -> None:
+        """Refuse ``features=`` where the model cannot use them: a model that does not learn from user
+        features (naming those that do), or one fitted without them (saying how to fit with them); and
+        features that are neither a mapping nor a ready 1 × n feature row (what the model's
+        ``score_new_user`` takes for user features that are not demographics)."""
+        import scipy.sparse as sp
+
+        if not isinstance(features, Mapping) and not sp.issparse(features):
+            raise ConfigError(
+                'features: give a mapping such as {"age": 31, "gender": "F", "occupation": "engineer"}, '
+                f"got {type(features).__name__}"
+            )
+        if not getattr(self.model, "uses_user_features", False):
+            from movierec.models.registry import user_feature_models
+
+            raise ConfigError(
+                f"{self.name} does not learn from user features, so it cannot use a person's features=; "
+                f"models that do, fitted with user_features='demographics': {', '.join(user_feature_models())}"
+            )
+        if not list(getattr(self.model, "user_feature_names_", None) or []):
+            raise ConfigError(
+                f"{self.name} was fitted without user features, so it cannot use a person's features=; "
+                f"fit Recommender(dataset, {self.name!r}, user_features='demographics') to use them"
+            )
         if explain:
-            frame["because"] = self._because(items, values, top, scores)
-        return frame
+            raise ConfigError(
+                "explain=True explains a list by the movies given, and a list from features= rests on the "
+                "features too; ask without explain, or without features for reasons"
+            )
 
     def _because(
         self,
