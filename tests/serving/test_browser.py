@@ -85,3 +85,104 @@ def test_docs_render_without_the_network(browser, server) -> None:
     assert any("/recommendations" in p for p in paths) and any("/feedback" in p for p in paths), paths
     assert not outside, outside
     page.close()
+
+
+def _top(page, selector: str) -> float:  # type: ignore[no-untyped-def]
+    return float(page.locator(selector).first.bounding_box()["y"])  # relative to the viewport
+
+
+def test_similar_opens_in_view_and_a_rated_star_keeps_the_focus(browser, server) -> None:
+    """At phone width a click on a title scrolled only as far as the "Similar to …" heading, which sat on the
+    screen's bottom edge with the whole list below it: the click seemed to do nothing. And a star pressed with
+    the keyboard lost the focus (both lists are rebuilt), so the next Tab started again at the top of the page."""
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    page.goto(server.url + "/")
+    page.wait_for_selector("#model-info:has-text('svd')")
+    page.fill("#search", "toy story")
+    page.wait_for_selector("#results li[data-movie-id='31']")
+    star = "#results li[data-movie-id='21'] .star[data-stars='4']"
+    page.focus(star)
+    page.keyboard.press("Enter")
+    page.locator("#rated li[data-movie-id='21']").wait_for()
+    focused = page.evaluate(
+        "[document.activeElement.dataset.stars, document.activeElement.closest('li')?.dataset.movieId,"
+        " document.activeElement.closest('ul')?.id, document.activeElement.getAttribute('aria-pressed')]"
+    )
+    assert focused == ["4", "21", "results", "true"], focused
+    page.keyboard.press("Tab")  # on to the fifth star of the same movie, not back to the top of the page
+    assert page.evaluate("document.activeElement.dataset.stars") == "5"
+    page.click("#results li[data-movie-id='31'] .star[data-stars='5']")
+    page.click("#recommend")
+    page.wait_for_selector("#recs li")
+    page.locator("#recs li button.title").nth(0).press("Enter")  # the keyboard's click
+    page.wait_for_selector("#similar li")
+    page.wait_for_timeout(100)  # let the scroll settle
+    assert 0 <= _top(page, "#similar-title") < 60, _top(page, "#similar-title")
+    assert _top(page, "#similar li") < 844 - 100  # the first similar movie is on screen
+    assert page.evaluate("document.activeElement.id") == "similar-title"
+    page.keyboard.press("Tab")  # into the similar list
+    assert page.evaluate("!!document.activeElement.closest('#similar')")
+    page.close()
+
+
+def test_desktop_keeps_your_ratings_under_the_search(browser, server) -> None:
+    """At 1280 × 800 the list of twelve recommendations (the right column, spanning two rows) spread its height
+    over both rows, which pushed "Your ratings" and its button half a screen down, below the fold."""
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.goto(server.url + "/")
+    page.wait_for_selector("#model-info:has-text('svd')")
+    page.fill("#search", "toy story")
+    page.wait_for_selector("#results li[data-movie-id='31']")
+    page.click("#results li[data-movie-id='21'] .star[data-stars='5']")
+    page.click("#recommend")
+    page.wait_for_selector("#recs li")
+    page.evaluate("scrollTo(0, 0)")
+    find, rated = page.locator("#find-panel").bounding_box(), page.locator("#rated-panel").bounding_box()
+    assert rated["y"] - (find["y"] + find["height"]) < 40, (find, rated)  # the grid's gap, 1rem
+    assert page.locator("#recs-panel").bounding_box()["height"] > rated["height"] + find["height"]
+    button = page.locator("#recommend").bounding_box()
+    assert button["y"] + button["height"] <= 800, button  # above the fold
+    page.close()
+
+
+@pytest.fixture(scope="module")
+def implicit_server(movies, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """ease (it learns from ratings ≥ 4) served without a feedback database."""
+    from servehelp import Server, fit
+
+    from movierec.serving.artifact import export_artifact
+
+    model, train = fit("ease", movies)
+    path = export_artifact(model, movies, train, tmp_path_factory.mktemp("art") / "ease", min_support=0)
+    srv = Server(path, "none").wait()
+    yield srv
+    srv.stop()
+
+
+def test_an_implicit_model_says_liked_by_and_sends_no_feedback_to_none(browser, implicit_server) -> None:
+    """ease's ``ratings`` counts a movie's ratings ≥ 4 (what it learned from), which the page called "rated by N
+    people"; and with ``--db none`` every star sent a POST /feedback the server could only answer 503."""
+    import httpx
+
+    health = httpx.get(implicit_server.url + "/health").json()
+    assert health["likedFrom"] == 4.0 and health["feedback"] is False
+    page = browser.new_page(viewport={"width": 360, "height": 740})
+    posts: list[str] = []
+    errors: list[str] = []
+    page.on("request", lambda r: posts.append(r.url) if r.method == "POST" else None)
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.goto(implicit_server.url + "/")
+    page.wait_for_selector("#model-info:has-text('ease')")
+    page.fill("#search", "toy story")
+    page.wait_for_selector("#results li[data-movie-id='31']")
+    page.click("#results li[data-movie-id='21'] .star[data-stars='5']")
+    page.click("#results li[data-movie-id='31'] .star[data-stars='4']")
+    page.click("#recommend")
+    page.wait_for_selector("#recs li")
+    first = page.locator("#recs li").nth(0)
+    movie = httpx.get(f"{implicit_server.url}/movies/{first.get_attribute('data-movie-id')}").json()
+    people = f"{movie['ratings']} {'person' if movie['ratings'] == 1 else 'people'}"
+    assert first.locator(".plain").inner_text() == f"liked by {people} (rated 4+)"
+    assert [u for u in posts if u.endswith("/feedback")] == [] and posts  # only POST /recommendations
+    assert not errors, errors  # no 503s, and no 404 for a favicon either
+    page.close()

@@ -1118,13 +1118,8 @@ class Artifact(IdMapped):
         i = self.item_index(movie_raw_id)
         floor = self.min_support if min_support is None else int(min_support)
         floor_hid = floor > 0 and bool(self.similar_rows(movie_raw_id, 1, min_support=0))
-        threshold = (
-            float(self.manifest.get("implicit_threshold", IMPLICIT_THRESHOLD))
-            if self.kind == "implicit"
-            else None
-        )
         return empty_similar_reason(
-            self.model_name, str(self._rows[i]["title"]), int(self._popularity[i]), threshold=threshold,
+            self.model_name, str(self._rows[i]["title"]), int(self._popularity[i]), threshold=self.liked_from,
             floor=floor, floor_hid=floor_hid, lower=lower,
         )  # fmt: skip
 
@@ -1209,8 +1204,17 @@ class Artifact(IdMapped):
             "nUsers": self.n_users,
             "ratingScale": list(self.rating_scale),
             "minSupport": self.min_support,
+            "likedFrom": self.liked_from,
             "userFeatures": self._visitor_fields(),
         }
+
+    @property
+    def liked_from(self) -> float | None:
+        """The rating from which an implicit model counted a rating as liked (what it learned from, and what a
+        movie's ``ratings`` count then counts), or None for models that learned from every rating."""
+        if self.kind != "implicit":
+            return None
+        return float(self.manifest.get("implicit_threshold", IMPLICIT_THRESHOLD))
 
     def _visitor_fields(self) -> dict[str, list[str]] | None:
         """The visitor features this artifact accepts (see :meth:`recommend_for_visitor`), or None."""

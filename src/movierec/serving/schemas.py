@@ -41,6 +41,12 @@ class MovieRef(BaseModel):
     title: str
 
 
+_SUPPORT = (
+    "How many training interactions the movie has: its ratings for rating and sequence models; for models that "
+    "learned from liked movies, its ratings at or above GET /health's likedFrom (4 by default)."
+)
+
+
 class Recommendation(BaseModel):
     movieId: int | str
     title: str
@@ -50,7 +56,7 @@ class Recommendation(BaseModel):
         description="The model's ranking score (higher is better; for rating models the predicted rating shrunk "
         "towards the mean by how many ratings the movie has). The same number the Python model's score() gives."
     )
-    ratings: int | None = Field(default=None, description="How many training ratings the movie has.")
+    ratings: int | None = Field(default=None, description=_SUPPORT)
     predictedRating: float | None = Field(
         default=None, description="Rating models only: the predicted rating, clipped to the rating scale."
     )
@@ -81,7 +87,7 @@ class Movie(BaseModel):
     title: str
     year: int | None
     genres: list[str]
-    ratings: int = Field(description="How many training ratings the movie has.")
+    ratings: int = Field(description=_SUPPORT)
     imdbId: str | None = Field(
         default=None, description="IMDb id (digits, without 'tt') when links.csv had one."
     )
@@ -170,6 +176,12 @@ class Health(BaseModel):
     minSupport: int | None = Field(
         default=None,
         description="Fewest training ratings a movie needs to be recommended (the support floor).",
+    )
+    likedFrom: float | None = Field(
+        default=None,
+        description="Models that learned from liked movies (kind implicit): the rating from which a rating counted "
+        "as liked, so a movie's `ratings` counts its ratings at or above it; null for models that learned from "
+        "every rating.",
     )
     feedback: bool
     userFeatures: dict[str, list[str]] | None = Field(

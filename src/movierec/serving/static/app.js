@@ -6,6 +6,8 @@
 const state = {
   ratings: new Map(), // movieId -> {movie, rating}
   scale: [0.5, 5.0],
+  likedFrom: null, // implicit models: the rating from which a movie counted as liked (GET /health)
+  feedback: true, // whether the server stores ratings (GET /health); none: no POST /feedback at all
   visitor: null,
 };
 
@@ -92,19 +94,23 @@ function starWidget(movie) {
     b.dataset.stars = String(n);
     b.setAttribute("aria-label", n + (n === 1 ? " star" : " stars"));
     b.setAttribute("aria-pressed", n === current ? "true" : "false");
-    b.addEventListener("click", () => rate(movie, n));
+    b.addEventListener("click", (ev) => rate(movie, n, ev.currentTarget));
     group.appendChild(b);
   }
   return group;
 }
 
-// What a number means to a person: a rating model's predicted stars, else how many people rated it.
+// What a number means to a person: a rating model's predicted stars, else how many people rated it. A model
+// that learned from liked movies counts only the ratings at or above its threshold ("liked by", not "rated by":
+// Aliens' 85 under ease are its 4+ ratings of 126).
 function plainScore(m, opts) {
   if (opts.rating && typeof m.predictedRating === "number") {
     return "you would rate it about " + (Math.round(m.predictedRating * 2) / 2).toFixed(1) + " of " + state.scale[1];
   }
-  if (typeof m.ratings === "number") return "rated by " + m.ratings.toLocaleString() + (m.ratings === 1 ? " person" : " people");
-  return "";
+  if (typeof m.ratings !== "number") return "";
+  const people = m.ratings.toLocaleString() + (m.ratings === 1 ? " person" : " people");
+  if (state.likedFrom === null) return "rated by " + people;
+  return "liked by " + people + " (rated " + state.likedFrom + "+)";
 }
 
 function linksOut(m) {
@@ -182,17 +188,25 @@ function renderRated() {
   $("recommend").disabled = items.length === 0 && $("about").hidden;
 }
 
-async function rate(movie, stars) {
+async function rate(movie, stars, button) {
   const key = String(movie.movieId);
+  const list = button ? button.closest("ul, ol") : null; // the list the star was pressed in
   state.ratings.set(key, { movie, stars, rating: starValue(stars) });
   saveRatings();
   renderRated();
   renderList("results", lastResults, { stars: true, similar: true });
+  // both lists were rebuilt, the pressed star with them: focus the same star in its new row, so a keyboard user
+  // goes on from where they were (focus fell back to the page's start: the next Tab began at the top)
+  if (list) {
+    const again = list.querySelector('li[data-movie-id="' + CSS.escape(key) + '"] .star[data-stars="' + stars + '"]');
+    if (again) again.focus();
+  }
   status("Rated " + movie.title + ": " + stars + " of 5 stars.");
   sendFeedback(movie, starValue(stars));
 }
 
 async function sendFeedback(movie, rating) {
+  if (!state.feedback) return; // a server started with --db none answers every POST /feedback with 503
   try {
     await api("/feedback", {
       method: "POST",
@@ -269,7 +283,10 @@ async function showSimilar(movie) {
     renderList("similar", data.recommendations, { similar: true, score: true, stars: false });
     if (!data.recommendations.length) status("No movie is similar enough to " + movie.title + ".");
     $("similar-panel").hidden = false;
-    $("similar-title").scrollIntoView({ block: "nearest" });
+    // the panel's top, not "nearest": that put the heading on the screen's bottom edge and the list below it,
+    // so a click seemed to do nothing; focus follows, so Tab goes on into the list
+    $("similar-title").scrollIntoView({ block: "start" });
+    $("similar-title").focus({ preventScroll: true });
     status("Movies similar to " + movie.title + ".");
   } catch (e) {
     status("No similar movies: " + e.message);
@@ -295,6 +312,8 @@ async function init() {
   try {
     const h = await api("/health");
     state.scale = h.ratingScale;
+    state.likedFrom = typeof h.likedFrom === "number" ? h.likedFrom : null;
+    state.feedback = h.feedback !== false;
     setupFeatures(h.userFeatures);
     $("model-info").textContent =
       h.model + " · version " + h.modelVersion + " · trained on " + h.dataset + " · " + h.nItems.toLocaleString() + " movies";
