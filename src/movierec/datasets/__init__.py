@@ -392,7 +392,10 @@ def from_frame(
     ``columns`` name the frame's columns (``user_col="userId"``, ``item_col="movieId"``,
     ``rating_col="rating"``, ``time_col="timestamp"``; ``rating_col=None`` makes every row a 1, and
     without ``time_col`` a ``timestamp`` column is used when there is one; it holds seconds since 1970,
-    ISO dates or datetimes of any unit, a tz-aware one read in UTC). ``movies``: a movies file
+    ISO dates or datetimes of any unit, a tz-aware one read in UTC; numbers too large to be seconds,
+    such as ``df.timestamp.astype("int64")`` of a datetime column, are read as milliseconds,
+    microseconds or nanoseconds by their magnitude, :func:`movierec.interactions.epoch_seconds`, and a
+    note in the dataset's ``notes`` says which). ``movies``: a movies file
     or a DataFrame with the item ids (a column named as ``item_col`` names the ratings', or
     ``movieId``), ``title`` and optionally ``genres`` (``|``-separated), for titles.
     Errors name the row by its position (0 = first). The frame is not modified; the dataset's
