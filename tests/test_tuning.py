@@ -604,6 +604,63 @@ def test_cli_tune_into_the_same_folder_says_it_continues_the_study(tmp_path: Pat
     assert note in " ".join(again.stderr.split()), again.stderr
 
 
+def test_cli_tune_refuses_a_folder_of_someone_elses_files(tmp_path: Path) -> None:
+    """``--out`` on a folder with the person's own trials.csv and best.toml overwrote both at the end of the
+    study, and Optuna wrote its tables into an unrelated SQLite file named study.db: each is now one line
+    and exit 2 before any trial, the folder byte for byte as it was."""
+    data = tmp_path / "ratings.csv"
+    _write_csv(data)
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    own = {"trials.csv": "run,score\n1,0.5\n", "best.toml": 'name = "my experiment"\n', "notes.txt": "x\n"}
+    for name, text in own.items():
+        (mine / name).write_text(text)
+    proc = _cli("--model", "baseline", "--dataset", str(data), "--trials", "1", "--out", "mine", cwd=tmp_path)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.strip().splitlines() == [
+        "movierec: error: --out mine: would overwrite trials.csv, best.toml, which tune did not write; "
+        "nothing was changed — choose another --out"
+    ]
+    assert {p.name: p.read_text() for p in mine.iterdir()} == own
+
+    other = tmp_path / "other"
+    other.mkdir()
+    import sqlite3
+
+    with sqlite3.connect(other / "study.db") as conn:
+        conn.execute("CREATE TABLE songs (title TEXT)")
+    before = (other / "study.db").read_bytes()
+    proc = _cli(
+        "--model", "baseline", "--dataset", str(data), "--trials", "1", "--out", "other", cwd=tmp_path
+    )
+    assert proc.returncode == 2, proc.stderr
+    line = proc.stderr.strip()
+    assert line.startswith("movierec: error: --out other: its study.db is not an Optuna study database")
+    assert "(tables: songs)" in line and "\n" not in line
+    assert (other / "study.db").read_bytes() == before and sorted(p.name for p in other.iterdir()) == [
+        "study.db"
+    ]
+
+    # a folder an earlier study wrote is ours: the rerun continues it and replaces its files
+    first = _cli("--model", "baseline", "--dataset", str(data), "--trials", "1", "--out", "o", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    again = _cli("--model", "baseline", "--dataset", str(data), "--trials", "1", "--out", "o", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert len(pd.read_csv(tmp_path / "o" / "trials.csv")) == 2
+
+
+def test_tune_from_python_refuses_an_out_with_files_it_did_not_write(
+    small: Interactions, tmp_path: Path
+) -> None:
+    """``tune(..., out=folder)`` overwrote a trials.csv it did not write once the study was over; now it is
+    refused before the first trial."""
+    (tmp_path / "trials.csv").write_text("mine\n")
+    with pytest.raises(ConfigError, match=r"out= .*: would overwrite trials.csv, which tune did not write"):
+        tune(small, "baseline", n_trials=1, cv=2, out=tmp_path)
+    assert (tmp_path / "trials.csv").read_text() == "mine\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["trials.csv"]
+
+
 @pytest.mark.slow
 def test_cli_runs_a_small_study(tmp_path: Path) -> None:
     data = tmp_path / "ratings.csv"

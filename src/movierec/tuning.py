@@ -766,7 +766,7 @@ def tune(
     study of another model or metric is refused unless ``resume``, which continues it with its
     recorded settings; more trials continue its trial numbering. ``fixed_params`` holds
     hyperparameters out of the search (the CLI's ``--params``). With ``out``, writes trials.csv,
-    best.json, best.toml and the charts there.
+    best.json, best.toml and the charts there (other files of those names: :func:`check_output_folder`).
 
     ``progress`` works as in :func:`movierec.evaluation.compare`: by default (``None``) lines on
     stderr when a person watches (a Jupyter kernel, or a terminal), so 50 trials are not a silent
@@ -794,6 +794,8 @@ def tune(
     _optuna()  # the missing-extra error before any work
     report = trial_progress(progress)
     req = check_request(model, **request, has_holdout=holdout is not None)
+    if out is not None:  # someone else's trials.csv or best.toml there: refused before the study, not after
+        check_output_folder(out, option="out=")
     model, parsed, shown, name = req.model, req.metric, req.shown, req.study_name
     inter, settings, study = _open_study(
         req, dataset, holdout, fixed_params, seed=req.seed, worker=worker, n_trials=req.n_trials
@@ -1174,6 +1176,73 @@ def write_outputs(study: Any, result: TuneResult, out: Path) -> dict[str, str]:
     """
     with staged_output(Path(out), last=("best.json",)) as staged:
         return _write_outputs_into(study, result, staged)
+
+
+#: the files :func:`write_outputs` (and the CLI's Pareto front and ranking check) put in an output folder
+OUTPUT_FILES = (
+    "trials.csv",
+    "best.json",
+    "best.toml",
+    "history.png",
+    "history.html",
+    "importance.png",
+    "importance.html",
+    "plotly.min.js",
+    "ranking_check.json",
+    "pareto.csv",
+)
+
+
+def _written_by_tune(best_json: Path) -> bool:
+    """True when ``best_json`` is the summary an earlier :func:`write_outputs` wrote (a JSON object naming
+    the study, its storage and the best parameters)."""
+    try:
+        data = json.loads(best_json.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return False
+    return isinstance(data, dict) and {"study_name", "storage", "best_params"} <= set(data)
+
+
+def _sqlite_tables(db: Path) -> list[str] | None:
+    """The table names of the SQLite file ``db``, read without changing it; None when it is not a database."""
+    import sqlite3
+
+    try:
+        with sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True) as conn:
+            return sorted(
+                row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            )
+    except sqlite3.Error:
+        return None
+
+
+def check_output_folder(out: str | Path, *, study_db: bool = False, option: str = "--out") -> None:
+    """Refuse an output folder whose files tune would overwrite but did not write, before any trial runs.
+
+    A rerun into a folder of an earlier study replaces that study's trials.csv, best.toml and charts (they
+    are ours: its best.json says so), but ``--out ~/project`` whose own ``trials.csv`` or ``best.toml``
+    share a name with ours was overwritten without a word at the end of the study. With ``study_db`` (the
+    CLI's default storage, ``OUT/study.db``) a ``study.db`` there must be an Optuna database: Optuna wrote
+    its tables into any other SQLite file of that name.
+    """
+    out = Path(out)
+    if not out.is_dir():
+        return  # absent (created later) or a file (creating the folder fails in one line)
+    clash = [name for name in OUTPUT_FILES if (out / name).exists()]
+    if clash and not _written_by_tune(out / "best.json"):
+        raise ConfigError(
+            f"{option} {out}: would overwrite {', '.join(clash)}, which tune did not write; "
+            f"nothing was changed — choose another {option}"
+        )
+    db = out / "study.db"
+    if study_db and db.exists() and (not db.is_file() or db.stat().st_size > 0):
+        tables = _sqlite_tables(db) if db.is_file() else None
+        if tables is None or "studies" not in tables:
+            what = "not a database" if tables is None else f"tables: {', '.join(tables) or 'none'}"
+            raise ConfigError(
+                f"{option} {out}: its study.db is not an Optuna study database ({what}); nothing was changed — "
+                f"choose another {option}, or --storage sqlite:///OTHER.db"
+            )
 
 
 def _write_outputs_into(study: Any, result: TuneResult, staged: Staged) -> dict[str, str]:

@@ -145,8 +145,11 @@ def _study_guard(out: Path | None, storage: str | None, study_name: str) -> Iter
     into that folder was refused ("tuned on other data; choose another --study").
     """
     from movierec.output_folders import missing_folders, nothing_written, record_outcome, remove_empty_folders
+    from movierec.tuning import check_output_folder
 
     out_dir = out if out is not None else Path("tuning") / _slug(study_name)
+    # a folder of someone else's files (trials.csv, best.toml, a study.db of theirs): refused, untouched
+    check_output_folder(out_dir, study_db=storage is None)
     db = out_dir / "study.db"
     own_db = storage is None and not db.exists()
     existed = out_dir.exists()
