@@ -300,3 +300,34 @@ def test_two_workers_share_the_artifact_and_lose_no_feedback(svd_artifact, tmp_p
             60,
             60,
         )
+
+
+def test_a_body_sent_without_the_json_content_type_says_which_header(client: httpx.Client) -> None:
+    """``curl -d '{…}'`` without ``-H 'content-type: application/json'`` sends a form: the 422 said "Input should
+    be a valid dictionary or object to extract fields from" above the very JSON that was meant. It now names the
+    header to send (the same bytes with it are a 200), and an empty POST says that the body is empty."""
+    body = json.dumps({"ratings": [{"movieId": 21, "rating": 5}], "k": 3}).encode()
+    for ctype, named in (("application/x-www-form-urlencoded", "Content-Type application/x-www-form-urlencoded"),
+                         ("text/plain", "Content-Type text/plain"), (None, "no Content-Type")):  # fmt: skip
+        headers = {"content-type": ctype} if ctype else {}
+        resp = client.post("/recommendations", content=body, headers=headers)
+        assert resp.status_code == 422
+        (item,) = resp.json()["detail"]
+        assert item["type"] == "model_attributes_type" and item["loc"] == ["body"], (
+            item
+        )  # FastAPI's, as declared
+        assert item["msg"].startswith(f"the body was sent with {named}, so it was not read as JSON; "), item
+        assert "Content-Type: application/json" in item["msg"] and item["input"] == body.decode()
+    resp = client.post("/recommendations", content=body, headers={"content-type": "application/json"})
+    assert resp.status_code == 200 and len(resp.json()["recommendations"]) == 3
+    resp = client.post("/recommendations")
+    assert resp.status_code == 422
+    assert resp.json()["detail"] == [
+        {"type": "missing", "loc": ["body"], "input": None,
+         "msg": "the body is empty; send a JSON object with the header Content-Type: application/json"}
+    ]  # fmt: skip
+    # a JSON body of the wrong shape keeps FastAPI's words: it was read as JSON
+    resp = client.post("/recommendations", json=[1, 2])
+    assert resp.status_code == 422 and resp.json()["detail"][0]["msg"].startswith(
+        "Input should be a valid dict"
+    )

@@ -2,12 +2,15 @@
 
 Every 422 is ``{"detail": [{"type", "loc", "msg", "input"?}]}`` (FastAPI's ``HTTPValidationError``);
 every other 4xx is ``{"detail": "one sentence"}`` (:class:`~movierec.serving.schemas.ErrorMessage`).
-Two things the framework gets wrong are fixed here:
+Three things the framework gets wrong are fixed here:
 
 - a JSON body holding ``NaN``, ``Infinity``, ``-Infinity`` or ``1e400`` (Python's ``json`` accepts
   them) fails validation, and FastAPI's default handler then cannot serialise ``"input": nan`` and
   answers 500. :func:`json_safe` writes such numbers as the strings ``"NaN"``, ``"Infinity"`` and
   ``"-Infinity"`` in the echoed input.
+- a body sent without ``Content-Type: application/json`` (``curl -d`` alone sends a form) or no body at
+  all got FastAPI's words for the schema ("Input should be a valid dictionary or object to extract
+  fields from", "Field required"); :func:`_said_plainly` says what to send instead.
 - a body that is not JSON at all for reasons other than syntax (not UTF-8, nested thousands deep,
   an integer of thousands of digits) gets FastAPI's 400 "There was an error parsing the body";
   here it is a 422 ``json_invalid`` naming the reason, like a syntax error.
@@ -85,6 +88,36 @@ def _undecodable(cause: BaseException | None) -> str:
     return "the body is not valid JSON"
 
 
+_JSON_TYPES = ("application/json", "+json")
+
+
+def _said_plainly(request: Request, item: dict[str, Any]) -> dict[str, Any]:
+    """A 422 on the whole body said as what to send: the two mistakes a first ``curl`` makes.
+
+    ``curl -d '{…}'`` without ``-H 'content-type: application/json'`` sends a form
+    (``application/x-www-form-urlencoded``); FastAPI then reads the body as text and said "Input should be a
+    valid dictionary or object to extract fields from", echoing the very JSON that was meant. A POST with
+    no body said "Field required". The type, loc and input stay FastAPI's; only ``msg`` changes.
+    """
+    if item["loc"] != ["body"]:
+        return item
+    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if item["type"] == "model_attributes_type" and isinstance(item.get("input"), str):
+        if not ctype.endswith(_JSON_TYPES):
+            sent = f"Content-Type {ctype}" if ctype else "no Content-Type"
+            msg = (
+                f"the body was sent with {sent}, so it was not read as JSON; send it with the header "
+                "Content-Type: application/json (curl: -H 'content-type: application/json')"
+            )
+            return {**item, "msg": msg}
+    if item["type"] == "missing":
+        return {
+            **item,
+            "msg": "the body is empty; send a JSON object with the header Content-Type: application/json",
+        }
+    return item
+
+
 def _loc_of(request: Request, message: str) -> list[str]:
     """Where a library error points: ``["query"|"path"|"body", field]`` when the message starts with a field name."""
     field, sep, _ = message.partition(":")
@@ -96,8 +129,8 @@ def install_error_handlers(app: FastAPI) -> None:
     """Register the handlers that give every error the body the OpenAPI schema declares."""
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_request: Request, exc: RequestValidationError) -> Response:
-        return _reply(422, _items(exc.errors()))
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
+        return _reply(422, [_said_plainly(request, item) for item in _items(exc.errors())])
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, exc: StarletteHTTPException) -> Response:
