@@ -53,6 +53,15 @@ class _Ids(Protocol):
     def get(self, raw: object) -> int | None: ...
 
 
+class _Ambiguous(Exception):
+    """Several equally good titles (indices, most-rated first when support is known): :func:`match_title`
+    words the error, naming the ids of titles that read the same."""
+
+    def __init__(self, cands: list[int]) -> None:
+        super().__init__(cands)
+        self.cands = cands
+
+
 _YEAR = re.compile(r"\s*\((\d{4})(?:[-–]\d{0,4})?\)\s*$")
 _LEADING = re.compile(r"^(the|a|an|les|la|le|l'|il|el|das|der|die|los|las) ")
 _ARTICLE = re.compile(r"^(.*), (the|a|an|les|la|le|l'|il|el|das|der|die|los|las)$")
@@ -150,7 +159,10 @@ def match_title(
     if not q:
         raise ConfigError("give part of a title")
     try:
-        return _match(query, q, titles, support, id_hint)
+        try:
+            return _match(query, q, titles, support, id_hint)
+        except _Ambiguous as amb:
+            raise ConfigError(_ambiguity(query, amb.cands, titles, id_hint, ids)) from None
     except (ConfigError, UnknownIdError) as exc:
         i = ids.get(query.strip()) if ids is not None and query.strip().isdigit() else None
         if i is None:
@@ -252,11 +264,23 @@ def _match(query: str, q: str, titles: Sequence[str], support: np.ndarray | None
         raise UnknownIdError(f"no movie title matches {query!r}; try part of the title or {id_hint}")
     if support is not None:
         cands = sorted(cands, key=lambda i: -float(support[i]))
-    shown = "; ".join(f"{titles[i]}" for i in cands[:8])
+    raise _Ambiguous(cands)
+
+
+def _ambiguity(query: str, cands: list[int], titles: Sequence[str], id_hint: str, ids: _Ids | None) -> str:
+    """ "'Ice Storm' matches 2 movies: …; be more specific or use --movie-id". Titles that read the same
+    (ml-100k has 'Ice Storm, The (1997)' twice, as movieIds 305 and 865) carry their ids when
+    ``ids`` can say them, since no more specific title can pick one of them."""
+    shown = [titles[i] for i in cands[:8]]
+    repeated = {t for t in shown if shown.count(t) > 1}
+    raw = getattr(ids, "to_raw", None)  # an IdMap; a bare lookup cannot go back from index to id
+    if repeated and raw is not None:
+        shown = [
+            f"{t} [movieId {raw(i)}]" if t in repeated else t for t, i in zip(shown, cands, strict=False)
+        ]
     more = f" and {len(cands) - 8} more" if len(cands) > 8 else ""
-    raise ConfigError(
-        f"{query!r} matches {len(cands)} movies: {shown}{more}; be more specific or use {id_hint}"
-    )
+    hint = f"use {id_hint}" if repeated and raw is not None else f"be more specific or use {id_hint}"
+    return f"{query!r} matches {len(cands)} movies: {'; '.join(shown)}{more}; {hint}"
 
 
 def genre_spellings(genre_lists: Iterable[Iterable[str]]) -> dict[str, str]:
