@@ -49,6 +49,40 @@ def test_bad_urls_are_config_errors(tmp_path: Path) -> None:
         FeedbackStore("nosuchdialect://x")
 
 
+def test_a_folder_that_takes_no_file_says_so_and_offers_db_none(svd_artifact, tmp_path: Path) -> None:
+    """SQLite said only "unable to open database file" for a database whose folder cannot be written (a
+    read-only mount, the default feedback.db in a read-only working folder), even when the file was there:
+    WAL mode writes -wal and -shm beside it. The refusal now names the folder and both ways on."""
+    import os
+    import subprocess
+
+    from servehelp import free_port, movierec_cmd
+
+    with pytest.raises(ConfigError, match=r"cannot write in /proc \(.*\), where SQLite keeps the database"):
+        FeedbackStore("/proc/fb.db")
+    done = subprocess.run(
+        movierec_cmd("serve", "--artifact", str(svd_artifact[0]), "--port", str(free_port()), "--db", "/proc/fb.db"),
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
+    assert done.stderr.rstrip().endswith(
+        "give a writable place (--db /some/writable/feedback.db) or serve without feedback (--db none)"
+    ), done.stderr
+    if os.geteuid() == 0:
+        return  # root writes into a folder without write permission; a read-only mount needs privileges
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    FeedbackStore(locked / "fb.db").close()  # a database written earlier, then the folder made read-only
+    before = sorted(p.name for p in locked.iterdir())
+    locked.chmod(0o555)
+    try:
+        with pytest.raises(ConfigError, match=f"cannot write in {locked} "):
+            FeedbackStore(locked / "fb.db")
+        assert sorted(p.name for p in locked.iterdir()) == before  # nothing deleted or added
+    finally:
+        locked.chmod(0o755)
+
+
 def _writer(db: str, worker: int, n: int) -> None:
     store = FeedbackStore(db)
     for j in range(n):

@@ -199,12 +199,38 @@ class FeedbackStore:
             self._create_or_migrate()
         except DatabaseError as exc:  # OperationalError and "file is not a database" alike
             self.close()
+            folder = self._unwritable_sqlite_folder()
+            if folder is not None:
+                raise ConfigError(
+                    f"--db {self.url!r}: cannot write in {folder[0]} ({folder[1]}), where SQLite keeps the database "
+                    "and its -wal and -shm files; give a writable place (--db /some/writable/feedback.db) "
+                    "or serve without feedback (--db none)"
+                ) from exc
             raise ConfigError(
                 f"--db {self.url!r}: cannot open or create the feedback table ({exc.orig})"
             ) from exc
         except BaseException:
             self.close()  # a refused schema or a race lost five times: no connection left behind
             raise
+
+    def _unwritable_sqlite_folder(self) -> tuple[Path, str] | None:
+        """``(folder, reason)`` when this is a SQLite file whose folder takes no new file, else None.
+
+        SQLite said only "unable to open database file" for a database on a read-only mount (the default
+        ``sqlite:///feedback.db`` in a read-only working folder, a container's image) even when the file
+        was there: WAL mode writes ``-wal`` and ``-shm`` files beside it. Probed with a temporary file,
+        removed at once, as ``export --out`` is checked."""
+        import tempfile
+
+        db_path = self.engine.url.database if self.engine.dialect.name == "sqlite" else None
+        if not db_path or db_path == ":memory:":
+            return None
+        folder = Path(db_path).expanduser().absolute().parent  # the default feedback.db: the working folder
+        try:
+            with tempfile.TemporaryFile(dir=folder, prefix=".movierec-write-test-"):
+                return None
+        except OSError as exc:
+            return folder, exc.strerror or str(exc)
 
     def _create_or_migrate(self) -> None:
         """Create missing tables and bring the schema to :data:`SCHEMA_VERSION` (idempotent).
