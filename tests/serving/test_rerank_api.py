@@ -35,6 +35,19 @@ def test_rerank_lambda_zero_is_the_plain_list_and_mmr_diversifies(client: httpx.
     assert not seen & {art.item_index(m) for m in diverse}
 
 
+def test_a_reranked_rating_model_list_keeps_its_predicted_ratings(client: httpx.Client) -> None:
+    """``?rerank=`` rows lost ``predictedRating`` (svd's plain list has it, and the page shows it as stars)."""
+    plain = client.get("/users/3/recommendations", params={"k": 6}).json()["recommendations"]
+    predicted = {r["movieId"]: r["predictedRating"] for r in plain}
+    for spec in ("mmr:0", "calibrated:0.5"):
+        rows = client.get("/users/3/recommendations", params={"k": 6, "rerank": spec}).json()[
+            "recommendations"
+        ]
+        assert all(0.5 <= r["predictedRating"] <= 5.0 for r in rows), rows  # the scale, clipped
+        same = [r for r in rows if r["movieId"] in predicted]
+        assert same and all(r["predictedRating"] == predicted[r["movieId"]] for r in same)
+
+
 @pytest.mark.parametrize("spec", ["shuffle:0.2", "mmr:1.5", "mmr:", "mmr:-1"])
 def test_bad_rerank_is_422_naming_the_parameter(client: httpx.Client, spec: str) -> None:
     resp = client.get("/users/3/recommendations", params={"rerank": spec})

@@ -747,19 +747,23 @@ class Artifact(IdMapped):
         from movierec.models.base import topk  # the one ranking every list uses (models, notebook, API)
 
         order = topk(scores[None, :], min(int(q.k), n))[0][0]
-        lo, hi = self._train_scale
         out = []
         for i in order:
             if i < 0:  # fewer candidates than k
                 break
-            s = float(scores[i])
-            if not np.isfinite(s) and s < 0:
+            if not np.isfinite(scores[i]) and scores[i] < 0:
                 break
-            row = {**self._rows[i], "score": s, "ratings": int(self._popularity[i])}
-            if raw is not None and self._ranking is not None:
-                row["predictedRating"] = float(np.clip(raw[i], lo, hi))
-            out.append(row)
+            out.append(self._list_row(int(i), scores, raw))
         return out
+
+    def _list_row(self, i: int, scores: np.ndarray, raw: np.ndarray | None) -> dict[str, Any]:
+        """Movie ``i``'s row in a list: its facts, ``score``, ``ratings`` (support) and, for a rating model given
+        the scorer's ``raw`` scores, ``predictedRating`` clipped to the scale."""
+        row = {**self._rows[i], "score": float(scores[i]), "ratings": int(self._popularity[i])}
+        if raw is not None and self._ranking is not None:
+            lo, hi = self._train_scale
+            row["predictedRating"] = float(np.clip(raw[i], lo, hi))
+        return row
 
     def user_index(self, user_raw_id: object) -> int:
         """Dense index of a raw user id (``UnknownIdError`` when the artifact does not know it)."""
@@ -842,7 +846,7 @@ class Artifact(IdMapped):
         exclude = rated[ptr[u] : ptr[u + 1]] if exclude_seen else None
         raw = self.scorer.known(u)
         scores, q = self._rank(raw, self._known_prior(u)), _Query(k, exclude, genres, min_support)
-        rows = self._reranked(scores, q, history, rerank) if rerank else self._top(scores, q, raw)
+        rows = self._reranked(scores, q, history, rerank, raw) if rerank else self._top(scores, q, raw)
         if explain:
             self.explain_known(u, rows, raw)
         return rows
@@ -891,9 +895,10 @@ class Artifact(IdMapped):
             ]
 
     def _reranked(
-        self, scores: np.ndarray, q: _Query, history: np.ndarray, spec: str
+        self, scores: np.ndarray, q: _Query, history: np.ndarray, spec: str, raw: np.ndarray | None = None
     ) -> list[dict[str, Any]]:
-        """Top-``k`` re-ranked by ``spec`` over the same candidates :meth:`_top` ranks (scores stay the model's)."""
+        """Top-``k`` re-ranked by ``spec`` over the same candidates :meth:`_top` ranks (scores stay the model's,
+        and a rating model's rows keep ``predictedRating``: ``?rerank=`` dropped it)."""
         from movierec.rerank import parse_rerank
 
         reranker = parse_rerank(spec)
@@ -903,11 +908,7 @@ class Artifact(IdMapped):
             (np.ones(len(history), dtype=np.float32), history, [0, len(history)]), shape=(1, self.n_items)
         )
         picks = reranker.rerank(scores[None, :], min(int(q.k), self.n_items), hist, self._item_info())[0]
-        return [
-            {**self._rows[i], "score": float(scores[i]), "ratings": int(self._popularity[i])}
-            for i in picks
-            if i >= 0
-        ]
+        return [self._list_row(int(i), scores, raw) for i in picks if i >= 0]
 
     def _item_info(self) -> Any:
         """Genres, item vectors and popularity for re-rankers (built on first use)."""
