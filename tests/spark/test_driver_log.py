@@ -40,13 +40,13 @@ def _java() -> None:
 
 
 def _spark(args: list[str], tmp_path: Path) -> subprocess.CompletedProcess[str]:
-    """``movierec spark ARGS --master local[2]`` (UI and progress bars off) in a subprocess; its own temporary folder."""
+    """``movierec spark ARGS --master local[2]`` (UI off) in a subprocess, stderr piped; its own temporary folder."""
     env = {
         k: v for k, v in os.environ.items() if k not in ("SPARK_SUBMIT_OPTS", "SPARK_CONF_DIR", "SPARK_HOME")
     }
     (tmp_path / "tmp").mkdir(exist_ok=True)
     env["TMPDIR"] = str(tmp_path / "tmp")
-    conf = ["--conf", "spark.ui.enabled=false", "--conf", "spark.ui.showConsoleProgress=false"]
+    conf = ["--conf", "spark.ui.enabled=false"]  # stage bars: off by default in a pipe
     return subprocess.run(
         [sys.executable, "-m", "movierec", "spark", *args, "--master", "local[2]", *conf],
         capture_output=True,
@@ -74,6 +74,8 @@ def test_a_spark_run_prints_no_spark_log_lines(tmp_path: Path, ratings: Path) ->
     )
     assert done.returncode == 0, done.stderr[-3000:]
     assert _chatter(done.stderr) == [], done.stderr[-3000:]
+    # piped, Spark drew no stage bars (``[Stage 3:>   (0 + 1) / 1]`` redrawn with carriage returns)
+    assert "[Stage " not in done.stderr and "\r" not in done.stderr, done.stderr[-3000:]
     assert re.search(r"^Spark \S+ on local\[2\]", done.stderr, re.M)  # movierec's own lines are as they were
     assert (tmp_path / "art" / "manifest.json").is_file()
 

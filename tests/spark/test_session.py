@@ -14,7 +14,13 @@ from pathlib import Path
 import pytest
 
 from movierec.errors import ConfigError, MovierecError
-from movierec.spark.session import SparkUnavailableError, check_java, check_master, parse_conf
+from movierec.spark.session import (
+    SparkUnavailableError,
+    check_java,
+    check_master,
+    parse_conf,
+    session_settings,
+)
 
 pytest.importorskip("pyspark", reason="pyspark is not installed (pip install 'movierec[spark]')")
 
@@ -180,3 +186,35 @@ def test_a_log4j_file_in_sparks_conf_folder_is_left_to_work(
     (conf / "log4j2.properties").write_text("rootLogger.level = info\n")
     with _quiet_driver_log():
         assert "SPARK_SUBMIT_OPTS" not in os.environ
+
+
+def test_stage_bars_only_on_a_terminal_and_conf_still_wins() -> None:
+    """Spark drew its ``[Stage 3:>  (0 + 1) / 1]`` bars into pipes and log files (the JVM writes them to
+    stderr whatever it is): a new session turns them off unless stderr is a terminal; --conf wins either way."""
+    assert session_settings("local[2]", None, terminal=True)["spark.ui.showConsoleProgress"] == "true"
+    assert session_settings("local[2]", None, terminal=False)["spark.ui.showConsoleProgress"] == "false"
+    mine = {"spark.ui.showConsoleProgress": "true", "spark.driver.memory": "3g"}
+    piped = session_settings("local[2]", mine, terminal=False)
+    assert piped["spark.ui.showConsoleProgress"] == "true" and piped["spark.driver.memory"] == "3g"
+
+
+@pytest.mark.parametrize("option", ["--ratings", "--movies"])
+@pytest.mark.parametrize("given", ["nope.csv", "sub/nope.csv", "file://ABS/nope.csv"])
+def test_a_missing_local_input_is_one_line_before_spark_starts(
+    tmp_path: Path, option: str, given: str
+) -> None:
+    """``spark train --ratings nope.csv`` started the JVM (about 20 s here) to end in Spark's
+    ``[PATH_NOT_FOUND] Path does not exist: file:/…/nope.csv. SQLSTATE: 42K03``; a local path that is not
+    there is now one line naming the folder looked in, before Spark starts, and --out is not created."""
+    given = given.replace("ABS", str(tmp_path))
+    proc = subprocess.run(
+        [sys.executable, "-m", "movierec", "spark", "train", option, given, "--out", "art"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
+    line = _one_error_line(proc)
+    where = (tmp_path / given.removeprefix("file://")).parent.resolve()
+    assert line == f"movierec: error: {option} {given}: no such file or folder (looked in {where})"
+    assert "Spark " not in proc.stderr and not (tmp_path / "art").exists()

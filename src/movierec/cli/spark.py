@@ -139,9 +139,11 @@ def train_cmd(
     """Train Spark ALS, evaluate on a seeded hold-out and write the same artifact as 'movierec export'."""
     from movierec.output_folders import check_artifact_target, nothing_written, record_outcome
     from movierec.spark.failures import SparkJobError
-    from movierec.spark.train import train
+    from movierec.spark.train import check_local_input, train
 
     check_artifact_target(out, force)  # before Spark starts: exists, foreign or unwritable costs milliseconds
+    check_local_input(ratings, "--ratings")  # and a local file that is not there
+    check_local_input(movies, "--movies")
     existed = out.exists()
     try:
         with cluster.session("movierec spark train") as spark:

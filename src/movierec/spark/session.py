@@ -29,12 +29,13 @@ __all__ = [
     "check_java",
     "check_master",
     "parse_conf",
+    "session_settings",
     "spark_session",
 ]
 
 # Settings we pick unless the user passes their own with --conf.
 DEFAULT_CONF: dict[str, str] = {
-    "spark.ui.showConsoleProgress": "true",  # stage progress bars in the terminal
+    "spark.ui.showConsoleProgress": "true",  # stage progress bars, on a terminal only (session_settings)
     "spark.sql.execution.arrow.pyspark.enabled": "true",  # fast toPandas / createDataFrame
     "spark.sql.adaptive.enabled": "true",
     "spark.driver.memory": "2g",
@@ -206,6 +207,33 @@ def _quiet_driver_log() -> Iterator[None]:
             os.environ["SPARK_SUBMIT_OPTS"] = before
 
 
+def _stderr_is_terminal() -> bool:
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):  # replaced or closed stderr
+        return False
+
+
+def session_settings(master: str, conf: dict[str, str] | None, *, terminal: bool) -> dict[str, str]:
+    """The settings a new session gets: :data:`DEFAULT_CONF`, local-master tweaks, then ``conf`` (``--conf``
+    wins over every default).
+
+    Spark's stage bars are drawn only when stderr is a ``terminal``: the JVM writes them to stderr
+    whatever it is, so piped into a file or ``| cat`` they were runs of ``[Stage 3:>   (0 + 1) / 1]`` with
+    carriage returns, and a failed run's error line was glued to the last bar.
+    """
+    settings = dict(DEFAULT_CONF)
+    if not terminal:
+        settings["spark.ui.showConsoleProgress"] = "false"
+    if master.startswith("local"):
+        # small local jobs: 200 shuffle partitions mostly schedule empty tasks
+        settings["spark.sql.shuffle.partitions"] = str(max(4, 2 * (os.cpu_count() or 2)))
+        settings.setdefault("spark.driver.host", "127.0.0.1")
+        settings.setdefault("spark.driver.bindAddress", "127.0.0.1")
+    settings.update(conf or {})
+    return settings
+
+
 @contextmanager
 def spark_session(
     master: str = "local[*]",
@@ -239,13 +267,7 @@ def spark_session(
     check_java()
     check_master(master, timeout=connect_timeout)
     _driver_python_env()
-    settings = dict(DEFAULT_CONF)
-    if master.startswith("local"):
-        # small local jobs: 200 shuffle partitions mostly schedule empty tasks
-        settings["spark.sql.shuffle.partitions"] = str(max(4, 2 * (os.cpu_count() or 2)))
-        settings.setdefault("spark.driver.host", "127.0.0.1")
-        settings.setdefault("spark.driver.bindAddress", "127.0.0.1")
-    settings.update(conf or {})
+    settings = session_settings(master, conf, terminal=_stderr_is_terminal())
     builder: Any = SparkSession.builder.master(master).appName(app_name)
     for key, value in settings.items():
         builder = builder.config(key, value)

@@ -150,6 +150,21 @@ def _pandas(frame: DataFrame) -> pd.DataFrame:
     return out
 
 
+def check_local_input(uri: str | Path | None, option: str) -> None:
+    """A local ``--ratings``/``--movies`` path (no scheme, or ``file://``) that does not exist is a ConfigError
+    before Spark starts: Spark's ``[PATH_NOT_FOUND] … SQLSTATE: 42K03`` came after the JVM's 20 s start.
+    Glob patterns (``ratings/*.csv``, which Spark expands) and other schemes are left to Spark."""
+    if uri is None:
+        return
+    text = str(uri)
+    if "://" in text.removeprefix("file://") or any(ch in text for ch in "*?[{"):
+        return
+    path = Path(text.removeprefix("file://")).expanduser()
+    if not path.exists():
+        where = path.parent if str(path.parent) not in ("", ".") else Path.cwd()
+        raise ConfigError(f"{option} {text}: no such file or folder (looked in {where.resolve()})")
+
+
 def _spark_error_line(exc: BaseException) -> str:
     """The first meaningful line of a Spark/Py4J error (no JVM stack)."""
     text = str(exc).strip()
@@ -654,6 +669,8 @@ def train(
     als_names = set(SparkALSModel().get_params()) | set(SparkALSModel._aliases)
     settings = SparkALSModel(**{n: v for n, v in options.items() if n in als_names}).checked()
     implicit, implicit_threshold, seed = settings.implicit, settings.implicit_threshold, settings.seed
+    check_local_input(ratings, "ratings=")
+    check_local_input(movies, "movies=")
     t_start = time.perf_counter()
     read_options = {n: v for n, v in options.items() if n not in als_names}
     src = read_ratings(spark, ratings, direct_ids=id_mapping == "direct", **read_options)
