@@ -46,6 +46,11 @@ def test_notebook_runs(path: Path, tmp_path: Path) -> None:
     client.execute()  # raises CellExecutionError, with the cell and traceback, on any error
     text = "\n".join(_text(c) for c in nb.cells if c.cell_type == "code")
     assert "Traceback" not in text
+    # a newcomer reads every warning as something to fix: 02's first cell said "TqdmWarning: IProgress not
+    # found. Please update jupyter and ipywidgets" (optuna's import of tqdm.auto; tune draws no tqdm bar)
+    stderr = [o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
+              if o.get("name") == "stderr"]  # fmt: skip
+    assert not [s for s in stderr if "Warning" in s], stderr
     if path.name.startswith("01"):
         assert "Dataset('ml-latest-small'" in text and "Toy Story" in text
         assert "application/vnd.plotly.v1+json" in text  # the map cell returned a plotly Figure
