@@ -177,14 +177,30 @@ def train_cmd(
     if as_json:
         print_json(result.summary())
         return
-    shown = {key: v for key, v in result.metrics.items() if isinstance(v, float)}
-    metrics = ", ".join(f"{key} {v:.4f}" for key, v in shown.items()) or "no hold-out"
     console.print(
         f"Spark ALS ({'implicit' if implicit else 'explicit'}, rank {rank}): {result.n_users:,} users × "
-        f"{result.n_items:,} items, {result.n_train:,} training ratings; {metrics}"
+        f"{result.n_items:,} items, {result.n_train:,} training ratings"
     )
+    console.print(_holdout_line(result.metrics))
     console.print(f"artifact: {result.artifact}  (serve it: movierec serve --artifact {result.artifact})")
     err_console.print(f"timings (s): {', '.join(f'{key} {v:.1f}' for key, v in result.seconds.items())}")
+
+
+def _holdout_line(metrics: dict[str, Any]) -> str:
+    """What the hold-out figures are and what they were measured on: the summary said only
+    ``rmse 0.9297, mae 0.7154``, leaving out that the rows of a user or movie not in training (821 of 20,258
+    on ml-latest-small) are not scored, and over how many users the ranking metrics are averaged."""
+    shown = ", ".join(f"{key} {v:.4f}" for key, v in metrics.items() if isinstance(v, float))
+    if metrics.get("protocol") == "rating":
+        n_eval, n_test = metrics.get("n_test_evaluated"), metrics.get("n_test")
+        over = f" over {n_eval:,} of {n_test:,} test ratings" if n_eval is not None and n_test else ""
+        rest = " (the others have a user or movie not in training)" if over and n_eval != n_test else ""
+        return f"hold-out: {shown}{over}{rest}"
+    if metrics.get("protocol") == "full-ranking":
+        users = metrics.get("n_test_users")
+        over = f" over {users:,} test users" if users is not None else ""
+        return f"hold-out, full ranking of every movie not rated in training: {shown}{over}"
+    return "no hold-out (--test-size 0: trained on every rating)"
 
 
 @spark_app.command("recommend")
