@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -56,5 +57,12 @@ def test_notebook_runs(path: Path, tmp_path: Path) -> None:
         assert "application/vnd.plotly.v1+json" in text  # the map cell returned a plotly Figure
         assert "ndcg@10" in text
         assert "because" in text and "Alien (1979)" in text  # a new person's list, explained
+        # the note under the rating table quotes its RMSEs (baseline beats svd before tuning): they must agree
+        rmse = {
+            m: f"{float(v):.4f}"
+            for m, v in re.findall(r"^\d+\s+(baseline|svd)\s+rating\s+([\d.]+)", text, re.M)
+        }
+        note = next(c.source for c in nb.cells if c.cell_type == "markdown" and "beats SVD" in c.source)
+        assert f"RMSE {rmse['baseline']} against {rmse['svd']}" in " ".join(note.split()), (rmse, note)
     if path.name.startswith("03"):
         assert "'model': 'svd'" in text or '"model": "svd"' in text
