@@ -217,4 +217,55 @@ def test_a_missing_local_input_is_one_line_before_spark_starts(
     line = _one_error_line(proc)
     where = (tmp_path / given.removeprefix("file://")).parent.resolve()
     assert line == f"movierec: error: {option} {given}: no such file or folder (looked in {where})"
-    assert "Spark " not in proc.stderr and not (tmp_path / "art").exists()
+    assert "UI: " not in proc.stderr and not (tmp_path / "art").exists()  # no session was started
+
+
+def test_spark_recommend_refuses_an_existing_out_before_spark_starts(tmp_path: Path) -> None:
+    """``spark recommend --out recs.parquet`` into an existing folder started the JVM (10-20 s) before saying
+    'already exists; pass --force'; a folder Spark did not write is refused even with --force. Both are now
+    one line before Spark starts, and the folder is left as it was."""
+    from datagen import make_ratings
+
+    make_ratings(n_users=30, n_items=40, seed=3).to_csv(tmp_path / "r.csv", index=False)
+    exported = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "movierec",
+            "export",
+            "-m",
+            "popularity",
+            "--ratings",
+            "r.csv",
+            "--out",
+            "art",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
+    assert exported.returncode == 0, exported.stderr
+    (tmp_path / "recs.parquet").mkdir()
+    (tmp_path / "recs.parquet" / "_SUCCESS").write_text("")
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("keep\n")
+    for out, force, says in [
+        ("recs.parquet", [], "recs.parquet already exists; pass --force"),
+        (
+            "mine",
+            ["--force"],
+            "--out mine: refusing to overwrite a folder Spark did not write (it holds notes.txt)",
+        ),
+    ]:
+        proc = subprocess.run(
+            [sys.executable, "-m", "movierec", "spark", "recommend", "-a", "art", "--out", out, *force],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=tmp_path,
+        )
+        assert says in _one_error_line(proc)
+        assert "UI: " not in proc.stderr and "incubator" not in proc.stderr  # no session was started
+    assert [p.name for p in (tmp_path / "recs.parquet").iterdir()] == ["_SUCCESS"]
+    assert (tmp_path / "mine" / "notes.txt").read_text() == "keep\n"

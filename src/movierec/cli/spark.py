@@ -224,10 +224,11 @@ def recommend_cmd(
     """Batch-score every user of an artifact in Spark: top-K unseen movies per user, written as Parquet."""
     from movierec.models.base import check_positive
     from movierec.serving.artifact import load_artifact
-    from movierec.spark.recommend import recommend_all
+    from movierec.spark.recommend import check_output, recommend_all
 
     check_positive("--k", k, integer=True)
     load_artifact(artifact)  # verify before the JVM starts
+    check_output(out, force)  # and an existing --out without --force, or one Spark did not write
     with cluster.session("movierec spark recommend") as spark:
         result = recommend_all(
             spark, artifact, out, k=k, exclude_seen=not include_seen, partitions=partitions, force=force

@@ -170,13 +170,7 @@ def recommend_all(
     from movierec.serving.artifact import load_artifact
 
     check_positive("--k", k, integer=True)
-    outp = _local_path(out)
-    if (
-        outp is not None
-    ):  # --force overwrites only a folder of Spark's own part files; nothing else is deleted
-        from movierec.output_folders import check_parquet_target
-
-        check_parquet_target(outp, force)
+    check_output(out, force)
     t0 = time.perf_counter()
     art = load_artifact(artifact)
     parts = partitions or max(2, spark.sparkContext.defaultParallelism * 2)
@@ -219,6 +213,17 @@ def recommend_all(
     )
     n_rows = _write_parquet(long, out, force=force)
     return BatchResult(Path(str(out)), n_users, n_rows, k, time.perf_counter() - t0)
+
+
+def check_output(out: str | Path, force: bool) -> None:
+    """A local ``out`` may be written: absent, or with ``force`` a folder of Spark's own part files only
+    (nothing else is deleted). Cheap, so the CLI runs it before Spark starts: an existing ``--out`` without
+    ``--force`` was refused only after the JVM's 10-20 s start. A URI Spark writes elsewhere is Spark's."""
+    outp = _local_path(out)
+    if outp is not None:
+        from movierec.output_folders import check_parquet_target
+
+        check_parquet_target(outp, force)
 
 
 def _local_path(out: str | Path) -> Path | None:
