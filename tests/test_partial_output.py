@@ -288,8 +288,9 @@ def test_stage_left_by_sigkill_is_removed_by_the_next_run(tmp_path: Path, no_tim
 
 
 def test_ctrl_c_during_tune_keeps_the_finished_trials(tmp_path: Path) -> None:
-    """The study database is tune's record: after Ctrl-C its finished trials stay, and a line says how to go on."""
-    args = ["tune", "--model", "svd", "--trials", "200", "--cv", "1", "--out", "t"]
+    """The study database is tune's record: after Ctrl-C its finished trials stay, and a line says how to go on,
+    which works: it said 'run the same command with --resume', and --resume refuses --params."""
+    args = ["tune", "--model", "svd", "--params", "factors=8", "--trials", "200", "--cv", "1", "--out", "t"]
     code, lines, text = _interrupt_when(args, b" 2/200", tmp_path)
     assert "Traceback" not in text and "KeyboardInterrupt" not in text, text[
         -2000:
@@ -298,8 +299,17 @@ def test_ctrl_c_during_tune_keeps_the_finished_trials(tmp_path: Path) -> None:
     assert code == 130
     assert len(lines) == 1 and lines[0].startswith("movierec: interrupted; the study's ")
     assert lines[0].endswith(
-        "finished trials are kept in t/study.db: run the same command with --resume to continue"
+        "finished trials are kept in t/study.db: run the same command again to continue (its trials add to these)"
     )
+    kept = int(lines[0].split("the study's ")[1].split()[0])
+    again = [*args[: args.index("--trials")], "--trials", "1", "--cv", "1", "--out", "t"]  # 1 trial, not 200
+    proc = subprocess.run(
+        [sys.executable, "-m", "movierec", *again], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert f"continuing study 'svd-rmse' in t: {kept} trials there already" in " ".join(proc.stderr.split())
+    done = re.search(r"best of (\d+) complete trials \((\d+) pruned", proc.stdout)
+    assert done and int(done[1]) + int(done[2]) == kept + 1, proc.stdout  # the kept ones and this run's one
 
 
 # --- the building blocks ---------------------------------------------------------------------------

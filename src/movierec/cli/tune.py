@@ -165,10 +165,12 @@ def _study_guard(out: Path | None, storage: str | None, study_name: str) -> Iter
             record_outcome(exc, nothing_written(out_dir, existed))
         elif finished and isinstance(exc, KeyboardInterrupt):
             kept = db if storage is None else "the --storage database"
+            # the same command continues the study (its settings match); adding --resume to it was refused
+            # whenever it held --params ("a resumed study keeps the fixed parameters it was created with")
             record_outcome(
                 exc,
                 f"the study's {finished} finished trials are kept in {kept}: "
-                "run the same command with --resume to continue",
+                "run the same command again to continue (its trials add to these)",
             )
         raise
 
