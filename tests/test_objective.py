@@ -100,12 +100,15 @@ def test_tune_cli_pareto_writes_the_front(tmp_path: Path, capsys: pytest.Capture
     data.mkdir()
     make_ratings(120, 80, 0.3, seed=3).to_csv(data / "ratings.csv", index=False)
     out = tmp_path / "t"
-    args = ["tune", "-m", "ease", "--metric", "ndcg@10", "--pareto", "ndcg@10,aplt@10", "--trials", "3"]
+    args = ["tune", "-m", "ease", "--metric", "ndcg@10", "--pareto", "ndcg@10,arp@10", "--trials", "3"]
     proc = run_here(capsys, *args, "--cv", "1", "--out", str(out), "--dataset", str(data))
     assert proc.returncode == 0, proc.stderr
-    assert "Pareto front of ndcg@10 and aplt@10" in proc.stdout
+    assert "Pareto front of ndcg@10 and arp@10" in proc.stdout
+    # each column says which way is better (ARP, the lists' mean popularity: lower is better)
+    assert "ndcg@10 ↑" in proc.stdout and "arp@10 ↓" in proc.stdout
+    assert "↑ higher is better, ↓ lower is better" in proc.stdout
     rows = (out / "pareto.csv").read_text().splitlines()
-    assert rows[0] == "trial,ndcg@10,aplt@10,params" and len(rows) >= 2
+    assert rows[0] == "trial,ndcg@10,arp@10,params" and len(rows) >= 2
     assert_user_error(run_here(capsys, "tune", "-m", "ease", "--pareto", "ndcg@10"), "exactly two metrics")
     assert_user_error(
         run_here(capsys, "tune", "-m", "ease", "--metric", "ndcg@10-x@10"), "unknown metric 'x'"

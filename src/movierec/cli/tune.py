@@ -381,16 +381,21 @@ def _print_result(result: Any) -> None:
 
 def _print_front(front: list[dict], front_of: list[str], out_dir: Path) -> None:
     """The Pareto front of the two ``--pareto`` metrics as a table."""
+    from movierec.objective import maximise
+
     a, b = front_of
     ptable = Table(title=f"Pareto front of {a} and {b} (validation; no other trial is better on both)")
-    for col in ("trial", a, b, "hyperparameters"):
-        ptable.add_column(col, justify="left" if col == "hyperparameters" else "right")
+    ptable.add_column("trial", justify="right")
+    for name in (a, b):  # which way is better: arp@10 0.15 says nothing by itself (lower: less popular lists)
+        ptable.add_column(f"{name} {'↑' if maximise(name) else '↓'}", justify="right")
+    ptable.add_column("hyperparameters", justify="left")
     for row in front:
         params = ", ".join(
             f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in row["params"].items()
         )
         ptable.add_row(str(row["number"]), f"{row[a]:.4f}", f"{row[b]:.4f}", params)
     console.print(ptable)
+    console.print("↑ higher is better, ↓ lower is better")
     console.print(f"  {'pareto':15s} {out_dir / 'pareto.csv'}")
 
 
