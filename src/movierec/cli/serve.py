@@ -261,6 +261,7 @@ def serve_cmd(
         if store is not None:
             store.close()
         raise
+    _say_other_code(artifact, router)
     if host not in ("127.0.0.1", "localhost", "::1") and not api_key:
         say("warning", f"binding {host} without --api-key: anyone who can reach it may POST /feedback")
     err_console.print(
@@ -284,6 +285,18 @@ def serve_cmd(
         store.close()
     _worker_environment(artifact, weights, metrics, log_json, db_url, settings)
     uvicorn.run("movierec.serving.server:server_from_env", factory=True, workers=workers, **common)
+
+
+def _say_other_code(paths: list[Path], router: Any) -> None:
+    """One note per served artifact that other movierec code exported (another version or other sources):
+    an artifact from two days ago gave other ``explain`` reasons than a fresh export, without a word. Only a
+    note; the artifact is served (``GET /health`` carries the same sentence as ``versionNote``)."""
+    from movierec.serving.origin import version_note
+
+    for path, served in zip(paths, router.served, strict=True):
+        note = version_note(served.app.state.artifact.manifest, str(path))
+        if note:
+            say("note", note)
 
 
 def check_port(host: str, port: int) -> None:

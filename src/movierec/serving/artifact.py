@@ -31,6 +31,7 @@ from movierec.errors import ArtifactError, ConfigError, UnknownIdError
 from movierec.interactions import IdMap, IdMapped, Interactions
 from movierec.jsonsafe import to_jsonable
 from movierec.output_folders import check_artifact_target, move_aside, temporary_folder
+from movierec.serving.origin import code_identity, exported_by, version_note
 from movierec.serving.validate import ArtifactParts, sign_manifest, validate_artifact
 from movierec.serving.visitor import visitor_export
 from movierec.titles import (
@@ -321,6 +322,7 @@ def build_manifest(
         "parity_max_abs_diff": diff,
         "metrics": _jsonable(metrics or {}),
         "packages": package_versions(),
+        "exported_by": code_identity(),  # version, commit, source digest: serve notes other code (serving.origin)
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "notes": list(notes),
     }
@@ -1207,6 +1209,9 @@ class Artifact(IdMapped):
             "minSupport": self.min_support,
             "likedFrom": self.liked_from,
             "userFeatures": self._visitor_fields(),
+            "exportedBy": exported_by(self.manifest),
+            "servedBy": code_identity(),
+            "versionNote": version_note(self.manifest, "this artifact"),
         }
 
     @property

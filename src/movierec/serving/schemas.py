@@ -163,6 +163,22 @@ class FeedbackOut(BaseModel):
     created: bool = Field(description="False when this requestId was already stored (an idempotent retry).")
 
 
+class CodeIdentity(BaseModel):
+    """Which movierec code: its version, git commit and a digest of its Python sources."""
+
+    movierec: str | None = Field(description="The movierec version (null: not recorded).")
+    commit: str | None = Field(
+        default=None,
+        description="The git commit of the source tree, '+dirty' with uncommitted changes; null outside a git "
+        "checkout (an installed wheel) or, for an artifact, when its export did not record it.",
+    )
+    source_sha256: str | None = Field(
+        default=None,
+        description="sha256 of the package's Python sources: equal digests run the same code whatever the "
+        "commits; null when an artifact's export did not record it.",
+    )
+
+
 class Health(BaseModel):
     status: str
     model: str
@@ -184,6 +200,16 @@ class Health(BaseModel):
         "every rating.",
     )
     feedback: bool
+    exportedBy: CodeIdentity | None = Field(
+        default=None, description="The movierec that exported the artifact, as its manifest records it."
+    )
+    servedBy: CodeIdentity | None = Field(default=None, description="The movierec serving it now.")
+    versionNote: str | None = Field(
+        default=None,
+        description="A sentence when the artifact was exported by other movierec code (another version or "
+        "other sources) than serves it, so lists and reasons may differ from a fresh export; null when the "
+        "code is the same. Only a note: the artifact is served either way.",
+    )
     userFeatures: dict[str, list[str]] | None = Field(
         default=None,
         description="Visitor features POST /recommendations accepts (fields, and the known genders and "
