@@ -66,3 +66,11 @@ def test_notebook_runs(path: Path, tmp_path: Path) -> None:
         assert f"RMSE {rmse['baseline']} against {rmse['svd']}" in " ".join(note.split()), (rmse, note)
     if path.name.startswith("03"):
         assert "'model': 'svd'" in text or '"model": "svd"' in text
+        # its export folder (the artifact's repr ends with it) stayed in /tmp after every run; the last cell
+        # removes it, and only it
+        exported = re.search(r"Artifact\('svd' on .*, (/\S+)\)", text)
+        assert exported is not None and Path(exported.group(1)).name == "svd", text[:2000]
+        assert not Path(exported.group(1)).parent.exists(), exported.group(1)
+        assert "'imdbId': '0111161'" in text  # the columns its text now says what they are
+        said = " ".join(c.source for c in nb.cells if c.cell_type == "markdown")
+        assert "imdbId" in said and "tmdbId" in said and "links.csv" in said
