@@ -307,7 +307,8 @@ def test_ctrl_c_during_tune_keeps_the_finished_trials(tmp_path: Path) -> None:
         [sys.executable, "-m", "movierec", *again], cwd=tmp_path, capture_output=True, text=True
     )
     assert proc.returncode == 0, proc.stderr
-    assert f"continuing study 'svd-rmse' in t: {kept} trials there already" in " ".join(proc.stderr.split())
+    said = f"continuing study 'svd-rmse' in t: {kept} finished trial{'s' if kept != 1 else ''} there already"
+    assert said in " ".join(proc.stderr.split())
     done = re.search(r"best of (\d+) complete trials \((\d+) pruned", proc.stdout)
     assert done and int(done[1]) + int(done[2]) == kept + 1, proc.stdout  # the kept ones and this run's one
 

@@ -287,7 +287,9 @@ def test_an_unknown_keyword_is_one_line_naming_the_likely_one(given: dict[str, A
         tune("no-such-dataset", "svd", **given)
     message = str(err.value)
     assert message.startswith(says) and "\n" not in message
-    assert message.endswith("fixed_params, worker, user_features")  # every valid name, tune's own included
+    assert message.endswith(
+        "fixed_params, worker, user_features, on_start"
+    )  # every valid name, tune's own included
 
 
 def test_ranking_study_for_an_implicit_model(small: Interactions, tmp_path: Path) -> None:
@@ -600,7 +602,7 @@ def test_cli_tune_into_the_same_folder_says_it_continues_the_study(tmp_path: Pat
     assert first.returncode == 0 and "continuing study" not in first.stderr, first.stderr
     again = _cli(*args, cwd=tmp_path)
     assert again.returncode == 0, again.stderr
-    note = "note: continuing study 'baseline-rmse' in o: 2 trials there already, this run adds 2"
+    note = "note: continuing study 'baseline-rmse' in o: 2 finished trials there already; this run adds 2"
     assert note in " ".join(again.stderr.split()), again.stderr
 
 

@@ -13,8 +13,6 @@ import inspect
 import json
 import logging
 import math
-import os
-import socket
 import sys
 import time
 import warnings
@@ -517,8 +515,10 @@ class _Objective:
 
     def __call__(self, trial: Any) -> float:
         from movierec.models.registry import create
+        from movierec.tuning_trials import process_attrs
 
-        trial.set_user_attr("worker", f"{socket.gethostname()}:{os.getpid()}")
+        for key, value in process_attrs().items():  # host:pid and start: a killed run's trial is closed later
+            trial.set_user_attr(key, value)
         scores: list[float] = []
         terms: list[dict[str, float]] = []  # a weighted objective's term values per fold
         t0 = time.perf_counter()
@@ -752,6 +752,7 @@ def tune(
     fixed_params: Mapping[str, Any] | None = None,
     worker: int = 0,
     user_features: Any = None,
+    on_start: Callable[[dict[str, Any]], None] | None = None,
     **request: Any,
 ) -> TuneResult:
     """Search ``model``'s hyperparameters with seeded TPE and median pruning, on training folds only.
@@ -786,6 +787,7 @@ def tune(
     (best.toml carries them; a stored study is not continued with other ones). Any other keyword is a
     ConfigError naming the closest valid one (``trials`` → ``n_trials``), as a model's unknown
     hyperparameter is.
+    Dead processes' RUNNING trials are closed, and ``on_start`` told, before the first trial (:func:`_started`).
 
     Two quick trials in a notebook (svd with 5 epochs, not searched)::
 
@@ -807,20 +809,8 @@ def tune(
     train, test = _outer_split(inter, holdout, settings)  # built first, never handed to the objective
     ufeats = _user_features(user_features, dataset, train)
     ifeats = _item_features(settings.get("item_features"), dataset, train)
-    space = active_space(model, ifeats is not None, settings["fixed_params"])
-    objective = _Objective(  # holds the TRAINING interactions only (never the test split)
-        train,
-        model,
-        space,
-        parsed,
-        cv=settings["cv"],
-        seed=settings["split_seed"],
-        threshold=settings["threshold"],
-        fixed=dict(settings["fixed_params"]),
-        user_features=ufeats,
-        item_features=ifeats,
-    )
-
+    objective = _objective(train, model, parsed, settings, ufeats, ifeats)  # the TRAINING split only
+    _started(study, req.storage, name, req.n_trials, on_start, report is print_trial)
     t0 = time.perf_counter()
     lines = report is print_trial  # the start and refit lines go with the trial lines, not to a callable
     _say(lines, f"tuning {model} for {parsed.label}: {_trials(req.n_trials)}, {_folds(settings['cv'])} of "
@@ -841,6 +831,63 @@ def tune(
     if out is not None:
         result.files = write_outputs(study, result, Path(out))
     return result
+
+
+def _objective(
+    train: Interactions,
+    model: str,
+    metric: Metric,
+    settings: Mapping[str, Any],
+    user_features: Any,
+    item_features: Any,
+) -> _Objective:
+    """:func:`tune`'s trial function over the model's active search space; it holds the TRAINING
+    interactions only (never the test split)."""
+    space = active_space(model, item_features is not None, settings["fixed_params"])
+    return _Objective(
+        train,
+        model,
+        space,
+        metric,
+        cv=settings["cv"],
+        seed=settings["split_seed"],
+        threshold=settings["threshold"],
+        fixed=dict(settings["fixed_params"]),
+        user_features=user_features,
+        item_features=item_features,
+    )
+
+
+def _started(
+    study: Any,
+    storage: Any,
+    name: str,
+    n_trials: int,
+    on_start: Callable[[dict[str, Any]], None] | None,
+    lines: bool,
+) -> None:
+    """Before the first trial, once every input is checked (the data, the study's settings, the side
+    features): mark FAIL the trials left RUNNING by processes gone from this host (killed, out of memory;
+    :mod:`movierec.tuning_trials`), then call ``on_start`` with ``study_name``, ``finished`` (complete and
+    pruned trials already there), ``closed`` (those just marked FAIL) and ``n_trials``: the CLI's
+    "continuing study" note. Without ``on_start`` the progress lines (when on) say the same."""
+    from movierec.tuning_trials import close_dead_trials
+
+    closed = close_dead_trials(storage, name)
+    states = ("COMPLETE", "PRUNED")
+    finished = sum(t.state.name in states for t in study.get_trials(deepcopy=False))
+    info = {"study_name": name, "finished": finished, "closed": closed, "n_trials": int(n_trials)}
+    if on_start is not None:
+        on_start(info)
+    elif lines and (finished or closed):
+        _say(True, f"continuing study {name!r}: {finished} finished trials{closed_note(closed)}")
+
+
+def closed_note(closed: int) -> str:
+    """``"; closed 1 trial left running by a process that no longer exists"`` (empty for none)."""
+    from movierec.tuning_trials import DEAD_REASON
+
+    return f"; closed {closed} trial{'s' if closed != 1 else ''} {DEAD_REASON}" if closed else ""
 
 
 def _outer_split(

@@ -100,9 +100,10 @@ def tune_cmd(
 
     if trials <= 0:
         raise ConfigError(f"--trials must be ≥ 1, got {trials}")
+    typed = metric
     model_name, metric, front_of = _model_and_metric(model, metric, pareto, resume, storage, study, out)
     fixed = _fixed_params(model_name, params, resume)
-    study_name = study or f"{model_name}-{metric.strip().lower()}"
+    study_name = study or _default_study(model_name, metric, typed, storage, out)
     # a failure or Ctrl-C: the study database is kept when it holds finished trials, else removed
     with _study_guard(out, storage, study_name) as (out_dir, storage):
         options: dict[str, Any] = dict(
@@ -122,9 +123,7 @@ def tune_cmd(
         # tune() checks the same options again (it is callable from Python); checking here first reports a
         # mistake as one line, without the data, before the progress display starts
         check_request(model_name, **options)
-        if not as_json:
-            _say_continued(storage, study_name, out_dir, trials)
-        dataset = source.load()
+        dataset = source.load()  # a dataset that does not load fails before any word about the study
         result = _run_study(
             dataset, model_name, options, out_dir, worker=worker, user_features=user_features, quiet=as_json,
             fixed=fixed,
@@ -175,15 +174,51 @@ def _study_guard(out: Path | None, storage: str | None, study_name: str) -> Iter
         raise
 
 
-def _say_continued(storage: str, study_name: str, out_dir: Path, trials: int) -> None:
-    """A rerun into the same folder adds its trials to the study there: say so before it runs."""
-    before = _finished_trials(storage, study_name)
-    if before:
+def _say_continued(info: dict[str, Any], out_dir: Path) -> None:
+    """A rerun into the same folder adds its trials to the study there: say so before the first trial
+    (:func:`movierec.tuning.tune`'s ``on_start``, called once the data and every other input are checked),
+    counting finished trials only, and how many trials dead processes had left running were closed."""
+    from movierec.tuning import closed_note
+
+    before, closed = info["finished"], info["closed"]
+    if before or closed:
         say(
             "note",
-            f"continuing study {study_name!r} in {out_dir}: {before} trials there already, this run adds "
-            f"{trials} (--study NAME or another --out starts a new one)",
+            f"continuing study {info['study_name']!r} in {out_dir}: {before} finished "
+            f"trial{'s' if before != 1 else ''} there already"
+            f"{closed_note(closed)}; this run adds {info['n_trials']} (--study NAME or another --out starts "
+            "a new one)",
         )
+
+
+def _default_study(model: str, metric: str, typed: str | None, storage: str | None, out: Path | None) -> str:
+    """``MODEL-METRIC`` with the metric's canonical name (``svd-ndcg@10`` for ``--metric ndcg``), unless only
+    a study under the name the metric was typed with (``svd-ndcg``, as earlier versions named it) exists:
+    that one is continued, so no study is lost to the rename."""
+    name = f"{model}-{metric}"
+    if typed is None or typed.strip().lower() == metric:
+        return name
+    alias = f"{model}-{typed.strip().lower()}"
+    if _study_exists(_study_url(storage, name, out), name):
+        return name
+    return alias if _study_exists(_study_url(storage, alias, out), alias) else name
+
+
+def _study_url(storage: str | None, study: str, out: Path | None) -> str:
+    """The storage a study of this name is in: ``--storage``, else ``study.db`` in ``--out`` or tuning/STUDY."""
+    return storage or f"sqlite:///{(out if out is not None else Path('tuning') / _slug(study)) / 'study.db'}"
+
+
+def _study_exists(storage: str, study_name: str) -> bool:
+    """Whether ``storage`` holds a study of that name (a SQLite file that is not there is not created)."""
+    if storage.startswith("sqlite:///") and not Path(storage.removeprefix("sqlite:///")).is_file():
+        return False
+    try:
+        import optuna
+
+        return study_name in optuna.study.get_all_study_names(storage=storage)
+    except Exception:  # not a study database, or unreachable: the run's own checks say so
+        return False
 
 
 def _finished_trials(storage: str, study_name: str) -> int | None:
@@ -259,7 +294,8 @@ def _model_and_metric(
         if len(front_of) != 2:
             raise ConfigError(f"--pareto {pareto!r}: give exactly two metrics, e.g. ndcg@10,arp@10")
         metric = with_terms(metric, front_of)
-    parse_metric(metric, model_kind=model_kind(model_name))
+    # the canonical name (ndcg → ndcg@10, the K it uses) in the progress line, the study name and best.json
+    metric = parse_metric(metric, model_kind=model_kind(model_name)).label
     return model_name, metric, front_of
 
 
@@ -318,16 +354,20 @@ def _run_study(
     )
     with make_progress(*columns, console=err_console, transient=False, disable=quiet) as bar:
         lines = isinstance(bar, LineProgress)  # its fields are printed bare: they carry their names
-        task = bar.add_task(
-            f"tuning {model_name} ({options['metric']})", total=options["n_trials"], last="–", best="–"
-        )
+        task: list[Any] = []  # the bar starts once every input is checked, after the note on the study
+
+        def start(info: dict[str, Any]) -> None:
+            if not quiet:
+                _say_continued(info, out_dir)
+            description = f"tuning {model_name} ({options['metric']})"
+            task.append(bar.add_task(description, total=options["n_trials"], last="–", best="–"))
 
         def progress(event: dict) -> None:
             last = event["state"] if event["value"] is None else f"{event['value']:.4f}"
             best = "–" if event["best_value"] is None else f"{event['best_value']:.4f}"
             if lines:
                 last, best = f"last {last}", ("–" if best == "–" else f"best {best}")
-            bar.update(task, advance=1, best=best, last=last)
+            bar.update(task[0], advance=1, best=best, last=last)
 
         return tune(
             dataset,
@@ -337,6 +377,7 @@ def _run_study(
             worker=worker,
             user_features=user_features,
             fixed_params=fixed or None,
+            on_start=start,
             **options,
         )
 
@@ -460,8 +501,7 @@ def _slug(text: str) -> str:
 def _stored(storage: str | None, study: str, out: Path | None) -> dict:
     from movierec.tuning import study_settings
 
-    url = storage or f"sqlite:///{(out if out is not None else Path('tuning') / _slug(study)) / 'study.db'}"
-    return study_settings(url, study)
+    return study_settings(_study_url(storage, study, out), study)
 
 
 def _stored_model(storage: str | None, study: str, out: Path | None) -> str:
