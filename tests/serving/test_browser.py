@@ -31,7 +31,7 @@ def test_search_rate_recommend_similar(browser, server, tmp_path: Path) -> None:
     page.keyboard.press("Enter")
     page.locator("#rated li").nth(2).wait_for()  # not wait_for_function: the page's CSP forbids eval
     assert page.locator("#rated li").count() == 3
-    pressed = page.locator("#rated li[data-movie-id='21'] .star[aria-pressed='true']")
+    pressed = page.locator("#rated li[data-movie-id='21'] .star[aria-checked='true']")
     assert pressed.get_attribute("data-stars") == "5"
     # recommendations appear, with titles, years and genres, none of the rated movies
     page.click("#recommend")
@@ -106,11 +106,13 @@ def test_similar_opens_in_view_and_a_rated_star_keeps_the_focus(browser, server)
     page.locator("#rated li[data-movie-id='21']").wait_for()
     focused = page.evaluate(
         "[document.activeElement.dataset.stars, document.activeElement.closest('li')?.dataset.movieId,"
-        " document.activeElement.closest('ul')?.id, document.activeElement.getAttribute('aria-pressed')]"
+        " document.activeElement.closest('ul')?.id, document.activeElement.getAttribute('aria-checked')]"
     )
     assert focused == ["4", "21", "results", "true"], focused
-    page.keyboard.press("Tab")  # on to the fifth star of the same movie, not back to the top of the page
-    assert page.evaluate("document.activeElement.dataset.stars") == "5"
+    page.keyboard.press("Tab")  # on to the next movie (its stars are one radio group), not back to the top
+    assert page.evaluate(
+        "[document.activeElement.className, document.activeElement.closest('li').dataset.movieId]"
+    ) == ["linkish title", "31"]
     page.click("#results li[data-movie-id='31'] .star[data-stars='5']")
     page.click("#recommend")
     page.wait_for_selector("#recs li")
@@ -185,4 +187,209 @@ def test_an_implicit_model_says_liked_by_and_sends_no_feedback_to_none(browser, 
     assert first.locator(".plain").inner_text() == f"liked by {people} (rated 4+)"
     assert [u for u in posts if u.endswith("/feedback")] == [] and posts  # only POST /recommendations
     assert not errors, errors  # no 503s, and no 404 for a favicon either
+    page.close()
+
+
+def _active(page) -> dict:  # type: ignore[no-untyped-def]
+    """What has the keyboard focus: id, class, text, role, stars, the movie and list it sits in, its outline."""
+    return page.evaluate(  # type: ignore[no-any-return]
+        """() => { const a = document.activeElement, s = getComputedStyle(a);
+        return {id: a.id, cls: a.className, text: a.textContent.trim(), role: a.getAttribute('role'),
+                stars: a.dataset.stars || null, checked: a.getAttribute('aria-checked'),
+                movie: a.closest('li')?.dataset.movieId || null, list: a.closest('ul, ol')?.id || null,
+                outline: s.outlineStyle + ' ' + s.outlineWidth}; }"""
+    )
+
+
+def _tabs_to(page, element_id: str, limit: int = 200) -> int:  # type: ignore[no-untyped-def]
+    """How many Tab presses take the focus from where it is to ``element_id``."""
+    for n in range(1, limit + 1):
+        page.keyboard.press("Tab")
+        if _active(page)["id"] == element_id:
+            return n
+    raise AssertionError(f"{element_id} not reached in {limit} Tabs")
+
+
+def test_the_keyboard_path_is_short_with_landmarks_skip_links_and_star_radio_groups(browser, server) -> None:
+    """Each search result was six Tab stops (its title and five star buttons): 'Get recommendations' was 103 Tabs
+    from the search with 15 results and 2 ratings (measured on the old page). The stars are now one radio group
+    per movie (arrow keys rate, Tab goes on to the next movie): 2 stops a movie, 35 Tabs; a skip link, the first
+    Tab stop, gets there in 1 + 5. Every stop shows a 3 px outline; the page has banner, search, main and
+    contentinfo landmarks and a heading per panel."""
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(server.url + "/")
+    page.wait_for_selector("#model-info:has-text('svd')")
+    page.locator("#results li").nth(14).wait_for()
+    for role in ("banner", "search", "main", "contentinfo"):
+        assert page.get_by_role(role).count() == 1, role  # type: ignore[arg-type]
+    assert page.get_by_role("heading", level=1).inner_text() == "movierec"
+    h2 = page.get_by_role("heading", level=2).all_inner_texts()
+    assert h2[:3] == ["1. Find movies you know", "2. Your ratings", "3. Recommended for you"], h2
+    first = page.locator("#results li").nth(0)
+    title = first.locator("button.title").inner_text()
+    group = page.get_by_role("radiogroup", name=f"Your rating of {title}")
+    assert group.get_by_role("radio").count() == 5 and page.get_by_role("radiogroup").count() == 15
+    # the first Tab: a skip link, on screen and outlined
+    page.keyboard.press("Tab")
+    skip = _active(page)
+    assert skip["text"] == "Skip to your ratings" and skip["outline"] == "solid 3px", skip
+    box = page.locator(".skip").first.bounding_box()
+    assert box is not None and box["y"] >= 0 and box["x"] >= 0 and box["x"] + box["width"] <= 390, box
+    # from the search: the first movie's title, then its stars (one stop, on 1 star, nothing checked yet)
+    page.focus("#search")
+    page.keyboard.press("Tab")
+    assert _active(page)["cls"] == "linkish title" and _active(page)["outline"] == "solid 3px"
+    page.keyboard.press("Tab")
+    now = _active(page)
+    assert (now["role"], now["stars"], now["checked"], now["outline"]) == ("radio", "1", "false", "solid 3px")
+    for _ in range(3):  # 2, 3, 4 stars: each arrow rates, and the focus stays on the star it moved to
+        page.keyboard.press("ArrowRight")
+    page.locator("#rated li").first.wait_for()
+    now = _active(page)
+    assert (now["stars"], now["checked"], now["list"], now["movie"]) == (
+        "4",
+        "true",
+        "results",
+        first.get_attribute("data-movie-id"),
+    )
+    assert first.locator(".star[aria-checked='true']").get_attribute("data-stars") == "4"
+    page.keyboard.press("Tab")  # on to the next movie's title, not the fifth star
+    second = page.locator("#results li").nth(1)
+    assert (
+        _active(page)["movie"] == second.get_attribute("data-movie-id")
+        and _active(page)["cls"] == "linkish title"
+    )
+    page.keyboard.press("Tab")
+    page.keyboard.press("End")  # 5 stars
+    page.locator("#rated li").nth(1).wait_for()
+    assert second.locator(".star[aria-checked='true']").get_attribute("data-stars") == "5"
+    page.keyboard.press("ArrowLeft")  # one fewer: 4
+    assert second.locator(".star[aria-checked='true']").get_attribute("data-stars") == "4"
+    # Tab presses from the search to 'Get recommendations' (15 results, 2 ratings): 2 per movie, then the button
+    page.focus("#search")
+    assert _tabs_to(page, "recommend") == 2 * 15 + 2 * 2 + 1
+    # or by the skip link, the search's previous-but-one stop: Enter, then past the two rated movies
+    page.focus("#search")
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Shift+Tab")
+    assert _active(page)["text"] == "Skip to your ratings"
+    page.keyboard.press("Enter")
+    assert _active(page)["id"] == "rated-title"
+    assert _tabs_to(page, "recommend") == 2 * 2 + 1
+    assert _active(page)["outline"] == "solid 3px"
+    assert not errors, errors
+    page.close()
+
+
+@pytest.fixture(scope="module")
+def feedback_server(svd_artifact, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """svd with a SQLite feedback database and no API key, so the page's POST /feedback is stored."""
+    from servehelp import Server
+
+    db = tmp_path_factory.mktemp("fbdb") / "feedback.db"
+    srv = Server(svd_artifact[0], db).wait()
+    srv.db = db  # type: ignore[attr-defined]
+    yield srv
+    srv.stop()
+
+
+def _stored(db: Path) -> list[tuple]:
+    import sqlite3
+
+    with sqlite3.connect(db) as con:
+        return con.execute(
+            "SELECT user_id, movie_id, rating, request_id FROM feedback ORDER BY id"
+        ).fetchall()
+
+
+def test_clear_ratings_can_be_undone_exactly(browser, feedback_server) -> None:
+    """One click on 'Clear ratings' lost every rating, with no confirmation and no undo. Now a notice offers
+    Undo, which puts back the same ratings in the same order; the feedback store is untouched either way (no
+    POST on clear or undo), arrow keys store only where they stop, and a second click on the emptied list does
+    not lose the undo."""
+    page = browser.new_page(viewport={"width": 360, "height": 740})
+    posts: list[str] = []
+    page.on(
+        "request",
+        lambda r: posts.append(r.url) if r.method == "POST" and r.url.endswith("/feedback") else None,
+    )
+    page.goto(feedback_server.url + "/")
+    page.wait_for_selector("#model-info:has-text('svd')")
+    page.fill("#search", "toy story")
+    page.wait_for_selector("#results li[data-movie-id='31']")
+    page.click("#results li[data-movie-id='21'] .star[data-stars='5']")
+    page.click("#results li[data-movie-id='31'] .star[data-stars='2']")
+    page.fill("#search", "amelie")
+    page.wait_for_selector("#results li[data-movie-id='1']")
+    page.focus("#results li[data-movie-id='1'] .star[data-stars='1']")
+    for _ in range(2):
+        page.keyboard.press("ArrowRight")  # 2 then 3 stars; the store gets 3 only
+    page.locator("#rated li").nth(2).wait_for()
+    page.wait_for_timeout(1500)  # past the 0.8 s the arrow keys settle in
+    user = page.evaluate("localStorage.getItem('movierec.visitor')")
+    stored = _stored(feedback_server.db)
+    assert [(m, r) for u, m, r, _ in stored if u == user] == [("21", 5.0), ("31", 2.0), ("1", 3.0)], stored
+    assert len(posts) == 3
+    saved = page.evaluate("localStorage.getItem('movierec.ratings')")
+    order = [page.locator("#rated li").nth(i).get_attribute("data-movie-id") for i in range(3)]
+    assert order == ["21", "31", "1"]
+    page.click("#clear")
+    assert (
+        page.locator("#rated li").count() == 0
+        and page.evaluate("localStorage.getItem('movierec.ratings')") == "[]"
+    )
+    assert page.locator("#undo").is_visible() and page.locator("#undo").inner_text().startswith(
+        "3 ratings cleared"
+    )
+    assert "Undo is the next button" in page.locator("#status").inner_text()
+    assert page.locator("#results li[data-movie-id='1'] .star[aria-checked='true']").count() == 0
+    page.click("#clear")  # again, on nothing: says so, and the undo is still offered
+    assert (
+        page.locator("#undo").is_visible() and page.locator("#status").inner_text() == "No ratings to clear."
+    )
+    page.keyboard.press("Tab")
+    assert _active(page)["id"] == "undo-button"
+    page.keyboard.press("Enter")
+    page.locator("#rated li").nth(2).wait_for()
+    assert (
+        page.evaluate("localStorage.getItem('movierec.ratings')") == saved
+    )  # exactly: values, titles, order
+    assert [page.locator("#rated li").nth(i).get_attribute("data-movie-id") for i in range(3)] == order
+    assert (
+        page.locator("#results li[data-movie-id='1'] .star[aria-checked='true']").get_attribute("data-stars")
+        == "3"
+    )
+    assert page.locator("#undo").is_hidden() and _active(page)["id"] == "clear"
+    page.wait_for_timeout(300)
+    assert len(posts) == 3 and _stored(feedback_server.db) == stored  # nothing sent, nothing deleted
+    page.evaluate("localStorage.clear()")
+    page.close()
+
+
+def test_the_undo_notice_goes_after_its_seconds_unless_it_is_being_read(browser, feedback_server) -> None:
+    """The notice stays 15 s, and while the focus is on it (a keyboard or screen-reader user reading it) its time
+    does not run; the browser's clock is run forward, not waited for."""
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    page.clock.install()
+    page.goto(feedback_server.url + "/")
+    page.wait_for_selector("#model-info:has-text('svd')")
+    page.fill("#search", "toy story")
+    page.clock.run_for(500)  # the search waits 200 ms after typing
+    page.wait_for_selector("#results li[data-movie-id='31']")
+    page.click("#results li[data-movie-id='21'] .star[data-stars='4']")
+    page.click("#clear")
+    page.mouse.move(1, 1)  # the pointer resting on the notice holds it too; here it is away
+    page.clock.run_for(14_000)
+    assert page.locator("#undo").is_visible()
+    page.focus("#undo-button")
+    page.clock.run_for(60_000)  # read at leisure
+    assert page.locator("#undo").is_visible()
+    page.focus("#search")  # the focus leaves: a fresh 15 s
+    page.clock.run_for(14_000)
+    assert page.locator("#undo").is_visible()
+    page.clock.run_for(2_000)
+    assert page.locator("#undo").is_hidden()
+    page.evaluate("localStorage.clear()")
     page.close()
