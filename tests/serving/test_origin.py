@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from servehelp import Server
+from servehelp import Server, fit
 
-from movierec.serving.artifact import _manifest_digest, load_artifact
+from movierec.serving.artifact import _manifest_digest, export_artifact, load_artifact
 from movierec.serving.origin import code_identity, exported_by, version_note
 
 OLD = {"movierec": "0.0.9", "commit": "c5e099c0d1e2f3a4b5c6d7e8f9a0b1c2d3e4f5a6", "source_sha256": "0" * 64}
@@ -62,12 +62,16 @@ def test_other_sources_or_an_unrecorded_export_are_a_note(svd_artifact) -> None:
 
 
 def test_serve_notes_an_artifact_of_another_version_once_and_health_carries_it(
-    svd_artifact, tmp_path: Path
+    movies, tmp_path: Path
 ) -> None:
     """The note is one line before the banner, names the folder as given, both versions and commits; the
     artifact is served all the same, and GET /health has exportedBy, servedBy and the sentence."""
-    old = _rewritten(svd_artifact[0], tmp_path / "svd-old", OLD)
-    fresh = svd_artifact[0]
+    # this process's identity as of now, and an export with it just before serving: in a checkout being edited,
+    # the session's artifact may be minutes older than these sources
+    code_identity.cache_clear()
+    model, train = fit("popularity", movies)
+    fresh = export_artifact(model, movies, train, tmp_path / "fresh")
+    old = _rewritten(fresh, tmp_path / "pop-old", OLD)
     srv = Server(old, tmp_path / "fb.db").wait()
     try:
         health = httpx.get(srv.url + "/health").json()
