@@ -22,9 +22,15 @@ as above, and fixed-weight blends of the default models' per-user max-normalised
 ials and rp3beta with ease's at 1: the most a blend of what we have can give, read on validation; and
 whether *when* a user rated adds anything (:func:`timing`: a mask of movies first rated after the user's
 last rating, and the popularity of movies while the user was rating, on ease and on the ensemble's blend),
-and EDLAE's dropout on ease (:func:`dropout`).
+and EDLAE's dropout on ease (:func:`dropout`). Three more levers on the start blend's bases (:func:`bagging`:
+ials averaged over seeds; :func:`rank_fusion`: reciprocal rank fusion instead of score fusion;
+:func:`large_ials`: ials at 512 and 1024 factors), each read twice in ``levers``: its best row (an upper
+bound) and its setting chosen on two splits and read on the third (all three rotations).
 
-The test part is never read.
+The test part is never read. rp3beta keeps each item's 200 largest weights by ``np.argpartition``, which
+breaks ties by the SIMD code numpy dispatches: ``--protocol mlls``'s rows were recorded on AVX2 and read
+otherwise on AVX-512 (rp3beta alone 0.1654 against 0.1653; 6 of the first 106 rows move, by at most 0.00011 on
+one split); ``NPY_DISABLE_CPU_FEATURES="AVX512_ICL X86_V4"`` reproduces them there.
 """
 
 from __future__ import annotations
@@ -271,6 +277,147 @@ def dropout(splits: list[dict[str, Any]], base: float) -> list[dict[str, Any]]:
     return rows
 
 
+def _cross_fit(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """A lever's setting read honestly: each split scored by the row best on the other splits (as
+    bench_results.cross_fitted reads the blend grid); the mean, the per-split values and the picks."""
+    n = len(rows[0]["by split"])
+    picks = [max(rows, key=lambda r: float(np.mean([r["by split"][i] for i in range(n) if i != s])))
+             for s in range(n)]  # fmt: skip
+    values = [pick["by split"][s] for s, pick in enumerate(picks)]
+    return {"ndcg@10": float(np.mean(values)), "by split": values, "picked": [p["config"] for p in picks]}
+
+
+def _lever(name: str, rows: list[dict[str, Any]], grid: list[dict[str, Any]], base: float) -> dict[str, Any]:
+    """A lever's two figures: its best row (an upper bound: chosen on the splits it is read on) and its
+    setting chosen on two splits and read on the third, among its own rows and, beside them, among the blend
+    grid's rows (``grid``: blend, single and ease, whose cross-fitted reading is the reference 0.1857)."""
+    best = max(rows, key=lambda r: r["ndcg@10"])
+    own, menu = _cross_fit(rows), _cross_fit(grid + rows)
+    print(f"lever     {name:28s} best {best['ndcg@10']:.4f} ({best['config']}); chosen on two splits "
+          f"{own['ndcg@10']:.4f} ({own['ndcg@10'] / base - 1:+.2%}), with the blend grid {menu['ndcg@10']:.4f}",
+          flush=True)  # fmt: skip
+    return {
+        "lever": name,
+        "rows": [r["config"] for r in rows],
+        "best": {k: best[k] for k in ("config", "ndcg@10", "by split", "gain")},
+        "chosen on two splits": {**own, "gain": own["ndcg@10"] / base - 1},
+        "with the blend grid, chosen on two splits": {**menu, "gain": menu["ndcg@10"] / base - 1},
+    }
+
+
+def _start_blend(p: dict[str, Any], ials: np.ndarray | None = None, weight: float = 0.6) -> np.ndarray:
+    """The default ensemble's start blend (:data:`ENSEMBLE_START`, max-normalised) on split ``p``, with
+    ``ials`` (max-normalised scores) at ``weight`` in place of the default ials when given."""
+    w = {**ENSEMBLE_START, "ials": weight}  # summed in timing's order, so the default reads bit for bit alike
+    return sum(w[n] * (p["norm"][n] if n != "ials" or ials is None else ials) for n in ENSEMBLE_START)  # type: ignore[return-value]
+
+
+#: ials seeds bagged (the default's own, 42, first): a bag of k is the mean raw score of the first k
+BAG_SEEDS = (42, 1, 2, 3, 4)
+
+
+def bagging(splits: list[dict[str, Any]], base: float, grid: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:  # fmt: skip
+    """ials averaged over 3 and 5 seeds, alone and in the start blend (needs :func:`blends`). slim has no
+    seed (coordinate descent in a fixed order): two fits of it are compared to say so."""
+    again = normalise_scores(np.asarray(create("slim").fit(splits[0]["inner"]).score(splits[0]["users"])), splits[0]["seen"], "max")  # fmt: skip
+    slim_diff = float(np.abs(again - splits[0]["norm"]["slim"]).max())
+    print(f"bagging   slim refitted on split 1: max |difference| of its scores {slim_diff:g}", flush=True)
+    raw: list[list[np.ndarray]] = []
+    for p in splits:
+        raw.append([np.asarray(create("ials", random_state=s).fit(p["inner"]).score(p["users"]), dtype=np.float64) for s in BAG_SEEDS])  # fmt: skip
+        assert np.array_equal(
+            normalise_scores(raw[-1][0], p["seen"], "max"), p["norm"]["ials"]
+        )  # seed 42 is the default
+    rows = [_row("bagging", f"ials, seed {s}", [_ndcg(r[j], p["seen"], p["rel"]) for p, r in zip(splits, raw, strict=True)], base)
+            for j, s in enumerate(BAG_SEEDS)]  # fmt: skip
+    alone, blended = [rows[0]], [_row("bagging", "start blend", [_ndcg(_start_blend(p), p["seen"], p["rel"]) for p in splits], base)]  # fmt: skip
+    for k in (1, 3, 5):  # k 1: the default ials at a higher weight, the control for the bags' weights
+        bags = [np.mean(r[:k], axis=0) for r in raw]
+        if k > 1:
+            alone.append(_row("bagging", f"ials, mean of {k} seeds", [_ndcg(b, p["seen"], p["rel"]) for p, b in zip(splits, bags, strict=True)], base))  # fmt: skip
+        norms = [normalise_scores(b, p["seen"], "max") for p, b in zip(splits, bags, strict=True)]
+        for w in (0.6, 0.8, 1.0, 1.2)[k == 1 :]:
+            values = [_ndcg(_start_blend(p, nb, w), p["seen"], p["rel"]) for p, nb in zip(splits, norms, strict=True)]  # fmt: skip
+            what = "ials seed 42" if k == 1 else f"ials mean of {k} seeds"
+            blended.append(_row("bagging", f"start blend, {what} at {w:g}", values, base))
+    levers = [{**_lever("ials bagged, alone", alone, grid, base), "slim max |difference| between two fits": slim_diff},
+              _lever("ials weight, in the start blend", blended[:4], grid, base),
+              _lever("ials bagged, in the start blend", blended, grid, base)]  # fmt: skip
+    return rows[1:] + alone[1:] + blended, levers
+
+
+def _ranks(scores: np.ndarray, seen: sp.csr_matrix) -> np.ndarray:
+    """1-based rank of every item in each user's list, the user's seen items last (ties: item order)."""
+    s = scores.astype(np.float64, copy=True)
+    s[np.repeat(np.arange(seen.shape[0]), np.diff(seen.indptr)), seen.indices] = -np.inf
+    order = np.argsort(-s, axis=1, kind="stable")
+    ranks = np.empty_like(order)
+    np.put_along_axis(ranks, order, np.broadcast_to(np.arange(1, s.shape[1] + 1), order.shape), axis=1)
+    return ranks
+
+
+def rank_fusion(splits: list[dict[str, Any]], base: float, grid: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:  # fmt: skip
+    """Reciprocal rank fusion (Cormack, Clarke & Büttcher 2009): Σ_b w_b / (k + rank_b(i)) over the start
+    blend's four bases, equal weights or the start weights, k 10 and 60, against the start blend's
+    max-normalised score fusion (needs :func:`blends`)."""
+    ranks = [{n: _ranks(p["norm"][n], p["seen"]) for n in ENSEMBLE_START} for p in splits]
+    rows = [_row("rrf", "start blend (max-normalised scores)", [_ndcg(_start_blend(p), p["seen"], p["rel"]) for p in splits], base)]  # fmt: skip
+    for weighted in (False, True):
+        for k in (10, 60):
+            values = [
+                _ndcg(sum((v if weighted else 1.0) / (k + r[n]) for n, v in ENSEMBLE_START.items()), p["seen"], p["rel"])
+                for p, r in zip(splits, ranks, strict=True)
+            ]  # fmt: skip
+            label = f"{'weighted RRF (start weights)' if weighted else 'RRF'}, k {k}"
+            rows.append(_row("rrf", label, values, base))
+    return rows, [_lever("rank fusion", rows, grid, base)]
+
+
+#: iALS past the validation grid's 256 factors (Rendle et al. 2022: larger d, λ and α₀ retuned with it):
+#: (factors, α₀, λ), each fitted 16 epochs and read at 8 and 16; 256 (the default point) anchors the grid.
+#: λ was placed by probes on the first split: at 512 and 16 epochs, λ 0.015, 0.02, 0.03 read 0.171, 0.155, 0.125 there
+LARGE_IALS = ((256, 0.2, 0.01), (512, 0.2, 0.006), (512, 0.2, 0.008), (512, 0.2, 0.01), (512, 0.2, 0.012),
+              (512, 0.15, 0.01), (1024, 0.2, 0.006), (1024, 0.2, 0.008), (1024, 0.2, 0.01))  # fmt: skip
+LARGE_EPOCHS = (8, 16)
+
+
+def large_ials(splits: list[dict[str, Any]], base: float, grid: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:  # fmt: skip
+    """ials at 512 and 1024 factors (:data:`LARGE_IALS`), alone and in place of the default ials in the start
+    blend (needs :func:`blends`); each fit is read during training (``on_epoch``) at :data:`LARGE_EPOCHS`."""
+    alone: list[dict[str, Any]] = []
+    blended: list[dict[str, Any]] = []
+    for factors, a0, lam in LARGE_IALS:
+        got: dict[int, list[tuple[float, float]]] = {e: [] for e in LARGE_EPOCHS}
+        for j, p in enumerate(splits):
+            tic = time.perf_counter()
+            model = create("ials", factors=factors, alpha0=a0, regularization=lam, epochs=max(LARGE_EPOCHS))
+
+            def read(
+                epoch: int,
+                _record: dict[str, float],
+                p: dict[str, Any] = p,
+                model: Any = model,
+                got: Any = got,
+            ) -> None:
+                if epoch in got:
+                    s = np.asarray(model.score(p["users"]), dtype=np.float64)
+                    blend = _start_blend(p, normalise_scores(s, p["seen"], "max"))
+                    got[epoch].append((_ndcg(s, p["seen"], p["rel"]), _ndcg(blend, p["seen"], p["rel"])))
+
+            model.fit(p["inner"], on_epoch=read)
+            print(f"ials-large fit {factors} factors, α0 {a0:g}, λ {lam:g}, split {j + 1}: {time.perf_counter() - tic:.0f} s", flush=True)  # fmt: skip
+        for e, pairs in got.items():
+            label = f"ials {factors} factors, α0 {a0:g}, λ {lam:g}, {e} epochs"
+            alone.append(_row("ials-large", label, [a for a, _ in pairs], base))
+            blended.append(_row("ials-large", f"start blend, {label}", [b for _, b in pairs], base))
+    default = next(r for r in grid if r["config"] == "ials")
+    assert alone[0]["by split"] == default["by split"], (
+        "the grid's anchor (256, 8 epochs) is the default ials"
+    )
+    return alone + blended, [_lever("ials larger, alone", alone, grid, base),
+                             _lever("ials larger, in the start blend", blended, grid, base)]  # fmt: skip
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--protocol", choices=["ml100k", "mlls"], default="ml100k")
@@ -293,12 +440,19 @@ def main() -> None:
         ease_params = ML100K_EASE
         out = args.out or str(ROOT / "bench/results/frontier_study.json")
     splits = _splits(train, args.protocol)
+    levers: list[dict[str, Any]] = []
     ease = [_ndcg(np.asarray(create("ease", **ease_params).fit(p["inner"]).score(p["users"])), p["seen"], p["rel"]) for p in splits]  # fmt: skip
     base = float(np.mean(ease))
     print(f"ease at its {'default' if args.protocol == 'mlls' else 'tuned'} point: {base:.4f} {[round(v, 4) for v in ease]}", flush=True)  # fmt: skip
     if args.protocol == "mlls":
         rows = low_pass(splits, base, ease_params, ks=(64, 256)) + blends(splits, base)
         rows += timing(splits, base) + dropout(splits, base)
+        grid = [r for r in rows if r["study"] in ("blend", "single")]
+        grid.append({"study": "ease", "config": "ease", "ndcg@10": base, "by split": ease})
+        for study in (bagging, rank_fusion, large_ials):
+            new, found = study(splits, base, grid)
+            rows, levers = rows + new, levers + found
+        levers.insert(0, {"lever": "the blend grid (reference)", "chosen on two splits": _cross_fit(grid)})
     else:
         rows = low_pass(splits, base, ease_params) + seconds(splits, base)
     best = max(rows, key=lambda r: r["ndcg@10"])
@@ -309,7 +463,14 @@ def main() -> None:
         "ease": {"params": ease_params, "ndcg@10": base, "by split": ease},
         "rows": rows,
         "best": best,
+        **({"levers": levers} if levers else {}),
         "seconds": round(time.perf_counter() - tic, 1),
+        # rp3beta keeps each row's 200 largest by argpartition, whose order among ties follows the SIMD
+        # code numpy dispatches: mlls's rows were recorded with AVX-512's disabled (see the docstring)
+        "numpy": {
+            "version": np.__version__,
+            "NPY_DISABLE_CPU_FEATURES": os.environ.get("NPY_DISABLE_CPU_FEATURES", ""),
+        },
         "loadavg": [round(x, 2) for x in (*load_before, *os.getloadavg())],
     }
     print(f"best: {best['study']} {best['config']} {best['ndcg@10']:.4f} ({best['gain']:+.2%} over ease)")
