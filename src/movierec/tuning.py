@@ -29,6 +29,7 @@ from movierec.jsonsafe import to_jsonable
 from movierec.metrics import Metric
 from movierec.metrics import parse_metric as _parse_single_metric
 from movierec.models.base import Recommender, fit_options
+from movierec.models.memory import MemoryLimitError
 from movierec.models.registry import MODEL_SWITCHES, split_model_params
 from movierec.models.space import Choice, FloatRange, IntRange, Param
 from movierec.output_folders import Staged, staged_output
@@ -525,7 +526,11 @@ class _Objective:
         trial_model, trial_params = split_model_params(self.model, self._params(trial))
         for f, (fit, seen, valid) in enumerate(self.folds):
             m = create(trial_model, **trial_params)
-            self._fit(trial, m, f, fit, seen, valid)
+            try:
+                self._fit(trial, m, f, fit, seen, valid)
+            except MemoryLimitError as exc:  # this point would not fit in memory: pruned, with the reason
+                trial.set_user_attr("pruned_because", str(exc))
+                raise _optuna().TrialPruned(str(exc)) from exc
             scores.append(self._score(trial, m, f, seen, valid))
             if self.metric.name == "objective":
                 terms.append(self.metric.last_terms)  # type: ignore[attr-defined]
@@ -810,6 +815,7 @@ def tune(
     ufeats = _user_features(user_features, dataset, train)
     ifeats = _item_features(settings.get("item_features"), dataset, train)
     objective = _objective(train, model, parsed, settings, ufeats, ifeats)  # the TRAINING split only
+    _check_fixed_memory(model, settings["fixed_params"], train)  # every trial would be refused: say so now
     _started(study, req.storage, name, req.n_trials, on_start, report is print_trial)
     t0 = time.perf_counter()
     lines = report is print_trial  # the start and refit lines go with the trial lines, not to a callable
@@ -856,6 +862,21 @@ def _objective(
         user_features=user_features,
         item_features=item_features,
     )
+
+
+def _check_fixed_memory(model: str, fixed: Mapping[str, Any], train: Interactions) -> None:
+    """Refuse, before the study's first trial, fixed parameters (``--params factors=100000``) whose model
+    needs more memory than is available (:func:`movierec.models.memory.check_memory`, the check every
+    ``fit`` makes), rather than failing every trial with it. A searched size parameter is not checked
+    here: a sampled point too large prunes its own trial."""
+    from movierec.models.memory import check_memory, estimate
+    from movierec.models.registry import create
+
+    name, params = split_model_params(model, dict(fixed))
+    built = create(name, **params)
+    found = estimate(built, train.n_users, train.n_items, train.n_ratings)
+    if found is not None and found[0].param in _canonical_params(model, params):  # searched: each trial's own
+        check_memory(built, train.n_users, train.n_items, train.n_ratings)
 
 
 def _started(

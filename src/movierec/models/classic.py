@@ -17,7 +17,7 @@ import scipy.sparse as sp
 
 from movierec.errors import ConfigError
 from movierec.interactions import Interactions
-from movierec.models.base import Tags, check_indices
+from movierec.models.base import Tags, check_indices, pair_dots
 from movierec.models.baseline import ExplicitModel, first_appearance, surprise_order
 from movierec.models.groups import FactorParams, SeededParams
 from movierec.models.kernels.accel import nmf_bias_sweep
@@ -267,7 +267,7 @@ class NMF(FactorParams, _Classic):
         return est
 
     def _estimate(self, users: np.ndarray, items: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        est = np.einsum("ij,ij->i", self.user_factors_[users], self.item_factors_[items], dtype=np.float64)
+        est = pair_dots(self.user_factors_, self.item_factors_, users, items)  # bounded memory
         if self.biased:
             est += (
                 float(self.global_mean_) + self.user_bias_[users].astype(np.float64) + self.item_bias_[items]

@@ -19,7 +19,7 @@ from typing import Any, ClassVar, Self
 import numpy as np
 
 from movierec.interactions import Interactions
-from movierec.models.base import EpochCallback, Tags, check_random_state
+from movierec.models.base import EpochCallback, Tags, check_random_state, pair_dots
 from movierec.models.baseline import ExplicitModel, first_appearance, surprise_order
 from movierec.models.kernels import accel
 from movierec.models.kernels.accel import fast_width, svd_epochs
@@ -197,7 +197,7 @@ class _FactorModel(ExplicitModel):
         return float(self.global_mean_) if getattr(self, "biased", True) else 0.0
 
     def _estimate(self, users: np.ndarray, items: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        dots = np.einsum("ij,ij->i", self.user_factors_[users], self.item_factors_[items], dtype=np.float64)
+        dots = pair_dots(self.user_factors_, self.item_factors_, users, items)  # bounded memory
         est = self._mu() + self.user_bias_[users].astype(np.float64) + self.item_bias_[items] + dots
         return est, np.zeros(len(users), dtype=bool)
 
