@@ -27,10 +27,12 @@ ials averaged over seeds; :func:`rank_fusion`: reciprocal rank fusion instead of
 :func:`large_ials`: ials at 512 and 1024 factors), each read twice in ``levers``: its best row (an upper
 bound) and its setting chosen on two splits and read on the third (all three rotations).
 
-The test part is never read. rp3beta keeps each item's 200 largest weights by ``np.argpartition``, which
-breaks ties by the SIMD code numpy dispatches: ``--protocol mlls``'s rows were recorded on AVX2 and read
-otherwise on AVX-512 (rp3beta alone 0.1654 against 0.1653; 6 of the first 106 rows move, by at most 0.00011 on
-one split); ``NPY_DISABLE_CPU_FEATURES="AVX512_ICL X86_V4"`` reproduces them there.
+The test part is never read. Until itemitem._topk_rows settled ties (2026-12-04) rp3beta kept its 200 largest weights
+by ``np.argpartition``, which broke ties by the SIMD code numpy dispatches: ``--protocol mlls``'s rows were
+recorded that way on AVX2 and read otherwise on AVX-512 (rp3beta alone 0.1654 against 0.1653; 6 of the first
+106 rows move, by at most 0.00011 on one split), and ``NPY_DISABLE_CPU_FEATURES="AVX512_ICL X86_V4"``
+reproduced them there. rp3beta now keeps the lowest columns of a tie on every machine, so a rerun's rows
+with rp3beta may differ from the recorded ones by about that much, and no longer with the machine.
 """
 
 from __future__ import annotations

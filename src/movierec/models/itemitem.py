@@ -25,13 +25,47 @@ __all__ = ["SLIM", "ItemItemModel", "RP3beta", "rp3beta_weights", "slim_weights"
 
 
 def _topk_rows(block: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(rows, cols, values) of the ``k`` largest positive entries of each row of a dense block."""
+    """(rows, cols, values) of the ``k`` largest positive entries of each row of a dense block; of
+    several entries tied at the ``k``-th place, those with the lowest column index.
+
+    argpartition alone left the tie to numpy's selection, which differs with the CPU's vector
+    instructions: numpy 2.4 on an AVX-512 machine kept other rp3beta neighbours than with AVX-512 switched
+    off (a third of ml-latest-small's rows have such a tie; validation NDCG@10 moved by 1e-4), so the
+    same data gave other weights on another machine. Up to 256 the compiled selection that ranks every
+    list (:func:`movierec.models.base.topk`) does it at argpartition's speed; past it argpartition's
+    tied slots are refilled with the tie's lowest columns.
+    """
     k = min(k, block.shape[1])
-    part = np.argpartition(-block, k - 1, axis=1)[:, :k]
-    vals = np.take_along_axis(block, part, axis=1)
+    if k < block.shape[1] and k <= 256:
+        from movierec.models.kernels.accel import largest_k
+
+        part = largest_k(block, k)[0].astype(np.int64)
+        vals = np.take_along_axis(block, part, axis=1)
+    else:
+        part = np.argpartition(-block, k - 1, axis=1)[:, :k]
+        vals = np.take_along_axis(block, part, axis=1)
+        _lowest_of_ties(block, part, vals)
     rows = np.repeat(np.arange(block.shape[0]), k)
     keep = vals.ravel() > 0
     return rows[keep], part.ravel()[keep], vals.ravel()[keep]
+
+
+def _lowest_of_ties(block: np.ndarray, part: np.ndarray, vals: np.ndarray) -> None:
+    """Where argpartition's ``part`` (values ``vals``) cuts through entries tied at a row's smallest kept
+    value, give its tied slots the tie's lowest columns, in place (a tie at 0 or below is dropped anyway)."""
+    kth = vals.min(axis=1, keepdims=True)
+    cut = (block == kth).sum(axis=1) > (vals == kth).sum(axis=1)
+    bad = np.flatnonzero(cut & (kth[:, 0] > 0))
+    if not len(bad):
+        return
+    slot_r, slot_c = np.nonzero(vals[bad] == kth[bad])  # row by row, as many slots as each row has
+    tie_r, tie_c = np.nonzero(block[bad] == kth[bad])  # the whole tie, columns ascending in each row
+    first = np.searchsorted(tie_r, np.arange(len(bad)))
+    slots = np.bincount(slot_r, minlength=len(bad))
+    lowest = np.arange(len(tie_r)) - first[tie_r] < slots[tie_r]
+    sel = part[bad]
+    sel[slot_r, slot_c] = tie_c[lowest]
+    part[bad] = sel  # the values are the tie's: vals stays
 
 
 def rp3beta_weights(
