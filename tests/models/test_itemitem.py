@@ -37,8 +37,8 @@ def _dense_rp3(x: np.ndarray, alpha: float, beta: float) -> np.ndarray:
 def test_pruning_keeps_the_lowest_columns_of_a_tie(k: int) -> None:
     """Each row keeps its k largest positive weights; of several tied at the k-th place, those with the
     lowest column index. argpartition left that tie to numpy's selection, which differs with the CPU's
-    vector instructions (a third of ml-latest-small's rp3beta rows have one): both paths, the compiled
-    one (k ≤ 256) and argpartition's with its ties refilled, give the one answer."""
+    vector instructions (a third of ml-latest-small's rp3beta rows have one); k past the row's width and
+    rows with fewer positives than k included."""
     from movierec.models.itemitem import _topk_rows
 
     rng = np.random.default_rng(1)
