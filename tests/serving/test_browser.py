@@ -13,6 +13,15 @@ import pytest
 pytestmark = pytest.mark.browser
 
 
+def _open_and_search(page, url: str, model: str) -> None:  # type: ignore[no-untyped-def]
+    """Open the page served at ``url``, wait for ``model``'s name, and search "toy story" (Toy Story 2, id 31,
+    and Toy Story, id 21, of the fixture's movies: servehelp.TITLES)."""
+    page.goto(url + "/")
+    page.wait_for_selector(f"#model-info:has-text('{model}')")
+    page.fill("#search", "toy story")
+    page.wait_for_selector("#results li[data-movie-id='31']")
+
+
 def test_search_rate_recommend_similar(browser, server, tmp_path: Path) -> None:
     page = browser.new_page(viewport={"width": 390, "height": 844})  # phone width
     errors: list[str] = []
@@ -96,10 +105,7 @@ def test_similar_opens_in_view_and_a_rated_star_keeps_the_focus(browser, server)
     screen's bottom edge with the whole list below it: the click seemed to do nothing. And a star pressed with
     the keyboard lost the focus (both lists are rebuilt), so the next Tab started again at the top of the page."""
     page = browser.new_page(viewport={"width": 390, "height": 844})
-    page.goto(server.url + "/")
-    page.wait_for_selector("#model-info:has-text('svd')")
-    page.fill("#search", "toy story")
-    page.wait_for_selector("#results li[data-movie-id='31']")
+    _open_and_search(page, server.url, "svd")
     star = "#results li[data-movie-id='21'] .star[data-stars='4']"
     page.focus(star)
     page.keyboard.press("Enter")
@@ -131,10 +137,7 @@ def test_desktop_keeps_your_ratings_under_the_search(browser, server) -> None:
     """At 1280 × 800 the list of twelve recommendations (the right column, spanning two rows) spread its height
     over both rows, which pushed "Your ratings" and its button half a screen down, below the fold."""
     page = browser.new_page(viewport={"width": 1280, "height": 800})
-    page.goto(server.url + "/")
-    page.wait_for_selector("#model-info:has-text('svd')")
-    page.fill("#search", "toy story")
-    page.wait_for_selector("#results li[data-movie-id='31']")
+    _open_and_search(page, server.url, "svd")
     page.click("#results li[data-movie-id='21'] .star[data-stars='5']")
     page.click("#recommend")
     page.wait_for_selector("#recs li")
@@ -173,10 +176,7 @@ def test_an_implicit_model_says_liked_by_and_sends_no_feedback_to_none(browser, 
     errors: list[str] = []
     page.on("request", lambda r: posts.append(r.url) if r.method == "POST" else None)
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.goto(implicit_server.url + "/")
-    page.wait_for_selector("#model-info:has-text('ease')")
-    page.fill("#search", "toy story")
-    page.wait_for_selector("#results li[data-movie-id='31']")
+    _open_and_search(page, implicit_server.url, "ease")
     page.click("#results li[data-movie-id='21'] .star[data-stars='5']")
     page.click("#results li[data-movie-id='31'] .star[data-stars='4']")
     page.click("#recommend")
@@ -315,10 +315,7 @@ def test_clear_ratings_can_be_undone_exactly(browser, feedback_server) -> None:
         "request",
         lambda r: posts.append(r.url) if r.method == "POST" and r.url.endswith("/feedback") else None,
     )
-    page.goto(feedback_server.url + "/")
-    page.wait_for_selector("#model-info:has-text('svd')")
-    page.fill("#search", "toy story")
-    page.wait_for_selector("#results li[data-movie-id='31']")
+    _open_and_search(page, feedback_server.url, "svd")
     page.click("#results li[data-movie-id='21'] .star[data-stars='5']")
     page.click("#results li[data-movie-id='31'] .star[data-stars='2']")
     page.fill("#search", "amelie")
