@@ -33,8 +33,7 @@ def _topk_rows(block: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.nd
     off (a third of ml-latest-small's rows have such a tie; validation NDCG@10 moved by 1e-4), so the
     same data gave other weights on another machine. argpartition's tied slots are refilled with the
     tie's lowest columns (0.29 s for ml-latest-small's rp3beta fit against 0.22 s; the compiled selection
-    of :func:`movierec.models.base.topk` was no faster here, and its OpenMP threads slowed the fit's
-    next steps on two cores).
+    of :func:`movierec.models.base.topk` was no faster here).
     """
     k = min(k, block.shape[1])
     part = np.argpartition(-block, k - 1, axis=1)[:, :k]
