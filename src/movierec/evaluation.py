@@ -1389,6 +1389,7 @@ class _FoldRun:
         folds: int,
     ) -> tuple[Any, float]:
         """A fresh ``name`` fitted on fold ``fold``'s training data; the model and its fit seconds."""
+        from movierec.models.memory import check_memory
         from movierec.models.registry import create
 
         model = create(name, **params)
@@ -1398,6 +1399,8 @@ class _FoldRun:
         if item_feats is not None and "item_features" not in model.fit_options() and fold == 0:
             self._note_ignored("item features", label)
         epochs = getattr(model, "epochs", None)
+        # a size the machine cannot hold is refused before its progress line starts (fit checks it too)
+        check_memory(model, train.n_users, train.n_items, train.n_ratings)
         self._emit({"event": "fit-start", "model": label, "fold": fold, "folds": folds, "epochs": epochs})
         data, listener = self.fit_view(train, kind), None
         if self.monitor is not None and self.key not in ("leave-last-out", "last-session"):
