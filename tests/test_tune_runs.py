@@ -105,6 +105,9 @@ def test_a_trial_killed_with_its_process_is_closed_by_the_next_run(tmp_path: Pat
     assert third.returncode == 0, third.stderr
     assert "in o: 1 finished trial there already; this run adds 1" in _one_line(third.stderr), third.stderr
     assert "closed" not in third.stderr
+    assert "(0 pruned, 1 failed, 3 in the study)" in _one_line(third.stdout), (
+        third.stdout
+    )  # the results' title
 
 
 def test_only_a_process_surely_gone_from_this_host_counts_as_dead() -> None:

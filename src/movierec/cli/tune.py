@@ -391,9 +391,11 @@ def _shown(value: Any) -> str:
 
 def _print_result(result: Any) -> None:
     """The best hyperparameters, the validation and test figures, and the files written."""
+    states = list(result.trials["state"]) if result.trials is not None and "state" in result.trials else []
+    failed = f"{states.count('fail')} failed, " if "fail" in states else ""  # a killed run's, closed since
     table = Table(
         title=f"{result.study_name}: best of {result.n_complete} complete trials "
-        f"({result.n_pruned} pruned, {result.n_trials} in the study)"
+        f"({result.n_pruned} pruned, {failed}{result.n_trials} in the study)"
     )
     table.add_column("hyperparameter")
     table.add_column("value", justify="right")
