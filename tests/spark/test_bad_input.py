@@ -96,8 +96,12 @@ def test_non_integer_ids_with_direct_mapping(spark, tmp_path) -> None:  # type: 
 
 
 def test_unreadable_source_is_one_line(spark, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """A local file that is not there is named before Spark reads (b17810f); a source Spark cannot read (a
+    filesystem it has no connector for) is one line with the hint, as before."""
     line = _cli_error(capsys, "--ratings", str(tmp_path / "nope.csv"), "--out", str(tmp_path / "a"))
-    assert "nope.csv: cannot read as csv" in line
+    assert line.endswith(f"nope.csv: no such file or folder (looked in {tmp_path})"), line
+    line = _cli_error(capsys, "--ratings", "nosuchfs://bucket/nope.csv", "--out", str(tmp_path / "b"))
+    assert "nosuchfs://bucket/nope.csv: cannot read as csv" in line and "--conf spark.jars.packages" in line
 
 
 def test_bad_options_fail_before_reading(spark, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
