@@ -5,6 +5,7 @@ Debian's /usr/bin/chromium driven by Playwright's Python API (never ``playwright
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 from pathlib import Path
@@ -93,4 +94,50 @@ def test_report_layout_fits_desktop_and_phone(browser, report_dir: Path, tmp_pat
     if keep:
         keep.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(keep / f"report-{width}.png"), full_page=True)
+    page.close()
+
+
+def test_phone_map_legend_neighbours_and_timing_fit(browser, report_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    """At 390 px the genre legend sits under the map (beside it, it took half the map's width and its third
+    column was cut off), each nearest-neighbour column keeps a readable width next to the query title
+    (it was squeezed to a word per line), and the timing bars stay inside the footer."""
+    page = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=1)
+    page.goto((report_dir / "index.html").resolve().as_uri())
+    page.wait_for_function("document.querySelectorAll('.js-plotly-plot .legend').length > 0")
+    box = page.evaluate(
+        """(() => { const m = document.querySelector('.js-plotly-plot');
+        const r = (s) => { const b = m.querySelector(s).getBoundingClientRect();
+          return {left: b.left, right: b.right, top: b.top, bottom: b.bottom, width: b.width}; };
+        return {map: r('.main-svg'), plot: r('.nsewdrag'), legend: r('.legend'),
+                entries: [...m.querySelectorAll('.legend .traces')].map(t => t.getBoundingClientRect().right)}; })()"""
+    )
+    assert box["legend"]["top"] >= box["plot"]["bottom"] - 1, box  # under the plot, not beside it
+    assert box["plot"]["width"] >= 0.9 * box["map"]["width"], box  # the points get the whole width
+    assert max(box["entries"]) <= box["map"]["right"] + 1, box  # no legend entry is cut off
+    cells = page.evaluate(
+        "[...document.querySelectorAll('table.nn tbody td:not(.q)')].map(td => td.getBoundingClientRect().width)"
+    )
+    assert cells and min(cells) >= 110, cells
+    queries = page.evaluate(
+        "[...document.querySelectorAll('table.nn tbody td.q')].map(td => td.getBoundingClientRect().width)"
+    )
+    assert max(queries) <= 0.4 * 390 + 1, queries
+    footer = page.evaluate(
+        "(() => { const f = document.querySelector('footer'); return [f.clientWidth, f.scrollWidth]; })()"
+    )
+    assert footer[1] <= footer[0], footer
+    page.close()
+
+
+def test_headings_form_an_outline(browser, report_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    """Headings never skip a level and Timing is a section of its own (an h3 put it under the embedding maps)."""
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.goto((report_dir / "index.html").resolve().as_uri())
+    levels = page.evaluate(
+        "[...document.querySelectorAll('h1,h2,h3,h4,h5,h6')].map(h => [Number(h.tagName[1]), h.textContent.trim()])"
+    )
+    assert levels[0][0] == 1 and [lvl for lvl, _ in levels].count(1) == 1, levels
+    for (before, _), (after, text) in itertools.pairwise(levels):
+        assert after <= before + 1, (before, after, text)
+    assert [2, "Timing"] in levels, levels
     page.close()
