@@ -112,7 +112,7 @@ def test_group_metrics_means_gap_and_intervals():
     assert ci["ndcg@10[activity=mid]"] == (0.5, 0.5)
     # unlabelled users are left out; a one-user group is skipped (no gap with one group)
     vals2, _ = B.group_metrics({"m": ndcg}, {"gender": np.array(["F", None, "F", "M", "", "F"])})
-    assert set(vals2) == {"m[gender=F]"}
+    assert set(vals2) == {"m[gender=F]", "users[gender=F]"} and vals2["users[gender=F]"] == 3
 
 
 def test_beyond_metrics_names_and_is_beyond():
@@ -174,3 +174,61 @@ def test_compare_splits_by_gender_and_age_when_the_dataset_has_users():
     f_mean = row.per_user["ndcg@5"][np.isin(row.users, f_users)].mean()
     assert row.metrics["ndcg@5[gender=F]"] == pytest.approx(f_mean)
     assert B.demographic_groups(Dataset("no-users", inter)) == {}
+
+
+def _seven_age_groups():
+    """A 70-user dataset whose users fall into ml-100k's seven age groups (ten each) and two genders."""
+    import pandas as pd
+
+    from datagen import make_ratings
+    from movierec.datasets import Dataset
+    from movierec.interactions import Interactions
+
+    inter = Interactions.from_frame(make_ratings(70, 40, 0.4, seed=4), rating_scale=(0.5, 5.0))
+    ages = np.array([15, 20, 30, 40, 47, 52, 60])[np.arange(70) % 7]
+    users = pd.DataFrame(
+        {
+            "userId": np.arange(1, 71),
+            "age": ages,
+            "gender": np.where(np.arange(70) % 2 == 0, "F", "M"),
+            "occupation": "other",
+            "zip": "12345",
+        }
+    )
+    return Dataset("seven-ages", inter, users=users)
+
+
+def test_group_sizes_are_reported_and_sum_to_the_evaluated_users():
+    from movierec.evaluation import compare
+
+    row = compare(_seven_age_groups(), ["popularity"], protocols="full-ranking", k=5, beyond=True).rows[0]
+    for family in ("activity", "gender", "age"):
+        sizes = {k: v for k, v in row.metrics.items() if k.startswith(f"users[{family}=")}
+        assert sum(sizes.values()) == row.n_users == len(row.users), (family, sizes)
+    ages = [k[len("users[age=") : -1] for k in row.metrics if k.startswith("users[age=")]
+    assert ages[0] == "under 18" and len(ages) == 7  # the youngest first, not sorted after "56+"
+    assert "users[age=under 18]" not in row.intervals  # a size, not an estimate
+
+
+def test_print_comparison_shows_beyond_and_group_tables_within_80_columns():
+    """print(comparison) with beyond=True: the accuracy table keeps accuracy (rich's markup once ate the
+    brackets of ndcg@5[activity gap], printing three columns headed NDCG@5), and the group tables keep
+    every model's name when a family has more groups than 80 columns hold."""
+    from movierec.display import comparison_text
+    from movierec.evaluation import compare
+
+    comp = compare(_seven_age_groups(), ["popularity", "itemknn"], protocols="full-ranking", k=5, beyond=True)
+    text = comparison_text(comp, width=80)
+    assert max(len(line) for line in text.splitlines()) <= 80
+    accuracy = text[: text.index("beyond accuracy")]
+    header = next(line for line in accuracy.splitlines() if line.startswith("model"))
+    assert header.split().count("NDCG@5") == 1, header
+    assert "novelty ↑" in text and "ARP ↓" in text
+    age_tables = text.split("by user group (age")[1:]
+    assert len(age_tables) >= 2  # seven groups and the gap do not fit one 80-column table
+    for table in age_tables:
+        body = table.split("\n\n")[0]
+        assert "popularity" in body and "itemknn" in body, body
+    sizes = [int(w[2:]) for t in age_tables for w in t.split("\n\n")[0].split() if w.startswith("n=")]
+    assert sum(sizes) == comp.rows[0].n_users
+    assert "under 18" in age_tables[0] and "gap" in age_tables[-1]

@@ -48,6 +48,17 @@ def test_compare_fits_80_columns_without_cutting_names_or_headline_numbers() -> 
     assert re.search(r"^\[\s*\d+\.\ds\] fitting svd", proc.stderr, flags=re.M), proc.stderr
 
 
+def test_compare_stars_every_model_that_ties_the_best_value() -> None:
+    """Under test-candidates every user of ml-latest-small has a hit in their own test movies for svd
+    and ease alike (HR@10 = 1 for both): both carry the star, not only the first row."""
+    proc = run("compare", "-m", "svd,ease", "--protocols", "test-candidates")
+    assert proc.returncode == 0, proc.stderr
+    rows = [line for line in proc.stdout.splitlines() if line.split()[:1] in (["svd"], ["ease"])]
+    assert len(rows) == 2, proc.stdout
+    for line in rows:
+        assert "★ 1.0000" in line, line
+
+
 def test_compare_shows_intervals_and_every_column_when_there_is_room() -> None:
     proc = run("compare", "-m", "popularity", "--protocols", "full-ranking", columns=200)
     assert proc.returncode == 0, proc.stderr

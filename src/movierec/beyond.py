@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from movierec.beyond_names import AGGREGATE, LOWER_IS_BETTER, PER_USER, is_beyond
 from movierec.errors import ConfigError
 from movierec.metrics import hits
 from movierec.models.base import Recommender
@@ -60,20 +61,8 @@ interactions (Pareto's 80/20, as Abdollahpouri et al. 2019 split head and tail);
 CALIBRATION_ALPHA = 0.01
 """Steck (2018)'s smoothing of the list's genre distribution, q̃ = (1 − α)·q + α·p, which keeps KL finite."""
 
-PER_USER = ("ild_genres", "ild_vectors", "arp", "aplt", "calibration_kl", "unexpectedness", "serendipity")
-"""Beyond-accuracy metrics with one value per user (they get bootstrap intervals)."""
-AGGREGATE = ("gini", "entropy", "aggregate_diversity")
-"""Metrics of the whole set of lists (no per-user value, no interval)."""
-LOWER_IS_BETTER = ("arp", "calibration_kl", "gini")
-"""Where less is the usual goal (less popularity bias, closer calibration, fairer exposure)."""
 
 _BATCH = 4096
-
-
-def is_beyond(metric: str) -> bool:
-    """Whether a result column (``arp@10``, ``ndcg@10[activity=low]``…) is a beyond-accuracy metric."""
-    base = metric.split("@", 1)[0]
-    return base in PER_USER or base in AGGREGATE or "[" in metric
 
 
 # --- item information ------------------------------------------------------------------------
@@ -484,8 +473,9 @@ def group_metrics(
 
     ``groups`` maps a family (``activity``, ``gender``…) to a label per user (aligned with the
     per-user arrays; ``None``/empty labels are left out). Keys: ``metric[family=label]`` and
-    ``metric[family gap]`` = mean(best group) − mean(worst group), best and worst by point estimate.
-    Intervals are percentile bootstraps (as :func:`movierec.metrics.bootstrap_ci`): users are
+    ``metric[family gap]`` = mean(best group) − mean(worst group), best and worst by point estimate;
+    ``users[family=label]`` is the group's number of users (no interval). Intervals are percentile
+    bootstraps (as :func:`movierec.metrics.bootstrap_ci`): users are
     resampled within each group, the same draws serve every metric, and the gap's interval comes
     from the same resamples of its two groups. Groups with fewer than ``min_size`` users are skipped.
     """
@@ -516,6 +506,7 @@ def group_metrics(
             b = v @ w.reshape(n_boot, n).T.astype(np.float64) / n  # metrics × n_boot
             means[str(g)] = v.mean(axis=1)
             boots[str(g)] = b
+            out[f"users[{family}={g}]"] = float(n)  # the group's size: the sizes of a family sum to the users
             for j, m in enumerate(names):
                 out[f"{m}[{family}={g}]"] = float(means[str(g)][j])
                 ci[f"{m}[{family}={g}]"] = _percentile(b[j], means[str(g)][j], alpha)
@@ -532,7 +523,7 @@ def group_metrics(
 
 
 def _group_order(g: object) -> tuple[int, str]:
-    order = {"low": 0, "mid": 1, "high": 2}
+    order = {"under 18": -1, "low": 0, "mid": 1, "high": 2}  # ml-100k's youngest age group first
     return (order.get(str(g), 3), str(g))
 
 

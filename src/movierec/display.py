@@ -238,6 +238,8 @@ def comparison_text(c: Any, width: int | None = None) -> str:
 
     from rich.console import Console
 
+    from movierec.beyond_names import is_beyond
+    from movierec.beyond_tables import beyond_tables
     from movierec.tables import print_comparison
 
     width = width or shutil.get_terminal_size((100, 24)).columns
@@ -245,7 +247,16 @@ def comparison_text(c: Any, width: int | None = None) -> str:
     console = Console(
         file=out, width=width, no_color=True, highlight=False, color_system=None, soft_wrap=True
     )
-    print_comparison(console, c, every_column="to_frame() has every column")
+    # as the CLI: accuracy in the protocol tables, beyond-accuracy and per-group figures in their own
+    # (a column such as ndcg@10[activity gap] in the accuracy table lost its bracket to rich's markup)
+    print_comparison(
+        console,
+        c,
+        keep=lambda m: not m.startswith("novelty") and not is_beyond(m),
+        every_column="to_frame() has every column",
+    )
+    for table in beyond_tables(c, width=width):
+        console.print(table, width=width)
     return out.getvalue().rstrip("\n")
 
 

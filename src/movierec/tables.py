@@ -134,12 +134,19 @@ def comparison_tables(
         table.add_column("users", justify="right", no_wrap=True)
         table.add_column("fit s", justify="right", no_wrap=True)
         several = len(rows) > 1
+        # every model that ties the best value gets the star (winners() names the first of them)
+        by_label = {r.label: r for r in rows}
+        best = {
+            m: by_label[winners[(proto, m)]].metrics.get(m)
+            for m in cols
+            if winners.get((proto, m)) in by_label
+        }
         for r in rows:
             cells = []
             for m in cols:
                 v = r.metrics.get(m)
                 text = _fmt(v)
-                if several and winners.get((proto, m)) == r.label:
+                if several and m in best and v is not None and v == best[m]:
                     text = f"[bold green]★ {text}[/]"
                 ci = r.intervals.get(m) if cols.index(m) < n_ci else None
                 if ci:

@@ -360,9 +360,9 @@ def _print_comparison(comp: Any, *, beyond_tables: bool = False) -> None:
     """The comparison's tables (and the beyond-accuracy ones), then its notes."""
     _print_table(comp)
     if beyond_tables:
-        from movierec.cli.beyond import beyond_tables as tables
+        from movierec.beyond_tables import beyond_tables as tables
 
-        for extra in tables(comp):
+        for extra in tables(comp, width=console.width):
             console.print(extra)
     for note in comp.notes:
         console.print(f"[yellow]note:[/] {note}", soft_wrap=False)
