@@ -8,6 +8,8 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -140,4 +142,49 @@ def test_headings_form_an_outline(browser, report_dir: Path) -> None:  # type: i
     for (before, _), (after, text) in itertools.pairwise(levels):
         assert after <= before + 1, (before, after, text)
     assert [2, "Timing"] in levels, levels
+    page.close()
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_embed_map_page_explains_itself_and_fits_a_phone(  # type: ignore[no-untyped-def]
+    browser, movielens_dir: Path, tmp_path_factory: pytest.TempPathFactory, width: int
+) -> None:
+    """``movierec embed``'s map.html, run as a real process: a tab title, a heading and a line on what colour,
+    size and hover mean (plotly's bare page had none, and its one-line title was cut off at 390 px); on a
+    phone the genre legend goes under the map with every entry inside it, on a desktop it stays beside."""
+    out = tmp_path_factory.mktemp("embed") / "emb"
+    cmd = [str(Path(sys.executable).parent / "movierec"), "embed", "--dataset", str(movielens_dir)]
+    cmd += ["-m", "svd", "-p", "factors=8", "--projection", "pca", "--sample", "40", "--out", str(out)]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr
+    page = browser.new_page(viewport={"width": width, "height": 844}, device_scale_factor=1)
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto((out / "map.html").resolve().as_uri())
+    page.wait_for_selector(".js-plotly-plot .legend")
+    assert "svd item vectors" in page.title()
+    assert "svd item vectors" in page.locator("h1").text_content()
+    assert "Colour: the movie's most distinctive genre" in page.locator("p").first.text_content()
+    assert page.evaluate("document.querySelector('meta[name=viewport]') !== null")
+    page.wait_for_timeout(300)  # the relayout that moves the legend runs after the first draw
+    box = page.evaluate(
+        """(() => { const m = document.querySelector('.js-plotly-plot');
+        const r = (s) => { const b = m.querySelector(s).getBoundingClientRect();
+          return {left: b.left, right: b.right, top: b.top, bottom: b.bottom, width: b.width}; };
+        return {map: r('.main-svg'), plot: r('.nsewdrag'), legend: r('.legend'),
+                entries: [...m.querySelectorAll('.legend .traces')].map(t => t.getBoundingClientRect().right)}; })()"""
+    )
+    assert max(box["entries"]) <= box["map"]["right"] + 1, box
+    if width == 390:
+        assert (
+            box["legend"]["top"] >= box["plot"]["bottom"] - 1
+            and box["plot"]["width"] >= 0.9 * box["map"]["width"]
+        ), box
+    else:
+        assert box["legend"]["left"] >= box["plot"]["right"] - 1, box
+    point = page.locator(".scatterlayer path.point").first
+    point.hover(force=True)
+    page.wait_for_selector(".hoverlayer .hovertext", timeout=5000)
+    assert "ratings:" in (page.locator(".hoverlayer .hovertext").first.text_content() or "")
+    assert errors == [], errors
     page.close()

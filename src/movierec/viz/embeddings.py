@@ -341,10 +341,49 @@ def interactive_map(
     fig = map_figure(frame, proj, title=title)
     config = {"displaylogo": False, "responsive": True}
     if path is not None:
-        Path(path).write_text(
-            fig.to_html(full_html=True, include_plotlyjs=True, config=config), encoding="utf-8"
-        )
+        Path(path).write_text(_standalone_page(frame, proj, title, config), encoding="utf-8")
     return str(fig.to_html(full_html=False, include_plotlyjs=include_plotlyjs, div_id=div_id, config=config))
+
+
+# run by plotly once the map is drawn: below 600 px the genre legend beside the map took half its width
+# (and plotly's one-line title was cut off), so there it goes under the map, three entries a row
+_NARROW_LEGEND_JS = """
+const el = document.getElementById('{plot_id}');
+if (el.clientWidth < 600) {
+  Plotly.relayout(el, {'legend.orientation': 'h', 'legend.x': 0, 'legend.xanchor': 'left',
+    'legend.y': -0.02, 'legend.yanchor': 'top', 'legend.title.text': '',
+    'legend.entrywidth': 0.32, 'legend.entrywidthmode': 'fraction', 'margin.l': 4, 'margin.r': 4});
+}
+"""
+
+
+def _standalone_page(frame: pd.DataFrame, proj: Projection, title: str, config: dict[str, Any]) -> str:
+    """``movierec embed``'s map.html: a page with a tab title, a heading and one line that says what
+    colour, size and hover show (plotly's own full page had none of them and no viewport for phones);
+    the figure carries no title of its own, the heading replaces it."""
+    fig = map_figure(frame, proj)
+    body = fig.to_html(
+        full_html=False, include_plotlyjs=True, div_id="map", config=config, post_script=_NARROW_LEGEND_JS
+    )
+    has_genres = frame["genre"].iloc[proj.items].nunique() > 1 if "genre" in frame else False
+    what = (
+        "Colour: the movie's most distinctive genre; size: number of training ratings. Hover or tap a point "
+        "for its title, year, genres and rating count; click a legend entry to hide that genre."
+        if has_genres
+        else "Size: number of training ratings. Hover or tap a point for its title and rating count."
+    )
+    heading = html.escape(title or "item-embedding map")
+    return (
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{heading}</title>\n"
+        "<style>body { margin:0; padding:12px 16px; font:15px/1.5 -apple-system, 'Segoe UI', Roboto, "
+        "'DejaVu Sans', Helvetica, Arial, sans-serif; color:#1f2430; } h1 { font-size:20px; margin:0 0 4px; } "
+        "p { color:#667085; margin:0 0 8px; }</style>\n</head>\n<body>\n"
+        f"<h1>{heading}</h1>\n<p>{what} Nearby points are movies the model treats as alike (the projection "
+        "keeps neighbourhoods, not distances); the axes have no units.</p>\n"
+        f"{body}\n</body>\n</html>\n"
+    )
 
 
 def map_figure(frame: pd.DataFrame, proj: Projection, *, title: str = "") -> Any:
