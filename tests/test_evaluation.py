@@ -11,6 +11,7 @@ import pytest
 import scipy.sparse as sp
 
 from movierec import evaluation as E
+from movierec import metrics as M
 from movierec.datasets import Dataset
 from movierec.errors import ConfigError
 from movierec.interactions import Interactions
@@ -342,6 +343,20 @@ def test_compare_cv_pools_folds(bundled) -> None:
     assert row.n_users == len(np.unique(row.users % bundled.interactions.n_users))
     lo, hi = row.intervals["ndcg@10"]
     assert lo <= row.metrics["ndcg@10"] <= hi
+    # the interval resamples users, each with all of their folds' units (a user's folds move together):
+    # as wide as a plain resampling of users, clearly wider than one that treats units as independent
+    values, owner = row.per_user["ndcg@10"], row.users % bundled.interactions.n_users
+    ids, inv = np.unique(owner, return_inverse=True)
+    sums, counts = np.bincount(inv, weights=values), np.bincount(inv)
+    rng = np.random.default_rng(0)
+    by_user = []
+    for _ in range(400):
+        drawn = rng.integers(0, len(ids), len(ids))
+        by_user.append(sums[drawn].sum() / counts[drawn].sum())
+    by_user_w = np.diff(np.quantile(by_user, [0.025, 0.975]))[0]
+    units_lo, units_hi = M.bootstrap_ci(values, seed=5)
+    assert hi - lo == pytest.approx(by_user_w, rel=0.2)
+    assert hi - lo > 1.2 * (units_hi - units_lo), (hi - lo, units_hi - units_lo)
     # each fold's own figures, their std as Surprise's cross_validate prints it, in to_dict and the frame
     folds = row.to_dict()["by_fold"]["ndcg@10"]
     assert len(folds) == 3 and min(folds) <= row.metrics["ndcg@10"] <= max(folds)

@@ -129,6 +129,8 @@ class EvalOutput:
     #: fold's own metrics (``None`` for one fold: ``len(users)`` users, ``metrics`` is the fold's)
     distinct_users: int | None = None
     fold_metrics: list[dict[str, float]] | None = None
+    #: pooled over folds: the user of each unit; the bootstrap resamples users with all their units
+    unit_users: np.ndarray | None = None
 
     @classmethod
     def of_users(
@@ -582,7 +584,7 @@ class Result:
         """The row of a protocol's output (one fold's, or pooled over folds): its metrics, per-user values,
         notes and timing, 95% bootstrap intervals over users when ``bootstrap`` (plus the output's own), and
         ``row``'s identity and provenance fields."""
-        cis = _intervals(out.per_user, row["seed"], True) if bootstrap else {}
+        cis = _intervals(out.per_user, row["seed"], True, clusters=out.unit_users) if bootstrap else {}
         return cls(
             **row,
             metrics=out.metrics,
@@ -666,10 +668,54 @@ def _finite(v: float) -> float | None:
 _jsonable = to_jsonable  # the one sanitiser (movierec.jsonsafe)
 
 
-def _intervals(per_user: dict[str, np.ndarray], seed: int, ranking: bool) -> dict[str, tuple[float, float]]:
+def _intervals(
+    per_user: dict[str, np.ndarray], seed: int, ranking: bool, clusters: np.ndarray | None = None
+) -> dict[str, tuple[float, float]]:
     if not ranking:
         return {}
+    if clusters is not None:
+        return _cluster_cis(per_user, clusters, seed)
     return M.bootstrap_cis(dict(per_user), n_boot=_N_BOOT, seed=seed)  # equal to bootstrap_ci per metric
+
+
+def _cluster_cis(
+    per_user: dict[str, np.ndarray], clusters: np.ndarray, seed: int, level: float = 0.95
+) -> dict[str, tuple[float, float]]:
+    """Percentile bootstrap of pooled means that resamples users, each with all of their (user, fold) units.
+
+    Under k-fold CV a user is evaluated in up to k folds and those values move together; resampling
+    the units as if independent made the interval too narrow (ml-latest-small, 5 folds, ease NDCG@10:
+    0.0166 wide over units against 0.0274 over users). Each draw is Σ sums / Σ counts of the drawn users,
+    so the point estimate stays the pooled mean over units.
+    """
+    ids, inv = np.unique(np.asarray(clusters), return_inverse=True)
+    n = len(ids)
+    names = [m for m, v in per_user.items() if len(v) == len(inv)]
+    if not names:
+        return {}
+    # per user: the sum of each metric over their units, and their number of units
+    sums = np.vstack(
+        [np.bincount(inv, weights=np.asarray(per_user[m], dtype=np.float64), minlength=n) for m in names]
+    )
+    counts = np.bincount(inv, minlength=n).astype(np.float64)
+    rng = np.random.default_rng(seed)
+    means = np.empty((len(names), _N_BOOT))
+    step = max(1, 2_000_000 // n)  # draws per block: a block's count matrix stays ~16 MB
+    for s in range(0, _N_BOOT, step):
+        k = min(step, _N_BOOT - s)
+        draws = rng.integers(0, n, size=(k, n))
+        # how often each user is drawn in each resample: sums and counts become one matrix product
+        times = np.bincount((np.arange(k)[:, None] * n + draws).ravel(), minlength=k * n)
+        times = times.reshape(k, n).astype(np.float64)
+        means[:, s : s + k] = (sums @ times.T) / (times @ counts)
+    alpha = (1.0 - level) / 2.0
+    out: dict[str, tuple[float, float]] = {}
+    for j, m in enumerate(names):
+        lo, hi = np.quantile(means[j], [alpha, 1.0 - alpha])
+        vals = np.asarray(per_user[m], dtype=np.float64)
+        point = float(vals.mean())
+        out[m] = (float(min(lo, point)), float(max(hi, point)))
+    return out
 
 
 def evaluate(
@@ -1623,8 +1669,9 @@ def _genre_matrix(ds: Any) -> sp.csr_matrix | None:
 def _pool(outs: list[EvalOutput], n_users: int) -> EvalOutput:
     """Combine folds: ranking metrics pooled over (user, fold); rating metrics and coverage as means of fold values.
 
-    Pooled units are keyed ``fold·n_users + user`` so paired comparisons match (user, fold) pairs; the
-    last fold's own intervals stay, top-K lists only with one fold.
+    Pooled units are keyed ``fold·n_users + user`` so paired comparisons match (user, fold) pairs;
+    ``unit_users`` keeps each unit's user, so the intervals resample users; the last fold's own
+    intervals (user groups) stay, top-K lists only with one fold.
     """
     if len(outs) == 1:
         return replace(outs[0], metrics=dict(outs[0].metrics), notes=list(outs[0].notes))
@@ -1647,4 +1694,5 @@ def _pool(outs: list[EvalOutput], n_users: int) -> EvalOutput:
         intervals=outs[-1].intervals,
         distinct_users=int(np.unique(users % n_users).size) if n_users else None,
         fold_metrics=[dict(o.metrics) for o in outs],
+        unit_users=users % n_users if n_users else None,
     )
