@@ -15,8 +15,13 @@ from movierec.viz.report_beyond import beyond_reading, popularity_curve
 def test_section_in_page_and_results(report_dir: Path) -> None:
     html = (report_dir / "index.html").read_text()
     assert 'id="beyond"' in html and 'href="#beyond"' in html
-    for alt in ("accuracy vs coverage and novelty", "popularity-bias curve", "NDCG by user group"):
-        assert f'alt="{alt}"' in html
+    # each chart's alt names the kind of chart and what it plots
+    for alt in (
+        "Two scatter plots: each model's NDCG@",
+        "Line chart: cumulative share",
+        "Grouped bar chart: each model's NDCG",
+    ):
+        assert f'alt="{alt}' in html
     data = json.loads((report_dir / "results.json").read_text())
     section = data["beyond"]
     assert [r["model"] for r in section["table"]] == ["svd", "bpr", "ease", "warp+genres+tags"]

@@ -188,3 +188,42 @@ def test_embed_map_page_explains_itself_and_fits_a_phone(  # type: ignore[no-unt
     assert "ratings:" in (page.locator(".hoverlayer .hovertext").first.text_content() or "")
     assert errors == [], errors
     page.close()
+
+
+def test_tables_and_charts_speak_to_a_screen_reader_and_a_phone(browser, report_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    """Model names are row headers that stay in view while a table scrolls sideways at 390 px (the models
+    table showed model, type, RMSE, MAE and nothing beside them); each chart's alt says what kind of chart
+    and what it plots (it was a two-word label such as 'RMSE bars'); each interactive map has a name."""
+    page = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=1)
+    page.goto((report_dir / "index.html").resolve().as_uri())
+    data = json.loads((report_dir / "results.json").read_text())
+    rows = page.evaluate(
+        "[...document.querySelectorAll('table.models')[0].tBodies[0].rows].map(r => r.cells[0])"
+    )
+    assert len(rows) == len(data["table"])
+    heads = page.evaluate(
+        "[...document.querySelectorAll('table.models')[0].tBodies[0].rows]"
+        ".map(r => [r.cells[0].tagName, r.cells[0].scope, r.cells[0].textContent.trim()])"
+    )
+    assert [h[:2] for h in heads] == [["TH", "row"]] * len(heads), heads
+    lefts = page.evaluate(
+        """(() => { const w = document.querySelector('.tablewrap'); const c = w.querySelector('tbody th.name'); c.scrollIntoView({block: 'center'});
+        const before = c.getBoundingClientRect().left - w.getBoundingClientRect().left;
+        w.scrollLeft = w.scrollWidth; const after = c.getBoundingClientRect().left - w.getBoundingClientRect().left;
+        const hidden = document.elementFromPoint(c.getBoundingClientRect().left + 5, c.getBoundingClientRect().top + 5);
+        return [before, after, w.scrollLeft, hidden === c || c.contains(hidden)]; })()"""
+    )
+    assert lefts[2] > 100 and abs(lefts[1] - lefts[0]) <= 2 and lefts[3], (
+        lefts
+    )  # scrolled, still in place, on top
+    alts = page.evaluate("[...document.querySelectorAll('figure img')].map(i => i.alt)")
+    assert alts and all(len(a) >= 30 and ":" in a for a in alts), alts
+    assert len(set(alts)) == len(alts), alts
+    names = page.evaluate(
+        "[...document.querySelectorAll('.mapblock [role=figure]')].map(f => [f.getAttribute('aria-label'),"
+        " f.querySelectorAll('.js-plotly-plot, [id]').length])"
+    )
+    mapped = [name for name, m in data["maps"].items() if "n_items" in m]
+    assert len(names) == len(mapped) and all(n[1] > 0 for n in names), names
+    assert all(any(f"{model}'s item vectors" in n[0] for n in names) for model in mapped), (names, mapped)
+    page.close()
