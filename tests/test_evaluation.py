@@ -573,3 +573,12 @@ def test_a_movie_rated_low_stays_a_candidate_under_the_positives_holdout_only(ti
     ]
     assert notes(tiny, "ratings-holdout") == []
     assert notes(tiny.subset(tiny.ratings >= 4.0)) == []  # positives only: nothing rated below
+    # with folds the split is not "interactions-holdout" (the caption says "3-fold cv over positives"),
+    # nor "one ratings hold-out" when explicit and implicit models share the folds
+    ds = Dataset(name="tiny", interactions=tiny)
+    folded = E.compare(ds, ["popularity"], protocols=["full-ranking"], cv=3, seed=42, progress=False).notes
+    assert any(n.startswith("the 3 folds split ratings ≥ 4 only") for n in folded), folded
+    mixed = E.compare(ds, ["popularity", "baseline"], protocols=["full-ranking"], cv=3, progress=False).notes
+    assert any("share one 3-fold split of the ratings" in n for n in mixed) and not any(
+        "hold-out" in n for n in mixed
+    )

@@ -1191,6 +1191,8 @@ def compare(
     key = _split_key(split, protos, kinds, threshold, notes)
     _check_positives(inter, protos, kinds, threshold)
     _note_low_rated_candidates(inter, key, protos, threshold, notes)
+    if cv and cv > 1:  # the notes name the hold-out; with --cv the same kind of split comes in folds
+        notes[:] = [_folds_wording(n, cv) for n in notes]
     splitter = S.get_splitter(key, seed=seed, threshold=threshold, test_size=test_size, cv=cv)
     if progress is None:
         progress = default_progress(len(specs))
@@ -1284,6 +1286,14 @@ def _compare_protocols(
     if beyond and not any(p.name == "full-ranking" for p in protos):
         raise ConfigError("--beyond measures full-ranking lists; add full-ranking to the protocols")
     return protos, genres, user_groups, reranker
+
+
+def _folds_wording(note: str, cv: int) -> str:
+    """A split note reworded for ``cv`` folds: "one ratings hold-out" is a K-fold split of the ratings,
+    "interactions-holdout splits ratings ≥ 4 only" holds for the folds of positives too."""
+    return note.replace("share one ratings hold-out", f"share one {cv}-fold split of the ratings").replace(
+        "interactions-holdout splits ratings", f"the {cv} folds split ratings"
+    )
 
 
 def _note_low_rated_candidates(
