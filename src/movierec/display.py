@@ -230,8 +230,8 @@ def comparison_repr(c: Any) -> str:
 
 
 def comparison_text(c: Any, width: int | None = None) -> str:
-    """The tables ``movierec compare`` prints (one per protocol, fitted to ``width`` columns, the
-    terminal's by default), as plain text: what ``print(comparison)`` shows in a script or a REPL,
+    """The tables and notes ``movierec compare`` prints (one table per protocol, fitted to ``width``
+    columns, the terminal's by default), as plain text: what ``print(comparison)`` shows in a script or a REPL,
     where the one-line repr leaves the numbers out."""
     import io
     import shutil
@@ -257,6 +257,10 @@ def comparison_text(c: Any, width: int | None = None) -> str:
     )
     for table in beyond_tables(c, width=width):
         console.print(table, width=width)
+    # the notes say how to read the numbers (explicit models ranked by predicted rating, what the
+    # split keeps as candidates, protocols skipped): the CLI prints them, and so does print()
+    for note in getattr(c, "notes", None) or []:
+        console.print(f"note: {note}", soft_wrap=False, markup=False)
     return out.getvalue().rstrip("\n")
 
 
