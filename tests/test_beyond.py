@@ -231,4 +231,6 @@ def test_print_comparison_shows_beyond_and_group_tables_within_80_columns():
         assert "popularity" in body and "itemknn" in body, body
     sizes = [int(w[2:]) for t in age_tables for w in t.split("\n\n")[0].split() if w.startswith("n=")]
     assert sum(sizes) == comp.rows[0].n_users
-    assert "under 18" in age_tables[0] and "gap" in age_tables[-1]
+    first_body = age_tables[0].split("\n\n")[0].split("\n", 1)[1]  # below the title, which names the gap
+    assert "under 18" in first_body and "gap" not in first_body  # the gap column only in the last table
+    assert "gap ↓" in age_tables[-1]  # lower is better: the groups are served alike

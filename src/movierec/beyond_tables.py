@@ -129,7 +129,7 @@ def group_tables(rows: list[Any], metric: str, width: int = 80) -> list[Table]:
                 table.add_column(_group_header(rows, family, lab), justify="right", no_wrap=True)
             last = i == len(chunks) - 1
             if last:
-                table.add_column("gap", justify="right", no_wrap=True)
+                table.add_column("gap ↓", justify="right", no_wrap=True)  # smaller: groups served alike
             for r in rows:
                 cells = [_cell(r, f"{metric}[{family}={lab}]") for lab in chunk]
                 if last:
