@@ -227,3 +227,24 @@ def test_tables_and_charts_speak_to_a_screen_reader_and_a_phone(browser, report_
     assert len(names) == len(mapped) and all(n[1] > 0 for n in names), names
     assert all(any(f"{model}'s item vectors" in n[0] for n in names) for model in mapped), (names, mapped)
     page.close()
+
+
+def test_phone_multi_panel_charts_keep_a_readable_size(browser, report_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    """At 390 px a wide (multi-panel) chart was shrunk to the card's 366 px, its tick labels a few pixels
+    high: it now keeps 680 px and scrolls sideways inside its card, the page itself does not, and the
+    caption stays in view while the chart scrolls."""
+    page = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=1)
+    page.goto((report_dir / "index.html").resolve().as_uri())
+    page.wait_for_function("[...document.images].every(i => i.complete)")
+    figs = page.evaluate(
+        """[...document.querySelectorAll('figure.wide')].map(f => { f.scrollIntoView();
+        const img = f.querySelector('img'), cap = f.querySelector('figcaption');
+        const w = img.getBoundingClientRect().width, before = cap.getBoundingClientRect().left;
+        f.scrollLeft = f.scrollWidth; const after = cap.getBoundingClientRect().left;
+        return [w, f.clientWidth, f.scrollLeft, Math.abs(after - before)]; })"""
+    )
+    assert figs, "no wide chart in the report"
+    for img_w, box_w, scrolled, moved in figs:
+        assert img_w >= 680 and box_w <= 390 and scrolled > 0 and moved <= 1, figs
+    assert _scroll_width(page) <= 390
+    page.close()
