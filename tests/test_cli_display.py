@@ -64,6 +64,10 @@ def test_compare_shows_intervals_and_every_column_when_there_is_room() -> None:
     assert proc.returncode == 0, proc.stderr
     assert re.search(r"\[0\.\d{4},0\.\d{4}\]", proc.stdout)
     assert "MRR" in proc.stdout and "not shown" not in proc.stdout
+    # one model: nothing is starred, so the legend does not mention the star
+    assert "★" not in proc.stdout and "Brackets: 95% bootstrap interval over users" in proc.stdout
+    narrow = run("compare", "-m", "popularity", "--protocols", "full-ranking")
+    assert "(under NDCG@10 only at this width)" in " ".join(narrow.stdout.split()), narrow.stdout
 
 
 def test_models_shows_the_other_names_each_parameter_takes(capsys: pytest.CaptureFixture[str]) -> None:

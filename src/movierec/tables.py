@@ -159,7 +159,13 @@ def comparison_tables(
     brackets = "; brackets: 95% bootstrap interval over users" if any_interval else ""
     if headline_only:
         brackets += f" (under {', '.join(sorted(headline_only))} only at this width)"
-    notes.append("★ best in its protocol" + brackets)
+    # with one model per protocol nothing is starred, so the legend says only what the brackets are
+    starred = any(sum(r.protocol == proto for r in comp.rows) > 1 for proto in comp.protocol_order())
+    if starred:
+        notes.append("★ best in its protocol" + brackets)
+    elif brackets:
+        text = brackets.removeprefix("; ")
+        notes.append(text[:1].upper() + text[1:])
     if legend:
         notes.append("; ".join(legend))
     for proto, rest in left_out.items():
