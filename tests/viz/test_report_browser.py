@@ -248,3 +248,27 @@ def test_phone_multi_panel_charts_keep_a_readable_size(browser, report_dir: Path
         assert img_w >= 680 and box_w <= 390 and scrolled > 0 and moved <= 1, figs
     assert _scroll_width(page) <= 390
     page.close()
+
+
+def test_scrolling_tables_are_reachable_by_keyboard(browser, report_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    """Each table box that scrolls sideways is a named region in the tab order: Tab reaches the model table
+    (the first one) and the arrow keys scroll it, so a keyboard user sees the columns past the screen's edge."""
+    page = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=1)
+    page.goto((report_dir / "index.html").resolve().as_uri())
+    wraps = page.evaluate(
+        "[...document.querySelectorAll('.tablewrap, .nnwrap')].map(w => [w.tabIndex, w.getAttribute('role'),"
+        " w.getAttribute('aria-label') || ''])"
+    )
+    assert wraps and all(t == 0 and r == "region" and "scrolls sideways" in n for t, r, n in wraps), wraps
+    label = ""
+    for _ in range(20):  # past the nav links and the wide charts (scrollable, so Chromium focuses them too)
+        page.keyboard.press("Tab")
+        label = page.evaluate("document.activeElement.getAttribute('aria-label') || ''")
+        if label.startswith("model table"):
+            break
+    assert label == "model table, scrolls sideways", label
+    for _ in range(8):
+        page.keyboard.press("ArrowRight")
+    page.wait_for_timeout(300)
+    assert page.evaluate("document.activeElement.scrollLeft") > 100
+    page.close()
