@@ -113,6 +113,13 @@ def test_print_comparison_shows_the_tables_within_the_width(ds: movierec.Dataset
         assert "note: explicit models are ranked by predicted rating" in " ".join(text.split()), text
     assert "to_frame() has every column" in comparison_text(comp, 80)  # Python's way, not the CLI's --json
     assert str(comp) == comparison_text(comp)
+    # the users column read 610 under rating and fewer under full-ranking with nothing to say why
+    rated, ranked = comp.row("baseline", "rating").n_users, comp.row("popularity", "full-ranking").n_users
+    assert ranked < rated
+    assert (
+        f"users: rating {rated:,}, full-ranking {ranked:,}: a ranking protocol counts only users with a "
+        f"test rating ≥ 4 ({rated - ranked} have none)"
+    ) in comp.notes
     html = comp._repr_html_()
     assert html.count("<table") == 2 and "<b>" in html and len(html) < 30_000
     full = comp.to_frame()
