@@ -50,6 +50,7 @@ __all__ = [
     "take_outcomes",
     "temporary_file",
     "temporary_folder",
+    "unwritable",
     "write_atomically",
 ]
 
@@ -79,11 +80,20 @@ def check_writable(out: Path, option: str = "--out") -> None:
     base = _nearest_existing(out.parent if not out.exists() else out)
     if not base.is_dir():
         raise ConfigError(f"{option} {out}: cannot create it, {base} is a file and not a folder")
+    why = unwritable(base)
+    if why is not None:
+        raise ConfigError(f"{option} {out}: {base} is not writable ({why})")
+
+
+def unwritable(folder: Path) -> str | None:
+    """Why no file can be created in the existing ``folder`` (the OS's reason: "Read-only file system"),
+    or None when one can: probed with a temporary file that is removed at once. ``export --out``'s check
+    and the feedback store's SQLite folder share it."""
     try:
-        with tempfile.TemporaryFile(dir=base, prefix=".movierec-write-test-"):
-            pass
+        with tempfile.TemporaryFile(dir=folder, prefix=".movierec-write-test-"):
+            return None
     except OSError as exc:
-        raise ConfigError(f"{option} {out}: {base} is not writable ({exc.strerror or exc})") from exc
+        return exc.strerror or str(exc)
 
 
 def is_artifact(path: Path) -> bool:

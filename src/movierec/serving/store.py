@@ -219,18 +219,15 @@ class FeedbackStore:
         SQLite said only "unable to open database file" for a database on a read-only mount (the default
         ``sqlite:///feedback.db`` in a read-only working folder, a container's image) even when the file
         was there: WAL mode writes ``-wal`` and ``-shm`` files beside it. Probed with a temporary file,
-        removed at once, as ``export --out`` is checked."""
-        import tempfile
+        removed at once, as ``export --out`` is checked (:func:`movierec.output_folders.unwritable`)."""
+        from movierec.output_folders import unwritable
 
         db_path = self.engine.url.database if self.engine.dialect.name == "sqlite" else None
         if not db_path or db_path == ":memory:":
             return None
         folder = Path(db_path).expanduser().absolute().parent  # the default feedback.db: the working folder
-        try:
-            with tempfile.TemporaryFile(dir=folder, prefix=".movierec-write-test-"):
-                return None
-        except OSError as exc:
-            return folder, exc.strerror or str(exc)
+        why = unwritable(folder)
+        return None if why is None else (folder, why)
 
     def _create_or_migrate(self) -> None:
         """Create missing tables and bring the schema to :data:`SCHEMA_VERSION` (idempotent).
