@@ -313,9 +313,7 @@ def check_port(host: str, port: int) -> None:
 
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     try:
-        with socket.socket(family, socket.SOCK_STREAM) as sock:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            sock.bind((host, port))
+        _bind_once(host, family, port)
     except socket.gaierror as exc:
         raise ConfigError(
             f"--host {host}: not a name or address this machine knows ({exc.strerror})"
@@ -340,18 +338,23 @@ def check_port(host: str, port: int) -> None:
         raise ConfigError(f"cannot listen on {host}:{port} ({exc.strerror or exc})") from None
 
 
-def _free_port_near(host: str, family: int, port: int) -> int | None:
-    """The first port after ``port`` (up to 20 further) that ``host`` can bind now, or None."""
+def _bind_once(host: str, family: int, port: int) -> None:
+    """Bind ``host:port`` as uvicorn does (``SO_REUSEADDR``) and let go at once; the OSError when it cannot."""
     import socket
 
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+
+
+def _free_port_near(host: str, family: int, port: int) -> int | None:
+    """The first port after ``port`` (up to 20 further) that ``host`` can bind now, or None."""
     for candidate in range(port + 1, min(port + 21, 65536)):
-        with socket.socket(family, socket.SOCK_STREAM) as sock:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            try:
-                sock.bind((host, candidate))
-            except OSError:
-                continue
-            return candidate
+        try:
+            _bind_once(host, family, candidate)
+        except OSError:
+            continue
+        return candidate
     return None
 
 
