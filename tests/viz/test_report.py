@@ -371,7 +371,7 @@ def test_default_report_models_include_popularity() -> None:
 
 
 def test_sequence_models_add_a_leave_last_out_section(tmp_path: Path, movielens_dir: Path) -> None:
-    """Asking for markov adds section 2b: every asked model under leave-last-out, numbers equal to compare()."""
+    """Asking for markov adds a section numbered 3 (after the model table): every asked model under leave-last-out, numbers equal to compare()."""
     ds = load(movielens_dir)
     rep = build_report(
         ds, parse_models("popularity,markov"), tmp_path / "seq", projection="pca", seed=4, show_progress=False
@@ -389,6 +389,10 @@ def test_sequence_models_add_a_leave_last_out_section(tmp_path: Path, movielens_
     assert [r["sequence"] for r in seq["rows"]] == [False, True]
     html = (tmp_path / "seq" / "index.html").read_text()
     assert 'id="sequence"' in html and "leave-last-out" in html
+    # sections are numbered 1, 2, 3 … in page order, the optional ones included
+    numbers = re.findall(r"<h2>(\d+) · ", html)
+    assert numbers == [str(n) for n in range(1, len(numbers) + 1)] and len(numbers) >= 5
+    assert re.search(r"<h2>3 · Sequence-aware", html)
     assert "sequence" in rep.timings
     # without a sequence model there is no such section
     build_report(

@@ -65,6 +65,9 @@ def test_reading_names_the_trade_off_and_the_favoured_group() -> None:
         )
     )
     assert "als is the most accurate" in text
-    assert "bpr spreads its lists over more of the catalogue (30.0% of items vs 5.0% for als)" in text
+    assert (
+        "bpr spreads its lists over more of the catalogue (coverage 0.300, 30.0% of items, vs 0.050 for als)"
+        in text
+    )
     assert "bpr's lists mirror users' genre mix best" in text
     assert "better lists than light users from als " in text and "bpr has the smallest gap" in text

@@ -122,9 +122,9 @@ def beyond_reading(rows: Sequence[Any], k: int) -> list[str]:
     if cov and cov != acc:
         c = m[cov]
         out.append(
-            f"{cov} spreads its lists over more of the catalogue ({c[f'coverage@{k}']:.1%} of items vs "
-            f"{a.get(f'coverage@{k}', 0):.1%} for {acc}) at NDCG@{k} {c[f'ndcg@{k}']:.3f}: more variety, "
-            "fewer hits."
+            f"{cov} spreads its lists over more of the catalogue (coverage {c[f'coverage@{k}']:.3f}, "
+            f"{c[f'coverage@{k}']:.1%} of items, vs {a.get(f'coverage@{k}', 0):.3f} for {acc}) at NDCG@{k} "
+            f"{c[f'ndcg@{k}']:.3f}: more variety, fewer hits."
         )
     elif cov == acc:
         out.append(f"{acc} also covers the most of the catalogue: here accuracy and variety do not conflict.")
