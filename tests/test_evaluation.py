@@ -277,6 +277,18 @@ def test_paired_comparison_prefers_the_oracle(tiny: Interactions) -> None:
     out = E.paired_comparison(ra, rb, "ndcg@5")
     assert out["diff"] > 0 and out["lo"] > 0 and out["permutation_p"] < 0.05
     assert out["n_users"] == ra.n_users
+    # one split: users are not clustered, the result is exactly the unit-wise paired bootstrap and test
+    assert ra.unit_users is None
+    _, ia, ib = np.intersect1d(ra.users, rb.users, return_indices=True)
+    va, vb = ra.per_user["ndcg@5"][ia], rb.per_user["ndcg@5"][ib]
+    assert out == {
+        "a": "good",
+        "b": "bad",
+        "metric": "ndcg@5",
+        "n_users": len(ia),
+        **M.paired_bootstrap(va, vb, seed=42),
+        "permutation_p": M.permutation_test(va, vb, seed=42),
+    }
 
 
 # --- compare on the bundled data (real models) -----------------------------------------------
@@ -364,6 +376,32 @@ def test_compare_cv_pools_folds(bundled) -> None:
     assert list(frame.columns[:3]) == ["model", "protocol", "precision@10"]
     assert frame.loc[0, "ndcg@10_std"] == pytest.approx(np.std(folds))
     assert frame.loc[0, "ndcg@10_lo"] == pytest.approx(lo) and frame.loc[0, "n_users"] == row.n_users
+
+
+def test_compare_cv_paired_resamples_users(bundled) -> None:
+    """Under cv the paired units are (user, fold); the paired interval resamples users with all their units,
+    as the rows' intervals do, so it is wider than one treating units as independent."""
+    comp = E.compare(bundled, ["ease", "popularity"], protocols=["full-ranking"], cv=3, seed=5, k=10)
+    a, b = comp.row("ease", "full-ranking"), comp.row("popularity", "full-ranking")
+    out = comp.paired("ease", "popularity", "full-ranking", "ndcg@10")
+    common, ia, ib = np.intersect1d(a.users, b.users, return_indices=True)
+    owners = common % bundled.interactions.n_users
+    assert out["resampled"] == "users" and out["n_units"] == len(common)
+    assert out["n_users"] == len(np.unique(owners)) < out["n_units"]
+    d = a.per_user["ndcg@10"][ia] - b.per_user["ndcg@10"][ib]
+    assert out["diff"] == pytest.approx(d.mean()) and out["lo"] <= out["diff"] <= out["hi"]
+    assert out["diff"] == pytest.approx(a.metrics["ndcg@10"] - b.metrics["ndcg@10"], abs=1e-3)
+    # a hand-written cluster bootstrap gives the width; the unit-wise one is clearly narrower
+    ids, inv = np.unique(owners, return_inverse=True)
+    sums, counts = np.bincount(inv, weights=d), np.bincount(inv)
+    rng = np.random.default_rng(0)
+    draws = [rng.integers(0, len(ids), len(ids)) for _ in range(400)]
+    by_user = [sums[u].sum() / counts[u].sum() for u in draws]
+    width = out["hi"] - out["lo"]
+    assert width == pytest.approx(np.diff(np.quantile(by_user, [0.025, 0.975]))[0], rel=0.2)
+    units = M.paired_bootstrap(a.per_user["ndcg@10"][ia], b.per_user["ndcg@10"][ib], seed=5)
+    assert width > 1.2 * (units["hi"] - units["lo"]), (width, units)
+    assert 0 < out["permutation_p"] <= 1
 
 
 def test_comparison_frame_puts_metrics_and_intervals_first(bundled) -> None:

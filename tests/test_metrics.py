@@ -239,3 +239,27 @@ def test_paired_tests_detect_a_real_difference_and_not_a_null_one() -> None:
     assert M.permutation_test(noise, a, n_perm=2000, seed=1) == M.permutation_test(
         noise, a, n_perm=2000, seed=1
     )
+
+
+def test_cluster_paired_tests_count_a_users_copies_once() -> None:
+    """A user seen in 5 folds with the same difference each time carries no more evidence than once:
+    the cluster bootstrap keeps the one-unit-per-user width, resampling units shrinks it by ~√5."""
+    rng = np.random.default_rng(3)
+    noise = rng.normal(0, 1, 300)
+    a = rng.random(300)
+    b = a - 0.01 - 0.1 * (noise - noise.mean()) / noise.std()  # a − b: mean 0.01, sd 0.1 (z ≈ 1.7 per user)
+    once = M.cluster_paired_bootstrap(a, b, np.arange(300), seed=1)
+    a5, b5, users5 = np.tile(a, 5), np.tile(b, 5), np.tile(np.arange(300), 5)
+    five = M.cluster_paired_bootstrap(a5, b5, users5, seed=1)
+    units = M.paired_bootstrap(a5, b5, seed=1)
+    assert five["diff"] == pytest.approx(once["diff"]) == pytest.approx(units["diff"])
+    w_once, w_five, w_units = (r["hi"] - r["lo"] for r in (once, five, units))
+    assert w_five == pytest.approx(w_once, rel=1e-9)  # the same users drawn: the same resampled means
+    assert w_units == pytest.approx(w_once / math.sqrt(5), rel=0.15)
+    # flipping each user's units together: as (in)significant as one unit per user; unit by unit it is not
+    p_once = M.cluster_permutation_test(a, b, np.arange(300), n_perm=2000, seed=1)
+    p_five = M.cluster_permutation_test(a5, b5, users5, n_perm=2000, seed=1)
+    assert p_five == p_once > 0.05
+    assert M.permutation_test(a5, b5, n_perm=2000, seed=1) < 0.05
+    with pytest.raises(ValueError, match="same units"):
+        M.cluster_paired_bootstrap(a, b, users5)

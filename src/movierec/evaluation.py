@@ -576,6 +576,9 @@ class Result:
     fold_metrics: list[dict[str, float]] = field(default_factory=list, repr=False)
     per_user: dict[str, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
     users: np.ndarray | None = field(default=None, repr=False, compare=False)
+    #: pooled over K ≥ 2 folds: the user of each (user, fold) unit in ``users`` (``None`` for one
+    #: split); intervals and :func:`paired_comparison` resample these users with all of their units
+    unit_users: np.ndarray | None = field(default=None, repr=False, compare=False)
     # full ranking: the top-K lists of ``users`` (for the report's charts; not serialised)
     recs: np.ndarray | None = field(default=None, repr=False, compare=False)
 
@@ -596,6 +599,7 @@ class Result:
             notes=list(out.notes),
             per_user=out.per_user,
             users=out.users,
+            unit_users=out.unit_users,
             recs=out.recs,
         )
 
@@ -698,16 +702,7 @@ def _cluster_cis(
         [np.bincount(inv, weights=np.asarray(per_user[m], dtype=np.float64), minlength=n) for m in names]
     )
     counts = np.bincount(inv, minlength=n).astype(np.float64)
-    rng = np.random.default_rng(seed)
-    means = np.empty((len(names), _N_BOOT))
-    step = max(1, 2_000_000 // n)  # draws per block: a block's count matrix stays ~16 MB
-    for s in range(0, _N_BOOT, step):
-        k = min(step, _N_BOOT - s)
-        draws = rng.integers(0, n, size=(k, n))
-        # how often each user is drawn in each resample: sums and counts become one matrix product
-        times = np.bincount((np.arange(k)[:, None] * n + draws).ravel(), minlength=k * n)
-        times = times.reshape(k, n).astype(np.float64)
-        means[:, s : s + k] = (sums @ times.T) / (times @ counts)
+    means = M.cluster_bootstrap_means(sums, counts, n_boot=_N_BOOT, rng=np.random.default_rng(seed))
     alpha = (1.0 - level) / 2.0
     out: dict[str, tuple[float, float]] = {}
     for j, m in enumerate(names):
@@ -834,7 +829,13 @@ def holdout_figures(
 def paired_comparison(a: Result, b: Result, metric: str, *, seed: int = 42) -> dict[str, Any]:
     """Is ``a`` better than ``b`` on ``metric``? Paired bootstrap interval of the difference and a sign-flip permutation p-value.
 
-    Uses the users both rows evaluated (same split and protocol), matched by user index.
+    Uses the users both rows evaluated (same split and protocol), matched by user index. Pooled over
+    k-fold CV (``cv=``), the matched values are (user, fold) units and one user's folds move together,
+    so the bootstrap resamples *users* with all of their units (each draw's mean is Σ differences /
+    Σ units, as the rows' own intervals are drawn, so the point estimate stays the mean over units that
+    the tables show; averaging each user's units first would weigh users, not units, and move it) and
+    the permutation test flips each user's units together. The result then also says how many
+    ``n_units`` were paired; ``n_users`` counts distinct users. On one split nothing is clustered.
     """
     if a.protocol != b.protocol or a.split != b.split or a.k != b.k:
         raise ConfigError("paired comparison needs two rows from the same split, protocol and K")
@@ -844,9 +845,17 @@ def paired_comparison(a: Result, b: Result, metric: str, *, seed: int = 42) -> d
     if len(common) == 0:
         raise ConfigError("the two rows share no evaluated users")
     va, vb = a.per_user[metric][ia], b.per_user[metric][ib]
-    out: dict[str, Any] = {"a": a.label, "b": b.label, "metric": metric, "n_users": len(common)}
-    out.update(M.paired_bootstrap(va, vb, seed=seed))
-    out["permutation_p"] = M.permutation_test(va, vb, seed=seed)
+    if a.unit_users is None:
+        out: dict[str, Any] = {"a": a.label, "b": b.label, "metric": metric, "n_users": len(common)}
+        out.update(M.paired_bootstrap(va, vb, seed=seed))
+        out["permutation_p"] = M.permutation_test(va, vb, seed=seed)
+        return out
+    owners = np.asarray(a.unit_users)[ia]  # matched units share their key, hence their user
+    out = {"a": a.label, "b": b.label, "metric": metric, "n_users": int(np.unique(owners).size)}
+    out["n_units"] = len(common)
+    out["resampled"] = "users"
+    out.update(M.cluster_paired_bootstrap(va, vb, owners, seed=seed))
+    out["permutation_p"] = M.cluster_permutation_test(va, vb, owners, seed=seed)
     return out
 
 
@@ -1002,7 +1011,10 @@ class Comparison:
         raise ConfigError(f"no row for model {label!r} under protocol {protocol!r}")
 
     def paired(self, a: str, b: str, protocol: str, metric: str) -> dict[str, Any]:
-        """Paired bootstrap and permutation test of model ``a`` against ``b`` on one metric."""
+        """Paired bootstrap and permutation test of model ``a`` against ``b`` on one metric.
+
+        Under ``cv=`` it resamples users with all of their (user, fold) units (:func:`paired_comparison`).
+        """
         return paired_comparison(self.row(a, protocol), self.row(b, protocol), metric, seed=self.seed)
 
 
@@ -1709,8 +1721,8 @@ def _pool(outs: list[EvalOutput], n_users: int) -> EvalOutput:
     """Combine folds: ranking metrics pooled over (user, fold); rating metrics and coverage as means of fold values.
 
     Pooled units are keyed ``fold·n_users + user`` so paired comparisons match (user, fold) pairs;
-    ``unit_users`` keeps each unit's user, so the intervals resample users; the last fold's own
-    intervals (user groups) stay, top-K lists only with one fold.
+    ``unit_users`` keeps each unit's user, so the intervals and paired comparisons resample users; the
+    last fold's own intervals (user groups) stay, top-K lists only with one fold.
     """
     if len(outs) == 1:
         return replace(outs[0], metrics=dict(outs[0].metrics), notes=list(outs[0].notes))

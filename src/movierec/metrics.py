@@ -23,6 +23,9 @@ __all__ = [
     "bootstrap_ci",
     "bootstrap_cis",
     "catalog_coverage",
+    "cluster_bootstrap_means",
+    "cluster_paired_bootstrap",
+    "cluster_permutation_test",
     "concordant_pairs",
     "fcp",
     "fcp_from_counts",
@@ -434,6 +437,94 @@ def permutation_test(a: np.ndarray, b: np.ndarray, *, n_perm: int = 5000, seed: 
         m = min(step, n_perm - s)
         signs = rng.integers(0, 2, size=(m, d.size)) * 2 - 1
         count += int((np.abs((signs * d).mean(axis=1)) >= observed - 1e-15).sum())
+    return float((count + 1) / (n_perm + 1))
+
+
+def cluster_bootstrap_means(
+    sums: np.ndarray, counts: np.ndarray, *, n_boot: int, rng: np.random.Generator
+) -> np.ndarray:
+    """Resampled ratio means ``Σ sums / Σ counts`` over clusters (users) drawn with replacement.
+
+    ``sums`` is metrics × clusters (each cluster's sum over its units), ``counts`` each cluster's
+    number of units; returns metrics × ``n_boot`` means. A draw takes whole clusters, so units of one
+    user (their folds under k-fold CV) move together, and the point estimate it brackets is the mean
+    over units. Draws come in blocks whose count matrix stays ~16 MB.
+    """
+    sums = np.atleast_2d(np.asarray(sums, dtype=np.float64))
+    counts = np.asarray(counts, dtype=np.float64)
+    n = counts.size
+    means = np.empty((sums.shape[0], n_boot))
+    step = max(1, 2_000_000 // n)
+    for s in range(0, n_boot, step):
+        k = min(step, n_boot - s)
+        draws = rng.integers(0, n, size=(k, n))
+        # how often each cluster is drawn in each resample: sums and counts become one matrix product
+        times = np.bincount((np.arange(k)[:, None] * n + draws).ravel(), minlength=k * n)
+        times = times.reshape(k, n).astype(np.float64)
+        means[:, s : s + k] = (sums @ times.T) / (times @ counts)
+    return means
+
+
+def cluster_paired_bootstrap(
+    a: np.ndarray,
+    b: np.ndarray,
+    clusters: np.ndarray,
+    *,
+    n_boot: int = 2000,
+    seed: int = 42,
+    level: float = 0.95,
+) -> dict[str, float]:
+    """:func:`paired_bootstrap` when several paired units belong to one user (``clusters``: each unit's user).
+
+    Under k-fold CV a user contributes up to k (user, fold) units whose differences move together;
+    resampling units as if independent makes the interval too narrow. This resamples users, each with
+    all of their units, and each draw's mean is Σ differences / Σ units of the drawn users: the same
+    cluster bootstrap (and the same pooled-over-units point estimate) as the intervals of the rows.
+    """
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    clusters = np.asarray(clusters)
+    if a.shape != b.shape or a.shape != clusters.shape:
+        raise ValueError(
+            "paired comparison needs per-unit values and users of the same units, in the same order"
+        )
+    d = a - b
+    _, inv = np.unique(clusters, return_inverse=True)
+    sums = np.bincount(inv, weights=d)
+    counts = np.bincount(inv)
+    means = cluster_bootstrap_means(sums, counts, n_boot=n_boot, rng=np.random.default_rng(seed))[0]
+    alpha = (1.0 - level) / 2.0
+    lo, hi = np.quantile(means, [alpha, 1.0 - alpha])
+    p = 2.0 * min((means <= 0).mean(), (means >= 0).mean())
+    return {"diff": float(d.mean()), "lo": float(lo), "hi": float(hi), "p_value": float(min(1.0, p))}
+
+
+def cluster_permutation_test(
+    a: np.ndarray, b: np.ndarray, clusters: np.ndarray, *, n_perm: int = 5000, seed: int = 42
+) -> float:
+    """:func:`permutation_test` flipping the sign of each user's units together (``clusters``: each unit's user).
+
+    Swapping a and b is exchangeable per user, not per (user, fold) unit: one user's folds share
+    their tastes, so flipping units one by one would understate the spread under the null.
+    """
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    clusters = np.asarray(clusters)
+    if a.shape != b.shape or a.shape != clusters.shape:
+        raise ValueError(
+            "paired comparison needs per-unit values and users of the same units, in the same order"
+        )
+    d = a - b
+    _, inv = np.unique(clusters, return_inverse=True)
+    sums = np.bincount(inv, weights=d)  # each user's summed difference; the mean is Σ ± sums / units
+    observed = abs(d.mean())
+    rng = np.random.default_rng(seed)
+    count = 0
+    step = max(1, 2_000_000 // max(sums.size, 1))
+    for s in range(0, n_perm, step):
+        m = min(step, n_perm - s)
+        signs = rng.integers(0, 2, size=(m, sums.size)) * 2 - 1
+        count += int((np.abs((signs * sums).sum(axis=1) / d.size) >= observed - 1e-15).sum())
     return float((count + 1) / (n_perm + 1))
 
 
