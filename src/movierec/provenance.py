@@ -42,9 +42,30 @@ def package_versions(names: tuple[str, ...] = _PACKAGES) -> dict[str, str]:
 
 
 def git_commit(path: str | Path | None = None) -> str:
-    """The commit of the source tree movierec runs from (``+dirty`` when modified), or ``"unknown"``."""
+    """The commit of the source tree movierec runs from (``+dirty`` when modified), or ``"unknown"``.
+
+    ``path`` (default: this package's folder) must be tracked by the repository git finds above it.
+    A wheel installed into a virtual environment inside someone else's checkout (``myproject/.venv``,
+    ignored there) sits under *their* repository: ``rev-parse HEAD`` alone recorded their commit and
+    dirty state as movierec's in every result and artifact. So ``git ls-files --error-unmatch`` on the
+    package's ``__init__.py`` (or ``path`` itself) asks first; untracked means ``"unknown"``, as for a
+    wheel anywhere else. One git call when it is not tracked, three when it is, 5 s timeout each.
+    """
     root = Path(path) if path is not None else Path(__file__).resolve().parent
+    if root.is_file():
+        root, target = root.parent, root.name
+    else:
+        target = "__init__.py" if (root / "__init__.py").is_file() else "."
     try:
+        tracked = subprocess.run(
+            ["git", "ls-files", "--error-unmatch", "--", target],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=5,
+        )
+        if tracked.returncode != 0:  # not in a repository, or in one that does not track this code
+            return "unknown"
         sha = subprocess.run(
             ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=5, check=True
         ).stdout.strip()

@@ -28,9 +28,10 @@ _PACKAGE = Path(__file__).resolve().parent.parent  # src/movierec (or site-packa
 def code_identity() -> dict[str, Any]:
     """The running movierec: ``{"movierec": version, "commit": git commit or None, "source_sha256": digest}``.
 
-    The commit is the source tree's (``+dirty`` with uncommitted edits; None outside a git checkout, e.g. a
-    wheel); the digest covers every ``.py`` file of the package (names and bytes), so it tells whether two
-    installs run the same code whatever their commits say. Computed once per process (≈ 10 ms): the code a
+    The commit is the source tree's (``+dirty`` with uncommitted edits; None when no git checkout tracks
+    the package, e.g. a wheel, even one in a venv inside another project's repository); the digest covers
+    every ``.py`` file of the package (names and bytes), so it tells whether two installs run the same
+    code whatever their commits say. Computed once per process (≈ 10 ms): the code a
     process runs is the code it imported."""
     from importlib import metadata
 
