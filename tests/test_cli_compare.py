@@ -457,7 +457,18 @@ def test_similar_by_movie_id_and_unknown_id(capsys: pytest.CaptureFixture[str]) 
     assert out["movie"] == "Toy Story (1995)" and len(out["similar"]) == 3
     assert all(r["movieId"] != 1 for r in out["similar"])
     assert_user_error(run_here(capsys, "similar", "--movie-id", "987654321"), "unknown movie id '987654321'")
-    assert_user_error(run_here(capsys, "similar", "--movie", "Heat", "--movie-id", "6"), "exactly one of")
+    assert_user_error(run_here(capsys, "similar", "--movie", "Heat", "--movie-id", "6"), "exactly one movie")
+    assert_user_error(run_here(capsys, "similar"), 'a TITLE (movierec similar "Toy Story") or --movie-id ID')
+    assert_user_error(run_here(capsys, "similar", "Heat", "--movie", "Alien"), "give the title once")
+
+
+def test_similar_takes_the_title_as_its_argument(capsys: pytest.CaptureFixture[str]) -> None:
+    """``movierec similar "Toy Story"`` (what a newcomer types) lists what ``--movie "Toy Story"`` lists."""
+    positional = run_here(capsys, "similar", "Toy Story", "--model", "itemknn", "-k", "3", "--json")
+    option = run_here(capsys, "similar", "--movie", "Toy Story", "--model", "itemknn", "-k", "3", "--json")
+    assert positional.returncode == 0, positional.stderr
+    assert json.loads(positional.stdout) == json.loads(option.stdout)
+    assert json.loads(positional.stdout)["movie"] == "Toy Story (1995)"
 
 
 def test_similar_by_default_lists_toy_story_2_first_for_toy_story(capsys: pytest.CaptureFixture[str]) -> None:

@@ -1151,9 +1151,35 @@ def default_similar_model(ds: Any, threshold: float, limit: int | None = None) -
     return "itemknn"
 
 
+def _data_movie(ds: Any, movie: str | None, movie_id: str | None) -> int:
+    """``similar``'s movie in ``ds`` by raw id or by title: its dense index, or the error that says why not."""
+    if movie_id is not None:
+        found = ds.interactions.item_map.get(movie_id)
+        if found is None:
+            _refuse_unrated(_DataMovies(ds), movie_id)
+            raise UnknownIdError(f"unknown movie id {movie_id!r} in {ds.name} (it has no ratings)")
+        return int(found)
+    if not ds.has_titles:  # every movie is 'item 318': no title can match
+        raise _no_titles(ds, str(movie))
+    titles = [str(t) for t in ds.item_table()["title"]]
+    try:
+        return int(
+            match_title(str(movie), titles, ds.interactions.item_counts(), ids=ds.interactions.item_map)
+        )
+    except UnknownIdError:
+        _refuse_unrated(_DataMovies(ds), str(movie))
+        raise
+
+
 @ratings_options
 def similar_cmd(
     ctx: typer.Context,
+    title: str | None = typer.Argument(
+        None,
+        metavar="[TITLE]",
+        help='Part of a title, as --movie gives it: movierec similar "Toy Story".',
+        show_default=False,
+    ),
     movie: str | None = typer.Option(None, "--movie", help="Part of a title (case- and accent-insensitive)."),
     movie_id: str | None = typer.Option(None, "--movie-id", help="Raw movieId instead of a title."),
     model: str | None = typer.Option(
@@ -1179,8 +1205,12 @@ def similar_cmd(
 
     A title that matches nothing closely enough is never guessed: the error asks "did you mean …?".
     """
+    if title is not None:
+        if movie is not None:
+            raise ConfigError(f"give the title once: {title!r} as TITLE or {movie!r} as --movie, not both")
+        movie = title
     if (movie is None) == (movie_id is None):
-        raise ConfigError("give exactly one of --movie TITLE or --movie-id ID")
+        raise ConfigError('give exactly one movie: a TITLE (movierec similar "Toy Story") or --movie-id ID')
     if k < 1:
         raise ConfigError(f"-k must be ≥ 1, got {k}")
     _refuse_training_options(ctx, artifact, params, item_features, model)
@@ -1192,23 +1222,7 @@ def similar_cmd(
         by = f"{art.model_name} (artifact {artifact})"
     else:
         ds = source.load()
-        titles = [str(t) for t in ds.item_table()["title"]]
-        if movie_id is not None:
-            found = ds.interactions.item_map.get(movie_id)
-            if found is None:
-                _refuse_unrated(_DataMovies(ds), movie_id)
-                raise UnknownIdError(f"unknown movie id {movie_id!r} in {ds.name} (it has no ratings)")
-            idx = found
-        elif not ds.has_titles:  # every movie is 'item 318': no title can match
-            raise _no_titles(ds, str(movie))
-        else:  # resolved before any training: a misspelling costs nothing
-            try:
-                idx = match_title(
-                    str(movie), titles, ds.interactions.item_counts(), ids=ds.interactions.item_map
-                )
-            except UnknownIdError:
-                _refuse_unrated(_DataMovies(ds), str(movie))
-                raise
+        idx = _data_movie(ds, movie, movie_id)  # resolved before any training: a misspelling costs nothing
         if model is None:
             model = default_similar_model(ds, implicit_threshold)
         m, _, train = _model_and_data(model, params, source, item_features, implicit_threshold, seed, ds)
