@@ -220,6 +220,42 @@ def test_a_missing_local_input_is_one_line_before_spark_starts(
     assert "UI: " not in proc.stderr and not (tmp_path / "art").exists()  # no session was started
 
 
+def test_a_folder_spark_cannot_read_as_csv_is_one_line_before_spark_starts(tmp_path: Path) -> None:
+    """A --ratings folder of Parquet files read as CSV (the default for a folder not named .parquet) ended,
+    after the JVM's start, in ``missing columns 'userId', … (found: PAR1…)``: Spark read the bytes as a
+    header. It is now one line before Spark starts that names the files and the --format to pass; an empty
+    folder is one line too. --format parquet on the same folder passes the check (Spark then reads it)."""
+    from movierec.spark.train import check_local_input
+
+    (tmp_path / "pq").mkdir()
+    (tmp_path / "pq" / "part-0.parquet").write_bytes(b"PAR1")
+    (tmp_path / "pq" / "_SUCCESS").write_bytes(b"")
+    (tmp_path / "mixed").mkdir()
+    for name in ("a.csv", "b.json", "c.orc"):
+        (tmp_path / "mixed" / name).write_text("x")
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "empty" / "_SUCCESS").write_text("")
+    cases = {
+        "pq": "--ratings pq: read as CSV, but the folder holds part-0.parquet, which is not CSV (pass --format "
+        "parquet); point it at a folder of CSV files only",
+        "mixed": "--ratings mixed: read as CSV, but the folder holds b.json, c.orc, which are not CSV; point it "
+        "at a folder of CSV files only",
+        "empty": "--ratings empty: the folder holds no data files (names starting _ or . are skipped)",
+    }
+    for folder, want in cases.items():
+        proc = subprocess.run(
+            [sys.executable, "-m", "movierec", "spark", "train", "--ratings", folder, "--out", "art"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=tmp_path,
+        )
+        assert _one_error_line(proc) == f"movierec: error: {want}"
+        assert "UI: " not in proc.stderr and not (tmp_path / "art").exists()
+    check_local_input(str(tmp_path / "pq"), "--ratings", "parquet")  # the right format: no refusal
+    check_local_input(str(tmp_path / "mixed" / "a.csv"), "--ratings")  # a file is Spark's to read
+
+
 def test_spark_recommend_refuses_an_existing_out_before_spark_starts(tmp_path: Path) -> None:
     """``spark recommend --out recs.parquet`` into an existing folder started the JVM (10-20 s) before saying
     'already exists; pass --force'; a folder Spark did not write is refused even with --force. Both are now

@@ -142,7 +142,7 @@ def train_cmd(
     from movierec.spark.train import check_local_input, train
 
     check_artifact_target(out, force)  # before Spark starts: exists, foreign or unwritable costs milliseconds
-    check_local_input(ratings, "--ratings")  # and a local file that is not there
+    check_local_input(ratings, "--ratings", fmt)  # and a local file that is not there, or a folder of no CSV
     check_local_input(movies, "--movies")
     existed = out.exists()
     try:

@@ -150,10 +150,19 @@ def _pandas(frame: DataFrame) -> pd.DataFrame:
     return out
 
 
-def check_local_input(uri: str | Path | None, option: str) -> None:
+#: file endings of formats Spark's CSV reader would read as text (and then report their bytes as columns)
+_NOT_CSV = (".parquet", ".pq", ".orc", ".avro", ".json", ".jsonl", ".xlsx", ".zip")
+
+
+def check_local_input(uri: str | Path | None, option: str, fmt: str | None = None) -> None:
     """A local ``--ratings``/``--movies`` path (no scheme, or ``file://``) that does not exist is a ConfigError
     before Spark starts: Spark's ``[PATH_NOT_FOUND] … SQLSTATE: 42K03`` came after the JVM's 20 s start.
-    Glob patterns (``ratings/*.csv``, which Spark expands) and other schemes are left to Spark."""
+    Glob patterns (``ratings/*.csv``, which Spark expands) and other schemes are left to Spark.
+
+    A local folder read as ``fmt`` (default: :func:`guess_format` of its name) is checked too: one with no
+    data file (Spark skips names starting with ``_`` or ``.``) is refused, and so is a CSV read of a folder
+    holding Parquet or other binary files, which Spark read as text and refused with their bytes as
+    column names (``missing columns … (found: PAR1…)``)."""
     if uri is None:
         return
     text = str(uri)
@@ -163,6 +172,30 @@ def check_local_input(uri: str | Path | None, option: str) -> None:
     if not path.exists():
         where = path.parent if str(path.parent) not in ("", ".") else Path.cwd()
         raise ConfigError(f"{option} {text}: no such file or folder (looked in {where.resolve()})")
+    if path.is_dir():
+        _check_input_folder(path, text, option, fmt or guess_format(text))
+
+
+def _check_input_folder(path: Path, text: str, option: str, fmt: str) -> None:
+    """:func:`check_local_input` for a folder: it must hold data files Spark can read as ``fmt``."""
+    files = sorted(p.name for p in path.rglob("*") if p.is_file() and not p.name.startswith(("_", ".")))
+    if not files:
+        raise ConfigError(
+            f"{option} {text}: the folder holds no data files (names starting _ or . are skipped)"
+        )
+    if fmt != "csv":
+        return
+    binary = [name for name in files if name.lower().endswith(_NOT_CSV)]
+    if binary:
+        shown = ", ".join(binary[:3]) + (f" and {len(binary) - 3} more" if len(binary) > 3 else "")
+        hint = (
+            " (pass --format parquet)" if all(n.lower().endswith((".parquet", ".pq")) for n in binary) else ""
+        )
+        raise ConfigError(
+            f"{option} {text}: read as CSV, but the folder holds {shown}, "
+            f"which {'is' if len(binary) == 1 else 'are'} not CSV{hint}; "
+            "point it at a folder of CSV files only"
+        )
 
 
 def _spark_error_line(exc: BaseException) -> str:
@@ -669,7 +702,7 @@ def train(
     als_names = set(SparkALSModel().get_params()) | set(SparkALSModel._aliases)
     settings = SparkALSModel(**{n: v for n, v in options.items() if n in als_names}).checked()
     implicit, implicit_threshold, seed = settings.implicit, settings.implicit_threshold, settings.seed
-    check_local_input(ratings, "ratings=")
+    check_local_input(ratings, "ratings=", options.get("fmt"))
     check_local_input(movies, "movies=")
     t_start = time.perf_counter()
     read_options = {n: v for n, v in options.items() if n not in als_names}
