@@ -158,3 +158,32 @@ def test_serve_given_the_manifest_file_names_the_folder(svd_artifact) -> None:
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
     assert done.stderr.rstrip().endswith(f"a file of the artifact; give its folder, {folder}"), done.stderr
+
+
+def test_serve_banner_masks_the_database_password(svd_artifact, pg_cluster, tmp_path: Path) -> None:
+    """The "serving … · feedback URL" banner goes to terminals and shipped logs: a PostgreSQL URL's password
+    is shown as ***. The test cluster trusts local connections, so the password is accepted and ignored."""
+    import socket
+    import subprocess
+    import time
+
+    from servehelp import movierec_cmd
+
+    url = pg_cluster.fresh_database("banner_pw").replace("@127.0.0.1", ":s3cret-pw@127.0.0.1")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    cmd = movierec_cmd("serve", "--artifact", str(svd_artifact[0]), "--port", str(port), "--db", url)
+    proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+    try:
+        deadline, banner = time.monotonic() + 120, ""
+        while time.monotonic() < deadline and proc.stderr is not None:
+            line = proc.stderr.readline()
+            if not line or line.startswith("serving "):
+                banner = line
+                break
+    finally:
+        proc.terminate()
+        proc.wait(30)
+    assert banner.startswith("serving "), banner
+    assert "s3cret-pw" not in banner and ":***@127.0.0.1" in banner, banner

@@ -141,6 +141,33 @@ def test_merge_feedback_appends_and_maps_new_ids(db_url: str) -> None:
     assert any("dropped 1 feedback ratings for movies the dataset does not hold" in n for n in merged.notes)
 
 
+def test_merge_feedback_keeps_demographics_and_writes_no_password(db_url: str) -> None:
+    """The merged dataset keeps the users table (ml-100k's demographics: a model using them needs it after
+    ``--with-feedback``), and its notes and source, which reach results, manifests and the serve banner,
+    show the URL with its password masked. The test cluster trusts local connections, so a password in
+    the PostgreSQL URL is accepted and ignored; SQLite URLs have none."""
+    from datagen import planted_demographics
+    from movierec.datasets import reloadable
+    from movierec.serving.store import shown_url
+
+    ds = planted_demographics(n_users=30)
+    raw_user = ds.interactions.user_map.to_raw(0)
+    raw_movie = ds.interactions.item_map.to_raw(0)
+    url = db_url.replace("@127.0.0.1", ":s3cret-pw@127.0.0.1") if db_url.startswith("postgresql") else db_url
+    store = FeedbackStore(url)
+    store.add("r1", str(raw_user), str(raw_movie), 4.0)
+    store.close()
+    merged = merge_feedback(ds, url)
+    assert merged.users is not None and merged.users.equals(ds.users)
+    assert merged.interactions.n_ratings >= ds.interactions.n_ratings
+    text = " ".join([*merged.notes, merged.source])
+    assert "s3cret-pw" not in text and shown_url(url) in merged.notes[-1]
+    if "s3cret-pw" in url:
+        assert ":***@127.0.0.1" in merged.notes[-1]
+    # the merged data is not what its original source reloads: no reload reference names that file alone
+    assert merged.reload_ref() is None and not reloadable(merged.source)
+
+
 LOOKALIKES = ["\u0661", "\uff11", "1_0", "+1", " 1 ", "0001", "1\n", "-0", "1.0"]
 
 

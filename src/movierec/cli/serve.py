@@ -229,7 +229,7 @@ def serve_cmd(
     from movierec.serving.app import ServeSettings
     from movierec.serving.dispatch import parse_weights
     from movierec.serving.server import build_server, install_sighup
-    from movierec.serving.store import FeedbackStore, normalise_url
+    from movierec.serving.store import FeedbackStore, normalise_url, shown_url
 
     if workers < 1:
         raise ConfigError(f"--workers must be ≥ 1, got {workers}")
@@ -266,7 +266,7 @@ def serve_cmd(
         say("warning", f"binding {host} without --api-key: anyone who can reach it may POST /feedback")
     err_console.print(
         f"serving {router.describe()} on http://{f'[{host}]' if ':' in host else host}:{port} "
-        f"· docs /docs · metrics {'/metrics' if metrics else 'off'} · feedback {'off' if store is None else db_url}"
+        f"· docs /docs · metrics {'/metrics' if metrics else 'off'} · feedback {'off' if store is None else shown_url(str(db_url))}"
         f" · reload: kill -HUP {os.getpid()}" + (" or POST /admin/reload" if api_key else ""),
         soft_wrap=True,  # one line however wide the terminal: piped to a log it broke inside "metrics /metrics"
     )

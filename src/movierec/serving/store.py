@@ -90,6 +90,16 @@ def normalise_url(db: str | Path) -> str:
     return text
 
 
+def shown_url(url: str) -> str:
+    """``url`` as it may be written down (notes, provenance, messages): its password masked as ``***``."""
+    try:
+        from sqlalchemy.engine import make_url
+
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url
+
+
 #: the first 16 bytes of every SQLite database file
 _SQLITE_HEADER = b"SQLite format 3\x00"
 
@@ -459,8 +469,6 @@ def merge_feedback(dataset: Any, db_url: str | Path) -> Any:
     change. A rating for a (user, movie) pair already present replaces it when it is newer.
     Ratings outside the dataset's scale are a :class:`DataError`.
     """
-    from movierec.datasets import Dataset
-
     url = normalise_url(db_url)
     fb = read_feedback(db_url, "--with-feedback")
     inter: Interactions = dataset.interactions
@@ -490,17 +498,21 @@ def merge_feedback(dataset: Any, db_url: str | Path) -> Any:
     digest = hashlib.sha256(
         f"{dataset.sha256}:".encode() + pd.util.hash_pandas_object(fb, index=False).to_numpy().tobytes()
     )
+    shown = shown_url(url)  # notes and source reach results, manifests and /health: never a password
     notes = [
         *dataset.notes,
         *id_notes,
-        f"merged {len(typed)} feedback ratings from {url} ({n_new_users} new users)",
+        f"merged {len(typed)} feedback ratings from {shown} ({n_new_users} new users)",
     ]
-    return Dataset(
-        f"{dataset.name}+feedback",
-        new_inter,
-        dataset.catalog,
-        dataset.tags,
-        digest.hexdigest(),
-        dataset.source,
-        notes,
+    # demographics, the titles' origin and tags carry over; ``source`` names the feedback too, so
+    # reload_ref() (what a study or experiment file records) no longer names a file that holds only the
+    # ratings without it
+    return replace(
+        dataset,
+        name=f"{dataset.name}+feedback",
+        interactions=new_inter,
+        sha256=digest.hexdigest(),
+        source=f"{dataset.source} + feedback from {shown}",
+        notes=notes,
+        load_options={},
     )
