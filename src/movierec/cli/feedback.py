@@ -23,9 +23,9 @@ def report_cmd(
     from rich.table import Table
 
     from movierec.serving.abtest import compare_versions
-    from movierec.serving.store import normalise_url, read_feedback
+    from movierec.serving.store import normalise_url, read_feedback, shown_url
 
-    url = normalise_url(db)
+    url = shown_url(normalise_url(db))  # printed and in --json: never the password
     frame = read_feedback(db, "--db", with_version=True)
     table = compare_versions(frame, liked=liked)
     if as_json:

@@ -181,14 +181,14 @@ class FeedbackStore:
                 kwargs["connect_args"] = {"timeout": 30.0, "check_same_thread": False}
             self.engine: Engine = create_engine(self.url, **kwargs)
         except (ArgumentError, ImportError, ValueError) as exc:
-            raise ConfigError(f"--db {self.url!r}: cannot open this database URL ({exc})") from exc
+            raise ConfigError(f"--db {shown_url(self.url)!r}: cannot open this database URL ({exc})") from exc
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
             db_path = self.engine.url.database
             if db_path and db_path != ":memory:":
                 parent = Path(db_path).expanduser().parent
                 if not parent.is_dir():
-                    raise ConfigError(f"--db {self.url!r}: folder {parent} does not exist")
+                    raise ConfigError(f"--db {shown_url(self.url)!r}: folder {parent} does not exist")
                 if Path(db_path).expanduser().is_file():
                     why = _not_sqlite(Path(db_path).expanduser(), empty_ok=True)
                     if why:
@@ -212,12 +212,12 @@ class FeedbackStore:
             folder = self._unwritable_sqlite_folder()
             if folder is not None:
                 raise ConfigError(
-                    f"--db {self.url!r}: cannot write in {folder[0]} ({folder[1]}), where SQLite keeps the database "
+                    f"--db {shown_url(self.url)!r}: cannot write in {folder[0]} ({folder[1]}), where SQLite keeps the database "
                     "and its -wal and -shm files; give a writable place (--db /some/writable/feedback.db) "
                     "or serve without feedback (--db none)"
                 ) from exc
             raise ConfigError(
-                f"--db {self.url!r}: cannot open or create the feedback table ({exc.orig})"
+                f"--db {shown_url(self.url)!r}: cannot open or create the feedback table ({exc.orig})"
             ) from exc
         except BaseException:
             self.close()  # a refused schema or a race lost five times: no connection left behind
@@ -258,7 +258,7 @@ class FeedbackStore:
                         current = int(found.version)
                     if current > SCHEMA_VERSION:
                         raise ConfigError(
-                            f"--db {self.url!r}: the feedback database has schema version {current}, "
+                            f"--db {shown_url(self.url)!r}: the feedback database has schema version {current}, "
                             f"newer than this movierec's {SCHEMA_VERSION}; upgrade movierec"
                         )
                     for version, statements in MIGRATIONS:
@@ -479,7 +479,7 @@ def merge_feedback(dataset: Any, db_url: str | Path) -> Any:
     if bad.any():
         row = fb[bad].iloc[0]
         raise DataError(
-            f"--with-feedback {db_url}: rating {row['rating']:g} (requestId {row['requestId']}) is outside "
+            f"--with-feedback {shown_url(str(db_url))}: rating {row['rating']:g} (requestId {row['requestId']}) is outside "
             f"the dataset's scale {lo:g}..{hi:g}"
         )
     base = inter.to_frame(raw_ids=True)
