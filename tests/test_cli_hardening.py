@@ -45,6 +45,14 @@ def test_option_mistakes_are_one_line_exit_2(args: list[str], needle: str, capsy
         (["comapre"], "no such command 'comapre'; did you mean 'compare'? (see 'movierec --help')"),
         (["cold_users"], "no such command 'cold_users'; did you mean 'cold-users'? (see 'movierec --help')"),
         (["data", "fech"], "no such command 'fech'; did you mean 'fetch'? (see 'movierec data --help')"),
+        # words no spelling distance finds: 'data --help' says "describe datasets", the command is 'info'
+        (
+            ["data", "describe"],
+            "no such command 'describe'; did you mean 'info'? (see 'movierec data --help')",
+        ),
+        (["train"], "no such command 'train'; did you mean 'export'? (see 'movierec --help')"),
+        (["spark", "fit"], "no such command 'fit'; did you mean 'train'? (see 'movierec spark --help')"),
+        (["evaluate"], "no such command 'evaluate'; did you mean 'compare'? (see 'movierec --help')"),
         (
             ["recommend", "--ratd", "x"],
             "no such option --ratd; did you mean --rated? (see 'movierec recommend --help')",

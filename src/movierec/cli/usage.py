@@ -56,9 +56,40 @@ def _message(exc: Any) -> str:
     return text
 
 
+#: words people reach for that no spelling distance finds: the command each means, where that command exists
+#: ('data describe' for 'data info', whose group help says "describe datasets"; 'train' for export …)
+SYNONYMS: dict[str, tuple[str, ...]] = {
+    "describe": ("info",),
+    "stats": ("info",),
+    "show": ("info",),
+    "download": ("fetch",),
+    "get": ("fetch",),
+    "ls": ("list",),
+    "train": ("export",),
+    "fit": ("export", "train"),
+    "evaluate": ("compare",),
+    "eval": ("compare",),
+    "benchmark": ("compare",),
+    "recommendations": ("recommend",),
+    "recs": ("recommend",),
+    "predict": ("recommend",),
+    "score": ("recommend",),
+    "neighbours": ("similar",),
+    "neighbors": ("similar",),
+    "tuning": ("tune",),
+    "search": ("tune",),
+    "server": ("serve",),
+    "api": ("serve",),
+    "map": ("embed",),
+}
+
+
 def _closest(name: str, choices: list[str]) -> str:
-    """``"; did you mean 'compare'?"`` for the one choice close to ``name``, else ``""``."""
+    """``"; did you mean 'compare'?"`` for the one choice close to ``name`` (or that :data:`SYNONYMS` names
+    for it), else ``""``."""
     best = closest(name, choices)
+    if best is None:
+        best = next((c for c in SYNONYMS.get(name.lower(), ()) if c in choices), None)
     return "" if best is None else f"; did you mean {best!r}?"
 
 
