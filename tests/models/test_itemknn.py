@@ -12,7 +12,7 @@ from movierec.interactions import Interactions
 from movierec.models.itemknn import ItemKNN, bm25_weight
 
 
-@pytest.mark.parametrize("similarity", ["cosine", "asymmetric", "bm25"])
+@pytest.mark.parametrize("similarity", ["cosine", "asymmetric", "bm25", "lift"])
 def test_contract(tiny: Interactions, tmp_path, similarity: str) -> None:
     check_contract("itemknn", tiny.to_implicit(3.0), tmp_path, similarity=similarity, k=10)
 
@@ -48,6 +48,29 @@ def test_similarities_match_naive_computation(
         # nothing left out is more similar than what was kept
         if len(kept) == k:
             assert np.delete(naive[i], kept).max() <= nb[i, kept].min() + 1e-6
+
+
+@pytest.mark.parametrize("shrink", [0.0, 5.0])
+def test_lift_matches_a_naive_count_of_co_likes(tiny: Interactions, shrink: float) -> None:
+    """lift(i, j) = n·c_ij / (c_i·c_j) · c_ij / (c_ij + shrink), counted pair by pair from the binary matrix
+    (Brin et al. 1997's interest, with co-support shrinkage): every kept neighbour's value, and nothing
+    left out above what was kept."""
+    train = tiny.to_implicit(3.0)
+    x = train.csr().toarray() > 0
+    n_users, n = x.shape
+    naive = np.zeros((n, n))
+    for i in range(n):
+        for j in range(n):
+            both = int((x[:, i] & x[:, j]).sum())
+            if i != j and both:
+                naive[i, j] = n_users * both / (x[:, i].sum() * x[:, j].sum()) * both / (both + shrink)
+    k = 6
+    nb = ItemKNN(k=k, similarity="lift", shrink=shrink).fit(train).neighbours_.toarray()
+    for i in range(n):
+        kept = np.flatnonzero(nb[i])
+        assert 0 < len(kept) <= k
+        np.testing.assert_allclose(nb[i, kept], naive[i, kept], rtol=1e-5)
+        assert np.delete(naive[i], kept).max(initial=0.0) <= nb[i, kept].min() + 1e-6
 
 
 def test_bm25_is_cosine_of_weighted_matrix(tiny: Interactions) -> None:
