@@ -1,6 +1,7 @@
 """More ways past ease, on validation only (issue 19): are they worth building?
 
     PYTHONPATH=src python bench/frontier_study.py [--protocol ml100k|mlls] [--dataset PATH] [--out FILE]
+                                                  [--only bspm,linkprop,session,ensemble-session]
 
 ml-100k, every rating a positive; only the *training* part of the per-user 75/25 split (seed 42) is
 read, split again per user 75/25 with seeds 1, 2 and 3 (validation_study.py's ``--seeds 1,2,3``). The
@@ -25,7 +26,22 @@ last rating, and the popularity of movies while the user was rating, on ease and
 and EDLAE's dropout on ease (:func:`dropout`). Three more levers on the start blend's bases (:func:`bagging`:
 ials averaged over seeds; :func:`rank_fusion`: reciprocal rank fusion instead of score fusion;
 :func:`large_ials`: ials at 512 and 1024 factors), each read twice in ``levers``: its best row (an upper
-bound) and its setting chosen on two splits and read on the third (all three rotations).
+bound) and its setting chosen on two splits and read on the third (all three rotations). Then issue 19's
+last three untried levers, each alone and as a fifth max-normalised term of the start blend at weights
+0.1–1 (:func:`_fifth`): :func:`bspm`, BSPM (Choi et al. 2023, "Blurring-Sharpening Process Models for
+Collaborative Filtering", SIGIR: GF-CF's blur and low-pass, then a sharpening ODE); :func:`linkprop`,
+LinkProp and LinkProp-Multi (Fu et al. 2022, "Revisiting Neighborhood-based Link Prediction for
+Collaborative Filtering", WWW '22 Companion: degree-normalised 3-hop paths); :func:`session`, items
+co-rated within τ seconds by the same users, a base of its own (not ease's time term). BSPM and LinkProp
+add little to the start blend's 0.1875 (best rows 0.1885 and 0.1879, upper bounds; chosen on two splits
+0.1870 and 0.1863) and alone read below ease (0.1696, 0.1701). The session base (τ 60 s, by row) reads
+0.1902 at best and 0.1892 chosen on two splits; in ``ensemble``'s own fit as a fifth base
+(:func:`ensemble_session`) 0.1903 from start weight 0.5 against the defaults' 0.1879, 0.1894 with the
+start weight chosen on two splits. τ 60 s joined its grid after a first look at all three splits (1 min to
+1 day), so these flatter it somewhat; and 80% of the held-out positives were rated within 60 s of one of
+the same user's training positives (:func:`_near_training`), which a random hold-out allows.
+``--only bspm,linkprop,session,ensemble-session`` runs just these four against the recorded JSON and merges
+their rows and levers in, leaving the others as they are (:func:`_merge_only`).
 
 The test part is never read. Until itemitem._topk_rows settled ties (2026-12-04) rp3beta kept its 200 largest weights
 by ``np.argpartition``, which broke ties by the SIMD code numpy dispatches: ``--protocol mlls``'s rows were
@@ -44,7 +60,7 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, Self
 
 import numpy as np
 import scipy.sparse as sp
@@ -57,7 +73,9 @@ sys.path.insert(0, str(ROOT / "bench"))
 from movierec import metrics as M  # noqa: E402
 from movierec.evaluation import relevant_matrix  # noqa: E402
 from movierec.models import ease as E  # noqa: E402
+from movierec.models.itemitem import ItemItemModel  # noqa: E402
 from movierec.models.registry import create  # noqa: E402
+from movierec.models.weighting import weighted_csr  # noqa: E402
 from movierec.scoring.ensemble import normalise_scores  # noqa: E402
 from movierec.split import interactions_holdout, per_user_holdout  # noqa: E402
 from validation_study import ML100K_EASE, ml100k_training_part  # noqa: E402
@@ -89,7 +107,7 @@ def _splits(train: Any, protocol: str = "ml100k") -> list[dict[str, Any]]:
         rel = relevant_matrix(valid, None)
         users = np.flatnonzero(np.diff(rel.indptr) > 0)
         x = inner.csr().astype(np.float64)
-        out.append({"inner": inner, "users": users, "rel": rel[users], "x": x, "seen": x[users].tocsr()})
+        out.append({"inner": inner, "valid": valid, "users": users, "rel": rel[users], "x": x, "seen": x[users].tocsr()})  # fmt: skip
     return out
 
 
@@ -420,6 +438,313 @@ def large_ials(splits: list[dict[str, Any]], base: float, grid: list[dict[str, A
                              _lever("ials larger, in the start blend", blended, grid, base)]  # fmt: skip
 
 
+#: the weights a fifth base gets beside the start blend's four (max-normalised like them)
+FIFTH_WEIGHTS = (0.1, 0.2, 0.3, 0.5, 1.0)
+
+
+def _fifth(study: str, name: str, settings: Any, splits: list[dict[str, Any]], base: float, grid: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:  # fmt: skip
+    """A candidate base read alone and as a fifth term of the start blend (needs the bases' ``norm``).
+
+    ``settings`` yields ``(label, scores)``, ``scores`` one raw users × items array per split, made lazily
+    so that only one setting's arrays are held at a time; every setting is read alone and at each of
+    :data:`FIFTH_WEIGHTS` over its max-normalised scores. Two levers: alone, and in the blend beside the
+    start blend itself (weight 0). The mean seconds a setting took per split are kept with them."""
+    alone: list[dict[str, Any]] = []
+    starts = [_start_blend(p) for p in splits]
+    blended = [_row(study, "start blend", [_ndcg(s, p["seen"], p["rel"]) for p, s in zip(splits, starts, strict=True)], base)]  # fmt: skip
+    seconds: list[float] = []
+    tic = time.perf_counter()
+    for label, scores in settings:
+        seconds.append((time.perf_counter() - tic) / len(splits))
+        alone.append(_row(study, label, [_ndcg(s, p["seen"], p["rel"]) for p, s in zip(splits, scores, strict=True)], base))  # fmt: skip
+        norms = [normalise_scores(s, p["seen"], "max") for p, s in zip(splits, scores, strict=True)]
+        for w in FIFTH_WEIGHTS:
+            values = [
+                _ndcg(b + w * n, p["seen"], p["rel"]) for p, b, n in zip(splits, starts, norms, strict=True)
+            ]
+            blended.append(_row(study, f"start blend + {w:g} x {label}", values, base))
+        tic = time.perf_counter()
+    per_fit = round(float(np.mean(seconds)), 3)
+    print(f"{study:9s} {per_fit} s per setting and split", flush=True)
+    levers = [{**_lever(f"{name}, alone", alone, grid, base), "study": study, "seconds per fit": per_fit},
+              {**_lever(f"{name}, in the start blend", blended, grid, base), "study": study, "seconds per fit": per_fit}]  # fmt: skip
+    return alone + blended, levers
+
+
+def _inverse_power(degree: np.ndarray, exponent: float) -> np.ndarray:
+    """degree^-exponent, 0 where the degree is 0 (an item nobody has, a user with nothing)."""
+    out = np.zeros(degree.shape, dtype=np.float64)
+    out[degree > 0] = degree[degree > 0] ** -exponent
+    return out
+
+
+#: BSPM's grid: (factors of the ideal low-pass, its weight β) × (sharpening time T, steps K, solver, early
+#: merge); T 0 is no sharpening, i.e. GF-CF with weight β (the blur's one Euler step is R̃ᵀR̃ itself)
+BSPM_FILTERS = ((64, 0.2), (64, 0.3), (256, 0.2), (256, 0.3))
+BSPM_SOLVES = ((0.0, 1, "euler", False), (1.0, 1, "euler", False), (1.0, 1, "euler", True),
+               (2.5, 5, "euler", False), (2.5, 5, "euler", True), (2.5, 1, "rk4", False), (2.5, 1, "rk4", True))  # fmt: skip
+
+
+def _bspm_settings(splits: list[dict[str, Any]]) -> Any:
+    """BSPM's scores (Choi, Hong, Lee, Choi & Park 2023, "Blurring-Sharpening Process Models for
+    Collaborative Filtering", SIGIR) for every point of :data:`BSPM_FILTERS` × :data:`BSPM_SOLVES`.
+
+    R̃ = D_u^-½ R D_i^-½ and P̃ = R̃ᵀR̃. Blurring: one Euler step of dr/dt = r(P̃ − I) from a user's row r,
+    which is r P̃, plus the ideal low-pass β r D_i^-½ V Vᵀ D_i^½ (V: R̃'s top right singular vectors).
+    Sharpening: dr/dt = −r P̃ from that sum over time T, in K Euler steps or one classical Runge-Kutta step
+    (the authors' solver); the early merge averages the blurred r P̃ with every sharpened state past t 0.
+    P̃ is never formed: r P̃ is (r R̃ᵀ) R̃, two products with the sparse R̃."""
+    pre = []
+    for p in splits:
+        x, users = p["x"], p["users"]
+        d_i = np.asarray(x.sum(0)).ravel()
+        rt = (sp.diags(_inverse_power(np.asarray(x.sum(1)).ravel(), 0.5)) @ x @ sp.diags(_inverse_power(d_i, 0.5))).tocsr()  # fmt: skip
+        xu = x[users]
+        low = {}
+        for k in sorted({k for k, _ in BSPM_FILTERS}):
+            _, _, vt = svds(rt, k=k)
+            low[k] = np.asarray(xu @ sp.diags(_inverse_power(d_i, 0.5)) @ vt.T) @ (vt * np.sqrt(d_i))
+        pre.append((rt, np.asarray((rt.T @ (rt @ xu.T)).T.todense()), low))
+
+    def filtered(rt: sp.csr_matrix, r: np.ndarray) -> np.ndarray:
+        return np.asarray(rt.T @ np.asarray(rt @ r.T)).T
+
+    for (k, beta), (horizon, steps, solver, merge) in itertools.product(BSPM_FILTERS, BSPM_SOLVES):
+        if horizon == 0 and merge:
+            continue
+        scores = []
+        for rt, blurred, low in pre:
+            r, states, h = blurred + beta * low[k], [], horizon / steps
+            for _ in range(steps if horizon else 0):
+                if solver == "euler":
+                    r = r - h * filtered(rt, r)
+                else:  # dr/dt = −r P̃ is linear: one RK4 step is r (I − hP̃ + (hP̃)²/2 − (hP̃)³/6 + (hP̃)⁴/24)
+                    a1 = filtered(rt, r)
+                    a2 = filtered(rt, a1)
+                    a3 = filtered(rt, a2)
+                    r = r - h * a1 + h**2 / 2 * a2 - h**3 / 6 * a3 + h**4 / 24 * filtered(rt, a3)
+                states.append(r)
+            scores.append(np.mean([blurred, *states], axis=0) if merge else r)
+        what = "GF-CF (no sharpening)" if horizon == 0 else f"T {horizon:g} in {steps} {solver} step{'s' * (steps > 1)}{', early merge' * merge}"  # fmt: skip
+        yield f"BSPM k {k}, beta {beta:g}, {what}", scores
+
+
+def bspm(splits: list[dict[str, Any]], base: float, grid: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:  # fmt: skip
+    """BSPM (:func:`_bspm_settings`) alone and as a fifth base of the start blend (:func:`_fifth`)."""
+    return _fifth("bspm", "BSPM", _bspm_settings(splits), splits, base, grid)
+
+
+#: LinkProp's exponents (β, γ, δ); α scales a user's whole row, which neither a ranking nor the blend's
+#: per-user max-normalisation sees. LinkProp-Multi at (0.5, 0.5, 0.5): degrees updated once with the top
+#: n predicted links of every user, n in LINKPROP_MULTI
+LINKPROP_GRID = tuple(itertools.product((0.25, 0.5, 0.75), (0.25, 0.5, 0.75), (0.25, 0.5)))
+LINKPROP_MULTI = (1, 3, 10)
+
+
+def _linkprop_settings(splits: list[dict[str, Any]]) -> Any:
+    """LinkProp's scores (Fu, Poirson, Lee & Wang 2022, "Revisiting Neighborhood-based Link Prediction for
+    Collaborative Filtering", WWW '22 Companion): the sum over every path u → i' → u' → i of
+    1 / (d_i'^β d_u'^γ d_i^δ), i.e. r_u D_i^-β Rᵀ D_u^-γ R D_i^-δ (through the small users × users
+    product). LinkProp-Multi's iterative degree update, one round: every user's top n new links from the
+    first pass are added to the degrees (not to the paths), and the score is computed again with them."""
+
+    def propagate(x: sp.csr_matrix, rows: sp.csr_matrix, d_u: np.ndarray, d_i: np.ndarray, b: float, g: float, d: float) -> np.ndarray:  # fmt: skip
+        via = np.asarray((rows @ sp.diags(_inverse_power(d_i, b)) @ x.T).todense()) * _inverse_power(d_u, g)
+        return np.asarray(x.T @ via.T).T * _inverse_power(d_i, d)
+
+    degrees = [(np.asarray(p["x"].sum(1)).ravel(), np.asarray(p["x"].sum(0)).ravel()) for p in splits]
+    for b, g, d in LINKPROP_GRID:
+        scores = [propagate(p["x"], p["x"][p["users"]], du, di, b, g, d) for p, (du, di) in zip(splits, degrees, strict=True)]  # fmt: skip
+        yield f"LinkProp beta {b:g}, gamma {g:g}, delta {d:g}", scores
+    for n in LINKPROP_MULTI:
+        scores = []
+        for p, (du, di) in zip(splits, degrees, strict=True):
+            every = propagate(p["x"], p["x"], du, di, 0.5, 0.5, 0.5)
+            every[p["x"].nonzero()] = -np.inf
+            top = np.argpartition(-every, n, axis=1)[:, :n]
+            new = np.take_along_axis(every, top, 1) > 0
+            scores.append(propagate(p["x"], p["x"][p["users"]], du + new.sum(1), di + np.bincount(top[new], minlength=di.size), 0.5, 0.5, 0.5))  # fmt: skip
+        yield f"LinkProp-Multi (0.5, 0.5, 0.5), top {n} new links per user", scores
+
+
+def linkprop(splits: list[dict[str, Any]], base: float, grid: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:  # fmt: skip
+    """LinkProp and LinkProp-Multi (:func:`_linkprop_settings`) alone and as a fifth base (:func:`_fifth`)."""
+    return _fifth("linkprop", "LinkProp", _linkprop_settings(splits), splits, base, grid)
+
+
+#: the session base's grid: τ, the most seconds between two ratings of a pair, × the normalisation
+SESSION_TAUS = (60, 300, 600, 3600, 86400)
+SESSION_NORMS: tuple[str | float, ...] = ("cosine", 0.0, 0.25)
+
+
+def _co_rated(inner: Any, tau: float) -> sp.csr_matrix:
+    """Items × items: how many users rated both items within ``tau`` seconds of each other (diagonal 0)."""
+    order = np.lexsort((inner.items, inner.timestamps, inner.users))
+    users, items, ts = inner.users[order], inner.items[order], inner.timestamps[order].astype(np.int64)
+    rows, cols, d = [], [], 1
+    while (near := (users[d:] == users[:-d]) & (ts[d:] - ts[:-d] <= tau)).any():  # d places apart in time
+        rows += [items[:-d][near], items[d:][near]]
+        cols += [items[d:][near], items[:-d][near]]
+        d += 1
+    r, c = np.concatenate(rows), np.concatenate(cols)
+    pairs = sp.csr_matrix((np.ones(r.size), (r, c)), shape=(inner.n_items, inner.n_items))
+    pairs.sum_duplicates()
+    return pairs
+
+
+def _session_settings(splits: list[dict[str, Any]]) -> Any:
+    """A session co-occurrence base: C_ij counts the users who rated i and j within τ seconds of each other
+    (item-to-item co-occurrence within a session, as in session-based kNN: Ludewig & Jannach 2018,
+    "Evaluation of session-based recommendation algorithms"), normalised by cosine C_ij / √(n_i n_j) (n:
+    the item's positives) or by row, C_ij / Σ_k C_ik · n_j^-ρ (ρ the popularity exponent); a user's
+    scores are x_u S. Unlike ease's time term, which adds such pairs into EASE's Gram matrix, this is a
+    base of its own."""
+    for tau in SESSION_TAUS:
+        pairs = [_co_rated(p["inner"], tau) for p in splits]
+        for norm in SESSION_NORMS:
+            scores = []
+            for p, c in zip(splits, pairs, strict=True):
+                n = np.asarray(p["x"].sum(0)).ravel()
+                if norm == "cosine":
+                    s = sp.diags(_inverse_power(n, 0.5)) @ c @ sp.diags(_inverse_power(n, 0.5))
+                else:
+                    s = sp.diags(_inverse_power(np.asarray(c.sum(1)).ravel(), 1.0)) @ c @ sp.diags(_inverse_power(n, float(norm)))  # fmt: skip
+                scores.append(np.asarray((p["x"][p["users"]] @ s).todense()))
+            how = "cosine" if norm == "cosine" else f"by row, popularity^-{norm:g}"
+            yield f"co-rated within {tau} s, {how}", scores
+
+
+def _near_training(p: dict[str, Any], tau: float) -> float:
+    """The share of split ``p``'s held-out positives rated within ``tau`` seconds of one of the same user's
+    training positives: what a random hold-out leaves for a session base to find."""
+    inner, valid = p["inner"], p["valid"]
+    order = np.lexsort((inner.timestamps, inner.users))
+    users, ts = inner.users[order].astype(np.int64), inner.timestamps[order].astype(np.int64)
+    span = int(max(ts.max(), valid.timestamps.max())) + 1
+    key = users * span + ts  # one sorted key: user first, then time
+    probe = valid.users.astype(np.int64) * span + valid.timestamps.astype(np.int64)
+    at = np.searchsorted(key, probe)
+    gap = np.full(probe.size, np.inf)
+    for side in (at - 1, at):
+        ok = (side >= 0) & (side < key.size)
+        same = np.zeros(probe.size, dtype=bool)
+        same[ok] = users[side[ok]] == valid.users[ok]
+        gap[same] = np.minimum(gap[same], np.abs(ts[side[same]] - valid.timestamps[same].astype(np.int64)))
+    return float(np.mean(gap <= tau))
+
+
+def session(splits: list[dict[str, Any]], base: float, grid: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:  # fmt: skip
+    """The session co-occurrence base (:func:`_session_settings`) alone and as a fifth base (:func:`_fifth`),
+    with the share of held-out positives rated within 60 s of a training positive (:func:`_near_training`)."""
+    rows, levers = _fifth("session", "session co-occurrence", _session_settings(splits), splits, base, grid)
+    near = [_near_training(p, 60) for p in splits]
+    print(f"session   held-out positives within 60 s of a training positive: {[round(v, 3) for v in near]}", flush=True)  # fmt: skip
+    return rows, [{**lv, "held-out positives within 60 s of a training positive": near} for lv in levers]
+
+
+class SessionCooccurrence(ItemItemModel):
+    """:func:`_session_settings`' base as an implicit model (scores X_u S over the active items), so that
+    ``ensemble``'s own fit can take it as a fifth base; registered by :func:`ensemble_session` for the
+    length of that study only, never in the package."""
+
+    name: ClassVar[str] = "session-cooc"
+    tau: float = 60.0
+    rho: float = 0.0
+    norm: str = "row"
+
+    def _fit(self, train: Any) -> Self:
+        x = weighted_csr(train, self.weighting, self.half_life_days)
+        active = np.flatnonzero(np.diff(x.tocsc().indptr) > 0)
+        pairs, n = _co_rated(train, self.tau), np.asarray(x.sum(0)).ravel()
+        if self.norm == "cosine":
+            s = sp.diags(_inverse_power(n, 0.5)) @ pairs @ sp.diags(_inverse_power(n, 0.5))
+        else:
+            s = sp.diags(_inverse_power(np.asarray(pairs.sum(1)).ravel(), 1.0)) @ pairs @ sp.diags(_inverse_power(n, self.rho))  # fmt: skip
+        self._remember_train(train)
+        self.user_items_ = sp.csr_matrix(x, dtype=np.float32)
+        self.active_items_ = active
+        self.weights_ = sp.csr_matrix(sp.csr_matrix(s)[active][:, active], dtype=np.float32)
+        return self
+
+
+#: the fifth base's start weights tried in ``ensemble``'s own fit (0: only its weight search may add it)
+ENSEMBLE_SESSION_STARTS = (0.0, 0.3, 0.5, 1.0)
+
+
+def ensemble_session(splits: list[dict[str, Any]], base: float, grid: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:  # fmt: skip
+    """``ensemble`` itself (its hold-out weight search inside fit, then the refit), at its defaults and with
+    the session base (60 s, by row, the best of :func:`session`'s blend rows) as a fifth base starting at
+    each of :data:`ENSEMBLE_SESSION_STARTS`, the other four at :data:`ENSEMBLE_START`; read on each split.
+    The lever's "chosen on two splits" picks the start weight (or the defaults) on two splits."""
+    from movierec.models import registry
+
+    registry.MODELS["session-cooc"] = (__name__, "SessionCooccurrence", None)
+    fifth: dict[str, dict[str, Any]] = {**{n: {} for n in ENSEMBLE_START}, "session-cooc": {}}
+    variants: dict[str, dict[str, Any]] = {"ensemble (defaults)": {}}
+    for w in ENSEMBLE_SESSION_STARTS:
+        label = f"ensemble + session co-occurrence (60 s, by row), start weight {w:g}"
+        variants[label] = {"bases": fifth, "start_weights": {**ENSEMBLE_START, "session-cooc": w}}
+    rows, seconds = [], []
+    try:
+        for label, params in variants.items():
+            values, weights = [], []
+            for p in splits:
+                tic = time.perf_counter()
+                model = create("ensemble", **params).fit(p["inner"])
+                seconds.append(time.perf_counter() - tic)
+                values.append(_ndcg(np.asarray(model.score(p["users"])), p["seen"], p["rel"]))
+                weights.append({n: round(float(w), 3) for n, w in zip(model.base_labels_, model.weights_, strict=True)})  # fmt: skip
+            rows.append({**_row("ensemble-session", label, values, base), "weights chosen in fit": weights})
+    finally:
+        del registry.MODELS["session-cooc"]
+    per_fit = round(float(np.mean(seconds)), 1)
+    print(f"ensemble-session {per_fit} s per ensemble fit", flush=True)
+    lever = _lever("session co-occurrence, in ensemble's own fit", rows, grid, base)
+    return rows, [{**lever, "study": "ensemble-session", "seconds per fit": per_fit}]
+
+
+#: the studies ``--only`` runs by name, each in place of its rows and levers in an existing JSON
+NEW_STUDIES = {"bspm": bspm, "linkprop": linkprop, "session": session, "ensemble-session": ensemble_session}
+
+
+def _merge_only(
+    out: Path, names: list[str], splits: list[dict[str, Any]], tic: float, load_before: Any
+) -> None:
+    """``--only``: the named studies run against the recorded JSON ``out`` and merged into it. The bases of
+    the start blend are fitted again; the blend grid (``levers``' reference) and ease are read from the file,
+    ease refitted to check that this code reads the same splits. Earlier rows are kept as they are, the
+    named studies' rows and levers replaced or appended, the overall best recomputed, and each run noted
+    under ``"only"`` with its seconds and load."""
+    result = json.loads(out.read_text())
+    ease = [_ndcg(np.asarray(create("ease").fit(p["inner"]).score(p["users"])), p["seen"], p["rel"]) for p in splits]  # fmt: skip
+    if not np.allclose(ease, result["ease"]["by split"], rtol=0, atol=1e-9):
+        raise SystemExit(
+            f"ease reads {ease} here, {result['ease']['by split']} in {out}: not the same splits or code"
+        )
+    base = result["ease"]["ndcg@10"]
+    for p in splits:
+        p["norm"] = {n: normalise_scores(np.asarray(create(n).fit(p["inner"]).score(p["users"])), p["seen"], "max") for n in ENSEMBLE_START}  # fmt: skip
+    grid = [r for r in result["rows"] if r["study"] in ("blend", "single")]
+    grid.append({"study": "ease", "config": "ease", "ndcg@10": base, "by split": result["ease"]["by split"]})
+    recorded = next(r["by split"] for r in result["rows"] if r["config"] == "ensemble start blend")
+    now = [_ndcg(_start_blend(p), p["seen"], p["rel"]) for p in splits]
+    print(
+        f"start blend now {[round(v, 6) for v in now]}, recorded {[round(v, 6) for v in recorded]}",
+        flush=True,
+    )
+    for name in names:
+        rows, levers = NEW_STUDIES[name](splits, base, grid)
+        result["rows"] = [r for r in result["rows"] if r["study"] != name] + rows
+        result["levers"] = [lv for lv in result["levers"] if lv.get("study") != name] + levers
+    result["best"] = max(result["rows"], key=lambda r: r["ndcg@10"])
+    run = {"command": f"PYTHONPATH=src python bench/frontier_study.py --protocol mlls --only {','.join(names)}",
+           "start blend now": now, "seconds": round(time.perf_counter() - tic, 1),
+           "loadavg": [round(x, 2) for x in (*load_before, *os.getloadavg())]}  # fmt: skip
+    result["only"] = [o for o in result.get("only", []) if o["command"] != run["command"]] + [run]
+    print(f"best: {result['best']['study']} {result['best']['config']} {result['best']['ndcg@10']:.4f}")
+    out.write_text(json.dumps(result, indent=1) + "\n")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--protocol", choices=["ml100k", "mlls"], default="ml100k")
@@ -427,7 +752,11 @@ def main() -> None:
         "--dataset", default=os.environ.get("MOVIEREC_ML100K", str(ROOT.parent / "shared/data/ml-100k"))
     )
     ap.add_argument("--out", default=None, help="default: bench/results/frontier_study[_mlls].json")
+    ap.add_argument("--only", default=None, help=f"mlls: run only these of {', '.join(NEW_STUDIES)} (comma-separated) and merge them into --out")  # fmt: skip
     args = ap.parse_args()
+    only = [] if args.only is None else [n.strip() for n in args.only.split(",") if n.strip()]
+    if only and (args.protocol != "mlls" or set(only) - set(NEW_STUDIES)):
+        ap.error(f"--only takes {', '.join(NEW_STUDIES)} (comma-separated), with --protocol mlls")
     tic, load_before = time.perf_counter(), os.getloadavg()
     if args.protocol == "mlls":
         from movierec.datasets import load
@@ -442,6 +771,9 @@ def main() -> None:
         ease_params = ML100K_EASE
         out = args.out or str(ROOT / "bench/results/frontier_study.json")
     splits = _splits(train, args.protocol)
+    if only:
+        _merge_only(Path(out), only, splits, tic, load_before)
+        return
     levers: list[dict[str, Any]] = []
     ease = [_ndcg(np.asarray(create("ease", **ease_params).fit(p["inner"]).score(p["users"])), p["seen"], p["rel"]) for p in splits]  # fmt: skip
     base = float(np.mean(ease))
@@ -451,7 +783,7 @@ def main() -> None:
         rows += timing(splits, base) + dropout(splits, base)
         grid = [r for r in rows if r["study"] in ("blend", "single")]
         grid.append({"study": "ease", "config": "ease", "ndcg@10": base, "by split": ease})
-        for study in (bagging, rank_fusion, large_ials):
+        for study in (bagging, rank_fusion, large_ials, *NEW_STUDIES.values()):
             new, found = study(splits, base, grid)
             rows, levers = rows + new, levers + found
         levers.insert(0, {"lever": "the blend grid (reference)", "chosen on two splits": _cross_fit(grid)})
