@@ -448,6 +448,20 @@ def test_recommend_and_similar_from_an_artifact(
     assert exc.value.code == 0
     sim = json.loads(capsys.readouterr().out)
     assert sim["movie"] == "Jumanji (1995)" and len(sim["similar"]) == 4
+    # by lift unless asked for the model's own (itemknn cosine here): the artifact's two lists, as the API's
+    from movierec.serving.artifact import load_artifact
+
+    loaded = load_artifact(art)
+    assert sim["by"] == "lift" and [r["movieId"] for r in sim["similar"]] == [
+        r["movieId"] for r in loaded.similar_rows(2, 4, by="lift")
+    ]
+    with pytest.raises(SystemExit):
+        main(["similar", "--artifact", str(art), "--movie", "jumanji", "-k", "4", "--by", "model", "--json"])
+    own = json.loads(capsys.readouterr().out)
+    assert own["by"] == "model" and [r["movieId"] for r in own["similar"]] == [
+        r["movieId"] for r in loaded.similar_rows(2, 4, by="model")
+    ]
+    assert own["similar"] != sim["similar"]
 
 
 def test_similar_by_movie_id_and_unknown_id(capsys: pytest.CaptureFixture[str]) -> None:
@@ -529,15 +543,21 @@ def test_recommend_keeps_only_the_genres_asked_for(capsys: pytest.CaptureFixture
 
 
 def test_an_empty_similar_list_says_why(capsys: pytest.CaptureFixture[str]) -> None:
-    """'Toy, The (1982)' has four ratings, all below 4: the default itemknn (trained on positives) knows nothing of it.
-    The command said nothing and printed an empty table; now a note names the reason (and --json carries it)."""
+    """'Toy, The (1982)' has four ratings, all below 4: no one liked it, so lift (the default) lists nothing,
+    and ease (trained on positives) knows nothing of it. The command said nothing and printed an empty table;
+    now a note names the reason and how to get another list (and --json carries it)."""
     out = run_here(capsys, "similar", "--movie", "Toy, The", "-k", "3")
     assert out.returncode == 0, out.stderr
     err = " ".join(out.stderr.split())
-    assert "itemknn learned nothing about Toy, The (1982): none of its ratings reaches 4" in err
+    assert "no movie was liked together with Toy, The (1982) (ratings ≥ 4)" in err
+    assert "the model's own list: -m MODEL (a rating model such as svd places every rated movie)" in err
     assert "┃" not in out.stdout  # no empty table
+    out = run_here(capsys, "similar", "--movie", "Toy, The", "-m", "ease", "-k", "3")
+    assert "ease learned nothing about Toy, The (1982): none of its ratings reaches 4" in " ".join(
+        out.stderr.split()
+    )
     data = json.loads(run_here(capsys, "similar", "--movie", "Toy, The", "-k", "3", "--json").stdout)
-    assert data["similar"] == [] and "learned nothing" in data["note"]
+    assert data["similar"] == [] and "liked together" in data["note"] and data["by"] == "lift"
     # a support floor above every linked movie says so, and how to lift it
     out = run_here(capsys, "similar", "--movie", "Toy Story", "--min-support", "100000", "-k", "3", "--json")
     assert "fewer than 100000 training ratings; --min-support 0 lists them" in json.loads(out.stdout)["note"]

@@ -144,7 +144,11 @@ def test_an_empty_similar_list_warns_why() -> None:
     with pytest.warns(
         UserWarning, match=r"ease learned nothing about Toy, The \(1982\): none of its ratings"
     ):
-        assert rec.similar("Toy, The").empty
+        assert rec.similar("Toy, The", by="model").empty
+    with pytest.warns(
+        UserWarning, match=r"no movie was liked together with Toy, The \(1982\) \(ratings ≥ 4\)"
+    ):
+        assert rec.similar("Toy, The").empty  # by lift, the default
     with pytest.warns(UserWarning, match="fewer than 100000 training ratings; min_support=0 lists them"):
         assert rec.similar("Toy Story", k=3, min_support=100000).empty
     floor0 = rec.similar("Toy Story", k=50, min_support=0)
@@ -230,12 +234,13 @@ def test_similar_in_python_is_the_artifacts_list(name: str, tmp_path) -> None:  
     rec = movierec.Recommender("ml-latest-small", name, **EXPLAIN_PARAMS.get(name, {})).fit()
     art = rec.export(tmp_path / name)
     for movie in (1, 260, 2571):  # Toy Story, Star Wars, The Matrix
-        ours = rec.similar(movie, k=10)
-        rows = art.similar_rows(movie, k=10)
-        assert list(ours["movieId"]) == [r["movieId"] for r in rows]
-        np.testing.assert_allclose(ours["similarity"], [r["score"] for r in rows], rtol=1e-5)
-        assert len(ours) == 10 and movie not in set(ours["movieId"])
-    toy = rec.similar("Toy Story (1995)", k=10)
+        for by in ("model", "lift"):  # lift, the default, from the same training data whatever the model
+            ours = rec.similar(movie, k=10, by=by)
+            rows = art.similar_rows(movie, k=10, by=by)
+            assert list(ours["movieId"]) == [r["movieId"] for r in rows]
+            np.testing.assert_allclose(ours["similarity"], [r["score"] for r in rows], rtol=1e-5)
+            assert len(ours) == 10 and movie not in set(ours["movieId"])
+    toy = rec.similar("Toy Story (1995)", k=10, by="model")
     if name in ("ease", "knn-basic", "ensemble"):  # family films, Toy Story 2 first (ensemble: its ease's)
         assert toy["movieId"].iloc[0] == 3114
     if name in ("knn-basic", "knn-baseline"):  # Aladdin, The Incredibles, Finding Nemo among them
@@ -257,7 +262,7 @@ def test_ials_similar_whitens_its_factors_and_lists_less_popular_films() -> None
     def profile() -> tuple[float, float]:
         pops, overlap = [], []
         for movie in films:
-            listed = [int(m) for m in rec.similar(movie, k=10)["movieId"]]
+            listed = [int(m) for m in rec.similar(movie, k=10, by="model")["movieId"]]
             pops.append(np.median([counts[train.item_map.index(m)] for m in listed]))
             overlap.append(
                 np.mean([len(genres[movie] & genres[m]) / len(genres[movie] | genres[m]) for m in listed])

@@ -19,7 +19,7 @@ import time
 import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 import numpy as np
 import pandas as pd
@@ -29,6 +29,9 @@ from movierec.errors import ConfigError, NotFittedError, UnknownIdError
 from movierec.interactions import Interactions
 from movierec.models.base import Recommender as ModelContract
 from movierec.models.base import check_positive, rated_beyond_training, reason_order
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
 
 __all__ = ["Recommender"]
 
@@ -655,26 +658,42 @@ class Recommender:
         idx = reranker.rerank(s, k, seen, item_info(self.model, train, _genre_matrix(self.dataset)))
         return idx, np.where(idx >= 0, s[0, np.maximum(idx, 0)], -np.inf)
 
-    def similar(self, movie: object, k: int = 10, min_support: int | None = None) -> pd.DataFrame:
-        """Movies nearest to ``movie`` (a title, fuzzy, or a raw ``movieId``): ``movieId, title, genres, similarity``.
+    def similar(
+        self, movie: object, k: int = 10, min_support: int | None = None, *, by: str = "lift"
+    ) -> pd.DataFrame:
+        """Movies like ``movie`` (a title, fuzzy, or a raw ``movieId``): ``movieId, title, genres, similarity``.
 
-        Cosine of the model's item vectors, or a neighbour or linear model's own weights, shrunk by
-        co-support and drawn from movies with at least ``min_support`` training ratings (default as in
-        :meth:`recommend`; ``0`` lifts the floor): the list ``movierec similar`` and the API give for the
-        same model (:func:`movierec.scoring.support.shrunk_similarities`). An empty list comes with a
+        ``by="lift"`` (the default): the movies liked together with it more often than chance says, from
+        the training positives, whatever the model (:func:`movierec.models.itemknn.lift_neighbours`:
+        popular films do not crowd every list, as they do under cosine or EASE's weights). ``by="model"``:
+        the model's own similarity, cosine of its item vectors or a neighbour or linear model's weights.
+        Either is shrunk by co-support and drawn from movies with at least ``min_support`` training
+        ratings (default as in :meth:`recommend`; ``0`` lifts the floor): the list ``movierec similar`` and
+        the API give (:func:`movierec.scoring.support.shrunk_similarities`). An empty list comes with a
         ``UserWarning`` saying why (say, an implicit model that never saw the movie rated ≥ 4).
         """
         from movierec.beyond import train_pairs
         from movierec.models.base import topk
-        from movierec.scoring.support import default_min_support, empty_similar_reason, shrunk_similarities
+        from movierec.scoring.support import (
+            default_min_support,
+            empty_lift_reason,
+            empty_similar_reason,
+            shrunk_similarities,
+        )
 
+        if by not in ("lift", "model"):
+            raise ConfigError(f"by={by!r}: expected 'lift' (liked together more than chance) or 'model'")
         train = self._check_fitted()
         _check_k(k, train.n_items - 1, "the catalogue minus the movie itself")
         i = self.movie_index(movie)
         n = train.n_items
-        items, sims = self.model.similar_items(i, n)  # every item's raw similarity, best first
         raw = np.full(n, -np.inf, dtype=np.float32)
-        raw[items[items >= 0]] = sims[items >= 0]
+        if by == "lift":
+            row = self._lift_table(train)[i]
+            raw[row.indices] = row.data
+        else:
+            items, sims = self.model.similar_items(i, n)  # every item's raw similarity, best first
+            raw[items[items >= 0]] = sims[items >= 0]
         pairs = train_pairs(train)
         scores = shrunk_similarities(raw, pairs, i)
         scores[i] = -np.inf
@@ -685,13 +704,31 @@ class Recommender:
         if not keep.any():
             support = np.bincount(pairs.indices, minlength=n)
             floor = default_min_support(support) if min_support is None else int(min_support)
-            reason = empty_similar_reason(
-                self.name, str(self.items["title"].iloc[i]), int(support[i]),
-                threshold=None if self.explicit else self.threshold, floor=floor, floor_hid=linked and floor > 0,
-                lower="min_support=0",
+            title = str(self.items["title"].iloc[i])
+            reason = (
+                empty_lift_reason(title, self.threshold, 'by="model"')
+                if by == "lift" and not linked
+                else empty_similar_reason(
+                    self.name if by == "model" else "lift", title, int(support[i]),
+                    threshold=None if self.explicit else self.threshold, floor=floor,
+                    floor_hid=linked and floor > 0, lower="min_support=0",
+                )
             )  # fmt: skip
             warnings.warn(reason, UserWarning, stacklevel=2)
         return self._frame(idx[0][keep], vals[0][keep].astype(np.float64), "similarity")
+
+    def _lift_table(self, train: Interactions) -> sp.csr_matrix:
+        """Each movie's lift neighbours from ``train``'s positives, computed once per training data."""
+        import scipy.sparse as sp
+
+        from movierec.models.itemknn import lift_neighbours
+
+        cached = getattr(self, "_lift", None)
+        if cached is None or cached[0] is not train:
+            table = lift_neighbours(train, self.threshold)
+            empty = sp.csr_matrix((train.n_items, train.n_items), dtype=np.float32)
+            self._lift = (train, empty if table is None else table)
+        return self._lift[1]
 
     def _frame(self, items: np.ndarray, values: np.ndarray, column: str) -> pd.DataFrame:
         from movierec.display import Recommendations

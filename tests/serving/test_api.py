@@ -25,7 +25,9 @@ def client(server) -> httpx.Client:
 
 
 def _check_recs(body: dict, version: str) -> list[dict]:
-    assert set(body) == REC_KEYS and body["model"] == "svd" and body["modelVersion"] == version
+    assert (
+        set(body) - {"similarBy"} == REC_KEYS and body["model"] == "svd" and body["modelVersion"] == version
+    )
     for r in body["recommendations"]:
         assert ITEM_KEYS - {"predictedRating"} <= set(r) <= ITEM_KEYS and isinstance(r["genres"], list)
     scores = [r["score"] for r in body["recommendations"]]
@@ -85,6 +87,43 @@ def test_movies_search_one_and_similar(client: httpx.Client, svd_artifact) -> No
     sim = client.get("/movies/21/similar?k=5").json()
     recs = _check_recs(sim, version)
     assert len(recs) == 5 and 21 not in [r["movieId"] for r in recs] and sim["userId"] is None
+
+
+def test_similar_lists_by_lift_unless_the_model_is_asked_for(client: httpx.Client, svd_artifact) -> None:
+    """GET /movies/{id}/similar lists by lift by default: the movies liked together with it more often than
+    chance says, counted here pair by pair from the training ratings ≥ 4 (n·c_ij/(c_i·c_j), shrunk by
+    c_ij/(c_ij + 5) and by the users who rated both, n/(n + 20), above the support floor), whatever the
+    model; ?by=model gives svd's own cosine list; another value is a 422."""
+    import numpy as np
+
+    path, _model, train = svd_artifact
+    art = load_artifact(path)
+    assert client.get("/health").json()["similarBy"] == "lift"
+    sim = client.get("/movies/21/similar?k=5").json()
+    assert sim["similarBy"] == "lift"
+    got = [r["movieId"] for r in _check_recs(sim, art.model_version)]
+    seen = train.csr().toarray()
+    liked = seen >= 4.0
+    i = train.item_map.index(21)
+    c = liked.sum(axis=0).astype(float)
+    both = (liked & liked[:, [i]]).sum(axis=0).astype(float)
+    rated_both = ((seen > 0) & (seen[:, [i]] > 0)).sum(axis=0).astype(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lift = np.where(both > 0, len(seen) * both / (c[i] * c) * both / (both + 5.0), -np.inf)
+    score = lift * rated_both / (rated_both + 20.0)
+    score[i] = -np.inf
+    score[(seen > 0).sum(axis=0) < art.min_support] = -np.inf
+    want = [
+        int(train.item_map.to_raw(j)) for j in np.argsort(-score, kind="stable")[:5] if np.isfinite(score[j])
+    ]
+    assert got == want
+    by_model = client.get("/movies/21/similar?k=5&by=model").json()
+    assert by_model["similarBy"] == "model"
+    assert [r["movieId"] for r in by_model["recommendations"]] == [
+        r["movieId"] for r in art.similar_rows(21, 5, by="model")
+    ]
+    bad = client.get("/movies/21/similar?by=cosine")
+    assert bad.status_code == 422 and "by" in bad.text
 
 
 def test_visitor_fold_in(client: httpx.Client, svd_artifact) -> None:

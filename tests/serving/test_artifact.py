@@ -159,7 +159,7 @@ def test_knn_baseline_fold_in_uses_the_models_rule(movies: Dataset, tmp_path: Pa
     recs = art.recommend_for_ratings(list(zip(rated, row.data.tolist(), strict=True)), 5)
     assert len(recs) == 5 and not set(rated) & {r["movieId"] for r in recs}
     assert all(0.5 <= r["predictedRating"] <= 5.0 for r in recs)  # predicted ratings, not similarity sums
-    similar = art.similar_rows(int(train.item_map.to_raw(0)), 3)
+    similar = art.similar_rows(int(train.item_map.to_raw(0)), 3, by="model")
     _assert_shrunk_neighbours(similar, model.neighbours_[0].toarray().ravel(), train, 0)
 
 
@@ -180,7 +180,7 @@ def _assert_shrunk_neighbours(rows: list, sims: np.ndarray, train: Interactions,
 def test_neighbour_similar_and_fold_in(movies: Dataset, tmp_path: Path) -> None:
     model, train = fit("itemknn", movies, k=10)
     art = load_artifact(export_artifact(model, movies, train, tmp_path / "knn", min_support=0))
-    got = art.similar_rows(int(train.item_map.to_raw(2)), 5)
+    got = art.similar_rows(int(train.item_map.to_raw(2)), 5, by="model")
     _assert_shrunk_neighbours(got, model.neighbours_[2].toarray().ravel(), train, 2)
     # a visitor who liked two movies: the sum of their neighbour rows (implicit item-kNN)
     items = np.array([1, 4])
@@ -194,7 +194,10 @@ def test_similar_on_factors_is_cosine(svd_artifact) -> None:
     art = load_artifact(path)
     unit = model.item_factors_ / np.linalg.norm(model.item_factors_, axis=1)[:, None]
     _assert_shrunk_neighbours(
-        art.similar_rows(int(train.item_map.to_raw(0)), 4, min_support=0), unit @ unit[0], train, 0
+        art.similar_rows(int(train.item_map.to_raw(0)), 4, min_support=0, by="model"),
+        unit @ unit[0],
+        train,
+        0,
     )
 
 

@@ -62,6 +62,8 @@ def test_search_rate_recommend_similar(browser, server, tmp_path: Path) -> None:
     assert page.locator("#similar-panel").is_visible()
     assert title in page.locator("#similar-title").inner_text()
     assert page.locator("#similar li").count() == 10
+    # the list says what it means: lift by default (the server's artifact holds the table)
+    assert page.locator("#similar-how").inner_text() == "Liked together with it more often than chance says."
     # readable at phone width: nothing wider than the viewport
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     # a list number sits beside the first line of its title, also when the title wraps (the number follows the

@@ -142,7 +142,9 @@ def test_ensemble_artifact_composes_the_bases_families(fitted) -> None:
     users = np.arange(train.n_users)
     got = np.vstack([art.user_scores(int(u)) for u in users])
     np.testing.assert_allclose(got, model.score(users), rtol=1e-5, atol=1e-5)
-    assert len(art.similar_rows(train.item_map.to_raw(0), 5)) == 5  # from the heaviest base with item weights
+    assert (
+        len(art.similar_rows(train.item_map.to_raw(0), 5, by="model")) == 5
+    )  # from the heaviest base with item weights
     _, _, user_art = fitted["user-ease"]
     n = len(user_art.scorer.active)
     assert user_art.family == "user-linear" and user_art.manifest["fold_in"]["memory_bytes"] == 4 * n * n

@@ -66,7 +66,7 @@ def test_similar_toy_story_over_the_api_agrees_with_the_report_table(
     )
     assert table[0]["title"] == "Toy Story (1995)"
     report = [n["movieId"] for n in table[0]["neighbours"]]
-    body = httpx.get(f"{api}/movies/1/similar", params={"k": 10}, timeout=30).json()
+    body = httpx.get(f"{api}/movies/1/similar", params={"k": 10, "by": "model"}, timeout=30).json()
     served = [r["movieId"] for r in body["recommendations"]]
     assert len(served) == 10 and 3114 in served  # Toy Story 2
     # one score (cosine shrunk by co-raters): the same list, in the same order, where the report's pool

@@ -332,7 +332,7 @@ def test_similar_ranks_by_the_models_item_vectors(fitted) -> None:
     seen = sp.csr_matrix(train.csr())
     want = np.asarray(shrunk_similarities(cos.astype(np.float32), seen, 3), dtype=np.float64)
     want[3] = -np.inf
-    rows = art.similar_rows(train.item_map.to_raw(3), k=5)
+    rows = art.similar_rows(train.item_map.to_raw(3), k=5, by="model")
     got = [train.item_map.index(r["movieId"]) for r in rows]
     np.testing.assert_allclose(want[got], np.sort(want)[::-1][:5], rtol=1e-4, atol=1e-5)
     assert got[0] != 3 and len(set(got)) == 5
@@ -341,10 +341,8 @@ def test_similar_ranks_by_the_models_item_vectors(fitted) -> None:
 def test_a_table_model_without_item_vectors_has_no_similar(fitted) -> None:
     _, train, art, _ = fitted["slope-one"]
     # the one line also says which models have a 'similar'
-    with pytest.raises(
-        ConfigError, match=r"no item vectors or neighbour lists.*; ease \(the default\), itemknn"
-    ):
-        art.similar_rows(train.item_map.to_raw(3), k=5)
+    with pytest.raises(ConfigError, match=r"no item vectors or neighbour lists.*; ease, itemknn"):
+        art.similar_rows(train.item_map.to_raw(3), k=5, by="model")
 
 
 def test_a_table_too_large_for_the_data_is_refused_before_training(

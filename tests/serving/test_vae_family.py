@@ -126,7 +126,10 @@ def test_similar_ranks_by_the_decoders_item_vectors(label: str, fitted) -> None:
     unit = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
     want = np.asarray(shrunk_similarities((unit @ unit[3]).astype(np.float32), train.csr(), 3), np.float64)
     want[3] = -np.inf
-    got = [train.item_map.index(r["movieId"]) for r in art.similar_rows(train.item_map.to_raw(3), k=5)]
+    got = [
+        train.item_map.index(r["movieId"])
+        for r in art.similar_rows(train.item_map.to_raw(3), k=5, by="model")
+    ]
     np.testing.assert_allclose(want[got], np.sort(want)[::-1][:5], rtol=1e-4, atol=1e-5)
 
 

@@ -104,6 +104,18 @@ VARIANTS: dict[str, tuple[Callable[[Path], None], str]] = {
         lambda r: _npz(r, "seen.npz", lambda a: a.update(reason_indices=a["indices"][:-1])),
         "seen.npz 'reason_indices' must hold one item index per training interaction",
     ),
+    "lift values without their offsets": (
+        lambda r: _npz(r, "seen.npz", lambda a: a.pop("similar_indptr")),
+        "seen.npz has similar_indices, similar_values without the rest of similar_indptr/indices/values",
+    ),
+    "lift neighbour out of range": (
+        lambda r: _npz(r, "seen.npz", lambda a: a["similar_indices"].__setitem__(0, 60)),
+        "seen.npz similar index 60 is out of range 0..59",
+    ),
+    "lift value not a number": (
+        lambda r: _npz(r, "seen.npz", lambda a: a["similar_values"].__setitem__(0, np.nan)),
+        "seen.npz similar_values must be finite numbers",
+    ),
     "NaN factors": (
         lambda r: _npz(r, "factors.npz", lambda a: a["user_factors"].__setitem__((0, 0), np.nan)),
         "'user_factors' holds 1 NaN or infinite values",
@@ -244,3 +256,25 @@ def test_hmac_signing(movies, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.delenv(KEY_ENV)
     unsigned = export_artifact(model, movies, train, tmp_path / "plain")
     assert not (unsigned / "manifest.sig").exists() and load_artifact(unsigned).n_items == 60
+
+
+def test_an_artifact_without_the_lift_table_lists_similar_by_its_model(svd_artifact, tmp_path: Path) -> None:
+    """Artifacts exported before 'similar' by lift (2026-12-04) hold no lift table: they load, list by the
+    model as they always did (similar_by 'model', /health's similarBy), and by='lift' is one clear line."""
+    from movierec.errors import ConfigError
+
+    root = tmp_path / "old"
+    shutil.copytree(svd_artifact[0], root)
+    new = load_artifact(root)
+    assert new.similar_by() == "lift" and new.info()["similarBy"] == "lift"
+    _npz(
+        root,
+        "seen.npz",
+        lambda a: [a.pop(k) for k in ("similar_indptr", "similar_indices", "similar_values")],
+    )
+    reseal(root)
+    old = load_artifact(root)
+    assert old.similar_by() == "model" and old.info()["similarBy"] == "model"
+    assert old.similar_rows(21, 5) == new.similar_rows(21, 5, by="model")  # the model's list, as before
+    with pytest.raises(ConfigError, match="exported before 'similar' by lift"):
+        old.similar_rows(21, 5, by="lift")

@@ -1132,11 +1132,15 @@ from movierec.titles import fold_title, match_title  # noqa: E402
 __all__ = ["fold_title", "match_title"]
 
 
-#: ``similar``'s model when none is named: itemknn with these parameters. Lift (co-likes over chance, shrunk
-#: by co-support) lists Beauty and the Beast, Aladdin and The Lion King for Toy Story on ml-100k, where
-#: ease's weights listed Star Wars, Liar Liar and Fargo; its lists share more genres with the movie on
-#: both datasets and 15-50% more distinct movies (``bench/similar_study.py``: shrink 5 of 0, 5, 10, 20)
-SIMILAR_DEFAULT_PARAMS = ["similarity=lift", "shrink=5"]
+def similar_default_params() -> list[str]:
+    """``similar``'s model when none is named: itemknn with these parameters, which keep exactly an artifact's
+    lift table. Lift (co-likes over chance, shrunk by co-support) lists Beauty and the Beast, Aladdin and The
+    Lion King for Toy Story on ml-100k, where ease's weights listed Star Wars, Liar Liar and Fargo; its lists
+    share more genres with the movie on both datasets and hold 25-80% more distinct movies
+    (``bench/similar_study.py``: shrink 5 of 0, 5, 10, 20)."""
+    from movierec.models.itemknn import LIFT_K, LIFT_SHRINK
+
+    return ["similarity=lift", f"shrink={LIFT_SHRINK:g}", f"k={LIFT_K}"]
 
 
 def default_similar_model(ds: Any, threshold: float, limit: int | None = None) -> str:
@@ -1178,6 +1182,15 @@ def _data_movie(ds: Any, movie: str | None, movie_id: str | None) -> int:
         raise
 
 
+SIMILAR_BY = typer.Option(
+    None,
+    "--by",
+    help="lift: the movies liked together with this one more often than chance says (the default, and an "
+    "artifact's where it holds one); model: the model's own similarity (the default with --model).",
+    show_default=False,
+)
+
+
 @ratings_options
 def similar_cmd(
     ctx: typer.Context,
@@ -1199,6 +1212,7 @@ def similar_cmd(
         "artifact's own model (another name is refused).",
         show_default=False,
     ),
+    by: str | None = SIMILAR_BY,
     k: int = K_MOVIES,
     artifact: Path | None = ARTIFACT,
     params: list[str] = MODEL_PARAMS,
@@ -1209,7 +1223,8 @@ def similar_cmd(
     as_json: bool = JSON,
     source: RatingsSource = RatingsSource(),  # --dataset, --ratings, --user-col … --rating-scale
 ) -> None:
-    """Movies nearest to one movie: cosine of item vectors or a neighbour model's list, shrunk by co-support.
+    """Movies like one movie: liked together with it more often than chance says (lift), or by a model's
+    own similarity (--model, --by model), shrunk by co-support.
 
     A title that matches nothing closely enough is never guessed: the error asks "did you mean …?".
     """
@@ -1221,33 +1236,67 @@ def similar_cmd(
         raise ConfigError('give exactly one movie: a TITLE (movierec similar "Toy Story") or --movie-id ID')
     if k < 1:
         raise ConfigError(f"-k must be ≥ 1, got {k}")
+    if by not in (None, "lift", "model"):
+        raise ConfigError(f"--by {by!r}: expected lift or model")
     _refuse_training_options(ctx, artifact, params, item_features, model)
     if artifact is not None:
         from movierec.serving.artifact import load_artifact
 
         art = load_artifact(artifact)
         idx = _artifact_movie(art, movie, movie_id)
-        by = f"{art.model_name} (artifact {artifact})"
+        by = art.similar_by(by)
+        described = (
+            f"{art.model_name} (artifact {artifact})" if by == "model" else f"lift · artifact {artifact}"
+        )
     else:
         ds = source.load()
         idx = _data_movie(ds, movie, movie_id)  # resolved before any training: a misspelling costs nothing
+        if by == "model" and model is None:
+            raise ConfigError(
+                "--by model lists by a model's own similarity: name it with --model (e.g. -m ease)"
+            )
         lift = model is None  # what goes with this movie more than with others (bench/similar_study.py)
         if lift:
-            model, params = "itemknn", [*SIMILAR_DEFAULT_PARAMS, *params]  # --params still override
+            model, params = "itemknn", [*similar_default_params(), *params]  # --params still override
         assert model is not None
         m, _, train = _model_and_data(model, params, source, item_features, implicit_threshold, seed, ds)
         art = _serving_view(m, ds, train, implicit_threshold, min_support)
         with_features = f" with item features {item_features}" if _uses(m, item_features) else ""
+        by = by or ("lift" if lift else "model")  # the default's itemknn keeps exactly the lift table
         kind = f" ({m.similarity})" if lift else ""
-        by = f"{m.name}{kind}{with_features} trained on {ds.name}"
+        described = f"{m.name}{kind}{with_features} trained on {ds.name}"
+        if by == "lift" and not lift:
+            described = f"lift on {ds.name}"
     if k >= art.n_items:
         raise ConfigError(f"-k {k} is larger than the catalogue minus the movie itself ({art.n_items - 1})")
-    target = art.movie_row(int(idx))["title"]
-    raw = art.item_map.to_raw(int(idx))
-    rows = art.similar_rows(raw, k, min_support=min_support)
-    note = art.similar_empty_reason(raw, min_support, "--min-support 0") if not rows else None
+    # how to ask for the model's own list, where the note on an empty list names it
+    by_model = (
+        "--by model"
+        if artifact is not None
+        else "-m MODEL (a rating model such as svd places every rated movie)"
+    )
+    _print_similar(art, int(idx), k, min_support, by, described, as_json, by_model)
+
+
+def _print_similar(
+    art: Any,
+    idx: int,
+    k: int,
+    min_support: int | None,
+    by: str,
+    described: str,
+    as_json: bool,
+    by_model: str,
+) -> None:
+    """``similar``'s output: the list (JSON or a table titled by ``described``), or the note saying why
+    it is empty (``by_model``: how this command asks for the model's own list)."""
+    target = art.movie_row(idx)["title"]
+    raw = art.item_map.to_raw(idx)
+    rows = art.similar_rows(raw, k, min_support=min_support, by=by)
+    note = art.similar_empty_reason(raw, min_support, "--min-support 0", by=by) if not rows else None
+    note = note and note.replace("by=model", by_model)
     if as_json:
-        print_json({"movie": target, "similar": rows, **({"note": note} if note else {})})
+        print_json({"movie": target, "by": by, "similar": rows, **({"note": note} if note else {})})
         return
     if note:  # an empty table would say nothing
         say("note", note)
@@ -1255,10 +1304,15 @@ def similar_cmd(
     floor = art.min_support if min_support is None else min_support
     counted = _counted(art)
     table = Table(
-        title=f"movies like {target} · {by} · ≥ {floor} {counted}",
+        title=f"movies like {target} · {described} · ≥ {floor} {counted}",
         title_justify="left",
-        # ease's 0.0067 is a regression weight, svd's a cosine: what the numbers share is their order
-        caption="similarity: the model's own scale, shrunk for few co-ratings; only order counts",
+        # lift is a ratio to chance; ease's 0.0067 a regression weight, svd's a cosine
+        caption="similarity: "
+        + (
+            "liked together this many times as often as chance says, shrunk for few co-ratings"
+            if by == "lift"
+            else "the model's own scale, shrunk for few co-ratings; only order counts"
+        ),
         caption_justify="left",
     )
     for c, j in (

@@ -26,9 +26,21 @@ from movierec.models.params import NON_NEGATIVE, POSITIVE_INT, ActsWhen, Constra
 from movierec.models.space import Choice, FloatRange, IntRange, SearchSpace
 from movierec.models.weighting import WeightedRecommender, weighted_csr
 
-__all__ = ["SIMILARITIES", "ItemKNN", "bm25_weight", "item_similarity_topk"]
+__all__ = [
+    "LIFT_K",
+    "LIFT_SHRINK",
+    "SIMILARITIES",
+    "ItemKNN",
+    "bm25_weight",
+    "item_similarity_topk",
+    "lift_neighbours",
+]
 
 SIMILARITIES = ("cosine", "asymmetric", "bm25", "lift")
+#: the 'similar' lists by lift (``movierec similar``'s default, an artifact's table, ``Recommender.similar``):
+#: neighbours kept per movie and the co-support shrinkage, from ``bench/similar_study.py``
+LIFT_K = 50
+LIFT_SHRINK = 5.0
 
 
 def bm25_weight(x: sp.csr_matrix, k1: float = 1.2, b: float = 0.75) -> sp.csr_matrix:
@@ -99,6 +111,26 @@ def item_similarity_topk(
     out = sp.csr_matrix((vals.astype(np.float32), (rows, cols)), shape=(n_items, n_items))
     out.sort_indices()
     return out
+
+
+def lift_neighbours(
+    train: Interactions, threshold: float, *, k: int = LIFT_K, shrink: float = LIFT_SHRINK
+) -> sp.csr_matrix | None:
+    """Each movie's ``k`` best lift neighbours (items × items CSR) from ``train``'s positives: ratings ≥
+    ``threshold``, or every row of an implicit view (:meth:`Interactions.to_implicit`'s 1s); ``None``
+    when there are none. What ``ItemKNN(similarity="lift", shrink=shrink, k=k)`` keeps, without fitting
+    a model: an artifact of any model stores it, so its 'similar' lists by lift too."""
+    implicit = tuple(train.rating_scale) == (1.0, 1.0)
+    mask = np.ones(train.n_ratings, dtype=bool) if implicit else train.ratings >= threshold
+    if not mask.any():
+        return None
+    x = sp.csr_matrix(
+        (np.ones(int(mask.sum()), dtype=np.float32), (train.users[mask], train.items[mask])),
+        shape=(train.n_users, train.n_items),
+    )
+    x.sum_duplicates()
+    x.data[:] = 1.0
+    return item_similarity_topk(x, k, shrink=shrink, lift=True)
 
 
 class ItemKNN(WeightedRecommender):

@@ -36,6 +36,7 @@ __all__ = [
     "USER_PRIOR_SHRINKAGE",
     "co_support",
     "default_min_support",
+    "empty_lift_reason",
     "empty_similar_reason",
     "explicit_rank_score",
     "shrink_by_co_support",
@@ -115,6 +116,15 @@ def shrink_by_co_support(
     """s · n / (n + λ): similarities resting on few common raters shrink towards 0."""
     co = np.asarray(co, dtype=np.float64)
     return (np.asarray(sims, dtype=np.float64) * co / (co + shrinkage)).astype(np.float32)
+
+
+def empty_lift_reason(title: str, threshold: float, by_model: str = "by=model") -> str:
+    """Why a 'similar' list by lift is empty before any floor: no movie was liked together with ``title``
+    (ratings ≥ ``threshold``); ``by_model`` names the caller's way to ask for the model's own list."""
+    return (
+        f"no movie was liked together with {title} (ratings ≥ {threshold:g}): no one liked it, or no one who "
+        f"did liked another; the model's own list: {by_model}"
+    )
 
 
 def empty_similar_reason(

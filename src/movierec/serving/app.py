@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
 from fastapi import Path as PathParam
@@ -269,7 +269,11 @@ def _refuse_repeated_movies(art: Artifact, ratings: list[Any]) -> None:
 
 
 def _rec_response(
-    art: Artifact, user: Any, recs: list[dict[str, Any]], fallback: str | None = None
+    art: Artifact,
+    user: Any,
+    recs: list[dict[str, Any]],
+    fallback: str | None = None,
+    similar_by: str | None = None,
 ) -> Response:
     body = {
         "userId": user,
@@ -279,6 +283,8 @@ def _rec_response(
     }
     if fallback:
         body["fallback"] = fallback
+    if similar_by:
+        body["similarBy"] = similar_by
     return _json(body)
 
 
@@ -326,6 +332,11 @@ def create_app(
 # in the path, a list length in the query, and what a recommendations route answers.
 RawId = Annotated[str, PathParam(max_length=128)]
 ListLength = Annotated[int, Query(ge=1, le=500)]
+SimilarBy = Annotated[
+    Literal["lift", "model"] | None,
+    Query(description="lift: liked together more often than chance (the default where the artifact holds it); "
+          "model: the model's own similarity."),
+]  # fmt: skip
 _RECS: dict[str, Any] = {"response_model": RecommendationsResponse, "tags": ["recommendations"]}
 
 
@@ -360,10 +371,13 @@ def _movie_routes(app: FastAPI, art: Artifact) -> None:
         return _json(art.movie(movieId))
 
     @app.get("/movies/{movieId}/similar", **_RECS, responses=responses(404))
-    async def similar(movieId: RawId, k: ListLength = 10) -> Response:
-        """Movies most like this one (cosine of item vectors, or the model's neighbour list), shrunk by how many
-        users rated both; movies under the support floor are left out."""
-        return _rec_response(art, None, art.similar_rows(movieId, k))
+    async def similar(movieId: RawId, k: ListLength = 10, by: SimilarBy = None) -> Response:
+        """Movies most like this one, shrunk by how many users rated both; movies under the support floor
+        are left out. ``by=lift`` (the default where the artifact holds it): liked together with it more often
+        than chance says; ``by=model``: the model's own similarity (cosine of its item vectors, or its
+        neighbour list or item weights)."""
+        chosen = art.similar_by(by)
+        return _rec_response(art, None, art.similar_rows(movieId, k, by=chosen), similar_by=chosen)
 
 
 def _recommendation_routes(app: FastAPI, art: Artifact) -> None:

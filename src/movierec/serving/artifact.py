@@ -248,8 +248,11 @@ def _seen_arrays(dataset: Any, train: Interactions, manifest: dict[str, Any]) ->
     4 bytes an interaction, so other models leave it out), and, where the dataset holds ratings the model did not train on (an implicit model learns from
     ratings ≥ the threshold), every rated movie per user (``rated_indptr``, ``rated_indices``): lists
     leave those out too. ``recommend --user 1 --model ease`` listed Pulp Fiction, which user 1 had
-    rated 3."""
+    rated 3. ``similar_indptr``, ``similar_indices``, ``similar_values``: each movie's lift neighbours
+    from the training positives (:func:`movierec.models.itemknn.lift_neighbours`), what 'similar' lists
+    by default, whatever the model (about 8 bytes × 50 per movie)."""
     from movierec.models.base import rated_beyond_training, reason_order
+    from movierec.models.itemknn import lift_neighbours
 
     seen = train.csr().astype(np.float32)
     seen.sort_indices()
@@ -265,6 +268,11 @@ def _seen_arrays(dataset: Any, train: Interactions, manifest: dict[str, Any]) ->
     if rated is not None:  # Interactions.csr() keeps its indices sorted
         out["rated_indptr"] = rated.indptr.astype(np.int64)
         out["rated_indices"] = rated.indices.astype(np.int32)
+    lift = lift_neighbours(train, float(manifest.get("implicit_threshold", IMPLICIT_THRESHOLD)))
+    if lift is not None:  # 'similar' by lift, whatever the model (similar_rows' default)
+        out["similar_indptr"] = lift.indptr.astype(np.int64)
+        out["similar_indices"] = lift.indices.astype(np.int32)
+        out["similar_values"] = lift.data.astype(np.float32)
     return out
 
 
@@ -624,6 +632,15 @@ class Artifact(IdMapped):
         )
         # the order explain tries a known user's movies (older artifacts: by item index)
         self._reasons = np.asarray(seen.get("reason_indices", self._seen.indices))
+        # 'similar' by lift (artifacts exported before 2026-12-04 have none: they list by the model)
+        self._lift = (
+            sp.csr_matrix(
+                (seen["similar_values"], seen["similar_indices"], seen["similar_indptr"]),
+                shape=(n_items, n_items),
+            )
+            if "similar_indptr" in seen
+            else None
+        )
         self._train_scale = tuple(manifest.get("train_scale", manifest["rating_scale"]))
         self._ranking: dict[str, Any] | None = manifest.get("ranking")
         self._priors = rating_priors(self._seen, self._ranking)
@@ -1077,23 +1094,50 @@ class Artifact(IdMapped):
         return self.visitor(ratings, k, history=history, genres=genres)["recommendations"]
 
     # --- similar items ----------------------------------------------------------------
-    def similar(self, movie_raw_id: object, k: int = 10, min_support: int | None = None) -> pd.DataFrame:
+    def similar(
+        self, movie_raw_id: object, k: int = 10, min_support: int | None = None, by: str | None = None
+    ) -> pd.DataFrame:
         """Movies most like ``movie_raw_id`` as a DataFrame (:meth:`movierec.Recommender.similar`'s shape):
         ``movieId, title, year, genres, similarity, n_ratings``, most similar first; see :meth:`similar_rows`."""
-        return recommendations_frame(self.similar_rows(movie_raw_id, k, min_support), score="similarity")
+        return recommendations_frame(self.similar_rows(movie_raw_id, k, min_support, by), score="similarity")
+
+    def similar_by(self, by: str | None = None) -> str:
+        """What 'similar' lists by: ``by`` checked, or the default, ``"lift"`` where the artifact holds the
+        lift table (exported since 2026-12-04), else ``"model"``."""
+        if by is None:
+            return "lift" if self._lift is not None else "model"
+        if by not in ("lift", "model"):
+            raise ConfigError(f"by={by!r}: expected 'lift' (liked together more than chance) or 'model'")
+        if by == "lift" and self._lift is None:
+            raise ConfigError(
+                f"{self.path}: this artifact was exported before 'similar' by lift (2026-12-04): it lists by "
+                "the model (by=model), or export it again"
+            )
+        return by
 
     def similar_rows(
-        self, movie_raw_id: object, k: int = 10, min_support: int | None = None
+        self, movie_raw_id: object, k: int = 10, min_support: int | None = None, by: str | None = None
     ) -> list[dict[str, Any]]:
-        """Movies most like ``movie_raw_id`` as the API's JSON rows: cosine of item vectors or its neighbour
-        list, shrunk by co-support.
+        """Movies most like ``movie_raw_id`` as the API's JSON rows, shrunk by co-support.
 
-        Each similarity is multiplied by n/(n + λ), n the users who interacted with both movies
-        (:func:`movierec.scoring.support.shrink_by_co_support`), and the support floor applies.
+        ``by`` (:meth:`similar_by`): ``"lift"``, the movies liked together with it more often than chance
+        says, from the training positives (the default where the artifact holds them; the same list as
+        ``movierec similar`` without ``--model``), or ``"model"``, the model's own: cosine of its item
+        vectors or its neighbour list / item weights. Each similarity is multiplied by n/(n + λ), n the
+        users who interacted with both movies (:func:`movierec.scoring.support.shrink_by_co_support`), and
+        the support floor applies.
         """
         from movierec.scoring.support import shrunk_similarities
 
         i = self.item_index(movie_raw_id)
+        if self.similar_by(by) == "lift":
+            assert self._lift is not None
+            row = np.full(self._lift.shape[1], -np.inf, dtype=np.float32)
+            start, stop = self._lift.indptr[i], self._lift.indptr[i + 1]
+            row[self._lift.indices[start:stop]] = self._lift.data[start:stop]
+            return self._top(
+                shrunk_similarities(row, self._seen, i), _Query(k, np.array([i]), None, min_support)
+            )
         vectors = self.scorer.item_vectors()
         if vectors is not None:
             if self._unit is None:
@@ -1105,25 +1149,35 @@ class Artifact(IdMapped):
         if scores is None:
             raise ConfigError(
                 f"model {self.model_name!r} has no item vectors or neighbour lists, so no 'similar'; "
-                "ease (the default), itemknn, slim, ials, svd and als have one"
+                "ease, itemknn, slim, ials, svd and als have one; by=lift lists what was liked together, for any model"
             )
         shrunk = shrunk_similarities(scores, self._seen, i)
         return self._top(shrunk, _Query(k, np.array([i]), None, min_support))
 
     def similar_empty_reason(
-        self, movie_raw_id: object, min_support: int | None = None, lower: str = "min_support=0"
+        self,
+        movie_raw_id: object,
+        min_support: int | None = None,
+        lower: str = "min_support=0",
+        by: str | None = None,
     ) -> str:
         """Why :meth:`similar_rows` found nothing for ``movie_raw_id``, in one line
         (:func:`movierec.scoring.support.empty_similar_reason`); ``lower`` names the caller's way to lift
         the support floor."""
-        from movierec.scoring.support import empty_similar_reason
+        from movierec.scoring.support import empty_lift_reason, empty_similar_reason
 
         i = self.item_index(movie_raw_id)
+        by = self.similar_by(by)
         floor = self.min_support if min_support is None else int(min_support)
-        floor_hid = floor > 0 and bool(self.similar_rows(movie_raw_id, 1, min_support=0))
+        floor_hid = floor > 0 and bool(self.similar_rows(movie_raw_id, 1, min_support=0, by=by))
+        title = str(self._rows[i]["title"])
+        if by == "lift" and self._lift is not None and self._lift.indptr[i] == self._lift.indptr[i + 1]:
+            return empty_lift_reason(
+                title, float(self.manifest.get("implicit_threshold", IMPLICIT_THRESHOLD))
+            )
         return empty_similar_reason(
-            self.model_name, str(self._rows[i]["title"]), int(self._popularity[i]), threshold=self.liked_from,
-            floor=floor, floor_hid=floor_hid, lower=lower,
+            self.model_name if by == "model" else "lift", title, int(self._popularity[i]),
+            threshold=self.liked_from, floor=floor, floor_hid=floor_hid, lower=lower,
         )  # fmt: skip
 
     # --- titles -----------------------------------------------------------------------
@@ -1208,6 +1262,7 @@ class Artifact(IdMapped):
             "ratingScale": list(self.rating_scale),
             "minSupport": self.min_support,
             "likedFrom": self.liked_from,
+            "similarBy": self.similar_by(),
             "userFeatures": self._visitor_fields(),
             "exportedBy": exported_by(self.manifest),
             "servedBy": code_identity(),

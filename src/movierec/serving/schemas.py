@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -79,6 +79,12 @@ class RecommendationsResponse(BaseModel):
     recommendations: list[Recommendation]
     fallback: str | None = Field(
         default=None, description="Set when the model could not use the input and another ranking was served."
+    )
+    similarBy: Literal["lift", "model"] | None = Field(
+        default=None,
+        description="GET /movies/{movieId}/similar only: 'lift' (movies liked together with this one more "
+        "often than chance says, from the training data, whatever the model) or 'model' (the model's own "
+        "similarity: cosine of its item vectors, or its neighbour list or item weights).",
     )
 
 
@@ -198,6 +204,11 @@ class Health(BaseModel):
         description="Models that learned from liked movies (kind implicit): the rating from which a rating counted "
         "as liked, so a movie's `ratings` counts its ratings at or above it; null for models that learned from "
         "every rating.",
+    )
+    similarBy: Literal["lift", "model"] | None = Field(
+        default=None,
+        description="What GET /movies/{movieId}/similar lists by when not asked: 'lift' (artifacts exported since "
+        "movierec stored it) or 'model'.",
     )
     feedback: bool
     exportedBy: CodeIdentity | None = Field(

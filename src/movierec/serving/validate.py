@@ -294,6 +294,22 @@ def validate_artifact(root: Path, parts: ArtifactParts) -> None:
         raise _fail(root, "seen.npz has one of 'rated_indptr' and 'rated_indices' without the other")
     if "rated_indptr" in seen:  # every rated movie per user (left out of lists), where training saw fewer
         _csr(root, "seen.npz rated", seen["rated_indptr"], seen["rated_indices"], n_users, n_items, None)
+    lift = [key for key in ("similar_indptr", "similar_indices", "similar_values") if key in seen]
+    if lift and len(lift) < 3:  # optional (older artifacts lack it): each movie's lift neighbours
+        raise _fail(root, f"seen.npz has {', '.join(lift)} without the rest of similar_indptr/indices/values")
+    if lift:
+        values = seen["similar_values"]
+        _csr(
+            root,
+            "seen.npz similar",
+            seen["similar_indptr"],
+            seen["similar_indices"],
+            n_items,
+            n_items,
+            values,
+        )
+        if values.dtype.kind != "f" or not np.all(np.isfinite(values)):
+            raise _fail(root, "seen.npz similar_values must be finite numbers")
     _arrays(root, arrays, family, n_users, n_items)
     if family in ("blend", "ensemble"):
         _bases(root, manifest, arrays, family, n_users, n_items)

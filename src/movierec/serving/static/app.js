@@ -387,6 +387,10 @@ async function showSimilar(movie) {
   try {
     const data = await api("/movies/" + encodeURIComponent(movie.movieId) + "/similar?k=10");
     $("similar-title").textContent = "Similar to " + movie.title;
+    // what the list means: lift (liked together more than chance) or the model's own similarity
+    $("similar-how").textContent = data.similarBy === "lift"
+      ? "Liked together with it more often than chance says."
+      : "Close to it in the model's own terms.";
     renderList("similar", data.recommendations, { similar: true, score: true, stars: false });
     if (!data.recommendations.length) status("No movie is similar enough to " + movie.title + ".");
     $("similar-panel").hidden = false;
