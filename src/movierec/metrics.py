@@ -465,6 +465,22 @@ def cluster_bootstrap_means(
     return means
 
 
+def _cluster_differences(
+    a: np.ndarray, b: np.ndarray, clusters: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The paired differences a − b per unit, and each user's (``clusters``) sum of them and unit count."""
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    clusters = np.asarray(clusters)
+    if a.shape != b.shape or a.shape != clusters.shape:
+        raise ValueError(
+            "paired comparison needs per-unit values and users of the same units, in the same order"
+        )
+    d = a - b
+    _, inv = np.unique(clusters, return_inverse=True)
+    return d, np.bincount(inv, weights=d), np.bincount(inv)
+
+
 def cluster_paired_bootstrap(
     a: np.ndarray,
     b: np.ndarray,
@@ -481,17 +497,7 @@ def cluster_paired_bootstrap(
     all of their units, and each draw's mean is Σ differences / Σ units of the drawn users: the same
     cluster bootstrap (and the same pooled-over-units point estimate) as the intervals of the rows.
     """
-    a = np.asarray(a, dtype=np.float64)
-    b = np.asarray(b, dtype=np.float64)
-    clusters = np.asarray(clusters)
-    if a.shape != b.shape or a.shape != clusters.shape:
-        raise ValueError(
-            "paired comparison needs per-unit values and users of the same units, in the same order"
-        )
-    d = a - b
-    _, inv = np.unique(clusters, return_inverse=True)
-    sums = np.bincount(inv, weights=d)
-    counts = np.bincount(inv)
+    d, sums, counts = _cluster_differences(a, b, clusters)
     means = cluster_bootstrap_means(sums, counts, n_boot=n_boot, rng=np.random.default_rng(seed))[0]
     alpha = (1.0 - level) / 2.0
     lo, hi = np.quantile(means, [alpha, 1.0 - alpha])
@@ -507,16 +513,7 @@ def cluster_permutation_test(
     Swapping a and b is exchangeable per user, not per (user, fold) unit: one user's folds share
     their tastes, so flipping units one by one would understate the spread under the null.
     """
-    a = np.asarray(a, dtype=np.float64)
-    b = np.asarray(b, dtype=np.float64)
-    clusters = np.asarray(clusters)
-    if a.shape != b.shape or a.shape != clusters.shape:
-        raise ValueError(
-            "paired comparison needs per-unit values and users of the same units, in the same order"
-        )
-    d = a - b
-    _, inv = np.unique(clusters, return_inverse=True)
-    sums = np.bincount(inv, weights=d)  # each user's summed difference; the mean is Σ ± sums / units
+    d, sums, _ = _cluster_differences(a, b, clusters)  # the mean is Σ ± each user's sum / units
     observed = abs(d.mean())
     rng = np.random.default_rng(seed)
     count = 0
