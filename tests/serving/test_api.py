@@ -126,6 +126,39 @@ def test_similar_lists_by_lift_unless_the_model_is_asked_for(client: httpx.Clien
     assert bad.status_code == 422 and "by" in bad.text
 
 
+def test_by_lift_on_an_artifact_without_the_lift_table_is_a_422_naming_by(
+    svd_artifact, tmp_path: Path
+) -> None:
+    """An artifact exported before the lift table (its arrays removed, resealed) served for real: its
+    /similar lists by the model, and ?by=lift is a 422 whose loc names the parameter (["query", "by"], as
+    every other 422) and whose message tells the client what to ask, without the server's folder."""
+    import shutil
+
+    import numpy as np
+    from servehelp import Server
+    from test_validate import reseal
+
+    root = tmp_path / "old"
+    shutil.copytree(svd_artifact[0], root)
+    with np.load(root / "seen.npz", allow_pickle=False) as z:
+        kept = {k: z[k].copy() for k in z.files if not k.startswith("similar_")}
+    np.savez(root / "seen.npz", **kept)
+    reseal(root)
+    srv = Server(root, "none").wait()
+    try:
+        with httpx.Client(base_url=srv.url, timeout=10.0) as old:
+            assert old.get("/health").json()["similarBy"] == "model"
+            listed = old.get("/movies/21/similar?k=3").json()
+            assert listed["similarBy"] == "model" and len(listed["recommendations"]) == 3
+            bad = old.get("/movies/21/similar?k=3&by=lift")
+            assert bad.status_code == 422
+            (item,) = bad.json()["detail"]
+            assert item["loc"] == ["query", "by"] and item["input"] == "lift"
+            assert "by=model" in item["msg"] and str(tmp_path) not in item["msg"]
+    finally:
+        srv.stop()
+
+
 def test_visitor_fold_in(client: httpx.Client, svd_artifact) -> None:
     art = load_artifact(svd_artifact[0])
     payload = {

@@ -376,6 +376,13 @@ def _movie_routes(app: FastAPI, art: Artifact) -> None:
         are left out. ``by=lift`` (the default where the artifact holds it): liked together with it more often
         than chance says; ``by=model``: the model's own similarity (cosine of its item vectors, or its
         neighbour list or item weights)."""
+        if by == "lift" and art.similar_by() == "model":  # exported before the lift table: no such list
+            raise _unprocessable(
+                ["query", "by"],
+                "this server's artifact was exported before 'similar' by lift and holds no lift table; "
+                "ask by=model (its list without by=), or have it exported again",
+                by,
+            )
         chosen = art.similar_by(by)
         return _rec_response(art, None, art.similar_rows(movieId, k, by=chosen), similar_by=chosen)
 
