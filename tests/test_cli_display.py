@@ -174,6 +174,15 @@ def test_help_has_no_bool_metavars_and_plain_argument_names() -> None:
     assert "<bool>" not in run("compare", "--help").stdout
 
 
+def test_an_optional_argument_reads_once_bracketed_in_usage() -> None:
+    """typer brackets an optional argument itself: metavar '[TITLE]' read 'movierec similar [OPTIONS]
+    [[TITLE]]' (and models '[[NAME]]'), a double bracket no usage convention has."""
+    for command, arg in (("similar", "TITLE"), ("models", "NAME")):
+        text = run(command, "--help").stdout
+        assert f"movierec {command} [OPTIONS] [{arg}]" in text and f"[[{arg}]]" not in text, text[:300]
+        assert re.search(rf"^│\s+{arg}\s", text, flags=re.M), text  # the Arguments panel names it plainly
+
+
 def test_help_at_80_columns_folds_long_words_instead_of_cutting_them() -> None:
     """rich cut a help cell's long word with an ellipsis ('svd,knn-baseline,base…', the --protocols
     default 'rating,test-candidate…', seven in compare's help); --seed's '[0<=x<=4294967295]' widened

@@ -1196,7 +1196,7 @@ def similar_cmd(
     ctx: typer.Context,
     title: str | None = typer.Argument(
         None,
-        metavar="[TITLE]",
+        metavar="TITLE",
         help='Part of a title, as --movie gives it: movierec similar "Toy Story".',
         show_default=False,
     ),

@@ -243,7 +243,7 @@ def _print_one(info: dict[str, Any]) -> None:
 
 
 def models_cmd(
-    name: str | None = typer.Argument(None, metavar="[NAME]", help="Show one model in full."),
+    name: str | None = typer.Argument(None, metavar="NAME", help="Show one model in full."),
     defaults: bool = typer.Option(False, "--defaults", help="Every model with its parameters and defaults."),
     as_json: bool = JSON,
 ) -> None:
