@@ -307,11 +307,18 @@ def test_a_rating_models_lists_say_why_score_and_predicted_rating_differ() -> No
     assert own_scale in top_n.stdout, top_n.stdout
     # an implicit model counts the positives it trained on: its count column and floor say so (72ef02f)
     assert "of 4+ ┃" in top_n.stdout, top_n.stdout  # the header's second line: 'ratings' / 'of 4+'
-    similar = run("similar", "--movie", "Toy Story (1995)", "-k", "3")
-    assert similar.returncode == 0, similar.stderr
-    assert "similarity: the model's own scale, shrunk for few co-ratings; only order counts" in similar.stdout
-    assert "· ≥ 5 ratings of 4+" in " ".join(similar.stdout.split()), similar.stdout
-    assert "of 4+" in similar.stdout.split("┡")[0].splitlines()[-1], similar.stdout
+    # similar's default lists by lift, a ratio to chance; -m ease's weights are on the model's own scale
+    lift_caption = (
+        "similarity: liked together this many times as often as chance says, shrunk for few co-ratings"
+    )
+    own_caption = "similarity: the model's own scale, shrunk for few co-ratings; only order counts"
+    for model, caption in ((), lift_caption), (("-m", "ease"), own_caption):
+        similar = run("similar", "--movie", "Toy Story (1995)", "-k", "3", *model)
+        assert similar.returncode == 0, similar.stderr
+        flat = " ".join(similar.stdout.split())  # the caption wraps at 80 columns
+        assert caption in flat, similar.stdout
+        assert "· ≥ 5 ratings of 4+" in flat, similar.stdout
+        assert "of 4+" in similar.stdout.split("┡")[0].splitlines()[-1], similar.stdout
     known = run("recommend", "--user", "1", "-k", "3", "-m", "itemknn")
     assert known.returncode == 0 and own_scale in known.stdout, known.stdout
     assert all(cell_len(line) <= 80 for line in known.stdout.splitlines()), known.stdout
