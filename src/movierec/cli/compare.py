@@ -608,7 +608,8 @@ def _recommend_model(
     model: str | None, from_movies: bool, loaded: Any, source: RatingsSource, threshold: float
 ) -> tuple[str, Any]:
     """``recommend``'s model and the data if loaded: ``--model``, else for a list from given ratings or with
-    reasons (``from_movies``) the item-based model 'similar' uses (ease, or itemknn past ease's size), else svd."""
+    reasons (``from_movies``) an item-based model (:func:`default_similar_model`: ease, or itemknn past ease's
+    size), else svd."""
     if model is not None or not from_movies:
         return model or "svd", loaded
     ds = loaded if loaded is not None else source.load()

@@ -1121,11 +1121,12 @@ class Artifact(IdMapped):
         """Movies most like ``movie_raw_id`` as the API's JSON rows, shrunk by co-support.
 
         ``by`` (:meth:`similar_by`): ``"lift"``, the movies liked together with it more often than chance
-        says, from the training positives (the default where the artifact holds them; the same list as
-        ``movierec similar`` without ``--model``), or ``"model"``, the model's own: cosine of its item
-        vectors or its neighbour list / item weights. Each similarity is multiplied by n/(n + λ), n the
-        users who interacted with both movies (:func:`movierec.scoring.support.shrink_by_co_support`), and
-        the support floor applies.
+        says, from the training positives (the default where the artifact holds them), or ``"model"``, the
+        model's own: cosine of its item vectors or its neighbour list / item weights. Each similarity is
+        multiplied by n/(n + λ), n the users who interacted with both movies in the training data
+        (:func:`movierec.scoring.support.shrink_by_co_support`), and the support floor applies: an implicit
+        model trains on positives, so its list by lift is ``movierec similar``'s without ``--model``; a
+        rating model on every rating, so its list by lift differs from that one.
         """
         from movierec.scoring.support import shrunk_similarities
 
