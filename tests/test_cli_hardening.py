@@ -53,6 +53,11 @@ def test_option_mistakes_are_one_line_exit_2(args: list[str], needle: str, capsy
         (["train"], "no such command 'train'; did you mean 'export'? (see 'movierec --help')"),
         (["spark", "fit"], "no such command 'fit'; did you mean 'train'? (see 'movierec spark --help')"),
         (["evaluate"], "no such command 'evaluate'; did you mean 'compare'? (see 'movierec --help')"),
+        # a command of a group typed without the group (the README's 'data info', 'data fetch'), or its synonym
+        (["info"], "no such command 'info'; did you mean 'data info'? (see 'movierec --help')"),
+        (["fetch", "ml-1m"], "no such command 'fetch'; did you mean 'data fetch'? (see 'movierec --help')"),
+        (["download"], "no such command 'download'; did you mean 'data fetch'? (see 'movierec --help')"),
+        (["describe"], "no such command 'describe'; did you mean 'data info'? (see 'movierec --help')"),
         (
             ["recommend", "--ratd", "x"],
             "no such option --ratd; did you mean --rated? (see 'movierec recommend --help')",

@@ -47,7 +47,7 @@ def _message(exc: Any) -> str:
         commands = [
             c for c in group.list_commands(ctx) if not getattr(group.get_command(ctx, c), "hidden", False)
         ]
-        return f"no such command {name!r}{_closest(name, commands)}"
+        return f"no such command {name!r}{_closest(name, commands) or _nested(name, group, ctx, commands)}"
     if isinstance(exc, _click.exceptions.NoSuchOption) and ctx is not None:
         return f"no such option {exc.option_name}{_closest_option(exc.option_name, ctx)}"
     text = " ".join(text.split()).removesuffix(".")
@@ -91,6 +91,21 @@ def _closest(name: str, choices: list[str]) -> str:
     if best is None:
         best = next((c for c in SYNONYMS.get(name.lower(), ()) if c in choices), None)
     return "" if best is None else f"; did you mean {best!r}?"
+
+
+def _nested(name: str, group: Any, ctx: Any, commands: list[str]) -> str:
+    """``"; did you mean 'data info'?"`` where ``name`` is, or :data:`SYNONYMS` maps it to, a command of
+    exactly one of ``group``'s subgroups (``movierec info``, ``movierec download``: the README's ``data info``
+    and ``data fetch``), else ``""``. Names only, no spelling distance: a near miss one level down guesses."""
+    wanted = (name.lower(), *SYNONYMS.get(name.lower(), ()))
+    found = [
+        f"{sub} {c}"
+        for sub in commands
+        if isinstance(child := group.get_command(ctx, sub), TyperGroup)
+        for c in child.list_commands(ctx)
+        if c in wanted and not getattr(child.get_command(ctx, c), "hidden", False)
+    ]
+    return f"; did you mean {found[0]!r}?" if len(found) == 1 else ""
 
 
 def _closest_option(option: str, ctx: Any) -> str:
