@@ -69,3 +69,19 @@ def test_feedback_report_bad_db(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["feedback", "report", "--db", str(tmp_path / "none.db")])
     assert result.exit_code != 0
     assert "no such feedback database" in str(result.exception) + result.output
+
+
+def test_a_database_that_does_not_answer_is_named_without_its_password() -> None:
+    """'feedback report --db' and '--with-feedback' with a PostgreSQL URL whose server refuses the connection
+    (a free loopback port): one line, exit 2, the URL's password as ***. It printed
+    'postgresql://u:s3cret@127.0.0.1:…' in the 'not a movierec feedback database' line."""
+    import subprocess
+
+    pytest.importorskip("psycopg")
+    from servehelp import free_port, movierec_cmd
+
+    url = f"postgresql://u:s3cret@127.0.0.1:{free_port()}/feedback"
+    for args in (["feedback", "report", "--db", url], ["data", "info", "--with-feedback", url]):
+        done = subprocess.run(movierec_cmd(*args), capture_output=True, text=True, timeout=120)
+        assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
+        assert "s3cret" not in done.stderr + done.stdout and "u:***@127.0.0.1" in done.stderr, done.stderr

@@ -456,7 +456,9 @@ def read_feedback(db: str | Path, flag: str, *, with_version: bool = False) -> p
     try:
         return store.frame(with_version=with_version)
     except DatabaseError as exc:
-        raise DataError(f"{flag} {db}: not a movierec feedback database ({exc.orig})") from exc
+        raise DataError(  # a PostgreSQL URL's password as ***, as every other feedback message
+            f"{flag} {shown_url(str(db))}: not a movierec feedback database ({exc.orig})"
+        ) from exc
     finally:
         store.close()
 
