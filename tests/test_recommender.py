@@ -247,6 +247,36 @@ def test_similar_in_python_is_the_artifacts_list(name: str, tmp_path) -> None:  
         assert {588, 8961, 6377} <= set(toy["movieId"])
 
 
+def test_lift_lists_are_one_list_whatever_the_model(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """'similar' by lift counts its co-support shrinkage and its floor on the ratings ≥ 4 it came from, so an
+    svd (trained on every rating), an ease and the CLI's default itemknn list the same movies: svd's export
+    counted co-raters over all ratings and listed The Nutty Professor second for Toy Story."""
+    from movierec.cli.compare import similar_default_params
+
+    ds = movierec.load("ml-latest-small")
+    params = dict(p.split("=") for p in similar_default_params())
+    default = movierec.Recommender(
+        ds, "itemknn", similarity="lift", shrink=float(params["shrink"]), k=int(params["k"])
+    ).fit()
+    svd = movierec.Recommender(ds, "svd", epochs=2).fit()
+    ease = movierec.Recommender(ds, "ease").fit()
+    svd_art = svd.export(tmp_path / "svd")
+    for movie in (
+        1,
+        260,
+        2571,
+        296,
+        593,
+    ):  # Toy Story, Star Wars, The Matrix, Pulp Fiction, Silence of the Lambs
+        want = list(default.similar(movie, k=10, by="model")["movieId"])
+        assert list(svd.similar(movie, k=10)["movieId"]) == want
+        assert list(ease.similar(movie, k=10)["movieId"]) == want
+        assert [r["movieId"] for r in svd_art.similar_rows(movie, k=10)] == want
+    assert list(svd.similar(1, k=10, by="model")["movieId"]) != list(
+        default.similar(1, k=10, by="model")["movieId"]
+    )
+
+
 def test_ials_similar_whitens_its_factors_and_lists_less_popular_films() -> None:
     """iALS's 'similar' is the cosine of its factors whitened by its own normal equations (Hu et al. 2008,
     §5): over the 100 most-rated films, the neighbours it lists have fewer ratings than plain cosine's (whose

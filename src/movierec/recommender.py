@@ -624,12 +624,14 @@ class Recommender:
             return np.zeros(0, dtype=np.int64)
         return np.asarray(rated.indices[rated.indptr[u] : rated.indptr[u + 1]], dtype=np.int64)
 
-    def _support_mask(self, train: Interactions, min_support: int | None) -> np.ndarray:
-        """Movies with at least ``min_support`` training ratings (the serving floor; None = its default)."""
+    def _support_mask(self, train: Interactions, min_support: int | None, pairs: Any = None) -> np.ndarray:
+        """Movies with at least ``min_support`` training ratings (the serving floor; None = its default),
+        counted in ``pairs`` (binary users × items; default: every training pair)."""
         from movierec.beyond import train_pairs
         from movierec.scoring.support import default_min_support
 
-        support = np.bincount(train_pairs(train).indices, minlength=train.n_items)  # users per movie
+        pairs = train_pairs(train) if pairs is None else pairs
+        support = np.bincount(pairs.indices, minlength=train.n_items)  # users per movie
         if min_support is None:
             min_support = default_min_support(support)
         elif (
@@ -688,17 +690,18 @@ class Recommender:
         i = self.movie_index(movie)
         n = train.n_items
         raw = np.full(n, -np.inf, dtype=np.float32)
-        if by == "lift":
-            row = self._lift_table(train)[i]
+        if by == "lift":  # co-support and the floor count on the positives lift came from
+            table, pairs = self._lift_table(train)
+            row = table[i]
             raw[row.indices] = row.data
         else:
             items, sims = self.model.similar_items(i, n)  # every item's raw similarity, best first
             raw[items[items >= 0]] = sims[items >= 0]
-        pairs = train_pairs(train)
+            pairs = train_pairs(train)
         scores = shrunk_similarities(raw, pairs, i)
         scores[i] = -np.inf
         linked = bool(np.isfinite(scores).any())
-        scores[~self._support_mask(train, min_support)] = -np.inf
+        scores[~self._support_mask(train, min_support, pairs)] = -np.inf
         idx, vals = topk(scores[None, :], k)
         keep = (idx[0] >= 0) & np.isfinite(vals[0])
         if not keep.any():
@@ -717,18 +720,19 @@ class Recommender:
             warnings.warn(reason, UserWarning, stacklevel=2)
         return self._frame(idx[0][keep], vals[0][keep].astype(np.float64), "similarity")
 
-    def _lift_table(self, train: Interactions) -> sp.csr_matrix:
-        """Each movie's lift neighbours from ``train``'s positives, computed once per training data."""
+    def _lift_table(self, train: Interactions) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+        """Each movie's lift neighbours from ``train``'s positives and those positives (binary users ×
+        items, for co-support and the floor), computed once per training data."""
         import scipy.sparse as sp
 
-        from movierec.models.itemknn import lift_neighbours
+        from movierec.models.itemknn import lift_neighbours, train_positives
 
         cached = getattr(self, "_lift", None)
         if cached is None or cached[0] is not train:
             table = lift_neighbours(train, self.threshold)
             empty = sp.csr_matrix((train.n_items, train.n_items), dtype=np.float32)
-            self._lift = (train, empty if table is None else table)
-        return self._lift[1]
+            self._lift = (train, empty if table is None else table, train_positives(train, self.threshold))
+        return self._lift[1], self._lift[2]
 
     def _frame(self, items: np.ndarray, values: np.ndarray, column: str) -> pd.DataFrame:
         from movierec.display import Recommendations

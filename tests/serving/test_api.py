@@ -92,8 +92,8 @@ def test_movies_search_one_and_similar(client: httpx.Client, svd_artifact) -> No
 def test_similar_lists_by_lift_unless_the_model_is_asked_for(client: httpx.Client, svd_artifact) -> None:
     """GET /movies/{id}/similar lists by lift by default: the movies liked together with it more often than
     chance says, counted here pair by pair from the training ratings ≥ 4 (n·c_ij/(c_i·c_j), shrunk by
-    c_ij/(c_ij + 5) and by the users who rated both, n/(n + 20), above the support floor), whatever the
-    model; ?by=model gives svd's own cosine list; another value is a 422."""
+    c_ij/(c_ij + 5) and by the users who liked both, n/(n + 20), floored on ratings ≥ 4), whatever the
+    model (svd trained on every rating); ?by=model gives svd's own cosine list; another value is a 422."""
     import numpy as np
 
     path, _model, train = svd_artifact
@@ -107,12 +107,11 @@ def test_similar_lists_by_lift_unless_the_model_is_asked_for(client: httpx.Clien
     i = train.item_map.index(21)
     c = liked.sum(axis=0).astype(float)
     both = (liked & liked[:, [i]]).sum(axis=0).astype(float)
-    rated_both = ((seen > 0) & (seen[:, [i]] > 0)).sum(axis=0).astype(float)
     with np.errstate(divide="ignore", invalid="ignore"):
         lift = np.where(both > 0, len(seen) * both / (c[i] * c) * both / (both + 5.0), -np.inf)
-    score = lift * rated_both / (rated_both + 20.0)
+    score = lift * both / (both + 20.0)
     score[i] = -np.inf
-    score[(seen > 0).sum(axis=0) < art.min_support] = -np.inf
+    score[c < art.min_support] = -np.inf
     want = [
         int(train.item_map.to_raw(j)) for j in np.argsort(-score, kind="stable")[:5] if np.isfinite(score[j])
     ]

@@ -34,6 +34,8 @@ __all__ = [
     "bm25_weight",
     "item_similarity_topk",
     "lift_neighbours",
+    "lift_positives",
+    "train_positives",
 ]
 
 SIMILARITIES = ("cosine", "asymmetric", "bm25", "lift")
@@ -113,23 +115,45 @@ def item_similarity_topk(
     return out
 
 
-def lift_neighbours(
-    train: Interactions, threshold: float, *, k: int = LIFT_K, shrink: float = LIFT_SHRINK
-) -> sp.csr_matrix | None:
-    """Each movie's ``k`` best lift neighbours (items × items CSR) from ``train``'s positives: ratings ≥
-    ``threshold``, or every row of an implicit view (:meth:`Interactions.to_implicit`'s 1s); ``None``
-    when there are none. What ``ItemKNN(similarity="lift", shrink=shrink, k=k)`` keeps, without fitting
-    a model: an artifact of any model stores it, so its 'similar' lists by lift too."""
-    implicit = tuple(train.rating_scale) == (1.0, 1.0)
-    mask = np.ones(train.n_ratings, dtype=bool) if implicit else train.ratings >= threshold
-    if not mask.any():
-        return None
+def lift_positives(
+    users: np.ndarray,
+    items: np.ndarray,
+    ratings: np.ndarray,
+    shape: tuple[int, int],
+    threshold: float,
+    *,
+    implicit: bool,
+) -> sp.csr_matrix:
+    """The binary users × items matrix lift counts from: the ratings ≥ ``threshold``, or every row of an
+    implicit view (``implicit``: :meth:`Interactions.to_implicit`'s 1s). Lift's co-support shrinkage and
+    support floor count on it too, so a list by lift is the same whatever the model (an svd trained on
+    every rating counted its co-raters over all ratings and listed The Nutty Professor for Toy Story)."""
+    mask = np.ones(len(users), dtype=bool) if implicit else np.asarray(ratings) >= threshold
     x = sp.csr_matrix(
-        (np.ones(int(mask.sum()), dtype=np.float32), (train.users[mask], train.items[mask])),
-        shape=(train.n_users, train.n_items),
+        (np.ones(int(mask.sum()), dtype=np.float32), (np.asarray(users)[mask], np.asarray(items)[mask])),
+        shape=shape,
     )
     x.sum_duplicates()
     x.data[:] = 1.0
+    return x
+
+
+def train_positives(train: Interactions, threshold: float) -> sp.csr_matrix:
+    """:func:`lift_positives` of an :class:`Interactions` (an implicit view when its scale is (1, 1))."""
+    implicit = tuple(train.rating_scale) == (1.0, 1.0)
+    return lift_positives(train.users, train.items, train.ratings, train.shape, threshold, implicit=implicit)
+
+
+def lift_neighbours(
+    train: Interactions, threshold: float, *, k: int = LIFT_K, shrink: float = LIFT_SHRINK
+) -> sp.csr_matrix | None:
+    """Each movie's ``k`` best lift neighbours (items × items CSR) from ``train``'s positives
+    (:func:`train_positives`); ``None`` when there are none. What ``ItemKNN(similarity="lift",
+    shrink=shrink, k=k)`` keeps, without fitting a model: an artifact of any model stores it, so its
+    'similar' lists by lift too."""
+    x = train_positives(train, threshold)
+    if not x.nnz:
+        return None
     return item_similarity_topk(x, k, shrink=shrink, lift=True)
 
 

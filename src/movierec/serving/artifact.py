@@ -641,6 +641,7 @@ class Artifact(IdMapped):
             if "similar_indptr" in seen
             else None
         )
+        self._lift_pos: sp.csr_matrix | None = None  # the positives it came from, read on first use
         self._train_scale = tuple(manifest.get("train_scale", manifest["rating_scale"]))
         self._ranking: dict[str, Any] | None = manifest.get("ranking")
         self._priors = rating_priors(self._seen, self._ranking)
@@ -1115,6 +1116,17 @@ class Artifact(IdMapped):
             )
         return by
 
+    def _lift_positives(self) -> sp.csr_matrix:
+        """The training positives the lift table was computed from (binary users × items), once."""
+        if self._lift_pos is None:
+            from movierec.models.itemknn import lift_positives
+
+            seen = self._seen.tocoo()
+            thr = float(self.manifest.get("implicit_threshold", IMPLICIT_THRESHOLD))
+            implicit = tuple(self._train_scale) == (1.0, 1.0)
+            self._lift_pos = lift_positives(seen.row, seen.col, seen.data, seen.shape, thr, implicit=implicit)
+        return self._lift_pos
+
     def similar_rows(
         self, movie_raw_id: object, k: int = 10, min_support: int | None = None, by: str | None = None
     ) -> list[dict[str, Any]]:
@@ -1136,9 +1148,14 @@ class Artifact(IdMapped):
             row = np.full(self._lift.shape[1], -np.inf, dtype=np.float32)
             start, stop = self._lift.indptr[i], self._lift.indptr[i + 1]
             row[self._lift.indices[start:stop]] = self._lift.data[start:stop]
-            return self._top(
-                shrunk_similarities(row, self._seen, i), _Query(k, np.array([i]), None, min_support)
-            )
+            # co-support and the floor count on the positives the table came from, not the model's
+            # training rows: the same list whatever the model (movierec.models.itemknn.lift_positives)
+            positives = self._lift_positives()
+            lifted = shrunk_similarities(row, positives, i)
+            floor = self._floor(min_support)
+            if floor > 0:
+                lifted[np.bincount(positives.indices, minlength=len(lifted)) < floor] = -np.inf
+            return self._top(lifted, _Query(k, np.array([i]), None, 0))
         vectors = self.scorer.item_vectors()
         if vectors is not None:
             if self._unit is None:
