@@ -258,7 +258,9 @@ def test_hmac_signing(movies, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     assert not (unsigned / "manifest.sig").exists() and load_artifact(unsigned).n_items == 60
 
 
-def test_an_artifact_without_the_lift_table_lists_similar_by_its_model(svd_artifact, tmp_path: Path) -> None:
+def test_an_artifact_without_the_lift_table_lists_similar_by_its_model(
+    svd_artifact, tmp_path: Path, capsys
+) -> None:
     """Artifacts exported before 'similar' by lift (2026-12-04) hold no lift table: they load, list by the
     model as they always did (similar_by 'model', /health's similarBy), and by='lift' is one clear line."""
     from movierec.errors import ConfigError
@@ -278,3 +280,11 @@ def test_an_artifact_without_the_lift_table_lists_similar_by_its_model(svd_artif
     assert old.similar_rows(21, 5) == new.similar_rows(21, 5, by="model")  # the model's list, as before
     with pytest.raises(ConfigError, match="exported before 'similar' by lift"):
         old.similar_rows(21, 5, by="lift")
+    # the CLI says it in its own words: one line, exit 2, '--by model' (the API's is by=model)
+    try:
+        main(["similar", "--artifact", str(root), "--movie-id", "21", "--by", "lift"])
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    err = " ".join(capsys.readouterr().err.split())
+    assert code == 2 and "exported before 'similar' by lift" in err and "(--by model)" in err, err

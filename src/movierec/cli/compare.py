@@ -1245,7 +1245,10 @@ def similar_cmd(
 
         art = load_artifact(artifact)
         idx = _artifact_movie(art, movie, movie_id)
-        by = art.similar_by(by)
+        try:
+            by = art.similar_by(by)
+        except ConfigError as exc:  # the artifact's words are the API's (by=model): say the CLI's
+            raise ConfigError(str(exc).replace("by=model", "--by model")) from None
         described = (
             f"{art.model_name} (artifact {artifact})" if by == "model" else f"lift · artifact {artifact}"
         )
