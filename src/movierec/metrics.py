@@ -429,14 +429,19 @@ def permutation_test(a: np.ndarray, b: np.ndarray, *, n_perm: int = 5000, seed: 
     if a.shape != b.shape:
         raise ValueError("paired comparison needs per-user values of the same users, in the same order")
     d = a - b
-    observed = abs(d.mean())
+    return _sign_flip_p(d, d.size, abs(d.mean()), n_perm, seed)
+
+
+def _sign_flip_p(parts: np.ndarray, n_units: int, observed: float, n_perm: int, seed: int) -> float:
+    """The sign-flip p-value: how often Σ ± ``parts`` / ``n_units`` (a sign drawn per part: a unit, or a
+    user's summed units) reaches ``observed`` in ``n_perm`` seeded draws, with the +1 correction."""
     rng = np.random.default_rng(seed)
     count = 0
-    step = max(1, 2_000_000 // max(d.size, 1))
+    step = max(1, 2_000_000 // max(parts.size, 1))  # draws per block: a block's sign matrix stays ~16 MB
     for s in range(0, n_perm, step):
         m = min(step, n_perm - s)
-        signs = rng.integers(0, 2, size=(m, d.size)) * 2 - 1
-        count += int((np.abs((signs * d).mean(axis=1)) >= observed - 1e-15).sum())
+        signs = rng.integers(0, 2, size=(m, parts.size)) * 2 - 1
+        count += int((np.abs((signs * parts).sum(axis=1) / n_units) >= observed - 1e-15).sum())
     return float((count + 1) / (n_perm + 1))
 
 
@@ -514,15 +519,7 @@ def cluster_permutation_test(
     their tastes, so flipping units one by one would understate the spread under the null.
     """
     d, sums, _ = _cluster_differences(a, b, clusters)  # the mean is Σ ± each user's sum / units
-    observed = abs(d.mean())
-    rng = np.random.default_rng(seed)
-    count = 0
-    step = max(1, 2_000_000 // max(sums.size, 1))
-    for s in range(0, n_perm, step):
-        m = min(step, n_perm - s)
-        signs = rng.integers(0, 2, size=(m, sums.size)) * 2 - 1
-        count += int((np.abs((signs * sums).sum(axis=1) / d.size) >= observed - 1e-15).sum())
-    return float((count + 1) / (n_perm + 1))
+    return _sign_flip_p(sums, d.size, abs(d.mean()), n_perm, seed)
 
 
 # --- the metric vocabulary ---------------------------------------------------------------------
