@@ -497,6 +497,13 @@ def test_similar_by_default_lists_toy_story_2_first_for_toy_story(capsys: pytest
     assert family >= 5, [r["title"] for r in rows]
     table = run_here(capsys, "similar", "Toy Story", "-k", "3")
     assert "itemknn (lift) trained on ml-latest-small" in " ".join(table.stdout.split()), table.stdout
+    # --params reach the default's itemknn (a stronger shrinkage favours movies liked by more people)
+    shrunk = json.loads(
+        run_here(capsys, "similar", "Toy Story", "-k", "10", "-p", "shrink=50", "--json").stdout
+    )
+    assert shrunk["by"] == "lift" and [r["movieId"] for r in shrunk["similar"]] != [
+        r["movieId"] for r in rows
+    ]
 
 
 def test_similar_by_default_on_ml100k_lists_family_films_for_toy_story(

@@ -1240,6 +1240,7 @@ def similar_cmd(
     if by not in (None, "lift", "model"):
         raise ConfigError(f"--by {by!r}: expected lift or model")
     _refuse_training_options(ctx, artifact, params, item_features, model)
+    list_by: str | None = None  # what the list is read by, where it differs from what it is called
     if artifact is not None:
         from movierec.serving.artifact import load_artifact
 
@@ -1266,7 +1267,9 @@ def similar_cmd(
         m, _, train = _model_and_data(model, params, source, item_features, implicit_threshold, seed, ds)
         art = _serving_view(m, ds, train, implicit_threshold, min_support)
         with_features = f" with item features {item_features}" if _uses(m, item_features) else ""
-        by = by or ("lift" if lift else "model")  # the default's itemknn keeps exactly the lift table
+        by = by or ("lift" if lift else "model")
+        if lift and m.similarity == "lift":  # itemknn's own neighbours: the lift table, --params applied
+            by, list_by = "lift", "model"
         kind = f" ({m.similarity})" if lift else ""
         described = f"{m.name}{kind}{with_features} trained on {ds.name}"
         if by == "lift" and not lift:
@@ -1279,7 +1282,7 @@ def similar_cmd(
         if artifact is not None
         else "-m MODEL (a rating model such as svd places every rated movie)"
     )
-    _print_similar(art, int(idx), k, min_support, by, described, as_json, by_model)
+    _print_similar(art, int(idx), k, min_support, (by, list_by or by), described, as_json, by_model)
 
 
 def _print_similar(
@@ -1287,20 +1290,21 @@ def _print_similar(
     idx: int,
     k: int,
     min_support: int | None,
-    by: str,
+    by: tuple[str, str],
     described: str,
     as_json: bool,
     by_model: str,
 ) -> None:
     """``similar``'s output: the list (JSON or a table titled by ``described``), or the note saying why
-    it is empty (``by_model``: how this command asks for the model's own list)."""
+    it is empty (``by``: what the list is called, lift or model, and what the artifact reads it by;
+    ``by_model``: how this command asks for the model's own list)."""
     target = art.movie_row(idx)["title"]
     raw = art.item_map.to_raw(idx)
-    rows = art.similar_rows(raw, k, min_support=min_support, by=by)
-    note = art.similar_empty_reason(raw, min_support, "--min-support 0", by=by) if not rows else None
+    rows = art.similar_rows(raw, k, min_support=min_support, by=by[1])
+    note = art.similar_empty_reason(raw, min_support, "--min-support 0", by=by[0]) if not rows else None
     note = note and note.replace("by=model", by_model)
     if as_json:
-        print_json({"movie": target, "by": by, "similar": rows, **({"note": note} if note else {})})
+        print_json({"movie": target, "by": by[0], "similar": rows, **({"note": note} if note else {})})
         return
     if note:  # an empty table would say nothing
         say("note", note)
@@ -1314,7 +1318,7 @@ def _print_similar(
         caption="similarity: "
         + (
             "liked together this many times as often as chance says, shrunk for few co-ratings"
-            if by == "lift"
+            if by[0] == "lift"
             else "the model's own scale, shrunk for few co-ratings; only order counts"
         ),
         caption_justify="left",
