@@ -108,8 +108,8 @@ def test_similar_lists_by_lift_unless_the_model_is_asked_for(client: httpx.Clien
     c = liked.sum(axis=0).astype(float)
     both = (liked & liked[:, [i]]).sum(axis=0).astype(float)
     with np.errstate(divide="ignore", invalid="ignore"):
-        lift = np.where(both > 0, len(seen) * both / (c[i] * c) * both / (both + 5.0), -np.inf)
-    score = lift * both / (both + 20.0)
+        lift = np.where(both > 0, len(seen) * both / (c[i] * c) * both / (both + 5.0), 0.0)
+    score = np.where(both > 0, lift * both / (both + 20.0), -np.inf)
     score[i] = -np.inf
     score[c < art.min_support] = -np.inf
     want = [
