@@ -45,6 +45,21 @@ def test_option_mistakes_are_one_line_exit_2(args: list[str], needle: str, capsy
         (["comapre"], "no such command 'comapre'; did you mean 'compare'? (see 'movierec --help')"),
         (["cold_users"], "no such command 'cold_users'; did you mean 'cold-users'? (see 'movierec --help')"),
         (["data", "fech"], "no such command 'fech'; did you mean 'fetch'? (see 'movierec data --help')"),
+        # a value typed where the command takes options: the option it was meant for
+        (
+            ["recommend", "1"],
+            "got unexpected extra argument(s) (1); did you mean --user 1? (see 'movierec recommend --help')",
+        ),
+        (
+            ["recommend", "Toy Story"],
+            'got unexpected extra argument(s) (Toy Story); did you mean --rated "Toy Story" (someone who liked '
+            "it) or similar \"Toy Story\"? (see 'movierec recommend --help')",
+        ),
+        (["recommend", "1", "2"], "got unexpected extra argument(s) (1 2) (see 'movierec recommend --help')"),
+        (
+            ["compare", "svd,ease"],
+            "got unexpected extra argument(s) (svd,ease); did you mean --models svd,ease? (see 'movierec compare --help')",
+        ),
         # words no spelling distance finds: 'data --help' says "describe datasets", the command is 'info'
         (
             ["data", "describe"],

@@ -53,7 +53,35 @@ def _message(exc: Any) -> str:
     text = " ".join(text.split()).removesuffix(".")
     if re.match(r"^[A-Z][a-z]", text):  # 'Missing', 'Invalid', 'Got'; not an acronym
         text = text[0].lower() + text[1:]
+    extra = _EXTRA.match(text)
+    if extra is not None and ctx is not None:
+        text += _extra_hint(ctx.command_path.split()[-1], extra.group("args"))
     return text
+
+
+_EXTRA = re.compile(r"^got unexpected extra argument(?:\(s\)|s)? \((?P<args>.*)\)$")
+
+
+def _extra_hint(command: str, args: str) -> str:
+    """``"; did you mean --user 1?"`` for a value typed where a command takes options only, where the
+    command and the value say which option it was meant for (``recommend 1``, ``recommend "Toy Story"``,
+    ``compare svd,ease``), else ``""``."""
+    if command == "recommend":
+        if re.fullmatch(r"\d+", args):
+            return f"; did you mean --user {args}?"
+        if re.fullmatch(r"[\d ]+", args):  # several numbers: users? movies? no guess
+            return ""
+        return f"; did you mean --rated {_quoted(args)} (someone who liked it) or similar {_quoted(args)}?"
+    if command == "compare" and " " not in args:
+        return f"; did you mean --models {args}?"
+    if command in ("export", "embed", "tune") and " " not in args and not args.startswith("-"):
+        return f"; did you mean --model {args}?"
+    return ""
+
+
+def _quoted(text: str) -> str:
+    """``text`` as a shell word: quoted when it holds a space."""
+    return f'"{text}"' if " " in text else text
 
 
 #: words people reach for that no spelling distance finds: the command each means, where that command exists
