@@ -64,6 +64,7 @@ def test_info_json_on_bundled_data_and_plot(tmp_path):
     )
     assert info["density"] == pytest.approx(100_836 / (610 * 9_724))
     assert info["rating_scale"] == [0.5, 5.0] and info["dropped_duplicates"] == 0
+    assert info["user_features"] is None  # ml-latest-small has no users table
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 2_000
 
 
@@ -71,6 +72,21 @@ def test_info_table_on_a_dat_folder():
     proc = run("data", "info", "--dataset", str(FIX / "ml-dat"))
     assert proc.returncode == 0, proc.stderr
     assert "users" in proc.stdout and "ratings" in proc.stdout
+
+
+def test_info_names_the_user_features_where_the_data_has_them():
+    """ml-100k's u.user (age, gender, occupation, zip) is what cold-users and warp+demographics read: data
+    info says it is there (it said nothing of it)."""
+    from datagen import ml100k_path
+
+    path = ml100k_path()
+    if path is None:
+        pytest.skip("ml-100k not found in ../shared/data or $MOVIEREC_DATA (its terms forbid bundling it)")
+    proc = run("data", "info", "--dataset", str(path))
+    assert proc.returncode == 0, proc.stderr
+    assert re.search(r"user features\s+│\s+age, gender, occupation, zip", proc.stdout), proc.stdout
+    info = json.loads(run("data", "info", "--dataset", str(path), "--json").stdout)
+    assert info["user_features"] == ["age", "gender", "occupation", "zip"]
 
 
 def test_info_table_reads_density_as_a_percentage():

@@ -149,6 +149,8 @@ def info_cmd(
         table.add_row("time span", f"{ts['first'][:10]} → {ts['last'][:10]} ({ts['days']:,} days)")
     if info.get("n_tags") is not None:
         table.add_row("tags", f"{info['n_tags']:,}")
+    if info.get("user_features"):  # what cold-users and warp+demographics can use
+        table.add_row("user features", ", ".join(info["user_features"]))
     table.add_row("sha256 (ratings)", str(info["sha256"])[:16] + "…")
     print_table(table)
     if plot is not None:

@@ -172,6 +172,8 @@ class Dataset:
             "ratings_per_user": {f"q{int(p * 100)}": float(np.quantile(per_user, p)) for p in q},
             "ratings_per_item": {f"q{int(p * 100)}": float(np.quantile(per_item, p)) for p in q},
             "n_tags": None if self.tags is None else len(self.tags),
+            # the users table's columns (ml-100k's, ml-1m's demographics), what cold-users and *+demographics read
+            "user_features": None if self.users is None else [c for c in self.users.columns if c != "userId"],
             "dropped_duplicates": inter.dropped_duplicates,
         }
         if inter.timestamps is not None and inter.n_ratings:
