@@ -260,3 +260,19 @@ def test_cold_users_uses_the_datasets_demographics_when_no_features_are_given(tm
     assert code == 0, err
     models = {r["model"] for r in json.loads(out)["rows"]}
     assert models == {"popularity", "segment-popularity+demographics", "warp+demographics"}
+
+
+def test_cold_users_note_names_every_demographic_field_the_models_read(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """The note said "demographics (age, gender)" while warp+demographics reads age bucket, gender,
+    occupation and zip region (segment-popularity alone segments by age × gender)."""
+    _write_ml100k_layout(planted(), tmp_path / "planted")
+    code, _out, err = run_cli(
+        ["cold-users", "--dataset", str(tmp_path / "planted"), "--reveal", "0,1", "-m", "popularity,warp"],
+        capsys,
+    )
+    assert code == 0, err
+    note = " ".join(err.split())
+    assert "demographics (age bucket, gender, occupation, zip region;" in note, note
+    assert "segment-popularity's segments are age × gender" in note, note
+    prefixes = {n.split(":")[0] for n in build_user_features(planted(), spec="demographics").names}
+    assert prefixes == {"age", "gender", "occupation", "region"}  # what the note names

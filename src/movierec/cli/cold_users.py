@@ -43,7 +43,8 @@ def default_setup(
         return (
             models or DEFAULT_MODELS,
             "demographics",
-            f"user features: {ds.name}'s demographics (age, gender)",
+            f"user features: {ds.name}'s demographics (age bucket, gender, occupation, zip region; "
+            "segment-popularity's segments are age × gender)",
         )
     if models is not None:
         return models, None, None
