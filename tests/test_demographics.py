@@ -276,3 +276,46 @@ def test_cold_users_note_names_every_demographic_field_the_models_read(tmp_path,
     assert "segment-popularity's segments are age × gender" in note, note
     prefixes = {n.split(":")[0] for n in build_user_features(planted(), spec="demographics").names}
     assert prefixes == {"age", "gender", "occupation", "region"}  # what the note names
+
+
+def test_cold_users_text_says_what_revealed_means_and_its_paired_tests_fit_80_columns(
+    tmp_path, capsys, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """The paired tests were lines of ~110 characters ("… permutation p = 0.0322)") that an 80-column
+    terminal broke mid-word, their interval unlabelled, and nothing said what "N revealed" meant."""
+    monkeypatch.setenv("COLUMNS", "80")
+    _write_ml100k_layout(planted(), tmp_path / "planted")
+    code, out, err = run_cli(
+        ["cold-users", "--dataset", str(tmp_path / "planted"), "--reveal", "0,1,5"], capsys
+    )
+    assert code == 0, err
+    lines = out.splitlines()
+    assert max(len(ln) for ln in lines) <= 80, out
+    text = " ".join(out.split())
+    assert "N revealed: ranked after seeing the user's first N ratings in time order" in text, text
+    assert "the user's ratings ≥ 4 after the 5th" in text, text
+    assert "warp+demographics against each baseline, paired on the same" in text, text
+    assert "p: sign-flip permutation test (two-sided)" in text and "permutation p =" not in text, text
+    header = next(ln for ln in lines if "95% interval" in ln).split()
+    assert header == ["baseline", "revealed", "gain", "diff.", "95%", "interval", "p"], header
+    row = re.compile(r"\s*(popularity|segment-popularity)\s+(0|1|5)\s+[+-]\d+\.\d%\s+[+-]0\.\d{3}"
+                     r"\s+\[[+-]0\.\d{3}, [+-]0\.\d{3}\]\s+(<0\.001|[01]\.\d{3})\s*")  # fmt: skip
+    rows = [ln for ln in lines if row.fullmatch(ln)]
+    assert len(rows) == 6, out  # two baselines × three reveal levels
+
+
+def test_cold_users_paired_table_shows_a_gain_without_a_baseline_value_and_tiny_p() -> None:
+    """A baseline scoring 0 has no relative gain (None in the JSON); the text printed it with
+    ``{None:+.1%}``, a TypeError. A p-value under 0.001 reads ``<0.001``."""
+    from rich.console import Console
+
+    from movierec.cli.cold_users import paired_table
+    from movierec.cold_users import ColdUsersReport
+
+    pair = {"model": "warp+demographics", "baseline": "popularity", "revealed": 0, "relative_gain": None,
+            "diff": 0.01, "diff_lo": 0.005, "diff_hi": 0.02, "p_permutation": 0.0002}  # fmt: skip
+    report = ColdUsersReport([], [pair], {"n_evaluated": 12})
+    console = Console(width=80, record=True)
+    console.print(paired_table(report, "ndcg@10"))
+    line = next(ln for ln in console.export_text().splitlines() if ln.strip().startswith("popularity"))
+    assert line.split() == ["popularity", "0", "–", "+0.010", "[+0.005,", "+0.020]", "<0.001"], line

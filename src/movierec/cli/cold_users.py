@@ -56,14 +56,23 @@ def default_setup(
     )
 
 
+def curve_caption(report: Any) -> str:
+    """What the curve table's columns and second rows mean: 'revealed' is not a word a newcomer knows here."""
+    last = report.meta["reveal"][-1]
+    later = f" after the {_ordinal(last)}" if last else ""
+    return (
+        "N revealed: ranked after seeing the user's first N ratings in time order (0: from side "
+        "information only); every column is scored on the same movies, the user's ratings "
+        f"≥ {report.meta['threshold']:g}{later}; below each value: its 95% bootstrap interval over users"
+    )
+
+
 def curve_table(report: Any, metric: str, name: str, width: int) -> Table:
     """One column per reveal level; each model a row of values with its 95% interval on the row below
     (compare's layout), the model names broken before '+', so the table fits 80 columns."""
     levels = report.meta["reveal"]
     table = Table(
         title=f"new users on {name}: {report.meta['n_evaluated']} held-out users, {metric}",
-        caption="below each value: its 95% bootstrap interval over users",
-        caption_justify="left",
         box=box.SIMPLE_HEAD,
         padding=(0, 1),
         title_justify="left",
@@ -88,6 +97,54 @@ def curve_table(report: Any, metric: str, name: str, width: int) -> Table:
     return table
 
 
+def _ordinal(n: int) -> str:
+    """``1`` → ``1st``, ``10`` → ``10th``, ``22`` → ``22nd``."""
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def _p(value: float) -> str:
+    """A p-value to three decimals; below 0.001 as ``<0.001`` (a permutation test's floor is 1/(draws+1))."""
+    return "<0.001" if value < 0.001 else f"{value:.3f}"
+
+
+PAIRED_CAPTION = (
+    "gain: relative to the baseline; diff.: model − baseline with its 95% paired bootstrap interval; "
+    "p: sign-flip permutation test (two-sided)"
+)
+
+
+def paired_table(report: Any, metric: str) -> Table:
+    """The paired tests as a table that fits 80 columns: per baseline and reveal level, the relative gain,
+    the paired difference with its 95% bootstrap interval, and the sign-flip permutation p-value (one
+    line each of 110 characters wrapped mid-word on an 80-column terminal, the interval unlabelled)."""
+    model = report.paired[0]["model"]
+    table = Table(
+        title=f"{model} against each baseline, paired on the same {report.meta['n_evaluated']} users, {metric}",
+        box=box.SIMPLE_HEAD,
+        padding=(0, 1),
+        title_justify="left",
+        pad_edge=False,
+    )
+    table.add_column("baseline", overflow="fold", max_width=18)  # folds only if a wide gain or p needs it
+    table.add_column("revealed", justify="right", no_wrap=True)
+    table.add_column("gain", justify="right", no_wrap=True)
+    table.add_column("diff.", justify="right", no_wrap=True)
+    table.add_column("95% interval", justify="right", no_wrap=True)
+    table.add_column("p", justify="right", no_wrap=True)
+    for p in report.paired:
+        gain = p["relative_gain"]
+        table.add_row(
+            p["baseline"].replace("+", "\n+"),
+            str(p["revealed"]),
+            "–" if gain is None else f"{gain:+.1%}",
+            f"{p['diff']:+.3f}",
+            f"[{p['diff_lo']:+.3f}, {p['diff_hi']:+.3f}]",
+            _p(p["p_permutation"]),
+        )
+    return table
+
+
 @ratings_options
 def cold_users_cmd(
     models: str | None = typer.Option(
@@ -99,7 +156,10 @@ def cold_users_cmd(
     ),
     user_features: str | None = USER_FEATURES,
     reveal: str = typer.Option(
-        "0,1,5,10", "--reveal", help="Revealed ratings per held-out user (time order)."
+        "0,1,5,10",
+        "--reveal",
+        help="Reveal levels: rank each held-out user after showing the model their first N ratings "
+        "(time order), for each N; 0 = from side information only.",
     ),
     fraction: float = typer.Option(0.2, "--fraction", help="Share of users held out entirely."),
     k: int = typer.Option(10, "--k", "-k", help="Cut-off of the ranking metrics."),
@@ -146,12 +206,14 @@ def cold_users_cmd(
     if as_json:
         print_json(report.to_dict())
         return
+    # the captions are printed under their tables at the terminal's width (a table's own caption wraps
+    # at the table's width; the console soft-wraps, so lines are wrapped explicitly with soft_wrap=False)
     console.print(curve_table(report, f"ndcg@{k}", ds.name, console.width), width=console.width)
-    for p in report.paired:
-        console.print(
-            f"{p['model']} vs {p['baseline']} at {p['revealed']} revealed: {p['relative_gain']:+.1%} "
-            f"(diff {p['diff']:+.4f} [{p['diff_lo']:+.4f}, {p['diff_hi']:+.4f}], permutation p = {p['p_permutation']:.3g})"
-        )
+    console.print(curve_caption(report), soft_wrap=False)
+    if report.paired:
+        console.print()
+        console.print(paired_table(report, f"ndcg@{k}"), width=console.width)
+        console.print(PAIRED_CAPTION, soft_wrap=False)
     if out is not None:
         console.print(f"wrote {out / 'cold_users.json'}")
 
