@@ -258,8 +258,15 @@ def test_cold_users_uses_the_datasets_demographics_when_no_features_are_given(tm
         ["cold-users", "--dataset", str(tmp_path / "planted"), "--reveal", "0,1", "--json"], capsys
     )
     assert code == 0, err
-    models = {r["model"] for r in json.loads(out)["rows"]}
+    report = json.loads(out)
+    models = {r["model"] for r in report["rows"]}
     assert models == {"popularity", "segment-popularity+demographics", "warp+demographics"}
+    # the provenance names the data it ran on (it read "dataset": null, "dataset_sha256": null)
+    meta = report["meta"]
+    assert meta["provenance"]["dataset"] == meta["dataset"] == "planted"
+    assert (
+        meta["provenance"]["dataset_sha256"] == meta["dataset_sha256"] and len(meta["dataset_sha256"]) == 64
+    )
 
 
 def test_cold_users_note_names_every_demographic_field_the_models_read(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]

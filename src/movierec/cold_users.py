@@ -171,7 +171,8 @@ def cold_users(
     try:
         from movierec.provenance import provenance
 
-        meta["provenance"] = provenance()
+        # named, not null beside meta's own dataset and sha256
+        meta["provenance"] = provenance(str(meta["dataset"]), str(meta["dataset_sha256"]))
     except (ImportError, TypeError):  # pragma: no cover - provenance is optional here
         pass
     return ColdUsersReport(rows_out, paired, meta, per_user)
