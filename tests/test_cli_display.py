@@ -322,3 +322,10 @@ def test_a_rating_models_lists_say_why_score_and_predicted_rating_differ() -> No
     known = run("recommend", "--user", "1", "-k", "3", "-m", "itemknn")
     assert known.returncode == 0 and own_scale in known.stdout, known.stdout
     assert all(cell_len(line) <= 80 for line in known.stdout.splitlines()), known.stdout
+
+
+def test_the_rating_scale_option_reads_as_two_numbers_in_help() -> None:
+    """--rating-scale takes two numbers (--rating-scale 1 5); its help read '<float,float>...', typer's
+    rendering of a tuple, which suggested a comma."""
+    text = run("recommend", "--help").stdout
+    assert re.search(r"--rating-scale\s+MIN MAX\s", text) and "<float,float>" not in text, text

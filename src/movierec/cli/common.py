@@ -91,7 +91,10 @@ MOVIES = typer.Option(
     "optionally genres (A|B).",
 )
 RATING_SCALE = typer.Option(
-    None, "--rating-scale", help="Declared rating scale MIN MAX; values outside are errors."
+    None,
+    "--rating-scale",
+    metavar="MIN MAX",
+    help="Declared rating scale, two numbers: --rating-scale 1 5; values outside are errors.",
 )
 SEED = typer.Option(42, "--seed", min=0, max=SEED_MAX, help="Seed for every random step (0 … 2³² − 1).")
 JSON = typer.Option(False, "--json", help="Print machine-readable JSON instead of a table.")
