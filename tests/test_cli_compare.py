@@ -814,6 +814,9 @@ def test_report_embed_and_cold_users_read_a_custom_ratings_file(
     )
     assert code == 0, err
     assert (tmp_path / "emb" / "map.html").is_file()
+    # the last line names every file it wrote, not map.html alone
+    said = " ".join((out + err).split())
+    assert "beside it: embeddings.csv, map.png, neighbours.json, results.json" in said, said
     code, out, err = run_cli(["cold-users", *cols, "-m", "popularity", "--reveal", "0,1", "--json"], capsys)
     assert code == 0, err
     assert json.loads(out)["meta"]["dataset"] == "mine"

@@ -162,7 +162,8 @@ def embed_cmd(
     seed: int = SEED,
     force: bool = typer.Option(False, "--force", help="Replace what is already in --out."),
 ) -> None:
-    """Fit one model on the whole dataset and write its interactive item map (map.html), map.png and embeddings.csv."""
+    """Fit one model on the whole dataset and write its interactive item map (map.html), map.png,
+    embeddings.csv, neighbours.json and results.json."""
     from movierec.cli.common import parse_model_params
     from movierec.features import canonical_names
     from movierec.viz.report import build_map, parse_models

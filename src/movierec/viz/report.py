@@ -1477,9 +1477,10 @@ def build_map(
     with staged_output(out, last=("results.json",)) as staged:
         staged.obsolete = _replaced_files(old)
         made = _map_into(staged.path, ds, spec, fingerprint, threshold, projection, seed, sample, console)
+    beside = sorted(p.name for p in out.iterdir() if p.is_file() and p.name != "map.html")
     console.print(
         f"[green]map written to[/] {(out / 'map.html').resolve()} ({made['n_items']:,} items, "
-        f"projection {made['timings']['projection']:.1f} s)"
+        f"projection {made['timings']['projection']:.1f} s); beside it: {', '.join(beside)}"
     )
     return {"out": out, **made}
 
