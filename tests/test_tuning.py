@@ -199,6 +199,8 @@ def test_a_study_shows_itself_in_a_notebook(small: Interactions) -> None:
     assert text.startswith("TuneResult('baseline': best rmse ") and "\n" not in text and len(text) < 300
     assert f"{res.best_value:.4f} on validation, test {res.test_score:.4f}" in text
     assert "lower is better" in text and f"of {res.n_trials}" in text
+    # counted from 1, as the progress lines count ('trial 1/4 complete'), with Optuna's own number beside it
+    assert f"trial {res.best_trial + 1} of {res.n_trials} (Optuna's #{res.best_trial})" in text, text
     frame = res.to_frame()
     assert len(frame) == res.n_trials and {"number", "state", "value", "params_reg_i"} <= set(frame.columns)
     assert frame.loc[frame["state"] == "complete", "value"].min() == pytest.approx(res.best_value)

@@ -338,10 +338,13 @@ def _tune_headline(t: Any) -> str:
     better = "lower is better" if t.direction == "minimize" else "higher is better"
     val = "no complete trial" if t.best_value is None else f"best {t.metric} {_n(t.best_value)} on validation"
     test = "" if t.test_score is None else f", test {_n(t.test_score)}"
-    return (
-        f"{val}{test} ({better}); trial #{t.best_trial} of {t.n_trials} "
-        f"({t.n_complete} complete, {t.n_pruned} pruned)"
+    # counted from 1 as the progress lines count ('trial 1/4 complete'); Optuna numbers its trials from 0
+    which = (
+        ""
+        if t.best_trial is None
+        else f"trial {t.best_trial + 1} of {t.n_trials} (Optuna's #{t.best_trial}) "
     )
+    return f"{val}{test} ({better}); {which or f'{t.n_trials} trials '}({t.n_complete} complete, {t.n_pruned} pruned)"
 
 
 def tune_repr(t: Any) -> str:
