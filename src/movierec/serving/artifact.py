@@ -641,7 +641,7 @@ class Artifact(IdMapped):
             if "similar_indptr" in seen
             else None
         )
-        self._lift_pos: sp.csr_matrix | None = None  # the positives it came from, read on first use
+        self._lift_pos: tuple[sp.csr_matrix, np.ndarray] | None = None  # its positives, read on first use
         self._train_scale = tuple(manifest.get("train_scale", manifest["rating_scale"]))
         self._ranking: dict[str, Any] | None = manifest.get("ranking")
         self._priors = rating_priors(self._seen, self._ranking)
@@ -888,7 +888,7 @@ class Artifact(IdMapped):
         pos = {int(i): n for n, i in enumerate(order)}
         tried = np.asarray(sorted(range(len(items)), key=lambda n: pos.get(int(items[n]), len(pos))))
         items, weights = items[tried], weights[tried]
-        thr = float(self.manifest.get("implicit_threshold", IMPLICIT_THRESHOLD))
+        thr = self.implicit_threshold
         prior = self._known_prior(u)
         full = self._rank(raw, prior)
 
@@ -1009,7 +1009,7 @@ class Artifact(IdMapped):
             )
             scores, raw_used = self._popularity.copy(), None
         elif raw is None:
-            thr = float(self.manifest.get("implicit_threshold", IMPLICIT_THRESHOLD))
+            thr = self.implicit_threshold
             fallback = (
                 f"popularity: none of these ratings reaches {thr:g}, the rating {self.model_name} counts as "
                 "liked, so the most-rated movies are shown"
@@ -1050,7 +1050,7 @@ class Artifact(IdMapped):
             raw = self.scorer.fold_in(items[keep], values[keep])
             return None if raw is None else self._rank(raw, self._visitor_prior(values[keep]))
 
-        thr = float(self.manifest.get("implicit_threshold", IMPLICIT_THRESHOLD))
+        thr = self.implicit_threshold
         self._fill_because(rows, items, lambda targets: because(values, thr, targets, full, without))
 
     def recommend_for_visitor(
@@ -1064,7 +1064,7 @@ class Artifact(IdMapped):
         ratings (liked ones join the mean; rated movies are excluded); see :mod:`movierec.serving.visitor`."""
         from movierec.serving.visitor import visitor_scores
 
-        thr = float(self.manifest.get("implicit_threshold", IMPLICIT_THRESHOLD))
+        thr = self.implicit_threshold
         rated = np.asarray([self.item_index(m) for m, _ in ratings], dtype=np.int64)
         liked = [int(i) for i, (_, r) in zip(rated, ratings, strict=True) if float(r) >= thr]
         scores = visitor_scores(self.manifest, self._a, features, np.unique(liked).tolist())
@@ -1116,15 +1116,18 @@ class Artifact(IdMapped):
             )
         return by
 
-    def _lift_positives(self) -> sp.csr_matrix:
-        """The training positives the lift table was computed from (binary users × items), once."""
+    def _lift_positives(self) -> tuple[sp.csr_matrix, np.ndarray]:
+        """The training positives the lift table was computed from (binary users × items) and each movie's
+        count of them (lift's support floor), read once."""
         if self._lift_pos is None:
             from movierec.models.itemknn import lift_positives
 
             seen = self._seen.tocoo()
-            thr = float(self.manifest.get("implicit_threshold", IMPLICIT_THRESHOLD))
             implicit = tuple(self._train_scale) == (1.0, 1.0)
-            self._lift_pos = lift_positives(seen.row, seen.col, seen.data, seen.shape, thr, implicit=implicit)
+            pos = lift_positives(
+                seen.row, seen.col, seen.data, seen.shape, self.implicit_threshold, implicit=implicit
+            )
+            self._lift_pos = (pos, np.bincount(pos.indices, minlength=pos.shape[1]))
         return self._lift_pos
 
     def similar_rows(
@@ -1135,10 +1138,10 @@ class Artifact(IdMapped):
         ``by`` (:meth:`similar_by`): ``"lift"``, the movies liked together with it more often than chance
         says, from the training positives (the default where the artifact holds them), or ``"model"``, the
         model's own: cosine of its item vectors or its neighbour list / item weights. Each similarity is
-        multiplied by n/(n + λ), n the users who interacted with both movies in the training data
-        (:func:`movierec.scoring.support.shrink_by_co_support`), and the support floor applies: an implicit
-        model trains on positives, so its list by lift is ``movierec similar``'s without ``--model``; a
-        rating model on every rating, so its list by lift differs from that one.
+        multiplied by n/(n + λ) (:func:`movierec.scoring.support.shrink_by_co_support`) and the support
+        floor applies; n and the floor count the users who rated both movies in the model's training data,
+        or, by lift, who liked both (the positives the table came from), so a list by lift is the same
+        whatever the model: ``movierec similar``'s without ``--model``.
         """
         from movierec.scoring.support import shrunk_similarities
 
@@ -1150,11 +1153,11 @@ class Artifact(IdMapped):
             row[self._lift.indices[start:stop]] = self._lift.data[start:stop]
             # co-support and the floor count on the positives the table came from, not the model's
             # training rows: the same list whatever the model (movierec.models.itemknn.lift_positives)
-            positives = self._lift_positives()
+            positives, support = self._lift_positives()
             lifted = shrunk_similarities(row, positives, i)
             floor = self._floor(min_support)
             if floor > 0:
-                lifted[np.bincount(positives.indices, minlength=len(lifted)) < floor] = -np.inf
+                lifted[support < floor] = -np.inf
             return self._top(lifted, _Query(k, np.array([i]), None, 0))
         vectors = self.scorer.item_vectors()
         if vectors is not None:
@@ -1190,9 +1193,7 @@ class Artifact(IdMapped):
         floor_hid = floor > 0 and bool(self.similar_rows(movie_raw_id, 1, min_support=0, by=by))
         title = str(self._rows[i]["title"])
         if by == "lift" and self._lift is not None and self._lift.indptr[i] == self._lift.indptr[i + 1]:
-            return empty_lift_reason(
-                title, float(self.manifest.get("implicit_threshold", IMPLICIT_THRESHOLD))
-            )
+            return empty_lift_reason(title, self.implicit_threshold)
         return empty_similar_reason(
             self.model_name if by == "model" else "lift", title, int(self._popularity[i]),
             threshold=self.liked_from, floor=floor, floor_hid=floor_hid, lower=lower,
@@ -1288,12 +1289,18 @@ class Artifact(IdMapped):
         }
 
     @property
+    def implicit_threshold(self) -> float:
+        """The rating from which a rating counts as liked (positives): what an implicit model learned from
+        and what the lift table counted, whatever the model's kind."""
+        return float(self.manifest.get("implicit_threshold", IMPLICIT_THRESHOLD))
+
+    @property
     def liked_from(self) -> float | None:
         """The rating from which an implicit model counted a rating as liked (what it learned from, and what a
         movie's ``ratings`` count then counts), or None for models that learned from every rating."""
         if self.kind != "implicit":
             return None
-        return float(self.manifest.get("implicit_threshold", IMPLICIT_THRESHOLD))
+        return self.implicit_threshold
 
     def _visitor_fields(self) -> dict[str, list[str]] | None:
         """The visitor features this artifact accepts (see :meth:`recommend_for_visitor`), or None."""
