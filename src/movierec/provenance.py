@@ -13,7 +13,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-__all__ = ["git_commit", "machine_info", "package_versions", "provenance"]
+__all__ = ["git_commit", "machine_info", "package_versions", "provenance", "shown_url"]
 
 _PACKAGES = (
     "movierec",
@@ -102,3 +102,14 @@ def provenance(dataset: str | None = None, dataset_sha256: str | None = None) ->
         "packages": package_versions(),
         "machine": machine_info(),
     }
+
+
+def shown_url(url: str) -> str:
+    """A database URL as it may be written down (results, notes, manifests, messages, logs): its password
+    masked as ``***`` (SQLAlchemy's ``hide_password``); a URL SQLAlchemy cannot parse is shown as given."""
+    try:
+        from sqlalchemy.engine import make_url
+
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return url

@@ -33,6 +33,7 @@ from movierec.models.memory import MemoryLimitError
 from movierec.models.registry import MODEL_SWITCHES, split_model_params
 from movierec.models.space import Choice, FloatRange, IntRange, Param
 from movierec.output_folders import Staged, staged_output
+from movierec.provenance import shown_url
 
 __all__ = [
     "Choice",
@@ -299,15 +300,6 @@ def _optuna() -> Any:
     return optuna
 
 
-def _safe_url(url: str) -> str:
-    try:
-        from sqlalchemy.engine import make_url
-
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:
-        return url
-
-
 def open_storage(url: str | None) -> Any:
     """An Optuna storage for ``url`` (``None`` = in memory); unreachable or malformed URLs raise ConfigError.
 
@@ -316,7 +308,7 @@ def open_storage(url: str | None) -> Any:
     optuna = _optuna()
     if url is None or url == "":
         return optuna.storages.InMemoryStorage()
-    shown = _safe_url(url)
+    shown = shown_url(url)
     if "://" not in url:
         raise ConfigError(
             f"storage {url!r} is not a database URL (try sqlite:///study.db or postgresql://user@host/db)"
@@ -358,11 +350,11 @@ def study_settings(storage: str, study_name: str) -> dict[str, Any]:
     }
     if study_name not in names:
         raise ConfigError(
-            f"no study named {study_name!r} in {_safe_url(storage)} (existing: {', '.join(sorted(names)) or 'none'})"
+            f"no study named {study_name!r} in {shown_url(storage)} (existing: {', '.join(sorted(names)) or 'none'})"
         )
     stored = optuna.load_study(study_name=study_name, storage=storage_obj).user_attrs.get("movierec")
     if not stored:
-        raise ConfigError(f"study {study_name!r} in {_safe_url(storage)} was not created by movierec tune")
+        raise ConfigError(f"study {study_name!r} in {shown_url(storage)} was not created by movierec tune")
     return dict(stored)
 
 
@@ -627,7 +619,7 @@ def check_request(
     resolve_space(model)  # so does a model without a search space (the message lists the tunable ones)
     parsed = parse_metric(metric, model_kind=model_kind(model))
     storage_obj = open_storage(storage)
-    shown = _safe_url(storage) if storage else "memory"
+    shown = shown_url(storage) if storage else "memory"
     settings: dict[str, Any] = {
         "model": model,
         "metric": parsed.label,

@@ -41,8 +41,16 @@ from sqlalchemy.exc import ArgumentError, DatabaseError, IntegrityError, Operati
 
 from movierec.errors import ConfigError, DataError
 from movierec.interactions import INT_ID_RULE, Interactions, looks_numeric, parse_int_id
+from movierec.provenance import shown_url
 
-__all__ = ["FeedbackConflict", "FeedbackStore", "merge_feedback", "normalise_url", "read_feedback"]
+__all__ = [
+    "FeedbackConflict",
+    "FeedbackStore",
+    "merge_feedback",
+    "normalise_url",
+    "read_feedback",
+    "shown_url",
+]
 
 _metadata = MetaData()
 schema_table = Table(
@@ -88,16 +96,6 @@ def normalise_url(db: str | Path) -> str:
         if text.startswith(plain):
             return "postgresql+psycopg://" + text[len(plain) :]
     return text
-
-
-def shown_url(url: str) -> str:
-    """``url`` as it may be written down (notes, provenance, messages): its password masked as ``***``."""
-    try:
-        from sqlalchemy.engine import make_url
-
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return url
 
 
 #: the first 16 bytes of every SQLite database file
