@@ -416,10 +416,16 @@ def paired_bootstrap(
     d = a - b
     rng = np.random.default_rng(seed)
     means = d[rng.integers(0, d.size, size=(n_boot, d.size))].mean(axis=1)
+    return _paired_summary(float(d.mean()), means, level)
+
+
+def _paired_summary(diff: float, means: np.ndarray, level: float) -> dict[str, float]:
+    """A paired bootstrap's result: the difference, the percentile interval of the resampled mean
+    differences ``means`` at ``level``, and the two-sided p (twice the smaller share on either side of 0)."""
     alpha = (1.0 - level) / 2.0
     lo, hi = np.quantile(means, [alpha, 1.0 - alpha])
     p = 2.0 * min((means <= 0).mean(), (means >= 0).mean())
-    return {"diff": float(d.mean()), "lo": float(lo), "hi": float(hi), "p_value": float(min(1.0, p))}
+    return {"diff": diff, "lo": float(lo), "hi": float(hi), "p_value": float(min(1.0, p))}
 
 
 def permutation_test(a: np.ndarray, b: np.ndarray, *, n_perm: int = 5000, seed: int = 42) -> float:
@@ -504,10 +510,7 @@ def cluster_paired_bootstrap(
     """
     d, sums, counts = _cluster_differences(a, b, clusters)
     means = cluster_bootstrap_means(sums, counts, n_boot=n_boot, rng=np.random.default_rng(seed))[0]
-    alpha = (1.0 - level) / 2.0
-    lo, hi = np.quantile(means, [alpha, 1.0 - alpha])
-    p = 2.0 * min((means <= 0).mean(), (means >= 0).mean())
-    return {"diff": float(d.mean()), "lo": float(lo), "hi": float(hi), "p_value": float(min(1.0, p))}
+    return _paired_summary(float(d.mean()), means, level)
 
 
 def cluster_permutation_test(
