@@ -252,6 +252,7 @@ def test_lift_lists_are_one_list_whatever_the_model(tmp_path) -> None:  # type: 
     svd (trained on every rating), an ease and the CLI's default itemknn list the same movies: svd's export
     counted co-raters over all ratings and listed The Nutty Professor second for Toy Story."""
     from movierec.cli.compare import similar_default_params
+    from movierec.serving.artifact import serving_view
 
     ds = movierec.load("ml-latest-small")
     params = dict(p.split("=") for p in similar_default_params())
@@ -261,6 +262,10 @@ def test_lift_lists_are_one_list_whatever_the_model(tmp_path) -> None:  # type: 
     svd = movierec.Recommender(ds, "svd", epochs=2).fit()
     ease = movierec.Recommender(ds, "ease").fit()
     svd_art = svd.export(tmp_path / "svd")
+    # the CLI's in-memory view computes its table only when a list by lift is first asked for
+    view = serving_view(svd.model, ds, svd._check_fitted())
+    assert view._lift_later is not None and view.recommend_rows(1, 5)
+    assert view._lift_later is not None  # recommend never read it
     for movie in (
         1,
         260,
@@ -272,6 +277,8 @@ def test_lift_lists_are_one_list_whatever_the_model(tmp_path) -> None:  # type: 
         assert list(svd.similar(movie, k=10)["movieId"]) == want
         assert list(ease.similar(movie, k=10)["movieId"]) == want
         assert [r["movieId"] for r in svd_art.similar_rows(movie, k=10)] == want
+        assert [r["movieId"] for r in view.similar_rows(movie, k=10, by="lift")] == want
+    assert view._lift_later is None and view.similar_by() == "lift"
     assert list(svd.similar(1, k=10, by="model")["movieId"]) != list(
         default.similar(1, k=10, by="model")["movieId"]
     )

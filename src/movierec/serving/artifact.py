@@ -235,12 +235,24 @@ def serving_view(
         model, dataset, train, implicit_threshold=implicit_threshold, min_support=min_support
     )
     manifest.update(model_version="unsaved", files={})
-    csr = _seen_arrays(dataset, train, manifest)
+    csr = _seen_arrays(dataset, train, manifest, lift=False)
     ids, items = _ids_frame(train.user_map, train.item_map), _items_frame(dataset, train)
-    return Artifact(Path("."), ArtifactParts(manifest, arrays, csr, ids, items))
+    art = Artifact(Path("."), ArtifactParts(manifest, arrays, csr, ids, items))
+    art.defer_lift(lambda: _lift_table(train, manifest))  # computed if a list by lift is asked for
+    return art
 
 
-def _seen_arrays(dataset: Any, train: Interactions, manifest: dict[str, Any]) -> dict[str, np.ndarray]:
+def _lift_table(train: Interactions, manifest: dict[str, Any]) -> sp.csr_matrix | None:
+    """Each movie's lift neighbours from ``train``'s positives at the manifest's threshold (``None``
+    without positives): what 'similar' lists by default."""
+    from movierec.models.itemknn import lift_neighbours
+
+    return lift_neighbours(train, float(manifest.get("implicit_threshold", IMPLICIT_THRESHOLD)))
+
+
+def _seen_arrays(
+    dataset: Any, train: Interactions, manifest: dict[str, Any], *, lift: bool = True
+) -> dict[str, np.ndarray]:
     """``seen.npz``'s arrays: the training matrix the scorers read (``indptr``, ``indices``, ``ratings``)
     and, for the models that explain a known user's list (:func:`explains_known_users`),
     ``reason_indices`` (each user's row of ``indices`` reordered, best rated and then most recent
@@ -250,9 +262,9 @@ def _seen_arrays(dataset: Any, train: Interactions, manifest: dict[str, Any]) ->
     leave those out too. ``recommend --user 1 --model ease`` listed Pulp Fiction, which user 1 had
     rated 3. ``similar_indptr``, ``similar_indices``, ``similar_values``: each movie's lift neighbours
     from the training positives (:func:`movierec.models.itemknn.lift_neighbours`), what 'similar' lists
-    by default, whatever the model (about 8 bytes × 50 per movie)."""
+    by default, whatever the model (about 8 bytes × 50 per movie); ``lift=False`` leaves them out (the
+    CLI's in-memory view computes them only if a list by lift is asked for: 0.5 s on ml-latest-small)."""
     from movierec.models.base import rated_beyond_training, reason_order
-    from movierec.models.itemknn import lift_neighbours
 
     seen = train.csr().astype(np.float32)
     seen.sort_indices()
@@ -268,11 +280,11 @@ def _seen_arrays(dataset: Any, train: Interactions, manifest: dict[str, Any]) ->
     if rated is not None:  # Interactions.csr() keeps its indices sorted
         out["rated_indptr"] = rated.indptr.astype(np.int64)
         out["rated_indices"] = rated.indices.astype(np.int32)
-    lift = lift_neighbours(train, float(manifest.get("implicit_threshold", IMPLICIT_THRESHOLD)))
-    if lift is not None:  # 'similar' by lift, whatever the model (similar_rows' default)
-        out["similar_indptr"] = lift.indptr.astype(np.int64)
-        out["similar_indices"] = lift.indices.astype(np.int32)
-        out["similar_values"] = lift.data.astype(np.float32)
+    table = _lift_table(train, manifest) if lift else None
+    if table is not None:  # 'similar' by lift, whatever the model (similar_rows' default)
+        out["similar_indptr"] = table.indptr.astype(np.int64)
+        out["similar_indices"] = table.indices.astype(np.int32)
+        out["similar_values"] = table.data.astype(np.float32)
     return out
 
 
@@ -633,7 +645,7 @@ class Artifact(IdMapped):
         # the order explain tries a known user's movies (older artifacts: by item index)
         self._reasons = np.asarray(seen.get("reason_indices", self._seen.indices))
         # 'similar' by lift (artifacts exported before 2026-12-04 have none: they list by the model)
-        self._lift = (
+        self._lift_table: sp.csr_matrix | None = (
             sp.csr_matrix(
                 (seen["similar_values"], seen["similar_indices"], seen["similar_indptr"]),
                 shape=(n_items, n_items),
@@ -641,6 +653,7 @@ class Artifact(IdMapped):
             if "similar_indptr" in seen
             else None
         )
+        self._lift_later: Callable[[], sp.csr_matrix | None] | None = None  # serving_view's, on first use
         self._lift_pos: tuple[sp.csr_matrix, np.ndarray] | None = None  # its positives, read on first use
         self._train_scale = tuple(manifest.get("train_scale", manifest["rating_scale"]))
         self._ranking: dict[str, Any] | None = manifest.get("ranking")
@@ -1101,6 +1114,18 @@ class Artifact(IdMapped):
         """Movies most like ``movie_raw_id`` as a DataFrame (:meth:`movierec.Recommender.similar`'s shape):
         ``movieId, title, year, genres, similarity, n_ratings``, most similar first; see :meth:`similar_rows`."""
         return recommendations_frame(self.similar_rows(movie_raw_id, k, min_support, by), score="similarity")
+
+    def defer_lift(self, compute: Callable[[], sp.csr_matrix | None]) -> None:
+        """Compute the lift table with ``compute`` the first time a list by lift needs it (an in-memory
+        view: ``recommend`` never reads it, and ``similar`` by a model only for an empty list's note)."""
+        self._lift_later = compute
+
+    @property
+    def _lift(self) -> sp.csr_matrix | None:
+        """The lift table: seen.npz's, or a deferred one computed now; ``None`` where there is none."""
+        if self._lift_later is not None:
+            self._lift_table, self._lift_later = self._lift_later(), None
+        return self._lift_table
 
     def similar_by(self, by: str | None = None) -> str:
         """What 'similar' lists by: ``by`` checked, or the default, ``"lift"`` where the artifact holds the
