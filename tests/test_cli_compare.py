@@ -120,6 +120,8 @@ def test_compare_json_implicit_only(capsys: pytest.CaptureFixture[str]) -> None:
     assert proc.returncode == 0, proc.stderr
     rows = json.loads(proc.stdout)
     assert len(rows) == 1 and rows[0]["split"].startswith("interactions-holdout") and rows[0]["k"] == 5
+    # the comparison's notes, which belong to no row, reach stderr as the table's do
+    assert "note: interactions-holdout splits ratings ≥ 4 only" in " ".join(proc.stderr.split())
 
 
 @pytest.mark.parametrize(

@@ -301,7 +301,7 @@ def compare_cmd(
         )
     written = write_results(comp, out) if out is not None else []
     if as_json:
-        print_json(comp.records())
+        _print_json_rows(comp)
         return
     _print_comparison(comp, beyond_tables=True)
     for path in written:
@@ -366,6 +366,15 @@ def _print_comparison(comp: Any, *, beyond_tables: bool = False) -> None:
             console.print(extra)
     for note in comp.notes:
         console.print(f"[yellow]note:[/] {note}", soft_wrap=False)
+
+
+def _print_json_rows(comp: Any) -> None:
+    """``--json``: the rows on stdout (a list, as results.json holds them) and the comparison's notes on
+    stderr, one ``note:`` line each, as the table prints them: they belong to no row (why a protocol was
+    skipped, why the users' counts differ) and a script reading the list would choke on them there."""
+    print_json(comp.records())
+    for note in comp.notes:
+        say("note", note)
 
 
 # compare's options an experiment file sets itself: refused with --config (report refuses --models alike)
@@ -463,7 +472,7 @@ def _compare_config(exp: Any, out: Path | None, mlflow: str | None, as_json: boo
     comp = run.comparison
     written = write_results(comp, run.path)
     if as_json:
-        print_json(comp.records())
+        _print_json_rows(comp)
         return
     _print_comparison(comp)
     console.print(
