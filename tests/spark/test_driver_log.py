@@ -134,3 +134,29 @@ def test_your_own_log4j_configuration_wins(tmp_path: Path, ratings: Path) -> Non
     )
     assert done.returncode == 0, done.stderr[-3000:]
     assert any(ln.startswith("MINE WARN ") for ln in done.stderr.splitlines()), done.stderr[-3000:]
+
+
+def test_a_jvm_gone_before_stop_is_a_note_not_a_failure(tmp_path: Path) -> None:
+    """The session's JVM killed while the command runs: leaving the session prints one note and the
+    command's own code after it still runs (a ``spark train`` whose artifact was complete once exited 1
+    with a Py4JNetworkError from ``stop()``)."""
+    script = tmp_path / "kill_jvm.py"
+    script.write_text(
+        "import os, signal, time\n"
+        "from movierec.spark.session import spark_session\n"
+        "conf = {'spark.ui.enabled': 'false', 'spark.ui.showConsoleProgress': 'false'}\n"
+        "with spark_session('local[2]', conf, quiet=True) as spark:\n"
+        "    assert spark.range(3).count() == 3\n"
+        "    jvm = spark.sparkContext._gateway.proc\n"
+        "    os.kill(jvm.pid, signal.SIGKILL)\n"
+        "    jvm.wait(timeout=30)\n"
+        "print('after the session')\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("SPARK_SUBMIT_OPTS", "SPARK_CONF_DIR")}
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=300, env=env, cwd=tmp_path
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.strip().endswith("after the session")
+    notes = [ln for ln in done.stderr.splitlines() if ln.startswith("note: Spark did not stop cleanly (")]
+    assert len(notes) == 1, done.stderr[-3000:]

@@ -286,4 +286,16 @@ def spark_session(
     try:
         yield spark
     finally:
+        _stop(spark)
+
+
+def _stop(spark: Any) -> None:
+    """Stop the session; a JVM that is already gone (or stops with an error) is a note on stderr, not a
+    failure. By then the command's work is written, and an exception from ``stop()`` would replace the
+    command's own: a finished ``spark train`` once exited 1 with a Py4JNetworkError from the gateway's
+    shutdown (its artifact complete), and a failed job's clear line would give way to a Py4J trace."""
+    try:
         spark.stop()
+    except Exception as exc:  # Py4JError, ConnectionError, …: the JVM did not answer its shutdown
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        print(f"note: Spark did not stop cleanly ({type(exc).__name__}: {first})", file=sys.stderr)
