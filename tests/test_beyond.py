@@ -255,3 +255,63 @@ def test_cv_group_tables_say_their_brackets_are_the_last_folds():
     assert note in " ".join(comparison_text(comp, width=80).split())  # print(comparison) shows it
     one = compare(_seven_age_groups(), ["popularity"], protocols="full-ranking", k=5, beyond=True)
     assert not any(n.startswith("user groups under") for n in one.notes)
+
+
+def _one_fold_group_reference(per_user, groups, n_boot=1000, seed=42):
+    """group_metrics' one-split bootstrap as it stood before pooled folds had their own (c0945b4), kept
+    here to pin it: users resampled within each group, one draw matrix per group, shared by every metric."""
+    names = list(per_user)
+    values = np.vstack([np.asarray(per_user[m], dtype=np.float64) for m in names])
+    rng = np.random.default_rng(seed)
+    out, ci = {}, {}
+    for family, labels in groups.items():
+        lab = np.asarray(labels, dtype=object)
+        present = sorted({g for g in lab.tolist() if g is not None}, key=lambda g: _ORDER.get(g, (3, g)))
+        for g in present:
+            members = np.flatnonzero(lab == g)
+            n = len(members)
+            v = values[:, members]
+            draw = rng.integers(0, n, size=(n_boot, n))
+            w = np.bincount((np.arange(n_boot)[:, None] * n + draw).ravel(), minlength=n_boot * n)
+            b = v @ w.reshape(n_boot, n).T.astype(np.float64) / n
+            out[f"users[{family}={g}]"] = float(n)
+            for j, m in enumerate(names):
+                point = v.mean(axis=1)[j]
+                out[f"{m}[{family}={g}]"] = float(point)
+                lo, hi = np.quantile(b[j], [_ALPHA, 1.0 - _ALPHA])
+                ci[f"{m}[{family}={g}]"] = (float(min(lo, point)), float(max(hi, point)))
+    return out, ci
+
+
+_ALPHA = (1.0 - 0.95) / 2.0  # 0.025000000000000022, as group_metrics computes it
+_ORDER = {"under 18": (-1, "under 18"), "low": (0, "low"), "mid": (1, "mid"), "high": (2, "high")}
+
+
+def test_one_split_group_figures_are_unchanged_by_pooled_folds():
+    """Pooling folds by user group left one split alone: a row's group values, sizes and brackets equal,
+    to the last bit, the one-split bootstrap as it was (the reference above), from the row's own per-user
+    values and each user's training activity and demographics."""
+    from movierec.beyond import activity_groups, demographic_groups, train_pairs
+    from movierec.evaluation import compare
+
+    ds = _seven_age_groups()
+    comp = compare(ds, ["popularity"], protocols="full-ranking", k=5, beyond=True)
+    row = comp.rows[0]
+    users = np.asarray(row.users, dtype=np.int64)
+    demo = demographic_groups(ds)
+    groups = {
+        "activity": activity_groups(np.diff(train_pairs(comp.train).indptr)[users]),
+        "gender": demo["gender"][users],
+        "age": demo["age"][users],
+    }
+    accuracy = {m: v for m, v in row.per_user.items() if f"{m}[activity=low]" in row.metrics}
+    assert "ndcg@5" in accuracy and "recall@5" in accuracy
+    want, want_ci = _one_fold_group_reference(accuracy, groups)
+    got = {m: v for m, v in row.metrics.items() if m in want}
+    assert got == want  # exactly: the same floats, not approximately
+    assert {m: row.intervals[m] for m in want_ci} == want_ci
+    # and as printed at c0945b4, before this change (results.json of this comparison)
+    assert row.metrics["ndcg@5[age gap]"] == pytest.approx(0.33629709346766656, rel=1e-12)
+    assert row.intervals["ndcg@5[age gap]"] == pytest.approx(
+        (0.0644754678724236, 0.6696304268009999), rel=1e-12
+    )

@@ -19,7 +19,7 @@ import scipy.sparse as sp
 
 from movierec.beyond_names import AGGREGATE, LOWER_IS_BETTER, PER_USER, is_beyond
 from movierec.errors import ConfigError
-from movierec.metrics import hits
+from movierec.metrics import cluster_bootstrap_means, hits
 from movierec.models.base import Recommender
 
 __all__ = [
@@ -47,6 +47,7 @@ __all__ = [
     "item_info",
     "item_popularity",
     "long_tail_mask",
+    "pool_groups",
     "popular_lists",
     "recommendation_counts",
     "serendipity",
@@ -468,6 +469,7 @@ def group_metrics(
     seed: int = 42,
     level: float = 0.95,
     min_size: int = 2,
+    clusters: np.ndarray | None = None,
 ) -> tuple[dict[str, float], dict[str, tuple[float, float]]]:
     """Every per-user metric's mean per user group, and the gap between the best- and worst-served group.
 
@@ -478,6 +480,14 @@ def group_metrics(
     bootstraps (as :func:`movierec.metrics.bootstrap_ci`): users are
     resampled within each group, the same draws serve every metric, and the gap's interval comes
     from the same resamples of its two groups. Groups with fewer than ``min_size`` users are skipped.
+
+    ``clusters`` (pooled K-fold CV: each array position is a (user, fold) unit and this its user)
+    makes it a cluster bootstrap, as the pooled rows' own intervals (``evaluation._cluster_cis``): a
+    group's value is the mean over its units, each draw resamples the group's distinct users with all
+    of their units in that group (:func:`movierec.metrics.cluster_bootstrap_means`), and
+    ``users[family=label]`` counts those distinct users. A unit's label is the one it had in its fold,
+    so a user whose activity tercile changed between folds is in each of those groups (with the units
+    they had there): the sizes of a family can then sum to more than the users.
     """
     names = list(per_user)
     if not names:
@@ -496,17 +506,14 @@ def group_metrics(
         boots: dict[str, np.ndarray] = {}
         for g in sorted(present, key=_group_order):
             members = np.flatnonzero(lab == g)
-            if len(members) < min_size:
-                continue
             v = values[:, members]
-            n = len(members)
-            draw = rng.integers(0, n, size=(n_boot, n))
-            # resample counts per user: one matrix product gives every metric's resampled means
-            w = np.bincount((np.arange(n_boot)[:, None] * n + draw).ravel(), minlength=n_boot * n)
-            b = v @ w.reshape(n_boot, n).T.astype(np.float64) / n  # metrics × n_boot
+            owners = None if clusters is None else np.asarray(clusters)[members]
+            n, b = _group_draws(v, owners, n_boot, rng, min_size)
+            if b is None:
+                continue
             means[str(g)] = v.mean(axis=1)
             boots[str(g)] = b
-            out[f"users[{family}={g}]"] = float(n)  # the group's size: the sizes of a family sum to the users
+            out[f"users[{family}={g}]"] = float(n)  # the group's (distinct) users: no interval
             for j, m in enumerate(names):
                 out[f"{m}[{family}={g}]"] = float(means[str(g)][j])
                 ci[f"{m}[{family}={g}]"] = _percentile(b[j], means[str(g)][j], alpha)
@@ -520,6 +527,37 @@ def group_metrics(
             out[f"{m}[{family} gap]"] = gap
             ci[f"{m}[{family} gap]"] = _percentile(boots[hi_g][j] - boots[lo_g][j], gap, alpha)
     return out, ci
+
+
+def _group_draws(
+    v: np.ndarray, owners: np.ndarray | None, n_boot: int, rng: np.random.Generator, min_size: int
+) -> tuple[int, np.ndarray | None]:
+    """One group's number of users and its resampled means (metrics × ``n_boot``; ``None`` under
+    ``min_size`` users): ``v``'s columns are users drawn with replacement, or with ``owners`` (each
+    column's user, pooled folds) units whose distinct users are drawn, each with all of their units."""
+    if owners is not None:
+        return _cluster_draws(v, owners, n_boot, rng, min_size)
+    n = v.shape[1]
+    if n < min_size:
+        return n, None
+    draw = rng.integers(0, n, size=(n_boot, n))
+    # resample counts per user: one matrix product gives every metric's resampled means
+    w = np.bincount((np.arange(n_boot)[:, None] * n + draw).ravel(), minlength=n_boot * n)
+    return n, v @ w.reshape(n_boot, n).T.astype(np.float64) / n  # metrics × n_boot
+
+
+def _cluster_draws(
+    v: np.ndarray, owners: np.ndarray, n_boot: int, rng: np.random.Generator, min_size: int
+) -> tuple[int, np.ndarray | None]:
+    """:func:`_group_draws` over units: the distinct users among ``v``'s columns (``owners``: each
+    column's user), drawn with replacement, each draw's mean Σ drawn users' sums / Σ their units."""
+    _, inv = np.unique(owners, return_inverse=True)
+    n = int(inv.max()) + 1 if inv.size else 0
+    if n < min_size:
+        return n, None
+    sums = np.vstack([np.bincount(inv, weights=row, minlength=n) for row in v])  # metrics × users
+    counts = np.bincount(inv, minlength=n).astype(np.float64)
+    return n, cluster_bootstrap_means(sums, counts, n_boot=n_boot, rng=rng)
 
 
 def _group_order(g: object) -> tuple[int, str]:
@@ -583,7 +621,8 @@ def extend_output(
     Needs ``out.recs`` (the top-K lists of ``out.users``). Per-user metrics go to ``out.per_user``
     (``arp@10``…, bootstrapped with the accuracy metrics); list-set metrics to ``out.metrics``;
     every accuracy metric per user group (activity terciles, plus ``user_groups``: a label per
-    training user, e.g. gender) with its interval to ``out.metrics``/``out.intervals``.
+    training user, e.g. gender) with its interval to ``out.metrics``/``out.intervals``, and each
+    user's labels to ``out.groups`` (K-fold CV pools the folds' units by these: :func:`pool_groups`).
     """
     recs = getattr(out, "recs", None)
     if recs is None:
@@ -591,7 +630,7 @@ def extend_output(
     info = item_info(model, train, genres)
     pairs = train_pairs(train)
     users = np.asarray(out.users, dtype=np.int64)
-    accuracy = {m: v for m, v in out.per_user.items() if not is_beyond(m) and not m.startswith("novelty")}
+    accuracy = _grouped(out.per_user)
     per_user, aggregate = beyond_metrics(
         recs, seen=pairs[users], relevant=getattr(out, "relevant", None), info=info
     )
@@ -609,3 +648,27 @@ def extend_output(
     if not hasattr(out, "intervals") or out.intervals is None:
         out.intervals = {}
     out.intervals.update(ci)
+    out.groups = families  # each user's labels, so pooled folds can split their units (pool_groups)
+
+
+def pool_groups(
+    per_user: Mapping[str, np.ndarray],
+    groups: Mapping[str, np.ndarray],
+    clusters: np.ndarray,
+    *,
+    seed: int = 42,
+    n_boot: int = 1000,
+) -> tuple[dict[str, float], dict[str, tuple[float, float]]]:
+    """:func:`extend_output`'s per-group figures for outputs pooled over K-fold CV.
+
+    ``per_user`` and ``groups`` hold one value and one label per (user, fold) unit, ``clusters``
+    each unit's user: every group's value is the mean over its units and its interval (and the gap's)
+    a cluster bootstrap over its users (:func:`group_metrics` with ``clusters``), as the pooled
+    accuracy metrics are a mean over units with intervals that resample users.
+    """
+    return group_metrics(_grouped(per_user), groups, n_boot=n_boot, seed=seed, clusters=clusters)
+
+
+def _grouped(per_user: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The per-user metrics split by user group: the accuracy metrics (not novelty, not beyond accuracy)."""
+    return {m: v for m, v in per_user.items() if not is_beyond(m) and not m.startswith("novelty")}
