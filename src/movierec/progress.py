@@ -90,7 +90,8 @@ class LineProgress:
         if description is not None:
             task.description = description
         task.fields.update(fields)
-        self._emit(task, force=task.finished and not was_finished)
+        # refresh=True (rich: redraw now) marks a step worth its own line even within ``every`` seconds
+        self._emit(task, force=refresh or (task.finished and not was_finished))
 
     def advance(self, task_id: int, advance: float = 1) -> None:
         self.update(task_id, advance=advance)
@@ -101,6 +102,7 @@ class LineProgress:
         task = self._tasks[task_id]
         task.completed = 0.0
         task.started = time.monotonic()
+        task.printed_at = 0.0  # a task started again (compare's next fold) is a line of its own
         self.update(task_id, total=total, description=description, **kw)
 
     def remove_task(self, task_id: int) -> None:

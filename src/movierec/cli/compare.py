@@ -127,11 +127,15 @@ class _RichProgress:
     def __init__(self, progress: Any) -> None:
         self.progress = progress
         self.tasks: dict[str, Any] = {}
+        self.folds: dict[str, int] = {}  # each model's fold count, which only its fit-start event carries
 
     def __call__(self, ev: dict[str, Any]) -> None:
         label = ev.get("model", "")
         kind = ev.get("event")
-        fold = f" fold {ev['fold'] + 1}/{ev['folds']}" if ev.get("folds", 1) > 1 else ""
+        if "folds" in ev:
+            self.folds[label] = int(ev["folds"])
+        folds = self.folds.get(label, 1)
+        fold = f" fold {int(ev.get('fold', 0)) + 1}/{folds}" if folds > 1 else ""
         if kind == "fit-start":
             epochs = ev.get("epochs") if isinstance(ev.get("epochs"), int) else None
             if label in self.tasks:
@@ -168,7 +172,9 @@ class _RichProgress:
                 completed=1,
             )
         elif kind == "evaluate" and label in self.tasks:
-            self.progress.update(self.tasks[label], description=f"{label}{fold}: evaluating {ev['protocol']}")
+            self.progress.update(  # a step of its own: a line in a log even right after the fit's
+                self.tasks[label], description=f"{label}{fold}: evaluating {ev['protocol']}", refresh=True
+            )
 
 
 # --- commands --------------------------------------------------------------------------------
