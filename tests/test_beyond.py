@@ -236,27 +236,6 @@ def test_print_comparison_shows_beyond_and_group_tables_within_80_columns():
     assert "gap ↓" in age_tables[-1]  # lower is better: the groups are served alike
 
 
-def test_cv_group_tables_say_their_brackets_are_the_last_folds():
-    """Under cv a group's value is the mean of the folds' group means while its interval is the last
-    fold's (evaluation._pool): on ml-latest-small, 5 folds, ease low-activity NDCG@10 read 0.1978
-    [.187,.254], fold 5's bracket around its own 0.2206, with nothing saying so. A note now does;
-    one split has no such note."""
-    from movierec.display import comparison_text
-    from movierec.evaluation import compare
-
-    comp = compare(_seven_age_groups(), ["popularity"], protocols="full-ranking", k=5, beyond=True, cv=3)
-    row = comp.rows[0]
-    key = "ndcg@5[activity=low]"
-    folds = [f[key] for f in row.fold_metrics]
-    assert row.metrics[key] == pytest.approx(np.mean(folds))  # the value: a mean over the folds
-    assert row.intervals[key][0] <= folds[-1] <= row.intervals[key][1]  # the bracket: fold 3's own
-    note = next(n for n in comp.notes if n.startswith("user groups under 3-fold cv"))
-    assert "its brackets are the last fold's own 95% interval, not an interval of that mean" in note
-    assert note in " ".join(comparison_text(comp, width=80).split())  # print(comparison) shows it
-    one = compare(_seven_age_groups(), ["popularity"], protocols="full-ranking", k=5, beyond=True)
-    assert not any(n.startswith("user groups under") for n in one.notes)
-
-
 def _one_fold_group_reference(per_user, groups, n_boot=1000, seed=42):
     """group_metrics' one-split bootstrap as it stood before pooled folds had their own (c0945b4), kept
     here to pin it: users resampled within each group, one draw matrix per group, shared by every metric."""
@@ -315,3 +294,93 @@ def test_one_split_group_figures_are_unchanged_by_pooled_folds():
     assert row.intervals["ndcg@5[age gap]"] == pytest.approx(
         (0.0644754678724236, 0.6696304268009999), rel=1e-12
     )
+
+
+def _cv_units(ds, row, cv, seed=42, threshold=4.0):
+    """Each pooled (user, fold) unit's labels, recomputed from the folds themselves: the activity tercile
+    of that fold's training counts among that fold's evaluated users, and the user's gender and age."""
+    from movierec.beyond import activity_groups, demographic_groups, train_pairs
+    from movierec.split import KFold
+
+    n = ds.interactions.n_users
+    keys = np.asarray(row.users, dtype=np.int64)
+    fold, user = keys // n, keys % n
+    activity = np.empty(len(keys), dtype=object)
+    for f, (train, _test) in enumerate(KFold(cv, seed, threshold).split(ds.interactions)):
+        at = np.flatnonzero(fold == f)
+        activity[at] = activity_groups(np.diff(train_pairs(train).indptr)[user[at]])
+    demo = demographic_groups(ds)
+    return user, {"activity": activity, "gender": demo["gender"][user], "age": demo["age"][user]}
+
+
+def _cluster_reference(values, owners, rng, n_boot=1000):
+    """Resampled means of one group's units: its distinct users drawn with replacement, each with all of
+    their units in the group (Σ drawn sums / Σ drawn unit counts)."""
+    ids, inv = np.unique(owners, return_inverse=True)
+    sums = np.zeros(len(ids))
+    counts = np.zeros(len(ids))
+    np.add.at(sums, inv, values)
+    np.add.at(counts, inv, 1.0)
+    draw = rng.integers(0, len(ids), size=(n_boot, len(ids)))
+    return len(ids), sums[draw].sum(axis=1) / counts[draw].sum(axis=1)
+
+
+def test_cv_group_figures_are_pooled_over_units_and_resample_users():
+    """Under cv a group's value was the mean of the folds' group means while its bracket was the last
+    fold's own interval, so the bracket need not hold the value (ml-latest-small, 5 folds, ease NDCG@10
+    for low-activity users: 0.1978 [.187,.254], fold 5's bracket around its 0.2206). Now each (user,
+    fold) unit counts in the group it had in its fold, the value is the mean over those units, n its
+    distinct users, and the bracket a cluster bootstrap over them: all recomputed here from the folds."""
+    from movierec.evaluation import compare
+
+    ds = _seven_age_groups()
+    row = compare(ds, ["popularity"], protocols="full-ranking", k=5, beyond=True, cv=3).rows[0]
+    assert row.split.startswith("3-fold cv over")
+    owner, labels = _cv_units(ds, row, 3)
+    assert np.array_equal(owner, row.unit_users)
+    values = np.asarray(row.per_user["ndcg@5"], dtype=np.float64)
+    rng = np.random.default_rng(42)  # one generator: families, then groups in their order, as compare draws
+    for family, lab in labels.items():
+        order = sorted(set(lab.tolist()), key=lambda g: _ORDER.get(g, (3, g)))
+        points, boots = {}, {}
+        for g in order:
+            members = np.flatnonzero(lab == g)
+            n, boots[g] = _cluster_reference(values[members], owner[members], rng)
+            points[g] = float(values[members].mean())
+            key = f"ndcg@5[{family}={g}]"
+            assert row.metrics[f"users[{family}={g}]"] == n, key
+            assert row.metrics[key] == pytest.approx(points[g], rel=1e-12), key
+            lo, hi = row.intervals[key]
+            assert lo <= row.metrics[key] <= hi, key  # the bracket holds its value
+            want = np.quantile(boots[g], [_ALPHA, 1.0 - _ALPHA])
+            assert (lo, hi) == pytest.approx((min(want[0], points[g]), max(want[1], points[g])), rel=1e-9), (
+                key
+            )
+        best, worst = max(points, key=points.__getitem__), min(points, key=points.__getitem__)
+        gap = points[best] - points[worst]
+        lo, hi = row.intervals[f"ndcg@5[{family} gap]"]
+        want = np.quantile(boots[best] - boots[worst], [_ALPHA, 1.0 - _ALPHA])
+        assert row.metrics[f"ndcg@5[{family} gap]"] == pytest.approx(gap, rel=1e-12)
+        assert (lo, hi) == pytest.approx((min(want[0], gap), max(want[1], gap)), rel=1e-9, abs=1e-12)
+    sizes = {f: sum(v for m, v in row.metrics.items() if m.startswith(f"users[{f}=")) for f in labels}
+    assert sizes["gender"] == sizes["age"] == row.n_users  # demographics do not change between folds
+    assert sizes["activity"] > row.n_users  # some users changed tercile: they count in each
+    assert len(row.fold_metrics) == 3 and "ndcg@5[activity=low]" in row.to_dict()["by_fold"]
+
+
+def test_cv_note_says_why_group_sizes_sum_to_more_than_the_users():
+    """The note that said the brackets were the last fold's is gone; what it says now is why a family's
+    sizes overshoot the users under cv. One split has no such note."""
+    from movierec.display import comparison_text
+    from movierec.evaluation import compare
+
+    comp = compare(_seven_age_groups(), ["popularity"], protocols="full-ranking", k=5, beyond=True, cv=3)
+    row = comp.rows[0]
+    assert not any("last fold" in n for n in comp.notes)
+    note = next(n for n in comp.notes if n.startswith("user groups under 3-fold cv"))
+    activity = sum(v for m, v in row.metrics.items() if m.startswith("users[activity="))
+    assert note.endswith(f"(activity {activity:,.0f} for {row.n_users:,} users)"), note
+    assert "gender" not in note and "age" not in note  # families whose sizes sum to the users
+    assert note in " ".join(comparison_text(comp, width=80).split())  # print(comparison) shows it
+    one = compare(_seven_age_groups(), ["popularity"], protocols="full-ranking", k=5, beyond=True)
+    assert not any(n.startswith("user groups under") for n in one.notes)

@@ -98,3 +98,33 @@ def test_experiment_files_take_beyond_and_rerank() -> None:
     assert "beyond" not in parse_experiment(base).to_toml()  # absent stays absent in best.toml
     with pytest.raises(ConfigError, match="rerank"):
         parse_experiment('rerank = "shuffle:0.1"\n' + base)
+
+
+def test_compare_cv_group_brackets_hold_their_values_and_the_last_fold_note_is_gone(tmp_path: Path) -> None:
+    """``compare --cv 3 --beyond`` in a subprocess: every group's bracket in results.json holds its value
+    (it was the last fold's own interval, which need not), the printed group table shows those brackets,
+    by_fold keeps every fold's own group figures, and the note now says why n overshoots the users."""
+    from test_cli_compare import run
+
+    proc = run(
+        "compare", "-m", "popularity", "--protocols", "full-ranking", "--beyond", "--cv", "3",
+        "--out", str(tmp_path),
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    rec = json.loads((tmp_path / "results.json").read_text())[0]
+    assert rec["folds"] == 3 and len(rec["by_fold"]["ndcg@10[activity=low]"]) == 3
+    keys = [k for k in rec["intervals"] if "[activity" in k]
+    assert len(keys) == 6 * 4  # six accuracy metrics × (three terciles and the gap)
+    for key in keys:
+        lo, hi = rec["intervals"][key]
+        assert lo <= rec[key] <= hi, (key, lo, rec[key], hi)
+    table = proc.stdout[proc.stdout.index("ndcg@10 by user group (activity)") :]
+    for g in ("low", "mid", "high"):
+        lo, hi = rec["intervals"][f"ndcg@10[activity={g}]"]
+        assert f"[{lo:.3f},{hi:.3f}]".replace("0.", ".") in table, (g, lo, hi)
+        assert f"n={rec[f'users[activity={g}]']:,.0f}" in table
+    text = " ".join(proc.stdout.split())
+    assert "last fold" not in text
+    sizes = sum(rec[f"users[activity={g}]"] for g in ("low", "mid", "high"))
+    assert "user groups under 3-fold cv: each (user, fold) counts in the group it had in that fold" in text
+    assert f"(activity {sizes:,.0f} for {rec['n_users']:,} users)" in text

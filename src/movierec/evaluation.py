@@ -131,6 +131,9 @@ class EvalOutput:
     fold_metrics: list[dict[str, float]] | None = None
     #: pooled over folds: the user of each unit; the bootstrap resamples users with all their units
     unit_users: np.ndarray | None = None
+    #: with per-group metrics (:func:`movierec.beyond.extend_output`): each family's label per user of
+    #: ``users``, as that fold's groups had them, so :func:`_pool` can split the pooled units by group
+    groups: dict[str, np.ndarray] = field(default_factory=dict)
 
     @classmethod
     def of_users(
@@ -1277,17 +1280,28 @@ def _note_user_counts(
 
 
 def _note_cv_groups(rows: Sequence[Result], cv: int | None, notes: list[str]) -> None:
-    """Under K-fold CV the per-group tables mix two things (:func:`_pool`): a group's value and size are
-    means over the folds, while its bracket is the last fold's own interval, so the bracket need not sit
-    around the value (ml-latest-small, 5 folds, ease NDCG@10 for low-activity users: 0.1978 [.187,.254],
-    the bracket of fold 5's 0.2206). Said once, where a row has group metrics."""
-    if not cv or cv < 2 or not any(m.startswith("users[") for r in rows for m in r.metrics):
+    """Under K-fold CV a group's ``n`` counts its distinct users (:func:`_pool`), and a (user, fold) unit
+    counts in the group it had in its fold: activity terciles come from each fold's training counts, so a
+    user can be ``low`` in one fold and ``mid`` in the next, and a family's sizes then sum to more than
+    the row's users (ml-latest-small, 5 folds, ease: 244 + 242 + 211 = 697 for 609 users). Said once,
+    with the first such row's figures, where a family's sizes overshoot."""
+    if not cv or cv < 2:
         return
-    notes.append(
-        f"user groups under {cv}-fold cv: a group's value and n are means over the folds, and its brackets "
-        "are the last fold's own 95% interval, not an interval of that mean (every fold's value: by_fold "
-        "in the JSON)"
-    )
+    for r in rows:
+        sizes: dict[str, float] = {}
+        for m, v in r.metrics.items():
+            if m.startswith("users[") and "=" in m:
+                family = m[len("users[") : m.index("=")]
+                sizes[family] = sizes.get(family, 0.0) + v
+        over = {f: n for f, n in sizes.items() if n > r.n_users}
+        if over:
+            shown = ", ".join(f"{f} {n:,.0f}" for f, n in over.items())
+            notes.append(
+                f"user groups under {cv}-fold cv: each (user, fold) counts in the group it had in that fold "
+                f"and n counts distinct users, so users who changed group between folds count in each "
+                f"({shown} for {r.n_users:,} users)"
+            )
+            return
 
 
 def _check_positives(
@@ -1560,7 +1574,7 @@ class _FoldRun:
     ) -> Result:
         """One result row: a protocol's outputs pooled over the folds, with intervals and provenance."""
         return Result.measured(
-            _pool(outs, self.ds.interactions.n_users),
+            _pool(outs, self.ds.interactions.n_users, self.seed),
             p.ranking,
             model=name,
             kind=kind,
@@ -1738,23 +1752,28 @@ def _genre_matrix(ds: Any) -> sp.csr_matrix | None:
     return g if names else None
 
 
-def _pool(outs: list[EvalOutput], n_users: int) -> EvalOutput:
+def _pool(outs: list[EvalOutput], n_users: int, seed: int = 42) -> EvalOutput:
     """Combine folds: ranking metrics pooled over (user, fold); rating metrics and coverage as means of fold values.
 
     Pooled units are keyed ``fold·n_users + user`` so paired comparisons match (user, fold) pairs;
-    ``unit_users`` keeps each unit's user, so the intervals and paired comparisons resample users; the
-    last fold's own intervals (user groups) stay, top-K lists only with one fold.
+    ``unit_users`` keeps each unit's user, so the intervals and paired comparisons resample users.
+    User groups are split again over the pooled units, each with the label of its own fold
+    (:func:`movierec.beyond.pool_groups`: means over units, intervals resampling users, ``seed``'s
+    draws); top-K lists only with one fold.
     """
     if len(outs) == 1:
         return replace(outs[0], metrics=dict(outs[0].metrics), notes=list(outs[0].notes))
     per_user = {m: np.concatenate([o.per_user[m] for o in outs]) for m in outs[0].per_user}
     users = np.concatenate([o.users.astype(np.int64) + f * n_users for f, o in enumerate(outs)])
+    unit_users = users % n_users if n_users else None
+    groups, intervals = _pool_groups(outs, per_user, unit_users, seed)
     metrics: dict[str, float] = {}
     for m in outs[0].metrics:
         if m in per_user:
             metrics[m] = float(per_user[m].mean())
-        else:
+        elif not (groups and _is_group_key(m)):
             metrics[m] = float(np.mean([o.metrics[m] for o in outs]))
+    metrics.update(groups)
     notes = list(dict.fromkeys(n for o in outs for n in o.notes))
     secs = float(np.mean([o.score_seconds for o in outs]))
     return EvalOutput(
@@ -1763,8 +1782,26 @@ def _pool(outs: list[EvalOutput], n_users: int) -> EvalOutput:
         users,
         secs,
         notes,
-        intervals=outs[-1].intervals,
-        distinct_users=int(np.unique(users % n_users).size) if n_users else None,
+        intervals=intervals,
+        distinct_users=int(np.unique(unit_users).size) if unit_users is not None else None,
         fold_metrics=[dict(o.metrics) for o in outs],
-        unit_users=users % n_users if n_users else None,
+        unit_users=unit_users,
     )
+
+
+def _pool_groups(
+    outs: list[EvalOutput], per_user: dict[str, np.ndarray], unit_users: np.ndarray | None, seed: int
+) -> tuple[dict[str, float], dict[str, tuple[float, float]]]:
+    """The pooled folds' per-group figures and intervals; none where a fold has no group labels."""
+    families = list(outs[0].groups)
+    if not families or unit_users is None or any(list(o.groups) != families for o in outs):
+        return {}, {}
+    from movierec.beyond import pool_groups
+
+    labels = {f: np.concatenate([np.asarray(o.groups[f], dtype=object) for o in outs]) for f in families}
+    return pool_groups(per_user, labels, unit_users, seed=seed)
+
+
+def _is_group_key(metric: str) -> bool:
+    """Whether a metric is a per-group figure (``ndcg@10[activity=low]``, ``…[gender gap]``, ``users[…]``)."""
+    return metric.endswith("]") and "[" in metric
