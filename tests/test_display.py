@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from html import escape
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -122,6 +124,8 @@ def test_print_comparison_shows_the_tables_within_the_width(ds: movierec.Dataset
     ) in comp.notes
     html = comp._repr_html_()
     assert html.count("<table") == 2 and "<b>" in html and len(html) < 30_000
+    # Jupyter's view shows the notes too (it showed the tables alone), escaped: "≥ 4" and all
+    assert comp.notes and all(f"<li>{escape(n)}</li>" in html for n in comp.notes), html[-3000:]
     full = comp.to_frame()
     assert set(full["protocol"]) == {"rating", "full-ranking"}
     ranking = comp.to_frame("full-ranking")

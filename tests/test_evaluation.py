@@ -607,7 +607,7 @@ def test_a_movie_rated_low_stays_a_candidate_under_the_positives_holdout_only(ti
 
     assert notes(tiny) == [
         "interactions-holdout splits ratings ≥ 4 only: a movie a user rated below 4 stays a full-ranking "
-        "candidate, where recommend leaves it out (--split ratings-holdout excludes it)"
+        "candidate, where recommend leaves it out (the ratings-holdout split excludes it)"
     ]
     assert notes(tiny, "ratings-holdout") == []
     assert notes(tiny.subset(tiny.ratings >= 4.0)) == []  # positives only: nothing rated below

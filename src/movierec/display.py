@@ -289,6 +289,11 @@ def comparison_html(c: Any) -> str:
         body += f"<p><b>{html.escape(p)}</b></p>" + (
             '<div class="mr-scroll">' + shown.to_html(index=False, border=0, escape=False) + "</div>"
         )
+    # the notes print() and the CLI show (why a protocol was skipped, what the split keeps as candidates,
+    # why the users' counts differ): Jupyter's view of a comparison left them out
+    notes = getattr(c, "notes", None) or []
+    if notes:
+        body += '<ul class="mr-note">' + "".join(f"<li>{html.escape(n)}</li>" for n in notes) + "</ul>"
     note = f"{c.dataset} · {c.split} · k={c.k} · seed {c.seed}; bold = best"
     return _card("Comparison", body, note)
 

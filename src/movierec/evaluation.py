@@ -1383,7 +1383,7 @@ def _note_low_rated_candidates(
             notes.append(
                 f"interactions-holdout splits ratings ≥ {threshold:g} only: a movie a user rated below "
                 f"{threshold:g} stays a full-ranking candidate, where recommend leaves it out "
-                "(--split ratings-holdout excludes it)"
+                "(the ratings-holdout split excludes it)"
             )
 
 
