@@ -355,9 +355,20 @@ def _say_idle(per_model: dict[str, dict[str, Any]]) -> None:
 
 
 def say(kind: str, text: str) -> None:
-    """A note or a warning for the person at the terminal: one line on stderr, ``kind:`` in yellow (also what
-    library pipelines call to report, e.g. serving.pipeline.train_and_export's ``say``)."""
-    err_console.print(f"[yellow]{kind}:[/] {text}", soft_wrap=True)
+    """A note or a warning for the person at the terminal, on stderr, ``kind:`` in yellow (also what library
+    pipelines call to report, e.g. serving.pipeline.train_and_export's ``say``); wrapped as
+    :func:`print_prose` wraps."""
+    err_console.print(f"[yellow]{kind}:[/] {text}", soft_wrap=not err_console.is_terminal)
+
+
+def print_prose(text: str) -> None:
+    """A sentence for the reader on stdout: word-wrapped at the window's width in a terminal, one whole line
+    when piped or logged.
+
+    A line wider than the terminal is broken by the terminal wherever the column runs out, mid-word or
+    mid-number (at 80 columns: 'ndcg@' / '10', '0.16' / '5', 'item' / 's'); rich wraps it at spaces
+    instead. Piped or logged it stays one line, which grep finds whole (rich would wrap it at 80)."""
+    console.print(text, soft_wrap=not console.is_terminal)
 
 
 def print_json(obj: Any) -> None:

@@ -13,6 +13,7 @@ from movierec.cli.common import (
     RatingsSource,
     console,
     print_json,
+    print_prose,
     print_table,
     ratings_options,
 )
@@ -55,7 +56,7 @@ def list_cmd(as_json: bool = JSON) -> None:
             r["description"],
         )
     print_table(table)
-    console.print(
+    print_prose(
         "Terms: GroupLens research-use terms apply to every MovieLens set; only ml-latest-small is bundled."
     )
 

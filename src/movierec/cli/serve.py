@@ -19,12 +19,12 @@ from movierec.cli.common import (
     SEED,
     USER_FEATURES,
     RatingsSource,
-    console,
     err_console,
     file_unless_typed,
     parse_params,
     pick_config_model,
     print_json,
+    print_prose,
     ratings_options,
     say,
     typed,
@@ -137,12 +137,12 @@ def export_cmd(
             }
         )
         return
-    console.print(
+    print_prose(
         f"[green]ok[/] {model} exported to {result.path} (version {manifest['model_version']}, "
         f"{manifest['dataset']['n_users']:,} users × {manifest['dataset']['n_items']:,} items)"
     )
     if metrics:
-        console.print(metrics_line(metrics, run["test_size"], run["seed"]))
+        print_prose(metrics_line(metrics, run["test_size"], run["seed"]))
 
 
 #: (key, label, format) of the hold-out figures export prints, in this order
@@ -268,7 +268,9 @@ def serve_cmd(
         f"serving {router.describe()} on http://{f'[{host}]' if ':' in host else host}:{port} "
         f"· docs /docs · metrics {'/metrics' if metrics else 'off'} · feedback {'off' if store is None else shown_url(str(db_url))}"
         f" · reload: kill -HUP {os.getpid()}" + (" or POST /admin/reload" if api_key else ""),
-        soft_wrap=True,  # one line however wide the terminal: piped to a log it broke inside "metrics /metrics"
+        # one line when logged (piped at 80 columns it broke inside "metrics /metrics"); in a terminal
+        # wrapped at spaces, where the terminal broke it inside "/metric" "s"
+        soft_wrap=not err_console.is_terminal,
     )
     common: dict[str, Any] = {
         "host": host,
