@@ -969,7 +969,8 @@ def test_item_features_are_one_option_in_compare_report_and_embed(
     page = (rep2 / "index.html").read_text()
     assert "ease+genres" in page and "svd ignores item features" in page and "svd+genres" not in page
     code, _out, err = run_cli(["compare", "-m", "warp+genres+tags"], capsys)
-    assert code == 2 and "give item features with --item-features genres,tags and the model as warp" in err
+    assert code == 2 and "give the model as warp and its item features apart" in err, err
+    assert "(item_features='genres,tags' in Python, --item-features genres,tags in the CLI)" in err
     emb = tmp_path / "emb"
     code, _out, err = run_cli(
         ["embed", "-m", "warp+tags", "--item-features", "genres", "--out", str(emb)], capsys

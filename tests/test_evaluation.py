@@ -430,7 +430,7 @@ def test_compare_bad_inputs(bundled) -> None:
         E.compare(bundled, ["popularity"], split="random")
     with pytest.raises(ConfigError, match="leaves no positives"):
         E.compare(bundled, ["popularity"], threshold=6.0)
-    with pytest.raises(ConfigError, match="needs --split leave-last-out"):
+    with pytest.raises(ConfigError, match="needs the leave-last-out split"):
         E.compare(bundled, ["popularity"], protocols=["leave-last-out"], split="interactions-holdout")
     with pytest.raises(ConfigError, match="larger than the catalogue"):
         E.compare(bundled, ["popularity"], k=10**6)

@@ -97,7 +97,10 @@ def test_kfold_splitter_yields_surprise_folds_over_ratings_or_positives() -> Non
 def test_bad_split_names_and_options_are_config_errors() -> None:
     with pytest.raises(ConfigError, match="unknown split 'nope'; valid splits: auto, ratings-holdout"):
         get_splitter("nope")
-    with pytest.raises(ConfigError, match="--cv works with the ratings or interactions hold-out"):
+    with pytest.raises(
+        ConfigError,
+        match=r"\(cv= in Python, --cv in the CLI\) works with the ratings or interactions hold-out",
+    ):
         get_splitter("per-user", cv=3)
     with pytest.raises(ConfigError, match="unknown canonical split"):
         CanonicalSplit("ml100k-u9")

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from movierec.errors import ConfigError, DataError
+from movierec.errors import ConfigError, DataError, spelled
 from movierec.features import ItemFeatures, read_features_file
 from movierec.interactions import IdMap
 
@@ -256,7 +256,8 @@ def aligned_users(dataset: Dataset, user_map: IdMap) -> pd.DataFrame:
     if dataset.users is None:
         raise DataError(
             f"dataset {dataset.name!r} has no user demographics (only ml-100k's u.user and ml-1m's users.dat do); "
-            "pass a user features file instead (--user-features FILE.csv with userId,feature[,weight])"
+            "pass a user features file instead, a CSV of userId,feature[,weight] "
+            f"({spelled('user_features=' + repr('FILE.csv'), '--user-features FILE.csv')})"
         )
     frame = dataset.users.drop_duplicates("userId").set_index("userId")
     ids = pd.Index(user_map.ids)
@@ -287,7 +288,8 @@ def parse_user_features(spec: str | None) -> tuple[bool, Path | None]:
             path = Path(part)
         else:
             raise ConfigError(
-                f"--user-features takes 'demographics', a file, or 'demographics,FILE.csv'; got {spec!r}"
+                f"user features ({spelled('user_features=', '--user-features')}) take 'demographics', a file, "
+                f"or 'demographics,FILE.csv'; got {spec!r}"
             )
     return demo, path
 

@@ -47,6 +47,36 @@ class DownloadError(MovierecError):
     """A dataset download failed (offline, server error, checksum mismatch, bad archive)."""
 
 
+class Spelled(str):
+    """A setting's name in both spellings (:func:`spelled`), told apart from one spelling (``"--out"``)
+    where a message labels a value with its setting (:func:`labelled`)."""
+
+    __slots__ = ()
+
+
+def spelled(python: str, cli: str) -> Spelled:
+    """``threshold= in Python, --implicit-threshold in the CLI``: how a library message names a setting
+    that a notebook and the command line both reach, so neither reader has to guess the other's spelling.
+
+    The one rule for such messages: the fix in plain words, then this in parentheses ("lower the
+    threshold (threshold= in Python, --implicit-threshold in the CLI)"). A function that is told its
+    caller's spelling (an ``option=`` parameter: ``"--out"`` from the CLI, ``"out="`` from Python) names
+    only that one instead."""
+    return Spelled(f"{python} in Python, {cli} in the CLI")
+
+
+def labelled(option: str, value: object) -> str:
+    """A value labelled with the setting it came from, at the head of a message: ``--out r`` for one
+    spelling (the CLI's flag, or a plain word such as ``run folder``), ``out='r'`` for a Python keyword
+    (``out=``), ``r`` alone for ``""`` (a Python argument whose keyword differs between the functions that
+    pass it), ``r (out= in Python, --out in the CLI)`` for both (:func:`spelled`)."""
+    if isinstance(option, Spelled):
+        return f"{value} ({option})"
+    if option.endswith("="):
+        return f"{option}{str(value)!r}"
+    return f"{option} {value}" if option else str(value)
+
+
 def did_you_mean(name: object, choices: Iterable[str]) -> str:
     """`` (did you mean 'ease'?)`` for the closest of ``choices`` to a mistyped ``name``, else ``""``:
     the valid list after it is long (30 models), the likely fix should come first."""

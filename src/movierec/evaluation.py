@@ -23,8 +23,8 @@ import scipy.sparse as sp
 
 from movierec import metrics as M
 from movierec import split as S
-from movierec.errors import ConfigError, did_you_mean
-from movierec.interactions import Interactions
+from movierec.errors import ConfigError, did_you_mean, spelled
+from movierec.interactions import LOWER_THRESHOLD, Interactions
 from movierec.jsonsafe import to_jsonable
 from movierec.models.base import RatingPredictor, Recommender, fit_options, tags_of, topk
 from movierec.models.training import progress_only
@@ -285,7 +285,7 @@ class TestCandidatesProtocol(Protocol):
         users = np.flatnonzero(n_rel > 0).astype(np.int32)
         if len(users) == 0:
             raise ConfigError(
-                f"relevance threshold {threshold} leaves no relevant test items; lower --implicit-threshold"
+                f"relevance threshold {threshold} leaves no relevant test items; {LOWER_THRESHOLD}"
             )
         keep = n_rel[test.users] > 0
         rows = np.flatnonzero(keep)
@@ -352,7 +352,7 @@ class FullRankingProtocol(Protocol):
         users = np.flatnonzero(np.diff(rel.indptr) > 0).astype(np.int32)
         if len(users) == 0:
             raise ConfigError(
-                f"relevance threshold {threshold} leaves no test positives, so there is nothing to rank; lower --implicit-threshold"
+                f"relevance threshold {threshold} leaves no test positives, so there is nothing to rank; {LOWER_THRESHOLD}"
             )
         seen = _pairs_csr(train)
         rel_u = rel[users]
@@ -391,6 +391,11 @@ class FullRankingProtocol(Protocol):
         return EvalOutput(metrics, per_user, users, secs, recs=recs, relevant=rel_u)
 
 
+#: the split a protocol needs, as a notebook (``compare(split=...)``) and the CLI (``--split``) name it
+_LEAVE_LAST_OUT_SPLIT = spelled("split='leave-last-out'", "--split leave-last-out")
+_LAST_SESSION_SPLIT = spelled("split='last-session'", "--split last-session")
+
+
 class LeaveLastOutProtocol(FullRankingProtocol):
     """Sequence-model protocol: each user's latest interaction is the single test item; HR@K, NDCG@K, MRR over the full ranking.
 
@@ -407,7 +412,8 @@ class LeaveLastOutProtocol(FullRankingProtocol):
         counts = test.user_counts()
         if counts.max(initial=0) > 1:
             raise ConfigError(
-                "the leave-last-out protocol needs the leave-last-out split (one test item per user); use --split leave-last-out"
+                "the leave-last-out protocol needs the leave-last-out split, one test item per user "
+                f"({_LEAVE_LAST_OUT_SPLIT})"
             )
         return super()._evaluate(model, train, test, replace(opts, threshold=None))
 
@@ -444,9 +450,7 @@ class SampledProtocol(Protocol):
         warnings.warn(warning, SampledMetricsWarning, stacklevel=3)  # the caller of Protocol.evaluate
         pos_rows = np.flatnonzero(test.ratings >= opts.floor)
         if len(pos_rows) == 0:
-            raise ConfigError(
-                f"relevance threshold {threshold} leaves no test positives; lower --implicit-threshold"
-            )
+            raise ConfigError(f"relevance threshold {threshold} leaves no test positives; {LOWER_THRESHOLD}")
         order = pos_rows[np.argsort(test.users[pos_rows], kind="stable")]
         pu, pi = test.users[order].astype(np.int64), test.items[order].astype(np.int64)
         excluded = (_pairs_csr(train) + relevant_matrix(test, threshold)).tocsr()
@@ -511,7 +515,7 @@ class NextItemInSessionProtocol(Protocol):
 
         cases = session_cases(test)
         if not cases:
-            raise ConfigError("next-item-in-session needs the last-session split; use --split last-session")
+            raise ConfigError(f"next-item-in-session needs the last-session split ({_LAST_SESSION_SPLIT})")
         t0 = time.perf_counter()
         per_user, users, n_events = session_events(model, cases, k=opts.k, max_events=MAX_EVENTS)
         note = f"next-item-in-session: {n_events} events in {len(users)} sessions (first {MAX_EVENTS} each)"
@@ -1311,7 +1315,8 @@ def _check_positives(
     needs_positives = any(p.ranking for p in protos) or any(kd != "explicit" for kd in kinds)
     if needs_positives and not (inter.ratings >= threshold).any():
         raise ConfigError(
-            f"implicit threshold {threshold:g} leaves no positives (ratings range {inter.ratings.min():g}..{inter.ratings.max():g})"
+            f"implicit threshold {threshold:g} leaves no positives (ratings range {inter.ratings.min():g}.."
+            f"{inter.ratings.max():g}); {LOWER_THRESHOLD}"
         )
 
 
@@ -1355,12 +1360,18 @@ def _compare_protocols(
 
         reranker = parse_rerank(rerank)
         if not any(p.name == "full-ranking" for p in protos):
-            raise ConfigError("--rerank re-ranks full-ranking lists; add full-ranking to the protocols")
+            raise ConfigError(
+                f"a re-ranker ({spelled('rerank=', '--rerank')}) re-ranks full-ranking lists; add full-ranking "
+                "to the protocols"
+            )
         if reranker is not None and reranker.name == "calibrated" and genres is None:
             raise ConfigError(f"re-ranker {rerank!r} needs movie genres, and {ds.name} has none")
         protos = [FullRankingProtocol(reranker, genres) if p.name == "full-ranking" else p for p in protos]
     if beyond and not any(p.name == "full-ranking" for p in protos):
-        raise ConfigError("--beyond measures full-ranking lists; add full-ranking to the protocols")
+        raise ConfigError(
+            f"beyond-accuracy metrics ({spelled('beyond=True', '--beyond')}) measure full-ranking lists; add "
+            "full-ranking to the protocols"
+        )
     return protos, genres, user_groups, reranker
 
 
@@ -1420,9 +1431,13 @@ def _split_key(
             f"interactions-holdout: explicit models train on positives only (ratings ≥ {threshold:g})"
         )
     if any(p.name == "leave-last-out" for p in protos) and key != "leave-last-out":
-        raise ConfigError("the leave-last-out protocol needs --split leave-last-out")
+        raise ConfigError(
+            f"the leave-last-out protocol needs the leave-last-out split ({_LEAVE_LAST_OUT_SPLIT})"
+        )
     if any(p.name == "next-item-in-session" for p in protos) != (key == "last-session"):
-        raise ConfigError("the next-item-in-session protocol and --split last-session go together")
+        raise ConfigError(
+            f"the next-item-in-session protocol and the last-session split go together ({_LAST_SESSION_SPLIT})"
+        )
     return key
 
 

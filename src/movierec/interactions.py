@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from movierec.errors import ConfigError, DataError, UnknownIdError
+from movierec.errors import ConfigError, DataError, UnknownIdError, spelled
 
 __all__ = [
     "INT_ID_RULE",
@@ -36,6 +36,9 @@ _INT_ID = re.compile(r"-?(?:0|[1-9][0-9]{0,18})")
 INT_ID_RULE = (
     "integer ids are written in ASCII digits only, without sign, spaces, underscores or leading zeros"
 )
+
+#: the fix when a relevance threshold leaves nothing: a notebook and the CLI name it differently
+LOWER_THRESHOLD = f"lower the threshold ({spelled('threshold=', '--implicit-threshold')})"
 
 
 def parse_int_id(text: str) -> int | None:
@@ -387,7 +390,7 @@ class Interactions(IdMapped):
         if not mask.any():
             raise ConfigError(
                 f"implicit threshold {threshold} leaves no positives (ratings range "
-                f"{self.ratings.min():g}..{self.ratings.max():g}); lower --implicit-threshold"
+                f"{self.ratings.min():g}..{self.ratings.max():g}); {LOWER_THRESHOLD}"
             )
         out = self.subset(mask)
         if out.source_ratings is None:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from movierec.errors import ConfigError
+from movierec.errors import ConfigError, Spelled, labelled, spelled
 
 T = TypeVar("T")
 
@@ -68,6 +68,26 @@ def _nearest_existing(path: Path) -> Path:
     return p
 
 
+#: the output folder of a pipeline that a notebook and the CLI both call (export, report, tune): its
+#: messages name both spellings; the CLI's own commands pass ``"--out"``, Python-only callers ``"out="``
+OUT = spelled("out=", "--out")
+
+
+def force_words(option: str) -> str:
+    """How the caller whose output setting is spelled ``option`` replaces what is there: "pass --force to
+    replace it" for a CLI flag (``--out``), ``force=True`` for Python's spellings (``out=``, ``""``), both
+    where both reach the message (:func:`~movierec.errors.spelled`)."""
+    if isinstance(option, Spelled):
+        return f"replace it ({spelled('force=True', '--force')})"
+    return f"pass {'--force' if option.startswith('-') else 'force=True'} to replace it"
+
+
+def another(option: str) -> str:
+    """What to choose instead, in the caller's words: ``--out`` (or ``out=``), or ``folder`` where the
+    message's label already names the setting both ways or no keyword at all."""
+    return "folder" if isinstance(option, Spelled) or not option else option
+
+
 def check_writable(out: Path, option: str = "--out") -> None:
     """Refuse (``ConfigError``) a destination that cannot be created or written, without creating anything.
 
@@ -76,13 +96,13 @@ def check_writable(out: Path, option: str = "--out") -> None:
     read-only folders fail here, before a minute of training.
     """
     if out.exists() and not out.is_dir():
-        raise ConfigError(f"{option} {out}: is a file, not a folder")
+        raise ConfigError(f"{labelled(option, out)}: is a file, not a folder")
     base = _nearest_existing(out.parent if not out.exists() else out)
     if not base.is_dir():
-        raise ConfigError(f"{option} {out}: cannot create it, {base} is a file and not a folder")
+        raise ConfigError(f"{labelled(option, out)}: cannot create it, {base} is a file and not a folder")
     why = unwritable(base)
     if why is not None:
-        raise ConfigError(f"{option} {out}: {base} is not writable ({why})")
+        raise ConfigError(f"{labelled(option, out)}: {base} is not writable ({why})")
 
 
 def unwritable(folder: Path) -> str | None:
@@ -117,19 +137,19 @@ def check_artifact_target(out: Path, force: bool, option: str = "--out") -> None
     """
     if out.exists():
         if not out.is_dir():
-            raise ConfigError(f"{option} {out}: is a file, not a folder; nothing was changed")
+            raise ConfigError(f"{labelled(option, out)}: is a file, not a folder; nothing was changed")
         if not force:
-            raise ConfigError(f"{out} already exists; pass --force (force=True from Python) to replace it")
+            raise ConfigError(f"{out} already exists; {force_words(option)}")
         if not is_artifact(out):
             raise ConfigError(
-                f"{option} {out}: refusing to replace a folder movierec did not write (no movierec manifest.json); "
-                "nothing was deleted — choose another --out"
+                f"{labelled(option, out)}: refusing to replace a folder movierec did not write (no movierec manifest.json); "
+                f"nothing was deleted — choose another {another(option)}"
             )
         foreign = sorted(p.name for p in out.iterdir() if p.name not in ARTIFACT_FILES | _ARTIFACT_EXTRA)
         if foreign:
             shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
             raise ConfigError(
-                f"{option} {out}: refusing to replace it, it holds files export did not write ({shown}); "
+                f"{labelled(option, out)}: refusing to replace it, it holds files export did not write ({shown}); "
                 "nothing was deleted"
             )
     check_writable(out, option)
@@ -160,12 +180,12 @@ def check_results_target(out: Path, option: str = "--out") -> str | None:
     clash = [n for n in RESULT_FILES if (out / n).exists()]
     if clash and not ours:
         raise ConfigError(
-            f"{option} {out}: would overwrite {', '.join(clash)}, which compare did not write; "
-            "nothing was changed — choose another --out"
+            f"{labelled(option, out)}: would overwrite {', '.join(clash)}, which compare did not write; "
+            f"nothing was changed — choose another {another(option)}"
         )
     others = [p.name for p in entries if p.name not in RESULT_FILES]
     if others:
-        return f"{option} {out} is not empty ({len(others)} other entries, e.g. {others[0]}): writing results beside them"
+        return f"{labelled(option, out)} is not empty ({len(others)} other entries, e.g. {others[0]}): writing results beside them"
     return None
 
 
@@ -184,15 +204,17 @@ def check_parquet_target(out: Path, force: bool, option: str = "--out") -> None:
     """
     if out.exists():
         if not force:
-            raise ConfigError(f"{out} already exists; pass --force (force=True from Python) to replace it")
+            raise ConfigError(f"{out} already exists; {force_words(option)}")
         if not out.is_dir():
-            raise ConfigError(f"{option} {out}: is a file, not a Parquet folder; nothing was changed")
+            raise ConfigError(
+                f"{labelled(option, out)}: is a file, not a Parquet folder; nothing was changed"
+            )
         foreign = sorted(
             p.name for p in out.iterdir() if not (_spark_file(p.name) or p.name.startswith(STAGE_PREFIX))
         )
         if foreign:
             raise ConfigError(
-                f"{option} {out}: refusing to overwrite a folder Spark did not write (it holds {foreign[0]}"
+                f"{labelled(option, out)}: refusing to overwrite a folder Spark did not write (it holds {foreign[0]}"
                 f"{f' and {len(foreign) - 1} more' if len(foreign) > 1 else ''}); nothing was deleted"
             )
     check_writable(out, option)
@@ -222,7 +244,7 @@ def image_format(path: Path, option: str = "--plot") -> str:
     if fmt not in IMAGE_FORMATS:
         why = f"{path.suffix} is not a chart format" if path.suffix else "no suffix to tell the chart format"
         raise ConfigError(
-            f"{option} {path}: {why}; end the name in " + ", ".join(f".{f}" for f in IMAGE_FORMATS)
+            f"{labelled(option, path)}: {why}; end the name in " + ", ".join(f".{f}" for f in IMAGE_FORMATS)
         )
     return fmt
 
@@ -248,10 +270,10 @@ def check_image_target(path: Path, force: bool, option: str = "--plot") -> str:
     """
     fmt = image_format(path, option)
     if path.is_dir():
-        raise ConfigError(f"{option} {path}: is a folder; give a file name such as ratings.{fmt}")
+        raise ConfigError(f"{labelled(option, path)}: is a folder; give a file name such as ratings.{fmt}")
     if path.exists() and not force and not is_image(path, fmt):
         raise ConfigError(
-            f"{option} {path} already exists and is not a {fmt.upper()} image; "
+            f"{labelled(option, path)} already exists and is not a {fmt.upper()} image; "
             "nothing was changed — pass --force to replace it or choose another name"
         )
     check_writable(path.parent, option)
@@ -519,7 +541,9 @@ def staged_output(out: str | Path, *, last: Iterable[str] = (), option: str = "-
         st = Staged(out=out, path=_new_stage(out, existed), existed=existed, last=tuple(last))
     except OSError as exc:
         remove_empty_folders(created)
-        raise ConfigError(f"{option} {out}: cannot create the folder ({exc.strerror or exc})") from exc
+        raise ConfigError(
+            f"{labelled(option, out)}: cannot create the folder ({exc.strerror or exc})"
+        ) from exc
     try:
         yield st
     except BaseException as exc:

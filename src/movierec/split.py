@@ -21,8 +21,8 @@ from typing import ClassVar
 import numpy as np
 
 from movierec.datasets.canonical import CANONICAL_SPLITS, check_ml1m_shape, ml100k_rows
-from movierec.errors import ConfigError, is_seed
-from movierec.interactions import Interactions
+from movierec.errors import ConfigError, is_seed, spelled
+from movierec.interactions import LOWER_THRESHOLD, Interactions
 
 __all__ = [
     "SPLIT_NAMES",
@@ -219,7 +219,7 @@ def kfold(inter: Interactions, n_splits: int = 5, seed: int = 42) -> list[tuple[
 def _positives(inter: Interactions, threshold: float) -> Interactions:
     pos = inter.subset(inter.ratings >= threshold)
     if pos.n_ratings == 0:
-        raise ConfigError(f"implicit threshold {threshold} leaves no positives; lower --implicit-threshold")
+        raise ConfigError(f"implicit threshold {threshold} leaves no positives; {LOWER_THRESHOLD}")
     return pos
 
 
@@ -434,7 +434,10 @@ def get_splitter(
         raise ConfigError(f"seed must be a whole number in 0 … 2**32 - 1, got {seed!r}")
     if cv is not None:
         if key not in ("ratings-holdout", "interactions-holdout"):
-            raise ConfigError(f"--cv works with the ratings or interactions hold-out, not --split {key}")
+            raise ConfigError(
+                f"k-fold cross-validation ({spelled('cv=', '--cv')}) works with the ratings or interactions "
+                f"hold-out, not the {key} split"
+            )
         return KFold(cv, seed, None if key == "ratings-holdout" else threshold)
     if key == "ratings-holdout":
         return RatingsHoldout(test_size, seed)

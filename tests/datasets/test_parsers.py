@@ -223,10 +223,10 @@ def test_duplicates_keep_latest_and_are_counted():
 BAD = [
     ("empty.csv", r"empty.csv: file is empty"),
     ("header_only.csv", r"header_only.csv: no ratings \(header only\)"),
-    ("missing_column.csv", r"missing column 'rating' \(found: userId, movieId, timestamp\).*--rating-col"),
+    ("missing_column.csv", r"missing column 'rating' \(found: userId, movieId, timestamp\).*rating_col="),
     (
         "misnamed_column.csv",
-        r"missing columns 'userId', 'movieId' \(found: user, movie, rating, timestamp\); name them with --user-col user --item-col movie$",
+        r"missing columns 'userId', 'movieId' \(found: user, movie, rating, timestamp\); name them with user_col='user', item_col='movie'$",
     ),
     ("nonnumeric_rating.csv", r"nonnumeric_rating.csv, line 3: rating 'good' is not a finite number"),
     ("nan_rating.csv", r"nan_rating.csv, line 4: rating is missing"),
@@ -381,15 +381,15 @@ def test_a_column_with_no_obvious_match_is_left_for_the_person_to_name(tmp_path)
     path.write_text("u,movie_id,r\n1,10,4\n")
     with pytest.raises(DataError) as exc:
         load_ratings_file(path)
-    assert str(exc.value).endswith(
+    assert str(exc.value).endswith(  # Python's keywords: load_ratings_file is a Python call
         "missing columns 'userId', 'movieId', 'rating' (found: u, movie_id, r); "
-        "name them with --user-col COLUMN --item-col movie_id --rating-col COLUMN"
+        "name them with user_col=COLUMN, item_col='movie_id', rating_col=COLUMN"
     )
     one = tmp_path / "stars.csv"
     one.write_text("userId,movieId,stars\n1,10,4\n")
     with pytest.raises(
         DataError,
-        match=r"missing column 'rating' \(found: userId, movieId, stars\); name it with --rating-col stars$",
+        match=r"missing column 'rating' \(found: userId, movieId, stars\); name it with rating_col='stars'$",
     ):
         load_ratings_file(one)
     with pytest.raises(

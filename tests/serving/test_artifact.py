@@ -356,7 +356,7 @@ def test_missing_folder_and_existing_output(svd_artifact, tmp_path: Path) -> Non
     with pytest.raises(ArtifactError, match="no such artifact folder"):
         load_artifact(tmp_path / "nope")
     path, model, train = svd_artifact
-    with pytest.raises(ConfigError, match=r"already exists; pass --force \(force=True from Python\)"):
+    with pytest.raises(ConfigError, match=r"already exists; pass force=True to replace it$"):
         export_artifact(model, None, train, path)
 
 

@@ -54,7 +54,8 @@ def test_export_with_holdout_metrics(tmp_path: Path, capsys) -> None:
     assert "trained on 70% of the ratings (the rest held out)" in load_artifact(out).manifest["notes"]
     # exporting over it again needs --force; the error is one line and exit code 2
     code, _out, err = run_cli(["export", "--model", "popularity", "--out", str(out)], capsys)
-    assert code == 2 and err.count("\n") == 1 and "already exists; pass --force" in err
+    assert code == 2 and err.count("\n") == 1, err
+    assert "already exists; replace it (force=True in Python, --force in the CLI)" in err
     code, _out, err = run_cli(
         ["export", "--model", "popularity", "--out", str(out), "--force", "--params", "bogus=1"], capsys
     )

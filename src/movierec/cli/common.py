@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from movierec.errors import SEED_MAX, ConfigError
+from movierec.errors import SEED_MAX, ConfigError, DataError
 
 if TYPE_CHECKING:  # the data layer (pandas) loads when a command runs, not for --help
     from movierec.datasets import Dataset
@@ -160,7 +160,7 @@ class RatingsSource:
 
     def load(self) -> Dataset:
         """The dataset (a status line on stderr while loading; its notes printed after)."""
-        from movierec.datasets import load, load_ratings_file
+        from movierec.datasets import MissingColumnsError, load, load_ratings_file
         from movierec.interactions import check_rating_scale
 
         scale = self.rating_scale
@@ -173,15 +173,18 @@ class RatingsSource:
         if self.ratings is not None:
             with step_status(err_console, f"loading {self.ratings}", after=5.0):
                 times = {} if self.time_col is None else {"time_col": self.time_col or None}
-                ds = load_ratings_file(
-                    self.ratings,
-                    user_col=self.user_col,
-                    item_col=self.item_col,
-                    rating_col=self.rating_col or None,
-                    rating_scale=scale,
-                    movies=self.movies,
-                    **times,
-                )
+                try:
+                    ds = load_ratings_file(
+                        self.ratings,
+                        user_col=self.user_col,
+                        item_col=self.item_col,
+                        rating_col=self.rating_col or None,
+                        rating_scale=scale,
+                        movies=self.movies,
+                        **times,
+                    )
+                except MissingColumnsError as exc:  # the fix in the CLI's flags, not Python's keywords
+                    raise DataError(exc.in_flags()) from None
         else:
             with step_status(err_console, f"loading {self.dataset}", after=5.0):
                 ds = load(self.dataset, rating_scale=scale)

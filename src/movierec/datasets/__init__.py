@@ -31,7 +31,7 @@ from movierec.datasets.parsers import (
 )
 from movierec.datasets.registry import REGISTRY, DatasetSpec, cache_dir, get_spec
 from movierec.datasets.users import USER_FILES, read_users
-from movierec.errors import DataError, did_you_mean
+from movierec.errors import DataError, did_you_mean, spelled
 from movierec.interactions import Interactions, check_rating_scale
 
 __all__ = [
@@ -249,7 +249,8 @@ def load(
         if folder is None:
             raise DataError(
                 f"dataset {spec.name!r} is not in the cache ({cache_dir() / spec.name}); "
-                f"run 'movierec data fetch {spec.name}' or place its files there by hand (data fetch --path)"
+                f"fetch it ({spelled(f'movierec.datasets.fetch({spec.name!r})', f'movierec data fetch {spec.name}')}), "
+                f"or fetch a download made by hand ({spelled('path=', '--path')})"
             )
         if spec.bundled:
             return _load_bundled(with_tags)
@@ -342,14 +343,14 @@ def _time_notes(ratings: pd.DataFrame) -> list[str]:
 
 
 def _load_notes(inter: Interactions, auto_time: bool, ratings: pd.DataFrame, time_option: str) -> list[str]:
-    """A custom ratings table's notes: no times (and how to name a column), the unit its times were read
-    in when not seconds, duplicates dropped."""
+    """A custom ratings table's notes: no times (and how to name a column: ``time_option``, the words for
+    its caller's setting), the unit its times were read in when not seconds, duplicates dropped."""
     has_time = "timestamp" in ratings.columns
     notes = _time_notes(ratings)
     if auto_time and not has_time:
         notes.append(
             "no 'timestamp' column: loaded without times, so time-based splits (temporal, leave-last-out) "
-            f"and time features are unavailable; name another column with {time_option}"
+            f"and time features are unavailable; name another column {time_option}"
         )
     if inter.dropped_duplicates:
         kept = "the latest" if inter.timestamps is not None else "the last row of each in the file (no times)"
@@ -435,7 +436,7 @@ def from_frame(
             label = label.item() if isinstance(label, np.generic) else label
             text = text.replace(row[0], f"DataFrame, row {row[1]} (index {label!r}):", 1)
         raise DataError(text) from None
-    notes = _load_notes(inter, auto_time, ratings, "time_col")
+    notes = _load_notes(inter, auto_time, ratings, "with time_col=")
     return Dataset(name, inter, meta, None, _frame_sha256(ratings), f"DataFrame ({len(frame):,} rows)", notes)
 
 
@@ -489,7 +490,11 @@ def load_ratings_file(
     )
     digest = _BackgroundHash(path) if path.is_file() else None
     auto_time = "time_col" not in columns
-    frame = read_ratings(path, fmt=fmt, time_optional=auto_time, **columns)
+    try:
+        frame = read_ratings(path, fmt=fmt, time_optional=auto_time, **columns)
+    except MissingColumnsError as exc:  # Python's words here; the CLI asks exc.in_flags() for its own
+        exc.args = (exc.in_keywords(),)
+        raise
     inter = Interactions.from_frame(
         frame,
         rating_col="rating",
@@ -499,7 +504,7 @@ def load_ratings_file(
         first_line=1 if fmt in ("parquet", "dat", "u.data") else 2,
     )
     meta = _read_catalog(movies, inter, columns.get("item_col", "movieId"))
-    notes = _load_notes(inter, auto_time, frame, "time_col / --time-col")
+    notes = _load_notes(inter, auto_time, frame, f"({spelled('time_col=', '--time-col')})")
     options = {k: v for k, v in columns.items() if k in _RECORDED and v != _DEFAULT_COLUMNS.get(k)}
     if movies is not None and not isinstance(movies, pd.DataFrame):
         options["movies"] = str(Path(movies).expanduser().resolve())

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from movierec.errors import ConfigError
+from movierec.errors import ConfigError, spelled
 from movierec.interactions import Interactions
 
 __all__ = ["CANONICAL_SPLITS", "check_ml1m_shape", "ml100k_rows"]
@@ -46,7 +46,8 @@ def _check_shape(inter: Interactions, name: str, expected: tuple[int, int, int],
         raise ConfigError(
             f"split {name} is defined on {dataset} ({expected[0]:,} ratings, {expected[1]} users, "
             f"{expected[2]} items, in file order); this dataset has {got[0]:,} ratings, {got[1]} users, "
-            f"{got[2]} items: use --dataset {dataset} or another split"
+            f"{got[2]} items: use the {dataset} dataset ({spelled(repr(dataset), f'--dataset {dataset}')}) or "
+            "another split"
         )
 
 

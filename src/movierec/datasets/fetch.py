@@ -26,7 +26,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from movierec.datasets.registry import DatasetSpec, cache_dir, get_spec
-from movierec.errors import ConfigError, DownloadError
+from movierec.errors import ConfigError, DownloadError, spelled
 from movierec.output_folders import move_aside, temporary_folder
 
 __all__ = ["MAX_RATIO", "MAX_UNPACKED_BYTES", "fetch", "fetch_spec", "safe_members"]
@@ -111,11 +111,11 @@ def _check_url(url: str) -> None:
     parts = urlsplit(url.strip())
     if parts.scheme.lower() not in _URL_SCHEMES:
         raise ConfigError(
-            f"--url {url!r}: not a download URL (give an http://, https://, ftp:// or file:// address, "
-            "or use --path for a file on this machine)"
+            f"{url!r} is not a download URL ({spelled('url=', '--url')}): give an http://, https://, ftp:// "
+            f"or file:// address, or a file on this machine ({spelled('path=', '--path')})"
         )
     if parts.scheme.lower() != "file" and not parts.hostname:
-        raise ConfigError(f"--url {url!r}: the URL names no host")
+        raise ConfigError(f"the download URL {url!r} ({spelled('url=', '--url')}) names no host")
 
 
 @contextmanager
@@ -187,9 +187,12 @@ def _fetch_locked(
 
 
 def _offline_hint(spec: DatasetSpec, url: str) -> str:
+    """How to get the data without this download, in a notebook's and the CLI's words."""
+    fetch_call = f"movierec.datasets.fetch({spec.name!r}, path='{spec.name}.zip')"
+    fetch_command = f"movierec data fetch {spec.name} --path {spec.name}.zip"
     return (
-        f"download {url} by hand and run 'movierec data fetch {spec.name} --path {spec.name}.zip' "
-        f"(or unzip it into {cache_dir() / spec.name})"
+        f"download {url} by hand and fetch that file ({spelled(fetch_call, fetch_command)}), or unzip it "
+        f"into {cache_dir() / spec.name}"
     )
 
 

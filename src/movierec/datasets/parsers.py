@@ -423,7 +423,9 @@ def _looks_like_value(cell: str) -> bool:
 class MissingColumnsError(DataError):
     """A ratings table lacks columns: all of them named in one line, with the fix as the CLI's flags
     (``--user-col user_id --item-col item_id``); :meth:`in_keywords` words it for Python's
-    ``movierec.load(path, user_col=…)`` instead, so each caller is told what it can type."""
+    ``movierec.load(path, user_col=…)`` instead, so each caller is told what it can type
+    (:func:`movierec.datasets.load_ratings_file` raises it in Python's words, and the CLI asks
+    :meth:`in_flags` for its own)."""
 
     _FLAGS: ClassVar[dict[str, tuple[str, str]]] = {
         "user": ("--user-col", "user_col"),
@@ -443,7 +445,12 @@ class MissingColumnsError(DataError):
         self.fixes = fixes
         flags = " ".join(f"{self._FLAGS[role][0]} {col or 'COLUMN'}" for role, col in fixes)
         no_time = " (or --time-col '' for none)" if self._time_unknown() else ""
-        super().__init__(f"{self.head}; name {self.them} with {flags}{no_time}")
+        self.flags_message = f"{self.head}; name {self.them} with {flags}{no_time}"
+        super().__init__(self.flags_message)
+
+    def in_flags(self) -> str:
+        """The message naming the CLI's flags (``--user-col user_id --item-col item_id``)."""
+        return self.flags_message
 
     def in_keywords(self) -> str:
         """The message naming the keyword arguments (``user_col='user_id', item_col='item_id'``)."""

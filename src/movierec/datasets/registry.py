@@ -10,7 +10,7 @@ from typing import Any
 
 from platformdirs import user_cache_dir
 
-from movierec.errors import ConfigError, did_you_mean
+from movierec.errors import ConfigError, did_you_mean, spelled
 
 __all__ = ["REGISTRY", "DatasetSpec", "cache_dir", "get_spec"]
 
@@ -82,8 +82,8 @@ def get_spec(name: str) -> DatasetSpec:
         return REGISTRY[name]
     except KeyError:
         raise ConfigError(
-            f"unknown dataset {name!r}{did_you_mean(name, REGISTRY)}; known: {', '.join(REGISTRY)} "
-            "(or pass a folder or --ratings FILE)"
+            f"unknown dataset {name!r}{did_you_mean(name, REGISTRY)}; known: {', '.join(REGISTRY)}; or give "
+            f"a folder or ratings file by its path ({spelled('movierec.load(PATH)', '--ratings FILE')})"
         ) from None
 
 

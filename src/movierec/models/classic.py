@@ -15,7 +15,7 @@ from typing import ClassVar, Self
 import numpy as np
 import scipy.sparse as sp
 
-from movierec.errors import ConfigError
+from movierec.errors import ConfigError, spelled
 from movierec.interactions import Interactions
 from movierec.models.base import Tags, check_indices, pair_dots
 from movierec.models.baseline import ExplicitModel, first_appearance, surprise_order
@@ -48,8 +48,9 @@ class NormalPredictor(SeededParams, _Classic):
     search_space: ClassVar[SearchSpace] = {}
     #: why export (and so ``movierec recommend``) refuses it before training
     unservable: ClassVar[str] = (
-        "it draws a new random rating for every prediction, so it has no list to serve (it is the RMSE "
-        "baseline of baselines; compare it with --protocols rating)"
+        "it draws a new random rating for every prediction, so it has no list to serve: it is the RMSE "
+        "baseline of baselines, to compare under the rating protocol "
+        f"({spelled('protocols=' + repr('rating'), '--protocols rating')})"
     )
 
     def _fit(self, train: Interactions) -> Self:

@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from movierec.errors import ConfigError, did_you_mean
+from movierec.errors import ConfigError, did_you_mean, spelled
 from movierec.models.base import BaseRecommender
 
 __all__ = [
@@ -156,9 +156,11 @@ def get_class(name: str) -> type[BaseRecommender]:
     base, plus, feats = key.partition("+")
     # the report's per-model form (NAME+feature), typed where one option gives every model its features
     if plus and base in MODELS:
+        given = feats.replace("+", ",")
         raise ConfigError(
-            f"unknown model {name!r}: give item features with --item-features {feats.replace('+', ',')} "
-            f"and the model as {base} (NAME+feature is the report's per-model form)"
+            f"unknown model {name!r}: give the model as {base} and its item features apart "
+            f"({spelled(f'item_features={given!r}', f'--item-features {given}')}); NAME+feature is the "
+            "report's per-model form"
         )
     if key not in MODELS:
         raise ConfigError(

@@ -184,7 +184,9 @@ def export_artifact(
     :func:`movierec.scoring.support.default_min_support`); it is recorded in the manifest.
     """
     out = Path(out_dir).expanduser()
-    check_artifact_target(out, force)  # --force replaces only a folder export wrote; nothing else is deleted
+    # force replaces only a folder export wrote; nothing else is deleted. Reached from Python (export_artifact's
+    # out_dir, Recommender.export's path): the message names the folder alone (the CLI's export checks first)
+    check_artifact_target(out, force, "")
     manifest, arrays = build_manifest(
         model, dataset, train, metrics=metrics, implicit_threshold=implicit_threshold, notes=notes,
         min_support=min_support,

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from movierec.output_folders import check_artifact_target
+from movierec.output_folders import OUT, check_artifact_target
 
 __all__ = ["ExportResult", "train_and_export"]
 
@@ -71,7 +71,7 @@ def train_and_export(
 
     status = status or (lambda _text: contextlib.nullcontext())
     out = Path(out)
-    check_artifact_target(out, force)  # before training: unwritable or foreign --out is one line, exit 2
+    check_artifact_target(out, force, OUT)  # before training: unwritable or foreign --out is one line, exit 2
     exportable(create(model, **params))  # a model with no serving form is refused before any training
     ds = _load(dataset, with_feedback, say)
     mdl = seeded(create(model, **params), seed, params)

@@ -1,0 +1,187 @@
+"""Library messages that a notebook and the CLI both reach name a setting in both spellings: a Python
+reader of "lower --implicit-threshold" had to guess that ``compare``'s keyword is ``threshold=``.
+
+Each case runs the same mistake twice: ``movierec.compare(...)`` in Python, whose ``ConfigError`` must name
+the Python keyword, and ``movierec compare ...`` through the CLI, whose one line must still name the flag
+and exit 2 (:func:`movierec.errors.spelled` words both)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import movierec
+from clihelp import run_cli
+from movierec.errors import ConfigError, DataError, labelled, spelled
+
+
+@pytest.fixture(scope="module")
+def ratings_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """40 users × 30 movies; every 5 is older than every 3 (and a tenth of the ratings), so the latest
+    ratings (the temporal split's test part) hold no rating ≥ 5 while the training part does."""
+    rows = []
+    for u in range(1, 41):
+        for i in range(1, 31):
+            if (u + i) % 3 == 0:
+                continue
+            five = i <= 6 and (u + i) % 2 == 1
+            rows.append((u, i, 5.0 if five else 3.0, (0 if five else 100_000) + 30 * u + i))
+    path = tmp_path_factory.mktemp("spellings") / "r.csv"
+    pd.DataFrame(rows, columns=["userId", "movieId", "rating", "timestamp"]).to_csv(path, index=False)
+    return path
+
+
+# (the keywords given to compare, the CLI's options, what both lines say, Python's spelling, the CLI's)
+CASES = [
+    pytest.param(
+        {"threshold": 6},
+        ["--implicit-threshold", "6"],
+        "leaves no positives",
+        "threshold= in Python",
+        "--implicit-threshold in the CLI",
+        id="threshold-above-every-rating",
+    ),
+    pytest.param(
+        {"threshold": 5, "split": "temporal", "protocols": "full-ranking"},
+        ["--implicit-threshold", "5", "--split", "temporal", "--protocols", "full-ranking"],
+        "leaves no test positives, so there is nothing to rank; lower the threshold",
+        "threshold= in Python",
+        "--implicit-threshold in the CLI",
+        id="threshold-above-every-test-rating",
+    ),
+    pytest.param(
+        {"protocols": "leave-last-out", "split": "ratings-holdout"},
+        ["--protocols", "leave-last-out", "--split", "ratings-holdout"],
+        "the leave-last-out protocol needs the leave-last-out split",
+        "split='leave-last-out' in Python",
+        "--split leave-last-out in the CLI",
+        id="leave-last-out-without-its-split",
+    ),
+    pytest.param(
+        {"protocols": "next-item-in-session", "split": "ratings-holdout"},
+        ["--protocols", "next-item-in-session", "--split", "ratings-holdout"],
+        "the next-item-in-session protocol and the last-session split go together",
+        "split='last-session' in Python",
+        "--split last-session in the CLI",
+        id="next-item-in-session-without-its-split",
+    ),
+    pytest.param(
+        {"protocols": "rating", "rerank": "mmr:0.3"},
+        ["--protocols", "rating", "--rerank", "mmr:0.3"],
+        "re-ranks full-ranking lists; add full-ranking to the protocols",
+        "rerank= in Python",
+        "--rerank in the CLI",
+        id="rerank-without-full-ranking",
+    ),
+    pytest.param(
+        {"protocols": "rating", "beyond": True},
+        ["--protocols", "rating", "--beyond"],
+        "measure full-ranking lists; add full-ranking to the protocols",
+        "beyond=True in Python",
+        "--beyond in the CLI",
+        id="beyond-without-full-ranking",
+    ),
+    pytest.param(
+        {"cv": 3, "split": "temporal", "protocols": "full-ranking"},
+        ["--cv", "3", "--split", "temporal", "--protocols", "full-ranking"],
+        "works with the ratings or interactions hold-out, not the temporal split",
+        "cv= in Python",
+        "--cv in the CLI",
+        id="cv-on-a-split-without-folds",
+    ),
+]
+
+
+@pytest.mark.parametrize(("keywords", "options", "says", "python", "cli"), CASES)
+def test_compare_names_the_python_keyword_and_the_cli_flag(
+    ratings_csv: Path,
+    capsys: pytest.CaptureFixture[str],
+    keywords: dict[str, object],
+    options: list[str],
+    says: str,
+    python: str,
+    cli: str,
+) -> None:
+    ds = movierec.load(ratings_csv)
+    with pytest.raises(ConfigError) as exc:
+        movierec.compare(ds, ["popularity"], progress=False, **keywords)
+    text = str(exc.value)
+    assert says in text and python in text, text
+    assert "\n" not in text
+
+    code, _out, err = run_cli(
+        ["compare", "--ratings", str(ratings_csv), "-m", "popularity", *options], capsys
+    )
+    assert code == 2, err
+    line = err.splitlines()[-1]  # after any progress lines of the models fitted before the mistake showed
+    assert line.startswith("movierec: error: ") and err.count("movierec: error:") == 1, err
+    assert says in line and cli in line, err
+
+
+def test_the_fix_for_a_threshold_reached_in_training_names_both(ratings_csv: Path) -> None:
+    """``Recommender(..., threshold=6).fit()`` reaches ``Interactions.to_implicit``, not compare's check."""
+    rec = movierec.Recommender(movierec.load(ratings_csv), "popularity", threshold=6)
+    with pytest.raises(
+        ConfigError, match=r"lower the threshold \(threshold= in Python, --implicit-threshold"
+    ):
+        rec.fit()
+
+
+def test_load_ratings_file_names_keywords_and_the_cli_names_flags(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``movierec.datasets.load_ratings_file`` is a Python call: its missing-column fix is the keywords it
+    takes (it said ``--rating-col stars``); the CLI, which reads through it, still says its flags."""
+    path = tmp_path / "stars.csv"
+    path.write_text("userId,movieId,stars\n1,10,4\n")
+    with pytest.raises(DataError) as exc:
+        movierec.datasets.load_ratings_file(path)
+    assert str(exc.value).endswith("name it with rating_col='stars'"), exc.value
+    code, _out, err = run_cli(["data", "info", "--ratings", str(path)], capsys)
+    assert code == 2 and err.count("\n") == 1 and err.rstrip().endswith("name it with --rating-col stars"), (
+        err
+    )
+
+
+def test_a_file_without_times_says_how_to_name_one_in_both_spellings(tmp_path: Path) -> None:
+    path = tmp_path / "r.csv"
+    path.write_text("userId,movieId,rating\n1,10,4\n2,10,5\n")
+    notes = " ".join(movierec.datasets.load_ratings_file(path).notes)
+    assert "name another column (time_col= in Python, --time-col in the CLI)" in notes, notes
+    frame_notes = " ".join(movierec.load(pd.read_csv(path)).notes)
+    assert "name another column with time_col=" in frame_notes and "--time-col" not in frame_notes
+
+
+def test_the_report_form_of_a_model_name_says_both_spellings_of_item_features() -> None:
+    with pytest.raises(ConfigError) as exc:
+        movierec.compare("ml-latest-small", ["warp+genres+tags"], progress=False)
+    assert "(item_features='genres,tags' in Python, --item-features genres,tags in the CLI)" in str(exc.value)
+
+
+def test_an_export_folder_is_named_in_the_callers_words(tmp_path: Path) -> None:
+    """Recommender.export (Python only) names the folder and force=True; the export pipeline, which the CLI
+    runs too, names both spellings."""
+    from movierec.serving.pipeline import train_and_export
+
+    taken = tmp_path / "taken"
+    taken.mkdir()
+    (taken / "mine.txt").write_text("keep\n")
+    rec = movierec.Recommender("ml-latest-small", "popularity").fit()
+    with pytest.raises(ConfigError) as exc:
+        rec.export(taken)
+    assert str(exc.value) == f"{taken} already exists; pass force=True to replace it"
+    with pytest.raises(ConfigError) as exc:
+        train_and_export(lambda: movierec.load("ml-latest-small"), "popularity", {}, taken, force=True)
+    assert str(exc.value).startswith(f"{taken} (out= in Python, --out in the CLI): refusing to replace"), (
+        exc.value
+    )
+    assert "choose another folder" in str(exc.value) and (taken / "mine.txt").exists()
+
+
+def test_labelled_words_one_spelling_a_keyword_or_both() -> None:
+    assert labelled("--out", "r") == "--out r"
+    assert labelled("out=", "r") == "out='r'"
+    assert labelled("", "r") == "r"
+    assert labelled(spelled("out=", "--out"), "r") == "r (out= in Python, --out in the CLI)"
