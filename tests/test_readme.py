@@ -109,3 +109,58 @@ def test_the_readme_python_example_runs_and_shows_what_its_comments_say() -> Non
     assert visitor["because"].str.len().gt(0).all()
     assert ranker.similar("Toy Story")["title"].iloc[0] == "Toy Story 2 (1999)"
     assert {"baseline", "svd", "ease"} <= set(ns["comparison"].to_frame()["model"])
+
+
+def _extras(names: set[str]) -> set[str]:
+    """pyproject's extras ``names`` with the extras they include (``report`` = ``movierec[viz]`` + implicit)."""
+    import tomllib
+
+    table = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    out, todo = set(), list(names)
+    while todo:
+        name = todo.pop()
+        if name in out:
+            continue
+        out.add(name)
+        for req in table[name]:
+            if req.startswith("movierec["):
+                todo += req[len("movierec[") : req.index("]")].split(",")
+    return out
+
+
+def test_the_quick_start_runs_in_order_after_make_demo() -> None:
+    """A newcomer types the Quick start's lines in order on a fresh clone. It named `movierec export … &&
+    movierec serve …` right after `make demo`, but make demo leaves `movierec` in .venv/bin (not on the
+    PATH: 'command not found') and installs only the report's extra, so serve stopped at 'this command needs
+    uvicorn'. Every `movierec` line must come after the environment is activated, and a command that needs
+    an extra (serve, tune) after a line that installs it; what make demo installs is read from the Makefile."""
+    text = (ROOT / "README.md").read_text()
+    section = text[text.index("## Quick start") : text.index("## Using it")]
+    recipe = re.search(r"\.demo-installed:.*?\n\t(.*?)\n", (ROOT / "Makefile").read_text(), flags=re.S)
+    assert recipe is not None
+    demo = set(re.findall(r"'\.\[([a-z,]+)\]'", recipe.group(1))[0].split(","))
+    needs = {"serve": "serve", "tune": "tune"}  # the extra each command's import asks for
+    table = (ROOT / "pyproject.toml").read_text()
+    assert re.search(r'^serve = \[.*"uvicorn', table, flags=re.M) and re.search(
+        r'^tune = \[.*"optuna', table, flags=re.M
+    )
+    installed: set[str] = set()
+    activated = False
+    ran: list[str] = []
+    for block in re.findall(r"```bash\n(.*?)```", section, flags=re.S):
+        for raw in block.splitlines():
+            line = raw.split(" #")[0].strip()
+            if line.startswith("make demo"):
+                installed |= _extras(demo)
+            elif line == "source .venv/bin/activate":
+                activated = True
+            elif line.startswith("pip install -e"):
+                installed |= _extras(set(re.findall(r"\.\[([a-z,]+)\]", line)[0].split(",")))
+            for part in (p.strip() for p in line.split("&&")):
+                if part.startswith("movierec "):
+                    command = part.split()[1]
+                    assert activated, f"`{part}` before .venv is activated: movierec is not on the PATH"
+                    need = needs.get(command)
+                    assert need is None or need in installed, f"`{part}` needs the {need} extra: {installed}"
+                    ran.append(command)
+    assert "serve" in ran  # the quick start still ends in a served page
