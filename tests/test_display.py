@@ -96,6 +96,21 @@ def test_a_printed_list_shows_its_titles_within_the_width(ds: movierec.Dataset) 
     assert max(len(line) for line in text.splitlines()) <= 60 and all(c in text for c in wide.columns)
 
 
+def test_a_list_in_jupyter_shows_every_title_and_reason_whole(ds: movierec.Dataset) -> None:
+    """Jupyter showed pandas' HTML table, which cuts text at 50 characters: 01_tutorial's list similar to
+    The Matrix read "Star Wars: Episode V - The Empire Strikes Back..." (no year), and user 1's fifth reason
+    "Back to the Future (1985); M*A*S*H (a.k.a. MAS...". The HTML table keeps every cell whole."""
+    rec = movierec.Recommender(ds, "ease").fit()
+    lists = (rec.similar("Star Wars: Episode IV", k=5), rec.recommend(1, k=5, explain=True))
+    for frame in lists:
+        table = frame._repr_html_()
+        assert table is not None and "<table" in table and "..." not in table and "…" not in table
+        long_cells = [v for c in ("title", "because") if c in frame for v in frame[c] if len(v) > 50]
+        assert long_cells, frame  # the case pandas cut
+        assert all(escape(v) in table for v in long_cells), long_cells
+        assert pd.get_option("display.max_colwidth") == 50  # pandas' own setting is left as it was
+
+
 def test_print_comparison_shows_the_tables_within_the_width(ds: movierec.Dataset) -> None:
     from movierec.display import comparison_text
 

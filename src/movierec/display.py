@@ -35,7 +35,7 @@ __all__ = [
 
 class Recommendations(pd.DataFrame):
     """A list of movies (``recommend``, ``recommend_for``, ``similar``): a plain pandas DataFrame whose
-    text form fits the terminal.
+    text form fits the terminal and whose Jupyter table shows every title and reason whole.
 
     pandas hides the middle columns of a frame wider than the display: at 80 columns a list printed as
     ``movieId ... score``, its titles gone, in a Python prompt or a script's ``print``. Here long text
@@ -49,6 +49,13 @@ class Recommendations(pd.DataFrame):
 
     def __repr__(self) -> str:
         return fitted_text(self)
+
+    def _repr_html_(self) -> str | None:
+        """pandas' table with no cell cut: pandas cuts text at ``display.max_colwidth`` (50 characters), so
+        a notebook showed "Star Wars: Episode V - The Empire Strikes Back..." without its year and dropped
+        the last of ``because``'s reasons; an HTML cell wraps instead of running wide."""
+        with pd.option_context("display.max_colwidth", None):
+            return super()._repr_html_()  # type: ignore[no-any-return]
 
 
 #: how far each text column of a list may be cut, in the order they are cut (title last: it names the movie)
