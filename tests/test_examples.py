@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+import movierec
+
 nbformat = pytest.importorskip("nbformat")
 nbclient = pytest.importorskip("nbclient")
 pytest.importorskip("ipykernel")
@@ -64,6 +66,9 @@ def test_notebook_runs(path: Path, tmp_path: Path) -> None:
         }
         note = next(c.source for c in nb.cells if c.cell_type == "markdown" and "beats SVD" in c.source)
         assert f"RMSE {rmse['baseline']} against {rmse['svd']}" in " ".join(note.split()), (rmse, note)
+        _check_user_history(nb, text)
+    if path.name.startswith("02"):
+        _check_tuning_note(nb, text)
     if path.name.startswith("03"):
         assert "'model': 'svd'" in text or '"model": "svd"' in text
         # its export folder (the artifact's repr ends with it) stayed in /tmp after every run; the last cell
@@ -74,3 +79,34 @@ def test_notebook_runs(path: Path, tmp_path: Path) -> None:
         assert "'imdbId': '0111161'" in text  # the columns its text now says what they are
         said = " ".join(c.source for c in nb.cells if c.cell_type == "markdown")
         assert "imdbId" in said and "tmdbId" in said and "links.csv" in said
+
+
+def _markdown(nb: dict, needle: str) -> str:
+    """The one markdown cell holding ``needle``, its lines joined (notebooks wrap prose at ~110 columns)."""
+    (source,) = [c.source for c in nb.cells if c.cell_type == "markdown" and needle in c.source]
+    return " ".join(source.split())
+
+
+def _check_user_history(nb: dict, text: str) -> None:
+    """01 puts user 1's ratings beside svd's list; its note quotes their mean and the average user's."""
+    printed = re.search(r"user 1: (\d+) ratings, mean ([\d.]+), \d+% of them 5 stars", text)
+    assert printed is not None, text[:3000]
+    assert "Shawshank Redemption" in text and "predicted_rating" in text  # svd's list the note reads
+    ds = movierec.load("ml-latest-small")
+    average = ds.to_frame().groupby("userId").rating.mean().mean()
+    note = _markdown(nb, "rates generously")
+    assert f"a mean of {printed.group(2)}, where the average user's is {average:.2f}" in note, note
+    svd = movierec.Recommender(ds, "svd", epochs=10).fit()  # the notebook's svd, as seeded there
+    at_top = int((svd.recommend(1, k=100)["predicted_rating"] >= 5.0).sum())
+    assert at_top == 10 and "predicts the scale's top, 5.0, for ten movies" in note, (at_top, note)
+
+
+def _check_tuning_note(nb: dict, text: str) -> None:
+    """02's note after the tuned model quotes the defaults' test RMSE and the tuned one: both must hold."""
+    tuned = re.search(r"test ([\d.]+) \(lower is better\)", text)
+    assert tuned is not None, text[:2000]
+    ds = movierec.load("ml-latest-small")
+    default = movierec.compare(ds, ["baseline"], protocols=["rating"], seed=42, progress=False)
+    rmse = float(default.to_frame("rating")["rmse"].iloc[0])
+    note = _markdown(nb, "Four trials")
+    assert f"from the defaults' {rmse:.4f}" in note and f"to {tuned.group(1)}." in note, (rmse, tuned, note)
