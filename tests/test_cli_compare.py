@@ -466,6 +466,26 @@ def test_recommend_and_similar_from_an_artifact(
     assert own["similar"] != sim["similar"]
 
 
+def test_an_unknown_user_is_one_line_with_the_ids_there_are_before_any_training(
+    tmp_path: Path, bundled
+) -> None:
+    """``recommend --user 99999`` said 'unknown user id' after the model had trained (ensemble: 8 s, its
+    'fitting ensemble …' lines on stderr first) and named neither the ids there are nor --rated; from an
+    artifact it said 'unknown user id '99999'' alone. Now one line from the loaded data, before training,
+    in a real process: the piped 'fitting' lines would make it three."""
+    from movierec.models.registry import create
+    from movierec.serving.artifact import export_artifact
+
+    hint = ("its 610 users have ids 1 to 610", "for someone not in the data", "--rated TITLE=RATING")
+    proc = run("recommend", "--user", "99999", "--model", "ensemble")
+    assert_user_error(proc, "unknown user id '99999': ml-latest-small has no ratings from that user", *hint)
+    assert_user_error(run("recommend", "--user", "abc"), "unknown user id 'abc'", *hint)
+    train = bundled.interactions.to_implicit(4.0)
+    art = export_artifact(create("popularity").fit(train), bundled, train, tmp_path / "art")
+    line = assert_user_error(run("recommend", "--artifact", str(art), "--user", "99999"), *hint)
+    assert f"unknown user id '99999': artifact {art} has no ratings from that user" in line
+
+
 def test_similar_by_movie_id_and_unknown_id(capsys: pytest.CaptureFixture[str]) -> None:
     ok = run_here(capsys, "similar", "--movie-id", "1", "--model", "itemknn", "-k", "3", "--json")
     assert ok.returncode == 0, ok.stderr
