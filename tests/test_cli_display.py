@@ -175,6 +175,24 @@ def test_help_has_no_bool_metavars_and_plain_argument_names() -> None:
     assert "<bool>" not in run("compare", "--help").stdout
 
 
+def test_help_names_what_a_repeatable_option_takes() -> None:
+    """typer shows a repeatable option's Python type: '--params <list[str]>', '--artifact <list[Path]>',
+    '--rated <list[str]>' in ten commands' help (as it showed --rating-scale's tuple as '<float,float>...').
+    Each says what to type instead."""
+    wanted = {
+        "recommend": ["--params", "-p", "KEY=VALUE", "--genre", "-g", "GENRE", "--rated", "MOVIE[=RATING]"],
+        "serve": ["--artifact", "-a", "FOLDER", "--cors-origin", "ORIGIN"],
+        "spark train": ["--conf", "KEY=VALUE"],
+    }
+    for command in ("compare", "recommend", "similar", "report", "embed", "export", "tune", "serve",
+                    "spark train", "spark recommend"):  # fmt: skip
+        text = run(*command.split(), "--help", columns=200).stdout
+        assert "<list[" not in text, (command, re.findall(r"--\S+\s+(?:-\w\s+)?<list\[\w+\]>", text))
+        for option in wanted.get(command, []):
+            if option.isupper() or "=" in option:
+                assert re.search(rf"\s{re.escape(option)}\s", text), (command, option)
+
+
 def test_an_optional_argument_reads_once_bracketed_in_usage() -> None:
     """typer brackets an optional argument itself: metavar '[TITLE]' read 'movierec similar [OPTIONS]
     [[TITLE]]' (and models '[[NAME]]'), a double bracket no usage convention has."""

@@ -104,6 +104,7 @@ MODEL_PARAMS = typer.Option(
     [],
     "--params",
     "-p",
+    metavar="KEY=VALUE",
     help="Hyperparameters [MODEL.]KEY=VALUE (repeat, or comma-separate), e.g. factors=100.",
 )
 ITEM_FEATURES = typer.Option(

@@ -656,11 +656,13 @@ def recommend_cmd(
         None,
         "--genre",
         "-g",
+        metavar="GENRE",
         help="Only movies of this genre (repeat the option, or A,B: any of them), as the API's ?genres=.",
     ),
     rated: list[str] | None = typer.Option(
         None,
         "--rated",
+        metavar="MOVIE[=RATING]",
         help="Someone not in the data: a movie they rated, TITLE or ID, with =RATING (else liked); repeat "
         "the option for each movie.",
     ),

@@ -169,6 +169,7 @@ _SERVE_ARTIFACT = typer.Option(
     ...,
     "--artifact",
     "-a",
+    metavar="FOLDER",
     help="Artifact folder written by 'movierec export'. Repeat to serve several versions side by side.",
 )
 _SERVE_WEIGHTS = typer.Option(
@@ -192,7 +193,10 @@ _SERVE_API_KEY_FILE = typer.Option(
     None, "--api-key-file", help="Read the API key from this file (first line)."
 )
 _SERVE_CORS_ORIGIN = typer.Option(
-    [], "--cors-origin", help="Allow this browser origin (repeatable); CORS is off by default."
+    [],
+    "--cors-origin",
+    metavar="ORIGIN",
+    help="Allow this browser origin (repeatable); CORS is off by default.",
 )
 _SERVE_MAX_BODY_KB = typer.Option(64, "--max-body-kb", help="Refuse request bodies larger than this (413).")
 _SERVE_REC_CACHE = typer.Option(

@@ -21,7 +21,10 @@ MASTER = typer.Option(
     "local[*]", "--master", help="local[*], local[N], spark://HOST:PORT, yarn or k8s://https://HOST:PORT."
 )
 CONF = typer.Option(
-    None, "--conf", help="Spark setting key=value (repeatable), e.g. spark.executor.memory=4g."
+    None,
+    "--conf",
+    metavar="KEY=VALUE",
+    help="Spark setting key=value (repeatable), e.g. spark.executor.memory=4g.",
 )
 CONNECT_TIMEOUT = typer.Option(
     10.0, "--connect-timeout", help="Seconds to wait for a spark:// or k8s:// master before failing."
