@@ -164,3 +164,21 @@ def test_the_quick_start_runs_in_order_after_make_demo() -> None:
                     assert need is None or need in installed, f"`{part}` needs the {need} extra: {installed}"
                     ran.append(command)
     assert "serve" in ran  # the quick start still ends in a served page
+
+
+def test_what_the_readme_writes_into_the_checkout_is_ignored_by_git() -> None:
+    """The README's commands write into the checkout: reports/, runs/ and artifacts/ (export's models,
+    which hold every user's vectors). artifacts/ was not in .gitignore, so after the quick start `git status`
+    listed it untracked, one `git add -A` from a commit of derived data."""
+    import shutil
+    import subprocess
+
+    if shutil.which("git") is None or not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout")
+    text = (ROOT / "README.md").read_text()
+    written = {m.split("/")[0] for m in re.findall(r"--out ([\w.-]+/[\w./-]*)", text)}
+    assert {"reports", "runs", "artifacts"} <= written, written
+    for top in sorted(written):
+        probe = f"{top}/readme-probe/manifest.json"
+        proc = subprocess.run(["git", "check-ignore", "-q", probe], cwd=ROOT, capture_output=True)
+        assert proc.returncode == 0, f"{probe}: README writes {top}/, which git does not ignore"
