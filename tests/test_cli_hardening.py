@@ -323,16 +323,18 @@ def test_a_file_that_is_not_a_feedback_database_is_one_line_and_left_untouched(
         "other.db": "no table 'feedback'",
     }
     for name, why in cases.items():
-        for flag, args in (
-            ("--db", ["feedback", "report", "--db", name]),
-            ("--with-feedback", ["data", "info", "--ratings", "good.csv", "--with-feedback", name]),
+        # feedback report's --db is the CLI's alone; --with-feedback is export's pipeline, which Python calls too
+        for label, args in (
+            (f"--db {name}", ["feedback", "report", "--db", name]),
+            (
+                f"{name} (with_feedback= in Python, --with-feedback in the CLI)",
+                ["data", "info", "--ratings", "good.csv", "--with-feedback", name],
+            ),
         ):
             code, err = _run(args, capsys)
             lines = [ln for ln in err.splitlines() if not ln.startswith("note:")]
             assert code == 2 and len(lines) == 1, err
-            assert lines[0] == f"movierec: error: {flag} {name}: not a movierec feedback database ({why})", (
-                err
-            )
+            assert lines[0] == f"movierec: error: {label}: not a movierec feedback database ({why})", err
     code, err = _run(["serve", "--artifact", "nowhere", "--db", "keep.csv"], capsys)
     assert code == 2 and err.count("\n") == 1 and "not a feedback database (not a SQLite file)" in err, err
     assert _snapshot(tmp_path) == before  # same bytes, same mtimes, no -wal/-shm beside them
@@ -351,7 +353,9 @@ def test_report_force_never_writes_into_a_folder_that_holds_no_report(tmp_path: 
         lines = [ln for ln in err.splitlines() if not ln.startswith("note:")]
         assert code == 2 and len(lines) == 1, err
         assert "holds no movierec report; nothing was changed" in lines[0], err
-        assert "--force replaces only a movierec report" in lines[0], err
+        assert (
+            "force replaces only a movierec report (force=True in Python, --force in the CLI)" in lines[0]
+        ), err
         assert _snapshot(out) == before  # results.json as it was, no charts/ beside it
 
 
@@ -370,7 +374,12 @@ def test_a_failed_serve_or_embed_leaves_no_database_or_empty_folder_behind(
     for out in ("e2", "deep/a/b", "kept"):
         code, err = _run(["embed", "-m", "popularity", "--ratings", str(good), "--out", out], capsys)
         lines = [ln for ln in err.splitlines() if not ln.startswith("note:")]
-        assert code == 2 and len(lines) == 1 and "popularity: this model has no item vectors" in lines[0], err
+        assert (
+            code == 2
+            and len(lines) == 1
+            and "popularity (model= in Python, --model in the CLI): this model has no item vectors"
+            in lines[0]
+        ), err
         where = "is as it was" if out == "kept" else "was not created"  # said on the error's own line
         assert lines[0].endswith(f"; nothing was written ({out} {where})"), err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["emptydir", "good.csv", "kept"]

@@ -185,3 +185,34 @@ def test_labelled_words_one_spelling_a_keyword_or_both() -> None:
     assert labelled("out=", "r") == "out='r'"
     assert labelled("", "r") == "r"
     assert labelled(spelled("out=", "--out"), "r") == "r (out= in Python, --out in the CLI)"
+
+
+def test_report_build_and_batch_files_name_both_spellings(tmp_path: Path) -> None:
+    """build_report (the report command's pipeline, callable from Python) and write_recommendations
+    (recommend --all-users' writer) name their settings both ways."""
+    from movierec.serving.batch import write_recommendations
+    from movierec.viz.report import build_report
+
+    with pytest.raises(ConfigError) as exc:
+        build_report("ml-latest-small", "popularity", tmp_path / "r", projection="nope", show_progress=False)
+    assert str(exc.value).startswith("'nope' (projection= in Python, --projection in the CLI): choose one of")
+    taken = tmp_path / "recs.csv"
+    taken.write_text("mine\n")
+    with pytest.raises(ConfigError) as exc:
+        write_recommendations(pd.DataFrame({"userId": [1]}), taken)
+    assert str(exc.value) == (
+        f"{taken} (out= in Python, --out in the CLI) already exists; "
+        "replace it (force=True in Python, --force in the CLI)"
+    )
+    assert taken.read_text() == "mine\n"
+
+
+def test_a_malformed_spark_master_names_both_spellings() -> None:
+    pytest.importorskip("pyspark")
+    from movierec.spark.session import check_master
+
+    with pytest.raises(ConfigError) as exc:
+        check_master("locall[2]")
+    assert str(exc.value).startswith(
+        "'locall[2]' (master= in Python, --master in the CLI): expected local[*]"
+    )

@@ -100,7 +100,11 @@ def test_embed_failing_after_the_fit_keeps_the_old_map(
     before = _snapshot(out)
     code, lines = _run([*args, "-m", "popularity", "--force"], capsys)  # no item vectors: known after the fit
     assert _snapshot(out) == before
-    assert code == 2 and len(lines) == 1 and "popularity: this model has no item vectors" in lines[0]
+    assert (
+        code == 2
+        and len(lines) == 1
+        and "popularity (model= in Python, --model in the CLI): this model has no item vectors" in lines[0]
+    )
     assert lines[0].endswith(f"; nothing was written ({out} is as it was)")
 
 

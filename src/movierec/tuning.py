@@ -13,7 +13,6 @@ import inspect
 import json
 import logging
 import math
-import sys
 import time
 import warnings
 from collections.abc import Callable, Mapping
@@ -23,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from movierec.errors import ConfigError, NotFittedError
+from movierec.errors import ConfigError, NotFittedError, spelled
 from movierec.interactions import Interactions
 from movierec.jsonsafe import to_jsonable
 from movierec.metrics import Metric
@@ -32,7 +31,7 @@ from movierec.models.base import Recommender, fit_options
 from movierec.models.memory import MemoryLimitError
 from movierec.models.registry import MODEL_SWITCHES, split_model_params
 from movierec.models.space import Choice, FloatRange, IntRange, Param
-from movierec.output_folders import Staged, staged_output
+from movierec.output_folders import OUT, Staged, staged_output
 from movierec.provenance import shown_url
 
 __all__ = [
@@ -54,6 +53,9 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+#: how tune's study is named in its messages: tune(study_name=...) and the CLI's --study
+_STUDY = spelled("study_name=", "--study")
 
 
 # --- search spaces -------------------------------------------------------------------------------
@@ -555,7 +557,8 @@ def _check_settings(
             )
             raise ConfigError(
                 f"study {name!r} in {shown} exists with {flag} {stored.get(key)!r}, not {settings.get(key)!r}; "
-                "choose another --study, or --resume to continue it as it was created"
+                f"choose another study ({_STUDY}), or continue it as it was created "
+                f"({spelled('resume=True', '--resume')})"
             )
     return settings
 
@@ -636,7 +639,7 @@ def check_request(
     if names and "item_features" not in fit_options(get_class(model)):
         raise ConfigError(
             f"{model} does not use item features; give them to a model that does (bpr, warp, logistic, "
-            "warp-kos, ease, lightfm:*), or leave out --item-features"
+            f"warp-kos, ease, lightfm:*), or leave them out ({spelled('item_features=', '--item-features')})"
         )
     if names:  # recorded only when given, so studies from before the option compare equal
         settings["item_features"] = names
@@ -655,7 +658,7 @@ def check_request(
         stored = dict(loaded.user_attrs.get("movierec") or {})
         if not stored and loaded.trials:
             raise ConfigError(
-                f"study {name!r} in {shown} was not created by movierec tune; choose another --study"
+                f"study {name!r} in {shown} was not created by movierec tune; choose another study ({_STUDY})"
             )
         settings = _check_settings(stored, settings, resume=resume, name=name, shown=shown)
         model, parsed = settings["model"], parse_metric(settings["metric"])
@@ -770,8 +773,9 @@ def tune(
     hyperparameters out of the search (the CLI's ``--params``). With ``out``, writes trials.csv,
     best.json, best.toml and the charts there (other files of those names: :func:`check_output_folder`).
 
-    ``progress`` works as in :func:`movierec.evaluation.compare`: by default (``None``) lines on
-    stderr when a person watches (a Jupyter kernel, or a terminal), so 50 trials are not a silent
+    ``progress`` works as in :func:`movierec.evaluation.compare`: by default (``None``) lines when
+    a person watches (on stderr in a terminal; in a Jupyter kernel, one output of the cell updated in
+    place), so 50 trials are not a silent
     minute, and nothing in scripts and tests: one as the study starts, one per trial
     (``trial 3/50 complete: 0.8812 (best 0.8790), 12.3 s``: value, best so far, seconds since the
     first trial began) and one for the test refit. ``True`` always prints them, ``False`` never; a
@@ -918,9 +922,12 @@ def _outer_split(
 
 
 def _say(on: bool, text: str, end: str = "\n") -> None:
-    """One of :func:`tune`'s progress lines on stderr (a line ended later with ``end=""``), when ``on``."""
+    """One of :func:`tune`'s progress lines (:func:`movierec.progress.watch_print`: stderr, or the cell in
+    Jupyter; a line ended later with ``end=""``), when ``on``."""
     if on:
-        print(text, end=end, file=sys.stderr, flush=True)
+        from movierec.progress import watch_print
+
+        watch_print(text, end=end)
 
 
 def _optimize(
@@ -991,7 +998,7 @@ def _open_study(
     if stored.get("dataset_sha256") not in (None, sha):
         raise ConfigError(
             f"study {name!r} in {shown} was tuned on other data (sha256 {stored['dataset_sha256'][:12]}…, "
-            f"this data {sha[:12]}…); choose another --study"
+            f"this data {sha[:12]}…); choose another study ({_STUDY})"
         )
     settings = {**req.settings, "dataset": stored.get("dataset", ref), "dataset_sha256": sha}
     options = stored.get("dataset_options", getattr(dataset, "load_options", None))
@@ -1054,16 +1061,15 @@ def _create_study(
 
 
 def print_trial(info: dict[str, Any]) -> None:
-    """``tune(progress=True)``'s line per finished trial on stderr, with the seconds since the first
-    trial began: ``trial 3/40 complete: 0.8812 (best 0.8790), 12.3 s``."""
+    """``tune(progress=True)``'s line per finished trial (on stderr, or the cell's output in Jupyter:
+    :func:`movierec.progress.watch_print`), with the seconds since the first trial began:
+    ``trial 3/40 complete: 0.8812 (best 0.8790), 12.3 s``."""
     value = "–" if info["value"] is None else f"{info['value']:.4f}"
     best = "" if info["best_value"] is None else f" (best {info['best_value']:.4f})"
     elapsed = f", {info['elapsed']:.1f} s" if "elapsed" in info else ""
-    print(
-        f"trial {info['done']}/{info['total']} {info['state']}: {value}{best}{elapsed}",
-        file=sys.stderr,
-        flush=True,
-    )
+    from movierec.progress import watch_print
+
+    watch_print(f"trial {info['done']}/{info['total']} {info['state']}: {value}{best}{elapsed}")
 
 
 def trial_progress(progress: Any) -> Callable[[dict[str, Any]], None] | None:
@@ -1238,7 +1244,7 @@ def write_outputs(study: Any, result: TuneResult, out: Path) -> dict[str, str]:
     (best.json last), so Ctrl-C while the charts are drawn cannot leave a new trials.csv beside the
     best.toml of an earlier run; the study database in ``out`` is not touched here.
     """
-    with staged_output(Path(out), last=("best.json",)) as staged:
+    with staged_output(Path(out), last=("best.json",), option=OUT) as staged:
         return _write_outputs_into(study, result, staged)
 
 

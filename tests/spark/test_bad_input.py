@@ -101,10 +101,16 @@ def test_unreadable_source_is_one_line(spark, tmp_path, capsys) -> None:  # type
     line = _cli_error(capsys, "--ratings", str(tmp_path / "nope.csv"), "--out", str(tmp_path / "a"))
     assert line.endswith(f"nope.csv: no such file or folder (looked in {tmp_path})"), line
     line = _cli_error(capsys, "--ratings", "nosuchfs://bucket/nope.csv", "--out", str(tmp_path / "b"))
-    assert "nosuchfs://bucket/nope.csv: cannot read as csv" in line and "--conf spark.jars.packages" in line
+    assert "nosuchfs://bucket/nope.csv: cannot read as csv" in line and "spark.jars.packages" in line
+    assert (
+        "spark.jars.packages=org.apache.hadoop:hadoop-aws:<hadoop version>: conf= in Python, --conf in the CLI"
+        in line
+    ), line
 
 
 def test_bad_options_fail_before_reading(spark, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
     assert "--max-bad-share" in _cli_error(capsys, "--max-bad-share", "1.5", "--out", str(tmp_path / "a"))
-    assert "--id-mapping 'dense'" in _cli_error(capsys, "--id-mapping", "dense", "--out", str(tmp_path / "b"))
-    assert "--format 'orc'" in _cli_error(capsys, "--format", "orc", "--out", str(tmp_path / "c"))
+    line = _cli_error(capsys, "--id-mapping", "dense", "--out", str(tmp_path / "b"))
+    assert "'dense' (id_mapping= in Python, --id-mapping in the CLI)" in line, line
+    line = _cli_error(capsys, "--format", "orc", "--out", str(tmp_path / "c"))
+    assert "'orc' (fmt= in Python, --format in the CLI)" in line, line

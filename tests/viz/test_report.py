@@ -299,7 +299,10 @@ def test_folder_with_other_files_is_refused(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("mine")
     with pytest.raises(ConfigError, match="holds no movierec report"):
         check_output(tmp_path, {"dataset": "x"})
-    with pytest.raises(ConfigError, match="--force replaces only a movierec report"):
+    with pytest.raises(
+        ConfigError,
+        match=r"force replaces only a movierec report \(force=True in Python, --force in the CLI\)",
+    ):
         check_output(tmp_path, {"dataset": "x"}, force=True)  # --force replaces a report, nothing else
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
     assert (tmp_path / "notes.txt").read_text() == "mine"

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from movierec.errors import ArtifactError, ConfigError, UnknownIdError
+from movierec.errors import ArtifactError, ConfigError, UnknownIdError, spelled
 from movierec.interactions import IdMap, IdMapped, Interactions
 from movierec.jsonsafe import to_jsonable
 from movierec.output_folders import check_artifact_target, move_aside, temporary_folder
@@ -1266,7 +1266,8 @@ class Artifact(IdMapped):
                     text,
                     self.item_map,
                     example,
-                    movies_hint="--movies FILE with movieId,title[,genres] to export",
+                    movies_hint="a movies file with movieId,title[,genres] to export, "
+                    + spelled("movies=", "--movies FILE"),
                     id_hint="the movieId",
                 ) from None
             raise

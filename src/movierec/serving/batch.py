@@ -15,8 +15,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from movierec.errors import ConfigError
-from movierec.output_folders import temporary_file
+from movierec.errors import ConfigError, labelled
+from movierec.output_folders import OUT, force_words, temporary_file
 
 __all__ = ["BATCH_COLUMNS", "recommend_all_users", "write_recommendations"]
 
@@ -62,11 +62,11 @@ def write_recommendations(frame: pd.DataFrame, out: str | Path, *, force: bool =
     """Write ``frame`` as one Parquet file (or CSV when ``out`` ends in .csv); refuse to overwrite without ``force``."""
     path = Path(out).expanduser()
     if path.exists() and path.is_dir():
-        raise ConfigError(f"--out {path} is a folder; give a file name such as recs.parquet")
+        raise ConfigError(f"{labelled(OUT, path)} is a folder; give a file name such as recs.parquet")
     if path.exists() and not force:
-        raise ConfigError(f"--out {path} already exists; pass --force to replace it")
+        raise ConfigError(f"{labelled(OUT, path)} already exists; {force_words(OUT)}")
     if not path.parent.is_dir():
-        raise ConfigError(f"--out {path}: folder {path.parent} does not exist")
+        raise ConfigError(f"{labelled(OUT, path)}: folder {path.parent} does not exist")
     tmp = temporary_file(path)  # .NAME.PID@HOST.tmp: a killed run's is removed by the next write of path
     try:  # renamed over --out when complete; a failure or Ctrl-C mid-write removes the temporary file
         if path.suffix.lower() == ".csv":

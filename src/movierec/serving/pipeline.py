@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from movierec.errors import spelled
 from movierec.output_folders import OUT, check_artifact_target
 
 __all__ = ["ExportResult", "train_and_export"]
@@ -182,7 +183,9 @@ def _top_n_check(
         return out, None
     line = weak_message(mdl.name, result)
     if not mdl.tags.predicts_ratings and not allow_weak:
-        raise WeakModelError(f"{line}; not exported (pass --allow-weak to export it anyway)")
+        raise WeakModelError(
+            f"{line}; not exported: export it anyway ({spelled('allow_weak=True', '--allow-weak')})"
+        )
     say("warning", line)
     return out, f"weak for top-N: {line}"
 

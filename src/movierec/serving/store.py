@@ -39,7 +39,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import ArgumentError, DatabaseError, IntegrityError, OperationalError, ProgrammingError
 
-from movierec.errors import ConfigError, DataError
+from movierec.errors import ConfigError, DataError, labelled, spelled
 from movierec.interactions import INT_ID_RULE, Interactions, looks_numeric, parse_int_id
 from movierec.provenance import shown_url
 
@@ -446,16 +446,16 @@ def read_feedback(db: str | Path, flag: str, *, with_version: bool = False) -> p
     path = _sqlite_file(url)
     if path is not None:
         if not path.is_file():
-            raise DataError(f"{flag} {db}: no such feedback database")
+            raise DataError(f"{labelled(flag, db)}: no such feedback database")
         why = _not_sqlite(path, empty_ok=False) or _no_feedback_table(path)
         if why:  # refused before the store's connection could touch the file
-            raise DataError(f"{flag} {db}: not a movierec feedback database ({why})")
+            raise DataError(f"{labelled(flag, db)}: not a movierec feedback database ({why})")
     store = FeedbackStore(url, create=False)
     try:
         return store.frame(with_version=with_version)
     except DatabaseError as exc:
         raise DataError(  # a PostgreSQL URL's password as ***, as every other feedback message
-            f"{flag} {shown_url(str(db))}: not a movierec feedback database ({exc.orig})"
+            f"{labelled(flag, shown_url(str(db)))}: not a movierec feedback database ({exc.orig})"
         ) from exc
     finally:
         store.close()
@@ -470,7 +470,8 @@ def merge_feedback(dataset: Any, db_url: str | Path) -> Any:
     Ratings outside the dataset's scale are a :class:`DataError`.
     """
     url = normalise_url(db_url)
-    fb = read_feedback(db_url, "--with-feedback")
+    flag = spelled("with_feedback=", "--with-feedback")  # export's pipeline: a notebook's and the CLI's
+    fb = read_feedback(db_url, flag)
     inter: Interactions = dataset.interactions
     if fb.empty:
         return dataset
@@ -479,7 +480,7 @@ def merge_feedback(dataset: Any, db_url: str | Path) -> Any:
     if bad.any():
         row = fb[bad].iloc[0]
         raise DataError(
-            f"--with-feedback {shown_url(str(db_url))}: rating {row['rating']:g} (requestId {row['requestId']}) is outside "
+            f"{labelled(flag, shown_url(str(db_url)))}: rating {row['rating']:g} (requestId {row['requestId']}) is outside "
             f"the dataset's scale {lo:g}..{hi:g}"
         )
     base = inter.to_frame(raw_ids=True)

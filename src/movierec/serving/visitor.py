@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from movierec.demographics import DemographicSchema, FeatureValueError
+from movierec.errors import spelled
 
 __all__ = ["visitor_export", "visitor_scores"]
 
@@ -53,7 +54,8 @@ def visitor_scores(
         raise FeatureValueError(
             "features",
             f"the {model} artifact was exported without user features; export bpr, warp or "
-            "segment-popularity with --user-features demographics to serve visitors by their features",
+            "segment-popularity with demographic user features to serve visitors by their features "
+            f"({spelled('user_features=' + repr('demographics'), '--user-features demographics')})",
         )
     names = list(meta["names"])
     schema = DemographicSchema.from_names(names)

@@ -169,8 +169,8 @@ def recommend_all(
 
     from movierec.serving.artifact import load_artifact
 
-    check_positive("--k", k, integer=True)
-    check_output(out, force)
+    check_positive("k", k, integer=True)  # the CLI checks its --k and --out before Spark starts
+    check_output(out, force, "out=")
     t0 = time.perf_counter()
     art = load_artifact(artifact)
     parts = partitions or max(2, spark.sparkContext.defaultParallelism * 2)
@@ -215,7 +215,7 @@ def recommend_all(
     return BatchResult(Path(str(out)), n_users, n_rows, k, time.perf_counter() - t0)
 
 
-def check_output(out: str | Path, force: bool) -> None:
+def check_output(out: str | Path, force: bool, option: str = "--out") -> None:
     """A local ``out`` may be written: absent, or with ``force`` a folder of Spark's own part files only
     (nothing else is deleted). Cheap, so the CLI runs it before Spark starts: an existing ``--out`` without
     ``--force`` was refused only after the JVM's 10-20 s start. A URI Spark writes elsewhere is Spark's."""
@@ -223,7 +223,7 @@ def check_output(out: str | Path, force: bool) -> None:
     if outp is not None:
         from movierec.output_folders import check_parquet_target
 
-        check_parquet_target(outp, force)
+        check_parquet_target(outp, force, option)
 
 
 def _local_path(out: str | Path) -> Path | None:

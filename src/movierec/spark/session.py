@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from movierec.errors import ConfigError, MovierecError
+from movierec.errors import ConfigError, MovierecError, labelled, spelled
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -97,6 +97,10 @@ def check_java() -> Path:
     return java
 
 
+#: spark_session's master, as a notebook and the CLI's spark commands name it
+_MASTER = spelled("master=", "--master")
+
+
 def parse_conf(pairs: Iterable[str] | None) -> dict[str, str]:
     """``["spark.executor.memory=4g", ...]`` → dict; a pair without ``=`` or with an empty key is a ConfigError."""
     out: dict[str, str] = {}
@@ -122,20 +126,21 @@ def check_master(master: str, *, timeout: float = 10.0) -> None:
     if m == "yarn":
         if not (os.environ.get("HADOOP_CONF_DIR") or os.environ.get("YARN_CONF_DIR")):
             raise ConfigError(
-                "--master yarn: set HADOOP_CONF_DIR or YARN_CONF_DIR to the folder with yarn-site.xml "
+                f"{labelled(_MASTER, 'yarn')}: set HADOOP_CONF_DIR or YARN_CONF_DIR to the folder with yarn-site.xml "
                 "so Spark can find the resource manager"
             )
         return
     scheme, sep, rest = m.partition("://")
     if not sep or scheme not in ("spark", "k8s", "mesos"):
         raise ConfigError(
-            f"--master {master!r}: expected local[*], local[N], spark://HOST:PORT[,HOST:PORT], yarn or k8s://https://HOST:PORT"
+            f"{labelled(_MASTER, repr(master))}: expected local[*], local[N], spark://HOST:PORT[,HOST:PORT], yarn "
+            "or k8s://https://HOST:PORT"
         )
     if scheme == "k8s":  # k8s://https://host:port
         _, _, rest = rest.rpartition("://")
     hosts = [h.strip().rstrip("/") for h in rest.split(",") if h.strip()]
     if not hosts:
-        raise ConfigError(f"--master {master!r}: no host given")
+        raise ConfigError(f"{labelled(_MASTER, repr(master))}: no host given")
     errors = []
     for hostport in hosts:
         host, _, port_s = hostport.rpartition(":")
@@ -144,7 +149,7 @@ def check_master(master: str, *, timeout: float = 10.0) -> None:
         try:
             port = int(port_s)
         except ValueError:
-            raise ConfigError(f"--master {master!r}: port {port_s!r} is not a number") from None
+            raise ConfigError(f"{labelled(_MASTER, repr(master))}: port {port_s!r} is not a number") from None
         try:
             with socket.create_connection((host.strip("[]"), port), timeout=timeout):
                 return  # one reachable master is enough (standby masters may be down)
@@ -276,7 +281,9 @@ def spark_session(
             spark = builder.getOrCreate()
     except Exception as exc:  # the JVM failed to start or register: one line, not a Py4J trace
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise SparkUnavailableError(f"Spark could not start with --master {master}: {first}") from exc
+        raise SparkUnavailableError(
+            f"Spark could not start with master {master} ({_MASTER}): {first}"
+        ) from exc
     url = spark.sparkContext.uiWebUrl
     if not quiet:
         print(

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from movierec.datasets import Dataset, bundled_path, sha256_file
-from movierec.errors import ConfigError, DataError
+from movierec.errors import ConfigError, DataError, labelled, spelled
 from movierec.interactions import IdMap, Interactions
 from movierec.models.base import BaseRecommender, check_positive
 from movierec.models.params import NON_NEGATIVE, POSITIVE_INT, Boolean, Constraint, Interval
@@ -138,6 +138,11 @@ class RatingsSource:
         return self.n_rows - self.n_kept
 
 
+#: settings of :func:`train` that the ``spark train`` command passes on, in both spellings
+_TEST_SIZE = spelled("test_size=", "--test-size")
+_INDEX_MAPPING = spelled("id_mapping='index'", "--id-mapping index")
+
+
 def guess_format(uri: str) -> str:
     """``parquet`` for ``.parquet``/``.pq`` paths (or folders named so), else ``csv``."""
     tail = uri.rstrip("/").lower()
@@ -188,9 +193,8 @@ def _check_input_folder(path: Path, text: str, option: str, fmt: str) -> None:
     binary = [name for name in files if name.lower().endswith(_NOT_CSV)]
     if binary:
         shown = ", ".join(binary[:3]) + (f" and {len(binary) - 3} more" if len(binary) > 3 else "")
-        hint = (
-            " (pass --format parquet)" if all(n.lower().endswith((".parquet", ".pq")) for n in binary) else ""
-        )
+        fix = "--format parquet" if option.startswith("-") else "fmt='parquet'"  # the caller's spelling
+        hint = f" (pass {fix})" if all(n.lower().endswith((".parquet", ".pq")) for n in binary) else ""
         raise ConfigError(
             f"{option} {text}: read as CSV, but the folder holds {shown}, "
             f"which {'is' if len(binary) == 1 else 'are'} not CSV{hint}; "
@@ -231,7 +235,10 @@ def read_ratings(
     from pyspark.sql import functions as F
 
     if not (0.0 <= max_bad_share < 1.0):
-        raise ConfigError(f"--max-bad-share must be in [0, 1), got {max_bad_share}")
+        raise ConfigError(
+            f"the malformed-row share ({spelled('max_bad_share=', '--max-bad-share')}) must be in [0, 1), "
+            f"got {max_bad_share}"
+        )
     uri = str(bundled_path() / "ratings.csv") if uri is None else str(uri)
     df = _read_table(spark, uri, fmt, sep)
     missing = [c for c in (user_col, item_col, rating_col) if c not in df.columns]
@@ -239,7 +246,7 @@ def read_ratings(
         names = ", ".join(repr(c) for c in missing)
         raise DataError(
             f"{uri}: missing column{'s' if len(missing) > 1 else ''} {names} (found: {', '.join(df.columns)}); "
-            "name them with --user-col/--item-col/--rating-col"
+            f"name them ({spelled('user_col=, item_col=, rating_col=', '--user-col/--item-col/--rating-col')})"
         )
     rating = F.col(rating_col).try_cast("double")
     ok_rating = rating.isNotNull() & ~F.isnan(rating) & (F.abs(rating) != float("inf"))
@@ -272,7 +279,7 @@ def _read_table(spark: SparkSession, uri: str, fmt: str | None, sep: str) -> Dat
     """The raw table (CSV: every column as text, so one bad rating cannot change a column's type)."""
     fmt = (fmt or guess_format(uri)).lower()
     if fmt not in ("csv", "parquet"):
-        raise ConfigError(f"--format {fmt!r}: expected csv or parquet")
+        raise ConfigError(f"{labelled(spelled('fmt=', '--format'), repr(fmt))}: expected csv or parquet")
     try:
         if fmt == "csv":
             return (
@@ -283,7 +290,10 @@ def _read_table(spark: SparkSession, uri: str, fmt: str | None, sep: str) -> Dat
         line = _spark_error_line(exc)
         hint = ""
         if "No FileSystem for scheme" in line:
-            hint = " (add the connector, e.g. --conf spark.jars.packages=org.apache.hadoop:hadoop-aws:<hadoop version>; see docs/spark.md)"
+            hint = (
+                " (add the connector, e.g. spark.jars.packages=org.apache.hadoop:hadoop-aws:<hadoop version>: "
+                f"{spelled('conf=', '--conf')}; see docs/spark.md)"
+            )
         raise DataError(f"{uri}: cannot read as {fmt}: {line}{hint}") from exc
 
 
@@ -327,13 +337,13 @@ def _check_direct_ids(stats: Any, uri: str, user_col: str, item_col: str) -> Non
     ):
         if stats[nonint]:
             raise DataError(
-                f"{uri}: {stats[nonint]} {col} values are not whole numbers; --id-mapping direct needs integer ids "
-                "(use --id-mapping index)"
+                f"{uri}: {stats[nonint]} {col} values are not whole numbers; the direct id mapping needs integer "
+                f"ids: use the index mapping ({_INDEX_MAPPING})"
             )
         if stats[rng]:
             raise DataError(
                 f"{uri}: {stats[rng]} {col} values are outside 0..{INT32_MAX} (e.g. {stats[ex]}); Spark ALS needs "
-                "non-negative int32 ids with --id-mapping direct (use --id-mapping index)"
+                f"non-negative int32 ids with the direct id mapping: use the index mapping ({_INDEX_MAPPING})"
             )
 
 
@@ -356,8 +366,9 @@ def _report_dropped(
     )
     if share > max_bad_share:
         raise DataError(
-            f"{uri}: {n_bad} of {n} rows ({share:.2%}) are malformed ({detail}), more than --max-bad-share "
-            f"{max_bad_share:g}; fix the file or raise --max-bad-share"
+            f"{uri}: {n_bad} of {n} rows ({share:.2%}) are malformed ({detail}), more than the share allowed "
+            f"({spelled(f'max_bad_share={max_bad_share:g}', f'--max-bad-share {max_bad_share:g}')}); fix the "
+            "file or raise it"
         )
     print(f"movierec: dropped {n_bad} of {n} rows ({share:.2%}) from {uri}: {detail}", file=sys.stderr)
 
@@ -420,7 +431,9 @@ def fit_als(train_df: DataFrame, *, num_blocks: int | None = None, **als: Any) -
     params = p.library_params("rank", "iterations", "reg", "implicit", "alpha", "seed")
     estimator = ALS(**params, userCol=USER, itemCol=ITEM, ratingCol=RATING, coldStartStrategy="drop")
     if num_blocks is not None:
-        check_positive("--num-blocks", num_blocks, integer=True)
+        check_positive(
+            f"the block count ({spelled('num_blocks=', '--num-blocks')})", num_blocks, integer=True
+        )
         estimator = estimator.setNumUserBlocks(num_blocks).setNumItemBlocks(num_blocks)
     return estimator.fit(train_df)
 
@@ -434,7 +447,8 @@ def evaluate_explicit(model: ALSModel, test_df: DataFrame) -> dict[str, Any]:
     if n_eval == 0:
         pred.unpersist()
         raise DataError(
-            "no test rating has a user and an item seen in training; use more data or a smaller --test-size"
+            f"no test rating has a user and an item seen in training; use more data or a smaller test share "
+            f"({_TEST_SIZE})"
         )
     ev = RegressionEvaluator(labelCol=RATING, predictionCol="prediction")
     out = {
@@ -484,7 +498,9 @@ def evaluate_implicit(
     n_users = joined.count()
     if n_users == 0:
         joined.unpersist()
-        raise DataError("no test user has training interactions; use more data or a smaller --test-size")
+        raise DataError(
+            f"no test user has training interactions; use more data or a smaller test share ({_TEST_SIZE})"
+        )
     ev = RankingEvaluator(predictionCol="prediction", labelCol="label", k=k)
     out = {
         "protocol": "full-ranking",
@@ -695,10 +711,12 @@ def train(
     from pyspark.sql import functions as F
 
     if id_mapping not in ("index", "direct"):
-        raise ConfigError(f"--id-mapping {id_mapping!r}: expected index or direct")
+        raise ConfigError(
+            f"{labelled(spelled('id_mapping=', '--id-mapping'), repr(id_mapping))}: expected index or direct"
+        )
     if not (0.0 <= test_size < 1.0):
-        raise ConfigError(f"--test-size must be in [0, 1), got {test_size}")
-    check_positive("--k", k, integer=True)
+        raise ConfigError(f"the test share ({_TEST_SIZE}) must be in [0, 1), got {test_size}")
+    check_positive(f"K ({spelled('k=', '--k')})", k, integer=True)
     als_names = set(SparkALSModel().get_params()) | set(SparkALSModel._aliases)
     settings = SparkALSModel(**{n: v for n, v in options.items() if n in als_names}).checked()
     implicit, implicit_threshold, seed = settings.implicit, settings.implicit_threshold, settings.seed

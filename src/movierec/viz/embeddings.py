@@ -151,7 +151,7 @@ def _tsne(x: np.ndarray, seed: int, n_jobs: int | None) -> np.ndarray:
         from openTSNE.affinity import MultiscaleMixture
         from openTSNE.nearest_neighbors import Annoy, Sklearn
     except ModuleNotFoundError as exc:
-        raise ConfigError("--projection tsne needs openTSNE: pip install 'movierec[viz]'") from exc
+        raise ConfigError("the tsne projection needs openTSNE: pip install 'movierec[viz]'") from exc
     n = len(x)
     large = n >= _FFT_FROM
     perplexity = float(min(30.0, max(2.0, (n - 1) / 3.0)))
@@ -188,7 +188,7 @@ def _umap(x: np.ndarray, seed: int) -> np.ndarray:
     try:
         import umap
     except ModuleNotFoundError as exc:
-        raise ConfigError("--projection umap needs umap-learn: pip install 'movierec[viz]'") from exc
+        raise ConfigError("the umap projection needs umap-learn: pip install 'movierec[viz]'") from exc
     reducer = umap.UMAP(
         n_components=2, n_neighbors=min(15, len(x) - 1), min_dist=0.1, random_state=seed, n_jobs=1
     )

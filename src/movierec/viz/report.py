@@ -26,10 +26,10 @@ import numpy as np
 import pandas as pd
 
 from movierec.display import percent
-from movierec.errors import ConfigError
+from movierec.errors import ConfigError, labelled, spelled
 from movierec.jsonsafe import to_jsonable
 from movierec.models.base import BaseRecommender, Recommender
-from movierec.output_folders import STAGE_PREFIX, missing_folders, staged_output
+from movierec.output_folders import OUT, STAGE_PREFIX, force_words, missing_folders, staged_output
 
 __all__ = [
     "DEFAULT_MODELS",
@@ -73,6 +73,11 @@ class ModelSpec:
         return self.name if not self.features else f"{self.name}+" + "+".join(self.features.split(","))
 
 
+#: settings of build_report and build_map that the report and embed commands pass on, in both spellings
+_MODELS = spelled("models=", "--models")
+_PROJECTION = spelled("projection=", "--projection")
+
+
 def parse_models(
     text: str | Sequence[str], params: dict[str, dict[str, Any]] | None = None
 ) -> list[ModelSpec]:
@@ -82,13 +87,13 @@ def parse_models(
 
     parts = [p for p in (text.split(",") if isinstance(text, str) else text) if str(p).strip()]
     if not parts:
-        raise ConfigError("--models: give at least one model name")
+        raise ConfigError(f"give at least one model name ({_MODELS})")
     specs: list[ModelSpec] = []
     for part in parts:
         m = _SPEC.match(str(part).lower())
         if not m:
             raise ConfigError(
-                f"--models {part!r}: expected NAME or NAME+feature+feature (e.g. warp+genres+tags)"
+                f"{labelled(_MODELS, repr(part))}: expected NAME or NAME+feature+feature (e.g. warp+genres+tags)"
             )
         name, feats = m.group(1), m.group(2)
         get_class(name)  # unknown names fail here, with the list of valid ones
@@ -102,7 +107,7 @@ def parse_models(
     labels = [s.label for s in specs]
     dup = next((lab for lab in labels if labels.count(lab) > 1), None)
     if dup:
-        raise ConfigError(f"--models: {dup!r} is listed twice")
+        raise ConfigError(f"{dup!r} is listed twice ({_MODELS})")
     return specs
 
 
@@ -156,11 +161,11 @@ def check_output(out: Path, fingerprint: dict[str, Any], *, force: bool = False)
     ``results.json``, ``index.html`` and ``charts/`` over files someone else wrote.
     """
     if out.exists() and not out.is_dir():
-        raise ConfigError(f"--out {out}: is a file, not a folder")
+        raise ConfigError(f"{labelled(OUT, out)}: is a file, not a folder")
     missing = missing_folders(out)
     base = missing[-1].parent if missing else out  # the nearest folder that exists
     if not base.is_dir():
-        raise ConfigError(f"--out {out}: cannot create the folder ({base} is a file, not a folder)")
+        raise ConfigError(f"{labelled(OUT, out)}: cannot create the folder ({base} is a file, not a folder)")
     probe = base / f".movierec-write-test-{os.getpid()}"
     try:
         probe.write_bytes(b"")
@@ -168,8 +173,10 @@ def check_output(out: Path, fingerprint: dict[str, Any], *, force: bool = False)
     except OSError as exc:
         why = exc.strerror or exc
         if base == out:
-            raise ConfigError(f"--out {out}: folder is not writable ({why})") from exc
-        raise ConfigError(f"--out {out}: cannot create the folder ({base} is not writable: {why})") from exc
+            raise ConfigError(f"{labelled(OUT, out)}: folder is not writable ({why})") from exc
+        raise ConfigError(
+            f"{labelled(OUT, out)}: cannot create the folder ({base} is not writable: {why})"
+        ) from exc
     if base != out:
         return None
     entries = [p for p in out.iterdir() if not p.name.startswith((".movierec-write-test", STAGE_PREFIX))]
@@ -178,8 +185,8 @@ def check_output(out: Path, fingerprint: dict[str, Any], *, force: bool = False)
     old = _old_report(out)
     if old is None:
         raise ConfigError(
-            f"--out {out}: folder is not empty and holds no movierec report; nothing was changed — "
-            "choose another --out (--force replaces only a movierec report)"
+            f"{labelled(OUT, out)}: folder is not empty and holds no movierec report; nothing was changed — "
+            f"choose another folder: force replaces only a movierec report ({spelled('force=True', '--force')})"
         )
     if old.get("fingerprint") != fingerprint and not force:
         what = ", ".join(
@@ -188,7 +195,8 @@ def check_output(out: Path, fingerprint: dict[str, Any], *, force: bool = False)
             if k in ("dataset", "models", "seed", "projection")
         )
         raise ConfigError(
-            f"--out {out}: already holds a different report ({what}); pass --force to replace it or choose another --out"
+            f"{labelled(OUT, out)}: already holds a different report ({what}); {force_words(OUT)} or choose "
+            "another folder"
         )
     return old
 
@@ -844,7 +852,7 @@ def build_report(
     )
     # written beside --out and moved into place when complete: a model that fails, or Ctrl-C, leaves
     # no half report (some charts, no index.html) and an old report it would replace (--force) intact
-    with staged_output(run.out, last=("index.html", "results.json")) as staged:
+    with staged_output(run.out, last=("index.html", "results.json"), option=OUT) as staged:
         staged.obsolete = run.replaces
         run.work = staged.path
         report = _steps(run)
@@ -919,9 +927,13 @@ def _start(
     from movierec.viz.embeddings import METHODS
 
     if opts["projection"] not in METHODS:
-        raise ConfigError(f"--projection {opts['projection']!r}: choose one of {', '.join(METHODS)}")
+        raise ConfigError(
+            f"{labelled(_PROJECTION, repr(opts['projection']))}: choose one of {', '.join(METHODS)}"
+        )
     if not 1 <= opts["k"] <= opts["curve_k"]:
-        raise ConfigError(f"--k {opts['k']}: must be between 1 and {opts['curve_k']}")
+        raise ConfigError(
+            f"{labelled(spelled('k=', '--k'), opts['k'])}: must be between 1 and {opts['curve_k']}"
+        )
     opts["console"] = opts["console"] or Console(stderr=True, highlight=False)
     tic, origin = time.perf_counter(), time.monotonic()
     if isinstance(dataset, (str, Path)):
@@ -939,7 +951,7 @@ def _start(
     else:
         specs = list(models)
     if not specs:
-        raise ConfigError("--models: no model to train")
+        raise ConfigError(f"no model to train ({_MODELS})")
     if item_features:
         specs = with_item_features(specs, item_features, notes)
     folder = Path(out) if out is not None else default_out()
@@ -1446,7 +1458,7 @@ def build_map(
 
     console = console or Console(stderr=True, highlight=False)
     if projection not in METHODS:
-        raise ConfigError(f"--projection {projection!r}: choose one of {', '.join(METHODS)}")
+        raise ConfigError(f"{labelled(_PROJECTION, repr(projection))}: choose one of {', '.join(METHODS)}")
     if isinstance(dataset, (str, Path)):
         from movierec.datasets import load
 
@@ -1474,7 +1486,7 @@ def build_map(
     # the model's vectors are known only after the fit, and drawing the map takes a while: the map is
     # written beside --out and moved into place when complete, so a failure or Ctrl-C leaves no folder
     # (``embed -m popularity --out e2`` left an empty e2/) and an older map in --out as it was
-    with staged_output(out, last=("results.json",)) as staged:
+    with staged_output(out, last=("results.json",), option=OUT) as staged:
         staged.obsolete = _replaced_files(old)
         made = _map_into(staged.path, ds, spec, fingerprint, threshold, projection, seed, sample, console)
     beside = sorted(p.name for p in out.iterdir() if p.is_file() and p.name != "map.html")
@@ -1506,7 +1518,8 @@ def _map_into(
     emb = est.item_embeddings()
     if emb is None:
         raise ConfigError(
-            f"--model {spec.label}: this model has no item vectors (neighbour lists or an item-item matrix); pick svd, bpr, warp or als"
+            f"{labelled(spelled('model=', '--model'), spec.label)}: this model has no item vectors (neighbour "
+            "lists or an item-item matrix); pick svd, bpr, warp or als"
         )
     counts = train.item_counts()
     frame = item_frame(ds.item_table(), counts)
