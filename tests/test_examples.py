@@ -110,3 +110,35 @@ def _check_tuning_note(nb: dict, text: str) -> None:
     rmse = float(default.to_frame("rating")["rmse"].iloc[0])
     note = _markdown(nb, "Four trials")
     assert f"from the defaults' {rmse:.4f}" in note and f"to {tuned.group(1)}." in note, (rmse, tuned, note)
+
+
+def test_progress_in_a_notebook_is_one_plain_output_per_cell(tmp_path: Path) -> None:
+    """In a Jupyter kernel the Python API's progress lines (compare's fits, Recommender.fit, tune's
+    trials) are one plain-text output per cell, updated in place. On stderr each was a red block in
+    JupyterLab, and nbconvert's HTML split 'svd (2/3): fitting…' from its seconds onto two lines."""
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_code_cell(
+            "import movierec\n"
+            "ds = movierec.load('ml-latest-small')\n"
+            "comp = movierec.compare(ds, ['popularity', 'baseline'], protocols=['full-ranking'])"
+        ),
+        nbformat.v4.new_code_cell("rec = movierec.Recommender(ds, 'popularity').fit()"),
+    ]
+    client = nbclient.NotebookClient(
+        nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    )
+    client.execute()
+    for cell, want in zip(
+        nb.cells,
+        [[r"popularity \(1/2\): fitting… \d+\.\d s", r"baseline \(2/2\): fitting… \d+\.\d s"],
+         [r"popularity: fitting… \d+\.\d s"]],
+        strict=True,
+    ):  # fmt: skip
+        assert not [o for o in cell.outputs if o.get("name") == "stderr"], cell.outputs
+        shown = [o for o in cell.outputs if o.output_type == "display_data"]
+        assert len(shown) == 1, cell.outputs  # one block, each fit's line ended in place by its seconds
+        lines = shown[0]["data"]["text/plain"].splitlines()
+        assert len(lines) == len(want) and all(
+            re.fullmatch(w, line) for w, line in zip(want, lines, strict=True)
+        ), lines

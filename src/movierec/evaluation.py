@@ -1090,8 +1090,10 @@ def resolve_item_features(item_features: Any, dataset: Dataset | None, train: In
 
 
 class _LineProgress:
-    """``compare``'s progress in a notebook or a terminal when none is given: a line per model fit on
-    stderr (``svd (2/3): fitting… 1.4 s``), so a run of minutes is not silent. No per-epoch callback."""
+    """``compare``'s progress in a notebook or a terminal when none is given: a line per model fit
+    (``svd (2/3): fitting… 1.4 s``), so a run of minutes is not silent: on stderr in a terminal, in one
+    output of the cell updated in place in Jupyter (:func:`movierec.progress.watch_print`). No per-epoch
+    callback."""
 
     wants_epochs = False
 
@@ -1100,7 +1102,7 @@ class _LineProgress:
         self.index: dict[str, int] = {}  # model label -> its number (folds may run fold by fold)
 
     def __call__(self, event: dict[str, Any]) -> None:
-        import sys
+        from movierec.progress import watch_print
 
         fold = f"fold {event['fold'] + 1}/{event['folds']}" if event.get("folds", 1) > 1 else ""
         if event["event"] == "fit-start":  # the line is finished when the fit ends: one line per fit
@@ -1108,19 +1110,18 @@ class _LineProgress:
             count = f"{number}/{self.n_models}" if self.n_models > 1 else ""
             where = ", ".join(x for x in (count, fold) if x)
             head = f"{event['model']}{f' ({where})' if where else ''}: fitting…"
-            print(head, end="", file=sys.stderr, flush=True)
+            watch_print(head, end="")
         elif event["event"] == "fit-end":
-            print(f" {event['seconds']:.1f} s", file=sys.stderr, flush=True)
+            watch_print(f" {event['seconds']:.1f} s")
 
 
 def default_progress(n_models: int) -> _LineProgress | None:
     """Lines when a person watches (a Jupyter kernel, or stderr a terminal); silence in scripts and tests."""
     import sys
 
-    ipython = sys.modules.get("IPython")
-    shell = ipython.get_ipython() if ipython is not None and hasattr(ipython, "get_ipython") else None
-    in_kernel = getattr(shell, "kernel", None) is not None  # a running Jupyter kernel, not an imported module
-    watched = in_kernel or (hasattr(sys.stderr, "isatty") and sys.stderr.isatty())
+    from movierec.progress import kernel_shell
+
+    watched = kernel_shell() is not None or (hasattr(sys.stderr, "isatty") and sys.stderr.isatty())
     return _LineProgress(n_models) if watched else None
 
 

@@ -8,12 +8,13 @@ most one line every few seconds per task) elsewhere.
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["LineProgress", "LineStatus", "live", "make_progress", "status"]
+__all__ = ["LineProgress", "LineStatus", "kernel_shell", "live", "make_progress", "status", "watch_print"]
 
 
 @dataclass
@@ -213,3 +214,54 @@ def status(console: Any, text: str, *, after: float = 3.0) -> Any:
     if live(console):
         return console.status(text)
     return LineStatus(console, text, after=after)
+
+
+def kernel_shell() -> Any | None:
+    """The running Jupyter kernel's IPython shell, or ``None`` (a terminal, a script, IPython merely
+    imported): where the Python API's progress lines go to the cell rather than to stderr."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None and hasattr(ipython, "get_ipython") else None
+    return shell if getattr(shell, "kernel", None) is not None else None
+
+
+class _CellLines:
+    """Progress lines in a Jupyter kernel: one plain-text output per cell, updated in place (an IPython
+    display handle). On stderr each line was a red block in JupyterLab, most of them 'fitting… 0.0 s',
+    and nbconvert's HTML split 'svd (2/3): fitting…' from its seconds, since a stream's pieces are
+    separate outputs there."""
+
+    def __init__(self) -> None:
+        self.cell: object = None  # the execution count the lines belong to: a new cell starts a new block
+        self.lines: list[str] = [""]
+        self.handle: Any = None
+        self._lock = threading.Lock()  # tune's trials may report from several threads
+
+    def write(self, shell: Any, text: str, end: str) -> None:
+        from IPython.display import Pretty, display
+
+        with self._lock:
+            cell = getattr(shell, "execution_count", None)
+            if cell != self.cell or self.handle is None:
+                self.cell, self.lines, self.handle = cell, [""], None
+            self.lines[-1] += text
+            for piece in end.split("\n")[1:]:  # end="\n" closes the line, end="" leaves it open
+                self.lines.append(piece)
+            shown = Pretty("\n".join(self.lines).rstrip("\n"))
+            if self.handle is None:
+                self.handle = display(shown, display_id=True)
+            else:
+                self.handle.update(shown)
+
+
+_CELL_LINES = _CellLines()
+
+
+def watch_print(text: str, *, end: str = "\n") -> None:
+    """A progress line of the Python API (``compare``'s fits, ``Recommender.fit``, ``tune``'s trials) for
+    the person watching: on stderr in a terminal, in the cell's one updated output in a Jupyter kernel.
+    ``end=""`` leaves the line open for its ending (the fit's seconds)."""
+    shell = kernel_shell()
+    if shell is not None:
+        _CELL_LINES.write(shell, text, end)
+    else:
+        print(text, end=end, file=sys.stderr, flush=True)
