@@ -336,7 +336,7 @@ def test_a_rating_models_lists_say_why_score_and_predicted_rating_differ() -> No
         assert similar.returncode == 0, similar.stderr
         flat = " ".join(similar.stdout.split())  # the caption wraps at 80 columns
         assert caption in flat, similar.stdout
-        assert "· ≥ 5 ratings of 4+" in flat, similar.stdout
+        assert "· only movies with ≥ 5 ratings of 4+" in flat, similar.stdout  # the floor, not the user's
         assert "of 4+" in similar.stdout.split("┡")[0].splitlines()[-1], similar.stdout
     known = run("recommend", "--user", "1", "-k", "3", "-m", "itemknn")
     assert known.returncode == 0 and own_scale in known.stdout, known.stdout

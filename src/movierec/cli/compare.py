@@ -820,7 +820,7 @@ def _recommend_user(
             print_json(rows)
         return
     counted = _counted(art)
-    title += f" · ≥ {floor} {counted}"
+    title += f" · {_floor_text(floor, counted)}"
     if genres:
         title += f" · {' or '.join(genres)}"
     if rerank:
@@ -1127,6 +1127,12 @@ def _counted(art: Any) -> str:
     return f"ratings of {thr:g}+"
 
 
+def _floor_text(floor: int, counted: str) -> str:
+    """The support floor in a list's title, as a newcomer reads it: '≥ 5 ratings of 4+' alone, after 'top 10
+    for user 1 · svd trained on ml-latest-small', read as if it were the user's ratings."""
+    return f"only movies with ≥ {floor} {counted}"
+
+
 def _why_empty(floor: int, whom: str, unfloored: Callable[[], list[dict[str, Any]]]) -> str:
     """Why a list came out empty, for a note in place of an empty table (``similar`` says its own the same
     way): the support floor hid every movie left, and the largest ``--min-support`` that lists some
@@ -1351,7 +1357,7 @@ def _print_similar(
     floor = art.min_support if min_support is None else min_support
     counted = _counted(art)
     table = Table(
-        title=f"movies like {target} · {described} · ≥ {floor} {counted}",
+        title=f"movies like {target} · {described} · {_floor_text(floor, counted)}",
         title_justify="left",
         # lift is a ratio to chance; ease's 0.0067 a regression weight, svd's a cosine
         caption="similarity: "
