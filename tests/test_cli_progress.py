@@ -124,3 +124,33 @@ def test_piped_cv_compare_prints_every_fold_of_every_model() -> None:
             assert f"fitting {model} fold {f}/3" in lines, done.stderr
             assert any(ln.startswith(f"{model} fold {f}/3: fitted in ") for ln in lines), done.stderr
             assert f"{model} fold {f}/3: evaluating full-ranking" in lines, done.stderr
+
+
+def test_a_model_that_stops_by_the_clock_says_so_on_its_bar() -> None:
+    """compare's sasrec bar counted epochs toward the most it may run (200) while its time budget (180 s)
+    ended it: on ml-latest-small it sat at 13% for three minutes ('fitting sasrec loss 5.2123'), then 'training
+    stopped (time budget) after 180s, 27 epochs'. The fit-start event now carries the model's time_budget and
+    the bar reads 'fitting sasrec (time budget 180 s)'; markov, which has none, reads as before. A real compare
+    (leave-last-out, a tiny sasrec) into a pipe."""
+    import pytest
+
+    pytest.importorskip("torch")
+    from datagen import make_ratings
+    from movierec.cli.compare import _RichProgress
+    from movierec.evaluation import compare
+
+    out = io.StringIO()
+    events: list[dict] = []
+    show = _RichProgress(LineProgress(Console(file=out, force_terminal=False, width=120), every=0.0))
+    tiny = {"hidden": 16, "max_len": 10, "n_blocks": 1, "batch_size": 64, "n_threads": 1, "epochs": 2}
+    compare(
+        make_ratings(),
+        [("sasrec", {**tiny, "time_budget": 30}), ("markov", {})],
+        protocols="leave-last-out",
+        progress=lambda ev: (events.append(ev), show(ev)),
+    )
+    starts = {ev["model"]: ev for ev in events if ev["event"] == "fit-start"}
+    assert starts["sasrec"]["time_budget"] == 30.0 and "time_budget" not in starts["markov"]
+    text = out.getvalue()
+    assert re.search(r"fitting sasrec \(time budget 30 s\) loss \d", text), text
+    assert "fitting markov" in text and "markov (time budget" not in text, text

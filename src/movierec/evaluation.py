@@ -1549,7 +1549,11 @@ class _FoldRun:
         epochs = getattr(model, "epochs", None)
         # a size the machine cannot hold is refused before its progress line starts (fit checks it too)
         check_memory(model, train.n_users, train.n_items, train.n_ratings)
-        self._emit({"event": "fit-start", "model": label, "fold": fold, "folds": folds, "epochs": epochs})
+        budget = getattr(model, "time_budget", None)  # sasrec, gru4rec: the fit may end by the clock
+        self._emit(
+            {"event": "fit-start", "model": label, "fold": fold, "folds": folds, "epochs": epochs}
+            | ({"time_budget": float(budget)} if isinstance(budget, (int, float)) else {})
+        )
         data, listener = self.fit_view(train, kind), None
         if self.monitor is not None and self.key not in ("leave-last-out", "last-session"):
             # every model fits without the validation slice (sequences keep every event); curves for some

@@ -118,7 +118,7 @@ def _write_results_into(comp: Any, out: Path) -> list[Path]:
     return written
 
 
-_EVENT_KEYS = frozenset({"event", "model", "epoch", "fold", "folds", "seconds", "epochs"})
+_EVENT_KEYS = frozenset({"event", "model", "epoch", "fold", "folds", "seconds", "epochs", "time_budget"})
 
 
 class _RichProgress:
@@ -128,6 +128,9 @@ class _RichProgress:
         self.progress = progress
         self.tasks: dict[str, Any] = {}
         self.folds: dict[str, int] = {}  # each model's fold count, which only its fit-start event carries
+        # ' (time budget 180 s)' for a model that stops by the clock (sasrec): its bar counts epochs toward the
+        # most it may run, 13% full when the 180 s ran out after 27 of 200, with nothing saying so
+        self.budget: dict[str, str] = {}
 
     def __call__(self, ev: dict[str, Any]) -> None:
         label = ev.get("model", "")
@@ -138,10 +141,13 @@ class _RichProgress:
         fold = f" fold {int(ev.get('fold', 0)) + 1}/{folds}" if folds > 1 else ""
         if kind == "fit-start":
             epochs = ev.get("epochs") if isinstance(ev.get("epochs"), int) else None
+            budget = ev.get("time_budget")
+            self.budget[label] = f" (time budget {budget:g} s)" if isinstance(budget, (int, float)) else ""
+            fitting = f"fitting {label}{fold}{self.budget[label]}"
             if label in self.tasks:
-                self.progress.reset(self.tasks[label], total=epochs, description=f"fitting {label}{fold}")
+                self.progress.reset(self.tasks[label], total=epochs, description=fitting)
             else:
-                self.tasks[label] = self.progress.add_task(f"fitting {label}{fold}", total=epochs)
+                self.tasks[label] = self.progress.add_task(fitting, total=epochs)
         elif kind == "epoch" and label in self.tasks:
             loss = ev.get("loss")
             has_loss = isinstance(loss, (int, float)) and math.isfinite(loss)  # LightFM reports none: nan
@@ -157,7 +163,8 @@ class _RichProgress:
                     if shown
                     else ""
                 )
-            self.progress.update(self.tasks[label], advance=1, description=f"fitting {label}{fold}{extra}")
+            fitting = f"fitting {label}{fold}{self.budget.get(label, '')}{extra}"
+            self.progress.update(self.tasks[label], advance=1, description=fitting)
         elif kind == "fit-end" and label in self.tasks:
             if ev.get("stopped"):  # printed above the (transient) bars, so it stays on screen
                 epochs = ev.get("epochs_run")
