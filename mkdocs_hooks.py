@@ -1,14 +1,18 @@
-"""mkdocs hooks: the model zoo table is generated from the registry and bench/results at build time.
+"""mkdocs hooks: the model zoo table is generated from the registry and bench/results at build time,
+and the tutorials' plotly figures get a renderer the site can show.
 
 So the table cannot drift from the code: each model's paper (its docstring's first paragraph), what it
 trains on, its parameters and defaults (the constructor), and its speed and quality as the last
-``make bench`` measured them.
+``make bench`` measured them. The tutorials run while the site builds (mkdocs-jupyter ``execute: true``,
+so their pages show the tables and lists, not bare code); :func:`on_startup` sets the renderer their
+kernels inherit.
 """
 
 from __future__ import annotations
 
 import inspect
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -83,6 +87,14 @@ def model_zoo() -> str:
         summary = inspect.cleandoc(info["summary"]).replace("|", "\\|").replace("``", "`")
         lines.append(f"| `{name}` | {summary} | {learns} | {params} | {_speed(name, rows)} |")
     return "\n".join(lines)
+
+
+def on_startup(**_: Any) -> None:
+    """Before any page builds: a kernel's plotly figure is plotly's own JSON type by default, which only
+    Jupyter draws, so the site showed nothing where the map and the comparison chart go.
+    ``notebook_connected`` writes HTML that loads plotly.js from its CDN when the page is read (the
+    pages stay small; ``notebook`` inlines 3.5 MB of plotly.js). The tutorials' kernels inherit it."""
+    os.environ.setdefault("PLOTLY_RENDERER", "notebook_connected")
 
 
 def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:
