@@ -697,8 +697,11 @@ def test_progress_prints_why_a_model_stopped_training() -> None:
         )
         events({"event": "fit-start", "model": "svd", "epochs": 25})
         events({"event": "fit-end", "model": "svd", "seconds": 0.05, "stopped": None, "epochs_run": 25})
+        events({"event": "fit-start", "model": "gru4rec", "epochs": 200})
+        events({"event": "fit-end", "model": "gru4rec", "seconds": 11.0, "stopped": "time budget", "epochs_run": 1})  # fmt: skip
     text = out.getvalue()
     assert "sasrec: training stopped (time budget) after 181s, 23 epochs" in text
+    assert "gru4rec: training stopped (time budget) after 11s, 1 epoch\n" in text  # not '1 epochs'
     assert "svd: training stopped" not in text
 
 
@@ -744,6 +747,9 @@ def test_compare_without_models_runs_a_default_set_and_says_which(capsys: pytest
     assert code == 0, err
     assert "no --models given: comparing popularity,svd,ease" in " ".join(err.split())
     assert {r["model"] for r in json.loads(out)} == {"popularity", "svd", "ease"}
+    # a mistake in the data is the only line: the note about models that never ran came first
+    code, out, err = run_cli(["compare", "--ratings", "nosuch.csv"], capsys)
+    assert code == 2 and err.strip().splitlines() == ["movierec: error: nosuch.csv: no such file"], err
 
 
 def test_recommend_and_similar_read_a_custom_ratings_file(

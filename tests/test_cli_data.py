@@ -93,6 +93,8 @@ def test_info_table_reads_density_as_a_percentage():
     proc = run("data", "info")
     assert proc.returncode == 0, proc.stderr
     assert re.search(r"density\s+│\s+1\.70%", proc.stdout), proc.stdout
+    # counts as the other rows write them: 'max 2698' stood beside '100,836 ratings'
+    assert "min 20 · median 70.5 · p90 400.3 · max 2,698" in proc.stdout, proc.stdout
 
 
 def test_list_json(tmp_path):

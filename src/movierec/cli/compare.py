@@ -170,7 +170,7 @@ class _RichProgress:
                 epochs = ev.get("epochs_run")
                 self.progress.console.print(
                     f"{label}{fold}: training stopped ({ev['stopped']}) after {ev['seconds']:.0f}s"
-                    + (f", {epochs} epochs" if epochs else "")
+                    + (f", {epochs} epoch{'s' if epochs != 1 else ''}" if epochs else "")
                 )
             self.progress.update(
                 self.tasks[label],
@@ -294,6 +294,8 @@ def compare_cmd(
         if warning := check_results_target(out):
             say("warning", warning)
     ds = source.load()
+    if models is None:
+        _note_default_models()
     with bar_progress(disable=as_json) as progress, warnings.catch_warnings():
         warnings.simplefilter("ignore", SampledMetricsWarning)  # printed once by _compare_request
         comp = compare(
@@ -321,6 +323,16 @@ def compare_cmd(
         console.print(f"wrote {path}")
 
 
+def _note_default_models() -> None:
+    """What ``compare`` without ``--models`` compares, said after the data loaded, so that a mistake in
+    the data (``--ratings nosuch.csv``) is the only line, not a note about models that never ran."""
+    say(
+        "note",
+        f"no --models given: comparing {DEFAULT_MODELS} (the most-rated movies, a rating predictor and "
+        "the strongest default top-N model); `movierec models` lists them all",
+    )
+
+
 def _compare_request(
     models: str | None,
     protocols: str,
@@ -333,13 +345,8 @@ def _compare_request(
     from movierec.evaluation import SPLITS, get_protocol
     from movierec.models.registry import get_class
 
-    if models is None:
+    if models is None:  # said once the data has loaded (_note_default_models): a missing file comes first
         models = DEFAULT_MODELS
-        say(
-            "note",
-            f"no --models given: comparing {DEFAULT_MODELS} (the most-rated movies, a rating predictor and "
-            "the strongest default top-N model); `movierec models` lists them all",
-        )
     names = _split_list(models, "models")
     for name in names:
         get_class(name)  # unknown names fail before loading anything

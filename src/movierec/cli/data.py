@@ -143,7 +143,7 @@ def info_cmd(
         q = info[what]
         table.add_row(
             what.replace("_", " "),
-            f"min {q['q0']:g} · median {q['q50']:g} · p90 {q['q90']:g} · max {q['q100']:g}",
+            " · ".join(f"{name} {_count(q[key])}" for name, key in _QUANTILES),
         )
     if "time_span" in info:
         ts = info["time_span"]
@@ -160,3 +160,12 @@ def info_cmd(
 
 def register(app: typer.Typer) -> None:
     app.add_typer(data_app, name="data")
+
+
+_QUANTILES = (("min", "q0"), ("median", "q50"), ("p90", "q90"), ("max", "q100"))
+
+
+def _count(value: float) -> str:
+    """A per-user or per-movie count as the table's other numbers: thousands separated, a fractional
+    quantile to one decimal (``max 2,698``, ``p90 400.3``; ``max 2698`` stood beside ``100,836 ratings``)."""
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"

@@ -667,7 +667,8 @@ def _map_inputs(
             why = "learns no item vectors"
         own = getattr(type(model), "similar_items", None)  # a 'similar' of its own (weights, neighbours)
         lists = own is not None and own is not BaseRecommender.similar_items
-        hint = f"; `movierec similar --model {name}` lists its nearest movies" if lists else ""
+        # plain text: the page and results.json show notes as written (backticks read as backticks)
+        hint = f"; 'movierec similar --model {name}' lists its nearest movies" if lists else ""
         return {"model": label, "note": f"{label} {why}, so it has no embedding map{hint}."}
     emb = np.asarray(emb, dtype=np.float64)
     norms = np.linalg.norm(emb, axis=1)
