@@ -7,7 +7,9 @@ their traceback.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
+from functools import cache
 from numbers import Integral
 from typing import ClassVar
 
@@ -18,6 +20,11 @@ class MovierecError(Exception):
     exit_code: ClassVar[int] = 2
     """The CLI's exit status after this error's one line: 2, bad input (a subclass for another kind of
     failure, such as a Spark job that failed, says 1)."""
+
+    def __init__(self, *args: object) -> None:
+        if args and isinstance(args[0], str):  # an install hint fits this install (localize_install)
+            args = (localize_install(args[0]), *args[1:])
+        super().__init__(*args)
 
 
 class DataError(MovierecError):
@@ -105,3 +112,40 @@ def is_seed(value: object) -> bool:
     """Whether ``value`` is an int seed numpy takes, 0 … :data:`SEED_MAX` (a bool is not one): checked where
     a seed comes in, so -1 is one readable error instead of numpy's ValueError deep inside a fit."""
     return isinstance(value, Integral) and not isinstance(value, bool) and 0 <= int(value) <= SEED_MAX
+
+
+_EXTRA = re.compile(r"'movierec\[([\w,-]+)\]'")
+
+
+def install_hint(extra: str) -> str:
+    """The command that adds an optional extra to *this* install (:func:`localize_install`)."""
+    return localize_install(f"pip install 'movierec[{extra}]'")
+
+
+def localize_install(text: str) -> str:
+    """``text`` with each ``'movierec[EXTRA]'`` of an install command made to fit this install: as
+    written for an install from the index, ``-e '/path/to/checkout[EXTRA]'`` where movierec is an
+    editable install of a checkout (the README's ``make demo``). There ``pip install 'movierec[serve]'``
+    would fetch a package named movierec from the index in place of the checkout, if one exists there,
+    or fail to find it. Every :class:`MovierecError`'s message passes through here."""
+    if "'movierec[" not in text:
+        return text
+    where = _editable_checkout()
+    return _EXTRA.sub(lambda m: f"-e '{where}[{m.group(1)}]'", text) if where else text
+
+
+@cache
+def _editable_checkout() -> str | None:
+    """The folder movierec is installed from in editable mode (pip's direct_url.json), else ``None``."""
+    import json
+    from importlib import metadata
+    from urllib.parse import unquote, urlparse
+
+    for dist in metadata.distributions(name="movierec"):  # a checkout's src/*.egg-info may come first
+        try:
+            url = json.loads(dist.read_text("direct_url.json") or "{}")
+        except ValueError:
+            continue
+        if url.get("dir_info", {}).get("editable") and str(url.get("url", "")).startswith("file:"):
+            return unquote(urlparse(str(url["url"])).path) or None
+    return None

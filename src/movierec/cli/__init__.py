@@ -149,12 +149,12 @@ OPTIONAL_MODULES = {
 def missing_extra(exc: ModuleNotFoundError) -> str | None:
     """``"this command needs uvicorn, which is not installed: pip install 'movierec[serve]'"`` when
     ``exc`` is an optional module of ours going missing, else ``None`` (a bug keeps its traceback)."""
+    from movierec.errors import install_hint
+
     top = (exc.name or "").split(".")[0]
     extra = OPTIONAL_MODULES.get(top)
     return (
-        None
-        if extra is None
-        else f"this command needs {top}, which is not installed: pip install 'movierec[{extra}]'"
+        None if extra is None else f"this command needs {top}, which is not installed: {install_hint(extra)}"
     )
 
 

@@ -109,7 +109,9 @@ def _write_results_into(comp: Any, out: Path) -> list[Path]:
     import importlib.util
 
     if importlib.util.find_spec("matplotlib") is None:
-        say("note", "charts skipped (matplotlib missing): pip install 'movierec[viz]'")
+        from movierec.errors import install_hint
+
+        say("note", f"charts skipped (matplotlib missing): {install_hint('viz')}")
         return written
     from movierec.viz.charts import ranking_bars, rmse_bars
 

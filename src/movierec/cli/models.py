@@ -9,7 +9,7 @@ from typing import Any
 import typer
 
 from movierec.cli.common import JSON, console, print_json, print_table
-from movierec.errors import ConfigError, did_you_mean
+from movierec.errors import ConfigError, did_you_mean, install_hint, localize_install
 
 
 def _plain(text: str) -> str:
@@ -31,10 +31,10 @@ def model_info(name: str) -> dict[str, Any]:
     try:
         cls = get_class(name)
     except (ConfigError, ImportError) as exc:  # an optional dependency is missing
-        return {**unavailable, "summary": str(exc), "install": f"pip install 'movierec[{extra}]'"}
+        return {**unavailable, "summary": str(exc), "install": install_hint(extra or "all")}
     missing = missing_module(cls)  # ("torch", "pip install torch==… 'movierec[seq]'")
     if missing:
-        module, install = missing
+        module, install = missing[0], localize_install(missing[1])
         return {**unavailable, "summary": f"{name} needs {module}: {install}", "install": install}
     params: dict[str, Any] = {}
     for p in inspect.signature(cls.__init__).parameters.values():
