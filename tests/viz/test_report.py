@@ -437,3 +437,36 @@ def test_cli_report_prints_plain_progress_lines_in_a_pipe(tmp_path: Path, moviel
     assert texts.index("training and evaluating …") < models[0] <= models[-1] < ends[0], texts
     stamps = [float(line[1:].split("s]", 1)[0]) for line in stamped]
     assert stamps == sorted(stamps), stamped  # one clock for the steps and the models
+
+
+def test_the_next_step_installs_the_serve_extra_where_it_is_missing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """make demo installs the report extra, not serve: the report's 'next:' command failed at its serve
+    step there. Where fastapi or uvicorn is missing it installs the extra first; where both are there it
+    does not."""
+    import io
+    import sys
+    from types import SimpleNamespace
+
+    from rich.console import Console
+
+    from movierec.errors import install_hint
+    from movierec.viz.report import print_summary
+
+    report = SimpleNamespace(
+        reading="",
+        timings={"train": 1.0},
+        out=tmp_path,
+        best_config=tmp_path / "best.toml",
+        best_label="ease",
+    )
+
+    def command() -> str:
+        out = io.StringIO()
+        print_summary(Console(file=out, width=80), report, table=False)  # type: ignore[arg-type]
+        return next(line.strip() for line in out.getvalue().splitlines() if "movierec export" in line)
+
+    assert command().startswith("movierec export --config ")
+    monkeypatch.setitem(sys.modules, "uvicorn", None)  # as if not installed: find_spec says so
+    assert command().startswith(f"{install_hint('serve')} && movierec export --config ")

@@ -1351,9 +1351,16 @@ def print_summary(console: Any, report: Report, *, table: bool = True) -> None:
     if report.best_config is not None:
         label = report.best_label or "the best model"
         console.print(f"next: serve {label}, the best ranker here:", soft_wrap=False)
+        # serve needs its extra, which make demo leaves out: the command installs it first where it is missing
+        import importlib.util
+
+        from movierec.errors import install_hint
+
+        ready = all(importlib.util.find_spec(m) is not None for m in ("fastapi", "uvicorn"))
+        first = "" if ready else f"{install_hint('serve')} && "
         # the command on a line of its own that the terminal may fold but no newline breaks: it pastes whole
         console.print(
-            f"  movierec export --config {report.best_config} --out artifacts/{label} "
+            f"  {first}movierec export --config {report.best_config} --out artifacts/{label} "
             f"&& movierec serve --artifact artifacts/{label}",
             soft_wrap=True,
             markup=False,
