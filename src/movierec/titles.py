@@ -153,7 +153,7 @@ def match_title(
     unless the query has a "(", and a number as a whole number: '1' is neither in every title of a year
     with a 1 in it nor in 'Apollo 13'. When the query is a number and ``ids`` (raw movie id → index into
     ``titles``) knows it as a movie id, the error says so ("did you mean --movie-id 1, Toy Story (1995)?"): a person who typed an id
-    where a title goes learns the flag that takes it.
+    where a title goes learns the flag that takes it. A text id (``SKU-000001``) is named the same way.
     """
     q = fold_title(query)
     if not q:
@@ -164,7 +164,7 @@ def match_title(
         except _Ambiguous as amb:
             raise ConfigError(_ambiguity(query, amb.cands, titles, id_hint, ids)) from None
     except (ConfigError, UnknownIdError) as exc:
-        i = ids.get(query.strip()) if ids is not None and query.strip().isdigit() else None
+        i = ids.get(query.strip()) if ids is not None else None  # 318, or a text id: SKU-000001, tt0114709
         if i is None:
             raise
         raise type(exc)(f"{exc}; did you mean {id_hint} {query.strip()}, {titles[i]}?") from None
@@ -175,9 +175,9 @@ def no_titles(query: str, ids: _Ids, example: object, *, movies_hint: str, id_hi
     file: every movie is shown as 'item 318'): "no movie title matches 'Toy Story'; try part of the title"
     sent a person hunting for a spelling when no spelling can match. It says where titles come from
     (``movies_hint``) and how to name the movie by id instead (``id_hint``, the query itself when it is a
-    known id, else ``example``: the data's most-rated movie)."""
+    known id, digits or text like ``SKU-000001``, else ``example``: the data's most-rated movie)."""
     text = query.strip()
-    raw = text if text.isdigit() and ids.get(text) is not None else example
+    raw = text if ids.get(text) is not None else example
     return UnknownIdError(f"this data has no movie titles (pass {movies_hint}); give {id_hint} {raw} instead")
 
 
