@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from rich.cells import cell_len
 
+import movierec
 from movierec.errors import ConfigError
 
 
@@ -406,16 +407,22 @@ def test_prose_lines_wrap_at_spaces_in_an_80_column_terminal(tmp_path: Path) -> 
     here and tests/serving read them so)."""
 
     def check(text: str, *phrases: str) -> None:
-        prose = [line for line in text.splitlines() if not line.startswith(("movierec: error:", "INFO:"))]
+        prose = [line for line in text.splitlines() if not line.startswith("INFO:")]
         assert all(cell_len(line) <= 80 for line in prose), [line for line in prose if cell_len(line) > 80]
         flowing = " ".join(" ".join(prose).split())
         for phrase in phrases:
             assert phrase in flowing, (phrase, text)
 
     check(_in_terminal(["data", "list"], tmp_path), "only ml-latest-small is bundled.")
-    # say(): the note that no --models were given comes before the file is found missing
-    noted = _in_terminal(["compare", "--ratings", "nosuch.csv"], tmp_path)
+    # say(): the note that no --models were given (once the data has loaded: a few users' ratings here)
+    small = movierec.load("ml-latest-small").to_frame()
+    small[small["userId"] <= 30].to_csv(tmp_path / "small.csv", index=False)
+    noted = _in_terminal(["compare", "--ratings", "small.csv", "--protocols", "full-ranking"], tmp_path)
     check(noted, "note: no --models given: comparing popularity,svd,ease", "`movierec models` lists them all")
+    # an error line too, wrapped at spaces: 'no such artifact folder (create one wit' / 'h ...' before
+    missing = _in_terminal(["recommend", "--artifact", "nowhere/at/all", "--user", "1"], tmp_path)
+    assert missing.splitlines()[0].startswith("movierec: error: "), missing
+    check(missing, "create one with")
     exported = _in_terminal(["export", "--model", "popularity", "--out", "art"], tmp_path)
     check(exported, "610 users × 9,724 items)", "hold-out (20% of ratings, seed 42; 595 users): NDCG@10")
     port = _free_port()

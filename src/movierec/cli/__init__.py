@@ -165,8 +165,23 @@ def fail(message: str, outcome: list[str] | None = None, code: int = 2) -> None:
     same line (``…; nothing was written (r was not created)``): still one line to read.
     """
     line = " ".join(str(message).split())
-    print(f"movierec: error: {line}{_outcome_tail(outcome)}", file=sys.stderr)
+    print(_fitted(f"movierec: error: {line}{_outcome_tail(outcome)}"), file=sys.stderr)
     raise SystemExit(code)
+
+
+def _fitted(line: str) -> str:
+    """The error line as the reader's terminal shows it: wrapped at spaces to its width, so a long line
+    does not break mid-word ('create one wit' / 'h movierec export'); never inside a path, a flag or a
+    URL. Piped or logged it stays one line (grep, scripts and tests read it whole)."""
+    if not (hasattr(sys.stderr, "isatty") and sys.stderr.isatty()):
+        return line
+    import shutil
+    import textwrap
+
+    width = shutil.get_terminal_size((80, 24)).columns
+    if len(line) <= width:
+        return line
+    return "\n".join(textwrap.wrap(line, width, break_long_words=False, break_on_hyphens=False))
 
 
 def _outcome_tail(lines: list[str] | None) -> str:
