@@ -214,6 +214,57 @@ def test_health_ready_metrics_and_json_logs(svd_artifact, tmp_path: Path) -> Non
     assert all(x["ms"] >= 0 and x["modelVersion"] for x in recs)
 
 
+def _served_log(artifact: Path, tmp_path: Path, *flags: str) -> str:
+    """What ``movierec serve --artifact … *flags`` wrote to stdout and stderr together (one stream, as a
+    container's log is) while answering users 1, 2, 3 and the unknown 99999, the default access log left on."""
+    import subprocess
+
+    from servehelp import free_port, movierec_cmd
+
+    port = free_port()
+    log = tmp_path / f"serve-{port}.log"
+    cmd = movierec_cmd("serve", "--artifact", str(artifact), "--port", str(port), "--db", "none", *flags)
+    with open(log, "wb") as fh:
+        proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT)
+        try:
+            url, deadline = f"http://127.0.0.1:{port}", time.monotonic() + 90
+            while True:
+                assert proc.poll() is None and time.monotonic() < deadline, log.read_text()
+                try:
+                    if httpx.get(url + "/healthz", timeout=2).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    time.sleep(0.2)
+            for user in (1, 2, 3, 99999):
+                httpx.get(f"{url}/users/{user}/recommendations?k=3")
+        finally:
+            proc.terminate()
+            proc.wait(10)
+    return log.read_text()
+
+
+def test_json_logs_write_each_request_once(svd_artifact, tmp_path: Path) -> None:
+    """``--log-json`` logs each request as one JSON object, in place of uvicorn's plain access line. With the
+    access log at its default (on), every request was logged twice in one container log: the JSON object on
+    stderr and ``INFO: 127.0.0.1:… - "GET /users/1/recommendations?k=3 HTTP/1.1" 200 OK`` on stdout, a line
+    a JSON log collector cannot parse. Without ``--log-json`` the plain line stays; ``--access-log`` typed
+    beside ``--log-json`` keeps both."""
+    plain = '"GET /users/1/recommendations?k=3 HTTP/1.1" 200'
+    text = _served_log(svd_artifact[0], tmp_path, "--log-json")
+    objects = [json.loads(x) for x in text.splitlines() if x.startswith("{")]
+    assert [(x["path"], x["status"]) for x in objects if x["route"] == "/users/{id}/recommendations"] == [
+        ("/users/1/recommendations", 200),
+        ("/users/2/recommendations", 200),
+        ("/users/3/recommendations", 200),
+        ("/users/99999/recommendations", 404),
+    ]
+    assert plain not in text and "recommendations?k=3 HTTP/1.1" not in text, text
+    assert "Application startup complete" in text  # uvicorn's other lines are still there
+    assert plain in _served_log(svd_artifact[0], tmp_path)  # the default plain access log
+    both = _served_log(svd_artifact[0], tmp_path, "--log-json", "--access-log")
+    assert plain in both and '"path":"/users/1/recommendations"' in both
+
+
 def test_readyz_is_503_when_the_store_does_not_answer(svd_artifact, tmp_path: Path) -> None:
     """The router and probes in-process (ASGI): a live store is ready, a store nobody answers for is not."""
     from fastapi.testclient import TestClient

@@ -205,7 +205,10 @@ _SERVE_REC_CACHE = typer.Option(
     help="Cached GET /users/{id}/recommendations bodies per worker, k ≤ 50 (0: off).",
 )
 _SERVE_LOG_JSON = typer.Option(
-    False, "--log-json", help="Structured access logs: one JSON object per request on stderr."
+    False,
+    "--log-json",
+    help="Structured access logs: one JSON object per request on stderr, in place of the plain access line "
+    "(type --access-log too to keep both).",
 )
 
 
@@ -235,6 +238,9 @@ def serve_cmd(
     from movierec.serving.server import build_server, install_sighup
     from movierec.serving.store import FeedbackStore, normalise_url, shown_url
 
+    # --log-json's object is the access log: uvicorn's plain line beside it logged each request twice in one
+    # container log (the object on stderr, "GET … HTTP/1.1" 200 on stdout), unless --access-log is typed too
+    access_log = access_log and (not log_json or typed(ctx, "access_log"))
     if workers < 1:
         raise ConfigError(f"--workers must be ≥ 1, got {workers}")
     if not 0 < port < 65536:
