@@ -65,6 +65,23 @@ def test_feedback_report_cli(db_url: str) -> None:
     assert rows[1].count("[") == 2 and "v-old" not in rows[1]
 
 
+def test_a_served_version_stays_whole_at_80_columns(tmp_path: Path) -> None:
+    """The version is what /health, X-Model-Version and /metrics name and what an operator copies: at 80
+    columns the table folded serve's 12-hex versions over two lines ('7596d1bc65' / '03')."""
+    db = f"sqlite:///{tmp_path / 'fb.db'}"
+    store = FeedbackStore(db)
+    for i in range(30):
+        store.add(f"a{i}", str(i), "21", 3.5 + (i % 3) / 2, model_version="7596d1bc6503")
+        store.add(f"b{i}", str(100 + i), "21", 4.0 + (i % 3) / 2, model_version="456a2e46fe4c")
+    store.close()
+    result = CliRunner().invoke(app, ["feedback", "report", "--db", db], env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert max(len(line) for line in lines) <= 80, result.output
+    assert any("7596d1bc6503" in line for line in lines), result.output
+    assert any("456a2e46fe4c" in line for line in lines), result.output
+
+
 def test_feedback_report_bad_db(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["feedback", "report", "--db", str(tmp_path / "none.db")])
     assert result.exit_code != 0

@@ -53,7 +53,9 @@ def report_cmd(
         return f"{format(v, fmt)}\n[{format(row[lo], fmt)}, {format(row[hi], fmt)}]"  # the interval below
 
     out = Table(title=f"feedback by model version ({url})", title_justify="left")
-    out.add_column("version", overflow="fold")
+    # whole on one line: it is what /health, X-Model-Version and /metrics name and an operator copies (at 80
+    # columns a fold split serve's 12-hex versions as "7596d1bc65" / "03"); the other columns wrap instead
+    out.add_column("version", no_wrap=True)
     for col in ("ratings", "users", "mean rating", f"liked (≥{liked:g})", "Δ mean vs first", "Δ liked"):
         out.add_column(col, justify="right", no_wrap=col in ("ratings", "users"))
     for i, row in enumerate(table.to_dict(orient="records")):
