@@ -615,3 +615,34 @@ def test_a_datetime_timestamp_out_of_range_is_still_refused_by_row(row, value, m
     stamps[row] = np.datetime64(value, "s")
     with pytest.raises(DataError, match=message):
         load(frame.assign(timestamp=stamps))
+
+
+def test_a_parquet_file_and_a_frame_get_the_csv_s_whole_fix_timestamp_included(tmp_path, capsys) -> None:
+    """The same columns in Parquet got a fix without their time column ('name them with --user-col user
+    --item-col item --rating-col stars', while the CSV's adds '--time-col ts'), and that line loaded the
+    file without times. Parquet and a DataFrame now name the likely time column as the CSV does."""
+    from clihelp import run_cli
+
+    frame = pd.DataFrame(
+        {"user": ["u_1", "u_2"], "item": ["SKU-1", "SKU-1"], "stars": [4.0, 5.0], "ts": [100, 101]}
+    )
+    path = tmp_path / "shop.parquet"
+    frame.to_parquet(path)
+    fix = "--user-col user --item-col item --rating-col stars --time-col ts"
+    code, _out, err = run_cli(["data", "info", "--ratings", str(path)], capsys)
+    assert code == 2 and err.strip() == (
+        f"movierec: error: {path}: missing columns 'userId', 'movieId', 'rating', 'timestamp' "
+        f"(found: user, item, stars, ts); name them with {fix}"
+    ), err
+    code, out, err = run_cli(["data", "info", "--ratings", str(path), *fix.split(), "--json"], capsys)
+    assert code == 0 and json.loads(out)["time_span"] is not None, err
+    with pytest.raises(
+        DataError,
+        match=r"name them with user_col='user', item_col='item', rating_col='stars', time_col='ts'$",
+    ):
+        load(frame)
+    no_time = tmp_path / "no_time.parquet"
+    frame.drop(columns="ts").rename(
+        columns={"user": "userId", "item": "movieId", "stars": "rating"}
+    ).to_parquet(no_time)
+    assert load(no_time).interactions.timestamps is None  # the default time column stays optional

@@ -315,10 +315,15 @@ def ratings_from_frame(
     line_offset: int = 1,
 ) -> pd.DataFrame:
     """:func:`read_ratings`'s checks and canonical columns for a table already in memory (a Parquet
-    file's, or a person's DataFrame): ``userId, movieId, rating[, timestamp]``."""
-    if time_optional and time_col not in [str(c) for c in df.columns]:
+    file's, or a person's DataFrame): ``userId, movieId, rating[, timestamp]``. As for a text file, a
+    missing default time column is dropped only once the user column is found: while columns are being
+    named, a likely one (``ts``) is named with the rest, so the fix given loads the times too."""
+    cols = list(map(str, df.columns))
+    if time_optional and time_col not in cols and user_col in cols:
         time_col = None
-    _check_columns(list(map(str, df.columns)), label, user_col, item_col, rating_col, time_col, None, None)
+    _check_columns(
+        cols, label, user_col, item_col, rating_col, time_col, None, None, time_optional=time_optional
+    )
     return _canonical_ratings(df, label, user_col, item_col, rating_col, time_col, line_offset=line_offset)
 
 
