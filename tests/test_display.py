@@ -191,3 +191,28 @@ def test_comparison_plot_shows_one_metric_best_first_with_intervals(ds: movierec
         comp.plot("foo")
     with pytest.raises(ConfigError, match="no rows for protocol 'sampled'"):
         comp.plot(protocol="sampled")
+
+
+def test_a_printed_list_keeps_text_ids_whole() -> None:
+    """A shop's list printed at 80 columns read 'SKU-003…' in its movieId column: text columns other than
+    title, genres and because were cut first, ids included, and a cut id cannot be typed back. Ids stay whole;
+    the titles give way."""
+    from movierec.display import Recommendations, fitted_text
+
+    frame = Recommendations(
+        {
+            "movieId": ["SKU-003114", "SKU-001073", "SKU-000034"],
+            "title": ["Toy Story 2 (1999)", "Willy Wonka & the Chocolate Factory (1971)", "Babe (1995)"],
+            "genres": ["Adventure|Animation|Children|Comedy|Fantasy", "Children|Comedy|Fantasy", "Children"],
+            "similarity": [2.143, 1.464, 1.455],
+        },
+        index=pd.RangeIndex(1, 4, name="rank"),
+    )
+    for width in (60, 80):
+        text = fitted_text(frame, width)
+        assert all(sku in text for sku in frame["movieId"]), text
+        assert max(len(line) for line in text.splitlines()) <= width and "…" in text  # the text gave way
+    users = Recommendations(
+        {"userId": ["u_00042-" + "x" * 40], "movieId": ["SKU-1"], "title": ["T"], "score": [1.0]}
+    )
+    assert "u_00042-" + "x" * 40 in fitted_text(users, 80)

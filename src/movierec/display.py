@@ -68,8 +68,9 @@ def fitted_text(frame: pd.DataFrame, width: int | None = None) -> str:
 
     Scores show three significant digits of the column's largest value (the CLI's rule: EASE's
     similarities 0.0067/0.0051 keep their gaps); long text cells are cut with "…", genres first, then the
-    reasons, titles last; when even then a line is too long, the columns wrap into blocks (pandas'
-    ``line_width``) rather than being hidden.
+    reasons, titles last; ids (columns named ``…Id``: text ids like ``SKU-000318``) are never cut, since a
+    shortened id cannot be typed back; when even then a line is too long, the columns wrap into blocks
+    (pandas' ``line_width``) rather than being hidden.
     """
     from pandas.io.formats.console import get_console_size
 
@@ -83,8 +84,10 @@ def fitted_text(frame: pd.DataFrame, width: int | None = None) -> str:
         for c in frame.columns
         if pd.api.types.is_float_dtype(frame[c])
     }
-    text_cols = [
-        c for c in frame.columns if frame[c].dtype == object or pd.api.types.is_string_dtype(frame[c])
+    text_cols = [  # ids (movieId 'SKU-000318', userId 'u_00042', imdbId) are never cut: a cut id names nothing
+        c
+        for c in frame.columns
+        if (frame[c].dtype == object or pd.api.types.is_string_dtype(frame[c])) and not str(c).endswith("Id")
     ]
     order = [c for c in text_cols if c not in _CUT_ORDER] + [c for c in _CUT_ORDER if c in text_cols]
     limits = {c: 60 if c in ("title", "because") else 40 for c in text_cols}
