@@ -188,3 +188,75 @@ def test_serve_banner_masks_the_database_password(svd_artifact, pg_cluster, tmp_
         proc.wait(30)
     assert banner.startswith("serving "), banner
     assert "s3cret-pw" not in banner and ":***@127.0.0.1" in banner, banner
+
+
+def _serve_until_banner(
+    artifact: Path, cwd: Path, *args: str, env: dict[str, str] | None = None
+) -> tuple[str, int, object]:
+    """Start ``movierec serve --artifact ARTIFACT *args`` in ``cwd`` (where a default ``--db`` would write) on a
+    free port; what it wrote to stderr up to and including its "serving …" banner, the port, and the running
+    process (the caller stops it)."""
+    import os
+    import subprocess
+    import time
+
+    from servehelp import free_port, movierec_cmd
+
+    port = free_port()
+    cmd = movierec_cmd("serve", "--artifact", str(artifact), "--port", str(port), *args)
+    proc = subprocess.Popen(
+        cmd,
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+    )
+    lines: list[str] = []
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.stderr is not None:
+        line = proc.stderr.readline()
+        lines.append(line)
+        if not line or line.startswith("serving "):
+            break
+    return "".join(lines), port, proc
+
+
+def test_the_database_url_can_stay_off_the_command_line(svd_artifact, pg_cluster, tmp_path: Path) -> None:
+    """A PostgreSQL password typed in ``--db`` is visible to every user of the machine in ``ps`` for as long as
+    the server runs, the risk ``--api-key`` already warns of; serving.md's own example put it there and there
+    was no other way to give the URL. Now ``MOVIEREC_DB`` holds it (the variable ``--workers`` processes
+    already read), and a password typed in ``--db`` gets one warning naming the ways out, never the password.
+    The test cluster trusts local connections, so the password is accepted and ignored."""
+    import httpx
+
+    from movierec.serving.store import FeedbackStore
+
+    url = pg_cluster.fresh_database("db_env").replace("@127.0.0.1", ":s3cret-pw@127.0.0.1")
+    err, port, proc = _serve_until_banner(svd_artifact[0], tmp_path, env={"MOVIEREC_DB": url})
+    try:
+        assert err.startswith("serving ") and "warning" not in err, err  # the only line: the banner
+        assert "feedback postgresql+psycopg://movierec:***@127.0.0.1" in err and "s3cret-pw" not in err, err
+        body = {"userId": "env-1", "movieId": 21, "rating": 4.0, "requestId": "db-env-1"}
+        done = httpx.post(f"http://127.0.0.1:{port}/feedback", json=body, timeout=30)
+        assert done.status_code == 201, done.text
+    finally:
+        proc.terminate()  # type: ignore[attr-defined]
+        proc.wait(30)  # type: ignore[attr-defined]
+    store = FeedbackStore(url, create=False)
+    try:
+        assert store.frame()["requestId"].tolist() == ["db-env-1"]  # written where MOVIEREC_DB points
+    finally:
+        store.close()
+    err, _, proc = _serve_until_banner(svd_artifact[0], tmp_path, "--db", url)
+    proc.terminate()  # type: ignore[attr-defined]
+    proc.wait(30)  # type: ignore[attr-defined]
+    warning = [line for line in err.splitlines() if line.startswith("warning: ")]
+    assert len(warning) == 1 and "s3cret-pw" not in err, err
+    assert "visible to other users of this machine (ps, /proc)" in warning[0], err
+    assert "MOVIEREC_DB" in warning[0] and "PGPASSWORD" in warning[0], err
+    err, _, proc = _serve_until_banner(svd_artifact[0], tmp_path, "--db", url.replace(":s3cret-pw", ""))
+    proc.terminate()  # type: ignore[attr-defined]
+    proc.wait(30)  # type: ignore[attr-defined]
+    assert err.startswith("serving "), err  # no password typed: no warning
+    assert not list(tmp_path.glob("*.db*"))  # never the default SQLite file beside

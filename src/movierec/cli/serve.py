@@ -180,7 +180,9 @@ _SERVE_WEIGHTS = typer.Option(
 _SERVE_DB = typer.Option(
     "sqlite:///feedback.db",
     "--db",
-    help="Feedback database URL (or a SQLite file path); 'none' disables POST /feedback.",
+    envvar="MOVIEREC_DB",
+    help="Feedback database URL (or a SQLite file path); 'none' disables POST /feedback. A URL with a "
+    "password belongs in MOVIEREC_DB (or PGPASSWORD): on the command line 'ps' shows it.",
 )
 _SERVE_API_KEY = typer.Option(
     None,
@@ -250,6 +252,7 @@ def serve_cmd(
     if rec_cache < 0:
         raise ConfigError(f"--rec-cache must be ≥ 0, got {rec_cache}")
     api_key = _api_key(ctx, api_key, api_key_file)
+    _warn_typed_password(ctx, db)
     parse_weights(weights, len(artifact))  # a bad --weights is refused before anything loads
     db_url = None if db.strip().lower() in ("", "none") else normalise_url(db)
     # the URL is checked now; the database and its tables are created once the artifacts have loaded
@@ -395,6 +398,27 @@ def _worker_environment(
             "MOVIEREC_REC_CACHE": str(settings.rec_cache_size),
         }
     )
+
+
+def _warn_typed_password(ctx: typer.Context, db: str) -> None:
+    """One warning when ``--db`` was typed with a password in it: ``ps`` and ``/proc`` show a running server's
+    command line to every user of the machine, as ``--api-key`` warns. Never the password itself."""
+    source = ctx.get_parameter_source("db")
+    if source is None or source.name != "COMMANDLINE" or "://" not in db:
+        return
+    try:
+        from sqlalchemy.engine import make_url
+
+        password = make_url(db.strip()).password
+    except Exception:  # a URL SQLAlchemy cannot read is refused with its own line further on
+        return
+    if password:
+        say(
+            "warning",
+            "--db on the command line: its password is visible to other users of this machine (ps, /proc); "
+            "put the URL in the MOVIEREC_DB environment variable, or leave the password out of it and set "
+            "PGPASSWORD or ~/.pgpass",
+        )
 
 
 def _api_key(ctx: typer.Context, api_key: str | None, api_key_file: Path | None) -> str | None:
