@@ -334,3 +334,34 @@ def test_a_text_movie_id_where_a_title_goes_is_named_back_with_its_flag(
         ["similar", *cols, "--movies", str(movies), "--movie-id", "SKU-000318", "-k", "1", "--json"], capsys
     )
     assert code == 0 and json.loads(out)["movie"] == "Toy Story (1995)"
+
+
+def test_a_log_without_ratings_is_led_to_a_working_command_one_line_at_a_time(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A log of who watched what (userId, movieId, timestamp) met 'name it with --rating-col COLUMN', with no
+    column to name and no word of --rating-col '' (undocumented in the CLI); given that, every command said
+    'implicit threshold 4 leaves no positives (ratings range 1..1); lower the threshold', leaving the person
+    to guess to what, and that the 1s were movierec's. Each line now names the next step, and the last works.
+    """
+    log = tmp_path / "watched.csv"
+    rows = [(u, i, 1000 * u + i) for u in range(1, 9) for i in range(1, 13) if (u + i) % 3 != 0]
+    log.write_text("userId,movieId,timestamp\n" + "".join(f"{u},{i},{t}\n" for u, i, t in rows))
+    data = ["--ratings", str(log)]
+    _one_line_exit_2(
+        ["data", "info", *data],
+        capsys,
+        "name it with --rating-col COLUMN (or --rating-col '' for a file without ratings: every row a positive of 1)",
+    )
+    data += ["--rating-col", ""]
+    fix = "every rating is 1 (a file loaded without a rating column is all 1s); set the threshold to 1"
+    _one_line_exit_2(["compare", *data, "--models", "popularity"], capsys, fix)
+    _one_line_exit_2(["similar", *data, "--movie-id", "1", "-k", "2"], capsys, fix)
+    code, out, err = run_cli(
+        ["similar", *data, "--implicit-threshold", "1", "--movie-id", "1", "-k", "2", "--json"], capsys
+    )
+    assert code == 0 and len(json.loads(out)["similar"]) == 2, err
+    ds = movierec.load(log, rating_col=None)
+    with pytest.raises(ConfigError, match=r"every rating is 1 .*\(threshold= in Python"):
+        movierec.Recommender(ds, "ease").fit()
+    assert len(movierec.Recommender(ds, "ease", threshold=1).fit().recommend(1, k=2)) == 2

@@ -24,7 +24,7 @@ import scipy.sparse as sp
 from movierec import metrics as M
 from movierec import split as S
 from movierec.errors import ConfigError, did_you_mean, spelled
-from movierec.interactions import LOWER_THRESHOLD, Interactions
+from movierec.interactions import LOWER_THRESHOLD, Interactions, no_positives
 from movierec.jsonsafe import to_jsonable
 from movierec.models.base import RatingPredictor, Recommender, fit_options, tags_of, topk
 from movierec.models.training import progress_only
@@ -1315,10 +1315,7 @@ def _check_positives(
     """A ranking protocol or an implicit model needs ratings ≥ ``threshold``; none at all is a ConfigError."""
     needs_positives = any(p.ranking for p in protos) or any(kd != "explicit" for kd in kinds)
     if needs_positives and not (inter.ratings >= threshold).any():
-        raise ConfigError(
-            f"implicit threshold {threshold:g} leaves no positives (ratings range {inter.ratings.min():g}.."
-            f"{inter.ratings.max():g}); {LOWER_THRESHOLD}"
-        )
+        raise no_positives(threshold, inter.ratings)
 
 
 def _seeded_specs(models: Sequence[Any], seed: int) -> list[tuple[str, dict[str, Any]]]:

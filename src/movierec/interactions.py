@@ -41,6 +41,22 @@ INT_ID_RULE = (
 LOWER_THRESHOLD = f"lower the threshold ({spelled('threshold=', '--implicit-threshold')})"
 
 
+def no_positives(threshold: float, ratings: np.ndarray) -> ConfigError:
+    """The error for an implicit threshold above every rating. When every rating is one value (a log of
+    interactions loaded without a rating column is all 1s) it names that value as the threshold to set: 'lower
+    the threshold' left a person with such a file guessing what to lower it to, and that the 1s were movierec's."""
+    lo, hi = float(ratings.min()), float(ratings.max())
+    if lo == hi:
+        return ConfigError(
+            f"implicit threshold {threshold:g} leaves no positives: every rating is {lo:g} (a file loaded "
+            f"without a rating column is all 1s); set the threshold to {lo:g} to count every row as a positive "
+            f"({spelled('threshold=', '--implicit-threshold')})"
+        )
+    return ConfigError(
+        f"implicit threshold {threshold:g} leaves no positives (ratings range {lo:g}..{hi:g}); {LOWER_THRESHOLD}"
+    )
+
+
 def parse_int_id(text: str) -> int | None:
     """The integer an id spelt ``text`` names, or ``None`` unless ``text`` is its one canonical spelling.
 
@@ -388,10 +404,7 @@ class Interactions(IdMapped):
         (``weighting="rating"``); the view of a view keeps the first ratings."""
         mask = self.ratings >= threshold
         if not mask.any():
-            raise ConfigError(
-                f"implicit threshold {threshold} leaves no positives (ratings range "
-                f"{self.ratings.min():g}..{self.ratings.max():g}); {LOWER_THRESHOLD}"
-            )
+            raise no_positives(threshold, self.ratings)
         out = self.subset(mask)
         if out.source_ratings is None:
             out.source_ratings = out.ratings

@@ -22,7 +22,7 @@ import numpy as np
 
 from movierec.datasets.canonical import CANONICAL_SPLITS, check_ml1m_shape, ml100k_rows
 from movierec.errors import ConfigError, is_seed, spelled
-from movierec.interactions import LOWER_THRESHOLD, Interactions
+from movierec.interactions import Interactions, no_positives
 
 __all__ = [
     "SPLIT_NAMES",
@@ -219,7 +219,7 @@ def kfold(inter: Interactions, n_splits: int = 5, seed: int = 42) -> list[tuple[
 def _positives(inter: Interactions, threshold: float) -> Interactions:
     pos = inter.subset(inter.ratings >= threshold)
     if pos.n_ratings == 0:
-        raise ConfigError(f"implicit threshold {threshold} leaves no positives; {LOWER_THRESHOLD}")
+        raise no_positives(threshold, inter.ratings)
     return pos
 
 

@@ -78,7 +78,11 @@ RATINGS = typer.Option(
 )
 USER_COL = typer.Option("userId", "--user-col", help="User id column of --ratings.")
 ITEM_COL = typer.Option("movieId", "--item-col", help="Item id column of --ratings.")
-RATING_COL = typer.Option("rating", "--rating-col", help="Rating column of --ratings.")
+RATING_COL = typer.Option(
+    "rating",
+    "--rating-col",
+    help="Rating column of --ratings ('' for a file without ratings: every row a positive of 1).",
+)
 TIME_COL = typer.Option(
     None,
     "--time-col",

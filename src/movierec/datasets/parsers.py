@@ -381,8 +381,9 @@ def _check_columns(
         missing = [(c, role) for c, role in missing if role != "timestamp" or guesses.get("timestamp")]
         if not missing:
             return
+    spare = [c for c in cols if c not in present and c not in guesses.values()]
     raise MissingColumnsError(
-        label, [c for c, _ in missing], shown, [(r, guesses.get(r)) for _, r in missing]
+        label, [c for c, _ in missing], shown, [(r, guesses.get(r)) for _, r in missing], spare=bool(spare)
     )
 
 
@@ -440,7 +441,13 @@ class MissingColumnsError(DataError):
     }
 
     def __init__(
-        self, label: str, columns: list[str], found: str, fixes: list[tuple[str, str | None]]
+        self,
+        label: str,
+        columns: list[str],
+        found: str,
+        fixes: list[tuple[str, str | None]],
+        *,
+        spare: bool = True,
     ) -> None:
         plural = len(columns) > 1
         self.head = (
@@ -448,9 +455,9 @@ class MissingColumnsError(DataError):
         )
         self.them = "them" if plural else "it"
         self.fixes = fixes
+        self.spare = spare  # some found column is left unnamed (one of them may hold the ratings)
         flags = " ".join(f"{self._FLAGS[role][0]} {col or 'COLUMN'}" for role, col in fixes)
-        no_time = " (or --time-col '' for none)" if self._time_unknown() else ""
-        self.flags_message = f"{self.head}; name {self.them} with {flags}{no_time}"
+        self.flags_message = f"{self.head}; name {self.them} with {flags}{self._or_none(flags=True)}"
         super().__init__(self.flags_message)
 
     def in_flags(self) -> str:
@@ -463,12 +470,22 @@ class MissingColumnsError(DataError):
             f"{self._FLAGS[role][1]}={col!r}" if col else f"{self._FLAGS[role][1]}=COLUMN"
             for role, col in self.fixes
         )
-        no_time = " (or time_col=None for none)" if self._time_unknown() else ""
-        return f"{self.head}; name {self.them} with {kw}{no_time}"
+        return f"{self.head}; name {self.them} with {kw}{self._or_none(flags=False)}"
 
-    def _time_unknown(self) -> bool:
-        """Whether the timestamp column is wanted and no found column looks like it: it may be left out."""
-        return any(role == "timestamp" and col is None for role, col in self.fixes)
+    def _or_none(self, *, flags: bool) -> str:
+        """How to go without a wanted column no found column looks like: the timestamp (no times) or the
+        rating (interactions only, every row a positive of 1: an implicit log of who bought or watched
+        what, which otherwise met 'name it with --rating-col COLUMN' and nothing it could name; said only
+        when no found column is left that could hold ratings)."""
+        unknown = {role for role, col in self.fixes if col is None and (role != "rating" or not self.spare)}
+        words = {"rating": "a file without ratings: every row a positive of 1", "timestamp": "none"}
+        parts = [
+            (f"{self._FLAGS[role][0]} ''" if flags else f"{self._FLAGS[role][1]}=None")
+            + f" for {words[role]}"
+            for role in ("rating", "timestamp")
+            if role in unknown
+        ]
+        return f" (or {'; or '.join(parts)})" if parts else ""
 
 
 def _bad_value(
