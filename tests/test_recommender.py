@@ -569,3 +569,19 @@ def test_user_features_a_dataset_lacks_are_refused_at_fit(bundled) -> None:  # t
     with pytest.raises(MovierecError, match="has no user demographics"):
         rec.fit()
     assert movierec.Recommender(bundled, "ease", user_features=" ").user_features is None  # blank: none
+
+
+def test_a_loader_asked_of_the_package_says_where_it_lives() -> None:
+    """movierec.load_ratings_file (what a data scientist types after reading docs/data.md's words
+    'load_ratings_file(path, movies=...)') raised "module 'movierec' has no attribute 'load_ratings_file'"
+    and nothing more. It names where the function is, and the place named is real."""
+    import importlib
+
+    for name in ("load_ratings_file", "from_frame", "bundled_path"):
+        with pytest.raises(
+            AttributeError, match=rf"has no attribute '{name}'; it is movierec\.datasets\.{name}\b"
+        ):
+            getattr(movierec, name)
+        assert callable(getattr(importlib.import_module("movierec.datasets"), name))
+    with pytest.raises(AttributeError, match=r"^module 'movierec' has no attribute 'nosuch'$"):
+        movierec.nosuch  # noqa: B018

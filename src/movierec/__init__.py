@@ -54,6 +54,14 @@ _LAZY = {
     "tune": "movierec.tuning",
 }
 
+#: names a notebook reaches for on ``movierec`` that live one level down (docs/data.md names them there):
+#: the AttributeError says where, instead of only that they are not here
+_ONE_DOWN = {
+    "load_ratings_file": "movierec.datasets.load_ratings_file (or movierec.load(path, ...))",
+    "from_frame": "movierec.datasets.from_frame (or movierec.load(frame, ...))",
+    "bundled_path": "movierec.datasets.bundled_path",
+}
+
 #: submodules reachable as attributes without importing them first
 _SUBPACKAGES = frozenset(
     {"datasets", "evaluation", "metrics", "models", "split", "tuning", "beyond", "rerank"}
@@ -97,7 +105,8 @@ def __getattr__(name: str) -> Any:
         import importlib
 
         return importlib.import_module(f"movierec.{name}")
-    raise AttributeError(f"module 'movierec' has no attribute {name!r}")
+    where = f"; it is {_ONE_DOWN[name]}" if name in _ONE_DOWN else ""
+    raise AttributeError(f"module 'movierec' has no attribute {name!r}{where}")
 
 
 def __dir__() -> list[str]:
