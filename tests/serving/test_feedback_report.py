@@ -102,3 +102,17 @@ def test_a_database_that_does_not_answer_is_named_without_its_password() -> None
         done = subprocess.run(movierec_cmd(*args), capture_output=True, text=True, timeout=120)
         assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
         assert "s3cret" not in done.stderr + done.stdout and "u:***@127.0.0.1" in done.stderr, done.stderr
+
+
+def test_a_proportion_interval_ends_at_exactly_0_and_1() -> None:
+    """A version whose every rating was liked, or none: the Wilson interval ends at 1 and 0 exactly. In floats
+    84 of 84 gave an upper bound of 0.9999999999999999 (in --json) and 0 of 84 a lower bound of -3.5e-18,
+    which the table printed as '-0.0%'."""
+    for n in (1, 3, 10, 84, 100, 279, 1000):
+        assert wilson(n, n)[1] == 1.0 and wilson(0, n)[0] == 0.0
+        assert 0.0 <= wilson(n, n)[0] < 1.0 and 0.0 < wilson(0, n)[1] <= 1.0
+    frame = pd.DataFrame(
+        {"userId": [str(i) for i in range(84)], "rating": [2.0] * 84, "modelVersion": ["a"] * 84}
+    )
+    row = compare_versions(frame).iloc[0]
+    assert row["likedShare"] == 0.0 and row["likedLow"] == 0.0 and f"{row['likedLow']:.1%}" == "0.0%"

@@ -33,7 +33,12 @@ def wilson(successes: int, n: int, z: float = _Z) -> tuple[float, float]:
     denom = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / denom
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return centre - half, centre + half
+    # exactly 0 and 1 at the ends, as the formula gives in exact arithmetic: in floats a version whose every
+    # rating was liked read 0.9999999999999999 in --json, and one with none liked a lower bound of -3.5e-18,
+    # printed as "-0.0%" (84 ratings)
+    low = 0.0 if successes == 0 else max(0.0, centre - half)
+    high = 1.0 if successes == n else min(1.0, centre + half)
+    return low, high
 
 
 def _mean_ci(x: np.ndarray) -> tuple[float, float, float]:
