@@ -3,6 +3,7 @@ schema versions, merging into a dataset. ``db_url`` runs each test once per back
 
 from __future__ import annotations
 
+import json
 import multiprocessing as mp
 import sqlite3
 import threading
@@ -214,6 +215,31 @@ def test_data_info_with_feedback(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["data", "info", "--with-feedback", str(tmp_path / "fb.db"), "--json"])
     assert result.exit_code == 0, result.output
     assert '"n_users": 611' in result.output and '"dataset": "ml-latest-small+feedback"' in result.output
+
+
+def test_data_info_says_what_the_feedback_added(tmp_path: Path, capsys) -> None:
+    """``data info --with-feedback`` is serving.md's first step of closing the loop, and it showed only the
+    merged totals (100,838 ratings, 611 users) without a word on what the store added: export said
+    'merged 2 feedback ratings … (1 new users)' and which ids the visitors got, data info said nothing. It
+    now prints the same notes on stderr (the table and --json on stdout unchanged), and says so when the
+    store holds no rating yet."""
+    from clihelp import run_cli
+
+    store = FeedbackStore(tmp_path / "fb.db")
+    store.add("w1", "web-visitor", "1", 5.0)
+    store.add("w2", "web-visitor", "318", 4.5)
+    store.add("w3", "7", "2", 3.0)  # an existing user
+    store.close()
+    code, out, err = run_cli(["data", "info", "--with-feedback", str(tmp_path / "fb.db")], capsys)
+    assert code == 0, err
+    assert "1 feedback users with non-integer ids (e.g. web visitors) got new ids 611..611" in err, err
+    assert "merged 3 feedback ratings from sqlite:///" in err and "(1 new users)" in err, err
+    assert "100,839" in out and "note" not in out
+    code, out, err = run_cli(["data", "info", "--with-feedback", str(tmp_path / "fb.db"), "--json"], capsys)
+    assert code == 0 and json.loads(out)["n_ratings"] == 100_839 and "merged 3 feedback ratings" in err
+    FeedbackStore(tmp_path / "empty.db").close()
+    code, out, err = run_cli(["data", "info", "--with-feedback", str(tmp_path / "empty.db")], capsys)
+    assert code == 0 and "no feedback ratings in sqlite:///" in err and "yet; the data alone" in err, err
 
 
 def test_schema_is_versioned_and_creation_is_idempotent(db_url: str) -> None:

@@ -16,6 +16,7 @@ from movierec.cli.common import (
     print_prose,
     print_table,
     ratings_options,
+    say,
 )
 
 data_app = typer.Typer(help="List, fetch and describe datasets.", no_args_is_help=True)
@@ -109,9 +110,18 @@ def info_cmd(
         check_image_target(plot, force)
     ds = source.load()  # prints the dataset's notes
     if with_feedback:
-        from movierec.serving.store import merge_feedback
+        from movierec.serving.store import merge_feedback, normalise_url, shown_url
 
-        ds = merge_feedback(ds, with_feedback)
+        merged = merge_feedback(ds, with_feedback)
+        # what the store added, as export says it: the totals alone did not tell (100,838 ratings, 611 users)
+        for note in merged.notes[len(ds.notes) :]:
+            say("note", note)
+        if merged is ds:
+            say(
+                "note",
+                f"no feedback ratings in {shown_url(normalise_url(with_feedback))} yet; the data alone",
+            )
+        ds = merged
     info = ds.summary()
     if plot is not None:
         from movierec.viz.charts import rating_histogram
