@@ -620,3 +620,33 @@ def test_a_movie_rated_low_stays_a_candidate_under_the_positives_holdout_only(ti
     assert any("share one 3-fold split of the ratings" in n for n in mixed) and not any(
         "hold-out" in n for n in mixed
     )
+
+
+def test_the_default_threshold_on_another_scale_is_said_with_the_share_it_counts(tmp_path, capsys) -> None:
+    """Ratings 1-10 were compared under 'relevance ≥ 4' with no word that 4 is MovieLens' 4 stars of 5: a
+    4 of 10 counted as liked. compare says so with the share; a threshold set for the scale, or a 1-5 scale,
+    gets no such note, and the figures are as asked either way."""
+    from clihelp import run_cli
+
+    rng = np.random.default_rng(0)
+    users, items = np.divmod(np.arange(40 * 30), 30)
+    keep = rng.random(len(users)) < 0.5
+    frame = pd.DataFrame(
+        {
+            "userId": users[keep] + 1,
+            "movieId": items[keep] + 1,
+            "rating": rng.integers(1, 11, int(keep.sum())),
+        }
+    )
+    share = float((frame["rating"] >= 4).mean())
+    note = f"relevance ≥ 4 is MovieLens' 4 stars of 5; on this data's ratings (1–10) it counts {share:.0%} of them"
+    assert any(
+        n.startswith(note) and "threshold= in Python" in n for n in E.compare(frame, ["popularity"]).notes
+    )
+    assert not any("MovieLens" in n for n in E.compare(frame, ["popularity"], threshold=8).notes)
+    halves = frame.assign(rating=(frame["rating"] + 1) // 2)  # 1-5
+    assert not any("MovieLens" in n for n in E.compare(halves, ["popularity"]).notes)
+    path = tmp_path / "tens.csv"
+    frame.to_csv(path, index=False)
+    code, out, err = run_cli(["compare", "--ratings", str(path), "--models", "popularity"], capsys)
+    assert code == 0 and "counts" in out and "--implicit-threshold in the CLI" in " ".join(out.split()), err
