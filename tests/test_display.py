@@ -216,3 +216,15 @@ def test_a_printed_list_keeps_text_ids_whole() -> None:
         {"userId": ["u_00042-" + "x" * 40], "movieId": ["SKU-1"], "title": ["T"], "score": [1.0]}
     )
     assert "u_00042-" + "x" * 40 in fitted_text(users, 80)
+
+
+def test_a_dataset_that_dropped_duplicates_says_so_where_a_notebook_looks(tmp_path) -> None:
+    """The CLI prints 'note: dropped 2 duplicate (user, item) ratings, kept the latest'; in Python the same
+    load was silent unless one read ds.notes: the repr and the notebook card said nothing. Both say it now."""
+    path = tmp_path / "export.csv"
+    rows = "1,10,4,100\r\n1,20,3,101\r\n2,10,5,102\r\n1,10,2,900\r\n2,10,5,102\r\n"
+    path.write_bytes(("\ufeffuserId,movieId,rating,timestamp\r\n" + rows).encode())
+    ds = movierec.load(path)
+    assert ds.interactions.n_ratings == 3 and "3 ratings" in repr(ds) and "2 duplicates dropped" in repr(ds)
+    assert "note: dropped 2 duplicate (user, item) ratings, kept the latest" in ds._repr_html_()
+    assert "duplicates" not in repr(movierec.load("ml-latest-small"))

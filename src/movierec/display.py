@@ -167,6 +167,8 @@ def dataset_repr(ds: Any) -> str:
         parts.append(f"catalogue {len(ds.catalog):,} movies")
     if ds.tags is not None:
         parts.append(f"{len(ds.tags):,} tags")
+    if inter.dropped_duplicates:  # the rows the file had and the data has not: said where it is looked at
+        parts.append(f"{inter.dropped_duplicates:,} duplicates dropped")
     return f"Dataset({ds.name!r}: {', '.join(parts)})"
 
 
@@ -186,6 +188,9 @@ def dataset_html(ds: Any) -> str:
         }
     )
     body = frame_html(facts)
+    # the load's notes (duplicates dropped, no times, the unit times were read in), which the CLI prints
+    # and a notebook otherwise only had in ds.notes
+    body += "".join(f'<p class="mr-note">note: {html.escape(n)}</p>' for n in ds.notes)
     if ds.movies is not None:
         head = ds.movies.head(5).assign(genres=lambda f: f["genres"].map("|".join))
         body += '<p class="mr-note">ds.movies (row i = item index i):</p>' + frame_html(head)
