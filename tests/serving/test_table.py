@@ -233,6 +233,7 @@ def test_an_artifact_written_before_visitor_rules_gives_a_visitor_popularity_and
     art = load_artifact(old)
     got = art.visitor(VISITOR, k=5)
     assert "cannot place a person who is not in its training data" in got["fallback"]
+    assert got["fallback"].endswith("so the most-rated movies are shown")  # slope-one: every rating counts
     rows = got["recommendations"]
     assert len(rows) == 5 and not {r["movieId"] for r in rows} & {m for m, _ in VISITOR}
     support = {art.item_map.to_raw(i): int(n) for i, n in enumerate(art.support)}

@@ -95,6 +95,8 @@ def test_no_positive_rating_falls_back_to_popularity_with_the_threshold_reason(f
     body = {"ratings": [{"movieId": 21, "rating": 1.0}, {"movieId": 31, "rating": 2.0}], "k": 5}
     out = httpx.post(f"{api}/mult-vae/recommendations", json=body, timeout=30).json()
     assert "none of these ratings reaches 4" in out["fallback"]
+    # its scores count the movies' ratings ≥ 4, and it says so ('the most-rated' named another count)
+    assert out["fallback"].endswith("so the most-liked movies (the most ratings ≥ 4) are shown"), out
     model, train, _, _ = fitted["mult-vae"]
     items = np.array([train.item_map.index(21), train.item_map.index(31)])
     np.testing.assert_array_equal(model.score_new_user(items, np.array([1.0, 2.0])), train.item_counts())

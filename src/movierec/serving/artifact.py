@@ -1020,14 +1020,14 @@ class Artifact(IdMapped):
         if raw is None and not getattr(self.scorer, "folds_in", True):
             fallback = (
                 f"popularity: {self.model_name} cannot place a person who is not in its training data (its "
-                "artifact holds the trained users' scores only), so the most-rated movies are shown"
+                f"artifact holds the trained users' scores only), so {self._popular_words()} are shown"
             )
             scores, raw_used = self._popularity.copy(), None
         elif raw is None:
             thr = self.implicit_threshold
             fallback = (
                 f"popularity: none of these ratings reaches {thr:g}, the rating {self.model_name} counts as "
-                "liked, so the most-rated movies are shown"
+                f"liked, so {self._popular_words()} are shown"
             )
             scores, raw_used = self._popularity.copy(), None
         else:
@@ -1116,6 +1116,14 @@ class Artifact(IdMapped):
         """Movies most like ``movie_raw_id`` as a DataFrame (:meth:`movierec.Recommender.similar`'s shape):
         ``movieId, title, year, genres, similarity, n_ratings``, most similar first; see :meth:`similar_rows`."""
         return recommendations_frame(self.similar_rows(movie_raw_id, k, min_support, by), score="similarity")
+
+    def _popular_words(self) -> str:
+        """What the popularity fallback lists, as its scores count: a model trained on positives counts
+        each movie's ratings ≥ the threshold (Shawshank 274 on ml-latest-small, of its 317 ratings), a
+        rating model every rating."""
+        if self.kind == "explicit":
+            return "the most-rated movies"
+        return f"the most-liked movies (the most ratings ≥ {self.implicit_threshold:g})"
 
     def defer_lift(self, compute: Callable[[], sp.csr_matrix | None]) -> None:
         """Compute the lift table with ``compute`` the first time a list by lift needs it (an in-memory
