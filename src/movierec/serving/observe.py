@@ -66,8 +66,11 @@ class _Metrics:
     """The Prometheus collectors of one server process (a registry of its own, not the global one)."""
 
     def __init__(self) -> None:
-        from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+        from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, disable_created_metrics
 
+        # no `…_created` sample beside each counter and histogram series: the server's start time, once
+        # per label set, which doubled the series a scraper stores (process-wide; this process serves)
+        disable_created_metrics()
         self.registry = CollectorRegistry()
         self.requests = Counter(
             "movierec_requests",
