@@ -52,3 +52,6 @@ def test_a_reranked_rating_model_list_keeps_its_predicted_ratings(client: httpx.
 def test_bad_rerank_is_422_naming_the_parameter(client: httpx.Client, spec: str) -> None:
     resp = client.get("/users/3/recommendations", params={"rerank": spec})
     assert resp.status_code == 422 and resp.json()["detail"][0]["loc"] == ["query", "rerank"]
+    # said as what it takes: pydantic's message quoted the regular expression
+    msg = resp.json()["detail"][0]["msg"]
+    assert msg.startswith("expected mmr, calibrated, xquad or pop") and "^(" not in msg, msg

@@ -118,6 +118,24 @@ def _said_plainly(request: Request, item: dict[str, Any]) -> dict[str, Any]:
     return item
 
 
+#: what a field with a pattern takes, said in words: pydantic's own message quoted the regular expression
+#: ("String should match pattern '^(mmr|calibrated|xquad|pop)(:(0|1|0?\\.[0-9]+|…'")
+_PATTERN_WORDS = {
+    "rerank": "expected mmr, calibrated, xquad or pop, with an optional λ between 0 and 1 after a colon "
+    "(e.g. mmr:0.3)",
+    "requestId": "use only letters, digits and . _ : - (1 to 128 characters)",
+}
+
+
+def _pattern_in_words(item: dict[str, Any]) -> dict[str, Any]:
+    """A value that misses its field's pattern, said as what the field takes (:data:`_PATTERN_WORDS`); the
+    type, loc, input and ctx (the pattern itself) stay pydantic's."""
+    words = _PATTERN_WORDS.get(str(item["loc"][-1])) if item["loc"] else None
+    if item["type"] != "string_pattern_mismatch" or words is None:
+        return item
+    return {**item, "msg": words}
+
+
 def _loc_of(request: Request, message: str) -> list[str]:
     """Where a library error points: ``["query"|"path"|"body", field]`` when the message starts with a field name."""
     field, sep, _ = message.partition(":")
@@ -130,7 +148,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:
-        return _reply(422, [_said_plainly(request, item) for item in _items(exc.errors())])
+        return _reply(422, [_pattern_in_words(_said_plainly(request, item)) for item in _items(exc.errors())])
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, exc: StarletteHTTPException) -> Response:
