@@ -268,3 +268,17 @@ def test_one_column_named_for_two_roles_is_refused(tmp_path, cols, needle):
     _good_csv(tmp_path)
     proc = run("data", "info", "--ratings", "good.csv", *cols, cwd=tmp_path)
     assert_user_error(proc, "good.csv: user, item and rating columns must be different: " + needle)
+
+
+def test_info_on_a_log_without_ratings_says_there_is_no_scale(tmp_path):
+    """A log loaded with --rating-col '' is every row a 1; data info read 'rating scale 1 – 1 (mean 1.000)',
+    a scale and a mean of values that the file never had. It says there are none."""
+    f = tmp_path / "views.csv"
+    f.write_text("userId,movieId,timestamp\n1,10,100\n1,11,101\n2,10,102\n")
+    proc = run("data", "info", "--ratings", str(f), "--rating-col", "")
+    assert proc.returncode == 0, proc.stderr
+    assert re.search(r"rating scale\s+│\s+none: every row is 1 \(interactions only\)", proc.stdout), (
+        proc.stdout
+    )
+    assert "mean 1.000" not in proc.stdout
+    assert "0.5 – 5 (mean 3.502)" in run("data", "info").stdout  # a real scale reads as before

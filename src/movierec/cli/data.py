@@ -148,7 +148,10 @@ def info_cmd(
 
     table.add_row("density", percent(info["density"]))
     lo, hi = info["rating_scale"]
-    table.add_row("rating scale", f"{lo:g} – {hi:g} (mean {info['rating_mean']:.3f})")
+    if lo == hi:  # a log loaded without ratings (--rating-col ''): '1 – 1 (mean 1.000)' read as a scale
+        table.add_row("rating scale", f"none: every row is {lo:g} (interactions only)")
+    else:
+        table.add_row("rating scale", f"{lo:g} – {hi:g} (mean {info['rating_mean']:.3f})")
     for what in ("ratings_per_user", "ratings_per_item"):
         q = info[what]
         table.add_row(
