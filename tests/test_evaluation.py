@@ -650,3 +650,19 @@ def test_the_default_threshold_on_another_scale_is_said_with_the_share_it_counts
     frame.to_csv(path, index=False)
     code, out, err = run_cli(["compare", "--ratings", str(path), "--models", "popularity"], capsys)
     assert code == 0 and "counts" in out and "--implicit-threshold in the CLI" in " ".join(out.split()), err
+
+
+def test_rating_models_on_data_without_ratings_are_said_to_learn_nothing() -> None:
+    """A log loaded without ratings is all 1s; svd's row read RMSE 0.0000, MAE 0.0000 beside the implicit
+    models, as if it were perfect, and its lists ranked by a constant. compare says so."""
+    rng = np.random.default_rng(1)
+    users, items = np.divmod(np.arange(30 * 20), 20)
+    keep = rng.random(len(users)) < 0.5
+    frame = pd.DataFrame({"userId": users[keep] + 1, "movieId": items[keep] + 1, "rating": 1.0})
+    notes = E.compare(frame, ["svd", "popularity"], threshold=1, progress=False).notes
+    assert any(
+        n.startswith("every rating is 1 (data without ratings): rating models (svd) learn nothing")
+        for n in notes
+    ), notes
+    rated = frame.assign(rating=rng.integers(1, 6, len(frame)).astype(float))
+    assert not any("every rating" in n for n in E.compare(rated, ["svd", "popularity"], progress=False).notes)

@@ -1216,7 +1216,7 @@ def compare(
     notes: list[str] = []
     key = _split_key(split, protos, kinds, threshold, notes)
     _check_positives(inter, protos, kinds, threshold)
-    _note_scale(inter, protos, kinds, threshold, notes)
+    _note_scale(inter, specs, protos, kinds, threshold, notes)
     _note_low_rated_candidates(inter, key, protos, threshold, notes)
     if cv and cv > 1:  # the notes name the hold-out; with --cv the same kind of split comes in folds
         notes[:] = [_folds_wording(n, cv) for n in notes]
@@ -1320,13 +1320,25 @@ def _check_positives(
 
 
 def _note_scale(
-    inter: Interactions, protos: Sequence[Protocol], kinds: Sequence[str], threshold: float, notes: list[str]
+    inter: Interactions,
+    specs: Sequence[tuple[str, dict[str, Any]]],
+    protos: Sequence[Protocol],
+    kinds: Sequence[str],
+    threshold: float,
+    notes: list[str],
 ) -> None:
     """The default threshold, 4, is MovieLens' 4 stars of 5. On another scale it was applied silently: on
     ratings 1-10 the header read 'relevance ≥ 4' while 96% of the ratings counted as positives (a 4 of 10
-    is two stars). Said, with the share, where the scale's top is not 5; the figures stay as asked."""
+    is two stars). Said, with the share, where the scale's top is not 5; the figures stay as asked. Data
+    whose every rating is one value (a log loaded without ratings) gets a note for its rating models."""
     needs_positives = any(p.ranking for p in protos) or any(kd != "explicit" for kd in kinds)
     lo, hi = float(inter.ratings.min()), float(inter.ratings.max())
+    explicit = [name for (name, _), kd in zip(specs, kinds, strict=True) if kd == "explicit"]
+    if lo == hi and explicit:  # a log without ratings: RMSE 0.0000 read as a perfect rating model
+        notes.append(
+            f"every rating is {lo:g} (data without ratings): rating models ({', '.join(explicit)}) learn "
+            "nothing from it; their RMSE/MAE are 0 by construction and their lists rank by near-constant predictions"
+        )
     if needs_positives and threshold == 4.0 and hi != 5.0 and lo < hi:
         share = float((inter.ratings >= threshold).mean())
         notes.append(
