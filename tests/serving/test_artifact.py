@@ -287,8 +287,9 @@ def test_an_artifact_of_data_without_titles_says_so_for_a_title(tmp_path: Path) 
     data = tmp_path / "r.csv"
     data.write_text("userId,movieId,rating\n1,1,4\n1,3,4\n2,1,3\n2,3,5\n3,1,4\n3,3,2\n3,5,4\n")
     art = movierec.Recommender(movierec.load(data), "ease").fit().export(tmp_path / "art")
-    with pytest.raises(UnknownIdError, match=r"^this data has no movie titles \(pass --movies FILE") as err:
+    with pytest.raises(UnknownIdError, match=r"^this data has no movie titles \(pass a movies file") as err:
         art.find_title("Toy Story")
+    assert "movies= in Python, --movies FILE in the CLI" in str(err.value)  # both spellings (bc4ef16)
     assert str(err.value).endswith("give the movieId 1 instead")  # the most-rated movie
     assert art.find_title("3") == art.item_index(3)  # a movieId still names its movie
 
