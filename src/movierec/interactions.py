@@ -29,6 +29,7 @@ __all__ = [
     "epoch_seconds",
     "looks_numeric",
     "parse_int_id",
+    "rating_step",
 ]
 
 
@@ -623,6 +624,42 @@ def check_rating_scale(scale: Any, what: str = "rating scale") -> tuple[float, f
     if lo >= hi:
         raise ConfigError(f"{what} {lo:g} {hi:g} is empty: MIN must be below MAX")
     return lo, hi
+
+
+#: most rating levels a scale may have to count as stepped: finer grids (0.01 on 1..10) are read as continuous
+MAX_RATING_LEVELS = 100
+
+
+def rating_step(ratings: np.ndarray, scale: tuple[float, float]) -> float | None:
+    """The step of the grid ``MIN, MIN + step, …, MAX`` every rating lies on, or ``None`` when there is none.
+
+    ml-latest-small's half stars (0.5..5) give 0.5, ml-100k's whole stars (1..5) give 1: the largest step
+    such that MIN, MAX and every distinct rating are MIN plus a whole number of steps. Each offset from MIN
+    is read as a fraction with a denominator ≤ 1000 (ratings are float32: 3.7 is 3.7000000477); ratings
+    that are no such fraction, a grid of more than :data:`MAX_RATING_LEVELS` levels, or a scale without
+    width (implicit data: every rating 1) have no step. Export records it (``rating_step`` in the
+    manifest) so ``POST /feedback`` can refuse a rating between two levels, such as 4.25 on half stars.
+    """
+    from fractions import Fraction
+    from math import gcd
+
+    lo, hi = float(scale[0]), float(scale[1])
+    if not hi > lo:
+        return None
+    offsets = np.append(pd.unique(np.asarray(ratings, dtype=np.float64)) - lo, hi - lo)
+    num, den = 0, 1  # the step so far as num/den (0: none yet)
+    for x in offsets:
+        f = Fraction(float(x)).limit_denominator(1000)
+        if abs(float(f) - x) > 1e-6 * max(1.0, abs(x)):
+            return None
+        if f:  # gcd(a/b, c/d) = gcd(a·d, c·b) / (b·d)
+            num, den = gcd(num * f.denominator, abs(f.numerator) * den), den * f.denominator
+            common = gcd(num, den)
+            num, den = num // common, den // common
+    step = num / den
+    if (hi - lo) / step > MAX_RATING_LEVELS + 1e-9:
+        return None
+    return step
 
 
 def _check_scale(

@@ -294,6 +294,27 @@ def test_bad_feedback(client: httpx.Client, over: dict, loc: list | None, status
         assert msg == "use only letters, digits and . _ : - (1 to 128 characters)", msg
 
 
+def test_a_rating_between_two_steps_is_refused_with_the_steps(client: httpx.Client, server) -> None:
+    """The fixture's ratings are half stars (0.5..5): 4.25 is no rating the data holds nor one a retrain could
+    learn from, and POST /feedback stored it. It is a 422 on ``rating`` naming the levels; 4.5 is stored."""
+    assert client.get("/health").json()["ratingStep"] == 0.5
+    key = {"X-API-Key": API_KEY}
+    for off in (4.25, 0.7, 4.999):
+        body = _fb(rating=off)
+        resp = client.post("/feedback", json=body, headers=key)
+        assert resp.status_code == 422, resp.text
+        (item,) = resp.json()["detail"]
+        assert item["loc"] == ["body", "rating"] and item["input"] == off
+        assert item["msg"] == "rating must be one of 0.5, 1, 1.5, …, 5 (steps of 0.5)", item["msg"]
+        with sqlite3.connect(server.db) as conn:
+            rows = conn.execute(
+                "SELECT 1 FROM feedback WHERE request_id = ?", (body["requestId"],)
+            ).fetchall()
+        assert rows == []  # nothing stored
+    for on in (0.5, 3.0, 4.5, 5):
+        assert client.post("/feedback", json=_fb(rating=on), headers=key).status_code == 201
+
+
 def test_cors_off_and_page_served(client: httpx.Client) -> None:
     resp = client.get("/health", headers={"Origin": "https://evil.example"})
     assert "access-control-allow-origin" not in resp.headers

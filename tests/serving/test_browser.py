@@ -392,3 +392,36 @@ def test_the_undo_notice_goes_after_its_seconds_unless_it_is_being_read(browser,
     assert page.locator("#undo").is_hidden()
     page.evaluate("localStorage.clear()")
     page.close()
+
+
+def test_the_stars_send_only_ratings_on_the_data_step(browser, tmp_path: Path) -> None:
+    """On whole ratings 1..10 (step 1) the five stars spread to 1, 3.25, 5.5, 7.75 and 10, which the page rounded
+    to halves and sent as 3.5 and 5.5: ratings no user of the data gave, which the server now refuses (422). The
+    page rounds to the step GET /health names, so each star is stored."""
+    from servehelp import Server, fit
+    from test_rating_step import _whole_stars_1_to_10
+
+    from movierec.serving.artifact import export_artifact
+
+    ds = _whole_stars_1_to_10()
+    model, train = fit("svd", ds, n_factors=4, n_epochs=5, random_state=0)
+    path = export_artifact(model, ds, train, tmp_path / "svd10")
+    db = tmp_path / "feedback.db"
+    srv = Server(path, db).wait()
+    try:
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        answers: list[int] = []
+        page.on("response", lambda r: answers.append(r.status) if r.url.endswith("/feedback") else None)
+        _open_and_search(page, srv.url, "svd")
+        for n in range(1, 6):
+            page.click(f"#results li[data-movie-id='21'] .star[data-stars='{n}']")
+            page.wait_for_timeout(150)
+        for _ in range(50):  # every POST answered
+            if len(answers) == 5:
+                break
+            page.wait_for_timeout(100)
+        assert answers == [201] * 5, answers
+        assert [r[2] for r in _stored(db)] == [1.0, 3.0, 6.0, 8.0, 10.0]
+        page.close()
+    finally:
+        srv.stop()

@@ -481,6 +481,9 @@ def _feedback_route(app: FastAPI) -> None:
         lo, hi = art.rating_scale
         if not lo <= body.rating <= hi:
             raise _unprocessable(["body", "rating"], f"rating must be within {lo:g}..{hi:g}", body.rating)
+        if not art.on_step(body.rating):  # 4.25 on half stars: no rating the data holds, nor one to train on
+            msg = f"rating must be one of {art.rating_levels()}"
+            raise _unprocessable(["body", "rating"], msg, body.rating)
         movie = art.item_map.to_raw(art.item_index(body.movieId))  # unknown movie -> 404; look-alikes too
         user = art.user_map.canonical(body.userId, "userId")  # stored as the data spells it: "7", never "007"
         row, created = store.add(

@@ -28,7 +28,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from movierec.errors import ArtifactError, ConfigError, UnknownIdError, spelled
-from movierec.interactions import IdMap, IdMapped, Interactions
+from movierec.interactions import IdMap, IdMapped, Interactions, rating_step
 from movierec.jsonsafe import to_jsonable
 from movierec.output_folders import check_artifact_target, move_aside, temporary_folder
 from movierec.serving.origin import code_identity, exported_by, version_note
@@ -322,7 +322,8 @@ def build_manifest(
     elif isinstance(min_support, bool) or not isinstance(min_support, (int, np.integer)) or min_support < 0:
         raise ConfigError(f"min_support must be a whole number ≥ 0, got {min_support!r}")
     diff = _parity(model, family, arrays, spec, ranking, train)
-    dataset_scale = list(getattr(getattr(dataset, "interactions", train), "rating_scale", train.rating_scale))
+    rated = getattr(dataset, "interactions", train)
+    dataset_scale = list(getattr(rated, "rating_scale", train.rating_scale))
     params = model.get_params() if hasattr(model, "get_params") else {}
     manifest: dict[str, Any] = {
         "format_version": FORMAT_VERSION,
@@ -336,6 +337,10 @@ def build_manifest(
         },
         "rating_scale": dataset_scale,
         "train_scale": list(train.rating_scale),
+        # the grid the data's ratings lie on (0.5 for half stars; null: none): POST /feedback refuses off-step ratings
+        "rating_step": rating_step(
+            getattr(rated, "ratings", train.ratings), (dataset_scale[0], dataset_scale[1])
+        ),
         "implicit_threshold": float(implicit_threshold),
         "score_clip": None,
         "ranking": ranking,
@@ -698,6 +703,35 @@ class Artifact(IdMapped):
     def rating_scale(self) -> tuple[float, float]:
         lo, hi = self.manifest["rating_scale"]
         return float(lo), float(hi)
+
+    @property
+    def rating_step(self) -> float | None:
+        """The step between the ratings of the data (0.5 on half stars), or ``None``: no grid, or an artifact
+        exported before the step was recorded (any rating on the scale is taken then, as before)."""
+        step = self.manifest.get("rating_step")
+        return None if step is None else float(step)
+
+    def rating_levels(self) -> str:
+        """The ratings the scale takes, in words: ``"0.5, 1, 1.5, …, 5 (steps of 0.5)"``; the range alone without a step."""
+        lo, hi = self.rating_scale
+        step = self.rating_step
+        if step is None:
+            return f"{lo:g}..{hi:g}"
+        levels = [lo + k * step for k in range(round((hi - lo) / step) + 1)]
+        shown = (
+            ", ".join(f"{v:g}" for v in levels)
+            if len(levels) <= 6
+            else (f"{levels[0]:g}, {levels[1]:g}, {levels[2]:g}, …, {levels[-1]:g}")
+        )
+        return f"{shown} (steps of {step:g})"
+
+    def on_step(self, rating: float) -> bool:
+        """Whether ``rating`` lies on the data's grid (always true without a recorded step)."""
+        step = self.rating_step
+        if step is None:
+            return True
+        k = (float(rating) - self.rating_scale[0]) / step
+        return abs(k - round(k)) <= 1e-6
 
     @property
     def genres(self) -> list[str]:
@@ -1315,6 +1349,7 @@ class Artifact(IdMapped):
             "nItems": self.n_items,
             "nUsers": self.n_users,
             "ratingScale": list(self.rating_scale),
+            "ratingStep": self.rating_step,
             "minSupport": self.min_support,
             "likedFrom": self.liked_from,
             "similarBy": self.similar_by(),

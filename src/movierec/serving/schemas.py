@@ -195,6 +195,12 @@ class Health(BaseModel):
     nItems: int
     nUsers: int
     ratingScale: list[float]
+    ratingStep: float | None = Field(
+        default=None,
+        description="The step between the ratings of the data the model learned from (0.5 on half stars: "
+        "0.5, 1, …, 5); POST /feedback refuses a rating between two steps. Null when the ratings lie on no "
+        "grid, or the artifact was exported before the step was recorded (any rating in the scale is taken).",
+    )
     minSupport: int | None = Field(
         default=None,
         description="Fewest training ratings a movie needs to be recommended (the support floor).",

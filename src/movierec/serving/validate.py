@@ -109,6 +109,9 @@ def _manifest(root: Path, m: Mapping[str, Any]) -> tuple[int, int, str]:
         ok = isinstance(v, list) and len(v) == 2 and all(_finite_number(x) for x in v)
         if not ok or not v[0] <= v[1]:  # type: ignore[index]  # ok says v is a two-number list
             raise _fail(root, f"manifest.json {key} must be [min, max] finite numbers, got {v!r}")
+    step = m.get("rating_step")  # absent in artifacts exported before it was recorded
+    if step is not None and not (_finite_number(step) and step > 0):
+        raise _fail(root, f"manifest.json rating_step must be a number > 0 or null, got {step!r}")
     for key in ("model_version", "created_at"):
         if not isinstance(m.get(key), str):
             raise _fail(root, f"manifest.json {key} is missing or not text")

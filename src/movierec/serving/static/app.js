@@ -6,6 +6,7 @@
 const state = {
   ratings: new Map(), // movieId -> {movie, rating}
   scale: [0.5, 5.0],
+  step: null, // the data's rating step (GET /health's ratingStep): star values lie on it
   likedFrom: null, // implicit models: the rating from which a movie counted as liked (GET /health)
   feedback: true, // whether the server stores ratings (GET /health); none: no POST /feedback at all
   visitor: null,
@@ -50,10 +51,15 @@ async function api(path, options) {
 }
 
 // A star value on the model's scale: 5 stars spread over [lo, hi] (1..5 on MovieLens).
+// With a step (GET /health's ratingStep) the value is the nearest level of the data's grid, lo + k·step: the
+// server refuses a rating between two levels (whole stars 1..10 made 3.25, sent as 3.5, which no user gave).
 function starValue(n) {
   const [lo, hi] = state.scale;
+  if (lo === 0.5 && hi === 5 && (state.step === null || state.step === 0.5)) return n;
   const v = lo + ((hi - lo) * (n - 1)) / 4;
-  return lo === 0.5 && hi === 5 ? n : Math.round(v * 2) / 2;
+  if (state.step === null) return Math.round(v * 2) / 2; // an artifact without a recorded step takes any value
+  const level = lo + Math.round((v - lo) / state.step) * state.step;
+  return Math.min(hi, Math.max(lo, Number(level.toFixed(6))));
 }
 
 function el(tag, cls, text) {
@@ -423,6 +429,7 @@ async function init() {
   try {
     const h = await api("/health");
     state.scale = h.ratingScale;
+    state.step = typeof h.ratingStep === "number" && h.ratingStep > 0 ? h.ratingStep : null;
     state.likedFrom = typeof h.likedFrom === "number" ? h.likedFrom : null;
     state.feedback = h.feedback !== false;
     setupFeatures(h.userFeatures);
