@@ -62,8 +62,11 @@ def test_recommend_takes_a_list_of_users_as_predict_does(svd_rec: movierec.Recom
         pd.testing.assert_frame_equal(both[both["userId"] == user].drop(columns="userId"), alone)
     assert isinstance(both, type(svd_rec.recommend(1, k=3)))  # the same terminal-fitting frame
     assert list(svd_rec.recommend(np.array([2]), k=2)["userId"]) == [2, 2]
-    with pytest.raises(UnknownIdError, match="unknown user id 999999"):
+    with pytest.raises(UnknownIdError, match="unknown user id 999999") as err:
         svd_rec.recommend([1, 999999], k=3)
+    # the ids the data has and the way for someone new, as the CLI's line says them
+    assert "(its 610 users have ids 1 to 610); for someone not in the data" in str(err.value)
+    assert "recommend_for({movie: rating, …})" in str(err.value)
     with pytest.raises(ConfigError, match="user_id: an empty list"):
         svd_rec.recommend([], k=3)
     frame = pd.DataFrame({"user": ["ann", "bob", "ann", "cy", "bob"], "movie": [1, 1, 2, 3, 3],
@@ -72,6 +75,8 @@ def test_recommend_takes_a_list_of_users_as_predict_does(svd_rec: movierec.Recom
                                 "popularity").fit()  # fmt: skip
     lists = text.recommend(["ann", "cy"], k=1, min_support=0)
     assert list(lists["userId"]) == ["ann", "cy"] and list(lists["movieId"]) == [3, 1]
+    with pytest.raises(UnknownIdError, match=r"\(its 3 users have ids such as 'ann', 'bob', 'cy'\)"):
+        text.recommend("dan", k=1)
 
 
 def test_genres_takes_one_string_or_comma_separated_ones_as_the_cli_does(tmp_path) -> None:  # type: ignore[no-untyped-def]

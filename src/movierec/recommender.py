@@ -179,10 +179,15 @@ class Recommender:
     # --- ids -----------------------------------------------------------------------------
     def user_index(self, user_id: object) -> int:
         """Dense index of a raw ``userId`` (UnknownIdError when the dataset has no ratings from them)."""
-        idx = self.dataset.interactions.user_map.get(_plain_id(user_id, "user"))
+        users = self.dataset.interactions.user_map
+        idx = users.get(_plain_id(user_id, "user"))
         if idx is None:
+            from movierec.titles import known_users
+
             raise UnknownIdError(
-                f"unknown user id {user_id!r}: {self.dataset.name} has no ratings from that user"
+                f"unknown user id {user_id!r}: {self.dataset.name} has no ratings from that user "
+                f"({known_users(users.ids)}); for someone not in the data, give their movies to "
+                "recommend_for({movie: rating, …})"
             )
         return int(idx)
 

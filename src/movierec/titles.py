@@ -19,7 +19,7 @@ import difflib
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from movierec.errors import ConfigError, UnknownIdError
 
@@ -318,3 +318,13 @@ def check_genres(
             raise ConfigError(f"{label}: unknown genre {g!r}; known: {', '.join(sorted(spellings.values()))}")
         keys.append(key)
     return keys
+
+
+def known_users(ids: Any) -> str:
+    """What ids a data's users have, for the line that refuses an unknown one (a typo, or an id from another
+    file, shows at once): ``its 610 users have ids 1 to 610`` (``, with gaps`` where some are unused), or
+    ``its 610 users have ids such as 'u_00001', 'u_00002', 'u_00003'`` for text ids."""
+    if ids.dtype.kind in "iu":
+        gaps = "" if int(ids.max()) - int(ids.min()) + 1 == len(ids) else ", with gaps"
+        return f"its {len(ids):,} users have ids {int(ids.min())} to {int(ids.max())}{gaps}"
+    return f"its {len(ids):,} users have ids such as {', '.join(repr(str(i)) for i in ids[:3])}"

@@ -847,15 +847,11 @@ def _recommend_user(
 def _unknown_user(user: str, where: str, users: Any) -> UnknownIdError:
     """The one line for a ``--user`` that ``where`` has no ratings from, with the ids it has (a typo, or an
     id from another file, shows at once) and the option for someone who is not in the data."""
-    ids = users.ids
-    if ids.dtype.kind in "iu":
-        gaps = "" if int(ids.max()) - int(ids.min()) + 1 == len(ids) else ", with gaps"
-        known = f"its {len(ids):,} users have ids {int(ids.min())} to {int(ids.max())}{gaps}"
-    else:
-        known = f"its {len(ids):,} users have ids such as {', '.join(repr(str(i)) for i in ids[:3])}"
+    from movierec.titles import known_users
+
     return UnknownIdError(
-        f"unknown user id {user!r}: {where} has no ratings from that user ({known}); for someone not in "
-        "the data, give their movies with --rated TITLE=RATING"
+        f"unknown user id {user!r}: {where} has no ratings from that user ({known_users(users.ids)}); for "
+        "someone not in the data, give their movies with --rated TITLE=RATING"
     )
 
 
