@@ -449,7 +449,7 @@ def test_recommend_and_similar_from_an_artifact(
         main(["similar", "--artifact", str(art), "--movie", "jumanji", "-k", "4", "--json"])
     assert exc.value.code == 0
     sim = json.loads(capsys.readouterr().out)
-    assert sim["movie"] == "Jumanji (1995)" and len(sim["similar"]) == 4
+    assert sim["movie"] == "Jumanji (1995)" and sim["movieId"] == 2 and len(sim["similar"]) == 4
     # by lift unless asked for the model's own (itemknn cosine here): the artifact's two lists, as the API's
     from movierec.serving.artifact import load_artifact
 
@@ -490,7 +490,7 @@ def test_similar_by_movie_id_and_unknown_id(capsys: pytest.CaptureFixture[str]) 
     ok = run_here(capsys, "similar", "--movie-id", "1", "--model", "itemknn", "-k", "3", "--json")
     assert ok.returncode == 0, ok.stderr
     out = json.loads(ok.stdout)
-    assert out["movie"] == "Toy Story (1995)" and len(out["similar"]) == 3
+    assert out["movie"] == "Toy Story (1995)" and out["movieId"] == 1 and len(out["similar"]) == 3
     assert all(r["movieId"] != 1 for r in out["similar"])
     assert_user_error(run_here(capsys, "similar", "--movie-id", "987654321"), "unknown movie id '987654321'")
     assert_user_error(run_here(capsys, "similar", "--movie", "Heat", "--movie-id", "6"), "exactly one movie")

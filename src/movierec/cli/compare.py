@@ -1361,7 +1361,9 @@ def _print_similar(
     note = art.similar_empty_reason(raw, min_support, "--min-support 0", by=by[0]) if not rows else None
     note = note and note.replace("by=model", by_model)
     if as_json:
-        print_json({"movie": target, "by": by[0], "similar": rows, **({"note": note} if note else {})})
+        # the id beside the title: a script joins on ids, and a shop's titles need not be unique
+        head = {"movie": target, "movieId": raw, "by": by[0]}
+        print_json({**head, "similar": rows, **({"note": note} if note else {})})
         return
     if note:  # an empty table would say nothing
         say("note", note)
