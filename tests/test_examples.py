@@ -56,6 +56,9 @@ def test_notebook_runs(path: Path, tmp_path: Path) -> None:
     assert not [s for s in stderr if "Warning" in s], stderr
     if path.name.startswith("01"):
         assert "Dataset('ml-latest-small'" in text and "Toy Story" in text
+        # the data cell's comment says 4 stars is the most common rating: its printed counts must agree
+        stars = {float(r): int(n) for r, n in re.findall(r"^([0-5]\.[05])\s+(\d+)$", text, re.M)}
+        assert len(stars) == 10 and max(stars, key=stars.__getitem__) == 4.0, stars
         assert "application/vnd.plotly.v1+json" in text  # the map cell returned a plotly Figure
         assert "ndcg@10" in text
         assert "because" in text and "Alien (1979)" in text  # a new person's list, explained
