@@ -268,7 +268,31 @@ def test_a_first_build_database_is_migrated(tmp_path: Path) -> None:
         )
     store = FeedbackStore(db)
     assert store.schema_version() == SCHEMA_VERSION and store.count() == 1
+    assert store.frame(with_version=True)["model"].isna().tolist() == [True]  # schema 3's column, added
     store.close()
+
+
+def test_a_schema_2_store_gains_the_model_column(db_url: str) -> None:
+    """A store written by schema 2 (no ``model`` column; here made by dropping it, on SQLite and PostgreSQL)
+    opens as schema 3: its rows are kept with model None, and new rows record the model beside the version."""
+    store = FeedbackStore(db_url)
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql("ALTER TABLE feedback DROP COLUMN model")
+        conn.execute(schema_table.update().values(version=2))
+        conn.exec_driver_sql(
+            "INSERT INTO feedback (request_id, user_id, movie_id, rating, created_at, model_version)"
+            " VALUES ('old', '1', '21', 4.0, 0, '7596d1bc6503')"
+        )
+    store.close()
+    again = FeedbackStore(db_url)
+    assert again.schema_version() == SCHEMA_VERSION == 3
+    again.add("new", "2", "21", 3.5, model_version="456a2e46fe4c", model="ease")
+    frame = again.frame(with_version=True)
+    assert frame["model"].isna().tolist() == [True, False] and frame["model"].iloc[1] == "ease"
+    assert frame["modelVersion"].tolist() == ["7596d1bc6503", "456a2e46fe4c"]
+    assert again.get("new").model == "ease"  # type: ignore[union-attr]
+    FeedbackStore(db_url).close()  # opening once more migrates nothing twice
+    again.close()
 
 
 def test_a_newer_schema_is_refused(db_url: str) -> None:

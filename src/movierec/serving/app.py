@@ -487,7 +487,12 @@ def _feedback_route(app: FastAPI) -> None:
         movie = art.item_map.to_raw(art.item_index(body.movieId))  # unknown movie -> 404; look-alikes too
         user = art.user_map.canonical(body.userId, "userId")  # stored as the data spells it: "7", never "007"
         row, created = store.add(
-            body.requestId, str(user), str(movie), body.rating, model_version=art.model_version
+            body.requestId,
+            str(user),
+            str(movie),
+            body.rating,
+            model_version=art.model_version,
+            model=art.model_name,
         )
         return _json({"id": row.id, "requestId": row.request_id, "created": created}, 201 if created else 200)
 

@@ -34,6 +34,7 @@ from sqlalchemy import (
     event,
     func,
     insert,
+    inspect,
     select,
 )
 from sqlalchemy.engine import Engine
@@ -69,15 +70,20 @@ feedback_table = Table(
     Column("rating", Float, nullable=False),
     Column("created_at", Float, nullable=False),
     Column("model_version", String(64), nullable=True),
+    Column("model", String(64), nullable=True),
 )
 
 
 #: The schema version this code writes. Version 1 is the first build's ``feedback`` table (which had no
-#: version row); version 2 adds the version row itself. A later change appends ``(version, [sql, ...])``
-#: to MIGRATIONS and bumps this number; ``FeedbackStore`` applies the missing steps in order.
-SCHEMA_VERSION = 2
-MIGRATIONS: list[tuple[int, list[str]]] = [
+#: version row); version 2 adds the version row itself; version 3 adds ``model``, the served artifact's
+#: model name (svd, ease, …) beside its version hash, so ``feedback report`` can say which model each
+#: version is. A later change appends ``(version, [(column, SQL type), ...])``, the columns it adds to
+#: ``feedback``, and bumps this number; ``FeedbackStore`` applies the missing steps in order, adding a
+#: column only where it is missing (a table created by this code already has every column).
+SCHEMA_VERSION = 3
+MIGRATIONS: list[tuple[int, list[tuple[str, str]]]] = [
     (2, []),  # the version row only: nothing to alter in ``feedback``
+    (3, [("model", "VARCHAR(64)")]),
 ]
 
 
@@ -161,6 +167,7 @@ class StoredFeedback:
     rating: float
     created_at: float
     model_version: str | None = None
+    model: str | None = None
 
 
 class FeedbackStore:
@@ -259,18 +266,22 @@ class FeedbackStore:
                             f"--db {shown_url(self.url)!r}: the feedback database has schema version {current}, "
                             f"newer than this movierec's {SCHEMA_VERSION}; upgrade movierec"
                         )
-                    for version, statements in MIGRATIONS:
+                    for version, columns in MIGRATIONS:
                         if version > current:
-                            for sql in statements:
-                                conn.exec_driver_sql(sql)
+                            have = {c["name"] for c in inspect(conn).get_columns(feedback_table.name)}
+                            for name, sql_type in columns:
+                                if name not in have:
+                                    conn.exec_driver_sql(
+                                        f"ALTER TABLE {feedback_table.name} ADD COLUMN {name} {sql_type}"
+                                    )
                             conn.execute(
                                 schema_table.update().where(schema_table.c.id == 1).values(version=version)
                             )
                             current = version
                 return
             except (IntegrityError, ProgrammingError, OperationalError) as exc:
-                racing = isinstance(exc, IntegrityError | ProgrammingError) or "already exists" in str(
-                    exc.orig
+                racing = isinstance(exc, IntegrityError | ProgrammingError) or any(
+                    words in str(exc.orig) for words in ("already exists", "duplicate column")
                 )
                 if attempt == 4 or not racing:
                     raise
@@ -284,14 +295,23 @@ class FeedbackStore:
             )
 
     def add(
-        self, request_id: str, user_id: str, movie_id: str, rating: float, *, model_version: str | None = None
+        self,
+        request_id: str,
+        user_id: str,
+        movie_id: str,
+        rating: float,
+        *,
+        model_version: str | None = None,
+        model: str | None = None,
     ) -> tuple[StoredFeedback, bool]:
         """Store one rating; returns ``(row, created)``. The same ``request_id`` again returns the stored row.
 
-        Reusing a ``request_id`` for a different (user, movie, rating) raises :class:`FeedbackConflict`.
+        ``model_version`` and ``model`` name the artifact that served the user (its version hash and its
+        model's name). Reusing a ``request_id`` for a different (user, movie, rating) raises
+        :class:`FeedbackConflict`.
         """
         stored = StoredFeedback(
-            0, str(request_id), str(user_id), str(movie_id), float(rating), time.time(), model_version
+            0, str(request_id), str(user_id), str(movie_id), float(rating), time.time(), model_version, model
         )
         row = {k: v for k, v in asdict(stored).items() if k != "id"}
         try:
@@ -329,6 +349,7 @@ class FeedbackStore:
             float(r.rating),
             float(r.created_at),
             r.model_version,
+            r.model,
         )
 
     def count(self) -> int:
@@ -338,7 +359,8 @@ class FeedbackStore:
     def frame(self, *, with_version: bool = False) -> pd.DataFrame:
         """Every stored rating: ``requestId, userId, movieId, rating, timestamp`` (ids as stored strings).
 
-        ``with_version=True`` adds ``modelVersion``: the artifact that served the recommendation.
+        ``with_version=True`` adds ``modelVersion`` and ``model``: the artifact that served the user, by its
+        version hash and its model's name (``None`` in rows stored before schema 3 recorded it).
         """
         with self.engine.connect() as conn:
             rows = conn.execute(select(feedback_table).order_by(feedback_table.c.id)).all()
@@ -353,6 +375,7 @@ class FeedbackStore:
         )
         if with_version:
             frame["modelVersion"] = [r.model_version for r in rows]
+            frame["model"] = [r.model for r in rows]
         return frame
 
     def ping(self) -> bool:
