@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from pathlib import Path
+from sqlite3 import connect as sqlite3_connect
 
+import numpy as np
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
@@ -34,13 +37,91 @@ def test_compare_versions_by_hand() -> None:
     assert table.loc["a", "meanRating"] == pytest.approx(4.0)
     assert table.loc["a", "likedShare"] == pytest.approx(2 / 3)
     assert table.loc["a", "userMeanRating"] == pytest.approx((4.5 + 3.0) / 2)
-    half = 1.959963984540054 * 1.0 / math.sqrt(3)  # sd of (5, 4, 3) is 1
-    assert table.loc["a", "meanLow"] == pytest.approx(4.0 - half)
+    # two users: a draw takes user 1 twice (4.5), user 2 twice (3.0) or each once (4.0), so the interval spans
+    # the per-user means' range
+    assert (table.loc["a", "meanLow"], table.loc["a", "meanHigh"]) == (pytest.approx(3.0), pytest.approx(4.5))
     assert table.loc["b", "meanDiff"] == pytest.approx(7 / 3 - 4.0)
-    se = math.sqrt(pd.Series([2.0, 4, 1]).var() / 3 + 1.0 / 3)
-    assert table.loc["b", "meanDiffHigh"] == pytest.approx(7 / 3 - 4.0 + 1.959963984540054 * se)
+    assert table.loc["b", "meanDiffLow"] < table.loc["b", "meanDiff"] < table.loc["b", "meanDiffHigh"]
     assert table.loc["b", "likedDiff"] == pytest.approx(1 / 3 - 2 / 3)
     assert table.loc["b", "likedDiffLow"] < table.loc["b", "likedDiff"] < table.loc["b", "likedDiffHigh"]
+
+
+def _skewed_store(seed: int, n_users: int = 107, n_ratings: int = 321, version: str = "v1") -> pd.DataFrame:
+    """Half-star ratings from ``n_users`` users with their own level (sd 0.7), a few of whom give most of the
+    ``n_ratings`` ratings (Pareto counts), as a live store looks."""
+    rng = np.random.default_rng(seed)
+    weight = rng.pareto(1.2, n_users) + 1
+    counts = np.maximum(1, np.floor(weight / weight.sum() * n_ratings)).astype(int)
+    counts[np.argmax(counts)] += n_ratings - counts.sum()
+    level = rng.normal(3.6, 0.7, n_users)
+    users = np.repeat(np.arange(n_users), counts)
+    ratings = np.clip(np.round((level[users] + rng.normal(0, 0.8, len(users))) * 2) / 2, 0.5, 5.0)
+    return pd.DataFrame({"userId": [f"u{u}" for u in users], "rating": ratings, "modelVersion": version})
+
+
+def _naive_cluster_interval(frame: pd.DataFrame, n_boot: int, seed: int) -> tuple[float, float]:
+    """A plain loop: draw users with replacement, pool all their ratings, take the mean; 2.5 and 97.5 percentiles."""
+    rng = np.random.default_rng(seed)
+    by_user = [g.to_numpy() for _, g in frame.groupby("userId")["rating"]]
+    means = []
+    for _ in range(n_boot):
+        drawn = [by_user[i] for i in rng.integers(0, len(by_user), len(by_user))]
+        means.append(np.concatenate(drawn).mean())
+    lo, hi = np.quantile(means, [0.025, 0.975])
+    return float(lo), float(hi)
+
+
+def test_intervals_resample_users_with_all_their_ratings() -> None:
+    """321 ratings from 107 users, a few giving most: the interval treated every rating as independent and
+    was about half as wide as resampling users gives (a plain loop over users agrees). Doubling every user's
+    ratings leaves it as it is: more ratings from the same people are not more people."""
+    frame = _skewed_store(0)
+    row = compare_versions(frame).iloc[0]
+    lo, hi = _naive_cluster_interval(frame, 4000, seed=7)
+    assert row["meanLow"] == pytest.approx(lo, abs=0.03) and row["meanHigh"] == pytest.approx(hi, abs=0.03)
+    r = frame["rating"].to_numpy()
+    iid_width = 2 * 1.959963984540054 * r.std(ddof=1) / math.sqrt(len(r))  # the old interval's width
+    assert row["meanHigh"] - row["meanLow"] > 1.5 * iid_width
+    doubled = compare_versions(pd.concat([frame, frame], ignore_index=True)).iloc[0]
+    for col in ("meanLow", "meanHigh", "likedLow", "likedHigh"):
+        assert doubled[col] == pytest.approx(row[col]), col
+
+
+def test_a_user_who_rated_under_both_versions_is_paired() -> None:
+    """After a reload users move to the new version, so one user rates under both. Their ratings under each
+    share their level (here sd 1 between users, +0.5 under version b): resampled together, the difference
+    is read within ±0.1; the same ratings as if from different users give an interval over twice as wide."""
+    rng = np.random.default_rng(3)
+    level = rng.normal(3.0, 1.0, 60)
+    rows = []
+    for u in range(60):
+        for version, shift in (("a", 0.0), ("b", 0.5)):
+            rows += [(f"u{u}", level[u] + shift + rng.normal(0, 0.2), version) for _ in range(3)]
+    frame = pd.DataFrame(rows, columns=["userId", "rating", "modelVersion"])
+    paired = compare_versions(frame).iloc[1]
+    assert paired["meanDiffLow"] < 0.5 < paired["meanDiffHigh"]
+    assert paired["meanDiffHigh"] - paired["meanDiffLow"] < 0.2
+    apart = frame.assign(userId=frame["userId"] + frame["modelVersion"])  # no user in both
+    unpaired = compare_versions(apart).iloc[1]
+    assert unpaired["meanDiff"] == pytest.approx(paired["meanDiff"])
+    assert unpaired["meanDiffHigh"] - unpaired["meanDiffLow"] > 2 * (
+        paired["meanDiffHigh"] - paired["meanDiffLow"]
+    )
+
+
+def test_one_user_gives_no_interval_and_the_table_names_the_model() -> None:
+    frame = pd.DataFrame(
+        {
+            "userId": ["1", "1", "2", "3"],
+            "rating": [4.0, 5.0, 3.0, 2.0],
+            "modelVersion": ["a", "a", "b", "b"],
+            "model": ["svd", "svd", "ease", None],
+        }
+    )
+    table = compare_versions(frame)
+    assert table["model"].tolist() == ["svd", "ease"]
+    assert math.isnan(table.loc[0, "meanLow"]) and math.isnan(table.loc[1, "meanDiffLow"])  # one user in a
+    assert table.loc[1, "meanLow"] == pytest.approx(2.0) and table.loc[1, "meanHigh"] == pytest.approx(3.0)
 
 
 def test_feedback_report_cli(db_url: str) -> None:
@@ -116,3 +197,57 @@ def test_a_proportion_interval_ends_at_exactly_0_and_1() -> None:
     )
     row = compare_versions(frame).iloc[0]
     assert row["likedShare"] == 0.0 and row["likedLow"] == 0.0 and f"{row['likedLow']:.1%}" == "0.0%"
+
+
+def test_the_report_names_each_version_s_model(svd_artifact, movies, tmp_path: Path) -> None:
+    """helper-61's walk: the report's rows named only the version hash (7596d1bc6503), never the model, so
+    comparing svd with ease meant looking elsewhere. A real server serving svd and ease 50/50 stores each
+    rating with its model, and the report names it; rows stored before (no model) are named from the
+    artifacts given with --artifact; a folder without a manifest is one line, exit 2."""
+    import subprocess
+
+    import httpx
+    from servehelp import Server, fit, movierec_cmd
+
+    from movierec.serving.artifact import export_artifact, load_artifact
+
+    model, train = fit("ease", movies)
+    ease = export_artifact(model, movies, train, tmp_path / "ease", min_support=0)
+    db = tmp_path / "fb.db"
+    srv = Server(svd_artifact[0], db, "--artifact", str(ease), "--weights", "50,50").wait()
+    try:
+        for user in range(1, 21):
+            body = {"userId": user, "movieId": 21, "rating": 4.0, "requestId": f"r-{user}"}
+            assert httpx.post(srv.url + "/feedback", json=body).status_code == 201
+    finally:
+        srv.stop()
+    versions = {
+        load_artifact(p).model_version: name for p, name in ((svd_artifact[0], "svd"), (ease, "ease"))
+    }
+    out = subprocess.run(
+        movierec_cmd("feedback", "report", "--db", str(db), "--json"), capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stderr
+    got = {v["modelVersion"]: v["model"] for v in json.loads(out.stdout)["versions"]}
+    assert got == versions  # both served, each named
+    with sqlite3_connect(db) as conn:  # rows as a store written before schema 3 holds them
+        conn.execute("UPDATE feedback SET model = NULL")
+    table = subprocess.run(movierec_cmd("feedback", "report", "--db", str(db)), capture_output=True, text=True,
+                           env={**os.environ, "COLUMNS": "80"})  # fmt: skip
+    assert "model ?: rows stored before the model was recorded" in " ".join(table.stdout.split()), (
+        table.stdout
+    )
+    named = subprocess.run(
+        movierec_cmd("feedback", "report", "--db", str(db), "--json", "--artifact", str(ease)),
+        capture_output=True,
+        text=True,
+    )
+    got = {v["modelVersion"]: v["model"] for v in json.loads(named.stdout)["versions"]}
+    assert got == {v: ("ease" if n == "ease" else None) for v, n in versions.items()}
+    bad = subprocess.run(
+        movierec_cmd("feedback", "report", "--db", str(db), "--artifact", str(tmp_path)),
+        capture_output=True,
+        text=True,
+    )
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1, bad.stderr
+    assert f"--artifact {tmp_path}: no manifest.json" in bad.stderr, bad.stderr

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import typer
 
@@ -17,17 +18,29 @@ def report_cmd(
         ..., "--db", help="Feedback database URL (or a SQLite file path) that serve wrote."
     ),
     liked: float = typer.Option(4.0, "--liked", help="A rating at or above this counts as liked."),
+    artifacts: list[Path] = typer.Option(
+        [],
+        "--artifact",
+        help="An artifact folder that was served (repeatable): names the model of its version where the "
+        "store's rows do not (rows stored before movierec recorded it).",
+    ),
     as_json: bool = JSON,
 ) -> None:
-    """Per model version: ratings, users, mean rating and liked share with 95% intervals, vs the first version."""
+    """Per model version and its model: ratings, users, mean rating and liked share with 95% intervals (users
+    resampled with all their ratings), and each version's difference from the first."""
     from rich.table import Table
 
     from movierec.serving.abtest import compare_versions
     from movierec.serving.store import normalise_url, read_feedback, shown_url
 
     url = shown_url(normalise_url(db))  # printed and in --json: never the password
+    named = _models_of(artifacts)
     frame = read_feedback(db, "--db", with_version=True)
     table = compare_versions(frame, liked=liked)
+    if not table.empty:
+        table["model"] = [
+            m or named.get(str(v)) for m, v in zip(table["model"], table["modelVersion"], strict=True)
+        ]
     if as_json:
         print_json(
             {
@@ -54,14 +67,15 @@ def report_cmd(
 
     out = Table(title=f"feedback by model version ({url})", title_justify="left")
     # whole on one line: it is what /health, X-Model-Version and /metrics name and an operator copies (at 80
-    # columns a fold split serve's 12-hex versions as "7596d1bc65" / "03"); the other columns wrap instead
-    out.add_column("version", no_wrap=True)
+    # columns a fold split serve's 12-hex versions as "7596d1bc65" / "03"); the other columns wrap instead.
+    # The model's name goes on the line below the version, where the intervals take a second line anyway.
+    out.add_column("version\nmodel", no_wrap=True)
     for col in ("ratings", "users", "mean rating", f"liked (≥{liked:g})", "Δ mean vs first", "Δ liked"):
         out.add_column(col, justify="right", no_wrap=col in ("ratings", "users"))
     for i, row in enumerate(table.to_dict(orient="records")):
         first = i == 0
         out.add_row(
-            str(row["modelVersion"]),
+            f"{row['modelVersion']}\n{row.get('model') or '?'}",
             f"{row['ratings']:,}",
             f"{row['users']:,}",
             ci(row, "meanRating", "meanLow", "meanHigh", ".2f"),
@@ -69,8 +83,34 @@ def report_cmd(
             "baseline" if first else ci(row, "meanDiff", "meanDiffLow", "meanDiffHigh", "+.2f"),
             "" if first else ci(row, "likedDiff", "likedDiffLow", "likedDiffHigh", "+.1%"),
         )
-    out.caption = "brackets: 95% intervals"
+    out.caption = "brackets: 95% intervals, users resampled with all their ratings"
+    if table["model"].isna().any():
+        out.caption += "; model ?: rows stored before the model was recorded (name it with --artifact DIR)"
     print_table(out)
+
+
+def _models_of(artifacts: list[Path]) -> dict[str, str]:
+    """``{version: model name}`` from the manifests of ``--artifact`` folders (only manifest.json is read)."""
+    import json
+
+    from movierec.errors import DataError
+
+    out: dict[str, str] = {}
+    for folder in artifacts:
+        mpath = folder / "manifest.json"
+        try:
+            manifest = json.loads(mpath.read_text(encoding="utf-8"))
+            out[str(manifest["model_version"])] = str(manifest["model"]["name"])
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            why = (
+                "no manifest.json"
+                if isinstance(exc, FileNotFoundError)
+                else f"unreadable manifest.json ({exc})"
+            )
+            raise DataError(
+                f"--artifact {folder}: {why}; give an artifact folder that movierec export wrote"
+            ) from None
+    return out
 
 
 def register(app: typer.Typer) -> None:
