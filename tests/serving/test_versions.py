@@ -300,3 +300,52 @@ def test_the_server_closes_its_feedback_store_when_it_stops(svd_artifact, tmp_pa
             assert client.get("/readyz").status_code == 200  # the probe pings the store
             assert sum(opened) > 0
         assert sum(opened) == 0, "the store's connections were left open after shutdown"
+
+
+def _validator(spec: dict, path: str, status: int):  # type: ignore[no-untyped-def]
+    """A jsonschema check of a body against what ``spec`` declares for POST ``path`` answering ``status``."""
+    import jsonschema
+
+    declared = spec["paths"][path]["post"]["responses"][str(status)]["content"]["application/json"]["schema"]
+    # the '#/components/…' references resolve inside this document, which carries the components
+    return lambda body: jsonschema.validate(body, {**declared, "components": spec["components"]})
+
+
+def test_admin_reload_is_in_the_schema_and_its_answers_match_it(two_artifacts, tmp_path: Path) -> None:
+    """POST /admin/reload was missing from /openapi.json: the version router answers it before the apps, so
+    its 401, 403 and 422 were declared nowhere, against the rule that every 4xx body matches the schema. The
+    published schema now has it; the real answers of a server (no key, a wrong key, a broken artifact, a
+    good one, and a server without a key) validate against the schema each status declares."""
+    a, _ = two_artifacts
+    broken = tmp_path / "broken"
+    shutil.copytree(a, broken)
+    (broken / "factors.npz").write_bytes(b"not an npz")  # checksum mismatch
+    link = tmp_path / "current"
+    _flip(link, a)
+    srv = Server(link, "none", env={"MOVIEREC_API_KEY": API_KEY}).wait()
+    try:
+        spec = httpx.get(srv.url + "/openapi.json").json()
+        declared = spec["paths"]["/admin/reload"]["post"]["responses"]
+        assert set(declared) == {"200", "401", "403", "422"}, declared
+        seen = []
+        for headers, target in (({}, a), ({"X-API-Key": "wrong"}, a), ({"X-API-Key": API_KEY}, broken),
+                                ({"X-API-Key": API_KEY}, a)):  # fmt: skip
+            _flip(link, target)
+            r = httpx.post(srv.url + "/admin/reload", headers=headers, timeout=30)
+            _validator(spec, "/admin/reload", r.status_code)(r.json())
+            seen.append(r.status_code)
+        assert seen == [401, 401, 422, 200]
+        assert r.json()["status"] == "reloaded" and r.json()["modelVersions"] == [_version(a)]
+    finally:
+        srv.stop()
+    keyless = Server(a, "none").wait()
+    try:
+        r = httpx.post(keyless.url + "/admin/reload")
+        assert r.status_code == 403 and "API key" in r.json()["detail"]
+        _validator(httpx.get(keyless.url + "/openapi.json").json(), "/admin/reload", 403)(r.json())
+    finally:
+        keyless.stop()
+    import jsonschema
+
+    with pytest.raises(jsonschema.ValidationError):  # the check can fail: a 401 body is no ReloadResult
+        _validator(spec, "/admin/reload", 200)({"detail": "missing or wrong X-API-Key"})

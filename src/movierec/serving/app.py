@@ -35,6 +35,7 @@ from movierec.serving.schemas import (
     MovieList,
     RecommendationsResponse,
     RecommendRequest,
+    ReloadResult,
 )
 from movierec.serving.store import FeedbackStore
 
@@ -314,6 +315,7 @@ def create_app(
     _movie_routes(app, artifact)
     _recommendation_routes(app, artifact)
     _feedback_route(app)
+    _admin_reload_route(app)
     if settings.static and STATIC.is_dir():
         app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
@@ -495,6 +497,44 @@ def _feedback_route(app: FastAPI) -> None:
             model=art.model_name,
         )
         return _json({"id": row.id, "requestId": row.request_id, "created": created}, 201 if created else 200)
+
+
+def _admin_reload_route(app: FastAPI) -> None:
+    """POST /admin/reload, declared so that /openapi.json holds it with every answer it gives.
+
+    :class:`~movierec.serving.dispatch.ModelRouter` answers this path before any per-version app sees it
+    (it reloads every served version at once), so under ``movierec serve`` this handler never runs; it is
+    here for the schema. An app built without the router (``create_app`` in a notebook or a test) has
+    nothing to reload and answers 403.
+    """
+
+    @app.post(
+        "/admin/reload",
+        response_model=ReloadResult,
+        tags=["admin"],
+        summary="Reload every served artifact",
+        responses={
+            200: {
+                "model": ReloadResult,
+                "description": "Every artifact loaded and verified: they serve now.",
+            },
+            **responses(401, 403),
+            422: {
+                "model": ReloadResult,
+                "description": "An artifact failed to load or verify (status 'refused', detail says why); the "
+                "versions serving before keep serving.",
+            },
+        },
+    )
+    def admin_reload(
+        x_api_key: Annotated[
+            str | None, Header(description="The server's API key (--api-key-file); no key: 401.")
+        ] = None,
+    ) -> Response:
+        """Re-read every ``--artifact`` path (a deploy flips a symlink there), verify the new artifacts completely,
+        then swap them in at once; a bad one is refused and the old ones keep serving. Needs the server's API key
+        in ``X-API-Key``; a server started without a key answers 403 (reload it with SIGHUP instead)."""
+        raise HTTPException(403, "this app has no version router to reload (start it with movierec serve)")
 
 
 def _middleware(app: FastAPI, art: Artifact, settings: ServeSettings) -> None:

@@ -2,6 +2,8 @@
 
 Every 422 is ``{"detail": [{"type", "loc", "msg", "input"?}]}`` (FastAPI's ``HTTPValidationError``);
 every other 4xx is ``{"detail": "one sentence"}`` (:class:`~movierec.serving.schemas.ErrorMessage`).
+The one exception is a refused ``POST /admin/reload`` (answered by the version router, not here): its 422
+is the reload's result, :class:`~movierec.serving.schemas.ReloadResult`, as the schema declares.
 Three things the framework gets wrong are fixed here:
 
 - a JSON body holding ``NaN``, ``Infinity``, ``-Infinity`` or ``1e400`` (Python's ``json`` accepts
@@ -185,6 +187,7 @@ def _message_model() -> Any:
 
 ERROR_RESPONSES: dict[int, dict[str, Any]] = {
     401: _error("Missing or wrong API key."),
+    403: _error("POST /admin/reload on a server started without an API key."),
     404: _error("Unknown user or movie id."),
     409: _error("The requestId was already used for a different rating."),
     413: _error("Request body larger than --max-body-kb."),

@@ -18,6 +18,7 @@ __all__ = [
     "RecommendRequest",
     "Recommendation",
     "RecommendationsResponse",
+    "ReloadResult",
 ]
 
 RawId = (
@@ -182,6 +183,19 @@ class CodeIdentity(BaseModel):
         default=None,
         description="sha256 of the package's Python sources: equal digests run the same code whatever the "
         "commits; null when an artifact's export did not record it.",
+    )
+
+
+class ReloadResult(BaseModel):
+    """What ``POST /admin/reload`` answers: 200 when every artifact loaded and verified, 422 when one did not."""
+
+    status: Literal["reloaded", "refused"] = Field(
+        description="reloaded: the new artifacts serve from now on; refused: one failed to load or verify, "
+        "and the versions serving before keep serving."
+    )
+    modelVersions: list[str] = Field(description="The versions serving after the call, in --artifact order.")
+    detail: str = Field(
+        description="One sentence: the versions before and after, or why the reload was refused."
     )
 
 
