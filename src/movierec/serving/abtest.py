@@ -112,11 +112,13 @@ def _version_row(
 def _stratified_weights(sizes: list[int], n_boot: int, rng: np.random.Generator) -> np.ndarray:
     """``n_boot`` × Σ sizes: how often each user is drawn, users drawn with replacement within each stratum
     (consecutive blocks of ``sizes`` users), each stratum keeping its size."""
-    blocks = [
-        rng.multinomial(size, np.full(size, 1.0 / size), size=n_boot).astype(np.float64)
-        for size in sizes
-        if size > 0
-    ]
+    blocks = []
+    for size in sizes:
+        if size == 0:
+            continue
+        draws = rng.integers(0, size, size=(n_boot, size))
+        times = np.bincount((np.arange(n_boot)[:, None] * size + draws).ravel(), minlength=n_boot * size)
+        blocks.append(times.reshape(n_boot, size).astype(np.float64))
     return np.hstack(blocks)
 
 
