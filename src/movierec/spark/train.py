@@ -22,7 +22,7 @@ import pandas as pd
 from movierec.datasets import Dataset, bundled_path, sha256_file
 from movierec.errors import ConfigError, DataError, labelled, spelled
 from movierec.interactions import IdMap, Interactions
-from movierec.models.base import BaseRecommender, check_positive
+from movierec.models.base import BaseRecommender, ExplicitRecommender, Tags, check_positive
 from movierec.models.params import NON_NEGATIVE, POSITIVE_INT, Boolean, Constraint, Interval
 from movierec.spark.results import JobResult
 
@@ -34,6 +34,7 @@ __all__ = [
     "INT32_MAX",
     "RatingsSource",
     "SparkALSModel",
+    "SparkExplicitALSModel",
     "SparkTrainResult",
     "collect_factors",
     "evaluate_explicit",
@@ -41,6 +42,7 @@ __all__ = [
     "fit_als",
     "index_ids",
     "read_ratings",
+    "spark_als_model",
     "train",
     "train_on_frames",
 ]
@@ -57,7 +59,9 @@ class SparkALSModel(BaseRecommender):
     """Factors learned by Spark's ALS, collected to the driver: score = user_factors · item_factors.
 
     Spark's ALS has no biases, so scores are raw dot products (unclipped, as ``ALSModel.transform``
-    returns them). Train it with :func:`train`; ``fit`` is not offered because fitting needs Spark.
+    returns them): implicit ALS's preference scores. Explicit ALS is :class:`SparkExplicitALSModel`, which
+    ranks as every rating model does. Train either with :func:`train`; ``fit`` is not offered because
+    fitting needs Spark.
     """
 
     name = "spark-als"
@@ -114,8 +118,54 @@ class SparkALSModel(BaseRecommender):
     def score(self, users: np.ndarray, items: np.ndarray | None = None) -> np.ndarray:
         self._check_fitted()
         users = self._check_users(users)
+        return self._dots(users, items)
+
+    def _dots(self, users: np.ndarray, items: np.ndarray | None) -> np.ndarray:
+        """ALS's prediction u·v over ``(len(users), n_items or len(items))``, as ``ALSModel.transform`` gives it."""
         q = self.item_factors_ if items is None else self.item_factors_[np.asarray(items, dtype=np.int64)]
-        return self.user_factors_[users] @ q.T
+        return np.asarray(self.user_factors_[users] @ q.T, dtype=np.float32)
+
+
+class SparkExplicitALSModel(SparkALSModel, ExplicitRecommender):
+    """Spark's explicit ALS as the rating predictor it is: u·v predicts a rating, and lists rank by the
+    support-shrunk predicted rating every rating model ranks by (:meth:`ExplicitRecommender.score`).
+
+    So its artifact carries the same ``ranking`` spec as a local svd/als export
+    (:func:`~movierec.serving.artifact.ranking_spec`: scale, μ, shrinkage, m_u), and serving clips its
+    predictions to the scale, shows ``predictedRating`` and keeps a movie with 13 ratings from topping a
+    list on an extrapolated 5.38. :func:`spark_als_model` picks this class when ``implicit`` is False.
+    """
+
+    tags: ClassVar[Tags] = Tags(trains_on="ratings", predicts_ratings=True)
+
+    def _remember_train(self, train: Interactions) -> None:
+        super()._remember_train(train)
+        # ALS has no mean term: the exported factors family adds ``global_mean_`` to u·v, so it stays 0 there;
+        # μ of the ranking score is ``rating_mean_`` (ExplicitRecommender.train_mean)
+        self.global_mean_ = np.asarray(0.0, dtype=np.float32)
+
+    def score(self, users: np.ndarray, items: np.ndarray | None = None) -> np.ndarray:
+        return ExplicitRecommender.score(self, users, items)
+
+    def predicted_scores(self, users: np.ndarray, items: np.ndarray | None = None) -> np.ndarray:
+        self._check_fitted()
+        return self._dots(self._check_users(users), items)
+
+    def predict(self, users: np.ndarray, items: np.ndarray, *, clip: bool = True) -> np.ndarray:
+        """u·v per (user, item) index pair; a pair with an unknown index (-1) gets the mean training rating."""
+        self._check_fitted()
+        u, i = np.asarray(users, dtype=np.int64), np.asarray(items, dtype=np.int64)
+        known = (u >= 0) & (u < self.n_users_) & (i >= 0) & (i < self.n_items_)
+        out = np.full(u.shape, self.train_mean(), dtype=np.float64)
+        out[known] = np.einsum("ij,ij->i", self.user_factors_[u[known]], self.item_factors_[i[known]])
+        return self._clip(out) if clip else out
+
+
+def spark_als_model(**als: Any) -> SparkALSModel:
+    """The model for these ALS hyperparameters, checked: :class:`SparkExplicitALSModel` for ratings
+    (``implicit=False``), :class:`SparkALSModel` (raw u·v scores) for implicit feedback."""
+    settings = SparkALSModel(**als).checked()
+    return settings if settings.implicit else SparkExplicitALSModel(**settings.get_params())
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -583,6 +633,18 @@ def _load_movies(
     ).drop_duplicates("movieId")
 
 
+def _links_folder(movies: str | Path | None, default_bundled: bool) -> Path | None:
+    """Where a ``links.csv`` may lie beside the titles: the bundled data's folder, or a local movies file's
+    folder (MovieLens ships ``movies.csv`` and ``links.csv`` together); ``None`` for a movies file Spark
+    reads from elsewhere (``hdfs://``, ``s3a://``) or no titles at all."""
+    if movies is None:
+        return bundled_path() if default_bundled else None
+    text = str(movies)
+    if "://" in text.removeprefix("file://"):
+        return None
+    return Path(text.removeprefix("file://")).expanduser().parent
+
+
 def train_on_frames(
     spark: SparkSession,
     train_df: DataFrame,
@@ -596,6 +658,7 @@ def train_on_frames(
     dataset_name: str = "data",
     dataset_sha256: str = "",
     movies: pd.DataFrame | None = None,
+    links_folder: str | Path | None = None,
     split_note: str = "",
     force: bool = False,
     notes: list[str] | None = None,
@@ -605,12 +668,14 @@ def train_on_frames(
 
     ``user_ids``/``item_ids`` give the raw id of each index (``None``: the indices are the raw ids).
     Use this to hand Spark exactly the rows of a split made elsewhere (e.g. ``ratings_holdout``).
+    ``links_folder``: a folder holding MovieLens' ``links.csv``, whose IMDb and TMDb ids the artifact's
+    rows then carry (``imdbId``, ``tmdbId``), as a local export of a MovieLens folder does.
     ``als``: the ALS hyperparameters of :class:`SparkALSModel` (``rank``, ``reg``, ``iterations``,
     ``implicit``, ``alpha``, ``implicit_threshold``, ``seed``), declared and checked there.
     """
     from movierec.serving.artifact import export_artifact
 
-    fitted = SparkALSModel(**als).checked()
+    fitted = spark_als_model(**als)
 
     seconds: dict[str, float] = {}
     t0 = time.perf_counter()
@@ -643,7 +708,8 @@ def train_on_frames(
     t0 = time.perf_counter()
     inter = _driver_interactions(train_df, u_idx, i_idx, user_ids, item_ids)
     fitted.set_factors(u_mat, i_mat, inter)
-    dataset = Dataset(dataset_name, inter, catalog=movies, sha256=dataset_sha256)
+    source = "" if links_folder is None else str(links_folder)  # where export reads links.csv
+    dataset = Dataset(dataset_name, inter, catalog=movies, sha256=dataset_sha256, source=source)
     ui = spark.sparkContext.uiWebUrl
     all_notes = [f"trained with Spark {spark.version} ALS on {spark.sparkContext.master}", *(notes or [])]
     path = export_artifact(
@@ -755,6 +821,7 @@ def train(
         dataset_name=name,
         dataset_sha256=sha,
         movies=_load_movies(spark, movies, default_bundled=bundled),
+        links_folder=_links_folder(movies, default_bundled=bundled),
         split_note=split_note,
         force=force,
         notes=notes,
