@@ -354,14 +354,15 @@ def test_a_log_without_ratings_is_led_to_a_working_command_one_line_at_a_time(
         "name it with --rating-col COLUMN (or --rating-col '' for a file without ratings: every row a positive of 1)",
     )
     data += ["--rating-col", ""]
+    # without a threshold every row is a positive (test_data_without_ratings); one typed that leaves none
+    # still names the one that works
     fix = "every rating is 1 (a file loaded without a rating column is all 1s); set the threshold to 1"
-    _one_line_exit_2(["compare", *data, "--models", "popularity"], capsys, fix)
-    _one_line_exit_2(["similar", *data, "--movie-id", "1", "-k", "2"], capsys, fix)
-    code, out, err = run_cli(
-        ["similar", *data, "--implicit-threshold", "1", "--movie-id", "1", "-k", "2", "--json"], capsys
-    )
+    four = ["--implicit-threshold", "4"]
+    _one_line_exit_2(["compare", *data, *four, "--models", "popularity"], capsys, fix)
+    _one_line_exit_2(["similar", *data, *four, "--movie-id", "1", "-k", "2"], capsys, fix)
+    code, out, err = run_cli(["similar", *data, "--movie-id", "1", "-k", "2", "--json"], capsys)
     assert code == 0 and len(json.loads(out)["similar"]) == 2, err
     ds = movierec.load(log, rating_col=None)
     with pytest.raises(ConfigError, match=r"every rating is 1 .*\(threshold= in Python"):
-        movierec.Recommender(ds, "ease").fit()
-    assert len(movierec.Recommender(ds, "ease", threshold=1).fit().recommend(1, k=2)) == 2
+        movierec.Recommender(ds, "ease", threshold=4).fit()
+    assert len(movierec.Recommender(ds, "ease").fit().recommend(1, k=2)) == 2

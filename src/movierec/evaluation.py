@@ -24,7 +24,13 @@ import scipy.sparse as sp
 from movierec import metrics as M
 from movierec import split as S
 from movierec.errors import ConfigError, did_you_mean, spelled
-from movierec.interactions import LOWER_THRESHOLD, Interactions, no_positives
+from movierec.interactions import (
+    LOWER_THRESHOLD,
+    Interactions,
+    no_positives,
+    resolve_threshold,
+    without_ratings_note,
+)
 from movierec.jsonsafe import to_jsonable
 from movierec.models.base import RatingPredictor, Recommender, fit_options, tags_of, topk
 from movierec.models.training import progress_only
@@ -1168,7 +1174,7 @@ def compare(
     split: str = "auto",
     protocols: Sequence[str] | str = ("rating", "test-candidates", "full-ranking"),
     k: int = 10,
-    threshold: float = 4.0,
+    threshold: float | None = None,
     seed: int = 42,
     cv: int | None = None,
     item_features: Any = None,
@@ -1186,7 +1192,8 @@ def compare(
     inputs). ``models``: names (or one comma-separated string), ``(name, params)`` or ``(name, params, label)`` (label = row key). ``split="auto"``:
     explicit-only runs use the ratings hold-out (Surprise semantics), implicit-only runs the interaction
     hold-out of positives (LightFM semantics), mixed runs one ratings hold-out whose test positives are test
-    ratings ≥ ``threshold``; the ``leave-last-out`` protocol takes the leave-last-out split. Implicit models
+    ratings ≥ ``threshold`` (default 4, MovieLens' 4 stars of 5; on data without ratings its one value, every
+    row a positive, said in the notes); the ``leave-last-out`` protocol takes the leave-last-out split. Implicit models
     train on ``train.to_implicit(threshold)``. ``beyond`` adds diversity, popularity-bias, calibration,
     unexpectedness and per-user-group metrics to the full-ranking rows (:mod:`movierec.beyond`;
     ``user_groups``: extra families such as gender, a label per user); ``rerank`` (``"mmr:0.3"``…,
@@ -1214,6 +1221,9 @@ def compare(
     for name, params in specs:  # validate hyperparameters up front so a typo fails before any training
         create(name, **params)
     notes: list[str] = []
+    if threshold is None and inter.interactions_only:  # every row a positive: 4 would leave none
+        notes.append(without_ratings_note(inter))
+    threshold = resolve_threshold(inter, threshold)
     key = _split_key(split, protos, kinds, threshold, notes)
     _check_positives(inter, protos, kinds, threshold)
     _note_scale(inter, specs, protos, kinds, threshold, notes)

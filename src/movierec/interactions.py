@@ -19,6 +19,7 @@ import scipy.sparse as sp
 from movierec.errors import ConfigError, DataError, UnknownIdError, spelled
 
 __all__ = [
+    "DEFAULT_THRESHOLD",
     "INT_ID_RULE",
     "IdMap",
     "IdMapped",
@@ -29,7 +30,10 @@ __all__ = [
     "epoch_seconds",
     "looks_numeric",
     "parse_int_id",
+    "rating_model_without_ratings",
     "rating_step",
+    "resolve_threshold",
+    "without_ratings_note",
 ]
 
 
@@ -40,6 +44,43 @@ INT_ID_RULE = (
 
 #: the fix when a relevance threshold leaves nothing: a notebook and the CLI name it differently
 LOWER_THRESHOLD = f"lower the threshold ({spelled('threshold=', '--implicit-threshold')})"
+
+
+#: the implicit threshold when none is given: MovieLens' 4 stars of 5 (data without ratings: its one value,
+#: :func:`resolve_threshold`)
+DEFAULT_THRESHOLD = 4.0
+
+
+def resolve_threshold(inter: Interactions, threshold: float | None) -> float:
+    """The implicit threshold to use on ``inter``: ``threshold`` when given (an explicit one always wins,
+    even one that leaves no positives), else :data:`DEFAULT_THRESHOLD`, or, on data without ratings
+    (:attr:`Interactions.interactions_only`: a log loaded without a rating column is all 1s), its one value,
+    so every row is a positive: 4 left such a log with none, and every command failed until told 1."""
+    if threshold is not None:
+        return float(threshold)
+    if inter.interactions_only:
+        return float(inter.ratings[0])
+    return DEFAULT_THRESHOLD
+
+
+def without_ratings_note(inter: Interactions) -> str:
+    """What movierec assumes of data without ratings, said once where it is loaded (``Dataset.notes``; the
+    CLI prints it as a note) and by ``compare`` when it picked the threshold itself."""
+    value = float(inter.ratings[0])
+    return (
+        f"no ratings (every rating is {value:g}): each row is an interaction and counts as a positive, "
+        f"the implicit threshold defaults to {value:g} ({spelled('threshold=', '--implicit-threshold')})"
+    )
+
+
+def rating_model_without_ratings(model: str, inter: Interactions) -> str:
+    """The warning for a rating model asked for by name on data without ratings: it trains, as asked, but
+    predicts the one rating for every movie, so its list ranks by near-constant scores."""
+    return (
+        f"{model} is a rating model and this data has no ratings (every rating is {float(inter.ratings[0]):g}): "
+        f"it learns nothing from it, predicts {float(inter.ratings[0]):g} for every movie and ranks by "
+        "near-constant scores; a model that learns from positives (ease, itemknn, als, bpr) suits such data"
+    )
 
 
 def no_positives(threshold: float, ratings: np.ndarray) -> ConfigError:
@@ -351,6 +392,15 @@ class Interactions(IdMapped):
         nu = len(np.unique(self.users))
         ni = len(np.unique(self.items))
         return self.n_ratings / float(nu * ni) if nu and ni else 0.0
+
+    @property
+    def interactions_only(self) -> bool:
+        """True for data without ratings: every rating one value (``rating_col=None`` makes each row a 1), so
+        there is nothing for a rating model to learn and every row is a positive. An implicit view
+        (:meth:`to_implicit`, whose 1s replace ratings it keeps in ``source_ratings``) is not such data."""
+        if self.source_ratings is not None or not self.n_ratings:
+            return False
+        return bool(self.ratings.min() == self.ratings.max())
 
     @property
     def global_mean(self) -> float:

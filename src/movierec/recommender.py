@@ -26,7 +26,7 @@ import pandas as pd
 
 from movierec.datasets import Dataset, load
 from movierec.errors import ConfigError, NotFittedError, UnknownIdError
-from movierec.interactions import Interactions
+from movierec.interactions import Interactions, rating_model_without_ratings, resolve_threshold
 from movierec.models.base import Recommender as ModelContract
 from movierec.models.base import check_positive, rated_beyond_training, reason_order
 
@@ -34,6 +34,15 @@ if TYPE_CHECKING:
     import scipy.sparse as sp
 
 __all__ = ["Recommender"]
+
+
+class _Default(str):
+    """The default model's name, told apart from the same name given (``Recommender(ds, "svd")``) by identity."""
+
+    __slots__ = ()
+
+
+_SVD = _Default("svd")
 
 
 class Recommender:
@@ -47,10 +56,13 @@ class Recommender:
         (other column names: ``movierec.load(frame, user_col=…)`` first).
     model:
         A registry name (``"svd"``, ``"ease"``, ``"warp"``, see ``movierec models``) or an unfitted
-        model instance.
+        model instance. Default: ``"svd"``; on data without ratings (every rating one value, as
+        ``rating_col=None`` loads a log), ``"ease"``, with a warning: svd would learn nothing from it (asked
+        for by name, it is trained, with a warning saying so).
     threshold:
         Ratings ≥ this are the positives implicit models train on (explicit and sequence models
-        train on every rating).
+        train on every rating). Default: 4, MovieLens' 4 stars of 5; on data without ratings, its one
+        value (every row a positive; ``ds.notes`` says so).
     item_features:
         Side features for hybrid models (``"genres,tags,year"``), built from the dataset.
     user_features:
@@ -67,9 +79,9 @@ class Recommender:
     def __init__(
         self,
         dataset: Dataset | str | Path | pd.DataFrame = "ml-latest-small",
-        model: str | ModelContract = "svd",
+        model: str | ModelContract = _SVD,
         *,
-        threshold: float = 4.0,
+        threshold: float | None = None,
         item_features: str | Sequence[str] | None = None,
         user_features: str | None = None,
         seed: int = 42,
@@ -79,6 +91,7 @@ class Recommender:
 
         self.dataset = dataset if isinstance(dataset, Dataset) else load(dataset)
         self.model: Any  # a registered model or the caller's own object following the contract
+        model = _model_for(self.dataset, model)
         if isinstance(model, str):
             self.model = create(model, **params)
             for text in idle_notes(model, params):  # a notebook hears it too, as a warning
@@ -90,7 +103,9 @@ class Recommender:
             if params:
                 raise ConfigError("pass hyperparameters to the model instance, not to Recommender")
             self.model = model
-        self.threshold = float(threshold)
+        if self.dataset.interactions.interactions_only and getattr(self.model, "kind", "") == "explicit":
+            warnings.warn(rating_model_without_ratings(self.name, self.dataset.interactions), UserWarning, 2)
+        self.threshold = resolve_threshold(self.dataset.interactions, threshold)
         self.item_features = item_features
         self.user_features = _check_user_features(self.model, self.name, user_features)
         self.seed = seed
@@ -778,6 +793,26 @@ class Recommender:
             self.model, self.dataset, train, path, force=force, implicit_threshold=self.threshold
         )
         return load_artifact(out)
+
+
+def _model_for(dataset: Dataset, model: str | ModelContract) -> str | ModelContract:
+    """The model to bind: ``model``, or the default, svd, whose ratings are what MovieLens holds. On data
+    without ratings (:attr:`~movierec.interactions.Interactions.interactions_only`) svd learns nothing, its
+    every prediction the one rating: the default is then ease (itemknn past ease's ``max_items``), with a
+    warning saying so."""
+    inter = dataset.interactions
+    if model is not _SVD or not inter.interactions_only:
+        return str(model) if model is _SVD else model
+    from movierec.models.ease import EASE
+
+    chosen = "ease" if int(np.unique(inter.items).size) <= EASE().max_items else "itemknn"
+    warnings.warn(
+        f"no model given: {chosen}, which learns from positives ({dataset.name} has no ratings; svd, the "
+        "default on rated data, would learn nothing from it)",
+        UserWarning,
+        stacklevel=3,
+    )
+    return chosen
 
 
 def _check_model_instance(model: object) -> None:

@@ -21,6 +21,7 @@ from movierec.cli.common import (
     print_json,
     ratings_options,
     say,
+    threshold_for,
 )
 from movierec.errors import ConfigError
 
@@ -163,7 +164,7 @@ def cold_users_cmd(
     ),
     fraction: float = typer.Option(0.2, "--fraction", help="Share of users held out entirely."),
     k: int = typer.Option(10, "--k", "-k", help="Cut-off of the ranking metrics."),
-    implicit_threshold: float = IMPLICIT_THRESHOLD,
+    implicit_threshold: float | None = IMPLICIT_THRESHOLD,
     out: Path | None = typer.Option(None, "--out", "-o", help="Write cold_users.json here."),
     source: RatingsSource = RatingsSource(),  # --dataset, --ratings, --user-col … --rating-scale
     seed: int = SEED,
@@ -194,7 +195,7 @@ def cold_users_cmd(
             fraction=fraction,
             reveal=levels,
             k=k,
-            threshold=implicit_threshold,
+            threshold=threshold_for(ds, implicit_threshold),
             seed=seed,
             progress=lambda msg: status.update(msg),
         )

@@ -118,9 +118,11 @@ ITEM_FEATURES = typer.Option(
     "ease (collective EASE), lightfm:*.",
 )
 IMPLICIT_THRESHOLD = typer.Option(
-    4.0,
+    None,
     "--implicit-threshold",
-    help="Ratings ≥ this are positives (implicit models) and relevant (ranking metrics).",
+    help="Ratings ≥ this are positives (implicit models) and relevant (ranking metrics). Default: 4; on data "
+    "without ratings (--rating-col ''), its one value: every row a positive.",
+    show_default=False,
 )
 ARTIFACT = typer.Option(None, "--artifact", "-a", help="Use an exported artifact folder instead of training.")
 K_MOVIES = typer.Option(10, "-k", "--k", help="How many movies.")
@@ -193,8 +195,12 @@ class RatingsSource:
         else:
             with step_status(err_console, f"loading {self.dataset}", after=5.0):
                 ds = load(self.dataset, rating_scale=scale)
+        from movierec.interactions import without_ratings_note
+
+        assumed = without_ratings_note(ds.interactions) if ds.interactions.interactions_only else None
         for note in ds.notes:
-            say("note", note)
+            if note != assumed:  # said where the threshold is applied (threshold_for), not where none is
+                say("note", note)
         return ds
 
 
@@ -360,6 +366,28 @@ def _say_idle(per_model: dict[str, dict[str, Any]]) -> None:
             if text not in _SAID:
                 _SAID.add(text)
                 say("note", text)
+
+
+def threshold_for(ds: Dataset, given: float | None) -> float:
+    """``--implicit-threshold`` as typed, else its default for ``ds``: 4, or on data without ratings its one
+    value (:func:`movierec.interactions.resolve_threshold`), said once in a note (the data's own note, which
+    :meth:`RatingsSource.load` leaves to this, so a typed threshold that fails is one line)."""
+    from movierec.interactions import resolve_threshold, without_ratings_note
+
+    if given is None and ds.interactions.interactions_only:
+        text = without_ratings_note(ds.interactions)
+        if text not in _SAID:
+            _SAID.add(text)
+            say("note", text)
+    return resolve_threshold(ds.interactions, given)
+
+
+def warn_rating_model(model: Any, ds: Dataset) -> None:
+    """A warning, not a refusal (it was asked for), when a rating model is to learn from data without ratings."""
+    if getattr(model, "kind", "") == "explicit" and ds.interactions.interactions_only:
+        from movierec.interactions import rating_model_without_ratings
+
+        say("warning", rating_model_without_ratings(str(getattr(model, "name", model)), ds.interactions))
 
 
 def say(kind: str, text: str) -> None:

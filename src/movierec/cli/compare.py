@@ -33,7 +33,9 @@ from movierec.cli.common import (
     print_table,
     ratings_options,
     say,
+    threshold_for,
     typed,
+    warn_rating_model,
 )
 from movierec.errors import ConfigError, UnknownIdError
 from movierec.tables import score_decimals
@@ -192,6 +194,8 @@ class _RichProgress:
 DEFAULT_MODELS = (
     "popularity,svd,ease"  # compare without --models: a baseline, a rating predictor, top-N's best
 )
+#: compare's default on data without ratings, where svd learns nothing: als, the factor model of positives
+DEFAULT_MODELS_WITHOUT_RATINGS = "popularity,als,ease"
 
 
 # dup-ok: typer option declarations (default, flags, help) alike in shape; each declares a different option
@@ -262,7 +266,7 @@ def compare_cmd(
     out: Path | None = _CMP_OUT,
     split: str = _CMP_SPLIT,
     cv: int | None = _CMP_CV,
-    implicit_threshold: float = IMPLICIT_THRESHOLD,
+    implicit_threshold: float | None = IMPLICIT_THRESHOLD,
     item_features: str | None = ITEM_FEATURES,
     user_features: str | None = USER_FEATURES,
     session_gap: str | None = _CMP_SESSION_GAP,
@@ -297,7 +301,7 @@ def compare_cmd(
             say("warning", warning)
     ds = source.load()
     if models is None:
-        _note_default_models()
+        names, per_model = _default_models(ds, params)
     with bar_progress(disable=as_json) as progress, warnings.catch_warnings():
         warnings.simplefilter("ignore", SampledMetricsWarning)  # printed once by _compare_request
         comp = compare(
@@ -306,7 +310,7 @@ def compare_cmd(
             split=split,
             protocols=proto_names,
             k=k,
-            threshold=implicit_threshold,
+            threshold=threshold_for(ds, implicit_threshold),
             seed=seed,
             cv=cv,
             item_features=item_features,
@@ -325,14 +329,27 @@ def compare_cmd(
         console.print(f"wrote {path}")
 
 
-def _note_default_models() -> None:
+def _default_models(ds: Any, params: list[str]) -> tuple[list[str], dict[str, dict[str, Any]]]:
     """What ``compare`` without ``--models`` compares, said after the data loaded, so that a mistake in
-    the data (``--ratings nosuch.csv``) is the only line, not a note about models that never ran."""
-    say(
-        "note",
-        f"no --models given: comparing {DEFAULT_MODELS} (the most-rated movies, a rating predictor and "
-        "the strongest default top-N model); `movierec models` lists them all",
-    )
+    the data (``--ratings nosuch.csv``) is the only line, not a note about models that never ran. On data
+    without ratings svd, a rating predictor, learns nothing (RMSE 0 by construction, lists by near-constant
+    predictions): als, which learns from the positives, stands in its place."""
+    if not ds.interactions.interactions_only:
+        say(
+            "note",
+            f"no --models given: comparing {DEFAULT_MODELS} (the most-rated movies, a rating predictor and "
+            "the strongest default top-N model); `movierec models` lists them all",
+        )
+        names = _split_list(DEFAULT_MODELS, "models")
+    else:
+        say(
+            "note",
+            f"no --models given and the data has no ratings: comparing {DEFAULT_MODELS_WITHOUT_RATINGS} (the "
+            "movies with the most interactions, a factor model of the positives in svd's place, which would "
+            "learn nothing, and the strongest default top-N model); `movierec models` lists them all",
+        )
+        names = _split_list(DEFAULT_MODELS_WITHOUT_RATINGS, "models")
+    return names, parse_model_params(params, names)
 
 
 def _compare_request(
@@ -507,14 +524,15 @@ def _model_and_data(
     params: list[str],
     source: RatingsSource,
     item_features: str | None,
-    threshold: float,
+    threshold: float | None,
     seed: int,
     ds: Any = None,
 ) -> tuple[Any, Any, Any]:
     """Fit ``model`` on the whole dataset; returns (model, dataset, train).
 
-    Implicit models train on ratings ≥ threshold; sequence models (markov, sasrec, …) on every
-    rating, each user's history in time order, so the recommendation follows their latest movie.
+    Implicit models train on ratings ≥ threshold (None: the data's default, :func:`threshold_for`); sequence
+    models (markov, sasrec, …) on every rating, each user's history in time order, so the recommendation
+    follows their latest movie. A rating model on data without ratings gets a warning (it was asked for).
     Every caller serves the model through its artifact form, so a model without one is refused first.
     ``ds``: the data ``source`` names, when the caller has loaded it already.
     """
@@ -533,7 +551,8 @@ def _model_and_data(
     m = seeded(create(name, **kw), seed, kw)
     exportable(m)  # before loading and training: the lists come from the serving form
     ds = source.load() if ds is None else ds
-    train = training_view(m, ds.interactions, threshold)
+    warn_rating_model(m, ds)
+    train = training_view(m, ds.interactions, threshold_for(ds, threshold))
     fit_kw: dict[str, Any] = {}
     if item_features and not _uses(m, item_features):
         say("note", f"{name} ignores item features")
@@ -554,11 +573,13 @@ def _uses(m: Any, item_features: str | None) -> bool:
     return bool(item_features) and "item_features" in m.fit_options()
 
 
-def _serving_view(m: Any, ds: Any, train: Any, threshold: float, min_support: int | None) -> Any:
+def _serving_view(m: Any, ds: Any, train: Any, threshold: float | None, min_support: int | None) -> Any:
     """The fitted model as an in-memory artifact, so the CLI's lists are the API's (guardrails, scores)."""
     from movierec.serving.artifact import serving_view
 
-    return serving_view(m, ds, train, implicit_threshold=threshold, min_support=min_support)
+    return serving_view(
+        m, ds, train, implicit_threshold=threshold_for(ds, threshold), min_support=min_support
+    )
 
 
 MIN_SUPPORT = typer.Option(
@@ -629,22 +650,28 @@ RECOMMEND_MODEL = typer.Option(
     None,
     "--model",
     "-m",
-    help="Registered model name. Default: svd, the notebook's; with --rated or --explain: ease, whose lists "
-    "follow the movies given and whose item weights say which one each movie comes from. With --artifact: "
-    "the artifact's own model (another name is refused).",
+    help="Registered model name. Default: svd, the notebook's; with --rated or --explain, or on data without "
+    "ratings: ease, whose lists follow the movies given and whose item weights say which one each movie comes "
+    "from. With --artifact: the artifact's own model (another name is refused).",
 )
 
 
 def _recommend_model(
-    model: str | None, from_movies: bool, loaded: Any, source: RatingsSource, threshold: float
+    model: str | None, from_movies: bool, loaded: Any, source: RatingsSource, threshold: float | None
 ) -> tuple[str, Any]:
     """``recommend``'s model and the data if loaded: ``--model``, else for a list from given ratings or with
-    reasons (``from_movies``) an item-based model (:func:`default_similar_model`: ease, or itemknn past ease's
-    size), else svd."""
-    if model is not None or not from_movies:
-        return model or "svd", loaded
+    reasons (``from_movies``), or on data without ratings (where svd learns nothing and would list every movie
+    at a predicted 1), an item-based model (:func:`default_similar_model`: ease, or itemknn past ease's size),
+    else svd."""
+    if model is not None:
+        return model, loaded
     ds = loaded if loaded is not None else source.load()
-    return default_similar_model(ds, threshold), ds
+    if ds.interactions.interactions_only:
+        chosen = default_similar_model(ds, threshold)
+        say("note", f"no --model given and the data has no ratings: the list comes from {chosen}, which learns "
+            "from the interactions (svd, the default on rated data, would learn nothing from them)")  # fmt: skip
+        return chosen, ds
+    return (default_similar_model(ds, threshold) if from_movies else "svd"), ds
 
 
 @ratings_options
@@ -663,7 +690,7 @@ def recommend_cmd(
     artifact: Path | None = ARTIFACT,
     params: list[str] = MODEL_PARAMS,
     item_features: str | None = ITEM_FEATURES,
-    implicit_threshold: float = IMPLICIT_THRESHOLD,
+    implicit_threshold: float | None = IMPLICIT_THRESHOLD,
     rerank: str | None = typer.Option(
         None, "--rerank", help="Re-rank the list: mmr:λ, calibrated:λ, xquad:λ or pop:λ (λ in 0..1)."
     ),
@@ -1132,7 +1159,11 @@ def _recommend_visitor(
 def _counted(art: Any) -> str:
     """What a list's ``ratings`` column and support floor count: an implicit model's artifact counts the
     positives it trained on (ratings ≥ its threshold: ease shows Toy Story 2 with 56 where svd shows
-    97), every other model every training rating."""
+    97), every other model every training rating. On data without ratings (the artifact's scale is one value)
+    every row is an interaction and a positive: 'ratings of 1+' read as stars nobody gave."""
+    lo, hi = art.rating_scale
+    if lo == hi:
+        return "interactions"
     if art.kind == "explicit" or art.sequential:
         return "ratings"
     thr = float(art.manifest.get("implicit_threshold", 4.0))
@@ -1201,7 +1232,7 @@ def similar_default_params() -> list[str]:
     return ["similarity=lift", f"shrink={LIFT_SHRINK:g}", f"k={LIFT_K}"]
 
 
-def default_similar_model(ds: Any, threshold: float, limit: int | None = None) -> str:
+def default_similar_model(ds: Any, threshold: float | None, limit: int | None = None) -> str:
     """``recommend``'s item-based model for a list from given ratings or with reasons: ease (its lists
     follow the movies given and its item weights say which movie each comes from), or itemknn, with a
     note, when the movies with positives (ratings ≥ ``threshold``) exceed ease's ``max_items``
@@ -1211,7 +1242,7 @@ def default_similar_model(ds: Any, threshold: float, limit: int | None = None) -
     from movierec.models.ease import EASE
 
     limit = EASE().max_items if limit is None else limit
-    inter = ds.interactions
+    inter, threshold = ds.interactions, threshold_for(ds, threshold)
     active = int(np.unique(inter.items[inter.ratings >= threshold]).size)
     if active <= limit:
         return "ease"
@@ -1275,7 +1306,7 @@ def similar_cmd(
     artifact: Path | None = ARTIFACT,
     params: list[str] = MODEL_PARAMS,
     item_features: str | None = ITEM_FEATURES,
-    implicit_threshold: float = IMPLICIT_THRESHOLD,
+    implicit_threshold: float | None = IMPLICIT_THRESHOLD,
     min_support: int | None = MIN_SUPPORT,
     seed: int = SEED,
     as_json: bool = JSON,
@@ -1370,15 +1401,17 @@ def _print_similar(
         return
     floor = art.min_support if min_support is None else min_support
     counted = _counted(art)
+    # data without ratings: movies are chosen together (watched, bought), not liked or rated
+    liked, co = ("chosen", "co-interactions") if counted == "interactions" else ("liked", "co-ratings")
     table = Table(
         title=f"movies like {target} · {described} · {_floor_text(floor, counted)}",
         title_justify="left",
         # lift is a ratio to chance; ease's 0.0067 a regression weight, svd's a cosine
         caption="similarity: "
         + (
-            "liked together this many times as often as chance says, shrunk for few co-ratings"
+            f"{liked} together this many times as often as chance says, shrunk for few {co}"
             if by[0] == "lift"
-            else "the model's own scale, shrunk for few co-ratings; only order counts"
+            else f"the model's own scale, shrunk for few {co}; only order counts"
         ),
         caption_justify="left",
     )

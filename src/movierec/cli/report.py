@@ -23,6 +23,7 @@ from movierec.cli.common import (
     file_unless_typed,
     print_table,
     ratings_options,
+    threshold_for,
     typed,
 )
 from movierec.errors import ConfigError
@@ -101,7 +102,7 @@ def report_cmd(
     seed: int = SEED,
     force: bool = typer.Option(False, "--force", help="Replace a different report already in --out."),
     k: int = typer.Option(10, "--k", help="Cut-off K of the ranking metrics."),
-    threshold: float = IMPLICIT_THRESHOLD,
+    threshold: float | None = IMPLICIT_THRESHOLD,
     map_items: str = typer.Option(
         "1500", "--map-items", help="Items per embedding map (the most-rated), or 'all'."
     ),
@@ -129,6 +130,7 @@ def report_cmd(
         run = file_unless_typed(ctx, run, settings)
         item_features = settings["item_features"]
     ds = source.load()
+    run["threshold"] = threshold_for(ds, run["threshold"])  # on data without ratings its one value, said
     rep = build_report(
         ds,
         specs,

@@ -27,6 +27,7 @@ from movierec.cli.common import (
     print_prose,
     ratings_options,
     say,
+    threshold_for,
     typed,
 )
 from movierec.errors import ConfigError
@@ -77,7 +78,7 @@ def export_cmd(
     test_size: float = typer.Option(0.2, "--test-size", help="Test share with --holdout."),
     item_features: str | None = ITEM_FEATURES,
     user_features: str | None = USER_FEATURES,
-    implicit_threshold: float = IMPLICIT_THRESHOLD,
+    implicit_threshold: float | None = IMPLICIT_THRESHOLD,
     with_feedback: str | None = _EXPORT_WITH_FEEDBACK,
     source: RatingsSource = RatingsSource(),  # --dataset, --ratings, --user-col … --rating-scale
     check: bool = _EXPORT_CHECK,
@@ -110,8 +111,13 @@ def export_cmd(
     hp = merge_params(model, hp, parse_params(params, str(model)))  # --params override the file's
     from movierec.progress import status as step_status
 
+    def load() -> Any:  # on data without ratings, a note says the threshold it takes (unless typed)
+        ds = source.load()
+        threshold_for(ds, run["implicit_threshold"])
+        return ds
+
     result = train_and_export(
-        source.load,
+        load,
         model,
         hp,
         out,

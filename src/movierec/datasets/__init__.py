@@ -32,7 +32,7 @@ from movierec.datasets.parsers import (
 from movierec.datasets.registry import REGISTRY, DatasetSpec, cache_dir, get_spec
 from movierec.datasets.users import USER_FILES, read_users
 from movierec.errors import DataError, did_you_mean, spelled
-from movierec.interactions import Interactions, check_rating_scale
+from movierec.interactions import Interactions, check_rating_scale, without_ratings_note
 
 __all__ = [
     "REGISTRY",
@@ -344,7 +344,8 @@ def _time_notes(ratings: pd.DataFrame) -> list[str]:
 
 def _load_notes(inter: Interactions, auto_time: bool, ratings: pd.DataFrame, time_option: str) -> list[str]:
     """A custom ratings table's notes: no times (and how to name a column: ``time_option``, the words for
-    its caller's setting), the unit its times were read in when not seconds, duplicates dropped."""
+    its caller's setting), the unit its times were read in when not seconds, duplicates dropped, and what
+    data without ratings is taken for (every row a positive: the threshold defaults to its one value)."""
     has_time = "timestamp" in ratings.columns
     notes = _time_notes(ratings)
     if auto_time and not has_time:
@@ -355,6 +356,8 @@ def _load_notes(inter: Interactions, auto_time: bool, ratings: pd.DataFrame, tim
     if inter.dropped_duplicates:
         kept = "the latest" if inter.timestamps is not None else "the last row of each in the file (no times)"
         notes.append(f"dropped {inter.dropped_duplicates} duplicate (user, item) ratings, kept {kept}")
+    if inter.interactions_only:
+        notes.append(without_ratings_note(inter))
     return notes
 
 

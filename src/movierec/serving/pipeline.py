@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from movierec.errors import spelled
+from movierec.interactions import rating_model_without_ratings, resolve_threshold
 from movierec.output_folders import OUT, check_artifact_target
 
 __all__ = ["ExportResult", "train_and_export"]
@@ -51,7 +52,7 @@ def train_and_export(
     test_size: float = 0.2,
     item_features: str | None = None,
     user_features: str | None = None,
-    implicit_threshold: float = 4.0,
+    implicit_threshold: float | None = None,
     with_feedback: str | None = None,
     check: bool = True,
     allow_weak: bool = False,
@@ -64,6 +65,8 @@ def train_and_export(
     after the request is checked) and export it into ``out``; ``holdout`` trains on the
     ``1 - test_size`` split and records its figures. ``say`` receives notes and warnings for people;
     ``status(text)`` is a context manager shown while a long step runs (a spinner in the CLI).
+    ``implicit_threshold``: 4 by default; on data without ratings its one value, every row a positive
+    (:func:`movierec.interactions.resolve_threshold`); a rating model asked for on such data gets a warning.
     """
     from movierec.models.base import seeded, training_view
     from movierec.models.registry import create
@@ -76,6 +79,9 @@ def train_and_export(
     exportable(create(model, **params))  # a model with no serving form is refused before any training
     ds = _load(dataset, with_feedback, say)
     mdl = seeded(create(model, **params), seed, params)
+    implicit_threshold = resolve_threshold(ds.interactions, implicit_threshold)
+    if ds.interactions.interactions_only and getattr(mdl, "kind", "") == "explicit":
+        say("warning", rating_model_without_ratings(str(model), ds.interactions))
     inter = training_view(mdl, ds.interactions, implicit_threshold)
     fit_kwargs = _side_features(mdl, model, ds, inter, item_features, user_features, say)
     if holdout:  # compare's split of the raw ratings, so the manifest's figures equal compare's row

@@ -27,6 +27,7 @@ import pandas as pd
 
 from movierec.display import percent
 from movierec.errors import ConfigError, labelled, spelled
+from movierec.interactions import resolve_threshold
 from movierec.jsonsafe import to_jsonable
 from movierec.models.base import BaseRecommender, Recommender
 from movierec.output_folders import OUT, STAGE_PREFIX, force_words, missing_folders, staged_output
@@ -131,18 +132,28 @@ def with_item_features(specs: Sequence[ModelSpec], item_features: str, notes: li
     return out
 
 
-def _default_specs(notes: list[str]) -> list[ModelSpec]:
-    """The default model list, leaving out (with a note) models whose module or extra is missing here."""
+def _default_specs(notes: list[str], *, without_ratings: bool = False) -> list[ModelSpec]:
+    """The default model list, leaving out (with a note) models whose module or extra is missing here, and on
+    data without ratings the rating models (svd, knn-baseline), which would learn nothing from it."""
+    from movierec.models.base import tags_of
     from movierec.models.registry import get_class
 
-    out = []
+    out, rating_models = [], []
     for spec in parse_models(DEFAULT_MODELS):
         try:
-            get_class(spec.name)
+            cls = get_class(spec.name)
         except (ConfigError, ModuleNotFoundError) as exc:
             notes.append(f"{spec.label} left out of the default models: {exc}")
             continue
+        if without_ratings and tags_of(cls).kind == "explicit":
+            rating_models.append(spec.label)
+            continue
         out.append(spec)
+    if rating_models:
+        notes.append(
+            f"the data has no ratings: the rating models of the default set ({', '.join(rating_models)}) are "
+            "left out, as they would learn nothing from it"
+        )
     return out
 
 
@@ -812,7 +823,7 @@ def build_report(
     seed: int = 42,
     force: bool = False,
     k: int = 10,
-    threshold: float = 4.0,
+    threshold: float | None = None,
     map_items: int | None = 1500,
     png_maps: bool = False,
     curve_k: int = 50,
@@ -823,7 +834,8 @@ def build_report(
 ) -> Report:
     """Run the whole report and write it into ``out`` (default ``reports/<timestamp>``); returns what it wrote.
 
-    ``models`` defaults to :data:`DEFAULT_MODELS`; ``map_items`` caps each embedding map to the
+    ``models`` defaults to :data:`DEFAULT_MODELS` (less its rating models, with a note, on data without
+    ratings, whose ``threshold`` then defaults to the one value: every row a positive); ``map_items`` caps each embedding map to the
     most-rated items (``None``: every item with a vector). ``item_features`` (``"genres,tags"``) go to every
     model that takes them and names none of its own (:func:`with_item_features`). ``user_features`` (``demographics``
     and/or a CSV) go to the models that use them; a dataset with demographics adds the "new users"
@@ -945,8 +957,9 @@ def _start(
     else:
         ds = dataset
     notes = list(ds.notes)
+    opts["threshold"] = resolve_threshold(ds.interactions, opts["threshold"])
     if models is None:
-        specs = _default_specs(notes)
+        specs = _default_specs(notes, without_ratings=ds.interactions.interactions_only)
     elif isinstance(models, str):
         specs = parse_models(models)
     else:

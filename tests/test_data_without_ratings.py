@@ -1,0 +1,133 @@
+"""Data without ratings (a log of who watched what: user, item, timestamp) works without being told a threshold.
+
+Loaded with ``--rating-col ''`` / ``rating_col=None`` every row is a 1. The default implicit threshold, 4
+(MovieLens' 4 stars of 5), left such a log with no positives, so every command failed until given
+``--implicit-threshold 1``; recommend's default model, svd, then listed every movie at a predicted 1.00
+with no word; and lists counted 'ratings of 1+'. Now the threshold defaults to the one value (said once),
+the commands whose default is a rating model use one that learns from positives (said), a rating model
+asked for by name trains with a warning, and lists count interactions. A threshold given always wins.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+import pytest
+
+import movierec
+from movierec.errors import ConfigError
+
+THRESHOLD_NOTE = "no ratings (every rating is 1): each row is an interaction and counts as a positive"
+RATING_MODEL = "svd is a rating model and this data has no ratings (every rating is 1)"
+
+
+@pytest.fixture(scope="module")
+def log(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``user,item,timestamp``: 60 users in two tastes over 40 items, each user 12 to 17 rows."""
+    path = tmp_path_factory.mktemp("watched") / "watched.csv"
+    lines = ["user,item,timestamp"]
+    for u in range(1, 61):
+        first = 1 if u % 2 else 21  # odd users watch items 1-20, even users 21-40, and a few across
+        items = [first + (u * 7 + j * 3) % 20 for j in range(12 + u % 6)]
+        items += [(first + 19 + u) % 40 + 1]
+        for n, i in enumerate(dict.fromkeys(items)):
+            lines.append(f"{u},{i},{1_600_000_000 + 3600 * (u * 50 + n)}")
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def _run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "movierec", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "COLUMNS": "200"},
+        cwd=cwd,
+        timeout=300,
+    )
+
+
+def _ok(proc: subprocess.CompletedProcess[str]) -> str:
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr, (proc.stdout, proc.stderr)
+    return " ".join(proc.stderr.split())  # notes, unwrapped
+
+
+def test_cli_commands_work_without_a_threshold_and_say_what_they_assumed(log: Path) -> None:
+    data = ["--ratings", str(log), "--user-col", "user", "--item-col", "item", "--rating-col", ""]
+    cwd = log.parent
+    info = _run("data", "info", *data, cwd=cwd)
+    assert "none: every row is 1 (interactions only)" in info.stdout and THRESHOLD_NOTE not in _ok(info)
+
+    proc = _run("compare", *data, "--json", cwd=cwd)
+    err = _ok(proc)
+    assert err.count(THRESHOLD_NOTE) == 1 and "the implicit threshold defaults to 1" in err, err
+    assert "no --models given and the data has no ratings: comparing popularity,als,ease" in err, err
+    rows = json.loads(proc.stdout)
+    assert {r["model"] for r in rows} == {"popularity", "als", "ease"}
+    assert {r["threshold"] for r in rows} == {1.0} and all(r["ndcg@10"] > 0 for r in rows)
+
+    proc = _run("recommend", *data, "--user", "3", "-k", "3", cwd=cwd)
+    err = _ok(proc)
+    assert err.count(THRESHOLD_NOTE) == 1 and "the list comes from ease" in err and "svd" in err, err
+    assert "ease trained on watched" in proc.stdout and "interactions" in proc.stdout, proc.stdout
+    assert "ratings of 1+" not in proc.stdout and "predicted" not in proc.stdout, proc.stdout
+
+    proc = _run("recommend", *data, "--user", "3", "-k", "3", "--model", "svd", cwd=cwd)
+    assert RATING_MODEL in _ok(proc) and "svd trained on watched" in proc.stdout  # asked for: warned, run
+
+    proc = _run("similar", *data, "--movie-id", "5", "-k", "3", cwd=cwd)
+    assert THRESHOLD_NOTE in _ok(proc)
+    assert "chosen together" in proc.stdout and "ratings of 1+" not in proc.stdout, proc.stdout
+
+    art = cwd / "art"
+    proc = _run("export", *data, "--model", "ease", "--out", str(art), "--force", cwd=cwd)
+    assert THRESHOLD_NOTE in _ok(proc) and "ok ease exported" in proc.stdout
+    assert json.loads((art / "manifest.json").read_text())["implicit_threshold"] == 1.0
+    proc = _run("recommend", "--artifact", str(art), "--user", "3", "-k", "3", cwd=cwd)
+    _ok(proc)
+    assert "movies with ≥" in proc.stdout and "interactions" in proc.stdout, proc.stdout
+    assert "ratings of 1+" not in proc.stdout, proc.stdout
+    proc = _run("export", *data, "-m", "svd", "-o", str(cwd / "svd"), "--no-check", cwd=cwd)
+    assert RATING_MODEL in _ok(proc)
+
+
+def test_a_threshold_given_still_wins_and_still_refuses_as_before(log: Path) -> None:
+    data = ["--ratings", str(log), "--user-col", "user", "--item-col", "item", "--rating-col", ""]
+    fix = "implicit threshold 4 leaves no positives: every rating is 1"
+    for args in (["compare", "--models", "popularity"], ["similar", "--movie-id", "5"]):
+        proc = _run(*args, *data, "--implicit-threshold", "4", cwd=log.parent)
+        assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and fix in proc.stderr, proc.stderr
+
+
+def test_python_compare_and_recommender_work_without_a_threshold(log: Path) -> None:
+    ds = movierec.load(log, user_col="user", item_col="item", rating_col=None)
+    assert any(n.startswith(THRESHOLD_NOTE) for n in ds.notes), ds.notes
+    comp = movierec.compare(ds, ["popularity", "ease"], protocols="full-ranking", progress=False)
+    assert comp.threshold == 1.0 and any(n.startswith(THRESHOLD_NOTE) for n in comp.notes), comp.notes
+    assert all(r.metrics["ndcg@10"] > 0 for r in comp.rows)
+    with pytest.warns(UserWarning, match=r"no model given: ease, which learns from positives"):
+        rec = movierec.Recommender(ds)
+    assert (rec.name, rec.threshold) == ("ease", 1.0)
+    assert len(rec.fit().recommend(3, k=3)) == 3
+    with pytest.warns(UserWarning, match=re.escape(RATING_MODEL)):
+        movierec.Recommender(ds, "svd")
+    with pytest.raises(ConfigError, match="implicit threshold 4 leaves no positives"):
+        movierec.Recommender(ds, "ease", threshold=4).fit()
+    with pytest.raises(ConfigError, match="implicit threshold 4 leaves no positives"):
+        movierec.compare(ds, ["popularity"], threshold=4, progress=False)
+
+
+def test_rated_data_keeps_its_defaults_without_a_word() -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        rec = movierec.Recommender("ml-latest-small")
+    assert (rec.name, rec.threshold) == ("svd", 4.0)
+    ds = movierec.load("ml-latest-small")
+    assert not ds.interactions.interactions_only and not any("no ratings" in n for n in ds.notes)
+    assert not ds.interactions.to_implicit(4.0).interactions_only  # an implicit view is not such data
