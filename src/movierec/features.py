@@ -114,6 +114,15 @@ def side_matrix(features: Any, n_rows: int, what: str) -> tuple[sp.csr_matrix | 
     return mat, names or [f"f{i}" for i in range(mat.shape[1])]
 
 
+def available_families(dataset: Dataset) -> set[str]:
+    """The feature families ``dataset`` can give: ``genres`` and ``year`` with movie metadata, ``tags``
+    with a non-empty tags file (what :func:`build_item_features` would refuse, asked beforehand)."""
+    out = {"genres", "year"} if dataset.catalog is not None else set()
+    if dataset.tags is not None and len(dataset.tags) > 0:
+        out.add("tags")
+    return out
+
+
 def build_item_features(
     dataset: Dataset,
     item_map: IdMap | None = None,

@@ -470,3 +470,32 @@ def test_the_next_step_installs_the_serve_extra_where_it_is_missing(
     assert command().startswith("movierec export --config ")
     monkeypatch.setitem(sys.modules, "uvicorn", None)  # as if not installed: find_spec says so
     assert command().startswith(f"{install_hint('serve')} && movierec export --config ")
+
+
+def test_the_default_report_runs_on_a_ratings_file_alone(tmp_path: Path) -> None:
+    """`movierec report --ratings my.csv` trained every default model and then stopped at warp+genres+tags:
+    'dataset 'mine' has no movie metadata, so genres/year features are unavailable'. On data without a
+    movies or tags file the default models drop the features the data lacks, and the report says so."""
+    import movierec
+
+    frame = movierec.load("ml-latest-small").to_frame()
+    frame[frame["userId"] <= 60].to_csv(tmp_path / "mine.csv", index=False)
+    result = CliRunner().invoke(
+        app,
+        [
+            "report",
+            "--ratings",
+            str(tmp_path / "mine.csv"),
+            "--projection",
+            "pca",
+            "--out",
+            str(tmp_path / "r"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads((tmp_path / "r" / "results.json").read_text())
+    assert "warp" in {r["model"] for r in data["table"]}
+    assert (
+        "warp+genres+tags trains as warp: the data has no genres or tags (no movies or tags file)"
+        in data["notes"]
+    )

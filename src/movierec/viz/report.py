@@ -132,14 +132,19 @@ def with_item_features(specs: Sequence[ModelSpec], item_features: str, notes: li
     return out
 
 
-def _default_specs(notes: list[str], *, without_ratings: bool = False) -> list[ModelSpec]:
+def _default_specs(
+    notes: list[str], *, without_ratings: bool = False, families: set[str] | None = None
+) -> list[ModelSpec]:
     """The default model list, leaving out (with a note) models whose module or extra is missing here, and on
-    data without ratings the rating models (svd, knn-baseline), which would learn nothing from it."""
+    data without ratings the rating models (svd, knn-baseline), which would learn nothing from it.
+    ``families``: the item-feature families the data has (``features.available_families``); a default
+    model's others are dropped with a note (``warp+genres+tags`` trains as ``warp`` on a ratings file
+    alone: ``report --ratings my.csv`` trained every model and then stopped at warp's missing metadata)."""
     from movierec.models.base import tags_of
     from movierec.models.registry import get_class
 
     out, rating_models = [], []
-    for spec in parse_models(DEFAULT_MODELS):
+    for spec in _within(parse_models(DEFAULT_MODELS), families, notes):
         try:
             cls = get_class(spec.name)
         except (ConfigError, ModuleNotFoundError) as exc:
@@ -154,6 +159,25 @@ def _default_specs(notes: list[str], *, without_ratings: bool = False) -> list[M
             f"the data has no ratings: the rating models of the default set ({', '.join(rating_models)}) are "
             "left out, as they would learn nothing from it"
         )
+    return out
+
+
+def _within(specs: list[ModelSpec], families: set[str] | None, notes: list[str]) -> list[ModelSpec]:
+    """``specs`` with the item-feature families the data lacks dropped, each change said in ``notes``."""
+    if families is None:
+        return specs
+    out = []
+    for spec in specs:
+        asked = spec.features.split(",") if spec.features else []
+        kept = [f for f in asked if f in families]
+        if kept != asked:
+            new = replace(spec, features=",".join(kept) or None)
+            missing = " or ".join(f for f in asked if f not in kept)
+            notes.append(
+                f"{spec.label} trains as {new.label}: the data has no {missing} (no movies or tags file)"
+            )
+            spec = new
+        out.append(spec)
     return out
 
 
@@ -959,7 +983,11 @@ def _start(
     notes = list(ds.notes)
     opts["threshold"] = resolve_threshold(ds.interactions, opts["threshold"])
     if models is None:
-        specs = _default_specs(notes, without_ratings=ds.interactions.interactions_only)
+        from movierec.features import available_families
+
+        specs = _default_specs(
+            notes, without_ratings=ds.interactions.interactions_only, families=available_families(ds)
+        )
     elif isinstance(models, str):
         specs = parse_models(models)
     else:
