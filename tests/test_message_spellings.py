@@ -129,6 +129,18 @@ def test_the_fix_for_a_threshold_reached_in_training_names_both(ratings_csv: Pat
         rec.fit()
 
 
+@pytest.mark.parametrize("flag", ["--implicit-threshold", "--threshold"])
+def test_tune_takes_the_flag_its_threshold_message_names(
+    ratings_csv: Path, tmp_path: Path, flag: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """tune's threshold was only --threshold, while the message that says how to fix it (and every other
+    command) names --implicit-threshold: a person following the line got 'No such option'. Both are taken."""
+    args = ["tune", "--model", "ease", "--ratings", str(ratings_csv), flag, "6", "--trials", "1"]
+    code, _, err = run_cli([*args, "--out", str(tmp_path / "t")], capsys)
+    assert code == 2 and "leaves no positives" in err and "No such option" not in err, err
+    assert "--implicit-threshold in the CLI" in err and not (tmp_path / "t").exists()
+
+
 def test_load_ratings_file_names_keywords_and_the_cli_names_flags(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

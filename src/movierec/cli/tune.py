@@ -81,7 +81,11 @@ def tune_cmd(
         0.2, "--test-size", help="Share of ratings held out as the test split (never used for tuning)."
     ),
     threshold: float = typer.Option(
-        4.0, "--threshold", help="Relevance / implicit-positive threshold on ratings."
+        4.0,
+        "--implicit-threshold",
+        "--threshold",
+        help="Ratings ≥ this are positives (implicit models) and relevant (ranking metrics), as in compare "
+        "(--threshold: tune's older name for it).",
     ),
     out: Path | None = typer.Option(None, "--out", "-o", help="Output folder (default tuning/STUDY)."),
     pareto: str | None = typer.Option(
