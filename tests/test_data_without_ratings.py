@@ -131,3 +131,19 @@ def test_rated_data_keeps_its_defaults_without_a_word() -> None:
     ds = movierec.load("ml-latest-small")
     assert not ds.interactions.interactions_only and not any("no ratings" in n for n in ds.notes)
     assert not ds.interactions.to_implicit(4.0).interactions_only  # an implicit view is not such data
+
+
+def test_a_log_rated_4_throughout_needs_no_threshold_of_its_own_and_says_nothing(tmp_path: Path) -> None:
+    """Every rating 4 (a synthetic session log): the default threshold already counts every row, so no
+    threshold is assumed and no note is printed (it came before every error line, e.g. a protocol's split
+    mismatch, which is one line)."""
+    frame = movierec.load("ml-latest-small").to_frame()
+    frame = frame[frame["userId"] <= 40].assign(rating=4.0)
+    frame.to_csv(tmp_path / "fours.csv", index=False)
+    ds = movierec.load(tmp_path / "fours.csv")
+    assert ds.interactions.interactions_only and not any(n.startswith(THRESHOLD_NOTE) for n in ds.notes)
+    comp = movierec.compare(ds, ["popularity"], protocols="full-ranking", progress=False)
+    assert comp.threshold == 4.0 and not any(n.startswith(THRESHOLD_NOTE) for n in comp.notes)
+    proc = _run("compare", "--ratings", str(tmp_path / "fours.csv"), "--models", "popularity",
+                "--protocols", "leave-last-out", "--split", "ratings-holdout", cwd=tmp_path)  # fmt: skip
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1, proc.stderr

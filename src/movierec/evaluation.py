@@ -27,6 +27,7 @@ from movierec.errors import ConfigError, did_you_mean, spelled
 from movierec.interactions import (
     LOWER_THRESHOLD,
     Interactions,
+    assumes_threshold,
     no_positives,
     resolve_threshold,
     without_ratings_note,
@@ -1221,7 +1222,7 @@ def compare(
     for name, params in specs:  # validate hyperparameters up front so a typo fails before any training
         create(name, **params)
     notes: list[str] = []
-    if threshold is None and inter.interactions_only:  # every row a positive: 4 would leave none
+    if threshold is None and assumes_threshold(inter):  # every row a positive: 4 would leave none
         notes.append(without_ratings_note(inter))
     threshold = resolve_threshold(inter, threshold)
     key = _split_key(split, protos, kinds, threshold, notes)

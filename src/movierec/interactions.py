@@ -24,6 +24,7 @@ __all__ = [
     "IdMap",
     "IdMapped",
     "Interactions",
+    "assumes_threshold",
     "check_distinct_columns",
     "check_rating_scale",
     "datetime_seconds",
@@ -61,6 +62,14 @@ def resolve_threshold(inter: Interactions, threshold: float | None) -> float:
     if inter.interactions_only:
         return float(inter.ratings[0])
     return DEFAULT_THRESHOLD
+
+
+def assumes_threshold(inter: Interactions) -> bool:
+    """Whether data without ratings needs a threshold of its own: its one value lies below the default 4 (a
+    log loaded without a rating column is all 1s). Where every rating is 4 or 5 the default already counts
+    every row as a positive, so nothing is assumed and nothing is said (a synthetic log rated 4 throughout
+    printed the note before every error line)."""
+    return inter.interactions_only and float(inter.ratings[0]) < DEFAULT_THRESHOLD
 
 
 def without_ratings_note(inter: Interactions) -> str:

@@ -372,9 +372,9 @@ def threshold_for(ds: Dataset, given: float | None) -> float:
     """``--implicit-threshold`` as typed, else its default for ``ds``: 4, or on data without ratings its one
     value (:func:`movierec.interactions.resolve_threshold`), said once in a note (the data's own note, which
     :meth:`RatingsSource.load` leaves to this, so a typed threshold that fails is one line)."""
-    from movierec.interactions import resolve_threshold, without_ratings_note
+    from movierec.interactions import assumes_threshold, resolve_threshold, without_ratings_note
 
-    if given is None and ds.interactions.interactions_only:
+    if given is None and assumes_threshold(ds.interactions):
         text = without_ratings_note(ds.interactions)
         if text not in _SAID:
             _SAID.add(text)

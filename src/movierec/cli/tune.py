@@ -33,6 +33,14 @@ from movierec.errors import ConfigError
 # since importing every model class would slow every command's start
 TUNABLE_EXAMPLES = ("svd", "bayesian-fm", "blend", "bpr", "ials", "ease", "ensemble")
 
+_THRESHOLD = typer.Option(
+    4.0,
+    "--implicit-threshold",
+    "--threshold",
+    help="Ratings ≥ this are positives (implicit models) and relevant (ranking metrics), as in compare "
+    "(--threshold: tune's older name for it).",
+)
+
 
 @ratings_options
 def tune_cmd(
@@ -80,13 +88,7 @@ def tune_cmd(
     test_size: float = typer.Option(
         0.2, "--test-size", help="Share of ratings held out as the test split (never used for tuning)."
     ),
-    threshold: float = typer.Option(
-        4.0,
-        "--implicit-threshold",
-        "--threshold",
-        help="Ratings ≥ this are positives (implicit models) and relevant (ranking metrics), as in compare "
-        "(--threshold: tune's older name for it).",
-    ),
+    threshold: float = _THRESHOLD,
     out: Path | None = typer.Option(None, "--out", "-o", help="Output folder (default tuning/STUDY)."),
     pareto: str | None = typer.Option(
         None,

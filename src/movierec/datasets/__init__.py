@@ -32,7 +32,7 @@ from movierec.datasets.parsers import (
 from movierec.datasets.registry import REGISTRY, DatasetSpec, cache_dir, get_spec
 from movierec.datasets.users import USER_FILES, read_users
 from movierec.errors import DataError, did_you_mean, spelled
-from movierec.interactions import Interactions, check_rating_scale, without_ratings_note
+from movierec.interactions import Interactions, assumes_threshold, check_rating_scale, without_ratings_note
 
 __all__ = [
     "REGISTRY",
@@ -356,7 +356,7 @@ def _load_notes(inter: Interactions, auto_time: bool, ratings: pd.DataFrame, tim
     if inter.dropped_duplicates:
         kept = "the latest" if inter.timestamps is not None else "the last row of each in the file (no times)"
         notes.append(f"dropped {inter.dropped_duplicates} duplicate (user, item) ratings, kept {kept}")
-    if inter.interactions_only:
+    if assumes_threshold(inter):
         notes.append(without_ratings_note(inter))
     return notes
 
