@@ -1,7 +1,12 @@
-"""Run ``movierec`` in this process the way the console script does, for tests that read its output."""
+"""Run ``movierec`` the way a person does, for tests that read its output: in this process as the console
+script does (:func:`run_cli`), or in a fresh interpreter (:func:`run_process`)."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 from movierec.cli import main
@@ -16,3 +21,15 @@ def run_cli(args: list[str], capsys: Any) -> tuple[int, str, str]:
         code = int(exc.code or 0)
     cap = capsys.readouterr()
     return code, cap.out, cap.err
+
+
+def run_process(*args: str, cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """``movierec ARGS`` in a fresh interpreter in ``cwd``, at 200 columns (a table's rows on one line each)."""
+    return subprocess.run(
+        [sys.executable, "-m", "movierec", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "COLUMNS": "200"},
+        cwd=cwd,
+        timeout=timeout,
+    )

@@ -11,16 +11,15 @@ asked for by name trains with a warning, and lists count interactions. A thresho
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
-import sys
 import warnings
 from pathlib import Path
 
 import pytest
 
 import movierec
+from clihelp import run_process
 from movierec.errors import ConfigError
 
 THRESHOLD_NOTE = "no ratings (every rating is 1): each row is an interaction and counts as a positive"
@@ -43,14 +42,7 @@ def log(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "movierec", *args],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "COLUMNS": "200"},
-        cwd=cwd,
-        timeout=300,
-    )
+    return run_process(*args, cwd=cwd, timeout=300)
 
 
 def _ok(proc: subprocess.CompletedProcess[str]) -> str:

@@ -8,9 +8,7 @@ their magnitude now (:func:`movierec.interactions.epoch_seconds`), with a note n
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 import warnings
 from pathlib import Path
 
@@ -19,6 +17,7 @@ import pandas as pd
 import pytest
 
 import movierec
+from clihelp import run_process
 from movierec.datasets import bundled_path, load, load_ratings_file
 from movierec.errors import DataError
 from movierec.interactions import Interactions
@@ -39,14 +38,7 @@ def _in(frame: pd.DataFrame, unit: str) -> pd.DataFrame:
 
 
 def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "movierec", *args],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "COLUMNS": "200"},
-        cwd=cwd,
-        timeout=120,
-    )
+    return run_process(*args, cwd=cwd, timeout=120)
 
 
 @pytest.mark.parametrize("unit", list(PER_SECOND))

@@ -119,15 +119,22 @@ def test_sighup_swaps_artifact_without_failed_requests(two_artifacts, tmp_path: 
     assert _version(a) in versions and _version(b) in versions
 
 
-@pytest.mark.slow
-def test_bad_artifact_is_refused_and_old_keeps_serving(two_artifacts, tmp_path: Path) -> None:
+def _keyed_server_and_a_broken_copy(two_artifacts, tmp_path: Path) -> tuple[Path, Path, Server]:  # type: ignore[no-untyped-def]
+    """A server with an API key on a link to the first artifact, and a copy of it whose factors fail
+    their checksum (what a reload must refuse)."""
     a, _ = two_artifacts
     broken = tmp_path / "broken"
     shutil.copytree(a, broken)
     (broken / "factors.npz").write_bytes(b"not an npz")  # checksum mismatch
     link = tmp_path / "current"
     _flip(link, a)
-    srv = Server(link, "none", env={"MOVIEREC_API_KEY": API_KEY}).wait()
+    return link, broken, Server(link, "none", env={"MOVIEREC_API_KEY": API_KEY}).wait()
+
+
+@pytest.mark.slow
+def test_bad_artifact_is_refused_and_old_keeps_serving(two_artifacts, tmp_path: Path) -> None:
+    a, _ = two_artifacts
+    link, broken, srv = _keyed_server_and_a_broken_copy(two_artifacts, tmp_path)
     try:
         _flip(link, broken)
         assert httpx.post(srv.url + "/admin/reload").status_code == 401  # no key
@@ -317,12 +324,7 @@ def test_admin_reload_is_in_the_schema_and_its_answers_match_it(two_artifacts, t
     published schema now has it; the real answers of a server (no key, a wrong key, a broken artifact, a
     good one, and a server without a key) validate against the schema each status declares."""
     a, _ = two_artifacts
-    broken = tmp_path / "broken"
-    shutil.copytree(a, broken)
-    (broken / "factors.npz").write_bytes(b"not an npz")  # checksum mismatch
-    link = tmp_path / "current"
-    _flip(link, a)
-    srv = Server(link, "none", env={"MOVIEREC_API_KEY": API_KEY}).wait()
+    link, broken, srv = _keyed_server_and_a_broken_copy(two_artifacts, tmp_path)
     try:
         spec = httpx.get(srv.url + "/openapi.json").json()
         declared = spec["paths"]["/admin/reload"]["post"]["responses"]
