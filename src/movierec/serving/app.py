@@ -356,11 +356,16 @@ def _movie_routes(app: FastAPI, art: Artifact) -> None:
             str, Query(max_length=200, description="Part of a title; case and accents ignored.")
         ] = "",
         limit: ListLength = 20,
+        q: Annotated[
+            str, Query(max_length=200, description="The same as search, by the name most search APIs use.")
+        ] = "",
     ) -> Response:
         """Movies whose title contains ``search`` (prefix matches and popular movies first); empty: most rated.
 
-        When nothing contains it, ``didYouMean`` lists titles spelled like it.
+        When nothing contains it, ``didYouMean`` lists titles spelled like it. ``q`` is taken for ``search``
+        (``?q=toy`` was ignored and answered the most-rated movies).
         """
+        search = search or q
         found = art.search(search, limit)
         body: dict[str, Any] = {"query": search, "movies": found}
         if not found and search.strip():
