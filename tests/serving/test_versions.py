@@ -330,13 +330,15 @@ def test_admin_reload_is_in_the_schema_and_its_answers_match_it(two_artifacts, t
         declared = spec["paths"]["/admin/reload"]["post"]["responses"]
         assert set(declared) == {"200", "401", "403", "422"}, declared
         seen = []
+        bearer = {"Authorization": f"Bearer {API_KEY}"}  # as POST /feedback takes the key too
         for headers, target in (({}, a), ({"X-API-Key": "wrong"}, a), ({"X-API-Key": API_KEY}, broken),
+                                ({"Authorization": "Bearer wrong"}, a), (bearer, broken),
                                 ({"X-API-Key": API_KEY}, a)):  # fmt: skip
             _flip(link, target)
             r = httpx.post(srv.url + "/admin/reload", headers=headers, timeout=30)
             _validator(spec, "/admin/reload", r.status_code)(r.json())
             seen.append(r.status_code)
-        assert seen == [401, 401, 422, 200]
+        assert seen == [401, 401, 422, 401, 422, 200]
         assert r.json()["status"] == "reloaded" and r.json()["modelVersions"] == [_version(a)]
     finally:
         srv.stop()
@@ -350,4 +352,4 @@ def test_admin_reload_is_in_the_schema_and_its_answers_match_it(two_artifacts, t
     import jsonschema
 
     with pytest.raises(jsonschema.ValidationError):  # the check can fail: a 401 body is no ReloadResult
-        _validator(spec, "/admin/reload", 200)({"detail": "missing or wrong X-API-Key"})
+        _validator(spec, "/admin/reload", 200)({"detail": "missing or wrong API key"})

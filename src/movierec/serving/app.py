@@ -538,7 +538,8 @@ def _admin_reload_route(app: FastAPI) -> None:
     ) -> Response:
         """Re-read every ``--artifact`` path (a deploy flips a symlink there), verify the new artifacts completely,
         then swap them in at once; a bad one is refused and the old ones keep serving. Needs the server's API key
-        in ``X-API-Key``; a server started without a key answers 403 (reload it with SIGHUP instead)."""
+        in ``X-API-Key`` or as ``Authorization: Bearer KEY``; a server started without a key answers 403
+        (reload it with SIGHUP instead)."""
         raise HTTPException(403, "this app has no version router to reload (start it with movierec serve)")
 
 

@@ -255,9 +255,13 @@ class ModelRouter:
                 send, 403, {"detail": "reloading over HTTP needs the server started with an API key"}
             )
             return
-        given = dict(scope.get("headers", [])).get(b"x-api-key", b"").decode("latin-1")
+        headers = dict(scope.get("headers", []))
+        given = headers.get(b"x-api-key", b"").decode("latin-1")
+        auth = headers.get(b"authorization", b"").decode("latin-1")
+        if not given and auth.lower().startswith("bearer "):  # as POST /feedback takes it (app.check_key)
+            given = auth[7:].strip()
         if not hmac.compare_digest(given.encode(), self.api_key.encode()):
-            await _send_json(send, 401, {"detail": "missing or wrong X-API-Key"})
+            await _send_json(send, 401, {"detail": "missing or wrong API key (X-API-Key or a Bearer token)"})
             return
         ok, message = await asyncio.get_running_loop().run_in_executor(None, self.reload)
         if ok:
