@@ -19,7 +19,7 @@ import scipy.sparse as sp
 
 from movierec.beyond_names import AGGREGATE, LOWER_IS_BETTER, PER_USER, is_beyond
 from movierec.errors import ConfigError
-from movierec.metrics import cluster_bootstrap_means, hits
+from movierec.metrics import cluster_bootstrap_means, hits, resample_counts
 from movierec.models.base import Recommender
 
 __all__ = [
@@ -540,10 +540,8 @@ def _group_draws(
     n = v.shape[1]
     if n < min_size:
         return n, None
-    draw = rng.integers(0, n, size=(n_boot, n))
     # resample counts per user: one matrix product gives every metric's resampled means
-    w = np.bincount((np.arange(n_boot)[:, None] * n + draw).ravel(), minlength=n_boot * n)
-    return n, v @ w.reshape(n_boot, n).T.astype(np.float64) / n  # metrics × n_boot
+    return n, v @ resample_counts(n_boot, n, rng).T / n  # metrics × n_boot
 
 
 def _cluster_draws(

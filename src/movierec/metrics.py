@@ -44,6 +44,7 @@ __all__ = [
     "recall",
     "reciprocal_rank",
     "reciprocal_rank_full",
+    "resample_counts",
     "rmse",
 ]
 
@@ -451,6 +452,16 @@ def _sign_flip_p(parts: np.ndarray, n_units: int, observed: float, n_perm: int, 
     return float((count + 1) / (n_perm + 1))
 
 
+def resample_counts(k: int, n: int, rng: np.random.Generator) -> np.ndarray:
+    """``k`` × ``n``: how often each of ``n`` units is drawn in each of ``k`` resamples with replacement
+    (one ``rng.integers(0, n, (k, n))`` draw), as floats, so that a resample's sums over units are one
+    matrix product. The bootstraps over users or clusters (here, per user group, per served version)
+    share it."""
+    draws = rng.integers(0, n, size=(k, n))
+    times = np.bincount((np.arange(k)[:, None] * n + draws).ravel(), minlength=k * n)
+    return times.reshape(k, n).astype(np.float64)
+
+
 def cluster_bootstrap_means(
     sums: np.ndarray, counts: np.ndarray, *, n_boot: int, rng: np.random.Generator
 ) -> np.ndarray:
@@ -468,10 +479,7 @@ def cluster_bootstrap_means(
     step = max(1, 2_000_000 // n)
     for s in range(0, n_boot, step):
         k = min(step, n_boot - s)
-        draws = rng.integers(0, n, size=(k, n))
-        # how often each cluster is drawn in each resample: sums and counts become one matrix product
-        times = np.bincount((np.arange(k)[:, None] * n + draws).ravel(), minlength=k * n)
-        times = times.reshape(k, n).astype(np.float64)
+        times = resample_counts(k, n, rng)  # sums and counts of each resample: one matrix product
         means[:, s : s + k] = (sums @ times.T) / (times @ counts)
     return means
 

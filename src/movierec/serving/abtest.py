@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from movierec.metrics import cluster_bootstrap_means
+from movierec.metrics import cluster_bootstrap_means, resample_counts
 
 __all__ = ["LIKED", "N_BOOT", "compare_versions", "wilson"]
 
@@ -112,14 +112,7 @@ def _version_row(
 def _stratified_weights(sizes: list[int], n_boot: int, rng: np.random.Generator) -> np.ndarray:
     """``n_boot`` × Σ sizes: how often each user is drawn, users drawn with replacement within each stratum
     (consecutive blocks of ``sizes`` users), each stratum keeping its size."""
-    blocks = []
-    for size in sizes:
-        if size == 0:
-            continue
-        draws = rng.integers(0, size, size=(n_boot, size))
-        times = np.bincount((np.arange(n_boot)[:, None] * size + draws).ravel(), minlength=n_boot * size)
-        blocks.append(times.reshape(n_boot, size).astype(np.float64))
-    return np.hstack(blocks)
+    return np.hstack([resample_counts(n_boot, size, rng) for size in sizes if size])
 
 
 def _differences(
