@@ -7,7 +7,6 @@ in the thread pool. Responses are serialised once with ``json`` (the pydantic mo
 
 from __future__ import annotations
 
-import hmac
 import json
 import os
 import re
@@ -25,6 +24,7 @@ from fastapi.staticfiles import StaticFiles
 from movierec.demographics import FeatureValueError
 from movierec.errors import ConfigError, MovierecError
 from movierec.serving.artifact import Artifact
+from movierec.serving.dispatch import api_key_ok
 from movierec.serving.docs import install_docs
 from movierec.serving.errors import install_error_handlers, responses
 from movierec.serving.schemas import (
@@ -228,11 +228,7 @@ def check_key(request: Request, x_api_key: Annotated[str | None, Header()] = Non
     key = request.app.state.settings.api_key
     if not key:
         return
-    given = x_api_key or ""
-    auth = request.headers.get("authorization", "")
-    if not given and auth.lower().startswith("bearer "):
-        given = auth[7:].strip()
-    if not hmac.compare_digest(given.encode(), key.encode()):
+    if not api_key_ok(x_api_key or "", request.headers.get("authorization", ""), key):
         raise HTTPException(
             401,
             "missing or wrong API key (send it in the X-API-Key header)",

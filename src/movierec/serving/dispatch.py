@@ -35,6 +35,15 @@ from movierec.errors import ConfigError, MovierecError
 __all__ = ["ModelRouter", "Served", "bucket", "parse_weights"]
 
 
+def api_key_ok(x_api_key: str, authorization: str, key: str) -> bool:
+    """Whether a request presents ``key``: in ``X-API-Key``, else as ``Authorization: Bearer KEY``
+    (compared in constant time). POST /feedback (app.check_key) and POST /admin/reload both ask it."""
+    given = x_api_key
+    if not given and authorization.lower().startswith("bearer "):
+        given = authorization[7:].strip()
+    return hmac.compare_digest(given.encode(), key.encode())
+
+
 def parse_weights(text: str | None, n: int) -> list[float]:
     """Traffic weights for ``n`` artifacts from ``"80,20"`` (any positive numbers; normalised to sum 1)."""
     if n < 1:
@@ -256,11 +265,8 @@ class ModelRouter:
             )
             return
         headers = dict(scope.get("headers", []))
-        given = headers.get(b"x-api-key", b"").decode("latin-1")
-        auth = headers.get(b"authorization", b"").decode("latin-1")
-        if not given and auth.lower().startswith("bearer "):  # as POST /feedback takes it (app.check_key)
-            given = auth[7:].strip()
-        if not hmac.compare_digest(given.encode(), self.api_key.encode()):
+        given, auth = (headers.get(h, b"").decode("latin-1") for h in (b"x-api-key", b"authorization"))
+        if not api_key_ok(given, auth, self.api_key):
             await _send_json(send, 401, {"detail": "missing or wrong API key (X-API-Key or a Bearer token)"})
             return
         ok, message = await asyncio.get_running_loop().run_in_executor(None, self.reload)
