@@ -749,9 +749,12 @@ class Recommender:
 
         cached = getattr(self, "_lift", None)
         if cached is None or cached[0] is not train:
-            table = lift_neighbours(train, self.threshold)
+            positives = train_positives(
+                train, self.threshold
+            )  # the table's, and co-support's and the floor's
+            table = lift_neighbours(train, self.threshold, positives=positives)
             empty = sp.csr_matrix((train.n_items, train.n_items), dtype=np.float32)
-            self._lift = (train, empty if table is None else table, train_positives(train, self.threshold))
+            self._lift = (train, empty if table is None else table, positives)
         return self._lift[1], self._lift[2]
 
     def _frame(self, items: np.ndarray, values: np.ndarray, column: str) -> pd.DataFrame:

@@ -145,13 +145,18 @@ def train_positives(train: Interactions, threshold: float) -> sp.csr_matrix:
 
 
 def lift_neighbours(
-    train: Interactions, threshold: float, *, k: int = LIFT_K, shrink: float = LIFT_SHRINK
+    train: Interactions,
+    threshold: float,
+    *,
+    k: int = LIFT_K,
+    shrink: float = LIFT_SHRINK,
+    positives: sp.csr_matrix | None = None,
 ) -> sp.csr_matrix | None:
     """Each movie's ``k`` best lift neighbours (items × items CSR) from ``train``'s positives
-    (:func:`train_positives`); ``None`` when there are none. What ``ItemKNN(similarity="lift",
-    shrink=shrink, k=k)`` keeps, without fitting a model: an artifact of any model stores it, so its
-    'similar' lists by lift too."""
-    x = train_positives(train, threshold)
+    (:func:`train_positives`, or ``positives`` where the caller has them already); ``None`` when there
+    are none. What ``ItemKNN(similarity="lift", shrink=shrink, k=k)`` keeps, without fitting a model: an
+    artifact of any model stores it, so its 'similar' lists by lift too."""
+    x = train_positives(train, threshold) if positives is None else positives
     if not x.nnz:
         return None
     return item_similarity_topk(x, k, shrink=shrink, lift=True)
