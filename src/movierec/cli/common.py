@@ -195,9 +195,10 @@ class RatingsSource:
         else:
             with step_status(err_console, f"loading {self.dataset}", after=5.0):
                 ds = load(self.dataset, rating_scale=scale)
-        from movierec.interactions import without_ratings_note
+        from movierec.interactions import assumes_threshold, without_ratings_note
 
-        assumed = without_ratings_note(ds.interactions) if ds.interactions.interactions_only else None
+        # the data's note on the threshold it needs, by the rule that wrote it (datasets.load's notes)
+        assumed = without_ratings_note(ds.interactions) if assumes_threshold(ds.interactions) else None
         for note in ds.notes:
             if note != assumed:  # said where the threshold is applied (threshold_for), not where none is
                 say("note", note)
