@@ -182,6 +182,11 @@ def job_failures() -> Iterator[None]:
             cause = root_cause(exc)
         except Exception:  # the JVM went away: what Python holds of the message is all there is
             cause = _first_line(str(exc).partition("\n: ")[2] or str(exc)) or type(exc).__name__
+        if "StackOverflowError" in cause:  # a lineage too long to serialize (ALS without checkpoints)
+            cause += (
+                "; a lineage too long for the stack: give Spark a checkpoint folder every executor "
+                "reads (--conf spark.checkpoint.dir=…), or fewer iterations"
+            )
         log = _write_log(exc)
         where = f" (full stack in {log})" if log is not None else ""
         raise SparkJobError(f"the Spark job failed: {cause}{where}", log) from exc

@@ -6,12 +6,14 @@ readable line instead of a Java stack trace or a driver waiting forever for a ma
 
 from __future__ import annotations
 
+import atexit
 import os
 import re
 import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import warnings
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -28,6 +30,7 @@ __all__ = [
     "SparkUnavailableError",
     "check_java",
     "check_master",
+    "ensure_checkpoint_dir",
     "parse_conf",
     "session_settings",
     "spark_session",
@@ -210,6 +213,33 @@ def _quiet_driver_log() -> Iterator[None]:
             os.environ.pop("SPARK_SUBMIT_OPTS", None)
         else:
             os.environ["SPARK_SUBMIT_OPTS"] = before
+
+
+CHECKPOINT_PREFIX = "movierec-spark-checkpoints-"
+
+
+def ensure_checkpoint_dir(spark: Any) -> str | None:
+    """The folder Spark checkpoints RDDs to, made for a local master that has none; ``None`` when there is
+    none and the master is a cluster (a folder on the driver's disk is not one every executor reads).
+
+    Why: ALS checkpoints its factor RDDs every ``checkpointInterval`` (10) iterations only when the
+    SparkContext has a checkpoint folder. Without one each iteration adds to one lineage, which Java
+    serializes recursively for every task; around 15 to 50 iterations that overflows a thread's stack
+    (``java.lang.StackOverflowError``, which in local mode also kills the JVM). Spark's own advice
+    (``ALS.checkpointInterval``) is to set one. A folder you set (``--conf spark.checkpoint.dir=…`` or
+    ``sparkContext.setCheckpointDir``) is used as it is; the one made here lies in the temporary folder
+    and is removed when the Python process exits.
+    """
+    sc = spark.sparkContext if hasattr(spark, "sparkContext") else spark
+    current = sc.getCheckpointDir()
+    if current:
+        return str(current)
+    if not str(sc.master).startswith("local"):
+        return None
+    folder = tempfile.mkdtemp(prefix=CHECKPOINT_PREFIX)
+    atexit.register(shutil.rmtree, folder, True)
+    sc.setCheckpointDir(folder)
+    return str(sc.getCheckpointDir() or folder)
 
 
 def _stderr_is_terminal() -> bool:

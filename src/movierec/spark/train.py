@@ -25,6 +25,7 @@ from movierec.interactions import IdMap, Interactions
 from movierec.models.base import BaseRecommender, ExplicitRecommender, Tags, check_positive
 from movierec.models.params import NON_NEGATIVE, POSITIVE_INT, Boolean, Constraint, Interval
 from movierec.spark.results import JobResult
+from movierec.spark.session import ensure_checkpoint_dir
 
 if TYPE_CHECKING:
     from pyspark.ml.recommendation import ALSModel
@@ -480,6 +481,16 @@ def fit_als(train_df: DataFrame, *, num_blocks: int | None = None, **als: Any) -
     p = SparkALSModel(**als).checked()
     params = p.library_params("rank", "iterations", "reg", "implicit", "alpha", "seed")
     estimator = ALS(**params, userCol=USER, itemCol=ITEM, ratingCol=RATING, coldStartStrategy="drop")
+    if (
+        ensure_checkpoint_dir(train_df.sparkSession) is None
+        and p.iterations > estimator.getCheckpointInterval()
+    ):
+        print(
+            f"note: Spark has no checkpoint folder, so ALS's {p.iterations} iterations build one long "
+            "lineage, which can end in a StackOverflowError; give one every executor reads, e.g. "
+            "--conf spark.checkpoint.dir=hdfs:///tmp/movierec-checkpoints",
+            file=sys.stderr,
+        )
     if num_blocks is not None:
         check_positive(
             f"the block count ({spelled('num_blocks=', '--num-blocks')})", num_blocks, integer=True
