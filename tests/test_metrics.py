@@ -241,6 +241,29 @@ def test_paired_tests_detect_a_real_difference_and_not_a_null_one() -> None:
     )
 
 
+def test_bootstrap_p_is_never_zero_it_counts_the_observed_difference_as_a_draw() -> None:
+    """A resampling p-value is (count + 1) / (B + 1) per tail (Davison & Hinkley 1997; North et al.
+    2002): with no draw crossing 0 the paired bootstrap's two-sided p read 0.0, beside a permutation
+    p that reads 1/(B+1). It now reads 2/(B+1), and a tail that some draws reach keeps its +1."""
+    rng = np.random.default_rng(2)
+    a = rng.random(400)
+    better = a + 0.05 + rng.normal(0, 0.01, 400)  # every resampled mean difference is far above 0
+    for n_boot in (999, 2000):
+        res = M.paired_bootstrap(better, a, n_boot=n_boot, seed=1)
+        assert res["p_value"] == pytest.approx(2 / (n_boot + 1)), res
+    owners = np.repeat(np.arange(200), 2)  # two units per user: the clustered bootstrap has the same floor
+    res = M.cluster_paired_bootstrap(better, a, owners, n_boot=999, seed=1)
+    assert res["p_value"] == pytest.approx(0.002), res
+    # a tail some draws reach: exactly 2 (k + 1) / (B + 1), k the draws on the smaller side of 0
+    noise = a + rng.normal(0.004, 0.05, 400)
+    d = noise - a
+    draws = np.random.default_rng(3)
+    means = d[draws.integers(0, d.size, size=(999, d.size))].mean(axis=1)
+    k = min(int((means <= 0).sum()), int((means >= 0).sum()))
+    assert 0 < k < 500
+    assert M.paired_bootstrap(noise, a, n_boot=999, seed=3)["p_value"] == pytest.approx(2 * (k + 1) / 1000)
+
+
 def test_cluster_paired_tests_count_a_users_copies_once() -> None:
     """A user seen in 5 folds with the same difference each time carries no more evidence than once:
     the cluster bootstrap keeps the one-unit-per-user width, resampling units shrinks it by ~√5."""

@@ -1029,9 +1029,10 @@ class Comparison:
 
         Returns a dict: ``a``, ``b``, ``metric``; ``diff`` (mean of a − b over the users both rows
         evaluated, the difference of the table's values), ``lo``/``hi`` (its 95% paired bootstrap interval),
-        ``p_value`` (the bootstrap's two-sided p, 0.0 when no draw crossed zero) and ``permutation_p``
-        (a two-sided sign-flip test, never below 1/(draws+1)); ``n_users``, the users paired. Under ``cv=``
-        a user is paired once per fold: the result adds ``n_units`` (the (user, fold) pairs) and
+        ``p_value`` (the bootstrap's two-sided p, each tail counted as (count+1)/(draws+1), so never
+        below 2/(draws+1), about 0.001) and ``permutation_p`` (a two-sided sign-flip test, never below
+        1/(draws+1)); ``n_users``, the users paired. Under ``cv=`` a user is paired once per fold: the
+        result adds ``n_units`` (the (user, fold) pairs) and
         ``resampled: "users"``, since the bootstrap draws users with all of their units and the
         permutation test flips a user's units together (:func:`paired_comparison`, docs/protocols.md).
         """

@@ -422,10 +422,18 @@ def paired_bootstrap(
 
 def _paired_summary(diff: float, means: np.ndarray, level: float) -> dict[str, float]:
     """A paired bootstrap's result: the difference, the percentile interval of the resampled mean
-    differences ``means`` at ``level``, and the two-sided p (twice the smaller share on either side of 0)."""
+    differences ``means`` at ``level``, and the two-sided p.
+
+    The p is twice the smaller tail, each tail counted with the +1 convention of resampling p-values,
+    ``(count + 1) / (B + 1)`` for ``B`` draws (Davison & Hinkley 1997, §4.2; North, Curtis & Sham 2002):
+    the observed difference counts as one of the draws, so a p is never exactly 0. When no draw reaches
+    0 it reads ``2 / (B + 1)`` (0.001 at the default B = 2000), "below what B draws can resolve", where
+    a bare share read 0.0, which looks like certainty. The same rule as :func:`permutation_test`'s p.
+    """
     alpha = (1.0 - level) / 2.0
     lo, hi = np.quantile(means, [alpha, 1.0 - alpha])
-    p = 2.0 * min((means <= 0).mean(), (means >= 0).mean())
+    tail = min(int((means <= 0).sum()), int((means >= 0).sum()))
+    p = 2.0 * (tail + 1) / (means.size + 1)
     return {"diff": diff, "lo": float(lo), "hi": float(hi), "p_value": float(min(1.0, p))}
 
 
