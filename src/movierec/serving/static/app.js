@@ -424,6 +424,19 @@ function loadRatings() {
   } catch (e) { /* ignore */ }
 }
 
+// The header's line about the model, one span per item: a line ends only between items, so a dataset or
+// model name is never cut (as one run of text, 390 px wide cut "trained on ml-" from "latest-small").
+function showModelInfo(items) {
+  const info = $("model-info");
+  info.textContent = "";
+  items.forEach((text, i) => {
+    const span = document.createElement("span");
+    span.className = "info-item";
+    span.textContent = text + (i < items.length - 1 ? " ·" : "");
+    info.append(span, i < items.length - 1 ? " " : "");
+  });
+}
+
 async function init() {
   state.visitor = visitorId();
   try {
@@ -433,8 +446,7 @@ async function init() {
     state.likedFrom = typeof h.likedFrom === "number" ? h.likedFrom : null;
     state.feedback = h.feedback !== false;
     setupFeatures(h.userFeatures);
-    $("model-info").textContent =
-      h.model + " · version " + h.modelVersion + " · trained on " + h.dataset + " · " + h.nItems.toLocaleString() + " movies";
+    showModelInfo([h.model, "version " + h.modelVersion, "trained on " + h.dataset, h.nItems.toLocaleString() + " movies"]);
   } catch (e) {
     $("model-info").textContent = "The server is not answering: " + e.message;
   }
