@@ -192,13 +192,18 @@ def train_cmd(
 def _holdout_line(metrics: dict[str, Any]) -> str:
     """What the hold-out figures are and what they were measured on: the summary said only
     ``rmse 0.9297, mae 0.7154``, leaving out that the rows of a user or movie not in training (821 of 20,258
-    on ml-latest-small) are not scored, and over how many users the ranking metrics are averaged."""
+    on ml-latest-small) are not scored, and over how many users the ranking metrics are averaged. A rating
+    hold-out names the scale its predictions were clipped to (``evaluate_explicit``)."""
     shown = ", ".join(f"{key} {v:.4f}" for key, v in metrics.items() if isinstance(v, float))
     if metrics.get("protocol") == "rating":
         n_eval, n_test = metrics.get("n_test_evaluated"), metrics.get("n_test")
         over = f" over {n_eval:,} of {n_test:,} test ratings" if n_eval is not None and n_test else ""
         rest = " (the others have a user or movie not in training)" if over and n_eval != n_test else ""
-        return f"hold-out: {shown}{over}{rest}"
+        clip = metrics.get("prediction_clip")
+        clipped = (
+            f", predictions clipped to {clip[0]:g}..{clip[1]:g} as the artifact serves them" if clip else ""
+        )
+        return f"hold-out: {shown}{over}{rest}{clipped}"
     if metrics.get("protocol") == "full-ranking":
         users = metrics.get("n_test_users")
         over = f" over {users:,} test users" if users is not None else ""

@@ -42,6 +42,7 @@ __all__ = [
     "evaluate_implicit",
     "fit_als",
     "index_ids",
+    "rating_range",
     "read_ratings",
     "spark_als_model",
     "train",
@@ -499,11 +500,26 @@ def fit_als(train_df: DataFrame, *, num_blocks: int | None = None, **als: Any) -
     return estimator.fit(train_df)
 
 
-def evaluate_explicit(model: ALSModel, test_df: DataFrame) -> dict[str, Any]:
-    """RMSE and MAE (``RegressionEvaluator``) over test ratings whose user and item were trained on."""
-    from pyspark.ml.evaluation import RegressionEvaluator
+def evaluate_explicit(
+    model: ALSModel, test_df: DataFrame, scale: tuple[float, float] | None = None
+) -> dict[str, Any]:
+    """RMSE and MAE (``RegressionEvaluator``) over test ratings whose user and item were trained on, with
+    each prediction clipped to ``scale`` (the training ratings' min..max) first.
 
-    pred = model.transform(test_df).cache()
+    The clip is what the exported artifact does (``predict``, ``predictedRating``) and what every local
+    model's hold-out RMSE does, so the printed figure is the one a user gets from the artifact on the same
+    rows; ``ALSModel.transform``'s raw u·v runs past the scale (5.38 on a 0.5..5 scale) and its RMSE was
+    higher. ``scale=None`` leaves predictions raw (Spark's own figure). The metrics record the clip.
+    """
+    from pyspark.ml.evaluation import RegressionEvaluator
+    from pyspark.sql import functions as F
+
+    pred = model.transform(test_df)
+    if scale is not None:
+        lo, hi = float(scale[0]), float(scale[1])
+        clipped = F.least(F.greatest(F.col("prediction"), F.lit(lo)), F.lit(hi))
+        pred = pred.withColumn("prediction", clipped.cast("float"))
+    pred = pred.cache()
     n_eval = pred.count()
     if n_eval == 0:
         pred.unpersist()
@@ -512,14 +528,27 @@ def evaluate_explicit(model: ALSModel, test_df: DataFrame) -> dict[str, Any]:
             f"({_TEST_SIZE})"
         )
     ev = RegressionEvaluator(labelCol=RATING, predictionCol="prediction")
-    out = {
+    out: dict[str, Any] = {
         "protocol": "rating",
         "rmse": ev.setMetricName("rmse").evaluate(pred),
         "mae": ev.setMetricName("mae").evaluate(pred),
         "n_test_evaluated": int(n_eval),
     }
+    if scale is not None:
+        out["prediction_clip"] = [float(scale[0]), float(scale[1])]
     pred.unpersist()
     return out
+
+
+def rating_range(train_df: DataFrame) -> tuple[float, float]:
+    """The training ratings' min..max: the scale the artifact clips predictions to (``_driver_interactions``
+    takes the same two values from the same rows on the driver)."""
+    from pyspark.sql import functions as F
+
+    row = train_df.agg(F.min(RATING).alias("lo"), F.max(RATING).alias("hi")).first()
+    if row is None or row["lo"] is None:
+        raise DataError("no training ratings left after the split")
+    return float(row["lo"]), float(row["hi"])
 
 
 def evaluate_implicit(
@@ -712,7 +741,7 @@ def train_on_frames(
         metrics = (
             evaluate_implicit(model, train_df, test_df, k=k)
             if fitted.implicit
-            else evaluate_explicit(model, test_df)
+            else evaluate_explicit(model, test_df, rating_range(train_df))
         )
         metrics.update({"n_test": n_test, "seed": fitted.seed, "split": split_note})
         seconds["evaluate"] = time.perf_counter() - t0
