@@ -100,3 +100,37 @@ def test_a_bad_rating_step_in_the_manifest_is_refused(ten_artifact: Path, tmp_pa
     reseal(bad)
     with pytest.raises(ArtifactError, match=r"rating_step must be a number > 0 or null, got -0\.5"):
         load_artifact(bad)
+
+
+def test_a_visitors_rating_between_two_steps_is_refused_as_feedback_refuses_it(server) -> None:
+    """POST /recommendations took 3.7 on half stars for a visitor's rating (and ranked by it) while POST
+    /feedback refused it: both are now the same 422, at the rating's place in the body, naming the allowed
+    steps, with a body the OpenAPI schema declares for a 422 (checked by schemathesis against /openapi.json)."""
+    import schemathesis
+    from schemathesis.checks import response_schema_conformance, status_code_conformance
+    from servehelp import API_KEY
+
+    schema = schemathesis.openapi.from_url(server.url + "/openapi.json")
+    recs_op, feedback_op = schema["/recommendations"]["POST"], schema["/feedback"]["POST"]
+    checks = (status_code_conformance, response_schema_conformance)
+    steps = "rating must be one of 0.5, 1, 1.5, …, 5 (steps of 0.5)"
+    for rating, msg in ((3.7, steps), (4.25, steps), (0.7, steps), (5.5, "rating must be within 0.5..5")):
+        case = recs_op.Case(
+            body={"ratings": [{"movieId": 21, "rating": 5.0}, {"movieId": 31, "rating": rating}]}
+        )
+        resp = case.call(timeout=15)
+        case.validate_response(resp, checks=checks)
+        assert resp.status_code == 422, resp.text
+        assert resp.json()["detail"] == [
+            {"type": "value_error", "loc": ["body", "ratings", 1, "rating"], "msg": msg, "input": rating}
+        ]
+        body = {"userId": "7", "movieId": 31, "rating": rating, "requestId": f"step-{rating}"}
+        fb = feedback_op.Case(body=body)
+        fresp = fb.call(headers={"X-API-Key": API_KEY}, timeout=15)
+        fb.validate_response(fresp, checks=checks)
+        assert fresp.status_code == 422 and fresp.json()["detail"][0]["msg"] == msg, fresp.text
+    ok = httpx.post(
+        server.url + "/recommendations",
+        json={"ratings": [{"movieId": 21, "rating": 5.0}, {"movieId": 31, "rating": 3.5}], "k": 3},
+    )
+    assert ok.status_code == 200 and len(ok.json()["recommendations"]) == 3, ok.text

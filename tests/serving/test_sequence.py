@@ -97,9 +97,10 @@ def test_post_recommendations_with_an_ordered_history(markov_artifact, tmp_path:
             # the order matters: the same movies, another last one
             again = c.post("/recommendations", json={"history": [150, 30, 110], "k": 3}).json()
             assert again["recommendations"][0]["movieId"] == nxt(110)
-            # a history with ratings: both excluded, the history drives the model
+            # a history with ratings: both excluded, the history drives the model (5: the data rates on
+            # 0.5, 2, 3.5, 5, so 4 is between two steps, a 422)
             both = c.post(
-                "/recommendations", json={"history": [10, 20], "ratings": [{"movieId": 40, "rating": 4}]}
+                "/recommendations", json={"history": [10, 20], "ratings": [{"movieId": 40, "rating": 5}]}
             )
             ids = [r["movieId"] for r in both.json()["recommendations"]]
             assert both.status_code == 200 and ids[0] == nxt(20) and not {10, 20, 40} & set(ids)

@@ -254,6 +254,18 @@ def _unprocessable(loc: list[Any], msg: str, value: Any, kind: str = "value_erro
     return HTTPException(422, [{"type": kind, "loc": loc, "msg": msg, "input": value}])
 
 
+def _refuse_rating(art: Artifact, loc: list[Any], rating: float) -> None:
+    """A rating outside the scale, or between two of the data's levels (4.25 or 3.7 on half stars: no rating
+    the data holds, nor one a retrain could learn from), is a 422 at ``loc`` naming what is allowed. POST
+    /feedback and a visitor's ratings in POST /recommendations refuse the same ratings with the same words:
+    the visitor's list took 3.7 and ranked by it while the store refused it."""
+    lo, hi = art.rating_scale
+    if not lo <= rating <= hi:
+        raise _unprocessable(loc, f"rating must be within {lo:g}..{hi:g}", rating)
+    if not art.on_step(rating):
+        raise _unprocessable(loc, f"rating must be one of {art.rating_levels()}", rating)
+
+
 def _refuse_repeated_movies(art: Artifact, ratings: list[Any]) -> None:
     """A visitor's ratings naming one movie twice (``21`` and ``"21"`` included) are a 422 at the second,
     naming the movie and both entries: which rating should count is a guess, and the last one was kept
@@ -446,12 +458,8 @@ def _recommendation_routes(app: FastAPI, art: Artifact) -> None:
         if not body.ratings and not body.history and body.features is None:
             msg = "give ratings (at least one) or history (at least one movieId)"
             raise _unprocessable(["body", "ratings"], msg, [], "too_short")
-        lo, hi = art.rating_scale
         for n, r in enumerate(body.ratings):
-            if not lo <= r.rating <= hi:
-                raise _unprocessable(
-                    ["body", "ratings", n, "rating"], f"rating must be within {lo:g}..{hi:g}", r.rating
-                )
+            _refuse_rating(art, ["body", "ratings", n, "rating"], r.rating)
         _refuse_repeated_movies(art, body.ratings)
         pairs = [(r.movieId, r.rating) for r in body.ratings]
         if body.features is not None:  # a visitor described by their features (issue 20)
@@ -481,12 +489,7 @@ def _feedback_route(app: FastAPI) -> None:
     )
     def feedback(body: FeedbackIn, art: Art, store: Annotated[FeedbackStore, Depends(get_store)]) -> Response:
         """Store one rating durably; retries with the same ``requestId`` store it once (201 new, 200 repeat)."""
-        lo, hi = art.rating_scale
-        if not lo <= body.rating <= hi:
-            raise _unprocessable(["body", "rating"], f"rating must be within {lo:g}..{hi:g}", body.rating)
-        if not art.on_step(body.rating):  # 4.25 on half stars: no rating the data holds, nor one to train on
-            msg = f"rating must be one of {art.rating_levels()}"
-            raise _unprocessable(["body", "rating"], msg, body.rating)
+        _refuse_rating(art, ["body", "rating"], body.rating)
         movie = art.item_map.to_raw(art.item_index(body.movieId))  # unknown movie -> 404; look-alikes too
         user = art.user_map.canonical(body.userId, "userId")  # stored as the data spells it: "7", never "007"
         row, created = store.add(

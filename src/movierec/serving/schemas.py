@@ -28,7 +28,13 @@ RawId = (
 """A raw user or movie id as the dataset spells it (MovieLens uses integers; custom data may use strings)."""
 
 Rating = Annotated[
-    float, Field(strict=True, allow_inf_nan=False, description="A rating on the model's scale.")
+    float,
+    Field(
+        strict=True,
+        allow_inf_nan=False,
+        description="A rating on the model's scale (GET /health's ratingScale) and on the data's step (its "
+        "ratingStep: 0.5, 1, …, 5 on half stars); 4.25 or 3.7 on half stars is a 422 naming the steps.",
+    ),
 ]
 K = Annotated[int, Field(strict=True, ge=1, le=500, description="How many recommendations (1..500).")]
 
@@ -212,7 +218,8 @@ class Health(BaseModel):
     ratingStep: float | None = Field(
         default=None,
         description="The step between the ratings of the data the model learned from (0.5 on half stars: "
-        "0.5, 1, …, 5); POST /feedback refuses a rating between two steps. Null when the ratings lie on no "
+        "0.5, 1, …, 5); POST /feedback and a visitor's ratings in POST /recommendations refuse a rating between "
+        "two steps (a 422). Null when the ratings lie on no "
         "grid, or the artifact was exported before the step was recorded (any rating in the scale is taken).",
     )
     minSupport: int | None = Field(
