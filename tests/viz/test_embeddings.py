@@ -9,7 +9,14 @@ import pandas as pd
 import pytest
 
 from movierec.errors import ConfigError
-from movierec.viz.embeddings import item_frame, main_genre, nearest_neighbours, project, static_map
+from movierec.viz.embeddings import (
+    item_frame,
+    liked_together,
+    main_genre,
+    nearest_neighbours,
+    project,
+    static_map,
+)
 
 
 def _clustered(n_per: int = 30, dims: int = 12, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -111,6 +118,33 @@ def test_neighbours_find_the_famous_titles_and_the_nearest_vectors() -> None:
     sims = [nb["similarity"] for nb in out[1]["neighbours"]]
     assert sims == sorted(sims, reverse=True)
     assert all(nb["title"] != q["title"] for q in out for nb in q["neighbours"])
+
+
+def test_liked_together_is_what_movierec_similar_lists() -> None:
+    """The report's 'similar movies' table is ``movierec similar``'s default list (by lift, shrunk by
+    co-support, above the floor), row for row: on ml-latest-small Toy Story's opens with Toy Story 2, where
+    svd's own space put The Incredibles, Die Hard and Fight Club beside it."""
+    import warnings
+
+    import movierec
+
+    ds = movierec.load("ml-latest-small")
+    frame = item_frame(ds.item_table(), np.zeros(ds.interactions.n_items, dtype=np.int64))
+    out = liked_together(ds.interactions, 4.0, frame)
+    assert [q["title"] for q in out][:3] == ["Toy Story (1995)", "Matrix, The (1999)", "Pulp Fiction (1994)"]
+    assert len(out) == 6 and all(len(q["neighbours"]) == 5 for q in out)
+    assert out[0]["neighbours"][0]["title"] == "Toy Story 2 (1999)"
+    star_wars = next(q for q in out if q["title"].startswith("Star Wars: Episode IV"))
+    assert star_wars["neighbours"][0]["title"].startswith("Star Wars: Episode V")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        rec = movierec.Recommender(ds, "popularity").fit()  # by lift, the list is the same whatever the model
+    for q in out:
+        listed = rec.similar(q["movieId"], k=5)
+        assert list(listed["title"]) == [nb["title"] for nb in q["neighbours"]], q["title"]
+        assert list(listed["similarity"]) == pytest.approx(
+            [nb["similarity"] for nb in q["neighbours"]], abs=1e-4
+        )
 
 
 @pytest.mark.slow

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from reporthelp import SMALL_PARAMS, make_movielens
+from reporthelp import FAMOUS, SMALL_PARAMS, make_movielens
 from typer.testing import CliRunner
 
 from movierec.cli import app
@@ -161,7 +161,32 @@ def test_html_is_self_contained(report_dir: Path) -> None:
     assert html.count("data:image/png;base64,") >= len(CHARTS)
     assert 'id="plotly-gz"' in html and "Plotly.newPlot" in html  # plotly.js inlined (gzipped)
     assert not list((report_dir / "charts").glob("map_*.png"))  # PNG maps only with --png-maps
-    assert "Nearest neighbours" in html and "Toy Story (1995)" in html
+    assert "own nearest neighbours" in html and "Toy Story (1995)" in html
+
+
+def test_similar_movies_lead_by_lift_and_models_own_neighbours_are_labelled(report_dir: Path) -> None:
+    """The page led with svd's own nearest neighbours of Toy Story, titled as the model's 'similar' (on
+    ml-latest-small: The Incredibles, Die Hard, Fight Club). It now opens a 'Similar movies' section with
+    the movies liked together by lift (``movierec similar``'s list), before the maps, and each model's own
+    table is labelled as how that model groups movies."""
+    data = json.loads((report_dir / "results.json").read_text())
+    similar = data["similar"]
+    assert similar and similar[0]["title"] in FAMOUS  # a famous title without a listable neighbour gives way
+    for q in similar:
+        sims = [nb["similarity"] for nb in q["neighbours"]]
+        assert sims == sorted(sims, reverse=True) and all(s > 0 for s in sims), q
+        assert q["title"] not in {nb["title"] for nb in q["neighbours"]}
+    assert set(data["neighbours"]) >= {"svd", "bpr"}  # the models' own lists are still there
+    html = (report_dir / "index.html").read_text()
+    assert html.index('id="similar"') < html.index('id="maps"') and 'href="#similar"' in html
+    table = html[html.index('id="similar-lift"') : html.index("</table>", html.index('id="similar-lift"'))]
+    rows = re.findall(r'<td class="q">(.*?)</td>', table)
+    assert rows == [q["title"] for q in similar]
+    first = [nb["title"] for nb in similar[0]["neighbours"]]
+    assert re.findall(r"<td>(.*?) <span", table)[: len(first)] == first
+    assert "liked together (rated ≥ 4) more often than chance says" in html
+    assert "svd's own nearest neighbours, in its item space" in html and "how the model groups movies" in html
+    assert "the model's own 'similar'" not in html
 
 
 def test_same_report_again_is_allowed_a_different_one_is_refused(

@@ -932,7 +932,8 @@ def _steps(run: _Run) -> Report:
             trained.base,
             threshold,
         )
-    with run.timed("embeddings"):  # 4. embedding maps
+    with run.timed("embeddings"):  # 4. similar movies (lift), then embedding maps
+        similar = _liked_together(run, trained)
         maps = _embedding_maps(run, trained, labels)
     with _step_line(run.console, "write", run.started, run.show_progress):
         return _write(  # 5. write (timed inside)
@@ -945,7 +946,7 @@ def _steps(run: _Run) -> Report:
             ks=ks,
             curves=curves,
             maps=maps,
-            sections={**sections, "beyond": beyond},
+            sections={**sections, "beyond": beyond, "similar": similar},
         )
 
 
@@ -1173,6 +1174,17 @@ def _histories(trained: _Trained, labels: Sequence[str] | None = None) -> dict[s
     return {lab: h for lab, h in histories.items() if h and any("loss" in e for e in h)}
 
 
+def _liked_together(run: _Run, trained: _Trained) -> list[dict[str, Any]]:
+    """The page's 'similar movies' table: each famous movie's neighbours by lift on the training part's
+    positives, ``movierec similar``'s default list (:func:`movierec.viz.embeddings.liked_together`). Its
+    section comes before the maps; each model's own nearest neighbours follow under its map, labelled so."""
+    from movierec.viz.embeddings import item_frame, liked_together
+
+    base = trained.base
+    frame = item_frame(run.ds.item_table(), np.zeros(run.ds.interactions.n_items, dtype=np.int64))
+    return liked_together(base.train, base.threshold, frame)
+
+
 def _embedding_maps(run: _Run, trained: _Trained, labels: list[str]) -> list[dict[str, Any]]:
     """Each model's item vectors projected to 2-D (a note instead for a model without vectors)."""
     from movierec.beyond import train_pairs
@@ -1264,6 +1276,7 @@ def _write(
     for key in ("sequence", "new_users"):
         if sections[key] is not None:
             payload[key] = sections[key]
+    payload["similar"] = sections["similar"]  # by lift; "neighbours" keeps each model's own
     if sections["beyond"] is not None:
         payload["beyond"] = {key: v for key, v in sections["beyond"].items() if key != "charts"}
     report = Report(
