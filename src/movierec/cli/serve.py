@@ -243,6 +243,7 @@ def serve_cmd(
 
     from movierec.serving.app import ServeSettings
     from movierec.serving.dispatch import parse_weights
+    from movierec.serving.observe import uvicorn_log_config
     from movierec.serving.server import build_server, install_sighup
     from movierec.serving.store import FeedbackStore, normalise_url, shown_url
 
@@ -271,7 +272,13 @@ def serve_cmd(
     )
     try:  # every artifact is loaded and verified here, before the port is bound: a bad one never serves
         asgi, router = build_server(
-            artifact, store, settings, weights=weights, metrics=metrics, json_log=log_json
+            artifact,
+            store,
+            settings,
+            weights=weights,
+            metrics=metrics,
+            json_log=log_json,
+            access_log=access_log,
         )
         check_port(host, port)  # one line and exit 2, not uvicorn's log lines and exit 3
         if store is not None:
@@ -295,7 +302,10 @@ def serve_cmd(
         "host": host,
         "port": port,
         "log_level": log_level,
-        "access_log": access_log,
+        # the plain access line is movierec's (serving.observe): uvicorn's, written when the response starts,
+        # has no duration; this one, written when the body has gone, ends with it ("200 OK 1.4 ms")
+        "access_log": False,
+        "log_config": uvicorn_log_config(log_level),
         "server_header": False,
     }
     if workers == 1:
@@ -304,7 +314,7 @@ def serve_cmd(
         return
     if store is not None:
         store.close()
-    _worker_environment(artifact, weights, metrics, log_json, db_url, settings)
+    _worker_environment(artifact, weights, metrics, log_json, db_url, settings, access_log=access_log)
     uvicorn.run("movierec.serving.server:server_from_env", factory=True, workers=workers, **common)
 
 
@@ -386,6 +396,8 @@ def _worker_environment(
     log_json: bool,
     db_url: str | None,
     settings: Any,
+    *,
+    access_log: bool,
 ) -> None:
     """What each ``--workers`` process reads back (serving.server.server_from_env, ServeSettings.from_env)."""
     os.environ.update(
@@ -397,6 +409,7 @@ def _worker_environment(
             "MOVIEREC_WEIGHTS": weights or "",
             "MOVIEREC_METRICS": "1" if metrics else "0",
             "MOVIEREC_LOG_JSON": "1" if log_json else "0",
+            "MOVIEREC_ACCESS_LOG": "1" if access_log else "0",
             "MOVIEREC_DB": db_url or "",
             "MOVIEREC_API_KEY": settings.api_key or "",
             "MOVIEREC_MAX_BODY_BYTES": str(settings.max_body_bytes),

@@ -15,18 +15,28 @@ every response names in its ``X-Model-Version`` header.
   per container (the usual Prometheus pattern).
 - JSON access logs (``--log-json``): one JSON object per request on stderr with time, method, route,
   path, status, duration in ms, model version and client address.
+- The plain access log (``--access-log``, on by default): uvicorn's line with the request's duration
+  after it, ``INFO:     127.0.0.1:5 - "GET /health HTTP/1.1" 200 OK 1.4 ms``, written here once the
+  response body has gone (uvicorn writes its own line when the response starts, before any duration is
+  known, so ``movierec serve`` turns uvicorn's off and logs through ``movierec.access``: see
+  :func:`uvicorn_log_config`).
 """
 
 from __future__ import annotations
 
+import copy
 import json
+import logging
 import re
 import sys
 import time
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["ROUTES", "Observability", "route_template"]
+__all__ = ["ACCESS_LOGGER", "ROUTES", "Observability", "route_template", "uvicorn_log_config"]
+
+#: The logger of the plain access line (uvicorn's ``uvicorn.access`` line plus the duration).
+ACCESS_LOGGER = "movierec.access"
 
 #: Route templates of the public API, most specific first; anything else is labelled ``other``.
 ROUTES: list[tuple[re.Pattern[str], str]] = [
@@ -126,8 +136,11 @@ class Observability:
         metrics: bool = True,
         json_log: bool = False,
         log_stream: Any = None,
+        access_log: bool = False,
     ) -> None:
         self.app = app
+        self.access_log = access_log
+        self._access = logging.getLogger(ACCESS_LOGGER)
         self.versions = versions
         self.ready = ready
         self.json_log = json_log
@@ -191,8 +204,6 @@ class Observability:
             await self.app(scope, receive, send)
             return
         path = scope["path"]
-        if scope["method"] == "GET" and await self._probe(path, send):
-            return
         start = time.perf_counter()
         seen: dict[str, Any] = {"status": 500, "version": ""}
 
@@ -204,10 +215,31 @@ class Observability:
                         seen["version"] = value.decode("latin-1")
             await send(message)
 
+        if scope["method"] == "GET" and await self._probe(path, observed_send):
+            self._log_plain(scope, int(seen["status"]), time.perf_counter() - start)
+            return
         try:
             await self.app(scope, receive, observed_send)
         finally:
-            self._record(scope, seen, time.perf_counter() - start)
+            seconds = time.perf_counter() - start
+            self._record(scope, seen, seconds)
+            self._log_plain(scope, int(seen["status"]), seconds)
+
+    def _log_plain(self, scope: dict, status: int, seconds: float) -> None:
+        """The plain access line, uvicorn's (client, request line, status) and the duration in ms."""
+        if not self.access_log or not self._access.isEnabledFor(logging.INFO):
+            return
+        from uvicorn.protocols.utils import get_client_addr, get_path_with_query_string
+
+        self._access.info(
+            '%s - "%s %s HTTP/%s" %d',
+            get_client_addr(scope),  # type: ignore[arg-type]
+            scope["method"],
+            get_path_with_query_string(scope),  # type: ignore[arg-type]
+            scope.get("http_version", "1.1"),
+            status,
+            extra={"ms": f"{seconds * 1000:.1f}"},
+        )
 
     def _record(self, scope: dict, seen: dict[str, Any], seconds: float) -> None:
         route = route_template(scope["path"])
@@ -230,3 +262,25 @@ class Observability:
                 "client": f"{client[0]}:{client[1]}" if client[0] else "",
             }
             print(json.dumps(line, separators=(",", ":")), file=self.log_stream, flush=True)
+
+
+def uvicorn_log_config(log_level: str) -> dict[str, Any]:
+    """uvicorn's logging configuration plus :data:`ACCESS_LOGGER`, which writes the plain access line with
+    its duration (``… "GET /health HTTP/1.1" 200 OK 1.4 ms``) to stdout, where uvicorn's line went, in
+    uvicorn's format and colours, at ``log_level`` as uvicorn's access logger is. Pass it with
+    ``access_log=False`` (uvicorn's own line, which has no duration, off) and ``Observability(access_log=True)``."""
+    from uvicorn.config import LOG_LEVELS, LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["formatters"]["movierec_access"] = {
+        "()": "uvicorn.logging.AccessFormatter",
+        "fmt": '%(levelprefix)s %(client_addr)s - "%(request_line)s" %(status_code)s %(ms)s ms',
+    }
+    config["handlers"]["movierec_access"] = {
+        "formatter": "movierec_access",
+        "class": "logging.StreamHandler",
+        "stream": "ext://sys.stdout",
+    }
+    level = LOG_LEVELS.get(log_level.lower(), logging.INFO)
+    config["loggers"][ACCESS_LOGGER] = {"handlers": ["movierec_access"], "level": level, "propagate": False}
+    return config

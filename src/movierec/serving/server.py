@@ -31,8 +31,11 @@ def build_server(
     weights: str | None = None,
     metrics: bool = True,
     json_log: bool = False,
+    access_log: bool = False,
 ) -> tuple[Observability, ModelRouter]:
-    """The ASGI app serving ``artifacts`` (validated before anything binds a port) and its router."""
+    """The ASGI app serving ``artifacts`` (validated before anything binds a port) and its router;
+    ``access_log``: the plain access line with its duration (run uvicorn with ``access_log=False`` and
+    :func:`~movierec.serving.observe.uvicorn_log_config`)."""
     from movierec.serving.app import create_app
     from movierec.serving.artifact import load_artifact
 
@@ -53,7 +56,14 @@ def build_server(
             return "the feedback database does not answer"
         return None
 
-    outer = Observability(router, versions=router.versions, ready=ready, metrics=metrics, json_log=json_log)
+    outer = Observability(
+        router,
+        versions=router.versions,
+        ready=ready,
+        metrics=metrics,
+        json_log=json_log,
+        access_log=access_log,
+    )
     router.on_reload = outer.count_reload
     return outer, router
 
@@ -92,6 +102,7 @@ def server_from_env() -> Observability:
         weights=os.environ.get("MOVIEREC_WEIGHTS") or None,
         metrics=os.environ.get("MOVIEREC_METRICS", "1") == "1",
         json_log=os.environ.get("MOVIEREC_LOG_JSON", "0") == "1",
+        access_log=os.environ.get("MOVIEREC_ACCESS_LOG", "0") == "1",
     )
     install_sighup(router)
     return outer
