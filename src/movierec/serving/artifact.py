@@ -1368,8 +1368,11 @@ class Artifact(IdMapped):
     @property
     def liked_from(self) -> float | None:
         """The rating from which an implicit model counted a rating as liked (what it learned from, and what a
-        movie's ``ratings`` count then counts), or None for models that learned from every rating."""
-        if self.kind != "implicit":
+        movie's ``ratings`` count then counts), or None for models that learned from every rating: rating models
+        and sequence models (markov, sasrec: kind implicit, but they read every rating in time order, and their
+        counts are of every rating, as the CLI's 'ratings' column says; /health said likedFrom 4 and the page
+        'liked by 215 people (rated 4+)' for Toy Story's 215 ratings)."""
+        if self.kind != "implicit" or self.sequential:
             return None
         return self.implicit_threshold
 

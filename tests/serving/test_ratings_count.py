@@ -1,0 +1,91 @@
+"""What the API's ``ratings`` field counts, said where a client reads it: the OpenAPI schema (and /docs), and
+GET /health's ``likedFrom``, which must name the rule each served model's counts follow."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from servehelp import fit, mounted_api, movies_dataset
+
+from movierec.datasets import Dataset
+from movierec.models import create
+from movierec.serving.artifact import export_artifact, load_artifact
+
+
+@pytest.fixture(scope="module")
+def three_kinds(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Dataset]]:
+    """svd (a rating model), ease (learned from ratings ≥ 4) and markov (a sequence model: every rating in
+    time order, as ``movierec export`` trains it) on the serving fixture's half-star movies, served by one
+    real uvicorn on 127.0.0.1 under /svd, /ease and /markov."""
+    ds = movies_dataset()
+    root = tmp_path_factory.mktemp("kinds")
+    arts = {}
+    for name, params in (("svd", {"n_factors": 4, "n_epochs": 5, "random_state": 0}), ("ease", {})):
+        model, train = fit(name, ds, **params)
+        arts[name] = load_artifact(export_artifact(model, ds, train, root / name))
+    markov = create("markov", alpha=0.5).fit(ds.interactions)
+    arts["markov"] = load_artifact(export_artifact(markov, ds, ds.interactions, root / "markov"))
+    with mounted_api(arts) as url:
+        yield url, ds
+
+
+@pytest.mark.parametrize(("name", "liked_from"), [("svd", None), ("ease", 4.0), ("markov", None)])
+def test_liked_from_names_what_ratings_counts(three_kinds, name: str, liked_from: float | None) -> None:
+    """Every movie's ``ratings`` (GET /movies/{id}) is its count of training ratings at or above /health's
+    likedFrom, or of every rating when it is null, as the schema says. markov counts every rating (the CLI's
+    column says 'ratings'), but /health said likedFrom 4, and the page read 'liked by 12 people (rated 4+)'
+    for a movie 12 people rated, whatever they gave it."""
+    url, ds = three_kinds
+    health = httpx.get(f"{url}/{name}/health", timeout=10).json()
+    assert health["likedFrom"] == liked_from, health
+    frame = ds.interactions.to_frame(raw_ids=True)
+    every = frame.groupby("movieId").size()
+    liked = frame[frame["rating"] >= 4.0].groupby("movieId").size().reindex(every.index, fill_value=0)
+    assert (liked != every).any()  # the two rules give other counts on this data
+    want = every if liked_from is None else liked
+    with httpx.Client(base_url=f"{url}/{name}", timeout=10) as client:
+        got = {int(m): client.get(f"/movies/{int(m)}").json()["ratings"] for m in frame["movieId"].unique()}
+    assert got == {int(m): int(n) for m, n in want.items()}
+
+
+@pytest.mark.browser
+def test_docs_say_what_ratings_counts(browser, server) -> None:
+    """Swagger UI at /docs shows the rule under the Recommendation schema's ``ratings``: every rating for
+    rating and sequence models, the ratings at or above likedFrom for models that learned from liked movies,
+    every interaction on data without ratings. It said 'How many training interactions the movie has', with
+    sequence models beside rating models but no word of data without ratings."""
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.goto(server.url + "/docs")
+    page.wait_for_selector(".swagger-ui .opblock-summary-path", timeout=30_000)
+    # the Schemas section (Swagger UI 5's JSON Schema 2020-12 view): Recommendation, "Expand all", then `ratings`
+    title = ".json-schema-2020-12__title:text-is('{}')"
+    level = "article[data-json-schema-level='{}']"
+    schema = page.locator("section.models " + level.format(0)).filter(
+        has=page.locator(title.format("Recommendation"))
+    )
+    schema.locator(".json-schema-2020-12-expand-deep-button").first.click()
+    ratings = schema.locator(level.format(1)).filter(has=page.locator(title.format("ratings")))
+    description = ratings.locator(".json-schema-2020-12-keyword--description").first
+    description.wait_for(state="visible")  # the click renders the properties
+    text = description.inner_text()
+    for said in (
+        "Rating models (kind explicit) and sequence models count every rating (likedFrom null)",
+        "count only the ratings at or above GET /health's likedFrom",
+        "--implicit-threshold, 4 by default",
+        "every interaction counts",
+    ):
+        assert said in text, text
+    page.close()
+
+
+def test_the_schema_says_it(three_kinds) -> None:
+    """The same words in /openapi.json, for both models that carry ``ratings`` (Recommendation, Movie)."""
+    url, _ = three_kinds
+    schemas = httpx.get(f"{url}/ease/openapi.json", timeout=10).json()["components"]["schemas"]
+    texts = {
+        name: schemas[name]["properties"]["ratings"]["description"] for name in ("Recommendation", "Movie")
+    }
+    assert texts["Recommendation"] == texts["Movie"]
+    assert "sequence models count every rating (likedFrom null)" in texts["Movie"], texts
