@@ -129,12 +129,18 @@ def test_spark_recommend_writes_the_served_rows(trained, tmp_path, capsys) -> No
     pd.testing.assert_frame_equal(got[["userId", "rank", "movieId"]], want[["userId", "rank", "movieId"]])
     assert (abs(got["score"] - want["score"]) < 1e-5).all()
     assert got["score"].between(0.5, 5.0).all()
+    # every user's rows are the list the API serves that user (recommend_index, one user at a time): the
+    # same movies in the same order, ties by movie index, the same float32 scores
     art = load_artifact(trained)
-    for user in USERS:
-        rows = art.recommend_rows(user, k=K)
-        mine = got[got["userId"] == user]
-        assert mine["movieId"].tolist() == [r["movieId"] for r in rows]
-        assert np.allclose(mine["score"], [r["score"] for r in rows], atol=1e-5)
+    served = [
+        (art.raw_user(u), rank, row["movieId"], row["score"])
+        for u in range(art.n_users)
+        for rank, row in enumerate(art.recommend_index(u, K), start=1)
+    ]
+    served_frame = pd.DataFrame(served, columns=["userId", "rank", "movieId", "score"]).astype(
+        {"userId": "int64", "rank": "int32", "movieId": "int64", "score": "float32"}
+    )
+    pd.testing.assert_frame_equal(got, served_frame, check_exact=True)
 
 
 def test_an_artifact_without_the_ranking_serves_as_before(trained, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]

@@ -920,6 +920,39 @@ class Artifact(IdMapped):
             self.explain_known(u, rows, raw)
         return rows
 
+    def top_indices(
+        self, users: np.ndarray, k: int, *, exclude_seen: bool = True
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`recommend_index`'s lists (no genre, floor or rerank options) for many training users at once,
+        as arrays of shape ``(len(users), min(k, n_items))``: item indices (int32, ``-1`` past a user's last
+        candidate) and their ranking scores (float32), best first.
+
+        Each user's row is scored and ranked by the very calls :meth:`recommend_index` makes (the scorer's
+        ``known``, the rating models' support-shrunk score with their m_u), rated movies and the support floor
+        are ruled out as :meth:`_candidates` does, and one :func:`~movierec.models.base.topk` ranks the block
+        (per row: score descending, ties by index), so the lists are those one call at a time gives. What it
+        leaves out is building each list's JSON rows, over 80% of a batch's time under a profiler (an svd
+        artifact, 5,000 movies, k 100), which :func:`movierec.serving.batch.recommend_all_users` turns into
+        columns at once.
+        """
+        from movierec.models.base import topk
+
+        users = np.asarray(users, dtype=np.int64)
+        block = np.empty((len(users), self.n_items), dtype=np.float32)
+        ptr, rated = self._rated
+        for r, u in enumerate(users.tolist()):
+            block[r] = self._rank(self.scorer.known(u), self._known_prior(u))
+            if exclude_seen:
+                block[r, rated[ptr[u] : ptr[u + 1]]] = -np.inf
+        floor = self._floor(None)
+        if floor > 0:
+            block[:, self._popularity < floor] = -np.inf
+        idx, vals = topk(block, min(int(k), self.n_items))
+        # _top's stop: a list ends at the first padding or ruled-out (-inf) score
+        ok = np.logical_and.accumulate((idx >= 0) & ~(~np.isfinite(vals) & (vals < 0)), axis=1)
+        idx[~ok] = -1
+        return idx, vals
+
     @property
     def explains_known_users(self) -> bool:
         """Whether a known user's list can be explained (:func:`explains_known_users`)."""
