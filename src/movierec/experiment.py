@@ -69,7 +69,8 @@ _Strict = ConfigDict(extra="forbid", frozen=False, str_strip_whitespace=True)
 
 class DatasetConfig(BaseModel):
     """Which ratings: a registered name (``ml-100k``) or a MovieLens-layout folder / ratings file path;
-    for a ratings file, its column names (``time_col = ""``: no times) and a ``movies`` titles file."""
+    for a ratings file, its column names (``time_col = ""``: no times), a ``movies`` titles file and
+    ``header`` (``false``: the first line is data, columns by position; unset: guessed from that line)."""
 
     model_config = _Strict
     name: str = "ml-latest-small"
@@ -79,14 +80,19 @@ class DatasetConfig(BaseModel):
     rating_col: str | None = None
     time_col: str | None = None
     movies: str | None = None
+    header: bool | None = None  # whether the file's first line names its columns (None: guessed)
 
     def file_options(self) -> dict[str, Any]:
-        """The ratings-file options given (for :func:`movierec.datasets.load`); ``time_col=""`` is none."""
+        """The ratings-file options given (for :func:`movierec.datasets.load`); ``time_col=""`` is none, and
+        so is ``rating_col=""`` (a file without ratings: every row a positive of 1)."""
         opts: dict[str, Any] = {
-            k: getattr(self, k) for k in ("user_col", "item_col", "rating_col", "movies") if getattr(self, k)
+            k: getattr(self, k) for k in ("user_col", "item_col", "movies") if getattr(self, k)
         }
-        if self.time_col is not None:
-            opts["time_col"] = self.time_col or None
+        for key in ("rating_col", "time_col"):
+            if getattr(self, key) is not None:
+                opts[key] = getattr(self, key) or None
+        if self.header is not None:
+            opts["header"] = self.header
         return opts
 
     def load(self) -> Any:
@@ -98,10 +104,12 @@ class DatasetConfig(BaseModel):
     @classmethod
     def of(cls, name: str, options: Mapping[str, Any] | None = None, **extra: Any) -> DatasetConfig:
         """The config that loads a dataset again: its name or source and the file options it recorded
-        (:attr:`movierec.datasets.Dataset.load_options`; a ``time_col`` of None is written as "")."""
+        (:attr:`movierec.datasets.Dataset.load_options`; a ``time_col`` or ``rating_col`` of None is written
+        as "": a best.toml tuned on data without ratings dropped its ``rating_col=None`` and could not load it)."""
         opts = dict(options or {})
-        if "time_col" in opts and opts["time_col"] is None:
-            opts["time_col"] = ""
+        for key in ("rating_col", "time_col"):
+            if key in opts and opts[key] is None:
+                opts[key] = ""
         return cls(name=name, **opts, **extra)
 
     @field_validator("name")

@@ -21,13 +21,16 @@ from movierec.errors import ConfigError, DataError, UnknownIdError, spelled
 __all__ = [
     "DEFAULT_THRESHOLD",
     "INT_ID_RULE",
+    "BadRowsError",
     "IdMap",
     "IdMapped",
     "Interactions",
+    "RowProblem",
     "assumes_threshold",
     "check_distinct_columns",
     "check_rating_scale",
     "datetime_seconds",
+    "empty_ids",
     "epoch_seconds",
     "looks_numeric",
     "parse_int_id",
@@ -106,6 +109,79 @@ def no_positives(threshold: float, ratings: np.ndarray) -> ConfigError:
     return ConfigError(
         f"implicit threshold {threshold:g} leaves no positives (ratings range {lo:g}..{hi:g}); {LOWER_THRESHOLD}"
     )
+
+
+#: how many bad rows a :class:`BadRowsError` names by line; its count covers them all
+BAD_ROWS_SHOWN = 3
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    """One rule some rows of a ratings table break: ``mask`` marks them (one bool per row), ``kind`` is the
+    rule in a few words for the count (``"rating not a finite number"``), ``said(row)`` a row's problem in a
+    sentence with its value (``"rating 'good' is not a finite number"``), for a message about one row, and
+    ``value(row)`` the column and value alone (``"rating 'good'"``), for a list of rows (default: ``said``)."""
+
+    mask: np.ndarray
+    kind: str
+    said: Callable[[int], str]
+    value: Callable[[int], str] | None = None
+
+    def shown(self, row: int) -> str:
+        """``row``'s column and value, as a list of bad rows names it."""
+        return self.value(row) if self.value is not None else self.said(row)
+
+
+def _at_line(first_line: int) -> Callable[[int], str]:
+    return lambda row: f"line {row + first_line}"
+
+
+def empty_ids(mask: np.ndarray, col: str) -> RowProblem:
+    """The rows ``mask`` marks, whose ``col`` (an id column) is empty."""
+    return RowProblem(mask, f"empty {col}", lambda row: f"empty {col}", lambda row: f"{col} empty")
+
+
+def _with_value(where: str, value: str) -> str:
+    """``line 4 (rating 'good')``; a place already in brackets takes the value inside them:
+    ``row 3 (index 13, rating empty)``."""
+    return f"{where[:-1]}, {value})" if where.endswith(")") else f"{where} ({value})"
+
+
+class BadRowsError(DataError):
+    """Rows of a ratings table that break its rules, all counted in one line: one bad row reads as before
+    (``ratings.csv, line 3: rating 'good' is not a finite number``); several give their number, per rule
+    when more than one is broken, and the first :data:`BAD_ROWS_SHOWN` by line with their values
+    (``ratings.csv: 5 bad rows (rating not a finite number): line 3 (rating 'good'), line 9 (rating empty),
+    line 12 (rating 'n/a') and 2 more``; ``(empty userId: 1, rating not a finite number: 4)`` for two rules).
+    Only the first bad row was named, so a file with many took a run per row to mend.
+
+    ``where(row)`` names a row (0 = the table's first): ``line N`` of a file by default; :meth:`render`
+    words the same rows again, for a DataFrame's positions or a file whose blank lines pyarrow skipped."""
+
+    def __init__(self, source: str, problems: Sequence[RowProblem], first_line: int = 1) -> None:
+        self.source = source
+        self.problems = [p for p in problems if p.mask.any()]
+        super().__init__(self.render(_at_line(first_line)))
+
+    def render(self, where: Callable[[int], str]) -> str:
+        """The message with each row named by ``where(row)``."""
+        bad = np.logical_or.reduce([p.mask for p in self.problems])
+        rows = np.flatnonzero(bad)
+
+        def first(row: int) -> RowProblem:
+            return next(p for p in self.problems if p.mask[row])
+
+        if len(rows) == 1:
+            return f"{self.source}, {where(int(rows[0]))}: {first(int(rows[0])).said(int(rows[0]))}"
+        if len(self.problems) == 1:
+            kinds = self.problems[0].kind
+        else:
+            kinds = ", ".join(f"{p.kind}: {int(p.mask.sum()):,}" for p in self.problems)
+        shown = ", ".join(
+            _with_value(where(int(r)), first(int(r)).shown(int(r))) for r in rows[:BAD_ROWS_SHOWN]
+        )
+        more = f" and {len(rows) - BAD_ROWS_SHOWN:,} more" if len(rows) > BAD_ROWS_SHOWN else ""
+        return f"{self.source}: {len(rows):,} bad rows ({kinds}): {shown}{more}"
 
 
 def parse_int_id(text: str) -> int | None:
@@ -358,8 +434,13 @@ class Interactions(IdMapped):
                 if note is not None:  # no notes list here: a notebook hears it as the loaders' note
                     warnings.warn(note, UserWarning, stacklevel=2)
             if (ts < 0).any():
-                row = int(np.flatnonzero(ts < 0)[0])
-                raise DataError(f"{source}, line {row + first_line}: negative timestamp {ts[row]:g}")
+                neg = RowProblem(
+                    ts < 0,
+                    "negative timestamp",
+                    lambda row: f"negative timestamp {ts[row]:g}",
+                    lambda row: f"timestamp {ts[row]:g}",
+                )
+                raise BadRowsError(source, [neg], first_line)
             timestamps = ts.astype(np.int64, copy=False)
         ratings = _check_scale(ratings, rating_scale, source, first_line)
         # own writable arrays, never read-only views of the caller's frame (pandas copy-on-write)
@@ -367,10 +448,9 @@ class Interactions(IdMapped):
             ratings = ratings.copy()
         if timestamps is not None and not timestamps.flags.writeable:
             timestamps = timestamps.copy()
-        for col in (user_col, item_col):
-            if df[col].isna().any():
-                row = int(np.flatnonzero(df[col].isna().to_numpy())[0])
-                raise DataError(f"{source}, line {row + first_line}: empty {col}")
+        empty = [empty_ids(df[col].isna().to_numpy(), col) for col in (user_col, item_col)]
+        if any(p.mask.any() for p in empty):
+            raise BadRowsError(source, empty, first_line)
         if user_map is None:
             user_map, u = IdMap.from_values(df[user_col].to_numpy(), kind="user")
         else:
@@ -628,8 +708,13 @@ def _numeric(col: pd.Series, what: str, source: str, first_line: int = 1) -> np.
     if seconds is not None:
         missing = np.isnan(seconds)
         if missing.any():
-            row = int(np.flatnonzero(missing)[0])
-            raise DataError(f"{source}, line {row + first_line}: {what} is missing (NaT)")
+            nat = RowProblem(
+                missing,
+                f"{what} missing (NaT)",
+                lambda row: f"{what} is missing (NaT)",
+                lambda row: f"{what} NaT",
+            )
+            raise BadRowsError(source, [nat], first_line)
         return seconds
     if col.dtype.kind == "f" and col.dtype.itemsize <= 8:
         arr = col.to_numpy()
@@ -639,11 +724,16 @@ def _numeric(col: pd.Series, what: str, source: str, first_line: int = 1) -> np.
         arr = values.to_numpy(dtype=np.float64, na_value=np.nan)
     bad = ~np.isfinite(arr)
     if bad.any():
-        row = int(np.flatnonzero(bad)[0])
-        value = col.iloc[row]
-        value = value.item() if isinstance(value, np.generic) else value
-        shown = repr(value) if isinstance(value, str) else str(value)
-        raise DataError(f"{source}, line {row + first_line}: {what} {shown} is not a finite number")
+
+        def value(row: int) -> str:
+            got = col.iloc[row]
+            got = got.item() if isinstance(got, np.generic) else got
+            return f"{what} {got!r}" if isinstance(got, str) else f"{what} {got}"
+
+        def said(row: int) -> str:
+            return f"{value(row)} is not a finite number"
+
+        raise BadRowsError(source, [RowProblem(bad, f"{what} not a finite number", said, value)], first_line)
     if what == "timestamp" and values.dtype.kind in "iu":
         return values.to_numpy(dtype=np.int64)
     return arr
@@ -729,11 +819,13 @@ def _check_scale(
     lo, hi = check_rating_scale(scale)
     out = (ratings < lo) | (ratings > hi)
     if out.any():
-        row = int(np.flatnonzero(out)[0])
-        raise DataError(
-            f"{source}, line {row + first_line}: rating {ratings[row]:g} is outside the declared scale {lo:g}..{hi:g} "
-            f"({int(out.sum())} such ratings)"
+        outside = RowProblem(
+            out,
+            f"rating outside the declared scale {lo:g}..{hi:g}",
+            lambda row: f"rating {ratings[row]:g} is outside the declared scale {lo:g}..{hi:g}",
+            lambda row: f"rating {ratings[row]:g}",
         )
+        raise BadRowsError(source, [outside], first_line)
     return ratings
 
 

@@ -169,7 +169,11 @@ def test_custom_dat_and_u_data_by_suffix(tmp_path, ml_u: Path):
 def test_rating_scale_inferred_or_declared():
     inferred = load_ratings_file(FIX / "ml-csv" / "ratings.csv").interactions.rating_scale
     assert inferred == (0.5, 5.0)
-    with pytest.raises(DataError, match=r"ratings.csv, line 2: rating 4 is outside the declared scale 1..3"):
+    with pytest.raises(
+        DataError,
+        match=r"ratings.csv: 6 bad rows \(rating outside the declared scale 1..3\): line 2 \(rating 4\), "
+        r"line 3 \(rating 4.5\), line 5 \(rating 5\) and 3 more$",
+    ):
         load_ratings_file(FIX / "ml-csv" / "ratings.csv", rating_scale=(1.0, 3.0))
 
 
@@ -399,27 +403,43 @@ def test_a_column_with_no_obvious_match_is_left_for_the_person_to_name(tmp_path)
 
 
 @pytest.mark.parametrize(
-    ("first", "header"),
-    [("1,1,4.0,964982703", "userId,movieId,rating,timestamp"), ("1,1,4.0", "userId,movieId,rating"),
-     ("7,31,2.5,2019-11-21", "userId,movieId,rating,timestamp")],
+    ("first", "header", "roles"),
+    [("1,1,4.0,964982703", "userId,movieId,rating,timestamp", "1 the user, 2 the item, 3 the rating, 4 the timestamp"),
+     ("1,1,4.0", "userId,movieId,rating", "1 the user, 2 the item, 3 the rating"),
+     ("7,31,2.5,2019-11-21", "userId,movieId,rating,timestamp", "1 the user, 2 the item, 3 the rating, 4 the timestamp")],
 )  # fmt: skip
-def test_a_file_without_a_header_row_is_told_so(tmp_path, capsys, first, header) -> None:
-    """A file whose first line is data said "missing column 'userId' (found: 1, 1, 4.0)": its numbers read
-    as column names. The loader has no no-header option for csv, so the fix is a header row."""
+def test_a_file_without_a_header_row_is_read_by_position_and_told_so(
+    tmp_path, capsys, first, header, roles
+) -> None:
+    """A file whose first line is data was refused ("the first line looks like data, not a header"): ml-100k's
+    u.data renamed ratings.tsv, or any export without column names, needed a header row added by hand. Now
+    such a line is read as data, the columns by position, with a note; header=True (--header) insists on a
+    header and gets the old refusal, which now names header=False as the other way out."""
     from clihelp import run_cli
 
     path = tmp_path / "noheader.csv"
-    path.write_text(f"{first}\n1,3,4.0,964981247\n")
+    second = "1,3,4.0,964981247" if first.count(",") == 3 else "1,3,4.0"
+    path.write_text(f"{first}\n{second}\n")
+    ds = load(path)
+    assert ds.interactions.n_ratings == 2 and set(ds.interactions.user_map.ids) == {1, int(first[0])}
+    note = (
+        f"{path} has no header row (its first line, {first!r}, is all numbers): columns read by position, "
+        f"{roles}; if that line names the columns, say so (header=True in Python, --header in the CLI)"
+    )
+    assert ds.notes[0] == note
+    assert note not in load(path, header=False).notes  # asked for: nothing to say
     want = (
-        f"{path}: the first line looks like data, not a header ({first!r}): add a header row such as {header}"
+        f"{path}: the first line looks like data, not a header ({first!r}): add a header row such as {header}, "
+        "or read the file without one, its columns by position (header=False in Python, --no-header in the CLI)"
     )
     with pytest.raises(DataError) as exc:
-        load(path)
+        load(path, header=True)
     assert str(exc.value) == want
-    code, _out, err = run_cli(["data", "info", "--ratings", str(path)], capsys)
+    code, _out, err = run_cli(["data", "info", "--ratings", str(path), "--header"], capsys)
     assert code == 2 and err.strip() == f"movierec: error: {want}"
-    path.write_text(f"{header}\n{first}\n")  # the header it asks for is the whole fix
-    assert load(path).interactions.n_ratings == 1
+    path.write_text(f"{header}\n{first}\n")  # a header row: read as before, without a note
+    named = load(path)
+    assert named.interactions.n_ratings == 1 and not any("header" in n for n in named.notes)
 
 
 # --- a DataFrame already in a notebook (movierec.load(frame) / datasets.from_frame) ------------------
@@ -510,7 +530,9 @@ def test_a_movies_frame_may_name_its_ids_as_the_ratings_item_col_does(tmp_path):
         (lambda f: f.drop(columns="userId"), r"^DataFrame: missing column 'userId' .*user_col=COLUMN$"),
         (lambda f: f.assign(rating=f.rating.where(f.index != 5)), r"^DataFrame, row 5: rating is missing"),
         (lambda f: f.assign(userId=f.userId.astype(object).where(f.index != 7, "")), r"^DataFrame, row 7: empty userId"),
-        (lambda f: f.assign(timestamp=-f.timestamp), r"^DataFrame, row 0: timestamp -\d+ is negative"),
+        (lambda f: f.assign(timestamp=-f.timestamp),
+         r"^DataFrame: 50 bad rows \(negative timestamp\): row 0 \(timestamp -\d+\), row 1 \(timestamp -\d+\), "
+         r"row 2 \(timestamp -\d+\) and 47 more$"),
         # a filtered frame: the position, and the label df.loc takes
         (lambda f: f.iloc[10:].assign(rating=lambda g: g.rating.where(g.index != 13)),
          r"^DataFrame, row 3 \(index 13\): rating is missing"),

@@ -76,6 +76,13 @@ DATASET = typer.Option(
 RATINGS = typer.Option(
     None, "--ratings", help="A custom ratings file (csv, tsv or parquet); overrides --dataset."
 )
+HEADER = typer.Option(
+    None,
+    "--header/--no-header",
+    help="Whether the first line of --ratings names its columns (default: no header when that line is all "
+    "numbers; without one, columns are user, item, rating[, timestamp] by position, or --user-col 2 …).",
+    show_default=False,
+)
 USER_COL = typer.Option("userId", "--user-col", help="User id column of --ratings.")
 ITEM_COL = typer.Option("movieId", "--item-col", help="Item id column of --ratings.")
 RATING_COL = typer.Option(
@@ -147,6 +154,7 @@ class RatingsSource:
     time_col: str | None = None  # None: "timestamp" when the file has it; "": none
     rating_scale: tuple[float, float] | None = None
     movies: Path | None = None
+    header: bool | None = None  # None: guessed (no header when the first line is all numbers)
 
     @classmethod
     def of_config(cls, cfg: Any, rating_scale: tuple[float, float] | None = None) -> RatingsSource:
@@ -159,15 +167,16 @@ class RatingsSource:
             ratings=Path(cfg.name),
             user_col=cfg.user_col or "userId",
             item_col=cfg.item_col or "movieId",
-            rating_col=cfg.rating_col or "rating",
+            rating_col="rating" if cfg.rating_col is None else cfg.rating_col,  # "": none
             time_col=cfg.time_col,
             rating_scale=scale,
             movies=Path(cfg.movies) if cfg.movies else None,
+            header=cfg.header,
         )
 
     def load(self) -> Dataset:
         """The dataset (a status line on stderr while loading; its notes printed after)."""
-        from movierec.datasets import MissingColumnsError, load, load_ratings_file
+        from movierec.datasets import ColumnOptionsError, load, load_ratings_file
         from movierec.interactions import check_rating_scale
 
         scale = self.rating_scale
@@ -175,11 +184,18 @@ class RatingsSource:
             scale = check_rating_scale(scale, "--rating-scale")
         if self.movies is not None and self.ratings is None:
             raise ConfigError("--movies gives titles to a --ratings file; a --dataset brings its own")
+        if self.header is not None and self.ratings is None:
+            flag = "--header" if self.header else "--no-header"
+            raise ConfigError(
+                f"{flag} is about a --ratings file's first line; a --dataset reads its own files"
+            )
         from movierec.progress import status as step_status
 
         if self.ratings is not None:
             with step_status(err_console, f"loading {self.ratings}", after=5.0):
-                times = {} if self.time_col is None else {"time_col": self.time_col or None}
+                times: dict[str, Any] = {} if self.time_col is None else {"time_col": self.time_col or None}
+                if self.header is not None:
+                    times["header"] = self.header
                 try:
                     ds = load_ratings_file(
                         self.ratings,
@@ -190,7 +206,7 @@ class RatingsSource:
                         movies=self.movies,
                         **times,
                     )
-                except MissingColumnsError as exc:  # the fix in the CLI's flags, not Python's keywords
+                except ColumnOptionsError as exc:  # the fix in the CLI's flags, not Python's keywords
                     raise DataError(exc.in_flags()) from None
         else:
             with step_status(err_console, f"loading {self.dataset}", after=5.0):
@@ -209,6 +225,7 @@ class RatingsSource:
 _SOURCE_OPTIONS: dict[str, tuple[Any, Any]] = {
     "dataset": (str, DATASET),
     "ratings": (Path | None, RATINGS),
+    "header": (bool | None, HEADER),
     "user_col": (str, USER_COL),
     "item_col": (str, ITEM_COL),
     "rating_col": (str, RATING_COL),

@@ -8,6 +8,7 @@ a :class:`Dataset` whose ``interactions`` use ids mapped once to dense indices.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import threading
@@ -20,19 +21,30 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from movierec.datasets.compression import read_unpacked
 from movierec.datasets.parsers import (
+    FIRST_LINE,
+    HEADER_NOTE,
     TIME_NOTE,
+    ColumnOptionsError,
     MissingColumnsError,
     movies_from_frame,
     ratings_from_frame,
     read_movies,
     read_ratings,
     read_tags,
+    row_lines,
 )
 from movierec.datasets.registry import REGISTRY, DatasetSpec, cache_dir, get_spec
 from movierec.datasets.users import USER_FILES, read_users
 from movierec.errors import DataError, did_you_mean, spelled
-from movierec.interactions import Interactions, assumes_threshold, check_rating_scale, without_ratings_note
+from movierec.interactions import (
+    BadRowsError,
+    Interactions,
+    assumes_threshold,
+    check_rating_scale,
+    without_ratings_note,
+)
 
 __all__ = [
     "REGISTRY",
@@ -263,7 +275,7 @@ def load(
     if path.is_file():
         try:
             return load_ratings_file(path, rating_scale=rating_scale, **columns)
-        except MissingColumnsError as exc:  # Python's words: user_col='user_id', not --user-col user_id
+        except ColumnOptionsError as exc:  # Python's words: user_col='user_id', not --user-col user_id
             raise DataError(exc.in_keywords()) from None
     return _load_folder(path, path.name, rating_scale, with_tags)
 
@@ -317,7 +329,7 @@ def _load_folder(
     digest = _BackgroundHash(folder / r_file)
     frame = read_ratings(folder / r_file, fmt=r_fmt)
     inter = Interactions.from_frame(
-        frame, rating_scale=rating_scale, source=str(folder / r_file), first_line=2 if r_fmt == "csv" else 1
+        frame, rating_scale=rating_scale, source=str(folder / r_file), first_line=int(frame.attrs[FIRST_LINE])
     )
     movies = read_movies(folder / m_file, fmt=m_fmt) if m_file and (folder / m_file).is_file() else None
     tags = None
@@ -336,10 +348,10 @@ def reloadable(ref: str) -> bool:
 
 
 def _time_notes(ratings: pd.DataFrame) -> list[str]:
-    """The parser's note on a ratings frame whose timestamps were milliseconds, microseconds or
-    nanoseconds (:func:`movierec.interactions.epoch_seconds`), as a list of zero or one note."""
-    note = ratings.attrs.get(TIME_NOTE)
-    return [str(note)] if note else []
+    """The parser's notes on a ratings frame: a text file read without a header row because its first line
+    is all numbers (:data:`~movierec.datasets.parsers.HEADER_NOTE`), timestamps that were milliseconds,
+    microseconds or nanoseconds (:func:`movierec.interactions.epoch_seconds`); a list of zero to two notes."""
+    return [str(ratings.attrs[key]) for key in (HEADER_NOTE, TIME_NOTE) if ratings.attrs.get(key)]
 
 
 def _load_notes(inter: Interactions, auto_time: bool, ratings: pd.DataFrame, time_option: str) -> list[str]:
@@ -428,6 +440,8 @@ def from_frame(
         )
         # a movies table may name its ids as the ratings do
         meta = _read_catalog(movies, inter, columns.get("item_col", "movieId"))
+    except BadRowsError as exc:  # each bad row by its position, and its label where df.loc differs
+        raise DataError(exc.render(functools.partial(_frame_row, frame))) from None
     except DataError as exc:
         text = exc.in_keywords() if isinstance(exc, MissingColumnsError) else str(exc)
         for old, new in _FRAME_WORDS:
@@ -441,6 +455,16 @@ def from_frame(
         raise DataError(text) from None
     notes = _load_notes(inter, auto_time, ratings, "with time_col=")
     return Dataset(name, inter, meta, None, _frame_sha256(ratings), f"DataFrame ({len(frame):,} rows)", notes)
+
+
+def _frame_row(frame: pd.DataFrame, row: int) -> str:
+    """``row 7``, a DataFrame's row by position (0 = first), with the label ``df.loc`` takes when the
+    frame was filtered or re-indexed: ``row 7 (index 'x')``."""
+    if frame.index.equals(pd.RangeIndex(len(frame))) or row >= len(frame):
+        return f"row {row}"
+    label = frame.index[row]
+    label = label.item() if isinstance(label, np.generic) else label
+    return f"row {row} (index {label!r})"
 
 
 def _read_catalog(
@@ -495,17 +519,26 @@ def load_ratings_file(
     auto_time = "time_col" not in columns
     try:
         frame = read_ratings(path, fmt=fmt, time_optional=auto_time, **columns)
-    except MissingColumnsError as exc:  # Python's words here; the CLI asks exc.in_flags() for its own
+    except ColumnOptionsError as exc:  # Python's words here; the CLI asks exc.in_flags() for its own
         exc.args = (exc.in_keywords(),)
         raise
-    inter = Interactions.from_frame(
-        frame,
-        rating_col="rating",
-        time_col="timestamp" if "timestamp" in frame.columns else None,
-        rating_scale=rating_scale,
-        source=str(path),
-        first_line=1 if fmt in ("parquet", "dat", "u.data") else 2,
-    )
+    first_line = int(frame.attrs.get(FIRST_LINE, 1))
+    try:
+        inter = Interactions.from_frame(
+            frame,
+            rating_col="rating",
+            time_col="timestamp" if "timestamp" in frame.columns else None,
+            rating_scale=rating_scale,
+            source=str(path),
+            first_line=first_line,
+        )
+    except BadRowsError as exc:  # ratings outside the declared scale: the file's own lines
+        if fmt == "parquet":
+            raise
+        unpacked = read_unpacked(path)
+        raise DataError(
+            exc.render(row_lines(path if unpacked is None else unpacked, first_line == 2))
+        ) from None
     meta = _read_catalog(movies, inter, columns.get("item_col", "movieId"))
     notes = _load_notes(inter, auto_time, frame, f"({spelled('time_col=', '--time-col')})")
     options = {k: v for k, v in columns.items() if k in _RECORDED and v != _DEFAULT_COLUMNS.get(k)}
@@ -525,5 +558,5 @@ def load_ratings_file(
 
 
 #: a ratings file's options a dataset records (defaults left out) and their defaults
-_RECORDED = ("user_col", "item_col", "rating_col", "time_col")
+_RECORDED = ("user_col", "item_col", "rating_col", "time_col", "header")
 _DEFAULT_COLUMNS: dict[str, Any] = {"user_col": "userId", "item_col": "movieId", "rating_col": "rating"}

@@ -20,12 +20,22 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from movierec.datasets.compression import read_unpacked
-from movierec.errors import DataError
-from movierec.interactions import check_distinct_columns, datetime_seconds, epoch_seconds
+from movierec.errors import DataError, spelled
+from movierec.interactions import (
+    BadRowsError,
+    RowProblem,
+    check_distinct_columns,
+    datetime_seconds,
+    empty_ids,
+    epoch_seconds,
+)
 
 __all__ = [
+    "FIRST_LINE",
+    "HEADER_NOTE",
     "ML100K_GENRES",
     "TIME_NOTE",
+    "ColumnOptionsError",
     "MissingColumnsError",
     "canonical_movies",
     "movies_from_frame",
@@ -45,6 +55,11 @@ ML100K_GENRES = [
 #: the key of a ratings frame's ``attrs`` holding the note that its timestamps were read in a finer unit
 #: than seconds (:func:`~movierec.interactions.epoch_seconds`); the loaders add it to the dataset's notes
 TIME_NOTE = "movierec_time_note"
+#: the key of a ratings frame's ``attrs`` holding the note that a text file was read without a header row
+#: because its first line is all numbers (the loaders add it to the dataset's notes)
+HEADER_NOTE = "movierec_header_note"
+#: the key of a ratings frame's ``attrs`` holding the file line of its first row (2 below a header, else 1)
+FIRST_LINE = "movierec_first_line"
 _YEAR_RE = re.compile(r"\((\d{4})(?:[-–]\d{0,4})?\)\s*$")
 _NO_GENRES = "(no genres listed)"
 _DAT_SEP = "\x1f"  # '::' files are rewritten to a one-character delimiter pyarrow accepts
@@ -222,6 +237,7 @@ def read_ratings(
     delimiter: str | None = None,
     encoding: str = "utf-8",
     time_optional: bool = False,
+    header: bool | None = None,
 ) -> pd.DataFrame:
     """Read a ratings file into a frame with columns ``userId, movieId, rating[, timestamp]``.
 
@@ -233,12 +249,21 @@ def read_ratings(
     ``dat`` (``::`` separated, no header: ml-1m/ml-10m), ``u.data`` (tab separated, no header:
     ml-100k) or ``parquet``. Values are checked: ratings finite numbers; timestamps whole
     seconds ≥ 0 or ISO-8601 dates (custom files). Bad input raises :class:`DataError` naming the
-    file and line.
+    file and line; bad rows are counted, the first few named (:class:`~movierec.interactions.BadRowsError`).
+
+    ``header``: whether the first line names the columns. ``None`` (csv, tsv) reads a first line of
+    numbers (and ISO dates) only as data, with a note in the frame's ``attrs`` (:data:`HEADER_NOTE`);
+    ``dat`` and ``u.data`` have none unless ``header=True``. Without a header the columns are taken by
+    position as user, item, rating and timestamp (the rating left out for ``rating_col=None``, the
+    timestamp for ``time_col=None`` or, when optional, a file of one field fewer); a column option that
+    is a number picks that column instead (1 = the first), and the others take the columns left, in order.
     """
     path = Path(path)
     _check_file(path)
     label = str(path)
     if fmt == "parquet":
+        if header is not None:
+            raise DataError(f"{label}: header applies to text files (csv, tsv, dat, u.data), not to Parquet")
         try:
             df = pd.read_parquet(path)
         except Exception as exc:  # pyarrow raises many types for a broken file
@@ -248,41 +273,29 @@ def read_ratings(
             time_optional=time_optional, line_offset=1,
         )  # fmt: skip
 
-    header = fmt in ("csv", "tsv")
-    unpacked = read_unpacked(path)  # gzip/bzip2/xz/zip read transparently, whatever the file's name
-    plain: Path | bytes = unpacked if unpacked is not None else path
-    if fmt == "dat":
-        names = ["userId", "movieId", "rating", "timestamp"]
-        source: Path | bytes = _source_bytes(plain).replace(b"::", _DAT_SEP.encode())
-        sep = _DAT_SEP
-        user_col, item_col, rating_col, time_col = names
-    elif fmt == "u.data":
-        names = ["userId", "movieId", "rating", "timestamp"]
-        source, sep = plain, "\t"
-        user_col, item_col, rating_col, time_col = names
-    elif fmt in ("csv", "tsv"):
-        names = None
-        source = plain
-        tsv = fmt == "tsv" or ".tsv" in [x.lower() for x in path.suffixes[-2:]]
-        sep = delimiter or ("\t" if tsv else ",")
-    else:
-        raise DataError(f"{label}: unknown ratings format {fmt!r} (use csv, tsv, dat, u.data or parquet)")
-    if fmt == "dat" and _DAT_SEP.encode() not in source[:4096] and source[:4096].strip():  # type: ignore[index,operator]
-        first = source[: source.find(b"\n") if b"\n" in source else 200].decode("latin-1")  # type: ignore[union-attr,index,operator]
-        other = _sniff_delimiter(first, "::")
-        hint = f" (it looks {other!r}-separated)" if other else ""
-        raise DataError(f"{label}, line 1: expected '::'-separated fields{hint}")
-
+    source, sep = _text_source(path, fmt, delimiter)
+    first = _first_line(source, encoding)
+    cols = [c.strip().strip('"') for c in first.split(sep)]
+    guessed = header is None and fmt in ("csv", "tsv") and all(_looks_like_value(c) for c in cols)
+    given = header is not None
+    if header is None:  # csv and tsv: a first line of numbers is data; ml-100k's and ml-1m's files have none
+        header = fmt in ("csv", "tsv") and not guessed
+    names, note = None, None
     if header:
-        first = _first_line(source, encoding)
         if "\ufffd" in first and encoding.lower() in ("utf-8", "utf8"):
             raise _encoding_error(source, label)  # say "not UTF-8" in words, never quote the raw bytes
-        cols = [c.strip().strip('"') for c in first.split(sep)]
         if time_optional and time_col not in cols and user_col in cols:  # (a wrong delimiter still fails)
             time_col = None
         _check_columns(
-            cols, label, user_col, item_col, rating_col, time_col, first, sep, time_optional=time_optional
+            cols, label, user_col, item_col, rating_col, time_col, first, sep, time_optional=time_optional,
+            header_guessed=not given,
+        )  # fmt: skip
+    else:
+        names = [str(n) for n in range(1, len(cols) + 1)]
+        user_col, item_col, rating_col, time_col = _positions(
+            label, first, sep, (user_col, item_col, rating_col, time_col), time_optional=time_optional
         )
+        note = _headerless_note(label, first, (user_col, item_col, rating_col, time_col)) if guessed else None
     types: dict[str, pa.DataType] = {}
     if rating_col is not None:
         types[rating_col] = pa.float32()  # MovieLens ratings are exact in float32; half the memory
@@ -298,9 +311,154 @@ def read_ratings(
         df = _read_table(source, column_types={c: pa.string() for c in text_cols}, **kw)  # type: ignore[arg-type]
     if len(df) == 0:
         raise DataError(f"{label}: no ratings (header only)")
-    return _canonical_ratings(
-        df, label, user_col, item_col, rating_col, time_col, line_offset=2 if header else 1
+    first_line = 2 if header else 1
+    try:
+        out = _canonical_ratings(df, label, user_col, item_col, rating_col, time_col, line_offset=first_line)
+    except BadRowsError as exc:  # pyarrow skips blank lines: name the file's own lines when it has them
+        raise DataError(exc.render(row_lines(source, header))) from None
+    out.attrs[FIRST_LINE] = first_line
+    if note is not None:
+        out.attrs[HEADER_NOTE] = note
+    return out
+
+
+def _text_source(path: Path, fmt: str, delimiter: str | None) -> tuple[Path | bytes, str]:
+    """``(source, delimiter)`` of a text ratings file: its path, or its bytes when it is compressed or a
+    ``::`` file (rewritten to a one-character delimiter pyarrow accepts)."""
+    label = str(path)
+    unpacked = read_unpacked(path)  # gzip/bzip2/xz/zip read transparently, whatever the file's name
+    plain: Path | bytes = unpacked if unpacked is not None else path
+    if fmt == "dat":
+        source: Path | bytes = _source_bytes(plain).replace(b"::", _DAT_SEP.encode())
+        sep = _DAT_SEP
+    elif fmt == "u.data":
+        source, sep = plain, "\t"
+    elif fmt in ("csv", "tsv"):
+        source = plain
+        tsv = fmt == "tsv" or ".tsv" in [x.lower() for x in path.suffixes[-2:]]
+        sep = delimiter or ("\t" if tsv else ",")
+    else:
+        raise DataError(f"{label}: unknown ratings format {fmt!r} (use csv, tsv, dat, u.data or parquet)")
+    if fmt == "dat" and _DAT_SEP.encode() not in source[:4096] and source[:4096].strip():  # type: ignore[index,operator]
+        first = source[: source.find(b"\n") if b"\n" in source else 200].decode("latin-1")  # type: ignore[union-attr,index,operator]
+        other = _sniff_delimiter(first, "::")
+        hint = f" (it looks {other!r}-separated)" if other else ""
+        raise DataError(f"{label}, line 1: expected '::'-separated fields{hint}")
+    return source, sep
+
+
+def row_lines(source: Path | bytes, header: bool) -> Callable[[int], str]:
+    """``where(row)`` for a :class:`~movierec.interactions.BadRowsError` from a text file: ``line N``, the
+    file's own line (1-based, the header counted) of data row ``row``. pyarrow skips empty lines, so in a
+    file with any row ``k`` is not line ``k + 2``: the lines are counted in the file (error path only)."""
+    data = _source_bytes(source)
+    first = 2 if header else 1
+    if not (data.startswith((b"\n", b"\r\n")) or b"\n\n" in data or b"\n\r\n" in data):
+        return lambda row: f"line {row + first}"
+    lines = [n for n, text in enumerate(data.split(b"\n"), start=1) if text.rstrip(b"\r")]
+    lines = lines[1:] if header else lines
+    return lambda row: f"line {lines[row]}" if row < len(lines) else f"line {row + first}"
+
+
+#: the roles a headerless file's columns take by position, with the option naming each and its default
+_ROLES = (("user", "userId"), ("item", "movieId"), ("rating", "rating"), ("timestamp", "timestamp"))
+
+
+def _headerless_note(label: str, first: str, placed: tuple[str | None, ...]) -> str:
+    """The note for a text file read without a header row because its first line is all values: which
+    column was read as what, and how to say the first line is a header after all."""
+    roles = ", ".join(
+        f"{col} the {role}" for (role, _), col in zip(_ROLES, placed, strict=True) if col is not None
     )
+    return (
+        f"{label} has no header row (its first line, {first.strip()[:60]!r}, is all numbers): columns read "
+        f"by position, {roles}; if that line names the columns, say so ({spelled('header=True', '--header')})"
+    )
+
+
+def _option(role: str, value: object, *, flags: bool) -> str:
+    """``--user-col 2`` (flags) or ``user_col=2`` (keywords): how a message names a column option."""
+    flag, keyword = MissingColumnsError._FLAGS[role]
+    if flags:
+        return f"{flag} {value}"
+    return f"{keyword}={value!r}" if isinstance(value, str) else f"{keyword}={value}"
+
+
+def _positions(
+    label: str,
+    first: str,
+    sep: str,
+    given: tuple[str | None, str | None, str | None, str | None],
+    *,
+    time_optional: bool,
+) -> tuple[str, str, str | None, str | None]:
+    """The column names ``"1"``, ``"2"`` … of a headerless file that hold the user, item, rating and
+    timestamp (``None``: not read): a number given for a role picks that column; each role left at its
+    default takes the first column not taken, in that order, the timestamp only while one is left when
+    it is optional. A name that is not a number, or a field count that the roles do not use up when
+    not every role was placed, is a :class:`ColumnOptionsError` saying how to place them."""
+    n_fields = len(first.split(sep))
+    roles = [(role, col) for (role, _), col in zip(_ROLES, given, strict=True)]
+    optional = time_optional and given[3] == "timestamp"  # the default timestamp: read when there is one
+    placed: dict[str, int] = {}
+    for (role, default), col in zip(_ROLES, given, strict=True):
+        if col is None or col == default:
+            continue
+        text = str(col).strip()
+        if not text.isdigit() or not 1 <= int(text) <= n_fields:
+            raise _headerless_error(label, n_fields, roles, optional, bad=(role, col))
+        if int(text) in placed.values():
+            other = next(r for r, p in placed.items() if p == int(text))
+            raise DataError(f"{label}: column {text} is named for both the {other} and the {role}")
+        placed[role] = int(text)
+    explicit = len(placed) == sum(col is not None for _, col in roles)
+    free = (n for n in range(1, n_fields + 1) if n not in placed.values())
+    for role, col in roles:
+        if col is None or role in placed:
+            continue
+        pos = next(free, None)
+        if pos is None and role == "timestamp" and optional:
+            continue
+        if pos is None:
+            raise _headerless_error(label, n_fields, roles, optional)
+        placed[role] = pos
+    if len(placed) < n_fields and not explicit:
+        raise _headerless_error(label, n_fields, roles, optional)
+    user, item, rating, time = (str(placed[r]) if r in placed else None for r, _ in _ROLES)
+    return user, item, rating, time  # type: ignore[return-value]
+
+
+def _headerless_error(
+    label: str,
+    n_fields: int,
+    roles: list[tuple[str, str | None]],
+    optional: bool,
+    *,
+    bad: tuple[str, object] | None = None,
+) -> ColumnOptionsError:
+    """A headerless file whose columns the roles cannot take: a column option that names no column
+    (``bad``), or a field count other than the roles' (``optional``: the timestamp may be absent). Says
+    what was expected and how to place the columns, in the CLI's flags or Python's keywords."""
+    wanted = [role for role, col in roles if col is not None]
+    needed = [role for role in wanted if not (optional and role == "timestamp")]
+    fields = ", ".join(needed) + (f" and optionally timestamp: {len(needed)} or" if optional else ":")
+    fields += f" {len(needed)} fields" if not optional else f" {len(needed) + 1} fields"
+
+    def words(flags: bool) -> str:
+        join = " " if flags else ", "
+        place = join.join(_option(role, n, flags=flags) for n, role in enumerate(wanted, start=1))
+        header = "--header" if flags else "header=True"
+        if bad is not None:
+            return (
+                f"{label} has no header row, so {_option(bad[0], bad[1], flags=flags)} names no column: name "
+                f"columns by position, 1 to {n_fields} ({place}), or read the first line as the header ({header})"
+            )
+        return (
+            f"{label} has no header row, so its columns are taken by position as {fields}, but its first "
+            f"line has {n_fields}: name each column by position ({place}), or add a header row"
+        )
+
+    return ColumnOptionsError(words(True), words(False))
 
 
 def ratings_from_frame(
@@ -338,10 +496,13 @@ def _check_columns(
     sep: str | None,
     *,
     time_optional: bool = False,
+    header_guessed: bool = False,
 ) -> None:
     """Name every wanted column the header lacks at once, with the one fix: another delimiter, a header
     row for a file whose first line is data, or the whole flag line with the likely columns filled in
-    (:class:`MissingColumnsError`). Refuse one column named for two roles
+    (:class:`MissingColumnsError`; ``header_guessed``, a text file's first line taken for a header
+    unasked: where a found column is a number, it adds ``--no-header`` for a first line of data with text
+    ids, ``u1,m10,4``). Refuse one column named for two roles
     (:func:`~movierec.interactions.check_distinct_columns`). ``time_optional``: the timestamp column is
     the default one, which a file may lack: it is named only when a found column looks like it."""
     check_distinct_columns(label, user_col, item_col, rating_col)
@@ -373,7 +534,8 @@ def _check_columns(
         header = ", ".join(names) + " (tab-separated)" if sep == "\t" else sep.join(names)
         raise DataError(
             f"{label}: the first line looks like data, not a header ({first.strip()[:60]!r}): "
-            f"add a header row such as {header}"
+            f"add a header row such as {header}, or read the file without one, its columns by position "
+            f"({spelled('header=False', '--no-header')})"
         )
     present = {c for c, _ in wanted if c in cols}
     guesses = _guess_columns([role for _, role in missing], [c for c in cols if c not in present])
@@ -383,8 +545,9 @@ def _check_columns(
             return
     spare = [c for c in cols if c not in present and c not in guesses.values()]
     raise MissingColumnsError(
-        label, [c for c, _ in missing], shown, [(r, guesses.get(r)) for _, r in missing], spare=bool(spare)
-    )
+        label, [c for c, _ in missing], shown, [(r, guesses.get(r)) for _, r in missing], spare=bool(spare),
+        maybe_data=header_guessed and any(_looks_like_value(c) for c in cols),
+    )  # fmt: skip
 
 
 #: a found column's name (lower case, letters and digits only) that surely holds a role's values; a name
@@ -426,7 +589,26 @@ def _looks_like_value(cell: str) -> bool:
     return True
 
 
-class MissingColumnsError(DataError):
+class ColumnOptionsError(DataError):
+    """A ratings table's columns cannot be read as named: the message in the CLI's flags (``--user-col 2``)
+    and, from :meth:`in_keywords`, in Python's keywords (``user_col=2``), so each caller is told what it
+    can type (:func:`movierec.datasets.load_ratings_file` raises it in Python's words, and the CLI asks
+    :meth:`in_flags` for its own)."""
+
+    def __init__(self, flags_message: str, keywords_message: str) -> None:
+        super().__init__(flags_message)
+        self.flags_message, self.keywords_message = flags_message, keywords_message
+
+    def in_flags(self) -> str:
+        """The message naming the CLI's flags."""
+        return self.flags_message
+
+    def in_keywords(self) -> str:
+        """The message naming Python's keyword arguments."""
+        return self.keywords_message
+
+
+class MissingColumnsError(ColumnOptionsError):
     """A ratings table lacks columns: all of them named in one line, with the fix as the CLI's flags
     (``--user-col user_id --item-col item_id``); :meth:`in_keywords` words it for Python's
     ``movierec.load(path, user_col=…)`` instead, so each caller is told what it can type
@@ -448,8 +630,10 @@ class MissingColumnsError(DataError):
         fixes: list[tuple[str, str | None]],
         *,
         spare: bool = True,
+        maybe_data: bool = False,
     ) -> None:
         plural = len(columns) > 1
+        self.maybe_data = maybe_data  # a found column is a number: the first line may be data
         self.head = (
             f"{label}: missing column{'s' if plural else ''} {', '.join(map(repr, columns))} (found: {found})"
         )
@@ -457,8 +641,7 @@ class MissingColumnsError(DataError):
         self.fixes = fixes
         self.spare = spare  # some found column is left unnamed (one of them may hold the ratings)
         flags = " ".join(f"{self._FLAGS[role][0]} {col or 'COLUMN'}" for role, col in fixes)
-        self.flags_message = f"{self.head}; name {self.them} with {flags}{self._or_none(flags=True)}"
-        super().__init__(self.flags_message)
+        super().__init__(f"{self.head}; name {self.them} with {flags}{self._or_none(flags=True)}", "")
 
     def in_flags(self) -> str:
         """The message naming the CLI's flags (``--user-col user_id --item-col item_id``)."""
@@ -485,17 +668,25 @@ class MissingColumnsError(DataError):
             for role in ("rating", "timestamp")
             if role in unknown
         ]
+        if self.maybe_data:
+            parts.append(
+                f"{'--no-header' if flags else 'header=False'} if the first line is data, not column names"
+            )
         return f" (or {'; or '.join(parts)})" if parts else ""
 
 
-def _bad_value(
-    label: str, line_offset: int, bad: np.ndarray, values: pd.Series, field: str, rule: str
-) -> None:
-    """Raise the DataError for the first ``bad`` row: its line, and whether the ``field`` is missing or breaks ``rule``."""
-    row = int(np.flatnonzero(bad)[0])
-    what = _describe(values.iloc[row])
-    why = f"{field} is missing (empty or NaN)" if what == "is empty" else f"{field} {what} {rule}"
-    raise DataError(f"{label}, line {row + line_offset}: {why}")
+def _value_problem(bad: np.ndarray, values: pd.Series, field: str, rule: str) -> RowProblem:
+    """The rows ``bad`` marks, whose ``field`` is missing or breaks ``rule`` (each said with its value)."""
+
+    def said(row: int) -> str:
+        what = _describe(values.iloc[row])
+        return f"{field} is missing (empty or NaN)" if what == "is empty" else f"{field} {what} {rule}"
+
+    def value(row: int) -> str:
+        what = _describe(values.iloc[row])
+        return f"{field} empty" if what == "is empty" else f"{field} {what}"
+
+    return RowProblem(bad, f"{field} {rule.removeprefix('is ')}", said, value)
 
 
 def _describe(value: object) -> str:
@@ -513,13 +704,18 @@ def _describe(value: object) -> str:
     return repr(value) if isinstance(value, str) else str(value)
 
 
-def _parse_timestamps(t: pd.Series, label: str, line_offset: int) -> tuple[np.ndarray, str | None]:
-    """``(seconds, note)``: whole seconds since the epoch from integers, floats, ISO-8601 strings or
-    datetimes (any unit, a tz-aware one in UTC: :func:`~movierec.interactions.datetime_seconds`); bad
-    rows named by line. Numbers too large to be seconds are milliseconds, microseconds or nanoseconds
-    by :func:`~movierec.interactions.epoch_seconds`'s rule, and ``note`` says which (else ``None``)."""
+def _parse_timestamps(
+    t: pd.Series, label: str, line_offset: int
+) -> tuple[np.ndarray, str | None, list[RowProblem]]:
+    """``(seconds, note, problems)``: whole seconds since the epoch from integers, floats, ISO-8601 strings
+    or datetimes (any unit, a tz-aware one in UTC: :func:`~movierec.interactions.datetime_seconds`), and
+    the rows that are none of these, negative or past the year 9999, each rule with the rows it marks (the
+    caller counts them with the other columns' bad rows; their seconds are placeholders). Numbers too
+    large to be seconds are milliseconds, microseconds or nanoseconds by
+    :func:`~movierec.interactions.epoch_seconds`'s rule, and ``note`` says which (else ``None``)."""
     seconds = datetime_seconds(t)
     note = None
+    problems: list[RowProblem] = []
 
     def shown(row: int) -> str:
         return _describe(t.iloc[row])
@@ -529,8 +725,9 @@ def _parse_timestamps(t: pd.Series, label: str, line_offset: int) -> tuple[np.nd
     elif seconds is not None:  # a DataFrame's or a Parquet file's datetime column
         bad = np.isnan(seconds)
         if bad.any():
-            _bad_value(label, line_offset, bad, t, "timestamp", "is missing")
-        arr = _whole_seconds(seconds, t, label, line_offset)
+            problems.append(_value_problem(bad, t, "timestamp", "is missing"))
+            seconds = _filled(seconds, bad)
+        arr = _whole_seconds(seconds, t, problems)
     else:
         num = pd.to_numeric(t, errors="coerce")
         vals = num.to_numpy(dtype=np.float64, na_value=np.nan)
@@ -547,29 +744,72 @@ def _parse_timestamps(t: pd.Series, label: str, line_offset: int) -> tuple[np.nd
                 vals[ok] = secs
                 bad = bad & ~ok
         if bad.any():
-            _bad_value(label, line_offset, bad, t, "timestamp", "is neither a number nor an ISO date")
+            problems.append(_value_problem(bad, t, "timestamp", "is neither a number nor an ISO date"))
+            vals = _filled(vals, bad)
         vals, note = epoch_seconds(vals, label, line_offset, shown)
-        arr = _whole_seconds(vals, t, label, line_offset)
+        arr = _whole_seconds(vals, t, problems)
     neg = arr < 0
+    for earlier in problems:  # a row already counted is not negative as well
+        neg &= ~earlier.mask
     if neg.any():
-        row = int(np.flatnonzero(neg)[0])
-        raise DataError(f"{label}, line {row + line_offset}: timestamp {_describe(t.iloc[row])} is negative")
-    return arr, note
+        problems.append(
+            RowProblem(
+                neg,
+                "negative timestamp",
+                lambda row: f"timestamp {shown(row)} is negative",
+                lambda row: f"timestamp {shown(row)}",
+            )
+        )
+    return arr, note, problems
 
 
-def _whole_seconds(vals: np.ndarray, t: pd.Series, label: str, line_offset: int) -> np.ndarray:
-    """Finite seconds ``vals`` (read from column ``t``) floored to int64; a value past 9999-12-31 is refused
-    by line (no real rating is dated there, and far enough out int64 seconds overflow)."""
+def _filled(vals: np.ndarray, bad: np.ndarray) -> np.ndarray:
+    """``vals`` with the ``bad`` rows set to a good row's value (0 when none is good), so a unit is read
+    from the good rows alone while the bad ones are counted."""
+    good = np.flatnonzero(~bad)
+    out = vals.copy()
+    out[bad] = vals[good[0]] if len(good) else 0.0
+    return out
+
+
+def _whole_seconds(vals: np.ndarray, t: pd.Series, problems: list[RowProblem]) -> np.ndarray:
+    """Finite seconds ``vals`` (read from column ``t``) floored to int64; a value past 9999-12-31 is a bad
+    row added to ``problems`` (no real rating is dated there, and far enough out int64 seconds overflow)."""
     frac = vals != np.floor(vals)
     if frac.any():
         vals = np.floor(vals)
     huge = np.abs(vals) > 253_402_300_799  # past 9999-12-31: would overflow int64 seconds
     if huge.any():
-        row = int(np.flatnonzero(huge)[0])
-        raise DataError(
-            f"{label}, line {row + line_offset}: timestamp {_describe(t.iloc[row])} is out of range (after year 9999)"
+        problems.append(
+            RowProblem(
+                huge,
+                "timestamp out of range (after year 9999)",
+                lambda row: f"timestamp {_describe(t.iloc[row])} is out of range (after year 9999)",
+                lambda row: f"timestamp {_describe(t.iloc[row])}",
+            )
         )
+        vals = np.where(huge, 0.0, vals)
     return vals.astype(np.int64)
+
+
+def _id_column(s: pd.Series, col: str) -> tuple[np.ndarray, RowProblem | None]:
+    """An id column as integers when every id is one (else as text), and its empty rows (``None``: none)."""
+    if s.dtype.kind in "iu":  # the common case: integer ids, nothing to check, no copy
+        return s.to_numpy(), None
+    empty = s.isna().to_numpy()
+    if s.dtype == object or pd.api.types.is_string_dtype(s.dtype):
+        empty = empty | (s.astype(str).str.strip() == "").to_numpy()
+    if empty.any():
+        return s.to_numpy(), empty_ids(empty, col)
+    if s.dtype.kind == "f":
+        whole = np.all(s.to_numpy() == np.round(s.to_numpy()))
+        return (s.to_numpy().astype(np.int64) if whole else s.astype(str).to_numpy(dtype=object)), None
+    if pd.api.types.is_string_dtype(s.dtype) or s.dtype == object:
+        num = pd.to_numeric(s, errors="coerce")
+        if num.notna().all() and num.dtype.kind in "iu":  # ids read as text that are all integers
+            return num.to_numpy(dtype=np.int64), None
+        return s.to_numpy(dtype=object), None
+    return s.to_numpy(), None
 
 
 def _canonical_ratings(
@@ -582,34 +822,20 @@ def _canonical_ratings(
     *,
     line_offset: int,
 ) -> pd.DataFrame:
+    """The canonical frame of a ratings table, every bad row of every column counted in one
+    :class:`~movierec.interactions.BadRowsError` (empty ids, ratings that are no finite number, timestamps
+    that are no number or date, negative or past 9999): the first bad row alone left a file with many to be
+    mended one run at a time."""
     for col in (user_col, item_col, rating_col, time_col):
         if col is not None and col not in df.columns:
             raise DataError(f"{label}: missing column {col!r} (found: {', '.join(map(str, df.columns))})")
     if len(df) == 0:
         raise DataError(f"{label}: no ratings")
     cols: dict[str, object] = {}
+    problems: list[RowProblem] = []
     for col, src in (("userId", user_col), ("movieId", item_col)):
-        s = df[src]
-        if s.dtype.kind in "iu":  # the common case: integer ids, nothing to check, no copy
-            cols[col] = s.to_numpy()
-            continue
-        empty = s.isna().to_numpy()
-        if s.dtype == object or pd.api.types.is_string_dtype(s.dtype):
-            empty = empty | (s.astype(str).str.strip() == "").to_numpy()
-        if empty.any():
-            row = int(np.flatnonzero(empty)[0])
-            raise DataError(f"{label}, line {row + line_offset}: empty {col}")
-        if s.dtype.kind == "f":
-            whole = np.all(s.to_numpy() == np.round(s.to_numpy()))
-            cols[col] = s.to_numpy().astype(np.int64) if whole else s.astype(str).to_numpy(dtype=object)
-        elif pd.api.types.is_string_dtype(s.dtype) or s.dtype == object:
-            num = pd.to_numeric(s, errors="coerce")
-            if num.notna().all() and num.dtype.kind in "iu":  # ids read as text that are all integers
-                cols[col] = num.to_numpy(dtype=np.int64)
-            else:
-                cols[col] = s.to_numpy(dtype=object)
-        else:
-            cols[col] = s.to_numpy()
+        cols[col], empty = _id_column(df[src], col)
+        problems += [empty] if empty is not None else []
     if rating_col is None:
         cols["rating"] = np.ones(len(df), dtype=np.float32)
     else:
@@ -620,12 +846,15 @@ def _canonical_ratings(
             r = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
         bad = ~np.isfinite(r)
         if bad.any():
-            _bad_value(label, line_offset, bad, raw, "rating", "is not a finite number")
+            problems.append(_value_problem(bad, raw, "rating", "is not a finite number"))
         del bad
         cols["rating"] = r.astype(np.float32, copy=False)
     note = None
     if time_col is not None:
-        cols["timestamp"], note = _parse_timestamps(df[time_col], label, line_offset)
+        cols["timestamp"], note, bad_times = _parse_timestamps(df[time_col], label, line_offset)
+        problems += bad_times
+    if problems:
+        raise BadRowsError(label, problems, line_offset)
     out = pd.DataFrame(cols, copy=False)
     if note is not None:  # timestamps in ms/µs/ns: the loader adds this to the dataset's notes
         out.attrs[TIME_NOTE] = note

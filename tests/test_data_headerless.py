@@ -1,0 +1,216 @@
+"""Ratings files a person brings, read without surprises: no header row, and bad rows counted.
+
+A file whose first line is all numbers (ml-100k's u.data saved as ratings.tsv, an export without column
+names) was refused: "the first line looks like data, not a header ... add a header row". Now it is read
+without one, its columns by position (user, item, rating[, timestamp]; ``--user-col 2`` … picks others), with
+a note saying so and how to say otherwise (``--header``; ``--no-header`` / ``header=False`` forces it). Bad
+rows (a rating that is no number, an empty id, …) were named one at a time, the first only: now the message
+counts them all and names the first three by their line in the file, blank lines counted.
+
+The files here are written by the tests with invented values (ml-100k's rows are never committed).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import typer
+
+import movierec
+from clihelp import run_process
+from movierec.cli import app
+from movierec.errors import DataError
+from movierec.experiment import DatasetConfig
+
+
+def _u_data(path: Path, users: int = 40) -> Path:
+    """ml-100k's u.data layout, tab-separated ``user item rating timestamp`` without a header: each user
+    rates 12 of 30 items, two tastes, invented ratings and times."""
+    rows = []
+    for u in range(1, users + 1):
+        for j in range(12):
+            item = (u * 3 + j * 7) % 30 + 1  # 7 is prime to 30: 12 distinct items
+            rating = 5 if (item % 2) == (u % 2) else 2
+            rows.append(f"{u}\t{item}\t{rating}\t{881_250_000 + u * 1000 + j}")
+    path.write_text("\n".join(dict.fromkeys(rows)) + "\n")
+    return path
+
+
+@pytest.fixture(scope="module")
+def tsv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _u_data(tmp_path_factory.mktemp("headerless") / "ratings.tsv")
+
+
+def _one_line(proc) -> str:  # type: ignore[no-untyped-def]
+    """The single error line of a failed run (exit 2, no traceback)."""
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, (proc.returncode, proc.stderr)
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, proc.stderr
+    return lines[0].removeprefix("movierec: error: ")
+
+
+def test_a_headerless_file_loads_by_position_with_one_note_and_header_overrides(tsv: Path) -> None:
+    first = tsv.read_text().splitlines()[0]
+    note = (
+        f"note: {tsv.name} has no header row (its first line, {first!r}, is all numbers): columns read by "
+        "position, 1 the user, 2 the item, 3 the rating, 4 the timestamp; if that line names the columns, "
+        "say so (header=True in Python, --header in the CLI)"
+    )
+    proc = run_process("data", "info", "--ratings", tsv.name, "--json", cwd=tsv.parent)
+    assert proc.returncode == 0, proc.stderr
+    assert " ".join(proc.stderr.split()) == note  # one note, the only thing on stderr
+    info = json.loads(proc.stdout)
+    assert (info["n_users"], info["n_items"], info["n_ratings"]) == (40, 30, 480)
+    assert info["rating_scale"] == [2.0, 5.0] and info["time_span"] is not None
+
+    quiet = run_process("data", "info", "--ratings", tsv.name, "--json", "--no-header", cwd=tsv.parent)
+    assert quiet.returncode == 0 and quiet.stderr == "" and json.loads(quiet.stdout) == info  # asked: no note
+
+    refused = _one_line(run_process("data", "info", "--ratings", tsv.name, "--header", cwd=tsv.parent))
+    assert refused.startswith(f"{tsv.name}: the first line looks like data, not a header"), refused
+    assert refused.endswith("(header=False in Python, --no-header in the CLI)"), refused
+
+    # the same file through a command that trains: the note once, the threshold as on any rated data
+    proc = run_process("compare", "--ratings", tsv.name, "--models", "popularity", "--json", cwd=tsv.parent)
+    assert proc.returncode == 0, proc.stderr
+    assert " ".join(proc.stderr.split()).count("has no header row") == 1, proc.stderr
+    rows = json.loads(proc.stdout)
+    assert rows and all(r["threshold"] == 4.0 for r in rows)
+
+    # Python: header=None guesses, False forces (and is recorded, so best.toml loads it the same way)
+    ds = movierec.load(tsv)
+    assert ds.notes[0] == note.removeprefix("note: ").replace(tsv.name, str(tsv), 1)
+    forced = movierec.load(tsv, header=False)
+    assert forced.load_options == {"header": False} and forced.sha256 == ds.sha256
+    again = DatasetConfig.of(str(tsv), forced.load_options).load()
+    assert again.interactions.n_ratings == 480 and not any("header" in n for n in again.notes)
+    assert ds.load_options == {}  # guessed: nothing to record, the next load guesses the same
+
+
+def test_every_command_that_reads_a_ratings_file_takes_header_from_the_one_place() -> None:
+    """--header/--no-header is a RatingsSource option (cli.common.ratings_options), so each command that
+    takes --ratings has it; spark train reads its --ratings with Spark (URIs), not with this loader."""
+    found: dict[str, bool] = {}
+
+    def walk(cmd: object, path: list[str]) -> None:
+        subs = getattr(cmd, "commands", None)
+        if subs:
+            for name, sub in subs.items():
+                walk(sub, [*path, name])
+            return
+        opts = {o for p in cmd.params for o in (*p.opts, *p.secondary_opts)}  # type: ignore[attr-defined]
+        if "--ratings" in opts:
+            found[" ".join(path)] = {"--header", "--no-header"} <= opts
+
+    walk(typer.main.get_command(app), [])
+    assert {"compare", "report", "tune", "export", "recommend", "cold-users", "data info"} <= set(found)
+    assert [name for name, has in found.items() if not has] == ["spark train"], found
+
+
+def test_columns_by_position_and_field_counts_that_do_not_fit_are_one_line(tmp_path: Path) -> None:
+    # user, item, timestamp, rating: --rating-col 4 places the rating, the timestamp takes what is left
+    odd = tmp_path / "odd.csv"
+    odd.write_text("1,10,964982703,4.5\n1,20,964982704,3\n2,10,964982705,1\n")
+    ds = movierec.load(odd, rating_col="4")
+    assert list(ds.interactions.ratings) == [4.5, 3.0, 1.0]
+    assert list(ds.interactions.timestamps) == [964982703, 964982704, 964982705]
+    assert "columns read by position, 1 the user, 2 the item, 4 the rating, 3 the timestamp" in ds.notes[0]
+
+    pairs = tmp_path / "pairs.csv"  # who watched what: user, item only, every row a positive
+    pairs.write_text("1,10\n1,20\n2,10\n")
+    assert movierec.load(pairs, rating_col=None).interactions.interactions_only
+
+    five = tmp_path / "five.csv"
+    five.write_text("1,10,4,964982703,7\n2,10,3,964982704,7\n")
+    want = (
+        "five.csv has no header row, so its columns are taken by position as user, item, rating and optionally "
+        "timestamp: 3 or 4 fields, but its first line has 5: name each column by position "
+    )
+    msg = _one_line(run_process("data", "info", "--ratings", five.name, cwd=tmp_path))
+    assert msg == want + "(--user-col 1 --item-col 2 --rating-col 3 --time-col 4), or add a header row"
+    with pytest.raises(DataError) as exc:  # Python's words
+        movierec.load(five)
+    assert str(exc.value) == (
+        f"{tmp_path}/{want}(user_col=1, item_col=2, rating_col=3, time_col=4), or add a header row"
+    )
+    named = _one_line(run_process("data", "info", "--ratings", five.name, "--user-col", "user", cwd=tmp_path))
+    assert named.startswith(
+        "five.csv has no header row, so --user-col user names no column: name columns by "
+    )
+    ok = run_process(
+        "data", "info", "--ratings", five.name, "--json", "--user-col", "1", "--item-col", "2",
+        "--rating-col", "3", "--time-col", "4", cwd=tmp_path,
+    )  # fmt: skip
+    assert ok.returncode == 0 and json.loads(ok.stdout)["n_ratings"] == 2, ok.stderr  # all placed: 5 unused
+
+    text_ids = tmp_path / "text_ids.csv"  # text ids look like names: the refusal names --no-header too
+    text_ids.write_text("u1,m10,4\nu1,m20,3\nu2,m10,5\n")
+    msg = _one_line(run_process("data", "info", "--ratings", text_ids.name, cwd=tmp_path))
+    assert msg.endswith("(or --no-header if the first line is data, not column names)"), msg
+    assert movierec.load(text_ids, header=False).interactions.n_ratings == 3
+
+    short = tmp_path / "short.tsv"  # a later line with a field fewer: its line, as for any file
+    short.write_text("1\t10\t4\t964982703\n2\t10\t3\t964982704\n3\t10\t5\n")
+    msg = _one_line(run_process("data", "info", "--ratings", short.name, cwd=tmp_path))
+    assert msg.startswith("short.tsv, line 3: expected 4 '\\t'-separated fields, found 3"), msg
+
+
+def test_bad_rows_are_counted_and_the_first_three_named_by_their_own_lines(tmp_path: Path) -> None:
+    """One bad row named, the first only: a file with six took six runs. Line numbers are the file's own,
+    1-based with the header counted, and a blank line (which the reader skips) does not shift them."""
+    path = tmp_path / "bad.csv"
+    lines = ["userId,movieId,rating", "1,10,4", "", "1,20,good", "2,10,5", ",30,3", "2,30,", "3,10,n/a"]
+    lines += ["3,20,4", "4,10,x", "4,20,y"]
+    path.write_text("\n".join(lines) + "\n")
+    want = (
+        "bad.csv: 6 bad rows (empty userId: 1, rating not a finite number: 5): line 4 (rating 'good'), "
+        "line 6 (userId empty), line 7 (rating empty) and 3 more"
+    )
+    assert _one_line(run_process("data", "info", "--ratings", path.name, cwd=tmp_path)) == want
+    with pytest.raises(DataError) as exc:
+        movierec.load(path)
+    assert str(exc.value) == f"{tmp_path}/{want}"
+
+    # without a header, line 1 is the first row; one bad row reads as before
+    plain = tmp_path / "plain.tsv"
+    plain.write_text("1\t10\t4\n1\t20\tgood\n2\t10\t5\n")
+    msg = _one_line(run_process("data", "info", "--ratings", plain.name, cwd=tmp_path))
+    assert msg == "plain.tsv, line 2: rating 'good' is not a finite number"
+
+    # outside a declared scale: counted too, the file's lines
+    scale = _one_line(
+        run_process("data", "info", "--ratings", path.name, "--rating-scale", "1", "3", cwd=tmp_path)
+    )
+    assert scale.startswith("bad.csv: 6 bad rows"), scale  # the unreadable rows come first
+    path.write_text("userId,movieId,rating\n1,10,4\n\n1,20,2\n2,10,5\n")
+    scale = _one_line(
+        run_process("data", "info", "--ratings", path.name, "--rating-scale", "1", "3", cwd=tmp_path)
+    )
+    assert (
+        scale
+        == "bad.csv: 2 bad rows (rating outside the declared scale 1..3): line 2 (rating 4), line 5 (rating 5)"
+    )
+
+
+def test_a_dataframe_names_its_bad_rows_by_position_and_label() -> None:
+    frame = pd.DataFrame(
+        {
+            "userId": [1, 1, 2, 2, 3],
+            "movieId": [10, 20, 10, 20, 10],
+            "rating": [4.0, np.nan, 3.0, np.inf, -np.inf],
+        },
+        index=[100, 101, 102, 103, 104],
+    )
+    with pytest.raises(DataError) as exc:
+        movierec.load(frame, time_col=None)
+    assert str(exc.value) == (
+        "DataFrame: 3 bad rows (rating not a finite number): row 1 (index 101, rating empty), "
+        "row 3 (index 103, rating inf), row 4 (index 104, rating -inf)"
+    )
+    with pytest.raises(DataError) as exc:  # a plain index: positions alone
+        movierec.load(frame.reset_index(drop=True), time_col=None)
+    assert str(exc.value).endswith("row 1 (rating empty), row 3 (rating inf), row 4 (rating -inf)")
