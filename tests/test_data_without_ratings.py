@@ -139,3 +139,47 @@ def test_a_log_rated_4_throughout_needs_no_threshold_of_its_own_and_says_nothing
     proc = _run("compare", "--ratings", str(tmp_path / "fours.csv"), "--models", "popularity",
                 "--protocols", "leave-last-out", "--split", "ratings-holdout", cwd=tmp_path)  # fmt: skip
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1, proc.stderr
+
+
+def test_tune_and_python_cold_users_default_to_the_datas_threshold(log: Path, tmp_path: Path) -> None:
+    """tune and Python's cold_users() kept the threshold at 4 on data without ratings, so a log of who watched
+    what was told 'implicit threshold 4 leaves no positives' (tune) or failed the same way (cold_users()),
+    while compare, report and export already took its one value. Now they follow the same rule, a threshold
+    given still wins, and the best.toml tune writes loads the log again (its rating_col=None was dropped)."""
+    from movierec.cold_users import cold_users
+    from movierec.experiment import load_experiment
+    from movierec.tuning import tune
+
+    data = ["--ratings", str(log), "--user-col", "user", "--item-col", "item", "--rating-col", ""]
+    out = tmp_path / "study"
+    proc = _run(
+        "tune",
+        *data,
+        "-m",
+        "ease",
+        "--metric",
+        "ndcg@10",
+        "-n",
+        "1",
+        "--cv",
+        "1",
+        "-o",
+        str(out),
+        cwd=tmp_path,
+    )
+    assert _ok(proc).count(THRESHOLD_NOTE) == 1
+    exp = load_experiment(out / "best.toml")
+    assert exp.threshold == 1.0 and exp.dataset.rating_col == ""
+    assert exp.dataset.load().interactions.interactions_only
+
+    ds = movierec.load(log, user_col="user", item_col="item", rating_col=None)
+    res = tune(ds, "ease", metric="ndcg@10", n_trials=1, cv=1, progress=False)
+    assert res.settings["threshold"] == 1.0 and res.best_value is not None and res.best_value > 0
+
+    report = cold_users(ds, "popularity", user_features=None)
+    assert report.meta["threshold"] == 1.0 and report.meta["n_evaluated"] > 0
+    assert all(r["ndcg@10"] > 0 for r in report.rows)
+    with pytest.raises(ConfigError, match="implicit threshold 4 leaves no positives"):
+        cold_users(ds, "popularity", user_features=None, threshold=4)
+    rated = cold_users(movierec.load("ml-latest-small"), "popularity", user_features=None, reveal=(1,))
+    assert rated.meta["threshold"] == 4.0  # rated data: 4, as before

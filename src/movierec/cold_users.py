@@ -27,7 +27,7 @@ import scipy.sparse as sp
 
 from movierec import metrics as M
 from movierec.errors import ConfigError, DataError
-from movierec.interactions import Interactions
+from movierec.interactions import Interactions, resolve_threshold
 from movierec.models.base import Recommender
 
 __all__ = ["ColdUsersReport", "cold_users", "hold_out_users"]
@@ -86,16 +86,17 @@ def cold_users(
     fraction: float = 0.2,
     reveal: Sequence[int] = REVEAL,
     k: int = 10,
-    threshold: float = 4.0,
+    threshold: float | None = None,
     seed: int = 42,
     progress: Callable[[str], None] | None = None,
 ) -> ColdUsersReport:
     """Run the cold-users protocol on a :class:`~movierec.datasets.Dataset` (see the module docstring).
 
-    ``models``: ``"name,name"`` or ``[(name, params)]`` of implicit models; those that use user
-    features (bpr, warp, logistic, warp-kos, segment-popularity) get ``user_features``
-    (``demographics``, a CSV, or both), the others ignore them. Models that cannot score a user
-    without ratings (everything but popularity and the feature users) have no 0-revealed row.
+    ``models``: ``"name,name"`` or ``[(name, params)]`` of implicit models; those that use user features (bpr,
+    warp, logistic, warp-kos, segment-popularity) get ``user_features`` (``demographics``, a CSV, or both),
+    the others ignore them. Models that cannot score a user without ratings (everything but popularity and
+    the feature users) have no 0-revealed row. ``threshold``: 4, or on data without ratings its one value
+    (every row a positive; :func:`movierec.interactions.resolve_threshold`, as compare and the CLI use).
     """
     from movierec.demographics import build_user_features
     from movierec.models.registry import create, model_kind
@@ -112,7 +113,7 @@ def cold_users(
         if model_kind(name) != "implicit":
             raise ConfigError(f"cold-users ranks with implicit models; {name!r} is a rating predictor")
     inter: Interactions = dataset.interactions
-    max_r = reveal[-1]
+    threshold, max_r = resolve_threshold(inter, threshold), reveal[-1]
     held = hold_out_users(inter, fraction, seed, max_r)
     is_held = np.zeros(inter.n_users, dtype=bool)
     is_held[held] = True

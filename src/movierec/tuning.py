@@ -550,6 +550,8 @@ def _check_settings(
         return settings
     if resume:
         return {**settings, **{k: stored[k] for k in _SETTINGS_KEYS if k in stored and k != "dataset_sha256"}}
+    if settings.get("threshold") is None and "threshold" in stored:  # not given: the study's (same data)
+        settings = {**settings, "threshold": stored["threshold"]}
     for key in ("model", "metric", "cv", "test_size", "threshold", "split_seed", "item_features"):
         if stored.get(key) != settings.get(key):
             flag = {"split_seed": "seed", "test_size": "test size", "item_features": "item features"}.get(
@@ -592,7 +594,7 @@ def check_request(
     timeout: float | None = None,
     n_jobs: int = 1,
     test_size: float | None = 0.2,
-    threshold: float = 4.0,
+    threshold: float | None = None,
     seed: int = 42,
     storage: str | None = None,
     study_name: str | None = None,
@@ -601,7 +603,8 @@ def check_request(
     item_features: str | list[str] | None = None,
 ) -> Request:
     """Validate a request before any data is loaded: trials, metric for the model's kind, storage URL,
-    an existing study's model and metric, item feature names. Mistakes raise ConfigError (one line)."""
+    an existing study's model and metric, item feature names. Mistakes raise ConfigError (one line).
+    ``threshold`` ``None``: the data's default, set once it is read (:func:`_open_study`)."""
     optuna = _optuna()
     from movierec.models.registry import get_class, model_kind
 
@@ -628,7 +631,7 @@ def check_request(
         "metric": parsed.label,
         "cv": int(cv),
         "test_size": None if has_holdout or test_size is None else float(test_size),
-        "threshold": float(threshold),
+        "threshold": None if threshold is None else float(threshold),
         "split_seed": int(seed),
     }
     if item_features is not None and not isinstance(item_features, (str, list, tuple)):
@@ -759,7 +762,8 @@ def tune(
 
     ``request`` holds :func:`check_request`'s options, the one list of them with their defaults:
     ``metric`` (``"rmse"``), ``n_trials`` (50), ``cv`` (3), ``timeout``, ``n_jobs`` (1), ``test_size``
-    (0.2), ``threshold`` (4.0), ``seed`` (42), ``storage``, ``study_name``, ``resume``.
+    (0.2), ``threshold`` (4, or on data without ratings its one value, so every row is a positive:
+    :func:`movierec.interactions.resolve_threshold`), ``seed`` (42), ``storage``, ``study_name``, ``resume``.
     ``dataset`` is a name, folder, Dataset or Interactions. The outer test split (``test_size`` of the
     ratings, Surprise's random hold-out with ``seed``; or ``holdout=(train, test)``; ``test_size=None``
     for none) is built first and never read during the study; afterwards the best params are refit on
@@ -1001,6 +1005,10 @@ def _open_study(
             f"this data {sha[:12]}…); choose another study ({_STUDY})"
         )
     settings = {**req.settings, "dataset": stored.get("dataset", ref), "dataset_sha256": sha}
+    if settings["threshold"] is None:  # not given: 4, or on data without ratings its one value
+        from movierec.interactions import resolve_threshold
+
+        settings["threshold"] = resolve_threshold(inter if inter is not None else holdout[0], None)  # type: ignore[index]
     options = stored.get("dataset_options", getattr(dataset, "load_options", None))
     if options:  # a ratings file's column names and titles file: best.toml loads the same data again
         settings["dataset_options"] = _jsonable(dict(options))

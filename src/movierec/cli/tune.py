@@ -26,6 +26,7 @@ from movierec.cli.common import (
     print_table,
     ratings_options,
     say,
+    threshold_for,
 )
 from movierec.errors import ConfigError
 
@@ -34,11 +35,13 @@ from movierec.errors import ConfigError
 TUNABLE_EXAMPLES = ("svd", "bayesian-fm", "blend", "bpr", "ials", "ease", "ensemble")
 
 _THRESHOLD = typer.Option(
-    4.0,
+    None,
     "--implicit-threshold",
     "--threshold",
     help="Ratings ≥ this are positives (implicit models) and relevant (ranking metrics), as in compare "
-    "(--threshold: tune's older name for it).",
+    "(--threshold: tune's older name for it). Default: 4; on data without ratings (--rating-col ''), its "
+    "one value: every row a positive.",
+    show_default=False,
 )
 
 
@@ -88,7 +91,7 @@ def tune_cmd(
     test_size: float = typer.Option(
         0.2, "--test-size", help="Share of ratings held out as the test split (never used for tuning)."
     ),
-    threshold: float = _THRESHOLD,
+    threshold: float | None = _THRESHOLD,
     out: Path | None = typer.Option(None, "--out", "-o", help="Output folder (default tuning/STUDY)."),
     pareto: str | None = typer.Option(
         None,
@@ -130,6 +133,7 @@ def tune_cmd(
         # mistake as one line, without the data, before the progress display starts
         check_request(model_name, **options)
         dataset = source.load()  # a dataset that does not load fails before any word about the study
+        threshold = options["threshold"] = threshold_for(dataset, threshold)  # 4, or the data's one value
         result = _run_study(
             dataset, model_name, options, out_dir, worker=worker, user_features=user_features, quiet=as_json,
             fixed=fixed,
