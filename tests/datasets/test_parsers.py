@@ -423,7 +423,8 @@ def test_a_file_without_a_header_row_is_read_by_position_and_told_so(
     ds = load(path)
     assert ds.interactions.n_ratings == 2 and set(ds.interactions.user_map.ids) == {1, int(first[0])}
     note = (
-        f"{path} has no header row (its first line, {first!r}, is all numbers): columns read by position, "
+        f"{path} has no header row (its first line, {first!r}, is all "
+        f"{'numbers and dates' if '-' in first else 'numbers'}): columns read by position, "
         f"{roles}; if that line names the columns, say so (header=True in Python, --header in the CLI)"
     )
     assert ds.notes[0] == note

@@ -370,8 +370,9 @@ def _headerless_note(label: str, first: str, placed: tuple[str | None, ...]) -> 
     roles = ", ".join(
         f"{col} the {role}" for (role, _), col in zip(_ROLES, placed, strict=True) if col is not None
     )
+    what = "numbers and dates" if re.search(r"\d{4}-\d{2}-\d{2}", first) else "numbers"
     return (
-        f"{label} has no header row (its first line, {first.strip()[:60]!r}, is all numbers): columns read "
+        f"{label} has no header row (its first line, {first.strip()[:60]!r}, is all {what}): columns read "
         f"by position, {roles}; if that line names the columns, say so ({spelled('header=True', '--header')})"
     )
 
