@@ -754,6 +754,13 @@ class Artifact(IdMapped):
         return self._a
 
     @property
+    def rated(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every movie each training user rated, as CSR ``(indptr, indices)``: what a list leaves out. More than
+        :attr:`seen` where the model trained on fewer (an implicit model learns from ratings ≥ its threshold,
+        and a movie rated 2 is still not recommended back)."""
+        return self._rated
+
+    @property
     def seen(self) -> sp.csr_matrix:
         """Each training user's training interactions (users × items, their ratings): what lists leave out."""
         return self._seen

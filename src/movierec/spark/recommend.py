@@ -180,7 +180,10 @@ def recommend_all(
             spark, art, out, k=k, exclude_seen=exclude_seen, partitions=parts, force=force, t0=t0
         )
     arrays = art.arrays  # read and validated by load_artifact: not read a second time
-    seen = {"indptr": art.seen.indptr, "indices": art.seen.indices} if exclude_seen else None
+    # every movie the user rated, as served lists leave out: an implicit model's artifact (ials, bpr) trained on
+    # ratings ≥ its threshold, and its seen rows alone let a movie the user rated 2 back into their list
+    rated_ptr, rated_idx = art.rated
+    seen = {"indptr": rated_ptr, "indices": rated_idx} if exclude_seen else None
     n_users, n_items = art.n_users, art.n_items
     if art.family == "factors":
         ufac, ifac = arrays["user_factors"], arrays["item_factors"]
