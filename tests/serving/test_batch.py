@@ -95,26 +95,3 @@ def test_batch_lists_are_the_served_lists_ties_and_all(
     pd.testing.assert_frame_equal(got, want, check_exact=True)
     if family == "itemknn":  # the case the tie rule decides: equal scores within one user's list
         assert want.duplicated(["userId", "score"]).any()
-
-
-def test_batch_is_not_a_loop_over_served_lists(families) -> None:  # type: ignore[no-untyped-def]
-    """``recommend_all_users`` turns blocks of users into columns at once: it ran ``recommend_index`` user by
-    user and built each row's JSON dict (over 80% of its time), so it took as long as serving every user one
-    at a time (ratio 1.0 on the old code); now it takes a fraction of that (1/16 when written). Best of three
-    of each, interleaved, so a busy machine slows both alike."""
-    import time
-
-    from movierec.serving.batch import recommend_all_users
-
-    art = families["svd"][2]
-    k = 100
-    batch, served = [], []
-    for _ in range(3):
-        t0 = time.perf_counter()
-        recommend_all_users(art, k)
-        batch.append(time.perf_counter() - t0)
-        t0 = time.perf_counter()
-        for u in range(art.n_users):
-            art.recommend_index(u, k)
-        served.append(time.perf_counter() - t0)
-    assert min(batch) * 2.5 < min(served), (batch, served)
