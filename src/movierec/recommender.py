@@ -58,7 +58,10 @@ class Recommender:
         A registry name (``"svd"``, ``"ease"``, ``"warp"``, see ``movierec models``) or an unfitted
         model instance. Default: ``"svd"``; on data without ratings (every rating one value, as
         ``rating_col=None`` loads a log), ``"ease"``, with a warning: svd would learn nothing from it (asked
-        for by name, it is trained, with a warning saying so).
+        for by name, it is trained, with a warning saying so). svd stays the default here, unlike
+        ``movierec recommend``'s ease, because this object also predicts ratings (:meth:`predict`,
+        the notebook's first step), which a top-N model cannot; for lists alone, ``model="ease"`` found
+        far more of what people went on to like (docs/models.md, "Which model recommend uses").
     threshold:
         Ratings ≥ this are the positives implicit models train on (explicit and sequence models
         train on every rating). Default: 4, MovieLens' 4 stars of 5; on data without ratings, its one
