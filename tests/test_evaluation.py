@@ -666,3 +666,42 @@ def test_rating_models_on_data_without_ratings_are_said_to_learn_nothing() -> No
     ), notes
     rated = frame.assign(rating=rng.integers(1, 6, len(frame)).astype(float))
     assert not any("every rating" in n for n in E.compare(rated, ["svd", "popularity"], progress=False).notes)
+
+
+# --- the front door in, as a Surprise notebook passes its data and its algorithm ----------------------
+
+
+def test_evaluate_scores_a_fitted_front_door_recommender(bundled: Dataset) -> None:
+    """``evaluate(rec, train, test, "rating")`` on a fitted ``movierec.Recommender`` scores its model: the
+    wrapper was scored itself before and, having no ``kind``, was refused as 'an implicit model (no
+    rating predictions)' although svd predicts ratings. The row names the Recommender's dataset."""
+    from movierec.errors import NotFittedError
+    from movierec.recommender import Recommender
+
+    train, test, _ = E.make_split(bundled.interactions, "ratings-holdout", seed=0, test_size=0.25)
+    rec = Recommender(bundled, "baseline")
+    with pytest.raises(NotFittedError, match=r"call \.fit\(train\) before evaluate"):
+        E.evaluate(rec, train, test, "rating")
+    rec.fit(train)
+    row = E.evaluate(rec, train, test, "rating")
+    bare = E.evaluate(rec.model, train, test, "rating")
+    assert row.kind == "explicit" and row.metrics == bare.metrics
+    assert 0.8 < row.metrics["rmse"] < 1.0
+    assert row.dataset == "ml-latest-small" and row.dataset_sha256 == bundled.sha256
+    assert bare.dataset.startswith("unnamed")  # the bare model knows no dataset
+    ranked = E.evaluate(rec, train, test, "full-ranking", intervals=False)
+    assert ranked.metrics == E.evaluate(rec.model, train, test, "full-ranking", intervals=False).metrics
+
+
+def test_make_split_takes_a_dataset_as_surprise_takes_its_data(bundled: Dataset) -> None:
+    """``make_split(ds, …)`` splits ``ds.interactions`` (Surprise's ``train_test_split(data)`` takes the
+    dataset); it ended in "AttributeError: 'Dataset' object has no attribute 'n_ratings'"."""
+    tr, te, desc = E.make_split(bundled, "ratings-holdout", seed=0, test_size=0.25)
+    tr2, te2, desc2 = E.make_split(bundled.interactions, "ratings-holdout", seed=0, test_size=0.25)
+    assert desc == desc2 and te.n_ratings == math.ceil(0.25 * bundled.interactions.n_ratings)
+    np.testing.assert_array_equal(te.users, te2.users)
+    np.testing.assert_array_equal(tr.items, tr2.items)
+    with pytest.raises(
+        ConfigError, match=r"splits a Dataset or its interactions \(ds\.interactions\), not list"
+    ):
+        E.make_split([1, 2, 3], "ratings-holdout")  # type: ignore[arg-type]

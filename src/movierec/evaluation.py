@@ -23,7 +23,7 @@ import scipy.sparse as sp
 
 from movierec import metrics as M
 from movierec import split as S
-from movierec.errors import ConfigError, did_you_mean, spelled
+from movierec.errors import ConfigError, NotFittedError, did_you_mean, spelled
 from movierec.interactions import (
     LOWER_THRESHOLD,
     Interactions,
@@ -759,7 +759,13 @@ def evaluate(
 
     The row's provenance is always filled: ``dataset`` may be the :class:`Dataset` itself (name and
     checksum) and ``split`` defaults to the description :func:`make_split` gave these arrays.
+
+    ``model`` is a fitted model or a fitted :class:`movierec.Recommender` (``rec.fit(train)``), whose
+    model is scored and whose dataset names the row when ``dataset`` is not given.
     """
+    model, front_door_dataset = _scored_model(model)
+    if isinstance(dataset, str) and not dataset and front_door_dataset is not None:
+        dataset = front_door_dataset
     where = _where(dataset, dataset_sha256, split, train, test)
     proto = get_protocol(protocol)
     reason = proto.skip_reason(model)
@@ -793,6 +799,18 @@ def evaluate(
         label=label
         or (f"{name}+{reranker.spec}" if (reranker := getattr(proto, "reranker", None)) else name),
     )
+
+
+def _scored_model(model: Any) -> tuple[Recommender, Dataset | None]:
+    """The model to score and, for a :class:`movierec.Recommender` (the front door, which wraps one), its
+    dataset. Without this the wrapper itself was scored: it has no ``kind``, so ``evaluate(rec, train,
+    test, "rating")`` on a fitted svd said "svd is an implicit model (no rating predictions)"."""
+    inner = getattr(model, "model", None)
+    if inner is None or not hasattr(model, "dataset") or not hasattr(model, "train_"):
+        return model, None
+    if model.train_ is None:
+        raise NotFittedError(f"{model.name} is not fitted yet: call .fit(train) before evaluate()")
+    return inner, model.dataset
 
 
 def _where(
@@ -900,14 +918,28 @@ def metric_curve(
 
 
 def make_split(
-    inter: Interactions, split: str, *, seed: int = 42, threshold: float = 4.0, test_size: float = 0.2
+    inter: Interactions | Dataset,
+    split: str,
+    *,
+    seed: int = 42,
+    threshold: float = 4.0,
+    test_size: float = 0.2,
 ) -> tuple[Interactions, Interactions, str]:
     """Build a named split; returns ``(train, test, description)`` (its splitter: :func:`movierec.split.get_splitter`).
 
-    ``interactions-holdout`` splits only the positives (ratings ≥ threshold, ratings kept) as the
-    notebook's LightFM split does; ``leave-last-out`` trains on everything but each user's last
-    rating (the validation item stays in training).
+    ``inter`` is a dataset's interactions or the :class:`Dataset` itself (its ``interactions`` are
+    split), as Surprise's ``train_test_split(data)`` takes the dataset. ``interactions-holdout`` splits
+    only the positives (ratings ≥ threshold, ratings kept) as the notebook's LightFM split does;
+    ``leave-last-out`` trains on everything but each user's last rating (the validation item stays in
+    training).
     """
+    if not isinstance(inter, Interactions):
+        ratings = getattr(inter, "interactions", None)
+        if not isinstance(ratings, Interactions):
+            raise ConfigError(
+                f"make_split splits a Dataset or its interactions (ds.interactions), not {type(inter).__name__}"
+            )
+        inter = ratings
     splitter = S.get_splitter(split, seed=seed, threshold=threshold, test_size=test_size)
     tr, te = splitter.holdout(inter)  # the test fold remembers the description for evaluate()
     return tr, te, splitter.description
