@@ -183,3 +183,32 @@ def test_tune_and_python_cold_users_default_to_the_datas_threshold(log: Path, tm
         cold_users(ds, "popularity", user_features=None, threshold=4)
     rated = cold_users(movierec.load("ml-latest-small"), "popularity", user_features=None, reveal=(1,))
     assert rated.meta["threshold"] == 4.0  # rated data: 4, as before
+
+
+def test_experiment_file_without_a_threshold_takes_the_datas(log: Path, tmp_path: Path) -> None:
+    """An experiment file's threshold defaulted to 4, so a hand-written exp.toml over a log without ratings
+    (``rating_col = ""``, no ``threshold``) stopped 'implicit threshold 4 leaves no positives' in compare
+    --config and export --config, while the same data typed on the command line ran. Now the file follows
+    the CLI's rule: its one value, said in the note, recorded in the run's config.toml (which loads again);
+    a threshold the file gives still wins."""
+    from movierec.experiment import load_experiment
+
+    head = f'protocols = ["full-ranking"]\nk = 5\n[dataset]\nname = "{log}"\n'
+    head += 'user_col = "user"\nitem_col = "item"\nrating_col = ""\n'
+    (tmp_path / "exp.toml").write_text(head + '[[models]]\nname = "popularity"\n')
+    proc = _run("compare", "--config", "exp.toml", "--out", "runs", cwd=tmp_path)
+    _ok(proc)
+    said = " ".join(proc.stdout.split())  # compare prints its notes under the table
+    assert THRESHOLD_NOTE in said and "relevance ≥ 1" in said
+    (run,) = (tmp_path / "runs").iterdir()
+    ran = load_experiment(run / "config.toml")
+    assert ran.threshold == 1.0 and ran.dataset.load().interactions.interactions_only
+    exported = _run("export", "--config", "exp.toml", "--out", "art", cwd=tmp_path)
+    assert THRESHOLD_NOTE in _ok(exported)
+    manifest = json.loads((tmp_path / "art" / "manifest.json").read_text())
+    assert manifest["implicit_threshold"] == 1.0
+
+    (tmp_path / "four.toml").write_text("threshold = 4.0\n" + head + '[[models]]\nname = "popularity"\n')
+    refused = _run("compare", "--config", "four.toml", "--out", "runs4", cwd=tmp_path)
+    assert refused.returncode == 2 and "implicit threshold 4 leaves no positives" in refused.stderr
+    assert not (tmp_path / "runs4").exists() or not any((tmp_path / "runs4").iterdir())

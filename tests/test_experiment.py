@@ -142,7 +142,10 @@ def test_run_experiment_stores_results_config_and_provenance(tmp_path: Path, bun
     folder = Path(run)
     assert folder.parent == tmp_path / "runs" and folder.is_dir()
     assert {p.name for p in folder.iterdir()} >= {"results.json", "config.toml", "provenance.json"}
-    assert load_experiment(folder / "config.toml") == exp
+    # the resolved experiment: defaults filled in, the threshold the run used (unset in exp: 4 on rated data)
+    assert exp.threshold is None and load_experiment(folder / "config.toml") == exp.model_copy(
+        update={"threshold": 4.0}
+    )
     rows = json.loads((folder / "results.json").read_text())
     by = {(r["model"], r["protocol"]): r for r in rows}
     assert 0.5 < by[("baseline", "rating")]["rmse"] < 1.2
@@ -199,7 +202,9 @@ def test_compare_runs_an_experiment_file(tmp_path: Path) -> None:
     assert {"results.json", "results.csv", "config.toml", "provenance.json"} <= {
         p.name for p in run.iterdir()
     }
-    assert load_experiment(run / "config.toml") == load_experiment(tmp_path / "exp.toml")
+    # as the run resolved it (the file gives no threshold: 4 on rated data)
+    ran = load_experiment(tmp_path / "exp.toml").model_copy(update={"threshold": 4.0})
+    assert load_experiment(run / "config.toml") == ran
 
 
 def test_surprise_spellings_in_an_experiment_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -198,7 +198,11 @@ class Experiment(BaseModel):
     models: list[ModelConfig] = Field(min_length=1)
     protocols: list[str] = Field(default_factory=lambda: ["rating", "full-ranking"], min_length=1)
     k: int = Field(default=10, ge=1)
-    threshold: float = 4.0
+    threshold: float | None = Field(
+        default=None,
+        description="relevance threshold (ratings >= it are positives); unset: 4, or on data without ratings "
+        "its one value so every row is a positive (movierec.interactions.resolve_threshold), as the CLI does",
+    )
     item_features: list[str] = Field(
         default_factory=list, description="side features for hybrid models: genres, tags, year"
     )
@@ -554,6 +558,11 @@ def run_experiment(
 
     exp = config if isinstance(config, Experiment) else load_experiment(config)
     ds = exp.dataset.load()
+    from movierec.interactions import resolve_threshold
+
+    # config.toml and MLflow record the threshold the run used; compare gets the file's own (None: it
+    # resolves it and says so in its notes on data without ratings, where 4 would leave no positives)
+    ran = exp.model_copy(update={"threshold": resolve_threshold(ds.interactions, exp.threshold)})
     from movierec.output_folders import staged_output
 
     run_dir = Path(runs_dir) / (run_id or _new_run_id(exp))
@@ -564,7 +573,7 @@ def run_experiment(
     with staged_output(run_dir, option="run folder") as staged:
         folder = staged.path
         started = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
-        dump_experiment(exp, folder / "config.toml", header=f"resolved experiment of run {run_dir.name}")
+        dump_experiment(ran, folder / "config.toml", header=f"resolved experiment of run {run_dir.name}")
         comparison = evaluation.compare(ds, **compare_kwargs(exp), progress=progress)
         prov = provenance_info(ds)
         prov.update(
@@ -584,7 +593,7 @@ def run_experiment(
             json.dumps(_json_safe(prov), indent=2, allow_nan=False) + "\n"
         )
     if mlflow_uri:
-        log_to_mlflow(mlflow_uri, exp, records, run_dir)
+        log_to_mlflow(mlflow_uri, ran, records, run_dir)
     return ExperimentRun(run_dir, comparison)
 
 
