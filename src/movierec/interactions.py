@@ -463,6 +463,50 @@ class Interactions(IdMapped):
         u, i, ratings, timestamps, dropped = _drop_duplicates(u, i, ratings, timestamps, len(item_map))
         return cls(u, i, ratings, user_map, item_map, timestamps, scale, dropped)
 
+    @classmethod
+    def from_csr(
+        cls,
+        matrix: sp.spmatrix | sp.sparray,
+        *,
+        user_ids: Sequence[Any] | np.ndarray | None = None,
+        item_ids: Sequence[Any] | np.ndarray | None = None,
+    ) -> Interactions:
+        """A users × items sparse matrix (what ``implicit`` and scipy users hold) as interactions.
+
+        Row ``u`` is user index ``u`` and column ``i`` item index ``i``, so the matrix's indices mean
+        the same here; ``user_ids``/``item_ids`` name them (default: the indices themselves). Each
+        stored nonzero is one interaction whose value is kept as its rating: models read it with
+        ``weighting="values"`` (a confidence such as ``α·counts`` or BM25 weights; the default
+        ``binary`` counts each as 1). Stored zeros are dropped; NaN or infinite values are refused.
+        The rating scale is the values' min..max.
+        """
+        if not sp.issparse(matrix) or len(matrix.shape) != 2:
+            raise ConfigError(
+                f"from_csr takes a 2-d scipy.sparse users × items matrix, got {type(matrix).__name__}"
+            )
+        coo = sp.coo_matrix(matrix)
+        coo.sum_duplicates()
+        coo.eliminate_zeros()
+        n_users, n_items = coo.shape
+        maps = []
+        for ids, n, kind, axis in (
+            (user_ids, n_users, "user", "rows"),
+            (item_ids, n_items, "item", "columns"),
+        ):
+            ids = np.arange(n) if ids is None else np.asarray(ids)
+            if len(ids) != n:
+                raise ConfigError(f"{kind}_ids has {len(ids)} ids but the matrix has {n} {axis} ({kind}s)")
+            if len(pd.unique(ids)) != n:
+                raise ConfigError(f"{kind}_ids holds the same id twice: each {kind} needs its own")
+            maps.append(IdMap(ids, kind=kind))
+        values = np.asarray(coo.data, dtype=np.float32)
+        if not np.isfinite(values).all():
+            raise ConfigError(f"the matrix holds {int((~np.isfinite(values)).sum())} NaN or infinite values")
+        if coo.nnz == 0:
+            raise DataError("the matrix has no nonzero values: no interactions")
+        scale = (float(values.min()), float(values.max()))
+        return cls(coo.row, coo.col, values, maps[0], maps[1], rating_scale=scale)
+
     # --- shape (n_users, n_items from IdMapped) ----------------------------------------------
     @property
     def n_ratings(self) -> int:

@@ -184,6 +184,7 @@ def test_movierec_models_says_which_parameter_takes_one_value_and_what_therefore
         "binary",
         "rating",
         "recency",
+        "values",
     ]  # where it is a choice, the choices
     assert "weighting" not in ials["choices"]
     assert idle_notes("ials", {"half_life_days": 30}) == [
@@ -198,7 +199,7 @@ def test_movierec_models_says_which_parameter_takes_one_value_and_what_therefore
     assert "half_life_days = 365.0 (never acts here: weighting takes only 'binary')" in out
     with pytest.raises(SystemExit):
         main(["models", "ease"])
-    assert "weighting = 'binary' (one of 'binary', 'rating', 'recency')" in " ".join(
+    assert "weighting = 'binary' (one of 'binary', 'rating', 'recency', 'values')" in " ".join(
         capsys.readouterr().out.split()
     )
 

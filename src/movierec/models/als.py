@@ -1,7 +1,8 @@
 """Implicit-feedback ALS (Hu, Koren & Volinsky 2008) through the ``implicit`` library.
 
-Confidence c_ui = 1 + α·r_ui on observed pairs (r from the chosen weighting: 1, the rating over the
-user's mean, or a recency decay), preference 1 there and 0 elsewhere; alternating conjugate-gradient
+Confidence c_ui = α·r_ui on observed pairs and 1 elsewhere, as ``implicit`` computes it (the paper writes
+1 + α·r_ui; r from the chosen weighting: 1, the rating over the user's mean, a recency decay, or the
+values given), preference 1 on observed pairs and 0 elsewhere; alternating conjugate-gradient
 least squares on CPU, or implicit's CUDA solver when ``use_gpu`` is set and a GPU build is present.
 New users are folded in by the same closed-form least-squares step with the item factors fixed.
 """

@@ -1,7 +1,9 @@
-"""Interaction weighting for implicit models: binary, rating as confidence, or recency decay.
+"""Interaction weighting for implicit models: binary, rating as confidence, recency decay, or the values as given.
 
 Implicit models receive ``train.to_implicit(threshold)`` (weights 1) or a raw ratings log; the
-weighting turns it into the users × items matrix they learn from.
+weighting turns it into the users × items matrix they learn from. ``values`` is the one for a
+confidence matrix made elsewhere (play counts, ``α·counts``, BM25 weights: what ``implicit``'s
+models are given): the weights are those values, unchanged.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ __all__ = [
     "weighted_csr",
 ]
 
-WEIGHTINGS = ("binary", "rating", "recency")
+WEIGHTINGS = ("binary", "rating", "recency", "values")
 
 
 def check_weighting(weighting: str, half_life_days: float) -> None:
@@ -48,7 +50,9 @@ def interaction_weights(
     (:func:`relative_ratings`), read from an implicit view's ``source_ratings``
     (:meth:`~movierec.interactions.Interactions.to_implicit` sets its ratings to 1); ``recency``:
     ``0.5 ** (age / half_life_days)`` with age measured back from the newest interaction
-    (Ding & Li 2005, time-decayed collaborative filtering).
+    (Ding & Li 2005, time-decayed collaborative filtering); ``values``: each interaction's own value as
+    given (an implicit view's ``source_ratings``, else ``ratings``), for a confidence matrix built
+    elsewhere (:meth:`~movierec.interactions.Interactions.from_csr`); ``binary`` would read it as 1s.
     """
     check_weighting(weighting, half_life_days)
     require_interactions(train)
@@ -59,6 +63,15 @@ def interaction_weights(
         if (values <= 0).any():
             raise DataError("weighting='rating' needs positive ratings, found a rating ≤ 0")
         return relative_ratings(values, train.users)
+    if weighting == "values":
+        values = train.ratings if train.source_ratings is None else train.source_ratings
+        bad = ~np.isfinite(values) | (values <= 0)
+        if bad.any():
+            raise DataError(
+                f"weighting='values' needs a positive, finite confidence per interaction, found "
+                f"{values[np.flatnonzero(bad)[0]]:g} ({int(bad.sum())} of {len(values)} values are not)"
+            )
+        return np.asarray(values, dtype=np.float32)
     if train.timestamps is None:
         raise DataError("weighting='recency' needs timestamps, and these interactions have none")
     age_days = (train.timestamps.max() - train.timestamps).astype(np.float64) / 86400.0

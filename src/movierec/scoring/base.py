@@ -41,8 +41,10 @@ def relative_ratings(ratings: np.ndarray, users: np.ndarray | None = None) -> np
 
 def rating_weights(model: Any) -> str | bool:
     """The spec's ``rating_weights``: ``"relative"`` when ``model`` weighs positives by rating (each over
-    its user's mean), else False. Artifacts written before that rule hold True: raw ratings."""
-    return "relative" if getattr(model, "weighting", "") == "rating" else False
+    its user's mean), True when it weighs them by their values as given (``weighting="values"``, and
+    artifacts written before the relative rule), else False."""
+    weighting = getattr(model, "weighting", "")
+    return "relative" if weighting == "rating" else weighting == "values"
 
 
 def visitor_weights(spec: dict[str, Any], ratings: np.ndarray | None, liked: np.ndarray) -> np.ndarray:

@@ -7,8 +7,9 @@ A visitor is folded in with the model's own rule (``spec["method"]``):
   ``bias_reg`` is :data:`RIDGE_BIAS_REG` and ``reg`` :data:`RIDGE_REG`, chosen by
   ``bench/foldin_study.py`` (an artifact whose spec has no ``bias_reg`` uses ``reg`` for both, as
   written).
-- ``confidence`` (ALS): x = (YᵀY + Yᵢᵀ(C − I)Yᵢ + λI)⁻¹ YᵢᵀC·1 with c = 1 + α·w on the visitor's
-  positives (Hu, Koren & Volinsky 2008, eq. 4; implicit's ``recalculate_user``).
+- ``confidence`` (ALS): x = (YᵀY + Yᵢᵀ(C − I)Yᵢ + λI)⁻¹ YᵢᵀC·1 with c = α·w on the visitor's
+  positives (Hu, Koren & Volinsky 2008, eq. 4, with implicit's confidence: its ALS trains on α times
+  the matrix it is given, and its ``recalculate_user`` solves this system).
 - ``ials`` (iALS, Rendle et al. 2022): x = (Y_uᵀY_u + α₀YᵀY + λ_u I)⁻¹ Y_uᵀ1 over the visitor's positives,
   λ_u = λ·(n_u + α₀·n_items)^ν, the exact solve of the model's own user half-step.
 - ``mean`` (BPR/WARP, LightFM-style hybrids): the mean of the liked items' vectors (Rendle et al.
@@ -128,11 +129,14 @@ def confidence_fold_in(
 ) -> np.ndarray:  # fmt: skip
     """The user vector minimising Σ c_ui (p_ui − x·y_i)² + λ‖x‖² for fixed item factors Y (Hu et al. 2008, eq. 4).
 
-    x = (YᵀY + Yᵀ(C − I)Y + λI)⁻¹ YᵀC p with c = 1 + α·w on the given items; ``gram`` is YᵀY when precomputed.
+    x = (YᵀY + Yᵀ(C − I)Y + λI)⁻¹ YᵀC p with c = α·w on the given items, the confidence ``implicit``'s ALS
+    trains with (it multiplies the matrix it is given by α, and its ``recalculate_user`` solves this same
+    system; 1 + α·w, the paper's form, folded a visitor in with more confidence than training users had);
+    ``gram`` is YᵀY when precomputed.
     """
     y = item_factors.astype(np.float64)
     yi = y[items]
-    conf = 1.0 + alpha * np.asarray(weights, dtype=np.float64)
+    conf = alpha * np.asarray(weights, dtype=np.float64)
     base = y.T @ y if gram is None else gram
     a = base + (yi.T * (conf - 1.0)) @ yi + reg * np.eye(y.shape[1])
     b = (yi * conf[:, None]).sum(axis=0)
