@@ -276,6 +276,27 @@ def test_saved_models_with_old_parameter_names_still_load(tiny: Interactions, tm
     np.testing.assert_allclose(again.score(np.arange(3)), svd.score(np.arange(3)))
 
 
+def test_load_model_loads_whichever_model_a_folder_holds(tiny: Interactions, tmp_path: Any) -> None:
+    """implicit's model.save(path) has a load that reads the class from the file; here a saved folder
+    needed its class (``ALS.load``), and ``BaseRecommender.load`` said only "holds a 'als' model, not
+    'base'". ``load_model`` reads the name from model.json, and the class-bound error names it."""
+    from movierec.errors import ArtifactError
+    from movierec.models import BaseRecommender, load_model
+
+    for name in ("itemknn", "svd"):
+        model = get_class(name)().fit(tiny.to_implicit(3.0) if name == "itemknn" else tiny)
+        folder = model.save(tmp_path / name)
+        again = load_model(folder)
+        assert type(again) is type(model)
+        np.testing.assert_allclose(again.score(np.arange(3)), model.score(np.arange(3)), rtol=1e-6)
+    with pytest.raises(
+        ArtifactError, match=r"holds a 'svd' model, not 'base'; movierec\.models\.load_model\("
+    ):
+        BaseRecommender.load(tmp_path / "svd")
+    with pytest.raises(ArtifactError, match="not a saved model"):
+        load_model(tmp_path)
+
+
 @pytest.mark.filterwarnings("error::ResourceWarning", "error::pytest.PytestUnraisableExceptionWarning")
 def test_a_broken_saved_model_is_one_readable_error_and_leaves_no_file_open(
     tiny: Interactions, tmp_path: Any

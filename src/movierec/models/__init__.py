@@ -1,7 +1,7 @@
 """Recommender models: one module per family, all following the contract in :mod:`movierec.models.base`."""
 
 from movierec.models.base import BaseRecommender, ExplicitRecommender, Recommender, topk
-from movierec.models.registry import available, create, get_class
+from movierec.models.registry import available, create, get_class, load_model
 
 __all__ = [
     "BaseRecommender",
@@ -10,5 +10,6 @@ __all__ = [
     "available",
     "create",
     "get_class",
+    "load_model",
     "topk",
 ]

@@ -60,6 +60,7 @@ __all__ = [
     "read_npz",
     "reason_order",
     "require_interactions",
+    "saved_model_meta",
     "seeded",
     "tags_of",
     "topk",
@@ -335,6 +336,25 @@ def check_indices(values: Any, n: int, what: str, *, allow_unknown: bool = False
             f"for raw ids use movierec.Recommender or the dataset's id maps)"
         )
     return arr
+
+
+def saved_model_meta(path: str | Path) -> dict[str, Any]:
+    """``model.json`` of a folder written by :meth:`BaseRecommender.save`, checked: both files present,
+    valid JSON, this movierec's format version. Its ``model`` names the class that loads it."""
+    path = Path(path)
+    meta_file = path / "model.json"
+    if not meta_file.is_file() or not (path / "arrays.npz").is_file():
+        raise ArtifactError(f"{path}: not a saved model (model.json and arrays.npz expected)")
+    try:
+        meta = json.loads(meta_file.read_text())
+    except json.JSONDecodeError as exc:
+        raise ArtifactError(f"{meta_file}: not valid JSON ({exc.msg}, line {exc.lineno})") from exc
+    if not isinstance(meta, dict) or meta.get("format_version") != MODEL_FORMAT_VERSION:
+        version = meta.get("format_version") if isinstance(meta, dict) else None
+        raise ArtifactError(
+            f"{meta_file}: format version {version!r}, this movierec reads {MODEL_FORMAT_VERSION}"
+        )
+    return meta
 
 
 def read_npz(path: Path) -> dict[str, np.ndarray]:
@@ -897,21 +917,18 @@ class BaseRecommender:
 
     @classmethod
     def load(cls, path: str | Path) -> Self:
-        """Rebuild a model saved by :meth:`save` (checks the name and format version)."""
+        """Rebuild a model saved by :meth:`save` (checks the name and format version).
+
+        Called on the model's class (``ALS.load``, ``type(model).load``);
+        :func:`movierec.models.load_model` reads which model a folder holds and loads it."""
         path = Path(path)
         meta_file = path / "model.json"
-        if not meta_file.is_file() or not (path / "arrays.npz").is_file():
-            raise ArtifactError(f"{path}: not a saved model (model.json and arrays.npz expected)")
-        try:
-            meta = json.loads(meta_file.read_text())
-        except json.JSONDecodeError as exc:
-            raise ArtifactError(f"{meta_file}: not valid JSON ({exc.msg}, line {exc.lineno})") from exc
-        if meta.get("format_version") != MODEL_FORMAT_VERSION:
-            raise ArtifactError(
-                f"{meta_file}: format version {meta.get('format_version')!r}, this movierec reads {MODEL_FORMAT_VERSION}"
-            )
+        meta = saved_model_meta(path)
         if meta.get("model") != cls.name:
-            raise ArtifactError(f"{meta_file}: holds a {meta.get('model')!r} model, not {cls.name!r}")
+            raise ArtifactError(
+                f"{meta_file}: holds a {meta.get('model')!r} model, not {cls.name!r}; "
+                f"movierec.models.load_model({str(path)!r}) loads whichever model a folder holds"
+            )
         model = cls(**meta["params"])
         for key, value in meta["state"].items():
             setattr(model, key, tuple(value) if key == "rating_scale_" else value)

@@ -10,10 +10,11 @@ import importlib
 import importlib.util
 import re
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 from movierec.errors import ConfigError, did_you_mean, spelled
-from movierec.models.base import BaseRecommender
+from movierec.models.base import BaseRecommender, saved_model_meta
 
 __all__ = [
     "MODELS",
@@ -24,6 +25,7 @@ __all__ = [
     "check_requirements",
     "create",
     "get_class",
+    "load_model",
     "merge_params",
     "missing_module",
     "missing_requirement",
@@ -148,6 +150,14 @@ def user_feature_models() -> list[str]:
         if getattr(cls, "uses_user_features", False):
             out.append(name)
     return out
+
+
+def load_model(path: str | Path) -> BaseRecommender:
+    """The model :meth:`BaseRecommender.save` wrote into folder ``path``, whichever it is: its
+    ``model.json`` names the class, so the caller need not know it (``BaseRecommender.load`` and
+    ``ALS.load`` load one class's models only)."""
+    meta = saved_model_meta(path)
+    return get_class(str(meta.get("model"))).load(path)
 
 
 def get_class(name: str) -> type[BaseRecommender]:
