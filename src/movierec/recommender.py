@@ -297,6 +297,59 @@ class Recommender:
         out = np.asarray(self.model.predict(np.asarray(users), np.asarray(items)), dtype=np.float64)
         return out if many else float(out[0])
 
+    def test(self, testset: Interactions | pd.DataFrame) -> pd.DataFrame:
+        """Predict every row of a test set: Surprise's ``algo.test(testset)``, as one DataFrame
+        ``userId, movieId, rating, est, was_impossible`` in the test set's row order.
+
+        ``testset`` is a split's test part (``make_split``'s second value) or a DataFrame with raw
+        ``userId`` and ``movieId`` columns (``rating`` kept when present, Surprise's ``r_ui``). ``est``
+        is :meth:`predict`'s clipped rating; ``was_impossible`` is True where the model fell back to its
+        baseline: a k-NN model with fewer than ``min_k`` neighbours, or a user or movie without training
+        ratings (svd and baseline give μ plus the known bias there, as Surprise does, which does not
+        flag it for them). ``movierec.metrics.rmse(p.est, p.rating)`` is ``accuracy.rmse(predictions)``.
+        """
+        self._check_fitted()
+        if not self.explicit:
+            raise ConfigError(
+                f"{self.name} ranks items but does not predict ratings; use recommend() or score()"
+            )
+        if isinstance(testset, Interactions):
+            frame = testset.to_frame()
+        elif isinstance(testset, pd.DataFrame):
+            missing = [c for c in ("userId", "movieId") if c not in testset.columns]
+            if missing:
+                raise ConfigError(
+                    f"test() reads raw ids from columns userId and movieId; missing {', '.join(missing)} "
+                    f"(found: {', '.join(map(str, testset.columns))})"
+                )
+            frame = testset.reset_index(drop=True)
+        else:
+            raise ConfigError(
+                f"test() takes a split's test part (make_split) or a DataFrame, not {type(testset).__name__}"
+            )
+        users = self._indices(testset, frame, "userId")
+        items = self._indices(testset, frame, "movieId")
+        est, flags = self.model.predict_with_flags(users, items)
+        out = pd.DataFrame({"userId": frame["userId"].to_numpy(), "movieId": frame["movieId"].to_numpy()})
+        if "rating" in frame.columns:
+            out["rating"] = frame["rating"].to_numpy(dtype=np.float64)
+        out["est"] = np.asarray(est, dtype=np.float64)
+        out["was_impossible"] = np.asarray(flags, dtype=bool)
+        return out
+
+    def _indices(self, testset: Interactions | pd.DataFrame, frame: pd.DataFrame, column: str) -> np.ndarray:
+        """Dense indices of a test set's users or movies: a split of this dataset carries them already;
+        raw ids (a DataFrame, another dataset's split) are mapped one by one, unknown ones refused."""
+        ours = self.dataset.interactions
+        if isinstance(testset, Interactions):
+            mine, theirs = (
+                (ours.user_map, testset.user_map) if column == "userId" else (ours.item_map, testset.item_map)
+            )
+            if mine is theirs or np.array_equal(np.asarray(mine.ids), np.asarray(theirs.ids)):
+                return np.asarray(testset.users if column == "userId" else testset.items, dtype=np.int64)
+        lookup = self.user_index if column == "userId" else self.movie_index
+        return np.fromiter((lookup(_plain_id(x, column[:-2])) for x in frame[column]), dtype=np.int64)
+
     def score(self, user_id: object, movie_ids: Sequence[object] | None = None) -> pd.Series:
         """The model's scores for one raw user over ``movie_ids`` (default: every item), indexed by movieId."""
         self._check_fitted()
