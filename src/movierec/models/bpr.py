@@ -120,6 +120,9 @@ class HybridMF(WeightedRecommender):
     _json_state: ClassVar[tuple[str, ...]] = ("history_", "item_feature_names_", "user_feature_names_")
     #: the trainer class (``None``: :class:`HybridMFTrainer`, our kernels; LightFM's references set theirs)
     _trainer: ClassVar[Callable[..., ModelTrainer] | None] = None
+    #: items without training interactions but with side features are scored from those features alone
+    #: (item cold start, :meth:`_finalise`); LightFM's references keep every identity, as LightFM predicts
+    _cold_items_by_features: ClassVar[bool] = True
 
     factors: int = 40
     learning_rate: float = 0.05
@@ -225,7 +228,7 @@ class HybridMF(WeightedRecommender):
     ) -> None:
         """Precompute effective vectors from per-feature ones; cold items (no interactions) use side features only."""
         identity = None
-        if item_side is not None and item_side.shape[1] > 0:
+        if item_side is not None and item_side.shape[1] > 0 and self._cold_items_by_features:
             warm = train.item_counts() > 0
             has_side = np.diff(item_side.indptr) > 0
             identity = warm | ~has_side  # an item with neither keeps its (untrained) identity
