@@ -38,6 +38,7 @@ __all__ = [
     "FeatureValueError",
     "age_bucket",
     "build_user_features",
+    "named_feature_row",
     "parse_user_features",
     "resolve_user_features",
     "visitor_feature_row",
@@ -230,21 +231,67 @@ class DemographicSchema:
 
 
 def visitor_feature_row(owner: str, features: Any, names: Sequence[str]) -> sp.csr_matrix:
-    """A visitor's 1 × len(names) user-feature row, from a mapping of demographics or a ready row.
+    """A visitor's 1 × len(names) user-feature row, from a mapping of demographics, a mapping or list of
+    the model's own feature names (user features from a file: :func:`named_feature_row`), or a ready row.
 
-    ``owner`` (the model's name) is named in the ConfigError when the features are not
-    demographics or the row has the wrong width.
+    ``owner`` (the model's name) is named in the ConfigError when a feature is unknown or the row has
+    the wrong width.
     """
     names = list(names)
+    if isinstance(features, (list, tuple)) and features and all(isinstance(f, str) for f in features):
+        features = dict.fromkeys(features, 1.0)
     if isinstance(features, Mapping):
         schema = DemographicSchema.from_names(names)
         if schema is None:
-            raise ConfigError(f"{owner}'s user features are not demographics; pass a feature row instead")
+            return named_feature_row(owner, features, names)
         return schema.encode(features, names)
     row = sp.csr_matrix(features, dtype=np.float32)
     if row.shape != (1, len(names)):
         raise ConfigError(f"a user feature row must be 1 × {len(names)}, got {row.shape[0]} × {row.shape[1]}")
     return row
+
+
+def named_feature_row(owner: str, features: Mapping[Any, Any], names: Sequence[str]) -> sp.csr_matrix:
+    """A 1 × len(names) row for user features read from a file (``userId,feature[,weight]``, whose
+    columns are named ``feature:VALUE``): ``{"feature": "heavy"}`` (the file's column and value, weight
+    1) or ``{"feature:heavy": 0.5}`` (a column's name and its weight), as LightFM's
+    ``build_user_features([(user, ["heavy"])])`` names them. An unknown one is a ConfigError naming
+    the model's features, where a bare "not demographics" said nothing of what to give."""
+    col = {n: j for j, n in enumerate(names)}
+    cols: list[int] = []
+    data: list[float] = []
+    for key, value in features.items():
+        if str(key) in col and not isinstance(value, str):
+            weight = float(value)
+            if not np.isfinite(weight) or weight < 0:
+                raise ConfigError(f"user feature {key!r}: weight {value!r} is not a finite number ≥ 0")
+            cols.append(col[str(key)])
+            data.append(weight)
+        elif f"{key}:{value}" in col:
+            cols.append(col[f"{key}:{value}"])
+            data.append(1.0)
+        else:
+            given = f"{key}={value!r}" if isinstance(value, str) else repr(key)
+            shown = ", ".join(names[:8]) + (f" … ({len(names)} in all)" if len(names) > 8 else "")
+            raise ConfigError(
+                f"{owner} has no user feature {given}; its features are {shown}: give "
+                "{COLUMN: VALUE} as the features file holds them (" + _example(names) + ") or {NAME: weight}"
+            )
+    order = np.argsort(cols, kind="stable")
+    return sp.csr_matrix(
+        (
+            np.asarray(data, np.float32)[order],
+            (np.zeros(len(cols), np.int64), np.asarray(cols, np.int64)[order]),
+        ),
+        shape=(1, len(names)),
+        dtype=np.float32,
+    )
+
+
+def _example(names: Sequence[str]) -> str:
+    """``{"feature": "heavy"}`` for the first ``feature:heavy`` name, as a visitor would write it."""
+    head, _, value = str(names[0]).partition(":") if names else ("feature", "", "VALUE")
+    return f"{{{head!r}: {value!r}}}" if value else f"{{{head!r}: 1.0}}"
 
 
 def _age_order(label: str) -> int:

@@ -488,11 +488,13 @@ class Recommender:
 
         ``features``: the person's user features, for a model fitted with
         ``user_features="demographics"`` (bpr, warp, logistic, warp-kos, segment-popularity): any of
-        ``{"age": 31, "gender": "F", "occupation": "engineer", "zip": "94043"}`` (user features from a
-        file, not demographics: a 1 × n sparse row over the model's ``user_feature_names_``), with or
-        without ``ratings``. A hybrid model's visitor vector is the normalised sum of those features'
-        embeddings, counted as one more liked movie beside the liked ones given; segment-popularity
-        lists the features' segment. This is :meth:`movierec.serving.artifact.Artifact.recommend_for_visitor`'s
+        ``{"age": 31, "gender": "F", "occupation": "engineer", "zip": "94043"}``; user features from a
+        ``userId,feature[,weight]`` file: the file's column and value, ``{"feature": "heavy"}``, or
+        feature names with weights, ``{"feature:heavy": 1.0}`` (``model.user_feature_names_``), or a
+        1 × n sparse row over those names; with or without ``ratings``. A hybrid model's visitor
+        vector is the normalised sum of those features' embeddings, counted as one more liked movie
+        beside the liked ones given; segment-popularity lists the features' segment. With
+        demographics this is :meth:`movierec.serving.artifact.Artifact.recommend_for_visitor`'s
         list (the API's ``POST /recommendations`` with ``features``) for the same fitted model. A
         model without user features, an unknown field or a value its training users never had is a
         ``ConfigError`` naming it; ``explain=True`` is refused with features (the list rests on them too,
