@@ -84,3 +84,29 @@ def test_lightfm_reference_scores_as_lightfm_predicts_with_item_features(bundled
     users = np.array([0, 1, 100, 609])
     expect = np.stack([raw.predict(int(u), np.arange(train.n_items), item_features=rows) for u in users])
     np.testing.assert_allclose(ours.score(users), expect, atol=1e-5)
+
+
+def test_lightfms_method_names_on_a_hybrid_model_say_what_they_are_called_here(bundled: Dataset) -> None:
+    """``model.predict(u, items)``, ``fit_partial`` and ``get_item_representations`` were a bare
+    "'WARP' object has no attribute 'predict'"; each now names its counterpart, and LightFM's pairwise
+    predict is ``score_pairs`` (it equals the matching entries of ``score``'s users × items matrix)."""
+    from movierec.models.registry import create
+
+    train = bundled.interactions.to_implicit(4.0)
+    model = create("warp", no_components=8, epochs=2).fit(train)
+    for name, says in [
+        ("predict", r"score\(users, items\), a users × items matrix .* score_pairs\(users, items\)"),
+        ("fit_partial", r"model\.trainer\(train\), then trainer\.train_epoch\(\)"),
+        ("get_item_representations", r"item_bias_ and item_factors_"),
+    ]:
+        with pytest.raises(AttributeError, match=rf"'WARP' object has no attribute '{name}': .*{says}"):
+            getattr(model, name)
+    assert not hasattr(model, "predict")  # still an AttributeError: nothing takes warp for a rating model
+    users, items = np.array([0, 5, 5, 609]), np.array([3, 0, 9000, 17])
+    full = model.score(users, items)
+    np.testing.assert_allclose(model.score_pairs(users, items), np.diag(full), rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(model.score_pairs(5, items), model.score(5, items)[0], rtol=1e-6, atol=1e-6)
+    with pytest.raises(ConfigError, match="as many users as items"):
+        model.score_pairs(users[:3], items)
+    with pytest.raises(ConfigError, match="item index 9724 is outside"):
+        model.score_pairs(0, [9724])

@@ -510,6 +510,9 @@ class BaseRecommender:
     #: a reference library's name with no exact counterpart here → what it is called here, the one line
     #: ``registry.create`` gives instead of Python's "unexpected keyword argument" (svd's ``lr_bu``)
     _foreign_names: ClassVar[dict[str, str]] = {}
+    #: a reference library's method or attribute this class has under another name → the line that says
+    #: which, added to the AttributeError (LightFM's ``fit_partial`` or ``predict`` on warp)
+    _foreign_attributes: ClassVar[dict[str, str]] = {}
     #: what a hyperparameter whose default is ``None`` stands for (svd's ``lr_bias``: learning_rate's value),
     #: shown by ``movierec models NAME``: ``lr_bias = None`` alone told a reader nothing
     _none_means: ClassVar[dict[str, str]] = {}
@@ -657,7 +660,10 @@ class BaseRecommender:
         aliases = type(self)._aliases
         if name in aliases:
             return getattr(self, aliases[name])
-        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        hint = type(self)._foreign_attributes.get(name)
+        raise AttributeError(
+            f"{type(self).__name__!r} object has no attribute {name!r}" + (f": {hint}" if hint else "")
+        )
 
     @classmethod
     def parameter_constraints(cls) -> dict[str, list[Constraint]]:

@@ -21,7 +21,7 @@ import scipy.sparse as sp
 from movierec.errors import ConfigError, DataError
 from movierec.features import side_matrix
 from movierec.interactions import Interactions
-from movierec.models.base import EpochCallback, Tags, check_random_state
+from movierec.models.base import EpochCallback, Tags, check_indices, check_random_state
 from movierec.models.kernels.hybrid import BPR as _BPR_KIND
 from movierec.models.kernels.hybrid import LOGISTIC as _LOGISTIC_KIND
 from movierec.models.kernels.hybrid import WARP as _WARP_KIND
@@ -123,6 +123,23 @@ class HybridMF(WeightedRecommender):
     #: items without training interactions but with side features are scored from those features alone
     #: (item cold start, :meth:`_finalise`); LightFM's references keep every identity, as LightFM predicts
     _cold_items_by_features: ClassVar[bool] = True
+    _foreign_attributes: ClassVar[dict[str, str]] = {
+        "predict": "LightFM's predict(user_ids, item_ids) is score(users, items), a users × items matrix "
+        "u·i + b_u + b_i over dense indices (score(u)[0]: one user over every item); for (user, item) pairs "
+        "score_pairs(users, items)",
+        "predict_rank": "rank with recommend(users, k) (best first), or score a split with movierec.evaluate",
+        "fit_partial": "LightFM's fit_partial(epochs=1) loop is trainer = model.trainer(train), then "
+        "trainer.train_epoch() per epoch and trainer.finalize() (the model scores after each epoch); "
+        "it starts from random_state, not from a fitted model's weights: refit to add interactions",
+        "get_item_representations": "each item's bias and vector with its features summed in are "
+        "item_bias_ and item_factors_ (LightFM's get_item_representations(item_features)); per feature, "
+        "identities first: item_feature_biases_ and item_feature_embeddings_",
+        "get_user_representations": "each user's bias and vector with their features summed in are "
+        "user_bias_ and user_factors_ (LightFM's get_user_representations(user_features))",
+        "item_biases": "per feature (identities first) item_feature_biases_; per item item_bias_",
+        "user_embeddings": "per user (features summed in) user_factors_; per side feature user_feature_embeddings_",
+        "user_biases": "per user (features summed in) user_bias_",
+    }
 
     factors: int = 40
     learning_rate: float = 0.05
@@ -254,6 +271,22 @@ class HybridMF(WeightedRecommender):
         out += bi[None, :]
         out += self.user_bias_[users][:, None]
         return out.astype(np.float32, copy=False)
+
+    def score_pairs(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
+        """The score of each (``users[j]``, ``items[j]``) pair, u·i + b_u + b_i: LightFM's
+        ``predict(user_ids, item_ids)`` on dense indices (a single user broadcasts over the items),
+        where :meth:`score` gives every user × every item."""
+        self._check_fitted()
+        items = check_indices(items, self.n_items_, "item")
+        users = self._check_users(users)
+        if users.size == 1:
+            users = np.full(items.shape, users[0])
+        if users.shape != items.shape:
+            raise ConfigError(
+                f"score_pairs needs as many users as items, got {users.shape} and {items.shape}"
+            )
+        out = np.einsum("ij,ij->i", self.user_factors_[users], self.item_factors_[items])
+        return (out + self.user_bias_[users] + self.item_bias_[items]).astype(np.float32, copy=False)
 
     def score_new_user(
         self,
