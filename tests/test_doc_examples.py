@@ -141,6 +141,7 @@ RUN = {
     "index.md": None,
     "beyond-accuracy.md": None,
     "data.md": _make_shop_db,
+    "from-implicit.md": None,
     "new-users.md": None,
     "protocols.md": None,
     "serving.md": lambda folder: _export(folder, "svd"),

@@ -751,7 +751,9 @@ def evaluate(
 
     The one scoring path: compare, tune's objective, export's hold-out figures, the report and the
     benchmarks' quality checks all call this. ``intervals=False`` skips the bootstrap (a tuning
-    trial needs the point value only).
+    trial needs the point value only). ``threshold``: a test rating at or above it is relevant (4.0, for
+    star ratings); ``None`` makes every test row relevant, as ``implicit``'s ``ranking_metrics_at_k``
+    reads a test matrix of confidences.
 
     Full ranking only: ``beyond`` adds the beyond-accuracy and per-group metrics
     (:func:`movierec.beyond.extend_output`), ``rerank`` (``"mmr:0.3"`` or a
