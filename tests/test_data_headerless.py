@@ -92,8 +92,8 @@ def test_a_headerless_file_loads_by_position_with_one_note_and_header_overrides(
 
 
 def test_every_command_that_reads_a_ratings_file_takes_header_from_the_one_place() -> None:
-    """--header/--no-header is a RatingsSource option (cli.common.ratings_options), so each command that
-    takes --ratings has it; spark train reads its --ratings with Spark (URIs), not with this loader."""
+    """--header/--no-header and --sep are RatingsSource options (cli.common.ratings_options), so each
+    command that takes --ratings has them; spark train reads its --ratings with Spark (URIs), not with this loader."""
     found: dict[str, bool] = {}
 
     def walk(cmd: object, path: list[str]) -> None:
@@ -104,7 +104,7 @@ def test_every_command_that_reads_a_ratings_file_takes_header_from_the_one_place
             return
         opts = {o for p in cmd.params for o in (*p.opts, *p.secondary_opts)}  # type: ignore[attr-defined]
         if "--ratings" in opts:
-            found[" ".join(path)] = {"--header", "--no-header"} <= opts
+            found[" ".join(path)] = {"--header", "--no-header", "--sep"} <= opts
 
     walk(typer.main.get_command(app), [])
     assert {"compare", "report", "tune", "export", "recommend", "cold-users", "data info"} <= set(found)

@@ -70,7 +70,8 @@ _Strict = ConfigDict(extra="forbid", frozen=False, str_strip_whitespace=True)
 class DatasetConfig(BaseModel):
     """Which ratings: a registered name (``ml-100k``) or a MovieLens-layout folder / ratings file path;
     for a ratings file, its column names (``time_col = ""``: no times), a ``movies`` titles file and
-    ``header`` (``false``: the first line is data, columns by position; unset: guessed from that line)."""
+    ``header`` (``false``: the first line is data, columns by position; unset: guessed from that line) and
+    ``delimiter`` (``","``, ``";"``, ``"|"``, ``"tab"``, ``"::"``; unset: a tab for .tsv, else a comma)."""
 
     model_config = _Strict
     name: str = "ml-latest-small"
@@ -81,6 +82,7 @@ class DatasetConfig(BaseModel):
     time_col: str | None = None
     movies: str | None = None
     header: bool | None = None  # whether the file's first line names its columns (None: guessed)
+    delimiter: str | None = None  # its field separator: a character, "::" or "tab" (None: from its name)
 
     def file_options(self) -> dict[str, Any]:
         """The ratings-file options given (for :func:`movierec.datasets.load`); ``time_col=""`` is none, and
@@ -93,6 +95,8 @@ class DatasetConfig(BaseModel):
                 opts[key] = getattr(self, key) or None
         if self.header is not None:
             opts["header"] = self.header
+        if self.delimiter is not None:
+            opts["delimiter"] = self.delimiter
         return opts
 
     def load(self) -> Any:
@@ -111,6 +115,21 @@ class DatasetConfig(BaseModel):
             if key in opts and opts[key] is None:
                 opts[key] = ""
         return cls(name=name, **opts, **extra)
+
+    @field_validator("delimiter", mode="before")
+    @classmethod
+    def _delimiter(cls, v: Any) -> Any:
+        """Checked as the loader checks it; a tab or a space is kept by name ("tab"), which reads plainly in
+        TOML and survives the whitespace stripping every string here gets."""
+        if v is None:
+            return v
+        from movierec.datasets.parsers import parse_delimiter  # only when a delimiter is given
+
+        try:
+            sep = parse_delimiter(str(v))
+        except ConfigError as exc:
+            raise ValueError(str(exc)) from None
+        return {"\t": "tab", " ": "space"}.get(sep, sep)
 
     @field_validator("name")
     @classmethod

@@ -240,9 +240,13 @@ BAD = [
         "bad_timestamp.csv",
         r"bad_timestamp.csv, line 3: timestamp 'yesterday' is neither a number nor an ISO date",
     ),
-    ("semicolon.csv", r"semicolon.csv: missing column 'userId'.*looks ';'-separated"),
+    ("semicolon.csv", r"semicolon.csv: missing column 'userId'.*looks ';'-separated.*delimiter=';'$"),
     ("latin1.csv", r"latin1.csv, line 3: text is not valid UTF-8"),
-    ("tabs.dat", r"tabs.dat, line 1: expected '::'-separated fields \(it looks '\\t'-separated\)"),
+    (
+        "tabs.dat",
+        r"tabs.dat, line 1: expected '::'-separated fields "
+        r"\(it looks '\\t'-separated: delimiter='\\t' in Python, --sep tab in the CLI\)",
+    ),
     ("short_line.dat", r"short_line.dat, line 2: expected 4 '::'-separated fields, found 3"),
 ]
 

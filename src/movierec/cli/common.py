@@ -83,6 +83,13 @@ HEADER = typer.Option(
     "numbers; without one, columns are user, item, rating[, timestamp] by position, or --user-col 2 …).",
     show_default=False,
 )
+SEP = typer.Option(
+    None,
+    "--sep",
+    help="Field delimiter of --ratings: one character (',', ';', '|'), tab (or '\\t'), or '::' as in "
+    "ml-1m's .dat (default: a tab for .tsv, '::' for .dat, else a comma).",
+    show_default=False,
+)
 USER_COL = typer.Option("userId", "--user-col", help="User id column of --ratings.")
 ITEM_COL = typer.Option("movieId", "--item-col", help="Item id column of --ratings.")
 RATING_COL = typer.Option(
@@ -155,6 +162,7 @@ class RatingsSource:
     rating_scale: tuple[float, float] | None = None
     movies: Path | None = None
     header: bool | None = None  # None: guessed (no header when the first line is all numbers)
+    sep: str | None = None  # the delimiter as typed ("tab", ";", "::"); None: from the file's name
 
     @classmethod
     def of_config(cls, cfg: Any, rating_scale: tuple[float, float] | None = None) -> RatingsSource:
@@ -172,6 +180,7 @@ class RatingsSource:
             rating_scale=scale,
             movies=Path(cfg.movies) if cfg.movies else None,
             header=cfg.header,
+            sep=cfg.delimiter,
         )
 
     def load(self) -> Dataset:
@@ -189,6 +198,8 @@ class RatingsSource:
             raise ConfigError(
                 f"{flag} is about a --ratings file's first line; a --dataset reads its own files"
             )
+        if self.sep is not None and self.ratings is None:
+            raise ConfigError("--sep is a --ratings file's delimiter; a --dataset reads its own files")
         from movierec.progress import status as step_status
 
         if self.ratings is not None:
@@ -196,6 +207,8 @@ class RatingsSource:
                 times: dict[str, Any] = {} if self.time_col is None else {"time_col": self.time_col or None}
                 if self.header is not None:
                     times["header"] = self.header
+                if self.sep is not None:
+                    times["delimiter"] = self.sep
                 try:
                     ds = load_ratings_file(
                         self.ratings,
@@ -226,6 +239,7 @@ _SOURCE_OPTIONS: dict[str, tuple[Any, Any]] = {
     "dataset": (str, DATASET),
     "ratings": (Path | None, RATINGS),
     "header": (bool | None, HEADER),
+    "sep": (str | None, SEP),
     "user_col": (str, USER_COL),
     "item_col": (str, ITEM_COL),
     "rating_col": (str, RATING_COL),

@@ -484,6 +484,7 @@ def _config_dataset(ctx: typer.Context, source: RatingsSource, in_file: dict[str
             "time_col": source.time_col,
             "movies": None if source.movies is None else str(source.movies.resolve()),
             "header": source.header,
+            "delimiter": source.sep,
         }
         dataset = {k: v for k, v in given.items() if v is not None}
     elif typed(ctx, "dataset"):

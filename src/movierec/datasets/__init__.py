@@ -29,6 +29,7 @@ from movierec.datasets.parsers import (
     ColumnOptionsError,
     MissingColumnsError,
     movies_from_frame,
+    parse_delimiter,
     ratings_from_frame,
     read_movies,
     read_ratings,
@@ -493,10 +494,12 @@ def load_ratings_file(
     """Load a custom ratings table (csv, tsv or parquet; ids may be strings or integers).
 
     ``columns`` are :func:`~movierec.datasets.parsers.read_ratings`'s (``user_col="userId"``,
-    ``item_col="movieId"``, ``rating_col="rating"``, ``time_col="timestamp"``, ``delimiter``; a ``None``
-    column is absent), passed through: the one list of a ratings file's column options. Without
-    ``time_col`` a ``timestamp`` column is read when the file has one; a file without it loads
-    without times, and the dataset's notes say so (a ``time_col`` named on purpose must exist).
+    ``item_col="movieId"``, ``rating_col="rating"``, ``time_col="timestamp"``, ``delimiter`` (a character,
+    ``"::"`` or a name such as ``"tab"``: :func:`~movierec.datasets.parsers.parse_delimiter`; default from
+    the file's name, a tab for ``.tsv``, else a comma), ``header``; a ``None`` column is absent), passed
+    through: the one list of a ratings file's column options. Without ``time_col`` a ``timestamp`` column
+    is read when the file has one; a file without it loads without times, and the dataset's notes say so
+    (a ``time_col`` named on purpose must exist).
     Timestamps are seconds since 1970, ISO dates or datetimes; integers too large to be seconds are
     milliseconds, microseconds or nanoseconds by their magnitude
     (:func:`movierec.interactions.epoch_seconds`), and a note says which unit was taken.
@@ -515,6 +518,8 @@ def load_ratings_file(
     fmt = {".parquet": "parquet", ".pq": "parquet", ".tsv": "tsv", ".dat": "dat", ".data": "u.data"}.get(
         suffix, "csv"
     )
+    if columns.get("delimiter") is not None:  # recorded as the character, whatever name it was given by
+        columns["delimiter"] = parse_delimiter(columns["delimiter"])
     digest = _BackgroundHash(path) if path.is_file() else None
     auto_time = "time_col" not in columns
     try:
@@ -558,5 +563,5 @@ def load_ratings_file(
 
 
 #: a ratings file's options a dataset records (defaults left out) and their defaults
-_RECORDED = ("user_col", "item_col", "rating_col", "time_col", "header")
+_RECORDED = ("user_col", "item_col", "rating_col", "time_col", "header", "delimiter")
 _DEFAULT_COLUMNS: dict[str, Any] = {"user_col": "userId", "item_col": "movieId", "rating_col": "rating"}

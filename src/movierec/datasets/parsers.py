@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from movierec.datasets.compression import read_unpacked
-from movierec.errors import DataError, spelled
+from movierec.errors import ConfigError, DataError, spelled
 from movierec.interactions import (
     BadRowsError,
     RowProblem,
@@ -39,6 +39,7 @@ __all__ = [
     "MissingColumnsError",
     "canonical_movies",
     "movies_from_frame",
+    "parse_delimiter",
     "parse_year",
     "ratings_from_frame",
     "read_movies",
@@ -83,6 +84,36 @@ def _check_file(path: Path) -> None:
         raise DataError(f"{path}: is a folder, expected a file")
     if path.stat().st_size == 0:
         raise DataError(f"{path}: file is empty")
+
+
+#: delimiters by name, for those a shell makes awkward to type (a tab; ';' and '|' need quotes)
+_DELIMITER_NAMES = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|", "space": " "}
+
+
+def parse_delimiter(value: str) -> str:
+    """A ratings file's delimiter as a person gives it (Python's ``delimiter=``, the CLI's ``--sep``): one
+    character (``,`` ``;`` ``|``, a tab), ``::`` (ml-1m's ``.dat`` layout), or a name: ``tab`` (also
+    ``\\t`` as typed in a shell, a backslash and a t), ``comma``, ``semicolon``, ``pipe``, ``space``.
+    Anything else (two characters, a quote, a line break) is a :class:`~movierec.errors.ConfigError`."""
+    sep = _DELIMITER_NAMES.get(value.lower(), value)  # as given: ', ' is two characters, not a comma
+    if sep == "::" or (len(sep) == 1 and sep not in '"\r\n'):
+        return sep
+    raise ConfigError(
+        f"delimiter {value!r} cannot separate fields: give one character (',', ';', '|'), tab (or '\\t'), "
+        f"or '::' ({spelled('delimiter=', '--sep')})"
+    )
+
+
+def _sep_shown(sep: str) -> str:
+    """``sep`` quoted for a message: ``'::'`` for the one-character stand-in pyarrow reads (:data:`_DAT_SEP`)."""
+    return "'::'" if sep == _DAT_SEP else repr(sep)
+
+
+def _sep_flag(sep: str) -> str:
+    """How the CLI's ``--sep`` is typed for ``sep`` in a shell: ``--sep tab``, ``--sep ';'``."""
+    import shlex
+
+    return "--sep tab" if sep == "\t" else f"--sep {shlex.quote(sep)}"
 
 
 def _sniff_delimiter(first_line: str, expected: str) -> str | None:
@@ -173,10 +204,9 @@ def _read_table(
             where = _bad_field_count_line(source, delimiter, int(m.group(1)))
             line, got = where if where is not None else (None, int(m.group(2)))
             at = f", line {line}" if line is not None else ""
-            shown = "'::'" if delimiter == _DAT_SEP else repr(delimiter)
             raise DataError(
-                f"{label}{at}: expected {m.group(1)} {shown}-separated fields, found {got} "
-                "(wrong delimiter, a truncated line or broken quoting?)"
+                f"{label}{at}: expected {m.group(1)} {_sep_shown(delimiter)}-separated fields, found {got} "
+                f"(wrong delimiter ({spelled('delimiter=', '--sep')}), a truncated line or broken quoting?)"
             ) from None
         raise _ConversionFailed(msg) from None
     finally:
@@ -261,7 +291,13 @@ def read_ratings(
     path = Path(path)
     _check_file(path)
     label = str(path)
+    if delimiter is not None:
+        delimiter = parse_delimiter(delimiter)
     if fmt == "parquet":
+        if delimiter is not None:
+            raise DataError(
+                f"{label}: a delimiter applies to text files (csv, tsv, dat, u.data), not to Parquet"
+            )
         if header is not None:
             raise DataError(f"{label}: header applies to text files (csv, tsv, dat, u.data), not to Parquet")
         try:
@@ -328,21 +364,27 @@ def _text_source(path: Path, fmt: str, delimiter: str | None) -> tuple[Path | by
     label = str(path)
     unpacked = read_unpacked(path)  # gzip/bzip2/xz/zip read transparently, whatever the file's name
     plain: Path | bytes = unpacked if unpacked is not None else path
-    if fmt == "dat":
+    if fmt == "dat" and delimiter in (None, "::"):
         source: Path | bytes = _source_bytes(plain).replace(b"::", _DAT_SEP.encode())
         sep = _DAT_SEP
-    elif fmt == "u.data":
+    elif fmt == "u.data" and delimiter is None:
         source, sep = plain, "\t"
-    elif fmt in ("csv", "tsv"):
+    elif fmt in ("csv", "tsv", "dat", "u.data"):  # a delimiter given wins over the name's
         source = plain
         tsv = fmt == "tsv" or ".tsv" in [x.lower() for x in path.suffixes[-2:]]
         sep = delimiter or ("\t" if tsv else ",")
+        if sep == "::":  # pyarrow reads one-character delimiters: '::' becomes one, as in .dat files
+            source, sep = _source_bytes(plain).replace(b"::", _DAT_SEP.encode()), _DAT_SEP
     else:
         raise DataError(f"{label}: unknown ratings format {fmt!r} (use csv, tsv, dat, u.data or parquet)")
-    if fmt == "dat" and _DAT_SEP.encode() not in source[:4096] and source[:4096].strip():  # type: ignore[index,operator]
+    if sep == _DAT_SEP and _DAT_SEP.encode() not in source[:4096] and source[:4096].strip():  # type: ignore[index,operator]
         first = source[: source.find(b"\n") if b"\n" in source else 200].decode("latin-1")  # type: ignore[union-attr,index,operator]
         other = _sniff_delimiter(first, "::")
-        hint = f" (it looks {other!r}-separated)" if other else ""
+        hint = (
+            f" (it looks {other!r}-separated: {spelled(f'delimiter={other!r}', _sep_flag(other))})"
+            if other
+            else ""
+        )
         raise DataError(f"{label}, line 1: expected '::'-separated fields{hint}")
     return source, sep
 
@@ -523,16 +565,16 @@ def _check_columns(
     shown = ", ".join(cols) if len(cols) <= 12 else ", ".join(cols[:12]) + ", ..."
     other = _sniff_delimiter(first, sep) if first is not None and sep is not None else None
     if other is not None:
-        col = missing[0][0]
-        raise DataError(
-            f"{label}: missing column {col!r} (found: {shown}); the header looks {other!r}-separated, "
-            f"not {sep!r} (wrong delimiter?)"
-        )
+        said = f"{label}: missing column {missing[0][0]!r} (found: {shown}); the header looks {other!r}-separated, "
+        said += f"not {_sep_shown(sep or ',')} (wrong delimiter?): read it with "
+        raise ColumnOptionsError(said + _sep_flag(other), f"{said}delimiter={other!r}")
     if first is not None and sep is not None and all(_looks_like_value(c) for c in cols):
         names = [c for c, _ in wanted]
         if len(cols) < len(names) and wanted[-1][1] == "timestamp":
             names = names[:-1]  # a file of three fields: no timestamp to name
-        header = ", ".join(names) + " (tab-separated)" if sep == "\t" else sep.join(names)
+        header = (
+            ", ".join(names) + " (tab-separated)" if sep == "\t" else sep.replace(_DAT_SEP, "::").join(names)
+        )
         raise DataError(
             f"{label}: the first line looks like data, not a header ({first.strip()[:60]!r}): "
             f"add a header row such as {header}, or read the file without one, its columns by position "
