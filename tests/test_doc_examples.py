@@ -142,6 +142,7 @@ RUN = {
     "beyond-accuracy.md": None,
     "data.md": _make_shop_db,
     "from-implicit.md": None,
+    "from-lightfm.md": None,
     "new-users.md": None,
     "protocols.md": None,
     "serving.md": lambda folder: _export(folder, "svd"),
