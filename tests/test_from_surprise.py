@@ -94,3 +94,28 @@ def test_test_takes_raw_ids_in_a_frame_and_refuses_what_it_cannot_read(bundled: 
         rec.test(pd.DataFrame({"userId": [1], "movieId": [999999]}))
     with pytest.raises(ConfigError, match="ranks items but does not predict ratings"):
         movierec.Recommender(bundled, "popularity").fit(train).test(test)
+
+
+def test_a_number_in_text_that_is_a_movieid_and_a_title_is_refused_not_guessed(
+    bundled: movierec.Dataset,
+) -> None:
+    """Surprise's raw ids are strings (``algo.predict("196", "302")``). ``rec.predict(1, "300")`` predicted
+    for the film *300* (movieId 51662), not movieId 300 (Quiz Show), and said nothing: a title that
+    matched won over the id. Both readings now name themselves in one error; a digit string that is
+    only an id, only a title, or a number stay as they were, and ``test()``'s ``movieId`` column is read
+    as ids (``"300"`` is movieId 300 there)."""
+    rec = movierec.Recommender(bundled, "baseline").fit()
+    with pytest.raises(
+        ConfigError,
+        match=r"'300' is both the movieId 300 \(Quiz Show \(1994\)\) and the title 300 \(2007\) \(movieId 51662\): "
+        r"give a movieId as a number \(300, not '300'\) or the title with its year \('300 \(2007\)'\)",
+    ):
+        rec.predict(1, "300")
+    with pytest.raises(ConfigError, match=r"'1984' is both the movieId 1984 .* \(movieId 2117\)"):
+        rec.similar("1984")
+    assert rec.predict(1, "300 (2007)") == rec.predict(1, 51662) != rec.predict(1, 300)
+    assert rec.movie_index("1984 (Nineteen Eighty-Four) (1984)") == rec.movie_index(2117)
+    assert rec.predict(1, "260") == rec.predict(1, 260)  # an id no title matches: the id, as before
+    assert rec.movie_index("Quiz Show") == rec.movie_index(300)
+    frame = pd.DataFrame({"userId": ["1", "1"], "movieId": ["300", "260"]})
+    np.testing.assert_allclose(rec.test(frame)["est"], rec.predict(1, [300, 260]))

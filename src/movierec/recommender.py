@@ -226,13 +226,15 @@ class Recommender:
                 raise self._no_titles(movie)
 
             try:
-                return match_title(
+                found = match_title(
                     movie,
                     [str(t) for t in self.items["title"]],
                     self.dataset.interactions.item_counts(),  # candidates most-rated first, as the CLI's
                     id_hint="the movieId",
                     ids=item_map,
                 )
+                self._refuse_id_and_title(movie, found)
+                return found
             except UnknownIdError:
                 idx = item_map.get(movie) if movie.strip().isdigit() else None
                 if idx is None:
@@ -245,6 +247,21 @@ class Recommender:
                 self._refuse_unrated(str(movie))
             raise UnknownIdError(f"unknown movie id {movie!r}: {self.dataset.name} has no ratings of it")
         return int(idx)
+
+    def _refuse_id_and_title(self, movie: str, found: int) -> None:
+        """A number in text that is a movieId and also names another movie's title: ``"300"`` is movieId
+        300 (Quiz Show) and the film *300*. The title won, silently: a notebook from Surprise, whose raw
+        ids are strings (``algo.predict("196", "300")``), got another movie's prediction."""
+        text = movie.strip()
+        by_id = self.dataset.interactions.item_map.get(text) if text.isdigit() else None
+        if by_id is None or int(by_id) == found:
+            return
+        titles = self.items["title"]
+        raise ConfigError(
+            f"{movie!r} is both the movieId {text} ({titles.iloc[int(by_id)]}) and the title "
+            f"{titles.iloc[found]} (movieId {self.items['movieId'].iloc[found]}): give a movieId as a number "
+            f"({text}, not {movie!r}) or the title with its year ({str(titles.iloc[found])!r})"
+        )
 
     def _no_titles(self, movie: str) -> UnknownIdError:
         """A title asked of data loaded without titles: where titles come from (``movies=``), and the raw
@@ -347,8 +364,17 @@ class Recommender:
             )
             if mine is theirs or np.array_equal(np.asarray(mine.ids), np.asarray(theirs.ids)):
                 return np.asarray(testset.users if column == "userId" else testset.items, dtype=np.int64)
-        lookup = self.user_index if column == "userId" else self.movie_index
+        lookup = self.user_index if column == "userId" else self._movie_id_index
         return np.fromiter((lookup(_plain_id(x, column[:-2])) for x in frame[column]), dtype=np.int64)
+
+    def _movie_id_index(self, raw: object) -> int:
+        """Dense index of a value of a ``movieId`` column: an id, never a title (``"300"`` is movieId 300)."""
+        if not isinstance(raw, str):
+            return self.movie_index(raw)
+        idx = self.dataset.interactions.item_map.get(raw)
+        if idx is None:
+            raise UnknownIdError(f"unknown movie id {raw!r}: {self.dataset.name} has no ratings of it")
+        return int(idx)
 
     def score(self, user_id: object, movie_ids: Sequence[object] | None = None) -> pd.Series:
         """The model's scores for one raw user over ``movie_ids`` (default: every item), indexed by movieId."""
