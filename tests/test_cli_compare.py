@@ -902,7 +902,7 @@ def test_recommend_rated_and_explained_lists(capsys: pytest.CaptureFixture[str])
     assert code == 0 and "because" in out and "Alien (1979)" in out and "someone who rated" in out
     for bad, message in [
         (["--rated", "Toy Story=good"], "must be a rating"),
-        (["--rated", "Toy Story=9"], "rating 9 for Toy Story (1995) (movieId 1) is outside the scale"),
+        (["--rated", "Toy Story=9"], "(Toy Story (1995), movieId 1): rating must be within 0.5..5"),
         (["--rated", "Zzqqx"], "no movie title matches 'Zzqqx'"),
         (["--explain"], "--explain explains a --user or --rated list"),
         (["--explain", "--user", "1", "-m", "svd"], "svd's score of a known user is not a sum"),

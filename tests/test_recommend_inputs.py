@@ -161,11 +161,13 @@ def test_a_catalogue_movie_nobody_rated_is_named_not_guessed_at(
             ["Alien=5", "Toy Story", "alien=3"],
             "--rated: Alien (1979) is given twice ('Alien=5' and 'alien=3')",
         ),
-        (
-            ["Alien=7"],
-            "--rated 'Alien=7': rating 7 for Alien (1979) (movieId 1214) is outside the scale 0.5..5",
+        (["Alien=7"], "--rated 'Alien=7' (Alien (1979), movieId 1214): rating must be within 0.5..5"),
+        (["Alien=nan"], "--rated 'Alien=nan' (Alien (1979), movieId 1214): rating must be within 0.5..5"),
+        (  # between two half stars: refused as POST /recommendations refuses it (it was ranked by)
+            ["Alien=3.7"],
+            "--rated 'Alien=3.7' (Alien (1979), movieId 1214): rating must be one of 0.5, 1, 1.5, …, 5 "
+            "(steps of 0.5)",
         ),
-        (["Alien=nan"], "rating nan for Alien (1979) (movieId 1214) is outside the scale"),
         (["Niagara"], "Niagara (1953) has no ratings in ml-latest-small"),
     ],
 )

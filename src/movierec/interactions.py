@@ -34,8 +34,10 @@ __all__ = [
     "epoch_seconds",
     "looks_numeric",
     "parse_int_id",
+    "rating_levels",
     "rating_model_without_ratings",
     "rating_step",
+    "refused_rating",
     "resolve_threshold",
     "without_ratings_note",
 ]
@@ -853,6 +855,38 @@ def rating_step(ratings: np.ndarray, scale: tuple[float, float]) -> float | None
     if (hi - lo) / step > MAX_RATING_LEVELS + 1e-9:
         return None
     return step
+
+
+def rating_levels(scale: tuple[float, float], step: float | None) -> str:
+    """The ratings a scale takes, in words: ``"0.5, 1, 1.5, …, 5 (steps of 0.5)"``; the range alone
+    (``"0.5..5"``) without a step."""
+    lo, hi = float(scale[0]), float(scale[1])
+    if step is None:
+        return f"{lo:g}..{hi:g}"
+    levels = [lo + k * step for k in range(round((hi - lo) / step) + 1)]
+    shown = (
+        ", ".join(f"{v:g}" for v in levels)
+        if len(levels) <= 6
+        else (f"{levels[0]:g}, {levels[1]:g}, {levels[2]:g}, …, {levels[-1]:g}")
+    )
+    return f"{shown} (steps of {step:g})"
+
+
+def refused_rating(rating: float, scale: tuple[float, float], step: float | None) -> str | None:
+    """Why a rating a person gives is refused, or ``None`` when the data could hold it: outside the scale
+    (NaN too) ``"rating must be within 0.5..5"``; between two of the data's levels (4.25 or 3.7 on half
+    stars: no rating the data holds, nor one a retrain could learn from) ``"rating must be one of 0.5, 1,
+    1.5, …, 5 (steps of 0.5)"``. ``step`` is :func:`rating_step`'s (``None``: any rating on the scale). The
+    one check and wording of POST /feedback, a visitor's ratings in POST /recommendations and the CLI's
+    ``recommend --rated`` (an artifact's scale and step, or the data's when it trains)."""
+    lo, hi = float(scale[0]), float(scale[1])
+    if not lo <= float(rating) <= hi:
+        return f"rating must be within {lo:g}..{hi:g}"
+    if step is not None:
+        k = (float(rating) - lo) / step
+        if abs(k - round(k)) > 1e-6:
+            return f"rating must be one of {rating_levels(scale, step)}"
+    return None
 
 
 def _check_scale(

@@ -134,3 +134,25 @@ def test_a_visitors_rating_between_two_steps_is_refused_as_feedback_refuses_it(s
         json={"ratings": [{"movieId": 21, "rating": 5.0}, {"movieId": 31, "rating": 3.5}], "k": 3},
     )
     assert ok.status_code == 200 and len(ok.json()["recommendations"]) == 3, ok.text
+
+
+def test_the_clis_rated_refuses_what_the_api_refuses_in_its_words(server, svd_artifact) -> None:
+    """``recommend --artifact … --rated 'MOVIE=3.7'`` on a half-star artifact printed a list (exit 0) while
+    POST /recommendations and POST /feedback refused 3.7. Both now take one check
+    (:func:`movierec.interactions.refused_rating`): for each rating the CLI's one line ends with the API's
+    own message, exit 2; an on-step rating still lists."""
+    from clihelp import run_process
+
+    root = svd_artifact[0]
+    for rating in (3.7, 4.25, 5.5):
+        resp = httpx.post(
+            server.url + "/recommendations", json={"ratings": [{"movieId": 31, "rating": rating}]}
+        )
+        assert resp.status_code == 422, resp.text
+        msg = resp.json()["detail"][0]["msg"]
+        proc = run_process("recommend", "--artifact", str(root), "--rated", f"31={rating:g}", cwd=root.parent)
+        lines = proc.stderr.strip().splitlines()
+        assert proc.returncode == 2 and len(lines) == 1 and lines[0].endswith(f"): {msg}"), proc.stderr
+        assert lines[0].startswith(f"movierec: error: --rated '31={rating:g}' (")
+    proc = run_process("recommend", "--artifact", str(root), "--rated", "31=3.5", "--json", cwd=root.parent)
+    assert proc.returncode == 0 and json.loads(proc.stdout), proc.stderr

@@ -1015,8 +1015,10 @@ def _print_list(
 
 def _visitor_pairs(art: Any, rated: list[str]) -> list[tuple[object, float]]:
     """``--rated`` values (``TITLE_OR_ID[=RATING]``) as (raw movieId, rating) pairs; no rating: the top of
-    the scale (liked). A catalogue movie nobody rated is named as such (``art.unrated_movie``: an artifact
-    holds only the rated movies, and its manifest lists the others)."""
+    the scale (liked). A rating off the scale or between two of the data's levels (3.7 on half stars) is
+    refused as POST /recommendations refuses it (:func:`movierec.interactions.refused_rating`). A
+    catalogue movie nobody rated is named as such (``art.unrated_movie``: an artifact holds only the rated
+    movies, and its manifest lists the others)."""
     pairs: list[tuple[object, float]] = []
     given: dict[int, str] = {}  # item index → the --rated text that named it
     for text in rated:
@@ -1049,12 +1051,9 @@ def _visitor_pairs(art: Any, rated: list[str]) -> list[tuple[object, float]]:
             )
         given[idx] = text
         row = art.movie_row(idx)
-        lo, hi = art.rating_scale
-        if not lo <= rating <= hi:  # NaN too
-            raise ConfigError(
-                f"--rated {text!r}: rating {rating:g} for {row['title']} (movieId {row['movieId']}) is outside "
-                f"the scale {lo:g}..{hi:g}"
-            )
+        said = art.refused_rating(rating)  # off the scale (NaN too) or between two levels: the API's words
+        if said is not None:
+            raise ConfigError(f"--rated {text!r} ({row['title']}, movieId {row['movieId']}): {said}")
         pairs.append((row["movieId"], rating))
     return pairs
 
@@ -1062,9 +1061,10 @@ def _visitor_pairs(art: Any, rated: list[str]) -> list[tuple[object, float]]:
 class _DataMovies:
     """What ``--rated`` is checked against before any training: the data's rated movies, with the methods of
     an artifact that :func:`_visitor_pairs` reads (``item_index``, ``find_title``, ``movie_row``,
-    ``unrated_movie``, ``rating_scale``, ``n_items``). The trained model's items are these same movies (an
-    implicit model's view keeps the id maps), so a misspelt title, a movie given twice or a rating off the
-    scale is one line in about a second, not after a fit of minutes (knn-baseline, slim)."""
+    ``unrated_movie``, ``rating_scale``, ``refused_rating``, ``n_items``). The trained model's items are
+    these same movies (an implicit model's view keeps the id maps), so a misspelt title, a movie given twice
+    or a rating off the scale or its steps is one line in about a second, not after a fit of minutes
+    (knn-baseline, slim)."""
 
     def __init__(self, ds: Any) -> None:
         self.ds = ds
@@ -1073,6 +1073,14 @@ class _DataMovies:
         lo, hi = ds.interactions.rating_scale
         self.rating_scale = (float(lo), float(hi))
         self._titles = [str(t) for t in ds.item_table()["title"]]
+
+    def refused_rating(self, rating: float) -> str | None:
+        """Why a ``--rated`` rating is refused on this data (its scale and step, as export records them)."""
+        from movierec.interactions import rating_step, refused_rating
+
+        return refused_rating(
+            rating, self.rating_scale, rating_step(self.ds.interactions.ratings, self.rating_scale)
+        )
 
     def item_index(self, movie: object) -> int:
         return int(self.item_map.index(movie))

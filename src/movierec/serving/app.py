@@ -259,11 +259,9 @@ def _refuse_rating(art: Artifact, loc: list[Any], rating: float) -> None:
     the data holds, nor one a retrain could learn from), is a 422 at ``loc`` naming what is allowed. POST
     /feedback and a visitor's ratings in POST /recommendations refuse the same ratings with the same words:
     the visitor's list took 3.7 and ranked by it while the store refused it."""
-    lo, hi = art.rating_scale
-    if not lo <= rating <= hi:
-        raise _unprocessable(loc, f"rating must be within {lo:g}..{hi:g}", rating)
-    if not art.on_step(rating):
-        raise _unprocessable(loc, f"rating must be one of {art.rating_levels()}", rating)
+    said = art.refused_rating(rating)  # the CLI's --rated refuses the same ratings with these words
+    if said is not None:
+        raise _unprocessable(loc, said, rating)
 
 
 def _refuse_repeated_movies(art: Artifact, ratings: list[Any]) -> None:

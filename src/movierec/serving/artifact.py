@@ -28,7 +28,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from movierec.errors import ArtifactError, ConfigError, UnknownIdError, spelled
-from movierec.interactions import IdMap, IdMapped, Interactions, rating_step
+from movierec.interactions import IdMap, IdMapped, Interactions, rating_levels, rating_step, refused_rating
 from movierec.jsonsafe import to_jsonable
 from movierec.output_folders import check_artifact_target, move_aside, temporary_folder
 from movierec.serving.origin import code_identity, exported_by, version_note
@@ -713,25 +713,13 @@ class Artifact(IdMapped):
 
     def rating_levels(self) -> str:
         """The ratings the scale takes, in words: ``"0.5, 1, 1.5, …, 5 (steps of 0.5)"``; the range alone without a step."""
-        lo, hi = self.rating_scale
-        step = self.rating_step
-        if step is None:
-            return f"{lo:g}..{hi:g}"
-        levels = [lo + k * step for k in range(round((hi - lo) / step) + 1)]
-        shown = (
-            ", ".join(f"{v:g}" for v in levels)
-            if len(levels) <= 6
-            else (f"{levels[0]:g}, {levels[1]:g}, {levels[2]:g}, …, {levels[-1]:g}")
-        )
-        return f"{shown} (steps of {step:g})"
+        return rating_levels(self.rating_scale, self.rating_step)
 
-    def on_step(self, rating: float) -> bool:
-        """Whether ``rating`` lies on the data's grid (always true without a recorded step)."""
-        step = self.rating_step
-        if step is None:
-            return True
-        k = (float(rating) - self.rating_scale[0]) / step
-        return abs(k - round(k)) <= 1e-6
+    def refused_rating(self, rating: float) -> str | None:
+        """Why ``rating`` is refused here (off the scale, or between two of the data's levels), or ``None``:
+        :func:`movierec.interactions.refused_rating` with this artifact's scale and step, the words the API
+        and the CLI's ``--rated`` both use."""
+        return refused_rating(rating, self.rating_scale, self.rating_step)
 
     @property
     def genres(self) -> list[str]:
