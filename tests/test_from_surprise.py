@@ -119,3 +119,26 @@ def test_a_number_in_text_that_is_a_movieid_and_a_title_is_refused_not_guessed(
     assert rec.movie_index("Quiz Show") == rec.movie_index(300)
     frame = pd.DataFrame({"userId": ["1", "1"], "movieId": ["300", "260"]})
     np.testing.assert_allclose(rec.test(frame)["est"], rec.predict(1, [300, 260]))
+
+
+def test_fit_names_a_keyword_the_model_does_not_take(bundled: movierec.Dataset) -> None:
+    """``rec.fit(trainset=train)``, Surprise's ``algo.fit(trainset)`` with the name spelt out, ended in
+    "TypeError: SVD._fit() got an unexpected keyword argument 'trainset'" (a private method, no way on):
+    the model's ``fit`` takes ``**kwargs`` and passes them to ``_fit``, so the front door's check never
+    fired. It is one ConfigError naming the keyword and the model's options; the options still work."""
+    train, _, _ = movierec.make_split(bundled, "ratings-holdout", seed=0)
+    svd = movierec.Recommender(bundled, "svd", epochs=2)
+    with pytest.raises(
+        ConfigError,
+        match=r"^svd\.fit\(\) takes no trainset \(the training data goes first, unnamed: rec\.fit\(train\)\); "
+        r"its options: on_epoch$",
+    ):
+        svd.fit(trainset=train)
+    with pytest.raises(
+        ConfigError, match=r"^baseline\.fit\(\) takes no verbose; it takes no keyword options$"
+    ):
+        movierec.Recommender(bundled, "baseline").fit(train, verbose=True)
+    epochs: list[object] = []
+    svd.fit(train, on_epoch=lambda *args, **kwargs: epochs.append(args))
+    assert len(epochs) == 2 and svd.predict(1, 1) > 0
+    assert movierec.Recommender(bundled, "baseline").fit(train, item_features=None).predict(1, 1) > 0

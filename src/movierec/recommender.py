@@ -173,10 +173,7 @@ class Recommender:
             fit_kwargs.setdefault(
                 "user_features", resolve_user_features(self.user_features, self.dataset, train)
             )
-        accepted = inspect.signature(self.model.fit).parameters
-        unknown = [k for k in fit_kwargs if k not in accepted]
-        if unknown and not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in accepted.values()):
-            raise ConfigError(f"{self.name}.fit() takes no {', '.join(unknown)}")
+        self._refuse_fit_keywords(fit_kwargs)
         from movierec.evaluation import default_progress
 
         line = default_progress(1)  # a person watching (Jupyter, a terminal) sees the fit, not silence
@@ -188,6 +185,32 @@ class Recommender:
             line({"event": "fit-end", "model": self.name, "fold": 0, "seconds": time.perf_counter() - tic})
         self.train_ = train
         return self
+
+    def _refuse_fit_keywords(self, fit_kwargs: dict[str, Any]) -> None:
+        """A keyword the model's training does not take is one ConfigError naming it and what it takes.
+        A model's ``fit`` passes its keywords on to ``_fit``, so ``rec.fit(trainset=train)`` (Surprise's
+        ``algo.fit(trainset)`` with the name spelt out) ended in "TypeError: SVD._fit() got an unexpected
+        keyword argument 'trainset'", a private method and no way forward."""
+        from movierec.models.base import fit_options
+
+        fit = getattr(self.model, "_fit", self.model.fit)
+        if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in inspect.signature(fit).parameters.values()):
+            return
+        takes = fit_options(self.model) | {
+            "item_features",
+            "user_features",
+        }  # side features: dropped if unused
+        unknown = [k for k in fit_kwargs if k not in takes]
+        if not unknown:
+            return
+        data = (
+            " (the training data goes first, unnamed: rec.fit(train))"
+            if {"trainset", "train"} & set(unknown)
+            else ""
+        )
+        options = ", ".join(sorted(fit_options(self.model)))
+        takes_text = f"its options: {options}" if options else "it takes no keyword options"
+        raise ConfigError(f"{self.name}.fit() takes no {', '.join(unknown)}{data}; {takes_text}")
 
     def _check_fitted(self) -> Interactions:
         if self.train_ is None:
