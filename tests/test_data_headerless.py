@@ -93,7 +93,8 @@ def test_a_headerless_file_loads_by_position_with_one_note_and_header_overrides(
 
 def test_every_command_that_reads_a_ratings_file_takes_header_from_the_one_place() -> None:
     """--header/--no-header and --sep are RatingsSource options (cli.common.ratings_options), so each
-    command that takes --ratings has them; spark train reads its --ratings with Spark (URIs), not with this loader."""
+    command that takes --ratings has them; spark train, which reads its --ratings with Spark (URIs), declares
+    the same two and reads them by the same rule (datasets.parsers.headerless_columns, parse_delimiter)."""
     found: dict[str, bool] = {}
 
     def walk(cmd: object, path: list[str]) -> None:
@@ -108,7 +109,8 @@ def test_every_command_that_reads_a_ratings_file_takes_header_from_the_one_place
 
     walk(typer.main.get_command(app), [])
     assert {"compare", "report", "tune", "export", "recommend", "cold-users", "data info"} <= set(found)
-    assert [name for name, has in found.items() if not has] == ["spark train"], found
+    assert "spark train" in found  # registered whether or not pyspark is installed
+    assert [name for name, has in found.items() if not has] == [], found
 
 
 def test_columns_by_position_and_field_counts_that_do_not_fit_are_one_line(tmp_path: Path) -> None:

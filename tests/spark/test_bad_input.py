@@ -114,3 +114,50 @@ def test_bad_options_fail_before_reading(spark, tmp_path, capsys) -> None:  # ty
     assert "'dense' (id_mapping= in Python, --id-mapping in the CLI)" in line, line
     line = _cli_error(capsys, "--format", "orc", "--out", str(tmp_path / "c"))
     assert "'orc' (fmt= in Python, --format in the CLI)" in line, line
+
+
+def test_a_headerless_csv_reads_as_the_local_loader_reads_it(spark, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """spark train read every CSV with header=true, so ml-100k's u.data saved as a .csv (or any export without
+    column names) was refused: 'missing columns 'userId', 'movieId', 'rating' (found: 10, 11, 5.0, …)' (Spark
+    renames the repeated '1'). Now it reads as the local loader does: a first line of numbers is data, the
+    columns by position (user, item, rating[, timestamp]) with the same note, --no-header/--header say so,
+    --sep takes the same delimiters, and fields the roles do not fit are one line naming spark train's flags."""
+    import movierec
+
+    path = tmp_path / "u.csv"
+    path.write_text("196,242,3,881250949\n186,302,3.5,891717742\n22,377,1,878887116\n196,302,5,881250950\n")
+    src = read_ratings(spark, str(path))
+    local = movierec.load(path).interactions  # the local loader, the reference
+    got = src.frame.toPandas().sort_values(["user_raw", "item_raw"])
+    want = local.to_frame(raw_ids=True).sort_values(["userId", "movieId"])
+    assert got["user_raw"].tolist() == want["userId"].tolist() and src.user_is_int
+    assert got["rating"].tolist() == want["rating"].tolist() == [1.0, 3.5, 3.0, 5.0]
+    err = " ".join(capsys.readouterr().err.split())
+    assert (
+        "u.csv has no header row (its first line, '196,242,3,881250949', is all numbers): columns read by"
+        in err
+    )
+    assert "1 the user, 2 the item, 3 the rating, 4 the timestamp" in err
+
+    tsv = tmp_path / "odd.tsv"  # user, item, time, rating: placed by number, read without the guess's note
+    tsv.write_text("u1\tm1\t881250949\t4\nu2\tm1\t881250950\t2.5\n")
+    src = read_ratings(spark, str(tsv), header=False, rating_col="4")
+    assert sorted(src.frame.toPandas()["rating"].tolist()) == [2.5, 4.0] and not src.user_is_int
+    assert "no header row" not in capsys.readouterr().err
+    semi = tmp_path / "semi.csv"
+    semi.write_text("userId;movieId;rating\n1;10;4\n2;10;3\n")
+    assert read_ratings(spark, str(semi), sep="semicolon").n_kept == 2
+
+    with pytest.raises(
+        DataError, match=r"missing columns 'userId', 'movieId', 'rating' \(found: 196, 242, 3, "
+    ):
+        read_ratings(spark, str(path), header=True)  # said outright: the first line names the columns
+    five = tmp_path / "five.csv"
+    five.write_text("1,10,4,964982703,7\n2,10,3,964982704,7\n")
+    line = _cli_error(capsys, "--ratings", str(five), "--out", str(tmp_path / "a"))
+    assert line.endswith(
+        "five.csv has no header row, so its columns are taken by position as user, item, rating and optionally "
+        "timestamp: 3 or 4 fields, but its first line has 5: name each column by position (--user-col 1 "
+        "--item-col 2 --rating-col 3), or add a header row"
+    ), line
+    assert not (tmp_path / "a").exists()

@@ -10,7 +10,7 @@ from typing import Any
 
 import typer
 
-from movierec.cli.common import JSON, console, err_console, option_group, print_json
+from movierec.cli.common import HEADER, JSON, console, err_console, option_group, print_json
 from movierec.errors import SEED_MAX
 
 spark_app = typer.Typer(
@@ -80,6 +80,13 @@ _TRAIN_RATINGS = typer.Option(
     "--ratings",
     help="Ratings URI Spark reads (path, hdfs://, s3a://); default: bundled ml-latest-small.",
 )
+_TRAIN_SEP = typer.Option(
+    None,
+    "--sep",
+    help="CSV field delimiter: one character (',', ';', '|'), tab (or '\\t'), or '::' (default: a tab for "
+    ".tsv, else a comma).",
+    show_default=False,
+)
 _TRAIN_MOVIES = typer.Option(
     None, "--movies", help="movies.csv (movieId,title,genres) for titles in the artifact."
 )
@@ -119,7 +126,8 @@ def train_cmd(
     user_col: str = typer.Option("userId", "--user-col", help="User id column."),
     item_col: str = typer.Option("movieId", "--item-col", help="Item id column."),
     rating_col: str = typer.Option("rating", "--rating-col", help="Rating (or interaction strength) column."),
-    sep: str = typer.Option(",", "--sep", help="CSV field separator."),
+    sep: str | None = _TRAIN_SEP,
+    header: bool | None = HEADER,
     movies: str = _TRAIN_MOVIES,
     rank: int = typer.Option(64, "--rank", help="Number of latent factors."),
     reg: float = _TRAIN_REG,
@@ -140,6 +148,8 @@ def train_cmd(
     as_json: bool = JSON,
 ) -> None:
     """Train Spark ALS, evaluate on a seeded hold-out and write the same artifact as 'movierec export'."""
+    from movierec.datasets.parsers import ColumnOptionsError
+    from movierec.errors import DataError
     from movierec.output_folders import check_artifact_target, nothing_written, record_outcome
     from movierec.spark.failures import SparkJobError
     from movierec.spark.train import check_local_input, train
@@ -159,6 +169,7 @@ def train_cmd(
                 item_col=item_col,
                 rating_col=rating_col,
                 sep=sep,
+                header=header,
                 rank=rank,
                 reg=reg,
                 iterations=iterations,
@@ -177,6 +188,8 @@ def train_cmd(
     except SparkJobError as exc:  # Spark fails before export, which renames a finished folder into place
         record_outcome(exc, nothing_written(out, existed))
         raise
+    except ColumnOptionsError as exc:  # a headerless file's columns: the fix in the CLI's flags
+        raise DataError(exc.in_flags()) from None
     if as_json:
         print_json(result.summary())
         return

@@ -38,6 +38,8 @@ __all__ = [
     "ColumnOptionsError",
     "MissingColumnsError",
     "canonical_movies",
+    "first_line_is_data",
+    "headerless_columns",
     "movies_from_frame",
     "parse_delimiter",
     "parse_year",
@@ -311,8 +313,8 @@ def read_ratings(
 
     source, sep = _text_source(path, fmt, delimiter)
     first = _first_line(source, encoding)
-    cols = [c.strip().strip('"') for c in first.split(sep)]
-    guessed = header is None and fmt in ("csv", "tsv") and all(_looks_like_value(c) for c in cols)
+    cols = _header_cells(first, sep)
+    guessed = header is None and fmt in ("csv", "tsv") and first_line_is_data(first, sep)
     given = header is not None
     if header is None:  # csv and tsv: a first line of numbers is data; ml-100k's and ml-1m's files have none
         header = fmt in ("csv", "tsv") and not guessed
@@ -406,6 +408,31 @@ def row_lines(source: Path | bytes, header: bool) -> Callable[[int], str]:
 _ROLES = (("user", "userId"), ("item", "movieId"), ("rating", "rating"), ("timestamp", "timestamp"))
 
 
+def _header_cells(first: str, sep: str) -> list[str]:
+    return [c.strip().strip('"') for c in first.split(sep)]
+
+
+def first_line_is_data(first: str, sep: str) -> bool:
+    """Whether a text file's first line is data, not column names: every field a number or an ISO date (no
+    column is named so). :func:`read_ratings` reads such a file without a header unless told otherwise,
+    and so does Spark's reader in ``spark train``."""
+    return all(_looks_like_value(c) for c in _header_cells(first, sep))
+
+
+def headerless_columns(
+    label: str, first: str, sep: str, user_col: str, item_col: str, rating_col: str, *, guessed: bool
+) -> tuple[str, str, str, str | None]:
+    """The columns of a file without a header row, for a reader other than :func:`read_ratings` (Spark's):
+    the 1-based numbers, as text, of the user, item and rating columns by :func:`read_ratings`' rule (a
+    number given for a role picks that column, the roles left take the columns left in order, a fourth
+    field is the timestamp; fields the roles do not fit are a :class:`ColumnOptionsError`), and the note
+    :func:`read_ratings` gives when the header was ``guessed`` away (``None`` when said outright)."""
+    given = (user_col, item_col, rating_col, "timestamp")
+    user, item, rating, time = _positions(label, first, sep, given, time_optional=True, time_option=False)
+    note = _headerless_note(label, first, (user, item, rating, time)) if guessed else None
+    return user, item, rating or "", note
+
+
 def _headerless_note(label: str, first: str, placed: tuple[str | None, ...]) -> str:
     """The note for a text file read without a header row because its first line is all values: which
     column was read as what, and how to say the first line is a header after all."""
@@ -434,12 +461,14 @@ def _positions(
     given: tuple[str | None, str | None, str | None, str | None],
     *,
     time_optional: bool,
+    time_option: bool = True,
 ) -> tuple[str, str, str | None, str | None]:
     """The column names ``"1"``, ``"2"`` … of a headerless file that hold the user, item, rating and
     timestamp (``None``: not read): a number given for a role picks that column; each role left at its
     default takes the first column not taken, in that order, the timestamp only while one is left when
     it is optional. A name that is not a number, or a field count that the roles do not use up when
-    not every role was placed, is a :class:`ColumnOptionsError` saying how to place them."""
+    not every role was placed, is a :class:`ColumnOptionsError` saying how to place them (``time_option``:
+    whether the reader has a timestamp option to name in it; Spark's reader has none)."""
     n_fields = len(first.split(sep))
     roles = [(role, col) for (role, _), col in zip(_ROLES, given, strict=True)]
     optional = time_optional and given[3] == "timestamp"  # the default timestamp: read when there is one
@@ -449,7 +478,9 @@ def _positions(
             continue
         text = str(col).strip()
         if not text.isdigit() or not 1 <= int(text) <= n_fields:
-            raise _headerless_error(label, n_fields, roles, optional, bad=(role, col))
+            raise _headerless_error(
+                label, n_fields, roles, optional, bad=(role, col), time_option=time_option
+            )
         if int(text) in placed.values():
             other = next(r for r, p in placed.items() if p == int(text))
             raise DataError(f"{label}: column {text} is named for both the {other} and the {role}")
@@ -463,10 +494,10 @@ def _positions(
         if pos is None and role == "timestamp" and optional:
             continue
         if pos is None:
-            raise _headerless_error(label, n_fields, roles, optional)
+            raise _headerless_error(label, n_fields, roles, optional, time_option=time_option)
         placed[role] = pos
     if len(placed) < n_fields and not explicit:
-        raise _headerless_error(label, n_fields, roles, optional)
+        raise _headerless_error(label, n_fields, roles, optional, time_option=time_option)
     user, item, rating, time = (str(placed[r]) if r in placed else None for r, _ in _ROLES)
     return user, item, rating, time  # type: ignore[return-value]
 
@@ -478,6 +509,7 @@ def _headerless_error(
     optional: bool,
     *,
     bad: tuple[str, object] | None = None,
+    time_option: bool = True,
 ) -> ColumnOptionsError:
     """A headerless file whose columns the roles cannot take: a column option that names no column
     (``bad``), or a field count other than the roles' (``optional``: the timestamp may be absent). Says
@@ -489,7 +521,8 @@ def _headerless_error(
 
     def words(flags: bool) -> str:
         join = " " if flags else ", "
-        place = join.join(_option(role, n, flags=flags) for n, role in enumerate(wanted, start=1))
+        named = enumerate(wanted, start=1)
+        place = join.join(_option(r, n, flags=flags) for n, r in named if time_option or r != "timestamp")
         header = "--header" if flags else "header=True"
         if bad is not None:
             return (

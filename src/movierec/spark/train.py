@@ -274,7 +274,8 @@ def read_ratings(
     user_col: str = "userId",
     item_col: str = "movieId",
     rating_col: str = "rating",
-    sep: str = ",",
+    sep: str | None = None,
+    header: bool | None = None,
     max_bad_share: float = 0.01,
     direct_ids: bool = False,
 ) -> RatingsSource:
@@ -283,6 +284,12 @@ def read_ratings(
     The drop is reported; more than ``max_bad_share`` of the rows dropped is a DataError. With
     ``direct_ids`` the ids must be whole numbers in ``0..2³¹−1`` (Spark ALS's id type) and any
     other id is an error. Default ``uri``: the bundled ml-latest-small ``ratings.csv``.
+
+    A CSV is read as the local loader reads one (:func:`movierec.datasets.parsers.read_ratings`): ``sep``
+    a character, ``"::"`` or a name such as ``"tab"`` (default: a tab for ``.tsv``, else a comma);
+    ``header`` None reads a file whose first line is all numbers (or dates) without a header, its columns
+    by position (user, item, rating[, timestamp]; a column option that is a number picks that column),
+    with a note on stderr; ``False``/``True`` say so outright.
     """
     from pyspark.sql import functions as F
 
@@ -292,7 +299,14 @@ def read_ratings(
             f"got {max_bad_share}"
         )
     uri = str(bundled_path() / "ratings.csv") if uri is None else str(uri)
-    df = _read_table(spark, uri, fmt, sep)
+    fmt = (fmt or guess_format(uri)).lower()
+    if fmt not in ("csv", "parquet"):
+        raise ConfigError(f"{labelled(spelled('fmt=', '--format'), repr(fmt))}: expected csv or parquet")
+    sep = _delimiter(uri, sep)
+    header, (user_col, item_col, rating_col) = _header_and_columns(
+        spark, uri, fmt, sep, header, (user_col, item_col, rating_col)
+    )
+    df = _read_table(spark, uri, fmt, sep, header)
     missing = [c for c in (user_col, item_col, rating_col) if c not in df.columns]
     if missing:
         names = ", ".join(repr(c) for c in missing)
@@ -327,16 +341,64 @@ def read_ratings(
     return RatingsSource(frame, uri, n, n - n_bad, dropped, user_is_int, item_is_int)
 
 
-def _read_table(spark: SparkSession, uri: str, fmt: str | None, sep: str) -> DataFrame:
-    """The raw table (CSV: every column as text, so one bad rating cannot change a column's type)."""
-    fmt = (fmt or guess_format(uri)).lower()
-    if fmt not in ("csv", "parquet"):
-        raise ConfigError(f"{labelled(spelled('fmt=', '--format'), repr(fmt))}: expected csv or parquet")
+def _delimiter(uri: str, sep: str | None) -> str:
+    """``sep`` as the local loader takes it (:func:`movierec.datasets.parsers.parse_delimiter`: ``tab``,
+    ``';'``, ``'::'`` …), or a tab for a ``.tsv`` name and a comma otherwise."""
+    from movierec.datasets.parsers import parse_delimiter
+
+    if sep is not None:
+        return parse_delimiter(sep)
+    tail = uri.rstrip("/").lower()
+    return "\t" if tail.endswith((".tsv", ".tsv.gz", ".tsv.bz2")) else ","
+
+
+def _header_and_columns(
+    spark: SparkSession, uri: str, fmt: str, sep: str, header: bool | None, cols: tuple[str, str, str]
+) -> tuple[bool, tuple[str, str, str]]:
+    """Whether a CSV's first line names its columns, and the user, item and rating columns to read: as
+    given under a header; without one (``header=False``, or ``None`` and a first line of numbers) the
+    positions ``"1"``, ``"2"`` … by the local loader's rule, the guess said in a note on stderr."""
+    if fmt != "csv" or header is True:
+        if fmt != "csv" and header is not None:
+            raise ConfigError(
+                f"{uri}: {spelled('header=', '--header/--no-header')} applies to CSV, not {fmt}"
+            )
+        return True, cols
+    from movierec.datasets.parsers import ColumnOptionsError, first_line_is_data, headerless_columns
+
+    first = _first_line(spark, uri)
+    if first is None:  # unreadable: _read_table says why, in the words (and hints) it has for that
+        return header is not False, cols
+    if header is None and (not first or not first_line_is_data(first, sep)):
+        return True, cols
+    try:
+        user, item, rating, note = headerless_columns(uri, first, sep, *cols, guessed=header is None)
+    except ColumnOptionsError as exc:  # Python's keywords here; the CLI asks exc.in_flags() for its own
+        exc.args = (exc.in_keywords(),)
+        raise
+    if note is not None:
+        print(f"note: {note}", file=sys.stderr)
+    return False, (user, item, rating)
+
+
+def _first_line(spark: SparkSession, uri: str) -> str | None:
+    """The first line Spark reads from ``uri`` (a file, or a folder's first part), ``""`` when empty,
+    ``None`` when Spark cannot read it."""
+    try:
+        row = spark.read.text(uri).first()
+    except Exception:
+        return None
+    return "" if row is None else str(row[0]).lstrip("\ufeff").rstrip("\r")
+
+
+def _read_table(spark: SparkSession, uri: str, fmt: str, sep: str, header: bool = True) -> DataFrame:
+    """The raw table (CSV: every column as text, so one bad rating cannot change a column's type); a CSV
+    without a header has its columns named by position, ``"1"``, ``"2"`` …, as the local loader names them."""
     try:
         if fmt == "csv":
-            return (
-                spark.read.option("header", "true").option("sep", sep).option("inferSchema", "false").csv(uri)
-            )
+            reader = spark.read.option("header", str(header).lower()).option("sep", sep)
+            df = reader.option("inferSchema", "false").csv(uri)
+            return df if header else df.toDF(*[str(n) for n in range(1, len(df.columns) + 1)])
         return spark.read.parquet(uri)
     except Exception as exc:
         line = _spark_error_line(exc)
@@ -808,7 +870,7 @@ def train(
     :class:`SparkALSModel` (``rank=64``, ``reg=0.05``, ``iterations=15``, ``implicit=False``,
     ``alpha=10.0``, ``implicit_threshold=4.0``, ``seed=42``; checked before Spark reads anything,
     ``seed`` also seeds the split), the table's format to :func:`read_ratings` (``fmt``,
-    ``user_col``, ``item_col``, ``rating_col``, ``sep``, ``max_bad_share``).
+    ``user_col``, ``item_col``, ``rating_col``, ``sep``, ``header``, ``max_bad_share``).
     The hold-out is Spark's seeded ``randomSplit`` (scales; not row-for-row ``ratings_holdout``).
     Implicit mode keeps rows with rating ≥ ``implicit_threshold`` as positives of weight 1
     (MovieLens semantics); ``implicit_threshold=0`` keeps every row and its value as the confidence
