@@ -172,7 +172,7 @@ def test_an_implicit_model_says_liked_by_and_sends_no_feedback_to_none(browser, 
     import httpx
 
     health = httpx.get(implicit_server.url + "/health").json()
-    assert health["likedFrom"] == 4.0 and health["feedback"] is False
+    assert health["likedFrom"] == 4.0 and health["feedback"] is False and health["interactionsOnly"] is False
     page = browser.new_page(viewport={"width": 360, "height": 740})
     posts: list[str] = []
     errors: list[str] = []
@@ -190,6 +190,72 @@ def test_an_implicit_model_says_liked_by_and_sends_no_feedback_to_none(browser, 
     assert [u for u in posts if u.endswith("/feedback")] == [] and posts  # only POST /recommendations
     assert not errors, errors  # no 503s, and no 404 for a favicon either
     page.close()
+
+
+@pytest.fixture(scope="module")
+def history_server(movies, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """ease trained on the fixture's movies as a log without ratings (who watched what: every row a 1), served
+    without a feedback database."""
+    from servehelp import Server
+
+    from movierec.datasets import Dataset
+    from movierec.interactions import Interactions
+    from movierec.models.registry import create
+    from movierec.serving.artifact import export_artifact
+
+    frame = movies.interactions.to_frame(raw_ids=True).drop(columns=["rating"])
+    inter = Interactions.from_frame(frame, rating_col=None, time_col=None)
+    log = Dataset("watched", inter, movies.movies, None, "2" * 64, "in-code", [])
+    assert inter.interactions_only
+    train = inter.to_implicit(1.0)  # as export trains: every row a positive (resolve_threshold)
+    model = create("ease").fit(train)
+    path = export_artifact(
+        model, log, train, tmp_path_factory.mktemp("art") / "ease-log", implicit_threshold=1.0
+    )
+    srv = Server(path, "none").wait()
+    srv.artifact = path  # type: ignore[attr-defined]
+    yield srv
+    srv.stop()
+
+
+def test_data_without_ratings_says_whose_history_a_movie_is_in(browser, history_server, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """On a log of who watched what every row counts (likedFrom 1), and the page read "liked by 12 people
+    (rated 1+)": correct, but no one rated anything. /health now says interactionsOnly (recorded at export;
+    an older artifact reads it from its scale of no width) and the page says "in 12 people's history"."""
+    import json
+    import shutil
+
+    import httpx
+    from test_validate import reseal
+
+    from movierec.serving.artifact import load_artifact
+
+    health = httpx.get(history_server.url + "/health").json()
+    assert health["interactionsOnly"] is True and health["likedFrom"] == 1.0, health
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    _open_and_search(page, history_server.url, "ease")
+    page.click("#results li[data-movie-id='21'] .star[data-stars='5']")
+    page.click("#recommend")
+    page.wait_for_selector("#recs li")
+    shown = page.locator("#recs li .plain").all_inner_texts()
+    ids = [page.locator("#recs li").nth(n).get_attribute("data-movie-id") for n in range(len(shown))]
+    counts = [httpx.get(f"{history_server.url}/movies/{i}").json()["ratings"] for i in ids]
+    assert shown and shown == [
+        f"in {n} people's history" if n != 1 else "in 1 person's history" for n in counts
+    ]
+    assert not any("liked by" in t or "rated" in t for t in page.locator("#recs").all_inner_texts())
+    assert not errors, errors
+    page.close()
+
+    old = tmp_path / "old"  # exported before interactions_only was recorded: read from the scale (1..1)
+    shutil.copytree(history_server.artifact, old)
+    manifest = json.loads((old / "manifest.json").read_text())
+    del manifest["interactions_only"]
+    (old / "manifest.json").write_text(json.dumps(manifest, indent=2))
+    reseal(old)
+    assert load_artifact(old).interactions_only is True
 
 
 def _active(page) -> dict:  # type: ignore[no-untyped-def]

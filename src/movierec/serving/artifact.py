@@ -337,6 +337,8 @@ def build_manifest(
         },
         "rating_scale": dataset_scale,
         "train_scale": list(train.rating_scale),
+        # data without ratings (a log of who watched what, every row a 1): the page counts histories, not likes
+        "interactions_only": bool(getattr(rated, "interactions_only", False)),
         # the grid the data's ratings lie on (0.5 for half stars; null: none): POST /feedback refuses off-step ratings
         "rating_step": rating_step(
             getattr(rated, "ratings", train.ratings), (dataset_scale[0], dataset_scale[1])
@@ -1380,6 +1382,7 @@ class Artifact(IdMapped):
             "ratingStep": self.rating_step,
             "minSupport": self.min_support,
             "likedFrom": self.liked_from,
+            "interactionsOnly": self.interactions_only,
             "similarBy": self.similar_by(),
             "userFeatures": self._visitor_fields(),
             "exportedBy": exported_by(self.manifest),
@@ -1392,6 +1395,17 @@ class Artifact(IdMapped):
         """The rating from which a rating counts as liked (positives): what an implicit model learned from
         and what the lift table counted, whatever the model's kind."""
         return float(self.manifest.get("implicit_threshold", IMPLICIT_THRESHOLD))
+
+    @property
+    def interactions_only(self) -> bool:
+        """Whether the model learned from data without ratings (every row one value: a log of who watched
+        what), so a movie's ``ratings`` count is of the people in whose history it is. Recorded at export;
+        an artifact exported before reads it from its scale, which such data gives no width (1..1)."""
+        recorded = self.manifest.get("interactions_only")
+        if recorded is not None:
+            return bool(recorded)
+        lo, hi = self.rating_scale
+        return lo == hi
 
     @property
     def liked_from(self) -> float | None:

@@ -237,6 +237,11 @@ class Health(BaseModel):
         "as liked, so a movie's `ratings` counts its ratings at or above it; null for models that learned from "
         "every rating (rating models, and sequence models, which read every rating in time order).",
     )
+    interactionsOnly: bool = Field(
+        default=False,
+        description="True when the model learned from data without ratings (a log of who watched what, every "
+        "row a 1): a movie's `ratings` then counts the people in whose history it is.",
+    )
     similarBy: Literal["lift", "model"] | None = Field(
         default=None,
         description="What GET /movies/{movieId}/similar lists by when not asked: 'lift' (artifacts exported since "

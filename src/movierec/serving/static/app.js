@@ -8,6 +8,7 @@ const state = {
   scale: [0.5, 5.0],
   step: null, // the data's rating step (GET /health's ratingStep): star values lie on it
   likedFrom: null, // implicit models: the rating from which a movie counted as liked (GET /health)
+  interactionsOnly: false, // data without ratings (GET /health): counts are of people's histories, not likes
   feedback: true, // whether the server stores ratings (GET /health); none: no POST /feedback at all
   visitor: null,
 };
@@ -131,12 +132,16 @@ function starKey(ev, movie) {
 
 // What a number means to a person: a rating model's predicted stars, else how many people rated it. A model
 // that learned from liked movies counts only the ratings at or above its threshold ("liked by", not "rated by":
-// Aliens' 85 under ease are its 4+ ratings of 126).
+// Aliens' 85 under ease are its 4+ ratings of 126). On data without ratings (a log of who watched what) every
+// row counts, and "liked by 12 people (rated 1+)" read oddly: it is "in 12 people's history".
 function plainScore(m, opts) {
   if (opts.rating && typeof m.predictedRating === "number") {
     return "you would rate it about " + (Math.round(m.predictedRating * 2) / 2).toFixed(1) + " of " + state.scale[1];
   }
   if (typeof m.ratings !== "number") return "";
+  if (state.interactionsOnly) {
+    return "in " + (m.ratings === 1 ? "1 person's" : m.ratings.toLocaleString() + " people's") + " history";
+  }
   const people = m.ratings.toLocaleString() + (m.ratings === 1 ? " person" : " people");
   if (state.likedFrom === null) return "rated by " + people;
   return "liked by " + people + " (rated " + state.likedFrom + "+)";
@@ -444,6 +449,7 @@ async function init() {
     state.scale = h.ratingScale;
     state.step = typeof h.ratingStep === "number" && h.ratingStep > 0 ? h.ratingStep : null;
     state.likedFrom = typeof h.likedFrom === "number" ? h.likedFrom : null;
+    state.interactionsOnly = h.interactionsOnly === true;
     state.feedback = h.feedback !== false;
     setupFeatures(h.userFeatures);
     showModelInfo([h.model, "version " + h.modelVersion, "trained on " + h.dataset, h.nItems.toLocaleString() + " movies"]);
