@@ -391,7 +391,12 @@ def test_recommend_for_says_what_it_cannot_do() -> None:
         ({"Alien": "good"}, "must be a number"),
         ({"Alien": float("nan")}, "finite"),
         ([("Alien", 5), "Heat"], "for every movie, or for none"),
-        ({"Alien": 9}, r"rating 9 for movie 'Alien' is outside the scale 0.5..5"),
+        ({"Alien": 9}, r"rating 9 for movie 'Alien': rating must be within 0.5..5"),
+        # between two half stars: the API's and the CLI's refusal (it listed the most-rated, silently)
+        (
+            {"Alien": 3.7},
+            r"rating 3.7 for movie 'Alien': rating must be one of 0.5, 1, 1.5, …, 5 \(steps of 0.5\)",
+        ),
     ]:
         with pytest.raises(ConfigError, match=message):
             rec.recommend_for(bad)

@@ -26,7 +26,13 @@ import pandas as pd
 
 from movierec.datasets import Dataset, load
 from movierec.errors import ConfigError, NotFittedError, UnknownIdError
-from movierec.interactions import Interactions, rating_model_without_ratings, resolve_threshold
+from movierec.interactions import (
+    Interactions,
+    rating_model_without_ratings,
+    rating_step,
+    refused_rating,
+    resolve_threshold,
+)
 from movierec.models.base import Recommender as ModelContract
 from movierec.models.base import check_positive, rated_beyond_training, reason_order
 
@@ -616,15 +622,22 @@ class Recommender:
             raise ConfigError("ratings: give a rating for every movie, or for none (a list of liked movies)")
         else:
             values = np.asarray([_rating_value(m, r) for m, r in pairs], dtype=np.float32)
-            lo, hi = self.dataset.interactions.rating_scale
-            outside = np.flatnonzero((values < lo) | (values > hi))
-            if len(outside):  # the artifact's rule (POST /recommendations answers 422 the same way)
-                movie, rating = pairs[int(outside[0])]
-                raise ConfigError(
-                    f"rating {rating:g} for movie {movie!r} is outside the scale {lo:g}..{hi:g}"
-                )
+            self._refuse_given(pairs, values)
         _check_given_once(items, [m for m, _ in pairs], self.items["title"])
         return items, values
+
+    def _refuse_given(self, pairs: list[tuple[object, object]], values: np.ndarray) -> None:
+        """Refuse a given rating the data could not hold, with the words of POST /recommendations, POST
+        /feedback and ``recommend --rated`` (:func:`~movierec.interactions.refused_rating`): outside the
+        scale, or between two of its levels (3.7 on half stars, which the data never holds and a retrain
+        with it could not learn from)."""
+        inter = self.dataset.interactions
+        scale = inter.rating_scale
+        step = rating_step(inter.ratings, scale)
+        for (movie, _), value in zip(pairs, values.tolist(), strict=True):
+            why = refused_rating(value, scale, step)
+            if why is not None:
+                raise ConfigError(f"rating {value:g} for movie {movie!r}: {why}")
 
     def _check_visitor_features(self, features: object, explain: bool) -> None:
         """Refuse ``features=`` where the model cannot use them: a model that does not learn from user
