@@ -334,18 +334,26 @@ class FullRankingProtocol(Protocol):
 
     The catalogue is the shared item map (as LightFM's evaluator ranks every item); users with no
     test positive are skipped. P@K, R@K, HR@K, NDCG@K, MAP@K, MRR (over the full ranking),
-    novelty@K per user; catalogue coverage@K overall.
+    novelty@K per user; catalogue coverage@K overall; AUC when asked (``auc=True``).
     """
 
     name = "full-ranking"
     description = "candidates = every item not in the user's training interactions"
     _metrics: ClassVar[tuple[str, ...]] = ("precision", "recall", "hit_rate", "ndcg", "map", "mrr", "novelty")
 
-    def __init__(self, reranker: Any = None, item_genres: sp.csr_matrix | None = None) -> None:
+    def __init__(
+        self, reranker: Any = None, item_genres: sp.csr_matrix | None = None, auc: bool = False
+    ) -> None:
         """``reranker`` (a :class:`movierec.rerank.Reranker`) rebuilds each top-K list from the model's scores;
-        MRR stays the model's own full ranking. ``item_genres``: items × genres, for genre-aware re-rankers."""
+        MRR stays the model's own full ranking. ``item_genres``: items × genres, for genre-aware re-rankers.
+
+        ``auc`` adds each user's ROC AUC over the whole candidate ranking (:func:`movierec.metrics.auc_full`:
+        LightFM's ``auc_score``, ties counted ½), always the model's own ranking. Opt-in, not a default
+        metric: it needs a full sort of every user's scores where the top-K lists need a partition, which
+        made ``compare``'s three default models on ml-latest-small ~9 % slower in Python."""
         self.reranker = reranker
         self.item_genres = item_genres
+        self.auc = auc
 
     def _relevant(self, test: Interactions, threshold: float | None) -> sp.csr_matrix:
         return relevant_matrix(test, threshold)
@@ -354,6 +362,20 @@ class FullRankingProtocol(Protocol):
         self, model: Recommender, train: Interactions, test: Interactions, *, k: int, threshold: float | None
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, sp.csr_matrix, float]:
         """Top-``k`` lists and full-ranking reciprocal ranks of the evaluated users (batched scoring + argpartition)."""
+        users, recs, rr, _, rel_u, secs = self._rank(model, train, test, k=k, threshold=threshold, auc=False)
+        return users, recs, rr, rel_u, secs
+
+    def _rank(
+        self,
+        model: Recommender,
+        train: Interactions,
+        test: Interactions,
+        *,
+        k: int,
+        threshold: float | None,
+        auc: bool,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None, sp.csr_matrix, float]:
+        """:meth:`rank` and, with ``auc``, each user's AUC over the same scores (``None`` without)."""
         _check_k(k, train.n_items)
         rel = self._relevant(test, threshold)
         users = np.flatnonzero(np.diff(rel.indptr) > 0).astype(np.int32)
@@ -365,6 +387,7 @@ class FullRankingProtocol(Protocol):
         rel_u = rel[users]
         recs = np.empty((len(users), k), dtype=np.int32)
         rr = np.empty(len(users), dtype=np.float64)
+        aucs = np.empty(len(users), dtype=np.float64) if auc else None
         info = None
         if self.reranker is not None:
             from movierec.beyond import item_info
@@ -379,16 +402,24 @@ class FullRankingProtocol(Protocol):
             else:
                 recs[start : start + len(batch)] = self.reranker.rerank(s, k, seen[batch], info)
             rr[start : start + len(batch)] = M.reciprocal_rank_full(s, rel_u[start : start + len(batch)])
-        return users, recs, rr, rel_u, time.perf_counter() - t0
+            if aucs is not None:
+                aucs[start : start + len(batch)] = M.auc_full(
+                    s, rel_u[start : start + len(batch)], seen[batch]
+                )
+        return users, recs, rr, aucs, rel_u, time.perf_counter() - t0
 
     def _evaluate(
         self, model: Recommender, train: Interactions, test: Interactions, opts: EvalOptions
     ) -> EvalOutput:
         k = opts.k
-        users, recs, rr, rel_u, secs = self.rank(model, train, test, k=k, threshold=opts.threshold)
+        users, recs, rr, aucs, rel_u, secs = self._rank(
+            model, train, test, k=k, threshold=opts.threshold, auc=self.auc
+        )
         per_user = M.ranking_metrics(recs, rel_u)
         per_user = {f"{m}@{k}": v for m, v in per_user.items() if m in self._metrics and m != "mrr"}
         per_user["mrr"] = rr
+        if aucs is not None:
+            per_user["auc"] = aucs
         metrics = {m: float(v.mean()) for m, v in per_user.items()}
         if "novelty" in self._metrics:
             pop = np.bincount(train.items, minlength=train.n_items)
@@ -746,6 +777,7 @@ def evaluate(
     rerank: Any = None,
     user_groups: dict[str, np.ndarray] | None = None,
     intervals: bool = True,
+    auc: bool = False,
 ) -> Result:
     """Evaluate a fitted model on ``test`` under one protocol and return a :class:`Result` row (with bootstrap CIs).
 
@@ -757,7 +789,9 @@ def evaluate(
 
     Full ranking only: ``beyond`` adds the beyond-accuracy and per-group metrics
     (:func:`movierec.beyond.extend_output`), ``rerank`` (``"mmr:0.3"`` or a
-    :class:`movierec.rerank.Reranker`) re-ranks each list; ``item_genres`` (items × genres) feeds both.
+    :class:`movierec.rerank.Reranker`) re-ranks each list; ``item_genres`` (items × genres) feeds both;
+    ``auc`` adds ``auc``, each user's ROC AUC over the whole ranking (:func:`movierec.metrics.auc_full`,
+    LightFM's ``auc_score``), opt-in because it sorts every user's scores.
 
     The row's provenance is always filled: ``dataset`` may be the :class:`Dataset` itself (name and
     checksum) and ``split`` defaults to the description :func:`make_split` gave these arrays.
@@ -773,10 +807,14 @@ def evaluate(
     reason = proto.skip_reason(model)
     if reason:
         raise ConfigError(f"protocol {proto.name!r} does not apply: {reason}")
-    if rerank is not None and proto.name == "full-ranking":
+    if auc and proto.name != "full-ranking":
+        raise ConfigError(f"auc=True measures the full ranking; protocol {proto.name!r} has no AUC")
+    if (rerank is not None or auc) and proto.name == "full-ranking":
         from movierec.rerank import parse_rerank
 
-        proto = FullRankingProtocol(parse_rerank(rerank), item_genres)
+        reranker = parse_rerank(rerank) if rerank is not None else getattr(proto, "reranker", None)
+        genres = item_genres if item_genres is not None else getattr(proto, "item_genres", None)
+        proto = FullRankingProtocol(reranker, genres, auc=auc or bool(getattr(proto, "auc", False)))
     out = proto.evaluate(model, train, test, k=k, threshold=threshold, seed=seed)
     if beyond and proto.name == "full-ranking":
         from movierec.beyond import extend_output
@@ -1221,6 +1259,7 @@ def compare(
     rerank: str | None = None,
     user_groups: dict[str, np.ndarray] | None = None,
     monitor: EpochValidator | None = None,
+    auc: bool = False,
 ) -> Comparison:
     """Fit every model on one split and evaluate each under every protocol (docs/architecture.md; issues 3 and 4).
 
@@ -1233,8 +1272,9 @@ def compare(
     train on ``train.to_implicit(threshold)``. ``beyond`` adds diversity, popularity-bias, calibration,
     unexpectedness and per-user-group metrics to the full-ranking rows (:mod:`movierec.beyond`;
     ``user_groups``: extra families such as gender, a label per user); ``rerank`` (``"mmr:0.3"``…,
-    :mod:`movierec.rerank`) re-ranks every full-ranking list and labels those rows ``model+mmr:0.3``. ``cv``
-    runs Surprise-style k-fold instead and reports means over folds (ranking metrics pooled over every (user,
+    :mod:`movierec.rerank`) re-ranks every full-ranking list and labels those rows ``model+mmr:0.3``; ``auc``
+    adds AUC to them (:func:`movierec.metrics.auc_full`; opt-in, it sorts every user's scores). ``cv`` runs
+    Surprise-style k-fold instead and reports means over folds (ranking metrics pooled over every (user,
     fold)). Protocols that do not apply to a model (RMSE of an implicit model) are skipped with a note.
     ``user_features`` (``"demographics"``, a ``userId,feature`` CSV, or both comma-separated) go to the models
     that use them (bpr, warp, logistic, warp-kos, segment-popularity); the others get a note.
@@ -1251,7 +1291,7 @@ def compare(
     if isinstance(models, str):  # "svd,ease", as the CLI's --models (iterating it gave model 's')
         models = [m.strip() for m in models.split(",") if m.strip()]
     specs = _seeded_specs(models, seed)
-    protos, genres, user_groups, reranker = _compare_protocols(protocols, ds, beyond, rerank, user_groups)
+    protos, genres, groups, reranker = _compare_protocols(protocols, ds, beyond, rerank, user_groups, auc)
     kinds = [tags_of(get_class(name)).kind for name, _ in specs]
     _check_k(k, inter.n_items)
     for name, params in specs:  # validate hyperparameters up front so a typo fails before any training
@@ -1272,7 +1312,7 @@ def compare(
     elif progress is False or progress is True:
         progress = _LineProgress(len(specs)) if progress else None
     run = _FoldRun(ds, protos, key, k, threshold, seed, item_features, user_features, progress, notes)
-    run.beyond, run.genres, run.user_groups, run.monitor = beyond, genres, user_groups, monitor
+    run.beyond, run.genres, run.user_groups, run.monitor = beyond, genres, groups, monitor
     labels = _labels(specs, _given_labels(models))
     outs: dict[str, dict[str, list[EvalOutput]]] = {lab: {p.name: [] for p in protos} for lab in labels}
     fit_secs: dict[str, list[float]] = {lab: [] for lab in labels}
@@ -1416,6 +1456,7 @@ def _compare_protocols(
     beyond: bool,
     rerank: str | None,
     user_groups: dict[str, np.ndarray] | None,
+    auc: bool = False,
 ) -> tuple[list[Protocol], sp.csr_matrix | None, dict[str, np.ndarray] | None, Any]:
     """The protocol objects of a comparison (re-ranked full ranking when asked), the genre matrix and groups."""
     if isinstance(protocols, str):
@@ -1440,7 +1481,14 @@ def _compare_protocols(
             )
         if reranker is not None and reranker.name == "calibrated" and genres is None:
             raise ConfigError(f"re-ranker {rerank!r} needs movie genres, and {ds.name} has none")
-        protos = [FullRankingProtocol(reranker, genres) if p.name == "full-ranking" else p for p in protos]
+    if reranker is not None or auc:
+        protos = [
+            FullRankingProtocol(reranker, genres, auc) if p.name == "full-ranking" else p for p in protos
+        ]
+    if auc and not any(p.name == "full-ranking" for p in protos):
+        raise ConfigError(
+            f"AUC ({spelled('auc=True', '--auc')}) measures the full ranking; add full-ranking to the protocols"
+        )
     if beyond and not any(p.name == "full-ranking" for p in protos):
         raise ConfigError(
             f"beyond-accuracy metrics ({spelled('beyond=True', '--beyond')}) measure full-ranking lists; add "

@@ -229,6 +229,9 @@ class Experiment(BaseModel):
         default=None, description="full ranking: also the beyond-accuracy metrics (docs/beyond-accuracy.md)"
     )
     rerank: str | None = Field(default=None, description="re-rank full-ranking lists, e.g. 'mmr:0.3'")
+    auc: bool | None = Field(
+        default=None, description="full ranking: also AUC over the whole ranking (LightFM's auc_score)"
+    )
 
     @field_validator("rerank")
     @classmethod
@@ -630,6 +633,7 @@ def compare_kwargs(exp: Experiment) -> dict[str, Any]:
         "item_features": list(exp.item_features) or None,
         "beyond": bool(exp.beyond),
         "rerank": exp.rerank,
+        "auc": bool(exp.auc),
     }
 
 

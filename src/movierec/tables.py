@@ -40,10 +40,12 @@ _LEGEND = {
     "hit_rate": "HR = hit rate",
     "coverage": "Cov = catalogue coverage",
     "fcp": "FCP = fraction of concordant pairs",
+    "auc": "AUC = share of (test positive, other candidate) pairs ranked right",
 }
 # MSE (RMSE squared) last: the first column left out when the table is too wide
 _RATING_ORDER = ("rmse", "mae", "fcp", "mse")
-_RANKING_ORDER = ("ndcg", "precision", "recall", "hit_rate", "map", "mrr", "auc", "coverage")
+# AUC is there only when asked for (--auc), so it comes right after the headline NDCG
+_RANKING_ORDER = ("ndcg", "auc", "precision", "recall", "hit_rate", "map", "mrr", "coverage")
 _INTERVAL_W = 15  # "[0.5520,0.5930]"
 _VALUE_W = 8  # "★ 0.5661"
 

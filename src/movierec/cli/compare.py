@@ -238,6 +238,12 @@ _CMP_BEYOND = typer.Option(
     help="Full ranking: also diversity, popularity bias, calibration, unexpectedness and "
     "NDCG per user group (own tables; docs/beyond-accuracy.md).",
 )
+_CMP_AUC = typer.Option(
+    False,
+    "--auc",
+    help="Full ranking: also AUC, the share of (test positive, other candidate) pairs ranked right "
+    "(LightFM's auc_score; sorts every user's scores, so not on by default).",
+)
 _CMP_RERANK = typer.Option(
     None,
     "--rerank",
@@ -273,6 +279,7 @@ def compare_cmd(
     params: list[str] = MODEL_PARAMS,
     test_size: float = typer.Option(0.2, "--test-size", help="Share of ratings held out for testing."),
     beyond: bool = _CMP_BEYOND,
+    auc: bool = _CMP_AUC,
     rerank: str | None = _CMP_RERANK,
     seed: int = SEED,
     as_json: bool = JSON,
@@ -319,6 +326,7 @@ def compare_cmd(
             progress=_RichProgress(progress),
             beyond=beyond,
             rerank=rerank,
+            auc=auc,
         )
     written = write_results(comp, out) if out is not None else []
     if as_json:
@@ -428,6 +436,7 @@ _FILE_ONLY = {
     "session_gap": "--session-gap",
     "sampled": "--sampled",
     "beyond": "--beyond",
+    "auc": "--auc",
     "rerank": "--rerank",
 }
 
