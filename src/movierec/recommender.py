@@ -17,7 +17,7 @@ from __future__ import annotations
 import inspect
 import time
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 
@@ -426,6 +426,7 @@ class Recommender:
         rerank: str | None = None,
         min_support: int | None = None,
         explain: bool = False,
+        exclude: Iterable[object] | None = None,
     ) -> pd.DataFrame:
         """Top-``k`` movies for raw user ``user_id``: a DataFrame ``movieId, title, genres, score`` (rating
         models add ``predicted_rating``), index ``rank`` from 1.
@@ -448,18 +449,21 @@ class Recommender:
         ``explain=True`` adds ``because``: the user's movies each one depends on most (leave-one-out),
         for item-based models (ease, itemknn, rp3beta, slim), whose score of a user is the sum over
         the movies they rated; a factor model's trained user vector is not, so it is refused there.
+        ``exclude``: movies never to list (a deny-list, implicit's ``filter_items``: say, films not licensed
+        in a region), raw movieIds or titles; each must be a movie of the data (:meth:`movie_index`'s error
+        otherwise), and the list is filled from the next best.
         """
         train = self._check_fitted()
         _check_k(k, train.n_items)
         if _is_sequence(user_id):
             return self._recommend_many(
                 _as_list(user_id), k, exclude_seen=exclude_seen, genres=genres, rerank=rerank,
-                min_support=min_support, explain=explain,
+                min_support=min_support, explain=explain, exclude=exclude,
             )  # fmt: skip
         u = self.user_index(user_id)
         if explain:
             self._check_explainable()
-        mask = self._candidate_mask(train, min_support, genres)
+        mask = self._candidate_mask(train, min_support, genres, exclude)
         if exclude_seen:  # every movie the user rated, also those an implicit model did not train on (< 4)
             mask[self._rated_items(train, u)] = False
         candidates = None if mask.all() else np.flatnonzero(mask)
@@ -527,6 +531,7 @@ class Recommender:
         genres: str | Sequence[str] | None = None,
         min_support: int | None = None,
         explain: bool = False,
+        exclude: Iterable[object] | None = None,
     ) -> pd.DataFrame:
         """Top-``k`` for a person who is not in the dataset, from what they rated and/or who they are: the
         same DataFrame as :meth:`recommend`, the movies given left out.
@@ -553,7 +558,8 @@ class Recommender:
         list (the API's ``POST /recommendations`` with ``features``) for the same fitted model. A
         model without user features, an unknown field or a value its training users never had is a
         ``ConfigError`` naming it; ``explain=True`` is refused with features (the list rests on them too,
-        and leave-one-out over the movies cannot weigh them).
+        and leave-one-out over the movies cannot weigh them). ``exclude``: movies never to list, as in
+        :meth:`recommend`.
         """
         train = self._check_fitted()
         _check_k(k, train.n_items)
@@ -577,7 +583,7 @@ class Recommender:
         scores = np.array(
             self.model.score_new_user(items, values, threshold=self.threshold, **extra), dtype=np.float64
         )
-        mask = self._candidate_mask(train, min_support, genres)
+        mask = self._candidate_mask(train, min_support, genres, exclude)
         mask[items] = False
         scores[~mask] = -np.inf
         from movierec.models.base import topk
@@ -701,13 +707,20 @@ class Recommender:
         return ["; ".join(str(titles[items[b]]) for b in r) for r in reasons]
 
     def _candidate_mask(
-        self, train: Interactions, min_support: int | None, genres: str | Sequence[str] | None
+        self,
+        train: Interactions,
+        min_support: int | None,
+        genres: str | Sequence[str] | None,
+        exclude: Iterable[object] | None = None,
     ) -> np.ndarray:
         """Movies a list may draw: enough training ratings (the serving floor), and any of ``genres`` (a
-        list, or one string: ``"Comedy"`` or ``"Comedy,Animation"``, as the CLI's ``--genre``)."""
+        list, or one string: ``"Comedy"`` or ``"Comedy,Animation"``, as the CLI's ``--genre``), none of
+        ``exclude`` (a deny-list of movies)."""
         from movierec.titles import check_genres, genre_list, genre_spellings
 
+        denied = self._denied(exclude)  # an unknown movie fails before any work
         mask = self._support_mask(train, min_support)
+        mask[denied] = False
         asked = [g.strip() for g in genre_list(genres) if g.strip()]
         if asked:
             # an unknown genre: the artifact's and the API's message
@@ -716,6 +729,19 @@ class Recommender:
             if not mask.any():
                 raise ConfigError(f"no movie with enough ratings has any of the genres {asked}")
         return mask
+
+    def _denied(self, exclude: Iterable[object] | None) -> np.ndarray:
+        """Dense indices of a deny-list: an iterable of raw movieIds or titles (one id or title alone is
+        read as one movie, not as characters); an unknown movie is :meth:`movie_index`'s error."""
+        if exclude is None:
+            return np.zeros(0, dtype=np.int64)
+        if isinstance(exclude, (str, bytes, int, np.integer)):
+            exclude = [exclude]
+        if isinstance(exclude, Mapping) or not isinstance(exclude, Iterable):
+            raise ConfigError(
+                f"exclude: give the movies never to list as a list of movieIds, got {type(exclude).__name__}"
+            )
+        return np.asarray([self.movie_index(m) for m in exclude], dtype=np.int64)
 
     def _say_why_empty(
         self,

@@ -22,7 +22,7 @@ from fastapi.responses import FileResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from movierec.demographics import FeatureValueError
-from movierec.errors import ConfigError, MovierecError
+from movierec.errors import ConfigError, MovierecError, UnknownIdError
 from movierec.serving.artifact import Artifact
 from movierec.serving.dispatch import api_key_ok
 from movierec.serving.docs import install_docs
@@ -275,6 +275,22 @@ def _refuse_repeated_movies(art: Artifact, ratings: list[Any]) -> None:
         raise _unprocessable(["body", "ratings", n, "movieId"], msg, ratings[n].movieId)
 
 
+_EXCLUDE = (
+    "Comma-separated movieIds never to list (a deny-list, e.g. films not licensed in a region); the list is "
+    "filled from the next best. An id the model does not know is a 422 naming it."
+)
+
+
+def _check_denied(art: Artifact, loc: list[Any], movies: list[Any] | None) -> None:
+    """A deny-list's movie the artifact does not know is a 422 at its entry (``loc`` + its position), with
+    :meth:`Artifact.item_index`'s words: a typo would otherwise leave the movie it meant in the list."""
+    for n, movie in enumerate(movies or []):
+        try:
+            art.item_index(movie)
+        except UnknownIdError as exc:
+            raise _unprocessable([*loc, n], str(exc), movie) from None
+
+
 def _rec_response(
     art: Artifact,
     user: Any,
@@ -427,9 +443,12 @@ def _recommendation_routes(app: FastAPI, art: Artifact) -> None:
                 "on their training row). Item-based models only (ease, itemknn, rp3beta, slim); others answer 422.",
             ),
         ] = False,
+        exclude: Annotated[str | None, Query(max_length=20000, description=_EXCLUDE)] = None,
     ) -> Response:
         """Top-``k`` movies for a user of the training data."""
         wanted = [g for g in genres.split(",") if g.strip()] if genres else None
+        denied = [m.strip() for m in exclude.split(",") if m.strip()] if exclude else None
+        _check_denied(art, ["query", "exclude"], denied)
         u = art.user_index(userId)
         if explain and not art.explains_known_users:
             from movierec.scoring.explain import known_user_refusal
@@ -442,7 +461,7 @@ def _recommendation_routes(app: FastAPI, art: Artifact) -> None:
             art,
             art.raw_user(u),
             art.recommend_index(
-                u, k, exclude_seen=exclude_seen, genres=wanted, rerank=rerank, explain=explain
+                u, k, exclude_seen=exclude_seen, genres=wanted, rerank=rerank, explain=explain, exclude=denied
             ),
         )
 
@@ -459,16 +478,26 @@ def _recommendation_routes(app: FastAPI, art: Artifact) -> None:
         for n, r in enumerate(body.ratings):
             _refuse_rating(art, ["body", "ratings", n, "rating"], r.rating)
         _refuse_repeated_movies(art, body.ratings)
+        _check_denied(art, ["body", "exclude"], body.exclude)
         pairs = [(r.movieId, r.rating) for r in body.ratings]
         if body.features is not None:  # a visitor described by their features (issue 20)
             try:
-                recs = art.recommend_for_visitor(body.features, pairs, body.k, genres=body.genres)
+                recs = art.recommend_for_visitor(
+                    body.features, pairs, body.k, genres=body.genres, exclude=body.exclude
+                )
             except FeatureValueError as exc:
                 loc = ["body", "features"] + ([] if exc.field == "features" else [exc.field])
                 value = body.features.get(exc.field) if exc.field != "features" else None
                 raise _unprocessable(loc, str(exc), value) from None
             return _rec_response(art, body.userId, recs)
-        out = art.visitor(pairs, body.k, history=body.history, genres=body.genres, explain=body.explain)
+        out = art.visitor(
+            pairs,
+            body.k,
+            history=body.history,
+            genres=body.genres,
+            explain=body.explain,
+            exclude=body.exclude,
+        )
         return _rec_response(art, body.userId, out["recommendations"], out["fallback"])
 
 

@@ -856,6 +856,17 @@ class Artifact(IdMapped):
                 ) from None
             raise
 
+    def denied(self, exclude: Iterable[object] | None) -> np.ndarray:
+        """Dense indices of a deny-list of raw movieIds (implicit's ``filter_items``: movies a list must never
+        show, such as films not licensed in a region); one id alone is one movie. An id the artifact does not
+        know is :meth:`item_index`'s ``UnknownIdError``: a typo would otherwise leave the movie it meant in
+        the list, silently."""
+        if exclude is None:
+            return np.zeros(0, dtype=np.int64)
+        if isinstance(exclude, (str, bytes, int, np.integer)):
+            exclude = [exclude]
+        return np.asarray([self.item_index(m) for m in exclude], dtype=np.int64)
+
     def predict(self, user_raw_id: object, movie_raw_id: object) -> float:
         """A known user's predicted rating of one movie (raw ids), clipped to the rating scale: what
         :meth:`movierec.Recommender.predict` gives for the model exported (rating predictors only; a
@@ -898,20 +909,23 @@ class Artifact(IdMapped):
         min_support: int | None = None,
         rerank: str | None = None,
         explain: bool = False,
+        exclude: Iterable[object] | None = None,
     ) -> list[dict[str, Any]]:
         """Top-``k`` for a user index (from :meth:`user_index`) as JSON rows: movies the user saw are left out
         unless ``exclude_seen=False``, ``genres`` keeps movies having any of them, ``min_support`` overrides
         the support floor, ``rerank`` = ``"mmr:0.3"``… (movierec.rerank) re-orders the list. ``explain`` adds
-        ``because`` (item-based models only, :meth:`explain_known`)."""
+        ``because`` (item-based models only, :meth:`explain_known`). ``exclude``: raw movieIds never to list
+        (a deny-list, :meth:`denied`)."""
         if explain and not self.explains_known_users:
             from movierec.scoring.explain import known_user_refusal
 
             raise ConfigError(known_user_refusal(self.model_name, VISITOR_EXPLAIN))
+        denied = self.denied(exclude)
         history = self._seen.indices[self._seen.indptr[u] : self._seen.indptr[u + 1]]
         ptr, rated = self._rated
-        exclude = rated[ptr[u] : ptr[u + 1]] if exclude_seen else None
+        ruled_out = np.union1d(rated[ptr[u] : ptr[u + 1]], denied) if exclude_seen else denied
         raw = self.scorer.known(u)
-        scores, q = self._rank(raw, self._known_prior(u)), _Query(k, exclude, genres, min_support)
+        scores, q = self._rank(raw, self._known_prior(u)), _Query(k, ruled_out, genres, min_support)
         rows = self._reranked(scores, q, history, rerank, raw) if rerank else self._top(scores, q, raw)
         if explain:
             self.explain_known(u, rows, raw)
@@ -1050,6 +1064,7 @@ class Artifact(IdMapped):
         genres: Sequence[str] | None = None,
         min_support: int | None = None,
         explain: bool = False,
+        exclude: Iterable[object] | None = None,
     ) -> dict[str, Any]:
         """Recommendations for a person not in training: ``{"recommendations": rows, "fallback": str | None}``.
 
@@ -1058,16 +1073,18 @@ class Artifact(IdMapped):
         Implicit models given no rating at or above their positive threshold fall back to
         popularity, and ``fallback`` says so. ``explain`` adds ``because``: for each movie, the
         rated movies whose removal lowers its score most (leave-one-out on the model's own scores).
+        ``exclude``: raw movieIds never to list (:meth:`denied`).
         """
         if not ratings and not history:
             raise ConfigError("ratings: at least one (movieId, rating) pair is needed")
+        denied = self.denied(exclude)
         rated = list(ratings)
         self._refuse_repeated(rated)
         if self.sequential:
             order = list(history) if history else [m for m, _ in rated]
             seq = np.asarray([self.item_index(m) for m in order], dtype=np.int64)
             extra = [self.item_index(m) for m, _ in rated]
-            exclude = np.unique(np.concatenate([seq, np.asarray(extra, dtype=np.int64)]))
+            exclude = np.unique(np.concatenate([seq, np.asarray(extra, dtype=np.int64), denied]))
             scores = self.scorer.fold_in(seq, None)
             rows = self._top(np.asarray(scores), _Query(k, exclude, genres, min_support))
             if explain:
@@ -1096,7 +1113,7 @@ class Artifact(IdMapped):
             scores, raw_used = self._popularity.copy(), None
         else:
             scores, raw_used = self._rank(raw, self._visitor_prior(values)), raw
-        rows = self._top(scores, _Query(k, items, genres, min_support), raw_used)
+        rows = self._top(scores, _Query(k, np.union1d(items, denied), genres, min_support), raw_used)
         if explain and raw is not None:
             self._explain(rows, items, values, scores)
         return {"recommendations": rows, "fallback": fallback}
@@ -1138,16 +1155,19 @@ class Artifact(IdMapped):
         ratings: Sequence[tuple[object, float]] = (),
         k: int = 10,
         genres: Sequence[str] | None = None,
+        exclude: Iterable[object] | None = None,
     ) -> list[dict[str, Any]]:
         """Top-``k`` for a visitor from their features (``{"age": 31, "gender": "F", …}``) and optional
-        ratings (liked ones join the mean; rated movies are excluded); see :mod:`movierec.serving.visitor`."""
+        ratings (liked ones join the mean; rated movies and ``exclude``'s are left out); see
+        :mod:`movierec.serving.visitor`."""
         from movierec.serving.visitor import visitor_scores
 
+        denied = self.denied(exclude)
         thr = self.implicit_threshold
         rated = np.asarray([self.item_index(m) for m, _ in ratings], dtype=np.int64)
         liked = [int(i) for i, (_, r) in zip(rated, ratings, strict=True) if float(r) >= thr]
         scores = visitor_scores(self.manifest, self._a, features, np.unique(liked).tolist())
-        return self._top(scores, _Query(k, np.unique(rated), genres))
+        return self._top(scores, _Query(k, np.union1d(rated, denied), genres))
 
     def recommend_for_ratings(
         self, ratings: Sequence[tuple[object, float]], k: int = 10, genres: Sequence[str] | None = None

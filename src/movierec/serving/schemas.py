@@ -150,6 +150,12 @@ class RecommendRequest(_Strict):
     )
     k: K = 10
     genres: list[str] | None = Field(default=None, description="Only movies with any of these genres.")
+    exclude: list[RawId] | None = Field(
+        default=None,
+        max_length=10000,
+        description="movieIds never to list (a deny-list, e.g. films not licensed in a region); the list is "
+        "filled from the next best. An id the model does not know is a 422 at its entry.",
+    )
     explain: bool = Field(
         default=False,
         description="Add 'because' to each recommendation: the rated movies it depends on most.",
