@@ -142,3 +142,133 @@ def test_fit_names_a_keyword_the_model_does_not_take(bundled: movierec.Dataset) 
     svd.fit(train, on_epoch=lambda *args, **kwargs: epochs.append(args))
     assert len(epochs) == 2 and svd.predict(1, 1) > 0
     assert movierec.Recommender(bundled, "baseline").fit(train, item_features=None).predict(1, 1) > 0
+
+
+@pytest.mark.reference
+def test_make_split_without_a_name_is_surprises_train_test_split(
+    popular_frame: pd.DataFrame, bundled: movierec.Dataset
+) -> None:
+    """``make_split(ds)``, Surprise's ``train_test_split(data)`` without arguments, was "TypeError:
+    make_split() missing 1 required positional argument: 'split'". It is the ratings hold-out of 0.2,
+    Surprise's default ``test_size=.2``, row for row. ``make_split(ds, 0.25)`` (Surprise's second
+    argument is the test size) ended in "AttributeError: 'float' object has no attribute 'strip'";
+    ``"auto"``, which the error listed, was refused as unknown."""
+    surprise = pytest.importorskip("surprise")
+    from surprise.model_selection import train_test_split
+
+    data = surprise.Dataset.load_from_df(popular_frame, surprise.Reader(rating_scale=(0.5, 5)))
+    _, testset = train_test_split(data, random_state=42)
+    ds = movierec.load(popular_frame, rating_scale=(0.5, 5))
+    train, test, about = movierec.make_split(ds)
+    assert about == "ratings-holdout (0.2 of ratings, Surprise train_test_split, seed 42)"
+    frame = test.to_frame()
+    assert list(zip(frame.userId, frame.movieId, frame.rating, strict=True)) == testset
+    assert train.n_ratings + test.n_ratings == len(popular_frame)
+    with pytest.raises(
+        ConfigError,
+        match=r"^the split is a name such as 'ratings-holdout', not 0\.25: give the part held out as "
+        r"test_size=0\.25; valid splits: ratings-holdout, interactions-holdout, ",
+    ):
+        movierec.make_split(bundled, 0.25)  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match=r"split 'auto' is compare's pick by its models' kind"):
+        movierec.make_split(bundled, "auto")
+    with pytest.raises(
+        ConfigError,
+        match=r"^unknown split 'rating-holdout' \(did you mean 'ratings-holdout'\?\); valid splits: ratings-holdout,",
+    ):
+        movierec.make_split(bundled, "rating-holdout")
+    with pytest.raises(
+        ConfigError, match=r"not 0\.25: give the part held out as test_size=0\.25; valid splits: auto,"
+    ):
+        movierec.compare(bundled, ["baseline"], split=0.25)  # type: ignore[arg-type]
+
+
+def test_surprises_keywords_are_one_error_naming_ours(bundled: movierec.Dataset) -> None:
+    """``make_split(ds, "ratings-holdout", random_state=0)`` and ``compare(ds, ["svd"], measures=["rmse"])``,
+    the keywords of Surprise's ``train_test_split`` and ``cross_validate``, were Python's "TypeError:
+    ... got an unexpected keyword argument". Each is one ConfigError saying where that setting lives,
+    as ``tune()`` words its own (``random_state`` → ``seed=``); another unknown keyword gets the closest
+    valid one. The refusal comes before any work, and the signatures are the functions' own."""
+    import inspect
+
+    with pytest.raises(
+        ConfigError,
+        match=r"^make_split\(\) has no keyword 'random_state': seed= seeds the split \(Surprise's and "
+        r"scikit-learn's random_state\); valid: inter, split, seed, threshold, test_size$",
+    ):
+        movierec.make_split(bundled, "ratings-holdout", random_state=0)  # type: ignore[call-arg]
+    with pytest.raises(
+        ConfigError,
+        match=r"has no keyword 'n_splits': make_split builds one hold-out; for K folds, compare\(\.\.\., cv=K\)",
+    ):
+        movierec.make_split(bundled, n_splits=5)  # type: ignore[call-arg]
+    with pytest.raises(
+        ConfigError,
+        match=r"^compare\(\) has no keyword 'measures': each protocol reports all of its metrics \(rating: "
+        r"rmse, mae, mse, fcp\); protocols='rating' runs Surprise's cross_validate measures alone, and "
+        r"comp\.to_frame\('rating'\) holds them; valid: dataset, models, split, protocols, ",
+    ):
+        movierec.compare(bundled, ["svd"], measures=["rmse"])  # type: ignore[call-arg]
+    with pytest.raises(ConfigError, match=r"^compare\(\) has no keyword 'verbose': progress=True prints"):
+        movierec.compare(bundled, ["svd"], protocols="rating", cv=2, verbose=True)  # type: ignore[call-arg]
+    with pytest.raises(
+        ConfigError, match=r"^compare\(\) has no keyword 'seeds' \(did you mean 'seed'\?\); valid:"
+    ):
+        movierec.compare(bundled, ["svd"], seeds=1)  # type: ignore[call-arg]
+    train, test, _ = movierec.make_split(bundled, seed=0)
+    rec = movierec.Recommender(bundled, "baseline").fit(train)
+    with pytest.raises(
+        ConfigError, match=r"^evaluate\(\) has no keyword 'measures': evaluate reports every metric"
+    ):
+        movierec.evaluate(rec, train, test, "rating", measures=["rmse"])  # type: ignore[call-arg]
+    assert set(movierec.evaluate(rec, train, test, "rating").metrics) >= {"rmse", "mae", "mse", "fcp"}
+    assert "seed" in inspect.signature(movierec.make_split).parameters
+    assert inspect.signature(movierec.compare).parameters["split"].default == "auto"
+    assert inspect.signature(movierec.make_split).parameters["split"].default == "ratings-holdout"
+
+
+@pytest.mark.reference
+def test_an_int_test_size_is_a_number_of_ratings_as_in_surprise(
+    popular_frame: pd.DataFrame, bundled: movierec.Dataset
+) -> None:
+    """``train_test_split(data, test_size=1000)`` holds out 1,000 ratings in Surprise (and scikit-learn);
+    ``make_split(..., test_size=1000)`` was "test_size must be a fraction between 0 and 1, got 1000".
+    An int is now a count: the same rows as Surprise's, and the description says so. The LightFM-style
+    and temporal hold-outs read it the same way; the per-user split, a fraction of each user's ratings,
+    says what it takes; a count of none or of every rating, or a float above 1, is refused."""
+    surprise = pytest.importorskip("surprise")
+    from surprise.model_selection import train_test_split
+
+    data = surprise.Dataset.load_from_df(popular_frame, surprise.Reader(rating_scale=(0.5, 5)))
+    ds = movierec.load(popular_frame, rating_scale=(0.5, 5))
+    for size, seed in ((1000, 0), (1, 3), (np.int64(7000), 5)):
+        trainset, testset = train_test_split(data, test_size=size, random_state=seed)
+        train, test, about = movierec.make_split(ds, test_size=size, seed=seed)
+        frame = test.to_frame()
+        assert list(zip(frame.userId, frame.movieId, frame.rating, strict=True)) == testset
+        assert train.n_ratings == trainset.n_ratings and test.n_ratings == int(size)
+        noun = "rating" if size == 1 else "ratings"
+        assert about == f"ratings-holdout ({int(size):,} {noun}, Surprise train_test_split, seed {seed})"
+    inter = bundled.interactions
+    train, test, about = movierec.make_split(bundled, "interactions-holdout", test_size=500, seed=1)
+    positives = int((inter.ratings >= 4.0).sum())
+    assert test.n_ratings == 500 and train.n_ratings == positives - 500
+    assert about.startswith("interactions-holdout (positives ≥ 4, 500 held out,")
+    train, test, about = movierec.make_split(bundled, "temporal", test_size=2000)
+    assert (
+        test.n_ratings >= 2000 and about == "temporal (latest 2,000 ratings by time)"
+    )  # ties at the cut test
+    assert train.timestamps.max() < test.timestamps.min()
+    with pytest.raises(
+        ConfigError, match=r"^test_size 1000 is a count; the per-user split holds out a fraction"
+    ):
+        movierec.make_split(bundled, "per-user", test_size=1000)
+    n = inter.n_ratings
+    for bad in (0, n):
+        with pytest.raises(ConfigError, match=rf"must hold out at least 1 and fewer than all {n:,} ratings"):
+            movierec.make_split(bundled, test_size=bad)
+    with pytest.raises(
+        ConfigError,
+        match=r"a fraction between 0 and 1 \(0\.25\) or a whole number of ratings \(1000\), got 1000\.0",
+    ):
+        movierec.make_split(bundled, test_size=1000.0)

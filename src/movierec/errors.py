@@ -7,11 +7,16 @@ their traceback.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from functools import cache
 from numbers import Integral
-from typing import ClassVar
+from typing import ClassVar, ParamSpec, TypeVar
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 
 
 class MovierecError(Exception):
@@ -102,6 +107,37 @@ def closest(name: object, choices: Iterable[str]) -> str | None:
     table = {norm(c): c for c in choices}
     close = difflib.get_close_matches(norm(name), list(table), n=1, cutoff=0.6)
     return table[close[0]] if close else None
+
+
+def refuses_foreign_keywords(
+    misnamed: Mapping[str, str],
+) -> Callable[[Callable[_P, _R]], Callable[_P, _R]]:
+    """Wrap a public function so that a keyword it does not take is one :class:`ConfigError` where
+    Python's own was ``TypeError: make_split() got an unexpected keyword argument 'random_state'``.
+
+    A name another library uses for one of our settings (``misnamed``: ``random_state`` → ``seed=``,
+    Surprise's ``measures``) gets the line saying where that setting lives; any other name the closest
+    valid one (:func:`did_you_mean`); then the valid keywords, as :func:`movierec.tuning.check_keywords`
+    words ``tune``'s. The signature stays the function's own (``inspect.signature``, type checkers), and
+    what Python checks besides (a missing or surplus positional argument) is left to Python."""
+
+    def wrap(func: Callable[_P, _R]) -> Callable[_P, _R]:
+        kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+        valid = [p.name for p in inspect.signature(func).parameters.values() if p.kind in kinds]
+
+        @functools.wraps(func)
+        def checked(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+            for key in kwargs:
+                if key not in valid:
+                    why = f": {misnamed[key]}" if key in misnamed else did_you_mean(key, valid)
+                    raise ConfigError(
+                        f"{func.__name__}() has no keyword {key!r}{why}; valid: {', '.join(valid)}"
+                    )
+            return func(*args, **kwargs)
+
+        return checked
+
+    return wrap
 
 
 #: the largest int seed numpy's generators take (``RandomState``, ``default_rng``)

@@ -23,7 +23,7 @@ import scipy.sparse as sp
 
 from movierec import metrics as M
 from movierec import split as S
-from movierec.errors import ConfigError, NotFittedError, did_you_mean, spelled
+from movierec.errors import ConfigError, NotFittedError, did_you_mean, refuses_foreign_keywords, spelled
 from movierec.interactions import (
     LOWER_THRESHOLD,
     Interactions,
@@ -758,6 +758,13 @@ def _cluster_cis(
     return out
 
 
+@refuses_foreign_keywords(
+    {
+        "measures": "evaluate reports every metric of its protocol (rating: rmse, mae, mse, fcp) in result.metrics",
+        "metrics": "evaluate reports every metric of its protocol (rating: rmse, mae, mse, fcp) in result.metrics",
+        "verbose": "evaluate prints nothing; print(result.metrics) shows the numbers",
+    }
+)
 def evaluate(
     model: Recommender,
     train: Interactions,
@@ -956,10 +963,23 @@ def metric_curve(
 
 # --- splits ----------------------------------------------------------------------------------
 
+_K_FOLDS = "make_split builds one hold-out; for K folds, compare(..., cv=K) or movierec.split.kfold(inter, K)"
+#: keywords of Surprise's train_test_split, scikit-learn's and LightFM's that make_split spells
+#: otherwise: each gets the line saying where that setting lives (errors.refuses_foreign_keywords)
+MAKE_SPLIT_MISNAMED = {
+    "random_state": "seed= seeds the split (Surprise's and scikit-learn's random_state)",
+    "test_percentage": "test_size= is the part held out (LightFM's test_percentage)",
+    "train_size": "test_size= sets the part held out (a fraction, or a number of ratings); the rest trains",
+    "shuffle": "the hold-outs always shuffle (seed= fixes how); split='temporal' holds out the latest ratings",
+    "n_splits": _K_FOLDS,
+    "cv": _K_FOLDS,
+}
 
+
+@refuses_foreign_keywords(MAKE_SPLIT_MISNAMED)
 def make_split(
     inter: Interactions | Dataset,
-    split: str,
+    split: str = "ratings-holdout",
     *,
     seed: int = 42,
     threshold: float = 4.0,
@@ -968,11 +988,26 @@ def make_split(
     """Build a named split; returns ``(train, test, description)`` (its splitter: :func:`movierec.split.get_splitter`).
 
     ``inter`` is a dataset's interactions or the :class:`Dataset` itself (its ``interactions`` are
-    split), as Surprise's ``train_test_split(data)`` takes the dataset. ``interactions-holdout`` splits
+    split), as Surprise's ``train_test_split(data)`` takes the dataset. ``make_split(ds)`` is
+    ``ratings-holdout`` with ``test_size=0.2``: Surprise's ``train_test_split(data)`` (its default
+    ``test_size=.2``) row for row, and the split ``compare`` picks for rating models. ``test_size`` is a
+    fraction, or an int number of ratings as Surprise and scikit-learn read it (``ratings-holdout``,
+    ``interactions-holdout``, ``temporal``). ``interactions-holdout`` splits
     only the positives (ratings ≥ threshold, ratings kept) as the notebook's LightFM split does;
     ``leave-last-out`` trains on everything but each user's last rating (the validation item stays in
-    training).
+    training). Surprise's and scikit-learn's keywords (``random_state``) are one ConfigError naming ours.
     """
+    key = S.split_key(split, S.SPLIT_NAMES)
+    if key == "auto":
+        raise ConfigError(
+            "split 'auto' is compare's pick by its models' kind (ratings-holdout for rating models, "
+            "interactions-holdout for implicit ones); make_split has no models: name the split "
+            "(ratings-holdout when none is given)"
+        )
+    if key not in S.SPLIT_NAMES:  # get_splitter's list has compare's 'auto' too
+        raise ConfigError(
+            f"unknown split {split!r}{did_you_mean(split, S.SPLIT_NAMES)}; valid splits: {', '.join(S.SPLIT_NAMES)}"
+        )
     if not isinstance(inter, Interactions):
         ratings = getattr(inter, "interactions", None)
         if not isinstance(ratings, Interactions):
@@ -1241,6 +1276,26 @@ def _fit(
     return time.perf_counter() - t0 - spent[0]
 
 
+_MEASURES = (
+    "each protocol reports all of its metrics (rating: rmse, mae, mse, fcp); protocols='rating' runs "
+    "Surprise's cross_validate measures alone, and comp.to_frame('rating') holds them"
+)
+_FOLDS = "cv=K runs K-fold cross-validation (Surprise's KFold(n_splits=K))"
+#: keywords of Surprise's cross_validate and GridSearchCV (and scikit-learn's) that compare spells
+#: otherwise: each gets the line saying where that setting lives (errors.refuses_foreign_keywords)
+COMPARE_MISNAMED = {
+    "measures": _MEASURES,
+    "metrics": _MEASURES,
+    "random_state": "seed= seeds the split and every model (Surprise's and scikit-learn's random_state)",
+    "verbose": "progress=True prints a line per model fit, progress=False nothing",
+    "n_splits": _FOLDS,
+    "n_folds": _FOLDS,
+    "folds": _FOLDS,
+    "test_percentage": "test_size= is the part held out (LightFM's test_percentage)",
+}
+
+
+@refuses_foreign_keywords(COMPARE_MISNAMED)
 def compare(
     dataset: Dataset | str | Path | pd.DataFrame,
     models: Sequence[tuple[str, dict[str, Any]] | tuple[str, dict[str, Any], str | None] | str] | str,
@@ -1280,13 +1335,12 @@ def compare(
     that use them (bpr, warp, logistic, warp-kos, segment-popularity); the others get a note.
     ``progress``: a callable receiving the events of :data:`Progress`; by default (``None``) a line per
     model fit on stderr when a person watches (a Jupyter kernel, or a terminal) and silence otherwise;
-    ``True`` always prints those lines, ``False`` never does.
+    ``True`` always prints those lines, ``False`` never does. Surprise's ``measures=`` is refused, naming ours.
     """
     from movierec.datasets import Dataset, load
     from movierec.models.registry import create, get_class
 
-    # a name, a path or a ratings DataFrame loads here
-    ds = dataset if isinstance(dataset, Dataset) else load(dataset)
+    ds = dataset if isinstance(dataset, Dataset) else load(dataset)  # a name, a path or a DataFrame loads
     inter = ds.interactions
     if isinstance(models, str):  # "svd,ease", as the CLI's --models (iterating it gave model 's')
         models = [m.strip() for m in models.split(",") if m.strip()]
@@ -1524,7 +1578,7 @@ def _split_key(
     split: str, protos: Sequence[Protocol], kinds: Sequence[str], threshold: float, notes: list[str]
 ) -> str:
     """The split policy: ``auto`` picks the hold-out the models' kinds call for; notes say what that means."""
-    key = split.strip().lower()
+    key = S.split_key(split)
     if key not in SPLITS:
         raise ConfigError(f"unknown split {split!r}; valid splits: {', '.join(SPLITS)}")
     if key == "auto" and any(p.name == "leave-last-out" for p in protos):

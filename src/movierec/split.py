@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass, fields
+from numbers import Integral
 from typing import ClassVar
 
 import numpy as np
@@ -42,13 +43,53 @@ __all__ = [
     "leave_last_out",
     "per_user_holdout",
     "ratings_holdout",
+    "split_key",
     "temporal_split",
 ]
 
 
 def _check_fraction(test_size: float) -> None:
+    if _is_count(test_size):  # the other splits read an int as a count (_n_held_out); not this one
+        raise ConfigError(
+            f"test_size {test_size!r} is a count; the per-user split holds out a fraction of each user's "
+            f"ratings (such as 0.2), or n of them (movierec.split.per_user_holdout(inter, n=…))"
+        )
     if not (isinstance(test_size, (int, float)) and 0.0 < float(test_size) < 1.0):
         raise ConfigError(f"test_size must be a fraction between 0 and 1, got {test_size!r}")
+
+
+def _is_count(test_size: object) -> bool:
+    """Whether a ``test_size`` is a number of rows rather than a fraction: an int (numpy's too, never a
+    bool), as Surprise's ``train_test_split`` and scikit-learn's read ``test_size=1000``."""
+    return isinstance(test_size, Integral) and not isinstance(test_size, bool)
+
+
+def _n_held_out(test_size: float, n: int, what: str) -> int | None:
+    """The number of the ``n`` rows a count ``test_size`` holds out (``None`` for a fraction, which the
+    caller rounds its own way): ``test_size=1000`` is 1,000 rows, as in Surprise and scikit-learn."""
+    if not _is_count(test_size):
+        if not (isinstance(test_size, (float, np.floating)) and 0.0 < float(test_size) < 1.0):
+            raise ConfigError(
+                f"test_size must be a fraction between 0 and 1 (0.25) or a whole number of {what} "
+                f"(1000), got {test_size!r}"
+            )
+        return None
+    count = int(test_size)
+    if not 1 <= count < n:
+        raise ConfigError(f"test_size {count:,} must hold out at least 1 and fewer than all {n:,} {what}")
+    return count
+
+
+def _amount(test_size: float) -> str:
+    """A test size in a description: ``0.25`` (a fraction) or ``1,000`` (a count)."""
+    return f"{int(test_size):,}" if _is_count(test_size) else f"{test_size:g}"
+
+
+def _share(test_size: float) -> str:
+    """A test size of ratings in a description: ``0.25 of ratings``, ``1,000 ratings``, ``1 rating``."""
+    if not _is_count(test_size):
+        return f"{test_size:g} of ratings"
+    return f"{_amount(test_size)} rating{'' if int(test_size) == 1 else 's'}"
 
 
 def ratings_holdout(
@@ -57,11 +98,12 @@ def ratings_holdout(
     """Random hold-out of ratings with Surprise's semantics (``surprise.model_selection.train_test_split``).
 
     A ``RandomState(seed)`` permutation of the rows in load order; the last ``ceil(test_size·n)``
-    permuted rows are the test set (in permutation order), the first ones the training set.
+    permuted rows are the test set (in permutation order), the first ones the training set. An int
+    ``test_size`` is a number of ratings, as Surprise reads it (``test_size=1000``: the last 1,000).
     """
-    _check_fraction(test_size)
     n = inter.n_ratings
-    n_test = math.ceil(test_size * n)
+    count = _n_held_out(test_size, n, "ratings")
+    n_test = count if count is not None else math.ceil(test_size * n)
     if n_test >= n:
         raise ConfigError(f"test_size {test_size} leaves no training ratings out of {n}")
     perm = np.random.RandomState(seed).permutation(n)
@@ -81,16 +123,17 @@ def interactions_holdout(
 
     The interactions are taken in the order of the users × items matrix's COO form (row-major,
     as ``csr.tocoo()`` gives), shuffled by ``RandomState(seed).shuffle``; the first
-    ``int((1 - test_size)·n)`` shuffled rows train, the rest test (both in shuffled order).
-    Split the positives view to reproduce the notebook (``compare`` does).
+    ``int((1 - test_size)·n)`` shuffled rows train, the rest test (both in shuffled order); an int
+    ``test_size`` is a number of interactions to test, as scikit-learn reads it (LightFM takes only a
+    fraction). Split the positives view to reproduce the notebook (``compare`` does).
     """
-    _check_fraction(test_size)
     n = inter.n_ratings
+    count = _n_held_out(test_size, n, "interactions")
     order = _positives_order(inter)
     shuffled = np.arange(n)
     np.random.RandomState(seed).shuffle(shuffled)
     rows = order[shuffled]
-    cutoff = int((1.0 - test_size) * n)
+    cutoff = n - count if count is not None else int((1.0 - test_size) * n)
     if cutoff <= 0 or cutoff >= n:
         raise ConfigError(f"test_size {test_size} leaves an empty train or test set out of {n} interactions")
     return inter.subset(rows[:cutoff]), inter.subset(rows[cutoff:])
@@ -148,7 +191,8 @@ def temporal_split(
     """A global time cut: ratings before the cut train, ratings at or after it test.
 
     The cut is the timestamp ``at`` when given, else the timestamp at which the latest
-    ``ceil(test_size·n)`` ratings begin (ratings sharing that timestamp all go to test).
+    ``ceil(test_size·n)`` ratings begin, or the latest ``test_size`` when it is an int (ratings sharing
+    that timestamp all go to test).
     """
     if inter.timestamps is None:
         raise ConfigError("a temporal split needs timestamps, and these ratings have none")
@@ -156,8 +200,8 @@ def temporal_split(
     if at is None:
         if test_size is None:
             raise ConfigError("temporal split needs test_size (a fraction) or at (a timestamp)")
-        _check_fraction(test_size)
-        n_test = math.ceil(float(test_size) * len(ts))
+        count = _n_held_out(test_size, len(ts), "ratings")
+        n_test = count if count is not None else math.ceil(float(test_size) * len(ts))
         at = int(np.sort(ts)[len(ts) - n_test])
     test = ts >= at
     if test.all() or not test.any():
@@ -241,7 +285,11 @@ class Splitter:
 
     @property
     def description(self) -> str:
-        return self._describe.format(**{f.name: getattr(self, f.name) for f in fields(self)})  # type: ignore[arg-type]
+        values = {f.name: getattr(self, f.name) for f in fields(self)}  # type: ignore[arg-type]
+        if "test_size" in values:  # a fraction or a count, in words (_amount, _share)
+            values["amount"] = _amount(values["test_size"])
+            values["share"] = _share(values["test_size"])
+        return self._describe.format(**values)
 
     def _folds(self, inter: Interactions) -> Iterator[tuple[Interactions, Interactions]]:
         raise NotImplementedError
@@ -269,9 +317,7 @@ class RatingsHoldout(Splitter):
     test_size: float = 0.2
     seed: int = 42
     name: ClassVar[str] = "ratings-holdout"
-    _describe: ClassVar[str] = (
-        "ratings-holdout ({test_size:g} of ratings, Surprise train_test_split, seed {seed})"
-    )
+    _describe: ClassVar[str] = "ratings-holdout ({share}, Surprise train_test_split, seed {seed})"
 
     def _folds(self, inter: Interactions) -> Iterator[tuple[Interactions, Interactions]]:
         yield ratings_holdout(inter, self.test_size, self.seed)
@@ -287,7 +333,7 @@ class InteractionsHoldout(Splitter):
     threshold: float = 4.0
     name: ClassVar[str] = "interactions-holdout"
     _describe: ClassVar[str] = (
-        "interactions-holdout (positives ≥ {threshold:g}, {test_size:g} held out, "
+        "interactions-holdout (positives ≥ {threshold:g}, {amount} held out, "
         "LightFM random_train_test_split, seed {seed})"
     )
 
@@ -314,7 +360,7 @@ class TemporalSplit(Splitter):
 
     test_size: float = 0.2
     name: ClassVar[str] = "temporal"
-    _describe: ClassVar[str] = "temporal (latest {test_size:g} of ratings by time)"
+    _describe: ClassVar[str] = "temporal (latest {share} by time)"
 
     def _folds(self, inter: Interactions) -> Iterator[tuple[Interactions, Interactions]]:
         yield temporal_split(inter, self.test_size)
@@ -421,6 +467,19 @@ SPLIT_NAMES = (
 """The named splits :func:`get_splitter` builds (``compare`` adds ``auto``, a choice among them)."""
 
 
+def split_key(name: object, choices: tuple[str, ...] = ("auto", *SPLIT_NAMES)) -> str:
+    """A split's name as the splitters look it up (trimmed, lower case); a number in its place is one
+    ConfigError saying where a test share goes, then the valid ``choices``: ``make_split(ds, 0.25)`` is
+    Surprise's ``train_test_split(data, .25)``, whose second argument is the test size, ours the split."""
+    if isinstance(name, str):
+        return name.strip().lower()
+    share = isinstance(name, (int, float, np.integer, np.floating)) and not isinstance(name, bool)
+    why = f": give the part held out as test_size={name!r}" if share else ""
+    raise ConfigError(
+        f"the split is a name such as 'ratings-holdout', not {name!r}{why}; valid splits: {', '.join(choices)}"
+    )
+
+
 def get_splitter(
     name: str, *, seed: int = 42, threshold: float = 4.0, test_size: float = 0.2, cv: int | None = None
 ) -> Splitter:
@@ -429,7 +488,7 @@ def get_splitter(
     ``cv`` k-folds the ratings (``ratings-holdout``) or the positives (``interactions-holdout``),
     with Surprise's ``KFold`` semantics; other splits have no k-fold form.
     """
-    key = name.strip().lower()
+    key = split_key(name)
     if not is_seed(seed):
         raise ConfigError(f"seed must be a whole number in 0 … 2**32 - 1, got {seed!r}")
     if cv is not None:
