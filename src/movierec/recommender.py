@@ -886,6 +886,32 @@ class Recommender:
             warnings.warn(reason, UserWarning, stacklevel=2)
         return self._frame(idx[0][keep], vals[0][keep].astype(np.float64), "similarity")
 
+    def similar_users(self, user_id: object, k: int = 10) -> pd.DataFrame:
+        """The ``k`` training users most like raw user ``user_id``: ``userId, similarity``, index ``rank`` from 1.
+
+        Similarity is the cosine of the model's user vectors (``user_factors_``), as implicit's
+        ``similar_users`` computes it; the user is left out (implicit lists the user first, at 1.0). Only
+        models that learn one vector per user have it (als, ials, bpr, warp, svd, …: the ``ConfigError`` of
+        any other names them all); neighbour and linear models (ease, itemknn, …) score from the items
+        alone. Raw ids in and out, as :meth:`recommend`.
+        """
+        train = self._check_fitted()
+        _check_k(k, train.n_users - 1, "the users other than this one")
+        u = self.user_index(user_id)
+        idx, sims = self.model.similar_users(u, k)
+        keep = (idx >= 0) & np.isfinite(sims)
+        if not keep.any():
+            warnings.warn(
+                f"user {user_id!r} has an all-zero vector in {self.name} (no positive in its training data?), "
+                "so no user is like them",
+                UserWarning,
+                stacklevel=2,
+            )
+        ids = train.user_map.to_raw(idx[keep])
+        frame = pd.DataFrame({"userId": ids, "similarity": sims[keep].astype(np.float64)})
+        frame.index = pd.RangeIndex(1, len(frame) + 1, name="rank")
+        return frame
+
     def _lift_table(self, train: Interactions) -> tuple[sp.csr_matrix, sp.csr_matrix]:
         """Each movie's lift neighbours from ``train``'s positives and those positives (binary users ×
         items, for co-support and the floor), computed once per training data."""

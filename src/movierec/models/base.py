@@ -310,6 +310,15 @@ def require_interactions(train: Interactions) -> None:
         raise DataError("no interactions to train on (the training set is empty)")
 
 
+#: registered models whose fitted state holds one vector per training user (``user_factors_``), so they have
+#: :meth:`BaseRecommender.similar_users` (tests/test_similar_users.py fits each and checks)
+USER_VECTOR_MODELS = (
+    "als", "ials", "bpr", "warp", "logistic", "warp-kos", "svd", "svdpp", "nmf",
+    "implicit:bpr", "lightfm:bpr", "lightfm:warp", "lightfm:logistic", "lightfm:warp-kos",
+    "surprise:svd", "surprise:svdpp", "cornac:bpr", "cornac:bivae",
+)  # fmt: skip
+
+
 def check_indices(values: Any, n: int, what: str, *, allow_unknown: bool = False) -> np.ndarray:
     """Dense indices as an int64 array, or a ConfigError naming ``what`` (``user``/``item``).
 
@@ -880,6 +889,34 @@ class BaseRecommender:
         sims = unit @ unit[item]
         sims[item] = -np.inf
         idx, vals = topk(sims[None, :], k)
+        return idx[0], vals[0]
+
+    def similar_users(self, user: int, k: int = 10) -> tuple[np.ndarray, np.ndarray]:
+        """The ``k`` users nearest ``user`` (dense indices) by cosine of ``user_factors_``, best first, with
+        their similarities: implicit's ``similar_users``, except that the user is left out (implicit lists
+        it first, at similarity 1). A user whose vector is all zeros (an implicit model's user without a
+        positive) is like no one: every similarity is −inf (implicit answers arbitrary users at 0); other
+        all-zero users are at 0 to everyone.
+
+        Only models with one learned vector per training user have it (:data:`USER_VECTOR_MODELS`); the
+        others (neighbour, linear, popularity, sequence models…) raise a ``ConfigError`` naming those."""
+        self._check_fitted()
+        vecs = getattr(self, "user_factors_", None)
+        if vecs is None or np.ndim(vecs) != 2:
+            raise ConfigError(
+                f"{self.name} learns no vector per user, so it has no similar users; models that do: "
+                f"{', '.join(USER_VECTOR_MODELS)}"
+            )
+        vecs = np.asarray(vecs)
+        user = int(check_indices(user, len(vecs), "user")[0])
+        norm = np.linalg.norm(vecs, axis=1)
+        if norm[user] == 0:
+            sims = np.full(len(vecs), -np.inf, dtype=np.float32)
+        else:
+            norm[norm == 0] = 1.0
+            sims = (vecs @ vecs[user]) / (norm * norm[user])
+        sims[user] = -np.inf
+        idx, vals = topk(sims[None, :].astype(np.float32), min(int(k), len(vecs) - 1))
         return idx[0], vals[0]
 
     # --- persistence (npz + JSON; never pickle) -------------------------------------------
