@@ -161,6 +161,47 @@ def test_columns_by_position_and_field_counts_that_do_not_fit_are_one_line(tmp_p
     assert msg.startswith("short.tsv, line 3: expected 4 '\\t'-separated fields, found 3"), msg
 
 
+def test_a_headerless_file_in_another_delimiter_says_what_it_is(tmp_path: Path) -> None:
+    """Three things a newcomer met with a file of data and no header row, each misleading before:
+
+    * u.data's tab-separated rows saved as ratings.csv (comma by its name) read as one column whose name was
+      the first line: "missing column 'userId' (found: 1 10 4 964982703); the header looks '\\t'-separated",
+      sending the reader looking for a header the file does not have; now it says the first line is data
+      in another delimiter, and --sep tab (delimiter='\\t' in Python) reads it;
+    * with --sep '::' the note quoted the first line with the reader's one-character stand-in for '::'
+      ('1\\x1f10\\x1f4…');
+    * a file of three fields got a second note telling it to "name another column" for the times, a
+      column it cannot name (it has no header and no fourth field)."""
+    tabs = tmp_path / "ratings.csv"
+    tabs.write_text("1\t10\t4\t964982703\n1\t20\t3\t964982704\n2\t10\t5\t964982705\n")
+    msg = _one_line(run_process("data", "info", "--ratings", tabs.name, cwd=tmp_path))
+    assert msg == (
+        "ratings.csv: its first line, '1\\t10\\t4\\t964982703', looks like '\\t'-separated data, not "
+        "','-separated (wrong delimiter?): read it with --sep tab"
+    ), msg
+    with pytest.raises(DataError, match=r"looks like '\\t'-separated data.*read it with delimiter='\\t'$"):
+        movierec.load(tabs)
+    ok = run_process("data", "info", "--ratings", tabs.name, "--sep", "tab", "--json", cwd=tmp_path)
+    assert ok.returncode == 0 and json.loads(ok.stdout)["n_ratings"] == 3, ok.stderr
+    assert "has no header row" in ok.stderr
+
+    dat = tmp_path / "ml1m.csv"  # ml-1m's layout under another name
+    dat.write_text("1::10::4::964982703\n2::10::3::964982704\n")
+    proc = run_process("data", "info", "--ratings", dat.name, "--sep", "::", "--json", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    note = " ".join(proc.stderr.split())
+    assert "its first line, '1::10::4::964982703', is all numbers" in note and "x1f" not in note, note
+
+    three = tmp_path / "three.csv"
+    three.write_text("1,10,4\n1,20,3\n2,10,5\n")
+    proc = run_process("data", "info", "--ratings", three.name, "--json", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    notes = " ".join(proc.stderr.split())
+    assert "1 the user, 2 the item, 3 the rating;" in notes
+    assert "no fourth field, so no times" in notes and "name another column" not in notes, notes
+    assert movierec.load(three).notes[1].startswith("no fourth field, so no times: time-based splits")
+
+
 def test_bad_rows_are_counted_and_the_first_three_named_by_their_own_lines(tmp_path: Path) -> None:
     """One bad row named, the first only: a file with six took six runs. Line numbers are the file's own,
     1-based with the header counted, and a blank line (which the reader skips) does not shift them."""

@@ -361,7 +361,13 @@ def _load_notes(inter: Interactions, auto_time: bool, ratings: pd.DataFrame, tim
     data without ratings is taken for (every row a positive: the threshold defaults to its one value)."""
     has_time = "timestamp" in ratings.columns
     notes = _time_notes(ratings)
-    if auto_time and not has_time:
+    if auto_time and not has_time and ratings.attrs.get(HEADER_NOTE):
+        # a file without a header row has no column to name: its header note listed the three it read
+        notes.append(
+            "no fourth field, so no times: time-based splits (temporal, leave-last-out) and time features "
+            "are unavailable"
+        )
+    elif auto_time and not has_time:
         notes.append(
             "no 'timestamp' column: loaded without times, so time-based splits (temporal, leave-last-out) "
             f"and time features are unavailable; name another column {time_option}"

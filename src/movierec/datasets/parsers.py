@@ -440,8 +440,9 @@ def _headerless_note(label: str, first: str, placed: tuple[str | None, ...]) -> 
         f"{col} the {role}" for (role, _), col in zip(_ROLES, placed, strict=True) if col is not None
     )
     what = "numbers and dates" if re.search(r"\d{4}-\d{2}-\d{2}", first) else "numbers"
+    shown = first.strip().replace(_DAT_SEP, "::")[:60]  # the file's '::', not the reader's stand-in
     return (
-        f"{label} has no header row (its first line, {first.strip()[:60]!r}, is all {what}): columns read "
+        f"{label} has no header row (its first line, {shown!r}, is all {what}): columns read "
         f"by position, {roles}; if that line names the columns, say so ({spelled('header=True', '--header')})"
     )
 
@@ -597,6 +598,12 @@ def _check_columns(
         return
     shown = ", ".join(cols) if len(cols) <= 12 else ", ".join(cols[:12]) + ", ..."
     other = _sniff_delimiter(first, sep) if first is not None and sep is not None else None
+    if other is not None and first is not None and all(_looks_like_value(f) for f in first.split(other)):
+        # no header at all: a first line of values in another delimiter ('1\t10\t4' in a .csv) read as
+        # one column's name; 'missing column userId' and 'the header looks…' sent the reader looking for one
+        said = f"{label}: its first line, {first.strip()[:60]!r}, looks like {other!r}-separated data, "
+        said += f"not {_sep_shown(sep or ',')}-separated (wrong delimiter?): read it with "
+        raise ColumnOptionsError(said + _sep_flag(other), f"{said}delimiter={other!r}")
     if other is not None:
         said = f"{label}: missing column {missing[0][0]!r} (found: {shown}); the header looks {other!r}-separated, "
         said += f"not {_sep_shown(sep or ',')} (wrong delimiter?): read it with "
