@@ -171,7 +171,7 @@ def test_a_headerless_file_in_another_delimiter_says_what_it_is(tmp_path: Path) 
     * with --sep '::' the note quoted the first line with the reader's one-character stand-in for '::'
       ('1\\x1f10\\x1f4…');
     * a file of three fields got a second note telling it to "name another column" for the times, a
-      column it cannot name (it has no header and no fourth field)."""
+      column it cannot name (it has no header and no timestamp field)."""
     tabs = tmp_path / "ratings.csv"
     tabs.write_text("1\t10\t4\t964982703\n1\t20\t3\t964982704\n2\t10\t5\t964982705\n")
     msg = _one_line(run_process("data", "info", "--ratings", tabs.name, cwd=tmp_path))
@@ -198,8 +198,11 @@ def test_a_headerless_file_in_another_delimiter_says_what_it_is(tmp_path: Path) 
     assert proc.returncode == 0, proc.stderr
     notes = " ".join(proc.stderr.split())
     assert "1 the user, 2 the item, 3 the rating;" in notes
-    assert "no fourth field, so no times" in notes and "name another column" not in notes, notes
-    assert movierec.load(three).notes[1].startswith("no fourth field, so no times: time-based splits")
+    assert "no timestamp field: loaded without times" in notes and "name another column" not in notes, notes
+    assert movierec.load(three).notes[1].startswith("no timestamp field: loaded without times, so time-based")
+    pairs = tmp_path / "pairs.csv"  # who watched what: two fields, the same note
+    pairs.write_text("1,10\n1,20\n2,10\n")
+    assert movierec.load(pairs, rating_col=None).notes[1].startswith("no timestamp field: loaded without")
 
 
 def test_bad_rows_are_counted_and_the_first_three_named_by_their_own_lines(tmp_path: Path) -> None:

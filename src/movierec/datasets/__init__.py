@@ -362,10 +362,10 @@ def _load_notes(inter: Interactions, auto_time: bool, ratings: pd.DataFrame, tim
     has_time = "timestamp" in ratings.columns
     notes = _time_notes(ratings)
     if auto_time and not has_time and ratings.attrs.get(HEADER_NOTE):
-        # a file without a header row has no column to name: its header note listed the three it read
+        # a file without a header row has no column to name: its header note listed the fields it read
         notes.append(
-            "no fourth field, so no times: time-based splits (temporal, leave-last-out) and time features "
-            "are unavailable"
+            "no timestamp field: loaded without times, so time-based splits (temporal, leave-last-out) and "
+            "time features are unavailable"
         )
     elif auto_time and not has_time:
         notes.append(
