@@ -694,8 +694,7 @@ def _recommend_model(
             "from the interactions (a rating model such as svd would learn nothing from them)")  # fmt: skip
     elif not from_movies:
         why = f" ({DEFAULT_RECOMMEND_EVIDENCE})" if chosen == "ease" else ""
-        say("note", f"no --model given: the list comes from {chosen}, a top-N model{why}; --model svd ranks "
-            "by predicted stars")  # fmt: skip
+        say("note", f"no --model given: the list is {chosen}'s{why}; --model svd ranks by predicted stars")
     return chosen, ds
 
 
