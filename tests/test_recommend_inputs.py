@@ -303,8 +303,11 @@ def test_compare_config_takes_typed_overrides_and_refuses_what_the_file_sets(
     resolved = load_experiment(run / "config.toml")  # the run as it ran, not as the file said
     assert (resolved.seed, resolved.k, resolved.threshold, resolved.split.test_size) == (7, 5, 3.5, 0.5)
     assert resolved.dataset.name == str(good.resolve())
-    _one_line_exit_2(
-        [*base, "--test-size", "1.5"], capsys, "--test-size: Input should be less than 1 (typed over ok.toml)"
+    _one_line_exit_2(  # refused as the option is read (it takes a fraction or a count), before the file
+        [*base, "--test-size", "1.5"],
+        capsys,
+        "invalid value for '--test-size': must be a fraction between 0 and 1 (0.25) or a whole number of "
+        "ratings (1000), got 1.5",
     )
 
 

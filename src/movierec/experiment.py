@@ -144,7 +144,9 @@ class SplitConfig(BaseModel):
 
     model_config = _Strict
     kind: str = "auto"
-    test_size: float = Field(default=0.2, gt=0.0, lt=1.0)
+    #: a fraction in (0, 1), or a whole number of ratings (``test_size = 1000``, as Surprise reads an int);
+    #: an int stays one, so a run's config.toml reloads to the same split
+    test_size: int | float = 0.2
 
     @field_validator("kind")
     @classmethod
@@ -155,6 +157,32 @@ class SplitConfig(BaseModel):
         if v not in SPLITS:
             raise ValueError(f"unknown split {v!r}; valid: {', '.join(SPLITS)}")
         return v
+
+    @field_validator("test_size", mode="before")
+    @classmethod
+    def _number(cls, v: Any) -> Any:
+        """Text that reads as a number is that number, as before (``"1000"`` a count, ``"0.2"`` a fraction);
+        other text, and true/false, is refused."""
+        from movierec.split import number_as_written
+
+        v = number_as_written(v)
+        if isinstance(v, (str, bool)):
+            raise ValueError(
+                f"Input should be a valid number (a fraction such as 0.2, or a count such as 1000), got {v!r}"
+            )
+        return v
+
+    @field_validator("test_size")
+    @classmethod
+    def _size(cls, v: int | float, info: ValidationInfo) -> int | float:
+        """As :func:`movierec.split.check_test_size` reads it, with the words Python's splits use: a count
+        for the per-user split, ``1000.0`` or ``1.5`` is one line naming the file, line and key."""
+        from movierec.split import check_test_size
+
+        try:
+            return check_test_size(v, info.data.get("kind"))
+        except ConfigError as exc:
+            raise ValueError(str(exc)) from None
 
 
 class ModelConfig(BaseModel):

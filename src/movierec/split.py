@@ -14,6 +14,7 @@ of RecTools' ``cross_validate(splitter, models, metrics)``).
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, fields
 from numbers import Integral
@@ -37,10 +38,14 @@ __all__ = [
     "Splitter",
     "TemporalSplit",
     "canonical_split",
+    "check_test_size",
+    "fault_in_test_size",
     "get_splitter",
+    "held_out_words",
     "interactions_holdout",
     "kfold",
     "leave_last_out",
+    "number_as_written",
     "per_user_holdout",
     "ratings_holdout",
     "split_key",
@@ -64,15 +69,59 @@ def _is_count(test_size: object) -> bool:
     return isinstance(test_size, Integral) and not isinstance(test_size, bool)
 
 
+def fault_in_test_size(test_size: object, what: str = "ratings") -> str | None:
+    """What is wrong with a ``test_size``, worded to follow "test_size" or "--test-size" (``None``: a
+    whole number ≥ 1, a count as Surprise and scikit-learn read ``test_size=1000``, or a float strictly
+    between 0 and 1, a fraction). ``1000.0`` is neither, and the words say how to write the count."""
+    written_as_float = None
+    if isinstance(test_size, Integral) and not isinstance(test_size, bool):
+        if int(test_size) >= 1:
+            return None
+    elif isinstance(test_size, (float, np.floating)):
+        if 0.0 < float(test_size) < 1.0:
+            return None
+        if float(test_size) >= 1.0 and float(test_size).is_integer():
+            written_as_float = int(test_size)
+    fault = f"must be a fraction between 0 and 1 (0.25) or a whole number of {what} (1000), got {test_size!r}"
+    if written_as_float is not None:
+        fault += f"; a count has no decimal point: {written_as_float}"
+    return fault
+
+
+def number_as_written(value: object) -> object:
+    """A number written as text, read as Python reads its literal: ``"1000"`` an int (a count, for a
+    ``test_size``), ``"0.2"`` and ``"1000.0"`` floats; other text comes back as it is, for the caller's
+    message to quote, and a value that is not text passes through (a default, a TOML number)."""
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    if re.fullmatch(r"[+-]?[0-9]+", text):
+        return int(text)
+    try:
+        return float(text)
+    except ValueError:
+        return value
+
+
+def check_test_size(test_size: float, split: str | None = None, *, what: str = "ratings") -> float:
+    """``test_size`` as the splits read it, checked before any data is read (``compare --test-size``, an
+    experiment file's ``[split] test_size``, ``tune``): a whole number ≥ 1 is a count and stays an int,
+    a float in (0, 1) a fraction; the ``per-user`` split (a fraction of each user's ratings) refuses a
+    count in the words :func:`per_user_holdout` uses. Anything else is one ConfigError. Whether a count
+    leaves a training rating is known only with the data (:func:`_n_held_out` says it then)."""
+    if split is not None and split_key(split) == "per-user":
+        _check_fraction(test_size)
+    if (fault := fault_in_test_size(test_size, what)) is not None:
+        raise ConfigError(f"test_size {fault}")
+    return int(test_size) if _is_count(test_size) else float(test_size)
+
+
 def _n_held_out(test_size: float, n: int, what: str) -> int | None:
     """The number of the ``n`` rows a count ``test_size`` holds out (``None`` for a fraction, which the
     caller rounds its own way): ``test_size=1000`` is 1,000 rows, as in Surprise and scikit-learn."""
     if not _is_count(test_size):
-        if not (isinstance(test_size, (float, np.floating)) and 0.0 < float(test_size) < 1.0):
-            raise ConfigError(
-                f"test_size must be a fraction between 0 and 1 (0.25) or a whole number of {what} "
-                f"(1000), got {test_size!r}"
-            )
+        if (fault := fault_in_test_size(test_size, what)) is not None:
+            raise ConfigError(f"test_size {fault}")
         return None
     count = int(test_size)
     if not 1 <= count < n:
@@ -90,6 +139,15 @@ def _share(test_size: float) -> str:
     if not _is_count(test_size):
         return f"{test_size:g} of ratings"
     return f"{_amount(test_size)} rating{'' if int(test_size) == 1 else 's'}"
+
+
+def held_out_words(test_size: float, *, rest: bool = False) -> str:
+    """A ratings hold-out's size for people, as export prints it: ``20% of ratings`` or ``1,000 ratings``
+    (a count); with ``rest``, the training part: ``80% of the ratings``, ``all but 1,000 of the ratings``."""
+    if isinstance(test_size, Integral) and not isinstance(test_size, bool):  # _is_count, for the type checker
+        count = f"{int(test_size):,}"
+        return f"all but {count} of the ratings" if rest else f"{count} rating{'' if count == '1' else 's'}"
+    return f"{1.0 - test_size:.0%} of the ratings" if rest else f"{test_size:.0%} of ratings"
 
 
 def ratings_holdout(

@@ -565,6 +565,14 @@ def _check_settings(
     return settings
 
 
+def _held_out(test_size: float) -> float:
+    """The outer split's ``test_size`` as the study records it: an int stays a count of ratings (as
+    Surprise's ``train_test_split(data, test_size=1000)`` reads it), a fraction a float."""
+    from movierec.split import check_test_size
+
+    return check_test_size(test_size)
+
+
 @dataclass
 class Request:
     """A validated tuning request: model, metric, opened storage, study name and the settings to record."""
@@ -616,10 +624,11 @@ def check_request(
         raise ConfigError(f"n_jobs must be ≥ 1 (or -1 for one per CPU), got {n_jobs!r}")
     if isinstance(cv, bool) or not isinstance(cv, (int, np.integer)) or cv < 1:
         raise ConfigError(f"cv must be a whole number ≥ 1 (1 = a single validation split), got {cv!r}")
-    if test_size is not None and not has_holdout and not (0.0 < float(test_size) < 1.0):
-        raise ConfigError(
-            f"test_size must be a fraction between 0 and 1 (or None for no test split), got {test_size!r}"
-        )
+    if test_size is not None and not has_holdout:  # the outer split: a fraction, or a number of ratings
+        from movierec.split import fault_in_test_size
+
+        if (fault := fault_in_test_size(test_size)) is not None:
+            raise ConfigError(f"test_size {fault} (or None for no test split)")
     get_class(model)  # unknown names fail here, before anything is opened
     model = model.strip().lower()
     resolve_space(model)  # so does a model without a search space (the message lists the tunable ones)
@@ -630,7 +639,7 @@ def check_request(
         "model": model,
         "metric": parsed.label,
         "cv": int(cv),
-        "test_size": None if has_holdout or test_size is None else float(test_size),
+        "test_size": None if has_holdout or test_size is None else _held_out(test_size),
         "threshold": None if threshold is None else float(threshold),
         "split_seed": int(seed),
     }
@@ -765,17 +774,19 @@ def tune(
     (0.2), ``threshold`` (4, or on data without ratings its one value, so every row is a positive:
     :func:`movierec.interactions.resolve_threshold`), ``seed`` (42), ``storage``, ``study_name``, ``resume``.
     ``dataset`` is a name, folder, Dataset or Interactions. The outer test split (``test_size`` of the
-    ratings, Surprise's random hold-out with ``seed``; or ``holdout=(train, test)``; ``test_size=None``
-    for none) is built first and never read during the study; afterwards the best params are refit on
-    the whole training split and scored on it (``test_score``). ``cv`` inner folds (1 = one 20 %
-    validation split) are cut from the training split. ``storage`` is an SQLAlchemy URL
-    (``sqlite:///study.db``, ``postgresql://…``; ``None`` = in memory): several processes that pass
-    the same URL and ``study_name`` share the study (give each a different ``worker`` number so their
-    samplers draw different points; ``seed`` fixes the splits and must be the same). An existing
-    study of another model or metric is refused unless ``resume``, which continues it with its
-    recorded settings; more trials continue its trial numbering. ``fixed_params`` holds
-    hyperparameters out of the search (the CLI's ``--params``). With ``out``, writes trials.csv,
-    best.json, best.toml and the charts there (other files of those names: :func:`check_output_folder`).
+    ratings, or an int number of them as Surprise's ``train_test_split`` reads it; Surprise's random
+    hold-out with ``seed``; or ``holdout=(train, test)``; ``test_size=None`` for none) is built first and
+    never read during the study; afterwards the best params are refit on the whole training split and
+    scored on it (``test_score``). ``cv`` inner folds (1 = one 20 % validation split, a share of however
+    many training ratings the outer split left) are cut from the training split. ``storage`` is an
+    SQLAlchemy URL (``sqlite:///study.db``, ``postgresql://…``; ``None`` = in memory): several
+    processes that pass the same URL and ``study_name`` share the study (give each a different
+    ``worker`` number so their samplers draw different points; ``seed`` fixes the splits and must be
+    the same). An existing study of another model or metric is refused unless ``resume``, which
+    continues it with its recorded settings; more trials continue its trial numbering.
+    ``fixed_params`` holds hyperparameters out of the search (the CLI's ``--params``). With ``out``,
+    writes trials.csv, best.json, best.toml and the charts there (other files of those names:
+    :func:`check_output_folder`).
 
     ``progress`` works as in :func:`movierec.evaluation.compare`: by default (``None``) lines when
     a person watches (on stderr in a terminal; in a Jupyter kernel, one output of the cell updated in

@@ -139,6 +139,26 @@ IMPLICIT_THRESHOLD = typer.Option(
     show_default=False,
 )
 ARTIFACT = typer.Option(None, "--artifact", "-a", help="Use an exported artifact folder instead of training.")
+
+
+def parse_test_size(value: object) -> float:
+    """``--test-size`` read as Python reads ``test_size`` (:func:`movierec.split.fault_in_test_size`):
+    ``1000`` is a number of ratings (an int, as Surprise's ``train_test_split(data, test_size=1000)``),
+    ``0.2`` a fraction. ``1000.0``, ``1.5`` or ``0`` is one line at parse time, before any data is read
+    (it was typed as a float, so ``--test-size 1000`` reached the split as 1000.0 and was refused there)."""
+    from movierec.split import fault_in_test_size, number_as_written
+
+    number = number_as_written(value)
+    if (fault := fault_in_test_size(number)) is not None:
+        raise typer.BadParameter(fault)
+    return number  # type: ignore[return-value]  # an int (a count) or a float in (0, 1), as checked
+
+
+def holdout_size_option(default: float, help: str) -> Any:
+    """A command's ``--test-size``: a fraction, or a whole number of ratings (:func:`parse_test_size`)."""
+    return typer.Option(default, "--test-size", parser=parse_test_size, metavar="SIZE", help=help)
+
+
 K_MOVIES = typer.Option(10, "-k", "--k", help="How many movies.")
 USER_FEATURES = typer.Option(
     None,

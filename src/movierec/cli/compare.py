@@ -28,6 +28,7 @@ from movierec.cli.common import (
     bar_progress,
     console,
     err_console,
+    holdout_size_option,
     parse_model_params,
     print_json,
     print_table,
@@ -255,6 +256,11 @@ _CMP_CONFIG = typer.Option(
     "-c",
     help="Run an experiment file (TOML, e.g. tune's best.toml) into --out (default runs)/<id>/.",
 )
+_CMP_TEST_SIZE = holdout_size_option(
+    0.2,
+    "Part held out for testing: a fraction of the ratings (0.2), or a number of them (1000), as Surprise's "
+    "test_size reads an int; per-user takes a fraction only.",
+)
 _CMP_MLFLOW = typer.Option(
     None,
     "--mlflow",
@@ -277,7 +283,7 @@ def compare_cmd(
     user_features: str | None = USER_FEATURES,
     session_gap: str | None = _CMP_SESSION_GAP,
     params: list[str] = MODEL_PARAMS,
-    test_size: float = typer.Option(0.2, "--test-size", help="Share of ratings held out for testing."),
+    test_size: float = _CMP_TEST_SIZE,
     beyond: bool = _CMP_BEYOND,
     auc: bool = _CMP_AUC,
     rerank: str | None = _CMP_RERANK,
@@ -289,6 +295,7 @@ def compare_cmd(
 ) -> None:
     """Fit models on one split and compare them under named protocols, with 95% bootstrap intervals."""
     from movierec.evaluation import SampledMetricsWarning, compare
+    from movierec.split import check_test_size
 
     if config is not None:
         exp = _config_experiment(
@@ -297,6 +304,7 @@ def compare_cmd(
         _compare_config(exp, out, mlflow, as_json)
         return
     names, proto_names, per_model = _compare_request(models, protocols, sampled, split, params, session_gap)
+    check_test_size(test_size, split)  # a count for the per-user split: one line before the data loads
     if rerank is not None:
         from movierec.rerank import parse_rerank
 

@@ -21,6 +21,7 @@ from movierec.cli.common import (
     RatingsSource,
     err_console,
     file_unless_typed,
+    holdout_size_option,
     parse_params,
     pick_config_model,
     print_json,
@@ -44,7 +45,12 @@ _EXPORT_MODEL = typer.Option(
 _EXPORT_HOLDOUT = typer.Option(
     False,
     "--holdout",
-    help="Hold out a --test-size share of the ratings (20% by default), train on the rest and record the hold-out metrics in the manifest.",
+    help="Hold out --test-size of the ratings (20% by default, or a number of them), train on the rest and record the hold-out metrics in the manifest.",
+)
+_EXPORT_TEST_SIZE = holdout_size_option(
+    0.2,
+    "Ratings held out by --holdout and by the --check against popularity: a fraction (0.2), or a number "
+    "of them (1000).",
 )
 _EXPORT_WITH_FEEDBACK = typer.Option(
     None, "--with-feedback", help="Include ratings from a feedback database."
@@ -75,7 +81,7 @@ def export_cmd(
     out: Path = typer.Option(..., "--out", "-o", help="Artifact folder to write."),
     force: bool = typer.Option(False, "--force", help="Replace an existing artifact folder."),
     holdout: bool = _EXPORT_HOLDOUT,
-    test_size: float = typer.Option(0.2, "--test-size", help="Test share with --holdout."),
+    test_size: float = _EXPORT_TEST_SIZE,
     item_features: str | None = ITEM_FEATURES,
     user_features: str | None = USER_FEATURES,
     implicit_threshold: float | None = IMPLICIT_THRESHOLD,
@@ -160,9 +166,11 @@ _SHOWN = (("rmse", "RMSE", ".3f"), ("mae", "MAE", ".3f"), ("ndcg@10", "NDCG@10",
 def metrics_line(metrics: dict[str, Any], test_size: float, seed: int) -> str:
     """export's hold-out figures as one readable line (the manifest and ``--json`` keep every key):
     which split, the metrics that are there, and popularity's NDCG@10 beside the model's."""
+    from movierec.split import held_out_words
+
     shown = " · ".join(f"{label} {metrics[key]:{fmt}}" for key, label, fmt in _SHOWN if key in metrics)
     users = f"; {metrics['n_users']:,} users" if "n_users" in metrics else ""
-    line = f"hold-out ({test_size:.0%} of ratings, seed {seed}{users}): {shown}"
+    line = f"hold-out ({held_out_words(test_size)}, seed {seed}{users}): {shown}"
     pop = metrics.get("popularity")
     if isinstance(pop, dict) and "ndcg@10" in pop:
         line += f" (popularity: NDCG@10 {pop['ndcg@10']:.3f})"

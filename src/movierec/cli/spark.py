@@ -99,8 +99,26 @@ _TRAIN_IMPLICIT_THRESHOLD = typer.Option(
     "--implicit-threshold",
     help="Implicit: ratings ≥ this become positives of weight 1; 0 keeps raw values as confidence.",
 )
+
+
+def _test_share(value: object) -> float:
+    """``--test-size`` of ``spark train``: a share in [0, 1) (0: no hold-out); a count such as 1000, which
+    the local commands take, is refused at parse time, before Spark starts (randomSplit takes shares)."""
+    from movierec.spark.train import fault_in_test_share
+    from movierec.split import number_as_written
+
+    if (fault := fault_in_test_share(value)) is not None:
+        raise typer.BadParameter(fault)
+    return float(number_as_written(value))  # type: ignore[arg-type]  # a number, as checked
+
+
 _TRAIN_TEST_SIZE = typer.Option(
-    0.2, "--test-size", help="Hold-out share (0: no evaluation, train on everything)."
+    0.2,
+    "--test-size",
+    parser=_test_share,
+    metavar="SHARE",
+    help="Hold-out share (0: no evaluation, train on everything); a share only, since Spark's randomSplit "
+    "cannot hold out an exact number of ratings.",
 )
 _TRAIN_MAX_BAD_SHARE = typer.Option(
     0.01, "--max-bad-share", help="Fail when more than this share of rows is malformed."

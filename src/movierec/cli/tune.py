@@ -21,6 +21,7 @@ from movierec.cli.common import (
     RatingsSource,
     console,
     err_console,
+    holdout_size_option,
     parse_model_params,
     print_json,
     print_table,
@@ -88,8 +89,10 @@ def tune_cmd(
         help="This worker's number when several processes share one study "
         "(each needs its own; --seed must be the same).",
     ),
-    test_size: float = typer.Option(
-        0.2, "--test-size", help="Share of ratings held out as the test split (never used for tuning)."
+    test_size: float = holdout_size_option(
+        0.2,
+        "Ratings held out as the test split (never used for tuning): a fraction (0.2), or a number of "
+        "them (1000). The inner validation folds (--cv) are cut from the rest.",
     ),
     threshold: float | None = _THRESHOLD,
     out: Path | None = typer.Option(None, "--out", "-o", help="Output folder (default tuning/STUDY)."),

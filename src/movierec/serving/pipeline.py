@@ -63,8 +63,8 @@ def train_and_export(
 ) -> ExportResult:
     """Train ``model`` with ``params`` on ``dataset`` (a Dataset, or a callable that loads one, called
     after the request is checked) and export it into ``out``; ``holdout`` trains on the
-    ``1 - test_size`` split and records its figures. ``say`` receives notes and warnings for people;
-    ``status(text)`` is a context manager shown while a long step runs (a spinner in the CLI).
+    ``1 - test_size`` split (``test_size`` a fraction, or an int number of ratings) and records its
+    figures. ``say`` receives notes and warnings for people; ``status(text)`` is a context manager shown while a long step runs (a spinner in the CLI).
     ``implicit_threshold``: 4 by default; on data without ratings its one value, every row a positive
     (:func:`movierec.interactions.resolve_threshold`); a rating model asked for on such data gets a warning.
     """
@@ -72,6 +72,7 @@ def train_and_export(
     from movierec.models.registry import create
     from movierec.scoring.table import check_table_before_training
     from movierec.serving.artifact import export_artifact, exportable
+    from movierec.split import held_out_words
 
     status = status or (lambda _text: contextlib.nullcontext())
     out = Path(out)
@@ -104,7 +105,9 @@ def train_and_export(
         mdl, ds, fit_kwargs, metrics, check=check, allow_weak=allow_weak, threshold=implicit_threshold,
         seed=seed, test_size=test_size, say=say, status=status,
     )  # fmt: skip
-    trained_on = f"{1 - test_size:.0%} of the ratings (the rest held out)" if holdout else "the full dataset"
+    trained_on = (
+        f"{held_out_words(test_size, rest=True)} (the rest held out)" if holdout else "the full dataset"
+    )
     notes = [f"trained on {trained_on}"]
     if weak_note:
         notes.append(weak_note)

@@ -195,6 +195,29 @@ _TEST_SIZE = spelled("test_size=", "--test-size")
 _INDEX_MAPPING = spelled("id_mapping='index'", "--id-mapping index")
 
 
+def fault_in_test_share(test_size: object) -> str | None:
+    """What is wrong with :func:`train`'s ``test_size`` (``None``: a share in [0, 1), 0 for no hold-out).
+
+    A whole number ≥ 1 is a count of ratings to the local splits (Surprise's ``test_size=1000``), but
+    Spark's ``randomSplit`` puts each row in the test part with a probability, so no exact number can be
+    held out: a count is refused in words that say so, rather than turned into a share that would hold out
+    about that many (a count of a file Spark has not read yet, and a figure the run would not keep)."""
+    from movierec.split import number_as_written
+
+    value = number_as_written(test_size)
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        return f"must be a share of the ratings in [0, 1) such as 0.2 (0: no hold-out), got {value!r}"
+    if isinstance(value, (int, np.integer)) and value >= 1:
+        return (
+            f"{value} is a count, and Spark's randomSplit holds out a share (each rating goes to the test part "
+            "with that probability, so no exact number can be held out): give a fraction such as 0.2, or 0 to "
+            "train on every rating"
+        )
+    if not 0.0 <= float(value) < 1.0:
+        return f"must be a share of the ratings in [0, 1) such as 0.2 (0: no hold-out), got {value!r}"
+    return None
+
+
 def guess_format(uri: str) -> str:
     """``parquet`` for ``.parquet``/``.pq`` paths (or folders named so), else ``csv``."""
     tail = uri.rstrip("/").lower()
@@ -882,8 +905,8 @@ def train(
         raise ConfigError(
             f"{labelled(spelled('id_mapping=', '--id-mapping'), repr(id_mapping))}: expected index or direct"
         )
-    if not (0.0 <= test_size < 1.0):
-        raise ConfigError(f"the test share ({_TEST_SIZE}) must be in [0, 1), got {test_size}")
+    if (fault := fault_in_test_share(test_size)) is not None:
+        raise ConfigError(f"the test share ({_TEST_SIZE}): {fault}")
     check_positive(f"K ({spelled('k=', '--k')})", k, integer=True)
     als_names = set(SparkALSModel().get_params()) | set(SparkALSModel._aliases)
     settings = SparkALSModel(**{n: v for n, v in options.items() if n in als_names}).checked()
