@@ -9,32 +9,19 @@ the real loader on a real file) and fails on the code before this change.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 import tomllib
 from pathlib import Path
 
 import pytest
 
 import movierec
+from clihelp import run_process as run
 from movierec.errors import ConfigError
 from movierec.experiment import load_experiment
 
 ERROR = "movierec: error: "
 FRACTION_OR_COUNT = "must be a fraction between 0 and 1 (0.25) or a whole number of ratings (1000), got "
-
-
-def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "movierec", *args],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "COLUMNS": "200"},
-        cwd=cwd,
-        timeout=300,
-        check=False,
-    )
 
 
 def one_error_line(proc: subprocess.CompletedProcess[str]) -> str:
