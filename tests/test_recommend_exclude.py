@@ -40,3 +40,38 @@ def test_a_bad_deny_list_is_refused(rec: movierec.Recommender) -> None:
         rec.recommend_for({1: 5.0}, exclude=[987654])
     with pytest.raises(ConfigError, match="exclude: give the movies never to list"):
         rec.recommend(1, exclude={1: True})
+
+
+def test_the_clis_exclude_leaves_movies_out_of_a_user_and_a_visitor_list(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """``movierec recommend --exclude MOVIE`` (a title or an id, repeated): the list the API's ?exclude= gives,
+    in a real subprocess; a misspelt movie is one line before any training; --all-users refuses it."""
+    import json
+
+    from clihelp import run_process
+
+    def listed(*args: str) -> list[int]:
+        done = run_process("recommend", "-k", "6", "--json", *args, cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        rows = json.loads(done.stdout)
+        rows = rows["recommendations"] if isinstance(rows, dict) else rows
+        return [int(r["movieId"]) for r in rows]
+
+    plain = listed("--user", "1", "--model", "ease")
+    denied = [plain[0], plain[2]]
+    title = "Toy Story 2"  # not in user 1's list: a title that names a movie resolves and changes nothing
+    kept = listed("--user", "1", "--model", "ease", "--exclude", str(denied[0]), "--exclude", str(denied[1]))
+    assert kept[:4] == [m for m in plain if m not in denied][:4] and not set(kept) & set(denied)
+    assert listed("--user", "1", "--model", "ease", "--exclude", title) == plain
+    visitor = listed("--rated", "Alien=5", "--model", "ease")
+    assert listed("--rated", "Alien=5", "--model", "ease", "--exclude", str(visitor[0]))[:3] == visitor[1:4]
+
+    typo = run_process(
+        "recommend", "--user", "1", "--model", "ease", "--exclude", "Termnator 9", cwd=tmp_path
+    )
+    assert typo.returncode == 2
+    (line,) = typo.stderr.strip().splitlines()  # no 'fitting' line or model note: refused before training
+    assert line.startswith("movierec: error: --exclude: no movie title matches 'Termnator 9'")
+    batch = run_process("recommend", "--all-users", "--out", "x.parquet", "--exclude", "1", cwd=tmp_path)
+    assert (
+        batch.returncode == 2 and "--exclude leaves movies out of one --user or --rated list" in batch.stderr
+    )

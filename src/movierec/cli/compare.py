@@ -706,6 +706,15 @@ def _recommend_model(
     return chosen, ds
 
 
+EXCLUDE_MOVIES = typer.Option(
+    None,
+    "--exclude",
+    metavar="MOVIE",
+    help="A movie never to list, TITLE or ID (say, one not licensed here); repeat the option for each. "
+    "The list fills from the next best, as the API's ?exclude= does.",
+)
+
+
 @ratings_options
 def recommend_cmd(
     ctx: typer.Context,
@@ -747,6 +756,7 @@ def recommend_cmd(
         help="Say which rated movies each one comes from: with --rated, or with --user for an item-based "
         "model (ease, itemknn, rp3beta, slim).",
     ),
+    exclude: list[str] | None = EXCLUDE_MOVIES,
     seed: int = SEED,
     as_json: bool = JSON,
     source: RatingsSource = RatingsSource(),  # --dataset, --ratings, --user-col … --rating-scale
@@ -763,7 +773,7 @@ def recommend_cmd(
     """
     if k < 1:
         raise ConfigError(f"-k must be ≥ 1, got {k}")
-    _check_recommend_mode(user, all_users, bool(rated), out, force, rerank)
+    _check_recommend_mode(user, all_users, bool(rated), out, force, rerank, bool(exclude))
     _refuse_training_options(ctx, artifact, params, item_features, model)
     if explain and not rated and user is None:
         raise ConfigError("--explain explains a --user or --rated list; add one of them")
@@ -783,7 +793,9 @@ def recommend_cmd(
     if rated:
         if user is not None or all_users:
             raise ConfigError("--rated is for someone not in the data: leave out --user and --all-users")
-        _recommend_visitor(rated, explain, artifact, k, trained, serving, min_support, as_json, genres, data)
+        _recommend_visitor(
+            rated, explain, artifact, k, trained, serving, min_support, as_json, genres, data, exclude
+        )
         return
     if all_users:
         _recommend_all_users(artifact, out, force, k, trained, as_json)
@@ -797,18 +809,28 @@ def recommend_cmd(
         from movierec.rerank import parse_rerank
 
         parse_rerank(rerank)  # a bad spec fails before any training
+    if exclude and artifact is None:
+        _excluded(_DataMovies(data()), exclude)  # a misspelt movie fails before any training
     art, title = _known_user_artifact(user, k, artifact, data, trained, serving, item_features)
-    _recommend_user(art, title, user, k, genres, min_support, rerank, explain, as_json)
+    _recommend_user(art, title, user, k, genres, min_support, rerank, explain, as_json, exclude)
 
 
 def _check_recommend_mode(
-    user: str | None, all_users: bool, rated: bool, out: Path | None, force: bool, rerank: str | None
+    user: str | None,
+    all_users: bool,
+    rated: bool,
+    out: Path | None,
+    force: bool,
+    rerank: str | None,
+    exclude: bool = False,
 ) -> None:
     """Options that belong to another of ``recommend``'s modes (one --user list, a --rated list, every user
     into a file) are refused in one line, before any work, instead of being silently ignored."""
     if all_users:
         if user is not None:
             raise ConfigError("--user and --all-users exclude each other: --all-users lists every user")
+        if exclude:
+            raise ConfigError("--exclude leaves movies out of one --user or --rated list, not --all-users")
         if rerank is not None:
             raise ConfigError("--rerank re-ranks one --user list, not --all-users")
     else:
@@ -879,14 +901,19 @@ def _recommend_user(
     rerank: str | None,
     explain: bool,
     as_json: bool,
+    exclude: list[str] | None = None,
 ) -> None:
-    """``recommend --user``: the known user's list from ``art`` (the API's), printed or as JSON rows."""
+    """``recommend --user``: the known user's list from ``art`` (the API's), printed or as JSON rows;
+    ``exclude``: the ``--exclude`` movies, left out (:func:`_excluded`)."""
     if k > art.n_items:
         raise ConfigError(f"-k {k} is larger than the catalogue ({art.n_items} movies)")
     if explain and not art.explains_known_users:
         raise _cannot_explain(art.model_name)
     u = art.user_index(user)
-    rows = art.recommend_index(u, k, genres=genres, min_support=min_support, rerank=rerank, explain=explain)
+    denied = _excluded(art, exclude)
+    rows = art.recommend_index(
+        u, k, genres=genres, min_support=min_support, rerank=rerank, explain=explain, exclude=denied
+    )
     floor = art.min_support if min_support is None else min_support
     if not rows:  # a note, not an empty table
         unfloored = lambda: art.recommend_index(u, art.n_items, min_support=0, genres=genres)  # noqa: E731
@@ -900,6 +927,8 @@ def _recommend_user(
         title += f" · {' or '.join(genres)}"
     if rerank:
         title += f" · re-ranked by {rerank}"
+    if denied:
+        title += f" · {len(denied)} excluded"
     _print_user_list(rows, title, art.kind, as_json, explain, counted=counted)
 
 
@@ -1027,6 +1056,29 @@ def _print_list(
         last = "; ".join(b["title"] for b in r.get("because") or []) if because else str(r.get("ratings", ""))
         table.add_row(*cells, last)
     print_table(table)
+
+
+def _excluded(movies: Any, texts: list[str] | None) -> list[object] | None:
+    """``--exclude`` values (a TITLE or a movieId each) as raw movieIds, resolved as ``--rated``'s movies
+    are: an id first, else a title; a movie nobody rated, or no match, is one line naming it (a typo would
+    otherwise leave the movie it meant in the list)."""
+    if not texts:
+        return None
+    ids: list[object] = []
+    for text in texts:
+        movie = text.strip()
+        if not movie:
+            raise ConfigError("--exclude: name a movie (a title or a movieId)")
+        try:
+            idx = movies.item_index(movie)
+        except (UnknownIdError, KeyError, ValueError):
+            try:
+                idx = movies.find_title(movie)
+            except UnknownIdError as exc:
+                _refuse_unrated(movies, movie)
+                raise UnknownIdError(f"--exclude: {exc}".replace("--movie-id", "the movieId")) from None
+        ids.append(movies.movie_row(int(idx))["movieId"])
+    return ids
 
 
 def _visitor_pairs(art: Any, rated: list[str]) -> list[tuple[object, float]]:
@@ -1164,21 +1216,24 @@ def _recommend_visitor(
     as_json: bool,
     genres: list[str] | None,
     data: Callable[[], Any],
+    exclude: list[str] | None = None,
 ) -> None:
     """``recommend --rated …``: the artifact's visitor list (the API's ``POST /recommendations``). Every
-    ``--rated`` movie is checked before any training (``data``: the training data, loaded once)."""
+    ``--rated`` and ``--exclude`` movie is checked before any training (``data``: the training data, loaded
+    once)."""
     from movierec.serving.artifact import load_artifact
 
     movies: Any = load_artifact(artifact) if artifact is not None else _DataMovies(data())
     if k > movies.n_items:
         raise ConfigError(f"-k {k} is larger than the catalogue ({movies.n_items} movies)")
     pairs = _visitor_pairs(movies, rated)
+    denied = _excluded(movies, exclude)
     if artifact is not None:
         art, where = movies, f"{movies.model_name} (artifact {artifact})"
     else:
         m, ds, train = trained(movies.ds)
         art, where = serving(m, ds, train), f"{m.name} trained on {ds.name}"
-    out = art.visitor(pairs, k, min_support=min_support, explain=explain, genres=genres)
+    out = art.visitor(pairs, k, min_support=min_support, explain=explain, genres=genres, exclude=denied)
     rows = out["recommendations"]
     if as_json:
         print_json(out)
@@ -1192,6 +1247,7 @@ def _recommend_visitor(
         say("note", out["fallback"])
     shown = ", ".join(f"{art.movie_row(art.item_index(mid))['title']} {r:g}" for mid, r in pairs)
     only = f" · {' or '.join(genres)}" if genres else ""
+    only += f" · {len(denied)} excluded" if denied else ""
     title = f"top {k} for someone who rated {shown} · {where}{only}"
     _print_user_list(rows, title, art.kind, False, explain, counted=_counted(art))
 
