@@ -17,7 +17,7 @@ from movierec.cli import main
 NON_FINITE = ["NaN", "Infinity", "-Infinity", "1e400", "-1e400"]
 
 # (endpoint, a valid body with one placeholder per field path) — every field of every JSON endpoint
-VISITOR = '{"ratings":[{"movieId":%(ratings.0.movieId)s,"rating":%(ratings.0.rating)s}],"history":[%(history.0)s],"features":%(features)s,"k":%(k)s,"genres":[%(genres.0)s],"userId":%(userId)s,"explain":%(explain)s}'
+VISITOR = '{"ratings":[{"movieId":%(ratings.0.movieId)s,"rating":%(ratings.0.rating)s}],"history":[%(history.0)s],"features":%(features)s,"k":%(k)s,"genres":[%(genres.0)s],"userId":%(userId)s,"explain":%(explain)s,"exclude":[%(exclude.0)s]}'
 FEEDBACK = '{"userId":%(userId)s,"movieId":%(movieId)s,"rating":%(rating)s,"requestId":%(requestId)s}'
 VALID = {
     "/recommendations": (
@@ -31,6 +31,7 @@ VALID = {
             "genres.0": '"Comedy"',
             "userId": '"web-1"',
             "explain": "false",
+            "exclude.0": "21",
         },
     ),
     "/feedback": (FEEDBACK, {"userId": "7", "movieId": "21", "rating": "4.0", "requestId": '"r-%s"'}),
