@@ -50,6 +50,19 @@ def test_compare_fits_80_columns_without_cutting_names_or_headline_numbers() -> 
     assert re.search(r"^\[\s*\d+\.\ds\] fitting svd", proc.stderr, flags=re.M), proc.stderr
 
 
+def test_the_legend_breaks_between_definitions_at_80_columns() -> None:
+    """Each legend line holds whole definitions ("FCP = fraction of concordant pairs"): wrapped by the
+    terminal, "FCP =" ended one line and "fraction of concordant pairs" began the next (--auc's long one first)."""
+    proc = run("compare", "-m", "baseline,popularity", "--auc", "--k", "10")
+    assert proc.returncode == 0, proc.stderr
+    before_notes = proc.stdout.split("\nnote: ")[0]  # the notes (their own lines) follow the legend
+    legend = [ln for ln in before_notes.splitlines() if re.search(r"\w = ", ln) and "│" not in ln]
+    assert any(ln.startswith("AUC = ") for ln in legend) and any("FCP = " in ln for ln in legend), proc.stdout
+    definition = r"[A-Za-z@]+ = [^;]+"
+    for line in legend:
+        assert cell_len(line) <= 80 and re.fullmatch(rf"{definition}(; {definition})*", line), legend
+
+
 def test_compare_stars_every_model_that_ties_the_best_value() -> None:
     """Under test-candidates every user of ml-latest-small has a hit in their own test movies for svd
     and ease alike (HR@10 = 1 for both): both carry the star, not only the first row."""

@@ -168,11 +168,23 @@ def comparison_tables(
     elif brackets:
         text = brackets.removeprefix("; ")
         notes.append(text[:1].upper() + text[1:])
-    if legend:
-        notes.append("; ".join(legend))
+    notes.extend(_legend_lines(legend, width))
     for proto, rest in left_out.items():
         notes.append(f"{proto}: {', '.join(rest)} not shown at this width ({every_column})")
     return tables, notes
+
+
+def _legend_lines(entries: list[str], width: int) -> list[str]:
+    """The legend's definitions (``P = precision``) joined by "; " into lines of at most ``width``, breaking
+    only between two of them: wrapped by the terminal, "FCP =" ended one line and "fraction of concordant
+    pairs" began the next at 80 columns. A definition longer than ``width`` stays whole on its own line."""
+    lines: list[str] = []
+    for entry in entries:
+        if lines and len(lines[-1]) + 2 + len(entry) <= width:
+            lines[-1] += "; " + entry
+        else:
+            lines.append(entry)
+    return lines
 
 
 def caption(comp: Any) -> str:
