@@ -1069,16 +1069,22 @@ def _excluded(movies: Any, texts: list[str] | None) -> list[object] | None:
         movie = text.strip()
         if not movie:
             raise ConfigError("--exclude: name a movie (a title or a movieId)")
-        try:
-            idx = movies.item_index(movie)
-        except (UnknownIdError, KeyError, ValueError):
-            try:
-                idx = movies.find_title(movie)
-            except UnknownIdError as exc:
-                _refuse_unrated(movies, movie)
-                raise UnknownIdError(f"--exclude: {exc}".replace("--movie-id", "the movieId")) from None
-        ids.append(movies.movie_row(int(idx))["movieId"])
+        ids.append(movies.movie_row(_movie_index(movies, movie, "--exclude: "))["movieId"])
     return ids
+
+
+def _movie_index(movies: Any, movie: str, said: str = "") -> int:
+    """The item index ``--rated`` or ``--exclude`` names (a movieId first, else a title), on an artifact or
+    :class:`_DataMovies`; a movie nobody rated, or no match, is an UnknownIdError (``said`` before it)
+    whose hint names the movieId, not similar's ``--movie-id``."""
+    try:
+        return int(movies.item_index(movie))
+    except (UnknownIdError, KeyError, ValueError):
+        try:
+            return int(movies.find_title(movie))
+        except UnknownIdError as exc:
+            _refuse_unrated(movies, movie)
+            raise UnknownIdError(f"{said}{exc}".replace("--movie-id", "the movieId")) from None
 
 
 def _visitor_pairs(art: Any, rated: list[str]) -> list[tuple[object, float]]:
@@ -1103,15 +1109,7 @@ def _visitor_pairs(art: Any, rated: list[str]) -> list[tuple[object, float]]:
                 raise ConfigError(f"--rated {text!r}: give one rating per movie, e.g. 'Alien=4.5'")
         if not movie:
             raise ConfigError(f"--rated {text!r}: name a movie (a title or a movieId)")
-        try:
-            idx = art.item_index(movie)
-        except (UnknownIdError, KeyError, ValueError):
-            try:
-                idx = art.find_title(movie)
-            except UnknownIdError as exc:  # its hint names similar's --movie-id, not an option here
-                _refuse_unrated(art, movie)
-                raise UnknownIdError(str(exc).replace("--movie-id", "the movieId")) from None
-        idx = int(idx)
+        idx = _movie_index(art, movie)
         if idx in given:  # which rating should count is a guess (movierec.Recommender refuses it too)
             raise ConfigError(
                 f"--rated: {art.movie_row(idx)['title']} is given twice ({given[idx]!r} and {text!r}); "
