@@ -85,7 +85,7 @@ lint: $(VENV)/.test-installed typecheck
 	$(VENV)/bin/ruff check src tests bench
 	$(VENV)/bin/ruff format --check src tests bench
 
-# mypy over src/ (configured in pyproject.toml; ~10 s with its cache). make test runs it and ruff (lint) after the suite.
+# mypy over src/ and bench/ (configured in pyproject.toml; ~10 s with its cache). make test runs it and ruff (lint) after the suite.
 typecheck: $(VENV)/.test-installed
 	$(PY) -m mypy
 

@@ -35,7 +35,11 @@ K = 10
 GRID = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 # warp's item rows normalised as when these rows were measured (normalize_features=True was the default
 # then; the default now normalises user rows only): the re-rankers' study keeps its model
-MODELS = (("ease", {}, None), ("als", {}, None), ("warp+genres", {"normalize_features": True}, "genres"))
+MODELS: tuple[tuple[str, dict[str, Any], str | None], ...] = (
+    ("ease", {}, None),
+    ("als", {}, None),
+    ("warp+genres", {"normalize_features": True}, "genres"),
+)
 #: re-ranker → (target metric, higher is better, goal as a ratio to the plain list, NDCG@10 loss budget)
 GOALS = {
     "calibrated": ("calibration_kl", False, 0.70, 0.05),

@@ -13,6 +13,7 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -22,7 +23,7 @@ from synthetic import ensure, label
 
 # Work per unit for each model (flops, bytes), with f factors. SGD/BPR touch two f-vectors per
 # rating (read + write); ALS builds f×f Gram updates per rating and solves f×f systems per row.
-MODELS = {
+MODELS: dict[str, dict[str, Any]] = {
     "svd": {"params": {"n_factors": 80, "n_epochs": 25}, "implicit": False},
     "als": {"params": {"factors": 64, "iterations": 15}, "implicit": True},
     "bpr": {"params": {"no_components": 40, "epochs": 5, "num_threads": 2}, "implicit": True},
@@ -38,7 +39,7 @@ def work(model: str, n_ratings: int, n_users: int, n_items: int) -> tuple[float,
     rows = n_users + n_items
     if model == "svd":  # one thread: Surprise's sequential SGD order
         f, epochs = 80, 25
-        flops = epochs * n_ratings * (2 * f + 6 * f + 10)  # dot product + two vector updates + biases
+        flops: float = epochs * n_ratings * (2 * f + 6 * f + 10)  # dot product + two vector updates + biases
         nbytes = epochs * (n_ratings * 12 + rows * f * 8 * 2)
         return float(flops), float(nbytes), 1
     if model == "als":
@@ -77,7 +78,7 @@ def machine_limits() -> dict[str, float]:
     return {"gflops_per_core": gflops, "memory_gb_per_s": gbps}
 
 
-def fit_once(model: str, path: str) -> dict[str, int]:
+def fit_once(model: str, path: str) -> dict[str, float]:
     """Load a synthetic ratings file and fit one model (runs in a child process)."""
     from movierec.datasets import load_ratings_file
     from movierec.models import create

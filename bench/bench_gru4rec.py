@@ -74,10 +74,11 @@ def main() -> None:
     for note in comp.notes if comp is not None else []:
         print("note:", note)
     for r in comp.rows if comp is not None else []:
-        q = {key: round(v, 4) for key, v in r.metrics.items()}
+        q: dict[str, Any] = {key: round(v, 4) for key, v in r.metrics.items()}
         q.update({f"{key} ci": [round(x, 4) for x in v] for key, v in r.intervals.items()})
         extra = ""
         if r.label == "gru4rec":
+            assert comp is not None
             m = comp.models["gru4rec"]
             q["best_epoch"] = m.best_epoch_
             q["epochs_run"] = len(m.history_)
@@ -129,8 +130,8 @@ def main() -> None:
         )
     print(f"session protocol {time.perf_counter() - tic:.0f}s")
     path = write_results(TASK, keep + rows, mode=args.mode)
-    for r in rows:
-        print(r["variant"], r.get("ours_seconds"), r["quality"])
+    for row in rows:
+        print(row["variant"], row.get("ours_seconds"), row["quality"])
     print(f"wrote {path}")
 
 

@@ -35,6 +35,7 @@ import os
 import statistics
 import sys
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -108,7 +109,7 @@ def tune_ease(train: Any) -> dict[str, Any]:
                 scaled = base * (counts**gamma).astype(np.float32)[None, :]
                 grid.setdefault(f"l2={l2:g},gamma={gamma:g}", []).append(_ndcg_of_scores(scaled, x, rel))
     mean = {key: round(float(np.mean(v)), 4) for key, v in grid.items()}
-    best = max(mean, key=mean.get)
+    best = max(mean, key=lambda key: mean[key])
     l2_s, gamma_s = (part.split("=")[1] for part in best.split(","))
     return {"l2": float(l2_s), "popularity_exponent": float(gamma_s), "validation_ndcg@10": mean}
 
@@ -181,6 +182,13 @@ def speed_rows(
     return rows
 
 
+def _fit_into(out: list[Any], name: str, params: dict[str, Any], train: Any) -> None:
+    """Fit a fresh ``name`` on ``train`` and keep it in ``out`` (the timed call of :func:`quality_rows`)."""
+    from movierec.models.registry import create
+
+    out.append(create(name, **params).fit(train))
+
+
 def quality_rows(train: Any, test: Any, ndcg: dict[str, float], repeat: int) -> list[dict[str, Any]]:
     """Fit times of ease/als, every other implicit model's quality, and EASE tuned on validation only."""
     from movierec.models.registry import create
@@ -188,10 +196,7 @@ def quality_rows(train: Any, test: Any, ndcg: dict[str, float], repeat: int) -> 
     rows: list[dict[str, Any]] = []
     for name, params, target in (("ease", {}, "< 3 s"), ("als", {"iterations": 15}, "< 2 s")):
         fitted: list[Any] = []
-        t = timeit(
-            lambda name=name, params=params, out=fitted: out.append(create(name, **params).fit(train)),
-            repeat=repeat,
-        )
+        t = timeit(partial(_fit_into, fitted, name, params, train), repeat=repeat)
         q = _quality(fitted[-1], train, test)
         ndcg[name] = round(q["ndcg@10"], 4)
         rows.append(
@@ -254,7 +259,7 @@ def quality_rows(train: Any, test: Any, ndcg: dict[str, float], repeat: int) -> 
 
 
 def _ratio_row(ndcg: dict[str, float]) -> dict[str, Any]:
-    best_name = max(ndcg, key=ndcg.get)
+    best_name = max(ndcg, key=lambda key: ndcg[key])
     base = ndcg["lightfm:bpr"]
     return make_row(
         TASK,
@@ -303,7 +308,7 @@ def scale_fit(model: str, path: str, params: dict[str, Any]) -> dict[str, Any]:
     t0 = time.perf_counter()
     m = create(model, random_state=0, **params).fit(train)
     fit_s = time.perf_counter() - t0
-    out = {
+    out: dict[str, Any] = {
         "load_seconds": load_s,
         "fit_seconds": fit_s,
         "n_positives": int(train.n_ratings),
@@ -352,8 +357,7 @@ def main() -> None:
     argv, only, sizes = _only(sys.argv[1:])
     args = parse_mode(__doc__.splitlines()[0], argv)
     if args.mode == "scale":
-        rows = scale_rows(sizes or [1_000_000, 25_000_000])
-        path = write_results(TASK, rows, mode="scale")
+        path = write_results(TASK, scale_rows(sizes or [1_000_000, 25_000_000]), mode="scale")
         print(f"wrote {path}")
         return
     repeat = max(3, args.repeat)
@@ -363,12 +367,12 @@ def main() -> None:
     train, test = interactions_holdout(load("ml-latest-small").interactions.to_implicit(4.0), 0.2, 42)
     if args.busy:  # issue 16: the lead on a shared machine, written to implicit-busy.json
         with busy_loops(args.busy):
-            load = os.getloadavg()[0]
+            load1 = os.getloadavg()[0]
             busy_rows = speed_rows(train, test, {})
         for r in busy_rows:
             r["variant"] = f"{r['variant']}, busy {args.busy}"
             r["notes"] = (
-                f"{args.busy} busy-loop processes; 1-min load {load:.1f} at the start. {r.get('notes', '')}"
+                f"{args.busy} busy-loop processes; 1-min load {load1:.1f} at the start. {r.get('notes', '')}"
             )
         print(f"wrote {write_results(TASK + '-busy', busy_rows, mode=args.mode)}")
         return

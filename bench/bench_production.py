@@ -33,6 +33,7 @@ import time
 import uuid
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import httpx
 import numpy as np
@@ -91,9 +92,7 @@ class Serve:
                 self.proc.kill()
 
 
-def feedback_load(
-    urls: list[str], clients: int, seconds: float, kill: Serve | None = None
-) -> dict[str, object]:
+def feedback_load(urls: list[str], clients: int, seconds: float, kill: Serve | None = None) -> dict[str, Any]:
     """``clients`` threads POST /feedback until ``seconds`` pass; optionally kill -9 ``kill`` at 1/3."""
     acked: list[str] = []
     errors = [0]
@@ -171,7 +170,7 @@ async def _reload_client(
         writer.close()
 
 
-def reload_under_load(a: Path, b: Path, seconds: float, clients: int) -> dict[str, object]:
+def reload_under_load(a: Path, b: Path, seconds: float, clients: int) -> dict[str, Any]:
     root = Path(tempfile.mkdtemp(prefix="bench-reload-"))
     link = root / "current"
     link.symlink_to(a)
@@ -254,7 +253,7 @@ def main() -> None:
             [("postgresql", 2)] if cluster else []
         )
         for backend, n_servers in setups:
-            runs = []
+            runs: list[dict[str, Any]] = []
             for rep in range(args.repeat):
                 db = (
                     f"sqlite:///{tmp / f'fb-{backend}-{n_servers}-{rep}.db'}"
@@ -348,7 +347,7 @@ def main() -> None:
     finally:
         if cluster is not None:
             cluster.stop()
-    reloads = []
+    reloads: list[dict[str, Any]] = []
     for _rep in range(args.repeat):
         before = load1()
         r = reload_under_load(a, b, args.reload_seconds, 32)

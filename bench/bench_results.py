@@ -184,7 +184,7 @@ def measure(group: str, models: list[str] | None = None) -> list[dict[str, Any]]
     from movierec.evaluation import make_split
     from movierec.split import kfold, per_user_holdout
 
-    ds = _load() if group != "mlls" else None
+    ds: Any = _load() if group not in ("mlls", "mlls-seeds") else None  # those load ml-latest-small below
     rows = []
     if group == "u1":
         train, test, _ = make_split(ds.interactions, "ml100k-u1")
@@ -441,7 +441,7 @@ def render_weighting() -> list[str]:
            f"each point chosen on the splits it is read on.")  # fmt: skip
     ml100k = study.get("ml100k")
     if ml100k:
-        pairs = {}
+        pairs: dict[str, dict[str, Any]] = {}
         for r in ml100k["rows"]:
             pairs.setdefault(r["model"].removeprefix("ml-100k "), {})[
                 r["params"].get("weighting", "binary")
@@ -513,7 +513,7 @@ def render(rows: list[dict[str, Any]]) -> str:
         lines += [f"## {title}", "", f"| model | {metric} | fit s | source |", "|---|---|---|---|"]
         ours = [r for r in rows if r["group"] == group]
         pub = [p for p in PUBLISHED if p[0] == group]
-        ci = {id(r): r.get(f"{metric} ci95") for r in ours}
+        ci: dict[int, Any] = {id(r): r.get(f"{metric} ci95") for r in ours}
         entries = [(r[metric], f"movierec `{r['model']}`" + (f" {canonical_params(r['model'], r['params'])}" if r["params"] else ""),
                     f"{r['fit_seconds']:.1f}", r.get("source", "measured") + " (load " + f"{r['loadavg'][0]:.1f})",
                     f" [{ci[id(r)][0]:.4f}, {ci[id(r)][1]:.4f}]" if ci[id(r)] else "")

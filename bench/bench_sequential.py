@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> None:
             model.fit(train)
         secs = time.perf_counter() - t0
         res = evaluate(model, train, test, "leave-last-out", k=K, threshold=None)
-        quality = {
+        quality: dict[str, Any] = {
             f"hr@{K}": res.metrics[f"hit_rate@{K}"],
             f"ndcg@{K}": res.metrics[f"ndcg@{K}"],
             "mrr": res.metrics["mrr"],

@@ -20,6 +20,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_api import free_port
@@ -156,7 +157,7 @@ def main() -> None:
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
-    state = {"deadline": 0.0, "requests": 0, "errors": [], "acked": set(), "seed": 0}
+    state: dict[str, Any] = {"deadline": 0.0, "requests": 0, "errors": [], "acked": set(), "seed": 0}
 
     async def run(seconds: float) -> None:
         state["deadline"] = time.perf_counter() + seconds

@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import make_row, parse_mode, run_in_child, write_results
 
 TASK = "spark"
-SETTINGS = {
+SETTINGS: dict[str, dict[str, Any]] = {
     "quick": {"n": 1_000_000, "rank": 32, "iterations": 10, "driver_memory": "3g"},
     # 25M: one run each, rank 32 and 5 iterations, so that Spark's side fits in ~half an hour on 2 cores
     # (per-iteration cost is what the scaling estimate needs; both sides run the same settings)
@@ -56,9 +56,7 @@ def ours_fit(path: str, rank: int, iterations: int) -> dict[str, Any]:
     t0 = time.perf_counter()
     inter = load_ratings_file(path).interactions
     t1 = time.perf_counter()
-    model = ALS(factors=rank, regularization=REG, alpha=ALPHA, iterations=iterations, random_state=42).fit(
-        inter
-    )
+    model = ALS(factors=rank, regularization=REG, alpha=ALPHA, epochs=iterations, random_state=42).fit(inter)
     return {
         "load_s": t1 - t0,
         "fit_s": time.perf_counter() - t1,

@@ -122,6 +122,7 @@ def run(
                 timeout=timeout,
                 progress=False,  # this script prints one line per fold itself
             )
+            assert res.test_score is not None  # a holdout study scores its test part
             per_fold.append(float(res.test_score))
             best_params.append(res.best_params)
             counts.append(

@@ -104,7 +104,7 @@ def _epoch_seconds(name: str, train: Any, plain: bool, seed: int) -> tuple[float
 
     from movierec.models.registry import create
 
-    model = create(name, epochs=EPOCHS, random_state=seed)
+    model: Any = create(name, epochs=EPOCHS, random_state=seed)
     if not plain:
         model.fit(train)
         return statistics.median(h["seconds"] for h in model.history_), model.history_[-1]["loss"]

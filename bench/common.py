@@ -226,7 +226,7 @@ def machine_info() -> dict[str, Any]:
     try:
         usable = len(os.sched_getaffinity(0))
     except AttributeError:
-        usable = os.cpu_count()
+        usable = os.cpu_count() or 1
     try:
         load = [round(x, 2) for x in os.getloadavg()]
     except OSError:

@@ -60,7 +60,7 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar, Self, cast
 
 import numpy as np
 import scipy.sparse as sp
@@ -385,7 +385,7 @@ def rank_fusion(splits: list[dict[str, Any]], base: float, grid: list[dict[str, 
     for weighted in (False, True):
         for k in (10, 60):
             values = [
-                _ndcg(sum((v if weighted else 1.0) / (k + r[n]) for n, v in ENSEMBLE_START.items()), p["seen"], p["rel"])
+                _ndcg(cast(np.ndarray, sum((v if weighted else 1.0) / (k + r[n]) for n, v in ENSEMBLE_START.items())), p["seen"], p["rel"])
                 for p, r in zip(splits, ranks, strict=True)
             ]  # fmt: skip
             label = f"{'weighted RRF (start weights)' if weighted else 'RRF'}, k {k}"

@@ -62,7 +62,11 @@ def _served_scores(
         m, dataclasses.replace(ds, interactions=train_all), train, implicit_threshold=THRESHOLD
     )
     disc = 1.0 / np.log2(np.arange(2, K + 2))
-    ndcg, hit, recall, support, shown = [], [], [], [], set()
+    ndcg: list[float] = []
+    hit: list[float] = []
+    recall: list[float] = []
+    support: list[int] = []
+    shown: set[int] = set()
     for u in sorted(relevant):
         items = [train_all.item_map.get(r["movieId"]) for r in art.recommend_index(u, K)]
         gains = np.array([float(i in relevant[u]) for i in items])

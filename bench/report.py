@@ -120,7 +120,7 @@ def render(results_dir: Path = RESULTS_DIR) -> str:
             studies.append(path.name)
             continue
         task = rows[0].get("task", path.stem) if rows else path.stem
-        modes = sorted({r.get("mode") for r in rows if r.get("mode")})
+        modes = sorted({str(r["mode"]) for r in rows if r.get("mode")})
         out += [f"## {task}" + (f" ({', '.join(modes)})" if modes else ""), ""]
         has_rss = any("ours_peak_rss_mb" in r or "reference_peak_rss_mb" in r for r in rows)
         head = ["variant", "ours (s)", "reference", "reference (s)", "ratio"]

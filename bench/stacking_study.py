@@ -22,7 +22,7 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -74,7 +74,7 @@ def _split_scores(
 
 
 def _ndcg(weights: dict[str, float], rel: Any, z: dict[str, np.ndarray]) -> float:
-    total = sum(w * z[n] for n, w in weights.items() if w)
+    total = cast(np.ndarray, sum(w * z[n] for n, w in weights.items() if w))
     top = np.argpartition(-total, 10, axis=1)[:, :10]
     recs = np.take_along_axis(top, np.take_along_axis(total, top, 1).argsort(1)[:, ::-1], 1)
     return float(M.ndcg(recs, rel, 10).mean())

@@ -31,7 +31,7 @@ def _rows(results: Path, name: str) -> list[dict[str, Any]]:
     return list(data.get("rows", [])) if isinstance(data, dict) else list(data)
 
 
-def _find(rows: list[dict[str, Any]], test: Callable[[str], bool]) -> dict[str, Any] | None:
+def _find(rows: list[dict[str, Any]], test: Callable[..., bool]) -> dict[str, Any] | None:
     return next((r for r in rows if test(str(r.get("variant", "")))), None)
 
 
@@ -67,7 +67,7 @@ def rows(results: Path) -> list[list[str]]:
     def floor(flops: float, cores: int = 1, nbytes: float = 0.0, f32: bool = True) -> float | None:
         if not lim:
             return None
-        rate = (g32 if f32 else lim * 1e9) * cores
+        rate = (g32 if f32 and g32 else float(lim) * 1e9) * cores
         return max(flops / rate, nbytes / (bw * 1e9) if bw else 0.0)
 
     def limit_text(ours: float | None, lo: float | None, what: str) -> str:
@@ -244,15 +244,17 @@ def rows(results: Path) -> list[list[str]]:
         )
     tuning = _rows(results, "tuning")
     svd = _find(tuning, lambda v: v.startswith("svd tuned"))
-    best = min((r for r in tuning if _q(r, "rmse") is not None), key=lambda r: _q(r, "rmse"), default=None)
+    best_row = min(
+        (r for r in tuning if _q(r, "rmse") is not None), key=lambda r: _q(r, "rmse"), default=None
+    )
     out.append(
         [
             "tuned svd ≤ 0.915 and best explicit ≤ 0.905 RMSE (ml-100k, 5-fold)",
-            f"svd {_fmt(_q(svd, 'rmse'))}, best {_fmt(_q(best, 'rmse'))} ({str(best['variant']).split(':')[0] if best else '–'})",
+            f"svd {_fmt(_q(svd, 'rmse'))}, best {_fmt(_q(best_row, 'rmse'))} ({str(best_row['variant']).split(':')[0] if best_row else '–'})",
             _met(
                 None
-                if svd is None or best is None
-                else _q(svd, "rmse") <= 0.915 and _q(best, "rmse") <= 0.905
+                if svd is None or best_row is None
+                else _q(svd, "rmse") <= 0.915 and _q(best_row, "rmse") <= 0.905
             ),
             "n/a (quality)",
             "tuning.json",
@@ -525,7 +527,7 @@ def _issue19_rows(results: Path) -> list[list[str]]:
          "–" if best_cv5 is None else f"{best_cv5[0]} {_fmt(best_cv5[1])}",
          _met(None if best_cv5 is None else best_cv5[1] <= 0.895), "n/a (quality)", "results19.json, bfm_study.json"],
         ["ml-latest-small compare default split: best default model ≥ 1.8× lightfm:bpr's NDCG@10 (defaults)",
-         "–" if ratio is None else f"{best_mlls[0]} {_fmt(best_mlls[1])}{band('mlls').get(best_mlls[0], '')} = {ratio:.2f}×{draws}",
+         "–" if ratio is None or best_mlls is None else f"{best_mlls[0]} {_fmt(best_mlls[1])}{band('mlls').get(best_mlls[0], '')} = {ratio:.2f}×{draws}",
          _met(None if ratio is None else ratio >= 1.8), "n/a (quality)", "results19.json"],
     ] + [
         ["bpr at Cornac's BPR settings (ml-100k per-user 75/25): NDCG@10 within 0.01 of cornac:bpr's, at "

@@ -88,7 +88,9 @@ def study(ds: Any) -> dict[str, Any]:
     """Every row of the study on ``ds`` (its test part is cut, never read)."""
     train, _test, _ = make_split(ds.interactions, "interactions-holdout", seed=42, threshold=4.0)
     splits = _splits(train)
-    rows, best, norms = [], {}, {}
+    rows: list[dict[str, Any]] = []
+    best: dict[str, Any] = {}
+    norms: dict[Any, Any] = {}
     for name, grid in GRID.items():
         values, norms[name, "binary"] = _fit(splits, name, {})
         rows.append(_row(name, {}, values))
