@@ -95,3 +95,27 @@ def test_batch_lists_are_the_served_lists_ties_and_all(
     pd.testing.assert_frame_equal(got, want, check_exact=True)
     if family == "itemknn":  # the case the tie rule decides: equal scores within one user's list
         assert want.duplicated(["userId", "score"]).any()
+
+
+@pytest.mark.parametrize("family", ["svd", "itemknn"])
+def test_a_deny_list_leaves_the_same_movies_out_of_every_batch_list(families, family: str) -> None:  # type: ignore[no-untyped-def]
+    """``exclude`` (a deny-list of raw movieIds) rules the movies out of every user's batch list, each list
+    filled from the next best: exactly what ``recommend_index(u, k, exclude=…)`` serves one user at a time.
+    The deny-list is each family's three most listed movies, so most lists change; an id the artifact does
+    not know is one UnknownIdError before any list is ranked."""
+    from movierec.errors import UnknownIdError
+    from movierec.serving.batch import recommend_all_users
+
+    art = families[family][2]
+    plain = recommend_all_users(art, 5)
+    denied = plain["movieId"].value_counts().index[:3].tolist()
+    got = recommend_all_users(art, 5, exclude=denied)
+    assert not got["movieId"].isin(denied).any()
+    assert (got.groupby("userId").size() == plain.groupby("userId").size()).all()  # filled from the next best
+    for u in range(art.n_users):
+        want = art.recommend_index(u, 5, exclude=denied)
+        rows = got[got.userId == art.raw_user(u)]
+        assert rows["movieId"].tolist() == [r["movieId"] for r in want]
+        assert rows["score"].tolist() == pytest.approx([r["score"] for r in want], abs=0)
+    with pytest.raises(UnknownIdError, match="987654"):
+        recommend_all_users(art, 5, exclude=[denied[0], 987654])

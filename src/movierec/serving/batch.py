@@ -32,10 +32,13 @@ def recommend_all_users(
     k: int,
     *,
     exclude_seen: bool = True,
+    exclude: Iterable[object] | None = None,
     users: Iterable[int] | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> pd.DataFrame:
-    """Top-``k`` rows per user index in ``users`` (default: every user of the artifact), raw ids out.
+    """Top-``k`` rows per user index in ``users`` (default: every user of the artifact), raw ids out;
+    ``exclude``: raw movieIds no list shows (a deny-list, :meth:`Artifact.denied`: an unknown id is an
+    ``UnknownIdError`` before any work), each list filled from the next best as the API's ``?exclude=`` does.
 
     Blocks of users go through :meth:`Artifact.top_indices` (the lists :meth:`Artifact.recommend_index`
     gives, same order and ties) and become columns with array operations. Building each list's JSON rows and
@@ -44,6 +47,7 @@ def recommend_all_users(
     """
     if not isinstance(k, int | np.integer) or isinstance(k, bool) or k < 1:
         raise ConfigError(f"-k must be a whole number ≥ 1, got {k!r}")
+    denied = art.denied(exclude) if exclude is not None else None
     idx = np.arange(art.n_users) if users is None else np.asarray(list(users), dtype=np.int64)
     step = max(1, _BLOCK_CELLS // max(int(art.n_items), 1))
     user_parts: list[np.ndarray] = []
@@ -52,7 +56,7 @@ def recommend_all_users(
     score_parts: list[np.ndarray] = []
     for start in range(0, len(idx), step):
         block = idx[start : start + step]
-        items, scores = art.top_indices(block, int(k), exclude_seen=exclude_seen)
+        items, scores = art.top_indices(block, int(k), exclude_seen=exclude_seen, exclude=denied)
         keep = items >= 0  # each row's kept places are a prefix (the list ends at its first -1)
         rows, places = np.nonzero(keep)
         user_parts.append(block[rows])
