@@ -93,3 +93,48 @@ def test_implicit_factor_batch_in_spark_leaves_out_every_rated_movie(
     near = np.abs(np.diff(want["score"].to_numpy(), prepend=np.inf)) < 1e-5
     near |= np.abs(np.diff(want["score"].to_numpy(), append=-np.inf)) < 1e-5
     assert not (differ & ~near).any(), got[differ & ~near].head()
+
+
+def test_a_deny_list_leaves_the_movies_out_of_every_spark_list(spark, bundled, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """``spark recommend --exclude`` (a title or a movieId, repeated) leaves the movies out of every user's
+    list, on both Spark paths: an item-kNN artifact ranked by its own code in each task, and an ials
+    artifact scored with broadcast factors. The lists equal ``recommend_all_users(art, k, exclude=…)``
+    (each filled from the next best); a misspelt movie is one line and exit 2 before the JVM is asked
+    for anything."""
+    train = bundled.interactions.to_implicit(4.0)
+    denied = [318, 356, 296]  # Shawshank, Forrest Gump, Pulp Fiction: in most users' lists
+    for name, params in (("itemknn", {}), ("ials", {"factors": 16, "random_state": 0})):
+        path = export_artifact(create(name, **params).fit(train), bundled, train, tmp_path / name)
+        art = load_artifact(path)
+        out = tmp_path / f"{name}.parquet"
+        args = ["--exclude", "Shawshank Redemption, The (1994)", "--exclude", "356", "--exclude", "296"]
+        with pytest.raises(SystemExit) as exc:
+            main(["spark", "recommend", "-a", str(path), "--out", str(out), "--k", "5", *args])
+        assert exc.value.code in (0, None)
+        capsys.readouterr()
+        got = pd.read_parquet(out).sort_values(["userId", "rank"]).reset_index(drop=True)
+        assert not got["movieId"].isin(denied).any()
+        plain = recommend_all_users(art, 5)
+        assert plain["movieId"].isin(denied).sum() > 100  # the deny-list changes many lists
+        want = recommend_all_users(art, 5, exclude=denied)
+        assert len(got) == len(want) == 5 * art.n_users
+        assert np.allclose(got["score"], want["score"], atol=1e-5)
+        if name == "itemknn":  # the artifact's own code in each task: the very lists
+            assert got["movieId"].tolist() == want["movieId"].tolist()
+    with pytest.raises(SystemExit) as exc:
+        main(
+            [
+                "spark",
+                "recommend",
+                "-a",
+                str(path),
+                "--out",
+                str(tmp_path / "x"),
+                "--exclude",
+                "Qwxz Nonesuch",
+            ]
+        )
+    assert exc.value.code == 2
+    err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert len(err) == 1 and err[0].startswith("movierec: error: --exclude: ") and "Qwxz Nonesuch" in err[0]
+    assert not (tmp_path / "x").exists()

@@ -253,6 +253,13 @@ def recommend_cmd(
     ),
     k: int = typer.Option(100, "--k", help="Recommendations per user."),
     include_seen: bool = typer.Option(False, "--include-seen", help="Keep items the user rated in training."),
+    exclude: list[str] = typer.Option(
+        None,
+        "--exclude",
+        metavar="MOVIE",
+        help="A movie no list may show, TITLE or ID (say, one not licensed here); repeat the option for "
+        "each. Each list fills from the next best, as 'movierec recommend --exclude' does.",
+    ),
     partitions: int = typer.Option(
         None, "--partitions", help="User partitions (default: 2 × Spark's default parallelism)."
     ),
@@ -266,11 +273,19 @@ def recommend_cmd(
     from movierec.spark.recommend import check_output, recommend_all
 
     check_positive("--k", k, integer=True)
-    load_artifact(artifact)  # verify before the JVM starts
+    art = load_artifact(artifact)  # verify before the JVM starts
+    denied = _denied_ids(art, exclude or [])  # a misspelt movie: one line before the JVM starts
     check_output(out, force)  # and an existing --out without --force, or one Spark did not write
     with cluster.session("movierec spark recommend") as spark:
         result = recommend_all(
-            spark, artifact, out, k=k, exclude_seen=not include_seen, partitions=partitions, force=force
+            spark,
+            artifact,
+            out,
+            k=k,
+            exclude_seen=not include_seen,
+            exclude=denied or None,
+            partitions=partitions,
+            force=force,
         )
     if as_json:
         print_json(result.summary())
@@ -278,6 +293,14 @@ def recommend_cmd(
     console.print(
         f"wrote {result.n_rows:,} recommendations for {result.n_users:,} users to {result.out} ({result.seconds:.1f} s)"
     )
+
+
+def _denied_ids(art: Any, movies: list[str]) -> list[object]:
+    """The raw movieIds ``--exclude`` names (each a movieId first, else a title), as ``movierec recommend
+    --exclude`` resolves them."""
+    from movierec.cli.compare import _movie_index
+
+    return list(art.item_map.ids[[_movie_index(art, m, "--exclude: ") for m in movies]].tolist())
 
 
 def register(app: typer.Typer) -> None:

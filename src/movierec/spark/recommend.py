@@ -8,7 +8,7 @@ the work spreads over executors and no users × items table is ever materialised
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -152,10 +152,13 @@ def recommend_all(
     *,
     k: int = 100,
     exclude_seen: bool = True,
+    exclude: Sequence[object] | None = None,
     partitions: int | None = None,
     force: bool = False,
 ) -> BatchResult:
-    """Top-``k`` movies for every user of an exported artifact, written as Parquet.
+    """Top-``k`` movies for every user of an exported artifact, written as Parquet; ``exclude``: raw
+    movieIds no list shows (a deny-list, each list filled from the next best as the API's ``?exclude=``
+    does; an id the artifact does not know is an ``UnknownIdError`` before Spark does any work).
 
     Factor and score artifacts are scored with broadcast matrices (:func:`top_k_unseen`); every other
     family (item-kNN neighbour lists, EASE, sequence models) is ranked by the artifact's own code in
@@ -173,11 +176,20 @@ def recommend_all(
     check_output(out, force, "out=")
     t0 = time.perf_counter()
     art = load_artifact(artifact)
+    denied = art.denied(exclude) if exclude is not None else np.zeros(0, dtype=np.int64)
     parts = partitions or max(2, spark.sparkContext.defaultParallelism * 2)
     if art.family not in ("factors", "scores") or art.manifest.get("ranking"):
         # neighbour lists, EASE, sequence models, rating models' shrunk score: the artifact's own code
         return _recommend_with_artifact(
-            spark, art, out, k=k, exclude_seen=exclude_seen, partitions=parts, force=force, t0=t0
+            spark,
+            art,
+            out,
+            k=k,
+            exclude_seen=exclude_seen,
+            exclude=art.item_map.ids[denied].tolist(),
+            partitions=parts,
+            force=force,
+            t0=t0,
         )
     arrays = art.arrays  # read and validated by load_artifact: not read a second time
     # every movie the user rated, as served lists leave out: an implicit model's artifact (ials, bpr) trained on
@@ -194,7 +206,9 @@ def recommend_all(
         offset, ibias = np.zeros(n_users, np.float32), arrays["item_scores"]
     clip = art.manifest.get("score_clip")
     users = _users_frame(spark, art.user_map.ids, ufac, offset, seen, parts)
-    keep = np.flatnonzero(art.support >= art.min_support)  # the serving support floor
+    keep = np.setdiff1d(
+        np.flatnonzero(art.support >= art.min_support), denied
+    )  # the support floor, the deny-list
     recs = top_k_unseen(
         spark,
         users,
@@ -265,6 +279,7 @@ def _recommend_with_artifact(
     *,
     k: int,
     exclude_seen: bool,
+    exclude: list[object],
     partitions: int,
     force: bool,
     t0: float,
@@ -298,7 +313,9 @@ def _recommend_with_artifact(
             path = SparkFiles.get(name)
         task_art = load_artifact(path)
         for pdf in batches:
-            frame = recommend_all_users(task_art, kk, exclude_seen=exclude_seen, users=pdf["u"].to_numpy())
+            frame = recommend_all_users(
+                task_art, kk, exclude_seen=exclude_seen, exclude=exclude or None, users=pdf["u"].to_numpy()
+            )
             if user_type == "string":
                 frame["userId"] = frame["userId"].astype(str)
             if item_type == "string":
