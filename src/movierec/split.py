@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, fields
 from numbers import Integral
 from typing import ClassVar
@@ -47,6 +47,7 @@ __all__ = [
     "leave_last_out",
     "number_as_written",
     "per_user_holdout",
+    "per_user_split",
     "ratings_holdout",
     "split_key",
     "temporal_split",
@@ -290,6 +291,55 @@ def leave_last_out(inter: Interactions) -> tuple[Interactions, Interactions, Int
     role[valid] = 1
     role[last] = 2
     return inter.subset(role == 0), inter.subset(role == 1), inter.subset(role == 2)
+
+
+def per_user_split(
+    inter: Interactions, ratios: Sequence[float] = (0.8, 0.1, 0.1), *, seed: int = 42
+) -> tuple[Interactions, Interactions, Interactions]:
+    """Each user's ratings in random order, cut into ``(train, validation, test)`` by ``ratios``.
+
+    RecBole's default protocol (``eval_args: {split: {RS: [0.8, 0.1, 0.1]}, group_by: user, order:
+    RO}``): choose epochs and hyperparameters on the validation part, read the test part once. The
+    parts' sizes per user are RecBole's: ``ratios`` are normalised to sum to 1, validation and test
+    get ⌊r·n⌋ of a user's n ratings each (raised to 1 when 0 < r·n < 1, test first, while more
+    than one rating stays in training) and training the rest, so a user with 15 ratings gives
+    13 / 1 / 1 and one with 5 gives 3 / 1 / 1. A user with a single rating keeps it in training.
+    The order is drawn with numpy's ``default_rng(seed)``, not torch's, so the rows differ from
+    RecBole's; the sizes do not.
+    """
+    r = _split_ratios(ratios)
+    if not is_seed(seed):
+        raise ConfigError(f"seed must be a whole number in 0 … 2**32 - 1, got {seed!r}")
+    n = inter.user_counts()
+    share = r[None, :] * n[:, None].astype(np.float64)  # users × parts: r·n, as RecBole computes it
+    count = np.floor(share).astype(np.int64)
+    count[:, 0] = n - count[:, 1:].sum(axis=1)
+    for part in (2, 1):  # RecBole's _calcu_split_ids: the last part first, while training keeps > 1
+        lift = (count[:, 0] > 1) & (share[:, part] > 0) & (share[:, part] < 1)
+        count[lift, part] += 1
+        count[lift, 0] -= 1
+    keys = np.random.default_rng(seed).random(inter.n_ratings)
+    order = np.lexsort((keys, inter.users))  # each user's rows, in random order
+    starts = np.concatenate([[0], np.cumsum(n)[:-1]])
+    rank = np.empty(inter.n_ratings, dtype=np.int64)
+    rank[order] = np.arange(inter.n_ratings) - starts[inter.users[order]]
+    ends = np.cumsum(count, axis=1)[inter.users]  # rank < end of train → train, < end of valid → valid
+    role = (rank >= ends[:, 0]).astype(np.int8) + (rank >= ends[:, 1])
+    return inter.subset(role == 0), inter.subset(role == 1), inter.subset(role == 2)
+
+
+def _split_ratios(ratios: object) -> np.ndarray:
+    """``ratios`` as three shares summing to 1 (train, validation, test); one ConfigError otherwise."""
+    try:
+        r = np.asarray(ratios, dtype=np.float64)
+    except (TypeError, ValueError):
+        r = np.zeros(0)
+    if r.shape != (3,) or not np.isfinite(r).all() or (r < 0).any() or r[0] <= 0 or r[2] <= 0:
+        raise ConfigError(
+            "ratios must be three shares (train, validation, test), each ≥ 0 with train and test above 0, "
+            f"such as RecBole's (0.8, 0.1, 0.1); got {ratios!r}"
+        )
+    return r / r.sum()
 
 
 def kfold(inter: Interactions, n_splits: int = 5, seed: int = 42) -> list[tuple[Interactions, Interactions]]:
