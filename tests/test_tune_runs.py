@@ -174,3 +174,27 @@ def test_the_input_is_checked_before_anything_is_said_about_the_study(tmp_path: 
         "movierec: error: study 'baseline-rmse' in sqlite:///o/study.db was tuned on other data"
     )
     assert _states(tmp_path / "o" / "study.db") == [(0, "COMPLETE")]
+
+
+def test_auc_is_a_metric_a_study_can_maximise(tmp_path: Path) -> None:
+    """``--metric auc`` (LightFM's ``auc_score``, the whole ranking) was 'unknown metric'. A study now
+    maximises it: each trial's value is the mean AUC of the validation users, the number
+    ``evaluate(..., auc=True)`` gives on the same fold."""
+    from movierec.datasets import load_ratings_file
+    from movierec.evaluation import evaluate
+    from movierec.models.registry import create
+    from movierec.tuning import parse_metric, score_split, validation_folds
+
+    data = _data(tmp_path)
+    run = _cli("--model", "ials", "--dataset", data, "--cv", "2", "--trials", "2", "--params", "epochs=2",
+               "--metric", "auc", cwd=tmp_path)  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert "tuning ials (auc)" in run.stderr, run.stderr
+    best = json.loads((tmp_path / "tuning" / "ials-auc" / "best.json").read_text())
+    assert best["metric"] == "auc" and 0.5 < best["best_value"] <= 1.0, best
+    train = load_ratings_file(tmp_path / data).interactions
+    fit, valid = validation_folds(train, 2, seed=42)[0]
+    model = create("ials", epochs=2, random_state=0).fit(fit.to_implicit(4.0))
+    got = score_split(model, fit.to_implicit(4.0), valid, parse_metric("auc"))
+    want = evaluate(model, fit.to_implicit(4.0), valid, "full-ranking", intervals=False, auc=True)
+    assert got == want.metrics["auc"] and 0.5 < got <= 1.0

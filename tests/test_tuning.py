@@ -110,8 +110,14 @@ def test_parse_metric_directions_and_kind_checks() -> None:
     assert parse_metric("recall").k == 10
     with pytest.raises(ConfigError, match="implicit"):
         parse_metric("rmse", model_kind="implicit")
-    with pytest.raises(ConfigError, match="unknown metric 'auc'"):
-        parse_metric("auc")
+    auc = parse_metric("AUC")  # LightFM's auc_score: the whole ranking, no cut-off, higher is better
+    assert (auc.name, auc.kind, auc.direction, auc.label, auc.result_key) == (
+        "auc", "ranking", "maximize", "auc", "auc",
+    )  # fmt: skip
+    with pytest.raises(ConfigError, match="takes no cut-off"):
+        parse_metric("auc@10")
+    with pytest.raises(ConfigError, match=r"unknown metric 'roc'.*ndcg@K.*mrr, auc"):
+        parse_metric("roc")
     with pytest.raises(ConfigError, match="cut-off"):
         parse_metric("rmse@10")
 

@@ -627,7 +627,8 @@ def cluster_permutation_test(
 
 @dataclass(frozen=True)
 class Metric:
-    """What a study optimises: ``rmse``/``mae``/``mse``/``fcp`` (rating protocol) or a ranking metric at cut-off ``k``."""
+    """What a study optimises: ``rmse``/``mae``/``mse``/``fcp`` (rating protocol), a ranking metric at
+    cut-off ``k``, or ``auc`` (the whole ranking, no cut-off: LightFM's ``auc_score``, :func:`auc_full`)."""
 
     name: str
     k: int | None = None
@@ -642,18 +643,24 @@ class Metric:
 
     @property
     def label(self) -> str:
-        return self.name if self.k is None else f"{self.name}@{self.k}"
+        return self.name if self.k is None or self.name == "auc" else f"{self.name}@{self.k}"
 
     @property
     def result_key(self) -> str:
         """The key of this metric in a :class:`movierec.evaluation.Result` (``mrr`` has no cut-off there)."""
-        return self.name if self.kind == "rating" or self.name == "mrr" else f"{self.name}@{self.k or 10}"
+        return (
+            self.name
+            if self.kind == "rating" or self.name in _WHOLE_RANKING
+            else f"{self.name}@{self.k or 10}"
+        )
 
 
 _RATING_METRICS = ("rmse", "mae", "mse", "fcp")
 #: the rating protocol's errors: lower is better (every other metric, FCP included, is higher-better)
 ERROR_METRICS = ("rmse", "mae", "mse")
-_RANKING_METRICS = ("ndcg", "recall", "precision", "map", "hit_rate", "mrr")
+_RANKING_METRICS = ("ndcg", "recall", "precision", "map", "hit_rate", "mrr", "auc")
+#: ranking metrics of the whole list, no cut-off in a Result (mrr's rank of the first hit; AUC's pairs)
+_WHOLE_RANKING = ("mrr", "auc")
 # one metric vocabulary with evaluation.py; older spellings still parse
 _METRIC_ALIASES = {"hr": "hit_rate", "hitrate": "hit_rate", "hit": "hit_rate"}
 
@@ -666,7 +673,9 @@ def parse_metric(text: str, *, model_kind: str | None = None) -> Metric:
     """
     raw = str(text).strip().lower()
     m = re.fullmatch(r"([a-z_]+)(?:@(\d+))?", raw)
-    valid = ", ".join([*_RATING_METRICS, *(f"{n}@K" for n in _RANKING_METRICS if n != "mrr"), "mrr"])
+    valid = ", ".join(
+        [*_RATING_METRICS, *(f"{n}@K" for n in _RANKING_METRICS if n not in _WHOLE_RANKING), *_WHOLE_RANKING]
+    )
     name = _METRIC_ALIASES.get(m.group(1), m.group(1)) if m else ""
     if not m or name not in (*_RATING_METRICS, *_RANKING_METRICS):
         raise ConfigError(f"unknown metric {text!r}; valid metrics: {valid}")
@@ -678,6 +687,10 @@ def parse_metric(text: str, *, model_kind: str | None = None) -> Metric:
             raise ConfigError(
                 f"metric {name!r} needs predicted ratings but the model is implicit; use a ranking metric such as ndcg@10"
             )
+        return Metric(name)
+    if name == "auc":
+        if k is not None:
+            raise ConfigError(f"metric {text!r}: auc ranks the whole list and takes no cut-off (@K); use auc")
         return Metric(name)
     kk = 10 if k is None else int(k)
     if kk <= 0:

@@ -201,7 +201,16 @@ def score_split(
     if not (valid.ratings >= threshold).any():
         return float("nan")
     k = int(metric.k or 10)
-    result = evaluate(model, fit_train, valid, "full-ranking", k=k, threshold=threshold, intervals=False)
+    result = evaluate(
+        model,
+        fit_train,
+        valid,
+        "full-ranking",
+        k=k,
+        threshold=threshold,
+        intervals=False,
+        auc=metric.name == "auc",  # opt-in: it sorts every user's scores
+    )
     return float(result.metrics[metric.result_key])
 
 

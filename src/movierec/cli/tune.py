@@ -60,7 +60,7 @@ def tune_cmd(
         None,
         "--metric",
         help="rmse | mae | mse | fcp | ndcg@K | recall@K | precision@K | map@K | hit_rate@K (or hr@K) | mrr "
-        "(default: rmse for rating models, ndcg@10 for implicit ones).",
+        "| auc (default: rmse for rating models, ndcg@10 for implicit ones).",
     ),
     trials: int = typer.Option(
         50, "--trials", "-n", help="Trials to run in this session (they add to an existing study)."
