@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import inspect
 import json
+import re
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -12,8 +13,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.cells import cell_len
+from rich.cells import cell_len, set_cell_size
 from rich.console import Console
+from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
@@ -67,6 +69,69 @@ def _print_wrapped(text: str, style: str, width: int) -> None:
     for line in Text(text, style=style).wrap(console, width):
         line.rstrip()
         console.print(line)
+
+
+#: a title's closing year, '(1964)' or '(2006-2007)' (a series), kept when the title is cut to fit
+_TITLE_YEAR = re.compile(r"\s*\(\d{4}(?:[-–]\d{0,4})?\)\s*$")
+#: the fewest cells a cut title keeps: below this, rich wraps it instead ('Dr. Strang… (1964)' is the least)
+_TITLE_FLOOR = 18
+
+
+def shorten_title(title: str, width: int) -> str:
+    """``title`` in at most ``width`` cells: cut at a word with '…', its year kept, so a list row stays one
+    line ('Dr. Strangelove or: How I Learned… (1964)'); a title that fits is returned as it is."""
+    if cell_len(title) <= width:
+        return title
+    year = _TITLE_YEAR.search(title)
+    tail = f"… {year.group().strip()}" if year and cell_len(year.group()) + 8 <= width else "…"
+    head = title[: year.start()] if year and tail != "…" else title
+    cut = set_cell_size(head, width - cell_len(tail)).rstrip()
+    if " " in cut and not head[len(cut) :].startswith(" "):  # inside a word: back to the space before it
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip(" ,:;(-") + tail
+
+
+def list_table(
+    columns: list[tuple[str, str]],
+    rows: list[list[str]],
+    *,
+    title_column: int | None,
+    optional: tuple[int, ...] = (),
+    **table_args: Any,
+) -> Table:
+    """A list of movies (``recommend``, ``similar``) as a table one line per movie at the console's width.
+
+    ``columns`` are (header, justify) pairs and ``rows`` their cells. Where the widest row would not fit,
+    the ``optional`` columns go first (the first named first: one that says less than the movie's name),
+    then titles longer than the room left are cut with '…', their year kept (:func:`shorten_title`; the
+    movieId beside each names it whole, and ``--json`` has every title whole). A terminal too narrow for
+    :data:`_TITLE_FLOOR` cells of title wraps them instead, as does ``title_column=None`` (a row of several
+    lines anyway, ``--explain``'s). ``table_args`` go to :class:`rich.table.Table`."""
+
+    def build(keep: list[int], cut: int | None) -> Table:
+        table = Table(**table_args)
+        for i in keep:
+            table.add_column(columns[i][0], justify=columns[i][1])  # type: ignore[arg-type]
+        for row in rows:
+            cells = [row[i] if i != title_column or cut is None else shorten_title(row[i], cut) for i in keep]
+            table.add_row(*cells)
+        return table
+
+    def needed(table: Table) -> int:
+        return Measurement.get(console, console.options.update_width(10**6), table).maximum
+
+    keep, width = list(range(len(columns))), console.width
+    table = build(keep, None)
+    for drop in optional:
+        if needed(table) <= width:
+            break
+        keep.remove(drop)
+        table = build(keep, None)
+    over = needed(table) - width
+    if over > 0 and title_column is not None:
+        longest = max(cell_len(row[title_column]) for row in rows)
+        table = build(keep, max(longest - over, _TITLE_FLOOR))
+    return table
 
 
 # Reused option declarations (typer reads these defaults).

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from rich.table import Table
 
 # dup-ok: the option declarations and helpers every command shares, imported from cli.common (alike lists of
 # names are the sharing itself, not copied code)
@@ -29,6 +28,7 @@ from movierec.cli.common import (
     console,
     err_console,
     holdout_size_option,
+    list_table,
     parse_model_params,
     print_json,
     print_table,
@@ -675,24 +675,22 @@ RECOMMEND_MODEL = typer.Option(
     "svd ranks by predicted stars. With --artifact: the artifact's own model (another name is refused).",
 )
 
-#: Why ``recommend`` without ``--model`` lists ease's top-N, not svd's predicted stars (docs/models.md,
-#: "Which model recommend uses", bench/recommend_default_study.py): each model trained on 80% of
-#: ml-latest-small's ratings less compare's test positives and served as recommend serves it; the other
-#: 20%'s ratings ≥ 4 scored its top 10 (mean of three validation splits).
-DEFAULT_RECOMMEND_EVIDENCE = "NDCG@10 0.21 against svd's 0.08 on validation splits of ml-latest-small"
-
 
 def _recommend_model(
     model: str | None, from_movies: bool, loaded: Any, source: RatingsSource, threshold: float | None
 ) -> tuple[str, Any]:
     """``recommend``'s model and the data if loaded: ``--model``, else an item-based top-N model
-    (:func:`default_similar_model`: ease, or itemknn past ease's size), said in a note with why.
+    (:func:`default_similar_model`: ease, or itemknn past ease's size), said in a note.
 
     svd was the default for a known user's list before: it ranks by predicted stars, and its served top
     10 scored NDCG@10 0.08 on validation splits where ease's scored 0.21 (popularity's 0.12, ensemble's
-    0.21 at 20× the fit time; :data:`DEFAULT_RECOMMEND_EVIDENCE`). A list from given ratings or with
-    reasons (``from_movies``) used ease already: its lists follow the movies given. On data without
-    ratings a rating model would learn nothing."""
+    0.21 at 20× the fit time; docs/models.md, "Which model recommend uses", bench/recommend_default_study.py:
+    each model trained on 80% of ml-latest-small's ratings less compare's test positives and served as
+    recommend serves it, the other 20%'s ratings ≥ 4 scoring its top 10, mean of three validation splits).
+    The note, shown on every run without --model, names the model and the way to predicted stars in one
+    line of 80 columns; the figures are in --model's help, where the reader asks why. A list from given
+    ratings or with reasons (``from_movies``) used ease already: its lists follow the movies given. On data
+    without ratings a rating model would learn nothing."""
     if model is not None:
         return model, loaded
     ds = loaded if loaded is not None else source.load()
@@ -701,8 +699,7 @@ def _recommend_model(
         say("note", f"no --model given and the data has no ratings: the list comes from {chosen}, which learns "
             "from the interactions (a rating model such as svd would learn nothing from them)")  # fmt: skip
     elif not from_movies:
-        why = f" ({DEFAULT_RECOMMEND_EVIDENCE})" if chosen == "ease" else ""
-        say("note", f"no --model given: the list is {chosen}'s{why}; --model svd ranks by predicted stars")
+        say("note", f"no --model given: the list is {chosen}'s; --model svd ranks by predicted stars")
     return chosen, ds
 
 
@@ -1043,18 +1040,23 @@ def _print_list(
         caption = "score: the predicted rating, shrunk for rarely rated movies"
     else:
         caption = "score: on the model's own scale, not a rating; only the order means something"
-    table = Table(title=title, title_justify="left", caption=caption, caption_justify="left")
     cols = [("#", "right"), ("movieId", "right"), ("title", "left"), ("score", "right")]
     cols += [("predicted\nrating", "right")] if with_rating else []  # two lines: 9 columns wide, not 16
     cols += [("because", "left")] if because else [(counted.replace(" of ", "\nof ", 1), "right")]
-    for c, j in cols:
-        table.add_column(c, justify=j)  # type: ignore[arg-type]
     digits = score_decimals([r["score"] for r in rows])
+    cells: list[list[str]] = []
     for n, r in enumerate(rows, 1):
-        cells = [str(n), str(r["movieId"]), str(r["title"]), f"{r['score']:.{digits}f}"]
-        cells += [f"{r['predictedRating']:.2f}"] if with_rating else []
-        last = "; ".join(b["title"] for b in r.get("because") or []) if because else str(r.get("ratings", ""))
-        table.add_row(*cells, last)
+        row = [str(n), str(r["movieId"]), str(r["title"]), f"{r['score']:.{digits}f}"]
+        row += [f"{r['predictedRating']:.2f}"] if with_rating else []
+        # one reason a line: joined by '; ' the terminal broke them anywhere ('Back to the Future' / '(1985)')
+        last = "\n".join(b["title"] for b in r.get("because") or []) if because else str(r.get("ratings", ""))
+        cells.append([*row, last])
+    # the clipped predicted rating goes first where titles would wrap: 5.00 on most rows of a top 10, it
+    # tells less than the title, and the score beside it is that rating shrunk (the caption says so)
+    table = list_table(
+        cols, cells, title_column=None if because else 2, optional=(4,) if with_rating else (),
+        title=title, title_justify="left", caption=caption, caption_justify="left",
+    )  # fmt: skip
     print_table(table)
 
 
@@ -1497,7 +1499,17 @@ def _print_similar(
     counted = _counted(art)
     # data without ratings: movies are chosen together (watched, bought), not liked or rated
     liked, co = ("chosen", "co-interactions") if counted == "interactions" else ("liked", "co-ratings")
-    table = Table(
+    columns = [("#", "right"), ("movieId", "right"), ("title", "left"), ("similarity", "right")]
+    columns.append((counted.replace(" of ", "\nof ", 1), "right"))
+    digits = score_decimals([r["score"] for r in rows])
+    cells = [
+        [str(n), str(r["movieId"]), str(r["title"]), f"{r['score']:.{digits}f}", str(r["ratings"])]
+        for n, r in enumerate(rows, 1)
+    ]
+    table = list_table(
+        columns,
+        cells,
+        title_column=2,
         title=f"movies like {target} · {described} · {_floor_text(floor, counted)}",
         title_justify="left",
         # lift is a ratio to chance; ease's 0.0067 a regression weight, svd's a cosine
@@ -1509,19 +1521,6 @@ def _print_similar(
         ),
         caption_justify="left",
     )
-    for c, j in (
-        ("#", "right"),
-        ("movieId", "right"),
-        ("title", "left"),
-        ("similarity", "right"),
-        (counted.replace(" of ", "\nof ", 1), "right"),
-    ):
-        table.add_column(c, justify=j)  # type: ignore[arg-type]
-    digits = score_decimals([r["score"] for r in rows])
-    for n, r in enumerate(rows, 1):
-        table.add_row(
-            str(n), str(r["movieId"]), str(r["title"]), f"{r['score']:.{digits}f}", str(r["ratings"])
-        )
     print_table(table)
 
 
