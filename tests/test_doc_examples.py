@@ -143,6 +143,7 @@ RUN = {
     "data.md": _make_shop_db,
     "from-implicit.md": None,
     "from-lightfm.md": None,
+    "from-recbole.md": None,
     "from-surprise.md": None,
     "new-users.md": None,
     "protocols.md": None,
