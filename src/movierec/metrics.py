@@ -647,19 +647,20 @@ class Metric:
 
     @property
     def result_key(self) -> str:
-        """The key of this metric in a :class:`movierec.evaluation.Result` (``mrr`` has no cut-off there)."""
-        return (
-            self.name
-            if self.kind == "rating" or self.name in _WHOLE_RANKING
-            else f"{self.name}@{self.k or 10}"
-        )
+        """The key of this metric in a :class:`movierec.evaluation.Result`: ``mrr`` and ``auc`` read the
+        whole ranking there. ``mrr@K``, cut at K (RecBole's ``MRR@10``), is no column of a row:
+        :func:`movierec.tuning.score_split` computes it from the row's top-K lists."""
+        if self.kind == "rating" or self.name == "auc" or (self.name == "mrr" and self.k is None):
+            return self.name
+        return f"{self.name}@{self.k or 10}"
 
 
 _RATING_METRICS = ("rmse", "mae", "mse", "fcp")
 #: the rating protocol's errors: lower is better (every other metric, FCP included, is higher-better)
 ERROR_METRICS = ("rmse", "mae", "mse")
 _RANKING_METRICS = ("ndcg", "recall", "precision", "map", "hit_rate", "mrr", "auc")
-#: ranking metrics of the whole list, no cut-off in a Result (mrr's rank of the first hit; AUC's pairs)
+#: ranking metrics of the whole list, no cut-off in a Result (mrr's rank of the first hit; AUC's pairs);
+#: ``mrr@K`` is mrr cut at K
 _WHOLE_RANKING = ("mrr", "auc")
 # one metric vocabulary with evaluation.py; older spellings still parse
 _METRIC_ALIASES = {"hr": "hit_rate", "hitrate": "hit_rate", "hit": "hit_rate"}
@@ -668,13 +669,15 @@ _METRIC_ALIASES = {"hr": "hit_rate", "hitrate": "hit_rate", "hit": "hit_rate"}
 def parse_metric(text: str, *, model_kind: str | None = None) -> Metric:
     """``"rmse"``, ``"ndcg@10"``, ``"recall@20"``… → :class:`Metric`; RMSE for an implicit model is an error.
 
-    ``hr@K`` is read as ``hit_rate@K`` (one vocabulary with :mod:`movierec.evaluation`). Weighted
+    ``hr@K`` is read as ``hit_rate@K`` (one vocabulary with :mod:`movierec.evaluation`). ``mrr`` is
+    1 / the rank of the first relevant item in the whole ranking (the rows' ``mrr``, no cut-off), and
+    ``mrr@K`` the same within the top K, 0 beyond (RecBole's ``MRR@10``, its default ``valid_metric``). Weighted
     objectives (``"ndcg@10-0.1*arp@10"``) are parsed by :func:`movierec.tuning.parse_metric`.
     """
     raw = str(text).strip().lower()
     m = re.fullmatch(r"([a-z_]+)(?:@(\d+))?", raw)
     valid = ", ".join(
-        [*_RATING_METRICS, *(f"{n}@K" for n in _RANKING_METRICS if n not in _WHOLE_RANKING), *_WHOLE_RANKING]
+        [*_RATING_METRICS, *(f"{n}@K" for n in _RANKING_METRICS if n != "auc"), *_WHOLE_RANKING]
     )
     name = _METRIC_ALIASES.get(m.group(1), m.group(1)) if m else ""
     if not m or name not in (*_RATING_METRICS, *_RANKING_METRICS):
@@ -691,6 +694,8 @@ def parse_metric(text: str, *, model_kind: str | None = None) -> Metric:
     if name == "auc":
         if k is not None:
             raise ConfigError(f"metric {text!r}: auc ranks the whole list and takes no cut-off (@K); use auc")
+        return Metric(name)
+    if name == "mrr" and k is None:  # the rank of the first hit in the whole ranking: the rows' mrr
         return Metric(name)
     kk = 10 if k is None else int(k)
     if kk <= 0:

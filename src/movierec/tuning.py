@@ -13,6 +13,7 @@ import inspect
 import json
 import logging
 import math
+import re
 import time
 import warnings
 from collections.abc import Callable, Mapping
@@ -211,6 +212,14 @@ def score_split(
         intervals=False,
         auc=metric.name == "auc",  # opt-in: it sorts every user's scores
     )
+    if metric.name == "mrr" and metric.k is not None:  # MRR@K: the first hit within the top K, else 0
+        from movierec import metrics as M
+        from movierec.evaluation import relevant_matrix
+
+        assert result.recs is not None and result.users is not None  # full ranking keeps its lists
+        return float(
+            M.ranking_metrics(result.recs, relevant_matrix(valid, threshold)[result.users])["mrr"].mean()
+        )
     return float(result.metrics[metric.result_key])
 
 
@@ -366,7 +375,7 @@ def study_settings(storage: str, study_name: str) -> dict[str, Any]:
     stored = optuna.load_study(study_name=study_name, storage=storage_obj).user_attrs.get("movierec")
     if not stored:
         raise ConfigError(f"study {study_name!r} in {shown_url(storage)} was not created by movierec tune")
-    return dict(stored)
+    return _legacy_mrr(dict(stored))
 
 
 def _dataset_parts(dataset: Any) -> tuple[Interactions, str, str]:
@@ -574,6 +583,15 @@ def _check_settings(
     return settings
 
 
+def _legacy_mrr(stored: dict[str, Any]) -> dict[str, Any]:
+    """A study's recorded settings, ``mrr@K`` read as ``mrr`` when the study has no ``mrr_cut``: tune
+    used to name the reciprocal rank over the whole ranking ``mrr@10``, so such a study's trials hold
+    that number, and continuing it (``resume``, or ``metric="mrr"`` with its name) keeps scoring it."""
+    if re.fullmatch(r"mrr@\d+", str(stored.get("metric", ""))) and not stored.get("mrr_cut"):
+        return {**stored, "metric": "mrr"}
+    return stored
+
+
 def _held_out(test_size: float) -> float:
     """The outer split's ``test_size`` as the study records it: an int stays a count of ratings (as
     Surprise's ``train_test_split(data, test_size=1000)`` reads it), a fraction a float."""
@@ -664,6 +682,8 @@ def check_request(
         )
     if names:  # recorded only when given, so studies from before the option compare equal
         settings["item_features"] = names
+    if parsed.name == "mrr" and parsed.k is not None:  # so is mrr@K cut at K, which older studies lack
+        settings["mrr_cut"] = True
     # does the study exist, and for the same model and metric?
     name = study_name or f"{model}-{parsed.label}"
     existing = {
@@ -676,7 +696,7 @@ def check_request(
     stored: dict[str, Any] = {}
     if name in existing:
         loaded = optuna.load_study(study_name=name, storage=storage_obj)
-        stored = dict(loaded.user_attrs.get("movierec") or {})
+        stored = _legacy_mrr(dict(loaded.user_attrs.get("movierec") or {}))
         if not stored and loaded.trials:
             raise ConfigError(
                 f"study {name!r} in {shown} was not created by movierec tune; choose another study ({_STUDY})"

@@ -59,8 +59,8 @@ def tune_cmd(
     metric: str | None = typer.Option(
         None,
         "--metric",
-        help="rmse | mae | mse | fcp | ndcg@K | recall@K | precision@K | map@K | hit_rate@K (or hr@K) | mrr "
-        "| auc (default: rmse for rating models, ndcg@10 for implicit ones).",
+        help="rmse | mae | mse | fcp | ndcg@K | recall@K | precision@K | map@K | hit_rate@K (or hr@K) | mrr@K "
+        "| mrr (the whole ranking) | auc (default: rmse for rating models, ndcg@10 for implicit ones).",
     ),
     trials: int = typer.Option(
         50, "--trials", "-n", help="Trials to run in this session (they add to an existing study)."
