@@ -93,7 +93,7 @@ def test_models_shows_the_other_names_each_parameter_takes(capsys: pytest.Captur
     code, out, err = run_cli(["models", "svd"], capsys)
     assert code == 0, err
     text = " ".join(out.split())
-    assert "factors = 80 (also n_factors, no_components)" in text
+    assert "factors = 80 (also n_factors, no_components, embedding_size)" in text
     assert (
         "learning_rate = 0.005 (also lr, lr_all)" in text
         and "lr_bias = None (means learning_rate's value) (also lr_all)" in text

@@ -194,7 +194,7 @@ def test_surprises_keywords_are_one_error_naming_ours(bundled: movierec.Dataset)
     with pytest.raises(
         ConfigError,
         match=r"^make_split\(\) has no keyword 'random_state': seed= seeds the split \(Surprise's and "
-        r"scikit-learn's random_state\); valid: inter, split, seed, threshold, test_size$",
+        r"scikit-learn's random_state\); valid: inter, split, seed, threshold, test_size, test$",
     ):
         movierec.make_split(bundled, "ratings-holdout", random_state=0)  # type: ignore[call-arg]
     with pytest.raises(

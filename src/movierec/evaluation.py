@@ -984,6 +984,7 @@ def make_split(
     seed: int = 42,
     threshold: float = 4.0,
     test_size: float = 0.2,
+    test: pd.DataFrame | None = None,
 ) -> tuple[Interactions, Interactions, str]:
     """Build a named split; returns ``(train, test, description)`` (its splitter: :func:`movierec.split.get_splitter`).
 
@@ -996,7 +997,18 @@ def make_split(
     only the positives (ratings ≥ threshold, ratings kept) as the notebook's LightFM split does;
     ``leave-last-out`` trains on everything but each user's last rating (the validation item stays in
     training). Surprise's and scikit-learn's keywords (``random_state``) are one ConfigError naming ours.
+
+    ``test`` (a DataFrame of ``userId, movieId`` rows, or LensKit's ``user_id, item_id``) holds out those
+    ratings and trains on the rest, in place of a named split: a split drawn elsewhere (one fold of
+    LensKit's ``crossfold_users``) evaluated here on the same rows (:func:`given_test_split`).
     """
+    if test is not None:
+        if split != "ratings-holdout":
+            raise ConfigError(
+                f"make_split(test=...) holds out the rows given, so it takes no split name ({split!r}): "
+                "leave the split out"
+            )
+        return given_test_split(_interactions_of(inter), test)
     key = S.split_key(split, S.SPLIT_NAMES)
     if key == "auto":
         raise ConfigError(
@@ -1008,16 +1020,71 @@ def make_split(
         raise ConfigError(
             f"unknown split {split!r}{did_you_mean(split, S.SPLIT_NAMES)}; valid splits: {', '.join(S.SPLIT_NAMES)}"
         )
-    if not isinstance(inter, Interactions):
-        ratings = getattr(inter, "interactions", None)
-        if not isinstance(ratings, Interactions):
-            raise ConfigError(
-                f"make_split splits a Dataset or its interactions (ds.interactions), not {type(inter).__name__}"
-            )
-        inter = ratings
     splitter = S.get_splitter(split, seed=seed, threshold=threshold, test_size=test_size)
-    tr, te = splitter.holdout(inter)  # the test fold remembers the description for evaluate()
+    tr, te = splitter.holdout(
+        _interactions_of(inter)
+    )  # the test fold remembers the description for evaluate()
     return tr, te, splitter.description
+
+
+def _interactions_of(inter: Interactions | Dataset) -> Interactions:
+    """What :func:`make_split` splits: the interactions given, or a :class:`Dataset`'s."""
+    if isinstance(inter, Interactions):
+        return inter
+    ratings = getattr(inter, "interactions", None)
+    if not isinstance(ratings, Interactions):
+        raise ConfigError(
+            f"make_split splits a Dataset or its interactions (ds.interactions), not {type(inter).__name__}"
+        )
+    return ratings
+
+
+#: the column pairs a frame of test rows may name its users and movies by: ours, LensKit 2025's
+#: (``ItemListCollection.to_df()``), LensKit 0.14's
+TEST_ROW_COLUMNS = (("userId", "movieId"), ("user_id", "item_id"), ("user", "item"))
+
+
+def given_test_split(inter: Interactions, rows: pd.DataFrame) -> tuple[Interactions, Interactions, str]:
+    """``(train, test, description)`` holding out the ratings whose (user, movie) pair is a row of ``rows``.
+
+    For a split drawn elsewhere: LensKit's ``crossfold_users`` picks a fraction of some users' ratings
+    (``SampleFrac``), which no named split here draws, so its test frame (``split.test.to_df()``) is
+    given as it is and the models here are scored on the same rows. Every row must be a rating of
+    ``inter`` (one that is not is refused, naming it: a frame of another dataset, or ids read as text,
+    would otherwise hold out less than it says); its other columns (a rating, a time) are not read.
+    """
+    if not isinstance(rows, pd.DataFrame):
+        raise ConfigError(
+            f"test= takes a DataFrame of test rows (userId, movieId), not {type(rows).__name__}"
+        )
+    cols = next(((u, i) for u, i in TEST_ROW_COLUMNS if u in rows.columns and i in rows.columns), None)
+    if cols is None:
+        found = ", ".join(map(str, rows.columns)) or "none"
+        raise ConfigError(
+            "test= needs a user and a movie column: userId and movieId (LensKit's user_id and item_id, "
+            f"or user and item, work too); its columns: {found}"
+        )
+    if rows.empty:
+        raise ConfigError("test= has no rows: there is nothing to hold out")
+    ours = pd.MultiIndex.from_arrays([inter.user_map.to_raw(inter.users), inter.item_map.to_raw(inter.items)])
+    theirs = pd.MultiIndex.from_arrays([rows[cols[0]].to_numpy(), rows[cols[1]].to_numpy()])
+    known = theirs.isin(ours)
+    if not known.all():
+        first = int(np.flatnonzero(~known)[0])
+        u, i = (v.item() if isinstance(v, np.generic) else v for v in rows[[*cols]].iloc[first])
+        as_text = isinstance(u, str) and not isinstance(inter.user_map.to_raw(0), str)
+        text = " (its ids are text, the data's numbers: convert them with .astype(int))" if as_text else ""
+        raise ConfigError(
+            f"{int((~known).sum()):,} of the {len(rows):,} test rows are not ratings of the data, the first "
+            f"{cols[0]} {u!r}, {cols[1]} {i!r}{text}: the test rows must come from the same ratings"
+        )
+    mask = ours.isin(theirs)
+    if mask.all():
+        raise ConfigError("test= holds out every rating: nothing is left to train on")
+    train, test = inter.subset(~mask), inter.subset(mask)
+    about = f"given test rows ({test.n_ratings:,} ratings of {len(np.unique(test.users)):,} users)"
+    test._cache["split"] = about  # evaluate() records it, as it does a named split's
+    return train, test, about
 
 
 # --- compare ---------------------------------------------------------------------------------

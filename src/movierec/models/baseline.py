@@ -194,6 +194,9 @@ class Baseline(ExplicitModel):
     _foreign_names: ClassVar[dict[str, str]] = {
         "bsl_options": "Surprise's bsl_options keys are parameters of their own here: method, reg_i, reg_u, "
         "epochs (its 'n_epochs'), regularization (its 'reg'), learning_rate",
+        "damping": "LensKit's BiasScorer(damping=d) is baseline(reg_i=d, reg_u=d, epochs=1): one sweep, "
+        "item biases then user biases, each sum of residuals over its count plus d (a damping dict: "
+        "reg_i= its 'item', reg_u= its 'user')",
     }
 
     method: str = "als"

@@ -53,6 +53,7 @@ class IALS(FactorParams, FactorRecommender, WeightedRecommender):
         "epochs": IntRange(4, 32),
     }
     _json_state: ClassVar[tuple[str, ...]] = ("history_",)
+    _aliases: ClassVar[dict[str, str]] = {"embedding_size": "factors"}  # LensKit's ImplicitMFScorer
 
     _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {
         "alpha0": [NON_NEGATIVE],

@@ -186,6 +186,19 @@ class ItemKNN(WeightedRecommender):
         "bm25_k1": [NON_NEGATIVE],
         "bm25_b": [NON_NEGATIVE],
     }
+    _foreign_names: ClassVar[dict[str, str]] = {
+        **dict.fromkeys(
+            ("max_nbrs", "nnbrs", "save_nbrs"),
+            "LensKit's ItemKNNScorer keeps save_nbrs neighbours per movie and sums the max_nbrs most similar "
+            "of the user's own movies per target; itemknn keeps k per movie (k=) and sums over all of the "
+            "user's movies, so no setting gives LensKit's lists (docs/from-lenskit.md)",
+        ),
+        "min_nbrs": "itemknn scores a movie from any one neighbour among the user's movies (LensKit's min_nbrs=1)",
+        "min_sim": "itemknn keeps each movie's k most similar movies whose similarity is positive, as LensKit's "
+        "default min_sim=1e-6 does; there is no other floor",
+        "feedback": "itemknn is LensKit's feedback='implicit' (cosine of who watched what); for ratings "
+        "(feedback='explicit'), knn-means or knn-baseline, Surprise's item-based kNN",
+    }
     acts_when: ClassVar[dict[str, ActsWhen]] = {
         "alpha": ActsWhen("similarity", ("asymmetric",)),
         "bm25_k1": ActsWhen("similarity", ("bm25",)),

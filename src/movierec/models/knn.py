@@ -144,6 +144,11 @@ class _KNN(ExplicitModel):
         "sim_options": "Surprise's sim_options keys are parameters of their own here: similarity "
         "(its 'name'), user_based (False by default here, True in Surprise), min_support, shrinkage",
         "bsl_options": BSL_OPTIONS,
+        **dict.fromkeys(
+            ("max_nbrs", "nnbrs"),
+            "k= is the number of neighbours each prediction reads (Surprise's k, LensKit's max_nbrs)",
+        ),
+        "min_nbrs": "min_k= is the fewest neighbours a prediction needs (Surprise's min_k, LensKit's min_nbrs)",
     }
     # Surprise shrinks only its pearson_baseline similarity (Koren 2010); msd, cosine and pearson are raw.
     # It reads reg_i/reg_u only in its ALS baselines, reg and learning_rate only in its SGD ones.

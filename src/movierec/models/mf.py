@@ -225,7 +225,8 @@ class _SGDFactorModel(_FactorModel):
     no exact counterpart where ours ties parts together: ``_foreign_names`` says what they are called here.
     """
 
-    _aliases: ClassVar[dict[str, str]] = {"init_std_dev": "init_std"}  # Surprise's spelling
+    # Surprise's spelling; LensKit's (BiasedMFScorer, FunkSVDScorer)
+    _aliases: ClassVar[dict[str, str]] = {"init_std_dev": "init_std", "embedding_size": "factors"}
     _compound_aliases: ClassVar[dict[str, tuple[str, ...]]] = {
         "lr_all": ("learning_rate", "lr_bias"),  # svdpp has no lr_bias: there lr_all is learning_rate
         "reg_all": ("regularization", "reg_bias"),

@@ -45,6 +45,11 @@ class Popularity(OneListRecommender, WeightedRecommender):
 
     name: ClassVar[str] = "popularity"
     _none_means: ClassVar[dict[str, str]] = {"window_days": "every interaction, however old"}
+    _foreign_names: ClassVar[dict[str, str]] = {
+        "score": "LensKit's PopScorer(score='quantile', 'rank' or 'count') ranks movies alike in all three; "
+        "popularity ranks by the count of positives (ratings ≥ the threshold; threshold=0.5 in Recommender "
+        "counts every rating, as PopScorer does)",
+    }
     tags: ClassVar[Tags] = Tags(fold_in="popularity", serving="scores")
 
     window_days: float | None = None

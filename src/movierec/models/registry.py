@@ -17,6 +17,7 @@ from movierec.errors import ConfigError, did_you_mean, spelled
 from movierec.models.base import BaseRecommender, saved_model_meta
 
 __all__ = [
+    "FOREIGN_MODELS",
     "MODELS",
     "MODEL_SWITCHES",
     "available",
@@ -160,6 +161,44 @@ def load_model(path: str | Path) -> BaseRecommender:
     return get_class(str(meta.get("model"))).load(path)
 
 
+_LK_BIAS = (
+    "LensKit's BiasScorer is baseline here: BiasScorer(damping=d) is baseline(reg_i=d, reg_u=d, epochs=1)"
+)
+_LK_POP = (
+    "LensKit's PopScorer is popularity here, which counts each movie's ratings ≥ the threshold: "
+    "Recommender(ds, 'popularity', threshold=0.5) counts every rating, as PopScorer does"
+)
+_LK_ITEM_KNN = (
+    "LensKit's ItemKNNScorer(feedback='implicit') is closest to itemknn (cosine; its k= neighbours are "
+    "kept per movie when fitting, not max_nbrs picked per target); for its default, "
+    "feedback='explicit', knn-means or knn-baseline (Surprise's item-based kNN, another similarity)"
+)
+_LK_USER_KNN = (
+    "LensKit's UserKNNScorer is closest to knn-means with user_based=True (Surprise's user-based kNN)"
+)
+_LK_IMPLICIT_MF = (
+    "LensKit's ImplicitMFScorer is ials here (implicit ALS, Hu et al. 2008; embedding_size= is factors=)"
+)
+_LK_BIASED_MF = (
+    "LensKit's BiasedMFScorer (biased MF by ALS) is closest to svd here (the same model learned by SGD, "
+    "Surprise's SVD; embedding_size= is factors=)"
+)
+#: LensKit's model names (2025's scorer classes and 0.14's algorithm classes, as typed with or without
+#: 'Scorer') → where the model is here: one line, where "unknown model 'bias' (did you mean 'ials'?)"
+#: pointed the wrong way. None is an alias: their defaults differ from ours (docs/from-lenskit.md)
+FOREIGN_MODELS: dict[str, str] = {
+    **dict.fromkeys(("biasscorer", "bias"), _LK_BIAS),
+    **dict.fromkeys(("popscorer", "popular", "pop"), _LK_POP),
+    **dict.fromkeys(("itemknnscorer", "itemitem", "item-knn", "item_knn"), _LK_ITEM_KNN),
+    **dict.fromkeys(("userknnscorer", "useruser", "userknn", "user-knn", "user_knn"), _LK_USER_KNN),
+    **dict.fromkeys(("implicitmfscorer", "implicitmf", "implicit-mf"), _LK_IMPLICIT_MF),
+    **dict.fromkeys(("biasedmfscorer", "biasedmf", "biased-mf"), _LK_BIASED_MF),
+    **dict.fromkeys(
+        ("funksvdscorer", "funksvd"), "LensKit's FunkSVDScorer is svd here (Funk's SGD biased MF)"
+    ),
+}
+
+
 def get_class(name: str) -> type[BaseRecommender]:
     """The class registered under ``name``; unknown names and missing extras raise ConfigError."""
     key = name.strip().lower()
@@ -172,6 +211,8 @@ def get_class(name: str) -> type[BaseRecommender]:
             f"({spelled(f'item_features={given!r}', f'--item-features {given}')}); NAME+feature is the "
             "report's per-model form"
         )
+    if key not in MODELS and key in FOREIGN_MODELS:
+        raise ConfigError(f"unknown model {name!r}: {FOREIGN_MODELS[key]}")
     if key not in MODELS:
         raise ConfigError(
             f"unknown model {name!r}{did_you_mean(name, MODELS)}; valid models: {', '.join(available())}"
