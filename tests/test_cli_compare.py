@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -825,11 +826,16 @@ def test_report_embed_and_cold_users_read_a_custom_ratings_file(
     assert best.models[0].name == "ease" and best.dataset.name == str((tmp_path / "mine.csv").resolve())
     assert (best.dataset.user_col, best.dataset.item_col) == ("who", "what")
     assert "next: serve ease, the best ranker here:" in out
-    # the command is one line however narrow the terminal, so it pastes whole (it used to wrap at 80 columns)
-    command = (
-        f"movierec export --config {tmp_path / 'rep' / 'best.toml'} --out artifacts/ease && movierec serve"
-    )
-    assert any(line.strip().startswith(command) for line in out.splitlines()), out
+    # one command, a step a line joined by the shell's ' \' continuation, so it pastes whole and runs as one:
+    # rich's own newline ran export without its --out value (00bb93a), and on one line (119 columns in a
+    # terminal) the terminal broke it mid-word ('artifacts/ea' / 'se')
+    block = out[out.index("next: serve ease") :].splitlines()[1:3]
+    assert block[0].endswith(" \\") and block[1] == "    && movierec serve --artifact artifacts/ease", block
+    pasted = shlex.split("\n".join(block).replace(" \\\n", " "))  # as the shell reads the two lines
+    assert pasted == [
+        *("movierec", "export", "--config", str(tmp_path / "rep" / "best.toml"), "--out", "artifacts/ease"),
+        *("&&", "movierec", "serve", "--artifact", "artifacts/ease"),
+    ], block
     code, out, err = run_cli(
         ["export", "--config", str(tmp_path / "rep" / "best.toml"), "--out", str(tmp_path / "a")], capsys
     )

@@ -63,6 +63,16 @@ def test_the_legend_breaks_between_definitions_at_80_columns() -> None:
         assert cell_len(line) <= 80 and re.fullmatch(rf"{definition}(; {definition})*", line), legend
 
 
+def test_cross_validated_compare_counts_one_user_in_the_singular() -> None:
+    """compare --cv 3 on ml-latest-small: one user of 610 has no test rating ≥ 4 in some fold, and the note
+    read '(1 have none)'."""
+    proc = run("compare", "-m", "baseline,popularity", "--cv", "3", "--protocols", "rating,full-ranking")
+    assert proc.returncode == 0, proc.stderr
+    flowing = " ".join(proc.stdout.split())
+    assert "users: rating 610, full-ranking 609:" in flowing and "(1 has none)" in flowing, proc.stdout
+    assert all(cell_len(line) <= 80 for line in proc.stdout.splitlines()), proc.stdout
+
+
 def test_compare_stars_every_model_that_ties_the_best_value() -> None:
     """Under test-candidates every user of ml-latest-small has a hit in their own test movies for svd
     and ease alike (HR@10 = 1 for both): both carry the star, not only the first row."""
@@ -179,6 +189,24 @@ def test_models_lists_every_model_with_defaults() -> None:
     assert "scikit-learn's alpha/l1_ratio penalty" in " ".join(run("models", "slim").stdout.split())
     bad = run("models", "nope")
     assert bad.returncode == 2 and "unknown model 'nope'" in bad.stderr
+
+
+def test_one_model_in_full_fits_80_columns_with_entries_wrapped_under_their_indent() -> None:
+    """`models svd` at 80 columns: an indented entry wrapped by rich went on at column 0, where its last
+    word read as an entry of its own ('  reg_bu, reg_bi: Surprise's per-bias regularisation terms are one
+    here,' / 'reg_bias'); the head line was one line however long ('surprise:normal-predictor (explicit) ·
+    movierec.models.reference.surprise.SurpriseNormalPredictor', 95 columns, broken by the terminal)."""
+    proc = run("models", "svd")
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert all(cell_len(line) <= 80 for line in lines), lines
+    start = lines.index("reference libraries' names with no exact counterpart here:")
+    end = next(i for i, line in enumerate(lines) if line.startswith("defaults from:"))
+    assert end - start > 1 and all(line.startswith("  ") for line in lines[start + 1 : end]), lines
+    assert any(line.startswith("    ") for line in lines[start + 1 : end]), lines  # one did wrap, indented
+    head = run("models", "surprise:normal-predictor")
+    assert head.returncode == 0, head.stderr
+    assert all(cell_len(line) <= 80 for line in head.stdout.splitlines()), head.stdout
 
 
 def test_help_has_no_bool_metavars_and_plain_argument_names() -> None:

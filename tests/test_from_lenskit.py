@@ -135,3 +135,54 @@ def test_lenskit_hyperparameter_names_say_what_they_are_called_here() -> None:
         create("knn-means", max_nbrs=20)
     with pytest.raises(ConfigError, match=r"^popularity has no 'score': LensKit's PopScorer"):
         create("popularity", score="count")
+
+
+#: LensKit 2025.8.1's crossfold_users(load_movielens(ml-latest-small), 5, SampleFrac(0.2, rng=42),
+#: rng=42): each fold's test rows, users and Σ(userId·10⁶ + movieId) over them
+LENSKIT_FOLDS = [
+    (3550, 122, 1159768723067),
+    (4778, 122, 1643680850715),
+    (5014, 122, 1687213851761),
+    (3555, 122, 1063941075721),
+    (3267, 122, 1022057394529),
+]
+
+
+def test_per_user_folds_are_lenskits_crossfold_users(bundled: movierec.Dataset) -> None:
+    """``crossfold_users(inter, 5, 0.2, seed=42)`` draws LensKit's folds row for row (the figures above were
+    read from LensKit itself; ml-100k's five folds and a 3-fold 0.25 split at seed 7 matched too), and
+    ``compare(split="per-user", cv=5)`` runs on them, each user tested once, so 610 users pooled. Before,
+    "k-fold cross-validation (cv= in Python, --cv in the CLI) works with the ratings or interactions
+    hold-out, not the per-user split", and no function drew folds of users."""
+    from movierec.split import crossfold_users
+
+    inter = bundled.interactions
+    folds = crossfold_users(inter, 5, 0.2, seed=42)
+    tested: list[int] = []
+    for (train, test), (n_rows, n_users, checksum) in zip(folds, LENSKIT_FOLDS, strict=True):
+        frame = test.to_frame()
+        assert (len(frame), frame["userId"].nunique()) == (n_rows, n_users)
+        assert int((frame["userId"].astype("int64") * 1_000_000 + frame["movieId"]).sum()) == checksum
+        assert train.n_ratings + test.n_ratings == inter.n_ratings
+        held = frame.groupby("userId").size()
+        every = inter.user_counts()[inter.user_map.index(held.index.to_numpy())]
+        assert (held.to_numpy() == [round(0.2 * n) for n in every]).all()  # SampleFrac's round
+        tested += frame["userId"].unique().tolist()
+    assert sorted(tested) == sorted(inter.user_map.ids.tolist())  # every user tested in one fold
+    comp = movierec.compare(  # threshold 0.5: every rating a positive, as LensKit counts every test item
+        bundled,
+        ["popularity"],
+        split="per-user",
+        cv=5,
+        protocols="full-ranking",
+        threshold=0.5,
+        progress=False,
+    )
+    row = comp.row("popularity", "full-ranking")
+    assert row.folds == 5 and row.n_users == 610
+    assert (
+        row.split
+        == "per-user, 5-fold cv over users (0.2 of each test user's ratings, LensKit crossfold_users, seed 42)"
+    )
+    with pytest.raises(ConfigError, match=r"cv folds \(611\) cannot exceed the number of users \(610\)"):
+        crossfold_users(inter, 611)

@@ -86,7 +86,7 @@ CASES = [
     pytest.param(
         {"cv": 3, "split": "temporal", "protocols": "full-ranking"},
         ["--cv", "3", "--split", "temporal", "--protocols", "full-ranking"],
-        "works with the ratings or interactions hold-out, not the temporal split",
+        "works with the ratings or interactions hold-out, or per-user (folds of users), not the temporal split",
         "cv= in Python",
         "--cv in the CLI",
         id="cv-on-a-split-without-folds",

@@ -99,9 +99,10 @@ def test_bad_split_names_and_options_are_config_errors() -> None:
         get_splitter("nope")
     with pytest.raises(
         ConfigError,
-        match=r"\(cv= in Python, --cv in the CLI\) works with the ratings or interactions hold-out",
+        match=r"\(cv= in Python, --cv in the CLI\) works with the ratings or interactions hold-out, or "
+        r"per-user \(folds of users\), not the temporal split",
     ):
-        get_splitter("per-user", cv=3)
+        get_splitter("temporal", cv=3)
     with pytest.raises(ConfigError, match="unknown canonical split"):
         CanonicalSplit("ml100k-u9")
     with pytest.raises(ConfigError, match=r"cv folds \(999\) cannot exceed the number of positives"):

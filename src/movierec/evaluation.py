@@ -1486,9 +1486,10 @@ def _note_user_counts(
     if not fewer:
         return
     shown = ", ".join(f"{name} {counts[name]:,}" for name in fewer)
+    without = rated - min(counts[name] for name in fewer)  # compare --cv 3 on ml-latest-small: 1, 'has'
     notes.append(
         f"users: rating {rated:,}, {shown}: a ranking protocol counts only users with a test rating ≥ "
-        f"{threshold:g} ({rated - min(counts[name] for name in fewer):,} have none)"
+        f"{threshold:g} ({without:,} {'has' if without == 1 else 'have'} none)"
     )
 
 

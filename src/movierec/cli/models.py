@@ -203,10 +203,30 @@ def _print_overview(infos: list[dict[str, Any]]) -> None:
     para("★ what compare runs without --models")
 
 
+def _entry(text: str) -> None:
+    """An indented line of :func:`_print_one` ('  reg_bu, reg_bi: …'), wrapped at the console's width with
+    its continuation indented under it: wrapped by rich, the rest began at column 0 and read as an entry
+    of its own ('reg_bias', 'regularization' alone under 'lr_pu, lr_qi: …' at 80 columns)."""
+    import textwrap
+
+    wrapped = textwrap.fill(
+        text,
+        max(40, console.width),
+        initial_indent="  ",
+        subsequent_indent="    ",
+        break_on_hyphens=False,
+        break_long_words=False,
+    )
+    console.print(wrapped, markup=False, highlight=False, soft_wrap=True)
+
+
 def _print_one(info: dict[str, Any]) -> None:
     """One model in full: its parameters with defaults, the other names each accepts and what each acts
     with, the reference library's names it has no counterpart for, where the defaults come from, the search space."""
-    console.print(f"[bold]{info['name']}[/] ({info['kind'] or 'not installed'}) · {info['class']}")
+    # wrapped at the width (the console soft-wraps by default, and 'surprise:normal-predictor (explicit) ·
+    # movierec.models.reference.surprise.SurpriseNormalPredictor' is 95 columns)
+    head = f"[bold]{info['name']}[/] ({info['kind'] or 'not installed'}) · {info['class']}"
+    console.print(head, soft_wrap=False)
     console.print(info["summary"], soft_wrap=False)
     idle, never, fixed = info["acts_only_with"], info["never_acts"], info["only_value"]
     choices, spelled, means = info["choices"], info.get("spellings", {}), info.get("none_means", {})
@@ -217,7 +237,7 @@ def _print_one(info: dict[str, Any]) -> None:
         note = f"  (the only value: {fixed[key]})" if key in fixed else note
         also = f"  (also {', '.join(spelled[key])})" if spelled.get(key) else ""
         shown = f"None (means {means[key]})" if key in means else repr(value)
-        console.print(f"  {key} = {shown}{also}{note}", soft_wrap=False, markup=False)
+        _entry(f"{key} = {shown}{also}{note}")
     compounds = info.get("compound_names") or {}
     if compounds:
         sets = "; ".join(f"{c} sets {' and '.join(parts)}" for c, parts in compounds.items())
@@ -230,14 +250,14 @@ def _print_one(info: dict[str, Any]) -> None:
     if by_reason:
         console.print("reference libraries' names with no exact counterpart here:")
         for why, names in by_reason.items():
-            console.print(f"  {', '.join(names)}: {why}", soft_wrap=False, markup=False)
+            _entry(f"{', '.join(names)}: {why}")
     if info.get("defaults_from"):
         console.print(f"defaults from: {info['defaults_from']}", soft_wrap=False)
     space = info.get("search_space") or {}
     if space:
         console.print(f"search space (movierec tune --model {info['name']}):")
         for key, text in space.items():
-            console.print(f"  {key}: {text}", soft_wrap=False)
+            _entry(f"{key}: {text}")
     elif info["available"]:
         console.print("no search space: movierec tune does not tune this model")
 

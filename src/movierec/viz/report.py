@@ -1407,19 +1407,20 @@ def print_summary(console: Any, report: Report, *, table: bool = True) -> None:
         console.print(f"next: serve {label}, the best ranker here:", soft_wrap=False)
         # serve needs its extra, which make demo leaves out: the command installs it first where it is missing
         import importlib.util
+        import shlex
 
         from movierec.errors import install_hint
 
         ready = all(importlib.util.find_spec(m) is not None for m in ("fastapi", "uvicorn"))
-        first = "" if ready else f"{install_hint('serve')} && "
-        # the command on a line of its own that the terminal may fold but no newline breaks: it pastes whole
-        console.print(
-            f"  {first}movierec export --config {report.best_config} --out artifacts/{label} "
-            f"&& movierec serve --artifact artifacts/{label}",
-            soft_wrap=True,
-            markup=False,
-            highlight=False,
-        )
+        commands = [] if ready else [install_hint("serve")]
+        artifact = shlex.quote(f"artifacts/{label}")  # quoted where the shell would split it
+        commands += [f"movierec export --config {shlex.quote(str(report.best_config))} --out {artifact}"]
+        commands += [f"movierec serve --artifact {artifact}"]
+        # one command, a step a line joined by ' \' (the shell's continuation), so it pastes whole and
+        # runs as one: printed on one line (119 columns) the terminal broke it mid-word ('artifacts/ea' /
+        # 'se'), and a newline rich put in ran export without its --out value (00bb93a)
+        lines = [f"  {commands[0]}", *(f"    && {command}" for command in commands[1:])]
+        console.print(" \\\n".join(lines), soft_wrap=True, markup=False, highlight=False)
 
 
 class _Null:
