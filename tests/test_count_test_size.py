@@ -22,6 +22,11 @@ from movierec.experiment import load_experiment
 
 ERROR = "movierec: error: "
 FRACTION_OR_COUNT = "must be a fraction between 0 and 1 (0.25) or a whole number of ratings (1000), got "
+PER_USER_COUNT = (
+    "1000 is a count; the per-user split holds out a fraction of each user's ratings (such as 0.2)"
+)
+#: what Python adds for a count and the per-user split: its way to hold out n ratings per user
+PYTHON_PER_USER = ", or n of them (movierec.split.per_user_holdout(inter, n=…))"
 
 
 def one_error_line(proc: subprocess.CompletedProcess[str]) -> str:
@@ -73,8 +78,8 @@ def test_compare_takes_a_count_of_ratings_as_python_does(bundled: movierec.Datas
     line = one_error_line(
         run("compare", "--models", "baseline", "--split", "per-user", "--test-size", "1000", cwd=tmp_path)
     )
-    assert line == per_user_words(bundled)
-    assert line.startswith("test_size 1000 is a count; the per-user split holds out a fraction")
+    assert line == f"invalid value for '--test-size': {PER_USER_COUNT} (see 'movierec compare --help')"
+    assert per_user_words(bundled) == f"test_size {PER_USER_COUNT}{PYTHON_PER_USER}"
 
 
 def _experiment(folder: Path, name: str, split: str) -> Path:
@@ -123,16 +128,19 @@ def test_an_experiment_file_takes_a_count_and_its_run_reloads_to_the_same_split(
     with pytest.raises(ConfigError) as info:
         load_experiment(written_as_float)
     assert str(info.value) == (
-        f"{written_as_float}, line 8: split.test_size: test_size {FRACTION_OR_COUNT}1000.0; a count has no "
-        "decimal point: 1000"
+        f"{written_as_float}, line 8: split.test_size: {FRACTION_OR_COUNT}1000.0; a count has no decimal point: "
+        "1000"
     )
     per_user = _experiment(tmp_path, "per_user.toml", 'kind = "per-user"\ntest_size = 1000')
     with pytest.raises(ConfigError) as info:
         load_experiment(per_user)
-    assert str(info.value) == f"{per_user}, line 9: split.test_size: {per_user_words(bundled)}"
+    assert str(info.value) == f"{per_user}, line 9: split.test_size: {PER_USER_COUNT}"
     fraction = _experiment(tmp_path, "fraction.toml", 'kind = "per-user"\ntest_size = 0.25')
     line = one_error_line(run("compare", "--config", str(fraction), "--test-size", "1000", cwd=tmp_path))
-    assert line == f"--test-size: {per_user_words(bundled)} (typed over fraction.toml)"
+    assert line == (
+        f"invalid value for '--test-size': {PER_USER_COUNT}; fraction.toml sets that split "
+        "(see 'movierec compare --help')"
+    )
 
 
 def test_tune_and_export_take_a_count(tmp_path: Path) -> None:
@@ -187,3 +195,47 @@ def test_spark_train_refuses_a_count_before_spark_starts(tmp_path: Path) -> None
         " (see 'movierec spark train --help')"
     )
     assert "got 1.5" in str(fault_in_test_share(1.5)) and fault_in_test_share(0) is None
+
+
+@pytest.mark.parametrize(
+    ("typed", "value", "toml", "split"),
+    [
+        ("0", 0, "0", None),
+        ("1.5", 1.5, "1.5", None),
+        ("1000.0", 1000.0, "1000.0", None),
+        ("-3", -3, "-3", None),
+        ("abc", "abc", '"abc"', None),
+        ("1000", 1000, "1000", "per-user"),
+    ],
+)
+def test_one_wording_for_a_bad_test_size(
+    typed: str, value: object, toml: str, split: str | None, bundled: movierec.Dataset, tmp_path: Path
+) -> None:
+    """Python's ``make_split(..., test_size=…)``, an experiment file's ``test_size`` and the CLI's
+    ``--test-size`` (compare and report) refuse each bad test size in one sentence, after its own name:
+    ``test_size …``, ``split.test_size: …``, ``invalid value for '--test-size': …``. They differed: the
+    CLI named the keyword for a count with the per-user split ("test_size 1000 is a count"), a file said
+    "Input should be a valid number" to text, and make_split said "must hold out at least 1 and fewer than
+    all 100,836 ratings" to 0 and -3 where the CLI said "must be a fraction … or a whole number"."""
+    with pytest.raises(ConfigError) as info:
+        movierec.make_split(bundled, split or "ratings-holdout", test_size=value)  # type: ignore[arg-type]
+    hint = "; a count has no decimal point: 1000" if typed == "1000.0" else ""
+    words = PER_USER_COUNT if split else f"{FRACTION_OR_COUNT}{value!r}{hint}"
+    # Python alone adds its way to hold out n ratings per user (per_user_holdout has no CLI or file form)
+    assert str(info.value) == f"test_size {words}{PYTHON_PER_USER if split else ''}"
+
+    kind = f'kind = "{split}"\n' if split else ""
+    exp = _experiment(tmp_path, "exp.toml", f"{kind}test_size = {toml}")
+    with pytest.raises(ConfigError) as info:
+        load_experiment(exp)
+    assert str(info.value) == f"{exp}, line {9 if split else 8}: split.test_size: {words}"
+
+    chosen = ["--split", split] if split else []
+    commands = ["compare"]
+    for command in commands:
+        proc = run(command, "--models", "baseline", *chosen, "--test-size", typed, "--out", "o", cwd=tmp_path)
+        assert (
+            one_error_line(proc)
+            == f"invalid value for '--test-size': {words} (see 'movierec {command} --help')"
+        )
+    assert not (tmp_path / "o").exists()

@@ -264,8 +264,14 @@ def test_an_int_test_size_is_a_number_of_ratings_as_in_surprise(
     ):
         movierec.make_split(bundled, "per-user", test_size=1000)
     n = inter.n_ratings
-    for bad in (0, n):
-        with pytest.raises(ConfigError, match=rf"must hold out at least 1 and fewer than all {n:,} ratings"):
+    with pytest.raises(
+        ConfigError, match=rf"^test_size {n:,} must hold out at least 1 and fewer than all {n:,} ratings$"
+    ):
+        movierec.make_split(bundled, test_size=n)
+    for bad in (0, -3):  # no count: the words every bad test size gets (test_count_test_size)
+        with pytest.raises(
+            ConfigError, match=rf"^test_size must be a fraction between 0 and 1 .*, got {bad}$"
+        ):
             movierec.make_split(bundled, test_size=bad)
     with pytest.raises(
         ConfigError,

@@ -162,27 +162,25 @@ class SplitConfig(BaseModel):
     @classmethod
     def _number(cls, v: Any) -> Any:
         """Text that reads as a number is that number, as before (``"1000"`` a count, ``"0.2"`` a fraction);
-        other text, and true/false, is refused."""
-        from movierec.split import number_as_written
+        other text, and true/false, is refused in the words Python and the CLI use."""
+        from movierec.split import fault_in_test_size, number_as_written
 
         v = number_as_written(v)
         if isinstance(v, (str, bool)):
-            raise ValueError(
-                f"Input should be a valid number (a fraction such as 0.2, or a count such as 1000), got {v!r}"
-            )
+            raise ValueError(fault_in_test_size(v))
         return v
 
     @field_validator("test_size")
     @classmethod
     def _size(cls, v: int | float, info: ValidationInfo) -> int | float:
-        """As :func:`movierec.split.check_test_size` reads it, with the words Python's splits use: a count
-        for the per-user split, ``1000.0`` or ``1.5`` is one line naming the file, line and key."""
-        from movierec.split import check_test_size
+        """As :func:`movierec.split.check_test_size` reads it, in its words after the key: a count for the
+        per-user split, ``1000.0`` or ``1.5`` is one line naming the file, line and key
+        (``exp.toml, line 6: split.test_size: must be a fraction between 0 and 1 …``)."""
+        from movierec.split import check_test_size, fault_in_test_size
 
-        try:
-            return check_test_size(v, info.data.get("kind"))
-        except ConfigError as exc:
-            raise ValueError(str(exc)) from None
+        if (fault := fault_in_test_size(v, split=info.data.get("kind"), python=False)) is not None:
+            raise ValueError(fault)
+        return check_test_size(v, info.data.get("kind"))
 
 
 class ModelConfig(BaseModel):

@@ -57,13 +57,25 @@ __all__ = [
 
 
 def _check_fraction(test_size: float) -> None:
+    """Refuse a ``test_size`` the per-user split cannot take (:func:`_per_user_fault`), as Python says it."""
+    if (fault := _per_user_fault(test_size)) is not None:
+        raise ConfigError(f"test_size {fault}")
+
+
+def _per_user_fault(test_size: object, *, python: bool = True) -> str | None:
+    """What is wrong with a ``test_size`` for the per-user split (a fraction of each user's ratings), in
+    the words that follow its name (``None``: a fraction in (0, 1)). A count gets the other splits' reading
+    of it turned down, with Python's way to hold out n ratings per user when ``python`` (the CLI and
+    experiment files have none)."""
     if _is_count(test_size):  # the other splits read an int as a count (_n_held_out); not this one
-        raise ConfigError(
-            f"test_size {test_size!r} is a count; the per-user split holds out a fraction of each user's "
-            f"ratings (such as 0.2), or n of them (movierec.split.per_user_holdout(inter, n=…))"
+        how = ", or n of them (movierec.split.per_user_holdout(inter, n=…))" if python else ""
+        return (
+            f"{test_size!r} is a count; the per-user split holds out a fraction of each user's ratings "
+            f"(such as 0.2){how}"
         )
     if not (isinstance(test_size, (int, float)) and 0.0 < float(test_size) < 1.0):
-        raise ConfigError(f"test_size must be a fraction between 0 and 1, got {test_size!r}")
+        return f"must be a fraction between 0 and 1, got {test_size!r}"
+    return None
 
 
 def _is_count(test_size: object) -> bool:
@@ -72,10 +84,17 @@ def _is_count(test_size: object) -> bool:
     return isinstance(test_size, Integral) and not isinstance(test_size, bool)
 
 
-def fault_in_test_size(test_size: object, what: str = "ratings") -> str | None:
-    """What is wrong with a ``test_size``, worded to follow "test_size" or "--test-size" (``None``: a
-    whole number ≥ 1, a count as Surprise and scikit-learn read ``test_size=1000``, or a float strictly
-    between 0 and 1, a fraction). ``1000.0`` is neither, and the words say how to write the count."""
+def fault_in_test_size(
+    test_size: object, what: str = "ratings", split: str | None = None, *, python: bool = True
+) -> str | None:
+    """What is wrong with a ``test_size``, in the words that follow its name: ``test_size`` in Python
+    (:func:`check_test_size`), ``invalid value for '--test-size':`` in the CLI, ``split.test_size:`` in an
+    experiment file; one sentence for all three (``None``: a whole number ≥ 1, a count as Surprise and
+    scikit-learn read ``test_size=1000``, or a float strictly between 0 and 1, a fraction). ``1000.0`` is
+    neither, and the words say how to write the count. With ``split="per-user"`` only a fraction will do
+    (:func:`_per_user_fault`; ``python``: also name Python's way to hold out n ratings per user)."""
+    if split is not None and split_key(split) == "per-user":
+        return _per_user_fault(test_size, python=python)
     written_as_float = None
     if isinstance(test_size, Integral) and not isinstance(test_size, bool):
         if int(test_size) >= 1:
@@ -112,22 +131,21 @@ def check_test_size(test_size: float, split: str | None = None, *, what: str = "
     a float in (0, 1) a fraction; the ``per-user`` split (a fraction of each user's ratings) refuses a
     count in the words :func:`per_user_holdout` uses. Anything else is one ConfigError. Whether a count
     leaves a training rating is known only with the data (:func:`_n_held_out` says it then)."""
-    if split is not None and split_key(split) == "per-user":
-        _check_fraction(test_size)
-    if (fault := fault_in_test_size(test_size, what)) is not None:
+    if (fault := fault_in_test_size(test_size, what, split)) is not None:
         raise ConfigError(f"test_size {fault}")
     return int(test_size) if _is_count(test_size) else float(test_size)
 
 
 def _n_held_out(test_size: float, n: int, what: str) -> int | None:
     """The number of the ``n`` rows a count ``test_size`` holds out (``None`` for a fraction, which the
-    caller rounds its own way): ``test_size=1000`` is 1,000 rows, as in Surprise and scikit-learn."""
+    caller rounds its own way): ``test_size=1000`` is 1,000 rows, as in Surprise and scikit-learn. ``0``
+    or ``-3`` is refused in the words every other bad test size gets (:func:`fault_in_test_size`)."""
+    if (fault := fault_in_test_size(test_size, what)) is not None:
+        raise ConfigError(f"test_size {fault}")
     if not _is_count(test_size):
-        if (fault := fault_in_test_size(test_size, what)) is not None:
-            raise ConfigError(f"test_size {fault}")
         return None
     count = int(test_size)
-    if not 1 <= count < n:
+    if count >= n:
         raise ConfigError(f"test_size {count:,} must hold out at least 1 and fewer than all {n:,} {what}")
     return count
 

@@ -219,6 +219,17 @@ def parse_test_size(value: object) -> float:
     return number  # type: ignore[return-value]  # an int (a count) or a float in (0, 1), as checked
 
 
+def check_test_size_option(test_size: float, split: str, *, why: str = "") -> None:
+    """``--test-size`` against the split it is for, refused as a value the option cannot read is
+    (:func:`parse_test_size`) and in Python's words for ``test_size`` (:func:`movierec.split.check_test_size`):
+    ``invalid value for '--test-size': 1000 is a count; the per-user split holds out a fraction …``.
+    ``why`` follows those words (where the split came from: an experiment file)."""
+    from movierec.split import fault_in_test_size
+
+    if (fault := fault_in_test_size(test_size, split=split, python=False)) is not None:
+        raise typer.BadParameter(fault + why, param_hint="'--test-size'")
+
+
 def holdout_size_option(default: float, help: str) -> Any:
     """A command's ``--test-size``: a fraction, or a whole number of ratings (:func:`parse_test_size`)."""
     return typer.Option(default, "--test-size", parser=parse_test_size, metavar="SIZE", help=help)

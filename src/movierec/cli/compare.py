@@ -25,6 +25,7 @@ from movierec.cli.common import (
     USER_FEATURES,
     RatingsSource,
     bar_progress,
+    check_test_size_option,
     console,
     err_console,
     holdout_size_option,
@@ -295,7 +296,6 @@ def compare_cmd(
 ) -> None:
     """Fit models on one split and compare them under named protocols, with 95% bootstrap intervals."""
     from movierec.evaluation import SampledMetricsWarning, compare
-    from movierec.split import check_test_size
 
     if config is not None:
         exp = _config_experiment(
@@ -304,7 +304,7 @@ def compare_cmd(
         _compare_config(exp, out, mlflow, as_json)
         return
     names, proto_names, per_model = _compare_request(models, protocols, sampled, split, params, session_gap)
-    check_test_size(test_size, split)  # a count for the per-user split: one line before the data loads
+    check_test_size_option(test_size, split)  # a count for per-user: one line before the data loads
     if rerank is not None:
         from movierec.rerank import parse_rerank
 
@@ -466,7 +466,9 @@ def _config_experiment(ctx: typer.Context, config: Path, source: RatingsSource, 
     data = exp.to_data()
     keys = {"seed": "seed", "k": "k", "threshold": "implicit_threshold"}
     data.update({key: typed_values[key] for key, option in keys.items() if typed(ctx, option)})
-    if typed(ctx, "test_size"):
+    if typed(ctx, "test_size"):  # a count over the file's per-user split: the option's one line
+        kind = data.get("split", {}).get("kind", "auto")
+        check_test_size_option(typed_values["test_size"], kind, why=f"; {config.name} sets that split")
         data["split"] = {**data.get("split", {}), "test_size": typed_values["test_size"]}
     data["dataset"] = _config_dataset(ctx, source, data.get("dataset", {}))
     if data == exp.to_data():
