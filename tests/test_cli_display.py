@@ -365,6 +365,9 @@ def test_every_list_row_is_one_line_at_80_columns() -> None:
         assert len(rows) == 10 and all(row[0] for row in rows), proc.stdout  # ten rows, no continuation
         assert all(cell_len(line) <= 80 for line in proc.stdout.splitlines()), proc.stdout
         assert "┃ predicted ┃" not in proc.stdout, proc.stdout  # the 'predicted' / 'rating' column gave way
+        # a cut alternate title goes whole: 'Twelve Monkeys… (1995)', not 'Twelve Monkeys (a.k.a. 12… (1995)'
+        cut = [row[2] for row in _table_rows(proc.stdout) if "…" in row[2]]
+        assert all(re.fullmatch(r"[^()]*(\([^()]*\)[^()]*)*… \(\d{4}\)", t) for t in cut), cut
     svd = run("recommend", "--user", "1", "-m", "svd")
     titles = [row[2] for row in _table_rows(svd.stdout)]
     assert "Dr. Strangelove or: How I Learned… (1964)" in titles, titles  # cut at a word, year kept

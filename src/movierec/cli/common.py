@@ -88,6 +88,8 @@ def shorten_title(title: str, width: int) -> str:
     cut = set_cell_size(head, width - cell_len(tail)).rstrip()
     if " " in cut and not head[len(cut) :].startswith(" "):  # inside a word: back to the space before it
         cut = cut[: cut.rindex(" ")]
+    if cut.count("(") > cut.count(")") and cut.rindex("(") > 3:  # an alternate title cut: drop it whole
+        cut = cut[: cut.rindex("(")]  # 'Twelve Monkeys… (1995)', not 'Twelve Monkeys (a.k.a. 12… (1995)'
     return cut.rstrip(" ,:;(-") + tail
 
 
