@@ -142,6 +142,7 @@ RUN = {
     "beyond-accuracy.md": None,
     "data.md": _make_shop_db,
     "from-implicit.md": None,
+    "from-lenskit.md": None,
     "from-lightfm.md": None,
     "from-recbole.md": None,
     "from-surprise.md": None,
