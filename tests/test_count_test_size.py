@@ -231,7 +231,7 @@ def test_one_wording_for_a_bad_test_size(
     assert str(info.value) == f"{exp}, line {9 if split else 8}: split.test_size: {words}"
 
     chosen = ["--split", split] if split else []
-    commands = ["compare"]
+    commands = ["compare", "report"] if typed in ("1000", "abc") else ["compare"]  # report: the same option
     for command in commands:
         proc = run(command, "--models", "baseline", *chosen, "--test-size", typed, "--out", "o", cwd=tmp_path)
         assert (

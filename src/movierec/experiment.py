@@ -59,6 +59,7 @@ __all__ = [
     "dump_experiment",
     "dumps_toml",
     "experiment_from_tuning",
+    "key_location",
     "load_experiment",
     "parse_experiment",
     "run_experiment",
@@ -371,6 +372,18 @@ def load_experiment(path: str | Path) -> Experiment:
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read the experiment file ({exc})") from exc
     return parse_experiment(text, source=str(path))
+
+
+def key_location(path: str | Path, *loc: str | int) -> str:
+    """``exp.toml, line 3: cv``: where a key of an experiment file sits, worded as the loader's own
+    mistakes are, for a command that refuses a valid value it cannot use (``report --config`` and ``cv``).
+    The line is left out when it cannot be found (a key given by a default, or the file unreadable)."""
+    path = Path(path)
+    try:
+        line = _find_line(path.read_text(encoding="utf-8"), loc)
+    except (OSError, UnicodeDecodeError):
+        line = None
+    return f"{path}{f', line {line}' if line else ''}: {_dotted(loc)}"
 
 
 def _dotted(loc: Sequence[Any]) -> str:

@@ -18,9 +18,11 @@ from movierec.cli.common import (
     SEED,
     USER_FEATURES,
     RatingsSource,
+    check_test_size_option,
     console,
     err_console,
     file_unless_typed,
+    holdout_size_option,
     print_table,
     ratings_options,
     threshold_for,
@@ -45,11 +47,17 @@ def _sample(text: str) -> int | None:
 def _config_specs(config: Path, params: list[str] | None) -> tuple[list, dict]:
     """Report specs and settings from an experiment file; ``--params MODEL.KEY=VALUE`` override its params."""
     from movierec.cli.common import parse_model_params
-    from movierec.experiment import load_experiment
+    from movierec.experiment import key_location, load_experiment
     from movierec.models.registry import merge_params
     from movierec.viz.report import ModelSpec
 
     exp = load_experiment(config)  # mistakes name the file, line and key
+    if exp.cv is not None:  # k folds give k test sets; the report's charts, curves and maps draw one
+        raise ConfigError(
+            f"{key_location(config, 'cv')}: the report draws one split's tables and charts, not {exp.cv} "
+            f"folds; remove cv to report on the file's [split], or run compare --config {config} for the "
+            "k-fold figures"
+        )
     features = ",".join(exp.item_features) or None
     keys = list(
         dict.fromkeys([m.name for m in exp.models] + [m.label.lower() for m in exp.models if m.label])
@@ -76,11 +84,25 @@ def _config_specs(config: Path, params: list[str] | None) -> tuple[list, dict]:
         "threshold": exp.threshold,
         # applied as --item-features is: to the models that take them, the others named in a note
         "item_features": features,
+        "split": exp.split.kind,
+        "test_size": exp.split.test_size,
     }
     return specs, settings
 
 
 _PROJECTION = typer.Option("tsne", "--projection", help="Embedding projection: tsne, umap or pca.")
+_SPLIT = typer.Option(
+    "auto",
+    "--split",
+    help="The split every table and chart is on: auto (ratings-holdout; interactions-holdout when every "
+    "model is implicit), ratings-holdout, interactions-holdout, per-user, temporal, or a canonical split: "
+    "ml100k-u1 … ml100k-u5, ml100k-ua, ml100k-ub, ml1m-90-10. With --config: the file's [split].",
+)
+_TEST_SIZE = holdout_size_option(
+    0.2,
+    "Part held out for testing: a fraction of the ratings (0.2), or a number of them (1000); per-user takes "
+    "a fraction only. With --config: typed, it wins over the file's [split] test_size.",
+)
 
 
 @ratings_options
@@ -112,9 +134,11 @@ def report_cmd(
     config: Path | None = CONFIG,
     user_features: str | None = USER_FEATURES,
     item_features: str | None = ITEM_FEATURES,
+    split: str = _SPLIT,
+    test_size: float = _TEST_SIZE,
 ) -> None:
     """Train the notebook's models and the strongest implicit ones, compare them, map their item spaces, write one HTML page."""
-    from movierec.viz.report import build_report
+    from movierec.viz.report import build_report, check_split
 
     if config is not None and models is not None:
         raise ConfigError("--models and --config exclude each other: the experiment file names the models")
@@ -122,13 +146,21 @@ def report_cmd(
         raise ConfigError(
             "--item-features and --config exclude each other: the experiment file names its item features"
         )
+    if config is not None and typed(ctx, "split"):  # as compare: the file's [split] is the experiment's
+        raise ConfigError(
+            f"--split and --config exclude each other: the experiment file sets it (edit {config.name})"
+        )
     specs, settings = _report_specs(config, models, params)
-    run: dict[str, Any] = {"seed": seed, "k": k, "threshold": threshold}
+    run: dict[str, Any] = {"seed": seed, "k": k, "threshold": threshold, "test_size": test_size}
+    why = ""
     if config is not None:  # the experiment file's settings, unless typed on the command line
         if not typed(ctx, "dataset") and source.ratings is None:
             source = RatingsSource.of_config(settings["dataset"], source.rating_scale)
         run = file_unless_typed(ctx, run, settings)
         item_features = settings["item_features"]
+        split, why = settings["split"], f"; {config.name} sets that split"
+    check_test_size_option(run["test_size"], split, why=why)  # a count for per-user, in the option's words
+    check_split(split, run["test_size"])  # an unknown split: before the data loads
     ds = source.load()
     run["threshold"] = threshold_for(ds, run["threshold"])  # on data without ratings its one value, said
     rep = build_report(
@@ -143,6 +175,7 @@ def report_cmd(
         console=err_console,
         user_features=user_features,
         item_features=item_features,
+        split=split,
     )
     _print_report(rep)
 

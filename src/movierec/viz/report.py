@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from movierec.display import percent
-from movierec.errors import ConfigError, labelled, spelled
+from movierec.errors import ConfigError, did_you_mean, labelled, spelled
 from movierec.interactions import resolve_threshold
 from movierec.jsonsafe import to_jsonable
 from movierec.models.base import BaseRecommender, Recommender
@@ -227,7 +227,7 @@ def check_output(out: Path, fingerprint: dict[str, Any], *, force: bool = False)
         what = ", ".join(
             f"{k}={v}"
             for k, v in old.get("fingerprint", {}).items()
-            if k in ("dataset", "models", "seed", "projection")
+            if k in ("dataset", "models", "seed", "projection", "split", "test_size")
         )
         raise ConfigError(
             f"{labelled(OUT, out)}: already holds a different report ({what}); {force_words(OUT)} or choose "
@@ -395,10 +395,14 @@ def default_out() -> Path:
     return Path("reports") / _timestamp()
 
 
-def _resolve_split(specs: Sequence[ModelSpec]) -> str:
-    """The split ``compare(split="auto")`` would pick for the whole model list (one split for all)."""
+def _resolve_split(specs: Sequence[ModelSpec], split: str = "auto") -> str:
+    """``split`` by name, or for ``"auto"`` the split ``compare(split="auto")`` would pick for the whole
+    model list: one split for all, though the report runs one comparison per feature set."""
     from movierec.models.registry import model_kind
+    from movierec.split import split_key
 
+    if split_key(split) != "auto":
+        return split_key(split)
     kinds = {model_kind(s.name) for s in specs}
     return "interactions-holdout" if kinds == {"implicit"} else "ratings-holdout"
 
@@ -557,7 +561,7 @@ def _write_best_config(run: Any, label: str | None, path: Path, final: Path | No
     exp = Experiment(
         name=f"{label}: the report's best ranker",
         dataset=DatasetConfig.of(ref, ds.load_options),
-        split=SplitConfig(kind=_resolve_split(run.specs)),
+        split=SplitConfig(kind=_resolve_split(run.specs, run.split), test_size=run.test_size),
         seed=run.seed,
         models=[ModelConfig(name=spec.name, params=dict(spec.params))],
         protocols=["full-ranking"] if model_kind(spec.name) != "explicit" else ["rating", "full-ranking"],
@@ -801,6 +805,8 @@ class _Run:
     png_maps: bool
     curve_k: int
     user_features: str | None
+    split: str = "auto"
+    test_size: float = 0.2
     notes: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     replaces: list[str] = field(default_factory=list)
@@ -855,6 +861,8 @@ def build_report(
     show_progress: bool = True,
     user_features: str | None = None,
     item_features: str | None = None,
+    split: str = "auto",
+    test_size: float = 0.2,
 ) -> Report:
     """Run the whole report and write it into ``out`` (default ``reports/<timestamp>``); returns what it wrote.
 
@@ -863,9 +871,13 @@ def build_report(
     most-rated items (``None``: every item with a vector). ``item_features`` (``"genres,tags"``) go to every
     model that takes them and names none of its own (:func:`with_item_features`). ``user_features`` (``demographics``
     and/or a CSV) go to the models that use them; a dataset with demographics adds the "new users"
-    section either way. The steps, in order: :func:`_start` (load, check the folder), the dataset
-    section, :func:`_train_evaluate`, the sequence and new-users sections, :func:`_curves`,
-    :func:`_model_charts`, the beyond-accuracy section, :func:`_embedding_maps`, :func:`_write`.
+    section either way. ``split`` and ``test_size`` are :func:`~movierec.evaluation.compare`'s (``"auto"``:
+    the ratings hold-out, or the interactions hold-out when every model is implicit): the model table, its
+    charts, the curves, the beyond-accuracy and similar-movies sections and the maps all come from that one
+    split (the sequence and new-users sections keep their own protocols). The steps, in order:
+    :func:`_start` (load, check the folder), the dataset section, :func:`_train_evaluate`, the sequence
+    and new-users sections, :func:`_curves`, :func:`_model_charts`, the beyond-accuracy section,
+    :func:`_embedding_maps`, :func:`_write`.
 
     The report is written beside ``out`` and moved into place only when every step has succeeded: when
     one fails (or on Ctrl-C) nothing is written, and a report already in ``out`` is left as it was.
@@ -886,6 +898,8 @@ def build_report(
         curve_k=curve_k,
         user_features=user_features,
         item_features=item_features,
+        split=split,
+        test_size=test_size,
     )
     # written beside --out and moved into place when complete: a model that fails, or Ctrl-C, leaves
     # no half report (some charts, no index.html) and an old report it would replace (--force) intact
@@ -972,6 +986,7 @@ def _start(
         raise ConfigError(
             f"{labelled(spelled('k=', '--k'), opts['k'])}: must be between 1 and {opts['curve_k']}"
         )
+    opts["split"], opts["test_size"] = check_split(opts["split"], opts["test_size"])
     opts["console"] = opts["console"] or Console(stderr=True, highlight=False)
     tic, origin = time.perf_counter(), time.monotonic()
     if isinstance(dataset, (str, Path)):
@@ -1011,6 +1026,8 @@ def _start(
     }
     if opts["user_features"]:
         fingerprint["user_features"] = opts["user_features"]
+    if (opts["split"], opts["test_size"]) != ("auto", 0.2):  # a report from before --split matches still
+        fingerprint.update(split=opts["split"], test_size=opts["test_size"])
     fingerprint = json.loads(json.dumps(fingerprint, default=str))
     old = check_output(folder, fingerprint, force=force)
     run = _Run(ds=ds, specs=specs, out=folder, fingerprint=fingerprint, notes=notes, started=origin, **opts)
@@ -1019,20 +1036,39 @@ def _start(
     return run
 
 
+def check_split(split: str, test_size: float) -> tuple[str, float]:
+    """``(split, test_size)`` as the report runs them (the split's canonical name, the test size as read:
+    an int a count), checked before any data loads, in compare's and ``make_split``'s words: an unknown
+    split, a count for the per-user split, ``test_size=1.5``."""
+    from movierec.evaluation import SPLITS
+    from movierec.split import check_test_size, split_key
+
+    key = split_key(split)  # a number in its place says where a test share goes
+    if key not in SPLITS:
+        raise ConfigError(
+            f"unknown split {split!r}{did_you_mean(key, SPLITS)}; valid splits: {', '.join(SPLITS)}"
+        )
+    return key, check_test_size(test_size, key)
+
+
 def _train_evaluate(run: _Run) -> _Trained:
     """One :func:`~movierec.evaluation.compare` per feature set, all on the same named split."""
     from rich.console import Console
 
     from movierec.epoch_validation import EpochValidator
     from movierec.evaluation import compare
+    from movierec.models.registry import create
 
-    split = _resolve_split(run.specs)
+    split = _resolve_split(run.specs, run.split)
     groups: dict[str | None, list[ModelSpec]] = {}
     for s in run.specs:
         groups.setdefault(s.features, []).append(s)
     trained = _Trained(rows=[], fitted={}, fit_train={}, base=None)
     console = run.console if run.show_progress else Console(quiet=True)
-    monitor = EpochValidator(k=run.k, seed=run.seed)  # validation curves of svd, bpr, warp…
+    # validation curves of svd, bpr, warp…; a list without such a model (popularity, ease) keeps the slice
+    # in training, so its figures are compare's on the same split
+    followed = any(EpochValidator.follows(create(s.name, **s.params)) for s in run.specs)
+    monitor = EpochValidator(k=run.k, seed=run.seed) if followed else None
     with _Progress(console, len(run.specs), run.started) as prog:
         for features, group in groups.items():
             rename: dict[str, str] = {}  # compare keys the rows by the specs' own labels
@@ -1040,6 +1076,7 @@ def _train_evaluate(run: _Run) -> _Trained:
                 run.ds,
                 [(g.name, dict(g.params), g.label) for g in group],
                 split=split,
+                test_size=run.test_size,
                 protocols=_PROTOCOLS,
                 k=run.k,
                 threshold=run.threshold,
@@ -1053,7 +1090,7 @@ def _train_evaluate(run: _Run) -> _Trained:
             if trained.base is None:
                 trained.base = comp
             _collect(trained, comp, rename, run.notes)
-    if monitor.note():
+    if monitor is not None and monitor.note():
         run.notes.append(str(monitor.note()))
     order = {s.label: i for i, s in enumerate(run.specs)}  # rows in the order the specs were given
     trained.rows.sort(
