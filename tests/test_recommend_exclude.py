@@ -44,7 +44,7 @@ def test_a_bad_deny_list_is_refused(rec: movierec.Recommender) -> None:
 
 def test_the_clis_exclude_leaves_movies_out_of_a_user_and_a_visitor_list(tmp_path) -> None:  # type: ignore[no-untyped-def]
     """``movierec recommend --exclude MOVIE`` (a title or an id, repeated): the list the API's ?exclude= gives,
-    in a real subprocess; a misspelt movie is one line before any training; --all-users refuses it."""
+    in a real subprocess; a misspelt movie is one line before any training, with --all-users too."""
     import json
 
     from clihelp import run_process
@@ -71,7 +71,47 @@ def test_the_clis_exclude_leaves_movies_out_of_a_user_and_a_visitor_list(tmp_pat
     assert typo.returncode == 2
     (line,) = typo.stderr.strip().splitlines()  # no 'fitting' line or model note: refused before training
     assert line.startswith("movierec: error: --exclude: no movie title matches 'Termnator 9'")
-    batch = run_process("recommend", "--all-users", "--out", "x.parquet", "--exclude", "1", cwd=tmp_path)
-    assert (
-        batch.returncode == 2 and "--exclude leaves movies out of one --user or --rated list" in batch.stderr
+    typo = run_process(
+        "recommend", "--all-users", "--out", "x.parquet", "--exclude", "Termnator 9", cwd=tmp_path
     )
+    (line,) = typo.stderr.strip().splitlines()  # refused before training, as for one list
+    assert typo.returncode == 2 and line.startswith("movierec: error: --exclude: no movie title matches")
+    assert not (tmp_path / "x.parquet").exists()
+
+
+def test_all_users_leaves_the_deny_list_out_of_every_list(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """``recommend --all-users --exclude MOVIE``: was 'leaves movies out of one --user or --rated list';
+    now every user's list leaves the movies out and fills from the next best, each list the one
+    ``recommend --user U --exclude`` prints (a real subprocess, with an exported artifact)."""
+    import json
+
+    import pandas as pd
+
+    from clihelp import run_process
+
+    art = tmp_path / "art"
+    done = run_process("export", "--model", "ease", "--out", str(art), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    plain = run_process(
+        "recommend", "--all-users", "-a", str(art), "-k", "5", "--out", "plain.csv", cwd=tmp_path
+    )
+    assert plain.returncode == 0, plain.stderr
+    before = pd.read_csv(tmp_path / "plain.csv")
+    top = before["movieId"].value_counts().index[:2].tolist()  # the two most listed movies
+    args = ("--exclude", str(top[0]), "--exclude", str(top[1]))
+    done = run_process(
+        "recommend", "--all-users", "-a", str(art), "-k", "5", "--out", "x.csv", *args, cwd=tmp_path
+    )
+    assert done.returncode == 0, done.stderr
+    after = pd.read_csv(tmp_path / "x.csv")
+    assert before["movieId"].isin(top).sum() > 100 and not after["movieId"].isin(top).any()
+    assert len(after) == len(before)  # each list filled from the next best
+    for user in (1, 414):
+        one = run_process(
+            "recommend", "-a", str(art), "--user", str(user), "-k", "5", "--json", *args, cwd=tmp_path
+        )
+        rows = json.loads(one.stdout)
+        rows = rows["recommendations"] if isinstance(rows, dict) else rows
+        assert after[after.userId == user].sort_values("rank")["movieId"].tolist() == [
+            int(r["movieId"]) for r in rows
+        ]

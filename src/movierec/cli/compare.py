@@ -617,8 +617,10 @@ def _recommend_all_users(
     k: int,
     trained: Callable[[], tuple[Any, Any, Any]],
     as_json: bool,
+    exclude: list[str] | None = None,
 ) -> None:
-    """``recommend --all-users``: batch top-K through the artifact's own ranking (see serving.batch).
+    """``recommend --all-users``: batch top-K through the artifact's own ranking (see serving.batch);
+    ``exclude``: the ``--exclude`` movies, left out of every list (:func:`_excluded`).
 
     A model trained here is exported to a temporary folder ``movierec-batch-PID@HOST`` in the system
     temporary folder, removed when the run ends; one a run killed outright (SIGKILL) left is removed by
@@ -647,7 +649,7 @@ def _recommend_all_users(
             m, ds, train = trained()
             artifact = export_artifact(m, ds, train, tmp / "artifact")
         art = load_artifact(artifact)
-        frame = recommend_all_users(art, min(k, art.n_items))
+        frame = recommend_all_users(art, min(k, art.n_items), exclude=_excluded(art, exclude))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     path = write_recommendations(frame, out, force=force)
@@ -710,7 +712,7 @@ EXCLUDE_MOVIES = typer.Option(
     "--exclude",
     metavar="MOVIE",
     help="A movie never to list, TITLE or ID (say, one not licensed here); repeat the option for each. "
-    "The list fills from the next best, as the API's ?exclude= does.",
+    "The list fills from the next best, as the API's ?exclude= does; with --all-users, every user's.",
 )
 
 
@@ -772,7 +774,7 @@ def recommend_cmd(
     """
     if k < 1:
         raise ConfigError(f"-k must be ≥ 1, got {k}")
-    _check_recommend_mode(user, all_users, bool(rated), out, force, rerank, bool(exclude))
+    _check_recommend_mode(user, all_users, bool(rated), out, force, rerank)
     _refuse_training_options(ctx, artifact, params, item_features, model)
     if explain and not rated and user is None:
         raise ConfigError("--explain explains a --user or --rated list; add one of them")
@@ -796,8 +798,10 @@ def recommend_cmd(
             rated, explain, artifact, k, trained, serving, min_support, as_json, genres, data, exclude
         )
         return
+    if exclude and artifact is None:
+        _excluded(_DataMovies(data()), exclude)  # a misspelt movie fails before any training
     if all_users:
-        _recommend_all_users(artifact, out, force, k, trained, as_json)
+        _recommend_all_users(artifact, out, force, k, trained, as_json, exclude)
         return
     if user is None:
         raise ConfigError(
@@ -808,8 +812,6 @@ def recommend_cmd(
         from movierec.rerank import parse_rerank
 
         parse_rerank(rerank)  # a bad spec fails before any training
-    if exclude and artifact is None:
-        _excluded(_DataMovies(data()), exclude)  # a misspelt movie fails before any training
     art, title = _known_user_artifact(user, k, artifact, data, trained, serving, item_features)
     _recommend_user(art, title, user, k, genres, min_support, rerank, explain, as_json, exclude)
 
@@ -821,15 +823,12 @@ def _check_recommend_mode(
     out: Path | None,
     force: bool,
     rerank: str | None,
-    exclude: bool = False,
 ) -> None:
     """Options that belong to another of ``recommend``'s modes (one --user list, a --rated list, every user
     into a file) are refused in one line, before any work, instead of being silently ignored."""
     if all_users:
         if user is not None:
             raise ConfigError("--user and --all-users exclude each other: --all-users lists every user")
-        if exclude:
-            raise ConfigError("--exclude leaves movies out of one --user or --rated list, not --all-users")
         if rerank is not None:
             raise ConfigError("--rerank re-ranks one --user list, not --all-users")
     else:

@@ -268,13 +268,14 @@ def recommend_cmd(
     as_json: bool = JSON,
 ) -> None:
     """Batch-score every user of an artifact in Spark: top-K unseen movies per user, written as Parquet."""
+    from movierec.cli.compare import _excluded  # --exclude resolved as `movierec recommend` resolves it
     from movierec.models.base import check_positive
     from movierec.serving.artifact import load_artifact
     from movierec.spark.recommend import check_output, recommend_all
 
     check_positive("--k", k, integer=True)
     art = load_artifact(artifact)  # verify before the JVM starts
-    denied = _denied_ids(art, exclude or [])  # a misspelt movie: one line before the JVM starts
+    denied = _excluded(art, exclude)  # raw movieIds; a misspelt movie: one line before the JVM starts
     check_output(out, force)  # and an existing --out without --force, or one Spark did not write
     with cluster.session("movierec spark recommend") as spark:
         result = recommend_all(
@@ -293,14 +294,6 @@ def recommend_cmd(
     console.print(
         f"wrote {result.n_rows:,} recommendations for {result.n_users:,} users to {result.out} ({result.seconds:.1f} s)"
     )
-
-
-def _denied_ids(art: Any, movies: list[str]) -> list[object]:
-    """The raw movieIds ``--exclude`` names (each a movieId first, else a title), as ``movierec recommend
-    --exclude`` resolves them."""
-    from movierec.cli.compare import _movie_index
-
-    return list(art.item_map.ids[[_movie_index(art, m, "--exclude: ") for m in movies]].tolist())
 
 
 def register(app: typer.Typer) -> None:
