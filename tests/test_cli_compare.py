@@ -148,6 +148,16 @@ def test_compare_json_implicit_only(capsys: pytest.CaptureFixture[str]) -> None:
             ["recommend", "--user", "1", "--seed", "4294967296"],
             ["--seed", "less than or equal to 4294967295"],
         ),
+        # a negative floor was 'min_support must be …' (Python's name) after the note and the training
+        (
+            ["recommend", "--user", "1", "--min-support", "-1"],
+            ["'--min-support'", "greater than or equal to 0"],
+        ),
+        (["similar", "Toy Story", "--min-support", "-2"], ["'--min-support'", "greater than or equal to 0"]),
+        (
+            ["export", "-m", "popularity", "--min-support", "-2"],
+            ["'--min-support'", "greater than or equal to 0"],
+        ),
     ],
 )
 def test_bad_inputs_exit_2_with_one_line(

@@ -606,6 +606,7 @@ def _serving_view(m: Any, ds: Any, train: Any, threshold: float | None, min_supp
 MIN_SUPPORT = typer.Option(
     None,
     "--min-support",
+    min=0,  # a negative floor is one line before any training
     help="Fewest training ratings a movie needs to be listed (default: the artifact's, else 5 or less on small data).",
 )
 

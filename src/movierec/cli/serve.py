@@ -68,6 +68,7 @@ _EXPORT_ALLOW_WEAK = typer.Option(
 _EXPORT_MIN_SUPPORT = typer.Option(
     None,
     "--min-support",
+    min=0,  # a negative floor is one line before any training
     help="Fewest training interactions a movie needs to be served (default: 5, less on small data); "
     "recorded in the manifest.",
 )
