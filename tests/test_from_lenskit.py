@@ -186,3 +186,19 @@ def test_per_user_folds_are_lenskits_crossfold_users(bundled: movierec.Dataset) 
     )
     with pytest.raises(ConfigError, match=r"cv folds \(611\) cannot exceed the number of users \(610\)"):
         crossfold_users(inter, 611)
+
+
+def test_recommends_length_is_k_and_lenskits_n_says_so(bundled: movierec.Dataset) -> None:
+    """``rec.recommend(1, n=10)``, LensKit's ``recommend(pipe, users, n=10)``, was Python's "TypeError:
+    Recommender.recommend() got an unexpected keyword argument 'n'"; it is one ConfigError naming ``k=``,
+    as make_split, compare and evaluate word theirs (the valid names leave out ``self``)."""
+    pop = movierec.Recommender(bundled, "popularity", threshold=0.5).fit()
+    with pytest.raises(
+        ConfigError,
+        match=r"^recommend\(\) has no keyword 'n': k= is the list's length \(LensKit's n=\); "
+        r"valid: user_id, k, exclude_seen, genres, rerank, min_support, explain, exclude$",
+    ):
+        pop.recommend(1, n=10)  # type: ignore[call-arg]
+    with pytest.raises(ConfigError, match=r"'items': an allow-list is the model's: rec\.model\.recommend"):
+        pop.recommend(1, items=[1, 2])  # type: ignore[call-arg]
+    assert len(pop.recommend([1, 2], k=3, min_support=0)) == 6  # k and the other options still work

@@ -123,7 +123,8 @@ def refuses_foreign_keywords(
 
     def wrap(func: Callable[_P, _R]) -> Callable[_P, _R]:
         kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
-        valid = [p.name for p in inspect.signature(func).parameters.values() if p.kind in kinds]
+        params = inspect.signature(func).parameters.values()
+        valid = [p.name for p in params if p.kind in kinds and p.name != "self"]  # a method's too
 
         @functools.wraps(func)
         def checked(*args: _P.args, **kwargs: _P.kwargs) -> _R:

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from movierec.datasets import Dataset, load
-from movierec.errors import ConfigError, NotFittedError, UnknownIdError
+from movierec.errors import ConfigError, NotFittedError, UnknownIdError, refuses_foreign_keywords
 from movierec.interactions import (
     Interactions,
     rating_model_without_ratings,
@@ -49,6 +49,22 @@ class _Default(str):
 
 
 _SVD = _Default("svd")
+
+
+_LENGTH = "k= is the list's length"
+#: other libraries' keywords for what :meth:`Recommender.recommend` spells otherwise: one ConfigError naming
+#: ours where Python's was "TypeError: Recommender.recommend() got an unexpected keyword argument 'n'"
+RECOMMEND_MISNAMED = {
+    "n": f"{_LENGTH} (LensKit's n=)",
+    "N": f"{_LENGTH} (implicit's N=)",
+    "filter_already_liked_items": "exclude_seen= leaves out the movies the user rated (implicit's name)",
+    "filter_items": "exclude= takes the movies never to list (implicit's filter_items)",
+    **dict.fromkeys(
+        ("items", "candidates"),
+        "an allow-list is the model's: rec.model.recommend(user_indices, k, candidates=item_indices); "
+        "exclude= takes a deny-list of movieIds here",
+    ),
+}
 
 
 class Recommender:
@@ -416,6 +432,7 @@ class Recommender:
 
     # dup-ok: Artifact.recommend_index's options on purpose (one vocabulary for Python and the API); the two
     # rank different things (this fitted model's scores, an artifact's scorer with its support floor)
+    @refuses_foreign_keywords(RECOMMEND_MISNAMED)
     def recommend(
         self,
         user_id: object,
