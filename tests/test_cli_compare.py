@@ -158,6 +158,9 @@ def test_compare_json_implicit_only(capsys: pytest.CaptureFixture[str]) -> None:
             ["export", "-m", "popularity", "--min-support", "-2"],
             ["'--min-support'", "greater than or equal to 0"],
         ),
+        # report's option is --map-items; it said '--sample 2' (embed's name), after loading the data
+        (["report", "--map-items", "2"], ["--map-items 2: a map needs at least 3 items"]),
+        (["embed", "--sample", "x"], ["--sample 'x': give a number of items or 'all'"]),
     ],
 )
 def test_bad_inputs_exit_2_with_one_line(

@@ -31,16 +31,17 @@ from movierec.cli.common import (
 from movierec.errors import ConfigError
 
 
-def _sample(text: str) -> int | None:
+def _sample(text: str, option: str = "--sample") -> int | None:
+    """A map's item count as typed (``option``: embed's ``--sample``, report's ``--map-items``); ``None``: all."""
     t = text.strip().lower()
     if t == "all":
         return None
     try:
         n = int(t)
     except ValueError:
-        raise ConfigError(f"--sample {text!r}: give a number of items or 'all'") from None
+        raise ConfigError(f"{option} {text!r}: give a number of items or 'all'") from None
     if n < 3:
-        raise ConfigError(f"--sample {n}: a map needs at least 3 items")
+        raise ConfigError(f"{option} {n}: a map needs at least 3 items")
     return n
 
 
@@ -161,6 +162,7 @@ def report_cmd(
         split, why = settings["split"], f"; {config.name} sets that split"
     check_test_size_option(run["test_size"], split, why=why)  # a count for per-user, in the option's words
     check_split(split, run["test_size"])  # an unknown split: before the data loads
+    maps = _sample(map_items, "--map-items")  # so is a bad --map-items
     ds = source.load()
     run["threshold"] = threshold_for(ds, run["threshold"])  # on data without ratings its one value, said
     rep = build_report(
@@ -170,7 +172,7 @@ def report_cmd(
         **run,
         projection=projection.strip().lower(),
         force=force,
-        map_items=_sample(map_items),
+        map_items=maps,
         png_maps=png_maps,
         console=err_console,
         user_features=user_features,
