@@ -202,3 +202,30 @@ def test_recommends_length_is_k_and_lenskits_n_says_so(bundled: movierec.Dataset
     with pytest.raises(ConfigError, match=r"'items': an allow-list is the model's: rec\.model\.recommend"):
         pop.recommend(1, items=[1, 2])  # type: ignore[call-arg]
     assert len(pop.recommend([1, 2], k=3, min_support=0)) == 6  # k and the other options still work
+
+
+def test_per_user_frame_is_lenskits_list_metrics(bundled: movierec.Dataset) -> None:
+    """``result.per_user_frame()``: one row per user, raw userIds as the index, a column per metric, the
+    columns' means the row's metrics (LensKit's ``list_metrics()``); pooled over ``crossfold_users``' folds
+    every user once, with its fold. Before, ``per_user`` was a dict of arrays aligned with dense indices,
+    and a notebook mapped them back through ``train.user_map`` itself."""
+    train, test = movierec.split.crossfold_users(bundled.interactions, 5, 0.2, seed=42)[0]
+    pop = movierec.Recommender(bundled, "popularity", threshold=0.5).fit(train)
+    result = movierec.evaluate(pop, train, test, k=10, threshold=None)
+    frame = result.per_user_frame()
+    assert frame.index.name == "userId" and sorted(frame.index) == sorted(test.to_frame()["userId"].unique())
+    assert frame["ndcg@10"].mean() == pytest.approx(result.metrics["ndcg@10"])
+    assert "fold" not in frame
+    comp = movierec.compare(
+        bundled,
+        ["popularity"],
+        split="per-user",
+        cv=5,
+        threshold=0.5,
+        protocols="full-ranking",
+        progress=False,
+    )
+    pooled = comp.row("popularity", "full-ranking").per_user_frame()
+    assert len(pooled) == 610 and pooled.index.is_unique and pooled.columns[0] == "fold"
+    assert pooled.loc[frame.index, "fold"].eq(0).all()  # fold 0's users, as evaluate scored them
+    np.testing.assert_allclose(pooled.loc[frame.index, "ndcg@10"], frame["ndcg@10"])

@@ -26,6 +26,7 @@ from movierec import split as S
 from movierec.errors import ConfigError, NotFittedError, did_you_mean, refuses_foreign_keywords, spelled
 from movierec.interactions import (
     LOWER_THRESHOLD,
+    IdMap,
     Interactions,
     assumes_threshold,
     no_positives,
@@ -626,13 +627,22 @@ class Result:
     unit_users: np.ndarray | None = field(default=None, repr=False, compare=False)
     # full ranking: the top-K lists of ``users`` (for the report's charts; not serialised)
     recs: np.ndarray | None = field(default=None, repr=False, compare=False)
+    #: the raw userId of each entry of ``per_user`` and, pooled over folds, its fold (``per_user_frame``)
+    user_ids: np.ndarray | None = field(default=None, repr=False, compare=False)
+    user_folds: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     @classmethod
-    def measured(cls, out: EvalOutput, bootstrap: bool, **row: Any) -> Result:
+    def measured(cls, out: EvalOutput, bootstrap: bool, user_map: IdMap | None = None, **row: Any) -> Result:
         """The row of a protocol's output (one fold's, or pooled over folds): its metrics, per-user values,
         notes and timing, 95% bootstrap intervals over users when ``bootstrap`` (plus the output's own), and
-        ``row``'s identity and provenance fields."""
+        ``row``'s identity and provenance fields. ``user_map`` (the split's) names each per-user value's user."""
         cis = _intervals(out.per_user, row["seed"], True, clusters=out.unit_users) if bootstrap else {}
+        ids = folds = None
+        owners = out.users if out.unit_users is None else out.unit_users
+        if user_map is not None and len(owners) and int(np.max(owners)) < len(user_map):
+            ids = user_map.to_raw(np.asarray(owners, dtype=np.int64))
+            if out.unit_users is not None:  # pooled units are keyed fold·n_users + user (_pool)
+                folds = (np.asarray(out.users, dtype=np.int64) - out.unit_users) // len(user_map)
         return cls(
             **row,
             metrics=out.metrics,
@@ -646,6 +656,8 @@ class Result:
             users=out.users,
             unit_users=out.unit_users,
             recs=out.recs,
+            user_ids=ids,
+            user_folds=folds,
         )
 
     def __post_init__(self) -> None:
@@ -667,6 +679,20 @@ class Result:
         from movierec.display import result_frame
 
         return result_frame(self)
+
+    def per_user_frame(self) -> pd.DataFrame:
+        """Every per-user value: one row per evaluated user (per user and fold when pooled over folds, a
+        ``fold`` column first), indexed by raw ``userId``, one column per metric (LensKit's
+        ``RunAnalysisResult.list_metrics()``). Its column means are ``metrics``' values."""
+        if self.user_ids is None:
+            raise ConfigError(
+                "this row has no per-user values by user (a row made before per_user_frame, or read from "
+                "results.json, keeps only the aggregates)"
+            )
+        frame = pd.DataFrame(self.per_user, index=pd.Index(self.user_ids, name="userId"))
+        if self.user_folds is not None:
+            frame.insert(0, "fold", self.user_folds)
+        return frame
 
     def to_dict(self) -> dict[str, Any]:
         """A flat JSON-ready row: identity fields, one key per metric, ``intervals`` and timings."""
@@ -834,6 +860,7 @@ def evaluate(
     return Result.measured(
         out,
         proto.ranking and intervals,
+        train.user_map,
         model=name,
         kind=str(getattr(model, "kind", "implicit")),
         protocol=proto.name,
@@ -1839,6 +1866,7 @@ class _FoldRun:
         return Result.measured(
             _pool(outs, self.ds.interactions.n_users, self.seed),
             p.ranking,
+            self.ds.interactions.user_map,
             model=name,
             kind=kind,
             protocol=p.name,
