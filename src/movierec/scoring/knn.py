@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 import numpy as np
 import scipy.sparse as sp
 
-from movierec.errors import ConfigError
+from movierec.errors import ArtifactError, ConfigError
 from movierec.scoring import base
 from movierec.scoring.base import Exported
 from movierec.scoring.neighbours import csr_arrays
@@ -53,6 +53,9 @@ def export(model: Any, n_users: int, n_items: int, threshold: float) -> Exported
     }
     if z_scores:
         arrays["knn_x_scale"] = np.asarray(model.x_std_, dtype=np.float64)
+    order = getattr(model, "rating_order_", None)
+    if order is not None:  # the tie order at the k-th neighbour (models.knn.training_order), per seen rating
+        arrays["knn_rating_order"] = np.asarray(order, dtype=np.int32)
     return arrays, {"threshold": float(threshold), **similar_spec(model)}
 
 
@@ -112,14 +115,25 @@ class KnnIndex:
         self.rule = int(arrays["knn_rule"])
 
     def scores(
-        self, items: np.ndarray, ratings: np.ndarray, y_off: float, fallback: np.ndarray
+        self,
+        items: np.ndarray,
+        ratings: np.ndarray,
+        y_off: float,
+        fallback: np.ndarray,
+        came: np.ndarray | None = None,
     ) -> np.ndarray:
-        """Predicted ratings for every item: the k first neighbours of each item among ``items`` (Surprise's rule)."""
+        """Predicted ratings for every item: the k first neighbours of each item among ``items`` (Surprise's
+        rule). Neighbours of equal similarity at the k-th place are taken in the order of ``came`` (one number
+        per item: when its rating came), the earliest first, as Surprise's ``heapq.nlargest`` does over a
+        user's ratings; None: in list order (an artifact exported before the rating order was kept)."""
         items = np.asarray(items, dtype=np.int64)
         sub = self.by_col[:, items]
         pos = sub.data.astype(np.int64) - 1
         col = np.repeat(np.arange(len(items)), np.diff(sub.indptr))
-        order = np.argsort(pos, kind="stable")  # row-major, best first within a row
+        if came is None:
+            order = np.argsort(pos, kind="stable")  # row-major, best first within a row
+        else:  # row-major, best first (a list's equal similarities are one tie), then the earliest rating
+            order = np.lexsort((np.asarray(came)[col], -self.sims[pos], self.rows[pos]))
         pos, col = pos[order], col[order]
         rows = self.rows[pos]
         if len(rows):
@@ -151,6 +165,12 @@ class Scorer(base.Scorer):
         self.index = KnnIndex(arrays)
         self._similar = SimilarRows(seen, spec)
         self.has_user_offset = bool(np.any(arrays["knn_y_offset"] != 0))
+        self._came = arrays.get("knn_rating_order")
+        if self._came is not None and self._came.shape != (seen.nnz,):
+            raise ArtifactError(
+                f"knn_rating_order must hold one number per training rating ({seen.nnz:,}), "
+                f"got shape {self._came.shape}"
+            )
         n = self.n_items
         self.s = sp.csr_matrix(
             (arrays["neighbours_weights"], arrays["neighbours_indices"], arrays["neighbours_indptr"]),
@@ -161,8 +181,9 @@ class Scorer(base.Scorer):
         a = self.a
         lo, hi = self.seen.indptr[u], self.seen.indptr[u + 1]
         fallback = a["global_mean"] + a["user_bias"][u] + a["item_bias"]
+        came = self._came[lo:hi] if self._came is not None else None
         return self.index.scores(
-            self.seen.indices[lo:hi], self.seen.data[lo:hi], float(a["knn_y_offset"][u]), fallback
+            self.seen.indices[lo:hi], self.seen.data[lo:hi], float(a["knn_y_offset"][u]), fallback, came
         )
 
     def fold_in(self, items: np.ndarray, ratings: np.ndarray | None) -> np.ndarray | None:
@@ -175,7 +196,9 @@ class Scorer(base.Scorer):
                 np.sum(values - a["global_mean"] - a["item_bias"][items]) / (len(items) + USER_OFFSET_SHRINK)
             )
         fallback = a["global_mean"] + np.float32(ub) + a["item_bias"]
-        return self.index.scores(items, values, ub, fallback)
+        # a visitor's ratings came in the order given (a training user's, folded in in training order, give
+        # the model's own predictions)
+        return self.index.scores(items, values, ub, fallback, np.arange(len(items)))
 
     def neighbour_rows(self) -> sp.csr_matrix | None:
         return self.s

@@ -22,7 +22,7 @@ Inside the loops the kernels read raw pointers and locals, not memoryviews or st
 those at every step cost up to ~10-20% (measured on the SVD and WARP sweeps).
 """
 
-from libc.math cimport sqrt
+from libc.math cimport nextafterf, sqrt
 from libc.stdlib cimport calloc, free, malloc
 from libc.string cimport memset
 
@@ -43,12 +43,27 @@ cdef extern from * nogil:
         std::sort(c, c + (n < m ? n : m), mr_better);
     }
     static inline void mr_prefetch(const void* p) { __builtin_prefetch(p, 0, 3); }
+    /* a tied neighbour the user (item) rated: when its rating came in the training data, and its deviation */
+    struct mr_tie { int32_t rank; double d; };
+    /* Σ s·d over the ``need`` members of ``t`` whose ratings came first (smallest rank), in that order */
+    static double mr_earliest(mr_tie* t, int64_t n, int64_t need, double s) {
+        auto first = [](const mr_tie& a, const mr_tie& b) { return a.rank < b.rank; };
+        if (n > need) std::nth_element(t, t + need, t + n, first);
+        std::sort(t, t + need, first);
+        double sum = 0.0;
+        for (int64_t i = 0; i < need; ++i) sum += s * t[i].d;
+        return sum;
+    }
     """
     ctypedef struct mr_cand:
         double s
         int x
         int pos
+    ctypedef struct mr_tie:
+        int rank
+        double d
     void mr_select(mr_cand* c, long long n, long long m)
+    double mr_earliest(mr_tie* t, long long n, long long need, double s)
     void mr_prefetch(const void* p)
 
 
@@ -444,11 +459,14 @@ def top_similarities_chunk(
     int[::1] counts, int[:, ::1] nbrs, float[:, ::1] sims, Py_ssize_t chunk, Py_ssize_t n_chunks,
 ):
     """Rows ``chunk, chunk + n_chunks, …`` of ``accel.top_similarities`` (Surprise's definitions; the kept
-    neighbours: best first, ties in traversal order), written into the given arrays."""
+    neighbours: best first, ties in traversal order), written into the given arrays. Two neighbours share a
+    float32 similarity only when their float64 ones are equal: a lower one that rounds up to the one before
+    it is stored one float32 step below (:func:`mr_deviation` reads equal float32 values as ties)."""
     cdef Py_ssize_t n_x = x_ptr.shape[0] - 1, m = nbrs.shape[1], x, p, q, t, n_touched, n_cand, keep
     cdef int y, x2, width = 6 if kind == PEARSON else 4
     cdef int support = max(2, min_support) if kind == PEARSON_BASELINE else min_support
     cdef double ri, n, s, den, num
+    cdef float f
     cdef double* a
     cdef double* acc = <double*>calloc(max(n_x, 1) * width, sizeof(double))
     cdef int* touched = <int*>malloc((n_x + 1) * sizeof(int))  # +1: written one past the last touched row
@@ -500,7 +518,13 @@ def top_similarities_chunk(
                 mr_select(cand, n_cand, keep)
                 for t in range(keep):
                     nbrs[x, t] = cand[t].x
-                    sims[x, t] = <float>cand[t].s
+                    if t > 0 and cand[t].s == cand[t - 1].s:
+                        f = sims[x, t - 1]  # a tie stays a tie
+                    else:
+                        f = <float>cand[t].s
+                        if t > 0 and f >= sims[x, t - 1]:  # a lower similarity that float32 rounds up to the
+                            f = nextafterf(sims[x, t - 1], 0.0)  # one before: one step below it, so no false tie
+                    sims[x, t] = f
                 counts[x] = <int>keep
             x += n_chunks
     free(acc)
@@ -533,39 +557,93 @@ cdef struct mr_neighbours:
     const double* val  # the ratings of the other side's CSR, whose row is marked
     const double* offset  # per neighbour x2: the offset its rating is centred by
     long long* marker
+    const int* rank  # per rating in ``val``: when it came in the training data (NULL: ties in list order)
+    mr_tie* ties  # room for one list's tied neighbours (NULL when ``rank`` is)
 
 
 cdef mr_neighbours mr_neighbour_lists(
     const long long[::1] nb_ptr, const int[::1] nb_idx, const float[::1] nb_sim, const double[::1] val,
-    const double[::1] offset, long long* marker,
-):
-    """Raw pointers, taken once (re-reading them from memoryviews inside the loops cost ~10% in the SVD sweeps)."""
+    const double[::1] offset, const int[::1] rank, long long* marker,
+) except *:
+    """Raw pointers, taken once (re-reading them from memoryviews inside the loops cost ~10% in the SVD sweeps),
+    and the room :func:`mr_deviation` sorts tied neighbours in (freed by :func:`mr_free_lists`). An empty
+    ``rank`` breaks ties in list order."""
     cdef mr_neighbours nb
+    cdef Py_ssize_t x, longest = 1
     nb.ptr, nb.idx, nb.sim, nb.val, nb.offset, nb.marker = &nb_ptr[0], &nb_idx[0], &nb_sim[0], &val[0], &offset[0], marker
+    nb.rank = <const int*>NULL
+    nb.ties = <mr_tie*>NULL
+    if rank.shape[0] > 0:
+        for x in range(nb_ptr.shape[0] - 1):
+            longest = max(longest, nb_ptr[x + 1] - nb_ptr[x])
+        nb.rank = &rank[0]
+        nb.ties = <mr_tie*>malloc(longest * sizeof(mr_tie))
+        if nb.ties == NULL:
+            free(marker)
+            raise MemoryError()
     return nb
+
+
+cdef void mr_free_lists(mr_neighbours* nb) noexcept nogil:
+    free(nb.marker)
+    free(nb.ties)
+
+
+cdef inline bint mr_earliest_tied(
+    const mr_neighbours* nb, double offset, long long q0, long long q, long long end, int need, double* out,
+) noexcept nogil:
+    """Σ s·(r − o[x2] − offset) over the ``need`` rated neighbours of the tie that starts at list position
+    ``q0`` (its members share one float32 similarity) whose ratings came first in the training data: the
+    ``need`` that Surprise's ``heapq.nlargest`` keeps, its neighbours listed in that order. Members past
+    ``q``, where the k-th was found, are read only when one of them was rated too; written to ``out``, and
+    False (``out`` untouched) when none was: the first k found stand."""
+    cdef const float* sim = nb.sim
+    cdef float s = sim[q0]
+    cdef long long p, pos, after = q + 1
+    cdef Py_ssize_t n = 0
+    while after < end and sim[after] == s and nb.marker[nb.idx[after]] < 0:
+        after += 1
+    if after >= end or sim[after] != s:
+        return False
+    for p in range(q0, end):
+        if sim[p] != s:
+            break
+        pos = nb.marker[nb.idx[p]]
+        if pos >= 0:
+            nb.ties[n].rank = nb.rank[pos]
+            nb.ties[n].d = nb.val[pos] - nb.offset[nb.idx[p]] - offset
+            n += 1
+    out[0] = mr_earliest(nb.ties, n, need, s)
+    return True
 
 
 cdef inline int mr_deviation(const mr_neighbours* nb, double offset, long long x, int k, double* dev) noexcept nogil:
     """Σ s·(r − o[x2] − offset) / Σ s over the first ``k`` neighbours x2 of ``x`` (best first) that the
     marked row rated (``marker[x2]``: that rating's position in ``val``), written to ``dev`` only when
-    Σ s > 0. Returns how many neighbours counted."""
+    Σ s > 0. Returns how many neighbours counted. Among neighbours of equal similarity at the k-th place,
+    those whose ratings came first in the training data (``rank``) count, as Surprise picks them."""
     cdef const int* idx = nb.idx
     cdef const float* sim = nb.sim
     cdef const double* val = nb.val
     cdef const double* off = nb.offset
     cdef const long long* marker = nb.marker
-    cdef long long q, pos
-    cdef int found = 0
-    cdef double sum_sim = 0.0, sum_dev = 0.0, s
-    for q in range(nb.ptr[x], nb.ptr[x + 1]):
+    cdef long long q, pos, q0 = 0, end = nb.ptr[x + 1]
+    cdef int found = 0, found0 = 0
+    cdef float tie = -1.0  # the similarity of the current run of equal ones (sims are > 0)
+    cdef double sum_sim = 0.0, sum_dev = 0.0, s, dev0 = 0.0, tied = 0.0
+    for q in range(nb.ptr[x], end):
         pos = marker[idx[q]]
         if pos < 0:
             continue
+        if sim[q] != tie:
+            tie, q0, found0, dev0 = sim[q], q, found, sum_dev
         s = sim[q]
         sum_sim += s
         sum_dev += s * (val[pos] - off[idx[q]] - offset)
         found += 1
         if found == k:
+            if nb.rank != NULL and mr_earliest_tied(nb, offset, q0, q, end, found - found0, &tied):
+                sum_dev = dev0 + tied
             break
     if sum_sim > 0:
         dev[0] = sum_dev / sum_sim
@@ -575,15 +653,18 @@ cdef inline int mr_deviation(const mr_neighbours* nb, double offset, long long x
 def predict_pairs_chunk(
     const long long[::1] xs, const long long[::1] ys, const long long[::1] order, const long long[::1] starts,
     const long long[::1] nb_ptr, const int[::1] nb_idx, const float[::1] nb_sim,
-    const long long[::1] y_ptr, const int[::1] y_idx, const double[::1] y_val,
+    const long long[::1] y_ptr, const int[::1] y_idx, const double[::1] y_val, const int[::1] y_rank,
     const double[::1] offset_x, const double[::1] offset_y, int k,
     double[::1] dev, int[::1] actual, Py_ssize_t chunk, Py_ssize_t n_chunks,
 ):
     """Groups ``chunk, chunk + n_chunks, …`` of ``accel.predict_pairs``: pairs sorted by y
     (``order``), group g = positions ``starts[g]..starts[g+1]``; results written into ``dev``/``actual``.
-    Each y's rated x are marked once for its whole group."""
+    Each y's rated x are marked once for its whole group. ``y_rank[p]``: when rating ``p`` came in the
+    training data, which breaks ties at the k-th neighbour (empty: list order)."""
     cdef Py_ssize_t n_groups = starts.shape[0] - 1, g, t, pair, y
-    cdef mr_neighbours nb = mr_neighbour_lists(nb_ptr, nb_idx, nb_sim, y_val, offset_x, mr_new_marker(nb_ptr.shape[0] - 1))
+    cdef mr_neighbours nb = mr_neighbour_lists(
+        nb_ptr, nb_idx, nb_sim, y_val, offset_x, y_rank, mr_new_marker(nb_ptr.shape[0] - 1)
+    )
     with nogil:
         g = chunk
         while g < n_groups:
@@ -594,20 +675,20 @@ def predict_pairs_chunk(
                 actual[pair] = mr_deviation(&nb, offset_y[y], xs[pair], k, &dev[pair])
             mr_mark(nb.marker, &y_ptr[0], &y_idx[0], y, False)
             g += n_chunks
-    free(nb.marker)
+    mr_free_lists(&nb)
 
 
 def predict_dense_items_chunk(
     const long long[::1] users, const long long[::1] items,
     const long long[::1] nb_ptr, const int[::1] nb_idx, const float[::1] nb_sim,
-    const long long[::1] u_ptr, const int[::1] u_idx, const double[::1] u_val,
+    const long long[::1] u_ptr, const int[::1] u_idx, const double[::1] u_val, const int[::1] u_rank,
     const double[::1] offset_item, const double[::1] offset_user, Py_ssize_t n_items, int k,
     double[:, ::1] dev, int[:, ::1] actual, Py_ssize_t chunk, Py_ssize_t n_chunks,
 ):
     """Rows ``chunk, chunk + n_chunks, …`` of ``accel.predict_dense_items`` (a users × items grid): the
     rule of :func:`predict_pairs_chunk`, each user's rated items marked once for its row."""
     cdef Py_ssize_t r, col, u
-    cdef mr_neighbours nb = mr_neighbour_lists(nb_ptr, nb_idx, nb_sim, u_val, offset_item, mr_new_marker(n_items))
+    cdef mr_neighbours nb = mr_neighbour_lists(nb_ptr, nb_idx, nb_sim, u_val, offset_item, u_rank, mr_new_marker(n_items))
     with nogil:
         r = chunk
         while r < users.shape[0]:
@@ -617,7 +698,7 @@ def predict_dense_items_chunk(
                 actual[r, col] = mr_deviation(&nb, offset_user[u], items[col], k, &dev[r, col])
             mr_mark(nb.marker, &u_ptr[0], &u_idx[0], u, False)
             r += n_chunks
-    free(nb.marker)
+    mr_free_lists(&nb)
 
 
 # --- EASE's Woodbury path (Steck 2019) -------------------------------------------------------------------

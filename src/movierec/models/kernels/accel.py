@@ -87,6 +87,11 @@ def _f32(a: Any) -> np.ndarray:
     return np.ascontiguousarray(a, dtype=np.float32)
 
 
+def _ranks(a: np.ndarray | None) -> np.ndarray:
+    """The k-NN kernels' tie order (int32 per rating), or an empty array: ties in list order."""
+    return np.empty(0, dtype=np.int32) if a is None else _i32(a)
+
+
 def _f64(a: Any) -> np.ndarray:
     return np.ascontiguousarray(a, dtype=np.float64)
 
@@ -271,8 +276,11 @@ def predict_pairs(
     offset_x: np.ndarray,
     offset_y: np.ndarray,
     k: int,
+    y_rank: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Weighted neighbour deviation for each (x, y) pair: ``(deviation, actual_k)``."""
+    """Weighted neighbour deviation for each (x, y) pair: ``(deviation, actual_k)``. ``y_rank`` (one per
+    stored rating of the y-major CSR: when it came in the training data) breaks ties at the k-th neighbour
+    as Surprise does, the earliest rating first; None: in list order."""
     CALLS["predict_pairs"] += 1
     xs, ys = _i64(xs), _i64(ys)
     n = len(xs)
@@ -285,7 +293,7 @@ def predict_pairs(
     starts = np.flatnonzero(np.r_[True, sorted_ys[1:] != sorted_ys[:-1], True]).astype(np.int64)
     args = (
         xs, ys, order.astype(np.int64), starts, _i64(nb_ptr), _i32(nb_idx),
-        _f32(nb_sim), _i64(y_ptr), _i32(y_idx), _f64(y_val),
+        _f32(nb_sim), _i64(y_ptr), _i32(y_idx), _f64(y_val), _ranks(y_rank),
         _f64(offset_x), _f64(offset_y), int(k), dev, actual,
     )  # fmt: skip
     run_chunks(lambda c, m: _native.predict_pairs_chunk(*args, c, m), len(starts) - 1)
@@ -305,15 +313,16 @@ def predict_dense_items(
     offset_user: np.ndarray,
     n_items: int,
     k: int,
+    u_rank: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Item-based deviations over a users × items grid."""
+    """Item-based deviations over a users × items grid (``u_rank``: :func:`predict_pairs`'s ``y_rank``)."""
     CALLS["predict_dense_items"] += 1
     users, items = _i64(users), _i64(items)
     dev = np.zeros((len(users), len(items)))
     actual = np.zeros((len(users), len(items)), dtype=np.int32)
     args = (
         users, items, _i64(nb_ptr), _i32(nb_idx), _f32(nb_sim),
-        _i64(u_ptr), _i32(u_idx), _f64(u_val), _f64(offset_item), _f64(offset_user), int(n_items), int(k),
+        _i64(u_ptr), _i32(u_idx), _f64(u_val), _ranks(u_rank), _f64(offset_item), _f64(offset_user), int(n_items), int(k),
         dev, actual,
     )  # fmt: skip
     run_chunks(lambda c, m: _native.predict_dense_items_chunk(*args, c, m), len(users), per_thread=2)
