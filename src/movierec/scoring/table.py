@@ -268,7 +268,7 @@ def _user_knn(a: dict[str, np.ndarray], items: np.ndarray, r: np.ndarray) -> tup
     actual = np.bincount(col, minlength=n)
     if rule == 0:
         return np.where((actual < min_k) | (actual == 0), mu, mean), 0.0
-    sd_v = float(r.std()) or 1.0
+    sd_v = float(r.std()) or float(a.get("visitor_overall_std", 1.0))  # ratings all equal: knn-zscore's rule
     base_v = {1: float(r.mean()), 2: float(r.mean()), 3: mu + b_v + y_off}[rule]
     out = base_v + np.where(actual < min_k, 0.0, (sd_v if rule == 2 else 1.0) * mean)
     return out, (b_v if rule == 3 else 0.0)
