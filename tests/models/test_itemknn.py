@@ -80,11 +80,35 @@ def test_bm25_is_cosine_of_weighted_matrix(tiny: Interactions) -> None:
     np.testing.assert_allclose(model.neighbours_.toarray(), naive, rtol=1e-4, atol=1e-6)
 
 
-def test_scores_are_user_row_times_neighbours(tiny: Interactions) -> None:
+def _naive_scores(x: np.ndarray, own: np.ndarray, neighbourhood: str) -> np.ndarray:
+    """Scores summed pair by pair from each movie's own kept neighbours ``own`` (row i: i's k nearest):
+    ``candidate``: candidate j gathers the user's movies among j's own k nearest (Sarwar et al. 2001);
+    ``rated``: the user's movies that keep j among their k nearest (Deshpande & Karypis 2004)."""
+    scores = np.zeros((x.shape[0], own.shape[0]))
+    for u in range(x.shape[0]):
+        for j in range(own.shape[0]):
+            for i in np.flatnonzero(x[u]):
+                if neighbourhood == "candidate" and own[j, i]:
+                    scores[u, j] += x[u, i] * own[j, i]
+                if neighbourhood == "rated" and own[i, j]:
+                    scores[u, j] += x[u, i] * own[i, j]
+    return scores
+
+
+@pytest.mark.parametrize("neighbourhood", ["candidate", "rated"])
+def test_scores_sum_the_chosen_neighbourhood(tiny: Interactions, neighbourhood: str) -> None:
+    """``neighbours_`` keeps each movie's own k nearest whatever the neighbourhood (its similar list);
+    the scores sum the candidate's own k nearest among the user's movies (the default), or the user's
+    movies that list the candidate, each against a pair-by-pair sum. On this data the two differ."""
     train = tiny.to_implicit(3.0)
-    model = ItemKNN(k=5).fit(train)
+    model = ItemKNN(k=5, neighbourhood=neighbourhood).fit(train)
     assert sp.issparse(model.neighbours_) and model.neighbours_.shape == (train.n_items, train.n_items)
-    expect = train.csr().toarray() @ model.neighbours_.toarray()
+    assert (np.diff(model.neighbours_.indptr) <= 5).all()  # each movie's own k nearest, in either case
+    expect = _naive_scores(train.csr().toarray(), model.neighbours_.toarray(), neighbourhood)
+    other = _naive_scores(
+        train.csr().toarray(), model.neighbours_.toarray(), ({"candidate", "rated"} - {neighbourhood}).pop()
+    )
+    assert np.abs(expect - other).max() > 0.1
     np.testing.assert_allclose(model.score(np.arange(train.n_users)), expect, rtol=1e-5, atol=1e-6)
     u = 3
     row = train.csr()[u]
@@ -96,6 +120,8 @@ def test_scores_are_user_row_times_neighbours(tiny: Interactions) -> None:
 def test_bad_parameters(tiny: Interactions) -> None:
     with pytest.raises(ConfigError, match="similarity must be one of"):
         ItemKNN(similarity="jaccardish").fit(tiny)
+    with pytest.raises(ConfigError, match="neighbourhood must be one of"):
+        ItemKNN(neighbourhood="user").fit(tiny)
     with pytest.raises(ConfigError, match="alpha"):
         ItemKNN(similarity="asymmetric", alpha=2.0).fit(tiny)
     with pytest.raises(ConfigError, match="k must"):

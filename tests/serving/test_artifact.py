@@ -29,7 +29,11 @@ def _all_scores(art, train: Interactions) -> np.ndarray:
         ("baseline", {}),
         ("knn-baseline", {"k": 5, "max_neighbours": 20}),
         ("knn-basic", {"k": 5}),
-        ("itemknn", {"k": 10}),
+        ("itemknn", {"k": 10}),  # each candidate's own neighbours (the default)
+        (
+            "itemknn",
+            {"k": 10, "neighbourhood": "rated"},
+        ),  # each rated movie's (implicit's ItemItemRecommender)
         ("als", {"factors": 8, "iterations": 3, "random_state": 0}),
         ("bpr", {"no_components": 8, "epochs": 3, "random_state": 0}),
         ("popularity", {}),

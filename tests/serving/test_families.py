@@ -178,7 +178,7 @@ def test_explanations_name_rated_movies_the_score_depends_on(fitted, api: str) -
     liked = [train.item_map.index(m) for m, r in VISITOR if r >= 4.0]
     for r in recs:
         j = train.item_map.index(r["movieId"])
-        terms = model.neighbours_[liked][:, j].toarray().ravel()
+        terms = model.scoring_matrix()[liked][:, j].toarray().ravel()
         if r["because"]:
             assert train.item_map.index(r["because"][0]["movieId"]) == liked[int(np.argmax(terms))]
 
@@ -201,7 +201,9 @@ def test_a_known_users_list_is_explained_over_http(fitted, api: str) -> None:
             if name == "itemknn" and len(mine) <= 20:  # every movie of theirs is tried
                 liked = train.csr()[u].indices
                 for r in recs:
-                    terms = model.neighbours_[liked][:, train.item_map.index(r["movieId"])].toarray().ravel()
+                    terms = (
+                        model.scoring_matrix()[liked][:, train.item_map.index(r["movieId"])].toarray().ravel()
+                    )
                     if r["because"]:  # the largest term (ties: any of them)
                         first = list(liked).index(train.item_map.index(r["because"][0]["movieId"]))
                         assert terms[first] == pytest.approx(terms.max(), rel=1e-6)

@@ -64,7 +64,12 @@ def export(model: Any, n_users: int, n_items: int, threshold: float) -> Exported
     weights = getattr(model, "user_items_", None)
     if weights is not None:
         out.update(csr_arrays("weights", weights))
-    spec = {"threshold": float(threshold), "rating_weights": rating_weights(model)}
+    spec = {
+        "threshold": float(threshold),
+        "rating_weights": rating_weights(model),
+        # whose k nearest a score sums over (models.itemknn); an artifact without it is 'rated', as before
+        "neighbourhood": getattr(model, "neighbourhood", "rated"),
+    }
     return out, spec
 
 
@@ -107,11 +112,14 @@ class Scorer(ItemRowScorer):
 
     def __init__(self, arrays: dict[str, np.ndarray], seen: sp.csr_matrix, spec: dict[str, Any]) -> None:
         super().__init__(arrays, seen, spec)
+        from movierec.models.itemknn import scoring_matrix
+
         n = self.n_items
-        self.s = csr_from(arrays, "neighbours", (n, n))
+        self.s = csr_from(arrays, "neighbours", (n, n))  # each movie's own neighbours: its similar list
+        self.w_items = scoring_matrix(self.s, str(spec.get("neighbourhood", "rated")))
 
     def _row(self, items: np.ndarray, weights: np.ndarray) -> np.ndarray:
-        return np.asarray(self.s[items].T @ weights.astype(np.float32)).ravel().astype(np.float32)
+        return np.asarray(self.w_items[items].T @ weights.astype(np.float32)).ravel().astype(np.float32)
 
     def neighbour_rows(self) -> sp.csr_matrix | None:
         return self.s
