@@ -10,13 +10,13 @@ so no validation slice: the report's figures are compare's to the last digit).
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 import tomllib
 from pathlib import Path
 
 import pytest
+
+from clihelp import run_process
 
 ERROR = "movierec: error: "
 #: the file's split, what compare and the report call it, and the split "auto" would have picked
@@ -25,14 +25,7 @@ TEMPORAL = "temporal (latest 0.25 of ratings by time)"
 
 def _run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     """``movierec ARGS`` in a fresh interpreter at 200 columns (a table row on one line)."""
-    return subprocess.run(
-        [sys.executable, "-m", "movierec", *args],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "COLUMNS": "200"},
-        cwd=cwd,
-        timeout=300,
-    )
+    return run_process(*args, cwd=cwd)
 
 
 def _experiment(folder: Path, dataset: Path, extra: str = "") -> Path:
