@@ -11,8 +11,10 @@ asked for by name trains with a warning, and lists count interactions. A thresho
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
+import sys
 import warnings
 from pathlib import Path
 
@@ -24,6 +26,7 @@ from movierec.errors import ConfigError
 
 THRESHOLD_NOTE = "no ratings (every rating is 1): each row is an interaction and counts as a positive"
 RATING_MODEL = "svd is a rating model and this data has no ratings (every rating is 1)"
+DEFAULT_MODEL_NOTE = "note: no --model and no ratings: the list is ease's (svd would learn nothing)"
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +69,7 @@ def test_cli_commands_work_without_a_threshold_and_say_what_they_assumed(log: Pa
 
     proc = _run("recommend", *data, "--user", "3", "-k", "3", cwd=cwd)
     err = _ok(proc)
-    assert err.count(THRESHOLD_NOTE) == 1 and "the list comes from ease" in err and "svd" in err, err
+    assert err.count(THRESHOLD_NOTE) == 1 and DEFAULT_MODEL_NOTE in err, err
     assert "ease trained on watched" in proc.stdout and "interactions" in proc.stdout, proc.stdout
     assert "ratings of 1+" not in proc.stdout and "predicted" not in proc.stdout, proc.stdout
 
@@ -95,6 +98,30 @@ def test_a_threshold_given_still_wins_and_still_refuses_as_before(log: Path) -> 
     for args in (["compare", "--models", "popularity"], ["similar", "--movie-id", "5"]):
         proc = _run(*args, *data, "--implicit-threshold", "4", cwd=log.parent)
         assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and fix in proc.stderr, proc.stderr
+
+
+def test_recommends_default_model_note_is_one_line_at_80_columns(log: Path) -> None:
+    """recommend without --model on data without ratings said 'note: no --model given and the data has no
+    ratings: the list comes from ease, which learns from the interactions (a rating model such as svd would
+    learn nothing from them)', 160 columns: three lines at 80. Now the facts that matter fit one line."""
+    data = ["--ratings", str(log), "--user-col", "user", "--item-col", "item", "--rating-col", ""]
+    proc = subprocess.run(
+        [sys.executable, "-m", "movierec", "recommend", *data, "--user", "3", "-k", "3"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "COLUMNS": "80"},
+        cwd=log.parent,
+        timeout=300,
+    )
+    _ok(proc)
+    lines = proc.stderr.splitlines()
+    assert DEFAULT_MODEL_NOTE in lines, proc.stderr  # one line of its own, whole
+    assert len(DEFAULT_MODEL_NOTE) <= 80
+    assert not any(
+        "which learns" in line or "would learn nothing" in line
+        for line in lines
+        if line != DEFAULT_MODEL_NOTE
+    )
 
 
 def test_python_compare_and_recommender_work_without_a_threshold(log: Path) -> None:

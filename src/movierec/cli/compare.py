@@ -695,14 +695,14 @@ def _recommend_model(
     The note, shown on every run without --model, names the model and the way to predicted stars in one
     line of 80 columns; the figures are in --model's help, where the reader asks why. A list from given
     ratings or with reasons (``from_movies``) used ease already: its lists follow the movies given. On data
-    without ratings a rating model would learn nothing."""
+    without ratings a rating model would learn nothing, and that note too is one line of 80 columns (it was
+    160: 'the list comes from ease, which learns from the interactions (a rating model such as svd …)')."""
     if model is not None:
         return model, loaded
     ds = loaded if loaded is not None else source.load()
     chosen = default_similar_model(ds, threshold)
     if ds.interactions.interactions_only:
-        say("note", f"no --model given and the data has no ratings: the list comes from {chosen}, which learns "
-            "from the interactions (a rating model such as svd would learn nothing from them)")  # fmt: skip
+        say("note", f"no --model and no ratings: the list is {chosen}'s (svd would learn nothing)")
     elif not from_movies:
         say("note", f"no --model given: the list is {chosen}'s; --model svd ranks by predicted stars")
     return chosen, ds
