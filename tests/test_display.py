@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from html import escape
 
 import numpy as np
@@ -94,6 +95,33 @@ def test_a_printed_list_shows_its_titles_within_the_width(ds: movierec.Dataset) 
     )
     text = fitted_text(wide, 60)  # too many columns for one block: they wrap, none is hidden
     assert max(len(line) for line in text.splitlines()) <= 60 and all(c in text for c in wide.columns)
+
+
+def test_a_printed_list_cuts_titles_as_the_cli_does(ds: movierec.Dataset) -> None:
+    """print(rec.recommend(1)) at 80 columns cut svd's titles at the column's last character and lost the
+    year ('Dr. Strangelove or: How I Learn…', 'City of God (Cidade de Deus) (2…') where the CLI's list read
+    'Dr. Strangelove or: How I Learned… (1964)'. Both now cut with one function, at a word, year kept."""
+    from movierec.cli import common
+    from movierec.display import fitted_text
+    from movierec.titles import shorten_title
+
+    assert common.shorten_title is shorten_title  # the CLI's list_table and fitted_text share it
+    top = movierec.Recommender(ds, "svd").fit().recommend(1, k=10)
+    lines = fitted_text(top, 80).splitlines()[2:]  # header and index name, then one line per movie
+    cut = 0
+    for line, title in zip(lines, top["title"], strict=True):
+        if title in line:
+            continue
+        found = re.search(r"  (\S(?:\S| (?=\S))*)… (\(\d{4}\))  ", line)  # 'Dr. Strangelove or: How… (1964)'
+        assert found, line
+        head, year = found.groups()
+        assert title.startswith(head) and title.endswith(year), (line, title)  # the year kept
+        assert title[len(head)] in " ,:;(-", (line, title)  # cut between words, not inside one
+        assert shorten_title(title, len(head) + 8) == f"{head}… {year}"  # what the CLI prints at that width
+        cut += 1
+    assert cut >= 3, lines  # at 80 columns svd's top 10 has long titles to cut
+    assert any("Dr. Strangelove or: How… (1964)" in line for line in lines), lines
+    assert shorten_title("Twelve Monkeys (a.k.a. 12 Monkeys) (1995)", 24) == "Twelve Monkeys… (1995)"
 
 
 def test_a_list_in_jupyter_shows_every_title_and_reason_whole(ds: movierec.Dataset) -> None:

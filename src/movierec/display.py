@@ -68,13 +68,16 @@ def fitted_text(frame: pd.DataFrame, width: int | None = None) -> str:
 
     Scores show three significant digits of the column's largest value (the CLI's rule: EASE's
     similarities 0.0067/0.0051 keep their gaps); long text cells are cut with "…", genres first, then the
-    reasons, titles last; ids (columns named ``…Id``: text ids like ``SKU-000318``) are never cut, since a
+    reasons, titles last, a title at a word with its year kept as the CLI's lists cut it
+    (:func:`movierec.titles.shorten_title`: 'Dr. Strangelove or: How I… (1964)', not 'Dr. Strangelove or:
+    How I Learned to S…'); ids (columns named ``…Id``: text ids like ``SKU-000318``) are never cut, since a
     shortened id cannot be typed back; when even then a line is too long, the columns wrap into blocks
     (pandas' ``line_width``) rather than being hidden.
     """
     from pandas.io.formats.console import get_console_size
 
     from movierec.tables import score_decimals
+    from movierec.titles import shorten_title
 
     width = width or get_console_size()[0] or int(pd.get_option("display.width"))
     rows = {"max_rows": pd.get_option("display.max_rows"), "min_rows": pd.get_option("display.min_rows")}
@@ -92,10 +95,13 @@ def fitted_text(frame: pd.DataFrame, width: int | None = None) -> str:
     order = [c for c in text_cols if c not in _CUT_ORDER] + [c for c in _CUT_ORDER if c in text_cols]
     limits = {c: 60 if c in ("title", "because") else 40 for c in text_cols}
 
+    def cut(column: str, text: str, n: int) -> str:  # a title as the CLI's lists cut it: at a word, year kept
+        return shorten_title(text, n) if column == "title" else text[: n - 1] + "…"
+
     def render(line_width: int | None = None) -> str:
         shown = frame.copy() if text_cols else frame
         for c, n in limits.items():
-            shown[c] = [v if not isinstance(v, str) or len(v) <= n else v[: n - 1] + "…" for v in frame[c]]
+            shown[c] = [v if not isinstance(v, str) or len(v) <= n else cut(c, v, n) for v in frame[c]]
         return pd.DataFrame.to_string(
             shown, formatters=floats, show_dimensions=False, line_width=line_width, **rows
         )

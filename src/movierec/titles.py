@@ -38,6 +38,7 @@ __all__ = [
     "match_title",
     "no_titles",
     "search_key",
+    "shorten_title",
     "suggest_titles",
     "title_keys",
     "unrated_movie",
@@ -66,6 +67,28 @@ _YEAR = re.compile(r"\s*\((\d{4})(?:[-–]\d{0,4})?\)\s*$")
 _LEADING = re.compile(r"^(the|a|an|les|la|le|l'|il|el|das|der|die|los|las) ")
 _ARTICLE = re.compile(r"^(.*), (the|a|an|les|la|le|l'|il|el|das|der|die|los|las)$")
 _ARTICLE_YEAR = re.compile(r"^(.*), (the|a|an|les|la|le|l'|il|el|das|der|die|los|las)(\s*\(.*)?$")
+
+
+def shorten_title(title: str, width: int) -> str:
+    """``title`` in at most ``width`` terminal cells: cut at a word with '…', its year kept, so a list row
+    stays one line ('Dr. Strangelove or: How I Learned… (1964)'); a title that fits is returned as it is.
+    An alternate title the cut would leave open goes whole ('Twelve Monkeys… (1995)', not 'Twelve Monkeys
+    (a.k.a. 12… (1995)'). The one rule for every list a person reads as text: the CLI's tables
+    (:func:`movierec.cli.common.list_table`) and ``print(rec.recommend(1))``
+    (:func:`movierec.display.fitted_text`), which cut at the last character and lost the year before."""
+    from rich.cells import cell_len, set_cell_size  # rich draws both; loaded when a title is cut
+
+    if cell_len(title) <= width:
+        return title
+    year = _YEAR.search(title)
+    tail = f"… {year.group().strip()}" if year and cell_len(year.group()) + 8 <= width else "…"
+    head = title[: year.start()] if year and tail != "…" else title
+    cut = set_cell_size(head, width - cell_len(tail)).rstrip()
+    if " " in cut and not head[len(cut) :].startswith(" "):  # inside a word: back to the space before it
+        cut = cut[: cut.rindex(" ")]
+    if cut.count("(") > cut.count(")") and cut.rindex("(") > 3:  # an alternate title cut: drop it whole
+        cut = cut[: cut.rindex("(")]
+    return cut.rstrip(" ,:;(-") + tail
 
 
 def fold_title(text: str) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import inspect
 import json
-import re
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -13,13 +12,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.cells import cell_len, set_cell_size
+from rich.cells import cell_len
 from rich.console import Console
 from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
 from movierec.errors import SEED_MAX, ConfigError, DataError
+from movierec.titles import shorten_title
 
 if TYPE_CHECKING:  # the data layer (pandas) loads when a command runs, not for --help
     from movierec.datasets import Dataset
@@ -71,26 +71,8 @@ def _print_wrapped(text: str, style: str, width: int) -> None:
         console.print(line)
 
 
-#: a title's closing year, '(1964)' or '(2006-2007)' (a series), kept when the title is cut to fit
-_TITLE_YEAR = re.compile(r"\s*\(\d{4}(?:[-–]\d{0,4})?\)\s*$")
 #: the fewest cells a cut title keeps: below this, rich wraps it instead ('Dr. Strang… (1964)' is the least)
 _TITLE_FLOOR = 18
-
-
-def shorten_title(title: str, width: int) -> str:
-    """``title`` in at most ``width`` cells: cut at a word with '…', its year kept, so a list row stays one
-    line ('Dr. Strangelove or: How I Learned… (1964)'); a title that fits is returned as it is."""
-    if cell_len(title) <= width:
-        return title
-    year = _TITLE_YEAR.search(title)
-    tail = f"… {year.group().strip()}" if year and cell_len(year.group()) + 8 <= width else "…"
-    head = title[: year.start()] if year and tail != "…" else title
-    cut = set_cell_size(head, width - cell_len(tail)).rstrip()
-    if " " in cut and not head[len(cut) :].startswith(" "):  # inside a word: back to the space before it
-        cut = cut[: cut.rindex(" ")]
-    if cut.count("(") > cut.count(")") and cut.rindex("(") > 3:  # an alternate title cut: drop it whole
-        cut = cut[: cut.rindex("(")]  # 'Twelve Monkeys… (1995)', not 'Twelve Monkeys (a.k.a. 12… (1995)'
-    return cut.rstrip(" ,:;(-") + tail
 
 
 def list_table(
