@@ -27,6 +27,7 @@ from movierec.errors import (
 
 if TYPE_CHECKING:  # pragma: no cover
     from movierec.datasets import Dataset, load
+    from movierec.early_stopping import EarlyStopping
     from movierec.epoch_validation import EpochValidator
     from movierec.evaluation import Comparison, Result, compare, evaluate, make_split
     from movierec.interactions import IdMap, Interactions
@@ -49,6 +50,7 @@ _LAZY = {
     "evaluate": "movierec.evaluation",
     "make_split": "movierec.evaluation",
     "EpochValidator": "movierec.epoch_validation",
+    "EarlyStopping": "movierec.early_stopping",
     "Artifact": "movierec.serving.artifact",
     "load_artifact": "movierec.serving.artifact",
     "tune": "movierec.tuning",
@@ -76,6 +78,7 @@ __all__ = [
     "DataError",
     "Dataset",
     "DownloadError",
+    "EarlyStopping",
     "EpochValidator",
     "IdMap",
     "Interactions",

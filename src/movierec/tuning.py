@@ -183,13 +183,13 @@ def score_split(
     valid: Interactions,
     metric: Metric,
     *,
-    threshold: float = 4.0,
+    threshold: float | None = 4.0,
 ) -> float:
     """Score a fitted model on held-out ratings with ``metric``: one call to :func:`movierec.evaluation.evaluate`.
 
     Rating metrics use the ``rating`` protocol; ranking metrics the ``full-ranking`` protocol
     (candidates = items the user did not rate in ``fit_train``, relevant = validation ratings ≥
-    ``threshold``, users without a relevant item skipped). NaN when no validation rating is relevant,
+    ``threshold``, every validation row when it is ``None``, users without a relevant item skipped). NaN when no validation rating is relevant,
     so one empty fold does not end a study. Tuning, compare, export and the report all score here.
     """
     from movierec.evaluation import evaluate
@@ -199,7 +199,7 @@ def score_split(
 
     if metric.kind == "rating":
         return float(evaluate(model, fit_train, valid, "rating", intervals=False).metrics[metric.name])
-    if not (valid.ratings >= threshold).any():
+    if threshold is not None and not (valid.ratings >= threshold).any():
         return float("nan")
     k = int(metric.k or 10)
     result = evaluate(
@@ -211,6 +211,7 @@ def score_split(
         threshold=threshold,
         intervals=False,
         auc=metric.name == "auc",  # opt-in: it sorts every user's scores
+        warn=False,  # a validation fold's users without a positive are left out in every trial alike
     )
     if metric.name == "mrr" and metric.k is not None:  # MRR@K: the first hit within the top K, else 0
         from movierec import metrics as M

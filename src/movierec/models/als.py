@@ -38,6 +38,7 @@ class ALS(FactorParams, FactorRecommender, WeightedRecommender):
     """
 
     name: ClassVar[str] = "als"
+    can_stop_early: ClassVar[bool] = False  # implicit runs the iterations and sets the factors at the end
     requires: ClassVar[dict[str, str]] = {"implicit": "pip install 'movierec[report]'"}  # implicit's solver
     search_space: ClassVar[SearchSpace] = {
         "factors": FACTORS,

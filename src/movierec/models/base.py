@@ -505,6 +505,10 @@ class BaseRecommender:
     tags: ClassVar[Tags] = Tags()
     kind: ClassVar[str] = "implicit"  # == tags.kind; kept for code that reads the one-word tag
     sequential: ClassVar[bool] = False  # == tags.sequential
+    #: an iterative model stops when ``on_epoch`` returns False and is usable after each epoch; False where
+    #: a library runs the loop (implicit's als and bpr) or ``on_epoch`` only reports progress (ensemble):
+    #: :class:`movierec.early_stopping.EarlyStopping` refuses those
+    can_stop_early: ClassVar[bool] = True
     #: constructor argument → accepted values, checked by :meth:`fit` before :meth:`_fit`
     _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {}
     #: alias → canonical hyperparameter name accepted by the constructor and ``set_params``
@@ -703,7 +707,9 @@ class BaseRecommender:
 
         Keyword arguments (``item_features``, ``user_features``, ``on_epoch``, ``valid``…) go to
         the model's ``_fit`` unchanged; side features are dropped for a model whose ``_fit`` does
-        not take them (they are ignored by it). Subclasses implement ``_fit``, never ``fit``.
+        not take them (they are ignored by it). An ``on_epoch`` with a ``start_fit(model, train)``
+        method (:class:`movierec.early_stopping.EarlyStopping`) is called with them first, so it
+        can refuse the model before any training. Subclasses implement ``_fit``, never ``fit``.
         """
         self._validate_params()
         # size parameters the machine cannot hold (factors=100000): one line, not the kernel's OOM kill
@@ -712,6 +718,9 @@ class BaseRecommender:
             kwargs = {
                 k: v for k, v in kwargs.items() if k not in _FEATURE_KEYWORDS or k in self.fit_options()
             }
+        start = getattr(kwargs.get("on_epoch"), "start_fit", None)
+        if callable(start):  # a listener that scores the model it follows (EarlyStopping) is told which
+            start(self, train)
         self._fit(train, **kwargs)
         return self
 

@@ -167,6 +167,7 @@ class Ensemble(BaseRecommender):
     """
 
     name: ClassVar[str] = "ensemble"
+    can_stop_early: ClassVar[bool] = False  # on_epoch reports each base's fit, not epochs
     _none_means: ClassVar[dict[str, str]] = {
         "bases": "ease, slim, ials and rp3beta, each with its defaults",
         "start_weights": "ease 1, slim 0.5, ials 0.6, rp3beta 0.2 with the default bases, else the best single base",

@@ -27,6 +27,7 @@ class ImplicitBPR(SGDFactorParams, FactorRecommender, WeightedRecommender):
     ``epochs``; ``num_threads=1`` by default so a seed gives the same model."""
 
     name: ClassVar[str] = "implicit:bpr"
+    can_stop_early: ClassVar[bool] = False  # implicit runs the epochs and sets the factors at the end
     requires: ClassVar[dict[str, str]] = {"implicit": REFERENCE_INSTALL}
     tags: ClassVar[Tags] = Tags()
     _json_state: ClassVar[tuple[str, ...]] = ("history_",)
