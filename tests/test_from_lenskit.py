@@ -8,6 +8,8 @@ written out from LensKit's definition. The page's parity figures were measured a
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -229,3 +231,31 @@ def test_per_user_frame_is_lenskits_list_metrics(bundled: movierec.Dataset) -> N
     assert len(pooled) == 610 and pooled.index.is_unique and pooled.columns[0] == "fold"
     assert pooled.loc[frame.index, "fold"].eq(0).all()  # fold 0's users, as evaluate scored them
     np.testing.assert_allclose(pooled.loc[frame.index, "ndcg@10"], frame["ndcg@10"])
+
+
+def test_evaluate_says_how_many_test_users_it_left_out(bundled: movierec.Dataset) -> None:
+    """``evaluate(rec, train, test)`` on LensKit's fold 0 scores 118 of its 122 test users under the default
+    threshold 4: the other 4 rated nothing in their test part ≥ 4. Before, nothing said so (a LensKit
+    user reads 118 against LensKit's 122); now the row's notes say it in compare's words, and a
+    DroppedUsersWarning points at the caller's line. ``threshold=None`` scores all 122 and says nothing."""
+    from movierec.evaluation import DroppedUsersWarning
+
+    train, test = movierec.split.crossfold_users(bundled.interactions, 5, 0.2, seed=42)[0]
+    pop = movierec.Recommender(bundled, "popularity").fit(train)
+    with pytest.warns(DroppedUsersWarning) as caught:
+        result = movierec.evaluate(pop, train, test, k=10)
+    said = (
+        "users: full-ranking 118 of the 122 test users: a ranking protocol counts only users with a test "
+        "rating ≥ 4 (4 have none; threshold=None counts every test row)"
+    )
+    assert result.n_users == 118 and result.notes == [said]
+    assert [str(w.message) for w in caught] == [said] and caught[0].filename == __file__
+    assert result.to_dict()["notes"] == [said]
+    with pytest.warns(DroppedUsersWarning, match=r"test-candidates 118 of the 122 test users"):
+        movierec.evaluate(pop, train, test, "test-candidates", k=10)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # not a word when every test user is scored, or when told not to
+        every = movierec.evaluate(pop, train, test, k=10, threshold=None)
+        quiet = movierec.evaluate(pop, train, test, k=10, warn=False)
+    assert every.n_users == 122 and every.notes == []
+    assert quiet.notes == [said]

@@ -45,6 +45,7 @@ __all__ = [
     "PROTOCOLS",
     "SPLITS",
     "Comparison",
+    "DroppedUsersWarning",
     "EvalOutput",
     "Protocol",
     "Result",
@@ -67,6 +68,11 @@ _N_BOOT = 1000
 
 class SampledMetricsWarning(UserWarning):
     """Sampled metrics can rank models differently from full ranking (Krichene & Rendle 2020)."""
+
+
+class DroppedUsersWarning(UserWarning):
+    """:func:`evaluate` scored fewer users than the test part holds: a ranking protocol counts only the
+    users with a test rating ≥ the threshold (the same words as the row's note)."""
 
 
 # --- shared helpers --------------------------------------------------------------------------
@@ -811,6 +817,7 @@ def evaluate(
     user_groups: dict[str, np.ndarray] | None = None,
     intervals: bool = True,
     auc: bool = False,
+    warn: bool = True,
 ) -> Result:
     """Evaluate a fitted model on ``test`` under one protocol and return a :class:`Result` row (with bootstrap CIs).
 
@@ -819,6 +826,19 @@ def evaluate(
     trial needs the point value only). ``threshold``: a test rating at or above it is relevant (4.0, for
     star ratings); ``None`` makes every test row relevant, as ``implicit``'s ``ranking_metrics_at_k``
     reads a test matrix of confidences.
+
+    ``train`` is not fitted on here (the model is scored as it was fitted). It says which movies each
+    user already has: under ``full-ranking`` they are left out of the user's ranking (``sampled`` draws
+    its negatives among the others), and novelty@K reads the movies' counts in it; ``rating`` and
+    ``test-candidates`` do not read it. Give the ratings the model was fitted on (all of them, not
+    only the positives an implicit model trained on, so a movie rated 2 is not recommended back).
+
+    The ranking protocols (``full-ranking``, ``test-candidates``, ``sampled``) score only the users who
+    have a relevant test rating: with the default threshold 4.0 a test user whose test ratings are all
+    below 4 is left out (LensKit's fold 0 of ml-latest-small: 118 of its 122 users are scored). When
+    some are, the row's ``notes`` say how many (the words of :func:`compare`'s note) and a
+    :class:`DroppedUsersWarning` says it too (``warn=False``: the note only; tune's trials and export's
+    figures score so); ``threshold=None`` scores every test user.
 
     Full ranking only: ``beyond`` adds the beyond-accuracy and per-group metrics
     (:func:`movierec.beyond.extend_output`), ``rerank`` (``"mmr:0.3"`` or a
@@ -836,18 +856,7 @@ def evaluate(
     if isinstance(dataset, str) and not dataset and front_door_dataset is not None:
         dataset = front_door_dataset
     where = _where(dataset, dataset_sha256, split, train, test)
-    proto = get_protocol(protocol)
-    reason = proto.skip_reason(model)
-    if reason:
-        raise ConfigError(f"protocol {proto.name!r} does not apply: {reason}")
-    if auc and proto.name != "full-ranking":
-        raise ConfigError(f"auc=True measures the full ranking; protocol {proto.name!r} has no AUC")
-    if (rerank is not None or auc) and proto.name == "full-ranking":
-        from movierec.rerank import parse_rerank
-
-        reranker = parse_rerank(rerank) if rerank is not None else getattr(proto, "reranker", None)
-        genres = item_genres if item_genres is not None else getattr(proto, "item_genres", None)
-        proto = FullRankingProtocol(reranker, genres, auc=auc or bool(getattr(proto, "auc", False)))
+    proto = _evaluated_protocol(model, protocol, rerank, item_genres, auc)
     out = proto.evaluate(model, train, test, k=k, threshold=threshold, seed=seed)
     if beyond and proto.name == "full-ranking":
         from movierec.beyond import extend_output
@@ -855,6 +864,10 @@ def evaluate(
         extend_output(
             out, model=model, train=train, k=k, seed=seed, genres=item_genres, user_groups=user_groups
         )
+    if (dropped := _dropped_users_note(proto, test, threshold, out)) is not None:
+        out.notes.append(dropped)
+        if warn:
+            warnings.warn(dropped, DroppedUsersWarning, stacklevel=3)  # the caller's line (one decorator)
     name = str(getattr(model, "name", type(model).__name__))
     params = model.get_params() if hasattr(model, "get_params") else {}
     return Result.measured(
@@ -872,6 +885,46 @@ def evaluate(
         fit_seconds=fit_seconds,
         label=label
         or (f"{name}+{reranker.spec}" if (reranker := getattr(proto, "reranker", None)) else name),
+    )
+
+
+def _evaluated_protocol(
+    model: Recommender, protocol: str | Protocol, rerank: Any, item_genres: sp.csr_matrix | None, auc: bool
+) -> Protocol:
+    """:func:`evaluate`'s protocol: refused where it does not apply to ``model``; full ranking re-built
+    with the re-ranker, genres and AUC asked for."""
+    proto = get_protocol(protocol)
+    reason = proto.skip_reason(model)
+    if reason:
+        raise ConfigError(f"protocol {proto.name!r} does not apply: {reason}")
+    if auc and proto.name != "full-ranking":
+        raise ConfigError(f"auc=True measures the full ranking; protocol {proto.name!r} has no AUC")
+    if (rerank is not None or auc) and proto.name == "full-ranking":
+        from movierec.rerank import parse_rerank
+
+        reranker = parse_rerank(rerank) if rerank is not None else getattr(proto, "reranker", None)
+        genres = item_genres if item_genres is not None else getattr(proto, "item_genres", None)
+        proto = FullRankingProtocol(reranker, genres, auc=auc or bool(getattr(proto, "auc", False)))
+    return proto
+
+
+def _dropped_users_note(
+    proto: Protocol, test: Interactions, threshold: float | None, out: EvalOutput
+) -> str | None:
+    """What :func:`evaluate` says when a ranking protocol scored fewer users than ``test`` holds: those
+    without a test rating ≥ ``threshold`` (118 of LensKit's fold 0's 122 users were scored, with nothing
+    to say so). ``None`` when every test user counts, or the protocol counts by its own rules (rating,
+    leave-last-out, next-item-in-session)."""
+    if proto.name not in ("full-ranking", "test-candidates", "sampled") or threshold is None:
+        return None
+    tested = int(np.unique(test.users).size)
+    without = tested - len(out.users)
+    if without <= 0:
+        return None
+    return (
+        f"users: {proto.name} {len(out.users):,} of the {tested:,} test users: a ranking protocol counts only "
+        f"users with a test rating ≥ {threshold:g} ({without:,} {'has' if without == 1 else 'have'} none; "
+        "threshold=None counts every test row)"
     )
 
 
@@ -923,7 +976,15 @@ def holdout_figures(
         figures.update(evaluate(model, train, test, "rating", seed=seed, intervals=False).metrics)
     if (test.ratings >= threshold).any():
         res = evaluate(
-            model, train, test, "full-ranking", k=k, threshold=threshold, seed=seed, intervals=False
+            model,
+            train,
+            test,
+            "full-ranking",
+            k=k,
+            threshold=threshold,
+            seed=seed,
+            intervals=False,
+            warn=False,  # the figures' n_users says how many were scored
         )
         figures.update(
             {"protocol": "full-ranking", "k": k, "relevance_threshold": threshold, "n_users": res.n_users}
