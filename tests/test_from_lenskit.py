@@ -259,3 +259,48 @@ def test_evaluate_says_how_many_test_users_it_left_out(bundled: movierec.Dataset
         quiet = movierec.evaluate(pop, train, test, k=10, warn=False)
     assert every.n_users == 122 and every.notes == []
     assert quiet.notes == [said]
+
+
+def test_compare_runs_on_a_given_split(bundled: movierec.Dataset) -> None:
+    """``compare(ds, models, split=make_split(ds, test=rows))``: every model fitted on the fold's training
+    part and every protocol scored on its test rows, with intervals and tables as a named split's, the
+    rows' split saying "given …"; a ``(train, test)`` pair (a crossfold_users fold, per_user_split's
+    parts) works too. Before, "the split is a name such as 'ratings-holdout', not (…)": a LensKit fold
+    went through evaluate one model at a time."""
+    from movierec.split import crossfold_users, per_user_split
+
+    train, test = crossfold_users(bundled.interactions, 5, 0.2, seed=42)[0]
+    rows = test.to_frame().rename(columns={"userId": "user_id", "movieId": "item_id"})
+    given = movierec.make_split(bundled, test=rows)
+    comp = movierec.compare(bundled, ["popularity", "baseline"], split=given, progress=False)
+    about = "given test rows (3,550 ratings of 122 users)"
+    assert comp.split == about and {r.split for r in comp.rows} == {about}
+    assert {(r.label, r.protocol, r.n_users) for r in comp.rows} == {
+        ("popularity", "test-candidates", 118),
+        ("popularity", "full-ranking", 118),
+        ("baseline", "rating", 122),
+        ("baseline", "test-candidates", 118),
+        ("baseline", "full-ranking", 118),
+    }
+    assert any(n.endswith("(4 have none)") for n in comp.notes)
+    row = comp.row("popularity", "full-ranking")
+    assert "ndcg@10" in row.intervals and about in str(comp)
+    alone = movierec.evaluate(comp.models["popularity"], given[0], given[1], k=10, warn=False)
+    assert row.metrics == pytest.approx(alone.metrics)  # the same fit and scoring as evaluate's
+    pair = movierec.compare(bundled.name, ["popularity"], split=(train, test), protocols="full-ranking")
+    assert pair.split == "given train/test (97,286 / 3,550 ratings)"
+    assert pair.row("popularity", "full-ranking").metrics == pytest.approx(alone.metrics)
+    fit, _, held = per_user_split(bundled.interactions, seed=1)
+    named = movierec.make_split(bundled, "per-user")
+    assert movierec.compare(bundled, ["popularity"], split=named[:2], protocols="full-ranking").split == (
+        f"given split: {named[2]}"
+    )
+    assert movierec.compare(bundled, ["popularity"], split=(fit, held), protocols="full-ranking").rows
+    with pytest.raises(ConfigError, match=r"so cv= has nothing to fold; split='per-user', cv=5 runs"):
+        movierec.compare(bundled, ["popularity"], split=given, cv=5)
+    with pytest.raises(ConfigError, match=r"^test_size= sizes a named split"):
+        movierec.compare(bundled, ["popularity"], split=given, test_size=0.1)
+    with pytest.raises(ConfigError, match=r"got a tuple of Interactions, DataFrame$"):
+        movierec.compare(bundled, ["popularity"], split=(train, rows))
+    with pytest.raises(ConfigError, match=r"train part has other users or movies than the dataset compared"):
+        movierec.compare(bundled.to_frame().iloc[:5000], ["popularity"], split=(train, test))

@@ -1455,7 +1455,7 @@ def compare(
     dataset: Dataset | str | Path | pd.DataFrame,
     models: Sequence[tuple[str, dict[str, Any]] | tuple[str, dict[str, Any], str | None] | str] | str,
     *,
-    split: str = "auto",
+    split: str | tuple[Interactions, Interactions] | tuple[Interactions, Interactions, str] = "auto",
     protocols: Sequence[str] | str = ("rating", "test-candidates", "full-ranking"),
     k: int = 10,
     threshold: float | None = None,
@@ -1478,7 +1478,11 @@ def compare(
     explicit-only runs use the ratings hold-out (Surprise semantics), implicit-only runs the interaction
     hold-out of positives (LightFM semantics), mixed runs one ratings hold-out whose test positives are test
     ratings ≥ ``threshold`` (default 4, MovieLens' 4 stars of 5; on data without ratings its one value, every
-    row a positive, said in the notes); the ``leave-last-out`` protocol takes the leave-last-out split. Implicit models
+    row a positive, said in the notes); the ``leave-last-out`` protocol takes the leave-last-out split. ``split``
+    may also be a split made elsewhere: what :func:`make_split` returns (``make_split(ds, test=rows)``, a
+    LensKit fold) or a ``(train, test)`` pair of the dataset's interactions (``per_user_split``'s train
+    and test, a ``crossfold_users`` fold); every model fits on that train part and every protocol scores
+    its test part, the rows' split saying "given …" (no ``cv``: it is one pair). Implicit models
     train on ``train.to_implicit(threshold)``. ``beyond`` adds diversity, popularity-bias, calibration,
     unexpectedness and per-user-group metrics to the full-ranking rows (:mod:`movierec.beyond`;
     ``user_groups``: extra families such as gender, a label per user); ``rerank`` (``"mmr:0.3"``…,
@@ -1505,17 +1509,9 @@ def compare(
     _check_k(k, inter.n_items)
     for name, params in specs:  # validate hyperparameters up front so a typo fails before any training
         create(name, **params)
-    notes: list[str] = []
-    if threshold is None and assumes_threshold(inter):  # every row a positive: 4 would leave none
-        notes.append(without_ratings_note(inter))
-    threshold = resolve_threshold(inter, threshold)
-    key = _split_key(split, protos, kinds, threshold, notes)
-    _check_positives(inter, protos, kinds, threshold)
-    _note_scale(inter, specs, protos, kinds, threshold, notes)
-    _note_low_rated_candidates(inter, key, protos, threshold, notes)
-    if cv and cv > 1:  # the notes name the hold-out; with --cv the same kind of split comes in folds
-        notes[:] = [_folds_wording(n, cv) for n in notes]
-    splitter = S.get_splitter(key, seed=seed, threshold=threshold, test_size=test_size, cv=cv)
+    splitter, key, threshold, notes = _compare_split(
+        inter, split, protos, specs, kinds, threshold, seed=seed, cv=cv, test_size=test_size
+    )
     if progress is None:
         progress = default_progress(len(specs))
     elif progress is False or progress is True:
@@ -1550,6 +1546,77 @@ def compare(
         notes.append("sampled metrics can rank models differently from full ranking (Krichene & Rendle 2020)")
         warnings.warn(notes[-1], SampledMetricsWarning, stacklevel=2)
     return run.comparison(rows, fitted, train, test, fit_train)
+
+
+def _compare_split(
+    inter: Interactions,
+    split: Any,
+    protos: Sequence[Protocol],
+    specs: Sequence[tuple[str, dict[str, Any]]],
+    kinds: Sequence[str],
+    threshold: float | None,
+    *,
+    seed: int,
+    cv: int | None,
+    test_size: float,
+) -> tuple[S.Splitter, str, float, list[str]]:
+    """:func:`compare`'s splitter (named, or the pair given), its key, the threshold it resolved and the
+    notes the split and the data call for."""
+    notes: list[str] = []
+    if threshold is None and assumes_threshold(inter):  # every row a positive: 4 would leave none
+        notes.append(without_ratings_note(inter))
+    threshold = resolve_threshold(inter, threshold)
+    given = _given_split(split, inter, cv, test_size) if isinstance(split, (tuple, list)) else None
+    if given is not None:  # the key the protocols need; the pair is split as it came
+        split = next(
+            (n for n in _SPLIT_BOUND if any(p.name == _SPLIT_BOUND[n] for p in protos)), "ratings-holdout"
+        )
+    key = _split_key(split, protos, kinds, threshold, notes)
+    _check_positives(inter, protos, kinds, threshold)
+    _note_scale(inter, specs, protos, kinds, threshold, notes)
+    _note_low_rated_candidates(inter, key, protos, threshold, notes)
+    if cv and cv > 1:  # the notes name the hold-out; with --cv the same kind of split comes in folds
+        notes[:] = [_folds_wording(n, cv) for n in notes]
+    splitter = given or S.get_splitter(key, seed=seed, threshold=threshold, test_size=test_size, cv=cv)
+    return splitter, key, threshold, notes
+
+
+#: the splits a protocol is bound to (its name → the protocol's): a given pair is read under that key
+_SPLIT_BOUND = {"leave-last-out": "leave-last-out", "last-session": "next-item-in-session"}
+
+
+def _given_split(split: Any, inter: Interactions, cv: int | None, test_size: float) -> S.GivenSplit:
+    """``compare``'s ``split`` made elsewhere: ``(train, test, description)`` from :func:`make_split` or a
+    ``(train, test)`` pair of ``inter``'s users and movies (the rows' per-user values are keyed by them).
+    Anything else, a pair of another dataset, ``cv`` or ``test_size`` with it, is one ConfigError."""
+    parts = tuple(split)
+    if not (
+        len(parts) in (2, 3)
+        and all(isinstance(p, Interactions) for p in parts[:2])
+        and (len(parts) == 2 or isinstance(parts[2], str))
+    ):
+        found = ", ".join(type(p).__name__ for p in parts) or "nothing"
+        raise ConfigError(
+            "split is a name such as 'ratings-holdout', what make_split returns (train, test, description), "
+            f"or a (train, test) pair of Interactions; got a {type(split).__name__} of {found}"
+        )
+    train, test = parts[0], parts[1]
+    for part, what in ((train, "train"), (test, "test")):
+        if part.user_map != inter.user_map or part.item_map != inter.item_map:
+            raise ConfigError(
+                f"the given split's {what} part has other users or movies than the dataset compared: "
+                "split the dataset's own interactions (make_split(ds, ...), movierec.split on ds.interactions)"
+            )
+    if cv and cv > 1:
+        raise ConfigError(
+            "a given split is one (train, test) pair, so cv= has nothing to fold; "
+            "split='per-user', cv=5 runs LensKit's crossfold_users"
+        )
+    if test_size != 0.2:
+        raise ConfigError("test_size= sizes a named split; the given split's test part is already drawn")
+    about = parts[2] if len(parts) == 3 else test._cache.get("split")
+    about = str(about or f"given train/test ({train.n_ratings:,} / {test.n_ratings:,} ratings)")
+    return S.GivenSplit(train, test, about if about.startswith("given") else f"given split: {about}")
 
 
 def _note_user_counts(

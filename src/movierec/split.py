@@ -30,6 +30,7 @@ __all__ = [
     "SPLIT_NAMES",
     "CanonicalSplit",
     "CrossfoldUsers",
+    "GivenSplit",
     "InteractionsHoldout",
     "KFold",
     "LastSession",
@@ -582,6 +583,25 @@ class LastSession(Splitter):
         from movierec.session_eval import last_session
 
         yield last_session(inter, self.gap)
+
+
+@dataclass(frozen=True, repr=False, eq=False)
+class GivenSplit(Splitter):
+    """One ``(train, test)`` pair made elsewhere (``make_split(ds, test=rows)``, :func:`per_user_split`'s
+    parts, a fold of :func:`crossfold_users`), yielded as it is: ``compare(ds, models, split=(train,
+    test))``. ``about`` is the rows' ``split`` description, saying the split was given."""
+
+    train: Interactions
+    test: Interactions
+    about: str
+    name: ClassVar[str] = "given"
+
+    @property
+    def description(self) -> str:
+        return self.about
+
+    def _folds(self, inter: Interactions) -> Iterator[tuple[Interactions, Interactions]]:
+        yield self.train, self.test
 
 
 @dataclass(frozen=True, repr=False)
