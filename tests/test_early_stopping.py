@@ -113,8 +113,10 @@ def test_refusals_are_one_sentence_before_any_training(
     assert "without epochs" in _refusal(lambda: ease.fit(train, on_epoch=stopper))
     assert not hasattr(ease, "n_items_")  # refused before it trained
     als = create("als", epochs=3)
-    assert "cannot stop early" in _refusal(lambda: als.fit(train, on_epoch=stopper))
+    assert "cannot be scored and stopped" in _refusal(lambda: als.fit(train, on_epoch=stopper))
     assert not hasattr(als, "n_items_")
+    bfm = create("bayesian-fm")  # honours False, but its model is only set after the last sweep
+    assert "cannot be scored and stopped" in _refusal(lambda: bfm.fit(train, on_epoch=stopper))
 
     rmse = movierec.EarlyStopping(valid, "rmse")
     assert "implicit" in _refusal(lambda: create("bpr").fit(train, on_epoch=rmse))

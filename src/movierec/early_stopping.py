@@ -1,7 +1,7 @@
 """Early stopping on a validation part: RecBole's ``valid_metric`` / ``eval_step`` / ``stopping_step``.
 
-An iterative model (bpr, warp, logistic, warp-kos, svd, svdpp, ials, mult-vae, recvae, bayesian-fm,
-the LightFM references…) calls ``on_epoch(epoch, logs)`` after each epoch and stops when it returns
+An iterative model (bpr, warp, logistic, warp-kos, svd, svdpp, ials, mult-vae, recvae, the LightFM
+references) calls ``on_epoch(epoch, logs)`` after each epoch and stops when it returns
 ``False`` (:data:`movierec.models.base.EpochCallback`). :class:`EarlyStopping` is that callback,
 written once: every ``every`` epochs it scores the model being fitted on **your** validation
 interactions with the scoring path of tuning and compare (:func:`movierec.tuning.score_split`: the
@@ -20,7 +20,9 @@ The model learns nothing from the callback but when to stop: it is given the cal
 ``model.fit(train, on_epoch=stopper)`` (or ``Recommender(...).fit(on_epoch=stopper)``), and
 :meth:`movierec.models.base.BaseRecommender.fit` hands it the model and its training data first
 (:meth:`EarlyStopping.start_fit`), so a model without epochs, a metric that does not suit it or a
-model that cannot stop is refused before any training.
+model that cannot be scored and stopped between epochs (``can_stop_early = False``: als and
+implicit:bpr, whose loop implicit runs; bayesian-fm, sasrec and gru4rec, whose model is set at the
+end; ensemble) is refused before any training.
 
 :class:`movierec.EpochValidator` is the other listener: it draws curves on a slice it moves out of
 the training data and never stops a fit.
@@ -115,8 +117,8 @@ class EarlyStopping:
             )
         if not getattr(model, "can_stop_early", True):
             raise ConfigError(
-                f"EarlyStopping: {name} cannot stop early (its training loop ignores on_epoch's False and "
-                "its model is only usable at the end); set its epochs instead"
+                f"EarlyStopping: {name} cannot be scored and stopped between epochs (a library runs its loop, "
+                "or its model is only set at the end); set its epochs instead"
             )
         parse_metric(self.metric.label, model_kind=tags_of(model).kind)  # rmse on an implicit model: refused
         if self.valid.n_users > train.n_users or self.valid.n_items > train.n_items:

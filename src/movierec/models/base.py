@@ -506,8 +506,8 @@ class BaseRecommender:
     kind: ClassVar[str] = "implicit"  # == tags.kind; kept for code that reads the one-word tag
     sequential: ClassVar[bool] = False  # == tags.sequential
     #: an iterative model stops when ``on_epoch`` returns False and is usable after each epoch; False where
-    #: a library runs the loop (implicit's als and bpr) or ``on_epoch`` only reports progress (ensemble):
-    #: :class:`movierec.early_stopping.EarlyStopping` refuses those
+    #: a library runs the loop (implicit's als and bpr), the model is only set at the end (bayesian-fm,
+    #: sasrec, gru4rec) or ``on_epoch`` only reports progress (ensemble): EarlyStopping refuses those
     can_stop_early: ClassVar[bool] = True
     #: constructor argument → accepted values, checked by :meth:`fit` before :meth:`_fit`
     _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {}

@@ -211,6 +211,7 @@ class BayesianFM(BayesianFMParams, _FactorModel):
     """
 
     name: ClassVar[str] = "bayesian-fm"
+    can_stop_early: ClassVar[bool] = False  # its posterior means are set at the end of the sweeps
     search_space: ClassVar[SearchSpace] = {
         "factors": IntRange(4, 64, log=True),
         "epochs": IntRange(50, 400, log=True),

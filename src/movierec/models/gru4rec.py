@@ -166,6 +166,7 @@ class GRU4Rec(TorchTrainerParams, TorchNetState):
     """
 
     name: ClassVar[str] = "gru4rec"
+    can_stop_early: ClassVar[bool] = False  # net exported at the end; stops on its own held-out items
     _none_means: ClassVar[dict[str, str]] = {
         "session_gap": "each user's whole history is one session",
         "time_budget": "no time limit",

@@ -134,6 +134,7 @@ class SASRec(TorchTrainerParams, TorchNetState):
     """
 
     name: ClassVar[str] = "sasrec"
+    can_stop_early: ClassVar[bool] = False  # net exported at the end; stops on its own held-out items
     #: reads each user's history in time order: trained on every interaction, not only positives
     tags: ClassVar[Tags] = Tags(trains_on="sequences", fold_in="sequence", serving="sasrec")
 
