@@ -48,17 +48,12 @@ def _sample(text: str, option: str = "--sample") -> int | None:
 def _config_specs(config: Path, params: list[str] | None) -> tuple[list, dict]:
     """Report specs and settings from an experiment file; ``--params MODEL.KEY=VALUE`` override its params."""
     from movierec.cli.common import parse_model_params
-    from movierec.experiment import key_location, load_experiment
+    from movierec.experiment import load_experiment
     from movierec.models.registry import merge_params
     from movierec.viz.report import ModelSpec
 
     exp = load_experiment(config)  # mistakes name the file, line and key
-    if exp.cv is not None:  # k folds give k test sets; the report's charts, curves and maps draw one
-        raise ConfigError(
-            f"{key_location(config, 'cv')}: the report draws one split's tables and charts, not {exp.cv} "
-            f"folds; remove cv to report on the file's [split], or run compare --config {config} for the "
-            "k-fold figures"
-        )
+    _refuse_unreportable(exp, config)
     features = ",".join(exp.item_features) or None
     keys = list(
         dict.fromkeys([m.name for m in exp.models] + [m.label.lower() for m in exp.models if m.label])
@@ -87,8 +82,54 @@ def _config_specs(config: Path, params: list[str] | None) -> tuple[list, dict]:
         "item_features": features,
         "split": exp.split.kind,
         "test_size": exp.split.test_size,
+        # the model table on the file's protocols (when it names them), with or without the beyond-accuracy
+        # metrics and section, with compare's AUC column when asked: the rows compare --config prints
+        "protocols": _file_protocols(exp, config),
+        "beyond": exp.beyond is not False,  # unset: the report's own section, as before
+        "auc": bool(exp.auc),
     }
     return specs, settings
+
+
+def _refuse_unreportable(exp: Any, config: Path) -> None:
+    """One line naming the file, line and key for what an experiment file asks and the report cannot
+    draw (it was ignored before): k folds (``cv``), a re-ranker (``rerank``: the curves, beyond-accuracy
+    lists and maps rank by each model's own scores), a protocol outside the model table's three. Each
+    says to run compare instead."""
+    from movierec.experiment import key_location
+
+    def refuse(key: str, text: str) -> None:
+        raise ConfigError(f"{key_location(config, key)}: {text}")
+
+    run = f"run compare --config {config}"
+    if exp.cv is not None:  # k folds give k test sets; the report's charts, curves and maps draw one
+        refuse("cv", f"the report draws one split's tables and charts, not {exp.cv} folds; remove cv to report "
+               f"on the file's [split], or {run} for the k-fold figures")  # fmt: skip
+    if exp.rerank is not None:
+        refuse("rerank", "the report's curves, beyond-accuracy lists and maps rank by each model's own scores; "
+               f"remove rerank to report on them, or {run} for the {exp.rerank} figures")  # fmt: skip
+    if "protocols" not in exp.model_fields_set:
+        return
+    other = ", ".join(p for p in exp.protocols if p not in ("rating", "full-ranking", "test-candidates"))
+    if other:
+        refuse("protocols", "the report's model table is on rating, full-ranking and test-candidates; remove "
+               f"{other} to report on the rest, or {run} for the {other} figures")  # fmt: skip
+
+
+def _file_protocols(exp: Any, config: Path) -> list[str] | None:
+    """The model table's protocols from the file (None: unset, the report's three). Without full-ranking
+    (tune's best.toml of a rating model says ["rating"]) full-ranking is added, said in a note naming the
+    line: the curves, charts and maps rank every movie."""
+    from movierec.cli.common import say
+    from movierec.experiment import key_location
+
+    if "protocols" not in exp.model_fields_set:
+        return None
+    if "full-ranking" not in exp.protocols:
+        say("note", f"{key_location(config, 'protocols')}: the report adds full-ranking to "
+            f"{', '.join(exp.protocols)}: its curves, charts and maps rank every movie")  # fmt: skip
+        return [*exp.protocols, "full-ranking"]
+    return list(exp.protocols)
 
 
 _PROJECTION = typer.Option("tsne", "--projection", help="Embedding projection: tsne, umap or pca.")
@@ -178,6 +219,9 @@ def report_cmd(
         user_features=user_features,
         item_features=item_features,
         split=split,
+        protocols=settings.get("protocols"),
+        beyond=settings.get("beyond", True),
+        auc=settings.get("auc", False),
     )
     _print_report(rep)
 

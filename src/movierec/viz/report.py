@@ -514,12 +514,13 @@ def _table_rows(rows: Sequence[Any], k: int, specs: Sequence[ModelSpec]) -> list
     return [by[s.label] for s in specs if by[s.label]["kind"] is not None]
 
 
-def table_groups(k: int) -> list[tuple[str, list[tuple[str, str, bool]]]]:
+def table_groups(k: int, auc: bool = False) -> list[tuple[str, list[tuple[str, str, bool]]]]:
     """The model table's column groups: (title, [(key, header, lower is better), …]).
 
     The rating group carries Surprise's FCP beside RMSE and MAE (MSE is RMSE squared, so it is left
-    out); the HTML header's group spans and separators come from these lists."""
-    return [
+    out); the HTML header's group spans and separators come from these lists. ``auc``: the full-ranking
+    group ends with AUC, compare's opt-in column (an experiment file's ``auc = true``)."""
+    groups = [
         ("rating prediction", [("rmse", "RMSE", True), ("mae", "MAE", True), ("fcp", "FCP", False)]),
         (
             "full-ranking (headline)",
@@ -537,11 +538,19 @@ def table_groups(k: int) -> list[tuple[str, list[tuple[str, str, bool]]]]:
             [(f"tc:precision@{k}", f"P@{k}", False), (f"tc:recall@{k}", f"R@{k}", False)],
         ),
     ]
+    if auc:
+        groups[1][1].append(("auc", "AUC", False))
+    return groups
 
 
-def table_columns(k: int) -> list[tuple[str, str, bool]]:
+def table_columns(k: int, auc: bool = False) -> list[tuple[str, str, bool]]:
     """(key, header, lower is better) for the model table, in :func:`table_groups` order."""
-    return [col for _, cols in table_groups(k) for col in cols]
+    return [col for _, cols in table_groups(k, auc) for col in cols]
+
+
+def _has_auc(table: Sequence[dict[str, Any]]) -> bool:
+    """Whether the table's rows carry AUC (a report asked for it): the model table then shows its column."""
+    return any("auc" in r["values"] for r in table)
 
 
 def _write_best_config(run: Any, label: str | None, path: Path, final: Path | None = None) -> Path | None:
@@ -581,7 +590,7 @@ def _write_best_config(run: Any, label: str | None, path: Path, final: Path | No
 
 def _winners(table: Sequence[dict[str, Any]], k: int) -> dict[str, str]:
     out: dict[str, str] = {}
-    for key, _h, lower in table_columns(k):
+    for key, _h, lower in table_columns(k, _has_auc(table)):
         if key.startswith(("novelty", "coverage")):  # descriptive: more is not simply better
             continue
         vals = [(r["values"].get(key), r["model"]) for r in table]
@@ -670,12 +679,13 @@ def _print_table(console: Any, table: Sequence[dict[str, Any]], k: int, winners:
     )
     t.add_column("model", no_wrap=True)
     t.add_column("type")
-    for key, head, _ in table_columns(k):
+    columns = table_columns(k, _has_auc(table))
+    for key, head, _ in columns:
         t.add_column(("tc " if key.startswith("tc:") else "") + head, justify="right", no_wrap=True)
     t.add_column("fit s", justify="right")
     for r in table:
         cells = []
-        for key, _h, _ in table_columns(k):
+        for key, _h, _ in columns:
             v = r["values"].get(key)
             text = _fmt(v)
             if winners.get(key) == r["model"]:
@@ -807,6 +817,9 @@ class _Run:
     user_features: str | None
     split: str = "auto"
     test_size: float = 0.2
+    protocols: tuple[str, ...] = ("rating", "full-ranking", "test-candidates")
+    beyond: bool = True
+    auc: bool = False
     notes: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     replaces: list[str] = field(default_factory=list)
@@ -844,6 +857,24 @@ class _Trained:
 _PROTOCOLS = ("rating", "full-ranking", "test-candidates")
 
 
+def _report_protocols(protocols: Sequence[str] | None) -> tuple[str, ...]:
+    """The protocols of the model table, in the report's order: ``None`` all three of :data:`_PROTOCOLS`;
+    others, or a list without full-ranking (the curves, charts and maps rank every movie), are refused."""
+    if protocols is None:
+        return _PROTOCOLS
+    given = [str(p).strip().lower().replace("_", "-") for p in protocols]
+    other = [p for p in given if p not in _PROTOCOLS]
+    if other:
+        raise ConfigError(
+            f"protocols {other}: the report's model table is on {', '.join(_PROTOCOLS)}; compare takes the others"
+        )
+    if "full-ranking" not in given:
+        raise ConfigError(
+            f"protocols {given}: the report ranks every movie for its curves, charts and maps; add 'full-ranking'"
+        )
+    return tuple(p for p in _PROTOCOLS if p in given)
+
+
 def build_report(
     dataset: Any = "ml-latest-small",
     models: Sequence[ModelSpec] | str | None = None,
@@ -863,6 +894,9 @@ def build_report(
     item_features: str | None = None,
     split: str = "auto",
     test_size: float = 0.2,
+    protocols: Sequence[str] | None = None,
+    beyond: bool = True,
+    auc: bool = False,
 ) -> Report:
     """Run the whole report and write it into ``out`` (default ``reports/<timestamp>``); returns what it wrote.
 
@@ -874,8 +908,12 @@ def build_report(
     section either way. ``split`` and ``test_size`` are :func:`~movierec.evaluation.compare`'s (``"auto"``:
     the ratings hold-out, or the interactions hold-out when every model is implicit): the model table, its
     charts, the curves, the beyond-accuracy and similar-movies sections and the maps all come from that one
-    split (the sequence and new-users sections keep their own protocols). The steps, in order:
-    :func:`_start` (load, check the folder), the dataset section, :func:`_train_evaluate`, the sequence
+    split (the sequence and new-users sections keep their own protocols). ``protocols`` (default: rating,
+    full-ranking and test-candidates) narrows the model table to some of those three; full-ranking is
+    one of them always, since the curves, charts and maps rank every movie. ``beyond=False`` leaves out the
+    beyond-accuracy metrics and section; ``auc=True`` adds compare's AUC column to the model table (an
+    experiment file's ``protocols``, ``beyond`` and ``auc``, as ``report --config`` reads them). The steps,
+    in order: :func:`_start` (load, check the folder), the dataset section, :func:`_train_evaluate`, the sequence
     and new-users sections, :func:`_curves`, :func:`_model_charts`, the beyond-accuracy section,
     :func:`_embedding_maps`, :func:`_write`.
 
@@ -900,6 +938,9 @@ def build_report(
         item_features=item_features,
         split=split,
         test_size=test_size,
+        protocols=_report_protocols(protocols),
+        beyond=beyond,
+        auc=auc,
     )
     # written beside --out and moved into place when complete: a model that fails, or Ctrl-C, leaves
     # no half report (some charts, no index.html) and an old report it would replace (--force) intact
@@ -935,17 +976,19 @@ def _steps(run: _Run) -> Report:
         ks, curves = _curves(run, trained, labels)
     with run.timed("charts"):
         model_charts = _model_charts(run, trained, table, labels, colours, ks, curves)
-    with run.timed("beyond"):
-        beyond = _beyond(
-            trained.rows,
-            k,
-            run.charts_dir,
-            colours,
-            trained.fitted,
-            trained.fit_train,
-            trained.base,
-            threshold,
-        )
+    beyond = None
+    if run.beyond:  # beyond = false in an experiment file: no beyond-accuracy metrics, no section
+        with run.timed("beyond"):
+            beyond = _beyond(
+                trained.rows,
+                k,
+                run.charts_dir,
+                colours,
+                trained.fitted,
+                trained.fit_train,
+                trained.base,
+                threshold,
+            )
     with run.timed("embeddings"):  # 4. similar movies (lift), then embedding maps
         similar = _liked_together(run, trained)
         maps = _embedding_maps(run, trained, labels)
@@ -1028,6 +1071,9 @@ def _start(
         fingerprint["user_features"] = opts["user_features"]
     if (opts["split"], opts["test_size"]) != ("auto", 0.2):  # a report from before --split matches still
         fingerprint.update(split=opts["split"], test_size=opts["test_size"])
+    if opts["protocols"] != _PROTOCOLS:  # an experiment file's protocols, beyond = false, auc = true
+        fingerprint["protocols"] = list(opts["protocols"])
+    fingerprint.update({key: opts[key] for key in ("beyond", "auc") if opts[key] != (key == "beyond")})
     fingerprint = json.loads(json.dumps(fingerprint, default=str))
     old = check_output(folder, fingerprint, force=force)
     run = _Run(ds=ds, specs=specs, out=folder, fingerprint=fingerprint, notes=notes, started=origin, **opts)
@@ -1077,14 +1123,15 @@ def _train_evaluate(run: _Run) -> _Trained:
                 [(g.name, dict(g.params), g.label) for g in group],
                 split=split,
                 test_size=run.test_size,
-                protocols=_PROTOCOLS,
+                protocols=run.protocols,
                 k=run.k,
                 threshold=run.threshold,
                 seed=run.seed,
                 item_features=features,
                 user_features=run.user_features,
                 progress=prog.handler(rename),
-                beyond=True,
+                beyond=run.beyond,
+                auc=run.auc,
                 monitor=monitor,
             )
             if trained.base is None:
@@ -1300,7 +1347,7 @@ def _write(
         "files": written,
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "split": base.split,
-        "protocols": list(_PROTOCOLS),
+        "protocols": list(run.protocols),
         "k": k,
         "threshold": run.threshold,
         "seed": run.seed,
@@ -1500,8 +1547,8 @@ def _render(report: Report, **ctx: Any) -> str:
     env.filters["png"] = _png_data
     env.filters["num"] = _fmt
     env.filters["thousands"] = lambda v: "—" if v is None else f"{v:,}"
-    groups = table_groups(report.k)
-    columns = table_columns(report.k)
+    groups = table_groups(report.k, _has_auc(report.table))
+    columns = table_columns(report.k, _has_auc(report.table))
     group_starts = {cols[0][0] for _, cols in groups}  # each group's first column draws a separator
     summary = ctx["summary"]
     stats = [

@@ -1,0 +1,113 @@
+"""``movierec report --config`` reads every key of the experiment file: it honours ``protocols``, ``beyond``
+and ``auc`` as ``compare --config`` does, and refuses in one line what it cannot draw (``rerank``, a
+protocol outside its model table, protocols without full-ranking), naming the file, line and key.
+
+Before, the report read the file's dataset, split, seed, K, threshold, models and item features and silently
+ignored the rest: a file with ``protocols = ["full-ranking"]``, ``beyond = false``, ``auc = true`` or
+``rerank = "mmr:0.3"`` gave the same page as one without. Real subprocesses on the tiny MovieLens folder of
+tests/viz/conftest.py, two cheap models (no training curves: the figures are compare's to the digit).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from clihelp import run_process
+from movierec.beyond_names import is_beyond
+
+ERROR = "movierec: error: "
+
+
+def _experiment(folder: Path, dataset: Path, top: str) -> Path:
+    """An experiment file whose first lines are ``top`` (so each key's line number is known)."""
+    path = folder / "exp.toml"
+    path.write_text(
+        f'{top}\nseed = 3\n\n[dataset]\nname = "{dataset}"\n\n'
+        '[[models]]\nname = "popularity"\n\n[[models]]\nname = "baseline"\n',
+        encoding="utf-8",
+    )
+    return path
+
+
+def _one_error_line(proc: subprocess.CompletedProcess[str]) -> str:
+    assert proc.returncode == 2, (proc.returncode, proc.stdout, proc.stderr)
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(ERROR), proc.stderr
+    return lines[0].removeprefix(ERROR)
+
+
+@pytest.mark.slow
+def test_report_config_honours_protocols_beyond_and_auc(movielens_dir: Path, tmp_path: Path) -> None:
+    """``protocols = ["full-ranking"]``, ``beyond = false``, ``auc = true``: the report's rows are compare's
+    rows on the same file (full-ranking only, AUC included, the same figures), the page has the AUC column
+    and no beyond-accuracy section, and results.json says which protocols it drew."""
+    exp = _experiment(tmp_path, movielens_dir, 'protocols = ["full-ranking"]\nbeyond = false\nauc = true')
+    report = run_process("report", "--config", str(exp), "--out", "rep", "--projection", "pca",
+                         "--map-items", "10", cwd=tmp_path)  # fmt: skip
+    assert report.returncode == 0, report.stderr
+    data = json.loads((tmp_path / "rep" / "results.json").read_text())
+    assert data["report"]["protocols"] == ["full-ranking"]
+    assert "beyond" not in data  # no beyond-accuracy section
+    assert {(r["model"], r["protocol"]) for r in data["results"]} == {
+        ("popularity", "full-ranking"),
+        ("baseline", "full-ranking"),
+    }
+    page = (tmp_path / "rep" / "index.html").read_text(encoding="utf-8")
+    assert ">AUC<" in page and 'href="#beyond"' not in page
+
+    compared = run_process("compare", "--config", str(exp), "--out", "runs", "--json", cwd=tmp_path)
+    assert compared.returncode == 0, compared.stderr
+    rows = json.loads(compared.stdout)
+    got = {(r["model"], r["protocol"]): r for r in data["results"]}
+    assert set(got) == {(r["model"], r["protocol"]) for r in rows}
+    for row in rows:
+        mine = got[(row["model"], row["protocol"])]
+        assert 0 < mine["auc"] < 1 and mine["auc"] == pytest.approx(row["auc"], rel=1e-12), row["model"]
+        assert mine["ndcg@10"] == pytest.approx(row["ndcg@10"], rel=1e-12, abs=1e-12), row["model"]
+        assert not [m for m in mine if is_beyond(m)], sorted(mine)  # beyond = false: none measured
+
+
+def test_report_config_refuses_what_it_cannot_draw_in_one_line(movielens_dir: Path, tmp_path: Path) -> None:
+    """A re-ranker, a protocol outside the report's table: one line each, naming the file, the line and the
+    key, and what to run instead; no folder is written."""
+    cases = [
+        (
+            'rerank = "mmr:0.3"',
+            "line 1: rerank: the report's curves, beyond-accuracy lists and maps rank by each model's own "
+            "scores; remove rerank to report on them, or run compare --config {exp} for the mmr:0.3 figures",
+        ),
+        (
+            'k = 5\nprotocols = ["full-ranking", "sampled"]',
+            "line 2: protocols: the report's model table is on rating, full-ranking and test-candidates; "
+            "remove sampled to report on the rest, or run compare --config {exp} for the sampled figures",
+        ),
+    ]
+    for top, words in cases:
+        exp = _experiment(tmp_path, movielens_dir, top)
+        line = _one_error_line(run_process("report", "--config", str(exp), "--out", "rep", cwd=tmp_path))
+        assert line == f"{exp}, " + words.format(exp=exp), line
+    assert not (tmp_path / "rep").exists()
+
+
+@pytest.mark.slow
+def test_report_config_adds_full_ranking_to_rating_alone_and_says_so(
+    movielens_dir: Path, tmp_path: Path
+) -> None:
+    """tune's best.toml of a rating model says ``protocols = ["rating"]``: the report draws its rating rows
+    and adds full-ranking, which its curves, charts and maps need, in a note naming the file's line."""
+    exp = _experiment(tmp_path, movielens_dir, 'protocols = ["rating"]')
+    report = run_process("report", "--config", str(exp), "--out", "rep", "--projection", "pca",
+                         "--map-items", "10", cwd=tmp_path)  # fmt: skip
+    assert report.returncode == 0, report.stderr
+    note = (
+        f"note: {exp}, line 1: protocols: the report adds full-ranking to rating: its curves, charts and maps "
+        "rank every movie"
+    )
+    assert note in report.stderr.splitlines(), report.stderr
+    data = json.loads((tmp_path / "rep" / "results.json").read_text())
+    assert data["report"]["protocols"] == ["rating", "full-ranking"]
+    assert {r["protocol"] for r in data["results"]} == {"rating", "full-ranking"}  # no test-candidates rows
