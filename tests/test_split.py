@@ -201,3 +201,30 @@ def test_bad_fractions() -> None:
     for bad in (0.0, 1.0, -0.1, "x"):
         with pytest.raises(ConfigError, match="test_size"):
             interactions_holdout(inter, bad)  # type: ignore[arg-type]
+
+
+def test_the_three_part_and_lenskit_splits_take_a_dataset_as_make_split_does() -> None:
+    """A RecBole user writes ``per_user_split(ds)`` and a LensKit user ``crossfold_users(ds)`` (LensKit's
+    takes its dataset): both were ``AttributeError: 'Dataset' object has no attribute 'user_counts'``.
+    A dataset gives the same parts as its interactions; anything else is one ConfigError naming the call."""
+    import movierec
+    from movierec.split import crossfold_users, per_user_split
+
+    frame = make_ratings(12, 15, 0.5, 3)
+    frame["timestamp"] = np.arange(len(frame))
+    ds = movierec.load(frame)
+    calls = {
+        "per_user_split": lambda d: per_user_split(d, seed=1),
+        "crossfold_users": lambda d: [part for fold in crossfold_users(d, 3, 0.3, seed=1) for part in fold],
+        "leave_last_out": leave_last_out,
+    }
+    for name, call in calls.items():
+        from_ds, from_inter = call(ds), call(ds.interactions)
+        assert len(from_ds) == len(from_inter) >= 3, name
+        for a, b in zip(from_ds, from_inter, strict=True):
+            np.testing.assert_array_equal(_keys(a), _keys(b))
+            assert a.user_map is ds.interactions.user_map
+        with pytest.raises(
+            ConfigError, match=rf"^{name}\(\) splits a dataset or its interactions .* got DataFrame$"
+        ):
+            call(frame)

@@ -18,13 +18,16 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, fields
 from numbers import Integral
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
 from movierec.datasets.canonical import CANONICAL_SPLITS, check_ml1m_shape, ml100k_rows
 from movierec.errors import ConfigError, is_seed, spelled
 from movierec.interactions import Interactions, no_positives
+
+if TYPE_CHECKING:
+    from movierec.datasets import Dataset
 
 __all__ = [
     "SPLIT_NAMES",
@@ -55,6 +58,20 @@ __all__ = [
     "split_key",
     "temporal_split",
 ]
+
+
+def _interactions_of(inter: object, func: str) -> Interactions:
+    """``inter`` itself, or a :class:`Dataset`'s ``interactions``: the splits take either, as ``make_split``
+    does (LensKit's ``crossfold_users(data, …)`` takes the dataset); anything else is one ConfigError."""
+    if isinstance(inter, Interactions):
+        return inter
+    held = getattr(inter, "interactions", None)
+    if isinstance(held, Interactions):
+        return held
+    raise ConfigError(
+        f"{func}() splits a dataset or its interactions (movierec.load(...) or .interactions), "
+        f"got {type(inter).__name__}"
+    )
 
 
 def _check_fraction(test_size: float) -> None:
@@ -292,13 +309,14 @@ def temporal_split(
     return inter.subset(~test), inter.subset(test)
 
 
-def leave_last_out(inter: Interactions) -> tuple[Interactions, Interactions, Interactions]:
+def leave_last_out(inter: Interactions | Dataset) -> tuple[Interactions, Interactions, Interactions]:
     """Per user, the latest rating is the test item and the one before it the validation item.
 
-    Returns ``(train, validation, test)``. Order is by timestamp, ties broken by item index (so
-    the split does not depend on file order). Users need ≥ 2 ratings; users with exactly 2 give
-    no validation item.
+    ``inter`` is a dataset or its ``interactions``. Returns ``(train, validation, test)``. Order is by
+    timestamp, ties broken by item index (so the split does not depend on file order). Users need ≥ 2
+    ratings; users with exactly 2 give no validation item.
     """
+    inter = _interactions_of(inter, "leave_last_out")
     if inter.timestamps is None:
         raise ConfigError("leave-last-out needs timestamps, and these ratings have none")
     counts = _check_min_per_user(inter, 2, "leave-last-out")
@@ -315,11 +333,11 @@ def leave_last_out(inter: Interactions) -> tuple[Interactions, Interactions, Int
 
 
 def crossfold_users(
-    inter: Interactions, n_folds: int = 5, test_size: float = 0.2, *, seed: int = 42
+    inter: Interactions | Dataset, n_folds: int = 5, test_size: float = 0.2, *, seed: int = 42
 ) -> list[tuple[Interactions, Interactions]]:
     """LensKit's ``crossfold_users(data, n_folds, SampleFrac(test_size, rng=seed), rng=seed)``, row for row.
 
-    The users (in id order, as LensKit's vocabulary) are shuffled by numpy's ``default_rng(seed)`` and cut
+    ``inter`` is a dataset or its ``interactions``; each fold is a ``(train, test)`` pair of them. The users (in id order, as LensKit's vocabulary) are shuffled by numpy's ``default_rng(seed)`` and cut
     into ``n_folds`` parts (``np.array_split``). Fold f holds out ``round(test_size · n)`` of the n ratings
     of each of its users (Python's round, half to even, as SampleFrac), drawn by ``choice(n, …,
     replace=False)`` of a second ``default_rng(seed)`` from the user's ratings in movie-id order, the
@@ -327,6 +345,7 @@ def crossfold_users(
     in one fold only, so pooled over the folds every user counts once. Checked against LensKit 2025.8.1
     on ml-latest-small and ml-100k: the same test rows in every fold.
     """
+    inter = _interactions_of(inter, "crossfold_users")
     _check_fraction(test_size)
     if isinstance(n_folds, bool) or not isinstance(n_folds, Integral) or n_folds < 2:
         raise ConfigError(f"cv folds must be a whole number ≥ 2, got {n_folds!r}")
@@ -353,9 +372,10 @@ def crossfold_users(
 
 
 def per_user_split(
-    inter: Interactions, ratios: Sequence[float] = (0.8, 0.1, 0.1), *, seed: int = 42
+    inter: Interactions | Dataset, ratios: Sequence[float] = (0.8, 0.1, 0.1), *, seed: int = 42
 ) -> tuple[Interactions, Interactions, Interactions]:
-    """Each user's ratings in random order, cut into ``(train, validation, test)`` by ``ratios``.
+    """Each user's ratings in random order, cut into ``(train, validation, test)`` by ``ratios``: three
+    parts of ``inter`` (a dataset or its ``interactions``), with its user and movie indices.
 
     RecBole's default protocol (``eval_args: {split: {RS: [0.8, 0.1, 0.1]}, group_by: user, order:
     RO}``): choose epochs and hyperparameters on the validation part, read the test part once. The
@@ -366,6 +386,7 @@ def per_user_split(
     The order is drawn with numpy's ``default_rng(seed)``, not torch's, so the rows differ from
     RecBole's; the sizes do not.
     """
+    inter = _interactions_of(inter, "per_user_split")
     r = _split_ratios(ratios)
     if not is_seed(seed):
         raise ConfigError(f"seed must be a whole number in 0 … 2**32 - 1, got {seed!r}")
