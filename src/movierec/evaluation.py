@@ -687,9 +687,16 @@ class Result:
         return result_frame(self)
 
     def per_user_frame(self) -> pd.DataFrame:
-        """Every per-user value: one row per evaluated user (per user and fold when pooled over folds, a
-        ``fold`` column first), indexed by raw ``userId``, one column per metric (LensKit's
-        ``RunAnalysisResult.list_metrics()``). Its column means are ``metrics``' values."""
+        """Every per-user value as a DataFrame indexed by raw ``userId`` (LensKit's
+        ``RunAnalysisResult.list_metrics()``): one row per evaluated user, or per user and fold when pooled
+        over folds (a ``fold`` column first; a ratings k-fold tests a user in several folds: ids repeat).
+
+        Under a ranking protocol each column is a per-user metric and its mean is that metric in
+        ``metrics`` (coverage, diversity and per-group figures are over all the lists: no column). Under
+        ``rating`` the columns are each user's mean ``squared_error`` and ``absolute_error`` and their
+        ``concordant_pairs`` and ``discordant_pairs``; ``metrics``' rmse and mae pool every test rating
+        instead, so ``np.sqrt(frame["squared_error"]).mean()`` is LensKit's per-user RMSE, not ``rmse``.
+        A row read from results.json has no per-user values (ConfigError)."""
         if self.user_ids is None:
             raise ConfigError(
                 "this row has no per-user values by user (a row made before per_user_frame, or read from "
