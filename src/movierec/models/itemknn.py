@@ -196,8 +196,9 @@ def lift_neighbours(
 
 
 class ItemKNN(WeightedRecommender):
-    """Item-kNN with cosine, asymmetric cosine (``alpha``), BM25-weighted cosine or lift similarity,
-    summed over each candidate's own neighbours or each rated movie's (``neighbourhood``).
+    """Item-kNN: a candidate movie scores the summed similarity of the user's movies among its own ``k``
+    nearest (``neighbourhood="candidate"``) or of those that keep it among theirs (``"rated"``);
+    similarity by cosine, asymmetric cosine (``alpha``), BM25-weighted cosine or lift.
 
     ``k`` neighbours per item, ``shrink`` added to the similarity denominator (with ``lift``: the
     co-support shrinkage c_ij / (c_ij + shrink)), ``weighting`` of the interactions (binary / rating /
