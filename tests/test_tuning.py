@@ -354,6 +354,45 @@ def test_test_split_reads_happen_after_the_last_trial(small: Interactions, tmp_p
     assert spy.reads and min(when for _, when in spy.reads) >= last_done
 
 
+def test_a_given_validation_part_scores_the_trials_and_the_test_is_read_once_after(
+    small: Interactions, tmp_path: Path
+) -> None:
+    """``tune(..., holdout=(train, test), validation=valid)``, RecBole's three parts: every trial fits on
+    ``train`` and is scored on ``valid`` (no folds cut: its value is the model's score there), the test
+    part is not read during the study, and afterwards the best params are refit on train + valid and
+    scored on it once. Before, "tune() has no keyword 'validation'": tune cut its own folds out of
+    the training part and a RecBole user's validation part went unused."""
+    from movierec.models.registry import create
+    from movierec.split import per_user_split
+    from movierec.tuning import score_split
+
+    train, valid, test = per_user_split(small, (0.7, 0.15, 0.15), seed=3)
+    spy = RecordingInteractions(test)
+    rmse = parse_metric("rmse")
+    res = tune(None, "svd", n_trials=3, holdout=(train, spy), validation=valid, evaluate_test=False,
+               fixed_params={"n_epochs": 3}, seed=4)  # fmt: skip
+    assert res.n_complete == 3 and res.settings["cv"] == 1
+    assert spy.reads == []  # not one attribute of the test part was touched by the study
+    params = {**res.best_params, "n_epochs": 3, "random_state": 4}
+    on_valid = create("svd", **params).fit(train)
+    assert res.best_value == pytest.approx(score_split(on_valid, train, valid, rmse))
+    url = f"sqlite:///{tmp_path / 'v.db'}"
+    res = tune(None, "svd", n_trials=2, holdout=(train, spy), validation=valid, storage=url, study_name="v",
+               fixed_params={"n_epochs": 3}, seed=4)  # fmt: skip
+    last_done = max(t.datetime_complete for t in optuna.load_study(study_name="v", storage=url).trials)
+    assert spy.reads and min(when for _, when in spy.reads) >= last_done  # read after the last trial
+    both = train.concat(valid)
+    refit = create("svd", **{**res.best_params, "n_epochs": 3, "random_state": 4}).fit(both)
+    assert res.test_score == pytest.approx(score_split(refit, both, test, rmse))  # refit on train + valid
+    with pytest.raises(ConfigError, match=r"^validation= is scored beside a training part you drew"):
+        tune(small, "svd", n_trials=1, validation=valid)
+    with pytest.raises(ConfigError, match=r"so cv=3 has no folds to cut; leave cv out$"):
+        tune(None, "svd", n_trials=1, cv=3, holdout=(train, test), validation=valid)
+    other = Interactions.from_frame(make_ratings(60, 50, 0.3, seed=9), rating_scale=(0.5, 5.0))
+    with pytest.raises(ConfigError, match="validation= has other users or movies than holdout's train part"):
+        tune(None, "svd", n_trials=1, holdout=(train, test), validation=other)
+
+
 def test_resume_continues_the_trial_count(small: Interactions, tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'study.db'}"
     first = tune(small, "baseline", n_trials=3, cv=2, storage=url, study_name="s", seed=1)

@@ -479,6 +479,7 @@ class _Objective:
         fixed: Mapping[str, Any],
         user_features: Any = None,
         item_features: Any = None,
+        validation: Interactions | None = None,
     ) -> None:
         from movierec.models.registry import get_class, model_kind
 
@@ -489,10 +490,9 @@ class _Objective:
         self.accepted = _model_params(cls)
         self.iterative = "on_epoch" in fit_options(cls)
         self.per_epoch = self.iterative
-        self.folds = [
-            (fit.to_implicit(threshold) if implicit else fit, fit, valid)
-            for fit, valid in validation_folds(train, cv, seed=seed)
-        ]
+        # the caller's validation part (tune's validation=), or folds cut from the training part
+        pairs = [(train, validation)] if validation is not None else validation_folds(train, cv, seed=seed)
+        self.folds = [(fit.to_implicit(threshold) if implicit else fit, fit, valid) for fit, valid in pairs]
 
     def _params(self, trial: Any) -> dict[str, Any]:
         params = {name: p.suggest(trial, name) for name, p in self.space.items() if name not in self.fixed}
@@ -789,6 +789,7 @@ def tune(
     *,
     progress: Callable[[dict[str, Any]], None] | bool | None = None,
     holdout: tuple[Interactions, Interactions] | None = None,
+    validation: Interactions | None = None,
     evaluate_test: bool = True,
     out: str | Path | None = None,
     fixed_params: Mapping[str, Any] | None = None,
@@ -807,7 +808,12 @@ def tune(
     ratings, or an int number of them as Surprise's ``train_test_split`` reads it; Surprise's random
     hold-out with ``seed``; or ``holdout=(train, test)``; ``test_size=None`` for none) is built first and
     never read during the study; afterwards the best params are refit on the whole training split and
-    scored on it (``test_score``). ``cv`` inner folds (1 = one 20 % validation split, a share of however
+    scored on it (``test_score``). With ``validation`` (a part of the ratings beside
+    ``holdout=(train, test)``, such as :func:`movierec.split.per_user_split`'s middle part, RecBole's
+    validation set) no folds are cut: every trial fits on ``train`` and is scored on ``validation``, and
+    the best params are refit on ``train`` and ``validation`` together (``train.concat(validation)``, the
+    movies each user has in either left out of the ranking) and scored once on ``test``; ``cv`` is 1
+    (any other is refused). ``cv`` inner folds (1 = one 20 % validation split, a share of however
     many training ratings the outer split left) are cut from the training split. ``storage`` is an
     SQLAlchemy URL (``sqlite:///study.db``, ``postgresql://…``; ``None`` = in memory): several
     processes that pass the same URL and ``study_name`` share the study (give each a different
@@ -845,35 +851,30 @@ def tune(
     check_keywords(request, model)  # a misspelt option is one line before any work
     _optuna()  # the missing-extra error before any work
     report = trial_progress(progress)
+    request = _with_validation(request, holdout, validation)
     req = check_request(model, **request, has_holdout=holdout is not None)
     if out is not None:  # someone else's trials.csv or best.toml there: refused before the study, not after
         check_output_folder(out, option="out=")
     model, parsed, shown, name = req.model, req.metric, req.shown, req.study_name
-    inter, settings, study = _open_study(
-        req, dataset, holdout, fixed_params, seed=req.seed, worker=worker, n_trials=req.n_trials
-    )
+    parts = holdout, validation
+    inter, settings, study = _open_study(req, dataset, parts, fixed_params, seed=req.seed, worker=worker, n_trials=req.n_trials)  # fmt: skip
     train, test = _outer_split(inter, holdout, settings)  # built first, never handed to the objective
     ufeats = _user_features(user_features, dataset, train)
     ifeats = _item_features(settings.get("item_features"), dataset, train)
-    objective = _objective(train, model, parsed, settings, ufeats, ifeats)  # the TRAINING split only
+    objective = _objective(train, model, parsed, settings, ufeats, ifeats, validation)  # never the test
     _check_fixed_memory(model, settings["fixed_params"], train)  # every trial would be refused: say so now
     _started(study, req.storage, name, req.n_trials, on_start, report is print_trial)
     t0 = time.perf_counter()
     lines = report is print_trial  # the start and refit lines go with the trial lines, not to a callable
-    _say(lines, f"tuning {model} for {parsed.label}: {_trials(req.n_trials)}, {_folds(settings['cv'])} of "
+    _say(lines, f"tuning {model} for {parsed.label}: {_trials(req.n_trials)}, {_folds(settings['cv'], validation)} "
          f"{train.n_ratings:,} training ratings")  # fmt: skip
     _optimize(
         study, objective, n_trials=req.n_trials, timeout=req.timeout, n_jobs=req.n_jobs, progress=report
     )
     result = _study_result(study, name, shown, model, parsed, settings)
-    complete = result.n_complete > 0
-    if complete and test is not None and evaluate_test:
-        tic = time.perf_counter()  # the refit is one more fit, as long as a trial's: a line of its own
-        _say(lines, f"test {parsed.label} of the best parameters, refit on the training split: ", end="")
-        result.test_score = _test_score(
-            model, result.best_params, train, test, parsed, settings, settings["fixed_params"], ufeats, ifeats
-        )
-        _say(lines, f"{result.test_score:.4f} ({time.perf_counter() - tic:.1f} s)")
+    if result.n_complete > 0 and test is not None and evaluate_test:  # the test part, read once
+        refit = (train, "training split") if validation is None else (train.concat(validation), "both parts")
+        result.test_score = _final_test(lines, result, refit, test, parsed, settings, ufeats, ifeats)
     result.seconds = round(time.perf_counter() - t0, 3)
     if out is not None:
         result.files = write_outputs(study, result, Path(out))
@@ -887,9 +888,10 @@ def _objective(
     settings: Mapping[str, Any],
     user_features: Any,
     item_features: Any,
+    validation: Interactions | None = None,
 ) -> _Objective:
     """:func:`tune`'s trial function over the model's active search space; it holds the TRAINING
-    interactions only (never the test split)."""
+    interactions and the caller's validation part, if any (never the test split)."""
     space = active_space(model, item_features is not None, settings["fixed_params"])
     return _Objective(
         train,
@@ -902,7 +904,66 @@ def _objective(
         fixed=dict(settings["fixed_params"]),
         user_features=user_features,
         item_features=item_features,
+        validation=validation,
     )
+
+
+def _final_test(
+    lines: bool,
+    result: TuneResult,
+    refit: tuple[Interactions, str],
+    test: Interactions,
+    metric: Metric,
+    settings: Mapping[str, Any],
+    user_features: Any,
+    item_features: Any,
+) -> float:
+    """:func:`tune`'s test score: the best params refit on ``refit``'s interactions (the training split,
+    joined with the given validation part when there is one: RecBole's train and valid), scored on
+    ``test``; a progress line of its own, as the refit is one more fit, as long as a trial's."""
+    tic = time.perf_counter()
+    _say(lines, f"test {metric.label} of the best parameters, refit on the {refit[1]}: ", end="")
+    score = _test_score(
+        result.model,
+        result.best_params,
+        refit[0],
+        test,
+        metric,
+        settings,
+        settings["fixed_params"],
+        user_features,
+        item_features,
+    )
+    _say(lines, f"{score:.4f} ({time.perf_counter() - tic:.1f} s)")
+    return score
+
+
+def _with_validation(
+    request: dict[str, Any], holdout: tuple[Interactions, Interactions] | None, validation: Any
+) -> dict[str, Any]:
+    """:func:`tune`'s request with a caller's validation part: one validation "fold" (``cv`` 1, the study
+    records it so). Refused in one line without ``holdout`` (the part is beside a train part the caller
+    drew), with another ``cv``, or as anything but interactions of ``holdout``'s users and movies."""
+    if validation is None:
+        return request
+    if holdout is None:
+        raise ConfigError(
+            "validation= is scored beside a training part you drew: give holdout=(train, test) with it "
+            "(movierec.split.per_user_split gives all three parts)"
+        )
+    if not isinstance(validation, Interactions):
+        raise ConfigError(f"validation= takes Interactions (a split's part), not {type(validation).__name__}")
+    train = holdout[0]
+    if validation.user_map != train.user_map or validation.item_map != train.item_map:
+        raise ConfigError(
+            "validation= has other users or movies than holdout's train part: split the same data"
+        )
+    if request.get("cv", 1) != 1:
+        raise ConfigError(
+            f"validation= is the one part trials are scored on, so cv={request['cv']!r} has no folds to cut; "
+            "leave cv out"
+        )
+    return {**request, "cv": 1}
 
 
 def _check_fixed_memory(model: str, fixed: Mapping[str, Any], train: Interactions) -> None:
@@ -1028,7 +1089,7 @@ class _InterruptedTrialFilter(logging.Filter):
 def _open_study(
     req: Request,
     dataset: Any,
-    holdout: tuple[Interactions, Interactions] | None,
+    parts: tuple[tuple[Interactions, Interactions] | None, Interactions | None],
     fixed_params: Mapping[str, Any] | None,
     *,
     seed: int,
@@ -1039,7 +1100,8 @@ def _open_study(
     different data), then create or load the study; ``(interactions, settings, study)``."""
     optuna = _optuna()
     parsed, shown, name, stored = req.metric, req.shown, req.study_name, req.stored
-    inter, ref, sha = _data_fingerprint(dataset, holdout)
+    holdout, valid = parts  # the caller's (train, test) and validation part, when given
+    inter, ref, sha = _data_fingerprint(dataset, holdout, valid)
     if stored.get("dataset_sha256") not in (None, sha):
         raise ConfigError(
             f"study {name!r} in {shown} was tuned on other data (sha256 {stored['dataset_sha256'][:12]}…, "
@@ -1072,14 +1134,16 @@ def _open_study(
 
 
 def _data_fingerprint(
-    dataset: Any, holdout: tuple[Interactions, Interactions] | None
+    dataset: Any, holdout: tuple[Interactions, Interactions] | None, valid: Interactions | None = None
 ) -> tuple[Any, str, str]:
-    """``(interactions or None, dataset reference, sha256)``; with a caller's hold-out only its TRAINING part is read."""
+    """``(interactions or None, dataset reference, sha256)``; with a caller's hold-out only its TRAINING part
+    is read, and the validation part given beside it (so a study is not continued on another one)."""
     if holdout is None:
         return _dataset_parts(dataset)
     ref = "<holdout>" if dataset is None else _dataset_parts(dataset)[1]
     h = hashlib.sha256()
-    for arr in (holdout[0].users, holdout[0].items, holdout[0].ratings):
+    parts = [holdout[0]] if valid is None else [holdout[0], valid]
+    for arr in (a for part in parts for a in (part.users, part.items, part.ratings)):
         h.update(np.ascontiguousarray(arr).tobytes())
     return None, ref, h.hexdigest()
 
@@ -1145,8 +1209,11 @@ def _trials(n: int) -> str:
     return f"{n} trial{'s' if n != 1 else ''}"
 
 
-def _folds(cv: int) -> str:
-    return "one 20% validation split" if cv == 1 else f"{cv} inner folds"
+def _folds(cv: int, validation: Interactions | None = None) -> str:
+    """The start line's words for the validation: ``3 inner folds of``, ``the given validation part (…) beside``."""
+    if validation is not None:
+        return f"scored on the given validation part ({validation.n_ratings:,} ratings), fitted on"
+    return ("one 20% validation split" if cv == 1 else f"{cv} inner folds") + " of"
 
 
 def _progress_callback(
