@@ -873,7 +873,11 @@ def tune(
     )
     result = _study_result(study, name, shown, model, parsed, settings)
     if result.n_complete > 0 and test is not None and evaluate_test:  # the test part, read once
-        refit = (train, "training split") if validation is None else (train.concat(validation), "both parts")
+        refit = (
+            (train, "training split")
+            if validation is None
+            else (train.concat(validation), "training and validation parts")
+        )
         result.test_score = _final_test(lines, result, refit, test, parsed, settings, ufeats, ifeats)
     result.seconds = round(time.perf_counter() - t0, 3)
     if out is not None:
