@@ -488,9 +488,12 @@ def test_the_next_step_installs_the_serve_extra_where_it_is_missing(
     )
 
     def command() -> str:
+        """The 'next:' command as the shell reads it: its lines joined where they end in a backslash (at 80
+        columns a long checkout path puts the install on its own line, 'pip install … \\' then '&& …')."""
         out = io.StringIO()
         print_summary(Console(file=out, width=80), report, table=False)  # type: ignore[arg-type]
-        return next(line.strip() for line in out.getvalue().splitlines() if "movierec export" in line)
+        text = re.sub(r"\s*\\\n\s*", " ", out.getvalue())  # a continuation and its indent: one space
+        return next(line.strip() for line in text.splitlines() if "movierec export" in line)
 
     assert command().startswith("movierec export --config ")
     monkeypatch.setitem(sys.modules, "uvicorn", None)  # as if not installed: find_spec says so
