@@ -1831,7 +1831,9 @@ def _split_key(
             f"implicit models train on training ratings ≥ {threshold:g}; test positives = test ratings ≥ {threshold:g}"
         )
     if any(kd == "explicit" for kd in kinds) and any(p.ranking for p in protos):
-        notes.append("explicit models are ranked by predicted rating in the ranking protocols")
+        notes.append(
+            "explicit models are ranked by predicted rating, shrunk for rarely rated movies, in the ranking protocols"
+        )
     if key == "interactions-holdout" and any(kd == "explicit" for kd in kinds):
         notes.append(
             f"interactions-holdout: explicit models train on positives only (ratings ≥ {threshold:g})"
