@@ -24,7 +24,8 @@ import movierec
 from clihelp import run_process
 from movierec.errors import ConfigError
 
-THRESHOLD_NOTE = "no ratings (every rating is 1): each row is an interaction and counts as a positive"
+THRESHOLD_NOTE = "no ratings: each row is a positive"
+CLI_THRESHOLD_NOTE = "note: no ratings: each row is a positive (--implicit-threshold defaults to 1)"
 RATING_MODEL = "svd is a rating model and this data has no ratings (every rating is 1)"
 DEFAULT_MODEL_NOTE = "note: no --model and no ratings: the list is ease's (svd would learn nothing)"
 
@@ -61,7 +62,7 @@ def test_cli_commands_work_without_a_threshold_and_say_what_they_assumed(log: Pa
 
     proc = _run("compare", *data, "--json", cwd=cwd)
     err = _ok(proc)
-    assert err.count(THRESHOLD_NOTE) == 1 and "the implicit threshold defaults to 1" in err, err
+    assert err.count(THRESHOLD_NOTE) == 1 and "(--implicit-threshold defaults to 1)" in err, err
     assert "no --models given and the data has no ratings: comparing popularity,als,ease" in err, err
     rows = json.loads(proc.stdout)
     assert {r["model"] for r in rows} == {"popularity", "als", "ease"}
@@ -100,10 +101,13 @@ def test_a_threshold_given_still_wins_and_still_refuses_as_before(log: Path) -> 
         assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and fix in proc.stderr, proc.stderr
 
 
-def test_recommends_default_model_note_is_one_line_at_80_columns(log: Path) -> None:
+def test_recommends_notes_are_one_line_each_at_80_columns(log: Path) -> None:
     """recommend without --model on data without ratings said 'note: no --model given and the data has no
     ratings: the list comes from ease, which learns from the interactions (a rating model such as svd would
-    learn nothing from them)', 160 columns: three lines at 80. Now the facts that matter fit one line."""
+    learn nothing from them)', 160 columns: three lines at 80; and the threshold's note before it, 'no
+    ratings (every rating is 1): each row is an interaction and counts as a positive, the implicit threshold
+    defaults to 1 (threshold= in Python, --implicit-threshold in the CLI)', 190. Now the facts that matter
+    (each row a positive, the threshold and the option that sets it) fit one line each."""
     data = ["--ratings", str(log), "--user-col", "user", "--item-col", "item", "--rating-col", ""]
     proc = subprocess.run(
         [sys.executable, "-m", "movierec", "recommend", *data, "--user", "3", "-k", "3"],
@@ -115,10 +119,11 @@ def test_recommends_default_model_note_is_one_line_at_80_columns(log: Path) -> N
     )
     _ok(proc)
     lines = proc.stderr.splitlines()
-    assert DEFAULT_MODEL_NOTE in lines, proc.stderr  # one line of its own, whole
-    assert len(DEFAULT_MODEL_NOTE) <= 80
+    for note in (CLI_THRESHOLD_NOTE, DEFAULT_MODEL_NOTE):
+        assert note in lines, proc.stderr  # one line of its own, whole
+        assert len(note) <= 80
     assert not any(
-        "which learns" in line or "would learn nothing" in line
+        "which learns" in line or "would learn nothing" in line or "counts as a positive" in line
         for line in lines
         if line != DEFAULT_MODEL_NOTE
     )

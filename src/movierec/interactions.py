@@ -77,14 +77,16 @@ def assumes_threshold(inter: Interactions) -> bool:
     return inter.interactions_only and float(inter.ratings[0]) < DEFAULT_THRESHOLD
 
 
-def without_ratings_note(inter: Interactions) -> str:
+def without_ratings_note(inter: Interactions, option: str = "") -> str:
     """What movierec assumes of data without ratings, said once where it is loaded (``Dataset.notes``; the
-    CLI prints it as a note) and by ``compare`` when it picked the threshold itself."""
-    value = float(inter.ratings[0])
-    return (
-        f"no ratings (every rating is {value:g}): each row is an interaction and counts as a positive, "
-        f"the implicit threshold defaults to {value:g} ({spelled('threshold=', '--implicit-threshold')})"
-    )
+    CLI prints it as a note) and by ``compare`` when it picked the threshold itself: each row is a positive,
+    at the threshold named with its value. ``option`` is the caller's one spelling (``"--implicit-threshold"``
+    from the CLI, whose line fits 80 columns); without it both spellings are named (:func:`spelled`)."""
+    value = f"{float(inter.ratings[0]):g}"
+    if option:
+        return f"no ratings: each row is a positive ({option} defaults to {value})"
+    both = spelled("threshold=", "--implicit-threshold")
+    return f"no ratings: each row is a positive (the implicit threshold defaults to {value}: {both})"
 
 
 def rating_model_without_ratings(model: str, inter: Interactions) -> str:

@@ -487,7 +487,7 @@ def threshold_for(ds: Dataset, given: float | None) -> float:
     from movierec.interactions import assumes_threshold, resolve_threshold, without_ratings_note
 
     if given is None and assumes_threshold(ds.interactions):
-        text = without_ratings_note(ds.interactions)
+        text = without_ratings_note(ds.interactions, "--implicit-threshold")  # one line at 80 columns
         if text not in _SAID:
             _SAID.add(text)
             say("note", text)
