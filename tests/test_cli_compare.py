@@ -131,7 +131,22 @@ def test_compare_json_implicit_only(capsys: pytest.CaptureFixture[str]) -> None:
         (["compare", "--models", "svd,nope"], ["unknown model 'nope'", "svd"]),
         (["compare", "--models", "popularity", "--protocols", "auc"], ["unknown protocol 'auc'"]),
         (["compare", "--models", "popularity", "--split", "random"], ["unknown split 'random'"]),
-        (["compare", "--models", "popularity", "--k", "100000"], ["larger than the catalogue"]),
+        # Python's keyword in a CLI error ('k=100000 is larger…', 'test_size 200,000 must…', 'k must be…')
+        (
+            ["compare", "--models", "popularity", "--k", "100000"],
+            ["--k in the CLI", "larger than the catalogue"],
+        ),
+        (
+            ["compare", "--models", "popularity", "--test-size", "200000"],
+            ["test size 200,000", "--test-size in the CLI", "must hold out at least 1"],
+        ),
+        (["compare", "--models", "svd", "--k", "-1"], ["'--k'", "greater than or equal to 1"]),
+        (["compare", "--models", "popularity", "--cv", "1"], ["'--cv'", "greater than or equal to 2"]),
+        (["compare", "--models", "gru4rec", "--session-gap", "-1"], ["--session-gap must be seconds"]),
+        (
+            ["cold-users", "-m", "popularity", "--k", "100000"],
+            ["--k in the CLI", "larger than the catalogue"],
+        ),
         (["compare", "--models", "popularity", "--implicit-threshold", "6"], ["leaves no positives"]),
         (["compare", "--models", "svd", "--params", "svd.n_factors=-3"], ["n_factors"]),
         (["compare", "--models", "svd", "--params", "svd.bogus=1"], ["bogus"]),

@@ -602,6 +602,11 @@ def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     [
         (["--model", "ease", "--metric", "rmse"], "needs predicted ratings"),
         (["--model", "svd", "--trials", "0"], "--trials must be ≥ 1"),
+        # tune() said 'cv must be …', 'n_jobs must be …', 'timeout must be …': Python's keywords
+        (["--model", "svd", "--cv", "0"], "--cv must be ≥ 1"),
+        (["--model", "svd", "--n-jobs", "0"], "--n-jobs must be ≥ 1 (or -1 for one per CPU), got 0"),
+        (["--model", "svd", "--timeout", "-1"], "--timeout must be > 0 seconds, got -1"),
+        (["--model", "svd", "--cv", "1", "--test-size", "200000"], "--test-size in the CLI"),
         (["--model", "svd", "--storage", "sqlite:////nonexistent-dir/sub/x.db"], "cannot be opened"),
         (["--model", "svd", "--storage", "STORAGE", "--study", "taken"], "exists with model 'baseline'"),
     ],

@@ -26,7 +26,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from movierec import metrics as M
-from movierec.errors import ConfigError, DataError
+from movierec.errors import ConfigError, DataError, labelled, spelled
 from movierec.interactions import Interactions, resolve_threshold
 from movierec.models.base import Recommender
 
@@ -78,6 +78,16 @@ def _timeline(inter: Interactions, user: int, csr_rows: np.ndarray) -> np.ndarra
     return rows
 
 
+def _check_k(k: int, n_items: int) -> None:
+    """Refuse a list length no ranking can fill before any model is fitted: a k past the catalogue stopped in
+    numpy's argpartition ('kth(=100000) out of bounds (9724)', a traceback in the CLI), after the fits."""
+    given = labelled(spelled("k=", "--k"), k)
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+        raise ConfigError(f"{given} must be a whole number ≥ 1")
+    if k > n_items:
+        raise ConfigError(f"{given} is larger than the catalogue ({n_items:,} items)")
+
+
 def cold_users(
     dataset: Any,
     models: Sequence[tuple[str, dict[str, Any]]] | str = "popularity,segment-popularity,warp",
@@ -113,6 +123,7 @@ def cold_users(
         if model_kind(name) != "implicit":
             raise ConfigError(f"cold-users ranks with implicit models; {name!r} is a rating predictor")
     inter: Interactions = dataset.interactions
+    _check_k(k, inter.n_items)
     threshold, max_r = resolve_threshold(inter, threshold), reveal[-1]
     held = hold_out_users(inter, fraction, seed, max_r)
     is_held = np.zeros(inter.n_users, dtype=bool)

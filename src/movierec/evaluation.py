@@ -23,7 +23,14 @@ import scipy.sparse as sp
 
 from movierec import metrics as M
 from movierec import split as S
-from movierec.errors import ConfigError, NotFittedError, did_you_mean, refuses_foreign_keywords, spelled
+from movierec.errors import (
+    ConfigError,
+    NotFittedError,
+    did_you_mean,
+    labelled,
+    refuses_foreign_keywords,
+    spelled,
+)
 from movierec.interactions import (
     LOWER_THRESHOLD,
     IdMap,
@@ -99,7 +106,9 @@ def _check_k(k: int, n_items: int) -> None:
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
         raise ConfigError(f"k must be a whole number ≥ 1, got {k!r}")
     if k > n_items:
-        raise ConfigError(f"k={k} is larger than the catalogue ({n_items} items)")
+        raise ConfigError(
+            f"{labelled(spelled('k=', '--k'), k)} is larger than the catalogue ({n_items:,} items)"
+        )
 
 
 def _scores(model: Recommender, users: np.ndarray) -> np.ndarray:

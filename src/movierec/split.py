@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, ClassVar
 import numpy as np
 
 from movierec.datasets.canonical import CANONICAL_SPLITS, check_ml1m_shape, ml100k_rows
-from movierec.errors import ConfigError, is_seed, spelled
+from movierec.errors import ConfigError, is_seed, labelled, spelled
 from movierec.interactions import Interactions, no_positives
 
 if TYPE_CHECKING:
@@ -164,7 +164,8 @@ def _n_held_out(test_size: float, n: int, what: str) -> int | None:
         return None
     count = int(test_size)
     if count >= n:
-        raise ConfigError(f"test_size {count:,} must hold out at least 1 and fewer than all {n:,} {what}")
+        given = labelled(spelled("test_size=", "--test-size"), f"{count:,}")  # the CLI reaches it too
+        raise ConfigError(f"test size {given} must hold out at least 1 and fewer than all {n:,} {what}")
     return count
 
 

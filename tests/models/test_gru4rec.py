@@ -128,7 +128,7 @@ def test_compare_session_gap_option_is_checked(capsys) -> None:  # type: ignore[
 
     for args, needle in [
         (["--models", "markov", "--session-gap", "1h"], "none of markov reads sessions"),
-        (["--models", "gru4rec", "--session-gap", "soon"], "session_gap must be"),
+        (["--models", "gru4rec", "--session-gap", "soon"], "--session-gap must be"),
     ]:
         with pytest.raises(SystemExit) as info:
             main(["compare", *args, "--protocols", "leave-last-out"])

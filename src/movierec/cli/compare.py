@@ -228,7 +228,9 @@ _CMP_SPLIT = typer.Option(
     help="auto, ratings-holdout, interactions-holdout, per-user, temporal, leave-last-out, last-session, "
     "or a canonical split: ml100k-u1 … ml100k-u5, ml100k-ua, ml100k-ub, ml1m-90-10.",
 )
-_CMP_CV = typer.Option(None, "--cv", help="K-fold cross-validation with this many folds (Surprise's KFold).")
+_CMP_CV = typer.Option(
+    None, "--cv", min=2, help="K-fold cross-validation with this many folds (Surprise's KFold)."
+)
 _CMP_SESSION_GAP = typer.Option(
     None,
     "--session-gap",
@@ -274,7 +276,7 @@ def compare_cmd(
     ctx: typer.Context,
     models: str | None = _CMP_MODELS,
     protocols: str = _CMP_PROTOCOLS,
-    k: int = typer.Option(10, "--k", "-k", help="Length of each recommendation list (K)."),
+    k: int = typer.Option(10, "--k", "-k", min=1, help="Length of each recommendation list (K)."),
     sampled: bool = _CMP_SAMPLED,
     out: Path | None = _CMP_OUT,
     split: str = _CMP_SPLIT,
@@ -402,7 +404,7 @@ def _compare_request(
     if session_gap is not None:  # issue 20: a shortcut for MODEL.session_gap on every model that has one
         from movierec.models.gru4rec import parse_gap
 
-        parse_gap(session_gap)
+        parse_gap(session_gap, "--session-gap")
         takers = [n for n in names if "session_gap" in get_class(n)().get_params()]
         if not takers:
             raise ConfigError(f"--session-gap: none of {', '.join(names)} reads sessions (gru4rec does)")

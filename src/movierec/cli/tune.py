@@ -110,8 +110,7 @@ def tune_cmd(
     """Search hyperparameters with seeded TPE and median pruning, on training folds only; write best.toml."""
     from movierec.tuning import check_request
 
-    if trials <= 0:
-        raise ConfigError(f"--trials must be ≥ 1, got {trials}")
+    _check_counts(trials, cv, n_jobs, timeout)
     typed = metric
     model_name, metric, front_of = _model_and_metric(model, metric, pareto, resume, storage, study, out)
     fixed = _fixed_params(model_name, params, resume)
@@ -144,6 +143,19 @@ def tune_cmd(
         front = _pareto(storage, result.study_name, front_of, out_dir) if front_of else None
         check = _ranking_check(result, dataset, out_dir, seed=seed, threshold=threshold, test_size=test_size)
     _show(result, front, front_of, out_dir, check, as_json)
+
+
+def _check_counts(trials: int, cv: int, n_jobs: int, timeout: float | None) -> None:
+    """tune's counts, refused in the CLI's flags before anything is opened: tune() checks them again for
+    Python in its keywords ('n_jobs must be ≥ 1'), which named no option of this command."""
+    if trials <= 0:
+        raise ConfigError(f"--trials must be ≥ 1, got {trials}")
+    if cv < 1:
+        raise ConfigError(f"--cv must be ≥ 1 (1 = one 20% validation split), got {cv}")
+    if n_jobs == 0 or n_jobs < -1:
+        raise ConfigError(f"--n-jobs must be ≥ 1 (or -1 for one per CPU), got {n_jobs}")
+    if timeout is not None and not timeout > 0:
+        raise ConfigError(f"--timeout must be > 0 seconds, got {timeout:g}")
 
 
 @contextmanager

@@ -46,23 +46,23 @@ _UNITS = {"s": 1, "sec": 1, "min": 60, "m": 60, "h": 3600, "d": 86400}
 _GAP = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|min|m|h|d)?\s*$")
 
 
-def parse_gap(gap: float | str | None) -> float | None:
-    """Seconds from ``3600``, ``"3600"``, ``"30min"``, ``"1h"`` or ``"2d"``; None stays None."""
+def parse_gap(gap: float | str | None, option: str = "session_gap") -> float | None:
+    """Seconds from ``3600``, ``"3600"``, ``"30min"``, ``"1h"`` or ``"2d"``; None stays None. ``option``
+    names the setting in a refusal: the model's parameter, or the CLI's ``--session-gap`` where that is
+    what was typed."""
     if gap is None or (isinstance(gap, str) and gap.strip().lower() in ("", "none")):
         return None
     if isinstance(gap, bool):
-        raise ConfigError(f"session_gap must be seconds or a duration like '1h', got {gap!r}")
+        raise ConfigError(f"{option} must be seconds or a duration like '1h', got {gap!r}")
     if isinstance(gap, (int, float)):
         value = float(gap)
     else:
         m = _GAP.match(str(gap).lower())
         if not m:
-            raise ConfigError(
-                f"session_gap must be seconds or a duration like '30min', '1h', '2d'; got {gap!r}"
-            )
+            raise ConfigError(f"{option} must be seconds or a duration like '30min', '1h', '2d'; got {gap!r}")
         value = float(m.group(1)) * _UNITS[m.group(2) or "s"]
     if not math.isfinite(value) or value <= 0:
-        raise ConfigError(f"session_gap must be positive, got {gap!r}")
+        raise ConfigError(f"{option} must be positive, got {gap!r}")
     return value
 
 
