@@ -199,6 +199,8 @@ def test_a_headerless_file_in_another_delimiter_says_what_it_is(tmp_path: Path) 
     notes = " ".join(proc.stderr.split())
     assert "1 the user, 2 the item, 3 the rating;" in notes
     assert "no timestamp field: loaded without times" in notes and "name another column" not in notes, notes
+    line = "note: no timestamp field: loaded without times, so no time-based splits"  # one line at 80 columns
+    assert line in proc.stderr.splitlines() and len(line) <= 80, proc.stderr
     assert movierec.load(three).notes[1].startswith("no timestamp field: loaded without times, so time-based")
     pairs = tmp_path / "pairs.csv"  # who watched what: two fields, the same note
     pairs.write_text("1,10\n1,20\n2,10\n")

@@ -310,8 +310,22 @@ class RatingsSource:
         assumed = without_ratings_note(ds.interactions) if assumes_threshold(ds.interactions) else None
         for note in ds.notes:
             if note != assumed:  # said where the threshold is applied (threshold_for), not where none is
-                say("note", note)
+                say("note", _in_one_line(note))
         return ds
+
+
+def _in_one_line(note: str) -> str:
+    """A loader's note in the CLI's words where its Python wording runs past 80 columns: 'no 'timestamp'
+    column: loaded without times, so time-based splits (temporal, leave-last-out) and time features are
+    unavailable; name another column (time_col= in Python, --time-col in the CLI)' was 190 columns, the
+    first note on every file without times. A split that needs them says so when asked for."""
+    from movierec.datasets import NO_TIME_COLUMN, NO_TIME_FIELD
+
+    if note.startswith(NO_TIME_COLUMN):
+        return f"{NO_TIME_COLUMN} (--time-col names another)"
+    if note.startswith(NO_TIME_FIELD):
+        return f"{NO_TIME_FIELD}, so no time-based splits"
+    return note
 
 
 # RatingsSource's fields as typer options: (annotation, declaration), in the order --help lists them

@@ -355,6 +355,12 @@ def _time_notes(ratings: pd.DataFrame) -> list[str]:
     return [str(ratings.attrs[key]) for key in (HEADER_NOTE, TIME_NOTE) if ratings.attrs.get(key)]
 
 
+#: how a ratings table's note begins when it was read without times: it has no 'timestamp' column, or
+#: (a file without a header row) no timestamp field; the CLI says each in one 80-column line of its own
+NO_TIME_COLUMN = "no 'timestamp' column: loaded without times"
+NO_TIME_FIELD = "no timestamp field: loaded without times"
+
+
 def _load_notes(inter: Interactions, auto_time: bool, ratings: pd.DataFrame, time_option: str) -> list[str]:
     """A custom ratings table's notes: no times (and how to name a column: ``time_option``, the words for
     its caller's setting), the unit its times were read in when not seconds, duplicates dropped, and what
@@ -364,13 +370,12 @@ def _load_notes(inter: Interactions, auto_time: bool, ratings: pd.DataFrame, tim
     if auto_time and not has_time and ratings.attrs.get(HEADER_NOTE):
         # a file without a header row has no column to name: its header note listed the fields it read
         notes.append(
-            "no timestamp field: loaded without times, so time-based splits (temporal, leave-last-out) and "
-            "time features are unavailable"
+            f"{NO_TIME_FIELD}, so time-based splits (temporal, leave-last-out) and time features are unavailable"
         )
     elif auto_time and not has_time:
         notes.append(
-            "no 'timestamp' column: loaded without times, so time-based splits (temporal, leave-last-out) "
-            f"and time features are unavailable; name another column {time_option}"
+            f"{NO_TIME_COLUMN}, so time-based splits (temporal, leave-last-out) and time features are "
+            f"unavailable; name another column {time_option}"
         )
     if inter.dropped_duplicates:
         kept = "the latest" if inter.timestamps is not None else "the last row of each in the file (no times)"
