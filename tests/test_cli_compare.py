@@ -175,6 +175,11 @@ def test_compare_json_implicit_only(capsys: pytest.CaptureFixture[str]) -> None:
         ),
         # report's option is --map-items; it said '--sample 2' (embed's name), after loading the data
         (["report", "--map-items", "2"], ["--map-items 2: a map needs at least 3 items"]),
+        # the bundled data ignored a declared scale; now its ratings outside it are counted
+        (
+            ["data", "info", "--rating-scale", "1", "3"],
+            ["63,086 bad rows", "outside the declared scale 1..3"],
+        ),
         (["embed", "--sample", "x"], ["--sample 'x': give a number of items or 'all'"]),
     ],
 )

@@ -89,3 +89,15 @@ def test_real_ml100k_when_available(ml100k):
     movies = ml100k.movies.set_index("movieId")
     assert len(movies) == 1_682 and movies.loc[1, "title"] == "Toy Story (1995)"
     assert movies.loc[1, "genres"] == ["Animation", "Children", "Comedy"]
+
+
+def test_a_scale_declared_for_the_bundled_data_is_checked() -> None:
+    """``load("ml-latest-small", rating_scale=(1, 3))`` (``--rating-scale 1 3``) returned the data on its
+    own 0.5..5 scale, the declared one ignored; a declared scale is now checked as for any folder: ratings
+    outside it are one DataError counting them. A wider scale is taken, the data unchanged."""
+    with pytest.raises(DataError, match=r"63,086 bad rows \(rating outside the declared scale 1\.\.3\)"):
+        load("ml-latest-small", rating_scale=(1, 3))
+    wide = load("ml-latest-small", rating_scale=(0, 5))
+    assert wide.interactions.rating_scale == (0.0, 5.0) and wide.interactions.n_ratings == 100_836
+    assert wide.sha256 == load("ml-latest-small").sha256
+    assert load("ml-latest-small", rating_scale=(0.5, 5)).interactions.rating_scale == (0.5, 5.0)

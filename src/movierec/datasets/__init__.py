@@ -265,6 +265,10 @@ def load(
                 f"fetch it ({spelled(f'movierec.datasets.fetch({spec.name!r})', f'movierec data fetch {spec.name}')}), "
                 f"or fetch a download made by hand ({spelled('path=', '--path')})"
             )
+        if spec.bundled and rating_scale not in (None, tuple(spec.rating_scale)):
+            # a declared scale is checked as for any folder (it was ignored: ml-latest-small's 0.5 and 5
+            # passed a declared 1..3 silently); the cached copy holds the registry's scale
+            return _load_folder(folder, spec.name, rating_scale, with_tags)
         if spec.bundled:
             return _load_bundled(with_tags)
         scale = rating_scale or spec.rating_scale
