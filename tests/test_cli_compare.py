@@ -175,6 +175,11 @@ def test_compare_json_implicit_only(capsys: pytest.CaptureFixture[str]) -> None:
         ),
         # report's option is --map-items; it said '--sample 2' (embed's name), after loading the data
         (["report", "--map-items", "2"], ["--map-items 2: a map needs at least 3 items"]),
+        # nan compared false with every rating: 'leaves no positives … lower the threshold'
+        (
+            ["compare", "-m", "popularity", "--implicit-threshold", "nan"],
+            ["must be a finite number, got nan"],
+        ),
         # the bundled data ignored a declared scale; now its ratings outside it are counted
         (
             ["data", "info", "--rating-scale", "1", "3"],

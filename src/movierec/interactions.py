@@ -63,7 +63,13 @@ def resolve_threshold(inter: Interactions, threshold: float | None) -> float:
     (:attr:`Interactions.interactions_only`: a log loaded without a rating column is all 1s), its one value,
     so every row is a positive: 4 left such a log with none, and every command failed until told 1."""
     if threshold is not None:
-        return float(threshold)
+        value = float(threshold)
+        if not np.isfinite(value):  # nan compares false with every rating: 'no positives, lower it' misled
+            raise ConfigError(
+                f"the implicit threshold must be a finite number, got {threshold!r} "
+                f"({spelled('threshold=', '--implicit-threshold')})"
+            )
+        return value
     if inter.interactions_only:
         return float(inter.ratings[0])
     return DEFAULT_THRESHOLD
