@@ -108,7 +108,7 @@ def comparison_tables(
     left_out: dict[str, list[str]] = {}
     used_headers: set[str] = set()
     any_interval = False
-    headline_only: set[str] = set()
+    headline_only: dict[str, str] = {}  # protocol → the one column with intervals at this width
     for proto in comp.protocol_order():
         rows = [r for r in comp.rows if r.protocol == proto]
         names = [m for m in dict.fromkeys(m for r in rows for m in r.metrics) if keep is None or keep(m)]
@@ -122,7 +122,7 @@ def comparison_tables(
             n_ci = 1 if has_ci else 0
             cols, rest = _columns(names, label_w, width, with_intervals=n_ci)
             if n_ci and len(cols) > 1:
-                headline_only.add(_header(cols[0]))
+                headline_only[proto] = _header(cols[0])
         any_interval |= n_ci > 0
         if rest:
             left_out[proto] = rest
@@ -160,7 +160,7 @@ def comparison_tables(
     legend = sorted({_LEGEND[_base(m)] for m in used_headers if _base(m) in _LEGEND})
     brackets = "; brackets: 95% bootstrap interval over users" if any_interval else ""
     if headline_only:
-        brackets += f" (under {', '.join(sorted(headline_only))} only at this width)"
+        brackets += f" ({_where_intervals(headline_only)})"
     # with one model per protocol nothing is starred, so the legend says only what the brackets are
     starred = any(sum(r.protocol == proto for r in comp.rows) > 1 for proto in comp.protocol_order())
     if starred:
@@ -172,6 +172,17 @@ def comparison_tables(
     for proto, rest in left_out.items():
         notes.append(f"{proto}: {', '.join(rest)} not shown at this width ({every_column})")
     return tables, notes
+
+
+def _where_intervals(headline_only: dict[str, str]) -> str:
+    """Which column keeps its intervals when the table is too narrow for all of them: 'under NDCG@10 only
+    at this width' where every such table keeps the same one; otherwise each protocol's own ('only under
+    NDCG@10 in full-ranking, P@10 in test-candidates at this width'), since 'under NDCG@10, P@10' read as
+    both columns in every table, and full-ranking's P@10 has none."""
+    if len(set(headline_only.values())) == 1:
+        return f"under {next(iter(headline_only.values()))} only at this width"
+    where = ", ".join(f"{header} in {proto}" for proto, header in headline_only.items())
+    return f"only under {where} at this width"
 
 
 def _legend_lines(entries: list[str], width: int) -> list[str]:

@@ -1250,7 +1250,10 @@ def _recommend_visitor(
     if out["fallback"]:
         say("note", out["fallback"])
     shown = ", ".join(f"{art.movie_row(art.item_index(mid))['title']} {r:g}" for mid, r in pairs)
-    only = f" · {' or '.join(genres)}" if genres else ""
+    # the support floor holds here as in a known user's list, and its title says so there
+    floor = art.min_support if min_support is None else min_support
+    only = f" · {_floor_text(floor, _counted(art))}"
+    only += f" · {' or '.join(genres)}" if genres else ""
     only += f" · {len(denied)} excluded" if denied else ""
     title = f"top {k} for someone who rated {shown} · {where}{only}"
     _print_user_list(rows, title, art.kind, False, explain, counted=_counted(art))
