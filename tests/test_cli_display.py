@@ -541,7 +541,11 @@ def test_prose_lines_wrap_at_spaces_in_an_80_column_terminal(tmp_path: Path) -> 
     assert missing.splitlines()[0].startswith("movierec: error: "), missing
     check(missing, "create one with")
     exported = _in_terminal(["export", "--model", "popularity", "--out", "art"], tmp_path)
-    check(exported, "610 users × 9,724 items)", "hold-out (20% of ratings, seed 42; 595 users): NDCG@10")
+    check(
+        exported,
+        "610 users × 9,724 items)",
+        "hold-out (20% of ratings, seed 42; ranking over 595 users): NDCG@10",
+    )
     port = _free_port()
     served = _in_terminal(
         ["serve", "--artifact", "art", "--port", str(port), "--db", "none"],
