@@ -175,6 +175,11 @@ def test_compare_json_implicit_only(capsys: pytest.CaptureFixture[str]) -> None:
         ),
         # report's option is --map-items; it said '--sample 2' (embed's name), after loading the data
         (["report", "--map-items", "2"], ["--map-items 2: a map needs at least 3 items"]),
+        # each of k folds holds out 1/k: a test size typed beside --cv was silently ignored
+        (
+            ["compare", "-m", "popularity", "--cv", "2", "--test-size", "0.3"],
+            ["1/2 of the positives", "--test-size and --cv"],
+        ),
         # nan compared false with every rating: 'leaves no positives … lower the threshold'
         (
             ["compare", "-m", "popularity", "--implicit-threshold", "nan"],
@@ -840,10 +845,14 @@ def test_recommend_and_similar_read_a_custom_ratings_file(
 
 
 def test_report_embed_and_cold_users_read_a_custom_ratings_file(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The main job works on a person's own file too (it took only --dataset), with its column options."""
     from clihelp import run_cli
+
+    # an activated venv, as after README's 'source .venv/bin/activate': the 'next:' command read below has
+    # no 'source …/activate' line first (test_report's test_the_next_step_activates_the_venv_…)
+    monkeypatch.setenv("PATH", f"{Path(sys.prefix) / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}")
     from movierec.datasets import load
 
     frame = load("ml-latest-small").to_frame()

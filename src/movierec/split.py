@@ -729,6 +729,13 @@ def get_splitter(
                 f"k-fold cross-validation ({spelled('cv=', '--cv')}) works with the ratings or interactions "
                 f"hold-out, or per-user (folds of users), not the {key} split"
             )
+        if test_size != 0.2:  # each of k folds holds out 1/k: a share typed beside cv was silently ignored
+            raise ConfigError(
+                f"with k-fold cross-validation each fold holds out 1/{cv} of the "
+                f"{'ratings' if key == 'ratings-holdout' else 'positives'}, so a test size of {test_size:g} "
+                "means nothing; leave the test size out, or the folds for one hold-out of that size "
+                f"({spelled('test_size= and cv=', '--test-size and --cv')})"
+            )
         return KFold(cv, seed, None if key == "ratings-holdout" else threshold)
     if key == "ratings-holdout":
         return RatingsHoldout(test_size, seed)
