@@ -495,9 +495,54 @@ def test_the_next_step_installs_the_serve_extra_where_it_is_missing(
         text = re.sub(r"\s*\\\n\s*", " ", out.getvalue())  # a continuation and its indent: one space
         return next(line.strip() for line in text.splitlines() if "movierec export" in line)
 
+    # the shell reaches this movierec (an activated venv): no 'source …/activate' first (the next test's)
+    monkeypatch.setenv("PATH", f"{Path(sys.prefix) / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}")
     assert command().startswith("movierec export --config ")
     monkeypatch.setitem(sys.modules, "uvicorn", None)  # as if not installed: find_spec says so
     assert command().startswith(f"{install_hint('serve')} && movierec export --config ")
+
+
+def test_the_next_step_activates_the_venv_the_shell_does_not_reach(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """make demo runs .venv/bin/movierec report from a shell with nothing activated; the 'next:' command's
+    'pip install -e …[serve]' then ran the PATH's pip (pyenv's global Python here) and 'movierec export' was
+    not found. Where the PATH does not reach this venv's movierec the command activates the venv first,
+    with the activate script's path relative to the folder the report ran in."""
+    import io
+    import sys
+    from types import SimpleNamespace
+
+    from rich.console import Console
+
+    from movierec.viz.report import print_summary
+
+    venv_bin = Path(sys.prefix) / "bin"
+    if sys.prefix == sys.base_prefix or not (venv_bin / "activate").is_file():
+        pytest.skip("the tests run outside a POSIX virtual environment")
+    report = SimpleNamespace(
+        reading="",
+        timings={"train": 1.0},
+        out=tmp_path,
+        best_config=tmp_path / "best.toml",
+        best_label="ease",
+    )
+
+    def command() -> str:
+        out = io.StringIO()
+        print_summary(Console(file=out, width=80), report, table=False)  # type: ignore[arg-type]
+        text = re.sub(r"\s*\\\n\s*", " ", out.getvalue())
+        return next(line.strip() for line in text.splitlines() if "movierec export" in line)
+
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")  # make demo's shell: no venv on the PATH
+    monkeypatch.chdir(Path(sys.prefix).parent)  # the checkout, where make demo runs
+    first = command().split(" && ")[0]
+    assert first == f"source {Path(sys.prefix).name}/bin/activate", command()
+    assert "movierec export --config " in command()
+    monkeypatch.chdir(tmp_path)  # elsewhere: the script's whole path
+    assert command().split(" && ")[0] == f"source {venv_bin / 'activate'}", command()
+    monkeypatch.setenv("PATH", f"{venv_bin}{os.pathsep}/usr/bin:/bin")  # activated: nothing to add
+    assert not command().startswith("source "), command()
 
 
 def test_the_default_report_runs_on_a_ratings_file_alone(tmp_path: Path) -> None:

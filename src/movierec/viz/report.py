@@ -1497,6 +1497,8 @@ def print_summary(console: Any, report: Report, *, table: bool = True) -> None:
 
         ready = all(importlib.util.find_spec(m) is not None for m in ("fastapi", "uvicorn"))
         commands = [] if ready else [install_hint("serve")]
+        activate = _activate_command()
+        commands = [activate, *commands] if activate else commands
         artifact = shlex.quote(f"artifacts/{label}")  # quoted where the shell would split it
         commands += [f"movierec export --config {shlex.quote(str(report.best_config))} --out {artifact}"]
         commands += [f"movierec serve --artifact {artifact}"]
@@ -1505,6 +1507,30 @@ def print_summary(console: Any, report: Report, *, table: bool = True) -> None:
         # 'se'), and a newline rich put in ran export without its --out value (00bb93a)
         lines = [f"  {commands[0]}", *(f"    && {command}" for command in commands[1:])]
         console.print(" \\\n".join(lines), soft_wrap=True, markup=False, highlight=False)
+
+
+def _activate_command() -> str | None:
+    """``source .venv/bin/activate`` where this movierec runs from a virtual environment that the shell's
+    PATH does not reach, else ``None``. ``make demo`` runs ``.venv/bin/movierec report`` from a shell with
+    nothing activated: the 'next:' command's ``pip install …`` then went to whatever ``pip`` the PATH held
+    (another Python's) and ``movierec export`` was not found (helper-89's fresh-clone walk)."""
+    import shlex
+    import shutil
+    import sys
+
+    bin_dir = Path(sys.prefix) / "bin"
+    activate = bin_dir / "activate"
+    # not a venv (or not a POSIX one): the PATH's movierec is this one, or the user's own choice
+    if sys.prefix == sys.base_prefix or not activate.is_file():
+        return None
+    found = shutil.which("movierec")
+    if found is not None and Path(found).resolve().parent == bin_dir.resolve():
+        return None
+    try:
+        shown = str(activate.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        shown = str(activate)
+    return f"source {shlex.quote(shown)}"
 
 
 class _Null:
