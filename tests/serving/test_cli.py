@@ -192,6 +192,26 @@ def test_serve_banner_masks_the_database_password(svd_artifact, pg_cluster, tmp_
     assert "s3cret-pw" not in banner and ":***@127.0.0.1" in banner, banner
 
 
+def _wait_listening(port: int, proc: object, timeout: float = 60.0) -> None:
+    """Until ``GET /health`` on ``port`` answers 200 (the "serving …" banner is printed before uvicorn has
+    bound its port, so a request sent on the banner alone was refused under load: a fresh clone's make test
+    at 07:36 lost one); the process ending first is an AssertionError with its exit code."""
+    import time
+
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, f"server exited with {proc.returncode}"  # type: ignore[attr-defined]
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2.0).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"no answer on port {port} within {timeout:g} s")
+
+
 def _serve_until_banner(
     artifact: Path, cwd: Path, *args: str, env: dict[str, str] | None = None
 ) -> tuple[str, int, object]:
@@ -251,6 +271,9 @@ def test_the_database_url_can_stay_off_the_command_line(svd_artifact, pg_cluster
         # tree being edited while the tests run, never in a clean clone)
         assert _shown(err).startswith("serving ") and "warning" not in err, err
         assert "feedback postgresql+psycopg://movierec:***@127.0.0.1" in err and "s3cret-pw" not in err, err
+        _wait_listening(
+            port, proc
+        )  # the banner comes before uvicorn binds the port: under load the post lost
         body = {"userId": "env-1", "movieId": 21, "rating": 4.0, "requestId": "db-env-1"}
         done = httpx.post(f"http://127.0.0.1:{port}/feedback", json=body, timeout=30)
         assert done.status_code == 201, done.text
