@@ -33,3 +33,15 @@ def run_process(*args: str, cwd: Path, timeout: float = 300) -> subprocess.Compl
         cwd=cwd,
         timeout=timeout,
     )
+
+
+#: how every CLI error line begins
+ERROR = "movierec: error: "
+
+
+def one_error_line(proc: subprocess.CompletedProcess[str]) -> str:
+    """The one stderr line of a refused command (exit 2), without its ``movierec: error: `` prefix."""
+    assert proc.returncode == 2, (proc.returncode, proc.stdout, proc.stderr)
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(ERROR), proc.stderr
+    return lines[0].removeprefix(ERROR)

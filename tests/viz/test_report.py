@@ -464,36 +464,38 @@ def test_cli_report_prints_plain_progress_lines_in_a_pipe(tmp_path: Path, moviel
     assert stamps == sorted(stamps), stamped  # one clock for the steps and the models
 
 
+def _next_command(out: Path) -> str:
+    """The report's 'next:' command, as the shell reads it, for a report in ``out``: its lines joined where
+    they end in a backslash (at 80 columns a long checkout path puts the install on its own line, 'pip
+    install … \\' then '&& …'), a continuation and its indent read as one space."""
+    import io
+    from types import SimpleNamespace
+
+    from rich.console import Console
+
+    from movierec.viz.report import print_summary
+
+    report = SimpleNamespace(
+        reading="", timings={"train": 1.0}, out=out, best_config=out / "best.toml", best_label="ease"
+    )
+    text = io.StringIO()
+    print_summary(Console(file=text, width=80), report, table=False)  # type: ignore[arg-type]
+    joined = re.sub(r"\s*\\\n\s*", " ", text.getvalue())
+    return next(line.strip() for line in joined.splitlines() if "movierec export" in line)
+
+
 def test_the_next_step_installs_the_serve_extra_where_it_is_missing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """make demo installs the report extra, not serve: the report's 'next:' command failed at its serve
     step there. Where fastapi or uvicorn is missing it installs the extra first; where both are there it
     does not."""
-    import io
     import sys
-    from types import SimpleNamespace
-
-    from rich.console import Console
 
     from movierec.errors import install_hint
-    from movierec.viz.report import print_summary
-
-    report = SimpleNamespace(
-        reading="",
-        timings={"train": 1.0},
-        out=tmp_path,
-        best_config=tmp_path / "best.toml",
-        best_label="ease",
-    )
 
     def command() -> str:
-        """The 'next:' command as the shell reads it: its lines joined where they end in a backslash (at 80
-        columns a long checkout path puts the install on its own line, 'pip install … \\' then '&& …')."""
-        out = io.StringIO()
-        print_summary(Console(file=out, width=80), report, table=False)  # type: ignore[arg-type]
-        text = re.sub(r"\s*\\\n\s*", " ", out.getvalue())  # a continuation and its indent: one space
-        return next(line.strip() for line in text.splitlines() if "movierec export" in line)
+        return _next_command(tmp_path)
 
     # the shell reaches this movierec (an activated venv): no 'source …/activate' first (the next test's)
     monkeypatch.setenv("PATH", f"{Path(sys.prefix) / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}")
@@ -509,30 +511,14 @@ def test_the_next_step_activates_the_venv_the_shell_does_not_reach(
     'pip install -e …[serve]' then ran the PATH's pip (pyenv's global Python here) and 'movierec export' was
     not found. Where the PATH does not reach this venv's movierec the command activates the venv first,
     with the activate script's path relative to the folder the report ran in."""
-    import io
     import sys
-    from types import SimpleNamespace
-
-    from rich.console import Console
-
-    from movierec.viz.report import print_summary
 
     venv_bin = Path(sys.prefix) / "bin"
     if sys.prefix == sys.base_prefix or not (venv_bin / "activate").is_file():
         pytest.skip("the tests run outside a POSIX virtual environment")
-    report = SimpleNamespace(
-        reading="",
-        timings={"train": 1.0},
-        out=tmp_path,
-        best_config=tmp_path / "best.toml",
-        best_label="ease",
-    )
 
     def command() -> str:
-        out = io.StringIO()
-        print_summary(Console(file=out, width=80), report, table=False)  # type: ignore[arg-type]
-        text = re.sub(r"\s*\\\n\s*", " ", out.getvalue())
-        return next(line.strip() for line in text.splitlines() if "movierec export" in line)
+        return _next_command(tmp_path)
 
     monkeypatch.setenv("PATH", "/usr/bin:/bin")  # make demo's shell: no venv on the PATH
     monkeypatch.chdir(Path(sys.prefix).parent)  # the checkout, where make demo runs

@@ -11,15 +11,12 @@ tests/viz/conftest.py, two cheap models (no training curves: the figures are com
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from clihelp import run_process
+from clihelp import one_error_line, run_process
 from movierec.beyond_names import is_beyond
-
-ERROR = "movierec: error: "
 
 
 def _experiment(folder: Path, dataset: Path, top: str) -> Path:
@@ -31,13 +28,6 @@ def _experiment(folder: Path, dataset: Path, top: str) -> Path:
         encoding="utf-8",
     )
     return path
-
-
-def _one_error_line(proc: subprocess.CompletedProcess[str]) -> str:
-    assert proc.returncode == 2, (proc.returncode, proc.stdout, proc.stderr)
-    lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith(ERROR), proc.stderr
-    return lines[0].removeprefix(ERROR)
 
 
 @pytest.mark.slow
@@ -88,7 +78,7 @@ def test_report_config_refuses_what_it_cannot_draw_in_one_line(movielens_dir: Pa
     ]
     for top, words in cases:
         exp = _experiment(tmp_path, movielens_dir, top)
-        line = _one_error_line(run_process("report", "--config", str(exp), "--out", "rep", cwd=tmp_path))
+        line = one_error_line(run_process("report", "--config", str(exp), "--out", "rep", cwd=tmp_path))
         assert line == f"{exp}, " + words.format(exp=exp), line
     assert not (tmp_path / "rep").exists()
 

@@ -16,9 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from clihelp import run_process
+from clihelp import ERROR, one_error_line, run_process
 
-ERROR = "movierec: error: "
 #: the file's split, what compare and the report call it, and the split "auto" would have picked
 TEMPORAL = "temporal (latest 0.25 of ratings by time)"
 
@@ -36,13 +35,6 @@ def _experiment(folder: Path, dataset: Path, extra: str = "") -> Path:
         encoding="utf-8",
     )
     return path
-
-
-def _one_error_line(proc: subprocess.CompletedProcess[str]) -> str:
-    assert proc.returncode == 2, (proc.returncode, proc.stdout, proc.stderr)
-    lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith(ERROR), proc.stderr
-    return lines[0].removeprefix(ERROR)
 
 
 @pytest.mark.slow
@@ -102,14 +94,14 @@ def test_report_config_refuses_cv_and_split_in_one_line(movielens_dir: Path, tmp
     (it was ignored, as the split was). ``--split`` with ``--config`` is refused as compare refuses it;
     neither leaves a folder."""
     exp = _experiment(tmp_path, movielens_dir, extra="cv = 3")
-    line = _one_error_line(_run("report", "--config", str(exp), "--out", "rep", cwd=tmp_path))
+    line = one_error_line(_run("report", "--config", str(exp), "--out", "rep", cwd=tmp_path))
     assert line == (
         f"{exp}, line 2: cv: the report draws one split's tables and charts, not 3 folds; remove cv to report "
         f"on the file's [split], or run compare --config {exp} for the k-fold figures"
     )
     exp = _experiment(tmp_path, movielens_dir)
     for command in ("report", "compare"):
-        line = _one_error_line(
+        line = one_error_line(
             _run(command, "--config", str(exp), "--split", "per-user", "--out", "o", cwd=tmp_path)
         )
         assert line == "--split and --config exclude each other: the experiment file sets it (edit exp.toml)"
@@ -126,7 +118,7 @@ def test_report_split_option_and_a_split_that_does_not_suit(movielens_dir: Path,
     split = json.loads((tmp_path / "rep" / "results.json").read_text())["report"]["split"]
     assert split.startswith("per-user (0.3 of each user's"), split
     args = ["--dataset", str(movielens_dir), "--models", "popularity", "--split", "ml100k-u1"]
-    compare_line = _one_error_line(_run("compare", *args, cwd=tmp_path))
+    compare_line = one_error_line(_run("compare", *args, cwd=tmp_path))
     report = _run("report", *args, "--out", "bad", cwd=tmp_path)  # after its progress lines: the error
     assert report.returncode == 2 and "Traceback" not in report.stderr, report.stderr
     assert compare_line.startswith("split ml100k-u1 is defined on ml-100k"), compare_line
