@@ -145,3 +145,27 @@ def test_progress_in_a_notebook_is_one_plain_output_per_cell(tmp_path: Path) -> 
         assert len(lines) == len(want) and all(
             re.fullmatch(w, line) for w, line in zip(want, lines, strict=True)
         ), lines
+
+
+def test_print_comparison_in_a_notebook_is_its_text(tmp_path: Path) -> None:
+    """``print(comparison)`` in a Jupyter kernel prints the tables as one stdout text, as in a script. rich
+    detects the kernel and sent each of its console.print calls to IPython's display instead of the string
+    it was building: 14 separate HTML blocks for five models, then an empty line from print()."""
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_code_cell(
+            "import movierec\n"
+            "ds = movierec.load('ml-latest-small')\n"
+            "comp = movierec.compare(ds, ['popularity', 'baseline'], progress=False)"
+        ),
+        nbformat.v4.new_code_cell("print(comp)"),
+    ]
+    client = nbclient.NotebookClient(
+        nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    )
+    client.execute()
+    outputs = nb.cells[1].outputs
+    assert [(o.output_type, o.get("name")) for o in outputs] == [("stream", "stdout")], outputs
+    text = outputs[0]["text"]
+    for needle in ("rating", "full-ranking", "baseline", "popularity", "★", "note: "):
+        assert needle in text, text

@@ -265,8 +265,17 @@ def comparison_text(c: Any, width: int | None = None) -> str:
 
     width = width or shutil.get_terminal_size((100, 24)).columns
     out = io.StringIO()
+    # force_jupyter=False: in a Jupyter kernel rich otherwise sends every console.print to IPython's display
+    # (one HTML block each, 14 for five models and three protocols) and leaves ``out`` empty, so
+    # print(comparison) showed a stack of separate outputs and then printed an empty string
     console = Console(
-        file=out, width=width, no_color=True, highlight=False, color_system=None, soft_wrap=True
+        file=out,
+        width=width,
+        no_color=True,
+        highlight=False,
+        color_system=None,
+        soft_wrap=True,
+        force_jupyter=False,
     )
     # as the CLI: accuracy in the protocol tables, beyond-accuracy and per-group figures in their own
     # (a column such as ndcg@10[activity gap] in the accuracy table lost its bracket to rich's markup)
