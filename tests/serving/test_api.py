@@ -24,9 +24,9 @@ def client(server) -> httpx.Client:
         yield c
 
 
-def _check_recs(body: dict, version: str) -> list[dict]:
+def _check_recs(body: dict, version: str, model: str = "svd") -> list[dict]:
     assert (
-        set(body) - {"similarBy"} == REC_KEYS and body["model"] == "svd" and body["modelVersion"] == version
+        set(body) - {"similarBy"} == REC_KEYS and body["model"] == model and body["modelVersion"] == version
     )
     for r in body["recommendations"]:
         assert ITEM_KEYS - {"predictedRating"} <= set(r) <= ITEM_KEYS and isinstance(r["genres"], list)
@@ -87,7 +87,7 @@ def test_movies_search_one_and_similar(client: httpx.Client, svd_artifact) -> No
         movie["title"] == "Toy Story (1995)" and movie["movieId"] == 21 and isinstance(movie["ratings"], int)
     )
     sim = client.get("/movies/21/similar?k=5").json()
-    recs = _check_recs(sim, version)
+    recs = _check_recs(sim, version, model="lift")  # listed by lift, whatever the model
     assert len(recs) == 5 and 21 not in [r["movieId"] for r in recs] and sim["userId"] is None
 
 
@@ -103,7 +103,8 @@ def test_similar_lists_by_lift_unless_the_model_is_asked_for(client: httpx.Clien
     assert client.get("/health").json()["similarBy"] == "lift"
     sim = client.get("/movies/21/similar?k=5").json()
     assert sim["similarBy"] == "lift"
-    got = [r["movieId"] for r in _check_recs(sim, art.model_version)]
+    # the neighbours are lift's, not svd's: the answer names lift as what ranked them (it said "model": "svd")
+    got = [r["movieId"] for r in _check_recs(sim, art.model_version, model="lift")]
     seen = train.csr().toarray()
     liked = seen >= 4.0
     i = train.item_map.index(21)
@@ -119,7 +120,9 @@ def test_similar_lists_by_lift_unless_the_model_is_asked_for(client: httpx.Clien
     ]
     assert got == want
     by_model = client.get("/movies/21/similar?k=5&by=model").json()
-    assert by_model["similarBy"] == "model"
+    assert by_model["similarBy"] == "model" and by_model["model"] == "svd"
+    schema = client.get("/openapi.json").json()["components"]["schemas"]["RecommendationsResponse"]
+    assert "'lift'" in schema["properties"]["model"]["description"]  # the schema says what `model` names
     assert [r["movieId"] for r in by_model["recommendations"]] == [
         r["movieId"] for r in art.similar_rows(21, 5, by="model")
     ]

@@ -298,9 +298,14 @@ def _rec_response(
     fallback: str | None = None,
     similar_by: str | None = None,
 ) -> Response:
+    """The one response shape of every recommending endpoint (:class:`RecommendationsResponse`).
+
+    ``model`` names what ranked the list: the artifact's model, except for 'similar' by lift, whose
+    neighbours come from the training data's co-likes whatever the model, so it reads ``"lift"`` there
+    (an als artifact answered ``"model": "als"`` beside ``"similarBy": "lift"``, claiming als made them)."""
     body = {
         "userId": user,
-        "model": art.model_name,
+        "model": "lift" if similar_by == "lift" else art.model_name,
         "modelVersion": art.model_version,
         "recommendations": recs,
     }

@@ -65,8 +65,11 @@ class Recommendation(BaseModel):
     year: int | None
     genres: list[str]
     score: float = Field(
-        description="The model's ranking score (higher is better; for rating models the predicted rating shrunk "
-        "towards the mean by how many ratings the movie has). The same number the Python model's score() gives."
+        description="The ranking score of what made the list (higher is better). For a user's or a visitor's "
+        "list, the model's: for rating models the predicted rating shrunk towards the mean by how many ratings "
+        "the movie has, the same number the Python model's score() gives; under a popularity fallback, the "
+        "movie's count. On GET /movies/{movieId}/similar, the similarity (lift or the model's own, see "
+        "similarBy) shrunk by how many users rated both."
     )
     ratings: int | None = Field(default=None, description=_SUPPORT)
     predictedRating: float | None = Field(
@@ -86,7 +89,12 @@ class RecommendationsResponse(BaseModel):
     """The one shape every recommending endpoint returns."""
 
     userId: int | str | None = Field(description="The user the list is for (null for an anonymous visitor).")
-    model: str
+    model: str = Field(
+        description="What ranked the list: the served model's name (GET /health's model), or 'lift' on "
+        "GET /movies/{movieId}/similar listed by lift (similarBy 'lift': co-likes in the training data, not the "
+        "model's own similarity). With fallback set, the model could not use the input: the list is the ranking "
+        "fallback names."
+    )
     modelVersion: str = Field(description="Content hash of the artifact that produced the list.")
     recommendations: list[Recommendation]
     fallback: str | None = Field(
