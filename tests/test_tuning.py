@@ -217,6 +217,11 @@ def test_a_study_shows_itself_in_a_notebook(small: Interactions) -> None:
     fig = res.plot()
     best = next(t for t in fig.data if t.name == "best so far")
     assert list(best.y) == list(frame.loc[frame["state"] == "complete", "value"].cummin())
+    # the axis counts trials as the repr does (from 1), in whole steps: it read Optuna's 0…3 with ticks at
+    # 0.5, 1.5 and 2.5, so the repr's 'trial 1 of 4' was the chart's trial 0; the hover gives Optuna's number
+    done = frame.loc[frame["state"] == "complete", "number"]
+    assert list(best.x) == list(done + 1) and list(best.customdata) == list(done)
+    assert fig.layout.xaxis.dtick == 1 and "Optuna's #%{customdata}" in best.hovertemplate
 
 
 def test_progress_is_a_switch_as_in_compare(small: Interactions, capsys: pytest.CaptureFixture[str]) -> None:

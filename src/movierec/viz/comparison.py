@@ -133,28 +133,61 @@ def tuning_figure(t: Any) -> Any:
     pruned = table[(table["state"] == "pruned") & table["last_reported"].notna()]
     lower = t.direction == "minimize"
     best = done["value"].cummin() if lower else done["value"].cummax()
+    # trials are counted from 1 on the axis, as the progress lines ('trial 1/4 complete') and the repr
+    # ('trial 1 of 4 (Optuna's #0)') count them; the hover names Optuna's own number (to_frame()'s)
+    hover = (
+        f"trial %{{x}} (Optuna's #%{{customdata}})<br>{t.metric} %{{y:.4f}}<extra>%{{fullData.name}}</extra>"
+    )
     fig = go.Figure()
-    fig.add_trace(go.Scatter(x=done["number"], y=done["value"], mode="markers", name="complete trial"))
+    fig.add_trace(
+        go.Scatter(
+            x=done["number"] + 1,
+            y=done["value"],
+            customdata=done["number"],
+            hovertemplate=hover,
+            mode="markers",
+            name="complete trial",
+        )
+    )
     if len(pruned):
         fig.add_trace(
             go.Scatter(
-                x=pruned["number"],
+                x=pruned["number"] + 1,
                 y=pruned["last_reported"],
+                customdata=pruned["number"],
+                hovertemplate=hover,
                 mode="markers",
                 marker={"symbol": "circle-open"},
                 name="pruned (last reported)",
             )
         )
     fig.add_trace(
-        go.Scatter(x=done["number"], y=best, mode="lines", line={"shape": "hv"}, name="best so far")
+        go.Scatter(
+            x=done["number"] + 1,
+            y=best,
+            customdata=done["number"],
+            hovertemplate=hover,
+            mode="lines",
+            line={"shape": "hv"},
+            name="best so far",
+        )
     )
     better = "lower is better" if lower else "higher is better"
     fig.update_layout(
         title={"text": f"tuning {t.model}: validation {t.metric} ({better})"},
-        xaxis={"title": "trial"},
+        # whole trials only: plotly's automatic ticks put 0.5, 1.5, 2.5 between four trials
+        xaxis={"title": "trial", "tick0": 0, "dtick": _trial_step(len(table))},
         yaxis={"title": t.metric},
         template="plotly_white",
         height=360,
         legend={"orientation": "h", "y": -0.25},
     )
     return fig
+
+
+def _trial_step(n_trials: int) -> int:
+    """The trial axis's tick step: a whole number from 1, 2, 5, 10, 20, 50… giving at most ten ticks."""
+    step = 1
+    while n_trials / step > 10:
+        step = step * 5 // 2 if str(step).startswith("2") else step * 2
+    return step
