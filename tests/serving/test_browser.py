@@ -192,6 +192,22 @@ def test_an_implicit_model_says_liked_by_and_sends_no_feedback_to_none(browser, 
     page.close()
 
 
+def test_the_fallback_note_names_the_movies_the_fallback_shows(browser, implicit_server) -> None:
+    """A visitor whose only rating is below ease's 4 gets the fallback, the most-liked movies (ratings ≥ 4, as
+    the API's ``fallback`` says); the page headed it "Showing the most-rated movies instead:" and the status
+    said "12 most-rated movies", naming a list it did not show."""
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    _open_and_search(page, implicit_server.url, "ease")
+    page.click("#results li[data-movie-id='21'] .star[data-stars='2']")  # 2 stars: below the liked threshold
+    page.click("#recommend")
+    page.wait_for_selector("#recs-note:not([hidden])")
+    note, said = page.locator("#recs-note").inner_text(), page.locator("#status").inner_text()
+    assert note.startswith("Not from your ratings: none of these ratings reaches 4"), note
+    assert "the most-liked movies (the most ratings ≥ 4) are shown" in note, note
+    assert "most-rated" not in note + said and said.startswith("12 popular movies"), (note, said)
+    page.close()
+
+
 @pytest.fixture(scope="module")
 def history_server(movies, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     """ease trained on the fixture's movies as a log without ratings (who watched what: every row a 1), served

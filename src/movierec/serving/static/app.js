@@ -382,10 +382,12 @@ async function recommend() {
     $("recs-empty").hidden = true;
     const note = $("recs-note");
     note.hidden = !data.fallback;
-    note.textContent = data.fallback ? "Showing the most-rated movies instead: " + data.fallback.replace(/^popularity: /, "") + "." : "";
+    // the fallback's own words say which movies are shown (an implicit model's are the most-liked, ratings ≥ 4,
+    // not the most-rated): the note and the status no longer name them otherwise
+    note.textContent = data.fallback ? "Not from your ratings: " + data.fallback.replace(/^popularity: /, "") + "." : "";
     status(
       data.fallback
-        ? data.recommendations.length + " most-rated movies (the fallback: " + data.model + " could not use these ratings)."
+        ? data.recommendations.length + " popular movies (the fallback: " + data.model + " could not use these ratings)."
         : data.recommendations.length + " recommendations from " + data.model + " (version " + data.modelVersion + ")."
     );
     $("recs-title").scrollIntoView({ block: "nearest" });
