@@ -87,16 +87,16 @@ def test_lightfm_reference_scores_as_lightfm_predicts_with_item_features(bundled
 
 
 def test_lightfms_method_names_on_a_hybrid_model_say_what_they_are_called_here(bundled: Dataset) -> None:
-    """``model.predict(u, items)``, ``fit_partial`` and ``get_item_representations`` were a bare
+    """``model.predict(u, items)`` and ``get_item_representations`` were a bare
     "'WARP' object has no attribute 'predict'"; each now names its counterpart, and LightFM's pairwise
-    predict is ``score_pairs`` (it equals the matching entries of ``score``'s users × items matrix)."""
+    predict is ``score_pairs`` (it equals the matching entries of ``score``'s users × items matrix).
+    ``fit_partial`` is a method of its own now (tests/models/test_fit_partial.py)."""
     from movierec.models.registry import create
 
     train = bundled.interactions.to_implicit(4.0)
     model = create("warp", no_components=8, epochs=2).fit(train)
     for name, says in [
         ("predict", r"score\(users, items\), a users × items matrix .* score_pairs\(users, items\)"),
-        ("fit_partial", r"model\.trainer\(train\), then trainer\.train_epoch\(\)"),
         ("get_item_representations", r"item_bias_ and item_factors_"),
     ]:
         with pytest.raises(AttributeError, match=rf"'WARP' object has no attribute '{name}': .*{says}"):

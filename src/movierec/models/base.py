@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import hashlib
 import inspect
 import json
 import zipfile
@@ -291,6 +292,16 @@ def check_random_state(seed: int | np.random.Generator | None) -> np.random.Gene
     if seed is None or isinstance(seed, (int, np.integer)):
         return np.random.default_rng(seed)
     raise ConfigError(f"random_state must be an int, a numpy Generator or None, got {type(seed).__name__}")
+
+
+def index_digest(train: Interactions) -> str:
+    """A fingerprint of ``train``'s users and movies (their raw ids, in index order): a model continues
+    training only on data indexed as the data it was fitted on (``fit_partial``)."""
+    digest = hashlib.sha256()
+    for side in (train.user_map, train.item_map):
+        digest.update("\x1f".join(map(str, side.ids.tolist())).encode())
+        digest.update(b"\x1e")
+    return digest.hexdigest()
 
 
 def check_positive(name: str, value: float, *, integer: bool = False, allow_zero: bool = False) -> None:
@@ -736,6 +747,43 @@ class BaseRecommender:
         # (*args: Any, **kwargs: Any): each model declares its own keyword options (item_features, on_epoch…)
         raise NotImplementedError(f"{type(self).__name__} must implement _fit")
 
+    def fit_partial(self, train: Interactions, epochs: int = 1, **kwargs: Any) -> Self:
+        """Train ``epochs`` more epochs on ``train``, from where the fitted model left off (LightFM's
+        ``fit_partial``); an unfitted model starts a fresh run of ``epochs`` epochs, as LightFM's does.
+
+        A fitted model continues from its learned weights, its optimiser's accumulators and its seeded
+        random stream, so ``fit`` with ``epochs=N`` then ``fit_partial(train, M)`` gives the weights of a
+        fit with ``epochs=N + M`` (one thread); a model saved with ``save`` and loaded again continues as
+        the one in memory would. ``train`` must have the fitted model's users and movies (the same id
+        maps, e.g. grown with ``Interactions.from_frame(df, user_map=…, item_map=…)``); keyword arguments
+        (``item_features``, ``user_features``, ``on_epoch``) are those of ``fit``, the features the fit's.
+        Models without epochs to add (ease, als, ials, slim…) raise a :class:`ConfigError` (refit them);
+        subclasses that can continue implement ``_fit_partial``.
+        """
+        if not isinstance(epochs, (int, np.integer)) or isinstance(epochs, bool) or epochs < 1:
+            raise ConfigError(f"fit_partial: epochs must be a whole number ≥ 1, got {epochs!r}")
+        self._fit_partial(train, int(epochs), **kwargs)
+        return self
+
+    def _fit_partial(self, train: Interactions, *args: Any, **kwargs: Any) -> None:
+        """Train ``epochs`` (the first of ``args``) epochs, from the fitted state if any
+        (:meth:`_start_partial_fit`); here: refuse. (``*args, **kwargs``: each model declares its own.)"""
+        fold = "" if tags_of(self).fold_in == "none" else ", or place a new user by fold-in (score_new_user)"
+        raise ConfigError(
+            f"{self.name} cannot train further from its fitted state (only the epoch-trained bpr, warp, "
+            f"logistic, warp-kos and svd can): refit with fit(train) on the grown data{fold}"
+        )
+
+    def _start_partial_fit(self, train: Interactions, on_epoch: Any) -> bool:
+        """What ``fit`` checks before training, for ``_fit_partial``: the hyperparameters, the memory and an
+        ``on_epoch`` listener's ``start_fit``; returns whether the model is fitted (so continues)."""
+        self._validate_params()
+        check_memory(self, train.n_users, train.n_items, train.n_ratings)
+        start = getattr(on_epoch, "start_fit", None)
+        if callable(start):
+            start(self, train)
+        return hasattr(self, "n_items_")
+
     @classmethod
     def fit_options(cls) -> set[str]:
         """Keyword arguments this model's training takes (``item_features``, ``on_epoch``, ``valid``…)."""
@@ -750,6 +798,11 @@ class BaseRecommender:
         seen.data = np.ones_like(seen.data, dtype=np.float32)
         self.seen_ = seen
         self.rating_scale_ = tuple(train.rating_scale)
+
+    def _remember_index(self, train: Interactions) -> None:
+        """Keep :func:`index_digest` of ``train`` (``training_index_``): a model that can continue training
+        checks with it, after a load too, that later data index the same users and movies."""
+        self.training_index_ = index_digest(train)
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "n_items_"):

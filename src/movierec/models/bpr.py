@@ -36,7 +36,13 @@ from movierec.models.kernels.hybrid import (  # compiled at install (_native.pyx
 from movierec.models.kernels.threads import free_threads, run_blocks, shared_pool
 from movierec.models.params import POSITIVE_INT, ActsWhen, Constraint, Interval, Options
 from movierec.models.space import EPOCHS, FACTORS, LR, Choice, FloatRange, IntRange, SearchSpace
-from movierec.models.training import ModelTrainer, fit_epochs
+from movierec.models.training import (
+    ModelTrainer,
+    check_same_index,
+    fit_epochs,
+    generator_state,
+    restore_generator,
+)
 from movierec.models.weighting import WeightedRecommender, interaction_weights
 
 __all__ = ["BPR", "WARP", "WARPKOS", "HybridMF", "Logistic", "feature_rows"]
@@ -134,7 +140,12 @@ class HybridMF(WeightedRecommender):
     tags: ClassVar[Tags] = Tags(fold_in="factors", serving="factors", uses_features=True)
     uses_user_features: ClassVar[bool] = True  # CLI notes say which models ignore --user-features
     _loss_kind: ClassVar[int] = _BPR_KIND
-    _json_state: ClassVar[tuple[str, ...]] = ("history_", "item_feature_names_", "user_feature_names_")
+    _json_state: ClassVar[tuple[str, ...]] = (
+        "history_",
+        "item_feature_names_",
+        "user_feature_names_",
+        "training_rng_",  # the seeded stream's state after the last epoch: fit_partial continues it
+    )
     #: the trainer class (``None``: :class:`HybridMFTrainer`, our kernels; LightFM's references set theirs)
     _trainer: ClassVar[Callable[..., ModelTrainer] | None] = None
     #: items without training interactions but with side features are scored from those features, the
@@ -146,9 +157,6 @@ class HybridMF(WeightedRecommender):
         "u·i + b_u + b_i over dense indices (score(u)[0]: one user over every item); for (user, item) pairs "
         "score_pairs(users, items)",
         "predict_rank": "rank with recommend(users, k) (best first), or score a split with movierec.evaluate",
-        "fit_partial": "LightFM's fit_partial(epochs=1) loop is trainer = model.trainer(train), then "
-        "trainer.train_epoch() per epoch and trainer.finalize() (the model scores after each epoch); "
-        "it starts from random_state, not from a fitted model's weights: refit to add interactions",
         "get_item_representations": "each item's bias and vector with its features summed in are "
         "item_bias_ and item_factors_ (LightFM's get_item_representations(item_features)); per feature, "
         "identities first: item_feature_biases_ and item_feature_embeddings_",
@@ -234,14 +242,46 @@ class HybridMF(WeightedRecommender):
         return fit_epochs(trainer, int(self.epochs), on_epoch)
 
     def trainer(
-        self, train: Interactions, *, item_features: Any = None, user_features: Any = None
+        self,
+        train: Interactions,
+        *,
+        item_features: Any = None,
+        user_features: Any = None,
+        resume: bool = False,
     ) -> ModelTrainer:
-        """A trainer (:class:`HybridMFTrainer`, or the class's ``_trainer``) for ``train``, no epoch run yet."""
+        """A trainer (:class:`HybridMFTrainer`, or the class's ``_trainer``) for ``train``, no epoch run yet.
+
+        ``resume=True`` continues the fitted model (its weights, Adagrad/Adadelta accumulators and random
+        stream; ``train`` indexed as the fit's data, the fit's features): ``fit_partial`` with a loop of
+        your own. Without it the run starts from ``random_state``, whatever the model holds.
+        """
         self._validate_params()  # a trainer may be asked for without fit
         if train.n_ratings == 0:
             raise DataError(f"{self.name}: no positive interactions to train on")
-        make: Callable[..., ModelTrainer] = self._trainer or HybridMFTrainer
-        return make(self, train, item_features, user_features)
+        if not resume:
+            make: Callable[..., ModelTrainer] = self._trainer or HybridMFTrainer
+            return make(self, train, item_features, user_features)
+        self._check_fitted()
+        if self._trainer is not None:
+            raise ConfigError(
+                f"{self.name} is trained by the reference library, which keeps no state here to continue "
+                "from: refit it with fit(train), or continue movierec's own model of the same loss"
+            )
+        return HybridMFTrainer(self, train, item_features, user_features, resume=True)
+
+    def _fit_partial(
+        self,
+        train: Interactions,
+        epochs: int,
+        *,
+        item_features: Any = None,
+        user_features: Any = None,
+        on_epoch: EpochCallback | None = None,
+    ) -> None:
+        """``epochs`` more epochs from the fitted state (a fresh run if unfitted): ``BaseRecommender.fit_partial``."""
+        resume = self._start_partial_fit(train, on_epoch)
+        trainer = self.trainer(train, item_features=item_features, user_features=user_features, resume=resume)
+        fit_epochs(trainer, epochs, on_epoch)
 
     def _start_training(
         self, history: list[dict[str, float]], item_names: list[str], user_names: list[str]
@@ -250,6 +290,27 @@ class HybridMF(WeightedRecommender):
         self.history_ = history
         self.item_feature_names_ = item_names
         self.user_feature_names_ = user_names
+
+    def _keep_training_state(
+        self,
+        rng: np.random.Generator | None,
+        user_w: np.ndarray,
+        acc: tuple[np.ndarray, np.ndarray],
+        mom: tuple[np.ndarray, np.ndarray],
+    ) -> None:
+        """Record on the model what :func:`_saved_training` reads back: the live arrays (no copy) and the
+        stream's state after the last epoch; only the schedule's own arrays (LearnBPR's ``sgd`` keeps none, so
+        a default bpr costs nothing more); ``rng`` None: training started, the model not continuable yet."""
+        for key in _TRAINING_STATE:
+            self.__dict__.pop(key, None)
+        if rng is None:
+            return
+        self.training_user_weights_ = user_w
+        if self.schedule_ in ("adagrad", "adadelta"):
+            self.training_item_acc_, self.training_user_acc_ = acc
+        if self.schedule_ == "adadelta":
+            self.training_item_mom_, self.training_user_mom_ = mom
+        self.training_rng_ = generator_state(rng)
 
     def _finalise(
         self,
@@ -392,6 +453,60 @@ _HYBRID_SPACE: SearchSpace = {
 }
 
 
+#: what a hybrid model keeps to continue training (``fit_partial``), beside its per-feature item
+#: embeddings and biases (``item_feature_embeddings_``, ``item_feature_biases_``: the item weights, exactly)
+#: and ``schedule_``: every user feature's weights (identities first, the bias in the last column; the
+#: user vectors alone lose the identities' part when users have side features), the Adagrad/Adadelta
+#: accumulators (LightFM's ``*_gradients``) and Adadelta's ``*_momentum``, and the random stream's state
+_TRAINING_STATE = (
+    "training_user_weights_",
+    "training_item_acc_",
+    "training_user_acc_",
+    "training_item_mom_",
+    "training_user_mom_",
+    "training_rng_",
+)
+
+
+def _saved_training(
+    model: HybridMF, train: Interactions, names: tuple[list[str], list[str]], identity_only: bool
+) -> tuple[np.random.Generator, np.ndarray, np.ndarray, tuple[Any, Any], tuple[Any, Any]]:
+    """The random stream, item weights, user weights, accumulators and momenta ``model`` continues from
+    (copies), after checking (one sentence each) that ``train`` and the features fit the fitted state."""
+    name = model.name
+    rng = restore_generator(getattr(model, "training_rng_", None), name)
+    check_same_index(model, train)
+    if names != (list(model.item_feature_names_), list(model.user_feature_names_)):
+        raise ConfigError(
+            f"{name} was fitted with {len(model.item_feature_names_)} item and {len(model.user_feature_names_)} "
+            f"user side features and these are {len(names[0])} and {len(names[1])} (or named otherwise): pass "
+            "fit_partial the item_features and user_features of the fit"
+        )
+    d, fitted = int(model.factors), model.item_feature_embeddings_.shape[1]
+    if d != fitted:
+        raise ConfigError(
+            f"{name} was fitted with factors={fitted}, not {d}: set factors={fitted} to continue"
+        )
+    was = model.schedule_
+    if model._resolve_schedule(identity_only) != was:
+        now, model.schedule_ = model.schedule_, was
+        raise ConfigError(
+            f"{name} was trained with the {was!r} schedule and learning_schedule={model.learning_schedule!r} "
+            f"gives {now!r} here: continue with the fit's learning_schedule"
+        )
+    item_w = np.empty((model.item_feature_embeddings_.shape[0], d + 1), dtype=np.float32)
+    item_w[:, :d], item_w[:, d] = model.item_feature_embeddings_, model.item_feature_biases_
+    user_w = np.array(model.training_user_weights_, dtype=np.float32, order="C")
+    start = 0.0 if was == "adadelta" else 1.0
+    acc: tuple[Any, Any] = (np.full_like(item_w, start), np.full_like(user_w, start))
+    mom: tuple[Any, Any] = (np.zeros_like(item_w), np.zeros_like(user_w))
+    if was in ("adagrad", "adadelta"):
+        acc = (np.array(model.training_item_acc_, np.float32), np.array(model.training_user_acc_, np.float32))
+    if was == "adadelta":
+        mom = (np.array(model.training_item_mom_, np.float32), np.array(model.training_user_mom_, np.float32))
+    return rng, item_w, user_w, acc, mom
+
+
 class HybridTrainerBase:
     """What every trainer of a hybrid model shares (ours, LightFM's): the model, its epoch records,
     the side features, and publishing the learned vectors on the model (``HybridMF._finalise``).
@@ -431,32 +546,45 @@ class HybridMFTrainer(HybridTrainerBase):
     generator in the same order whichever way they are run, so both give the same weights.
     """
 
-    def __init__(self, model: HybridMF, train: Interactions, item_features: Any, user_features: Any) -> None:
+    def __init__(
+        self,
+        model: HybridMF,
+        train: Interactions,
+        item_features: Any,
+        user_features: Any,
+        *,
+        resume: bool = False,
+    ) -> None:
         self.model = model
-        self.history: list[dict[str, float]] = []
         self._train = train
         item_side, item_names = side_matrix(item_features, train.n_items, "item_features")
         user_side, user_names = side_matrix(user_features, train.n_users, "user_features")
         self._item_side, self._user_side = item_side, user_side
-        rng = check_random_state(model.random_state)
-        self._rng = rng
-        self._weights = interaction_weights(train, model.weighting, model.half_life_days)
-        model._remember_train(train)
         item_rows = feature_rows(item_side, train.n_items, normalize=model.normalizes("items"))
         user_rows = feature_rows(user_side, train.n_users, normalize=model.normalizes("users"))
         d = self._d = int(model.factors)
-        n_if, n_uf = item_rows.shape[1], user_rows.shape[1]
-        # LightFM's initialisation: U(-0.5, 0.5) / d for embeddings, zero biases; the bias rides
-        # in the last column so a feature's whole contribution is one contiguous row
-        self._item_w = item_w = np.zeros((n_if, d + 1), dtype=np.float32)
-        item_w[:, :d] = (rng.random((n_if, d)) - 0.5) / d
-        self._user_w = user_w = np.zeros((n_uf, d + 1), dtype=np.float32)
-        user_w[:, :d] = (rng.random((n_uf, d)) - 0.5) / d
         identity_only = _is_identity(item_rows) and _is_identity(user_rows)
-        adadelta = model._resolve_schedule(identity_only) == "adadelta"
-        start = 0.0 if adadelta else 1.0
-        self._acc = (np.full_like(item_w, start), np.full_like(user_w, start))
-        self._mom = (np.zeros_like(item_w), np.zeros_like(user_w))
+        if resume:  # every check before anything on the model changes
+            saved = _saved_training(model, train, (item_names, user_names), identity_only)
+            rng, self._item_w, self._user_w, self._acc, self._mom = saved
+            self.history: list[dict[str, float]] = [dict(row) for row in model.history_]
+        else:
+            rng = check_random_state(model.random_state)
+            # LightFM's initialisation: U(-0.5, 0.5) / d for embeddings, zero biases; the bias rides
+            # in the last column so a feature's whole contribution is one contiguous row
+            self._item_w = item_w = np.zeros((item_rows.shape[1], d + 1), dtype=np.float32)
+            item_w[:, :d] = (rng.random((item_rows.shape[1], d)) - 0.5) / d
+            self._user_w = user_w = np.zeros((user_rows.shape[1], d + 1), dtype=np.float32)
+            user_w[:, :d] = (rng.random((user_rows.shape[1], d)) - 0.5) / d
+            start = 0.0 if model._resolve_schedule(identity_only) == "adadelta" else 1.0
+            self._acc = (np.full_like(item_w, start), np.full_like(user_w, start))
+            self._mom = (np.zeros_like(item_w), np.zeros_like(user_w))
+            self.history = []
+        adadelta = model.schedule_ == "adadelta"
+        self._rng = rng
+        self._weights = interaction_weights(train, model.weighting, model.half_life_days)
+        model._remember_train(train)
+        model._remember_index(train)
         positives = sp.csr_matrix(
             (np.ones(train.n_ratings, np.float32), (train.users, train.items)), shape=train.shape
         )
@@ -490,6 +618,7 @@ class HybridMFTrainer(HybridTrainerBase):
             int(getattr(model, "n", 1)),
         )
         model._start_training(self.history, item_names, user_names)
+        model._keep_training_state(None, self._user_w, self._acc, self._mom)  # none until an epoch shows
 
     def _sweep(self) -> dict[str, float]:
         """One epoch of the kernel over every training interaction (blocks claimed by free threads)."""
@@ -548,6 +677,7 @@ class HybridMFTrainer(HybridTrainerBase):
         """Point the model at the live weights: without side features its vectors are views of them
         (no copy: measured, copying 200-factor vectors after each of 150 epochs added 30% CPU to a
         fit with a listener); with them, the feature sums are recomputed (``_publish``)."""
+        self.model._keep_training_state(self._rng, self._user_w, self._acc, self._mom)
         if self._item_side is None and self._user_side is None:
             d, m = self._d, self.model
             m.item_factors_, m.item_bias_ = self._item_w[:, :d], self._item_w[:, d]

@@ -18,6 +18,7 @@ from typing import Any, ClassVar, Self
 
 import numpy as np
 
+from movierec.errors import ConfigError
 from movierec.interactions import Interactions
 from movierec.models.base import EpochCallback, Tags, check_random_state, pair_dots
 from movierec.models.baseline import ExplicitModel, first_appearance, surprise_order
@@ -25,7 +26,7 @@ from movierec.models.kernels import accel
 from movierec.models.kernels.accel import fast_width, svd_epochs
 from movierec.models.params import Boolean, Constraint, Interval, RandomState
 from movierec.models.space import EPOCHS, FACTORS, LR, REG, IntRange, SearchSpace
-from movierec.models.training import fit_epochs
+from movierec.models.training import check_same_index, fit_epochs
 
 __all__ = ["SVD", "SVDpp"]
 
@@ -304,10 +305,24 @@ class SVD(_SGDFactorModel):
         self._validate()
         return fit_epochs(self.trainer(train), int(self.epochs), on_epoch)
 
-    def trainer(self, train: Interactions) -> SVDTrainer:
-        """A :class:`SVDTrainer` for ``train`` (factors drawn, no epoch run yet); see ``models.training``."""
+    def trainer(self, train: Interactions, *, resume: bool = False) -> SVDTrainer:
+        """A :class:`SVDTrainer` for ``train`` (factors drawn, no epoch run yet); see ``models.training``.
+
+        ``resume=True`` continues the fitted model's factors and biases instead (``fit_partial`` with a loop
+        of your own): SGD without shuffling has no other state, so the sweeps go on as one fit's would.
+        """
         self._validate()
-        return SVDTrainer(self, train)
+        if resume:
+            self._check_fitted()
+            check_same_index(self, train)
+        return SVDTrainer(self, train, resume=resume)
+
+    def _fit_partial(
+        self, train: Interactions, epochs: int, *, on_epoch: EpochCallback | None = None
+    ) -> None:
+        """``epochs`` more sweeps from the fitted factors (a fresh run if unfitted): ``fit_partial``."""
+        resume = self._start_partial_fit(train, on_epoch)
+        fit_epochs(self.trainer(train, resume=resume), epochs, on_epoch)
 
 
 class SVDTrainer:
@@ -318,10 +333,20 @@ class SVDTrainer:
     contiguous arrays. The model's ``history_`` grows with every epoch.
     """
 
-    def __init__(self, model: SVD, train: Interactions) -> None:
+    def __init__(self, model: SVD, train: Interactions, *, resume: bool = False) -> None:
         self.model = model
-        self.history: list[dict[str, float]] = []
+        # resumed: the fitted records go on (epoch N + 1…), and the state below is the fitted one
+        self.history: list[dict[str, float]] = [dict(r) for r in model.history_] if resume else []
+        if resume and model.user_factors_.shape[1] != model.factors:
+            raise ConfigError(
+                f"svd was fitted with factors={model.user_factors_.shape[1]}, not {model.factors}: "
+                f"set factors={model.user_factors_.shape[1]} to continue"
+            )
+        fitted = (
+            (model.user_bias_, model.item_bias_, model.user_factors_, model.item_factors_) if resume else None
+        )
         model._remember_train(train)
+        model._remember_index(train)
         rng = _rng(model.random_state)
         dtype = np.float64 if model.exact else np.float32  # the kernel picks its sweep from the dtype
         order = surprise_order(train)
@@ -337,9 +362,15 @@ class SVDTrainer:
             (first_appearance(train.users), train.n_users),
             (first_appearance(train.items), train.n_items),
         ]
-        self._pu, self._qi = _normal_rows(rng, blocks, f, mean, std, dtype, width)
-        self._bu = np.zeros(train.n_users, dtype=dtype)
-        self._bi = np.zeros(train.n_items, dtype=dtype)
+        if fitted is None:
+            self._pu, self._qi = _normal_rows(rng, blocks, f, mean, std, dtype, width)
+            self._bu = np.zeros(train.n_users, dtype=dtype)
+            self._bi = np.zeros(train.n_items, dtype=dtype)
+        else:  # exact=True stored its float64 state as float32: it goes on from those values
+            self._bu, self._bi = np.array(fitted[0], dtype=dtype), np.array(fitted[1], dtype=dtype)
+            self._pu = aligned_zeros((train.n_users, width), dtype)
+            self._qi = aligned_zeros((train.n_items, width), dtype)
+            self._pu[:, :f], self._qi[:, :f] = fitted[2], fitted[3]
         self._mu = train.global_mean if model.biased else 0.0
         self._lr_b = float(model.learning_rate if model.lr_bias is None else model.lr_bias)
         self._reg_b = float(model.regularization if model.reg_bias is None else model.reg_bias)

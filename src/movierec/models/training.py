@@ -28,9 +28,25 @@ from __future__ import annotations
 import time
 from typing import Any, Protocol, runtime_checkable
 
-from movierec.models.base import EpochCallback
+import numpy as np
 
-__all__ = ["CHUNK_SECONDS", "ModelTrainer", "fit_epochs", "progress_only"]
+from movierec.errors import ConfigError
+from movierec.interactions import Interactions
+from movierec.models.base import EpochCallback, index_digest
+
+__all__ = [
+    "CHUNK_SECONDS",
+    "ModelTrainer",
+    "check_same_index",
+    "fit_epochs",
+    "generator_state",
+    "index_digest",
+    "progress_only",
+    "restore_generator",
+]
+
+#: the bit generators a saved random stream may name (numpy's own; nothing else is looked up by name)
+BIT_GENERATORS = ("PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64")
 
 CHUNK_SECONDS = 0.2  # how long a progress-only listener may wait between reports
 
@@ -92,3 +108,50 @@ def _chunked(trainer: ModelTrainer, n_epochs: int, on_epoch: EpochCallback) -> N
             done += 1
             on_epoch(done, dict(row))
         chunk = max(1, int(CHUNK_SECONDS / max(per_epoch, 1e-9)))
+
+
+# --- continuing a fitted model (``fit_partial``, ``trainer(train, resume=True)``) -------------------
+
+
+def check_same_index(model: Any, train: Interactions) -> None:
+    """Refuse (one sentence) to continue ``model`` on ``train`` unless both index the same users and
+    movies: a new user or movie has no trained row, and a reordered map would train the wrong ones."""
+    fitted = getattr(model, "training_index_", None)
+    if fitted is None:
+        raise ConfigError(
+            f"{model.name} holds no index of its training data to continue on (a model fitted or saved "
+            "before fit_partial existed): refit it with fit(train)"
+        )
+    if fitted == index_digest(train):
+        return
+    sizes = f"{model.n_users_:,} users and {model.n_items_:,} movies"
+    given = f"{train.n_users:,} users and {train.n_items:,} movies"
+    if (model.n_users_, model.n_items_) == (train.n_users, train.n_items):
+        given += " with other ids"
+    raise ConfigError(
+        f"{model.name} was fitted on {sizes} and train has {given}: fit_partial continues "
+        "on the fitted users and movies only (build the grown data with Interactions.from_frame(df, "
+        "user_map=…, item_map=…) of the fit); refit with fit(train) to add users or movies, or place a "
+        "new user by fold-in (score_new_user)"
+    )
+
+
+def generator_state(rng: np.random.Generator) -> dict[str, Any]:
+    """The state of ``rng``'s bit generator, as JSON data (``save`` keeps it in model.json)."""
+    return dict(rng.bit_generator.state)
+
+
+def restore_generator(state: Any, name: str) -> np.random.Generator:
+    """A Generator continuing the stream :func:`generator_state` recorded (``name``: the model, for errors)."""
+    kind = state.get("bit_generator") if isinstance(state, dict) else None
+    if kind not in BIT_GENERATORS:
+        raise ConfigError(
+            f"{name} holds no random stream to continue from (a model fitted or saved before fit_partial "
+            "existed): refit it with fit(train)"
+        )
+    bit_generator = getattr(np.random, kind)()
+    try:
+        bit_generator.state = state
+    except (TypeError, ValueError, KeyError) as exc:
+        raise ConfigError(f"{name}: its saved random stream is unreadable ({exc}); refit it") from exc
+    return np.random.Generator(bit_generator)
