@@ -222,6 +222,18 @@ def test_a_study_shows_itself_in_a_notebook(small: Interactions) -> None:
     done = frame.loc[frame["state"] == "complete", "number"]
     assert list(best.x) == list(done + 1) and list(best.customdata) == list(done)
     assert fig.layout.xaxis.dtick == 1 and "Optuna's #%{customdata}" in best.hovertemplate
+    # the CLI's history.png, beside that chart's history.html, counts them alike (it read 0 … 48 for 50 trials)
+    pytest.importorskip("matplotlib")
+    import matplotlib.pyplot as plt
+
+    from movierec.tuning import _history_figure
+
+    png = _history_figure(frame, res, "t")
+    try:
+        (dots,) = [c for c in png.axes[0].collections if c.get_label() == "complete trial"]
+        assert list(dots.get_offsets()[:, 0]) == list(done + 1)
+    finally:
+        plt.close(png)
 
 
 def test_progress_is_a_switch_as_in_compare(small: Interactions, capsys: pytest.CaptureFixture[str]) -> None:

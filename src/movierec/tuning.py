@@ -1517,42 +1517,53 @@ def param_importances(study: Any, *, seed: int = 0) -> dict[str, float]:
     return {k: float(v) for k, v in imp.items()}
 
 
+def _history_figure(table: Any, result: TuneResult, title: str) -> Any:
+    """history.png's matplotlib Figure: each complete trial's validation value, pruned ones at their last
+    reported value, and the best so far. Trials are counted from 1, as the progress line ('4/50'), the
+    repr ('trial 1 of 4') and history.html (:func:`movierec.viz.comparison.tuning_figure`) count them;
+    trials.csv's ``number`` is Optuna's, one less. Needs matplotlib (the caller checks)."""
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
+
+    done = table[table["state"] == "complete"] if len(table) else table
+    pruned = table[(table["state"] == "pruned") & table["last_reported"].notna()] if len(table) else table
+    xs = done["number"].to_numpy() + 1 if len(done) else np.array([])
+    ys = done["value"].to_numpy(dtype=float) if len(done) else np.array([])
+    minimise = result.direction == "minimize"
+    best = (np.minimum.accumulate(ys) if minimise else np.maximum.accumulate(ys)) if len(ys) else ys
+    fig, ax = plt.subplots(figsize=(7, 4))
+    ax.scatter(xs, ys, s=18, alpha=0.7, label="complete trial")
+    if len(pruned):
+        ax.scatter(
+            pruned["number"] + 1,
+            pruned["last_reported"],
+            s=18,
+            marker="x",
+            color="0.6",
+            label="pruned (last reported value)",
+        )
+    ax.step(xs, best, where="post", color="C3", label="best so far")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel("trial")
+    ax.set_ylabel(f"{result.metric} (validation, mean over folds)")
+    ax.set_title(title)
+    ax.legend()
+    return fig
+
+
 def _charts(table: Any, importances: dict[str, float], result: TuneResult, out: Path) -> dict[str, str]:
     """Optimisation history and parameter importances as PNG (matplotlib) and offline HTML (plotly)."""
     files: dict[str, str] = {}
-    done = table[table["state"] == "complete"] if len(table) else table
-    minimise = result.direction == "minimize"
-    xs = done["number"].to_numpy() if len(done) else np.array([])
-    ys = done["value"].to_numpy(dtype=float) if len(done) else np.array([])
-    best = (np.minimum.accumulate(ys) if minimise else np.maximum.accumulate(ys)) if len(ys) else ys
     title = f"{result.model}: {result.metric} by trial ({result.study_name})"
-    pruned = table[(table["state"] == "pruned") & table["last_reported"].notna()] if len(table) else table
     try:
         import matplotlib
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
-        from matplotlib.ticker import MaxNLocator
     except ModuleNotFoundError:
         plt = None  # type: ignore[assignment]  # matplotlib is an extra: the plot is skipped without it
     if plt is not None:
-        fig, ax = plt.subplots(figsize=(7, 4))
-        ax.scatter(xs, ys, s=18, alpha=0.7, label="complete trial")
-        if len(pruned):
-            ax.scatter(
-                pruned["number"],
-                pruned["last_reported"],
-                s=18,
-                marker="x",
-                color="0.6",
-                label="pruned (last reported value)",
-            )
-        ax.step(xs, best, where="post", color="C3", label="best so far")
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.set_xlabel("trial")
-        ax.set_ylabel(f"{result.metric} (validation, mean over folds)")
-        ax.set_title(title)
-        ax.legend()
+        fig = _history_figure(table, result, title)
         fig.savefig(out / "history.png", dpi=110, bbox_inches="tight")
         plt.close(fig)
         files["history_png"] = str(out / "history.png")
