@@ -206,6 +206,32 @@ def test_reciprocal_rank_full_counts_strictly_higher_candidates() -> None:
     np.testing.assert_allclose(M.reciprocal_rank_full(scores, rel, allowed), [0.5, 0.0])
 
 
+def test_reciprocal_rank_full_settles_ties_as_the_lists_do() -> None:
+    # every score tied (a model with one value for everyone): the list is items by index, so the first
+    # relevant item (3) sits at rank 4; strictly-higher counting (LightFM's) would read 1.0
+    tied = np.zeros((1, 6))
+    rel = sp.csr_matrix(np.array([[0, 0, 0, 1, 0, 1]], dtype=np.float32))
+    np.testing.assert_allclose(M.reciprocal_rank_full(tied, rel), [0.25])
+    # an excluded (−inf) lower-index item never counts, tied or not
+    tied[0, 0] = -np.inf
+    np.testing.assert_allclose(M.reciprocal_rank_full(tied, rel), [1 / 3])
+
+
+def test_reciprocal_rank_full_agrees_with_the_top_k_lists_on_tied_scores() -> None:
+    from movierec.models.base import topk
+
+    rng = np.random.default_rng(0)
+    scores = rng.integers(0, 4, size=(200, 60)).astype(np.float32)  # few values: ties everywhere
+    rel = sp.csr_matrix((rng.random((200, 60)) < 0.05).astype(np.float32))
+    full = M.reciprocal_rank_full(scores, rel)
+    recs, _ = topk(scores, 10)
+    at_k = M.reciprocal_rank(recs, rel)
+    hit = at_k > 0
+    assert hit.sum() > 50 and (~hit & (np.diff(rel.indptr) > 0)).sum() > 5
+    np.testing.assert_allclose(full[hit], at_k[hit])  # a hit in the top 10: the same rank
+    assert np.all(full[~hit] < 1 / 10)  # none: below 1/K, never above what the hit rate allows
+
+
 def test_coverage_and_novelty() -> None:
     recs = np.array([[0, 1], [1, 2], [-1, -1]])
     assert M.catalog_coverage(recs, 10) == pytest.approx(0.3)

@@ -276,11 +276,18 @@ def reciprocal_rank(recs: np.ndarray, relevant: sp.csr_matrix) -> np.ndarray:
 def reciprocal_rank_full(
     scores: np.ndarray, relevant: sp.csr_matrix, candidates: np.ndarray | None = None
 ) -> np.ndarray:
-    """Reciprocal rank of the best-placed relevant item over the whole candidate ranking (LightFM's ``reciprocal_rank``).
+    """Reciprocal rank of the best-placed relevant item over the whole candidate ranking (LightFM's
+    ``reciprocal_rank``, with ties settled as every list settles them).
 
-    The 0-based rank of an item counts candidates scoring strictly higher; ``candidates`` is a
-    boolean mask of the scores' shape (default: every item; set excluded items' scores to −inf).
-    Rows without a relevant item get 0.
+    The ranking is the order every top-K list uses (:func:`movierec.models.base.topk`): score
+    descending, then item index ascending. So the 0-based rank of the first relevant item counts the
+    candidates scoring strictly higher, plus those tied with it at a lower index, and ``mrr`` agrees
+    with the same row's ``mrr@K``, hit rate and NDCG: a user without a hit in the top K reads below
+    1/K. LightFM's ``reciprocal_rank`` counts only strictly higher scores, which reads ties in the
+    model's favour: a model whose scores take a few values (``global-mean``'s shrunk means) read an
+    MRR of 0.66 on the tutorial's split beside a hit rate@10 of 0.23; where scores do not tie the two
+    agree. ``candidates`` is a boolean mask of the scores' shape (default: every item; set excluded
+    items' scores to −inf). Rows without a relevant item get 0.
     """
     scores = np.asarray(scores)
     rel = sp.csr_matrix(relevant, copy=True)
@@ -290,8 +297,15 @@ def reciprocal_rank_full(
     counts = np.diff(rel.indptr)
     rows = np.repeat(np.arange(rel.shape[0]), counts)
     best = np.full(rel.shape[0], -np.inf, dtype=scores.dtype if scores.dtype.kind == "f" else np.float64)
-    np.maximum.at(best, rows, scores[rows, rel.indices])  # the best-scored relevant item of each row
+    rel_scores = scores[rows, rel.indices]
+    np.maximum.at(best, rows, rel_scores)  # the best-scored relevant item of each row
+    # the first relevant item in list order: the lowest index among the relevant items at that score
+    first = np.full(rel.shape[0], scores.shape[1], dtype=np.int64)
+    at_best = rel_scores == best[rows]
+    np.minimum.at(first, rows[at_best], rel.indices[at_best])
     higher = scores > best[:, None]  # −inf (excluded) and NaN scores never count
+    tied_before = (scores == best[:, None]) & (np.arange(scores.shape[1]) < first[:, None])
+    higher |= tied_before & np.isfinite(best)[:, None]
     if candidates is not None:
         higher &= np.asarray(candidates, dtype=bool)
     above = np.count_nonzero(higher, axis=1)
