@@ -303,12 +303,16 @@ def reciprocal_rank_full(
     first = np.full(rel.shape[0], scores.shape[1], dtype=np.int64)
     at_best = rel_scores == best[rows]
     np.minimum.at(first, rows[at_best], rel.indices[at_best])
+    allowed = None if candidates is None else np.asarray(candidates, dtype=bool)
     higher = scores > best[:, None]  # −inf (excluded) and NaN scores never count
-    tied_before = (scores == best[:, None]) & (np.arange(scores.shape[1]) < first[:, None])
-    higher |= tied_before & np.isfinite(best)[:, None]
-    if candidates is not None:
-        higher &= np.asarray(candidates, dtype=bool)
+    at_least = scores >= best[:, None]
+    if allowed is not None:
+        higher &= allowed
+        at_least &= allowed
     above = np.count_nonzero(higher, axis=1)
+    # ties at a lower index come first too; only rows where something ties with it need the count
+    for r in np.flatnonzero((np.count_nonzero(at_least, axis=1) - above > 1) & np.isfinite(best)):
+        above[r] += np.count_nonzero(at_least[r, : first[r]] & ~higher[r, : first[r]])
     return np.where(counts > 0, 1.0 / (above + 1.0), 0.0)
 
 
