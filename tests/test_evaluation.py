@@ -226,6 +226,33 @@ def test_sampled_protocol_warns_and_perfect_model_hits(tiny: Interactions) -> No
     assert any("Krichene" in n for n in res.notes)
 
 
+def test_a_constant_model_gets_no_credit_for_ties() -> None:
+    """Every score tied: sampled and full-ranking read the positive's place in the list order (score,
+    then movie index), not the top (strictly-higher counting put a constant model first every time)."""
+    from movierec.split import ratings_holdout
+
+    n_users, n_items = 20, 400
+    rng = np.random.default_rng(0)
+    rows = [(u, int(i), 5.0) for u in range(n_users) for i in rng.choice(n_items, 30, replace=False)]
+    full = _inter(rows, n_users, n_items)
+    train, test = ratings_holdout(full, 0.3, 2)
+    flat = Oracle(np.zeros(full.shape), "implicit")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sampled = E.evaluate(flat, train, test, "sampled", k=10)
+        ranked = E.evaluate(flat, train, test, "full-ranking", k=10)
+    assert sampled.metrics["hit_rate@10"] < 0.5  # was 1.0: every tied negative counted below the positive
+    assert ranked.metrics["mrr"] < 0.2  # was 1.0
+    # full ranking: with every score tied the list is the unseen movies by index, so each user's first
+    # test positive sits after the unseen movies of lower index
+    seen = E._pairs_csr(train).toarray() > 0
+    want = []
+    for u in np.unique(test.users):
+        first = test.items[test.users == u].min()
+        want.append(1.0 / (1 + np.count_nonzero(~seen[u, :first])))
+    assert ranked.metrics["mrr"] == pytest.approx(np.mean(want), rel=1e-12)
+
+
 def test_leave_last_out_protocol_needs_its_split() -> None:
     from datagen import make_ratings
 

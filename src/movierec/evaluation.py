@@ -535,7 +535,11 @@ class SampledProtocol(Protocol):
             lo, hi = np.searchsorted(pu, batch[0]), np.searchsorted(pu, batch[-1], side="right")
             row = np.searchsorted(batch, pu[lo:hi])
             target = s[row, pi[lo:hi]]
-            rank[lo:hi] = (s[row[:, None], negs[lo:hi]] > target[:, None]).sum(axis=1)
+            neg_scores = s[row[:, None], negs[lo:hi]]
+            # ties as every list settles them (score, then movie index): a negative tied with the
+            # positive at a lower index ranks above it, so a constant model does not hit every time
+            ahead = (neg_scores == target[:, None]) & (negs[lo:hi] < pi[lo:hi, None])
+            rank[lo:hi] = ((neg_scores > target[:, None]) | ahead).sum(axis=1)
         secs = time.perf_counter() - t0
         hit = (rank < k).astype(np.float64)
         gain = np.where(rank < k, 1.0 / np.log2(rank + 2.0), 0.0)
@@ -645,6 +649,13 @@ class Result:
     #: the raw userId of each entry of ``per_user`` and, pooled over folds, its fold (``per_user_frame``)
     user_ids: np.ndarray | None = field(default=None, repr=False, compare=False)
     user_folds: np.ndarray | None = field(default=None, repr=False, compare=False)
+    #: early stopping (``compare(..., early_stopping=…)``): the epoch count chosen on the validation part
+    #: (the mean over folds, rounded, under ``cv``), the stopping metric's best validation score there (mean
+    #: over folds) and what was done (``stopping``: the setting, each fold's epochs, the refit); ``None``/
+    #: empty for a model that did not stop early
+    best_epoch: int | None = None
+    valid_score: float | None = None
+    stopping: str = ""
 
     @classmethod
     def measured(cls, out: EvalOutput, bootstrap: bool, user_map: IdMap | None = None, **row: Any) -> Result:
@@ -744,6 +755,10 @@ class Result:
         )
         if len(self.fold_metrics) > 1:
             row["by_fold"] = {m: [_finite(f.get(m, np.nan)) for f in self.fold_metrics] for m in self.metrics}
+        if self.stopping:  # only rows of a run that stopped models early carry these keys
+            row["best_epoch"] = self.best_epoch
+            row["valid_score"] = None if self.valid_score is None else _finite(self.valid_score)
+            row["stopping"] = self.stopping
         return row
 
     def fold_std(self) -> dict[str, float]:
@@ -1418,9 +1433,10 @@ def _fit(
     label: str,
     progress: Progress | None,
     user_features: Any = None,
-    listener: Callable[[int, dict[str, float]], None] | None = None,
+    listener: Callable[[int, dict[str, float]], bool | None] | None = None,
 ) -> float:
-    """Fit ``model``; seconds of training (a ``listener``'s per-epoch work, e.g. validation scoring, left out)."""
+    """Fit ``model``; seconds of training (a ``listener``'s per-epoch work, e.g. validation scoring, left out).
+    A listener that returns ``False`` (:class:`movierec.early_stopping.EarlyStopping`) stops the fit."""
     kwargs: dict[str, Any] = {}
     spent = [0.0]
     sig = fit_options(model)
@@ -1432,13 +1448,15 @@ def _fit(
         progress = None  # a per-model line needs no per-epoch callback (svd runs its epochs in one call)
     if (progress is not None or listener is not None) and "on_epoch" in sig:
 
-        def on_epoch(epoch: int, info: dict[str, float]) -> None:
+        def on_epoch(epoch: int, info: dict[str, float]) -> bool | None:
+            verdict = None
             if listener is not None:  # adds its values (val_rmse…) to the epoch's record first
                 t = time.perf_counter()
-                listener(epoch, info)
+                verdict = listener(epoch, info)
                 spent[0] += time.perf_counter() - t
             if progress is not None:
                 progress({"event": "epoch", "model": label, "epoch": epoch, **info})
+            return verdict
 
         # a bare progress bar needs no per-epoch model: epochs may run in chunks (training.fit_epochs)
         kwargs["on_epoch"] = on_epoch if listener is not None else progress_only(on_epoch)
@@ -1486,6 +1504,7 @@ def compare(
     user_groups: dict[str, np.ndarray] | None = None,
     monitor: EpochValidator | None = None,
     auc: bool = False,
+    early_stopping: Any = None,
 ) -> Comparison:
     """Fit every model on one split and evaluate each under every protocol (docs/architecture.md; issues 3 and 4).
 
@@ -1511,6 +1530,11 @@ def compare(
     ``progress``: a callable receiving the events of :data:`Progress`; by default (``None``) a line per
     model fit on stderr when a person watches (a Jupyter kernel, or a terminal) and silence otherwise;
     ``True`` always prints those lines, ``False`` never does. Surprise's ``measures=`` is refused, naming ours.
+    ``early_stopping`` (a metric such as ``"ndcg@10"``, or a dict/:class:`movierec.early_stopping.StopSpec`
+    of metric, patience, every, valid_size) stops each model that can stop on a validation part cut from
+    its fold's training part, its ``epochs`` the maximum, and refits it on the whole training part with
+    the best epoch count (:meth:`_FoldRun.stop_and_refit` says why); its rows carry ``best_epoch``,
+    ``valid_score`` and ``stopping``, and one note names the models that trained as before.
     """
     from movierec.datasets import Dataset, load
     from movierec.models.registry import create, get_class
@@ -1528,12 +1552,14 @@ def compare(
     splitter, key, threshold, notes = _compare_split(
         inter, split, protos, specs, kinds, threshold, seed=seed, cv=cv, test_size=test_size
     )
+    stopping = _check_stopping(early_stopping, specs, key, monitor)
     if progress is None:
         progress = default_progress(len(specs))
     elif progress is False or progress is True:
         progress = _LineProgress(len(specs)) if progress else None
     run = _FoldRun(ds, protos, key, k, threshold, seed, item_features, user_features, progress, notes)
     run.beyond, run.genres, run.user_groups, run.monitor = beyond, genres, groups, monitor
+    run.stopping = stopping
     labels = _labels(specs, _given_labels(models))
     outs: dict[str, dict[str, list[EvalOutput]]] = {lab: {p.name: [] for p in protos} for lab in labels}
     fit_secs: dict[str, list[float]] = {lab: [] for lab in labels}
@@ -1549,6 +1575,7 @@ def compare(
                 if out is not None:
                     outs[label][p.name].append(out)
     run.splitter, run.cv, run.reranker = splitter, cv, reranker
+    run.note_stopping(specs, labels)
     rows = [  # one row per model and protocol, its folds pooled
         run.row(p, outs[label][p.name], fitted[label], name, params, label, kind, fit_secs[label])
         for (name, params), label, kind in zip(specs, labels, kinds, strict=True)
@@ -1743,6 +1770,38 @@ def _seeded_specs(models: Sequence[Any], seed: int) -> list[tuple[str, dict[str,
     return specs
 
 
+def _check_stopping(value: Any, specs: Sequence[tuple[str, dict[str, Any]]], key: str, monitor: Any) -> Any:
+    """``compare``'s ``early_stopping`` as a :class:`movierec.early_stopping.StopSpec` (or ``None``),
+    refused in one line before any training where it cannot apply: beside ``monitor`` (both cut a
+    validation part out of the training data), on a sequence split (its validation part is drawn at
+    random, not each user's latest events), or with a metric a model that would stop cannot be scored by
+    (``rmse`` for bpr). Models that cannot stop are not refused: they train as before, with a note."""
+    from movierec.early_stopping import can_stop_early, stop_spec
+    from movierec.metrics import parse_metric as parse
+    from movierec.models.registry import create
+
+    spec = stop_spec(value)
+    if spec is None:
+        return None
+    if monitor is not None:
+        raise ConfigError(
+            "early stopping and monitor= each move a validation part out of the training data; use one"
+        )
+    if key in ("leave-last-out", "last-session"):
+        raise ConfigError(
+            f"early stopping cuts a random validation part from each user's training ratings, which the {key} "
+            "split's sequences cannot spare; leave early stopping out or use a ratings split"
+        )
+    for name, params in specs:
+        model = create(name, **params)
+        if can_stop_early(model) and hasattr(model, "epochs"):
+            try:
+                parse(spec.metric, model_kind=tags_of(model).kind)
+            except ConfigError as exc:
+                raise ConfigError(f"early stopping {name} on {spec.metric}: {exc}") from None
+    return spec
+
+
 def _compare_protocols(
     protocols: Sequence[str] | str,
     ds: Dataset,
@@ -1868,6 +1927,7 @@ class _FoldRun:
     cv: int | None = None
     reranker: Any = None
     monitor: Any = None  # an EpochValidator (movierec.epoch_validation), or None
+    stopping: Any = None  # a StopSpec (movierec.early_stopping), or None
 
     def __init__(
         self,
@@ -1891,6 +1951,8 @@ class _FoldRun:
         # (protocol, reason with the model's name blanked) -> (index in notes, labels): models skipped
         # for the same reason share one note ("rating skipped for ease, bpr: implicit models …")
         self._skip_notes: dict[tuple[str, str], tuple[int, list[str]]] = {}
+        #: label -> one record per fold of early stopping: best_epoch, valid_score, stopped_epoch, max_epochs
+        self.stops: dict[str, list[dict[str, Any]]] = {}
 
     def comparison(
         self,
@@ -1916,7 +1978,9 @@ class _FoldRun:
             threshold=self.threshold,
             seed=self.seed,
             notes=self.notes,
-            provenance=provenance(ds.name, ds.sha256),
+            # a split read from files (movierec.split_files) records each file's path and sha256
+            provenance=provenance(ds.name, ds.sha256)
+            | ({"split_files": ds.split_files} if ds.split_files else {}),
             fit_train=fit_train,
             protocols=[p.name for p in self.protos],
         )
@@ -1953,6 +2017,7 @@ class _FoldRun:
         folds: int,
     ) -> tuple[Any, float]:
         """A fresh ``name`` fitted on fold ``fold``'s training data; the model and its fit seconds."""
+        from movierec.early_stopping import can_stop_early
         from movierec.models.memory import check_memory
         from movierec.models.registry import create
 
@@ -1970,6 +2035,11 @@ class _FoldRun:
             {"event": "fit-start", "model": label, "fold": fold, "folds": folds, "epochs": epochs}
             | ({"time_budget": float(budget)} if isinstance(budget, (int, float)) else {})
         )
+        if self.stopping is not None and can_stop_early(model) and getattr(model, "epochs", None):
+            model, secs = self.stop_and_refit(model, label, kind, train, fold, (item_feats, user_feats))
+            self._emit({"event": "fit-end", "model": label, "fold": fold, "seconds": secs,
+                        "stopped": "early stopping", "epochs_run": self.stops[label][-1]["stopped_epoch"]})  # fmt: skip
+            return model, secs
         data, listener = self.fit_view(train, kind), None
         if self.monitor is not None and self.key not in ("leave-last-out", "last-session"):
             # every model fits without the validation slice (sequences keep every event); curves for some
@@ -1996,6 +2066,80 @@ class _FoldRun:
             }
         )
         return model, secs
+
+    def stop_and_refit(
+        self, model: Any, label: str, kind: str, train: Interactions, fold: int, feats: tuple[Any, Any]
+    ) -> tuple[Any, float]:
+        """Early stopping on one fold: cut ``valid_size`` of each user's ``train`` ratings (seeded with the
+        run's seed plus the fold; never the test part), fit ``model`` on the rest with
+        :class:`~movierec.early_stopping.EarlyStopping` (its ``epochs`` the maximum), then refit a fresh copy
+        on the whole of ``train`` with ``epochs`` = the best epoch. The refit, not RecBole's kept best model:
+        the other rows of the table train on the whole training part, and the kept copy would have seen
+        ``valid_size`` less of it, so the test figures would mix the epoch count with the data size; the refit
+        row is exactly ``compare`` with ``epochs=best_epoch`` (reusable as such, as tune's best.toml), and
+        for bpr and svd the model after epoch e is the model ``epochs=e`` returns (tests/test_tuning.py), so
+        only the data differs from the copy. It costs a second fit of at most the best epochs; the seconds
+        are both fits' training (validation scoring left out)."""
+        from movierec.early_stopping import EarlyStopping, cut_validation
+        from movierec.models.registry import create
+
+        spec = self.stopping
+        rest, valid = cut_validation(train, spec.valid_size, seed=self.seed + fold)
+        stopper = EarlyStopping(valid, spec.metric, every=spec.every, patience=spec.patience, known=rest,
+                                threshold=self.threshold)  # fmt: skip
+        data = self.fit_view(rest, kind)
+        stopper.start_fit(model, data)  # _fit wraps the callback: tell the stopper its model here
+        model.prepare(data)
+        secs = _fit(model, data, feats[0], label, self.progress, feats[1], stopper)
+        budget = int(model.epochs)
+        best = stopper.best_epoch_ or budget  # no finite score at all (a diverged fit): the budget
+        refit = create(model.name, **{**model.get_params(), "epochs": best})
+        whole = self.fit_view(train, kind)
+        refit.prepare(whole)
+        secs += _fit(refit, whole, feats[0], label, self.progress, feats[1])
+        self.stops.setdefault(label, []).append(
+            {
+                "best_epoch": best,
+                "valid_score": stopper.best_score_,
+                "stopped_epoch": stopper.stopped_epoch_,
+                "max_epochs": budget,
+            }
+        )
+        return refit, secs
+
+    def stop_fields(self, label: str) -> dict[str, Any]:
+        """A row's ``best_epoch``, ``valid_score`` and ``stopping`` (none for a model that did not stop)."""
+        stops = self.stops.get(label)
+        if not stops or self.stopping is None:
+            return {}
+        epochs = [s["best_epoch"] for s in stops]
+        shown = "/".join(str(e) for e in epochs)
+        return {
+            "best_epoch": round(float(np.mean(epochs))),
+            "valid_score": float(np.mean([s["valid_score"] for s in stops])),
+            "stopping": (
+                f"stopped on validation {self.stopping}: best epoch {shown} of at most {stops[0]['max_epochs']} "
+                f"(stopped at {'/'.join(str(s['stopped_epoch']) for s in stops)}); refit on the whole "
+                f"training part with epochs={shown}"
+            ),
+        }
+
+    def note_stopping(self, specs: Sequence[tuple[str, dict[str, Any]]], labels: Sequence[str]) -> None:
+        """The comparison's one early-stopping note: each stopped model's epochs, the refit, and the
+        models that could not stop (trained with their own epochs, as without early stopping)."""
+        if self.stopping is None:
+            return
+        done = [f"{lab} {self.stop_fields(lab)['best_epoch']}" for lab in labels if lab in self.stops]
+        rest = [lab for lab in labels if lab not in self.stops]
+        text = f"early stopping on validation {self.stopping}"
+        if done:
+            text += f": best epochs {', '.join(done)}, each refit on the whole training part with them"
+        if rest:
+            text += (
+                f"; {', '.join(rest)} cannot stop between epochs (no epochs, or a loop another library runs) "
+                "and trained as without it"
+            )
+        self.notes.append(text)
 
     def row(
         self,
@@ -2026,6 +2170,7 @@ class _FoldRun:
             fit_seconds=float(np.mean(fit_secs)),
             label=f"{label}+{self.reranker.spec}" if self.reranker and p.name == "full-ranking" else label,
             folds=self.cv,
+            **self.stop_fields(label),
         )
 
     def _note_grouped(self, key: tuple[str, str], label: str, one: str, many: Callable[[str], str]) -> None:
