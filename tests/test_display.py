@@ -26,6 +26,8 @@ def test_dataset_repr_is_one_short_line(ds: movierec.Dataset) -> None:
     assert "610 users" in text and "100,836 ratings" in text
     html = ds._repr_html_()
     assert "<table" in html and "ds.movies" in html and len(html) < 20_000
+    # the card's counts read as the text repr's do (it showed 100836 and 9742)
+    assert ">100,836<" in html and ">9,724<" in html and ">9,742<" in html and "100836" not in html
     assert list(ds.to_frame().columns[:3]) == ["userId", "movieId", "rating"]
     assert "density 1.70%" in text
 

@@ -181,16 +181,20 @@ def dataset_repr(ds: Any) -> str:
 def dataset_html(ds: Any) -> str:
     inter = ds.interactions
     lo, hi = inter.rating_scale
+
+    def count(n: int | None) -> str | None:  # 100,836 as the text repr writes it, not 100836
+        return None if n is None else f"{n:,}"
+
     facts = pd.DataFrame(
         {
-            "users": [inter.n_users],
-            "items": [inter.n_items],
-            "ratings": [inter.n_ratings],
+            "users": [count(inter.n_users)],
+            "items": [count(inter.n_items)],
+            "ratings": [count(inter.n_ratings)],
             "density": [percent(inter.density)],
             "scale": [f"{lo:g}–{hi:g}"],
             "mean rating": [f"{inter.global_mean:.2f}"],
-            "catalogue": [None if ds.catalog is None else len(ds.catalog)],
-            "tags": [None if ds.tags is None else len(ds.tags)],
+            "catalogue": [None if ds.catalog is None else count(len(ds.catalog))],
+            "tags": [None if ds.tags is None else count(len(ds.tags))],
         }
     )
     body = frame_html(facts)
