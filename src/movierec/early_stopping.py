@@ -30,19 +30,16 @@ the training data and never stops a fit.
 
 from __future__ import annotations
 
-import copy
-import math
 from typing import Any
 
-from movierec.errors import ConfigError
 from movierec.interactions import Interactions
-from movierec.metrics import Metric, parse_metric
-from movierec.models.base import fit_options, tags_of
+from movierec.metrics import Metric
+from movierec.stopping import Stopper, StopSpec, can_stop_early, cut_validation, stop_spec
 
-__all__ = ["EarlyStopping"]
+__all__ = ["EarlyStopping", "StopSpec", "can_stop_early", "cut_validation", "stop_spec"]
 
 
-class EarlyStopping:
+class EarlyStopping(Stopper):
     """An ``on_epoch`` callback: score on ``valid`` every ``every`` epochs, keep the best model, stop after
     ``patience`` scores without a gain.
 
@@ -77,94 +74,21 @@ class EarlyStopping:
         known: Interactions | None = None,
         threshold: float | None = 4.0,
     ) -> None:
-        for name, value in (("every", every), ("patience", patience)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ConfigError(f"EarlyStopping: {name} must be a whole number ≥ 1, got {value!r}")
-        if not isinstance(valid, Interactions):
-            raise ConfigError(
-                f"EarlyStopping: valid must be Interactions (the validation part of per_user_split), got {type(valid).__name__}"
-            )
-        self.metric: Metric = parse_metric(metric)
-        self.valid, self.every, self.patience = valid, int(every), int(patience)
-        self.known, self.threshold = known, threshold
-        if valid.n_ratings == 0:
-            raise ConfigError("EarlyStopping: the validation part has no rows to score the model on")
-        if self.metric.kind == "ranking" and threshold is not None and not (valid.ratings >= threshold).any():
-            raise ConfigError(
-                f"EarlyStopping: no validation rating is ≥ the relevance threshold {threshold:g}, so "
-                f"{self.metric.label} has nothing to find; lower threshold= or pass threshold=None (every row relevant)"
-            )
-        self._reset(None, valid)
-
-    def _reset(self, model: Any, known: Interactions) -> None:
-        self.model_: Any = model
-        self._known = known
-        self.best_epoch_ = 0
-        self.best_score_ = math.nan
-        self.best_model_: Any = None
-        self.history_: dict[int, float] = {}
-        self.stopped_epoch_ = 0
-        self._without_gain = 0
-
-    def start_fit(self, model: Any, train: Interactions) -> None:
-        """Called by ``model.fit(train, on_epoch=self)`` before training: check that this model can be
-        stopped and scored with this metric, and forget any earlier fit. A ConfigError says why not."""
-        name = getattr(model, "name", type(model).__name__)
-        if "on_epoch" not in fit_options(model):
-            raise ConfigError(
-                f"EarlyStopping: {name} trains in one pass, without epochs to stop between; "
-                "use it with an iterative model (bpr, warp, svd, ials, mult-vae…)"
-            )
-        if not getattr(model, "can_stop_early", True):
-            raise ConfigError(
-                f"EarlyStopping: {name} cannot be scored and stopped between epochs (a library runs its loop, "
-                "or its model is only set at the end); set its epochs instead"
-            )
-        parse_metric(self.metric.label, model_kind=tags_of(model).kind)  # rmse on an implicit model: refused
-        if self.valid.n_users > train.n_users or self.valid.n_items > train.n_items:
-            raise ConfigError(
-                "EarlyStopping: the validation part has users or items the training data does not; "
-                "cut both from one Interactions (movierec.split.per_user_split)"
-            )
-        self._reset(model, self.known if self.known is not None else train)
-
-    def __call__(self, epoch: int, logs: dict[str, float]) -> bool | None:
-        """Score after every ``every``-th epoch; ``False`` once ``patience`` scores brought no gain."""
-        if self.model_ is None:
-            raise ConfigError(
-                "EarlyStopping: pass it to a model's fit (model.fit(train, on_epoch=stopper)), "
-                "which tells it the model to score"
-            )
-        self.stopped_epoch_ = int(epoch)
-        if epoch % self.every:
-            return None
-        from movierec.tuning import score_split
-
-        value = score_split(self.model_, self._known, self.valid, self.metric, threshold=self.threshold)
-        self.history_[int(epoch)] = value
-        logs[f"val_{self.metric.label}"] = value
-        if self._gains(value):
-            self.best_epoch_, self.best_score_ = int(epoch), value
-            self.best_model_ = copy.deepcopy(self.model_)
-            self._without_gain = 0
-            return None
-        self._without_gain += 1
-        return False if self._without_gain >= self.patience else None
-
-    def _gains(self, value: float) -> bool:
-        """Whether ``value`` beats the best score so far (NaN never does: a diverged epoch is no gain)."""
-        if not math.isfinite(value):
-            return False
-        if not math.isfinite(self.best_score_):
-            return True
-        if self.metric.direction == "minimize":
-            return value < self.best_score_
-        return value > self.best_score_
-
-    def __repr__(self) -> str:
-        state = (
-            f"best {self.metric.label} {self.best_score_:.4f} at epoch {self.best_epoch_}"
-            if self.best_epoch_
-            else "not run"
+        super().__init__(
+            valid,
+            metric,
+            every=every,
+            patience=patience,
+            known=known,
+            threshold=threshold,
+            score=_score_split,
         )
-        return f"EarlyStopping({self.metric.label}, every={self.every}, patience={self.patience}; {state})"
+
+
+def _score_split(
+    model: Any, known: Interactions, valid: Interactions, metric: Metric, *, threshold: float | None
+) -> float:
+    """The score EarlyStopping keeps: :func:`movierec.tuning.score_split`, as tune and compare score."""
+    from movierec.tuning import score_split
+
+    return score_split(model, known, valid, metric, threshold=threshold)

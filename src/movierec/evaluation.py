@@ -63,6 +63,7 @@ __all__ = [
     "make_split",
     "metric_curve",
     "paired_comparison",
+    "score_split",
 ]
 
 Progress = Callable[[dict[str, Any]], None]
@@ -919,6 +920,49 @@ def evaluate(
     )
 
 
+def score_split(
+    model: Recommender,
+    fit_train: Interactions,
+    valid: Interactions,
+    metric: M.Metric,
+    *,
+    threshold: float | None = 4.0,
+) -> float:
+    """Score a fitted model on held-out ratings with ``metric``: one call to :func:`movierec.evaluation.evaluate`.
+
+    Rating metrics use the ``rating`` protocol; ranking metrics the ``full-ranking`` protocol
+    (candidates = items the user did not rate in ``fit_train``, relevant = validation ratings ≥
+    ``threshold``, every validation row when it is ``None``, users without a relevant item skipped). NaN when no validation rating is relevant,
+    so one empty fold does not end a study. Tuning, compare (its early stopping), export and the report all
+    score here; :func:`movierec.tuning.score_split` is this function.
+    """
+    if metric.name == "objective":  # a weighted objective (movierec.objective) scores itself
+        return float(metric.score(model, fit_train, valid, threshold))  # type: ignore[attr-defined]
+
+    if metric.kind == "rating":
+        return float(evaluate(model, fit_train, valid, "rating", intervals=False).metrics[metric.name])
+    if threshold is not None and not (valid.ratings >= threshold).any():
+        return float("nan")
+    k = int(metric.k or 10)
+    result = evaluate(
+        model,
+        fit_train,
+        valid,
+        "full-ranking",
+        k=k,
+        threshold=threshold,
+        intervals=False,
+        auc=metric.name == "auc",  # opt-in: it sorts every user's scores
+        warn=False,  # a validation fold's users without a positive are left out in every trial alike
+    )
+    if metric.name == "mrr" and metric.k is not None:  # MRR@K: the first hit within the top K, else 0
+        assert result.recs is not None and result.users is not None  # full ranking keeps its lists
+        return float(
+            M.ranking_metrics(result.recs, relevant_matrix(valid, threshold)[result.users])["mrr"].mean()
+        )
+    return float(result.metrics[metric.result_key])
+
+
 def _evaluated_protocol(
     model: Recommender, protocol: str | Protocol, rerank: Any, item_genres: sp.csr_matrix | None, auc: bool
 ) -> Protocol:
@@ -1530,11 +1574,8 @@ def compare(
     ``progress``: a callable receiving the events of :data:`Progress`; by default (``None``) a line per
     model fit on stderr when a person watches (a Jupyter kernel, or a terminal) and silence otherwise;
     ``True`` always prints those lines, ``False`` never does. Surprise's ``measures=`` is refused, naming ours.
-    ``early_stopping`` (a metric such as ``"ndcg@10"``, or a dict/:class:`movierec.early_stopping.StopSpec`
-    of metric, patience, every, valid_size) stops each model that can stop on a validation part cut from
-    its fold's training part, its ``epochs`` the maximum, and refits it on the whole training part with
-    the best epoch count (:meth:`_FoldRun.stop_and_refit` says why); its rows carry ``best_epoch``,
-    ``valid_score`` and ``stopping``, and one note names the models that trained as before.
+    ``early_stopping`` (``"ndcg@10"``, or :class:`movierec.stopping.StopSpec`'s fields as a dict): each model that can
+    stop does on a validation part of its fold's training part, then is refit (:meth:`_FoldRun.stop_and_refit`).
     """
     from movierec.datasets import Dataset, load
     from movierec.models.registry import create, get_class
@@ -1552,14 +1593,13 @@ def compare(
     splitter, key, threshold, notes = _compare_split(
         inter, split, protos, specs, kinds, threshold, seed=seed, cv=cv, test_size=test_size
     )
-    stopping = _check_stopping(early_stopping, specs, key, monitor)
     if progress is None:
         progress = default_progress(len(specs))
     elif progress is False or progress is True:
         progress = _LineProgress(len(specs)) if progress else None
     run = _FoldRun(ds, protos, key, k, threshold, seed, item_features, user_features, progress, notes)
     run.beyond, run.genres, run.user_groups, run.monitor = beyond, genres, groups, monitor
-    run.stopping = stopping
+    run.stopping = _check_stopping(early_stopping, specs, key, monitor)  # before any training
     labels = _labels(specs, _given_labels(models))
     outs: dict[str, dict[str, list[EvalOutput]]] = {lab: {p.name: [] for p in protos} for lab in labels}
     fit_secs: dict[str, list[float]] = {lab: [] for lab in labels}
@@ -1575,7 +1615,6 @@ def compare(
                 if out is not None:
                     outs[label][p.name].append(out)
     run.splitter, run.cv, run.reranker = splitter, cv, reranker
-    run.note_stopping(specs, labels)
     rows = [  # one row per model and protocol, its folds pooled
         run.row(p, outs[label][p.name], fitted[label], name, params, label, kind, fit_secs[label])
         for (name, params), label, kind in zip(specs, labels, kinds, strict=True)
@@ -1776,9 +1815,9 @@ def _check_stopping(value: Any, specs: Sequence[tuple[str, dict[str, Any]]], key
     validation part out of the training data), on a sequence split (its validation part is drawn at
     random, not each user's latest events), or with a metric a model that would stop cannot be scored by
     (``rmse`` for bpr). Models that cannot stop are not refused: they train as before, with a note."""
-    from movierec.early_stopping import can_stop_early, stop_spec
     from movierec.metrics import parse_metric as parse
     from movierec.models.registry import create
+    from movierec.stopping import can_stop_early, stop_spec
 
     spec = stop_spec(value)
     if spec is None:
@@ -1965,6 +2004,8 @@ class _FoldRun:
         """The finished comparison: its rows and models with the run's settings and provenance."""
         from movierec.provenance import provenance
 
+        self.note_stopping(list(fitted))  # every model's label, in the order given
+
         ds = self.ds
         return Comparison(
             rows=rows,
@@ -2017,9 +2058,9 @@ class _FoldRun:
         folds: int,
     ) -> tuple[Any, float]:
         """A fresh ``name`` fitted on fold ``fold``'s training data; the model and its fit seconds."""
-        from movierec.early_stopping import can_stop_early
         from movierec.models.memory import check_memory
         from movierec.models.registry import create
+        from movierec.stopping import can_stop_early
 
         model = create(name, **params)
         item_feats, user_feats = self._side_features(train)
@@ -2080,13 +2121,15 @@ class _FoldRun:
         for bpr and svd the model after epoch e is the model ``epochs=e`` returns (tests/test_tuning.py), so
         only the data differs from the copy. It costs a second fit of at most the best epochs; the seconds
         are both fits' training (validation scoring left out)."""
-        from movierec.early_stopping import EarlyStopping, cut_validation
         from movierec.models.registry import create
+        from movierec.stopping import Stopper, cut_validation
 
         spec = self.stopping
         rest, valid = cut_validation(train, spec.valid_size, seed=self.seed + fold)
-        stopper = EarlyStopping(valid, spec.metric, every=spec.every, patience=spec.patience, known=rest,
-                                threshold=self.threshold)  # fmt: skip
+        stopper = Stopper(  # EarlyStopping's rule and scores, with score_split given (no import cycle)
+            valid, spec.metric, every=spec.every, patience=spec.patience, known=rest, threshold=self.threshold,
+            score=score_split,
+        )  # fmt: skip
         data = self.fit_view(rest, kind)
         stopper.start_fit(model, data)  # _fit wraps the callback: tell the stopper its model here
         model.prepare(data)
@@ -2124,7 +2167,7 @@ class _FoldRun:
             ),
         }
 
-    def note_stopping(self, specs: Sequence[tuple[str, dict[str, Any]]], labels: Sequence[str]) -> None:
+    def note_stopping(self, labels: Sequence[str]) -> None:
         """The comparison's one early-stopping note: each stopped model's epochs, the refit, and the
         models that could not stop (trained with their own epochs, as without early stopping)."""
         if self.stopping is None:

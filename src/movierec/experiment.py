@@ -22,6 +22,10 @@ with ``--config``. Example::
     name = "svd"
     [models.params]
     n_factors = 120
+
+``early_stopping = "ndcg@10"`` (or an ``[early_stopping]`` table of ``metric``, ``patience``, ``every``,
+``valid_size``) stops the models that can stop on a validation part of each fold's training part, as
+``compare --early-stopping`` does (:class:`movierec.early_stopping.StopSpec`).
 """
 
 from __future__ import annotations
@@ -52,6 +56,7 @@ from movierec.jsonsafe import to_jsonable
 
 __all__ = [
     "DatasetConfig",
+    "EarlyStoppingConfig",
     "Experiment",
     "ExperimentRun",
     "ModelConfig",
@@ -184,6 +189,27 @@ class SplitConfig(BaseModel):
         return check_test_size(v, info.data.get("kind"))
 
 
+class EarlyStoppingConfig(BaseModel):
+    """``[early_stopping]``: :class:`movierec.early_stopping.StopSpec`'s fields, checked as it checks them."""
+
+    model_config = _Strict
+    metric: str = "ndcg@10"
+    patience: int = 10
+    every: int = 5
+    valid_size: float = 0.1
+
+    @model_validator(mode="after")
+    def _spec(self) -> EarlyStoppingConfig:
+        from movierec.stopping import StopSpec
+
+        try:
+            spec = StopSpec(**self.model_dump())
+        except ConfigError as exc:
+            raise ValueError(str(exc)) from exc
+        object.__setattr__(self, "metric", spec.metric)
+        return self
+
+
 class ModelConfig(BaseModel):
     """One model: its registry name, hyperparameters (constructor arguments) and an optional label."""
 
@@ -259,6 +285,16 @@ class Experiment(BaseModel):
     auc: bool | None = Field(
         default=None, description="full ranking: also AUC over the whole ranking (LightFM's auc_score)"
     )
+    early_stopping: EarlyStoppingConfig | None = Field(
+        default=None,
+        description="stop the models that can stop on a validation part of each fold's training part "
+        "(a metric name, or metric/patience/every/valid_size)",
+    )
+
+    @field_validator("early_stopping", mode="before")
+    @classmethod
+    def _stopping_shorthand(cls, v: Any) -> Any:
+        return {"metric": v} if isinstance(v, str) else v
 
     @field_validator("rerank")
     @classmethod
@@ -673,6 +709,7 @@ def compare_kwargs(exp: Experiment) -> dict[str, Any]:
         "beyond": bool(exp.beyond),
         "rerank": exp.rerank,
         "auc": bool(exp.auc),
+        "early_stopping": None if exp.early_stopping is None else exp.early_stopping.model_dump(),
     }
 
 

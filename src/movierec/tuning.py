@@ -185,43 +185,11 @@ def score_split(
     *,
     threshold: float | None = 4.0,
 ) -> float:
-    """Score a fitted model on held-out ratings with ``metric``: one call to :func:`movierec.evaluation.evaluate`.
+    """Score a fitted model on held-out ratings with ``metric``: :func:`movierec.evaluation.score_split`,
+    where it lives so that compare's early stopping scores the same way without importing tuning."""
+    from movierec.evaluation import score_split as score
 
-    Rating metrics use the ``rating`` protocol; ranking metrics the ``full-ranking`` protocol
-    (candidates = items the user did not rate in ``fit_train``, relevant = validation ratings ≥
-    ``threshold``, every validation row when it is ``None``, users without a relevant item skipped). NaN when no validation rating is relevant,
-    so one empty fold does not end a study. Tuning, compare, export and the report all score here.
-    """
-    from movierec.evaluation import evaluate
-
-    if metric.name == "objective":  # a weighted objective (movierec.objective) scores itself
-        return float(metric.score(model, fit_train, valid, threshold))  # type: ignore[attr-defined]
-
-    if metric.kind == "rating":
-        return float(evaluate(model, fit_train, valid, "rating", intervals=False).metrics[metric.name])
-    if threshold is not None and not (valid.ratings >= threshold).any():
-        return float("nan")
-    k = int(metric.k or 10)
-    result = evaluate(
-        model,
-        fit_train,
-        valid,
-        "full-ranking",
-        k=k,
-        threshold=threshold,
-        intervals=False,
-        auc=metric.name == "auc",  # opt-in: it sorts every user's scores
-        warn=False,  # a validation fold's users without a positive are left out in every trial alike
-    )
-    if metric.name == "mrr" and metric.k is not None:  # MRR@K: the first hit within the top K, else 0
-        from movierec import metrics as M
-        from movierec.evaluation import relevant_matrix
-
-        assert result.recs is not None and result.users is not None  # full ranking keeps its lists
-        return float(
-            M.ranking_metrics(result.recs, relevant_matrix(valid, threshold)[result.users])["mrr"].mean()
-        )
-    return float(result.metrics[metric.result_key])
+    return score(model, fit_train, valid, metric, threshold=threshold)
 
 
 # --- folds ---------------------------------------------------------------------------------------

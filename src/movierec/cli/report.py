@@ -87,6 +87,8 @@ def _config_specs(config: Path, params: list[str] | None) -> tuple[list, dict]:
         "protocols": _file_protocols(exp, config),
         "beyond": exp.beyond is not False,  # unset: the report's own section, as before
         "auc": bool(exp.auc),
+        # stops the models that can stop, as compare --config does (the validation curves are then left out)
+        "early_stopping": None if exp.early_stopping is None else exp.early_stopping.model_dump(),
     }
     return specs, settings
 
@@ -222,6 +224,7 @@ def report_cmd(
         protocols=settings.get("protocols"),
         beyond=settings.get("beyond", True),
         auc=settings.get("auc", False),
+        early_stopping=settings.get("early_stopping"),
     )
     _print_report(rep)
 

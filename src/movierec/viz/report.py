@@ -820,6 +820,7 @@ class _Run:
     protocols: tuple[str, ...] = ("rating", "full-ranking", "test-candidates")
     beyond: bool = True
     auc: bool = False
+    early_stopping: Any = None  # compare's early_stopping (a StopSpec's fields), or None
     notes: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     replaces: list[str] = field(default_factory=list)
@@ -897,6 +898,7 @@ def build_report(
     protocols: Sequence[str] | None = None,
     beyond: bool = True,
     auc: bool = False,
+    early_stopping: Any = None,
 ) -> Report:
     """Run the whole report and write it into ``out`` (default ``reports/<timestamp>``); returns what it wrote.
 
@@ -912,7 +914,10 @@ def build_report(
     full-ranking and test-candidates) narrows the model table to some of those three; full-ranking is
     one of them always, since the curves, charts and maps rank every movie. ``beyond=False`` leaves out the
     beyond-accuracy metrics and section; ``auc=True`` adds compare's AUC column to the model table (an
-    experiment file's ``protocols``, ``beyond`` and ``auc``, as ``report --config`` reads them). The steps,
+    experiment file's ``protocols``, ``beyond`` and ``auc``, as ``report --config`` reads them).
+    ``early_stopping`` is compare's (an experiment file's ``early_stopping``): the models that can stop are
+    stopped on a validation part and refit with their best epochs, and the validation curves, which would
+    cut a second slice, are left out. The steps,
     in order: :func:`_start` (load, check the folder), the dataset section, :func:`_train_evaluate`, the sequence
     and new-users sections, :func:`_curves`, :func:`_model_charts`, the beyond-accuracy section,
     :func:`_embedding_maps`, :func:`_write`.
@@ -941,6 +946,7 @@ def build_report(
         protocols=_report_protocols(protocols),
         beyond=beyond,
         auc=auc,
+        early_stopping=early_stopping,
     )
     # written beside --out and moved into place when complete: a model that fails, or Ctrl-C, leaves
     # no half report (some charts, no index.html) and an old report it would replace (--force) intact
@@ -1113,7 +1119,9 @@ def _train_evaluate(run: _Run) -> _Trained:
     console = run.console if run.show_progress else Console(quiet=True)
     # validation curves of svd, bpr, warp…; a list without such a model (popularity, ease) keeps the slice
     # in training, so its figures are compare's on the same split
-    followed = any(EpochValidator.follows(create(s.name, **s.params)) for s in run.specs)
+    followed = not run.early_stopping and any(
+        EpochValidator.follows(create(s.name, **s.params)) for s in run.specs
+    )
     monitor = EpochValidator(k=run.k, seed=run.seed) if followed else None
     with _Progress(console, len(run.specs), run.started) as prog:
         for features, group in groups.items():
@@ -1133,6 +1141,7 @@ def _train_evaluate(run: _Run) -> _Trained:
                 beyond=run.beyond,
                 auc=run.auc,
                 monitor=monitor,
+                early_stopping=run.early_stopping,
             )
             if trained.base is None:
                 trained.base = comp

@@ -1,0 +1,216 @@
+"""Early stopping where people train: ``compare(..., early_stopping=…)``, ``compare --early-stopping``,
+an experiment file's ``early_stopping`` and ``tune(..., early_stopping=…)``.
+
+Real fits on the first 150 users of the bundled ml-latest-small (22,303 ratings) with small epoch budgets,
+so each run takes about a second; the refusals are ConfigErrors (exit 2 in the CLI) before any training.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+from tests.clihelp import one_error_line, run_process
+
+import movierec
+from movierec import ConfigError
+from movierec import stopping as ST
+from movierec.early_stopping import EarlyStopping, StopSpec, cut_validation
+from movierec.evaluation import compare, evaluate, make_split
+from movierec.interactions import Interactions
+from movierec.metrics import parse_metric
+from movierec.models import create
+from movierec.tuning import score_split
+
+BUNDLED = Path(movierec.__file__).parent / "datasets" / "bundled" / "ml-latest-small" / "ratings.csv"
+SPEC = {"metric": "ndcg@10", "patience": 2, "every": 1}
+
+
+@pytest.fixture(scope="module")
+def ratings() -> pd.DataFrame:
+    frame = pd.read_csv(BUNDLED)
+    return frame[frame.userId <= 150].reset_index(drop=True)
+
+
+@pytest.fixture(scope="module")
+def ds(ratings: pd.DataFrame) -> movierec.Dataset:
+    return movierec.load(ratings)
+
+
+def _pairs(inter: Interactions) -> set[tuple[int, int]]:
+    return set(zip(inter.users.tolist(), inter.items.tolist(), strict=True))
+
+
+def test_a_row_is_a_manual_early_stopping_run_on_the_same_split(ds: movierec.Dataset) -> None:
+    """bpr (at most 40 epochs) stopped on NDCG@10: the row's best epoch and validation score are those of
+    EarlyStopping on the validation part cut the same way, and its test figures those of bpr refit on the
+    whole training part with that epoch count."""
+    comp = compare(ds, [("bpr", {"epochs": 40})], protocols="full-ranking", seed=3, early_stopping=SPEC)
+    row = comp.row("bpr", "full-ranking")
+    assert row.best_epoch is not None and 1 <= row.best_epoch <= 40
+    assert "refit on the whole training part with epochs=" in row.stopping
+
+    train, test = comp.train, comp.test
+    rest, valid = cut_validation(train, 0.1, seed=3)  # fold 0: the run's seed
+    stopper = EarlyStopping(valid, "ndcg@10", every=1, patience=2, known=rest, threshold=4.0)
+    create("bpr", epochs=40, random_state=3).fit(rest.to_implicit(4.0), on_epoch=stopper)
+    assert row.best_epoch == stopper.best_epoch_ and row.valid_score == stopper.best_score_
+    assert stopper.stopped_epoch_ < 40  # it did stop early on this subset (best at 1, stopped at 3)
+
+    refit = create("bpr", epochs=stopper.best_epoch_, random_state=3).fit(train.to_implicit(4.0))
+    manual = evaluate(refit, train, test, "full-ranking", k=10, threshold=4.0, intervals=False)
+    for m in ("ndcg@10", "precision@10", "recall@10", "map@10"):
+        assert row.metrics[m] == pytest.approx(manual.metrics[m], abs=1e-12)
+    assert comp.models["bpr"].epochs == stopper.best_epoch_  # the fitted model is the refit
+    record = comp.records()[0]
+    assert record["best_epoch"] == row.best_epoch and record["valid_score"] == pytest.approx(row.valid_score)
+
+
+def test_the_validation_part_comes_from_the_training_part_never_the_test(
+    ds: movierec.Dataset, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Instrumented: every validation part compare builds an EarlyStopping on (two folds of a 2-fold cv) is
+    recorded; each lies inside its fold's training part and shares no (user, movie) with its test part."""
+    built: list[Interactions] = []
+    real_init = ST.Stopper.__init__
+
+    def recording_init(self: ST.Stopper, valid: Interactions, *args: Any, **kwargs: Any) -> None:
+        built.append(valid)
+        real_init(self, valid, *args, **kwargs)
+
+    monkeypatch.setattr(ST.Stopper, "__init__", recording_init)
+    comp = compare(ds, [("warp", {"epochs": 6})], protocols="full-ranking", cv=2, early_stopping=SPEC)
+    assert len(built) == 2  # one per fold
+    splitter = movierec.split.get_splitter(
+        "interactions-holdout", seed=42, threshold=4.0, test_size=0.2, cv=2
+    )
+    folds = list(splitter.split(ds.interactions))
+    for valid, (train, test) in zip(built, folds, strict=True):
+        assert valid.n_ratings > 0
+        assert _pairs(valid) <= _pairs(train)
+        assert not _pairs(valid) & _pairs(test)
+    row = comp.row("warp", "full-ranking")
+    assert row.best_epoch is not None and row.best_epoch <= 6 and "/" in row.stopping  # each fold's epochs
+
+
+def test_models_that_cannot_stop_train_as_before_with_one_note(ds: movierec.Dataset) -> None:
+    plain = compare(ds, ["ease", "popularity"], protocols="full-ranking")
+    comp = compare(
+        ds, ["ease", "popularity", ("warp", {"epochs": 4})], protocols="full-ranking", early_stopping=SPEC
+    )
+    for label in ("ease", "popularity"):
+        assert comp.row(label, "full-ranking").metrics == plain.row(label, "full-ranking").metrics
+        assert comp.row(label, "full-ranking").best_epoch is None
+        assert "best_epoch" not in next(r for r in comp.records() if r["model"] == label)
+    notes = [n for n in comp.notes if n.startswith("early stopping")]
+    assert len(notes) == 1
+    assert "warp " in notes[0] and "ease, popularity cannot stop between epochs" in notes[0]
+
+
+def test_refusals_are_one_line_before_training(ds: movierec.Dataset) -> None:
+    with pytest.raises(ConfigError, match=r"early stopping bpr on rmse: .*"):
+        compare(ds, ["svd", "bpr"], early_stopping="rmse")
+    with pytest.raises(ConfigError, match="use one"):
+        compare(ds, ["bpr"], early_stopping="ndcg@10", monitor=movierec.EpochValidator())
+    with pytest.raises(ConfigError, match="leave-last-out split's sequences"):
+        compare(ds, ["bpr"], protocols="leave-last-out", early_stopping="ndcg@10")
+    with pytest.raises(ConfigError, match="no setting 'patient'"):
+        compare(ds, ["bpr"], early_stopping={"metric": "ndcg@10", "patient": 3})
+    with pytest.raises(ConfigError, match="patience must be a whole number ≥ 1"):
+        StopSpec(patience=0)
+    with pytest.raises(ConfigError, match="valid_size"):
+        StopSpec(valid_size=1.0)
+    with pytest.raises(ConfigError, match="ndgc@10"):
+        compare(ds, ["bpr"], early_stopping="ndgc@10")
+    train, _test, _about = make_split(ds, "ratings-holdout")
+    valid = cut_validation(train, 0.1, seed=0)[1]
+    with pytest.raises(ConfigError, match="takes the settings, not an EarlyStopping"):
+        compare(ds, ["bpr"], early_stopping=EarlyStopping(valid))
+
+
+def test_svd_stops_on_rmse_under_the_ratings_holdout(ds: movierec.Dataset) -> None:
+    comp = compare(
+        ds, [("svd", {"epochs": 30})], protocols="rating", early_stopping={"metric": "rmse", "patience": 2}
+    )
+    row = comp.row("svd", "rating")
+    assert row.best_epoch is not None and row.best_epoch < 30
+    train = comp.train
+    rest, valid = cut_validation(train, 0.1, seed=42)
+    stopper = EarlyStopping(valid, "rmse", every=5, patience=2, known=rest)
+    create("svd", epochs=30, random_state=42).fit(rest, on_epoch=stopper)
+    assert (row.best_epoch, row.valid_score) == (stopper.best_epoch_, stopper.best_score_)
+    assert row.valid_score == pytest.approx(
+        score_split(stopper.best_model_, rest, valid, parse_metric("rmse"))
+    )
+
+
+def test_cli_compare_early_stopping_in_a_subprocess(ratings: pd.DataFrame, tmp_path: Path) -> None:
+    path = tmp_path / "r.csv"
+    ratings.to_csv(path, index=False)
+    proc = run_process(
+        "compare", "--ratings", str(path), "--models", "warp,ease", "--params", "warp.epochs=6",
+        "--protocols", "full-ranking", "--early-stopping", "ndcg@10", "--patience", "2", "--json", cwd=tmp_path,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    rows = {r["model"]: r for r in json.loads(proc.stdout)}
+    assert (
+        1 <= rows["warp"]["best_epoch"] <= 6
+        and rows["warp"]["params"]["epochs"] == rows["warp"]["best_epoch"]
+    )
+    assert "patience 2, every 5" in rows["warp"]["stopping"] and "best_epoch" not in rows["ease"]
+    assert "ease cannot stop between epochs" in " ".join(proc.stderr.split())
+
+    alone = run_process(
+        "compare", "--ratings", str(path), "--models", "warp", "--patience", "2", cwd=tmp_path
+    )
+    assert (
+        one_error_line(alone)
+        == "--patience sets early stopping's patience: give --early-stopping METRIC with it"
+    )
+    rmse = run_process(
+        "compare", "--ratings", str(path), "--models", "bpr", "--early-stopping", "rmse", cwd=tmp_path
+    )
+    assert one_error_line(rmse).startswith("early stopping bpr on rmse: ")
+
+
+def test_experiment_file_early_stopping_key(ratings: pd.DataFrame, tmp_path: Path) -> None:
+    path = tmp_path / "r.csv"
+    ratings.to_csv(path, index=False)
+    exp = tmp_path / "exp.toml"
+    exp.write_text(
+        f'protocols = ["full-ranking"]\n\n[dataset]\nname = "{path}"\n\n[early_stopping]\nmetric = "ndcg@10"\n'
+        'patience = 2\nevery = 1\n\n[[models]]\nname = "warp"\n[models.params]\nepochs = 5\n'
+    )
+    proc = run_process(
+        "compare", "--config", str(exp), "--out", str(tmp_path / "runs"), "--json", cwd=tmp_path
+    )
+    assert proc.returncode == 0, proc.stderr
+    (row,) = json.loads(proc.stdout)
+    assert 1 <= row["best_epoch"] <= 5 and "patience 2, every 1" in row["stopping"]
+    (run,) = (tmp_path / "runs").iterdir()
+    assert "[early_stopping]" in (run / "config.toml").read_text()  # the run records it
+
+    exp.write_text(exp.read_text().replace("patience = 2", "patience = 0"))
+    bad = run_process("compare", "--config", str(exp), cwd=tmp_path)
+    line = one_error_line(bad)
+    assert "exp.toml" in line and "patience must be a whole number ≥ 1" in line
+    flag = run_process("compare", "--config", str(exp), "--early-stopping", "rmse", cwd=tmp_path)
+    assert one_error_line(flag).startswith("--early-stopping and --config exclude each other")
+
+
+def test_report_takes_the_experiment_files_early_stopping(ratings: pd.DataFrame, tmp_path: Path) -> None:
+    """``report --config`` hands the file's early_stopping to build_report: its rows carry the best epoch,
+    its notes say which models stopped."""
+    from movierec.viz.report import build_report
+
+    rep = build_report(
+        movierec.load(ratings), "warp", tmp_path / "rep", map_items=200, show_progress=False,
+        protocols=["full-ranking"], beyond=False, early_stopping={"metric": "ndcg@10", "patience": 2, "every": 1},
+    )  # fmt: skip
+    written = json.loads((tmp_path / "rep" / "results.json").read_text())
+    (row,) = written["results"]
+    assert rep is not None and 1 <= row["best_epoch"] <= 25 and row["params"]["epochs"] == row["best_epoch"]
+    assert any(n.startswith("early stopping on validation ndcg@10") for n in written["notes"])
