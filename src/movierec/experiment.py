@@ -153,6 +153,31 @@ class SplitConfig(BaseModel):
     #: a fraction in (0, 1), or a whole number of ratings (``test_size = 1000``, as Surprise reads an int);
     #: an int stays one, so a run's config.toml reloads to the same split
     test_size: int | float = 0.2
+    #: a split made elsewhere, as files (paths relative to the experiment file): ``train`` and ``test``, and
+    #: ``valid`` (its rows train too), read with ``[dataset]``'s column options
+    #: (:func:`movierec.split_files.load_split_files`); ``[dataset] name``, when set, gives the titles
+    train: str | None = None
+    test: str | None = None
+    valid: str | None = None
+
+    @model_validator(mode="after")
+    def _files_or_named(self) -> SplitConfig:
+        """``train`` and ``test`` go together, and name the split alone (no ``kind``, no ``test_size``)."""
+        if self.train is None and self.test is None:
+            if self.valid is not None:
+                raise ValueError("valid is a part beside train and test: give those files too")
+            return self
+        if self.train is None or self.test is None:
+            given, missing = ("train", "test") if self.test is None else ("test", "train")
+            raise ValueError(f'{given} is one part of a split made elsewhere: give {missing} = "FILE" too')
+        fields = self.model_fields_set
+        if ("kind" in fields and self.kind != "auto") or ("test_size" in fields and self.test_size != 0.2):
+            raise ValueError("train and test are the split already drawn: leave kind and test_size out")
+        return self
+
+    def files(self) -> dict[str, str]:
+        """The split's files by part (empty for a named split)."""
+        return {p: v for p, v in (("train", self.train), ("test", self.test), ("valid", self.valid)) if v}
 
     @field_validator("kind")
     @classmethod
@@ -361,8 +386,14 @@ class Experiment(BaseModel):
         return dumps_toml(self.to_data())
 
     def to_data(self) -> dict[str, Any]:
-        """Plain data in file order, ``None`` fields left out (TOML has no null)."""
-        return _drop_none(self.model_dump(mode="json"))
+        """Plain data in file order, ``None`` fields left out (TOML has no null); a split of files has no
+        ``kind`` or ``test_size`` (its files are the split)."""
+        data = _drop_none(self.model_dump(mode="json"))
+        if self.split.files():  # and no [dataset] name unless it was given: the files' titles, if any
+            data["split"] = {k: v for k, v in data["split"].items() if k not in ("kind", "test_size")}
+            if "name" not in self.dataset.model_fields_set:
+                data["dataset"].pop("name", None)
+        return data
 
 
 # --- reading -------------------------------------------------------------------------------------
@@ -399,7 +430,9 @@ def parse_experiment(text: str, *, source: str = "<experiment>") -> Experiment:
 
 
 def load_experiment(path: str | Path) -> Experiment:
-    """Read and validate an experiment file (``movierec compare --config FILE``)."""
+    """Read and validate an experiment file (``movierec compare --config FILE``); a ``[split]``'s
+    ``train``/``test``/``valid`` paths are read relative to the file's folder (and kept absolute, so the
+    run's config.toml loads them from anywhere), each one that is not a file refused naming its line."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -407,7 +440,21 @@ def load_experiment(path: str | Path) -> Experiment:
         raise ConfigError(f"{path}: no such experiment file") from exc
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read the experiment file ({exc})") from exc
-    return parse_experiment(text, source=str(path))
+    exp = parse_experiment(text, source=str(path))
+    files = exp.split.files()
+    if not files:
+        return exp
+    if exp.cv is not None:
+        raise ConfigError(
+            f"{key_location(path, 'cv')}: [split] train and test are one split, so cv has no folds"
+        )
+    placed = {part: (path.parent / Path(name).expanduser()).resolve() for part, name in files.items()}
+    for part, file in placed.items():
+        if not file.is_file():
+            raise ConfigError(f"{key_location(path, 'split', part)}: no such file {file}")
+    return exp.model_copy(
+        update={"split": exp.split.model_copy(update={k: str(v) for k, v in placed.items()})}
+    )
 
 
 def key_location(path: str | Path, *loc: str | int) -> str:
@@ -588,10 +635,11 @@ def experiment_from_tuning(result: Any) -> Experiment:
         metric = parse_metric(text)
         ranking, k = metric.kind != "rating", int(metric.k or 10)
     dataset = settings.get("dataset") or "<unknown>"  # "<interactions>" when tuned on in-memory data
+    data, split = _tuned_data(settings, str(dataset))
     return Experiment(
         name=f"{result.model} tuned ({result.study_name})",
-        dataset=DatasetConfig.of(str(dataset), settings.get("dataset_options")),
-        split=SplitConfig(kind="ratings-holdout", test_size=settings.get("test_size") or 0.2),
+        dataset=data,
+        split=split,
         seed=int(settings.get("split_seed", 42)),
         models=[ModelConfig(name=name, params=params)],
         protocols=["full-ranking"] if ranking else ["rating"],
@@ -599,6 +647,24 @@ def experiment_from_tuning(result: Any) -> Experiment:
         threshold=float(settings.get("threshold", 4.0)),
         item_features=list(settings.get("item_features") or []),
     )
+
+
+def _tuned_data(settings: Mapping[str, Any], dataset: str) -> tuple[DatasetConfig, SplitConfig]:
+    """A study's data as best.toml writes it: the dataset and its outer ratings hold-out, or for a study
+    on a split read from files (``tune --train --test``) those files, read with the same column options,
+    and the catalogue that gave their titles (no ``[dataset] name`` without one)."""
+    files = settings.get("split_files")
+    if not files:
+        split = SplitConfig(kind="ratings-holdout", test_size=settings.get("test_size") or 0.2)
+        return DatasetConfig.of(dataset, settings.get("dataset_options")), split
+    parts = {part: files[part]["path"] for part in ("train", "test", "valid") if part in files}
+    opts = dict(settings.get("dataset_options") or {})
+    for key in ("rating_col", "time_col"):
+        if key in opts and opts[key] is None:
+            opts[key] = ""
+    if "catalogue" in files:
+        opts["name"] = files["catalogue"]["name"]
+    return DatasetConfig(**opts), SplitConfig(**parts)
 
 
 # --- running -------------------------------------------------------------------------------------
@@ -620,6 +686,8 @@ def provenance_info(dataset: Any | None = None) -> dict[str, Any]:
         return provenance()
     info = provenance(dataset.name, dataset.sha256)
     info["dataset_source"] = dataset.source
+    if getattr(dataset, "split_files", None):  # a split read from files: each one's path and sha256
+        info["split_files"] = dataset.split_files
     return info
 
 
@@ -654,7 +722,7 @@ def run_experiment(
     from movierec import evaluation
 
     exp = config if isinstance(config, Experiment) else load_experiment(config)
-    ds = exp.dataset.load()
+    ds, split, notes = experiment_data(exp)
     from movierec.interactions import resolve_threshold
 
     # config.toml and MLflow record the threshold the run used; compare gets the file's own (None: it
@@ -671,7 +739,9 @@ def run_experiment(
         folder = staged.path
         started = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
         dump_experiment(ran, folder / "config.toml", header=f"resolved experiment of run {run_dir.name}")
-        comparison = evaluation.compare(ds, **compare_kwargs(exp), progress=progress)
+        kwargs = compare_kwargs(exp) | ({} if split is None else {"split": split, "test_size": 0.2})
+        comparison = evaluation.compare(ds, **kwargs, progress=progress)
+        comparison.notes.extend(notes)  # a given split's: test users or movies without a training rating
         prov = provenance_info(ds)
         prov.update(
             {
@@ -692,6 +762,34 @@ def run_experiment(
     if mlflow_uri:
         log_to_mlflow(mlflow_uri, ran, records, run_dir)
     return ExperimentRun(run_dir, comparison)
+
+
+def experiment_data(exp: Experiment) -> tuple[Any, tuple[Any, Any, str] | None, list[str]]:
+    """The experiment's dataset, and with ``[split] train``/``test`` the split its files give (what
+    :func:`movierec.evaluation.compare` takes as ``split``) and their notes; ``None`` and no notes for a
+    named split. The files are read with ``[dataset]``'s column options; a ``[dataset] name`` set in the
+    file gives the titles (the dataset's catalogue), as ``--dataset`` does beside ``--train``."""
+    files = exp.split.files()
+    if not files:
+        return exp.dataset.load(), None, []
+    from movierec.split_files import load_split_files
+
+    cfg = exp.dataset
+    catalogue = None
+    if "name" in cfg.model_fields_set:
+        from movierec.datasets import load
+
+        catalogue = load(cfg.name)
+    given = load_split_files(
+        files["train"],
+        files["test"],
+        valid=files.get("valid"),
+        catalogue=catalogue,
+        rating_scale=cfg.rating_scale,
+        names={part: f"split.{part}" for part in files},
+        **cfg.file_options(),
+    )
+    return given.dataset, given.pair(), list(given.notes)
 
 
 def compare_kwargs(exp: Experiment) -> dict[str, Any]:

@@ -1084,6 +1084,8 @@ def _open_study(
         from movierec.interactions import resolve_threshold
 
         settings["threshold"] = resolve_threshold(inter if inter is not None else holdout[0], None)  # type: ignore[index]
+    if getattr(dataset, "split_files", None):  # a split read from files: best.toml names them again
+        settings["split_files"] = stored.get("split_files", dataset.split_files)
     options = stored.get("dataset_options", getattr(dataset, "load_options", None))
     if options:  # a ratings file's column names and titles file: best.toml loads the same data again
         settings["dataset_options"] = _jsonable(dict(options))
@@ -1420,7 +1422,7 @@ def _write_outputs_into(study: Any, result: TuneResult, staged: Staged) -> dict[
 
         header = (
             None
-            if reloadable(str(result.settings.get("dataset") or ""))
+            if reloadable(str(result.settings.get("dataset") or "")) or result.settings.get("split_files")
             else "the data was given in memory (a DataFrame or Interactions), so this file cannot load it:\n"
             "set [dataset] name to a dataset name or a ratings file before using it with --config"
         )
@@ -1433,6 +1435,8 @@ def _write_outputs_into(study: Any, result: TuneResult, staged: Staged) -> dict[
 
     prov = provenance(str(result.settings.get("dataset")), str(result.settings.get("dataset_sha256")))
     prov["packages"].update(package_versions(("optuna", "sqlalchemy", "pydantic")))
+    if result.settings.get("split_files"):  # tune --train --test: each file's path and sha256
+        prov["split_files"] = result.settings["split_files"]
     summary = {**result.to_dict(), "param_importances": importances, "files": files, "provenance": prov}
     (out / "best.json").write_text(json.dumps(_jsonable(summary), indent=2) + "\n")
     files["best_json"] = str(staged.final(out / "best.json"))

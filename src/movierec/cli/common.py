@@ -313,6 +313,101 @@ class RatingsSource:
                 say("note", _in_one_line(note))
         return ds
 
+    def load_split(self, files: SplitFilesGiven, catalogue: bool) -> Any:
+        """``--train``/``--test`` (``--valid``) read as ``--ratings`` reads a file, joined into one dataset
+        (:func:`movierec.split_files.load_split_files`); ``catalogue``: ``--dataset`` was typed, so its titles
+        (and tags, user table) go with the files' movies. A status line while loading; the notes after."""
+        from movierec.datasets import ColumnOptionsError
+        from movierec.progress import status as step_status
+        from movierec.split_files import load_split_files
+
+        scale = self.rating_scale
+        if scale is not None:
+            from movierec.interactions import check_rating_scale
+
+            scale = check_rating_scale(scale, "--rating-scale")
+        columns: dict[str, Any] = {"user_col": self.user_col, "item_col": self.item_col}
+        columns["rating_col"] = self.rating_col or None
+        if self.time_col is not None:
+            columns["time_col"] = self.time_col or None
+        for key, value in (("header", self.header), ("delimiter", self.sep), ("movies", self.movies)):
+            if value is not None:
+                columns[key] = value
+        base = None
+        if catalogue:
+            from movierec.datasets import load
+
+            with step_status(err_console, f"loading {self.dataset}", after=5.0):
+                base = load(self.dataset)
+        with step_status(err_console, f"loading {files.train} and {files.test}", after=5.0):
+            try:
+                split = load_split_files(
+                    files.train,  # type: ignore[arg-type]  # checked: both given (SplitFilesGiven.check)
+                    files.test,  # type: ignore[arg-type]
+                    valid=files.valid,
+                    catalogue=base,
+                    rating_scale=scale,
+                    **columns,
+                )
+            except ColumnOptionsError as exc:  # the fix in the CLI's flags, not Python's keywords
+                raise DataError(exc.in_flags()) from None
+        for note in split.dataset.notes:
+            say("note", _in_one_line(note))
+        return split
+
+
+TRAIN_FILE = typer.Option(
+    None,
+    "--train",
+    help="The training part of a split made elsewhere (csv, tsv or parquet, read as --ratings is, with its "
+    "column options); with --test. --dataset, when typed, gives the titles.",
+)
+TEST_FILE = typer.Option(None, "--test", help="The test part of a split made elsewhere; with --train.")
+VALID_FILE = typer.Option(
+    None, "--valid", help="A validation part beside --train and --test (RecBole's valid file)."
+)
+
+
+@dataclass(frozen=True)
+class SplitFilesGiven:
+    """``--train FILE --test FILE [--valid FILE]``: a split someone else made, read by
+    :meth:`RatingsSource.load_split` with the ratings options (columns, header, delimiter, scale, titles)."""
+
+    train: Path | None = None
+    test: Path | None = None
+    valid: Path | None = None
+
+    def __bool__(self) -> bool:
+        return self.train is not None or self.test is not None or self.valid is not None
+
+    def check(self, ctx: typer.Context, source: RatingsSource, *, excludes: tuple[str, ...] = ()) -> None:
+        """One line before any data is read: ``--train`` without ``--test`` (or the reverse), ``--valid``
+        alone, or beside an option that draws a split of its own (``excludes``: ``--split``, ``--cv``,
+        ``--test-size`` where the command has them), or ``--ratings``."""
+        if not self:
+            return
+        if self.train is None or self.test is None:
+            given, missing = ("--train", "--test") if self.test is None else ("--test", "--train")
+            if self.train is None and self.test is None:
+                raise ConfigError(
+                    "--valid is one part of a split made elsewhere: give --train FILE --test FILE"
+                )
+            raise ConfigError(
+                f"{given} is one part of a split made elsewhere: give the other with {missing} FILE"
+            )
+        if source.ratings is not None:
+            raise ConfigError(
+                "--ratings and --train/--test exclude each other: the split's files are the ratings "
+                "(--dataset may name a catalogue for the titles)"
+            )
+        for name in excludes:
+            if typed(ctx, name.removeprefix("--").replace("-", "_")):
+                raise ConfigError(
+                    f"{name} and --train/--test exclude each other: the files are the split already drawn"
+                )
+        if source.movies is not None and typed(ctx, "dataset"):
+            raise ConfigError("--movies and --dataset both give titles to --train/--test: keep one")
+
 
 def _in_one_line(note: str) -> str:
     """A loader's note in the CLI's words where its Python wording runs past 80 columns: 'no 'timestamp'
@@ -380,6 +475,17 @@ def option_group(
 
 #: ``--dataset``, ``--ratings``, ``--user-col`` … ``--rating-scale`` for a ``source: RatingsSource`` parameter
 ratings_options = option_group("source", RatingsSource, _SOURCE_OPTIONS)
+
+#: ``--train``, ``--test``, ``--valid`` for a ``files: SplitFilesGiven`` parameter (compare, tune)
+split_file_options = option_group(
+    "files",
+    SplitFilesGiven,
+    {
+        "train": (Path | None, TRAIN_FILE),
+        "test": (Path | None, TEST_FILE),
+        "valid": (Path | None, VALID_FILE),
+    },
+)
 
 
 def _top_level_parts(item: str) -> list[str]:

@@ -24,6 +24,7 @@ from movierec.cli.common import (
     SEED,
     USER_FEATURES,
     RatingsSource,
+    SplitFilesGiven,
     bar_progress,
     check_test_size_option,
     console,
@@ -35,6 +36,7 @@ from movierec.cli.common import (
     print_table,
     ratings_options,
     say,
+    split_file_options,
     threshold_for,
     typed,
     warn_rating_model,
@@ -282,6 +284,7 @@ _CMP_MLFLOW = typer.Option(
 
 
 @ratings_options
+@split_file_options
 def compare_cmd(
     ctx: typer.Context,
     models: str | None = _CMP_MODELS,
@@ -305,6 +308,7 @@ def compare_cmd(
     seed: int = SEED,
     as_json: bool = JSON,
     source: RatingsSource = RatingsSource(),  # --dataset, --ratings, --user-col … --rating-scale
+    files: SplitFilesGiven = SplitFilesGiven(),  # --train, --test, --valid: a split made elsewhere
     config: Path | None = _CMP_CONFIG,
     mlflow: str | None = _CMP_MLFLOW,
 ) -> None:
@@ -312,6 +316,11 @@ def compare_cmd(
     from movierec.evaluation import SampledMetricsWarning, compare
 
     if config is not None:
+        if files:
+            raise ConfigError(
+                "--train/--test and --config exclude each other: the experiment file's [split] train and "
+                f"test name the files (edit {config.name})"
+            )
         exp = _config_experiment(
             ctx, config, source, seed=seed, k=k, threshold=implicit_threshold, test_size=test_size
         )
@@ -319,6 +328,7 @@ def compare_cmd(
         return
     names, proto_names, per_model = _compare_request(models, protocols, sampled, split, params, session_gap)
     stopping = _stopping_option(early_stopping, patience)
+    files.check(ctx, source, excludes=("--split", "--cv", "--test-size"))
     check_test_size_option(test_size, split)  # a count for per-user: one line before the data loads
     if rerank is not None:
         from movierec.rerank import parse_rerank
@@ -329,7 +339,8 @@ def compare_cmd(
 
         if warning := check_results_target(out):
             say("warning", warning)
-    ds = source.load()
+    given = source.load_split(files, typed(ctx, "dataset")) if files else None
+    ds = source.load() if given is None else given.dataset
     if models is None:
         names, per_model = _default_models(ds, params)
     with bar_progress(disable=as_json) as progress, warnings.catch_warnings():
@@ -337,7 +348,7 @@ def compare_cmd(
         comp = compare(
             ds,
             [(n, per_model[n]) for n in names],
-            split=split,
+            split=split if given is None else given.pair(),
             protocols=proto_names,
             k=k,
             threshold=threshold_for(ds, implicit_threshold),
@@ -352,6 +363,8 @@ def compare_cmd(
             auc=auc,
             early_stopping=stopping,
         )
+    if given is not None:  # test users or movies without a training rating: how many, beside the tables
+        comp.notes.extend(given.notes)
     written = write_results(comp, out) if out is not None else []
     if as_json:
         _print_json_rows(comp)
@@ -499,6 +512,11 @@ def _config_experiment(ctx: typer.Context, config: Path, source: RatingsSource, 
     keys = {"seed": "seed", "k": "k", "threshold": "implicit_threshold"}
     data.update({key: typed_values[key] for key, option in keys.items() if typed(ctx, option)})
     if typed(ctx, "test_size"):  # a count over the file's per-user split: the option's one line
+        if exp.split.files():
+            raise ConfigError(
+                f"--test-size and {config.name}'s [split] train and test exclude each other: the files are "
+                "the split already drawn"
+            )
         kind = data.get("split", {}).get("kind", "auto")
         check_test_size_option(typed_values["test_size"], kind, why=f"; {config.name} sets that split")
         data["split"] = {**data.get("split", {}), "test_size": typed_values["test_size"]}

@@ -104,6 +104,11 @@ def _refuse_unreportable(exp: Any, config: Path) -> None:
         raise ConfigError(f"{key_location(config, key)}: {text}")
 
     run = f"run compare --config {config}"
+    if exp.split.files():  # the report's sections draw their split by name (its charts, maps, best.toml)
+        raise ConfigError(
+            f"{key_location(config, 'split', 'train')}: the report draws a named split, and does not yet "
+            f"take one read from files; {run} for the figures on train and test"
+        )
     if exp.cv is not None:  # k folds give k test sets; the report's charts, curves and maps draw one
         refuse("cv", f"the report draws one split's tables and charts, not {exp.cv} folds; remove cv to report "
                f"on the file's [split], or {run} for the k-fold figures")  # fmt: skip

@@ -19,6 +19,7 @@ from movierec.cli.common import (
     SEED,
     USER_FEATURES,
     RatingsSource,
+    SplitFilesGiven,
     console,
     err_console,
     holdout_size_option,
@@ -27,7 +28,9 @@ from movierec.cli.common import (
     print_table,
     ratings_options,
     say,
+    split_file_options,
     threshold_for,
+    typed,
 )
 from movierec.errors import ConfigError
 
@@ -47,7 +50,9 @@ _THRESHOLD = typer.Option(
 
 
 @ratings_options
+@split_file_options
 def tune_cmd(
+    ctx: typer.Context,
     model: str | None = typer.Option(
         None,
         "--model",
@@ -56,6 +61,7 @@ def tune_cmd(
         "(`movierec models NAME` shows it; optional with --resume).",
     ),
     source: RatingsSource = RatingsSource(),  # --dataset, --ratings, --user-col … --rating-scale
+    files: SplitFilesGiven = SplitFilesGiven(),  # --train, --test, --valid: a split made elsewhere
     metric: str | None = typer.Option(
         None,
         "--metric",
@@ -111,14 +117,14 @@ def tune_cmd(
     from movierec.tuning import check_request
 
     _check_counts(trials, cv, n_jobs, timeout)
-    typed = metric
-    model_name, metric, front_of = _model_and_metric(model, metric, pareto, resume, storage, study, out)
+    cv = _files_cv(ctx, files, source, cv)
+    model_name, label, front_of = _model_and_metric(model, metric, pareto, resume, storage, study, out)
     fixed = _fixed_params(model_name, params, resume)
-    study_name = study or _default_study(model_name, metric, typed, storage, out)
+    study_name = study or _default_study(model_name, label, metric, storage, out)  # metric: as typed
     # a failure or Ctrl-C: the study database is kept when it holds finished trials, else removed
     with _study_guard(out, storage, study_name) as (out_dir, storage):
         options: dict[str, Any] = dict(
-            metric=metric,
+            metric=label,
             n_trials=trials,
             cv=cv,
             timeout=timeout,
@@ -134,15 +140,44 @@ def tune_cmd(
         # tune() checks the same options again (it is callable from Python); checking here first reports a
         # mistake as one line, without the data, before the progress display starts
         check_request(model_name, **options)
-        dataset = source.load()  # a dataset that does not load fails before any word about the study
-        threshold = options["threshold"] = threshold_for(dataset, threshold)  # 4, or the data's one value
+        dataset, given = _tuning_data(ctx, source, files, options)
         result = _run_study(
             dataset, model_name, options, out_dir, worker=worker, user_features=user_features, quiet=as_json,
             fixed=fixed,
         )  # fmt: skip
         front = _pareto(storage, result.study_name, front_of, out_dir) if front_of else None
-        check = _ranking_check(result, dataset, out_dir, seed=seed, threshold=threshold, test_size=test_size)
+        check = _ranking_check(result, dataset, out_dir, seed=seed, threshold=options["threshold"],
+                               test_size=test_size, given=given)  # fmt: skip
     _show(result, front, front_of, out_dir, check, as_json)
+
+
+def _files_cv(ctx: typer.Context, files: SplitFilesGiven, source: RatingsSource, cv: int) -> int:
+    """``--train``/``--test`` checked (``--test-size`` draws a split of its own); with ``--valid``, RecBole's
+    validation file, every trial is scored on it (tune's ``validation=``), so ``--cv`` is 1."""
+    files.check(ctx, source, excludes=("--test-size",))
+    if files.valid is None:
+        return cv
+    if typed(ctx, "cv") and cv != 1:
+        raise ConfigError(
+            "--valid is the one part every trial is scored on, so --cv has no folds to cut; leave --cv out"
+        )
+    return 1
+
+
+def _tuning_data(
+    ctx: typer.Context, source: RatingsSource, files: SplitFilesGiven, options: dict[str, Any]
+) -> tuple[Any, Any]:
+    """The dataset (a dataset that does not load fails before any word about the study) and, with
+    ``--train``/``--test``, the split its files give: ``options`` then hand tune() the parts (``holdout=``,
+    ``validation=``), so trials see the training part (and ``--valid``) only. ``options["threshold"]``
+    resolved: 4, or on data without ratings its one value."""
+    given = source.load_split(files, typed(ctx, "dataset")) if files else None
+    dataset = source.load() if given is None else given.dataset
+    options["threshold"] = threshold_for(dataset, options["threshold"])
+    if given is not None:
+        options.update(holdout=(given.train, given.test), validation=given.valid)
+        options.pop("test_size")
+    return dataset, given
 
 
 def _check_counts(trials: int, cv: int, n_jobs: int, timeout: float | None) -> None:
@@ -468,7 +503,14 @@ def _print_front(front: list[dict], front_of: list[str], out_dir: Path) -> None:
 
 
 def _ranking_check(
-    result: Any, dataset: Any, out_dir: Path, *, seed: int, threshold: float, test_size: float
+    result: Any,
+    dataset: Any,
+    out_dir: Path,
+    *,
+    seed: int,
+    threshold: float,
+    test_size: float,
+    given: Any = None,
 ) -> dict[str, Any] | None:
     """A rating-metric study's best trial, ranked against popularity (movierec.serving.quality): written
     to ``ranking_check.json`` and a warning when its top-N falls below popularity's."""
@@ -483,7 +525,14 @@ def _ranking_check(
     from movierec.progress import status as step_status
 
     with step_status(err_console, "ranking the best trial's model against popularity"):
-        check = ranking_check(model, dataset, threshold=threshold, seed=seed, test_size=test_size)
+        check = ranking_check(
+            model,
+            dataset,
+            threshold=threshold,
+            seed=seed,
+            test_size=test_size,
+            split=None if given is None else given.pair()[:2],  # files: their train and test parts
+        )
     from movierec.output_folders import write_atomically
 
     path = write_atomically(out_dir / "ranking_check.json", json.dumps(check, indent=2, default=float) + "\n")

@@ -83,6 +83,9 @@ class Dataset:
     #: the titles came from a DataFrame (``movies=frame``): the source's path alone would load the
     #: ratings without them, so :meth:`reload_ref` names no way to load this dataset again
     catalog_in_memory: bool = False
+    #: the files of a split this dataset joins (:func:`movierec.split_files.load_split_files`): part
+    #: (``train``, ``test``, ``valid``) → its ``path`` and ``sha256``, which results' provenance records
+    split_files: dict[str, dict[str, str]] = field(default_factory=dict)
     _items: pd.DataFrame | None = field(default=None, init=False, repr=False)
 
     @property

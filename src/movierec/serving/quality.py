@@ -33,8 +33,12 @@ def ranking_check(
     seed: int = 42,
     test_size: float = 0.2,
     figures: dict[str, Any] | None = None,
+    split: tuple[Any, Any] | None = None,
 ) -> dict[str, Any]:
     """Hold-out figures of ``model`` (a fresh copy, unless ``figures`` already holds them) and of popularity.
+
+    On ``dataset``'s seeded ratings hold-out, or on ``split`` (``(train, test)`` of its interactions) when
+    given: the split read from files that ``tune --train --test`` tuned on.
 
     Returns ``{"metric", "model", "popularity", "weak", "figures", "popularity_figures"}``, or
     ``{"skipped": reason}`` when the data cannot be split.
@@ -44,8 +48,10 @@ def ranking_check(
     from movierec.models.popularity import Popularity
 
     try:
-        raw_train, test, _ = make_split(
-            dataset.interactions, "ratings-holdout", seed=seed, test_size=test_size
+        raw_train, test = (
+            split
+            if split is not None
+            else make_split(dataset.interactions, "ratings-holdout", seed=seed, test_size=test_size)[:2]
         )
         if figures is None:
             twin = type(model)(**model.get_params())

@@ -1,0 +1,190 @@
+"""A split made elsewhere, read from its files: ``compare --train FILE --test FILE``, ``tune --train --test
+[--valid]`` and an experiment file's ``[split] train``/``test`` (movierec.split_files). Real files in
+tmp_path, the CLI in a subprocess; the figures are Python's ``compare(ds, models, split=(train, test))``."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+import optuna
+import pandas as pd
+import pytest
+
+import movierec
+from clihelp import one_error_line, run_process
+from movierec.datasets import Dataset
+from movierec.split_files import load_split_files
+from movierec.tuning import tune
+from test_tuning import RecordingInteractions
+
+MODELS = "popularity,baseline,ease"
+
+
+def _frames(bundled: Dataset) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """ml-latest-small's first 120 users split 70/10/20 at random, plus one user only in the test part
+    (a cold user) and the rows of a movie only there (a cold movie)."""
+    df = bundled.to_frame()
+    df = df[df.userId <= 120].reset_index(drop=True)
+    part = np.random.default_rng(7).choice(3, size=len(df), p=[0.7, 0.1, 0.2])
+    cold_user = df.userId == 120
+    part[cold_user.to_numpy()] = 2
+    return df[part == 0], df[part == 1], df[part == 2]
+
+
+@pytest.fixture(scope="module")
+def files(bundled: Dataset, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("split")
+    train, valid, test = _frames(bundled)
+    train.to_csv(folder / "train.csv", index=False)
+    valid.to_csv(folder / "valid.csv", index=False)
+    test.to_csv(folder / "test.csv", index=False)
+    # the same rows headerless and tab-separated, as a paper's .tsv files often are
+    train.to_csv(folder / "train.tsv", sep="\t", index=False, header=False)
+    test.to_csv(folder / "test.tsv", sep="\t", index=False, header=False)
+    return folder
+
+
+def _figures(records: list[dict]) -> dict[tuple[str, str], dict[str, float]]:
+    """Each row's metrics (intervals included), keyed by (model, protocol); timings left out."""
+    out = {}
+    for r in records:
+        keep = {k: v for k, v in r.items() if isinstance(v, float) and "seconds" not in k}
+        keep.update({f"{m}_ci": tuple(v) for m, v in (r.get("intervals") or {}).items()})
+        out[(r["model"], r["protocol"])] = keep
+    return out
+
+
+def test_compare_on_files_gives_pythons_figures_and_records_the_files(files: Path) -> None:
+    """``compare --train --test`` equals Python's ``compare(ds, models, split=(train, test))`` built the way a
+    LensKit user builds it (the rows loaded together, ``make_split(ds, test=rows)``): every metric and interval
+    of every row. The rows' split names the files, the provenance records each file's sha256, and the cold
+    user and movie of the test file are counted in a note, not refused."""
+    proc = run_process("compare", "--train", "train.csv", "--test", "test.csv", "--models", MODELS,
+                       "--out", "out", cwd=files)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    records = json.loads((files / "out" / "results.json").read_text())
+    tr, te = pd.read_csv(files / "train.csv"), pd.read_csv(files / "test.csv")
+    ds = movierec.load(pd.concat([tr, te], ignore_index=True))
+    train, test, _ = movierec.make_split(ds, test=te)
+    comp = movierec.compare(ds, MODELS, split=(train, test), progress=False)
+    ours = _figures(records)
+    assert ours == _figures(comp.records()) and len(ours) == 7  # 3 ranking rows × 2 + baseline's rating row
+    n_train, n_test = len(tr), len(te)
+    assert {r["split"] for r in records} == {
+        f"given files train.csv / test.csv ({n_train:,} / {n_test:,} ratings)"
+    }
+    recorded = records[0]["provenance"]["split_files"]
+    for part in ("train", "test"):
+        digest = hashlib.sha256((files / f"{part}.csv").read_bytes()).hexdigest()
+        assert recorded[part] == {"path": str((files / f"{part}.csv").resolve()), "sha256": digest}
+    note = " ".join(proc.stdout.split())
+    assert "--test test.csv: 1 user (" in note and "without a rating in --train train.csv" in note
+    # the same rows, headerless and tab-separated: read by position, the same figures
+    proc = run_process("compare", "--train", "train.tsv", "--test", "test.tsv", "--models", MODELS, "--json",
+                       cwd=files)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert _figures(json.loads(proc.stdout)) == ours
+
+
+def test_a_catalogue_gives_the_files_titles(files: Path, bundled: Dataset) -> None:
+    """``--dataset ml-latest-small`` beside the files (``catalogue=`` here) gives their movies its titles;
+    without it they have none. The ids are the files', one space for both."""
+    plain = load_split_files(files / "train.csv", files / "test.csv")
+    titled = load_split_files(files / "train.csv", files / "test.csv", catalogue=bundled)
+    assert not plain.dataset.has_titles
+    toy = int(np.flatnonzero(titled.dataset.interactions.item_map.ids == 1)[0])
+    assert titled.dataset.movies.title[toy] == "Toy Story (1995)"
+    assert titled.dataset.split_files["catalogue"]["name"] == "ml-latest-small"
+    assert plain.train.user_map is plain.test.user_map is plain.dataset.interactions.user_map
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["--train", "train.csv"], "--train is one part of a split made elsewhere: give the other with --test FILE"),
+        (["--train", "nosuch.csv", "--test", "test.csv"], "--train nosuch.csv: no such file"),
+        (["--train", "train.csv", "--test", "test.csv", "--split", "per-user"],
+         "--split and --train/--test exclude each other: the files are the split already drawn"),
+        (["--train", "train.csv", "--test", "test.csv", "--cv", "3"],
+         "--cv and --train/--test exclude each other: the files are the split already drawn"),
+        (["--train", "train.csv", "--test", "test.csv", "--test-size", "0.1"],
+         "--test-size and --train/--test exclude each other: the files are the split already drawn"),
+        (["--train", "train.csv", "--test", "overlap.csv"],
+         "2 of --test overlap.csv's 5 rows are also in --train train.csv (the first: user "),
+        (["--train", "train.csv", "--test", "scale10.csv"],
+         "--test scale10.csv has 5 ratings outside --train train.csv's range 0.5–5 (the first "),
+        (["--train", "train.csv", "--test", "notime.csv"],
+         "--train train.csv has timestamps and --test notime.csv none: the files must have the same columns"),
+    ],
+)  # fmt: skip
+def test_a_split_of_files_that_cannot_be_is_one_line(files: Path, args: list[str], says: str) -> None:
+    te = pd.read_csv(files / "test.csv").head(5)
+    tr = pd.read_csv(files / "train.csv")
+    pd.concat([te.head(3), tr.head(2)]).to_csv(files / "overlap.csv", index=False)
+    te.assign(rating=te.rating * 2 + 5).to_csv(files / "scale10.csv", index=False)
+    te.drop(columns="timestamp").to_csv(files / "notime.csv", index=False)
+    assert one_error_line(run_process("compare", "--models", "popularity", *args, cwd=files)).startswith(says)
+
+
+def test_tune_on_files_never_reads_the_test_part_and_best_toml_runs_it_again(files: Path) -> None:
+    """``tune --train --test --valid``: trials fit on train and are scored on valid; the test part, wrapped
+    to log every read, is not touched before the last trial finished (the path the CLI takes, tune's
+    holdout= and validation= from load_split_files). In a subprocess the study's best.toml names the files,
+    and ``compare --config best.toml`` reads the test score tune reported."""
+    sf = load_split_files(files / "train.csv", files / "test.csv", valid=files / "valid.csv")
+    spy = RecordingInteractions(sf.test)
+    url = f"sqlite:///{files / 'spy.db'}"
+    tune(sf.dataset, "baseline", n_trials=3, holdout=(sf.train, spy), validation=sf.valid, storage=url,
+         study_name="spy", seed=3)  # fmt: skip
+    last_done = max(t.datetime_complete for t in optuna.load_study(study_name="spy", storage=url).trials)
+    assert spy.reads and min(when for _, when in spy.reads) >= last_done
+    proc = run_process("tune", "--model", "baseline", "--trials", "3", "--train", "train.csv", "--test",
+                       "test.csv", "--valid", "valid.csv", "--out", "tuned", "--json", cwd=files)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    assert result["settings"]["cv"] == 1 and set(result["settings"]["split_files"]) == {
+        "train",
+        "test",
+        "valid",
+    }
+    best = (files / "tuned" / "best.toml").read_text()
+    assert f'valid = "{(files / "valid.csv").resolve()}"' in best and "kind" not in best
+    proc = run_process("compare", "--config", "tuned/best.toml", "--out", "runs", "--json", cwd=files)
+    assert proc.returncode == 0, proc.stderr
+    row = json.loads(proc.stdout)[0]
+    assert row["rmse"] == pytest.approx(result["test_score"], abs=1e-12)
+    assert row["split"].startswith("given files train.csv + valid.csv / test.csv (")
+
+
+def test_an_experiment_file_names_the_files_relative_to_itself(files: Path) -> None:
+    """``[split] train``/``test`` are paths beside the TOML file: ``compare --config`` from another folder
+    gives the figures of ``compare --train --test``, and records the files in provenance.json; a missing
+    file is one line naming the key's line, a kind beside the files too, and the report refuses them."""
+    folder = files / "exp"
+    folder.mkdir(exist_ok=True)
+    body = 'protocols = ["rating", "full-ranking"]\n\n[split]\ntrain = "../train.csv"\ntest = "../test.csv"\n'
+    models = '\n[[models]]\nname = "popularity"\n\n[[models]]\nname = "baseline"\n'
+    (folder / "exp.toml").write_text(body + models)
+    proc = run_process(
+        "compare", "--config", str(folder / "exp.toml"), "--out", "runs", "--json", cwd=files.parent
+    )
+    assert proc.returncode == 0, proc.stderr
+    direct = run_process("compare", "--train", "train.csv", "--test", "test.csv", "--models", "popularity,baseline",
+                         "--protocols", "rating,full-ranking", "--json", cwd=files)  # fmt: skip
+    assert _figures(json.loads(proc.stdout)) == _figures(json.loads(direct.stdout))
+    (run,) = (files.parent / "runs").iterdir()
+    prov = json.loads((run / "provenance.json").read_text())
+    assert (
+        prov["split_files"]["test"]["sha256"] == hashlib.sha256((files / "test.csv").read_bytes()).hexdigest()
+    )
+    (folder / "bad.toml").write_text(body.replace("../test.csv", "../nosuch.csv") + models)
+    line = one_error_line(run_process("compare", "--config", "exp/bad.toml", cwd=files))
+    assert line == f"exp/bad.toml, line 5: split.test: no such file {(files / 'nosuch.csv').resolve()}"
+    (folder / "kind.toml").write_text(body.replace("[split]\n", '[split]\nkind = "per-user"\n') + models)
+    line = one_error_line(run_process("compare", "--config", "exp/kind.toml", cwd=files))
+    assert line.endswith("split: train and test are the split already drawn: leave kind and test_size out")
+    line = one_error_line(run_process("report", "--config", "exp/exp.toml", cwd=files))
+    assert line.startswith("exp/exp.toml, line 4: split.train: the report draws a named split")
