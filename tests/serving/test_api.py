@@ -9,6 +9,7 @@ import uuid
 from pathlib import Path
 
 import httpx
+import numpy as np
 import pytest
 from servehelp import API_KEY, movierec_cmd
 
@@ -66,6 +67,10 @@ def test_user_recommendations_match_the_artifact(client: httpx.Client, svd_artif
     assert body["userId"] == 3 and len(recs) == 7
     assert [r["movieId"] for r in recs] == [r["movieId"] for r in art.recommend_rows(3, 7)]
     assert [r["score"] for r in recs] == pytest.approx([r["score"] for r in art.recommend_rows(3, 7)])
+    # scores read as the float32 they are, not its float64 expansion (4.954176, not 4.95417594909668)
+    for r in recs:
+        for key in ("score", "predictedRating"):
+            assert r[key] == float(str(np.float32(r[key]))) and len(repr(r[key])) <= 12, r
     seen_too = client.get("/users/3/recommendations?k=60&exclude_seen=false").json()["recommendations"]
     assert (
         len(seen_too) == 60
