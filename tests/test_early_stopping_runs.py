@@ -214,3 +214,66 @@ def test_report_takes_the_experiment_files_early_stopping(ratings: pd.DataFrame,
     (row,) = written["results"]
     assert rep is not None and 1 <= row["best_epoch"] <= 25 and row["params"]["epochs"] == row["best_epoch"]
     assert any(n.startswith("early stopping on validation ndcg@10") for n in written["notes"])
+
+
+def test_tune_stops_each_trial_early_and_never_reads_the_test_part(
+    ds: movierec.Dataset, tmp_path: Path
+) -> None:
+    """tune(..., early_stopping=...) on RecBole's three parts: every trial of bpr (at most 12 epochs) stops
+    on the validation part, its value is EarlyStopping's best score there with the trial's parameters, its
+    best epoch is in the trial's user attrs and becomes the best params' epochs (best.toml); the test part,
+    instrumented, is not read during the study, and is read by the refit afterwards."""
+    import optuna
+    from tests.test_tuning import RecordingInteractions
+
+    from movierec.experiment import load_experiment
+    from movierec.models.registry import split_model_params
+    from movierec.split import per_user_split
+    from movierec.tuning import tune
+
+    train, valid, test = per_user_split(ds.interactions, (0.8, 0.1, 0.1), seed=5)
+    spy = RecordingInteractions(test)
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    res = tune(None, "bpr", metric="ndcg@10", n_trials=2, holdout=(train, spy), validation=valid, seed=7,
+               fixed_params={"epochs": 12}, early_stopping={"metric": "ndcg@10", "patience": 2, "every": 1},
+               evaluate_test=False, storage=url, study_name="es")  # fmt: skip
+    assert spy.reads == [] and res.n_complete == 2
+    study = optuna.load_study(study_name="es", storage=url)
+    for t in study.trials:
+        assert 1 <= t.user_attrs["best_epoch"] <= 12 and t.user_attrs["best_epochs"] == [
+            t.user_attrs["best_epoch"]
+        ]
+        assert "epochs" not in t.params  # the maximum is fixed, not searched
+    best = study.best_trial
+    assert res.best_params["epochs"] == best.user_attrs["best_epoch"]
+    assert res.settings["early_stopping"] == {
+        "metric": "ndcg@10",
+        "patience": 2,
+        "every": 1,
+        "valid_size": 0.1,
+    }
+
+    stopper = EarlyStopping(valid, "ndcg@10", every=1, patience=2, known=train, threshold=4.0)
+    name, params = split_model_params(
+        "bpr", {**best.params, "epochs": 12, "random_state": 7}
+    )  # loss: bpr/warp
+    create(name, **params).fit(train.to_implicit(4.0), on_epoch=stopper)
+    assert (stopper.best_epoch_, stopper.best_score_) == (best.user_attrs["best_epoch"], res.best_value)
+
+    res = tune(None, "bpr", metric="ndcg@10", n_trials=1, holdout=(train, spy), validation=valid, seed=7,
+               fixed_params={"epochs": 12}, early_stopping={"metric": "ndcg@10", "patience": 2, "every": 1},
+               out=tmp_path / "out", storage=url, study_name="es")  # fmt: skip
+    assert spy.reads and res.test_score is not None  # read once, for the refit with the best epochs
+    exp = load_experiment(tmp_path / "out" / "best.toml")
+    assert exp.models[0].params["epochs"] == res.best_params["epochs"] <= 12
+
+
+def test_tune_refuses_early_stopping_where_it_cannot_apply(ds: movierec.Dataset) -> None:
+    from movierec.tuning import tune
+
+    with pytest.raises(ConfigError, match="ease cannot be scored and stopped between epochs"):
+        tune(ds, "ease", metric="ndcg@10", n_trials=1, early_stopping=True)
+    with pytest.raises(ConfigError, match="early stopping bpr on rmse: "):
+        tune(ds, "bpr", metric="ndcg@10", n_trials=1, early_stopping="rmse")
+    with pytest.raises(ConfigError, match="no setting 'patient'"):
+        tune(ds, "bpr", metric="ndcg@10", n_trials=1, early_stopping={"patient": 2})

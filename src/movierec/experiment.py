@@ -624,8 +624,8 @@ def experiment_from_tuning(result: Any) -> Experiment:
     from movierec.objective import is_objective
 
     settings = result.settings
-    name, params = split_model_params(
-        result.model, {**result.best_params, **(settings.get("fixed_params") or {})}
+    name, params = split_model_params(  # early stopping's best epochs win over the maximum fixed
+        result.model, {**(settings.get("fixed_params") or {}), **result.best_params}
     )
     text = str(result.metric)
     if is_objective(text):  # a weighted objective ranks; its cut-off is its first term's

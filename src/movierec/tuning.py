@@ -377,6 +377,7 @@ _SETTINGS_KEYS = (
     "split_seed",
     "fixed_params",
     "item_features",
+    "early_stopping",
 )
 
 
@@ -448,6 +449,7 @@ class _Objective:
         user_features: Any = None,
         item_features: Any = None,
         validation: Interactions | None = None,
+        stopping: Mapping[str, Any] | None = None,
     ) -> None:
         from movierec.models.registry import get_class, model_kind
 
@@ -457,7 +459,10 @@ class _Objective:
         self.fixed, self.user_features, self.item_features = fixed, user_features, item_features
         self.accepted = _model_params(cls)
         self.iterative = "on_epoch" in fit_options(cls)
-        self.per_epoch = self.iterative
+        #: early stopping (tune's early_stopping): each fit stops on its fold's validation part and is scored
+        #: as it stood at its best epoch; trials then report per fold (one scorer per epoch is enough)
+        self.stopping = dict(stopping) if stopping else None
+        self.per_epoch = self.iterative and self.stopping is None
         # the caller's validation part (tune's validation=), or folds cut from the training part
         pairs = [(train, validation)] if validation is not None else validation_folds(train, cv, seed=seed)
         self.folds = [(fit.to_implicit(threshold) if implicit else fit, fit, valid) for fit, valid in pairs]
@@ -471,8 +476,19 @@ class _Objective:
 
     def _fit(
         self, trial: Any, m: Any, fold: int, fit: Interactions, seen: Interactions, valid: Interactions
-    ) -> None:
+    ) -> tuple[Any, int | None]:
+        """Fit ``m`` on one fold: the model to score (``m``, or with early stopping its best epoch's copy)
+        and the best epoch (``None`` without early stopping)."""
         kw = _feature_kw(m, self.user_features, self.item_features)
+        if self.stopping is not None:  # EarlyStopping's rule (movierec.stopping), scored as trials are
+            from movierec.stopping import Stopper
+
+            spec = self.stopping
+            stopper = Stopper(valid, spec["metric"], every=spec["every"], patience=spec["patience"], known=seen,
+                              threshold=self.threshold, score=score_split)  # fmt: skip
+            m.fit(fit, on_epoch=stopper, **kw)
+            best = stopper.best_epoch_ or int(m.epochs)  # no finite score at all: the budget
+            return (m if stopper.best_model_ is None else stopper.best_model_), best
         if self.per_epoch and fold == 0:
             pruner = _EpochPruner(self, trial, m, seen, valid)
             m.fit(fit, on_epoch=pruner, **kw)
@@ -483,6 +499,7 @@ class _Objective:
             m.fit(fit, on_epoch=None, **kw)
         else:
             m.fit(fit, **kw)
+        return m, None
 
     def _score(self, trial: Any, m: Any, fold: int, seen: Interactions, valid: Interactions) -> float:
         value = score_split(m, seen, valid, self.metric, threshold=self.threshold)
@@ -505,10 +522,12 @@ class _Objective:
         terms: list[dict[str, float]] = []  # a weighted objective's term values per fold
         t0 = time.perf_counter()
         trial_model, trial_params = split_model_params(self.model, self._params(trial))
+        best_epochs: list[int] = []  # a trial's own (trials may run in threads: n_jobs)
         for f, (fit, seen, valid) in enumerate(self.folds):
             m = create(trial_model, **trial_params)
             try:
-                self._fit(trial, m, f, fit, seen, valid)
+                m, best = self._fit(trial, m, f, fit, seen, valid)
+                best_epochs += [] if best is None else [best]
             except MemoryLimitError as exc:  # this point would not fit in memory: pruned, with the reason
                 trial.set_user_attr("pruned_because", str(exc))
                 raise _optuna().TrialPruned(str(exc)) from exc
@@ -521,6 +540,9 @@ class _Objective:
                     trial.set_user_attr("pruned_after_fold", f + 1)
                     raise _optuna().TrialPruned()
         trial.set_user_attr("fold_scores", [float(s) for s in scores])
+        if best_epochs:  # early stopping: each fold's best epoch, and the count best.toml gives epochs
+            trial.set_user_attr("best_epochs", best_epochs)
+            trial.set_user_attr("best_epoch", round(float(np.mean(best_epochs))))
         if terms:
             from movierec.objective import mean_terms
 
@@ -539,17 +561,54 @@ def _check_settings(
         return {**settings, **{k: stored[k] for k in _SETTINGS_KEYS if k in stored and k != "dataset_sha256"}}
     if settings.get("threshold") is None and "threshold" in stored:  # not given: the study's (same data)
         settings = {**settings, "threshold": stored["threshold"]}
-    for key in ("model", "metric", "cv", "test_size", "threshold", "split_seed", "item_features"):
+    for key in (
+        "model",
+        "metric",
+        "cv",
+        "test_size",
+        "threshold",
+        "split_seed",
+        "item_features",
+        "early_stopping",
+    ):
         if stored.get(key) != settings.get(key):
-            flag = {"split_seed": "seed", "test_size": "test size", "item_features": "item features"}.get(
-                key, key
-            )
+            flag = {"split_seed": "seed", "test_size": "test size", "item_features": "item features",
+                    "early_stopping": "early stopping"}.get(key, key)  # fmt: skip
             raise ConfigError(
                 f"study {name!r} in {shown} exists with {flag} {stored.get(key)!r}, not {settings.get(key)!r}; "
                 f"choose another study ({_STUDY}), or continue it as it was created "
                 f"({spelled('resume=True', '--resume')})"
             )
     return settings
+
+
+def _stopping_setting(value: Any, model: str, metric: Metric) -> dict[str, Any]:
+    """tune's ``early_stopping`` as the study records it (:class:`movierec.stopping.StopSpec`'s fields).
+    Each trial's fit then stops on its validation part (``epochs``, fixed or the model's default and no
+    longer searched, the maximum) and is scored as it stood at its best epoch; the trial's ``best_epoch``
+    (user attrs, beside each fold's ``best_epochs``) becomes the best params' ``epochs``, which the test
+    refit and best.toml use; trials report per fold. The setting:
+    ``True`` stops on the study's own metric (a weighted objective: on its first term's NDCG@K), a name or
+    a dict as compare takes them. Refused in one line for a model that cannot stop between epochs (the
+    study has no other model to run) and for a metric the model cannot be scored by (``rmse`` for bpr)."""
+    from movierec.models.registry import get_class, model_kind
+    from movierec.stopping import StopSpec, can_stop_early, stop_spec
+
+    cls = get_class(model)
+    if value is True:
+        spec = StopSpec(metric=metric.label if metric.name != "objective" else "ndcg@10")
+    else:
+        spec = stop_spec(value) or StopSpec()
+    if not (can_stop_early(cls) and "epochs" in _model_params(cls)):
+        raise ConfigError(
+            f"early stopping: {model} cannot be scored and stopped between epochs, so there is nothing to stop; "
+            "tune its epochs instead (leave early stopping out)"
+        )
+    try:
+        _parse_single_metric(spec.metric, model_kind=model_kind(model))
+    except ConfigError as exc:
+        raise ConfigError(f"early stopping {model} on {spec.metric}: {exc}") from None
+    return spec.to_dict()
 
 
 def _legacy_mrr(stored: dict[str, Any]) -> dict[str, Any]:
@@ -605,6 +664,7 @@ def check_request(
     resume: bool = False,
     has_holdout: bool = False,
     item_features: str | list[str] | None = None,
+    early_stopping: Any = None,
 ) -> Request:
     """Validate a request before any data is loaded: trials, metric for the model's kind, storage URL,
     an existing study's model and metric, item feature names. Mistakes raise ConfigError (one line).
@@ -651,6 +711,8 @@ def check_request(
         )
     if names:  # recorded only when given, so studies from before the option compare equal
         settings["item_features"] = names
+    if early_stopping is not None and early_stopping is not False:  # recorded only when given, as above
+        settings["early_stopping"] = _stopping_setting(early_stopping, model, parsed)
     if parsed.name == "mrr" and parsed.k is not None:  # so is mrr@K cut at K, which older studies lack
         settings["mrr_cut"] = True
     # does the study exist, and for the same model and metric?
@@ -771,12 +833,12 @@ def tune(
     ``request`` holds :func:`check_request`'s options, the one list of them with their defaults:
     ``metric`` (``"rmse"``), ``n_trials`` (50), ``cv`` (3), ``timeout``, ``n_jobs`` (1), ``test_size``
     (0.2), ``threshold`` (4, or on data without ratings its one value, so every row is a positive:
-    :func:`movierec.interactions.resolve_threshold`), ``seed`` (42), ``storage``, ``study_name``, ``resume``.
-    ``dataset`` is a name, folder, Dataset or Interactions. The outer test split (``test_size`` of the
-    ratings, or an int number of them as Surprise's ``train_test_split`` reads it; Surprise's random
-    hold-out with ``seed``; or ``holdout=(train, test)``; ``test_size=None`` for none) is built first and
-    never read during the study; afterwards the best params are refit on the whole training split and
-    scored on it (``test_score``). With ``validation`` (a part of the ratings beside
+    :func:`movierec.interactions.resolve_threshold`), ``seed`` (42), ``storage``, ``study_name``, ``resume``,
+    ``early_stopping`` (:func:`_stopping_setting`). ``dataset`` is a name, folder, Dataset or Interactions. The
+    outer test split (``test_size`` of the ratings, or an int number of them as Surprise's ``train_test_split``
+    reads it; Surprise's random hold-out with ``seed``; or ``holdout=(train, test)``; ``test_size=None`` for
+    none) is built first and never read during the study; afterwards the best params are refit on the whole
+    training split and scored on it (``test_score``). With ``validation`` (a part of the ratings beside
     ``holdout=(train, test)``, such as :func:`movierec.split.per_user_split`'s middle part, RecBole's
     validation set) no folds are cut: every trial fits on ``train`` and is scored on ``validation``, and
     the best params are refit on ``train`` and ``validation`` together (``train.concat(validation)``, the
@@ -865,6 +927,9 @@ def _objective(
     """:func:`tune`'s trial function over the model's active search space; it holds the TRAINING
     interactions and the caller's validation part, if any (never the test split)."""
     space = active_space(model, item_features is not None, settings["fixed_params"])
+    stopping = settings.get("early_stopping")
+    if stopping:  # epochs is each trial's maximum (fixed or the default), the stopper picks the count
+        space = {k: v for k, v in space.items() if k != "epochs"}
     return _Objective(
         train,
         model,
@@ -877,6 +942,7 @@ def _objective(
         user_features=user_features,
         item_features=item_features,
         validation=validation,
+        stopping=stopping,
     )
 
 
@@ -1245,6 +1311,8 @@ def _study_result(
     if complete:
         best = study.best_trial
         result.best_params = dict(best.params)
+        if "best_epoch" in best.user_attrs:  # early stopping: the epochs to use (best.toml, the test refit)
+            result.best_params["epochs"] = int(best.user_attrs["best_epoch"])
         result.best_value = float(best.value)
         result.best_trial = int(best.number)
     result.trials = trials_table(study)
@@ -1310,7 +1378,7 @@ def _test_score(
     """Refit the best params on the whole training split and score the outer test split (read here only)."""
     from movierec.models.registry import create, get_class, model_kind
 
-    model, full = split_model_params(model, {**params, **(fixed or {})})
+    model, full = split_model_params(model, {**(fixed or {}), **params})  # early stopping's epochs win
     if "random_state" in _model_params(get_class(model)) and "random_state" not in full:
         full["random_state"] = settings["split_seed"]
     fit = train.to_implicit(settings["threshold"]) if _fits_implicit(model_kind(model)) else train
