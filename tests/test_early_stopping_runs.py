@@ -277,3 +277,29 @@ def test_tune_refuses_early_stopping_where_it_cannot_apply(ds: movierec.Dataset)
         tune(ds, "bpr", metric="ndcg@10", n_trials=1, early_stopping="rmse")
     with pytest.raises(ConfigError, match="no setting 'patient'"):
         tune(ds, "bpr", metric="ndcg@10", n_trials=1, early_stopping={"patient": 2})
+
+
+def test_cli_tune_early_stopping_in_a_subprocess(ratings: pd.DataFrame, tmp_path: Path) -> None:
+    """``movierec tune --early-stopping ndcg@10 --patience 2``: the trial's best epoch (at most the fixed 8)
+    is best.toml's epochs; --patience alone and a model that cannot stop are one line each."""
+    from movierec.experiment import load_experiment
+
+    path = tmp_path / "r.csv"
+    ratings.to_csv(path, index=False)
+    proc = run_process(
+        "tune", "--ratings", str(path), "--model", "bpr", "--metric", "ndcg@10", "--trials", "1", "--cv", "1",
+        "--params", "epochs=8", "--early-stopping", "ndcg@10", "--patience", "2", "--out", "out", "--json",
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    best = json.loads((tmp_path / "out" / "best.json").read_text())
+    epochs = best["best_params"]["epochs"]
+    assert 1 <= epochs <= 8 and best["settings"]["early_stopping"]["patience"] == 2
+    assert load_experiment(tmp_path / "out" / "best.toml").models[0].params["epochs"] == epochs
+
+    alone = run_process("tune", "--ratings", str(path), "--model", "bpr", "--patience", "2", cwd=tmp_path)
+    assert one_error_line(alone).startswith("--patience sets early stopping's patience")
+    ease = run_process(
+        "tune", "--ratings", str(path), "--model", "ease", "--early-stopping", "ndcg@10", cwd=tmp_path
+    )
+    assert one_error_line(ease).startswith("early stopping: ease cannot be scored and stopped between epochs")

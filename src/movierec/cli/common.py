@@ -190,6 +190,34 @@ IMPLICIT_THRESHOLD = typer.Option(
 ARTIFACT = typer.Option(None, "--artifact", "-a", help="Use an exported artifact folder instead of training.")
 
 
+#: compare's and tune's early stopping (movierec.stopping.StopSpec): the metric, and its patience
+EARLY_STOPPING = typer.Option(
+    None,
+    "--early-stopping",
+    help="Stop each model that can (bpr, warp, svd, ials…) on this validation metric (ndcg@10, mrr@10, rmse…), "
+    "scored every 5 epochs on its validation part (compare: 10% of each user's training ratings; tune: each "
+    "trial's fold), its epochs the maximum; compare then refits on the whole training part with the best "
+    "epoch count, tune gives it to best.toml (docs/protocols.md).",
+)
+PATIENCE = typer.Option(
+    None, "--patience", min=1, help="With --early-stopping: stop after this many scores without a gain (10)."
+)
+
+
+def stopping_option(metric: str | None, patience: int | None) -> Any:
+    """``--early-stopping METRIC [--patience N]`` as compare's and tune's ``early_stopping`` (a StopSpec, or
+    None), checked before the data loads; ``--patience`` alone is one line."""
+    from movierec.stopping import StopSpec
+
+    if metric is None:
+        if patience is not None:
+            raise ConfigError(
+                "--patience sets early stopping's patience: give --early-stopping METRIC with it"
+            )
+        return None
+    return StopSpec(metric=metric) if patience is None else StopSpec(metric=metric, patience=patience)
+
+
 def parse_test_size(value: object) -> float:
     """``--test-size`` read as Python reads ``test_size`` (:func:`movierec.split.fault_in_test_size`):
     ``1000`` is a number of ratings (an int, as Surprise's ``train_test_split(data, test_size=1000)``),

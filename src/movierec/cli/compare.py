@@ -16,11 +16,13 @@ import typer
 # names are the sharing itself, not copied code)
 from movierec.cli.common import (
     ARTIFACT,
+    EARLY_STOPPING,
     IMPLICIT_THRESHOLD,
     ITEM_FEATURES,
     JSON,
     K_MOVIES,
     MODEL_PARAMS,
+    PATIENCE,
     SEED,
     USER_FEATURES,
     RatingsSource,
@@ -37,6 +39,7 @@ from movierec.cli.common import (
     ratings_options,
     say,
     split_file_options,
+    stopping_option,
     threshold_for,
     typed,
     warn_rating_model,
@@ -250,16 +253,6 @@ _CMP_AUC = typer.Option(
     help="Full ranking: also AUC, the share of (test positive, other candidate) pairs ranked right "
     "(LightFM's auc_score; sorts every user's scores, so not on by default).",
 )
-_CMP_EARLY_STOPPING = typer.Option(
-    None,
-    "--early-stopping",
-    help="Stop each model that can (bpr, warp, svd, ials…) on this validation metric (ndcg@10, mrr@10, rmse…), "
-    "scored every 5 epochs on 10% of each user's training ratings, its epochs the maximum; then refit on the "
-    "whole training part with the best epoch count (docs/protocols.md).",
-)
-_CMP_PATIENCE = typer.Option(
-    None, "--patience", min=1, help="With --early-stopping: stop after this many scores without a gain (10)."
-)
 _CMP_RERANK = typer.Option(
     None,
     "--rerank",
@@ -303,8 +296,8 @@ def compare_cmd(
     beyond: bool = _CMP_BEYOND,
     auc: bool = _CMP_AUC,
     rerank: str | None = _CMP_RERANK,
-    early_stopping: str | None = _CMP_EARLY_STOPPING,
-    patience: int | None = _CMP_PATIENCE,
+    early_stopping: str | None = EARLY_STOPPING,
+    patience: int | None = PATIENCE,
     seed: int = SEED,
     as_json: bool = JSON,
     source: RatingsSource = RatingsSource(),  # --dataset, --ratings, --user-col … --rating-scale
@@ -327,7 +320,7 @@ def compare_cmd(
         _compare_config(exp, out, mlflow, as_json)
         return
     names, proto_names, per_model = _compare_request(models, protocols, sampled, split, params, session_gap)
-    stopping = _stopping_option(early_stopping, patience)
+    stopping = stopping_option(early_stopping, patience)
     files.check(ctx, source, excludes=("--split", "--cv", "--test-size"))
     check_test_size_option(test_size, split)  # a count for per-user: one line before the data loads
     if rerank is not None:
@@ -372,20 +365,6 @@ def compare_cmd(
     _print_comparison(comp, beyond_tables=True)
     for path in written:
         console.print(f"wrote {path}")
-
-
-def _stopping_option(metric: str | None, patience: int | None) -> Any:
-    """``--early-stopping METRIC [--patience N]`` as compare's ``early_stopping`` (a StopSpec, or None),
-    checked before the data loads; ``--patience`` alone is one line."""
-    from movierec.early_stopping import StopSpec
-
-    if metric is None:
-        if patience is not None:
-            raise ConfigError(
-                "--patience sets early stopping's patience: give --early-stopping METRIC with it"
-            )
-        return None
-    return StopSpec(metric=metric) if patience is None else StopSpec(metric=metric, patience=patience)
 
 
 def _default_models(ds: Any, params: list[str]) -> tuple[list[str], dict[str, dict[str, Any]]]:

@@ -13,9 +13,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsed
 from rich.table import Table
 
 from movierec.cli.common import (
+    EARLY_STOPPING,
     ITEM_FEATURES,
     JSON,
     MODEL_PARAMS,
+    PATIENCE,
     SEED,
     USER_FEATURES,
     RatingsSource,
@@ -29,6 +31,7 @@ from movierec.cli.common import (
     ratings_options,
     say,
     split_file_options,
+    stopping_option,
     threshold_for,
     typed,
 )
@@ -112,6 +115,8 @@ def tune_cmd(
     user_features: str | None = USER_FEATURES,
     item_features: str | None = ITEM_FEATURES,
     params: list[str] = MODEL_PARAMS,
+    early_stopping: str | None = EARLY_STOPPING,
+    patience: int | None = PATIENCE,
 ) -> None:
     """Search hyperparameters with seeded TPE and median pruning, on training folds only; write best.toml."""
     from movierec.tuning import check_request
@@ -124,19 +129,10 @@ def tune_cmd(
     # a failure or Ctrl-C: the study database is kept when it holds finished trials, else removed
     with _study_guard(out, storage, study_name) as (out_dir, storage):
         options: dict[str, Any] = dict(
-            metric=label,
-            n_trials=trials,
-            cv=cv,
-            timeout=timeout,
-            n_jobs=n_jobs,
-            test_size=test_size,
-            threshold=threshold,
-            seed=seed,
-            storage=storage,
-            study_name=study_name,
-            resume=resume,
-            item_features=item_features,
-        )
+            metric=label, n_trials=trials, cv=cv, timeout=timeout, n_jobs=n_jobs, test_size=test_size,
+            threshold=threshold, seed=seed, storage=storage, study_name=study_name, resume=resume,
+            item_features=item_features, early_stopping=stopping_option(early_stopping, patience),
+        )  # fmt: skip
         # tune() checks the same options again (it is callable from Python); checking here first reports a
         # mistake as one line, without the data, before the progress display starts
         check_request(model_name, **options)
