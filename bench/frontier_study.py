@@ -1,7 +1,7 @@
 """More ways past ease, on validation only (issue 19): are they worth building?
 
     PYTHONPATH=src python bench/frontier_study.py [--protocol ml100k|mlls] [--dataset PATH] [--out FILE]
-                                                  [--only bspm,linkprop,session,ensemble-session]
+                                                  [--only bspm,linkprop,session,ensemble-session,uknn,...]
 
 ml-100k, every rating a positive; only the *training* part of the per-user 75/25 split (seed 42) is
 read, split again per user 75/25 with seeds 1, 2 and 3 (validation_study.py's ``--seeds 1,2,3``). The
@@ -42,6 +42,18 @@ start weight chosen on two splits. τ 60 s joined its grid after a first look at
 the same user's training positives (:func:`_near_training`), which a random hold-out allows.
 ``--only bspm,linkprop,session,ensemble-session`` runs just these four against the recorded JSON and merges
 their rows and levers in, leaving the others as they are (:func:`_merge_only`).
+
+Three more, each read the same way (``--only uknn,popularity-term,sgfcf``, 129 s at load 1.9–3.5):
+:func:`uknn`, user-based k-NN on binary positives (Herlocker et al. 1999; cosine, k 50/100/200, shrinkage
+0/10, similarity^1/^2), alone at best 0.1658 (k 100, similarity²), chosen on two splits 0.1641, in the blend
+at best the start blend itself (0.1875; its best fifth-term row 0.1874), chosen on two splits 0.1864;
+:func:`popularity_term`, the start blend plus w · z(log(1 + popularity)), w −0.3 … 0.2: −0.1 reads 0.1859,
++0.1 0.1863, none above the blend's 0.1875, chosen on two splits 0.1860, so the bases already carry as much
+popularity as the blend wants (popularity alone 0.1105); :func:`sgfcf`, SGFCF's generalised filter (Peng et
+al. 2024, KDD; 24 settings placed after probes on the first split, see :data:`SGFCF_HIGH`), alone at best
+0.1757 (k 64, α = β = 0.25, σ², + 0.3 all-frequency), chosen on two splits 0.1711, in the blend at best
+0.1878 (weight 0.2), chosen on two splits 0.1869. None reaches stop 46's bar (chosen on two splits, +1.5% over
+the start blend's 0.1875): each reads below the start blend and within +0.7% of the blend grid's 0.1857.
 
 The test part is never read. Until itemitem._topk_rows settled ties (2026-12-04) rp3beta kept its 200 largest weights
 by ``np.argpartition``, which broke ties by the SIMD code numpy dispatches: ``--protocol mlls``'s rows were
@@ -703,8 +715,106 @@ def ensemble_session(splits: list[dict[str, Any]], base: float, grid: list[dict[
     return rows, [{**lever, "study": "ensemble-session", "seconds per fit": per_fit}]
 
 
+#: user k-NN's grid: neighbours k × shrinkage (added to the cosine's denominator) × exponent on the similarity
+UKNN_KS = (50, 100, 200)
+UKNN_SHRINKS = (0.0, 10.0)
+UKNN_POWERS = (1.0, 2.0)
+
+
+def _uknn_settings(splits: list[dict[str, Any]]) -> Any:
+    """User-based k-NN on binary positives (Herlocker, Konstan, Borchers & Riedl 1999, "An Algorithmic
+    Framework for Performing Collaborative Filtering", SIGIR; Sarwar et al. 2001 for the item-based twin):
+    s_uv = x_u·x_v / (|x_u| |x_v| + shrink), the user's own row excluded; a user's score for i is
+    Σ_v s_uv^p x_vi over their k most similar users. The users × users product is small (610 users)."""
+    sims = []
+    for p in splits:
+        x = p["x"]
+        norms = np.sqrt(np.asarray(x.sum(1)).ravel())
+        dots = np.asarray((x[p["users"]] @ x.T).todense())
+        dots[np.arange(p["users"].size), p["users"]] = 0.0  # not one's own neighbour
+        sims.append((dots, norms[p["users"]][:, None] * norms[None, :]))
+    for k, shrink, power in itertools.product(UKNN_KS, UKNN_SHRINKS, UKNN_POWERS):
+        scores = []
+        for p, (dots, denominator) in zip(splits, sims, strict=True):
+            s = np.divide(dots, denominator + shrink, out=np.zeros_like(dots), where=denominator + shrink > 0)
+            keep = np.argpartition(-s, k, axis=1)[:, :k]
+            top = np.zeros_like(s)
+            np.put_along_axis(top, keep, np.take_along_axis(s, keep, 1) ** power, axis=1)
+            scores.append(np.asarray(p["x"].T @ top.T).T)
+        yield f"user k-NN, k {k}, shrink {shrink:g}, similarity^{power:g}", scores
+
+
+def uknn(splits: list[dict[str, Any]], base: float, grid: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:  # fmt: skip
+    """User k-NN (:func:`_uknn_settings`) alone and as a fifth base of the start blend (:func:`_fifth`)."""
+    return _fifth("uknn", "user k-NN", _uknn_settings(splits), splits, base, grid)
+
+
+#: the popularity term's weights: negative asks for less popularity than the bases give, positive more
+POPULARITY_WEIGHTS = (-0.3, -0.2, -0.1, 0.1, 0.2)
+
+
+def popularity_term(splits: list[dict[str, Any]], base: float, grid: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:  # fmt: skip
+    """Does the blend want more or less popularity than its bases give? The start blend plus w times the
+    per-user z-score (over the user's unseen movies, :func:`_z`) of log(1 + positives of the movie in the
+    inner training part), w in :data:`POPULARITY_WEIGHTS`; popularity alone beside it."""
+    pops = [np.broadcast_to(np.log1p(np.asarray(p["x"].sum(0)).ravel()), (p["users"].size, p["x"].shape[1])) for p in splits]  # fmt: skip
+    alone = [_row("popularity-term", "popularity alone, log(1 + positives)", [_ndcg(s, p["seen"], p["rel"]) for p, s in zip(splits, pops, strict=True)], base)]  # fmt: skip
+    starts = [_start_blend(p) for p in splits]
+    zs = [_z(s, p["seen"]) for p, s in zip(splits, pops, strict=True)]
+    blended = [_row("popularity-term", "start blend", [_ndcg(s, p["seen"], p["rel"]) for p, s in zip(splits, starts, strict=True)], base)]  # fmt: skip
+    for w in POPULARITY_WEIGHTS:
+        values = [_ndcg(b + w * z, p["seen"], p["rel"]) for p, b, z in zip(splits, starts, zs, strict=True)]
+        blended.append(_row("popularity-term", f"start blend + {w:g} x z(log(1 + popularity))", values, base))
+    levers = [{**_lever("popularity, alone", alone, grid, base), "study": "popularity-term"},
+              {**_lever("popularity term, in the start blend", blended, grid, base), "study": "popularity-term"}]  # fmt: skip
+    return alone + blended, levers
+
+
+#: SGFCF's grid: factors k × the degree exponents (α users, β items) × the weight exponent γ on σ/σ_max ×
+#: the weight of the all-frequency term R̃ R̃ᵀ R̃ (row-normalised like the low-rank term). Placed after probes on the
+#: first split alone: there α = β = 0.5 read 0.04-0.11, γ 1 at most 0.145, γ 4 at most 0.166, no all-frequency
+#: term at most 0.173, against 0.18 for the grid's best and 0.195 for ease
+SGFCF_KS = (64, 256)
+SGFCF_NORMS = ((0.5, 0.25), (0.35, 0.35), (0.25, 0.25))
+SGFCF_GAMMAS = (2.0, 3.0)
+SGFCF_HIGH = (0.3, 1.0)
+
+
+def _row_normalised(a: np.ndarray) -> np.ndarray:
+    total = a.sum(1, keepdims=True)
+    return np.divide(a, total, out=np.zeros_like(a), where=total != 0)
+
+
+def _sgfcf_settings(splits: list[dict[str, Any]]) -> Any:
+    """SGFCF's generalised graph filter without its individualised (per-user homophily) exponent (Peng, Liu,
+    Hou, Hu, Chen, Li & Li 2024, "How Powerful is Graph Filtering for Recommendation", KDD): R̃ =
+    D_u^-α R D_i^-β, its thin SVD U Σ Vᵀ, the user's row of U_k diag((σ/σ_max)^γ) V_kᵀ (γ 1: the rank-k
+    reconstruction; SGFCF's β is γ/2), row-normalised, plus c times the row-normalised R̃ R̃ᵀ R̃. The
+    authors' final sigmoid is dropped: monotone, it orders each user's list alike. R̃ is dense
+    (610 × 8,000 or so), so the full SVD is exact and takes seconds."""
+    pre: dict[tuple[float, float], list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]] = {}
+    for a, b in SGFCF_NORMS:
+        pre[(a, b)] = []
+        for p in splits:
+            x = p["x"]
+            rt = (sp.diags(_inverse_power(np.asarray(x.sum(1)).ravel(), a)) @ x @ sp.diags(_inverse_power(np.asarray(x.sum(0)).ravel(), b))).toarray()  # fmt: skip
+            u, sigma, vt = np.linalg.svd(rt, full_matrices=False)
+            high = _row_normalised((rt[p["users"]] @ rt.T) @ rt)
+            top = max(SGFCF_KS)  # only the leading factors are read: keep those
+            pre[(a, b)].append((u[p["users"], :top], sigma[:top] / sigma.max(), vt[:top], high))
+    for k, (a, b), gamma, c in itertools.product(SGFCF_KS, SGFCF_NORMS, SGFCF_GAMMAS, SGFCF_HIGH):
+        scores = [_row_normalised((u[:, :k] * sigma[:k] ** gamma) @ vt[:k]) + c * high for u, sigma, vt, high in pre[(a, b)]]  # fmt: skip
+        yield f"SGFCF k {k}, alpha {a:g}, beta {b:g}, sigma^{gamma:g}, + {c:g} x all-frequency", scores
+
+
+def sgfcf(splits: list[dict[str, Any]], base: float, grid: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:  # fmt: skip
+    """SGFCF's filter (:func:`_sgfcf_settings`) alone and as a fifth base of the start blend (:func:`_fifth`)."""
+    return _fifth("sgfcf", "SGFCF", _sgfcf_settings(splits), splits, base, grid)
+
+
 #: the studies ``--only`` runs by name, each in place of its rows and levers in an existing JSON
-NEW_STUDIES = {"bspm": bspm, "linkprop": linkprop, "session": session, "ensemble-session": ensemble_session}
+NEW_STUDIES = {"bspm": bspm, "linkprop": linkprop, "session": session, "ensemble-session": ensemble_session,
+               "uknn": uknn, "popularity-term": popularity_term, "sgfcf": sgfcf}  # fmt: skip
 
 
 def _merge_only(
