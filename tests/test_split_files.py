@@ -188,3 +188,27 @@ def test_an_experiment_file_names_the_files_relative_to_itself(files: Path) -> N
     assert line.endswith("split: train and test are the split already drawn: leave kind and test_size out")
     line = one_error_line(run_process("report", "--config", "exp/exp.toml", cwd=files))
     assert line.startswith("exp/exp.toml, line 4: split.train: the report draws a named split")
+
+
+def test_each_files_notes_are_said_with_the_file_and_the_cold_note_names_what_there_is(files: Path) -> None:
+    """A test or validation file's reading notes reach the person as the training file's do, naming the
+    file (duplicates dropped from test.csv were dropped silently before: only the training file's notes
+    were kept). The cold note names the parts that train (a validation file's rows train too) and says
+    only what the test part has: no word on cold users where every test user trained."""
+    te = pd.read_csv(files / "test.csv")
+    pd.concat([te, te.head(4)]).to_csv(files / "dup_test.csv", index=False)
+    sf = load_split_files(files / "train.csv", files / "dup_test.csv", valid=files / "valid.csv")
+    assert (
+        "--test dup_test.csv: dropped 4 duplicate (user, item) ratings, kept the latest" in sf.dataset.notes
+    )
+    assert sf.test.n_ratings == len(te)
+    (cold,) = sf.notes
+    assert (
+        cold.startswith("--test dup_test.csv: 1 user (")
+        and "in --train train.csv or --valid valid.csv" in cold
+    )
+    warm_users = te[te.userId != 120]
+    warm_users.to_csv(files / "warm_test.csv", index=False)
+    (cold,) = load_split_files(files / "train.csv", files / "warm_test.csv").notes
+    assert " movies (" in cold and "user" not in cold.split("(of its")[0] and "cold user" not in cold
+    assert cold.endswith("no model has learnt a cold movie")

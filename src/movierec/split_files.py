@@ -170,7 +170,8 @@ def cold_note(train: Interactions, test: Interactions, test_name: str, train_nam
 
     They stay in the test part, as in ``compare(ds, models, split=(train, test))``: every model ranks a
     cold user from no history (its fallback: popularity, the global mean) and cannot have learnt a cold
-    movie. RecBole and LensKit score such rows too; the count says how far they weigh."""
+    movie. RecBole and LensKit score such rows too; the count says how far they weigh. The note names
+    only what the test part has (a cold movie's words are not said where every movie trained)."""
     trained_users = np.zeros(train.n_users, dtype=bool)
     trained_users[train.users] = True
     trained_items = np.zeros(train.n_items, dtype=bool)
@@ -179,18 +180,35 @@ def cold_note(train: Interactions, test: Interactions, test_name: str, train_nam
     cold_i = ~trained_items[test.items]
     if not cold_u.any() and not cold_i.any():
         return None
-    said = []
+    said, why = [], []
     if cold_u.any():
         n = int(np.unique(test.users[cold_u]).size)
         said.append(f"{n:,} user{'s' if n != 1 else ''} ({int(cold_u.sum()):,} rows)")
+        why.append("every model ranks a cold user by its fallback")
     if cold_i.any():
         n = int(np.unique(test.items[cold_i]).size)
         said.append(f"{n:,} movie{'s' if n != 1 else ''} ({int(cold_i.sum()):,} rows)")
+        why.append("no model has learnt a cold movie")
     return (
-        f"{test_name}: {' and '.join(said)} without a rating in {train_name}: they stay in the test part "
-        f"(of {len(np.unique(test.users)):,} users, {test.n_ratings:,} rows), every model ranking a cold "
-        "user by its fallback and a cold movie unlearnt"
+        f"{test_name}: {' and '.join(said)} without a rating in {train_name} stay in the test part (of its "
+        f"{len(np.unique(test.users)):,} users, {test.n_ratings:,} rows): {', and '.join(why)}"
     )
+
+
+def _file_notes(
+    parts: Mapping[str, Dataset], paths: Mapping[str, Path], shown: Mapping[str, str]
+) -> list[str]:
+    """Every file's notes from reading it (a header row taken as missing, duplicates dropped, no times…),
+    each with the file it is about unless it names it already; one every file gave alike (data without
+    ratings, no times) is said once. A count is always the file's own (each file's duplicates)."""
+    said: list[str] = []
+    for part, ds in parts.items():
+        for note in ds.notes:
+            alike = not note.startswith("dropped ") and all(note in other.notes for other in parts.values())
+            text = note if alike or paths[part].name in note else f"{shown[part]}: {note}"
+            if text not in said:
+                said.append(text)
+    return said
 
 
 def load_split_files(
@@ -244,12 +262,15 @@ def load_split_files(
         tags=catalogue.tags if catalogue is not None else None,
         users=catalogue.users if catalogue is not None else None,
         source=" + ".join(str(paths[p]) for p in paths),
-        notes=list(parts["train"].notes),
+        notes=_file_notes(parts, paths, shown),
         load_options=dict(parts["train"].load_options),  # how the files are read, for best.toml
         split_files=_recorded(paths, parts, catalogue),
     )
     about = split_files_about(paths, {p: split[p].n_ratings for p in paths})
     split["test"]._cache["split"] = about  # evaluate() records it, as it does a named split's
     trained = split["train"] if "valid" not in split else split["train"].concat(split["valid"])
-    notes = [n for n in [cold_note(trained, split["test"], shown["test"], shown["train"])] if n]
+    trained_name = " or ".join(
+        shown[p] for p in ("train", "valid") if p in shown
+    )  # a valid file's rows train too
+    notes = [n for n in [cold_note(trained, split["test"], shown["test"], trained_name)] if n]
     return SplitFiles(ds, split["train"], split["test"], split.get("valid"), about, notes)
