@@ -303,3 +303,28 @@ def test_cli_tune_early_stopping_in_a_subprocess(ratings: pd.DataFrame, tmp_path
         "tune", "--ratings", str(path), "--model", "ease", "--early-stopping", "ndcg@10", cwd=tmp_path
     )
     assert one_error_line(ease).startswith("early stopping: ease cannot be scored and stopped between epochs")
+
+
+def test_a_run_that_never_stopped_says_so(
+    ds: movierec.Dataset, ratings: pd.DataFrame, tmp_path: Path
+) -> None:
+    """A model whose patience was not spent ran all its epochs: its row says "ran all 6", not "(stopped at
+    6)", and the command line prints no "training stopped" line for it (it printed "warp: training stopped
+    (early stopping) after 0s, 25 epochs" for a warp that ran its 25). One that did stop says where."""
+    ran = compare(ds, [("warp", {"epochs": 6})], protocols="full-ranking", seed=3,
+                  early_stopping={"metric": "ndcg@10", "patience": 2, "every": 5})  # fmt: skip
+    text = ran.row("warp", "full-ranking").stopping
+    assert "(ran all 6: patience 2 not spent)" in text and "stopped at" not in text
+    assert text.startswith("early stopping on validation ndcg@10 on 10% of each user's training ratings")
+    stopped = compare(ds, [("bpr", {"epochs": 40})], protocols="full-ranking", seed=3, early_stopping=SPEC)
+    row = stopped.row("bpr", "full-ranking")
+    assert f"of at most 40 (stopped at {row.best_epoch + 2}); refit" in row.stopping  # patience 2, every 1
+
+    path = tmp_path / "r.csv"
+    ratings.to_csv(path, index=False)
+    proc = run_process(
+        "compare", "--ratings", str(path), "--models", "warp", "--params", "warp.epochs=6",
+        "--protocols", "full-ranking", "--early-stopping", "ndcg@10", "--patience", "2", cwd=tmp_path,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "training stopped" not in proc.stderr and "fitting warp loss" in proc.stderr

@@ -59,7 +59,8 @@ class EarlyStopping(Stopper):
 
     After a fit: ``best_epoch_``, ``best_score_``, ``best_model_`` (a deep copy of the model as it stood
     after ``best_epoch_``; its ``epochs`` parameter still reads the budget), ``history_`` (scored
-    epoch → score) and ``stopped_epoch_`` (the last epoch trained; below the budget when it stopped).
+    epoch → score), ``stopped_epoch_`` (the last epoch trained; below the budget when it stopped) and
+    ``stopped_`` (``True`` when patience ran out; ``False`` when the fit ran all its epochs).
     The fitted model itself is left as its last epoch made it. One instance serves one fit at a time;
     each fit starts afresh.
     """

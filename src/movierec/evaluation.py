@@ -2078,8 +2078,9 @@ class _FoldRun:
         )
         if self.stopping is not None and can_stop_early(model) and getattr(model, "epochs", None):
             model, secs = self.stop_and_refit(model, label, kind, train, fold, (item_feats, user_feats))
+            stop = self.stops[label][-1]  # "training stopped" only where patience ran out, not at the maximum
             self._emit({"event": "fit-end", "model": label, "fold": fold, "seconds": secs,
-                        "stopped": "early stopping", "epochs_run": self.stops[label][-1]["stopped_epoch"]})  # fmt: skip
+                        "stopped": "early stopping" if stop["stopped"] else None, "epochs_run": stop["stopped_epoch"]})  # fmt: skip
             return model, secs
         data, listener = self.fit_view(train, kind), None
         if self.monitor is not None and self.key not in ("leave-last-out", "last-session"):
@@ -2145,6 +2146,7 @@ class _FoldRun:
                 "best_epoch": best,
                 "valid_score": stopper.best_score_,
                 "stopped_epoch": stopper.stopped_epoch_,
+                "stopped": stopper.stopped_,
                 "max_epochs": budget,
             }
         )
@@ -2157,13 +2159,18 @@ class _FoldRun:
             return {}
         epochs = [s["best_epoch"] for s in stops]
         shown = "/".join(str(e) for e in epochs)
+        most = stops[0]["max_epochs"]
+        if not any(s["stopped"] for s in stops):  # no fold stopped: "(stopped at 25)" of 25 read as a stop
+            ended = f"ran all {most}: patience {self.stopping.patience} not spent"
+        else:
+            ended = "stopped at " + "/".join(str(s["stopped_epoch"]) if s["stopped"] else "–" for s in stops)
+            ended += "" if all(s["stopped"] for s in stops) else f"; – ran all {most}"
         return {
             "best_epoch": round(float(np.mean(epochs))),
             "valid_score": float(np.mean([s["valid_score"] for s in stops])),
             "stopping": (
-                f"stopped on validation {self.stopping}: best epoch {shown} of at most {stops[0]['max_epochs']} "
-                f"(stopped at {'/'.join(str(s['stopped_epoch']) for s in stops)}); refit on the whole "
-                f"training part with epochs={shown}"
+                f"early stopping on validation {self.stopping}: best epoch {shown} of at most {most} ({ended}); "
+                f"refit on the whole training part with epochs={shown}"
             ),
         }
 

@@ -67,6 +67,7 @@ class Stopper:
         self.best_model_: Any = None
         self.history_: dict[int, float] = {}
         self.stopped_epoch_ = 0
+        self.stopped_ = False  # patience ran out (the fit ended before its epochs)
         self._without_gain = 0
 
     def start_fit(self, model: Any, train: Interactions) -> None:
@@ -110,7 +111,8 @@ class Stopper:
             self._without_gain = 0
             return None
         self._without_gain += 1
-        return False if self._without_gain >= self.patience else None
+        self.stopped_ = self._without_gain >= self.patience
+        return False if self.stopped_ else None
 
     def _gains(self, value: float) -> bool:
         """Whether ``value`` beats the best score so far (NaN never does: a diverged epoch is no gain)."""
