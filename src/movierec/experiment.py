@@ -231,7 +231,7 @@ class EarlyStoppingConfig(BaseModel):
             spec = StopSpec(**self.model_dump())
         except ConfigError as exc:
             raise ValueError(str(exc)) from exc
-        object.__setattr__(self, "metric", spec.metric)
+        self.metric = spec.metric  # the normalised name (ndcg@10 for NDCG@10)
         return self
 
 
