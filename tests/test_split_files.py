@@ -212,3 +212,15 @@ def test_each_files_notes_are_said_with_the_file_and_the_cold_note_names_what_th
     (cold,) = load_split_files(files / "train.csv", files / "warm_test.csv").notes
     assert " movies (" in cold and "user" not in cold.split("(of its")[0] and "cold user" not in cold
     assert cold.endswith("no model has learnt a cold movie")
+
+
+def test_tune_with_a_validation_file_names_it_in_its_summary(files: Path) -> None:
+    """``tune --valid``: the trials were scored on the validation file and the test refit trained on both
+    files, and the summary says so (it read "validation rmse (1-fold on the training split)" and "refit on
+    the training split", as a run that cut its own fold)."""
+    proc = run_process("tune", "--model", "baseline", "--trials", "2", "--train", "train.csv", "--test",
+                       "test.csv", "--valid", "valid.csv", "--out", "tuned-valid", cwd=files)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    text = " ".join(proc.stdout.split())
+    assert "validation rmse (on valid.csv): " in text
+    assert "test rmse (best params refit on train.csv + valid.csv): " in text and "1-fold" not in text

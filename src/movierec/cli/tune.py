@@ -463,14 +463,22 @@ def _print_result(result: Any) -> None:
     if result.settings.get("item_features"):  # --item-features: given to every trial's fit
         table.add_row("item features", ", ".join(result.settings["item_features"]))
     print_table(table)
+    files = result.settings.get("split_files") or {}
+    named = {part: Path(str(files[part]["path"])).name for part in ("train", "valid") if part in files}
+    # --valid: trials were scored on that file and the refit trained on both files (tune's validation=)
+    cv = int(result.settings["cv"])
+    scored = (
+        f"on {named['valid']}"
+        if "valid" in named
+        else "one 20% validation split of the training split"  # --cv 1 read "1-fold"
+        if cv == 1
+        else f"{cv}-fold on the training split"
+    )
+    refit = f"{named['train']} + {named['valid']}" if "valid" in named else "the training split"
     if result.best_value is not None:
-        console.print(
-            f"validation {result.metric} ({result.settings['cv']}-fold on the training split): {result.best_value:.4f}"
-        )
+        console.print(f"validation {result.metric} ({scored}): {result.best_value:.4f}")
     if result.test_score is not None:
-        console.print(
-            f"test {result.metric} (best params refit on the training split): {result.test_score:.4f}"
-        )
+        console.print(f"test {result.metric} (best params refit on {refit}): {result.test_score:.4f}")
     console.print(f"storage {result.storage}, study {result.study_name!r}")
     for key, path in result.files.items():
         console.print(f"  {key:15s} {path}")
