@@ -328,3 +328,26 @@ def test_a_run_that_never_stopped_says_so(
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     assert "training stopped" not in proc.stderr and "fitting warp loss" in proc.stderr
+
+
+def test_an_experiment_files_early_stopping_true_is_the_defaults_and_a_number_one_sentence(
+    ratings: pd.DataFrame, tmp_path: Path
+) -> None:
+    """``early_stopping = true`` is StopSpec's defaults, as ``compare(early_stopping=True)`` is (it was
+    refused with pydantic's "Input should be a valid dictionary or instance of EarlyStoppingConfig");
+    ``false`` is off; another value is one line saying what the key takes."""
+    from movierec.experiment import parse_experiment
+
+    body = 'protocols = ["full-ranking"]\nearly_stopping = {}\n\n[[models]]\nname = "warp"\n'
+    on = parse_experiment(body.format("true")).early_stopping
+    assert on is not None and on.model_dump() == StopSpec().to_dict()
+    assert parse_experiment(body.format("false")).early_stopping is None
+    path = tmp_path / "r.csv"
+    ratings.to_csv(path, index=False)
+    exp = tmp_path / "exp.toml"
+    exp.write_text(body.format("3") + f'\n[dataset]\nname = "{path}"\n')
+    line = one_error_line(run_process("compare", "--config", "exp.toml", cwd=tmp_path))
+    assert line == (
+        'exp.toml, line 2: early_stopping: a metric name (early_stopping = "ndcg@10"), true (ndcg@10, patience '
+        "10, every 5) or a table [early_stopping] of metric, patience, every, valid_size; got 3"
+    )

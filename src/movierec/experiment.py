@@ -23,9 +23,9 @@ with ``--config``. Example::
     [models.params]
     n_factors = 120
 
-``early_stopping = "ndcg@10"`` (or an ``[early_stopping]`` table of ``metric``, ``patience``, ``every``,
-``valid_size``) stops the models that can stop on a validation part of each fold's training part, as
-``compare --early-stopping`` does (:class:`movierec.early_stopping.StopSpec`).
+``early_stopping = "ndcg@10"`` (``true``: the defaults; or an ``[early_stopping]`` table of ``metric``,
+``patience``, ``every``, ``valid_size``) stops the models that can stop on a validation part of each
+fold's training part, as ``compare --early-stopping`` does (:class:`movierec.early_stopping.StopSpec`).
 """
 
 from __future__ import annotations
@@ -319,7 +319,17 @@ class Experiment(BaseModel):
     @field_validator("early_stopping", mode="before")
     @classmethod
     def _stopping_shorthand(cls, v: Any) -> Any:
-        return {"metric": v} if isinstance(v, str) else v
+        """A metric name, ``true`` (StopSpec's defaults, as ``compare(early_stopping=True)``), ``false`` (off)
+        or a table; anything else is one sentence (pydantic's read "a valid dictionary or instance of
+        EarlyStoppingConfig")."""
+        if isinstance(v, bool):
+            return {} if v else None
+        if v is None or isinstance(v, (str, dict, EarlyStoppingConfig)):
+            return {"metric": v} if isinstance(v, str) else v
+        raise ValueError(
+            'a metric name (early_stopping = "ndcg@10"), true (ndcg@10, patience 10, every 5) or a table '
+            f"[early_stopping] of metric, patience, every, valid_size; got {v!r}"
+        )
 
     @field_validator("rerank")
     @classmethod
