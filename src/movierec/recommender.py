@@ -703,13 +703,16 @@ class Recommender:
     ) -> list[str]:
         """Each listed movie's reasons as "Title; Title" (:func:`movierec.scoring.explain.because`).
         ``fold_values=False``: ``values`` only order the candidates (a known user's ratings), and the
-        fold-in takes every movie as liked, as the model's training view did."""
+        fold-in takes every movie as liked, as the model's training view did. A rating predictor's
+        reasons are read on its raw predicted ratings (:meth:`_rating_reasons`)."""
         from movierec.scoring.explain import because
 
         titles = self.items["title"].to_numpy(dtype=object)
         if getattr(self.model, "sequential", False):  # what comes next after the last movie
             return [str(titles[items[-1]])] * len(top)
         rated = np.full(len(items), max(self.threshold, 1.0)) if values is None else np.asarray(values)
+        if fold_values and hasattr(self.model, "raw_new_user"):
+            return self._rating_reasons(items, rated, top)
 
         def without(keep: np.ndarray) -> np.ndarray | None:
             if not self.explicit and not (rated[keep] >= self.threshold).any():
@@ -721,6 +724,29 @@ class Recommender:
 
         finite = np.where(np.isfinite(full), full, 0.0)
         reasons = because(rated, self.threshold, top, finite, without)
+        return ["; ".join(str(titles[items[b]]) for b in r) for r in reasons]
+
+    def _rating_reasons(self, items: np.ndarray, rated: np.ndarray, top: np.ndarray) -> list[str]:
+        """A rating predictor's reasons: leave-one-out on the raw predicted rating, beyond the drop every
+        movie shares (``because(..., shared=)``), as the artifact's ``_explain``; rows no rated movie
+        explains have none, and a warning says why once (:func:`~movierec.scoring.explain.because_note`)."""
+        from movierec.scoring.explain import because, because_note, rating_tolerance
+
+        titles = self.items["title"].to_numpy(dtype=object)
+        model: Any = self.model
+        given = rated.astype(np.float32)
+        full = model.raw_new_user(items, given, threshold=self.threshold)
+        if full is None:  # no fold-in to read (none of the rating models returns none)
+            return [""] * len(top)
+
+        def without(keep: np.ndarray) -> np.ndarray | None:
+            return model.raw_new_user(items[keep], given[keep], threshold=self.threshold)  # type: ignore[no-any-return]
+
+        tol = rating_tolerance(self.dataset.interactions.rating_scale)
+        reasons = because(rated, self.threshold, top, full, without, shared=tol)
+        note = because_note(self.name, reasons)
+        if note is not None:
+            warnings.warn(f"explain: {note}", UserWarning, stacklevel=4)
         return ["; ".join(str(titles[items[b]]) for b in r) for r in reasons]
 
     def _candidate_mask(

@@ -1276,6 +1276,8 @@ def _recommend_visitor(
         return
     if out["fallback"]:
         say("note", out["fallback"])
+    if out.get("becauseNote"):  # why some rows of a rating model's list have no reason (--explain)
+        say("note", out["becauseNote"])
     shown = ", ".join(f"{art.movie_row(art.item_index(mid))['title']} {r:g}" for mid, r in pairs)
     # the support floor holds here as in a known user's list, and its title says so there
     floor = art.min_support if min_support is None else min_support

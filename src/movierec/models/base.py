@@ -1191,6 +1191,23 @@ class ExplicitRecommender(BaseRecommender):
         raw = self._visitor_scorer().fold_in(items, ratings)
         return self._clip(np.asarray(raw, dtype=np.float64)).astype(np.float32)
 
+    def raw_new_user(
+        self, items: np.ndarray, ratings: np.ndarray | None = None, *, threshold: float = 4.0
+    ) -> np.ndarray | None:
+        """A new person's raw predicted ratings over all items (unclipped, not support-shrunk): the fold-in's
+        own numbers, which :func:`movierec.scoring.explain.because` reads a rating predictor's reasons on (a
+        shift of the user bias moves them all alike, where the ranking score moves well-supported movies
+        more). ``items`` may be empty: the model's prediction for someone who rated nothing. The fold-in is
+        :meth:`score_new_user`'s (``threshold`` as there)."""
+        if np.size(items):
+            items, ratings = self._check_new_user(items, ratings)
+        else:
+            self._check_fitted()
+            items = np.zeros(0, dtype=np.int64)
+            ratings = None if ratings is None else np.zeros(0, dtype=np.float32)
+        raw = self._visitor_scorer(threshold).fold_in(items, ratings)
+        return None if raw is None else np.asarray(raw, dtype=np.float64)
+
     def predict_with_flags(self, users: np.ndarray, items: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Predictions plus a boolean flag per pair: True where the model fell back (Surprise's ``was_impossible``)."""
         users = np.asarray(users)

@@ -297,6 +297,7 @@ def _rec_response(
     recs: list[dict[str, Any]],
     fallback: str | None = None,
     similar_by: str | None = None,
+    because_note: str | None = None,
 ) -> Response:
     """The one response shape of every recommending endpoint (:class:`RecommendationsResponse`).
 
@@ -311,6 +312,8 @@ def _rec_response(
     }
     if fallback:
         body["fallback"] = fallback
+    if because_note:
+        body["becauseNote"] = because_note
     if similar_by:
         body["similarBy"] = similar_by
     return _json(body)
@@ -503,7 +506,9 @@ def _recommendation_routes(app: FastAPI, art: Artifact) -> None:
             explain=body.explain,
             exclude=body.exclude,
         )
-        return _rec_response(art, body.userId, out["recommendations"], out["fallback"])
+        return _rec_response(
+            art, body.userId, out["recommendations"], out["fallback"], because_note=out.get("becauseNote")
+        )
 
 
 def _feedback_route(app: FastAPI) -> None:

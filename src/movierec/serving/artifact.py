@@ -1075,7 +1075,9 @@ class Artifact(IdMapped):
         ``score_new_user``); sequence models read ``history`` (or the ratings in the order given).
         Implicit models given no rating at or above their positive threshold fall back to
         popularity, and ``fallback`` says so. ``explain`` adds ``because``: for each movie, the
-        rated movies whose removal lowers its score most (leave-one-out on the model's own scores).
+        rated movies whose removal lowers its score most (leave-one-out on the model's own scores; a
+        rating model's on its predicted rating, beyond the drop every movie shares), and, where some
+        rows of a rating model have none, ``"becauseNote"`` saying why.
         ``exclude``: raw movieIds never to list (:meth:`denied`).
         """
         if not ratings and not history:
@@ -1117,9 +1119,12 @@ class Artifact(IdMapped):
         else:
             scores, raw_used = self._rank(raw, self._visitor_prior(values)), raw
         rows = self._top(scores, _Query(k, np.union1d(items, denied), genres, min_support), raw_used)
+        out: dict[str, Any] = {"recommendations": rows, "fallback": fallback}
         if explain and raw is not None:
-            self._explain(rows, items, values, scores)
-        return {"recommendations": rows, "fallback": fallback}
+            note = self._explain(rows, items, values, scores, raw)
+            if note is not None:
+                out["becauseNote"] = note
+        return out
 
     def repeated_movie(self, movies: Sequence[object]) -> tuple[int, str] | None:
         """``(n, "Toy Story (1995) is given twice (ratings 0 and n); give each movie once")`` for the first
@@ -1139,18 +1144,42 @@ class Artifact(IdMapped):
             raise ConfigError(repeated[1])
 
     def _explain(
-        self, rows: list[dict[str, Any]], items: np.ndarray, values: np.ndarray, full: np.ndarray
-    ) -> None:
+        self,
+        rows: list[dict[str, Any]],
+        items: np.ndarray,
+        values: np.ndarray,
+        full: np.ndarray,
+        raw: np.ndarray,
+    ) -> str | None:
         """Fill ``because`` with up to two rated movies each row's score depends on most (leave-one-out,
-        :func:`movierec.scoring.explain.because`, which ``Recommender.recommend_for`` shares)."""
-        from movierec.scoring.explain import because
-
-        def without(keep: np.ndarray) -> np.ndarray | None:
-            raw = self.scorer.fold_in(items[keep], values[keep])
-            return None if raw is None else self._rank(raw, self._visitor_prior(values[keep]))
+        :func:`movierec.scoring.explain.because`, which ``Recommender.recommend_for`` shares). A rating
+        predictor's are read on ``raw`` (its predicted ratings, not the ranking score ``full``) beyond the
+        drop every movie shares; what comes back is then :func:`~movierec.scoring.explain.because_note`,
+        why some rows have no reason (the API's ``becauseNote``), else ``None``."""
+        from movierec.scoring.explain import because, because_note, rating_tolerance
 
         thr = self.implicit_threshold
+        if self._ranking is not None:  # a rating predictor
+
+            def raw_without(keep: np.ndarray) -> np.ndarray | None:
+                return self.scorer.fold_in(items[keep], values[keep])
+
+            tol = rating_tolerance(self.rating_scale)
+            found: list[list[int]] = []
+
+            def reasons(targets: np.ndarray) -> list[list[int]]:
+                found.extend(because(values, thr, targets, raw, raw_without, shared=tol))
+                return found
+
+            self._fill_because(rows, items, reasons)
+            return because_note(self.model_name, found)
+
+        def without(keep: np.ndarray) -> np.ndarray | None:
+            got = self.scorer.fold_in(items[keep], values[keep])
+            return None if got is None else self._rank(got, self._visitor_prior(values[keep]))
+
         self._fill_because(rows, items, lambda targets: because(values, thr, targets, full, without))
+        return None
 
     def recommend_for_visitor(
         self,

@@ -77,7 +77,10 @@ class Recommendation(BaseModel):
     )
     because: list[MovieRef] | None = Field(
         default=None,
-        description="With explain=true: the rated movies this recommendation depends on most.",
+        description="With explain=true: the (up to two) rated movies this recommendation depends on most, "
+        "by leaving each out of the fold-in. A rating model's count only what they raise this movie's predicted "
+        "rating beyond what they raise every movie's (a shift of how generously the person rates explains "
+        "nothing), so a row can have none: becauseNote then says why.",
     )
     imdbId: str | None = Field(
         default=None, description="IMDb id (digits, without 'tt') when links.csv had one."
@@ -99,6 +102,12 @@ class RecommendationsResponse(BaseModel):
     recommendations: list[Recommendation]
     fallback: str | None = Field(
         default=None, description="Set when the model could not use the input and another ranking was served."
+    )
+    becauseNote: str | None = Field(
+        default=None,
+        description="With explain=true, set when some recommendations of a rating model have an empty because: "
+        "why, once for the list (leaving out any one rated movie moved their predicted rating no more than "
+        "every movie's; baseline's list never depends on which movies were rated, only on how generously).",
     )
     similarBy: Literal["lift", "model"] | None = Field(
         default=None,

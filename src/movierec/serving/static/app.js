@@ -381,10 +381,15 @@ async function recommend() {
     renderList("recs", data.recommendations, { similar: true, score: true, rating: true, because: true });
     $("recs-empty").hidden = true;
     const note = $("recs-note");
-    note.hidden = !data.fallback;
+    note.hidden = !data.fallback && !data.becauseNote;
     // the fallback's own words say which movies are shown (an implicit model's are the most-liked, ratings ≥ 4,
-    // not the most-rated): the note and the status no longer name them otherwise
-    note.textContent = data.fallback ? "Not from your ratings: " + data.fallback.replace(/^popularity: /, "") + "." : "";
+    // not the most-rated): the note and the status no longer name them otherwise. Without a fallback, the same
+    // note says once why some movies have no "Because you liked" (a rating model's becauseNote)
+    note.textContent = data.fallback
+      ? "Not from your ratings: " + data.fallback.replace(/^popularity: /, "") + "."
+      : data.becauseNote
+        ? "About the reasons: " + data.becauseNote + "."
+        : "";
     status(
       data.fallback
         ? data.recommendations.length + " popular movies (the fallback: " + data.model + " could not use these ratings)."
