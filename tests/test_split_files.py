@@ -186,8 +186,9 @@ def test_an_experiment_file_names_the_files_relative_to_itself(files: Path) -> N
     (folder / "kind.toml").write_text(body.replace("[split]\n", '[split]\nkind = "per-user"\n') + models)
     line = one_error_line(run_process("compare", "--config", "exp/kind.toml", cwd=files))
     assert line.endswith("split: train and test are the split already drawn: leave kind and test_size out")
-    line = one_error_line(run_process("report", "--config", "exp/exp.toml", cwd=files))
-    assert line.startswith("exp/exp.toml, line 4: split.train: the report draws a named split")
+    # the report takes the files (tests/viz/test_report_split_files.py); a typed --test-size beside them is one line
+    line = one_error_line(run_process("report", "--config", "exp/exp.toml", "--test-size", "0.3", cwd=files))
+    assert line.startswith("--test-size and the experiment file's [split] train and test exclude each other")
 
 
 def test_each_files_notes_are_said_with_the_file_and_the_cold_note_names_what_there_is(files: Path) -> None:

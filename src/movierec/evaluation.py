@@ -2141,6 +2141,11 @@ class _FoldRun:
         whole = self.fit_view(train, kind)
         refit.prepare(whole)
         secs += _fit(refit, whole, feats[0], label, self.progress, feats[1])
+        # the stopping run's epochs, each scored one with its val_<metric>: the report's validation chart
+        scored = {epoch: {f"val_{spec.metric}": value} for epoch, value in stopper.history_.items()}
+        refit.stopping_history_ = [  # type: ignore[attr-defined]
+            {**e, **scored.get(int(e.get("epoch", 0)), {})} for e in getattr(model, "history_", None) or []
+        ]
         self.stops.setdefault(label, []).append(
             {
                 "best_epoch": best,

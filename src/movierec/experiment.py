@@ -667,14 +667,26 @@ def _tuned_data(settings: Mapping[str, Any], dataset: str) -> tuple[DatasetConfi
     if not files:
         split = SplitConfig(kind="ratings-holdout", test_size=settings.get("test_size") or 0.2)
         return DatasetConfig.of(dataset, settings.get("dataset_options")), split
+    return split_files_config(files, settings.get("dataset_options"))
+
+
+def split_files_config(
+    files: Mapping[str, Mapping[str, str]], options: Mapping[str, Any] | None
+) -> tuple[DatasetConfig, SplitConfig]:
+    """``[dataset]`` and ``[split]`` that read a split of files again: each part's path as a dataset's
+    ``split_files`` records it (:func:`movierec.split_files.load_split_files`), the column options the files
+    were read with, and the catalogue that gave their titles (no ``[dataset] name`` without one). tune's
+    best.toml and the report's write it."""
     parts = {part: files[part]["path"] for part in ("train", "test", "valid") if part in files}
-    opts = dict(settings.get("dataset_options") or {})
+    opts = dict(options or {})
     for key in ("rating_col", "time_col"):
         if key in opts and opts[key] is None:
             opts[key] = ""
     if "catalogue" in files:
         opts["name"] = files["catalogue"]["name"]
-    return DatasetConfig(**opts), SplitConfig(**parts)
+    return DatasetConfig(**opts), SplitConfig(
+        train=parts["train"], test=parts["test"], valid=parts.get("valid")
+    )
 
 
 # --- running -------------------------------------------------------------------------------------

@@ -87,8 +87,10 @@ def _config_specs(config: Path, params: list[str] | None) -> tuple[list, dict]:
         "protocols": _file_protocols(exp, config),
         "beyond": exp.beyond is not False,  # unset: the report's own section, as before
         "auc": bool(exp.auc),
-        # stops the models that can stop, as compare --config does (the validation curves are then left out)
+        # stops the models that can stop, as compare --config does (the chart shows each stopping run)
         "early_stopping": None if exp.early_stopping is None else exp.early_stopping.model_dump(),
+        # a split made elsewhere ([split] train/test): the report reads the files (_report_data)
+        "experiment": exp if exp.split.files() else None,
     }
     return specs, settings
 
@@ -104,11 +106,6 @@ def _refuse_unreportable(exp: Any, config: Path) -> None:
         raise ConfigError(f"{key_location(config, key)}: {text}")
 
     run = f"run compare --config {config}"
-    if exp.split.files():  # the report's sections draw their split by name (its charts, maps, best.toml)
-        raise ConfigError(
-            f"{key_location(config, 'split', 'train')}: the report draws a named split, and does not yet "
-            f"take one read from files; {run} for the figures on train and test"
-        )
     if exp.cv is not None:  # k folds give k test sets; the report's charts, curves and maps draw one
         refuse("cv", f"the report draws one split's tables and charts, not {exp.cv} folds; remove cv to report "
                f"on the file's [split], or {run} for the k-fold figures")  # fmt: skip
@@ -187,7 +184,7 @@ def report_cmd(
     test_size: float = _TEST_SIZE,
 ) -> None:
     """Train the notebook's models and the strongest implicit ones, compare them, map their item spaces, write one HTML page."""
-    from movierec.viz.report import build_report, check_split
+    from movierec.viz.report import build_report
 
     if config is not None and models is not None:
         raise ConfigError("--models and --config exclude each other: the experiment file names the models")
@@ -208,10 +205,8 @@ def report_cmd(
         run = file_unless_typed(ctx, run, settings)
         item_features = settings["item_features"]
         split, why = settings["split"], f"; {config.name} sets that split"
-    check_test_size_option(run["test_size"], split, why=why)  # a count for per-user, in the option's words
-    check_split(split, run["test_size"])  # an unknown split: before the data loads
-    maps = _sample(map_items, "--map-items")  # so is a bad --map-items
-    ds = source.load()
+    maps = _sample(map_items, "--map-items")  # a bad --map-items: before the data loads
+    ds, split = _report_data(ctx, source, settings, split, run["test_size"], why)
     run["threshold"] = threshold_for(ds, run["threshold"])  # on data without ratings its one value, said
     rep = build_report(
         ds,
@@ -232,6 +227,48 @@ def report_cmd(
         early_stopping=settings.get("early_stopping"),
     )
     _print_report(rep)
+
+
+def _report_data(
+    ctx: typer.Context,
+    source: RatingsSource,
+    settings: dict[str, Any],
+    split: str,
+    test_size: float,
+    why: str,
+) -> tuple[Any, Any]:
+    """The report's dataset and split: by name (checked before the data loads), or with an experiment
+    file's ``[split] train``/``test`` the files' one dataset and their ``(train, test, about)`` pair, the
+    files' notes (a cold test user, duplicates dropped) among the dataset's. The files are the data: a
+    typed ``--dataset``, ``--ratings`` or ``--test-size`` beside them is one line."""
+    from movierec.viz.report import check_split
+
+    exp = settings.get("experiment")
+    if exp is None:
+        check_test_size_option(test_size, split, why=why)  # a count for per-user, in the option's words
+        check_split(split, test_size)  # an unknown split: before the data loads
+        return source.load(), split
+    from dataclasses import replace as replaced
+
+    from movierec.experiment import experiment_data
+    from movierec.progress import status as step_status
+
+    typed_flag = next(
+        (flag for name, flag in (("dataset", "--dataset"), ("ratings", "--ratings"), ("test_size", "--test-size"))
+         if typed(ctx, name)), None,
+    )  # fmt: skip
+    if typed_flag is not None:
+        raise ConfigError(
+            f"{typed_flag} and the experiment file's [split] train and test exclude each other: the files are "
+            "the data and the split already drawn (a [dataset] name in the file gives their titles)"
+        )
+    from movierec.cli.common import say
+
+    with step_status(err_console, f"loading {exp.split.train} and {exp.split.test}", after=5.0):
+        ds, pair, notes = experiment_data(exp)
+    for note in ds.notes:  # as compare --train --test says each file's notes when it loads them
+        say("note", " ".join(note.split()))
+    return replaced(ds, notes=[*ds.notes, *notes]), pair
 
 
 @ratings_options

@@ -100,6 +100,7 @@ def export_cmd(
     from movierec.serving.pipeline import train_and_export
 
     hp: dict[str, Any] = {}
+    files: _FilesSource | None = None
     run: dict[str, Any] = {"seed": seed, "test_size": test_size, "implicit_threshold": implicit_threshold}
     if config is not None:
         from movierec.experiment import load_experiment
@@ -107,7 +108,8 @@ def export_cmd(
         exp = load_experiment(config)  # mistakes name the file, line and key
         chosen = pick_config_model(exp, model, config)
         model, hp = chosen.name, dict(chosen.params)
-        if not typed(ctx, "dataset") and source.ratings is None:
+        files = _all_files(ctx, exp, config, holdout)  # [split] train/test: trains on every file given
+        if files is None and not typed(ctx, "dataset") and source.ratings is None:
             source = RatingsSource.of_config(exp.dataset, source.rating_scale)
         from_file = {"seed": exp.seed, "test_size": exp.split.test_size, "implicit_threshold": exp.threshold}
         run = file_unless_typed(ctx, run, from_file)
@@ -119,7 +121,7 @@ def export_cmd(
     from movierec.progress import status as step_status
 
     def load() -> Any:  # on data without ratings, a note says the threshold it takes (unless typed)
-        ds = source.load()
+        ds = (files or source).load()
         threshold_for(ds, run["implicit_threshold"])
         return ds
 
@@ -156,6 +158,46 @@ def export_cmd(
     )
     if metrics:
         print_prose(metrics_line(metrics, run["test_size"], run["seed"]))
+
+
+class _FilesSource:
+    """An experiment file's split of files as export's data: every file's rows in one dataset (the
+    training, validation and test files joined), its notes said as ``--ratings`` says a file's."""
+
+    def __init__(self, exp: Any) -> None:
+        self.exp = exp
+
+    def load(self) -> Any:
+        from movierec.experiment import experiment_data
+        from movierec.progress import status as step_status
+
+        split = self.exp.split
+        with step_status(err_console, f"loading {split.train} and {split.test}", after=5.0):
+            ds, _, _ = experiment_data(self.exp)
+        for note in ds.notes:
+            say("note", " ".join(note.split()))
+        return ds
+
+
+def _all_files(ctx: typer.Context, exp: Any, config: Path, holdout: bool) -> _FilesSource | None:
+    """For an experiment file with ``[split] train``/``test`` (a report's best.toml on a split of files), the
+    data export trains on: all the files given, joined, the test file's rows too, as export trains on a
+    whole dataset; ``None`` for a named split. ``--holdout`` (a random hold-out of the joined rows) and a
+    typed ``--dataset``/``--ratings`` beside the files are one line each."""
+    if not exp.split.files():
+        return None
+    if holdout:
+        raise ConfigError(
+            f"--holdout and {config.name}'s [split] train and test exclude each other: export trains on every "
+            f"file; compare --config {config} gives the figures on the test file"
+        )
+    for name, flag in (("dataset", "--dataset"), ("ratings", "--ratings")):
+        if typed(ctx, name):
+            raise ConfigError(
+                f"{flag} and {config.name}'s [split] train and test exclude each other: the files are the data "
+                "(a [dataset] name in the file gives their titles)"
+            )
+    return _FilesSource(exp)
 
 
 #: (key, label, format) of the hold-out figures export prints, in this order

@@ -376,6 +376,8 @@ class Report:
     #: ``best.toml``: the experiment file of the model that ranks best (``export --config`` serves it)
     best_config: Path | None = None
     best_label: str | None = None
+    #: on a split of files, what ``export --config best.toml`` trains on (every file given), said in "next:"
+    trains_on: str | None = None
 
 
 def _fmt(v: Any, digits: int = 3) -> str:
@@ -504,6 +506,8 @@ def _table_rows(rows: Sequence[Any], k: int, specs: Sequence[ModelSpec]) -> list
         )
         row["kind"] = r.kind
         row["fit_seconds"] = r.fit_seconds
+        if getattr(r, "stopping", ""):  # early stopping: the epochs chosen on validation, as compare's rows
+            row.update(best_epoch=r.best_epoch, valid_score=r.valid_score, stopping=r.stopping)
         prefix = {"rating": "", "full-ranking": "", "test-candidates": "tc:"}.get(r.protocol)
         if prefix is None:
             continue
@@ -553,39 +557,70 @@ def _has_auc(table: Sequence[dict[str, Any]]) -> bool:
     return any("auc" in r["values"] for r in table)
 
 
-def _write_best_config(run: Any, label: str | None, path: Path, final: Path | None = None) -> Path | None:
+def _write_best_config(
+    run: Any, label: str | None, path: Path, final: Path | None = None, rows: Sequence[Any] = ()
+) -> Path | None:
     """``best.toml``: an experiment file with the report's data, seed, K and threshold and the one model
     that ranks best (NDCG@K; RMSE when no model ranks), its parameters and item features, so
     ``movierec export --config best.toml`` serves the model the report recommends. None when the data
     cannot be loaded again by name or path (a DataFrame) or no model won. Written to ``path``; ``final``
-    is where it will be once the report is in place (its comment and the returned path name that)."""
-    from movierec.experiment import DatasetConfig, Experiment, ModelConfig, SplitConfig, dump_experiment
+    is where it will be once the report is in place (its comment and the returned path name that).
+
+    On a split of files it names the files again (``compare --config best.toml`` gives the report's row;
+    ``export --config`` trains on every file). A model stopped early is written with ``epochs`` = its best
+    epoch (``rows``' ``best_epoch``): its row is that refit, as tune's best.toml writes a stopped trial."""
+    from movierec.experiment import (
+        DatasetConfig,
+        Experiment,
+        ModelConfig,
+        SplitConfig,
+        dump_experiment,
+        split_files_config,
+    )
     from movierec.models.registry import model_kind
 
     spec = next((s for s in run.specs if s.label == label), None)
     ds = run.ds
     ref = ds.reload_ref()
-    if spec is None or ref is None:
+    if spec is None or (ref is None and not (run.given is not None and ds.split_files)):
         return None
+    if run.given is not None and ds.split_files:
+        data, split = split_files_config(ds.split_files, ds.load_options)
+    else:
+        data = DatasetConfig.of(str(ref), ds.load_options)
+        split = SplitConfig(kind=_resolve_split(run.specs, run.split), test_size=run.test_size)
+    params = dict(spec.params)
+    stopped = next((r.best_epoch for r in rows if r.label == label and getattr(r, "stopping", "")), None)
+    if stopped is not None:
+        params["epochs"] = int(stopped)
     exp = Experiment(
         name=f"{label}: the report's best ranker",
-        dataset=DatasetConfig.of(ref, ds.load_options),
-        split=SplitConfig(kind=_resolve_split(run.specs, run.split), test_size=run.test_size),
+        dataset=data,
+        split=split,
         seed=run.seed,
-        models=[ModelConfig(name=spec.name, params=dict(spec.params))],
+        models=[ModelConfig(name=spec.name, params=params)],
         protocols=["full-ranking"] if model_kind(spec.name) != "explicit" else ["rating", "full-ranking"],
         k=run.k,
         threshold=run.threshold,
         item_features=[f for f in (spec.features or "").split(",") if f],
     )
     shown = final or path
-    dump_experiment(
-        exp,
-        path,
-        header=f"the model {shown.parent}/index.html ranks best; serve it with\n"
-        f"movierec export --config {shown} --out artifacts/{label}",
-    )
+    header = f"the model {shown.parent}/index.html ranks best; serve it with\n"
+    header += f"movierec export --config {shown} --out artifacts/{label}"
+    if stopped is not None:
+        header += (
+            f"\nepochs = {stopped}: the best epoch early stopping chose on validation (the report's row)"
+        )
+    if run.given is not None and ds.split_files:
+        header += f"\nexport trains it on {_files_words(ds)}, all the data given; compare --config scores the test file"
+    dump_experiment(exp, path, header=header)
     return shown
+
+
+def _files_words(ds: Any) -> str:
+    """``every file given (train.csv + test.csv)``: what export trains on for a report on a split of files."""
+    names = [Path(ds.split_files[p]["path"]).name for p in ("train", "valid", "test") if p in ds.split_files]
+    return f"every file given ({' + '.join(names)})"
 
 
 def _winners(table: Sequence[dict[str, Any]], k: int) -> dict[str, str]:
@@ -817,6 +852,9 @@ class _Run:
     user_features: str | None
     split: str = "auto"
     test_size: float = 0.2
+    #: a split made elsewhere, ``(train, test, about)`` as compare takes it (``report --config`` with
+    #: ``[split] train``/``test``): the table, curves, charts, beyond-accuracy lists and maps are on it
+    given: tuple[Any, ...] | None = None
     protocols: tuple[str, ...] = ("rating", "full-ranking", "test-candidates")
     beyond: bool = True
     auc: bool = False
@@ -893,7 +931,7 @@ def build_report(
     show_progress: bool = True,
     user_features: str | None = None,
     item_features: str | None = None,
-    split: str = "auto",
+    split: str | tuple[Any, ...] = "auto",
     test_size: float = 0.2,
     protocols: Sequence[str] | None = None,
     beyond: bool = True,
@@ -915,9 +953,14 @@ def build_report(
     one of them always, since the curves, charts and maps rank every movie. ``beyond=False`` leaves out the
     beyond-accuracy metrics and section; ``auc=True`` adds compare's AUC column to the model table (an
     experiment file's ``protocols``, ``beyond`` and ``auc``, as ``report --config`` reads them).
+    ``split`` may also be a split made elsewhere, ``(train, test, about)`` of ``dataset``'s interactions as
+    compare takes it (:meth:`movierec.split_files.SplitFiles.pair`): every section that reads a split reads
+    that one (the validation slice of the training curves is cut from its training part, never the test
+    part); the sequence and new-users sections, which draw their own split of the whole data, are left
+    out with a note, and ``best.toml`` names the files again.
     ``early_stopping`` is compare's (an experiment file's ``early_stopping``): the models that can stop are
-    stopped on a validation part and refit with their best epochs, and the validation curves, which would
-    cut a second slice, are left out. The steps,
+    stopped on a validation part and refit with their best epochs; the training chart then shows each
+    stopping run's loss and its validation score on that part (no second slice is cut). The steps,
     in order: :func:`_start` (load, check the folder), the dataset section, :func:`_train_evaluate`, the sequence
     and new-users sections, :func:`_curves`, :func:`_model_charts`, the beyond-accuracy section,
     :func:`_embedding_maps`, :func:`_write`.
@@ -1035,7 +1078,11 @@ def _start(
         raise ConfigError(
             f"{labelled(spelled('k=', '--k'), opts['k'])}: must be between 1 and {opts['curve_k']}"
         )
-    opts["split"], opts["test_size"] = check_split(opts["split"], opts["test_size"])
+    given = tuple(opts["split"]) if isinstance(opts["split"], (tuple, list)) else None
+    if given is None:
+        opts["split"], opts["test_size"] = check_split(opts["split"], opts["test_size"])
+    else:  # compare checks the pair (its parts, no test_size) as it checks one given to it
+        opts["split"] = "given"
     opts["console"] = opts["console"] or Console(stderr=True, highlight=False)
     tic, origin = time.perf_counter(), time.monotonic()
     if isinstance(dataset, (str, Path)):
@@ -1077,12 +1124,25 @@ def _start(
         fingerprint["user_features"] = opts["user_features"]
     if (opts["split"], opts["test_size"]) != ("auto", 0.2):  # a report from before --split matches still
         fingerprint.update(split=opts["split"], test_size=opts["test_size"])
+    if given is not None:  # the files (each one's sha256) are the split: another pair is another report
+        about = given[2] if len(given) == 3 else "given"
+        files = {p: f["sha256"] for p, f in (ds.split_files or {}).items() if p != "catalogue"}
+        fingerprint.update(split=str(about), **({"split_files": files} if files else {}))
     if opts["protocols"] != _PROTOCOLS:  # an experiment file's protocols, beyond = false, auc = true
         fingerprint["protocols"] = list(opts["protocols"])
     fingerprint.update({key: opts[key] for key in ("beyond", "auc") if opts[key] != (key == "beyond")})
     fingerprint = json.loads(json.dumps(fingerprint, default=str))
     old = check_output(folder, fingerprint, force=force)
-    run = _Run(ds=ds, specs=specs, out=folder, fingerprint=fingerprint, notes=notes, started=origin, **opts)
+    run = _Run(
+        ds=ds,
+        specs=specs,
+        out=folder,
+        fingerprint=fingerprint,
+        notes=notes,
+        started=origin,
+        given=given,
+        **opts,
+    )
     run.replaces = _replaced_files(old)
     run.timings["load"] = time.perf_counter() - tic
     return run
@@ -1111,7 +1171,7 @@ def _train_evaluate(run: _Run) -> _Trained:
     from movierec.evaluation import compare
     from movierec.models.registry import create
 
-    split = _resolve_split(run.specs, run.split)
+    split = run.given if run.given is not None else _resolve_split(run.specs, run.split)
     groups: dict[str | None, list[ModelSpec]] = {}
     for s in run.specs:
         groups.setdefault(s.features, []).append(s)
@@ -1178,6 +1238,9 @@ def _extra_sections(run: _Run) -> dict[str, Any]:
     for) and the new-users section (issue 20: the warm-up curve, when the dataset has demographics)."""
     from movierec.viz.report_new_users import new_users_section
 
+    if run.given is not None:  # both draw their own split of the whole data: the test file's rows would train
+        _note_given_leaves_out(run)
+        return {"sequence": None, "new_users": None}
     sequence: dict[str, Any] | None = None
     if any(s.name in SEQUENCE_MODELS for s in run.specs):
         with run.timed("sequence"):
@@ -1187,6 +1250,21 @@ def _extra_sections(run: _Run) -> dict[str, Any]:
     if new_users is not None:
         run.timings["new_users"] = time.perf_counter() - tic
     return {"sequence": sequence, "new_users": new_users}
+
+
+def _note_given_leaves_out(run: _Run) -> None:
+    """One sentence for each section a split of files leaves out that the report would otherwise draw: the
+    sequence section (a sequence model asked for) and the new-users section (data with demographics)."""
+    if any(s.name in SEQUENCE_MODELS for s in run.specs):
+        run.notes.append(
+            "sequence section left out: it holds out each user's latest rating of the whole data, which would "
+            "train on the test file's rows; the model table is on the given files"
+        )
+    if getattr(run.ds, "users", None) is not None:
+        run.notes.append(
+            "new-users section left out: it draws its own new users from the whole data, which would train on "
+            "the test file's rows; the model table is on the given files"
+        )
 
 
 def _curves(
@@ -1261,9 +1339,18 @@ def _model_charts(
 
 
 def _histories(trained: _Trained, labels: Sequence[str] | None = None) -> dict[str, list[dict[str, float]]]:
-    """Per-epoch records (loss; ``val_…`` where validated) of the models that have a training loss."""
+    """Per-epoch records (loss; ``val_…`` where validated) of the models that have a training loss; for a
+    model stopped early, those of its stopping run (scored on the validation part it cut)."""
     labels = list(trained.fitted) if labels is None else labels
-    histories = {lab: list(getattr(trained.fitted[lab], "history_", []) or []) for lab in labels}
+    # a model stopped early: its stopping run's epochs (val_<metric> on the part it cut), not the refit's
+    histories = {
+        lab: list(
+            getattr(trained.fitted[lab], "stopping_history_", None)
+            or getattr(trained.fitted[lab], "history_", [])
+            or []
+        )
+        for lab in labels
+    }
     return {lab: h for lab, h in histories.items() if h and any("loss" in e for e in h)}
 
 
@@ -1340,7 +1427,7 @@ def _write(
     _write_embeddings_csv(out / "embeddings.csv", maps)
     _write_results_csv(out / "results.csv", rows)
     best_label = winners.get(f"ndcg@{k}") or winners.get("rmse")
-    best_config = _write_best_config(run, best_label, out / "best.toml", run.out / "best.toml")
+    best_config = _write_best_config(run, best_label, out / "best.toml", run.out / "best.toml", rows)
     written = [
         *(str(p.relative_to(out)) for p in files),
         "results.csv",
@@ -1364,6 +1451,12 @@ def _write(
         # a ratings file without a movies file: the maps have one colour and ids for titles
         "has_genres": bool(run.ds.catalog is not None and run.ds.catalog["genres"].map(len).any()),
     }
+    if run.given is not None and run.ds.split_files:  # the header names each file and its sha256
+        meta["split_files"] = run.ds.split_files
+    if run.early_stopping:  # the model table's best-epoch column and the stopping runs' chart
+        from movierec.stopping import stop_spec
+
+        meta["early_stopping"] = stop_spec(run.early_stopping).to_dict()  # type: ignore[union-attr]
     payload = _payload(run, meta, summary, table, winners, text, results, ks, curves, maps, base)
     payload["training"] = _histories(trained)  # the training-curve chart's data: loss, val_… per epoch
     for key in ("sequence", "new_users"):
@@ -1385,6 +1478,7 @@ def _write(
         winners=winners,
         best_config=best_config,
         best_label=best_label if best_config is not None else None,
+        trains_on=_files_words(run.ds) if run.given is not None and run.ds.split_files else None,
     )
     html = _render(  # the page shows the report record, with the charts and sections around it
         report,
@@ -1397,6 +1491,7 @@ def _write(
         plotly=plotly_js_gzip_base64() if any("div" in m for m in maps) else "",
         provenance=base.provenance,
         curve_k=run.curve_k,
+        has_stops=any(r.get("best_epoch") is not None for r in table),
         **sections,
     )
     (out / "index.html").write_text(html, encoding="utf-8")
@@ -1497,7 +1592,9 @@ def print_summary(console: Any, report: Report, *, table: bool = True) -> None:
     console.print(f"[green]report written to[/] {(report.out / 'index.html').resolve()}", soft_wrap=False)
     if report.best_config is not None:
         label = report.best_label or "the best model"
-        console.print(f"next: serve {label}, the best ranker here:", soft_wrap=False)
+        on = getattr(report, "trains_on", None)  # a split of files: export trains on every file
+        trains = f"; export trains it on {on}, all the data you gave" if on else ""
+        console.print(f"next: serve {label}, the best ranker here{trains}:", soft_wrap=False)
         # serve needs its extra, which make demo leaves out: the command installs it first where it is missing
         import importlib.util
         import shlex
