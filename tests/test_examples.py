@@ -30,6 +30,22 @@ def _text(cell: dict) -> str:
     return "\n".join(out)
 
 
+def _execute(nb: nbformat.NotebookNode, folder: Path) -> nbformat.NotebookNode:
+    """Run ``nb`` in a real python3 kernel with ``folder`` as its working directory; CellExecutionError
+    (with the cell and traceback) on any error."""
+    nbclient.NotebookClient(
+        nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(folder)}}
+    ).execute()
+    return nb
+
+
+def _cells(*sources: str) -> nbformat.NotebookNode:
+    """A new notebook of these code cells."""
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(src) for src in sources]
+    return nb
+
+
 def test_examples_are_stored_without_outputs() -> None:
     assert len(NOTEBOOKS) >= 3
     for path in NOTEBOOKS:
@@ -42,11 +58,7 @@ def test_examples_are_stored_without_outputs() -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_notebook_runs(path: Path, tmp_path: Path) -> None:
-    nb = nbformat.read(path, as_version=4)
-    client = nbclient.NotebookClient(
-        nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
-    )
-    client.execute()  # raises CellExecutionError, with the cell and traceback, on any error
+    nb = _execute(nbformat.read(path, as_version=4), tmp_path)
     text = "\n".join(_text(c) for c in nb.cells if c.cell_type == "code")
     assert "Traceback" not in text
     # a newcomer reads every warning as something to fix: 02's first cell said "TqdmWarning: IProgress not
@@ -119,19 +131,15 @@ def test_progress_in_a_notebook_is_one_plain_output_per_cell(tmp_path: Path) -> 
     """In a Jupyter kernel the Python API's progress lines (compare's fits, Recommender.fit, tune's
     trials) are one plain-text output per cell, updated in place. On stderr each was a red block in
     JupyterLab, and nbconvert's HTML split 'svd (2/3): fitting…' from its seconds onto two lines."""
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [
-        nbformat.v4.new_code_cell(
+    nb = _execute(
+        _cells(
             "import movierec\n"
             "ds = movierec.load('ml-latest-small')\n"
-            "comp = movierec.compare(ds, ['popularity', 'baseline'], protocols=['full-ranking'])"
+            "comp = movierec.compare(ds, ['popularity', 'baseline'], protocols=['full-ranking'])",
+            "rec = movierec.Recommender(ds, 'popularity').fit()",
         ),
-        nbformat.v4.new_code_cell("rec = movierec.Recommender(ds, 'popularity').fit()"),
-    ]
-    client = nbclient.NotebookClient(
-        nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+        tmp_path,
     )
-    client.execute()
     for cell, want in zip(
         nb.cells,
         [[r"popularity \(1/2\): fitting… \d+\.\d s", r"baseline \(2/2\): fitting… \d+\.\d s"],
@@ -151,19 +159,15 @@ def test_print_comparison_in_a_notebook_is_its_text(tmp_path: Path) -> None:
     """``print(comparison)`` in a Jupyter kernel prints the tables as one stdout text, as in a script. rich
     detects the kernel and sent each of its console.print calls to IPython's display instead of the string
     it was building: 14 separate HTML blocks for five models, then an empty line from print()."""
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [
-        nbformat.v4.new_code_cell(
+    nb = _execute(
+        _cells(
             "import movierec\n"
             "ds = movierec.load('ml-latest-small')\n"
-            "comp = movierec.compare(ds, ['popularity', 'baseline'], progress=False)"
+            "comp = movierec.compare(ds, ['popularity', 'baseline'], progress=False)",
+            "print(comp)",
         ),
-        nbformat.v4.new_code_cell("print(comp)"),
-    ]
-    client = nbclient.NotebookClient(
-        nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+        tmp_path,
     )
-    client.execute()
     outputs = nb.cells[1].outputs
     assert [(o.output_type, o.get("name")) for o in outputs] == [("stream", "stdout")], outputs
     text = outputs[0]["text"]
