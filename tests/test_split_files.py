@@ -225,3 +225,130 @@ def test_tune_with_a_validation_file_names_it_in_its_summary(files: Path) -> Non
     text = " ".join(proc.stdout.split())
     assert "validation rmse (on valid.csv): " in text
     assert "test rmse (best params refit on train.csv + valid.csv): " in text and "1-fold" not in text
+
+
+STOP = {"metric": "ndcg@10", "patience": 2, "every": 1}
+
+
+def test_early_stopping_scores_on_the_given_valid_part_and_refits_on_train_and_valid(
+    files: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``compare(ds, models, split=(train, valid, test), early_stopping=…)``: bpr stops on the validation
+    file's rows themselves (the Stopper is built on that very part, which shares no row with the test
+    part), its row is EarlyStopping on it by hand (fit on the training file) and bpr refit on train +
+    valid with the best epoch (to 1e-12); popularity, which cannot stop, trains on train + valid as
+    without early stopping. Before, the valid rows were joined to training and 10% of it cut instead."""
+    from movierec.early_stopping import EarlyStopping
+    from movierec.evaluation import compare, evaluate
+    from movierec.models import create
+    from movierec.stopping import Stopper
+
+    sf = load_split_files(files / "train.csv", files / "test.csv", valid=files / "valid.csv")
+    built: list[object] = []
+    real_init = Stopper.__init__
+
+    def recording_init(self: Stopper, valid: object, *args: object, **kwargs: object) -> None:
+        built.append(valid)
+        real_init(self, valid, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Stopper, "__init__", recording_init)
+    models = [("bpr", {"epochs": 40}), "popularity"]
+    comp = compare(sf.dataset, models, split=sf.parts(), protocols="full-ranking", seed=3,
+                   early_stopping=STOP, progress=False)  # fmt: skip
+    monkeypatch.undo()
+    assert len(built) == 1 and built[0] is sf.valid  # exactly the file's rows, never a part cut or the test's
+    pairs = set(zip(sf.valid.users.tolist(), sf.valid.items.tolist(), strict=True))
+    assert not pairs & set(zip(sf.test.users.tolist(), sf.test.items.tolist(), strict=True))
+
+    stopper = EarlyStopping(sf.valid, "ndcg@10", every=1, patience=2, known=sf.train, threshold=4.0)
+    create("bpr", epochs=40, random_state=3).fit(sf.train.to_implicit(4.0), on_epoch=stopper)
+    row = comp.row("bpr", "full-ranking")
+    assert row.best_epoch == stopper.best_epoch_ and row.valid_score == stopper.best_score_
+    both = sf.train.concat(sf.valid)
+    refit = create("bpr", epochs=stopper.best_epoch_, random_state=3).fit(both.to_implicit(4.0))
+    manual = evaluate(refit, both, sf.test, "full-ranking", k=10, threshold=4.0, intervals=False)
+    for m in ("ndcg@10", "precision@10", "recall@10", "map@10"):
+        assert row.metrics[m] == pytest.approx(manual.metrics[m], abs=1e-12)
+    n_valid = sf.valid.n_ratings
+    assert f"ndcg@10 on valid.csv ({n_valid:,} ratings), patience 2, every 1" in row.stopping
+    assert row.stopping.endswith(f"refit on train.csv + valid.csv with epochs={stopper.best_epoch_}")
+    plain = compare(sf.dataset, ["popularity"], split=sf.pair(), protocols="full-ranking", progress=False)
+    assert comp.row("popularity", "full-ranking").metrics == plain.row("popularity", "full-ranking").metrics
+    # without early stopping the valid rows simply train: the three parts give the pair's figures
+    three = compare(sf.dataset, ["popularity"], split=sf.parts(), protocols="full-ranking", progress=False)
+    assert three.row("popularity", "full-ranking").metrics == plain.row("popularity", "full-ranking").metrics
+    assert three.split == plain.split == sf.about
+
+
+def test_a_given_valid_part_is_refused_where_it_cannot_be_one(files: Path) -> None:
+    """Validation rows that are test rows, and a ``valid_size`` that would size nothing, are one
+    ConfigError before any training; ``cv`` stays refused with a given split."""
+    from movierec import ConfigError
+    from movierec.evaluation import compare
+
+    sf = load_split_files(files / "train.csv", files / "test.csv", valid=files / "valid.csv")
+    with pytest.raises(ConfigError, match=r"of the given valid part's [\d,]+ rows are test rows"):
+        compare(sf.dataset, ["bpr"], split=(sf.train, sf.test, sf.test), early_stopping=STOP)
+    with pytest.raises(ConfigError, match=r"valid_size=0.2 sizes a validation part cut from the training"):
+        compare(sf.dataset, ["bpr"], split=sf.parts(), early_stopping={**STOP, "valid_size": 0.2})
+    with pytest.raises(ConfigError, match="cv= has nothing to fold"):
+        compare(sf.dataset, ["bpr"], split=sf.parts(), cv=2)
+
+
+def test_cli_compare_with_a_valid_file_stops_on_it_and_says_so(files: Path) -> None:
+    """``compare --train --valid --test --early-stopping``: the note and the row's stopping text name
+    valid.csv (they said "on 10% of each user's training ratings"), and an experiment file's ``[split]
+    valid`` gives the same row to the last digit; ``--cv`` beside the files stays one line."""
+    n_valid = len(pd.read_csv(files / "valid.csv"))
+    args = ["--models", "bpr", "--params", "bpr.epochs=40", "--protocols", "full-ranking",
+            "--early-stopping", "ndcg@10", "--patience", "2"]  # fmt: skip
+    proc = run_process("compare", "--train", "train.csv", "--valid", "valid.csv", "--test", "test.csv",
+                       *args, "--json", cwd=files)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    (row,) = json.loads(proc.stdout)
+    said = f"ndcg@10 on valid.csv ({n_valid:,} ratings), patience 2, every 5"
+    assert said in row["stopping"] and "each user's training ratings" not in row["stopping"]
+    assert f"refit on train.csv + valid.csv with epochs={row['best_epoch']}" in row["stopping"]
+    note = " ".join(proc.stderr.split())
+    assert f"note: early stopping on validation {said}: best epochs bpr {row['best_epoch']}" in note
+    (files / "stop.toml").write_text(
+        'protocols = ["full-ranking"]\nearly_stopping = {metric = "ndcg@10", patience = 2}\n\n'
+        '[split]\ntrain = "train.csv"\nvalid = "valid.csv"\ntest = "test.csv"\n\n'
+        '[[models]]\nname = "bpr"\nparams = {epochs = 40}\n'
+    )
+    exp = run_process("compare", "--config", "stop.toml", "--out", "stop-runs", "--json", cwd=files)
+    assert exp.returncode == 0, exp.stderr
+    (again,) = json.loads(exp.stdout)
+    assert _figures([again]) == _figures([row]) and again["stopping"] == row["stopping"]
+    cv = run_process("compare", "--train", "train.csv", "--valid", "valid.csv", "--test", "test.csv",
+                     *args, "--cv", "2", cwd=files)  # fmt: skip
+    assert (
+        one_error_line(cv)
+        == "--cv and --train/--test exclude each other: the files are the split already drawn"
+    )
+
+
+def test_leave_last_out_on_given_files_says_what_can_be_done(files: Path) -> None:
+    """The leave-last-out protocol on a test file with several ratings per user: one line saying to give
+    a test file of each user's latest rating or to use --split without the files (it named --split
+    alone, which is refused beside --train); Python's words name make_split and split=."""
+    from movierec import ConfigError
+    from movierec.evaluation import compare
+
+    proc = run_process("compare", "--train", "train.csv", "--test", "test.csv", "--protocols",
+                       "leave-last-out", "--models", "popularity", cwd=files)  # fmt: skip
+    users = pd.read_csv(files / "test.csv").userId.value_counts()
+    assert one_error_line(proc) == (
+        "the leave-last-out protocol needs each user's latest rating as the test part, one per user, and "
+        f"the given test file has more than one for {int((users > 1).sum()):,} of its {len(users):,} users: "
+        "give such a test file, or drop the files (--train/--test; [split] train/test in an experiment "
+        "file) and use --split leave-last-out, which holds out each user's latest rating"
+    )
+    sf = load_split_files(files / "train.csv", files / "test.csv")
+    train, test, _ = movierec.make_split(sf.dataset, "ratings-holdout")  # a pair made in Python
+    with pytest.raises(ConfigError, match=r"given test part has .* draws one\), or split='leave-last-out'$"):
+        compare(sf.dataset, ["popularity"], split=(train, test), protocols="leave-last-out")
+    # a given test part of one rating per user runs as before
+    last = movierec.make_split(sf.dataset, "leave-last-out")
+    comp = compare(sf.dataset, ["popularity"], split=last, protocols="leave-last-out", progress=False)
+    assert comp.rows and comp.split.startswith("given split: leave-last-out")

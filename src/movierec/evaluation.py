@@ -1533,7 +1533,7 @@ def compare(
     dataset: Dataset | str | Path | pd.DataFrame,
     models: Sequence[tuple[str, dict[str, Any]] | tuple[str, dict[str, Any], str | None] | str] | str,
     *,
-    split: str | tuple[Interactions, Interactions] | tuple[Interactions, Interactions, str] = "auto",
+    split: str | tuple[Interactions | str, ...] = "auto",
     protocols: Sequence[str] | str = ("rating", "test-candidates", "full-ranking"),
     k: int = 10,
     threshold: float | None = None,
@@ -1559,12 +1559,12 @@ def compare(
     ratings ≥ ``threshold`` (default 4, MovieLens' 4 stars of 5; on data without ratings its one value, every
     row a positive, said in the notes); the ``leave-last-out`` protocol takes the leave-last-out split. ``split``
     may also be a split made elsewhere: what :func:`make_split` returns (``make_split(ds, test=rows)``, a
-    LensKit fold) or a ``(train, test)`` pair of the dataset's interactions (``per_user_split``'s train
-    and test, a ``crossfold_users`` fold); every model fits on that train part and every protocol scores
-    its test part, the rows' split saying "given …" (no ``cv``: it is one pair). Implicit models
-    train on ``train.to_implicit(threshold)``. ``beyond`` adds diversity, popularity-bias, calibration,
-    unexpectedness and per-user-group metrics to the full-ranking rows (:mod:`movierec.beyond`;
-    ``user_groups``: extra families such as gender, a label per user); ``rerank`` (``"mmr:0.3"``…,
+    LensKit fold) or a ``(train, test)`` pair of the dataset's interactions (``per_user_split``'s parts, a
+    ``crossfold_users`` fold); every model fits on that train part and every protocol scores its test part,
+    the rows' split saying "given …" (no ``cv``: it is one pair); RecBole's ``(train, valid, test)`` trains
+    on train + valid. Implicit models train on ``train.to_implicit(threshold)``. ``beyond`` adds diversity,
+    popularity-bias, calibration, unexpectedness and per-user-group metrics to the full-ranking rows
+    (:mod:`movierec.beyond`; ``user_groups``: extra families such as gender, a label per user); ``rerank`` (``"mmr:0.3"``…,
     :mod:`movierec.rerank`) re-ranks every full-ranking list and labels those rows ``model+mmr:0.3``; ``auc``
     adds AUC to them (:func:`movierec.metrics.auc_full`; opt-in, it sorts every user's scores). ``cv`` runs
     Surprise-style k-fold instead and reports means over folds (ranking metrics pooled over every (user,
@@ -1574,9 +1574,8 @@ def compare(
     ``progress``: a callable receiving the events of :data:`Progress`; by default (``None``) a line per
     model fit on stderr when a person watches (a Jupyter kernel, or a terminal) and silence otherwise;
     ``True`` always prints those lines, ``False`` never does. Surprise's ``measures=`` is refused, naming ours.
-    ``early_stopping`` (``"ndcg@10"``, or :class:`movierec.stopping.StopSpec`'s fields as a dict): each model that can
-    stop does on a validation part of its fold's training part, then is refit (:meth:`_FoldRun.stop_and_refit`).
-    """
+    ``early_stopping`` (``"ndcg@10"``, :class:`movierec.stopping.StopSpec`'s fields as a dict): each model that can stop
+    does on a part of its fold's training part (``valid`` where given), then is refit (:meth:`_FoldRun.stop_and_refit`)."""
     from movierec.datasets import Dataset, load
     from movierec.models.registry import create, get_class
 
@@ -1600,6 +1599,7 @@ def compare(
     run = _FoldRun(ds, protos, key, k, threshold, seed, item_features, user_features, progress, notes)
     run.beyond, run.genres, run.user_groups, run.monitor = beyond, genres, groups, monitor
     run.stopping = _check_stopping(early_stopping, specs, key, monitor)  # before any training
+    run.given_stop = _given_stopping(run.stopping, splitter)  # split=(train, valid, test): stop on valid
     labels = _labels(specs, _given_labels(models))
     outs: dict[str, dict[str, list[EvalOutput]]] = {lab: {p.name: [] for p in protos} for lab in labels}
     fit_secs: dict[str, list[float]] = {lab: [] for lab in labels}
@@ -1650,6 +1650,7 @@ def _compare_split(
     threshold = resolve_threshold(inter, threshold)
     given = _given_split(split, inter, cv, test_size) if isinstance(split, (tuple, list)) else None
     if given is not None:  # the key the protocols need; the pair is split as it came
+        _check_given_last_out(given, protos)
         split = next(
             (n for n in _SPLIT_BOUND if any(p.name == _SPLIT_BOUND[n] for p in protos)), "ratings-holdout"
         )
@@ -1663,32 +1664,62 @@ def _compare_split(
     return splitter, key, threshold, notes
 
 
+def _check_given_last_out(given: S.GivenSplit, protos: Sequence[Protocol]) -> None:
+    """The leave-last-out protocol on a given split: its test part must hold one rating per user (each
+    user's latest). One that holds more is refused before any training, saying what the person can do
+    with the split they gave: ``--split`` is refused beside ``--train``/``--test``, so naming it alone
+    (as the protocol's own message does) pointed to an option that fails."""
+    if not any(p.name == "leave-last-out" for p in protos):
+        return
+    counts = given.test.user_counts()
+    more = int((counts > 1).sum())
+    if not more:
+        return
+    head = (
+        "the leave-last-out protocol needs each user's latest rating as the test part, one per user, and the "
+        f"given test {{}} has more than one for {more:,} of its {int((counts > 0).sum()):,} users: "
+    )
+    if given.about.startswith("given files"):  # --train/--test, an experiment's [split] train/test
+        raise ConfigError(
+            head.format("file")
+            + "give such a test file, or drop the files (--train/--test; [split] train/test in an "
+            "experiment file) and use --split leave-last-out, which holds out each user's latest rating"
+        )
+    raise ConfigError(
+        head.format("part")
+        + "pass such a part (make_split(ds, 'leave-last-out') draws one), or split='leave-last-out'"
+    )
+
+
 #: the splits a protocol is bound to (its name → the protocol's): a given pair is read under that key
 _SPLIT_BOUND = {"leave-last-out": "leave-last-out", "last-session": "next-item-in-session"}
 
 
 def _given_split(split: Any, inter: Interactions, cv: int | None, test_size: float) -> S.GivenSplit:
-    """``compare``'s ``split`` made elsewhere: ``(train, test, description)`` from :func:`make_split` or a
-    ``(train, test)`` pair of ``inter``'s users and movies (the rows' per-user values are keyed by them).
-    Anything else, a pair of another dataset, ``cv`` or ``test_size`` with it, is one ConfigError."""
+    """``compare``'s ``split`` made elsewhere: ``(train, test, description)`` from :func:`make_split`, a
+    ``(train, test)`` pair of ``inter``'s users and movies (the rows' per-user values are keyed by them),
+    or RecBole's three parts ``(train, valid, test)`` (a description may follow them): the validation
+    rows train too, and early stopping scores on them. Anything else, a part of another dataset,
+    validation rows that are test rows, ``cv`` or ``test_size`` with it, is one ConfigError."""
     parts = tuple(split)
-    if not (
-        len(parts) in (2, 3)
-        and all(isinstance(p, Interactions) for p in parts[:2])
-        and (len(parts) == 2 or isinstance(parts[2], str))
-    ):
+    about = parts[-1] if parts and isinstance(parts[-1], str) else None
+    data = parts[:-1] if about is not None else parts
+    if not (len(data) in (2, 3) and all(isinstance(p, Interactions) for p in data)):
         found = ", ".join(type(p).__name__ for p in parts) or "nothing"
         raise ConfigError(
             "split is a name such as 'ratings-holdout', what make_split returns (train, test, description), "
-            f"or a (train, test) pair of Interactions; got a {type(split).__name__} of {found}"
+            "a (train, test) pair of Interactions, or RecBole's (train, valid, test); "
+            f"got a {type(split).__name__} of {found}"
         )
-    train, test = parts[0], parts[1]
-    for part, what in ((train, "train"), (test, "test")):
-        if part.user_map != inter.user_map or part.item_map != inter.item_map:
+    train, valid, test = (data[0], None, data[1]) if len(data) == 2 else data
+    for part, what in ((train, "train"), (valid, "valid"), (test, "test")):
+        if part is not None and (part.user_map != inter.user_map or part.item_map != inter.item_map):
             raise ConfigError(
                 f"the given split's {what} part has other users or movies than the dataset compared: "
                 "split the dataset's own interactions (make_split(ds, ...), movierec.split on ds.interactions)"
             )
+    if valid is not None:
+        _check_valid_apart(valid, test, inter.n_items)
     if cv and cv > 1:
         raise ConfigError(
             "a given split is one (train, test) pair, so cv= has nothing to fold; "
@@ -1696,9 +1727,29 @@ def _given_split(split: Any, inter: Interactions, cv: int | None, test_size: flo
         )
     if test_size != 0.2:
         raise ConfigError("test_size= sizes a named split; the given split's test part is already drawn")
-    about = parts[2] if len(parts) == 3 else test._cache.get("split")
-    about = str(about or f"given train/test ({train.n_ratings:,} / {test.n_ratings:,} ratings)")
-    return S.GivenSplit(train, test, about if about.startswith("given") else f"given split: {about}")
+    about = str(about or test._cache.get("split") or "")
+    if not about:
+        sizes = f"{train.n_ratings:,}" + ("" if valid is None else f" + {valid.n_ratings:,}")
+        named = "train/test" if valid is None else "train + valid / test"
+        about = f"given {named} ({sizes} / {test.n_ratings:,} ratings)"
+    about = about if about.startswith("given") else f"given split: {about}"
+    return S.GivenSplit(train, test, about, valid)
+
+
+def _check_valid_apart(valid: Interactions, test: Interactions, n_items: int) -> None:
+    """A given validation part shares no (user, movie) pair with the test part: a model stopped on test
+    ratings would be chosen on what it is then scored on."""
+    if valid.n_ratings == 0:
+        raise ConfigError("the given split's valid part has no rows; pass (train, test) without it")
+    both = np.isin(
+        valid.users.astype(np.int64) * n_items + valid.items,
+        test.users.astype(np.int64) * n_items + test.items,
+    )
+    if both.any():
+        raise ConfigError(
+            f"{int(both.sum()):,} of the given valid part's {valid.n_ratings:,} rows are test rows: a model "
+            "stopped on them would be chosen on what it is scored on; split the validation part from training"
+        )
 
 
 def _note_user_counts(
@@ -1841,6 +1892,19 @@ def _check_stopping(value: Any, specs: Sequence[tuple[str, dict[str, Any]]], key
     return spec
 
 
+def _given_stopping(spec: Any, splitter: S.Splitter) -> tuple[Interactions, Interactions] | None:
+    """A given split's ``(train, valid)`` for early stopping to fit and score on (``None``: no valid part,
+    a part is cut per fold). Scoring on that part cuts nothing: a ``valid_size`` other than the default
+    is refused (it would size nothing), in one line before any training."""
+    given = splitter.stopping_parts() if isinstance(splitter, S.GivenSplit) else None
+    if spec is not None and given is not None and spec.valid_size != 0.1:
+        raise ConfigError(
+            f"early stopping's valid_size={spec.valid_size:g} sizes a validation part cut from the training "
+            "part, and the given split has its own valid part: leave valid_size out"
+        )
+    return given
+
+
 def _compare_protocols(
     protocols: Sequence[str] | str,
     ds: Dataset,
@@ -1967,6 +2031,9 @@ class _FoldRun:
     reranker: Any = None
     monitor: Any = None  # an EpochValidator (movierec.epoch_validation), or None
     stopping: Any = None  # a StopSpec (movierec.early_stopping), or None
+    #: a given split's (train, valid) parts (``split=(train, valid, test)``, ``--valid``): early stopping
+    #: fits on train and scores on valid instead of cutting a validation part; None otherwise
+    given_stop: tuple[Interactions, Interactions] | None = None
 
     def __init__(
         self,
@@ -2126,7 +2193,10 @@ class _FoldRun:
         from movierec.stopping import Stopper, cut_validation
 
         spec = self.stopping
-        rest, valid = cut_validation(train, spec.valid_size, seed=self.seed + fold)
+        if self.given_stop is not None:  # the split's own validation part: train is train + valid
+            rest, valid = self.given_stop
+        else:
+            rest, valid = cut_validation(train, spec.valid_size, seed=self.seed + fold)
         stopper = Stopper(  # EarlyStopping's rule and scores, with score_split given (no import cycle)
             valid, spec.metric, every=spec.every, patience=spec.patience, known=rest, threshold=self.threshold,
             score=score_split,
@@ -2174,10 +2244,28 @@ class _FoldRun:
             "best_epoch": round(float(np.mean(epochs))),
             "valid_score": float(np.mean([s["valid_score"] for s in stops])),
             "stopping": (
-                f"early stopping on validation {self.stopping}: best epoch {shown} of at most {most} ({ended}); "
-                f"refit on the whole training part with epochs={shown}"
+                f"early stopping on validation {self.stop_words()}: best epoch {shown} of at most {most} "
+                f"({ended}); refit on {self.refit_words()} with epochs={shown}"
             ),
         }
+
+    def stop_words(self) -> str:
+        """The stopping setting as the note and rows say it: the share cut from each user's training
+        ratings, or the validation part given (its file's name, or ``the given valid part``)."""
+        if self.given_stop is None:
+            return str(self.stopping)
+        valid = self.given_stop[1]
+        name = valid._cache.get("part") or "the given valid part"
+        return self.stopping.describe(f"{name} ({valid.n_ratings:,} ratings)")
+
+    def refit_words(self) -> str:
+        """What a stopped model is refit on: the whole training part, or the given train and valid parts."""
+        if self.given_stop is None:
+            return "the whole training part"
+        train, valid = self.given_stop
+        if train._cache.get("part") and valid._cache.get("part"):
+            return f"{train._cache['part']} + {valid._cache['part']}"
+        return "the given train + valid parts"
 
     def note_stopping(self, labels: Sequence[str]) -> None:
         """The comparison's one early-stopping note: each stopped model's epochs, the refit, and the
@@ -2186,9 +2274,9 @@ class _FoldRun:
             return
         done = [f"{lab} {self.stop_fields(lab)['best_epoch']}" for lab in labels if lab in self.stops]
         rest = [lab for lab in labels if lab not in self.stops]
-        text = f"early stopping on validation {self.stopping}"
+        text = f"early stopping on validation {self.stop_words()}"
         if done:
-            text += f": best epochs {', '.join(done)}, each refit on the whole training part with them"
+            text += f": best epochs {', '.join(done)}, each refit on {self.refit_words()} with them"
         if rest:
             text += (
                 f"; {', '.join(rest)} cannot stop between epochs (no epochs, or a loop another library runs) "

@@ -786,7 +786,7 @@ def run_experiment(
     return ExperimentRun(run_dir, comparison)
 
 
-def experiment_data(exp: Experiment) -> tuple[Any, tuple[Any, Any, str] | None, list[str]]:
+def experiment_data(exp: Experiment) -> tuple[Any, tuple[Any, ...] | None, list[str]]:
     """The experiment's dataset, and with ``[split] train``/``test`` the split its files give (what
     :func:`movierec.evaluation.compare` takes as ``split``) and their notes; ``None`` and no notes for a
     named split. The files are read with ``[dataset]``'s column options; a ``[dataset] name`` set in the
@@ -811,7 +811,7 @@ def experiment_data(exp: Experiment) -> tuple[Any, tuple[Any, Any, str] | None, 
         names={part: f"split.{part}" for part in files},
         **cfg.file_options(),
     )
-    return given.dataset, given.pair(), list(given.notes)
+    return given.dataset, given.parts(), list(given.notes)
 
 
 def compare_kwargs(exp: Experiment) -> dict[str, Any]:

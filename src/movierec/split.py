@@ -611,19 +611,28 @@ class LastSession(Splitter):
 class GivenSplit(Splitter):
     """One ``(train, test)`` pair made elsewhere (``make_split(ds, test=rows)``, :func:`per_user_split`'s
     parts, a fold of :func:`crossfold_users`), yielded as it is: ``compare(ds, models, split=(train,
-    test))``. ``about`` is the rows' ``split`` description, saying the split was given."""
+    test))``. ``about`` is the rows' ``split`` description, saying the split was given.
+
+    ``valid``: RecBole's validation part, given beside them (``split=(train, valid, test)``, a ``--valid``
+    file). Its rows train with ``train`` (the fold yields ``train + valid``), as RecBole refits its best
+    model on both; early stopping scores on it instead of cutting a part of its own (:meth:`stopping_parts`)."""
 
     train: Interactions
     test: Interactions
     about: str
+    valid: Interactions | None = None
     name: ClassVar[str] = "given"
 
     @property
     def description(self) -> str:
         return self.about
 
+    def stopping_parts(self) -> tuple[Interactions, Interactions] | None:
+        """``(train, valid)`` for early stopping to fit on and score on, or ``None`` without a valid part."""
+        return None if self.valid is None else (self.train, self.valid)
+
     def _folds(self, inter: Interactions) -> Iterator[tuple[Interactions, Interactions]]:
-        yield self.train, self.test
+        yield (self.train if self.valid is None else self.train.concat(self.valid)), self.test
 
 
 @dataclass(frozen=True, repr=False)

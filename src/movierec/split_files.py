@@ -50,10 +50,18 @@ class SplitFiles:
     notes: list[str] = field(default_factory=list)
 
     def pair(self) -> tuple[Interactions, Interactions, str]:
-        """``(train, test, about)`` as :func:`movierec.evaluation.compare` takes a given split; a validation
-        file's rows train too (RecBole's train and valid, as its best model is refit on both)."""
+        """``(train, test, about)``: a validation file's rows joined to the training part (RecBole's train
+        and valid, as its best model is refit on both), for what reads a training and a test part only."""
         train = self.train if self.valid is None else self.train.concat(self.valid)
         return train, self.test, self.about
+
+    def parts(self) -> tuple[Interactions | str, ...]:
+        """The split as :func:`movierec.evaluation.compare` takes it: ``(train, test, about)``, or with a
+        validation file ``(train, valid, test, about)``, whose valid rows train too and on which early
+        stopping scores (RecBole's validation file, as ``tune --valid`` scores every trial on it)."""
+        if self.valid is None:
+            return self.train, self.test, self.about
+        return self.train, self.valid, self.test, self.about
 
 
 def split_files_about(paths: Mapping[str, Path], counts: Mapping[str, int]) -> str:
@@ -268,6 +276,8 @@ def load_split_files(
     )
     about = split_files_about(paths, {p: split[p].n_ratings for p in paths})
     split["test"]._cache["split"] = about  # evaluate() records it, as it does a named split's
+    for part in paths:  # early stopping's note names the files it scored on and refit on
+        split[part]._cache["part"] = paths[part].name
     trained = split["train"] if "valid" not in split else split["train"].concat(split["valid"])
     trained_name = " or ".join(
         shown[p] for p in ("train", "valid") if p in shown

@@ -147,7 +147,9 @@ class StopSpec:
       before it climbs (0.0827 at 150, 0.1017 at 300), so patience 10 at every epoch stopped it at epoch 18
       and refit it with 8 epochs: test NDCG@10 0.1514 against 0.1753 for its default 150.
     - ``valid_size`` (0.1): the share of each user's training ratings held out to score on, sized as
-      :func:`movierec.split.per_user_split` sizes RecBole's validation part.
+      :func:`movierec.split.per_user_split` sizes RecBole's validation part. A split given with its own
+      validation part (``compare(split=(train, valid, test))``, ``--valid``) is scored on that part and
+      cuts nothing, so another ``valid_size`` there is refused.
     """
 
     metric: str = "ndcg@10"
@@ -175,10 +177,13 @@ class StopSpec:
         return asdict(self)
 
     def __str__(self) -> str:
-        return (
-            f"{self.metric} on {self.valid_size:.0%} of each user's training ratings, "
-            f"patience {self.patience}, every {self.every}"
-        )
+        return self.describe()
+
+    def describe(self, part: str | None = None) -> str:
+        """``ndcg@10 on 10% of each user's training ratings, patience 10, every 5``; with ``part``, the
+        validation part given (``valid.csv (9,913 ratings)``), which ``valid_size`` does not cut."""
+        on = part if part is not None else f"{self.valid_size:.0%} of each user's training ratings"
+        return f"{self.metric} on {on}, patience {self.patience}, every {self.every}"
 
 
 def stop_spec(value: Any) -> StopSpec | None:

@@ -341,7 +341,7 @@ def compare_cmd(
         comp = compare(
             ds,
             [(n, per_model[n]) for n in names],
-            split=split if given is None else given.pair(),
+            split=split if given is None else given.parts(),  # --valid: stopping scores on it
             protocols=proto_names,
             k=k,
             threshold=threshold_for(ds, implicit_threshold),

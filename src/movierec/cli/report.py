@@ -238,7 +238,7 @@ def _report_data(
     why: str,
 ) -> tuple[Any, Any]:
     """The report's dataset and split: by name (checked before the data loads), or with an experiment
-    file's ``[split] train``/``test`` the files' one dataset and their ``(train, test, about)`` pair, the
+    file's ``[split] train``/``test`` the files' one dataset and their ``(train, [valid,] test, about)``, the
     files' notes (a cold test user, duplicates dropped) among the dataset's. The files are the data: a
     typed ``--dataset``, ``--ratings`` or ``--test-size`` beside them is one line."""
     from movierec.viz.report import check_split

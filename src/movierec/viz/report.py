@@ -954,7 +954,9 @@ def build_report(
     beyond-accuracy metrics and section; ``auc=True`` adds compare's AUC column to the model table (an
     experiment file's ``protocols``, ``beyond`` and ``auc``, as ``report --config`` reads them).
     ``split`` may also be a split made elsewhere, ``(train, test, about)`` of ``dataset``'s interactions as
-    compare takes it (:meth:`movierec.split_files.SplitFiles.pair`): every section that reads a split reads
+    compare takes it, or ``(train, valid, test, about)`` with a validation file
+    (:meth:`movierec.split_files.SplitFiles.parts`; its rows train, and early stopping scores on them
+    as compare's does): every section that reads a split reads
     that one (the validation slice of the training curves is cut from its training part, never the test
     part); the sequence and new-users sections, which draw their own split of the whole data, are left
     out with a note, and ``best.toml`` names the files again.
@@ -1125,7 +1127,7 @@ def _start(
     if (opts["split"], opts["test_size"]) != ("auto", 0.2):  # a report from before --split matches still
         fingerprint.update(split=opts["split"], test_size=opts["test_size"])
     if given is not None:  # the files (each one's sha256) are the split: another pair is another report
-        about = given[2] if len(given) == 3 else "given"
+        about = given[-1] if isinstance(given[-1], str) else "given"  # (train, [valid,] test, about)
         files = {p: f["sha256"] for p, f in (ds.split_files or {}).items() if p != "catalogue"}
         fingerprint.update(split=str(about), **({"split_files": files} if files else {}))
     if opts["protocols"] != _PROTOCOLS:  # an experiment file's protocols, beyond = false, auc = true
