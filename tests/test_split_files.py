@@ -352,3 +352,86 @@ def test_leave_last_out_on_given_files_says_what_can_be_done(files: Path) -> Non
     last = movierec.make_split(sf.dataset, "leave-last-out")
     comp = compare(sf.dataset, ["popularity"], split=last, protocols="leave-last-out", progress=False)
     assert comp.rows and comp.split.startswith("given split: leave-last-out")
+
+
+def _last_out_files(files: Path) -> Path:
+    """The fixture's rows re-cut as RecBole's leave-one-out: each user's latest rating the test file, the
+    one before it the valid file, the rest train (users with fewer than three ratings keep them in train)."""
+    df = pd.concat(pd.read_csv(files / f"{p}.csv") for p in ("train", "valid", "test"))
+    df = df.sort_values(["userId", "timestamp", "movieId"], kind="stable")
+    back = df.groupby("userId").cumcount(ascending=False).to_numpy()
+    many = (df.groupby("userId").userId.transform("size") >= 3).to_numpy()
+    folder = files / "last-out"
+    folder.mkdir(exist_ok=True)
+    df[~many | (back >= 2)].to_csv(folder / "train.csv", index=False)
+    df[many & (back == 1)].to_csv(folder / "valid.csv", index=False)
+    df[many & (back == 0)].to_csv(folder / "test.csv", index=False)
+    return folder
+
+
+def test_leave_last_out_stops_on_a_given_valid_part(files: Path) -> None:
+    """RecBole's leave-one-out with early stopping: a given valid part of each user's next-latest rating
+    is what bpr stops on (every valid row counts, as under the protocol the threshold does not apply), then
+    bpr is refit on train + valid. It was refused, saying early stopping "cuts a random validation part",
+    which a given part does not; without a valid part the refusal now says how to give one."""
+    from movierec import ConfigError
+    from movierec.early_stopping import EarlyStopping
+    from movierec.evaluation import compare
+    from movierec.models import create
+
+    folder = _last_out_files(files)
+    sf = load_split_files(folder / "train.csv", folder / "test.csv", valid=folder / "valid.csv")
+    comp = compare(sf.dataset, [("bpr", {"epochs": 20}), "popularity"], split=sf.parts(), seed=3,
+                   protocols="leave-last-out", early_stopping=STOP, progress=False)  # fmt: skip
+    row = comp.row("bpr", "leave-last-out")
+    stopper = EarlyStopping(sf.valid, "ndcg@10", every=1, patience=2, known=sf.train, threshold=None)
+    create("bpr", epochs=20, random_state=3).fit(sf.train, on_epoch=stopper)
+    assert row.best_epoch == stopper.best_epoch_ and row.valid_score == stopper.best_score_
+    assert f"on valid.csv ({sf.valid.n_ratings:,} ratings)" in row.stopping
+    assert row.stopping.endswith(f"refit on train.csv + valid.csv with epochs={stopper.best_epoch_}")
+    with pytest.raises(
+        ConfigError, match=r"give a validation part .* \(split=\(train, valid, test\) in Python"
+    ):
+        compare(sf.dataset, ["bpr"], split=sf.pair(), protocols="leave-last-out", early_stopping=STOP)
+
+
+def test_next_item_in_session_on_given_files_says_what_can_be_done(files: Path) -> None:
+    """next-item-in-session on a test file without a session (one rating per user): one line before any
+    training saying to give a test file of each user's latest session or to use --split last-session
+    without the files; it said "(split='last-session' in Python, --split last-session in the CLI)" after
+    fitting, and --split is refused beside --train. Python's words name make_split and split=."""
+    from movierec import ConfigError
+    from movierec.evaluation import compare
+
+    folder = _last_out_files(files)
+    proc = run_process("compare", "--train", "train.csv", "--test", "test.csv", "--protocols",
+                       "next-item-in-session", "--models", "sequential-popularity", cwd=folder)  # fmt: skip
+    assert one_error_line(proc) == (
+        "the next-item-in-session protocol needs each user's latest session (two or more events) as the test "
+        "part, and the given test file has at most one event per user: give a test file of each user's "
+        "latest session, or drop the files (--train/--test; [split] train/test in an experiment file) and "
+        "use --split last-session, which holds out each user's latest session"
+    )
+    assert "fitting" not in proc.stderr  # refused before any model trained
+    sf = load_split_files(folder / "train.csv", folder / "test.csv")
+    train, test, _ = movierec.make_split(sf.dataset, "leave-last-out")  # a pair made in Python
+    with pytest.raises(ConfigError, match=r"given test part has .* draws one\), or split='last-session'$"):
+        compare(sf.dataset, ["sequential-popularity"], split=(train, test), protocols="next-item-in-session")
+    session = movierec.make_split(sf.dataset, "last-session")  # a test part of sessions runs as before
+    comp = compare(sf.dataset, ["sequential-popularity"], split=session, protocols="next-item-in-session",
+                   progress=False)  # fmt: skip
+    assert comp.rows
+
+
+def test_tune_ranking_check_is_the_model_tune_refit(files: Path) -> None:
+    """tune --valid on a rating metric: ranking_check.json's model is the one tune's test refit scored (the
+    best params over the --params held fixed, on train + valid), so its RMSE is best.json's test score.
+    It was created from the searched params alone: svd with its default factors and epochs."""
+    proc = run_process("tune", "--model", "svd", "--metric", "rmse", "--trials", "1", "--train", "train.csv",
+                       "--valid", "valid.csv", "--test", "test.csv", "--params", "factors=2",
+                       "--params", "epochs=2", "--out", "tuned-check", cwd=files)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    best = json.loads((files / "tuned-check" / "best.json").read_text())
+    check = json.loads((files / "tuned-check" / "ranking_check.json").read_text())
+    assert best["settings"]["fixed_params"] == {"factors": 2, "epochs": 2}
+    assert check["figures"]["rmse"] == pytest.approx(best["test_score"], abs=1e-12)

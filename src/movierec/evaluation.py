@@ -449,6 +449,8 @@ class FullRankingProtocol(Protocol):
 #: the split a protocol needs, as a notebook (``compare(split=...)``) and the CLI (``--split``) name it
 _LEAVE_LAST_OUT_SPLIT = spelled("split='leave-last-out'", "--split leave-last-out")
 _LAST_SESSION_SPLIT = spelled("split='last-session'", "--split last-session")
+#: a validation part given beside the training and test parts (RecBole's valid), as both spell it
+_GIVEN_VALID = spelled("split=(train, valid, test)", "--valid FILE")
 
 
 class LeaveLastOutProtocol(FullRankingProtocol):
@@ -1598,7 +1600,7 @@ def compare(
         progress = _LineProgress(len(specs)) if progress else None
     run = _FoldRun(ds, protos, key, k, threshold, seed, item_features, user_features, progress, notes)
     run.beyond, run.genres, run.user_groups, run.monitor = beyond, genres, groups, monitor
-    run.stopping = _check_stopping(early_stopping, specs, key, monitor)  # before any training
+    run.stopping = _check_stopping(early_stopping, specs, key, monitor, _has_valid(splitter))  # pre-fit
     run.given_stop = _given_stopping(run.stopping, splitter)  # split=(train, valid, test): stop on valid
     labels = _labels(specs, _given_labels(models))
     outs: dict[str, dict[str, list[EvalOutput]]] = {lab: {p.name: [] for p in protos} for lab in labels}
@@ -1651,6 +1653,7 @@ def _compare_split(
     given = _given_split(split, inter, cv, test_size) if isinstance(split, (tuple, list)) else None
     if given is not None:  # the key the protocols need; the pair is split as it came
         _check_given_last_out(given, protos)
+        _check_given_session(given, protos)
         split = next(
             (n for n in _SPLIT_BOUND if any(p.name == _SPLIT_BOUND[n] for p in protos)), "ratings-holdout"
         )
@@ -1688,6 +1691,32 @@ def _check_given_last_out(given: S.GivenSplit, protos: Sequence[Protocol]) -> No
     raise ConfigError(
         head.format("part")
         + "pass such a part (make_split(ds, 'leave-last-out') draws one), or split='leave-last-out'"
+    )
+
+
+def _check_given_session(given: S.GivenSplit, protos: Sequence[Protocol]) -> None:
+    """The next-item-in-session protocol on a given split: its test part must hold a session, two or more
+    events of a user, to predict each next one from. One without is refused before any training, saying
+    what to do with the split given, as :func:`_check_given_last_out` does (the protocol's own message,
+    after fitting, named ``--split last-session``, which is refused beside ``--train``/``--test``)."""
+    if not any(p.name == "next-item-in-session" for p in protos):
+        return
+    if int((given.test.user_counts() > 1).sum()):
+        return
+    head = (
+        "the next-item-in-session protocol needs each user's latest session (two or more events) as the test "
+        "part, and the given test {} has at most one event per user: "
+    )
+    if given.about.startswith("given files"):  # --train/--test, an experiment's [split] train/test
+        raise ConfigError(
+            head.format("file")
+            + "give a test file of each user's latest session, or drop the files (--train/--test; [split] "
+            "train/test in an experiment file) and use --split last-session, which holds out each user's latest "
+            "session"
+        )
+    raise ConfigError(
+        head.format("part")
+        + "pass such a part (make_split(ds, 'last-session') draws one), or split='last-session'"
     )
 
 
@@ -1860,12 +1889,16 @@ def _seeded_specs(models: Sequence[Any], seed: int) -> list[tuple[str, dict[str,
     return specs
 
 
-def _check_stopping(value: Any, specs: Sequence[tuple[str, dict[str, Any]]], key: str, monitor: Any) -> Any:
+def _check_stopping(
+    value: Any, specs: Sequence[tuple[str, dict[str, Any]]], key: str, monitor: Any, given_valid: bool = False
+) -> Any:
     """``compare``'s ``early_stopping`` as a :class:`movierec.early_stopping.StopSpec` (or ``None``),
     refused in one line before any training where it cannot apply: beside ``monitor`` (both cut a
-    validation part out of the training data), on a sequence split (its validation part is drawn at
-    random, not each user's latest events), or with a metric a model that would stop cannot be scored by
-    (``rmse`` for bpr). Models that cannot stop are not refused: they train as before, with a note."""
+    validation part out of the training data), on a sequence split without a given valid part (the part
+    it would cut is drawn at random, not each user's latest events; ``given_valid``: the split brings its
+    own, RecBole's leave-one-out valid, and nothing is cut), or with a metric a model that would stop
+    cannot be scored by (``rmse`` for bpr). Models that cannot stop are not refused: they train as
+    before, with a note."""
     from movierec.metrics import parse_metric as parse
     from movierec.models.registry import create
     from movierec.stopping import can_stop_early, stop_spec
@@ -1877,10 +1910,11 @@ def _check_stopping(value: Any, specs: Sequence[tuple[str, dict[str, Any]]], key
         raise ConfigError(
             "early stopping and monitor= each move a validation part out of the training data; use one"
         )
-    if key in ("leave-last-out", "last-session"):
+    if key in ("leave-last-out", "last-session") and not given_valid:
         raise ConfigError(
             f"early stopping cuts a random validation part from each user's training ratings, which the {key} "
-            "split's sequences cannot spare; leave early stopping out or use a ratings split"
+            "split's sequences cannot spare; leave early stopping out, use a ratings split, or give a "
+            f"validation part of each user's next-latest events ({_GIVEN_VALID})"
         )
     for name, params in specs:
         model = create(name, **params)
@@ -1890,6 +1924,11 @@ def _check_stopping(value: Any, specs: Sequence[tuple[str, dict[str, Any]]], key
             except ConfigError as exc:
                 raise ConfigError(f"early stopping {name} on {spec.metric}: {exc}") from None
     return spec
+
+
+def _has_valid(splitter: S.Splitter) -> bool:
+    """Whether ``splitter`` is a given split with its own validation part (early stopping scores on it)."""
+    return isinstance(splitter, S.GivenSplit) and splitter.stopping_parts() is not None
 
 
 def _given_stopping(spec: Any, splitter: S.Splitter) -> tuple[Interactions, Interactions] | None:
@@ -2198,7 +2237,8 @@ class _FoldRun:
         else:
             rest, valid = cut_validation(train, spec.valid_size, seed=self.seed + fold)
         stopper = Stopper(  # EarlyStopping's rule and scores, with score_split given (no import cycle)
-            valid, spec.metric, every=spec.every, patience=spec.patience, known=rest, threshold=self.threshold,
+            valid, spec.metric, every=spec.every, patience=spec.patience, known=rest,
+            threshold=None if self.key == "leave-last-out" else self.threshold,  # every held-out event counts
             score=score_split,
         )  # fmt: skip
         data = self.fit_view(rest, kind)

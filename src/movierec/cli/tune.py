@@ -517,15 +517,21 @@ def _ranking_check(
     given: Any = None,
 ) -> dict[str, Any] | None:
     """A rating-metric study's best trial, ranked against popularity (movierec.serving.quality): written
-    to ``ranking_check.json`` and a warning when its top-N falls below popularity's."""
+    to ``ranking_check.json`` and a warning when its top-N falls below popularity's. The model is the one
+    tune's test refit fits: the best params over the ``--params`` held fixed (early stopping's best epoch
+    among the best params), fitted on the files' train (+ valid) part with that epoch count, as compare
+    refits a model it stopped on the valid file."""
     from movierec.metrics import Metric
     from movierec.models.base import seeded
-    from movierec.models.registry import create
+    from movierec.models.registry import create, split_model_params
     from movierec.serving.quality import ranking_check, weak_message
 
     if Metric(str(result.metric).lower()).kind != "rating" or not result.best_params:
         return None
-    model = seeded(create(result.model, **result.best_params), seed, result.best_params)
+    name, params = split_model_params(
+        result.model, {**(result.settings.get("fixed_params") or {}), **result.best_params}
+    )
+    model = seeded(create(name, **params), seed, params)
     from movierec.progress import status as step_status
 
     with step_status(err_console, "ranking the best trial's model against popularity"):
