@@ -201,3 +201,37 @@ def test_the_report_on_files_fits_a_phone_and_a_desktop(
     assert page.locator("table.models th.name .epoch").inner_text() == f"best epoch {warp['best_epoch']}"
     assert errors == [], errors
     page.close()
+
+
+def test_report_with_a_valid_file_says_early_stopping_scored_on_it(files: Path) -> None:
+    """[split] valid beside train/test with [early_stopping]: warp stops on valid.csv and is refit on
+    train.csv + valid.csv (compare's row says so), and the model table's note and the stopping chart's
+    caption say the same; they said "a part cut from each user's training ratings" and "refit on the whole
+    training part", which a valid file is not."""
+    folder = files / "with-valid"
+    folder.mkdir(exist_ok=True)
+    df = pd.read_csv(files / "train.csv")
+    valid = np.random.default_rng(7).random(len(df)) < 0.12
+    df[~valid].to_csv(folder / "train.csv", index=False)
+    df[valid].to_csv(folder / "valid.csv", index=False)
+    (folder / "test.csv").write_bytes((files / "test.csv").read_bytes())
+    exp = _experiment(folder, [("popularity", ""), ("warp", "epochs = 10")], STOP)
+    exp.write_text(
+        exp.read_text().replace('train = "train.csv"\n', 'train = "train.csv"\nvalid = "valid.csv"\n')
+    )
+    rep = _report(folder, "stop-valid")
+    warp = next(r for r in rep["table"] if r["model"] == "warp")
+    assert "on valid.csv (" in warp["stopping"] and warp["stopping"].endswith(
+        f"refit on train.csv + valid.csv with epochs={warp['best_epoch']}"
+    )
+    assert rep["report"]["stopped_on"] == {"part": "valid.csv", "refit": "train.csv + valid.csv"}
+    page = " ".join(html.unescape((folder / "stop-valid" / "index.html").read_text(encoding="utf-8")).split())
+    assert (
+        "early stopping on validation ndcg@10 (on valid.csv, the validation part given, never the test part) "
+        "chose it; the row is the model refit on train.csv + valid.csv with that many epochs." in page
+    )
+    assert (
+        "every 5 epochs on valid.csv, the validation part given (never the test part)." in page
+        and "the table's row is the model refit on train.csv + valid.csv with the best epoch's count." in page
+    )
+    assert "cut from each user's training ratings" not in page and "the whole training part" not in page

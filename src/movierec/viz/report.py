@@ -617,6 +617,31 @@ def _write_best_config(
     return shown
 
 
+def _stopping_meta(early_stopping: Any, given: tuple[Any, ...] | None) -> dict[str, Any]:
+    """The page's early-stopping setting (``early_stopping``: StopSpec's fields) and where it scored
+    (``stopped_on``: :func:`_stopped_on`)."""
+    from movierec.stopping import stop_spec
+
+    spec = stop_spec(early_stopping)
+    assert spec is not None  # the caller checked early_stopping is set
+    return {"early_stopping": spec.to_dict(), "stopped_on": _stopped_on(given)}
+
+
+def _stopped_on(given: tuple[Any, ...] | None) -> dict[str, str] | None:
+    """Where early stopping scored and what the stopped models were refit on, for the model table's note
+    and the stopping chart's caption, when the split brings its own validation part (``(train, valid,
+    test, about)``: a ``[split] valid`` file): ``{"part": "valid.csv", "refit": "train.csv + valid.csv"}``,
+    as compare's rows say it. ``None``: a part is cut from each user's training ratings (the page's words)."""
+    parts = [p for p in given or () if not isinstance(p, str)]
+    if len(parts) != 3:
+        return None
+    train, valid = parts[0]._cache.get("part"), parts[1]._cache.get("part")
+    return {
+        "part": valid or "the given valid part",
+        "refit": f"{train} + {valid}" if train and valid else "the given train + valid parts",
+    }
+
+
 def _files_words(ds: Any) -> str:
     """``every file given (train.csv + test.csv)``: what export trains on for a report on a split of files."""
     names = [Path(ds.split_files[p]["path"]).name for p in ("train", "valid", "test") if p in ds.split_files]
@@ -1456,9 +1481,7 @@ def _write(
     if run.given is not None and run.ds.split_files:  # the header names each file and its sha256
         meta["split_files"] = run.ds.split_files
     if run.early_stopping:  # the model table's best-epoch column and the stopping runs' chart
-        from movierec.stopping import stop_spec
-
-        meta["early_stopping"] = stop_spec(run.early_stopping).to_dict()  # type: ignore[union-attr]
+        meta.update(_stopping_meta(run.early_stopping, run.given))
     payload = _payload(run, meta, summary, table, winners, text, results, ks, curves, maps, base)
     payload["training"] = _histories(trained)  # the training-curve chart's data: loss, val_… per epoch
     for key in ("sequence", "new_users"):
