@@ -465,7 +465,10 @@ def training_curves(
     n = max(len(models), 1)
     cols = min(n, 3)
     rows = int(np.ceil(n / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(3.6 * cols + 0.4, 2.8 * rows + 0.4), squeeze=False)
+    # at least two panels' width: the report shows this chart across its card (figure.wide), and one 4-inch
+    # panel (440 px at 110 dpi) stretched to ~1,200 px read blurry
+    width = max(3.6 * cols + 0.4, 7.6)
+    fig, axes = plt.subplots(rows, cols, figsize=(width, 2.8 * rows + 0.4), squeeze=False)
     for ax in axes.flat[len(models) :]:
         ax.set_visible(False)
     for ax, m in zip(axes.flat, models, strict=False):
