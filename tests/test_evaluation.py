@@ -732,3 +732,22 @@ def test_make_split_takes_a_dataset_as_surprise_takes_its_data(bundled: Dataset)
         ConfigError, match=r"splits a Dataset or its interactions \(ds\.interactions\), not list"
     ):
         E.make_split([1, 2, 3], "ratings-holdout")  # type: ignore[arg-type]
+
+
+def test_leave_last_out_notes_say_every_rating_trains_and_counts(bundled) -> None:  # type: ignore[no-untyped-def]
+    """Under leave-last-out every model trains on every training rating and each user's latest rating is the
+    test item whatever its value (fit_view, the protocol's threshold None); the note said implicit models
+    train on ratings ≥ 4 and test positives are ratings ≥ 4, which is another split's rule."""
+    import warnings as w
+
+    with w.catch_warnings():
+        w.simplefilter("ignore")
+        comp = E.compare(
+            bundled, ["popularity"], split="leave-last-out", protocols=["leave-last-out"], progress=False
+        )
+    assert any(
+        n.startswith("leave-last-out: every model trains on every training rating") for n in comp.notes
+    )
+    assert not any("implicit models train on training ratings ≥" in n for n in comp.notes), comp.notes
+    (row,) = comp.rows
+    assert row.threshold is None

@@ -2036,6 +2036,11 @@ def _split_key(
                 f"explicit and implicit models share one ratings hold-out; test positives = test ratings ≥ {threshold:g}, "
                 f"implicit models train on training ratings ≥ {threshold:g}"
             )
+    elif key == "leave-last-out":  # fit_view and the protocol: the threshold does not apply
+        notes.append(
+            "leave-last-out: every model trains on every training rating, and each user's latest rating is "
+            "the test item whatever its value"
+        )
     elif key != "interactions-holdout" and any(kd != "explicit" for kd in kinds):
         notes.append(
             f"implicit models train on training ratings ≥ {threshold:g}; test positives = test ratings ≥ {threshold:g}"
