@@ -558,7 +558,8 @@ class Recommender:
         the rating scale for a rating model). Sequence models read the movies in the order given, oldest first.
         The model folds the person in without refitting, with the code an exported artifact runs for
         ``POST /recommendations`` (``score_new_user``). An implicit model counts ratings ≥ the
-        threshold as liked; when none is, the list is the most-rated movies and a warning says so.
+        threshold as liked; when none is, the list is the most-liked movies (the most ratings ≥ the
+        threshold, the API's ``fallback``) and a warning says so.
         ``explain=True`` adds ``because``: the (up to two) movies given that each recommendation
         depends on most, by leave-one-out on the fold-in, the API's ``explain`` (sequence models: the
         last movie).
@@ -592,7 +593,7 @@ class Recommender:
         ):
             warnings.warn(
                 f"none of these ratings reaches {self.threshold:g}, the rating {self.name} counts as liked, "
-                "so the list is the most-rated movies",
+                f"so the list is the most-liked movies (the most ratings ≥ {self.threshold:g})",
                 UserWarning,
                 stacklevel=2,
             )
