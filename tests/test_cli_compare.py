@@ -789,7 +789,9 @@ def test_compare_without_models_runs_a_default_set_and_says_which(capsys: pytest
 
     code, out, err = run_cli(["compare", "--protocols", "full-ranking", "--json"], capsys)
     assert code == 0, err
-    assert "no --models given: comparing popularity,svd,ease" in " ".join(err.split())
+    assert "no --models given: comparing popularity,svd,ease (the most popular movies," in " ".join(
+        err.split()
+    )
     assert {r["model"] for r in json.loads(out)} == {"popularity", "svd", "ease"}
     # a mistake in the data is the only line: the note about models that never ran came first
     code, out, err = run_cli(["compare", "--ratings", "nosuch.csv"], capsys)

@@ -65,6 +65,8 @@ def test_info_json_on_bundled_data_and_plot(tmp_path):
     assert info["density"] == pytest.approx(100_836 / (610 * 9_724))
     assert info["rating_scale"] == [0.5, 5.0] and info["dropped_duplicates"] == 0
     assert info["user_features"] is None  # ml-latest-small has no users table
+    # quantiles of counts read as numbers a person writes (q90 was 400.30000000000007)
+    assert info["ratings_per_user"]["q90"] == 400.3 and info["ratings_per_item"]["q99"] == 114.54
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 2_000
 
 

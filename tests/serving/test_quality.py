@@ -15,6 +15,7 @@ def test_an_rmse_tuned_svd_is_flagged_weak_for_top_n(tmp_path: Path, capsys) -> 
     code, _, err = run_cli(["export", "-m", "svd", "-p", params, "--out", str(tmp_path / "svd")], capsys)
     assert code == 0
     assert "warning" in err and "ranks below popularity" in err and "ndcg@10" in err
+    assert "worse than the most popular movies (most liked)" in " ".join(err.split())  # not "most-rated"
     art = load_artifact(tmp_path / "svd")
     m = art.manifest["metrics"]
     assert m["weak_for_top_n"] is True and m["ndcg@10"] < m["popularity"]["ndcg@10"]

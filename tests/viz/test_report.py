@@ -393,6 +393,9 @@ def test_reading_names_winners_and_noise() -> None:
     )
     text = reading(table, 10)
     assert "Below popularity (NDCG@10 0.120): c, a;" in text
+    # popularity here counts ratings ≥ 4: the most liked, not the most rated (Forrest Gump has more ratings,
+    # Shawshank more of 4+)
+    assert "the most popular movies (the most liked)" in text and "most-rated" not in text
 
 
 def test_default_report_models_include_popularity() -> None:

@@ -375,7 +375,7 @@ def _default_models(ds: Any, params: list[str]) -> tuple[list[str], dict[str, di
     if not ds.interactions.interactions_only:
         say(
             "note",
-            f"no --models given: comparing {DEFAULT_MODELS} (the most-rated movies, a rating predictor and "
+            f"no --models given: comparing {DEFAULT_MODELS} (the most popular movies, a rating predictor and "
             "the strongest default top-N model); `movierec models` lists them all",
         )
         names = _split_list(DEFAULT_MODELS, "models")

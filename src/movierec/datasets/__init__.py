@@ -185,8 +185,9 @@ class Dataset:
             "density": inter.density,
             "rating_scale": list(inter.rating_scale),
             "rating_mean": inter.global_mean,
-            "ratings_per_user": {f"q{int(p * 100)}": float(np.quantile(per_user, p)) for p in q},
-            "ratings_per_item": {f"q{int(p * 100)}": float(np.quantile(per_item, p)) for p in q},
+            # counts' quantiles to 2 decimals: np.quantile interpolates in float64 (q90 400.30000000000007)
+            "ratings_per_user": {f"q{int(p * 100)}": round(float(np.quantile(per_user, p)), 2) for p in q},
+            "ratings_per_item": {f"q{int(p * 100)}": round(float(np.quantile(per_item, p)), 2) for p in q},
             "n_tags": None if self.tags is None else len(self.tags),
             # the users table's columns (ml-100k's, ml-1m's demographics), what cold-users and *+demographics read
             "user_features": None if self.users is None else [c for c in self.users.columns if c != "userId"],

@@ -79,5 +79,5 @@ def weak_message(name: str, check: dict[str, Any]) -> str:
     """One line saying how far below popularity the model ranks."""
     return (
         f"{name} ranks below popularity on the hold-out split ({check['metric']} {check['model']:.3f} vs "
-        f"{check['popularity']:.3f}): its top-N lists would be worse than the most-rated movies"
+        f"{check['popularity']:.3f}): its top-N lists would be worse than the most popular movies (most liked)"
     )

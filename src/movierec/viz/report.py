@@ -715,7 +715,7 @@ def reading(table: Sequence[dict[str, Any]], k: int) -> str:
             if below:
                 parts.append(
                     f"Below popularity (NDCG@{k} {pop['values'][key]:.3f}): {', '.join(below)}; their lists "
-                    "are worse than showing everyone the most-rated movies."
+                    "are worse than showing everyone the most popular movies (the most liked)."
                 )
     tc = [
         r["values"].get(f"tc:precision@{k}")
