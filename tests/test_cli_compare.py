@@ -978,8 +978,15 @@ def test_recommend_rated_and_explained_lists(capsys: pytest.CaptureFixture[str])
     assert ["; ".join(b["title"] for b in r["because"]) for r in got] == list(mine["because"])
     code, out, err = run_cli(["recommend", "-m", "ease", "-k", "5", "--user", "1", "--explain"], capsys)
     assert code == 0 and "because" in out and "top 5 for user 1" in out
-    code, _out, err = run_cli(["recommend", "-m", "ease", "--rated", "Alien=1"], capsys)
+    code, out, err = run_cli(["recommend", "-m", "ease", "--rated", "Alien=1"], capsys)
     assert code == 0 and "none of these ratings reaches 4" in " ".join(err.split())
+    # the fallback's score is its count, and the table says so (it read '274.000' beside 'only the order
+    # means something', the caption of a model's own scale)
+    flat = " ".join(out.split())
+    assert (
+        "score: the movie's ratings of 4+ (the popularity fallback's ranking" in flat and "274.000" not in out
+    )
+    assert "only the order means something" not in flat
 
 
 def test_recommend_without_a_model_uses_an_item_based_one_for_given_ratings_and_reasons(

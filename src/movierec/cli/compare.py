@@ -1040,15 +1040,22 @@ def _print_user_list(
     because: bool = False,
     *,
     counted: str = "ratings",
+    fallback: bool = False,
 ) -> None:
     """A known user's list: JSON rows, or a table with the predicted rating for rating models (or
-    ``because`` for an explained list)."""
+    ``because`` for an explained list). ``fallback``: the rows are the popularity fallback's."""
     if as_json:
         print_json(rows)
         return
     with_rating = kind == "explicit" and any("predictedRating" in r for r in rows)
     _print_list(
-        rows, title, with_rating=with_rating, because=because, rates=kind == "explicit", counted=counted
+        rows,
+        title,
+        with_rating=with_rating,
+        because=because,
+        rates=kind == "explicit",
+        counted=counted,
+        fallback=fallback,
     )
 
 
@@ -1060,21 +1067,25 @@ def _print_list(
     because: bool = False,
     rates: bool = False,
     counted: str = "ratings",
+    fallback: bool = False,
 ) -> None:
     """A recommendation list as a table: rank, movieId, title, score (three significant digits), the
     predicted rating for rating models, and the training ratings, or ``because`` for an explained list.
     ``rates``: the model predicts ratings (a re-ranked list shows no predicted-rating column; its score
-    is still the shrunk prediction). ``counted``: what the last column counts (:func:`_counted`)."""
+    is still the shrunk prediction). ``counted``: what the last column counts (:func:`_counted`).
+    ``fallback``: the popularity fallback's list, whose score is that count."""
     # a rating model's score is not its predicted rating: say why the two columns differ; a ranking
     # model's score (ease 0.136, itemknn 28.9) is on its own scale, which a reader would take for a rating
-    if with_rating or rates:  # a re-ranked list drops the predicted rating; its score is still shrunk
+    if fallback:  # 274.000 beside "only the order means something" read as a model's score
+        caption = f"score: the movie's {counted} (the popularity fallback's ranking, not the model's)"
+    elif with_rating or rates:  # a re-ranked list drops the predicted rating; its score is still shrunk
         caption = "score: the predicted rating, shrunk for rarely rated movies"
     else:
         caption = "score: on the model's own scale, not a rating; only the order means something"
     cols = [("#", "right"), ("movieId", "right"), ("title", "left"), ("score", "right")]
     cols += [("predicted\nrating", "right")] if with_rating else []  # two lines: 9 columns wide, not 16
     cols += [("because", "left")] if because else [(counted.replace(" of ", "\nof ", 1), "right")]
-    digits = score_decimals([r["score"] for r in rows])
+    digits = 0 if fallback else score_decimals([r["score"] for r in rows])  # a count: 274, not 274.000
     cells: list[list[str]] = []
     for n, r in enumerate(rows, 1):
         row = [str(n), str(r["movieId"]), str(r["title"]), f"{r['score']:.{digits}f}"]
@@ -1285,7 +1296,9 @@ def _recommend_visitor(
     only += f" · {' or '.join(genres)}" if genres else ""
     only += f" · {len(denied)} excluded" if denied else ""
     title = f"top {k} for someone who rated {shown} · {where}{only}"
-    _print_user_list(rows, title, art.kind, False, explain, counted=_counted(art))
+    _print_user_list(
+        rows, title, art.kind, False, explain, counted=_counted(art), fallback=bool(out["fallback"])
+    )
 
 
 def _counted(art: Any) -> str:
