@@ -744,7 +744,10 @@ class Recommender:
             return model.raw_new_user(items[keep], given[keep], threshold=self.threshold)  # type: ignore[no-any-return]
 
         tol = rating_tolerance(self.dataset.interactions.rating_scale)
-        reasons = because(rated, self.threshold, top, full, without, shared=tol)
+        terms = None  # k-NN: each rated neighbour's term in the prediction, read instead of leave-one-out
+        if hasattr(model, "new_user_terms"):
+            terms = model.new_user_terms(items, given, top, threshold=self.threshold)
+        reasons = because(rated, self.threshold, top, full, without, shared=tol, terms=terms)
         note = because_note(self.name, reasons)
         if note is not None:
             warnings.warn(f"explain: {note}", UserWarning, stacklevel=4)

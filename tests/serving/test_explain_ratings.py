@@ -172,3 +172,92 @@ def test_cli_prints_the_note_once(tmp_path: Path) -> None:
     both = run.stdout + run.stderr
     assert both.count("rests on which movies you rated") == 1
     assert "Toy Story (1995); Finding Nemo" not in both
+
+
+#: Toy Story, Finding Nemo, Star Wars IV at 5, Amelie at 2: the visitor whose Empire Strikes Back had no reason
+STAR_WARS_FAN = {1: 5.0, 6377: 5.0, 260: 5.0, 4973: 2.0}
+STAR_WARS = "Star Wars: Episode IV - A New Hope (1977)"
+
+
+def test_knn_names_the_nearest_rated_neighbour(data: movierec.Dataset) -> None:
+    """knn-baseline's Empire Strikes Back had no reason although Star Wars IV, rated 5, is the first of its
+    neighbours (similarity 0.50; Toy Story 0.065, Finding Nemo 0.043). Leave-one-out on a similarity-
+    weighted mean hands the left-out weight to the others: Toy Story and Finding Nemo stand further above
+    their baselines (deviations 1.00, 0.91 against Star Wars IV's 0.70), so leaving Star Wars IV out raised
+    the prediction by 0.22. Reasons are now each neighbour's term, s_ij (r_uj − b_uj) / Σ s."""
+    rec = movierec.Recommender(data, "knn-baseline").fit()
+    got = rec.recommend_for(STAR_WARS_FAN, k=10, explain=True).set_index("movieId")
+    assert got.loc[1196, "because"] == f"{STAR_WARS}; Toy Story (1995)"
+    items = np.array([rec.movie_index(m) for m in STAR_WARS_FAN])
+    values = np.array(list(STAR_WARS_FAN.values()), dtype=np.float32)
+    targets = np.array([rec.movie_index(m) for m in got.index])
+    full = rec.model.raw_new_user(items, values)
+    # the old reading: leave-one-out on the raw prediction gave the Empire Strikes Back nothing
+    esb = rec.movie_index(1196)
+    assert full[esb] - rec.model.raw_new_user(items[[0, 1, 3]], values[[0, 1, 3]])[esb] < -0.2
+
+    def without(keep: np.ndarray) -> np.ndarray | None:
+        return rec.model.raw_new_user(items[keep], values[keep])
+
+    tol = rating_tolerance(data.interactions.rating_scale)
+    assert because(values, rec.threshold, np.array([esb]), full, without, shared=tol) == [[]]
+    # the terms add up to the prediction above its baseline (the item's offset + the visitor's b_u)
+    terms = rec.model.new_user_terms(items, values, targets)
+    scorer = rec.model._visitor_scorer()
+    _, ub, _ = scorer._visitor(items, values)
+    np.testing.assert_allclose(terms.sum(axis=0), full[targets] - scorer.index.x_off[targets] - ub, atol=1e-5)
+    assert terms[3].max() == 0.0  # Amelie, rated 2, is no neighbour of any row: it lifts none
+
+
+@pytest.mark.parametrize("name", ["knn-basic", "knn-means", "knn-zscore", "knn-baseline"])
+def test_knn_reasons_are_rated_neighbours(data: movierec.Dataset, name: str) -> None:
+    """Every k-NN reason is a liked movie among its row's neighbours whose term lifts the row by more than the
+    tolerance; a row predicted from fewer than min_k rated neighbours (its baseline) has none."""
+    rec = movierec.Recommender(data, name).fit()
+    with warnings.catch_warnings(record=True):
+        warnings.simplefilter("always")
+        got = rec.recommend_for(STAR_WARS_FAN, k=10, explain=True)
+    items = np.array([rec.movie_index(m) for m in STAR_WARS_FAN])
+    values = np.array(list(STAR_WARS_FAN.values()), dtype=np.float32)
+    targets = np.array([rec.movie_index(m) for m in got["movieId"]])
+    terms = rec.model.new_user_terms(items, values, targets)
+    titles = list(rec.items["title"].to_numpy()[items])
+    neighbours = rec.model.neighbours_.tocsr()
+    tol = rating_tolerance(data.interactions.rating_scale)
+    named = 0
+    for c, reasons in enumerate(got["because"]):
+        for title in filter(None, reasons.split("; ")):
+            j = titles.index(title)
+            assert values[j] >= rec.threshold
+            assert terms[j, c] > tol
+            assert (
+                items[j]
+                in neighbours.indices[neighbours.indptr[targets[c]] : neighbours.indptr[targets[c] + 1]]
+            )
+            named += 1
+        if not reasons:
+            assert (terms[:, c] <= tol).all()
+    assert named >= 8  # of 10 rows
+
+
+def test_the_api_gives_knn_the_notebooks_reasons(data: movierec.Dataset, tmp_path: Path) -> None:
+    """A real ``movierec serve`` of a knn-baseline artifact: the Empire Strikes Back rests on Star Wars IV,
+    and every row's reasons are the notebook's."""
+    rec = movierec.Recommender(data, "knn-baseline").fit()
+    rec.export(tmp_path / "knn")
+    srv = Server(tmp_path / "knn", "none").wait()
+    try:
+        body = {
+            "ratings": [{"movieId": m, "rating": r} for m, r in STAR_WARS_FAN.items()],
+            "k": 10,
+            "explain": True,
+        }
+        got = httpx.post(f"{srv.url}/recommendations", json=body, timeout=60).json()
+        RecommendationsResponse.model_validate(got)
+    finally:
+        srv.stop()
+    ours = rec.recommend_for(STAR_WARS_FAN, k=10, explain=True)
+    rows = got["recommendations"]
+    assert [r["movieId"] for r in rows] == list(ours["movieId"])
+    assert ["; ".join(b["title"] for b in r["because"]) for r in rows] == list(ours["because"])
+    assert [b["title"] for b in rows[0]["because"]] == [STAR_WARS, "Toy Story (1995)"]

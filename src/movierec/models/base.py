@@ -1208,6 +1208,24 @@ class ExplicitRecommender(BaseRecommender):
         raw = self._visitor_scorer(threshold).fold_in(items, ratings)
         return None if raw is None else np.asarray(raw, dtype=np.float64)
 
+    def new_user_terms(
+        self,
+        items: np.ndarray,
+        ratings: np.ndarray | None,
+        targets: np.ndarray,
+        *,
+        threshold: float = 4.0,
+    ) -> np.ndarray | None:
+        """Where a new person's predicted rating is a sum over the movies they rated (the k-NN family's
+        similarity-weighted deviations), each rated movie's term in each of ``targets``' predictions,
+        ``(len(items), len(targets))``: what :func:`movierec.scoring.explain.because` reads its reasons on
+        (``terms=``) instead of leave-one-out. ``None`` for every other rating model."""
+        scorer = self._visitor_scorer(threshold)
+        if not hasattr(scorer, "fold_in_terms"):
+            return None
+        items, ratings = self._check_new_user(items, ratings)
+        return np.asarray(scorer.fold_in_terms(items, ratings, np.asarray(targets, dtype=np.int64)))
+
     def predict_with_flags(self, users: np.ndarray, items: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Predictions plus a boolean flag per pair: True where the model fell back (Surprise's ``was_impossible``)."""
         users = np.asarray(users)

@@ -13,7 +13,9 @@ clipped, :mod:`movierec.scoring.support`) turned that uniform drop into a larger
 movies: baseline, whose visitor fold-in is b_u alone, gave "Toy Story (1995); Finding Nemo (2003)" to
 every row of a list Toy Story and Finding Nemo did nothing to choose, and svd gave them to most rows.
 A pure bias shift now explains nothing, and a row no rated movie explains has no reason (:func:`because_note`
-says why once per list).
+says why once per list). The k-NN family's prediction is a similarity-weighted mean over the rated
+neighbours, which leave-one-out misreads (the left-out weight goes to the others), so their reasons are
+each neighbour's own term in it (``terms=``).
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ def because(
     *,
     top: int = 2,
     shared: float | None = None,
+    terms: np.ndarray | None = None,
 ) -> list[list[int]]:
     """For each of ``targets`` (item indices on the list), up to ``top`` positions into the rated
     movies (``values``: their ratings) whose removal lowers its score most, largest drop first.
@@ -71,6 +74,14 @@ def because(
     (the part every movie shares, a shift of the user bias), and must exceed ``shared``: leaving it out
     must lower this movie's prediction, and lower it more than it lowers movies in general. The only
     rated movie is weighed against the fold-in of nothing (``score_without`` gets an all-False ``keep``).
+
+    ``terms``: for a rating predictor whose prediction is a sum over the rated movies (the k-NN family),
+    each rated movie's term in each target's predicted rating, ``(len(values), len(targets))``, read
+    instead of leave-one-out (``score_without`` is not called), against the same ``shared`` tolerance.
+    k-NN's prediction is a similarity-weighted mean, so leaving the nearest neighbour out hands its weight
+    to the farther ones: where those were rated further above their baselines, the prediction rises and
+    leave-one-out names no reason, or a far one. A term is already beyond the user bias (the baseline
+    holds it), and a movie that is not among the target's neighbours has none.
     """
     values = np.asarray(values, dtype=np.float64)
     liked = np.flatnonzero(values >= threshold)
@@ -83,6 +94,9 @@ def because(
     contrib = np.zeros((len(liked), len(targets)))
     for n, j in enumerate(liked):
         keep = np.arange(len(values)) != j
+        if terms is not None:
+            contrib[n] = np.asarray(terms, dtype=np.float64)[j]
+            continue
         if shared is not None:
             contrib[n] = _beyond_shared(full, score_without(keep), targets)
             continue
@@ -91,8 +105,8 @@ def because(
             continue
         without = score_without(keep)
         contrib[n] = full[targets] - (0.0 if without is None else without[targets])
-    if shared is not None:
-        tol = np.full(len(targets), float(shared))
+    if shared is not None or terms is not None:
+        tol = np.full(len(targets), float(shared if shared is not None else 0.0))
     else:
         # a drop within float32 rounding of the score is no drop: removing a movie whose neighbour list
         # does not hold the target changes only the order of a float sum

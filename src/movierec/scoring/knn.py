@@ -126,6 +126,55 @@ class KnnIndex:
         rule). Neighbours of equal similarity at the k-th place are taken in the order of ``came`` (one number
         per item: when its rating came), the earliest first, as Surprise's ``heapq.nlargest`` does over a
         user's ratings; None: in list order (an artifact exported before the rating order was kept)."""
+        rows, s, dev, _ = self._pairs(items, ratings, y_off, came)
+        sum_sim = np.bincount(rows, weights=s, minlength=self.n)
+        sum_dev = np.bincount(rows, weights=s * dev, minlength=self.n)
+        actual = np.bincount(rows, minlength=self.n)
+        mean_dev = np.divide(sum_dev, sum_sim, out=np.zeros(self.n), where=sum_sim > 0)
+        if self.rule == 0:
+            est = np.where((actual < self.min_k) | (actual == 0), fallback, mean_dev)
+        else:
+            scale = 1.0 if self.x_scale is None else self.x_scale
+            est = self.x_off + y_off + scale * np.where(actual < self.min_k, 0.0, mean_dev)
+        return est.astype(np.float32)
+
+    def terms(
+        self,
+        items: np.ndarray,
+        ratings: np.ndarray,
+        y_off: float,
+        fallback: np.ndarray,
+        targets: np.ndarray,
+        came: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """Each rated item's term in each target's predicted rating above the target's baseline,
+        ``(len(items), len(targets))``: s_ij (r_uj − base_uj) / Σ s (times σ_i under z-scores; KNNBasic:
+        s_ij (r_uj − fallback_i) / Σ s), so a target's terms add up to its prediction (:meth:`scores`) less
+        the baseline (x_off_i + y_off, or KNNBasic's fallback). 0 where the item is not among the target's
+        k neighbours, and everywhere for a target with fewer than min_k (its prediction is the baseline)."""
+        targets = np.asarray(targets, dtype=np.int64)
+        rows, s, dev, col = self._pairs(items, ratings, y_off, came)
+        sum_sim = np.bincount(rows, weights=s, minlength=self.n)
+        actual = np.bincount(rows, minlength=self.n)
+        if self.rule == 0:
+            dev = np.asarray(ratings, dtype=np.float64)[col] - np.asarray(fallback, dtype=np.float64)[rows]
+        elif self.x_scale is not None:
+            dev = dev * self.x_scale[rows]
+        counts = (actual >= max(self.min_k, 1)) & (sum_sim > 0)
+        share = np.divide(s * dev, sum_sim[rows], out=np.zeros(len(rows)), where=counts[rows])
+        at = np.full(self.n, -1, dtype=np.int64)
+        at[targets] = np.arange(len(targets))
+        hit = at[rows] >= 0
+        out = np.zeros((len(items), len(targets)))
+        np.add.at(out, (col[hit], at[rows[hit]]), share[hit])
+        return out
+
+    def _pairs(
+        self, items: np.ndarray, ratings: np.ndarray, y_off: float, came: np.ndarray | None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The (target row, similarity, deviation, position in ``items``) of every rated item among a
+        target's k first neighbours (:meth:`scores`' choice); the deviation r_uj − x_off_j − y_off, over σ_j
+        under z-scores."""
         items = np.asarray(items, dtype=np.int64)
         sub = self.by_col[:, items]
         pos = sub.data.astype(np.int64) - 1
@@ -141,20 +190,10 @@ class KnnIndex:
             rank = np.arange(len(rows)) - np.repeat(starts, np.diff(np.r_[starts, len(rows)]))
             keep = rank < self.k
             rows, pos, col = rows[keep], pos[keep], col[keep]
-        s = self.sims[pos]
         dev = np.asarray(ratings, dtype=np.float64)[col] - self.x_off[items[col]] - y_off
         if self.x_scale is not None:
             dev = dev / self.x_scale[items[col]]
-        sum_sim = np.bincount(rows, weights=s, minlength=self.n)
-        sum_dev = np.bincount(rows, weights=s * dev, minlength=self.n)
-        actual = np.bincount(rows, minlength=self.n)
-        mean_dev = np.divide(sum_dev, sum_sim, out=np.zeros(self.n), where=sum_sim > 0)
-        if self.rule == 0:
-            est = np.where((actual < self.min_k) | (actual == 0), fallback, mean_dev)
-        else:
-            scale = 1.0 if self.x_scale is None else self.x_scale
-            est = self.x_off + y_off + scale * np.where(actual < self.min_k, 0.0, mean_dev)
-        return est.astype(np.float32)
+        return rows, self.sims[pos], dev, col
 
 
 class Scorer(base.Scorer):
@@ -187,6 +226,20 @@ class Scorer(base.Scorer):
         )
 
     def fold_in(self, items: np.ndarray, ratings: np.ndarray | None) -> np.ndarray | None:
+        values, ub, fallback = self._visitor(items, ratings)
+        # a visitor's ratings came in the order given (a training user's, folded in in training order, give
+        # the model's own predictions)
+        return self.index.scores(items, values, ub, fallback, np.arange(len(items)))
+
+    def fold_in_terms(self, items: np.ndarray, ratings: np.ndarray | None, targets: np.ndarray) -> np.ndarray:
+        """A visitor's rated movies' terms in the ``targets``' predicted ratings above their baseline
+        (:meth:`KnnIndex.terms`, the neighbours :meth:`fold_in` uses): what k-NN's prediction is a sum of,
+        which :func:`movierec.scoring.explain.because` reads its reasons on (``terms=``)."""
+        values, ub, fallback = self._visitor(items, ratings)
+        return self.index.terms(items, values, ub, fallback, targets, np.arange(len(items)))
+
+    def _visitor(self, items: np.ndarray, ratings: np.ndarray | None) -> tuple[np.ndarray, float, np.ndarray]:
+        """A visitor's ratings (``top`` each where none are given), user offset and fallback predictions."""
         a = self.a
         values = np.full(len(items), float(self.spec.get("top", 5.0))) if ratings is None else ratings
         values = np.asarray(values, dtype=np.float64)
@@ -195,10 +248,7 @@ class Scorer(base.Scorer):
             ub = float(
                 np.sum(values - a["global_mean"] - a["item_bias"][items]) / (len(items) + USER_OFFSET_SHRINK)
             )
-        fallback = a["global_mean"] + np.float32(ub) + a["item_bias"]
-        # a visitor's ratings came in the order given (a training user's, folded in in training order, give
-        # the model's own predictions)
-        return self.index.scores(items, values, ub, fallback, np.arange(len(items)))
+        return values, ub, a["global_mean"] + np.float32(ub) + a["item_bias"]
 
     def neighbour_rows(self) -> sp.csr_matrix | None:
         return self.s

@@ -1168,7 +1168,10 @@ class Artifact(IdMapped):
             found: list[list[int]] = []
 
             def reasons(targets: np.ndarray) -> list[list[int]]:
-                found.extend(because(values, thr, targets, raw, raw_without, shared=tol))
+                terms = None  # k-NN: each rated neighbour's term in the prediction (because's terms=)
+                if hasattr(self.scorer, "fold_in_terms"):
+                    terms = self.scorer.fold_in_terms(items, values, targets)
+                found.extend(because(values, thr, targets, raw, raw_without, shared=tol, terms=terms))
                 return found
 
             self._fill_because(rows, items, reasons)
