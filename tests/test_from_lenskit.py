@@ -108,7 +108,10 @@ def test_lenskit_bias_scorer_is_baseline_with_one_damped_sweep(bundled: movierec
             r"^unknown model 'bias': LensKit's BiasScorer is baseline here",
         ),  # was "did you mean 'ials'?"
         ("PopScorer", r"is popularity here.*threshold=0\.5\) counts every rating"),
-        ("ItemKNNScorer", r"closest to itemknn.*feedback='explicit', knn-means or knn-baseline"),
+        (
+            "ItemKNNScorer",
+            r"closest to itemknn.*feedback='explicit', is itemknn-explicit \(the same predictions",
+        ),
         ("ImplicitMFScorer", r"is ials here"),
         ("BiasedMFScorer", r"closest to svd here"),
         ("UserKNNScorer", r"knn-means with user_based=True"),

@@ -28,6 +28,8 @@ DEFAULTS_FROM: dict[str, str] = {
     "knn-means": _KNN,
     "knn-baseline": _NOTEBOOK + " (item-based, pearson_baseline with shrinkage 100, k 40, min_k 2)",
     "knn-zscore": _KNN,
+    "itemknn-explicit": "LensKit 2025's ItemKNNScorer (max_nbrs 20, min_nbrs 1, min_sim 1e-6, every neighbour "
+    "saved), so its predictions are LensKit's; no study",
     "nmf": "Surprise's NMF (15 factors, 50 epochs, reg 0.06); no study",
     "co-clustering": "Surprise's CoClustering (3 × 3 clusters, 20 epochs); no study",
     "bayesian-fm": "the first build's (rank 10, 200 sweeps, 5 burn-in, flipped features); "

@@ -235,7 +235,7 @@ class ItemKNN(WeightedRecommender):
         "min_sim": "itemknn keeps each movie's k most similar movies whose similarity is positive, as LensKit's "
         "default min_sim=1e-6 does; there is no other floor",
         "feedback": "itemknn is LensKit's feedback='implicit' (cosine of who watched what); for ratings "
-        "(feedback='explicit'), knn-means or knn-baseline, Surprise's item-based kNN",
+        "(feedback='explicit'), itemknn-explicit",
     }
     acts_when: ClassVar[dict[str, ActsWhen]] = {
         "alpha": ActsWhen("similarity", ("asymmetric",)),

@@ -68,6 +68,7 @@ MODELS: dict[str, tuple[str, str, str | None]] = {
             "co-clustering": "CoClustering",
         },
     ),
+    **_module("movierec.models.itemknn_explicit", None, {"itemknn-explicit": "ItemKNNExplicit"}),
     **_module("movierec.models.bayesian", None, {"bayesian-fm": "BayesianFM"}),
     **_module("movierec.models.blend", None, {"blend": "Blend"}),
     # implicit (LightFM / implicit style)
@@ -170,8 +171,8 @@ _LK_POP = (
 )
 _LK_ITEM_KNN = (
     "LensKit's ItemKNNScorer(feedback='implicit') is closest to itemknn (cosine; its k= neighbours are "
-    "kept per movie when fitting, not max_nbrs picked per target); for its default, "
-    "feedback='explicit', knn-means or knn-baseline (Surprise's item-based kNN, another similarity)"
+    "kept per movie when fitting, not max_nbrs picked per target); its default, feedback='explicit', is "
+    "itemknn-explicit (the same predictions; max_nbrs=, min_nbrs=, min_sim= as LensKit's)"
 )
 _LK_USER_KNN = (
     "LensKit's UserKNNScorer is closest to knn-means with user_based=True (Surprise's user-based kNN)"
