@@ -72,6 +72,8 @@ Progress = Callable[[dict[str, Any]], None]
 SPLITS = ("auto", *S.SPLIT_NAMES)  # auto: compare picks the hold-out the models' kinds call for
 _BATCH = 1024
 _N_BOOT = 1000
+#: how the comparison's one early-stopping note begins (``report`` prints that note in the terminal too)
+STOPPING_NOTE = "early stopping on validation"
 
 
 class SampledMetricsWarning(UserWarning):
@@ -2319,7 +2321,7 @@ class _FoldRun:
             return
         done = [f"{lab} {self.stop_fields(lab)['best_epoch']}" for lab in labels if lab in self.stops]
         rest = [lab for lab in labels if lab not in self.stops]
-        text = f"early stopping on validation {self.stop_words()}"
+        text = f"{STOPPING_NOTE} {self.stop_words()}"
         if done:
             text += f": best epochs {', '.join(done)}, each refit on {self.refit_words()} with them"
         if rest:

@@ -176,6 +176,21 @@ def test_report_on_files_with_early_stopping_shows_best_epochs_and_the_stopping_
     assert _figures([row])[("warp", "full-ranking")] == {**ours, "best_epoch": None}
 
 
+def test_report_says_the_best_epochs_in_the_terminal_once(files: Path, stopped: dict) -> None:
+    """The terminal summary prints compare's early-stopping note (each stopped model's best epoch, the
+    refit, the models that cannot stop) once, as compare --config does on the same experiment; it was on
+    the page only."""
+    warp = next(r for r in stopped["table"] if r["model"] == "warp")
+    (note,) = [n for n in stopped["notes"] if n.startswith("early stopping on validation")]
+    assert f"best epochs warp {warp['best_epoch']}" in note and "popularity cannot stop" in note
+    assert stopped["stdout"].count("early stopping on validation") == 1
+    assert f"note: {note}" in stopped["stdout"]
+    _experiment(files, [("popularity", ""), ("warp", "epochs = 30")], STOP)
+    direct = run_process("compare", "--config", "exp.toml", "--out", "runs", cwd=files)
+    assert direct.returncode == 0, direct.stderr
+    assert f"note: {note}" in " ".join(direct.stdout.split())
+
+
 @pytest.mark.browser
 @pytest.mark.parametrize("width", [390, 1280])
 def test_the_report_on_files_fits_a_phone_and_a_desktop(

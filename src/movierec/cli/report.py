@@ -361,8 +361,10 @@ def _print_report(rep: Any) -> None:
     """The report's model table as one table per protocol within the terminal's width, then its summary."""
     from types import SimpleNamespace
 
+    from rich.markup import escape
+
     from movierec.beyond import is_beyond
-    from movierec.evaluation import Comparison
+    from movierec.evaluation import STOPPING_NOTE, Comparison
     from movierec.tables import caption, comparison_tables
     from movierec.viz.report import print_summary
 
@@ -383,4 +385,8 @@ def _print_report(rep: Any) -> None:
         print_table(table)
     for note in notes:
         console.print(f"[dim]{note}[/]", soft_wrap=False)
+    # with [early_stopping], the best epochs and the refit, as compare's note says them (the page says it too)
+    stopped = next((n for n in rep.notes if n.startswith(STOPPING_NOTE)), None)
+    if stopped is not None:
+        console.print(f"[dim]note: {escape(stopped)}[/]", soft_wrap=False, highlight=False)
     print_summary(console, rep, table=False)
