@@ -15,7 +15,7 @@ import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, TypeGuard
+from typing import TYPE_CHECKING, Any, ClassVar, TypeGuard, cast
 
 import numpy as np
 import pandas as pd
@@ -854,6 +854,7 @@ def evaluate(
     intervals: bool = True,
     auc: bool = False,
     warn: bool = True,
+    rank_by: str = "shrunk",
 ) -> Result:
     """Evaluate a fitted model on ``test`` under one protocol and return a :class:`Result` row (with bootstrap CIs).
 
@@ -886,14 +887,17 @@ def evaluate(
     checksum) and ``split`` defaults to the description :func:`make_split` gave these arrays.
 
     ``model`` is a fitted model or a fitted :class:`movierec.Recommender` (``rec.fit(train)``), whose
-    model is scored and whose dataset names the row when ``dataset`` is not given.
+    model is scored and whose dataset names the row when ``dataset`` is not given. ``rank_by="prediction"`` ranks a rating predictor by its unclipped predicted rating (LensKit's way),
+    not the support-shrunk score ``recommend`` ranks by (``"shrunk"``, :mod:`movierec.scoring.support`).
     """
     model, front_door_dataset = _scored_model(model)
+    scored, ranked_by_prediction = _ranked(model, rank_by)
     if isinstance(dataset, str) and not dataset and front_door_dataset is not None:
         dataset = front_door_dataset
     where = _where(dataset, dataset_sha256, split, train, test)
     proto = _evaluated_protocol(model, protocol, rerank, item_genres, auc)
-    out = proto.evaluate(model, train, test, k=k, threshold=threshold, seed=seed)
+    out = proto.evaluate(scored, train, test, k=k, threshold=threshold, seed=seed)
+    out.notes += [RANKED_BY_PREDICTION] if ranked_by_prediction and proto.ranking else []
     if beyond and proto.name == "full-ranking":
         from movierec.beyond import extend_output
 
@@ -922,6 +926,36 @@ def evaluate(
         label=label
         or (f"{name}+{reranker.spec}" if (reranker := getattr(proto, "reranker", None)) else name),
     )
+
+
+#: what a rating predictor's ranking protocols rank by (:func:`evaluate`'s ``rank_by``)
+RANK_BY = ("shrunk", "prediction")
+RANKED_BY_PREDICTION = (
+    "ranked by the unclipped predicted rating (rank_by='prediction'), as LensKit ranks a rating scorer"
+)
+
+
+def _ranked(model: Recommender, rank_by: str) -> tuple[Recommender, bool]:
+    """The model as ``rank_by`` ranks it, and whether that is a rating predictor's raw prediction."""
+    if rank_by not in RANK_BY:
+        raise ConfigError(f"rank_by must be one of {', '.join(map(repr, RANK_BY))}, got {rank_by!r}")
+    if rank_by == "prediction" and _is_explicit(model):
+        return cast(Recommender, _RankedByPrediction(model)), True
+    return model, False
+
+
+class _RankedByPrediction:
+    """A rating predictor whose ``score`` is its raw predicted rating (``predicted_scores``: unclipped, not
+    shrunk by support); everything else is the model's own."""
+
+    def __init__(self, model: Recommender) -> None:
+        self._model = model
+
+    def score(self, users: np.ndarray, items: np.ndarray | None = None) -> np.ndarray:
+        return np.asarray(self._model.predicted_scores(users, items), dtype=np.float32)  # type: ignore[attr-defined]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._model, name)
 
 
 def score_split(
