@@ -138,6 +138,9 @@ class Recommender:
         self._items: pd.DataFrame | None = None
         # reason_order of the training data it was computed for: explain reuses it (120 ms on ml-latest-small)
         self._reasons: tuple[Interactions, tuple[np.ndarray, np.ndarray]] | None = None
+        # a k-NN rating model's serving scorer over the training ratings, with what it was built from
+        # (training data, neighbour lists): a known user's reasons read it (:meth:`_known_rating_reasons`)
+        self._known_scorer: tuple[Interactions, object, Any] | None = None
 
     # --- facts -------------------------------------------------------------------------
     @property
@@ -465,7 +468,10 @@ class Recommender:
         the floor), so a movie rated once or twice never tops it on the strength of one opinion.
         ``explain=True`` adds ``because``: the user's movies each one depends on most (leave-one-out),
         for item-based models (ease, itemknn, rp3beta, slim), whose score of a user is the sum over
-        the movies they rated; a factor model's trained user vector is not, so it is refused there.
+        the movies they rated, and k-NN rating models (knn-basic, knn-means, knn-zscore, knn-baseline),
+        whose prediction is the baseline plus each rated neighbour's share, s_ij (r_uj − b_uj) / Σ s (the
+        liked ones above 0.045 stars name a row; a warning says why rows have none); a factor model's
+        trained user vector is no such sum, so it is refused there.
         ``exclude``: movies never to list (a deny-list, implicit's ``filter_items``: say, films not licensed
         in a region), raw movieIds or titles; each must be a movie of the data (:meth:`movie_index`'s error
         otherwise), and the list is filled from the next best.
@@ -504,6 +510,9 @@ class Recommender:
                 self._reasons = (train, reason_order(train, self.dataset.interactions))
             indptr, order = self._reasons[1]
             rated = order[indptr[u] : indptr[u + 1]].astype(np.int64)
+            if self.explicit:  # a k-NN rating model (_check_explainable): its neighbours' shares
+                frame["because"] = self._known_rating_reasons(train, u, rated, items)
+                return frame
             full = np.asarray(self.model.score(np.array([u])), dtype=np.float64)[0]
             # every training movie is liked (the model's training view); equal values keep reason_order's order
             liked = np.full(len(rated), max(self.threshold, 1.0))
@@ -748,10 +757,35 @@ class Recommender:
         if hasattr(model, "new_user_terms"):
             terms = model.new_user_terms(items, given, top, threshold=self.threshold)
         reasons = because(rated, self.threshold, top, full, without, shared=tol, terms=terms)
-        note = because_note(self.name, reasons)
+        note = because_note(self.name, reasons, shares=terms is not None)
         if note is not None:
             warnings.warn(f"explain: {note}", UserWarning, stacklevel=4)
         return ["; ".join(str(titles[items[b]]) for b in r) for r in reasons]
+
+    def _known_rating_reasons(
+        self, train: Interactions, u: int, order: np.ndarray, top: np.ndarray
+    ) -> list[str]:
+        """A known user's reasons under a k-NN rating model (knn-basic, knn-means, knn-zscore, knn-baseline):
+        each training movie's share of a listed movie's prediction (:func:`~movierec.scoring.explain.known_because`,
+        the artifact's call too), read on the model's serving scorer over the training ratings (the one an
+        export writes); rows none explains have none, and a warning says why once, as for a visitor."""
+        from movierec.scoring import export_family, make_scorer
+        from movierec.scoring.explain import because_note, known_because, rating_tolerance
+
+        lists = getattr(self.model, "neighbours_", None)
+        cached = self._known_scorer
+        if cached is None or cached[0] is not train or cached[1] is not lists:
+            family, arrays, spec = export_family(self.model, train.n_users, train.n_items, self.threshold)
+            seen = train.csr().astype(np.float32)  # the ratings, as seen.npz holds them (the model's are 1s)
+            seen.sort_indices()
+            cached = self._known_scorer = (train, lists, make_scorer(family, arrays, seen, spec))
+        tol = rating_tolerance(self.dataset.interactions.rating_scale)
+        reasons = known_because(cached[2], u, order, top, self.threshold, tol)
+        note = because_note(self.name, reasons, shares=True)
+        if note is not None:
+            warnings.warn(f"explain: {note}", UserWarning, stacklevel=4)
+        titles = self.items["title"].to_numpy(dtype=object)
+        return ["; ".join(str(titles[b]) for b in r) for r in reasons]
 
     def _candidate_mask(
         self,

@@ -9,6 +9,7 @@ Nemo (2003)" on every row for someone who loved those two, whatever the row. The
 
 from __future__ import annotations
 
+import json
 import subprocess
 import warnings
 from pathlib import Path
@@ -261,3 +262,137 @@ def test_the_api_gives_knn_the_notebooks_reasons(data: movierec.Dataset, tmp_pat
     assert [r["movieId"] for r in rows] == list(ours["movieId"])
     assert ["; ".join(b["title"] for b in r["because"]) for r in rows] == list(ours["because"])
     assert [b["title"] for b in rows[0]["because"]] == [STAR_WARS, "Toy Story (1995)"]
+
+
+def _known_list(rec: movierec.Recommender, user: int) -> tuple[object, list[str]]:
+    """``rec.recommend(user, k=10, explain=True)`` and the warnings it gave."""
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        got = rec.recommend(user, k=10, explain=True)
+    return got, [str(w.message) for w in said if "explain" in str(w.message)]
+
+
+def test_knn_explains_a_known_users_list(data: movierec.Dataset) -> None:
+    """A known user's knn-baseline list is explained (it was refused: 'not a sum over the movies they rated'):
+    each row's shares s_ij (r_uj − b_uj) / Σ s over the user's training row add up to the model's own
+    prediction less its baseline x_off_i + y_off_u, and every reason is a liked training movie among the
+    row's neighbours whose share is above the tolerance, the largest two."""
+    rec = movierec.Recommender(data, "knn-baseline").fit()
+    model, train = rec.model, rec.train_
+    tol = rating_tolerance(data.interactions.rating_scale)
+    titles = rec.items["title"].to_numpy()
+    assert rec._known_scorer is None  # built by the first explained list, kept until a refit
+    named = 0
+    for user in (1, 5, 77, 414):
+        got, said = _known_list(rec, user)
+        u = rec.user_index(user)
+        targets = np.array([rec.movie_index(m) for m in got["movieId"]])
+        items, values, terms = rec._known_scorer[2].known_terms(u, targets)
+        row = train.csr()[u]
+        assert sorted(items) == sorted(row.indices)  # the training row, its ratings
+        np.testing.assert_array_equal(values[np.argsort(items)], row.data[np.argsort(row.indices)])
+        pred = model.predicted_scores(np.array([u]), targets)[0].astype(np.float64)
+        np.testing.assert_allclose(
+            terms.sum(axis=0), pred - model.x_offset_[targets] - model.y_offset_[u], atol=2e-6
+        )
+        neighbours = model.neighbours_.tocsr()
+        for c, reasons in enumerate(got["because"]):
+            liked = (values >= rec.threshold) & (terms[:, c] > tol)
+            best = np.argsort(-np.where(liked, terms[:, c], -np.inf), kind="stable")[: min(2, liked.sum())]
+            assert sorted(filter(None, reasons.split("; "))) == sorted(titles[items[best]])
+            for j in best:
+                assert (
+                    items[j]
+                    in neighbours.indices[neighbours.indptr[targets[c]] : neighbours.indptr[targets[c] + 1]]
+                )
+            named += len(best)
+        empty = sum(not r for r in got["because"])
+        assert said == (
+            [f"explain: {because_note('knn-baseline', list(got['because']), shares=True)}"] if empty else []
+        )
+    assert named >= 20
+
+
+def test_user_1s_knn_baseline_list_follows_the_baseline(data: movierec.Dataset) -> None:
+    """User 1 rated 232 movies: each row of their knn-baseline list weighs 40 rated neighbours, none of
+    whose shares reaches 0.045 stars (the largest 0.033), so no row has a reason and one warning says why
+    in the shares' words, not leave-one-out's."""
+    rec = movierec.Recommender(data, "knn-baseline").fit()
+    got, said = _known_list(rec, 1)
+    assert list(got["because"]) == [""] * 10
+    assert said == [
+        "explain: no movie on knn-baseline's list rests on one movie you rated: no liked movie you rated holds "
+        "a share of their predicted rating above 1% of the rating scale (its similarity-weighted part among up "
+        "to k rated neighbours), or too few of their neighbours are rated and their baseline predicts them; the "
+        "list follows the movies' baselines and how generously you rate"
+    ]
+    u = rec.user_index(1)
+    targets = np.array([rec.movie_index(m) for m in got["movieId"]])
+    _, _, terms = rec._known_scorer[2].known_terms(u, targets)
+    assert ((terms != 0).sum(axis=0) == rec.model.k).all() and terms.max() < 0.045
+
+
+def test_the_api_explains_a_known_knn_user_as_the_notebook_does(
+    data: movierec.Dataset, tmp_path: Path
+) -> None:
+    """GET /users/{id}/recommendations?explain=true on a real ``movierec serve`` of a knn-baseline artifact:
+    the notebook's list and reasons row for row, ``becauseNote`` exactly where the notebook warns; an svd
+    artifact still answers 422 naming the k-NN rating models among what can explain."""
+    rec = movierec.Recommender(data, "knn-baseline").fit()
+    rec.export(tmp_path / "knn")
+    srv = Server(tmp_path / "knn", "none").wait()
+    try:
+        answers = {
+            user: httpx.get(f"{srv.url}/users/{user}/recommendations?k=10&explain=true", timeout=60).json()
+            for user in (1, 5, 77, 414)
+        }
+    finally:
+        srv.stop()
+    for user, got in answers.items():
+        RecommendationsResponse.model_validate(got)
+        ours, said = _known_list(rec, user)
+        rows = got["recommendations"]
+        assert [r["movieId"] for r in rows] == list(ours["movieId"])
+        assert ["; ".join(b["title"] for b in r["because"]) for r in rows] == list(ours["because"])
+        assert [f"explain: {got['becauseNote']}"] == said if "becauseNote" in got else not said
+    assert answers[5]["recommendations"][0]["because"][0]["title"] == "Pulp Fiction (1994)"
+    assert "becauseNote" in answers[1] and "becauseNote" not in answers[5]
+
+
+def test_a_factor_models_known_user_is_still_refused(data: movierec.Dataset, tmp_path: Path) -> None:
+    """svd's trained user vector is no sum over the user's movies: the notebook, a real server and the CLI
+    refuse to explain a known user's list, and say the k-NN rating models can."""
+    rec = movierec.Recommender(data, "svd", epochs=2).fit()
+    with pytest.raises(movierec.ConfigError, match=r"not a sum over the movies they rated.*knn-baseline"):
+        rec.recommend(1, explain=True)
+    rec.export(tmp_path / "svd")
+    srv = Server(tmp_path / "svd", "none").wait()
+    try:
+        res = httpx.get(f"{srv.url}/users/1/recommendations?explain=true", timeout=60)
+    finally:
+        srv.stop()
+    assert res.status_code == 422
+    assert "k-NN rating model (knn-basic, knn-means, knn-zscore, knn-baseline)" in res.text
+    run = subprocess.run(
+        movierec_cmd("recommend", "-m", "svd", "--user", "1", "--explain"),
+        capture_output=True, text=True, timeout=300, cwd=tmp_path,
+    )  # fmt: skip
+    assert run.returncode == 2 and "or a k-NN rating model" in run.stderr
+
+
+def test_cli_explains_a_known_knn_user(tmp_path: Path) -> None:
+    """``recommend -m knn-baseline --user 5 --explain`` (refused before): user 5's Eternal Sunshine rests on
+    Pulp Fiction; ``--user 1``'s list has no reason and one note says why."""
+
+    def recommend(*args: str) -> subprocess.CompletedProcess[str]:
+        cmd = movierec_cmd("recommend", "-m", "knn-baseline", "--explain", "-k", "3", *args)
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=tmp_path)
+
+    five = recommend("--user", "5", "--json")
+    assert five.returncode == 0, five.stderr
+    rows = json.loads(five.stdout)
+    assert rows[0]["title"] == "Eternal Sunshine of the Spotless Mind (2004)"
+    assert [b["title"] for b in rows[0]["because"]] == ["Pulp Fiction (1994)", "Schindler's List (1993)"]
+    one = recommend("--user", "1")
+    assert one.returncode == 0, one.stderr
+    assert (one.stdout + one.stderr).count("rests on one movie you rated") == 1

@@ -785,7 +785,8 @@ def recommend_cmd(
         False,
         "--explain",
         help="Say which rated movies each one comes from: with --rated, or with --user for an item-based "
-        "model (ease, itemknn, rp3beta, slim).",
+        "model (ease, itemknn, rp3beta, slim) or a k-NN rating model (knn-basic, knn-means, knn-zscore, "
+        "knn-baseline).",
     ),
     exclude: list[str] | None = EXCLUDE_MOVIES,
     seed: int = SEED,
@@ -797,7 +798,7 @@ def recommend_cmd(
     The list is the one the API serves: movies under the support floor are left out and rating
     models rank by their support-shrunk score (docs/serving.md). With ``--rated "Toy Story=5"
     --rated Alien``: a list for someone who is not in the data, folded in as ``POST
-    /recommendations`` does (``--explain`` adds why; for a known user too, with an item-based model).
+    /recommendations`` does (``--explain`` adds why; for a known user too, with an item-based or k-NN rating model).
     With ``--all-users --out recs.parquet``: every
     user's top-K in one file, ranked by the same code as ``movierec serve`` (from ``--artifact``, or
     from ``--model`` trained and exported on the fly).
@@ -957,6 +958,9 @@ def _recommend_user(
         title += f" · re-ranked by {rerank}"
     if denied:
         title += f" · {len(denied)} excluded"
+    note = art.because_note(rows) if explain and not as_json else None
+    if note:  # why some rows of a k-NN rating model's list have no reason, once (as for --rated)
+        say("note", note)
     _print_user_list(rows, title, art.kind, as_json, explain, counted=counted)
 
 
@@ -1017,7 +1021,8 @@ def _own_model(reference: str) -> str:
 
 
 def _check_explains_known_users(model: str) -> None:
-    """``--user --explain`` needs an item-based model (its known-user score is a sum over the user's movies)."""
+    """``--user --explain`` needs an item-based or k-NN rating model (its known-user score is a sum over the
+    user's movies)."""
     from movierec.models.registry import get_class
     from movierec.serving.artifact import explains_known_users
 

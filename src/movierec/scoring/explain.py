@@ -15,12 +15,15 @@ every row of a list Toy Story and Finding Nemo did nothing to choose, and svd ga
 A pure bias shift now explains nothing, and a row no rated movie explains has no reason (:func:`because_note`
 says why once per list). The k-NN family's prediction is a similarity-weighted mean over the rated
 neighbours, which leave-one-out misreads (the left-out weight goes to the others), so their reasons are
-each neighbour's own term in it (``terms=``).
+each neighbour's own term in it (``terms=``). The same terms explain a known user's k-NN list exactly (their
+prediction is that sum over their training row): :func:`known_because`, which the notebook and the
+artifact both call.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -29,11 +32,13 @@ __all__ = [
     "RATING_TOLERANCE",
     "because",
     "because_note",
+    "known_because",
     "known_user_refusal",
     "rating_tolerance",
 ]
 
-#: at most this many liked movies are tried (one fold-in each), the highest-rated first
+#: at most this many liked movies are tried (one fold-in each), the highest-rated first; read on ``terms``
+#: (no fold-in) every liked movie is
 MAX_RATED = 20
 
 #: a rating predictor's reason must raise the movie's predicted rating by at least this share of the rating
@@ -81,13 +86,16 @@ def because(
     k-NN's prediction is a similarity-weighted mean, so leaving the nearest neighbour out hands its weight
     to the farther ones: where those were rated further above their baselines, the prediction rises and
     leave-one-out names no reason, or a far one. A term is already beyond the user bias (the baseline
-    holds it), and a movie that is not among the target's neighbours has none.
+    holds it), and a movie that is not among the target's neighbours has none. Every liked movie is
+    weighed (no :data:`MAX_RATED` cap: no fold-in is run).
     """
     values = np.asarray(values, dtype=np.float64)
     liked = np.flatnonzero(values >= threshold)
     if not len(liked):
         liked = np.argsort(-values, kind="stable")[:1]
-    liked = liked[np.argsort(-values[liked], kind="stable")][:MAX_RATED]
+    liked = liked[np.argsort(-values[liked], kind="stable")]
+    if terms is None:  # each is one fold-in; terms cost nothing more per movie (a known user likes hundreds)
+        liked = liked[:MAX_RATED]
     targets = np.asarray(targets, dtype=np.int64)
     if not len(targets):
         return []
@@ -118,6 +126,33 @@ def because(
     return out
 
 
+def known_because(
+    scorer: Any, u: int, order: np.ndarray, targets: np.ndarray, threshold: float, tol: float
+) -> list[list[int]]:
+    """A training user's reasons under a k-NN rating model (knn-basic, knn-means, knn-zscore,
+    knn-baseline): for each of ``targets``, up to two item indices of their training movies, read on each
+    movie's share of the prediction, s_ij (r_uj − b_uj) / Σ s over the target's k neighbours among the
+    user's training row (``scorer.known_terms``, :class:`movierec.scoring.knn.Scorer`), with the
+    visitors' rules (:func:`because` with ``terms=``): a liked movie (rated ≥ ``threshold``) whose share
+    exceeds ``tol`` (:func:`rating_tolerance`); a target predicted by its baseline (fewer than min_k rated
+    neighbours) has none. The shares of a target add up to its prediction less its baseline, so these
+    reasons explain the very list, where a factor model's trained user vector is no sum over the movies.
+    ``order``: the user's training movies in the order they are tried (equal shares: the first wins), best
+    rated and then most recent first (:func:`movierec.models.base.reason_order`; an older artifact: its
+    stored row). The notebook (:meth:`movierec.Recommender.recommend`) and the artifact (``GET
+    /users/{id}/recommendations?explain=true``) both call it, so they give the same reasons."""
+    items, values, terms = scorer.known_terms(u, targets)
+    rank = {int(i): n for n, i in enumerate(np.asarray(order).tolist())}
+    tried = np.argsort([rank.get(int(i), len(rank)) for i in items.tolist()], kind="stable")
+    items, values, terms = items[tried], values[tried], terms[tried]
+
+    def no_fold_in(keep: np.ndarray) -> np.ndarray | None:  # never called: terms are read instead
+        raise AssertionError("known_because reads terms, not a fold-in")
+
+    found = because(values, threshold, targets, np.zeros(0), no_fold_in, shared=tol, terms=terms)
+    return [[int(items[b]) for b in r] for r in found]
+
+
 def _beyond_shared(full: np.ndarray, without: np.ndarray | None, targets: np.ndarray) -> np.ndarray:
     """A rating predictor's contributions to ``targets``: min(drop, drop − median drop over every movie).
     A movie the fold-in cannot predict (NaN, as slope-one's without a co-rated movie) has no drop; no
@@ -129,13 +164,28 @@ def _beyond_shared(full: np.ndarray, without: np.ndarray | None, targets: np.nda
     return np.minimum(drop[targets], drop[targets] - float(np.median(drop)))
 
 
-def because_note(model: str, explained: list[list[int]] | list[str]) -> str | None:
+def because_note(model: str, explained: list[list[int]] | list[str], *, shares: bool = False) -> str | None:
     """Why some rows of a rating predictor's list have no ``because`` (:func:`because` with ``shared``),
     said once for the list; ``None`` when every row has one. ``explained``: each row's reasons. One
-    wording for the notebook (a warning), the CLI (a note), the API (``becauseNote``) and the web page."""
+    wording for the notebook (a warning), the CLI (a note), the API (``becauseNote``) and the web page.
+    ``shares``: the reasons were read on each rated neighbour's share of the prediction (the k-NN family,
+    ``because(..., terms=)``), not by leaving movies out, and the note says so."""
     empty = sum(1 for r in explained if not r)
     if not empty:
         return None
+    if shares:
+        why = (
+            "no liked movie you rated holds a share of their predicted rating above 1% of the rating scale "
+            "(its similarity-weighted part among up to k rated neighbours), or too few of their neighbours "
+            "are rated and their baseline predicts them"
+        )
+        if empty == len(explained):
+            return (
+                f"no movie on {model}'s list rests on one movie you rated: {why}; the list follows the "
+                "movies' baselines and how generously you rate"
+            )
+        have = "has" if empty == 1 else "have"
+        return f"{empty} of the {len(explained)} movies {have} no reason: {why}"
     if empty == len(explained):
         return (
             f"no movie on {model}'s list rests on which movies you rated: leaving any one of them out moves "
@@ -153,5 +203,6 @@ def known_user_refusal(model: str, instead: str) -> str:
     notebook, the artifact, the API and the CLI refuse with."""
     return (
         f"explain: {model}'s score of a known user is not a sum over the movies they rated, so leaving one "
-        f"out would explain another list; use an item-based model (ease, itemknn, rp3beta, slim), or {instead}"
+        "out would explain another list; use an item-based model (ease, itemknn, rp3beta, slim) or a k-NN "
+        f"rating model (knn-basic, knn-means, knn-zscore, knn-baseline), or {instead}"
     )

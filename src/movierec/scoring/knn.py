@@ -217,13 +217,28 @@ class Scorer(base.Scorer):
         )
 
     def known(self, u: int) -> np.ndarray:
+        items, ratings, y_off, fallback, came = self._known_row(u)
+        return self.index.scores(items, ratings, y_off, fallback, came)
+
+    def known_terms(self, u: int, targets: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Training user ``u``'s rated movies (item indices, as stored), their ratings, and each one's term in
+        the ``targets``' predicted ratings above their baseline, ``(len(items), len(targets))``
+        (:meth:`KnnIndex.terms` over the very row, user offset, fallback and tie order :meth:`known`
+        predicts with): a target's terms add up to ``known(u)[target]`` less x_off + the user's offset
+        (KNNBasic: less its fallback). What a known user's reasons are read on
+        (:func:`movierec.scoring.explain.known_because`)."""
+        items, ratings, y_off, fallback, came = self._known_row(u)
+        terms = self.index.terms(items, ratings, y_off, fallback, np.asarray(targets, dtype=np.int64), came)
+        return np.asarray(items, dtype=np.int64), np.asarray(ratings, dtype=np.float64), terms
+
+    def _known_row(self, u: int) -> tuple[np.ndarray, np.ndarray, float, np.ndarray, np.ndarray | None]:
+        """Training user ``u``'s (items, ratings, user offset, fallback predictions, tie order)."""
         a = self.a
         lo, hi = self.seen.indptr[u], self.seen.indptr[u + 1]
         fallback = a["global_mean"] + a["user_bias"][u] + a["item_bias"]
         came = self._came[lo:hi] if self._came is not None else None
-        return self.index.scores(
-            self.seen.indices[lo:hi], self.seen.data[lo:hi], float(a["knn_y_offset"][u]), fallback, came
-        )
+        return self.seen.indices[lo:hi], self.seen.data[lo:hi], float(a["knn_y_offset"][u]), fallback, came
+
 
     def fold_in(self, items: np.ndarray, ratings: np.ndarray | None) -> np.ndarray | None:
         values, ub, fallback = self._visitor(items, ratings)

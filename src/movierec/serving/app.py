@@ -448,7 +448,9 @@ def _recommendation_routes(app: FastAPI, art: Artifact) -> None:
             bool,
             Query(
                 description="Add ``because`` to each movie: the user's movies it depends on most (leave-one-out "
-                "on their training row). Item-based models only (ease, itemknn, rp3beta, slim); others answer 422.",
+                "on their training row; a k-NN rating model's: each rated neighbour's share of the prediction). "
+                "Item-based models (ease, itemknn, rp3beta, slim) and k-NN rating models (knn-basic, knn-means, "
+                "knn-zscore, knn-baseline) only; others answer 422.",
             ),
         ] = False,
         exclude: Annotated[str | None, Query(max_length=20000, description=_EXCLUDE)] = None,
@@ -465,13 +467,11 @@ def _recommendation_routes(app: FastAPI, art: Artifact) -> None:
             raise _unprocessable(
                 ["query", "explain"], known_user_refusal(art.model_name, VISITOR_EXPLAIN), True
             )
-        return _rec_response(
-            art,
-            art.raw_user(u),
-            art.recommend_index(
-                u, k, exclude_seen=exclude_seen, genres=wanted, rerank=rerank, explain=explain, exclude=denied
-            ),
+        rows = art.recommend_index(
+            u, k, exclude_seen=exclude_seen, genres=wanted, rerank=rerank, explain=explain, exclude=denied
         )
+        note = art.because_note(rows) if explain else None  # a k-NN rating model's rows may have no reason
+        return _rec_response(art, art.raw_user(u), rows, because_note=note)
 
     @app.post("/recommendations", **_RECS, responses=responses(404, 413))
     async def visitor_recommendations(body: RecommendRequest) -> Response:

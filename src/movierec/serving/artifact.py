@@ -590,8 +590,12 @@ def _as_key(string_ids: bool, raw: object) -> object:
 def explains_known_users(kind: str, family: str) -> bool:
     """Whether a model of ``kind`` served by ``family`` can explain a known user's list: an item-based
     model (ease, itemknn, rp3beta, slim) scores a user as a sum over the movies they trained with, so
-    leaving one out explains that very list."""
-    return kind != "explicit" and family in ("linear", "neighbours")
+    leaving one out explains that very list, and a k-NN rating model (knn-basic, knn-means, knn-zscore,
+    knn-baseline: family ``knn``) predicts their baseline plus a sum of their rated neighbours' shares
+    (:func:`movierec.scoring.explain.known_because`)."""
+    if kind == "explicit":
+        return family == "knn"
+    return family in ("linear", "neighbours")
 
 
 #: what explains a list where a known user's cannot be: the visitor route with the person's ratings
@@ -914,7 +918,7 @@ class Artifact(IdMapped):
         """Top-``k`` for a user index (from :meth:`user_index`) as JSON rows: movies the user saw are left out
         unless ``exclude_seen=False``, ``genres`` keeps movies having any of them, ``min_support`` overrides
         the support floor, ``rerank`` = ``"mmr:0.3"``… (movierec.rerank) re-orders the list. ``explain`` adds
-        ``because`` (item-based models only, :meth:`explain_known`). ``exclude``: raw movieIds never to list
+        ``because`` (item-based and k-NN rating models only, :meth:`explain_known`). ``exclude``: raw movieIds never to list
         (a deny-list, :meth:`denied`)."""
         if explain and not self.explains_known_users:
             from movierec.scoring.explain import known_user_refusal
@@ -967,6 +971,17 @@ class Artifact(IdMapped):
         idx[~ok] = -1
         return idx, vals
 
+    def because_note(self, rows: list[dict[str, Any]]) -> str | None:
+        """Why some of a rating model's explained ``rows`` have no ``because`` (a known user's list: the
+        API's ``becauseNote``, the CLI's note), :func:`~movierec.scoring.explain.because_note`; ``None``
+        for implicit models, whose rows keep no such note, and where every row has a reason."""
+        from movierec.scoring.explain import because_note
+
+        if self.kind != "explicit":
+            return None
+        found = [r.get("because") or [] for r in rows]
+        return because_note(self.model_name, found, shares=hasattr(self.scorer, "fold_in_terms"))
+
     @property
     def explains_known_users(self) -> bool:
         """Whether a known user's list can be explained (:func:`explains_known_users`)."""
@@ -976,9 +991,16 @@ class Artifact(IdMapped):
         """Fill ``because`` on training user ``u``'s ``rows`` (``raw``: their scorer's scores): up to two of
         their movies whose removal from their training row lowers each score most, tried best rated and
         then most recent first (seen.npz's ``reason_indices``; older artifacts: by item index), as
-        :meth:`movierec.Recommender.recommend` with ``explain=True`` does."""
-        from movierec.scoring.explain import because
+        :meth:`movierec.Recommender.recommend` with ``explain=True`` does. A k-NN rating model's are its
+        rated neighbours' shares of each prediction (:func:`movierec.scoring.explain.known_because`)."""
+        from movierec.scoring.explain import because, known_because, rating_tolerance
 
+        if self.kind == "explicit":  # the knn family (explains_known_users)
+            order = self._reasons[self._seen.indptr[u] : self._seen.indptr[u + 1]]
+            tol, thr = rating_tolerance(self.rating_scale), self.implicit_threshold
+            every = np.arange(self.n_items)  # known_because names item indices
+            self._fill_because(rows, every, lambda t: known_because(self.scorer, u, order, t, thr, tol))
+            return
         items, weights = self.scorer.user_row(u)  # type: ignore[attr-defined]  # an ItemRowScorer
         order = self._reasons[self._seen.indptr[u] : self._seen.indptr[u + 1]]
         pos = {int(i): n for n, i in enumerate(order)}
@@ -1175,7 +1197,7 @@ class Artifact(IdMapped):
                 return found
 
             self._fill_because(rows, items, reasons)
-            return because_note(self.model_name, found)
+            return because_note(self.model_name, found, shares=hasattr(self.scorer, "fold_in_terms"))
 
         def without(keep: np.ndarray) -> np.ndarray | None:
             got = self.scorer.fold_in(items[keep], values[keep])
