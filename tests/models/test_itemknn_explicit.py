@@ -88,13 +88,60 @@ def test_lenskit_names_and_settings(fold) -> None:
     assert len(idx) == 3 and (np.diff(sims) <= 0).all()
 
 
-def test_contract_and_table_artifact(tiny, tmp_path) -> None:
-    """The shared contract; exported, the artifact serves a training user the model's own scores (the
-    table family: no visitor rule, so a person not in training gets popularity there)."""
+def test_contract_and_knn_artifact(tiny, tmp_path) -> None:
+    """The shared contract; exported, the knn family serves it (rule 2) and a training user gets the model's
+    own ranking scores there."""
     from contract import check_contract
     from movierec.serving.artifact import export_artifact, load_artifact
 
     model = check_contract("itemknn-explicit", tiny, tmp_path)
     ds = movierec.load(tiny.to_frame())
     art = load_artifact(export_artifact(model, ds, tiny, tmp_path / "art", min_support=0))
-    assert art.family == "table"
+    assert art.family == "knn" and int(art.scorer.a["knn_rule"]) == 2
+    for u in (0, tiny.n_users - 1):
+        np.testing.assert_allclose(art.user_scores(u), model.score(np.array([u]))[0], rtol=1e-5, atol=1e-5)
+
+
+def test_a_visitor_is_placed_as_lenskit_places_a_query_user(fold, tmp_path) -> None:
+    """A person not in training, from the artifact and from ``raw_new_user``: m_i + Σ s (r_j − m_j) / Σ s over
+    the 20 most similar of the movies they rated, and where none counts BiasScorer()'s μ + b_i + b_u, b_u the
+    plain mean of their r − μ − b_i (LensKit's query-time user bias, undamped). Before, the model served a
+    table and a visitor got the popularity ranking; ``score_new_user`` raised."""
+    from movierec.serving.artifact import export_artifact, load_artifact
+
+    train, _ = fold
+    model = create("itemknn-explicit").fit(train)
+    ds = movierec.load("ml-latest-small")
+    art = load_artifact(export_artifact(model, ds, train, tmp_path / "art", min_support=0))
+    items = np.array([train.item_map.index(m) for m in (1, 260, 2571, 318, 4306, 7153)])
+    ratings = np.array([5.0, 4.5, 2.0, 4.0, 3.0, 1.5], dtype=np.float32)
+    means, nb = model.x_offset_, sp.csr_matrix(model.neighbours_)
+    mu, b_i = float(model.global_mean_), model.item_bias_
+    b_u = np.mean(ratings - mu - b_i[items])
+    want = mu + b_i + b_u
+    rated = dict(zip(items.tolist(), (ratings - means[items]).tolist(), strict=True))
+    for i in range(train.n_items):
+        row = [(j, s) for j, s in zip(nb.indices[nb.indptr[i] : nb.indptr[i + 1]], nb.data[nb.indptr[i] : nb.indptr[i + 1]], strict=True) if j in rated][:20]  # fmt: skip
+        if row:
+            want[i] = means[i] + sum(s * rated[j] for j, s in row) / sum(abs(s) for _, s in row)
+    got = np.asarray(art.scorer.fold_in(items, ratings), dtype=np.float64)
+    for u in (0, 5):  # a training user's own ratings, folded in, give the model's predictions, fallbacks too
+        rows = np.flatnonzero(train.users == u)
+        _, flags = model._predict(np.full(train.n_items, u), np.arange(train.n_items))
+        own = art.scorer.fold_in(train.items[rows].astype(np.int64), train.ratings[rows])
+        assert flags.sum() > 0
+        np.testing.assert_allclose(own, model.predicted_scores(np.array([u]))[0], rtol=1e-5, atol=1e-5)
+    assert 0 < np.sum(np.isclose(want, mu + b_i + b_u)) < train.n_items  # both kinds of rows
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(model.raw_new_user(items, ratings), want, rtol=1e-5, atol=1e-5)
+    out = art.visitor(
+        [(int(train.item_map.to_raw(i)), float(r)) for i, r in zip(items, ratings, strict=True)], 10
+    )
+    assert out["fallback"] is None  # before: "popularity", the table family had no rule
+    shrunk = model.score_new_user(items, ratings).astype(np.float64)
+    shrunk[items] = -np.inf
+    got_idx = [train.item_map.index(r["movieId"]) for r in out["recommendations"]]
+    np.testing.assert_allclose(
+        [r["score"] for r in out["recommendations"]], np.sort(shrunk)[::-1][:10], rtol=1e-5
+    )
+    np.testing.assert_allclose(shrunk[got_idx], np.sort(shrunk)[::-1][:10], rtol=1e-5)

@@ -22,6 +22,7 @@ MODELS = {
     "knn-basic": {"k": 5},
     "knn-means": {"k": 5},
     "knn-zscore": {"k": 5},
+    "itemknn-explicit": {"k": 5},
     "itemknn": {"k": 10},
     "als": {"factors": 8, "iterations": 3, "random_state": 0},
     "bpr": {"no_components": 8, "epochs": 3, "random_state": 0},
@@ -127,6 +128,16 @@ def test_knn_zscore_places_a_training_users_own_ratings_where_the_model_does(fit
     training user's ratings in predicts exactly what the model predicts for them."""
     model, train, art = fitted["knn-zscore"]
     assert art.family == "knn" and "knn_x_scale" in art.scorer.a
+    assert_own_ratings_fold_in_exactly(model, train, art.scorer)
+
+
+def test_itemknn_explicit_places_a_training_users_own_ratings_where_the_model_does(fitted) -> None:
+    """LensKit's explicit item k-NN keeps nothing per user but the bias fallback's b_u, which a fold-in
+    recomputes undamped from the ratings given: folding a training user's ratings in predicts exactly what
+    the model predicts for them (before, its artifact had no visitor rule; the fallback rows are checked on
+    ml-latest-small in tests/models/test_itemknn_explicit.py)."""
+    model, train, art = fitted["itemknn-explicit"]
+    assert art.family == "knn" and int(art.scorer.a["knn_rule"]) == 2
     assert_own_ratings_fold_in_exactly(model, train, art.scorer)
 
 

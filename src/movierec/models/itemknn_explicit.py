@@ -15,10 +15,10 @@ recommendation algorithms") refine it, with the design of LensKit's Java and Pyt
    b_i = mean(r − μ) over the movie, b_u = mean(r − μ − b_i) over the user (no damping).
 
 Measured against LensKit 2025.8.1 on fold 0 of ``crossfold_users(ml-latest-small, 5, SampleFrac(0.2,
-rng=42), rng=42)`` (3,550 test ratings): the 3,368 predictions ItemKNNScorer makes equal this model's to
-2e-6 but for 10 rows where the 20th neighbour ties with the 21st in exact arithmetic and LensKit's float32
-sums break the tie the other way (largest difference 0.047); the 182 it leaves to BiasScorer equal too.
-RMSE 0.8916 in both. ``tests/models/test_itemknn_explicit.py`` checks the model against a plain numpy
+rng=42), rng=42)`` (3,550 test ratings): 3,544 predictions equal LensKit's to 5.4e-7 (the 182 it leaves
+to BiasScorer to 3.3e-7); the 6 others differ by up to 0.047, rows where the 20th neighbour ties with the
+21st in exact arithmetic and LensKit's float32 sums break the tie the other way. RMSE (unclipped) 0.891574
+here, 0.891589 in LensKit. ``tests/models/test_itemknn_explicit.py`` checks the model against a plain numpy
 transcription of the three steps above.
 
 ``knn-means`` has the same prediction rule (Surprise's ``KNNWithMeans``, item-based) with Surprise's
@@ -102,12 +102,11 @@ class ItemKNNExplicit(ExplicitModel):
     ``min_nbrs`` is ``min_k``, ``save_nbrs`` is ``max_neighbours``; the defaults are LensKit's."""
 
     name: ClassVar[str] = "itemknn-explicit"
-    # served as a table of the trained users' predictions (movierec.scoring.table), with no rule for a
-    # person not in training: the knn family's rules give m_i (or Σs·r/Σs) below min_k neighbours, not
-    # this model's bias fallback
-    tags: ClassVar[Tags] = Tags(trains_on="ratings", predicts_ratings=True, serving="table")
-    #: the table family's rule for a person not in training: none (an artifact answers with popularity)
-    visitor_rule: ClassVar[str | None] = None
+    # served by the knn family (movierec.scoring.knn) under its rule 2: m_i + deviation, or the bias
+    # fallback below max(min_k, 1) neighbours; a visitor's b_u is the mean of their r − μ − b_i (undamped)
+    tags: ClassVar[Tags] = Tags(
+        trains_on="ratings", predicts_ratings=True, fold_in="neighbours", serving="knn"
+    )
     search_space: ClassVar[SearchSpace] = {
         "k": IntRange(5, 200, log=True),
         "min_sim": FloatRange(1e-6, 0.2, log=True),
@@ -216,10 +215,6 @@ class ItemKNNExplicit(ExplicitModel):
         row[got.indices] = got.data
         idx, vals = topk(row[None, :], k)
         return idx[0], vals[0]
-
-    def visitor_arrays(self) -> dict[str, np.ndarray]:
-        """No visitor rule, so nothing for one to read."""
-        return {}
 
     def item_embeddings(self) -> np.ndarray | None:
         """None: a neighbour model has similarity lists (``neighbours_``), not vectors."""

@@ -7,6 +7,9 @@ KNNWithZScore scales each deviation by its item's spread σ_j and the sum by σ_
 r̂_ui = μ_i + σ_i Σ s_ij (r_uj − μ_j)/σ_j / Σ s_ij (Herlocker et al. 1999), nothing per user, so a
 visitor's ratings enter exactly as a training user's do.
 A visitor's user offset is their mean deviation from μ + b_i, shrunk by ``n + 5`` ratings.
+LensKit's explicit ItemKNNScorer (``itemknn-explicit``, rule 2) is KNNWithMeans' prediction over its own
+lists, with no user offset, and its BiasScorer() μ + b_i + b_u where no neighbour counts: a visitor's b_u
+there is the plain mean of their r − μ − b_i, as BiasScorer() places a person from their ratings.
 """
 
 from __future__ import annotations
@@ -25,6 +28,10 @@ __all__ = ["KnnIndex", "Scorer", "SimilarRows", "export", "similar_spec"]
 
 #: pseudo-ratings shrinking a visitor's user offset towards 0
 USER_OFFSET_SHRINK = 5.0
+#: each model's combination rule (``knn_rule``; 1 for the others): 0 KNNBasic's Σ s·r / Σ s, or the fallback
+#: below min_k; 2 LensKit's explicit ItemKNNScorer (itemknn-explicit): m_i + dev where at least max(min_k, 1)
+#: neighbours count, else its BiasScorer() μ + b_i + b_u, a visitor's b_u the undamped mean of r − μ − b_i
+_RULES = {"knn-basic": 0, "itemknn-explicit": 2}
 
 
 def export(model: Any, n_users: int, n_items: int, threshold: float) -> Exported:
@@ -42,7 +49,8 @@ def export(model: Any, n_users: int, n_items: int, threshold: float) -> Exported
         "knn_y_offset": np.asarray(model.y_offset_, dtype=np.float64),
         "knn_k": np.int64(model.k),
         "knn_min_k": np.int64(model.min_k),
-        "knn_rule": np.int64(0 if model.name == "knn-basic" else 1),  # 0: Σs·r/Σs or fallback; 1: base + dev
+        # 0: Σs·r/Σs or fallback; 1: base + dev; 2: m_i + dev or LensKit's bias fallback (_RULES)
+        "knn_rule": np.int64(_RULES.get(model.name, 1)),
         "global_mean": np.float32(gm),
         "user_bias": np.zeros(n_users, np.float32)
         if ub is None or not has_biases
@@ -133,6 +141,8 @@ class KnnIndex:
         mean_dev = np.divide(sum_dev, sum_sim, out=np.zeros(self.n), where=sum_sim > 0)
         if self.rule == 0:
             est = np.where((actual < self.min_k) | (actual == 0), fallback, mean_dev)
+        elif self.rule == 2:
+            est = np.where(actual < max(self.min_k, 1), fallback, self.x_off + y_off + mean_dev)
         else:
             scale = 1.0 if self.x_scale is None else self.x_scale
             est = self.x_off + y_off + scale * np.where(actual < self.min_k, 0.0, mean_dev)
@@ -259,6 +269,9 @@ class Scorer(base.Scorer):
         values = np.full(len(items), float(self.spec.get("top", 5.0))) if ratings is None else ratings
         values = np.asarray(values, dtype=np.float64)
         ub = 0.0
+        if self.index.rule == 2:  # no user offset in the prediction; the fallback's b_u, undamped (LensKit's)
+            bu = float(np.mean(values - a["global_mean"] - a["item_bias"][items]))
+            return values, ub, a["global_mean"] + np.float32(bu) + a["item_bias"]
         if self.has_user_offset:
             ub = float(
                 np.sum(values - a["global_mean"] - a["item_bias"][items]) / (len(items) + USER_OFFSET_SHRINK)
