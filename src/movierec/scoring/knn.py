@@ -249,7 +249,6 @@ class Scorer(base.Scorer):
         came = self._came[lo:hi] if self._came is not None else None
         return self.seen.indices[lo:hi], self.seen.data[lo:hi], float(a["knn_y_offset"][u]), fallback, came
 
-
     def fold_in(self, items: np.ndarray, ratings: np.ndarray | None) -> np.ndarray | None:
         values, ub, fallback = self._visitor(items, ratings)
         # a visitor's ratings came in the order given (a training user's, folded in in training order, give
