@@ -326,3 +326,98 @@ def test_rank_by_prediction_ranks_a_rating_model_as_lenskit_does(bundled: movier
     assert (np.take_along_axis(scores, raw.recs[:3], 1) == np.sort(scores, 1)[:, ::-1][:, :10]).all()
     with pytest.raises(ConfigError, match=r"^rank_by must be one of 'shrunk', 'prediction', got 'raw'"):
         movierec.evaluate(bias, train, test, rank_by="raw")
+
+
+def test_compare_ranks_by_prediction_as_evaluate_does(bundled: movierec.Dataset, tmp_path) -> None:
+    """``compare(..., rank_by="prediction")`` and ``movierec compare --rank-by prediction`` give evaluate's
+    row on LensKit's fold 0: Bias(damping=5) NDCG@10 0.0448 (LensKit's lists), the row's and the comparison's
+    notes saying so; popularity, an implicit model, ranks as before; the default stays the shrunk score
+    (0.1028). A bad value is one line (exit 2 in the CLI). Before, compare had no rank_by."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    train, test = movierec.split.crossfold_users(bundled.interactions, 5, 0.2, seed=42)[0]
+    bias = ("baseline", {"reg_i": 5, "reg_u": 5, "epochs": 1})
+    models = [bias, ("popularity", {})]
+    kw = {"split": (train, test), "protocols": "full-ranking", "threshold": 0.5, "progress": False}
+    comp = movierec.compare(bundled, models, rank_by="prediction", **kw)
+    shrunk = movierec.compare(bundled, models, **kw)
+    rec = movierec.Recommender(bundled, *bias[:1], **bias[1]).fit(train)
+    want = movierec.evaluate(rec, train, test, k=10, threshold=0.5, rank_by="prediction")
+    row = comp.row("baseline", "full-ranking")
+    assert row.metrics == pytest.approx(want.metrics) and row.metrics["ndcg@10"] == pytest.approx(
+        0.0448, abs=1e-4
+    )
+    assert (row.recs == want.recs).all() and row.notes == want.notes
+    assert shrunk.row("baseline", "full-ranking").metrics["ndcg@10"] == pytest.approx(0.1028, abs=1e-4)
+    assert comp.row("popularity", "full-ranking").metrics == shrunk.row("popularity", "full-ranking").metrics
+    assert any("--rank-by prediction" in n for n in comp.notes) and not any(
+        "rank_by" in n for n in shrunk.notes
+    )
+    with pytest.raises(ConfigError, match=r"^rank_by must be one of 'shrunk', 'prediction', got 'raw'$"):
+        movierec.compare(bundled, models, rank_by="raw", **kw)
+    train.to_frame().to_csv(tmp_path / "train.csv", index=False)
+    test.to_frame().to_csv(tmp_path / "test.csv", index=False)
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "movierec", "compare", "--dataset", "ml-latest-small", "--train", "train.csv",
+             "--test", "test.csv", "--models", "baseline", "-p", "reg_i=5,reg_u=5,epochs=1",
+             "--protocols", "full-ranking", "--implicit-threshold", "0.5", *args],
+            capture_output=True, text=True, cwd=tmp_path, timeout=300, env={**os.environ, "COLUMNS": "200"},
+        )  # fmt: skip
+
+    proc = cli("--rank-by", "prediction", "--json")
+    assert proc.returncode == 0, proc.stderr
+    (got,) = json.loads(proc.stdout)
+    assert got["ndcg@10"] == pytest.approx(want.metrics["ndcg@10"], abs=1e-12)
+    assert got["notes"] == want.notes and "--rank-by prediction" in " ".join(proc.stderr.split())
+    bad = cli("--rank-by", "raw")
+    assert bad.returncode == 2 and bad.stderr.strip().splitlines() == [
+        "movierec: error: --rank-by must be one of shrunk, prediction, got 'raw'"
+    ], bad.stderr
+
+
+def test_an_experiment_file_ranks_by_prediction(bundled: movierec.Dataset, tmp_path) -> None:
+    """``rank_by = "prediction"`` in an experiment file is compare's ``rank_by`` (``compare --config``: the
+    row LensKit's lists give, NDCG@10 0.0448); unset, the default; a bad value names the key, and
+    ``--rank-by`` beside ``--config`` is refused (the file sets it)."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from movierec.experiment import compare_kwargs, parse_experiment
+
+    train, test = movierec.split.crossfold_users(bundled.interactions, 5, 0.2, seed=42)[0]
+    train.to_frame().to_csv(tmp_path / "train.csv", index=False)
+    test.to_frame().to_csv(tmp_path / "test.csv", index=False)
+    body = (
+        'protocols = ["full-ranking"]\nthreshold = 0.5\n[dataset]\nname = "ml-latest-small"\n'
+        '[split]\ntrain = "train.csv"\ntest = "test.csv"\n'
+        '[[models]]\nname = "baseline"\n[models.params]\nreg_i = 5\nreg_u = 5\nepochs = 1\n'
+    )
+    (tmp_path / "exp.toml").write_text('rank_by = "prediction"\n' + body)
+    assert compare_kwargs(parse_experiment(body))["rank_by"] == "shrunk"
+    assert 'rank_by = "prediction"' in parse_experiment('rank_by = "prediction"\n' + body).to_toml()
+    with pytest.raises(
+        ConfigError, match=r"rank_by.*rank_by must be one of 'shrunk', 'prediction', got 'raw'"
+    ):
+        parse_experiment('rank_by = "raw"\n' + body)
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "movierec", "compare", "--config", "exp.toml", "--out", "runs", *args],
+            capture_output=True, text=True, cwd=tmp_path, timeout=300, env={**os.environ, "COLUMNS": "200"},
+        )  # fmt: skip
+
+    proc = cli("--json")
+    assert proc.returncode == 0, proc.stderr
+    (row,) = json.loads(proc.stdout)
+    assert row["ndcg@10"] == pytest.approx(0.0448, abs=1e-4) and any(
+        "rank_by='prediction'" in n for n in row["notes"]
+    )
+    bad = cli("--rank-by", "prediction")
+    assert bad.returncode == 2 and "--rank-by and --config exclude each other" in bad.stderr, bad.stderr

@@ -935,11 +935,24 @@ RANKED_BY_PREDICTION = (
 )
 
 
-def _ranked(model: Recommender, rank_by: str) -> tuple[Recommender, bool]:
-    """The model as ``rank_by`` ranks it, and whether that is a rating predictor's raw prediction."""
+#: :func:`compare`'s note when some of its rows are ranked so
+RANKED_ROWS_NOTE = (
+    "the rating models' ranking rows are ranked by the unclipped predicted rating (rank_by='prediction' in "
+    "Python, --rank-by prediction in the CLI), as LensKit ranks a rating scorer, not by the support-shrunk "
+    "score recommend and the API rank by"
+)
+
+
+def _check_rank_by(rank_by: str) -> str:
+    """``rank_by`` when it is one of :data:`RANK_BY`; else one :class:`ConfigError` naming them."""
     if rank_by not in RANK_BY:
         raise ConfigError(f"rank_by must be one of {', '.join(map(repr, RANK_BY))}, got {rank_by!r}")
-    if rank_by == "prediction" and _is_explicit(model):
+    return rank_by
+
+
+def _ranked(model: Recommender, rank_by: str) -> tuple[Recommender, bool]:
+    """The model as ``rank_by`` ranks it, and whether that is a rating predictor's raw prediction."""
+    if _check_rank_by(rank_by) == "prediction" and _is_explicit(model):
         return cast(Recommender, _RankedByPrediction(model)), True
     return model, False
 
@@ -1587,6 +1600,7 @@ def compare(
     monitor: EpochValidator | None = None,
     auc: bool = False,
     early_stopping: Any = None,
+    rank_by: str = "shrunk",
 ) -> Comparison:
     """Fit every model on one split and evaluate each under every protocol (docs/architecture.md; issues 3 and 4).
 
@@ -1613,7 +1627,8 @@ def compare(
     model fit on stderr when a person watches (a Jupyter kernel, or a terminal) and silence otherwise;
     ``True`` always prints those lines, ``False`` never does. Surprise's ``measures=`` is refused, naming ours.
     ``early_stopping`` (``"ndcg@10"``, :class:`movierec.stopping.StopSpec`'s fields as a dict): each model that can stop
-    does on a part of its fold's training part (``valid`` where given), then is refit (:meth:`_FoldRun.stop_and_refit`)."""
+    does on a part of its fold's training part (``valid`` where given), then is refit (:meth:`_FoldRun.stop_and_refit`).
+    ``rank_by="prediction"``: rating models' ranking rows rank by the unclipped prediction, as LensKit's (:func:`evaluate`'s)."""
     from movierec.datasets import Dataset, load
     from movierec.models.registry import create, get_class
 
@@ -1630,12 +1645,10 @@ def compare(
     splitter, key, threshold, notes = _compare_split(
         inter, split, protos, specs, kinds, threshold, seed=seed, cv=cv, test_size=test_size
     )
-    if progress is None:
-        progress = default_progress(len(specs))
-    elif progress is False or progress is True:
-        progress = _LineProgress(len(specs)) if progress else None
+    progress = _compare_progress(progress, len(specs))
     run = _FoldRun(ds, protos, key, k, threshold, seed, item_features, user_features, progress, notes)
     run.beyond, run.genres, run.user_groups, run.monitor = beyond, genres, groups, monitor
+    run.rank_by = _check_rank_by(rank_by)  # a bad value is one line before any training
     run.stopping = _check_stopping(early_stopping, specs, key, monitor, _has_valid(splitter))  # pre-fit
     run.given_stop = _given_stopping(run.stopping, splitter)  # split=(train, valid, test): stop on valid
     labels = _labels(specs, _given_labels(models))
@@ -1660,12 +1673,31 @@ def compare(
         if outs[label][p.name]
     ]
     fit_train = {label: run.fit_view(train, kind) for label, kind in zip(labels, kinds, strict=True)}
-    _note_user_counts(rows, protos, threshold, notes)
-    _note_cv_groups(rows, cv, notes)
+    _note_rows(rows, protos, threshold, cv, notes)
     if any(p.name == "sampled" for p in protos):
         notes.append("sampled metrics can rank models differently from full ranking (Krichene & Rendle 2020)")
         warnings.warn(notes[-1], SampledMetricsWarning, stacklevel=2)
     return run.comparison(rows, fitted, train, test, fit_train)
+
+
+def _note_rows(
+    rows: list[Result], protos: Sequence[Protocol], threshold: float, cv: int | None, notes: list[str]
+) -> None:
+    """:func:`compare`'s notes on its rows: users counted, cross-validation groups, and the ranking rows
+    ranked by the unclipped prediction (``rank_by="prediction"``)."""
+    _note_user_counts(rows, protos, threshold, notes)
+    _note_cv_groups(rows, cv, notes)
+    notes += [RANKED_ROWS_NOTE] if any(RANKED_BY_PREDICTION in r.notes for r in rows) else []
+
+
+def _compare_progress(progress: Progress | bool | None, n_models: int) -> Progress | None:
+    """:func:`compare`'s ``progress``: None a line per model fit where a person watches, True always,
+    False never, a callable as it is."""
+    if progress is None:
+        return default_progress(n_models)
+    if progress is False or progress is True:
+        return _LineProgress(n_models) if progress else None
+    return progress
 
 
 def _compare_split(
@@ -2111,6 +2143,7 @@ class _FoldRun:
     reranker: Any = None
     monitor: Any = None  # an EpochValidator (movierec.epoch_validation), or None
     stopping: Any = None  # a StopSpec (movierec.early_stopping), or None
+    rank_by: str = "shrunk"  # what a rating model's ranking protocols rank by (evaluate's rank_by)
     #: a given split's (train, valid) parts (``split=(train, valid, test)``, ``--valid``): early stopping
     #: fits on train and scores on valid instead of cutting a validation part; None otherwise
     given_stop: tuple[Interactions, Interactions] | None = None
@@ -2444,9 +2477,11 @@ class _FoldRun:
             return None
         self._emit({"event": "evaluate", "model": label, "protocol": p.name, "fold": fold})
         threshold = _threshold(p.name, self.key, self.threshold)
+        scored, by_prediction = _ranked(model, self.rank_by) if p.ranking else (model, False)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", SampledMetricsWarning)
-            out = p.evaluate(model, train, test, k=self.k, threshold=threshold, seed=self.seed)
+            out = p.evaluate(scored, train, test, k=self.k, threshold=threshold, seed=self.seed)
+        out.notes += [RANKED_BY_PREDICTION] if by_prediction else []
         if self.beyond and p.name == "full-ranking":
             from movierec.beyond import extend_output
 

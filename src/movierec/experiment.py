@@ -26,6 +26,9 @@ with ``--config``. Example::
 ``early_stopping = "ndcg@10"`` (``true``: the defaults; or an ``[early_stopping]`` table of ``metric``,
 ``patience``, ``every``, ``valid_size``) stops the models that can stop on a validation part of each
 fold's training part, as ``compare --early-stopping`` does (:class:`movierec.early_stopping.StopSpec`).
+``rank_by = "prediction"`` ranks the rating models' ranking rows by the unclipped predicted rating, as
+LensKit ranks a rating scorer (``compare --rank-by prediction``); ``"shrunk"``, the default, by the
+support-shrunk score ``recommend`` and the API rank by.
 """
 
 from __future__ import annotations
@@ -310,6 +313,11 @@ class Experiment(BaseModel):
     auc: bool | None = Field(
         default=None, description="full ranking: also AUC over the whole ranking (LightFM's auc_score)"
     )
+    rank_by: str | None = Field(
+        default=None,
+        description="what the rating models' ranking rows rank by: 'shrunk' (unset: the support-shrunk score "
+        "recommend ranks by) or 'prediction' (the unclipped predicted rating, as LensKit ranks)",
+    )
     early_stopping: EarlyStoppingConfig | None = Field(
         default=None,
         description="stop the models that can stop on a validation part of each fold's training part "
@@ -330,6 +338,15 @@ class Experiment(BaseModel):
             'a metric name (early_stopping = "ndcg@10"), true (ndcg@10, patience 10, every 5) or a table '
             f"[early_stopping] of metric, patience, every, valid_size; got {v!r}"
         )
+
+    @field_validator("rank_by")
+    @classmethod
+    def _rank_by(cls, v: str | None) -> str | None:
+        from movierec.evaluation import RANK_BY  # imported here: parsing a file stays light until it runs
+
+        if v is not None and v.lower() not in RANK_BY:
+            raise ValueError(f"rank_by must be one of {', '.join(map(repr, RANK_BY))}, got {v!r}")
+        return None if v is None else v.lower()
 
     @field_validator("rerank")
     @classmethod
@@ -829,6 +846,7 @@ def compare_kwargs(exp: Experiment) -> dict[str, Any]:
         "beyond": bool(exp.beyond),
         "rerank": exp.rerank,
         "auc": bool(exp.auc),
+        "rank_by": exp.rank_by or "shrunk",
         "early_stopping": None if exp.early_stopping is None else exp.early_stopping.model_dump(),
     }
 

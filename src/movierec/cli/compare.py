@@ -253,6 +253,12 @@ _CMP_AUC = typer.Option(
     help="Full ranking: also AUC, the share of (test positive, other candidate) pairs ranked right "
     "(LightFM's auc_score; sorts every user's scores, so not on by default).",
 )
+_CMP_RANK_BY = typer.Option(
+    "shrunk",
+    "--rank-by",
+    help="What rating models' lists rank by: shrunk (the support-shrunk score recommend and the API rank by) "
+    "or prediction (the unclipped predicted rating, as LensKit ranks a rating scorer).",
+)
 _CMP_RERANK = typer.Option(
     None,
     "--rerank",
@@ -295,6 +301,7 @@ def compare_cmd(
     test_size: float = _CMP_TEST_SIZE,
     beyond: bool = _CMP_BEYOND,
     auc: bool = _CMP_AUC,
+    rank_by: str = _CMP_RANK_BY,
     rerank: str | None = _CMP_RERANK,
     early_stopping: str | None = EARLY_STOPPING,
     patience: int | None = PATIENCE,
@@ -321,6 +328,7 @@ def compare_cmd(
         return
     names, proto_names, per_model = _compare_request(models, protocols, sampled, split, params, session_gap)
     stopping = stopping_option(early_stopping, patience)
+    rank_by = _rank_by_option(rank_by)
     files.check(ctx, source, excludes=("--split", "--cv", "--test-size"))
     check_test_size_option(test_size, split)  # a count for per-user: one line before the data loads
     if rerank is not None:
@@ -355,6 +363,7 @@ def compare_cmd(
             rerank=rerank,
             auc=auc,
             early_stopping=stopping,
+            rank_by=rank_by,
         )
     if given is not None:  # test users or movies without a training rating: how many, beside the tables
         comp.notes.extend(given.notes)
@@ -365,6 +374,15 @@ def compare_cmd(
     _print_comparison(comp, beyond_tables=True)
     for path in written:
         console.print(f"wrote {path}")
+
+
+def _rank_by_option(value: str) -> str:
+    """``--rank-by``'s value (case aside), or one line naming the two it takes, before any data loads."""
+    from movierec.evaluation import RANK_BY
+
+    if value.strip().lower() not in RANK_BY:
+        raise ConfigError(f"--rank-by must be one of {', '.join(RANK_BY)}, got {value!r}")
+    return value.strip().lower()
 
 
 def _default_models(ds: Any, params: list[str]) -> tuple[list[str], dict[str, dict[str, Any]]]:
@@ -467,6 +485,7 @@ _FILE_ONLY = {
     "sampled": "--sampled",
     "beyond": "--beyond",
     "auc": "--auc",
+    "rank_by": "--rank-by",
     "rerank": "--rerank",
     "early_stopping": "--early-stopping",
     "patience": "--patience",
