@@ -68,7 +68,10 @@ def test_the_plain_access_log_says_each_requests_duration(svd_artifact, tmp_path
     assert set(lines) >= {*PATHS, "/healthz"}, text
     assert [lines[p][0] for p in PATHS] == [200, 200, 404]
     for path in (*PATHS, "/healthz"):
-        assert 0 <= lines[path][1] <= client_ms[path] + 0.1, (path, lines[path], client_ms[path])
+        # milliseconds, of this request: the server's clock stops when the app returns, which can be a
+        # little after the client has its answer (a fresh clone under load read 2.9 ms against the
+        # client's 1.9), so the bound leaves 50 ms; a duration in µs or a running total would break it
+        assert 0 <= lines[path][1] <= client_ms[path] + 50, (path, lines[path], client_ms[path])
     assert not [x for x in text.splitlines() if x.startswith("{")]  # no JSON log unless asked
 
 

@@ -127,7 +127,8 @@ def test_similar_opens_in_view_and_a_rated_star_keeps_the_focus(browser, server)
     page.locator("#recs li button.title").nth(0).press("Enter")  # the keyboard's click
     page.wait_for_selector("#similar li")
     page.wait_for_timeout(100)  # let the scroll settle
-    assert 0 <= _top(page, "#similar-title") < 60, _top(page, "#similar-title")
+    # at the top of the screen; scrolling into view may land a fraction of a pixel past it (-0.047)
+    assert -1 <= _top(page, "#similar-title") < 60, _top(page, "#similar-title")
     assert _top(page, "#similar li") < 844 - 100  # the first similar movie is on screen
     assert page.evaluate("document.activeElement.id") == "similar-title"
     page.keyboard.press("Tab")  # into the similar list
