@@ -80,7 +80,9 @@ class Recommendation(BaseModel):
         description="With explain=true: the (up to two) rated movies this recommendation depends on most, "
         "by leaving each out of the fold-in. A rating model's count only what they raise this movie's predicted "
         "rating beyond what they raise every movie's (a shift of how generously the person rates explains "
-        "nothing), so a row can have none: becauseNote then says why.",
+        "nothing); a k-NN rating model's are the rated neighbours with the largest shares of the prediction "
+        "(s_ij (r_uj - b_uj) / sum of s over the neighbours used). So a row can have none: becauseNote then "
+        "says why.",
     )
     imdbId: str | None = Field(
         default=None, description="IMDb id (digits, without 'tt') when links.csv had one."
@@ -107,7 +109,8 @@ class RecommendationsResponse(BaseModel):
         default=None,
         description="With explain=true, set when some recommendations of a rating model have an empty because: "
         "why, once for the list (leaving out any one rated movie moved their predicted rating no more than "
-        "every movie's; baseline's list never depends on which movies were rated, only on how generously).",
+        "every movie's, or, for a k-NN model, no rated neighbour holds a share above 1% of the scale; "
+        "baseline's list never depends on which movies were rated, only on how generously).",
     )
     similarBy: Literal["lift", "model"] | None = Field(
         default=None,
