@@ -9,32 +9,23 @@ the real loader on a real file) and fails on the code before this change.
 from __future__ import annotations
 
 import json
-import subprocess
 import tomllib
 from pathlib import Path
 
 import pytest
 
 import movierec
+from clihelp import one_error_line
 from clihelp import run_process as run
 from movierec.errors import ConfigError
 from movierec.experiment import load_experiment
 
-ERROR = "movierec: error: "
 FRACTION_OR_COUNT = "must be a fraction between 0 and 1 (0.25) or a whole number of ratings (1000), got "
 PER_USER_COUNT = (
     "1000 is a count; the per-user split holds out a fraction of each user's ratings (such as 0.2)"
 )
 #: what Python adds for a count and the per-user split: its way to hold out n ratings per user
 PYTHON_PER_USER = ", or n of them (movierec.split.per_user_holdout(inter, n=…))"
-
-
-def one_error_line(proc: subprocess.CompletedProcess[str]) -> str:
-    """The one stderr line of a refused command (exit 2, no traceback), without ``movierec: error:``."""
-    assert proc.returncode == 2, (proc.returncode, proc.stdout, proc.stderr)
-    lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith(ERROR), proc.stderr
-    return lines[0].removeprefix(ERROR)
 
 
 def per_user_words(bundled: movierec.Dataset) -> str:
