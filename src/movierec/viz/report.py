@@ -299,7 +299,7 @@ class _Progress:
         self.progress = make_progress(
             SpinnerColumn(),
             TextColumn("[bold]{task.fields[model]:<18}"),
-            BarColumn(bar_width=28),
+            BarColumn(bar_width=28 if getattr(console, "width", 80) >= 110 else 10),
             MofNCompleteColumn(),
             TextColumn("{task.fields[status]}"),
             TimeElapsedColumn(),
@@ -333,14 +333,14 @@ class _Progress:
                 task = self.tasks[label]
                 if int(ev.get("epoch", 0)) > (self.progress.tasks[task].total or 0):
                     self.progress.update(task, total=int(ev.get("epoch", 0)))
-                status = f"epoch {ev.get('epoch')}" + (
-                    f" · loss {loss:.4g}" if isinstance(loss, float) else ""
-                )
-                val = next((f"{k} {v:.4g}" for k, v in ev.items() if k.startswith("val_")), None)
+                # the epoch is in the n/total column; three digits keep a row within 80 columns
+                parts = [f"loss {loss:.3g}"] if isinstance(loss, float) else []
+                val = next((f"val {k[4:]} {v:.3g}" for k, v in ev.items() if k.startswith("val_")), None)
                 if val is not None:
                     self.last_val[label] = val
                 if label in self.last_val:  # the latest validation score (some epochs are not scored)
-                    status += f" · {self.last_val[label]}"
+                    parts.append(self.last_val[label])
+                status = " · ".join(parts) or f"epoch {ev.get('epoch')}"
                 self.progress.update(self.tasks[label], completed=int(ev.get("epoch", 0)), status=status)
             elif kind == "fit-end" and label in self.tasks:
                 task = self.tasks[label]
