@@ -277,6 +277,8 @@ def test_tune_refuses_early_stopping_where_it_cannot_apply(ds: movierec.Dataset)
         tune(ds, "bpr", metric="ndcg@10", n_trials=1, early_stopping="rmse")
     with pytest.raises(ConfigError, match="no setting 'patient'"):
         tune(ds, "bpr", metric="ndcg@10", n_trials=1, early_stopping={"patient": 2})
+    with pytest.raises(ConfigError, match="tune stops each trial on its own validation fold"):
+        tune(ds, "bpr", metric="ndcg@10", n_trials=1, early_stopping={"metric": "ndcg@10", "valid_size": 0.3})
 
 
 def test_cli_tune_early_stopping_in_a_subprocess(ratings: pd.DataFrame, tmp_path: Path) -> None:
@@ -351,3 +353,85 @@ def test_an_experiment_files_early_stopping_true_is_the_defaults_and_a_number_on
         'exp.toml, line 2: early_stopping: a metric name (early_stopping = "ndcg@10"), true (ndcg@10, patience '
         "10, every 5) or a table [early_stopping] of metric, patience, every, valid_size; got 3"
     )
+
+
+def _same_row(row: dict[str, Any]) -> dict[str, Any]:
+    """A row without what differs between two runs of the same fit (its clocks, and when it was made)."""
+    same = {key: value for key, value in row.items() if "second" not in key and not key.endswith("_s")}
+    same["provenance"] = {key: value for key, value in row["provenance"].items() if key != "created_at"}
+    return same
+
+
+def test_stop_every_and_valid_size_on_the_command_line_are_the_files_keys(
+    ratings: pd.DataFrame, tmp_path: Path
+) -> None:
+    """``compare --stop-every 3 --valid-size 0.2`` is ``[early_stopping] every = 3, valid_size = 0.2``: the
+    best epoch is a multiple of 3, the stopping text names the 20 % part, and the file gives the same row."""
+    path = tmp_path / "r.csv"
+    ratings.to_csv(path, index=False)
+    proc = run_process(
+        "compare", "--ratings", str(path), "--models", "bpr", "--params", "bpr.epochs=12", "--protocols",
+        "full-ranking", "--early-stopping", "ndcg@10", "--patience", "2", "--stop-every", "3", "--valid-size",
+        "0.2", "--json", cwd=tmp_path,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    (row,) = json.loads(proc.stdout)
+    assert row["best_epoch"] in (3, 6, 9, 12), row["best_epoch"]
+    assert "20% of each user's training ratings, patience 2, every 3" in row["stopping"]
+    exp = tmp_path / "exp.toml"
+    exp.write_text(
+        f'protocols = ["full-ranking"]\n\n[dataset]\nname = "{path}"\n\n[early_stopping]\nmetric = "ndcg@10"\n'
+        'patience = 2\nevery = 3\nvalid_size = 0.2\n\n[[models]]\nname = "bpr"\n[models.params]\nepochs = 12\n'
+    )
+    from_file = run_process("compare", "--config", str(exp), "--json", cwd=tmp_path)
+    assert from_file.returncode == 0, from_file.stderr
+    (file_row,) = json.loads(from_file.stdout)
+    assert _same_row(file_row) == _same_row(row)
+
+
+@pytest.mark.parametrize(
+    ("args", "line"),
+    [
+        (["--early-stopping", "ndcg@10", "--stop-every", "0"], "invalid value for '--stop-every': Input should be "
+         "greater than or equal to 1 (see 'movierec compare --help')"),
+        (["--early-stopping", "ndcg@10", "--valid-size", "1.5"], "invalid value for '--valid-size': the share of "
+         "each user's training ratings to validate on, between 0 and 1 exclusive (0.1), got 1.5 (see 'movierec "
+         "compare --help')"),
+        (["--stop-every", "3"], "--stop-every sets how often early stopping scores the model: give "
+         "--early-stopping METRIC with it"),
+        (["--valid-size", "0.2"], "--valid-size sizes early stopping's validation part: give --early-stopping "
+         "METRIC with it"),
+        (["--config", "exp.toml", "--stop-every", "3"], "--stop-every and --config exclude each other: the "
+         "experiment file sets it (edit exp.toml)"),
+        (["--config", "exp.toml", "--valid-size", "0.2"], "--valid-size and --config exclude each other: the "
+         "experiment file sets it (edit exp.toml)"),
+        (["--train", "r.csv", "--test", "r.csv", "--valid", "r.csv", "--early-stopping", "ndcg@10", "--valid-size",
+          "0.2"], "--valid-size and --valid exclude each other: early stopping scores on the --valid file and "
+         "cuts no validation part"),
+    ],
+)  # fmt: skip
+def test_stop_every_and_valid_size_refusals_are_one_line(
+    ratings: pd.DataFrame, tmp_path: Path, args: list[str], line: str
+) -> None:
+    (tmp_path / "r.csv").write_text("userId,movieId,rating\n1,1,4\n")
+    (tmp_path / "exp.toml").write_text('[[models]]\nname = "bpr"\n')
+    models = [] if "--config" in args else ["--models", "bpr"]
+    assert one_error_line(run_process("compare", *models, *args, cwd=tmp_path)) == line
+
+
+def test_cli_tune_stop_every(ratings: pd.DataFrame, tmp_path: Path) -> None:
+    """``tune --stop-every 2``: each trial is scored after every 2nd epoch, so best.toml's epochs is even, and
+    the study records every 2; tune takes no --valid-size (a trial stops on its own fold)."""
+    path = tmp_path / "r.csv"
+    ratings.to_csv(path, index=False)
+    proc = run_process(
+        "tune", "--ratings", str(path), "--model", "bpr", "--metric", "ndcg@10", "--trials", "1", "--cv", "1",
+        "--params", "epochs=8", "--early-stopping", "ndcg@10", "--patience", "2", "--stop-every", "2", "--out",
+        "out", "--json", cwd=tmp_path,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    best = json.loads((tmp_path / "out" / "best.json").read_text())
+    assert best["best_params"]["epochs"] in (2, 4, 6, 8)
+    assert best["settings"]["early_stopping"]["every"] == 2
+    alone = run_process("tune", "--ratings", str(path), "--model", "bpr", "--stop-every", "2", cwd=tmp_path)
+    assert one_error_line(alone).startswith("--stop-every sets how often early stopping scores the model")

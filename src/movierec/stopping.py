@@ -20,7 +20,7 @@ from movierec.interactions import Interactions
 from movierec.metrics import Metric, parse_metric
 from movierec.models.base import fit_options, tags_of
 
-__all__ = ["StopSpec", "Stopper", "can_stop_early", "cut_validation", "stop_spec"]
+__all__ = ["StopSpec", "Stopper", "can_stop_early", "cut_validation", "stop_spec", "valid_size_fault"]
 
 
 class Stopper:
@@ -166,12 +166,8 @@ class StopSpec:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ConfigError(f"early stopping: {name} must be a whole number ≥ 1, got {value!r}")
-        size = self.valid_size
-        if isinstance(size, bool) or not isinstance(size, (int, float)) or not 0 < size < 1:
-            raise ConfigError(
-                f"early stopping: valid_size is the share of each user's training ratings to validate on, "
-                f"between 0 and 1 exclusive (0.1), got {size!r}"
-            )
+        if (fault := valid_size_fault(self.valid_size)) is not None:
+            raise ConfigError(f"early stopping: valid_size is {fault}")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -184,6 +180,18 @@ class StopSpec:
         validation part given (``valid.csv (9,913 ratings)``), which ``valid_size`` does not cut."""
         on = part if part is not None else f"{self.valid_size:.0%} of each user's training ratings"
         return f"{self.metric} on {on}, patience {self.patience}, every {self.every}"
+
+
+def valid_size_fault(size: object) -> str | None:
+    """What is wrong with ``valid_size`` (``None``: nothing), in words that follow "valid_size is" in
+    :class:`StopSpec`'s error and "invalid value for '--valid-size':" on the command line, so the two
+    check the same thing and say it alike."""
+    if isinstance(size, bool) or not isinstance(size, (int, float)) or not 0 < size < 1:
+        return (
+            "the share of each user's training ratings to validate on, between 0 and 1 exclusive (0.1), "
+            f"got {size!r}"
+        )
+    return None
 
 
 def stop_spec(value: Any) -> StopSpec | None:

@@ -599,6 +599,12 @@ def _stopping_setting(value: Any, model: str, metric: Metric) -> dict[str, Any]:
         spec = StopSpec(metric=metric.label if metric.name != "objective" else "ndcg@10")
     else:
         spec = stop_spec(value) or StopSpec()
+    if spec.valid_size != StopSpec.valid_size:  # compare cuts a part of that size; a trial has its fold
+        raise ConfigError(
+            f"early stopping's valid_size={spec.valid_size:g} sizes a part cut from compare's training part, "
+            "and tune stops each trial on its own validation fold (cv=, or the validation part given): "
+            "leave valid_size out"
+        )
     if not (can_stop_early(cls) and "epochs" in _model_params(cls)):
         raise ConfigError(
             f"early stopping: {model} cannot be scored and stopped between epochs, so there is nothing to stop; "

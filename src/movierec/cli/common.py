@@ -190,32 +190,68 @@ IMPLICIT_THRESHOLD = typer.Option(
 ARTIFACT = typer.Option(None, "--artifact", "-a", help="Use an exported artifact folder instead of training.")
 
 
-#: compare's and tune's early stopping (movierec.stopping.StopSpec): the metric, and its patience
+#: compare's and tune's early stopping (movierec.stopping.StopSpec): the metric, its patience and how often it
+#: scores, named as an experiment file's [early_stopping] keys are (patience, every) with the prefix that keeps
+#: ``every`` readable among a command's other options; compare's validation part's size is --valid-size
 EARLY_STOPPING = typer.Option(
     None,
     "--early-stopping",
     help="Stop each model that can (bpr, warp, svd, ials…) on this validation metric (ndcg@10, mrr@10, rmse…), "
-    "scored every 5 epochs on its validation part (compare: 10% of each user's training ratings; tune: each "
-    "trial's fold), its epochs the maximum; compare then refits on the whole training part with the best "
-    "epoch count, tune gives it to best.toml (docs/protocols.md).",
+    "scored every 5 epochs (--stop-every) on its validation part (compare: 10% of each user's training ratings, "
+    "--valid-size; tune: each trial's fold), its epochs the maximum; compare then refits on the whole training "
+    "part with the best epoch count, tune gives it to best.toml (docs/protocols.md).",
 )
 PATIENCE = typer.Option(
     None, "--patience", min=1, help="With --early-stopping: stop after this many scores without a gain (10)."
 )
+STOP_EVERY = typer.Option(
+    None,
+    "--stop-every",
+    min=1,
+    metavar="N",
+    help="With --early-stopping: score the model after every N-th epoch (5; RecBole's eval_step).",
+)
 
 
-def stopping_option(metric: str | None, patience: int | None) -> Any:
-    """``--early-stopping METRIC [--patience N]`` as compare's and tune's ``early_stopping`` (a StopSpec, or
-    None), checked before the data loads; ``--patience`` alone is one line."""
+def _valid_size(value: float | None) -> float | None:
+    """``--valid-size`` checked as :class:`movierec.stopping.StopSpec` checks ``valid_size``, in its words."""
+    from movierec.stopping import valid_size_fault
+
+    if value is not None and (fault := valid_size_fault(value)) is not None:
+        raise typer.BadParameter(fault)
+    return value
+
+
+VALID_SIZE = typer.Option(
+    None,
+    "--valid-size",
+    metavar="SHARE",
+    callback=_valid_size,
+    help="With --early-stopping: the share of each user's training ratings cut as the validation part (0.1); "
+    "not with --valid, which is the validation part.",
+)
+
+
+def stopping_option(
+    metric: str | None, patience: int | None, every: int | None = None, valid_size: float | None = None
+) -> Any:
+    """``--early-stopping METRIC [--patience N] [--stop-every N] [--valid-size SHARE]`` as compare's and
+    tune's ``early_stopping`` (a StopSpec, or None), checked before the data loads as an experiment file's
+    ``[early_stopping]`` is (StopSpec's checks); one of the others without ``--early-stopping`` is one line."""
     from movierec.stopping import StopSpec
 
+    given: dict[str, Any] = {"patience": patience, "every": every, "valid_size": valid_size}
     if metric is None:
-        if patience is not None:
-            raise ConfigError(
-                "--patience sets early stopping's patience: give --early-stopping METRIC with it"
-            )
+        what = {
+            "patience": "--patience sets early stopping's patience",
+            "every": "--stop-every sets how often early stopping scores the model",
+            "valid_size": "--valid-size sizes early stopping's validation part",
+        }
+        for name, value in given.items():
+            if value is not None:
+                raise ConfigError(f"{what[name]}: give --early-stopping METRIC with it")
         return None
-    return StopSpec(metric=metric) if patience is None else StopSpec(metric=metric, patience=patience)
+    return StopSpec(metric=metric, **{name: value for name, value in given.items() if value is not None})
 
 
 def parse_test_size(value: object) -> float:

@@ -24,7 +24,9 @@ from movierec.cli.common import (
     MODEL_PARAMS,
     PATIENCE,
     SEED,
+    STOP_EVERY,
     USER_FEATURES,
+    VALID_SIZE,
     RatingsSource,
     SplitFilesGiven,
     bar_progress,
@@ -305,6 +307,8 @@ def compare_cmd(
     rerank: str | None = _CMP_RERANK,
     early_stopping: str | None = EARLY_STOPPING,
     patience: int | None = PATIENCE,
+    stop_every: int | None = STOP_EVERY,
+    valid_size: float | None = VALID_SIZE,
     seed: int = SEED,
     as_json: bool = JSON,
     source: RatingsSource = RatingsSource(),  # --dataset, --ratings, --user-col … --rating-scale
@@ -327,9 +331,14 @@ def compare_cmd(
         _compare_config(exp, out, mlflow, as_json)
         return
     names, proto_names, per_model = _compare_request(models, protocols, sampled, split, params, session_gap)
-    stopping = stopping_option(early_stopping, patience)
+    stopping = stopping_option(early_stopping, patience, stop_every, valid_size)
     rank_by = _rank_by_option(rank_by)
     files.check(ctx, source, excludes=("--split", "--cv", "--test-size"))
+    if valid_size is not None and files.valid is not None:
+        raise ConfigError(
+            "--valid-size and --valid exclude each other: early stopping scores on the --valid file and "
+            "cuts no validation part"
+        )
     check_test_size_option(test_size, split)  # a count for per-user: one line before the data loads
     if rerank is not None:
         from movierec.rerank import parse_rerank
@@ -489,6 +498,8 @@ _FILE_ONLY = {
     "rerank": "--rerank",
     "early_stopping": "--early-stopping",
     "patience": "--patience",
+    "stop_every": "--stop-every",
+    "valid_size": "--valid-size",
 }
 
 

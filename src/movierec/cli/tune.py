@@ -19,6 +19,7 @@ from movierec.cli.common import (
     MODEL_PARAMS,
     PATIENCE,
     SEED,
+    STOP_EVERY,
     USER_FEATURES,
     RatingsSource,
     SplitFilesGiven,
@@ -117,6 +118,7 @@ def tune_cmd(
     params: list[str] = MODEL_PARAMS,
     early_stopping: str | None = EARLY_STOPPING,
     patience: int | None = PATIENCE,
+    stop_every: int | None = STOP_EVERY,
 ) -> None:
     """Search hyperparameters with seeded TPE and median pruning, on training folds only; write best.toml."""
     from movierec.tuning import check_request
@@ -131,7 +133,7 @@ def tune_cmd(
         options: dict[str, Any] = dict(
             metric=label, n_trials=trials, cv=cv, timeout=timeout, n_jobs=n_jobs, test_size=test_size,
             threshold=threshold, seed=seed, storage=storage, study_name=study_name, resume=resume,
-            item_features=item_features, early_stopping=stopping_option(early_stopping, patience),
+            item_features=item_features, early_stopping=stopping_option(early_stopping, patience, stop_every),
         )  # fmt: skip
         # tune() checks the same options again (it is callable from Python); checking here first reports a
         # mistake as one line, without the data, before the progress display starts
