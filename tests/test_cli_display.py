@@ -546,18 +546,12 @@ def test_prose_lines_wrap_at_spaces_in_an_80_column_terminal(tmp_path: Path) -> 
         "610 users × 9,724 items)",
         "hold-out (20% of ratings, seed 42; ranking over 595 users): NDCG@10",
     )
-    port = _free_port()
+    # --port 0: the system picks the port as the server binds it, and the banner says which (a port picked
+    # free beforehand could be taken by another test run in between)
     served = _in_terminal(
-        ["serve", "--artifact", "art", "--port", str(port), "--db", "none"],
-        tmp_path,
-        until="startup complete",
+        ["serve", "--artifact", "art", "--port", "0", "--db", "none"], tmp_path, until="startup complete"
     )
-    check(served, "serving popularity@", f"on http://127.0.0.1:{port} · docs /docs · metrics /metrics")
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    check(served, "serving popularity@", " · docs /docs · metrics /metrics")
+    port = re.search(r"on http://127\.0\.0\.1:(\d+) · docs", " ".join(served.split()))
+    assert port is not None and int(port.group(1)) > 0, served
+    assert f"Uvicorn running on http://127.0.0.1:{port.group(1)} " in served, served

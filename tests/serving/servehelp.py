@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -101,15 +102,49 @@ def assert_own_ratings_fold_in_exactly(
 
 
 def free_port() -> int:
+    """A port nobody listened on a moment ago, only for a port that should stay closed (a refused connection):
+    another process can take it before it is used. A server a test starts binds ``--port 0`` (``Server``,
+    ``served_url``) or a socket bound here (``mounted_api``), which leave no such gap."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
 
 
+#: ``movierec serve``'s banner: the URL it serves on and the process id that ``kill -HUP`` reloads
+BANNER = re.compile(r"^serving .* on (http://\S+) · docs .* kill -HUP (\d+)\b")
+
+
+def banner_url(text: str, pid: int) -> str | None:
+    """The URL in the "serving … on http://…" banner that process ``pid`` wrote in ``text``, or None yet. The
+    pid ties the URL to that process: a banner from another server (a reused log, a shared stream) is not it."""
+    for line in text.splitlines():
+        m = BANNER.match(line)
+        if m and int(m.group(2)) == pid:
+            return m.group(1)
+    return None
+
+
+def served_url(log: Path, proc: subprocess.Popen, timeout: float = 90.0) -> str:
+    """The URL a ``movierec serve --port 0`` process writing to ``log`` serves on, from its own banner (the
+    socket is bound and listening before the banner is written, so the port is this process's); its log in a
+    RuntimeError when it exits first or says nothing in ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        text = log.read_text(errors="replace")
+        url = banner_url(text, proc.pid)
+        if url is not None:
+            return url
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}: {text}")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"no banner within {timeout:g} s: {text}")
+        time.sleep(0.1)
+
+
 @contextmanager
 def mounted_api(artifacts: Mapping[str, Any]) -> Iterator[str]:
     """One real uvicorn on 127.0.0.1 serving each artifact under /<name> (no page, no response cache);
-    yields the base URL once the first one answers."""
+    yields the base URL once it has started. uvicorn is handed a socket bound here, so the port is its own."""
     import uvicorn
     from starlette.applications import Starlette
     from starlette.routing import Mount
@@ -118,24 +153,24 @@ def mounted_api(artifacts: Mapping[str, Any]) -> Iterator[str]:
 
     settings = ServeSettings(static=False, rec_cache_size=0)
     app = Starlette(routes=[Mount(f"/{n}", create_app(a, None, settings)) for n, a in artifacts.items()])
-    port = free_port()
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(128)
+    port = int(sock.getsockname()[1])
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
-    url = f"http://127.0.0.1:{port}"
-    first = next(iter(artifacts))
     deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(f"{url}/{first}/health", timeout=1.0)
-            break
-        except httpx.HTTPError:
-            time.sleep(0.1)
+    while not server.started and thread.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.05)
     try:
-        yield url
+        if not server.started:
+            raise RuntimeError("the mounted API did not start")
+        yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         thread.join(10)
+        sock.close()
 
 
 def movierec_cmd(*args: str) -> list[str]:
@@ -143,27 +178,27 @@ def movierec_cmd(*args: str) -> list[str]:
 
 
 class Server:
-    """A ``movierec serve`` subprocess on a free loopback port."""
+    """A ``movierec serve --port 0`` subprocess: the system picks a free port when the server binds it, and
+    :meth:`wait` reads it from the server's own banner. (A port picked free beforehand could be taken by another
+    test run in between: two runs on one machine then each failed, or a test talked to the other's server.)"""
 
     def __init__(
         self, artifact: Path, db: Path | str, *extra: str, env: dict[str, str] | None = None
     ) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        if str(db).startswith("sqlite"):
-            self.log = Path(os.devnull)
-        elif str(db) == "none" or "://" in str(db):  # no folder to log beside: a temp file, removed by stop()
-            fd, name = tempfile.mkstemp(prefix=f"movierec-serve-{self.port}-", suffix=".log")
-            os.close(fd)
-            self.log = Path(name)
-        else:
-            self.log = Path(str(db) + f".{self.port}.log")
+        self.port = 0  # known once wait() has read the banner
+        self.url = ""
+        if str(db) == "none" or "://" in str(db):  # no folder to log beside: a temp file, removed by stop()
+            fd, name = tempfile.mkstemp(prefix="movierec-serve-", suffix=".log")
+        else:  # beside the database, kept; one file per server (two servers may share a database)
+            fd, name = tempfile.mkstemp(prefix=Path(db).name + ".", suffix=".log", dir=Path(db).parent)
+        os.close(fd)
+        self.log = Path(name)
         args = movierec_cmd(
             "serve",
             "--artifact",
             str(artifact),
             "--port",
-            str(self.port),
+            "0",
             "--db",
             str(db),
             "--no-access-log",
@@ -176,7 +211,14 @@ class Server:
         self.proc = subprocess.Popen(args, stdout=self._logfh, stderr=subprocess.STDOUT, env=full_env)
 
     def wait(self, timeout: float = 90.0) -> Server:
+        """Until this process's banner names its URL and its ``/health`` answers 200."""
         deadline = time.monotonic() + timeout
+        try:
+            self.url = served_url(self.log, self.proc, timeout)
+        except RuntimeError:
+            self.stop()
+            raise
+        self.port = int(self.url.rsplit(":", 1)[1])
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 import httpx
-from servehelp import free_port, movierec_cmd
+from servehelp import movierec_cmd, served_url
 
 # uvicorn's line, then the duration: INFO:     127.0.0.1:5 - "GET /users/1/recommendations?k=3 HTTP/1.1" 200 OK 3.1 ms
 PLAIN = re.compile(
@@ -23,14 +23,13 @@ PATHS = ("/users/1/recommendations?k=3", "/users/2/recommendations?k=3", "/users
 def _serve_and_log(artifact: Path, tmp_path: Path, *flags: str) -> tuple[str, dict[str, float]]:
     """Everything ``movierec serve --artifact … *flags`` wrote (stdout and stderr in one file, as a container
     log) while answering PATHS and /healthz; and each request's time as the client measured it, in ms."""
-    port = free_port()
-    log = tmp_path / f"serve-{port}.log"
-    cmd = movierec_cmd("serve", "--artifact", str(artifact), "--port", str(port), "--db", "none", *flags)
+    log = tmp_path / f"serve-{len(list(tmp_path.glob('serve-*.log')))}.log"
+    cmd = movierec_cmd("serve", "--artifact", str(artifact), "--port", "0", "--db", "none", *flags)
     client_ms: dict[str, float] = {}
     with open(log, "wb") as fh:
         proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT)
         try:
-            url, deadline = f"http://127.0.0.1:{port}", time.monotonic() + 90
+            url, deadline = served_url(log, proc), time.monotonic() + 90
             while True:
                 assert proc.poll() is None and time.monotonic() < deadline, log.read_text()
                 try:

@@ -166,17 +166,13 @@ def test_serve_given_the_manifest_file_names_the_folder(svd_artifact) -> None:
 def test_serve_banner_masks_the_database_password(svd_artifact, pg_cluster, tmp_path: Path) -> None:
     """The "serving … · feedback URL" banner goes to terminals and shipped logs: a PostgreSQL URL's password
     is shown as ***. The test cluster trusts local connections, so the password is accepted and ignored."""
-    import socket
     import subprocess
     import time
 
     from servehelp import movierec_cmd
 
     url = pg_cluster.fresh_database("banner_pw").replace("@127.0.0.1", ":s3cret-pw@127.0.0.1")
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    cmd = movierec_cmd("serve", "--artifact", str(svd_artifact[0]), "--port", str(port), "--db", url)
+    cmd = movierec_cmd("serve", "--artifact", str(svd_artifact[0]), "--port", "0", "--db", url)
     proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
     try:
         deadline, banner = time.monotonic() + 120, ""
@@ -192,40 +188,19 @@ def test_serve_banner_masks_the_database_password(svd_artifact, pg_cluster, tmp_
     assert "s3cret-pw" not in banner and ":***@127.0.0.1" in banner, banner
 
 
-def _wait_listening(port: int, proc: object, timeout: float = 60.0) -> None:
-    """Until ``GET /health`` on ``port`` answers 200 (the "serving …" banner is printed before uvicorn has
-    bound its port, so a request sent on the banner alone was refused under load: a fresh clone's make test
-    at 07:36 lost one); the process ending first is an AssertionError with its exit code."""
-    import time
-
-    import httpx
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, f"server exited with {proc.returncode}"  # type: ignore[attr-defined]
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2.0).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise AssertionError(f"no answer on port {port} within {timeout:g} s")
-
-
 def _serve_until_banner(
     artifact: Path, cwd: Path, *args: str, env: dict[str, str] | None = None
-) -> tuple[str, int, object]:
-    """Start ``movierec serve --artifact ARTIFACT *args`` in ``cwd`` (where a default ``--db`` would write) on a
-    free port; what it wrote to stderr up to and including its "serving …" banner, the port, and the running
-    process (the caller stops it)."""
+) -> tuple[str, str | None, object]:
+    """Start ``movierec serve --artifact ARTIFACT --port 0 *args`` in ``cwd`` (where a default ``--db`` would
+    write); what it wrote to stderr up to and including its "serving …" banner, the URL the banner names, and
+    the running process (the caller stops it)."""
     import os
     import subprocess
     import time
 
-    from servehelp import free_port, movierec_cmd
+    from servehelp import banner_url, movierec_cmd
 
-    port = free_port()
-    cmd = movierec_cmd("serve", "--artifact", str(artifact), "--port", str(port), *args)
+    cmd = movierec_cmd("serve", "--artifact", str(artifact), "--port", "0", *args)
     proc = subprocess.Popen(
         cmd,
         stderr=subprocess.PIPE,
@@ -241,7 +216,7 @@ def _serve_until_banner(
         lines.append(line)
         if not line or line.startswith("serving "):
             break
-    return "".join(lines), port, proc
+    return "".join(lines), banner_url("".join(lines), proc.pid), proc
 
 
 def _shown(err: str) -> str:
@@ -265,17 +240,17 @@ def test_the_database_url_can_stay_off_the_command_line(svd_artifact, pg_cluster
     from movierec.serving.store import FeedbackStore
 
     url = pg_cluster.fresh_database("db_env").replace("@127.0.0.1", ":s3cret-pw@127.0.0.1")
-    err, port, proc = _serve_until_banner(svd_artifact[0], tmp_path, env={"MOVIEREC_DB": url})
+    err, served, proc = _serve_until_banner(svd_artifact[0], tmp_path, env={"MOVIEREC_DB": url})
     try:
         # the only line: the banner (a note that the artifact came from other code shows in a working
         # tree being edited while the tests run, never in a clean clone)
         assert _shown(err).startswith("serving ") and "warning" not in err, err
         assert "feedback postgresql+psycopg://movierec:***@127.0.0.1" in err and "s3cret-pw" not in err, err
-        _wait_listening(
-            port, proc
-        )  # the banner comes before uvicorn binds the port: under load the post lost
+        # sent on the banner alone: the port listens before the banner is written (the banner came before
+        # uvicorn bound the port, and under load this post was refused), the request waits for the app
+        assert served is not None and served.startswith("http://127.0.0.1:"), err
         body = {"userId": "env-1", "movieId": 21, "rating": 4.0, "requestId": "db-env-1"}
-        done = httpx.post(f"http://127.0.0.1:{port}/feedback", json=body, timeout=30)
+        done = httpx.post(f"{served}/feedback", json=body, timeout=60)
         assert done.status_code == 201, done.text
     finally:
         proc.terminate()  # type: ignore[attr-defined]

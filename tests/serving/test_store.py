@@ -57,12 +57,12 @@ def test_a_folder_that_takes_no_file_says_so_and_offers_db_none(svd_artifact, tm
     import os
     import subprocess
 
-    from servehelp import free_port, movierec_cmd
+    from servehelp import movierec_cmd
 
     with pytest.raises(ConfigError, match=r"cannot write in /proc \(.*\), where SQLite keeps the database"):
         FeedbackStore("/proc/fb.db")
     done = subprocess.run(
-        movierec_cmd("serve", "--artifact", str(svd_artifact[0]), "--port", str(free_port()), "--db", "/proc/fb.db"),
+        movierec_cmd("serve", "--artifact", str(svd_artifact[0]), "--port", "0", "--db", "/proc/fb.db"),
         capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from servehelp import fit, free_port, movierec_cmd
+from servehelp import fit, movierec_cmd
 
 from movierec.cli import main
 from movierec.errors import ArtifactError
@@ -168,9 +168,8 @@ def test_broken_artifact_with_recomputed_checksums_is_refused(broken: tuple[Path
 )
 def test_serve_refuses_before_binding_its_port(broken: tuple[Path, str]) -> None:
     root, message = broken
-    port = free_port()
     proc = subprocess.run(
-        movierec_cmd("serve", "--artifact", str(root), "--port", str(port), "--db", "none"),
+        movierec_cmd("serve", "--artifact", str(root), "--port", "0", "--db", "none"),
         capture_output=True,
         text=True,
         timeout=120,

@@ -227,15 +227,14 @@ def _served_log(artifact: Path, tmp_path: Path, *flags: str) -> str:
     container's log is) while answering users 1, 2, 3 and the unknown 99999, the default access log left on."""
     import subprocess
 
-    from servehelp import free_port, movierec_cmd
+    from servehelp import movierec_cmd, served_url
 
-    port = free_port()
-    log = tmp_path / f"serve-{port}.log"
-    cmd = movierec_cmd("serve", "--artifact", str(artifact), "--port", str(port), "--db", "none", *flags)
+    log = tmp_path / f"serve-{len(list(tmp_path.glob('serve-*.log')))}.log"
+    cmd = movierec_cmd("serve", "--artifact", str(artifact), "--port", "0", "--db", "none", *flags)
     with open(log, "wb") as fh:
         proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT)
         try:
-            url, deadline = f"http://127.0.0.1:{port}", time.monotonic() + 90
+            url, deadline = served_url(log, proc), time.monotonic() + 90
             while True:
                 assert proc.poll() is None and time.monotonic() < deadline, log.read_text()
                 try:

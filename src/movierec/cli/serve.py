@@ -278,7 +278,9 @@ def serve_cmd(
     artifact: list[Path] = _SERVE_ARTIFACT,
     weights: str | None = _SERVE_WEIGHTS,
     host: str = typer.Option("127.0.0.1", "--host", help="Interface to bind (default: loopback only)."),
-    port: int = typer.Option(8000, "--port", help="TCP port."),
+    port: int = typer.Option(
+        8000, "--port", help="TCP port; 0 binds any free one, and the banner says which."
+    ),
     db: str = _SERVE_DB,
     workers: int = typer.Option(1, "--workers", help="Worker processes."),
     api_key: str | None = _SERVE_API_KEY,
@@ -292,8 +294,6 @@ def serve_cmd(
     log_level: str = typer.Option("info", "--log-level", help="uvicorn log level."),
 ) -> None:
     """Serve an artifact over HTTP: JSON API (docs at /docs), the web page at /, feedback into a database."""
-    import uvicorn
-
     from movierec.serving.app import ServeSettings
     from movierec.serving.dispatch import parse_weights
     from movierec.serving.observe import uvicorn_log_config
@@ -305,8 +305,8 @@ def serve_cmd(
     access_log = access_log and (not log_json or typed(ctx, "access_log"))
     if workers < 1:
         raise ConfigError(f"--workers must be ≥ 1, got {workers}")
-    if not 0 < port < 65536:
-        raise ConfigError(f"--port must be 1..65535, got {port}")
+    if not 0 <= port < 65536:
+        raise ConfigError(f"--port must be 0..65535 (0: any free port), got {port}")
     if max_body_kb < 1:
         raise ConfigError(f"--max-body-kb must be ≥ 1, got {max_body_kb}")
     if rec_cache < 0:
@@ -323,6 +323,7 @@ def serve_cmd(
         cors_origins=tuple(cors_origin),
         rec_cache_size=rec_cache,
     )
+    sock: Any = None
     try:  # every artifact is loaded and verified here, before the port is bound: a bad one never serves
         asgi, router = build_server(
             artifact,
@@ -333,18 +334,20 @@ def serve_cmd(
             json_log=log_json,
             access_log=access_log,
         )
-        check_port(host, port)  # one line and exit 2, not uvicorn's log lines and exit 3
+        # bound here, kept and handed to uvicorn: a port in use is one line; the banner names the bound port
+        sock = listen_socket(host, port)
         if store is not None:
             store.create_tables()
     except BaseException:
-        if store is not None:
-            store.close()
+        for resource in (sock, store):
+            if resource is not None:
+                resource.close()
         raise
     _say_other_code(artifact, router)
     if host not in ("127.0.0.1", "localhost", "::1") and not api_key:
         say("warning", f"binding {host} without --api-key: anyone who can reach it may POST /feedback")
     err_console.print(
-        f"serving {router.describe()} on http://{f'[{host}]' if ':' in host else host}:{port} "
+        f"serving {router.describe()} on http://{f'[{host}]' if ':' in host else host}:{sock.getsockname()[1]} "
         f"· docs /docs · metrics {'/metrics' if metrics else 'off'} · feedback {'off' if store is None else shown_url(str(db_url))}"
         f" · reload: kill -HUP {os.getpid()}" + (" or POST /admin/reload" if api_key else ""),
         # one line when logged (piped at 80 columns it broke inside "metrics /metrics"); in a terminal
@@ -353,7 +356,6 @@ def serve_cmd(
     )
     common: dict[str, Any] = {
         "host": host,
-        "port": port,
         "log_level": log_level,
         # the plain access line is movierec's (serving.observe): uvicorn's, written when the response starts,
         # has no duration; this one, written when the body has gone, ends with it ("200 OK 1.4 ms")
@@ -363,12 +365,47 @@ def serve_cmd(
     }
     if workers == 1:
         install_sighup(router)
-        uvicorn.run(asgi, **common)
-        return
-    if store is not None:
-        store.close()
-    _worker_environment(artifact, weights, metrics, log_json, db_url, settings, access_log=access_log)
-    uvicorn.run("movierec.serving.server:server_from_env", factory=True, workers=workers, **common)
+    else:  # each worker process builds its own app from the environment
+        if store is not None:
+            store.close()
+        _worker_environment(artifact, weights, metrics, log_json, db_url, settings, access_log=access_log)
+    app = asgi if workers == 1 else "movierec.serving.server:server_from_env"
+    run_on_socket(app, sock, factory=workers > 1, workers=workers, **common)
+
+
+def run_on_socket(app: Any, sock: Any, **options: Any) -> None:
+    """Run uvicorn with ``options`` (one process, or ``workers`` processes under uvicorn's supervisor) on
+    ``sock``, the socket serve bound and listens on, rather than letting uvicorn bind a port itself: the port
+    the banner printed is the one served, ``--port 0`` included, and nothing else can take it in between.
+    Says uvicorn's own "Uvicorn running on …" line, which uvicorn leaves out when given a socket."""
+    import inspect
+    import logging
+    import sys
+
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
+    host, port = sock.getsockname()[:2]
+    config = uvicorn.Config(app, port=port, **options)
+    address = f"[{host}]" if ":" in host else host
+    logging.getLogger("uvicorn.error").info(
+        "Uvicorn running on http://%s:%d (Press CTRL+C to quit)", address, port
+    )
+    server = uvicorn.Server(config)
+    try:
+        if config.workers > 1:
+            # uvicorn 0.29-0.3x's supervisor takes the worker's target; later ones make it themselves
+            takes_target = "target" in inspect.signature(Multiprocess).parameters
+            extra = {"target": server.run} if takes_target else {}
+            Multiprocess(config, sockets=[sock], **extra).run()
+            return
+        server.run(sockets=[sock])
+    except KeyboardInterrupt:  # as uvicorn.run: Ctrl-C before uvicorn's own handler is installed
+        pass
+    finally:
+        sock.close()
+    if not server.started:  # uvicorn.run's exit code when the app failed to start
+        sys.exit(3)
 
 
 def _say_other_code(paths: list[Path], router: Any) -> None:
@@ -383,21 +420,24 @@ def _say_other_code(paths: list[Path], router: Any) -> None:
             say("note", note)
 
 
-def check_port(host: str, port: int) -> None:
-    """Refuse (``ConfigError``, one line) a ``--host``/``--port`` the server could not bind.
+def listen_socket(host: str, port: int) -> Any:
+    """The listening TCP socket serve hands to uvicorn, bound to ``host:port`` (``port`` 0: any free port, the
+    socket's name says which); refuses (``ConfigError``, one line) a ``--host``/``--port`` it cannot bind.
 
-    uvicorn binds only after the app has started, and a port in use then printed its log lines
+    uvicorn bound only after the app had started, and a port in use then printed its log lines
     (``ERROR: [Errno 98] … address already in use``) after the "serving … on http://…" banner and
-    exited with 3. This binds the same way (``SO_REUSEADDR``, IPv6 when the host has a colon) and
-    lets go at once, so the common mistakes are said before anything is announced: a port in use
-    (with a free one to try), a privileged port, a host that is not an address of this machine.
+    exited with 3. A check that bound and let go before the banner left a gap in which another process
+    could take the port (two test runs on one machine picked the same free port). This binds as uvicorn
+    does (``SO_REUSEADDR``, IPv6 when the host has a colon) and keeps the socket, so the common mistakes
+    are said before anything is announced: a port in use (with a free one to try), a privileged port, a
+    host that is not an address of this machine.
     """
     import errno
     import socket
 
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     try:
-        _bind_once(host, family, port)
+        return _listening(host, family, port)
     except socket.gaierror as exc:
         raise ConfigError(
             f"--host {host}: not a name or address this machine knows ({exc.strerror})"
@@ -420,6 +460,22 @@ def check_port(host: str, port: int) -> None:
                 "0.0.0.0 for every interface)"
             ) from None
         raise ConfigError(f"cannot listen on {host}:{port} ({exc.strerror or exc})") from None
+
+
+def _listening(host: str, family: int, port: int) -> Any:
+    """A socket bound to ``host:port`` as uvicorn binds (``SO_REUSEADDR``) and listening; the OSError when it
+    cannot bind (the socket closed)."""
+    import socket
+
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(2048)  # uvicorn's default backlog: a client that comes before the app has started waits
+    except BaseException:
+        sock.close()
+        raise
+    return sock
 
 
 def _bind_once(host: str, family: int, port: int) -> None:
