@@ -49,9 +49,15 @@ def pg_unavailable_reason() -> str | None:
 
 
 def _free_port() -> int:
+    """A port nobody listened on a moment ago; another process can take it before PostgreSQL binds it, so
+    ``PostgresCluster`` retries on a port in use and checks that the server on the port is its own."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+#: tries at starting the cluster when the port picked free was taken before PostgreSQL bound it
+START_TRIES = 5
 
 
 class PostgresCluster:
@@ -64,7 +70,7 @@ class PostgresCluster:
         self.bin = bindir
         self.root = Path(tempfile.mkdtemp(prefix="movierec-pg-"))
         self.data = self.root / "data"
-        self.port = _free_port()
+        self.port = 0  # chosen by _start()
         self.user = user
         self.dbname = dbname
         self._as_postgres = os.geteuid() == 0
@@ -75,21 +81,33 @@ class PostgresCluster:
             os.chown(self.root, pw.pw_uid, pw.pw_gid)
             os.chmod(self.root, 0o700)
         self._run("initdb", "-D", str(self.data), "-U", user, "--auth=trust", "-E", "UTF8", "--no-sync")
-        self._run(
-            "pg_ctl",
-            "-D",
-            str(self.data),
-            "-l",
-            str(self.root / "server.log"),
-            "-w",
-            "-t",
-            "60",
-            "-o",
-            f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=on -c max_connections=200",
-            "start",
-        )
+        self._start()
         self._run("createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", user, dbname)
         self.url = f"postgresql+psycopg://{user}@127.0.0.1:{self.port}/{dbname}"
+
+    def _start(self) -> None:
+        """``pg_ctl start`` on a free loopback port, again on another one when the port was taken between
+        choosing it and PostgreSQL binding it (two test runs on one machine); then checks that the server
+        listening there is this cluster's (its postmaster.pid names the port and says ready), so ``createdb``
+        and the tests never talk to another run's server."""
+        log = self.root / "server.log"
+        for _ in range(START_TRIES):
+            self.port = _free_port()
+            opts = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=on -c max_connections=200"
+            try:
+                self._run(
+                    "pg_ctl", "-D", str(self.data), "-l", str(log), "-w", "-t", "60", "-o", opts, "start"
+                )
+            except RuntimeError:
+                if "already in use" not in log.read_text(errors="replace"):
+                    raise
+                log.unlink()  # the next try's log says only its own start
+                continue
+            pid_file = (self.data / "postmaster.pid").read_text().splitlines()
+            if len(pid_file) < 8 or pid_file[3].strip() != str(self.port) or pid_file[7].strip() != "ready":
+                raise RuntimeError(f"postmaster.pid does not name port {self.port} ready: {pid_file}")
+            return
+        raise RuntimeError(f"no free port in {START_TRIES} tries: {log.read_text(errors='replace')}")
 
     def _run(self, prog: str, *args: str) -> None:
         cmd = [str(self.bin / prog), *args]
