@@ -7,19 +7,41 @@ LensKit's 0.891589. LensKit is not installed here: the reference is computed at 
 
 from __future__ import annotations
 
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
 
 import movierec
+from datagen import make_ratings
 from movierec.errors import ConfigError
+from movierec.models.itemknn_explicit import (
+    centred_cosine_neighbours,
+    check_neighbour_table,
+    item_means,
+    neighbour_count,
+)
+from movierec.models.memory import MemoryLimitError
 from movierec.models.registry import create, load_model
 from movierec.split import crossfold_users
 
 
-def reference(train: movierec.Interactions, users: np.ndarray, items: np.ndarray, k: int = 20) -> np.ndarray:
+def reference(
+    train: movierec.Interactions,
+    users: np.ndarray,
+    items: np.ndarray,
+    k: int = 20,
+    save_nbrs: int | None = None,
+) -> np.ndarray:
     """r̂_ui = m_i + Σ s (r_uj − m_j) / Σ |s| over the k largest s_ij > 1e-6 among the user's movies, s the cosine
-    of the mean-centred columns; μ + b_i + b_u (undamped, item bias first) where no neighbour counts."""
+    of the mean-centred columns; μ + b_i + b_u (undamped, item bias first) where no neighbour counts. With
+    ``save_nbrs``, only j among the save_nbrs largest s_ij of all movies count (LensKit's saved lists)."""
     r = sp.csc_matrix(train.csr().astype(np.float64))
     n = np.diff(r.indptr)
     means = np.divide(np.asarray(r.sum(axis=0)).ravel(), n, out=np.zeros(len(n)), where=n > 0)
@@ -38,6 +60,11 @@ def reference(train: movierec.Interactions, users: np.ndarray, items: np.ndarray
         dev = rows.data[rows.indptr[u] : rows.indptr[u + 1]] - means[js]
         s = np.asarray((c[:, [i]].T @ c[:, js]).todense()).ravel()
         keep = (s > 1e-6) & (js != i)
+        if save_nbrs is not None:
+            row = np.asarray((c[:, [i]].T @ c).todense()).ravel()
+            row[i] = 0.0
+            cand = np.flatnonzero(row > 1e-6)
+            keep &= np.isin(js, cand[np.lexsort((cand, -row[cand]))][:save_nbrs])
         s, dev = s[keep], dev[keep]
         top = np.argsort(-s, kind="stable")[:k]
         out[t] = (
@@ -145,3 +172,89 @@ def test_a_visitor_is_placed_as_lenskit_places_a_query_user(fold, tmp_path) -> N
         [r["score"] for r in out["recommendations"]], np.sort(shrunk)[::-1][:10], rtol=1e-5
     )
     np.testing.assert_allclose(shrunk[got_idx], np.sort(shrunk)[::-1][:10], rtol=1e-5)
+
+
+def test_save_nbrs_keeps_at_most_n_and_predicts_as_lenskit_with_those_lists() -> None:
+    """save_nbrs=N keeps each movie's N most similar (LensKit's save_nbrs): its predictions are the reference's
+    over those lists, and where the user rated at least k of the N they are the full table's to the last digit
+    (the k best of the user's movies are then among the N); elsewhere the cut can change them, N ≥ k or not."""
+    train = movierec.Interactions.from_frame(make_ratings(80, 150, 0.4, seed=2), rating_scale=(0.5, 5.0))
+    users, items = np.divmod(np.arange(train.n_users * train.n_items), train.n_items)
+    full = create("itemknn-explicit", k=5).fit(train)
+    cut = create("itemknn-explicit", k=5, save_nbrs=25).fit(train)
+    lengths = np.diff(cut.neighbours_.indptr)
+    assert lengths.max() == 25 and np.diff(full.neighbours_.indptr).max() > 25
+    ours, flags = cut._predict(users, items)
+    diff = np.abs(ours - reference(train, users, items, k=5, save_nbrs=25))
+    assert (diff < 1e-5).mean() > 0.99 and np.median(diff) < 1e-6
+    nb, rated = cut.neighbours_, train.csr()
+    enough = np.array([
+        len(np.intersect1d(nb.indices[nb.indptr[i]:nb.indptr[i + 1]], rated.indices[rated.indptr[u]:rated.indptr[u + 1]])) >= 5
+        for u, i in zip(users, items, strict=True)
+    ])  # fmt: skip
+    whole, _ = full._predict(users, items)
+    assert enough.sum() > 1000
+    np.testing.assert_array_equal(ours[enough], whole[enough])
+    assert np.abs(ours - whole)[~enough & ~flags].max() > 1e-3  # the cut does change the others
+
+
+def test_the_table_is_estimated_and_refused_in_one_sentence() -> None:
+    """The sampled estimate is near the table built, and a table too large for the memory given is a
+    MemoryLimitError (a ConfigError) naming its size, the memory and the save_nbrs to set; None: unknown."""
+    train = movierec.Interactions.from_frame(make_ratings(60, 1500, 0.5, seed=1), rating_scale=(0.5, 5.0))
+    means = item_means(train)
+    built = centred_cosine_neighbours(train, means, 1e-6, None).nnz
+    assert abs(neighbour_count(train, means, 1e-6, None) / built - 1) < 0.1
+    assert neighbour_count(train, means, 1e-6, 40) == 40 * train.n_items  # every movie has more than 40
+    with pytest.raises(MemoryLimitError) as err:
+        check_neighbour_table(59_047, 1.25e9, 12_300_000_000)
+    assert str(err.value) == (
+        "itemknn-explicit would keep about 1,250,000,000 neighbours for 59,047 movies (every similarity above "
+        "min_sim: 10.0 GB, about 20.2 GB while it is built) and 12.3 GB is available: set save_nbrs "
+        "(max_neighbours) to keep only the most similar per movie, as LensKit's save_nbrs does, e.g. save_nbrs=5000"
+    )
+    check_neighbour_table(59_047, 1.25e9, 30_000_000_000)
+    check_neighbour_table(59_047, 1.25e9, None)
+
+
+_UNDER_A_LIMIT = """
+import json, resource, sys
+from datagen import make_ratings
+from movierec.interactions import Interactions
+from movierec.models.registry import create
+train = Interactions.from_frame(make_ratings(60, 6000, 0.5, seed=1), rating_scale=(0.5, 5.0))
+size = next(int(line.split()[1]) * 1024 for line in open("/proc/self/status") if line.startswith("VmSize:"))
+resource.setrlimit(resource.RLIMIT_AS, (size + 150 * 2**20, resource.RLIM_INFINITY))  # ulimit -v: 150 MB more
+out = {}
+try:
+    create("itemknn-explicit").fit(train)
+except Exception as exc:
+    out["error"] = [type(exc).__name__, str(exc)]
+    n = int(str(exc).rsplit("save_nbrs=", 1)[1])
+    out["kept"] = int(create("itemknn-explicit", save_nbrs=n).fit(train).neighbours_.nnz)
+print(json.dumps(out))
+"""
+
+
+def test_a_table_larger_than_the_memory_left_is_refused_before_it_is_built(tmp_path) -> None:
+    """Under ``ulimit -v`` (150 MB above the interpreter), 6,000 movies' 18 million neighbours (144 MB, twice
+    that while built) are refused in one sentence before the table is built, not a MemoryError from inside
+    it, and the save_nbrs the sentence suggests fits under the same limit."""
+    tests = Path(__file__).resolve().parents[1]
+    proc = subprocess.run(
+        [sys.executable, "-c", _UNDER_A_LIMIT], capture_output=True, text=True, timeout=300,
+        env={**os.environ, "PYTHONPATH": f"{tests}:{tests.parent / 'src'}"}, cwd=tmp_path,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    kind, message = out["error"]
+    assert kind == "MemoryLimitError", message
+    assert re.fullmatch(
+        r"itemknn-explicit would keep about 1\d,\d{3},\d{3} neighbours for 6,000 movies \(every similarity above "
+        r"min_sim: 1\d\d MB, about [23]\d\d MB while it is built\) and 1\d\d MB is available: set save_nbrs "
+        r"\(max_neighbours\) to keep only the most similar per movie, as LensKit's save_nbrs does, e\.g\. "
+        r"save_nbrs=\d+",
+        message,
+    ), message
+    n = int(message.rsplit("=", 1)[1])
+    assert 0 < out["kept"] <= n * 6000

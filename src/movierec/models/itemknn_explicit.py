@@ -26,6 +26,13 @@ similarities, computed over each pair's common raters; this model's neighbour li
 block from the sparse ratings and stored best first (``max_neighbours`` per movie, LensKit's
 ``save_nbrs``; ``None`` keeps every positive one, as LensKit does), and the predictions run through the
 same compiled kernel as the ``knn-*`` family's.
+
+Every positive neighbour is many: 10,478,284 on ml-latest-small (9,724 movies), an 84 MB table whose
+build raised peak RSS by 201 MB (377 MB before the blocks kept their row counts instead of int64 row
+indices; 52 MB with ``save_nbrs=200``). The fit estimates the table from 256 sampled rows first
+(:func:`neighbour_count`: 0.95 to 1.03 of the table on ml-latest-small for four seeds, 0.11 s of a 2.3 s
+fit) and refuses a table that cannot fit in the memory available (:mod:`movierec.models.memory`) with a
+:class:`~movierec.models.memory.MemoryLimitError` naming its size and a ``save_nbrs`` that fits.
 """
 
 from __future__ import annotations
@@ -40,13 +47,30 @@ from movierec.interactions import Interactions
 from movierec.models.base import Tags, check_positive, topk
 from movierec.models.baseline import ExplicitModel
 from movierec.models.kernels import accel as kernels
+from movierec.models.memory import MARGIN, MemoryLimitError, available_bytes
 from movierec.models.params import NON_NEGATIVE_INT, POSITIVE, POSITIVE_INT, Constraint
 from movierec.models.space import FloatRange, IntRange, SearchSpace
 
-__all__ = ["ItemKNNExplicit", "centred_cosine_neighbours", "item_means"]
+__all__ = [
+    "ItemKNNExplicit",
+    "centred_cosine_neighbours",
+    "check_neighbour_table",
+    "item_means",
+    "neighbour_count",
+]
 
 #: rows of the similarity matrix computed at once (a block × n_items float64 array)
 _BLOCK = 256
+#: bytes a kept neighbour costs while the table is built: its float32 similarity and int32 column in the
+#: blocks' lists, and again in the concatenated table (8 bytes each once built); measured on
+#: ml-latest-small, whose peak RSS grew 16.6 bytes per neighbour (see ItemKNNExplicit's docstring)
+_BUILD_BYTES = 16
+#: bytes per cell of a block of similarity rows (block × n_items) while it is computed: its float64 product,
+#: float32 copy and mask at once; ml-latest-small's save_nbrs=200 fit grew peak RSS by 52 MB, 19 MB of it
+#: the lists, 33 MB (13 bytes a cell) the blocks
+_BLOCK_CELL_BYTES = 16
+#: movies whose similarity rows are computed to estimate the table's size before it is built
+_SAMPLE_ROWS = _BLOCK
 
 
 def item_means(train: Interactions) -> np.ndarray:
@@ -56,12 +80,9 @@ def item_means(train: Interactions) -> np.ndarray:
     return np.divide(sums, counts, out=np.zeros(train.n_items), where=counts > 0)
 
 
-def centred_cosine_neighbours(
-    train: Interactions, means: np.ndarray, min_sim: float, max_neighbours: int | None
-) -> sp.csr_matrix:
-    """Items × items CSR of the cosine between mean-centred item columns over all users, only entries
-    > ``min_sim`` (no diagonal), each row best first (equal float32 values: lowest index first) and cut to
-    ``max_neighbours`` (None: all). A movie whose centred ratings are all 0 has no neighbours and is none."""
+def _centred_columns(train: Interactions, means: np.ndarray) -> tuple[sp.csc_matrix, sp.csr_matrix]:
+    """The mean-centred rating columns scaled to unit norm over all their ratings (users × items, CSC) and
+    their transpose (CSR): a row block of the transpose times the columns is a block of cosines."""
     r = sp.csr_matrix(
         (train.ratings.astype(np.float64) - means[train.items], (train.users, train.items)),
         shape=(train.n_users, train.n_items),
@@ -70,26 +91,114 @@ def centred_cosine_neighbours(
     norms = np.sqrt(np.asarray(r.multiply(r).sum(axis=0)).ravel())
     scale = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
     c = sp.csc_matrix(r @ sp.diags(scale))
-    ct = sp.csr_matrix(c.T)
+    return c, sp.csr_matrix(c.T)
+
+
+def _positive(
+    ct: sp.csr_matrix, c: sp.csc_matrix, rows: np.ndarray, min_sim: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(row, column, similarity)`` of the float32 cosines > ``min_sim`` of the movies ``rows`` (row
+    positions within ``rows``), no movie its own neighbour, row by row best first (lowest index among
+    equals)."""
+    block = np.asarray((ct[rows] @ c).toarray()).astype(np.float32)
+    block[np.arange(len(rows)), rows] = 0.0
+    r_idx, c_idx = np.nonzero(block > min_sim)
+    v = block[r_idx, c_idx]
+    order = np.lexsort((c_idx, -v, r_idx))
+    return r_idx[order], c_idx[order], v[order]
+
+
+def neighbour_count(
+    train: Interactions, means: np.ndarray, min_sim: float, max_neighbours: int | None, *, seed: int = 0
+) -> int:
+    """The number of neighbours :func:`centred_cosine_neighbours` would keep, estimated before the table is
+    built from the rows of ``_SAMPLE_ROWS`` movies drawn with ``seed`` (all movies, and exact, when there
+    are no more): their neighbours above ``min_sim``, each row cut to ``max_neighbours``, times the
+    movies. About 1/40 of the table's work on ml-latest-small."""
+    c, ct = _centred_columns(train, means)
+    return _count_neighbours(ct, c, min_sim, max_neighbours, seed=seed)
+
+
+def _count_neighbours(
+    ct: sp.csr_matrix, c: sp.csc_matrix, min_sim: float, max_neighbours: int | None, *, seed: int = 0
+) -> int:
+    n = ct.shape[0]
+    if n == 0:
+        return 0
+    rows = np.sort(np.random.default_rng(seed).choice(n, size=min(n, _SAMPLE_ROWS), replace=False))
+    r_idx, _, _ = _positive(ct, c, rows, min_sim)
+    counts = np.bincount(r_idx, minlength=len(rows))
+    if max_neighbours is not None:
+        counts = np.minimum(counts, max_neighbours)
+    return round(float(counts.mean()) * n)
+
+
+def check_neighbour_table(
+    n_items: int, neighbours: float, available: int | None, *, name: str = "itemknn-explicit"
+) -> None:
+    """Raise :class:`MemoryLimitError` (a ConfigError) when building a table of ``neighbours`` for
+    ``n_items`` movies needs more than ``available`` bytes (``None``: unknown, nothing refused), by
+    :mod:`movierec.models.memory`'s rule: ``MARGIN ×`` the estimate above what is available; the estimate
+    is the neighbours' bytes while built and one block of similarity rows. The sentence says the size, the
+    memory and a ``save_nbrs`` whose table and block take at most half of what is available."""
+    working = _BLOCK * n_items * _BLOCK_CELL_BYTES
+    need = neighbours * _BUILD_BYTES + working
+    if available is None or MARGIN * need <= available:
+        return
+    fits = max(int((available / 2 - working) / (_BUILD_BYTES * max(n_items, 1))), 1)
+    nice = max(m * 10**e for e in range(len(str(fits))) for m in (1, 2, 5) if m * 10**e <= fits)
+    raise MemoryLimitError(
+        f"{name} would keep about {neighbours:,.0f} neighbours for {n_items:,} movies (every similarity above "
+        f"min_sim: {_size(neighbours * 8)}, about {_size(need)} while it is built) and {_size(available)} is "
+        "available: set save_nbrs (max_neighbours) to keep only the most similar per movie, as LensKit's "
+        f"save_nbrs does, e.g. save_nbrs={nice}"
+    )
+
+
+def _size(n: float) -> str:
+    """``84 MB``, ``9.9 GB``."""
+    return f"{n / 1e6:,.0f} MB" if n < 1e9 else f"{n / 1e9:,.1f} GB"
+
+
+def centred_cosine_neighbours(
+    train: Interactions,
+    means: np.ndarray,
+    min_sim: float,
+    max_neighbours: int | None,
+    *,
+    available: int | None = None,
+) -> sp.csr_matrix:
+    """Items × items CSR of the cosine between mean-centred item columns over all users, only entries
+    > ``min_sim`` (no diagonal), each row best first (equal float32 values: lowest index first) and cut to
+    ``max_neighbours`` (None: all). A movie whose centred ratings are all 0 has no neighbours and is none.
+
+    With ``available`` (bytes), the table's size is estimated first (:func:`neighbour_count`) and a table
+    that cannot fit is refused before it is built (:func:`check_neighbour_table`), and again as soon as the
+    rows built so far and the sample's rate for the others show it cannot (the sample may err: ±5 % on
+    ml-latest-small for four seeds)."""
+    c, ct = _centred_columns(train, means)
     n = train.n_items
-    rows, cols, vals = [], [], []
+    per_row = 0.0
+    if available is not None:
+        estimate = _count_neighbours(ct, c, min_sim, max_neighbours)
+        check_neighbour_table(n, estimate, available)
+        per_row = estimate / max(n, 1)
+    counts, cols, vals = [], [], []
+    kept = 0
     for start in range(0, n, _BLOCK):
         stop = min(start + _BLOCK, n)
-        block = np.asarray((ct[start:stop] @ c).toarray()).astype(np.float32)
-        block[np.arange(stop - start), np.arange(start, stop)] = 0.0
-        r_idx, c_idx = np.nonzero(block > min_sim)
-        v = block[r_idx, c_idx]
-        order = np.lexsort((c_idx, -v, r_idx))  # row by row, best first, lowest index among equals
-        r_idx, c_idx, v = r_idx[order], c_idx[order], v[order]
+        r_idx, c_idx, v = _positive(ct, c, np.arange(start, stop), min_sim)
         if max_neighbours is not None and len(r_idx):
             first = np.searchsorted(r_idx, r_idx, side="left")
             keep = np.arange(len(r_idx)) - first < max_neighbours
             r_idx, c_idx, v = r_idx[keep], c_idx[keep], v[keep]
-        rows.append(r_idx + start)
+        counts.append(np.bincount(r_idx, minlength=stop - start))
         cols.append(c_idx.astype(np.int32))
         vals.append(v)
-    row = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
-    indptr = np.r_[0, np.cumsum(np.bincount(row, minlength=n))].astype(np.int64)
+        kept += len(v)
+        if available is not None:  # the rows built, and the sample's rate for the rest: the sample may err
+            check_neighbour_table(n, kept + per_row * (n - stop), available)
+    indptr = np.r_[0, np.cumsum(np.concatenate(counts) if counts else np.zeros(0, np.int64))].astype(np.int64)
     data = np.concatenate(vals) if vals else np.zeros(0, dtype=np.float32)
     indices = np.concatenate(cols) if cols else np.zeros(0, dtype=np.int32)
     return sp.csr_matrix((data, indices, indptr), shape=(n, n))  # best first: indices not sorted
@@ -156,7 +265,9 @@ class ItemKNNExplicit(ExplicitModel):
         self.user_bias_, self.item_bias_ = b_u, b_i
         self.x_offset_ = means
         self.y_offset_ = np.zeros(train.n_users)
-        self.neighbours_ = centred_cosine_neighbours(train, means, float(self.min_sim), self.max_neighbours)
+        self.neighbours_ = centred_cosine_neighbours(
+            train, means, float(self.min_sim), self.max_neighbours, available=available_bytes()
+        )
         self.ratings_ = train.csr().astype(np.float32)
         self._after_load()
         return self
