@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic_core import PydanticCustomError
 
 __all__ = [
     "ErrorMessage",
@@ -21,11 +22,28 @@ __all__ = [
     "ReloadResult",
 ]
 
-RawId = (
+
+def _no_nul(value: int | str) -> int | str:
+    """``value`` unchanged, or a 422 when it is text holding U+0000 (NUL).
+
+    PostgreSQL's text cannot hold NUL: a ``POST /feedback`` whose ``userId`` held one got past validation
+    and failed in the INSERT, a 500 with a traceback in the server's log (SQLite stored it). Other control
+    characters are stored as sent; an integer's look-alike spellings (``"1\\n"``) stay 404s and feedback's
+    own rule, as before.
+    """
+    if isinstance(value, int) or "\x00" not in value:
+        return value
+    raise PydanticCustomError("id_nul_character", "an id may not hold the NUL character (U+0000)")
+
+
+RawId = Annotated[
     Annotated[int, Field(strict=True, ge=-(2**63), le=2**63 - 1)]
-    | Annotated[str, Field(min_length=1, max_length=128)]
-)
-"""A raw user or movie id as the dataset spells it (MovieLens uses integers; custom data may use strings)."""
+    | Annotated[str, Field(min_length=1, max_length=128)],
+    # on the union, not its text branch, so a 422's loc is the field's own (["body", "userId"])
+    AfterValidator(_no_nul),
+]
+"""A raw user or movie id as the dataset spells it (MovieLens uses integers; custom data may use strings);
+text ids hold no NUL (U+0000)."""
 
 Rating = Annotated[
     float,
