@@ -16,6 +16,7 @@ interactions for training.
 from __future__ import annotations
 
 import hashlib
+import os
 import time
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -458,6 +459,32 @@ def _feedback_ids(fb: pd.DataFrame, inter: Interactions) -> tuple[pd.DataFrame, 
     return out, notes
 
 
+def _unreadable_here(path: Path) -> str | None:
+    """Why the SQLite file ``path``, in a folder this process cannot write, cannot be read; ``None`` when it can.
+
+    The store keeps its databases in WAL mode, and SQLite opens a WAL database only where it can use the
+    ``-shm`` file beside it: in a read-only folder (a read-only mount of the server's volume, another user's
+    folder) the open fails with "unable to open database file", which was reported as "not a movierec
+    feedback database". A database in another journal mode opens read-only there, so it is asked, not
+    guessed.
+    """
+    import sqlite3
+
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            conn.execute("SELECT 1 FROM sqlite_master").fetchone()
+        finally:
+            conn.close()
+    except sqlite3.OperationalError as exc:
+        return (
+            f"cannot read it here ({exc}): the feedback store keeps SQLite in WAL mode, which needs to write "
+            f"its -shm file beside the database, and {path.parent} is not writable; copy {path.name} (with "
+            f"{path.name}-wal if there is one) to a writable folder and read the copy"
+        )
+    return None
+
+
 def read_feedback(db: str | Path, flag: str, *, with_version: bool = False) -> pd.DataFrame:
     """Every row of an existing feedback database (:meth:`FeedbackStore.frame`), never creating one.
 
@@ -470,11 +497,21 @@ def read_feedback(db: str | Path, flag: str, *, with_version: bool = False) -> p
     if path is not None:
         if not path.is_file():
             raise DataError(f"{labelled(flag, db)}: no such feedback database")
-        why = _not_sqlite(path, empty_ok=False) or _no_feedback_table(path)
+        why = _not_sqlite(path, empty_ok=False)
+        unreadable = None if why or os.access(path.parent, os.W_OK) else _unreadable_here(path)
+        if unreadable:  # a feedback database, perhaps, that SQLite cannot open from where it lies
+            raise DataError(f"{labelled(flag, db)}: {unreadable}")
+        why = why or _no_feedback_table(path)
         if why:  # refused before the store's connection could touch the file
             raise DataError(f"{labelled(flag, db)}: not a movierec feedback database ({why})")
     store = FeedbackStore(url, create=False)
     try:
+        try:
+            store.engine.connect().close()
+        except DatabaseError as exc:  # a wrong password, host, port or database name: nothing was read yet
+            raise DataError(
+                f"{labelled(flag, shown_url(str(db)))}: cannot connect to the feedback database ({exc.orig})"
+            ) from exc
         return store.frame(with_version=with_version)
     except DatabaseError as exc:
         raise DataError(  # a PostgreSQL URL's password as ***, as every other feedback message
