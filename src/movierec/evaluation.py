@@ -2251,6 +2251,10 @@ class _FoldRun:
         epochs = getattr(model, "epochs", None)
         # a size the machine cannot hold is refused before its progress line starts (fit checks it too)
         check_memory(model, train.n_users, train.n_items, train.n_ratings)
+        # and a size the data sets (itemknn-explicit's neighbour table), asked of the model with the data
+        data_check = getattr(model, "check_fit_memory", None)
+        if callable(data_check):
+            data_check(train)
         budget = getattr(model, "time_budget", None)  # sasrec, gru4rec: the fit may end by the clock
         self._emit(
             {"event": "fit-start", "model": label, "fold": fold, "folds": folds, "epochs": epochs}

@@ -28,11 +28,13 @@ block from the sparse ratings and stored best first (``max_neighbours`` per movi
 same compiled kernel as the ``knn-*`` family's.
 
 Every positive neighbour is many: 10,478,284 on ml-latest-small (9,724 movies), an 84 MB table whose
-build raised peak RSS by 201 MB (377 MB before the blocks kept their row counts instead of int64 row
-indices; 52 MB with ``save_nbrs=200``). The fit estimates the table from 256 sampled rows first
-(:func:`neighbour_count`: 0.95 to 1.03 of the table on ml-latest-small for four seeds, 0.11 s of a 2.3 s
-fit) and refuses a table that cannot fit in the memory available (:mod:`movierec.models.memory`) with a
-:class:`~movierec.models.memory.MemoryLimitError` naming its size and a ``save_nbrs`` that fits.
+build raised peak RSS by 132 MB (377 MB when the blocks were kept as lists with int64 row indices and
+joined at the end; 60 MB with ``save_nbrs=200``). The fit estimates the table from 256 sampled rows
+first (:func:`neighbour_count`: 0.95 to 1.03 of the table on ml-latest-small for four seeds, 0.11 s of
+a 2-4 s fit), writes it in place into arrays of that size, and refuses a table that cannot fit in the
+memory available (:mod:`movierec.models.memory`) with a :class:`~movierec.models.memory.MemoryLimitError`
+naming its size and a ``save_nbrs`` that fits; compare asks before the fit's progress line
+(:meth:`ItemKNNExplicit.check_fit_memory`).
 """
 
 from __future__ import annotations
@@ -61,13 +63,14 @@ __all__ = [
 
 #: rows of the similarity matrix computed at once (a block × n_items float64 array)
 _BLOCK = 256
-#: bytes a kept neighbour costs while the table is built: its float32 similarity and int32 column in the
-#: blocks' lists, and again in the concatenated table (8 bytes each once built); measured on
-#: ml-latest-small, whose peak RSS grew 16.6 bytes per neighbour (see ItemKNNExplicit's docstring)
-_BUILD_BYTES = 16
+#: the table's arrays are allocated for the estimate times this (the sample's error was within ±5 % on
+#: ml-latest-small for four seeds), then cut to what was kept
+_SLACK = 1.15
+#: bytes a kept neighbour costs while the table is built: its float32 similarity and int32 column, for
+#: the estimate and its slack (8 bytes each once built)
+_BUILD_BYTES = 10
 #: bytes per cell of a block of similarity rows (block × n_items) while it is computed: its float64 product,
-#: float32 copy and mask at once; ml-latest-small's save_nbrs=200 fit grew peak RSS by 52 MB, 19 MB of it
-#: the lists, 33 MB (13 bytes a cell) the blocks
+#: float32 copy and mask at once (ml-latest-small's save_nbrs=200 fit: about 13 a cell beside its 10 MB table)
 _BLOCK_CELL_BYTES = 16
 #: movies whose similarity rows are computed to estimate the table's size before it is built
 _SAMPLE_ROWS = _BLOCK
@@ -133,6 +136,13 @@ def _count_neighbours(
     return round(float(counts.mean()) * n)
 
 
+def _grown(array: np.ndarray, need: int) -> np.ndarray:
+    """``array``'s values in a new array of at least ``need`` items (half as large again)."""
+    out = np.empty(max(need, len(array) * 3 // 2), dtype=array.dtype)
+    out[: len(array)] = array
+    return out
+
+
 def check_neighbour_table(
     n_items: int, neighbours: float, available: int | None, *, name: str = "itemknn-explicit"
 ) -> None:
@@ -178,12 +188,15 @@ def centred_cosine_neighbours(
     ml-latest-small for four seeds)."""
     c, ct = _centred_columns(train, means)
     n = train.n_items
-    per_row = 0.0
+    estimate = _count_neighbours(ct, c, min_sim, max_neighbours)
     if available is not None:
-        estimate = _count_neighbours(ct, c, min_sim, max_neighbours)
         check_neighbour_table(n, estimate, available)
-        per_row = estimate / max(n, 1)
-    counts, cols, vals = [], [], []
+    per_row = estimate / max(n, 1)
+    # the table is written in place, sized by the estimate and its error, not kept as blocks and joined
+    # (which held every neighbour twice): grown only if the sample fell short, cut to size at the end
+    cap = int(estimate * _SLACK) + _BLOCK
+    data, indices = np.empty(cap, dtype=np.float32), np.empty(cap, dtype=np.int32)
+    counts = np.zeros(n, dtype=np.int64)
     kept = 0
     for start in range(0, n, _BLOCK):
         stop = min(start + _BLOCK, n)
@@ -192,15 +205,16 @@ def centred_cosine_neighbours(
             first = np.searchsorted(r_idx, r_idx, side="left")
             keep = np.arange(len(r_idx)) - first < max_neighbours
             r_idx, c_idx, v = r_idx[keep], c_idx[keep], v[keep]
-        counts.append(np.bincount(r_idx, minlength=stop - start))
-        cols.append(c_idx.astype(np.int32))
-        vals.append(v)
-        kept += len(v)
         if available is not None:  # the rows built, and the sample's rate for the rest: the sample may err
-            check_neighbour_table(n, kept + per_row * (n - stop), available)
-    indptr = np.r_[0, np.cumsum(np.concatenate(counts) if counts else np.zeros(0, np.int64))].astype(np.int64)
-    data = np.concatenate(vals) if vals else np.zeros(0, dtype=np.float32)
-    indices = np.concatenate(cols) if cols else np.zeros(0, dtype=np.int32)
+            check_neighbour_table(n, kept + len(v) + per_row * (n - stop), available)
+        if kept + len(v) > len(data):
+            data, indices = _grown(data, kept + len(v)), _grown(indices, kept + len(v))
+        data[kept : kept + len(v)], indices[kept : kept + len(v)] = v, c_idx
+        counts[start:stop] = np.bincount(r_idx, minlength=stop - start)
+        kept += len(v)
+    data.resize(kept, refcheck=False)  # in place (realloc): no second copy of the table
+    indices.resize(kept, refcheck=False)
+    indptr = np.r_[0, np.cumsum(counts)].astype(np.int64)
     return sp.csr_matrix((data, indices, indptr), shape=(n, n))  # best first: indices not sorted
 
 
@@ -271,6 +285,13 @@ class ItemKNNExplicit(ExplicitModel):
         self.ratings_ = train.csr().astype(np.float32)
         self._after_load()
         return self
+
+    def check_fit_memory(self, train: Interactions) -> None:
+        """Refuse, before any work, a neighbour table that cannot fit in the memory available, as fit does
+        (:func:`check_neighbour_table`); compare calls it before a fit's progress line, so the refusal is
+        the command's one line."""
+        count = neighbour_count(train, item_means(train), float(self.min_sim), self.max_neighbours)
+        check_neighbour_table(train.n_items, count, available_bytes())
 
     def _after_load(self) -> None:
         """The CSR views the prediction kernel reads (rebuilt from the saved arrays)."""
