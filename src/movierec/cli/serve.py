@@ -294,6 +294,8 @@ def serve_cmd(
     log_level: str = typer.Option("info", "--log-level", help="uvicorn log level."),
 ) -> None:
     """Serve an artifact over HTTP: JSON API (docs at /docs), the web page at /, feedback into a database."""
+    import uvicorn  # noqa: F401  (first: a missing serve extra is said before the artifact is looked at)
+
     from movierec.serving.app import ServeSettings
     from movierec.serving.dispatch import parse_weights
     from movierec.serving.observe import uvicorn_log_config
