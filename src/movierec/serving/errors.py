@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -166,12 +167,15 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(MovierecError)
     async def _movierec(request: Request, exc: MovierecError) -> Response:
-        from movierec.serving.store import FeedbackConflict
+        from movierec.serving.store import FeedbackConflict, FeedbackUnavailable
 
         if isinstance(exc, UnknownIdError):
             return _reply(404, str(exc))
         if isinstance(exc, FeedbackConflict):
             return _reply(409, str(exc))
+        if isinstance(exc, FeedbackUnavailable):  # down or restarting: the client retries, the log says why
+            print(f"warning: {request.url.path}: {exc} ({exc.cause})", file=sys.stderr, flush=True)
+            return _reply(503, str(exc), {"Retry-After": "1"})
         return _reply(422, [{"type": "value_error", "loc": _loc_of(request, str(exc)), "msg": str(exc)}])
 
 
@@ -191,7 +195,10 @@ ERROR_RESPONSES: dict[int, dict[str, Any]] = {
     404: _error("Unknown user or movie id."),
     409: _error("The requestId was already used for a different rating."),
     413: _error("Request body larger than --max-body-kb."),
-    503: _error("This server has no feedback database."),
+    503: _error(
+        "This server has no feedback database, or its feedback database does not answer (down or restarting: "
+        "retry, with the same requestId)."
+    ),
 }
 """``responses=`` entries for route decorators: pick the statuses a route can answer."""
 

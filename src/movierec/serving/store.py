@@ -41,13 +41,14 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import ArgumentError, DatabaseError, IntegrityError, OperationalError, ProgrammingError
 
-from movierec.errors import ConfigError, DataError, labelled, spelled
+from movierec.errors import ConfigError, DataError, MovierecError, labelled, spelled
 from movierec.interactions import INT_ID_RULE, Interactions, looks_numeric, parse_int_id
 from movierec.provenance import shown_url
 
 __all__ = [
     "FeedbackConflict",
     "FeedbackStore",
+    "FeedbackUnavailable",
     "merge_feedback",
     "normalise_url",
     "read_feedback",
@@ -90,6 +91,24 @@ MIGRATIONS: list[tuple[int, list[tuple[str, str]]]] = [
 
 class FeedbackConflict(ConfigError):
     """A ``requestId`` was reused with a different user, movie or rating."""
+
+
+class FeedbackUnavailable(MovierecError):
+    """The feedback database did not answer a write (down, restarting, unreachable, locked past the timeout).
+
+    The API answers 503, which a client retries (the same ``requestId`` stores the rating once): it was a
+    plain-text 500 with a traceback in the log while PostgreSQL restarted. The message is what a client may
+    read; ``cause`` (the database URL without its password, and the driver's reason) is for the server's log.
+    """
+
+    def __init__(self, message: str, *, cause: str) -> None:
+        super().__init__(message)
+        self.cause = cause
+
+
+def _one_line(error: object) -> str:
+    """A driver's message on one line (psycopg adds a hint line: "Is the server running on that host …")."""
+    return " ".join(str(error).split())
 
 
 def normalise_url(db: str | Path) -> str:
@@ -309,12 +328,24 @@ class FeedbackStore:
 
         ``model_version`` and ``model`` name the artifact that served the user (its version hash and its
         model's name). Reusing a ``request_id`` for a different (user, movie, rating) raises
-        :class:`FeedbackConflict`.
+        :class:`FeedbackConflict`; a database that does not answer, :class:`FeedbackUnavailable`.
         """
         stored = StoredFeedback(
             0, str(request_id), str(user_id), str(movie_id), float(rating), time.time(), model_version, model
         )
         row = {k: v for k, v in asdict(stored).items() if k != "id"}
+        try:
+            return self._insert(stored, row)
+        except OperationalError as exc:
+            # the connection failed, not the row (which is stored after all if only the commit's reply was lost)
+            raise FeedbackUnavailable(
+                "the feedback database does not answer; retry with the same requestId, which stores the rating once",
+                cause=f"{shown_url(self.url)}: {_one_line(exc.orig)}",
+            ) from exc
+
+    def _insert(self, stored: StoredFeedback, row: dict[str, Any]) -> tuple[StoredFeedback, bool]:
+        """:meth:`add`'s INSERT, and on a ``request_id`` already stored, that row or a :class:`FeedbackConflict`."""
+        request_id = stored.request_id
         try:
             with self.engine.begin() as conn:
                 key = conn.execute(insert(feedback_table).values(**row)).inserted_primary_key
