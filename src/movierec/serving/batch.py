@@ -33,12 +33,16 @@ def recommend_all_users(
     *,
     exclude_seen: bool = True,
     exclude: Iterable[object] | None = None,
-    users: Iterable[int] | None = None,
+    users: Iterable[object] | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> pd.DataFrame:
-    """Top-``k`` rows per user index in ``users`` (default: every user of the artifact), raw ids out;
+    """Top-``k`` rows for each raw userId in ``users`` (default: every user of the artifact), raw ids out;
     ``exclude``: raw movieIds no list shows (a deny-list, :meth:`Artifact.denied`: an unknown id is an
     ``UnknownIdError`` before any work), each list filled from the next best as the API's ``?exclude=`` does.
+
+    ``users`` are the ids of the ``userId`` column, as ``Artifact.recommend`` and the API take them (``"196"``
+    is user 196 where the ids are numbers); an id the artifact does not know is an ``UnknownIdError`` before
+    any work. They were dense indices: ``users=[196]`` on ml-100k ranked for user 197.
 
     Blocks of users go through :meth:`Artifact.top_indices` (the lists :meth:`Artifact.recommend_index`
     gives, same order and ties) and become columns with array operations. Building each list's JSON rows and
@@ -48,7 +52,7 @@ def recommend_all_users(
     if not isinstance(k, int | np.integer) or isinstance(k, bool) or k < 1:
         raise ConfigError(f"-k must be a whole number ≥ 1, got {k!r}")
     denied = art.denied(exclude) if exclude is not None else None
-    idx = np.arange(art.n_users) if users is None else np.asarray(list(users), dtype=np.int64)
+    idx = np.arange(art.n_users) if users is None else _user_indices(art, users)
     step = max(1, _BLOCK_CELLS // max(int(art.n_items), 1))
     user_parts: list[np.ndarray] = []
     rank_parts: list[np.ndarray] = []
@@ -73,6 +77,14 @@ def recommend_all_users(
             "score": _joined(score_parts, np.float32),
         }
     )
+
+
+def _user_indices(art: Any, users: Iterable[object]) -> np.ndarray:
+    """Dense indices of raw userIds (an array of the map's own ids is looked up as it is, a list id by id)."""
+    if isinstance(users, (str, bytes)):
+        raise ConfigError(f"users: a list of user ids, not one string ({users!r}); give [{users!r}]")
+    raw = users if isinstance(users, np.ndarray) and users.dtype == art.user_map.ids.dtype else list(users)
+    return np.asarray(art.user_map.index(raw), dtype=np.int64).reshape(-1)
 
 
 def _joined(parts: list[np.ndarray], dtype: type[np.generic]) -> np.ndarray:

@@ -313,8 +313,12 @@ def _recommend_with_artifact(
             path = SparkFiles.get(name)
         task_art = load_artifact(path)
         for pdf in batches:
-            frame = recommend_all_users(
-                task_art, kk, exclude_seen=exclude_seen, exclude=exclude or None, users=pdf["u"].to_numpy()
+            frame = recommend_all_users(  # users by raw id, as the function takes them
+                task_art,
+                kk,
+                exclude_seen=exclude_seen,
+                exclude=exclude or None,
+                users=task_art.user_map.ids[pdf["u"].to_numpy()],
             )
             if user_type == "string":
                 frame["userId"] = frame["userId"].astype(str)
