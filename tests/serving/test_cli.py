@@ -114,7 +114,7 @@ def test_export_with_feedback_closes_the_loop(tmp_path: Path, capsys) -> None:
     assert code == 0, err
     art = load_artifact(out)
     assert art.dataset_name == "ml-latest-small+feedback" and art.n_users == 611
-    assert "got new ids 611..611" in err  # the visitor is now training user 611: ids stay integers
+    assert "got new id 611\n" in err  # the visitor is now training user 611: ids stay integers
     recs = art.recommend_rows(611, 5)
     assert len(recs) == 5 and not {1, 318} & {r["movieId"] for r in recs}
     assert art.user_map.ids.dtype.kind == "i" and len(art.recommend_rows(1, 3)) == 3

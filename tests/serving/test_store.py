@@ -139,7 +139,35 @@ def test_merge_feedback_appends_and_maps_new_ids(db_url: str) -> None:
     assert frame[(frame.userId == 1) & (frame.movieId == 1)]["rating"].tolist() == [0.5]
     assert inter.n_ratings == before.n_ratings + 2 - int(had)
     assert merged.name == "tiny-movies+feedback" and "merged 2 feedback ratings" in merged.notes[-1]
-    assert any("dropped 1 feedback ratings for movies the dataset does not hold" in n for n in merged.notes)
+    assert any("dropped 1 feedback rating for movies the dataset does not hold" in n for n in merged.notes)
+
+
+def test_merge_feedback_notes_count_in_singular_and_plural(tmp_path: Path) -> None:
+    """One web visitor read "1 feedback users with non-integer ids (e.g. web visitors) got new ids 611..611"
+    and "(1 new users)"; one is now singular with its one id, several keep the range."""
+    ds = movies_dataset(10, 12, seed=1)
+    first = int(ds.interactions.user_map.ids.max()) + 1
+    one, two = FeedbackStore(tmp_path / "one.db"), FeedbackStore(tmp_path / "two.db")
+    one.add("a", "web-a", "1", 4.0)
+    for store in (one, two):
+        store.add("x", "web-x", "77777", 4.0)  # a movie the data does not hold
+    for request, user in (("b", "web-b"), ("c", "web-c")):
+        two.add(request, user, "1", 4.0)
+    two.add("d", "web-d", "77778", 4.0)
+    one.close()
+    two.close()
+    notes = merge_feedback(ds, tmp_path / "one.db").notes
+    assert f"1 feedback user with a non-integer id (e.g. a web visitor) got new id {first}" in notes, notes
+    assert "dropped 1 feedback rating for movies the dataset does not hold" in notes, notes
+    assert notes[-1].startswith("merged 1 feedback rating from ") and notes[-1].endswith("(1 new user)"), (
+        notes
+    )
+    notes = merge_feedback(ds, tmp_path / "two.db").notes
+    assert (
+        f"2 feedback users with non-integer ids (e.g. web visitors) got new ids {first}..{first + 1}" in notes
+    )
+    assert "dropped 2 feedback ratings for movies the dataset does not hold" in notes, notes
+    assert notes[-1].endswith("(2 new users)") and "merged 2 feedback ratings from " in notes[-1], notes
 
 
 def test_merge_feedback_keeps_demographics_and_writes_no_password(db_url: str) -> None:
@@ -232,8 +260,8 @@ def test_data_info_says_what_the_feedback_added(tmp_path: Path, capsys) -> None:
     store.close()
     code, out, err = run_cli(["data", "info", "--with-feedback", str(tmp_path / "fb.db")], capsys)
     assert code == 0, err
-    assert "1 feedback users with non-integer ids (e.g. web visitors) got new ids 611..611" in err, err
-    assert "merged 3 feedback ratings from sqlite:///" in err and "(1 new users)" in err, err
+    assert "note: 1 feedback user with a non-integer id (e.g. a web visitor) got new id 611\n" in err, err
+    assert "merged 3 feedback ratings from sqlite:///" in err and "(1 new user)" in err, err
     assert "100,839" in out and "note" not in out
     code, out, err = run_cli(["data", "info", "--with-feedback", str(tmp_path / "fb.db"), "--json"], capsys)
     assert code == 0 and json.loads(out)["n_ratings"] == 100_839 and "merged 3 feedback ratings" in err

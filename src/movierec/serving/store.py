@@ -458,14 +458,16 @@ def _feedback_ids(fb: pd.DataFrame, inter: Interactions) -> tuple[pd.DataFrame, 
         known = np.array([m in inter.item_map for m in movies], dtype=bool)
         movie_ids = movies.to_numpy(dtype=object)
     if (~known).any():
-        notes.append(f"dropped {int((~known).sum())} feedback ratings for movies the dataset does not hold")
+        notes.append(
+            f"dropped {_count(int((~known).sum()), 'feedback rating')} for movies the dataset does not hold"
+        )
     keep &= known
     if inter.user_map.ids.dtype.kind in "iu":
         parsed_u = [parse_int_id(u) for u in users]
         lookalike = np.array([p is None and looks_numeric(u) for p, u in zip(parsed_u, users, strict=True)])
         if (lookalike & keep).any():
             notes.append(
-                f"dropped {int((lookalike & keep).sum())} feedback ratings whose userId is not a canonical "
+                f"dropped {_count(int((lookalike & keep).sum()), 'feedback rating')} whose userId is not a canonical "
                 f"integer ({INT_ID_RULE})"
             )
         keep &= ~lookalike
@@ -476,10 +478,7 @@ def _feedback_ids(fb: pd.DataFrame, inter: Interactions) -> tuple[pd.DataFrame, 
             if p is None and k and u not in new_ids:
                 new_ids[u] = next_id + len(new_ids)
         if named:
-            notes.append(
-                f"{len(named)} feedback users with non-integer ids (e.g. web visitors) got new ids "
-                f"{next_id}..{next_id + len(named) - 1}"
-            )
+            notes.append(_new_ids_note(len(named), next_id))
         user_ids: Any = np.array(
             [p if p is not None else new_ids.get(u, -1) for p, u in zip(parsed_u, users, strict=True)],
             dtype=np.int64,
@@ -488,6 +487,21 @@ def _feedback_ids(fb: pd.DataFrame, inter: Interactions) -> tuple[pd.DataFrame, 
         user_ids = users.to_numpy(dtype=object)
     out = fb.assign(userId=user_ids, movieId=movie_ids)[keep].reset_index(drop=True)
     return out, notes
+
+
+def _count(n: int, noun: str) -> str:
+    """``1 new user``, ``2 new users``: a count and its noun, singular for one."""
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
+def _new_ids_note(n: int, first: int) -> str:
+    """The note on feedback users given new integer ids: "1 feedback user … got new id 611" for one, "3 …
+    users … got new ids 611..613" for several (one visitor read "1 feedback users … got new ids 611..611")."""
+    if n == 1:
+        return f"1 feedback user with a non-integer id (e.g. a web visitor) got new id {first}"
+    return (
+        f"{n:,} feedback users with non-integer ids (e.g. web visitors) got new ids {first}..{first + n - 1}"
+    )
 
 
 def _unreadable_here(path: Path) -> str | None:
@@ -594,7 +608,7 @@ def merge_feedback(dataset: Any, db_url: str | Path) -> Any:
     notes = [
         *dataset.notes,
         *id_notes,
-        f"merged {len(typed)} feedback ratings from {shown} ({n_new_users} new users)",
+        f"merged {_count(len(typed), 'feedback rating')} from {shown} ({_count(n_new_users, 'new user')})",
     ]
     # demographics, the titles' origin and tags carry over; ``source`` names the feedback too, so
     # reload_ref() (what a study or experiment file records) no longer names a file that holds only the
