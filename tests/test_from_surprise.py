@@ -317,3 +317,25 @@ def test_an_int_test_size_is_a_number_of_ratings_as_in_surprise(
         match=r"a fraction between 0 and 1 \(0\.25\) or a whole number of ratings \(1000\), got 1000\.0",
     ):
         movierec.make_split(bundled, test_size=1000.0)
+
+
+def test_an_unknown_id_in_text_is_said_to_be_an_unknown_id(bundled: movierec.Dataset) -> None:
+    """Surprise's raw ids are text (``algo.predict("196", "99999")``). An id in text that is no movieId and
+    matches no title was "no movie title matches '999999'; try part of the title or the movieId", which
+    sends someone who gave the movieId to give it again; it now says the id is unknown, as the int does,
+    in predict, score, similar and recommend's exclude alike."""
+    rec = movierec.Recommender(bundled, "baseline").fit()
+    said = r"unknown movie id '999999': ml-latest-small has no ratings of it \(and no title matches it\)"
+    for ask in (
+        lambda: rec.predict("1", "999999"),
+        lambda: rec.score(1, ["999999"]),
+        lambda: rec.similar("999999"),
+        lambda: rec.recommend(1, exclude=["999999"]),
+    ):
+        with pytest.raises(movierec.UnknownIdError, match=said):
+            ask()
+    with pytest.raises(movierec.UnknownIdError, match="unknown movie id 999999: ml-latest-small has no"):
+        rec.predict(1, 999999)
+    with pytest.raises(movierec.UnknownIdError, match="no movie title matches 'zzqx'"):
+        rec.predict(1, "zzqx")  # text that is no number stays a title that matched nothing
+    assert rec.predict("1", "260") == rec.predict(1, 260)

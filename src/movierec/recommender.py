@@ -284,9 +284,15 @@ class Recommender:
                 self._refuse_id_and_title(movie, found)
                 return found
             except UnknownIdError:
-                idx = item_map.get(movie) if movie.strip().isdigit() else None
+                digits = movie.strip().isdigit()
+                idx = item_map.get(movie) if digits else None
                 if idx is None:
                     self._refuse_unrated(movie)
+                    if digits:  # Surprise's text ids: say the id is unknown, not "try … the movieId"
+                        raise UnknownIdError(
+                            f"unknown movie id {movie!r}: {self.dataset.name} has no ratings of it "
+                            "(and no title matches it)"
+                        ) from None
                     raise
                 return int(idx)
         idx = item_map.get(_plain_id(movie, "movie"))
