@@ -28,11 +28,14 @@ from movierec.serving.dispatch import api_key_ok
 from movierec.serving.docs import install_docs
 from movierec.serving.errors import install_error_handlers, responses
 from movierec.serving.schemas import (
+    Alive,
     FeedbackIn,
     FeedbackOut,
     Health,
     Movie,
     MovieList,
+    NotReady,
+    Ready,
     RecommendationsResponse,
     RecommendRequest,
     ReloadResult,
@@ -346,6 +349,7 @@ def create_app(
     _recommendation_routes(app, artifact)
     _feedback_route(app)
     _admin_reload_route(app)
+    _probe_routes(app, artifact)
     if settings.static and STATIC.is_dir():
         app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
@@ -577,6 +581,36 @@ def _admin_reload_route(app: FastAPI) -> None:
         in ``X-API-Key`` or as ``Authorization: Bearer KEY``; a server started without a key answers 403
         (reload it with SIGHUP instead)."""
         raise HTTPException(403, "this app has no version router to reload (start it with movierec serve)")
+
+
+def _probe_routes(app: FastAPI, art: Artifact) -> None:
+    """GET /healthz and /readyz, declared so that /openapi.json holds them with their 200 and 503 bodies.
+
+    Under ``movierec serve`` :class:`~movierec.serving.observe.Observability` answers both before any app sees
+    the request (readiness covers every served version), so these handlers run only in an app built without
+    it (``create_app`` in a notebook or a test), where they answer the same bodies for their one version.
+    """
+    from movierec.serving.observe import DB_DOWN, READY_503, readiness
+
+    @app.get("/healthz", response_model=Alive, tags=["service"], summary="Liveness probe")
+    async def healthz() -> Response:
+        """200 while the process runs its event loop; a load balancer's liveness probe."""
+        return _json({"status": "ok"})
+
+    @app.get(
+        "/readyz",
+        response_model=Ready,
+        tags=["service"],
+        summary="Readiness probe",
+        responses={503: {"model": NotReady, "description": READY_503}},
+    )
+    def readyz(request: Request) -> Response:
+        """200 when an artifact is loaded and the feedback database (if any) answers a query; else 503 with the
+        reason, so a load balancer takes the server out of rotation while it is not ready."""
+        store = request.app.state.store
+        reason = None if store is None or store.ping() else DB_DOWN
+        status, body = readiness(reason, [str(art.model_version)])
+        return _json(body, status)
 
 
 def _middleware(app: FastAPI, art: Artifact, settings: ServeSettings) -> None:

@@ -33,7 +33,16 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["ACCESS_LOGGER", "ROUTES", "Observability", "route_template", "uvicorn_log_config"]
+__all__ = [
+    "ACCESS_LOGGER",
+    "DB_DOWN",
+    "READY_503",
+    "ROUTES",
+    "Observability",
+    "readiness",
+    "route_template",
+    "uvicorn_log_config",
+]
 
 #: The logger of the plain access line (uvicorn's ``uvicorn.access`` line plus the duration).
 ACCESS_LOGGER = "movierec.access"
@@ -70,6 +79,28 @@ def route_template(path: str) -> str:
         if pattern.fullmatch(path):
             return name
     return "other"
+
+
+#: ``/readyz``'s reason while the feedback database does not answer a query
+DB_DOWN = "the feedback database does not answer"
+
+#: the 503 of ``/readyz``, as /openapi.json describes it
+READY_503 = (
+    "Not ready (no artifact loaded, or the feedback database does not answer): take it out of rotation."
+)
+
+
+def readiness(reason: str | None, versions: list[str]) -> tuple[int, dict[str, Any]]:
+    """``/readyz``'s status and body: 200 ``{"status":"ready","modelVersions":[…]}`` when ``reason`` is
+    ``None``, else 503 ``{"status":"not ready","detail":reason}`` (the schemas Ready and NotReady)."""
+    if reason is None:
+        return 200, {"status": "ready", "modelVersions": versions}
+    return 503, {"status": "not ready", "detail": reason}
+
+
+def _compact(body: dict[str, Any]) -> bytes:
+    """JSON without spaces, as every route of the API answers (``/readyz`` answered ``{"status": "ready", …}``)."""
+    return json.dumps(body, separators=(",", ":")).encode()
 
 
 class _Metrics:
@@ -158,31 +189,20 @@ class Observability:
             self.metrics.reloads.labels(outcome).inc()
 
     async def _reply(self, send: Any, status: int, body: bytes, content_type: bytes) -> None:
-        await send(
-            {
-                "type": "http.response.start",
-                "status": status,
-                "headers": [(b"content-type", content_type), (b"content-length", str(len(body)).encode())],
-            }
-        )
+        headers = [(b"content-type", content_type), (b"content-length", str(len(body)).encode())]
+        served = self.versions()
+        if served:  # as every routed answer: the version a request without a user goes to, the first
+            headers.append((b"x-model-version", served[0].encode("latin-1", "replace")))
+        await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 
     async def _probe(self, path: str, send: Any) -> bool:
         if path == "/healthz":
-            await self._reply(send, 200, b'{"status":"ok"}', b"application/json")
+            await self._reply(send, 200, _compact({"status": "ok"}), b"application/json")
             return True
         if path == "/readyz":
-            reason = self.ready()
-            if reason is None:
-                body = json.dumps({"status": "ready", "modelVersions": self.versions()}).encode()
-                await self._reply(send, 200, body, b"application/json")
-            else:
-                await self._reply(
-                    send,
-                    503,
-                    json.dumps({"status": "not ready", "detail": reason}).encode(),
-                    b"application/json",
-                )
+            status, body = readiness(self.ready(), self.versions())
+            await self._reply(send, status, _compact(body), b"application/json")
             return True
         if path == "/metrics":
             if self.metrics is None:

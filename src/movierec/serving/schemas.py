@@ -254,6 +254,26 @@ class ReloadResult(BaseModel):
     )
 
 
+class Alive(BaseModel):
+    """What ``GET /healthz`` answers while the process runs its event loop (liveness)."""
+
+    status: Literal["ok"]
+
+
+class Ready(BaseModel):
+    """What ``GET /readyz`` answers when an artifact is loaded and the feedback database (if any) answers."""
+
+    status: Literal["ready"]
+    modelVersions: list[str] = Field(description="The versions served, in --artifact order.")
+
+
+class NotReady(BaseModel):
+    """What ``GET /readyz`` answers with 503: the server is alive but should take no traffic yet."""
+
+    status: Literal["not ready"]
+    detail: str = Field(description="Why: no artifact loaded, or the feedback database does not answer.")
+
+
 class Health(BaseModel):
     status: str
     model: str

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from movierec.serving.dispatch import ModelRouter, parse_weights
-from movierec.serving.observe import Observability
+from movierec.serving.observe import DB_DOWN, Observability
 
 __all__ = ["build_server", "install_sighup", "server_from_env"]
 
@@ -53,7 +53,7 @@ def build_server(
         if not router.served:
             return "no artifact loaded"
         if store is not None and not store.ping():
-            return "the feedback database does not answer"
+            return DB_DOWN
         return None
 
     outer = Observability(
