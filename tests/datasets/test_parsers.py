@@ -676,3 +676,51 @@ def test_a_parquet_file_and_a_frame_get_the_csv_s_whole_fix_timestamp_included(t
         columns={"user": "userId", "item": "movieId", "stars": "rating"}
     ).to_parquet(no_time)
     assert load(no_time).interactions.timestamps is None  # the default time column stays optional
+
+
+def test_ids_with_leading_zeros_stay_text_and_distinct(tmp_path, monkeypatch):
+    """'007' is not user 7: a file whose ids carry leading zeros keeps every id as the text it holds (two
+    users '007' and '7' stay two), in a csv, whatever block the first such id falls in, in Parquet and in
+    a DataFrame; a file of plain integers still loads integer ids."""
+    from movierec.datasets import parsers
+
+    rows = "userId,movieId,rating,timestamp\n007,0042,4,1000\n7,42,3,1001\n0007,00042,5,1002\n12,42,2,1003\n"
+    path = tmp_path / "ratings.csv"
+    path.write_text(rows)
+    inter = load_ratings_file(path).interactions
+    assert inter.n_users == 4 and inter.n_items == 3
+    assert sorted(inter.user_map.to_raw(np.arange(4)).tolist()) == ["0007", "007", "12", "7"]
+    assert sorted(inter.item_map.to_raw(np.arange(3)).tolist()) == ["00042", "0042", "42"]
+    assert inter.to_frame().iloc[0].tolist() == ["007", "0042", 4.0, 1000]
+    # the first leading zero in a later block than the integers (64-byte blocks): every id is text
+    monkeypatch.setattr(parsers, "_BLOCK_SIZE", 64)
+    late = [f"{u},{u % 5 + 1},3,{1000 + u}" for u in range(1, 40)] + ["0040,1,5,2000"]
+    path.write_text("userId,movieId,rating,timestamp\n" + "\n".join(late) + "\n")
+    users = load_ratings_file(path).interactions.user_map
+    raw = users.to_raw(np.arange(40)).tolist()
+    assert "0040" in raw and "7" in raw and all(isinstance(u, str) for u in raw) and "40" not in raw
+    # ISO dates take the text path (every column re-read as text): the zeros survive there too
+    path.write_text("u,i,r,t\n007,01,4,2019-11-21\n7,1,3,2019-11-22T10:00:00Z\n")
+    frame = load_ratings_file(path, user_col="u", item_col="i", rating_col="r", time_col="t").interactions
+    assert sorted(frame.user_map.to_raw(np.arange(2)).tolist()) == ["007", "7"]
+    pq = tmp_path / "ratings.parquet"
+    pd.DataFrame({"userId": ["007", "7"], "movieId": ["1", "01"], "rating": [4.0, 3.0]}).to_parquet(pq)
+    assert sorted(load_ratings_file(pq).interactions.item_map.to_raw(np.arange(2)).tolist()) == ["01", "1"]
+    df = pd.DataFrame({"userId": ["007", "7"], "movieId": ["5", "6"], "rating": [4.0, 3.0]})
+    assert load(df).interactions.n_users == 2
+    # plain integers: integer ids, as before
+    path.write_text("userId,movieId,rating\n10,20,4\n7,0,3\n")
+    assert load_ratings_file(path).interactions.user_map.to_raw(np.arange(2)).dtype.kind == "i"
+
+
+def test_a_movies_file_keeps_the_leading_zeros_of_text_ids(tmp_path):
+    """Titles join ratings whose item ids are '0042': the movies file's ids are read as the text they are."""
+    ratings = tmp_path / "r.csv"
+    ratings.write_text("u,sku,stars\n1,0042,4\n2,42,3\n")
+    movies = tmp_path / "m.csv"
+    movies.write_text("sku,title,genres\n0042,Zero Forty-Two (2001),Drama\n42,Forty-Two (2002),Comedy\n")
+    ds = load_ratings_file(
+        ratings, user_col="u", item_col="sku", rating_col="stars", time_col=None, movies=movies
+    )
+    titles = dict(zip(ds.movies["movieId"], ds.movies["title"], strict=True))
+    assert titles == {"0042": "Zero Forty-Two (2001)", "42": "Forty-Two (2002)"}

@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from movierec.datasets.compression import read_unpacked
@@ -170,8 +171,13 @@ def _read_table(
     names: list[str] | None,
     encoding: str,
     column_types: dict[str, pa.DataType] | None = None,
+    id_cols: tuple[str, ...] = (),
 ) -> pd.DataFrame:
-    """Read delimited text into a frame, turning pyarrow's errors into DataErrors about ``label``."""
+    """Read delimited text into a frame, turning pyarrow's errors into DataErrors about ``label``.
+
+    ``id_cols`` are read as text and become integers only when every id is one without a leading zero
+    (:func:`_id_chunk`): pyarrow alone reads ``007`` as 7, which lost the id and merged it with ``7``."""
+    column_types = {**(column_types or {}), **{c: pa.string() for c in id_cols}}
     read_opts = pacsv.ReadOptions(
         encoding=encoding if encoding.lower() not in ("utf-8", "utf8") else "utf8",
         column_names=None if header else names,
@@ -180,7 +186,7 @@ def _read_table(
         use_threads=_size(source) >= _THREADED_BYTES,
     )
     parse_opts = pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=False, quote_char='"')
-    conv = pacsv.ConvertOptions(column_types=column_types or {}, strings_can_be_null=False)
+    conv = pacsv.ConvertOptions(column_types=column_types, strings_can_be_null=False)
     stream = io.BytesIO(source) if isinstance(source, bytes) else str(source)
     reader = None
     try:
@@ -192,9 +198,12 @@ def _read_table(
             raise _encoding_error(source, label)  # pyarrow falls back to bytes for undeclared columns
         names_ = reader.schema.names
         parts: dict[str, list[pa.Array]] = {n: [] for n in names_}
+        text_ids: set[str] = set()
         for batch in reader:
             for n, col in zip(names_, batch.columns, strict=True):
-                parts[n].append(col)
+                parts[n].append(_id_chunk(col, n in text_ids) if n in id_cols else col)
+                if n in id_cols and pa.types.is_string(parts[n][-1].type):
+                    text_ids.add(n)
     except pa.ArrowInvalid as exc:
         msg = str(exc)
         if "Empty CSV file" in msg:
@@ -216,7 +225,29 @@ def _read_table(
         # exits, Arrow's thread pool aborts it ("terminate called without an active exception").
         if reader is not None:
             reader.close()
-    return _columns_to_frame(parts, reader.schema)
+    schema = reader.schema
+    for n in id_cols:
+        if n in text_ids:  # text after all: the blocks read as integers go back to their (canonical) text
+            parts[n] = [c if pa.types.is_string(c.type) else c.cast(pa.string()) for c in parts[n]]
+        elif n in parts:
+            schema = schema.set(schema.get_field_index(n), pa.field(n, pa.int64()))
+    return _columns_to_frame(parts, schema)
+
+
+#: an id with a leading zero (``007``, ``-01``): text, never the integer it would parse as
+_LEADING_ZERO = r"^[+-]?0[0-9]"
+
+
+def _id_chunk(col: pa.Array, text: bool) -> pa.Array:
+    """One block of an id column read as text: int64 when every id in it is an integer without a leading
+    zero and the column is not ``text`` already, else the text as it is (the caller then keeps it all as
+    text, as a column holding ``alice`` or ``007`` must be: ids are mapped, never computed with)."""
+    if text or col.null_count or pc.any(pc.match_substring_regex(col, _LEADING_ZERO)).as_py():
+        return col
+    try:
+        return col.cast(pa.int64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return col
 
 
 def _size(source: Path | bytes) -> int:
@@ -334,14 +365,10 @@ def read_ratings(
             label, first, sep, (user_col, item_col, rating_col, time_col), time_optional=time_optional
         )
         note = _headerless_note(label, first, (user_col, item_col, rating_col, time_col)) if guessed else None
-    types: dict[str, pa.DataType] = {}
-    if rating_col is not None:
-        types[rating_col] = pa.float32()  # MovieLens ratings are exact in float32; half the memory
-    if time_col is not None:
-        types[time_col] = pa.int64()
-    kw = {"label": label, "delimiter": sep, "header": header, "names": names, "encoding": encoding}
+    kw = {"label": label, "delimiter": sep, "header": header, "names": names, "encoding": encoding,
+          "id_cols": (user_col, item_col)}  # fmt: skip
     try:
-        df = _read_table(source, column_types=types, **kw)  # type: ignore[arg-type]
+        df = _read_table(source, column_types=_value_types(rating_col, time_col), **kw)  # type: ignore[arg-type]
     except _ConversionFailed:
         # a value that is not a plain number (an ISO date as timestamp, a string id after many
         # integer ones): read every wanted column as text, then check and convert row by row
@@ -358,6 +385,17 @@ def read_ratings(
     if note is not None:
         out.attrs[HEADER_NOTE] = note
     return out
+
+
+def _value_types(rating_col: str | None, time_col: str | None) -> dict[str, pa.DataType]:
+    """The types a ratings file's value columns are read as first (a value that does not fit re-reads them
+    as text): float32 ratings (MovieLens ratings are exact in float32; half the memory), int64 seconds."""
+    types: dict[str, pa.DataType] = {}
+    if rating_col is not None:
+        types[rating_col] = pa.float32()
+    if time_col is not None:
+        types[time_col] = pa.int64()
+    return types
 
 
 def _text_source(path: Path, fmt: str, delimiter: str | None) -> tuple[Path | bytes, str]:
@@ -889,7 +927,12 @@ def _id_column(s: pd.Series, col: str) -> tuple[np.ndarray, RowProblem | None]:
         return (s.to_numpy().astype(np.int64) if whole else s.astype(str).to_numpy(dtype=object)), None
     if pd.api.types.is_string_dtype(s.dtype) or s.dtype == object:
         num = pd.to_numeric(s, errors="coerce")
-        if num.notna().all() and num.dtype.kind in "iu":  # ids read as text that are all integers
+        # ids read as text that are all integers, none spelt with a leading zero ('007' is not 7)
+        if (
+            num.notna().all()
+            and num.dtype.kind in "iu"
+            and not s.astype(str).str.contains(_LEADING_ZERO).any()
+        ):
             return num.to_numpy(dtype=np.int64), None
         return s.to_numpy(dtype=object), None
     return s.to_numpy(), None
@@ -986,7 +1029,12 @@ def read_movies(
         {
             "csv": (
                 "utf-8",
-                lambda buf: pd.read_csv(buf, dtype={"title": str, "genres": str}, keep_default_na=False),
+                # the ids as text: pandas read '007' as 7, which no longer named the ratings' text id '007'
+                lambda buf: pd.read_csv(
+                    buf,
+                    dtype={"title": str, "genres": str, "movieId": str, id_col: str},
+                    keep_default_na=False,
+                ),
             ),
             "dat": ("utf-8|latin-1", _dat_reader(["movieId", "title", "genres"])),
             "u.item": (
