@@ -724,3 +724,33 @@ def test_a_movies_file_keeps_the_leading_zeros_of_text_ids(tmp_path):
     )
     titles = dict(zip(ds.movies["movieId"], ds.movies["title"], strict=True))
     assert titles == {"0042": "Zero Forty-Two (2001)", "42": "Forty-Two (2002)"}
+
+
+def test_a_catalogue_with_its_own_column_names_semicolon_genres_and_a_year_column(tmp_path):
+    """A streaming catalogue (``title_id,name,year,genres`` with ``;`` between genres): the missing-title
+    error names the file's own columns and what to do; with ``title``, genres split on ``;`` (they were one
+    genre 'Adventure;Children') and the year column gives the year the titles do not carry."""
+    ratings = tmp_path / "r.csv"
+    ratings.write_text("customer,title_id,score\nu_1,tt0114709,8\nu_2,tt0113497,6\nu_2,tt0000001,9\n")
+    movies = tmp_path / "items.csv"
+    movies.write_text(
+        "title_id,name,year,genres\ntt0114709,Toy Story,1995,Adventure;Children\n"
+        "tt0113497,Jumanji (1995),2001,Fantasy\ntt0000001,Untitled,,\n"
+    )
+    kw = {"user_col": "customer", "item_col": "title_id", "rating_col": "score", "time_col": None}
+    with pytest.raises(DataError) as err:
+        load_ratings_file(ratings, movies=movies, **kw)
+    assert str(err.value) == (
+        f"{movies}: missing column 'title' (found: title_id, name, year, genres); "
+        "name the column of titles 'title'"
+    )
+    movies.write_text(movies.read_text().replace(",name,", ",title,", 1))
+    cat = load_ratings_file(ratings, movies=movies, **kw).movies.set_index("movieId")
+    assert cat.loc["tt0114709", "genres"] == ["Adventure", "Children"]
+    assert cat.loc["tt0114709", "year"] == 1995  # from the year column
+    assert cat.loc["tt0113497", "year"] == 1995  # the title's own year wins over the column's 2001
+    assert pd.isna(cat.loc["tt0000001", "year"])
+    # '|' anywhere: the MovieLens separator, ';' left inside a genre's name
+    movies.write_text("title_id,title,genres\ntt0114709,Toy Story,A|B\ntt0113497,Jumanji,C;D\n")
+    cat = load_ratings_file(ratings, movies=movies, **kw).movies.set_index("movieId")
+    assert cat.loc["tt0113497", "genres"] == ["C;D"]

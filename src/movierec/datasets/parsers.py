@@ -1067,26 +1067,41 @@ def movies_from_frame(
 ) -> pd.DataFrame:
     """A movies table with ``movieId`` (or ``id_col``, the ratings' item column: ``sku``), ``title`` and
     optionally ``|``-separated ``genres``, as a movies.csv or a person's DataFrame holds it, checked and
-    made canonical; a ``movieId`` column wins over ``id_col`` when both are there."""
+    made canonical; a ``movieId`` column wins over ``id_col`` when both are there.
+
+    Genres no row separates with ``|`` but some with ``;`` are read as ``;``-separated (``Drama;Crime``
+    was one genre of that name); a ``year`` column gives the year of a title that does not end in one."""
+    found = ", ".join(map(str, df.columns))  # the file's own names, before id_col is renamed
     if id_col != "movieId" and id_col in df.columns and "movieId" not in df.columns:
         df = df.rename(columns={id_col: "movieId"})
-    found = ", ".join(map(str, df.columns))
     if "movieId" not in df.columns:
         want = "'movieId'" if id_col == "movieId" else f"{id_col!r} (the ratings' item column) or 'movieId'"
         raise DataError(f"{label}: missing column {want} (found: {found})")
     if "title" not in df.columns:
-        raise DataError(f"{label}: missing column 'title' (found: {found})")
+        raise DataError(
+            f"{label}: missing column 'title' (found: {found}); name the column of titles 'title'"
+        )
     df = df.reset_index(drop=True)
-    genres = df["genres"] if "genres" in df.columns else pd.Series([""] * len(df))
-    return canonical_movies(df, genres, label, line_offset=line_offset, text_ids=text_ids)
+    genres = df["genres"].fillna("").astype(str) if "genres" in df.columns else pd.Series([""] * len(df))
+    if not genres.str.contains("|", regex=False).any() and genres.str.contains(";", regex=False).any():
+        genres = genres.str.replace(";", "|", regex=False)
+    year_col = pd.to_numeric(df["year"], errors="coerce") if "year" in df.columns else None
+    return canonical_movies(df, genres, label, line_offset=line_offset, text_ids=text_ids, year_col=year_col)
 
 
 def canonical_movies(
-    df: pd.DataFrame, genres: pd.Series, label: str, *, line_offset: int, text_ids: bool = False
+    df: pd.DataFrame,
+    genres: pd.Series,
+    label: str,
+    *,
+    line_offset: int,
+    text_ids: bool = False,
+    year_col: pd.Series | None = None,
 ) -> pd.DataFrame:
     """``movieId, title, year, genres`` (genres a list) from a frame with ``movieId`` and ``title`` and
     its ``|``-separated genre strings; the first row of a repeated movieId wins. ``text_ids``: keep
-    the ids as text (a ratings file with text item ids); else they must be numbers."""
+    the ids as text (a ratings file with text item ids); else they must be numbers. ``year_col``: years
+    aligned with ``df`` for the titles that end in none (a whole number 1-9999, else no year)."""
     ids = pd.to_numeric(df["movieId"], errors="coerce")
     id_values: np.ndarray
     if text_ids:
@@ -1102,6 +1117,10 @@ def canonical_movies(
     years = pd.to_numeric(
         titles.str.extract(_YEAR_RE, expand=False), errors="coerce"
     )  # vectorised parse_year
+    if year_col is not None:  # a year column, aligned with df: for the titles that do not end in one
+        given = np.array(year_col.to_numpy(dtype=float, na_value=np.nan))  # a copy: set below
+        given[~((given >= 1) & (given <= 9999) & (given == np.round(given)))] = np.nan
+        years = years.fillna(pd.Series(given, index=years.index))
     out = pd.DataFrame(
         {
             "movieId": id_values,
