@@ -141,13 +141,15 @@ def test_exporting_from_one_rating_warns(tmp_path: Path, capsys) -> None:
     assert code == 0 and "too little data" in " ".join(err.split()) and "only 1 interactions" in err
 
 
-def _cli_without(module: str, args: list[str]) -> subprocess.CompletedProcess[str]:
-    """``movierec ARGS`` in a fresh interpreter where importing ``module`` fails as if it were not
-    installed (``sys.modules[module] = None``: both ``import`` and ``find_spec`` then report it missing)."""
+def _cli_without(module: str | tuple[str, ...], args: list[str]) -> subprocess.CompletedProcess[str]:
+    """``movierec ARGS`` in a fresh interpreter where importing ``module`` (or each of several) fails as if it
+    were not installed (``sys.modules[module] = None``: both ``import`` and ``find_spec`` then report it
+    missing)."""
     import sys
 
+    modules = (module,) if isinstance(module, str) else module
     code = (
-        f"import runpy, sys; sys.modules[{module!r}] = None; sys.argv = ['movierec', *{args!r}]; "
+        f"import runpy, sys; sys.modules.update(dict.fromkeys({modules!r})); sys.argv = ['movierec', *{args!r}]; "
         "runpy.run_module('movierec', run_name='__main__')"
     )
     env = {**os.environ, "COLUMNS": "200", "MOVIEREC_PROGRESS": "plain"}
@@ -174,6 +176,50 @@ def test_a_model_whose_library_is_missing_stops_compare_before_any_model_trains(
     text = out.stdout + out.stderr
     assert localize_install(needle) in text, text[-1500:]  # the hint as this install takes it
     assert "fitted in" not in text and "fitting" not in text, text[-1500:]  # nothing trained first
+
+
+@pytest.mark.parametrize(
+    ("modules", "args", "needs"),
+    [
+        (("matplotlib",), [], "matplotlib, which is"),
+        (("implicit",), [], "implicit (for als), which is"),
+        (("matplotlib", "implicit"), [], "matplotlib and implicit (for als), which are"),
+        (("umap",), ["--projection", "umap"], "umap-learn, which is"),
+        (("torch", "plotly"), ["--models", "ease,sasrec"], "plotly, which is"),
+    ],
+)  # fmt: skip
+def test_report_names_everything_it_needs_and_the_one_extra_first(
+    modules: tuple[str, ...], args: list[str], needs: str, tmp_path: Path
+) -> None:
+    """With only the serve extra, ``movierec report`` said "charts need matplotlib: pip install …[viz]" after
+    loading the data, and once viz was installed "model 'als' needs implicit: pip install …[report]": two
+    rounds. Now one line, before the data loads, names every missing module and the report extra (which holds
+    viz and implicit); a model another extra serves (sasrec's torch) is named after it with its own install."""
+    out = _cli_without(modules, ["report", "--out", str(tmp_path / "r"), *args])
+    assert out.returncode == 2, (out.stdout[-1500:], out.stderr[-1500:])
+    line = f"movierec: error: the report needs {needs} not installed here: {install_hint('report')}"
+    if "torch" in modules:
+        line += "; model 'sasrec' needs torch: " + localize_install(
+            "pip install torch==2.13.0 'movierec[seq]'"
+        )
+    assert out.stderr.strip() == line, out.stderr[-1500:]
+    assert "[viz]" not in out.stderr and not (tmp_path / "r").exists()
+
+
+def test_build_report_in_python_names_the_report_extra_before_loading() -> None:
+    """build_report (the report's pipeline, which a notebook calls) makes the same check before it loads."""
+    import sys
+
+    code = (
+        "import sys; sys.modules.update(dict.fromkeys(('matplotlib', 'implicit')))\n"
+        "from movierec.errors import ConfigError\nfrom movierec.viz.report import build_report\n"
+        "try:\n    build_report('no-such-dataset', show_progress=False)\n"
+        "except ConfigError as exc:\n    print(exc)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.stdout.strip() == (
+        f"the report needs matplotlib and implicit (for als), which are not installed here: {install_hint('report')}"
+    ), (out.stdout, out.stderr[-1500:])
 
 
 def test_an_ensemble_with_a_base_whose_library_is_missing_is_refused_before_training() -> None:

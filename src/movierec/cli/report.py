@@ -184,7 +184,7 @@ def report_cmd(
     test_size: float = _TEST_SIZE,
 ) -> None:
     """Train the notebook's models and the strongest implicit ones, compare them, map their item spaces, write one HTML page."""
-    from movierec.viz.report import build_report
+    from movierec.viz.report import build_report, check_installed
 
     if config is not None and models is not None:
         raise ConfigError("--models and --config exclude each other: the experiment file names the models")
@@ -206,6 +206,7 @@ def report_cmd(
         item_features = settings["item_features"]
         split, why = settings["split"], f"; {config.name} sets that split"
     maps = _sample(map_items, "--map-items")  # a bad --map-items: before the data loads
+    check_installed(specs, projection.strip().lower())  # every module missing here in one line, one install
     ds, split = _report_data(ctx, source, settings, split, run["test_size"], why)
     run["threshold"] = threshold_for(ds, run["threshold"])  # on data without ratings its one value, said
     rep = build_report(

@@ -1106,6 +1106,59 @@ def _steps(run: _Run) -> Report:
         )
 
 
+#: modules the report imports beyond the core install (the viz extra, which the report extra holds), and
+#: those of each projection of its maps
+_REPORT_MODULES = ("matplotlib", "plotly", "jinja2")
+_PROJECTION_MODULES = {"tsne": ("openTSNE", "sklearn"), "umap": ("umap",), "pca": ("sklearn",)}
+_PACKAGES = {"umap": "umap-learn", "sklearn": "scikit-learn"}  # the names pip knows them by
+
+
+def _installed(module: str) -> bool:
+    """Whether ``module`` can be imported here, asked with ``find_spec`` (nothing is imported)."""
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):  # a parent package missing, or a module marked missing
+        return False
+
+
+def check_installed(models: Sequence[ModelSpec] | str | None = None, projection: str = "tsne") -> None:
+    """Refuse (one :class:`ConfigError`) a report this install cannot finish, before any data loads: every
+    module the report needs that is missing, in one sentence with the one install that brings them all.
+
+    With only the serve extra, ``movierec report`` said "charts need matplotlib: pip install …[viz]" once the
+    data had loaded, and after that install "model 'als' needs implicit: pip install …[report]": two
+    rounds for what the report extra installs at once (viz and implicit). A model whose library another
+    extra installs (sasrec's torch) is named after it, with its own install. ``models``: as build_report
+    takes them (``None``: the default set, als included)."""
+    from movierec.errors import install_hint
+    from movierec.models.registry import get_class, missing_module
+
+    if models is None or isinstance(models, str):
+        specs = parse_models(DEFAULT_MODELS if models is None else models)
+    else:
+        specs = list(models)
+    modules = (*_REPORT_MODULES, *_PROJECTION_MODULES.get(projection, ()))
+    needed = [_PACKAGES.get(m, m) for m in modules if not _installed(m)]
+    others: list[str] = []
+    for name in dict.fromkeys(spec.name for spec in specs):
+        missing = missing_module(get_class(name))
+        if missing is None:
+            continue
+        if "'movierec[report]'" in missing[1]:
+            needed.append(f"{missing[0]} (for {name})")
+        else:
+            others.append(f"model {name!r} needs {missing[0]}: {missing[1]}")
+    parts = []
+    if needed:
+        listed = ", ".join(needed[:-1]) + f" and {needed[-1]}" if len(needed) > 1 else needed[0]
+        verb = "is" if len(needed) == 1 else "are"
+        parts.append(f"the report needs {listed}, which {verb} not installed here: {install_hint('report')}")
+    if parts or others:
+        raise ConfigError("; ".join(parts + others))
+
+
 def _start(
     dataset: Any,
     models: Sequence[ModelSpec] | str | None,
@@ -1133,6 +1186,7 @@ def _start(
         opts["split"], opts["test_size"] = check_split(opts["split"], opts["test_size"])
     else:  # compare checks the pair (its parts, no test_size) as it checks one given to it
         opts["split"] = "given"
+    check_installed(models, opts["projection"])  # every missing module at once, before the data loads
     opts["console"] = opts["console"] or Console(stderr=True, highlight=False)
     tic, origin = time.perf_counter(), time.monotonic()
     if isinstance(dataset, (str, Path)):
