@@ -339,3 +339,20 @@ def test_an_unknown_id_in_text_is_said_to_be_an_unknown_id(bundled: movierec.Dat
     with pytest.raises(movierec.UnknownIdError, match="no movie title matches 'zzqx'"):
         rec.predict(1, "zzqx")  # text that is no number stays a title that matched nothing
     assert rec.predict("1", "260") == rec.predict(1, 260)
+
+
+def test_surprises_predict_keywords_are_one_error_saying_where_they_live(bundled: movierec.Dataset) -> None:
+    """``algo.predict(uid, iid, r_ui=4, clip=False, verbose=True)`` and ``algo.test(testset, verbose=True)``
+    ported as they are were Python's ``TypeError: Recommender.predict() got an unexpected keyword argument
+    'r_ui'``; each is one ConfigError naming what does the same here, and the code it names runs."""
+    rec = movierec.Recommender(bundled, "baseline").fit()
+    with pytest.raises(ConfigError, match=r"predict\(\) has no keyword 'r_ui': .*rec\.test\(pd\.DataFrame"):
+        rec.predict(1, 1, r_ui=4)  # type: ignore[call-arg]
+    with pytest.raises(ConfigError, match=r"no keyword 'clip': .*clip=False\)"):
+        rec.predict(1, 1, clip=False)  # type: ignore[call-arg]
+    with pytest.raises(ConfigError, match=r"test\(\) has no keyword 'verbose': nothing is printed"):
+        rec.test(pd.DataFrame({"userId": [1], "movieId": [1]}), verbose=True)  # type: ignore[call-arg]
+    raw = rec.model.predict([rec.user_index(1)], [rec.movie_index(1)], clip=False)
+    assert float(np.clip(raw[0], 0.5, 5.0)) == pytest.approx(rec.predict(1, 1))
+    with_r_ui = rec.test(pd.DataFrame({"userId": [1], "movieId": [1], "rating": [4.0]}))
+    assert with_r_ui["rating"].tolist() == [4.0] and with_r_ui["est"][0] == pytest.approx(rec.predict(1, 1))

@@ -66,6 +66,16 @@ RECOMMEND_MISNAMED = {
     ),
 }
 
+#: Surprise's ``algo.predict(uid, iid, r_ui=None, clip=True, verbose=False)`` and ``algo.test(testset,
+#: verbose=False)`` keywords, each said where it lives here (they were Python's bare TypeError)
+PREDICT_MISNAMED = {
+    "r_ui": "predict returns the estimate alone; Surprise's Prediction with its r_ui is a row of "
+    "rec.test(pd.DataFrame({'userId': [uid], 'movieId': [iid], 'rating': [r_ui]}))",
+    "clip": "predict clips to the rating scale, as Surprise's default; the unclipped estimate is "
+    "rec.model.predict([rec.user_index(uid)], [rec.movie_index(iid)], clip=False)",
+    "verbose": "nothing is printed; print what it returns",
+}
+
 
 class Recommender:
     """A recommender bound to a dataset: train it, then ask with raw ``userId``/``movieId`` or titles.
@@ -343,6 +353,7 @@ class Recommender:
             raise UnknownIdError(said) from None
 
     # --- asking --------------------------------------------------------------------------
+    @refuses_foreign_keywords(PREDICT_MISNAMED)
     def predict(self, user_id: object, movie_id: object) -> float | np.ndarray:
         """Predicted rating of raw user ``user_id`` for raw movie ``movie_id`` (sequences in, array out).
 
@@ -368,6 +379,7 @@ class Recommender:
         out = np.asarray(self.model.predict(np.asarray(users), np.asarray(items)), dtype=np.float64)
         return out if many else float(out[0])
 
+    @refuses_foreign_keywords(PREDICT_MISNAMED)
     def test(self, testset: Interactions | pd.DataFrame) -> pd.DataFrame:
         """Predict every row of a test set: Surprise's ``algo.test(testset)``, as one DataFrame
         ``userId, movieId, rating, est, was_impossible`` in the test set's row order.
