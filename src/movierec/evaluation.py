@@ -38,6 +38,7 @@ from movierec.interactions import (
     assumes_threshold,
     no_positives,
     resolve_threshold,
+    scale_threshold_note,
     without_ratings_note,
 )
 from movierec.jsonsafe import to_jsonable
@@ -1932,13 +1933,9 @@ def _note_scale(
             f"every rating is {lo:g} (data without ratings): rating models ({', '.join(explicit)}) learn "
             "nothing from it; their RMSE/MAE are 0 by construction and their lists rank by near-constant predictions"
         )
-    if needs_positives and threshold == 4.0 and hi != 5.0 and lo < hi:
-        share = float((inter.ratings >= threshold).mean())
-        notes.append(
-            f"relevance ≥ 4 is MovieLens' 4 stars of 5; on this data's ratings ({lo:g}–{hi:g}) it counts "
-            f"{share:.0%} of them as positives: set a threshold for this scale "
-            f"({spelled('threshold=', '--implicit-threshold')})"
-        )
+    scale = scale_threshold_note(inter) if needs_positives and threshold == 4.0 else None
+    if scale is not None:
+        notes.append(scale)
 
 
 def _seeded_specs(models: Sequence[Any], seed: int) -> list[tuple[str, dict[str, Any]]]:

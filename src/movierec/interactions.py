@@ -39,6 +39,7 @@ __all__ = [
     "rating_step",
     "refused_rating",
     "resolve_threshold",
+    "scale_threshold_note",
     "without_ratings_note",
 ]
 
@@ -93,6 +94,21 @@ def without_ratings_note(inter: Interactions, option: str = "") -> str:
         return f"no ratings: each row is a positive ({option} defaults to {value})"
     both = spelled("threshold=", "--implicit-threshold")
     return f"no ratings: each row is a positive (the implicit threshold defaults to {value}: {both})"
+
+
+def scale_threshold_note(inter: Interactions, what: str = "relevance ≥ 4") -> str | None:
+    """The note for the default threshold, 4 (MovieLens' 4 stars of 5), on data whose ratings top out
+    elsewhere: on ratings 1-10 it makes 94% of them positives, a 4 of 10 (two stars) a liked movie; ``None``
+    on a scale up to 5 and on data without ratings (its own default). ``what`` names the threshold's use."""
+    lo, hi = float(inter.ratings.min()), float(inter.ratings.max())
+    if hi == 5.0 or lo == hi:
+        return None
+    share = float((inter.ratings >= DEFAULT_THRESHOLD).mean())
+    return (
+        f"{what} is MovieLens' 4 stars of 5; on this data's ratings ({lo:g}–{hi:g}) it counts "
+        f"{share:.0%} of them as positives: set a threshold for this scale "
+        f"({spelled('threshold=', '--implicit-threshold')})"
+    )
 
 
 def rating_model_without_ratings(model: str, inter: Interactions) -> str:

@@ -633,6 +633,12 @@ def _model_and_data(
     ds = source.load() if ds is None else ds
     warn_rating_model(m, ds)
     train = training_view(m, ds.interactions, threshold_for(ds, threshold))
+    if threshold is None and train is not ds.interactions:  # trained on positives ≥ the default 4
+        from movierec.interactions import scale_threshold_note
+
+        scale = scale_threshold_note(ds.interactions, f"{name} learns from ratings ≥ 4, which")
+        if scale is not None:
+            say("note", scale)
     fit_kw: dict[str, Any] = {}
     if item_features and not _uses(m, item_features):
         say("note", f"{name} ignores item features")

@@ -1,0 +1,57 @@
+"""recommend and similar on ratings that do not top out at 5: their default models learn from ratings ≥ 4
+(MovieLens' 4 stars of 5), which on a 1-10 scale makes a 4 of 10 a liked movie. compare and report said so;
+the lists said nothing and read 'ratings of 4+'. Run as a person runs them: the CLI in a subprocess."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from clihelp import run_process
+
+
+def _tens(tmp_path: Path) -> Path:
+    rng = np.random.default_rng(0)
+    users, items = np.divmod(np.arange(40 * 30), 30)
+    keep = rng.random(len(users)) < 0.5
+    frame = pd.DataFrame(
+        {
+            "customer": [f"u_{u:05d}" for u in users[keep]],
+            "title_id": [f"tt{i:07d}" for i in items[keep]],
+            "score": rng.integers(1, 11, int(keep.sum())),
+        }
+    )
+    path = tmp_path / "tens.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+def test_a_list_trained_on_positives_says_the_default_threshold_is_for_5_stars(tmp_path: Path) -> None:
+    path = _tens(tmp_path)
+    cols = [
+        "--ratings",
+        str(path),
+        "--user-col",
+        "customer",
+        "--item-col",
+        "title_id",
+        "--rating-col",
+        "score",
+    ]
+    share = f"{float((pd.read_csv(path)['score'] >= 4).mean()):.0%}"
+    for cmd in (
+        ["recommend", "--user", "u_00003", "-k", "3"],
+        ["similar", "--movie-id", "tt0000002", "-k", "3"],
+    ):
+        proc = run_process(*cmd, *cols, "--min-support", "1", cwd=tmp_path)
+        assert proc.returncode == 0, proc.stderr
+        err = " ".join(proc.stderr.split())
+        assert "learns from ratings ≥ 4, which is MovieLens' 4 stars of 5" in err, err
+        assert f"on this data's ratings (1–10) it counts {share} of them as positives" in err, err
+        given = run_process(*cmd, *cols, "--min-support", "1", "--implicit-threshold", "8", cwd=tmp_path)
+        assert given.returncode == 0 and "MovieLens" not in given.stderr, given.stderr
+    # a rating model ranks by predicted ratings: no threshold, no note
+    svd = run_process("recommend", "--user", "u_00003", "-k", "3", "--model", "svd", *cols, cwd=tmp_path)
+    assert svd.returncode == 0 and "MovieLens" not in svd.stderr, svd.stderr
