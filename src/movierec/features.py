@@ -20,7 +20,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from movierec.errors import ConfigError, DataError
-from movierec.interactions import IdMap
+from movierec.interactions import IdMap, parse_int_id
 
 if TYPE_CHECKING:
     from movierec.datasets import Dataset
@@ -180,7 +180,7 @@ def read_features_file(path: str | Path, id_map: IdMap) -> ItemFeatures:
     if not path.is_file():
         raise DataError(f"{path}: features file not found")
     try:
-        frame = pd.read_csv(path)
+        frame = pd.read_csv(path, dtype=str)  # ids as written: '007' names the ratings' '007', not 7
     except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
         raise DataError(f"{path}: cannot read features CSV ({str(exc).splitlines()[0]})") from exc
     if frame.shape[1] < 2:
@@ -198,14 +198,20 @@ def read_features_file(path: str | Path, id_map: IdMap) -> ItemFeatures:
         )
         if not np.isfinite(w).all():
             row = int(np.flatnonzero(~np.isfinite(w))[0])
-            raise DataError(f"{path}, line {row + 2}: weight {frame.iloc[row, 2]!r} is not a finite number")
+            raise DataError(
+                f"{path}, line {row + 2}: weight {frame.iloc[row, 2]!r} is not a finite number (a features file "
+                f"has one feature a row, {id_col},feature[,weight]; a table with a column per field, such as "
+                f"{', '.join(map(str, frame.columns[1:3]))}, becomes one row per {id_col} and field)"
+            )
         weights = w.astype(np.float32)
     ids = frame[id_col].to_numpy()
-    known = np.array([raw in id_map for raw in ids], dtype=bool)
+    known = np.array([_known(id_map, raw) for raw in ids], dtype=bool)
     if not known.all():
         row = int(np.flatnonzero(~known)[0])
+        raw = ids[row]
+        shown = raw if id_map.ids.dtype.kind in "iu" and parse_int_id(str(raw)) is not None else repr(raw)
         raise DataError(
-            f"{path}, line {row + 2}: unknown {id_map.kind} id {_plain(ids[row])!r} in column {id_col!r} "
+            f"{path}, line {row + 2}: unknown {id_map.kind} id {shown} in column {id_col!r} "
             f"({int((~known).sum())} rows name ids not in the data)"
         )
     rows = id_map.index(list(ids))
@@ -216,9 +222,13 @@ def read_features_file(path: str | Path, id_map: IdMap) -> ItemFeatures:
     return ItemFeatures(mat, names)
 
 
-def _plain(value: object) -> object:
-    """numpy scalars as plain Python values, so messages read ``99`` rather than ``np.int64(99)``."""
-    return value.item() if isinstance(value, np.generic) else value
+def _known(id_map: IdMap, raw: object) -> bool:
+    """Whether ``raw``, an id as a features file spells it, names one of ``id_map``'s (``'042'`` names no
+    integer id: the map's lookup refuses it as unknown rather than answering False)."""
+    try:
+        return raw in id_map
+    except KeyError:
+        return False
 
 
 def _aligned_movies(dataset: Dataset, item_map: IdMap) -> pd.DataFrame:

@@ -77,3 +77,33 @@ def test_features_file_with_unknown_items_is_an_error(bundled: Dataset, tmp_path
         read_features_file(path, bundled.interactions.item_map)
     with pytest.raises(DataError, match="not found"):
         read_features_file(tmp_path / "missing.csv", bundled.interactions.item_map)
+
+
+def test_a_features_file_names_text_ids_as_written_and_says_its_layout(tmp_path) -> None:
+    """Ids with leading zeros ('0007', as a ratings file keeps them) name those users, not 7; a users table
+    with a column per field (customer,age,country) read its third column as weights: one line says the
+    layout. Integer maps still read '42' as 42 and name an unknown one without quotes."""
+    from movierec.datasets import load_ratings_file
+
+    ratings = tmp_path / "r.csv"
+    ratings.write_text("customer,title_id,score\n0007,01,8\n7,01,6\n0042,02,9\n")
+    inter = load_ratings_file(
+        ratings, user_col="customer", item_col="title_id", rating_col="score", time_col=None
+    ).interactions
+    users = tmp_path / "users.csv"
+    users.write_text("customer,country\n0007,DE\n7,FR\n0042,BR\n")
+    feats = read_features_file(users, inter.user_map)
+    assert feats.names == ["country:BR", "country:DE", "country:FR"]
+    row = {u: feats.names[feats.matrix[inter.user_map.index(u)].indices[0]] for u in ("0007", "7", "0042")}
+    assert row == {"0007": "country:DE", "7": "country:FR", "0042": "country:BR"}
+    users.write_text("customer,age,country\n0007,31,DE\n")
+    with pytest.raises(DataError) as err:
+        read_features_file(users, inter.user_map)
+    assert str(err.value) == (
+        f"{users}, line 2: weight 'DE' is not a finite number (a features file has one feature a row, "
+        "customer,feature[,weight]; a table with a column per field, such as age, country, becomes one row "
+        "per customer and field)"
+    )
+    users.write_text("customer,country\n42,DE\n")
+    with pytest.raises(DataError, match=r"line 2: unknown user id '42' in column 'customer'"):
+        read_features_file(users, inter.user_map)
