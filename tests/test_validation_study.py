@@ -137,6 +137,9 @@ def test_a_study_over_several_splits_is_stored_apart_and_preferred(
     assert many["seeds"] == [1, 2, 3] and "--seeds 1,2,3" in many["command"]
     for row in many["rows"]:
         assert len(row["by split"]) == 3 and abs(row["ndcg@10"] - sum(row["by split"]) / 3) < 1e-12
+        # P@10 is kept beside NDCG@10 (it ranks nothing), per split too
+        assert len(row["p@10 by split"]) == 3 and abs(row["p@10"] - sum(row["p@10 by split"]) / 3) < 1e-12
+        assert 0 < row["p@10"] <= 1
     assert vs.best_point(studies, "ease") == many["best"]
     assert studies["ease"]["rows"][0]["ndcg@10"] == many["rows"][0]["by split"][0]  # split 1 is the same
 
