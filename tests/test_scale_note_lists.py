@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from clihelp import run_process
 
@@ -55,3 +56,25 @@ def test_a_list_trained_on_positives_says_the_default_threshold_is_for_5_stars(t
     # a rating model ranks by predicted ratings: no threshold, no note
     svd = run_process("recommend", "--user", "u_00003", "-k", "3", "--model", "svd", *cols, cwd=tmp_path)
     assert svd.returncode == 0 and "MovieLens" not in svd.stderr, svd.stderr
+
+
+def test_a_recommender_warns_as_the_cli_notes(tmp_path: Path) -> None:
+    """From Python, the same sentence is a UserWarning pointing at the caller's line; threshold= given, a
+    rating model, or ratings up to 5 give none."""
+    import warnings
+
+    import movierec
+
+    frame = pd.read_csv(_tens(tmp_path)).rename(
+        columns={"customer": "userId", "title_id": "movieId", "score": "rating"}
+    )
+    with pytest.warns(
+        UserWarning, match="ease learns from ratings ≥ 4, which is MovieLens' 4 stars of 5"
+    ) as got:
+        movierec.Recommender(frame, "ease")
+    assert Path(got[0].filename).name == Path(__file__).name
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        movierec.Recommender(frame, "ease", threshold=8)
+        movierec.Recommender(frame, "svd")
+        movierec.Recommender(frame.assign(rating=(frame["rating"] + 1) // 2), "ease")

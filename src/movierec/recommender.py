@@ -32,9 +32,10 @@ from movierec.interactions import (
     rating_step,
     refused_rating,
     resolve_threshold,
+    scale_threshold_note,
 )
 from movierec.models.base import Recommender as ModelContract
-from movierec.models.base import check_positive, rated_beyond_training, reason_order
+from movierec.models.base import check_positive, rated_beyond_training, reason_order, tags_of
 
 if TYPE_CHECKING:
     import scipy.sparse as sp
@@ -141,6 +142,7 @@ class Recommender:
         if self.dataset.interactions.interactions_only and getattr(self.model, "kind", "") == "explicit":
             warnings.warn(rating_model_without_ratings(self.name, self.dataset.interactions), UserWarning, 2)
         self.threshold = resolve_threshold(self.dataset.interactions, threshold)
+        self._warn_scale(threshold)
         self.item_features = item_features
         self.user_features = _check_user_features(self.model, self.name, user_features)
         self.seed = seed
@@ -189,6 +191,16 @@ class Recommender:
         if getattr(self.model, "kind", "implicit") == "explicit" or getattr(self.model, "sequential", False):
             return inter
         return inter.to_implicit(self.threshold)
+
+    def _warn_scale(self, threshold: float | None) -> None:
+        """The default threshold, 4 (MovieLens' 4 stars of 5), on ratings that top out elsewhere: a model
+        that learns from positives counted a 4 of 10 as liked without a word (the CLI's recommend notes it)."""
+        if threshold is None and tags_of(self.model).trains_on not in ("ratings", "sequences"):
+            note = scale_threshold_note(
+                self.dataset.interactions, f"{self.name} learns from ratings ≥ 4, which"
+            )
+            if note is not None:
+                warnings.warn(note, UserWarning, stacklevel=3)
 
     def fit(self, interactions: Interactions | None = None, **fit_kwargs: Any) -> Self:
         """Train on the whole dataset (or on ``interactions``, e.g. a training split); returns ``self``.
