@@ -393,13 +393,10 @@ def test_a_file_that_is_not_a_feedback_database_is_one_line_and_left_untouched(
         "other.db": "no table 'feedback'",
     }
     for name, why in cases.items():
-        # feedback report's --db is the CLI's alone; --with-feedback is export's pipeline, which Python calls too
+        # the CLI names its own option: --db, --with-feedback (merge_feedback in Python names both spellings)
         for label, args in (
             (f"--db {name}", ["feedback", "report", "--db", name]),
-            (
-                f"{name} (with_feedback= in Python, --with-feedback in the CLI)",
-                ["data", "info", "--ratings", "good.csv", "--with-feedback", name],
-            ),
+            (f"--with-feedback {name}", ["data", "info", "--ratings", "good.csv", "--with-feedback", name]),
         ):
             code, err = _run(args, capsys)
             lines = [ln for ln in err.splitlines() if not ln.startswith("note:")]

@@ -112,7 +112,7 @@ def info_cmd(
     if with_feedback:
         from movierec.serving.store import merge_feedback, normalise_url, shown_url
 
-        merged = merge_feedback(ds, with_feedback)
+        merged = merge_feedback(ds, with_feedback, "--with-feedback")
         # what the store added, as export says it: the totals alone did not tell (100,838 ratings, 611 users)
         for note in merged.notes[len(ds.notes) :]:
             say("note", note)
@@ -131,23 +131,25 @@ def info_cmd(
     if as_json:
         print_json(info)
         return
+    lo, hi = info["rating_scale"]
+    # a log loaded without ratings (--rating-col ''): its rows are plays, purchases or clicks, not ratings
+    rows = "interactions" if lo == hi else "ratings"
     table = Table(title=f"{info['dataset']}", show_header=False)
     table.add_column("what", style="bold")
     table.add_column("value", justify="right")
     table.add_row("users", f"{info['n_users']:,}")
-    table.add_row("items (rated)", f"{info['n_items']:,}")
+    table.add_row("items (in the log)" if lo == hi else "items (rated)", f"{info['n_items']:,}")
     if info["n_catalog_items"] is not None:
         table.add_row("items (catalogue)", f"{info['n_catalog_items']:,}")
-    table.add_row("ratings", f"{info['n_ratings']:,}")
+    table.add_row(rows, f"{info['n_ratings']:,}")
     if info.get("dropped_duplicates"):
-        kept = "latest rating" if "time_span" in info else "last row in the file"
+        kept = f"latest {rows[:-1]}" if "time_span" in info else "last row in the file"
         table.add_row(
             "duplicates dropped", f"{info['dropped_duplicates']:,} (each (user, item) keeps its {kept})"
         )
     from movierec.display import percent
 
     table.add_row("density", percent(info["density"]))
-    lo, hi = info["rating_scale"]
     if lo == hi:  # a log loaded without ratings (--rating-col ''): '1 – 1 (mean 1.000)' read as a scale
         table.add_row("rating scale", f"none: every row is {lo:g} (interactions only)")
     else:
@@ -155,7 +157,7 @@ def info_cmd(
     for what in ("ratings_per_user", "ratings_per_item"):
         q = info[what]
         table.add_row(
-            what.replace("_", " "),
+            what.replace("_", " ").replace("ratings", rows),
             " · ".join(f"{name} {_count(q[key])}" for name, key in _QUANTILES),
         )
     if "time_span" in info:

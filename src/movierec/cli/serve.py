@@ -97,7 +97,7 @@ def export_cmd(
 ) -> None:
     """Train a model on the whole dataset (implicit models on the positives) and export it for serving."""
     from movierec.models.registry import merge_params
-    from movierec.serving.pipeline import train_and_export
+    from movierec.serving.pipeline import train_and_export, with_feedback_merged
 
     hp: dict[str, Any] = {}
     files: _FilesSource | None = None
@@ -123,6 +123,8 @@ def export_cmd(
     def load() -> Any:  # on data without ratings, a note says the threshold it takes (unless typed)
         ds = (files or source).load()
         threshold_for(ds, run["implicit_threshold"])
+        if with_feedback:  # merged here, so its messages name --with-feedback alone (not with_feedback=)
+            ds = with_feedback_merged(ds, with_feedback, say, option="--with-feedback")
         return ds
 
     result = train_and_export(
@@ -134,7 +136,6 @@ def export_cmd(
         holdout=holdout,
         item_features=item_features,
         user_features=user_features,
-        with_feedback=with_feedback,
         check=check,
         allow_weak=allow_weak,
         min_support=min_support,
@@ -316,9 +317,9 @@ def serve_cmd(
     api_key = _api_key(ctx, api_key, api_key_file)
     _warn_typed_password(ctx, db)
     parse_weights(weights, len(artifact))  # a bad --weights is refused before anything loads
-    db_url = None if db.strip().lower() in ("", "none") else normalise_url(db)
+    db_url = None if db.strip().lower() in ("", "none") else normalise_url(db, _db_option(ctx))
     # the URL is checked now; the database and its tables are created once the artifacts have loaded
-    store = FeedbackStore(db_url, create=False) if db_url else None
+    store = FeedbackStore(db_url, create=False, option=_db_option(ctx)) if db_url else None
     settings = ServeSettings(
         api_key=api_key or None,
         max_body_bytes=max_body_kb * 1024,
@@ -528,6 +529,14 @@ def _worker_environment(
             "MOVIEREC_REC_CACHE": str(settings.rec_cache_size),
         }
     )
+
+
+def _db_option(ctx: typer.Context) -> str:
+    """How serve's messages name the feedback database's setting: ``MOVIEREC_DB=`` when the URL came from
+    that environment variable (a message said ``--db '…'`` to someone who never typed ``--db``), else
+    ``--db`` (typed, or the default ``sqlite:///feedback.db``)."""
+    source = ctx.get_parameter_source("db")
+    return "MOVIEREC_DB=" if source is not None and source.name == "ENVIRONMENT" else "--db"
 
 
 def _warn_typed_password(ctx: typer.Context, db: str) -> None:

@@ -128,13 +128,19 @@ def train_and_export(
 def _load(dataset: Any, with_feedback: str | None, say: Say) -> Any:
     """The dataset (loaded now when given as a loader), with a feedback database's ratings merged in."""
     ds = dataset() if callable(dataset) else dataset
-    if with_feedback:
-        from movierec.serving.store import merge_feedback
+    return with_feedback_merged(ds, with_feedback, say) if with_feedback else ds
 
-        n_notes = len(ds.notes)
-        ds = merge_feedback(ds, with_feedback)
-        for note in ds.notes[n_notes:]:
-            say("note", note)
+
+def with_feedback_merged(ds: Any, with_feedback: str, say: Say, option: str | None = None) -> Any:
+    """``ds`` with the feedback database ``with_feedback``'s ratings merged in, each note the merge adds said;
+    ``option``: how the caller spells the setting in messages (``"--with-feedback"`` from the CLI, whose
+    export loads through here; both spellings by default, :func:`~movierec.serving.store.merge_feedback`)."""
+    from movierec.serving.store import WITH_FEEDBACK, merge_feedback
+
+    n_notes = len(ds.notes)
+    ds = merge_feedback(ds, with_feedback, option or WITH_FEEDBACK)
+    for note in ds.notes[n_notes:]:
+        say("note", note)
     return ds
 
 

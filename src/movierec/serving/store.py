@@ -41,7 +41,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import ArgumentError, DatabaseError, IntegrityError, OperationalError, ProgrammingError
 
-from movierec.errors import ConfigError, DataError, MovierecError, labelled, spelled
+from movierec.errors import ConfigError, DataError, MovierecError, Spelled, labelled, spelled
 from movierec.interactions import INT_ID_RULE, Interactions, looks_numeric, parse_int_id
 from movierec.provenance import shown_url
 
@@ -111,11 +111,27 @@ def _one_line(error: object) -> str:
     return " ".join(str(error).split())
 
 
-def normalise_url(db: str | Path) -> str:
-    """A database URL from a URL or a plain file path (a path means a SQLite file)."""
+def db_label(option: str, value: object) -> str:
+    """A database URL labelled with where it came from, at the head of a message: ``--db 'sqlite:///x'`` for a
+    flag, ``MOVIEREC_DB='sqlite:///x'`` for an environment variable (``"MOVIEREC_DB="``: serve's URL read
+    from there said ``--db``, an option its user never typed), both spellings for a
+    :class:`~movierec.errors.Spelled` pair (:func:`~movierec.errors.labelled`)."""
+    if isinstance(option, Spelled) or option.endswith("="):
+        return labelled(option, value)
+    return f"{option} {str(value)!r}"
+
+
+def db_example(option: str, value: str) -> str:
+    """``--db none`` or ``MOVIEREC_DB=none``: how to set the database where ``option`` set it."""
+    return f"{option}{value}" if option.endswith("=") else f"{option} {value}"
+
+
+def normalise_url(db: str | Path, option: str = "--db") -> str:
+    """A database URL from a URL or a plain file path (a path means a SQLite file); ``option`` names where
+    it came from in the message that refuses an empty one (:func:`db_label`)."""
     text = str(db).strip()
     if not text:
-        raise ConfigError("--db: empty database URL")
+        raise ConfigError(f"{option.rstrip('=')}: empty database URL")
     if "://" not in text:
         return f"sqlite:///{Path(text).expanduser().resolve()}"
     for plain in ("postgresql://", "postgres://"):  # the driver we install is psycopg 3
@@ -198,30 +214,35 @@ class FeedbackStore:
     raising.
     """
 
-    def __init__(self, url: str | Path, *, create: bool = True) -> None:
-        self.url = normalise_url(url)
+    def __init__(self, url: str | Path, *, create: bool = True, option: str = "--db") -> None:
+        self.option = option  # where the URL came from, as its messages name it (db_label)
+        self.url = normalise_url(url, option)
         try:
             kwargs: dict[str, Any] = {"future": True}
             if self.url.startswith("sqlite"):
                 kwargs["connect_args"] = {"timeout": 30.0, "check_same_thread": False}
             self.engine: Engine = create_engine(self.url, **kwargs)
         except (ArgumentError, ImportError, ValueError) as exc:
-            raise ConfigError(f"--db {shown_url(self.url)!r}: cannot open this database URL ({exc})") from exc
+            raise ConfigError(f"{self._label()}: cannot open this database URL ({exc})") from exc
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
             db_path = self.engine.url.database
             if db_path and db_path != ":memory:":
                 parent = Path(db_path).expanduser().parent
                 if not parent.is_dir():
-                    raise ConfigError(f"--db {shown_url(self.url)!r}: folder {parent} does not exist")
+                    raise ConfigError(f"{self._label()}: folder {parent} does not exist")
                 if Path(db_path).expanduser().is_file():
                     why = _not_sqlite(Path(db_path).expanduser(), empty_ok=True)
                     if why:
                         raise ConfigError(
-                            f"--db {db_path}: not a feedback database ({why}); nothing was changed"
+                            f"{db_label(option, db_path)}: not a feedback database ({why}); nothing was changed"
                         )
         if create:
             self.create_tables()
+
+    def _label(self) -> str:
+        """This store's URL (password as ***) labelled as its user gave it: ``--db '…'``, ``MOVIEREC_DB='…'``."""
+        return db_label(self.option, shown_url(self.url))
 
     def create_tables(self) -> None:
         """Create the database and its tables, or migrate them (what ``create=True`` does on opening).
@@ -237,12 +258,12 @@ class FeedbackStore:
             folder = self._unwritable_sqlite_folder()
             if folder is not None:
                 raise ConfigError(
-                    f"--db {shown_url(self.url)!r}: cannot write in {folder[0]} ({folder[1]}), where SQLite keeps the database "
-                    "and its -wal and -shm files; give a writable place (--db /some/writable/feedback.db) "
-                    "or serve without feedback (--db none)"
+                    f"{self._label()}: cannot write in {folder[0]} ({folder[1]}), where SQLite keeps the database "
+                    f"and its -wal and -shm files; give a writable place ({db_example(self.option, '/some/writable/feedback.db')}) "
+                    f"or serve without feedback ({db_example(self.option, 'none')})"
                 ) from exc
             raise ConfigError(
-                f"--db {shown_url(self.url)!r}: cannot open or create the feedback table ({exc.orig})"
+                f"{self._label()}: cannot open or create the feedback table ({exc.orig})"
             ) from exc
         except BaseException:
             self.close()  # a refused schema or a race lost five times: no connection left behind
@@ -283,7 +304,7 @@ class FeedbackStore:
                         current = int(found.version)
                     if current > SCHEMA_VERSION:
                         raise ConfigError(
-                            f"--db {shown_url(self.url)!r}: the feedback database has schema version {current}, "
+                            f"{self._label()}: the feedback database has schema version {current}, "
                             f"newer than this movierec's {SCHEMA_VERSION}; upgrade movierec"
                         )
                     for version, columns in MIGRATIONS:
@@ -549,7 +570,7 @@ def read_feedback(db: str | Path, flag: str, *, with_version: bool = False) -> p
         why = why or _no_feedback_table(path)
         if why:  # refused before the store's connection could touch the file
             raise DataError(f"{labelled(flag, db)}: not a movierec feedback database ({why})")
-    store = FeedbackStore(url, create=False)
+    store = FeedbackStore(url, create=False, option=flag)
     try:
         try:
             store.engine.connect().close()
@@ -566,8 +587,16 @@ def read_feedback(db: str | Path, flag: str, *, with_version: bool = False) -> p
         store.close()
 
 
-def merge_feedback(dataset: Any, db_url: str | Path) -> Any:
+#: how merge_feedback names its database by default: export's pipeline and ``data info``, which a notebook
+#: and the CLI both reach; the CLI passes ``--with-feedback``, its one spelling
+WITH_FEEDBACK = spelled("with_feedback=", "--with-feedback")
+
+
+def merge_feedback(dataset: Any, db_url: str | Path, option: str = WITH_FEEDBACK) -> Any:
     """A copy of ``dataset`` whose interactions also hold every stored feedback rating.
+
+    ``option`` names the database in messages as the caller spells it (``"--with-feedback"`` from the CLI;
+    both spellings by default).
 
     New users get new indices (ids are re-mapped once over the union); movies the dataset does not
     hold and look-alike ids are dropped with a note (see :func:`_feedback_ids`), so id types never
@@ -575,8 +604,7 @@ def merge_feedback(dataset: Any, db_url: str | Path) -> Any:
     Ratings outside the dataset's scale are a :class:`DataError`.
     """
     url = normalise_url(db_url)
-    flag = spelled("with_feedback=", "--with-feedback")  # export's pipeline: a notebook's and the CLI's
-    fb = read_feedback(db_url, flag)
+    fb = read_feedback(db_url, option)
     inter: Interactions = dataset.interactions
     if fb.empty:
         return dataset
@@ -585,7 +613,7 @@ def merge_feedback(dataset: Any, db_url: str | Path) -> Any:
     if bad.any():
         row = fb[bad].iloc[0]
         raise DataError(
-            f"{labelled(flag, shown_url(str(db_url)))}: rating {row['rating']:g} (requestId {row['requestId']}) is outside "
+            f"{labelled(option, shown_url(str(db_url)))}: rating {row['rating']:g} (requestId {row['requestId']}) is outside "
             f"the dataset's scale {lo:g}..{hi:g}"
         )
     base = inter.to_frame(raw_ids=True)
