@@ -93,6 +93,19 @@ def test_cli_commands_work_without_a_threshold_and_say_what_they_assumed(log: Pa
     assert RATING_MODEL in _ok(proc)
 
 
+def test_data_info_counts_interactions_not_ratings(log: Path) -> None:
+    """``data info`` on a log without ratings names its rows interactions: 'ratings 94,318' and 'items
+    (rated)' described a file of plays as if each play were a rating. A rated file keeps its words."""
+    data = ["--ratings", str(log), "--user-col", "user", "--item-col", "item", "--rating-col", ""]
+    info = _run("data", "info", *data, cwd=log.parent)
+    labels = [line.strip("│ ").split("│")[0].strip() for line in info.stdout.splitlines() if "│" in line]
+    assert info.returncode == 0 and labels[:3] == ["users", "items (in the log)", "interactions"], info.stdout
+    assert "interactions per user" in labels and "interactions per item" in labels, labels
+    assert not [label for label in labels if "rated" in label or label.startswith("ratings")], labels
+    plain = _run("data", "info", cwd=log.parent)
+    assert "items (rated)" in plain.stdout and "ratings per user" in plain.stdout, plain.stdout
+
+
 def test_a_threshold_given_still_wins_and_still_refuses_as_before(log: Path) -> None:
     data = ["--ratings", str(log), "--user-col", "user", "--item-col", "item", "--rating-col", ""]
     fix = "implicit threshold 4 leaves no positives: every rating is 1"
