@@ -228,3 +228,44 @@ def test_a_malformed_spark_master_names_both_spellings() -> None:
     assert str(exc.value).startswith(
         "'locall[2]' (master= in Python, --master in the CLI): expected local[*]"
     )
+
+
+def test_a_file_not_in_utf8_is_one_sentence_for_ratings_movies_and_features(tmp_path: Path) -> None:
+    """A Windows-1252 file stops with the same words, its name and the bad byte's line, whichever file it
+    is: the ratings reader said 'not valid UTF-8 (latin-1?)', the movies reader 'not valid utf-8', and a
+    features file Python's "'utf-8' codec can't decode byte 0xe9 in position 1" (CLI in a subprocess)."""
+    from clihelp import ERROR, run_process
+
+    good = tmp_path / "r.csv"
+    good.write_text(
+        "".join(
+            ["customer,title_id,score\n", *(f"u{u},t{i},{u + i}\n" for u in range(20) for i in range(15))]
+        )
+    )
+    bad_ratings = tmp_path / "r_1252.csv"
+    bad_ratings.write_bytes("customer,title_id,score\nu0,t0,5\nusuário,t1,7\n".encode("cp1252"))
+    bad_movies = tmp_path / "m_1252.csv"
+    bad_movies.write_bytes(
+        "title_id,title,genres\nt0,Toy Story,Comedy\nt1,Édition Spéciale,Drama\n".encode("cp1252")
+    )
+    bad_features = tmp_path / "f_1252.csv"
+    bad_features.write_bytes("customer,feature\nu0,country:BR\nu1,country:Perú\n".encode("cp1252"))
+    cols = ["--user-col", "customer", "--item-col", "title_id", "--rating-col", "score", "--time-col", ""]
+    runs = {
+        bad_ratings: ["data", "info", "--ratings", str(bad_ratings), *cols],
+        bad_movies: ["data", "info", "--ratings", str(good), *cols, "--movies", str(bad_movies)],
+        bad_features: [
+            "compare",
+            "--ratings",
+            str(good),
+            *cols,
+            "-m",
+            "warp",
+            "--user-features",
+            str(bad_features),
+        ],
+    }
+    for path, args in runs.items():
+        proc = run_process(*args, cwd=tmp_path)
+        want = f"{ERROR}{path}, line 3: text is not valid UTF-8 (Windows-1252 or latin-1?); re-save the file as UTF-8\n"
+        assert proc.returncode == 2 and proc.stderr == want, (args, proc.stderr)

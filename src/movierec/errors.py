@@ -36,6 +36,25 @@ class DataError(MovierecError):
     """A data file is missing, unreadable or malformed; the message names the file and line."""
 
 
+def not_encoded(label: str, data: bytes, encoding: str = "utf-8") -> DataError:
+    """The one error for a text file (ratings, movies, tags, features) that is not in its encoding:
+    ``'FILE, line N: text is not valid UTF-8 (Windows-1252 or latin-1?); re-save the file as UTF-8'``,
+    the line of the first bad byte counted in ``data`` (the file's bytes; read on this error path only).
+    The readers had three spellings: 'UTF-8 (latin-1?)' for ratings, 'utf-8' for movies, and Python's
+    'codec can't decode byte 0xe9 in position 1' for a features file."""
+    name = "UTF-8" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding
+    try:
+        data.decode(encoding)
+        at = ""
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        at = f", line {line}"
+    except LookupError:  # an encoding Python does not know: the reader said so before this
+        at = ""
+    guess = " (Windows-1252 or latin-1?)" if name == "UTF-8" else ""
+    return DataError(f"{label}{at}: text is not valid {name}{guess}; re-save the file as {name}")
+
+
 class ConfigError(MovierecError, ValueError):
     """A parameter, option or configuration value is invalid; the message names it and says why."""
 

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from movierec.errors import ConfigError, DataError
+from movierec.errors import ConfigError, DataError, not_encoded
 from movierec.interactions import IdMap, parse_int_id
 
 if TYPE_CHECKING:
@@ -181,7 +181,9 @@ def read_features_file(path: str | Path, id_map: IdMap) -> ItemFeatures:
         raise DataError(f"{path}: features file not found")
     try:
         frame = pd.read_csv(path, dtype=str)  # ids as written: '007' names the ratings' '007', not 7
-    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
+    except UnicodeDecodeError:
+        raise not_encoded(str(path), path.read_bytes()) from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise DataError(f"{path}: cannot read features CSV ({str(exc).splitlines()[0]})") from exc
     if frame.shape[1] < 2:
         raise DataError(

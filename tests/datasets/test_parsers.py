@@ -282,7 +282,7 @@ def test_movies_with_bad_id_and_bad_encoding(tmp_path):
     with pytest.raises(DataError, match=r"movies.csv, line 3: movieId 'x' is not a number"):
         read_movies(bad)
     bad.write_bytes(b"movieId,title,genres\n1,Caf\xe9 (2000),Drama\n")
-    with pytest.raises(DataError, match=r"movies.csv, line 2: text is not valid utf-8"):
+    with pytest.raises(DataError, match=r"movies.csv, line 2: text is not valid UTF-8"):
         read_movies(bad)
 
 

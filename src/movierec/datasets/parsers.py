@@ -21,7 +21,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from movierec.datasets.compression import read_unpacked
-from movierec.errors import ConfigError, DataError, spelled
+from movierec.errors import ConfigError, DataError, not_encoded, spelled
 from movierec.interactions import (
     BadRowsError,
     RowProblem,
@@ -138,16 +138,6 @@ def _first_line(path: Path | bytes, encoding: str) -> str:
 
 def _source_bytes(source: Path | bytes) -> bytes:
     return source if isinstance(source, bytes) else Path(source).read_bytes()
-
-
-def _bad_utf8_line(source: Path | bytes) -> int | None:
-    """1-based line of the first byte that is not UTF-8 (error path only: reads the whole file)."""
-    data = _source_bytes(source)
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return data.count(b"\n", 0, exc.start) + 1
-    return None
 
 
 def _bad_field_count_line(source: Path | bytes, delimiter: str, expected: int) -> tuple[int, int] | None:
@@ -280,9 +270,7 @@ def _columns_to_frame(parts: dict[str, list[pa.Array]], schema: pa.Schema) -> pd
 
 
 def _encoding_error(source: Path | bytes, label: str) -> DataError:
-    line = _bad_utf8_line(source)
-    at = f", line {line}" if line is not None else ""
-    return DataError(f"{label}{at}: text is not valid UTF-8 (latin-1?); re-save the file as UTF-8")
+    return not_encoded(label, _source_bytes(source))  # one wording for every file (errors.not_encoded)
 
 
 class _ConversionFailed(Exception):
@@ -1189,11 +1177,8 @@ def _read_text_frame(path: Path, label: str, encoding: str, reader) -> pd.DataFr
     else:
         try:
             text = data.decode(last)
-        except UnicodeDecodeError as exc:
-            line = data[: exc.start].count(b"\n") + 1
-            raise DataError(
-                f"{label}, line {line}: text is not valid {last}; re-save the file as {last}"
-            ) from None
+        except UnicodeDecodeError:
+            raise not_encoded(label, data, last) from None
     text = text.lstrip("\ufeff")
     if not text.strip():
         raise DataError(f"{label}: file is empty")
