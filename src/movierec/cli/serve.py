@@ -266,6 +266,12 @@ _SERVE_REC_CACHE = typer.Option(
     "--rec-cache",
     help="Cached GET /users/{id}/recommendations bodies per worker, k ≤ 50 (0: off).",
 )
+_SERVE_CHECK = typer.Option(
+    False,
+    "--check",
+    help="Load and verify every --artifact, the --weights and the --db store exactly as serve does before it "
+    "binds, print one 'ok:' line for each and exit 0 (2 and the error line otherwise); never binds a port.",
+)
 _SERVE_LOG_JSON = typer.Option(
     False,
     "--log-json",
@@ -293,6 +299,7 @@ def serve_cmd(
     log_json: bool = _SERVE_LOG_JSON,
     metrics: bool = typer.Option(True, "--metrics/--no-metrics", help="Prometheus metrics at /metrics."),
     log_level: str = typer.Option("info", "--log-level", help="uvicorn log level."),
+    check: bool = _SERVE_CHECK,
 ) -> None:
     """Serve an artifact over HTTP: JSON API (docs at /docs), the web page at /, feedback into a database."""
     import uvicorn  # noqa: F401  (first: a missing serve extra is said before the artifact is looked at)
@@ -306,14 +313,7 @@ def serve_cmd(
     # --log-json's object is the access log: uvicorn's plain line beside it logged each request twice in one
     # container log (the object on stderr, "GET … HTTP/1.1" 200 on stdout), unless --access-log is typed too
     access_log = access_log and (not log_json or typed(ctx, "access_log"))
-    if workers < 1:
-        raise ConfigError(f"--workers must be ≥ 1, got {workers}")
-    if not 0 <= port < 65536:
-        raise ConfigError(f"--port must be 0..65535 (0: any free port), got {port}")
-    if max_body_kb < 1:
-        raise ConfigError(f"--max-body-kb must be ≥ 1, got {max_body_kb}")
-    if rec_cache < 0:
-        raise ConfigError(f"--rec-cache must be ≥ 0, got {rec_cache}")
+    _check_counts(workers=workers, port=port, max_body_kb=max_body_kb, rec_cache=rec_cache)
     api_key = _api_key(ctx, api_key, api_key_file)
     _warn_typed_password(ctx, db)
     parse_weights(weights, len(artifact))  # a bad --weights is refused before anything loads
@@ -337,6 +337,9 @@ def serve_cmd(
             json_log=log_json,
             access_log=access_log,
         )
+        if check:  # what serve would have served, said; nothing bound
+            _say_checked(artifact, router, store)
+            return
         # bound here, kept and handed to uvicorn: a port in use is one line; the banner names the bound port
         sock = listen_socket(host, port)
         if store is not None:
@@ -346,6 +349,9 @@ def serve_cmd(
             if resource is not None:
                 resource.close()
         raise
+    finally:
+        if check and store is not None:
+            store.close()
     _say_other_code(artifact, router)
     if host not in ("127.0.0.1", "localhost", "::1") and not api_key:
         say("warning", f"binding {host} without --api-key: anyone who can reach it may POST /feedback")
@@ -374,6 +380,40 @@ def serve_cmd(
         _worker_environment(artifact, weights, metrics, log_json, db_url, settings, access_log=access_log)
     app = asgi if workers == 1 else "movierec.serving.server:server_from_env"
     run_on_socket(app, sock, factory=workers > 1, workers=workers, **common)
+
+
+def _check_counts(*, workers: int, port: int, max_body_kb: int, rec_cache: int) -> None:
+    """serve's numeric options, each refused in one line before anything loads."""
+    if workers < 1:
+        raise ConfigError(f"--workers must be ≥ 1, got {workers}")
+    if not 0 <= port < 65536:
+        raise ConfigError(f"--port must be 0..65535 (0: any free port), got {port}")
+    if max_body_kb < 1:
+        raise ConfigError(f"--max-body-kb must be ≥ 1, got {max_body_kb}")
+    if rec_cache < 0:
+        raise ConfigError(f"--rec-cache must be ≥ 0, got {rec_cache}")
+
+
+def _say_checked(paths: list[Path], router: Any, store: Any) -> None:
+    """``serve --check``'s report, once every artifact has loaded and verified as serve loads them (format
+    version, manifest and file checksums, the arrays' structure, the signature when MOVIEREC_ARTIFACT_KEY is
+    set) and the feedback store has opened: one ``ok:`` line per artifact, one for the store, on stdout.
+    A failure before this is serve's own one line on stderr and exit 2 (CI steps, ``ExecStartPre=``, a
+    container's health check before traffic)."""
+    from movierec.serving.validate import KEY_ENV
+
+    signed = " · signature verified" if os.environ.get(KEY_ENV) else ""
+    # the store first, then the notes on artifacts from other code: serve's order, so a failure reads the same
+    feedback = store.check() if store is not None else "feedback off (--db none)"
+    _say_other_code(paths, router)
+    for path, served in zip(paths, router.served, strict=True):
+        art = served.app.state.artifact
+        print(
+            f"ok: {path} · {art.model_name} {art.model_version} · format {art.manifest['format_version']} · "
+            f"{art.n_items:,} movies · {art.n_users:,} users · checksums verified{signed}",
+            flush=True,
+        )
+    print(f"ok: {feedback}", flush=True)
 
 
 def run_on_socket(app: Any, sock: Any, **options: Any) -> None:

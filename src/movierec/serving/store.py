@@ -257,17 +257,35 @@ class FeedbackStore:
             self.close()
             folder = self._unwritable_sqlite_folder()
             if folder is not None:
-                raise ConfigError(
-                    f"{self._label()}: cannot write in {folder[0]} ({folder[1]}), where SQLite keeps the database "
-                    f"and its -wal and -shm files; give a writable place ({db_example(self.option, '/some/writable/feedback.db')}) "
-                    f"or serve without feedback ({db_example(self.option, 'none')})"
-                ) from exc
+                raise self._unwritable(folder) from exc
             raise ConfigError(
                 f"{self._label()}: cannot open or create the feedback table ({exc.orig})"
             ) from exc
         except BaseException:
             self.close()  # a refused schema or a race lost five times: no connection left behind
             raise
+
+    def check(self) -> str:
+        """Open the store as ``serve`` does when it starts (create or migrate its tables; a newer schema, a
+        database that does not answer or an unwritable folder is the same one-line ConfigError) and say what
+        is there: ``feedback sqlite:///…/feedback.db · schema 3``. For ``serve --check``: a SQLite file that
+        does not exist yet is not created (serve creates it on its first start), only its folder is checked."""
+        path = _sqlite_file(self.url)
+        if path is not None and not path.expanduser().exists():
+            folder = self._unwritable_sqlite_folder()
+            if folder is not None:
+                raise self._unwritable(folder)
+            return f"feedback {shown_url(self.url)} · new (serve creates it)"
+        self.create_tables()
+        return f"feedback {shown_url(self.url)} · schema {self.schema_version()}"
+
+    def _unwritable(self, folder: tuple[Path, str]) -> ConfigError:
+        """The refusal of a SQLite store whose folder takes no new file (:meth:`_unwritable_sqlite_folder`)."""
+        return ConfigError(
+            f"{self._label()}: cannot write in {folder[0]} ({folder[1]}), where SQLite keeps the database "
+            f"and its -wal and -shm files; give a writable place ({db_example(self.option, '/some/writable/feedback.db')}) "
+            f"or serve without feedback ({db_example(self.option, 'none')})"
+        )
 
     def _unwritable_sqlite_folder(self) -> tuple[Path, str] | None:
         """``(folder, reason)`` when this is a SQLite file whose folder takes no new file, else None.

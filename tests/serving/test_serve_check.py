@@ -1,0 +1,111 @@
+"""``movierec serve --check``: every ``--artifact``, the ``--weights`` and the ``--db`` store loaded and verified
+exactly as serve does before it binds, one ``ok:`` line each and exit 0; a failure is serve's own one line
+and exit 2; no port is bound, no server starts. CI steps, Docker health checks and ``ExecStartPre=`` had
+to start the server (and stop it) to learn whether an artifact would serve."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import subprocess
+from pathlib import Path
+
+import pytest
+from servehelp import fit, movierec_cmd
+
+from movierec.serving.artifact import export_artifact, load_artifact
+from movierec.serving.store import FeedbackStore, schema_table
+from movierec.serving.validate import KEY_ENV
+
+
+def _run(
+    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items() if k not in ("MOVIEREC_DB", KEY_ENV)}
+    return subprocess.run(
+        movierec_cmd(*args), capture_output=True, text=True, timeout=120, env={**base, **(env or {})}, cwd=cwd
+    )
+
+
+def _ok_line(path: Path) -> str:
+    art = load_artifact(path)
+    return (
+        f"ok: {path} · {art.model_name} {art.model_version} · format 1 · {art.n_items:,} movies · "
+        f"{art.n_users:,} users · checksums verified"
+    )
+
+
+def test_check_says_ok_for_each_artifact_and_the_store_and_starts_nothing(
+    svd_artifact, movies, tmp_path: Path
+) -> None:
+    path = svd_artifact[0]
+    model, train = fit("ease", movies)
+    other = export_artifact(model, movies, train, tmp_path / "ease")
+    new = tmp_path / "feedback.db"
+    out = _run("serve", "--check", "--artifact", str(path), "--db", str(new), "--port", "1", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines() == [
+        _ok_line(path),
+        f"ok: feedback sqlite:///{new} · new (serve creates it)",
+    ]
+    assert "serving" not in out.stderr and "Uvicorn" not in out.stderr, out.stderr  # port 1 was never bound
+    assert not new.exists() and not list(tmp_path.glob("feedback.db*"))  # a check creates no database
+    FeedbackStore(new).close()  # a store serve made
+    out = _run("serve", "--check", "-a", str(path), "-a", str(other), "--weights", "90,10", "--db", str(new))
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines() == [
+        _ok_line(path),
+        _ok_line(other),
+        f"ok: feedback sqlite:///{new} · schema 3",
+    ]
+    out = _run("serve", "--check", "-a", str(path), env={"MOVIEREC_DB": f"sqlite:///{new}"})
+    assert (
+        out.returncode == 0 and out.stdout.splitlines()[-1] == f"ok: feedback sqlite:///{new} · schema 3"
+    ), out
+    out = _run("serve", "--check", "-a", str(path), "--db", "none")
+    assert out.returncode == 0 and out.stdout.splitlines()[-1] == "ok: feedback off (--db none)", out
+
+
+def _tampered(src: Path, tmp_path: Path) -> Path:
+    bad = tmp_path / "tampered"
+    shutil.copytree(src, bad)
+    data = bytearray((bad / "items.parquet").read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    (bad / "items.parquet").write_bytes(bytes(data))
+    return bad
+
+
+def _newer_store(tmp_path: Path) -> Path:
+    db = tmp_path / "newer.db"
+    FeedbackStore(db).close()
+    with sqlite3.connect(db) as conn:
+        conn.execute(f"UPDATE {schema_table.name} SET version = 99")
+    return db
+
+
+@pytest.mark.parametrize(
+    "case", ["tampered", "missing", "bad-weights", "newer-schema", "unsigned", "db-folder", "bad-url-env"]
+)
+def test_a_check_that_fails_says_serves_own_line_and_exits_2(svd_artifact, tmp_path: Path, case: str) -> None:
+    path = svd_artifact[0]
+    args, env = ["-a", str(path), "--db", "none"], {}
+    if case == "tampered":
+        args[1] = str(_tampered(path, tmp_path))
+    elif case == "missing":
+        args[1] = str(tmp_path / "nowhere")
+    elif case == "bad-weights":
+        args += ["--weights", "1,2"]
+    elif case == "newer-schema":
+        args[3] = str(_newer_store(tmp_path))
+    elif case == "unsigned":
+        env = {KEY_ENV: "secret"}
+    elif case == "db-folder":
+        args[3] = str(tmp_path / "no" / "such" / "fb.db")
+    else:
+        args, env = args[:2], {"MOVIEREC_DB": "nosuchdriver://x"}
+    checked = _run("serve", "--check", *args, env=env)
+    served = _run("serve", "--port", "0", *args, env=env)  # fails before it binds, so it returns
+    assert checked.returncode == 2 and served.returncode == 2, (checked.stderr, served.stderr)
+    assert checked.stderr.startswith("movierec: error: ") and checked.stderr.count("\n") == 1, checked.stderr
+    assert checked.stderr == served.stderr and checked.stdout == "", (checked, served)
