@@ -1730,6 +1730,7 @@ def _compare_split(
     _check_positives(inter, protos, kinds, threshold)
     _note_scale(inter, specs, protos, kinds, threshold, notes)
     _note_low_rated_candidates(inter, key, protos, threshold, notes)
+    _note_tied_latest(inter, key, notes)
     if cv and cv > 1:  # the notes name the hold-out; with --cv the same kind of split comes in folds
         notes[:] = [_folds_wording(n, cv) for n in notes]
     splitter = given or S.get_splitter(key, seed=seed, threshold=threshold, test_size=test_size, cv=cv)
@@ -2077,6 +2078,22 @@ def _note_low_rated_candidates(
                 f"{threshold:g} stays a full-ranking candidate, where recommend leaves it out "
                 "(the ratings-holdout split excludes it)"
             )
+
+
+def _note_tied_latest(inter: Interactions, key: str, notes: list[str]) -> None:
+    """Leave-last-out holds out each user's latest rating, and MovieLens gives several ratings one timestamp
+    (ml-100k: 415 of 943 users' latest). Among tied ratings the split holds out the highest movie id, an
+    order the data does not record, and that choice moved ml-100k's popularity HR@10 from 0.050 to 0.112
+    (lowest id held out instead). Said, with the count, where any user's latest rating is tied."""
+    if key != "leave-last-out":
+        return
+    tied, users = S.tied_latest(inter)
+    if tied:
+        notes.append(
+            f"leave-last-out: {tied:,} of {users:,} users ({tied / users:.0%}) rated other movies at the "
+            "timestamp of their latest rating; the data does not say which came last, so the test item is "
+            "the one with the highest movie id (ties in time go by movie id, in training sequences too)"
+        )
 
 
 def _split_key(

@@ -333,6 +333,23 @@ def leave_last_out(inter: Interactions | Dataset) -> tuple[Interactions, Interac
     return inter.subset(role == 0), inter.subset(role == 1), inter.subset(role == 2)
 
 
+def tied_latest(inter: Interactions) -> tuple[int, int]:
+    """``(tied, users)``: of the ``users`` with ≥ 2 ratings, how many rated another movie at the timestamp
+    of their latest rating. For them :func:`leave_last_out` cannot tell from the data which movie came
+    last and holds out the highest movie index (the highest movie id), the next-highest training last:
+    MovieLens records ratings entered together under one timestamp (ml-latest-small 94 of 610 users,
+    ml-100k 415 of 943), so the rule shapes the test set. ``(0, users)`` without timestamps."""
+    counts = inter.user_counts()
+    users = int((counts >= 2).sum())
+    if inter.timestamps is None or inter.n_ratings < 2:
+        return 0, users
+    order = np.lexsort((inter.items, inter.timestamps, inter.users))
+    ends = np.cumsum(counts)[counts >= 2] - 1  # each user's latest row, in ``order``
+    u, t = inter.users[order], inter.timestamps[order]
+    tied = (u[ends - 1] == u[ends]) & (t[ends - 1] == t[ends])
+    return int(tied.sum()), users
+
+
 def crossfold_users(
     inter: Interactions | Dataset, n_folds: int = 5, test_size: float = 0.2, *, seed: int = 42
 ) -> list[tuple[Interactions, Interactions]]:
