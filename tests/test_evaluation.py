@@ -778,3 +778,22 @@ def test_leave_last_out_says_how_many_latest_ratings_tie_in_time(bundled) -> Non
     untied = frame.assign(timestamp=[10, 20, 30, 10, 20, 30])
     comp = E.compare(untied, ["popularity"], protocols=["leave-last-out"], k=2, progress=False)
     assert not any("timestamp of their latest rating" in n for n in comp.notes), comp.notes
+
+
+def test_leave_last_out_note_comes_with_the_default_split(bundled) -> None:  # type: ignore[no-untyped-def]
+    """``compare --protocols leave-last-out`` (split auto, as docs/sequential.md runs it) said nothing of
+    the split's rules: the note that every model trains on every training rating and the latest rating is
+    the test item whatever its value came only with ``--split leave-last-out`` typed, the auto branch
+    having picked the split without reaching it. A split given as a pair gets no tie note: its test part
+    was drawn elsewhere, by a rule compare does not know."""
+    comp = E.compare(bundled, ["popularity"], protocols=["leave-last-out"], progress=False)
+    assert any(
+        n.startswith("leave-last-out: every model trains on every training rating") for n in comp.notes
+    )
+    assert any("timestamp of their latest rating" in n for n in comp.notes)
+    assert not any("implicit models train on training ratings ≥" in n for n in comp.notes), comp.notes
+    train, test, _ = E.make_split(bundled, "leave-last-out")
+    given = E.compare(
+        bundled, ["popularity"], protocols=["leave-last-out"], split=(train, test), progress=False
+    )
+    assert not any("timestamp of their latest rating" in n for n in given.notes), given.notes

@@ -1730,7 +1730,8 @@ def _compare_split(
     _check_positives(inter, protos, kinds, threshold)
     _note_scale(inter, specs, protos, kinds, threshold, notes)
     _note_low_rated_candidates(inter, key, protos, threshold, notes)
-    _note_tied_latest(inter, key, notes)
+    if given is None:  # a given pair's test part was drawn elsewhere, by its own rule
+        _note_tied_latest(inter, key, notes)
     if cv and cv > 1:  # the notes name the hold-out; with --cv the same kind of split comes in folds
         notes[:] = [_folds_wording(n, cv) for n in notes]
     splitter = given or S.get_splitter(key, seed=seed, threshold=threshold, test_size=test_size, cv=cv)
@@ -2104,8 +2105,8 @@ def _split_key(
     if key not in SPLITS:
         raise ConfigError(f"unknown split {split!r}; valid splits: {', '.join(SPLITS)}")
     if key == "auto" and any(p.name == "leave-last-out" for p in protos):
-        key = "leave-last-out"  # the protocol has exactly one split it can run on
-    elif key == "auto" and any(p.name == "next-item-in-session" for p in protos):
+        key = "leave-last-out"  # the protocol has exactly one split it can run on; its note below
+    if key == "auto" and any(p.name == "next-item-in-session" for p in protos):
         key = "last-session"
     elif key == "auto":
         if all(kd == "explicit" for kd in kinds):
