@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from movierec.errors import spelled
-from movierec.interactions import rating_model_without_ratings, resolve_threshold
+from movierec.interactions import rating_model_without_ratings, resolve_threshold, scale_threshold_note
 from movierec.output_folders import OUT, check_artifact_target
 
 __all__ = ["ExportResult", "train_and_export"]
@@ -80,10 +80,14 @@ def train_and_export(
     exportable(create(model, **params))  # a model with no serving form is refused before any training
     ds = _load(dataset, with_feedback, say)
     mdl = seeded(create(model, **params), seed, params)
-    implicit_threshold = resolve_threshold(ds.interactions, implicit_threshold)
+    given, implicit_threshold = implicit_threshold, resolve_threshold(ds.interactions, implicit_threshold)
     if ds.interactions.interactions_only and getattr(mdl, "kind", "") == "explicit":
         say("warning", rating_model_without_ratings(str(model), ds.interactions))
     inter = training_view(mdl, ds.interactions, implicit_threshold)
+    if given is None and inter is not ds.interactions:  # positives ≥ the default 4, as recommend notes
+        scale = scale_threshold_note(ds.interactions, f"{model} learns from ratings ≥ 4, which")
+        if scale is not None:  # a 4 of 10 counted as liked (94% of a 1-10 file's ratings) said nowhere
+            say("note", scale)
     fit_kwargs = _side_features(mdl, model, ds, inter, item_features, user_features, say)
     if holdout:  # compare's split of the raw ratings, so the manifest's figures equal compare's row
         from movierec.evaluation import make_split
