@@ -257,3 +257,43 @@ def test_experiment_file_without_a_threshold_takes_the_datas(log: Path, tmp_path
     refused = _run("compare", "--config", "four.toml", "--out", "runs4", cwd=tmp_path)
     assert refused.returncode == 2 and "implicit threshold 4 leaves no positives" in refused.stderr
     assert not (tmp_path / "runs4").exists() or not any((tmp_path / "runs4").iterdir())
+
+
+def test_report_on_a_log_without_ratings_describes_interactions(tmp_path: Path) -> None:
+    """``report`` on a log without ratings says what it did: the header read 'relevant = rating ≥ 1.0 ·
+    protocols rating, full-ranking, test-candidates' although rating and test-candidates were skipped,
+    the dataset section '1.00 mean rating' over a histogram of 1s ('How often each rating is given'), and
+    the model table kept two groups of dashes. Now the header names the protocol that ran and relevance in
+    words, the cards count interactions (median per user and per movie), no rating histogram is drawn."""
+    import html as htmllib
+
+    log = tmp_path / "plays.csv"  # 80 users in two tastes over 60 movies (the report's curves reach K=50)
+    rows = [
+        f"{u},{(u % 2) * 30 + (u * 7 + j) % 30 + 1},{1_600_000_000 + 3600 * (u * 40 + j)}"
+        for u in range(1, 81)
+        for j in range(15)
+    ]
+    log.write_text("user,item,timestamp\n" + "\n".join(rows) + "\n")
+    data = ["--ratings", str(log), "--user-col", "user", "--item-col", "item", "--rating-col", ""]
+    out = tmp_path / "report"
+    models = ["--models", "popularity,ease", "--projection", "pca"]
+    proc = _run("report", *data, *models, "--out", str(out), cwd=tmp_path)
+    _ok(proc)
+    page = (out / "index.html").read_text()
+    header = re.search(r'<div class="meta">(.*?)</div>', page, re.S)
+    assert header is not None
+    words = " ".join(htmllib.unescape(re.sub(r"<[^>]+>", "", header.group(1))).split())
+    assert "relevant = every interaction (the data has no ratings) · protocols full-ranking ·" in words, words
+    assert "rating ≥" not in words and "test-candidates" not in words, words
+    cards = dict(re.findall(r'<div class="v">([^<]*)</div><div class="l">([^<]*)</div>', page))
+    labels = set(cards.values())
+    assert {"interactions (no ratings)", "movies with interactions", "per user, median"} <= labels, labels
+    assert "mean rating" not in labels and "ratings" not in labels, labels
+    assert (
+        "How often each rating is given" not in page and not (out / "charts" / "dataset_ratings.png").exists()
+    )
+    assert "a few users and movies hold most interactions" in page
+    assert ">full-ranking (headline)</th>" in page and ">rating prediction</th>" not in page
+    assert ">test-candidates (notebook)</th>" not in page
+    meta = json.loads((out / "results.json").read_text())["report"]
+    assert meta["protocols_run"] == ["full-ranking"], meta

@@ -140,8 +140,9 @@ def rating_histogram(ratings: Any, path: str | Path, *, title: str = "Rating dis
     return save(fig, path)
 
 
-def long_tail(per_user: np.ndarray, per_item: np.ndarray, path: str | Path) -> Path:
-    """Histograms of ratings per user and per item on log-log axes (the long tail)."""
+def long_tail(per_user: np.ndarray, per_item: np.ndarray, path: str | Path, *, rows: str = "ratings") -> Path:
+    """Histograms of ratings per user and per item on log-log axes (the long tail). ``rows`` names what
+    is counted: ``"interactions"`` for data without ratings (a log of plays is no ratings)."""
     plt = pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.3))
     for ax, counts, what, colour in (
@@ -157,15 +158,17 @@ def long_tail(per_user: np.ndarray, per_item: np.ndarray, path: str | Path) -> P
         ax.hist(counts, bins=bins, color=colour, alpha=0.85)
         ax.set_xscale("log")
         ax.set_yscale("log")
-        ax.set_xlabel(f"ratings per {what} (log)")
+        ax.set_xlabel(f"{rows} per {what} (log)")
         ax.set_ylabel(f"{what}s (log)")
-        ax.set_title(f"Ratings per {what}: median {np.median(counts):g}, max {counts.max():,}", loc="left")
+        ax.set_title(
+            f"{rows.capitalize()} per {what}: median {np.median(counts):g}, max {counts.max():,}", loc="left"
+        )
     fig.tight_layout()
     return save(fig, path)
 
 
-def ratings_over_time(timestamps: np.ndarray, path: str | Path) -> Path:
-    """Ratings per year (the time span of the log)."""
+def ratings_over_time(timestamps: np.ndarray, path: str | Path, *, rows: str = "ratings") -> Path:
+    """Ratings (or ``rows``: interactions) per year (the time span of the log)."""
     plt = pyplot()
     years = (np.asarray(timestamps, dtype="datetime64[s]").astype("datetime64[Y]").astype(int) + 1970).astype(
         int
@@ -174,8 +177,8 @@ def ratings_over_time(timestamps: np.ndarray, path: str | Path) -> Path:
     fig, ax = plt.subplots(figsize=(5.5, 3.3))
     ax.bar(ys, counts, color=BLUE, width=0.8)
     ax.set_xlabel("year")
-    ax.set_ylabel("ratings")
-    ax.set_title(f"Ratings per year, {ys.min()}–{ys.max()}", loc="left")
+    ax.set_ylabel(rows)
+    ax.set_title(f"{rows.capitalize()} per year, {ys.min()}–{ys.max()}", loc="left")
     from matplotlib.ticker import MaxNLocator
 
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))

@@ -424,14 +424,19 @@ def _dataset_section(ds: Any, charts_dir: Path) -> tuple[dict[str, Any], dict[st
     summary["has_titles"] = ds.movies is not None
     values, value_counts = np.unique(inter.ratings, return_counts=True)
     summary["rating_mode"] = float(values[np.argmax(value_counts)]) if len(values) else None
-    charts = {
-        "ratings": C.rating_histogram(inter.ratings, charts_dir / "dataset_ratings.png"),
-        "long_tail": C.long_tail(
-            inter.user_counts(), inter.item_counts(), charts_dir / "dataset_long_tail.png"
-        ),
-    }
+    # data without ratings (a log of plays, --rating-col ''): its rows are interactions, one bar of 1s is
+    # no rating histogram, and the page counts interactions per user and per movie instead
+    only = summary["interactions_only"] = bool(inter.interactions_only)
+    rows = "interactions" if only else "ratings"
+    charts: dict[str, Path] = {}
+    if not only:
+        charts["ratings"] = C.rating_histogram(inter.ratings, charts_dir / "dataset_ratings.png")
+    per_user, per_item = inter.user_counts(), inter.item_counts()
+    charts["long_tail"] = C.long_tail(per_user, per_item, charts_dir / "dataset_long_tail.png", rows=rows)
+    summary["median_per_user"] = float(np.median(per_user[per_user > 0])) if per_user.any() else 0.0
+    summary["median_per_item"] = float(np.median(per_item[per_item > 0])) if per_item.any() else 0.0
     if inter.timestamps is not None and inter.n_ratings:
-        charts["time"] = C.ratings_over_time(inter.timestamps, charts_dir / "dataset_time.png")
+        charts["time"] = C.ratings_over_time(inter.timestamps, charts_dir / "dataset_time.png", rows=rows)
     if genre_counts:
         charts["genres"] = C.genre_bars(genre_counts, charts_dir / "dataset_genres.png")
     return summary, charts
@@ -1548,6 +1553,8 @@ def _write(
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "split": base.split,
         "protocols": list(run.protocols),
+        # the header names those that ran (rating skips implicit models; test-candidates a split of positives)
+        "protocols_run": [p for p in run.protocols if any(r.protocol == p for r in rows)],
         "k": k,
         "threshold": run.threshold,
         "seed": run.seed,
@@ -1766,6 +1773,42 @@ def _csv_num(v: Any) -> str:
     return repr(v) if np.isfinite(v) else ""
 
 
+def _dataset_stats(summary: dict[str, Any]) -> list[tuple[str, str]]:
+    """The dataset section's cards, (label, value): ratings and their mean, or for data without ratings
+    (``interactions_only``) interactions and the median per user and per movie, where '1.00 mean rating'
+    described a log of plays by the 1s movierec gave its rows."""
+    if summary.get("interactions_only"):
+        stats = [
+            ("users", f"{summary['n_users']:,}"),
+            ("movies with interactions", f"{summary['n_items']:,}"),
+            ("interactions (no ratings)", f"{summary['n_ratings']:,}"),
+            ("density", percent(summary["density"])),
+            ("per user, median", _count(summary["median_per_user"])),
+            ("per movie, median", _count(summary["median_per_item"])),
+        ]
+    else:
+        stats = [
+            ("users", f"{summary['n_users']:,}"),
+            ("movies rated", f"{summary['n_items']:,}"),
+            ("ratings", f"{summary['n_ratings']:,}"),
+            ("density", percent(summary["density"])),
+            ("mean rating", f"{summary['rating_mean']:.2f}"),
+        ]
+    if summary.get("n_catalog_items"):
+        stats.insert(2, ("movies in catalogue", f"{summary['n_catalog_items']:,}"))
+    if summary.get("time_span"):
+        span = summary["time_span"]
+        stats.append(("time span", f"{span['first'][:7]} → {span['last'][:7]}"))
+    if summary.get("n_tags"):
+        stats.append(("tags", f"{summary['n_tags']:,}"))
+    return stats
+
+
+def _count(value: float) -> str:
+    """A median count as a card shows it: 40, or 12.5 between two users."""
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+
+
 def _render(report: Report, **ctx: Any) -> str:
     """index.html: the template over ``report``'s fields (``reading`` as ``text``) and the page's other parts."""
     try:
@@ -1781,24 +1824,15 @@ def _render(report: Report, **ctx: Any) -> str:
     env.filters["png"] = _png_data
     env.filters["num"] = _fmt
     env.filters["thousands"] = lambda v: "—" if v is None else f"{v:,}"
-    groups = table_groups(report.k, _has_auc(report.table))
-    columns = table_columns(report.k, _has_auc(report.table))
+    # the column groups of the protocols that ran: a skipped one (rating with implicit models only,
+    # test-candidates on positives only) was a group of dashes under a header that said it ran
+    ran = set(ctx["meta"].get("protocols_run", _PROTOCOLS))
+    every = table_groups(report.k, _has_auc(report.table))
+    groups = [g for g, proto in zip(every, _PROTOCOLS, strict=True) if proto in ran] or every
+    columns = [col for _, cols in groups for col in cols]
     group_starts = {cols[0][0] for _, cols in groups}  # each group's first column draws a separator
     summary = ctx["summary"]
-    stats = [
-        ("users", f"{summary['n_users']:,}"),
-        ("movies rated", f"{summary['n_items']:,}"),
-        ("ratings", f"{summary['n_ratings']:,}"),
-        ("density", percent(summary["density"])),
-        ("mean rating", f"{summary['rating_mean']:.2f}"),
-    ]
-    if summary.get("n_catalog_items"):
-        stats.insert(2, ("movies in catalogue", f"{summary['n_catalog_items']:,}"))
-    if summary.get("time_span"):
-        span = summary["time_span"]
-        stats.append(("time span", f"{span['first'][:7]} → {span['last'][:7]}"))
-    if summary.get("n_tags"):
-        stats.append(("tags", f"{summary['n_tags']:,}"))
+    stats = _dataset_stats(summary)
     total = sum(report.timings.values())
     record = {f.name: getattr(report, f.name) for f in fields(report)}
     template = env.get_template("report.html.j2")
