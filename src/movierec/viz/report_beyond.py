@@ -100,6 +100,20 @@ def _groups(rows: Sequence[Any], k: int, path: Path, colours: Mapping[str, str])
     return C.save(fig, path)
 
 
+def _heavy_over_light(row: Any, k: int) -> bool:
+    """Whether the activity gap's interval shows heavy users served better than light ones: only when the
+    gap is high − low (heavy users the best-served tercile, light users the worst). When ``mid`` is the
+    worst, the gap and its interval are high − mid and say nothing about light users."""
+    high = row.metrics.get(f"ndcg@{k}[activity=high]")
+    low = row.metrics.get(f"ndcg@{k}[activity=low]")
+    gap = row.metrics.get(f"ndcg@{k}[activity gap]")
+    if high is None or low is None or gap is None or not high > low:
+        return False
+    if not np.isclose(gap, high - low, rtol=1e-9, atol=1e-12):
+        return False
+    return bool(row.intervals.get(f"ndcg@{k}[activity gap]", (0.0, 0.0))[0] > 0)
+
+
 def beyond_reading(rows: Sequence[Any], k: int) -> list[str]:
     """Plain-English sentences on the trade-offs between accuracy and the beyond-accuracy metrics."""
     if not rows:
@@ -149,12 +163,7 @@ def beyond_reading(rows: Sequence[Any], k: int) -> list[str]:
     gap_key = f"ndcg@{k}[activity gap]"
     gaps = {lab: r for lab, r in ((r.label, r) for r in rows) if gap_key in r.metrics}
     if gaps:
-        favoured = [
-            lab
-            for lab, r in gaps.items()
-            if r.metrics.get(f"ndcg@{k}[activity=high]", 0) > r.metrics.get(f"ndcg@{k}[activity=low]", 0)
-            and r.intervals.get(gap_key, (0, 0))[0] > 0
-        ]
+        favoured = [lab for lab, r in gaps.items() if _heavy_over_light(r, k)]
         small = min(gaps, key=lambda lab: gaps[lab].metrics[gap_key])
         if favoured:
             out.append(
