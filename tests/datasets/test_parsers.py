@@ -727,9 +727,10 @@ def test_a_movies_file_keeps_the_leading_zeros_of_text_ids(tmp_path):
 
 
 def test_a_catalogue_with_its_own_column_names_semicolon_genres_and_a_year_column(tmp_path):
-    """A streaming catalogue (``title_id,name,year,genres`` with ``;`` between genres): the missing-title
-    error names the file's own columns and what to do; with ``title``, genres split on ``;`` (they were one
-    genre 'Adventure;Children') and the year column gives the year the titles do not carry."""
+    """A streaming catalogue (``title_id,name,year,genres`` with ``;`` between genres): its ``name`` column
+    holds the titles (it stopped with "missing column 'title'"; TITLE_COLUMNS' rule); a file with none of
+    those names gets the error naming its own columns and the names read; genres split on ``;`` (they were
+    one genre 'Adventure;Children') and the year column gives the year the titles do not carry."""
     ratings = tmp_path / "r.csv"
     ratings.write_text("customer,title_id,score\nu_1,tt0114709,8\nu_2,tt0113497,6\nu_2,tt0000001,9\n")
     movies = tmp_path / "items.csv"
@@ -738,12 +739,28 @@ def test_a_catalogue_with_its_own_column_names_semicolon_genres_and_a_year_colum
         "tt0113497,Jumanji (1995),2001,Fantasy\ntt0000001,Untitled,,\n"
     )
     kw = {"user_col": "customer", "item_col": "title_id", "rating_col": "score", "time_col": None}
+    cat = load_ratings_file(ratings, movies=movies, **kw).movies.set_index("movieId")
+    assert cat.loc["tt0114709", "title"] == "Toy Story"  # 'name' read as the titles
+    labelled = tmp_path / "labelled.csv"
+    labelled.write_text(movies.read_text().replace(",name,", ",label,", 1))
     with pytest.raises(DataError) as err:
-        load_ratings_file(ratings, movies=movies, **kw)
+        load_ratings_file(ratings, movies=labelled, **kw)
     assert str(err.value) == (
-        f"{movies}: missing column 'title' (found: title_id, name, year, genres); "
-        "name the column of titles 'title'"
+        f"{labelled}: missing column 'title' (found: title_id, label, year, genres); "
+        "name the column of titles 'title' (or primaryTitle, movie_title, movie_name or name)"
     )
+    # IMDb's title.basics: primaryTitle, matched ignoring case, wins over originalTitle and a later 'name'
+    imdb = tmp_path / "imdb.csv"
+    imdb.write_text("title_id,originalTitle,PrimaryTitle,name\ntt0114709,Toy Story (orig),Toy Story,x\n")
+    cat = load_ratings_file(ratings, movies=imdb, **kw).movies.set_index("movieId")
+    assert cat.loc["tt0114709", "title"] == "Toy Story"
+    # through the CLI (a subprocess): the list names the movie by its 'name'
+    from clihelp import run_process
+
+    cli = ["--user-col", "customer", "--item-col", "title_id", "--rating-col", "score", "--time-col", ""]
+    proc = run_process("similar", "--ratings", str(ratings), *cli, "--movies", str(movies), "--movie-id", "tt0113497",
+                       "-k", "1", "--min-support", "1", cwd=tmp_path)  # fmt: skip
+    assert proc.returncode == 0 and "movies like Jumanji (1995)" in proc.stdout, (proc.stdout, proc.stderr)
     movies.write_text(movies.read_text().replace(",name,", ",title,", 1))
     cat = load_ratings_file(ratings, movies=movies, **kw).movies.set_index("movieId")
     assert cat.loc["tt0114709", "genres"] == ["Adventure", "Children"]

@@ -175,7 +175,7 @@ def test_a_movies_dataframe_keyed_by_the_item_column_with_text_ids(tmp_path):
 @pytest.mark.parametrize(
     ("movies", "message"),
     [
-        (pd.DataFrame({"movieId": [1, 2]}), r"^movies DataFrame: missing column 'title' \(found: movieId\); name the column of titles 'title'$"),
+        (pd.DataFrame({"movieId": [1, 2]}), r"^movies DataFrame: missing column 'title' \(found: movieId\); name the column of titles 'title' \(or primaryTitle, movie_title, movie_name or name\)$"),
         (pd.DataFrame({"movieId": [1, "x"], "title": ["A", "B"]}), r"^movies DataFrame, row 1: movieId 'x' is not a number$"),
         (pd.DataFrame({"id": [1], "title": ["A"]}), r"^movies DataFrame: missing column 'movieId' \(found: id, title\)$"),
     ],

@@ -154,8 +154,8 @@ TIME_COL = typer.Option(
 MOVIES = typer.Option(
     None,
     "--movies",
-    help="Titles for --ratings: a CSV with the item id column (movieId or --item-col), title and "
-    "optionally genres (A|B).",
+    help="Titles for --ratings: a CSV with the item id column (movieId or --item-col), title (or "
+    "primaryTitle, movie_title, movie_name, name) and optionally genres (A|B or A;B) and year.",
 )
 RATING_SCALE = typer.Option(
     None,

@@ -1050,6 +1050,18 @@ def read_movies(
     return canonical_movies(df, genres, label, line_offset=2 if fmt == "csv" else 1, text_ids=text_ids)
 
 
+#: the names a movies table's column of titles goes by, in the order one is taken when several are there:
+#: MovieLens' ``title``, IMDb's ``primaryTitle``, then ``movie_title``, ``movie_name`` and ``name`` (a
+#: catalogue ``title_id,name,year,genres`` stopped with "missing column 'title'"); matched ignoring case
+TITLE_COLUMNS = ("title", "primaryTitle", "movie_title", "movie_name", "name")
+
+
+def _title_column(columns: Any) -> Any:
+    """The column of titles among ``columns`` by :data:`TITLE_COLUMNS`' rule, or ``None``."""
+    by_name = {str(c).lower(): c for c in reversed(list(columns))}  # the first of a name that repeats
+    return next((by_name[n.lower()] for n in TITLE_COLUMNS if n.lower() in by_name), None)
+
+
 def movies_from_frame(
     df: pd.DataFrame, label: str, *, id_col: str = "movieId", text_ids: bool = False, line_offset: int = 0
 ) -> pd.DataFrame:
@@ -1058,17 +1070,22 @@ def movies_from_frame(
     made canonical; a ``movieId`` column wins over ``id_col`` when both are there.
 
     Genres no row separates with ``|`` but some with ``;`` are read as ``;``-separated (``Drama;Crime``
-    was one genre of that name); a ``year`` column gives the year of a title that does not end in one."""
+    was one genre of that name); a ``year`` column gives the year of a title that does not end in one.
+    The titles are the first column named (ignoring case) as :data:`TITLE_COLUMNS` lists."""
     found = ", ".join(map(str, df.columns))  # the file's own names, before id_col is renamed
     if id_col != "movieId" and id_col in df.columns and "movieId" not in df.columns:
         df = df.rename(columns={id_col: "movieId"})
     if "movieId" not in df.columns:
         want = "'movieId'" if id_col == "movieId" else f"{id_col!r} (the ratings' item column) or 'movieId'"
         raise DataError(f"{label}: missing column {want} (found: {found})")
-    if "title" not in df.columns:
+    title = _title_column(df.columns)
+    if title is None:
         raise DataError(
-            f"{label}: missing column 'title' (found: {found}); name the column of titles 'title'"
+            f"{label}: missing column 'title' (found: {found}); name the column of titles 'title' "
+            f"(or {', '.join(TITLE_COLUMNS[1:-1])} or {TITLE_COLUMNS[-1]})"
         )
+    if title != "title":
+        df = df.drop(columns=[c for c in df.columns if c == "title"]).rename(columns={title: "title"})
     df = df.reset_index(drop=True)
     genres = df["genres"].fillna("").astype(str) if "genres" in df.columns else pd.Series([""] * len(df))
     if not genres.str.contains("|", regex=False).any() and genres.str.contains(";", regex=False).any():
