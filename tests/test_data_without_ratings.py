@@ -297,3 +297,16 @@ def test_report_on_a_log_without_ratings_describes_interactions(tmp_path: Path) 
     assert ">test-candidates (notebook)</th>" not in page
     meta = json.loads((out / "results.json").read_text())["report"]
     assert meta["protocols_run"] == ["full-ranking"], meta
+
+
+def test_a_report_on_a_catalogue_under_50_movies_draws_its_curves_to_the_catalogue(
+    log: Path, tmp_path: Path
+) -> None:
+    """The metric-vs-K curves went to K = 50 whatever the data: on this 40-movie log the report stopped with
+    "50 (k= in Python, --k in the CLI) is larger than the catalogue (40 items); nothing was written"."""
+    out = tmp_path / "rep"
+    data = ["--ratings", str(log), "--user-col", "user", "--item-col", "item", "--rating-col", ""]
+    _ok(_run("report", *data, "--models", "popularity,ease", "--out", str(out), cwd=tmp_path))
+    curves = json.loads((out / "results.json").read_text())["curves"]
+    assert curves["k"] == list(range(1, 41))
+    assert len(curves["ease"]["ndcg"]) == 40

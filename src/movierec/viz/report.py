@@ -1382,7 +1382,8 @@ def _curves(
     """Each model's metrics at K = 1 … ``curve_k`` on the full-ranking test set."""
     from movierec.evaluation import metric_curve
 
-    ks = list(range(1, run.curve_k + 1))
+    # up to the catalogue's size: a log of 40 movies stopped the report at K = 41 ("larger than the catalogue")
+    ks = list(range(1, min(run.curve_k, int(trained.base.test.n_items)) + 1))
     curves: dict[str, dict[str, list[float]]] = {}
     for lab in labels:
         df = metric_curve(
