@@ -91,3 +91,17 @@ def test_reading_claims_heavy_over_light_only_when_the_gap_is_high_minus_low() -
         intervals={f"{k} gap]": (0.035, 0.086)},
     )
     assert "better lists than light users from ease " in " ".join(beyond_reading([low_worst], 10))
+
+
+def test_scatter_axis_says_coverage_is_a_share_of_items(tmp_path: Path) -> None:
+    """The trade-off scatter's x axis read 'catalogue coverage', which does not say 0.05 means 5% of the
+    movies; it names the unit. SVG keeps each text as a comment, so the written file shows the label."""
+    from movierec.viz.report_beyond import _scatter
+
+    row = SimpleNamespace(
+        label="ease",
+        metrics={"coverage@10": 0.05, "novelty@10": 9.0, "ndcg@10": 0.3},
+        intervals={"ndcg@10": (0.28, 0.32)},
+    )
+    svg = _scatter([row], 10, tmp_path / "scatter.svg", {}).read_text()
+    assert "catalogue coverage (share of items)" in svg

@@ -44,7 +44,9 @@ def _scatter(rows: Sequence[Any], k: int, path: Path, colours: Mapping[str, str]
     plt = C.pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(9.5, 3.6))
     for ax, (metric, label) in zip(
-        axes, ((f"coverage@{k}", "catalogue coverage"), (f"novelty@{k}", "novelty (bits)")), strict=True
+        axes,
+        ((f"coverage@{k}", "catalogue coverage (share of items)"), (f"novelty@{k}", "novelty (bits)")),
+        strict=True,
     ):
         for r in rows:
             x, y = r.metrics.get(metric), r.metrics.get(f"ndcg@{k}")
