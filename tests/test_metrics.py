@@ -312,3 +312,27 @@ def test_cluster_paired_tests_count_a_users_copies_once() -> None:
     assert M.permutation_test(a5, b5, n_perm=2000, seed=1) < 0.05
     with pytest.raises(ValueError, match="same units"):
         M.cluster_paired_bootstrap(a, b, users5)
+
+
+def test_novelty_counts_each_user_item_pair_once() -> None:
+    """novelty@K's p_i counts the users who interacted with item i (docs/beyond-accuracy.md: each pair
+    once), but it was np.bincount(train.items), so a log that repeats a pair (plays) counted a user as
+    often as they played it: here user 0's three plays of item 0 made pop(0) = 4, not 2."""
+    from movierec.evaluation import FullRankingProtocol
+    from movierec.interactions import IdMap, Interactions
+    from movierec.models.registry import create
+
+    users, items = IdMap([1, 2, 3, 4]), IdMap([10, 20, 30, 40, 50])
+    # train: user 0 plays item 0 three times; user 1 item 0 once; items 1-3 by a user each
+    tr_u = np.array([0, 0, 0, 1, 1, 2, 3])
+    tr_i = np.array([0, 0, 0, 0, 1, 2, 3])
+    train = Interactions(tr_u, tr_i, np.ones(len(tr_u)), users, items)
+    test = Interactions(np.array([2, 3]), np.array([0, 0]), np.ones(2), users, items)
+    model = create("popularity").fit(train)
+    out = FullRankingProtocol().evaluate(model, train, test, k=2, threshold=None)
+    pop = np.array([2.0, 1.0, 1.0, 1.0, 0.0])  # users per item, each pair once
+    want = M.novelty(out.recs, pop, n_users=4)
+    np.testing.assert_allclose(out.per_user["novelty@2"], want)
+    assert out.per_user["novelty@2"][0] != pytest.approx(
+        M.novelty(out.recs, np.array([4.0, 1, 1, 1, 0]), 4)[0]
+    )

@@ -442,7 +442,9 @@ class FullRankingProtocol(Protocol):
             per_user["auc"] = aucs
         metrics = {m: float(v.mean()) for m, v in per_user.items()}
         if "novelty" in self._metrics:
-            pop = np.bincount(train.items, minlength=train.n_items)
+            # users per item, each (user, item) pair once: a log that repeats a pair (plays) counts it once
+            pairs = np.unique(train.users.astype(np.int64) * train.n_items + train.items)
+            pop = np.bincount(pairs % train.n_items, minlength=train.n_items)
             per_user[f"novelty@{k}"] = M.novelty(recs, pop, int((train.user_counts() > 0).sum()))
             metrics[f"novelty@{k}"] = float(per_user[f"novelty@{k}"].mean())
             metrics[f"coverage@{k}"] = M.catalog_coverage(recs, train.n_items)
