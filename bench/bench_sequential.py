@@ -44,6 +44,7 @@ MODELS: list[tuple[str, dict[str, Any]]] = [
             "epochs": 200,
             "patience": 12,
             "n_threads": 1,  # measured: 1 thread 7.5-12 s/epoch, 2 threads 8.5-30 s/epoch on the shared 2-core box
+            "time_budget": None,  # the bench's own BUDGET_S stop (_progress), not sasrec's 180 s default
             "random_state": 42,
         },
     ),
