@@ -115,6 +115,47 @@ def test_group_metrics_means_gap_and_intervals():
     assert set(vals2) == {"m[gender=F]", "users[gender=F]"} and vals2["users[gender=F]"] == 3
 
 
+def test_gap_p_value_holds_its_level_where_the_gap_interval_does_not():
+    """With 21 groups and no true difference (labels drawn at random), the gap's interval, which takes
+    the best and worst groups as if chosen in advance, excluded 0 in most shuffles (ml-100k's occupations:
+    155 of 200); the permutation p of the range is below 0.05 in about 5% of them."""
+    rng = np.random.default_rng(7)
+    values = rng.exponential(0.2, 420)  # skewed like a user's NDCG
+    labels = np.repeat([f"g{i:02d}" for i in range(21)], 20)
+    excluded = significant = 0
+    for r in range(60):
+        vals, ci = B.group_metrics(
+            {"m": values}, {"f": rng.permutation(labels)}, n_boot=200, n_perm=200, seed=r
+        )
+        excluded += ci["m[f gap]"][0] > 0
+        significant += vals["m[f gap p]"] < B.GAP_SIGNIFICANCE
+        assert 1 / 201 <= vals["m[f gap p]"] <= 1.0
+    assert excluded >= 30, excluded  # measured 54 of 60
+    assert significant <= 8, significant  # measured 6 of 60; 3 expected
+    # a real difference is found: one group's users score twice as much
+    shifted = np.where(labels == "g00", 2 * values, values)
+    vals, _ = B.group_metrics({"m": shifted}, {"f": labels}, n_perm=200)
+    assert vals["m[f gap p]"] < 0.05
+
+
+def test_gap_p_value_under_cv_shuffles_whole_users():
+    """Pooled folds: a user's units move together. With one label per user and each user's units equal,
+    the unit-level p is the user-level p (the same shuffles of the same users)."""
+    rng = np.random.default_rng(3)
+    values = rng.random(90)
+    labels = np.array(["a", "b", "c"])[rng.integers(0, 3, 90)]
+    plain, _ = B.group_metrics({"m": values}, {"f": labels}, n_boot=50, n_perm=300)
+    units = np.repeat(np.arange(90), 2)  # every user in two folds
+    pooled, _ = B.group_metrics(
+        {"m": values[units]}, {"f": labels[units]}, n_boot=50, n_perm=300, clusters=units
+    )
+    assert pooled["m[f gap]"] == pytest.approx(plain["m[f gap]"], rel=1e-12)
+    assert pooled["m[f gap p]"] == plain["m[f gap p]"]
+    # shuffling units instead (no clusters) treats a user's two units as two users: too small a p
+    naive, _ = B.group_metrics({"m": values[units]}, {"f": labels[units]}, n_boot=50, n_perm=300)
+    assert naive["m[f gap p]"] < 0.8 * pooled["m[f gap p]"]  # measured 0.425 against 0.714
+
+
 def test_beyond_metrics_names_and_is_beyond():
     g, _ = B.genre_matrix(GENRES)
     info = B.ItemInfo(popularity=B.item_popularity(SEEN), n_users=4, genres=g, vectors=VECTORS)
@@ -234,6 +275,10 @@ def test_print_comparison_shows_beyond_and_group_tables_within_80_columns():
     first_body = age_tables[0].split("\n\n")[0].split("\n", 1)[1]  # below the title, which names the gap
     assert "under 18" in first_body and "gap" not in first_body  # the gap column only in the last table
     assert "gap ↓" in age_tables[-1]  # lower is better: the groups are served alike
+    # the gap's permutation p under its interval, and the legend that says what it is
+    p = comp.rows[0].metrics["ndcg@5[age gap p]"]
+    assert f"p={p:.3f}" in age_tables[-1] and f"p={p:.3f}" not in age_tables[0]
+    assert "p under the gap: permutation p that the groups differ (< 0.05: they do)" in text
 
 
 def _one_fold_group_reference(per_user, groups, n_boot=1000, seed=42):
@@ -259,7 +304,27 @@ def _one_fold_group_reference(per_user, groups, n_boot=1000, seed=42):
                 out[f"{m}[{family}={g}]"] = float(point)
                 lo, hi = np.quantile(b[j], [_ALPHA, 1.0 - _ALPHA])
                 ci[f"{m}[{family}={g}]"] = (float(min(lo, point)), float(max(hi, point)))
+        out.update(_gap_p_reference(names, values, family, lab, present, seed))
     return out, ci
+
+
+def _gap_p_reference(names, values, family, lab, present, seed, n_perm=1000):
+    """Each metric's gap (best − worst group mean) and its permutation p, one shuffle at a time: the k-th
+    shuffle gives user i the label of user argsort(k-th row of default_rng(seed).random)[i]; p = (1 + shuffles
+    whose range of group means ≥ the gap) / (1 + n_perm)."""
+    kept = np.isin(lab, present)
+    v, lab = values[:, kept], lab[kept]
+    gap = np.array([max(v[:, lab == g].mean(axis=1)[j] for g in present) for j in range(len(names))])
+    gap -= np.array([min(v[:, lab == g].mean(axis=1)[j] for g in present) for j in range(len(names))])
+    rng = np.random.default_rng(seed)
+    over = np.zeros(len(names))
+    for _ in range(n_perm):
+        shuffled = lab[np.argsort(rng.random(len(lab)))]
+        means = np.array([v[:, shuffled == g].mean(axis=1) for g in present])  # groups × metrics
+        over += means.max(axis=0) - means.min(axis=0) >= gap - 1e-12
+    out = {f"{m}[{family} gap]": float(gap[j]) for j, m in enumerate(names)}
+    out.update({f"{m}[{family} gap p]": (1.0 + over[j]) / (1.0 + n_perm) for j, m in enumerate(names)})
+    return out
 
 
 _ALPHA = (1.0 - 0.95) / 2.0  # 0.025000000000000022, as group_metrics computes it

@@ -41,6 +41,8 @@ def test_compare_beyond_tables_fit_80_columns_and_rows_carry_the_metrics(
     assert lo <= rec["ndcg@10[activity gap]"] <= hi
     groups = [rec[f"ndcg@10[activity={g}]"] for g in ("low", "mid", "high")]
     assert rec["ndcg@10[activity gap]"] == pytest.approx(max(groups) - min(groups))
+    assert 0 < rec["ndcg@10[activity gap p]"] <= 1 and "ndcg@10[activity gap p]" not in rec["intervals"]
+    assert "p under the gap: permutation p that the groups differ" in out
 
 
 def test_compare_bad_rerank_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:

@@ -24,6 +24,7 @@ from movierec.models.base import Recommender
 
 __all__ = [
     "AGGREGATE",
+    "GAP_SIGNIFICANCE",
     "HEAD_SHARE",
     "LOWER_IS_BETTER",
     "PER_USER",
@@ -37,6 +38,7 @@ __all__ = [
     "demographic_groups",
     "entropy",
     "extend_output",
+    "gap_p_values",
     "genre_matrix",
     "gini",
     "group_metrics",
@@ -470,6 +472,7 @@ def group_metrics(
     level: float = 0.95,
     min_size: int = 2,
     clusters: np.ndarray | None = None,
+    n_perm: int = 1000,
 ) -> tuple[dict[str, float], dict[str, tuple[float, float]]]:
     """Every per-user metric's mean per user group, and the gap between the best- and worst-served group.
 
@@ -480,6 +483,10 @@ def group_metrics(
     bootstraps (as :func:`movierec.metrics.bootstrap_ci`): users are
     resampled within each group, the same draws serve every metric, and the gap's interval comes
     from the same resamples of its two groups. Groups with fewer than ``min_size`` users are skipped.
+    ``metric[family gap p]`` is the permutation p-value that the family's groups differ at all
+    (:func:`gap_p_values`, ``n_perm`` shuffles of the labels over users, ``seed``): read "the groups
+    are served differently" from p < :data:`GAP_SIGNIFICANCE`, not from the gap's interval excluding 0,
+    which picks the best and worst groups after the fact (too often with three or more groups).
 
     ``clusters`` (pooled K-fold CV: each array position is a (user, fold) unit and this its user)
     makes it a cluster bootstrap, as the pooled rows' own intervals (``evaluation._cluster_cis``): a
@@ -521,12 +528,80 @@ def group_metrics(
             continue
         keys = list(means)
         stacked = np.vstack([means[g] for g in keys])  # groups × metrics
+        codes = np.full(len(lab), -1, dtype=np.int64)
+        for c, g in enumerate(keys):
+            codes[lab == g] = c
+        owners = None if clusters is None else np.asarray(clusters)
+        p = gap_p_values(values, codes, stacked.max(axis=0) - stacked.min(axis=0), owners, n_perm, seed)
         for j, m in enumerate(names):
             hi_g, lo_g = keys[int(np.argmax(stacked[:, j]))], keys[int(np.argmin(stacked[:, j]))]
             gap = float(means[hi_g][j] - means[lo_g][j])
             out[f"{m}[{family} gap]"] = gap
+            out[f"{m}[{family} gap p]"] = float(p[j])
             ci[f"{m}[{family} gap]"] = _percentile(boots[hi_g][j] - boots[lo_g][j], gap, alpha)
     return out, ci
+
+
+GAP_SIGNIFICANCE = 0.05
+"""A gap's permutation p below this is read as "the groups are served differently" (report, docs)."""
+
+_PERM_CELLS = 2_000_000  # permutations × units per chunk (16 MB of float64)
+
+
+def gap_p_values(
+    values: np.ndarray,
+    codes: np.ndarray,
+    observed: np.ndarray,
+    owners: np.ndarray | None = None,
+    n_perm: int = 1000,
+    seed: int = 42,
+) -> np.ndarray:
+    """Permutation p-value per metric that a family's groups differ: the range of its group means.
+
+    ``values`` is metrics × units, ``codes`` each unit's group (0..G−1; −1: left out), ``observed``
+    the range max − min of the group means per metric (the gap). Each of ``n_perm`` draws shuffles the
+    labels over the users (``numpy.random.default_rng(seed)``: the k-th draw orders the users by
+    ``argsort`` of k-th row of ``random((n_perm, users))``) and recomputes the range; p = (1 + draws
+    whose range ≥ the observed) / (1 + ``n_perm``). Unlike the gap's interval, which takes the best and
+    worst groups as chosen in advance, the range is recomputed after every shuffle, so the choice of
+    the extreme pair is allowed for: with no true difference p < 0.05 in ≈ 5% of shuffles for any
+    number of groups (docs/beyond-accuracy.md).
+
+    ``owners`` (pooled K-fold units: each unit's user) shuffles whole users: user u's i-th unit takes
+    the label of the i-th unit (cycling) of the user it is swapped with, so a user's units move
+    together (with one label per user, as gender and age, this is a plain shuffle of users' labels).
+    """
+    v = np.asarray(values, dtype=np.float64)
+    codes = np.asarray(codes, dtype=np.int64)
+    n_groups = int(codes.max(initial=-1)) + 1
+    keep = codes >= 0
+    if owners is None:
+        owners = np.arange(len(codes))
+    _, user = np.unique(np.asarray(owners)[keep], return_inverse=True)
+    v, codes = v[:, keep], codes[keep]
+    order = np.argsort(user, kind="stable")
+    v, codes, user = v[:, order], codes[order], user[order]
+    n_users = int(user.max(initial=-1)) + 1
+    count = np.bincount(user, minlength=n_users)
+    start = np.concatenate([[0], np.cumsum(count)[:-1]]).astype(np.int64)
+    rank = np.arange(len(user)) - start[user]  # each unit's position among its user's units
+    rng = np.random.default_rng(seed)
+    hits = np.zeros(v.shape[0], dtype=np.int64)
+    tol = 1e-12 * np.maximum(1.0, np.abs(observed))
+    step = max(1, _PERM_CELLS // max(len(user), 1))
+    for s in range(0, n_perm, step):
+        b = min(step, n_perm - s)
+        perm = np.argsort(rng.random((b, n_users)), axis=1)  # user u takes user perm[u]'s labels
+        src = perm[:, user]
+        lab = codes[start[src] + rank % count[src]] + n_groups * np.arange(b)[:, None]  # b × units
+        size = np.bincount(lab.ravel(), minlength=b * n_groups).reshape(b, n_groups)
+        for j in range(v.shape[0]):
+            sums = np.bincount(lab.ravel(), weights=np.tile(v[j], b), minlength=b * n_groups)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                mean = np.where(size > 0, sums.reshape(b, n_groups) / size, np.nan)
+            spread = np.nanmax(mean, axis=1) - np.nanmin(mean, axis=1)
+            hits[j] += int((spread >= observed[j] - tol[j]).sum())
+    return (1.0 + hits) / (1.0 + n_perm)
 
 
 def _group_draws(

@@ -14,7 +14,7 @@ from typing import Any
 from rich import box
 from rich.table import Table
 
-__all__ = ["beyond_tables", "group_families", "group_tables"]
+__all__ = ["GAP_P_LEGEND", "beyond_tables", "group_families", "group_tables"]
 
 _DIVERSITY = (
     ("ild_genres", "ILD genre ↑"),
@@ -81,6 +81,8 @@ def group_families(rows: list[Any], metric: str) -> dict[str, list[str]]:
 
 _CELL_W = 14  # an interval "[.228,.255]" plus padding and rule
 _GROUPS_MIN = 2
+GAP_P_LEGEND = "p under the gap: permutation p that the groups differ (< 0.05: they do)"
+"""The line under each group table that says what the gap's ``p=`` is (its interval is no such test)."""
 
 
 def _group_chunks(labels: list[str], label_w: int, width: int) -> list[list[str]]:
@@ -93,6 +95,15 @@ def _group_chunks(labels: list[str], label_w: int, width: int) -> list[list[str]
     if len(chunks[-1]) == cap:  # no room left for the gap: its last group moves to a table of its own
         chunks[-1:] = [chunks[-1][:-1], chunks[-1][-1:]]
     return chunks
+
+
+def _gap_cell(r: Any, key: str) -> str:
+    """The gap, its interval and, under them, its permutation p (``p=0.001``: the least 1,000 shuffles give)."""
+    text = _cell(r, key)
+    p = r.metrics.get(f"{key[:-1]} p]")
+    if p is not None and math.isfinite(p) and text != "–":
+        text += f"\n[dim]p={p:.3f}[/]"
+    return text
 
 
 def _group_header(rows: list[Any], family: str, label: str) -> str:
@@ -118,22 +129,25 @@ def group_tables(rows: list[Any], metric: str, width: int = 80) -> list[Table]:
         chunks = _group_chunks(labels, label_w, width)
         for i, chunk in enumerate(chunks):
             part = f", {i + 1}/{len(chunks)}" if len(chunks) > 1 else ""
+            last = i == len(chunks) - 1
             table = Table(
                 title=f"{metric} by user group ({family}{part}); gap = best − worst group",
                 title_justify="left",
+                caption=GAP_P_LEGEND if last else None,
+                caption_justify="left",
+                caption_style="dim",
                 box=box.SIMPLE_HEAD,
                 pad_edge=False,
             )
             table.add_column("model", overflow="fold", min_width=label_w, max_width=22)
             for lab in chunk:
                 table.add_column(_group_header(rows, family, lab), justify="right", no_wrap=True)
-            last = i == len(chunks) - 1
             if last:
                 table.add_column("gap ↓", justify="right", no_wrap=True)  # smaller: groups served alike
             for r in rows:
                 cells = [_cell(r, f"{metric}[{family}={lab}]") for lab in chunk]
                 if last:
-                    cells.append(_cell(r, f"{metric}[{family} gap]"))
+                    cells.append(_gap_cell(r, f"{metric}[{family} gap]"))
                 table.add_row(r.label, *cells)
             tables.append(table)
     return tables

@@ -103,17 +103,21 @@ def _groups(rows: Sequence[Any], k: int, path: Path, colours: Mapping[str, str])
 
 
 def _heavy_over_light(row: Any, k: int) -> bool:
-    """Whether the activity gap's interval shows heavy users served better than light ones: only when the
-    gap is high − low (heavy users the best-served tercile, light users the worst). When ``mid`` is the
-    worst, the gap and its interval are high − mid and say nothing about light users."""
+    """Whether heavy users are shown to be served better than light ones: the gap is high − low (heavy
+    users the best-served tercile, light users the worst) and its permutation p is below
+    :data:`~movierec.beyond.GAP_SIGNIFICANCE`. The range's permutation test allows for the best and
+    worst terciles being picked after the fact, which the gap's interval does not (with three groups it
+    excluded 0 in 29 of 200 label shuffles on ml-100k, against 10 of 200 for p < 0.05). When ``mid``
+    is the worst, the gap is high − mid and says nothing about light users."""
     high = row.metrics.get(f"ndcg@{k}[activity=high]")
     low = row.metrics.get(f"ndcg@{k}[activity=low]")
     gap = row.metrics.get(f"ndcg@{k}[activity gap]")
-    if high is None or low is None or gap is None or not high > low:
+    p = row.metrics.get(f"ndcg@{k}[activity gap p]")
+    if high is None or low is None or gap is None or p is None or not high > low:
         return False
     if not np.isclose(gap, high - low, rtol=1e-9, atol=1e-12):
         return False
-    return bool(row.intervals.get(f"ndcg@{k}[activity gap]", (0.0, 0.0))[0] > 0)
+    return bool(p < B.GAP_SIGNIFICANCE)
 
 
 def beyond_reading(rows: Sequence[Any], k: int) -> list[str]:
@@ -168,9 +172,11 @@ def beyond_reading(rows: Sequence[Any], k: int) -> list[str]:
         favoured = [lab for lab, r in gaps.items() if _heavy_over_light(r, k)]
         small = min(gaps, key=lambda lab: gaps[lab].metrics[gap_key])
         if favoured:
+            ps = ", ".join(f"{lab} p = {gaps[lab].metrics[f'{gap_key[:-1]} p]']:.3f}" for lab in favoured)
             out.append(
                 f"Heavy users get clearly better lists than light users from {', '.join(favoured)} "
-                "(the gap's 95% interval excludes 0): light users have less history to learn from."
+                f"(permutation test that the activity terciles differ: {ps}): light users have less "
+                "history to learn from."
             )
         out.append(f"{small} has the smallest gap between its best- and worst-served activity groups.")
     return out
@@ -210,8 +216,9 @@ def beyond_section(
             cells.append({"value": r.metrics.get(key), "ci": r.intervals.get(key)})
         gap = f"ndcg@{k}[activity gap]"
         cells.append({"value": r.metrics.get(gap), "ci": r.intervals.get(gap)})
+        cells.append({"value": r.metrics.get(f"ndcg@{k}[activity gap p]"), "ci": None})
         table.append({"model": r.label, "cells": cells})
-    headers = [h for _, h, _ in COLUMNS] + ["NDCG gap"]
+    headers = [h for _, h, _ in COLUMNS] + ["NDCG gap", "gap p"]
     return {
         "charts": charts,
         "headers": headers,
