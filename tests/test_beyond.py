@@ -109,7 +109,8 @@ def test_group_metrics_means_gap_and_intervals():
     assert vals["ndcg@10[activity gap]"] == pytest.approx(0.8)
     lo, hi = ci["ndcg@10[activity gap]"]
     assert lo <= 0.8 <= hi and hi <= 1.0 and lo >= 0.6  # high ∈ [0.8, 1], low ∈ [0, 0.2]
-    assert ci["ndcg@10[activity=mid]"] == (0.5, 0.5)
+    assert "ndcg@10[activity=mid]" not in ci  # 2 users: a mean and a size, no interval
+    assert vals["users[activity=mid]"] == 2 and "ndcg@10[activity gap]" in ci
     # unlabelled users are left out; a one-user group is skipped (no gap with one group)
     vals2, _ = B.group_metrics({"m": ndcg}, {"gender": np.array(["F", None, "F", "M", "", "F"])})
     assert set(vals2) == {"m[gender=F]", "users[gender=F]"} and vals2["users[gender=F]"] == 3
@@ -279,6 +280,15 @@ def test_print_comparison_shows_beyond_and_group_tables_within_80_columns():
     p = comp.rows[0].metrics["ndcg@5[age gap p]"]
     assert f"p={p:.3f}" in age_tables[-1] and f"p={p:.3f}" not in age_tables[0]
     assert "p under the gap: permutation p that the groups differ (< 0.05: they do)" in text
+    # ml-100k's smallest groups hold 2-9 users, whose "95%" intervals covered 52-90%: a dash, and why
+    row = comp.rows[0]
+    assert row.metrics["users[age=25-34]"] == 4 and "ndcg@5[age=25-34]" not in row.intervals
+    lines = age_tables[0].split("\n\n")[0].splitlines()
+    at = next(i for i, line in enumerate(lines) if line.lstrip().startswith("popularity"))
+    assert lines[at + 1].split() == ["–"] * 4, lines[at + 1]  # under each of the four groups' means
+    assert "– under a group's mean: no interval under 10 users (too few to trust)" in text
+    gender = text.split("by user group (gender")[1].split("by user group")[0]
+    assert "no interval under" not in gender  # 20 and 21 users: intervals, no such line
 
 
 def _one_fold_group_reference(per_user, groups, n_boot=1000, seed=42):
@@ -303,7 +313,8 @@ def _one_fold_group_reference(per_user, groups, n_boot=1000, seed=42):
                 point = v.mean(axis=1)[j]
                 out[f"{m}[{family}={g}]"] = float(point)
                 lo, hi = np.quantile(b[j], [_ALPHA, 1.0 - _ALPHA])
-                ci[f"{m}[{family}={g}]"] = (float(min(lo, point)), float(max(hi, point)))
+                if n >= 10:  # under 10 users no interval (since h117), the draws are still made
+                    ci[f"{m}[{family}={g}]"] = (float(min(lo, point)), float(max(hi, point)))
         out.update(_gap_p_reference(names, values, family, lab, present, seed))
     return out, ci
 
@@ -415,6 +426,9 @@ def test_cv_group_figures_are_pooled_over_units_and_resample_users():
             key = f"ndcg@5[{family}={g}]"
             assert row.metrics[f"users[{family}={g}]"] == n, key
             assert row.metrics[key] == pytest.approx(points[g], rel=1e-12), key
+            if n < 10:  # too few users to trust a percentile interval: none
+                assert key not in row.intervals, key
+                continue
             lo, hi = row.intervals[key]
             assert lo <= row.metrics[key] <= hi, key  # the bracket holds its value
             want = np.quantile(boots[g], [_ALPHA, 1.0 - _ALPHA])

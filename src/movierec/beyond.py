@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from movierec.beyond_names import AGGREGATE, LOWER_IS_BETTER, PER_USER, is_beyond
+from movierec.beyond_names import AGGREGATE, LOWER_IS_BETTER, MIN_INTERVAL_USERS, PER_USER, is_beyond
 from movierec.errors import ConfigError
 from movierec.metrics import cluster_bootstrap_means, hits, resample_counts
 from movierec.models.base import Recommender
@@ -27,6 +27,7 @@ __all__ = [
     "GAP_SIGNIFICANCE",
     "HEAD_SHARE",
     "LOWER_IS_BETTER",
+    "MIN_INTERVAL_USERS",
     "PER_USER",
     "ItemInfo",
     "activity_groups",
@@ -482,7 +483,9 @@ def group_metrics(
     ``users[family=label]`` is the group's number of users (no interval). Intervals are percentile
     bootstraps (as :func:`movierec.metrics.bootstrap_ci`): users are
     resampled within each group, the same draws serve every metric, and the gap's interval comes
-    from the same resamples of its two groups. Groups with fewer than ``min_size`` users are skipped.
+    from the same resamples of its two groups. Groups with fewer than ``min_size`` users are skipped;
+    a group under :data:`MIN_INTERVAL_USERS` users keeps its mean and size but gets no interval (its
+    draws still serve the gap's interval).
     ``metric[family gap p]`` is the permutation p-value that the family's groups differ at all
     (:func:`gap_p_values`, ``n_perm`` shuffles of the labels over users, ``seed``): read "the groups
     are served differently" from p < :data:`GAP_SIGNIFICANCE`, not from the gap's interval excluding 0,
@@ -523,7 +526,8 @@ def group_metrics(
             out[f"users[{family}={g}]"] = float(n)  # the group's (distinct) users: no interval
             for j, m in enumerate(names):
                 out[f"{m}[{family}={g}]"] = float(means[str(g)][j])
-                ci[f"{m}[{family}={g}]"] = _percentile(b[j], means[str(g)][j], alpha)
+                if n >= MIN_INTERVAL_USERS:
+                    ci[f"{m}[{family}={g}]"] = _percentile(b[j], means[str(g)][j], alpha)
         if len(means) < 2:
             continue
         keys = list(means)

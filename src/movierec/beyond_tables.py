@@ -14,7 +14,9 @@ from typing import Any
 from rich import box
 from rich.table import Table
 
-__all__ = ["GAP_P_LEGEND", "beyond_tables", "group_families", "group_tables"]
+from movierec.beyond_names import MIN_INTERVAL_USERS
+
+__all__ = ["GAP_P_LEGEND", "SMALL_GROUP_LEGEND", "beyond_tables", "group_families", "group_tables"]
 
 _DIVERSITY = (
     ("ild_genres", "ILD genre ↑"),
@@ -83,6 +85,10 @@ _CELL_W = 14  # an interval "[.228,.255]" plus padding and rule
 _GROUPS_MIN = 2
 GAP_P_LEGEND = "p under the gap: permutation p that the groups differ (< 0.05: they do)"
 """The line under each group table that says what the gap's ``p=`` is (its interval is no such test)."""
+SMALL_GROUP_LEGEND = (
+    f"– under a group's mean: no interval under {MIN_INTERVAL_USERS} users (too few to trust)"
+)
+"""The legend line under a group table with a group too small for an interval."""
 
 
 def _group_chunks(labels: list[str], label_w: int, width: int) -> list[list[str]]:
@@ -104,6 +110,27 @@ def _gap_cell(r: Any, key: str) -> str:
     if p is not None and math.isfinite(p) and text != "–":
         text += f"\n[dim]p={p:.3f}[/]"
     return text
+
+
+def _small(r: Any, family: str, label: str) -> bool:
+    n = r.metrics.get(f"users[{family}={label}]")
+    return n is not None and math.isfinite(n) and n < MIN_INTERVAL_USERS
+
+
+def _group_cell(r: Any, metric: str, family: str, label: str) -> str:
+    """A group's mean over its interval, or over a dim ``–`` for a group under ``MIN_INTERVAL_USERS`` users."""
+    text = _cell(r, f"{metric}[{family}={label}]")
+    if text != "–" and _small(r, family, label) and f"{metric}[{family}={label}]" not in r.intervals:
+        text += "\n[dim]–[/]"
+    return text
+
+
+def _legend(rows: list[Any], family: str, chunk: list[str], last: bool) -> str | None:
+    """The dim lines under a group table: what the gap's p is (last part), why a small group has no interval."""
+    lines = [GAP_P_LEGEND] if last else []
+    if any(_small(r, family, lab) for r in rows for lab in chunk):
+        lines.append(SMALL_GROUP_LEGEND)
+    return "\n".join(lines) or None
 
 
 def _group_header(rows: list[Any], family: str, label: str) -> str:
@@ -133,7 +160,7 @@ def group_tables(rows: list[Any], metric: str, width: int = 80) -> list[Table]:
             table = Table(
                 title=f"{metric} by user group ({family}{part}); gap = best − worst group",
                 title_justify="left",
-                caption=GAP_P_LEGEND if last else None,
+                caption=_legend(rows, family, chunk, last),
                 caption_justify="left",
                 caption_style="dim",
                 box=box.SIMPLE_HEAD,
@@ -145,7 +172,7 @@ def group_tables(rows: list[Any], metric: str, width: int = 80) -> list[Table]:
             if last:
                 table.add_column("gap ↓", justify="right", no_wrap=True)  # smaller: groups served alike
             for r in rows:
-                cells = [_cell(r, f"{metric}[{family}={lab}]") for lab in chunk]
+                cells = [_group_cell(r, metric, family, lab) for lab in chunk]
                 if last:
                     cells.append(_gap_cell(r, f"{metric}[{family} gap]"))
                 table.add_row(r.label, *cells)
