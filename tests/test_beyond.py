@@ -266,6 +266,14 @@ def test_print_comparison_shows_beyond_and_group_tables_within_80_columns():
     header = next(line for line in accuracy.splitlines() if line.startswith("model"))
     assert header.split().count("NDCG@5") == 1, header
     assert "novelty ↑" in text and "ARP ↓" in text
+    # one legend under the beyond tables, before the group tables: where the definitions are not RecBole's
+    legend = (
+        "unlike RecBole: entropy in nats over recommended items, not ÷ their count;\n"
+        "Gini over the whole catalogue; novelty +1-smoothed; ARP a share of users"
+    )
+    plain = "\n".join(line.rstrip() for line in text.splitlines())
+    assert plain.count(legend) == 1 and plain.index(legend) < plain.index("by user group")
+    assert plain.index("unexpectedness and concentration") < plain.index(legend)
     age_tables = text.split("by user group (age")[1:]
     assert len(age_tables) >= 2  # seven groups and the gap do not fit one 80-column table
     for table in age_tables:
