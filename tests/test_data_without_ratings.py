@@ -297,6 +297,11 @@ def test_report_on_a_log_without_ratings_describes_interactions(tmp_path: Path) 
     assert ">test-candidates (notebook)</th>" not in page
     meta = json.loads((out / "results.json").read_text())["report"]
     assert meta["protocols_run"] == ["full-ranking"], meta
+    # the table's legend and the beyond reading spoke of ratings the data does not have
+    text = " ".join(htmllib.unescape(re.sub(r"<[^>]+>", " ", page)).split())
+    assert "share of training users with the movie in their history" in text
+    assert "who rated the movie" not in text and "implicit models predict no ratings" not in text
+    assert "was rated by" not in text
 
 
 def test_a_report_on_a_catalogue_under_50_movies_draws_its_curves_to_the_catalogue(

@@ -853,7 +853,7 @@ def _map_for_model(
     from movierec.viz.embeddings import map_figure, map_spec_html, nearest_neighbours, static_map
 
     usable = proj.items
-    title = f"{label}: item vectors, {projection.upper() if projection != 'tsne' else 't-SNE'} of {len(usable):,} most-rated items"
+    title = f"{label}: item vectors, {projection.upper() if projection != 'tsne' else 't-SNE'} of the {len(usable):,} most popular items"
     fr = frame.copy()
     fr["n_ratings"] = train_counts
     png_path = static_map(fr, proj, charts_dir / f"map_{_slug(label)}.png", title=title) if png else None

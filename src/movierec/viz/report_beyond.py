@@ -152,7 +152,7 @@ def beyond_reading(rows: Sequence[Any], k: int) -> list[str]:
     if a.get(arp) is not None:
         low = best(arp, high=False)
         text = (
-            f"The average movie {acc} recommends was rated by {a[arp]:.0%} of training users"
+            f"The average movie {acc} recommends is in the training history of {a[arp]:.0%} of users"
             + (f"; {low}'s by {m[low][arp]:.0%}" if low and low != acc else "")
             + "."
         )
