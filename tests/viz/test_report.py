@@ -583,3 +583,17 @@ def test_best_toml_says_the_report_row_trained_without_the_validation_slice(repo
         "curves' validation slice; compare --config and export's hold-out check train on the whole training "
         "part and read a little higher"
     ) in comments, best
+
+
+def test_every_model_that_reads_sequences_adds_the_sequence_section() -> None:
+    """``report --models popularity,ease,gru4rec`` drew no sequence section: gru4rec, in ``movierec models``'
+    sequences group and trained on time-ordered histories, was missing from the report's list, so it was
+    judged on the random hold-out only, and beside markov its row read 'reads order: no'. The list is every
+    registered model whose tags say it trains on sequences."""
+    from movierec.models.base import tags_of
+    from movierec.models.registry import available, get_class
+    from movierec.viz.report import SEQUENCE_MODELS
+
+    readers = {n for n in available() if tags_of(get_class(n)).trains_on == "sequences"}
+    assert "gru4rec" in readers
+    assert set(SEQUENCE_MODELS) == readers

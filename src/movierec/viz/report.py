@@ -45,7 +45,7 @@ __all__ = [
 ]
 
 #: Models that read each user's history in time order: asking for one adds the sequence section.
-SEQUENCE_MODELS = ("markov", "sasrec", "sequential-popularity")
+SEQUENCE_MODELS = ("markov", "sasrec", "sequential-popularity", "gru4rec")
 
 #: The notebook's three models plus the strongest implicit ones; ``+genres+tags`` adds item features;
 #: popularity is the floor every list must beat (the reading names any model below it).
