@@ -1098,9 +1098,14 @@ def holdout_figures(
     ``train``/``test`` are the raw split (as :func:`compare` splits; the model was fitted on its
     :func:`~movierec.models.base.training_view` of ``train``), so these numbers equal compare's row
     for the same split, seed and threshold: RMSE/MAE for rating predictors, full-ranking metrics at
-    ``k`` for every model.
+    ``k`` for every model; ``split="leave-last-out"``: HR@K, NDCG@K and MRR of that protocol.
     """
     figures: dict[str, Any] = {"split": split, "n_test": int(test.n_ratings), "seed": seed}
+    if split == "leave-last-out":  # one test item per user, relevant whatever its rating: compare's row
+        res = evaluate(model, train, test, "leave-last-out", k=k, seed=seed, intervals=False, warn=False)
+        figures.update({"protocol": "leave-last-out", "k": k, "n_users": res.n_users})
+        figures.update({m: v for m, v in res.metrics.items() if np.isfinite(v)})
+        return figures
     if RatingProtocol().skip_reason(model) is None:
         figures.update(evaluate(model, train, test, "rating", seed=seed, intervals=False).metrics)
     if (test.ratings >= threshold).any():

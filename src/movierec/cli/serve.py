@@ -216,7 +216,10 @@ def metrics_line(metrics: dict[str, Any], test_size: float, seed: int) -> str:
 
     shown = " · ".join(f"{label} {metrics[key]:{fmt}}" for key, label, fmt in _SHOWN if key in metrics)
     users = f"; ranking over {metrics['n_users']:,} users" if "n_users" in metrics else ""
-    line = f"hold-out ({held_out_words(test_size)}, seed {seed}{users}): {shown}"
+    held = (
+        "each user's latest rating" if metrics.get("split") == "leave-last-out" else held_out_words(test_size)
+    )
+    line = f"hold-out ({held}, seed {seed}{users}): {shown}"
     pop = metrics.get("popularity")
     if isinstance(pop, dict) and "ndcg@10" in pop:
         line += f" (popularity: NDCG@10 {pop['ndcg@10']:.3f})"
