@@ -154,3 +154,25 @@ def test_a_model_that_stops_by_the_clock_says_so_on_its_bar() -> None:
     text = out.getvalue()
     assert re.search(r"fitting sasrec \(time budget 30 s\) loss \d", text), text
     assert "fitting markov" in text and "markov (time budget" not in text, text
+
+
+def test_a_clock_bound_fit_says_its_time_budget_in_export(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """``export --model sasrec`` showed 'training sasrec on 100,836 interactions' for up to three minutes, then
+    'checking sasrec's top-N …' for as long again, with nothing to say how long either could take; compare's
+    bar said '(time budget 180 s)'. The spinners of export (both fits) and recommend now say it too."""
+    import subprocess
+    import sys
+
+    from movierec.models.registry import create
+    from movierec.progress import budget_words
+
+    assert budget_words(create("sasrec")) == " (time budget 180 s)"
+    assert budget_words(create("gru4rec")) == ""  # no budget by default: five epochs
+    assert budget_words(create("gru4rec", time_budget=90)) == " (time budget 90 s)"
+    assert budget_words(create("popularity")) == ""
+    args = ["export", "-m", "sasrec", "-p", "epochs=1", "--no-check", "--out", str(tmp_path / "s")]
+    done = subprocess.run(
+        [sys.executable, "-m", "movierec", *args], capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    assert "training sasrec on 100,836 interactions (time budget 180 s)" in done.stderr, done.stderr

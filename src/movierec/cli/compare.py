@@ -647,9 +647,10 @@ def _model_and_data(
 
         fit_kw["item_features"] = build_item_features(ds, train.item_map, item_features)
     check_table_before_training(m, train)
+    from movierec.progress import budget_words
     from movierec.progress import status as step_status
 
-    with step_status(err_console, f"fitting {name} on {ds.name}"):
+    with step_status(err_console, f"fitting {name} on {ds.name}{budget_words(m)}"):
         m.fit(train, **fit_kw)
     return m, ds, train
 

@@ -70,6 +70,7 @@ def train_and_export(
     """
     from movierec.models.base import seeded, training_view
     from movierec.models.registry import create
+    from movierec.progress import budget_words
     from movierec.scoring.table import check_table_before_training
     from movierec.serving.artifact import export_artifact, exportable
     from movierec.split import held_out_words
@@ -98,7 +99,7 @@ def train_and_export(
         raw_train, train, test = inter, inter, None
     _warn_if_too_little(model, train, say)
     check_table_before_training(mdl, train)
-    with status(f"training {model} on {train.n_ratings:,} interactions"):
+    with status(f"training {model} on {train.n_ratings:,} interactions{budget_words(mdl)}"):
         mdl.fit(train, **fit_kwargs)
     metrics = None
     if test is not None:
@@ -188,7 +189,10 @@ def _top_n_check(
 
     if not check:
         return metrics, None
-    with status(f"checking {mdl.name}'s top-N against popularity on a hold-out split"):
+    from movierec.progress import budget_words
+
+    # a second fit of the model: as long again for one trained to a time budget
+    with status(f"checking {mdl.name}'s top-N against popularity on a hold-out split{budget_words(mdl)}"):
         result = ranking_check(
             mdl, ds, fit_kwargs, threshold=threshold, seed=seed, test_size=test_size, figures=metrics
         )
