@@ -161,3 +161,49 @@ def test_sasrec_artifact_scores_known_users_without_torch_and_a_visitor_with_it(
         assert [r["movieId"] for r in body["recommendations"]] == [r["movieId"] for r in recs]
     finally:
         srv.stop()
+
+
+@pytest.mark.browser
+def test_the_page_says_a_sequence_models_reason_is_the_last_movie_not_a_liked_one(
+    browser,  # type: ignore[no-untyped-def]
+    markov_artifact,
+    tmp_path: Path,
+) -> None:
+    """markov lists what comes next after the last movie given, whatever its rating, and names that movie as
+    ``because``; the page printed "Because you liked Movie 130 (1999)" for a movie the visitor gave one star.
+    /health now says ``sequential`` and the page says "After …, the last of your ratings"."""
+    srv = Server(markov_artifact[0], "none").wait()
+    try:
+        health = httpx.get(srv.url + "/health").json()
+        assert health["sequential"] is True
+        schema = httpx.get(srv.url + "/openapi.json").json()["components"]["schemas"]
+        assert "sequential" in schema["Health"]["properties"]
+        assert "latest movie given" in schema["Recommendation"]["properties"]["because"]["description"]
+        page = browser.new_page(viewport={"width": 390, "height": 844})
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto(srv.url + "/")
+        page.wait_for_selector("#model-info:has-text('markov')")
+        for movie, stars in ((50, 5), (130, 1)):  # the last one rated lowest
+            page.fill("#search", f"Movie {movie} ")
+            page.wait_for_selector(f"#results li[data-movie-id='{movie}']")
+            page.click(f"#results li[data-movie-id='{movie}'] .star[data-stars='{stars}']")
+        page.locator("#rated li").nth(1).wait_for()
+        page.click("#recommend")
+        page.wait_for_selector("#recs li")
+        first = page.locator("#recs li").nth(0)
+        assert first.get_attribute("data-movie-id") == str(nxt(130))
+        reason = first.locator(".because").inner_text()
+        assert reason == "After Movie 130 (1999), the last of your ratings", reason
+        assert "liked" not in page.locator("#recs").inner_text()
+        note = page.locator("#recs-note")
+        assert note.is_visible() and "whatever its stars" in note.inner_text(), note.inner_text()
+        assert not errors, errors
+        page.close()
+    finally:
+        srv.stop()
+
+
+def test_health_says_sequential_only_for_a_sequence_model(markov_artifact, svd_artifact) -> None:
+    assert load_artifact(markov_artifact[0]).info()["sequential"] is True
+    assert load_artifact(svd_artifact[0]).info()["sequential"] is False

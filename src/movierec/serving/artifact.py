@@ -733,7 +733,10 @@ class Artifact(IdMapped):
 
     @property
     def sequential(self) -> bool:
-        """Whether the model reads an ordered history (markov, sasrec) rather than a set of ratings."""
+        """Whether the model reads an ordered history (markov, sasrec, gru4rec: the families markov and sasrec)
+        rather than a set of ratings: a visitor's list is what comes next after their latest movie, whatever its
+        rating, and its ``because`` names that movie (GET /health's ``sequential``, so the page says "After …"
+        rather than "Because you liked …")."""
         return self.family in ("markov", "sasrec")
 
     @property
@@ -1470,6 +1473,7 @@ class Artifact(IdMapped):
             "minSupport": self.min_support,
             "likedFrom": self.liked_from,
             "interactionsOnly": self.interactions_only,
+            "sequential": self.sequential,
             "similarBy": self.similar_by(),
             "userFeatures": self._visitor_fields(),
             "exportedBy": exported_by(self.manifest),

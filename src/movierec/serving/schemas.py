@@ -100,7 +100,9 @@ class Recommendation(BaseModel):
         "rating beyond what they raise every movie's (a shift of how generously the person rates explains "
         "nothing); a k-NN rating model's are the rated neighbours with the largest shares of the prediction "
         "(s_ij (r_uj - b_uj) / sum of s over the neighbours used). So a row can have none: becauseNote then "
-        "says why.",
+        "says why. A sequence model's (GET /health's sequential: markov, sasrec, gru4rec) is the latest movie "
+        "given, the last of `history` or else of the ratings in the order given, for every row and whatever "
+        "its rating: the list is what comes next after it, and the ratings' values play no part.",
     )
     imdbId: str | None = Field(
         default=None, description="IMDb id (digits, without 'tt') when links.csv had one."
@@ -305,6 +307,13 @@ class Health(BaseModel):
         default=False,
         description="True when the model learned from data without ratings (a log of who watched what, every "
         "row a 1): a movie's `ratings` then counts the people in whose history it is.",
+    )
+    sequential: bool = Field(
+        default=False,
+        description="True for a sequence model (markov, sasrec, gru4rec): it reads a visitor's `history`, or "
+        "their ratings in the order given, as what they saw, oldest first, and lists what comes next after the "
+        "latest movie whatever its rating (a 0.5 counts as much as a 5), so a recommendation's `because` is "
+        "that latest movie, not a liked one.",
     )
     similarBy: Literal["lift", "model"] | None = Field(
         default=None,

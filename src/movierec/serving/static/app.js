@@ -9,6 +9,7 @@ const state = {
   step: null, // the data's rating step (GET /health's ratingStep): star values lie on it
   likedFrom: null, // implicit models: the rating from which a movie counted as liked (GET /health)
   interactionsOnly: false, // data without ratings (GET /health): counts are of people's histories, not likes
+  sequential: false, // a sequence model (GET /health): lists what comes next after the last movie, whatever its stars
   feedback: true, // whether the server stores ratings (GET /health); none: no POST /feedback at all
   visitor: null,
 };
@@ -178,7 +179,12 @@ function renderList(listId, movies, opts) {
     }
     if (opts.because && m.because && m.because.length) {
       const names = m.because.map((b) => b.title);
-      li.appendChild(el("div", "because", "Because you liked " + names.join(" and ")));
+      // a sequence model's reason is the last movie in the ratings, whatever its stars (a half star too): "liked"
+      // was false for it, so the line says what the list follows
+      const text = state.sequential
+        ? "After " + names.join(" and ") + ", the last of your ratings"
+        : "Because you liked " + names.join(" and ");
+      li.appendChild(el("div", "because", text));
     }
     if (opts.stars) li.appendChild(starWidget(m));
     list.appendChild(li);
@@ -381,14 +387,17 @@ async function recommend() {
     renderList("recs", data.recommendations, { similar: true, score: true, rating: true, because: true });
     $("recs-empty").hidden = true;
     const note = $("recs-note");
-    note.hidden = !data.fallback && !data.becauseNote;
+    const sequenceNote = state.sequential && !data.fallback && ratings.length > 0
+      ? data.model + " lists what people tend to rate next after the last movie in your ratings, whatever its stars"
+      : null;
+    note.hidden = !data.fallback && !data.becauseNote && !sequenceNote;
     // the fallback's own words say which movies are shown (an implicit model's are the most-liked, ratings ≥ 4,
     // not the most-rated): the note and the status no longer name them otherwise. Without a fallback, the same
     // note says once why some movies have no "Because you liked" (a rating model's becauseNote)
     note.textContent = data.fallback
       ? "Not from your ratings: " + data.fallback.replace(/^popularity: /, "") + "."
-      : data.becauseNote
-        ? "About the reasons: " + data.becauseNote + "."
+      : data.becauseNote || sequenceNote
+        ? "About the reasons: " + (data.becauseNote || sequenceNote) + "."
         : "";
     status(
       data.fallback
@@ -457,6 +466,7 @@ async function init() {
     state.step = typeof h.ratingStep === "number" && h.ratingStep > 0 ? h.ratingStep : null;
     state.likedFrom = typeof h.likedFrom === "number" ? h.likedFrom : null;
     state.interactionsOnly = h.interactionsOnly === true;
+    state.sequential = h.sequential === true;
     state.feedback = h.feedback !== false;
     setupFeatures(h.userFeatures);
     showModelInfo([h.model, "version " + h.modelVersion, "trained on " + h.dataset, h.nItems.toLocaleString() + " movies"]);
