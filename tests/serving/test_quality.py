@@ -83,3 +83,27 @@ def test_tune_for_rmse_records_the_best_trials_ranking_and_warns(tmp_path: Path,
     assert check["metric"] == "ndcg@10" and check["weak"] is True and check["model"] < check["popularity"]
     assert "warning" in err and "ranks below popularity" in err
     assert json.loads((tmp_path / "ranking_check.json").read_text())["popularity"] == check["popularity"]
+
+
+def test_exports_status_line_names_the_split_the_check_runs_on(tmp_path: Path) -> None:
+    """export's spinner said 'checking markov's top-N against popularity on a hold-out split' while the check
+    ran on leave-last-out (each user's latest rating); it now names that split for a sequence model, and keeps
+    'a hold-out split' where the check is on the ratings hold-out (--holdout's figures, other models)."""
+    import contextlib
+
+    import movierec
+    from movierec.serving.pipeline import train_and_export
+
+    shown: list[str] = []
+
+    def status(text: str) -> contextlib.AbstractContextManager[None]:
+        shown.append(text)
+        return contextlib.nullcontext()
+
+    ds = movierec.load("ml-latest-small")
+    train_and_export(ds, "markov", {}, tmp_path / "m", status=status)
+    assert "checking markov's top-N against popularity on leave-last-out (each user's latest rating)" in shown
+    shown.clear()
+    train_and_export(ds, "markov", {}, tmp_path / "mh", holdout=True, allow_weak=True, status=status)
+    assert "checking markov's top-N against popularity on a hold-out split" in shown, shown
+    assert load_artifact(tmp_path / "mh").manifest["metrics"]["split"] == "ratings-holdout"

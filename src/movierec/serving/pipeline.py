@@ -185,14 +185,18 @@ def _top_n_check(
     status: Callable[[str], Any],
 ) -> tuple[dict[str, Any] | None, str | None]:
     """The hold-out check (movierec.serving.quality): figures for the manifest, a refusal or a warning."""
-    from movierec.serving.quality import WeakModelError, ranking_check, weak_message
+    from movierec.serving.quality import WeakModelError, check_split, ranking_check, weak_message
 
     if not check:
         return metrics, None
     from movierec.progress import budget_words
 
-    # a second fit of the model: as long again for one trained to a time budget
-    with status(f"checking {mdl.name}'s top-N against popularity on a hold-out split{budget_words(mdl)}"):
+    # a second fit of the model: as long again for one trained to a time budget. A sequence model is checked on
+    # what it predicts, each user's next movie (quality.check_split), not on a random ratings hold-out
+    on = {"leave-last-out": "leave-last-out (each user's latest rating)"}.get(
+        check_split(mdl, figures=metrics), "a hold-out split"
+    )
+    with status(f"checking {mdl.name}'s top-N against popularity on {on}{budget_words(mdl)}"):
         result = ranking_check(
             mdl, ds, fit_kwargs, threshold=threshold, seed=seed, test_size=test_size, figures=metrics
         )

@@ -28,6 +28,17 @@ class WeakModelError(ConfigError):
     """A model's hold-out top-N falls below popularity's and the export was not told to allow it."""
 
 
+def check_split(model: Any, split: object = None, figures: object = None) -> str:
+    """The split :func:`ranking_check` judges ``model`` on: ``"leave-last-out"`` for a sequence model (judged
+    on what it predicts, each user's next movie: compare's protocol for them) when neither a split nor hold-out
+    figures are given, else ``"ratings-holdout"``. Export's status line names it from here."""
+    from movierec.models.base import tags_of
+
+    if split is None and figures is None and tags_of(model).trains_on == "sequences":
+        return "leave-last-out"
+    return "ratings-holdout"
+
+
 def ranking_check(
     model: Any,
     dataset: Any,
@@ -48,12 +59,11 @@ def ranking_check(
     ``{"skipped": reason}`` when the data cannot be split.
     """
     from movierec.evaluation import holdout_figures, make_split
-    from movierec.models.base import tags_of, training_view
+    from movierec.models.base import training_view
     from movierec.models.popularity import Popularity
 
-    # a sequence model is judged on what it predicts, each user's next movie (compare's leave-last-out)
-    last_out = split is None and figures is None and tags_of(model).trains_on == "sequences"
-    name = "leave-last-out" if last_out else "ratings-holdout"
+    name = check_split(model, split, figures)
+    last_out = name == "leave-last-out"
     try:
         raw_train, test = (
             split
