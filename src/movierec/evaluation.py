@@ -1682,6 +1682,7 @@ def compare(
     ]
     fit_train = {label: run.fit_view(train, kind) for label, kind in zip(labels, kinds, strict=True)}
     _note_rows(rows, protos, threshold, cv, notes)
+    _note_session_users(rows, splitter, inter, notes)
     if any(p.name == "sampled" for p in protos):
         notes.append("sampled metrics can rank models differently from full ranking (Krichene & Rendle 2020)")
         warnings.warn(notes[-1], SampledMetricsWarning, stacklevel=2)
@@ -1885,6 +1886,31 @@ def _note_user_counts(
     notes.append(
         f"users: rating {rated:,}, {shown}: a ranking protocol counts only users with a test rating ≥ "
         f"{threshold:g} ({without:,} {'has' if without == 1 else 'have'} none)"
+    )
+
+
+def _note_session_users(rows: Sequence[Result], splitter: Any, inter: Interactions, notes: list[str]) -> None:
+    """Why next-item-in-session counts fewer users than the data has (277 of 610 on ml-latest-small, with
+    nothing on screen to say why): the last-session split tests each user's latest session of ≥ 2 ratings
+    after earlier ones, and the others have none (:func:`movierec.session_eval.users_left_out`, by reason).
+    Said once, on the last-session split, when a next-item-in-session row counts fewer users than the data."""
+    from movierec.session_eval import users_left_out
+    from movierec.split import LastSession
+
+    counted = [r.n_users for r in rows if r.protocol == "next-item-in-session"]
+    if not isinstance(splitter, LastSession) or not counted or max(counted) >= inter.n_users:
+        return
+    left = users_left_out(inter, splitter.gap)
+    why = {
+        "first": "for {n} it is their first (no rating before it to train on)",
+        "none": f"{{n}} have no two ratings within {splitter.gap}",
+        "few": "{n} have fewer than 3 ratings",
+    }
+    said = "; ".join(why[k].format(n=f"{n:,}") for k, n in left.items() if n)
+    notes.append(
+        f"users: next-item-in-session {max(counted):,} of {inter.n_users:,}: it tests each user's latest "
+        f"session of ≥ 2 ratings (a session ends where ratings are over {splitter.gap} apart) after earlier "
+        f"ratings" + (f"; {said}" if said else "")
     )
 
 
