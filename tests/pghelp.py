@@ -14,6 +14,8 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 __all__ = ["PostgresCluster", "find_pg_bin", "pg_unavailable_reason"]
@@ -133,3 +135,20 @@ class PostgresCluster:
                 return
             except OSError:
                 time.sleep(0.1)
+
+
+@contextmanager
+def running_cluster() -> Iterator[PostgresCluster]:
+    """A started :class:`PostgresCluster`, stopped at the end; skips the test (with the reason) where
+    PostgreSQL's binaries are absent. The serving conftest's session cluster and a test that stops its
+    own cluster both start theirs here."""
+    import pytest
+
+    reason = pg_unavailable_reason()
+    if reason is not None:
+        pytest.skip(reason)
+    cluster = PostgresCluster()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()

@@ -29,9 +29,9 @@ def _tens(tmp_path: Path) -> Path:
     return path
 
 
-def test_a_list_trained_on_positives_says_the_default_threshold_is_for_5_stars(tmp_path: Path) -> None:
-    path = _tens(tmp_path)
-    cols = [
+def _columns(path: Path) -> list[str]:
+    """The options that read the 1-10 file: its path and its own column names."""
+    return [
         "--ratings",
         str(path),
         "--user-col",
@@ -41,6 +41,11 @@ def test_a_list_trained_on_positives_says_the_default_threshold_is_for_5_stars(t
         "--rating-col",
         "score",
     ]
+
+
+def test_a_list_trained_on_positives_says_the_default_threshold_is_for_5_stars(tmp_path: Path) -> None:
+    path = _tens(tmp_path)
+    cols = _columns(path)
     share = f"{float((pd.read_csv(path)['score'] >= 4).mean()):.0%}"
     for cmd in (
         ["recommend", "--user", "u_00003", "-k", "3"],
@@ -84,16 +89,7 @@ def test_export_says_the_default_threshold_is_for_5_stars(tmp_path: Path) -> Non
     """export trained ease on a 1-10 file's ratings ≥ 4 (94% of h111's file) and said nothing, where
     recommend and similar now note it: the same note, not with a threshold given, not for a rating model."""
     path = _tens(tmp_path)
-    cols = [
-        "--ratings",
-        str(path),
-        "--user-col",
-        "customer",
-        "--item-col",
-        "title_id",
-        "--rating-col",
-        "score",
-    ]
+    cols = _columns(path)
     share = f"{float((pd.read_csv(path)['score'] >= 4).mean()):.0%}"
     proc = run_process(
         "export", "-m", "ease", *cols, "-o", str(tmp_path / "ease"), "--no-check", cwd=tmp_path

@@ -45,14 +45,10 @@ def server(
 @pytest.fixture(scope="session")
 def pg_cluster() -> Iterator[object]:
     """A real PostgreSQL server in a temp folder on a free loopback port (skipped, with the reason, if absent)."""
-    from pghelp import PostgresCluster, pg_unavailable_reason
+    from pghelp import running_cluster
 
-    reason = pg_unavailable_reason()
-    if reason is not None:
-        pytest.skip(reason)
-    cluster = PostgresCluster()
-    yield cluster
-    cluster.stop()
+    with running_cluster() as cluster:
+        yield cluster
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

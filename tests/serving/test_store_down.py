@@ -21,14 +21,10 @@ from servehelp import API_KEY, Server
 @pytest.fixture
 def own_cluster() -> Iterator[object]:
     """A cluster of this test's own: it is stopped and started again, which the session's shared one must not be."""
-    from pghelp import PostgresCluster, pg_unavailable_reason
+    from pghelp import running_cluster
 
-    reason = pg_unavailable_reason()
-    if reason is not None:
-        pytest.skip(reason)
-    cluster = PostgresCluster()
-    yield cluster
-    cluster.stop()
+    with running_cluster() as cluster:
+        yield cluster
 
 
 def test_feedback_while_the_database_is_down_is_a_retryable_503(svd_artifact, own_cluster) -> None:
