@@ -744,11 +744,15 @@ class Recommender:
         """Each listed movie's reasons as "Title; Title" (:func:`movierec.scoring.explain.because`).
         ``fold_values=False``: ``values`` only order the candidates (a known user's ratings), and the
         fold-in takes every movie as liked, as the model's training view did. A rating predictor's
-        reasons are read on its raw predicted ratings (:meth:`_rating_reasons`)."""
-        from movierec.scoring.explain import because
+        reasons are read on its raw predicted ratings (:meth:`_rating_reasons`). A sequence model's reason is
+        the last movie given, on every row, and a warning says so once
+        (:func:`~movierec.scoring.explain.sequence_note`)."""
+        from movierec.scoring.explain import because, sequence_note
 
         titles = self.items["title"].to_numpy(dtype=object)
         if getattr(self.model, "sequential", False):  # what comes next after the last movie
+            # every row names the last movie whatever its rating: said once, as the CLI's note and the page's
+            warnings.warn(f"explain: {sequence_note(self.name)}", UserWarning, stacklevel=3)
             return [str(titles[items[-1]])] * len(top)
         rated = np.full(len(items), max(self.threshold, 1.0)) if values is None else np.asarray(values)
         if fold_values and hasattr(self.model, "raw_new_user"):

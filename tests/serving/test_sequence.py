@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import httpx
@@ -10,10 +11,13 @@ import pandas as pd
 import pytest
 from servehelp import Server
 
+from clihelp import run_process
 from movierec.datasets import Dataset
 from movierec.errors import UnknownIdError
 from movierec.interactions import Interactions
 from movierec.models.registry import create
+from movierec.recommender import Recommender
+from movierec.scoring.explain import sequence_note
 from movierec.serving.artifact import export_artifact, load_artifact
 
 N_ITEMS = 20
@@ -207,3 +211,30 @@ def test_the_page_says_a_sequence_models_reason_is_the_last_movie_not_a_liked_on
 def test_health_says_sequential_only_for_a_sequence_model(markov_artifact, svd_artifact) -> None:
     assert load_artifact(markov_artifact[0]).info()["sequential"] is True
     assert load_artifact(svd_artifact[0]).info()["sequential"] is False
+
+
+def test_the_cli_and_recommend_for_say_a_sequence_models_reason_is_the_last_movie(
+    markov_artifact, chain: Dataset, tmp_path: Path
+) -> None:
+    """``recommend --rated 50=5 --rated 130=0.5 --explain`` printed a ``because`` column of Movie 130 on
+    every row, a half-star movie, with nothing to say it is the last movie given rather than a liked one;
+    the page said so (855879f) in words of its own. One sentence (``sequence_note``) now serves the API's
+    ``becauseNote``, which the page prints, the CLI's note and ``recommend_for``'s warning."""
+    sentence = sequence_note("markov")
+    assert "whatever its stars" in sentence
+    art = load_artifact(markov_artifact[0])
+    assert art.visitor([(50, 5.0), (130, 0.5)], 3, explain=True)["becauseNote"] == sentence
+    assert "becauseNote" not in art.visitor([(50, 5.0), (130, 0.5)], 3)
+    done = run_process(
+        "recommend", "--artifact", str(markov_artifact[0]), "--rated", "50=5", "--rated", "130=0.5",
+        "--explain", "-k", "3", cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert f"note: {sentence}" in done.stdout + done.stderr, done.stdout
+    rec = Recommender(chain, "markov").fit()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        frame = rec.recommend_for([(50, 5.0), (130, 0.5)], k=3, explain=True)
+    assert set(frame["because"]) == {"Movie 130 (1999)"}
+    assert [str(w.message) for w in caught] == [f"explain: {sentence}"]
+    assert caught[0].filename == __file__  # the warning points at the caller's line

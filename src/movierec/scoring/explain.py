@@ -164,6 +164,14 @@ def _beyond_shared(full: np.ndarray, without: np.ndarray | None, targets: np.nda
     return np.minimum(drop[targets], drop[targets] - float(np.median(drop)))
 
 
+def sequence_note(model: str) -> str:
+    """What a sequence model's (markov, sasrec, gru4rec) ``because`` means, said once for a list: the
+    reason on every row is the last movie given, whatever its rating, since the list is what comes next
+    after it (a half star counts as much as five). One sentence for the CLI's note, the API's
+    ``becauseNote`` (which the web page prints) and ``Recommender.recommend_for``'s warning."""
+    return f"{model} lists what people tend to rate next after the last movie in your ratings, whatever its stars"
+
+
 def because_note(model: str, explained: list[list[int]] | list[str], *, shares: bool = False) -> str | None:
     """Why some rows of a rating predictor's list have no ``because`` (:func:`because` with ``shared``),
     said once for the list; ``None`` when every row has one. ``explained``: each row's reasons. One

@@ -1112,7 +1112,9 @@ class Artifact(IdMapped):
         popularity, and ``fallback`` says so. ``explain`` adds ``because``: for each movie, the
         rated movies whose removal lowers its score most (leave-one-out on the model's own scores; a
         rating model's on its predicted rating, beyond the drop every movie shares), and, where some
-        rows of a rating model have none, ``"becauseNote"`` saying why.
+        rows of a rating model have none, ``"becauseNote"`` saying why; a sequence model's ``becauseNote``
+        says that its reason, on every row, is the last movie given whatever its rating
+        (:func:`~movierec.scoring.explain.sequence_note`).
         ``exclude``: raw movieIds never to list (:meth:`denied`).
         """
         if not ratings and not history:
@@ -1127,11 +1129,15 @@ class Artifact(IdMapped):
             exclude = np.unique(np.concatenate([seq, np.asarray(extra, dtype=np.int64), denied]))
             scores = self.scorer.fold_in(seq, None)
             rows = self._top(np.asarray(scores), _Query(k, exclude, genres, min_support))
+            out: dict[str, Any] = {"recommendations": rows, "fallback": None}
             if explain:
+                from movierec.scoring.explain import sequence_note
+
                 last = self.movie_row(int(seq[-1]))
                 for r in rows:
                     r["because"] = [{"movieId": last["movieId"], "title": last["title"]}]
-            return {"recommendations": rows, "fallback": None}
+                out["becauseNote"] = sequence_note(self.model_name)  # the last movie, whatever its rating
+            return out
         if history:
             given = {m for m, _ in rated}
             rated += [(m, self.rating_scale[1]) for m in history if m not in given]
@@ -1154,7 +1160,7 @@ class Artifact(IdMapped):
         else:
             scores, raw_used = self._rank(raw, self._visitor_prior(values)), raw
         rows = self._top(scores, _Query(k, np.union1d(items, denied), genres, min_support), raw_used)
-        out: dict[str, Any] = {"recommendations": rows, "fallback": fallback}
+        out = {"recommendations": rows, "fallback": fallback}
         if explain and raw is not None:
             note = self._explain(rows, items, values, scores, raw)
             if note is not None:

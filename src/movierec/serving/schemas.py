@@ -130,7 +130,9 @@ class RecommendationsResponse(BaseModel):
         description="With explain=true, set when some recommendations of a rating model have an empty because: "
         "why, once for the list (leaving out any one rated movie moved their predicted rating no more than "
         "every movie's, or, for a k-NN model, no rated neighbour holds a share above 1% of the scale; "
-        "baseline's list never depends on which movies were rated, only on how generously).",
+        "baseline's list never depends on which movies were rated, only on how generously). For a sequence "
+        "model (GET /health's sequential) it is always set with explain=true: every row's because is the last "
+        "movie given, whatever its rating.",
     )
     similarBy: Literal["lift", "model"] | None = Field(
         default=None,

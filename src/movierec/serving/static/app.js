@@ -387,17 +387,16 @@ async function recommend() {
     renderList("recs", data.recommendations, { similar: true, score: true, rating: true, because: true });
     $("recs-empty").hidden = true;
     const note = $("recs-note");
-    const sequenceNote = state.sequential && !data.fallback && ratings.length > 0
-      ? data.model + " lists what people tend to rate next after the last movie in your ratings, whatever its stars"
-      : null;
-    note.hidden = !data.fallback && !data.becauseNote && !sequenceNote;
+    note.hidden = !data.fallback && !data.becauseNote;
     // the fallback's own words say which movies are shown (an implicit model's are the most-liked, ratings ≥ 4,
     // not the most-rated): the note and the status no longer name them otherwise. Without a fallback, the same
-    // note says once why some movies have no "Because you liked" (a rating model's becauseNote)
+    // note says once why some movies have no "Because you liked" (a rating model's becauseNote), or, for a
+    // sequence model, that every reason is the last movie given whatever its stars (the server's one sentence,
+    // which the CLI and recommend_for print too)
     note.textContent = data.fallback
       ? "Not from your ratings: " + data.fallback.replace(/^popularity: /, "") + "."
-      : data.becauseNote || sequenceNote
-        ? "About the reasons: " + (data.becauseNote || sequenceNote) + "."
+      : data.becauseNote
+        ? "About the reasons: " + data.becauseNote + "."
         : "";
     status(
       data.fallback
