@@ -347,7 +347,7 @@ def build_user_features(
     """User side features aligned to ``user_map`` (default: the dataset's) from a ``--user-features`` spec.
 
     ``demographics`` needs a dataset with a users file (ml-100k, ml-1m) and is refused with a
-    DataError otherwise; a CSV file (``userId,feature[,weight]``) is read by
+    DataError otherwise; a CSV file (``userId,feature[,weight]`` or ``userId,field,field…``) is read by
     :func:`movierec.features.read_features_file`; both may be combined.
     """
     user_map = user_map if user_map is not None else dataset.interactions.user_map

@@ -2,9 +2,10 @@
 
 Feature families built from a :class:`~movierec.datasets.Dataset`: ``genres`` (multi-hot),
 ``tags`` (the top-N normalised tags from tags.csv with a minimum count) and ``year`` (release
-decade buckets). A features file (CSV ``movieId,feature[,weight]``, or ``userId,…`` for users)
-adds any other side information. Hybrid models (LightFM's model, Kula 2015) add an identity
-feature per item themselves, so these matrices hold only the side features.
+decade buckets). A features file (CSV ``movieId,feature[,weight]``, or ``userId,…`` for users; or
+a table with a column per field, ``userId,country,age``) adds any other side information. Hybrid
+models (LightFM's model, Kula 2015) add an identity feature per item themselves, so these matrices
+hold only the side features.
 """
 
 from __future__ import annotations
@@ -171,42 +172,116 @@ def build_item_features(
     return out
 
 
-def read_features_file(path: str | Path, id_map: IdMap) -> ItemFeatures:
-    """Features from a CSV ``movieId,feature[,weight]`` (or ``userId,…``); unknown ids are a DataError.
+WEIGHT_COLUMN = "weight"
+# a numeric field of a wide table with more distinct values than this is cut into quantile bins
+_MAX_LEVELS = 10
+_BINS = 5
 
-    Rows may repeat an id with several features; weights default to 1.
+
+def read_features_file(path: str | Path, id_map: IdMap) -> ItemFeatures:
+    """Features from a CSV in either of two layouts; unknown ids are a DataError.
+
+    One feature a row, ``movieId,feature[,weight]`` (or ``userId,…``): rows repeat an id with several
+    features, weights default to 1. A table with a column per field, ``userId,country,age``, the way a
+    users table is kept: one row per id, each column a field; text becomes one-hot ``country:DE``, a
+    number with more than ten distinct values five quantile bins ``age:25-34``, an empty cell nothing.
+    The file is the first layout when its third column is named ``weight`` or an id repeats, the
+    second otherwise (two columns read the same either way, bar the bins).
     """
     path = Path(path)
+    frame = _read_features_csv(path)
+    id_col = frame.columns[0]
+    if frame.shape[1] < 2:
+        raise DataError(
+            f"{path}: expected columns id,feature[,weight] or id,field,field…, found "
+            f"{', '.join(map(str, frame.columns))}"
+        )
+    ids = frame[id_col].to_numpy()
+    repeats = frame[id_col].duplicated().to_numpy()
+    weighted = frame.shape[1] == 3 and str(frame.columns[2]).strip().lower() == WEIGHT_COLUMN
+    if weighted or repeats.any():
+        if frame.shape[1] > 3:
+            row = int(np.flatnonzero(repeats)[0])
+            raise DataError(
+                f"{path}, line {row + 2}: {id_col} {ids[row]!r} repeats, but a table with a column per field "
+                f"({', '.join(map(str, frame.columns[1:]))}) has one row per {id_col}; a file with one "
+                f"feature a row has the columns {id_col},feature[,weight]"
+            )
+        weights = _long_weights(path, frame)
+        fields = [_one_hot(frame[frame.columns[1]], np.arange(len(frame)))]
+    else:
+        weights = None
+        fields = [_wide_field(frame[col]) for col in frame.columns[1:]]
+    rows = _known_rows(path, id_map, ids, id_col)
+    return _assemble(fields, rows, weights, len(id_map))
+
+
+def _read_features_csv(path: Path) -> pd.DataFrame:
+    """The file as text columns: ids as written ('007' names the ratings' '007', not 7)."""
     if not path.is_file():
         raise DataError(f"{path}: features file not found")
     try:
-        frame = pd.read_csv(path, dtype=str)  # ids as written: '007' names the ratings' '007', not 7
+        return pd.read_csv(path, dtype=str)
     except UnicodeDecodeError:
         raise not_encoded(str(path), path.read_bytes()) from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise DataError(f"{path}: cannot read features CSV ({str(exc).splitlines()[0]})") from exc
-    if frame.shape[1] < 2:
-        raise DataError(
-            f"{path}: expected columns id,feature[,weight], found {', '.join(map(str, frame.columns))}"
-        )
+
+
+def _long_weights(path: Path, frame: pd.DataFrame) -> np.ndarray:
+    """The weights of a one-feature-a-row file (1 without a third column); an empty feature or a weight
+    that is not a finite number is a DataError naming the line."""
     id_col, feat_col = frame.columns[0], frame.columns[1]
     if frame[feat_col].isna().any():
         row = int(np.flatnonzero(frame[feat_col].isna().to_numpy())[0])
         raise DataError(f"{path}, line {row + 2}: empty feature")
-    weights = np.ones(len(frame), dtype=np.float32)
-    if frame.shape[1] >= 3:
-        w = pd.to_numeric(frame[frame.columns[2]], errors="coerce").to_numpy(
-            dtype=np.float64, na_value=np.nan
+    if frame.shape[1] < 3:
+        return np.ones(len(frame), dtype=np.float32)
+    w = pd.to_numeric(frame[frame.columns[2]], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    if not np.isfinite(w).all():
+        row = int(np.flatnonzero(~np.isfinite(w))[0])
+        raise DataError(
+            f"{path}, line {row + 2}: weight {frame.iloc[row, 2]!r} is not a finite number (a file whose "
+            f"{id_col}s repeat has one feature a row, {id_col},feature[,weight]; a table with a column per "
+            f"field, such as {', '.join(map(str, frame.columns[1:3]))}, has one row per {id_col})"
         )
-        if not np.isfinite(w).all():
-            row = int(np.flatnonzero(~np.isfinite(w))[0])
-            raise DataError(
-                f"{path}, line {row + 2}: weight {frame.iloc[row, 2]!r} is not a finite number (a features file "
-                f"has one feature a row, {id_col},feature[,weight]; a table with a column per field, such as "
-                f"{', '.join(map(str, frame.columns[1:3]))}, becomes one row per {id_col} and field)"
-            )
-        weights = w.astype(np.float32)
-    ids = frame[id_col].to_numpy()
+    return w.astype(np.float32)
+
+
+_Field = tuple[np.ndarray, np.ndarray, list[str]]  # file rows, their feature codes, the features' names
+
+
+def _one_hot(values: pd.Series, at: np.ndarray) -> _Field:
+    """Each distinct (stripped) value a feature ``field:value``, names sorted."""
+    codes, uniques = pd.factorize(values.astype(str).str.strip(), sort=True)
+    return at, codes, [f"{values.name}:{u}" for u in uniques]
+
+
+def _wide_field(column: pd.Series) -> _Field:
+    """One field of a table with a column per field: the rows with a value and their features.
+
+    Text is one-hot (``country:DE``); a number with more than ``_MAX_LEVELS`` distinct values falls in
+    one of ``_BINS`` quantile bins, named by the lowest and highest value in it (``age:25-34``), so
+    that 31 and 32 share a feature as ml-100k's ages share an age group (:mod:`movierec.demographics`).
+    """
+    stripped = column.str.strip()
+    present = np.flatnonzero(stripped.notna().to_numpy() & (stripped != "").to_numpy())
+    values = stripped.iloc[present]
+    numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    if not (len(present) and np.isfinite(numbers).all() and len(np.unique(numbers)) > _MAX_LEVELS):
+        return _one_hot(values, present)
+    edges = np.unique(np.quantile(numbers, np.linspace(0.0, 1.0, _BINS + 1)))
+    bins = np.clip(np.searchsorted(edges, numbers, side="right") - 1, 0, len(edges) - 2)
+    used, codes = np.unique(bins, return_inverse=True)
+    names = []
+    for b in used:
+        lo, hi = numbers[bins == b].min(), numbers[bins == b].max()
+        names.append(f"{column.name}:{lo:g}" if lo == hi else f"{column.name}:{lo:g}-{hi:g}")
+    return present, codes, names
+
+
+def _known_rows(path: Path, id_map: IdMap, ids: np.ndarray, id_col: object) -> np.ndarray:
+    """The id map's rows of ``ids``; the first unknown id is a DataError naming its line."""
     known = np.array([_known(id_map, raw) for raw in ids], dtype=bool)
     if not known.all():
         row = int(np.flatnonzero(~known)[0])
@@ -216,10 +291,26 @@ def read_features_file(path: str | Path, id_map: IdMap) -> ItemFeatures:
             f"{path}, line {row + 2}: unknown {id_map.kind} id {shown} in column {id_col!r} "
             f"({int((~known).sum())} rows name ids not in the data)"
         )
-    rows = id_map.index(list(ids))
-    codes, uniques = pd.factorize(frame[feat_col].astype(str).map(str.strip), sort=True)
-    names = [f"{feat_col}:{u}" for u in uniques]
-    mat = sp.csr_matrix((weights, (rows, codes)), shape=(len(id_map), len(uniques)), dtype=np.float32)
+    return np.asarray(id_map.index(list(ids)))
+
+
+def _assemble(
+    fields: list[_Field], rows: np.ndarray, weights: np.ndarray | None, n_rows: int
+) -> ItemFeatures:
+    """One sparse matrix from the fields' (file rows, codes, names): columns field by field, in the
+    file's column order; a repeated (id, feature) pair sums its weights."""
+    names: list[str] = []
+    mat_rows, mat_cols, mat_w = [], [], []
+    for at, codes, field_names in fields:
+        mat_rows.append(rows[at])
+        mat_cols.append(np.asarray(codes) + len(names))
+        mat_w.append(np.ones(len(at), np.float32) if weights is None else weights[at])
+        names.extend(field_names)
+    mat = sp.csr_matrix(
+        (np.concatenate(mat_w), (np.concatenate(mat_rows), np.concatenate(mat_cols))),
+        shape=(n_rows, len(names)),
+        dtype=np.float32,
+    )
     mat.sum_duplicates()
     return ItemFeatures(mat, names)
 

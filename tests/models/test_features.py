@@ -96,14 +96,92 @@ def test_a_features_file_names_text_ids_as_written_and_says_its_layout(tmp_path)
     assert feats.names == ["country:BR", "country:DE", "country:FR"]
     row = {u: feats.names[feats.matrix[inter.user_map.index(u)].indices[0]] for u in ("0007", "7", "0042")}
     assert row == {"0007": "country:DE", "7": "country:FR", "0042": "country:BR"}
-    users.write_text("customer,age,country\n0007,31,DE\n")
+    users.write_text("customer,age,country\n0007,31,DE\n0007,33,FR\n")  # a repeated id: one feature a row
     with pytest.raises(DataError) as err:
         read_features_file(users, inter.user_map)
     assert str(err.value) == (
-        f"{users}, line 2: weight 'DE' is not a finite number (a features file has one feature a row, "
-        "customer,feature[,weight]; a table with a column per field, such as age, country, becomes one row "
-        "per customer and field)"
+        f"{users}, line 2: weight 'DE' is not a finite number (a file whose customers repeat has one feature "
+        "a row, customer,feature[,weight]; a table with a column per field, such as age, country, has one "
+        "row per customer)"
     )
     users.write_text("customer,country\n42,DE\n")
     with pytest.raises(DataError, match=r"line 2: unknown user id '42' in column 'customer'"):
         read_features_file(users, inter.user_map)
+
+
+def _wide_users(tmp_path):  # type: ignore[no-untyped-def]
+    """A ratings file of 40 customers ('0000'…) and their users table, a column per field, both column
+    orders: country (text) and age (18…57, 40 distinct values)."""
+    ratings = tmp_path / "r.csv"
+    ratings.write_text(
+        "customer,title_id,score\n"
+        + "".join(f"{u:04d},{i:02d},{1 + (u * i) % 9}\n" for u in range(40) for i in range(4))
+    )
+    country = ["DE", "BR", "FR"]
+    by_country = tmp_path / "country_age.csv"
+    by_country.write_text(
+        "customer,country,age\n" + "".join(f"{u:04d},{country[u % 3]},{18 + u}\n" for u in range(40))
+    )
+    by_age = tmp_path / "age_country.csv"
+    by_age.write_text(
+        "customer,age,country\n" + "".join(f"{u:04d},{18 + u},{country[u % 3]}\n" for u in range(40))
+    )
+    return ratings, by_country, by_age
+
+
+AGE_BINS = ["age:18-25", "age:26-33", "age:34-41", "age:42-49", "age:50-57"]
+
+
+def test_a_users_table_with_a_column_per_field_is_read_as_fields(tmp_path) -> None:
+    """customer,country,age used to read age as the weights of 'country:DE' (silently: user 0007's row
+    was [0, 25, 0]) and customer,age,country stopped on weight 'DE'. One row per customer and no column
+    named weight make it a table of fields: each country one-hot, age in five quantile bins, weights 1,
+    whichever the column order; a one-feature-a-row file with weights reads as before."""
+    from movierec.datasets import load_ratings_file
+
+    ratings, by_country, by_age = _wide_users(tmp_path)
+    inter = load_ratings_file(
+        ratings, user_col="customer", item_col="title_id", rating_col="score", time_col=None
+    ).interactions
+    for path, names in (
+        (by_country, ["country:BR", "country:DE", "country:FR", *AGE_BINS]),
+        (by_age, [*AGE_BINS, "country:BR", "country:DE", "country:FR"]),
+    ):
+        feats = read_features_file(path, inter.user_map)
+        assert feats.names == names
+        row = feats.matrix[inter.user_map.index("0007")]
+        assert sorted(feats.names[c] for c in row.indices) == ["age:18-25", "country:BR"]
+        np.testing.assert_array_equal(row.data, [1.0, 1.0])
+        assert feats.matrix.sum() == 80  # every customer one country, one age bin
+    long = tmp_path / "long.csv"
+    long.write_text("customer,feature,weight\n0007,country=DE,1\n0007,age=25,2\n0031,country=BR,0.5\n")
+    feats = read_features_file(long, inter.user_map)
+    assert feats.names == ["feature:age=25", "feature:country=BR", "feature:country=DE"]
+    np.testing.assert_array_equal(
+        feats.matrix[inter.user_map.index("0007")].toarray().ravel(), [2.0, 0.0, 1.0]
+    )
+    long.write_text("customer,age,country,gender\n0007,31,DE,F\n0007,33,DE,F\n")
+    with pytest.raises(DataError) as err:
+        read_features_file(long, inter.user_map)
+    assert str(err.value) == (
+        f"{long}, line 3: customer '0007' repeats, but a table with a column per field (age, country, gender) "
+        "has one row per customer; a file with one feature a row has the columns customer,feature[,weight]"
+    )
+
+
+def test_cli_export_keeps_a_wide_users_tables_fields(tmp_path) -> None:
+    """The CLI end to end: export bpr with --user-features users.csv (customer,country,age); the
+    artifact's manifest names the user features the model was trained on."""
+    import json
+
+    from clihelp import run_process
+
+    ratings, by_country, _ = _wide_users(tmp_path)
+    cols = ["--user-col", "customer", "--item-col", "title_id", "--rating-col", "score", "--time-col", ""]
+    proc = run_process(
+        "export", "--ratings", str(ratings), *cols, "-m", "bpr", "--user-features", str(by_country),
+        "-o", str(tmp_path / "art"), cwd=tmp_path,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    manifest = json.loads((tmp_path / "art" / "manifest.json").read_text())
+    assert manifest["user_features"]["names"] == ["country:BR", "country:DE", "country:FR", *AGE_BINS]
