@@ -550,6 +550,14 @@ GAP_SIGNIFICANCE = 0.05
 """A gap's permutation p below this is read as "the groups are served differently" (report, docs)."""
 
 _PERM_CELLS = 2_000_000  # permutations × units per chunk (16 MB of float64)
+_EXACT_PERM_CELLS = 20_000_000
+"""Up to this many units × ``n_perm`` (20,000 users at 1,000 shuffles; ml-1m's 6,040 and 5-fold ml-100k's
+4,715 units fit), :func:`gap_p_values` draws every shuffle; above it the draws are bounded (sequential
+stopping and a cap, :data:`MIN_PERM`)."""
+MIN_PERM = 200
+"""Above :data:`_EXACT_PERM_CELLS`, the fewest shuffles a metric's p rests on unless it stops early: p is
+then no smaller than 1/201 ≈ 0.005, fine enough for the 0.05 reading."""
+_STOP_AFTER = 10  # Besag & Clifford (1991)'s h: a metric stops at its 10th shuffle with range ≥ the gap
 
 
 def gap_p_values(
@@ -571,6 +579,13 @@ def gap_p_values(
     the extreme pair is allowed for: with no true difference p < 0.05 in ≈ 5% of shuffles for any
     number of groups (docs/beyond-accuracy.md).
 
+    The cost is units × metrics × draws. Up to :data:`_EXACT_PERM_CELLS` units × ``n_perm`` every draw
+    is made, as above. Beyond it the work is bounded two ways, the same draws in the same order:
+    at most max(:data:`MIN_PERM`, cells / units) draws (200 for 100,000 users), and a metric stops at
+    its 10th draw whose range ≥ the gap (sequential Monte Carlo, Besag & Clifford 1991) with p = 10 /
+    the draws made, still a valid p-value; a gap with no real difference stops after ≈ 20 draws. A
+    metric that never stops gets (1 + hits) / (1 + draws), at least 1/201.
+
     ``owners`` (pooled K-fold units: each unit's user) shuffles whole users: user u's i-th unit takes
     the label of the i-th unit (cycling) of the user it is swapped with, so a user's units move
     together (with one label per user, as gender and age, this is a plain shuffle of users' labels).
@@ -590,22 +605,35 @@ def gap_p_values(
     start = np.concatenate([[0], np.cumsum(count)[:-1]]).astype(np.int64)
     rank = np.arange(len(user)) - start[user]  # each unit's position among its user's units
     rng = np.random.default_rng(seed)
+    bounded = len(user) * n_perm > _EXACT_PERM_CELLS
+    draws = min(n_perm, max(MIN_PERM, _EXACT_PERM_CELLS // max(len(user), 1))) if bounded else n_perm
     hits = np.zeros(v.shape[0], dtype=np.int64)
+    made = np.full(v.shape[0], draws, dtype=np.int64)  # the draws each metric's p rests on
+    live = np.arange(v.shape[0])  # metrics still drawing
     tol = 1e-12 * np.maximum(1.0, np.abs(observed))
     step = max(1, _PERM_CELLS // max(len(user), 1))
-    for s in range(0, n_perm, step):
-        b = min(step, n_perm - s)
+    for s in range(0, draws, step):
+        b = min(step, draws - s)
         perm = np.argsort(rng.random((b, n_users)), axis=1)  # user u takes user perm[u]'s labels
         src = perm[:, user]
         lab = codes[start[src] + rank % count[src]] + n_groups * np.arange(b)[:, None]  # b × units
         size = np.bincount(lab.ravel(), minlength=b * n_groups).reshape(b, n_groups)
-        for j in range(v.shape[0]):
+        for j in live:
             sums = np.bincount(lab.ravel(), weights=np.tile(v[j], b), minlength=b * n_groups)
             with np.errstate(invalid="ignore", divide="ignore"):
                 mean = np.where(size > 0, sums.reshape(b, n_groups) / size, np.nan)
             spread = np.nanmax(mean, axis=1) - np.nanmin(mean, axis=1)
-            hits[j] += int((spread >= observed[j] - tol[j]).sum())
-    return (1.0 + hits) / (1.0 + n_perm)
+            exceed = spread >= observed[j] - tol[j]
+            if bounded and hits[j] + int(exceed.sum()) >= _STOP_AFTER:  # the h-th exceedance: stop here
+                made[j] = s + 1 + int(np.flatnonzero(np.cumsum(exceed) + hits[j] >= _STOP_AFTER)[0])
+                hits[j] = _STOP_AFTER
+            else:
+                hits[j] += int(exceed.sum())
+        live = live[hits[live] < _STOP_AFTER] if bounded else live
+        if not len(live):
+            break
+    stopped = bounded & (hits >= _STOP_AFTER)
+    return np.where(stopped, hits / made, (1.0 + hits) / (1.0 + made))
 
 
 def _group_draws(
@@ -692,13 +720,15 @@ def extend_output(
     genres: sp.csr_matrix | None = None,
     user_groups: Mapping[str, np.ndarray] | None = None,
     n_boot: int = 1000,
+    n_perm: int = 1000,
 ) -> None:
     """Add beyond-accuracy and per-group metrics to a full-ranking :class:`~movierec.evaluation.EvalOutput` in place.
 
     Needs ``out.recs`` (the top-K lists of ``out.users``). Per-user metrics go to ``out.per_user``
     (``arp@10``…, bootstrapped with the accuracy metrics); list-set metrics to ``out.metrics``;
     every accuracy metric per user group (activity terciles, plus ``user_groups``: a label per
-    training user, e.g. gender) with its interval to ``out.metrics``/``out.intervals``, and each
+    training user, e.g. gender) with its interval (``n_boot`` draws) and its gap's p (``n_perm``
+    shuffles, :func:`gap_p_values`) to ``out.metrics``/``out.intervals``, and each
     user's labels to ``out.groups`` (K-fold CV pools the folds' units by these: :func:`pool_groups`).
     """
     recs = getattr(out, "recs", None)
@@ -720,7 +750,7 @@ def extend_output(
     for family, labels in (user_groups or {}).items():
         lab = np.asarray(labels, dtype=object)
         families[family] = lab[users] if len(lab) == train.n_users else lab
-    vals, ci = group_metrics(accuracy, families, n_boot=n_boot, seed=seed)
+    vals, ci = group_metrics(accuracy, families, n_boot=n_boot, seed=seed, n_perm=n_perm)
     out.metrics.update(vals)
     if not hasattr(out, "intervals") or out.intervals is None:
         out.intervals = {}
@@ -735,6 +765,7 @@ def pool_groups(
     *,
     seed: int = 42,
     n_boot: int = 1000,
+    n_perm: int = 1000,
 ) -> tuple[dict[str, float], dict[str, tuple[float, float]]]:
     """:func:`extend_output`'s per-group figures for outputs pooled over K-fold CV.
 
@@ -743,7 +774,9 @@ def pool_groups(
     a cluster bootstrap over its users (:func:`group_metrics` with ``clusters``), as the pooled
     accuracy metrics are a mean over units with intervals that resample users.
     """
-    return group_metrics(_grouped(per_user), groups, n_boot=n_boot, seed=seed, clusters=clusters)
+    return group_metrics(
+        _grouped(per_user), groups, n_boot=n_boot, seed=seed, clusters=clusters, n_perm=n_perm
+    )
 
 
 def _grouped(per_user: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
