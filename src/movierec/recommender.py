@@ -746,10 +746,18 @@ class Recommender:
         fold-in takes every movie as liked, as the model's training view did. A rating predictor's
         reasons are read on its raw predicted ratings (:meth:`_rating_reasons`). A sequence model's reason is
         the last movie given, on every row, and a warning says so once
-        (:func:`~movierec.scoring.explain.sequence_note`)."""
-        from movierec.scoring.explain import because, sequence_note
+        (:func:`~movierec.scoring.explain.sequence_note`); a model with one list for everyone (popularity,
+        sequential-popularity) has none, and a warning says why (:func:`~movierec.scoring.explain.one_list_note`)."""
+        from movierec.scoring import family_of
+        from movierec.scoring.explain import because, one_list_note, sequence_note
 
         titles = self.items["title"].to_numpy(dtype=object)
+        # sequential-popularity reads histories in time order but gives them no part: before the sequence
+        # models, whose reason (the last movie) its list never followed
+        if family_of(self.model) == "scores":  # one list for everyone: no movie given is a reason
+            note = one_list_note(self.model.name, self.model.get_params())
+            warnings.warn(f"explain: {note}", UserWarning, stacklevel=3)
+            return [""] * len(top)
         if getattr(self.model, "sequential", False):  # what comes next after the last movie
             # every row names the last movie whatever its rating: said once, as the CLI's note and the page's
             warnings.warn(f"explain: {sequence_note(self.name)}", UserWarning, stacklevel=3)

@@ -17,7 +17,7 @@ from movierec.errors import UnknownIdError
 from movierec.interactions import Interactions
 from movierec.models.registry import create
 from movierec.recommender import Recommender
-from movierec.scoring.explain import sequence_note
+from movierec.scoring.explain import one_list_note, sequence_note
 from movierec.serving.artifact import export_artifact, load_artifact
 
 N_ITEMS = 20
@@ -230,7 +230,7 @@ def test_the_cli_and_recommend_for_say_a_sequence_models_reason_is_the_last_movi
         "--explain", "-k", "3", cwd=tmp_path,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
-    assert f"note: {sentence}" in done.stdout + done.stderr, done.stdout
+    assert f"note: {sentence}" in done.stderr, done.stderr
     rec = Recommender(chain, "markov").fit()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -238,3 +238,41 @@ def test_the_cli_and_recommend_for_say_a_sequence_models_reason_is_the_last_movi
     assert set(frame["because"]) == {"Movie 130 (1999)"}
     assert [str(w.message) for w in caught] == [f"explain: {sentence}"]
     assert caught[0].filename == __file__  # the warning points at the caller's line
+
+
+def test_sequential_popularity_says_it_is_one_list_counting_every_rating(
+    chain: Dataset, markov_artifact, tmp_path: Path
+) -> None:
+    """sequential-popularity is a fixed list (every rating, each counting half as much per 30 days of age),
+    not a sequence model: /health said sequential false but likedFrom 4, the CLI's title 'only movies with
+    ≥ 5 ratings of 4+' over counts of every rating (Inception's 143 on ml-latest-small, 107 of them 4+),
+    and an explained list had empty reasons with no word why (recommend_for's named the last movie given,
+    as for markov). Now /health says sameForEveryone and likedFrom null, the title 'ratings', and the note
+    (API, CLI, recommend_for) says it is one list for everyone."""
+    model = create("sequential-popularity").fit(chain.interactions)  # every rating, as export trains it
+    path = export_artifact(model, chain, chain.interactions, tmp_path / "seqpop")
+    art = load_artifact(path)
+    info = art.info()
+    assert (info["sequential"], info["sameForEveryone"], info["likedFrom"]) == (False, True, None)
+    assert load_artifact(markov_artifact[0]).info()["sameForEveryone"] is False
+    sentence = one_list_note("sequential-popularity", {"half_life_days": 30.0})
+    assert "the same list" in sentence and "30 days" in sentence
+    out = art.visitor([(50, 5.0), (130, 0.5)], 3, explain=True)
+    assert out["becauseNote"] == sentence
+    assert [r["because"] for r in out["recommendations"]] == [[], [], []]
+    del art.manifest["model"]["trains_on"]  # an artifact exported before it was recorded: the class says
+    assert art.counts_every_rating and art.liked_from is None
+    done = run_process(
+        "recommend", "--artifact", str(path), "--rated", "50=5", "--rated", "130=0.5", "--explain", "-k", "3",
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert f"note: {sentence}" in done.stderr, done.stderr
+    title = " ".join(done.stdout.split("┏")[0].split())  # the title, however it wraps
+    assert title.endswith(f"only movies with ≥ {art.min_support} ratings"), title
+    rec = Recommender(chain, "sequential-popularity").fit()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        frame = rec.recommend_for([(50, 5.0), (130, 0.5)], k=3, explain=True)
+    assert list(frame["because"]) == ["", "", ""]
+    assert [str(w.message) for w in caught] == [f"explain: {sentence}"]

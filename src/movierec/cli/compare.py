@@ -1346,12 +1346,13 @@ def _recommend_visitor(
 def _counted(art: Any) -> str:
     """What a list's ``ratings`` column and support floor count: an implicit model's artifact counts the
     positives it trained on (ratings ≥ its threshold: ease shows Toy Story 2 with 56 where svd shows
-    97), every other model every training rating. On data without ratings (the artifact's scale is one value)
-    every row is an interaction and a positive: 'ratings of 1+' read as stars nobody gave."""
+    97), every other model (rating models, and those that read every rating in time order: markov,
+    sequential-popularity; the artifact's ``liked_from`` is then None) every training rating. On data
+    without ratings (the artifact's scale is one value) every row is an interaction and a positive: 'ratings of 1+' read as stars nobody gave."""
     lo, hi = art.rating_scale
     if lo == hi:
         return "interactions"
-    if art.kind == "explicit" or art.sequential:
+    if art.liked_from is None:  # rating and sequence models, sequential-popularity too: every rating
         return "ratings"
     thr = float(art.manifest.get("implicit_threshold", 4.0))
     return f"ratings of {thr:g}+"

@@ -22,7 +22,7 @@ artifact both call.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -170,6 +170,20 @@ def sequence_note(model: str) -> str:
     after it (a half star counts as much as five). One sentence for the CLI's note, the API's
     ``becauseNote`` (which the web page prints) and ``Recommender.recommend_for``'s warning."""
     return f"{model} lists what people tend to rate next after the last movie in your ratings, whatever its stars"
+
+
+def one_list_note(model: str, params: Mapping[str, Any]) -> str:
+    """Why a model that gives everyone the same list (popularity, sequential-popularity: the ``scores``
+    family) names no reason: no movie given changes the list, they are only left out of it. ``params``: the
+    model's parameters (sequential-popularity's ``half_life_days`` says how recent its list is). One
+    sentence for the API's ``becauseNote``, the CLI's note and ``recommend_for``'s warning, in place of
+    empty reasons with nothing to say why."""
+    if model == "sequential-popularity":  # every rating, each counting 0.5 ** (age / half-life)
+        half = float(params.get("half_life_days", 30.0))
+        what = f"the movies rated most lately (a rating counts half as much for every {half:g} days before the newest)"
+    else:
+        what = "the most popular movies in its training data"
+    return f"{model} gives everyone the same list, {what}: the movies you rated are left out of it, not reasons for it"
 
 
 def because_note(model: str, explained: list[list[int]] | list[str], *, shares: bool = False) -> str | None:

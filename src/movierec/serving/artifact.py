@@ -325,9 +325,13 @@ def build_manifest(
     rated = getattr(dataset, "interactions", train)
     dataset_scale = list(getattr(rated, "rating_scale", train.rating_scale))
     params = model.get_params() if hasattr(model, "get_params") else {}
+    from movierec.models.base import tags_of
+
+    # trains_on: what a movie's counts count (sequences: every rating, Artifact.counts_every_rating)
+    about = {"name": model.name, "params": _jsonable(params), "kind": kind, "family": family}
     manifest: dict[str, Any] = {
         "format_version": FORMAT_VERSION,
-        "model": {"name": model.name, "params": _jsonable(params), "kind": kind, "family": family},
+        "model": {**about, "trains_on": tags_of(model).trains_on},
         "dataset": {
             "name": str(getattr(dataset, "name", "data")),
             "sha256": str(getattr(dataset, "sha256", "")),
@@ -738,6 +742,33 @@ class Artifact(IdMapped):
         rating, and its ``because`` names that movie (GET /health's ``sequential``, so the page says "After …"
         rather than "Because you liked …")."""
         return self.family in ("markov", "sasrec")
+
+    @property
+    def same_for_everyone(self) -> bool:
+        """Whether the model gives everyone one list (popularity, sequential-popularity: the family
+        ``scores``): a visitor's ratings only leave their movies out, so no rated movie is a reason for a row
+        (GET /health's ``sameForEveryone``; an explained list's ``becauseNote`` says so)."""
+        return self.family == "scores"
+
+    @property
+    def counts_every_rating(self) -> bool:
+        """Whether the model learned from every training rating rather than the liked ones (ratings ≥ the
+        threshold): rating models and the models that read histories in time order (markov, sasrec, gru4rec,
+        and sequential-popularity, whose list counts every rating however low). Its ``ratings`` counts and
+        support floor then count every rating. Recorded at export (the manifest's ``model.trains_on``); an
+        artifact exported before reads it from the model's registered class."""
+        if self.kind != "implicit" or self.sequential:
+            return True
+        trains_on = self.manifest["model"].get("trains_on")
+        if trains_on is None:
+            from movierec.models.base import tags_of
+            from movierec.models.registry import get_class
+
+            try:
+                trains_on = tags_of(get_class(self.model_name)).trains_on
+            except Exception:  # a model this code does not register: the implicit default
+                trains_on = "interactions"
+        return bool(trains_on == "sequences")
 
     @property
     def support(self) -> np.ndarray:
@@ -1196,9 +1227,15 @@ class Artifact(IdMapped):
         :func:`movierec.scoring.explain.because`, which ``Recommender.recommend_for`` shares). A rating
         predictor's are read on ``raw`` (its predicted ratings, not the ranking score ``full``) beyond the
         drop every movie shares; what comes back is then :func:`~movierec.scoring.explain.because_note`,
-        why some rows have no reason (the API's ``becauseNote``), else ``None``."""
-        from movierec.scoring.explain import because, because_note, rating_tolerance
+        why some rows have no reason (the API's ``becauseNote``), else ``None``. A model that gives everyone
+        one list (:attr:`same_for_everyone`) has no reasons to find: every row's are empty and the note
+        says why (:func:`~movierec.scoring.explain.one_list_note`)."""
+        from movierec.scoring.explain import because, because_note, one_list_note, rating_tolerance
 
+        if self.same_for_everyone:  # one list for all: no movie given is a reason, and the note says so
+            for r in rows:
+                r["because"] = []
+            return one_list_note(self.model_name, self.manifest["model"].get("params") or {})
         thr = self.implicit_threshold
         if self._ranking is not None:  # a rating predictor
 
@@ -1480,6 +1517,7 @@ class Artifact(IdMapped):
             "likedFrom": self.liked_from,
             "interactionsOnly": self.interactions_only,
             "sequential": self.sequential,
+            "sameForEveryone": self.same_for_everyone,
             "similarBy": self.similar_by(),
             "userFeatures": self._visitor_fields(),
             "exportedBy": exported_by(self.manifest),
@@ -1510,8 +1548,9 @@ class Artifact(IdMapped):
         movie's ``ratings`` count then counts), or None for models that learned from every rating: rating models
         and sequence models (markov, sasrec: kind implicit, but they read every rating in time order, and their
         counts are of every rating, as the CLI's 'ratings' column says; /health said likedFrom 4 and the page
-        'liked by 215 people (rated 4+)' for Toy Story's 215 ratings)."""
-        if self.kind != "implicit" or self.sequential:
+        'liked by 215 people (rated 4+)' for Toy Story's 215 ratings), and sequential-popularity
+        (:attr:`counts_every_rating`)."""
+        if self.counts_every_rating:  # sequential-popularity too: every rating counts, however low
             return None
         return self.implicit_threshold
 

@@ -132,7 +132,8 @@ class RecommendationsResponse(BaseModel):
         "every movie's, or, for a k-NN model, no rated neighbour holds a share above 1% of the scale; "
         "baseline's list never depends on which movies were rated, only on how generously). For a sequence "
         "model (GET /health's sequential) it is always set with explain=true: every row's because is the last "
-        "movie given, whatever its rating.",
+        "movie given, whatever its rating; for a model with one list for everyone (sameForEveryone) too: no "
+        "movie given is a reason.",
     )
     similarBy: Literal["lift", "model"] | None = Field(
         default=None,
@@ -316,6 +317,13 @@ class Health(BaseModel):
         "their ratings in the order given, as what they saw, oldest first, and lists what comes next after the "
         "latest movie whatever its rating (a 0.5 counts as much as a 5), so a recommendation's `because` is "
         "that latest movie, not a liked one.",
+    )
+    sameForEveryone: bool = Field(
+        default=False,
+        description="True for a model that gives everyone the same list (popularity; sequential-popularity, "
+        "the movies rated most lately, every rating counting, is not sequential: it reads no history): a "
+        "visitor's ratings only leave their movies out, so an explained list's `because` is empty and "
+        "`becauseNote` says why.",
     )
     similarBy: Literal["lift", "model"] | None = Field(
         default=None,
