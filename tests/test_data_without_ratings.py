@@ -315,3 +315,23 @@ def test_a_report_on_a_catalogue_under_50_movies_draws_its_curves_to_the_catalog
     curves = json.loads((out / "results.json").read_text())["curves"]
     assert curves["k"] == list(range(1, 41))
     assert len(curves["ease"]["ndcg"]) == 40
+
+
+def test_data_info_plot_draws_interactions_per_user_and_item_not_one_rating_bar(log: Path) -> None:
+    """``data info --plot`` on a log without ratings drew the rating histogram: one bar of 1s, 'histogram
+    written to'. It now draws what the report draws for such data since 6ac6dc0, interactions per user and
+    per item on log-log axes (the long tail), and says so; a rated file keeps its histogram."""
+    data = ["--ratings", str(log), "--user-col", "user", "--item-col", "item", "--rating-col", ""]
+    chart = log.parent / "tail.svg"
+    proc = _run("data", "info", *data, "--plot", str(chart), cwd=log.parent)
+    _ok(proc)
+    said = " ".join(proc.stdout.split())
+    assert "interactions per user and per item (the data has no ratings to histogram) written to" in said, (
+        said
+    )
+    svg = chart.read_text()  # matplotlib's SVG keeps each text as a comment beside its glyphs
+    assert "Interactions per user: median" in svg and "Interactions per item: median" in svg
+    assert "Rating distribution" not in svg
+    rated = log.parent / "rated.svg"
+    plain = _run("data", "info", "--plot", str(rated), cwd=log.parent)
+    assert "histogram written to" in plain.stdout and "Rating distribution" in rated.read_text(), plain.stdout

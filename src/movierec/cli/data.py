@@ -93,7 +93,8 @@ def info_cmd(
     plot: Path | None = typer.Option(
         None,
         "--plot",
-        help="Write the rating histogram to this file, in the format its suffix names (.png, .pdf, .svg …).",
+        help="Write the rating histogram to this file, in the format its suffix names (.png, .pdf, .svg …); "
+        "for data without ratings, interactions per user and per item (the long tail), as the report draws.",
     ),
     force: bool = typer.Option(
         False, "--force", help="Let --plot replace an existing file that is not already such an image."
@@ -123,10 +124,8 @@ def info_cmd(
             )
         ds = merged
     info = ds.summary()
+    drawn = None if plot is None else _plot(ds.interactions, plot)
     if plot is not None:
-        from movierec.viz.charts import rating_histogram
-
-        rating_histogram(ds.interactions, plot)
         info["plot"] = str(plot)
     if as_json:
         print_json(info)
@@ -169,8 +168,21 @@ def info_cmd(
         table.add_row("user features", ", ".join(info["user_features"]))
     table.add_row("sha256 (ratings)", str(info["sha256"])[:16] + "…")
     print_table(table)
-    if plot is not None:
-        console.print(f"histogram written to {plot}")
+    if drawn is not None:
+        console.print(f"{drawn} written to {plot}")
+
+
+def _plot(inter: Any, plot: Path) -> str:
+    """Draw ``data info --plot``'s chart and say what it shows: the rating histogram, or, for data without
+    ratings (``--rating-col ''``, every row a 1), interactions per user and per item on log-log axes, the
+    report's long tail (since 6ac6dc0): a histogram of one bar of 1s described nothing."""
+    from movierec.viz.charts import long_tail, rating_histogram
+
+    if not inter.interactions_only:
+        rating_histogram(inter, plot)
+        return "histogram"
+    long_tail(inter.user_counts(), inter.item_counts(), plot, rows="interactions")
+    return "interactions per user and per item (the data has no ratings to histogram)"
 
 
 def register(app: typer.Typer) -> None:
