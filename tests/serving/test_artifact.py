@@ -109,6 +109,7 @@ def test_manifest_records_provenance_and_checksums(svd_artifact) -> None:
         "params": json.loads(json.dumps(model.get_params())),
         "kind": "explicit",
         "family": "factors",
+        "trains_on": "ratings",  # what its counts count (b4027bc: a sequence model's count every rating)
     }
     assert manifest["dataset"]["name"] == "tiny-movies" and manifest["metrics"] == {"rmse": 0.9}
     assert set(manifest["files"]) == {"ids.parquet", "items.parquet", "factors.npz", "seen.npz"}
