@@ -524,20 +524,11 @@ def _listening(host: str, family: int, port: int) -> Any:
     return sock
 
 
-def _bind_once(host: str, family: int, port: int) -> None:
-    """Bind ``host:port`` as uvicorn does (``SO_REUSEADDR``) and let go at once; the OSError when it cannot."""
-    import socket
-
-    with socket.socket(family, socket.SOCK_STREAM) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((host, port))
-
-
 def _free_port_near(host: str, family: int, port: int) -> int | None:
     """The first port after ``port`` (up to 20 further) that ``host`` can bind now, or None."""
     for candidate in range(port + 1, min(port + 21, 65536)):
         try:
-            _bind_once(host, family, candidate)
+            _listening(host, family, candidate).close()  # bindable now; let go at once
         except OSError:
             continue
         return candidate
