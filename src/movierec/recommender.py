@@ -32,10 +32,14 @@ from movierec.interactions import (
     rating_step,
     refused_rating,
     resolve_threshold,
-    scale_threshold_note,
 )
 from movierec.models.base import Recommender as ModelContract
-from movierec.models.base import check_positive, rated_beyond_training, reason_order, tags_of
+from movierec.models.base import (
+    check_positive,
+    default_threshold_note,
+    rated_beyond_training,
+    reason_order,
+)
 
 if TYPE_CHECKING:
     import scipy.sparse as sp
@@ -195,12 +199,13 @@ class Recommender:
     def _warn_scale(self, threshold: float | None) -> None:
         """The default threshold, 4 (MovieLens' 4 stars of 5), on ratings that top out elsewhere: a model
         that learns from positives counted a 4 of 10 as liked without a word (the CLI's recommend notes it)."""
-        if threshold is None and tags_of(self.model).trains_on not in ("ratings", "sequences"):
-            note = scale_threshold_note(
-                self.dataset.interactions, f"{self.name} learns from ratings ≥ 4, which"
-            )
-            if note is not None:
-                warnings.warn(note, UserWarning, stacklevel=3)
+        note = (
+            default_threshold_note(self.model, self.name, self.dataset.interactions)
+            if threshold is None
+            else None
+        )
+        if note is not None:
+            warnings.warn(note, UserWarning, stacklevel=3)
 
     def fit(self, interactions: Interactions | None = None, **fit_kwargs: Any) -> Self:
         """Train on the whole dataset (or on ``interactions``, e.g. a training split); returns ``self``.

@@ -616,7 +616,7 @@ def _model_and_data(
     Every caller serves the model through its artifact form, so a model without one is refused first.
     ``ds``: the data ``source`` names, when the caller has loaded it already.
     """
-    from movierec.models.base import seeded, training_view
+    from movierec.models.base import default_threshold_note, seeded, training_view
     from movierec.models.registry import create
     from movierec.scoring.table import check_table_before_training
     from movierec.serving.artifact import exportable
@@ -633,12 +633,9 @@ def _model_and_data(
     ds = source.load() if ds is None else ds
     warn_rating_model(m, ds)
     train = training_view(m, ds.interactions, threshold_for(ds, threshold))
-    if threshold is None and train is not ds.interactions:  # trained on positives ≥ the default 4
-        from movierec.interactions import scale_threshold_note
-
-        scale = scale_threshold_note(ds.interactions, f"{name} learns from ratings ≥ 4, which")
-        if scale is not None:
-            say("note", scale)
+    scale = default_threshold_note(m, name, ds.interactions) if threshold is None else None
+    if scale is not None:  # trained on positives ≥ the default 4 on another scale
+        say("note", scale)
     fit_kw: dict[str, Any] = {}
     if item_features and not _uses(m, item_features):
         say("note", f"{name} ignores item features")

@@ -189,10 +189,26 @@ def training_view(model_or_class: object, interactions: Interactions, threshold:
     Rating predictors and sequence models get every rating (sequences in time order); the
     rest get the positives, ratings ≥ ``threshold`` (``Interactions.to_implicit``).
     """
-    tags = tags_of(model_or_class)
-    if tags.trains_on in ("ratings", "sequences"):
+    if not learns_from_positives(model_or_class):
         return interactions
     return interactions.to_implicit(threshold)
+
+
+def learns_from_positives(model_or_class: object) -> bool:
+    """Whether the model trains on the positives (ratings ≥ a threshold) rather than every rating: not a
+    rating predictor, not a sequence model (:func:`training_view`'s rule)."""
+    return tags_of(model_or_class).trains_on not in ("ratings", "sequences")
+
+
+def default_threshold_note(model_or_class: object, name: str, interactions: Interactions) -> str | None:
+    """The note for a model that learns from positives under the default threshold 4 on ratings that do not
+    top out at 5 (:func:`movierec.interactions.scale_threshold_note`: a 4 of 10 counted as liked); ``None``
+    for a model that reads every rating, and on a 5-star scale. recommend, export and the Recommender say it."""
+    from movierec.interactions import scale_threshold_note
+
+    if not learns_from_positives(model_or_class):
+        return None
+    return scale_threshold_note(interactions, f"{name} learns from ratings ≥ 4, which")
 
 
 def rated_beyond_training(interactions: Interactions, train: Interactions) -> sp.csr_matrix | None:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from movierec.errors import spelled
-from movierec.interactions import rating_model_without_ratings, resolve_threshold, scale_threshold_note
+from movierec.interactions import rating_model_without_ratings, resolve_threshold
 from movierec.output_folders import OUT, check_artifact_target
 
 __all__ = ["ExportResult", "train_and_export"]
@@ -68,7 +68,7 @@ def train_and_export(
     ``implicit_threshold``: 4 by default; on data without ratings its one value, every row a positive
     (:func:`movierec.interactions.resolve_threshold`); a rating model asked for on such data gets a warning.
     """
-    from movierec.models.base import seeded, training_view
+    from movierec.models.base import default_threshold_note, seeded, training_view
     from movierec.models.registry import create
     from movierec.progress import budget_words
     from movierec.scoring.table import check_table_before_training
@@ -85,10 +85,9 @@ def train_and_export(
     if ds.interactions.interactions_only and getattr(mdl, "kind", "") == "explicit":
         say("warning", rating_model_without_ratings(str(model), ds.interactions))
     inter = training_view(mdl, ds.interactions, implicit_threshold)
-    if given is None and inter is not ds.interactions:  # positives ≥ the default 4, as recommend notes
-        scale = scale_threshold_note(ds.interactions, f"{model} learns from ratings ≥ 4, which")
-        if scale is not None:  # a 4 of 10 counted as liked (94% of a 1-10 file's ratings) said nowhere
-            say("note", scale)
+    scale = default_threshold_note(mdl, str(model), ds.interactions) if given is None else None
+    if scale is not None:  # a 4 of 10 counted as liked (94% of a 1-10 file's ratings), as recommend notes
+        say("note", scale)
     fit_kwargs = _side_features(mdl, model, ds, inter, item_features, user_features, say)
     if holdout:  # compare's split of the raw ratings, so the manifest's figures equal compare's row
         from movierec.evaluation import make_split
