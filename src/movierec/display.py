@@ -162,6 +162,12 @@ def percent(share: float) -> str:
     return f"{share:.2%}" if share >= 0.001 or share == 0 else f"{share * 100:.2g}%"
 
 
+def count_text(value: float) -> str:
+    """A count as tables and cards show it: thousands separated, a fractional one (a quantile, a median
+    between two) to one decimal: ``2,698``, ``400.3``, ``12.5``."""
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+
+
 def dataset_repr(ds: Any) -> str:
     inter = ds.interactions
     parts = [

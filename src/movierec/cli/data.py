@@ -146,7 +146,7 @@ def info_cmd(
         table.add_row(
             "duplicates dropped", f"{info['dropped_duplicates']:,} (each (user, item) keeps its {kept})"
         )
-    from movierec.display import percent
+    from movierec.display import count_text, percent
 
     table.add_row("density", percent(info["density"]))
     if lo == hi:  # a log loaded without ratings (--rating-col ''): '1 – 1 (mean 1.000)' read as a scale
@@ -157,7 +157,7 @@ def info_cmd(
         q = info[what]
         table.add_row(
             what.replace("_", " ").replace("ratings", rows),
-            " · ".join(f"{name} {_count(q[key])}" for name, key in _QUANTILES),
+            " · ".join(f"{name} {count_text(q[key])}" for name, key in _QUANTILES),
         )
     if "time_span" in info:
         ts = info["time_span"]
@@ -190,9 +190,3 @@ def register(app: typer.Typer) -> None:
 
 
 _QUANTILES = (("min", "q0"), ("median", "q50"), ("p90", "q90"), ("max", "q100"))
-
-
-def _count(value: float) -> str:
-    """A per-user or per-movie count as the table's other numbers: thousands separated, a fractional
-    quantile to one decimal (``max 2,698``, ``p90 400.3``; ``max 2698`` stood beside ``100,836 ratings``)."""
-    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"

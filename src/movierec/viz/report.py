@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from movierec.display import percent
+from movierec.display import count_text, percent
 from movierec.errors import ConfigError, did_you_mean, labelled, spelled
 from movierec.interactions import resolve_threshold
 from movierec.jsonsafe import to_jsonable
@@ -1784,8 +1784,8 @@ def _dataset_stats(summary: dict[str, Any]) -> list[tuple[str, str]]:
             ("movies with interactions", f"{summary['n_items']:,}"),
             ("interactions (no ratings)", f"{summary['n_ratings']:,}"),
             ("density", percent(summary["density"])),
-            ("per user, median", _count(summary["median_per_user"])),
-            ("per movie, median", _count(summary["median_per_item"])),
+            ("per user, median", count_text(summary["median_per_user"])),
+            ("per movie, median", count_text(summary["median_per_item"])),
         ]
     else:
         stats = [
@@ -1803,11 +1803,6 @@ def _dataset_stats(summary: dict[str, Any]) -> list[tuple[str, str]]:
     if summary.get("n_tags"):
         stats.append(("tags", f"{summary['n_tags']:,}"))
     return stats
-
-
-def _count(value: float) -> str:
-    """A median count as a card shows it: 40, or 12.5 between two users."""
-    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
 
 
 def _render(report: Report, **ctx: Any) -> str:
