@@ -173,3 +173,24 @@ def test_print_comparison_in_a_notebook_is_its_text(tmp_path: Path) -> None:
     text = outputs[0]["text"]
     for needle in ("rating", "full-ranking", "baseline", "popularity", "★", "note: "):
         assert needle in text, text
+
+
+def test_models_on_tqdm_libraries_print_no_widget_warning(tmp_path: Path) -> None:
+    """implicit (als, implicit:bpr) and cornac import ``tqdm.auto`` when they load, which in a Jupyter
+    kernel without ipywidgets warns "TqdmWarning: IProgress not found. Please update jupyter and
+    ipywidgets", pointing at tqdm/auto.py: the first cell that fitted ``als`` (a default of the report
+    and of README's compare line) showed it in red though movierec draws no tqdm bar. tune() already
+    hid optuna's copy of it; each import of these libraries now does."""
+    pytest.importorskip("implicit")
+    nb = _execute(
+        _cells(
+            "import movierec\n"
+            "ds = movierec.load('ml-latest-small')\n"
+            "rec = movierec.Recommender(ds, 'als', epochs=1).fit()\n"
+            "rec.recommend(1, k=3)",
+        ),
+        tmp_path,
+    )
+    stderr = [o.get("text", "") for o in nb.cells[0].outputs if o.get("name") == "stderr"]
+    assert not stderr, stderr
+    assert "movieId" in _text(nb.cells[0])  # the list is shown

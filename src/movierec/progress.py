@@ -8,9 +8,12 @@ most one line every few seconds per task) elsewhere.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import threading
 import time
+import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -285,3 +288,16 @@ def watch_print(text: str, *, end: str = "\n") -> None:
         _CELL_LINES.write(shell, text, end)
     else:
         print(text, end=end, file=sys.stderr, flush=True)
+
+
+@contextlib.contextmanager
+def quiet_tqdm_import() -> Iterator[None]:
+    """Import a library that loads ``tqdm.auto`` (optuna, implicit, cornac) inside this block.
+
+    In a Jupyter kernel without ipywidgets that import warns "TqdmWarning: IProgress not found. Please
+    update jupyter and ipywidgets", pointing at tqdm/auto.py, in the first cell that fits such a model
+    (``als``) or tunes: movierec never draws their tqdm bars, so the warning only tells a newcomer to fix
+    something that is not broken. Only that message is hidden, and only during the import."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="IProgress not found")
+        yield

@@ -278,10 +278,9 @@ _jsonable = to_jsonable  # the one sanitiser (movierec.jsonsafe)
 
 def _optuna() -> Any:
     try:
-        with warnings.catch_warnings():
-            # optuna imports tqdm.auto, which in a Jupyter kernel without ipywidgets warns "IProgress not found.
-            # Please update jupyter and ipywidgets" in the first tune() cell: tune never draws optuna's bars
-            warnings.filterwarnings("ignore", message="IProgress not found")
+        from movierec.progress import quiet_tqdm_import
+
+        with quiet_tqdm_import():  # optuna imports tqdm.auto; tune never draws optuna's bars
             import optuna
     except ModuleNotFoundError as exc:
         raise ConfigError("tuning needs optuna: pip install 'movierec[tune]'") from exc

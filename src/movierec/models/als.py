@@ -22,6 +22,7 @@ from movierec.models.kernels.threads import free_threads
 from movierec.models.params import NON_NEGATIVE_INT, POSITIVE, Boolean, Constraint
 from movierec.models.space import FACTORS, REG, FloatRange, IntRange, SearchSpace
 from movierec.models.weighting import WeightedRecommender, weighted_csr
+from movierec.progress import quiet_tqdm_import
 from movierec.scoring.base import rating_weights
 from movierec.scoring.factors import confidence_fold_in
 
@@ -71,7 +72,8 @@ class ALS(FactorParams, FactorRecommender, WeightedRecommender):
         if self.use_gpu is False:
             return False
         try:
-            import implicit.gpu
+            with quiet_tqdm_import():
+                import implicit.gpu
 
             has = bool(implicit.gpu.HAS_CUDA)
         except ImportError:
@@ -92,10 +94,11 @@ class ALS(FactorParams, FactorRecommender, WeightedRecommender):
         os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # implicit's advice; BLAS threads fight its own
         from threadpoolctl import threadpool_limits
 
-        if gpu:
-            from implicit.gpu.als import AlternatingLeastSquares
-        else:
-            from implicit.cpu.als import AlternatingLeastSquares
+        with quiet_tqdm_import():  # implicit's als imports tqdm.auto; its bar is off (fit below)
+            if gpu:
+                from implicit.gpu.als import AlternatingLeastSquares
+            else:
+                from implicit.cpu.als import AlternatingLeastSquares
 
         kwargs = self.library_params("factors", "regularization", "alpha", "epochs")
         kwargs.update(calculate_training_loss=True, random_state=seed)

@@ -27,13 +27,15 @@ from movierec.models.base import (
 )
 from movierec.models.groups import SGDFactorParams, TorchTrainerParams
 from movierec.models.params import NON_NEGATIVE, POSITIVE_INT, Constraint, Options
+from movierec.progress import quiet_tqdm_import
 
 __all__ = ["CornacBPR", "CornacBiVAE"]
 
 
 def _cornac_dataset(train: Interactions, seed: int) -> Any:
     try:
-        import cornac
+        with quiet_tqdm_import():  # the first import of cornac, which loads tqdm.auto
+            import cornac
     except ImportError as exc:  # pragma: no cover - depends on the install
         raise ConfigError("the cornac:* models need cornac: pip install 'movierec[reference]'") from exc
     data = list(

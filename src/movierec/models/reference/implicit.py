@@ -18,6 +18,7 @@ from movierec.models.base import REFERENCE_INSTALL, EpochCallback, FactorRecomme
 from movierec.models.groups import SGDFactorParams
 from movierec.models.params import NON_NEGATIVE_INT, Constraint
 from movierec.models.weighting import WeightedRecommender, binary_only, weighted_csr
+from movierec.progress import quiet_tqdm_import
 
 __all__ = ["ImplicitBPR"]
 
@@ -45,7 +46,8 @@ class ImplicitBPR(SGDFactorParams, FactorRecommender, WeightedRecommender):
     def _fit(self, train: Interactions, *, on_epoch: EpochCallback | None = None) -> Self:
         """Train implicit's BPR on the (weighted) users × items matrix; features are ignored."""
         try:
-            from implicit.cpu.bpr import BayesianPersonalizedRanking
+            with quiet_tqdm_import():
+                from implicit.cpu.bpr import BayesianPersonalizedRanking
         except ImportError as exc:  # pragma: no cover - depends on the install
             raise ConfigError(
                 "model 'implicit:bpr' needs implicit: pip install 'movierec[reference]'"
