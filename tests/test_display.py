@@ -32,6 +32,17 @@ def test_dataset_repr_is_one_short_line(ds: movierec.Dataset) -> None:
     assert "density 1.70%" in text
 
 
+def test_dataset_card_shows_ds_movies_as_it_is(ds: movierec.Dataset) -> None:
+    """The card's 'ds.movies' rows showed genres joined as 'Adventure|Animation|…' while ds.movies holds a
+    list per movie: a newcomer who read the card wrote MovieLens' ds.movies["genres"].str.split("|") and
+    got an empty Series (NaN on every row) with no error. The card now shows the lists ds.movies holds."""
+    html = ds._repr_html_()
+    first = ds.movies["genres"].iloc[0]
+    assert isinstance(first, list) and len(first) > 1
+    assert "[Adventure, Animation, Children, Comedy, Fantasy]" in html, html
+    assert "|".join(first) not in html
+
+
 def test_percent_keeps_two_significant_digits_for_a_sparse_catalogue() -> None:
     from movierec.display import percent
 

@@ -208,8 +208,9 @@ def dataset_html(ds: Any) -> str:
     # and a notebook otherwise only had in ds.notes
     body += "".join(f'<p class="mr-note">note: {html.escape(n)}</p>' for n in ds.notes)
     if ds.movies is not None:
-        head = ds.movies.head(5).assign(genres=lambda f: f["genres"].map("|".join))
-        body += '<p class="mr-note">ds.movies (row i = item index i):</p>' + frame_html(head)
+        # as ds.movies holds them (genres a list per movie): a pipe-joined card sent readers to
+        # .str.split("|"), which gives NaN on lists without an error
+        body += '<p class="mr-note">ds.movies (row i = item index i):</p>' + frame_html(ds.movies.head(5))
     return _card(f"Dataset {ds.name}", body, f"sha256 {ds.sha256[:12]}… · {ds.source}" if ds.sha256 else "")
 
 
