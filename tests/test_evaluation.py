@@ -755,26 +755,38 @@ def test_leave_last_out_notes_say_every_rating_trains_and_counts(bundled) -> Non
 
 def test_leave_last_out_says_how_many_latest_ratings_tie_in_time(bundled) -> None:  # type: ignore[no-untyped-def]
     """MovieLens gives ratings entered together one timestamp, so for ml-latest-small 94 of 610 users (ml-100k
-    415 of 943) the data does not say which movie came last, and leave-last-out holds out the highest movie
-    id of the tied ones. Nothing said so, though the rule moved ml-100k's popularity HR@10 from 0.050 to
-    0.112 (lowest id held out instead). The note counts the users and names the rule; no ties, no note."""
+    415 of 943) the data does not say which movie came last. Leave-last-out held out the highest movie id of
+    the tied ones, which moved ml-100k's popularity HR@10 to 0.050 from 0.112 (lowest id held out); it now
+    holds out a fixed pseudo-random one (split.tie_key). The note counts the users and names the rule in
+    two lines at 80 columns; no ties, no note."""
+    import textwrap
+
     from movierec.split import leave_last_out, tied_latest
 
     assert tied_latest(bundled.interactions) == (94, 610)
     frame = pd.DataFrame(
-        {  # user 1's two latest ratings share t=30: movie 9 is held out; user 2 has no tie
+        {  # user 1's two latest ratings share t=30: the hash holds out movie 5, not 9; user 2 has no tie
             "userId": [1, 1, 1, 2, 2, 2],
-            "movieId": [5, 9, 7, 5, 7, 9],
+            "movieId": [7, 9, 5, 5, 7, 9],
             "rating": [4.0, 3.0, 5.0, 4.0, 4.0, 2.0],
             "timestamp": [10, 30, 30, 10, 20, 30],
         }
     )
     comp = E.compare(frame, ["popularity"], protocols=["leave-last-out"], k=2, progress=False)
     (note,) = [n for n in comp.notes if "timestamp of their latest rating" in n]
-    assert note.startswith("leave-last-out: 1 of 2 users (50%) rated other movies at the timestamp")
-    assert "the test item is the one with the highest movie id" in note
+    assert note == (
+        "leave-last-out: 1 of 2 users (50%) rated other movies at the timestamp of their latest rating; "
+        "the test item is a fixed random pick of those"
+    )
+    (bundled_note,) = [
+        n
+        for n in E.compare(bundled, ["popularity"], protocols=["leave-last-out"], progress=False).notes
+        if "timestamp of their latest rating" in n
+    ]
+    assert bundled_note.startswith("leave-last-out: 94 of 610 users (15%) rated other movies")
+    assert len(textwrap.wrap(f"note: {bundled_note}", 80)) == 2
     _, _, test = leave_last_out(Interactions.from_frame(frame))
-    assert sorted(test.item_map.to_raw(int(i)) for i in test.items) == [9, 9]
+    assert sorted(test.item_map.to_raw(int(i)) for i in test.items) == [5, 9]
     untied = frame.assign(timestamp=[10, 20, 30, 10, 20, 30])
     comp = E.compare(untied, ["popularity"], protocols=["leave-last-out"], k=2, progress=False)
     assert not any("timestamp of their latest rating" in n for n in comp.notes), comp.notes

@@ -40,6 +40,8 @@ __all__ = [
     "refused_rating",
     "resolve_threshold",
     "scale_threshold_note",
+    "tie_key",
+    "time_order",
     "without_ratings_note",
 ]
 
@@ -660,6 +662,32 @@ class Interactions(IdMapped):
 
 
 # --- helpers -------------------------------------------------------------------------------
+
+
+def tie_key(users: np.ndarray, items: np.ndarray) -> np.ndarray:
+    """A fixed pseudo-random uint64 per (user index, item index): the order of ratings that share a timestamp.
+
+    MovieLens records ratings entered together under one timestamp (ml-100k: 415 of 943 users' latest
+    timestamp holds several), so time alone cannot say which came last. Ordering such ties by movie id
+    put the highest id last, and in MovieLens higher ids are newer, less watched movies: leave-last-out
+    then tested the less rated of the tied movies (ml-100k popularity HR@10 0.050, 0.112 with the lowest id
+    last, 0.091 with this key). The splitmix64 finaliser (Steele et al. 2014) of ``user << 32 | item`` orders each user's tied
+    movies at random, unrelated to id or popularity, yet the same for the same data every time: no seed,
+    whatever the file order (indices follow sorted ids), and the split and the training sequences agree."""
+    z = (np.asarray(users).astype(np.uint64) << np.uint64(32)) | np.asarray(items).astype(np.uint64)
+    z = z + np.uint64(0x9E3779B97F4A7C15)  # uint64 arrays wrap around, as the hash wants
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
+
+
+def time_order(inter: Interactions) -> np.ndarray:
+    """Row indices by user, then timestamp, ties by :func:`tie_key` (the row order stands in for time
+    without timestamps): each user's history oldest first, the order in which leave-last-out holds out
+    the last rating and the sequence models (markov, sequential-popularity, gru4rec, sasrec) read it."""
+    if inter.timestamps is None:
+        return np.lexsort((np.arange(inter.n_ratings), inter.users))
+    return np.lexsort((tie_key(inter.users, inter.items), inter.timestamps, inter.users))
 
 
 def datetime_seconds(col: pd.Series) -> np.ndarray | None:

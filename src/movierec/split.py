@@ -24,7 +24,7 @@ import numpy as np
 
 from movierec.datasets.canonical import CANONICAL_SPLITS, check_ml1m_shape, ml100k_rows
 from movierec.errors import ConfigError, is_seed, labelled, spelled
-from movierec.interactions import Interactions, no_positives
+from movierec.interactions import Interactions, no_positives, tie_key, time_order
 
 if TYPE_CHECKING:
     from movierec.datasets import Dataset
@@ -57,6 +57,7 @@ __all__ = [
     "ratings_holdout",
     "split_key",
     "temporal_split",
+    "tie_key",
 ]
 
 
@@ -314,14 +315,18 @@ def leave_last_out(inter: Interactions | Dataset) -> tuple[Interactions, Interac
     """Per user, the latest rating is the test item and the one before it the validation item.
 
     ``inter`` is a dataset or its ``interactions``. Returns ``(train, validation, test)``. Order is by
-    timestamp, ties broken by item index (so the split does not depend on file order). Users need ≥ 2
-    ratings; users with exactly 2 give no validation item.
+    timestamp; ratings sharing a timestamp go in a fixed pseudo-random order (:func:`tie_key`), not by
+    movie id: MovieLens gives ratings entered together one timestamp, and its higher ids are newer, less
+    watched movies, so holding out the highest id (as before) tested mostly unpopular movies. The order
+    is the same for the same data every time, whatever the file order, and the sequence models read
+    training histories in it (:func:`~movierec.interactions.time_order`). Users need ≥ 2 ratings; users
+    with exactly 2 give no validation item.
     """
     inter = _interactions_of(inter, "leave_last_out")
     if inter.timestamps is None:
         raise ConfigError("leave-last-out needs timestamps, and these ratings have none")
     counts = _check_min_per_user(inter, 2, "leave-last-out")
-    order = np.lexsort((inter.items, inter.timestamps, inter.users))  # by user, then time, then item
+    order = time_order(inter)  # by user, then time, ties by tie_key
     ends = np.cumsum(counts)
     has = counts > 0
     last = order[ends[has] - 1]
@@ -335,15 +340,16 @@ def leave_last_out(inter: Interactions | Dataset) -> tuple[Interactions, Interac
 
 def tied_latest(inter: Interactions) -> tuple[int, int]:
     """``(tied, users)``: of the ``users`` with ≥ 2 ratings, how many rated another movie at the timestamp
-    of their latest rating. For them :func:`leave_last_out` cannot tell from the data which movie came
-    last and holds out the highest movie index (the highest movie id), the next-highest training last:
-    MovieLens records ratings entered together under one timestamp (ml-latest-small 94 of 610 users,
-    ml-100k 415 of 943), so the rule shapes the test set. ``(0, users)`` without timestamps."""
+    of their latest rating. For them the data cannot say which movie came last, and :func:`leave_last_out`
+    holds out one of the tied movies picked by :func:`tie_key` (fixed, pseudo-random: unrelated to id or
+    popularity), another of them the last in training: MovieLens records ratings entered together under
+    one timestamp (ml-latest-small 94 of 610 users, ml-100k 415 of 943), so the tie rule shapes the test
+    set. ``(0, users)`` without timestamps."""
     counts = inter.user_counts()
     users = int((counts >= 2).sum())
     if inter.timestamps is None or inter.n_ratings < 2:
         return 0, users
-    order = np.lexsort((inter.items, inter.timestamps, inter.users))
+    order = time_order(inter)
     ends = np.cumsum(counts)[counts >= 2] - 1  # each user's latest row, in ``order``
     u, t = inter.users[order], inter.timestamps[order]
     tied = (u[ends - 1] == u[ends]) & (t[ends - 1] == t[ends])

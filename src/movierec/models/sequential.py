@@ -1,8 +1,8 @@
 """Sequence-aware baselines: recent popularity and a first-order Markov chain over items.
 
-Both read each user's training history in time order (timestamp, ties broken by item index, the
-same order :func:`movierec.split.leave_last_out` uses). Without timestamps the row order of the
-log is taken as time order.
+Both read each user's training history in time order (timestamp, ties in a fixed pseudo-random
+order, :func:`movierec.interactions.time_order`, the order :func:`movierec.split.leave_last_out`
+holds out by). Without timestamps the row order of the log is taken as time order.
 """
 
 from __future__ import annotations
@@ -13,19 +13,12 @@ import numpy as np
 import scipy.sparse as sp
 
 from movierec.errors import ConfigError
-from movierec.interactions import Interactions
+from movierec.interactions import Interactions, time_order
 from movierec.models.base import BaseRecommender, Tags, require_interactions
 from movierec.models.params import POSITIVE, Constraint
 from movierec.models.popularity import OneListRecommender
 
 __all__ = ["Markov", "SequentialPopularity", "time_order"]
-
-
-def time_order(train: Interactions) -> np.ndarray:
-    """Row indices sorted by user, then timestamp, then item (row order stands in for time without timestamps)."""
-    if train.timestamps is None:
-        return np.lexsort((np.arange(train.n_ratings), train.users))
-    return np.lexsort((train.items, train.timestamps, train.users))
 
 
 def last_items(train: Interactions, order: np.ndarray | None = None) -> np.ndarray:
