@@ -900,3 +900,32 @@ def test_a_study_with_item_features_gives_them_to_every_fit(tmp_path: Path) -> N
         tune(ds, "ease", **args, item_features="genres,colour")
     with pytest.raises(ConfigError, match="svd does not use item features"):  # not silently ignored
         tune(ds, "svd", metric="rmse", n_trials=1, item_features="genres")
+
+
+def test_a_movielens_folder_given_by_path_is_named_by_its_path_in_best_toml(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """A MovieLens folder read by path takes its folder's name: ``tune --dataset /data/ml-100k`` wrote
+    ``name = "ml-100k"`` into best.toml, and ``export --config`` then failed on a machine whose cache holds
+    no ml-100k ("dataset 'ml-100k' is not in the cache"). best.toml names the folder, so it loads again."""
+    from clihelp import run_process
+    from movierec.datasets import load
+
+    bundled = load("ml-latest-small")
+    folder = tmp_path / "ml-100k"  # a registered name, but not the cache's copy
+    folder.mkdir()
+    frame = bundled.to_frame()
+    frame[frame["userId"] <= 60].to_csv(folder / "ratings.csv", index=False)
+    bundled.catalog[["movieId", "title", "genres"]].to_csv(folder / "movies.csv", index=False)
+    monkeypatch.setenv("MOVIEREC_DATA", str(tmp_path / "empty-cache"))
+    args = ("--dataset", str(folder), "--trials", "1", "--cv", "1", "--out", "o")
+    proc = run_process("tune", "-m", "baseline", *args, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert load_experiment(tmp_path / "o" / "best.toml").dataset.name == str(folder.resolve())
+    proc = run_process("export", "--config", "o/best.toml", "--out", "art", "--no-check", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    manifest = json.loads((tmp_path / "art" / "manifest.json").read_text())
+    assert (
+        manifest["dataset"]["sha256"]
+        == json.loads((tmp_path / "o" / "best.json").read_text())["settings"]["dataset_sha256"]
+    )

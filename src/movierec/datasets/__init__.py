@@ -104,12 +104,25 @@ class Dataset:
     def reload_ref(self) -> str | None:
         """The name, or the source's absolute path, that loads this dataset again (with
         :attr:`load_options`), as an experiment file or a study records it; ``None`` for data given in
-        memory (a DataFrame of ratings, or of titles: ``movies=frame``)."""
-        if self.name in REGISTRY:
+        memory (a DataFrame of ratings, or of titles: ``movies=frame``).
+
+        The name only where ``load(name)`` reads this very copy (the bundled one, or the cache's): a
+        MovieLens folder read by path takes its folder's name (``/data/ml-100k`` is ``ml-100k``), and
+        ``tune --dataset /data/ml-100k`` wrote ``name = "ml-100k"`` into best.toml, which ``export
+        --config`` then refused on a machine whose cache has no ml-100k (or read another copy)."""
+        if self.name in REGISTRY and not self._copy_elsewhere():
             return self.name
         if self.catalog_in_memory:
             return None
         return str(Path(self.source).resolve()) if reloadable(self.source) else None
+
+    def _copy_elsewhere(self) -> bool:
+        """Whether this registered dataset was read from a folder that ``load(self.name)`` would not read
+        (the bundled copy or the cache's): then only that folder's path loads it again."""
+        if not self.source or not Path(self.source).exists():
+            return False  # built in memory under a registered name, or merged data: the name is all there is
+        folder = locate(get_spec(self.name))
+        return folder is None or Path(folder).resolve() != Path(self.source).resolve()
 
     @property
     def has_titles(self) -> bool:
