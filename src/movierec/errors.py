@@ -36,12 +36,37 @@ class DataError(MovierecError):
     """A data file is missing, unreadable or malformed; the message names the file and line."""
 
 
-def not_encoded(label: str, data: bytes, encoding: str = "utf-8") -> DataError:
+class NotEncodedError(DataError):
+    """A text file that is not in the encoding it was read with (:func:`not_encoded`); ``guess`` is an
+    encoding that does decode it (``cp1252``, else ``latin-1``, which decodes any bytes), for a reader that
+    can be told the file's encoding to offer (:meth:`naming_encoding`, :meth:`in_flags`)."""
+
+    def __init__(self, message: str, guess: str, plain: str | None = None) -> None:
+        super().__init__(message)
+        self.guess = guess
+        self.plain = message if plain is None else plain  # the advice without a setting named
+
+    def naming_encoding(self) -> NotEncodedError:
+        """The same error, its advice also naming the setting that reads the file as it is:
+        ``'…; re-save the file as UTF-8, or read it as it is (encoding='cp1252' in Python, --encoding cp1252
+        in the CLI)'``."""
+        how = spelled(f"encoding={self.guess!r}", f"--encoding {self.guess}")
+        return NotEncodedError(f"{self.plain}, or read it as it is ({how})", self.guess, self.plain)
+
+    def in_flags(self) -> str:
+        """The message as the command line gives it: the advice names ``--encoding`` alone."""
+        if str(self) == self.plain:
+            return self.plain
+        return f"{self.plain}, or read it as it is with --encoding {self.guess}"
+
+
+def not_encoded(label: str, data: bytes, encoding: str = "utf-8") -> NotEncodedError:
     """The one error for a text file (ratings, movies, tags, features) that is not in its encoding:
     ``'FILE, line N: text is not valid UTF-8 (Windows-1252 or latin-1?); re-save the file as UTF-8'``,
     the line of the first bad byte counted in ``data`` (the file's bytes; read on this error path only).
     The readers had three spellings: 'UTF-8 (latin-1?)' for ratings, 'utf-8' for movies, and Python's
-    'codec can't decode byte 0xe9 in position 1' for a features file."""
+    'codec can't decode byte 0xe9 in position 1' for a features file. A reader that takes an encoding adds
+    it to the advice (:meth:`NotEncodedError.naming_encoding`)."""
     name = "UTF-8" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding
     try:
         data.decode(encoding)
@@ -51,8 +76,13 @@ def not_encoded(label: str, data: bytes, encoding: str = "utf-8") -> DataError:
         at = f", line {line}"
     except LookupError:  # an encoding Python does not know: the reader said so before this
         at = ""
-    guess = " (Windows-1252 or latin-1?)" if name == "UTF-8" else ""
-    return DataError(f"{label}{at}: text is not valid {name}{guess}; re-save the file as {name}")
+    try:
+        data.decode("cp1252")
+        guess = "cp1252"
+    except UnicodeDecodeError:  # bytes cp1252 leaves undefined (0x81, 0x8d, …): latin-1 reads any byte
+        guess = "latin-1"
+    hint = " (Windows-1252 or latin-1?)" if name == "UTF-8" else ""
+    return NotEncodedError(f"{label}{at}: text is not valid {name}{hint}; re-save the file as {name}", guess)
 
 
 class ConfigError(MovierecError, ValueError):

@@ -80,7 +80,8 @@ class DatasetConfig(BaseModel):
     """Which ratings: a registered name (``ml-100k``) or a MovieLens-layout folder / ratings file path;
     for a ratings file, its column names (``time_col = ""``: no times), a ``movies`` titles file and
     ``header`` (``false``: the first line is data, columns by position; unset: guessed from that line) and
-    ``delimiter`` (``","``, ``";"``, ``"|"``, ``"tab"``, ``"::"``; unset: a tab for .tsv, else a comma)."""
+    ``delimiter`` (``","``, ``";"``, ``"|"``, ``"tab"``, ``"::"``; unset: a tab for .tsv, else a comma) and
+    ``encoding`` (``"cp1252"``, ``"latin-1"``; unset: UTF-8)."""
 
     model_config = _Strict
     name: str = "ml-latest-small"
@@ -92,6 +93,7 @@ class DatasetConfig(BaseModel):
     movies: str | None = None
     header: bool | None = None  # whether the file's first line names its columns (None: guessed)
     delimiter: str | None = None  # its field separator: a character, "::" or "tab" (None: from its name)
+    encoding: str | None = None  # its text encoding and its movies file's (None: UTF-8)
 
     def file_options(self) -> dict[str, Any]:
         """The ratings-file options given (for :func:`movierec.datasets.load`); ``time_col=""`` is none, and
@@ -106,6 +108,8 @@ class DatasetConfig(BaseModel):
             opts["header"] = self.header
         if self.delimiter is not None:
             opts["delimiter"] = self.delimiter
+        if self.encoding is not None:
+            opts["encoding"] = self.encoding
         return opts
 
     def load(self) -> Any:
@@ -124,6 +128,19 @@ class DatasetConfig(BaseModel):
             if key in opts and opts[key] is None:
                 opts[key] = ""
         return cls(name=name, **opts, **extra)
+
+    @field_validator("encoding", mode="before")
+    @classmethod
+    def _encoding(cls, v: Any) -> Any:
+        """A name Python knows, in its own spelling (as the loader checks it)."""
+        if v is None:
+            return v
+        from movierec.datasets import check_encoding
+
+        try:
+            return check_encoding(str(v))
+        except ConfigError as exc:
+            raise ValueError(str(exc).replace(" (encoding= in Python, --encoding in the CLI)", "")) from None
 
     @field_validator("delimiter", mode="before")
     @classmethod

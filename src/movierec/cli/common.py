@@ -18,7 +18,7 @@ from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
-from movierec.errors import SEED_MAX, ConfigError, DataError
+from movierec.errors import SEED_MAX, ConfigError, DataError, NotEncodedError
 from movierec.titles import shorten_title
 
 if TYPE_CHECKING:  # the data layer (pandas) loads when a command runs, not for --help
@@ -156,6 +156,13 @@ MOVIES = typer.Option(
     "--movies",
     help="Titles for --ratings: a CSV with the item id column (movieId or --item-col), title (or "
     "primaryTitle, movie_title, movie_name, name) and optionally genres (A|B or A;B) and year.",
+)
+ENCODING = typer.Option(
+    None,
+    "--encoding",
+    help="Text encoding of --ratings and --movies (default utf-8): cp1252 for a file Excel saved on Windows, "
+    "latin-1, any name Python knows.",
+    show_default=False,
 )
 RATING_SCALE = typer.Option(
     None,
@@ -307,6 +314,7 @@ class RatingsSource:
     movies: Path | None = None
     header: bool | None = None  # None: guessed (no header when the first line is all numbers)
     sep: str | None = None  # the delimiter as typed ("tab", ";", "::"); None: from the file's name
+    encoding: str | None = None  # the files' text encoding; None: UTF-8
 
     @classmethod
     def of_config(cls, cfg: Any, rating_scale: tuple[float, float] | None = None) -> RatingsSource:
@@ -325,6 +333,7 @@ class RatingsSource:
             movies=Path(cfg.movies) if cfg.movies else None,
             header=cfg.header,
             sep=cfg.delimiter,
+            encoding=cfg.encoding,
         )
 
     def load(self) -> Dataset:
@@ -344,6 +353,11 @@ class RatingsSource:
             )
         if self.sep is not None and self.ratings is None:
             raise ConfigError("--sep is a --ratings file's delimiter; a --dataset reads its own files")
+        if self.encoding is not None and self.ratings is None:
+            raise ConfigError(
+                "--encoding is a --ratings file's text encoding; a --dataset reads its own files"
+            )
+        self._check_encoding()
         from movierec.progress import status as step_status
 
         if self.ratings is not None:
@@ -353,6 +367,8 @@ class RatingsSource:
                     times["header"] = self.header
                 if self.sep is not None:
                     times["delimiter"] = self.sep
+                if self.encoding is not None:
+                    times["encoding"] = self.encoding
                 try:
                     ds = load_ratings_file(
                         self.ratings,
@@ -364,6 +380,8 @@ class RatingsSource:
                         **times,
                     )
                 except ColumnOptionsError as exc:  # the fix in the CLI's flags, not Python's keywords
+                    raise DataError(exc.in_flags()) from None
+                except NotEncodedError as exc:
                     raise DataError(exc.in_flags()) from None
         else:
             with step_status(err_console, f"loading {self.dataset}", after=5.0):
@@ -377,6 +395,19 @@ class RatingsSource:
                 say("note", _in_one_line(note))
         return ds
 
+    def _check_encoding(self) -> None:
+        """``--encoding``: a name Python knows, checked before any file is read."""
+        if self.encoding is None:
+            return
+        import codecs
+
+        try:
+            codecs.lookup(self.encoding)
+        except LookupError:
+            raise ConfigError(
+                f"--encoding {self.encoding!r}: not a text encoding Python knows; try utf-8, cp1252 or latin-1"
+            ) from None
+
     def load_split(self, files: SplitFilesGiven, catalogue: bool) -> Any:
         """``--train``/``--test`` (``--valid``) read as ``--ratings`` reads a file, joined into one dataset
         (:func:`movierec.split_files.load_split_files`); ``catalogue``: ``--dataset`` was typed, so its titles
@@ -385,6 +416,7 @@ class RatingsSource:
         from movierec.progress import status as step_status
         from movierec.split_files import load_split_files
 
+        self._check_encoding()
         scale = self.rating_scale
         if scale is not None:
             from movierec.interactions import check_rating_scale
@@ -394,7 +426,13 @@ class RatingsSource:
         columns["rating_col"] = self.rating_col or None
         if self.time_col is not None:
             columns["time_col"] = self.time_col or None
-        for key, value in (("header", self.header), ("delimiter", self.sep), ("movies", self.movies)):
+        options = (
+            ("header", self.header),
+            ("delimiter", self.sep),
+            ("movies", self.movies),
+            ("encoding", self.encoding),
+        )
+        for key, value in options:
             if value is not None:
                 columns[key] = value
         base = None
@@ -414,6 +452,8 @@ class RatingsSource:
                     **columns,
                 )
             except ColumnOptionsError as exc:  # the fix in the CLI's flags, not Python's keywords
+                raise DataError(exc.in_flags()) from None
+            except NotEncodedError as exc:
                 raise DataError(exc.in_flags()) from None
         for note in split.dataset.notes:
             say("note", _in_one_line(note))
@@ -499,6 +539,7 @@ _SOURCE_OPTIONS: dict[str, tuple[Any, Any]] = {
     "time_col": (str | None, TIME_COL),
     "rating_scale": (tuple[float, float] | None, RATING_SCALE),
     "movies": (Path | None, MOVIES),
+    "encoding": (str | None, ENCODING),
 }
 
 

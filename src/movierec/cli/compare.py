@@ -563,6 +563,7 @@ def _config_dataset(ctx: typer.Context, source: RatingsSource, in_file: dict[str
             "movies": None if source.movies is None else str(source.movies.resolve()),
             "header": source.header,
             "delimiter": source.sep,
+            "encoding": source.encoding,
         }
         dataset = {k: v for k, v in given.items() if v is not None}
     elif typed(ctx, "dataset"):
@@ -1573,7 +1574,12 @@ def _print_similar(
     ``by_model``: how this command asks for the model's own list)."""
     target = art.movie_row(idx)["title"]
     raw = art.item_map.to_raw(idx)
-    rows = art.similar_rows(raw, k, min_support=min_support, by=by[1])
+    try:
+        rows = art.similar_rows(raw, k, min_support=min_support, by=by[1])
+    except ConfigError as exc:  # the artifact speaks the API's by=lift; this command's option is --by lift
+        import re
+
+        raise ConfigError(re.sub(r"\bby=(lift|model)\b", r"--by \1", str(exc))) from None
     note = art.similar_empty_reason(raw, min_support, "--min-support 0", by=by[0]) if not rows else None
     note = note and note.replace("by=model", by_model)
     if as_json:

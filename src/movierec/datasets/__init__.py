@@ -38,7 +38,7 @@ from movierec.datasets.parsers import (
 )
 from movierec.datasets.registry import REGISTRY, DatasetSpec, cache_dir, get_spec
 from movierec.datasets.users import USER_FILES, read_users
-from movierec.errors import DataError, did_you_mean, spelled
+from movierec.errors import ConfigError, DataError, NotEncodedError, did_you_mean, spelled
 from movierec.interactions import (
     BadRowsError,
     Interactions,
@@ -501,15 +501,16 @@ def _frame_row(frame: pd.DataFrame, row: int) -> str:
 
 
 def _read_catalog(
-    movies: str | Path | pd.DataFrame | None, inter: Interactions, item_col: str
+    movies: str | Path | pd.DataFrame | None, inter: Interactions, item_col: str, encoding: str | None = None
 ) -> pd.DataFrame | None:
     """The titles of ``movies`` (a movies file or a DataFrame with the same columns), keyed by the ratings'
-    ``item_col`` or ``movieId``, as text when the ratings' item ids are text; a frame's errors name rows."""
+    ``item_col`` or ``movieId``, as text when the ratings' item ids are text; a frame's errors name rows.
+    ``encoding``: the file's text encoding (default UTF-8), the ratings file's."""
     if movies is None:
         return None
     text_ids = inter.item_map.ids.dtype == object  # text item ids: the titles' keys are text too
     if not isinstance(movies, pd.DataFrame):
-        return read_movies(movies, id_col=item_col, text_ids=text_ids)
+        return read_movies(movies, id_col=item_col, text_ids=text_ids, encoding=encoding)
     try:
         return movies_from_frame(movies, "movies DataFrame", id_col=item_col, text_ids=text_ids)
     except DataError as exc:  # a frame has rows (0 = first), not file lines
@@ -521,6 +522,7 @@ def load_ratings_file(
     *,
     rating_scale: tuple[float, float] | None = None,
     movies: str | Path | pd.DataFrame | None = None,
+    encoding: str | None = None,
     **columns: Any,
 ) -> Dataset:
     """Load a custom ratings table (csv, tsv or parquet; ids may be strings or integers).
@@ -540,8 +542,15 @@ def load_ratings_file(
     the same columns (``movieId``, or the ratings' ``item_col``, ``title`` and optionally ``|``-separated
     ``genres``), checked alike (a frame's errors name its row, 0 = first). A dataset whose titles came
     from a DataFrame cannot be loaded again from its path alone (:meth:`Dataset.reload_ref` is None).
+
+    ``encoding``: the text encoding of the ratings file and the movies file (default UTF-8), a name Python
+    knows (``"cp1252"`` for a file Excel saved on Windows, ``"latin-1"``); recorded with the other options
+    so an experiment file loads the same text. Parquet files carry their own.
     """
     path = Path(path).expanduser()
+    encoding = check_encoding(encoding)
+    if encoding is not None:
+        columns["encoding"] = encoding
     suffix = path.suffix.lower()
     if (
         suffix in (".gz", ".bz2", ".xz", ".zip") and len(path.suffixes) > 1
@@ -559,6 +568,8 @@ def load_ratings_file(
     except ColumnOptionsError as exc:  # Python's words here; the CLI asks exc.in_flags() for its own
         exc.args = (exc.in_keywords(),)
         raise
+    except NotEncodedError as exc:  # this reader takes an encoding: the advice names it
+        raise exc.naming_encoding() from None
     first_line = int(frame.attrs.get(FIRST_LINE, 1))
     try:
         inter = Interactions.from_frame(
@@ -576,7 +587,10 @@ def load_ratings_file(
         raise DataError(
             exc.render(row_lines(path if unpacked is None else unpacked, first_line == 2))
         ) from None
-    meta = _read_catalog(movies, inter, columns.get("item_col", "movieId"))
+    try:
+        meta = _read_catalog(movies, inter, columns.get("item_col", "movieId"), encoding)
+    except NotEncodedError as exc:
+        raise exc.naming_encoding() from None
     notes = _load_notes(inter, auto_time, frame, f"({spelled('time_col=', '--time-col')})")
     options = {k: v for k, v in columns.items() if k in _RECORDED and v != _DEFAULT_COLUMNS.get(k)}
     if movies is not None and not isinstance(movies, pd.DataFrame):
@@ -595,5 +609,27 @@ def load_ratings_file(
 
 
 #: a ratings file's options a dataset records (defaults left out) and their defaults
-_RECORDED = ("user_col", "item_col", "rating_col", "time_col", "header", "delimiter")
-_DEFAULT_COLUMNS: dict[str, Any] = {"user_col": "userId", "item_col": "movieId", "rating_col": "rating"}
+_RECORDED = ("user_col", "item_col", "rating_col", "time_col", "header", "delimiter", "encoding")
+_DEFAULT_COLUMNS: dict[str, Any] = {
+    "user_col": "userId",
+    "item_col": "movieId",
+    "rating_col": "rating",
+    "encoding": "utf-8",
+}
+
+
+def check_encoding(encoding: str | None) -> str | None:
+    """``encoding`` in Python's own spelling (``"CP-1252"`` → ``"cp1252"``), or ``None`` for UTF-8's default;
+    a name Python does not know is one :class:`ConfigError` (encoding= in Python, --encoding in the CLI)."""
+    if encoding is None:
+        return None
+    import codecs
+
+    try:
+        name = codecs.lookup(str(encoding)).name
+    except LookupError:
+        raise ConfigError(
+            f"unknown text encoding {encoding!r} ({spelled('encoding=', '--encoding')}): give a name Python "
+            "knows, such as utf-8, cp1252 or latin-1"
+        ) from None
+    return {"iso8859-1": "latin-1"}.get(name, name)

@@ -1,0 +1,147 @@
+"""A ratings file that is not UTF-8 (Excel on Windows saves cp1252) is read with ``encoding=`` in Python and
+``--encoding`` in the CLI, for the ratings and the --movies file alike, and an experiment file records it so
+a run loads the same text again. Before, the CLI had no way to read such a file: the error said to re-save
+it, and a Python ``encoding=`` was not recorded, so the run's config.toml could not load its own data."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from movierec.datasets import load_ratings_file
+from movierec.errors import ConfigError, NotEncodedError
+from movierec.experiment import DatasetConfig
+
+ROWS = [
+    ("Zoë", 1, 5.0, 964982703),
+    ("Zoë", 2, 4.0, 964982704),
+    ("Zoë", 3, 2.0, 964982705),
+    ("André", 1, 4.5, 964982706),
+    ("André", 3, 5.0, 964982707),
+    ("Brontë", 2, 3.0, 964982708),
+    ("Brontë", 3, 4.0, 964982709),
+]
+MOVIES = [
+    (1, "Amélie (2001)", "Comedy|Romance"),
+    (2, "Léon (1994)", "Action|Crime"),
+    (3, "Heat (1995)", "Crime"),
+]
+
+
+@pytest.fixture
+def cp1252_files(tmp_path: Path) -> tuple[Path, Path]:
+    ratings = tmp_path / "ratings.csv"
+    pd.DataFrame(ROWS, columns=["userId", "movieId", "rating", "timestamp"]).to_csv(
+        ratings, index=False, encoding="cp1252"
+    )
+    movies = tmp_path / "movies.csv"
+    pd.DataFrame(MOVIES, columns=["movieId", "title", "genres"]).to_csv(
+        movies, index=False, encoding="cp1252"
+    )
+    return ratings, movies
+
+
+def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "COLUMNS": "80", "NO_COLOR": "1"}
+    return subprocess.run(
+        [sys.executable, "-m", "movierec", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=300,
+    )
+
+
+def test_python_reads_a_cp1252_file_with_encoding_and_records_it(cp1252_files: tuple[Path, Path]) -> None:
+    ratings, movies = cp1252_files
+    with pytest.raises(NotEncodedError) as caught:
+        load_ratings_file(ratings)
+    msg = str(caught.value)
+    assert "line 2: text is not valid UTF-8" in msg
+    assert "encoding='cp1252' in Python, --encoding cp1252 in the CLI" in msg
+
+    ds = load_ratings_file(ratings, encoding="Windows-1252", movies=movies)
+    assert set(ds.interactions.user_map.ids) == {"Zoë", "André", "Brontë"}
+    assert set(ds.movies["title"]) == {"Amélie (2001)", "Léon (1994)", "Heat (1995)"}
+    assert ds.load_options["encoding"] == "cp1252"  # Python's own name for it
+
+    again = DatasetConfig.of(str(ratings), ds.load_options).load()  # what an experiment file does
+    assert set(again.interactions.user_map.ids) == {"Zoë", "André", "Brontë"}
+    assert set(again.movies["title"]) == set(ds.movies["title"])
+
+    utf8 = load_ratings_file(ratings, encoding="latin-1")
+    assert "encoding" in utf8.load_options and utf8.load_options["encoding"] == "latin-1"
+
+
+def test_python_refuses_an_unknown_encoding_and_a_movies_file_in_another(
+    cp1252_files: tuple[Path, Path], tmp_path: Path
+) -> None:
+    ratings, movies = cp1252_files
+    with pytest.raises(ConfigError, match="unknown text encoding 'klingon'"):
+        load_ratings_file(ratings, encoding="klingon")
+    utf8_ratings = tmp_path / "utf8.csv"
+    utf8_ratings.write_text(ratings.read_bytes().decode("cp1252"), encoding="utf-8")
+    with pytest.raises(NotEncodedError, match=r"movies.csv, line 2: .*encoding='cp1252' in Python"):
+        load_ratings_file(utf8_ratings, movies=movies)  # the movies file is cp1252, the ratings UTF-8
+
+
+def test_bytes_cp1252_cannot_read_suggest_latin1(tmp_path: Path) -> None:
+    path = tmp_path / "odd.csv"
+    path.write_bytes(b"userId,movieId,rating\nu\x81,1,4\nv,2,5\n")  # 0x81 is undefined in cp1252
+    with pytest.raises(NotEncodedError, match="encoding='latin-1' in Python"):
+        load_ratings_file(path)
+    assert set(load_ratings_file(path, encoding="latin-1").interactions.user_map.ids) == {"u\x81", "v"}
+
+
+def test_cli_reads_it_with_encoding_and_says_how_when_not_given(
+    cp1252_files: tuple[Path, Path], tmp_path: Path
+) -> None:
+    ratings, movies = cp1252_files
+    bad = _cli("data", "info", "--ratings", str(ratings), "--json", cwd=tmp_path)
+    assert bad.returncode == 2 and bad.stdout == ""
+    assert bad.stderr.count("\n") == 1, bad.stderr
+    assert "not valid UTF-8" in bad.stderr and "read it as it is with --encoding cp1252" in bad.stderr
+    assert "in Python" not in bad.stderr  # the command line's spelling only
+
+    good = _cli(
+        "data", "info", "--ratings", str(ratings), "--encoding", "cp1252", "--movies", str(movies), "--json",
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert good.returncode == 0, good.stderr
+    info = json.loads(good.stdout)
+    assert info["n_users"] == 3 and info["n_ratings"] == 7 and info["n_catalog_items"] == 3
+
+    for args, words in (
+        (["--encoding", "cp1252"], "--encoding is a --ratings file's text encoding"),
+        (["--ratings", str(ratings), "--encoding", "klingon"], "--encoding 'klingon': not a text encoding"),
+    ):
+        out = _cli("data", "info", *args, cwd=tmp_path)
+        assert out.returncode == 2 and out.stderr.count("\n") == 1 and words in out.stderr, out.stderr
+
+
+def test_an_experiment_file_records_and_reloads_the_encoding(
+    cp1252_files: tuple[Path, Path], tmp_path: Path
+) -> None:
+    ratings, movies = cp1252_files
+    config = tmp_path / "exp.toml"
+    config.write_text(
+        f'k = 2\n\n[dataset]\nname = "{ratings}"\nencoding = "windows-1252"\nmovies = "{movies}"\n\n'
+        '[[models]]\nname = "popularity"\n'
+    )
+    run = _cli("compare", "--config", str(config), "--out", str(tmp_path / "runs"), cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    (written,) = (tmp_path / "runs").glob("*/config.toml")
+    assert 'encoding = "cp1252"' in written.read_text()
+    rerun = _cli("compare", "--config", str(written), "--out", str(tmp_path / "again"), cwd=tmp_path)
+    assert rerun.returncode == 0, rerun.stderr
+
+    config.write_text(config.read_text().replace("windows-1252", "klingon"))
+    bad = _cli("compare", "--config", str(config), cwd=tmp_path)
+    assert bad.returncode == 2 and "dataset.encoding: unknown text encoding 'klingon'" in bad.stderr
