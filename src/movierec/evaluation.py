@@ -500,16 +500,20 @@ class SampledProtocol(Protocol):
     description = "100 sampled negatives per positive (can mislead: Krichene & Rendle 2020)"
     n_negatives: int = 100
 
+    @property
+    def caution(self) -> str:
+        """The SampledMetricsWarning's text: evaluating under this protocol warns it once."""
+        return (
+            f"sampled metrics ({self.n_negatives} negatives per positive) can rank models differently from "
+            "full ranking (Krichene & Rendle 2020); use full-ranking for decisions"
+        )
+
     def _evaluate(
         self, model: Recommender, train: Interactions, test: Interactions, opts: EvalOptions
     ) -> EvalOutput:
         n_items, k, threshold = train.n_items, opts.k, opts.threshold
         _check_k(k, self.n_negatives + 1)
-        warning = (
-            f"sampled metrics ({self.n_negatives} negatives per positive) can rank models differently from "
-            "full ranking (Krichene & Rendle 2020); use full-ranking for decisions"
-        )
-        warnings.warn(warning, SampledMetricsWarning, stacklevel=3)  # the caller of Protocol.evaluate
+        warnings.warn(self.caution, SampledMetricsWarning, stacklevel=3)  # the caller of Protocol.evaluate
         pos_rows = np.flatnonzero(test.ratings >= opts.floor)
         if len(pos_rows) == 0:
             raise ConfigError(f"relevance threshold {threshold} leaves no test positives; {LOWER_THRESHOLD}")
@@ -557,7 +561,7 @@ class SampledProtocol(Protocol):
             f"hit_rate@{k}": np.bincount(inv, weights=hit) / cnt,
             f"ndcg@{k}": np.bincount(inv, weights=gain) / cnt,
         }
-        return EvalOutput.of_users(per_user, users, secs, [warning])
+        return EvalOutput.of_users(per_user, users, secs, [self.caution])
 
 
 class NextItemInSessionProtocol(Protocol):
@@ -899,7 +903,7 @@ def evaluate(
         dataset = front_door_dataset
     where = _where(dataset, dataset_sha256, split, train, test)
     proto = _evaluated_protocol(model, protocol, rerank, item_genres, auc)
-    out = proto.evaluate(scored, train, test, k=k, threshold=threshold, seed=seed)
+    out = _protocol_output(proto, scored, train, test, k=k, threshold=threshold, seed=seed)
     out.notes += [RANKED_BY_PREDICTION] if ranked_by_prediction and proto.ranking else []
     if beyond and proto.name == "full-ranking":
         from movierec.beyond import extend_output
@@ -1015,6 +1019,19 @@ def score_split(
             M.ranking_metrics(result.recs, relevant_matrix(valid, threshold)[result.users])["mrr"].mean()
         )
     return float(result.metrics[metric.result_key])
+
+
+def _protocol_output(
+    proto: Protocol, model: Recommender, train: Interactions, test: Interactions, **options: Any
+) -> EvalOutput:
+    """``proto.evaluate`` for :func:`evaluate`, the sampled protocol's warning raised at evaluate's caller's
+    line: raised inside the protocol, it named a line of evaluate's own in the user's notebook."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SampledMetricsWarning)
+        out = proto.evaluate(model, train, test, **options)
+    if isinstance(proto, SampledProtocol):  # 4: past this helper, evaluate and its keyword wrapper
+        warnings.warn(proto.caution, SampledMetricsWarning, stacklevel=4)
+    return out
 
 
 def _evaluated_protocol(
@@ -1685,7 +1702,7 @@ def compare(
     _note_session_users(rows, splitter, inter, notes)
     if any(p.name == "sampled" for p in protos):
         notes.append("sampled metrics can rank models differently from full ranking (Krichene & Rendle 2020)")
-        warnings.warn(notes[-1], SampledMetricsWarning, stacklevel=2)
+        warnings.warn(notes[-1], SampledMetricsWarning, stacklevel=3)  # past the keyword wrapper
     return run.comparison(rows, fitted, train, test, fit_train)
 
 
