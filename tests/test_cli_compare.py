@@ -1106,3 +1106,28 @@ def test_similar_given_a_movie_id_as_a_title_names_the_flag(capsys: pytest.Captu
     assert result.returncode == 2 and result.stderr.count("\n") == 1
     assert "Apollo 13" not in result.stderr  # '1' is looked for as a whole number, in titles without years
     assert result.stderr.rstrip().endswith("did you mean --movie-id 1, Toy Story (1995)?")
+
+
+def test_similar_misspelt_suggests_only_titles_near_the_closest(tmp_path: Path) -> None:
+    """'Matrx' met the three Matrix films (similarity 0.909), and the error went on with Mad Max, Mary and
+    Max and Beyond the Mat (0.75), titles a person would call noise; a suggestion now trails the closest
+    by at most 0.15, so 'Heta' still offers Heat (0.75 behind 0.857)."""
+    from clihelp import one_error_line, run_process
+
+    line = one_error_line(run_process("similar", "Matrx", cwd=tmp_path))
+    assert line == (
+        "no movie title matches 'Matrx'; did you mean: Matrix, The (1999); Matrix Reloaded, The (2003); "
+        "Matrix Revolutions, The (2003)?"
+    ), line
+    assert "Heat (1995)" in one_error_line(run_process("similar", "Heta", cwd=tmp_path))
+
+
+def test_similar_with_a_model_without_item_vectors_names_the_commands_option(tmp_path: Path) -> None:
+    """``similar -m popularity`` ended in the artifact's API words, 'by=lift lists what was liked together',
+    which this command does not take; it names ``--by lift``, which does list (exit 0)."""
+    from clihelp import one_error_line, run_process
+
+    line = one_error_line(run_process("similar", "Toy Story", "-m", "popularity", cwd=tmp_path))
+    assert "--by lift lists what was liked together" in line and "by=lift" not in line, line
+    listed = run_process("similar", "Toy Story", "-m", "popularity", "--by", "lift", "--json", cwd=tmp_path)
+    assert listed.returncode == 0 and json.loads(listed.stdout)["by"] == "lift", listed.stderr

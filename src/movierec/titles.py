@@ -46,6 +46,9 @@ __all__ = [
 
 ACCEPT = 0.85
 SUGGEST = 0.6
+#: a suggestion trails the closest title by at most this much: 'Matrx' met the three Matrix films at 0.909
+#: and then Mad Max, Mary and Max and Beyond the Mat at 0.75, titles no one meant
+SUGGEST_MARGIN = 0.15
 
 
 class _Ids(Protocol):
@@ -144,7 +147,8 @@ def _similarity(q: str, bare: str, floor: float = 0.0) -> float:
 def suggest_titles(
     query: str, titles: Sequence[str], support: np.ndarray | None = None, limit: int = 5
 ) -> list[tuple[int, float]]:
-    """``[(index, similarity), …]`` of titles at least :data:`SUGGEST` alike, best first (most-rated first on ties)."""
+    """``[(index, similarity), …]`` of titles at least :data:`SUGGEST` alike and within :data:`SUGGEST_MARGIN`
+    of the closest, best first (most-rated first on ties)."""
     q = fold_title(query)
     if not q:
         return []
@@ -158,7 +162,8 @@ def suggest_titles(
         if r >= SUGGEST:
             scored.append((round(r, 3), float(pop[i]), i))
     scored.sort(key=lambda x: (-x[0], -x[1], x[2]))
-    return [(i, r) for r, _, i in scored[:limit]]
+    close = [(i, r) for r, _, i in scored if r >= scored[0][0] - SUGGEST_MARGIN] if scored else []
+    return close[:limit]
 
 
 def match_title(
