@@ -611,3 +611,18 @@ def test_a_loader_asked_of_the_package_says_where_it_lives() -> None:
         assert callable(getattr(importlib.import_module("movierec.datasets"), name))
     with pytest.raises(AttributeError, match=r"^module 'movierec' has no attribute 'nosuch'$"):
         movierec.nosuch  # noqa: B018
+
+
+def test_item_features_a_model_ignores_are_said_at_the_callers_line() -> None:
+    """Recommender(ds, "svd", item_features="genres") trained svd without the genres and said nothing, where
+    compare and the CLI note 'svd ignores item features' (and user_features for such a model is refused):
+    a notebook reader took the genres to be in the model. It warns now, at the caller's line; a hybrid
+    model given them stays silent."""
+    ds = movierec.load("ml-latest-small")
+    with pytest.warns(UserWarning, match=r"^svd ignores item features \(item_features='genres'\)") as caught:
+        movierec.Recommender(ds, "svd", item_features="genres")
+    assert [w.filename for w in caught] == [__file__]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        movierec.Recommender(ds, "warp", item_features="genres")
+        movierec.Recommender(ds, "svd", item_features="")  # none given

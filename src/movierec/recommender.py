@@ -37,6 +37,7 @@ from movierec.models.base import Recommender as ModelContract
 from movierec.models.base import (
     check_positive,
     default_threshold_note,
+    fit_options,
     rated_beyond_training,
     reason_order,
 )
@@ -148,6 +149,12 @@ class Recommender:
         self.threshold = resolve_threshold(self.dataset.interactions, threshold)
         self._warn_scale(threshold)
         self.item_features = item_features
+        if item_features and "item_features" not in fit_options(self.model):  # compare and the CLI note it
+            warnings.warn(
+                f"{self.name} ignores item features (item_features={item_features!r}): it trains without them",
+                UserWarning,
+                stacklevel=2,
+            )
         self.user_features = _check_user_features(self.model, self.name, user_features)
         self.seed = seed
         self.train_: Interactions | None = None
@@ -243,8 +250,6 @@ class Recommender:
         A model's ``fit`` passes its keywords on to ``_fit``, so ``rec.fit(trainset=train)`` (Surprise's
         ``algo.fit(trainset)`` with the name spelt out) ended in "TypeError: SVD._fit() got an unexpected
         keyword argument 'trainset'", a private method and no way forward."""
-        from movierec.models.base import fit_options
-
         fit = getattr(self.model, "_fit", self.model.fit)
         if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in inspect.signature(fit).parameters.values()):
             return
