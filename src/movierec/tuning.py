@@ -240,6 +240,8 @@ class TuneResult:
     n_complete: int
     n_pruned: int
     test_score: float | None = None
+    #: the validation value of the study's first trial, the model's defaults (None: not run, or pruned)
+    defaults_value: float | None = None
     settings: dict[str, Any] = field(default_factory=dict)
     files: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
@@ -898,6 +900,7 @@ def tune(
     ifeats = _item_features(settings.get("item_features"), dataset, train)
     objective = _objective(train, model, parsed, settings, ufeats, ifeats, validation)  # never the test
     _check_fixed_memory(model, settings["fixed_params"], train)  # every trial would be refused: say so now
+    _enqueue_defaults(study, objective, worker)
     _started(study, req.storage, name, req.n_trials, on_start, report is print_trial)
     t0 = time.perf_counter()
     lines = report is print_trial  # the start and refit lines go with the trial lines, not to a callable
@@ -1320,8 +1323,46 @@ def _study_result(
             result.best_params["epochs"] = int(best.user_attrs["best_epoch"])
         result.best_value = float(best.value)
         result.best_trial = int(best.number)
+    ran = next((t for t in complete if t.user_attrs.get("defaults")), None)
+    result.defaults_value = None if ran is None else float(ran.value)
     result.trials = trials_table(study)
     return result
+
+
+def _enqueue_defaults(study: Any, objective: _Objective, worker: int) -> None:
+    """A new study's first trial is the model's defaults (the ``--params`` held fixed over them), when each
+    searched parameter's default lies in its range: the first trials are random draws, and on ml-100k 10
+    of them left svd at a test RMSE of 0.9487 where its defaults give 0.9343, and ease at NDCG@10 0.3785
+    against 0.3818; with the defaults tried first, the best on validation is never worse than not tuning.
+    Worker 0 only, so workers sharing a study do not each run it. The trial carries ``defaults = True``."""
+    if worker != 0 or study.get_trials(deepcopy=False):
+        return
+    from movierec.models.registry import get_class
+
+    defaults = {**get_class(objective.model)().get_params(), **objective.fixed}
+    point: dict[str, Any] = {}
+    for name, param in objective.space.items():
+        if name in objective.fixed:
+            continue
+        value = defaults.get(name)
+        if name in MODEL_SWITCHES and name not in defaults:  # bpr's loss: the model's own value
+            value = next((v for v, m in MODEL_SWITCHES[name].items() if m == objective.model), None)
+        if not _inside(param, value):
+            return  # a default off the space (warp's alphas 0 on a log range): no trial is the defaults
+        point[name] = value
+    if point:
+        study.enqueue_trial(point, user_attrs={"defaults": True}, skip_if_exists=True)
+
+
+def _inside(param: Param, value: Any) -> bool:
+    """Whether ``value`` is a point of ``param``'s range (a whole number for an IntRange)."""
+    if isinstance(param, Choice):
+        return value in param.choices
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    if isinstance(param, IntRange) and not isinstance(value, int):
+        return False
+    return bool(param.low <= value <= param.high)
 
 
 def _feature_kw(model: Recommender, user_features: Any, item_features: Any = None) -> dict[str, Any]:

@@ -479,6 +479,11 @@ def _print_result(result: Any) -> None:
     refit = f"{named['train']} + {named['valid']}" if "valid" in named else "the training split"
     if result.best_value is not None:
         console.print(f"validation {result.metric} ({scored}): {result.best_value:.4f}")
+    if result.defaults_value is not None:  # what tuning gained over not tuning, on the same folds
+        best = ", the best" if result.defaults_value == result.best_value else ""
+        console.print(
+            f"validation {result.metric} of the model's defaults (trial 0): {result.defaults_value:.4f}{best}"
+        )
     if result.test_score is not None:
         console.print(f"test {result.metric} (best params refit on {refit}): {result.test_score:.4f}")
     console.print(f"storage {result.storage}, study {result.study_name!r}")
