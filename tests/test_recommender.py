@@ -626,3 +626,15 @@ def test_item_features_a_model_ignores_are_said_at_the_callers_line() -> None:
         warnings.simplefilter("error")
         movierec.Recommender(ds, "warp", item_features="genres")
         movierec.Recommender(ds, "svd", item_features="")  # none given
+
+
+def test_a_warning_raised_while_fitting_names_the_callers_line() -> None:
+    """A model's own warning during Recommender.fit named recommender.py's 'self.model.fit(train,
+    **fit_kwargs)' line: bpr's warning about normalize_features='items' with item features (stacklevel=3,
+    right for model.fit called directly) showed as 'recommender.py:242: UserWarning: bpr with item
+    features …' in a notebook. Recommender.fit raises movierec's warnings again at the caller's line."""
+    ds = movierec.load("ml-latest-small")
+    rec = movierec.Recommender(ds, "bpr", item_features="genres", normalize_features="items", epochs=1)
+    with pytest.warns(UserWarning, match="bpr with item features and normalize_features='items'") as caught:
+        rec.fit()
+    assert [w.filename for w in caught] == [__file__], [(w.filename, w.lineno) for w in caught]

@@ -17,9 +17,9 @@ from __future__ import annotations
 import inspect
 import time
 import warnings
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, Self, TextIO
 
 import numpy as np
 import pandas as pd
@@ -239,7 +239,8 @@ class Recommender:
         if line is not None:
             line({"event": "fit-start", "model": self.name, "fold": 0, "folds": 1})
         tic = time.perf_counter()
-        self.model.fit(train, **fit_kwargs)
+        for message, category in _holding_own_warnings(lambda: self.model.fit(train, **fit_kwargs)):
+            warnings.warn(message, category, stacklevel=2)  # at the caller's line, not this one
         if line is not None:
             line({"event": "fit-end", "model": self.name, "fold": 0, "seconds": time.perf_counter() - tic})
         self.train_ = train
@@ -1136,6 +1137,39 @@ def _check_model_instance(model: object) -> None:
             f"model must be a registry name (such as 'svd' or 'ease'; `movierec models` lists them) or a "
             f"model instance, got {model!r} (no {', '.join(missing)})"
         )
+
+
+_PACKAGE = Path(__file__).resolve().parent
+
+
+def _holding_own_warnings(call: Callable[[], object]) -> list[tuple[Warning | str, type[Warning]]]:
+    """Run ``call``; the warnings movierec shows during it are held back and returned, for the caller to
+    raise at its user's line. A model's warning is set for ``model.fit`` called directly (bpr's
+    stacklevel=3), so through Recommender.fit it named recommender.py's line. Only what the filters let
+    through is held (``warnings.showwarning``, no filter change), so a warning shown once stays once;
+    another library's is shown where it was raised, as before."""
+    held: list[tuple[Warning | str, type[Warning]]] = []
+    shown = warnings.showwarning
+
+    def show(
+        message: Warning | str,
+        category: type[Warning],
+        filename: str,
+        lineno: int,
+        file: TextIO | None = None,
+        line: str | None = None,
+    ) -> None:
+        if Path(filename).resolve().is_relative_to(_PACKAGE):
+            held.append((message, category))
+        else:
+            shown(message, category, filename, lineno, file, line)
+
+    warnings.showwarning = show
+    try:
+        call()
+    finally:
+        warnings.showwarning = shown
+    return held
 
 
 def _check_user_features(model: object, name: str, spec: str | None) -> str | None:
