@@ -124,3 +124,34 @@ def test_bad_config_file_is_one_line_exit_2(
     assert len(lines) == 1 and needle in lines[0], proc.stderr
     assert "Traceback" not in proc.stderr
     assert not (tmp_path / "o").exists()  # refused before anything was trained or written
+
+
+def test_export_config_prints_the_params_it_trained(best_toml: Path, tmp_path: Path) -> None:
+    """``export --config best.toml`` said 'ok svd exported to …' and the hold-out figures, never which
+    hyperparameters it trained: the tuned values (and a ``--params`` over them) were nowhere on screen."""
+    tuned = load_experiment(best_toml).models[0].params
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "movierec",
+            "export",
+            "--config",
+            str(best_toml),
+            "--out",
+            "art",
+            "-p",
+            "epochs=2",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={**os.environ, "COLUMNS": "200"},
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    line = next(x for x in proc.stdout.splitlines() if x.startswith("params from "))
+    head, _, given = line.partition(": ")
+    assert head == f"params from {best_toml}", line
+    want = {**{k: f"{v:.6g}" if isinstance(v, float) else str(v) for k, v in tuned.items()}, "epochs": "2"}
+    assert dict(p.split("=") for p in given.split(", ")) == want, line

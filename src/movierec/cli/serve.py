@@ -157,8 +157,20 @@ def export_cmd(
         f"[green]ok[/] {model} exported to {result.path} (version {manifest['model_version']}, "
         f"{manifest['dataset']['n_users']:,} users × {manifest['dataset']['n_items']:,} items)"
     )
+    if hp:  # what was trained: best.toml's tuned values (and --params over them) were nowhere on screen
+        given = ", ".join(f"{k}={_param_text(v)}" for k, v in hp.items())
+        print_prose(f"params{f' from {config}' if config is not None else ''}: {given}")
     if metrics:
         print_prose(metrics_line(metrics, run["test_size"], run["seed"]))
+
+
+def _param_text(value: Any) -> str:
+    """A hyperparameter as it would be typed in --params: floats to 6 significant digits, dicts as JSON."""
+    import json
+
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return json.dumps(value) if isinstance(value, dict | list) else str(value)
 
 
 class _FilesSource:
