@@ -638,3 +638,24 @@ def test_a_warning_raised_while_fitting_names_the_callers_line() -> None:
     with pytest.warns(UserWarning, match="bpr with item features and normalize_features='items'") as caught:
         rec.fit()
     assert [w.filename for w in caught] == [__file__], [(w.filename, w.lineno) for w in caught]
+
+
+def test_saving_a_recommender_says_how() -> None:
+    """rec.save("svd-model") (LightFM users pickle, Surprise users dump.dump; both reach for a save first)
+    ended in "AttributeError: 'Recommender' object has no attribute 'save'" and nothing more, though
+    rec.export(folder) and movierec.load_artifact(folder) do it. The error now names them; any other
+    missing attribute reads as Python's own."""
+    import pickle
+
+    rec = movierec.Recommender("ml-latest-small", "popularity")
+    for name in ("save", "dump", "load"):
+        with pytest.raises(AttributeError, match=rf"has no attribute '{name}'; rec\.export\(folder\)") as err:
+            getattr(rec, name)
+        assert "movierec.load_artifact(folder)" in str(err.value) and "rec.model.save(folder)" in str(
+            err.value
+        )
+        assert not hasattr(rec, name)
+    assert callable(movierec.load_artifact) and callable(rec.export) and callable(rec.model.save)
+    with pytest.raises(AttributeError, match=r"^'Recommender' object has no attribute 'nosuch'$"):
+        rec.nosuch  # noqa: B018
+    assert pickle.loads(pickle.dumps(rec)).name == "popularity"

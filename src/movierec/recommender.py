@@ -182,6 +182,21 @@ class Recommender:
             self._items = self.dataset.item_table()
         return self._items
 
+    if not TYPE_CHECKING:  # a type checker keeps flagging misspelt attributes
+
+        def __getattr__(self, name: str) -> Any:
+            """Only for names that are not attributes: ``rec.save`` (what LightFM's pickle and Surprise's
+            ``dump.dump`` users type first) says where saving lives instead of Python's bare AttributeError."""
+            if name in _SAVE_WORDS:
+                raise AttributeError(
+                    f"'Recommender' object has no attribute {name!r}; rec.export(folder) saves the fitted model "
+                    "with its ids and titles and movierec.load_artifact(folder) loads it (recommend, similar, "
+                    "serve), or rec.model.save(folder) the bare model (movierec.models.load_model(folder))",
+                    name=name,
+                    obj=self,
+                )
+            return object.__getattribute__(self, name)  # Python's own error, a property's inner one too
+
     def __repr__(self) -> str:
         state = "fitted" if self.train_ is not None else "not fitted"
         return f"Recommender({self.model!r} on {self.dataset.name!r}, {state})"
@@ -1140,6 +1155,8 @@ def _check_model_instance(model: object) -> None:
 
 
 _PACKAGE = Path(__file__).resolve().parent
+#: what a Surprise or LightFM user types to save a model (Recommender.__getattr__ points to export)
+_SAVE_WORDS = frozenset({"save", "dump", "load"})
 
 
 def _holding_own_warnings(call: Callable[[], object]) -> list[tuple[Warning | str, type[Warning]]]:
