@@ -1131,3 +1131,21 @@ def test_similar_with_a_model_without_item_vectors_names_the_commands_option(tmp
     assert "--by lift lists what was liked together" in line and "by=lift" not in line, line
     listed = run_process("similar", "Toy Story", "-m", "popularity", "--by", "lift", "--json", cwd=tmp_path)
     assert listed.returncode == 0 and json.loads(listed.stdout)["by"] == "lift", listed.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["similar", "Toy Story"], ["recommend", "--user", "1"], ["export", "--out", "art"], ["tune"]],
+    ids=["similar", "recommend", "export", "tune"],
+)
+def test_two_models_where_one_goes_say_so(args: list[str], tmp_path: Path) -> None:
+    """``-m svd,ease`` to a command that takes one model answered "unknown model 'svd,ease' (did you mean
+    'ease'?)" and fifty model names: a guess at one of the two that were meant. It says what happened."""
+    from clihelp import one_error_line, run_process
+
+    line = one_error_line(run_process(*args, "-m", "svd,ease", cwd=tmp_path))
+    assert line == (
+        "'svd,ease' names 2 models where one goes: run it once per model ('svd' and 'ease'), or compare them "
+        "side by side (compare(ds, [...]) in Python, compare --models in the CLI)"
+    ), line
+    assert not (tmp_path / "art").exists()

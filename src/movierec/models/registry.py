@@ -214,6 +214,14 @@ def get_class(name: str) -> type[BaseRecommender]:
         )
     if key not in MODELS and key in FOREIGN_MODELS:
         raise ConfigError(f"unknown model {name!r}: {FOREIGN_MODELS[key]}")
+    parts = [p.strip() for p in key.split(",") if p.strip()]
+    if len(parts) > 1 and all(p.partition("+")[0] in MODELS for p in parts):
+        # 'svd,ease' where one model goes: "did you mean 'ease'?" guessed at one of the two that were meant
+        raise ConfigError(
+            f"{name!r} names {len(parts)} models where one goes: run it once per model "
+            f"({' and '.join(repr(p) for p in parts[:3])}{', …' if len(parts) > 3 else ''}), or compare them "
+            f"side by side ({spelled('compare(ds, [...])', 'compare --models')})"
+        )
     if key not in MODELS:
         raise ConfigError(
             f"unknown model {name!r}{did_you_mean(name, MODELS)}; valid models: {', '.join(available())}"
