@@ -954,3 +954,23 @@ def test_a_new_study_tries_the_models_defaults_first_and_says_what_they_scored(t
     assert best["defaults_value"] == pytest.approx(float(first["value"]))
     line = f"validation rmse of the model's defaults (trial 0): {float(first['value']):.4f}"
     assert line in proc.stdout, proc.stdout
+
+
+def test_the_cli_says_what_it_tunes_on_before_the_first_trial(tmp_path: Path) -> None:
+    """``movierec tune`` opened with its bar, 'tuning svd (rmse) · 0/3', which named neither the data's size
+    nor the folds until the summary (tune() from Python said both); its first line now does."""
+    from clihelp import run_process
+    from movierec.datasets import load
+
+    frame = load("ml-latest-small").to_frame()
+    frame = frame[frame["userId"] <= 60]
+    frame.to_csv(tmp_path / "r.csv", index=False)
+    args = ("--ratings", "r.csv", "--trials", "1", "--cv", "2", "--params", "epochs=2", "--out", "o")
+    proc = run_process("tune", "-m", "svd", *args, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    first = re.fullmatch(
+        r"tuning svd for rmse: 1 trial, 2 inner folds of ([\d,]+) training ratings",
+        proc.stderr.splitlines()[0],
+    )
+    assert first is not None, proc.stderr
+    assert abs(int(first.group(1).replace(",", "")) - 0.8 * len(frame)) <= 1, first.group(0)  # the outer 80%

@@ -901,11 +901,13 @@ def tune(
     objective = _objective(train, model, parsed, settings, ufeats, ifeats, validation)  # never the test
     _check_fixed_memory(model, settings["fixed_params"], train)  # every trial would be refused: say so now
     _enqueue_defaults(study, objective, worker)
-    _started(study, req.storage, name, req.n_trials, on_start, report is print_trial)
+    plan = (
+        f"{_trials(req.n_trials)}, {_folds(settings['cv'], validation)} {train.n_ratings:,} training ratings"
+    )
+    _started(study, req.storage, name, req.n_trials, on_start, report is print_trial, plan)
     t0 = time.perf_counter()
     lines = report is print_trial  # the start and refit lines go with the trial lines, not to a callable
-    _say(lines, f"tuning {model} for {parsed.label}: {_trials(req.n_trials)}, {_folds(settings['cv'], validation)} "
-         f"{train.n_ratings:,} training ratings")  # fmt: skip
+    _say(lines, f"tuning {model} for {parsed.label}: {plan}")
     _optimize(
         study, objective, n_trials=req.n_trials, timeout=req.timeout, n_jobs=req.n_jobs, progress=report
     )
@@ -1034,18 +1036,26 @@ def _started(
     n_trials: int,
     on_start: Callable[[dict[str, Any]], None] | None,
     lines: bool,
+    plan: str = "",
 ) -> None:
     """Before the first trial, once every input is checked (the data, the study's settings, the side
     features): mark FAIL the trials left RUNNING by processes gone from this host (killed, out of memory;
     :mod:`movierec.tuning_trials`), then call ``on_start`` with ``study_name``, ``finished`` (complete and
-    pruned trials already there), ``closed`` (those just marked FAIL) and ``n_trials``: the CLI's
-    "continuing study" note. Without ``on_start`` the progress lines (when on) say the same."""
+    pruned trials already there), ``closed`` (those just marked FAIL), ``n_trials`` and ``plan`` (the trials,
+    folds and training ratings in words: ``10 trials, 3 inner folds of 80,000 training ratings``): the CLI's
+    "continuing study" note and its first line. Without ``on_start`` the progress lines (when on) say the same."""
     from movierec.tuning_trials import close_dead_trials
 
     closed = close_dead_trials(storage, name)
     states = ("COMPLETE", "PRUNED")
     finished = sum(t.state.name in states for t in study.get_trials(deepcopy=False))
-    info = {"study_name": name, "finished": finished, "closed": closed, "n_trials": int(n_trials)}
+    info = {
+        "study_name": name,
+        "finished": finished,
+        "closed": closed,
+        "n_trials": int(n_trials),
+        "plan": plan,
+    }
     if on_start is not None:
         on_start(info)
     elif lines and (finished or closed):
