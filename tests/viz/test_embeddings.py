@@ -203,3 +203,17 @@ def test_maps_projected_on_threads_equal_one_by_one() -> None:
     np.testing.assert_array_equal(
         threaded[1].coords, project(x2, "tsne", 5, sample=None, items=np.arange(0, len(x2), 2)).coords
     )
+
+
+def test_embed_of_a_few_items_prints_only_its_own_lines(tmp_path: Path) -> None:
+    """``embed --sample 3`` printed openTSNE's 'Perplexity value 2 is too high. Using perplexity 0.67
+    instead' above its own line: the perplexity's floor of 2 lay above (n - 1) / 3 for fewer than 7 items."""
+    from clihelp import run_process
+
+    proc = run_process("embed", "-m", "svd", "--sample", "3", "--out", "m", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    said = (proc.stdout + proc.stderr).strip().splitlines()
+    assert said and said[0].startswith("map written to ") and "Perplexity" not in proc.stdout + proc.stderr, (
+        said
+    )
+    assert len(pd.read_csv(tmp_path / "m" / "embeddings.csv")) == 3

@@ -155,7 +155,8 @@ def _tsne(x: np.ndarray, seed: int, n_jobs: int | None) -> np.ndarray:
         raise ConfigError("the tsne projection needs openTSNE: pip install 'movierec[viz]'") from exc
     n = len(x)
     large = n >= _FFT_FROM
-    perplexity = float(min(30.0, max(2.0, (n - 1) / 3.0)))
+    # at most (n - 1) / 3, where openTSNE warns ('Perplexity value 2 is too high') on stdout: a floor of 2 did
+    perplexity = float(min(30.0, (n - 1) / 3.0))
     threads = n_jobs or 1
     # The neighbour index is built here and handed over: openTSNE's own lookup imports pynndescent just
     # to see whether it is installed, and that import JIT-compiles ~45 numba functions (measured: the
