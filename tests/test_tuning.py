@@ -974,3 +974,15 @@ def test_the_cli_says_what_it_tunes_on_before_the_first_trial(tmp_path: Path) ->
     )
     assert first is not None, proc.stderr
     assert abs(int(first.group(1).replace(",", "")) - 0.8 * len(frame)) <= 1, first.group(0)  # the outer 80%
+
+
+def test_a_misspelt_metric_names_the_likely_one(tmp_path: Path) -> None:
+    """``tune --metric ndgc@10`` answered 'unknown metric' and the list of every metric; the likely one,
+    with the cut-off typed, comes first, as a misspelt command or model does."""
+    from clihelp import one_error_line, run_process
+
+    line = one_error_line(run_process("tune", "-m", "svd", "--metric", "ndgc@10", cwd=tmp_path))
+    assert line.startswith("unknown metric 'ndgc@10' (did you mean 'ndcg@10'?); valid metrics: rmse, "), line
+    line = one_error_line(run_process("tune", "-m", "svd", "--metric", "rsme", cwd=tmp_path))
+    assert line.startswith("unknown metric 'rsme' (did you mean 'rmse'?); "), line
+    assert not (tmp_path / "tuning").exists()

@@ -699,7 +699,13 @@ def parse_metric(text: str, *, model_kind: str | None = None) -> Metric:
     )
     name = _METRIC_ALIASES.get(m.group(1), m.group(1)) if m else ""
     if not m or name not in (*_RATING_METRICS, *_RANKING_METRICS):
-        raise ConfigError(f"unknown metric {text!r}; valid metrics: {valid}")
+        from movierec.errors import closest
+
+        # 'ndgc@10': the likely one first, with its cut-off ('ndcg@10'), before the list of every metric
+        near = closest(name or raw, (*_RATING_METRICS, *_RANKING_METRICS, *_METRIC_ALIASES))
+        near = _METRIC_ALIASES.get(near, near) if near else None
+        hint = f" (did you mean {near + (f'@{m.group(2)}' if m and m.group(2) else '')!r}?)" if near else ""
+        raise ConfigError(f"unknown metric {text!r}{hint}; valid metrics: {valid}")
     k = m.group(2)
     if name in _RATING_METRICS:
         if k is not None:
