@@ -900,13 +900,10 @@ def tune(
     ifeats = _item_features(settings.get("item_features"), dataset, train)
     objective = _objective(train, model, parsed, settings, ufeats, ifeats, validation)  # never the test
     _check_fixed_memory(model, settings["fixed_params"], train)  # every trial would be refused: say so now
-    _enqueue_defaults(study, objective, worker)
-    plan = (
-        f"{_trials(req.n_trials)}, {_folds(settings['cv'], validation)} {train.n_ratings:,} training ratings"
-    )
-    _started(study, req.storage, name, req.n_trials, on_start, report is print_trial, plan)
-    t0 = time.perf_counter()
     lines = report is print_trial  # the start and refit lines go with the trial lines, not to a callable
+    plan = _plan(req.n_trials, settings["cv"], validation, train)  # '10 trials, 3 inner folds of 80,000 …'
+    _started(study, req.storage, name, req.n_trials, on_start, lines, plan, (objective, worker))
+    t0 = time.perf_counter()
     _say(lines, f"tuning {model} for {parsed.label}: {plan}")
     _optimize(
         study, objective, n_trials=req.n_trials, timeout=req.timeout, n_jobs=req.n_jobs, progress=report
@@ -1037,15 +1034,20 @@ def _started(
     on_start: Callable[[dict[str, Any]], None] | None,
     lines: bool,
     plan: str = "",
+    defaults: tuple[_Objective, int] | None = None,
 ) -> None:
     """Before the first trial, once every input is checked (the data, the study's settings, the side
     features): mark FAIL the trials left RUNNING by processes gone from this host (killed, out of memory;
     :mod:`movierec.tuning_trials`), then call ``on_start`` with ``study_name``, ``finished`` (complete and
     pruned trials already there), ``closed`` (those just marked FAIL), ``n_trials`` and ``plan`` (the trials,
     folds and training ratings in words: ``10 trials, 3 inner folds of 80,000 training ratings``): the CLI's
-    "continuing study" note and its first line. Without ``on_start`` the progress lines (when on) say the same."""
+    "continuing study" note and its first line. Without ``on_start`` the progress lines (when on) say the same.
+    With ``defaults`` (the objective and this worker's number), a new study's first trial is queued: the
+    model's defaults (:func:`_enqueue_defaults`)."""
     from movierec.tuning_trials import close_dead_trials
 
+    if defaults is not None:
+        _enqueue_defaults(study, *defaults)
     closed = close_dead_trials(storage, name)
     states = ("COMPLETE", "PRUNED")
     finished = sum(t.state.name in states for t in study.get_trials(deepcopy=False))
@@ -1265,6 +1267,12 @@ def trial_progress(progress: Any) -> Callable[[dict[str, Any]], None] | None:
 
 def _trials(n: int) -> str:
     return f"{n} trial{'s' if n != 1 else ''}"
+
+
+def _plan(n_trials: int, cv: int, validation: Interactions | None, train: Interactions) -> str:
+    """The start line's words after the model and metric: ``10 trials, 3 inner folds of 80,000 training
+    ratings`` (tune()'s progress line, and the CLI's first line through ``on_start``)."""
+    return f"{_trials(n_trials)}, {_folds(cv, validation)} {train.n_ratings:,} training ratings"
 
 
 def _folds(cv: int, validation: Interactions | None = None) -> str:
