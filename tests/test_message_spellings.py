@@ -267,5 +267,7 @@ def test_a_file_not_in_utf8_is_one_sentence_for_ratings_movies_and_features(tmp_
     }
     for path, args in runs.items():
         proc = run_process(*args, cwd=tmp_path)
-        want = f"{ERROR}{path}, line 3: text is not valid UTF-8 (Windows-1252 or latin-1?); re-save the file as UTF-8\n"
+        want = f"{ERROR}{path}, line 3: text is not valid UTF-8 (Windows-1252 or latin-1?); re-save the file as UTF-8"
+        # the ratings and --movies readers take --encoding, and say so; a features file is UTF-8 only
+        want += "\n" if path == bad_features else ", or read it as it is with --encoding cp1252\n"
         assert proc.returncode == 2 and proc.stderr == want, (args, proc.stderr)
