@@ -217,3 +217,17 @@ def test_embed_of_a_few_items_prints_only_its_own_lines(tmp_path: Path) -> None:
         said
     )
     assert len(pd.read_csv(tmp_path / "m" / "embeddings.csv")) == 3
+
+
+def test_embed_of_two_models_names_its_own_option(tmp_path: Path) -> None:
+    """``embed -m svd,ease`` answered "'svd,ease' (models= in Python, --models in the CLI): expected NAME or
+    NAME+feature+feature": the report's reading of a comma list, naming a flag embed does not have."""
+    from clihelp import ERROR, run_process
+
+    proc = run_process("embed", "-m", "svd,ease", "--out", "m", cwd=tmp_path)
+    assert proc.returncode == 2
+    assert proc.stderr == (
+        f"{ERROR}--model 'svd,ease' names 2 models where one goes: embed draws one map, so run it once per "
+        "model ('svd' and 'ease') with its own --out\n"
+    )
+    assert not (tmp_path / "m").exists()

@@ -295,6 +295,12 @@ def embed_cmd(
     from movierec.features import canonical_names
     from movierec.viz.report import build_map, parse_models
 
+    parts = [p.strip() for p in model.split(",") if p.strip()]
+    if len(parts) > 1:  # parse_models reads a comma list as the report's --models, and would name that flag
+        raise ConfigError(
+            f"--model {model!r} names {len(parts)} models where one goes: embed draws one map, so run it once "
+            f"per model ({' and '.join(repr(p) for p in parts)}) with its own --out"
+        )
     spec = parse_models([model])[0]  # the report's own reading of NAME+feature
     if item_features:  # the same as NAME+feature+feature, the form every other command's option takes
         given = canonical_names(item_features)
