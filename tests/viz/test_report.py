@@ -187,7 +187,7 @@ def test_similar_movies_lead_by_lift_and_models_own_neighbours_are_labelled(repo
     assert re.findall(r"<td>(.*?) <span", table)[: len(first)] == first
     assert "liked together (rated ≥ 4) more often than chance says" in html
     # the table is lift on the training part: the page called it the list `movierec similar` gives, which
-    # reads every rating (ml-latest-small, Toy Story: Groundhog Day 2nd here, not in similar's top 10)
+    # reads every rating (ml-latest-small, Toy Story: Ghostbusters 5th here, not in similar's top 10)
     assert "they read every rating, not the training part, so their lists differ a little" in html
     assert "svd's own nearest neighbours, in its item space" in html and "how the model groups movies" in html
     assert "the model's own 'similar'" not in html

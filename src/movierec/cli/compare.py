@@ -1514,7 +1514,6 @@ def similar_cmd(
     if by not in (None, "lift", "model"):
         raise ConfigError(f"--by {by!r}: expected lift or model")
     _refuse_training_options(ctx, artifact, params, item_features, model)
-    list_by: str | None = None  # what the list is read by, where it differs from what it is called
     if artifact is not None:
         from movierec.serving.artifact import load_artifact
 
@@ -1542,8 +1541,14 @@ def similar_cmd(
         art = _serving_view(m, ds, train, implicit_threshold, min_support)
         with_features = f" with item features {item_features}" if _uses(m, item_features) else ""
         by = by or ("lift" if lift else "model")
-        if lift and m.similarity == "lift":  # itemknn's own neighbours: the lift table, --params applied
-            by, list_by = "lift", "model"
+        if lift and m.similarity == "lift":  # the lift table with --params' k and shrink, as an artifact's
+            from movierec.models.itemknn import lift_neighbours
+
+            thr = art.implicit_threshold  # itemknn's own k neighbours were the best by lift before the
+            art.defer_lift(  # co-support shrinkage and the floor: Stalker's 50 all had under 5 likes
+                lambda: lift_neighbours(train, thr, k=int(m.k), shrink=float(m.shrink))
+            )
+            by = "lift"
         kind = f" ({m.similarity})" if lift else ""
         described = f"{m.name}{kind}{with_features} trained on {ds.name}"
         if by == "lift" and not lift:
@@ -1556,7 +1561,7 @@ def similar_cmd(
         if artifact is not None
         else "-m MODEL (a rating model such as svd places every rated movie)"
     )
-    _print_similar(art, int(idx), k, min_support, (by, list_by or by), described, as_json, by_model)
+    _print_similar(art, int(idx), k, min_support, (by, by), described, as_json, by_model)
 
 
 def _print_similar(

@@ -711,7 +711,7 @@ def liked_together(
     nearest neighbours (:func:`nearest_neighbours`) read oddly for a person: on the default report's
     training part of ml-latest-small, svd's space put The Incredibles, Die Hard and Fight Club beside
     Toy Story, where lift lists Toy Story 2, Groundhog Day, Willy Wonka & the Chocolate Factory,
-    Ghostbusters and Toy Story 3 (bench/similar_study.py read lists like these across 150 movies). The
+    The Princess Bride and Ghostbusters (bench/similar_study.py read lists like these across 150 movies). The
     same queries and row order as :func:`nearest_neighbours`; ``[]`` without positives.
     """
     from movierec.models.itemknn import lift_neighbours, train_positives
