@@ -75,6 +75,16 @@ def test_comparison_repr_html_and_frames(ds: movierec.Dataset) -> None:
     assert f"best ndcg@10 {best:.4f}" in text  # the headline number, not only the winner's name
 
 
+def test_an_empty_comparison_says_why_in_its_repr(ds: movierec.Dataset) -> None:
+    """compare(ds, ['popularity'], protocols=['test-candidates']) skips its one protocol (the split holds
+    positives only); its repr read 'models [], protocols []' and nothing else."""
+    comp = compare(ds, ["popularity"], protocols=["test-candidates"])
+    assert not comp.rows
+    lines = repr(comp).splitlines()
+    assert lines[0].endswith("models [], protocols [])") and len(lines) == 2
+    assert lines[1].startswith("  nothing scored: test-candidates skipped: every test item is relevant")
+
+
 def test_a_printed_list_shows_its_titles_within_the_width(ds: movierec.Dataset) -> None:
     """print(rec.recommend(1)) in a prompt or a script at 80 columns read 'movieId ... score': pandas hid
     the titles. The lists cut long text cells instead (titles last) and stay DataFrames in every other way."""

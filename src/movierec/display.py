@@ -258,6 +258,9 @@ def comparison_repr(c: Any) -> str:
     text = f"Comparison({c.dataset!r}, {split}, k={c.k}, models [{short}], protocols [{', '.join(protos)}])"
     if best:
         best.append("print() it for the tables; to_frame() for every number")
+    elif not c.rows:  # everything was skipped: say why, not only the empty brackets
+        notes = list(getattr(c, "notes", ()) or ())
+        best.append("nothing scored" + (f": {notes[0]}" if notes else ""))
     return text + ("\n  " + "\n  ".join(best) if best else "")
 
 
