@@ -1587,14 +1587,18 @@ def _print_similar(
         raise ConfigError(re.sub(r"\bby=(lift|model)\b", r"--by \1", str(exc))) from None
     note = art.similar_empty_reason(raw, min_support, "--min-support 0", by=by[0]) if not rows else None
     note = note and note.replace("by=model", by_model)
+    thin = art.similar_thin_note(raw, by=by[1]) if rows else None  # a list resting on one or two people
     if as_json:
         # the id beside the title: a script joins on ids, and a shop's titles need not be unique
         head = {"movie": target, "movieId": raw, "by": by[0]}
-        print_json({**head, "similar": rows, **({"note": note} if note else {})})
+        said = note or thin
+        print_json({**head, "similar": rows, **({"note": said} if said else {})})
         return
     if note:  # an empty table would say nothing
         say("note", note)
         return
+    if thin:
+        say("note", thin)
     floor = art.min_support if min_support is None else min_support
     counted = _counted(art)
     # data without ratings: movies are chosen together (watched, bought), not liked or rated

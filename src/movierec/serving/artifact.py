@@ -1407,6 +1407,29 @@ class Artifact(IdMapped):
         shrunk = shrunk_similarities(scores, self._seen, i)
         return self._top(shrunk, _Query(k, np.array([i]), None, min_support))
 
+    def similar_thin_note(self, movie_raw_id: object, by: str | None = None) -> str | None:
+        """A note for a list by lift that rests on one or two people: a movie only they liked has a list of
+        the other movies they liked (Tokyo Story on ml-latest-small: 10 art-house films at lift 0.54–0.97,
+        below the 1 of chance once shrunk), which reads as a pattern across people and is not; ``None``
+        otherwise, or for a list by the model."""
+        if self.similar_by(by) != "lift":
+            return None
+        i = self.item_index(movie_raw_id)
+        likes = int(self._lift_positives()[1][i])
+        if not 0 < likes < 3:
+            return None
+        title = str(self._rows[i]["title"])
+        who = "one person" if likes == 1 else "2 people"
+        did, how = (
+            ("chose", "")
+            if self.interactions_only
+            else ("liked", f" (ratings ≥ {self.implicit_threshold:g})")
+        )
+        return (
+            f"only {who} {did} {title} in training{how}: the list is the other movies they {did}, not a "
+            "pattern across many people"
+        )
+
     def similar_empty_reason(
         self,
         movie_raw_id: object,
