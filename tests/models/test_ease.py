@@ -53,9 +53,13 @@ def test_popularity_exponent_scales_each_items_scores_by_its_count() -> None:
     u, i = np.nonzero(x)
     train = Interactions(u, i, np.ones(len(u)), IdMap(np.arange(30)), IdMap(np.arange(15)))
     plain = EASE(l2=5.0, popularity_exponent=0.0).fit(train).score(np.arange(30))
-    damped = EASE(l2=5.0, popularity_exponent=-0.5).fit(train).score(np.arange(30))
+    damped = EASE(l2=5.0, popularity_exponent=-0.5, popularity_shrink=0.0).fit(train).score(np.arange(30))
     counts = np.maximum(x.sum(axis=0), 1.0)
     np.testing.assert_allclose(damped, plain * counts[None, :] ** -0.5, rtol=1e-5, atol=1e-6)
+    # popularity_shrink κ: a user with n training items gets γ·n/(n + κ)
+    shrunk = EASE(l2=5.0, popularity_exponent=-0.5, popularity_shrink=4.0).fit(train).score(np.arange(30))
+    gamma_n = -0.5 * x.sum(axis=1) / (x.sum(axis=1) + 4.0)
+    np.testing.assert_allclose(shrunk, plain * counts[None, :] ** gamma_n[:, None], rtol=1e-5, atol=1e-6)
     with pytest.raises(ConfigError, match="popularity_exponent"):
         EASE(popularity_exponent=5.0).fit(train)
 
@@ -126,7 +130,8 @@ def test_time_term_matches_a_direct_numpy_solve(delta: float, ties: bool) -> Non
     b = -p / np.diag(p)[None, :]
     np.fill_diagonal(b, 0.0)
     b *= x.sum(axis=0)[None, :] ** -0.1
-    model = EASE(l2=3.0, popularity_exponent=-0.1, user_exponent=delta, time_window=4, time_weight=0.7)
+    model = EASE(l2=3.0, popularity_exponent=-0.1, user_exponent=delta, time_window=4, time_weight=0.7,
+                 popularity_shrink=0.0)  # fmt: skip
     model.fit(train)
     np.testing.assert_allclose(model.weights_, b, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(model.score(np.arange(30)), x @ b, rtol=1e-4, atol=1e-5)

@@ -4,7 +4,11 @@ training interactions): EASE (Steck 2019; B dense), RP3beta and SLIM (B sparse).
 Served as B itself (exact: the artifact reproduces the model's scores). A dense B takes 4·a² bytes
 for ``a`` active items (:func:`memory_bytes`): about 0.2 GB for the ~7k positively rated items of
 ml-latest-small; EASE's own ``max_items`` bounds it. A sparse B is stored as CSR arrays.
-A visitor's positives form the row x (1 each), as a training user's binary row.
+A visitor's positives form the row x (1 each), as a training user's binary row. EASE's
+``popularity_shrink`` κ (the spec's ``popularity_shrink`` and ``popularity_exponent`` γ; an artifact
+without them: none) scales a person's scores on each item by count^(−γ·κ/(n + κ)) for their n movies
+(:func:`shrink_scores`, which the model's own ``score`` runs), with counts read from
+the exported training interactions.
 """
 
 from __future__ import annotations
@@ -17,7 +21,15 @@ import scipy.sparse as sp
 from movierec.scoring.base import Exported
 from movierec.scoring.neighbours import ItemRowScorer, csr_arrays, csr_from, interactions_part
 
-__all__ = ["Scorer", "export", "memory_bytes", "weight_row"]
+__all__ = [
+    "Scorer",
+    "active_log_counts",
+    "export",
+    "memory_bytes",
+    "shrink_scores",
+    "shrunk_exponent",
+    "weight_row",
+]
 
 
 def memory_bytes(n_active: int) -> int:
@@ -40,6 +52,36 @@ def weight_row(
     return out
 
 
+def shrunk_exponent(gamma: float, kappa: float, n: np.ndarray | int) -> np.ndarray:
+    """What to add to ``gamma`` for a person with ``n`` positives under ``popularity_shrink`` κ = ``kappa``:
+    B's columns already carry count^γ, and a person with n positives is scored with count^(γ·n/(n + κ)),
+    so the correction is count^(γ·n/(n + κ) − γ) = count^(−γ·κ/(n + κ)) (κ = 0: none)."""
+    n = np.asarray(n, dtype=np.float64)
+    return -float(gamma) * float(kappa) / (n + float(kappa))
+
+
+def shrink_scores(
+    scores: np.ndarray, active: np.ndarray, log_counts: np.ndarray, gamma: float, kappa: float, n: Any
+) -> np.ndarray:
+    """``scores`` (users × items, or one row) with each person's columns of the ``active`` items scaled by
+    count^(:func:`shrunk_exponent`) for their ``n`` positives (one n per row), in place; the model's
+    ``score`` and the artifact's linear scorer both call it, so they agree."""
+    if kappa == 0 or gamma == 0 or len(active) == 0:
+        return scores
+    extra = shrunk_exponent(gamma, kappa, n)
+    if scores.ndim == 1:
+        scores[active] *= np.exp(float(extra) * log_counts).astype(scores.dtype)
+    else:
+        scores[:, active] *= np.exp(extra.reshape(-1, 1) * log_counts[None, :]).astype(scores.dtype)
+    return scores
+
+
+def active_log_counts(user_items: sp.spmatrix, active: np.ndarray) -> np.ndarray:
+    """log of each ``active`` item's training interactions (the counts γ scales B's columns by)."""
+    counts = np.diff(sp.csc_matrix(user_items).indptr)[active]
+    return np.log(np.maximum(counts, 1).astype(np.float64))
+
+
 def export(model: Any, n_users: int, n_items: int, threshold: float) -> Exported:
     out: dict[str, Any] = {"active_items": np.asarray(model.active_items_, dtype=np.int32)}
     if sp.issparse(model.weights_):  # RP3beta, SLIM: their top-k item lists
@@ -49,6 +91,10 @@ def export(model: Any, n_users: int, n_items: int, threshold: float) -> Exported
         out["linear_weights"] = np.ascontiguousarray(model.weights_, dtype=np.float32)
         size = memory_bytes(len(model.active_items_))
     x, spec = interactions_part(model, threshold, size)
+    kappa = float(getattr(model, "popularity_shrink", 0.0))
+    gamma = float(getattr(model, "popularity_exponent", 0.0))
+    if kappa != 0 and gamma != 0:  # EASE's history-aware γ (an artifact without these keys scores as before)
+        spec.update(popularity_shrink=kappa, popularity_exponent=gamma)
     return {**out, **x}, spec
 
 
@@ -65,6 +111,26 @@ class Scorer(ItemRowScorer):
         pos = np.full(self.n_items, -1, dtype=np.int64)
         pos[self.active] = np.arange(len(self.active))
         self.pos = pos
+        self.kappa = float(spec.get("popularity_shrink", 0.0))
+        self.gamma = float(spec.get("popularity_exponent", 0.0))
+        self.log_counts = (
+            active_log_counts(self.w, self.active) if self.kappa != 0 and self.gamma != 0 else None
+        )
+
+    def _finish(self, raw: np.ndarray, n: int) -> np.ndarray:
+        if self.log_counts is None:
+            return raw
+        return shrink_scores(raw, self.active, self.log_counts, self.gamma, self.kappa, n)
+
+    def without_one(self, raw: np.ndarray, items: np.ndarray, weights: np.ndarray, gone: int) -> np.ndarray:
+        if self.log_counts is None:
+            return super().without_one(raw, items, weights, gone)
+        # the row's part is linear; the history scaling is undone at n movies and redone at n − 1
+        row = shrink_scores(
+            raw.astype(np.float64), self.active, -self.log_counts, self.gamma, self.kappa, len(items)
+        )
+        row -= self.score_row(items[gone : gone + 1], weights[gone : gone + 1])
+        return shrink_scores(row, self.active, self.log_counts, self.gamma, self.kappa, len(items) - 1)
 
     def _row(self, items: np.ndarray, weights: np.ndarray) -> np.ndarray:
         out = np.zeros(self.n_items, dtype=np.float32)

@@ -88,8 +88,14 @@ class ItemRowScorer(base.Scorer):
     def _row(self, items: np.ndarray, weights: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
+    def _finish(self, raw: np.ndarray, n: int) -> np.ndarray:
+        """A person's scores from their row's (:meth:`_row`), given that the row holds ``n`` movies: the
+        same here; EASE's scorer scales them for the person's history (``popularity_shrink``)."""
+        return raw
+
     def known(self, u: int) -> np.ndarray:
-        return self._row(*self.user_row(u))
+        items, weights = self.user_row(u)
+        return self._finish(self._row(items, weights), len(items))
 
     def user_row(self, u: int) -> tuple[np.ndarray, np.ndarray]:
         """Training user ``u``'s row: their items and the weights the model trained them with."""
@@ -100,11 +106,17 @@ class ItemRowScorer(base.Scorer):
         """Raw scores of a row holding ``items`` with ``weights`` (a user's row with some items left out)."""
         return self._row(items, weights)
 
+    def without_one(self, raw: np.ndarray, items: np.ndarray, weights: np.ndarray, gone: int) -> np.ndarray:
+        """:meth:`known`'s scores ``raw`` of the row ``items``/``weights`` with its movie ``gone`` left out:
+        the row's score is linear in it, so one item row is subtracted instead of scoring the whole row."""
+        return raw - self.score_row(items[gone : gone + 1], weights[gone : gone + 1])
+
     def fold_in(self, items: np.ndarray, ratings: np.ndarray | None) -> np.ndarray | None:
         liked = positive_mask(ratings, len(items), self.threshold)
         if not liked.any():
             return None
-        return self._row(items[liked], visitor_weights(self.spec, ratings, liked).astype(np.float32))
+        raw = self._row(items[liked], visitor_weights(self.spec, ratings, liked).astype(np.float32))
+        return self._finish(raw, int(liked.sum()))
 
 
 class Scorer(ItemRowScorer):
