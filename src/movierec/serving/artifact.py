@@ -1048,7 +1048,10 @@ class Artifact(IdMapped):
         items, weights = self.scorer.user_row(u)  # type: ignore[attr-defined]  # an ItemRowScorer
         order = self._reasons[self._seen.indptr[u] : self._seen.indptr[u + 1]]
         pos = {int(i): n for n, i in enumerate(order)}
-        tried = np.asarray(sorted(range(len(items)), key=lambda n: pos.get(int(items[n]), len(pos))))
+        # (dtype: a user with no training positive has an empty row, which asarray would make float)
+        tried = np.asarray(
+            sorted(range(len(items)), key=lambda n: pos.get(int(items[n]), len(pos))), dtype=np.int64
+        )
         items, weights = items[tried], weights[tried]
         thr = self.implicit_threshold
         prior = self._known_prior(u)
