@@ -546,7 +546,21 @@ class Recommender:
         if exclude_seen:  # every movie the user rated, also those an implicit model did not train on (< 4)
             mask[self._rated_items(train, u)] = False
         candidates = None if mask.all() else np.flatnonzero(mask)
-        if rerank:
+        nothing_learned = not self.explicit and train.user_counts()[u] == 0
+        if nothing_learned:  # no training positive: the model's scores say nothing (ease's are all 0)
+            warnings.warn(
+                f"user {user_id!r} has no rating of {self.threshold:g} or more in the training data, the ratings "
+                f"{self.name} learns from: the list is the most-liked movies, as for a visitor without a liked "
+                "movie (the CLI and the API show the same)",
+                UserWarning,
+                stacklevel=3,  # past recommend's keyword check, at the caller's line
+            )
+            pop = train.item_counts().astype(np.float64)
+            pop[~mask] = -np.inf
+            top = np.argsort(-pop, kind="stable")[:k]
+            top = top[np.isfinite(pop[top])]
+            idx, scores = top[None, :], pop[top][None, :]
+        elif rerank:
             idx, scores = self._reranked(train, u, k, exclude_seen, candidates, rerank)
         else:
             idx, scores = self.model.recommend(
@@ -561,6 +575,9 @@ class Recommender:
         if self.explicit:  # the rating on the dataset's scale, as Surprise's predict would say
             rating = np.asarray(self.model.predict(np.full(len(items), u), items), dtype=np.float64)
             frame["predicted_rating"] = rating
+        if explain and nothing_learned:  # popularity's list: no movie of theirs led to it
+            frame["because"] = ""
+            return frame
         if explain:
             if self._reasons is None or self._reasons[0] is not train:
                 self._reasons = (train, reason_order(train, self.dataset.interactions))

@@ -996,6 +996,9 @@ def _recommend_user(
     note = art.because_note(rows) if explain and not as_json else None
     if note:  # why some rows of a k-NN rating model's list have no reason, once (as for --rated)
         say("note", note)
+    fallback = art.known_fallback(u)
+    if fallback:  # the model learned nothing of this user: popularity's list, and why
+        say("note", fallback)
     _print_user_list(rows, title, art.kind, as_json, explain, counted=counted)
 
 

@@ -475,7 +475,7 @@ def _recommendation_routes(app: FastAPI, art: Artifact) -> None:
             u, k, exclude_seen=exclude_seen, genres=wanted, rerank=rerank, explain=explain, exclude=denied
         )
         note = art.because_note(rows) if explain else None  # a k-NN rating model's rows may have no reason
-        return _rec_response(art, art.raw_user(u), rows, because_note=note)
+        return _rec_response(art, art.raw_user(u), rows, art.known_fallback(u), because_note=note)
 
     @app.post("/recommendations", **_RECS, responses=responses(404, 413))
     async def visitor_recommendations(body: RecommendRequest) -> Response:

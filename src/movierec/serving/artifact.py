@@ -972,12 +972,32 @@ class Artifact(IdMapped):
         history = self._seen.indices[self._seen.indptr[u] : self._seen.indptr[u + 1]]
         ptr, rated = self._rated
         ruled_out = np.union1d(rated[ptr[u] : ptr[u + 1]], denied) if exclude_seen else denied
+        q = _Query(k, ruled_out, genres, min_support)
+        if self.known_fallback(u) is not None:  # nothing learned of this user: the visitors' fallback
+            scores = self._popularity.copy()
+            rows = self._reranked(scores, q, history, rerank, None) if rerank else self._top(scores, q, None)
+            for row in rows if explain else ():
+                row["because"] = []  # asked for, and none of theirs led to the list
+            return rows
         raw = self.scorer.known(u)
-        scores, q = self._rank(raw, self._known_prior(u)), _Query(k, ruled_out, genres, min_support)
+        scores = self._rank(raw, self._known_prior(u))
         rows = self._reranked(scores, q, history, rerank, raw) if rerank else self._top(scores, q, raw)
         if explain:
             self.explain_known(u, rows, raw)
         return rows
+
+    def known_fallback(self, u: int) -> str | None:
+        """Why a known user's list is popularity's, or ``None``: a user with no training row the model learned
+        from (an implicit model's user without a rating at or above its threshold: ml-latest-small's user 442,
+        whose best rating is 3.5) has scores that say nothing, all 0 for ease, so the list came out in movie-id
+        order (Toy Story, Jumanji, Grumpier Old Men) with no word; such a user now gets what a visitor without a
+        liked movie gets (:meth:`visitor`), and this sentence (the API's ``fallback``, the CLI's note)."""
+        if self._seen.indptr[u] != self._seen.indptr[u + 1]:
+            return None
+        return (
+            f"popularity: user {self.raw_user(u)} has no rating of {self.implicit_threshold:g} or more in the "
+            f"training data, the ratings {self.model_name} learns from, so {self._popular_words()} are shown"
+        )
 
     def top_indices(
         self, users: np.ndarray, k: int, *, exclude_seen: bool = True, exclude: np.ndarray | None = None
@@ -1001,7 +1021,10 @@ class Artifact(IdMapped):
         block = np.empty((len(users), self.n_items), dtype=np.float32)
         ptr, rated = self._rated
         for r, u in enumerate(users.tolist()):
-            block[r] = self._rank(self.scorer.known(u), self._known_prior(u))
+            if self.known_fallback(u) is not None:  # as recommend_index: nothing learned, popularity's list
+                block[r] = self._popularity
+            else:
+                block[r] = self._rank(self.scorer.known(u), self._known_prior(u))
             if exclude_seen:
                 block[r, rated[ptr[u] : ptr[u + 1]]] = -np.inf
         if exclude is not None and len(exclude):
