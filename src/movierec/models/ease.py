@@ -319,9 +319,18 @@ class EASE(LinearItemModel):
         kappa, gamma = float(self.popularity_shrink), float(self.popularity_exponent)
         if kappa != 0 and gamma != 0:
             n = np.diff(self.user_items_.indptr)[self._check_users(users)]
-            shrink_scores(out, self.active_items_, active_log_counts(self.user_items_, self.active_items_),
-                          gamma, kappa, n)  # fmt: skip
+            shrink_scores(out, self.active_items_, self._log_counts(), gamma, kappa, n)
         return out if items is None else out[:, np.asarray(items)]
+
+    def _log_counts(self) -> np.ndarray:
+        """:func:`active_log_counts` of the fitted interactions, computed once per fit: ``score`` runs per
+        block of users, and the column counts take a CSC copy of X (0.25 s at 10M interactions, 138k users;
+        a full ranking of ml-20m's users scores some 140 blocks)."""
+        cached = self.__dict__.get("_log_counts_of")
+        if cached is None or cached[0] is not self.user_items_:
+            cached = (self.user_items_, active_log_counts(self.user_items_, self.active_items_))
+            self.__dict__["_log_counts_of"] = cached
+        return cached[1]
 
     def _fit(self, train: Interactions, *, item_features: Any = None) -> Self:
         """Solve the closed form over the items that have training interactions (with ``item_features``:
