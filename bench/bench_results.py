@@ -150,7 +150,18 @@ def _tuned_params() -> list[tuple[str, dict[str, Any]]]:
 
     studies = json.loads(STUDY.read_text())["studies"]
     best = {m: best_point(studies, m) for m in TUNED_MODELS}
-    return [(m, dict(row["params"])) for m, row in best.items() if row is not None]
+    return [(m, _fixed_gamma(m, dict(row["params"]))) for m, row in best.items() if row is not None]
+
+
+def _fixed_gamma(name: str, params: dict[str, Any]) -> dict[str, Any]:
+    """A study point as it was tuned: ease's γ fixed for every user (``popularity_shrink=0``), as it was before
+    the history-aware γ(n) (``bench/visitor_gamma_study.py``) became ease's default; the ensemble's ease
+    base likewise. The studies' rows record no ``popularity_shrink``, so the default would move them."""
+    if name == "ease":
+        params.setdefault("popularity_shrink", 0.0)
+    elif name == "ensemble" and isinstance(params.get("bases"), dict) and "ease" in params["bases"]:
+        params["bases"] = {**params["bases"], "ease": {"popularity_shrink": 0.0, **params["bases"]["ease"]}}
+    return params
 
 
 def _topn_rows(
