@@ -92,7 +92,8 @@ def tune_ease(train: Any) -> dict[str, Any]:
 
     γ only rescales B's columns by count^γ (tests/models/test_ease.py checks that identity), so
     each (split, λ) is solved once and every γ is scored from the same B; the chosen pair is
-    then fitted as ``EASE(l2=λ, popularity_exponent=γ)`` by the caller.
+    then fitted as ``EASE(l2=λ, popularity_exponent=γ, popularity_shrink=0)`` by the caller (the grid's fixed
+    γ; ease's default scales γ by each user's history, ``bench/visitor_gamma_study.py``).
     """
     from movierec.models.ease import EASE
     from movierec.split import interactions_holdout
@@ -104,7 +105,8 @@ def tune_ease(train: Any) -> dict[str, Any]:
         counts = np.maximum(np.diff(x.tocsc().indptr), 1).astype(np.float64)
         users = np.arange(fit.n_users)
         for l2 in EASE_L2:
-            base = EASE(l2=l2).fit(fit).score(users)
+            # B itself: γ 0 (κ acts on γ only)
+            base = EASE(l2=l2, popularity_exponent=0.0).fit(fit).score(users)
             for gamma in EASE_GAMMA:
                 scaled = base * (counts**gamma).astype(np.float32)[None, :]
                 grid.setdefault(f"l2={l2:g},gamma={gamma:g}", []).append(_ndcg_of_scores(scaled, x, rel))
@@ -230,7 +232,12 @@ def quality_rows(train: Any, test: Any, ndcg: dict[str, float], repeat: int) -> 
     tic = time.perf_counter()
     chosen = tune_ease(train)
     tune_s = time.perf_counter() - tic
-    params = {"l2": chosen["l2"], "popularity_exponent": chosen["popularity_exponent"]}
+    # the grid scores a fixed γ for everyone (B's columns × count^γ), so the pick is fitted so: κ 0
+    params = {
+        "l2": chosen["l2"],
+        "popularity_exponent": chosen["popularity_exponent"],
+        "popularity_shrink": 0.0,
+    }
     tuned = create("ease", **params).fit(train)
     q = _quality(tuned, train, test)
     label = f"ease tuned (l2={params['l2']:g}, gamma={params['popularity_exponent']:g})"
