@@ -6,14 +6,12 @@ it, and a Python ``encoding=`` was not recorded, so the run's config.toml could 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from clihelp import run_process
 from movierec.datasets import load_ratings_file
 from movierec.errors import ConfigError, NotEncodedError
 from movierec.experiment import DatasetConfig
@@ -45,18 +43,6 @@ def cp1252_files(tmp_path: Path) -> tuple[Path, Path]:
         movies, index=False, encoding="cp1252"
     )
     return ratings, movies
-
-
-def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "COLUMNS": "80", "NO_COLOR": "1"}
-    return subprocess.run(
-        [sys.executable, "-m", "movierec", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env=env,
-        timeout=300,
-    )
 
 
 def test_python_reads_a_cp1252_file_with_encoding_and_records_it(cp1252_files: tuple[Path, Path]) -> None:
@@ -104,13 +90,13 @@ def test_cli_reads_it_with_encoding_and_says_how_when_not_given(
     cp1252_files: tuple[Path, Path], tmp_path: Path
 ) -> None:
     ratings, movies = cp1252_files
-    bad = _cli("data", "info", "--ratings", str(ratings), "--json", cwd=tmp_path)
+    bad = run_process("data", "info", "--ratings", str(ratings), "--json", cwd=tmp_path)
     assert bad.returncode == 2 and bad.stdout == ""
     assert bad.stderr.count("\n") == 1, bad.stderr
     assert "not valid UTF-8" in bad.stderr and "read it as it is with --encoding cp1252" in bad.stderr
     assert "in Python" not in bad.stderr  # the command line's spelling only
 
-    good = _cli(
+    good = run_process(
         "data", "info", "--ratings", str(ratings), "--encoding", "cp1252", "--movies", str(movies), "--json",
         cwd=tmp_path,
     )  # fmt: skip
@@ -122,7 +108,7 @@ def test_cli_reads_it_with_encoding_and_says_how_when_not_given(
         (["--encoding", "cp1252"], "--encoding is a --ratings file's text encoding"),
         (["--ratings", str(ratings), "--encoding", "klingon"], "--encoding 'klingon': not a text encoding"),
     ):
-        out = _cli("data", "info", *args, cwd=tmp_path)
+        out = run_process("data", "info", *args, cwd=tmp_path)
         assert out.returncode == 2 and out.stderr.count("\n") == 1 and words in out.stderr, out.stderr
 
 
@@ -135,13 +121,13 @@ def test_an_experiment_file_records_and_reloads_the_encoding(
         f'k = 2\n\n[dataset]\nname = "{ratings}"\nencoding = "windows-1252"\nmovies = "{movies}"\n\n'
         '[[models]]\nname = "popularity"\n'
     )
-    run = _cli("compare", "--config", str(config), "--out", str(tmp_path / "runs"), cwd=tmp_path)
+    run = run_process("compare", "--config", str(config), "--out", str(tmp_path / "runs"), cwd=tmp_path)
     assert run.returncode == 0, run.stderr
     (written,) = (tmp_path / "runs").glob("*/config.toml")
     assert 'encoding = "cp1252"' in written.read_text()
-    rerun = _cli("compare", "--config", str(written), "--out", str(tmp_path / "again"), cwd=tmp_path)
+    rerun = run_process("compare", "--config", str(written), "--out", str(tmp_path / "again"), cwd=tmp_path)
     assert rerun.returncode == 0, rerun.stderr
 
     config.write_text(config.read_text().replace("windows-1252", "klingon"))
-    bad = _cli("compare", "--config", str(config), cwd=tmp_path)
+    bad = run_process("compare", "--config", str(config), cwd=tmp_path)
     assert bad.returncode == 2 and "dataset.encoding: unknown text encoding 'klingon'" in bad.stderr

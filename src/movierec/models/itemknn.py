@@ -141,6 +141,13 @@ def item_similarity_topk(
         rows_out.append(active[np.repeat(np.arange(start, stop), keep.sum(axis=1))])
         cols_out.append(active[idx[keep]])
         vals_out.append(vals[keep])
+    return _items_csr(rows_out, cols_out, vals_out, n_items)
+
+
+def _items_csr(
+    rows_out: list[np.ndarray], cols_out: list[np.ndarray], vals_out: list[np.ndarray], n_items: int
+) -> sp.csr_matrix:
+    """The items × items CSR of neighbour blocks (rows, columns, values per block of items), indices sorted."""
     rows = np.concatenate(rows_out) if rows_out else np.zeros(0, dtype=np.int64)
     cols = np.concatenate(cols_out) if cols_out else np.zeros(0, dtype=np.int64)
     vals = np.concatenate(vals_out) if vals_out else np.zeros(0, dtype=np.float32)
@@ -252,12 +259,7 @@ def lift_table(
         rows_out.append(active[start + r])
         cols_out.append(active[c])
         vals_out.append(sims[r, c])
-    rows = np.concatenate(rows_out) if rows_out else np.zeros(0, dtype=np.int64)
-    cols = np.concatenate(cols_out) if cols_out else np.zeros(0, dtype=np.int64)
-    vals = np.concatenate(vals_out) if vals_out else np.zeros(0, dtype=np.float32)
-    out = sp.csr_matrix((vals.astype(np.float32), (rows, cols)), shape=(n_items, n_items))
-    out.sort_indices()
-    return out
+    return _items_csr(rows_out, cols_out, vals_out, n_items)
 
 
 class ItemKNN(WeightedRecommender):
