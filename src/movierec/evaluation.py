@@ -1630,7 +1630,7 @@ def compare(
     """Fit every model on one split and evaluate each under every protocol (docs/architecture.md; issues 3 and 4).
 
     ``dataset``: a :class:`Dataset`, a dataset name or path, or a ratings DataFrame (``movierec.load``'s
-    inputs). ``models``: names (or one comma-separated string), ``(name, params)`` or ``(name, params, label)`` (label = row key). ``split="auto"``:
+    inputs). ``models``: names (or one comma-separated string), ``(name, params)``, ``(name, params, label)`` (label = row key) or model objects (``EASE(l2=100)``: its name and the hyperparameters given; a fresh one is fitted). ``split="auto"``:
     explicit-only runs use the ratings hold-out (Surprise semantics), implicit-only runs the interaction
     hold-out of positives (LightFM semantics), mixed runs one ratings hold-out whose test positives are test
     ratings ≥ ``threshold`` (default 4, MovieLens' 4 stars of 5; on data without ratings its one value, every
@@ -1659,8 +1659,7 @@ def compare(
 
     ds = dataset if isinstance(dataset, Dataset) else load(dataset)  # a name, a path or a DataFrame loads
     inter = ds.interactions
-    if isinstance(models, str):  # "svd,ease", as the CLI's --models (iterating it gave model 's')
-        models = [m.strip() for m in models.split(",") if m.strip()]
+    models = _model_list(models)
     specs = _seeded_specs(models, seed)
     protos, genres, groups, reranker = _compare_protocols(protocols, ds, beyond, rerank, user_groups, auc)
     kinds = [tags_of(get_class(name)).kind for name, _ in specs]
@@ -1988,6 +1987,36 @@ def _note_scale(
     scale = scale_threshold_note(inter) if needs_positives and threshold == 4.0 else None
     if scale is not None:
         notes.append(scale)
+
+
+def _model_list(models: Any) -> list[Any]:
+    """compare's ``models`` as a list of names and ``(name, params[, label])``: one comma-separated string
+    split as the CLI's --models ("svd,ease": iterating it gave model 's'), model objects read as their
+    name and params (:func:`_instance_spec`)."""
+    if isinstance(models, str):
+        models = [m.strip() for m in models.split(",") if m.strip()]
+    return [_instance_spec(m) for m in models]
+
+
+def _instance_spec(model: Any) -> Any:
+    """A model object (``EASE(l2=100)``, what Surprise's ``cross_validate(algo, …)`` takes) as ``(name,
+    params)``: its registered name and the hyperparameters it was given that differ from its class's
+    defaults (so the run's seed still seeds it, and its row is labelled as ``("ease", {"l2": 100})``'s);
+    compare fits a fresh one per fold, whatever the object's own state. Anything else passes unchanged.
+    ``compare(ds, [EASE()])`` used to fail with "TypeError: 'EASE' object is not subscriptable"."""
+    from movierec.models.base import BaseRecommender
+
+    if not isinstance(model, BaseRecommender):
+        pair = isinstance(model, (tuple, list)) and len(model) in (2, 3) and isinstance(model[0], str)
+        if not isinstance(model, str) and not pair:
+            raise ConfigError(
+                f"models: {model!r} is not a model; give a name ('ease'), (name, params), (name, params, label) "
+                "or a model object (movierec.models.ease.EASE(l2=100))"
+            )
+        return model
+    defaults = type(model)().get_params()
+    given = {k: v for k, v in model.get_params().items() if k not in defaults or defaults[k] != v}
+    return (type(model).name, given)
 
 
 def _seeded_specs(models: Sequence[Any], seed: int) -> list[tuple[str, dict[str, Any]]]:
