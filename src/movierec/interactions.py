@@ -40,6 +40,7 @@ __all__ = [
     "refused_rating",
     "resolve_threshold",
     "scale_threshold_note",
+    "threshold_scale_note",
     "tie_key",
     "time_order",
     "without_ratings_note",
@@ -103,13 +104,22 @@ def scale_threshold_note(inter: Interactions, what: str = "relevance ≥ 4") -> 
     elsewhere: on ratings 1-10 it makes 94% of them positives, a 4 of 10 (two stars) a liked movie; ``None``
     on a scale up to 5 and on data without ratings (its own default). ``what`` names the threshold's use."""
     lo, hi = float(inter.ratings.min()), float(inter.ratings.max())
+    return threshold_scale_note(lo, hi, float((inter.ratings >= DEFAULT_THRESHOLD).mean()), what)
+
+
+def threshold_scale_note(
+    lo: float, hi: float, share: float, what: str = "relevance ≥ 4", setting: str | None = None
+) -> str | None:
+    """:func:`scale_threshold_note` from the ratings' ``lo``, ``hi`` and the ``share`` of them ≥ 4, for data
+    that is not in memory (Spark's, counted in one pass over the table); ``setting``: how the caller's
+    threshold is spelled (default: ``threshold=`` and ``--implicit-threshold``)."""
     if hi == 5.0 or lo == hi:
         return None
-    share = float((inter.ratings >= DEFAULT_THRESHOLD).mean())
+    setting = setting or spelled("threshold=", "--implicit-threshold")
     return (
         f"{what} is MovieLens' 4 stars of 5; on this data's ratings ({lo:g}–{hi:g}) it counts "
         f"{share:.0%} of them as positives: set a threshold for this scale "
-        f"({spelled('threshold=', '--implicit-threshold')})"
+        f"({setting})"
     )
 
 

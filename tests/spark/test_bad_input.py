@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -161,3 +162,84 @@ def test_a_headerless_csv_reads_as_the_local_loader_reads_it(spark, tmp_path, ca
         "--item-col 2 --rating-col 3), or add a header row"
     ), line
     assert not (tmp_path / "a").exists()
+
+
+def test_u_data_and_dat_names_read_with_the_local_loaders_delimiter(spark, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """spark train read every file but a .tsv as comma-separated, so ml-100k's u.data, which --dataset and
+    data info --ratings read as it is, came back as one column: "missing columns 'userId', 'movieId',
+    'rating' (found: 196	242	3	881250949)", with no word of the delimiter. A .data name is now read
+    tab-separated and a .dat name '::'-separated, as the local loader reads them; a file in another
+    delimiter than its name says is one line that names --sep."""
+    rows = [(196, 242, 3, 881250949), (186, 302, 4, 891717742), (22, 377, 1, 878887116)]
+    data = tmp_path / "u.data"
+    data.write_text("".join("\t".join(map(str, r)) + "\n" for r in rows))
+    dat = tmp_path / "ratings.dat"
+    dat.write_text("".join("::".join(map(str, r)) + "\n" for r in rows))
+    for path in (data, dat):
+        got = read_ratings(spark, str(path)).frame.toPandas().sort_values("user_raw")
+        assert got["user_raw"].tolist() == [22, 186, 196] and got["rating"].tolist() == [1.0, 4.0, 3.0]
+    capsys.readouterr()
+    tab = tmp_path / "export.csv"
+    tab.write_text("userId\tmovieId\trating\n1\t10\t4\n2\t10\t3\n")
+    line = _cli_error(capsys, "--ratings", str(tab), "--out", str(tmp_path / "a"))
+    assert "it looks '\\t'-separated, not ',' (wrong delimiter?): read it with --sep tab" in line, line
+    assert not (tmp_path / "a").exists()
+
+
+def test_text_ids_take_titles_keyed_by_the_item_column(spark, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """--movies for ratings with text item ids gave no titles: a file keyed by the item column ('sku', as the
+    local --movies reads one) failed with "titles.csv: missing column 'movieId' (found: sku, title, genres)",
+    and one keyed by movieId with "movieId 'sku-1' is not a number". Both now give the artifact its titles."""
+    ratings = tmp_path / "r.csv"
+    pd.DataFrame(
+        {
+            "customer": ["c1", "c1", "c2", "c2", "c3"],
+            "sku": ["s-1", "s-2", "s-1", "s-3", "s-2"],
+            "stars": [8, 6, 9, 2, 7],
+        }
+    ).to_csv(ratings, index=False)
+    titles = pd.DataFrame(
+        {"sku": ["s-1", "s-2", "s-3"], "title": ["One (2001)", "Two (2002)", "Three (2003)"]}
+    )
+    for i, column in enumerate(("sku", "movieId")):
+        movies = tmp_path / f"titles{i}.csv"
+        titles.rename(columns={"sku": column}).to_csv(movies, index=False)
+        out = tmp_path / f"a{i}"
+        args = ["--ratings", str(ratings), "--movies", str(movies), "--out", str(out)]
+        args += "--user-col customer --item-col sku --rating-col stars --test-size 0 --rank 2 --iterations 1".split()
+        with pytest.raises(SystemExit) as exc:
+            main(["spark", "train", *args])
+        assert exc.value.code == 0, capsys.readouterr().err
+        items = pd.read_parquet(out / "items.parquet").set_index("movieId")
+        assert items.loc["s-3", "title"] == "Three (2003)" and items.loc["s-1", "year"] == 2001
+
+
+def test_implicit_on_a_1_to_10_scale_says_what_the_default_threshold_counts(spark, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """spark train --implicit kept ratings ≥ 4 as positives on any scale without a word: on ratings 1-10
+    (ml-latest-small's doubled) that made 94.7% of them liked, a 4 of 10 among them, where compare, report and
+    recommend say so in a note. It now says so too, on stderr and in the artifact's notes; a scale up to 5,
+    or a threshold given, says nothing."""
+    ratings = tmp_path / "r.csv"
+    stars = [8, 6, 9, 2, 7, 10, 1, 4]
+    pd.DataFrame(
+        {"userId": [1, 1, 2, 2, 3, 3, 4, 4], "movieId": [1, 2, 1, 3, 2, 3, 1, 2], "rating": stars}
+    ).to_csv(ratings, index=False)
+    runs = {"default": [], "given": ["--implicit-threshold", "8"]}
+    for name, extra in runs.items():
+        out = tmp_path / name
+        args = ["spark", "train", "--ratings", str(ratings), "--out", str(out), "--implicit", *extra]
+        with pytest.raises(SystemExit) as exc:
+            main([*args, *"--test-size 0 --rank 2 --iterations 1".split()])
+        err = " ".join(capsys.readouterr().err.split())
+        assert exc.value.code == 0, err
+        notes = json.loads((out / "manifest.json").read_text())["notes"]
+        said = [n for n in notes if "MovieLens' 4 stars of 5" in n]
+        if name == "given":
+            assert not said and "4 stars of 5" not in err
+            continue
+        assert said == [
+            "implicit ALS learns from ratings ≥ 4, which is MovieLens' 4 stars of 5; on this data's ratings "
+            "(1–10) it counts 75% of them as positives: set a threshold for this scale (implicit_threshold= in Python, "
+            "--implicit-threshold in the CLI)"
+        ]
+        assert f"note: {said[0]}" in err

@@ -172,10 +172,13 @@ def job_failures() -> Iterator[None]:
 
     Use it inside the ``with`` of the session, so the JVM still runs while the causes are read.
     """
+    from movierec.spark.session import raise_if_interrupted
+
     kinds = _spark_exception_types()
     try:
         yield
     except Exception as exc:
+        raise_if_interrupted()  # a job cut off by Ctrl-C is no failure to explain
         if not kinds or not isinstance(exc, kinds):
             raise
         try:

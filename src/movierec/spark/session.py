@@ -7,6 +7,7 @@ readable line instead of a Java stack trace or a driver waiting forever for a ma
 from __future__ import annotations
 
 import atexit
+import logging
 import os
 import re
 import shutil
@@ -14,6 +15,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import warnings
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -32,6 +34,7 @@ __all__ = [
     "check_master",
     "ensure_checkpoint_dir",
     "parse_conf",
+    "raise_if_interrupted",
     "session_settings",
     "spark_session",
 ]
@@ -306,6 +309,7 @@ def spark_session(
     builder: Any = SparkSession.builder.master(master).appName(app_name)
     for key, value in settings.items():
         builder = builder.config(key, value)
+    on_sigint = _sigint_handler()  # SparkContext replaces it with its own (see _plain_interrupts)
     try:
         with _quiet_driver_log():
             spark = builder.getOrCreate()
@@ -320,10 +324,148 @@ def spark_session(
             f"Spark {spark.version} on {master} (app {spark.sparkContext.applicationId}); UI: {url or 'disabled'}",
             file=sys.stderr,
         )
+    with _plain_interrupts(spark, on_sigint) as stopping:
+        try:
+            yield spark
+        except KeyboardInterrupt:  # Ctrl-C, or SIGTERM as the CLI raises it
+            stopping.mute()  # stop without the JVM's ERROR lines
+            raise
+        except Exception:  # the interrupted call's clean-up failed in its stead: still an interrupt
+            if not _INTERRUPT.is_set():
+                raise
+            raise KeyboardInterrupt from None
+        finally:
+            with warnings.catch_warnings():
+                if stopping.muted:  # the stop may find the interrupted call's connection closed: no news
+                    warnings.filterwarnings("ignore", message="Unable to cleanly shutdown Spark JVM")
+                _stop(spark)
+
+
+def _sigint_handler() -> Any:
+    """The SIGINT handler in place now (``None`` off the main thread, where none can be set)."""
+    import signal
+
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.getsignal(signal.SIGINT)
+
+
+_INTERRUPT = threading.Event()
+"""Set by Ctrl-C during a session made by :func:`spark_session`, cleared when it ends."""
+
+
+def raise_if_interrupted() -> None:
+    """Raise ``KeyboardInterrupt`` when Ctrl-C was pressed during this session. py4j's clean-up of the
+    interrupted call can itself fail (an ``OSError`` from the closed socket) and replace the interrupt, and an
+    ``except Exception`` around a Spark call would then read it as a failed read: a Ctrl-C during ``spark
+    train``'s first look at the file (``_first_line``) was swallowed and the run went on to the end."""
+    if _INTERRUPT.is_set():
+        raise KeyboardInterrupt
+
+
+class _DropPy4JTracebacks(logging.Filter):
+    """Drop the records py4j logs through the root logger (``logging.exception("KeyboardInterrupt while
+    sending command.")``, with its traceback, when Ctrl-C lands in a call to the JVM)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.name == "root" and f"{os.sep}py4j{os.sep}" in record.pathname)
+
+
+class _Stopping:
+    """Quiets an interrupted session: py4j's Python logging and the driver's log4j output, until
+    :meth:`restore` puts both back (the driver is stopped by then)."""
+
+    def __init__(self, spark: Any) -> None:
+        self.spark = spark
+        self.muted = False
+        self.root = logging.getLogger()
+        self.py4j = logging.getLogger("py4j")
+        self.level = self.py4j.level
+        self.drop = _DropPy4JTracebacks()
+        self.guard = logging.NullHandler()
+
+    def mute(self) -> None:
+        """Quiet py4j (a root-logger filter; a handler on the root so py4j's ``logging.exception`` does not
+        install ``basicConfig``'s; its own loggers above CRITICAL) and turn the driver's log off."""
+        if self.muted:
+            return
+        self.muted = True
+        self.root.addFilter(self.drop)
+        self.root.addHandler(self.guard)
+        self.py4j.setLevel(logging.CRITICAL + 1)
+        # from another thread, on a connection of its own: the main thread may be waiting on its own
+        # connection to the JVM, and a call on that one from a signal handler is the reentrant call
+        quiet = threading.Thread(target=_silence_driver_log, args=(self.spark,), daemon=True)
+        quiet.start()
+        quiet.join(timeout=5)
+
+    def restore(self) -> None:
+        if self.muted:
+            self.root.removeFilter(self.drop)
+            self.root.removeHandler(self.guard)
+            self.py4j.setLevel(self.level)
+            self.muted = False
+
+
+@contextmanager
+def _plain_interrupts(spark: Any, previous: Any) -> Iterator[_Stopping]:
+    """While a session made here runs, Ctrl-C first quiets the driver's log and py4j, then raises a plain
+    ``KeyboardInterrupt`` (SIGTERM, when a Python handler takes it, quiets them and calls that handler);
+    the handlers from before the session are back afterwards.
+
+    Why: pyspark's own handler (set by ``SparkContext``) calls the JVM from inside the signal handler
+    (``cancelAllJobs``) while the interrupted main thread is itself waiting on that connection. A Ctrl-C
+    during ``spark train``'s fit printed 136 lines on a terminal: py4j's ``RuntimeError: reentrant call``
+    and ``KeyboardInterrupt while sending command`` tracebacks through the root logger, then the tasks'
+    ERROR lines with Java stacks as the context stopped (``Block rdd_89_1 does not exist``, ``Job 16
+    cancelled because SparkContext was shut down``), ``movierec: interrupted`` lost in the middle.
+    Stopping the session (:func:`_stop`) cancels the running jobs anyway, and the JVM ignores SIGINT itself
+    (pyspark starts it so), so it goes with the session and no JVM is left behind.
+    """
+    import signal
+
+    stopping = _Stopping(spark)
+    if previous is None:  # not the main thread: no handler was read, none is set
+        try:
+            yield stopping
+        finally:
+            stopping.restore()
+        return
+
+    def on_sigint(_signum: int, _frame: object) -> None:
+        _INTERRUPT.set()
+        stopping.mute()
+        raise KeyboardInterrupt
+
+    # SIGTERM, where a Python handler takes it (the CLI raises it as an interrupt): quiet first, then that
+    terminate: Any = signal.getsignal(signal.SIGTERM)
+
+    def on_sigterm(signum: int, frame: Any) -> None:
+        _INTERRUPT.set()
+        stopping.mute()
+        terminate(signum, frame)
+
+    _INTERRUPT.clear()
+    signal.signal(signal.SIGINT, on_sigint)
+    if callable(terminate):
+        signal.signal(signal.SIGTERM, on_sigterm)
     try:
-        yield spark
+        yield stopping
     finally:
-        _stop(spark)
+        signal.signal(signal.SIGINT, previous)
+        if callable(terminate):
+            signal.signal(signal.SIGTERM, terminate)
+        stopping.restore()
+        _INTERRUPT.clear()
+
+
+def _silence_driver_log(spark: Any) -> None:
+    """Turn the driver's log off: once a person has asked the run to stop, the ERROR lines of tasks cut
+    off as the context stops are noise."""
+    try:
+        spark.sparkContext.setLogLevel("OFF")
+    except Exception:  # the JVM is already gone: nothing left to log
+        pass
 
 
 def _stop(spark: Any) -> None:

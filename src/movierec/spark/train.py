@@ -21,11 +21,11 @@ import pandas as pd
 
 from movierec.datasets import Dataset, bundled_path, sha256_file
 from movierec.errors import ConfigError, DataError, labelled, spelled
-from movierec.interactions import IdMap, Interactions
+from movierec.interactions import IdMap, Interactions, threshold_scale_note
 from movierec.models.base import BaseRecommender, ExplicitRecommender, Tags, check_positive
 from movierec.models.params import NON_NEGATIVE, POSITIVE_INT, Boolean, Constraint, Interval
 from movierec.spark.results import JobResult
-from movierec.spark.session import ensure_checkpoint_dir
+from movierec.spark.session import ensure_checkpoint_dir, raise_if_interrupted
 
 if TYPE_CHECKING:
     from pyspark.ml.recommendation import ALSModel
@@ -184,6 +184,10 @@ class RatingsSource:
     dropped: dict[str, int]
     user_is_int: bool
     item_is_int: bool
+    rating_range: tuple[float, float] = (0.0, 0.0)
+    """The kept ratings' minimum and maximum."""
+    share_at_least_4: float = 0.0
+    """The share of the kept ratings ≥ 4 (MovieLens' 4 stars of 5, the default implicit threshold)."""
 
     @property
     def n_dropped(self) -> int:
@@ -332,9 +336,21 @@ def read_ratings(
     df = _read_table(spark, uri, fmt, sep, header)
     missing = [c for c in (user_col, item_col, rating_col) if c not in df.columns]
     if missing:
+        from movierec.datasets.parsers import ColumnOptionsError, _sep_flag, _sniff_delimiter
+
         names = ", ".join(repr(c) for c in missing)
+        found = ", ".join(df.columns)
+        other = _sniff_delimiter(found, sep) if fmt == "csv" and len(df.columns) == 1 else None
+        if other is not None:  # one column whose name holds another delimiter: the fix is --sep, not names
+            said = (
+                f"{uri}: missing column{'s' if len(missing) > 1 else ''} {names} (found one column, "
+                f"{found[:60]!r}); it looks {other!r}-separated, not {sep!r} (wrong delimiter?): read it with "
+            )
+            error = ColumnOptionsError(said + _sep_flag(other), f"{said}sep={other!r}")
+            error.args = (error.in_keywords(),)  # Python's words; the CLI asks in_flags() for its own
+            raise error
         raise DataError(
-            f"{uri}: missing column{'s' if len(missing) > 1 else ''} {names} (found: {', '.join(df.columns)}); "
+            f"{uri}: missing column{'s' if len(missing) > 1 else ''} {names} (found: {found}); "
             f"name them ({spelled('user_col=, item_col=, rating_col=', '--user-col/--item-col/--rating-col')})"
         )
     rating = F.col(rating_col).try_cast("double")
@@ -361,18 +377,30 @@ def read_ratings(
         F.col(item_col).cast("long" if item_is_int else "string").alias(ITEM_RAW),
         rating.cast("float").alias(RATING),
     )
-    return RatingsSource(frame, uri, n, n - n_bad, dropped, user_is_int, item_is_int)
+    kept = n - n_bad
+    rating_range = (float(stats["rating_min"] or 0.0), float(stats["rating_max"] or 0.0))
+    at_least_4 = int(stats["at_least_4"] or 0) / kept if kept else 0.0
+    return RatingsSource(frame, uri, n, kept, dropped, user_is_int, item_is_int, rating_range, at_least_4)
 
 
 def _delimiter(uri: str, sep: str | None) -> str:
     """``sep`` as the local loader takes it (:func:`movierec.datasets.parsers.parse_delimiter`: ``tab``,
-    ``';'``, ``'::'`` …), or a tab for a ``.tsv`` name and a comma otherwise."""
+    ``';'``, ``'::'`` …), else the one the local loader reads the file's name with: a tab for ``.tsv`` and
+    ``.data`` (ml-100k's ``u.data``), ``::`` for ``.dat`` (ml-1m's ``ratings.dat``), a comma otherwise.
+    Before, only ``.tsv`` was known, so the ``u.data`` that ``--dataset``/``data info --ratings`` read as
+    it is came back as one column: ``missing columns 'userId', 'movieId', 'rating' (found: 196	242	3 …)``.
+    """
     from movierec.datasets.parsers import parse_delimiter
 
     if sep is not None:
         return parse_delimiter(sep)
     tail = uri.rstrip("/").lower()
-    return "\t" if tail.endswith((".tsv", ".tsv.gz", ".tsv.bz2")) else ","
+    for suffix in ("", ".gz", ".bz2"):
+        if tail.endswith((f".tsv{suffix}", f".data{suffix}")):
+            return "\t"
+        if tail.endswith(f".dat{suffix}"):
+            return "::"
+    return ","
 
 
 def _header_and_columns(
@@ -410,6 +438,7 @@ def _first_line(spark: SparkSession, uri: str) -> str | None:
     try:
         row = spark.read.text(uri).first()
     except Exception:
+        raise_if_interrupted()  # Ctrl-C, not an unreadable file (py4j's clean-up can fail in its stead)
         return None
     return "" if row is None else str(row[0]).lstrip("\ufeff").rstrip("\r")
 
@@ -444,8 +473,12 @@ def _row_stats(
         as_long = F.col(c).try_cast("long")
         return as_long.isNotNull() & (as_long.cast("double") == F.col(c).try_cast("double"))
 
+    kept_rating = F.when(keep, F.col(rating_col).try_cast("double"))
     stats = df.agg(
         F.count(F.lit(1)).alias("n"),
+        F.min(kept_rating).alias("rating_min"),
+        F.max(kept_rating).alias("rating_max"),
+        F.sum((kept_rating >= 4.0).cast("long")).alias("at_least_4"),
         F.sum((~keep).cast("long")).alias("n_bad"),
         F.sum((~ok_rating).cast("long")).alias("bad_rating"),
         F.first(F.when(~ok_rating, F.col(rating_col).cast("string")), ignorenulls=True).alias("bad_example"),
@@ -727,35 +760,34 @@ class SparkTrainResult(JobResult):
 
 
 def _load_movies(
-    spark: SparkSession, movies: str | Path | None, default_bundled: bool
+    spark: SparkSession,
+    movies: str | Path | None,
+    default_bundled: bool,
+    *,
+    item_col: str = "movieId",
+    text_ids: bool = False,
 ) -> pd.DataFrame | None:
-    """Item metadata for the artifact's titles: a local movies.csv, a URI read by Spark, or the bundled one."""
-    from movierec.datasets.parsers import parse_year, read_movies
+    """Item metadata for the artifact's titles: a local movies.csv, a URI read by Spark, or the bundled one.
+
+    Read as the local ``--movies`` is (:func:`movierec.datasets.parsers.movies_from_frame`): the ids in a
+    ``movieId`` column or in one named as the ratings' ``item_col`` (``sku``), kept as text when the
+    ratings' item ids are text (``text_ids``). Before, only a numeric ``movieId`` was read, so ratings with
+    text ids (``sku-1``) could have no titles at all: ``titles.csv: missing column 'movieId' (found: sku,
+    title, genres)``, or, with the column renamed, ``movieId 'sku-1' is not a number``.
+    """
+    from movierec.datasets.parsers import movies_from_frame, read_movies
 
     if movies is None:
         return read_movies(bundled_path() / "movies.csv") if default_bundled else None
     text = str(movies)
     if "://" not in text or text.startswith("file://"):
-        return read_movies(Path(text.removeprefix("file://")).expanduser())
+        local = Path(text.removeprefix("file://")).expanduser()
+        return read_movies(local, id_col=item_col, text_ids=text_ids)
     try:
         pdf = _pandas(spark.read.option("header", "true").csv(text))
     except Exception as exc:
         raise DataError(f"{text}: cannot read movies: {_spark_error_line(exc)}") from exc
-    for col in ("movieId", "title"):
-        if col not in pdf.columns:
-            raise DataError(f"{text}: missing column {col!r} (found: {', '.join(pdf.columns)})")
-    ids = pd.to_numeric(pdf["movieId"], errors="coerce")
-    pdf = pdf[ids.notna()]
-    titles = pdf["title"].astype(str).str.strip()
-    genres = pdf["genres"].fillna("") if "genres" in pdf.columns else pd.Series([""] * len(pdf))
-    return pd.DataFrame(
-        {
-            "movieId": ids[ids.notna()].to_numpy(dtype=np.int64),
-            "title": titles.to_numpy(dtype=object),
-            "year": pd.array([parse_year(t) for t in titles], dtype="Int64"),
-            "genres": [[x for x in str(g).split("|") if x and x != "(no genres listed)"] for g in genres],
-        }
-    ).drop_duplicates("movieId")
+    return movies_from_frame(pdf.fillna(""), text, id_col=item_col, text_ids=text_ids, line_offset=2)
 
 
 def _links_folder(movies: str | Path | None, default_bundled: bool) -> Path | None:
@@ -934,6 +966,19 @@ def train(
     notes = []
     if src.n_dropped:
         notes.append(f"dropped {src.n_dropped} of {src.n_rows} malformed rows: {src.dropped}")
+    scale = (
+        threshold_scale_note(
+            *src.rating_range,
+            src.share_at_least_4,
+            "implicit ALS learns from ratings ≥ 4, which",
+            spelled("implicit_threshold=", "--implicit-threshold"),
+        )
+        if implicit and implicit_threshold == 4.0
+        else None
+    )
+    if scale is not None:  # as the local commands say it: on 1-10, a 4 of 10 counted as liked, unsaid
+        print(f"note: {scale}", file=sys.stderr)
+        notes.append(scale)
     result = train_on_frames(
         spark,
         train_df,
@@ -945,7 +990,13 @@ def train(
         num_blocks=num_blocks,
         dataset_name=name,
         dataset_sha256=sha,
-        movies=_load_movies(spark, movies, default_bundled=bundled),
+        movies=_load_movies(
+            spark,
+            movies,
+            default_bundled=bundled,
+            item_col=str(read_options.get("item_col", "movieId")),
+            text_ids=id_mapping == "index" and not src.item_is_int,
+        ),
         links_folder=_links_folder(movies, default_bundled=bundled),
         split_note=split_note,
         force=force,
