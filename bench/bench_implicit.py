@@ -233,7 +233,7 @@ def quality_rows(train: Any, test: Any, ndcg: dict[str, float], repeat: int) -> 
     chosen = tune_ease(train)
     tune_s = time.perf_counter() - tic
     # the grid scores a fixed γ for everyone (B's columns × count^γ), so the pick is fitted so: κ 0
-    params = {
+    params: dict[str, Any] = {
         "l2": chosen["l2"],
         "popularity_exponent": chosen["popularity_exponent"],
         "popularity_shrink": 0.0,
