@@ -233,14 +233,14 @@ def quality_rows(train: Any, test: Any, ndcg: dict[str, float], repeat: int) -> 
     chosen = tune_ease(train)
     tune_s = time.perf_counter() - tic
     # the grid scores a fixed γ for everyone (B's columns × count^γ), so the pick is fitted so: κ 0
-    params: dict[str, Any] = {
+    picked: dict[str, Any] = {
         "l2": chosen["l2"],
         "popularity_exponent": chosen["popularity_exponent"],
         "popularity_shrink": 0.0,
     }
-    tuned = create("ease", **params).fit(train)
+    tuned = create("ease", **picked).fit(train)
     q = _quality(tuned, train, test)
-    label = f"ease tuned (l2={params['l2']:g}, gamma={params['popularity_exponent']:g})"
+    label = f"ease tuned (l2={picked['l2']:g}, gamma={picked['popularity_exponent']:g})"
     ndcg[label] = round(q["ndcg@10"], 4)
     rows.append(
         make_row(
@@ -251,7 +251,7 @@ def quality_rows(train: Any, test: Any, ndcg: dict[str, float], repeat: int) -> 
             None,
             quality={
                 **{k: round(v, 4) for k, v in q.items()},
-                "params": params,
+                "params": picked,
                 "validation_ndcg@10": max(chosen["validation_ndcg@10"].values()),
             },
             validation_ndcg_grid=chosen["validation_ndcg@10"],
