@@ -213,6 +213,9 @@ def test_fetch_path_corrupt_archive_without_checksum(tmp_path):
     proc = run("data", "fetch", "ml-latest", "--path", str(broken), data=tmp_path / "cache")
     assert_user_error(proc, "ml-latest.zip", "truncated or corrupt")
     assert sorted(p.name for p in (tmp_path / "cache").iterdir()) == []
+    # the file is the user's: the advice is to download it again, never to delete it (it said 'delete it')
+    assert "delete" not in proc.stderr and "download ml-latest.zip again and give that file" in proc.stderr
+    assert broken.read_bytes() == b"PK\x03\x04 this is not really a zip"
 
 
 def _good_csv(folder: Path) -> Path:

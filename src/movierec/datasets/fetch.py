@@ -167,8 +167,9 @@ def _fetch_locked(
             return _install_folder(spec, source, target)
         _verify(spec, source, str(source))
         return _install_archive(
-            spec, source, target, label=str(source), max_bytes=max_bytes, max_ratio=max_ratio
-        )
+            spec, source, target, label=str(source), max_bytes=max_bytes, max_ratio=max_ratio,
+            fix=f"download {spec.name}.zip again and give that file (this one was left as it is)",
+        )  # fmt: skip
 
     src_url = url or spec.url
     part = root / f"{spec.name}.zip.part"
@@ -380,9 +381,18 @@ def safe_members(
 
 
 def _install_archive(
-    spec: DatasetSpec, archive: Path, target: Path, *, label: str, max_bytes: int, max_ratio: float
+    spec: DatasetSpec,
+    archive: Path,
+    target: Path,
+    *,
+    label: str,
+    max_bytes: int,
+    max_ratio: float,
+    fix: str = "fetch again (the partial download was removed)",
 ) -> Path:
-    """Unpack ``archive`` into a temp folder in the cache, then rename the dataset folder into place."""
+    """Unpack ``archive`` into a temp folder in the cache, then rename the dataset folder into place.
+    ``fix`` ends a corrupt archive's message: a download of ours is removed and fetched again; a file the
+    user gave (``--path``) is theirs, never to be deleted on our say (it read 'delete it and fetch again')."""
     root = target.parent
     tmp = temporary_folder(root, f".{spec.name}.", ".unpack")  # .NAME.PID@HOST.unpack
     try:
@@ -405,15 +415,11 @@ def _install_archive(
                                 )
                             out.write(block)
         except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, NotImplementedError) as exc:
-            raise DownloadError(
-                f"{label}: the archive is truncated or corrupt ({exc}); delete it and fetch again"
-            ) from None
+            raise DownloadError(f"{label}: the archive is truncated or corrupt ({exc}); {fix}") from None
         except OSError as exc:
             if exc.errno == 28 or isinstance(exc, PermissionError):
                 raise DownloadError(f"{root}: cannot unpack {spec.name} ({exc.strerror})") from None
-            raise DownloadError(
-                f"{label}: the archive is truncated or corrupt ({exc}); delete it and fetch again"
-            ) from None
+            raise DownloadError(f"{label}: the archive is truncated or corrupt ({exc}); {fix}") from None
         found = _find_dataset_folder(tmp, spec)
         if found is None:
             raise DownloadError(
