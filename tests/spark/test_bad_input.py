@@ -176,8 +176,11 @@ def test_u_data_and_dat_names_read_with_the_local_loaders_delimiter(spark, tmp_p
     dat = tmp_path / "ratings.dat"
     dat.write_text("".join("::".join(map(str, r)) + "\n" for r in rows))
     for path in (data, dat):
+        capsys.readouterr()
         got = read_ratings(spark, str(path)).frame.toPandas().sort_values("user_raw")
         assert got["user_raw"].tolist() == [22, 186, 196] and got["rating"].tolist() == [1.0, 4.0, 3.0]
+        # headerless by their layout, as the local loader reads them: no 'no header row' note
+        assert "header" not in capsys.readouterr().err
     capsys.readouterr()
     tab = tmp_path / "export.csv"
     tab.write_text("userId\tmovieId\trating\n1\t10\t4\n2\t10\t3\n")

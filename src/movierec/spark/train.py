@@ -423,7 +423,11 @@ def _header_and_columns(
     if header is None and (not first or not first_line_is_data(first, sep)):
         return True, cols
     try:
-        user, item, rating, note = headerless_columns(uri, first, sep, *cols, guessed=header is None)
+        # ml-100k's u.data and ml-1m's .dat have no header by their layout: no note (the local loader gives none)
+        layout = uri.rstrip("/").lower().removesuffix(".gz").removesuffix(".bz2").endswith((".data", ".dat"))
+        user, item, rating, note = headerless_columns(
+            uri, first, sep, *cols, guessed=header is None and not layout
+        )
     except ColumnOptionsError as exc:  # Python's keywords here; the CLI asks exc.in_flags() for its own
         exc.args = (exc.in_keywords(),)
         raise
