@@ -206,6 +206,12 @@ def recommend_all(
         offset, ibias = np.zeros(n_users, np.float32), arrays["item_scores"]
     clip = art.manifest.get("score_clip")
     users = _users_frame(spark, art.user_map.ids, ufac, offset, seen, parts)
+    # a user the model learned nothing of (no training row: an implicit model's user without a rating ≥ its
+    # threshold) gets the most-liked movies from the artifact's own code, as serve and recommend_all_users
+    # give them (Artifact.known_fallback), not a product with an untrained vector
+    blank = np.flatnonzero(np.diff(art.seen.indptr) == 0)
+    if len(blank):
+        users = users.where(~F.col("user").isin(art.user_map.ids[blank].tolist()))
     keep = np.setdiff1d(
         np.flatnonzero(art.support >= art.min_support), denied
     )  # the support floor, the deny-list
@@ -228,8 +234,34 @@ def recommend_all(
         F.col("rec.items").alias("movieId"),
         F.col("rec.scores").alias("score"),
     )
+    if len(blank):
+        long = long.unionByName(_fallback_rows(spark, art, blank, k, denied, exclude_seen, long.schema))
     n_rows = _write_parquet(long, out, force=force)
     return BatchResult(Path(str(out)), n_users, n_rows, k, time.perf_counter() - t0)
+
+
+def _fallback_rows(
+    spark: SparkSession,
+    art: Any,
+    users: np.ndarray,
+    k: int,
+    denied: np.ndarray,
+    exclude_seen: bool,
+    schema: Any,
+) -> DataFrame:
+    """The lists of ``users`` (dense indices) as the artifact ranks them (:meth:`Artifact.top_indices`: the
+    popularity fallback for a user without training rows), as rows ``userId, rank, movieId, score``."""
+    idx, vals = art.top_indices(users, k, exclude_seen=exclude_seen, exclude=denied)
+    r, c = np.nonzero(idx >= 0)
+    pdf = pd.DataFrame(
+        {
+            "userId": art.user_map.ids[users[r]],
+            "rank": (c + 1).astype(np.int32),
+            "movieId": art.item_map.ids[idx[r, c]],
+            "score": vals[r, c].astype(np.float32),
+        }
+    )
+    return spark.createDataFrame(pdf, schema=schema)
 
 
 def check_output(out: str | Path, force: bool, option: str = "--out") -> None:
