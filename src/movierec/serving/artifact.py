@@ -676,6 +676,8 @@ class Artifact(IdMapped):
         self._ranking: dict[str, Any] | None = manifest.get("ranking")
         self._priors = rating_priors(self._seen, self._ranking)
         self._popularity = np.bincount(self._seen.indices, minlength=n_items).astype(np.float32)
+        # training users with no row the model learned from (known_fallback): popularity's list for them
+        self._untrained = np.diff(self._seen.indptr) == 0
         floor = manifest.get("min_support")
         self.min_support = int(default_min_support(self._popularity) if floor is None else floor)
         self.scorer = make_scorer(self.family, arrays, self._seen, _legacy_spec(manifest))
@@ -986,13 +988,19 @@ class Artifact(IdMapped):
             self.explain_known(u, rows, raw)
         return rows
 
+    @property
+    def untrained_users(self) -> np.ndarray:
+        """Dense indices of the training users the model learned nothing of, whose lists are popularity's
+        (:meth:`known_fallback`): Spark's factor path ranks them by this code rather than their vectors."""
+        return np.flatnonzero(self._untrained)
+
     def known_fallback(self, u: int) -> str | None:
         """Why a known user's list is popularity's, or ``None``: a user with no training row the model learned
         from (an implicit model's user without a rating at or above its threshold: ml-latest-small's user 442,
         whose best rating is 3.5) has scores that say nothing, all 0 for ease, so the list came out in movie-id
         order (Toy Story, Jumanji, Grumpier Old Men) with no word; such a user now gets what a visitor without a
         liked movie gets (:meth:`visitor`), and this sentence (the API's ``fallback``, the CLI's note)."""
-        if self._seen.indptr[u] != self._seen.indptr[u + 1]:
+        if not self._untrained[u]:
             return None
         return (
             f"popularity: user {self.raw_user(u)} has no rating of {self.implicit_threshold:g} or more in the "
@@ -1021,7 +1029,7 @@ class Artifact(IdMapped):
         block = np.empty((len(users), self.n_items), dtype=np.float32)
         ptr, rated = self._rated
         for r, u in enumerate(users.tolist()):
-            if self.known_fallback(u) is not None:  # as recommend_index: nothing learned, popularity's list
+            if self._untrained[u]:  # as recommend_index (known_fallback): nothing learned, popularity's list
                 block[r] = self._popularity
             else:
                 block[r] = self._rank(self.scorer.known(u), self._known_prior(u))

@@ -209,7 +209,7 @@ def recommend_all(
     # a user the model learned nothing of (no training row: an implicit model's user without a rating ≥ its
     # threshold) gets the most-liked movies from the artifact's own code, as serve and recommend_all_users
     # give them (Artifact.known_fallback), not a product with an untrained vector
-    blank = np.flatnonzero(np.diff(art.seen.indptr) == 0)
+    blank = art.untrained_users
     if len(blank):
         users = users.where(~F.col("user").isin(art.user_map.ids[blank].tolist()))
     keep = np.setdiff1d(
