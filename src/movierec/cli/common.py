@@ -399,11 +399,11 @@ class RatingsSource:
         """``--encoding``: a name Python knows, checked before any file is read."""
         if self.encoding is None:
             return
-        import codecs
+        from movierec.datasets import check_encoding  # the loader's own check, worded for the flag
 
         try:
-            codecs.lookup(self.encoding)
-        except LookupError:
+            check_encoding(self.encoding)
+        except ConfigError:
             raise ConfigError(
                 f"--encoding {self.encoding!r}: not a text encoding Python knows; try utf-8, cp1252 or latin-1"
             ) from None
