@@ -546,8 +546,7 @@ class Recommender:
         if exclude_seen:  # every movie the user rated, also those an implicit model did not train on (< 4)
             mask[self._rated_items(train, u)] = False
         candidates = None if mask.all() else np.flatnonzero(mask)
-        indptr = train.csr().indptr  # cached: no count over every rating on each call
-        nothing_learned = not self.explicit and indptr[u] == indptr[u + 1]
+        nothing_learned = not self.explicit and train.csr()[u].nnz == 0  # the cached CSR's row
         if nothing_learned:  # no training positive: the model's scores say nothing (ease's are all 0)
             warnings.warn(
                 f"user {user_id!r} has no rating of {self.threshold:g} or more in the training data, the ratings "
