@@ -52,3 +52,28 @@ def test_wide_lists_each_column_once_whichever_row_comes_first(tmp_path: Path) -
         assert head == cols and "ndcg@10_lo" in cols
         assert cols.index("ndcg@10") < cols.index("ndcg@10_lo")  # a metric before its interval
     assert {"rmse_std", "ndcg@10_std"} <= set(cols)
+
+
+def test_one_spelling_for_the_interval_bounds_in_every_table(tmp_path: Path) -> None:
+    """A Result's to_frame() named its interval ``ci_low``/``ci_high`` and so did the report's long CSV,
+    where Comparison.to_frame(), compare's results.csv and the paired tests say ``lo``/``hi``
+    (``ndcg@10_lo``): one name per bound now, with the same numbers in each table."""
+    inter = Interactions.from_frame(make_ratings(80, 60, 0.3, seed=4), rating_scale=(0.5, 5.0))
+    from movierec.datasets import Dataset
+
+    ds = Dataset(name="tiny", interactions=inter)
+    comp = compare(ds, ["popularity"], protocols="full-ranking", seed=1)
+    (row,) = comp.rows
+    one = row.to_frame().set_index("metric")
+    assert list(one.columns) == ["value", "lo", "hi"]
+    wide = comp.to_frame()
+    _, long = results_table(comp.rows, "long")
+    long_head = next(csv.reader(write_results_csv(tmp_path / "long.csv", comp.rows, "long").open()))
+    wide_head = next(csv.reader(write_results_csv(tmp_path / "wide.csv", comp.rows, "wide").open()))
+    assert {"lo", "hi"} <= set(long_head) and not any("ci_" in c for c in long_head + wide_head)
+    for bound in ("lo", "hi"):
+        assert f"ndcg@10_{bound}" in wide.columns and f"ndcg@10_{bound}" in wide_head
+        value = one.loc["ndcg@10", bound]
+        assert wide.loc[0, f"ndcg@10_{bound}"] == pytest.approx(value)
+        (cell,) = [r[bound] for r in long if r["metric"] == "ndcg@10"]
+        assert float(cell) == pytest.approx(value)

@@ -63,8 +63,30 @@ _CUT_ORDER = ("genres", "because", "title")
 _FLOOR = {"genres": 8, "because": 16, "title": 14}
 
 
+#: columns a printed list leaves out, with a line naming them, before it cuts a title or wraps: the year is
+#: in the title, the IMDb and TMDb ids are for code (``frame["imdbId"]``); the frame keeps every one
+_SPARE = ("imdbId", "tmdbId", "year")
+
+
 def fitted_text(frame: pd.DataFrame, width: int | None = None) -> str:
-    """``frame`` as text within ``width`` columns (the console's, as pandas measures it).
+    """``frame`` as text within ``width`` columns (the console's, as pandas measures it), every column
+    shown; where that cuts a title or wraps the columns, without ``year, imdbId, tmdbId`` (a list's
+    DataFrame carries them, as an artifact's does, and at 80 columns they cut 'Terminator 2: Judgment Day
+    (1991)' to 'Terminat… (1991)') and a last line naming them (:func:`_fitted_text`)."""
+    from pandas.io.formats.console import get_console_size
+
+    width = width or get_console_size()[0] or int(pd.get_option("display.width"))
+    text = _fitted_text(frame, width)
+    spare = [c for c in _SPARE if c in frame.columns]
+    titles = frame["title"].astype(str) if "title" in frame.columns else pd.Series(dtype=str)
+    if not spare or (all(t in text for t in titles.head(20)) and "\\\n" not in text):
+        return text
+    note = f"({', '.join(spare)}: in the frame, not shown here)"
+    return _fitted_text(frame.drop(columns=spare), width) + "\n" + note
+
+
+def _fitted_text(frame: pd.DataFrame, width: int) -> str:
+    """``frame`` as text within ``width`` columns.
 
     Scores show three significant digits of the column's largest value (the CLI's rule: EASE's
     similarities 0.0067/0.0051 keep their gaps); long text cells are cut with "…", genres first, then the
@@ -74,12 +96,9 @@ def fitted_text(frame: pd.DataFrame, width: int | None = None) -> str:
     shortened id cannot be typed back; when even then a line is too long, the columns wrap into blocks
     (pandas' ``line_width``) rather than being hidden.
     """
-    from pandas.io.formats.console import get_console_size
-
     from movierec.tables import score_decimals
     from movierec.titles import shorten_title
 
-    width = width or get_console_size()[0] or int(pd.get_option("display.width"))
     rows = {"max_rows": pd.get_option("display.max_rows"), "min_rows": pd.get_option("display.min_rows")}
     more = f"\n\n[{len(frame)} rows]" if len(frame) > rows["max_rows"] else ""
     floats = {
@@ -228,12 +247,13 @@ def result_repr(r: Any) -> str:
 
 
 def result_frame(r: Any) -> pd.DataFrame:
-    """One row per metric: value and its 95 % bootstrap interval (when the protocol has one)."""
+    """One row per metric: value and its 95 % bootstrap interval (when the protocol has one) as ``lo`` and
+    ``hi``, the names ``Comparison.to_frame()`` and results.csv give it (``ndcg@10_lo``/``ndcg@10_hi``)."""
     rows = []
     for m in sorted(r.metrics, key=_metric_key):
         lo, hi = r.intervals.get(m, (None, None))
-        rows.append({"metric": m, "value": r.metrics[m], "ci_low": lo, "ci_high": hi})
-    return pd.DataFrame(rows, columns=["metric", "value", "ci_low", "ci_high"])
+        rows.append({"metric": m, "value": r.metrics[m], "lo": lo, "hi": hi})
+    return pd.DataFrame(rows, columns=["metric", "value", "lo", "hi"])
 
 
 def result_html(r: Any) -> str:

@@ -713,7 +713,8 @@ class Result:
         return result_html(self)
 
     def to_frame(self) -> pd.DataFrame:
-        """One row per metric: ``metric, value, ci_low, ci_high``."""
+        """One row per metric: ``metric, value, lo, hi`` (the 95% interval, named as in
+        :meth:`Comparison.to_frame`'s ``METRIC_lo``/``METRIC_hi``)."""
         from movierec.display import result_frame
 
         return result_frame(self)
@@ -2597,7 +2598,7 @@ class _FoldRun:
 
 
 _LONG_COLUMNS = (
-    "model", "kind", "protocol", "metric", "value", "ci_low", "ci_high",
+    "model", "kind", "protocol", "metric", "value", "lo", "hi",
     "n_users", "fit_seconds", "split", "seed", "k", "threshold",
 )  # fmt: skip
 
@@ -2609,7 +2610,8 @@ def results_table(
 
     ``wide`` (``compare --out``): one row per (model, protocol), every metric a column with
     ``METRIC_lo``/``METRIC_hi`` interval columns, params as JSON, notes and provenance.
-    ``long`` (the report): one row per (model, protocol, metric) with ``value``, ``ci_low``, ``ci_high``.
+    ``long`` (the report): one row per (model, protocol, metric) with ``value``, ``lo``, ``hi``: the interval
+    named as in ``wide`` and :meth:`Result.to_frame` (the report's CSV said ``ci_low``/``ci_high``).
     """
     if layout == "long":
         long_rows = []
