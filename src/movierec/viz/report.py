@@ -791,21 +791,11 @@ def _map_inputs(
     label: str, model: Recommender, train_counts: np.ndarray, map_items: int | None
 ) -> dict[str, Any]:
     """A model's item vectors and the items its map shows, or a ``note`` when it has no vectors."""
-    from movierec.models.ease import LinearItemModel
 
     emb = model.item_embeddings() if hasattr(model, "item_embeddings") else None
     if emb is None:
-        name = getattr(model, "name", label)
-        if hasattr(model, "neighbours_") or "knn" in name:
-            why = "keeps neighbour lists, not item vectors"
-        elif isinstance(model, LinearItemModel):  # ease, rp3beta, slim
-            why = "learns item-to-item weights, not item vectors"
-        else:
-            why = "learns no item vectors"
-        own = getattr(type(model), "similar_items", None)  # a 'similar' of its own (weights, neighbours)
-        lists = own is not None and own is not BaseRecommender.similar_items
+        why, hint = _no_vectors(type(model), getattr(model, "name", label), model)
         # plain text: the page and results.json show notes as written (backticks read as backticks)
-        hint = f"; 'movierec similar --model {name}' lists its nearest movies" if lists else ""
         return {"model": label, "note": f"{label} {why}, so it has no embedding map{hint}."}
     emb = np.asarray(emb, dtype=np.float64)
     norms = np.linalg.norm(emb, axis=1)
@@ -816,6 +806,51 @@ def _map_inputs(
         order = np.argsort(-train_counts[usable], kind="stable")
         usable = np.sort(usable[order[:map_items]])
     return {"model": label, "emb": emb, "items": usable}
+
+
+def _no_vectors(cls: type, name: str, model: Any = None) -> tuple[str, str]:
+    """Why a model of ``cls`` has no item vectors (``keeps neighbour lists, not item vectors``) and, when it
+    has a 'similar' of its own, the hint that names it; the report's note and embed's refusal both say it."""
+    from movierec.models.ease import LinearItemModel
+
+    if hasattr(model, "neighbours_") or "knn" in name:
+        why = "keeps neighbour lists, not item vectors"
+    elif issubclass(cls, LinearItemModel):  # ease, rp3beta, slim
+        why = "learns item-to-item weights, not item vectors"
+    else:
+        why = "learns no item vectors"
+    own = getattr(cls, "similar_items", None)  # a 'similar' of its own (weights, neighbours)
+    lists = own is not None and own is not BaseRecommender.similar_items
+    return why, f"; 'movierec similar --model {name}' lists its nearest movies" if lists else ""
+
+
+def vector_models() -> list[str]:
+    """The registered models (reference libraries' aside) whose fitted form has item vectors, as each class
+    declares (``item_vectors``): the ones ``embed`` can map."""
+    from movierec.models.registry import MODELS, get_class
+
+    return [n for n in MODELS if ":" not in n and get_class(n).item_vectors]
+
+
+def no_map_error(label: str, cls: type, name: str) -> ConfigError:
+    """The one line for a model with no item vectors to map: why, which models have them, and where its own
+    nearest movies are listed."""
+    why, hint = _no_vectors(cls, name)
+    return ConfigError(
+        f"{labelled(spelled('model=', '--model'), label)}: {why}, so there is no map; the models with "
+        f"item vectors are {', '.join(vector_models())}{hint}"
+    )
+
+
+def check_mappable(model: str) -> None:
+    """Refuse, before any data is read or model fitted, a map of a model whose class declares it has no item
+    vectors (``item_vectors`` False): ``embed -m ease`` fitted EASE and only then said it had none."""
+    from movierec.models.registry import get_class
+
+    spec = parse_models([model])[0]
+    cls = get_class(spec.name)
+    if cls.item_vectors is False:
+        raise no_map_error(spec.label, cls, spec.name)
 
 
 def _project_all(inputs: list[dict[str, Any]], projection: str, seed: int) -> list[Any]:
@@ -1707,7 +1742,6 @@ def print_summary(console: Any, report: Report, *, table: bool = True) -> None:
         console.print(f"next: serve {label}, the best ranker here{trains}:", soft_wrap=False)
         # serve needs its extra, which make demo leaves out: the command installs it first where it is missing
         import importlib.util
-        import shlex
 
         from movierec.errors import install_hint
 
@@ -1715,14 +1749,44 @@ def print_summary(console: Any, report: Report, *, table: bool = True) -> None:
         commands = [] if ready else [install_hint("serve")]
         activate = _activate_command()
         commands = [activate, *commands] if activate else commands
-        artifact = shlex.quote(f"artifacts/{label}")  # quoted where the shell would split it
-        commands += [f"movierec export --config {shlex.quote(str(report.best_config))} --out {artifact}"]
-        commands += [f"movierec serve --artifact {artifact}"]
+        commands += serve_commands(report.best_config, label)
         # one command, a step a line joined by ' \' (the shell's continuation), so it pastes whole and
         # runs as one: printed on one line (119 columns) the terminal broke it mid-word ('artifacts/ea' /
         # 'se'), and a newline rich put in ran export without its --out value (00bb93a)
         lines = [f"  {commands[0]}", *(f"    && {command}" for command in commands[1:])]
         console.print(" \\\n".join(lines), soft_wrap=True, markup=False, highlight=False)
+
+
+def serve_commands(best_config: Path, label: str) -> list[str]:
+    """The two commands that serve the report's best ranker: export its best.toml into ``artifacts/LABEL``,
+    then serve that folder. One source for the terminal's "next:" and the page's "Serve it" box: the page
+    alone printed ``movierec export --config best.toml`` and said it "serves it", which ran as printed ends
+    in "missing option '--out'" (exit 2), and export writes an artifact, it does not serve (h128's walk)."""
+    import shlex
+
+    artifact = shlex.quote(f"artifacts/{label}")  # quoted where the shell would split it
+    return [
+        f"movierec export --config {shlex.quote(str(best_config))} --out {artifact}",
+        f"movierec serve --artifact {artifact}",
+    ]
+
+
+def _serve_box(report: Report) -> dict[str, str] | None:
+    """The page's "Serve it" box: the commands of :func:`serve_commands` as one pasteable block (a step a
+    line joined by ``' \\'``, as the terminal prints them), the folder to run them from where best.toml's
+    path is relative (the report's ``--out`` as given, e.g. ``make demo``'s ``reports/demo``), and the serve
+    extra's install command. None without a best.toml."""
+    from movierec.errors import install_hint
+
+    if report.best_config is None:
+        return None
+    path = Path(report.best_config)
+    first, *rest = serve_commands(path, report.best_label or "best")
+    return {
+        "commands": " \\\n".join([first, *(f"    && {c}" for c in rest)]),
+        "where": "" if path.is_absolute() else f"the folder that holds {path.parent}",
+        "install": install_hint("serve"),
+    }
 
 
 def _activate_command() -> str | None:
@@ -1839,6 +1903,7 @@ def _render(report: Report, **ctx: Any) -> str:
         stats=stats,
         total_seconds=total,
         text=report.reading,
+        serve_box=_serve_box(report),
         **record,
         **ctx,
     )
@@ -1870,6 +1935,7 @@ def build_map(
     console = console or Console(stderr=True, highlight=False)
     if projection not in METHODS:
         raise ConfigError(f"{labelled(_PROJECTION, repr(projection))}: choose one of {', '.join(METHODS)}")
+    check_mappable(model)  # before the data is read and the model fitted
     if isinstance(dataset, (str, Path)):
         from movierec.datasets import load
 
@@ -1927,11 +1993,8 @@ def _map_into(
     est, train = _fit_for_map(ds, spec, threshold, console)
     timings["fit"] = time.perf_counter() - tic
     emb = est.item_embeddings()
-    if emb is None:
-        raise ConfigError(
-            f"{labelled(spelled('model=', '--model'), spec.label)}: this model has no item vectors (neighbour "
-            "lists or an item-item matrix); pick svd, bpr, warp or als"
-        )
+    if emb is None:  # a model that declares no vectors was refused before its fit (check_mappable)
+        raise no_map_error(spec.label, type(est), spec.name)
     counts = train.item_counts()
     frame = item_frame(ds.item_table(), counts)
     emb = np.asarray(emb, dtype=np.float64)

@@ -1,0 +1,80 @@
+"""The report page says how to serve its best ranker, and the commands it shows run as printed.
+
+The page's only word on it was the footer's ``movierec export --config best.toml`` "serves it": run as
+printed that ends in "missing option '--out'" (exit 2), export does not serve, and best.toml sits in the
+report's folder, not where the user runs commands (h128's fresh-clone walk of ``make demo``). A real
+``movierec report`` process with a relative ``--out`` (as ``make demo``'s ``reports/demo``), the page in
+Debian's headless Chromium at 375 px (never ``playwright install``), the commands run by bash as shown.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from reporthelp import SMALL_MODELS, SMALL_PARAMS
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+BIN = Path(sys.executable).parent
+
+
+@pytest.fixture(scope="module")
+def relative_report(movielens_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``movierec report --out reports/demo`` run from a fresh folder (the working folder of the commands)."""
+    work = tmp_path_factory.mktemp("work")
+    cmd = [str(BIN / "movierec"), "report", "--dataset", str(movielens_dir), "--models", SMALL_MODELS]
+    cmd += ["--out", "reports/demo", "--projection", "pca", "--seed", "7"]
+    for p in SMALL_PARAMS:
+        cmd += ["--params", p]
+    done = subprocess.run(cmd, cwd=work, capture_output=True, text=True, timeout=600, check=False)
+    assert done.returncode == 0, done.stderr
+    return work
+
+
+def test_serve_box_fits_a_phone_and_its_commands_run_as_printed(browser, relative_report: Path) -> None:  # type: ignore[no-untyped-def]
+    work = relative_report
+    page = browser.new_page(viewport={"width": 375, "height": 812}, device_scale_factor=1)
+    page.goto((work / "reports/demo/index.html").resolve().as_uri())
+    box = page.locator("#serve-best")
+    assert box.is_visible()
+    text = box.inner_text()
+    assert "the best ranker here" in text and "from the folder that holds reports/demo" in text, text
+    assert "movierec[serve]" in text or "[serve]'" in text, text
+    shown = page.locator("#serve-best pre.cmd").inner_text()
+    widths = page.evaluate(
+        "(() => { const p = document.querySelector('#serve-best pre.cmd');"
+        " return [document.documentElement.scrollWidth, p.getBoundingClientRect().right]; })()"
+    )
+    assert widths[0] <= 375 and widths[1] <= 375, widths  # the commands scroll in their box, not the page
+    # the footer points to the box, not to a command that cannot run as printed
+    footer = page.locator("footer").inner_text()
+    assert "movierec export --config best.toml" not in footer, footer
+    assert page.locator("footer a[href='#serve-best']").count() == 1
+    page.close()
+
+    # one command, a step a line joined by the shell's continuation: export exactly as printed, then serve's
+    # own --check (load and verify the artifact as serve does, never bind a port) on the folder it names
+    line = shown.replace(" \\\n", " ")
+    export, serve = (part.strip() for part in line.split("&&"))
+    assert export.startswith("movierec export --config reports/demo/best.toml --out artifacts/"), shown
+    assert serve.startswith("movierec serve --artifact artifacts/"), shown
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", "COLUMNS": "80"}
+    done = subprocess.run(
+        ["bash", "-c", export], cwd=work, env=env, capture_output=True, text=True, timeout=600, check=False
+    )
+    assert done.returncode == 0, (export, done.stdout, done.stderr)
+    checked = subprocess.run(
+        ["bash", "-c", f"{serve} --check"],
+        cwd=work,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert checked.returncode == 0, (serve, checked.stdout, checked.stderr)
+    assert "ok" in checked.stdout, checked.stdout
