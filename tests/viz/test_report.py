@@ -277,8 +277,11 @@ def test_embed_command_writes_the_map_alone(tmp_path: Path, movielens_dir: Path)
 
 
 def test_embed_refuses_a_model_without_vectors(tmp_path: Path, movielens_dir: Path) -> None:
-    with pytest.raises(ConfigError, match="no item vectors"):
+    with pytest.raises(
+        ConfigError, match="learns item-to-item weights, not item vectors, so there is no map"
+    ):
         build_map(load(movielens_dir), "ease", tmp_path / "e", projection="pca", sample=None)
+    assert not (tmp_path / "e").exists()
 
 
 def test_unknown_model_and_projection_fail_before_training(tmp_path: Path, movielens_dir: Path) -> None:

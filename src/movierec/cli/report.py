@@ -278,7 +278,8 @@ def embed_cmd(
         "warp",
         "--model",
         "-m",
-        help="A model with item vectors (svd, bpr, warp, als); NAME+genres+tags adds features.",
+        help="A model with item vectors (svd, als, ials, bpr, warp, mult-vae, sasrec…); NAME+genres+tags "
+        "adds features.",
     ),
     item_features: str | None = ITEM_FEATURES,
     params: list[str] = MODEL_PARAMS,
@@ -293,7 +294,7 @@ def embed_cmd(
     embeddings.csv, neighbours.json and results.json."""
     from movierec.cli.common import parse_model_params
     from movierec.features import canonical_names
-    from movierec.viz.report import build_map, parse_models
+    from movierec.viz.report import build_map, check_mappable, parse_models
 
     parts = [p.strip() for p in model.split(",") if p.strip()]
     if len(parts) > 1:  # parse_models reads a comma list as the report's --models, and would name that flag
@@ -311,6 +312,7 @@ def embed_cmd(
         spec = replace(spec, features=given)
     base = spec.name
     pm = parse_model_params(params, [base], option="--model").get(base, {})
+    check_mappable(spec.label)  # a model without item vectors: one line before the data loads and it fits
     ds = source.load()
     build_map(
         ds,

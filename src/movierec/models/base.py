@@ -536,6 +536,11 @@ class BaseRecommender:
     #: a library runs the loop (implicit's als and bpr), the model is only set at the end (bayesian-fm,
     #: sasrec, gru4rec) or ``on_epoch`` only reports progress (ensemble): EarlyStopping refuses those
     can_stop_early: ClassVar[bool] = True
+    #: whether a fitted model has item vectors (:meth:`item_embeddings`), known before any fit: True for the
+    #: factor, VAE and sequence models, False for those that keep neighbour lists, item-to-item weights or
+    #: one list, ``None`` where only the fit tells (a reference library's model). ``movierec embed`` refuses
+    #: a False model before fitting it and names the True ones (``embed -m ease`` fitted EASE, then failed)
+    item_vectors: ClassVar[bool | None] = None
     #: constructor argument → accepted values, checked by :meth:`fit` before :meth:`_fit`
     _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {}
     #: alias → canonical hyperparameter name accepted by the constructor and ``set_params``
@@ -1095,6 +1100,8 @@ class FactorRecommender(BaseRecommender):
     The one place the ranking product of the implicit factor models (ALS, iALS, implicit's BPR) is
     written; biases, where a model has them, ride in a factor column.
     """
+
+    item_vectors: ClassVar[bool | None] = True
 
     def score(self, users: np.ndarray, items: np.ndarray | None = None) -> np.ndarray:
         """``U[users] · V[items]ᵀ`` as float32."""

@@ -143,6 +143,8 @@ class ExplicitModel(ExplicitRecommender):
 class GlobalMean(ExplicitModel):
     """Predicts the mean training rating for every pair: the floor every model must beat."""
 
+    item_vectors: ClassVar[bool | None] = False
+
     name: ClassVar[str] = "global-mean"
     has_biases: ClassVar[bool] = False
 
@@ -168,6 +170,8 @@ class Baseline(ExplicitModel):
     ``method="als"``: ``reg_i`` (10), ``reg_u`` (15), ``epochs`` (10); ``method="sgd"``: ``regularization``
     (0.02), ``learning_rate`` (0.005), ``epochs`` (20). ``epochs=None`` takes the method's default.
     """
+
+    item_vectors: ClassVar[bool | None] = False
 
     name: ClassVar[str] = "baseline"
     _none_means: ClassVar[dict[str, str]] = {"epochs": "the method's default, 10 for als and 20 for sgd"}

@@ -59,6 +59,8 @@ class Blend(ExplicitRecommender):
     base that takes one.
     """
 
+    item_vectors: ClassVar[bool | None] = False
+
     name: ClassVar[str] = "blend"
     _none_means: ClassVar[dict[str, str]] = {
         "bases": "svd, svdpp, knn-baseline and baseline, each with its defaults"

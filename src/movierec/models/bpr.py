@@ -135,6 +135,8 @@ class HybridMF(WeightedRecommender):
     warp 0.298 normalised against 0.275).
     """
 
+    item_vectors: ClassVar[bool | None] = True
+
     name: ClassVar[str] = "hybrid-mf"
     tags: ClassVar[Tags] = Tags(fold_in="factors", serving="factors", uses_features=True)
     uses_user_features: ClassVar[bool] = True  # CLI notes say which models ignore --user-features

@@ -28,6 +28,7 @@ __all__ = ["NMF", "CoClustering", "NormalPredictor", "SlopeOne"]
 
 
 class _Classic(ExplicitModel):
+    item_vectors: ClassVar[bool | None] = False
     # served as a table of the trained users' predictions (movierec.scoring.table); Slope One, NMF and
     # co-clustering place a visitor by their own rule (``visitor_rule``, run by the table family)
     tags: ClassVar[Tags] = Tags(trains_on="ratings", predicts_ratings=True, serving="table")
@@ -158,6 +159,8 @@ class NMF(FactorParams, _Classic):
     diverge there, in Surprise as here (factors turn negative and pass 10³ within ten epochs; RMSE ~1.2,
     worse than the global mean): take fewer factors or a smaller ``init_high`` (15 factors from U(0, 0.1):
     0.8739)."""
+
+    item_vectors: ClassVar[bool | None] = True
 
     name: ClassVar[str] = "nmf"
     tags: ClassVar[Tags] = Tags(

@@ -195,6 +195,8 @@ class LinearItemModel(WeightedRecommender):
     without training interactions score 0, as in the full closed form.
     """
 
+    item_vectors: ClassVar[bool | None] = False
+
     def score(self, users: np.ndarray, items: np.ndarray | None = None) -> np.ndarray:
         """X_u · W; items without training interactions score 0."""
         self._check_fitted()
@@ -395,6 +397,8 @@ class UserEASE(WeightedRecommender):
     Default λ 300 from ``bench/validation_study.py user-ease --protocol mlls`` (ml-latest-small,
     ``compare``'s default split, validation cut from its training part).
     """
+
+    item_vectors: ClassVar[bool | None] = False
 
     name: ClassVar[str] = "user-ease"
     tags: ClassVar[Tags] = Tags(fold_in="neighbours", serving="user-linear")

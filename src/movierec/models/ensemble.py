@@ -174,6 +174,8 @@ class Ensemble(BaseRecommender):
     split's test part, read once after (docs/results.md).
     """
 
+    item_vectors: ClassVar[bool | None] = False
+
     name: ClassVar[str] = "ensemble"
     can_stop_early: ClassVar[bool] = False  # on_epoch reports each base's fit, not epochs
     _none_means: ClassVar[dict[str, str]] = {

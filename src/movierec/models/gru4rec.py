@@ -165,6 +165,8 @@ class GRU4Rec(TorchTrainerParams, TorchNetState):
     the whole history (0.050) and dropout 0 with bpr-max (0.063) did not help; 5 epochs, the best kept.
     """
 
+    item_vectors: ClassVar[bool | None] = True
+
     name: ClassVar[str] = "gru4rec"
     can_stop_early: ClassVar[bool] = False  # net exported at the end; stops on its own held-out items
     _none_means: ClassVar[dict[str, str]] = {

@@ -272,6 +272,8 @@ class ItemKNN(WeightedRecommender):
     recency).
     """
 
+    item_vectors: ClassVar[bool | None] = False
+
     name: ClassVar[str] = "itemknn"
     search_space: ClassVar[SearchSpace] = {
         "k": IntRange(10, 200),

@@ -224,6 +224,8 @@ class ItemKNNExplicit(ExplicitModel):
     user's movies with s > ``min_sim`` (module docstring). LensKit's names work: ``max_nbrs`` is ``k``,
     ``min_nbrs`` is ``min_k``, ``save_nbrs`` is ``max_neighbours``; the defaults are LensKit's."""
 
+    item_vectors: ClassVar[bool | None] = False
+
     name: ClassVar[str] = "itemknn-explicit"
     # served by the knn family (movierec.scoring.knn) under its rule 2: m_i + deviation, or the bias
     # fallback below max(min_k, 1) neighbours; a visitor's b_u is the mean of their r − μ − b_i (undamped)

@@ -145,6 +145,8 @@ class _KNN(ExplicitModel):
     Of equally similar neighbours at the k-th place, those rated first in the training data count
     (Surprise's choice; the module docstring says more)."""
 
+    item_vectors: ClassVar[bool | None] = False
+
     default_similarity: ClassVar[str] = "msd"
     _none_means: ClassVar[dict[str, str]] = {
         "max_neighbours": f"max({DEFAULT_MAX_NEIGHBOURS}, 10·k), at most the catalogue",

@@ -148,6 +148,8 @@ def _rng(random_state: int | np.random.Generator | None) -> np.random.RandomStat
 class _FactorModel(ExplicitModel):
     """Prediction μ + b_u + b_i + p_u·q_i shared by SVD and SVD++ (SVD++ folds its implicit term into p_u)."""
 
+    item_vectors: ClassVar[bool | None] = True
+
     tags: ClassVar[Tags] = Tags(trains_on="ratings", predicts_ratings=True, serving="factors")
 
     _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {

@@ -21,6 +21,8 @@ __all__ = ["OneListRecommender", "Popularity"]
 class OneListRecommender(BaseRecommender):
     """A model that gives every user, known or new, the same list: ``item_scores_``, one score per item."""
 
+    item_vectors: ClassVar[bool | None] = False
+
     def score(self, users: np.ndarray, items: np.ndarray | None = None) -> np.ndarray:
         """The same ``item_scores_`` row for every user."""
         self._check_fitted()

@@ -133,6 +133,8 @@ class SASRec(TorchTrainerParams, TorchNetState):
     "time budget", "epochs" or "listener"). ``n_threads`` is capped by the cores others leave free.
     """
 
+    item_vectors: ClassVar[bool | None] = True
+
     name: ClassVar[str] = "sasrec"
     can_stop_early: ClassVar[bool] = False  # net exported at the end; stops on its own held-out items
     #: reads each user's history in time order: trained on every interaction, not only positives

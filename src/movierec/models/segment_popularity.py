@@ -32,6 +32,8 @@ class SegmentPopularity(BaseRecommender):
     ``shrinkage``: pseudo-users of global popularity mixed into each segment's shares.
     """
 
+    item_vectors: ClassVar[bool | None] = False
+
     name: ClassVar[str] = "segment-popularity"
     kind: ClassVar[str] = "implicit"
     uses_user_features: ClassVar[bool] = True

@@ -95,6 +95,8 @@ class Markov(BaseRecommender):
     part; a Markov-chain recommender in the sense of Shani, Heckerman & Brafman 2005).
     """
 
+    item_vectors: ClassVar[bool | None] = False
+
     name: ClassVar[str] = "markov"
     #: reads each user's history in time order: trained on every interaction, not only positives
     tags: ClassVar[Tags] = Tags(trains_on="sequences", fold_in="sequence", serving="markov")

@@ -63,6 +63,8 @@ class _VAE(TorchTrainerParams, WeightedRecommender):
     ~14) two threads made a tiny RecVAE fit 25× slower than one.
     """
 
+    item_vectors: ClassVar[bool | None] = True
+
     kind: ClassVar[str] = "implicit"
     # a new user's row goes through the encoder: the vae serving family runs the numpy forward pass
     # (scoring/vae.py), for known users, visitors and score_new_user alike
