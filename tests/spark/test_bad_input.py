@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -11,8 +14,8 @@ import pytest
 from sparkmarks import SPARK_JOB
 
 from movierec.cli import main
-from movierec.errors import DataError
-from movierec.spark.train import index_ids, read_ratings
+from movierec.errors import ConfigError, DataError
+from movierec.spark.train import index_ids, read_ratings, train
 
 pytestmark = SPARK_JOB
 
@@ -112,9 +115,60 @@ def test_unreadable_source_is_one_line(spark, tmp_path, capsys) -> None:  # type
 def test_bad_options_fail_before_reading(spark, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
     assert "--max-bad-share" in _cli_error(capsys, "--max-bad-share", "1.5", "--out", str(tmp_path / "a"))
     line = _cli_error(capsys, "--id-mapping", "dense", "--out", str(tmp_path / "b"))
-    assert "'dense' (id_mapping= in Python, --id-mapping in the CLI)" in line, line
+    assert "invalid value for '--id-mapping': 'dense': expected index or direct" in line, line
     line = _cli_error(capsys, "--format", "orc", "--out", str(tmp_path / "c"))
-    assert "'orc' (fmt= in Python, --format in the CLI)" in line, line
+    assert "invalid value for '--format': 'orc': expected csv or parquet" in line, line
+    with pytest.raises(ConfigError, match=r"'dense' \(id_mapping= in Python, --id-mapping in the CLI\)"):
+        train(spark, out=tmp_path / "d", id_mapping="dense")  # Python's train() names both spellings
+
+
+# (flags, what the line says): each was checked only inside train(), after Spark's start (9 to 28 s on
+# ml-latest-small), in Python's or Spark's names: 'spark-als: rank must be …', 'reg (regParam) must be …',
+# 'K (k= in Python, --k in the CLI)', "'foo' (id_mapping= in Python, --id-mapping in the CLI)"
+_BAD_FLAGS = [
+    (["--rank", "0"], "invalid value for '--rank'"),
+    (["--iterations", "0"], "invalid value for '--iterations'"),
+    (["--reg", "-1"], "invalid value for '--reg'"),
+    (["--alpha", "-1", "--implicit"], "invalid value for '--alpha'"),
+    (["--k", "0"], "invalid value for '--k'"),
+    (["--num-blocks", "0"], "invalid value for '--num-blocks'"),
+    (["--max-bad-share", "2"], "invalid value for '--max-bad-share': must be a share of the rows in [0, 1)"),
+    (["--id-mapping", "foo"], "invalid value for '--id-mapping': 'foo': expected index or direct"),
+    (["--format", "xml"], "invalid value for '--format': 'xml': expected csv or parquet"),
+    (["--sep", "@@"], "invalid value for '--sep': '@@' cannot separate fields"),
+    (["--movies", "MOVIES"], "movies.csv: missing column 'movieId' (found: a, b)"),
+]
+
+
+def test_bad_flags_are_refused_in_the_clis_words_before_spark_starts(tmp_path: Path) -> None:
+    """Each bad flag of ``spark train`` (and ``spark recommend --partitions 0``, which ran with the default)
+    is one line in the CLI's own words and exit 2 before Spark starts: the run has a JAVA_HOME without Java,
+    so a check left until after the start would end in 'Java not found' instead. ``--movies`` is read then
+    too (it was read after Spark had read and indexed every rating)."""
+    bad_movies = tmp_path / "movies.csv"
+    bad_movies.write_text("a,b\n1,2\n", encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k not in ("SPARK_HOME", "COLUMNS")}
+    env["JAVA_HOME"] = str(tmp_path)  # no bin/java: starting Spark fails with 'Java not found'
+
+    def run(*args: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "movierec", "spark", *args], capture_output=True, text=True, env=env,
+            cwd=tmp_path, timeout=120,
+        )  # fmt: skip
+        lines = [line for line in done.stderr.splitlines() if line.strip()]
+        assert done.returncode == 2 and len(lines) == 1, (args, done.stderr)
+        assert "Java" not in lines[0] and "Python" not in lines[0], lines[0]
+        return lines[0]
+
+    for flags, says in _BAD_FLAGS:
+        flags = [str(bad_movies) if f == "MOVIES" else f for f in flags]
+        line = run("train", "--out", str(tmp_path / "art"), *flags)
+        assert says in line, (flags, line)
+    assert not (tmp_path / "art").exists()
+    (tmp_path / "artifact").mkdir()
+    (tmp_path / "artifact" / "manifest.json").write_text("{}", encoding="utf-8")
+    line = run("recommend", "--artifact", str(tmp_path / "artifact"), "--out", "r", "--partitions", "0")
+    assert "invalid value for '--partitions'" in line, line
 
 
 def test_a_headerless_csv_reads_as_the_local_loader_reads_it(spark, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]

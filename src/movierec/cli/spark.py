@@ -10,7 +10,7 @@ from typing import Any
 
 import typer
 
-from movierec.cli.common import HEADER, JSON, console, err_console, option_group, print_json
+from movierec.cli.common import HEADER, JSON, err_console, option_group, print_json, print_prose
 from movierec.errors import SEED_MAX
 
 spark_app = typer.Typer(
@@ -80,9 +80,52 @@ _TRAIN_RATINGS = typer.Option(
     "--ratings",
     help="Ratings URI Spark reads (path, hdfs://, s3a://); default: bundled ml-latest-small.",
 )
+
+
+def _one_of(*names: str) -> Any:
+    """A ``parser=`` for an option that takes one of ``names``: anything else is refused as the option is
+    read, before Spark starts, in the CLI's words (``train`` said ``'foo' (id_mapping= in Python,
+    --id-mapping in the CLI): expected index or direct`` after the JVM's start, 9 to 15 s later)."""
+
+    def parse(value: object) -> str:
+        text = str(value).strip().lower()
+        if text not in names:
+            raise typer.BadParameter(f"{value!r}: expected {' or '.join(names)}")
+        return text
+
+    return parse
+
+
+def _delimiter(value: object) -> str:
+    """``--sep`` as typed (``tab``, ``';'``, ``::``), checked as the option is read (the loader's rule,
+    :func:`movierec.datasets.parsers.parse_delimiter`), in the CLI's words; passed on as typed."""
+    from movierec.datasets.parsers import parse_delimiter
+    from movierec.errors import ConfigError
+
+    try:
+        parse_delimiter(str(value))
+    except ConfigError:
+        raise typer.BadParameter(
+            f"{value!r} cannot separate fields: give one character (',', ';', '|'), tab (or '\\t'), or '::'"
+        ) from None
+    return str(value)
+
+
+def _bad_share(value: object) -> float:
+    """``--max-bad-share``: a share in [0, 1), checked as the option is read (not after Spark's start)."""
+    try:
+        share = float(str(value))
+    except ValueError:
+        share = float("nan")
+    if not 0.0 <= share < 1.0:
+        raise typer.BadParameter(f"must be a share of the rows in [0, 1) such as 0.01, got {value!r}")
+    return share
+
+
 _TRAIN_SEP = typer.Option(
     None,
     "--sep",
+    parser=_delimiter,
     help="CSV field delimiter: one character (',', ';', '|'), tab (or '\\t'), or '::' (default: a tab for "
     ".tsv, else a comma).",
     show_default=False,
@@ -91,7 +134,7 @@ _TRAIN_MOVIES = typer.Option(
     None, "--movies", help="movies.csv (movieId,title,genres) for titles in the artifact."
 )
 _TRAIN_REG = typer.Option(
-    0.05, "--reg", help="Regularisation (Spark's regParam, scaled by each user's/item's count)."
+    0.05, "--reg", min=0.0, help="Regularisation (Spark's regParam, scaled by each user's/item's count)."
 )
 _TRAIN_IMPLICIT = typer.Option(False, "--implicit", help="Implicit-feedback ALS (Hu, Koren & Volinsky 2008).")
 _TRAIN_IMPLICIT_THRESHOLD = typer.Option(
@@ -121,16 +164,22 @@ _TRAIN_TEST_SIZE = typer.Option(
     "cannot hold out an exact number of ratings.",
 )
 _TRAIN_MAX_BAD_SHARE = typer.Option(
-    0.01, "--max-bad-share", help="Fail when more than this share of rows is malformed."
+    0.01,
+    "--max-bad-share",
+    parser=_bad_share,
+    metavar="SHARE",
+    help="Fail when more than this share of rows is malformed.",
 )
 _TRAIN_ID_MAPPING = typer.Option(
     "index",
     "--id-mapping",
+    parser=_one_of("index", "direct"),
     help="index (any ids, mapped by a Spark join) or direct (int32 ids as they are).",
 )
 _TRAIN_NUM_BLOCKS = typer.Option(
     None,
     "--num-blocks",
+    min=1,
     help="ALS user and item blocks (default: Spark's 10; the core count on local masters).",
 )
 
@@ -140,24 +189,29 @@ _TRAIN_NUM_BLOCKS = typer.Option(
 def train_cmd(
     out: Path = _TRAIN_OUT,
     ratings: str = _TRAIN_RATINGS,
-    fmt: str = typer.Option(None, "--format", help="csv or parquet (default: from the file name)."),
+    fmt: str = typer.Option(
+        None,
+        "--format",
+        parser=_one_of("csv", "parquet"),
+        help="csv or parquet (default: from the file name).",
+    ),
     user_col: str = typer.Option("userId", "--user-col", help="User id column."),
     item_col: str = typer.Option("movieId", "--item-col", help="Item id column."),
     rating_col: str = typer.Option("rating", "--rating-col", help="Rating (or interaction strength) column."),
     sep: str | None = _TRAIN_SEP,
     header: bool | None = HEADER,
     movies: str = _TRAIN_MOVIES,
-    rank: int = typer.Option(64, "--rank", help="Number of latent factors."),
+    rank: int = typer.Option(64, "--rank", min=1, help="Number of latent factors."),
     reg: float = _TRAIN_REG,
-    iterations: int = typer.Option(15, "--iterations", help="ALS sweeps."),
+    iterations: int = typer.Option(15, "--iterations", min=1, help="ALS sweeps."),
     implicit: bool = _TRAIN_IMPLICIT,
-    alpha: float = typer.Option(10.0, "--alpha", help="Implicit confidence: c = 1 + alpha·r."),
+    alpha: float = typer.Option(10.0, "--alpha", min=0.0, help="Implicit confidence: c = 1 + alpha·r."),
     implicit_threshold: float = _TRAIN_IMPLICIT_THRESHOLD,
     test_size: float = _TRAIN_TEST_SIZE,
     seed: int = typer.Option(
         42, "--seed", min=0, max=SEED_MAX, help="Seed for the split and ALS initialisation (0 … 2³² − 1)."
     ),
-    k: int = typer.Option(10, "--k", help="K for the implicit ranking metrics."),
+    k: int = typer.Option(10, "--k", min=1, help="K for the implicit ranking metrics."),
     max_bad_share: float = _TRAIN_MAX_BAD_SHARE,
     id_mapping: str = _TRAIN_ID_MAPPING,
     num_blocks: int = _TRAIN_NUM_BLOCKS,
@@ -170,11 +224,11 @@ def train_cmd(
     from movierec.errors import DataError
     from movierec.output_folders import check_artifact_target, nothing_written, record_outcome
     from movierec.spark.failures import SparkJobError
-    from movierec.spark.train import check_local_input, train
+    from movierec.spark.train import check_local_input, check_local_movies, train
 
     check_artifact_target(out, force)  # before Spark starts: exists, foreign or unwritable costs milliseconds
     check_local_input(ratings, "--ratings", fmt)  # and a local file that is not there, or a folder of no CSV
-    check_local_input(movies, "--movies")
+    check_local_movies(movies, "--movies", item_col=item_col)  # and a titles file without its columns
     existed = out.exists()
     try:
         with cluster.session("movierec spark train") as spark:
@@ -211,12 +265,14 @@ def train_cmd(
     if as_json:
         print_json(result.summary())
         return
-    console.print(
+    # prose, wrapped at spaces to a terminal's width (the hold-out line was 177 columns on the bundled data,
+    # which an 80-column terminal broke mid-word); piped or logged each stays one line, as in export
+    print_prose(
         f"Spark ALS ({'implicit' if implicit else 'explicit'}, rank {rank}): {result.n_users:,} users × "
         f"{result.n_items:,} items, {result.n_train:,} training ratings"
     )
-    console.print(_holdout_line(result.metrics))
-    console.print(f"artifact: {result.artifact}  (serve it: movierec serve --artifact {result.artifact})")
+    print_prose(_holdout_line(result.metrics))
+    print_prose(f"artifact: {result.artifact}  (serve it: movierec serve --artifact {result.artifact})")
     err_console.print(f"timings (s): {', '.join(f'{key} {v:.1f}' for key, v in result.seconds.items())}")
 
 
@@ -261,7 +317,7 @@ def recommend_cmd(
         "each. Each list fills from the next best, as 'movierec recommend --exclude' does.",
     ),
     partitions: int = typer.Option(
-        None, "--partitions", help="User partitions (default: 2 × Spark's default parallelism)."
+        None, "--partitions", min=1, help="User partitions (default: 2 × Spark's default parallelism)."
     ),
     cluster: SparkCluster = SparkCluster(),  # --master, --conf, --connect-timeout
     force: bool = typer.Option(False, "--force", help="Replace an existing --out."),
@@ -291,7 +347,7 @@ def recommend_cmd(
     if as_json:
         print_json(result.summary())
         return
-    console.print(
+    print_prose(
         f"wrote {result.n_rows:,} recommendations for {result.n_users:,} users to {result.out} ({result.seconds:.1f} s)"
     )
 

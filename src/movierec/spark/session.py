@@ -7,6 +7,7 @@ readable line instead of a Java stack trace or a driver waiting forever for a ma
 from __future__ import annotations
 
 import atexit
+import json
 import logging
 import os
 import re
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
 __all__ = [
+    "CHECKPOINT_MARKER",
     "DEFAULT_CONF",
     "SparkUnavailableError",
     "check_java",
@@ -35,6 +37,7 @@ __all__ = [
     "ensure_checkpoint_dir",
     "parse_conf",
     "raise_if_interrupted",
+    "remove_abandoned_checkpoints",
     "session_settings",
     "spark_session",
 ]
@@ -219,6 +222,9 @@ def _quiet_driver_log() -> Iterator[None]:
 
 
 CHECKPOINT_PREFIX = "movierec-spark-checkpoints-"
+#: the file in each checkpoint folder this module makes: which process made it, on which host. Only a folder
+#: holding it (and so written by movierec) is ever removed by :func:`remove_abandoned_checkpoints`
+CHECKPOINT_MARKER = "movierec-checkpoint-owner.json"
 
 
 def ensure_checkpoint_dir(spark: Any) -> str | None:
@@ -231,7 +237,10 @@ def ensure_checkpoint_dir(spark: Any) -> str | None:
     (``java.lang.StackOverflowError``, which in local mode also kills the JVM). Spark's own advice
     (``ALS.checkpointInterval``) is to set one. A folder you set (``--conf spark.checkpoint.dir=…`` or
     ``sparkContext.setCheckpointDir``) is used as it is; the one made here lies in the temporary folder
-    and is removed when the Python process exits.
+    and is removed when the Python process exits. A process killed outright (SIGKILL, the OOM killer) runs
+    no exit handler, so its folder stays: each folder made here holds a :data:`CHECKPOINT_MARKER` naming
+    its process, and the next one made first removes those whose process is gone
+    (:func:`remove_abandoned_checkpoints`).
     """
     sc = spark.sparkContext if hasattr(spark, "sparkContext") else spark
     current = sc.getCheckpointDir()
@@ -239,10 +248,69 @@ def ensure_checkpoint_dir(spark: Any) -> str | None:
         return str(current)
     if not str(sc.master).startswith("local"):
         return None
+    gone = remove_abandoned_checkpoints(Path(tempfile.gettempdir()))
+    if gone:
+        print(
+            f"note: removed {len(gone)} Spark checkpoint folder{'s' if len(gone) > 1 else ''} that a killed "
+            f"movierec run left in {tempfile.gettempdir()}",
+            file=sys.stderr,
+        )
     folder = tempfile.mkdtemp(prefix=CHECKPOINT_PREFIX)
     atexit.register(shutil.rmtree, folder, True)
+    owner = {"pid": os.getpid(), "host": socket.gethostname(), "uid": _uid()}
+    (Path(folder) / CHECKPOINT_MARKER).write_text(json.dumps(owner) + "\n", encoding="utf-8")
     sc.setCheckpointDir(folder)
     return str(sc.getCheckpointDir() or folder)
+
+
+def _uid() -> int | None:
+    return os.getuid() if hasattr(os, "getuid") else None
+
+
+def _process_alive(pid: int) -> bool:
+    """Whether process ``pid`` exists here (one of another user's counts as alive: it is not ours to judge)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True
+    return True
+
+
+def remove_abandoned_checkpoints(parent: Path) -> list[Path]:
+    """Remove the checkpoint folders under ``parent`` that :func:`ensure_checkpoint_dir` made for a process
+    that no longer runs (killed before its exit handler removed them); return those removed.
+
+    Why: ``movierec spark train`` killed with SIGKILL left its ``movierec-spark-checkpoints-*`` folder, ALS's
+    factor RDDs included, in the temporary folder for good. A folder is removed only when all of these hold:
+    its name has :data:`CHECKPOINT_PREFIX`, it is a real folder (not a link), it holds a readable
+    :data:`CHECKPOINT_MARKER` written on this host by this user, and the process it names is gone. A folder
+    without the marker (one movierec did not write, or one made before the marker existed), a live run's
+    and another host's or user's are left alone.
+    """
+    removed: list[Path] = []
+    host, uid = socket.gethostname(), _uid()
+    try:
+        candidates = sorted(parent.glob(CHECKPOINT_PREFIX + "*"))
+    except OSError:
+        return removed
+    for folder in candidates:
+        try:
+            if folder.is_symlink() or not folder.is_dir():
+                continue
+            owner = json.loads((folder / CHECKPOINT_MARKER).read_text(encoding="utf-8"))
+            pid = owner["pid"]
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0:
+            continue
+        if owner.get("host") != host or owner.get("uid") != uid or _process_alive(pid):
+            continue
+        shutil.rmtree(folder, ignore_errors=True)
+        if not folder.exists():
+            removed.append(folder)
+    return removed
 
 
 def _stderr_is_terminal() -> bool:

@@ -260,6 +260,25 @@ def check_local_input(uri: str | Path | None, option: str, fmt: str | None = Non
         _check_input_folder(path, text, option, fmt or guess_format(text))
 
 
+def check_local_movies(movies: str | Path | None, option: str, *, item_col: str = "movieId") -> None:
+    """A local ``--movies``/``movies=`` file, read now, before Spark starts and reads the ratings: a file
+    that is not there, or one without the id, title and genres columns, is one line at once. It was read
+    only after Spark had started and read and indexed every rating (``spark train --movies bad.csv`` said
+    ``bad.csv: missing column 'movieId' (found: a, b)`` 19 s in on ml-latest-small). The ids are read as
+    text here (whether they must be numbers depends on the ratings' ids, known once Spark has read them);
+    the titles are read again for the artifact after the ratings. A URI Spark reads (``hdfs://``) or a
+    glob is left to Spark."""
+    from movierec.datasets.parsers import read_movies
+
+    check_local_input(movies, option)
+    if movies is None:
+        return
+    text = str(movies)
+    if "://" in text.removeprefix("file://") or any(ch in text for ch in "*?[{"):
+        return
+    read_movies(Path(text.removeprefix("file://")).expanduser(), id_col=item_col, text_ids=True)
+
+
 def _check_input_folder(path: Path, text: str, option: str, fmt: str) -> None:
     """:func:`check_local_input` for a folder: it must hold data files Spark can read as ``fmt``."""
     files = sorted(p.name for p in path.rglob("*") if p.is_file() and not p.name.startswith(("_", ".")))
@@ -948,7 +967,7 @@ def train(
     settings = SparkALSModel(**{n: v for n, v in options.items() if n in als_names}).checked()
     implicit, implicit_threshold, seed = settings.implicit, settings.implicit_threshold, settings.seed
     check_local_input(ratings, "ratings=", options.get("fmt"))
-    check_local_input(movies, "movies=")
+    check_local_movies(movies, "movies=", item_col=str(options.get("item_col", "movieId")))
     t_start = time.perf_counter()
     read_options = {n: v for n, v in options.items() if n not in als_names}
     src = read_ratings(spark, ratings, direct_ids=id_mapping == "direct", **read_options)
