@@ -44,6 +44,7 @@ def test_serve_box_fits_a_phone_and_its_commands_run_as_printed(browser, relativ
     text = box.inner_text()
     assert "the best ranker here" in text and "from the folder that holds reports/demo" in text, text
     assert "movierec[serve]" in text or "[serve]'" in text, text
+    assert "export trains it with best.toml's settings on all of the report's data" in text, text
     shown = page.locator("#serve-best pre.cmd").inner_text()
     widths = page.evaluate(
         "(() => { const p = document.querySelector('#serve-best pre.cmd');"

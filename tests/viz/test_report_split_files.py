@@ -104,6 +104,11 @@ def test_report_on_files_is_compare_on_them_and_best_toml_names_them(files: Path
     best = (files / "rep" / "best.toml").read_text()
     assert f'train = "{(files / "train.csv").resolve()}"' in best and "kind" not in best
     assert "export trains it on every file given (train.csv + test.csv)" in best
+    # the page's serve box says the same, not "all of the report's data" (h128)
+    assert (
+        "export trains it with best.toml's settings on every file given (train.csv + test.csv) ("
+        in html.unescape(page)
+    )
     assert (
         "export trains it on every file given (train.csv + test.csv), all the data you gave" in rep["stdout"]
     )
