@@ -54,6 +54,15 @@ def test_missing_columns_are_named(spark, tmp_path, capsys) -> None:  # type: ig
     assert "missing columns 'userId', 'rating'" in line
     assert "found: user, movieId, stars" in line
     assert not (tmp_path / "a").exists()
+    # the CLI's flags alone (it said 'name them (user_col=, item_col=, rating_col= in Python, --user-col/…
+    # in the CLI)'); Python's train() names its keywords
+    assert line.endswith("name them with --user-col/--item-col/--rating-col") and "Python" not in line, line
+    with pytest.raises(DataError, match=r"name them with user_col=, item_col=, rating_col=$"):
+        train(spark, path, out=tmp_path / "b")
+    empty = tmp_path / "empty.csv"
+    empty.write_text("", encoding="utf-8")
+    line = _cli_error(capsys, "--ratings", str(empty), "--out", str(tmp_path / "c"))
+    assert "(found: no columns, the file is empty)" in line, line
 
 
 def test_renamed_columns_are_accepted(spark, tmp_path) -> None:  # type: ignore[no-untyped-def]

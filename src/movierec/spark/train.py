@@ -368,10 +368,17 @@ def read_ratings(
             error = ColumnOptionsError(said + _sep_flag(other), f"{said}sep={other!r}")
             error.args = (error.in_keywords(),)  # Python's words; the CLI asks in_flags() for its own
             raise error
-        raise DataError(
-            f"{uri}: missing column{'s' if len(missing) > 1 else ''} {names} (found: {found}); "
-            f"name them ({spelled('user_col=, item_col=, rating_col=', '--user-col/--item-col/--rating-col')})"
+        # each caller's own words: 'spark train' printed '(user_col=, item_col=, rating_col= in Python,
+        # --user-col/--item-col/--rating-col in the CLI)', and '(found: )' for an empty file
+        said = (
+            f"{uri}: missing column{'s' if len(missing) > 1 else ''} {names} "
+            f"(found: {found or 'no columns, the file is empty'}); name them with "
         )
+        error = ColumnOptionsError(
+            f"{said}--user-col/--item-col/--rating-col", f"{said}user_col=, item_col=, rating_col="
+        )
+        error.args = (error.in_keywords(),)  # Python's words; the CLI asks in_flags() for its own
+        raise error
     rating = F.col(rating_col).try_cast("double")
     ok_rating = rating.isNotNull() & ~F.isnan(rating) & (F.abs(rating) != float("inf"))
     keep = ok_rating & F.col(user_col).isNotNull() & F.col(item_col).isNotNull()
