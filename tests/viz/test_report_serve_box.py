@@ -79,3 +79,33 @@ def test_serve_box_fits_a_phone_and_its_commands_run_as_printed(browser, relativ
     )
     assert checked.returncode == 0, (serve, checked.stdout, checked.stderr)
     assert "ok" in checked.stdout, checked.stdout
+
+
+def test_serve_box_of_a_report_written_into_its_own_folder(
+    browser, movielens_dir: Path, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """``report --out .`` (an empty folder): best.toml is ``best.toml``, so the box says to run the commands
+    from the report's own folder (it said "the folder that holds ."), and export runs there as printed."""
+    cmd = [str(BIN / "movierec"), "report", "--dataset", str(movielens_dir), "--models", "popularity,ease"]
+    cmd += ["--out", ".", "--projection", "pca", "--seed", "7"]
+    done = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=600, check=False)
+    assert done.returncode == 0, done.stderr
+    page = browser.new_page(viewport={"width": 375, "height": 812}, device_scale_factor=1)
+    page.goto((tmp_path / "index.html").resolve().as_uri())
+    text = page.locator("#serve-best").inner_text()
+    assert "from this report's own folder, run" in text and "holds ." not in text, text
+    export = page.locator("#serve-best pre.cmd").inner_text().replace(" \\\n", " ").split("&&")[0].strip()
+    page.close()
+    assert export == "movierec export --config best.toml --out artifacts/ease", export
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+    ran = subprocess.run(
+        ["bash", "-c", export],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert ran.returncode == 0, ran.stderr
+    assert (tmp_path / "artifacts" / "ease" / "manifest.json").is_file()

@@ -1784,9 +1784,21 @@ def _serve_box(report: Report) -> dict[str, str] | None:
     first, *rest = serve_commands(path, report.best_label or "best")
     return {
         "commands": " \\\n".join([first, *(f"    && {c}" for c in rest)]),
-        "where": "" if path.is_absolute() else f"the folder that holds {path.parent}",
+        "where": _run_from(path),
         "install": install_hint("serve"),
     }
+
+
+def _run_from(best_config: Path) -> str:
+    """Where the serve box's commands run, as words: best.toml's path is the report's ``--out`` as given,
+    so a relative one works from the folder that holds that folder (``reports/demo``: where ``make demo``
+    ran), or from the report's own folder for ``--out .`` ("the folder that holds ." said nothing); an
+    absolute one from anywhere (empty)."""
+    if best_config.is_absolute():
+        return ""
+    if best_config.parent == Path("."):
+        return "this report's own folder"
+    return f"the folder that holds {best_config.parent}"
 
 
 def _activate_command() -> str | None:
