@@ -64,15 +64,16 @@ _FLOOR = {"genres": 8, "because": 16, "title": 14}
 
 
 #: columns a printed list leaves out, with a line naming them, before it cuts a title or wraps: the year is
-#: in the title, the IMDb and TMDb ids are for code (``frame["imdbId"]``); the frame keeps every one
-_SPARE = ("imdbId", "tmdbId", "year")
+#: in the title, the IMDb and TMDb ids are for code (``frame["imdbId"]``), the training count is the
+#: column that cut svd's titles at 80 columns to 'Dr.… (1964)'; the frame keeps every one
+_SPARE = ("imdbId", "tmdbId", "year", "n_ratings", "n_liked")
 
 
 def fitted_text(frame: pd.DataFrame, width: int | None = None) -> str:
     """``frame`` as text within ``width`` columns (the console's, as pandas measures it), every column
-    shown; where that cuts a title or wraps the columns, without ``year, imdbId, tmdbId`` (a list's
-    DataFrame carries them, as an artifact's does, and at 80 columns they cut 'Terminator 2: Judgment Day
-    (1991)' to 'Terminat… (1991)') and a last line naming them (:func:`_fitted_text`)."""
+    shown; where that cuts a title or wraps the columns, without ``imdbId, tmdbId, year`` and the count
+    (:data:`_SPARE`: a list's DataFrame carries them, as an artifact's does, and at 80 columns they cut
+    'Terminator 2: Judgment Day (1991)' to 'Terminat… (1991)') and a last line naming them."""
     from pandas.io.formats.console import get_console_size
 
     width = width or get_console_size()[0] or int(pd.get_option("display.width"))
@@ -81,7 +82,9 @@ def fitted_text(frame: pd.DataFrame, width: int | None = None) -> str:
     titles = frame["title"].astype(str) if "title" in frame.columns else pd.Series(dtype=str)
     if not spare or (all(t in text for t in titles.head(20)) and "\\\n" not in text):
         return text
-    note = f"({', '.join(spare)}: in the frame, not shown here)"
+    import textwrap
+
+    note = textwrap.fill(f"(not shown, in the frame: {', '.join(spare)})", width)
     return _fitted_text(frame.drop(columns=spare), width) + "\n" + note
 
 

@@ -164,6 +164,8 @@ class Recommender:
         # a k-NN rating model's serving scorer over the training ratings, with what it was built from
         # (training data, neighbour lists): a known user's reasons read it (:meth:`_known_rating_reasons`)
         self._known_scorer: tuple[Interactions, object, Any] | None = None
+        # per item of the training data it was computed for: year, training count, links (:meth:`_facts`)
+        self._facts_cache: tuple[Interactions, pd.DataFrame] | None = None
 
     # --- facts -------------------------------------------------------------------------
     @property
@@ -321,6 +323,7 @@ class Recommender:
                     return int(found)
                 raise self._no_titles(movie)
 
+            by_id = item_map.get(movie.strip()) if movie.strip().isdigit() else None
             try:
                 found = match_title(
                     movie,
@@ -329,8 +332,10 @@ class Recommender:
                     id_hint="the movieId",
                     ids=item_map,
                 )
-                self._refuse_id_and_title(movie, found)
-                return found
+            except ConfigError:  # in several titles: "1" is movieId 1, not 'Kill Bill: Vol. 1' and 25 more
+                if by_id is None:  # (the artifact, the API and --rated read it so; it was this error here)
+                    raise
+                return int(by_id)
             except UnknownIdError:
                 digits = movie.strip().isdigit()
                 idx = item_map.get(movie) if digits else None
@@ -343,6 +348,8 @@ class Recommender:
                         ) from None
                     raise
                 return int(idx)
+            self._refuse_id_and_title(movie, found)  # "300": movieId 300 and the film 300 (2007)
+            return found
         idx = item_map.get(_plain_id(movie, "movie"))
         if idx is None:
             if isinstance(movie, (int, np.integer)):
@@ -573,8 +580,7 @@ class Recommender:
             self._say_why_empty(train, min_support, genres, seen, f"user {user_id!r}")
         frame = self._frame(items, scores, "score")
         if self.explicit:  # the rating on the dataset's scale, as Surprise's predict would say
-            rating = np.asarray(self.model.predict(np.full(len(items), u), items), dtype=np.float64)
-            frame["predicted_rating"] = rating
+            self._with_predicted(frame, self.model.predict(np.full(len(items), u), items))
         if explain and nothing_learned:  # popularity's list: no movie of theirs led to it
             frame["because"] = ""
             return frame
@@ -695,9 +701,7 @@ class Recommender:
             self._say_why_empty(train, min_support, genres, items, "this person")
         frame = self._frame(top, vals[0][keep], "score")
         if self.explicit and hasattr(self.model, "predict_new_user"):
-            frame["predicted_rating"] = np.asarray(
-                self.model.predict_new_user(items, values), dtype=np.float64
-            )[top]
+            self._with_predicted(frame, np.asarray(self.model.predict_new_user(items, values))[top])
         if explain:
             frame["because"] = self._because(items, values, top, scores)
         return frame
@@ -1095,19 +1099,58 @@ class Recommender:
             self._lift = (train, empty if table is None else table, positives)
         return self._lift[1], self._lift[2]
 
+    @property
+    def count_column(self) -> str:
+        """What a list calls a movie's training count, by what it counts (``n_liked``: ratings ≥ the
+        threshold, what an implicit model learned from; ``n_ratings``: every rating), as an exported
+        artifact's lists do (:func:`movierec.serving.artifact.count_column`)."""
+        from movierec.serving.artifact import count_column
+
+        model = self.model  # training_data's rule: every rating for rating and sequence models
+        liked = getattr(model, "kind", "implicit") != "explicit" and not getattr(model, "sequential", False)
+        return count_column(self.threshold if liked else None, self.dataset.interactions.interactions_only)
+
+    def _facts(self, train: Interactions) -> pd.DataFrame:
+        """Per item (row ``i`` = item ``i``): ``year``, the training count the support floor counts, and
+        ``imdbId, tmdbId`` where the data has a links.csv: the columns an artifact's lists carry, computed
+        once per training set."""
+        if self._facts_cache is None or self._facts_cache[0] is not train:
+            from movierec.beyond import train_pairs
+            from movierec.serving.artifact import links_table
+
+            facts = pd.DataFrame({"year": pd.array(self.items["year"], dtype="Int64")})
+            facts[self.count_column] = np.bincount(train_pairs(train).indices, minlength=train.n_items)
+            links = links_table(self.dataset)
+            if links is not None:
+                ids = pd.DataFrame({"movieId": [str(m) for m in self.items["movieId"]]})
+                joined = ids.merge(links, on="movieId", how="left")
+                for col in ("imdbId", "tmdbId"):
+                    facts[col] = pd.array(joined[col], dtype="string")
+            self._facts_cache = (train, facts)
+        return self._facts_cache[1]
+
     def _frame(self, items: np.ndarray, values: np.ndarray, column: str) -> pd.DataFrame:
+        """A list's DataFrame: ``movieId, title, year, genres,`` ``column`` (score or similarity), the
+        count (:attr:`count_column`), ``imdbId, tmdbId`` where the data has links: the columns, in order,
+        of an exported artifact's ``recommend`` and ``similar``."""
         from movierec.display import Recommendations
 
         meta = self.items.iloc[items]
-        return Recommendations(
-            {
-                "movieId": meta["movieId"].to_numpy(),
-                "title": meta["title"].to_numpy(dtype=object),
-                "genres": ["|".join(g) for g in meta["genres"]],
-                column: values,
-            },
-            index=pd.RangeIndex(1, len(items) + 1, name="rank"),
-        )
+        facts = self._facts(self._check_fitted()).iloc[items]
+        data: dict[str, Any] = {
+            "movieId": meta["movieId"].to_numpy(),
+            "title": meta["title"].to_numpy(dtype=object),
+            "year": facts["year"].to_numpy(),
+            "genres": ["|".join(g) for g in meta["genres"]],
+            column: values,
+        }
+        data.update({c: facts[c].to_numpy() for c in facts.columns if c != "year"})
+        return Recommendations(data, index=pd.RangeIndex(1, len(items) + 1, name="rank"))
+
+    def _with_predicted(self, frame: pd.DataFrame, ratings: Any) -> None:
+        """Add ``predicted_rating`` after the count, where an artifact's frame has it (before the links)."""
+        values = np.asarray(ratings, dtype=np.float64)
+        frame.insert(frame.columns.get_loc(self.count_column) + 1, "predicted_rating", values)
 
     # --- the rest of the workflow --------------------------------------------------------
     def map(self, method: str = "tsne", *, sample: int | None = 500, title: str = "") -> Any:

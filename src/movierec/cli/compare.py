@@ -46,7 +46,7 @@ from movierec.cli.common import (
     typed,
     warn_rating_model,
 )
-from movierec.errors import ConfigError, UnknownIdError
+from movierec.errors import ConfigError, MovierecError, UnknownIdError
 from movierec.tables import score_decimals
 
 # --- option parsing --------------------------------------------------------------------------
@@ -1165,13 +1165,35 @@ def _movie_index(movies: Any, movie: str, said: str = "") -> int:
     :class:`_DataMovies`; a movie nobody rated, or no match, is an UnknownIdError (``said`` before it)
     whose hint names the movieId, not similar's ``--movie-id``."""
     try:
-        return int(movies.item_index(movie))
+        idx = int(movies.item_index(movie))
     except (UnknownIdError, KeyError, ValueError):
         try:
             return int(movies.find_title(movie))
         except UnknownIdError as exc:
             _refuse_unrated(movies, movie)
             raise UnknownIdError(f"{said}{exc}".replace("--movie-id", "the movieId")) from None
+    _refuse_id_and_title(movies, movie, idx, said)
+    return idx
+
+
+def _refuse_id_and_title(movies: Any, movie: str, idx: int, said: str) -> None:
+    """A number that is a movieId and also the whole title of another movie (``300``: movieId 300, Quiz
+    Show, and the film 300) is refused naming both, as ``movierec.Recommender`` refuses ``"300"``: the id
+    won here, silently, where Python asked which. A number only part of several titles ('1' in 'Kill Bill:
+    Vol. 1') is the movieId, in both."""
+    if not movie.strip().isdigit():
+        return
+    try:
+        found = int(movies.find_title(movie))
+    except MovierecError:  # no title, or several: the movieId it is
+        return
+    if found != idx:
+        by_id, by_title = movies.movie_row(idx), movies.movie_row(found)
+        raise ConfigError(
+            f"{said}{movie!r} is both the movieId {by_id['movieId']} ({by_id['title']}) and the title "
+            f"{by_title['title']} (movieId {by_title['movieId']}): give the title with its year "
+            f"({by_id['title']!r} or {by_title['title']!r})"
+        )
 
 
 def _visitor_pairs(art: Any, rated: list[str]) -> list[tuple[object, float]]:
@@ -1274,7 +1296,11 @@ def _refuse_unrated(movies: Any, movie: str) -> None:
 
 def _artifact_movie(art: Any, movie: str | None, movie_id: str | None) -> int:
     """``similar --artifact``'s movie, by ``--movie-id`` or title: a catalogue movie nobody rated is named as
-    such, not "unknown movie id" or "no movie title matches" with unrelated suggestions."""
+    such, not "unknown movie id" or "no movie title matches" with unrelated suggestions. A number as TITLE
+    is read as ``--rated`` reads it (:func:`_movie_index`): "1" is movieId 1, "300" (also a whole title) refused
+    naming both, as ``movierec.Recommender.similar`` and the API read them."""
+    if movie_id is None and str(movie).strip().isdigit():
+        return _movie_index(art, str(movie).strip())
     try:
         return int(art.item_index(movie_id) if movie_id is not None else art.find_title(str(movie)))
     except UnknownIdError:
@@ -1450,6 +1476,8 @@ def _data_movie(ds: Any, movie: str | None, movie_id: str | None) -> int:
         return int(found)
     if not ds.has_titles:  # every movie is 'item 318': no title can match
         raise _no_titles(ds, str(movie))
+    if str(movie).strip().isdigit():  # "1": movieId 1; "300": refused naming both (as _artifact_movie)
+        return _movie_index(_DataMovies(ds), str(movie).strip())
     titles = [str(t) for t in ds.item_table()["title"]]
     try:
         return int(

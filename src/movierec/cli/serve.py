@@ -341,7 +341,7 @@ def serve_cmd(
         cors_origins=tuple(cors_origin),
         rec_cache_size=rec_cache,
     )
-    sock: Any = None
+    socks: list[Any] = []
     try:  # every artifact is loaded and verified here, before the port is bound: a bad one never serves
         asgi, router = build_server(
             artifact,
@@ -356,11 +356,11 @@ def serve_cmd(
             _say_checked(artifact, router, store)
             return
         # bound here, kept and handed to uvicorn: a port in use is one line; the banner names the bound port
-        sock = listen_socket(host, port)
+        socks = listen_sockets(host, port)
         if store is not None:
             store.create_tables()
     except BaseException:
-        for resource in (sock, store):
+        for resource in (*socks, store):
             if resource is not None:
                 resource.close()
         raise
@@ -371,9 +371,9 @@ def serve_cmd(
     if host not in ("127.0.0.1", "localhost", "::1") and not api_key:
         say("warning", f"binding {host} without --api-key: anyone who can reach it may POST /feedback")
     err_console.print(
-        f"serving {router.describe()} on http://{f'[{host}]' if ':' in host else host}:{sock.getsockname()[1]} "
+        f"serving {router.describe()} on http://{f'[{host}]' if ':' in host else host}:{socks[0].getsockname()[1]} "
         f"· docs /docs · metrics {'/metrics' if metrics else 'off'} · feedback {'off' if store is None else shown_url(str(db_url))}"
-        f" · reload: kill -HUP {os.getpid()}" + (" or POST /admin/reload" if api_key else ""),
+        f" · reload: kill -HUP {os.getpid()}{' or POST /admin/reload' if api_key else ''}{_both(socks)}",
         # one line when logged (piped at 80 columns it broke inside "metrics /metrics"); in a terminal
         # wrapped at spaces, where the terminal broke it inside "/metric" "s"
         soft_wrap=not err_console.is_terminal,
@@ -394,7 +394,7 @@ def serve_cmd(
             store.close()
         _worker_environment(artifact, weights, metrics, log_json, db_url, settings, access_log=access_log)
     app = asgi if workers == 1 else "movierec.serving.server:server_from_env"
-    run_on_socket(app, sock, factory=workers > 1, workers=workers, **common)
+    run_on_socket(app, socks, factory=workers > 1, workers=workers, **common)
 
 
 def _check_counts(*, workers: int, port: int, max_body_kb: int, rec_cache: int) -> None:
@@ -431,9 +431,15 @@ def _say_checked(paths: list[Path], router: Any, store: Any) -> None:
     print(f"ok: {feedback}", flush=True)
 
 
-def run_on_socket(app: Any, sock: Any, **options: Any) -> None:
+def _both(socks: list[Any]) -> str:
+    """The banner's last words when ``--host localhost`` bound both loopback addresses (last: scripts read the
+    URL and the pid where they were)."""
+    return " · localhost: 127.0.0.1 and [::1]" if len(socks) > 1 else ""
+
+
+def run_on_socket(app: Any, socks: list[Any], **options: Any) -> None:
     """Run uvicorn with ``options`` (one process, or ``workers`` processes under uvicorn's supervisor) on
-    ``sock``, the socket serve bound and listens on, rather than letting uvicorn bind a port itself: the port
+    ``socks``, the sockets serve bound and listens on (:func:`listen_sockets`), rather than letting uvicorn bind a port itself: the port
     the banner printed is the one served, ``--port 0`` included, and nothing else can take it in between.
     Says uvicorn's own "Uvicorn running on …" line, which uvicorn leaves out when given a socket."""
     import inspect
@@ -443,7 +449,7 @@ def run_on_socket(app: Any, sock: Any, **options: Any) -> None:
     import uvicorn
     from uvicorn.supervisors import Multiprocess
 
-    host, port = sock.getsockname()[:2]
+    host, port = socks[0].getsockname()[:2]
     config = uvicorn.Config(app, port=port, **options)
     address = f"[{host}]" if ":" in host else host
     logging.getLogger("uvicorn.error").info(
@@ -455,13 +461,14 @@ def run_on_socket(app: Any, sock: Any, **options: Any) -> None:
             # uvicorn 0.29-0.3x's supervisor takes the worker's target; later ones make it themselves
             takes_target = "target" in inspect.signature(Multiprocess).parameters
             extra = {"target": server.run} if takes_target else {}
-            Multiprocess(config, sockets=[sock], **extra).run()
+            Multiprocess(config, sockets=socks, **extra).run()
             return
-        server.run(sockets=[sock])
+        server.run(sockets=socks)
     except KeyboardInterrupt:  # as uvicorn.run: Ctrl-C before uvicorn's own handler is installed
         pass
     finally:
-        sock.close()
+        for sock in socks:
+            sock.close()
     if not server.started:  # uvicorn.run's exit code when the app failed to start
         sys.exit(3)
 
@@ -476,6 +483,34 @@ def _say_other_code(paths: list[Path], router: Any) -> None:
         note = version_note(served.app.state.artifact.manifest, str(path))
         if note:
             say("note", note)
+
+
+def listen_sockets(host: str, port: int) -> list[Any]:
+    """The sockets serve listens on: :func:`listen_socket`'s one, and for ``--host localhost`` both loopback
+    addresses on one port, 127.0.0.1 and ::1. It bound 127.0.0.1 only and printed http://localhost:8000, and a
+    client whose resolver gives ::1 for localhost first (curl, browsers and Python's urllib on a machine whose
+    /etc/hosts lists ``::1 localhost``) was refused. Where this machine has no IPv6 loopback, 127.0.0.1 alone;
+    ::1's port taken by another program is refused in one line (a client reaching ::1 would get that one),
+    and with ``--port 0`` another free port is tried."""
+    import errno
+    import socket
+
+    if host.lower() != "localhost":
+        return [listen_socket(host, port)]
+    for _ in range(5 if port == 0 else 1):
+        first = listen_socket("127.0.0.1", port)
+        try:
+            return [first, _listening("::1", socket.AF_INET6, first.getsockname()[1])]
+        except OSError as exc:
+            if exc.errno in (errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT) or not socket.has_ipv6:
+                return [first]  # no IPv6 loopback here: localhost can only be 127.0.0.1
+            first.close()
+            if exc.errno != errno.EADDRINUSE or port:
+                raise ConfigError(
+                    f"--host localhost: port {port} is free on 127.0.0.1 but not on ::1 ({exc.strerror}), where "
+                    "a client may reach localhost; choose another --port, or --host 127.0.0.1"
+                ) from None
+    raise ConfigError("--host localhost: found no port free on both 127.0.0.1 and ::1; give --port")
 
 
 def listen_socket(host: str, port: int) -> Any:

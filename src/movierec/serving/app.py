@@ -278,6 +278,16 @@ def _refuse_repeated_movies(art: Artifact, ratings: list[Any]) -> None:
         raise _unprocessable(["body", "ratings", n, "movieId"], msg, ratings[n].movieId)
 
 
+def _refuse_repeated_history(art: Artifact, history: list[Any] | None) -> None:
+    """A visitor's ``history`` naming one movie twice is a 422 at the second entry, as repeated ratings are:
+    it was folded in with the movie counted twice (``[1, 1]`` answered 200), where
+    ``movierec.Recommender.recommend_for([1, 1])`` and ``recommend --rated`` refuse it."""
+    repeated = art.repeated_movie(history or [], "history")
+    if repeated is not None:
+        n, msg = repeated
+        raise _unprocessable(["body", "history", n], msg, (history or [])[n])
+
+
 _EXCLUDE = (
     "Comma-separated movieIds never to list (a deny-list, e.g. films not licensed in a region); the list is "
     "filled from the next best. An id the model does not know is a 422 naming it."
@@ -301,6 +311,7 @@ def _rec_response(
     fallback: str | None = None,
     similar_by: str | None = None,
     because_note: str | None = None,
+    note: str | None = None,
 ) -> Response:
     """The one response shape of every recommending endpoint (:class:`RecommendationsResponse`).
 
@@ -319,6 +330,8 @@ def _rec_response(
         body["becauseNote"] = because_note
     if similar_by:
         body["similarBy"] = similar_by
+    if note:
+        body["note"] = note
     return _json(body)
 
 
@@ -425,7 +438,9 @@ def _movie_routes(app: FastAPI, art: Artifact) -> None:
                 by,
             )
         chosen = art.similar_by(by)
-        return _rec_response(art, None, art.similar_rows(movieId, k, by=chosen), similar_by=chosen)
+        rows = art.similar_rows(movieId, k, by=chosen)
+        thin = art.similar_thin_note(movieId, by=chosen) if rows else None  # one or two people's likes
+        return _rec_response(art, None, rows, similar_by=chosen, note=thin)
 
 
 def _recommendation_routes(app: FastAPI, art: Artifact) -> None:
@@ -490,6 +505,7 @@ def _recommendation_routes(app: FastAPI, art: Artifact) -> None:
         for n, r in enumerate(body.ratings):
             _refuse_rating(art, ["body", "ratings", n, "rating"], r.rating)
         _refuse_repeated_movies(art, body.ratings)
+        _refuse_repeated_history(art, body.history)
         _check_denied(art, ["body", "exclude"], body.exclude)
         pairs = [(r.movieId, r.rating) for r in body.ratings]
         if body.features is not None:  # a visitor described by their features (issue 20)

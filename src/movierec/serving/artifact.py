@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from movierec.errors import ArtifactError, ConfigError, UnknownIdError, spelled
+from movierec.errors import ArtifactError, ConfigError, MovierecError, UnknownIdError, spelled
 from movierec.interactions import IdMap, IdMapped, Interactions, rating_levels, rating_step, refused_rating
 from movierec.jsonsafe import to_jsonable
 from movierec.output_folders import check_artifact_target, move_aside, temporary_folder
@@ -479,7 +479,7 @@ def _items_frame(dataset: Any, train: Interactions) -> pd.DataFrame:
             "genres": [[str(g) for g in gs] if gs is not None else [] for gs in table["genres"]],
         }
     )
-    links = _links(dataset)
+    links = links_table(dataset)
     if links is not None:
         joined = out[["movieId"]].merge(links, on="movieId", how="left")
         out["imdbId"] = pd.array(joined["imdbId"], dtype="string")
@@ -487,7 +487,7 @@ def _items_frame(dataset: Any, train: Interactions) -> pd.DataFrame:
     return out
 
 
-def _links(dataset: Any) -> pd.DataFrame | None:
+def links_table(dataset: Any) -> pd.DataFrame | None:
     """MovieLens' links.csv beside the ratings (movieId → IMDb and TMDb ids), when there is one."""
     source = str(getattr(dataset, "source", "") or "")
     path = Path(source) / "links.csv" if source else None
@@ -896,7 +896,7 @@ class Artifact(IdMapped):
         /movies/2939`` and a visitor's rating of it answer "Niagara (1953) has no ratings…", not "unknown")."""
         try:
             return int(self.item_map.index(_as_key(self._item_str, movie_raw_id)))
-        except UnknownIdError:
+        except UnknownIdError as exc:
             unrated = (self.manifest.get("dataset") or {}).get("unrated_movies") or {}
             key = str(movie_raw_id).strip()
             if key in unrated:
@@ -904,7 +904,23 @@ class Artifact(IdMapped):
                     f"movieId {key} is {unrated[key]}, which has no ratings in {self.dataset_name}, "
                     "so no model has learned anything about it"
                 ) from None
+            named = self._titled(movie_raw_id)
+            if named is not None:
+                raise UnknownIdError(f"{exc}; {named}") from None
             raise
+
+    def _titled(self, text: object) -> str | None:
+        """For a title given where a movieId is asked (the API's ``movieId``, an artifact's ``similar``):
+        the movieId of the one movie it names, as a hint ("Toy Story is the title of Toy Story (1995), movieId
+        1: give the movieId"), since ``movierec.Recommender`` and ``--rated`` take titles there and the
+        same text answered "unknown movie id" here; None when it is no text or names no one movie."""
+        if not isinstance(text, str) or not text.strip() or text.strip().isdigit():
+            return None
+        try:
+            row = self.movie_row(self.find_title(text))
+        except MovierecError:
+            return None
+        return f"{text.strip()!r} is the title of {row['title']}, movieId {row['movieId']}: give the movieId"
 
     def denied(self, exclude: Iterable[object] | None) -> np.ndarray:
         """Dense indices of a deny-list of raw movieIds (implicit's ``filter_items``: movies a list must never
@@ -937,12 +953,13 @@ class Artifact(IdMapped):
 
         ``options`` are :meth:`recommend_index`'s (``exclude_seen``, ``genres``, ``min_support``,
         ``rerank``). Columns ``movieId, title, year, genres, score, n_ratings`` (plus
-        ``predicted_rating`` for rating predictors, clipped to the scale), the shape
-        :meth:`movierec.Recommender.recommend` returns, so a notebook reads a served model as it reads a
-        trained one; ``genres`` is ``|``-joined and ``n_ratings`` counts the movie's training
-        interactions. The HTTP API's JSON rows are :meth:`recommend_rows`.
+        ``predicted_rating`` for rating predictors, clipped to the scale; ``imdbId, tmdbId`` where the data
+        had a links.csv), the columns :meth:`movierec.Recommender.recommend` returns, so a notebook reads a
+        served model as it reads a trained one; ``genres`` is ``|``-joined, and the count is named for what
+        it counts (:attr:`count_column`: ``n_liked`` where the model learned from ratings ≥ its threshold,
+        else ``n_ratings``). The HTTP API's JSON rows are :meth:`recommend_rows`.
         """
-        return recommendations_frame(self.recommend_rows(user_raw_id, k, **options))
+        return recommendations_frame(self.recommend_rows(user_raw_id, k, **options), count=self.count_column)
 
     def recommend_rows(self, user_raw_id: object, k: int = 10, **options: Any) -> list[dict[str, Any]]:
         """:meth:`recommend` as the API's JSON rows ``movieId, title, year, genres, score, ratings``
@@ -1185,7 +1202,7 @@ class Artifact(IdMapped):
             raise ConfigError("ratings: at least one (movieId, rating) pair is needed")
         denied = self.denied(exclude)
         rated = list(ratings)
-        self._refuse_repeated(rated)
+        self._refuse_repeated(rated, history or ())
         if self.sequential:
             order = list(history) if history else [m for m, _ in rated]
             seq = np.asarray([self.item_index(m) for m in order], dtype=np.int64)
@@ -1231,20 +1248,22 @@ class Artifact(IdMapped):
                 out["becauseNote"] = note
         return out
 
-    def repeated_movie(self, movies: Sequence[object]) -> tuple[int, str] | None:
+    def repeated_movie(self, movies: Sequence[object], what: str = "ratings") -> tuple[int, str] | None:
         """``(n, "Toy Story (1995) is given twice (ratings 0 and n); give each movie once")`` for the first
-        movie of a person's ratings named a second time (``1`` and ``"1"`` are one movie), else None. Which
-        rating counts would be a guess (the last one was kept silently): :meth:`visitor` refuses it with
-        this message, the API with a 422 at entry ``n``, as ``--rated`` and ``recommend_for`` do."""
+        movie of a person's ratings (or ``what="history"`` entries) named a second time (``1`` and ``"1"``
+        are one movie), else None. Which rating counts would be a guess (the last one was kept silently),
+        and a history with a movie twice is none the data holds (each person rates a movie once) and was
+        folded in with that movie counted twice: :meth:`visitor` refuses either with this message, the API
+        with a 422 at entry ``n``, as ``--rated`` and ``recommend_for`` (a list of movies too) do."""
         repeat = first_repeat(self.item_index(m) for m in movies)
         if repeat is None:
             return None
         a, b = repeat
         title = self.movie_row(self.item_index(movies[b]))["title"]
-        return b, f"{title} is given twice (ratings {a} and {b}); give each movie once"
+        return b, f"{title} is given twice ({what} {a} and {b}); give each movie once"
 
-    def _refuse_repeated(self, rated: Sequence[tuple[object, float]]) -> None:
-        repeated = self.repeated_movie([m for m, _ in rated])
+    def _refuse_repeated(self, rated: Sequence[tuple[object, float]], history: Sequence[object] = ()) -> None:
+        repeated = self.repeated_movie([m for m, _ in rated]) or self.repeated_movie(history, "history")
         if repeated is not None:
             raise ConfigError(repeated[1])
 
@@ -1344,8 +1363,10 @@ class Artifact(IdMapped):
         self, movie_raw_id: object, k: int = 10, min_support: int | None = None, by: str | None = None
     ) -> pd.DataFrame:
         """Movies most like ``movie_raw_id`` as a DataFrame (:meth:`movierec.Recommender.similar`'s shape):
-        ``movieId, title, year, genres, similarity, n_ratings``, most similar first; see :meth:`similar_rows`."""
-        return recommendations_frame(self.similar_rows(movie_raw_id, k, min_support, by), score="similarity")
+        ``movieId, title, year, genres, similarity,`` :attr:`count_column` (``imdbId, tmdbId`` where the data
+        had links), most similar first; see :meth:`similar_rows`."""
+        rows = self.similar_rows(movie_raw_id, k, min_support, by)
+        return recommendations_frame(rows, score="similarity", count=self.count_column)
 
     def _popular_words(self) -> str:
         """What the popularity fallback lists, as its scores count: a model trained on positives counts
@@ -1610,6 +1631,12 @@ class Artifact(IdMapped):
             return None
         return self.implicit_threshold
 
+    @property
+    def count_column(self) -> str:
+        """The name a list's DataFrame gives a movie's training count (the API's ``ratings``):
+        :func:`count_column`."""
+        return count_column(self.liked_from, self.interactions_only)
+
     def _visitor_fields(self) -> dict[str, list[str]] | None:
         """The visitor features this artifact accepts (see :meth:`recommend_for_visitor`), or None."""
         from movierec.demographics import FIELDS, DemographicSchema
@@ -1638,26 +1665,43 @@ def _shown(values: np.ndarray) -> list[float]:
     return out
 
 
-_FRAME_COLUMNS = ("movieId", "title", "year", "genres", "score", "n_ratings", "predicted_rating")
+#: a list's DataFrame columns in order (``count`` is :func:`count_column`'s name); ``imdbId, tmdbId`` and
+#: ``because`` follow where present: the one order of ``Recommender.recommend`` and ``Artifact.recommend``
+FRAME_COLUMNS = (
+    *("movieId", "title", "year", "genres", "score", "count"),
+    *("predicted_rating", "imdbId", "tmdbId"),
+)
 
 
-def recommendations_frame(rows: Sequence[Mapping[str, Any]], *, score: str = "score") -> pd.DataFrame:
+def count_column(liked_from: float | None, interactions_only: bool) -> str:
+    """What a list's DataFrame calls a movie's training count, by what it counts: ``n_liked`` where the model
+    learned from the ratings at or above ``liked_from`` (an implicit model on rated data: ease shows
+    Terminator 2 with 150, its ratings of 4 or more among 224), else ``n_ratings`` (rating and sequence
+    models count every rating; on data without ratings every row counts). The CLI heads the same number
+    'ratings of 4+' or 'ratings', the page says 'liked by 150 people (rated 4+)' or 'rated by', and the
+    API's field is ``ratings`` with GET /health's ``likedFrom``: ``n_ratings`` of 150 read as T2's
+    ratings, which are 224."""
+    return "n_liked" if liked_from is not None and not interactions_only else "n_ratings"
+
+
+def recommendations_frame(
+    rows: Sequence[Mapping[str, Any]], *, score: str = "score", count: str = "n_ratings"
+) -> pd.DataFrame:
     """The API's recommendation rows as :class:`movierec.Recommender`'s DataFrame (snake_case, rank index).
 
-    ``ratings`` (the API's name for the training-interaction count) becomes ``n_ratings``,
+    ``ratings`` (the API's name for the training count) becomes ``count`` (:func:`count_column`),
     ``predictedRating`` becomes ``predicted_rating``, ``score`` is named ``score`` (``similarity``
     for similar movies), the genre list is ``|``-joined and ``because`` reads "Title; Title" as in
-    :meth:`movierec.Recommender.recommend`; extra fields (``imdbId``, ``tmdbId``, ``because``) follow.
+    :meth:`movierec.Recommender.recommend`; the columns in :data:`FRAME_COLUMNS`' order, ``because`` last.
     """
-    renamed = {"ratings": "n_ratings", "predictedRating": "predicted_rating", "score": score}
+    renamed = {"ratings": count, "predictedRating": "predicted_rating", "score": score}
     joined = {"genres": lambda v: "|".join(v), "because": lambda v: "; ".join(b["title"] for b in v)}
     records = [{renamed.get(key, key): joined.get(key, lambda v: v)(v) for key, v in r.items()} for r in rows]
     frame = pd.DataFrame.from_records(records)
     if frame.empty:
-        frame = pd.DataFrame({c: pd.Series(dtype=object) for c in _FRAME_COLUMNS[:-1]}).rename(
-            columns={"score": score}
-        )
-    order = [score if c == "score" else c for c in _FRAME_COLUMNS]
+        frame = pd.DataFrame({c: pd.Series(dtype=object) for c in FRAME_COLUMNS[:6]})
+        frame = frame.rename(columns={"score": score, "count": count})
+    order = [{"score": score, "count": count}.get(c, c) for c in FRAME_COLUMNS]
     first = [c for c in order if c in frame.columns]
     frame = frame[first + [c for c in frame.columns if c not in first]]
     if "year" in frame:

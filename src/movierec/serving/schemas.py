@@ -141,6 +141,14 @@ class RecommendationsResponse(BaseModel):
         "often than chance says, from the training data, whatever the model) or 'model' (the model's own "
         "similarity: cosine of its item vectors, or its neighbour list or item weights).",
     )
+    note: str | None = Field(
+        default=None,
+        description="GET /movies/{movieId}/similar only: set when the list by lift rests on one or two people "
+        "(the movie has one or two training likes, ratings ≥ GET /health's likedFrom), so it is their other "
+        "likes, not a pattern across many people: 'only one person liked Tokyo Story (Tôkyô monogatari) "
+        "(1953) in training (ratings ≥ 4): the list is the other movies they liked, not a pattern across "
+        "many people'. The words of `movierec similar`'s note and its --json `note`.",
+    )
 
 
 class Movie(BaseModel):
@@ -182,7 +190,8 @@ class RecommendRequest(_Strict):
         min_length=1,
         max_length=1000,
         description="Movies in the order the person saw them, oldest first: what sequence models (markov, sasrec) "
-        "read. Other models take each as a liked movie (or use ratings when both are given).",
+        "read. Other models take each as a liked movie (or use ratings when both are given). Each movie once: a "
+        "movie given twice is a 422 at its second entry, as in ratings.",
     )
     features: dict[str, int | str | None] | None = Field(
         default=None,

@@ -418,6 +418,9 @@ async function showSimilar(movie) {
       ? "Liked together with it more often than chance says."
       : "Close to it in the model's own terms.";
     renderList("similar", data.recommendations, { similar: true, score: true, stars: false });
+    // a list resting on one or two people's likes says so (the API's note, movierec similar's words)
+    $("similar-note").textContent = data.note || "";
+    $("similar-note").hidden = !data.note;
     if (!data.recommendations.length) status("No movie is similar enough to " + movie.title + ".");
     $("similar-panel").hidden = false;
     // the panel's top, not "nearest": that put the heading on the screen's bottom edge and the list below it,

@@ -1,0 +1,264 @@
+"""One movie, one user, one answer: ``movierec.Recommender`` and the artifact exported from it give the
+same columns, in the same order, with the same values (ml-latest-small, the bundled data with links.csv).
+
+Before, ``Recommender.recommend`` gave ``movieId, title, genres, score`` where ``Artifact.recommend`` gave
+``movieId, title, year, genres, score, n_ratings, imdbId, tmdbId``, and the count was called
+``n_ratings`` while for ease it counts ratings of 4 or more only (Terminator 2: 150 of its 224)."""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+import urllib.error
+import urllib.parse
+import urllib.request
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+from servehelp import Server
+
+import movierec
+from clihelp import run_process
+from movierec.serving.artifact import Artifact, recommendations_frame
+
+
+@pytest.fixture(scope="module")
+def mlls() -> movierec.Dataset:
+    return movierec.load("ml-latest-small")
+
+
+@pytest.fixture(scope="module")
+def ease(
+    mlls: movierec.Dataset, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[movierec.Recommender, Artifact]:
+    rec = movierec.Recommender(mlls, "ease").fit()
+    return rec, rec.export(tmp_path_factory.mktemp("doors") / "ease")
+
+
+@pytest.fixture(scope="module")
+def svd(
+    mlls: movierec.Dataset, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[movierec.Recommender, Artifact]:
+    rec = movierec.Recommender(mlls, "svd", factors=8, epochs=5).fit()
+    return rec, rec.export(tmp_path_factory.mktemp("doors") / "svd")
+
+
+def _same(ours: pd.DataFrame, theirs: pd.DataFrame, score: str) -> None:
+    assert list(ours.columns) == list(theirs.columns)
+    for col in ours.columns:
+        if col in (score, "predicted_rating"):
+            assert ours[col].tolist() == pytest.approx(theirs[col].tolist(), rel=1e-4, abs=1e-5), col
+        else:
+            assert ours[col].astype(object).tolist() == theirs[col].astype(object).tolist(), col
+
+
+def test_an_implicit_models_lists_carry_the_same_columns_and_count_what_they_say(
+    ease: tuple[movierec.Recommender, Artifact], mlls: movierec.Dataset
+) -> None:
+    rec, art = ease
+    ours, theirs = rec.recommend(1, k=5), art.recommend(1, k=5)
+    cols = ["movieId", "title", "year", "genres", "score", "n_liked", "imdbId", "tmdbId"]
+    assert list(ours.columns) == cols
+    _same(ours, theirs, "score")
+    t2 = mlls.to_frame().query("movieId == 589")["rating"]
+    row = ours.set_index("movieId").loc[589]
+    assert row["n_liked"] == (t2 >= 4).sum() == 150 and len(t2) == 224  # liked by 150, rated by 224
+    assert (row["imdbId"], row["tmdbId"], row["year"]) == ("0103064", "280", 1991)
+    visitor = recommendations_frame(
+        art.recommend_for_ratings([(1, 5), (260, 4)], k=5), count=art.count_column
+    )
+    _same(rec.recommend_for({1: 5, 260: 4}, k=5), visitor, "score")
+    _same(rec.similar(1, k=5), art.similar(1, k=5), "similarity")
+    explained = rec.recommend(1, k=3, explain=True)
+    assert list(explained.columns) == [*cols, "because"]
+    assert list(art.recommend(1, k=3, explain=True).columns) == [*cols, "because"]
+
+
+def test_a_rating_models_lists_carry_the_same_columns(svd: tuple[movierec.Recommender, Artifact]) -> None:
+    rec, art = svd
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ours, theirs = rec.recommend(1, k=5), art.recommend(1, k=5)
+    assert list(ours.columns) == [
+        "movieId", "title", "year", "genres", "score", "n_ratings", "predicted_rating", "imdbId", "tmdbId"
+    ]  # fmt: skip
+    _same(ours, theirs, "score")
+    assert rec.count_column == art.count_column == "n_ratings"
+
+
+def test_a_dataset_without_links_has_no_link_columns(tmp_path: Path) -> None:
+    frame = pd.DataFrame(
+        {"userId": [1, 1, 2, 2, 3, 3], "movieId": [10, 20, 10, 30, 20, 30], "rating": [5.0, 4, 4, 5, 5, 4]}
+    )
+    rec = movierec.Recommender(movierec.load(frame), "popularity").fit()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        top = rec.recommend(1, k=1, min_support=0)
+    assert list(top.columns) == ["movieId", "title", "year", "genres", "score", "n_liked"]
+
+
+# --- the HTTP door: a real movierec serve on the loopback ------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def served(
+    ease: tuple[movierec.Recommender, Artifact], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
+    srv = Server(ease[1].path, "none").wait()
+    yield srv
+    srv.stop()
+
+
+def _get(url: str) -> dict[str, Any]:
+    with urllib.request.urlopen(url, timeout=30) as r:
+        return json.load(r)
+
+
+def _post(url: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    req = urllib.request.Request(
+        url, json.dumps(body).encode(), headers={"Content-Type": "application/json"}, method="POST"
+    )
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return r.status, json.load(r)
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.load(exc)
+
+
+def test_similar_says_when_its_list_rests_on_one_or_two_people_as_the_cli_does(
+    served: Server, ease: tuple[movierec.Recommender, Artifact], tmp_path: Path
+) -> None:
+    """GET /movies/{id}/similar carried no word that Tokyo Story's list (one like) is one person's other
+    likes; `movierec similar --json` said it as `note`. The API's `note` is the same sentence."""
+    for movie in (6643, 13):  # Tokyo Story: one like; Balto: two
+        cli = run_process(
+            "similar",
+            "--artifact",
+            str(ease[1].path),
+            "--movie-id",
+            str(movie),
+            "-k",
+            "3",
+            "--json",
+            cwd=tmp_path,
+        )
+        assert cli.returncode == 0, cli.stderr
+        said = json.loads(cli.stdout)["note"]
+        api = _get(f"{served.url}/movies/{movie}/similar?k=3")
+        assert api["recommendations"] and api["note"] == said
+        assert said.startswith(("only one person liked Tokyo Story", "only 2 people liked Balto"))
+    assert "note" not in _get(f"{served.url}/movies/1/similar?k=3")  # Toy Story: many likes
+    assert "note" not in _get(f"{served.url}/movies/6643/similar?k=3&by=model")  # the model's own list
+
+
+def test_a_movie_twice_in_a_visitors_history_is_refused_as_in_python(
+    served: Server, ease: tuple[movierec.Recommender, Artifact]
+) -> None:
+    """POST /recommendations took ``history: [1, 1]`` (200, Toy Story folded in twice) where
+    ``Recommender.recommend_for([1, 1])`` and repeated ratings are refused: now a 422 at the second entry."""
+    status, body = _post(f"{served.url}/recommendations", {"history": [1, 260, "1"], "k": 3})
+    assert status == 422, body
+    (err,) = body["detail"]
+    assert err["loc"] == ["body", "history", 2]
+    assert err["msg"] == "Toy Story (1995) is given twice (history 0 and 2); give each movie once"
+    with pytest.raises(movierec.ConfigError, match=r"Toy Story \(1995\) is given twice"):
+        ease[0].recommend_for([1, 260, 1], k=3)
+    with pytest.raises(movierec.ConfigError, match=r"Toy Story \(1995\) is given twice \(history 0 and 2\)"):
+        ease[1].visitor([], 3, history=[1, 260, 1])
+    assert _post(f"{served.url}/recommendations", {"history": [1, 260], "k": 3})[0] == 200
+
+
+def test_serve_on_localhost_answers_on_both_loopback_addresses(
+    ease: tuple[movierec.Recommender, Artifact],
+) -> None:
+    """``serve --host localhost`` bound 127.0.0.1 only, so a client whose resolver gives ::1 for localhost
+    first was refused at the URL the banner printed; both loopback addresses now answer on one port."""
+    if not socket.has_ipv6:
+        pytest.skip("no IPv6 on this machine")
+    try:
+        socket.socket(socket.AF_INET6).bind(("::1", 0))
+    except OSError:
+        pytest.skip("no IPv6 loopback on this machine")
+    srv = Server(ease[1].path, "none", "--host", "localhost").wait()
+    try:
+        port = urllib.parse.urlsplit(srv.url).port
+        assert srv.url == f"http://localhost:{port}"
+        for address in ("127.0.0.1", "[::1]"):
+            assert _get(f"http://{address}:{port}/health")["model"] == "ease"
+        assert "localhost: 127.0.0.1 and [::1]" in srv.log.read_text()
+    finally:
+        srv.stop()
+
+
+def test_a_movie_given_as_text_means_one_thing_through_every_door(
+    served: Server, ease: tuple[movierec.Recommender, Artifact], tmp_path: Path
+) -> None:
+    """Text ids: "1" was movieId 1 (Toy Story) to the artifact, the API and ``--rated``, and an error in
+    Python ("'1' matches 26 movies: Kill Bill: Vol. 1 …"); "300", movieId 300 (Quiz Show) and the whole title
+    of 300 (2007), was Quiz Show to ``--rated`` and an error naming both in Python; a title where only a
+    movieId is taken (the API, an artifact's methods) said "unknown movie id" without the id it names."""
+    rec, art = ease
+    toy = rec.similar(1, k=3)["movieId"].tolist()
+    assert rec.similar("1", k=3)["movieId"].tolist() == art.similar("1", k=3)["movieId"].tolist() == toy
+    assert (
+        rec.recommend_for({"1": 5}, k=3)["movieId"].tolist()
+        == rec.recommend_for({1: 5}, k=3)["movieId"].tolist()
+    )
+    both = (
+        r"'300' is both the movieId 300 \(Quiz Show \(1994\)\) and the title 300 \(2007\) \(movieId 51662\)"
+    )
+    with pytest.raises(movierec.ConfigError, match=both):
+        rec.recommend_for({"300": 5}, k=3)
+    cli = run_process("recommend", "--artifact", str(art.path), "--rated", "300=5", "-k", "3", cwd=tmp_path)
+    assert cli.returncode == 2 and len(cli.stderr.strip().splitlines()) == 1, (cli.stdout, cli.stderr)
+    assert re.search(
+        both + r": give the title with its year \('Quiz Show \(1994\)' or '300 \(2007\)'\)", cli.stderr
+    )
+    one = run_process(
+        "recommend", "--artifact", str(art.path), "--rated", "1=5", "-k", "3", "--json", cwd=tmp_path
+    )
+    assert one.returncode == 0, one.stderr
+    assert [r["movieId"] for r in json.loads(one.stdout)["recommendations"]] == rec.recommend_for(
+        {1: 5}, k=3
+    )["movieId"].tolist()
+    # similar's TITLE reads a number so too (it said "'1' matches 26 movies", and '300' was the film)
+    for how in ([], ["--artifact", str(art.path)]):
+        sim = run_process("similar", "1", *how, "-k", "3", "--json", cwd=tmp_path)
+        assert sim.returncode == 0 and [r["movieId"] for r in json.loads(sim.stdout)["similar"]] == toy, (
+            sim.stderr
+        )
+        assert run_process("similar", "300", *how, "-k", "3", cwd=tmp_path).returncode == 2
+    # where only a movieId is taken, a title names the movieId it is
+    hint = "'Toy Story' is the title of Toy Story (1995), movieId 1: give the movieId"
+    with pytest.raises(movierec.UnknownIdError, match=re.escape(hint)):
+        art.similar("Toy Story", k=3)
+    with pytest.raises(urllib.error.HTTPError) as got:
+        _get(f"{served.url}/movies/Toy%20Story/similar?k=3")
+    assert got.value.code == 404 and hint in json.load(got.value)["detail"]
+    status, body = _post(
+        f"{served.url}/recommendations", {"ratings": [{"movieId": "Toy Story", "rating": 5}]}
+    )
+    assert status == 404 and hint in body["detail"]
+
+
+@pytest.mark.browser
+def test_the_page_shows_the_thin_list_note_under_similar(browser, served: Server) -> None:  # type: ignore[no-untyped-def]
+    """The page's similar panel said only "Liked together with it more often than chance says." for Tokyo
+    Story, whose list is one person's other likes; it now shows the API's note (and none for Toy Story)."""
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    page.goto(served.url + "/")
+    page.wait_for_selector("#model-info:has-text('ease')")
+    for search, movie, title, said in (
+        ("tokyo story", 6643, "Tokyo Story", "only one person liked Tokyo Story"),
+        ("toy story", 1, "Toy Story (1995)", ""),
+    ):
+        page.fill("#search", search)
+        page.locator(f"#results li[data-movie-id='{movie}'] button.title").click()
+        page.locator(f"#similar-title:has-text('{title}')").wait_for()
+        note = page.locator("#similar-note")
+        assert (note.is_visible() and note.inner_text().startswith(said)) if said else note.is_hidden()
