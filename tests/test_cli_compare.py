@@ -1101,11 +1101,14 @@ def test_item_features_are_one_option_in_compare_report_and_embed(
 
 
 def test_similar_given_a_movie_id_as_a_title_names_the_flag(capsys: pytest.CaptureFixture[str]) -> None:
-    """`similar --movie 1`: refused before any training, naming the movie --movie-id 1 would have meant."""
-    result = run_here(capsys, "similar", "--movie", "1")
-    assert result.returncode == 2 and result.stderr.count("\n") == 1
-    assert "Apollo 13" not in result.stderr  # '1' is looked for as a whole number, in titles without years
-    assert result.stderr.rstrip().endswith("did you mean --movie-id 1, Toy Story (1995)?")
+    """`similar --movie 1`: '1' is movieId 1 (Toy Story) and only part of 26 titles, so it is Toy Story, as
+    ``Recommender.similar("1")``, ``--rated 1`` and the API read it (it was refused, naming --movie-id 1);
+    '300', movieId 300 and the whole title of 300 (2007), is refused before any training, naming both."""
+    result = run_here(capsys, "similar", "--movie", "1", "--json")
+    assert result.returncode == 0 and json.loads(result.stdout)["movieId"] == 1, result.stderr
+    both = run_here(capsys, "similar", "--movie", "300")
+    assert both.returncode == 2 and both.stderr.count("\n") == 1
+    assert "'300' is both the movieId 300 (Quiz Show (1994)) and the title 300 (2007)" in both.stderr
 
 
 def test_similar_misspelt_suggests_only_titles_near_the_closest(tmp_path: Path) -> None:

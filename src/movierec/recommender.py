@@ -1054,7 +1054,20 @@ class Recommender:
                 )
             )  # fmt: skip
             warnings.warn(reason, UserWarning, stacklevel=2)
+        elif by == "lift":  # one or two people's likes: said as the CLI and the API say it
+            self._warn_thin(i, pairs)
         return self._frame(idx[0][keep], vals[0][keep].astype(np.float64), "similarity")
+
+    def _warn_thin(self, i: int, positives: Any) -> None:
+        """Warn, at the caller's line, that a list by lift rests on the one or two people who liked movie
+        ``i`` (:func:`movierec.serving.artifact.thin_note`: ``movierec similar``'s note, the API's ``note``)."""
+        from movierec.serving.artifact import thin_note
+
+        likes = int(np.count_nonzero(positives.indices == i))
+        threshold = None if self.dataset.interactions.interactions_only else self.threshold
+        note = thin_note(str(self.items["title"].iloc[i]), likes, threshold)
+        if note is not None:
+            warnings.warn(note, UserWarning, stacklevel=3)
 
     def similar_users(self, user_id: object, k: int = 10) -> pd.DataFrame:
         """The ``k`` training users most like raw user ``user_id``: ``userId, similarity``, index ``rank`` from 1.

@@ -133,8 +133,9 @@ def _post(url: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
 def test_similar_says_when_its_list_rests_on_one_or_two_people_as_the_cli_does(
     served: Server, ease: tuple[movierec.Recommender, Artifact], tmp_path: Path
 ) -> None:
-    """GET /movies/{id}/similar carried no word that Tokyo Story's list (one like) is one person's other
-    likes; `movierec similar --json` said it as `note`. The API's `note` is the same sentence."""
+    """GET /movies/{id}/similar and ``Recommender.similar`` carried no word that Tokyo Story's list (one
+    like) is one person's other likes; `movierec similar --json` said it as `note`. The API's `note` and
+    Python's warning are the same sentence."""
     for movie in (6643, 13):  # Tokyo Story: one like; Balto: two
         cli = run_process(
             "similar",
@@ -151,8 +152,16 @@ def test_similar_says_when_its_list_rests_on_one_or_two_people_as_the_cli_does(
         said = json.loads(cli.stdout)["note"]
         api = _get(f"{served.url}/movies/{movie}/similar?k=3")
         assert api["recommendations"] and api["note"] == said
+        with warnings.catch_warnings(record=True) as got:  # Python says it too, at the caller's line
+            warnings.simplefilter("always")
+            ease[0].similar(movie, k=3)
+        assert [str(w.message) for w in got] == [said] and got[0].filename == __file__
         assert said.startswith(("only one person liked Tokyo Story", "only 2 people liked Balto"))
     assert "note" not in _get(f"{served.url}/movies/1/similar?k=3")  # Toy Story: many likes
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ease[0].similar(1, k=3)
+        ease[0].similar(6643, k=3, by="model")
     assert "note" not in _get(f"{served.url}/movies/6643/similar?k=3&by=model")  # the model's own list
 
 

@@ -1470,19 +1470,8 @@ class Artifact(IdMapped):
             return None
         i = self.item_index(movie_raw_id)
         likes = int(self._lift_positives()[1][i])
-        if not 0 < likes < 3:
-            return None
-        title = str(self._rows[i]["title"])
-        who = "one person" if likes == 1 else "2 people"
-        did, how = (
-            ("chose", "")
-            if self.interactions_only
-            else ("liked", f" (ratings ≥ {self.implicit_threshold:g})")
-        )
-        return (
-            f"only {who} {did} {title} in training{how}: the list is the other movies they {did}, not a "
-            "pattern across many people"
-        )
+        threshold = None if self.interactions_only else self.implicit_threshold
+        return thin_note(str(self._rows[i]["title"]), likes, threshold)
 
     def similar_empty_reason(
         self,
@@ -1671,6 +1660,20 @@ FRAME_COLUMNS = (
     *("movieId", "title", "year", "genres", "score", "count"),
     *("predicted_rating", "imdbId", "tmdbId"),
 )
+
+
+def thin_note(title: str, likes: int, threshold: float | None) -> str | None:
+    """The note of a list by lift resting on the ``likes`` (1 or 2) people who liked ``title`` (ratings ≥
+    ``threshold``; None: data without ratings, where people chose it): :meth:`Artifact.similar_thin_note`'s
+    words, which ``movierec similar``, the API's ``note`` and ``Recommender.similar``'s warning share."""
+    if not 0 < likes < 3:
+        return None
+    who = "one person" if likes == 1 else "2 people"
+    did, how = ("chose", "") if threshold is None else ("liked", f" (ratings ≥ {threshold:g})")
+    return (
+        f"only {who} {did} {title} in training{how}: the list is the other movies they {did}, not a "
+        "pattern across many people"
+    )
 
 
 def count_column(liked_from: float | None, interactions_only: bool) -> str:
