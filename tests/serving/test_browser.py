@@ -508,3 +508,28 @@ def test_the_stars_send_only_ratings_on_the_data_step(browser, tmp_path: Path) -
         page.close()
     finally:
         srv.stop()
+
+
+def test_a_stopped_server_is_named_and_the_old_results_go(browser, svd_artifact) -> None:  # type: ignore[no-untyped-def]
+    """The server stops while the page is open (a restart, a Ctrl-C): the next search said "Search failed:
+    Failed to fetch" (Chromium's words for a request that reached nobody) and left the previous search's
+    results on the screen under the new query, as if they answered it. The page names the cause and clears
+    the stale list; a real server is stopped, nothing is intercepted."""
+    from servehelp import Server
+
+    srv = Server(svd_artifact[0], "none").wait()
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    try:
+        _open_and_search(page, srv.url, "svd")
+        assert page.locator("#results li").count() > 0
+        srv.stop()
+        page.fill("#search", "amelie")
+        status = page.locator("#status")
+        status.filter(has_text="Search failed").wait_for()
+        text = status.inner_text()
+        assert "the server is not answering (is movierec serve still running?)" in text, text
+        assert "Failed to fetch" not in text
+        assert page.locator("#results li").count() == 0
+    finally:
+        page.close()
+        srv.stop()

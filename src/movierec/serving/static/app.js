@@ -37,8 +37,20 @@ function randomId() {
   return Array.from(a, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
+// A request that reaches no server (stopped, restarted, the network gone) rejects inside fetch with the
+// browser's own words ("Failed to fetch" in Chromium, "NetworkError when attempting…" in Firefox); the page
+// says what happened and what to do in one sentence instead.
+const UNREACHABLE = "the server is not answering (is movierec serve still running?)";
+
 async function api(path, options) {
-  const resp = await fetch(path, options);
+  let resp;
+  try {
+    resp = await fetch(path, options);
+  } catch (e) {
+    const err = new Error(UNREACHABLE);
+    err.status = 0;
+    throw err;
+  }
   let body = null;
   try { body = await resp.json(); } catch (e) { body = null; }
   if (!resp.ok) {
@@ -200,6 +212,10 @@ async function search(text) {
     didYouMean(data.didYouMean || []);
     if (!lastResults.length) status("No title matches “" + text + "”.");
   } catch (e) {
+    // the last search's results would sit under the new query as if they were its answer
+    lastResults = [];
+    renderList("results", lastResults, { stars: true, similar: true });
+    didYouMean([]);
     status("Search failed: " + e.message);
   }
 }
@@ -473,7 +489,7 @@ async function init() {
     setupFeatures(h.userFeatures);
     showModelInfo([h.model, "version " + h.modelVersion, "trained on " + h.dataset, h.nItems.toLocaleString() + " movies"]);
   } catch (e) {
-    $("model-info").textContent = "The server is not answering: " + e.message;
+    $("model-info").textContent = e.status === 0 ? "The server is not answering." : "The server answered: " + e.message;
   }
   loadRatings();
   renderRated();
