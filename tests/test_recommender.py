@@ -667,3 +667,20 @@ def test_saving_a_recommender_says_how() -> None:
     with pytest.raises(AttributeError, match=r"^'Recommender' object has no attribute 'nosuch'$"):
         rec.nosuch  # noqa: B018
     assert pickle.loads(pickle.dumps(rec)).name == "popularity"
+
+
+def test_map_of_a_model_without_vectors_says_why_and_names_those_with_them(svd_rec) -> None:  # type: ignore[no-untyped-def]
+    """``Recommender(ds, 'popularity').fit().map()`` said 'use a factor model (svd, warp, als)': three of the
+    models with item vectors and no word of why. It says what the model learns instead, names every model
+    whose class declares vectors (as ``movierec embed`` does) and where its own nearest movies are."""
+    from movierec.viz.report import vector_models
+
+    rec = movierec.Recommender("ml-latest-small", "popularity").fit()
+    with pytest.raises(ConfigError) as err:
+        rec.map("pca")
+    text = str(err.value)
+    assert "learns no item vectors, so there is no map" in text, text
+    assert f"the models with item vectors are {', '.join(vector_models())}" in text, text
+    assert {"svd", "ials", "mult-vae"} <= set(vector_models())
+    fig = svd_rec.map("pca", sample=50)  # a model with vectors maps
+    assert len(fig.data) >= 1

@@ -1172,9 +1172,14 @@ class Recommender:
 
         train = self._check_fitted()
         emb = self.model.item_embeddings()
-        if emb is None:
+        if emb is None:  # the reason and the models that have vectors, as movierec embed says them
+            from movierec.viz.report import _no_vectors, vector_models
+
+            why, _hint = _no_vectors(type(self.model), self.name, self.model)
             raise ConfigError(
-                f"{self.name} has no item embeddings to map; use a factor model (svd, warp, als)"
+                f"{self.name} {why}, so there is no map; the models with item vectors are "
+                f"{', '.join(vector_models())} (Recommender(dataset, 'svd').fit().map()); "
+                f".similar(movie) lists {self.name}'s nearest movies"
             )
         counts = np.bincount(train.items, minlength=train.n_items)
         frame = item_frame(self.items, counts)
