@@ -371,6 +371,27 @@ def test_test_split_reads_happen_after_the_last_trial(small: Interactions, tmp_p
     assert spy.reads and min(when for _, when in spy.reads) >= last_done
 
 
+def test_each_outer_folds_test_part_is_read_only_after_its_own_study(small: Interactions) -> None:
+    """Nested cross-validation (movierec.nested_tuning.nested_tune) runs one study per outer fold: each
+    fold's test part is wrapped in the recording spy, and none is touched before its own study's last
+    trial has finished; each is read afterwards, for that fold's test score."""
+    from movierec.nested_tuning import nested_tune
+    from movierec.split import kfold
+
+    pairs = [(train, RecordingInteractions(test)) for train, test in kfold(small, 3, seed=5)]
+    finished: dict[int, list[dt.datetime]] = {}
+
+    def progress(event: dict[str, Any]) -> None:
+        finished.setdefault(event["fold"], []).append(dt.datetime.now())
+
+    res = nested_tune(None, "svd", outer_folds=pairs, n_trials=2, cv=2, fixed_params={"n_epochs": 3},
+                      progress=progress)  # fmt: skip
+    assert [r["n_complete"] for r in res.folds] == [2, 2, 2] and sorted(finished) == [1, 2, 3]
+    for f, (_, spy) in enumerate(pairs, start=1):
+        assert spy.reads, f"fold {f}'s test part was never scored"
+        assert min(when for _, when in spy.reads) >= max(finished[f]), f"fold {f}'s test read mid-study"
+
+
 def test_a_given_validation_part_scores_the_trials_and_the_test_is_read_once_after(
     small: Interactions, tmp_path: Path
 ) -> None:

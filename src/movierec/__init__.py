@@ -31,6 +31,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from movierec.epoch_validation import EpochValidator
     from movierec.evaluation import Comparison, Result, compare, evaluate, make_split
     from movierec.interactions import IdMap, Interactions
+    from movierec.nested_tuning import nested_tune
     from movierec.recommender import Recommender
     from movierec.serving.artifact import Artifact, load_artifact
     from movierec.tuning import tune
@@ -54,6 +55,7 @@ _LAZY = {
     "Artifact": "movierec.serving.artifact",
     "load_artifact": "movierec.serving.artifact",
     "tune": "movierec.tuning",
+    "nested_tune": "movierec.nested_tuning",
 }
 
 #: names a notebook reaches for on ``movierec`` that live one level down (docs/data.md names them there):
@@ -93,6 +95,7 @@ __all__ = [
     "load",
     "load_artifact",
     "make_split",
+    "nested_tune",
     "tune",
 ]
 

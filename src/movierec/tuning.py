@@ -769,6 +769,10 @@ MISNAMED_KEYWORDS: dict[str, str] = {
     "n_folds": _FOLDS,
     "n_iter": "n_trials=N sets the trials (scikit-learn's n_iter)",
     "direction": "the metric sets it (rmse is minimised, ndcg@10 maximised)",
+    "outer_folds": "nested cross-validation (K outer folds, a study on each) is "
+    "movierec.nested_tuning.nested_tune(dataset, model, outer_folds=K, ...)",
+    "nested": "nested cross-validation (K outer folds, a study on each) is "
+    "movierec.nested_tuning.nested_tune(dataset, model, outer_folds=K, ...)",
 }
 
 

@@ -28,6 +28,7 @@ from movierec.cli.common import (
     holdout_size_option,
     parse_model_params,
     print_json,
+    print_prose,
     print_table,
     ratings_options,
     say,
@@ -49,6 +50,16 @@ _THRESHOLD = typer.Option(
     help="Ratings ≥ this are positives (implicit models) and relevant (ranking metrics), as in compare "
     "(--threshold: tune's older name for it). Default: 4; on data without ratings (--rating-col ''), its "
     "one value: every row a positive.",
+    show_default=False,
+)
+
+_OUTER_FOLDS = typer.Option(
+    None,
+    "--outer-folds",
+    min=2,
+    help="Nested cross-validation: K outer folds, a study on each fold's training part, its best "
+    "params scored once on the fold's test part; prints the mean ± std. It estimates the procedure, "
+    "so it writes no best.toml (run without --outer-folds for params to use).",
     show_default=False,
 )
 
@@ -119,11 +130,17 @@ def tune_cmd(
     early_stopping: str | None = EARLY_STOPPING,
     patience: int | None = PATIENCE,
     stop_every: int | None = STOP_EVERY,
+    outer_folds: int | None = _OUTER_FOLDS,
 ) -> None:
     """Search hyperparameters with seeded TPE and median pruning, on training folds only; write best.toml."""
     from movierec.tuning import check_request
 
     _check_counts(trials, cv, n_jobs, timeout)
+    if outer_folds is not None:  # nested cross-validation: one in-memory study per outer fold
+        _check_nested(ctx, files, pareto)
+        nested = dict(n_trials=trials, cv=cv, timeout=timeout, n_jobs=n_jobs, threshold=threshold, seed=seed,
+                      item_features=item_features, early_stopping=stopping_option(early_stopping, patience, stop_every))  # fmt: skip
+        return _run_nested(source, (model, metric, params), outer_folds, nested, user_features, out, as_json)
     cv = _files_cv(ctx, files, source, cv)
     model_name, label, front_of = _model_and_metric(model, metric, pareto, resume, storage, study, out)
     fixed = _fixed_params(model_name, params, resume)
@@ -147,6 +164,122 @@ def tune_cmd(
         check = _ranking_check(result, dataset, out_dir, seed=seed, threshold=options["threshold"],
                                test_size=test_size, given=given)  # fmt: skip
     _show(result, front, front_of, out_dir, check, as_json)
+
+
+#: options of tune that mean nothing with --outer-folds, and why (each refused in one line, exit 2)
+_NOT_NESTED = {
+    "resume": "nested studies are kept in memory, one per outer fold, so there is none to resume",
+    "storage": "nested studies are kept in memory, one per outer fold (a stored one could not be resumed)",
+    "study": "each outer fold's study is named MODEL-METRIC-foldF, in memory",
+    "worker": "nested studies are kept in memory, so no other process can share them",
+    "test_size": "each of K outer folds holds out 1/K of the ratings",
+    "pareto": "the Pareto front is one study's; nested CV runs one per outer fold",
+}
+
+
+def _check_nested(ctx: typer.Context, files: SplitFilesGiven, pareto: str | None) -> None:
+    """``--outer-folds`` beside an option that makes no sense with it: one line, before any data is read."""
+    flags = {"test_size": "--test-size", "study": "--study"}
+    for name, why in _NOT_NESTED.items():
+        if typed(ctx, name) and (name != "pareto" or pareto is not None):
+            raise ConfigError(f"--outer-folds with {flags.get(name, '--' + name)}: {why}")
+    if files:
+        raise ConfigError(
+            "--outer-folds with --train/--test: the outer folds are cut from one ratings file "
+            "(--dataset or --ratings); a given split is one hold-out, tune it without --outer-folds"
+        )
+
+
+def _run_nested(
+    source: RatingsSource,
+    typed_model: tuple[str | None, str | None, list[str]],
+    outer_folds: int,
+    options: dict[str, Any],
+    user_features: str | None,
+    out: Path | None,
+    as_json: bool,
+) -> None:
+    """:func:`movierec.nested_tuning.nested_tune` with the plan line first, a progress bar per outer fold
+    (plain lines in a pipe), then the per-fold table, the mean ± std line and the files. ``typed_model``:
+    ``--model``, ``--metric`` and ``--params`` as typed."""
+    from movierec.nested_tuning import check_nested_folder, nested_tune, plan_words
+    from movierec.progress import LineProgress, make_progress
+    from movierec.tuning import check_request
+
+    model_name, label, _ = _model_and_metric(typed_model[0], typed_model[1], None, False, None, None, out)
+    fixed = _fixed_params(model_name, typed_model[2], False)
+
+    out_dir = out if out is not None else Path("tuning") / _slug(f"{model_name}-{label}-nested")
+    check_nested_folder(out_dir)  # someone else's files of our names: refused before the data is read
+    check_request(model_name, metric=label, test_size=None, **options)  # so is any other mistake
+    dataset = source.load()
+    options["threshold"] = threshold_for(dataset, options["threshold"])
+    columns = (
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("best {task.fields[best]}  last {task.fields[last]}"),
+        TimeElapsedColumn(),
+    )
+    with make_progress(*columns, console=err_console, transient=False, disable=as_json) as bar:
+        lines = isinstance(bar, LineProgress)
+        tasks: dict[int, Any] = {}
+
+        def start(info: dict[str, Any]) -> None:
+            if not as_json:
+                if info["fold"] == 1:
+                    plan = {**options, "outer_folds": info["n_folds"]}
+                    err_console.print(
+                        f"nested cross-validation of {model_name} for {label}: {plan_words(plan)}"
+                    )
+                    err_console.print(f"outer folds: {info['outer']}")
+                err_console.print(
+                    f"outer fold {info['fold']}/{info['n_folds']}: {info['n_train']:,} training ratings, "
+                    f"{info['n_test']:,} held out (seed {info['seed']})"  # folds cut here: n_test is known
+                )
+            tasks[info["fold"]] = bar.add_task(
+                f"fold {info['fold']}/{info['n_folds']} {model_name} ({label})",
+                total=options["n_trials"], last="–", best="–",
+            )  # fmt: skip
+
+        def progress(event: dict) -> None:
+            last = event["state"] if event["value"] is None else f"{event['value']:.4f}"
+            best = "–" if event["best_value"] is None else f"{event['best_value']:.4f}"
+            if lines:
+                last, best = f"last {last}", ("–" if best == "–" else f"best {best}")
+            bar.update(tasks[event["fold"]], advance=1, best=best, last=last)
+
+        result = nested_tune(
+            dataset, model_name, outer_folds=outer_folds, metric=label, fixed_params=fixed or None,
+            user_features=user_features, progress=progress, on_fold=start, out=out_dir, **options,
+        )  # fmt: skip
+    if as_json:
+        print_json(result.to_dict())
+        return
+    _print_nested(result)
+
+
+def _print_nested(result: Any) -> None:
+    """The per-fold table, each fold's best params, the mean ± std line, what it estimates, the files."""
+    from movierec.nested_tuning import params_lines
+
+    table = Table(title=f"{result.model}: nested cross-validation, {result.metric}")
+    for name in ("fold", "train", "test", "validation", f"test {result.metric}", "trials"):
+        table.add_column(name, justify="right")
+    for r in result.folds:
+        shown = [f"{v:.4f}" if v is not None else "–" for v in (r["validation"], r["test"])]
+        trials = f"{r['n_complete']}" + (f" (+{r['n_pruned']} pruned)" if r["n_pruned"] else "")
+        table.add_row(str(r["fold"]), f"{r['n_train']:,}", f"{r['n_test']:,}", *shown, trials)
+    print_table(table)
+    for line in params_lines(result.folds):
+        console.print(line, soft_wrap=True)
+    print_prose(result.summary())
+    print_prose(
+        "this estimates the tuning procedure, not one set of parameters (each fold chose its own), so no "
+        "best.toml is written; for parameters to use, run the same command without --outer-folds"
+    )
+    for key, path in result.files.items():
+        console.print(f"  {key:15s} {path}", soft_wrap=True)
 
 
 def _files_cv(ctx: typer.Context, files: SplitFilesGiven, source: RatingsSource, cv: int) -> int:

@@ -1,0 +1,146 @@
+"""Nested cross-validation of tuning (movierec.nested_tuning.nested_tune, ``movierec tune --outer-folds``):
+real studies on the bundled ml-latest-small and on in-code data, the CLI as a subprocess. The check that
+no outer fold's test part is read during its study is beside tune's in test_tuning.py."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("optuna")
+
+from datagen import make_ratings
+from movierec.datasets import Dataset
+from movierec.errors import ConfigError
+from movierec.interactions import Interactions
+from movierec.models.registry import create
+from movierec.nested_tuning import nested_tune
+from movierec.split import kfold
+from movierec.tuning import parse_metric, score_split, tune
+
+ROOT = Path(__file__).resolve().parents[1]
+SVD_FAST = {"epochs": 5}
+
+
+def test_two_outer_folds_on_ml_latest_small_score_each_folds_refit_on_its_test_part(bundled: Dataset) -> None:
+    """Each outer fold is Surprise's KFold over the ratings, its study seeded seed + f; its test score is
+    the fold's best params refit on its training part and scored on its test part (checked by hand);
+    the summary is their mean, np.std and a t-interval; repr and to_frame show the folds."""
+    import movierec
+
+    res = movierec.nested_tune(bundled, "svd", outer_folds=2, n_trials=2, cv=2, fixed_params=SVD_FAST, seed=7)
+    inter = bundled.interactions
+    assert [r["seed"] for r in res.folds] == [7, 8] and res.outer.startswith("2-fold cv over ratings")
+    assert [s.settings["split_seed"] for s in res.studies] == [7, 8]
+    assert sum(r["n_test"] for r in res.folds) == inter.n_ratings
+    assert all(r["n_train"] + r["n_test"] == inter.n_ratings for r in res.folds)
+    for r, (train, test) in zip(res.folds, kfold(inter, 2, 7), strict=True):
+        model = create("svd", **{**r["best_params"], **SVD_FAST, "random_state": r["seed"]}).fit(train)
+        assert r["test"] == pytest.approx(score_split(model, train, test, parse_metric("rmse")))
+        assert r["n_complete"] == 2 and r["validation"] is not None
+    scores = [r["test"] for r in res.folds]
+    assert res.mean == pytest.approx(np.mean(scores)) and res.std == pytest.approx(np.std(scores))
+    lo, hi = res.interval  # type: ignore[misc]
+    assert lo < res.mean < hi
+    frame = res.to_frame()
+    assert list(frame["fold"]) == [1, 2] and {"validation", "test", "params_factors"} <= set(frame.columns)
+    text = repr(res)
+    assert "2 outer folds × 2 trials, 2 inner folds" in text and "mean ± std of 2 folds" in text
+    assert max(len(line) for line in text.splitlines()) <= 80
+    again = nested_tune(bundled, "svd", outer_folds=2, n_trials=2, cv=2, fixed_params=SVD_FAST, seed=7)
+    assert [r["test"] for r in again.folds] == scores  # deterministic from the seed
+
+
+def test_a_model_trained_on_positives_is_ranked_on_folds_of_positives() -> None:
+    """ease for ndcg@10: folds of the positives (compare's interactions-holdout with cv); svd for
+    ndcg@10 keeps every rating (it learns from its low ones too)."""
+    small = Interactions.from_frame(make_ratings(120, 80, 0.3, seed=3), rating_scale=(0.5, 5.0))
+    positives = int((small.ratings >= 4).sum())
+    res = nested_tune(small, "ease", metric="ndcg@10", outer_folds=2, n_trials=1, cv=2)
+    assert res.outer.startswith("2-fold cv over positives ≥ 4")
+    assert sum(r["n_test"] for r in res.folds) == positives and all(r["test"] for r in res.folds)
+    svd = nested_tune(small, "svd", metric="ndcg@10", outer_folds=2, n_trials=1, cv=2, fixed_params=SVD_FAST)
+    assert svd.outer.startswith("2-fold cv over ratings")
+    assert sum(r["n_test"] for r in svd.folds) == small.n_ratings
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "needle"),
+    [
+        ({"storage": "sqlite:///x.db"}, r"^nested_tune\(\) takes no storage=: each fold's study is kept in"),
+        ({"test_size": 0.1}, r"^nested_tune\(\) takes no test_size=: each of K outer folds holds out 1/K"),
+        ({"resume": True}, r"takes no resume=: nested studies are not stored"),
+        (
+            {"n_trial": 2},
+            r"^nested_tune\(\) has no keyword 'n_trial' \(did you mean 'n_trials'\?\); valid: metric",
+        ),
+        ({"outer_folds": 1}, r"^outer_folds must be ≥ 2 \(one hold-out is tune\(\) itself\), got 1$"),
+        ({"outer_folds": "3"}, r"^outer_folds must be a whole number ≥ 2 or a list of \(train, test\) pairs"),
+    ],
+)
+def test_options_that_mean_nothing_nested_are_refused_in_one_line(tiny: Interactions, kwargs, needle) -> None:
+    with pytest.raises(ConfigError, match=needle):
+        nested_tune(tiny, "baseline", n_trials=1, **kwargs)
+
+
+def test_tune_points_to_nested_tune_for_outer_folds(tiny: Interactions) -> None:
+    with pytest.raises(
+        ConfigError, match=r"movierec\.nested_tuning\.nested_tune\(dataset, model, outer_folds=K"
+    ):
+        tune(tiny, "baseline", n_trials=1, outer_folds=3)
+
+
+def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "COLUMNS": "80"}
+    return subprocess.run(
+        [sys.executable, "-m", "movierec", "tune", *args],
+        cwd=cwd, env=env, capture_output=True, text=True, timeout=240,
+    )  # fmt: skip
+
+
+def test_cli_outer_folds_prints_the_plan_the_folds_and_the_mean_and_writes_no_best_toml(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "nested"
+    run = _cli("--model", "svd", "--outer-folds", "2", "--trials", "2", "--cv", "2", "--params", "epochs=5",
+               "--seed", "3", "--out", str(out), cwd=tmp_path)  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    err = run.stderr.splitlines()
+    assert err[0] == "nested cross-validation of svd for rmse: 2 outer folds × 2 trials, 2 inner folds"
+    assert err[1] == "outer folds: 2-fold cv over ratings (Surprise KFold, seed 3)"
+    assert err[2].startswith("outer fold 1/2: 50,418 training ratings, 50,418 held out (seed 3)")
+    assert any("fold 2/2 svd (rmse)" in line and "2/2" in line for line in err)  # a line per trial, per fold
+    doc = json.loads((out / "nested.json").read_text())
+    tests = [f["test"] for f in doc["folds"]]
+    assert doc["test_mean"] == pytest.approx(np.mean(tests)) and len(doc["studies"]) == 2
+    assert doc["provenance"]["dataset_sha256"] and "not one set of parameters" in doc["estimates"]
+    shown = f"test rmse {doc['test_mean']:.4f} ± {doc['test_std']:.4f} (mean ± std of 2 folds; 95% CI"
+    assert shown in run.stdout and "no best.toml is written" in run.stdout
+    table = [line for line in run.stdout.splitlines() if line.startswith(("┃", "│", "┏", "└"))]
+    assert len(table) >= 4 and max(len(line) for line in table) <= 80
+    with (out / "nested_folds.csv").open() as fh:
+        assert [row["fold"] for row in csv.DictReader(fh)] == ["1", "2"]
+    with (out / "nested_trials.csv").open() as fh:
+        assert sorted(row["fold"] for row in csv.DictReader(fh)) == ["1", "1", "2", "2"]
+    assert sorted(p.name for p in out.iterdir()) == ["nested.json", "nested_folds.csv", "nested_trials.csv"]
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--resume"], "--outer-folds with --resume: nested studies are kept in memory"),
+        (["--storage", "sqlite:///s.db"], "--outer-folds with --storage: nested studies are kept in memory"),
+        (["--test-size", "0.1"], "--outer-folds with --test-size: each of K outer folds holds out 1/K"),
+    ],
+)
+def test_cli_outer_folds_refuses_what_makes_no_sense_in_one_line(tmp_path: Path, args, needle) -> None:
+    run = _cli("--model", "svd", "--outer-folds", "2", *args, cwd=tmp_path)
+    assert run.returncode == 2 and needle in run.stderr and len(run.stderr.strip().splitlines()) == 1
+    assert list(tmp_path.iterdir()) == []  # nothing written
