@@ -144,3 +144,13 @@ def test_cli_outer_folds_refuses_what_makes_no_sense_in_one_line(tmp_path: Path,
     run = _cli("--model", "svd", "--outer-folds", "2", *args, cwd=tmp_path)
     assert run.returncode == 2 and needle in run.stderr and len(run.stderr.strip().splitlines()) == 1
     assert list(tmp_path.iterdir()) == []  # nothing written
+
+
+def test_cli_outer_folds_without_a_model_does_not_offer_resume(tmp_path: Path) -> None:
+    """``tune --outer-folds 2`` without --model said '--model is required (…) unless --resume names a
+    --study', a way out that the nested run refuses in its next line; plain ``tune`` still offers it."""
+    nested = _cli("--outer-folds", "2", cwd=tmp_path)
+    assert nested.returncode == 2 and "--model is required (one of " in nested.stderr
+    assert "--resume" not in nested.stderr, nested.stderr
+    plain = _cli(cwd=tmp_path)
+    assert plain.returncode == 2 and "unless --resume names a --study" in plain.stderr

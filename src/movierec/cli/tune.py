@@ -206,7 +206,9 @@ def _run_nested(
     from movierec.progress import LineProgress, make_progress
     from movierec.tuning import check_request
 
-    model_name, label, _ = _model_and_metric(typed_model[0], typed_model[1], None, False, None, None, out)
+    model_name, label, _ = _model_and_metric(
+        typed_model[0], typed_model[1], None, False, None, None, out, resumable=False
+    )
     fixed = _fixed_params(model_name, typed_model[2], False)
 
     out_dir = out if out is not None else Path("tuning") / _slug(f"{model_name}-{label}-nested")
@@ -454,6 +456,8 @@ def _model_and_metric(
     storage: str | None,
     study: str | None,
     out: Path | None,
+    *,
+    resumable: bool = True,
 ) -> tuple[str, str, list[str]]:
     """The model and metric to tune (a resumed study's own when not given) and the Pareto pair, if any."""
     from movierec.models.registry import check_requirements, model_kind
@@ -462,9 +466,9 @@ def _model_and_metric(
     if model is None and not resume:
         from movierec.tuning import tunable_names
 
-        raise ConfigError(
-            f"--model is required (one of {', '.join(tunable_names())}) unless --resume names a --study"
-        )
+        # --resume is no way out for a nested run, which refuses it: named only where it applies
+        unless = " unless --resume names a --study" if resumable else ""
+        raise ConfigError(f"--model is required (one of {', '.join(tunable_names())}){unless}")
     if model is None:
         if study is None:
             raise ConfigError("--resume without --model needs --study NAME")
