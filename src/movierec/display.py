@@ -145,7 +145,8 @@ _STYLE = (
     "<style>.mr-card{font-family:system-ui,sans-serif;font-size:13px;max-width:100%}"
     ".mr-card h4{margin:.2em 0 .4em}.mr-card .mr-scroll{overflow-x:auto;max-width:100%}"
     ".mr-card table{border-collapse:collapse}.mr-card td,.mr-card th{padding:2px 8px;text-align:right}"
-    ".mr-card th{border-bottom:1px solid #ccc}.mr-card .mr-note{color:#666;margin:.3em 0}</style>"
+    ".mr-card th{border-bottom:1px solid #ccc}.mr-card .mr-note{color:#666;margin:.3em 0}"
+    ".mr-card .mr-ci{color:#666;font-size:11px;white-space:nowrap}.mr-card .mr-nw{white-space:nowrap}</style>"
 )
 
 
@@ -342,17 +343,27 @@ def comparison_table(c: Any, protocol: str) -> pd.DataFrame:
 def comparison_html(c: Any) -> str:
     body = ""
     winners = c.winners()
+    bracketed = False
     for p in c.protocol_order():
         table = comparison_table(c, p)
         shown = table.copy().astype(object)
+        rows = {r.label: r for r in c.rows if r.protocol == p}
         for m in table.columns[1:-1]:
             best = winners.get((p, m))
-            shown[m] = [
-                f"<b>{_n(v)}</b>" if lab == best else _n(v)
-                for lab, v in zip(table["model"], table[m], strict=True)
-            ]
+            cells = []
+            for lab, v in zip(table["model"], table[m], strict=True):
+                cell = f"<b>{_n(v)}</b>" if lab == best else _n(v)
+                # the 95% interval under its value, as print() shows NDCG's: the notebook's tables had
+                # none, so 'bold = best' read as a winner where the intervals overlap
+                lo, hi = rows[lab].intervals.get(m, (None, None))
+                if lo is not None and hi is not None and np.isfinite(lo) and np.isfinite(hi):
+                    cell += f'<br><span class="mr-ci">[{_n(lo)}, {_n(hi)}]</span>'
+                    bracketed = True
+                cells.append(cell)
+            shown[m] = cells
         shown["fit_s"] = [f"{v:.1f}" for v in table["fit_s"]]
-        shown["model"] = [html.escape(str(v)) for v in table["model"]]
+        # whole on one line: beside the intervals' wider columns 'global-mean' broke at its hyphen
+        shown["model"] = [f'<span class="mr-nw">{html.escape(str(v))}</span>' for v in table["model"]]
         body += f"<p><b>{html.escape(p)}</b></p>" + (
             '<div class="mr-scroll">' + shown.to_html(index=False, border=0, escape=False) + "</div>"
         )
@@ -362,6 +373,8 @@ def comparison_html(c: Any) -> str:
     if notes:
         body += '<ul class="mr-note">' + "".join(f"<li>{html.escape(n)}</li>" for n in notes) + "</ul>"
     note = f"{c.dataset} · {c.split} · k={c.k} · seed {c.seed}; bold = best"
+    if bracketed:
+        note += "; brackets: 95% bootstrap interval over users"
     return _card("Comparison", body, note)
 
 
