@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -84,7 +87,7 @@ def test_notebook_runs(path: Path, tmp_path: Path) -> None:
         assert f"RMSE {rmse['baseline']} against {rmse['svd']}" in " ".join(note.split()), (rmse, note)
         _check_user_history(nb, text)
     if path.name.startswith("02"):
-        _check_tuning_note(nb, text)
+        _check_tuning_note(nb, text, tmp_path)
     if path.name.startswith("03"):
         assert "'model': 'svd'" in text or '"model": "svd"' in text
         # its export folder (the artifact's repr ends with it) stayed in /tmp after every run; the last cell
@@ -117,8 +120,9 @@ def _check_user_history(nb: dict, text: str) -> None:
     assert at_top == 10 and "predicts the scale's top, 5.0, for ten movies" in note, (at_top, note)
 
 
-def _check_tuning_note(nb: dict, text: str) -> None:
-    """02's note after the tuned model quotes the defaults' test RMSE and the tuned one: both must hold."""
+def _check_tuning_note(nb: dict, text: str, folder: Path) -> None:
+    """02's note after the tuned model quotes the defaults' test RMSE and the tuned one, and the nested
+    cell's note the mean ± std it printed (the CLI line it names prints the same): all must hold."""
     tuned = re.search(r"test ([\d.]+) \(lower is better\)", text)
     assert tuned is not None, text[:2000]
     ds = movierec.load("ml-latest-small")
@@ -126,6 +130,21 @@ def _check_tuning_note(nb: dict, text: str) -> None:
     rmse = float(default.to_frame("rating")["rmse"].iloc[0])
     note = _markdown(nb, "Four trials")
     assert f"from the defaults' {rmse:.4f}" in note and f"to {tuned.group(1)}." in note, (rmse, tuned, note)
+    # the nested cell: its note quotes the mean ± std the result prints, and the CLI line it names
+    # (checked to print the same) is one the CLI takes
+    nested = re.search(r"^test rmse ([\d.]+ ± [\d.]+) \(mean ± std of 3 folds", text, re.M)
+    assert nested is not None and "NestedTuneResult('baseline' for rmse: 3 outer folds" in text, text[-3000:]
+    said = _markdown(nb, "Tuned this way")
+    assert f"test RMSE is {nested.group(1)} over three folds" in said, (nested.group(1), said)
+    line = re.search(
+        r"`movierec (tune --model baseline --outer-folds 3 [^`]+)`", _markdown(nb, "How good is")
+    )
+    assert line is not None
+    cli = subprocess.run(
+        [sys.executable, "-m", "movierec", *line.group(1).split(), "--out", str(folder / "nested")],
+        capture_output=True, text=True, timeout=300, env={**os.environ, "COLUMNS": "100"},
+    )  # fmt: skip
+    assert cli.returncode == 0 and f"test rmse {nested.group(1)} (mean" in cli.stdout, cli.stdout + cli.stderr
 
 
 def test_progress_in_a_notebook_is_one_plain_output_per_cell(tmp_path: Path) -> None:
