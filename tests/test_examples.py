@@ -116,8 +116,17 @@ def _check_user_history(nb: dict, text: str) -> None:
     note = _markdown(nb, "rates generously")
     assert f"a mean of {printed.group(2)}, where the average user's is {average:.2f}" in note, note
     svd = movierec.Recommender(ds, "svd", epochs=10).fit()  # the notebook's svd, as seeded there
-    at_top = int((svd.recommend(1, k=100)["predicted_rating"] >= 5.0).sum())
+    listed = svd.recommend(1, k=100)
+    at_top = int((listed["predicted_rating"] >= 5.0).sum())
     assert at_top == 10 and "predicts the scale's top, 5.0, for ten movies" in note, (at_top, note)
+    # the note says what `score` is (01 printed score 4.954 beside predicted_rating 5.000 unexplained) and
+    # quotes the first movie's n_ratings, the tie-break among the 5.0s
+    tied = listed[listed["predicted_rating"] >= 5.0]
+    assert tied["n_ratings"].is_monotonic_decreasing and (tied["score"] < 5.0).all(), tied
+    first = listed.iloc[0]
+    assert first["title"].startswith("Shawshank Redemption"), first
+    assert f"*The Shawshank Redemption*, {first['n_ratings']} of them, first" in note, note
+    assert "ranked by `score`, not by `predicted_rating`" in note, note
 
 
 def _check_tuning_note(nb: dict, text: str, folder: Path) -> None:
