@@ -86,6 +86,7 @@ def test_notebook_runs(path: Path, tmp_path: Path) -> None:
         note = next(c.source for c in nb.cells if c.cell_type == "markdown" and "beats SVD" in c.source)
         assert f"RMSE {rmse['baseline']} against {rmse['svd']}" in " ".join(note.split()), (rmse, note)
         _check_tuned_svd(" ".join(note.split()))
+        _check_comparison_card(nb)
         _check_user_history(nb, text)
     if path.name.startswith("02"):
         _check_tuning_note(nb, text, tmp_path)
@@ -99,6 +100,22 @@ def test_notebook_runs(path: Path, tmp_path: Path) -> None:
         assert "'imdbId': '0111161'" in text  # the columns its text now says what they are
         said = " ".join(c.source for c in nb.cells if c.cell_type == "markdown")
         assert "imdbId" in said and "tmdbId" in said and "links.csv" in said
+
+
+def _check_comparison_card(nb: dict) -> None:
+    """01's first comparison renders as the prose before it says: intervals in brackets under the ranking
+    values, and coverage@10 and novelty@10 (which the prose explains) never bold."""
+    (cell,) = [c for c in nb.cells if c.cell_type == "code" and c.source.startswith("explicit = ")]
+    (shown,) = [o for o in cell.outputs if o.output_type == "execute_result"]
+    page = shown["data"]["text/html"].split("<p><b>full-ranking</b></p>")[1]
+    head = re.findall(r"<th>([^<]+)</th>", page)
+    rows = re.findall(r"<tr>(.*?)</tr>", page, re.S)  # the body's rows (the header's <tr> has a style)
+    assert len(rows) == 3, page
+    columns = {name: [re.findall(r"<td>(.*?)</td>", r, re.S)[i] for r in rows] for i, name in enumerate(head)}
+    assert all("<b>" not in v for m in ("coverage@10", "novelty@10") for v in columns[m]), columns
+    assert all('<span class="mr-ci">[' in v for v in columns["ndcg@10"]), columns["ndcg@10"]
+    said = _markdown(nb, "## 2. Explicit models")
+    assert "(in brackets under each value)" in said and "`coverage@10`" in said and "`novelty@10`" in said
 
 
 def _check_tuned_svd(note: str) -> None:
