@@ -87,6 +87,13 @@ def test_notebook_runs(path: Path, tmp_path: Path) -> None:
         assert f"RMSE {rmse['baseline']} against {rmse['svd']}" in " ".join(note.split()), (rmse, note)
         _check_tuned_svd(" ".join(note.split()))
         _check_comparison_card(nb)
+        # the map's prose says sample=300 maps 300 movies and a point's hover names it: the figure agrees
+        (cell,) = [c for c in nb.cells if c.cell_type == "code" and ".map(" in c.source]
+        (fig,) = [o["data"]["application/vnd.plotly.v1+json"] for o in cell.outputs if "data" in o
+                  and "application/vnd.plotly.v1+json" in o["data"]]  # fmt: skip
+        assert sum(len(t["customdata"]) for t in fig["data"]) == 300 and "sample=300" in cell.source
+        assert all(t["hovertemplate"].startswith("<b>%{customdata[0]}</b>") for t in fig["data"])
+        assert "`sample=300` maps 300 of the rated movies" in _markdown(nb, "## 5. An item-embedding map")
         _check_user_history(nb, text)
     if path.name.startswith("02"):
         _check_tuning_note(nb, text, tmp_path)

@@ -1167,7 +1167,13 @@ class Recommender:
 
     # --- the rest of the workflow --------------------------------------------------------
     def map(self, method: str = "tsne", *, sample: int | None = 500, title: str = "") -> Any:
-        """The model's item embeddings as an interactive plotly Figure (one colour per main genre)."""
+        """The model's item embeddings as an interactive plotly Figure (one colour per main genre).
+
+        ``method``: ``"tsne"``, ``"umap"`` or ``"pca"`` (the vectors are L2-normalised and reduced to 50
+        dimensions by PCA first). ``sample``: how many of the movies rated in training to map, drawn
+        uniformly with the recommender's seed (``None``: every one; t-SNE then takes longer). ``title``:
+        the figure's title (default: the model and the method). A model without item vectors (ease,
+        the neighbour models) is a ConfigError naming those that have them."""
         from movierec.viz.embeddings import item_frame, map_figure, project
 
         train = self._check_fitted()
