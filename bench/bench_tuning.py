@@ -13,9 +13,13 @@ Protocol (nested cross-validation, so the test folds never inform the hyperparam
 * the best params are refit on the whole training fold and scored on the held-out fold;
 * the reported RMSE is the mean over the 5 outer folds (Surprise reports the same mean).
 
+That is :func:`movierec.nested_tune` (``outer_folds=5``, each fold's study seeded ``seed + f``), the
+path users run (``movierec tune --outer-folds 5``); this script adds the defaults and the blend,
+scored on the outer folds it returns (``NestedTuneResult.splits``).
+
 The default run (``svd`` 50, ``svdpp`` 30 and ``knn-baseline`` 25 trials per outer fold, each
 trial scored on one 20 % validation split of the training fold, at most 120 s per study) plus the
-blend took 3.4 minutes on 2 shared cores at load average 5.8 (2026-12-01); ``--inner-cv 3`` is the costlier, less noisy choice. The same folds
+blend took 6.3 minutes on 2 shared cores at load average 7–8.7 (2026-12-05); ``--inner-cv 3`` is the costlier, less noisy choice. The same folds
 with the models' default parameters are scored too, for comparison.
 ml-100k comes from ../shared/data/ml-100k or $MOVIEREC_DATA/ml-100k (its terms forbid bundling it);
 without it the script says so and exits 0. Results: ``bench/results/tuning.json``.
@@ -78,6 +82,7 @@ def ml100k_path() -> Path | None:
 
 
 def _default_rmse(model: str, folds: list, seed: int) -> tuple[float, list[float]]:
+    """The model's default params on each outer fold: fit on its training part, RMSE on its test part."""
     from movierec.models.registry import create
     from movierec.tuning import parse_metric, score_split
 
@@ -89,51 +94,70 @@ def _default_rmse(model: str, folds: list, seed: int) -> tuple[float, list[float
     return float(np.mean(out)), out
 
 
+def outer_folds(inter: Any, seed: int) -> list:
+    """Surprise's KFold(5) over the ratings: the splitter :func:`movierec.nested_tune` cuts its outer
+    folds with (for ``--reuse``, where no nested run hands its folds over)."""
+    from movierec.split import KFold
+
+    return list(KFold(5, seed).split(inter))
+
+
+def _same_folds(a: list, b: list) -> bool:
+    return all(
+        all(np.array_equal(getattr(x, a), getattr(y, a)) for a in ("users", "items", "ratings"))
+        for (xa, xb), (ya, yb) in zip(a, b, strict=True)
+        for x, y in ((xa, ya), (xb, yb))
+    )
+
+
 def run(
     models: list[tuple[str, int]], inner_cv: int, seed: int, timeout: float | None
-) -> list[dict[str, Any]]:
+) -> tuple[list[dict[str, Any]], list | None]:
+    """Each model through :func:`movierec.nested_tune` (the users' nested path), its defaults scored on
+    the folds it returns; the rows and those outer folds (None without ml-100k or models)."""
     from movierec.datasets import load
-    from movierec.split import kfold
-    from movierec.tuning import tune
+    from movierec.nested_tuning import nested_tune
 
     path = ml100k_path()
     if path is None:
         print("ml-100k not found in ../shared/data or $MOVIEREC_DATA; skipping the tuning benchmark")
-        return []
+        return [], None
     ds = load(path, rating_scale=(1.0, 5.0))
-    folds = kfold(ds.interactions, 5, seed)
-    rows = []
+    rows: list[dict[str, Any]] = []
+    folds: list | None = None
     for model, trials in models:
-        t0 = time.perf_counter()
-        d_mean, d_folds = _default_rmse(model, folds, seed)
-        d_secs = time.perf_counter() - t0
-        print(f"{model} defaults: 5-fold RMSE {d_mean:.4f} ({d_secs:.0f} s)", flush=True)
-        per_fold, best_params, counts = [], [], []
-        t0 = time.perf_counter()
-        for f, (train, test) in enumerate(folds):
-            res = tune(
-                ds,
-                model,
-                metric="rmse",
-                n_trials=trials,
-                cv=inner_cv,
-                seed=seed + f,
-                holdout=(train, test),
-                timeout=timeout,
-                progress=False,  # this script prints one line per fold itself
-            )
-            assert res.test_score is not None  # a holdout study scores its test part
-            per_fold.append(float(res.test_score))
-            best_params.append(res.best_params)
-            counts.append(
-                {"complete": res.n_complete, "pruned": res.n_pruned, "inner_best_rmse": res.best_value}
-            )
+        res = nested_tune(
+            ds,
+            model,
+            outer_folds=5,
+            metric="rmse",
+            n_trials=trials,
+            cv=inner_cv,
+            seed=seed,
+            timeout=timeout,
+            progress=False,  # this script prints one line per fold itself
+        )
+        secs = res.seconds
+        if folds is None:
+            folds = res.splits
+        elif not _same_folds(folds, res.splits):  # one seed, one splitter: never expected
+            raise RuntimeError(f"{model}'s outer folds differ from the first model's")
+        for r in res.folds:
             print(
-                f"  fold {f + 1}/5: test RMSE {res.test_score:.4f} (inner {res.best_value:.4f}, "
-                f"{res.n_complete} complete, {res.n_pruned} pruned) {res.best_params}",
+                f"  fold {r['fold']}/5: test RMSE {r['test']:.4f} (inner {r['validation']:.4f}, "
+                f"{r['n_complete']} complete, {r['n_pruned']} pruned) {r['best_params']}",
                 flush=True,
             )
-        secs = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        d_mean, d_folds = _default_rmse(model, res.splits, seed)
+        d_secs = time.perf_counter() - t0
+        print(f"{model} defaults: 5-fold RMSE {d_mean:.4f} ({d_secs:.0f} s)", flush=True)
+        per_fold = [float(r["test"]) for r in res.folds]  # a holdout study always scores its test part
+        best_params = [r["best_params"] for r in res.folds]
+        counts = [
+            {"complete": r["n_complete"], "pruned": r["n_pruned"], "inner_best_rmse": r["validation"]}
+            for r in res.folds
+        ]
         mean = float(np.mean(per_fold))
         ref_rmse, ref_name = SURPRISE_PUBLISHED.get(model, (None, None))
         target = TARGET_SVD if model == "svd" else TARGET_BEST
@@ -161,7 +185,7 @@ def run(
                     "trials_per_fold": counts,
                 },
                 notes=(
-                    f"ml-100k, Surprise KFold(5) seed {seed}; each outer fold tuned on its training ratings only "
+                    f"ml-100k, Surprise KFold(5) seed {seed}, movierec.nested_tune; each outer fold tuned on its training ratings only "
                     f"({'a 20% validation split' if inner_cv == 1 else f'{inner_cv}-fold inner CV, median pruning'}"
                     f"{f', at most {timeout:g} s per study' if timeout else ''}), best params refit on the training fold and scored "
                     f"on its test fold; ours_seconds = the whole nested search; defaults scored on the same folds in "
@@ -169,7 +193,7 @@ def run(
                 ),
             )
         )
-    return rows
+    return rows, folds
 
 
 def _mark_best(rows: list[dict[str, Any]]) -> None:
@@ -192,18 +216,21 @@ def blend_bases(tuned: dict[str, list[dict[str, Any]]], fold: int) -> dict[str, 
     }
 
 
-def run_blend(tuned: dict[str, list[dict[str, Any]]], seed: int) -> dict[str, Any] | None:
-    """The blend on Surprise's 5 folds: fit on each training fold (weights on its inner hold-out), score the test fold."""
-    from movierec.datasets import load
+def run_blend(
+    tuned: dict[str, list[dict[str, Any]]], seed: int, folds: list | None = None
+) -> dict[str, Any] | None:
+    """The blend on Surprise's 5 folds (``folds``: those the nested runs returned; cut the same way
+    without them): fit on each training fold (weights on its inner hold-out), score the test fold."""
     from movierec.models.registry import create
-    from movierec.split import kfold
 
-    path = ml100k_path()
-    if path is None:
-        print("ml-100k not found in ../shared/data or $MOVIEREC_DATA; skipping the blend")
-        return None
-    ds = load(path, rating_scale=(1.0, 5.0))
-    folds = kfold(ds.interactions, 5, seed)
+    if folds is None:
+        from movierec.datasets import load
+
+        path = ml100k_path()
+        if path is None:
+            print("ml-100k not found in ../shared/data or $MOVIEREC_DATA; skipping the blend")
+            return None
+        folds = outer_folds(load(path, rating_scale=(1.0, 5.0)).interactions, seed)
     per_fold, base_per_fold, weights = [], [], []
     t0 = time.perf_counter()
     for f, (train, test) in enumerate(folds):
@@ -311,15 +338,16 @@ def main(argv: list[str] | None = None) -> None:
             for r in (json.loads(path.read_text()) if path.is_file() else [])
             if not r["variant"].startswith("blend")
         ]
+        folds = None
     else:
-        rows = run(models, ns.inner_cv, ns.seed, ns.timeout or None)
+        rows, folds = run(models, ns.inner_cv, ns.seed, ns.timeout or None)
     if rows and ns.blend:
         tuned = {r["variant"].split()[0]: r["quality"]["best_params_per_fold"] for r in rows}
         missing = [m for m in BLEND_TUNED if m not in tuned]
         if missing:
             print(f"blend skipped: no tuned params for {', '.join(missing)} (tune them too, or --reuse)")
         else:
-            blend = run_blend(tuned, ns.seed)
+            blend = run_blend(tuned, ns.seed, folds)
             rows += [blend] if blend is not None else []
     if rows:
         _mark_best(rows)

@@ -71,6 +71,25 @@ def test_a_model_trained_on_positives_is_ranked_on_folds_of_positives() -> None:
     assert sum(r["n_test"] for r in svd.folds) == small.n_ratings
 
 
+def test_the_result_keeps_the_outer_folds_so_others_are_scored_on_the_same_ones() -> None:
+    """res.splits are the outer folds the studies ran on (Surprise's KFold, seed 42, the same rows in
+    the same order), so bench_tuning scores the defaults and the blend on them instead of cutting
+    the folds again; given folds come back as given."""
+    small = Interactions.from_frame(make_ratings(60, 50, 0.3, seed=5), rating_scale=(0.5, 5.0))
+    res = nested_tune(small, "baseline", outer_folds=3, n_trials=1, cv=1, seed=42)
+    assert len(res.splits) == 3
+    for r, (train, test), (k_train, k_test) in zip(res.folds, res.splits, kfold(small, 3, 42), strict=True):
+        assert (r["n_train"], r["n_test"]) == (train.n_ratings, test.n_ratings)
+        for got, want in ((train, k_train), (test, k_test)):
+            for a in ("users", "items", "ratings"):
+                assert np.array_equal(getattr(got, a), getattr(want, a))
+    model = create("baseline").fit(res.splits[0][0])  # the defaults, on fold 1's own parts
+    assert score_split(model, *res.splits[0], parse_metric("rmse")) > 0
+    given = kfold(small, 2, 7)
+    mine = nested_tune(None, "baseline", outer_folds=given, n_trials=1, cv=1)
+    assert all(a[0] is b[0] and a[1] is b[1] for a, b in zip(mine.splits, given, strict=True))
+
+
 @pytest.mark.parametrize(
     ("kwargs", "needle"),
     [

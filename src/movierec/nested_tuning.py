@@ -66,6 +66,9 @@ class NestedTuneResult:
     files: dict[str, str] = field(default_factory=dict)
     #: each fold's :class:`~movierec.tuning.TuneResult` (its trials table included)
     studies: list[Any] = field(default_factory=list, repr=False, compare=False)
+    #: the outer ``(train, test)`` folds, in fold order: to score something else (the defaults, a
+    #: blend of the tuned params, another model) on exactly the folds the estimate was made on
+    splits: list[tuple[Interactions, Interactions]] = field(default_factory=list, repr=False, compare=False)
 
     @property
     def test_scores(self) -> list[float]:
@@ -265,6 +268,8 @@ def nested_tune(
     tune's dict with ``fold`` added. ``on_fold`` is called before each study (``fold``, ``n_folds``,
     ``n_train``, ``n_test``, ``seed``). With ``out``: nested.json, nested_folds.csv and
     nested_trials.csv (:func:`write_nested_outputs`), no best.toml: no one parameter set is the answer.
+    The result keeps the outer folds (``splits``), so a comparison (the defaults, a blend of each fold's
+    tuned params) is scored on the same folds, not on folds cut again by hand.
 
     Two outer folds of two quick trials::
 
@@ -306,6 +311,7 @@ def nested_tune(
     _say(lines, f"nested cross-validation of {req.model} for {req.metric.label}: {plan_words(settings)}")
     _say(lines, f"outer folds: {outer}")
     result = NestedTuneResult(req.model, req.metric.label, req.metric.direction, outer, settings, [])
+    result.splits = pairs
     t0 = time.perf_counter()
     tune_kw = dict(fixed_params=fixed_params, user_features=user_features, metric=req.metric.label,
                    n_trials=n_trials, cv=cv, timeout=timeout, n_jobs=n_jobs, threshold=threshold,
