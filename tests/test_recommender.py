@@ -684,3 +684,24 @@ def test_map_of_a_model_without_vectors_says_why_and_names_those_with_them(svd_r
     assert {"svd", "ials", "mult-vae"} <= set(vector_models())
     fig = svd_rec.map("pca", sample=50)  # a model with vectors maps
     assert len(fig.data) >= 1
+
+
+def test_a_title_read_from_a_near_spelling_is_named_at_the_callers_line(svd_rec) -> None:  # type: ignore[no-untyped-def]
+    """``similar('toy stroy')`` and ``recommend_for({'Toy Strory': 5})`` took Toy Story (1995) silently: the
+    CLI's header names the movie a misspelling resolved to, a DataFrame did not. A warning says it, at the
+    caller's line whichever path led to the lookup; a part of a title ('toy story', 'matrix') warns nothing."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        svd_rec.similar("toy stroy", k=3)
+        line = __import__("inspect").currentframe().f_lineno - 1
+        svd_rec.recommend_for({"Toy Strory": 5}, k=3)
+        svd_rec.similar("toy story", k=3)
+        svd_rec.similar("matrix", k=3)
+        svd_rec.similar("amelie", k=3)
+    said = [w for w in caught if "nearest spelling" in str(w.message)]
+    assert [str(w.message).split(" (")[0] for w in said] == [
+        "'toy stroy' read as Toy Story",
+        "'Toy Strory' read as Toy Story",
+    ]
+    assert [w.filename for w in said] == [__file__, __file__]
+    assert [w.lineno for w in said] == [line, line + 2]

@@ -325,13 +325,15 @@ class Recommender:
 
             by_id = item_map.get(movie.strip()) if movie.strip().isdigit() else None
             try:
+                titles = [str(t) for t in self.items["title"]]
                 found = match_title(
                     movie,
-                    [str(t) for t in self.items["title"]],
+                    titles,
                     self.dataset.interactions.item_counts(),  # candidates most-rated first, as the CLI's
                     id_hint="the movieId",
                     ids=item_map,
                 )
+                _warn_if_respelled(movie, titles[found])
             except ConfigError:  # in several titles: "1" is movieId 1, not 'Kill Bill: Vol. 1' and 25 more
                 if by_id is None:  # (the artifact, the API and --rated read it so; it was this error here)
                     raise
@@ -1201,6 +1203,35 @@ class Recommender:
             self.model, self.dataset, train, path, force=force, implicit_threshold=self.threshold
         )
         return load_artifact(out)
+
+
+def _warn_if_respelled(query: str, title: str) -> None:
+    """Warn, at the caller's line, when ``query`` named ``title`` only as a near spelling: the CLI's header
+    and the page show the movie a misspelling resolved to ("movies like Toy Story (1995)"), but a
+    DataFrame from ``similar('toy stroy')`` or ``recommend_for({'Toy Strory': 5})`` said nothing of which
+    movie it used. A part of the title (``'toy story'``, ``'matrix'``, ``'amelie'``) is no respelling."""
+    from movierec.titles import fold_title, title_keys
+
+    q = fold_title(query)
+    if any(q in key for key in (*title_keys(title), fold_title(title))):
+        return
+    warnings.warn(
+        f"{query!r} read as {title} (the nearest spelling); give the exact title or its movieId to be sure",
+        UserWarning,
+        stacklevel=_outside_movierec(),
+    )
+
+
+def _outside_movierec() -> int:
+    """The ``stacklevel`` of the first frame outside this package: a warning raised deep in a call from
+    ``similar``, ``recommend_for`` or ``explain`` points at the notebook's line whichever path it took."""
+    import sys
+
+    package = str(Path(__file__).resolve().parent)
+    frame, level = sys._getframe(1), 1  # the function calling this one is level 1 to warnings.warn
+    while frame is not None and str(Path(frame.f_code.co_filename).resolve()).startswith(package):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 def _model_for(dataset: Dataset, model: str | ModelContract) -> str | ModelContract:
