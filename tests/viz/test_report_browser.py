@@ -272,3 +272,42 @@ def test_scrolling_tables_are_reachable_by_keyboard(browser, report_dir: Path) -
     page.wait_for_timeout(300)
     assert page.evaluate("document.activeElement.scrollLeft") > 100
     page.close()
+
+
+@pytest.mark.parametrize("width", [375, 1400])
+def test_the_model_table_on_a_phone_gives_the_numbers_the_room(browser, report_dir: Path, width: int) -> None:  # type: ignore[no-untyped-def]
+    """At 375 px the model and type columns took 65% of the models table's box (158 + 69 of 349 px, the
+    name column as wide as 'warp+genres+tags'): the type now folds under the name and names wrap after a
+    + or a hyphen, so the sticky name column takes at most 40% and stays in view at the table's right end.
+    On a desktop the table is as it was: a type column, names on one line."""
+    page = browser.new_page(viewport={"width": width, "height": 812}, device_scale_factor=1)
+    page.goto((report_dir / "index.html").resolve().as_uri())
+    page.wait_for_load_state("load")
+    got = page.evaluate(
+        """(() => { const w = document.querySelector('#models .tablewrap'); w.scrollIntoView();
+        const t = w.querySelector('table.models'); const rows = [...t.tBodies[0].rows];
+        const name = rows[0].cells[0].getBoundingClientRect().width;
+        const type = [...t.tHead.rows[0].cells].find(c => c.textContent.trim() === 'type').getBoundingClientRect().width;
+        const under = rows.map(r => { const s = r.cells[0].querySelector('.kind-under');
+          return s && s.getBoundingClientRect().width > 0 ? s.textContent : null; });
+        const kinds = rows.map(r => r.cells[1].textContent.trim());
+        const lines = rows.map(r => { const g = document.createRange(); g.selectNodeContents(r.cells[0]);
+          return new Set([...g.getClientRects()].map(q => Math.round(q.top))).size; });
+        w.scrollLeft = w.scrollWidth;
+        const cells = rows.map(r => r.cells[0].getBoundingClientRect());
+        const inView = cells.every(c => c.left >= 0 && c.right <= window.innerWidth && c.width > 0);
+        const onTop = rows.every(r => { const c = r.cells[0].getBoundingClientRect();
+          const hit = document.elementFromPoint(c.left + 4, c.top + 4); return r.cells[0].contains(hit); });
+        return {box: w.clientWidth, name, type, under, kinds, lines, inView, onTop, scrolled: w.scrollLeft,
+          page: Math.max(document.documentElement.scrollWidth, document.body.scrollWidth)}; })()"""
+    )
+    assert got["page"] <= width, got  # nothing overflows the page
+    if width == 375:
+        assert got["type"] == 0 and got["under"] == got["kinds"], got  # the type is under each name
+        assert got["name"] <= 0.4 * got["box"], got
+        assert got["scrolled"] > 300 and got["inView"] and got["onTop"], got
+        assert max(got["lines"]) >= 3, got  # warp+ / genres+tags / its type
+    else:
+        assert got["type"] > 0 and got["under"] == [None] * len(got["kinds"]), got
+        assert got["lines"] == [1] * len(got["kinds"]), got  # warp+genres+tags on one line
+    page.close()

@@ -163,7 +163,8 @@ def test_report_on_files_with_early_stopping_shows_best_epochs_and_the_stopping_
     assert scored[warp["best_epoch"]] == pytest.approx(warp["valid_score"])
     page = html.unescape((files / "stop" / "index.html").read_text(encoding="utf-8"))
     assert (
-        f'>warp<span class="ci epoch" title="{warp["stopping"]}">best epoch {warp["best_epoch"]}</span></th>'
+        f'>warp<span class="tag kind-under implicit">implicit</span>'
+        f'<span class="ci epoch" title="{warp["stopping"]}">best epoch {warp["best_epoch"]}</span></th>'
         in page
     )
     assert page.count('class="ci epoch"') == 1  # popularity cannot stop: no best epoch under its name
