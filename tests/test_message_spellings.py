@@ -226,7 +226,7 @@ def test_a_malformed_spark_master_names_both_spellings() -> None:
     with pytest.raises(ConfigError) as exc:
         check_master("locall[2]")
     assert str(exc.value).startswith(
-        "'locall[2]' (master= in Python, --master in the CLI): expected local[*]"
+        "'locall[2]' (master= in Python, --master in the CLI): expected local, local[N], local[*]"
     )
 
 

@@ -18,6 +18,8 @@ from movierec.spark.session import (
     SparkUnavailableError,
     check_java,
     check_master,
+    check_master_form,
+    check_sizes,
     parse_conf,
     session_settings,
 )
@@ -143,6 +145,111 @@ def test_unreachable_master_through_the_cli(tmp_path: Path) -> None:
     )
     line = _one_error_line(proc)
     assert f"cannot reach Spark master spark://127.0.0.1:{port}" in line
+
+
+def _train_without_java(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``movierec spark train ARGS --out tmp_path/a`` with no Java anywhere (no JAVA_HOME, PATH an empty
+    folder): an error it names ran before Java was looked for, let alone started."""
+    env = {k: v for k, v in os.environ.items() if k != "JAVA_HOME"}
+    env["PATH"] = str(tmp_path)
+    command = [sys.executable, "-m", "movierec", "spark", "train", *args, "--out", str(tmp_path / "a")]
+    return subprocess.run(command, capture_output=True, text=True, timeout=120, env=env)
+
+
+@pytest.mark.parametrize(
+    ("master", "says"),
+    [
+        ("local[x]", "expected local, local[N], local[*], spark://HOST:PORT[,HOST:PORT], yarn or k8s://"),
+        ("lokal", "expected local, local[N], local[*], spark://HOST:PORT"),
+        ("local[0]", "local[N] runs N worker threads, so N is 1 or more (local[*]: one per core)"),
+        ("spark://host:port", "port 'port' is not a number"),
+        ("mesos://host:5050", "expected local, local[N]"),  # Spark 4 has no Mesos
+    ],
+)
+def test_a_master_spark_does_not_read_is_one_line_before_anything(
+    tmp_path: Path, master: str, says: str
+) -> None:
+    """A bad --master is named before Java is looked for and before the data is read: with no Java on PATH
+    the old code said 'Java not found' for --master local[x] (and took a JVM's start to refuse local[0]
+    when Java was there); now the line names the forms Spark takes. Exit 2, no JVM."""
+    line = _one_error_line(_train_without_java(tmp_path, "--master", master))
+    assert line.startswith(f"movierec: error: {master!r} (master= in Python, --master in the CLI): "), line
+    assert says in line and not (tmp_path / "a").exists()
+
+
+@pytest.mark.parametrize(
+    ("master", "ok"),
+    [("local", True), ("local[*]", True), ("local[3]", True), ("local[2 , 4]", True), ("local[*,2]", True),
+     ("local-cluster[ 2, 1, 1024 ]", True), ("k8s://https://host:443", True), ("spark://a:7077,b:7077", True),
+     ("local[0]", False), ("local[]", False), ("local[ 2]", False), ("local[-1]", False), ("Local[2]", False),
+     ("spark://", False), ("k8s://", False), ("yarn-client", False)],
+)  # fmt: skip
+def test_master_forms_are_sparks_own(master: str, ok: bool) -> None:
+    """Spark's patterns (SparkMasterRegex), local[0] aside: Spark refuses it once its JVM runs."""
+    if ok:
+        assert check_master_form(master) == master.strip()
+    else:
+        with pytest.raises(ConfigError, match="--master"):
+            check_master_form(master)
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "says"),
+    [
+        ("spark.driver.memory", "abc", "expected a Java heap size"),
+        ("spark.driver.memory", "2gb", "expected a Java heap size"),  # Spark reads 2gb; Java's -Xmx does not
+        ("spark.driver.memory", "1.5g", "expected a Java heap size"),
+        ("spark.driver.memory", "2048", "expected a Java heap size"),  # bytes: 'Too small maximum heap'
+        # measured: 300m started the JVM, then 'Insufficient driver memory' and a Java stack trace
+        ("spark.driver.memory", "300m", "at least 450m"),
+        ("spark.executor.memory", "4 g", "expected a size such as 4g"),
+    ],
+)
+def test_a_memory_size_java_or_spark_cannot_read_is_one_line_before_the_jvm(
+    tmp_path: Path, key: str, value: str, says: str
+) -> None:
+    """``--conf spark.driver.memory=abc`` printed Java's own lines ('Invalid maximum heap size: -Xmxabc',
+    'Error: Could not create the Java Virtual Machine.', …) before ours, which said only that the Java
+    gateway exited. Now one line, exit 2, before Java is looked for (no Java on PATH here)."""
+    line = _one_error_line(_train_without_java(tmp_path, "--conf", f"{key}={value}"))
+    assert line.startswith(f"movierec: error: --conf {key}={value!r}: ") and says in line, line
+
+
+def test_sizes_java_and_spark_read_pass() -> None:
+    check_sizes({"spark.driver.memory": "2g", "spark.executor.memory": "4gb"})
+    check_sizes({"spark.driver.memory": "512M", "spark.executor.memoryOverhead": "384"})
+    check_sizes({"spark.driver.memory": "460800k", "spark.driver.maxResultSize": "1g"})
+    check_sizes({"spark.some.other": "abc"})  # not a size we know: Spark's to judge
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("spark")
+def test_a_master_and_heap_we_accept_start_a_real_spark(tmp_path: Path) -> None:
+    """Spark's spacing local[2 , 1] (refused before: the pattern had no space before the comma) and the
+    heap 512M start a real local Spark with two threads, and nothing from Java reaches stderr."""
+    if (reason := _java_missing()) is not None:
+        pytest.skip(reason)
+    code = (
+        "from movierec.spark.session import spark_session\n"
+        "with spark_session('local[2 , 1]', {'spark.driver.memory': '512M', 'spark.ui.enabled': 'false'},"
+        " quiet=True) as s:\n"
+        "    sc = s.sparkContext\n"
+        "    print(sc.defaultParallelism, sc.getConf().get('spark.driver.memory'),"
+        " sc.parallelize(range(10), 2).sum())\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=180)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["2", "512M", "45"], proc.stdout
+    noise = [x for x in proc.stderr.splitlines() if x.strip() and "jdk.incubator.vector" not in x]
+    assert noise == [], proc.stderr
+
+
+def _java_missing() -> str | None:
+    try:
+        check_java()
+    except SparkUnavailableError as exc:
+        return f"needs Java 17: {exc}"
+    return None
 
 
 def test_bad_conf_through_the_cli(tmp_path: Path) -> None:

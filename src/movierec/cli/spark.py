@@ -33,8 +33,8 @@ CONNECT_TIMEOUT = typer.Option(
 
 @dataclass(frozen=True)
 class SparkCluster:
-    """Where a spark command runs: ``--master``, ``--conf`` (parsed at once, so a bad pair fails before any
-    work) and ``--connect-timeout``; :meth:`session` starts Spark there."""
+    """Where a spark command runs: ``--master`` and ``--conf`` (checked at once, so a master Spark does not
+    read or a bad pair fails before any work) and ``--connect-timeout``; :meth:`session` starts Spark there."""
 
     master: str = "local[*]"
     conf: Sequence[str] = ()
@@ -42,8 +42,9 @@ class SparkCluster:
     settings: dict[str, str] = field(init=False)
 
     def __post_init__(self) -> None:
-        from movierec.spark.session import parse_conf
+        from movierec.spark.session import check_master_form, parse_conf
 
+        check_master_form(self.master)
         object.__setattr__(self, "settings", parse_conf(self.conf))
 
     @contextmanager

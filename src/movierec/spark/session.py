@@ -34,6 +34,8 @@ __all__ = [
     "SparkUnavailableError",
     "check_java",
     "check_master",
+    "check_master_form",
+    "check_sizes",
     "ensure_checkpoint_dir",
     "parse_conf",
     "raise_if_interrupted",
@@ -50,8 +52,29 @@ DEFAULT_CONF: dict[str, str] = {
     "spark.driver.memory": "2g",
 }
 
-_LOCAL_RE = re.compile(r"^local(\[(\*|[1-9][0-9]*)(,\s*[0-9]+)?\])?$")
-_LOCAL_CLUSTER_RE = re.compile(r"^local-cluster\[\d+,\s*\d+,\s*\d+\]$")
+# Spark's own master patterns (SparkMasterRegex): local, local[N] or local[*], local[N, maxFailures],
+# local-cluster[workers, cores, MiB]; N = 0 matches there but SparkContext refuses it ("Asked to run locally
+# with 0 threads", a Java stack trace), so check_master_form refuses it first
+_LOCAL_RE = re.compile(r"^local(\[(\*|[0-9]+)(\s*,\s*[0-9]+)?\])?$")
+_LOCAL_CLUSTER_RE = re.compile(r"^local-cluster\[\s*\d+\s*,\s*\d+\s*,\s*\d+\s*\]$")
+#: the master forms Spark 4 reads, as a refused --master names them
+MASTER_FORMS = "local, local[N], local[*], spark://HOST:PORT[,HOST:PORT], yarn or k8s://https://HOST:PORT"
+#: JVM heap sizes (-Xmx): whole digits and a unit k, m, g or t, either case. spark.driver.memory becomes the
+#: driver's -Xmx as written, so '2gb', '1.5g' or 'abc' made Java print its own three lines ('Invalid
+#: maximum heap size: -Xmx2gb', 'Error: Could not create the Java Virtual Machine.', …) before ours,
+#: and '2048' (bytes) 'Too small maximum heap'
+_JVM_SIZE_RE = re.compile(r"^[0-9]+[kKmMgGtT]$")
+#: Spark's byte strings (JavaUtils.byteStringAs): whole digits and an optional unit, any case
+_SPARK_SIZE_RE = re.compile(r"^[0-9]+(b|k|kb|m|mb|g|gb|t|tb|p|pb)?$", re.IGNORECASE)
+#: the settings Spark reads as sizes: the driver's heap by Java's rules, the others by Spark's
+_JVM_SIZES = ("spark.driver.memory",)
+_SPARK_SIZES = (
+    "spark.executor.memory",
+    "spark.driver.memoryOverhead",
+    "spark.executor.memoryOverhead",
+    "spark.executor.pyspark.memory",
+    "spark.driver.maxResultSize",
+)
 
 
 class SparkUnavailableError(MovierecError):
@@ -111,7 +134,8 @@ _MASTER = spelled("master=", "--master")
 
 
 def parse_conf(pairs: Iterable[str] | None) -> dict[str, str]:
-    """``["spark.executor.memory=4g", ...]`` → dict; a pair without ``=`` or with an empty key is a ConfigError."""
+    """``["spark.executor.memory=4g", ...]`` → dict; a pair without ``=`` or with an empty key, or a size
+    Spark or Java would not read (:func:`check_sizes`), is a ConfigError."""
     out: dict[str, str] = {}
     for pair in pairs or []:
         key, sep, value = pair.partition("=")
@@ -119,7 +143,71 @@ def parse_conf(pairs: Iterable[str] | None) -> dict[str, str]:
         if not sep or not key:
             raise ConfigError(f"--conf {pair!r}: expected key=value, e.g. --conf spark.executor.memory=4g")
         out[key] = value.strip()
+    check_sizes(out, option="--conf")
     return out
+
+
+#: Spark's floor for the driver's heap (UnifiedMemoryManager: 1.5 × its 300 MiB reserve); below it the JVM
+#: started and SparkContext failed with 'Insufficient driver memory' and a Java stack trace (300m measured)
+_MIN_DRIVER_HEAP = 450 * 2**20
+
+
+def _heap_bytes(size: str) -> int:
+    """``'2g'`` → bytes, for a size :data:`_JVM_SIZE_RE` matched."""
+    return int(size[:-1]) * 2 ** (10 * "kmgt".index(size[-1].lower()) + 10)
+
+
+def check_sizes(conf: dict[str, str], *, option: str = "") -> None:
+    """Refuse a memory setting that the JVM or Spark would not read, before the JVM starts.
+
+    Why: ``--conf spark.driver.memory=abc`` reached Java as ``-Xmxabc``; Java printed 'Invalid maximum
+    heap size: -Xmxabc' and two 'Error:' lines on the terminal, then our line said the Java gateway
+    exited. ``option`` is how the caller names the setting (``--conf`` from the CLI).
+    """
+    for key, value in conf.items():
+        where = f"{option} {key}={value!r}" if option else f"{key}={value!r}"
+        if key in _JVM_SIZES and not _JVM_SIZE_RE.match(value):
+            raise ConfigError(
+                f"{where}: expected a Java heap size, whole digits and k, m, g or t (2g, 512m; not 2gb or 1.5g)"
+            )
+        if key in _JVM_SIZES and _heap_bytes(value) < _MIN_DRIVER_HEAP and "spark.testing.memory" not in conf:
+            raise ConfigError(f"{where}: Spark needs a driver heap of at least 450m")
+        if key in _SPARK_SIZES and not _SPARK_SIZE_RE.match(value):
+            raise ConfigError(
+                f"{where}: expected a size such as 4g, 512m or 1024mb (whole digits and a unit)"
+            )
+
+
+def check_master_form(master: str) -> str:
+    """``master`` stripped when Spark reads its form; else a ConfigError naming the forms it takes
+    (:data:`MASTER_FORMS`). Neither network nor JVM: the CLI calls it as it reads ``--master``.
+
+    Why: Spark refuses ``local[0]`` only once its JVM runs (a Java stack trace), and a mistyped master
+    (``local[x]``, ``lokal``) should cost no data loading before it is named.
+    """
+    m = master.strip()
+    label = labelled(_MASTER, repr(master))
+    local = _LOCAL_RE.match(m)
+    if local:
+        if local.group(2) is not None and local.group(2) != "*" and int(local.group(2)) == 0:
+            raise ConfigError(
+                f"{label}: local[N] runs N worker threads, so N is 1 or more (local[*]: one per core)"
+            )
+        return m
+    if _LOCAL_CLUSTER_RE.match(m) or m == "yarn":
+        return m
+    scheme, sep, rest = m.partition("://")
+    if not sep or scheme not in ("spark", "k8s"):
+        raise ConfigError(f"{label}: expected {MASTER_FORMS}")
+    if scheme == "k8s":
+        _, _, rest = rest.rpartition("://")
+    if not [h for h in rest.split(",") if h.strip().rstrip("/")]:
+        raise ConfigError(f"{label}: no host given")
+    for hostport in rest.split(","):
+        host, colon, port = hostport.strip().rstrip("/").rpartition(":")
+        if colon and host and not port.isdigit():
+            raise ConfigError(f"{label}: port {port!r} is not a number")
+    return m
 
 
 def check_master(master: str, *, timeout: float = 10.0) -> None:
@@ -129,8 +217,8 @@ def check_master(master: str, *, timeout: float = 10.0) -> None:
     retrying for minutes. ``yarn`` needs ``HADOOP_CONF_DIR`` or ``YARN_CONF_DIR`` (where Spark finds
     the resource manager).
     """
-    m = master.strip()
-    if _LOCAL_RE.match(m) or _LOCAL_CLUSTER_RE.match(m):
+    m = check_master_form(master)
+    if m.startswith("local"):
         return
     if m == "yarn":
         if not (os.environ.get("HADOOP_CONF_DIR") or os.environ.get("YARN_CONF_DIR")):
@@ -139,17 +227,10 @@ def check_master(master: str, *, timeout: float = 10.0) -> None:
                 "so Spark can find the resource manager"
             )
         return
-    scheme, sep, rest = m.partition("://")
-    if not sep or scheme not in ("spark", "k8s", "mesos"):
-        raise ConfigError(
-            f"{labelled(_MASTER, repr(master))}: expected local[*], local[N], spark://HOST:PORT[,HOST:PORT], yarn "
-            "or k8s://https://HOST:PORT"
-        )
+    scheme, _, rest = m.partition("://")
     if scheme == "k8s":  # k8s://https://host:port
         _, _, rest = rest.rpartition("://")
     hosts = [h.strip().rstrip("/") for h in rest.split(",") if h.strip()]
-    if not hosts:
-        raise ConfigError(f"{labelled(_MASTER, repr(master))}: no host given")
     errors = []
     for hostport in hosts:
         host, _, port_s = hostport.rpartition(":")
@@ -374,6 +455,7 @@ def spark_session(
     check_master(master, timeout=connect_timeout)
     _driver_python_env()
     settings = session_settings(master, conf, terminal=_stderr_is_terminal())
+    check_sizes(settings)  # a heap size Java cannot read printed Java's own lines before ours
     builder: Any = SparkSession.builder.master(master).appName(app_name)
     for key, value in settings.items():
         builder = builder.config(key, value)
