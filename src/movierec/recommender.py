@@ -1226,9 +1226,11 @@ def _outside_movierec() -> int:
     """The ``stacklevel`` of the first frame outside this package: a warning raised deep in a call from
     ``similar``, ``recommend_for`` or ``explain`` points at the notebook's line whichever path it took."""
     import sys
+    from types import FrameType
 
     package = str(Path(__file__).resolve().parent)
-    frame, level = sys._getframe(1), 1  # the function calling this one is level 1 to warnings.warn
+    frame: FrameType | None = sys._getframe(1)
+    level = 1  # the function calling this one is level 1 to warnings.warn
     while frame is not None and str(Path(frame.f_code.co_filename).resolve()).startswith(package):
         frame, level = frame.f_back, level + 1
     return level
