@@ -216,13 +216,7 @@ def _run_nested(
     check_request(model_name, metric=label, test_size=None, **options)  # so is any other mistake
     dataset = source.load()
     options["threshold"] = threshold_for(dataset, options["threshold"])
-    columns = (
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("best {task.fields[best]}  last {task.fields[last]}"),
-        TimeElapsedColumn(),
-    )
+    columns = _trial_columns()
     with make_progress(*columns, console=err_console, transient=False, disable=as_json) as bar:
         lines = isinstance(bar, LineProgress)
         tasks: dict[int, Any] = {}
@@ -448,6 +442,18 @@ def _show(
         _print_front(front, front_of, out_dir)
 
 
+def _trial_columns() -> tuple[Any, ...]:
+    """The progress bar's columns of a study, one step per trial, best and last values (tune and each
+    outer fold of ``--outer-folds`` draw the same bar)."""
+    return (
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("best {task.fields[best]}  last {task.fields[last]}"),
+        TimeElapsedColumn(),
+    )
+
+
 def _model_and_metric(
     model: str | None,
     metric: str | None,
@@ -540,13 +546,7 @@ def _run_study(
     from movierec.progress import LineProgress, make_progress
     from movierec.tuning import tune
 
-    columns = (
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("best {task.fields[best]}  last {task.fields[last]}"),
-        TimeElapsedColumn(),
-    )
+    columns = _trial_columns()
     with make_progress(*columns, console=err_console, transient=False, disable=quiet) as bar:
         lines = isinstance(bar, LineProgress)  # its fields are printed bare: they carry their names
         task: list[Any] = []  # the bar starts once every input is checked, after the note on the study
