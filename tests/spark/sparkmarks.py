@@ -3,6 +3,8 @@ and pandas-on-Spark's version warnings, which say nothing about movierec."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 SPARK_JOB = [
@@ -12,3 +14,18 @@ SPARK_JOB = [
     pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas"),
     pytest.mark.filterwarnings("ignore:The copy keyword is deprecated"),
 ]
+
+
+def small_ratings(folder: Path) -> Path:
+    """``folder/ratings.csv``, 60 users × 80 movies (datagen, seed 3), for a real ``spark train`` run of a
+    few seconds; the test is skipped, with the reason, where Java is absent."""
+    from datagen import make_ratings
+    from movierec.spark.session import SparkUnavailableError, check_java
+
+    try:
+        check_java()
+    except SparkUnavailableError as exc:
+        pytest.skip(f"Spark tests need Java 17: {exc}")
+    ratings = folder / "ratings.csv"
+    make_ratings(n_users=60, n_items=80, seed=3).to_csv(ratings, index=False)
+    return ratings

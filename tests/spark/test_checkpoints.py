@@ -15,22 +15,15 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-from sparkmarks import SPARK_JOB
+from sparkmarks import SPARK_JOB, small_ratings
 
-from datagen import make_ratings
-from movierec.spark.session import CHECKPOINT_PREFIX, SparkUnavailableError, check_java, ensure_checkpoint_dir
+from movierec.spark.session import CHECKPOINT_PREFIX, ensure_checkpoint_dir
 
 pytestmark = SPARK_JOB
 
 
 def _train(tmp_path: Path, *extra: str) -> subprocess.CompletedProcess[str]:
-    try:
-        check_java()
-    except SparkUnavailableError as exc:
-        pytest.skip(f"Spark tests need Java 17: {exc}")
-    ratings = tmp_path / "ratings.csv"
-    make_ratings(n_users=60, n_items=80, seed=3).to_csv(ratings, index=False)
+    ratings = small_ratings(tmp_path)
     env = {
         k: v for k, v in os.environ.items() if k not in ("SPARK_SUBMIT_OPTS", "SPARK_CONF_DIR", "SPARK_HOME")
     }
@@ -115,12 +108,7 @@ def test_a_killed_runs_folder_is_removed_by_the_next_run_and_nothing_else(tmp_pa
     alive.mkdir()
     owner = {"pid": os.getpid(), "host": socket.gethostname(), "uid": os.getuid()}
     (alive / marker).write_text(json.dumps(owner), encoding="utf-8")
-    try:
-        check_java()
-    except SparkUnavailableError as exc:
-        pytest.skip(f"Spark tests need Java 17: {exc}")
-    ratings = tmp_path / "ratings.csv"
-    make_ratings(n_users=60, n_items=80, seed=3).to_csv(ratings, index=False)
+    ratings = small_ratings(tmp_path)
     env = {
         k: v for k, v in os.environ.items() if k not in ("SPARK_SUBMIT_OPTS", "SPARK_CONF_DIR", "SPARK_HOME")
     }

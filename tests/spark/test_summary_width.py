@@ -11,24 +11,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from rich.cells import cell_len
-from sparkmarks import SPARK_JOB
+from sparkmarks import SPARK_JOB, small_ratings
 
-from datagen import make_ratings
-from movierec.spark.session import SparkUnavailableError, check_java
 from test_cli_display import _in_terminal
 
 pytestmark = SPARK_JOB
 
 
 def test_the_summary_fits_an_80_column_terminal(tmp_path: Path) -> None:
-    try:
-        check_java()
-    except SparkUnavailableError as exc:
-        pytest.skip(f"Spark tests need Java 17: {exc}")
-    ratings = tmp_path / "ratings.csv"
-    make_ratings(n_users=60, n_items=80, seed=3).to_csv(ratings, index=False)
+    ratings = small_ratings(tmp_path)
     args = ["spark", "train", "--ratings", str(ratings), "--out", "art", "--rank", "4", "--iterations", "2"]
     quiet = ["--conf", "spark.ui.enabled=false", "--conf", "spark.ui.showConsoleProgress=false"]
     text = _in_terminal([*args, "--master", "local[2]", *quiet], tmp_path)
