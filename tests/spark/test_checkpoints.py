@@ -5,7 +5,9 @@ Java serializes recursively for every task, and on ``local[2]`` 50 iterations en
 ``java.lang.StackOverflowError``, which also killed the driver's JVM. CI met it at the default 15
 iterations once, when the stack was tighter (a ``spark train`` in ``test_driver_log``). A local master
 now gets a folder in the temporary folder, removed when the process exits. A folder you give
-(``spark.checkpoint.dir``) is used and kept. Each test runs the real CLI in a subprocess on ``local[2]``.
+(``spark.checkpoint.dir``) is used and kept. A run killed outright leaves its folder, which the next run
+removes. Each test runs the real CLI in a subprocess on ``local[2]``; the killed run's successor also
+checks the summary's width on an 80-column pseudo-terminal (one JVM start fewer on the suite's Spark lane).
 """
 
 from __future__ import annotations
@@ -15,14 +17,18 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+from rich.cells import cell_len
 from sparkmarks import SPARK_JOB, small_ratings
 
 from movierec.spark.session import CHECKPOINT_PREFIX, ensure_checkpoint_dir
+from test_cli_display import _in_terminal
 
 pytestmark = SPARK_JOB
 
 
-def _train(tmp_path: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+def _train(tmp_path: Path, *extra: str, iterations: int = 12) -> subprocess.CompletedProcess[str]:
+    """The real CLI on ``local[2]``; 12 iterations reach ALS's first checkpoint (every 10th)."""
     ratings = small_ratings(tmp_path)
     env = {
         k: v for k, v in os.environ.items() if k not in ("SPARK_SUBMIT_OPTS", "SPARK_CONF_DIR", "SPARK_HOME")
@@ -38,7 +44,7 @@ def _train(tmp_path: Path, *extra: str) -> subprocess.CompletedProcess[str]:
             "spark",
             *args,
             "--iterations",
-            "50",
+            str(iterations),
             "--master",
             "local[2]",
             "--conf",
@@ -51,14 +57,6 @@ def _train(tmp_path: Path, *extra: str) -> subprocess.CompletedProcess[str]:
         env=env,
         cwd=tmp_path,
     )
-
-
-def test_fifty_iterations_train_and_the_made_folder_is_removed(tmp_path: Path) -> None:
-    done = _train(tmp_path)
-    assert done.returncode == 0, done.stderr[-3000:]
-    assert "StackOverflowError" not in done.stderr
-    assert (tmp_path / "art" / "manifest.json").is_file()
-    assert not [p.name for p in (tmp_path / "tmp").iterdir() if p.name.startswith(CHECKPOINT_PREFIX)]
 
 
 def test_your_checkpoint_folder_is_used_and_kept(tmp_path: Path) -> None:
@@ -86,12 +84,20 @@ def test_a_cluster_without_a_folder_gets_none_made() -> None:
     assert ensure_checkpoint_dir(_Cluster()) is None
 
 
-def test_a_killed_runs_folder_is_removed_by_the_next_run_and_nothing_else(tmp_path: Path) -> None:
+def test_a_killed_runs_folder_is_removed_by_the_next_run_and_nothing_else(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """``spark train`` killed with SIGKILL runs no exit handler, so its checkpoint folder stayed in the
     temporary folder for good. Each folder movierec makes holds a marker naming its process now, and the
     next run removes the marked folders whose process is gone; it leaves a folder of the same prefix that
     has no marker (not ours) and one whose process still runs. The real CLI is killed mid-fit (its whole
-    process group: the Python driver and its JVM), then run again."""
+    process group: the Python driver and its JVM), then run again.
+
+    The second run is also the one that checks two older rules, so the Spark group starts one JVM fewer
+    per rule (each start is 10-30 s of the suite's critical path): 50 iterations train without Java's
+    StackOverflowError (the lineage is cut at each checkpoint) and the folder made for it is removed at
+    exit; and it runs on an 80-column pseudo-terminal, where every line of the summary fits (the hold-out
+    line was one line of 177 columns, which the terminal broke mid-word)."""
     import json
     import signal
     import socket
@@ -135,13 +141,24 @@ def test_a_killed_runs_folder_is_removed_by_the_next_run_and_nothing_else(tmp_pa
     assert len(made) == 1, f"no checkpoint folder appeared before the run ended ({proc.returncode})"
     (killed,) = made
     assert killed.is_dir()  # no exit handler ran
-    done = subprocess.run(
-        [*command, "--iterations", "2", "--out", str(tmp_path / "next")],
-        capture_output=True, text=True, timeout=300, env=env, cwd=tmp_path,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr[-3000:]
+    monkeypatch.setenv("TMPDIR", str(tmp))  # the terminal run's environment is this process's
+    for name in ("SPARK_SUBMIT_OPTS", "SPARK_CONF_DIR", "SPARK_HOME"):
+        monkeypatch.delenv(name, raising=False)
+    quiet = ["--conf", "spark.ui.showConsoleProgress=false"]
+    text = _in_terminal([*command[3:], *quiet, "--iterations", "50", "--out", "next"], tmp_path)
+    assert (tmp_path / "next" / "manifest.json").is_file(), text[-3000:]
+    assert "StackOverflowError" not in text
     assert not killed.exists(), "the killed run's checkpoint folder is still there"
-    assert "removed 1 Spark checkpoint folder that a killed movierec run left" in done.stderr, done.stderr
+    flowing = " ".join(text.split())
+    assert "removed 1 Spark checkpoint folder that a killed movierec run left" in flowing, text
     assert (foreign / "keep.txt").is_file() and (alive / marker).is_file()
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("Spark ALS ("))
+    end = next(i for i, line in enumerate(lines) if "movierec serve --artifact" in line)
+    summary = lines[start : end + 1]
+    assert any(line.startswith("hold-out: rmse") for line in summary), text
+    assert all(cell_len(line) <= 80 for line in summary), [line for line in summary if cell_len(line) > 80]
+    summary_text = " ".join(" ".join(summary).split())
+    assert "predictions clipped to" in summary_text and "test ratings" in summary_text, summary_text
     left = sorted(p.name for p in tmp.glob(CHECKPOINT_PREFIX + "*"))
     assert left == sorted([foreign.name, alive.name]), left  # and the second run's own folder went at exit
