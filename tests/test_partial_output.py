@@ -171,7 +171,14 @@ def _interrupt_when(
 
     rich draws live progress only on a terminal: TTY_COMPATIBLE/TTY_INTERACTIVE make it draw into the pipe.
     """
-    env = {**os.environ, "TTY_COMPATIBLE": "1", "TTY_INTERACTIVE": "1", "COLUMNS": "200"}
+    # PYTHONFAULTHANDLER: a child that does not stop is sent SIGABRT below and prints every thread's stack
+    env = {
+        **os.environ,
+        "TTY_COMPATIBLE": "1",
+        "TTY_INTERACTIVE": "1",
+        "COLUMNS": "200",
+        "PYTHONFAULTHANDLER": "1",
+    }
     proc = subprocess.Popen(
         [sys.executable, "-m", "movierec", *args],
         cwd=cwd,
@@ -195,7 +202,16 @@ def _interrupt_when(
         assert time.monotonic() < deadline, "never started fitting"
         time.sleep(0.05)
     proc.send_signal(sig)
-    proc.wait(60)
+    try:
+        proc.wait(60)
+    except subprocess.TimeoutExpired:  # once, under load, tune did not stop in 60 s: say where it was
+        proc.send_signal(signal.SIGABRT)
+        proc.wait(30)
+        reader.join(10)
+        raise AssertionError(
+            f"still running 60 s after signal {sig}; its threads when aborted:\n"
+            + err.decode(errors="replace")[-6000:]
+        ) from None
     reader.join(10)
     text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", err.decode(errors="replace"))  # the bars' escape codes
     return proc.returncode, [ln for ln in text.splitlines() if ln.startswith("movierec:")], text
@@ -263,7 +279,14 @@ def test_stage_left_by_sigkill_is_removed_by_the_next_run(tmp_path: Path, no_tim
         == 0
     )
     before = _snapshot(out)
-    env = {**os.environ, "TTY_COMPATIBLE": "1", "TTY_INTERACTIVE": "1", "COLUMNS": "200"}
+    # PYTHONFAULTHANDLER: a child that does not stop is sent SIGABRT below and prints every thread's stack
+    env = {
+        **os.environ,
+        "TTY_COMPATIBLE": "1",
+        "TTY_INTERACTIVE": "1",
+        "COLUMNS": "200",
+        "PYTHONFAULTHANDLER": "1",
+    }
     proc = subprocess.Popen(
         [sys.executable, "-m", "movierec", "report", *FITTING, "--out", str(out), "--force"],
         env=env,
