@@ -279,14 +279,7 @@ def test_stage_left_by_sigkill_is_removed_by_the_next_run(tmp_path: Path, no_tim
         == 0
     )
     before = _snapshot(out)
-    # PYTHONFAULTHANDLER: a child that does not stop is sent SIGABRT below and prints every thread's stack
-    env = {
-        **os.environ,
-        "TTY_COMPATIBLE": "1",
-        "TTY_INTERACTIVE": "1",
-        "COLUMNS": "200",
-        "PYTHONFAULTHANDLER": "1",
-    }
+    env = {**os.environ, "TTY_COMPATIBLE": "1", "TTY_INTERACTIVE": "1", "COLUMNS": "200"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "movierec", "report", *FITTING, "--out", str(out), "--force"],
         env=env,
