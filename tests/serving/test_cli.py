@@ -166,6 +166,8 @@ def test_serve_given_the_manifest_file_names_the_folder(svd_artifact) -> None:
 def test_serve_banner_masks_the_database_password(svd_artifact, pg_cluster, tmp_path: Path) -> None:
     """The "serving … · feedback URL" banner goes to terminals and shipped logs: a PostgreSQL URL's password
     is shown as ***. The test cluster trusts local connections, so the password is accepted and ignored."""
+    import os
+    import signal
     import subprocess
     import time
 
@@ -173,7 +175,10 @@ def test_serve_banner_masks_the_database_password(svd_artifact, pg_cluster, tmp_
 
     url = pg_cluster.fresh_database("banner_pw").replace("@127.0.0.1", ":s3cret-pw@127.0.0.1")
     cmd = movierec_cmd("serve", "--artifact", str(svd_artifact[0]), "--port", "0", "--db", url)
-    proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+    # PYTHONFAULTHANDLER: if SIGTERM does not stop it (once, under load, it ran on 30 s past the signal, which
+    # landed just after the banner), SIGABRT below prints every thread's stack into the failure
+    env = {**os.environ, "PYTHONFAULTHANDLER": "1"}
+    proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env)
     try:
         deadline, banner = time.monotonic() + 120, ""
         while time.monotonic() < deadline and proc.stderr is not None:
@@ -183,7 +188,14 @@ def test_serve_banner_masks_the_database_password(svd_artifact, pg_cluster, tmp_
                 break
     finally:
         proc.terminate()
-        proc.wait(30)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.send_signal(signal.SIGABRT)
+            _out, rest = proc.communicate(timeout=30)
+            raise AssertionError(
+                f"serve still running 30 s after SIGTERM; its threads:\n{rest[-6000:]}"
+            ) from None
     assert banner.startswith("serving "), banner
     assert "s3cret-pw" not in banner and ":***@127.0.0.1" in banner, banner
 
