@@ -5,19 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from sparkmarks import java_missing_reason
 
-from movierec.spark.session import SparkUnavailableError, check_java, spark_session
+from movierec.spark.session import spark_session
 
 pyspark = pytest.importorskip("pyspark", reason="pyspark is not installed (pip install 'movierec[spark]')")
-
-
-def java_missing_reason() -> str | None:
-    """Why Spark cannot run here, or None when Java is present."""
-    try:
-        check_java()
-    except SparkUnavailableError as exc:
-        return f"Spark tests need Java 17: {exc}"
-    return None
 
 
 @pytest.fixture(scope="module")

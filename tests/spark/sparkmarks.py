@@ -16,16 +16,24 @@ SPARK_JOB = [
 ]
 
 
-def small_ratings(folder: Path) -> Path:
-    """``folder/ratings.csv``, 60 users × 80 movies (datagen, seed 3), for a real ``spark train`` run of a
-    few seconds; the test is skipped, with the reason, where Java is absent."""
-    from datagen import make_ratings
+def java_missing_reason() -> str | None:
+    """Why Spark cannot run here, or None when Java is present."""
     from movierec.spark.session import SparkUnavailableError, check_java
 
     try:
         check_java()
     except SparkUnavailableError as exc:
-        pytest.skip(f"Spark tests need Java 17: {exc}")
+        return f"Spark tests need Java 17: {exc}"
+    return None
+
+
+def small_ratings(folder: Path) -> Path:
+    """``folder/ratings.csv``, 60 users × 80 movies (datagen, seed 3), for a real ``spark train`` run of a
+    few seconds; the test is skipped, with the reason, where Java is absent."""
+    from datagen import make_ratings
+
+    if (reason := java_missing_reason()) is not None:
+        pytest.skip(reason)
     ratings = folder / "ratings.csv"
     make_ratings(n_users=60, n_items=80, seed=3).to_csv(ratings, index=False)
     return ratings

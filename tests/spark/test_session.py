@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from sparkmarks import java_missing_reason
 
 from movierec.errors import ConfigError, MovierecError
 from movierec.spark.session import (
@@ -227,7 +228,7 @@ def test_sizes_java_and_spark_read_pass() -> None:
 def test_a_master_and_heap_we_accept_start_a_real_spark(tmp_path: Path) -> None:
     """Spark's spacing local[2 , 1] (refused before: the pattern had no space before the comma) and the
     heap 512M start a real local Spark with two threads, and nothing from Java reaches stderr."""
-    if (reason := _java_missing()) is not None:
+    if (reason := java_missing_reason()) is not None:
         pytest.skip(reason)
     code = (
         "from movierec.spark.session import spark_session\n"
@@ -242,14 +243,6 @@ def test_a_master_and_heap_we_accept_start_a_real_spark(tmp_path: Path) -> None:
     assert proc.stdout.split() == ["2", "512M", "45"], proc.stdout
     noise = [x for x in proc.stderr.splitlines() if x.strip() and "jdk.incubator.vector" not in x]
     assert noise == [], proc.stderr
-
-
-def _java_missing() -> str | None:
-    try:
-        check_java()
-    except SparkUnavailableError as exc:
-        return f"needs Java 17: {exc}"
-    return None
 
 
 def test_bad_conf_through_the_cli(tmp_path: Path) -> None:
