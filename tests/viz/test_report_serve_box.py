@@ -22,6 +22,21 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 BIN = Path(sys.executable).parent
 
 
+def _as_printed(command: str, cwd: Path, timeout: int = 600) -> subprocess.CompletedProcess[str]:
+    """``command`` run by bash in ``cwd`` as a person pastes it from the page, this venv's movierec first on
+    PATH, at 80 columns."""
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", "COLUMNS": "80"}
+    return subprocess.run(
+        ["bash", "-c", command],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
 @pytest.fixture(scope="module")
 def relative_report(movielens_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """``movierec report --out reports/demo`` run from a fresh folder (the working folder of the commands)."""
@@ -63,20 +78,9 @@ def test_serve_box_fits_a_phone_and_its_commands_run_as_printed(browser, relativ
     export, serve = (part.strip() for part in line.split("&&"))
     assert export.startswith("movierec export --config reports/demo/best.toml --out artifacts/"), shown
     assert serve.startswith("movierec serve --artifact artifacts/"), shown
-    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", "COLUMNS": "80"}
-    done = subprocess.run(
-        ["bash", "-c", export], cwd=work, env=env, capture_output=True, text=True, timeout=600, check=False
-    )
+    done = _as_printed(export, work)
     assert done.returncode == 0, (export, done.stdout, done.stderr)
-    checked = subprocess.run(
-        ["bash", "-c", f"{serve} --check"],
-        cwd=work,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    checked = _as_printed(f"{serve} --check", work, timeout=300)
     assert checked.returncode == 0, (serve, checked.stdout, checked.stderr)
     assert "ok" in checked.stdout, checked.stdout
 
@@ -97,15 +101,6 @@ def test_serve_box_of_a_report_written_into_its_own_folder(
     export = page.locator("#serve-best pre.cmd").inner_text().replace(" \\\n", " ").split("&&")[0].strip()
     page.close()
     assert export == "movierec export --config best.toml --out artifacts/ease", export
-    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
-    ran = subprocess.run(
-        ["bash", "-c", export],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+    ran = _as_printed(export, tmp_path)
     assert ran.returncode == 0, ran.stderr
     assert (tmp_path / "artifacts" / "ease" / "manifest.json").is_file()
