@@ -1069,7 +1069,7 @@ class Recommender:
         threshold = None if self.dataset.interactions.interactions_only else self.threshold
         note = thin_note(str(self.items["title"].iloc[i]), likes, threshold)
         if note is not None:
-            warnings.warn(note, UserWarning, stacklevel=3)
+            warnings.warn(note, UserWarning, stacklevel=_outside_movierec())
 
     def similar_users(self, user_id: object, k: int = 10) -> pd.DataFrame:
         """The ``k`` training users most like raw user ``user_id``: ``userId, similarity``, index ``rank`` from 1.
