@@ -54,6 +54,10 @@ def test_two_outer_folds_on_ml_latest_small_score_each_folds_refit_on_its_test_p
     text = repr(res)
     assert "2 outer folds × 2 trials, 2 inner folds" in text and "mean ± std of 2 folds" in text
     assert max(len(line) for line in text.splitlines()) <= 80
+    # one name per column, to_frame's (a count and a score were both "test")
+    head = text.splitlines()[2].split()
+    assert head == ["fold", "n_train", "n_test", "validation", "test", "n_complete", "n_pruned"]
+    assert set(head) <= set(frame.columns)
     again = nested_tune(bundled, "svd", outer_folds=2, n_trials=2, cv=2, fixed_params=SVD_FAST, seed=7)
     assert [r["test"] for r in again.folds] == scores  # deterministic from the seed
 
@@ -144,6 +148,9 @@ def test_cli_outer_folds_prints_the_plan_the_folds_and_the_mean_and_writes_no_be
     assert shown in run.stdout and "no best.toml is written" in run.stdout
     table = [line for line in run.stdout.splitlines() if line.startswith(("┃", "│", "┏", "└"))]
     assert len(table) >= 4 and max(len(line) for line in table) <= 80
+    # one name per column (the test part's size was "test", like its score)
+    headers = [cell.strip() for cell in table[1].strip("┃").split("┃")]
+    assert headers == ["fold", "train ratings", "test ratings", "validation", "test rmse", "trials"], table
     with (out / "nested_folds.csv").open() as fh:
         assert [row["fold"] for row in csv.DictReader(fh)] == ["1", "2"]
     with (out / "nested_trials.csv").open() as fh:

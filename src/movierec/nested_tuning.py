@@ -162,13 +162,18 @@ def _num(value: Any) -> str:
 
 
 def fold_table(folds: Sequence[Mapping[str, Any]]) -> str:
-    """The per-fold table as text, 80 columns at most: fold, ratings, validation and test, trials."""
-    head = f"{'fold':>4}  {'train':>9}  {'test':>8}  {'validation':>10}  {'test':>8}  {'complete':>8}  {'pruned':>6}"
+    """The per-fold table as text, 80 columns at most: fold, ratings, validation and test, trials. Its
+    headers are :meth:`NestedTuneResult.to_frame`'s column names, one each: ``n_test`` is the test part's
+    size and ``test`` its score."""
+    head = (
+        f"{'fold':>4}  {'n_train':>9}  {'n_test':>8}  {'validation':>10}  {'test':>8}  {'n_complete':>10}  "
+        f"{'n_pruned':>8}"
+    )
     rows = [head]
     for r in folds:
         rows.append(
             f"{r['fold']:>4}  {r['n_train']:>9,}  {r['n_test']:>8,}  {_num(r['validation']):>10}  "
-            f"{_num(r['test']):>8}  {r['n_complete']:>8}  {r['n_pruned']:>6}"
+            f"{_num(r['test']):>8}  {r['n_complete']:>10}  {r['n_pruned']:>8}"
         )
     return "\n".join(rows)
 

@@ -260,7 +260,7 @@ def _print_nested(result: Any) -> None:
     from movierec.nested_tuning import params_lines
 
     table = Table(title=f"{result.model}: nested cross-validation, {result.metric}")
-    for name in ("fold", "train", "test", "validation", f"test {result.metric}", "trials"):
+    for name in ("fold", "train ratings", "test ratings", "validation", f"test {result.metric}", "trials"):
         table.add_column(name, justify="right")
     for r in result.folds:
         shown = [f"{v:.4f}" if v is not None else "–" for v in (r["validation"], r["test"])]
