@@ -19,13 +19,17 @@ help:
 	@echo "make bench-full   every bench script in quick mode (report, tuning, Spark, soak too: ~40 min)"
 	@echo "make bench-scale  synthetic 1M/5M/25M scale runs (< 45 min)"
 
+# pip runs --quiet, so each long step says what it does first: a newcomer saw minutes of silence and
+# thought make demo had hung (the echo lines are checked by tests/test_make_demo.py).
 $(VENV)/bin/python:
+	@echo "creating the virtual environment $(VENV) and updating pip in it"
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip wheel setuptools
 
 # Core + what the demo report needs (the `report` extra: viz, and implicit for als). The other reference
 # libraries, which pip builds from source for minutes, are for compare/bench/test (issue 16's 3-minute demo).
 $(VENV)/.demo-installed: pyproject.toml setup.py src/movierec/models/kernels/_native.pyx | $(VENV)/bin/python
+	@echo "installing movierec and its dependencies into $(VENV) (minutes the first time)"
 	$(PIP) install --quiet -e '.[report]'
 	@touch $@
 
@@ -67,6 +71,7 @@ wrk:
 	fi
 
 demo: $(VENV)/.demo-installed
+	@echo "writing reports/demo/index.html: the demo's models fitted on ml-latest-small"
 	$(VENV)/bin/movierec report --out reports/demo --force
 
 test: $(VENV)/.test-installed browser postgres

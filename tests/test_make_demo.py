@@ -1,0 +1,58 @@
+"""``make demo`` on a fresh clone: what it prints before each long, quiet step (a dry run, ``make -n``)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+
+
+def _dry_run(target: str, tmp_path: Path) -> list[str]:
+    """The commands ``make TARGET`` would run with no virtual environment yet (a fresh clone's), in order."""
+    venv = tmp_path / "fresh-venv"  # never created: -n only prints
+    run = subprocess.run(
+        ["make", "--no-print-directory", "-n", target, f"VENV={venv}"],
+        cwd=ROOT, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    return [line.replace(str(venv), ".venv") for line in run.stdout.splitlines()]
+
+
+def test_make_demo_says_what_each_long_step_does_before_it_runs(tmp_path: Path) -> None:
+    """``pip install --quiet`` ran for minutes after one bare command line, and a newcomer took make demo
+    for hung: each long step (the venv, the install, the report) is now preceded by a line saying what
+    it does, within 80 columns. Fails on the old Makefile, which echoed nothing of its own."""
+    lines = _dry_run("demo", tmp_path)
+    said = {
+        i: line.removeprefix("echo ").strip('"') for i, line in enumerate(lines) if line.startswith("echo ")
+    }
+
+    def said_before(command: str, words: str) -> None:
+        at = next(i for i, line in enumerate(lines) if command in line)
+        assert at - 1 in said and words in said[at - 1], (command, lines)
+
+    said_before("-m venv .venv", "creating the virtual environment .venv")
+    said_before("pip install --quiet -e '.[report]'", "installing movierec and its dependencies into .venv")
+    said_before("movierec report --out reports/demo", "writing reports/demo/index.html")
+    assert "(minutes the first time)" in " ".join(said.values())
+    assert all(len(text) <= 80 for text in said.values()), said
+
+
+def test_make_test_runs_the_same_commands(tmp_path: Path) -> None:
+    """The lines added for make demo change what ``make test`` runs in nothing: the venv's line (shared)
+    is its one new output; the installs and the suite are as before."""
+    commands = [line for line in _dry_run("test", tmp_path) if not line.startswith("echo ")]
+    assert commands[:5] == [
+        "python3 -m venv .venv",
+        ".venv/bin/python -m pip install --quiet --upgrade pip wheel setuptools",
+        ".venv/bin/python -m pip install --quiet 'torch==2.13.0'",
+        ".venv/bin/python -m pip install --quiet -e '.[all]' 'torch==2.13.0'",
+        "touch .venv/.test-installed",
+    ]
+    assert ".venv/bin/python -m pytest -n 2 --dist loadgroup -q" in [line.strip() for line in commands]
