@@ -311,3 +311,54 @@ def test_the_model_table_on_a_phone_gives_the_numbers_the_room(browser, report_d
         assert got["type"] > 0 and got["under"] == [None] * len(got["kinds"]), got
         assert got["lines"] == [1] * len(got["kinds"]), got  # warp+genres+tags on one line
     page.close()
+
+
+@pytest.mark.parametrize("width", [375, 1400])
+def test_the_headline_metric_is_on_screen_beside_the_model_and_the_desktop_table_fits(  # type: ignore[no-untyped-def]
+    browser, report_dir: Path, width: int
+) -> None:
+    """At 375 px NDCG@10, the headline, began 618 px into a 349 px box (the demo report's table): model
+    and headline were never on screen together. A copy of its column now follows the model's name on a
+    phone, before any scroll, with each row's value as in its own column (still in its group). At 1400 px
+    the table was 56 px wider than its 1198 px box ("TEST-CANDIDATES (NOTEBOOK)" on one line widened its
+    two columns): the group title wraps, every column is kept and the table fits, the copy hidden."""
+    page = browser.new_page(viewport={"width": width, "height": 812}, device_scale_factor=1)
+    page.goto((report_dir / "index.html").resolve().as_uri())
+    page.wait_for_load_state("load")
+    got = page.evaluate(
+        """(() => { const w = document.querySelector('#models .tablewrap'); w.scrollIntoView(); w.scrollLeft = 0;
+        const t = w.querySelector('table.models'); const box = w.getBoundingClientRect();
+        const shown = c => { const r = c.getBoundingClientRect(); return r.width > 0 && r.height > 0; };
+        const onScreen = c => { const r = c.getBoundingClientRect();
+          return shown(c) && r.left >= box.left && r.right <= box.right && r.right <= window.innerWidth; };
+        const heads = [...t.tHead.querySelectorAll('th')].filter(shown);
+        const ndcg = heads.filter(c => c.textContent.trim().startsWith('NDCG@10'));
+        const first = ndcg.length ? ndcg[0] : null;
+        const rows = [...t.tBodies[0].rows];
+        const at = first ? [...first.parentElement.cells].indexOf(first) : -1;
+        const copy = rows.map(r => (at >= 0 && at < r.cells.length) ? r.cells[at] : null);
+        const order = [...t.tHead.rows[1].cells].map(c => c.textContent.trim());
+        const metrics = t.tHead.rows[1].cells.length;  // a row: name, type, [copy], the metrics, fit s
+        return {box: w.clientWidth, scroll: w.scrollWidth, ndcgShown: ndcg.length,
+          headlineOnScreen: !!first && onScreen(first) && copy.every(c => c && onScreen(c)),
+          nameOnScreen: rows.every(r => onScreen(r.cells[0])),
+          copyText: copy.map(c => c ? c.textContent.trim() : null),
+          groupText: rows.map(r => r.cells[r.cells.length - 1 - metrics + order.indexOf('NDCG@10')].textContent.trim()),
+          columns: order.filter((_, i) => shown(t.tHead.rows[1].cells[i])).length, allColumns: order.length,
+          lastHead: t.tHead.rows[0].cells[t.tHead.rows[0].cells.length - 1].textContent.trim(),
+          lastOnScreen: onScreen(t.tHead.rows[0].cells[t.tHead.rows[0].cells.length - 1])}; })()"""
+    )
+    assert got["columns"] == got["allColumns"] and got["allColumns"] >= 8, got  # no column lost
+    assert got["nameOnScreen"], got
+    if width == 375:
+        assert got["ndcgShown"] == 2 and got["headlineOnScreen"], got  # the copy, and its own in the group
+        assert got["copyText"] == got["groupText"], got
+    else:
+        assert got["ndcgShown"] == 1, got  # desktop: no copy
+        assert got["scroll"] <= got["box"], got  # the whole table in its box: no sideways scroll
+        assert got["lastHead"] == "fit s" and got["lastOnScreen"], got
+    if os.environ.get("MOVIEREC_SCREENSHOTS"):
+        keep = Path(os.environ["MOVIEREC_SCREENSHOTS"])
+        keep.mkdir(parents=True, exist_ok=True)
+        page.locator("#models").screenshot(path=str(keep / f"models-{width}.png"))
+    page.close()

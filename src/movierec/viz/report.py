@@ -1903,6 +1903,9 @@ def _render(report: Report, **ctx: Any) -> str:
     groups = [g for g, proto in zip(every, _PROTOCOLS, strict=True) if proto in ran] or every
     columns = [col for _, cols in groups for col in cols]
     group_starts = {cols[0][0] for _, cols in groups}  # each group's first column draws a separator
+    # the headline metric (full-ranking NDCG@k), shown again beside the model's name on a phone; None
+    # when full-ranking did not run
+    headline = next((col for col in columns if col[0] == f"ndcg@{report.k}"), None)
     summary = ctx["summary"]
     stats = _dataset_stats(summary)
     total = sum(report.timings.values())
@@ -1912,6 +1915,7 @@ def _render(report: Report, **ctx: Any) -> str:
         columns=columns,
         groups=groups,
         group_starts=group_starts,
+        headline=headline,
         stats=stats,
         total_seconds=total,
         text=report.reading,
