@@ -515,13 +515,41 @@ def _in_terminal(args: list[str], cwd: Path, columns: int = 80, until: str | Non
     return "\n".join(line.rsplit("\r", 1)[-1] if line.strip("\r") else "" for line in text.split("\r\n"))
 
 
+def test_prose_lines_wrap_at_80_columns_when_piped(tmp_path: Path) -> None:
+    """Piped into a log or a CI page (no terminal anywhere, no $COLUMNS), export's hold-out line was one line
+    of 193 columns and compare's no-models note (say) 172, though compare's notes on stdout wrap at 80:
+    print_prose and say wrap at the console's width there too (80), at spaces, each phrase whole once the
+    lines are joined. Fails on the old code, which left piped prose on one line."""
+    small = movierec.load("ml-latest-small").to_frame()
+    small[small["userId"] <= 30].to_csv(tmp_path / "small.csv", index=False)
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES", "FORCE_COLOR")}
+
+    def piped(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "movierec", *args], capture_output=True, text=True, env=env, cwd=tmp_path,
+            stdin=subprocess.DEVNULL, timeout=300,  # rich would take a terminal's width from stdin
+        )  # fmt: skip
+
+    exported = piped("export", "--model", "popularity", "--out", "art")
+    assert exported.returncode == 0, exported.stderr
+    out = exported.stdout.splitlines()
+    assert len(out) >= 3 and all(cell_len(line) <= 80 for line in out), out
+    assert "hold-out (20% of ratings, seed 42; ranking over 595 users): NDCG@10" in " ".join(out), out
+    noted = piped("compare", "--ratings", "small.csv", "--protocols", "full-ranking")
+    assert noted.returncode == 0, noted.stderr
+    note = [line for line in noted.stderr.splitlines() if not line.startswith("[")]  # progress lines apart
+    assert all(cell_len(line) <= 80 for line in note), note
+    flowing = " ".join(" ".join(note).split())
+    assert "note: no --models given: comparing popularity,svd,ease" in flowing, note
+    assert "`movierec models` lists them all" in flowing, note
+
+
 def test_prose_lines_wrap_at_spaces_in_an_80_column_terminal(tmp_path: Path) -> None:
     """A newcomer at an 80-column terminal: data list's terms line (98 columns), the notes and warnings of
     every command (say), export's two result lines (82 and 174 columns) and serve's banner (~140) were each
     written as one line, which the terminal broke wherever the column ran out: 'ml-latest-sma' / 'll',
     'ndcg@' / '10 0.124 vs 0.16' / '5', 'item' / 's', 'R@10' / ' 0.219', '/metric' / 's'. In a terminal
-    they are wrapped at spaces now, every line within 80 columns (piped they stay one line: the other tests
-    here and tests/serving read them so)."""
+    they are wrapped at spaces now, every line within 80 columns (piped too: the test above)."""
 
     def check(text: str, *phrases: str) -> None:
         prose = [line for line in text.splitlines() if not line.startswith("INFO:")]

@@ -290,6 +290,22 @@ def watch_print(text: str, *, end: str = "\n") -> None:
         print(text, end=end, file=sys.stderr, flush=True)
 
 
+def prose_lines(text: str, width: int | None = None) -> list[str]:
+    """``text`` wrapped at spaces to ``width`` columns (by default the terminal's, from ``$COLUMNS`` or
+    stdout, else 80): prose where no terminal wraps it, the CLI's piped notes and sentences
+    (``cli.common.print_prose``, ``say``) and the library's notes on stderr. A word wider than ``width``
+    (a path, a URL) stays whole on its own line, so it can still be copied or grepped; lines in ``text``
+    stay lines."""
+    import shutil
+    import textwrap
+
+    width = width or shutil.get_terminal_size((80, 24)).columns
+    lines: list[str] = []
+    for part in text.split("\n"):
+        lines += textwrap.wrap(part, width, break_long_words=False, break_on_hyphens=False) or [""]
+    return lines
+
+
 @contextlib.contextmanager
 def quiet_tqdm_import() -> Iterator[None]:
     """Import a library that loads ``tqdm.auto`` (optuna, implicit, cornac) inside this block.

@@ -64,8 +64,9 @@ def test_other_sources_or_an_unrecorded_export_are_a_note(svd_artifact) -> None:
 def test_serve_notes_an_artifact_of_another_version_once_and_health_carries_it(
     movies, tmp_path: Path
 ) -> None:
-    """The note is one line before the banner, names the folder as given, both versions and commits; the
-    artifact is served all the same, and GET /health has exportedBy, servedBy and the sentence."""
+    """The note (wrapped at 80 columns in the log) comes before the banner, names the folder as given, both
+    versions and commits; the artifact is served all the same, and GET /health has exportedBy, servedBy
+    and the sentence."""
     # this process's identity as of now, and an export with it just before serving: in a checkout being edited,
     # the session's artifact may be minutes older than these sources
     code_identity.cache_clear()
@@ -79,13 +80,24 @@ def test_serve_notes_an_artifact_of_another_version_once_and_health_carries_it(
     finally:
         srv.stop()
     log = srv.log.read_text().splitlines()
-    notes = [line for line in log if line.startswith("note:")]
+    starts = [i for i, line in enumerate(log) if line.startswith("note:")]
+    assert len(starts) == 1, log
+    # piped, the note is wrapped at 80 columns: its lines run to the next that starts another message
+    end = next(
+        (
+            i
+            for i in range(starts[0] + 1, len(log))
+            if log[i].startswith(("serving ", "note:", "warning:", "INFO"))
+        ),
+        len(log),
+    )
+    note = " ".join(" ".join(log[starts[0] : end]).split())
     now = code_identity()
     served = f"{now['commit'][:7]}" if now["commit"] else "not from a git checkout"
     expected = f"note: {old} was exported by movierec 0.0.9 (c5e099c); this is {now['movierec']} ({served}"
-    assert len(notes) == 1 and notes[0].startswith(expected), log
-    assert notes[0].endswith("lists and reasons may differ from a fresh export — re-export to be sure"), notes
-    assert log.index(notes[0]) < next(i for i, line in enumerate(log) if line.startswith("serving ")), log
+    assert note.startswith(" ".join(expected.split())), log
+    assert note.endswith("lists and reasons may differ from a fresh export — re-export to be sure"), note
+    assert end < len(log) and log[end].startswith("serving "), log  # the note comes before the banner
     assert recs.status_code == 200 and len(recs.json()["recommendations"]) == 3  # a note, never a refusal
     assert health["exportedBy"] == OLD and health["servedBy"] == now
     assert health["versionNote"].startswith("this artifact was exported by movierec 0.0.9 (c5e099c); this is")

@@ -731,17 +731,31 @@ def say(kind: str, text: str) -> None:
     """A note or a warning for the person at the terminal, on stderr, ``kind:`` in yellow (also what library
     pipelines call to report, e.g. serving.pipeline.train_and_export's ``say``); wrapped as
     :func:`print_prose` wraps."""
-    err_console.print(f"[yellow]{kind}:[/] {text}", soft_wrap=not err_console.is_terminal)
+    _prose(err_console, f"[yellow]{kind}:[/] {text}")
 
 
 def print_prose(text: str) -> None:
-    """A sentence for the reader on stdout: word-wrapped at the window's width in a terminal, one whole line
-    when piped or logged.
+    """A sentence for the reader on stdout, word-wrapped at the console's width: the window's in a terminal,
+    80 columns when piped or logged (``$COLUMNS`` if set), as compare's notes are.
 
     A line wider than the terminal is broken by the terminal wherever the column runs out, mid-word or
     mid-number (at 80 columns: 'ndcg@' / '10', '0.16' / '5', 'item' / 's'); rich wraps it at spaces
-    instead. Piped or logged it stays one line, which grep finds whole (rich would wrap it at 80)."""
-    console.print(text, soft_wrap=not console.is_terminal)
+    instead. Piped (a log, a CI page) it wraps at 80 too: left whole, export's hold-out line was 193
+    columns there and tune's ranking warning 226."""
+    _prose(console, text)
+
+
+def _prose(target: Console, text: str) -> None:
+    """``text`` (rich markup) on ``target``, wrapped at spaces to its width. In a terminal rich wraps it
+    (a word wider than the window is folded, as the terminal would); piped, :func:`movierec.progress.prose_lines`
+    does, which keeps a word wider than the width (a long path, a URL) whole on its own line."""
+    if target.is_terminal:
+        target.print(text, soft_wrap=False)
+        return
+    from movierec.progress import prose_lines
+
+    for line in prose_lines(Text.from_markup(text).plain, target.width):  # piped: no colours to keep
+        target.print(line, markup=False, emoji=False, soft_wrap=True)
 
 
 def print_json(obj: Any) -> None:
