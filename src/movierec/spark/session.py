@@ -331,11 +331,14 @@ def ensure_checkpoint_dir(spark: Any) -> str | None:
         return None
     gone = remove_abandoned_checkpoints(Path(tempfile.gettempdir()))
     if gone:
-        print(
+        # wrapped as the CLI's notes are (it was one line of 78 columns plus the temporary folder's path)
+        from movierec.progress import prose_lines
+
+        said = (
             f"note: removed {len(gone)} Spark checkpoint folder{'s' if len(gone) > 1 else ''} that a killed "
-            f"movierec run left in {tempfile.gettempdir()}",
-            file=sys.stderr,
+            f"movierec run left in {tempfile.gettempdir()}"
         )
+        print("\n".join(prose_lines(said)), file=sys.stderr)
     folder = tempfile.mkdtemp(prefix=CHECKPOINT_PREFIX)
     atexit.register(shutil.rmtree, folder, True)
     owner = {"pid": os.getpid(), "host": socket.gethostname(), "uid": _uid()}
