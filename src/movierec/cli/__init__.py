@@ -230,6 +230,47 @@ def _catch_sigterm() -> Any:
     return previous
 
 
+#: set while :func:`main` runs a command: a lost interrupt is raised again only then (tests call main in-process)
+_RUNNING: list[bool] = []
+
+
+def _keep_interrupts() -> Any:
+    """Raise again a Ctrl-C or SIGTERM that Python dropped; return the ``sys.unraisablehook`` to put back.
+
+    Python raises a signal's exception (KeyboardInterrupt, :class:`Terminated`) in whatever Python code the
+    main thread runs when the signal arrives. When that is a finalizer (a ``__del__``, a weak reference's
+    callback such as SQLAlchemy's ``InstanceState._cleanup``, which tune's trials run thousands of times,
+    a garbage collector callback), Python cannot raise it there: it prints "Exception ignored in …
+    KeyboardInterrupt" and goes on, and the signal is lost: ``tune`` ran on through all its trials (minutes)
+    after such a Ctrl-C, and ``serve`` would keep serving after a SIGTERM lost before uvicorn takes the
+    signals over. Here such a dropped interrupt is raised again, as the same signal, from a helper thread a
+    moment later, so it lands in the main thread's next ordinary line (or, in another finalizer, is
+    dropped and raised again).
+    """
+    import _thread
+    import signal
+    import time
+
+    previous = sys.unraisablehook
+
+    def again(signum: int) -> None:
+        time.sleep(0.05)  # after the main thread has left the hook: raised in it, it is dropped too
+        if _RUNNING:  # the command is still running (not a later one, nor the test that called main)
+            _thread.interrupt_main(signum)
+
+    def hook(unraisable: Any) -> None:
+        kind = unraisable.exc_type
+        if _RUNNING and kind is not None and issubclass(kind, KeyboardInterrupt):
+            signum = signal.SIGTERM if issubclass(kind, Terminated) else signal.SIGINT
+            # the bare thread call: threading.Thread.start() waits in Python code for the thread to start
+            _thread.start_new_thread(again, (signum,))
+            return
+        previous(unraisable)
+
+    sys.unraisablehook = hook
+    return previous
+
+
 def _show_warning(message: Warning | str, category: type[Warning], *_args: Any, **_kwargs: Any) -> None:
     """A Python warning raised during a command, as the CLI's own warnings read: ``warning: <text>`` on
     one stderr line, not the file path, line number and source line of the library call that raised it."""
@@ -260,6 +301,8 @@ def main(argv: list[str] | None = None) -> None:
     shown = warnings.showwarning
     warnings.showwarning = _show_warning
     sigterm = _catch_sigterm()  # SIGTERM cleans up like Ctrl-C: no hidden staging folder is left behind
+    unraisable = _keep_interrupts()  # and neither it nor Ctrl-C is lost in a finalizer
+    _RUNNING.append(True)
     try:
         code = app(args=argv, prog_name="movierec", standalone_mode=False)
     except _click.exceptions.NoArgsIsHelpError as exc:  # bare ``movierec`` or ``movierec data``: the help
@@ -284,6 +327,8 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         raise SystemExit(_interrupted()) from None
     finally:
+        _RUNNING.clear()
+        sys.unraisablehook = unraisable
         warnings.showwarning = shown
         if sigterm is not None:
             import signal
