@@ -464,8 +464,13 @@ def run_on_socket(app: Any, socks: list[Any], **options: Any) -> None:
             Multiprocess(config, sockets=socks, **extra).run()
             return
         server.run(sockets=socks)
-    except KeyboardInterrupt:  # as uvicorn.run: Ctrl-C before uvicorn's own handler is installed
-        pass
+    except KeyboardInterrupt:
+        # after a graceful stop uvicorn raises the signal it caught again, once our handlers are back: the
+        # server stopped as asked, exit 0 (uvicorn.run's status). Before uvicorn had installed its handlers
+        # (the moments after the banner), it is the CLI's interrupt: 130 or 143 and its line, not uvicorn.run's
+        # silent 3 ("the app failed to start"), which said a Ctrl-C there was a start-up failure
+        if not server.started:
+            raise
     finally:
         for sock in socks:
             sock.close()
