@@ -253,7 +253,7 @@ def _keep_interrupts() -> Any:
 
     previous = sys.unraisablehook
 
-    def again(signum: int) -> None:
+    def again(signum: signal.Signals) -> None:
         time.sleep(0.05)  # after the main thread has left the hook: raised in it, it is dropped too
         if _RUNNING:  # the command is still running (not a later one, nor the test that called main)
             _thread.interrupt_main(signum)
