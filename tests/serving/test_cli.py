@@ -234,14 +234,15 @@ def _serve_until_banner(
 def _shown(err: str) -> str:
     """serve's stderr without the note that its artifact was exported by other code (a checkout edited
     while the tests run: the fixture's export and this serve see different uncommitted changes); piped,
-    the note is wrapped at 80 columns, so its lines run to the one ending 're-export to be sure'."""
-    kept, inside = [], False
+    the note is wrapped at 80 columns, so its lines run until, joined, they end 're-export to be sure'."""
+    kept, note = [], ""
     for line in err.splitlines(True):
-        inside = inside or (line.startswith("note: ") and " was exported by " in line)
-        if not inside:
+        if not note and not (line.startswith("note: ") and " was exported by " in line):
             kept.append(line)
-        elif line.rstrip().endswith("re-export to be sure"):
-            inside = False
+            continue
+        note = " ".join(f"{note} {line}".split())
+        if note.endswith("re-export to be sure"):
+            note = ""
     return "".join(kept)
 
 
