@@ -15,7 +15,9 @@ from movierec.interactions import Interactions
 from movierec.models.kernels import accel
 from reference_kernels import baselines, knn, sgd
 
-pytestmark = pytest.mark.slow  # compiles the numba references (~20 s on a busy machine)
+#: one worker runs the module, so the numba references (``parallel=True``, ~20 s to compile) are compiled
+#: once: split over ``make test``'s two workers, each compiled them (~30 s each in a fresh clone)
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("numba-references")]
 
 
 def _train(seed: int = 0) -> Interactions:
