@@ -730,8 +730,11 @@ def warn_rating_model(model: Any, ds: Dataset) -> None:
 def say(kind: str, text: str) -> None:
     """A note or a warning for the person at the terminal, on stderr, ``kind:`` in yellow (also what library
     pipelines call to report, e.g. serving.pipeline.train_and_export's ``say``); wrapped as
-    :func:`print_prose` wraps."""
-    _prose(err_console, f"[yellow]{kind}:[/] {text}")
+    :func:`print_prose` wraps. ``text`` is literal, not rich markup: an install hint's extra,
+    ``'movierec[viz]'``, read as a style tag, was printed ``'movierec'``."""
+    from rich.markup import escape
+
+    _prose(err_console, f"[yellow]{kind}:[/] {escape(text)}")
 
 
 def print_prose(text: str) -> None:
