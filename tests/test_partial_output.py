@@ -321,10 +321,13 @@ def test_ctrl_c_during_tune_keeps_the_finished_trials(tmp_path: Path) -> None:
     assert [p.name for p in (tmp_path / "t").iterdir()] == ["study.db"]
     assert code == 130
     assert len(lines) == 1 and lines[0].startswith("movierec: interrupted; the study's ")
-    assert lines[0].endswith(
-        "finished trials are kept in t/study.db: run the same command again to continue (its trials add to these)"
-    )
     kept = int(lines[0].split("the study's ")[1].split()[0])
+    counted = (
+        "1 finished trial is" if kept == 1 else f"{kept} finished trials are"
+    )  # 'the study's 1 finished trials'
+    assert lines[0].endswith(
+        f"{counted} kept in t/study.db: run the same command again to continue (its trials add to these)"
+    )
     again = [*args[: args.index("--trials")], "--trials", "1", "--cv", "1", "--out", "t"]  # 1 trial, not 200
     proc = subprocess.run(
         [sys.executable, "-m", "movierec", *again], cwd=tmp_path, capture_output=True, text=True

@@ -235,3 +235,20 @@ def _editable_checkout() -> str | None:
         if url.get("dir_info", {}).get("editable") and str(url.get("url", "")).startswith("file:"):
             return unquote(urlparse(str(url["url"])).path) or None
     return None
+
+
+def interrupted_by(exc: BaseException | None) -> bool:
+    """Whether ``exc`` is a Ctrl-C / SIGTERM interrupt or an error raised while one was being handled.
+
+    A library interrupted mid-call may replace the interrupt with an error of its own: Optuna's trial loop
+    raises ``UnboundLocalError`` from its ``finally`` when Ctrl-C lands in its bookkeeping after a trial,
+    and SQLAlchemy logs "Error closing cursor" (``sqlite3.ProgrammingError``) while it unwinds one. Both
+    carry the interrupt as their ``__context__``; read as errors they printed a traceback and exit 1 where
+    Ctrl-C ends in one line and exit 130."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, KeyboardInterrupt):
+            return True
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return False

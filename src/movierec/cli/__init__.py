@@ -9,13 +9,14 @@ keep their traceback.
 from __future__ import annotations
 
 import importlib
+import logging
 import sys
 from typing import Any
 
 import typer
 
 from movierec import __version__
-from movierec.errors import MovierecError
+from movierec.errors import MovierecError, interrupted_by
 
 
 def _tidy_help() -> None:
@@ -271,6 +272,16 @@ def _keep_interrupts() -> Any:
     return previous
 
 
+class _InterruptLogFilter(logging.Filter):
+    """Drop a library's log record about a call that Ctrl-C or SIGTERM interrupted (SQLAlchemy's "Error
+    closing cursor" with a two-part traceback when Ctrl-C lands in a query of tune's study database): the
+    person stopped the run, and the CLI says so in one line. On ``logging.lastResort``, the handler that
+    shows a library's warnings when nothing configured logging; a record of any other error still shows."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.exc_info and interrupted_by(record.exc_info[1]))
+
+
 def _show_warning(message: Warning | str, category: type[Warning], *_args: Any, **_kwargs: Any) -> None:
     """A Python warning raised during a command, as the CLI's own warnings read: ``warning: <text>`` on
     one stderr line, not the file path, line number and source line of the library call that raised it."""
@@ -302,6 +313,9 @@ def main(argv: list[str] | None = None) -> None:
     warnings.showwarning = _show_warning
     sigterm = _catch_sigterm()  # SIGTERM cleans up like Ctrl-C: no hidden staging folder is left behind
     unraisable = _keep_interrupts()  # and neither it nor Ctrl-C is lost in a finalizer
+    quiet = _InterruptLogFilter()  # a library's log of its interrupted call is not shown: one line says it
+    if logging.lastResort is not None:
+        logging.lastResort.addFilter(quiet)
     _RUNNING.append(True)
     try:
         code = app(args=argv, prog_name="movierec", standalone_mode=False)
@@ -326,9 +340,15 @@ def main(argv: list[str] | None = None) -> None:
         fail(why, take_outcomes())
     except KeyboardInterrupt:
         raise SystemExit(_interrupted()) from None
+    except Exception as exc:  # a library's own error raised while it unwound a Ctrl-C (Optuna's trial loop)
+        if not interrupted_by(exc):
+            raise
+        raise SystemExit(_interrupted()) from None
     finally:
         _RUNNING.clear()
         sys.unraisablehook = unraisable
+        if logging.lastResort is not None:
+            logging.lastResort.removeFilter(quiet)
         warnings.showwarning = shown
         if sigterm is not None:
             import signal

@@ -37,7 +37,7 @@ from movierec.cli.common import (
     threshold_for,
     typed,
 )
-from movierec.errors import ConfigError
+from movierec.errors import ConfigError, interrupted_by
 
 # the help names a few; the full list (every registered model with a search space) is computed on demand,
 # since importing every model class would slow every command's start
@@ -349,13 +349,13 @@ def _study_guard(out: Path | None, storage: str | None, study_name: str) -> Iter
                 path.unlink(missing_ok=True)
             remove_empty_folders(created)
             record_outcome(exc, nothing_written(out_dir, existed))
-        elif finished and isinstance(exc, KeyboardInterrupt):
+        elif finished and interrupted_by(exc):  # Optuna may raise its own error while unwinding Ctrl-C
             kept = db if storage is None else "the --storage database"
             # the same command continues the study (its settings match); adding --resume to it was refused
             # whenever it held --params ("a resumed study keeps the fixed parameters it was created with")
             record_outcome(
                 exc,
-                f"the study's {finished} finished trials are kept in {kept}: "
+                f"the study's {finished} finished trial{' is' if finished == 1 else 's are'} kept in {kept}: "
                 "run the same command again to continue (its trials add to these)",
             )
         raise
