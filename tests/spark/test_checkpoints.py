@@ -5,9 +5,10 @@ Java serializes recursively for every task, and on ``local[2]`` 50 iterations en
 ``java.lang.StackOverflowError``, which also killed the driver's JVM. CI met it at the default 15
 iterations once, when the stack was tighter (a ``spark train`` in ``test_driver_log``). A local master
 now gets a folder in the temporary folder, removed when the process exits. A folder you give
-(``spark.checkpoint.dir``) is used and kept. A run killed outright leaves its folder, which the next run
-removes. Each test runs the real CLI in a subprocess on ``local[2]``; the killed run's successor also
-checks the summary's width on an 80-column pseudo-terminal (one JVM start fewer on the suite's Spark lane).
+(``spark.checkpoint.dir``) is used and kept: test_driver_log checks it in the run that gives its own log4j
+file (one JVM start fewer on the suite's Spark lane). A run killed outright leaves its folder, which the
+next run removes. The killed run and its successor are the real CLI in a subprocess on ``local[2]``; the
+successor also checks the summary's width on an 80-column pseudo-terminal (one JVM start fewer too).
 """
 
 from __future__ import annotations
@@ -25,47 +26,6 @@ from movierec.spark.session import CHECKPOINT_PREFIX, ensure_checkpoint_dir
 from test_cli_display import _in_terminal
 
 pytestmark = SPARK_JOB
-
-
-def _train(tmp_path: Path, *extra: str, iterations: int = 12) -> subprocess.CompletedProcess[str]:
-    """The real CLI on ``local[2]``; 12 iterations reach ALS's first checkpoint (every 10th)."""
-    ratings = small_ratings(tmp_path)
-    env = {
-        k: v for k, v in os.environ.items() if k not in ("SPARK_SUBMIT_OPTS", "SPARK_CONF_DIR", "SPARK_HOME")
-    }
-    (tmp_path / "tmp").mkdir(exist_ok=True)
-    env["TMPDIR"] = str(tmp_path / "tmp")
-    args = ["train", "--ratings", str(ratings), "--out", str(tmp_path / "art"), "--rank", "4"]
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "movierec",
-            "spark",
-            *args,
-            "--iterations",
-            str(iterations),
-            "--master",
-            "local[2]",
-            "--conf",
-            "spark.ui.enabled=false",
-            *extra,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=env,
-        cwd=tmp_path,
-    )
-
-
-def test_your_checkpoint_folder_is_used_and_kept(tmp_path: Path) -> None:
-    mine = tmp_path / "my-checkpoints"
-    done = _train(tmp_path, "--conf", f"spark.checkpoint.dir={mine}")
-    assert done.returncode == 0, done.stderr[-3000:]
-    written = [p for p in mine.rglob("*") if p.is_file()]
-    assert written, "ALS wrote no checkpoint into the folder given"
-    assert not [p.name for p in (tmp_path / "tmp").iterdir() if p.name.startswith(CHECKPOINT_PREFIX)]
 
 
 class _Cluster:

@@ -19,7 +19,7 @@ from sparkmarks import SPARK_JOB
 
 from datagen import make_ratings
 from movierec.datasets import bundled_path
-from movierec.spark.session import SparkUnavailableError, check_java
+from movierec.spark.session import CHECKPOINT_PREFIX, SparkUnavailableError, check_java
 
 pytestmark = SPARK_JOB
 
@@ -108,9 +108,13 @@ def test_a_failed_job_still_shows_sparks_error_lines_and_the_one_line_error(tmp_
     assert f"(full stack in {tmp_path / 'tmp' / 'movierec-spark-error-'}" in last
 
 
-def test_your_own_log4j_configuration_wins(tmp_path: Path, ratings: Path) -> None:
+def test_your_own_log4j_configuration_and_checkpoint_folder_win(tmp_path: Path, ratings: Path) -> None:
     """``-Dlog4j2.configurationFile`` in ``spark.driver.extraJavaOptions`` replaces movierec's: its lines
-    show, WARN among them (Spark's PySpark gateway itself holds the console at WARN, not the file's INFO)."""
+    show, WARN among them (Spark's PySpark gateway itself holds the console at WARN, not the file's INFO).
+    The same run gives its own ``spark.checkpoint.dir`` (test_checkpoints' rule, one JVM start fewer on the
+    suite's Spark lane): ALS checkpoints there (the default 15 iterations pass its 10th), the folder is
+    kept, and movierec makes none of its own in the temporary folder."""
+    mine_dir = tmp_path / "my-checkpoints"
     mine = tmp_path / "mine.properties"
     mine.write_text(
         "rootLogger.level = info\n"
@@ -133,11 +137,15 @@ def test_your_own_log4j_configuration_wins(tmp_path: Path, ratings: Path) -> Non
             "4",
             "--conf",
             java_opts,
+            "--conf",
+            f"spark.checkpoint.dir={mine_dir}",
         ],
         tmp_path,
     )
     assert done.returncode == 0, done.stderr[-3000:]
     assert any(ln.startswith("MINE WARN ") for ln in done.stderr.splitlines()), done.stderr[-3000:]
+    assert [p for p in mine_dir.rglob("*") if p.is_file()], "ALS wrote no checkpoint into the folder given"
+    assert not [p.name for p in (tmp_path / "tmp").iterdir() if p.name.startswith(CHECKPOINT_PREFIX)]
 
 
 def test_a_jvm_gone_before_stop_is_a_note_not_a_failure(tmp_path: Path) -> None:
