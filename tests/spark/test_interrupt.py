@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
-from sparkmarks import SPARK_JOB
+from sparkmarks import SPARK_JOB, small_ratings
 
 from movierec.spark.session import SparkUnavailableError, check_java
 
@@ -65,7 +65,9 @@ def test_a_stop_during_the_fit_is_clean(tmp_path: Path, signum: int, status: int
     (tmp_path / "tmp").mkdir()
     env["TMPDIR"] = str(tmp_path / "tmp")
     out = tmp_path / "art"
-    args = ["spark", "train", "--out", str(out), "--iterations", "60", "--rank", "16", "--master", "local[2]"]
+    ratings = small_ratings(tmp_path)  # the fit is reached in seconds (the bundled 100k ratings: ~10 s more)
+    args = ["spark", "train", "--ratings", str(ratings), "--out", str(out), "--iterations", "200"]
+    args += ["--rank", "16", "--master", "local[2]"]
     log = tmp_path / "stderr.txt"
     with log.open("w") as err:
         proc = subprocess.Popen(
@@ -82,7 +84,7 @@ def test_a_stop_during_the_fit_is_clean(tmp_path: Path, signum: int, status: int
             while not any(fitting.glob("movierec-spark-checkpoints-*")) and proc.poll() is None:
                 assert time.monotonic() < deadline, log.read_text()
                 time.sleep(0.5)
-            time.sleep(3)  # into the ALS iterations (60 of them take far longer)
+            time.sleep(3)  # into the ALS iterations (200 of them take far longer)
             assert proc.poll() is None, log.read_text()
             jvms = _children(proc.pid)
             if signum == signal.SIGINT:
