@@ -277,22 +277,48 @@ def _own_log4j_config() -> bool:
         return False
 
 
+def _no_native_netlib() -> list[str]:
+    """Java options that keep ALS's BLAS/LAPACK (netlib, ``dev.ludovic.netlib``) from trying native libraries
+    this machine lacks; ``[]`` where they load, or off Linux.
+
+    Netlib's JNI shim opens ``libblas.so.3`` and ``liblapack.so.3`` and, where they are missing (no
+    ``libblas3`` package), prints two lines to the terminal ("netlib-blas: JNI_OnLoad: dlopen(libblas.so.3)
+    failed: … cannot open shared object file: No such file or directory") before falling back to its Java
+    implementation. The fall-back is the same here; only the alarming lines go. Where the libraries load,
+    nothing changes (native stays allowed)."""
+    if sys.platform != "linux":
+        return []
+    import ctypes
+
+    options = []
+    for lib in ("blas", "lapack"):
+        try:
+            ctypes.CDLL(f"lib{lib}.so.3")
+        except OSError:
+            options.append(f"-Ddev.ludovic.netlib.{lib}.allowNative=false")
+    return options
+
+
 @contextmanager
 def _quiet_driver_log() -> Iterator[None]:
     """While the driver JVM starts, give it :data:`LOG4J_CONFIG` (``-Dlog4j2.configurationFile`` first in
-    ``SPARK_SUBMIT_OPTS``, which the launcher puts before the driver's Java options); the environment is
-    as it was afterwards.
+    ``SPARK_SUBMIT_OPTS``, which the launcher puts before the driver's Java options) and, where the native
+    BLAS/LAPACK netlib looks for are missing, the options that keep it from trying them
+    (:func:`_no_native_netlib`); the environment is as it was afterwards.
 
-    Any other choice wins: a ``-Dlog4j2.configurationFile`` in ``spark.driver.extraJavaOptions`` (or later
-    in ``SPARK_SUBMIT_OPTS``) comes after ours on the java command line, and a log4j2 file in Spark's
-    configuration folder turns ours off (:func:`_own_log4j_config`).
+    Any other choice wins: a ``-Dlog4j2.configurationFile`` (or a netlib option) in
+    ``spark.driver.extraJavaOptions`` (or later in ``SPARK_SUBMIT_OPTS``) comes after ours on the java
+    command line, and a log4j2 file in Spark's configuration folder turns our log4j file off
+    (:func:`_own_log4j_config`).
     """
-    if not LOG4J_CONFIG.is_file() or _own_log4j_config():
+    ours = _no_native_netlib()
+    if LOG4J_CONFIG.is_file() and not _own_log4j_config():  # a URI: no spaces to split on
+        ours.insert(0, f"-Dlog4j2.configurationFile={LOG4J_CONFIG.resolve().as_uri()}")
+    if not ours:
         yield
         return
     before = os.environ.get("SPARK_SUBMIT_OPTS")
-    ours = f"-Dlog4j2.configurationFile={LOG4J_CONFIG.resolve().as_uri()}"  # a URI: no spaces to split on
-    os.environ["SPARK_SUBMIT_OPTS"] = f"{ours} {before}" if before else ours
+    os.environ["SPARK_SUBMIT_OPTS"] = " ".join([*ours, before] if before else ours)
     try:
         yield
     finally:
