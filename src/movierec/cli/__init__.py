@@ -15,7 +15,7 @@ from typing import Any
 
 import typer
 
-from movierec import __version__
+from movierec import __version__, interrupts
 from movierec.errors import MovierecError, interrupted_by
 
 
@@ -196,39 +196,16 @@ def _stopped(word: str) -> None:
     print(f"movierec: {word}{_outcome_tail(take_outcomes())}", file=sys.stderr)
 
 
-class Terminated(KeyboardInterrupt):
-    """SIGTERM (``kill``, ``timeout``, a job scheduler stopping the run), raised in the main thread as an
-    interrupt so that everything Ctrl-C cleans up is cleaned up too: a staged output's hidden folder is
-    removed and an older output it would have replaced stays as it was."""
-
-
-#: the signals :func:`_on_sigterm` received during this run (the CLI's exit status and line depend on it)
-_TERMINATED: list[int] = []
-
-EXIT_INTERRUPTED = 130
+#: SIGTERM is raised as an interrupt (:class:`Terminated`); the signals received during this run decide the
+#: CLI's line and exit status. In :mod:`movierec.interrupts`, which the entry point loads before this module
+Terminated = interrupts.Terminated
+_TERMINATED = interrupts.TERMINATED
+EXIT_INTERRUPTED = interrupts.EXIT_INTERRUPTED
 """Exit status after Ctrl-C (128 + SIGINT)."""
-EXIT_TERMINATED = 143
+EXIT_TERMINATED = interrupts.EXIT_TERMINATED
 """Exit status after SIGTERM (128 + SIGTERM, what a shell reports for a process the signal ended)."""
-
-
-def _on_sigterm(signum: int, _frame: object) -> None:
-    _TERMINATED.append(signum)
-    raise Terminated
-
-
-def _catch_sigterm() -> Any:
-    """Turn SIGTERM into :class:`Terminated` for this run; return the handler to put back (``None``: none
-    was installed: not the main thread, or someone else's handler is already there and is kept)."""
-    import signal
-    import threading
-
-    if threading.current_thread() is not threading.main_thread():
-        return None
-    previous = signal.getsignal(signal.SIGTERM)
-    if previous is not signal.SIG_DFL:
-        return None
-    signal.signal(signal.SIGTERM, _on_sigterm)
-    return previous
+_on_sigterm = interrupts.on_sigterm
+_catch_sigterm = interrupts.catch_sigterm
 
 
 #: set while :func:`main` runs a command: a lost interrupt is raised again only then (tests call main in-process)
