@@ -334,6 +334,16 @@ CHECKPOINT_PREFIX = "movierec-spark-checkpoints-"
 CHECKPOINT_MARKER = "movierec-checkpoint-owner.json"
 
 
+def print_note(text: str) -> None:
+    """``text`` on stderr wrapped at spaces, as the CLI's notes are (:func:`movierec.progress.prose_lines`:
+    to the terminal's width, else 80; a path or a URL whole on its line). The library's notes were bare
+    ``print()`` calls, one line however long: no terminal wraps a piped or logged stderr, and a terminal
+    cuts a word at its edge."""
+    from movierec.progress import prose_lines
+
+    print("\n".join(prose_lines(text)), file=sys.stderr)
+
+
 def ensure_checkpoint_dir(spark: Any) -> str | None:
     """The folder Spark checkpoints RDDs to, made for a local master that has none; ``None`` when there is
     none and the master is a cluster (a folder on the driver's disk is not one every executor reads).
@@ -358,13 +368,10 @@ def ensure_checkpoint_dir(spark: Any) -> str | None:
     gone = remove_abandoned_checkpoints(Path(tempfile.gettempdir()))
     if gone:
         # wrapped as the CLI's notes are (it was one line of 78 columns plus the temporary folder's path)
-        from movierec.progress import prose_lines
-
-        said = (
+        print_note(
             f"note: removed {len(gone)} Spark checkpoint folder{'s' if len(gone) > 1 else ''} that a killed "
             f"movierec run left in {tempfile.gettempdir()}"
         )
-        print("\n".join(prose_lines(said)), file=sys.stderr)
     folder = tempfile.mkdtemp(prefix=CHECKPOINT_PREFIX)
     atexit.register(shutil.rmtree, folder, True)
     owner = {"pid": os.getpid(), "host": socket.gethostname(), "uid": _uid()}
@@ -499,9 +506,8 @@ def spark_session(
         ) from exc
     url = spark.sparkContext.uiWebUrl
     if not quiet:
-        print(
-            f"Spark {spark.version} on {master} (app {spark.sparkContext.applicationId}); UI: {url or 'disabled'}",
-            file=sys.stderr,
+        print_note(
+            f"Spark {spark.version} on {master} (app {spark.sparkContext.applicationId}); UI: {url or 'disabled'}"
         )
     with _plain_interrupts(spark, on_sigint) as stopping:
         try:
@@ -656,4 +662,4 @@ def _stop(spark: Any) -> None:
         spark.stop()
     except Exception as exc:  # Py4JError, ConnectionError, …: the JVM did not answer its shutdown
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        print(f"note: Spark did not stop cleanly ({type(exc).__name__}: {first})", file=sys.stderr)
+        print_note(f"note: Spark did not stop cleanly ({type(exc).__name__}: {first})")

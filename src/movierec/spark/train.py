@@ -10,7 +10,6 @@ factors through :func:`movierec.serving.artifact.export_artifact`.
 
 from __future__ import annotations
 
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +24,7 @@ from movierec.interactions import IdMap, Interactions, threshold_scale_note
 from movierec.models.base import BaseRecommender, ExplicitRecommender, Tags, check_positive
 from movierec.models.params import NON_NEGATIVE, POSITIVE_INT, Boolean, Constraint, Interval
 from movierec.spark.results import JobResult
-from movierec.spark.session import ensure_checkpoint_dir, raise_if_interrupted
+from movierec.spark.session import ensure_checkpoint_dir, print_note, raise_if_interrupted
 
 if TYPE_CHECKING:
     from pyspark.ml.recommendation import ALSModel
@@ -458,7 +457,7 @@ def _header_and_columns(
         exc.args = (exc.in_keywords(),)
         raise
     if note is not None:
-        print(f"note: {note}", file=sys.stderr)
+        print_note(f"note: {note}")
     return False, (user, item, rating)
 
 
@@ -570,7 +569,7 @@ def _report_dropped(
             f"({spelled(f'max_bad_share={max_bad_share:g}', f'--max-bad-share {max_bad_share:g}')}); fix the "
             "file or raise it"
         )
-    print(f"movierec: dropped {n_bad} of {n} rows ({share:.2%}) from {uri}: {detail}", file=sys.stderr)
+    print_note(f"movierec: dropped {n_bad} of {n} rows ({share:.2%}) from {uri}: {detail}")
 
 
 def _out_of_range(c: str) -> Any:
@@ -634,11 +633,10 @@ def fit_als(train_df: DataFrame, *, num_blocks: int | None = None, **als: Any) -
         ensure_checkpoint_dir(train_df.sparkSession) is None
         and p.iterations > estimator.getCheckpointInterval()
     ):
-        print(
+        print_note(
             f"note: Spark has no checkpoint folder, so ALS's {p.iterations} iterations build one long "
             "lineage, which can end in a StackOverflowError; give one every executor reads, e.g. "
-            "--conf spark.checkpoint.dir=hdfs:///tmp/movierec-checkpoints",
-            file=sys.stderr,
+            "--conf spark.checkpoint.dir=hdfs:///tmp/movierec-checkpoints"
         )
     if num_blocks is not None:
         check_positive(
@@ -1007,7 +1005,7 @@ def train(
         else None
     )
     if scale is not None:  # as the local commands say it: on 1-10, a 4 of 10 counted as liked, unsaid
-        print(f"note: {scale}", file=sys.stderr)
+        print_note(f"note: {scale}")
         notes.append(scale)
     result = train_on_frames(
         spark,
