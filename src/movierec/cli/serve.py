@@ -153,13 +153,16 @@ def export_cmd(
             }
         )
         return
+    from rich.markup import escape  # the --out path and --config file are the user's: '[1]' is no style tag
+
     print_prose(
-        f"[green]ok[/] {model} exported to {result.path} (version {manifest['model_version']}, "
+        f"[green]ok[/] {escape(str(model))} exported to {escape(str(result.path))} "
+        f"(version {manifest['model_version']}, "
         f"{manifest['dataset']['n_users']:,} users × {manifest['dataset']['n_items']:,} items)"
     )
     if hp:  # what was trained: best.toml's tuned values (and --params over them) were nowhere on screen
         given = ", ".join(f"{k}={_param_text(v)}" for k, v in hp.items())
-        print_prose(f"params{f' from {config}' if config is not None else ''}: {given}")
+        print_prose(escape(f"params{f' from {config}' if config is not None else ''}: {given}"))
     if metrics:
         print_prose(metrics_line(metrics, run["test_size"], run["seed"]))
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from rich.markup import escape
 
 from movierec.cli.common import HEADER, JSON, err_console, option_group, print_json, print_prose
 from movierec.errors import SEED_MAX
@@ -273,7 +274,9 @@ def train_cmd(
         f"{result.n_items:,} items, {result.n_train:,} training ratings"
     )
     print_prose(_holdout_line(result.metrics))
-    print_prose(f"artifact: {result.artifact}  (serve it: movierec serve --artifact {result.artifact})")
+    print_prose(
+        escape(f"artifact: {result.artifact}  (serve it: movierec serve --artifact {result.artifact})")
+    )
     err_console.print(f"timings (s): {', '.join(f'{key} {v:.1f}' for key, v in result.seconds.items())}")
 
 
@@ -348,8 +351,11 @@ def recommend_cmd(
     if as_json:
         print_json(result.summary())
         return
-    print_prose(
-        f"wrote {result.n_rows:,} recommendations for {result.n_users:,} users to {result.out} ({result.seconds:.1f} s)"
+    print_prose(  # --out is the user's: a folder named 'recs[1]' is no style tag
+        escape(
+            f"wrote {result.n_rows:,} recommendations for {result.n_users:,} users to {result.out} "
+            f"({result.seconds:.1f} s)"
+        )
     )
 
 
