@@ -32,3 +32,28 @@ def test_export_prints_a_bracketed_out_folder_and_config_file_whole(tmp_path: Pa
     lines = run.stdout.splitlines()
     assert lines[0].startswith(f"ok svd exported to {out} (version "), lines  # '[green]ok[/]': markup still
     assert f"params from {config}: factors=8" in lines, lines
+
+
+def _movierec(*args: str, cwd: Path) -> list[str]:
+    env = {**os.environ, "COLUMNS": "400", "PYTHONPATH": str(ROOT / "src")}
+    run = subprocess.run(
+        [sys.executable, "-m", "movierec", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    return run.stdout.splitlines()
+
+
+def test_compare_and_data_info_print_a_bracketed_output_path_whole(tmp_path: Path) -> None:
+    """The same with console.print: compare's 'wrote runs/results.json' for --out 'runs[v2]', data info's
+    'histogram written to hist.png' for --plot 'hist[v2].png'. Fails on the old code."""
+    lines = _movierec("compare", "--models", "popularity", "--out", "runs[v2]", cwd=tmp_path)
+    assert "wrote runs[v2]/results.json" in lines and (tmp_path / "runs[v2]" / "results.json").is_file(), (
+        lines
+    )
+    lines = _movierec("data", "info", "--ratings", str(RATINGS), "--plot", "hist[v2].png", cwd=tmp_path)
+    assert "histogram written to hist[v2].png" in lines and (tmp_path / "hist[v2].png").is_file(), lines

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 from rich import box
+from rich.markup import escape
 from rich.table import Table
 
 from movierec.cli.common import (
@@ -216,7 +217,7 @@ def cold_users_cmd(
         console.print(paired_table(report, f"ndcg@{k}"), width=console.width)
         console.print(PAIRED_CAPTION, soft_wrap=False)
     if out is not None:
-        console.print(f"wrote {out / 'cold_users.json'}")
+        console.print(f"wrote {escape(str(out / 'cold_users.json'))}")
 
 
 def register(app: typer.Typer) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from rich.markup import escape
 
 # dup-ok: the option declarations and helpers every command shares, imported from cli.common (alike lists of
 # names are the sharing itself, not copied code)
@@ -382,7 +383,7 @@ def compare_cmd(
         return
     _print_comparison(comp, beyond_tables=True)
     for path in written:
-        console.print(f"wrote {path}")
+        console.print(f"wrote {escape(str(path))}")
 
 
 def _rank_by_option(value: str) -> str:

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from movierec.cli.common import (
@@ -80,9 +81,9 @@ def fetch_cmd(
     spec = get_spec(name)
     folder = fetch(name, path=path, url=url, force=force)
     if spec.bundled and path is None and url is None:
-        console.print(f"{name} is bundled with movierec (nothing to download): {folder}")
+        console.print(f"{name} is bundled with movierec (nothing to download): {escape(str(folder))}")
         return
-    console.print(f"[green]ok[/] {name} ready in {folder}")
+    console.print(f"[green]ok[/] {name} ready in {escape(str(folder))}")
     console.print(f"Terms: {spec.licence}.")
 
 
@@ -169,7 +170,7 @@ def info_cmd(
     table.add_row("sha256 (ratings)", str(info["sha256"])[:16] + "…")
     print_table(table)
     if drawn is not None:
-        console.print(f"{drawn} written to {plot}")
+        console.print(f"{drawn} written to {escape(str(plot))}")
 
 
 def _plot(inter: Any, plot: Path) -> str:

@@ -6,6 +6,7 @@ import math
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 
 from movierec.cli.common import JSON, console, print_json, print_table
 
@@ -54,7 +55,7 @@ def report_cmd(
         )
         return
     if table.empty:
-        console.print(f"no feedback in {url} yet")
+        console.print(f"no feedback in {escape(str(url))} yet")
         return
 
     def ci(row: dict, m: str, lo: str, hi: str, fmt: str) -> str:

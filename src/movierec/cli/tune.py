@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -275,7 +276,7 @@ def _print_nested(result: Any) -> None:
         "best.toml is written; for parameters to use, run the same command without --outer-folds"
     )
     for key, path in result.files.items():
-        console.print(f"  {key:15s} {path}", soft_wrap=True)
+        console.print(f"  {key:15s} {escape(str(path))}", soft_wrap=True)
 
 
 def _files_cv(ctx: typer.Context, files: SplitFilesGiven, source: RatingsSource, cv: int) -> int:
@@ -627,11 +628,11 @@ def _print_result(result: Any) -> None:
         )
     if result.test_score is not None:
         console.print(f"test {result.metric} (best params refit on {refit}): {result.test_score:.4f}")
-    console.print(f"storage {result.storage}, study {result.study_name!r}")
+    console.print(escape(f"storage {result.storage}, study {result.study_name!r}"))
     for key, path in result.files.items():
-        console.print(f"  {key:15s} {path}")
+        console.print(f"  {key:15s} {escape(str(path))}")
     if "best_toml" in result.files:
-        console.print(f"next: movierec compare --config {result.files['best_toml']}")
+        console.print(f"next: movierec compare --config {escape(str(result.files['best_toml']))}")
 
 
 def _print_front(front: list[dict], front_of: list[str], out_dir: Path) -> None:
@@ -651,7 +652,7 @@ def _print_front(front: list[dict], front_of: list[str], out_dir: Path) -> None:
         ptable.add_row(str(row["number"]), f"{row[a]:.4f}", f"{row[b]:.4f}", params)
     console.print(ptable)
     console.print("↑ higher is better, ↓ lower is better")
-    console.print(f"  {'pareto':15s} {out_dir / 'pareto.csv'}")
+    console.print(f"  {'pareto':15s} {escape(str(out_dir / 'pareto.csv'))}")
 
 
 def _ranking_check(
