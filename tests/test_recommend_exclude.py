@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 import movierec
@@ -42,15 +44,26 @@ def test_a_bad_deny_list_is_refused(rec: movierec.Recommender) -> None:
         rec.recommend(1, exclude={1: True})
 
 
-def test_the_clis_exclude_leaves_movies_out_of_a_user_and_a_visitor_list(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_the_clis_exclude_leaves_movies_out_of_a_user_and_a_visitor_list(
+    tmp_path: Path, bundled: Dataset
+) -> None:
     """``movierec recommend --exclude MOVIE`` (a title or an id, repeated): the list the API's ?exclude= gives,
-    in a real subprocess; a misspelt movie is one line before any training, with --all-users too."""
+    in a real subprocess; a misspelt movie is one line before any training, with --all-users too.
+
+    Each list trains ease on ml-latest-small's first 150 users with its movies file (a MovieLens folder,
+    ``--dataset PATH``): 5k movies, not 9.7k, in each of the five fits; --exclude is read the same way."""
     import json
 
     from clihelp import run_process
 
+    data = tmp_path / "mlls-150"
+    data.mkdir()
+    frame = bundled.to_frame()
+    frame[frame["userId"] <= 150].to_csv(data / "ratings.csv", index=False)
+    (data / "movies.csv").write_bytes((Path(bundled.source) / "movies.csv").read_bytes())
+
     def listed(*args: str) -> list[int]:
-        done = run_process("recommend", "-k", "6", "--json", *args, cwd=tmp_path)
+        done = run_process("recommend", "-k", "6", "--json", "--dataset", str(data), *args, cwd=tmp_path)
         assert done.returncode == 0, done.stderr
         rows = json.loads(done.stdout)
         rows = rows["recommendations"] if isinstance(rows, dict) else rows
@@ -65,14 +78,15 @@ def test_the_clis_exclude_leaves_movies_out_of_a_user_and_a_visitor_list(tmp_pat
     visitor = listed("--rated", "Alien=5", "--model", "ease")
     assert listed("--rated", "Alien=5", "--model", "ease", "--exclude", str(visitor[0]))[:3] == visitor[1:4]
 
+    misspelt = ("--exclude", "Termnator 9")
     typo = run_process(
-        "recommend", "--user", "1", "--model", "ease", "--exclude", "Termnator 9", cwd=tmp_path
+        "recommend", "-d", str(data), "--user", "1", "--model", "ease", *misspelt, cwd=tmp_path
     )
     assert typo.returncode == 2
     (line,) = typo.stderr.strip().splitlines()  # no 'fitting' line or model note: refused before training
     assert line.startswith("movierec: error: --exclude: no movie title matches 'Termnator 9'")
     typo = run_process(
-        "recommend", "--all-users", "--out", "x.parquet", "--exclude", "Termnator 9", cwd=tmp_path
+        "recommend", "-d", str(data), "--all-users", "--out", "x.parquet", *misspelt, cwd=tmp_path
     )
     (line,) = typo.stderr.strip().splitlines()  # refused before training, as for one list
     assert typo.returncode == 2 and line.startswith("movierec: error: --exclude: no movie title matches")
