@@ -1064,15 +1064,10 @@ def test_item_features_are_one_option_in_compare_report_and_embed(
     The data are ml-latest-small's first 150 users with its movies file, read as a MovieLens folder: the
     options' handling is the same on the whole file, where two reports and a warp fit cost ~6 s more."""
     from clihelp import run_cli
-    from movierec.datasets import load
+    from datagen import mlls_first_users
     from movierec.experiment import load_experiment
 
-    bundled = load("ml-latest-small")
-    data = tmp_path / "mlls-150"
-    data.mkdir()
-    frame = bundled.to_frame()
-    frame[frame["userId"] <= 150].to_csv(data / "ratings.csv", index=False)
-    (data / "movies.csv").write_bytes((Path(bundled.source) / "movies.csv").read_bytes())
+    data = mlls_first_users(tmp_path / "mlls-150")
     rep = tmp_path / "rep"
     args = ["report", "-d", str(data), "-m", "ease,svd", "--item-features", "genres", "--map-items", "200"]
     args += ["--out", str(rep)]

@@ -44,9 +44,7 @@ def test_a_bad_deny_list_is_refused(rec: movierec.Recommender) -> None:
         rec.recommend(1, exclude={1: True})
 
 
-def test_the_clis_exclude_leaves_movies_out_of_a_user_and_a_visitor_list(
-    tmp_path: Path, bundled: Dataset
-) -> None:
+def test_the_clis_exclude_leaves_movies_out_of_a_user_and_a_visitor_list(tmp_path: Path) -> None:
     """``movierec recommend --exclude MOVIE`` (a title or an id, repeated): the list the API's ?exclude= gives,
     in a real subprocess; a misspelt movie is one line before any training, with --all-users too.
 
@@ -55,12 +53,9 @@ def test_the_clis_exclude_leaves_movies_out_of_a_user_and_a_visitor_list(
     import json
 
     from clihelp import run_process
+    from datagen import mlls_first_users
 
-    data = tmp_path / "mlls-150"
-    data.mkdir()
-    frame = bundled.to_frame()
-    frame[frame["userId"] <= 150].to_csv(data / "ratings.csv", index=False)
-    (data / "movies.csv").write_bytes((Path(bundled.source) / "movies.csv").read_bytes())
+    data = mlls_first_users(tmp_path / "mlls-150")
 
     def listed(*args: str) -> list[int]:
         done = run_process("recommend", "-k", "6", "--json", "--dataset", str(data), *args, cwd=tmp_path)
