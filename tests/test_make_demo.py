@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -16,9 +17,13 @@ pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="make is no
 def _dry_run(target: str, tmp_path: Path) -> list[str]:
     """The commands ``make TARGET`` would run with no virtual environment yet (a fresh clone's), in order."""
     venv = tmp_path / "fresh-venv"  # never created: -n only prints
+    # a `make test PYTEST_ARGS=...` running this test passes its variables down in MAKEFLAGS: not ours
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "PYTEST_ARGS")
+    }
     run = subprocess.run(
         ["make", "--no-print-directory", "-n", target, f"VENV={venv}"],
-        cwd=ROOT, capture_output=True, text=True, timeout=60,
+        cwd=ROOT, capture_output=True, text=True, timeout=60, env=env,
     )  # fmt: skip
     assert run.returncode == 0, run.stderr
     return [line.replace(str(venv), ".venv") for line in run.stdout.splitlines()]
