@@ -67,7 +67,12 @@ def test_signal_before_uvicorn_takes_over_is_the_clis_interrupt(
             assert proc.poll() is None and time.monotonic() < deadline, "serve never started uvicorn"
             time.sleep(0.02)
         proc.send_signal(sig)
-        _out, err = proc.communicate(timeout=30)
+        try:
+            _out, err = proc.communicate(timeout=30)
+        except subprocess.TimeoutExpired:  # once in a loaded make test (ctrl-c): say where it was
+            proc.send_signal(signal.SIGABRT)  # PYTHONFAULTHANDLER: every thread's stack
+            _out, err = proc.communicate(timeout=30)
+            raise AssertionError(f"serve still running 30 s after signal {sig}:\n{err[-6000:]}") from None
     finally:
         if proc.poll() is None:
             proc.kill()
