@@ -45,3 +45,44 @@ def one_error_line(proc: subprocess.CompletedProcess[str]) -> str:
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(ERROR), proc.stderr
     return lines[0].removeprefix(ERROR)
+
+
+def signal_when_ready(
+    child: str, args: list[str], cwd: Path, sig: int, *, what: str, timeout: float = 20
+) -> tuple[int, str]:
+    """Run ``python -c CHILD READY ARGS`` (a real movierec command held at a known moment by ``child``, which
+    writes the file READY once there), send ``sig`` then, and return its exit status and stderr.
+
+    A child still running ``timeout`` s after the signal is sent SIGABRT (``PYTHONFAULTHANDLER``: every
+    thread's stack) and the test fails with that stack: a command that does not stop says where it was."""
+    import signal
+    import time
+
+    ready = cwd / "ready"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", child, str(ready), *args],
+        cwd=cwd,
+        env={**os.environ, "PYTHONFAULTHANDLER": "1"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not ready.exists():
+            assert proc.poll() is None and time.monotonic() < deadline, f"{what} never reached the moment"
+            time.sleep(0.02)
+        proc.send_signal(sig)
+        try:
+            _out, err = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.send_signal(signal.SIGABRT)
+            _out, err = proc.communicate(timeout=30)
+            raise AssertionError(
+                f"{what} still running {timeout:g} s after signal {sig}:\n{err[-6000:]}"
+            ) from None
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    return proc.returncode, err

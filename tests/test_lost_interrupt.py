@@ -13,15 +13,15 @@ Python code (small sleeps) until the signal comes: the signal is sent exactly th
 
 from __future__ import annotations
 
-import os
 import re
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
+
+from clihelp import signal_when_ready
 
 CHILD = """
 import gc, sys, time
@@ -52,33 +52,9 @@ run()
 def test_signal_landing_in_a_finalizer_still_stops_tune(
     tmp_path: Path, sig: int, code: int, word: str
 ) -> None:
-    ready = tmp_path / "ready"
     args = ["tune", "--model", "svd", "--params", "factors=8", "--trials", "200", "--cv", "1", "--out", "t"]
-    proc = subprocess.Popen(
-        [sys.executable, "-c", CHILD, str(ready), *args],
-        cwd=tmp_path,
-        env={**os.environ, "PYTHONFAULTHANDLER": "1"},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        deadline = time.monotonic() + 120
-        while not ready.exists():
-            assert proc.poll() is None and time.monotonic() < deadline, "the study never started"
-            time.sleep(0.02)
-        proc.send_signal(sig)
-        try:
-            _out, err = proc.communicate(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.send_signal(signal.SIGABRT)  # faulthandler: every thread's stack
-            _out, err = proc.communicate(timeout=30)
-            raise AssertionError(f"tune still running 20 s after signal {sig}:\n{err[-3000:]}") from None
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    assert proc.returncode == code, err[-3000:]
+    returncode, err = signal_when_ready(CHILD, args, tmp_path, sig, what="tune")
+    assert returncode == code, err[-3000:]
     assert "Exception ignored" not in err and "Traceback" not in err, err[-3000:]
     lines = [ln for ln in re.sub(r"\s+", " ", err).split("movierec: ")[1:] if ln.startswith(word)]
     assert len(lines) == 1, err[-3000:]

@@ -5,14 +5,12 @@ the app failed to start. A real ``movierec serve`` subprocess; the signal is sen
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
+
+from clihelp import signal_when_ready
 
 CHILD = """
 import asyncio, sys, time
@@ -43,7 +41,6 @@ run()
 def test_signal_before_uvicorn_takes_over_is_the_clis_interrupt(
     svd_artifact: tuple[Path, object, object], tmp_path: Path, sig: int, code: int, line: str
 ) -> None:
-    ready = tmp_path / "ready"
     args = [
         "serve",
         "--artifact",
@@ -53,30 +50,7 @@ def test_signal_before_uvicorn_takes_over_is_the_clis_interrupt(
         "--db",
         f"sqlite:///{tmp_path / 'fb.db'}",
     ]
-    proc = subprocess.Popen(
-        [sys.executable, "-c", CHILD, str(ready), *args],
-        cwd=tmp_path,
-        env={**os.environ, "PYTHONFAULTHANDLER": "1"},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        deadline = time.monotonic() + 120
-        while not ready.exists():
-            assert proc.poll() is None and time.monotonic() < deadline, "serve never started uvicorn"
-            time.sleep(0.02)
-        proc.send_signal(sig)
-        try:
-            _out, err = proc.communicate(timeout=30)
-        except subprocess.TimeoutExpired:  # once in a loaded make test (ctrl-c): say where it was
-            proc.send_signal(signal.SIGABRT)  # PYTHONFAULTHANDLER: every thread's stack
-            _out, err = proc.communicate(timeout=30)
-            raise AssertionError(f"serve still running 30 s after signal {sig}:\n{err[-6000:]}") from None
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    assert proc.returncode == code, err[-3000:]
+    returncode, err = signal_when_ready(CHILD, args, tmp_path, sig, what="serve", timeout=30)
+    assert returncode == code, err[-3000:]
     assert err.splitlines()[-1] == line, err[-3000:]
     assert "Traceback" not in err, err[-3000:]
