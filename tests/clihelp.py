@@ -47,6 +47,17 @@ def one_error_line(proc: subprocess.CompletedProcess[str]) -> str:
     return lines[0].removeprefix(ERROR)
 
 
+#: the first lines of a held child: SIGINT and SIGTERM as a shell's foreground command has them. A test run
+#: started in the background (``make test &``: SIGINT ignored), or one whose thread blocked them, passes
+#: that on to the processes it starts, and the child would not see the signal it is sent
+AS_FROM_A_TERMINAL = """
+import signal
+signal.signal(signal.SIGINT, signal.default_int_handler)
+signal.signal(signal.SIGTERM, signal.SIG_DFL)
+signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
+"""
+
+
 def signal_when_ready(
     child: str, args: list[str], cwd: Path, sig: int, *, what: str, timeout: float = 20
 ) -> tuple[int, str]:
@@ -59,8 +70,9 @@ def signal_when_ready(
     import time
 
     ready = cwd / "ready"
+
     proc = subprocess.Popen(
-        [sys.executable, "-c", child, str(ready), *args],
+        [sys.executable, "-c", AS_FROM_A_TERMINAL + child, str(ready), *args],
         cwd=cwd,
         env={**os.environ, "PYTHONFAULTHANDLER": "1"},
         stdout=subprocess.DEVNULL,
