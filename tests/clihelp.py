@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from movierec.cli import main
 
@@ -47,6 +47,16 @@ def one_error_line(proc: subprocess.CompletedProcess[str]) -> str:
     return lines[0].removeprefix(ERROR)
 
 
+def fail_with_stacks(proc: subprocess.Popen[str], message: str) -> NoReturn:
+    """Fail the test with ``message`` and the stack of every thread of ``proc``, a child that did not stop:
+    SIGABRT, which its ``PYTHONFAULTHANDLER=1`` turns into those stacks on its (piped, text) stderr."""
+    import signal
+
+    proc.send_signal(signal.SIGABRT)
+    _out, err = proc.communicate(timeout=30)
+    raise AssertionError(f"{message}; its threads when aborted:\n{err[-6000:]}") from None
+
+
 #: the first lines of a held child: SIGINT and SIGTERM as a shell's foreground command has them. A test run
 #: started in the background (``make test &``: SIGINT ignored), or one whose thread blocked them, passes
 #: that on to the processes it starts, and the child would not see the signal it is sent
@@ -66,7 +76,6 @@ def signal_when_ready(
 
     A child still running ``timeout`` s after the signal is sent SIGABRT (``PYTHONFAULTHANDLER``: every
     thread's stack) and the test fails with that stack: a command that does not stop says where it was."""
-    import signal
     import time
 
     ready = cwd / "ready"
@@ -88,11 +97,7 @@ def signal_when_ready(
         try:
             _out, err = proc.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
-            proc.send_signal(signal.SIGABRT)
-            _out, err = proc.communicate(timeout=30)
-            raise AssertionError(
-                f"{what} still running {timeout:g} s after signal {sig}:\n{err[-6000:]}"
-            ) from None
+            fail_with_stacks(proc, f"{what} still running {timeout:g} s after signal {sig}")
     finally:
         if proc.poll() is None:
             proc.kill()

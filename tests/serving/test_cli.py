@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from clihelp import run_cli
+from clihelp import fail_with_stacks, run_cli
 from movierec.cli.serve import parse_params
 from movierec.errors import ConfigError
 from movierec.serving.artifact import load_artifact
@@ -167,7 +167,6 @@ def test_serve_banner_masks_the_database_password(svd_artifact, pg_cluster, tmp_
     """The "serving … · feedback URL" banner goes to terminals and shipped logs: a PostgreSQL URL's password
     is shown as ***. The test cluster trusts local connections, so the password is accepted and ignored."""
     import os
-    import signal
     import subprocess
     import time
 
@@ -191,11 +190,7 @@ def test_serve_banner_masks_the_database_password(svd_artifact, pg_cluster, tmp_
         try:
             proc.wait(30)
         except subprocess.TimeoutExpired:
-            proc.send_signal(signal.SIGABRT)
-            _out, rest = proc.communicate(timeout=30)
-            raise AssertionError(
-                f"serve still running 30 s after SIGTERM; its threads:\n{rest[-6000:]}"
-            ) from None
+            fail_with_stacks(proc, "serve still running 30 s after SIGTERM")
     assert banner.startswith("serving "), banner
     assert "s3cret-pw" not in banner and ":***@127.0.0.1" in banner, banner
 
