@@ -13,7 +13,8 @@ import pytest
 
 @pytest.mark.xdist_group("groups-work")
 def test_a_grouped_tests_id_carries_its_group_under_loadgroup(request: pytest.FixtureRequest) -> None:
-    if not getattr(request.config.option, "loadgroup", False):  # set on xdist's workers under --dist loadgroup
+    # xdist sets option.loadgroup on its workers under --dist loadgroup
+    if not getattr(request.config.option, "loadgroup", False):
         pytest.skip("not a `pytest -n N --dist loadgroup` worker (make test runs one)")
     assert request.node.nodeid.endswith("@groups-work"), (
         f"pytest {pytest.__version__} with this pytest-xdist ignores xdist_group: {request.node.nodeid}"
