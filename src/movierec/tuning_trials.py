@@ -20,10 +20,20 @@ import os
 import socket
 from typing import Any
 
-__all__ = ["DEAD_REASON", "close_dead_trials", "process_attrs", "process_gone"]
+__all__ = [
+    "DEAD_REASON",
+    "INTERRUPTED_REASON",
+    "close_dead_trials",
+    "close_own_trials",
+    "process_attrs",
+    "process_gone",
+]
 
 DEAD_REASON = "left running by a process that no longer exists"
 """What a trial closed by :func:`close_dead_trials` records in its ``failed_because`` user attr."""
+
+INTERRUPTED_REASON = "interrupted (Ctrl-C or SIGTERM) while it ran"
+"""What a trial closed by :func:`close_own_trials` records in its ``failed_because`` user attr."""
 
 
 def _started(pid: int) -> int | None:
@@ -69,6 +79,37 @@ def process_gone(attrs: dict[str, Any], host: str | None = None) -> bool:
         return False
     started, recorded = _started(pid), attrs.get("process_started")
     return isinstance(recorded, int) and started is not None and started != recorded
+
+
+def close_own_trials(storage: Any, study_name: str, reason: str = INTERRUPTED_REASON) -> int:
+    """Mark FAIL every RUNNING trial of ``study_name`` that this process started (its ``worker`` and
+    ``process_started`` attrs are this process's), with ``failed_because`` = ``reason``; the number closed.
+
+    Called by a run that stops on Ctrl-C or SIGTERM. Optuna fails the trial it was running itself, unless
+    the interrupt lands in its own bookkeeping after the objective returned (``_tell_with_warning``): then
+    the trial stayed RUNNING, the interrupted run's "N finished trials are kept" line counted it, and the
+    next run found one fewer and closed it as a dead process's (seen in a fresh-clone ``make test``)."""
+    from optuna.exceptions import UpdateFinishedTrialError
+    from optuna.trial import TrialState
+
+    try:
+        study_id = storage.get_study_id_from_name(study_name)
+    except KeyError:
+        return 0
+    mine = process_attrs()
+    closed = 0
+    for trial in storage.get_all_trials(study_id, deepcopy=False, states=(TrialState.RUNNING,)):
+        attrs = trial.user_attrs
+        if attrs.get("worker") != mine["worker"] or attrs.get("process_started") != mine["process_started"]:
+            continue
+        trial_id = storage.get_trial_id_from_study_id_trial_number(study_id, trial.number)
+        try:
+            storage.set_trial_user_attr(trial_id, "failed_because", reason)
+            if storage.set_trial_state_values(trial_id, TrialState.FAIL):
+                closed += 1
+        except UpdateFinishedTrialError:  # Optuna finished it meanwhile
+            continue
+    return closed
 
 
 def close_dead_trials(storage: Any, study_name: str) -> int:

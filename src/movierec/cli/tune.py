@@ -344,19 +344,22 @@ def _study_guard(out: Path | None, storage: str | None, study_name: str) -> Iter
     try:
         yield _output(out, storage, study_name)
     except BaseException as exc:
-        finished = _finished_trials(storage or f"sqlite:///{db}", study_name)
+        interrupted = interrupted_by(exc)  # Optuna may raise its own error while unwinding Ctrl-C
+        counts = _trial_counts(storage or f"sqlite:///{db}", study_name, close_own=interrupted)
+        finished = None if counts is None else counts[0] + counts[1]  # another worker's running trial: keep
         if own_db and finished == 0:
             for path in (db, *(db.with_name(db.name + end) for end in ("-journal", "-wal", "-shm"))):
                 path.unlink(missing_ok=True)
             remove_empty_folders(created)
             record_outcome(exc, nothing_written(out_dir, existed))
-        elif finished and interrupted_by(exc):  # Optuna may raise its own error while unwinding Ctrl-C
+        elif counts is not None and counts[0] and interrupted:
+            done = counts[0]
             kept = db if storage is None else "the --storage database"
             # the same command continues the study (its settings match); adding --resume to it was refused
             # whenever it held --params ("a resumed study keeps the fixed parameters it was created with")
             record_outcome(
                 exc,
-                f"the study's {finished} finished trial{' is' if finished == 1 else 's are'} kept in {kept}: "
+                f"the study's {done} finished trial{' is' if done == 1 else 's are'} kept in {kept}: "
                 "run the same command again to continue (its trials add to these)",
             )
         raise
@@ -409,23 +412,29 @@ def _study_exists(storage: str, study_name: str) -> bool:
         return False
 
 
-def _finished_trials(storage: str, study_name: str) -> int | None:
-    """How many trials of the study finished (complete or pruned) or are running (another worker's): 0 when
-    the database or the study does not exist, None when that cannot be told (an unreachable server)."""
+def _trial_counts(storage: str, study_name: str, *, close_own: bool = False) -> tuple[int, int] | None:
+    """The study's finished trials (complete or pruned) and its running ones (another worker's): (0, 0)
+    when the database or the study does not exist, None when that cannot be told (an unreachable server).
+
+    ``close_own`` (a run stopped by Ctrl-C or SIGTERM) first marks FAIL the trials this process left
+    RUNNING (:func:`movierec.tuning_trials.close_own_trials`): they will never finish, and counting them
+    as finished made the interrupted run's line say one trial more than the next run found."""
     if storage.startswith("sqlite:///") and not Path(storage.removeprefix("sqlite:///")).exists():
-        return 0
+        return 0, 0
     try:
         import optuna
 
-        study = optuna.load_study(study_name=study_name, storage=storage)
-        states = (
-            optuna.trial.TrialState.COMPLETE,
-            optuna.trial.TrialState.PRUNED,
-            optuna.trial.TrialState.RUNNING,
-        )
-        return len(study.get_trials(deepcopy=False, states=states))
+        from movierec.tuning_trials import close_own_trials
+
+        store = optuna.storages.get_storage(storage)
+        if close_own:
+            close_own_trials(store, study_name)
+        study = optuna.load_study(study_name=study_name, storage=store)
+        states = [t.state for t in study.get_trials(deepcopy=False)]
+        done = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
+        return sum(s in done for s in states), states.count(optuna.trial.TrialState.RUNNING)
     except KeyError:  # the study was never created: nothing in the database belongs to it
-        return 0
+        return 0, 0
     except Exception:  # cannot tell: keep whatever is there
         return None
 
