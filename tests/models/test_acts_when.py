@@ -4,12 +4,14 @@ models do, a person who sets an idle one hears so, and ``tune`` does not search 
 from __future__ import annotations
 
 import warnings
+from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 import pytest
 
 import movierec
+from datagen import mlls_first_users
 from movierec.interactions import Interactions
 from movierec.models.params import acts_when
 from movierec.models.registry import create, get_class, idle_notes
@@ -121,20 +123,26 @@ def test_every_declaration_of_these_models_is_checked_above() -> None:
     assert declared == {(_declared_by(get_class(n), k), k) for n, k, *_ in CASES}
 
 
-def test_the_cli_says_an_idle_parameter_changes_nothing_once(capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_cli_says_an_idle_parameter_changes_nothing_once(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """The note is said once per run. On ml-latest-small's first 150 users (the bundled files' reading path):
+    the three knn-basic fits on the whole file were most of this test's time, and the note does not rest on
+    the data."""
     from movierec.cli import main
 
+    data = ["--dataset", str(mlls_first_users(tmp_path / "mlls150"))]
     with pytest.raises(SystemExit) as done:
-        main(["recommend", "--user", "1", "-m", "knn-basic", "-k", "2", "--params", "shrinkage=50"])
+        main(["recommend", "--user", "1", "-m", "knn-basic", "-k", "2", "--params", "shrinkage=50", *data])
     assert done.value.code in (0, None)
     err = " ".join(capsys.readouterr().err.split())  # piped, the note wraps at 80 columns
     want = "knn-basic: shrinkage acts only with similarity 'pearson_baseline' (here 'msd'), so it changes nothing"
     assert err.count(want) == 1, err
     with pytest.raises(SystemExit):  # a second run in the same process says it again
-        main(["recommend", "--user", "1", "-m", "knn-basic", "-k", "2", "--params", "shrinkage=50"])
+        main(["recommend", "--user", "1", "-m", "knn-basic", "-k", "2", "--params", "shrinkage=50", *data])
     assert " ".join(capsys.readouterr().err.split()).count(want) == 1
     with pytest.raises(SystemExit):
-        main(["recommend", "--user", "1", "-m", "knn-basic", "-k", "2", "--params", "shrinkage=50,similarity=pearson_baseline"])  # fmt: skip
+        main(["recommend", "--user", "1", "-m", "knn-basic", "-k", "2", "--params", "shrinkage=50,similarity=pearson_baseline", *data])  # fmt: skip
     assert "changes nothing" not in capsys.readouterr().err
 
 
