@@ -55,6 +55,8 @@ def reference(
     n_u = np.bincount(train.users, minlength=train.n_users)
     b_u = np.bincount(train.users, train.ratings - mu - b_i[train.items], train.n_users) / np.maximum(n_u, 1)
     rows = train.csr().astype(np.float64)
+    # movie i's save_nbrs list rests on i alone: built once per movie
+    saved: dict[int, np.ndarray] = {}
     out = np.empty(len(users))
     for t, (u, i) in enumerate(zip(users, items, strict=True)):
         js = rows.indices[rows.indptr[u] : rows.indptr[u + 1]]
@@ -62,10 +64,12 @@ def reference(
         s = np.asarray((c[:, [i]].T @ c[:, js]).todense()).ravel()
         keep = (s > 1e-6) & (js != i)
         if save_nbrs is not None:
-            row = np.asarray((c[:, [i]].T @ c).todense()).ravel()
-            row[i] = 0.0
-            cand = np.flatnonzero(row > 1e-6)
-            keep &= np.isin(js, cand[np.lexsort((cand, -row[cand]))][:save_nbrs])
+            if i not in saved:
+                row = np.asarray((c[:, [i]].T @ c).todense()).ravel()
+                row[i] = 0.0
+                cand = np.flatnonzero(row > 1e-6)
+                saved[i] = cand[np.lexsort((cand, -row[cand]))][:save_nbrs]
+            keep &= np.isin(js, saved[i])
         s, dev = s[keep], dev[keep]
         top = np.argsort(-s, kind="stable")[:k]
         out[t] = (
