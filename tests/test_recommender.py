@@ -18,6 +18,20 @@ def svd_rec() -> movierec.Recommender:
     return movierec.Recommender("ml-latest-small", "svd", epochs=5).fit()
 
 
+@pytest.fixture(scope="module")
+def ease_rec() -> movierec.Recommender:
+    """ease with its defaults on ml-latest-small, fitted once for the tests that only read it (lists,
+    warnings, exports, explanations, similar lists): seven tests fitted this same model each (~2 s a
+    fit). A test that refits (test_explain_reuses_the_reason_order_…) fits its own."""
+    return movierec.Recommender("ml-latest-small", "ease").fit()
+
+
+@pytest.fixture(scope="module")
+def ials_rec() -> movierec.Recommender:
+    """ials with its defaults on ml-latest-small (~6 CPU-s a fit), shared by its similar-list tests."""
+    return movierec.Recommender("ml-latest-small", "ials").fit()
+
+
 def test_predict_takes_raw_ids_user_1_toy_story(svd_rec: movierec.Recommender) -> None:
     inter = svd_rec.dataset.interactions
     u, i = inter.user_map.index(1), inter.item_map.index(1)
@@ -81,11 +95,11 @@ def test_recommend_takes_a_list_of_users_as_predict_does(svd_rec: movierec.Recom
         text.recommend("dan", k=1)
 
 
-def test_genres_takes_one_string_or_comma_separated_ones_as_the_cli_does(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_genres_takes_one_string_or_comma_separated_ones_as_the_cli_does(tmp_path, ease_rec) -> None:  # type: ignore[no-untyped-def]
     """``genres="Comedy"`` is one genre (it was iterated as 'C', 'o', …: "unknown genre 'C'"), and
     ``"Comedy,Animation"`` two, as ``movierec recommend --genre Comedy,Animation`` and the API's
     ``?genres=`` read them; the artifact's recommend takes the same."""
-    rec = movierec.Recommender("ml-latest-small", "ease").fit()
+    rec = ease_rec
     comedies = rec.recommend(1, k=5, genres="Comedy")
     assert list(comedies["movieId"]) == list(rec.recommend(1, k=5, genres=["Comedy"])["movieId"])
     assert all("Comedy" in g.split("|") for g in comedies["genres"])
@@ -144,10 +158,10 @@ def test_a_seed_numpy_cannot_take_is_a_config_error() -> None:
         movierec.Recommender(ds, "svd", seed=2**32).fit()
 
 
-def test_an_empty_similar_list_warns_why() -> None:
+def test_an_empty_similar_list_warns_why(ease_rec: movierec.Recommender) -> None:
     """An implicit model that never saw a movie rated ≥ 4 has no neighbours for it: the empty frame comes
     with a UserWarning naming the reason; ``min_support`` is the same floor as recommend's."""
-    rec = movierec.Recommender("ml-latest-small", "ease").fit()
+    rec = ease_rec
     with pytest.warns(
         UserWarning, match=r"ease learned nothing about Toy, The \(1982\): none of its ratings"
     ):
@@ -231,7 +245,7 @@ def test_item_features_by_name_string_or_list(names: object) -> None:
 @pytest.mark.parametrize(
     "name", ["ease", "itemknn", "rp3beta", "knn-baseline", "knn-basic", "knn-zscore", "ensemble", "ials"]
 )
-def test_similar_in_python_is_the_artifacts_list(name: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_similar_in_python_is_the_artifacts_list(name: str, tmp_path, request) -> None:  # type: ignore[no-untyped-def]
     """One 'similar' for a model: Recommender.similar (notebook) and the exported artifact (CLI, API)
     give the same movies in the same order, co-support shrunk and support-floored in both; linear
     models (ease) list by their item weights; k-NN under MSD (knn-basic's default, no shrinkage) by its
@@ -241,7 +255,11 @@ def test_similar_in_python_is_the_artifacts_list(name: str, tmp_path) -> None:  
     # the ensemble on two of its bases: the rule under test (its heaviest base with a 'similar', ease) is the
     # same, and the default four bases cost ~25 s of the suite
     params = {"bases": {"ease": {}, "rp3beta": {}}} if name == "ensemble" else EXPLAIN_PARAMS.get(name, {})
-    rec = movierec.Recommender("ml-latest-small", name, **params).fit()
+    rec = (
+        request.getfixturevalue(f"{name}_rec")
+        if name in ("ease", "ials")  # the defaults, as EXPLAIN_PARAMS gives them
+        else movierec.Recommender("ml-latest-small", name, **params).fit()
+    )
     art = rec.export(tmp_path / name)
     for movie in (1, 260, 2571):  # Toy Story, Star Wars, The Matrix
         for by in ("model", "lift"):  # lift, the default, from the same training data whatever the model
@@ -296,13 +314,15 @@ def test_lift_lists_are_one_list_whatever_the_model(tmp_path) -> None:  # type: 
     )
 
 
-def test_ials_similar_whitens_its_factors_and_lists_less_popular_films() -> None:
+def test_ials_similar_whitens_its_factors_and_lists_less_popular_films(
+    ials_rec: movierec.Recommender, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """iALS's 'similar' is the cosine of its factors whitened by its own normal equations (Hu et al. 2008,
     §5): over the 100 most-rated films, the neighbours it lists have fewer ratings than plain cosine's (whose
     Toy Story list opened with Shawshank and Forrest Gump) and share more genres with the film."""
     from movierec.models.base import BaseRecommender
 
-    rec = movierec.Recommender("ml-latest-small", "ials").fit()
+    rec = ials_rec
     train = rec._check_fitted()
     counts = np.bincount(train.items, minlength=train.n_items)
     genres = {int(m): set(g) for m, g in zip(rec.items["movieId"], rec.items["genres"], strict=True)}
@@ -321,7 +341,8 @@ def test_ials_similar_whitens_its_factors_and_lists_less_popular_films() -> None
     whitened = profile()
     z, h = rec.model.similar_vectors(), rec.model.item_embeddings()
     assert z is not None and h is not None and z.shape == h.shape and not np.allclose(z, h)
-    rec.model.similar_vectors = lambda: BaseRecommender.similar_vectors(rec.model)  # type: ignore[method-assign]
+    # plain cosine for the comparison, undone after the test: the fitted model is the module's
+    monkeypatch.setattr(rec.model, "similar_vectors", lambda: BaseRecommender.similar_vectors(rec.model))
     plain = profile()
     assert whitened[0] < 0.95 * plain[0], (whitened, plain)
     assert whitened[1] > plain[1] + 0.01, (whitened, plain)
@@ -356,12 +377,16 @@ def test_recommend_in_python_is_the_artifacts_list_support_floor_included(tmp_pa
 
 
 @pytest.mark.parametrize("name", ["ease", "svd", "ials", "markov"])
-def test_recommend_for_a_new_person_is_the_artifacts_visitor_list(name: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_recommend_for_a_new_person_is_the_artifacts_visitor_list(name: str, tmp_path, request) -> None:  # type: ignore[no-untyped-def]
     """A person not in the data, from a few ratings: the notebook's list (Recommender.recommend_for) is
     what the exported artifact gives the API's POST /recommendations, movie for movie; titles work as
     movies; the movies given never come back."""
     params = {"epochs": 5} if name in ("svd", "ials") else {}
-    rec = movierec.Recommender("ml-latest-small", name, **params).fit()
+    rec = (
+        request.getfixturevalue("ease_rec")
+        if name == "ease"
+        else movierec.Recommender("ml-latest-small", name, **params).fit()
+    )
     art = rec.export(tmp_path / name)
     rated = [(1, 5.0), (6377, 5.0), (4886, 4.5)]  # Toy Story, Finding Nemo, Monsters, Inc.
     ours = rec.recommend_for(dict(rated), k=10)
@@ -395,8 +420,8 @@ def test_recommend_for_a_new_person_is_the_artifacts_visitor_list(name: str, tmp
         assert ours["predicted_rating"].between(0.5, 5.0).all()
 
 
-def test_recommend_for_says_what_it_cannot_do() -> None:
-    rec = movierec.Recommender("ml-latest-small", "ease").fit()
+def test_recommend_for_says_what_it_cannot_do(ease_rec: movierec.Recommender) -> None:
+    rec = ease_rec
     liked = rec.recommend_for(["Alien", "Terminator 2", "Die Hard"], k=5)  # a list: every movie liked
     assert 1200 in set(liked["movieId"])  # Aliens
     with pytest.raises(ConfigError, match=r"Alien \(1979\) is given twice \(as 'Alien' and 1214\)"):
@@ -486,12 +511,24 @@ def test_fit_tells_a_watching_person(capsys) -> None:  # type: ignore[no-untyped
 EXPLAIN_PARAMS: dict[str, dict[str, float]] = {"slim": {"alpha": 0.01, "l1_ratio": 0.3}}
 
 
-@pytest.mark.parametrize("name", ["ease", "itemknn", "rp3beta", "slim"])
-def test_a_known_users_list_is_explained_by_their_own_movies(name: str) -> None:
+@pytest.fixture(scope="module", params=["ease", "itemknn", "rp3beta", "slim"])
+def explained(request: pytest.FixtureRequest) -> tuple[str, movierec.Recommender]:
+    """``(name, the model fitted on ml-latest-small)`` for the two explain tests, which fitted the same four
+    models each: one fit per model for both (pytest runs a parameter's tests together and lets the fit go
+    before the next model's); ease is ``ease_rec``."""
+    name: str = request.param
+    if name == "ease":
+        return name, request.getfixturevalue("ease_rec")
+    return name, movierec.Recommender("ml-latest-small", name, **EXPLAIN_PARAMS.get(name, {})).fit()
+
+
+def test_a_known_users_list_is_explained_by_their_own_movies(
+    explained: tuple[str, movierec.Recommender],
+) -> None:
     """For item-based models a known user's score is the fold-in of the movies they rated (checked
     here to equality), so leaving one movie out explains the very list shown; the reasons are the
     user's movies whose removal lowers the score most, tried best rated and most recent first."""
-    rec = movierec.Recommender("ml-latest-small", name, **EXPLAIN_PARAMS.get(name, {})).fit()
+    _name, rec = explained
     u = rec.user_index(1)
     train = rec.train_.csr()[u]
     full = np.asarray(rec.model.score(np.array([u])), dtype=np.float64)[0]
@@ -510,12 +547,11 @@ def test_a_known_users_list_is_explained_by_their_own_movies(name: str) -> None:
             assert without < full[target] * (1 - 1e-6)  # leaving it out lowers the score, beyond rounding
 
 
-@pytest.mark.parametrize("name", ["ease", "itemknn", "rp3beta", "slim"])
-def test_the_api_explains_a_known_user_as_the_notebook_does(name: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_the_api_explains_a_known_user_as_the_notebook_does(explained, tmp_path) -> None:  # type: ignore[no-untyped-def]
     """The exported artifact (GET /users/{id}/recommendations?explain=true, recommend --user --explain)
     gives a known user the notebook's reasons, movie for movie, for several users; an artifact from
     before seen.npz kept the reasons' order still explains (movies tried by index)."""
-    rec = movierec.Recommender("ml-latest-small", name, **EXPLAIN_PARAMS.get(name, {})).fit()
+    name, rec = explained
     art = rec.export(tmp_path / name)
     with np.load(tmp_path / name / "seen.npz") as npz:
         assert "reason_indices" in npz.files  # the order reasons are tried in, kept at export
