@@ -615,26 +615,35 @@ def test_recommend_keeps_only_the_genres_asked_for(capsys: pytest.CaptureFixture
     )
 
 
-def test_an_empty_similar_list_says_why(capsys: pytest.CaptureFixture[str]) -> None:
+def test_an_empty_similar_list_says_why(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     """'Toy, The (1982)' has four ratings, all below 4: no one liked it, so lift (the default) lists nothing,
     and ease (trained on positives) knows nothing of it. The command said nothing and printed an empty table;
-    now a note names the reason and how to get another list (and --json carries it)."""
-    out = run_here(capsys, "similar", "--movie", "Toy, The", "-k", "3")
+    now a note names the reason and how to get another list (and --json carries it).
+
+    The five lists read ml-latest-small's first 150 users as a MovieLens folder (``--dataset PATH``): one of
+    Toy, The's four raters (user 45, 3 stars) is among them, so it is rated and never liked there too, and
+    each lift table or ease fit is over 5k movies, not 9.7k."""
+    from datagen import mlls_first_users
+
+    folder = ("--dataset", str(mlls_first_users(tmp_path / "mlls-150")))
+    out = run_here(capsys, "similar", *folder, "--movie", "Toy, The", "-k", "3")
     assert out.returncode == 0, out.stderr
     err = " ".join(out.stderr.split())
     assert "no movie was liked together with Toy, The (1982) (ratings ≥ 4)" in err
     assert "the model's own list: -m MODEL (a rating model such as svd places every rated movie)" in err
     assert "┃" not in out.stdout  # no empty table
-    out = run_here(capsys, "similar", "--movie", "Toy, The", "-m", "ease", "-k", "3")
+    out = run_here(capsys, "similar", *folder, "--movie", "Toy, The", "-m", "ease", "-k", "3")
     assert "ease learned nothing about Toy, The (1982): none of its ratings reaches 4" in " ".join(
         out.stderr.split()
     )
-    data = json.loads(run_here(capsys, "similar", "--movie", "Toy, The", "-k", "3", "--json").stdout)
+    data = json.loads(run_here(capsys, "similar", *folder, "--movie", "Toy, The", "-k", "3", "--json").stdout)
     assert data["similar"] == [] and "liked together" in data["note"] and data["by"] == "lift"
     # a support floor above every linked movie says so, and how to lift it
-    out = run_here(capsys, "similar", "--movie", "Toy Story", "--min-support", "100000", "-k", "3", "--json")
+    out = run_here(
+        capsys, "similar", *folder, "--movie", "Toy Story", "--min-support", "100000", "-k", "3", "--json"
+    )
     assert "fewer than 100000 training ratings; --min-support 0 lists them" in json.loads(out.stdout)["note"]
-    ok = json.loads(run_here(capsys, "similar", "--movie", "Toy Story", "-k", "3", "--json").stdout)
+    ok = json.loads(run_here(capsys, "similar", *folder, "--movie", "Toy Story", "-k", "3", "--json").stdout)
     assert "note" not in ok and len(ok["similar"]) == 3
 
 
