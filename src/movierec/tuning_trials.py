@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Callable
 from typing import Any
 
 __all__ = [
@@ -89,33 +90,28 @@ def close_own_trials(storage: Any, study_name: str, reason: str = INTERRUPTED_RE
     the interrupt lands in its own bookkeeping after the objective returned (``_tell_with_warning``): then
     the trial stayed RUNNING, the interrupted run's "N finished trials are kept" line counted it, and the
     next run found one fewer and closed it as a dead process's (seen in a fresh-clone ``make test``)."""
-    from optuna.exceptions import UpdateFinishedTrialError
-    from optuna.trial import TrialState
-
-    try:
-        study_id = storage.get_study_id_from_name(study_name)
-    except KeyError:
-        return 0
     mine = process_attrs()
-    closed = 0
-    for trial in storage.get_all_trials(study_id, deepcopy=False, states=(TrialState.RUNNING,)):
-        attrs = trial.user_attrs
-        if attrs.get("worker") != mine["worker"] or attrs.get("process_started") != mine["process_started"]:
-            continue
-        trial_id = storage.get_trial_id_from_study_id_trial_number(study_id, trial.number)
-        try:
-            storage.set_trial_user_attr(trial_id, "failed_because", reason)
-            if storage.set_trial_state_values(trial_id, TrialState.FAIL):
-                closed += 1
-        except UpdateFinishedTrialError:  # Optuna finished it meanwhile
-            continue
-    return closed
+
+    def own(attrs: dict[str, Any]) -> bool:
+        return (
+            attrs.get("worker") == mine["worker"] and attrs.get("process_started") == mine["process_started"]
+        )
+
+    return _fail_running(storage, study_name, own, reason)
 
 
 def close_dead_trials(storage: Any, study_name: str) -> int:
     """Mark FAIL every RUNNING trial of ``study_name`` whose process is gone (:func:`process_gone`), with
     ``failed_because`` saying why; the number closed. A trial another process closes or finishes at the
     same moment is skipped. Nothing happens to a study that does not exist."""
+    host = socket.gethostname()
+    return _fail_running(storage, study_name, lambda attrs: process_gone(attrs, host), DEAD_REASON)
+
+
+def _fail_running(storage: Any, study_name: str, which: Callable[[dict[str, Any]], bool], reason: str) -> int:
+    """Mark FAIL, with ``failed_because`` = ``reason``, each RUNNING trial of ``study_name`` whose user
+    attrs ``which`` accepts; the number closed. One finished or closed meanwhile is skipped; a study that
+    does not exist closes nothing."""
     from optuna.exceptions import UpdateFinishedTrialError
     from optuna.trial import TrialState
 
@@ -123,14 +119,13 @@ def close_dead_trials(storage: Any, study_name: str) -> int:
         study_id = storage.get_study_id_from_name(study_name)
     except KeyError:
         return 0
-    host = socket.gethostname()
     closed = 0
     for trial in storage.get_all_trials(study_id, deepcopy=False, states=(TrialState.RUNNING,)):
-        if not process_gone(trial.user_attrs, host):
+        if not which(trial.user_attrs):
             continue
         trial_id = storage.get_trial_id_from_study_id_trial_number(study_id, trial.number)
         try:
-            storage.set_trial_user_attr(trial_id, "failed_because", DEAD_REASON)
+            storage.set_trial_user_attr(trial_id, "failed_because", reason)
             if storage.set_trial_state_values(trial_id, TrialState.FAIL):
                 closed += 1
         except UpdateFinishedTrialError:  # finished or closed meanwhile
