@@ -910,8 +910,9 @@ def tune(
     t0 = time.perf_counter()
     _say(lines, f"tuning {model} for {parsed.label}: {plan}")
     _optimize(
-        study, objective, n_trials=req.n_trials, timeout=req.timeout, n_jobs=req.n_jobs, progress=report
-    )
+        study, objective, n_trials=req.n_trials, timeout=req.timeout, n_jobs=req.n_jobs, progress=report,
+        storage=req.storage,
+    )  # fmt: skip
     result = _study_result(study, name, shown, model, parsed, settings)
     if result.n_complete > 0 and test is not None and evaluate_test:  # the test part, read once
         refit = (
@@ -1106,8 +1107,14 @@ def _optimize(
     timeout: float | None,
     n_jobs: int,
     progress: Callable[[dict[str, Any]], None] | None,
+    storage: Any,
 ) -> None:
-    """Run the trials (Optuna's experimental-feature warnings silenced; ``progress`` after each)."""
+    """Run the trials (Optuna's experimental-feature warnings silenced; ``progress`` after each).
+
+    Stopped by Ctrl-C or SIGTERM, the trials this process left RUNNING in ``storage`` are marked FAIL
+    (:func:`movierec.tuning_trials.close_own_trials`): an interrupt in Optuna's own bookkeeping after the
+    objective returned left one RUNNING, which a notebook's kernel (alive, so never "gone") kept for good and
+    the CLI's "N finished trials are kept" line counted."""
     optuna = _optuna()
     quiet = _InterruptedTrialFilter()
     optuna_log = logging.getLogger("optuna.study._optimize")  # a parent's filter never sees a child's records
@@ -1122,6 +1129,16 @@ def _optimize(
                 n_jobs=int(n_jobs),
                 callbacks=[_progress_callback(progress, n_trials)],
             )
+    except BaseException as exc:
+        from movierec.errors import interrupted_by
+        from movierec.tuning_trials import close_own_trials
+
+        if interrupted_by(exc):  # Optuna may raise its own error while unwinding Ctrl-C
+            try:
+                close_own_trials(storage, study.study_name)
+            except Exception:  # the database is unreachable: the next run closes them as a gone process's
+                pass
+        raise
     finally:
         optuna_log.removeFilter(quiet)
 

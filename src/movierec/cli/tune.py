@@ -345,7 +345,7 @@ def _study_guard(out: Path | None, storage: str | None, study_name: str) -> Iter
         yield _output(out, storage, study_name)
     except BaseException as exc:
         interrupted = interrupted_by(exc)  # Optuna may raise its own error while unwinding Ctrl-C
-        counts = _trial_counts(storage or f"sqlite:///{db}", study_name, close_own=interrupted)
+        counts = _trial_counts(storage or f"sqlite:///{db}", study_name)
         finished = None if counts is None else counts[0] + counts[1]  # another worker's running trial: keep
         if own_db and finished == 0:
             for path in (db, *(db.with_name(db.name + end) for end in ("-journal", "-wal", "-shm"))):
@@ -412,24 +412,16 @@ def _study_exists(storage: str, study_name: str) -> bool:
         return False
 
 
-def _trial_counts(storage: str, study_name: str, *, close_own: bool = False) -> tuple[int, int] | None:
-    """The study's finished trials (complete or pruned) and its running ones (another worker's): (0, 0)
-    when the database or the study does not exist, None when that cannot be told (an unreachable server).
-
-    ``close_own`` (a run stopped by Ctrl-C or SIGTERM) first marks FAIL the trials this process left
-    RUNNING (:func:`movierec.tuning_trials.close_own_trials`): they will never finish, and counting them
-    as finished made the interrupted run's line say one trial more than the next run found."""
+def _trial_counts(storage: str, study_name: str) -> tuple[int, int] | None:
+    """The study's finished trials (complete or pruned) and its running ones (another worker's: a run
+    stopped by Ctrl-C or SIGTERM has closed its own, :func:`movierec.tuning._optimize`): (0, 0) when the
+    database or the study does not exist, None when that cannot be told (an unreachable server)."""
     if storage.startswith("sqlite:///") and not Path(storage.removeprefix("sqlite:///")).exists():
         return 0, 0
     try:
         import optuna
 
-        from movierec.tuning_trials import close_own_trials
-
-        store = optuna.storages.get_storage(storage)
-        if close_own:
-            close_own_trials(store, study_name)
-        study = optuna.load_study(study_name=study_name, storage=store)
+        study = optuna.load_study(study_name=study_name, storage=storage)
         states = [t.state for t in study.get_trials(deepcopy=False)]
         done = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
         return sum(s in done for s in states), states.count(optuna.trial.TrialState.RUNNING)
