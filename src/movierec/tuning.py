@@ -909,10 +909,7 @@ def tune(
     _started(study, req.storage, name, req.n_trials, on_start, lines, plan, (objective, worker))
     t0 = time.perf_counter()
     _say(lines, f"tuning {model} for {parsed.label}: {plan}")
-    _optimize(
-        study, objective, n_trials=req.n_trials, timeout=req.timeout, n_jobs=req.n_jobs, progress=report,
-        storage=req.storage,
-    )  # fmt: skip
+    _optimize(study, objective, n_trials=req.n_trials, timeout=req.timeout, n_jobs=req.n_jobs, progress=report, storage=req.storage)  # fmt: skip
     result = _study_result(study, name, shown, model, parsed, settings)
     if result.n_complete > 0 and test is not None and evaluate_test:  # the test part, read once
         refit = (
