@@ -24,7 +24,11 @@ def run_cli(args: list[str], capsys: Any) -> tuple[int, str, str]:
 
 
 def run_process(
-    *args: str, cwd: Path, timeout: float = 300, fresh: bool = False
+    *args: str,
+    cwd: Path | None = None,
+    timeout: float = 300,
+    fresh: bool = False,
+    env: dict[str, str | None] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """``movierec ARGS`` run in ``cwd`` at 200 columns (a table's rows on one line each), as a
     ``CompletedProcess`` (exit status, stdout, stderr).
@@ -33,13 +37,14 @@ def run_process(
     pandas, scipy, typer and the rest before the command starts, and the suite ran about 170 of them, a
     quarter of its CPU time. ``fresh=True``, or ``MOVIEREC_TEST_FRESH=1`` in the environment for the whole
     suite, runs ``python -m movierec ARGS`` in a new interpreter instead: for what only a process shows (its
-    start-up, its exit, output written below Python's ``sys.stdout``)."""
+    start-up, its exit, output written below Python's ``sys.stdout``). ``env`` sets variables for the run
+    (``None`` removes one; ``COLUMNS`` replaces the 200); ``cwd`` defaults to the current folder."""
     argv = [sys.executable, "-m", "movierec", *args]
+    changes = {"COLUMNS": "200", **(env or {})}
     if not (fresh or os.environ.get("MOVIEREC_TEST_FRESH")):
-        return run_here(argv, list(args), cwd)
-    return subprocess.run(
-        argv, capture_output=True, text=True, env={**os.environ, "COLUMNS": "200"}, cwd=cwd, timeout=timeout
-    )
+        return run_here(argv, list(args), Path(cwd or os.getcwd()), changes)
+    environ = {k: v for k, v in {**os.environ, **changes}.items() if v is not None}
+    return subprocess.run(argv, capture_output=True, text=True, env=environ, cwd=cwd, timeout=timeout)
 
 
 #: the warning filters of a fresh interpreter started without -W or PYTHONWARNINGS (``warnings.filters``
@@ -57,9 +62,11 @@ _FRESH_FILTERS = [
 _OUR_STREAMS: set[int] = set()
 
 
-def run_here(argv: list[str], args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+def run_here(
+    argv: list[str], args: list[str], cwd: Path, env: dict[str, str | None]
+) -> subprocess.CompletedProcess[str]:
     """``movierec ARGS`` through :func:`movierec.cli.main` in this process, as a fresh one would run it:
-    in ``cwd``, ``$COLUMNS`` 200, its own stdout and stderr (``sys.stdout``/``sys.stderr``, and the logging
+    in ``cwd``, with ``env``'s variables (``$COLUMNS`` read by the CLI's consoles), its own stdout and stderr (``sys.stdout``/``sys.stderr``, and the logging
     handlers that wrote to the ones it replaces), a fresh interpreter's warning filters and an empty
     once-only registry, and an exception it lets escape printed as a traceback with exit status 1."""
     import contextlib
@@ -83,12 +90,12 @@ def run_here(argv: list[str], args: list[str], cwd: Path) -> subprocess.Complete
         if id(stream) in old or id(stream) in _OUR_STREAMS:
             moved.append((handler, stream))
             handler.setStream(old.get(id(stream), err))
-    columns = os.environ.get("COLUMNS")
+    saved = {k: os.environ.get(k) for k in env}
     consoles = [(c, c._width) for c in (common.console, common.err_console)]
     for c, _ in consoles:  # read $COLUMNS now, as a new process's consoles would (an xdist worker has 80)
         c._width = None
     here = os.getcwd()
-    os.environ["COLUMNS"] = "200"
+    _set_environ(env)
     os.chdir(cwd)
     try:
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), warnings.catch_warnings():
@@ -107,15 +114,20 @@ def run_here(argv: list[str], args: list[str], cwd: Path) -> subprocess.Complete
                 code = 1
     finally:
         os.chdir(here)
-        if columns is None:
-            os.environ.pop("COLUMNS", None)
-        else:
-            os.environ["COLUMNS"] = columns
+        _set_environ(saved)
         for handler, stream in moved:
             handler.setStream(stream)
         for c, width in consoles:
             c._width = width
     return subprocess.CompletedProcess(argv, code, out.getvalue(), err.getvalue())
+
+
+def _set_environ(values: dict[str, str | None]) -> None:
+    for key, value in values.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
 
 
 #: how every CLI error line begins

@@ -4,14 +4,15 @@ against a pair-by-pair count and scikit-learn, LightFM's ``auc_score`` on the sa
 from __future__ import annotations
 
 import json
+import os
 import subprocess
-import sys
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
 
 import movierec
+from clihelp import run_process
 from movierec import metrics as M
 from movierec.datasets import Dataset
 from movierec.errors import ConfigError
@@ -122,9 +123,7 @@ def test_auc_is_opt_in_in_evaluate_and_compare(bundled: Dataset, positives_split
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "movierec", *args], capture_output=True, text=True, timeout=300, check=False
-    )
+    return run_process(*args, env={"COLUMNS": os.environ.get("COLUMNS")})
 
 
 def test_compare_auc_flag_in_the_cli() -> None:

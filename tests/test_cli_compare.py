@@ -14,18 +14,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from clihelp import run_process
 from movierec.cli.compare import match_title, parse_model_params
 from movierec.errors import ConfigError, UnknownIdError
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "movierec", *args],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "COLUMNS": "200"},
-        timeout=300,
-    )
+    return run_process(*args)
 
 
 def assert_user_error(proc: subprocess.CompletedProcess[str], *needles: str) -> str:

@@ -3,29 +3,19 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from clihelp import run_process
 
 FIX = Path(__file__).resolve().parent / "fixtures"
 
 
 def run(*args: str, cwd: Path | None = None, data: Path | None = None) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "COLUMNS": "200"}
-    if data is not None:
-        env["MOVIEREC_DATA"] = str(data)
-    return subprocess.run(
-        [sys.executable, "-m", "movierec", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=cwd,
-        timeout=120,
-    )
+    return run_process(*args, cwd=cwd, env={} if data is None else {"MOVIEREC_DATA": str(data)})
 
 
 def assert_user_error(proc: subprocess.CompletedProcess[str], *needles: str) -> str:

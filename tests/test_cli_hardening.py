@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from clihelp import run_process
 from movierec.cli import main
 from movierec.errors import ConfigError, install_hint, localize_install
 
@@ -96,13 +97,12 @@ def test_usage_mistakes_are_one_clean_line(args: list[str], line: str, capsys) -
 
 def test_a_usage_mistake_from_the_shell_is_one_line_exit_2() -> None:
     """The installed entry point (``run``, reading ``sys.argv``) gives the same line and exit code."""
-    import sys
 
     for args, line in (
         (["frobnicate"], "no such command 'frobnicate' (see 'movierec --help')"),
         (["recommend", "-k"], "option '-k' requires an argument (see 'movierec recommend --help')"),
     ):
-        done = subprocess.run([sys.executable, "-m", "movierec", *args], capture_output=True, text=True)
+        done = run_process(*args, env={"COLUMNS": os.environ.get("COLUMNS")})
         assert done.returncode == 2 and done.stderr == f"movierec: error: {line}\n", done.stderr
 
 

@@ -11,10 +11,8 @@ asked for by name trains with a warning, and lists count interactions. A thresho
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
-import sys
 import warnings
 from pathlib import Path
 
@@ -122,14 +120,7 @@ def test_recommends_notes_are_one_line_each_at_80_columns(log: Path) -> None:
     defaults to 1 (threshold= in Python, --implicit-threshold in the CLI)', 190. Now the facts that matter
     (each row a positive, the threshold and the option that sets it) fit one line each."""
     data = ["--ratings", str(log), "--user-col", "user", "--item-col", "item", "--rating-col", ""]
-    proc = subprocess.run(
-        [sys.executable, "-m", "movierec", "recommend", *data, "--user", "3", "-k", "3"],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "COLUMNS": "80"},
-        cwd=log.parent,
-        timeout=300,
-    )
+    proc = run_process("recommend", *data, "--user", "3", "-k", "3", cwd=log.parent, env={"COLUMNS": "80"})
     _ok(proc)
     lines = proc.stderr.splitlines()
     for note in (CLI_THRESHOLD_NOTE, DEFAULT_MODEL_NOTE):

@@ -15,15 +15,15 @@ name-checked; each is listed in ``NOT_RUN`` with why.
 from __future__ import annotations
 
 import builtins
+import os
 import re
 import sqlite3
-import subprocess
 import symtable
-import sys
 from pathlib import Path
 
 import pytest
 
+from clihelp import run_process
 from datagen import ml100k_path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -126,12 +126,14 @@ def _make_shop_db(folder: Path) -> None:
 
 def _export(folder: Path, model: str) -> None:
     """serving.md loads ``artifacts/<model>``, made by the command the page gives first."""
-    proc = subprocess.run(
-        [sys.executable, "-m", "movierec", "export", "--model", model, "--out", f"artifacts/{model}"],
+    proc = run_process(
+        "export",
+        "--model",
+        model,
+        "--out",
+        f"artifacts/{model}",
         cwd=folder,
-        capture_output=True,
-        text=True,
-        timeout=600,
+        env={"COLUMNS": os.environ.get("COLUMNS")},
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
 

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 import movierec
+from clihelp import run_process
 
 nbformat = pytest.importorskip("nbformat")
 nbclient = pytest.importorskip("nbclient")
@@ -192,10 +190,7 @@ def _check_tuning_note(nb: dict, text: str, folder: Path) -> None:
         r"`movierec (tune --model baseline --outer-folds 3 [^`]+)`", _markdown(nb, "How good is")
     )
     assert line is not None
-    cli = subprocess.run(
-        [sys.executable, "-m", "movierec", *line.group(1).split(), "--out", str(folder / "nested")],
-        capture_output=True, text=True, timeout=300, env={**os.environ, "COLUMNS": "100"},
-    )  # fmt: skip
+    cli = run_process(*line.group(1).split(), "--out", str(folder / "nested"), env={"COLUMNS": "100"})
     assert cli.returncode == 0 and f"test rmse {nested.group(1)} (mean" in cli.stdout, cli.stdout + cli.stderr
 
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from clihelp import run_process
 from movierec.errors import ConfigError
 from movierec.experiment import (
     Experiment,
@@ -177,15 +177,7 @@ def test_mlflow_is_skipped_silently_when_absent(tmp_path: Path) -> None:
 
 
 def _movierec(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
-    return subprocess.run(
-        [sys.executable, "-m", "movierec", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=240,
-    )
+    return run_process(*args, cwd=cwd, env={"COLUMNS": os.environ.get("COLUMNS")})
 
 
 @pytest.mark.slow

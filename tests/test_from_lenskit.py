@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 
 import movierec
+from clihelp import run_process
 from movierec.errors import ConfigError
 from movierec.models.registry import create
 
@@ -334,9 +335,7 @@ def test_compare_ranks_by_prediction_as_evaluate_does(bundled: movierec.Dataset,
     notes saying so; popularity, an implicit model, ranks as before; the default stays the shrunk score
     (0.1028). A bad value is one line (exit 2 in the CLI). Before, compare had no rank_by."""
     import json
-    import os
     import subprocess
-    import sys
 
     train, test = movierec.split.crossfold_users(bundled.interactions, 5, 0.2, seed=42)[0]
     bias = ("baseline", {"reg_i": 5, "reg_u": 5, "epochs": 1})
@@ -362,11 +361,10 @@ def test_compare_ranks_by_prediction_as_evaluate_does(bundled: movierec.Dataset,
     test.to_frame().to_csv(tmp_path / "test.csv", index=False)
 
     def cli(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "movierec", "compare", "--dataset", "ml-latest-small", "--train", "train.csv",
-             "--test", "test.csv", "--models", "baseline", "-p", "reg_i=5,reg_u=5,epochs=1",
-             "--protocols", "full-ranking", "--implicit-threshold", "0.5", *args],
-            capture_output=True, text=True, cwd=tmp_path, timeout=300, env={**os.environ, "COLUMNS": "200"},
+        return run_process(
+            "compare", "--dataset", "ml-latest-small", "--train", "train.csv", "--test", "test.csv", "--models",
+            "baseline", "-p", "reg_i=5,reg_u=5,epochs=1", "--protocols", "full-ranking", "--implicit-threshold",
+            "0.5", *args, cwd=tmp_path,
         )  # fmt: skip
 
     proc = cli("--rank-by", "prediction", "--json")
@@ -385,9 +383,7 @@ def test_an_experiment_file_ranks_by_prediction(bundled: movierec.Dataset, tmp_p
     row LensKit's lists give, NDCG@10 0.0448); unset, the default; a bad value names the key, and
     ``--rank-by`` beside ``--config`` is refused (the file sets it)."""
     import json
-    import os
     import subprocess
-    import sys
 
     from movierec.experiment import compare_kwargs, parse_experiment
 
@@ -408,10 +404,7 @@ def test_an_experiment_file_ranks_by_prediction(bundled: movierec.Dataset, tmp_p
         parse_experiment('rank_by = "raw"\n' + body)
 
     def cli(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "movierec", "compare", "--config", "exp.toml", "--out", "runs", *args],
-            capture_output=True, text=True, cwd=tmp_path, timeout=300, env={**os.environ, "COLUMNS": "200"},
-        )  # fmt: skip
+        return run_process("compare", "--config", "exp.toml", "--out", "runs", *args, cwd=tmp_path)
 
     proc = cli("--json")
     assert proc.returncode == 0, proc.stderr

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import ClassVar
@@ -14,6 +12,7 @@ from typing import ClassVar
 import numpy as np
 import pytest
 
+from clihelp import run_process
 from datagen import make_ratings
 from movierec.interactions import Interactions
 from movierec.models.memory import MARGIN, Footprint, MemoryLimitError, available_bytes, estimate
@@ -66,14 +65,7 @@ def test_a_model_too_large_is_refused_before_fit_allocates(small: Interactions) 
 def test_each_command_refuses_it_in_one_line(command: list[str], tmp_path: Path) -> None:
     """``tune --params n_factors=100000`` was killed by the kernel (exit 137) with no word: each command now
     refuses a size that cannot fit in one line, exit 2, and leaves nothing behind."""
-    proc = subprocess.run(
-        [sys.executable, "-m", "movierec", *command],
-        cwd=tmp_path,
-        env=ENV,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    proc = run_process(*command, cwd=tmp_path, env={"COLUMNS": os.environ.get("COLUMNS")})
     assert proc.returncode == 2, proc.stderr
     lines = proc.stderr.strip().splitlines()  # compare's '[   0.0s] fitting svd · 0/25' came first before
     assert len(lines) == 1 and "Traceback" not in proc.stderr, proc.stderr

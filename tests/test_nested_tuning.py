@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +14,7 @@ import pytest
 
 pytest.importorskip("optuna")
 
+from clihelp import run_process
 from datagen import make_ratings
 from movierec.datasets import Dataset
 from movierec.errors import ConfigError
@@ -121,11 +120,7 @@ def test_tune_points_to_nested_tune_for_outer_folds(tiny: Interactions) -> None:
 
 
 def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "COLUMNS": "80"}
-    return subprocess.run(
-        [sys.executable, "-m", "movierec", "tune", *args],
-        cwd=cwd, env=env, capture_output=True, text=True, timeout=240,
-    )  # fmt: skip
+    return run_process("tune", *args, cwd=cwd, env={"COLUMNS": "80"})
 
 
 def test_cli_outer_folds_prints_the_plan_the_folds_and_the_mean_and_writes_no_best_toml(

@@ -9,10 +9,9 @@ printed ``params from best.toml: …``: rich took ``[v2]`` and ``[svd]`` for sty
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
+
+from clihelp import run_process
 
 ROOT = Path(__file__).resolve().parents[1]
 RATINGS = Path(__file__).parent / "fixtures" / "ml-csv" / "ratings.csv"
@@ -22,11 +21,8 @@ def test_export_prints_a_bracketed_out_folder_and_config_file_whole(tmp_path: Pa
     config = tmp_path / "best[svd].toml"
     config.write_text('[[models]]\nname = "svd"\n[models.params]\nn_factors = 8\n', encoding="utf-8")
     out = tmp_path / "models[v2]"
-    env = {**os.environ, "COLUMNS": "400", "PYTHONPATH": str(ROOT / "src")}
     args = ["export", "--model", "svd", "--ratings", str(RATINGS), "--out", str(out), "--config", str(config)]
-    run = subprocess.run(
-        [sys.executable, "-m", "movierec", *args], capture_output=True, text=True, env=env, timeout=300
-    )
+    run = run_process(*args, env={"COLUMNS": "400"})
     assert run.returncode == 0, run.stderr[-2000:]
     assert (out / "manifest.json").is_file()  # the folder is named as given
     lines = run.stdout.splitlines()
@@ -35,15 +31,7 @@ def test_export_prints_a_bracketed_out_folder_and_config_file_whole(tmp_path: Pa
 
 
 def _movierec(*args: str, cwd: Path) -> list[str]:
-    env = {**os.environ, "COLUMNS": "400", "PYTHONPATH": str(ROOT / "src")}
-    run = subprocess.run(
-        [sys.executable, "-m", "movierec", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=cwd,
-        timeout=300,
-    )
+    run = run_process(*args, cwd=cwd, env={"COLUMNS": "400"})
     assert run.returncode == 0, run.stderr[-2000:]
     return run.stdout.splitlines()
 

@@ -17,6 +17,7 @@ import pytest
 
 pytest.importorskip("optuna")
 
+from clihelp import run_process
 from datagen import make_ratings
 from movierec.tuning_trials import DEAD_REASON, process_attrs, process_gone
 
@@ -29,7 +30,7 @@ def _tune_argv(*args: str) -> list[str]:
 
 
 def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(_tune_argv(*args), cwd=cwd, env=ENV, capture_output=True, text=True, timeout=240)
+    return run_process("tune", *args, cwd=cwd, env={"COLUMNS": os.environ.get("COLUMNS")})
 
 
 def _data(folder: Path, seed: int = 3) -> str:

@@ -21,6 +21,7 @@ import pytest
 
 optuna = pytest.importorskip("optuna")
 
+from clihelp import run_process  # noqa: E402
 from datagen import make_ratings  # noqa: E402
 from movierec.errors import ConfigError  # noqa: E402
 from movierec.experiment import load_experiment  # noqa: E402
@@ -623,15 +624,7 @@ def test_two_processes_share_one_sqlite_study(tmp_path: Path) -> None:
 
 
 def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-    return subprocess.run(
-        [sys.executable, "-m", "movierec", "tune", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=240,
-    )
+    return run_process("tune", *args, cwd=cwd, env={"COLUMNS": os.environ.get("COLUMNS")})
 
 
 @pytest.mark.slow

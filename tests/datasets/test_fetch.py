@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
 import socket
 import subprocess
-import sys
 import threading
 import time
 import zipfile
@@ -16,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from clihelp import run_process
 from movierec.datasets import REGISTRY, bundled_path, load, locate
 from movierec.datasets.fetch import fetch, fetch_spec
 from movierec.datasets.registry import DatasetSpec
@@ -354,10 +353,7 @@ def test_bundled_needs_no_download(cache):
 
 
 def run_cli(*args: str, env_data: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "MOVIEREC_DATA": str(env_data), "COLUMNS": "200"}
-    return subprocess.run(
-        [sys.executable, "-m", "movierec", *args], capture_output=True, text=True, env=env, timeout=120
-    )
+    return run_process(*args, env={"MOVIEREC_DATA": str(env_data)})
 
 
 def test_cli_fetch_success_then_listed(server, cache):

@@ -4,11 +4,13 @@ both losses, bad parameters, and export/serving like sasrec."""
 from __future__ import annotations
 
 import json
+import os
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from clihelp import run_process
 from contract import check_contract
 from movierec.errors import ConfigError
 from movierec.interactions import Interactions
@@ -165,8 +167,6 @@ def test_compare_says_why_next_item_in_session_counts_fewer_users(tmp_path) -> N
     """``compare --protocols next-item-in-session`` on ml-latest-small scored 277 of 610 users and nothing on
     screen said why: the other 333 have their latest session of ≥ 2 ratings (ratings at most 1h apart) as their
     first, with nothing before it to train on. The note says it, by reason, as other protocols' 'users:' note."""
-    import subprocess
-    import sys
 
     from movierec.session_eval import users_left_out
 
@@ -182,11 +182,15 @@ def test_compare_says_why_next_item_in_session_counts_fewer_users(tmp_path) -> N
     )  # fmt: skip
     inter = Interactions.from_frame(frame)
     assert users_left_out(inter, "1h") == {"few": 1, "none": 1, "first": 1}
-    done = subprocess.run(
-        [sys.executable, "-m", "movierec", "compare", "--models", "popularity", "--protocols",
-         "next-item-in-session"],
-        capture_output=True, text=True, timeout=300, cwd=tmp_path,
-    )  # fmt: skip
+    done = run_process(
+        "compare",
+        "--models",
+        "popularity",
+        "--protocols",
+        "next-item-in-session",
+        cwd=tmp_path,
+        env={"COLUMNS": os.environ.get("COLUMNS")},
+    )
     assert done.returncode == 0, done.stderr
     said = " ".join(done.stdout.split())
     assert (
