@@ -23,7 +23,7 @@ def woodbury_diag(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, kx:
     return out
 
 
-@njit(cache=True, nogil=True, parallel=True)
+@njit(cache=True, nogil=True, parallel=False)
 def woodbury_weights(
     indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, kx: np.ndarray, scale: np.ndarray
 ) -> np.ndarray:

@@ -14,7 +14,7 @@ from numba import njit, prange
 __all__ = ["ials_half_step"]
 
 
-@njit(cache=True, nogil=True, parallel=True)
+@njit(cache=True, nogil=True, parallel=False)
 def ials_half_step(indptr, indices, fixed, solve, gram, alpha0, reg, cg_steps):  # type: ignore[no-untyped-def]
     """Update ``solve`` (rows × d, in place) given ``fixed`` (cols × d); ``reg[u]`` is row u's λ_u.
 

@@ -1,7 +1,7 @@
 """Reference (numba) of ``_native``'s neighbourhood kernels (Sarwar et al. 2001; Koren 2010 for the baseline-centred variant).
 
 Similarities follow Surprise's ``similarities.pyx`` definitions but are computed one row at a
-time (parallel over rows, accumulators reset per row) and only the ``max_neighbours`` largest
+time (in chunks of rows, accumulators reset per row) and only the ``max_neighbours`` largest
 positive similarities of each row are kept, so memory is O(n · max_neighbours), never O(n²).
 
 "x" is the entity that has neighbours (items for item-based models, users for user-based) and
@@ -27,7 +27,7 @@ def n_chunks(factor: int = 4) -> int:
     return factor * get_num_threads()
 
 
-@njit(cache=True, nogil=True, parallel=True)
+@njit(cache=True, nogil=True, parallel=False)
 def top_similarities(
     x_ptr: np.ndarray,
     x_idx: np.ndarray,
@@ -140,7 +140,7 @@ def top_similarities(
     return counts, nbrs, sims
 
 
-@njit(cache=True, nogil=True, parallel=True)
+@njit(cache=True, nogil=True, parallel=False)
 def predict_pairs(
     xs: np.ndarray,
     ys: np.ndarray,
@@ -206,7 +206,7 @@ def predict_pairs(
     return dev, actual
 
 
-@njit(cache=True, nogil=True, parallel=True)
+@njit(cache=True, nogil=True, parallel=False)
 def predict_dense_items(
     users: np.ndarray,
     items: np.ndarray,

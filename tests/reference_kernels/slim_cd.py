@@ -22,7 +22,7 @@ from numba import njit, prange
 __all__ = ["slim_columns"]
 
 
-@njit(cache=True, nogil=True, parallel=True)
+@njit(cache=True, nogil=True, parallel=False)
 def slim_columns(indptr, indices, data, n_users, l1, l2, max_iter, tol, cap):  # type: ignore[no-untyped-def]
     """Solve every target column of the users × items matrix X given as CSC arrays (``indptr`` int64,
     ``indices`` int32 users, ``data`` float64); returns ``(rows, values, sweeps)`` of shape (n, cap),
