@@ -12,14 +12,16 @@ from __future__ import annotations
 import json
 import subprocess
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import numpy as np
 import pytest
-from servehelp import Server, movierec_cmd
+from servehelp import Server
 
 import movierec
+from clihelp import run_process
 from movierec.scoring.explain import because, because_note, rating_tolerance
 from movierec.serving.schemas import RecommendationsResponse
 
@@ -30,6 +32,34 @@ VISITOR = {1: 5.0, 6377: 5.0, 4886: 4.0, 4973: 4.0}
 @pytest.fixture(scope="module")
 def data() -> movierec.Dataset:
     return movierec.load("ml-latest-small")
+
+
+def _served(data: movierec.Dataset, folder: Path, name: str) -> Iterator[tuple[movierec.Recommender, Server]]:
+    """``name`` fitted on the bundled data, exported to ``folder`` and served by a real ``movierec serve``
+    (no feedback store): one server for the module's tests of that model, which only read from it."""
+    rec = movierec.Recommender(data, name).fit()
+    rec.export(folder)
+    srv = Server(folder, "none").wait()
+    try:
+        yield rec, srv
+    finally:
+        srv.stop()
+
+
+@pytest.fixture(scope="module")
+def svd_served(
+    data: movierec.Dataset, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[movierec.Recommender, Server]]:
+    yield from _served(data, tmp_path_factory.mktemp("explain") / "svd", "svd")
+
+
+@pytest.fixture(scope="module")
+def knn_served(
+    data: movierec.Dataset, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[movierec.Recommender, Server]]:
+    """knn-baseline's notebook and server: the fit's own ``_known_scorer`` is built by whichever test asks
+    for a known user's list first (test_knn_explains_a_known_users_list fits its own to see it start empty)."""
+    yield from _served(data, tmp_path_factory.mktemp("explain") / "knn", "knn-baseline")
 
 
 def _old_reasons(rec: movierec.Recommender, ratings: dict[int, float], top: list[int]) -> list[str]:
@@ -129,48 +159,43 @@ def test_item_based_reasons_are_unchanged(data: movierec.Dataset) -> None:
 
 
 def test_the_api_gives_the_notebooks_reasons_and_says_why_rows_have_none(
-    data: movierec.Dataset, tmp_path: Path
+    svd_served: tuple[movierec.Recommender, Server],
 ) -> None:
     """POST /recommendations with explain on a real ``movierec serve`` of an svd artifact: the notebook's
     reasons row for row, ``becauseNote`` exactly where rows have none, a body the OpenAPI schema declares."""
-    rec = movierec.Recommender(data, "svd").fit()
-    rec.export(tmp_path / "svd")
-    srv = Server(tmp_path / "svd", "none").wait()
-    try:
-        schema = httpx.get(f"{srv.url}/openapi.json", timeout=30).json()
-        assert "becauseNote" in schema["components"]["schemas"]["RecommendationsResponse"]["properties"]
-        seen_note = False
-        for rated in (VISITOR, {2571: 5.0, 79132: 4.5, 58559: 5.0, 1: 3.0, 318: 4.0}):
-            body = {
-                "ratings": [{"movieId": m, "rating": r} for m, r in rated.items()],
-                "k": 8,
-                "explain": True,
-            }
-            got = httpx.post(f"{srv.url}/recommendations", json=body, timeout=60).json()
-            RecommendationsResponse.model_validate(got)
-            with warnings.catch_warnings(record=True) as said:
-                warnings.simplefilter("always")
-                ours = rec.recommend_for(rated, k=8, explain=True)
-            rows = got["recommendations"]
-            assert [r["movieId"] for r in rows] == list(ours["movieId"])
-            assert ["; ".join(b["title"] for b in r["because"]) for r in rows] == list(ours["because"])
-            empty = sum(not r["because"] for r in rows)
-            if empty:
-                seen_note = True
-                assert got["becauseNote"] == because_note("svd", [r["because"] for r in rows])
-                assert [str(w.message) for w in said] == [f"explain: {got['becauseNote']}"]
-            else:
-                assert "becauseNote" not in got and not said
-        assert seen_note  # the second visitor's list has rows no rated movie explains
-    finally:
-        srv.stop()
+    rec, srv = svd_served
+    schema = httpx.get(f"{srv.url}/openapi.json", timeout=30).json()
+    assert "becauseNote" in schema["components"]["schemas"]["RecommendationsResponse"]["properties"]
+    seen_note = False
+    for rated in (VISITOR, {2571: 5.0, 79132: 4.5, 58559: 5.0, 1: 3.0, 318: 4.0}):
+        body = {
+            "ratings": [{"movieId": m, "rating": r} for m, r in rated.items()],
+            "k": 8,
+            "explain": True,
+        }
+        got = httpx.post(f"{srv.url}/recommendations", json=body, timeout=60).json()
+        RecommendationsResponse.model_validate(got)
+        with warnings.catch_warnings(record=True) as said:
+            warnings.simplefilter("always")
+            ours = rec.recommend_for(rated, k=8, explain=True)
+        rows = got["recommendations"]
+        assert [r["movieId"] for r in rows] == list(ours["movieId"])
+        assert ["; ".join(b["title"] for b in r["because"]) for r in rows] == list(ours["because"])
+        empty = sum(not r["because"] for r in rows)
+        if empty:
+            seen_note = True
+            assert got["becauseNote"] == because_note("svd", [r["because"] for r in rows])
+            assert [str(w.message) for w in said] == [f"explain: {got['becauseNote']}"]
+        else:
+            assert "becauseNote" not in got and not said
+    assert seen_note  # the second visitor's list has rows no rated movie explains
 
 
 def test_cli_prints_the_note_once(tmp_path: Path) -> None:
     """``recommend --rated … --explain`` with baseline: no reason on any row, one note saying why."""
     args = ["recommend", "-m", "baseline", "-k", "4", "--explain"]
     args += ["--rated", "1=5", "--rated", "6377=5", "--rated", "4886=4"]
-    run = subprocess.run(movierec_cmd(*args), capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    run = run_process(*args, cwd=tmp_path)
     assert run.returncode == 0, run.stderr
     both = run.stdout + run.stderr
     assert both.count("rests on which movies you rated") == 1
@@ -243,22 +268,17 @@ def test_knn_reasons_are_rated_neighbours(data: movierec.Dataset, name: str) -> 
     assert named >= 8  # of 10 rows
 
 
-def test_the_api_gives_knn_the_notebooks_reasons(data: movierec.Dataset, tmp_path: Path) -> None:
+def test_the_api_gives_knn_the_notebooks_reasons(knn_served: tuple[movierec.Recommender, Server]) -> None:
     """A real ``movierec serve`` of a knn-baseline artifact: the Empire Strikes Back rests on Star Wars IV,
     and every row's reasons are the notebook's."""
-    rec = movierec.Recommender(data, "knn-baseline").fit()
-    rec.export(tmp_path / "knn")
-    srv = Server(tmp_path / "knn", "none").wait()
-    try:
-        body = {
-            "ratings": [{"movieId": m, "rating": r} for m, r in STAR_WARS_FAN.items()],
-            "k": 10,
-            "explain": True,
-        }
-        got = httpx.post(f"{srv.url}/recommendations", json=body, timeout=60).json()
-        RecommendationsResponse.model_validate(got)
-    finally:
-        srv.stop()
+    rec, srv = knn_served
+    body = {
+        "ratings": [{"movieId": m, "rating": r} for m, r in STAR_WARS_FAN.items()],
+        "k": 10,
+        "explain": True,
+    }
+    got = httpx.post(f"{srv.url}/recommendations", json=body, timeout=60).json()
+    RecommendationsResponse.model_validate(got)
     ours = rec.recommend_for(STAR_WARS_FAN, k=10, explain=True)
     rows = got["recommendations"]
     assert [r["movieId"] for r in rows] == list(ours["movieId"])
@@ -335,21 +355,16 @@ def test_user_1s_knn_baseline_list_follows_the_baseline(data: movierec.Dataset) 
 
 
 def test_the_api_explains_a_known_knn_user_as_the_notebook_does(
-    data: movierec.Dataset, tmp_path: Path
+    knn_served: tuple[movierec.Recommender, Server],
 ) -> None:
     """GET /users/{id}/recommendations?explain=true on a real ``movierec serve`` of a knn-baseline artifact:
     the notebook's list and reasons row for row, ``becauseNote`` exactly where the notebook warns; an svd
     artifact still answers 422 naming the k-NN rating models among what can explain."""
-    rec = movierec.Recommender(data, "knn-baseline").fit()
-    rec.export(tmp_path / "knn")
-    srv = Server(tmp_path / "knn", "none").wait()
-    try:
-        answers = {
-            user: httpx.get(f"{srv.url}/users/{user}/recommendations?k=10&explain=true", timeout=60).json()
-            for user in (1, 5, 77, 414)
-        }
-    finally:
-        srv.stop()
+    rec, srv = knn_served
+    answers = {
+        user: httpx.get(f"{srv.url}/users/{user}/recommendations?k=10&explain=true", timeout=60).json()
+        for user in (1, 5, 77, 414)
+    }
     for user, got in answers.items():
         RecommendationsResponse.model_validate(got)
         ours, said = _known_list(rec, user)
@@ -361,24 +376,18 @@ def test_the_api_explains_a_known_knn_user_as_the_notebook_does(
     assert "becauseNote" in answers[1] and "becauseNote" not in answers[5]
 
 
-def test_a_factor_models_known_user_is_still_refused(data: movierec.Dataset, tmp_path: Path) -> None:
+def test_a_factor_models_known_user_is_still_refused(
+    svd_served: tuple[movierec.Recommender, Server], tmp_path: Path
+) -> None:
     """svd's trained user vector is no sum over the user's movies: the notebook, a real server and the CLI
     refuse to explain a known user's list, and say the k-NN rating models can."""
-    rec = movierec.Recommender(data, "svd", epochs=2).fit()
+    rec, srv = svd_served
     with pytest.raises(movierec.ConfigError, match=r"not a sum over the movies they rated.*knn-baseline"):
         rec.recommend(1, explain=True)
-    rec.export(tmp_path / "svd")
-    srv = Server(tmp_path / "svd", "none").wait()
-    try:
-        res = httpx.get(f"{srv.url}/users/1/recommendations?explain=true", timeout=60)
-    finally:
-        srv.stop()
+    res = httpx.get(f"{srv.url}/users/1/recommendations?explain=true", timeout=60)
     assert res.status_code == 422
     assert "k-NN rating model (knn-basic, knn-means, knn-zscore, knn-baseline)" in res.text
-    run = subprocess.run(
-        movierec_cmd("recommend", "-m", "svd", "--user", "1", "--explain"),
-        capture_output=True, text=True, timeout=300, cwd=tmp_path,
-    )  # fmt: skip
+    run = run_process("recommend", "-m", "svd", "--user", "1", "--explain", cwd=tmp_path)
     assert run.returncode == 2 and "or a k-NN rating model" in run.stderr
 
 
@@ -387,8 +396,7 @@ def test_cli_explains_a_known_knn_user(tmp_path: Path) -> None:
     Pulp Fiction; ``--user 1``'s list has no reason and one note says why."""
 
     def recommend(*args: str) -> subprocess.CompletedProcess[str]:
-        cmd = movierec_cmd("recommend", "-m", "knn-baseline", "--explain", "-k", "3", *args)
-        return subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=tmp_path)
+        return run_process("recommend", "-m", "knn-baseline", "--explain", "-k", "3", *args, cwd=tmp_path)
 
     five = recommend("--user", "5", "--json")
     assert five.returncode == 0, five.stderr
