@@ -13,15 +13,15 @@ import pytest
 from rich.cells import cell_len
 
 import movierec
+from clihelp import run_process
 from movierec.errors import ConfigError
 
 
 def run(*args: str, columns: int = 80) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "COLUMNS": str(columns)}
-    env.pop("FORCE_COLOR", None)
-    return subprocess.run(
-        [sys.executable, "-m", "movierec", *args], capture_output=True, text=True, env=env, timeout=300
-    )
+    """``movierec ARGS`` at ``columns`` columns without FORCE_COLOR: in this process (``run_process``), or in
+    a fresh interpreter where FORCE_COLOR is set, which the CLI's consoles read once, when they are built."""
+    fresh = "FORCE_COLOR" in os.environ
+    return run_process(*args, env={"COLUMNS": str(columns), "FORCE_COLOR": None}, fresh=fresh)
 
 
 def test_compare_fits_80_columns_without_cutting_names_or_headline_numbers() -> None:
@@ -313,15 +313,7 @@ def test_params_one_syntax_everywhere() -> None:
 
 
 def test_tune_refuses_a_model_without_a_search_space_before_writing_anything(tmp_path) -> None:
-    env = {**os.environ, "COLUMNS": "80"}
-    proc = subprocess.run(
-        [sys.executable, "-m", "movierec", "tune", "--model", "popularity", "-n", "1"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-        cwd=tmp_path,
-    )
+    proc = run_process("tune", "--model", "popularity", "-n", "1", cwd=tmp_path, env={"COLUMNS": "80"})
     assert proc.returncode == 2
     err = proc.stderr.strip().splitlines()
     assert len(err) == 1 and "model 'popularity' has no search space" in err[0], proc.stderr
