@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,6 +12,7 @@ from typer.testing import CliRunner
 
 pytest.importorskip("optuna")
 
+from clihelp import run_process
 from datagen import make_ratings
 from movierec.cli import app
 from movierec.experiment import load_experiment
@@ -81,15 +81,7 @@ def test_report_config_trains_the_tuned_model(best_toml: Path, tmp_path: Path) -
 
 
 def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-    return subprocess.run(
-        [sys.executable, "-m", "movierec", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return run_process(*args, cwd=cwd, env={"COLUMNS": os.environ.get("COLUMNS")})
 
 
 @pytest.mark.slow
@@ -130,25 +122,7 @@ def test_export_config_prints_the_params_it_trained(best_toml: Path, tmp_path: P
     """``export --config best.toml`` said 'ok svd exported to …' and the hold-out figures, never which
     hyperparameters it trained: the tuned values (and a ``--params`` over them) were nowhere on screen."""
     tuned = load_experiment(best_toml).models[0].params
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "movierec",
-            "export",
-            "--config",
-            str(best_toml),
-            "--out",
-            "art",
-            "-p",
-            "epochs=2",
-        ],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        env={**os.environ, "COLUMNS": "200"},
-        timeout=300,
-    )
+    proc = run_process("export", "--config", str(best_toml), "--out", "art", "-p", "epochs=2", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     line = next(x for x in proc.stdout.splitlines() if x.startswith("params from "))
     head, _, given = line.partition(": ")

@@ -8,12 +8,12 @@ from __future__ import annotations
 import itertools
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
+
+from clihelp import run_process
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -153,9 +153,9 @@ def test_embed_map_page_explains_itself_and_fits_a_phone(  # type: ignore[no-unt
     size and hover mean (plotly's bare page had none, and its one-line title was cut off at 390 px); on a
     phone the genre legend goes under the map with every entry inside it, on a desktop it stays beside."""
     out = tmp_path_factory.mktemp("embed") / "emb"
-    cmd = [str(Path(sys.executable).parent / "movierec"), "embed", "--dataset", str(movielens_dir)]
+    cmd = ["embed", "--dataset", str(movielens_dir)]
     cmd += ["-m", "svd", "-p", "factors=8", "--projection", "pca", "--sample", "40", "--out", str(out)]
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300, check=False)
+    done = run_process(*cmd, env={"COLUMNS": os.environ.get("COLUMNS")})
     assert done.returncode == 0, done.stderr
     page = browser.new_page(viewport={"width": width, "height": 844}, device_scale_factor=1)
     errors: list[str] = []
