@@ -13,9 +13,13 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from clihelp import run_process
 from movierec.cli import app
 from movierec.serving.abtest import compare_versions, wilson
 from movierec.serving.store import FeedbackStore
+
+#: ``movierec`` runs in this process (clihelp.run_process) read the $COLUMNS a new interpreter inherited
+_COLS: dict[str, str | None] = {"COLUMNS": os.environ.get("COLUMNS")}
 
 
 def test_wilson_matches_hand_values() -> None:
@@ -173,14 +177,12 @@ def test_a_database_that_does_not_answer_is_named_without_its_password() -> None
     """'feedback report --db' and '--with-feedback' with a PostgreSQL URL whose server refuses the connection
     (a free loopback port): one line, exit 2, the URL's password as ***. It printed
     'postgresql://u:s3cret@127.0.0.1:…' in the 'not a movierec feedback database' line."""
-    import subprocess
-
     pytest.importorskip("psycopg")
-    from servehelp import free_port, movierec_cmd
+    from servehelp import free_port
 
     url = f"postgresql://u:s3cret@127.0.0.1:{free_port()}/feedback"
     for args in (["feedback", "report", "--db", url], ["data", "info", "--with-feedback", url]):
-        done = subprocess.run(movierec_cmd(*args), capture_output=True, text=True, timeout=120)
+        done = run_process(*args, env=_COLS)
         assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
         assert "s3cret" not in done.stderr + done.stdout and "u:***@127.0.0.1" in done.stderr, done.stderr
 
@@ -204,10 +206,8 @@ def test_the_report_names_each_version_s_model(svd_artifact, movies, tmp_path: P
     comparing svd with ease meant looking elsewhere. A real server serving svd and ease 50/50 stores each
     rating with its model, and the report names it; rows stored before (no model) are named from the
     artifacts given with --artifact; a folder without a manifest is one line, exit 2."""
-    import subprocess
-
     import httpx
-    from servehelp import Server, fit, movierec_cmd
+    from servehelp import Server, fit
 
     from movierec.serving.artifact import export_artifact, load_artifact
 
@@ -224,30 +224,19 @@ def test_the_report_names_each_version_s_model(svd_artifact, movies, tmp_path: P
     versions = {
         load_artifact(p).model_version: name for p, name in ((svd_artifact[0], "svd"), (ease, "ease"))
     }
-    out = subprocess.run(
-        movierec_cmd("feedback", "report", "--db", str(db), "--json"), capture_output=True, text=True
-    )
+    out = run_process("feedback", "report", "--db", str(db), "--json", env=_COLS)
     assert out.returncode == 0, out.stderr
     got = {v["modelVersion"]: v["model"] for v in json.loads(out.stdout)["versions"]}
     assert got == versions  # both served, each named
     with sqlite3_connect(db) as conn:  # rows as a store written before schema 3 holds them
         conn.execute("UPDATE feedback SET model = NULL")
-    table = subprocess.run(movierec_cmd("feedback", "report", "--db", str(db)), capture_output=True, text=True,
-                           env={**os.environ, "COLUMNS": "80"})  # fmt: skip
+    table = run_process("feedback", "report", "--db", str(db), env={"COLUMNS": "80"})
     assert "model ?: rows stored before the model was recorded" in " ".join(table.stdout.split()), (
         table.stdout
     )
-    named = subprocess.run(
-        movierec_cmd("feedback", "report", "--db", str(db), "--json", "--artifact", str(ease)),
-        capture_output=True,
-        text=True,
-    )
+    named = run_process("feedback", "report", "--db", str(db), "--json", "--artifact", str(ease), env=_COLS)
     got = {v["modelVersion"]: v["model"] for v in json.loads(named.stdout)["versions"]}
     assert got == {v: ("ease" if n == "ease" else None) for v, n in versions.items()}
-    bad = subprocess.run(
-        movierec_cmd("feedback", "report", "--db", str(db), "--artifact", str(tmp_path)),
-        capture_output=True,
-        text=True,
-    )
+    bad = run_process("feedback", "report", "--db", str(db), "--artifact", str(tmp_path), env=_COLS)
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1, bad.stderr
     assert f"--artifact {tmp_path}: no manifest.json" in bad.stderr, bad.stderr
