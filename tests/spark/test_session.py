@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from sparkmarks import java_missing_reason
 
+from clihelp import run_process
 from movierec.errors import ConfigError, MovierecError
 from movierec.spark.session import (
     SparkUnavailableError,
@@ -36,14 +37,10 @@ def _closed_port() -> int:
         return int(s.getsockname()[1])  # nothing listens once the socket is closed
 
 
-def _run(args: list[str], env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "movierec", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, **(env or {})},
-    )
+def _run(args: list[str]) -> subprocess.CompletedProcess[str]:
+    """``movierec ARGS`` in this process (:func:`clihelp.run_process`): every run here is refused before a
+    JVM starts, so none stays behind in the test's process."""
+    return run_process(*args)
 
 
 def _one_error_line(proc: subprocess.CompletedProcess[str]) -> str:
@@ -106,14 +103,9 @@ def test_yarn_needs_hadoop_conf(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_java_absent_is_one_clear_line(tmp_path: Path) -> None:
     """With no java on PATH and no JAVA_HOME the command stops before Spark, exit 2, one line."""
-    env = {k: v for k, v in os.environ.items() if k != "JAVA_HOME"}
-    env["PATH"] = str(tmp_path)  # an empty folder: no java anywhere
-    proc = subprocess.run(
-        [sys.executable, "-m", "movierec", "spark", "train", "--out", str(tmp_path / "a")],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
+    # PATH an empty folder: no java anywhere
+    proc = run_process(
+        "spark", "train", "--out", str(tmp_path / "a"), env={"JAVA_HOME": None, "PATH": str(tmp_path)}
     )
     line = _one_error_line(proc)
     assert "Java not found" in line and "Java 17" in line
@@ -150,11 +142,9 @@ def test_unreachable_master_through_the_cli(tmp_path: Path) -> None:
 
 def _train_without_java(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """``movierec spark train ARGS --out tmp_path/a`` with no Java anywhere (no JAVA_HOME, PATH an empty
-    folder): an error it names ran before Java was looked for, let alone started."""
-    env = {k: v for k, v in os.environ.items() if k != "JAVA_HOME"}
-    env["PATH"] = str(tmp_path)
-    command = [sys.executable, "-m", "movierec", "spark", "train", *args, "--out", str(tmp_path / "a")]
-    return subprocess.run(command, capture_output=True, text=True, timeout=120, env=env)
+    folder): an error it names ran before Java was looked for, let alone started (in this process)."""
+    env: dict[str, str | None] = {"JAVA_HOME": None, "PATH": str(tmp_path)}
+    return run_process("spark", "train", *args, "--out", str(tmp_path / "a"), env=env)
 
 
 @pytest.mark.parametrize(
@@ -309,13 +299,7 @@ def test_a_missing_local_input_is_one_line_before_spark_starts(
     ``[PATH_NOT_FOUND] Path does not exist: file:/…/nope.csv. SQLSTATE: 42K03``; a local path that is not
     there is now one line naming the folder looked in, before Spark starts, and --out is not created."""
     given = given.replace("ABS", str(tmp_path))
-    proc = subprocess.run(
-        [sys.executable, "-m", "movierec", "spark", "train", option, given, "--out", "art"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=tmp_path,
-    )
+    proc = run_process("spark", "train", option, given, "--out", "art", cwd=tmp_path)
     line = _one_error_line(proc)
     where = (tmp_path / given.removeprefix("file://")).parent.resolve()
     assert line == f"movierec: error: {option} {given}: no such file or folder (looked in {where})"
@@ -345,13 +329,7 @@ def test_a_folder_spark_cannot_read_as_csv_is_one_line_before_spark_starts(tmp_p
         "empty": "--ratings empty: the folder holds no data files (names starting _ or . are skipped)",
     }
     for folder, want in cases.items():
-        proc = subprocess.run(
-            [sys.executable, "-m", "movierec", "spark", "train", "--ratings", folder, "--out", "art"],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            cwd=tmp_path,
-        )
+        proc = run_process("spark", "train", "--ratings", folder, "--out", "art", cwd=tmp_path)
         assert _one_error_line(proc) == f"movierec: error: {want}"
         assert "UI: " not in proc.stderr and not (tmp_path / "art").exists()
     check_local_input(str(tmp_path / "pq"), "--ratings", "parquet")  # the right format: no refusal
@@ -365,24 +343,7 @@ def test_spark_recommend_refuses_an_existing_out_before_spark_starts(tmp_path: P
     from datagen import make_ratings
 
     make_ratings(n_users=30, n_items=40, seed=3).to_csv(tmp_path / "r.csv", index=False)
-    exported = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "movierec",
-            "export",
-            "-m",
-            "popularity",
-            "--ratings",
-            "r.csv",
-            "--out",
-            "art",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=tmp_path,
-    )
+    exported = run_process("export", "-m", "popularity", "--ratings", "r.csv", "--out", "art", cwd=tmp_path)
     assert exported.returncode == 0, exported.stderr
     (tmp_path / "recs.parquet").mkdir()
     (tmp_path / "recs.parquet" / "_SUCCESS").write_text("")
@@ -396,13 +357,7 @@ def test_spark_recommend_refuses_an_existing_out_before_spark_starts(tmp_path: P
             "--out mine: refusing to overwrite a folder Spark did not write (it holds notes.txt)",
         ),
     ]:
-        proc = subprocess.run(
-            [sys.executable, "-m", "movierec", "spark", "recommend", "-a", "art", "--out", out, *force],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            cwd=tmp_path,
-        )
+        proc = run_process("spark", "recommend", "-a", "art", "--out", out, *force, cwd=tmp_path)
         assert says in _one_error_line(proc)
         assert "UI: " not in proc.stderr and "incubator" not in proc.stderr  # no session was started
     assert [p.name for p in (tmp_path / "recs.parquet").iterdir()] == ["_SUCCESS"]
