@@ -12,20 +12,22 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from servehelp import fit, movierec_cmd
+from servehelp import fit
 
+from clihelp import run_process
 from movierec.serving.artifact import export_artifact, load_artifact
 from movierec.serving.store import FeedbackStore, schema_table
 from movierec.serving.validate import KEY_ENV
 
 
 def _run(
-    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
+    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None, fresh: bool = False
 ) -> subprocess.CompletedProcess[str]:
-    base = {k: v for k, v in os.environ.items() if k not in ("MOVIEREC_DB", KEY_ENV)}
-    return subprocess.run(
-        movierec_cmd(*args), capture_output=True, text=True, timeout=120, env={**base, **(env or {})}, cwd=cwd
-    )
+    """``movierec ARGS`` without MOVIEREC_DB and the API key from this environment, at the inherited
+    $COLUMNS. A ``serve --check`` runs in this process (clihelp.run_process: it starts no server); a
+    ``serve`` itself, or a check that must show it binds nothing, in a new interpreter (``fresh``)."""
+    changes = {"COLUMNS": os.environ.get("COLUMNS"), "MOVIEREC_DB": None, KEY_ENV: None, **(env or {})}
+    return run_process(*args, cwd=cwd, env=changes, fresh=fresh, timeout=120)
 
 
 def _ok_line(path: Path) -> str:
@@ -43,7 +45,10 @@ def test_check_says_ok_for_each_artifact_and_the_store_and_starts_nothing(
     model, train = fit("ease", movies)
     other = export_artifact(model, movies, train, tmp_path / "ease")
     new = tmp_path / "feedback.db"
-    out = _run("serve", "--check", "--artifact", str(path), "--db", str(new), "--port", "1", cwd=tmp_path)
+    # in a new interpreter: a check that started serving would fail here (port 1, timeout), not hang the run
+    out = _run(
+        "serve", "--check", "--artifact", str(path), "--db", str(new), "--port", "1", cwd=tmp_path, fresh=True
+    )
     assert out.returncode == 0, out.stderr
     assert out.stdout.splitlines() == [
         _ok_line(path),
@@ -105,7 +110,7 @@ def test_a_check_that_fails_says_serves_own_line_and_exits_2(svd_artifact, tmp_p
     else:
         args, env = args[:2], {"MOVIEREC_DB": "nosuchdriver://x"}
     checked = _run("serve", "--check", *args, env=env)
-    served = _run("serve", "--port", "0", *args, env=env)  # fails before it binds, so it returns
+    served = _run("serve", "--port", "0", *args, env=env, fresh=True)  # fails before it binds, so it returns
     assert checked.returncode == 2 and served.returncode == 2, (checked.stderr, served.stderr)
     assert checked.stderr.startswith("movierec: error: ") and checked.stderr.count("\n") == 1, checked.stderr
     assert checked.stderr == served.stderr and checked.stdout == "", (checked, served)
