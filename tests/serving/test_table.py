@@ -7,7 +7,7 @@ at all (normal-predictor) is refused before any training."""
 from __future__ import annotations
 
 import json
-import subprocess
+import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,8 +16,9 @@ import httpx
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from servehelp import assert_own_ratings_fold_in_exactly, export_each, mounted_api, movierec_cmd
+from servehelp import assert_own_ratings_fold_in_exactly, export_each, mounted_api
 
+from clihelp import run_process
 from movierec.datasets import Dataset
 from movierec.errors import ArtifactError, ConfigError
 from movierec.models.registry import create
@@ -304,18 +305,16 @@ def test_a_table_too_large_is_refused_in_one_line() -> None:
 def test_recommend_cli_serves_a_table_model_and_refuses_normal_predictor_before_training(
     tmp_path: Path,
 ) -> None:
-    ok = subprocess.run(
-        movierec_cmd("recommend", "--user", "1", "--model", "co-clustering", "-k", "5", "--json"),
-        capture_output=True, text=True, timeout=300, cwd=tmp_path,
-    )  # fmt: skip
+    # in this process (clihelp.run_process, the inherited $COLUMNS): recommend starts no server
+    cols: dict[str, str | None] = {"COLUMNS": os.environ.get("COLUMNS")}
+    ok = run_process(
+        "recommend", "--user", "1", "--model", "co-clustering", "-k", "5", "--json", cwd=tmp_path, env=cols
+    )
     assert ok.returncode == 0, ok.stderr
     rows = json.loads(ok.stdout)
     assert len(rows) == 5 and all("predictedRating" in r for r in rows)
     tic = time.perf_counter()
-    bad = subprocess.run(
-        movierec_cmd("recommend", "--user", "1", "--model", "normal-predictor"),
-        capture_output=True, text=True, timeout=300, cwd=tmp_path,
-    )  # fmt: skip
+    bad = run_process("recommend", "--user", "1", "--model", "normal-predictor", cwd=tmp_path, env=cols)
     assert bad.returncode == 2
     lines = bad.stderr.strip().splitlines()
     assert len(lines) == 1 and "cannot export 'normal-predictor'" in lines[0] and "random" in lines[0]
