@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +10,7 @@ import pandas as pd
 import pytest
 from sparkmarks import SPARK_JOB
 
+from clihelp import run_process
 from movierec.cli import main
 from movierec.errors import ConfigError, DataError
 from movierec.spark.train import index_ids, read_ratings, train
@@ -156,14 +154,12 @@ def test_bad_flags_are_refused_in_the_clis_words_before_spark_starts(tmp_path: P
     too (it was read after Spark had read and indexed every rating)."""
     bad_movies = tmp_path / "movies.csv"
     bad_movies.write_text("a,b\n1,2\n", encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if k not in ("SPARK_HOME", "COLUMNS")}
-    env["JAVA_HOME"] = str(tmp_path)  # no bin/java: starting Spark fails with 'Java not found'
+    # no bin/java under JAVA_HOME: starting Spark fails with 'Java not found' (spark_session checks Java
+    # before it starts or reuses a session, so the module's own session cannot hide a late check)
+    env: dict[str, str | None] = {"SPARK_HOME": None, "COLUMNS": None, "JAVA_HOME": str(tmp_path)}
 
     def run(*args: str) -> str:
-        done = subprocess.run(
-            [sys.executable, "-m", "movierec", "spark", *args], capture_output=True, text=True, env=env,
-            cwd=tmp_path, timeout=120,
-        )  # fmt: skip
+        done = run_process("spark", *args, env=env, cwd=tmp_path)  # in this process: no JVM starts
         lines = [line for line in done.stderr.splitlines() if line.strip()]
         assert done.returncode == 2 and len(lines) == 1, (args, done.stderr)
         assert "Java" not in lines[0] and "Python" not in lines[0], lines[0]
