@@ -155,9 +155,9 @@ def test_a_clock_bound_fit_says_its_time_budget_in_export(tmp_path) -> None:  # 
     'checking sasrec's top-N …' for as long again, with nothing to say how long either could take; compare's
     bar said '(time budget 180 s)'. The spinners of export (both fits) and recommend now say it too.
 
-    The export trains one epoch of a small sasrec (16 units, one block, a sampled softmax of 64 negatives,
-    batches of 256) with its default time budget: the line reads the budget, not the network's size, and
-    the default network's epoch on ml-latest-small was ~15 CPU-s of this test's ~20."""
+    The default network's epoch on ml-latest-small (~12 s) is what it trains: a piped step prints its line
+    only once it has run 3 s (LineStatus), and a smaller network (16 units, 64 sampled negatives) trained
+    in under 3 s in a warm process and printed nothing."""
     from clihelp import run_process
     from movierec.models.registry import create
     from movierec.progress import budget_words
@@ -166,7 +166,6 @@ def test_a_clock_bound_fit_says_its_time_budget_in_export(tmp_path) -> None:  # 
     assert budget_words(create("gru4rec")) == ""  # no budget by default: five epochs
     assert budget_words(create("gru4rec", time_budget=90)) == " (time budget 90 s)"
     assert budget_words(create("popularity")) == ""
-    small = "epochs=1,hidden=16,n_blocks=1,n_negatives=64,batch_size=256"
-    done = run_process("export", "-m", "sasrec", "-p", small, "--no-check", "--out", str(tmp_path / "s"))
+    done = run_process("export", "-m", "sasrec", "-p", "epochs=1", "--no-check", "--out", str(tmp_path / "s"))
     assert done.returncode == 0, done.stderr
     assert "training sasrec on 100,836 interactions (time budget 180 s)" in done.stderr, done.stderr
