@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -71,6 +72,15 @@ def markov_artifact(chain: Dataset, tmp_path_factory: pytest.TempPathFactory) ->
     return export_artifact(model, chain, chain.interactions, tmp_path_factory.mktemp("art") / "markov"), model
 
 
+@pytest.fixture(scope="module")
+def markov_server(markov_artifact: tuple[Path, object]) -> Iterator[Server]:
+    """One real ``movierec serve`` of the markov artifact without a feedback store, for the tests that only
+    ask it for lists (the API's and the page's)."""
+    srv = Server(markov_artifact[0], "none").wait()
+    yield srv
+    srv.stop()
+
+
 def test_markov_artifact_reproduces_the_model(markov_artifact, chain: Dataset) -> None:
     path, model = markov_artifact
     art = load_artifact(path)
@@ -91,37 +101,33 @@ def test_markov_artifact_reproduces_the_model(markov_artifact, chain: Dataset) -
         art.recommend_for_history([31337])
 
 
-def test_post_recommendations_with_an_ordered_history(markov_artifact, tmp_path: Path) -> None:
-    srv = Server(markov_artifact[0], tmp_path / "feedback.db").wait()
-    try:
-        with httpx.Client(base_url=srv.url, timeout=10.0) as c:
-            body = c.post("/recommendations", json={"history": [110, 30, 150], "k": 3, "userId": "v1"}).json()
-            assert body["model"] == "markov" and body["userId"] == "v1"
-            assert body["recommendations"][0]["movieId"] == nxt(150)
-            # the order matters: the same movies, another last one
-            again = c.post("/recommendations", json={"history": [150, 30, 110], "k": 3}).json()
-            assert again["recommendations"][0]["movieId"] == nxt(110)
-            # a history with ratings: both excluded, the history drives the model (5: the data rates on
-            # 0.5, 2, 3.5, 5, so 4 is between two steps, a 422)
-            both = c.post(
-                "/recommendations", json={"history": [10, 20], "ratings": [{"movieId": 40, "rating": 5}]}
-            )
-            ids = [r["movieId"] for r in both.json()["recommendations"]]
-            assert both.status_code == 200 and ids[0] == nxt(20) and not {10, 20, 40} & set(ids)
-            for bad, loc in [
-                ({"history": []}, ["body", "history"]),
-                ({"k": 3}, ["body", "ratings"]),
-                ({"history": [[1]]}, ["body", "history", 0]),
-                ({"history": "10,20"}, ["body", "history"]),
-                ({"history": [10], "k": 0}, ["body", "k"]),
-            ]:
-                resp = c.post("/recommendations", json=bad)
-                assert resp.status_code == 422, (bad, resp.text)
-                assert any(d["loc"][: len(loc)] == loc for d in resp.json()["detail"]), (bad, resp.json())
-            resp = c.post("/recommendations", json={"history": [10, 31337]})
-            assert resp.status_code == 404 and "31337" in resp.json()["detail"]
-    finally:
-        srv.stop()
+def test_post_recommendations_with_an_ordered_history(markov_server: Server) -> None:
+    with httpx.Client(base_url=markov_server.url, timeout=10.0) as c:
+        body = c.post("/recommendations", json={"history": [110, 30, 150], "k": 3, "userId": "v1"}).json()
+        assert body["model"] == "markov" and body["userId"] == "v1"
+        assert body["recommendations"][0]["movieId"] == nxt(150)
+        # the order matters: the same movies, another last one
+        again = c.post("/recommendations", json={"history": [150, 30, 110], "k": 3}).json()
+        assert again["recommendations"][0]["movieId"] == nxt(110)
+        # a history with ratings: both excluded, the history drives the model (5: the data rates on
+        # 0.5, 2, 3.5, 5, so 4 is between two steps, a 422)
+        both = c.post(
+            "/recommendations", json={"history": [10, 20], "ratings": [{"movieId": 40, "rating": 5}]}
+        )
+        ids = [r["movieId"] for r in both.json()["recommendations"]]
+        assert both.status_code == 200 and ids[0] == nxt(20) and not {10, 20, 40} & set(ids)
+        for bad, loc in [
+            ({"history": []}, ["body", "history"]),
+            ({"k": 3}, ["body", "ratings"]),
+            ({"history": [[1]]}, ["body", "history", 0]),
+            ({"history": "10,20"}, ["body", "history"]),
+            ({"history": [10], "k": 0}, ["body", "k"]),
+        ]:
+            resp = c.post("/recommendations", json=bad)
+            assert resp.status_code == 422, (bad, resp.text)
+            assert any(d["loc"][: len(loc)] == loc for d in resp.json()["detail"]), (bad, resp.json())
+        resp = c.post("/recommendations", json={"history": [10, 31337]})
+        assert resp.status_code == 404 and "31337" in resp.json()["detail"]
 
 
 @pytest.mark.slow
@@ -170,42 +176,38 @@ def test_sasrec_artifact_scores_known_users_without_torch_and_a_visitor_with_it(
 @pytest.mark.browser
 def test_the_page_says_a_sequence_models_reason_is_the_last_movie_not_a_liked_one(
     browser,  # type: ignore[no-untyped-def]
-    markov_artifact,
-    tmp_path: Path,
+    markov_server: Server,
 ) -> None:
     """markov lists what comes next after the last movie given, whatever its rating, and names that movie as
     ``because``; the page printed "Because you liked Movie 130 (1999)" for a movie the visitor gave one star.
     /health now says ``sequential`` and the page says "After …, the last of your ratings"."""
-    srv = Server(markov_artifact[0], "none").wait()
-    try:
-        health = httpx.get(srv.url + "/health").json()
-        assert health["sequential"] is True
-        schema = httpx.get(srv.url + "/openapi.json").json()["components"]["schemas"]
-        assert "sequential" in schema["Health"]["properties"]
-        assert "latest movie given" in schema["Recommendation"]["properties"]["because"]["description"]
-        page = browser.new_page(viewport={"width": 390, "height": 844})
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.goto(srv.url + "/")
-        page.wait_for_selector("#model-info:has-text('markov')")
-        for movie, stars in ((50, 5), (130, 1)):  # the last one rated lowest
-            page.fill("#search", f"Movie {movie} ")
-            page.wait_for_selector(f"#results li[data-movie-id='{movie}']")
-            page.click(f"#results li[data-movie-id='{movie}'] .star[data-stars='{stars}']")
-        page.locator("#rated li").nth(1).wait_for()
-        page.click("#recommend")
-        page.wait_for_selector("#recs li")
-        first = page.locator("#recs li").nth(0)
-        assert first.get_attribute("data-movie-id") == str(nxt(130))
-        reason = first.locator(".because").inner_text()
-        assert reason == "After Movie 130 (1999), the last of your ratings", reason
-        assert "liked" not in page.locator("#recs").inner_text()
-        note = page.locator("#recs-note")
-        assert note.is_visible() and "whatever its stars" in note.inner_text(), note.inner_text()
-        assert not errors, errors
-        page.close()
-    finally:
-        srv.stop()
+    srv = markov_server
+    health = httpx.get(srv.url + "/health").json()
+    assert health["sequential"] is True
+    schema = httpx.get(srv.url + "/openapi.json").json()["components"]["schemas"]
+    assert "sequential" in schema["Health"]["properties"]
+    assert "latest movie given" in schema["Recommendation"]["properties"]["because"]["description"]
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(srv.url + "/")
+    page.wait_for_selector("#model-info:has-text('markov')")
+    for movie, stars in ((50, 5), (130, 1)):  # the last one rated lowest
+        page.fill("#search", f"Movie {movie} ")
+        page.wait_for_selector(f"#results li[data-movie-id='{movie}']")
+        page.click(f"#results li[data-movie-id='{movie}'] .star[data-stars='{stars}']")
+    page.locator("#rated li").nth(1).wait_for()
+    page.click("#recommend")
+    page.wait_for_selector("#recs li")
+    first = page.locator("#recs li").nth(0)
+    assert first.get_attribute("data-movie-id") == str(nxt(130))
+    reason = first.locator(".because").inner_text()
+    assert reason == "After Movie 130 (1999), the last of your ratings", reason
+    assert "liked" not in page.locator("#recs").inner_text()
+    note = page.locator("#recs-note")
+    assert note.is_visible() and "whatever its stars" in note.inner_text(), note.inner_text()
+    assert not errors, errors
+    page.close()
 
 
 def test_health_says_sequential_only_for_a_sequence_model(markov_artifact, svd_artifact) -> None:
