@@ -183,8 +183,9 @@ def test_a_movie_the_user_rated_low_is_never_recommended_again(
     rec = Recommender(bundled, "ease").fit()
     python = rec.recommend(1, k=20)["movieId"].tolist()
     assert not set(python) & set(mine["movieId"])
-    implicit = bundled.interactions.to_implicit(4.0)
-    model = create("ease").fit(implicit)
+    # the notebook's own fit, exported: ease on the ratings ≥ 4 (rec.train_), as `movierec export` trains it
+    assert rec.threshold == 4.0
+    implicit, model = rec.train_, rec.model
     path = export_artifact(model, bundled, implicit, tmp_path / "ease")
     with np.load(path / "seen.npz", allow_pickle=False) as z:
         assert {"rated_indptr", "rated_indices"} <= set(z.files)
