@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from clihelp import run_process
 from datagen import make_ratings
 from movierec.cli import main
 from movierec.output_folders import STAGE_PREFIX, _host, _sigint_deferred, staged_output, write_atomically
@@ -245,8 +246,7 @@ def test_sigterm_while_fitting_cleans_up_like_ctrl_c(tmp_path: Path, no_times: P
     """``kill``/``timeout``/a scheduler send SIGTERM: it ended the process where it stood, leaving the hidden
     staging folder inside the old report; now it is an interrupt like Ctrl-C, exit status 143."""
     out = tmp_path / "r"
-    assert subprocess.run([sys.executable, "-m", "movierec", *_report(no_times, out, "--models", "popularity")],
-                          capture_output=True, timeout=300).returncode == 0  # fmt: skip
+    assert run_process(*_report(no_times, out, "--models", "popularity")).returncode == 0  # the old report
     (out / "notes.md").write_text("mine\n")
     before = _snapshot(out)
     code, lines, text = _interrupt_when(
@@ -272,12 +272,7 @@ def test_stage_left_by_sigkill_is_removed_by_the_next_run(tmp_path: Path, no_tim
     prove are a dead run's own (a live process, another machine) are left alone."""
     out = tmp_path / "r"
     first = _report(no_times, out, "--models", "popularity")
-    assert (
-        subprocess.run(
-            [sys.executable, "-m", "movierec", *first], capture_output=True, timeout=300
-        ).returncode
-        == 0
-    )
+    assert run_process(*first).returncode == 0  # the old report (the run that removes the stage is a process)
     before = _snapshot(out)
     env = {**os.environ, "TTY_COMPATIBLE": "1", "TTY_INTERACTIVE": "1", "COLUMNS": "200"}
     proc = subprocess.Popen(
@@ -329,9 +324,7 @@ def test_ctrl_c_during_tune_keeps_the_finished_trials(tmp_path: Path) -> None:
         f"{counted} kept in t/study.db: run the same command again to continue (its trials add to these)"
     )
     again = [*args[: args.index("--trials")], "--trials", "1", "--cv", "1", "--out", "t"]  # 1 trial, not 200
-    proc = subprocess.run(
-        [sys.executable, "-m", "movierec", *again], cwd=tmp_path, capture_output=True, text=True
-    )
+    proc = run_process(*again, cwd=tmp_path)  # in this process: another process id than the stopped run's
     assert proc.returncode == 0, proc.stderr
     said = f"continuing study 'svd-rmse' in t: {kept} finished trial{'s' if kept != 1 else ''} there already"
     assert said in " ".join(proc.stderr.split())
