@@ -19,6 +19,7 @@ from typing import ClassVar
 
 import pytest
 
+from clihelp import run_process
 from movierec.errors import ArtifactError
 from movierec.serving.artifact import load_artifact
 
@@ -85,14 +86,10 @@ def _env(cache: Path) -> dict[str, str]:
 
 
 def _status(cache: Path, name: str) -> str:
-    proc = subprocess.run(
-        _movierec("data", "list", "--json", cache=cache),
-        capture_output=True,
-        text=True,
-        env=_env(cache),
-        timeout=120,
-        check=True,
-    )
+    """``name``'s status in ``movierec data list --json`` with ``cache`` as $MOVIEREC_DATA (in this process:
+    it reads the folder and the variable when it runs)."""
+    proc = run_process("data", "list", "--json", env={"MOVIEREC_DATA": str(cache)})
+    assert proc.returncode == 0, proc.stderr
     return next(r["status"] for r in json.loads(proc.stdout) if r["name"] == name)
 
 
@@ -124,13 +121,7 @@ def test_fetch_killed_mid_download_is_not_cached_and_resumes(
     assert _status(cache, "ml-latest") == "not cached"
     # the same command again completes (resuming with Range from the partial file) and verifies
     _Slow.slow.clear()
-    done = subprocess.run(
-        _movierec("data", "fetch", "ml-latest", "--url", slow_server, cache=cache),
-        env=_env(cache),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = run_process("data", "fetch", "ml-latest", "--url", slow_server, env={"MOVIEREC_DATA": str(cache)})
     assert done.returncode == 0, done.stderr
     assert _status(cache, "ml-latest") == "cached"
     assert (cache / "ml-latest" / "ratings.csv").read_bytes() == (FIXTURES / "ratings.csv").read_bytes()
@@ -172,23 +163,10 @@ def test_export_killed_mid_way_leaves_no_artifact(tmp_path: Path) -> None:
         for p in tmp_path.iterdir():
             assert p.name in {"cache"} or p.name.startswith(".") or (p / "manifest.json").exists(), p
         # running it again succeeds (or says it exists when the killed run had finished)
-        again = subprocess.run(
-            _movierec(
-                "export",
-                "--model",
-                "baseline",
-                "--dataset",
-                str(FIXTURES),
-                "--out",
-                str(out),
-                "--force",
-                cache=cache,
-            ),
-            env=_env(cache),
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        again = run_process(
+            "export", "--model", "baseline", "--dataset", str(FIXTURES), "--out", str(out), "--force",
+            env={"MOVIEREC_DATA": str(cache)},
+        )  # fmt: skip
         assert again.returncode == 0, again.stderr
         assert load_artifact(out).model_name == "baseline"
     assert seen_absent >= 1  # at least one kill landed before the artifact was complete
