@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from sparkmarks import SPARK_JOB
+from sparkmarks import FAST_JVM, FAST_JVM_OPTION, SPARK_JOB
 
 from datagen import make_ratings
 from movierec.datasets import bundled_path
@@ -40,13 +40,16 @@ def _java() -> None:
 
 
 def _spark(args: list[str], tmp_path: Path) -> subprocess.CompletedProcess[str]:
-    """``movierec spark ARGS --master local[2]`` (UI off) in a subprocess, stderr piped; its own temporary folder."""
+    """``movierec spark ARGS --master local[2]`` (UI off, the JIT's first tier unless ARGS give the driver's
+    Java options: :data:`sparkmarks.FAST_JVM`) in a subprocess, stderr piped; its own temporary folder."""
     env = {
         k: v for k, v in os.environ.items() if k not in ("SPARK_SUBMIT_OPTS", "SPARK_CONF_DIR", "SPARK_HOME")
     }
     (tmp_path / "tmp").mkdir(exist_ok=True)
     env["TMPDIR"] = str(tmp_path / "tmp")
     conf = ["--conf", "spark.ui.enabled=false"]  # stage bars: off by default in a pipe
+    if not any(arg.startswith("spark.driver.extraJavaOptions=") for arg in args):
+        conf += FAST_JVM
     return subprocess.run(
         [sys.executable, "-m", "movierec", "spark", *args, "--master", "local[2]", *conf],
         capture_output=True,
@@ -128,7 +131,7 @@ def test_your_own_log4j_configuration_and_checkpoint_folder_win(tmp_path: Path, 
         "appender.console.layout.type = PatternLayout\n"
         "appender.console.layout.pattern = MINE %p %c{1}: %m%n\n"
     )
-    java_opts = f"spark.driver.extraJavaOptions=-Dlog4j2.configurationFile={mine.as_uri()}"
+    java_opts = f"spark.driver.extraJavaOptions=-Dlog4j2.configurationFile={mine.as_uri()} {FAST_JVM_OPTION}"
     done = _spark(
         [
             "train",
@@ -159,7 +162,8 @@ def test_a_jvm_gone_before_stop_is_a_note_not_a_failure(tmp_path: Path) -> None:
     script.write_text(
         "import os, signal, time\n"
         "from movierec.spark.session import spark_session\n"
-        "conf = {'spark.ui.enabled': 'false', 'spark.ui.showConsoleProgress': 'false'}\n"
+        "conf = {'spark.ui.enabled': 'false', 'spark.ui.showConsoleProgress': 'false',"
+        f" 'spark.driver.extraJavaOptions': {FAST_JVM_OPTION!r}}}\n"
         "with spark_session('local[2]', conf, quiet=True) as spark:\n"
         "    assert spark.range(3).count() == 3\n"
         "    jvm = spark.sparkContext._gateway.proc\n"
