@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
-from sparkmarks import SPARK_JOB, small_ratings
+from sparkmarks import FAST_JVM, SPARK_JOB, small_ratings
 
 from movierec.spark.session import SparkUnavailableError, check_java
 
@@ -67,7 +67,7 @@ def test_a_stop_during_the_fit_is_clean(tmp_path: Path, signum: int, status: int
     out = tmp_path / "art"
     ratings = small_ratings(tmp_path)  # the fit is reached in seconds (the bundled 100k ratings: ~10 s more)
     args = ["spark", "train", "--ratings", str(ratings), "--out", str(out), "--iterations", "200"]
-    args += ["--rank", "16", "--master", "local[2]"]
+    args += ["--rank", "16", "--master", "local[2]", *FAST_JVM]
     log = tmp_path / "stderr.txt"
     with log.open("w") as err:
         proc = subprocess.Popen(
