@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from sparkmarks import SPARK_JOB
+from sparkmarks import FAST_JVM, SPARK_JOB
 
 from movierec.cli import main
 
@@ -46,7 +46,18 @@ def test_failed_force_run_keeps_the_old_output_and_a_good_one_replaces_it(  # ty
     logs = tmp_path_factory.mktemp("tmpdir")  # the failure's log file goes to the temporary folder
     env = {**os.environ, "PYSPARK_PYTHON": str(tmp_path / "no-such-python"), "TMPDIR": str(logs)}
     failed = subprocess.run(
-        [sys.executable, "-m", "movierec", *recommend, "--k", "5", "--force", "--master", "local[2]"],
+        [
+            sys.executable,
+            "-m",
+            "movierec",
+            *recommend,
+            "--k",
+            "5",
+            "--force",
+            "--master",
+            "local[2]",
+            *FAST_JVM,
+        ],
         env=env,
         capture_output=True,
         text=True,
