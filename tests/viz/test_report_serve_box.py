@@ -3,8 +3,9 @@
 The page's only word on it was the footer's ``movierec export --config best.toml`` "serves it": run as
 printed that ends in "missing option '--out'" (exit 2), export does not serve, and best.toml sits in the
 report's folder, not where the user runs commands (h128's fresh-clone walk of ``make demo``). A real
-``movierec report`` process with a relative ``--out`` (as ``make demo``'s ``reports/demo``), the page in
-Debian's headless Chromium at 375 px (never ``playwright install``), the commands run by bash as shown.
+``movierec report`` with a relative ``--out`` (as ``make demo``'s ``reports/demo``; run in this process from
+the working folder by ``clihelp.run_process``), the page in Debian's headless Chromium at 375 px (never
+``playwright install``), the commands run by bash as shown, each its own ``movierec`` process.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from pathlib import Path
 
 import pytest
 from reporthelp import SMALL_MODELS, SMALL_PARAMS
+
+from clihelp import run_process
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -41,11 +44,11 @@ def _as_printed(command: str, cwd: Path, timeout: int = 600) -> subprocess.Compl
 def relative_report(movielens_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """``movierec report --out reports/demo`` run from a fresh folder (the working folder of the commands)."""
     work = tmp_path_factory.mktemp("work")
-    cmd = [str(BIN / "movierec"), "report", "--dataset", str(movielens_dir), "--models", SMALL_MODELS]
-    cmd += ["--out", "reports/demo", "--projection", "pca", "--seed", "7"]
+    args = ["report", "--dataset", str(movielens_dir), "--models", SMALL_MODELS]
+    args += ["--out", "reports/demo", "--projection", "pca", "--seed", "7"]
     for p in SMALL_PARAMS:
-        cmd += ["--params", p]
-    done = subprocess.run(cmd, cwd=work, capture_output=True, text=True, timeout=600, check=False)
+        args += ["--params", p]
+    done = run_process(*args, cwd=work)
     assert done.returncode == 0, done.stderr
     return work
 
@@ -90,9 +93,8 @@ def test_serve_box_of_a_report_written_into_its_own_folder(
 ) -> None:  # type: ignore[no-untyped-def]
     """``report --out .`` (an empty folder): best.toml is ``best.toml``, so the box says to run the commands
     from the report's own folder (it said "the folder that holds ."), and export runs there as printed."""
-    cmd = [str(BIN / "movierec"), "report", "--dataset", str(movielens_dir), "--models", "popularity,ease"]
-    cmd += ["--out", ".", "--projection", "pca", "--seed", "7"]
-    done = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=600, check=False)
+    args = ["report", "--dataset", str(movielens_dir), "--models", "popularity,ease"]
+    done = run_process(*args, "--out", ".", "--projection", "pca", "--seed", "7", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     page = browser.new_page(viewport={"width": 375, "height": 812}, device_scale_factor=1)
     page.goto((tmp_path / "index.html").resolve().as_uri())
