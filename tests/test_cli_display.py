@@ -523,13 +523,20 @@ def test_prose_lines_wrap_at_80_columns_when_piped(tmp_path: Path) -> None:
     lines are joined. Fails on the old code, which left piped prose on one line."""
     small = movierec.load("ml-latest-small").to_frame()
     small[small["userId"] <= 30].to_csv(tmp_path / "small.csv", index=False)
-    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES", "FORCE_COLOR")}
+    # in this process when none of its stdin, stdout and stderr is a terminal (pytest's capture: /dev/null
+    # and files), where rich, without $COLUMNS, finds no terminal's width, as a piped process finds none;
+    # a fresh interpreter otherwise (pytest -s) or where FORCE_COLOR is set (read as the consoles are built)
+    fresh = "FORCE_COLOR" in os.environ or any(os.isatty(fd) for fd in (0, 1, 2))
+    unset: dict[str, str | None] = {"COLUMNS": None, "LINES": None, "FORCE_COLOR": None}
 
     def piped(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "movierec", *args], capture_output=True, text=True, env=env, cwd=tmp_path,
-            stdin=subprocess.DEVNULL, timeout=300,  # rich would take a terminal's width from stdin
-        )  # fmt: skip
+        if fresh:
+            env = {k: v for k, v in os.environ.items() if k not in unset}
+            return subprocess.run(
+                [sys.executable, "-m", "movierec", *args], capture_output=True, text=True, env=env, cwd=tmp_path,
+                stdin=subprocess.DEVNULL, timeout=300,  # rich would take a terminal's width from stdin
+            )  # fmt: skip
+        return run_process(*args, cwd=tmp_path, env=unset)
 
     exported = piped("export", "--model", "popularity", "--out", "art")
     assert exported.returncode == 0, exported.stderr
