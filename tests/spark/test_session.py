@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from sparkmarks import java_missing_reason
+from sparkmarks import FAST_JVM_OPTION, java_missing_reason
 
 from clihelp import run_process
 from movierec.errors import ConfigError, MovierecError
@@ -222,7 +222,8 @@ def test_a_master_and_heap_we_accept_start_a_real_spark(tmp_path: Path) -> None:
         pytest.skip(reason)
     code = (
         "from movierec.spark.session import spark_session\n"
-        "with spark_session('local[2 , 1]', {'spark.driver.memory': '512M', 'spark.ui.enabled': 'false'},"
+        "with spark_session('local[2 , 1]', {'spark.driver.memory': '512M', 'spark.ui.enabled': 'false',"
+        f" 'spark.driver.extraJavaOptions': {FAST_JVM_OPTION!r}}},"
         " quiet=True) as s:\n"
         "    sc = s.sparkContext\n"
         "    print(sc.defaultParallelism, sc.getConf().get('spark.driver.memory'),"
