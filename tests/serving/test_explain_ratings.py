@@ -29,6 +29,10 @@ from movierec.serving.schemas import RecommendationsResponse
 #: the CLI runs read the $COLUMNS the new interpreters they replaced inherited (run_process's default is 200)
 _COLS: dict[str, str | None] = {"COLUMNS": os.environ.get("COLUMNS")}
 
+#: one xdist worker for the module (make test: -n 2 --dist loadgroup): its tests share the bundled data and
+#: the svd and knn-baseline fits and servers (module fixtures), which a second worker built again
+pytestmark = pytest.mark.xdist_group("explain_ratings")
+
 #: Toy Story, Finding Nemo (5 stars), Monsters, Inc., Amelie (4): the visitor the reader reported
 VISITOR = {1: 5.0, 6377: 5.0, 4886: 4.0, 4973: 4.0}
 
