@@ -21,6 +21,10 @@ from movierec.viz.embeddings import item_frame, nearest_neighbours
 
 pytest.importorskip("pyarrow")
 
+#: one xdist worker for the module (make test: -n 2 --dist loadgroup): its tests share the svd fit on all of
+#: ml-latest-small, its server and the bundled data (module fixtures), which a second worker built again
+pytestmark = pytest.mark.xdist_group("test_lists")
+
 
 @pytest.fixture(scope="module")
 def svd_small(bundled: Dataset, tmp_path_factory: pytest.TempPathFactory) -> tuple:
