@@ -26,6 +26,10 @@ import movierec
 from clihelp import run_process
 from movierec.serving.artifact import Artifact, recommendations_frame
 
+#: one xdist worker for the module (make test: -n 2 --dist loadgroup): its tests share the bundled data,
+#: the ease and svd fits and exports and the server (module fixtures), which a second worker built again
+pytestmark = pytest.mark.xdist_group("test_doors_agree")
+
 
 @pytest.fixture(scope="module")
 def mlls() -> movierec.Dataset:
