@@ -84,6 +84,15 @@ def _old_reasons(rec: movierec.Recommender, ratings: dict[int, float], top: list
     return ["; ".join(titles[items[b]] for b in r) for r in found]
 
 
+def _explained(srv: Server, rated: dict[int, float], k: int) -> dict:
+    """POST /recommendations with ``explain`` for a visitor who rated ``rated``: the body, checked against
+    the OpenAPI schema's model."""
+    body = {"ratings": [{"movieId": m, "rating": r} for m, r in rated.items()], "k": k, "explain": True}
+    got = httpx.post(f"{srv.url}/recommendations", json=body, timeout=60).json()
+    RecommendationsResponse.model_validate(got)
+    return got
+
+
 def test_baseline_rows_have_no_reason_and_the_list_says_why(data: movierec.Dataset) -> None:
     rec = movierec.Recommender(data, "baseline").fit()
     with warnings.catch_warnings(record=True) as said:
@@ -176,13 +185,7 @@ def test_the_api_gives_the_notebooks_reasons_and_says_why_rows_have_none(
     assert "becauseNote" in schema["components"]["schemas"]["RecommendationsResponse"]["properties"]
     seen_note = False
     for rated in (VISITOR, {2571: 5.0, 79132: 4.5, 58559: 5.0, 1: 3.0, 318: 4.0}):
-        body = {
-            "ratings": [{"movieId": m, "rating": r} for m, r in rated.items()],
-            "k": 8,
-            "explain": True,
-        }
-        got = httpx.post(f"{srv.url}/recommendations", json=body, timeout=60).json()
-        RecommendationsResponse.model_validate(got)
+        got = _explained(srv, rated, 8)
         with warnings.catch_warnings(record=True) as said:
             warnings.simplefilter("always")
             ours = rec.recommend_for(rated, k=8, explain=True)
@@ -280,13 +283,7 @@ def test_the_api_gives_knn_the_notebooks_reasons(knn_served: tuple[movierec.Reco
     """A real ``movierec serve`` of a knn-baseline artifact: the Empire Strikes Back rests on Star Wars IV,
     and every row's reasons are the notebook's."""
     rec, srv = knn_served
-    body = {
-        "ratings": [{"movieId": m, "rating": r} for m, r in STAR_WARS_FAN.items()],
-        "k": 10,
-        "explain": True,
-    }
-    got = httpx.post(f"{srv.url}/recommendations", json=body, timeout=60).json()
-    RecommendationsResponse.model_validate(got)
+    got = _explained(srv, STAR_WARS_FAN, 10)
     ours = rec.recommend_for(STAR_WARS_FAN, k=10, explain=True)
     rows = got["recommendations"]
     assert [r["movieId"] for r in rows] == list(ours["movieId"])
