@@ -1,4 +1,4 @@
-"""``make test`` runs ``pytest -n 2 --dist loadgroup``: tests marked ``xdist_group`` share one worker.
+"""``make test`` runs ``pytest -n 3 --dist loadgroup``: tests marked ``xdist_group`` share one worker.
 
 pytest-xdist does it by appending ``@group`` to each marked test's id. pytest 9.2 reads the id from a new
 field, so with it (pytest-xdist 3.8 being the newest release) the marks silently did nothing: the Spark
