@@ -60,4 +60,4 @@ def test_make_test_runs_the_same_commands(tmp_path: Path) -> None:
         ".venv/bin/python -m pip install --quiet -e '.[all]' 'torch==2.13.0'",
         "touch .venv/.test-installed",
     ]
-    assert ".venv/bin/python -m pytest -n 2 --dist loadgroup -q" in [line.strip() for line in commands]
+    assert ".venv/bin/python -m pytest -n 3 --dist loadgroup -q" in [line.strip() for line in commands]
