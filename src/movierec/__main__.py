@@ -28,11 +28,7 @@ def run() -> None:
         loaded = True
         run_cli()
     except KeyboardInterrupt:
-        word, code = (
-            ("terminated", interrupts.EXIT_TERMINATED)
-            if interrupts.TERMINATED
-            else ("interrupted", interrupts.EXIT_INTERRUPTED)
-        )
+        word, code = interrupts.stop_word()
         print(f"movierec: {word}", file=sys.stderr)
         if not loaded:
             # Nothing ran yet, so there is nothing to finalise, and exiting at once keeps the status: an

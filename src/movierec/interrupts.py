@@ -45,3 +45,12 @@ def catch_sigterm() -> Any:
         return None
     signal.signal(signal.SIGTERM, on_sigterm)
     return previous
+
+
+def stop_word() -> tuple[str, int]:
+    """How this run was stopped, as its line says it and its exit status: ``("terminated", 143)`` after
+    SIGTERM, ``("interrupted", 130)`` after Ctrl-C. The entry point and :func:`movierec.cli.main` both end
+    a stopped run with it."""
+    if TERMINATED:
+        return "terminated", EXIT_TERMINATED
+    return "interrupted", EXIT_INTERRUPTED

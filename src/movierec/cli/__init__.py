@@ -340,11 +340,9 @@ def main(argv: list[str] | None = None) -> None:
 def _interrupted() -> int:
     """Say the run was stopped (``movierec: interrupted`` after Ctrl-C, ``movierec: terminated`` after
     SIGTERM, with what it left on disk) and return the exit status: 130 or 143."""
-    if _TERMINATED:
-        _stopped("terminated")
-        return EXIT_TERMINATED
-    _stopped("interrupted")
-    return EXIT_INTERRUPTED
+    word, code = interrupts.stop_word()
+    _stopped(word)
+    return code
 
 
 def run() -> None:
