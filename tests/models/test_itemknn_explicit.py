@@ -287,3 +287,36 @@ def test_a_table_larger_than_the_memory_left_is_refused_before_it_is_built(tmp_p
     assert 0 < out["kept"] <= n * 6000
     # compare refuses it before the fit's progress line, so the command's one line is the refusal
     assert out["compare"] == "MemoryLimitError" and "fit-start" not in out["events"], out
+
+
+def test_both_block_products_and_the_key_sort_give_lexsorts_rows() -> None:
+    """The table's rows are the float32 cosines above min_sim, best first and the lowest column among equal
+    values, whichever way a block is computed (sparse × sparse, or the sparse columns times a dense copy of
+    the block's) and sorted (one 64-bit key per entry, or np.lexsort where the block is too wide for the key):
+    checked against a direct computation on ratings with many exact ties (whole-star ratings, 12 users)."""
+    from movierec.models import itemknn_explicit as ke
+
+    frame = make_ratings(12, 300, 0.6, seed=3)
+    frame["rating"] = frame["rating"].round().clip(1, 5)
+    train = movierec.Interactions.from_frame(frame, rating_scale=(0.5, 5.0))
+    c, ct = ke._centred_columns(train, item_means(train))
+    full = (ct @ c).toarray().astype(np.float32)
+    rows = np.arange(40, 120)
+    block = full[rows]
+    block[np.arange(len(rows)), rows] = 0.0
+    r_idx, c_idx = np.nonzero(block > 0.05)
+    v = block[r_idx, c_idx]
+    order = np.lexsort((c_idx, -v, r_idx))
+    want = r_idx[order], c_idx[order], v[order]
+    assert len(v) > 1000 and len(v) - len(np.unique(np.c_[r_idx, v], axis=0)) > 100  # many ties within rows
+    for dense in (False, True):
+        got = ke._positive(ct, c, rows, 0.05, dense)
+        for w, g in zip(want, got, strict=True):
+            assert np.array_equal(w, g), dense
+    ke._COLUMN_BITS, old = 8, ke._COLUMN_BITS  # 300 columns do not fit 8 bits: the np.lexsort branch
+    try:
+        got = ke._positive(ct, c, rows, 0.05, True)
+    finally:
+        ke._COLUMN_BITS = old
+    for w, g in zip(want, got, strict=True):
+        assert np.array_equal(w, g)
