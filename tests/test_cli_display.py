@@ -417,6 +417,22 @@ def test_a_visitors_list_names_its_support_floor_as_a_known_users_does() -> None
     assert "svd trained on ml-latest-small · only movies with ≥ 20 ratings" in " ".join(rating.stdout.split())
 
 
+def test_a_long_list_title_breaks_between_its_parts() -> None:
+    """``recommend --user 1``'s title word-wrapped at the terminal's width: at 80 columns 'top 3 for user 1 ·
+    ease trained on ml-latest-small · only movies with ≥ 5 ratings' over 'of 4+' (at 85, '4+' alone). It
+    breaks between its ' · ' parts now, the first line ending ' ·'; with room (200 columns) it is one line."""
+
+    def title(columns: int) -> list[str]:
+        proc = run("recommend", "--user", "1", "-k", "3", columns=columns)
+        assert proc.returncode == 0, proc.stderr
+        return proc.stdout.split("┏")[0].splitlines()
+
+    broken = ["top 3 for user 1 · ease trained on ml-latest-small ·", "only movies with ≥ 5 ratings of 4+"]
+    assert title(80) == broken
+    assert title(85) == broken
+    assert title(200) == [" ".join(broken)]
+
+
 def test_a_rating_models_lists_say_why_score_and_predicted_rating_differ(tmp_path: Path) -> None:
     """A known user's list and a visitor's both show the predicted rating beside the ranking score where
     there is room (at 80 columns it gives way to the titles: test_every_list_row_is_one_line_…), and a
