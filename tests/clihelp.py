@@ -29,6 +29,7 @@ def run_process(
     timeout: float = 300,
     fresh: bool = False,
     env: dict[str, str | None] | None = None,
+    inherit_columns: bool = False,
 ) -> subprocess.CompletedProcess[str]:
     """``movierec ARGS`` run in ``cwd`` at 200 columns (a table's rows on one line each), as a
     ``CompletedProcess`` (exit status, stdout, stderr).
@@ -38,9 +39,11 @@ def run_process(
     quarter of its CPU time. ``fresh=True``, or ``MOVIEREC_TEST_FRESH=1`` in the environment for the whole
     suite, runs ``python -m movierec ARGS`` in a new interpreter instead: for what only a process shows (its
     start-up, its exit, output written below Python's ``sys.stdout``). ``env`` sets variables for the run
-    (``None`` removes one; ``COLUMNS`` replaces the 200); ``cwd`` defaults to the current folder."""
+    (``None`` removes one; ``COLUMNS`` replaces the 200); ``cwd`` defaults to the current folder.
+    ``inherit_columns=True`` runs it at this process's ``$COLUMNS`` instead of 200 (none if it has none), the
+    width a test's ``movierec`` subprocess inherited before such runs moved into this process."""
     argv = [sys.executable, "-m", "movierec", *args]
-    changes = {"COLUMNS": "200", **(env or {})}
+    changes = {"COLUMNS": os.environ.get("COLUMNS") if inherit_columns else "200", **(env or {})}
     if not (fresh or os.environ.get("MOVIEREC_TEST_FRESH")):
         return run_here(argv, list(args), Path(cwd or os.getcwd()), changes)
     environ = {k: v for k, v in {**os.environ, **changes}.items() if v is not None}

@@ -4,7 +4,6 @@ against a pair-by-pair count and scikit-learn, LightFM's ``auc_score`` on the sa
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 
 import numpy as np
@@ -123,7 +122,7 @@ def test_auc_is_opt_in_in_evaluate_and_compare(bundled: Dataset, positives_split
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return run_process(*args, env={"COLUMNS": os.environ.get("COLUMNS")})
+    return run_process(*args, inherit_columns=True)
 
 
 def test_compare_auc_flag_in_the_cli() -> None:

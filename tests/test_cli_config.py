@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from pathlib import Path
 
@@ -81,7 +80,7 @@ def test_report_config_trains_the_tuned_model(best_toml: Path, tmp_path: Path) -
 
 
 def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return run_process(*args, cwd=cwd, env={"COLUMNS": os.environ.get("COLUMNS")})
+    return run_process(*args, cwd=cwd, inherit_columns=True)
 
 
 @pytest.mark.slow

@@ -102,7 +102,7 @@ def test_a_usage_mistake_from_the_shell_is_one_line_exit_2() -> None:
         (["frobnicate"], "no such command 'frobnicate' (see 'movierec --help')"),
         (["recommend", "-k"], "option '-k' requires an argument (see 'movierec recommend --help')"),
     ):
-        done = run_process(*args, env={"COLUMNS": os.environ.get("COLUMNS")})
+        done = run_process(*args, inherit_columns=True)
         assert done.returncode == 2 and done.stderr == f"movierec: error: {line}\n", done.stderr
 
 

@@ -15,7 +15,6 @@ name-checked; each is listed in ``NOT_RUN`` with why.
 from __future__ import annotations
 
 import builtins
-import os
 import re
 import sqlite3
 import symtable
@@ -133,7 +132,7 @@ def _export(folder: Path, model: str) -> None:
         "--out",
         f"artifacts/{model}",
         cwd=folder,
-        env={"COLUMNS": os.environ.get("COLUMNS")},
+        inherit_columns=True,
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from pathlib import Path
 
@@ -177,7 +176,7 @@ def test_mlflow_is_skipped_silently_when_absent(tmp_path: Path) -> None:
 
 
 def _movierec(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return run_process(*args, cwd=cwd, env={"COLUMNS": os.environ.get("COLUMNS")})
+    return run_process(*args, cwd=cwd, inherit_columns=True)
 
 
 @pytest.mark.slow

@@ -65,7 +65,7 @@ def test_a_model_too_large_is_refused_before_fit_allocates(small: Interactions) 
 def test_each_command_refuses_it_in_one_line(command: list[str], tmp_path: Path) -> None:
     """``tune --params n_factors=100000`` was killed by the kernel (exit 137) with no word: each command now
     refuses a size that cannot fit in one line, exit 2, and leaves nothing behind."""
-    proc = run_process(*command, cwd=tmp_path, env={"COLUMNS": os.environ.get("COLUMNS")})
+    proc = run_process(*command, cwd=tmp_path, inherit_columns=True)
     assert proc.returncode == 2, proc.stderr
     lines = proc.stderr.strip().splitlines()  # compare's '[   0.0s] fitting svd · 0/25' came first before
     assert len(lines) == 1 and "Traceback" not in proc.stderr, proc.stderr

@@ -30,7 +30,7 @@ def _tune_argv(*args: str) -> list[str]:
 
 
 def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return run_process("tune", *args, cwd=cwd, env={"COLUMNS": os.environ.get("COLUMNS")})
+    return run_process("tune", *args, cwd=cwd, inherit_columns=True)
 
 
 def _data(folder: Path, seed: int = 3) -> str:

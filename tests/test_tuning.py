@@ -624,7 +624,7 @@ def test_two_processes_share_one_sqlite_study(tmp_path: Path) -> None:
 
 
 def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return run_process("tune", *args, cwd=cwd, env={"COLUMNS": os.environ.get("COLUMNS")})
+    return run_process("tune", *args, cwd=cwd, inherit_columns=True)
 
 
 @pytest.mark.slow

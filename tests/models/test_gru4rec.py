@@ -4,7 +4,6 @@ both losses, bad parameters, and export/serving like sasrec."""
 from __future__ import annotations
 
 import json
-import os
 
 import numpy as np
 import pandas as pd
@@ -189,7 +188,7 @@ def test_compare_says_why_next_item_in_session_counts_fewer_users(tmp_path) -> N
         "--protocols",
         "next-item-in-session",
         cwd=tmp_path,
-        env={"COLUMNS": os.environ.get("COLUMNS")},
+        inherit_columns=True,
     )
     assert done.returncode == 0, done.stderr
     said = " ".join(done.stdout.split())

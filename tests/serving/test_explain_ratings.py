@@ -10,7 +10,6 @@ Nemo (2003)" on every row for someone who loved those two, whatever the row. The
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import warnings
 from collections.abc import Iterator
@@ -25,9 +24,6 @@ import movierec
 from clihelp import run_process
 from movierec.scoring.explain import because, because_note, rating_tolerance
 from movierec.serving.schemas import RecommendationsResponse
-
-#: the CLI runs read the $COLUMNS the new interpreters they replaced inherited (run_process's default is 200)
-_COLS: dict[str, str | None] = {"COLUMNS": os.environ.get("COLUMNS")}
 
 #: one xdist worker for the module (make test: -n 2 --dist loadgroup): its tests share the bundled data and
 #: the svd and knn-baseline fits and servers (module fixtures), which a second worker built again
@@ -206,7 +202,7 @@ def test_cli_prints_the_note_once(tmp_path: Path) -> None:
     """``recommend --rated … --explain`` with baseline: no reason on any row, one note saying why."""
     args = ["recommend", "-m", "baseline", "-k", "4", "--explain"]
     args += ["--rated", "1=5", "--rated", "6377=5", "--rated", "4886=4"]
-    run = run_process(*args, cwd=tmp_path, env=_COLS)
+    run = run_process(*args, cwd=tmp_path, inherit_columns=True)
     assert run.returncode == 0, run.stderr
     both = run.stdout + run.stderr
     assert both.count("rests on which movies you rated") == 1
@@ -392,7 +388,9 @@ def test_a_factor_models_known_user_is_still_refused(
     res = httpx.get(f"{srv.url}/users/1/recommendations?explain=true", timeout=60)
     assert res.status_code == 422
     assert "k-NN rating model (knn-basic, knn-means, knn-zscore, knn-baseline)" in res.text
-    run = run_process("recommend", "-m", "svd", "--user", "1", "--explain", cwd=tmp_path, env=_COLS)
+    run = run_process(
+        "recommend", "-m", "svd", "--user", "1", "--explain", cwd=tmp_path, inherit_columns=True
+    )
     assert run.returncode == 2 and "or a k-NN rating model" in run.stderr
 
 
@@ -401,9 +399,8 @@ def test_cli_explains_a_known_knn_user(tmp_path: Path) -> None:
     Pulp Fiction; ``--user 1``'s list has no reason and one note says why."""
 
     def recommend(*args: str) -> subprocess.CompletedProcess[str]:
-        return run_process(
-            "recommend", "-m", "knn-baseline", "--explain", "-k", "3", *args, cwd=tmp_path, env=_COLS
-        )
+        command = ["recommend", "-m", "knn-baseline", "--explain", "-k", "3", *args]
+        return run_process(*command, cwd=tmp_path, inherit_columns=True)
 
     five = recommend("--user", "5", "--json")
     assert five.returncode == 0, five.stderr

@@ -22,8 +22,6 @@ from clihelp import run_process
 from movierec.serving.store import FeedbackStore
 
 _ERROR = "movierec: error: "
-#: a run in this process (clihelp.run_process) reads the $COLUMNS a new interpreter inherited
-_COLS: dict[str, str | None] = {"COLUMNS": os.environ.get("COLUMNS")}
 
 
 def _one_line(done: subprocess.CompletedProcess[str]) -> str:
@@ -36,7 +34,7 @@ def test_a_database_that_refuses_the_connection_is_not_called_foreign(pg_cluster
     """A PostgreSQL database name that does not exist (as a wrong password would be): 'cannot connect'."""
     url = pg_cluster.url.replace("postgresql+psycopg://", "postgresql://").rsplit("/", 1)[0] + "/nosuchdb"
     for args in (["feedback", "report", "--db", url], ["data", "info", "--with-feedback", url]):
-        line = _one_line(run_process(*args, env=_COLS))
+        line = _one_line(run_process(*args, inherit_columns=True))
         assert "cannot connect to the feedback database (" in line, line
         assert 'database "nosuchdb" does not exist' in line and "not a movierec feedback database" not in line
 
@@ -90,5 +88,7 @@ def test_a_feedback_database_in_a_read_only_folder_says_why_it_cannot_be_read(tm
     assert (folder / "fb.db").read_bytes() == before
     # the copy it advises reads
     shutil.copy(folder / "fb.db", tmp_path / "copy.db")
-    done = run_process("feedback", "report", "--db", str(tmp_path / "copy.db"), "--json", env=_COLS)
+    done = run_process(
+        "feedback", "report", "--db", str(tmp_path / "copy.db"), "--json", inherit_columns=True
+    )
     assert done.returncode == 0 and '"ratings": 1' in done.stdout, done.stderr

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from pathlib import Path
 from sqlite3 import connect as sqlite3_connect
 
@@ -17,9 +16,6 @@ from clihelp import run_process
 from movierec.cli import app
 from movierec.serving.abtest import compare_versions, wilson
 from movierec.serving.store import FeedbackStore
-
-#: ``movierec`` runs in this process (clihelp.run_process) read the $COLUMNS a new interpreter inherited
-_COLS: dict[str, str | None] = {"COLUMNS": os.environ.get("COLUMNS")}
 
 
 def test_wilson_matches_hand_values() -> None:
@@ -182,7 +178,7 @@ def test_a_database_that_does_not_answer_is_named_without_its_password() -> None
 
     url = f"postgresql://u:s3cret@127.0.0.1:{free_port()}/feedback"
     for args in (["feedback", "report", "--db", url], ["data", "info", "--with-feedback", url]):
-        done = run_process(*args, env=_COLS)
+        done = run_process(*args, inherit_columns=True)
         assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
         assert "s3cret" not in done.stderr + done.stdout and "u:***@127.0.0.1" in done.stderr, done.stderr
 
@@ -224,7 +220,7 @@ def test_the_report_names_each_version_s_model(svd_artifact, movies, tmp_path: P
     versions = {
         load_artifact(p).model_version: name for p, name in ((svd_artifact[0], "svd"), (ease, "ease"))
     }
-    out = run_process("feedback", "report", "--db", str(db), "--json", env=_COLS)
+    out = run_process("feedback", "report", "--db", str(db), "--json", inherit_columns=True)
     assert out.returncode == 0, out.stderr
     got = {v["modelVersion"]: v["model"] for v in json.loads(out.stdout)["versions"]}
     assert got == versions  # both served, each named
@@ -234,9 +230,13 @@ def test_the_report_names_each_version_s_model(svd_artifact, movies, tmp_path: P
     assert "model ?: rows stored before the model was recorded" in " ".join(table.stdout.split()), (
         table.stdout
     )
-    named = run_process("feedback", "report", "--db", str(db), "--json", "--artifact", str(ease), env=_COLS)
+    named = run_process(
+        "feedback", "report", "--db", str(db), "--json", "--artifact", str(ease), inherit_columns=True
+    )
     got = {v["modelVersion"]: v["model"] for v in json.loads(named.stdout)["versions"]}
     assert got == {v: ("ease" if n == "ease" else None) for v, n in versions.items()}
-    bad = run_process("feedback", "report", "--db", str(db), "--artifact", str(tmp_path), env=_COLS)
+    bad = run_process(
+        "feedback", "report", "--db", str(db), "--artifact", str(tmp_path), inherit_columns=True
+    )
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1, bad.stderr
     assert f"--artifact {tmp_path}: no manifest.json" in bad.stderr, bad.stderr

@@ -5,7 +5,6 @@ to start the server (and stop it) to learn whether an artifact would serve."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import sqlite3
 import subprocess
@@ -26,8 +25,8 @@ def _run(
     """``movierec ARGS`` without MOVIEREC_DB and the API key from this environment, at the inherited
     $COLUMNS. A ``serve --check`` runs in this process (clihelp.run_process: it starts no server); a
     ``serve`` itself, or a check that must show it binds nothing, in a new interpreter (``fresh``)."""
-    changes = {"COLUMNS": os.environ.get("COLUMNS"), "MOVIEREC_DB": None, KEY_ENV: None, **(env or {})}
-    return run_process(*args, cwd=cwd, env=changes, fresh=fresh, timeout=120)
+    changes = {"MOVIEREC_DB": None, KEY_ENV: None, **(env or {})}
+    return run_process(*args, cwd=cwd, env=changes, fresh=fresh, timeout=120, inherit_columns=True)
 
 
 def _ok_line(path: Path) -> str:

@@ -7,7 +7,6 @@ at all (normal-predictor) is refused before any training."""
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -306,15 +305,15 @@ def test_recommend_cli_serves_a_table_model_and_refuses_normal_predictor_before_
     tmp_path: Path,
 ) -> None:
     # in this process (clihelp.run_process, the inherited $COLUMNS): recommend starts no server
-    cols: dict[str, str | None] = {"COLUMNS": os.environ.get("COLUMNS")}
-    ok = run_process(
-        "recommend", "--user", "1", "--model", "co-clustering", "-k", "5", "--json", cwd=tmp_path, env=cols
-    )
+    args = ["recommend", "--user", "1", "--model", "co-clustering", "-k", "5", "--json"]
+    ok = run_process(*args, cwd=tmp_path, inherit_columns=True)
     assert ok.returncode == 0, ok.stderr
     rows = json.loads(ok.stdout)
     assert len(rows) == 5 and all("predictedRating" in r for r in rows)
     tic = time.perf_counter()
-    bad = run_process("recommend", "--user", "1", "--model", "normal-predictor", cwd=tmp_path, env=cols)
+    bad = run_process(
+        "recommend", "--user", "1", "--model", "normal-predictor", cwd=tmp_path, inherit_columns=True
+    )
     assert bad.returncode == 2
     lines = bad.stderr.strip().splitlines()
     assert len(lines) == 1 and "cannot export 'normal-predictor'" in lines[0] and "random" in lines[0]

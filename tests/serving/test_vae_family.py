@@ -7,7 +7,6 @@ the artifact held a table of the trained users' scores and answered a visitor wi
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -173,10 +172,8 @@ def test_recommend_rated_with_a_vae_lists_the_models_picks(tmp_path: Path) -> No
     """The CLI on the bundled data: a list from the network (no popularity note), the 1-star movie left out."""
     pytest.importorskip("torch")
     args = ["recommend", "--rated", "Toy Story=5", "--rated", "Alien=5", "--rated", "Titanic (1997)=1"]
-    cols: dict[str, str | None] = {"COLUMNS": os.environ.get("COLUMNS")}  # in this process, as inherited
-    out = run_process(
-        *args, "--model", "mult-vae", "--params", "epochs=2", "-k", "5", "--json", cwd=tmp_path, env=cols
-    )
+    args += ["--model", "mult-vae", "--params", "epochs=2", "-k", "5", "--json"]
+    out = run_process(*args, cwd=tmp_path, inherit_columns=True)
     assert out.returncode == 0, out.stderr
     got = json.loads(out.stdout)
     assert got.get("fallback") is None and "most-rated" not in out.stderr

@@ -155,7 +155,7 @@ def test_embed_map_page_explains_itself_and_fits_a_phone(  # type: ignore[no-unt
     out = tmp_path_factory.mktemp("embed") / "emb"
     cmd = ["embed", "--dataset", str(movielens_dir)]
     cmd += ["-m", "svd", "-p", "factors=8", "--projection", "pca", "--sample", "40", "--out", str(out)]
-    done = run_process(*cmd, env={"COLUMNS": os.environ.get("COLUMNS")})
+    done = run_process(*cmd, inherit_columns=True)
     assert done.returncode == 0, done.stderr
     page = browser.new_page(viewport={"width": width, "height": 844}, device_scale_factor=1)
     errors: list[str] = []
