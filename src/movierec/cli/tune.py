@@ -261,7 +261,10 @@ def _print_nested(result: Any) -> None:
     from movierec.nested_tuning import params_lines
 
     table = Table(title=f"{result.model}: nested cross-validation, {result.metric}")
-    for name in ("fold", "train ratings", "test ratings", "validation", f"test {result.metric}", "trials"):
+    # two-line headers, as the lists' 'ratings' / 'of 4+': on one line the six were 81 columns wide with
+    # README's 'tune --model svd --outer-folds 5 --trials 20', so at 80 every '16 (+4 pruned)' wrapped over
+    # two lines, and a trade-off metric's name was cut ('ndcg@10-0.1*arp…')
+    for name in ("fold", "train\nratings", "test\nratings", "validation", f"test\n{result.metric}", "trials"):
         table.add_column(name, justify="right")
     for r in result.folds:
         shown = [f"{v:.4f}" if v is not None else "–" for v in (r["validation"], r["test"])]
