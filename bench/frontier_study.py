@@ -1,7 +1,7 @@
 """More ways past ease, on validation only (issue 19): are they worth building?
 
     PYTHONPATH=src python bench/frontier_study.py [--protocol ml100k|mlls] [--dataset PATH] [--out FILE]
-                                                  [--only bspm,linkprop,session,ensemble-session,uknn,...]
+                                                  [--only bspm,linkprop,session,ensemble-session,uknn,inf-ae,...]
 
 ml-100k, every rating a positive; only the *training* part of the per-user 75/25 split (seed 42) is
 read, split again per user 75/25 with seeds 1, 2 and 3 (validation_study.py's ``--seeds 1,2,3``). The
@@ -55,6 +55,13 @@ al. 2024, KDD; 24 settings placed after probes on the first split, see :data:`SG
 0.1878 (weight 0.2), chosen on two splits 0.1869. None reaches stop 46's bar (chosen on two splits, +1.5% over
 the start blend's 0.1875): each reads below the start blend and within +0.7% of the blend grid's 0.1857.
 
+One more, the same way (``--only inf-ae``, 162 s at load 4–6): :func:`inf_ae`, ∞-AE (Sachdeva et al. 2022,
+NeurIPS), kernel ridge regression over users with an infinitely wide autoencoder's NTK (depth 1 and 2,
+ridge 0.3–100 × the kernel's mean diagonal), alone at best 0.1770 (depth 2, ridge 1: below ease's 0.1812),
+in the blend at best the start blend itself (0.1875; its best fifth-term row 0.1872), chosen on two splits
+0.1858. Since 2026-12-05 ease's class default has κ 20; these rows keep κ 0 (:func:`_create`), as they
+were recorded and as ``ensemble``'s own ease base does.
+
 The test part is never read. Until itemitem._topk_rows settled ties (2026-12-04) rp3beta kept its 200 largest weights
 by ``np.argpartition``, which broke ties by the SIMD code numpy dispatches: ``--protocol mlls``'s rows were
 recorded that way on AVX2 and read otherwise on AVX-512 (rp3beta alone 0.1654 against 0.1653; 6 of the first
@@ -91,6 +98,13 @@ from movierec.models.weighting import weighted_csr  # noqa: E402
 from movierec.scoring.ensemble import normalise_scores  # noqa: E402
 from movierec.split import interactions_holdout, per_user_holdout  # noqa: E402
 from validation_study import ML100K_EASE, ml100k_training_part  # noqa: E402
+
+
+def _create(name: str, **params: Any) -> Any:
+    """:func:`create`, with ease at κ 0 (``popularity_shrink``) unless given: the class default when these rows
+    were recorded (κ 20 since 2026-12-05) and what ``ensemble``'s own ease base keeps, so a rerun reads
+    the recorded splits and bases."""
+    return create(name, **({"popularity_shrink": 0.0, **params} if name == "ease" else params))
 
 
 def _ndcg(scores: np.ndarray, seen: sp.csr_matrix, rel: sp.csr_matrix) -> float:
@@ -134,7 +148,7 @@ def low_pass(
 ) -> list[dict[str, Any]]:
     rows = []
     for p in splits:
-        p["ease_z"] = _z(np.asarray(create("ease", **ease).fit(p["inner"]).score(p["users"])), p["seen"])
+        p["ease_z"] = _z(np.asarray(_create("ease", **ease).fit(p["inner"]).score(p["users"])), p["seen"])
     for k in ks:
         gfcf, lps = [], []
         for p in splits:
@@ -191,7 +205,7 @@ def seconds(splits: list[dict[str, Any]], base: float) -> list[dict[str, Any]]:
                     params = {**ML100K_EASE, "time_window": window, "time_weight": c}
                     values = []
                     for p in splits:
-                        model = create("ease", **params).fit(p["inner"])
+                        model = _create("ease", **params).fit(p["inner"])
                         values.append(_ndcg(np.asarray(model.score(p["users"])), p["seen"], p["rel"]))
                     rows.append(_row("seconds", f"{kind} tau {tau}s, W {window}, c {c}", values, base))
     finally:
@@ -214,7 +228,7 @@ def blends(splits: list[dict[str, Any]], base: float) -> list[dict[str, Any]]:
     for p in splits:
         p["norm"] = {
             name: normalise_scores(
-                np.asarray(create(name).fit(p["inner"]).score(p["users"])), p["seen"], "max"
+                np.asarray(_create(name).fit(p["inner"]).score(p["users"])), p["seen"], "max"
             )
             for name in BLEND_BASES
         }
@@ -273,7 +287,7 @@ def timing(splits: list[dict[str, Any]], base: float) -> list[dict[str, Any]]:
         p["late"] = lambda slack, first=first, last=last, users=p["users"]: (
             first[None, :] > last[users][:, None] + slack * YEAR
         )
-        p["ease_raw"] = np.asarray(create("ease").fit(inner).score(p["users"]), dtype=np.float64)
+        p["ease_raw"] = np.asarray(_create("ease").fit(inner).score(p["users"]), dtype=np.float64)
         p["ease_z"] = _z(p["ease_raw"], p["seen"])
     for slack in (0.0, 0.25, 1.0, 2.0, 5.0):
         values = [_ndcg(np.where(p["late"](slack), -1e9, p["ease_raw"]), p["seen"], p["rel"]) for p in splits]
@@ -302,7 +316,7 @@ def dropout(splits: list[dict[str, Any]], base: float) -> list[dict[str, Any]]:
     for p_drop in (0.1, 0.25, 0.5, 0.75):
         for l2 in (5, 15, 30, 50):
             values = [
-                _ndcg(np.asarray(create("ease", dropout=p_drop, l2=l2).fit(p["inner"]).score(p["users"])), p["seen"], p["rel"])
+                _ndcg(np.asarray(_create("ease", dropout=p_drop, l2=l2).fit(p["inner"]).score(p["users"])), p["seen"], p["rel"])
                 for p in splits
             ]  # fmt: skip
             rows.append(_row("dropout", f"ease dropout {p_drop}, l2 {l2}", values, base))
@@ -351,12 +365,12 @@ BAG_SEEDS = (42, 1, 2, 3, 4)
 def bagging(splits: list[dict[str, Any]], base: float, grid: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:  # fmt: skip
     """ials averaged over 3 and 5 seeds, alone and in the start blend (needs :func:`blends`). slim has no
     seed (coordinate descent in a fixed order): two fits of it are compared to say so."""
-    again = normalise_scores(np.asarray(create("slim").fit(splits[0]["inner"]).score(splits[0]["users"])), splits[0]["seen"], "max")  # fmt: skip
+    again = normalise_scores(np.asarray(_create("slim").fit(splits[0]["inner"]).score(splits[0]["users"])), splits[0]["seen"], "max")  # fmt: skip
     slim_diff = float(np.abs(again - splits[0]["norm"]["slim"]).max())
     print(f"bagging   slim refitted on split 1: max |difference| of its scores {slim_diff:g}", flush=True)
     raw: list[list[np.ndarray]] = []
     for p in splits:
-        raw.append([np.asarray(create("ials", random_state=s).fit(p["inner"]).score(p["users"]), dtype=np.float64) for s in BAG_SEEDS])  # fmt: skip
+        raw.append([np.asarray(_create("ials", random_state=s).fit(p["inner"]).score(p["users"]), dtype=np.float64) for s in BAG_SEEDS])  # fmt: skip
         assert np.array_equal(
             normalise_scores(raw[-1][0], p["seen"], "max"), p["norm"]["ials"]
         )  # seed 42 is the default
@@ -422,7 +436,7 @@ def large_ials(splits: list[dict[str, Any]], base: float, grid: list[dict[str, A
         got: dict[int, list[tuple[float, float]]] = {e: [] for e in LARGE_EPOCHS}
         for j, p in enumerate(splits):
             tic = time.perf_counter()
-            model = create("ials", factors=factors, alpha0=a0, regularization=lam, epochs=max(LARGE_EPOCHS))
+            model = _create("ials", factors=factors, alpha0=a0, regularization=lam, epochs=max(LARGE_EPOCHS))
 
             def read(
                 epoch: int,
@@ -702,7 +716,7 @@ def ensemble_session(splits: list[dict[str, Any]], base: float, grid: list[dict[
             values, weights = [], []
             for p in splits:
                 tic = time.perf_counter()
-                model = create("ensemble", **params).fit(p["inner"])
+                model = _create("ensemble", **params).fit(p["inner"])
                 seconds.append(time.perf_counter() - tic)
                 values.append(_ndcg(np.asarray(model.score(p["users"])), p["seen"], p["rel"]))
                 weights.append({n: round(float(w), 3) for n, w in zip(model.base_labels_, model.weights_, strict=True)})  # fmt: skip
@@ -812,9 +826,51 @@ def sgfcf(splits: list[dict[str, Any]], base: float, grid: list[dict[str, Any]])
     return _fifth("sgfcf", "SGFCF", _sgfcf_settings(splits), splits, base, grid)
 
 
+#: ∞-AE's network depths and ridge terms (a multiple of the kernel's mean diagonal)
+INF_AE_DEPTHS = (1, 2)
+INF_AE_RIDGES = (0.3, 1.0, 3.0, 10.0, 30.0, 100.0)
+
+
+def _ntk(x: sp.csr_matrix, depth: int) -> np.ndarray:
+    """The users × users neural tangent kernel of a ``depth``-hidden-layer ReLU network without biases on
+    the users' binary rows (Jacot et al. 2018; Arora et al. 2019's recursion with the arc-cosine kernels of
+    Cho & Saul 2009): Σ⁰ = XXᵀ, Σʰ = ‖‖/(2π)·(sin θ + (π − θ) cos θ), Θʰ = Σʰ + Θʰ⁻¹·(π − θ)/(2π)."""
+    sigma = np.asarray((x @ x.T).todense(), dtype=np.float64)
+    theta = sigma.copy()
+    for _ in range(depth):
+        d = np.sqrt(np.diag(sigma))
+        scale = np.outer(d, d) + 1e-12
+        cos = np.clip(sigma / scale, -1.0, 1.0)
+        angle = np.arccos(cos)
+        sigma = scale / (2 * np.pi) * (np.sin(angle) + (np.pi - angle) * cos)
+        theta = sigma + theta * (np.pi - angle) / (2 * np.pi)
+    return theta
+
+
+def _inf_ae_settings(splits: list[dict[str, Any]]) -> Any:
+    """∞-AE (Sachdeva, Dhaliwal, Wu & McAuley 2022, "Infinite Recommendation Networks: A Data-Centric
+    Approach", NeurIPS): an autoencoder of infinite width trained to convergence is kernel ridge regression
+    with its NTK over users (:func:`_ntk`), scores K (K + λI)⁻¹ X; λ is a multiple of K's mean diagonal. The
+    users × users kernel is small here (610 users)."""
+    for depth in INF_AE_DEPTHS:
+        kernels = [_ntk(p["x"], depth) for p in splits]
+        for ridge in INF_AE_RIDGES:
+            scores = []
+            for p, k in zip(splits, kernels, strict=True):
+                lam = ridge * float(np.mean(np.diag(k)))
+                a = np.linalg.solve(k + lam * np.eye(k.shape[0]), p["x"].toarray())
+                scores.append(k[p["users"]] @ a)
+            yield f"inf-AE, depth {depth}, ridge {ridge:g} x mean diagonal", scores
+
+
+def inf_ae(splits: list[dict[str, Any]], base: float, grid: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:  # fmt: skip
+    """∞-AE (:func:`_inf_ae_settings`) alone and as a fifth base of the start blend (:func:`_fifth`)."""
+    return _fifth("inf-ae", "inf-AE", _inf_ae_settings(splits), splits, base, grid)
+
+
 #: the studies ``--only`` runs by name, each in place of its rows and levers in an existing JSON
 NEW_STUDIES = {"bspm": bspm, "linkprop": linkprop, "session": session, "ensemble-session": ensemble_session,
-               "uknn": uknn, "popularity-term": popularity_term, "sgfcf": sgfcf}  # fmt: skip
+               "uknn": uknn, "popularity-term": popularity_term, "sgfcf": sgfcf, "inf-ae": inf_ae}  # fmt: skip
 
 
 def _merge_only(
@@ -826,14 +882,14 @@ def _merge_only(
     named studies' rows and levers replaced or appended, the overall best recomputed, and each run noted
     under ``"only"`` with its seconds and load."""
     result = json.loads(out.read_text())
-    ease = [_ndcg(np.asarray(create("ease").fit(p["inner"]).score(p["users"])), p["seen"], p["rel"]) for p in splits]  # fmt: skip
+    ease = [_ndcg(np.asarray(_create("ease").fit(p["inner"]).score(p["users"])), p["seen"], p["rel"]) for p in splits]  # fmt: skip
     if not np.allclose(ease, result["ease"]["by split"], rtol=0, atol=1e-9):
         raise SystemExit(
             f"ease reads {ease} here, {result['ease']['by split']} in {out}: not the same splits or code"
         )
     base = result["ease"]["ndcg@10"]
     for p in splits:
-        p["norm"] = {n: normalise_scores(np.asarray(create(n).fit(p["inner"]).score(p["users"])), p["seen"], "max") for n in ENSEMBLE_START}  # fmt: skip
+        p["norm"] = {n: normalise_scores(np.asarray(_create(n).fit(p["inner"]).score(p["users"])), p["seen"], "max") for n in ENSEMBLE_START}  # fmt: skip
     grid = [r for r in result["rows"] if r["study"] in ("blend", "single")]
     grid.append({"study": "ease", "config": "ease", "ndcg@10": base, "by split": result["ease"]["by split"]})
     recorded = next(r["by split"] for r in result["rows"] if r["config"] == "ensemble start blend")
@@ -885,7 +941,7 @@ def main() -> None:
         _merge_only(Path(out), only, splits, tic, load_before)
         return
     levers: list[dict[str, Any]] = []
-    ease = [_ndcg(np.asarray(create("ease", **ease_params).fit(p["inner"]).score(p["users"])), p["seen"], p["rel"]) for p in splits]  # fmt: skip
+    ease = [_ndcg(np.asarray(_create("ease", **ease_params).fit(p["inner"]).score(p["users"])), p["seen"], p["rel"]) for p in splits]  # fmt: skip
     base = float(np.mean(ease))
     print(f"ease at its {'default' if args.protocol == 'mlls' else 'tuned'} point: {base:.4f} {[round(v, 4) for v in ease]}", flush=True)  # fmt: skip
     if args.protocol == "mlls":
