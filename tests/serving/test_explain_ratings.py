@@ -38,10 +38,9 @@ def data() -> movierec.Dataset:
     return movierec.load("ml-latest-small")
 
 
-def _served(data: movierec.Dataset, folder: Path, name: str) -> Iterator[tuple[movierec.Recommender, Server]]:
-    """``name`` fitted on the bundled data, exported to ``folder`` and served by a real ``movierec serve``
+def _served(rec: movierec.Recommender, folder: Path) -> Iterator[tuple[movierec.Recommender, Server]]:
+    """``rec``, fitted on the bundled data, exported to ``folder`` and served by a real ``movierec serve``
     (no feedback store): one server for the module's tests of that model, which only read from it."""
-    rec = movierec.Recommender(data, name).fit()
     rec.export(folder)
     srv = Server(folder, "none").wait()
     try:
@@ -54,16 +53,23 @@ def _served(data: movierec.Dataset, folder: Path, name: str) -> Iterator[tuple[m
 def svd_served(
     data: movierec.Dataset, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[movierec.Recommender, Server]]:
-    yield from _served(data, tmp_path_factory.mktemp("explain") / "svd", "svd")
+    yield from _served(movierec.Recommender(data, "svd").fit(), tmp_path_factory.mktemp("explain") / "svd")
+
+
+@pytest.fixture(scope="module")
+def knn(data: movierec.Dataset) -> movierec.Recommender:
+    """knn-baseline fitted on the bundled data once for the module's tests, which only read it (a fit is
+    0.65 CPU-s): its ``_known_scorer`` is built by whichever test asks for a known user's list first, so
+    test_knn_explains_a_known_users_list, which sees it start empty, fits its own."""
+    return movierec.Recommender(data, "knn-baseline").fit()
 
 
 @pytest.fixture(scope="module")
 def knn_served(
-    data: movierec.Dataset, tmp_path_factory: pytest.TempPathFactory
+    knn: movierec.Recommender, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[movierec.Recommender, Server]]:
-    """knn-baseline's notebook and server: the fit's own ``_known_scorer`` is built by whichever test asks
-    for a known user's list first (test_knn_explains_a_known_users_list fits its own to see it start empty)."""
-    yield from _served(data, tmp_path_factory.mktemp("explain") / "knn", "knn-baseline")
+    """The module's knn-baseline notebook (:func:`knn`) and its server."""
+    yield from _served(knn, tmp_path_factory.mktemp("explain") / "knn")
 
 
 def _old_reasons(rec: movierec.Recommender, ratings: dict[int, float], top: list[int]) -> list[str]:
@@ -214,13 +220,13 @@ STAR_WARS_FAN = {1: 5.0, 6377: 5.0, 260: 5.0, 4973: 2.0}
 STAR_WARS = "Star Wars: Episode IV - A New Hope (1977)"
 
 
-def test_knn_names_the_nearest_rated_neighbour(data: movierec.Dataset) -> None:
+def test_knn_names_the_nearest_rated_neighbour(data: movierec.Dataset, knn: movierec.Recommender) -> None:
     """knn-baseline's Empire Strikes Back had no reason although Star Wars IV, rated 5, is the first of its
     neighbours (similarity 0.50; Toy Story 0.065, Finding Nemo 0.043). Leave-one-out on a similarity-
     weighted mean hands the left-out weight to the others: Toy Story and Finding Nemo stand further above
     their baselines (deviations 1.00, 0.91 against Star Wars IV's 0.70), so leaving Star Wars IV out raised
     the prediction by 0.22. Reasons are now each neighbour's term, s_ij (r_uj − b_uj) / Σ s."""
-    rec = movierec.Recommender(data, "knn-baseline").fit()
+    rec = knn
     got = rec.recommend_for(STAR_WARS_FAN, k=10, explain=True).set_index("movieId")
     assert got.loc[1196, "because"] == f"{STAR_WARS}; Toy Story (1995)"
     items = np.array([rec.movie_index(m) for m in STAR_WARS_FAN])
@@ -245,10 +251,12 @@ def test_knn_names_the_nearest_rated_neighbour(data: movierec.Dataset) -> None:
 
 
 @pytest.mark.parametrize("name", ["knn-basic", "knn-means", "knn-zscore", "knn-baseline"])
-def test_knn_reasons_are_rated_neighbours(data: movierec.Dataset, name: str) -> None:
+def test_knn_reasons_are_rated_neighbours(
+    data: movierec.Dataset, name: str, request: pytest.FixtureRequest
+) -> None:
     """Every k-NN reason is a liked movie among its row's neighbours whose term lifts the row by more than the
     tolerance; a row predicted from fewer than min_k rated neighbours (its baseline) has none."""
-    rec = movierec.Recommender(data, name).fit()
+    rec = request.getfixturevalue("knn") if name == "knn-baseline" else movierec.Recommender(data, name).fit()
     with warnings.catch_warnings(record=True):
         warnings.simplefilter("always")
         got = rec.recommend_for(STAR_WARS_FAN, k=10, explain=True)
@@ -336,11 +344,11 @@ def test_knn_explains_a_known_users_list(data: movierec.Dataset) -> None:
     assert named >= 20
 
 
-def test_user_1s_knn_baseline_list_follows_the_baseline(data: movierec.Dataset) -> None:
+def test_user_1s_knn_baseline_list_follows_the_baseline(knn: movierec.Recommender) -> None:
     """User 1 rated 232 movies: each row of their knn-baseline list weighs 40 rated neighbours, none of
     whose shares reaches 0.045 stars (the largest 0.033), so no row has a reason and one warning says why
     in the shares' words, not leave-one-out's."""
-    rec = movierec.Recommender(data, "knn-baseline").fit()
+    rec = knn
     got, said = _known_list(rec, 1)
     assert list(got["because"]) == [""] * 10
     assert said == [
