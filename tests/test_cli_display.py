@@ -402,6 +402,20 @@ def test_explained_lists_give_each_reason_its_own_line() -> None:
     assert reasons and all(r in ("Toy Story (1995)", "Alien (1979)") for r in reasons), proc.stdout
 
 
+def test_a_known_users_explained_list_keeps_each_reason_on_one_line_at_80_columns() -> None:
+    """The README's ``recommend --user 1 --model ease --explain`` at 80 columns split the title and
+    'because' columns evenly, so reasons broke: 'Clockwork Orange, A' over '(1971)', 'M*A*S*H (a.k.a.
+    MASH)' over '(1970)', read as a reason each. The reasons column now keeps its longest reason's width
+    and the titles wrap beside them, inside the row's two lines; every reason is a whole 'Title (year)'."""
+    proc = run("recommend", "--user", "1", "--model", "ease", "--explain")
+    assert proc.returncode == 0, proc.stderr
+    assert all(cell_len(line) <= 80 for line in proc.stdout.splitlines()), proc.stdout
+    rows = _table_rows(proc.stdout)
+    reasons = [row[-1] for row in rows if row[-1]]
+    assert len(reasons) >= 10 and all(re.fullmatch(r".+ \(\d{4}\)", r) for r in reasons), proc.stdout
+    assert len(rows) == 20, proc.stdout  # two reasons a movie: the wrapped titles take no line of their own
+
+
 def test_a_visitors_list_names_its_support_floor_as_a_known_users_does() -> None:
     """``recommend --user 1``'s title says 'only movies with ≥ 5 ratings of 4+'; ``recommend --rated …``
     passes the same floor (art.visitor's min_support) but its title left it out, so a newcomer running the

@@ -102,6 +102,7 @@ def list_table(
     *,
     title_column: int | None,
     optional: tuple[int, ...] = (),
+    reasons: int | None = None,
     **table_args: Any,
 ) -> Table:
     """A list of movies (``recommend``, ``similar``) as a table one line per movie at the console's width.
@@ -111,12 +112,20 @@ def list_table(
     then titles longer than the room left are cut with '…', their year kept (:func:`shorten_title`; the
     movieId beside each names it whole, and ``--json`` has every title whole). A terminal too narrow for
     :data:`_TITLE_FLOOR` cells of title wraps them instead, as does ``title_column=None`` (a row of several
-    lines anyway, ``--explain``'s). ``table_args`` go to :class:`rich.table.Table`."""
+    lines anyway, ``--explain``'s). ``reasons``: the column of ``--explain``'s reasons, a movie a line; where
+    the rows do not fit it keeps its longest reason's width while the widest other column (the titles,
+    wrapping) keeps :data:`_TITLE_FLOOR` cells: split evenly at 80 columns, 'Clockwork Orange, A' over
+    '(1971)' read as two reasons. ``table_args`` go to :class:`rich.table.Table`."""
+    fixed: int | None = None  # the reasons column's width, once the rows are known not to fit
+
+    def widest(i: int) -> int:  # column i's longest line
+        return max((cell_len(line) for row in rows for line in row[i].splitlines()), default=0)
 
     def build(keep: list[int], cut: int | None) -> Table:
         table = Table(**table_args)
         for i in keep:
-            table.add_column(columns[i][0], justify=columns[i][1])  # type: ignore[arg-type]
+            size = fixed if i == reasons else None
+            table.add_column(columns[i][0], justify=columns[i][1], width=size)  # type: ignore[arg-type]
         for row in rows:
             cells = [row[i] if i != title_column or cut is None else shorten_title(row[i], cut) for i in keep]
             table.add_row(*cells)
@@ -133,6 +142,13 @@ def list_table(
         keep.remove(drop)
         table = build(keep, None)
     over = needed(table) - width
+    if (
+        over > 0
+        and reasons is not None
+        and max(widest(i) for i in keep if i != reasons) - over >= _TITLE_FLOOR
+    ):
+        fixed = widest(reasons)
+        table = build(keep, None)
     if over > 0 and title_column is not None:
         longest = max(cell_len(row[title_column]) for row in rows)
         table = build(keep, max(longest - over, _TITLE_FLOOR))

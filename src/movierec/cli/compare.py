@@ -1141,6 +1141,7 @@ def _print_list(
     # tells less than the title, and the score beside it is that rating shrunk (the caption says so)
     table = list_table(
         cols, cells, title_column=None if because else 2, optional=(4,) if with_rating else (),
+        reasons=len(cols) - 1 if because else None,
         title=title, title_justify="left", caption=caption, caption_justify="left",
     )  # fmt: skip
     print_table(table)
