@@ -18,9 +18,10 @@ SPARK_JOB = [
 #: the driver JVM option the Spark tests give (``spark.driver.extraJavaOptions``): the JIT's first tier
 #: only. A test's Spark job lasts seconds, and HotSpot's second tier spent a third of them compiling Spark's
 #: start-up code: one ``spark train`` of :func:`small_ratings` (2 shared cores, load ~4) took 44 and 34 s,
-#: and 29 and 26 s with it. Java runs the same program either way, with larger stack frames: a test of how
-#: deep Java's stack goes (test_checkpoints' 50 iterations) keeps the default JIT, as a person's run has it.
-#: A test setting, not movierec's: a long job needs the second tier.
+#: and 29 and 26 s with it. Java runs the same program either way, with larger stack frames: a tighter
+#: stack, which test_checkpoints' 50 iterations use (they overflowed Java's default 1 MiB thread stack
+#: with it, before movierec gave the driver 4 MiB). A test setting, not movierec's: a long job needs the
+#: second tier.
 FAST_JVM_OPTION = "-XX:TieredStopAtLevel=1"
 
 #: :data:`FAST_JVM_OPTION` as the CLI takes it

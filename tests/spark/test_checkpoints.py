@@ -55,8 +55,9 @@ def test_a_killed_runs_folder_is_removed_by_the_next_run_and_nothing_else(
 
     The second run is also the one that checks two older rules, so the Spark group starts one JVM fewer
     per rule (each start is 10-30 s of the suite's critical path): 50 iterations train without Java's
-    StackOverflowError (the lineage is cut at each checkpoint) and the folder made for it is removed at
-    exit; and it runs on an 80-column pseudo-terminal, where every line of the summary fits (the hold-out
+    StackOverflowError, under the JIT's first tier too (the lineage is cut at each checkpoint, and the
+    driver's threads get the 4 MiB stack the 9 iterations after the last cut need there), and the folder
+    made for it is removed at exit; and it runs on an 80-column pseudo-terminal, where every line of the summary fits (the hold-out
     line was one line of 177 columns, which the terminal broke mid-word)."""
     import json
     import signal
@@ -81,9 +82,10 @@ def test_a_killed_runs_folder_is_removed_by_the_next_run_and_nothing_else(
     env["TMPDIR"] = str(tmp)
     command = [sys.executable, "-m", "movierec", "spark", "train", "--ratings", str(ratings), "--rank", "4"]
     command += ["--master", "local[2]", "--conf", "spark.ui.enabled=false"]
-    # the killed run dies as its fit starts, so its JVM gets the JIT's first tier (sparkmarks.FAST_JVM: 5-10 s
-    # sooner there); the next run keeps the default JIT, as the stack depth it tests depends on the JIT (50
-    # iterations overflowed Java's stack with the first tier only, even with the checkpoint folder)
+    # both runs get the JIT's first tier (sparkmarks.FAST_JVM: 5-10 s sooner each). Its larger stack frames
+    # are the tighter stack the 50 iterations test: with Java's default 1 MiB thread stack they overflowed
+    # it even with the checkpoint folder (the 9 iterations after the last cut, in the evaluation's tasks),
+    # and pass with the driver's 4 MiB (movierec.spark.session.DRIVER_THREAD_STACK)
     proc = subprocess.Popen(
         [*command, *FAST_JVM, "--iterations", "200", "--out", str(tmp_path / "killed")],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=tmp_path, start_new_session=True,
@@ -108,7 +110,7 @@ def test_a_killed_runs_folder_is_removed_by_the_next_run_and_nothing_else(
     for name in ("SPARK_SUBMIT_OPTS", "SPARK_CONF_DIR", "SPARK_HOME"):
         monkeypatch.delenv(name, raising=False)
     quiet = ["--conf", "spark.ui.showConsoleProgress=false"]
-    text = _in_terminal([*command[3:], *quiet, "--iterations", "50", "--out", "next"], tmp_path)
+    text = _in_terminal([*command[3:], *FAST_JVM, *quiet, "--iterations", "50", "--out", "next"], tmp_path)
     assert (tmp_path / "next" / "manifest.json").is_file(), text[-3000:]
     assert "StackOverflowError" not in text
     assert not killed.exists(), "the killed run's checkpoint folder is still there"

@@ -244,22 +244,50 @@ def test_bad_conf_through_the_cli(tmp_path: Path) -> None:
 def test_the_driver_gets_movierec_log_config_only_while_it_starts(monkeypatch: pytest.MonkeyPatch) -> None:
     """``-Dlog4j2.configurationFile`` goes first in ``SPARK_SUBMIT_OPTS`` (what is there stays after it, so a
     user's own setting wins) and only while the JVM starts: the environment is as it was afterwards. The
-    netlib options (where this machine lacks libblas.so.3 / liblapack.so.3) follow it, before the user's."""
-    from movierec.spark.session import LOG4J_CONFIG, _no_native_netlib, _quiet_driver_log
+    4 MiB thread stack (``-Xss4m``, test_checkpoints runs what it is for) and the netlib options (where this
+    machine lacks libblas.so.3 / liblapack.so.3) follow it, before the user's: a user's ``-Xss1m`` there
+    comes later on Java's command line, and the last ``-Xss`` is the one Java takes."""
+    from movierec.spark.session import LOG4J_CONFIG, _driver_java_options, _no_native_netlib
 
-    monkeypatch.delenv("SPARK_CONF_DIR", raising=False)
-    monkeypatch.delenv("SPARK_HOME", raising=False)
+    for name in ("SPARK_CONF_DIR", "SPARK_HOME", "JAVA_TOOL_OPTIONS", "JDK_JAVA_OPTIONS"):
+        monkeypatch.delenv(name, raising=False)
     log4j = f"-Dlog4j2.configurationFile={LOG4J_CONFIG.resolve().as_uri()}"
     assert LOG4J_CONFIG.is_file() and " " not in log4j
-    ours = " ".join([log4j, *_no_native_netlib()])
+    ours = " ".join([log4j, "-Xss4m", *_no_native_netlib()])
     monkeypatch.delenv("SPARK_SUBMIT_OPTS", raising=False)
-    with _quiet_driver_log():
+    with _driver_java_options():
         assert os.environ["SPARK_SUBMIT_OPTS"] == ours
     assert "SPARK_SUBMIT_OPTS" not in os.environ
-    monkeypatch.setenv("SPARK_SUBMIT_OPTS", "-Dlog4j2.configurationFile=mine.xml -Xss4m")
-    with _quiet_driver_log():
-        assert os.environ["SPARK_SUBMIT_OPTS"] == f"{ours} -Dlog4j2.configurationFile=mine.xml -Xss4m"
-    assert os.environ["SPARK_SUBMIT_OPTS"] == "-Dlog4j2.configurationFile=mine.xml -Xss4m"
+    monkeypatch.setenv("SPARK_SUBMIT_OPTS", "-Dlog4j2.configurationFile=mine.xml -Xss1m")
+    with _driver_java_options():
+        assert os.environ["SPARK_SUBMIT_OPTS"] == f"{ours} -Dlog4j2.configurationFile=mine.xml -Xss1m"
+    assert os.environ["SPARK_SUBMIT_OPTS"] == "-Dlog4j2.configurationFile=mine.xml -Xss1m"
+
+
+@pytest.mark.parametrize("option", ["-Xss512k", "-XX:ThreadStackSize=2048"])
+@pytest.mark.parametrize("where", ["JAVA_TOOL_OPTIONS", "JDK_JAVA_OPTIONS"])
+def test_a_thread_stack_java_reads_first_keeps_ours_off(
+    where: str, option: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Java reads ``JAVA_TOOL_OPTIONS`` and ``JDK_JAVA_OPTIONS`` before its command line, so movierec's
+    ``-Xss4m`` there would override a stack size set in them: then it is left out (the rest stays)."""
+    from movierec.spark.session import _driver_java_options
+
+    for name in (
+        "SPARK_SUBMIT_OPTS",
+        "JAVA_TOOL_OPTIONS",
+        "JDK_JAVA_OPTIONS",
+        "SPARK_CONF_DIR",
+        "SPARK_HOME",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv(where, f"-Dfile.encoding=UTF-8 {option}")
+    with _driver_java_options():
+        opts = os.environ["SPARK_SUBMIT_OPTS"].split()
+    assert "-Xss4m" not in opts and "-Dlog4j2.configurationFile" in opts[0], opts
+    monkeypatch.setenv(where, "-Dfile.encoding=UTF-8 -XX:+UseG1GC")  # no stack size there: ours is given
+    with _driver_java_options():
+        assert "-Xss4m" in os.environ["SPARK_SUBMIT_OPTS"].split()
 
 
 @pytest.mark.parametrize("where", ["SPARK_CONF_DIR", "SPARK_HOME"])
@@ -267,17 +295,17 @@ def test_a_log4j_file_in_sparks_conf_folder_is_left_to_work(
     where: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A cluster's (or user's) ``log4j2.properties`` in Spark's configuration folder keeps the driver's log."""
-    from movierec.spark.session import _quiet_driver_log
+    from movierec.spark.session import _driver_java_options
 
     monkeypatch.delenv("SPARK_CONF_DIR", raising=False)
     monkeypatch.delenv("SPARK_SUBMIT_OPTS", raising=False)
     conf = tmp_path / "conf"
     conf.mkdir()
     monkeypatch.setenv(where, str(conf if where == "SPARK_CONF_DIR" else tmp_path))
-    with _quiet_driver_log():
+    with _driver_java_options():
         assert "log4j2.configurationFile" in os.environ["SPARK_SUBMIT_OPTS"]  # an empty folder: ours
     (conf / "log4j2.properties").write_text("rootLogger.level = info\n")
-    with _quiet_driver_log():  # the netlib options only, where the native libraries are missing
+    with _driver_java_options():  # the netlib options only, where the native libraries are missing
         assert "log4j2.configurationFile" not in os.environ.get("SPARK_SUBMIT_OPTS", "")
 
 
