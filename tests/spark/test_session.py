@@ -290,6 +290,58 @@ def test_a_thread_stack_java_reads_first_keeps_ours_off(
         assert "-Xss4m" in os.environ["SPARK_SUBMIT_OPTS"].split()
 
 
+def test_the_accumulator_server_is_quiet_about_a_jvm_gone_and_nothing_else(
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    """pyspark's real accumulator server (no JVM: this test plays the JVM's side of the socket): a
+    connection that ends (end-of-file, as a killed JVM's does) prints nothing once the JVM process has
+    exited, and still prints socketserver's traceback while it runs; a wrong token always prints."""
+    import select
+    import struct
+    import time
+    from types import SimpleNamespace
+
+    from pyspark.accumulators import _start_update_server
+
+    from movierec.spark.session import _quiet_lost_jvm
+
+    token = "t0ken-of-test"
+
+    def jvm_side(proc: subprocess.Popen[bytes]) -> str:
+        """What stderr got from one connection that sends its token and no update, then closes, and one
+        with a wrong token (whose traceback says the first one's handling is done)."""
+        server = _start_update_server(token, False)
+        try:
+            _quiet_lost_jvm(
+                SimpleNamespace(_accumulatorServer=server, _gateway=SimpleNamespace(proc=proc)), wait_s=1
+            )
+            with socket.create_connection(server.server_address[:2], timeout=10) as sock:
+                sock.sendall(token.encode() + struct.pack("!i", 0))  # authenticated, 0 updates
+                assert select.select([sock], [], [], 10)[0] and sock.recv(1) == b"\x01"
+            with socket.create_connection(server.server_address[:2], timeout=10) as sock:
+                sock.sendall(b"x" * len(token))
+            err, deadline = "", time.monotonic() + 20
+            while "is not correct" not in err and time.monotonic() < deadline:
+                time.sleep(0.05)
+                err += capfd.readouterr().err
+            time.sleep(0.1)
+            return err + capfd.readouterr().err
+        finally:
+            server.shutdown()
+
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait(timeout=30)
+    err = jvm_side(gone)
+    assert err.count("Traceback") == 1 and "is not correct" in err and "EOFError" not in err, err
+    alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        err = jvm_side(alive)
+    finally:
+        alive.kill()
+        alive.wait(timeout=30)
+    assert err.count("Traceback") == 2 and "EOFError" in err and "is not correct" in err, err
+
+
 @pytest.mark.parametrize("where", ["SPARK_CONF_DIR", "SPARK_HOME"])
 def test_a_log4j_file_in_sparks_conf_folder_is_left_to_work(
     where: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch

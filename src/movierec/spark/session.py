@@ -531,6 +531,7 @@ def spark_session(
         raise SparkUnavailableError(
             f"Spark could not start with master {master} ({_MASTER}): {first}"
         ) from exc
+    _quiet_lost_jvm(spark.sparkContext)
     url = spark.sparkContext.uiWebUrl
     if not quiet:
         print_note(
@@ -551,6 +552,47 @@ def spark_session(
                 if stopping.muted:  # the stop may find the interrupted call's connection closed: no news
                     warnings.filterwarnings("ignore", message="Unable to cleanly shutdown Spark JVM")
                 _stop(spark)
+
+
+#: how long pyspark's accumulator server waits, on its own thread, for the driver's JVM to exit once the
+#: JVM's end of its connection closed (:func:`_quiet_lost_jvm`)
+JVM_EXIT_WAIT_S = 5.0
+
+
+def _quiet_lost_jvm(sc: Any, *, wait_s: float = JVM_EXIT_WAIT_S) -> None:
+    """Keep pyspark's accumulator server from printing a traceback on stderr when the driver's JVM is gone.
+
+    Why: once a Python job has run, the JVM holds a connection to pyspark's accumulator server in this
+    process (``pyspark.accumulators.UpdateRequestHandler``). When the JVM died (killed, or a
+    ``StackOverflowError`` in local mode), the handler read end-of-file (``read_int`` raises ``EOFError``)
+    and ``socketserver``'s ``handle_error`` printed 20 lines on stderr, "Exception occurred during
+    processing of request from ('127.0.0.1', …)" and a traceback ending in ``EOFError``, before movierec's
+    one note that Spark did not stop cleanly. Only this session's server changes, and only for the end of
+    a connection (``EOFError``, ``ConnectionResetError``) once the JVM process has exited (waiting up to
+    ``wait_s`` on the server's thread): any other error, or a connection that ends while the JVM runs,
+    prints as before.
+    """
+    server = getattr(sc, "_accumulatorServer", None)
+    jvm = getattr(getattr(sc, "_gateway", None), "proc", None)
+    if server is None or jvm is None:  # a gateway this process did not start: no JVM process to watch
+        return
+    report = server.handle_error
+
+    def handle_error(request: Any, client_address: Any) -> None:
+        if isinstance(sys.exc_info()[1], (EOFError, ConnectionResetError)) and _exited(jvm, wait_s):
+            return
+        report(request, client_address)
+
+    server.handle_error = handle_error
+
+
+def _exited(proc: subprocess.Popen[bytes], wait_s: float) -> bool:
+    """Whether ``proc`` exits within ``wait_s`` seconds (at once when it already has)."""
+    try:
+        proc.wait(timeout=wait_s)
+    except subprocess.TimeoutExpired:
+        return False
+    return True
 
 
 def _sigint_handler() -> Any:
