@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import io
 import re
+from pathlib import Path
 
 from rich.console import Console
 
+from clihelp import run_process
 from movierec.viz.report import _Progress
 
 
@@ -51,3 +53,59 @@ def test_an_epoch_row_fits_80_columns_with_its_loss_and_validation_score_whole()
 def test_a_wide_terminal_keeps_the_long_bar() -> None:
     row = next(r for r in _rows(140) if "119/150" in r)
     assert "━" * 20 in row, row
+
+
+def _final_rows(events: list[dict]) -> dict[str, str]:
+    """Each model's progress row as a terminal shows it once the report's models are done: the last
+    frame rich drew (on leaving the display) of a real ``_Progress`` fed compare's events."""
+    out = io.StringIO()
+    console = Console(file=out, width=80, force_terminal=True, color_system=None)
+    with _Progress(console, 2) as prog:
+        on = prog.handler({})
+        for ev in events:
+            on(ev)
+    text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", out.getvalue())
+    last: dict[str, str] = {}
+    for line in text.replace("\r", "\n").split("\n"):
+        for model in ("svd", "ease"):
+            if line.strip().startswith(model + " "):
+                last[model] = line.strip()
+    return last
+
+
+def test_a_terminal_bar_stops_saying_evaluating_once_its_model_is_done() -> None:
+    """The report's bars outlive the run (transient=False); each kept the last status it was given, so at
+    the end of make demo all seven read 'evaluating test-candidates' above the finished report. A model's
+    evaluation ends when the next model starts or the run does: its bar reads its fit time again."""
+    events: list[dict] = []
+    for model, epochs in (("svd", 2), ("ease", None)):
+        events.append({"event": "fit-start", "model": model, "epochs": epochs})
+        if epochs:
+            events += [{"event": "epoch", "model": model, "epoch": e, "loss": 0.5} for e in (1, 2)]
+        events.append({"event": "fit-end", "model": model, "seconds": 0.25})
+        events += [{"event": "evaluate", "model": model, "protocol": p} for p in ("rating", "full-ranking")]
+    rows = _final_rows(events)
+    assert set(rows) == {"svd", "ease"}, rows
+    for row in rows.values():
+        assert "fitted in 0.2 s" in row and "evaluating" not in row, rows
+
+
+def test_a_piped_report_prints_each_models_lines_before_the_next_models(
+    tmp_path: Path, movielens_dir: Path
+) -> None:
+    """Piped, a model's 'evaluating PROTOCOL' line within 3 s of its fit's was held back and printed when
+    the progress closed, stamped then: make demo's log read '[ 24.0s] popularity · evaluating
+    test-candidates' after warp's lines, though popularity was evaluated at 1.1 s. Each is a line of
+    its own now, in order, as compare's are."""
+    proc = run_process(
+        "report", "--dataset", str(movielens_dir), "--models", "svd,ease", "--params", "svd.n_epochs=2",
+        "--projection", "pca", "--out", str(tmp_path / "r"), cwd=tmp_path, env={"COLUMNS": "80"},
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    texts = [
+        line.split("] ", 1)[1] for line in proc.stderr.splitlines() if re.match(r"\[ *\d+\.\ds\] ", line)
+    ]
+    svd = [i for i, t in enumerate(texts) if t.startswith("svd · ")]
+    ease = [i for i, t in enumerate(texts) if t.startswith("ease · ")]
+    assert svd and ease and max(svd) < min(ease), texts
+    assert any(texts[i].startswith("svd · evaluating ") for i in svd), texts
