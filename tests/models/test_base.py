@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -100,6 +102,30 @@ def test_a_typo_gets_the_likely_fix_first() -> None:
     ):
         get_protocol("full_rankin")
     assert get_protocol("full_ranking").name == "full-ranking"  # as an experiment file spells it
+
+
+def test_the_names_newcomers_type_point_to_the_model_here() -> None:
+    """The README says SVD++; ``-m svd++`` was read as svd with item features '+' ("give the model as svd
+    and its item features apart (--item-features ,)"), and ``movierec models svd++`` said "did you mean
+    'svd'?". implicit's ALS got "did you mean 'implicit:bpr'?", LightFM "did you mean 'lightfm:bpr'?", a
+    reference backend recommend refuses. Each is one line naming the model here, in every entry point."""
+    from clihelp import run_process
+    from movierec.viz.report import parse_models
+
+    said = {
+        "svd++": "SVD++ (Surprise's SVDpp) is svdpp here",
+        "implicit:als": "implicit's AlternatingLeastSquares is als here",
+        "LightFM": "LightFM's model is warp, bpr, logistic or warp-kos here",
+    }
+    for name, text in said.items():
+        with pytest.raises(ConfigError, match=rf"^unknown model '{re.escape(name)}': {re.escape(text)}"):
+            get_class(name)
+    with pytest.raises(ConfigError, match=r"SVD\+\+ \(Surprise's SVDpp\) is svdpp here"):
+        parse_models("svd++,ease")  # report and embed's --models
+    for args in (["recommend", "--user", "1", "-m", "SVD++"], ["models", "svd++"]):
+        proc = run_process(*args, env={"COLUMNS": "80"})
+        assert proc.returncode == 2 and proc.stderr.count("\n") == 1, proc.stderr
+        assert "is svdpp here" in proc.stderr and "item features" not in proc.stderr, proc.stderr
 
 
 def test_registry_names_are_kebab_case() -> None:

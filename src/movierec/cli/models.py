@@ -271,11 +271,13 @@ def models_cmd(
     apart); ``movierec models NAME`` shows one with its parameters, defaults and search space."""
     from rich.table import Table
 
-    from movierec.models.registry import MODELS
+    from movierec.models.registry import FOREIGN_MODELS, MODELS
 
     names = list(MODELS)
     if name is not None:
         key = name.strip().lower()
+        if key not in MODELS and key in FOREIGN_MODELS:  # 'svd++' got "did you mean 'svd'?"
+            raise ConfigError(f"unknown model {name!r}: {FOREIGN_MODELS[key]}")
         if key not in MODELS:
             raise ConfigError(
                 f"unknown model {name!r}{did_you_mean(name, names)}; valid models: {', '.join(names)}"

@@ -197,12 +197,21 @@ FOREIGN_MODELS: dict[str, str] = {
     **dict.fromkeys(
         ("funksvdscorer", "funksvd"), "LensKit's FunkSVDScorer is svd here (Funk's SGD biased MF)"
     ),
+    # the names the README and papers use: 'svd++' was read as svd with item features '+' ("give the
+    # model as svd and its item features apart (--item-features ,)"), 'implicit:als' got "did you mean
+    # 'implicit:bpr'?", 'lightfm' "did you mean 'lightfm:bpr'?", a reference backend recommend refuses
+    "svd++": "SVD++ (Surprise's SVDpp) is svdpp here",
+    "implicit:als": "implicit's AlternatingLeastSquares is als here (it runs implicit's own solver)",
+    "lightfm": "LightFM's model is warp, bpr, logistic or warp-kos here, by its loss= (LightFM(loss='warp') "
+    "is warp); lightfm:warp and the others run LightFM itself, beside them in compare",
 }
 
 
 def get_class(name: str) -> type[BaseRecommender]:
     """The class registered under ``name``; unknown names and missing extras raise ConfigError."""
     key = name.strip().lower()
+    if key not in MODELS and key in FOREIGN_MODELS:  # before NAME+feature: 'svd++' is SVD++, not svd
+        raise ConfigError(f"unknown model {name!r}: {FOREIGN_MODELS[key]}")
     base, plus, feats = key.partition("+")
     # the report's per-model form (NAME+feature), typed where one option gives every model its features
     if plus and base in MODELS:
@@ -212,8 +221,6 @@ def get_class(name: str) -> type[BaseRecommender]:
             f"({spelled(f'item_features={given!r}', f'--item-features {given}')}); NAME+feature is the "
             "report's per-model form"
         )
-    if key not in MODELS and key in FOREIGN_MODELS:
-        raise ConfigError(f"unknown model {name!r}: {FOREIGN_MODELS[key]}")
     parts = [p.strip() for p in key.split(",") if p.strip()]
     if len(parts) > 1 and all(p.partition("+")[0] in MODELS for p in parts):
         # 'svd,ease' where one model goes: "did you mean 'ease'?" guessed at one of the two that were meant

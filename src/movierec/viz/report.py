@@ -84,13 +84,15 @@ def parse_models(
 ) -> list[ModelSpec]:
     """``"svd,bpr,warp+genres+tags"`` → specs; ``params`` maps a model (its name or full label) to hyperparameters."""
     from movierec.features import canonical_names
-    from movierec.models.registry import get_class
+    from movierec.models.registry import FOREIGN_MODELS, get_class
 
     parts = [p for p in (text.split(",") if isinstance(text, str) else text) if str(p).strip()]
     if not parts:
         raise ConfigError(f"give at least one model name ({_MODELS})")
     specs: list[ModelSpec] = []
     for part in parts:
+        if str(part).strip().lower() in FOREIGN_MODELS:  # 'svd++': SVD++ is svdpp, not svd with features '+'
+            get_class(str(part))
         m = _SPEC.match(str(part).lower())
         if not m:
             raise ConfigError(
