@@ -19,6 +19,7 @@ from sparkmarks import FAST_JVM, FAST_JVM_OPTION, SPARK_JOB
 
 from datagen import make_ratings
 from movierec.datasets import bundled_path
+from movierec.spark.failures import JVM_GONE
 from movierec.spark.session import CHECKPOINT_PREFIX, SparkUnavailableError, check_java
 
 pytestmark = SPARK_JOB
@@ -159,27 +160,57 @@ def test_a_jvm_gone_before_stop_is_a_note_not_a_failure(tmp_path: Path) -> None:
     command's own code after it still runs (a ``spark train`` whose artifact was complete once exited 1
     with a Py4JNetworkError from ``stop()``). A Python job ran first, so the JVM held a connection to
     pyspark's accumulator server, whose handler printed a traceback ending in ``EOFError`` on stderr when
-    the JVM died, before the note; the note is all there is now."""
+    the JVM died, before the note; the note is all there is now.
+
+    The JVM dies as a job fails (a Java error in a task, as a StackOverflowError in local mode takes the
+    JVM down with it): ``job_failures`` could not read the cause from the JVM, and its fall-back's
+    ``str()`` asked the JVM too, so the run ended in some 140 lines of chained tracebacks
+    (``ConnectionRefusedError``). Now it is still one SparkJobError line: what Python holds of the cause
+    (a task's Python error, read when it was raised), else that the JVM stopped first."""
     script = tmp_path / "kill_jvm.py"
     script.write_text(
-        "import os, signal, time\n"
+        "import os, signal\n"
+        "from movierec.spark.failures import SparkJobError, job_failures\n"
         "from movierec.spark.session import spark_session\n"
         "conf = {'spark.ui.enabled': 'false', 'spark.ui.showConsoleProgress': 'false',"
         f" 'spark.driver.extraJavaOptions': {FAST_JVM_OPTION!r}}}\n"
         "with spark_session('local[2]', conf, quiet=True) as spark:\n"
         "    assert spark.range(3).count() == 3\n"
-        "    assert spark.sparkContext.parallelize(range(4), 2).map(lambda x: x + 1).sum() == 10\n"
-        "    jvm = spark.sparkContext._gateway.proc\n"
-        "    os.kill(jvm.pid, signal.SIGKILL)\n"
-        "    jvm.wait(timeout=30)\n"
+        "    sc = spark.sparkContext\n"
+        "    assert sc.parallelize(range(4), 2).map(lambda x: x + 1).sum() == 10\n"
+        "    sc.setLogLevel('OFF')  # Spark logs the task's Python traceback: not what this test reads\n"
+        "    try:\n"
+        "        sc.parallelize([1], 1).map(lambda x: x // 0).collect()\n"
+        "    except Exception as exc:\n"
+        "        python_failure = exc\n"
+        "    sc.setLogLevel('ERROR')\n"
+        "    jvm = sc._gateway.proc\n"
+        "    for failure in ('java', 'python'):\n"
+        "        try:\n"
+        "            with job_failures():\n"
+        "                if failure == 'python':\n"
+        "                    raise python_failure\n"
+        "                try:\n"
+        "                    spark.range(1).selectExpr(\"java_method('java.lang.Integer', 'parseInt', 'x')\").collect()\n"
+        "                finally:\n"
+        "                    os.kill(jvm.pid, signal.SIGKILL)\n"
+        "                    jvm.wait(timeout=30)\n"
+        "        except SparkJobError as exc:\n"
+        "            print(exc)\n"
         "print('after the session')\n"
     )
     env = {k: v for k, v in os.environ.items() if k not in ("SPARK_SUBMIT_OPTS", "SPARK_CONF_DIR")}
+    env["TMPDIR"] = str(tmp_path)  # the failures' logs
     done = subprocess.run(
         [sys.executable, str(script)], capture_output=True, text=True, timeout=300, env=env, cwd=tmp_path
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    assert done.stdout.strip().endswith("after the session")
+    *_, java, python, after = done.stdout.splitlines()
+    assert after == "after the session", done.stdout
+    assert java.startswith(f"the Spark job failed: {JVM_GONE} (full stack in {tmp_path}"), done.stdout
+    assert python.startswith(
+        "the Spark job failed: ZeroDivisionError: integer division or modulo by zero (full stack in "
+    ), done.stdout
     notes = [ln for ln in done.stderr.splitlines() if ln.startswith("note: Spark did not stop cleanly (")]
     assert len(notes) == 1, done.stderr[-3000:]
     assert "Traceback" not in done.stderr and "EOFError" not in done.stderr, done.stderr[-3000:]

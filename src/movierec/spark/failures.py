@@ -68,11 +68,13 @@ def _spark_exception_types() -> tuple[type[BaseException], ...]:
 
 def _first_line(text: str | None) -> str:
     """What a message says in one line: its first line, or the last one for a Python traceback (the
-    exception a task's Python code raised, which Spark wraps as the message of a ``PythonException``)."""
+    exception a task's Python code raised, which Spark wraps as the message of a ``PythonException``, and
+    pyspark's captured one as ``[PYTHON_EXCEPTION] An exception was thrown from the Python worker:
+    Traceback (most recent call last):``)."""
     lines = [line.strip() for line in (text or "").strip().splitlines() if line.strip()]
     if not lines:
         return ""
-    line = lines[-1] if lines[0].startswith("Traceback (most recent call last)") else lines[0]
+    line = lines[-1] if lines[0].endswith("Traceback (most recent call last):") else lines[0]
     return line if len(line) <= _MAX_CHARS else line[: _MAX_CHARS - 1] + "…"
 
 
@@ -165,6 +167,28 @@ def _remove_old_logs(folder: Path, *, keep: int, current: Path) -> None:
             old.unlink()
 
 
+#: the cause :func:`job_failures` gives when the JVM stopped before the failure's message could be read
+JVM_GONE = "Spark's JVM stopped before the cause could be read; see Spark's ERROR lines above"
+
+
+def _held_text(exc: BaseException) -> str:
+    """The failure's message as far as Python holds it without the JVM: a captured exception's description
+    (read from the JVM when it was raised), else ``str(exc)``; ``""`` when that too needs the JVM.
+
+    Why: ``str()`` of a ``Py4JJavaError``, and of pyspark's captured exceptions (their message
+    parameters), asks the JVM. When the JVM died between the failure and this read (a local master's
+    driver killed, or taken down by a ``StackOverflowError``), the fall-back in :func:`job_failures`
+    raised ``ConnectionRefusedError`` in its turn: ``spark train`` ended in 140 to 200 lines of chained
+    tracebacks instead of its one line."""
+    desc = getattr(exc, "_desc", None)
+    if isinstance(desc, str) and desc.strip():
+        return desc
+    try:
+        return str(exc)
+    except Exception:  # the JVM is gone
+        return ""
+
+
 @contextmanager
 def job_failures() -> Iterator[None]:
     """Raise a Spark job's failure in the block as :class:`SparkJobError`: ``the Spark job failed:
@@ -184,7 +208,8 @@ def job_failures() -> Iterator[None]:
         try:
             cause = root_cause(exc)
         except Exception:  # the JVM went away: what Python holds of the message is all there is
-            cause = _first_line(str(exc).partition("\n: ")[2] or str(exc)) or type(exc).__name__
+            held = _SQLSTATE.sub("", _held_text(exc))
+            cause = _CONDITION.sub("", _first_line(held.partition("\n: ")[2] or held)) or JVM_GONE
         if "StackOverflowError" in cause:  # a lineage too long to serialize (ALS without checkpoints)
             cause += (
                 "; a lineage too long for the stack: give Spark a checkpoint folder every executor "
