@@ -414,6 +414,11 @@ def test_a_known_users_explained_list_keeps_each_reason_on_one_line_at_80_column
     reasons = [row[-1] for row in rows if row[-1]]
     assert len(reasons) >= 10 and all(re.fullmatch(r".+ \(\d{4}\)", r) for r in reasons), proc.stdout
     assert len(rows) == 20, proc.stdout  # two reasons a movie: the wrapped titles take no line of their own
+    # a list without reasons (a note says why) keeps its column's header: it was 0 cells wide, 'because' gone
+    none = run("recommend", "--user", "1", "--model", "knn-baseline", "--explain", "-k", "5")
+    assert none.returncode == 0 and "no movie on knn-baseline's list rests on" in none.stderr, none.stderr
+    assert "┃ because ┃" in none.stdout, none.stdout
+    assert all(cell_len(line) <= 80 for line in none.stdout.splitlines()), none.stdout
 
 
 def test_a_visitors_list_names_its_support_floor_as_a_known_users_does() -> None:

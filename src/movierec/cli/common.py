@@ -147,7 +147,9 @@ def list_table(
         and reasons is not None
         and max(widest(i) for i in keep if i != reasons) - over >= _TITLE_FLOOR
     ):
-        fixed = widest(reasons)
+        # its header at least: a list with no reasons (knn-baseline's for user 1, a note says why) had
+        # a column 0 cells wide, its 'because' gone
+        fixed = max(widest(reasons), *(cell_len(line) for line in columns[reasons][0].splitlines()))
         table = build(keep, None)
     if over > 0 and title_column is not None:
         longest = max(cell_len(row[title_column]) for row in rows)
