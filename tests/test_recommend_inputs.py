@@ -371,3 +371,16 @@ def test_a_log_without_ratings_is_led_to_a_working_command_one_line_at_a_time(
     with pytest.raises(ConfigError, match=r"every rating is 1 .*\(threshold= in Python"):
         movierec.Recommender(ds, "ease", threshold=4).fit()
     assert len(movierec.Recommender(ds, "ease").fit().recommend(1, k=2)) == 2
+
+
+@pytest.mark.parametrize("args", [["--rated", "Star Wars=5"], ["--user", "1", "--exclude", "Star Wars"]])
+def test_an_ambiguous_rated_or_excluded_title_points_to_the_movieid_not_movie_id(
+    capsys: pytest.CaptureFixture[str], args: list[str]
+) -> None:
+    """'Star Wars' names 13 movies: the error ended 'be more specific or use --movie-id', an option
+    recommend does not have (similar's), so the next try was 'no such option --movie-id'. A movieId goes
+    where the title went (``--rated 260=5``), as a title with no match already says."""
+    err = _one_line_exit_2(["recommend", *args], capsys, "'Star Wars' matches 13 movies")
+    assert err.rstrip().endswith("be more specific or give the movieId"), err
+    assert "--movie-id" not in err, err
+    assert run_cli(["recommend", "--rated", "260=5", "-k", "1"], capsys)[0] == 0  # which it takes

@@ -1165,7 +1165,7 @@ def _excluded(movies: Any, texts: list[str] | None) -> list[object] | None:
 def _movie_index(movies: Any, movie: str, said: str = "") -> int:
     """The item index ``--rated`` or ``--exclude`` names (a movieId first, else a title), on an artifact or
     :class:`_DataMovies`; a movie nobody rated, or no match, is an UnknownIdError (``said`` before it)
-    whose hint names the movieId, not similar's ``--movie-id``."""
+    whose hint names the movieId, not similar's ``--movie-id``, and so is several titles' ConfigError."""
     try:
         idx = int(movies.item_index(movie))
     except (UnknownIdError, KeyError, ValueError):
@@ -1174,6 +1174,9 @@ def _movie_index(movies: Any, movie: str, said: str = "") -> int:
         except UnknownIdError as exc:
             _refuse_unrated(movies, movie)
             raise UnknownIdError(f"{said}{exc}".replace("--movie-id", "the movieId")) from None
+        except ConfigError as exc:  # several titles match: 'be more specific or use --movie-id', an option
+            # recommend does not have ('no such option --movie-id'); the movieId goes where the title went
+            raise ConfigError(f"{said}{exc}".replace("use --movie-id", "give the movieId")) from None
     _refuse_id_and_title(movies, movie, idx, said)
     return idx
 
