@@ -213,7 +213,9 @@ def job_failures() -> Iterator[None]:
         if "StackOverflowError" in cause:  # a lineage too long to serialize (ALS without checkpoints)
             cause += (
                 "; a lineage too long for the stack: give Spark a checkpoint folder every executor "
-                "reads (--conf spark.checkpoint.dir=…), or fewer iterations"
+                "reads (--conf spark.checkpoint.dir=…), a larger thread stack than movierec's -Xss4m "
+                "(--conf spark.driver.extraJavaOptions=-Xss16m, and spark.executor.extraJavaOptions on a "
+                "cluster), or fewer iterations"
             )
         log = _write_log(exc)
         where = f" (full stack in {log})" if log is not None else ""
