@@ -123,6 +123,12 @@ def test_models_shows_the_other_names_each_parameter_takes(capsys: pytest.Captur
     assert "init_std = 0.1 (also init_std_dev)" in text and "exact = False (also" not in text
     assert "lr_all sets learning_rate and lr_bias; reg_all sets regularization and reg_bias" in text
     assert "lr_bu, lr_bi: Surprise's per-bias learning rates are one here, lr_bias" in text
+    # svd's class says 0, and the seed every run gives it is 42: the entry says which one a run uses
+    assert (
+        "random_state = 0 (the bare class's; Recommender, compare and the commands that fit give it their "
+        "seed, 42 unless seed= or --seed)" in text
+    )
+    assert movierec.Recommender("ml-latest-small", "svd").model.random_state == 42
     code, out, err = run_cli(["models", "svdpp", "--json"], capsys)
     (info,) = json.loads(out)
     assert info["compound_names"] == {"lr_all": ["learning_rate"], "reg_all": ["regularization"]}

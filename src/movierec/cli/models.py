@@ -220,6 +220,10 @@ def _entry(text: str) -> None:
     console.print(wrapped, markup=False, highlight=False, soft_wrap=True)
 
 
+#: what a model's ``random_state`` is in use: the class's own default (svd's 0) is only the bare class's
+_SEEDED = "the bare class's; Recommender, compare and the commands that fit give it their seed, 42 unless seed= or --seed"
+
+
 def _print_one(info: dict[str, Any]) -> None:
     """One model in full: its parameters with defaults, the other names each accepts and what each acts
     with, the reference library's names it has no counterpart for, where the defaults come from, the search space."""
@@ -237,6 +241,8 @@ def _print_one(info: dict[str, Any]) -> None:
         note = f"  (the only value: {fixed[key]})" if key in fixed else note
         also = f"  (also {', '.join(spelled[key])})" if spelled.get(key) else ""
         shown = f"None (means {means[key]})" if key in means else repr(value)
+        if key == "random_state" and not note:  # svd's class says 0, and every run here seeds it 42
+            note = f"  ({_SEEDED})"
         _entry(f"{key} = {shown}{also}{note}")
     compounds = info.get("compound_names") or {}
     if compounds:
