@@ -471,3 +471,18 @@ def test_a_reference_backend_asked_for_lists_names_the_movierec_model(
         f"movierec: error: {name!r} is a reference backend: it runs only in compare, beside movierec's own "
         f"models, for parity checks; for lists use --model {own}\n"
     )
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["recommend", "--user", "1", "--model", "eas"], ["compare", "--models", "eas"], ["models", "eas"]],
+)
+def test_a_mistyped_model_gets_the_fix_and_where_the_list_is_not_the_list(args: list[str]) -> None:
+    """``recommend --user 1 --model eas`` printed the guess, then all 52 model names: one 725-character
+    line, 10 lines at 80 columns. Now one line of the guess and the command that lists them."""
+    done = run_process(*args, env={"COLUMNS": "80"})
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert lines[0].startswith("movierec: error: unknown model 'eas' (did you mean 'ease'?); all ")
+    assert "movierec models" in done.stderr and "global-mean" not in done.stderr
+    assert len(lines) == 1 and len(lines[0]) <= 160, lines

@@ -9,7 +9,7 @@ from typing import Any
 import typer
 
 from movierec.cli.common import JSON, console, print_json, print_table
-from movierec.errors import ConfigError, did_you_mean, install_hint, localize_install
+from movierec.errors import ConfigError, install_hint, localize_install
 
 
 def _plain(text: str) -> str:
@@ -277,7 +277,7 @@ def models_cmd(
     apart); ``movierec models NAME`` shows one with its parameters, defaults and search space."""
     from rich.table import Table
 
-    from movierec.models.registry import FOREIGN_MODELS, MODELS
+    from movierec.models.registry import FOREIGN_MODELS, MODELS, unknown_model
 
     names = list(MODELS)
     if name is not None:
@@ -285,9 +285,7 @@ def models_cmd(
         if key not in MODELS and key in FOREIGN_MODELS:  # 'svd++' got "did you mean 'svd'?"
             raise ConfigError(f"unknown model {name!r}: {FOREIGN_MODELS[key]}")
         if key not in MODELS:
-            raise ConfigError(
-                f"unknown model {name!r}{did_you_mean(name, names)}; valid models: {', '.join(names)}"
-            )
+            raise ConfigError(unknown_model(name, names, "movierec models"))
         names = [key]
     infos = [model_info(n) for n in names]
     if as_json:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -207,6 +207,18 @@ FOREIGN_MODELS: dict[str, str] = {
 }
 
 
+def unknown_model(name: str, names: list[str], lister: str, guesses: Iterable[str] = ()) -> str:
+    """The message for a model name not among ``names`` ("unknown model 'eas' ..."): with a close match,
+    that match and where to see the whole list (``lister``: ``movierec models`` in the CLI); with none, the
+    list itself. The 52 names after the guess made one 725-character line (10 lines at 80 columns) that
+    buried it; a name with nothing close still gets them, as it has nothing else to go on. ``guesses``:
+    the names to guess from, where they are more than ``names`` (a registered model not installed here)."""
+    guess = did_you_mean(name, guesses or names)
+    if guess:
+        return f"unknown model {name!r}{guess}; all {len(names)} models: {lister}"
+    return f"unknown model {name!r}; valid models: {', '.join(names)}"
+
+
 def get_class(name: str) -> type[BaseRecommender]:
     """The class registered under ``name``; unknown names and missing extras raise ConfigError."""
     key = name.strip().lower()
@@ -230,9 +242,8 @@ def get_class(name: str) -> type[BaseRecommender]:
             f"side by side ({spelled('compare(ds, [...])', 'compare --models')})"
         )
     if key not in MODELS:
-        raise ConfigError(
-            f"unknown model {name!r}{did_you_mean(name, MODELS)}; valid models: {', '.join(available())}"
-        )
+        lister = spelled("movierec.models.available()", "movierec models")
+        raise ConfigError(unknown_model(name, available(), lister, MODELS))
     module, cls, extra = MODELS[key]
     try:
         mod = importlib.import_module(module)
