@@ -1164,3 +1164,12 @@ def test_two_models_where_one_goes_say_so(args: list[str], tmp_path: Path) -> No
         "side by side (compare(ds, [...]) in Python, compare --models in the CLI)"
     ), line
     assert not (tmp_path / "art").exists()
+
+
+def test_a_k_larger_than_the_catalogue_counts_its_movies_with_a_thousands_comma() -> None:
+    """``recommend --user 1 -k 100000`` said '(9724 movies)' where every other count reads '9,724' (compare's
+    own '--k' refusal included); ``-k`` itself stays as typed."""
+    for who in (["--user", "1"], ["--rated", "Toy Story=5"]):
+        proc = run("recommend", *who, "--model", "popularity", "-k", "100000")
+        line = assert_user_error(proc, "-k 100000 is larger than the catalogue (9,724 movies)")
+        assert "9724" not in line

@@ -971,7 +971,7 @@ def _recommend_user(
     """``recommend --user``: the known user's list from ``art`` (the API's), printed or as JSON rows;
     ``exclude``: the ``--exclude`` movies, left out (:func:`_excluded`)."""
     if k > art.n_items:
-        raise ConfigError(f"-k {k} is larger than the catalogue ({art.n_items} movies)")
+        raise ConfigError(f"-k {k} is larger than the catalogue ({art.n_items:,} movies)")
     if explain and not art.explains_known_users:
         raise _cannot_explain(art.model_name)
     u = art.user_index(user)
@@ -1341,7 +1341,7 @@ def _recommend_visitor(
 
     movies: Any = load_artifact(artifact) if artifact is not None else _DataMovies(data())
     if k > movies.n_items:
-        raise ConfigError(f"-k {k} is larger than the catalogue ({movies.n_items} movies)")
+        raise ConfigError(f"-k {k} is larger than the catalogue ({movies.n_items:,} movies)")
     pairs = _visitor_pairs(movies, rated)
     denied = _excluded(movies, exclude)
     if artifact is not None:
@@ -1590,7 +1590,7 @@ def similar_cmd(
         if by == "lift" and not lift:
             described = f"lift on {ds.name}"
     if k >= art.n_items:
-        raise ConfigError(f"-k {k} is larger than the catalogue minus the movie itself ({art.n_items - 1})")
+        raise ConfigError(f"-k {k} is larger than the catalogue minus the movie itself ({art.n_items - 1:,})")
     # how to ask for the model's own list, where the note on an empty list names it
     by_model = (
         "--by model"
