@@ -75,6 +75,24 @@ def test_comparison_repr_html_and_frames(ds: movierec.Dataset) -> None:
     assert f"best ndcg@10 {best:.4f}" in text  # the headline number, not only the winner's name
 
 
+def test_a_missing_row_says_which_part_is_missing(ds: movierec.Dataset) -> None:
+    """comp.row("svdd", "full-ranking") said only "no row for model 'svdd' under protocol 'full-ranking'":
+    not whether the label or the protocol was wrong, nor why ease has no rating row."""
+    comp = compare(ds, ["baseline", "popularity"], protocols=["rating", "full-ranking"], seed=3)
+    head = "no row for model {!r} under protocol {!r}: "
+    cases = {
+        ("baselin", "rating"): "no model is labelled 'baselin' (did you mean 'baseline'?); "
+        "the labels: baseline, popularity",
+        ("baseline", "full-rank"): "no protocol 'full-rank' was scored (did you mean 'full-ranking'?); "
+        "the protocols: rating, full-ranking",
+        ("popularity", "rating"): "rating skipped for popularity: popularity is an implicit model",
+    }
+    for (label, protocol), why in cases.items():
+        with pytest.raises(ConfigError) as err:
+            comp.row(label, protocol)
+        assert str(err.value).startswith(head.format(label, protocol) + why), str(err.value)
+
+
 def test_an_empty_comparison_says_why_in_its_repr(ds: movierec.Dataset) -> None:
     """compare(ds, ['popularity'], protocols=['test-candidates']) skips its one protocol (the split holds
     positives only); its repr read 'models [], protocols []' and nothing else."""
@@ -83,6 +101,25 @@ def test_an_empty_comparison_says_why_in_its_repr(ds: movierec.Dataset) -> None:
     lines = repr(comp).splitlines()
     assert lines[0].endswith("models [], protocols [])") and len(lines) == 2
     assert lines[1].startswith("  nothing scored: test-candidates skipped: every test item is relevant")
+
+
+def test_a_recommender_and_its_model_show_only_what_was_changed(ds: movierec.Dataset) -> None:
+    """repr(Recommender(ds, "ease").fit()) was one 249-character line with every hyperparameter
+    (EASE(l2=50.0, dropout=0.0, …)); it now names those that differ from the class's defaults, as
+    scikit-learn prints an estimator; the HTML card and get_params() keep them all."""
+    from movierec.models.registry import MODELS, get_class
+
+    ease = movierec.Recommender(ds, "ease").fit()
+    assert repr(ease) == "Recommender(EASE() on 'ml-latest-small', fitted)"
+    assert repr(ease.model) == "EASE()" and ">50.0<" in ease._repr_html_()
+    svd = movierec.Recommender(ds, "svd", n_factors=100, lr_all=0.01)  # Surprise's names, ours in the repr
+    assert repr(svd) == (
+        "Recommender(SVD(factors=100, learning_rate=0.01, random_state=42, lr_bias=0.01) on "
+        "'ml-latest-small', not fitted)"
+    )
+    for name in MODELS:  # knn's similarity=None becomes 'msd' in __post_init__: still its default
+        assert repr(create(name)) == f"{get_class(name).__name__}()"
+    assert repr(create("knn-basic", similarity="cosine")) == "KNNBasic(similarity='cosine')"
 
 
 def test_a_printed_list_shows_its_titles_within_the_width(ds: movierec.Dataset) -> None:

@@ -1433,10 +1433,24 @@ class Comparison:
         return {key: label for key, (_, label) in best.items()}
 
     def row(self, label: str, protocol: str) -> Result:
+        """The result of model ``label`` (its row label, as printed) under ``protocol``.
+
+        A label or protocol that has no row says which it was and what there is (it said only
+        "no row for model 'svdd' under protocol 'full-ranking'")."""
         for r in self.rows:
             if r.label == label and r.protocol == protocol:
                 return r
-        raise ConfigError(f"no row for model {label!r} under protocol {protocol!r}")
+        labels = list(dict.fromkeys(r.label for r in self.rows))
+        protocols = list(dict.fromkeys(r.protocol for r in self.rows))
+        if label not in labels:
+            why = f"no model is labelled {label!r}{did_you_mean(label, labels)}; the labels: {', '.join(labels)}"
+        elif protocol not in protocols:
+            why = f"no protocol {protocol!r} was scored{did_you_mean(protocol, protocols)}; the protocols: {', '.join(protocols)}"
+        else:
+            has = ", ".join(r.protocol for r in self.rows if r.label == label)
+            skipped = [n for n in self.notes if n.startswith(f"{protocol} skipped for ") and label in n]
+            why = skipped[0] if skipped else f"{label} has rows under {has} only"
+        raise ConfigError(f"no row for model {label!r} under protocol {protocol!r}: {why}")
 
     def paired(self, a: str, b: str, protocol: str, metric: str) -> dict[str, Any]:
         """Paired bootstrap and permutation test of model ``a`` against ``b`` on one metric.

@@ -487,6 +487,19 @@ def _declares_hyperparameters(cls: type) -> bool:
     return bool(own)
 
 
+def _same_value(value: Any, default: Any) -> bool:
+    """Whether a hyperparameter still holds its default (for the repr): equal values (numpy's 80 is
+    80; True is not 1); arrays and other values whose ``==`` is not one bool count as changed."""
+    if value is default:
+        return True
+    if default is inspect.Parameter.empty or isinstance(value, bool) != isinstance(default, bool):
+        return False
+    try:
+        return bool(value == default)
+    except (TypeError, ValueError):
+        return False
+
+
 def _redeclare_new_defaults(cls: type) -> None:
     """``factors = 128`` in a class body: the class's default for a hyperparameter a base declares.
 
@@ -729,7 +742,18 @@ class BaseRecommender:
         validate_params(self.name, self.get_params(), self.parameter_constraints(), self.spellings())
 
     def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        """The class and the hyperparameters that differ from its defaults, as scikit-learn prints an
+        estimator: ``SVD(factors=100, random_state=0)``, ``EASE()``. Every value made one 200-250 character
+        line (``repr(Recommender(ds, "ease").fit())`` in a notebook); ``get_params()`` has them all."""
+        try:  # a fresh instance's values: a default resolved in __post_init__ (knn's similarity) too
+            defaults = type(self)().get_params()
+        except Exception:  # a repr never fails; a class that needs arguments compares with its signature
+            defaults = {p.name: p.default for p in inspect.signature(type(self).__init__).parameters.values()}
+        args = ", ".join(
+            f"{k}={v!r}"
+            for k, v in self.get_params().items()
+            if not _same_value(v, defaults.get(k, inspect.Parameter.empty))
+        )
         return f"{type(self).__name__}({args})"
 
     # --- fitting --------------------------------------------------------------------------
