@@ -197,6 +197,42 @@ def test_bad_raw_ids_are_clear_errors(svd_rec: movierec.Recommender) -> None:
         movierec.Recommender(svd_rec.dataset, "popularity").fit().predict(1, 1)
 
 
+def test_an_unknown_movie_id_says_where_the_known_ones_are(svd_rec: movierec.Recommender) -> None:
+    """predict(1, 99999999) said only "unknown movie id 99999999: ml-latest-small has no ratings of it",
+    where an unknown user's line names the ids there are and what to do instead."""
+    said = "unknown movie id 99999999: ml-latest-small has no ratings of it; give a movieId from ds.movies"
+    for call in (lambda: svd_rec.predict(1, 99999999), lambda: svd_rec.similar(99999999)):
+        with pytest.raises(UnknownIdError) as err:
+            call()
+        assert str(err.value) == f"{said} or a title ('Toy Story')"
+    with pytest.raises(UnknownIdError) as err:  # a movieId column: an id, never a title
+        svd_rec.test(pd.DataFrame({"userId": [1], "movieId": [99999999], "rating": [4.0]}))
+    assert str(err.value) == said
+
+
+@pytest.mark.parametrize("args", [("svd",), ("ease", "svd")])
+def test_a_model_name_in_the_datasets_place_says_the_dataset_comes_first(args: tuple[str, ...]) -> None:
+    """Recommender("ease"), the model first as in Surprise's SVD(), said "ease: no such dataset name or
+    folder" and named the datasets, not the mistake."""
+    with pytest.raises(ConfigError) as err:
+        movierec.Recommender(*args)
+    given = ", ".join(repr(a) for a in args)
+    assert str(err.value).startswith(
+        f"Recommender({given}): {args[0]!r} is a model name, and the dataset comes first: "
+        f"Recommender(ds, {args[0]!r}) with ds = movierec.load('ml-latest-small')"
+    ), str(err.value)
+
+
+def test_the_dataset_and_model_swapped_say_so(svd_rec: movierec.Recommender) -> None:
+    with pytest.raises(ConfigError) as err:
+        movierec.Recommender("svd", svd_rec.dataset)
+    assert str(err.value) == "Recommender('svd', ds): the dataset comes first: Recommender(ds, 'svd')"
+    with pytest.raises(
+        movierec.DataError, match="did you mean 'ml-latest-small'"
+    ):  # a real typo is as before
+        movierec.Recommender("ml-latest-smal", "svd")
+
+
 def test_implicit_model_trains_on_positives() -> None:
     rec = movierec.Recommender("ml-latest-small", "popularity").fit()
     assert rec.train_ is not None and set(np.unique(rec.train_.ratings)) == {1.0}

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from movierec.datasets import Dataset, load
-from movierec.errors import ConfigError, NotFittedError, UnknownIdError, refuses_foreign_keywords
+from movierec.errors import ConfigError, DataError, NotFittedError, UnknownIdError, refuses_foreign_keywords
 from movierec.interactions import (
     Interactions,
     rating_model_without_ratings,
@@ -83,6 +83,29 @@ PREDICT_MISNAMED = {
 }
 
 
+def _load_dataset(dataset: str | Path | pd.DataFrame, model: object) -> Dataset:
+    """``load(dataset)``, where a model's name in the dataset's place (``Recommender("ease")``, the model
+    first as in Surprise's ``SVD()``) says so: it read "ease: no such dataset name or folder"."""
+    from movierec.models.registry import MODELS
+
+    try:
+        return load(dataset)
+    except DataError:
+        name = dataset.strip().lower() if isinstance(dataset, str) else None
+        if name not in MODELS:
+            raise
+        if isinstance(model, Dataset):  # the two swapped
+            raise ConfigError(
+                f"Recommender({dataset!r}, ds): the dataset comes first: Recommender(ds, {name!r})"
+            ) from None
+        given = "" if model is _SVD else f", {model!r}"
+        raise ConfigError(
+            f"Recommender({dataset!r}{given}): {dataset!r} is a model name, and the dataset comes first: "
+            f"Recommender(ds, {name!r}) with ds = movierec.load('ml-latest-small'), or "
+            f"Recommender(model={name!r}) for the bundled data"
+        ) from None
+
+
 class Recommender:
     """A recommender bound to a dataset: train it, then ask with raw ``userId``/``movieId`` or titles.
 
@@ -130,7 +153,7 @@ class Recommender:
     ) -> None:
         from movierec.models.registry import create, idle_notes
 
-        self.dataset = dataset if isinstance(dataset, Dataset) else load(dataset)
+        self.dataset = dataset if isinstance(dataset, Dataset) else _load_dataset(dataset, model)
         self.model: Any  # a registered model or the caller's own object following the contract
         model = _model_for(self.dataset, model)
         if isinstance(model, str):
@@ -344,20 +367,31 @@ class Recommender:
                 if idx is None:
                     self._refuse_unrated(movie)
                     if digits:  # Surprise's text ids: say the id is unknown, not "try … the movieId"
-                        raise UnknownIdError(
-                            f"unknown movie id {movie!r}: {self.dataset.name} has no ratings of it "
-                            "(and no title matches it)"
-                        ) from None
+                        raise UnknownIdError(self._unknown_movie(movie, "and no title matches it")) from None
                     raise
                 return int(idx)
             self._refuse_id_and_title(movie, found)  # "300": movieId 300 and the film 300 (2007)
             return found
-        idx = item_map.get(_plain_id(movie, "movie"))
+        return self._id_index(movie, titles=True)
+
+    def _id_index(self, movie: object, titles: bool) -> int:
+        """Dense index of a movieId that is not text; ``titles``: whether the caller also takes a title."""
+        idx = self.dataset.interactions.item_map.get(_plain_id(movie, "movie"))
         if idx is None:
             if isinstance(movie, (int, np.integer)):
                 self._refuse_unrated(str(movie))
-            raise UnknownIdError(f"unknown movie id {movie!r}: {self.dataset.name} has no ratings of it")
+            raise UnknownIdError(self._unknown_movie(movie, titles=titles))
         return int(idx)
+
+    def _unknown_movie(self, movie: object, why: str = "", titles: bool = True) -> str:
+        """The one line for a movieId the data has no ratings of, with where the known ones are: it said
+        only "unknown movie id 99999999: ml-latest-small has no ratings of it", where the user's message
+        names the ids there are and what to do instead."""
+        title = " or a title ('Toy Story')" if titles and self.dataset.has_titles else ""
+        return (
+            f"unknown movie id {movie!r}: {self.dataset.name} has no ratings of it"
+            f"{f' ({why})' if why else ''}; give a movieId from ds.movies{title}"
+        )
 
     def _refuse_id_and_title(self, movie: str, found: int) -> None:
         """A number in text that is a movieId and also names another movie's title: ``"300"`` is movieId
@@ -483,10 +517,10 @@ class Recommender:
     def _movie_id_index(self, raw: object) -> int:
         """Dense index of a value of a ``movieId`` column: an id, never a title (``"300"`` is movieId 300)."""
         if not isinstance(raw, str):
-            return self.movie_index(raw)
+            return self._id_index(raw, titles=False)
         idx = self.dataset.interactions.item_map.get(raw)
         if idx is None:
-            raise UnknownIdError(f"unknown movie id {raw!r}: {self.dataset.name} has no ratings of it")
+            raise UnknownIdError(self._unknown_movie(raw, titles=False))
         return int(idx)
 
     def score(self, user_id: object, movie_ids: Sequence[object] | None = None) -> pd.Series:
