@@ -632,3 +632,31 @@ def test_prose_lines_wrap_at_spaces_in_an_80_column_terminal(tmp_path: Path) -> 
     port = re.search(r"on http://127\.0\.0\.1:(\d+) · docs", " ".join(served.split()))
     assert port is not None and int(port.group(1)) > 0, served
     assert f"Uvicorn running on http://127.0.0.1:{port.group(1)} " in served, served
+
+
+def test_compares_caption_breaks_between_its_parts_and_no_line_ends_in_spaces() -> None:
+    """At 80 columns compare's caption was word-wrapped mid-phrase ('(positives' over '≥ 4, 0.2 held out…',
+    'relevance' over '≥ 4'), and piped (``| cat -A``) every interval row ended in 20-60 padding spaces and
+    every wrapped note line in one. The caption now breaks between its ' · ' parts (the split's long one
+    after a comma), one line at 200 columns; no line of the output, the CLI's or ``print(comparison)``'s,
+    ends in a space."""
+    from movierec.display import comparison_text
+    from movierec.tables import caption
+
+    proc = run("compare", "--models", "popularity")  # an implicit model: the split with the long caption
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert [line for line in lines if line != line.rstrip()] == []
+    head = lines[: lines.index("")]
+    assert head == [
+        "ml-latest-small (sha256 80da8b3393da…) ·",
+        "split: interactions-holdout (positives ≥ 4, 0.2 held out,",
+        "LightFM random_train_test_split, seed 42) · K=10 · relevance ≥ 4 · seed 42",
+    ]
+    assert any(line.startswith("note: ") for line in lines)  # the notes are there, and wrapped
+    wide = run("compare", "--models", "popularity", columns=200).stdout.splitlines()
+    assert wide[0] == " ".join(head)
+    comp = movierec.compare(movierec.load("ml-latest-small"), ["popularity"])
+    text = comparison_text(comp, width=80).splitlines()
+    assert text[:3] == head and caption(comp) == wide[0]
+    assert [line for line in text if line != line.rstrip()] == []

@@ -296,10 +296,11 @@ def comparison_text(c: Any, width: int | None = None) -> str:
     import shutil
 
     from rich.console import Console
+    from rich.text import Text
 
     from movierec.beyond_names import is_beyond
     from movierec.beyond_tables import beyond_tables
-    from movierec.tables import print_comparison
+    from movierec.tables import Rstripped, print_comparison, print_lines
 
     width = width or shutil.get_terminal_size((100, 24)).columns
     out = io.StringIO()
@@ -324,11 +325,11 @@ def comparison_text(c: Any, width: int | None = None) -> str:
         every_column="to_frame() has every column",
     )
     for table in beyond_tables(c, width=width):
-        console.print(table, width=width)
+        console.print(Rstripped(table, width), soft_wrap=False)
     # the notes say how to read the numbers (explicit models ranked by predicted rating, what the
     # split keeps as candidates, protocols skipped): the CLI prints them, and so does print()
     for note in getattr(c, "notes", None) or []:
-        console.print(f"note: {note}", soft_wrap=False, markup=False)
+        print_lines(console, Text(f"note: {note}"))  # no line ending in spaces where it wraps
     return out.getvalue().rstrip("\n")
 
 

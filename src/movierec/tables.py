@@ -17,7 +17,16 @@ from typing import Any
 from rich import box
 from rich.table import Table
 
-__all__ = ["SHORT_NAMES", "comparison_tables", "metric_order", "score_decimals"]
+__all__ = [
+    "SHORT_NAMES",
+    "Rstripped",
+    "caption_lines",
+    "comparison_tables",
+    "metric_order",
+    "print_caption",
+    "print_lines",
+    "score_decimals",
+]
 
 #: Short column headers (the legend under the tables spells them out).
 SHORT_NAMES = {
@@ -212,6 +221,81 @@ def caption(comp: Any) -> str:
     )
 
 
+#: what joins the caption's parts ('ml-latest-small (sha256 …) · split: … · K=10 · relevance ≥ 4 · seed 42')
+_PART = " · "
+
+
+def caption_lines(text: str, width: int) -> list[str]:
+    """The caption broken between its parts (joined by ' · '), as many whole parts a line as fit in
+    ``width`` cells, each line broken at a ' · ' ending ' ·' (the caption reads on), as
+    :func:`movierec.cli.common.print_table` breaks a list's title. A part wider than ``width`` alone (the
+    split's description: 'split: interactions-holdout (positives ≥ 4, 0.2 held out, LightFM
+    random_train_test_split, seed 42)', 95 cells) breaks after one of its commas. Word-wrapped at 80
+    columns, the caption split '(positives' from '≥ 4, …' and 'relevance' from '≥ 4'."""
+    from rich.cells import cell_len
+
+    tokens: list[tuple[str, str]] = []  # (text, what joins it to the one before)
+    for n, part in enumerate(text.split(_PART)):
+        pieces = part.split(", ") if cell_len(part) > width else [part]
+        for i, piece in enumerate(pieces):
+            tokens.append(
+                (piece + ("," if i < len(pieces) - 1 else ""), (_PART if n else "") if i == 0 else " ")
+            )
+    mark = _PART.rstrip()
+    lines: list[str] = []
+    for i, (piece, joiner) in enumerate(tokens):
+        # a line that may break before the next part ends ' ·': room for the mark
+        breaks_next = i + 1 < len(tokens) and tokens[i + 1][1] == _PART
+        room = width - (cell_len(mark) if breaks_next else 0)
+        if lines and cell_len(lines[-1] + joiner + piece) <= room:
+            lines[-1] += joiner + piece
+        else:
+            if lines and joiner == _PART:
+                lines[-1] += mark
+            lines.append(piece)
+    return lines
+
+
+class Rstripped:
+    """``renderable`` as the console renders it, each line without the spaces rich pads it with on the right
+    (a table's cells to their column's width, a wrapped note's last word): piped, ``movierec compare`` left
+    20-60 trailing spaces on every interval row and one after each wrapped word of a note."""
+
+    def __init__(self, renderable: Any, width: int | None = None) -> None:
+        self.renderable = renderable
+        self.width = width
+
+    def __rich_console__(self, console: Any, options: Any) -> Any:
+        from rich.segment import Segment
+
+        if self.width is not None:
+            options = options.update(width=min(self.width, options.max_width))
+        for line in console.render_lines(self.renderable, options, pad=False):
+            while line and not line[-1].control and not line[-1].text.rstrip(" "):
+                line = line[:-1]
+            if line and not line[-1].control:
+                last = line[-1]
+                line = [*line[:-1], Segment(last.text.rstrip(" "), last.style, last.control)]
+            yield from line
+            yield Segment.line()
+
+
+def print_lines(console: Any, text: Any, **options: Any) -> None:
+    """``text`` (markup, or a rich Text) word-wrapped at ``console.width`` with no trailing spaces."""
+    from rich.text import Text
+
+    body = Text.from_markup(text, overflow="fold") if isinstance(text, str) else text
+    console.print(Rstripped(body), soft_wrap=False, **options)
+
+
+def print_caption(console: Any, text: str) -> None:
+    """The caption above the tables, broken between its parts at ``console.width`` (:func:`caption_lines`)."""
+    from rich.text import Text
+
+    for line in caption_lines(text, console.width):
+        console.print(Rstripped(Text(line, overflow="fold")), soft_wrap=False)
+
+
 def print_comparison(
     console: Any,
     comp: Any,
@@ -219,15 +303,16 @@ def print_comparison(
     keep: Callable[[str], bool] | None = None,
     every_column: str = "--json or --out has every column",
 ) -> None:
-    """Print the caption, one table per protocol and the footnotes, all within ``console.width``."""
+    """Print the caption, one table per protocol and the footnotes, all within ``console.width``, no
+    line ending in spaces."""
     width = console.width
-    console.print(caption(comp), soft_wrap=False, overflow="fold")
+    print_caption(console, caption(comp))
     tables, notes = comparison_tables(comp, width, keep=keep, every_column=every_column)
     for table in tables:
         console.print()
-        console.print(table, width=width)
+        console.print(Rstripped(table, width), soft_wrap=False)
     for note in notes:
-        console.print(f"[dim]{note}[/]", soft_wrap=False, overflow="fold")
+        print_lines(console, f"[dim]{note}[/]")
 
 
 def score_decimals(scores: list[float]) -> int:

@@ -462,15 +462,19 @@ def _compare_request(
 
 
 def _print_comparison(comp: Any, *, beyond_tables: bool = False) -> None:
-    """The comparison's tables (and the beyond-accuracy ones), then its notes."""
+    """The comparison's tables (and the beyond-accuracy ones), then its notes (no line ending in spaces)."""
+    from rich.markup import escape
+
+    from movierec.tables import Rstripped, print_lines
+
     _print_table(comp)
     if beyond_tables:
         from movierec.beyond_tables import beyond_tables as tables
 
         for extra in tables(comp, width=console.width):
-            console.print(extra)
+            console.print(Rstripped(extra), soft_wrap=False)
     for note in comp.notes:
-        console.print(f"[yellow]note:[/] {note}", soft_wrap=False)
+        print_lines(console, f"[yellow]note:[/] {escape(note)}")
 
 
 def _print_json_rows(comp: Any) -> None:

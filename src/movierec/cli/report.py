@@ -374,7 +374,7 @@ def _print_report(rep: Any) -> None:
 
     from movierec.beyond import is_beyond
     from movierec.evaluation import STOPPING_NOTE, Comparison
-    from movierec.tables import caption, comparison_tables
+    from movierec.tables import caption, comparison_tables, print_caption
     from movierec.viz.report import print_summary
 
     view = SimpleNamespace(rows=list(rep.comparison or []), protocols=[])  # the rows' own protocol order
@@ -385,7 +385,7 @@ def _print_report(rep: Any) -> None:
     )
     if view.rows:  # compare's provenance line, and why the report's figures differ a little from compare's
         first = view.rows[0]
-        console.print(caption(SimpleNamespace(**{f: getattr(first, f) for f in _CAPTION})), soft_wrap=False)
+        print_caption(console, caption(SimpleNamespace(**{f: getattr(first, f) for f in _CAPTION})))
         held = next((n for n in rep.notes if n.startswith("validation slice:")), None)
         if held is not None:
             console.print(f"[dim]{_slice_note(held)}[/]", soft_wrap=False)
