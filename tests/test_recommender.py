@@ -233,6 +233,46 @@ def test_the_dataset_and_model_swapped_say_so(svd_rec: movierec.Recommender) -> 
         movierec.Recommender("ml-latest-smal", "svd")
 
 
+def test_fit_given_the_dataset_a_frame_or_a_matrix_says_what_it_takes(svd_rec: movierec.Recommender) -> None:
+    """create("warp").fit(ds), a LightFM habit (fit(interactions)), failed deep inside with
+    "AttributeError: 'Dataset' object has no attribute 'n_users'" (a DataFrame the same, a coo_matrix
+    "'coo_matrix' object has no attribute 'n_users'"); Recommender.fit(frame) with "'DataFrame' object has
+    no attribute 'to_implicit'". Each is now one ConfigError saying what to pass."""
+    import scipy.sparse as sp
+
+    ds = svd_rec.dataset
+    said = {
+        (
+            "warp",
+            "Dataset",
+        ): "warp.fit(ds.interactions.to_implicit(4.0)), the ratings ≥ 4, or a split's train "
+        "part (movierec.make_split(ds))",
+        ("svd", "Dataset"): "svd.fit(ds.interactions), every rating, or a split's train part "
+        "(movierec.make_split(ds))",
+        ("warp", "DataFrame"): "warp.fit(movierec.load(frame).interactions)",
+        ("warp", "coo_matrix"): "warp.fit(movierec.Interactions.from_csr(matrix)) for a users × items matrix",
+    }
+    given = {"Dataset": ds, "DataFrame": ds.to_frame(), "coo_matrix": sp.coo_matrix((3, 4))}
+    for (name, kind), fix in said.items():
+        with pytest.raises(ConfigError) as err:
+            create(name, epochs=1).fit(given[kind])
+        assert str(err.value) == f"{name}.fit() takes Interactions, not a {kind}: {fix}"
+    rec = movierec.Recommender(ds, "popularity")
+    head = (
+        "fit() takes nothing (every rating) or a split's train part (Interactions from movierec.make_split)"
+    )
+    with pytest.raises(ConfigError) as err:
+        rec.fit(ds.to_frame())
+    assert str(err.value) == (
+        f"{head}, not a DataFrame: movierec.Recommender(movierec.load(frame), 'popularity').fit() for a "
+        "ratings frame"
+    )
+    with pytest.raises(ConfigError) as err:
+        rec.fit(ds)
+    assert str(err.value) == f"{head}, not a Dataset: rec.fit() for every rating of its dataset"
+    assert rec.fit(ds.interactions).train_ is not None  # Interactions, as before
+
+
 def test_implicit_model_trains_on_positives() -> None:
     rec = movierec.Recommender("ml-latest-small", "popularity").fit()
     assert rec.train_ is not None and set(np.unique(rec.train_.ratings)) == {1.0}

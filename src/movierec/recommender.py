@@ -238,6 +238,18 @@ class Recommender:
     # --- training ----------------------------------------------------------------------
     def training_data(self, interactions: Interactions | None = None) -> Interactions:
         """What the model trains on: every rating (explicit and sequence models) or the positives ≥ threshold."""
+        if isinstance(interactions, (Dataset, pd.DataFrame)):
+            # rec.fit(ds) or rec.fit(frame) failed on "'DataFrame' object has no attribute 'to_implicit'"
+            given = type(interactions).__name__
+            fix = (
+                f"movierec.Recommender(movierec.load(frame), {self.name!r}).fit() for a ratings frame"
+                if isinstance(interactions, pd.DataFrame)
+                else "rec.fit() for every rating of its dataset"
+            )
+            raise ConfigError(
+                f"fit() takes nothing (every rating) or a split's train part (Interactions from "
+                f"movierec.make_split), not a {given}: {fix}"
+            )
         inter = self.dataset.interactions if interactions is None else interactions
         if getattr(self.model, "kind", "implicit") == "explicit" or getattr(self.model, "sequential", False):
             return inter

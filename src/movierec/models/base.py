@@ -337,6 +337,30 @@ def require_interactions(train: Interactions) -> None:
         raise DataError("no interactions to train on (the training set is empty)")
 
 
+def refuse_non_interactions(train: object, call: str, implicit: bool = False) -> None:
+    """A ConfigError naming what to pass when ``call`` (``warp.fit``) is given the dataset, a ratings
+    DataFrame, or LightFM's sparse matrix instead of :class:`Interactions`: each failed deep inside
+    with "AttributeError: 'Dataset' object has no attribute 'n_users'". Other objects pass unchanged."""
+    if isinstance(train, Interactions):
+        return
+    import pandas as pd
+
+    if isinstance(getattr(train, "interactions", None), Interactions):  # a movierec.Dataset
+        data = (
+            "ds.interactions.to_implicit(4.0)), the ratings ≥ 4,"
+            if implicit
+            else "ds.interactions), every rating,"
+        )
+        fix = f"{call}({data} or a split's train part (movierec.make_split(ds))"
+    elif isinstance(train, pd.DataFrame):
+        fix = f"{call}(movierec.load(frame).interactions)"
+    elif sp.issparse(train):  # LightFM's fit(interactions) and implicit's fit(user_items)
+        fix = f"{call}(movierec.Interactions.from_csr(matrix)) for a users × items matrix"
+    else:
+        return
+    raise ConfigError(f"{call}() takes Interactions, not a {type(train).__name__}: {fix}")
+
+
 #: registered models whose fitted state holds one vector per training user (``user_factors_``), so they have
 #: :meth:`BaseRecommender.similar_users` (tests/test_similar_users.py fits each and checks)
 USER_VECTOR_MODELS = (
@@ -767,6 +791,7 @@ class BaseRecommender:
         method (:class:`movierec.early_stopping.EarlyStopping`) is called with them first, so it
         can refuse the model before any training. Subclasses implement ``_fit``, never ``fit``.
         """
+        refuse_non_interactions(train, f"{self.name}.fit", implicit=self.tags.trains_on == "interactions")
         self._validate_params()
         # size parameters the machine cannot hold (factors=100000): one line, not the kernel's OOM kill
         check_memory(self, train.n_users, train.n_items, train.n_ratings)
