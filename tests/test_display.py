@@ -93,6 +93,31 @@ def test_a_missing_row_says_which_part_is_missing(ds: movierec.Dataset) -> None:
         assert str(err.value).startswith(head.format(label, protocol) + why), str(err.value)
 
 
+def test_a_mistyped_protocol_or_metric_is_refused_with_the_likely_fix(ds: movierec.Dataset) -> None:
+    """comp.to_frame("full-rank") returned an empty frame ("Columns: []") and no word on why; plot("ndgc@10")
+    and plot("ndcg@5") (at k=10) listed twelve metrics without the one meant."""
+    comp = compare(ds, ["baseline", "popularity"], protocols=["rating", "full-ranking"], seed=3)
+    with pytest.raises(ConfigError) as err:
+        comp.to_frame("full-rank")
+    assert str(err.value) == (
+        "to_frame('full-rank'): no row under protocol 'full-rank' (did you mean 'full-ranking'?); "
+        "the protocols here: rating, full-ranking"
+    )
+    with pytest.raises(
+        ConfigError, match=r"^to_frame\('sampled'\): no row under protocol 'sampled'; the proto"
+    ):
+        comp.to_frame("sampled")  # a protocol this comparison did not run
+    assert list(comp.to_frame("rating")["model"]) == ["baseline"]  # as before
+    pytest.importorskip("plotly")
+    for metric in ("ndgc@10", "ndcg@5"):
+        with pytest.raises(
+            ConfigError, match=rf"^no row has '{metric}' \(did you mean 'ndcg@10'\?\); metrics"
+        ):
+            comp.plot(metric)
+    with pytest.raises(ConfigError, match=r"'full-rank' \(did you mean 'full-ranking'\?\)"):
+        comp.plot(protocol="full-rank")
+
+
 def test_an_empty_comparison_says_why_in_its_repr(ds: movierec.Dataset) -> None:
     """compare(ds, ['popularity'], protocols=['test-candidates']) skips its one protocol (the split holds
     positives only); its repr read 'models [], protocols []' and nothing else."""

@@ -1349,6 +1349,9 @@ class Comparison:
     fit_train: dict[str, Interactions] = field(default_factory=dict, repr=False)
     #: the protocols in the order they were asked for (tables follow it)
     protocols: list[str] = field(default_factory=list)
+    #: label -> the item features that model learned from ('genres+tags'; 'features' for a matrix given in
+    #: Python), for the tables' model cells ('ease+genres+tags'); the labels, the rows' keys, stay as they are
+    item_features: dict[str, str] = field(default_factory=dict)
 
     def protocol_order(self) -> list[str]:
         """The protocols that have rows, in the order they were asked for: ``rating, test-candidates,
@@ -1392,10 +1395,18 @@ class Comparison:
         return comparison_figure(self, metric, protocol)
 
     def to_frame(self, protocol: str | None = None) -> pd.DataFrame:
-        """One row per (model, protocol) with every metric as a column; ``protocol`` keeps one protocol's rows."""
+        """One row per (model, protocol) with every metric as a column; ``protocol`` keeps one protocol's rows
+        (a protocol with none is a ConfigError naming those there are: ``to_frame("full-rank")`` was an empty
+        frame, "Columns: []", with no word on why)."""
         frame = self.frame()
         if protocol is None:
             return frame
+        scored = list(dict.fromkeys(r.protocol for r in self.rows))
+        if protocol not in scored:
+            raise ConfigError(
+                f"to_frame({protocol!r}): no row under protocol {protocol!r}{did_you_mean(protocol, scored)}; "
+                f"the protocols here: {', '.join(scored) or 'none'}"
+            )
         return frame[frame["protocol"] == protocol].dropna(axis=1, how="all").reset_index(drop=True)
 
     def frame(self) -> pd.DataFrame:
@@ -1509,6 +1520,16 @@ def _labels(models: Sequence[tuple[str, dict[str, Any]]], given: Sequence[str | 
         else:
             seen[lab] = 1
     return out
+
+
+def features_words(item_features: Any) -> str:
+    """Item features as a table's model cell adds them, in the report's NAME+feature form: ``"genres,tags"``
+    or ``["genres", "tags"]`` → ``genres+tags``; a matrix or ItemFeatures given in Python → ``features``."""
+    if isinstance(item_features, str):
+        item_features = item_features.split(",")
+    if isinstance(item_features, (list, tuple)) and all(isinstance(f, str) for f in item_features):
+        return "+".join(f.strip() for f in item_features if f.strip())
+    return "features"
 
 
 def resolve_item_features(item_features: Any, dataset: Dataset | None, train: Interactions) -> Any:
@@ -2282,6 +2303,8 @@ class _FoldRun:
         self._skip_notes: dict[tuple[str, str], tuple[int, list[str]]] = {}
         #: label -> one record per fold of early stopping: best_epoch, valid_score, stopped_epoch, max_epochs
         self.stops: dict[str, list[dict[str, Any]]] = {}
+        #: label -> the item features its model learned from, as its table row names them ('genres+tags')
+        self.featured: dict[str, str] = {}
 
     def comparison(
         self,
@@ -2314,6 +2337,7 @@ class _FoldRun:
             | ({"split_files": ds.split_files} if ds.split_files else {}),
             fit_train=fit_train,
             protocols=[p.name for p in self.protos],
+            item_features=dict(self.featured),
         )
 
     def fit_view(self, train: Interactions, kind: str) -> Interactions:
@@ -2358,6 +2382,8 @@ class _FoldRun:
             self._note_ignored("user features", label)
         if item_feats is not None and "item_features" not in model.fit_options() and fold == 0:
             self._note_ignored("item features", label)
+        elif item_feats is not None:
+            self.featured[label] = features_words(self.item_features)
         epochs = getattr(model, "epochs", None)
         # a size the machine cannot hold is refused before its progress line starts (fit checks it too)
         check_memory(model, train.n_users, train.n_items, train.n_ratings)

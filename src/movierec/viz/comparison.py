@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from movierec.errors import ConfigError
+from movierec.errors import ConfigError, did_you_mean
 from movierec.metrics import ERROR_METRICS
 
 __all__ = ["LOWER_IS_BETTER", "comparison_figure", "default_metric", "tuning_figure"]
@@ -53,13 +53,18 @@ def comparison_figure(c: Any, metric: str | None = None, protocol: str | None = 
         raise ConfigError("charts need plotly: pip install 'movierec[viz]'") from exc
     order = c.protocol_order()
     if protocol is not None and protocol not in order:
-        raise ConfigError(f"no rows for protocol {protocol!r}; this comparison has {', '.join(order)}")
+        raise ConfigError(
+            f"no rows for protocol {protocol!r}{did_you_mean(protocol, order)}; this comparison has {', '.join(order)}"
+        )
     if metric is None:
         metric, protocol = default_metric(c, protocol)
     if protocol is None:
         having = [p for p in order if any(r.protocol == p and metric in r.metrics for r in c.rows)]
         if not having:
-            raise ConfigError(f"no row has {metric!r}; metrics here: {', '.join(c.metric_names())}")
+            names = c.metric_names()  # plot("ndgc@10") or plot("ndcg@5") at k=10: the likely fix first
+            raise ConfigError(
+                f"no row has {metric!r}{did_you_mean(metric, names)}; metrics here: {', '.join(names)}"
+            )
         protocol = having[0]
     rows = [r for r in c.rows if r.protocol == protocol and r.metrics.get(metric) is not None]
     rows = [r for r in rows if np.isfinite(r.metrics[metric])]
