@@ -660,3 +660,29 @@ def test_compares_caption_breaks_between_its_parts_and_no_line_ends_in_spaces() 
     text = comparison_text(comp, width=80).splitlines()
     assert text[:3] == head and caption(comp) == wide[0]
     assert [line for line in text if line != line.rstrip()] == []
+
+
+def test_a_row_whose_model_learned_item_features_says_so() -> None:
+    """``compare --models popularity,ease,als,warp --item-features genres,tags`` printed rows 'ease' and
+    'warp' like models without them; only a note naming the models that ignore them hinted otherwise. The
+    model cell now reads 'warp+genres' (the report's NAME+feature form), in the CLI and print(comparison)
+    alike, while the row's label, the key results.json, best.toml and Comparison.row read, stays 'warp'."""
+    from movierec.display import comparison_text
+
+    proc = run(
+        "compare", "--models", "popularity,warp", "--item-features", "genres", "--params", "warp.epochs=2"
+    )
+    assert proc.returncode == 0, proc.stderr
+    cells = [line.split()[0] for line in proc.stdout.splitlines() if line.startswith(("popularity", "warp"))]
+    assert cells == ["popularity", "warp+genres"], proc.stdout
+    assert "note: popularity ignores item features" in proc.stdout
+    comp = movierec.compare(
+        movierec.load("ml-latest-small"),
+        [("popularity", {}), ("warp", {"epochs": 2})],
+        item_features=["genres"],
+        protocols="full-ranking",
+    )
+    assert [r.label for r in comp.rows] == ["popularity", "warp"]
+    assert comp.row("warp", "full-ranking").label == "warp"
+    text = comparison_text(comp, width=80)
+    assert re.search(r"^warp\+genres +", text, re.M) and not re.search(r"^popularity\+", text, re.M), text

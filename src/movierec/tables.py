@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from rich import box
+from rich.markup import escape
 from rich.table import Table
 
 __all__ = [
@@ -111,8 +112,8 @@ def comparison_tables(
     left out at this width are (the CLI's options, or ``to_frame()`` from Python).
     """
     winners = comp.winners()
-    labels = [r.label for r in comp.rows]
-    label_w = max([5, *(len(x) for x in labels)])
+    shown = model_cells(comp)
+    label_w = max([5, *(len(x) for x in shown.values())])
     tables: list[Table] = []
     left_out: dict[str, list[str]] = {}
     used_headers: set[str] = set()
@@ -163,7 +164,7 @@ def comparison_tables(
                 if ci:
                     text += f"\n[dim]\\[{ci[0]:.4f},{ci[1]:.4f}][/]"
                 cells.append(text)
-            table.add_row(r.label, *cells, f"{r.n_users:,}", f"{r.fit_seconds:.1f}")
+            table.add_row(escape(shown[r.label]), *cells, f"{r.n_users:,}", f"{r.fit_seconds:.1f}")
         tables.append(table)
     notes = []
     legend = sorted({_LEGEND[_base(m)] for m in used_headers if _base(m) in _LEGEND})
@@ -205,6 +206,21 @@ def _legend_lines(entries: list[str], width: int) -> list[str]:
         else:
             lines.append(entry)
     return lines
+
+
+def model_cells(comp: Any) -> dict[str, str]:
+    """Each row's label as its model cell shows it: with the item features its model learned from, in the
+    report's NAME+feature form ('ease+genres+tags'; a re-ranked row 'ease+genres+tags+mmr:0.3'). Under
+    ``--item-features genres,tags`` the rows read 'ease' and 'warp' like models without them, and only a
+    note naming the models that ignore them hinted otherwise. The labels themselves (the rows' keys in
+    results.json, best.toml and ``Comparison.row``) are left as they are."""
+    featured: dict[str, str] = getattr(comp, "item_features", None) or {}
+    cells: dict[str, str] = {}
+    for r in comp.rows:
+        base = next((b for b in featured if r.label == b or r.label.startswith(f"{b}+")), None)
+        named = base is None or f"+{featured[base]}" in r.label  # a label that says them already (report's)
+        cells[r.label] = r.label if named else f"{base}+{featured[base]}{r.label[len(base) :]}"
+    return cells
 
 
 def caption(comp: Any) -> str:
