@@ -218,8 +218,10 @@ def model_cells(comp: Any) -> dict[str, str]:
     cells: dict[str, str] = {}
     for r in comp.rows:
         base = next((b for b in featured if r.label == b or r.label.startswith(f"{b}+")), None)
-        named = base is None or f"+{featured[base]}" in r.label  # a label that says them already (report's)
-        cells[r.label] = r.label if named else f"{base}+{featured[base]}{r.label[len(base) :]}"
+        if base is None or f"+{featured[base]}" in r.label:  # none, or a label that says them (report's)
+            cells[r.label] = r.label
+        else:
+            cells[r.label] = f"{base}+{featured[base]}{r.label[len(base) :]}"
     return cells
 
 
