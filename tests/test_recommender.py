@@ -273,6 +273,32 @@ def test_fit_given_the_dataset_a_frame_or_a_matrix_says_what_it_takes(svd_rec: m
     assert rec.fit(ds.interactions).train_ is not None  # Interactions, as before
 
 
+def test_every_list_method_refuses_a_foreign_keyword_in_one_line(ease_rec: movierec.Recommender) -> None:
+    """recommend(n=5) said 'k= is the list's length'; recommend_for(n=5), similar(item=1), similar_users(N=3),
+    score(1, items=[1]) and map(n=3) raised Python's bare "TypeError: ... unexpected keyword argument"."""
+    calls = {
+        "recommend_for() has no keyword 'n': k= is the list's length (LensKit's n=); valid: ratings, k, ": (
+            lambda: ease_rec.recommend_for({"Alien": 5}, n=5)
+        ),
+        "similar() has no keyword 'item': the movie is the first argument, a title or a raw movieId: "
+        "similar('Toy Story') or similar(1); valid: movie, k, min_support, by": lambda: ease_rec.similar(
+            item=1
+        ),
+        "similar_users() has no keyword 'N': k= is the list's length (implicit's N=); valid: user_id, k": (
+            lambda: ease_rec.similar_users(1, N=3)
+        ),
+        "score() has no keyword 'items': movie_ids= takes raw movieIds or titles; valid: user_id, movie_ids": (
+            lambda: ease_rec.score(1, items=[1])
+        ),
+        "map() has no keyword 'n'; valid: method, sample, title": lambda: ease_rec.map(n=3),
+    }
+    for said, call in calls.items():
+        with pytest.raises(ConfigError) as err:
+            call()
+        assert str(err.value).startswith(said), str(err.value)
+    assert len(ease_rec.similar(movie="Toy Story", k=2)) == 2  # its own keywords, as before
+
+
 def test_implicit_model_trains_on_positives() -> None:
     rec = movierec.Recommender("ml-latest-small", "popularity").fit()
     assert rec.train_ is not None and set(np.unique(rec.train_.ratings)) == {1.0}

@@ -72,6 +72,17 @@ RECOMMEND_MISNAMED = {
     ),
 }
 
+#: other libraries' keywords for :meth:`Recommender.similar` and ``similar_users`` (implicit's
+#: ``similar_items(itemid, N=10)``): TypeError "unexpected keyword argument 'N'" before
+SIMILAR_MISNAMED = {
+    "n": RECOMMEND_MISNAMED["n"],
+    "N": RECOMMEND_MISNAMED["N"],
+    **dict.fromkeys(
+        ("item", "itemid", "item_id", "iid", "movie_id", "title"),
+        "the movie is the first argument, a title or a raw movieId: similar('Toy Story') or similar(1)",
+    ),
+}
+
 #: Surprise's ``algo.predict(uid, iid, r_ui=None, clip=True, verbose=False)`` and ``algo.test(testset,
 #: verbose=False)`` keywords, each said where it lives here (they were Python's bare TypeError)
 PREDICT_MISNAMED = {
@@ -535,6 +546,7 @@ class Recommender:
             raise UnknownIdError(self._unknown_movie(raw, titles=False))
         return int(idx)
 
+    @refuses_foreign_keywords({"items": "movie_ids= takes raw movieIds or titles"})
     def score(self, user_id: object, movie_ids: Sequence[object] | None = None) -> pd.Series:
         """The model's scores for one raw user over ``movie_ids`` (default: every item), indexed by movieId."""
         self._check_fitted()
@@ -675,6 +687,7 @@ class Recommender:
                 )
             )
 
+    @refuses_foreign_keywords(RECOMMEND_MISNAMED)
     def recommend_for(
         self,
         ratings: Mapping[object, float] | Sequence[object] | None = None,
@@ -1044,6 +1057,7 @@ class Recommender:
         idx = reranker.rerank(s, k, seen, item_info(self.model, train, _genre_matrix(self.dataset)))
         return idx, np.where(idx >= 0, s[0, np.maximum(idx, 0)], -np.inf)
 
+    @refuses_foreign_keywords(SIMILAR_MISNAMED)
     def similar(
         self, movie: object, k: int = 10, min_support: int | None = None, *, by: str = "lift"
     ) -> pd.DataFrame:
@@ -1117,6 +1131,7 @@ class Recommender:
         if note is not None:
             warnings.warn(note, UserWarning, stacklevel=_outside_movierec())
 
+    @refuses_foreign_keywords(SIMILAR_MISNAMED)
     def similar_users(self, user_id: object, k: int = 10) -> pd.DataFrame:
         """The ``k`` training users most like raw user ``user_id``: ``userId, similarity``, index ``rank`` from 1.
 
@@ -1214,6 +1229,7 @@ class Recommender:
         frame.insert(frame.columns.get_loc(self.count_column) + 1, "predicted_rating", values)
 
     # --- the rest of the workflow --------------------------------------------------------
+    @refuses_foreign_keywords({})
     def map(self, method: str = "tsne", *, sample: int | None = 500, title: str = "") -> Any:
         """The model's item embeddings as an interactive plotly Figure (one colour per main genre).
 
