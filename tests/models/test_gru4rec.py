@@ -197,3 +197,22 @@ def test_compare_says_why_next_item_in_session_counts_fewer_users(tmp_path) -> N
         "ends where ratings are over 1h apart) after earlier ratings; for 333 it is their first (no rating "
         "before it to train on)"
     ) in said, said
+
+
+def test_stop_reason_says_what_ended_training_and_compare_notes_the_clock(tiny: Interactions) -> None:
+    """``stop_reason_`` says why training ended, as sasrec's does: "epochs" after the last, "time budget" when
+    another epoch would overrun it. compare then notes the clock beside the figures (gru4rec's budget ended
+    training without a word before: the note read sasrec's stop_reason_ only)."""
+    import movierec
+
+    full = GRU4Rec(**SMALL).fit(tiny)
+    assert full.stop_reason_ == "epochs" and len(full.history_) == 2
+    cut = GRU4Rec(**{**SMALL, "epochs": 5, "time_budget": 1e-6}).fit(tiny)
+    assert cut.stop_reason_ == "time budget" and len(cut.history_) == 1
+    comp = movierec.compare(
+        movierec.load(tiny.to_frame()),
+        [("gru4rec", {**SMALL, "epochs": 5, "time_budget": 1e-6})],
+        protocols="leave-last-out",
+    )
+    said = " ".join(str(note) for note in comp.notes)
+    assert "gru4rec stopped at its 1e-06 s time budget after 1 of 5 epochs, before it converged" in said, said

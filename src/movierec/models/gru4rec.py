@@ -156,7 +156,8 @@ class GRU4Rec(TorchTrainerParams, TorchNetState):
     ``hidden`` GRU units in ``n_layers`` layers, ``dropout`` on its input and output;
     Adagrad-free Adam at ``learning_rate`` (Hidasi's ``lr``) on session-parallel mini-batches of ``batch_size`` sessions for up
     to ``epochs`` epochs, stopping when validation NDCG@10 has not improved for ``patience``
-    epochs or before an epoch that would end past ``time_budget`` seconds (the best epoch is kept). ``loss`` ``"ce"`` or ``"bpr-max"`` (``bpreg``) over the batch's targets plus
+    epochs or before an epoch that would end past ``time_budget`` seconds (the best epoch is kept; ``stop_reason_``
+    says which: "patience", "time budget", "epochs" or "listener"). ``loss`` ``"ce"`` or ``"bpr-max"`` (``bpreg``) over the batch's targets plus
     ``n_negatives`` popularity^``sample_alpha`` samples. ``session_gap``: see the module docstring.
     Defaults: chosen on validation data inside the leave-last-out training split of ml-latest-small
     (bench/gru4rec_study.py, docs/new-users.md): BPR-max beat cross-entropy clearly (validation
@@ -280,6 +281,7 @@ class GRU4Rec(TorchTrainerParams, TorchNetState):
         dense = [q for n, q in net.named_parameters() if not any(q is x for x in sparse)]
         opt = _LazyAdam(torch, sparse, dense, float(self.learning_rate))
         self.history_: list[dict[str, float]] = []
+        self.stop_reason_ = "epochs"  # why training ended, as sasrec's: "patience", "time budget", "listener"
         best, best_state, bad = -np.inf, None, 0  # a score is -loss without validation users: often < -1
         started = time.perf_counter()
         for epoch in range(1, int(self.epochs) + 1):
@@ -299,7 +301,11 @@ class GRU4Rec(TorchTrainerParams, TorchNetState):
             # stop when another epoch like this one would end past the budget
             spent = time.perf_counter() - started
             over = self.time_budget is not None and spent * (epoch + 1) / epoch > float(self.time_budget)
-            if stop or over or (len(val_users) and bad > int(self.patience)):
+            if stop or (len(val_users) and bad > int(self.patience)):
+                self.stop_reason_ = "listener" if stop else "patience"
+                break
+            if over and epoch < int(self.epochs):  # compare notes it beside the figures
+                self.stop_reason_ = "time budget"
                 break
         assert best_state is not None
         self._keep_net_state(best_state)
