@@ -299,6 +299,25 @@ def test_every_list_method_refuses_a_foreign_keyword_in_one_line(ease_rec: movie
     assert len(ease_rec.similar(movie="Toy Story", k=2)) == 2  # its own keywords, as before
 
 
+def test_evaluating_a_recommender_fitted_on_every_rating_warns(svd_rec: movierec.Recommender) -> None:
+    """Recommender(ds, "svd").fit() (every rating) then evaluate(rec, train, test, "rating") read RMSE 0.59 on
+    ml-latest-small where the model fitted on train reads 0.87, without a word: the test ratings were learned."""
+    train, test, _ = movierec.make_split(svd_rec.dataset, "ratings-holdout", seed=0)
+    said = (
+        rf"^svd was fitted on data holding {test.n_ratings:,} of the test part's {test.n_ratings:,} ratings "
+        r"\(Recommender.fit\(\) with no argument trains on every rating\), so these figures score what it "
+        r"learned, not what it predicts: fit it on the training part, rec.fit\(train\), before evaluate$"
+    )
+    with pytest.warns(UserWarning, match=said):
+        leaked = movierec.evaluate(svd_rec, train, test, "rating")
+    fair = movierec.Recommender(svd_rec.dataset, "svd", epochs=5).fit(train)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # fitted on the training part: no warning
+        honest = movierec.evaluate(fair, train, test, "rating")
+        movierec.evaluate(svd_rec, train, test, "rating", warn=False)  # warn=False: the figures alone
+    assert leaked.metrics["rmse"] < honest.metrics["rmse"] - 0.03  # 0.843 and 0.888 at 5 epochs
+
+
 def test_implicit_model_trains_on_positives() -> None:
     rec = movierec.Recommender("ml-latest-small", "popularity").fit()
     assert rec.train_ is not None and set(np.unique(rec.train_.ratings)) == {1.0}
