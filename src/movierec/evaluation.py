@@ -12,7 +12,7 @@ import json
 import re
 import time
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, TypeGuard, cast
@@ -1672,7 +1672,9 @@ COMPARE_MISNAMED = {
 @refuses_foreign_keywords(COMPARE_MISNAMED)
 def compare(
     dataset: Dataset | str | Path | pd.DataFrame,
-    models: Sequence[tuple[str, dict[str, Any]] | tuple[str, dict[str, Any], str | None] | str] | str,
+    models: Sequence[tuple[str, dict[str, Any]] | tuple[str, dict[str, Any], str | None] | str]
+    | str
+    | Mapping[str, Mapping[str, Any] | None],
     *,
     split: str | tuple[Interactions | str, ...] = "auto",
     protocols: Sequence[str] | str = ("rating", "test-candidates", "full-ranking"),
@@ -1695,7 +1697,7 @@ def compare(
     """Fit every model on one split and evaluate each under every protocol (docs/architecture.md; issues 3 and 4).
 
     ``dataset``: a :class:`Dataset`, a dataset name or path, or a ratings DataFrame (``movierec.load``'s
-    inputs). ``models``: names (or one comma-separated string), ``(name, params)``, ``(name, params, label)`` (label = row key) or model objects (``EASE(l2=100)``: its name and the hyperparameters given; a fresh one is fitted). ``split="auto"``:
+    inputs). ``models``: names (or one comma-separated string), ``(name, params)``, ``(name, params, label)`` (label = row key), a dict ``{name: params}``, or model objects (``EASE(l2=100)``: its name and the hyperparameters given; a fresh one is fitted). ``split="auto"``:
     explicit-only runs use the ratings hold-out (Surprise semantics), implicit-only runs the interaction
     hold-out of positives (LightFM semantics), mixed runs one ratings hold-out whose test positives are test
     ratings ≥ ``threshold`` (default 4, MovieLens' 4 stars of 5; on data without ratings its one value, every
@@ -2057,7 +2059,16 @@ def _note_scale(
 def _model_list(models: Any) -> list[Any]:
     """compare's ``models`` as a list of names and ``(name, params[, label])``: one comma-separated string
     split as the CLI's --models ("svd,ease": iterating it gave model 's'), model objects read as their
-    name and params (:func:`_instance_spec`)."""
+    name and params (:func:`_instance_spec`), and a dict ``{name: params}`` as its ``(name, params)`` pairs
+    (iterating it gave the names alone: ``{"svd": {"epochs": 3}}`` trained svd's 25 epochs without a word)."""
+    if isinstance(models, Mapping):
+        bad = next(((n, p) for n, p in models.items() if p is not None and not isinstance(p, Mapping)), None)
+        if bad is not None:
+            raise ConfigError(
+                f"models: a dict maps each model name to its hyperparameters ({{'svd': {{'epochs': 10}}}}); "
+                f"{bad[0]!r} maps to {bad[1]!r}"
+            )
+        models = [(name, dict(params or {})) for name, params in models.items()]
     if isinstance(models, str):
         models = [m.strip() for m in models.split(",") if m.strip()]
     return [_instance_spec(m) for m in models]
