@@ -829,3 +829,17 @@ def test_sampled_warnings_point_at_the_callers_line() -> None:
         E.evaluate(model, train, test, "sampled", intervals=False)
     sampled = [w for w in caught if issubclass(w.category, E.SampledMetricsWarning)]
     assert [w.filename for w in sampled] == [__file__], [(w.filename, w.lineno) for w in sampled]
+
+
+def test_evaluate_given_the_dataset_says_it_takes_a_splits_parts(bundled: Dataset) -> None:
+    """evaluate(rec, ds, ds) failed with "AttributeError: 'Dataset' object has no attribute 'n_ratings'"."""
+    import movierec
+
+    rec = movierec.Recommender(bundled, "popularity").fit()
+    for part, args in (("train", (bundled, bundled)), ("test", (bundled.interactions, bundled))):
+        with pytest.raises(ConfigError) as err:
+            E.evaluate(rec, *args)
+        assert str(err.value) == (
+            f"evaluate() takes a split's {part} part, not the Dataset: train, test, _ = movierec.make_split(ds), "
+            "then evaluate(model, train, test) with the model fitted on train"
+        )

@@ -175,3 +175,13 @@ def test_compare_rows_are_the_per_fold_evaluations_pooled(bundled) -> None:
             else:  # ranking metrics: pooled over every (user, fold)
                 expected = np.concatenate([r.per_user[metric] for r in per_fold]).mean()
             assert value == pytest.approx(expected, rel=1e-9, abs=1e-12), (row.label, metric)
+
+
+def test_a_split_name_with_an_underscore_gets_the_likely_fix(bundled) -> None:  # type: ignore[no-untyped-def]
+    """compare(ds, ..., split="per_user") and get_splitter("per_user") listed the 15 names without the one
+    meant; make_split already put "(did you mean 'per-user'?)" first."""
+    said = r"^unknown split 'per_user' \(did you mean 'per-user'\?\); valid splits: auto, ratings-holdout"
+    with pytest.raises(ConfigError, match=said):
+        get_splitter("per_user")
+    with pytest.raises(ConfigError, match=said):
+        compare(bundled, ["popularity"], split="per_user", progress=False)

@@ -291,6 +291,16 @@ def test_progress_is_on_by_default_where_a_person_watches(
         tune(small, "svd", n_trials=2, progress="yes")
 
 
+def test_a_list_of_models_says_tune_takes_one(small: Interactions) -> None:
+    """tune(ds, ["svd"]) failed with "AttributeError: 'list' object has no attribute 'strip'"."""
+    with pytest.raises(ConfigError) as err:
+        tune(small, ["baseline"], metric="rmse", n_trials=1)
+    assert str(err.value) == (
+        "tune() tunes one model, given by its name ('svd'), got ['baseline']; tune each in turn, or "
+        "compare(ds, models) to score several side by side"
+    )
+
+
 @pytest.mark.parametrize(
     ("given", "says"),
     [

@@ -898,6 +898,15 @@ def evaluate(
     model is scored and whose dataset names the row when ``dataset`` is not given. ``rank_by="prediction"`` ranks a rating predictor by its unclipped predicted rating (LensKit's way),
     not the support-shrunk score ``recommend`` ranks by (``"shrunk"``, :mod:`movierec.scoring.support`).
     """
+    for part, given in (
+        ("train", train),
+        ("test", test),
+    ):  # evaluate(rec, ds, ds): "no attribute 'n_ratings'"
+        if isinstance(getattr(given, "interactions", None), Interactions):
+            raise ConfigError(
+                f"evaluate() takes a split's {part} part, not the Dataset: train, test, _ = "
+                "movierec.make_split(ds), then evaluate(model, train, test) with the model fitted on train"
+            )
     leak = _test_in_fitted_data(model, test)
     model, front_door_dataset = _scored_model(model)
     if leak is not None and warn:
@@ -2259,7 +2268,9 @@ def _split_key(
     """The split policy: ``auto`` picks the hold-out the models' kinds call for; notes say what that means."""
     key = S.split_key(split)
     if key not in SPLITS:
-        raise ConfigError(f"unknown split {split!r}; valid splits: {', '.join(SPLITS)}")
+        raise ConfigError(
+            f"unknown split {split!r}{did_you_mean(split, SPLITS)}; valid splits: {', '.join(SPLITS)}"
+        )
     if key == "auto" and any(p.name == "leave-last-out" for p in protos):
         key = "leave-last-out"  # the protocol has exactly one split it can run on; its note below
     if key == "auto" and any(p.name == "next-item-in-session" for p in protos):

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, ClassVar
 import numpy as np
 
 from movierec.datasets.canonical import CANONICAL_SPLITS, check_ml1m_shape, ml100k_rows
-from movierec.errors import ConfigError, is_seed, labelled, spelled
+from movierec.errors import ConfigError, did_you_mean, is_seed, labelled, spelled
 from movierec.interactions import Interactions, no_positives, tie_key, time_order
 
 if TYPE_CHECKING:
@@ -783,7 +783,9 @@ def get_splitter(
         return LastSession()
     if key in CANONICAL_SPLITS:
         return CanonicalSplit(key, seed)
-    raise ConfigError(f"unknown split {name!r}; valid splits: auto, {', '.join(SPLIT_NAMES)}")
+    raise ConfigError(
+        f"unknown split {name!r}{did_you_mean(name, ['auto', *SPLIT_NAMES])}; valid splits: auto, {', '.join(SPLIT_NAMES)}"
+    )
 
 
 def canonical_split(

@@ -692,6 +692,12 @@ def check_request(
 
         if (fault := fault_in_test_size(test_size)) is not None:
             raise ConfigError(f"test_size {fault} (or None for no test split)")
+    if not isinstance(model, str):  # tune(ds, ["svd"]) failed with "'list' object has no attribute 'strip'"
+        several = isinstance(model, (list, tuple, set))
+        raise ConfigError(
+            f"tune() tunes one model, given by its name ('svd'), got {model!r}"
+            + ("; tune each in turn, or compare(ds, models) to score several side by side" if several else "")
+        )
     get_class(model)  # unknown names fail here, before anything is opened
     model = model.strip().lower()
     resolve_space(model)  # so does a model without a search space (the message lists the tunable ones)
