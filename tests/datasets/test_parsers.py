@@ -267,6 +267,16 @@ def test_missing_file_and_folder(tmp_path):
         load(tmp_path)
 
 
+def test_load_of_a_missing_ratings_file_says_no_such_file(tmp_path):
+    """movierec.load("/data/ratings.csv") with a wrong path said "no such dataset name or folder (known
+    names: ml-latest-small, ml-100k, …)": the registry's names are no help for a file; load_ratings_file and
+    the CLI's --ratings say "no such file"."""
+    for name in ("ratings.csv", "u.data", "ratings.dat.gz"):
+        with pytest.raises(DataError) as err:
+            load(tmp_path / name)
+        assert str(err.value) == f"{tmp_path / name}: no such file"
+
+
 def test_bad_value_in_a_later_block_is_named(tmp_path):
     rows = [f"{u},{i},3.5,{1000 + u}" for u in range(300) for i in range(10)]
     rows[2500] = "7,7,abc,1"

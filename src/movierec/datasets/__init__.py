@@ -252,6 +252,11 @@ def _layout(folder: Path) -> tuple[str, str, str | None, str, str | None, str]:
     raise DataError(f"{folder}: no ratings file found (expected ratings.csv, ratings.dat or u.data)")
 
 
+#: the endings of a ratings file's name: a missing one is "no such file", where load("/data/ratings.csv")
+#: said "no such dataset name or folder (known names: ml-latest-small, …)"
+_FILE_SUFFIXES = (".csv", ".dat", ".data", ".tsv", ".txt", ".parquet", ".gz", ".bz2", ".xz", ".zip")
+
+
 def load(
     name_or_path: str | Path | pd.DataFrame = "ml-latest-small",
     *,
@@ -291,6 +296,8 @@ def load(
         scale = rating_scale or spec.rating_scale
         return _load_folder(folder, spec.name, scale, with_tags)
     if not path.exists():
+        if path.suffix.lower() in _FILE_SUFFIXES:  # a file's name: the dataset names were no help
+            raise DataError(f"{path}: no such file")
         # a bare name ('ml-100') is answered with the closest registered one, as data fetch answers it
         hint = did_you_mean(text, REGISTRY) if path.name == text.strip() else ""
         raise DataError(f"{path}: no such dataset name or folder{hint} (known names: {', '.join(REGISTRY)})")
