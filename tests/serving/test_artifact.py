@@ -259,6 +259,26 @@ def test_recommend_is_a_dataframe_like_the_recommenders(svd_artifact) -> None:
     assert like["similarity"].is_monotonic_decreasing and 21 not in like["movieId"].tolist()
 
 
+def test_an_unknown_user_in_a_notebook_says_what_to_do(svd_artifact) -> None:
+    """loaded.recommend(99999) said only "unknown user id 99999" where Recommender.recommend names the ids
+    there are and the call for someone new; the API's 404 (recommend_rows, user_index) keeps its words."""
+    art = load_artifact(svd_artifact[0])
+    said = (
+        "unknown user id 99999: the artifact has no ratings from that user ({}); for someone not in the "
+        "data, give their ratings to recommend_for_ratings([(movieId, rating), …])"
+    )
+    from movierec.titles import known_users
+
+    for call in (lambda: art.recommend(99999, 3), lambda: art.predict(99999, 21)):
+        with pytest.raises(UnknownIdError) as err:
+            call()
+        assert str(err.value) == said.format(known_users(art.user_map.ids))
+    with pytest.raises(UnknownIdError) as err:
+        art.recommend_rows(99999, 3)
+    assert str(err.value) == "unknown user id 99999"
+    assert art.recommend_for_ratings([(21, 5.0)], 3)  # the call the message names works
+
+
 def test_predict_equals_the_models_predicted_rating(svd_artifact, movies: Dataset, tmp_path: Path) -> None:
     """A notebook that exported a rating model reads its predictions back from the artifact (raw ids), as
     it read them from the model; a ranking model's artifact refuses, naming recommend."""

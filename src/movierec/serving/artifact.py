@@ -942,7 +942,7 @@ class Artifact(IdMapped):
                 f"{self.model_name} is a ranking model: it predicts no ratings; recommend(user) lists its "
                 "movies, best first (export a rating predictor such as svd for predicted ratings)"
             )
-        u, i = self.user_index(user_raw_id), self.item_index(movie_raw_id)
+        u, i = self._known_user(user_raw_id), self.item_index(movie_raw_id)
         lo, hi = self._train_scale
         return float(np.clip(self.scorer.known(u)[i], lo, hi))
 
@@ -959,7 +959,22 @@ class Artifact(IdMapped):
         it counts (:attr:`count_column`: ``n_liked`` where the model learned from ratings ≥ its threshold,
         else ``n_ratings``). The HTTP API's JSON rows are :meth:`recommend_rows`.
         """
-        return recommendations_frame(self.recommend_rows(user_raw_id, k, **options), count=self.count_column)
+        rows = self.recommend_index(self._known_user(user_raw_id), k, **options)
+        return recommendations_frame(rows, count=self.count_column)
+
+    def _known_user(self, user_raw_id: object) -> int:
+        """:meth:`user_index` for the notebook's methods, whose unknown user says what to do as
+        :meth:`movierec.Recommender.recommend`'s does: it said only "unknown user id 99999" (the API's
+        404 keeps :meth:`user_index`'s words, since its visitors post to /recommendations instead)."""
+        try:
+            return self.user_index(user_raw_id)
+        except UnknownIdError as exc:
+            from movierec.titles import known_users
+
+            raise UnknownIdError(
+                f"{exc}: the artifact has no ratings from that user ({known_users(self.user_map.ids)}); for "
+                "someone not in the data, give their ratings to recommend_for_ratings([(movieId, rating), …])"
+            ) from None
 
     def recommend_rows(self, user_raw_id: object, k: int = 10, **options: Any) -> list[dict[str, Any]]:
         """:meth:`recommend` as the API's JSON rows ``movieId, title, year, genres, score, ratings``
