@@ -316,6 +316,12 @@ def test_evaluating_a_recommender_fitted_on_every_rating_warns(svd_rec: movierec
         honest = movierec.evaluate(fair, train, test, "rating")
         movierec.evaluate(svd_rec, train, test, "rating", warn=False)  # warn=False: the figures alone
     assert leaked.metrics["rmse"] < honest.metrics["rmse"] - 0.03  # 0.843 and 0.888 at 5 epochs
+    swapped = (
+        rf"^svd was fitted on ratings that are all in the test part \({train.n_ratings:,} of its "
+        rf"{train.n_ratings:,}\): are the parts swapped\? evaluate\(rec, train, test\) takes the training part first$"
+    )
+    with pytest.warns(UserWarning, match=swapped):  # evaluate(rec, test, train) after rec.fit(train)
+        movierec.evaluate(fair, test, train, "rating")
 
 
 def test_implicit_model_trains_on_positives() -> None:

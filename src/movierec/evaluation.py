@@ -1118,6 +1118,11 @@ def _test_in_fitted_data(model: Any, test: Interactions) -> str | None:
     shared = int(np.isin(held, fitted.users.astype(np.int64) * n_items + fitted.items).sum())
     if shared * 4 <= test.n_ratings:  # a log with repeats (the same movie again later) shares a few
         return None
+    if shared == fitted.n_ratings:  # all it learned is in the test part: evaluate(rec, test, train)
+        return (
+            f"{model.name} was fitted on ratings that are all in the test part ({shared:,} of its "
+            f"{test.n_ratings:,}): are the parts swapped? evaluate(rec, train, test) takes the training part first"
+        )
     return (
         f"{model.name} was fitted on data holding {shared:,} of the test part's {test.n_ratings:,} ratings "
         "(Recommender.fit() with no argument trains on every rating), so these figures score what it "
