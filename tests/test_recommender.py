@@ -322,6 +322,13 @@ def test_evaluating_a_recommender_fitted_on_every_rating_warns(svd_rec: movierec
     )
     with pytest.warns(UserWarning, match=swapped):  # evaluate(rec, test, train) after rec.fit(train)
         movierec.evaluate(fair, test, train, "rating")
+    same = (  # the training part given as test too: not swapped, scored on what it learned
+        r"^svd is scored on the ratings it was fitted on \(the test part given is the training part\): these "
+        r"figures say how well it fits them, not how it predicts; give the held-out part as test, "
+        r"evaluate\(rec, train, test\)$"
+    )
+    with pytest.warns(UserWarning, match=same):
+        movierec.evaluate(fair, train, train, "rating")
 
 
 def test_implicit_model_trains_on_positives() -> None:

@@ -907,7 +907,7 @@ def evaluate(
                 f"evaluate() takes a split's {part} part, not the Dataset: train, test, _ = "
                 "movierec.make_split(ds), then evaluate(model, train, test) with the model fitted on train"
             )
-    leak = _test_in_fitted_data(model, test)
+    leak = _test_in_fitted_data(model, test, train)
     model, front_door_dataset = _scored_model(model)
     if leak is not None and warn:
         warnings.warn(leak, UserWarning, stacklevel=3)  # the caller's line (one decorator)
@@ -1099,7 +1099,28 @@ def _scored_model(model: Any) -> tuple[Recommender, Dataset | None]:
     return inner, model.dataset
 
 
-def _test_in_fitted_data(model: Any, test: Interactions) -> str | None:
+def _same_ids(part: Interactions, fitted: Interactions) -> bool:
+    """Whether ``part``'s dense user and movie indices mean the same ids as ``fitted``'s."""
+    return all(
+        mine is theirs or np.array_equal(np.asarray(mine.ids), np.asarray(theirs.ids))
+        for mine, theirs in ((fitted.user_map, part.user_map), (fitted.item_map, part.item_map))
+    )
+
+
+def _same_pairs(part: Any, fitted: Interactions) -> bool:
+    """Whether ``part`` holds exactly the (user, movie) pairs of ``fitted``, under the same ids."""
+    if part is fitted:
+        return True
+    if not isinstance(part, Interactions) or part.n_ratings != fitted.n_ratings:
+        return False
+    if not _same_ids(part, fitted):
+        return False
+    n_items = np.int64(max(fitted.n_items, 1))
+    keys = part.users.astype(np.int64) * n_items + part.items
+    return bool(np.isin(keys, fitted.users.astype(np.int64) * n_items + fitted.items).all())
+
+
+def _test_in_fitted_data(model: Any, test: Interactions, train: Any = None) -> str | None:
     """The warning for a :class:`movierec.Recommender` fitted on data that holds the test part's ratings,
     else ``None``. ``rec = Recommender(ds, "svd").fit()`` (every rating) then ``evaluate(rec, train, test,
     "rating")`` read RMSE 0.590 on ml-latest-small where the model fitted on ``train`` reads 0.867, without
@@ -1107,17 +1128,19 @@ def _test_in_fitted_data(model: Any, test: Interactions) -> str | None:
     fitted = getattr(model, "train_", None)
     if not isinstance(fitted, Interactions) or not isinstance(test, Interactions) or test.n_ratings == 0:
         return None
-    same_ids = all(
-        mine is theirs or np.array_equal(np.asarray(mine.ids), np.asarray(theirs.ids))
-        for mine, theirs in ((fitted.user_map, test.user_map), (fitted.item_map, test.item_map))
-    )
-    if not same_ids:
+    if not _same_ids(test, fitted):
         return None
     n_items = np.int64(max(fitted.n_items, 1))
     held = test.users.astype(np.int64) * n_items + test.items
     shared = int(np.isin(held, fitted.users.astype(np.int64) * n_items + fitted.items).sum())
     if shared * 4 <= test.n_ratings:  # a log with repeats (the same movie again later) shares a few
         return None
+    if shared == fitted.n_ratings == test.n_ratings and _same_pairs(train, fitted):  # (rec, train, train)
+        return (
+            f"{model.name} is scored on the ratings it was fitted on (the test part given is the training "
+            "part): these figures say how well it fits them, not how it predicts; give the held-out part as "
+            "test, evaluate(rec, train, test)"
+        )
     if shared == fitted.n_ratings:  # all it learned is in the test part: evaluate(rec, test, train)
         return (
             f"{model.name} was fitted on ratings that are all in the test part ({shared:,} of its "
