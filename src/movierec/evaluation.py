@@ -898,19 +898,7 @@ def evaluate(
     model is scored and whose dataset names the row when ``dataset`` is not given. ``rank_by="prediction"`` ranks a rating predictor by its unclipped predicted rating (LensKit's way),
     not the support-shrunk score ``recommend`` ranks by (``"shrunk"``, :mod:`movierec.scoring.support`).
     """
-    for part, given in (
-        ("train", train),
-        ("test", test),
-    ):  # evaluate(rec, ds, ds): "no attribute 'n_ratings'"
-        if isinstance(getattr(given, "interactions", None), Interactions):
-            raise ConfigError(
-                f"evaluate() takes a split's {part} part, not the Dataset: train, test, _ = "
-                "movierec.make_split(ds), then evaluate(model, train, test) with the model fitted on train"
-            )
-    leak = _test_in_fitted_data(model, test, train)
-    model, front_door_dataset = _scored_model(model)
-    if leak is not None and warn:
-        warnings.warn(leak, UserWarning, stacklevel=3)  # the caller's line (one decorator)
+    model, front_door_dataset = _given_model(model, train, test, warn)
     scored, ranked_by_prediction = _ranked(model, rank_by)
     if isinstance(dataset, str) and not dataset and front_door_dataset is not None:
         dataset = front_door_dataset
@@ -1085,6 +1073,24 @@ def _dropped_users_note(
         f"users with a test rating ≥ {threshold:g} ({without:,} {'has' if without == 1 else 'have'} none; "
         "threshold=None counts every test row)"
     )
+
+
+def _given_model(model: Any, train: Any, test: Any, warn: bool) -> tuple[Recommender, Dataset | None]:
+    """:func:`evaluate`'s model to score and its Recommender's dataset (:func:`_scored_model`), once what it
+    was given is checked: a Dataset in a part's place is refused in one line (``evaluate(rec, ds, ds)`` said
+    "no attribute 'n_ratings'"), and a Recommender fitted on the test part's ratings is warned about
+    (:func:`_test_in_fitted_data`)."""
+    for part, given in (("train", train), ("test", test)):
+        if isinstance(getattr(given, "interactions", None), Interactions):
+            raise ConfigError(
+                f"evaluate() takes a split's {part} part, not the Dataset: train, test, _ = "
+                "movierec.make_split(ds), then evaluate(model, train, test) with the model fitted on train"
+            )
+    leak = _test_in_fitted_data(model, test, train)
+    scored, dataset = _scored_model(model)
+    if leak is not None and warn:
+        warnings.warn(leak, UserWarning, stacklevel=4)  # the caller's line (evaluate and one decorator)
+    return scored, dataset
 
 
 def _scored_model(model: Any) -> tuple[Recommender, Dataset | None]:
@@ -1706,12 +1712,19 @@ COMPARE_MISNAMED = {
 }
 
 
+#: what :func:`compare` takes as ``models``: names or one comma-separated string, ``(name, params)`` and
+#: ``(name, params, label)`` tuples, or a ``{name: params}`` dict
+ModelsGiven = (
+    Sequence[tuple[str, dict[str, Any]] | tuple[str, dict[str, Any], str | None] | str]
+    | str
+    | Mapping[str, Mapping[str, Any] | None]
+)
+
+
 @refuses_foreign_keywords(COMPARE_MISNAMED)
 def compare(
     dataset: Dataset | str | Path | pd.DataFrame,
-    models: Sequence[tuple[str, dict[str, Any]] | tuple[str, dict[str, Any], str | None] | str]
-    | str
-    | Mapping[str, Mapping[str, Any] | None],
+    models: ModelsGiven,
     *,
     split: str | tuple[Interactions | str, ...] = "auto",
     protocols: Sequence[str] | str = ("rating", "test-candidates", "full-ranking"),

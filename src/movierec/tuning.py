@@ -655,6 +655,21 @@ class Request:
 
 # dup-ok: the one list of tune's request options (tune() forwards them); alike in shape to models' keyword
 # signatures (models/baseline.py), with no logic in common
+def _one_model(model: Any) -> str:
+    """tune's model, checked as one known model name (an unknown one fails here, before anything is opened)
+    and lower-cased. ``tune(ds, ["svd"])`` failed with "'list' object has no attribute 'strip'"."""
+    from movierec.models.registry import get_class
+
+    if not isinstance(model, str):
+        several = isinstance(model, (list, tuple, set))
+        raise ConfigError(
+            f"tune() tunes one model, given by its name ('svd'), got {model!r}"
+            + ("; tune each in turn, or compare(ds, models) to score several side by side" if several else "")
+        )
+    get_class(model)
+    return model.strip().lower()
+
+
 def check_request(
     model: str,
     *,
@@ -692,14 +707,7 @@ def check_request(
 
         if (fault := fault_in_test_size(test_size)) is not None:
             raise ConfigError(f"test_size {fault} (or None for no test split)")
-    if not isinstance(model, str):  # tune(ds, ["svd"]) failed with "'list' object has no attribute 'strip'"
-        several = isinstance(model, (list, tuple, set))
-        raise ConfigError(
-            f"tune() tunes one model, given by its name ('svd'), got {model!r}"
-            + ("; tune each in turn, or compare(ds, models) to score several side by side" if several else "")
-        )
-    get_class(model)  # unknown names fail here, before anything is opened
-    model = model.strip().lower()
+    model = _one_model(model)
     resolve_space(model)  # so does a model without a search space (the message lists the tunable ones)
     parsed = parse_metric(metric, model_kind=model_kind(model))
     storage_obj = open_storage(storage)
