@@ -325,7 +325,7 @@ def comparison_text(c: Any, width: int | None = None) -> str:
         every_column="to_frame() has every column",
     )
     for table in beyond_tables(c, width=width):
-        console.print(Rstripped(table, width), soft_wrap=False)
+        console.print(Rstripped(table, width))  # this console's soft wrap: a group table's title on one line
     # the notes say how to read the numbers (explicit models ranked by predicted rating, what the
     # split keeps as candidates, protocols skipped): the CLI prints them, and so does print()
     for note in getattr(c, "notes", None) or []:

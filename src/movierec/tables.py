@@ -328,7 +328,7 @@ def print_comparison(
     tables, notes = comparison_tables(comp, width, keep=keep, every_column=every_column)
     for table in tables:
         console.print()
-        console.print(Rstripped(table, width), soft_wrap=False)
+        console.print(Rstripped(table, width))  # the console's soft wrap, as before Rstripped
     for note in notes:
         print_lines(console, f"[dim]{note}[/]")
 

@@ -472,7 +472,7 @@ def _print_comparison(comp: Any, *, beyond_tables: bool = False) -> None:
         from movierec.beyond_tables import beyond_tables as tables
 
         for extra in tables(comp, width=console.width):
-            console.print(Rstripped(extra), soft_wrap=False)
+            console.print(Rstripped(extra))  # the console's soft wrap: a group table's title on one line
     for note in comp.notes:
         print_lines(console, f"[yellow]note:[/] {escape(note)}")
 
