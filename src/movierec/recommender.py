@@ -744,7 +744,7 @@ class Recommender:
                 f"none of these ratings reaches {self.threshold:g}, the rating {self.name} counts as liked, "
                 f"so the list is the most-liked movies (the most ratings ≥ {self.threshold:g})",
                 UserWarning,
-                stacklevel=2,
+                stacklevel=_outside_movierec(),
             )
         extra = {} if features is None else {"features": features}
         scores = np.array(
@@ -864,11 +864,11 @@ class Recommender:
         # models, whose reason (the last movie) its list never followed
         if family_of(self.model) == "scores":  # one list for everyone: no movie given is a reason
             note = one_list_note(self.model.name, self.model.get_params())
-            warnings.warn(f"explain: {note}", UserWarning, stacklevel=3)
+            warnings.warn(f"explain: {note}", UserWarning, stacklevel=_outside_movierec())
             return [""] * len(top)
         if getattr(self.model, "sequential", False):  # what comes next after the last movie
             # every row names the last movie whatever its rating: said once, as the CLI's note and the page's
-            warnings.warn(f"explain: {sequence_note(self.name)}", UserWarning, stacklevel=3)
+            warnings.warn(f"explain: {sequence_note(self.name)}", UserWarning, stacklevel=_outside_movierec())
             return [str(titles[items[-1]])] * len(top)
         rated = np.full(len(items), max(self.threshold, 1.0)) if values is None else np.asarray(values)
         if fold_values and hasattr(self.model, "raw_new_user"):
@@ -909,7 +909,7 @@ class Recommender:
         reasons = because(rated, self.threshold, top, full, without, shared=tol, terms=terms)
         note = because_note(self.name, reasons, shares=terms is not None)
         if note is not None:
-            warnings.warn(f"explain: {note}", UserWarning, stacklevel=4)
+            warnings.warn(f"explain: {note}", UserWarning, stacklevel=_outside_movierec())
         return ["; ".join(str(titles[items[b]]) for b in r) for r in reasons]
 
     def _known_rating_reasons(
@@ -933,7 +933,7 @@ class Recommender:
         reasons = known_because(cached[2], u, order, top, self.threshold, tol)
         note = because_note(self.name, reasons, shares=True)
         if note is not None:
-            warnings.warn(f"explain: {note}", UserWarning, stacklevel=4)
+            warnings.warn(f"explain: {note}", UserWarning, stacklevel=_outside_movierec())
         titles = self.items["title"].to_numpy(dtype=object)
         return ["; ".join(str(titles[b]) for b in r) for r in reasons]
 
@@ -1003,7 +1003,7 @@ class Recommender:
             why = f"nothing left to list: {self.name} scores no movie {whom} has not rated"
         else:
             why = f"nothing left to list: {whom} rated every movie there is"
-        warnings.warn(why, UserWarning, stacklevel=3)
+        warnings.warn(why, UserWarning, stacklevel=_outside_movierec())
 
     def _every_rated(self, train: Interactions, u: int) -> np.ndarray:
         """Every movie user ``u`` rated: their training movies and those an implicit model left out (< 4)."""
@@ -1115,7 +1115,7 @@ class Recommender:
                     floor_hid=linked and floor > 0, lower="min_support=0",
                 )
             )  # fmt: skip
-            warnings.warn(reason, UserWarning, stacklevel=2)
+            warnings.warn(reason, UserWarning, stacklevel=_outside_movierec())
         elif by == "lift":  # one or two people's likes: said as the CLI and the API say it
             self._warn_thin(i, pairs)
         return self._frame(idx[0][keep], vals[0][keep].astype(np.float64), "similarity")
@@ -1151,7 +1151,7 @@ class Recommender:
                 f"user {user_id!r} has an all-zero vector in {self.name} (no positive in its training data?), "
                 "so no user is like them",
                 UserWarning,
-                stacklevel=2,
+                stacklevel=_outside_movierec(),
             )
         ids = train.user_map.to_raw(idx[keep])
         frame = pd.DataFrame({"userId": ids, "similarity": sims[keep].astype(np.float64)})
@@ -1403,7 +1403,7 @@ def _check_k(k: int, n: int, catalogue: str = "") -> None:
     terminal agree (a longer list would silently be shorter than asked)."""
     check_positive("k", k, integer=True)
     if k > n:
-        where = f"{catalogue} ({n})" if catalogue else f"the catalogue ({n} movies)"
+        where = f"{catalogue} ({n:,})" if catalogue else f"the catalogue ({n:,} movies)"
         raise ConfigError(f"k {k} is larger than {where}")
 
 
