@@ -55,7 +55,11 @@ def _as_script() -> str:
     ],
 )
 def test_a_signal_while_the_cli_loads_is_one_line(launch: str, signum: int, code: int, line: str) -> None:
-    child = CHILD.format(launch=AS_MODULE if launch == "python -m movierec" else _as_script())
+    from clihelp import AS_FROM_A_TERMINAL  # a run started in the background hands SIGINT on ignored
+
+    child = AS_FROM_A_TERMINAL + CHILD.format(
+        launch=AS_MODULE if launch == "python -m movierec" else _as_script()
+    )
     proc = subprocess.Popen(
         [sys.executable, "-c", child], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT
     )
