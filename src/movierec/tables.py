@@ -243,18 +243,19 @@ def caption(comp: Any) -> str:
 _PART = " · "
 
 
-def caption_lines(text: str, width: int) -> list[str]:
+def caption_lines(text: str, width: int, *, split_wide: bool = True) -> list[str]:
     """The caption broken between its parts (joined by ' · '), as many whole parts a line as fit in
     ``width`` cells, each line broken at a ' · ' ending ' ·' (the caption reads on), as
     :func:`movierec.cli.common.print_table` breaks a list's title. A part wider than ``width`` alone (the
     split's description: 'split: interactions-holdout (positives ≥ 4, 0.2 held out, LightFM
     random_train_test_split, seed 42)', 95 cells) breaks after one of its commas. Word-wrapped at 80
-    columns, the caption split '(positives' from '≥ 4, …' and 'relevance' from '≥ 4'."""
+    columns, the caption split '(positives' from '≥ 4, …' and 'relevance' from '≥ 4'. ``split_wide=False``
+    keeps such a part whole on its line (a list's title, which its printer word-wraps)."""
     from rich.cells import cell_len
 
     tokens: list[tuple[str, str]] = []  # (text, what joins it to the one before)
     for n, part in enumerate(text.split(_PART)):
-        pieces = part.split(", ") if cell_len(part) > width else [part]
+        pieces = part.split(", ") if split_wide and cell_len(part) > width else [part]
         for i, piece in enumerate(pieces):
             tokens.append(
                 (piece + ("," if i < len(pieces) - 1 else ""), (_PART if n else "") if i == 0 else " ")

@@ -19,6 +19,7 @@ from rich.table import Table
 from rich.text import Text
 
 from movierec.errors import SEED_MAX, ConfigError, DataError, NotEncodedError
+from movierec.tables import caption_lines
 from movierec.titles import shorten_title
 
 if TYPE_CHECKING:  # the data layer (pandas) loads when a command runs, not for --help
@@ -55,7 +56,9 @@ def print_table(table: Table) -> None:
     long_title = isinstance(title, str) and cell_len(title) > width
     long_caption = isinstance(caption, str) and cell_len(caption) > width
     if long_title:
-        for part in _title_lines(str(title), width):
+        # between its ' · ' parts: word-wrapped, 'top 10 for user 1 · ease trained on ml-latest-small · only
+        # movies with ≥ 5' left 'ratings of 4+' alone at 80 columns; a part wider than that is word-wrapped
+        for part in caption_lines(str(title), width, split_wide=False):
             _print_wrapped(part, "table.title", width)
         table.title = None
     if long_caption:
@@ -63,26 +66,6 @@ def print_table(table: Table) -> None:
     console.print(table)
     if long_caption:
         _print_wrapped(str(caption), "table.caption", width)
-
-
-#: what joins a list's title's parts ('top 10 for user 1 · ease trained on ml-latest-small · only movies …')
-_PART = " · "
-
-
-def _title_lines(title: str, width: int) -> list[str]:
-    """A long table title broken between its parts (joined by ' · '), as many whole parts a line as fit in
-    ``width`` cells, each line but the last ending ' ·' (the title reads on). Word-wrapped, 'top 10 for user
-    1 · ease trained on ml-latest-small · only movies with ≥ 5' left 'ratings of 4+' alone on the next line
-    at 80 columns ('4+' at 85). A part wider than ``width`` on its own is word-wrapped after this."""
-    parts, mark = title.split(_PART), _PART.rstrip()
-    lines: list[str] = []
-    for n, part in enumerate(parts, 1):
-        room = width - (0 if n == len(parts) else cell_len(mark))  # a line that goes on ends ' ·'
-        if lines and cell_len(lines[-1] + _PART + part) <= room:
-            lines[-1] += _PART + part
-        else:
-            lines.append(part)
-    return [line + mark for line in lines[:-1]] + lines[-1:]
 
 
 def _print_wrapped(text: str, style: str, width: int) -> None:
