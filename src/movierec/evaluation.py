@@ -1105,6 +1105,11 @@ def _scored_model(model: Any) -> tuple[Recommender, Dataset | None]:
     return inner, model.dataset
 
 
+def _pair_keys(inter: Interactions, n_items: int | np.int64) -> np.ndarray:
+    """One int64 per (user, movie) pair of ``inter``, ``user · n_items + movie``: pairs compared with np.isin."""
+    return inter.users.astype(np.int64) * n_items + inter.items
+
+
 def _same_ids(part: Interactions, fitted: Interactions) -> bool:
     """Whether ``part``'s dense user and movie indices mean the same ids as ``fitted``'s."""
     return all(
@@ -1122,8 +1127,7 @@ def _same_pairs(part: Any, fitted: Interactions) -> bool:
     if not _same_ids(part, fitted):
         return False
     n_items = np.int64(max(fitted.n_items, 1))
-    keys = part.users.astype(np.int64) * n_items + part.items
-    return bool(np.isin(keys, fitted.users.astype(np.int64) * n_items + fitted.items).all())
+    return bool(np.isin(_pair_keys(part, n_items), _pair_keys(fitted, n_items)).all())
 
 
 def _test_in_fitted_data(model: Any, test: Interactions, train: Any = None) -> str | None:
@@ -1137,8 +1141,7 @@ def _test_in_fitted_data(model: Any, test: Interactions, train: Any = None) -> s
     if not _same_ids(test, fitted):
         return None
     n_items = np.int64(max(fitted.n_items, 1))
-    held = test.users.astype(np.int64) * n_items + test.items
-    shared = int(np.isin(held, fitted.users.astype(np.int64) * n_items + fitted.items).sum())
+    shared = int(np.isin(_pair_keys(test, n_items), _pair_keys(fitted, n_items)).sum())
     if shared * 4 <= test.n_ratings:  # a log with repeats (the same movie again later) shares a few
         return None
     if shared == fitted.n_ratings == test.n_ratings and _same_pairs(train, fitted):  # (rec, train, train)
@@ -1982,10 +1985,7 @@ def _check_valid_apart(valid: Interactions, test: Interactions, n_items: int) ->
     ratings would be chosen on what it is then scored on."""
     if valid.n_ratings == 0:
         raise ConfigError("the given split's valid part has no rows; pass (train, test) without it")
-    both = np.isin(
-        valid.users.astype(np.int64) * n_items + valid.items,
-        test.users.astype(np.int64) * n_items + test.items,
-    )
+    both = np.isin(_pair_keys(valid, n_items), _pair_keys(test, n_items))
     if both.any():
         raise ConfigError(
             f"{int(both.sum()):,} of the given valid part's {valid.n_ratings:,} rows are test rows: a model "
