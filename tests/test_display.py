@@ -345,3 +345,23 @@ def test_a_dataset_that_dropped_duplicates_says_so_where_a_notebook_looks(tmp_pa
     assert ds.interactions.n_ratings == 3 and "3 ratings" in repr(ds) and "2 duplicates dropped" in repr(ds)
     assert "note: dropped 2 duplicate (user, item) ratings, kept the latest" in ds._repr_html_()
     assert "duplicates" not in repr(movierec.load("ml-latest-small"))
+
+
+def test_a_caption_never_leaves_its_mark_alone_on_a_line() -> None:
+    """At 99-100 columns (print(comparison) outside a terminal) the split's 98-cell part took its line and
+    the ' ·' after it wrapped onto a line of its own. Every width from 20 to 200: each line fits, none is
+    the mark alone, and joined back the lines are the caption."""
+    from rich.cells import cell_len
+
+    from movierec.tables import caption_lines
+
+    caption = (
+        "ml-latest-small (sha256 80da8b3393da…) · split: interactions-holdout (positives ≥ 4, 0.2 held out, "
+        "LightFM random_train_test_split, seed 42) · K=10 · relevance ≥ 4 · seed 42"
+    )
+    for width in range(60, 201):
+        lines = caption_lines(caption, width)
+        assert all(cell_len(line) <= width for line in lines), (width, lines)
+        assert all(line.strip() != "·" for line in lines), (width, lines)
+        assert " ".join(lines) == caption
+    assert caption_lines(caption, 99)[0].endswith("0.2 held out,")  # the split's part broke after a comma

@@ -254,13 +254,17 @@ def caption_lines(text: str, width: int, *, split_wide: bool = True) -> list[str
     from rich.cells import cell_len
 
     tokens: list[tuple[str, str]] = []  # (text, what joins it to the one before)
-    for n, part in enumerate(text.split(_PART)):
-        pieces = part.split(", ") if split_wide and cell_len(part) > width else [part]
+    parts = text.split(_PART)
+    mark = _PART.rstrip()
+    for n, part in enumerate(parts):
+        # a part with another after it may end its line with the mark: it must fit beside it, or the
+        # mark wrapped alone onto a line of its own (print(comparison) at 99-100 columns)
+        fits = width - (cell_len(mark) if n + 1 < len(parts) else 0)
+        pieces = part.split(", ") if split_wide and cell_len(part) > fits else [part]
         for i, piece in enumerate(pieces):
             tokens.append(
                 (piece + ("," if i < len(pieces) - 1 else ""), (_PART if n else "") if i == 0 else " ")
             )
-    mark = _PART.rstrip()
     lines: list[str] = []
     for i, (piece, joiner) in enumerate(tokens):
         # a line that may break before the next part ends ' ·': room for the mark
