@@ -278,6 +278,32 @@ def test_bad_protocol_k_and_threshold(tiny: Interactions) -> None:
         E.evaluate(o, tiny, tiny, "full-ranking", threshold=9.0)
 
 
+def test_the_start_of_one_valid_name_is_suggested(tiny: Interactions) -> None:
+    """protocols="full" said "unknown protocol 'full'" and nothing more, where "fullranking" got "did you
+    mean 'full-ranking'?": difflib's ratio of 'full' to 'full-ranking' is 0.5, under its cut-off. Every
+    lookup that suggests through errors.closest (protocols, models, metrics, datasets, CLI commands and
+    options) now takes a start of three or more characters that begins exactly one valid name."""
+    import movierec
+    from movierec.datasets.registry import get_spec
+    from movierec.errors import closest
+    from movierec.metrics import parse_metric
+
+    o = Oracle(np.zeros(tiny.shape), "implicit")
+    for typed, meant in (("full", "full-ranking"), ("samp", "sampled"), ("Leave", "leave-last-out")):
+        with pytest.raises(ConfigError, match=rf"^unknown protocol '{typed}' \(did you mean '{meant}'\?\);"):
+            E.evaluate(o, tiny, tiny, typed)
+    with pytest.raises(ConfigError, match=r"^unknown model 'itemk' \(did you mean 'itemknn'\?\)"):
+        movierec.Recommender(Dataset("tiny", tiny), "itemk")
+    with pytest.raises(ConfigError, match=r"^unknown metric 'prec@10' \(did you mean 'precision@10'\?\)"):
+        parse_metric("prec@10")
+    with pytest.raises(ConfigError, match=r"^unknown dataset 'ml-32' \(did you mean 'ml-32m'\?\)"):
+        get_spec("ml-32")
+    # a start shared by two names, or under three characters, is no guess: difflib's pick or nothing
+    assert closest("ml-lat", ["ml-latest-small", "ml-latest"]) == "ml-latest"
+    assert closest("fu", ["full-ranking", "rating"]) is None
+    assert closest("rat", ["rating", "ratings-holdout"]) == "rating"  # difflib's, as before
+
+
 def test_metric_curve_agrees_with_evaluate(tiny: Interactions) -> None:
     from movierec.split import ratings_holdout
 

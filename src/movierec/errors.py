@@ -146,15 +146,24 @@ def did_you_mean(name: object, choices: Iterable[str]) -> str:
 
 
 def closest(name: object, choices: Iterable[str]) -> str | None:
-    """The one of ``choices`` a mistyped ``name`` most likely meant (difflib ratio ≥ 0.6, case and
-    ``_``/``-`` aside), else ``None``: :func:`did_you_mean`'s pick, for a caller that words it itself."""
+    """The one of ``choices`` a mistyped ``name`` most likely meant, case and ``_``/``-`` aside, else
+    ``None``: :func:`did_you_mean`'s pick, for a caller that words it itself.
+
+    A name of three or more characters that begins exactly one choice is that choice ('full' is
+    'full-ranking', 'pop' 'popularity'): difflib's ratio of a short start to a long name is under its 0.6
+    cut-off (0.5 for 'full'), so the most natural shortening got no suggestion where 'fullranking' got
+    one. Otherwise difflib's closest with a ratio ≥ 0.6."""
     import difflib
 
     def norm(s: object) -> str:  # 'knn_baseline' meets 'knn-baseline'; 'n_factor' meets 'n_factors'
         return str(s).strip().lower().replace("_", "-")
 
     table = {norm(c): c for c in choices}
-    close = difflib.get_close_matches(norm(name), list(table), n=1, cutoff=0.6)
+    typed = norm(name)
+    starting = [c for c in table if c.startswith(typed)]
+    if len(typed) >= 3 and len(starting) == 1:
+        return table[starting[0]]
+    close = difflib.get_close_matches(typed, list(table), n=1, cutoff=0.6)
     return table[close[0]] if close else None
 
 
