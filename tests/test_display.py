@@ -20,10 +20,14 @@ def ds() -> movierec.Dataset:
     return movierec.load("ml-latest-small")
 
 
-def test_dataset_repr_is_one_short_line(ds: movierec.Dataset) -> None:
+def test_dataset_repr_fits_80_columns(ds: movierec.Dataset) -> None:
+    """It was one 119-character line, broken mid-word at a terminal's edge; its second line now sits
+    under the first part, as a long call is laid out."""
     text = repr(ds)
-    assert "\n" not in text and len(text) < 160
-    assert "610 users" in text and "100,836 ratings" in text
+    assert text == (
+        "Dataset('ml-latest-small': 610 users × 9,724 items, 100,836 ratings,\n"
+        "        density 1.70%, catalogue 9,742 movies, 3,683 tags)"
+    )
     html = ds._repr_html_()
     assert "<table" in html and "ds.movies" in html and len(html) < 20_000
     # the card's counts read as the text repr's do (it showed 100836 and 9742)
@@ -123,9 +127,44 @@ def test_an_empty_comparison_says_why_in_its_repr(ds: movierec.Dataset) -> None:
     positives only); its repr read 'models [], protocols []' and nothing else."""
     comp = compare(ds, ["popularity"], protocols=["test-candidates"])
     assert not comp.rows
-    lines = repr(comp).splitlines()
-    assert lines[0].endswith("models [], protocols [])") and len(lines) == 2
-    assert lines[1].startswith("  nothing scored: test-candidates skipped: every test item is relevant")
+    text = repr(comp)
+    head, said = re.split(r"\n  (?=\S)", text, maxsplit=1)  # the call's own lines, then what is said under it
+    assert " ".join(head.split()).endswith("models [], protocols [])")
+    assert said.startswith("nothing scored: test-candidates skipped: every test item is relevant")
+    assert max(len(line) for line in text.splitlines()) <= 80  # the reason was one 170-character line
+
+
+def test_reprs_keep_within_80_columns_and_break_only_between_parts(tmp_path, ds: movierec.Dataset) -> None:  # type: ignore[no-untyped-def]
+    """Comparison's first line was 133 characters, an Artifact's 114, a TuneResult's about 195: each broke
+    at the terminal's edge, mid-word. They break after a part's comma, under the opening bracket; a part
+    too wide for a line breaks at its own commas, and one with none (a path) runs over whole, never cut."""
+    from movierec.display import call_text
+    from movierec.tuning import tune
+
+    comp = compare(
+        ds, ["global-mean", "baseline", ("svd", {"epochs": 2})], protocols=["rating", "full-ranking"],
+        seed=42, progress=False,
+    )  # fmt: skip
+    assert repr(comp).splitlines()[:3] == [
+        "Comparison('ml-latest-small', ratings-holdout, k=10,",
+        "           models [global-mean, baseline, svd],",
+        "           protocols [rating, full-ranking])",
+    ]
+    art = movierec.Recommender(ds, "popularity").fit().export(tmp_path / "art")
+    lines = repr(art).splitlines()
+    assert lines[0] == "Artifact('popularity' on 'ml-latest-small', implicit, 610 users × 9,724 items,"
+    assert " ".join(" ".join(lines[1:]).split()) == f"version {art.model_version[:12]}, {tmp_path / 'art'})"
+    assert all(line.startswith(" " * 9) for line in lines[1:])  # under the opening bracket
+    res = tune(ds, "baseline", metric="rmse", n_trials=2, cv=1, seed=42, progress=False)
+    for text in (repr(comp), repr(res), repr(comp.rows[0])):
+        assert max(len(line) for line in text.splitlines()) <= 80, text
+    wide = ["'x'", "a, " * 30 + "z", "/" + "p" * 90]
+    lines = call_text("Thing", wide).splitlines()
+    assert lines[0] == "Thing('x'," and lines[-1] == "      /" + "p" * 90 + ")"  # the path whole
+    assert all(len(line) <= 80 for line in lines[:-1]) and all(
+        line.startswith("      ") for line in lines[1:]
+    )
+    assert " ".join(" ".join(lines).split()) == "Thing(" + ", ".join(wide) + ")"  # nothing lost or cut
 
 
 def test_a_recommender_and_its_model_show_only_what_was_changed(ds: movierec.Dataset) -> None:

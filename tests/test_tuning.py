@@ -199,12 +199,16 @@ def test_tiny_study_end_to_end(small: Interactions, tmp_path: Path) -> None:
 
 
 def test_a_study_shows_itself_in_a_notebook(small: Interactions) -> None:
-    """A short repr with the best value and the test score (it was the dataclass's 600-character dump),
-    an HTML card, every trial as a frame and the search as a chart."""
+    """A short repr with the best value and the test score (it was the dataclass's 600-character dump, then
+    one line of about 195 characters; now lines within 80 columns, as NestedTuneResult's), an HTML card,
+    every trial as a frame and the search as a chart."""
     res = tune(small, "baseline", metric="rmse", n_trials=4, cv=2, seed=3)
     text = repr(res)
-    assert text.startswith("TuneResult('baseline': best rmse ") and "\n" not in text and len(text) < 300
-    assert f"{res.best_value:.4f} on validation, test {res.test_score:.4f}" in text
+    lines = text.splitlines()
+    head = f"TuneResult('baseline' for rmse: 4 trials, {res.n_complete} complete, {res.n_pruned} pruned)"
+    assert lines[0] == head and res.n_complete + res.n_pruned == 4, lines
+    assert lines[-1].startswith("  best_params {reg_i=") and max(len(line) for line in lines) <= 80, text
+    assert f"best rmse {res.best_value:.4f} on validation, test {res.test_score:.4f}" in text
     assert "lower is better" in text and f"of {res.n_trials}" in text
     # counted from 1, as the progress lines count ('trial 1/4 complete'), with Optuna's own number beside it
     assert f"trial {res.best_trial + 1} of {res.n_trials} (Optuna's #{res.best_trial})" in text, text

@@ -9,6 +9,7 @@ take plain attributes, so the classes they describe keep only two one-line metho
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -191,6 +192,49 @@ def count_text(value: float) -> str:
     return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
 
 
+#: the width a repr's lines keep to: a terminal's, and a notebook cell's text output without a scroll bar
+REPR_WIDTH = 80
+
+
+def call_text(head: str, parts: Sequence[str], width: int = REPR_WIDTH, *, brackets: str = "()") -> str:
+    """``head(part, part, …)`` within ``width`` columns: parts joined by ", " on one line while they fit,
+    then on lines indented under the first part, as black and scikit-learn lay out a long call. A part is
+    broken only at its own ", " when it is wider than a line by itself, and a part with no such place (a
+    long path) runs past ``width`` whole rather than being cut: a repr's words are what a person greps for.
+
+    ``Dataset('ml-latest-small': …)`` was one 119-character line, ``Comparison(…)`` 133 and
+    ``Artifact(…)`` 114: a terminal and a notebook's text output broke them at the edge, mid-word."""
+    indent = " " * (len(head) + 1)
+    lines = [head + brackets[0]]
+    pieces, broken = list(parts), False
+    for i, part in enumerate(pieces):
+        end = brackets[1] if i == len(pieces) - 1 else ","
+        bits = _fitting(part + end, width - len(indent))
+        for j, bit in enumerate(bits):
+            sep = "" if i == 0 else " "
+            if j == 0 and not broken and len(lines[-1]) + len(sep) + len(bit) <= width:
+                lines[-1] += sep + bit
+            else:
+                lines.append(indent + bit)
+        broken = len(bits) > 1  # the part after a broken one starts its own line, not beside its tail
+    return "\n".join(lines)
+
+
+def _fitting(text: str, room: int) -> list[str]:
+    """``text`` as one piece, or where it is wider than ``room``, as lines broken after its ", "s."""
+    if len(text) <= room:
+        return [text]
+    out = [""]
+    for word in text.split(", "):
+        piece = word if not out[-1] else f"{out[-1]}, {word}"
+        if out[-1] and len(piece) + 1 > room:
+            out[-1] += ","
+            out.append(word)
+        else:
+            out[-1] = piece
+    return out
+
+
 def dataset_repr(ds: Any) -> str:
     inter = ds.interactions
     parts = [
@@ -204,7 +248,8 @@ def dataset_repr(ds: Any) -> str:
         parts.append(f"{len(ds.tags):,} tags")
     if inter.dropped_duplicates:  # the rows the file had and the data has not: said where it is looked at
         parts.append(f"{inter.dropped_duplicates:,} duplicates dropped")
-    return f"Dataset({ds.name!r}: {', '.join(parts)})"
+    parts[0] = f"{ds.name!r}: {parts[0]}"
+    return call_text("Dataset", parts)
 
 
 def dataset_html(ds: Any) -> str:
@@ -246,8 +291,12 @@ def _headline(metrics: dict[str, float], n: int = 3) -> str:
 
 
 def result_repr(r: Any) -> str:
-    where = ", ".join(x for x in (r.dataset, r.split.split(" (")[0] if r.split else "") if x)
-    return f"Result({r.label!r}, {r.protocol}, {_headline(r.metrics)}, n_users={r.n_users:,}, {where or 'no provenance'})"
+    where = [x for x in (r.dataset, r.split.split(" (")[0] if r.split else "") if x]
+    metrics = _headline(r.metrics)
+    return call_text(
+        "Result",
+        [repr(r.label), r.protocol, metrics, f"n_users={r.n_users:,}", *(where or ["no provenance"])],
+    )
 
 
 def result_frame(r: Any) -> pd.DataFrame:
@@ -279,13 +328,20 @@ def comparison_repr(c: Any) -> str:
                 best.append(f"{p}: {winner} best {metric[0]} {_n(value)}")
     short = ", ".join(labels[:6]) + ("…" if len(labels) > 6 else "")
     split = c.split.split(" (")[0]
-    text = f"Comparison({c.dataset!r}, {split}, k={c.k}, models [{short}], protocols [{', '.join(protos)}])"
+    text = call_text(
+        "Comparison",
+        [repr(c.dataset), split, f"k={c.k}", f"models [{short}]", f"protocols [{', '.join(protos)}]"],
+    )
     if best:
         best.append("print() it for the tables; to_frame() for every number")
     elif not c.rows:  # everything was skipped: say why, not only the empty brackets
         notes = list(getattr(c, "notes", ()) or ())
         best.append("nothing scored" + (f": {notes[0]}" if notes else ""))
-    return text + ("\n  " + "\n  ".join(best) if best else "")
+    import textwrap
+
+    # a skipped protocol's reason ran to 170 characters on one line: each wraps, its rest indented under it
+    lines = [textwrap.fill(b, REPR_WIDTH, initial_indent="  ", subsequent_indent="    ") for b in best]
+    return "\n".join([text, *lines])
 
 
 def comparison_text(c: Any, width: int | None = None) -> str:
@@ -394,9 +450,15 @@ def projection_html(p: Any) -> str:
 
 
 def artifact_repr(a: Any) -> str:
-    return (
-        f"Artifact({a.model_name!r} on {a.dataset_name!r}, {a.kind}, {a.n_users:,} users × "
-        f"{a.n_items:,} items, version {a.model_version[:12]}, {a.path})"
+    return call_text(
+        "Artifact",
+        [
+            f"{a.model_name!r} on {a.dataset_name!r}",
+            a.kind,
+            f"{a.n_users:,} users × {a.n_items:,} items",
+            f"version {a.model_version[:12]}",
+            str(a.path),
+        ],
     )
 
 
@@ -434,10 +496,21 @@ def _tune_headline(t: Any) -> str:
 
 
 def tune_repr(t: Any) -> str:
-    params = ", ".join(
-        f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v!r}" for k, v in t.best_params.items()
-    )
-    return f"TuneResult({t.model!r}: {_tune_headline(t)}; best_params {{{params}}})"
+    """A study in lines of at most 80 columns, as :class:`~movierec.nested_tuning.NestedTuneResult` shows
+    itself: what was searched, the best value and the test score, which trial, the parameters. It was one
+    line of about 195 characters that a terminal and a notebook's text output broke at the edge."""
+    better = "lower is better" if t.direction == "minimize" else "higher is better"
+    head = f"TuneResult({t.model!r} for {t.metric}: {t.n_trials} trials, {t.n_complete} complete, {t.n_pruned} pruned)"
+    if t.best_value is None:
+        return f"{head}\n  no complete trial"
+    test = "" if t.test_score is None else f", test {_n(t.test_score)}"
+    lines = [head, f"  best {t.metric} {_n(t.best_value)} on validation{test} ({better})"]
+    if t.best_trial is not None:  # counted from 1 as the progress lines count; Optuna numbers from 0
+        lines.append(f"  best trial {t.best_trial + 1} of {t.n_trials} (Optuna's #{t.best_trial})")
+    params = [f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v!r}" for k, v in t.best_params.items()]
+    if params:
+        lines.append(call_text("  best_params ", params, brackets="{}"))
+    return "\n".join(lines)
 
 
 def tune_html(t: Any) -> str:

@@ -137,8 +137,13 @@ class NestedTuneResult:
         )
 
     def __repr__(self) -> str:
-        head = f"NestedTuneResult({self.model!r} for {self.metric}: {plan_words(self.settings)})"
-        lines = [*textwrap.wrap(head, 80), *textwrap.wrap(self.summary(), 80), fold_table(self.folds)]
+        from movierec.display import call_text
+
+        # the plan breaks after its comma, under the parenthesis ('one 20%' / 'validation split' split it)
+        head = call_text(
+            "NestedTuneResult", [f"{self.model!r} for {self.metric}: {plan_words(self.settings)}"]
+        )
+        lines = [head, *textwrap.wrap(self.summary(), 80), fold_table(self.folds)]
         lines += params_lines(self.folds)
         return "\n".join(lines)
 
