@@ -41,6 +41,8 @@ from movierec.models.base import (
     rated_beyond_training,
     reason_order,
 )
+from movierec.titles import outside_movierec as _outside_movierec
+from movierec.titles import warn_if_respelled as _warn_if_respelled
 
 if TYPE_CHECKING:
     import scipy.sparse as sp
@@ -1265,37 +1267,6 @@ class Recommender:
             self.model, self.dataset, train, path, force=force, implicit_threshold=self.threshold
         )
         return load_artifact(out)
-
-
-def _warn_if_respelled(query: str, title: str) -> None:
-    """Warn, at the caller's line, when ``query`` named ``title`` only as a near spelling: the CLI's header
-    and the page show the movie a misspelling resolved to ("movies like Toy Story (1995)"), but a
-    DataFrame from ``similar('toy stroy')`` or ``recommend_for({'Toy Strory': 5})`` said nothing of which
-    movie it used. A part of the title (``'toy story'``, ``'matrix'``, ``'amelie'``) is no respelling."""
-    from movierec.titles import fold_title, title_keys
-
-    q = fold_title(query)
-    if any(q in key for key in (*title_keys(title), fold_title(title))):
-        return
-    warnings.warn(
-        f"{query!r} read as {title} (the nearest spelling); give the exact title or its movieId to be sure",
-        UserWarning,
-        stacklevel=_outside_movierec(),
-    )
-
-
-def _outside_movierec() -> int:
-    """The ``stacklevel`` of the first frame outside this package: a warning raised deep in a call from
-    ``similar``, ``recommend_for`` or ``explain`` points at the notebook's line whichever path it took."""
-    import sys
-    from types import FrameType
-
-    package = str(Path(__file__).resolve().parent)
-    frame: FrameType | None = sys._getframe(1)
-    level = 1  # the function calling this one is level 1 to warnings.warn
-    while frame is not None and str(Path(frame.f_code.co_filename).resolve()).startswith(package):
-        frame, level = frame.f_back, level + 1
-    return level
 
 
 def _model_for(dataset: Dataset, model: str | ModelContract) -> str | ModelContract:

@@ -37,11 +37,14 @@ __all__ = [
     "genre_spellings",
     "match_title",
     "no_titles",
+    "outside_movierec",
+    "respelled",
     "search_key",
     "shorten_title",
     "suggest_titles",
     "title_keys",
     "unrated_movie",
+    "warn_if_respelled",
 ]
 
 ACCEPT = 0.85
@@ -348,11 +351,48 @@ def check_genres(
     return keys
 
 
-def known_users(ids: Any) -> str:
-    """What ids a data's users have, for the line that refuses an unknown one (a typo, or an id from another
-    file, shows at once): ``its 610 users have ids 1 to 610`` (``, with gaps`` where some are unused), or
-    ``its 610 users have ids such as 'u_00001', 'u_00002', 'u_00003'`` for text ids."""
+def known_users(ids: Any, what: str = "users") -> str:
+    """What ids a data's users (or ``what="movies"``) have, for the line that refuses an unknown one (a typo,
+    or an id from another file, shows at once): ``its 610 users have ids 1 to 610`` (``, with gaps`` where
+    some are unused), or ``its 610 users have ids such as 'u_00001', 'u_00002', 'u_00003'`` for text ids."""
     if ids.dtype.kind in "iu":
         gaps = "" if int(ids.max()) - int(ids.min()) + 1 == len(ids) else ", with gaps"
-        return f"its {len(ids):,} users have ids {int(ids.min())} to {int(ids.max())}{gaps}"
-    return f"its {len(ids):,} users have ids such as {', '.join(repr(str(i)) for i in ids[:3])}"
+        return f"its {len(ids):,} {what} have ids {int(ids.min())} to {int(ids.max())}{gaps}"
+    return f"its {len(ids):,} {what} have ids such as {', '.join(repr(str(i)) for i in ids[:3])}"
+
+
+def respelled(query: str, title: str) -> bool:
+    """Whether ``query`` named ``title`` only as a near spelling ('toy stroy' for Toy Story (1995)), not as
+    the title or a part of it (``'toy story'``, ``'matrix'``, ``'amelie'``)."""
+    q = fold_title(query)
+    return not any(q in key for key in (*title_keys(title), fold_title(title)))
+
+
+def warn_if_respelled(query: str, title: str) -> None:
+    """Warn, at the caller's line, when ``query`` named ``title`` only as a near spelling (:func:`respelled`):
+    the CLI's header and the page show the movie a misspelling resolved to ("movies like Toy Story (1995)"),
+    but a DataFrame from ``similar('toy stroy')`` or ``recommend_for({'Toy Strory': 5})`` (a Recommender's
+    or an artifact's) said nothing of which movie it used."""
+    import warnings
+
+    if respelled(query, title):
+        warnings.warn(
+            f"{query!r} read as {title} (the nearest spelling); give the exact title or its movieId to be sure",
+            UserWarning,
+            stacklevel=outside_movierec(),
+        )
+
+
+def outside_movierec() -> int:
+    """The ``stacklevel`` of the first frame outside this package: a warning raised deep in a call from
+    ``similar``, ``recommend_for`` or ``explain`` points at the notebook's line whichever path it took."""
+    import sys
+    from pathlib import Path
+    from types import FrameType
+
+    package = str(Path(__file__).resolve().parent)
+    frame: FrameType | None = sys._getframe(1)
+    level = 1  # the function calling this one is level 1 to warnings.warn
+    while frame is not None and str(Path(frame.f_code.co_filename).resolve()).startswith(package):
+        frame, level = frame.f_back, level + 1
+    return level

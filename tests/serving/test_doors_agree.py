@@ -214,7 +214,7 @@ def test_a_movie_given_as_text_means_one_thing_through_every_door(
     """Text ids: "1" was movieId 1 (Toy Story) to the artifact, the API and ``--rated``, and an error in
     Python ("'1' matches 26 movies: Kill Bill: Vol. 1 …"); "300", movieId 300 (Quiz Show) and the whole title
     of 300 (2007), was Quiz Show to ``--rated`` and an error naming both in Python; a title where only a
-    movieId is taken (the API, an artifact's methods) said "unknown movie id" without the id it names."""
+    movieId is taken (the API) said "unknown movie id" without the id it names."""
     rec, art = ease
     toy = rec.similar(1, k=3)["movieId"].tolist()
     assert rec.similar("1", k=3)["movieId"].tolist() == art.similar("1", k=3)["movieId"].tolist() == toy
@@ -246,17 +246,86 @@ def test_a_movie_given_as_text_means_one_thing_through_every_door(
             sim.stderr
         )
         assert run_process("similar", "300", *how, "-k", "3", cwd=tmp_path).returncode == 2
-    # where only a movieId is taken, a title names the movieId it is
-    hint = "'Toy Story' is the title of Toy Story (1995), movieId 1: give the movieId"
-    with pytest.raises(movierec.UnknownIdError, match=re.escape(hint)):
-        art.similar("Toy Story", k=3)
-    with pytest.raises(urllib.error.HTTPError) as got:
-        _get(f"{served.url}/movies/Toy%20Story/similar?k=3")
-    assert got.value.code == 404 and hint in json.load(got.value)["detail"]
-    status, body = _post(
-        f"{served.url}/recommendations", {"ratings": [{"movieId": "Toy Story", "rating": 5}]}
+    # the API takes only a movieId: a title is one sentence naming the movieId to give (it was "unknown movie
+    # id 'Toy Story' (integer ids are written in ASCII digits only, …); 'Toy Story' is the title of …")
+    for text, said in (
+        ("Toy Story", "'Toy Story' is a title, not a movieId; give Toy Story (1995)'s movieId, 1"),
+        (
+            "Toy Stroy",
+            "'Toy Stroy' is not a movieId, and the nearest title is Toy Story (1995); give its movieId, 1",
+        ),
+    ):
+        with pytest.raises(urllib.error.HTTPError) as got:
+            _get(f"{served.url}/movies/{urllib.parse.quote(text)}/similar?k=3")
+        assert got.value.code == 404 and json.load(got.value) == {"detail": said}
+        status, body = _post(f"{served.url}/recommendations", {"ratings": [{"movieId": text, "rating": 5}]})
+        assert (status, body) == (404, {"detail": said})
+
+
+def test_a_notebook_gives_the_exported_artifact_titles_as_it_gives_the_recommender(
+    ease: tuple[movierec.Recommender, Artifact], svd: tuple[movierec.Recommender, Artifact]
+) -> None:
+    """``rec.similar("Toy Story")`` worked and ``rec.export(path).similar("Toy Story")``, the same notebook's
+    next cell, raised "unknown movie id 'Toy Story' (integer ids are written in ASCII digits only, …)"; a
+    misspelling was called "the title of Toy Story"; ``recommend_for_ratings({"Toy Story": 5})``, the mapping
+    ``recommend_for`` takes, raised "too many values to unpack"; ``similar(999999)`` said only "unknown movie
+    id 999999". The artifact's Python methods now read a movie as the Recommender does."""
+    rec, art = ease
+    assert (
+        art.similar("Toy Story", k=5)["movieId"].tolist() == rec.similar("Toy Story", k=5)["movieId"].tolist()
     )
-    assert status == 404 and hint in body["detail"]
+    warned = []
+    for door in (rec, art):
+        with warnings.catch_warnings(record=True) as got:
+            warnings.simplefilter("always")
+            listed = door.similar("Toy Stroy", k=5)["movieId"].tolist()
+        assert listed == rec.similar(1, k=5)["movieId"].tolist()
+        assert [w.filename for w in got] == [__file__]  # the caller's line, not movierec's
+        warned.append([str(w.message) for w in got])
+    assert (
+        warned[0]
+        == warned[1]
+        == [
+            "'Toy Stroy' read as Toy Story (1995) (the nearest spelling); give the exact title or its movieId to be sure"
+        ]
+    )
+    visitor = art.recommend_for_ratings({"Toy Story": 5, "Star Wars: Episode IV": 4}, k=5)
+    assert [r["movieId"] for r in visitor] == rec.recommend_for({1: 5, 260: 4}, k=5)["movieId"].tolist()
+    assert art.recommend_for_ratings([("1", 5), (260, 4)], k=5) == visitor  # "1" is movieId 1 in both
+    plain = art.recommend(1, k=4)["movieId"].tolist()
+    title = rec.recommend(1, k=1)["title"].iloc[0]
+    assert art.recommend(1, k=3, exclude=title)["movieId"].tolist() == plain[1:4]
+    both = r"'300' is both the movieId 300 \(Quiz Show \(1994\)\) and the title 300 \(2007\)"
+    for door in (rec, art):
+        with pytest.raises(movierec.ConfigError, match=both):
+            door.similar("300", k=3)
+    svd_rec, svd_art = svd
+    assert svd_art.predict(1, "Heat") == pytest.approx(svd_rec.predict(1, "Heat"), abs=1e-5)
+    # an unknown movieId names the ids there are and what to give, as an unknown user's line does
+    ids = "its 9,724 movies have ids 1 to 193609, with gaps"
+    for call in (lambda: art.similar(999999), lambda: art.recommend_for_ratings({999999: 5})):
+        with pytest.raises(movierec.UnknownIdError) as err:
+            call()
+        assert str(err.value) == (
+            f"unknown movie id 999999: the artifact has no ratings of it ({ids}); give one of its movieIds or "
+            "a title ('Toy Story')"
+        )
+    with pytest.raises(
+        movierec.UnknownIdError,
+        match=r"^unknown movie id '999999': the artifact has no "
+        r"ratings of it and no title matches it \(its 9,724 movies",
+    ):
+        art.similar("999999")
+    with pytest.raises(movierec.UnknownIdError, match=r"^Niagara \(1953\) has no ratings in ml-latest-small"):
+        art.similar("Niagara")
+    with pytest.raises(
+        movierec.UnknownIdError,
+        match=r"no movie title matches 'xyzzy qq'; try part of the "
+        r"title or the movieId$",
+    ):  # Python's words, not the CLI's --movie-id
+        art.similar("xyzzy qq")
+    with pytest.raises(movierec.ConfigError, match=r"^ratings: 5 is not a \(movie, rating\) pair"):
+        art.recommend_for_ratings([5])  # type: ignore[list-item]
 
 
 @pytest.mark.browser

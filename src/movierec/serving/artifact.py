@@ -41,9 +41,11 @@ from movierec.titles import (
     genre_spellings,
     match_title,
     no_titles,
+    respelled,
     search_key,
     suggest_titles,
     unrated_movie,
+    warn_if_respelled,
 )
 
 __all__ = [
@@ -896,7 +898,7 @@ class Artifact(IdMapped):
         /movies/2939`` and a visitor's rating of it answer "Niagara (1953) has no ratings…", not "unknown")."""
         try:
             return int(self.item_map.index(_as_key(self._item_str, movie_raw_id)))
-        except UnknownIdError as exc:
+        except UnknownIdError:
             unrated = (self.manifest.get("dataset") or {}).get("unrated_movies") or {}
             key = str(movie_raw_id).strip()
             if key in unrated:
@@ -905,22 +907,90 @@ class Artifact(IdMapped):
                     "so no model has learned anything about it"
                 ) from None
             named = self._titled(movie_raw_id)
-            if named is not None:
-                raise UnknownIdError(f"{exc}; {named}") from None
+            if named is not None:  # one sentence: the digits rule IdMap adds is noise beside a title
+                raise UnknownIdError(named) from None
             raise
 
     def _titled(self, text: object) -> str | None:
-        """For a title given where a movieId is asked (the API's ``movieId``, an artifact's ``similar``):
-        the movieId of the one movie it names, as a hint ("Toy Story is the title of Toy Story (1995), movieId
-        1: give the movieId"), since ``movierec.Recommender`` and ``--rated`` take titles there and the
-        same text answered "unknown movie id" here; None when it is no text or names no one movie."""
+        """For a title given where only a movieId is taken (the API's ``movieId``, ``similar --movie-id``):
+        the one sentence that says so and names the movieId to give, "'Toy Story' is a title, not a movieId;
+        give Toy Story (1995)'s movieId, 1" (a near spelling: "… the nearest title is Toy Story (1995); give
+        its movieId, 1"), where it said "unknown movie id 'Toy Story'" with the rule for writing integer ids;
+        None when it is no text or names no one movie."""
         if not isinstance(text, str) or not text.strip() or text.strip().isdigit():
             return None
         try:
             row = self.movie_row(self.find_title(text))
         except MovierecError:
             return None
-        return f"{text.strip()!r} is the title of {row['title']}, movieId {row['movieId']}: give the movieId"
+        shown, title, movie_id = text.strip(), row["title"], row["movieId"]
+        if respelled(shown, title):
+            return (
+                f"{shown!r} is not a movieId, and the nearest title is {title}; give its movieId, {movie_id}"
+            )
+        return f"{shown!r} is a title, not a movieId; give {title}'s movieId, {movie_id}"
+
+    def movie_id(self, movie: object) -> int | str:
+        """The raw movieId of a movie as the notebook's methods take it (:meth:`similar`, :meth:`predict`,
+        :meth:`recommend_for_ratings`, :meth:`recommend_for_history`, ``exclude=``): a movieId, or a title
+        read as :meth:`movierec.Recommender.movie_index` reads one, so ``rec.export(path).similar("Toy
+        Story")`` answers as ``rec.similar("Toy Story")`` does: any part of it in any case, a near spelling
+        with a warning naming the movie read, a number in text that is a movieId is that movie (``"1"``)
+        unless it is also another movie's whole title (``"300"``: refused naming both). The HTTP API takes
+        movieIds only (:meth:`item_index`): a JSON field has one type, and a client has the ids from search."""
+        if isinstance(movie, str) and not (self._item_str and movie in self.item_map):
+            return self.raw_item(self._title_index(movie))
+        found = self.item_map.get(_as_key(self._item_str, movie))
+        if found is None:
+            said = self.unrated_movie(str(movie)) if isinstance(movie, (int, np.integer)) else None
+            raise UnknownIdError(said or self._unknown_movie(movie))
+        return self.raw_item(int(found))
+
+    def _title_index(self, text: str) -> int:
+        """:meth:`movie_id`'s reading of text: a movieId in digits, else the one title it names."""
+        digits = text.strip().isdigit()
+        by_id = self.item_map.get(text.strip()) if digits else None
+        try:
+            found = self.find_title(text, id_hint="the movieId")
+        except ConfigError:  # several titles hold it: "1" is movieId 1, not 'Kill Bill: Vol. 1' and 25 more
+            if by_id is None:
+                raise
+            return int(by_id)
+        except UnknownIdError:
+            if by_id is not None:
+                return int(by_id)
+            said = self.unrated_movie(text)  # Niagara: in the catalogue, rated by nobody
+            if said is not None or digits:
+                raise UnknownIdError(said or self._unknown_movie(text, " and no title matches it")) from None
+            raise
+        title = self._rows[found]["title"]
+        if by_id is not None and int(by_id) != found:
+            raise ConfigError(
+                f"{text!r} is both the movieId {text.strip()} ({self._rows[int(by_id)]['title']}) and the title "
+                f"{title} (movieId {self.raw_item(found)}): give a movieId as a number ({text.strip()}, not "
+                f"{text!r}) or the title with its year ({title!r})"
+            )
+        warn_if_respelled(text, title)
+        return found
+
+    def _unknown_movie(self, movie: object, why: str = "") -> str:
+        """The one line for a movieId the artifact has no ratings of: which ids it has and what to give
+        instead, as the unknown user's line does (it said only "unknown movie id 999999")."""
+        from movierec.titles import known_users
+
+        titled = not all(
+            r["title"] == f"item {raw}" for r, raw in zip(self._rows, self.item_map.ids, strict=True)
+        )
+        instead = "one of its movieIds or a title ('Toy Story')" if titled else "one of its movieIds"
+        return (
+            f"unknown movie id {movie!r}: the artifact has no ratings of it{why} "
+            f"({known_users(self.item_map.ids, 'movies')}); give {instead}"
+        )
+
+    def raw_item(self, i: int) -> int | str:
+        """The raw movieId of item index ``i`` as JSON wants it (int or str)."""
+        raw = self.item_map.to_raw(i)
+        return int(raw) if isinstance(raw, (int, np.integer)) else str(raw)
 
     def denied(self, exclude: Iterable[object] | None) -> np.ndarray:
         """Dense indices of a deny-list of raw movieIds (implicit's ``filter_items``: movies a list must never
@@ -934,7 +1004,8 @@ class Artifact(IdMapped):
         return np.asarray([self.item_index(m) for m in exclude], dtype=np.int64)
 
     def predict(self, user_raw_id: object, movie_raw_id: object) -> float:
-        """A known user's predicted rating of one movie (raw ids), clipped to the rating scale: what
+        """A known user's predicted rating of one movie (a raw user id; a movieId or a title, :meth:`movie_id`),
+        clipped to the rating scale: what
         :meth:`movierec.Recommender.predict` gives for the model exported (rating predictors only; a
         ranking model predicts no ratings, so it is refused, naming :meth:`recommend`)."""
         if self._ranking is None:
@@ -942,7 +1013,7 @@ class Artifact(IdMapped):
                 f"{self.model_name} is a ranking model: it predicts no ratings; recommend(user) lists its "
                 "movies, best first (export a rating predictor such as svd for predicted ratings)"
             )
-        u, i = self._known_user(user_raw_id), self.item_index(movie_raw_id)
+        u, i = self._known_user(user_raw_id), self.item_index(self.movie_id(movie_raw_id))
         lo, hi = self._train_scale
         return float(np.clip(self.scorer.known(u)[i], lo, hi))
 
@@ -959,6 +1030,8 @@ class Artifact(IdMapped):
         it counts (:attr:`count_column`: ``n_liked`` where the model learned from ratings ≥ its threshold,
         else ``n_ratings``). The HTTP API's JSON rows are :meth:`recommend_rows`.
         """
+        if options.get("exclude") is not None:  # titles too, as Recommender.recommend's exclude=
+            options["exclude"] = [self.movie_id(m) for m in _movies_given(options["exclude"])]
         rows = self.recommend_index(self._known_user(user_raw_id), k, **options)
         return recommendations_frame(rows, count=self.count_column)
 
@@ -1350,12 +1423,34 @@ class Artifact(IdMapped):
         return self._top(scores, _Query(k, np.union1d(rated, denied), genres))
 
     def recommend_for_ratings(
-        self, ratings: Sequence[tuple[object, float]], k: int = 10, genres: Sequence[str] | None = None
+        self,
+        ratings: Sequence[tuple[object, float]] | Mapping[object, float],
+        k: int = 10,
+        genres: Sequence[str] | None = None,
     ) -> list[dict[str, Any]]:
-        """Top-``k`` for a person not in training, from ``(movieId, rating)`` pairs (see :meth:`visitor`)."""
-        if not ratings:
+        """Top-``k`` for a person not in training, from ``(movie, rating)`` pairs or ``{movie: rating}`` (the
+        mapping :meth:`movierec.Recommender.recommend_for` takes), each movie a movieId or a title
+        (:meth:`movie_id`); see :meth:`visitor`."""
+        pairs = self._rating_pairs(ratings)
+        if not pairs:
             raise ConfigError("ratings: at least one (movieId, rating) pair is needed")
-        return self.visitor(ratings, k, genres=genres)["recommendations"]
+        return self.visitor(pairs, k, genres=genres)["recommendations"]
+
+    def _rating_pairs(
+        self, ratings: Sequence[tuple[object, float]] | Mapping[object, float]
+    ) -> list[tuple[object, float]]:
+        """``ratings`` as ``(movieId, rating)`` pairs, titles read as :meth:`movie_id` reads them; a dict was
+        iterated by its keys ("too many values to unpack"), and a bare movie answered "cannot unpack"."""
+        given = list(ratings.items()) if isinstance(ratings, Mapping) else list(ratings)
+        pairs: list[tuple[object, float]] = []
+        for entry in given:
+            if not (isinstance(entry, (tuple, list)) and len(entry) == 2):
+                raise ConfigError(
+                    f"ratings: {entry!r} is not a (movie, rating) pair; give [(movieId or title, rating), …] "
+                    "or {movie: rating}"
+                )
+            pairs.append((self.movie_id(entry[0]), entry[1]))
+        return pairs
 
     def recommend_for_history(
         self,
@@ -1371,16 +1466,18 @@ class Artifact(IdMapped):
         """
         if not history:
             raise ConfigError("history: at least one movieId is needed")
-        return self.visitor(ratings, k, history=history, genres=genres)["recommendations"]
+        order = [self.movie_id(m) for m in history]  # titles too (movie_id)
+        return self.visitor(self._rating_pairs(ratings), k, history=order, genres=genres)["recommendations"]
 
     # --- similar items ----------------------------------------------------------------
     def similar(
         self, movie_raw_id: object, k: int = 10, min_support: int | None = None, by: str | None = None
     ) -> pd.DataFrame:
-        """Movies most like ``movie_raw_id`` as a DataFrame (:meth:`movierec.Recommender.similar`'s shape):
+        """Movies most like ``movie_raw_id`` (a movieId or a title, :meth:`movie_id`) as a DataFrame
+        (:meth:`movierec.Recommender.similar`'s shape):
         ``movieId, title, year, genres, similarity,`` :attr:`count_column` (``imdbId, tmdbId`` where the data
         had links), most similar first; see :meth:`similar_rows`."""
-        rows = self.similar_rows(movie_raw_id, k, min_support, by)
+        rows = self.similar_rows(self.movie_id(movie_raw_id), k, min_support, by)
         return recommendations_frame(rows, score="similarity", count=self.count_column)
 
     def _popular_words(self) -> str:
@@ -1538,13 +1635,14 @@ class Artifact(IdMapped):
         titles = [r["title"] for r in self._rows]
         return [self.movie_row(i) for i, _ in suggest_titles(text, titles, self._popularity, limit)]
 
-    def find_title(self, text: str) -> int:
-        """The index of the one movie ``text`` names, or an error asking "did you mean …?"; an artifact of
-        data without titles (every movie 'item 318') says so and names a movieId instead, as a trained
-        model's :meth:`movierec.Recommender.movie_index` does."""
+    def find_title(self, text: str, id_hint: str = "--movie-id") -> int:
+        """The index of the one movie ``text`` names, or an error asking "did you mean …?" (naming
+        ``id_hint``: the CLI's flag, or "the movieId" in Python); an artifact of data without titles (every
+        movie 'item 318') says so and names a movieId instead, as a trained model's
+        :meth:`movierec.Recommender.movie_index` does."""
         titles = [r["title"] for r in self._rows]
         try:
-            return match_title(text, titles, self._popularity, ids=self.item_map)
+            return match_title(text, titles, self._popularity, id_hint=id_hint, ids=self.item_map)
         except UnknownIdError:
             if all(t == f"item {raw}" for t, raw in zip(titles, self.item_map.ids, strict=True)):
                 example = self.item_map.to_raw(int(np.argmax(self._popularity)))
@@ -1728,6 +1826,13 @@ def recommendations_frame(
     from movierec.display import Recommendations
 
     return Recommendations(frame)
+
+
+def _movies_given(movies: object) -> list[object]:
+    """A deny-list as a list: one movie alone (an id or a title) is that one movie."""
+    if isinstance(movies, (str, bytes, int, np.integer)):
+        return [movies]
+    return list(movies)  # type: ignore[call-overload]
 
 
 def _legacy_spec(manifest: dict[str, Any]) -> dict[str, Any]:
