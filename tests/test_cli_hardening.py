@@ -243,6 +243,14 @@ def test_models_lists_what_to_install_for_a_model_whose_library_is_missing() -> 
         "not installed here: mult-vae, recvae, sasrec, gru4rec, cornac:bivae (pip install torch==2.13.0"
         in listed
     )
+    # one such model in full: its head and what to install ('models sasrec' ended in KeyError 'acts_only_with')
+    for module, name, needs in (
+        ("torch", "sasrec", "needs torch"),
+        ("surprise", "surprise:svd", "'surprise'"),
+    ):
+        one = _cli_without(module, ["models", name])
+        assert one.returncode == 0 and one.stderr == "", one.stderr[-1500:]
+        assert one.stdout.startswith(f"{name} (not installed) · ") and needs in one.stdout, one.stdout
 
 
 def test_tune_refuses_a_model_whose_library_is_missing_before_any_trial_or_folder(tmp_path: Path) -> None:

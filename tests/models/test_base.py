@@ -232,3 +232,24 @@ def test_a_model_without_a_similar_list_names_models_that_have_one(tiny: Interac
         data = tiny if name == "svd" else tiny.to_implicit(4.0)
         idx, _ = create(name).fit(data).similar_items(0, k=3)
         assert len(idx) == 3, name
+
+
+def test_movierec_models_refuses_a_name_as_python_does() -> None:
+    """``movierec models NAME`` and ``get_class`` give one message for a name that is not a model here
+    (:func:`registry.registered_name`): the command wrote its own copy of the foreign-name check and the
+    typo's, and answered 'svd+genres' with all 52 names and 'svd,ease' with "did you mean 'ease'?", where
+    Python named the fix (give the features apart; run it once per model)."""
+    from clihelp import one_error_line, run_process
+
+    for name in ("svd++", "BiasScorer", "lightfm", "svd+genres", "svd,ease", "eas", "qwerty"):
+        with pytest.raises(ConfigError) as python:
+            get_class(name)
+        assert one_error_line(run_process("models", name, env={"COLUMNS": "80"})) == str(python.value)
+    assert "item_features='genres' in Python" in _refusal("svd+genres")
+    assert _refusal("svd,ease").startswith("'svd,ease' names 2 models where one goes")
+
+
+def _refusal(name: str) -> str:
+    with pytest.raises(ConfigError) as exc:
+        get_class(name)
+    return str(exc.value)

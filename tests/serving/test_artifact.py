@@ -434,6 +434,28 @@ def test_models_without_a_serving_form_are_refused(movies: Dataset, tmp_path: Pa
     assert not (tmp_path / "np").exists()
 
 
+def test_a_reference_backend_is_refused_naming_the_movierec_model_it_stands_beside() -> None:
+    """Export named the part after the colon, 'bfm' and 'bivae', which are no models; the CLI's refusal to
+    serve lists from one knew better. Both now ask :func:`registry.own_model`, which names a registered
+    model for every reference backend."""
+    from movierec.models.registry import MODELS, create, own_model
+    from movierec.serving.artifact import exportable
+
+    for reference in (n for n in MODELS if ":" in n):
+        assert own_model(reference).split()[0] in MODELS, reference
+    for reference, own in (("myfm:bfm", "bayesian-fm"), ("cornac:bivae", "recvae (or mult-vae)")):
+        with pytest.raises(ConfigError) as refused:
+            exportable(create(reference))
+        assert str(refused.value) == (
+            f"cannot export {reference!r}: reference backends are for parity checks; export the movierec "
+            f"model instead ({own})"
+        )
+    with pytest.raises(
+        ConfigError, match=r"base 'myfm:bfm': .*use the movierec model instead \(bayesian-fm\)$"
+    ):
+        exportable(create("blend", bases={"svd": {}, "myfm:bfm": {}}))
+
+
 def test_user_based_knn_is_served_from_its_table(movies: Dataset, tmp_path: Path) -> None:
     """No item neighbours to serve from: the table of its predictions, known users' lists exactly the model's."""
     model, train = fit("knn-means", movies, k=5, user_based=True)

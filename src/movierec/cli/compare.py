@@ -623,7 +623,7 @@ def _model_and_data(
     ``ds``: the data ``source`` names, when the caller has loaded it already.
     """
     from movierec.models.base import default_threshold_note, seeded, training_view
-    from movierec.models.registry import create
+    from movierec.models.registry import create, own_model
     from movierec.scoring.table import check_table_before_training
     from movierec.serving.artifact import exportable
 
@@ -632,7 +632,7 @@ def _model_and_data(
     if ":" in name:  # lightfm:warp, surprise:svd: compare's parity references, which serve no lists
         raise ConfigError(
             f"{name!r} is a reference backend: it runs only in compare, beside movierec's own models, "
-            f"for parity checks; for lists use --model {_own_model(name)}"
+            f"for parity checks; for lists use --model {own_model(name)}"
         )
     m = seeded(create(name, **kw), seed, kw)
     exportable(m)  # before loading and training: the lists come from the serving form
@@ -1045,22 +1045,6 @@ def _known_user_artifact(
         raise _unknown_user(user, ds.name, train.user_map)
     with_features = f" with item features {item_features}" if _uses(m, item_features) else ""
     return serving(m, ds, train), f"top {k} for user {user} · {m.name}{with_features} trained on {ds.name}"
-
-
-#: reference backends whose movierec counterpart has another name
-_OWN_MODEL = {"myfm:bfm": "bayesian-fm", "cornac:bivae": "recvae (or mult-vae)"}
-
-
-def _own_model(reference: str) -> str:
-    """The movierec model a reference backend (``lightfm:warp``) stands beside (``warp``)."""
-    from movierec.models.registry import get_class
-
-    own = _OWN_MODEL.get(reference, reference.split(":", 1)[1])
-    try:
-        get_class(own.split()[0])
-    except Exception:
-        return "NAME (movierec models lists them)"
-    return own
 
 
 def _check_explains_known_users(model: str) -> None:

@@ -232,6 +232,8 @@ def _print_one(info: dict[str, Any]) -> None:
     head = f"[bold]{info['name']}[/] ({info['kind'] or 'not installed'}) · {info['class']}"
     console.print(head, soft_wrap=False)
     console.print(info["summary"], soft_wrap=False)
+    if not info["available"]:  # the summary says what to install; the rest needs the class
+        return
     idle, never, fixed = info["acts_only_with"], info["never_acts"], info["only_value"]
     choices, spelled, means = info["choices"], info.get("spellings", {}), info.get("none_means", {})
     for key, value in info["params"].items():
@@ -277,16 +279,9 @@ def models_cmd(
     apart); ``movierec models NAME`` shows one with its parameters, defaults and search space."""
     from rich.table import Table
 
-    from movierec.models.registry import FOREIGN_MODELS, MODELS, unknown_model
+    from movierec.models.registry import MODELS, registered_name
 
-    names = list(MODELS)
-    if name is not None:
-        key = name.strip().lower()
-        if key not in MODELS and key in FOREIGN_MODELS:  # 'svd++' got "did you mean 'svd'?"
-            raise ConfigError(f"unknown model {name!r}: {FOREIGN_MODELS[key]}")
-        if key not in MODELS:
-            raise ConfigError(unknown_model(name, names, "movierec models"))
-        names = [key]
+    names = list(MODELS) if name is None else [registered_name(name)]  # Python's message for a bad name
     infos = [model_info(n) for n in names]
     if as_json:
         print_json(infos)

@@ -31,6 +31,8 @@ __all__ = [
     "missing_module",
     "missing_requirement",
     "model_kind",
+    "own_model",
+    "registered_name",
     "split_model_params",
     "user_feature_models",
 ]
@@ -207,6 +209,18 @@ FOREIGN_MODELS: dict[str, str] = {
 }
 
 
+#: reference backends whose movierec counterpart is not named by the part after the colon
+_OWN_MODEL = {"myfm:bfm": "bayesian-fm", "cornac:bivae": "recvae (or mult-vae)"}
+
+
+def own_model(reference: str) -> str:
+    """The movierec model a reference backend stands beside, for a message that sends a reader to it:
+    ``lightfm:warp`` → ``warp``, ``myfm:bfm`` → ``bayesian-fm``. The CLI's refusal to serve lists from one
+    and export's refusal each worked it out, and export's said 'bfm' and 'bivae', which are no models."""
+    key = reference.strip().lower()
+    return _OWN_MODEL.get(key, key.split(":", 1)[-1])
+
+
 def unknown_model(name: str, names: list[str], lister: str, guesses: Iterable[str] = ()) -> str:
     """The message for a model name not among ``names`` ("unknown model 'eas' ..."): with a close match,
     that match and where to see the whole list (``lister``: ``movierec models`` in the CLI); with none, the
@@ -221,6 +235,25 @@ def unknown_model(name: str, names: list[str], lister: str, guesses: Iterable[st
 
 def get_class(name: str) -> type[BaseRecommender]:
     """The class registered under ``name``; unknown names and missing extras raise ConfigError."""
+    module, cls, extra = MODELS[registered_name(name)]
+    try:
+        mod = importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if extra and not (exc.name or "").startswith("movierec"):
+            raise ConfigError(
+                f"model {name!r} needs the optional dependency {exc.name!r}: pip install 'movierec[{extra}]'"
+            ) from exc
+        raise
+    return getattr(mod, cls)
+
+
+def registered_name(name: str) -> str:
+    """``name`` as :data:`MODELS` spells it (``' SVD '`` → ``'svd'``), or the one ConfigError for a name
+    that is not a model here, which every entry point gives (:func:`get_class`, ``movierec models NAME``):
+    another library's name for a model (:data:`FOREIGN_MODELS`), the report's ``NAME+feature`` form, two
+    models where one goes, or a typo (:func:`unknown_model`). ``movierec models`` wrote its own copy of
+    the first and last, and answered ``svd+genres`` and ``svd,ease`` with the whole list of 52 names or a
+    guess at one of the two, where Python named the fix."""
     key = name.strip().lower()
     if key not in MODELS and key in FOREIGN_MODELS:  # before NAME+feature: 'svd++' is SVD++, not svd
         raise ConfigError(f"unknown model {name!r}: {FOREIGN_MODELS[key]}")
@@ -244,16 +277,7 @@ def get_class(name: str) -> type[BaseRecommender]:
     if key not in MODELS:
         lister = spelled("movierec.models.available()", "movierec models")
         raise ConfigError(unknown_model(name, available(), lister, MODELS))
-    module, cls, extra = MODELS[key]
-    try:
-        mod = importlib.import_module(module)
-    except ModuleNotFoundError as exc:
-        if extra and not (exc.name or "").startswith("movierec"):
-            raise ConfigError(
-                f"model {name!r} needs the optional dependency {exc.name!r}: pip install 'movierec[{extra}]'"
-            ) from exc
-        raise
-    return getattr(mod, cls)
+    return key
 
 
 def base_specs(

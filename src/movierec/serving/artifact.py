@@ -119,16 +119,18 @@ def exportable(model: Any) -> None:
     unservable = getattr(model, "unservable", None)
     if unservable:
         raise ConfigError(f"cannot export {name!r}: {unservable}")
+    from movierec.models.registry import own_model
+
     if ":" in name:
         raise ConfigError(
             f"cannot export {name!r}: reference backends are for parity checks; export the movierec "
-            f"model instead ({name.split(':', 1)[1]!r})"
+            f"model instead ({own_model(name)})"
         )
     for base in getattr(model, "_base_specs", lambda: [])():  # a blend, an ensemble: every base must export
         if ":" in str(base[1]):
             raise ConfigError(
                 f"cannot export {name} base {base[0]!r}: reference backends are for parity checks; use the "
-                f"movierec model instead ({str(base[1]).split(':', 1)[1]!r})"
+                f"movierec model instead ({own_model(str(base[1]))})"
             )
 
 
