@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -853,6 +854,21 @@ def test_sampled_warnings_point_at_the_callers_line() -> None:
     model = create("popularity").fit(train.to_implicit(4.0))
     with pytest.warns(E.SampledMetricsWarning, match="Krichene & Rendle") as caught:
         E.evaluate(model, train, test, "sampled", intervals=False)
+    sampled = [w for w in caught if issubclass(w.category, E.SampledMetricsWarning)]
+    assert [w.filename for w in sampled] == [__file__], [(w.filename, w.lineno) for w in sampled]
+
+
+def test_compares_warning_names_the_callers_line_through_an_experiment(tmp_path: Path) -> None:
+    """compare's sampled-metrics warning counted its frames (stacklevel=3: compare, then its keyword
+    wrapper), so through run_experiment it named experiment.py's line, not the notebook's. evaluation's
+    warnings now take the first frame outside movierec, as Recommender's do."""
+    from movierec.experiment import Experiment, run_experiment
+
+    exp = Experiment.model_validate(
+        {"protocols": ["sampled"], "k": 5, "models": [{"name": "popularity"}], "dataset": "ml-latest-small"}
+    )
+    with pytest.warns(E.SampledMetricsWarning, match="Krichene & Rendle") as caught:
+        run_experiment(exp, runs_dir=tmp_path)
     sampled = [w for w in caught if issubclass(w.category, E.SampledMetricsWarning)]
     assert [w.filename for w in sampled] == [__file__], [(w.filename, w.lineno) for w in sampled]
 

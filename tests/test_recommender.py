@@ -828,6 +828,30 @@ def test_a_warning_raised_while_fitting_names_the_callers_line() -> None:
     assert [w.filename for w in caught] == [__file__], [(w.filename, w.lineno) for w in caught]
 
 
+def test_every_warning_a_recommender_raises_names_the_callers_line() -> None:
+    """Recommender's warnings point at the line that asked, whichever path raised them: each uses the first
+    frame outside movierec (``_outside_movierec``), not a fixed count. ``recommend([1, 442])`` warned about
+    user 442 (no rating of 4 or more) from recommend called per user, and a fixed stacklevel=3 named
+    recommender.py's list comprehension instead of the notebook's line."""
+    ds = movierec.load("ml-latest-small")
+    frame = ds.to_frame()
+    watched = movierec.load(frame[frame["userId"] <= 60].drop(columns=["rating"]), rating_col=None)
+    pop = movierec.Recommender(ds, "popularity").fit()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        movierec.Recommender(ds, "knn-basic", shrinkage=50)  # a parameter that changes nothing
+        movierec.Recommender(watched, "svd")  # a rating model on data without ratings
+        movierec.Recommender(watched)  # no model given: ease, said
+        pop.recommend(442, k=3)  # no positive to learn from: the most-liked movies
+        pop.recommend([1, 442], k=3)  # the same, from recommend called for each user of a list
+    said = [str(w.message)[:40] for w in caught]
+    assert len(caught) == 5, said
+    assert [(w.filename, w.category) for w in caught] == [(__file__, UserWarning)] * 5, [
+        (w.filename, w.lineno, m) for w, m in zip(caught, said, strict=True)
+    ]
+    assert said[3] == said[4] and said[3].startswith("user 442 has no rating of 4 or more"), said
+
+
 def test_saving_a_recommender_says_how() -> None:
     """rec.save("svd-model") (LightFM users pickle, Surprise users dump.dump; both reach for a save first)
     ended in "AttributeError: 'Recommender' object has no attribute 'save'" and nothing more, though

@@ -44,6 +44,7 @@ from movierec.interactions import (
 from movierec.jsonsafe import to_jsonable
 from movierec.models.base import RatingPredictor, Recommender, fit_options, tags_of, topk
 from movierec.models.training import progress_only
+from movierec.titles import outside_movierec
 
 if TYPE_CHECKING:
     from movierec.datasets import Dataset
@@ -513,7 +514,7 @@ class SampledProtocol(Protocol):
     ) -> EvalOutput:
         n_items, k, threshold = train.n_items, opts.k, opts.threshold
         _check_k(k, self.n_negatives + 1)
-        warnings.warn(self.caution, SampledMetricsWarning, stacklevel=3)  # the caller of Protocol.evaluate
+        warnings.warn(self.caution, SampledMetricsWarning, stacklevel=outside_movierec())
         pos_rows = np.flatnonzero(test.ratings >= opts.floor)
         if len(pos_rows) == 0:
             raise ConfigError(f"relevance threshold {threshold} leaves no test positives; {LOWER_THRESHOLD}")
@@ -915,7 +916,7 @@ def evaluate(
     if (dropped := _dropped_users_note(proto, test, threshold, out)) is not None:
         out.notes.append(dropped)
         if warn:
-            warnings.warn(dropped, DroppedUsersWarning, stacklevel=3)  # the caller's line (one decorator)
+            warnings.warn(dropped, DroppedUsersWarning, stacklevel=outside_movierec())
     name = str(getattr(model, "name", type(model).__name__))
     params = model.get_params() if hasattr(model, "get_params") else {}
     return Result.measured(
@@ -1030,8 +1031,8 @@ def _protocol_output(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SampledMetricsWarning)
         out = proto.evaluate(model, train, test, **options)
-    if isinstance(proto, SampledProtocol):  # 4: past this helper, evaluate and its keyword wrapper
-        warnings.warn(proto.caution, SampledMetricsWarning, stacklevel=4)
+    if isinstance(proto, SampledProtocol):
+        warnings.warn(proto.caution, SampledMetricsWarning, stacklevel=outside_movierec())
     return out
 
 
@@ -1089,7 +1090,7 @@ def _given_model(model: Any, train: Any, test: Any, warn: bool) -> tuple[Recomme
     leak = _test_in_fitted_data(model, test, train)
     scored, dataset = _scored_model(model)
     if leak is not None and warn:
-        warnings.warn(leak, UserWarning, stacklevel=4)  # the caller's line (evaluate and one decorator)
+        warnings.warn(leak, UserWarning, stacklevel=outside_movierec())
     return scored, dataset
 
 
@@ -1821,7 +1822,7 @@ def compare(
     _note_session_users(rows, splitter, inter, notes)
     if any(p.name == "sampled" for p in protos):
         notes.append("sampled metrics can rank models differently from full ranking (Krichene & Rendle 2020)")
-        warnings.warn(notes[-1], SampledMetricsWarning, stacklevel=3)  # past the keyword wrapper
+        warnings.warn(notes[-1], SampledMetricsWarning, stacklevel=outside_movierec())
     return run.comparison(rows, fitted, train, test, fit_train)
 
 

@@ -172,7 +172,7 @@ class Recommender:
         if isinstance(model, str):
             self.model = create(model, **params)
             for text in idle_notes(model, params):  # a notebook hears it too, as a warning
-                warnings.warn(text, UserWarning, stacklevel=2)
+                warnings.warn(text, UserWarning, stacklevel=_outside_movierec())
             if "random_state" in self.model.get_params() and "random_state" not in params:
                 self.model.set_params(random_state=seed)
         else:
@@ -181,7 +181,11 @@ class Recommender:
                 raise ConfigError("pass hyperparameters to the model instance, not to Recommender")
             self.model = model
         if self.dataset.interactions.interactions_only and getattr(self.model, "kind", "") == "explicit":
-            warnings.warn(rating_model_without_ratings(self.name, self.dataset.interactions), UserWarning, 2)
+            warnings.warn(
+                rating_model_without_ratings(self.name, self.dataset.interactions),
+                UserWarning,
+                stacklevel=_outside_movierec(),
+            )
         self.threshold = resolve_threshold(self.dataset.interactions, threshold)
         self._warn_scale(threshold)
         self.item_features = item_features
@@ -189,7 +193,7 @@ class Recommender:
             warnings.warn(
                 f"{self.name} ignores item features (item_features={item_features!r}): it trains without them",
                 UserWarning,
-                stacklevel=2,
+                stacklevel=_outside_movierec(),
             )
         self.user_features = _check_user_features(self.model, self.name, user_features)
         self.seed = seed
@@ -277,7 +281,7 @@ class Recommender:
             else None
         )
         if note is not None:
-            warnings.warn(note, UserWarning, stacklevel=3)
+            warnings.warn(note, UserWarning, stacklevel=_outside_movierec())
 
     def fit(self, interactions: Interactions | None = None, **fit_kwargs: Any) -> Self:
         """Train on the whole dataset (or on ``interactions``, e.g. a training split); returns ``self``.
@@ -305,7 +309,7 @@ class Recommender:
             line({"event": "fit-start", "model": self.name, "fold": 0, "folds": 1})
         tic = time.perf_counter()
         for message, category in _holding_own_warnings(lambda: self.model.fit(train, **fit_kwargs)):
-            warnings.warn(message, category, stacklevel=2)  # at the caller's line, not this one
+            warnings.warn(message, category, stacklevel=_outside_movierec())  # the caller's line
         if line is not None:
             line({"event": "fit-end", "model": self.name, "fold": 0, "seconds": time.perf_counter() - tic})
         self.train_ = train
@@ -622,7 +626,7 @@ class Recommender:
                 f"{self.name} learns from: the list is the most-liked movies, as for a visitor without a liked "
                 "movie (the CLI and the API show the same)",
                 UserWarning,
-                stacklevel=3,  # past recommend's keyword check, at the caller's line
+                stacklevel=_outside_movierec(),  # the caller's, also for a list (recommend per user)
             )
             pop = train.item_counts().astype(np.float64)
             pop[~mask] = -np.inf
@@ -1284,7 +1288,7 @@ def _model_for(dataset: Dataset, model: str | ModelContract) -> str | ModelContr
         f"no model given: {chosen}, which learns from positives ({dataset.name} has no ratings; svd, the "
         "default on rated data, would learn nothing from it)",
         UserWarning,
-        stacklevel=3,
+        stacklevel=_outside_movierec(),
     )
     return chosen
 
