@@ -208,7 +208,11 @@ def test_a_printed_list_shows_its_titles_within_the_width(ds: movierec.Dataset) 
     assert "Terminator 2: Judgment Day (1991)" in fitted_text(top, 80)  # a 33-character title whole at 80
     assert isinstance(top.head(2), Recommendations) and isinstance(top["score"], pd.Series)
     assert "[80 rows]" in fitted_text(rec.recommend(1, k=80), 80)  # pandas' row cut, said in words
-    assert repr(top) == fitted_text(top)  # what a prompt shows
+    assert (
+        repr(top)
+        == fitted_text(top)
+        + "\nscore: on the model's own scale, not a rating; only the order means something"
+    )
     # scores to three significant digits (EASE's similarities are ~0.005: three decimals would blur them)
     sim = rec.similar("Toy Story", k=3, by="model")  # ease's own weights (lift's read 2.14, 1.46 …)
     assert f"{sim['similarity'].iloc[0]:.5f}" in fitted_text(
@@ -263,6 +267,50 @@ def test_a_list_in_jupyter_shows_every_title_and_reason_whole(ds: movierec.Datas
         assert long_cells, frame  # the case pandas cut
         assert all(escape(v, quote=False) in table for v in long_cells), long_cells  # as to_html escapes
         assert pd.get_option("display.max_colwidth") == 50  # pandas' own setting is left as it was
+
+
+def test_a_list_says_what_its_score_means_under_its_table(tmp_path, ds: movierec.Dataset) -> None:  # type: ignore[no-untyped-def]
+    """The CLI prints under every list what its score is ("score: on the model's own scale, not a rating;
+    only the order means something"); a DataFrame from recommend had nowhere to say it, so ease's 0.0536
+    read as a probability and svd's 4.954 beside predicted_rating 5.000 as a second rating. The sentence
+    rides in ``frame.attrs["about"]`` and the list prints it under its table, text and HTML, for every
+    door (Recommender, Artifact) and every kind of list, while the frame has the column."""
+    from movierec.display import SCORE_OF_RANKING_MODEL, SCORE_OF_RATING_MODEL
+
+    svd = movierec.Recommender(ds, "svd", epochs=2).fit()
+    ease = movierec.Recommender(ds, "ease").fit()
+    art = ease.export(tmp_path / "ease")
+    lift = "liked together this many times as often as chance says, shrunk for few co-ratings"
+    own = "the model's own scale, shrunk for few co-ratings; only order counts"
+    with pytest.warns(UserWarning, match="most-liked movies"):
+        fallback = ease.recommend_for({"Toy Story": 2}, k=3)  # no rating reaches 4: popularity's counts
+    cases = [
+        (svd.recommend(1, k=5), "score", SCORE_OF_RATING_MODEL),
+        (svd.recommend_for({"Toy Story": 5}, k=5), "score", SCORE_OF_RATING_MODEL),
+        (ease.recommend(1, k=5, explain=True), "score", SCORE_OF_RANKING_MODEL),
+        (ease.recommend([1, 2], k=2), "score", SCORE_OF_RANKING_MODEL),  # one frame for two users
+        (art.recommend(1, 5), "score", SCORE_OF_RANKING_MODEL),
+        (fallback, "score", "the movie's n_liked (the popularity fallback's ranking, not the model's)"),
+        (svd.similar("Toy Story", k=3), "similarity", lift),
+        (art.similar(1, 3), "similarity", lift),
+        (svd.similar("Toy Story", k=3, by="model"), "similarity", own),
+    ]
+    for frame, column, meaning in cases:
+        assert frame.attrs["about"] == {column: meaning}, (frame.attrs, column)
+        assert " ".join(repr(frame).split()).endswith(f"{column}: {meaning}"), repr(frame)
+        page = frame._repr_html_()
+        assert page is not None and page.endswith(f"{escape(column + ': ' + meaning)}</p>"), page[-300:]
+    assert fallback["score"].iloc[0] == fallback["n_liked"].iloc[0]  # the count the note names
+    with pd.option_context("display.width", 80):
+        for frame, _, _ in cases:
+            assert max(len(line) for line in repr(frame).splitlines()) <= 80, repr(frame)
+    top = cases[0][0]
+    assert repr(top.head(2)).endswith(SCORE_OF_RATING_MODEL) and repr(top[["title", "score"]]).endswith(
+        SCORE_OF_RATING_MODEL
+    )  # a slice keeps the note; without the column it has nothing to explain
+    assert "shrunk" not in repr(top.drop(columns="score")) and "shrunk" not in str(
+        top.drop(columns="score")._repr_html_()
+    )
 
 
 def test_print_comparison_shows_the_tables_within_the_width(ds: movierec.Dataset) -> None:

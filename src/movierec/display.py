@@ -16,19 +16,24 @@ import numpy as np
 import pandas as pd
 
 __all__ = [
+    "ABOUT",
     "Recommendations",
     "artifact_html",
     "artifact_repr",
+    "column_notes",
     "comparison_html",
     "comparison_repr",
     "comparison_text",
     "dataset_html",
     "dataset_repr",
+    "fallback_score",
     "frame_html",
     "projection_html",
     "projection_repr",
     "result_html",
     "result_repr",
+    "score_meaning",
+    "similarity_meaning",
     "tune_html",
     "tune_repr",
 ]
@@ -44,19 +49,73 @@ class Recommendations(pd.DataFrame):
     values and every DataFrame operation are pandas' own (slices and copies stay a ``Recommendations``).
     """
 
+    def __init__(self, data: Any = None, *args: Any, **kwargs: Any) -> None:
+        super().__init__(data, *args, **kwargs)
+        if isinstance(data, pd.DataFrame) and data.attrs:  # pandas' constructor drops them (a list per user)
+            self.attrs = dict(data.attrs)
+
     @property
     def _constructor(self) -> type[Recommendations]:
         return Recommendations
 
     def __repr__(self) -> str:
-        return fitted_text(self)
+        from pandas.io.formats.console import get_console_size
+
+        width = get_console_size()[0] or int(pd.get_option("display.width"))
+        import textwrap
+
+        notes = [textwrap.fill(n, width, subsequent_indent="  ") for n in column_notes(self)]
+        return "\n".join([fitted_text(self, width), *notes])
 
     def _repr_html_(self) -> str | None:
         """pandas' table with no cell cut: pandas cuts text at ``display.max_colwidth`` (50 characters), so
         a notebook showed "Star Wars: Episode V - The Empire Strikes Back..." without its year and dropped
-        the last of ``because``'s reasons; an HTML cell wraps instead of running wide."""
+        the last of ``because``'s reasons; an HTML cell wraps instead of running wide. Under it, what the
+        score column means (:func:`column_notes`)."""
         with pd.option_context("display.max_colwidth", None):
-            return super()._repr_html_()  # type: ignore[no-any-return]
+            table = super()._repr_html_()
+        if table is None:
+            return None
+        notes = "".join(
+            f'<p style="color:#666;margin:.3em 0">{html.escape(n)}</p>' for n in column_notes(self)
+        )
+        return str(table) + notes
+
+
+#: ``frame.attrs`` key of a list's notes: ``{column: what its numbers mean}``
+ABOUT = "about"
+#: what a list's ranking column means: the sentences the CLI prints under the same lists
+SCORE_OF_RATING_MODEL = "the predicted rating, shrunk for rarely rated movies"
+SCORE_OF_RANKING_MODEL = "on the model's own scale, not a rating; only the order means something"
+
+
+def score_meaning(rates: bool) -> str:
+    """``score``'s meaning in a model's own list: ``rates``, a rating model's (svd's 4.954 beside its
+    predicted_rating 5.000), else a ranking model's (ease's 0.0536)."""
+    return SCORE_OF_RATING_MODEL if rates else SCORE_OF_RANKING_MODEL
+
+
+def fallback_score(counted: str) -> str:
+    """``score``'s meaning in the popularity fallback's list: ``counted`` is the count column's name."""
+    return f"the movie's {counted} (the popularity fallback's ranking, not the model's)"
+
+
+def similarity_meaning(by: str, interactions_only: bool = False) -> str:
+    """``similarity``'s meaning in :meth:`~movierec.Recommender.similar`'s list, ``by`` "lift" or "model"
+    (lift is a ratio to chance: Toy Story 2's 2.143 is no cosine; ease's 0.0067 is a regression weight)."""
+    liked, co = ("chosen", "co-interactions") if interactions_only else ("liked", "co-ratings")
+    if by == "lift":
+        return f"{liked} together this many times as often as chance says, shrunk for few {co}"
+    return f"the model's own scale, shrunk for few {co}; only order counts"
+
+
+def column_notes(frame: pd.DataFrame) -> list[str]:
+    """``"score: the predicted rating, shrunk for rarely rated movies"``: a line for each column of
+    ``frame.attrs["about"]`` the frame still has. A list's score is on the model's own scale (ease's
+    0.0536, svd's shrunk 4.954 beside its predicted_rating 5.000), which a reader takes for a rating or a
+    probability; the CLI says so under every list, and a DataFrame says it under its table."""
+    about = frame.attrs.get(ABOUT) or {}
+    return [f"{column}: {meaning}" for column, meaning in about.items() if column in frame.columns]
 
 
 #: how far each text column of a list may be cut, in the order they are cut (title last: it names the movie)

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from movierec.datasets import Dataset, load
+from movierec.display import ABOUT, fallback_score, score_meaning, similarity_meaning
 from movierec.errors import ConfigError, DataError, NotFittedError, UnknownIdError, refuses_foreign_keywords
 from movierec.interactions import (
     Interactions,
@@ -585,8 +586,8 @@ class Recommender:
         :func:`movierec.serving.batch.recommend_all_users` (``movierec recommend --all-users``).
 
         ``score`` is the model's ranking score (the number the CLI, the artifact and the API show;
-        for rating models the support-shrunk predicted rating), and rating models add
-        ``predicted_rating`` (clipped to the scale);
+        for rating models the support-shrunk predicted rating; the list says which under its table, from
+        ``frame.attrs["about"]``), and rating models add ``predicted_rating`` (clipped to the scale);
         movies the user already rated are left out unless ``exclude_seen=False``; ``genres`` keeps
         movies having any of those genres (a list, or a string: ``"Comedy"``, ``"Comedy,Animation"``, as
         the CLI's ``--genre``); ``rerank`` (``"mmr:0.3"``, ``"calibrated:0.5"``,
@@ -644,7 +645,8 @@ class Recommender:
         if not len(items):
             seen = self._every_rated(train, u) if exclude_seen else np.zeros(0, dtype=np.int64)
             self._say_why_empty(train, min_support, genres, seen, f"user {user_id!r}")
-        frame = self._frame(items, scores, "score")
+        about = fallback_score(self.count_column) if nothing_learned else ""  # popularity's counts, said so
+        frame = self._frame(items, scores, "score", about)
         if self.explicit:  # the rating on the dataset's scale, as Surprise's predict would say
             self._with_predicted(frame, self.model.predict(np.full(len(items), u), items))
         if explain and nothing_learned:  # popularity's list: no movie of theirs led to it
@@ -739,13 +741,14 @@ class Recommender:
         if features is not None:
             self._check_visitor_features(features, explain)
         items, values = self._given(ratings, features is not None)
-        if (
+        fallback = (  # the model's fold-in lists the most-liked movies, scored by their counts
             features is None
             and values is not None
             and not self.explicit
             and not getattr(self.model, "sequential", False)
             and not (values >= self.threshold).any()
-        ):
+        )
+        if fallback:
             warnings.warn(
                 f"none of these ratings reaches {self.threshold:g}, the rating {self.name} counts as liked, "
                 f"so the list is the most-liked movies (the most ratings ≥ {self.threshold:g})",
@@ -766,7 +769,8 @@ class Recommender:
         top = idx[0][keep]
         if not len(top):
             self._say_why_empty(train, min_support, genres, items, "this person")
-        frame = self._frame(top, vals[0][keep], "score")
+        about = fallback_score(self.count_column) if fallback else ""  # the fold-in's popularity counts
+        frame = self._frame(top, vals[0][keep], "score", about)
         if self.explicit and hasattr(self.model, "predict_new_user"):
             self._with_predicted(frame, np.asarray(self.model.predict_new_user(items, values))[top])
         if explain:
@@ -1124,7 +1128,8 @@ class Recommender:
             warnings.warn(reason, UserWarning, stacklevel=_outside_movierec())
         elif by == "lift":  # one or two people's likes: said as the CLI and the API say it
             self._warn_thin(i, pairs)
-        return self._frame(idx[0][keep], vals[0][keep].astype(np.float64), "similarity")
+        about = similarity_meaning(by, self.dataset.interactions.interactions_only)
+        return self._frame(idx[0][keep], vals[0][keep].astype(np.float64), "similarity", about)
 
     def _warn_thin(self, i: int, positives: Any) -> None:
         """Warn, at the caller's line, that a list by lift rests on the one or two people who liked movie
@@ -1211,10 +1216,11 @@ class Recommender:
             self._facts_cache = (train, facts)
         return self._facts_cache[1]
 
-    def _frame(self, items: np.ndarray, values: np.ndarray, column: str) -> pd.DataFrame:
+    def _frame(self, items: np.ndarray, values: np.ndarray, column: str, about: str = "") -> pd.DataFrame:
         """A list's DataFrame: ``movieId, title, year, genres,`` ``column`` (score or similarity), the
         count (:attr:`count_column`), ``imdbId, tmdbId`` where the data has links: the columns, in order,
-        of an exported artifact's ``recommend`` and ``similar``."""
+        of an exported artifact's ``recommend`` and ``similar``. ``attrs["about"]`` says what ``column``
+        means (``about``, else a score's meaning for this model), and the list prints it under its table."""
         from movierec.display import Recommendations
 
         meta = self.items.iloc[items]
@@ -1227,7 +1233,9 @@ class Recommender:
             column: values,
         }
         data.update({c: facts[c].to_numpy() for c in facts.columns if c != "year"})
-        return Recommendations(data, index=pd.RangeIndex(1, len(items) + 1, name="rank"))
+        frame = Recommendations(data, index=pd.RangeIndex(1, len(items) + 1, name="rank"))
+        frame.attrs[ABOUT] = {column: about or score_meaning(self.explicit)}
+        return frame
 
     def _with_predicted(self, frame: pd.DataFrame, ratings: Any) -> None:
         """Add ``predicted_rating`` after the count, where an artifact's frame has it (before the links)."""

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from movierec.display import ABOUT, fallback_score, score_meaning, similarity_meaning
 from movierec.errors import ArtifactError, ConfigError, MovierecError, UnknownIdError, spelled
 from movierec.interactions import IdMap, IdMapped, Interactions, rating_levels, rating_step, refused_rating
 from movierec.jsonsafe import to_jsonable
@@ -1034,8 +1035,13 @@ class Artifact(IdMapped):
         """
         if options.get("exclude") is not None:  # titles too, as Recommender.recommend's exclude=
             options["exclude"] = [self.movie_id(m) for m in _movies_given(options["exclude"])]
-        rows = self.recommend_index(self._known_user(user_raw_id), k, **options)
-        return recommendations_frame(rows, count=self.count_column)
+        u = self._known_user(user_raw_id)
+        rows = self.recommend_index(u, k, **options)
+        frame = recommendations_frame(rows, count=self.count_column)
+        fallback = self.known_fallback(u) is not None  # popularity's list: its scores are counts
+        about = fallback_score(self.count_column) if fallback else score_meaning(self.kind == "explicit")
+        frame.attrs[ABOUT] = {"score": about}
+        return frame
 
     def _known_user(self, user_raw_id: object) -> int:
         """:meth:`user_index` for the notebook's methods, whose unknown user says what to do as
@@ -1480,7 +1486,9 @@ class Artifact(IdMapped):
         ``movieId, title, year, genres, similarity,`` :attr:`count_column` (``imdbId, tmdbId`` where the data
         had links), most similar first; see :meth:`similar_rows`."""
         rows = self.similar_rows(self.movie_id(movie_raw_id), k, min_support, by)
-        return recommendations_frame(rows, score="similarity", count=self.count_column)
+        frame = recommendations_frame(rows, score="similarity", count=self.count_column)
+        frame.attrs[ABOUT] = {"similarity": similarity_meaning(self.similar_by(by), self.interactions_only)}
+        return frame
 
     def _popular_words(self) -> str:
         """What the popularity fallback lists, as its scores count: a model trained on positives counts
