@@ -110,16 +110,16 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-#: ``movierec serve``'s banner: the URL it serves on and the process id that ``kill -HUP`` reloads
-BANNER = re.compile(r"^serving .* on (http://\S+) · docs .* kill -HUP (\d+)\b")
+#: ``movierec serve``'s banner: the URL it serves on (its first line) and the process id that ``kill -HUP``
+#: reloads (the last word of its last line; the lines between are indented)
+BANNER = re.compile(r"^serving .* on (http://\S+)\n(?:  .*\n)*?  reload: .*kill -HUP (\d+)$", re.M)
 
 
 def banner_url(text: str, pid: int) -> str | None:
     """The URL in the "serving … on http://…" banner that process ``pid`` wrote in ``text``, or None yet. The
     pid ties the URL to that process: a banner from another server (a reused log, a shared stream) is not it."""
-    for line in text.splitlines():
-        m = BANNER.match(line)
-        if m and int(m.group(2)) == pid:
+    for m in BANNER.finditer(text):
+        if int(m.group(2)) == pid:
             return m.group(1)
     return None
 

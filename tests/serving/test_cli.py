@@ -163,6 +163,45 @@ def test_serve_given_the_manifest_file_names_the_folder(svd_artifact) -> None:
     assert done.stderr.rstrip().endswith(f"a file of the artifact; give its folder, {folder}"), done.stderr
 
 
+def test_the_banner_reads_at_80_columns_with_the_url_first_and_the_pid_last() -> None:
+    """serve's banner was one line of 120-140 characters ('serving ease@28a9b21a250f on http://127.0.0.1:8000
+    · docs /docs · metrics /metrics · feedback sqlite:///… · reload: kill -HUP 8777'), which an 80-column
+    terminal or log broke mid-word. Now its first line names what is served and the URL, its last the reload
+    command with the pid as the banner's last word, and the rest between, indented, broken between parts."""
+    import os
+
+    from servehelp import BANNER
+
+    from movierec.cli.serve import banner_lines
+
+    class Bound:  # a bound socket as banner_lines reads it
+        def __init__(self, address: str) -> None:
+            self.address = address
+
+        def getsockname(self) -> tuple[str, int]:
+            return self.address, 8000
+
+    one, both = [Bound("127.0.0.1")], [Bound("127.0.0.1"), Bound("::1")]
+    pid = os.getpid()
+    plain = banner_lines("ease@28a9b21a250f", "127.0.0.1", one, metrics=True, feedback="off", api_key=False)
+    assert plain == [
+        "serving ease@28a9b21a250f on http://127.0.0.1:8000",
+        "  docs /docs · metrics /metrics · feedback off",
+        f"  reload: kill -HUP {pid}",
+    ]
+    feedback = "postgresql+psycopg://movierec:***@db.example.com:5432/movierec"
+    served = "sequential-popularity@2ba03129c7dd"  # the longest registered name
+    full = banner_lines(served, "localhost", both, metrics=False, feedback=feedback, api_key=True)
+    assert all(len(line) <= 80 for line in full), full
+    m = BANNER.search("\n".join(full))
+    assert m is not None and m.groups() == ("http://localhost:8000", str(pid)), full
+    assert full[-1] == f"  reload: POST /admin/reload or kill -HUP {pid}"  # the pid: the banner's last word
+    assert all(line.startswith("  ") for line in full[1:]) and not full[-2].endswith(" ·"), full
+    assert " ".join(" ".join(full[1:-1]).split()) == (
+        f"docs /docs · metrics off · feedback {feedback} · localhost: 127.0.0.1 and [::1]"
+    )
+
+
 def test_serve_banner_masks_the_database_password(svd_artifact, pg_cluster, tmp_path: Path) -> None:
     """The "serving … · feedback URL" banner goes to terminals and shipped logs: a PostgreSQL URL's password
     is shown as ***. The test cluster trusts local connections, so the password is accepted and ignored."""
@@ -179,12 +218,10 @@ def test_serve_banner_masks_the_database_password(svd_artifact, pg_cluster, tmp_
     env = {**os.environ, "PYTHONFAULTHANDLER": "1"}
     proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env)
     try:
-        deadline, banner = time.monotonic() + 120, ""
-        while time.monotonic() < deadline and proc.stderr is not None:
-            line = proc.stderr.readline()
-            if not line or line.startswith("serving "):
-                banner = line
-                break
+        lines: list[str] = []
+        while proc.stderr is not None and not _banner_read(lines, time.monotonic() + 120):
+            lines.append(proc.stderr.readline())
+        banner = "".join(lines[next((i for i, x in enumerate(lines) if x.startswith("serving ")), 0) :])
     finally:
         proc.terminate()
         try:
@@ -218,12 +255,19 @@ def _serve_until_banner(
     )
     lines: list[str] = []
     deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and proc.stderr is not None:
-        line = proc.stderr.readline()
-        lines.append(line)
-        if not line or line.startswith("serving "):
-            break
+    while proc.stderr is not None and not _banner_read(lines, deadline):
+        lines.append(proc.stderr.readline())
     return "".join(lines), banner_url("".join(lines), proc.pid), proc
+
+
+def _banner_read(lines: list[str], deadline: float) -> bool:
+    """Whether ``lines`` (serve's stderr so far) hold its whole banner, "serving … on URL" down to its last
+    line, "  reload: … kill -HUP PID" (or the stream ended, or the time is up)."""
+    import time
+
+    return time.monotonic() > deadline or (
+        bool(lines) and (not lines[-1] or lines[-1].startswith("  reload: "))
+    )
 
 
 def _shown(err: str) -> str:

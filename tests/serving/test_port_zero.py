@@ -36,6 +36,13 @@ def test_port_0_serves_on_the_port_its_banner_names(svd_artifact, tmp_path: Path
             proc.wait(30)
     text = log.read_text()
     assert re.search(rf"^INFO: +Uvicorn running on http://127\.0\.0\.1:{port} ", text, re.M), text
+    # piped, the banner reads at 80 columns: the URL first, the pid last, the rest indented (one 125-wide line)
+    banner = [line for line in text.splitlines() if line.startswith(("serving ", "  "))]
+    assert banner == [
+        f"serving svd@{art.model_version} on {url}",
+        "  docs /docs · metrics /metrics · feedback off",
+        f"  reload: kill -HUP {proc.pid}",
+    ], text
     assert ":0 " not in text and ":0)" not in text, text
 
 

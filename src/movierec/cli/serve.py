@@ -373,14 +373,11 @@ def serve_cmd(
     _say_other_code(artifact, router)
     if host not in ("127.0.0.1", "localhost", "::1") and not api_key:
         say("warning", f"binding {host} without --api-key: anyone who can reach it may POST /feedback")
-    err_console.print(
-        f"serving {router.describe()} on http://{f'[{host}]' if ':' in host else host}:{socks[0].getsockname()[1]} "
-        f"· docs /docs · metrics {'/metrics' if metrics else 'off'} · feedback {'off' if store is None else shown_url(str(db_url))}"
-        f" · reload: kill -HUP {os.getpid()}{' or POST /admin/reload' if api_key else ''}{_both(socks)}",
-        # one line when logged (piped at 80 columns it broke inside "metrics /metrics"); in a terminal
-        # wrapped at spaces, where the terminal broke it inside "/metric" "s"
-        soft_wrap=not err_console.is_terminal,
-    )
+    feedback = "off" if store is None else shown_url(str(db_url))
+    for line in banner_lines(
+        router.describe(), host, socks, metrics=metrics, feedback=feedback, api_key=bool(api_key)
+    ):
+        err_console.print(line, soft_wrap=True, markup=False, highlight=False)
     common: dict[str, Any] = {
         "host": host,
         "log_level": log_level,
@@ -434,10 +431,25 @@ def _say_checked(paths: list[Path], router: Any, store: Any) -> None:
     print(f"ok: {feedback}", flush=True)
 
 
-def _both(socks: list[Any]) -> str:
-    """The banner's last words when ``--host localhost`` bound both loopback addresses (last: scripts read the
-    URL and the pid where they were)."""
-    return " · localhost: 127.0.0.1 and [::1]" if len(socks) > 1 else ""
+def banner_lines(
+    served: str, host: str, socks: list[Any], *, metrics: bool, feedback: str, api_key: bool, width: int = 80
+) -> list[str]:
+    """serve's banner, within ``width`` columns: ``serving MODEL@VERSION on URL``, then, indented, ``docs /docs
+    · metrics /metrics · feedback URL`` (and ``localhost: 127.0.0.1 and [::1]`` where ``--host localhost``
+    bound both loopback addresses) broken between its parts, and last ``reload: kill -HUP PID`` (``reload:
+    POST /admin/reload or kill -HUP PID`` with an API key). Scripts read the URL after "serving … on" and the
+    pid as the banner's last word. It was one line of 120-140 characters, which an 80-column terminal or log
+    broke mid-word ('/metric' / 's')."""
+    from movierec.tables import caption_lines
+
+    port = socks[0].getsockname()[1]
+    url = f"http://{f'[{host}]' if ':' in host else host}:{port}"
+    parts = ["docs /docs", f"metrics {'/metrics' if metrics else 'off'}", f"feedback {feedback}"]
+    if len(socks) > 1:
+        parts.append("localhost: 127.0.0.1 and [::1]")
+    details = caption_lines(" · ".join(parts), width - 2)
+    reload = f"reload: {'POST /admin/reload or ' if api_key else ''}kill -HUP {os.getpid()}"
+    return [f"serving {served} on {url}", *(f"  {line}" for line in details), f"  {reload}"]
 
 
 def run_on_socket(app: Any, socks: list[Any], **options: Any) -> None:
