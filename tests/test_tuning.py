@@ -217,6 +217,14 @@ def test_a_study_shows_itself_in_a_notebook(small: Interactions) -> None:
     assert frame.loc[frame["state"] == "complete", "value"].min() == pytest.approx(res.best_value)
     page = res._repr_html_()
     assert "<table" in page and "reg_i" in page and "Tuning baseline for rmse" in page
+    # the card says what the repr says, a sentence a paragraph (it ran '… (Optuna's #0) (4 complete, 0
+    # pruned)' together), and names the validation as the progress line does, not 'cv 2'
+    from html import escape
+
+    said = re.findall(r'<p class="mr-note">([^<]*)</p>', page)
+    lines = [escape(line.strip()) for line in text.splitlines()[1:3]]
+    assert said[:3] == [*lines, f"4 trials: {res.n_complete} complete, {res.n_pruned} pruned"], said
+    assert "· 2 inner folds ·" in said[-1] and "cv 2" not in page, said
     assert "trials" not in res.to_dict()  # the JSON summary keeps its shape
     pytest.importorskip("plotly")
     fig = res.plot()

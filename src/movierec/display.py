@@ -541,33 +541,34 @@ def artifact_html(a: Any) -> str:
 # --- TuneResult ------------------------------------------------------------------------------
 
 
-def _tune_headline(t: Any) -> str:
+def _tune_lines(t: Any) -> list[str]:
+    """What a study found, a sentence a line: the best value on validation and the test score, then which
+    trial gave it (counted from 1 as the progress lines count, 'trial 1/4 complete'; Optuna numbers from 0)."""
+    if t.best_value is None:
+        return ["no complete trial"]
     better = "lower is better" if t.direction == "minimize" else "higher is better"
-    val = "no complete trial" if t.best_value is None else f"best {t.metric} {_n(t.best_value)} on validation"
     test = "" if t.test_score is None else f", test {_n(t.test_score)}"
-    # counted from 1 as the progress lines count ('trial 1/4 complete'); Optuna numbers its trials from 0
-    which = (
-        ""
-        if t.best_trial is None
-        else f"trial {t.best_trial + 1} of {t.n_trials} (Optuna's #{t.best_trial}) "
-    )
-    return f"{val}{test} ({better}); {which or f'{t.n_trials} trials '}({t.n_complete} complete, {t.n_pruned} pruned)"
+    lines = [f"best {t.metric} {_n(t.best_value)} on validation{test} ({better})"]
+    if t.best_trial is not None:
+        lines.append(f"best trial {t.best_trial + 1} of {t.n_trials} (Optuna's #{t.best_trial})")
+    return lines
 
 
 def tune_repr(t: Any) -> str:
     """A study in lines of at most 80 columns, as :class:`~movierec.nested_tuning.NestedTuneResult` shows
     itself: what was searched, the best value and the test score, which trial, the parameters. It was one
     line of about 195 characters that a terminal and a notebook's text output broke at the edge."""
-    better = "lower is better" if t.direction == "minimize" else "higher is better"
-    head = f"TuneResult({t.model!r} for {t.metric}: {t.n_trials} trials, {t.n_complete} complete, {t.n_pruned} pruned)"
-    if t.best_value is None:
-        return f"{head}\n  no complete trial"
-    test = "" if t.test_score is None else f", test {_n(t.test_score)}"
-    lines = [head, f"  best {t.metric} {_n(t.best_value)} on validation{test} ({better})"]
-    if t.best_trial is not None:  # counted from 1 as the progress lines count; Optuna numbers from 0
-        lines.append(f"  best trial {t.best_trial + 1} of {t.n_trials} (Optuna's #{t.best_trial})")
+    head = call_text(
+        "TuneResult",
+        [
+            f"{t.model!r} for {t.metric}: {t.n_trials} trials",
+            f"{t.n_complete} complete",
+            f"{t.n_pruned} pruned",
+        ],
+    )
+    lines = [head, *(f"  {line}" for line in _tune_lines(t))]
     params = [f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v!r}" for k, v in t.best_params.items()]
-    if params:
+    if params and t.best_value is not None:
         lines.append(call_text("  best_params ", params, brackets="{}"))
     return "\n".join(lines)
 
@@ -577,15 +578,23 @@ def tune_html(t: Any) -> str:
         {"hyperparameter": k, "value": repr(v) if not isinstance(v, float) else f"{v:.6g}"}
         for k, v in t.best_params.items()
     ]
-    body = f'<p class="mr-note">{html.escape(_tune_headline(t))}</p>'
+    # the sentences the repr prints, a paragraph each: one run-on line read '… trial 1 of 4 (Optuna's #0)
+    # (4 complete, 0 pruned)', and the note's 'cv 1' for what the progress line calls a validation split
+    said = [*_tune_lines(t), f"{t.n_trials} trials: {t.n_complete} complete, {t.n_pruned} pruned"]
+    body = "".join(f'<p class="mr-note">{html.escape(line)}</p>' for line in said)
     if rows:
         body += frame_html(pd.DataFrame(rows))
     settings = t.settings or {}
+    cv = settings.get("cv")
     note = " · ".join(
         str(x)
         for x in (
             settings.get("dataset"),
-            f"cv {settings['cv']}" if "cv" in settings else None,
+            None
+            if not isinstance(cv, int)
+            else "one 20% validation split"
+            if cv == 1
+            else f"{cv} inner folds",
             f"seed {settings['split_seed']}" if "split_seed" in settings else None,
             "to_frame(): every trial; plot(): the search",
         )
