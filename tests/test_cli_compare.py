@@ -748,9 +748,9 @@ def test_progress_prints_why_a_model_stopped_training() -> None:
         events({"event": "fit-start", "model": "gru4rec", "epochs": 200})
         events({"event": "fit-end", "model": "gru4rec", "seconds": 11.0, "stopped": "time budget", "epochs_run": 1})  # fmt: skip
     text = out.getvalue()
-    assert "sasrec: training stopped (time budget) after 181s, 23 epochs" in text
-    assert "gru4rec: training stopped (time budget) after 11s, 1 epoch\n" in text  # not '1 epochs'
-    assert "svd: training stopped" not in text
+    assert "sasrec · training stopped (time budget) after 181 s, 23 epochs" in text
+    assert "gru4rec · training stopped (time budget) after 11 s, 1 epoch\n" in text  # not '1 epochs'
+    assert "svd · training stopped" not in text
 
 
 def test_similar_shows_small_weights_to_three_significant_digits(capsys: pytest.CaptureFixture[str]) -> None:

@@ -49,7 +49,7 @@ def test_compare_fits_80_columns_without_cutting_names_or_headline_numbers() -> 
         proc.stdout.split()
     ), proc.stdout
     # stderr is a pipe: progress comes as plain lines, not nothing
-    assert re.search(r"^\[\s*\d+\.\ds\] fitting svd", proc.stderr, flags=re.M), proc.stderr
+    assert re.search(r"^\[\s*\d+\.\ds\] svd · fitting", proc.stderr, flags=re.M), proc.stderr
 
 
 def test_the_legend_breaks_between_definitions_at_80_columns() -> None:

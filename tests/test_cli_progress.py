@@ -29,6 +29,65 @@ def test_piped_console_gets_line_progress_with_stamps_in_order() -> None:
     assert stamps[-1] >= 0.3
 
 
+#: the events ``compare`` emits for a piped ``--models svd,ease`` run (svd trained two epochs, ease none), and
+#: a sasrec whose time budget ended its training after 23 of 200 epochs
+_RUN = [
+    *[
+        ev
+        for model, epochs, secs in (("svd", 2, 1.53), ("ease", None, 0.04))
+        for ev in (
+            {"event": "fit-start", "model": model, "fold": 0, "folds": 1, "epochs": epochs},
+            *({"event": "epoch", "model": model, "epoch": e, "loss": 0.91234} for e in range(1, (epochs or 0) + 1)),
+            {"event": "fit-end", "model": model, "fold": 0, "seconds": secs, "stopped": None, "epochs_run": 0},
+            {"event": "evaluate", "model": model, "fold": 0, "protocol": "full-ranking"},
+        )
+    ],
+    {"event": "fit-start", "model": "sasrec", "fold": 0, "folds": 1, "epochs": 200},
+    {"event": "fit-end", "model": "sasrec", "fold": 0, "seconds": 181.2, "stopped": "time budget", "epochs_run": 23},
+]  # fmt: skip
+
+
+def _piped_lines(show: object, progress: LineProgress, out: io.StringIO) -> list[str]:
+    with progress:
+        for ev in _RUN:
+            show(ev)  # type: ignore[operator]
+    return [re.sub(r"^\[\s*[\d.]+s\] ", "", ln) for ln in out.getvalue().splitlines()]
+
+
+def test_compare_and_report_say_each_step_in_the_same_words() -> None:
+    """Piped, ``movierec compare`` and ``movierec report`` printed the same steps of the same models in two
+    wordings: 'fitting ease', 'ease: fitted in 1.53s', 'ease: evaluating full-ranking' against the report's
+    'ease · fitting', 'ease · fitted in 1.5 s', 'ease · evaluating full-ranking'; a model stopped by its time
+    budget was a line in compare ('after 181s') and none in the report, whose bar then read 200/200. Both
+    now say every step through :mod:`movierec.progress`'s words, fed the same events (compare's bar adds
+    the word 'fitting' to its epoch lines: it has one column where the report's row has a status too)."""
+    from movierec.cli.compare import _RichProgress
+    from movierec.viz.report import _Progress
+
+    out = io.StringIO()
+    progress = LineProgress(Console(file=out, force_terminal=False, width=80), every=0.0)
+    compare = _piped_lines(_RichProgress(progress), progress, out)
+    out = io.StringIO()
+    report = _Progress(Console(file=out, force_terminal=False, width=80), 3)
+    assert isinstance(report.progress, LineProgress)
+    report.progress.every = 0.0
+    said = _piped_lines(report.handler({}), report.progress, out)
+    steps = [
+        "svd · fitting · 0/2",
+        "svd · fitted in 1.5 s · 2/2",
+        "svd · evaluating full-ranking · 2/2",
+        "ease · fitting",
+        "ease · fitted in 0.0 s",
+        "ease · evaluating full-ranking",
+        "sasrec · fitting · 0/200",
+        "sasrec · training stopped (time budget) after 181 s, 23 epochs",
+        "sasrec · fitted in 181.2 s · 23/200",  # not 200/200: the clock stopped it after 23
+    ]
+    assert [ln for ln in compare if "loss" not in ln] == steps, compare
+    assert [ln for ln in said if "loss" not in ln] == steps, said
+    assert "svd · fitting · loss 0.912 · 1/2" in compare and "svd · loss 0.912 · 1/2" in said
+
+
 def test_steps_without_a_loss_are_shown_with_their_figure() -> None:
     from movierec.cli.compare import _RichProgress
 
@@ -39,8 +98,8 @@ def test_steps_without_a_loss_are_shown_with_their_figure() -> None:
     for step, value in enumerate([0.12, 0.13], start=1):  # the ensemble reports each base's hold-out NDCG
         events({"event": "epoch", "model": "ensemble", "epoch": step, "slim hold-out NDCG@10": value})
     text = out.getvalue()
-    assert "fitting ensemble step 1 slim hold-out NDCG@10 0.1200" in text
-    assert "fitting ensemble step 2 slim hold-out NDCG@10 0.1300" in text
+    assert "ensemble · fitting · step 1 slim hold-out NDCG@10 0.1200" in text
+    assert "ensemble · fitting · step 2 slim hold-out NDCG@10 0.1300" in text
 
 
 def test_a_loss_the_library_does_not_report_is_not_shown_as_nan() -> None:
@@ -55,8 +114,8 @@ def test_a_loss_the_library_does_not_report_is_not_shown_as_nan() -> None:
     events({"event": "fit-start", "model": "bpr", "epochs": 2})
     events({"event": "epoch", "model": "bpr", "epoch": 1, "loss": 0.25, "seconds": 0.1})
     text = out.getvalue()
-    assert "nan" not in text and "fitting lightfm:bpr" in text
-    assert "fitting bpr loss 0.2500" in text
+    assert "nan" not in text and "lightfm:bpr · fitting" in text
+    assert "bpr · fitting · loss 0.25" in text
 
 
 def test_piped_status_prints_a_long_step_and_its_time_but_nothing_for_a_short_one() -> None:
@@ -115,9 +174,9 @@ def test_piped_cv_compare_prints_every_fold_of_every_model() -> None:
     lines = [re.sub(r"^\[\s*[\d.]+s\] ", "", ln) for ln in done.stderr.splitlines() if ln.startswith("[")]
     for model in ("popularity", "ease"):
         for f in (1, 2, 3):
-            assert f"fitting {model} fold {f}/3" in lines, done.stderr
-            assert any(ln.startswith(f"{model} fold {f}/3: fitted in ") for ln in lines), done.stderr
-            assert f"{model} fold {f}/3: evaluating full-ranking" in lines, done.stderr
+            assert f"{model} fold {f}/3 · fitting" in lines, done.stderr
+            assert any(ln.startswith(f"{model} fold {f}/3 · fitted in ") for ln in lines), done.stderr
+            assert f"{model} fold {f}/3 · evaluating full-ranking" in lines, done.stderr
 
 
 def test_a_model_that_stops_by_the_clock_says_so_on_its_bar() -> None:
@@ -146,8 +205,8 @@ def test_a_model_that_stops_by_the_clock_says_so_on_its_bar() -> None:
     starts = {ev["model"]: ev for ev in events if ev["event"] == "fit-start"}
     assert starts["sasrec"]["time_budget"] == 30.0 and "time_budget" not in starts["markov"]
     text = out.getvalue()
-    assert re.search(r"fitting sasrec \(time budget 30 s\) loss \d", text), text
-    assert "fitting markov" in text and "markov (time budget" not in text, text
+    assert re.search(r"sasrec · fitting \(time budget 30 s\) · loss \d", text), text
+    assert "markov · fitting" in text and "markov · fitting (time budget" not in text, text
 
 
 def test_a_clock_bound_fit_says_its_time_budget_in_export(tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -329,7 +329,7 @@ def test_a_run_that_never_stopped_says_so(
         "--protocols", "full-ranking", "--early-stopping", "ndcg@10", "--patience", "2", cwd=tmp_path,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
-    assert "training stopped" not in proc.stderr and "fitting warp loss" in proc.stderr
+    assert "training stopped" not in proc.stderr and "warp · fitting · loss" in proc.stderr
 
 
 def test_an_experiment_files_early_stopping_true_is_the_defaults_and_a_number_one_sentence(

@@ -67,7 +67,7 @@ def test_each_command_refuses_it_in_one_line(command: list[str], tmp_path: Path)
     refuses a size that cannot fit in one line, exit 2, and leaves nothing behind."""
     proc = run_process(*command, cwd=tmp_path, inherit_columns=True)
     assert proc.returncode == 2, proc.stderr
-    lines = proc.stderr.strip().splitlines()  # compare's '[   0.0s] fitting svd · 0/25' came first before
+    lines = proc.stderr.strip().splitlines()  # compare's '[   0.0s] svd · fitting · 0/25' came first before
     assert len(lines) == 1 and "Traceback" not in proc.stderr, proc.stderr
     assert (
         "svd with factors=100000000 needs about 4,133.6 GB for its factors (610 users + 9,724 movies);"

@@ -9,6 +9,7 @@ most one line every few seconds per task) elsewhere.
 from __future__ import annotations
 
 import contextlib
+import math
 import sys
 import threading
 import time
@@ -21,10 +22,15 @@ __all__ = [
     "LineProgress",
     "LineStatus",
     "budget_words",
+    "epochs_done",
+    "fitted_words",
     "kernel_shell",
     "live",
+    "loss_words",
     "make_progress",
+    "model_step",
     "status",
+    "stopped_words",
     "watch_print",
 ]
 
@@ -237,6 +243,45 @@ def budget_words(model: object) -> str:
     if isinstance(budget, bool) or not isinstance(budget, (int, float)):
         return ""
     return f" (time budget {budget:g} s)"
+
+
+def model_step(label: str, words: str) -> str:
+    """``"ease · fitted in 1.5 s"``: one step of one model's training, as ``compare`` and ``report`` both
+    print it (the report's bar shows the label and the words in columns of their own, joined so in a log).
+    compare wrote 'fitting ease' and 'ease: fitted in 1.53s' where the report wrote 'ease · fitting' and
+    'ease · fitted in 2.0 s' for the same steps."""
+    return f"{label} · {words}"
+
+
+def fitted_words(seconds: float) -> str:
+    """``"fitted in 1.5 s"``: a model's fit time as its progress line ends it (:func:`model_step`)."""
+    return f"fitted in {seconds:.1f} s"
+
+
+def loss_words(loss: object) -> str:
+    """``"loss 0.512"`` for an epoch's training loss, three significant digits (a report row keeps within
+    80 columns); ``""`` for none or a loss the library does not report (LightFM's epochs carry nan)."""
+    if isinstance(loss, bool) or not isinstance(loss, (int, float)) or not math.isfinite(loss):
+        return ""
+    return f"loss {loss:.3g}"
+
+
+def epochs_done(total: float | None, event: dict[str, Any]) -> tuple[float, float]:
+    """``(total, completed)`` of a model's bar once its fit ends (``event``: the fit-end event): full, or
+    the epochs it ran of its most when its training stopped early ('23/200' for a sasrec its time budget
+    stopped, not '200/200'); a bar without epochs (``total`` None) is 1 of 1."""
+    most = float(total) if total else 1.0
+    ran = event.get("epochs_run")
+    if event.get("stopped") and isinstance(ran, int) and 0 < ran < most:
+        return most, float(ran)
+    return most, most
+
+
+def stopped_words(reason: str, seconds: float, epochs: object) -> str:
+    """``"training stopped (time budget) after 181 s, 23 epochs"``: why a model's training ended before its
+    last epoch, printed above the bars (which a terminal clears) so it stays on screen."""
+    ran = f", {epochs} epoch{'s' if epochs != 1 else ''}" if isinstance(epochs, int) and epochs else ""
+    return f"training stopped ({reason}) after {seconds:.0f} s{ran}"
 
 
 def kernel_shell() -> Any | None:

@@ -147,25 +147,27 @@ class _RichProgress:
         self.budget: dict[str, str] = {}
 
     def __call__(self, ev: dict[str, Any]) -> None:
+        from movierec.progress import epochs_done, fitted_words, loss_words, model_step, stopped_words
+
         label = ev.get("model", "")
         kind = ev.get("event")
         if "folds" in ev:
             self.folds[label] = int(ev["folds"])
         folds = self.folds.get(label, 1)
         fold = f" fold {int(ev.get('fold', 0)) + 1}/{folds}" if folds > 1 else ""
+        # each step as the report's progress says it (model_step): 'ease · fitting', 'ease · fitted in 1.5 s'
+        who = f"{label}{fold}"
         if kind == "fit-start":
             epochs = ev.get("epochs") if isinstance(ev.get("epochs"), int) else None
             budget = ev.get("time_budget")
             self.budget[label] = f" (time budget {budget:g} s)" if isinstance(budget, (int, float)) else ""
-            fitting = f"fitting {label}{fold}{self.budget[label]}"
+            fitting = model_step(who, f"fitting{self.budget[label]}")
             if label in self.tasks:
                 self.progress.reset(self.tasks[label], total=epochs, description=fitting)
             else:
                 self.tasks[label] = self.progress.add_task(fitting, total=epochs)
         elif kind == "epoch" and label in self.tasks:
-            loss = ev.get("loss")
-            has_loss = isinstance(loss, (int, float)) and math.isfinite(loss)  # LightFM reports none: nan
-            extra = f" loss {loss:.4f}" if has_loss else ""
+            extra = loss_words(ev.get("loss"))
             if not extra:  # a model without a loss (the ensemble) reports another figure per step
                 shown = [
                     (k, v)
@@ -173,28 +175,25 @@ class _RichProgress:
                     if k not in _EVENT_KEYS and isinstance(v, (int, float)) and math.isfinite(v)
                 ]
                 extra = (
-                    f" step {ev.get('epoch')}" + "".join(f" {k} {v:.4f}" for k, v in shown[:1])
+                    f"step {ev.get('epoch')}" + "".join(f" {k} {v:.4f}" for k, v in shown[:1])
                     if shown
                     else ""
                 )
-            fitting = f"fitting {label}{fold}{self.budget.get(label, '')}{extra}"
-            self.progress.update(self.tasks[label], advance=1, description=fitting)
+            words = f"fitting{self.budget.get(label, '')}" + (f" · {extra}" if extra else "")
+            self.progress.update(self.tasks[label], advance=1, description=model_step(who, words))
         elif kind == "fit-end" and label in self.tasks:
             if ev.get("stopped"):  # printed above the (transient) bars, so it stays on screen
-                epochs = ev.get("epochs_run")
-                self.progress.console.print(
-                    f"{label}{fold}: training stopped ({ev['stopped']}) after {ev['seconds']:.0f}s"
-                    + (f", {epochs} epoch{'s' if epochs != 1 else ''}" if epochs else "")
-                )
-            self.progress.update(
-                self.tasks[label],
-                description=f"{label}{fold}: fitted in {ev['seconds']:.2f}s",
-                total=1,
-                completed=1,
-            )
+                said = stopped_words(ev["stopped"], ev["seconds"], ev.get("epochs_run"))
+                self.progress.console.print(model_step(who, said))
+            task = self.tasks[label]
+            total, done = epochs_done(self.progress.tasks[task].total, ev)
+            self.progress.update(  # refresh: a line of its own in a log, even within seconds of the last
+                task, description=model_step(who, fitted_words(ev["seconds"])), total=total, completed=done,
+                refresh=True,
+            )  # fmt: skip
         elif kind == "evaluate" and label in self.tasks:
             self.progress.update(  # a step of its own: a line in a log even right after the fit's
-                self.tasks[label], description=f"{label}{fold}: evaluating {ev['protocol']}", refresh=True
+                self.tasks[label], description=model_step(who, f"evaluating {ev['protocol']}"), refresh=True
             )
 
 

@@ -338,6 +338,8 @@ class _Progress:
                 self.progress.update(task, status=self.fitted.get(label, "done"))
 
     def handler(self, rename: dict[str, str]) -> Callable[[dict[str, Any]], None]:
+        from movierec.progress import epochs_done, fitted_words, loss_words, model_step, stopped_words
+
         def on_event(ev: dict[str, Any]) -> None:
             label = rename.get(ev.get("model", ""), ev.get("model", ""))
             kind = ev.get("event")
@@ -352,7 +354,7 @@ class _Progress:
                 if int(ev.get("epoch", 0)) > (self.progress.tasks[task].total or 0):
                     self.progress.update(task, total=int(ev.get("epoch", 0)))
                 # the epoch is in the n/total column; three digits keep a row within 80 columns
-                parts = [f"loss {loss:.3g}"] if isinstance(loss, float) else []
+                parts = [loss_words(loss)] if loss_words(loss) else []
                 val = next((f"val {k[4:]} {v:.3g}" for k, v in ev.items() if k.startswith("val_")), None)
                 if val is not None:
                     self.last_val[label] = val
@@ -362,9 +364,14 @@ class _Progress:
                 self.progress.update(self.tasks[label], completed=int(ev.get("epoch", 0)), status=status)
             elif kind == "fit-end" and label in self.tasks:
                 task = self.tasks[label]
-                total = self.progress.tasks[task].total or 1
-                self.fitted[label] = f"fitted in {ev.get('seconds', 0):.1f} s"
-                self.progress.update(task, completed=total, status=self.fitted[label])
+                total, done = epochs_done(self.progress.tasks[task].total, ev)
+                if ev.get("stopped"):  # as compare says it, above the bars: the row reads its fit time
+                    said = stopped_words(ev["stopped"], ev.get("seconds", 0), ev.get("epochs_run"))
+                    self.progress.console.print(model_step(label, said), markup=False, highlight=False)
+                self.fitted[label] = fitted_words(ev.get("seconds", 0))
+                self.progress.update(
+                    task, total=total, completed=done, status=self.fitted[label], refresh=True
+                )
             elif kind == "evaluate" and label in self.tasks:
                 # refresh: a line of its own in a log even right after the fit's (as compare's); held back, it
                 # came at the end, stamped then: '[ 24.0s] popularity · evaluating test-candidates' after warp
