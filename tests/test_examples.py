@@ -70,6 +70,14 @@ def test_notebook_runs(path: Path, tmp_path: Path) -> None:
     assert not [s for s in stderr if "Warning" in s], stderr
     if path.name.startswith("01"):
         assert "Dataset('ml-latest-small'" in text and "Toy Story" in text
+        # the prose says the dataset shows as a card and print(ds) as two lines (it said 'one line', which
+        # neither was once the text repr kept within 80 columns)
+        (cell,) = [c for c in nb.cells if c.cell_type == "code" and c.source.endswith("\nds")]
+        (shown,) = [o["data"] for o in cell.outputs if o.output_type == "execute_result"]
+        assert "<h4>Dataset ml-latest-small</h4>" in shown["text/html"]
+        assert len(shown["text/plain"].splitlines()) == 2 and "(`print(ds)` gives the size in two lines)" in (
+            _markdown(nb, "## 1. Data")
+        )
         # the data cell's comment says 4 stars is the most common rating: its printed counts must agree
         stars = {float(r): int(n) for r, n in re.findall(r"^([0-5]\.[05])\s+(\d+)$", text, re.M)}
         assert len(stars) == 10 and max(stars, key=stars.__getitem__) == 4.0, stars
