@@ -2162,6 +2162,12 @@ def _seeded_specs(models: Sequence[Any], seed: int) -> list[tuple[str, dict[str,
     return specs
 
 
+def _params_of(model: Any) -> dict[str, Any]:
+    """A model's hyperparameters (``get_params``), or none for an object without them."""
+    get = getattr(model, "get_params", None)
+    return dict(get()) if callable(get) else {}
+
+
 def _check_stopping(
     value: Any, specs: Sequence[tuple[str, dict[str, Any]]], key: str, monitor: Any, given_valid: bool = False
 ) -> Any:
@@ -2410,7 +2416,7 @@ class _FoldRun:
         """The finished comparison: its rows and models with the run's settings and provenance."""
         from movierec.provenance import provenance
 
-        self.note_stopping(list(fitted))  # every model's label, in the order given
+        self.note_stopping(fitted)  # every model, in the order given
 
         ds = self.ds
         return Comparison(
@@ -2615,16 +2621,26 @@ class _FoldRun:
             return f"{train._cache['part']} + {valid._cache['part']}"
         return "the given train + valid parts"
 
-    def note_stopping(self, labels: Sequence[str]) -> None:
-        """The comparison's one early-stopping note: each stopped model's epochs, the refit, and the
-        models that could not stop (trained with their own epochs, as without early stopping)."""
+    def note_stopping(self, fitted: Mapping[str, Any]) -> None:
+        """The comparison's one early-stopping note: each stopped model's epochs, the refit, the models
+        that stop by themselves (sasrec, gru4rec: on each user's latest training item, by ``patience``;
+        their ``time_budget`` ends their one fit, noted apart), and the models that could not stop
+        (trained with their own epochs, as without early stopping). ``fitted``: label → model, in the
+        order given. sasrec and gru4rec were said to have "no epochs, or a loop another library runs"."""
         if self.stopping is None:
             return
+        labels = list(fitted)
         done = [f"{lab} {self.stop_fields(lab)['best_epoch']}" for lab in labels if lab in self.stops]
-        rest = [lab for lab in labels if lab not in self.stops]
+        own = [lab for lab in labels if lab not in self.stops and "patience" in _params_of(fitted[lab])]
+        rest = [lab for lab in labels if lab not in self.stops and lab not in own]
         text = f"{STOPPING_NOTE} {self.stop_words()}"
         if done:
             text += f": best epochs {', '.join(done)}, each refit on {self.refit_words()} with them"
+        for lab in own:
+            text += (
+                f"; {lab} stops by itself (on each user's latest training item; "
+                f"patience={_params_of(fitted[lab])['patience']}) and trained once, as without it"
+            )
         if rest:
             text += (
                 f"; {', '.join(rest)} cannot stop between epochs (no epochs, or a loop another library runs) "

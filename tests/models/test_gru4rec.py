@@ -216,3 +216,34 @@ def test_stop_reason_says_what_ended_training_and_compare_notes_the_clock(tiny: 
     )
     said = " ".join(str(note) for note in comp.notes)
     assert "gru4rec stopped at its 1e-06 s time budget after 1 of 5 epochs, before it converged" in said, said
+
+
+def test_a_time_budget_under_early_stopping_is_one_fit_and_noted(tiny: Interactions) -> None:
+    """compare's early stopping refits a model at its best epoch (a second fit), but gru4rec and sasrec
+    stop by themselves (each user's latest training item, ``patience``) and ``can_stop_early`` keeps them
+    out of that path: under ``early_stopping=`` a tiny ``time_budget`` still ends their one fit, the
+    budget note still stands beside the figures, and the stopping note says how they stopped. It said
+    they "cannot stop between epochs (no epochs, or a loop another library runs)": neither is so."""
+    import movierec
+
+    events: list[dict[str, object]] = []
+    comp = movierec.compare(
+        movierec.load(tiny.to_frame()),
+        ["popularity", ("gru4rec", {**SMALL, "epochs": 5, "time_budget": 1e-6})],
+        protocols="full-ranking",
+        early_stopping="ndcg@10",
+        progress=events.append,
+    )
+    fits = [e for e in events if e["model"] == "gru4rec" and str(e["event"]).startswith("fit-")]
+    assert [(e["event"], e.get("stopped"), e.get("epochs_run")) for e in fits] == [
+        ("fit-start", None, None),
+        ("fit-end", "time budget", 1),
+    ]  # one fit, ended by the clock after its first epoch: no refit with another budget of its own
+    said = " ".join(str(note) for note in comp.notes)
+    assert "gru4rec stopped at its 1e-06 s time budget after 1 of 5 epochs, before it converged" in said, said
+    assert (
+        "; gru4rec stops by itself (on each user's latest training item; patience=1) and trained once, as "
+        "without it; popularity cannot stop between epochs (no epochs, or a loop another library runs) and "
+        "trained as without it"
+    ) in said, said
+    assert comp.rows[-1].best_epoch is None  # no early-stopping figures for a model that stopped itself
