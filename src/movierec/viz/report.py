@@ -364,13 +364,13 @@ class _Progress:
                 self.progress.update(self.tasks[label], completed=int(ev.get("epoch", 0)), status=status)
             elif kind == "fit-end" and label in self.tasks:
                 task = self.tasks[label]
-                total, done = epochs_done(self.progress.tasks[task].total, ev)
+                most, done = epochs_done(self.progress.tasks[task].total, ev)
                 if ev.get("stopped"):  # as compare says it, above the bars: the row reads its fit time
                     said = stopped_words(ev["stopped"], ev.get("seconds", 0), ev.get("epochs_run"))
                     self.progress.console.print(model_step(label, said), markup=False, highlight=False)
                 self.fitted[label] = fitted_words(ev.get("seconds", 0))
                 self.progress.update(
-                    task, total=total, completed=done, status=self.fitted[label], refresh=True
+                    task, total=most, completed=done, status=self.fitted[label], refresh=True
                 )
             elif kind == "evaluate" and label in self.tasks:
                 # refresh: a line of its own in a log even right after the fit's (as compare's); held back, it
