@@ -37,6 +37,34 @@ def _ok_line(path: Path) -> str:
     )
 
 
+def _records(stdout: str) -> list[str]:
+    """``serve --check``'s ``ok:`` records, each with its indented later lines joined back on."""
+    records: list[str] = []
+    for line in stdout.splitlines():
+        if line.startswith("    ") and records:
+            records[-1] += " " + line.strip()
+        else:
+            records.append(line)
+    return records
+
+
+def test_each_ok_record_fits_80_columns(svd_artifact, tmp_path: Path) -> None:
+    """``ok: artifacts/ease · ease 456a2e46fe4c · format 1 · 9,724 movies · 610 users · checksums verified``
+    was one 96-column line (113 for knn-baseline): now broken between its parts, its later lines indented."""
+    import shutil
+
+    short = Path("artifacts/svd")  # as in docs/serving.md
+    shutil.copytree(svd_artifact[0], tmp_path / short)
+    out = _run("serve", "--check", "--artifact", str(short), "--db", "none", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert all(len(line) <= 80 for line in lines) and len(lines) == 3, lines
+    assert lines[0].startswith("ok: artifacts/svd · svd ") and lines[1].startswith("    "), lines
+    assert [line for line in lines if line.startswith("ok:")] == [lines[0], "ok: feedback off (--db none)"]
+    whole = _ok_line(tmp_path / short).replace(str(tmp_path / short), str(short))
+    assert _records(out.stdout) == [whole, "ok: feedback off (--db none)"]
+
+
 def test_check_says_ok_for_each_artifact_and_the_store_and_starts_nothing(
     svd_artifact, movies, tmp_path: Path
 ) -> None:
@@ -49,7 +77,7 @@ def test_check_says_ok_for_each_artifact_and_the_store_and_starts_nothing(
         "serve", "--check", "--artifact", str(path), "--db", str(new), "--port", "1", cwd=tmp_path, fresh=True
     )
     assert out.returncode == 0, out.stderr
-    assert out.stdout.splitlines() == [
+    assert _records(out.stdout) == [
         _ok_line(path),
         f"ok: feedback sqlite:///{new} · new (serve creates it)",
     ]
@@ -58,15 +86,13 @@ def test_check_says_ok_for_each_artifact_and_the_store_and_starts_nothing(
     FeedbackStore(new).close()  # a store serve made
     out = _run("serve", "--check", "-a", str(path), "-a", str(other), "--weights", "90,10", "--db", str(new))
     assert out.returncode == 0, out.stderr
-    assert out.stdout.splitlines() == [
+    assert _records(out.stdout) == [
         _ok_line(path),
         _ok_line(other),
         f"ok: feedback sqlite:///{new} · schema 3",
     ]
     out = _run("serve", "--check", "-a", str(path), env={"MOVIEREC_DB": f"sqlite:///{new}"})
-    assert (
-        out.returncode == 0 and out.stdout.splitlines()[-1] == f"ok: feedback sqlite:///{new} · schema 3"
-    ), out
+    assert out.returncode == 0 and _records(out.stdout)[-1] == f"ok: feedback sqlite:///{new} · schema 3", out
     out = _run("serve", "--check", "-a", str(path), "--db", "none")
     assert out.returncode == 0 and out.stdout.splitlines()[-1] == "ok: feedback off (--db none)", out
 
