@@ -311,6 +311,25 @@ def test_cold_users_text_says_what_revealed_means_and_its_paired_tests_fit_80_co
     assert len(rows) == 6, out  # two baselines × three reveal levels
 
 
+def test_cold_users_text_ends_no_line_in_spaces(tmp_path, capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Piped (a log, ``| less``), every row of the curve table ended in two padding spaces, its blank
+    first and last lines were all spaces, and each wrapped line of the two captions ended in one; compare
+    has printed none since a91f67d. The words and the 80 columns stay as they were."""
+    monkeypatch.setenv("COLUMNS", "80")
+    _write_ml100k_layout(planted(), tmp_path / "planted")
+    code, out, err = run_cli(
+        ["cold-users", "--dataset", str(tmp_path / "planted"), "--reveal", "0,1"], capsys
+    )
+    assert code == 0, err
+    lines = out.splitlines()
+    assert [ln for ln in lines if ln != ln.rstrip()] == [], out
+    assert max(len(ln) for ln in lines) <= 80, out
+    text = " ".join(out.split())
+    assert "below each value: its 95% bootstrap interval over users" in text, text
+    assert "p: sign-flip permutation test (two-sided)" in text, text
+    assert any(re.fullmatch(r"\s*popularity\s+0\.\d{3}\s+0\.\d{3}", ln) for ln in lines), out
+
+
 def test_cold_users_paired_table_shows_a_gain_without_a_baseline_value_and_tiny_p() -> None:
     """A baseline scoring 0 has no relative gain (None in the JSON); the text printed it with
     ``{None:+.1%}``, a TypeError. A p-value under 0.001 reads ``<0.001``."""

@@ -209,13 +209,16 @@ def cold_users_cmd(
         print_json(report.to_dict())
         return
     # the captions are printed under their tables at the terminal's width (a table's own caption wraps
-    # at the table's width; the console soft-wraps, so lines are wrapped explicitly with soft_wrap=False)
-    console.print(curve_table(report, f"ndcg@{k}", ds.name, console.width), width=console.width)
-    console.print(curve_caption(report), soft_wrap=False)
+    # at the table's width); no line ends in spaces (piped, every row of the curve table ended in two and
+    # each wrapped caption line in one), as compare prints since a91f67d
+    from movierec.tables import Rstripped, print_lines
+
+    console.print(Rstripped(curve_table(report, f"ndcg@{k}", ds.name, console.width), console.width))
+    print_lines(console, escape(curve_caption(report)))
     if report.paired:
         console.print()
-        console.print(paired_table(report, f"ndcg@{k}"), width=console.width)
-        console.print(PAIRED_CAPTION, soft_wrap=False)
+        console.print(Rstripped(paired_table(report, f"ndcg@{k}"), console.width))
+        print_lines(console, escape(PAIRED_CAPTION))
     if out is not None:
         console.print(f"wrote {escape(str(out / 'cold_users.json'))}")
 
