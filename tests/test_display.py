@@ -313,6 +313,33 @@ def test_a_list_says_what_its_score_means_under_its_table(tmp_path, ds: movierec
     )
 
 
+def test_a_list_in_jupyter_reads_its_text_columns_from_the_left(ds: movierec.Dataset) -> None:
+    """pandas right-aligns every cell: on a phone-width page (the docs site gives an output 242 pixels) a
+    list scrolls sideways and showed each title's end, cut at a different place ('Godfather' far right
+    of 'Shawshank Redempti'). Titles, genres and reasons are left-aligned by a rule of the table's own,
+    whose positions are those columns' places in the row (after the index), whatever comes first."""
+    rec = movierec.Recommender(ds, "ease").fit()
+    for frame in (rec.recommend(1, k=3, explain=True), rec.recommend([1, 2], k=2), rec.similar("Alien", k=3)):
+        page = frame._repr_html_()
+        assert page is not None
+        name = re.search(r'<table border="1" class="dataframe (mr-left-[\d-]+)">', page)
+        assert name is not None, page[:500]
+        head = re.findall(r"<th>([^<]*)</th>", page.split("</tr>")[0])  # the first header row, index first
+        wanted = [n for n, c in enumerate(head, 1) if c in ("title", "genres", "because")]
+        assert len(wanted) == len({"title", "genres", "because"} & set(frame.columns)) >= 2, head
+        rule = re.search(r"<style>([^<]*)\{text-align: left\}</style>", page)
+        assert rule is not None
+        spots = sorted(
+            {
+                int(n)
+                for n in re.findall(
+                    rf"table\.dataframe\.{name.group(1)} td:nth-child\((\d+)\)", rule.group(1)
+                )
+            }
+        )
+        assert spots == wanted, (spots, wanted, head)
+
+
 def test_print_comparison_shows_the_tables_within_the_width(ds: movierec.Dataset) -> None:
     from movierec.display import comparison_text
 

@@ -71,15 +71,39 @@ class Recommendations(pd.DataFrame):
         """pandas' table with no cell cut: pandas cuts text at ``display.max_colwidth`` (50 characters), so
         a notebook showed "Star Wars: Episode V - The Empire Strikes Back..." without its year and dropped
         the last of ``because``'s reasons; an HTML cell wraps instead of running wide. Under it, what the
-        score column means (:func:`column_notes`)."""
+        score column means (:func:`column_notes`).
+
+        Text columns (titles, genres, reasons) are left-aligned, as the CLI's lists are: pandas aligns every
+        cell right, so on a narrow page (a phone, the docs site's 240-pixel output) the titles of a list
+        that scrolls sideways showed only their ends, each cut at a different place."""
         with pd.option_context("display.max_colwidth", None):
             table = super()._repr_html_()
         if table is None:
             return None
+        table = _left_aligned(str(table), self)
         notes = "".join(
             f'<p style="color:#666;margin:.3em 0">{html.escape(n)}</p>' for n in column_notes(self)
         )
-        return str(table) + notes
+        return table + notes
+
+
+#: a list's text columns, which read from their left (numbers and ids stay right-aligned, as pandas sets them)
+_TEXT_COLUMNS = ("title", "genres", "because")
+
+
+def _left_aligned(table: str, frame: pd.DataFrame) -> str:
+    """pandas' HTML ``table`` of ``frame`` with its text columns' header and cells aligned left: a class
+    naming their positions (the rule is the table's own, whatever else the page shows) and one CSS rule.
+    Each row starts with the index's ``<th>`` cells, so column ``i`` is child ``nlevels + i + 1``."""
+    spots = [frame.index.nlevels + i + 1 for i, c in enumerate(frame.columns) if c in _TEXT_COLUMNS]
+    if not spots or 'class="dataframe"' not in table:
+        return table
+    name = "mr-left-" + "-".join(map(str, spots))
+    # table.dataframe.NAME outranks the docs site's '.jupyter-wrapper table.dataframe td' (right-aligned)
+    cells = ", ".join(f"table.dataframe.{name} {c}:nth-child({n})" for n in spots for c in ("td", "th"))
+    return f"<style>{cells} {{text-align: left}}</style>" + table.replace(
+        'class="dataframe"', f'class="dataframe {name}"', 1
+    )
 
 
 #: ``frame.attrs`` key of a list's notes: ``{column: what its numbers mean}``
