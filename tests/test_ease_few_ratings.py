@@ -72,11 +72,11 @@ def test_the_artifact_ranks_known_users_and_visitors_as_the_model(
     rec = fitted["new"]
     art = rec.export(tmp_path / "new")
     assert art.manifest["fold_in"]["popularity_shrink"] == 20.0
-    visitor = [int(r["movieId"]) for r in art.recommend_for_ratings([(TOY_STORY, 5.0)], k=8)]
+    visitor = art.recommend_for_ratings([(TOY_STORY, 5.0)], k=8)["movieId"].tolist()
     assert visitor == _ids(rec.recommend_for({TOY_STORY: 5.0}, k=8))
     old_art = fitted["old"].export(tmp_path / "old")
     assert "popularity_shrink" not in old_art.manifest["fold_in"]
-    old_visitor = [int(r["movieId"]) for r in old_art.recommend_for_ratings([(TOY_STORY, 5.0)], k=8)]
+    old_visitor = old_art.recommend_for_ratings([(TOY_STORY, 5.0)], k=8)["movieId"].tolist()
     assert old_visitor == _ids(fitted["old"].recommend_for({TOY_STORY: 5.0}, k=8)) and ERASER in old_visitor
     n_u = np.diff(rec.model.user_items_.indptr)
     light = int(np.flatnonzero(n_u == n_u[n_u > 0].min())[0])  # a user with the fewest positives

@@ -94,7 +94,7 @@ def test_exported_and_served_like_sasrec(tmp_path) -> None:  # type: ignore[no-u
     known = art.recommend_rows(1, k=5)
     want = model.recommend(np.array([0]), k=5)[0][0]
     assert [r["movieId"] for r in known] == [int(train.item_map.ids[i]) for i in want]
-    recs = art.recommend_for_history([3, 4, 5], k=20)
+    recs = art.recommend_for_history([3, 4, 5], k=20).to_dict("records")
     scores = model.score_new_user(train.item_map.index([3, 4, 5]))
     for r in recs:
         assert abs(r["score"] - scores[train.item_map.index(r["movieId"])]) < 1e-4

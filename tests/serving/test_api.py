@@ -182,7 +182,7 @@ def test_visitor_fold_in(client: httpx.Client, svd_artifact) -> None:
     body = client.post("/recommendations", json=payload).json()
     recs = _check_recs(body, art.model_version)
     assert body["userId"] == "web-abc" and len(recs) == 5 and not {21, 31, 1} & {r["movieId"] for r in recs}
-    want = art.recommend_for_ratings([(21, 5.0), (31, 4.0), (1, 1.5)], 5)
+    want = art.visitor([(21, 5.0), (31, 4.0), (1, 1.5)], 5)["recommendations"]
     assert [r["movieId"] for r in recs] == [r["movieId"] for r in want]
 
 

@@ -24,7 +24,7 @@ from servehelp import Server
 
 import movierec
 from clihelp import run_process
-from movierec.serving.artifact import Artifact, recommendations_frame
+from movierec.serving.artifact import Artifact
 
 #: one xdist worker for the module (make test: -n 2 --dist loadgroup): its tests share the bundled data,
 #: the ease and svd fits and exports and the server (module fixtures), which a second worker built again
@@ -73,9 +73,7 @@ def test_an_implicit_models_lists_carry_the_same_columns_and_count_what_they_say
     row = ours.set_index("movieId").loc[589]
     assert row["n_liked"] == (t2 >= 4).sum() == 150 and len(t2) == 224  # liked by 150, rated by 224
     assert (row["imdbId"], row["tmdbId"], row["year"]) == ("0103064", "280", 1991)
-    visitor = recommendations_frame(
-        art.recommend_for_ratings([(1, 5), (260, 4)], k=5), count=art.count_column
-    )
+    visitor = art.recommend_for_ratings([(1, 5), (260, 4)], k=5)  # a DataFrame, as recommend_for's
     _same(rec.recommend_for({1: 5, 260: 4}, k=5), visitor, "score")
     _same(rec.similar(1, k=5), art.similar(1, k=5), "similarity")
     explained = rec.recommend(1, k=3, explain=True)
@@ -290,8 +288,8 @@ def test_a_notebook_gives_the_exported_artifact_titles_as_it_gives_the_recommend
         ]
     )
     visitor = art.recommend_for_ratings({"Toy Story": 5, "Star Wars: Episode IV": 4}, k=5)
-    assert [r["movieId"] for r in visitor] == rec.recommend_for({1: 5, 260: 4}, k=5)["movieId"].tolist()
-    assert art.recommend_for_ratings([("1", 5), (260, 4)], k=5) == visitor  # "1" is movieId 1 in both
+    _same(rec.recommend_for({1: 5, 260: 4}, k=5), visitor, "score")
+    assert art.recommend_for_ratings([("1", 5), (260, 4)], k=5).equals(visitor)  # "1" is movieId 1 in both
     plain = art.recommend(1, k=4)["movieId"].tolist()
     title = rec.recommend(1, k=1)["title"].iloc[0]
     assert art.recommend(1, k=3, exclude=title)["movieId"].tolist() == plain[1:4]
@@ -324,6 +322,18 @@ def test_a_notebook_gives_the_exported_artifact_titles_as_it_gives_the_recommend
         r"title or the movieId$",
     ):  # Python's words, not the CLI's --movie-id
         art.similar("xyzzy qq")
+    # a person none of whose ratings ease counts as liked: popularity's list, and a warning says so, in both
+    for door, given in ((rec, rec.recommend_for), (art, art.recommend_for_ratings)):
+        with warnings.catch_warnings(record=True) as got:
+            warnings.simplefilter("always")
+            low = given({"Toy Story": 2}, k=5)
+        assert isinstance(low, pd.DataFrame) and [w.filename for w in got] == [__file__], door
+        assert str(got[0].message).startswith(
+            "none of these ratings reaches 4, the rating ease counts as liked"
+        )
+        assert "the most-liked movies (the most ratings ≥ 4)" in str(got[0].message)
+        warned.append(low["movieId"].tolist())
+    assert warned[-1] == warned[-2]
     with pytest.raises(movierec.ConfigError, match=r"^ratings: 5 is not a \(movie, rating\) pair"):
         art.recommend_for_ratings([5])  # type: ignore[list-item]
 

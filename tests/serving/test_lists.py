@@ -52,7 +52,9 @@ def test_no_default_list_reaches_below_the_support_floor(
     als_art = load_artifact(export_artifact(als, bundled, implicit, tmp_path / "als"))
     for a, counts in ((art, support), (als_art, implicit.item_counts())):
         lists = [a.recommend_rows(u, 10) for u in (1, 2, 3, 50, 414, 610)]
-        lists.append(a.recommend_for_ratings([(1, 5.0), (2571, 4.5), (318, 4.0)], 10))  # Toy Story, Matrix
+        lists.append(
+            a.visitor([(1, 5.0), (2571, 4.5), (318, 4.0)], 10)["recommendations"]
+        )  # Toy Story, Matrix
         lists.append(a.similar_rows(1, 10))
         for rows in lists:
             assert len(rows) == 10
@@ -231,7 +233,7 @@ def test_a_harsh_raters_list_is_not_made_of_the_most_rarely_rated_movies(
     assert support[np.argsort(-old)[:10]].max() < 20
 
     low = [(1, 1.0), (6377, 1.5), (1214, 1.0)]  # Toy Story, Finding Nemo, Alien, all disliked
-    visitor = art.recommend_for_ratings(low, 10)
+    visitor = art.visitor(low, 10)["recommendations"]
     assert min(r["ratings"] for r in visitor) >= 20
     items = np.array([art.item_index(m) for m, _ in low])
     theirs = np.asarray(model.score_new_user(items, np.array([r for _, r in low])))

@@ -92,11 +92,11 @@ def test_markov_artifact_reproduces_the_model(markov_artifact, chain: Dataset) -
     )
     hist = [50, 130, 70]
     want = model.score_new_user(np.array([chain.interactions.item_map.index(m) for m in hist]))
-    recs = art.recommend_for_history(hist, k=5)
+    recs = art.recommend_for_history(hist, k=5).to_dict("records")
     assert recs[0]["movieId"] == nxt(70) and recs[0]["score"] == pytest.approx(float(want.max()))
     assert not {r["movieId"] for r in recs} & set(hist)
     # ratings in the order given are the history for a sequence model
-    assert art.recommend_for_ratings([(130, 4.0), (70, 2.0), (50, 5.0)], k=1)[0]["movieId"] == nxt(50)
+    assert art.recommend_for_ratings([(130, 4.0), (70, 2.0), (50, 5.0)], k=1)["movieId"].iloc[0] == nxt(50)
     with pytest.raises(UnknownIdError, match="31337"):
         art.recommend_for_history([31337])
 
@@ -159,7 +159,7 @@ def test_sasrec_artifact_scores_known_users_without_torch_and_a_visitor_with_it(
     idx = np.array([chain.interactions.item_map.index(m) for m in hist])
     want = model.score_new_user(idx)
     want[idx] = -np.inf
-    recs = art.recommend_for_history(hist, k=3)
+    recs = art.recommend_for_history(hist, k=3).to_dict("records")
     assert [r["movieId"] for r in recs] == [
         int(chain.interactions.item_map.ids[i]) for i in np.argsort(-want)[:3]
     ]

@@ -16,6 +16,7 @@ import hashlib
 import json
 import os
 import shutil
+import warnings
 import zipfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -42,6 +43,7 @@ from movierec.titles import (
     genre_spellings,
     match_title,
     no_titles,
+    outside_movierec,
     respelled,
     search_key,
     suggest_titles,
@@ -1435,14 +1437,28 @@ class Artifact(IdMapped):
         ratings: Sequence[tuple[object, float]] | Mapping[object, float],
         k: int = 10,
         genres: Sequence[str] | None = None,
-    ) -> list[dict[str, Any]]:
+    ) -> pd.DataFrame:
         """Top-``k`` for a person not in training, from ``(movie, rating)`` pairs or ``{movie: rating}`` (the
         mapping :meth:`movierec.Recommender.recommend_for` takes), each movie a movieId or a title
-        (:meth:`movie_id`); see :meth:`visitor`."""
+        (:meth:`movie_id`): a DataFrame, as :meth:`recommend` and ``recommend_for`` give (:meth:`visitor`
+        gives the API's JSON rows). When the list is popularity's (an implicit model given no rating it
+        counts as liked) a warning says so, as ``recommend_for``'s does."""
         pairs = self._rating_pairs(ratings)
         if not pairs:
             raise ConfigError("ratings: at least one (movieId, rating) pair is needed")
-        return self.visitor(pairs, k, genres=genres)["recommendations"]
+        return self._visitor_frame(self.visitor(pairs, k, genres=genres))
+
+    def _visitor_frame(self, answer: dict[str, Any]) -> pd.DataFrame:
+        """:meth:`visitor`'s answer as a notebook reads it: its rows as :meth:`recommend`'s DataFrame, the score
+        said under it, and its ``fallback`` as a warning at the caller's line (the list of JSON rows this gave
+        printed 300 columns wide and dropped the fallback's reason)."""
+        fallback = answer["fallback"]
+        if fallback:
+            warnings.warn(fallback.removeprefix("popularity: "), UserWarning, stacklevel=outside_movierec())
+        frame = recommendations_frame(answer["recommendations"], count=self.count_column)
+        about = fallback_score(self.count_column) if fallback else score_meaning(self.kind == "explicit")
+        frame.attrs[ABOUT] = {"score": about}
+        return frame
 
     def _rating_pairs(
         self, ratings: Sequence[tuple[object, float]] | Mapping[object, float]
@@ -1466,8 +1482,9 @@ class Artifact(IdMapped):
         k: int = 10,
         genres: Sequence[str] | None = None,
         ratings: Sequence[tuple[object, float]] = (),
-    ) -> list[dict[str, Any]]:
-        """Top-``k`` for a visitor from the movies they saw in order (oldest first); seen and rated movies excluded.
+    ) -> pd.DataFrame:
+        """Top-``k`` for a visitor from the movies they saw in order (oldest first), as a DataFrame
+        (:meth:`recommend_for_ratings`'s); seen and rated movies excluded.
 
         Sequence models (markov, sasrec) score what comes next after this order; other models
         fold in ``ratings`` when given, else take every history movie as a positive.
@@ -1475,7 +1492,7 @@ class Artifact(IdMapped):
         if not history:
             raise ConfigError("history: at least one movieId is needed")
         order = [self.movie_id(m) for m in history]  # titles too (movie_id)
-        return self.visitor(self._rating_pairs(ratings), k, history=order, genres=genres)["recommendations"]
+        return self._visitor_frame(self.visitor(self._rating_pairs(ratings), k, history=order, genres=genres))
 
     # --- similar items ----------------------------------------------------------------
     def similar(
