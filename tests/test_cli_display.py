@@ -141,6 +141,28 @@ def test_models_shows_the_other_names_each_parameter_takes(capsys: pytest.Captur
     assert "bsl_options: Surprise's bsl_options keys are parameters of their own here" in text
 
 
+def test_one_model_prints_its_text_as_written_and_ends_no_line_in_spaces(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``movierec models NAME`` printed its summary and 'defaults from' through rich markup: ease's
+    ``T[a, b] = Σ_u …`` lost ``[a, b]`` and markov's ``(C[i, j] + alpha · p(j)) / (C[i, ·] + alpha)`` its
+    brackets, read as style tags. Piped, each wrapped line of those sentences ended in a space (ease: 10)."""
+    from clihelp import run_cli
+
+    monkeypatch.setenv("COLUMNS", "80")
+    for name, needle in (
+        ("ease", "T[a, b] = Σ_u |I_u|^−2δ"),
+        ("markov", "(C[i, j] + alpha · p(j)) / (C[i, ·] + alpha)"),
+        ("svd", "defaults from: the reference notebook's settings"),
+    ):
+        code, out, err = run_cli(["models", name], capsys)
+        assert code == 0, err
+        assert needle in " ".join(out.split()), out
+        lines = out.splitlines()
+        assert [ln for ln in lines if ln != ln.rstrip()] == [], out
+        assert max(cell_len(ln) for ln in lines) <= 80, out
+
+
 def test_every_none_default_says_what_it_stands_for(capsys: pytest.CaptureFixture[str]) -> None:
     """``lr_bias = None`` or ``similarity = None`` alone told a reader nothing: each registered model's
     parameter whose default is None has a meaning, shown by ``movierec models NAME`` and in ``--json``."""

@@ -220,6 +220,17 @@ def _entry(text: str) -> None:
     console.print(wrapped, markup=False, highlight=False, soft_wrap=True)
 
 
+def _para(text: str) -> None:
+    """A sentence of :func:`_print_one` (a summary, where defaults come from), literal, word-wrapped at the
+    console's width with no line ending in a space: printed by rich with ``soft_wrap=False``, each wrapped
+    line kept the space it broke at (piped, 'movierec models ease' ended 10 of its lines in one)."""
+    from rich.text import Text
+
+    from movierec.tables import print_lines
+
+    print_lines(console, Text(text))
+
+
 #: what a model's ``random_state`` is in use: the class's own default (svd's 0) is only the bare class's
 _SEEDED = "the bare class's; Recommender, compare and the commands that fit give it their seed, 42 unless seed= or --seed"
 
@@ -229,9 +240,11 @@ def _print_one(info: dict[str, Any]) -> None:
     with, the reference library's names it has no counterpart for, where the defaults come from, the search space."""
     # wrapped at the width (the console soft-wraps by default, and 'surprise:normal-predictor (explicit) ·
     # movierec.models.reference.surprise.SurpriseNormalPredictor' is 95 columns)
+    from movierec.tables import print_lines
+
     head = f"[bold]{info['name']}[/] ({info['kind'] or 'not installed'}) · {info['class']}"
-    console.print(head, soft_wrap=False)
-    console.print(info["summary"], soft_wrap=False)
+    print_lines(console, head)
+    _para(info["summary"])
     if not info["available"]:  # the summary says what to install; the rest needs the class
         return
     idle, never, fixed = info["acts_only_with"], info["never_acts"], info["only_value"]
@@ -249,9 +262,7 @@ def _print_one(info: dict[str, Any]) -> None:
     compounds = info.get("compound_names") or {}
     if compounds:
         sets = "; ".join(f"{c} sets {' and '.join(parts)}" for c, parts in compounds.items())
-        console.print(
-            f"{sets} (a part given by its own name wins, as in Surprise)", soft_wrap=False, markup=False
-        )
+        _para(f"{sets} (a part given by its own name wins, as in Surprise)")
     by_reason: dict[str, list[str]] = {}
     for foreign, why in (info.get("no_counterpart") or {}).items():
         by_reason.setdefault(why, []).append(foreign)
@@ -260,7 +271,7 @@ def _print_one(info: dict[str, Any]) -> None:
         for why, names in by_reason.items():
             _entry(f"{', '.join(names)}: {why}")
     if info.get("defaults_from"):
-        console.print(f"defaults from: {info['defaults_from']}", soft_wrap=False)
+        _para(f"defaults from: {info['defaults_from']}")
     space = info.get("search_space") or {}
     if space:
         console.print(f"search space (movierec tune --model {info['name']}):")
