@@ -249,7 +249,9 @@ def test_a_study_shows_itself_in_a_notebook(small: Interactions) -> None:
         plt.close(png)
 
 
-def test_progress_is_a_switch_as_in_compare(small: Interactions, capsys: pytest.CaptureFixture[str]) -> None:
+def test_progress_is_a_switch_as_in_compare(
+    small: Interactions, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     """``tune(progress=False)`` was a TypeError ('bool' object is not callable) after the first trial;
     ``compare`` takes ``progress=False``, so a notebook passes it to both. ``True``: a line when the study
     starts, one per trial (n/N, value, best so far, seconds) and one for the test refit."""
@@ -265,6 +267,13 @@ def test_progress_is_a_switch_as_in_compare(small: Interactions, capsys: pytest.
     assert lines[3].startswith(
         f"test rmse of the best parameters, refit on the training split: {res.test_score:.4f} ("
     )
+    # with one validation split the start line ran to 87 columns at a terminal of 80: it wraps at a space
+    monkeypatch.setenv("COLUMNS", "80")
+    tune(small, "baseline", metric="rmse", n_trials=1, cv=1, seed=3, progress=True)
+    said = capsys.readouterr().err.splitlines()
+    assert max(len(line) for line in said) <= 80, said
+    start = f"tuning baseline for rmse: 1 trial, one 20% validation split of {int(0.8 * small.n_ratings):,}"
+    assert " ".join(said[:2]) == f"{start} training ratings" and len(said[0]) > 70, said
 
 
 class _Terminal(io.StringIO):
