@@ -140,6 +140,33 @@ def test_piped_status_prints_a_long_step_and_its_time_but_nothing_for_a_short_on
     assert re.fullmatch(r"\[\s*[\d.]+s\] training ensemble: refitting the bases: done in 0\.\d s", lines[2])
 
 
+def test_exports_steps_are_stamped_from_the_commands_start(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """``export --model slim`` piped read '[10.2s] training slim …: done in 10.2 s' then '[3.0s] checking
+    slim's top-N …': each step's lines counted from the step's own start, so the log's clock ran backwards.
+    They count from the command's start now (status's ``origin``). ials trains and checks in about 7 s each on
+    ml-latest-small here, so both steps print their lines (a step under 3 s prints none)."""
+    from clihelp import run_process
+    from movierec.progress import status
+
+    out = io.StringIO()
+    console = Console(file=out, force_terminal=False, width=120)
+    with status(console, "second step", after=0, origin=time.monotonic() - 10):
+        pass
+    assert re.fullmatch(r"\[  10\.\ds\] second step …", out.getvalue().splitlines()[0]), out.getvalue()
+    done = run_process("export", "-m", "ials", "--out", str(tmp_path / "ials"))
+    assert done.returncode == 0, done.stderr
+    stamped = [line for line in done.stderr.splitlines() if re.match(r"\[\s*[\d.]+s\] ", line)]
+    steps = [re.sub(r"^\[\s*[\d.]+s\] ", "", line) for line in stamped]
+    assert steps == [
+        "training ials on 48,580 interactions …",
+        steps[1],
+        "checking ials's top-N against popularity on a hold-out split …",
+        steps[3],
+    ] and steps[1].startswith("training ials on 48,580 interactions: done in "), done.stderr
+    stamps = [float(re.match(r"\[\s*([\d.]+)s\]", line).group(1)) for line in stamped]  # type: ignore[union-attr]
+    assert stamps == sorted(stamps) and stamps[2] >= stamps[1] + 3.0, done.stderr  # the check began after it
+
+
 def test_piped_status_says_no_done_line_for_a_step_that_failed() -> None:
     from movierec.progress import status
 

@@ -226,12 +226,14 @@ class LineStatus:
         )
 
 
-def status(console: Any, text: str, *, after: float = 3.0) -> Any:
+def status(console: Any, text: str, *, after: float = 3.0, origin: float | None = None) -> Any:
     """rich's spinner (``console.status``) on a terminal; :class:`LineStatus` in pipes, logs and notebooks'
-    ``!`` cells, where a long step (``export --model ensemble`` trains for about a minute) printed nothing."""
+    ``!`` cells, where a long step (``export --model ensemble`` trains for about a minute) printed nothing.
+    ``origin``: the command's start (``time.monotonic()``), so the lines of its several steps are stamped
+    from one clock (see :class:`LineStatus`)."""
     if live(console):
         return console.status(text)
-    return LineStatus(console, text, after=after)
+    return LineStatus(console, text, after=after, origin=origin)
 
 
 def budget_words(model: object) -> str:
