@@ -267,7 +267,7 @@ def test_an_unknown_user_in_a_notebook_says_what_to_do(svd_artifact) -> None:
     art = load_artifact(svd_artifact[0])
     said = (
         "unknown user id 99999: the artifact has no ratings from that user ({}); for someone not in the "
-        "data, give their ratings to recommend_for_ratings([(movieId, rating), …])"
+        "data, give their ratings to recommend_for_ratings({{movie: rating, …}})"
     )
     from movierec.titles import known_users
 
@@ -278,7 +278,7 @@ def test_an_unknown_user_in_a_notebook_says_what_to_do(svd_artifact) -> None:
     with pytest.raises(UnknownIdError) as err:
         art.recommend_rows(99999, 3)
     assert str(err.value) == "unknown user id 99999"
-    assert len(art.recommend_for_ratings([(21, 5.0)], 3)) == 3  # the call the message names works
+    assert len(art.recommend_for_ratings({21: 5.0}, 3)) == 3  # the call the message names works
 
 
 def test_predict_equals_the_models_predicted_rating(svd_artifact, movies: Dataset, tmp_path: Path) -> None:

@@ -1056,7 +1056,7 @@ class Artifact(IdMapped):
 
             raise UnknownIdError(
                 f"{exc}: the artifact has no ratings from that user ({known_users(self.user_map.ids)}); for "
-                "someone not in the data, give their ratings to recommend_for_ratings([(movieId, rating), …])"
+                "someone not in the data, give their ratings to recommend_for_ratings({movie: rating, …})"
             ) from None
 
     def recommend_rows(self, user_raw_id: object, k: int = 10, **options: Any) -> list[dict[str, Any]]:
