@@ -1107,12 +1107,11 @@ def _print_list(
     ``fallback``: the popularity fallback's list, whose score is that count."""
     # a rating model's score is not its predicted rating: say why the two columns differ; a ranking
     # model's score (ease 0.136, itemknn 28.9) is on its own scale, which a reader would take for a rating
-    if fallback:  # 274.000 beside "only the order means something" read as a model's score
-        caption = f"score: the movie's {counted} (the popularity fallback's ranking, not the model's)"
-    elif with_rating or rates:  # a re-ranked list drops the predicted rating; its score is still shrunk
-        caption = "score: the predicted rating, shrunk for rarely rated movies"
-    else:
-        caption = "score: on the model's own scale, not a rating; only the order means something"
+    from movierec.display import fallback_score, score_meaning  # the sentences a DataFrame's list prints too
+
+    # fallback: 274.000 beside "only the order means something" read as a model's score; a re-ranked
+    # list drops the predicted rating, but its score is still the shrunk prediction
+    caption = "score: " + (fallback_score(counted) if fallback else score_meaning(with_rating or rates))
     cols = [("#", "right"), ("movieId", "right"), ("title", "left"), ("score", "right")]
     cols += [("predicted\nrating", "right")] if with_rating else []  # two lines: 9 columns wide, not 16
     cols += [("because", "left")] if because else [(counted.replace(" of ", "\nof ", 1), "right")]
@@ -1624,8 +1623,8 @@ def _print_similar(
         say("note", thin)
     floor = art.min_support if min_support is None else min_support
     counted = _counted(art)
-    # data without ratings: movies are chosen together (watched, bought), not liked or rated
-    liked, co = ("chosen", "co-interactions") if counted == "interactions" else ("liked", "co-ratings")
+    from movierec.display import similarity_meaning
+
     columns = [("#", "right"), ("movieId", "right"), ("title", "left"), ("similarity", "right")]
     columns.append((counted.replace(" of ", "\nof ", 1), "right"))
     digits = score_decimals([r["score"] for r in rows])
@@ -1639,13 +1638,9 @@ def _print_similar(
         title_column=2,
         title=f"movies like {target} · {described} · {_floor_text(floor, counted)}",
         title_justify="left",
-        # lift is a ratio to chance; ease's 0.0067 a regression weight, svd's a cosine
-        caption="similarity: "
-        + (
-            f"{liked} together this many times as often as chance says, shrunk for few {co}"
-            if by[0] == "lift"
-            else f"the model's own scale, shrunk for few {co}; only order counts"
-        ),
+        # lift is a ratio to chance; ease's 0.0067 a regression weight, svd's a cosine; data without
+        # ratings: movies are chosen together (watched, bought), not liked or rated
+        caption="similarity: " + similarity_meaning(by[0], interactions_only=counted == "interactions"),
         caption_justify="left",
     )
     print_table(table)
