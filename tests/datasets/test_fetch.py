@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 import socket
 import subprocess
 import threading
@@ -49,7 +50,8 @@ def dataset_zip(folder: str = "ml-test") -> bytes:
 
 
 class _Handler(BaseHTTPRequestHandler):
-    """Routes: /ok/* honours Range, /norange/* ignores it, /truncate/* stops halfway, else 404."""
+    """Routes: /ok/* honours Range, /norange/* ignores it, /truncate/* stops halfway, /trickle/* sends
+    64 KiB every 0.5 s, else 404."""
 
     def do_GET(self) -> None:
         srv: _Server = self.server  # type: ignore[assignment]
@@ -78,6 +80,12 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if mode == "slow":  # long enough that concurrent fetches overlap
             time.sleep(0.3)
+        if mode == "trickle":  # 64 KiB every 0.5 s: a download that runs for seconds, as a real one does
+            for at in range(start, len(body), 1 << 16):
+                self.wfile.write(body[at : at + (1 << 16)])
+                self.wfile.flush()
+                time.sleep(0.5)
+            return
         if mode == "truncate":
             self.wfile.write(body[: len(body) // 2])
             self.wfile.flush()
@@ -363,6 +371,30 @@ def test_cli_fetch_success_then_listed(server, cache):
     assert "ml-latest ready" in ok.stdout and (cache / "ml-latest" / "ratings.csv").is_file()
     assert locate(REGISTRY["ml-latest"]) == cache / "ml-latest"  # what `data list` reports as cached
     assert locate(REGISTRY["ml-1m"]) is None
+
+
+def test_cli_fetch_piped_shows_a_long_download_as_lines(server, cache):
+    """Piped (``2>&1 | tee log``, CI), rich's bar drew nothing: a 262 MB fetch was silent until it ended.
+    A download running past 3 s prints a stamped line every few seconds and where it ended; the Terms
+    sentence (97 columns) is wrapped at words within 80."""
+    body = make_zip({"ml-latest/ratings.csv": ratings_csv(), "ml-latest/README.txt": b"x" * 600_000})
+    assert len(body) > 9 * (1 << 16)  # ten blocks, half a second apart: lines at 3 s and more to come
+    server.files["ml-latest.zip"] = body
+    url = server.url("trickle/ml-latest.zip")
+    proc = run_process(
+        "data", "fetch", "ml-latest", "--url", url, env={"MOVIEREC_DATA": str(cache), "COLUMNS": "80"}
+    )
+    assert proc.returncode == 0, proc.stderr
+    total = f"{len(body) / 1e6:.1f}"
+    lines = proc.stderr.splitlines()
+    shape = re.compile(r"\[ +\d+\.\ds\] fetch ml-latest · \d+\.\d/" + re.escape(total) + " MB")
+    assert len(lines) >= 2 and all(shape.fullmatch(ln) for ln in lines), lines
+    assert lines[-1].endswith(f" · {total}/{total} MB"), lines  # where it ended: all of it
+    assert float(lines[0].split("s]")[0].strip("[ ")) >= 3.0, lines  # nothing for a quick download
+    out = proc.stdout.splitlines()
+    # a path wider than the line keeps a line of its own, whole; the sentences fit 80 columns
+    assert all(len(ln) <= 80 for ln in out if "/" not in ln) and all(ln == ln.rstrip() for ln in out), out
+    assert "Terms: GroupLens research-use terms: non-commercial" in " ".join(out), out
 
 
 def _one_error_line(proc: subprocess.CompletedProcess[str]) -> str:

@@ -79,12 +79,13 @@ def fetch_cmd(
     from movierec.datasets.fetch import fetch
 
     spec = get_spec(name)
-    folder = fetch(name, path=path, url=url, force=force)
+    # progress=True: a bar on a terminal, and piped (a log, CI) a line every few seconds of a long download
+    folder = fetch(name, path=path, url=url, force=force, progress=True)
     if spec.bundled and path is None and url is None:
-        console.print(f"{name} is bundled with movierec (nothing to download): {escape(str(folder))}")
+        print_prose(f"{name} is bundled with movierec (nothing to download): {escape(str(folder))}")
         return
-    console.print(f"[green]ok[/] {name} ready in {escape(str(folder))}")
-    console.print(f"Terms: {spec.licence}.")
+    print_prose(f"[green]ok[/] {name} ready in {escape(str(folder))}")
+    print_prose(escape(f"Terms: {spec.licence}."))  # 97 columns: wrapped at words, not by the terminal
 
 
 @data_app.command("info")
