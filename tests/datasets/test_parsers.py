@@ -258,6 +258,37 @@ def test_bad_input_names_file_and_line(name, pattern):
     assert "\n" not in str(err.value)
 
 
+def test_a_rating_column_with_no_value_names_the_load_without_ratings(tmp_path, capsys):
+    """An export of who watched what with an empty ``rating`` column was refused as every row bad ('4 bad
+    rows (rating not a finite number): line 2 (rating empty), …'), which never said such data loads as
+    interactions; now one line says so, in each caller's spelling, and the load it names works."""
+    from clihelp import run_cli
+
+    path = tmp_path / "watched.csv"
+    path.write_text("userId,movieId,rating,timestamp\n1,10,,5\n1,20,,6\n2,10,,7\n2,30, ,8\n")
+    said = (
+        "watched.csv: every rating is empty (column 'rating', 4 rows): for data without ratings, read it with"
+    )
+    with pytest.raises(DataError) as err:
+        load(path)
+    assert str(err.value).endswith(
+        f"{said} rating_col=None (every row a positive of 1), or name the column of ratings with rating_col='COLUMN'"
+    )
+    with pytest.raises(DataError) as err:
+        load(pd.read_csv(path))
+    assert str(err.value).startswith("DataFrame: every rating is empty (column 'rating', 4 rows)")
+    assert "rating_col=None" in str(err.value) and "--rating-col" not in str(err.value)
+    code, _, stderr = run_cli(["data", "info", "--ratings", str(path)], capsys)
+    assert code == 2 and "Traceback" not in stderr
+    assert " ".join(stderr.split()).endswith(
+        f"{said} --rating-col '' (every row a positive of 1), or name the column of ratings with --rating-col COLUMN"
+    )
+    assert load(path, rating_col=None).interactions.n_ratings == 4
+    path.write_text("userId,movieId,rating,timestamp\n1,10,,5\n1,20,good,6\n2,10,,7\n")  # one value: bad rows
+    with pytest.raises(DataError, match=r"watched.csv: 3 bad rows \(rating not a finite number\)"):
+        load(path)
+
+
 def test_missing_file_and_folder(tmp_path):
     with pytest.raises(DataError, match=r"nope.csv: no such file"):
         load_ratings_file(tmp_path / "nope.csv")

@@ -27,7 +27,6 @@ from movierec.datasets.parsers import (
     HEADER_NOTE,
     TIME_NOTE,
     ColumnOptionsError,
-    MissingColumnsError,
     movies_from_frame,
     parse_delimiter,
     ratings_from_frame,
@@ -483,7 +482,7 @@ def from_frame(
     except BadRowsError as exc:  # each bad row by its position, and its label where df.loc differs
         raise DataError(exc.render(functools.partial(_frame_row, frame))) from None
     except DataError as exc:
-        text = exc.in_keywords() if isinstance(exc, MissingColumnsError) else str(exc)
+        text = exc.in_keywords() if isinstance(exc, ColumnOptionsError) else str(exc)
         for old, new in _FRAME_WORDS:
             text = text.replace(old, new)
         row = re.match(r"DataFrame, row (\d+):", text)

@@ -959,6 +959,8 @@ def _canonical_ratings(
         else:
             r = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
         bad = ~np.isfinite(r)
+        if bad.all():
+            _check_not_all_empty(raw, label, rating_col)
         if bad.any():
             problems.append(_value_problem(bad, raw, "rating", "is not a finite number"))
         del bad
@@ -973,6 +975,26 @@ def _canonical_ratings(
     if note is not None:  # timestamps in ms/µs/ns: the loader adds this to the dataset's notes
         out.attrs[TIME_NOTE] = note
     return out
+
+
+def _check_not_all_empty(raw: pd.Series, label: str, rating_col: str) -> None:
+    """Refuse a rating column with no value at all in words that name the fix: an export of who watched
+    what often keeps an empty ``rating`` column, which was counted as every row bad ('2,275 bad rows (rating
+    not a finite number): line 2 (rating empty), …') without saying that such data loads as interactions."""
+    empty = raw.isna() | raw.astype(str).str.strip().eq("")
+    if not empty.all():
+        return
+    head = f"{label}: every rating is empty (column {rating_col!r}, {len(raw):,} rows)"
+
+    def fix(none: str, named: str) -> str:
+        return (
+            f"{head}: for data without ratings, read it with {none} (every row a positive of 1), or {named}"
+        )
+
+    raise ColumnOptionsError(
+        fix("--rating-col ''", "name the column of ratings with --rating-col COLUMN"),
+        fix("rating_col=None", "name the column of ratings with rating_col='COLUMN'"),
+    )
 
 
 def _read_formatted(
