@@ -332,6 +332,35 @@ def test_ctrl_c_during_tune_keeps_the_finished_trials(tmp_path: Path) -> None:
     assert done and int(done[1]) + int(done[2]) == kept + 1, proc.stdout  # the kept ones and this run's one
 
 
+def test_the_interrupted_line_is_wrapped_at_spaces_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """tune's line after Ctrl-C ran to 153 columns and was printed whole: an 80-column terminal broke it
+    inside the study's path ('…/tcc/s' / 'tudy.db'). On a terminal it is wrapped at spaces as an error
+    line is; piped it stays one line, which the tests above and scripts read."""
+    import io
+
+    from movierec import cli
+    from movierec.output_folders import record_outcome
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    kept = (
+        "the study's 3 finished trials are kept in /tmp/h151/tcc/study.db: run the same command again to "
+        "continue (its trials add to these)"
+    )
+    said = f"movierec: interrupted; {kept}"
+    monkeypatch.setenv("COLUMNS", "80")
+    for stream, width in ((Terminal(), 80), (io.StringIO(), len(said))):
+        monkeypatch.setattr(sys, "stderr", stream)
+        record_outcome(KeyboardInterrupt(), kept)
+        cli._stopped("interrupted")
+        lines = stream.getvalue().splitlines()
+        assert " ".join(lines) == said and max(len(ln) for ln in lines) <= width, lines
+        assert all(ln.split()[-1] in said.split() for ln in lines), lines  # broken between words
+    assert len(lines) == 1  # piped: one line
+
+
 # --- the building blocks ---------------------------------------------------------------------------
 
 

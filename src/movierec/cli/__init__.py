@@ -190,10 +190,12 @@ def _outcome_tail(lines: list[str] | None) -> str:
 
 
 def _stopped(word: str) -> None:
-    """``movierec: interrupted`` (or ``aborted``) and what the run left on disk, on one line."""
+    """``movierec: interrupted`` (or ``aborted``) and what the run left on disk, on one line, wrapped at
+    spaces on a terminal as an error line is: tune's 'the study's 3 finished trials are kept in …' ran to
+    153 columns with its --out, broken by an 80-column terminal inside the path ('…/tcc/s' / 'tudy.db')."""
     from movierec.output_folders import take_outcomes
 
-    print(f"movierec: {word}{_outcome_tail(take_outcomes())}", file=sys.stderr)
+    print(_fitted(f"movierec: {word}{_outcome_tail(take_outcomes())}"), file=sys.stderr)
 
 
 #: SIGTERM is raised as an interrupt (:class:`Terminated`); the signals received during this run decide the
