@@ -146,6 +146,27 @@ def test_feedback_report_cli(db_url: str) -> None:
     assert rows[1].count("[") == 2 and "v-old" not in rows[1]
 
 
+def test_the_liked_difference_is_in_percentage_points(tmp_path: Path) -> None:
+    """Shares of 75% and 0% differ by 75 points; the table printed '-75.0%' under 'Δ liked', which a reader
+    takes for a relative change (a 75% drop of 75% is 18.75%). It prints '-75.0 pp', its interval in points,
+    and the caption says so; --json keeps the fractions."""
+    db = f"sqlite:///{tmp_path / 'fb.db'}"
+    store = FeedbackStore(db)
+    for i in range(20):
+        store.add(f"a{i}", str(i), "21", 5.0 if i % 4 else 2.0, model_version="v-old")
+        store.add(f"b{i}", str(100 + i), "21", 3.0, model_version="v-new")
+    store.close()
+    result = CliRunner().invoke(app, ["feedback", "report", "--db", db], env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    row = next(line for line in result.output.splitlines() if "v-new" in line)
+    assert row.split("│")[-2].strip() == "-75.0 pp", row
+    assert "-75.0%" not in result.output
+    text = " ".join(result.output.split())
+    assert "Δ liked: the difference of the liked shares in percentage points (pp)" in text, text
+    got = json.loads(CliRunner().invoke(app, ["feedback", "report", "--db", db, "--json"]).output)
+    assert got["versions"][1]["likedDiff"] == pytest.approx(-0.75)
+
+
 def test_a_served_version_stays_whole_at_80_columns(tmp_path: Path) -> None:
     """The version is what /health, X-Model-Version and /metrics name and what an operator copies: at 80
     columns the table folded serve's 12-hex versions over two lines ('7596d1bc65' / '03')."""

@@ -58,13 +58,19 @@ def report_cmd(
         console.print(f"no feedback in {escape(str(url))} yet")
         return
 
-    def ci(row: dict, m: str, lo: str, hi: str, fmt: str) -> str:
+    def ci(row: dict, m: str, lo: str, hi: str, fmt: str, unit: str = "") -> str:
+        """The value (``unit`` after it), its interval on the line below; ``fmt`` 'pp': a difference of two
+        shares in percentage points ('+17.1 pp', not '+17.1%', which reads as a relative gain)."""
         v = row.get(m)
         if v is None or (isinstance(v, float) and math.isnan(v)):
             return "–"
+
+        def shown(x: float) -> str:
+            return format(100 * x, "+.1f") if fmt == "pp" else format(x, fmt)
+
         if math.isnan(row[lo]):
-            return format(v, fmt)
-        return f"{format(v, fmt)}\n[{format(row[lo], fmt)}, {format(row[hi], fmt)}]"  # the interval below
+            return shown(v) + unit
+        return f"{shown(v)}{unit}\n[{shown(row[lo])}, {shown(row[hi])}]"  # the interval below
 
     out = Table(title=f"feedback by model version ({url})", title_justify="left")
     # whole on one line: it is what /health, X-Model-Version and /metrics name and an operator copies (at 80
@@ -82,9 +88,12 @@ def report_cmd(
             ci(row, "meanRating", "meanLow", "meanHigh", ".2f"),
             ci(row, "likedShare", "likedLow", "likedHigh", ".1%"),
             "baseline" if first else ci(row, "meanDiff", "meanDiffLow", "meanDiffHigh", "+.2f"),
-            "" if first else ci(row, "likedDiff", "likedDiffLow", "likedDiffHigh", "+.1%"),
+            "" if first else ci(row, "likedDiff", "likedDiffLow", "likedDiffHigh", "pp", " pp"),
         )
-    out.caption = "brackets: 95% intervals, users resampled with all their ratings"
+    out.caption = (
+        "brackets: 95% intervals, users resampled with all their ratings; Δ liked: the difference of the "
+        "liked shares in percentage points (pp)"
+    )
     if table["model"].isna().any():
         out.caption += "; model ?: rows stored before the model was recorded (name it with --artifact DIR)"
     print_table(out)
