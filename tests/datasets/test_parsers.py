@@ -562,7 +562,7 @@ def test_a_movies_frame_may_name_its_ids_as_the_ratings_item_col_does(tmp_path):
     )
     with pytest.raises(
         DataError,
-        match=r"^movies DataFrame: missing column 'sku' \(the ratings' item column\) or 'movieId' \(found: id, title, genres\)$",
+        match=r"^movies DataFrame: missing column 'sku' \(the ratings' item column\) or 'movieId' \(found: id, title, genres\); name its column of movie ids 'sku', as the ratings' item column is named$",
     ):
         load(
             frame,
@@ -571,6 +571,74 @@ def test_a_movies_frame_may_name_its_ids_as_the_ratings_item_col_does(tmp_path):
             rating_col="stars",
             movies=titles.rename(columns={"sku": "id"}),
         )
+
+
+def test_a_movies_file_in_imdbs_tab_layout_or_with_semicolons_gives_its_titles(tmp_path, capsys):
+    """IMDb's ``title.basics.tsv`` layout (tabs, ``primaryTitle``, ``startYear``, genres ``Crime,Drama``,
+    ``\\N`` for none) and a spreadsheet's ``;``-separated export were read as comma-separated and stopped
+    with 'malformed row (broken quoting or wrong delimiter)', which no option could change (``--sep`` is
+    the ratings file's). Each now gives the lists their titles, years and genres."""
+    from clihelp import run_cli
+
+    ratings = tmp_path / "ratings.csv"
+    ratings.write_text(
+        "userId,movieId,rating\nu1,tt0114709,5\nu1,tt0113497,3\nu2,tt0114709,4\nu2,tt0113228,2\n"
+    )
+    tsv = tmp_path / "title.basics.tsv"
+    tsv.write_text(
+        "movieId\ttitleType\tprimaryTitle\tstartYear\tgenres\n"
+        "tt0114709\tmovie\tToy Story\t1995\tAdventure,Animation,Comedy\n"
+        "tt0113497\tmovie\tJumanji\t1995\tAdventure, Family\n"
+        "tt0113228\tmovie\tGrumpier Old Men\t\\N\t\\N\n"
+    )
+    movies = load(ratings, movies=tsv).movies.set_index("movieId")
+    assert movies.loc["tt0114709", "title"] == "Toy Story" and movies.loc["tt0114709", "year"] == 1995
+    assert movies.loc["tt0114709", "genres"] == ["Adventure", "Animation", "Comedy"]
+    assert movies.loc["tt0113497", "genres"] == ["Adventure", "Family"]
+    assert movies.loc["tt0113228", "genres"] == [] and pd.isna(movies.loc["tt0113228", "year"])
+    semi = tmp_path / "titles.csv"  # named .csv, separated by ';' (a spreadsheet in a comma-decimal locale)
+    semi.write_text(
+        "movieId;title;genres\ntt0114709;Toy Story (1995);Animation|Comedy\ntt0113497;Jumanji (1995);\n"
+    )
+    movies = load(ratings, movies=semi).movies.set_index("movieId")
+    assert movies.loc["tt0113497", "title"] == "Jumanji (1995)"
+    assert movies.loc["tt0114709", "genres"] == ["Animation", "Comedy"]
+    code, _out, err = run_cli(["data", "info", "--ratings", str(ratings), "--movies", str(tsv)], capsys)
+    assert code == 0, err
+
+
+def test_a_movies_file_without_the_ratings_id_column_or_ids_says_which_to_give(tmp_path, capsys):
+    """A movies file keyed by IMDb's ``tconst`` stopped with "missing column 'movieId' (found: tconst, …)" and
+    no fix; one keyed by other ids than the ratings' (MovieLens' 1, 2 beside tt0114709) loaded without a
+    word, and every list then named its movies 'item tt0114709' as if no titles had been given."""
+    from clihelp import run_cli
+
+    ratings = tmp_path / "ratings.csv"
+    ratings.write_text("userId,movieId,rating\nu1,tt0114709,5\nu1,tt0113497,3\nu2,tt0114709,4\n")
+    imdb = tmp_path / "imdb.csv"
+    imdb.write_text("tconst,primaryTitle\ntt0114709,Toy Story\ntt0113497,Jumanji\n")
+    with pytest.raises(DataError) as err:
+        load(ratings, movies=imdb)
+    assert str(err.value) == (
+        f"{imdb}: missing column 'movieId' (found: tconst, primaryTitle); name its column of movie ids "
+        "'movieId', as the ratings' item column is named"
+    )
+    other = tmp_path / "movies.csv"
+    other.write_text("movieId,title\n1,Toy Story (1995)\n2,Jumanji (1995)\n")
+    said = (
+        "none of its 2 movie ids is a rated movie (its ids: '1', '2' …; the ratings': 'tt0113497', "
+        "'tt0114709' …): give titles keyed by the ratings' own item ids"
+    )
+    with pytest.raises(DataError) as err:
+        load(ratings, movies=other)
+    assert str(err.value) == f"{other}: {said}"
+    with pytest.raises(DataError) as err:
+        load(pd.read_csv(ratings), movies=pd.read_csv(other, dtype=str))
+    assert str(err.value) == f"movies DataFrame: {said}"
+    code, _, stderr = run_cli(["data", "info", "--ratings", str(ratings), "--movies", str(other)], capsys)
+    assert code == 2 and " ".join(stderr.split()) == f"movierec: error: {other}: {said}"
+    other.write_text("movieId,title\n1,Toy Story (1995)\ntt0114709,Toy Story (1995)\n")  # one joins: enough
+    assert load(ratings, movies=other).movies["title"].tolist() == ["item tt0113497", "Toy Story (1995)"]
 
 
 @pytest.mark.parametrize(

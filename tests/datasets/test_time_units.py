@@ -177,7 +177,7 @@ def test_a_movies_dataframe_keyed_by_the_item_column_with_text_ids(tmp_path):
     [
         (pd.DataFrame({"movieId": [1, 2]}), r"^movies DataFrame: missing column 'title' \(found: movieId\); name the column of titles 'title' \(or primaryTitle, movie_title, movie_name or name\)$"),
         (pd.DataFrame({"movieId": [1, "x"], "title": ["A", "B"]}), r"^movies DataFrame, row 1: movieId 'x' is not a number$"),
-        (pd.DataFrame({"id": [1], "title": ["A"]}), r"^movies DataFrame: missing column 'movieId' \(found: id, title\)$"),
+        (pd.DataFrame({"id": [1], "title": ["A"]}), r"^movies DataFrame: missing column 'movieId' \(found: id, title\); name its column of movie ids 'movieId', as the ratings' item column is named$"),
     ],
 )  # fmt: skip
 def test_a_bad_movies_dataframe_is_refused_as_a_file_is_naming_its_row(raw, tmp_path, movies, message):

@@ -516,11 +516,33 @@ def _read_catalog(
         return None
     text_ids = inter.item_map.ids.dtype == object  # text item ids: the titles' keys are text too
     if not isinstance(movies, pd.DataFrame):
-        return read_movies(movies, id_col=item_col, text_ids=text_ids, encoding=encoding)
-    try:
-        return movies_from_frame(movies, "movies DataFrame", id_col=item_col, text_ids=text_ids)
-    except DataError as exc:  # a frame has rows (0 = first), not file lines
-        raise DataError(str(exc).replace(", line ", ", row ", 1)) from None
+        meta = read_movies(movies, id_col=item_col, text_ids=text_ids, encoding=encoding)
+        label = str(movies)
+    else:
+        try:
+            meta = movies_from_frame(movies, "movies DataFrame", id_col=item_col, text_ids=text_ids)
+        except DataError as exc:  # a frame has rows (0 = first), not file lines
+            raise DataError(str(exc).replace(", line ", ", row ", 1)) from None
+        label = "movies DataFrame"
+    _check_titles_join(meta, inter, label)
+    return meta
+
+
+def _check_titles_join(meta: pd.DataFrame, inter: Interactions, label: str) -> None:
+    """Refuse titles none of whose ids is a rated movie: a movies file keyed by other ids than the ratings
+    (MovieLens' 1, 2, 3 beside IMDb's tt0114709) loaded without a word, and every list then named its movies
+    ``item tt0114709``, as if no titles had been given."""
+    ids = inter.item_map.ids
+    if not len(meta) or not len(ids) or pd.Index(meta["movieId"]).isin(ids).any():
+        return
+
+    def some(values: Any) -> str:
+        return ", ".join(repr(v.item() if isinstance(v, np.generic) else v) for v in values[:3])
+
+    raise DataError(
+        f"{label}: none of its {len(meta):,} movie ids is a rated movie (its ids: {some(meta['movieId'])} …; "
+        f"the ratings': {some(ids)} …): give titles keyed by the ratings' own item ids"
+    )
 
 
 def load_ratings_file(

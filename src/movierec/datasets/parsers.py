@@ -66,6 +66,8 @@ HEADER_NOTE = "movierec_header_note"
 FIRST_LINE = "movierec_first_line"
 _YEAR_RE = re.compile(r"\((\d{4})(?:[-–]\d{0,4})?\)\s*$")
 _NO_GENRES = "(no genres listed)"
+#: IMDb's empty field (``\\N``) in its ``.tsv`` files: a movie without genres
+_NO_VALUE = "\\N"
 _DAT_SEP = "\x1f"  # '::' files are rewritten to a one-character delimiter pyarrow accepts
 _BLOCK_SIZE = 1 << 24
 # Arrow's threaded reader pays off on large files only; on a parse error it can leave a worker that aborts
@@ -1042,6 +1044,7 @@ def read_movies(
                 # the ids as text: pandas read '007' as 7, which no longer named the ratings' text id '007'
                 lambda buf: pd.read_csv(
                     buf,
+                    sep=_movies_delimiter(Path(path), buf),
                     dtype={"title": str, "genres": str, "movieId": str, id_col: str},
                     keep_default_na=False,
                 ),
@@ -1072,6 +1075,19 @@ def read_movies(
     return canonical_movies(df, genres, label, line_offset=2 if fmt == "csv" else 1, text_ids=text_ids)
 
 
+def _movies_delimiter(path: Path, buf: io.StringIO) -> str:
+    """A movies file's field delimiter: a tab for ``.tsv`` (IMDb's ``title.basics.tsv``), else the one its
+    header row uses when that row has no comma but a tab, ``;`` or ``|`` (a spreadsheet's export), else a
+    comma. Each was read as comma-separated and stopped with 'malformed row (broken quoting or wrong
+    delimiter)', with no option to say otherwise (``--sep`` is the ratings file's)."""
+    if path.suffix.lower() == ".tsv":
+        return "\t"
+    header = buf.getvalue().split("\n", 1)[0]
+    if "," in header:
+        return ","
+    return next((sep for sep in ("\t", ";", "|") if sep in header), ",")
+
+
 #: the names a movies table's column of titles goes by, in the order one is taken when several are there:
 #: MovieLens' ``title``, IMDb's ``primaryTitle``, then ``movie_title``, ``movie_name`` and ``name`` (a
 #: catalogue ``title_id,name,year,genres`` stopped with "missing column 'title'"); matched ignoring case
@@ -1092,14 +1108,19 @@ def movies_from_frame(
     made canonical; a ``movieId`` column wins over ``id_col`` when both are there.
 
     Genres no row separates with ``|`` but some with ``;`` are read as ``;``-separated (``Drama;Crime``
-    was one genre of that name); a ``year`` column gives the year of a title that does not end in one.
+    was one genre of that name), else with ``,`` as IMDb's (``Crime,Drama``), whose ``\\N`` is no genre; a
+    ``year`` (or IMDb's ``startYear``) column gives the year of a title that does not end in one.
     The titles are the first column named (ignoring case) as :data:`TITLE_COLUMNS` lists."""
     found = ", ".join(map(str, df.columns))  # the file's own names, before id_col is renamed
     if id_col != "movieId" and id_col in df.columns and "movieId" not in df.columns:
         df = df.rename(columns={id_col: "movieId"})
     if "movieId" not in df.columns:
         want = "'movieId'" if id_col == "movieId" else f"{id_col!r} (the ratings' item column) or 'movieId'"
-        raise DataError(f"{label}: missing column {want} (found: {found})")
+        # IMDb's tconst, a shop's id: the one fix is a column name, and the message said none
+        raise DataError(
+            f"{label}: missing column {want} (found: {found}); name its column of movie ids {id_col!r}, "
+            f"as the ratings' item column is named"
+        )
     title = _title_column(df.columns)
     if title is None:
         raise DataError(
@@ -1110,9 +1131,12 @@ def movies_from_frame(
         df = df.drop(columns=[c for c in df.columns if c == "title"]).rename(columns={title: "title"})
     df = df.reset_index(drop=True)
     genres = df["genres"].fillna("").astype(str) if "genres" in df.columns else pd.Series([""] * len(df))
-    if not genres.str.contains("|", regex=False).any() and genres.str.contains(";", regex=False).any():
-        genres = genres.str.replace(";", "|", regex=False)
-    year_col = pd.to_numeric(df["year"], errors="coerce") if "year" in df.columns else None
+    genres = genres.mask(genres.str.strip() == _NO_VALUE, "")
+    if not genres.str.contains("|", regex=False).any():  # 'Drama;Crime', IMDb's 'Crime,Drama'
+        sep = next((s for s in (";", ",") if genres.str.contains(s, regex=False).any()), None)
+        genres = genres if sep is None else genres.str.replace(rf"\s*{sep}\s*", "|", regex=True)
+    year = next((c for c in df.columns if str(c).lower() in ("year", "startyear")), None)
+    year_col = pd.to_numeric(df[year], errors="coerce") if year is not None else None
     return canonical_movies(df, genres, label, line_offset=line_offset, text_ids=text_ids, year_col=year_col)
 
 
