@@ -39,6 +39,16 @@ __all__ = [
 ]
 
 
+def lists_by_user(users: Sequence[object], frames: Sequence[pd.DataFrame]) -> Recommendations:
+    """Each of ``users``' list in turn as one frame, a ``userId`` column first (ranks 1…k per user): what
+    ``recommend([1, 2])`` returns, from :class:`movierec.Recommender` and from an exported artifact alike."""
+    out = pd.concat(list(frames))
+    ids = [user for user, frame in zip(users, frames, strict=True) for _ in range(len(frame))]
+    whole = all(isinstance(u, (int, np.integer)) and not isinstance(u, bool) for u in users)
+    out.insert(0, "userId", np.asarray(ids, dtype=np.int64 if whole else object))
+    return Recommendations(out)
+
+
 class Recommendations(pd.DataFrame):
     """A list of movies (``recommend``, ``recommend_for``, ``similar``): a plain pandas DataFrame whose
     text form fits the terminal and whose Jupyter table shows every title and reason whole.
@@ -318,13 +328,25 @@ def _fitting(text: str, room: int) -> list[str]:
     return out
 
 
+def _rows_word(inter: Any) -> str:
+    """What a dataset's rows are called: ``interactions`` for data without ratings (every rating one value,
+    a log loaded with ``rating_col=None``), as ``data info`` and the lists count them, else ``ratings``."""
+    return "interactions" if inter.interactions_only else "ratings"
+
+
 def dataset_repr(ds: Any) -> str:
+    """``Dataset('name': users × items, rows, density, …)``; data without ratings counts interactions and
+    says, where movierec assumes it, that each row is a positive (``print(ds)`` said '2,275 ratings')."""
+    from movierec.interactions import assumes_threshold
+
     inter = ds.interactions
     parts = [
         f"{inter.n_users:,} users × {inter.n_items:,} items",
-        f"{inter.n_ratings:,} ratings",
+        f"{inter.n_ratings:,} {_rows_word(inter)}",
         f"density {percent(inter.density)}",
     ]
+    if assumes_threshold(inter):
+        parts.append("no ratings: each row is a positive")
     if ds.catalog is not None:
         parts.append(f"catalogue {len(ds.catalog):,} movies")
     if ds.tags is not None:
@@ -346,7 +368,7 @@ def dataset_html(ds: Any) -> str:
         {
             "users": [count(inter.n_users)],
             "items": [count(inter.n_items)],
-            "ratings": [count(inter.n_ratings)],
+            _rows_word(inter): [count(inter.n_ratings)],
             "density": [percent(inter.density)],
             "scale": [f"{lo:g}–{hi:g}"],
             "mean rating": [f"{inter.global_mean:.2f}"],
@@ -354,6 +376,9 @@ def dataset_html(ds: Any) -> str:
             "tags": [None if ds.tags is None else count(len(ds.tags))],
         }
     )
+    if inter.interactions_only:  # '1–1' and a mean rating of 1.00 say nothing about a log of who watched what
+        facts = facts.drop(columns=["scale", "mean rating"])
+    facts = facts.dropna(axis=1)  # a ratings file of one's own has no catalogue or tags: no 'None' cells
     body = frame_html(facts)
     # the load's notes (duplicates dropped, no times, the unit times were read in), which the CLI prints
     # and a notebook otherwise only had in ds.notes

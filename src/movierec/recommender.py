@@ -669,18 +669,13 @@ class Recommender:
     def _recommend_many(self, users: list[object], k: int, **options: Any) -> pd.DataFrame:
         """:meth:`recommend` for each of ``users``, one frame with a ``userId`` column first; every id is
         checked before any list is ranked, so a typo late in the list costs no work."""
-        from movierec.display import Recommendations
+        from movierec.display import lists_by_user
 
         if not users:
             raise ConfigError("user_id: an empty list; give a user id or a list of them")
         for user in users:
             self.user_index(user)
-        frames = [self.recommend(user, k, **options) for user in users]
-        out = pd.concat(frames)
-        ids = [user for user, frame in zip(users, frames, strict=True) for _ in range(len(frame))]
-        whole = all(isinstance(u, (int, np.integer)) for u in users)  # (bools are refused by user_index)
-        out.insert(0, "userId", np.asarray(ids, dtype=np.int64 if whole else object))
-        return Recommendations(out)
+        return lists_by_user(users, [self.recommend(user, k, **options) for user in users])
 
     def _check_explainable(self) -> None:
         """Reasons for a known user's list are exact only where the score is a sum over their movies."""

@@ -18,12 +18,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 from servehelp import Server
 
 import movierec
 from clihelp import run_process
+from movierec.errors import ConfigError, UnknownIdError
 from movierec.serving.artifact import Artifact
 
 #: one xdist worker for the module (make test: -n 2 --dist loadgroup): its tests share the bundled data,
@@ -79,6 +81,24 @@ def test_an_implicit_models_lists_carry_the_same_columns_and_count_what_they_say
     explained = rec.recommend(1, k=3, explain=True)
     assert list(explained.columns) == [*cols, "because"]
     assert list(art.recommend(1, k=3, explain=True).columns) == [*cols, "because"]
+
+
+def test_an_artifact_takes_a_list_of_users_as_the_recommender_does(
+    ease: tuple[movierec.Recommender, Artifact],
+) -> None:
+    """``art.recommend([1, 442])`` raised "only 0-dimensional arrays can be converted to Python scalars" where
+    ``rec.recommend([1, 442])`` gave one frame, each user's list in turn after a userId column."""
+    rec, art = ease
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # user 442 has no liked movie: both lists fall back (a warning)
+        ours, theirs = rec.recommend([1, 442], k=3), art.recommend([1, 442], k=3)
+    assert theirs["userId"].tolist() == [1, 1, 1, 442, 442, 442] and theirs.index.tolist() == [1, 2, 3] * 2
+    _same(ours, theirs, "score")
+    assert theirs.equals(art.recommend(np.array([1, 442]), k=3))  # any sequence, as the Recommender's
+    with pytest.raises(UnknownIdError, match="unknown user id 99999: the artifact has no ratings"):
+        art.recommend([1, 99999])  # checked before any list is ranked
+    with pytest.raises(ConfigError, match="an empty list"):
+        art.recommend([])
 
 
 def test_a_rating_models_lists_carry_the_same_columns(svd: tuple[movierec.Recommender, Artifact]) -> None:

@@ -1025,7 +1025,9 @@ class Artifact(IdMapped):
     # One computation, two renderings: recommend_index ranks (its options are the only list of them),
     # recommend_rows renders the API's JSON rows, recommend the DataFrame a notebook reads.
     def recommend(self, user_raw_id: object, k: int = 10, **options: Any) -> pd.DataFrame:
-        """Top-``k`` movies for a known user as a DataFrame, best first (index ``rank`` from 1).
+        """Top-``k`` movies for a known user as a DataFrame, best first (index ``rank`` from 1); for a list of
+        users, one frame with each user's list in turn and a ``userId`` column first, as
+        :meth:`movierec.Recommender.recommend` gives.
 
         ``options`` are :meth:`recommend_index`'s (``exclude_seen``, ``genres``, ``min_support``,
         ``rerank``). Columns ``movieId, title, year, genres, score, n_ratings`` (plus
@@ -1035,6 +1037,8 @@ class Artifact(IdMapped):
         it counts (:attr:`count_column`: ``n_liked`` where the model learned from ratings ≥ its threshold,
         else ``n_ratings``). The HTTP API's JSON rows are :meth:`recommend_rows`.
         """
+        if isinstance(user_raw_id, (list, tuple, np.ndarray, pd.Series, pd.Index)):
+            return self._recommend_many(list(user_raw_id), k, **options)
         if options.get("exclude") is not None:  # titles too, as Recommender.recommend's exclude=
             options["exclude"] = [self.movie_id(m) for m in _movies_given(options["exclude"])]
         u = self._known_user(user_raw_id)
@@ -1044,6 +1048,18 @@ class Artifact(IdMapped):
         about = fallback_score(self.count_column) if fallback else score_meaning(self.kind == "explicit")
         frame.attrs[ABOUT] = {"score": about}
         return frame
+
+    def _recommend_many(self, users: list[object], k: int, **options: Any) -> pd.DataFrame:
+        """:meth:`recommend` for a list of users, as :meth:`movierec.Recommender.recommend` takes one: one
+        frame, a ``userId`` column first. ``recommend([1, 442])`` raised "only 0-dimensional arrays can be
+        converted to Python scalars". Every id is checked before any list is ranked."""
+        from movierec.display import lists_by_user
+
+        if not users:
+            raise ConfigError("user_raw_id: an empty list; give a user id or a list of them")
+        for user in users:
+            self._known_user(user)
+        return lists_by_user(users, [self.recommend(user, k, **options) for user in users])
 
     def _known_user(self, user_raw_id: object) -> int:
         """:meth:`user_index` for the notebook's methods, whose unknown user says what to do as
