@@ -461,6 +461,26 @@ def test_a_dataset_that_dropped_duplicates_says_so_where_a_notebook_looks(tmp_pa
     assert "duplicates" not in repr(movierec.load("ml-latest-small"))
 
 
+def test_a_dataset_without_ratings_counts_interactions_in_its_repr_and_card(tmp_path) -> None:
+    """docs/data.md says print(ds) tells data without ratings that each row is a positive; it printed
+    "Dataset('watched': 3 users × 3 items, 5 ratings, density 55.56%)", and the card showed a scale of
+    '1–1', a mean rating of 1.00 and 'None' for the catalogue and tags a ratings file of one's own lacks."""
+    path = tmp_path / "watched.csv"
+    path.write_text("user,item\n1,10\n1,20\n2,10\n3,30\n2,30\n")
+    ds = movierec.load(path, user_col="user", item_col="item", rating_col=None)
+    assert repr(ds) == (
+        "Dataset('watched': 3 users × 3 items, 5 interactions, density 55.56%,\n"
+        "        no ratings: each row is a positive)"
+    )
+    html = ds._repr_html_()
+    assert "<th>interactions</th>" in html and "<th>ratings</th>" not in html
+    assert "mean rating" not in html and "1–1" not in html and ">None<" not in html
+    assert "note: no ratings: each row is a positive" in html
+    rated = movierec.load(pd.DataFrame({"userId": [1, 2], "movieId": [1, 1], "rating": [4.0, 2.0]}))
+    assert "2 ratings" in repr(rated) and "positive" not in repr(rated)
+    assert "<th>mean rating</th>" in rated._repr_html_() and ">None<" not in rated._repr_html_()
+
+
 def test_a_caption_never_leaves_its_mark_alone_on_a_line() -> None:
     """At 99-100 columns (print(comparison) outside a terminal) the split's 98-cell part took its line and
     the ' ·' after it wrapped onto a line of its own. Every width from 20 to 200: each line fits, none is
