@@ -146,8 +146,10 @@ def test_bad_constructor_argument_is_a_config_error() -> None:
     name = next((n for n in ("popularity", "svd", "baseline") if _importable(n)), None)
     if name is None:
         pytest.skip("no model module installed yet")
-    with pytest.raises(ConfigError, match=f"^{name} has no hyperparameter 'no_such_param'; valid: "):
+    with pytest.raises(ConfigError, match=f"^{name} has no hyperparameter 'no_such_param'; valid: ") as bad:
         create(name, no_such_param=1)
+    # one traceback in a notebook: the TypeError it rewords was shown above it as "the direct cause"
+    assert bad.value.__cause__ is None and bad.value.__suppress_context__
 
 
 def _importable(name: str) -> bool:

@@ -352,14 +352,14 @@ def create(name: str, **params: Any) -> BaseRecommender:
     check_requirements(name, cls)
     try:
         model = cls(**params)
-    except TypeError as exc:
+    except TypeError as exc:  # reworded below, its traceback left out (one traceback in a notebook)
         import inspect
 
         valid = [p for p in inspect.signature(cls).parameters if p != "self"]
         bad = re.search(r"unexpected keyword argument '([^']+)'", str(exc))
         if bad:  # what a reference library's name is called here (svd's lr_bu), or the closest name
-            raise ConfigError(cls.unknown_param_error(bad[1])) from exc
-        raise ConfigError(f"bad hyperparameter for {name!r} ({exc}); valid: {', '.join(valid)}") from exc
+            raise ConfigError(cls.unknown_param_error(bad[1])) from None  # the TypeError, reworded
+        raise ConfigError(f"bad hyperparameter for {name!r} ({exc}); valid: {', '.join(valid)}") from None
     model._validate_params()
     return model
 
