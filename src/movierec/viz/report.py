@@ -2013,9 +2013,14 @@ def build_map(
         staged.obsolete = _replaced_files(old)
         made = _map_into(staged.path, ds, spec, fingerprint, threshold, projection, seed, sample, console)
     beside = sorted(p.name for p in out.iterdir() if p.is_file() and p.name != "map.html")
-    console.print(
-        f"[green]map written to[/] {(out / 'map.html').resolve()} ({made['n_items']:,} items, "
-        f"projection {made['timings']['projection']:.1f} s); beside it: {', '.join(beside)}"
+    from rich.markup import escape
+
+    from movierec.tables import print_lines  # wrapped at the width, no line ending in a space
+
+    print_lines(
+        console,
+        f"[green]map written to[/] {escape(str((out / 'map.html').resolve()))} ({made['n_items']:,} items, "
+        f"projection {made['timings']['projection']:.1f} s); beside it: {', '.join(beside)}",
     )
     return {"out": out, **made}
 
@@ -2036,7 +2041,8 @@ def _map_into(
 
     timings: dict[str, float] = {}
     tic = time.perf_counter()
-    est, train = _fit_for_map(ds, spec, threshold, console)
+    started = time.monotonic()  # the steps' plain lines (piped) are stamped from here, so they read in order
+    est, train = _fit_for_map(ds, spec, threshold, console, origin=started)
     timings["fit"] = time.perf_counter() - tic
     emb = est.item_embeddings()
     if emb is None:  # a model that declares no vectors was refused before its fit (check_mappable)
@@ -2047,8 +2053,12 @@ def _map_into(
     norms = np.linalg.norm(emb, axis=1)
     usable = np.flatnonzero((counts > 0) & (norms > 0))
     tic = time.perf_counter()
-    with console.status(
-        f"projecting {len(usable) if sample is None else min(sample, len(usable)):,} items ({projection})"
+    from movierec.progress import status as step_status  # a spinner on a terminal, lines in a pipe or log
+
+    with step_status(
+        console,
+        f"projecting {len(usable) if sample is None else min(sample, len(usable)):,} items ({projection})",
+        origin=started,
     ):
         proj = project(emb, projection, seed, sample=sample, items=usable)
     timings["projection"] = time.perf_counter() - tic
@@ -2072,7 +2082,9 @@ def _map_into(
     return {"files": files, "timings": timings, "n_items": len(proj.items), "neighbours": neighbours}
 
 
-def _fit_for_map(ds: Any, spec: ModelSpec, threshold: float, console: Any) -> tuple[Any, Any]:
+def _fit_for_map(
+    ds: Any, spec: ModelSpec, threshold: float, console: Any, *, origin: float | None = None
+) -> tuple[Any, Any]:
     """Fit ``spec`` on the whole dataset (positives for an implicit model, with its item features)."""
     from movierec.models.registry import create
 
@@ -2084,7 +2096,10 @@ def _fit_for_map(ds: Any, spec: ModelSpec, threshold: float, console: Any) -> tu
         from movierec.features import build_item_features
 
         kwargs["item_features"] = build_item_features(ds, train.item_map, spec.features)
-    with console.status(f"fitting {spec.label} on {ds.name}"):
+    # piped, console.status printed nothing: a long fit looked hung
+    from movierec.progress import status as step_status
+
+    with step_status(console, f"fitting {spec.label} on {ds.name}", origin=origin):
         est.fit(train, **kwargs)
     return est, train
 
