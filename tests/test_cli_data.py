@@ -188,6 +188,34 @@ def test_a_misspelt_dataset_name_is_answered_with_the_closest_one(tmp_path):
     assert "did you mean" not in far
 
 
+def test_fetch_given_a_path_where_the_name_goes_names_the_command_that_takes_it(tmp_path):
+    """``data fetch ~/Downloads/ml-1m.zip`` (the archive typed where the name goes) was 'unknown dataset …;
+    or give a folder or ratings file by its path (… --ratings FILE in the CLI)', an option fetch has not.
+    A file gets the fetch line that takes it as --path; a folder also --dataset, which reads it in place;
+    a mistyped name keeps the closest one and the list, without the --ratings advice."""
+    archive = tmp_path / "ml-1m.zip"
+    archive.write_bytes(b"PK\x03\x04")
+    line = assert_user_error(run("data", "fetch", str(archive), data=tmp_path / "cache"))
+    assert line.endswith(
+        f"{str(archive)!r} is a file, not a dataset name: fetch takes the name, and a download as --path: "
+        f"movierec data fetch ml-1m --path {archive}"
+    ), line
+    folder = tmp_path / "ml-100k"
+    folder.mkdir()
+    line = assert_user_error(run("data", "fetch", str(folder), data=tmp_path / "cache"))
+    assert (
+        f"is a folder, not a dataset name: read it where it is with --dataset {folder} (in any command)"
+        in line
+    )
+    assert line.endswith(f"or copy it into the cache with movierec data fetch ml-100k --path {folder}"), line
+    line = assert_user_error(run("data", "fetch", "ml-100k.zip", cwd=tmp_path, data=tmp_path / "cache"))
+    assert line.startswith(
+        "movierec: error: unknown dataset 'ml-100k.zip' (did you mean 'ml-100k'?); known: "
+    )
+    assert "--ratings" not in line and "movierec.load" not in line, line
+    assert not (tmp_path / "cache").exists()  # refused before the cache folder was made
+
+
 def test_fetch_path_damaged_archive_fails_the_checksum(tmp_path):
     broken = tmp_path / "ml-1m.zip"
     broken.write_bytes(b"PK\x03\x04 this is not really a zip")

@@ -78,6 +78,7 @@ def fetch_cmd(
     from movierec.datasets import get_spec
     from movierec.datasets.fetch import fetch
 
+    _check_fetch_name(name)
     spec = get_spec(name)
     # progress=True: a bar on a terminal, and piped (a log, CI) a line every few seconds of a long download
     folder = fetch(name, path=path, url=url, force=force, progress=True)
@@ -86,6 +87,35 @@ def fetch_cmd(
         return
     print_prose(f"[green]ok[/] {name} ready in {escape(str(folder))}")
     print_prose(escape(f"Terms: {spec.licence}."))  # 97 columns: wrapped at words, not by the terminal
+
+
+def _check_fetch_name(name: str) -> None:
+    """A NAME that is not a registered dataset, in fetch's words: an existing file or folder (the archive
+    or folder a newcomer downloaded, typed where the name goes) gets the command that takes it, ``--path``,
+    and a folder the option that reads it in place; any other name the closest one and the list.
+    get_spec's own line ends 'or give a folder or ratings file by its path (… --ratings FILE in the CLI)',
+    which fetch has no option for."""
+    from movierec.datasets import REGISTRY
+    from movierec.errors import ConfigError, closest, did_you_mean
+
+    if name in REGISTRY:
+        return
+    given = Path(name).expanduser()
+    if not given.exists():  # 'ml-100k.zip', 'movielens': a name mistyped
+        raise ConfigError(
+            f"unknown dataset {name!r}{did_you_mean(name, REGISTRY)}; known: {', '.join(REGISTRY)}"
+        )
+    zipped = given.suffix.lower() == ".zip"
+    guess = closest(given.stem if zipped else given.name, REGISTRY) or "NAME"
+    fetch_it = f"movierec data fetch {guess} --path {name}"
+    if given.is_dir():
+        raise ConfigError(
+            f"{name!r} is a folder, not a dataset name: read it where it is with --dataset {name} (in any "
+            f"command), or copy it into the cache with {fetch_it}"
+        )
+    raise ConfigError(
+        f"{name!r} is a file, not a dataset name: fetch takes the name, and a download as --path: {fetch_it}"
+    )
 
 
 @data_app.command("info")
