@@ -420,6 +420,33 @@ def test_every_list_row_is_one_line_at_80_columns() -> None:
     assert all(cell_len(line) <= 80 for line in notes)
 
 
+def test_a_list_of_data_without_titles_has_no_title_column_repeating_the_id(tmp_path: Path) -> None:
+    """A ratings file of one's own without --movies listed 'tt0114716 │ item tt0114716': the title column
+    repeated every id (16 of 80 columns for IMDb ids), in recommend, --explain and similar alike. It is left
+    out; the ids and the reasons stay, and with titles the column is back."""
+    ratings = tmp_path / "ratings.csv"
+    rows = [f"u{u},tt{1000 + (u * 3 + j) % 12:07d},{1 + (u + j) % 5}" for u in range(30) for j in range(6)]
+    ratings.write_text("userId,movieId,rating\n" + "\n".join(rows) + "\n")
+    for args in (
+        ("recommend", "--user", "u1", "-m", "ease", "-k", "3"),
+        ("recommend", "--user", "u1", "-m", "ease", "-k", "3", "--explain"),
+        ("recommend", "--user", "u1", "-m", "svd", "-k", "3"),
+        ("similar", "--movie-id", "tt0001000", "-k", "3"),
+    ):
+        proc = run(*args, "--ratings", str(ratings), "--min-support", "0")
+        assert proc.returncode == 0, proc.stderr
+        body = _table_rows(proc.stdout)
+        assert body and "title" not in proc.stdout, proc.stdout
+        assert all(re.fullmatch(r"tt\d{7}", row[1]) for row in body if row[0]), proc.stdout
+        assert all(cell_len(line) <= 80 for line in proc.stdout.splitlines()), proc.stdout
+        if "--explain" in args:
+            assert any(row[-1].startswith("item tt") for row in body), proc.stdout  # a reason names its id
+    titles = tmp_path / "titles.csv"
+    titles.write_text("movieId,title\n" + "\n".join(f"tt{1000 + i:07d},Film {i} (2001)" for i in range(12)))
+    proc = run(*"recommend --user u1 -m ease -k 3 --ratings".split(), str(ratings), "--movies", str(titles))
+    assert proc.returncode == 0 and "┃ title" in proc.stdout and "Film " in proc.stdout, proc.stdout
+
+
 def test_explained_lists_give_each_reason_its_own_line() -> None:
     """--explain's 'because' cell joined its movies with '; ', which the table broke anywhere at 80
     columns ('Alien (1979); Toy Story' / '(1995)'); now each reason is a line of its own, never broken."""

@@ -118,6 +118,10 @@ def list_table(
         return Measurement.get(console, console.options.update_width(10**6), table).maximum
 
     keep, width = list(range(len(columns))), console.width
+    untitled = _id_titles(columns, rows)
+    if untitled is not None:  # data without titles: 'item tt0114716' beside tt0114716 says it twice
+        keep.remove(untitled)
+        title_column = None if title_column == untitled else title_column
     table = build(keep, None)
     for drop in optional:
         if needed(table) <= width:
@@ -138,6 +142,17 @@ def list_table(
         longest = max(cell_len(row[title_column]) for row in rows)
         table = build(keep, max(longest - over, _TITLE_FLOOR))
     return table
+
+
+def _id_titles(columns: list[tuple[str, str]], rows: list[list[str]]) -> int | None:
+    """The index of a list's ``title`` column when every title is only its movie's id (``item 318`` beside
+    movieId 318: data loaded without a movies file), else ``None``: at 80 columns that column took 16 cells
+    for a list of ``tt`` ids and said nothing the movieId column does not."""
+    names = [name for name, _ in columns]
+    if not rows or "title" not in names or "movieId" not in names:
+        return None
+    title, movie = names.index("title"), names.index("movieId")
+    return title if all(row[title] == f"item {row[movie]}" for row in rows) else None
 
 
 # Reused option declarations (typer reads these defaults).
