@@ -298,6 +298,30 @@ def test_missing_file_and_folder(tmp_path):
         load(tmp_path)
 
 
+def test_a_movielens_folder_given_as_the_ratings_file_says_how_it_loads(tmp_path, capsys):
+    """``--ratings ml-folder`` said only 'is a folder, expected a file'; a folder holding ratings.csv loads
+    whole as a dataset (titles included), and the line says so, and names the file inside."""
+    from clihelp import run_cli
+
+    folder = tmp_path / "export"
+    folder.mkdir()
+    with pytest.raises(DataError) as err:  # a folder of anything else: as before
+        load_ratings_file(folder)
+    assert str(err.value) == f"{folder}: is a folder, expected a file"
+    (folder / "ratings.csv").write_text("userId,movieId,rating,timestamp\n1,10,4,5\n2,10,3,6\n")
+    said = (
+        f"{folder}: is a folder, expected a file; it holds ratings.csv: load the folder as a dataset, its "
+        f"titles included (movierec.load({str(folder)!r}) in Python, --dataset {folder} in the CLI), or name "
+        f"the file: {folder / 'ratings.csv'}"
+    )
+    with pytest.raises(DataError) as err:
+        load_ratings_file(folder)
+    assert str(err.value) == said
+    code, _, stderr = run_cli(["data", "info", "--ratings", str(folder)], capsys)
+    assert code == 2 and " ".join(stderr.split()) == f"movierec: error: {said}"
+    assert load(folder).interactions.n_ratings == 2  # what it says works
+
+
 def test_load_of_a_missing_ratings_file_says_no_such_file(tmp_path):
     """movierec.load("/data/ratings.csv") with a wrong path said "no such dataset name or folder (known
     names: ml-latest-small, ml-100k, …)": the registry's names are no help for a file; load_ratings_file and

@@ -91,6 +91,20 @@ def _check_file(path: Path) -> None:
         raise DataError(f"{path}: file is empty")
 
 
+def _check_not_a_movielens_folder(path: Path) -> None:
+    """A folder in a MovieLens layout given as a ratings file (``--ratings ml-32m``) said only 'is a folder,
+    expected a file'; it loads whole, titles included, as a dataset, and the message says how."""
+    found = (
+        [n for n in ("ratings.csv", "ratings.dat", "u.data") if (path / n).is_file()] if path.is_dir() else []
+    )
+    if found:
+        how = spelled(f"movierec.load({str(path)!r})", f"--dataset {path}")
+        raise DataError(
+            f"{path}: is a folder, expected a file; it holds {found[0]}: load the folder as a dataset, its "
+            f"titles included ({how}), or name the file: {path / found[0]}"
+        )
+
+
 #: delimiters by name, for those a shell makes awkward to type (a tab; ';' and '|' need quotes)
 _DELIMITER_NAMES = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|", "space": " "}
 
@@ -312,6 +326,7 @@ def read_ratings(
     is a number picks that column instead (1 = the first), and the others take the columns left, in order.
     """
     path = Path(path)
+    _check_not_a_movielens_folder(path)
     _check_file(path)
     label = str(path)
     if delimiter is not None:
