@@ -135,8 +135,8 @@ def test_compare_json_implicit_only(capsys: pytest.CaptureFixture[str]) -> None:
             ["compare", "--models", "popularity", "--test-size", "200000"],
             ["test size 200,000", "--test-size in the CLI", "must hold out at least 1"],
         ),
-        (["compare", "--models", "svd", "--k", "-1"], ["'--k'", "greater than or equal to 1"]),
-        (["compare", "--models", "popularity", "--cv", "1"], ["'--cv'", "greater than or equal to 2"]),
+        (["compare", "--models", "svd", "--k", "-1"], ["'--k'", "must be ≥ 1, got -1"]),
+        (["compare", "--models", "popularity", "--cv", "1"], ["'--cv'", "must be ≥ 2, got 1"]),
         (["compare", "--models", "gru4rec", "--session-gap", "-1"], ["--session-gap must be seconds"]),
         (
             ["cold-users", "-m", "popularity", "--k", "100000"],
@@ -153,20 +153,20 @@ def test_compare_json_implicit_only(capsys: pytest.CaptureFixture[str]) -> None:
         (["similar", "--movie", "zzqx no such film"], ["no movie title matches"]),
         (["similar", "--movie", "Star Wars"], ["matches", "Star Wars: Episode IV"]),
         # numpy takes seeds 0 … 2**32 - 1: -1 was a ValueError traceback from inside the split (exit 1)
-        (["compare", "--models", "popularity", "--seed", "-1"], ["--seed", "greater than or equal to 0"]),
+        (["compare", "--models", "popularity", "--seed", "-1"], ["--seed", "must be ≥ 0, got -1"]),
         (
             ["recommend", "--user", "1", "--seed", "4294967296"],
-            ["--seed", "less than or equal to 4294967295"],
+            ["--seed", "must be ≤ 4294967295, got 4294967296"],
         ),
         # a negative floor was 'min_support must be …' (Python's name) after the note and the training
         (
             ["recommend", "--user", "1", "--min-support", "-1"],
-            ["'--min-support'", "greater than or equal to 0"],
+            ["'--min-support'", "must be ≥ 0, got -1"],
         ),
-        (["similar", "Toy Story", "--min-support", "-2"], ["'--min-support'", "greater than or equal to 0"]),
+        (["similar", "Toy Story", "--min-support", "-2"], ["'--min-support'", "must be ≥ 0, got -2"]),
         (
             ["export", "-m", "popularity", "--min-support", "-2"],
-            ["'--min-support'", "greater than or equal to 0"],
+            ["'--min-support'", "must be ≥ 0, got -2"],
         ),
         # report's option is --map-items; it said '--sample 2' (embed's name), after loading the data
         (["report", "--map-items", "2"], ["--map-items 2: a map needs at least 3 items"]),

@@ -28,7 +28,14 @@ def _run(args: list[str], capsys) -> tuple[int, str]:
     "args, needle",
     [
         (["export", "--model", "svd", "--out", "x", "--seed", "abc"], "invalid value for '--seed'"),
-        (["compare", "--models", "svd", "-k", "ten"], "'-k': Input should be a valid integer"),
+        (["compare", "--models", "svd", "-k", "ten"], "'-k': must be a whole number, got 'ten'"),
+        # typer checks values with pydantic: 'Input should be greater than or equal to 2', the value unnamed
+        (
+            ["tune", "-m", "svd", "--outer-folds", "1"],
+            "invalid value for '--outer-folds': must be ≥ 2, got 1",
+        ),
+        (["tune", "-m", "svd", "--cv", "1.5"], "invalid value for '--cv': must be a whole number, got '1.5'"),
+        (["cold-users", "--fraction", "a fifth"], "'--fraction': must be a number, got 'a fifth' (see"),
         (["export", "--model", "svd"], "missing option '--out'"),
         (["export", "--no-such-option"], "no such option --no-such-option"),
     ],

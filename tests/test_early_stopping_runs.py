@@ -392,8 +392,8 @@ def test_stop_every_and_valid_size_on_the_command_line_are_the_files_keys(
 @pytest.mark.parametrize(
     ("args", "line"),
     [
-        (["--early-stopping", "ndcg@10", "--stop-every", "0"], "invalid value for '--stop-every': Input should be "
-         "greater than or equal to 1 (see 'movierec compare --help')"),
+        (["--early-stopping", "ndcg@10", "--stop-every", "0"], "invalid value for '--stop-every': must be ≥ 1, "
+         "got 0 (see 'movierec compare --help')"),
         (["--early-stopping", "ndcg@10", "--valid-size", "1.5"], "invalid value for '--valid-size': the share of "
          "each user's training ratings to validate on, between 0 and 1 exclusive (0.1), got 1.5 (see 'movierec "
          "compare --help')"),

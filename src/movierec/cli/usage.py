@@ -39,6 +39,9 @@ def usage_line(exc: Any, argv: list[str] | None, app: Any) -> str:
 def _message(exc: Any) -> str:
     """click's message in the CLI's form: lower-case first word, no closing full stop, the closest name."""
     text = exc.format_message()
+    plain = _plain_value_error(exc)
+    if plain is not None:  # 'Input should be greater than or equal to 2' → 'must be ≥ 2, got 1'
+        text = text.replace(str(exc.message), plain)
     ctx = exc.ctx
     found = _NO_COMMAND.match(text)
     if found is not None and ctx is not None and isinstance(ctx.command, TyperGroup):
@@ -57,6 +60,40 @@ def _message(exc: Any) -> str:
     if extra is not None and ctx is not None:
         text += _extra_hint(ctx.command_path.split()[-1], extra.group("args"))
     return text
+
+
+#: pydantic's checks of an option's value (typer reads values with pydantic), in the words the commands'
+#: own checks use ('--trials must be ≥ 1, got 0'): ``{bound}`` is the limit, ``{got}`` the value typed
+_PLAIN = {
+    "int_parsing": "must be a whole number, got {got}",
+    "int_from_float": "must be a whole number, got {got}",
+    "float_parsing": "must be a number, got {got}",
+    "greater_than_equal": "must be ≥ {bound}, got {got}",
+    "greater_than": "must be > {bound}, got {got}",
+    "less_than_equal": "must be ≤ {bound}, got {got}",
+    "less_than": "must be < {bound}, got {got}",
+}
+
+
+def _plain_value_error(exc: Any) -> str | None:
+    """A bad option value in the commands' words, or ``None`` to keep click's: typer checks a value with
+    pydantic, whose sentence named neither the value nor the form ('invalid value for '--outer-folds': Input
+    should be greater than or equal to 2' beside tune's own '--trials must be ≥ 1, got 0'; '-k x': 'Input
+    should be a valid integer, unable to parse string as an integer')."""
+    if not isinstance(exc, _click.exceptions.BadParameter):
+        return None
+    errors = getattr(exc.__cause__, "errors", None)
+    if not callable(errors):
+        return None
+    try:
+        (first,) = errors()
+        template = _PLAIN[first["type"]]
+    except (KeyError, TypeError, ValueError):  # several errors, or a check without a plain form
+        return None
+    bound = next(iter((first.get("ctx") or {}).values()), "")
+    given = first.get("input")
+    got = repr(given) if "parsing" in first["type"] or "from_float" in first["type"] else given
+    return template.format(bound=bound, got=got)
 
 
 _EXTRA = re.compile(r"^got unexpected extra argument(?:\(s\)|s)? \((?P<args>.*)\)$")
