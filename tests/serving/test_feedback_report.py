@@ -184,6 +184,16 @@ def test_a_served_version_stays_whole_at_80_columns(tmp_path: Path) -> None:
     assert any("456a2e46fe4c" in line for line in lines), result.output
 
 
+def test_bare_feedback_lists_its_command_as_data_and_spark_do() -> None:
+    """``movierec feedback`` alone said 'missing command (see 'movierec feedback --help')', where ``movierec
+    data`` and ``movierec spark`` show their commands; it shows ``report`` and what it does."""
+    bare = run_process("feedback", env={"COLUMNS": "80"})
+    assert "missing command" not in bare.stderr, bare.stderr
+    text = " ".join((bare.stdout + bare.stderr).split())
+    assert "Usage: movierec feedback" in text and "report Per model version and its model" in text, text
+    assert bare.returncode == run_process("data", env={"COLUMNS": "80"}).returncode
+
+
 def test_feedback_report_bad_db(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["feedback", "report", "--db", str(tmp_path / "none.db")])
     assert result.exit_code != 0

@@ -10,7 +10,11 @@ from rich.markup import escape
 
 from movierec.cli.common import JSON, console, print_json, print_table
 
-feedback_app = typer.Typer(help="Inspect the feedback store: compare model versions on live ratings.")
+# bare 'movierec feedback' shows its commands, as 'movierec data' and 'movierec spark' do (it said
+# 'missing command (see …)', the one group that did)
+feedback_app = typer.Typer(
+    help="Inspect the feedback store: compare model versions on live ratings.", no_args_is_help=True
+)
 
 
 @feedback_app.command("report")
