@@ -301,6 +301,28 @@ def test_help_at_80_columns_folds_long_words_instead_of_cutting_them() -> None:
     assert "[default:rating,test-candidates,full-ranking]" in flat.replace(" ", "")
 
 
+def test_help_at_80_columns_gives_an_options_names_one_column_and_its_help_the_rest() -> None:
+    """typer's four name columns (long, short, negative long, negative short) took 57 of 80 columns: the
+    help beside them was 20 wide, 'bpr/warp/logistic/wa' 'rp-kos' folded mid-word, and export's
+    '--implicit-threshold' was cut to '--implicit-thresho…'. Names now share one column."""
+    commands = ("compare", "recommend", "report", "tune", "export", "similar", "serve", "embed", "cold-users")
+    for command in commands:
+        text = run(command, "--help").stdout
+        options = text.split("╭─ Options")[1]
+        rows = [line for line in options.splitlines() if line.startswith("│")]
+        assert all(cell_len(line) <= 80 for line in rows), command
+        assert not re.findall(r"--[\w-]+…", text), command  # no option name cut
+        # the help column (where a help's second line starts) is at most 40 columns in (it was 57)
+        starts = {len(m[0]) for line in rows if (m := re.match(r"^│\s{10,}(?=\S)", line))}
+        assert starts and min(starts) <= 40, (command, sorted(starts))
+    export = run("export", "--help").stdout
+    assert any("segment-popularity" in line for line in export.splitlines()), export  # not folded mid-word
+    assert "--implicit-threshold  <float>" in export and "--header/--no-header" in export
+    assert re.search(r"^│ \*  --out, -o\s+<path>\s+Artifact folder to write", export, flags=re.M), export
+    similar = run("similar", "--help").stdout  # an argument's name, which typer puts in the short column
+    assert re.search(r"^│ TITLE  <str>  Part of a title", similar, flags=re.M), similar
+
+
 def test_help_descriptions_flow_as_paragraphs_at_80_columns() -> None:
     """A docstring's own line breaks made ragged half-lines at 80 columns ('left out and rating' alone on
     a line); each paragraph now fills the width, and reST's double backticks do not reach the reader."""

@@ -51,6 +51,48 @@ def _tidy_help() -> None:
 
         argument._usage_display_name = _usage_display_name
     _fold_help_cells()
+    _one_name_column()
+
+
+def _one_name_column() -> None:
+    """An options table's names in one column, ``--model, -m`` and ``--check/--no-check``, and its help taking
+    the rest of the width. typer lays names out in four columns (long, short, negative long, negative short),
+    each as wide as its widest cell: at 80 columns they took 57 of them, the help beside them was 20 wide
+    (a line of help every two or three words, 'bpr/warp/logistic/wa' 'rp-kos' folded mid-word) and
+    ``--implicit-threshold`` was cut to ``--implicit-thresho…``. Merged, the names take 20 and the help about
+    40. Only a row of typer's options layout (six cells, or seven with the required mark, the names as Text)
+    is merged; the commands table and any other layout are left as they are."""
+    from rich.table import Table
+    from rich.text import Text
+    from typer import rich_utils
+
+    if getattr(rich_utils, "Table", None) is not Table:  # another typer layout, or already done
+        return
+
+    class OptionsTable(Table):
+        def add_row(self, *cells: Any, **options: Any) -> None:
+            names = cells[-6:-2]
+            if len(cells) not in (6, 7) or not all(isinstance(c, Text) for c in names):
+                return super().add_row(*cells, **options)
+            long, short, negative, negative_short = names  # an argument's name is in the short column
+            first, *aliases = long.split(",") if long.plain else [long]  # '--implicit-threshold,--threshold'
+            name = Text()
+            # '--access-log/--no-access-log' (28) breaks after its slash rather than widen the column for all
+            slash = "/\n" if len(first) + len(negative) > 22 else "/"
+            for joiner, part in (("", first), (slash, negative), (", ", short), (", ", negative_short)):
+                if part.plain:
+                    name.append(joiner if name.plain else "")
+                    name.append_text(part)
+            for alias in aliases:  # a line each, so one long alias does not widen the column for all
+                name.append(",\n")
+                name.append_text(alias)
+            super().add_row(*cells[:-6], name, *cells[-2:], **options)
+            if len(self.rows) == 1:  # the names and types as wide as they are, the help all the rest
+                for column in self.columns[:-1]:
+                    column.no_wrap = True
+                self.columns[-1].ratio = 1
+
+    rich_utils.Table = OptionsTable  # type: ignore[misc]
 
 
 def _fold_help_cells() -> None:

@@ -331,7 +331,7 @@ K_MOVIES = typer.Option(10, "-k", "--k", help="How many movies.")
 USER_FEATURES = typer.Option(
     None,
     "--user-features",
-    help="User side features for bpr/warp/logistic/warp-kos/segment-popularity: demographics "
+    help="User side features for bpr, warp, logistic, warp-kos and segment-popularity: demographics "
     "(ml-100k, ml-1m), a userId,feature[,weight] CSV, or demographics,FILE.csv.",
 )
 
@@ -557,8 +557,10 @@ def _in_one_line(note: str) -> str:
     first note on every file without times. A split that needs them says so when asked for."""
     from movierec.datasets import NO_TIME_COLUMN, NO_TIME_FIELD
 
-    if note.startswith(NO_TIME_COLUMN):
+    if note.startswith(NO_TIME_COLUMN) and "name another column" in note:
         return f"{NO_TIME_COLUMN} (--time-col names another)"
+    if note.startswith(NO_TIME_COLUMN):  # a --dataset folder's ratings.csv: --time-col reads no folder
+        return f"{NO_TIME_COLUMN}, so no time-based splits"
     if note.startswith(NO_TIME_FIELD):
         return f"{NO_TIME_FIELD}, so no time-based splits"
     return note
