@@ -192,6 +192,8 @@ def test_bare_feedback_lists_its_command_as_data_and_spark_do() -> None:
     text = " ".join((bare.stdout + bare.stderr).split())
     assert "Usage: movierec feedback" in text and "report Per model version and its model" in text, text
     assert bare.returncode == run_process("data", env={"COLUMNS": "80"}).returncode
+    helped = run_process("feedback", "report", "--help", env={"COLUMNS": "80"}).stdout
+    assert "--artifact  FOLDER" in helped and "list[" not in helped, helped  # serve's metavar, not the type
 
 
 def test_feedback_report_bad_db(tmp_path: Path) -> None:

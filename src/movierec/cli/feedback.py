@@ -26,6 +26,7 @@ def report_cmd(
     artifacts: list[Path] = typer.Option(
         [],
         "--artifact",
+        metavar="FOLDER",  # as serve's --artifact: typer wrote the type, '<list[Path]>'
         help="An artifact folder that was served (repeatable): names the model of its version where the "
         "store's rows do not (rows stored before movierec recorded it).",
     ),
