@@ -322,6 +322,43 @@ def test_a_movielens_folder_given_as_the_ratings_file_says_how_it_loads(tmp_path
     assert load(folder).interactions.n_ratings == 2  # what it says works
 
 
+def test_a_dataset_folder_of_ones_own_loads_without_times_and_names_a_fix_that_applies(tmp_path, capsys):
+    """docs/data.md: 'Any folder in one of the MovieLens layouts (ratings.csv, …) works with --dataset'. One
+    whose ratings.csv had no timestamp column stopped with "name it with --time-col COLUMN (or --time-col ''
+    for none)", from Python too, and --time-col applies to no folder (load(folder, time_col=None) is refused);
+    other column names got '--user-col user_id', which --dataset takes no part of either. A folder now loads
+    without times, as a --ratings file does, with a note; other names say how to read the file on its own."""
+    from clihelp import run_cli
+
+    folder = tmp_path / "shop"
+    folder.mkdir()
+    (folder / "ratings.csv").write_text("userId,movieId,rating\n1,10,4\n2,10,3\n2,20,5\n")
+    ds = load(folder)
+    assert ds.interactions.n_ratings == 3 and ds.interactions.timestamps is None
+    assert ds.notes == [
+        "no 'timestamp' column: loaded without times, so time-based splits (temporal, leave-last-out) and time "
+        "features are unavailable"
+    ]
+    code, _, stderr = run_cli(["data", "info", "--dataset", str(folder)], capsys)
+    assert code == 0 and stderr.splitlines() == [
+        "note: no 'timestamp' column: loaded without times, so no time-based splits"
+    ]
+    (folder / "ratings.csv").write_text("user_id,item_id,rating,ts\n1,10,4,5\n2,10,3,6\n")
+    file = folder / "ratings.csv"
+    head = (
+        f"{file}: missing columns 'userId', 'movieId', 'timestamp' (found: user_id, item_id, rating, ts); a "
+        "dataset folder's files take MovieLens' column names: rename them, or read the file on its own "
+    )
+    with pytest.raises(DataError) as err:
+        load(folder)
+    assert str(err.value) == (
+        f"{head}(movierec.load({str(file)!r}, user_col='user_id', item_col='item_id', time_col='ts') in Python, "
+        f"--ratings {file} --user-col user_id --item-col item_id --time-col ts in the CLI)"
+    )
+    assert load(str(file), user_col="user_id", item_col="item_id", time_col="ts").interactions.n_ratings == 2
+    assert load("ml-latest-small").notes == []  # MovieLens' own folders have their times
+
+
 def test_load_of_a_missing_ratings_file_says_no_such_file(tmp_path):
     """movierec.load("/data/ratings.csv") with a wrong path said "no such dataset name or folder (known
     names: ml-latest-small, ml-100k, …)": the registry's names are no help for a file; load_ratings_file and

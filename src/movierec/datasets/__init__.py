@@ -27,6 +27,7 @@ from movierec.datasets.parsers import (
     HEADER_NOTE,
     TIME_NOTE,
     ColumnOptionsError,
+    MissingColumnsError,
     movies_from_frame,
     parse_delimiter,
     ratings_from_frame,
@@ -355,19 +356,39 @@ def _load_folder(
 ) -> Dataset:
     r_file, r_fmt, m_file, m_fmt, t_file, t_fmt = _layout(folder)
     digest = _BackgroundHash(folder / r_file)
-    frame = read_ratings(folder / r_file, fmt=r_fmt)
+    try:  # a folder of one's own may have no times, as a --ratings file may (MovieLens' own all have them)
+        frame = read_ratings(folder / r_file, fmt=r_fmt, time_optional=r_fmt == "csv")
+    except MissingColumnsError as exc:
+        raise DataError(_folder_columns(exc, folder / r_file)) from None
     inter = Interactions.from_frame(
-        frame, rating_scale=rating_scale, source=str(folder / r_file), first_line=int(frame.attrs[FIRST_LINE])
+        frame,
+        time_col="timestamp" if "timestamp" in frame.columns else None,
+        rating_scale=rating_scale,
+        source=str(folder / r_file),
+        first_line=int(frame.attrs[FIRST_LINE]),
     )
     movies = read_movies(folder / m_file, fmt=m_fmt) if m_file and (folder / m_file).is_file() else None
     tags = None
     if with_tags and t_file and (folder / t_file).is_file():
         tags = read_tags(folder / t_file, fmt=t_fmt)
     notes = _time_notes(frame)
+    if "timestamp" not in frame.columns:
+        notes.append(
+            f"{NO_TIME_COLUMN}, so time-based splits (temporal, leave-last-out) and time features are unavailable"
+        )
     if inter.dropped_duplicates:
         notes.append(f"dropped {inter.dropped_duplicates} duplicate (user, movie) ratings, kept the latest")
     users = next((read_users(folder / f, fmt=fmt) for f, fmt in USER_FILES if (folder / f).is_file()), None)
     return Dataset(name, inter, movies, tags, digest.result(), str(folder), notes, users)
+
+
+def _folder_columns(exc: MissingColumnsError, file: Path) -> str:
+    """The fix for a dataset folder's ratings file without MovieLens' column names: it named ``--user-col
+    user_id``, which ``--dataset`` (and ``load(folder)``) takes no part of; the file read on its own takes it."""
+    flags = " ".join(f"{MissingColumnsError._FLAGS[role][0]} {col or 'COLUMN'}" for role, col in exc.fixes)
+    words = ", ".join(f"{MissingColumnsError._FLAGS[role][1]}={col or 'COLUMN'!r}" for role, col in exc.fixes)
+    how = spelled(f"movierec.load({str(file)!r}, {words})", f"--ratings {file} {flags}")
+    return f"{exc.head}; a dataset folder's files take MovieLens' column names: rename them, or read the file on its own ({how})"
 
 
 def reloadable(ref: str) -> bool:
