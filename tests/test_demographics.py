@@ -330,6 +330,29 @@ def test_cold_users_text_ends_no_line_in_spaces(tmp_path, capsys, monkeypatch) -
     assert any(re.fullmatch(r"\s*popularity\s+0\.\d{3}\s+0\.\d{3}", ln) for ln in lines), out
 
 
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (
+            ["--fraction", "1.5"],
+            "1.5 (fraction= in Python, --fraction in the CLI): the share of users held out",
+        ),
+        (["-m", "popularity,svd"], "'svd' is a rating predictor: use popularity, segment-popularity, warp"),
+    ],
+)
+def test_cold_users_refuses_a_bad_fraction_or_model_before_the_data_loads(args, needle, capsys) -> None:  # type: ignore[no-untyped-def]
+    """``--fraction 1.5`` was refused after the data loaded and its note was printed, as 'fraction of
+    held-out users must be between 0 and 1', no option named; ``-m svd`` said it was a rating predictor
+    and not what to use instead. Both are one line now, before the data loads (no note above them)."""
+    code, out, err = run_cli(["cold-users", *args], capsys)
+    assert code == 2 and out == "", (out, err)
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("movierec: error: "), err
+    assert needle in lines[0], lines[0]
+    with pytest.raises(ConfigError, match="between 0 and 1 exclusive"):
+        cold_users(planted(), "popularity", user_features=None, fraction=0.0)
+
+
 def test_cold_users_paired_table_shows_a_gain_without_a_baseline_value_and_tiny_p() -> None:
     """A baseline scoring 0 has no relative gain (None in the JSON); the text printed it with
     ``{None:+.1%}``, a TypeError. A p-value under 0.001 reads ``<0.001``."""

@@ -56,10 +56,32 @@ class ColdUsersReport:
         return None if row is None else row.get(metric)
 
 
+def check_fraction(fraction: float) -> None:
+    """The share of users to hold out, checked before any data is read: the CLI's ``--fraction 1.5`` was
+    refused after the dataset loaded and its note printed, in words that named no option ('fraction of
+    held-out users must be between 0 and 1, got 1.5')."""
+    if isinstance(fraction, bool) or not isinstance(fraction, (int, float)) or not 0.0 < fraction < 1.0:
+        given = labelled(spelled("fraction=", "--fraction"), fraction)
+        raise ConfigError(f"{given}: the share of users held out must lie between 0 and 1 exclusive (0.2)")
+
+
+def check_models(names: Sequence[str]) -> None:
+    """Each model ranks (cold-users scores top-N lists); a rating predictor is named with the fix, before
+    the data loads in the CLI (it said "'svd' is a rating predictor" and no more)."""
+    from movierec.models.registry import model_kind
+
+    for name in names:
+        if model_kind(name) != "implicit":
+            raise ConfigError(
+                f"cold-users ranks with implicit models; {name!r} is a rating predictor: use popularity, "
+                "segment-popularity, warp, bpr, ease, als… (movierec models lists them under 'top-N from "
+                "positives')"
+            )
+
+
 def hold_out_users(inter: Interactions, fraction: float, seed: int, min_ratings: int) -> np.ndarray:
     """A seeded ``fraction`` of all users, drawn from those with more than ``min_ratings`` ratings."""
-    if not 0.0 < fraction < 1.0:
-        raise ConfigError(f"fraction of held-out users must be between 0 and 1, got {fraction!r}")
+    check_fraction(fraction)
     counts = inter.user_counts()
     eligible = np.flatnonzero(counts > min_ratings)
     n = round(fraction * int((counts > 0).sum()))
@@ -109,7 +131,7 @@ def cold_users(
     (every row a positive; :func:`movierec.interactions.resolve_threshold`, as compare and the CLI use).
     """
     from movierec.demographics import build_user_features
-    from movierec.models.registry import create, model_kind
+    from movierec.models.registry import create
 
     specs = (
         [(m.strip(), {}) for m in models.split(",") if m.strip()] if isinstance(models, str) else list(models)
@@ -119,9 +141,8 @@ def cold_users(
     reveal = sorted({int(r) for r in reveal})
     if reveal[0] < 0:
         raise ConfigError(f"revealed ratings must be ≥ 0, got {reveal}")
-    for name, _ in specs:
-        if model_kind(name) != "implicit":
-            raise ConfigError(f"cold-users ranks with implicit models; {name!r} is a rating predictor")
+    check_models([name for name, _ in specs])
+    check_fraction(fraction)
     inter: Interactions = dataset.interactions
     _check_k(k, inter.n_items)
     threshold, max_r = resolve_threshold(inter, threshold), reveal[-1]

@@ -172,12 +172,15 @@ def cold_users_cmd(
     as_json: bool = JSON,
 ) -> None:
     """Hold out a seeded share of users; score them from side information, then after 1, 5, 10 ratings."""
-    from movierec.cold_users import cold_users
+    from movierec.cold_users import check_fraction, check_models, cold_users
 
     try:
         levels = [int(x) for x in reveal.split(",") if x.strip()]
     except ValueError:
         raise ConfigError(f"--reveal takes whole numbers such as 0,1,5,10, got {reveal!r}") from None
+    check_fraction(fraction)  # these two before the data loads: one line, no note before it
+    if models is not None:
+        check_models([m.strip() for m in models.split(",") if m.strip()])
     if out is not None:  # an --out that cannot be written is one line now, not a traceback after training
         from movierec.output_folders import check_writable
 
