@@ -96,6 +96,22 @@ def test_list_json(tmp_path):
     assert rows["ml-latest"]["archive_mb"] is None  # size changes over time
 
 
+def test_list_table_sizes_line_up_on_their_decimal_point(tmp_path):
+    """The archive sizes were printed with :g, '1', '4.9', '198.7', '262', right-aligned: the units of 262
+    stood under the tenths of 198.7. Each has one decimal now; '?' where the size changes over time."""
+    listed = run("data", "list", data=tmp_path)
+    assert listed.returncode == 0, listed.stderr
+    sizes = {}
+    for line in listed.stdout.splitlines():
+        cells = [c.strip() for c in line.split("│")[1:-1]]
+        if len(cells) == 5 and cells[0].startswith("ml-"):
+            sizes[cells[0]] = cells[2]
+    assert sizes["ml-latest-small"] == "1.0" and sizes["ml-25m"] == "262.0" and sizes["ml-latest"] == "?", (
+        sizes
+    )
+    assert all(re.fullmatch(r"\d+\.\d", v) for k, v in sizes.items() if k != "ml-latest"), sizes
+
+
 def test_info_custom_ratings_with_columns_and_duplicates():
     proc = run(
         "data", "info", "--json", "--ratings", str(FIX / "custom" / "ratings_strings.csv"),

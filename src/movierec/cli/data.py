@@ -53,7 +53,7 @@ def list_cmd(as_json: bool = JSON) -> None:
         table.add_row(
             r["name"],
             f"{r['ratings']:,}",
-            "?" if r["archive_mb"] is None else f"{r['archive_mb']:g}",
+            "?" if r["archive_mb"] is None else f"{r['archive_mb']:.1f}",  # one decimal, so they line up
             f"[{style}]{r['status']}[/]",
             r["description"],
         )
