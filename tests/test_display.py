@@ -499,3 +499,20 @@ def test_a_caption_never_leaves_its_mark_alone_on_a_line() -> None:
         assert all(line.strip() != "·" for line in lines), (width, lines)
         assert " ".join(lines) == caption
     assert caption_lines(caption, 99)[0].endswith("0.2 held out,")  # the split's part broke after a comma
+
+
+def test_a_list_of_counts_prints_whole_numbers(ds: movierec.Dataset) -> None:
+    """The popularity fallback's scores are how many liked each movie: printed 274.000, they read as a
+    model's score with three decimals where the CLI prints 274. A rating keeps its decimals, whole or not."""
+    import warnings
+
+    from movierec.display import fitted_text
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # no rating reaches the threshold: the fallback, with a warning
+        fallback = movierec.Recommender(ds, "ease").fit().recommend_for({"Toy Story": 2}, k=3)
+    text = fitted_text(fallback, 80)
+    assert re.search(r"Shawshank Redemption, The \(1994\)\s+Crime\|Drama\s+274$", text, flags=re.M), text
+    assert ".000" not in text
+    rated = pd.DataFrame({"movieId": [1, 2], "score": [4.954, 4.9], "predicted_rating": [5.0, 5.0]})
+    assert "5.000" in fitted_text(rated, 80) and "4.954" in fitted_text(rated, 80)

@@ -163,6 +163,17 @@ _FLOOR = {"genres": 8, "because": 16, "title": 14}
 _SPARE = ("imdbId", "tmdbId", "year", "n_ratings", "n_liked")
 
 
+def _decimals(column: object, values: pd.Series) -> int:
+    """How many decimals a list's float column shows: none for counts (the popularity fallback's scores are
+    how many liked each movie: 274.000 read as a model's score), else :func:`~movierec.tables.score_decimals`.
+    A predicted rating keeps its decimals, whole or not (5.000, as the CLI prints it)."""
+    from movierec.tables import score_decimals
+
+    if column != "predicted_rating" and len(values) and bool(np.all(np.mod(values.to_numpy(), 1) == 0)):
+        return 0
+    return score_decimals(list(values))
+
+
 def fitted_text(frame: pd.DataFrame, width: int | None = None) -> str:
     """``frame`` as text within ``width`` columns (the console's, as pandas measures it), every column
     shown; where that cuts a title or wraps the columns, without ``imdbId, tmdbId, year`` and the count
@@ -193,13 +204,12 @@ def _fitted_text(frame: pd.DataFrame, width: int) -> str:
     shortened id cannot be typed back; when even then a line is too long, the columns wrap into blocks
     (pandas' ``line_width``) rather than being hidden.
     """
-    from movierec.tables import score_decimals
     from movierec.titles import shorten_title
 
     rows = {"max_rows": pd.get_option("display.max_rows"), "min_rows": pd.get_option("display.min_rows")}
     more = f"\n\n[{len(frame)} rows]" if len(frame) > rows["max_rows"] else ""
     floats = {
-        c: (lambda d: lambda v: f"{v:.{d}f}")(score_decimals(list(frame[c].dropna())))
+        c: (lambda d: lambda v: f"{v:.{d}f}")(_decimals(c, frame[c].dropna()))
         for c in frame.columns
         if pd.api.types.is_float_dtype(frame[c])
     }
