@@ -385,3 +385,26 @@ def test_an_ambiguous_rated_or_excluded_title_points_to_the_movieid_not_movie_id
     assert err.rstrip().endswith("be more specific or give the movieId"), err
     assert "--movie-id" not in err, err
     assert run_cli(["recommend", "--rated", "260=5", "-k", "1"], capsys)[0] == 0  # which it takes
+
+
+def test_ratings_of_0_and_1_are_told_the_threshold_that_counts_the_1s(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A file rated 0 or 1 (liked or not, clicked or not) met 'implicit threshold 4 leaves no positives (ratings
+    range 0..1); lower the threshold', with no value to lower it to. The line names the highest rating and the
+    share of ratings it counts, and that threshold works."""
+    path = tmp_path / "liked.csv"
+    rows = [(u, i, int((u * i) % 4 == 0)) for u in range(1, 9) for i in range(1, 13) if (u + i) % 3]
+    path.write_text(
+        "userId,movieId,rating,timestamp\n" + "".join(f"{u},{i},{r},{u * 99 + i}\n" for u, i, r in rows)
+    )
+    fix = (
+        "implicit threshold 4 leaves no positives (ratings range 0..1); lower the threshold: at 1, the highest "
+        "rating, 50% of the ratings are positives (threshold= in Python, --implicit-threshold in the CLI)"
+    )
+    _one_line_exit_2(["compare", "--ratings", str(path), "--models", "popularity"], capsys, fix)
+    ds = movierec.load(path)
+    with pytest.raises(ConfigError) as err:
+        movierec.Recommender(ds, "ease").fit()
+    assert str(err.value) == fix
+    assert len(movierec.Recommender(ds, "ease", threshold=1).fit().recommend(1, k=2)) == 2

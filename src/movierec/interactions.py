@@ -144,8 +144,13 @@ def no_positives(threshold: float, ratings: np.ndarray) -> ConfigError:
             f"without a rating column is all 1s); set the threshold to {lo:g} to count every row as a positive "
             f"({spelled('threshold=', '--implicit-threshold')})"
         )
+    # 0/1 data (liked or not, clicked or not): 'lower the threshold' gave no value to lower it to
+    top = float((ratings >= hi).mean())
     return ConfigError(
-        f"implicit threshold {threshold:g} leaves no positives (ratings range {lo:g}..{hi:g}); {LOWER_THRESHOLD}"
+        f"implicit threshold {threshold:g} leaves no positives (ratings range {lo:g}..{hi:g}); lower the "
+        f"threshold: at {hi:g}, the highest rating, {f'{top:.0%}' if top >= 0.01 else 'under 1%'} of the "
+        "ratings are positives "
+        f"({spelled('threshold=', '--implicit-threshold')})"
     )
 
 
