@@ -25,3 +25,24 @@ def test_every_file_tune_writes_is_in_the_docs_table(tmp_path: Path) -> None:
     table = table[: table.index("\n\n", table.index("| file | what |"))]
     documented = set(re.findall(r"`([\w.]+\.\w+)`", table))
     assert set(written) <= documented, sorted(set(written) - documented)
+
+
+def test_a_compound_metrics_summary_and_pareto_front_fit_80_columns(tmp_path: Path) -> None:
+    """With 'ndcg@10-0.1*arp@10' the summary's validation lines ran to 86 and 81 columns and the Pareto
+    table's title to 81, printed whole (an 80-column terminal broke them mid-word). They are wrapped at
+    words now, the numbers unchanged."""
+    from datagen import make_ratings
+
+    make_ratings(n_users=60, n_items=50, density=0.4).to_csv(tmp_path / "r.csv", index=False)
+    proc = run_process(
+        "tune", "-m", "ease", "--ratings", "r.csv", "--metric", "ndcg@10-0.1*arp@10",
+        "--pareto", "ndcg@10,arp@10", "--trials", "2", "--cv", "1", "--out", "t",
+        cwd=tmp_path, env={"COLUMNS": "80"},
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert max(len(ln) for ln in lines) <= 80, [ln for ln in lines if len(ln) > 80]
+    text = " ".join(proc.stdout.split())
+    assert re.search(r"validation ndcg@10-0\.1\*arp@10 \(one 20% validation split of the training split\): "
+                     r"-?\d\.\d{4}", text), text  # fmt: skip
+    assert "Pareto front of ndcg@10 and arp@10 (validation; no other trial is better on both)" in text, text

@@ -623,16 +623,19 @@ def _print_result(result: Any) -> None:
         else f"{cv}-fold on the training split"
     )
     refit = f"{named['train']} + {named['valid']}" if "valid" in named else "the training split"
+    # word-wrapped at the width: a compound metric ('ndcg@10-0.1*arp@10') made these 81-86 columns
     if result.best_value is not None:
-        console.print(f"validation {result.metric} ({scored}): {result.best_value:.4f}")
+        print_prose(escape(f"validation {result.metric} ({scored}): {result.best_value:.4f}"))
     if result.defaults_value is not None:  # what tuning gained over not tuning, on the same folds
         best = ", the best" if result.defaults_value == result.best_value else ""
-        console.print(
-            f"validation {result.metric} of the model's defaults (trial 0): {result.defaults_value:.4f}{best}"
+        print_prose(
+            escape(
+                f"validation {result.metric} of the model's defaults (trial 0): {result.defaults_value:.4f}{best}"
+            )
         )
     if result.test_score is not None:
-        console.print(f"test {result.metric} (best params refit on {refit}): {result.test_score:.4f}")
-    console.print(escape(f"storage {result.storage}, study {result.study_name!r}"))
+        print_prose(escape(f"test {result.metric} (best params refit on {refit}): {result.test_score:.4f}"))
+    print_prose(escape(f"storage {result.storage}, study {result.study_name!r}"))
     for key, path in result.files.items():
         console.print(f"  {key:15s} {escape(str(path))}")
     if "best_toml" in result.files:
@@ -654,7 +657,7 @@ def _print_front(front: list[dict], front_of: list[str], out_dir: Path) -> None:
             f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in row["params"].items()
         )
         ptable.add_row(str(row["number"]), f"{row[a]:.4f}", f"{row[b]:.4f}", params)
-    console.print(ptable)
+    print_table(ptable)  # its title (81 columns for ndcg@10 and arp@10) wrapped at the width
     console.print("↑ higher is better, ↓ lower is better")
     console.print(f"  {'pareto':15s} {escape(str(out_dir / 'pareto.csv'))}")
 
