@@ -41,3 +41,16 @@ def test_embed_piped_shows_a_long_fit_as_lines(tmp_path: Path) -> None:
     assert re.fullmatch(r"\[ +\d+\.\ds\] fitting bpr on ml-latest-small …", lines[0]), lines
     assert re.fullmatch(r"\[ +\d+\.\ds\] fitting bpr on ml-latest-small: done in \d+\.\d s", lines[1]), lines
     assert any(ln.startswith("map written to") for ln in lines[2:]), lines
+
+
+@pytest.mark.parametrize("command", ["embed", "report"])
+def test_a_misspelt_projection_is_answered_with_the_closest_one(command: str, tmp_path: Path) -> None:
+    """'--projection tnse' listed 'choose one of tsne, umap, pca' and left the swapped letters to the reader;
+    the closest name comes first now, in one line, before any data is read or a folder made."""
+    proc = run_process(command, "--projection", "tnse", "--out", "o", cwd=tmp_path)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.strip() == (
+        "movierec: error: 'tnse' (projection= in Python, --projection in the CLI): did you mean 'tsne'? "
+        "choose one of tsne, umap, pca"
+    )
+    assert not (tmp_path / "o").exists()

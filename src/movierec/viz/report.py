@@ -1245,7 +1245,7 @@ def _start(
 
     if opts["projection"] not in METHODS:
         raise ConfigError(
-            f"{labelled(_PROJECTION, repr(opts['projection']))}: choose one of {', '.join(METHODS)}"
+            f"{labelled(_PROJECTION, repr(opts['projection']))}: {_projection_fix(opts['projection'])}"
         )
     if not 1 <= opts["k"] <= opts["curve_k"]:
         raise ConfigError(
@@ -1958,6 +1958,16 @@ def _render(report: Report, **ctx: Any) -> str:
 # --- the map alone (movierec embed) -------------------------------------------------------------------
 
 
+def _projection_fix(given: str) -> str:
+    """'did you mean 'tsne'? choose one of tsne, umap, pca' for ``--projection tnse`` (it listed the three
+    and left the reader to spot the swapped letters)."""
+    from movierec.errors import closest
+    from movierec.viz.embeddings import METHODS
+
+    near = closest(given, METHODS)
+    return f"{'' if near is None else f'did you mean {near!r}? '}choose one of {', '.join(METHODS)}"
+
+
 def build_map(
     dataset: Any = "ml-latest-small",
     model: str = "warp+genres+tags",
@@ -1980,7 +1990,7 @@ def build_map(
 
     console = console or Console(stderr=True, highlight=False)
     if projection not in METHODS:
-        raise ConfigError(f"{labelled(_PROJECTION, repr(projection))}: choose one of {', '.join(METHODS)}")
+        raise ConfigError(f"{labelled(_PROJECTION, repr(projection))}: {_projection_fix(projection)}")
     check_mappable(model)  # before the data is read and the model fitted
     if isinstance(dataset, (str, Path)):
         from movierec.datasets import load
