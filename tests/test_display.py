@@ -481,6 +481,32 @@ def test_a_dataset_without_ratings_counts_interactions_in_its_repr_and_card(tmp_
     assert "<th>mean rating</th>" in rated._repr_html_() and ">None<" not in rated._repr_html_()
 
 
+def test_a_list_of_data_without_titles_prints_its_ids_without_the_empty_columns(tmp_path) -> None:
+    """A ratings file with tt ids and no movies= printed 'tt0114716  item tt0114716  NaN' per movie: a title
+    repeating the id, a year of NaN and empty genres. The text leaves them out and says where they are and how
+    to fill them; the frame keeps every column, and a list with titles prints as before."""
+    path = tmp_path / "ratings.csv"
+    rows = [f"u{u},tt{1000 + (u * 3 + j) % 12:07d},{1 + (u + j) % 5}" for u in range(30) for j in range(6)]
+    path.write_text("userId,movieId,rating\n" + "\n".join(rows) + "\n")
+    rec = movierec.Recommender(movierec.load(path), "ease").fit()
+    recs = rec.recommend("u1", k=3, min_support=0)
+    assert list(recs.columns[:4]) == ["movieId", "title", "year", "genres"]  # the API's columns stay
+    with pd.option_context("display.width", 80):
+        text = repr(recs)
+    lines = text.splitlines()
+    assert lines[0].split() == ["movieId", "score", "n_liked"], text
+    assert "item tt" not in text and "NaN" not in text and all(len(line) <= 80 for line in lines), text
+    assert " ".join(text.split()).count(
+        "(not shown, in the frame: title, year, genres; the data has no titles: movies= gives them)"
+    ), text
+    titles = tmp_path / "titles.csv"
+    titles.write_text("movieId,title\n" + "\n".join(f"tt{1000 + i:07d},Film {i} (2001)" for i in range(12)))
+    titled = movierec.Recommender(movierec.load(path, movies=titles), "ease").fit()
+    with pd.option_context("display.width", 80):
+        text = repr(titled.recommend("u1", k=3, min_support=0))
+    assert "Film " in text.splitlines()[2] and "not shown" not in text, text
+
+
 def test_a_caption_never_leaves_its_mark_alone_on_a_line() -> None:
     """At 99-100 columns (print(comparison) outside a terminal) the split's 98-cell part took its line and
     the ' ·' after it wrapped onto a line of its own. Every width from 20 to 200: each line fits, none is

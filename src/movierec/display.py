@@ -182,6 +182,12 @@ def fitted_text(frame: pd.DataFrame, width: int | None = None) -> str:
     from pandas.io.formats.console import get_console_size
 
     width = width or get_console_size()[0] or int(pd.get_option("display.width"))
+    untitled = _untitled(frame)
+    if untitled:  # data without titles: 'item tt0114716' beside tt0114716, a year of NaN, no genres
+        import textwrap
+
+        note = f"(not shown, in the frame: {', '.join(untitled)}; the data has no titles: movies= gives them)"
+        return _fitted_text(frame.drop(columns=untitled), width) + "\n" + textwrap.fill(note, width)
     text = _fitted_text(frame, width)
     spare = [c for c in _SPARE if c in frame.columns]
     titles = frame["title"].astype(str) if "title" in frame.columns else pd.Series(dtype=str)
@@ -191,6 +197,23 @@ def fitted_text(frame: pd.DataFrame, width: int | None = None) -> str:
 
     note = textwrap.fill(f"(not shown, in the frame: {', '.join(spare)})", width)
     return _fitted_text(frame.drop(columns=spare), width) + "\n" + note
+
+
+def _untitled(frame: pd.DataFrame) -> list[str]:
+    """The columns of a list that say nothing when its data has no titles: ``title`` when every title is
+    only its movie's id (``item 318`` beside movieId 318), with an all-missing ``year`` and all-empty
+    ``genres``; ``[]`` for a list with any title (the CLI's lists leave the same column out)."""
+    if len(frame) == 0 or "title" not in frame.columns or "movieId" not in frame.columns:
+        return []
+    ids = frame["movieId"].astype(str)
+    if not (frame["title"].astype(str) == "item " + ids).all():
+        return []
+    out = ["title"]
+    if "year" in frame.columns and frame["year"].isna().all():
+        out.append("year")
+    if "genres" in frame.columns and all(isinstance(g, (list, str)) and not g for g in frame["genres"]):
+        out.append("genres")
+    return out
 
 
 def _fitted_text(frame: pd.DataFrame, width: int) -> str:
