@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -116,6 +117,13 @@ def test_fetch_killed_mid_download_is_not_cached_and_resumes(
     assert proc.returncode != 0
     partial = part.stat().st_size if part.exists() else 0
     assert partial < len(_Slow.body)  # really interrupted mid-way
+    if sig == signal.SIGTERM:  # the line says the part is kept and how to go on (it said 'terminated')
+        said = " ".join((proc.stderr.read().decode() if proc.stderr else "").split())
+        assert re.search(
+            rf"movierec: terminated; the \d+\.\d of {len(_Slow.body) / 1e6:.1f} MB downloaded are kept in "
+            rf"\S*ml-latest\.zip\.part: run the same command again to resume",
+            said,
+        ), said
     # a partial download is never taken for the dataset
     assert not (cache / "ml-latest").exists()
     assert _status(cache, "ml-latest") == "not cached"

@@ -252,7 +252,11 @@ def _download(url: str, part: Path, spec: DatasetSpec, *, progress: bool | None,
         length = resp.headers.get("Content-Length")
         expected = start + int(length) if length and length.isdigit() else total
         done = start
-        with open(part, mode) as fh, _ProgressBar(spec.name, expected, done, progress) as advance:
+        with (
+            open(part, mode) as fh,
+            _ProgressBar(spec.name, expected, done, progress) as advance,
+            _kept_on_interrupt(part, lambda: done, expected),
+        ):
             while True:
                 try:
                     block = resp.read(_CHUNK)
@@ -275,6 +279,25 @@ def _download(url: str, part: Path, spec: DatasetSpec, *, progress: bool | None,
             f"run the same command again to resume"
         )
     return None
+
+
+@contextmanager
+def _kept_on_interrupt(part: Path, done: Callable[[], int], expected: int | None) -> Iterator[None]:
+    """Ctrl-C or SIGTERM during a download: the CLI's 'movierec: interrupted' line says the part already
+    downloaded is kept and how to go on (it said only 'interrupted', and a newcomer would delete the
+    cache or start over), as tune's says its finished trials are kept."""
+    try:
+        yield
+    except KeyboardInterrupt as exc:  # Terminated (SIGTERM) is one too
+        from movierec.output_folders import record_outcome
+
+        of = "" if expected is None else f" of {expected / 1e6:.1f}"
+        record_outcome(
+            exc,
+            f"the {done() / 1e6:.1f}{of} MB downloaded are kept in {part}: run the same command again to "
+            "resume",
+        )
+        raise
 
 
 def _total_from_content_range(value: str | None) -> int | None:
