@@ -167,6 +167,25 @@ def test_the_liked_difference_is_in_percentage_points(tmp_path: Path) -> None:
     assert got["versions"][1]["likedDiff"] == pytest.approx(-0.75)
 
 
+def test_a_liked_threshold_above_every_rating_is_refused(tmp_path: Path) -> None:
+    """'--liked 7' on a store of ratings up to 5 printed a table of 0.0% shares with intervals [0.0%, 9.0%]:
+    no rating could count as liked, and nothing said why. It is one line, exit 2, naming the highest."""
+    db = f"sqlite:///{tmp_path / 'fb.db'}"
+    store = FeedbackStore(db)
+    for i in range(5):
+        store.add(f"a{i}", str(i), "21", 4.5, model_version="v1")
+    store.close()
+    result = run_process("feedback", "report", "--db", db, "--liked", "7")
+    assert result.returncode == 2 and result.stdout == "", result.stdout
+    assert result.stderr.strip() == (
+        "movierec: error: --liked 7 is above every stored rating (the highest is 4.5), so no rating would "
+        "count as liked; give a rating on the store's scale (the default is 4)"
+    )
+    assert (
+        run_process("feedback", "report", "--db", db, "--liked", "4.5").returncode == 0
+    )  # the top one is fine
+
+
 def test_a_served_version_stays_whole_at_80_columns(tmp_path: Path) -> None:
     """The version is what /health, X-Model-Version and /metrics name and what an operator copies: at 80
     columns the table folded serve's 12-hex versions over two lines ('7596d1bc65' / '03')."""

@@ -42,6 +42,13 @@ def report_cmd(
     url = shown_url(normalise_url(db))  # printed and in --json: never the password
     named = _models_of(artifacts)
     frame = read_feedback(db, "--db", with_version=True)
+    if len(frame) and liked > float(frame["rating"].max()):  # every share 0% [0%, 9%]: a table of nothing
+        from movierec.errors import ConfigError
+
+        raise ConfigError(
+            f"--liked {liked:g} is above every stored rating (the highest is {float(frame['rating'].max()):g}), "
+            "so no rating would count as liked; give a rating on the store's scale (the default is 4)"
+        )
     table = compare_versions(frame, liked=liked)
     if not table.empty:
         table["model"] = [
