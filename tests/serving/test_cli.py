@@ -163,6 +163,33 @@ def test_serve_given_the_manifest_file_names_the_folder(svd_artifact) -> None:
     assert done.stderr.rstrip().endswith(f"a file of the artifact; give its folder, {folder}"), done.stderr
 
 
+def test_serve_names_a_bad_artifact_path_as_typed(svd_artifact, tmp_path, monkeypatch) -> None:
+    """serve resolved every --artifact to an absolute path before loading it (so a symlink flipped mid-load
+    cannot mix two versions), and its refusals named that path: `serve --artifact artifacts/svd/manifest.json`
+    said '/home/me/proj/artifacts/svd/manifest.json: … give its folder, /home/me/proj/artifacts/svd' where
+    `recommend --artifact` and docs/serving.md say 'artifacts/svd/manifest.json: … artifacts/svd'. A path
+    with no symlink on the way is now loaded as typed; a symlink is still resolved first."""
+    import shutil
+
+    from movierec.errors import ArtifactError
+    from movierec.serving.dispatch import ModelRouter
+
+    shutil.copytree(svd_artifact[0], tmp_path / "artifacts" / "svd")
+    monkeypatch.chdir(tmp_path)
+    refusals = {
+        "artifacts/svd/manifest.json": "artifacts/svd/manifest.json: a file of the artifact; give its folder, "
+        "artifacts/svd",
+        "artifacts": "artifacts: not an artifact but a folder of them (svd); give one, e.g. artifacts/svd",
+    }
+    for typed, said in refusals.items():
+        with pytest.raises(ArtifactError) as caught:
+            ModelRouter([typed], build=lambda art: art, load=load_artifact)
+        assert str(caught.value) == said
+    (tmp_path / "artifacts" / "current").symlink_to("svd")
+    router = ModelRouter(["artifacts/current"], build=lambda art: art, load=load_artifact)
+    assert router.served[0].path == tmp_path / "artifacts" / "svd"  # the symlink's target, resolved
+
+
 def test_the_banner_reads_at_80_columns_with_the_url_first_and_the_pid_last() -> None:
     """serve's banner was one line of 120-140 characters ('serving ease@28a9b21a250f on http://127.0.0.1:8000
     · docs /docs · metrics /metrics · feedback sqlite:///… · reload: kill -HUP 8777'), which an 80-column

@@ -132,7 +132,9 @@ class ModelRouter:
         out = []
         for i, path in enumerate(self.paths):
             resolved = path.resolve()  # a symlink flipped during the load cannot mix two versions' files
-            art = self._load(resolved)
+            # no symlink on the way: load the path as typed, so a refusal names it as typed
+            # ('artifacts/svd/manifest.json: a file of the artifact', not the whole absolute path)
+            art = self._load(path if resolved == path.absolute() else resolved)
             label = path.name or f"model{i}"
             out.append(Served(resolved, label, str(art.model_version), str(art.model_name), self._build(art)))
         versions = [s.version for s in out]
