@@ -361,6 +361,20 @@ def test_the_interrupted_line_is_wrapped_at_spaces_on_a_terminal(monkeypatch: py
     assert len(lines) == 1  # piped: one line
 
 
+def test_ctrl_c_during_nested_tuning_says_nothing_is_left(tmp_path: Path) -> None:
+    """tune --outer-folds after Ctrl-C said 'movierec: interrupted' alone, where plain tune says its finished
+    trials are kept: the nested studies live in memory, so the line says nothing is left to continue."""
+    args = ["tune", "--model", "svd", "--params", "factors=8", "--outer-folds", "2", "--trials", "200",
+            "--cv", "1", "--out", "n"]  # fmt: skip
+    code, lines, text = _interrupt_when(args, b" 2/200", tmp_path)
+    assert code == 130 and "Traceback" not in text, text[-2000:]
+    assert lines == [
+        "movierec: interrupted; nothing was written (n was not created); nested studies are kept in memory, "
+        "none to continue"
+    ], lines
+    assert list(tmp_path.iterdir()) == []
+
+
 # --- the building blocks ---------------------------------------------------------------------------
 
 

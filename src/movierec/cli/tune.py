@@ -191,6 +191,25 @@ def _check_nested(ctx: typer.Context, files: SplitFilesGiven, pareto: str | None
         )
 
 
+@contextmanager
+def _said_on_interrupt(out_dir: Path) -> Iterator[None]:
+    """Ctrl-C during nested cross-validation: the line says what is left, as plain tune's does (it said
+    'movierec: interrupted' alone, where tune says its finished trials are kept): nothing, since the
+    studies live in memory. An interrupt while the files move into place has its own line already."""
+    existed = out_dir.exists()
+    try:
+        yield
+    except KeyboardInterrupt as exc:  # SIGTERM's Terminated is one too
+        if not getattr(exc, "__notes__", None):
+            from movierec.output_folders import nothing_written, record_outcome
+
+            record_outcome(
+                exc,
+                f"{nothing_written(out_dir, existed)}; nested studies are kept in memory, none to continue",
+            )
+        raise
+
+
 def _run_nested(
     source: RatingsSource,
     typed_model: tuple[str | None, str | None, list[str]],
@@ -246,10 +265,11 @@ def _run_nested(
                 last, best = f"last {last}", ("–" if best == "–" else f"best {best}")
             bar.update(tasks[event["fold"]], advance=1, best=best, last=last)
 
-        result = nested_tune(
-            dataset, model_name, outer_folds=outer_folds, metric=label, fixed_params=fixed or None,
-            user_features=user_features, progress=progress, on_fold=start, out=out_dir, **options,
-        )  # fmt: skip
+        with _said_on_interrupt(out_dir):
+            result = nested_tune(
+                dataset, model_name, outer_folds=outer_folds, metric=label, fixed_params=fixed or None,
+                user_features=user_features, progress=progress, on_fold=start, out=out_dir, **options,
+            )  # fmt: skip
     if as_json:
         print_json(result.to_dict())
         return
