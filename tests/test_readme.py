@@ -36,10 +36,21 @@ def _commands() -> dict[str, set[str]]:
 COMMANDS = _commands()
 
 
+def _fences(text: str) -> list[tuple[str, str]]:
+    """Each fenced block's (language, text), its opening and closing fence paired at their own indent. A
+    search from any three backticks to the next paired a closing fence with the next opening one after a
+    ```python or ```json block, so the flag check read prose and skipped blocks (index.md's commands, five
+    of serving.md's)."""
+    fences = re.finditer(r"^( *)```(\w*)\n(.*?)^\1```", text, flags=re.S | re.M)
+    return [(fence.group(2), fence.group(3)) for fence in fences]
+
+
 def _cli_lines(text: str) -> list[str]:
     """Lines of fenced shell blocks that run ``movierec``, split at ``&&`` and ``|``."""
     lines = []
-    for block in re.findall(r"```(?:bash|sh|console|shell)?\n(.*?)```", text, flags=re.S):
+    for language, block in _fences(text):
+        if language not in ("", "bash", "sh", "console", "shell"):
+            continue
         for raw in block.splitlines():
             line = raw.split(" #")[0].strip().lstrip("$ ").strip()
             for part in re.split(r"&&|\|", line):
@@ -187,3 +198,38 @@ def test_what_the_readme_writes_into_the_checkout_is_ignored_by_git() -> None:
         probe = f"{top}/readme-probe/manifest.json"
         proc = subprocess.run(["git", "check-ignore", "-q", probe], cwd=ROOT, capture_output=True)
         assert proc.returncode == 0, f"{probe}: README writes {top}/, which git does not ignore"
+
+
+def _shown_as_printed(lines: list[str], start: int) -> bool:
+    """Whether the note or warning at ``lines[start]`` is shown as the CLI prints it at 80 columns: some run
+    of lines from it is exactly what ``prose_lines`` makes of their words (a note a page showed on one line
+    of 217 characters is printed in three)."""
+    from movierec.progress import prose_lines
+
+    return any(
+        prose_lines(" ".join(lines[start : end + 1]), 80) == lines[start : end + 1]
+        for end in range(start, len(lines))
+    )
+
+
+@pytest.mark.parametrize("doc", DOCS, ids=lambda p: p.name)
+def test_a_note_a_page_shows_is_broken_where_the_cli_breaks_it(doc: Path) -> None:
+    """Notes and warnings wrap at 80 columns in a terminal, a pipe or a log (errors stay one line, for grep);
+    a page's console block shows them as they print there."""
+    import textwrap
+
+    for language, block in _fences(doc.read_text()):
+        if language in ("python", "toml", "json"):
+            continue
+        lines = textwrap.dedent(block).splitlines()
+        for i, line in enumerate(lines):
+            if line.startswith(("note: ", "warning: ")):
+                assert _shown_as_printed(lines, i), f"{doc.name}: not as printed at 80 columns: {line[:90]}"
+
+
+def test_the_note_check_tells_a_wrapped_note_from_a_long_line() -> None:
+    note = "note: " + "a fairly long sentence of words " * 4
+    assert not _shown_as_printed([note.strip()], 0)
+    assert _shown_as_printed(
+        ["note: " + "a fairly long sentence of words " * 2 + "a fairly", "long sentence"], 0
+    )

@@ -139,3 +139,17 @@ def test_a_check_that_fails_says_serves_own_line_and_exits_2(svd_artifact, tmp_p
     assert checked.returncode == 2 and served.returncode == 2, (checked.stderr, served.stderr)
     assert checked.stderr.startswith("movierec: error: ") and checked.stderr.count("\n") == 1, checked.stderr
     assert checked.stderr == served.stderr and checked.stdout == "", (checked, served)
+
+
+def test_the_docs_example_is_broken_where_serve_check_breaks_it(capsys: pytest.CaptureFixture[str]) -> None:
+    """docs/serving.md shows the ease record broken after '610 users ·', where serve --check breaks it before
+    '610 users' (its lines keep within 76 columns plus the indent): the page's lines are the printed ones."""
+    from movierec.cli.serve import _say_ok
+
+    page = (Path(__file__).resolve().parents[2] / "docs" / "serving.md").read_text()
+    block = page.split("$ movierec serve --check --artifact artifacts/ease --db feedback.db\n", 1)[1]
+    shown = _records(block.split("\nok: feedback", 1)[0] + "\n")
+    assert len(shown) == 1 and shown[0].startswith("ok: artifacts/ease · ease "), shown
+    _say_ok(shown[0])
+    printed = capsys.readouterr().out
+    assert block.startswith(printed), f"docs/serving.md shows:\n{block[: len(printed)]}printed:\n{printed}"
