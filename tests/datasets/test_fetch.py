@@ -371,6 +371,15 @@ def test_cli_fetch_success_then_listed(server, cache):
     assert "ml-latest ready" in ok.stdout and (cache / "ml-latest" / "ratings.csv").is_file()
     assert locate(REGISTRY["ml-latest"]) == cache / "ml-latest"  # what `data list` reports as cached
     assert locate(REGISTRY["ml-1m"]) is None
+    # again: it said 'ok ml-latest ready in …' as after a download; it says nothing was downloaded
+    seen = len(server.seen)
+    again = run_cli("data", "fetch", "ml-latest", "--url", server.url("ok/ml-latest.zip"), env_data=cache)
+    assert again.returncode == 0 and len(server.seen) == seen, again.stderr  # no request
+    said = " ".join(again.stdout.split())
+    assert said.startswith(
+        "ml-latest is already in the cache (nothing downloaded; --force fetches it again): "
+    )
+    assert "ok ml-latest ready" not in said, said
 
 
 def test_cli_fetch_piped_shows_a_long_download_as_lines(server, cache):

@@ -75,15 +75,21 @@ def fetch_cmd(
     force: bool = typer.Option(False, "--force", help="Download again even if cached."),
 ) -> None:
     """Download a dataset into the cache, verify its checksum and extract it atomically."""
-    from movierec.datasets import get_spec
+    from movierec.datasets import get_spec, locate
     from movierec.datasets.fetch import fetch
 
     _check_fetch_name(name)
     spec = get_spec(name)
+    cached = None if force or spec.bundled else locate(spec)  # what fetch finds and returns untouched
     # progress=True: a bar on a terminal, and piped (a log, CI) a line every few seconds of a long download
     folder = fetch(name, path=path, url=url, force=force, progress=True)
     if spec.bundled and path is None and url is None:
         print_prose(f"{name} is bundled with movierec (nothing to download): {escape(str(folder))}")
+        return
+    if cached is not None:  # it said 'ok ml-1m ready in …' as after a download: had it downloaded again?
+        print_prose(
+            f"{name} is already in the cache (nothing downloaded; --force fetches it again): {escape(str(folder))}"
+        )
         return
     print_prose(f"[green]ok[/] {name} ready in {escape(str(folder))}")
     print_prose(escape(f"Terms: {spec.licence}."))  # 97 columns: wrapped at words, not by the terminal
