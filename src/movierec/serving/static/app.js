@@ -12,12 +12,26 @@ const state = {
   sequential: false, // a sequence model (GET /health): lists what comes next after the last movie, whatever its stars
   feedback: true, // whether the server stores ratings (GET /health); none: no POST /feedback at all
   visitor: null,
+  served: null, // the model and version GET /health names (the header's): a list from another says so
 };
 
 const $ = (id) => document.getElementById(id);
 
-function status(text) {
-  $("status").textContent = text;
+// The status line is a notice over the bottom of the screen: at the page's end, under a long list, a phone never
+// showed it, so a search or a press that failed (the server stopped) seemed to do nothing. A notice goes after
+// STATUS_SECONDS; a failure (sticky) stays until the next one; one the page already shows where it happened (shown)
+// is not put on the screen twice. The text stays in the element (role=status) either way, so assistive technology
+// reads each notice once.
+const STATUS_SECONDS = 6;
+let statusTimer = null;
+
+function status(text, how) {
+  const box = $("status");
+  clearTimeout(statusTimer);
+  box.textContent = text;
+  box.classList.toggle("error", Boolean(how && how.sticky));
+  box.classList.toggle("gone", !text || Boolean(how && how.shown));
+  if (text && !(how && how.sticky)) statusTimer = setTimeout(() => box.classList.add("gone"), STATUS_SECONDS * 1000);
 }
 
 function visitorId() {
@@ -204,37 +218,48 @@ function renderList(listId, movies, opts) {
 }
 
 let lastResults = [];
+let searchSeq = 0; // the newest search: an older answer arriving after it is dropped
 async function search(text) {
+  const seq = ++searchSeq;
   try {
     const data = await api("/movies?limit=15&search=" + encodeURIComponent(text));
+    // a misspelling's answer (titles spelled like it) takes longer than a plain one: typed on, "termin" answered
+    // after "terminator" and put "No title matches “termin”" under the box that read "terminator"
+    if (seq !== searchSeq) return;
     lastResults = data.movies;
     renderList("results", lastResults, { stars: true, similar: true });
-    didYouMean(data.didYouMean || []);
-    if (!lastResults.length) status("No title matches “" + text + "”.");
+    didYouMean(data.didYouMean || [], lastResults.length ? null : text);
+    // "No title matches …" stayed on after the next search found movies
+    status(lastResults.length ? "" : "No title matches “" + text + "”.", { shown: true });
   } catch (e) {
+    if (seq !== searchSeq) return;
     // the last search's results would sit under the new query as if they were its answer
     lastResults = [];
     renderList("results", lastResults, { stars: true, similar: true });
-    didYouMean([]);
-    status("Search failed: " + e.message);
+    didYouMean([], null);
+    status("Search failed: " + e.message, { sticky: true });
   }
 }
 
-// "Did you mean …?": titles spelled like a search that found nothing; a click searches for one.
-function didYouMean(movies) {
+// Under the search box, where the eyes are: "No title matches …" for a search that found nothing (it was only in
+// the status line, off a phone's screen), then "Did you mean:" and titles spelled like it, one a line (in a sentence,
+// "Terminator 2: Judgment Day (1991), Terminator…" wrapped on a phone with a comma and the "?" alone on their
+// lines); a click searches for one.
+function didYouMean(movies, missed) {
   const box = $("did-you-mean");
   box.replaceChildren();
-  box.hidden = movies.length === 0;
+  box.hidden = movies.length === 0 && !missed;
+  const words = (missed ? "No title matches “" + missed + "”." : "") + (movies.length ? (missed ? " " : "") + "Did you mean:" : "");
+  if (words) box.appendChild(el("p", null, words));
   if (!movies.length) return;
-  box.appendChild(document.createTextNode("Did you mean "));
-  movies.slice(0, 3).forEach((m, i) => {
-    if (i) box.appendChild(document.createTextNode(i === movies.length - 1 || i === 2 ? " or " : ", "));
+  const list = el("ul", "suggestions");
+  for (const m of movies.slice(0, 3)) {
     const b = el("button", "linkish", m.title);
     b.type = "button";
     b.addEventListener("click", () => { $("search").value = m.title; search(m.title); });
-    box.appendChild(b);
-  });
-  box.appendChild(document.createTextNode("?"));
+    list.appendChild(el("li")).appendChild(b);
+  }
+  box.appendChild(list);
 }
 
 function renderRated() {
@@ -259,7 +284,7 @@ async function rate(movie, stars, button, how) {
     const again = list.querySelector('li[data-movie-id="' + CSS.escape(key) + '"] .star[data-stars="' + stars + '"]');
     if (again) again.focus();
   }
-  status("Rated " + movie.title + ": " + stars + " of 5 stars.");
+  status("Rated " + movie.title + ": " + stars + " of 5 stars.", { shown: true }); // the stars show it
   feedbackSoon(movie, starValue(stars), how && how.settle);
 }
 
@@ -325,7 +350,7 @@ function clearRatings() {
   $("undo-text").textContent = (kept.length === 1 ? "1 rating" : kept.length + " ratings") + " cleared";
   $("undo").hidden = false;
   armUndo();
-  status($("undo-text").textContent + ". Undo is the next button, for " + UNDO_SECONDS + " seconds.");
+  status($("undo-text").textContent + ". Undo is the next button, for " + UNDO_SECONDS + " seconds.", { shown: true });
 }
 
 function armUndo() {
@@ -402,6 +427,7 @@ async function recommend() {
     });
     renderList("recs", data.recommendations, { similar: true, score: true, rating: true, because: true });
     $("recs-empty").hidden = true;
+    modelOfList(data);
     const note = $("recs-note");
     note.hidden = !data.fallback && !data.becauseNote;
     // the fallback's own words say which movies are shown (an implicit model's are the most-liked, ratings ≥ 4,
@@ -421,8 +447,20 @@ async function recommend() {
     );
     $("recs-title").scrollIntoView({ block: "nearest" });
   } catch (e) {
-    status("Could not get recommendations: " + e.message);
+    status("Could not get recommendations: " + e.message, { sticky: true });
   }
+}
+
+// Served with several artifacts (--weights), a visitor's list comes from the model their id is shared out to, not
+// always the one the header names (GET /health describes the first): the line under the heading says which.
+function modelOfList(data) {
+  const line = $("recs-from");
+  const other = state.served && (data.model !== state.served.model || data.modelVersion !== state.served.modelVersion);
+  line.hidden = !other;
+  line.textContent = other
+    ? "This list comes from " + data.model + " (version " + data.modelVersion + "): this server compares models, " +
+      "and yours is not " + state.served.model + ", named at the top."
+    : "";
 }
 
 async function showSimilar(movie) {
@@ -443,9 +481,9 @@ async function showSimilar(movie) {
     // so a click seemed to do nothing; focus follows, so Tab goes on into the list
     $("similar-title").scrollIntoView({ block: "start" });
     $("similar-title").focus({ preventScroll: true });
-    status("Movies similar to " + movie.title + ".");
+    status("Movies similar to " + movie.title + ".", { shown: true }); // the list's heading says it
   } catch (e) {
-    status("No similar movies: " + e.message);
+    status("No similar movies: " + e.message, { sticky: true });
   }
 }
 
@@ -486,6 +524,7 @@ async function init() {
     state.interactionsOnly = h.interactionsOnly === true;
     state.sequential = h.sequential === true;
     state.feedback = h.feedback !== false;
+    state.served = { model: h.model, modelVersion: h.modelVersion };
     setupFeatures(h.userFeatures);
     showModelInfo([h.model, "version " + h.modelVersion, "trained on " + h.dataset, h.nItems.toLocaleString() + " movies"]);
   } catch (e) {
