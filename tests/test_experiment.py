@@ -120,6 +120,16 @@ def test_bad_files_name_the_key_and_line(text: str, needles: list[str]) -> None:
         assert needle in msg, msg
 
 
+def test_tuning_md_quotes_the_unknown_key_line_as_it_reads() -> None:
+    """docs/tuning.md quotes the line for a mistyped top-level key; its list of valid keys lacked auc, rank_by
+    and early_stopping after they were added: the page's line is the one parse_experiment raises."""
+    page = (Path(__file__).resolve().parents[1] / "docs" / "tuning.md").read_text()
+    shown = next(line for line in page.splitlines() if line.startswith("exp.toml, line 1: kay:"))
+    with pytest.raises(ConfigError) as info:
+        parse_experiment("kay = 1\n[[models]]\nname = 'svd'\n", source="exp.toml")
+    assert str(info.value) == shown
+
+
 def test_missing_file_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="no such experiment file"):
         load_experiment(tmp_path / "nope.toml")
