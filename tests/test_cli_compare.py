@@ -994,6 +994,17 @@ def test_recommend_rated_and_explained_lists(capsys: pytest.CaptureFixture[str])
     assert "only the order means something" not in flat
 
 
+def test_popularitys_own_list_prints_its_counts_whole(capsys: pytest.CaptureFixture[str]) -> None:
+    """`recommend -m popularity` printed its scores, how many liked each movie, as 274.000, where the fallback's
+    list and Python's (``Recommender(ds, "popularity").recommend``) print 274: a whole score shows no decimals."""
+    from clihelp import run_cli
+
+    code, out, err = run_cli(["recommend", "-m", "popularity", "--user", "1", "-k", "3"], capsys)
+    assert code == 0, err
+    row = next(line for line in out.splitlines() if "Shawshank" in line)
+    assert row.split("│")[4].strip() == "274" and "274.000" not in out, out
+
+
 def test_recommend_without_a_model_uses_an_item_based_one_for_given_ratings_and_reasons(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
