@@ -253,3 +253,23 @@ def test_did_you_mean_is_one_title_a_line_and_a_search_stops_at_200_characters(b
     assert page.locator("#did-you-mean", has_text="No title matches").is_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= 320  # the 200 x's wrap
     ctx.close()
+
+
+def test_a_movie_with_no_similar_movies_says_so_in_the_panel(browser, server) -> None:
+    """Movie 71 of the fixture has no movie above the support floor: the panel opened with its heading over an empty
+    list, and "No movie is similar enough to …" was put in the status line and replaced by the next line at once.
+    The panel says it now."""
+    ctx = browser.new_context(viewport={"width": 390, "height": 844}, **PHONE)
+    page = ctx.new_page()
+    page.goto(server.url + "/")
+    page.wait_for_selector("#model-info:has-text('svd')")
+    page.fill("#search", "movie 71")
+    page.wait_for_selector("#results li[data-movie-id='71']")
+    page.click("#results li[data-movie-id='71'] button.title")
+    page.wait_for_selector("#similar-panel:not([hidden])")
+    assert page.locator("#similar li").count() == 0
+    note = page.locator("#similar-note")
+    assert note.is_visible() and note.inner_text().startswith(
+        "No movie is similar enough to Movie 71 (1961)."
+    ), note.inner_text()
+    ctx.close()

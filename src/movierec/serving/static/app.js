@@ -472,16 +472,19 @@ async function showSimilar(movie) {
       ? "Liked together with it more often than chance says."
       : "Close to it in the model's own terms.";
     renderList("similar", data.recommendations, { similar: true, score: true, stars: false });
-    // a list resting on one or two people's likes says so (the API's note, movierec similar's words)
-    $("similar-note").textContent = data.note || "";
-    $("similar-note").hidden = !data.note;
-    if (!data.recommendations.length) status("No movie is similar enough to " + movie.title + ".");
+    // a list resting on one or two people's likes says so (the API's note, movierec similar's words); an empty list
+    // says so in the panel (only the status line said it, and the line below replaced it at once: a heading over
+    // nothing)
+    const none = data.recommendations.length ? "" : "No movie is similar enough to " + movie.title + ".";
+    const note = [none, data.note || ""].filter(Boolean).join(" ");
+    $("similar-note").textContent = note;
+    $("similar-note").hidden = !note;
     $("similar-panel").hidden = false;
     // the panel's top, not "nearest": that put the heading on the screen's bottom edge and the list below it,
     // so a click seemed to do nothing; focus follows, so Tab goes on into the list
     $("similar-title").scrollIntoView({ block: "start" });
     $("similar-title").focus({ preventScroll: true });
-    status("Movies similar to " + movie.title + ".", { shown: true }); // the list's heading says it
+    status(none || "Movies similar to " + movie.title + ".", { shown: true }); // the panel says it
   } catch (e) {
     status("No similar movies: " + e.message, { sticky: true });
   }
