@@ -104,6 +104,21 @@ def test_the_quick_tuning_example_runs(tmp_path: Path, monkeypatch: pytest.Monke
     assert list(tmp_path.iterdir()) == []  # no storage or out given: it writes nothing
 
 
+def test_tuning_md_lists_every_keyword_tune_takes() -> None:
+    """tuning.md spells out ``tune(dataset, model, *, …)``; it lacked ``early_stopping`` (protocols.md's
+    early stopping in tune). The page's keywords are the ones tune's own refusal lists as valid."""
+    from movierec import tune
+    from movierec.errors import ConfigError
+
+    page = (ROOT / "docs" / "tuning.md").read_text()
+    listed = re.search(r"`tune\(dataset, model, \*, (.*?)\)`", page, flags=re.S)
+    assert listed is not None
+    with pytest.raises(ConfigError) as info:
+        tune("ml-latest-small", "svd", no_such_keyword=1)
+    valid = str(info.value).split("valid: ", 1)[1]
+    assert set(" ".join(listed.group(1).split()).split(", ")) == set(valid.split(", "))
+
+
 def _make_shop_db(folder: Path) -> None:
     """data.md reads ``ratings`` and ``products`` from ``shop.db``: a small real SQLite file."""
     conn = sqlite3.connect(folder / "shop.db")
