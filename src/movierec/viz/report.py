@@ -2023,16 +2023,31 @@ def build_map(
         staged.obsolete = _replaced_files(old)
         made = _map_into(staged.path, ds, spec, fingerprint, threshold, projection, seed, sample, console)
     beside = sorted(p.name for p in out.iterdir() if p.is_file() and p.name != "map.html")
-    from rich.markup import escape
-
-    from movierec.tables import print_lines  # wrapped at the width, no line ending in a space
-
-    print_lines(
+    where = str((out / "map.html").resolve())
+    _say_done(
         console,
-        f"[green]map written to[/] {escape(str((out / 'map.html').resolve()))} ({made['n_items']:,} items, "
-        f"projection {made['timings']['projection']:.1f} s); beside it: {', '.join(beside)}",
+        f"map written to {where} ({made['n_items']:,} items, projection {made['timings']['projection']:.1f} s); "
+        f"beside it: {', '.join(beside)}",
     )
     return {"out": out, **made}
+
+
+def _say_done(console: Any, text: str) -> None:
+    """embed's closing sentence (literal) word-wrapped at the console's width with no line ending in a space,
+    'map written to' in green on a terminal; piped or logged, a word wider than the width (a path) stays
+    whole on a line of its own, so it can be copied, as the CLI's sentences are (``cli.common.print_prose``)."""
+    from rich.text import Text
+
+    from movierec.progress import live, prose_lines
+    from movierec.tables import print_lines
+
+    if live(console):
+        shown = Text(text)
+        shown.stylize("green", 0, len("map written to"))
+        print_lines(console, shown)
+        return
+    for line in prose_lines(text, console.width):
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
 
 
 def _map_into(
