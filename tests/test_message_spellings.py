@@ -124,7 +124,8 @@ def test_the_fix_for_a_threshold_reached_in_training_names_both(ratings_csv: Pat
     """``Recommender(..., threshold=6).fit()`` reaches ``Interactions.to_implicit``, not compare's check."""
     rec = movierec.Recommender(movierec.load(ratings_csv), "popularity", threshold=6)
     with pytest.raises(
-        ConfigError, match=r"lower the threshold \(threshold= in Python, --implicit-threshold"
+        ConfigError,
+        match=r"lower the threshold: at 5, the highest rating, \d+% of the ratings are positives \(threshold= in Python, --implicit-threshold",
     ):
         rec.fit()
 

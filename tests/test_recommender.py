@@ -909,3 +909,35 @@ def test_a_title_read_from_a_near_spelling_is_named_at_the_callers_line(svd_rec)
     ]
     assert [w.filename for w in said] == [__file__, __file__]
     assert [w.lineno for w in said] == [line, line + 2]
+
+
+def test_a_frame_whose_columns_need_naming_is_told_to_load_it_first(tmp_path) -> None:
+    """Recommender(df) and compare(df) on a frame with user_id/item_id columns said "name them with
+    user_col='user_id', …", keywords neither takes (Recommender(df, user_col=…) is a hyperparameter error).
+    The line now writes out the load that works, and that load does."""
+    from movierec.errors import DataError
+
+    frame = pd.DataFrame({"user_id": ["a", "a", "b"], "item_id": [1, 2, 1], "rating": [4.0, 3.0, 5.0]})
+    head = "DataFrame: missing columns 'userId', 'movieId' (found: user_id, item_id, rating); "
+    load = "ds = movierec.load(df, user_col='user_id', item_col='item_id')"
+    with pytest.raises(DataError) as err:
+        movierec.Recommender(frame, "ease")
+    assert (
+        str(err.value)
+        == f"{head}Recommender takes no column names: load the data naming them first, {load}, then Recommender(ds, …)"
+    )
+    with pytest.raises(DataError) as err:
+        movierec.compare(frame, ["popularity"])
+    assert (
+        str(err.value)
+        == f"{head}compare takes no column names: load the data naming them first, {load}, then compare(ds, …)"
+    )
+    path = tmp_path / "log.csv"
+    frame.drop(columns="rating").rename(columns={"user_id": "userId", "item_id": "movieId"}).to_csv(
+        path, index=False
+    )
+    with pytest.raises(DataError) as err:
+        movierec.Recommender(str(path))
+    assert f"ds = movierec.load({str(path)!r}, rating_col=COLUMN) (or rating_col=None for" in str(err.value)
+    ds = movierec.load(frame, user_col="user_id", item_col="item_id")
+    assert ds.interactions.n_ratings == 3

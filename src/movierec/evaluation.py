@@ -1775,10 +1775,11 @@ def compare(
     ``early_stopping`` (``"ndcg@10"``, :class:`movierec.stopping.StopSpec`'s fields as a dict): each model that can stop
     does on a part of its fold's training part (``valid`` where given), then is refit (:meth:`_FoldRun.stop_and_refit`).
     ``rank_by="prediction"``: rating models' ranking rows rank by the unclipped prediction, as LensKit's (:func:`evaluate`'s)."""
-    from movierec.datasets import Dataset, load
+    from movierec.datasets import Dataset, load_given
     from movierec.models.registry import create, get_class
 
-    ds = dataset if isinstance(dataset, Dataset) else load(dataset)  # a name, a path or a DataFrame loads
+    # a name, a path or a DataFrame loads (columns to name: the message says to load it first)
+    ds = dataset if isinstance(dataset, Dataset) else load_given(dataset, "compare")
     inter = ds.interactions
     models = _model_list(models)
     specs = _seeded_specs(models, seed)

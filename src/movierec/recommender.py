@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Self, TextIO
 import numpy as np
 import pandas as pd
 
-from movierec.datasets import Dataset, load
+from movierec.datasets import Dataset, load_given
 from movierec.display import ABOUT, fallback_score, score_meaning, similarity_meaning
 from movierec.errors import ConfigError, DataError, NotFittedError, UnknownIdError, refuses_foreign_keywords
 from movierec.interactions import (
@@ -103,7 +103,7 @@ def _load_dataset(dataset: str | Path | pd.DataFrame, model: object) -> Dataset:
     from movierec.models.registry import MODELS
 
     try:
-        return load(dataset)
+        return load_given(dataset, "Recommender")
     except DataError:
         name = dataset.strip().lower() if isinstance(dataset, str) else None
         if name not in MODELS:

@@ -56,6 +56,7 @@ __all__ = [
     "from_frame",
     "get_spec",
     "load",
+    "load_given",
     "load_ratings_file",
     "locate",
     "reloadable",
@@ -307,6 +308,24 @@ def load(
         except ColumnOptionsError as exc:  # Python's words: user_col='user_id', not --user-col user_id
             raise DataError(exc.in_keywords()) from None
     return _load_folder(path, path.name, rating_scale, with_tags)
+
+
+def load_given(data: str | Path | pd.DataFrame, caller: str) -> Dataset:
+    """:func:`load` for a function that takes data but no column options (``Recommender``, ``compare``): a
+    frame or file whose columns need naming said "name them with user_col='user_id'", a keyword ``caller``
+    does not take; the fix is to load it first, and the message now writes that line out."""
+    try:
+        return load(data)
+    except DataError as exc:
+        text = str(exc)
+        named = re.search(r"; name (?:them|it) with (.+?)( \(or .+\))?$", text)
+        if named is None or "=" not in named[1]:
+            raise
+        source = "df" if isinstance(data, pd.DataFrame) else repr(str(data))
+        raise DataError(
+            f"{text[: named.start()]}; {caller} takes no column names: load the data naming them first, "
+            f"ds = movierec.load({source}, {named[1]}){named[2] or ''}, then {caller}(ds, …)"
+        ) from None
 
 
 @lru_cache(maxsize=2)
