@@ -105,8 +105,8 @@ def test_a_failed_press_is_said_on_the_screen_and_a_notice_goes(browser, svd_art
     """The status line was at the page's end, under the lists: on a phone, "Get recommendations" with the server
     stopped did nothing one could see. Now the notice is over the bottom of the screen, inside the viewport; a
     failure stays, a plain notice ("No ratings to clear.") goes after its seconds (the browser's clock is run
-    forward), and one the page shows where it happened ("Rated …": the stars) is not put over the screen. A real
-    server is stopped; nothing is intercepted."""
+    forward), and one the page shows where it happened ("Rated …": the stars; the list of recommendations) is not
+    put over the screen. A real server is stopped; nothing is intercepted."""
     from servehelp import Server
 
     srv = Server(svd_artifact[0], "none").wait()
@@ -127,6 +127,10 @@ def test_a_failed_press_is_said_on_the_screen_and_a_notice_goes(browser, svd_art
         assert "gone" in (status.get_attribute("class") or "")
         page.click("#results li[data-movie-id='31'] .star[data-stars='4']")
         assert "Rated" in status.inner_text() and "gone" in (status.get_attribute("class") or "")
+        page.click("#recommend")  # the list shows what happened: the notice over it hid its first movie
+        page.wait_for_selector("#recs li")
+        assert "recommendations from svd" in status.inner_text()
+        assert "gone" in (status.get_attribute("class") or "")
         srv.stop()
         page.click("#recommend")
         status.filter(has_text="Could not get recommendations").wait_for()

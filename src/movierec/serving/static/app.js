@@ -443,7 +443,8 @@ async function recommend() {
     status(
       data.fallback
         ? data.recommendations.length + " popular movies (the fallback: " + data.model + " could not use these ratings)."
-        : data.recommendations.length + " recommendations from " + data.model + " (version " + data.modelVersion + ")."
+        : data.recommendations.length + " recommendations from " + data.model + " (version " + data.modelVersion + ").",
+      { shown: true } // the list itself shows it; over the screen, the notice hid its first movie on a phone
     );
     $("recs-title").scrollIntoView({ block: "nearest" });
   } catch (e) {
