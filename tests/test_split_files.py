@@ -435,3 +435,25 @@ def test_tune_ranking_check_is_the_model_tune_refit(files: Path) -> None:
     check = json.loads((files / "tuned-check" / "ranking_check.json").read_text())
     assert best["settings"]["fixed_params"] == {"factors": 2, "epochs": 2}
     assert check["figures"]["rmse"] == pytest.approx(best["test_score"], abs=1e-12)
+
+
+def test_titles_for_the_files_need_not_name_a_movie_of_the_test_file(tmp_path: Path) -> None:
+    """movies= goes with the training file, whose catalogue the joined dataset keeps; each part was read with
+    it, so a test file whose few movies the titles file does not list stopped with 'none of its movie ids is
+    a rated movie' (the check for titles keyed by other ids), though the training file's movies have them."""
+    train = tmp_path / "train.csv"
+    test = tmp_path / "test.csv"
+    rows = [(u, i, 1 + (u + i) % 5) for u in range(1, 11) for i in range(2, 9) if (u + i) % 3]
+    train.write_text("userId,movieId,rating\n" + "".join(f"{u},{i},{r}\n" for u, i, r in rows))
+    test.write_text("userId,movieId,rating\n1,1,5\n2,1,4\n")
+    titles = tmp_path / "titles.csv"
+    titles.write_text("movieId,title\n" + "".join(f"{i},Film {i} (2001)\n" for i in range(2, 9)))
+    split = load_split_files(train, test, movies=titles)
+    titled = split.dataset.movies.set_index("movieId")["title"]
+    assert titled[2] == "Film 2 (2001)" and titled[1] == "item 1"
+    other = tmp_path / "other.csv"  # titles keyed by other ids still stop, at the training file
+    other.write_text("movieId,title\n100,Elsewhere (2001)\n")
+    with pytest.raises(
+        movierec.errors.DataError, match=r"other.csv: none of its 1 movie ids is a rated movie"
+    ):
+        load_split_files(train, test, movies=other)

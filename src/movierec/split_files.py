@@ -247,7 +247,13 @@ def load_split_files(
     if valid is not None:
         paths["valid"] = Path(valid).expanduser()
     _check_paths(paths, names)
-    parts = {part: _read_part(path, rating_scale, columns) for part, path in paths.items()}
+    # the titles go with the training file, whose catalogue the dataset keeps: a test file of a few ratings
+    # need share no movie with them (datasets refuses titles that join no rated movie)
+    untitled = {k: v for k, v in columns.items() if k != "movies"}
+    parts = {
+        part: _read_part(path, rating_scale, columns if part == "train" else untitled)
+        for part, path in paths.items()
+    }
     shown = {part: f"{names[part]} {paths[part].name}" for part in paths}
     _check_alike(parts, shown, rating_scale is not None)
     _check_disjoint(parts, shown)
