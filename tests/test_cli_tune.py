@@ -46,3 +46,22 @@ def test_a_compound_metrics_summary_and_pareto_front_fit_80_columns(tmp_path: Pa
     assert re.search(r"validation ndcg@10-0\.1\*arp@10 \(one 20% validation split of the training split\): "
                      r"-?\d\.\d{4}", text), text  # fmt: skip
     assert "Pareto front of ndcg@10 and arp@10 (validation; no other trial is better on both)" in text, text
+
+
+def test_resuming_a_misspelt_study_is_answered_with_the_closest_name(tmp_path: Path) -> None:
+    """'--study svd-rmze --resume' said 'no study named 'svd-rmze' in … (existing: svd-rmse)', the one slip
+    left for the reader to spot, where every other name the CLI takes suggests the closest."""
+    from datagen import make_ratings
+
+    make_ratings(n_users=40, n_items=30).to_csv(tmp_path / "r.csv", index=False)
+    made = run_process(
+        "tune", "-m", "svd", "--ratings", "r.csv", "--params", "factors=4,epochs=2", "--trials", "1",
+        "--cv", "1", "--out", "t", cwd=tmp_path,
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    typo = run_process("tune", "--study", "svd-rmze", "--resume", "--out", "t", cwd=tmp_path)
+    assert typo.returncode == 2, typo.stderr
+    assert typo.stderr.startswith(
+        "movierec: error: no study named 'svd-rmze' (did you mean 'svd-rmse'?) in sqlite:///"
+    ), typo.stderr
+    assert typo.stderr.rstrip().endswith("(existing: svd-rmse)"), typo.stderr

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from movierec.errors import ConfigError, NotFittedError, spelled
+from movierec.errors import ConfigError, NotFittedError, did_you_mean, spelled
 from movierec.interactions import Interactions
 from movierec.jsonsafe import to_jsonable
 from movierec.metrics import Metric
@@ -340,7 +340,8 @@ def study_settings(storage: str, study_name: str) -> dict[str, Any]:
     }
     if study_name not in names:
         raise ConfigError(
-            f"no study named {study_name!r} in {shown_url(storage)} (existing: {', '.join(sorted(names)) or 'none'})"
+            f"no study named {study_name!r}{did_you_mean(study_name, names)} in {shown_url(storage)} "
+            f"(existing: {', '.join(sorted(names)) or 'none'})"
         )
     stored = optuna.load_study(study_name=study_name, storage=storage_obj).user_attrs.get("movierec")
     if not stored:
@@ -743,7 +744,8 @@ def check_request(
     }
     if resume and name not in existing:
         raise ConfigError(
-            f"no study named {name!r} in {shown} to resume (existing: {', '.join(sorted(existing)) or 'none'})"
+            f"no study named {name!r}{did_you_mean(name, existing)} in {shown} to resume "  # 'svd-rmze'
+            f"(existing: {', '.join(sorted(existing)) or 'none'})"
         )
     stored: dict[str, Any] = {}
     if name in existing:
