@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
 import shutil
@@ -666,6 +667,11 @@ def test_a_movies_file_in_imdbs_tab_layout_or_with_semicolons_gives_its_titles(t
     assert movies.loc["tt0114709", "genres"] == ["Animation", "Comedy"]
     code, _out, err = run_cli(["data", "info", "--ratings", str(ratings), "--movies", str(tsv)], capsys)
     assert code == 0, err
+    # gzipped, as a ratings file may be: it was 'line 1: text is not valid UTF-8 …; --encoding latin-1'
+    packed = tmp_path / "title.basics.tsv.gz"
+    packed.write_bytes(gzip.compress(tsv.read_bytes()))
+    movies = load(ratings, movies=packed).movies.set_index("movieId")
+    assert movies.loc["tt0114709", "title"] == "Toy Story" and movies.loc["tt0113497", "year"] == 1995
 
 
 def test_a_movies_file_without_the_ratings_id_column_or_ids_says_which_to_give(tmp_path, capsys):

@@ -1095,7 +1095,10 @@ def _movies_delimiter(path: Path, buf: io.StringIO) -> str:
     header row uses when that row has no comma but a tab, ``;`` or ``|`` (a spreadsheet's export), else a
     comma. Each was read as comma-separated and stopped with 'malformed row (broken quoting or wrong
     delimiter)', with no option to say otherwise (``--sep`` is the ratings file's)."""
-    if path.suffix.lower() == ".tsv":
+    suffixes = [x.lower() for x in path.suffixes]
+    if suffixes[-1:] == [".tsv"] or (
+        suffixes[-2:-1] == [".tsv"] and suffixes[-1] in (".gz", ".bz2", ".xz", ".zip")
+    ):
         return "\t"
     header = buf.getvalue().split("\n", 1)[0]
     if "," in header:
@@ -1243,8 +1246,11 @@ def _dat_reader(names: list[str]):  # type: ignore[no-untyped-def]
 
 
 def _read_text_frame(path: Path, label: str, encoding: str, reader) -> pd.DataFrame:  # type: ignore[no-untyped-def]
-    """Decode a small text file strictly (naming the line of a bad byte) and hand it to a pandas reader."""
-    data = path.read_bytes()
+    """Decode a small text file strictly (naming the line of a bad byte) and hand it to a pandas reader. A
+    gzip, bzip2, xz or one-file zip archive is unpacked first, as a ratings file is (a gzipped --movies file
+    was refused as 'line 1: text is not valid UTF-8 …; read it with --encoding latin-1')."""
+    unpacked = read_unpacked(path)
+    data = path.read_bytes() if unpacked is None else unpacked
     *first_choices, last = encoding.split("|")  # "utf-8|latin-1": try each in turn
     for enc in first_choices:
         try:
