@@ -536,3 +536,31 @@ def test_a_stopped_server_is_named_and_the_old_results_go(browser, svd_artifact)
     finally:
         page.close()
         srv.stop()
+
+
+def test_clearing_the_ratings_takes_their_list_away_and_undo_brings_it_back(browser, feedback_server) -> None:
+    """'Clear ratings' left the list made from the cleared ratings on screen, its 'Because you liked' naming
+    movies no longer rated; the list now goes with them (the empty list's prompt in its place), Undo puts the
+    same list back, and the next 'Get recommendations' shows a new one."""
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    _open_and_search(page, feedback_server.url, "svd")
+    page.click("#results li[data-movie-id='21'] .star[data-stars='5']")
+    page.click("#results li[data-movie-id='31'] .star[data-stars='4']")
+    page.click("#recommend")
+    page.wait_for_selector("#recs li")
+    listed = page.locator("#recs").inner_text()
+    assert page.locator("#recs-empty").is_hidden()
+    page.click("#clear")
+    assert page.locator("#recs").is_hidden() and page.locator("#recs-note").is_hidden()
+    assert page.locator("#recs-empty").is_visible()
+    page.click("#undo-button")
+    page.locator("#rated li").nth(1).wait_for()
+    assert page.locator("#recs").is_visible() and page.locator("#recs").inner_text() == listed
+    assert page.locator("#recs-empty").is_hidden()
+    page.click("#clear")
+    page.click("#results li[data-movie-id='21'] .star[data-stars='4']")  # rated anew, then asked again
+    page.click("#recommend")
+    page.wait_for_selector("#recs li")
+    assert page.locator("#recs").is_visible() and page.locator("#recs-empty").is_hidden()
+    page.evaluate("localStorage.clear()")
+    page.close()

@@ -346,11 +346,27 @@ function clearRatings() {
   renderRated();
   renderList("results", lastResults, { stars: true, similar: true });
   hideUndo();
-  undo = { kept, timer: null };
+  undo = { kept, timer: null, recs: hideRecs() };
   $("undo-text").textContent = (kept.length === 1 ? "1 rating" : kept.length + " ratings") + " cleared";
   $("undo").hidden = false;
   armUndo();
   status($("undo-text").textContent + ". Undo is the next button, for " + UNDO_SECONDS + " seconds.", { shown: true });
+}
+
+// The list made from the ratings just cleared no longer answers anything on the page ("Because you liked" movies
+// no longer rated): it goes with them, and Undo brings it back as it was. Returns what it hid, to put back.
+function hideRecs() {
+  const parts = ["recs", "recs-note", "recs-from"].filter((id) => !$(id).hidden && $(id).textContent.trim());
+  if (!parts.length) return [];
+  for (const id of ["recs", "recs-note", "recs-from"]) $(id).hidden = true;
+  $("recs-empty").hidden = false;
+  return parts;
+}
+
+function showRecs(parts) {
+  if (!parts || !parts.length) return;
+  for (const id of parts) $(id).hidden = false;
+  $("recs-empty").hidden = true;
 }
 
 function armUndo() {
@@ -373,6 +389,7 @@ function hideUndo() {
 function undoClear() {
   if (!undo) return;
   const kept = undo.kept;
+  showRecs(undo.recs);
   hideUndo();
   const since = state.ratings; // movies rated after the clear keep their new rating
   state.ratings = new Map(kept.filter(([key]) => !since.has(key)).concat(Array.from(since.entries())));
@@ -426,6 +443,7 @@ async function recommend() {
       body: JSON.stringify(body),
     });
     renderList("recs", data.recommendations, { similar: true, score: true, rating: true, because: true });
+    $("recs").hidden = false; // hidden by "Clear ratings"
     $("recs-empty").hidden = true;
     modelOfList(data);
     const note = $("recs-note");
