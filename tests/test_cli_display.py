@@ -733,6 +733,19 @@ def test_compares_caption_breaks_between_its_parts_and_no_line_ends_in_spaces() 
     assert [line for line in text if line != line.rstrip()] == []
 
 
+def test_reports_piped_output_has_no_line_ending_in_spaces(tmp_path: Path) -> None:
+    """Piped at 80 columns, ``movierec report`` left six lines ending in spaces: each interval row padded to
+    the table's width, and the last word of each wrapped note, reading and timing line. It now prints
+    them as compare does (``Rstripped`` / ``print_lines``)."""
+    out = tmp_path / "rep"
+    proc = run("report", "--out", str(out), "--models", "popularity,ease", "--map-items", "200")
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert [line for line in lines if line != line.rstrip()] == []
+    assert any(line.lstrip().startswith("[0.") for line in lines), proc.stdout  # the interval rows are there
+    assert any("s in all:" in line for line in lines) and (out / "index.html").exists()
+
+
 def test_a_row_whose_model_learned_item_features_says_so() -> None:
     """``compare --models popularity,ease,als,warp --item-features genres,tags`` printed rows 'ease' and
     'warp' like models without them; only a note naming the models that ignore them hinted otherwise. The

@@ -23,7 +23,6 @@ from movierec.cli.common import (
     err_console,
     file_unless_typed,
     holdout_size_option,
-    print_table,
     ratings_options,
     threshold_for,
     typed,
@@ -374,7 +373,7 @@ def _print_report(rep: Any) -> None:
 
     from movierec.beyond import is_beyond
     from movierec.evaluation import STOPPING_NOTE, Comparison
-    from movierec.tables import caption, comparison_tables, print_caption
+    from movierec.tables import Rstripped, caption, comparison_tables, print_caption, print_lines
     from movierec.viz.report import print_summary
 
     view = SimpleNamespace(rows=list(rep.comparison or []), protocols=[])  # the rows' own protocol order
@@ -388,14 +387,15 @@ def _print_report(rep: Any) -> None:
         print_caption(console, caption(SimpleNamespace(**{f: getattr(first, f) for f in _CAPTION})))
         held = next((n for n in rep.notes if n.startswith("validation slice:")), None)
         if held is not None:
-            console.print(f"[dim]{_slice_note(held)}[/]", soft_wrap=False)
+            print_lines(console, f"[dim]{_slice_note(held)}[/]")
+    # as compare prints them: no line ends in spaces (piped, the interval rows and wrapped notes did)
     for table in tables:
         console.print()
-        print_table(table)
+        console.print(Rstripped(table, console.width))
     for note in notes:
-        console.print(f"[dim]{note}[/]", soft_wrap=False)
+        print_lines(console, f"[dim]{note}[/]")
     # with [early_stopping], the best epochs and the refit, as compare's note says them (the page says it too)
     stopped = next((n for n in rep.notes if n.startswith(STOPPING_NOTE)), None)
     if stopped is not None:
-        console.print(f"[dim]note: {escape(stopped)}[/]", soft_wrap=False, highlight=False)
+        print_lines(console, f"[dim]note: {escape(stopped)}[/]")
     print_summary(console, rep, table=False)

@@ -1758,13 +1758,15 @@ def _beyond(
 def print_summary(console: Any, report: Report, *, table: bool = True) -> None:
     """Print the model table (``table=False``: the caller printed its own), the reading, the time each step
     took and where the report is (what ``movierec report`` shows at the end)."""
+    from movierec.tables import print_lines  # wrapped lines without the trailing spaces rich leaves
+
     if table:
         _print_table(console, report.table, report.k, report.winners)
-    console.print(report.reading, soft_wrap=False)
+    print_lines(console, report.reading)
     total = sum(report.timings.values())
     steps = ", ".join(f"{key.replace('_', ' + ')} {v:.1f} s" for key, v in report.timings.items())
-    console.print(f"[dim]{total:.1f} s in all: {steps}[/]", soft_wrap=False)
-    console.print(f"[green]report written to[/] {(report.out / 'index.html').resolve()}", soft_wrap=False)
+    print_lines(console, f"[dim]{total:.1f} s in all: {steps}[/]")
+    print_lines(console, f"[green]report written to[/] {(report.out / 'index.html').resolve()}")
     if report.best_config is not None:
         label = report.best_label or "the best model"
         on = getattr(report, "trains_on", None)  # a split of files: export trains on every file
