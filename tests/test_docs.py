@@ -41,7 +41,7 @@ def test_mkdocs_builds_strict_with_api_reference_zoo_and_tutorials(tmp_path: Pat
     # the tutorials run as the site builds: their pages show what each cell printed, not bare code, and
     # the figures as HTML that loads plotly.js (a kernel's plotly JSON left an empty space there)
     tutorial = (site / "tutorials" / "01_tutorial" / "index.html").read_text()
-    assert "Toy Story 2 (1999)" in tutorial and "fitting… " in tutorial
+    assert "Toy Story 2 (1999)" in tutorial and "fitted in " in tutorial
     assert "cdn.plot.ly/plotly-" in tutorial
     assert "trial 4/4 complete" in (site / "tutorials" / "02_tuning" / "index.html").read_text()
     assert "full-ranking" in (site / "protocols" / "index.html").read_text()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import warnings
 from pathlib import Path
 
@@ -614,16 +615,20 @@ def test_compare_prepares_each_models_data_before_timing_a_fit(bundled, monkeypa
 
 
 def test_compare_tells_a_watching_person_what_it_is_fitting(bundled, capsys) -> None:
-    """A notebook or terminal run of minutes was silent; by default it prints a line per model fit there
-    (and nothing in a script or under pytest, where stderr is not a terminal)."""
+    """A notebook or terminal run of minutes was silent; by default it prints each model's fit there (and
+    nothing in a script or under pytest, where stderr is not a terminal), in the CLI's words
+    ('svd · fitting', 'svd · fitted in 1.4 s') with the model's number: it said 'svd (2/2): fitting… 1.4 s'
+    where the CLI said 'svd · fitted in 1.4 s'."""
     E.compare(bundled, ["popularity", "svd"], protocols=["full-ranking"])
     assert capsys.readouterr().err == ""  # not watched: quiet
     shown = E.compare(bundled, ["popularity", "svd"], protocols=["full-ranking"], progress=True)
     err = capsys.readouterr().err.splitlines()
-    assert len(err) == 2 and err[0].startswith("popularity (1/2): fitting… ") and err[0].endswith(" s")
-    assert err[1].startswith("svd (2/2): fitting… ")  # one line per fit, finished with its seconds
+    assert [re.sub(r"\d+\.\d s$", "N s", line) for line in err] == [
+        "popularity (1/2) · fitting", "popularity (1/2) · fitted in N s",
+        "svd (2/2) · fitting", "svd (2/2) · fitted in N s",
+    ], err  # fmt: skip
     E.compare(bundled, ["popularity", "global-mean"], protocols=["full-ranking"], cv=2, progress=True)
-    folds = [line.split(":")[0] for line in capsys.readouterr().err.splitlines()]
+    folds = [line.split(" · ")[0] for line in capsys.readouterr().err.splitlines()[::2]]
     assert folds == [
         "popularity (1/2, fold 1/2)", "global-mean (2/2, fold 1/2)",
         "popularity (1/2, fold 2/2)", "global-mean (2/2, fold 2/2)",

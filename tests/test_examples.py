@@ -217,13 +217,13 @@ def test_progress_in_a_notebook_is_one_plain_output_per_cell(tmp_path: Path) -> 
     )
     for cell, want in zip(
         nb.cells,
-        [[r"popularity \(1/2\): fitting… \d+\.\d s", r"baseline \(2/2\): fitting… \d+\.\d s"],
-         [r"popularity: fitting… \d+\.\d s"]],
+        [[r"popularity \(1/2\) · fitted in \d+\.\d s", r"baseline \(2/2\) · fitted in \d+\.\d s"],
+         [r"popularity · fitted in \d+\.\d s"]],
         strict=True,
     ):  # fmt: skip
         assert not [o for o in cell.outputs if o.get("name") == "stderr"], cell.outputs
         shown = [o for o in cell.outputs if o.output_type == "display_data"]
-        assert len(shown) == 1, cell.outputs  # one block, each fit's line ended in place by its seconds
+        assert len(shown) == 1, cell.outputs  # one block: a fit's 'fitted in' replaced its 'fitting'
         lines = shown[0]["data"]["text/plain"].splitlines()
         assert len(lines) == len(want) and all(
             re.fullmatch(w, line) for w, line in zip(want, lines, strict=True)

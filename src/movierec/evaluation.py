@@ -1623,29 +1623,30 @@ def resolve_item_features(item_features: Any, dataset: Dataset | None, train: In
 
 
 class _LineProgress:
-    """``compare``'s progress in a notebook or a terminal when none is given: a line per model fit
-    (``svd (2/3): fitting… 1.4 s``), so a run of minutes is not silent: on stderr in a terminal, in one
-    output of the cell updated in place in Jupyter (:func:`movierec.progress.watch_print`). No per-epoch
-    callback."""
+    """``compare``'s progress in a notebook or a terminal when none is given, in the CLI's words with the
+    model's number: ``svd (2/3) · fitting`` then ``svd (2/3) · fitted in 1.4 s``, so a run of minutes is
+    not silent: on stderr in a terminal, in one output of the cell in Jupyter, where the fitted line takes
+    the fitting line's place (:func:`movierec.progress.watch_step`). No per-epoch callback."""
 
     wants_epochs = False
 
     def __init__(self, n_models: int) -> None:
         self.n_models = n_models
         self.index: dict[str, int] = {}  # model label -> its number (folds may run fold by fold)
+        self.head = ""  # the fit under way: 'svd (2/3, fold 1/5)'
 
     def __call__(self, event: dict[str, Any]) -> None:
-        from movierec.progress import watch_print
+        from movierec.progress import fitted_words, model_step, watch_step
 
-        fold = f"fold {event['fold'] + 1}/{event['folds']}" if event.get("folds", 1) > 1 else ""
-        if event["event"] == "fit-start":  # the line is finished when the fit ends: one line per fit
+        if event["event"] == "fit-start":
+            fold = f"fold {event['fold'] + 1}/{event['folds']}" if event.get("folds", 1) > 1 else ""
             number = self.index.setdefault(event["model"], len(self.index) + 1)
-            count = f"{number}/{self.n_models}" if self.n_models > 1 else ""
+            count = f"{number}/{self.n_models}" if self.n_models > 1 else ""  # how far along
             where = ", ".join(x for x in (count, fold) if x)
-            head = f"{event['model']}{f' ({where})' if where else ''}: fitting…"
-            watch_print(head, end="")
+            self.head = f"{event['model']}{f' ({where})' if where else ''}"  # the fit-end event has no folds
+            watch_step(model_step(self.head, "fitting"), done=False)
         elif event["event"] == "fit-end":
-            watch_print(f" {event['seconds']:.1f} s")
+            watch_step(model_step(self.head or event["model"], fitted_words(event["seconds"])), done=True)
 
 
 def default_progress(n_models: int) -> _LineProgress | None:

@@ -306,14 +306,15 @@ class _CellLines:
         self.handle: Any = None
         self._lock = threading.Lock()  # tune's trials may report from several threads
 
-    def write(self, shell: Any, text: str, end: str) -> None:
+    def write(self, shell: Any, text: str, end: str, *, replace: bool = False) -> None:
+        """Add ``text`` to the open line (``replace``: in its place), then ``end``."""
         from IPython.display import Pretty, display
 
         with self._lock:
             cell = getattr(shell, "execution_count", None)
             if cell != self.cell or self.handle is None:
                 self.cell, self.lines, self.handle = cell, [""], None
-            self.lines[-1] += text
+            self.lines[-1] = text if replace else self.lines[-1] + text
             for piece in end.split("\n")[1:]:  # end="\n" closes the line, end="" leaves it open
                 self.lines.append(piece)
             shown = Pretty("\n".join(self.lines).rstrip("\n"))
@@ -335,6 +336,18 @@ def watch_print(text: str, *, end: str = "\n") -> None:
         _CELL_LINES.write(shell, text, end)
     else:
         print(text, end=end, file=sys.stderr, flush=True)
+
+
+def watch_step(text: str, *, done: bool) -> None:
+    """One step of a model's fit for the person watching, in the CLI's words (:func:`model_step`):
+    ``"svd (2/3) · fitting"``, then ``done``: ``"svd (2/3) · fitted in 1.4 s"``. On stderr each is its own
+    line, as the CLI's log prints them (a warning the fit prints falls between them, not inside a line); in
+    a Jupyter kernel the fitted line takes the fitting line's place, one line per fit in the cell."""
+    shell = kernel_shell()
+    if shell is not None:
+        _CELL_LINES.write(shell, text, "\n" if done else "", replace=True)
+    else:
+        print(text, file=sys.stderr, flush=True)
 
 
 def prose_lines(text: str, width: int | None = None) -> list[str]:
