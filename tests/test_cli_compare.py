@@ -1005,6 +1005,47 @@ def test_popularitys_own_list_prints_its_counts_whole(capsys: pytest.CaptureFixt
     assert row.split("│")[4].strip() == "274" and "274.000" not in out, out
 
 
+def test_popularitys_list_says_its_score_is_a_count_in_the_cli_and_in_python(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Under popularity's list (274 for Shawshank) the CLI and Python's note said "score: on the model's own
+    scale, not a rating; only the order means something", though the score is how many liked the movie. Both
+    now say so, from one sentence (display.score_meaning / score_count); weighted by rating its score is a
+    sum of ratings, no count, and the note stays the own-scale one."""
+    import movierec
+    from clihelp import run_cli
+    from movierec.display import SCORE_OF_RANKING_MODEL
+
+    said = "how many ratings of 4+ the movie has in the training data"
+    code, out, err = run_cli(["recommend", "-m", "popularity", "--user", "1", "-k", "3"], capsys)
+    assert code == 0, err
+    assert f"score: {said}" in out and "only the order means something" not in out, out
+    code, out, err = run_cli(["recommend", "-m", "popularity", "--rated", "Toy Story=5", "-k", "3"], capsys)
+    assert code == 0 and f"score: {said}" in out, out + err
+    rec = movierec.Recommender("ml-latest-small", "popularity").fit()
+    for frame in (rec.recommend(1, k=3), rec.export(tmp_path / "pop").recommend(1, 3)):
+        assert frame.attrs["about"] == {"score": said}, frame.attrs
+        assert list(frame["score"]) == list(frame["n_liked"])  # the count the sentence names
+        assert repr(frame).endswith(f"score: {said}"), repr(frame)
+    weighted = movierec.Recommender("ml-latest-small", "popularity", weighting="rating").fit()
+    assert weighted.recommend(1, k=3).attrs["about"] == {"score": SCORE_OF_RANKING_MODEL}
+    code, out, err = run_cli(
+        [
+            "recommend",
+            "-m",
+            "popularity",
+            "--params",
+            "popularity.weighting=rating",
+            "--user",
+            "1",
+            "-k",
+            "3",
+        ],
+        capsys,
+    )
+    assert code == 0 and "only the order means something" in out and said not in out, out + err
+
+
 def test_recommend_without_a_model_uses_an_item_based_one_for_given_ratings_and_reasons(
     capsys: pytest.CaptureFixture[str],
 ) -> None:

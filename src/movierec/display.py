@@ -9,7 +9,7 @@ take plain attributes, so the classes they describe keep only two one-line metho
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -32,6 +32,7 @@ __all__ = [
     "projection_repr",
     "result_html",
     "result_repr",
+    "score_count",
     "score_meaning",
     "similarity_meaning",
     "tune_html",
@@ -123,10 +124,28 @@ SCORE_OF_RATING_MODEL = "the predicted rating, shrunk for rarely rated movies"
 SCORE_OF_RANKING_MODEL = "on the model's own scale, not a rating; only the order means something"
 
 
-def score_meaning(rates: bool) -> str:
+def score_meaning(rates: bool, counted: str | None = None) -> str:
     """``score``'s meaning in a model's own list: ``rates``, a rating model's (svd's 4.954 beside its
-    predicted_rating 5.000), else a ranking model's (ease's 0.0536)."""
+    predicted_rating 5.000), else a ranking model's (ease's 0.0536). ``counted``: the score is a count of
+    each movie's training ``counted`` (:func:`score_count`: popularity's 274 for Shawshank is its ratings
+    of 4+, which "only the order means something" hid)."""
+    if counted:
+        return f"how many {counted} the movie has in the training data"
     return SCORE_OF_RATING_MODEL if rates else SCORE_OF_RANKING_MODEL
+
+
+def score_count(
+    model: str, params: Mapping[str, Any], threshold: float, interactions_only: bool
+) -> str | None:
+    """What a model's list score counts, in words (``"ratings of 4+"``, ``"interactions"`` on data without
+    ratings), or ``None`` where it is no count: popularity with its default weighting (binary) and no
+    ``window_days`` scores each movie by its training positives; weighted by rating or recency, or within a
+    window, its score is a sum or a part of them, and only the order means something."""
+    if model != "popularity" or params.get("weighting", "binary") != "binary":
+        return None
+    if params.get("window_days") is not None:
+        return None
+    return "interactions" if interactions_only else f"ratings of {threshold:g}+"
 
 
 def fallback_score(counted: str) -> str:

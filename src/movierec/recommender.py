@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from movierec.datasets import Dataset, load_given
-from movierec.display import ABOUT, fallback_score, score_meaning, similarity_meaning
+from movierec.display import ABOUT, fallback_score, score_count, score_meaning, similarity_meaning
 from movierec.errors import ConfigError, DataError, NotFittedError, UnknownIdError, refuses_foreign_keywords
 from movierec.interactions import (
     Interactions,
@@ -1229,7 +1229,11 @@ class Recommender:
         }
         data.update({c: facts[c].to_numpy() for c in facts.columns if c != "year"})
         frame = Recommendations(data, index=pd.RangeIndex(1, len(items) + 1, name="rank"))
-        frame.attrs[ABOUT] = {column: about or score_meaning(self.explicit)}
+        inter = self.dataset.interactions  # popularity's score is a count of positives: said as one
+        counted = score_count(
+            self.model.name, self.model.get_params(), self.threshold, inter.interactions_only
+        )
+        frame.attrs[ABOUT] = {column: about or score_meaning(self.explicit, counted)}
         return frame
 
     def _with_predicted(self, frame: pd.DataFrame, ratings: Any) -> None:

@@ -1045,7 +1045,11 @@ class Artifact(IdMapped):
         rows = self.recommend_index(u, k, **options)
         frame = recommendations_frame(rows, count=self.count_column)
         fallback = self.known_fallback(u) is not None  # popularity's list: its scores are counts
-        about = fallback_score(self.count_column) if fallback else score_meaning(self.kind == "explicit")
+        about = (
+            fallback_score(self.count_column)
+            if fallback
+            else score_meaning(self.kind == "explicit", self.score_count)
+        )
         frame.attrs[ABOUT] = {"score": about}
         return frame
 
@@ -1472,7 +1476,11 @@ class Artifact(IdMapped):
         if fallback:
             warnings.warn(fallback.removeprefix("popularity: "), UserWarning, stacklevel=outside_movierec())
         frame = recommendations_frame(answer["recommendations"], count=self.count_column)
-        about = fallback_score(self.count_column) if fallback else score_meaning(self.kind == "explicit")
+        about = (
+            fallback_score(self.count_column)
+            if fallback
+            else score_meaning(self.kind == "explicit", self.score_count)
+        )
         frame.attrs[ABOUT] = {"score": about}
         return frame
 
@@ -1781,6 +1789,15 @@ class Artifact(IdMapped):
         """The name a list's DataFrame gives a movie's training count (the API's ``ratings``):
         :func:`count_column`."""
         return count_column(self.liked_from, self.interactions_only)
+
+    @property
+    def score_count(self) -> str | None:
+        """What this model's list score counts (``"ratings of 4+"`` for popularity), or ``None``: the words
+        the CLI and a DataFrame's note say under the list (:func:`movierec.display.score_count`)."""
+        from movierec.display import score_count
+
+        params = self.manifest["model"].get("params") or {}
+        return score_count(self.model_name, params, self.implicit_threshold, self.interactions_only)
 
     def _visitor_fields(self) -> dict[str, list[str]] | None:
         """The visitor features this artifact accepts (see :meth:`recommend_for_visitor`), or None."""
