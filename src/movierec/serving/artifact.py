@@ -1044,14 +1044,15 @@ class Artifact(IdMapped):
         u = self._known_user(user_raw_id)
         rows = self.recommend_index(u, k, **options)
         frame = recommendations_frame(rows, count=self.count_column)
-        fallback = self.known_fallback(u) is not None  # popularity's list: its scores are counts
-        about = (
-            fallback_score(self.count_column)
-            if fallback
-            else score_meaning(self.kind == "explicit", self.score_count)
-        )
-        frame.attrs[ABOUT] = {"score": about}
+        frame.attrs[ABOUT] = {"score": self._score_about(self.known_fallback(u) is not None)}
         return frame
+
+    def _score_about(self, fallback: bool) -> str:
+        """What a list's score is, said under its table: popularity's counts where the list is the fallback's,
+        else the model's (:func:`movierec.display.score_meaning`)."""
+        if fallback:
+            return fallback_score(self.count_column)
+        return score_meaning(self.kind == "explicit", self.score_count)
 
     def _recommend_many(self, users: list[object], k: int, **options: Any) -> pd.DataFrame:
         """:meth:`recommend` for a list of users, as :meth:`movierec.Recommender.recommend` takes one: one
@@ -1476,12 +1477,7 @@ class Artifact(IdMapped):
         if fallback:
             warnings.warn(fallback.removeprefix("popularity: "), UserWarning, stacklevel=outside_movierec())
         frame = recommendations_frame(answer["recommendations"], count=self.count_column)
-        about = (
-            fallback_score(self.count_column)
-            if fallback
-            else score_meaning(self.kind == "explicit", self.score_count)
-        )
-        frame.attrs[ABOUT] = {"score": about}
+        frame.attrs[ABOUT] = {"score": self._score_about(bool(fallback))}
         return frame
 
     def _rating_pairs(
