@@ -1225,3 +1225,17 @@ def test_a_k_larger_than_the_catalogue_counts_its_movies_with_a_thousands_comma(
         proc = run("recommend", *who, "--model", "popularity", "-k", "100000")
         line = assert_user_error(proc, "-k 100000 is larger than the catalogue (9,724 movies)")
         assert "9724" not in line
+
+
+def test_a_known_users_fallback_list_says_its_score_is_a_count(capsys: pytest.CaptureFixture[str]) -> None:
+    """User 442 has no rating of 4 or more, so ease's list for them is popularity's (the note says so); the
+    caption under it said "score: on the model's own scale, not a rating; only the order means something"
+    beside 274, 249, 244: the fallback's counts. It now says what they are, as the --rated fallback's does."""
+    from clihelp import run_cli
+
+    code, out, err = run_cli(["recommend", "-m", "ease", "--user", "442", "-k", "3"], capsys)
+    assert code == 0, err
+    flat = " ".join(out.split())
+    said = "score: the movie's ratings of 4+ (the popularity fallback's ranking, not the model's)"
+    assert said in flat, out
+    assert "only the order means something" not in flat

@@ -1003,7 +1003,11 @@ def _recommend_user(
     fallback = art.known_fallback(u)
     if fallback:  # the model learned nothing of this user: popularity's list, and why
         say("note", fallback)
-    _print_user_list(rows, title, art.kind, as_json, explain, counted=counted, score_count=art.score_count)
+    # the fallback's scores are counts, and its caption says so (it said "on the model's own scale")
+    fell = bool(fallback)
+    _print_user_list(
+        rows, title, art.kind, as_json, explain, counted=counted, fallback=fell, score_count=art.score_count
+    )
 
 
 def _unknown_user(user: str, where: str, users: Any) -> UnknownIdError:
