@@ -51,8 +51,9 @@ def _limited(read: object, label: str, what: str) -> bytes:
     return data
 
 
-def read_unpacked(path: Path) -> bytes | None:
-    """The unpacked bytes of a compressed file, or ``None`` for a plain one; ``DataError`` for a broken archive."""
+def read_unpacked(path: Path, what: str = "a text ratings file") -> bytes | None:
+    """The unpacked bytes of a compressed file, or ``None`` for a plain one; ``DataError`` for a broken archive
+    or binary data, which says it is not ``what`` (a movies file's: not "a text ratings file")."""
     label = str(path)
     if path.suffix.lower() in (".xlsx", ".xls", ".ods", ".numbers"):
         raise DataError(
@@ -64,11 +65,11 @@ def read_unpacked(path: Path) -> bytes | None:
             head = fh.read(4096)
         if head.startswith((b"\xff\xfe", b"\xfe\xff")):
             raise DataError(f"{label}: this is UTF-16 text, not UTF-8; re-save the file as UTF-8")
-        what = next((w for magic, w in _BINARY.items() if head.startswith(magic)), None)
-        if what is None and b"\x00" in head:
-            what = "binary data (it holds NUL bytes)"
-        if what is not None:
-            raise DataError(f"{label}: this is {what}, not a text ratings file")
+        found = next((w for magic, w in _BINARY.items() if head.startswith(magic)), None)
+        if found is None and b"\x00" in head:
+            found = "binary data (it holds NUL bytes)"
+        if found is not None:
+            raise DataError(f"{label}: this is {found}, not {what}")
         return None
     try:
         if kind == "zip":

@@ -1249,7 +1249,7 @@ def _read_text_frame(path: Path, label: str, encoding: str, reader) -> pd.DataFr
     """Decode a small text file strictly (naming the line of a bad byte) and hand it to a pandas reader. A
     gzip, bzip2, xz or one-file zip archive is unpacked first, as a ratings file is (a gzipped --movies file
     was refused as 'line 1: text is not valid UTF-8 …; read it with --encoding latin-1')."""
-    unpacked = read_unpacked(path)
+    unpacked = read_unpacked(path, "a text file (CSV or TSV, UTF-8)")  # a movies file is no ratings file
     data = path.read_bytes() if unpacked is None else unpacked
     *first_choices, last = encoding.split("|")  # "utf-8|latin-1": try each in turn
     for enc in first_choices:
