@@ -13,7 +13,7 @@ import pytest
 from rich.cells import cell_len
 
 import movierec
-from clihelp import run_process
+from clihelp import as_from_a_terminal, run_process
 from movierec.errors import ConfigError
 
 
@@ -600,6 +600,7 @@ def _in_terminal(args: list[str], cwd: Path, columns: int = 80, until: str | Non
     proc = subprocess.Popen(
         [sys.executable, "-m", "movierec", *args],
         stdin=follower, stdout=follower, stderr=follower, cwd=cwd, env={**env, "TERM": "xterm"},
+        preexec_fn=as_from_a_terminal,  # a background test run hands its children SIGINT ignored
     )  # fmt: skip
     os.close(follower)
     raw, deadline, stopped = b"", time.monotonic() + 240, False

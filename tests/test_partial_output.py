@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from clihelp import run_process
+from clihelp import as_from_a_terminal, run_process
 from datagen import make_ratings
 from movierec.cli import main
 from movierec.output_folders import STAGE_PREFIX, _host, _sigint_deferred, staged_output, write_atomically
@@ -186,6 +186,7 @@ def _interrupt_when(
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
+        preexec_fn=as_from_a_terminal,  # a background test run hands its children SIGINT ignored
     )
     assert proc.stderr is not None
     err = bytearray()

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from sparkmarks import FAST_JVM, SPARK_JOB, small_ratings
 
+from clihelp import as_from_a_terminal
 from movierec.spark.session import SparkUnavailableError, check_java
 
 pytestmark = SPARK_JOB
@@ -77,6 +78,7 @@ def test_a_stop_during_the_fit_is_clean(tmp_path: Path, signum: int, status: int
             env=env,
             cwd=tmp_path,
             start_new_session=True,  # its own process group, signalled as a terminal's Ctrl-C signals one
+            preexec_fn=as_from_a_terminal,  # a background test run hands its children SIGINT ignored
         )
         try:
             deadline = time.monotonic() + 180
