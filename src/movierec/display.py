@@ -186,11 +186,9 @@ def _decimals(column: object, values: pd.Series) -> int:
     """How many decimals a list's float column shows: none for counts (the popularity fallback's scores are
     how many liked each movie: 274.000 read as a model's score), else :func:`~movierec.tables.score_decimals`.
     A predicted rating keeps its decimals, whole or not (5.000, as the CLI prints it)."""
-    from movierec.tables import score_decimals
+    from movierec.tables import score_decimals, shown_decimals
 
-    if column != "predicted_rating" and len(values) and bool(np.all(np.mod(values.to_numpy(), 1) == 0)):
-        return 0
-    return score_decimals(list(values))
+    return score_decimals(list(values)) if column == "predicted_rating" else shown_decimals(list(values))
 
 
 def fitted_text(frame: pd.DataFrame, width: int | None = None) -> str:

@@ -11,7 +11,7 @@ it (``--json``, ``--out``).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from rich import box
@@ -27,6 +27,7 @@ __all__ = [
     "print_caption",
     "print_lines",
     "score_decimals",
+    "shown_decimals",
 ]
 
 #: Short column headers (the legend under the tables spells them out).
@@ -336,6 +337,15 @@ def print_comparison(
         console.print(Rstripped(table, width))  # the console's soft wrap, as before Rstripped
     for note in notes:
         print_lines(console, f"[dim]{note}[/]")
+
+
+def shown_decimals(scores: Sequence[float]) -> int:
+    """:func:`score_decimals`, or none where every score is a whole number: a count (popularity's, the
+    fallback's) reads 274, not 274.000, in the CLI's lists and in a printed DataFrame alike."""
+    values = [float(s) for s in scores]
+    if values and all(math.isfinite(v) and v.is_integer() for v in values):
+        return 0
+    return score_decimals(values)
 
 
 def score_decimals(scores: list[float]) -> int:

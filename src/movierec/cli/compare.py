@@ -48,7 +48,7 @@ from movierec.cli.common import (
     warn_rating_model,
 )
 from movierec.errors import ConfigError, MovierecError, UnknownIdError
-from movierec.tables import score_decimals
+from movierec.tables import score_decimals, shown_decimals
 
 # --- option parsing --------------------------------------------------------------------------
 
@@ -1126,8 +1126,7 @@ def _print_list(
     cols += [("predicted\nrating", "right")] if with_rating else []  # two lines: 9 columns wide, not 16
     cols += [("because", "left")] if because else [(counted.replace(" of ", "\nof ", 1), "right")]
     # a count: 274, not 274.000 (the fallback's, or popularity's own list: Python's list prints it so too)
-    whole = all(math.isfinite(r["score"]) and float(r["score"]).is_integer() for r in rows)
-    digits = 0 if fallback or whole else score_decimals([r["score"] for r in rows])
+    digits = 0 if fallback else shown_decimals([r["score"] for r in rows])
     cells: list[list[str]] = []
     for n, r in enumerate(rows, 1):
         row = [str(n), str(r["movieId"]), str(r["title"]), f"{r['score']:.{digits}f}"]
