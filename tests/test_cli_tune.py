@@ -65,3 +65,27 @@ def test_resuming_a_misspelt_study_is_answered_with_the_closest_name(tmp_path: P
         "movierec: error: no study named 'svd-rmze' (did you mean 'svd-rmse'?) in sqlite:///"
     ), typo.stderr
     assert typo.stderr.rstrip().endswith("(existing: svd-rmse)"), typo.stderr
+
+
+def test_a_metric_typed_without_its_cut_off_is_said_to_be_read_at_10(tmp_path: Path) -> None:
+    """'--metric ndcg' was tuned as ndcg@10 without a word (the reader found the @10 only in the study's
+    name); '--early-stopping recall' the same. Each is now said once, with the way to another cut-off."""
+    from datagen import make_ratings
+
+    make_ratings(n_users=40, n_items=30).to_csv(tmp_path / "r.csv", index=False)
+    proc = run_process(
+        "tune", "-m", "svd", "--ratings", "r.csv", "--params", "factors=4,epochs=4", "--metric", "ndcg",
+        "--early-stopping", "Recall", "--stop-every", "2", "--trials", "1", "--cv", "1", "--out", "t",
+        cwd=tmp_path, env={"COLUMNS": "80"},
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    err = " ".join(proc.stderr.split())
+    assert "note: --metric ndcg is read as ndcg@10, the top 10 of each list; type ndcg@5, ndcg@20… for " \
+           "another cut-off" in err, err  # fmt: skip
+    assert "note: --early-stopping Recall is read as recall@10" in err, err
+    assert max(len(ln) for ln in proc.stderr.splitlines()) <= 80, proc.stderr
+    typed = run_process(
+        "tune", "-m", "svd", "--ratings", "r.csv", "--params", "factors=4,epochs=2", "--metric", "ndcg@10",
+        "--trials", "1", "--cv", "1", "--out", "t2", cwd=tmp_path,
+    )  # fmt: skip
+    assert typed.returncode == 0 and "is read as" not in typed.stderr, typed.stderr

@@ -28,6 +28,7 @@ __all__ = [
     "cluster_paired_bootstrap",
     "cluster_permutation_test",
     "concordant_pairs",
+    "cutoff_note",
     "fcp",
     "fcp_from_counts",
     "hit_rate",
@@ -725,3 +726,20 @@ def parse_metric(text: str, *, model_kind: str | None = None) -> Metric:
     if kk <= 0:
         raise ConfigError(f"metric {text!r}: the cut-off K must be ≥ 1")
     return Metric(name, kk)
+
+
+def cutoff_note(text: str, option: str) -> str | None:
+    """The note for a ranking metric typed without its cut-off (``--metric ndcg``): it is read at the top
+    10, which the person should be told rather than find in a study's name (``ease-ndcg@10``). ``None``
+    where nothing was assumed: a cut-off typed, a metric of the whole list (``mrr``, ``auc``), a rating
+    metric, or a name :func:`parse_metric` refuses (its own error says why)."""
+    try:
+        metric = parse_metric(text)
+    except ConfigError:
+        return None
+    if metric.k is None or "@" in str(text):
+        return None
+    return (
+        f"{option} {str(text).strip()} is read as {metric.label}, the top {metric.k} of each list; type "
+        f"{metric.name}@5, {metric.name}@20… for another cut-off"
+    )

@@ -282,6 +282,7 @@ def stopping_option(
     """``--early-stopping METRIC [--patience N] [--stop-every N] [--valid-size SHARE]`` as compare's and
     tune's ``early_stopping`` (a StopSpec, or None), checked before the data loads as an experiment file's
     ``[early_stopping]`` is (StopSpec's checks); one of the others without ``--early-stopping`` is one line."""
+    from movierec.metrics import cutoff_note
     from movierec.stopping import StopSpec
 
     given: dict[str, Any] = {"patience": patience, "every": every, "valid_size": valid_size}
@@ -295,7 +296,10 @@ def stopping_option(
             if value is not None:
                 raise ConfigError(f"{what[name]}: give --early-stopping METRIC with it")
         return None
-    return StopSpec(metric=metric, **{name: value for name, value in given.items() if value is not None})
+    spec = StopSpec(metric=metric, **{name: value for name, value in given.items() if value is not None})
+    if (note := cutoff_note(metric, "--early-stopping")) is not None:
+        say("note", note)
+    return spec
 
 
 def parse_test_size(value: object) -> float:

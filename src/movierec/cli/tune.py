@@ -491,6 +491,7 @@ def _model_and_metric(
     resumable: bool = True,
 ) -> tuple[str, str, list[str]]:
     """The model and metric to tune (a resumed study's own when not given) and the Pareto pair, if any."""
+    from movierec.metrics import cutoff_note
     from movierec.models.registry import check_requirements, model_kind
     from movierec.tuning import parse_metric
 
@@ -511,6 +512,8 @@ def _model_and_metric(
         model_name = model.strip().lower()
         resolve_space(model_name)  # a model without a search space fails before the output folder exists
     check_requirements(model_name)  # and one whose library is missing, before any trial
+    if metric is not None and model is not None and (note := cutoff_note(metric, "--metric")) is not None:
+        say("note", note)  # ndcg → ndcg@10 said, not only seen in the study's name
     metric = metric or ("rmse" if model_kind(model_name) == "explicit" else "ndcg@10")
     front_of: list[str] = []
     if pareto is not None:
