@@ -92,7 +92,7 @@ def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
         ('seed = 1\n[[models]]\nname = "svd"\n[models.params]\nbogus = 3\n', "has no hyperparameter 'bogus'"),
         (
             '[[models]]\nname = "svd"\n[models.params]\nn_factor = 3\n',
-            "line 4: models[0].params.n_factor: svd has no hyperparameter 'n_factor' (did you mean 'n_factors'?)",
+            "line 4: [[models]] params.n_factor: svd has no hyperparameter 'n_factor' (did you mean 'n_factors'?)",
         ),
         ("seed = [\n", "not valid TOML"),
         ('[[models]]\nname = "svd"\n[[models]]\nname = "baseline"\n', "holds 2 models"),

@@ -119,13 +119,13 @@ def test_an_experiment_file_takes_a_count_and_its_run_reloads_to_the_same_split(
     with pytest.raises(ConfigError) as info:
         load_experiment(written_as_float)
     assert str(info.value) == (
-        f"{written_as_float}, line 8: split.test_size: {FRACTION_OR_COUNT}1000.0; a count has no decimal point: "
+        f"{written_as_float}, line 8: [split] test_size: {FRACTION_OR_COUNT}1000.0; a count has no decimal point: "
         "1000"
     )
     per_user = _experiment(tmp_path, "per_user.toml", 'kind = "per-user"\ntest_size = 1000')
     with pytest.raises(ConfigError) as info:
         load_experiment(per_user)
-    assert str(info.value) == f"{per_user}, line 9: split.test_size: {PER_USER_COUNT}"
+    assert str(info.value) == f"{per_user}, line 9: [split] test_size: {PER_USER_COUNT}"
     fraction = _experiment(tmp_path, "fraction.toml", 'kind = "per-user"\ntest_size = 0.25')
     line = one_error_line(run("compare", "--config", str(fraction), "--test-size", "1000", cwd=tmp_path))
     assert line == (
@@ -204,7 +204,7 @@ def test_one_wording_for_a_bad_test_size(
 ) -> None:
     """Python's ``make_split(..., test_size=…)``, an experiment file's ``test_size`` and the CLI's
     ``--test-size`` (compare and report) refuse each bad test size in one sentence, after its own name:
-    ``test_size …``, ``split.test_size: …``, ``invalid value for '--test-size': …``. They differed: the
+    ``test_size …``, ``[split] test_size: …``, ``invalid value for '--test-size': …``. They differed: the
     CLI named the keyword for a count with the per-user split ("test_size 1000 is a count"), a file said
     "Input should be a valid number" to text, and make_split said "must hold out at least 1 and fewer than
     all 100,836 ratings" to 0 and -3 where the CLI said "must be a fraction … or a whole number"."""
@@ -219,7 +219,7 @@ def test_one_wording_for_a_bad_test_size(
     exp = _experiment(tmp_path, "exp.toml", f"{kind}test_size = {toml}")
     with pytest.raises(ConfigError) as info:
         load_experiment(exp)
-    assert str(info.value) == f"{exp}, line {9 if split else 8}: split.test_size: {words}"
+    assert str(info.value) == f"{exp}, line {9 if split else 8}: [split] test_size: {words}"
 
     chosen = ["--split", split] if split else []
     commands = ["compare", "report"] if typed in ("1000", "abc") else ["compare"]  # report: the same option

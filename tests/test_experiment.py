@@ -93,21 +93,24 @@ def test_dumps_toml_quotes_what_needs_quoting() -> None:
         ("seed = 1\nk = 10\nkay = 3\n[[models]]\nname = 'svd'\n", ["line 3", "kay", "unknown key"]),
         (
             "[split]\nkind = 'ratings-holdout'\ntest_sise = 0.2\n[[models]]\nname = 'svd'\n",
-            ["line 3", "split.test_sise"],
+            ["line 3", "[split] test_sise: unknown key (did you mean 'test_size'?)"],
         ),
-        ("k = 'ten'\n[[models]]\nname = 'svd'\n", ["line 1", "k:", "integer"]),
-        ("seed = -1\n[[models]]\nname = 'svd'\n", ["line 1", "seed:", "greater than or equal to 0"]),
+        (
+            "k = 'ten'\n[[models]]\nname = 'svd'\n",
+            ["line 1", 'k: must be a whole number (no quotes), got "ten"'],
+        ),
+        ("seed = -1\n[[models]]\nname = 'svd'\n", ["line 1", "seed: must be ≥ 0, got -1"]),
         (
             "[[models]]\nname = 'svd'\n[[models]]\nname = 'svd-plus'\n",
-            ["line 4", "models[1].name", "unknown model 'svd-plus'"],
+            ["line 4", "[[models]] (2nd) name", "unknown model 'svd-plus'"],
         ),
         (
             "[[models]]\nname = 'svd'\n[models.params]\nn_factor = 3\n",
-            ["line 4", "models[0].params.n_factor", "no hyperparameter"],
+            ["line 4", "[[models]] params.n_factor", "no hyperparameter"],
         ),
-        ("[split]\ntest_size = 1.5\n[[models]]\nname = 'svd'\n", ["line 2", "split.test_size"]),
+        ("[split]\ntest_size = 1.5\n[[models]]\nname = 'svd'\n", ["line 2", "[split] test_size"]),
         ("protocols = ['rating', 'ndcg']\n[[models]]\nname = 'svd'\n", ["line 1", "unknown protocol 'ndcg'"]),
-        ("seed = 3\n", ["models", "required"]),
+        ("seed = 3\n", ["[[models]]: no model to run: add a [[models]] table"]),
         ("seed = = 3\n", ["not valid TOML", "line 1"]),
     ],
 )
@@ -118,6 +121,59 @@ def test_bad_files_name_the_key_and_line(text: str, needles: list[str]) -> None:
     assert msg.startswith("exp.toml") and "\n" not in msg
     for needle in needles:
         assert needle in msg, msg
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        (  # a missing required key: pydantic's "Field required" at ('models', 0, 'name')
+            "[[models]]\nlabel = 'a'\n",
+            'exp.toml, line 1: [[models]] name: missing; each [[models]] needs its name (name = "svd"; movierec '
+            "models lists them)",
+        ),
+        (  # a mistyped key: one slip (its missing 'name' is not counted as a second problem)
+            "[[models]]\nnme = 'svd'\n",
+            "exp.toml, line 2: [[models]] nme: unknown key (did you mean 'name'?); valid here: name, params, label",
+        ),
+        (  # a wrong type: "Input should be a valid string"
+            "[split]\nkind = 3\n[[models]]\nname = 'svd'\n",
+            'exp.toml, line 2: [split] kind: must be text in quotes (kind = "…"), got 3',
+        ),
+        (  # "Input should be a valid list"
+            "protocols = 'rating'\n[[models]]\nname = 'svd'\n",
+            'exp.toml, line 1: protocols: must be a list in brackets (protocols = ["rating"]), got "rating"',
+        ),
+        (  # a hyperparameter's value: refused at the run, without the file, before
+            "[[models]]\nname = 'svd'\n[models.params]\nepochs = 2\nfactors = 'many'\n",
+            "exp.toml, line 5: [[models]] params.factors: svd: factors (n_factors, no_components, embedding_size) "
+            "must be a whole number ≥ 1, got 'many'",
+        ),
+        (  # the second model's key: which [[models]] it is in
+            "[[models]]\nname = 'svd'\n[[models]]\nname = 'ease'\n[models.params]\nl3 = 1\n",
+            "exp.toml, line 6: [[models]] (2nd) params.l3: ease has no hyperparameter 'l3'",
+        ),
+        (  # TOML syntax: a bare word where a value belongs
+            "[split]\nkind = per-user\n",
+            "exp.toml, line 2: not valid TOML: invalid value (column 8 of 'kind = per-user'); text needs quotes "
+            '(kind = "per-user"), a list brackets (protocols = ["rating"])',
+        ),
+        (
+            "[split]\ntest_size = 0.2 0.3\n",
+            "exp.toml, line 2: not valid TOML: expected newline or end of document after a statement (column 17 "
+            "of 'test_size = 0.2 0.3'); write one key = value a line, text in quotes (kind = \"per-user\")",
+        ),
+    ],
+)
+def test_mistakes_read_as_the_file_writes_them(text: str, line: str) -> None:
+    """Each mistake is one line: the file, its line, the key as the TOML writes it (``[split] kind``, not
+    ``split.kind``; ``[[models]] params.factors``, not ``models[0].params.factors``), what is wrong and how
+    to write it. They read as pydantic's ("Input should be a valid string", "Field required")."""
+    with pytest.raises(ConfigError) as info:
+        parse_experiment(text, source="exp.toml")
+    msg = str(info.value)
+    assert msg.startswith(line), msg
+    for pydantic in ("Input should", "Field required", "Extra inputs", "Value error", "('"):
+        assert pydantic not in msg, msg
 
 
 def test_tuning_md_quotes_the_unknown_key_line_as_it_reads() -> None:
@@ -233,7 +289,7 @@ def test_surprise_spellings_in_an_experiment_file(tmp_path: Path, capsys: pytest
     code, out, err = run_cli(["compare", "--config", str(tmp_path / "bad.toml")], capsys)
     assert code == 2
     (line,) = err.strip().splitlines()
-    assert "bad.toml, line 7: models[0].params.reg_bu: svd has no 'reg_bu': " in line
+    assert "bad.toml, line 7: [[models]] params.reg_bu: svd has no 'reg_bu': " in line
     assert line.endswith("Surprise's per-bias regularisation terms are one here, reg_bias")
 
 
@@ -243,7 +299,7 @@ def test_compare_with_a_bad_experiment_file_is_one_line_exit_2(tmp_path: Path) -
     proc = _movierec("compare", "--config", "bad.toml", cwd=tmp_path)
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1 and "bad.toml, line 3: models[0].rate: unknown key" in lines[0], proc.stderr
+    assert len(lines) == 1 and "bad.toml, line 3: [[models]] rate: unknown key" in lines[0], proc.stderr
 
 
 @pytest.mark.slow

@@ -182,7 +182,7 @@ def test_an_experiment_file_names_the_files_relative_to_itself(files: Path) -> N
     )
     (folder / "bad.toml").write_text(body.replace("../test.csv", "../nosuch.csv") + models)
     line = one_error_line(run_process("compare", "--config", "exp/bad.toml", cwd=files))
-    assert line == f"exp/bad.toml, line 5: split.test: no such file {(files / 'nosuch.csv').resolve()}"
+    assert line == f"exp/bad.toml, line 5: [split] test: no such file {(files / 'nosuch.csv').resolve()}"
     (folder / "kind.toml").write_text(body.replace("[split]\n", '[split]\nkind = "per-user"\n') + models)
     line = one_error_line(run_process("compare", "--config", "exp/kind.toml", cwd=files))
     assert line.endswith("split: train and test are the split already drawn: leave kind and test_size out")

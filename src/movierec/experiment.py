@@ -300,6 +300,14 @@ class ModelConfig(BaseModel):
                 # what a reference library's name is called here (svd's lr_bu), or the closest name it takes
                 why = unknown(key) if callable(unknown) else None
                 raise ValueError(why or f"{name} has no hyperparameter {key!r}; valid: {', '.join(accepted)}")
+        try:  # a value its constraints refuse (factors = "many"), named with the file's line, not at the run
+            model_cls(**v)._validate_params()
+        except ConfigError as exc:
+            raise ValueError(str(exc)) from exc
+        except (
+            Exception
+        ):  # a constructor that needs what a run has (a missing extra): the run's create() says
+            return v
         return v
 
 
@@ -444,33 +452,132 @@ class Experiment(BaseModel):
 
 
 def parse_experiment(text: str, *, source: str = "<experiment>") -> Experiment:
-    """Validate TOML text; syntax errors, unknown keys and wrong types raise ConfigError naming key and line."""
+    """Validate TOML text; syntax errors, unknown keys, missing keys and wrong types raise ConfigError in one
+    line naming the file, the line, the key as the file writes it (``[split] test_size``) and the fix:
+    pydantic's own words ("Input should be a valid integer", "Field required", a location tuple) are not
+    what a person who wrote a TOML file can act on."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{source}: not valid TOML: {exc}") from exc
+        raise ConfigError(_toml_syntax(text, source, exc)) from exc
     try:
         return Experiment.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors()[0]
+        errors = exc.errors()
+        # a mistyped key ('nme') also leaves the key it meant missing: the typo is the one to fix
+        err = next((e for e in errors if e.get("type") == "extra_forbidden"), errors[0])
         loc = tuple(err.get("loc", ()))
-        bad_param = re.search(r"has no (?:hyperparameter )?'([^']+)'", str(err.get("msg", "")))
-        if bad_param and loc and loc[-1] == "params":
-            loc = (*loc, bad_param.group(1))
-        key = _dotted(loc)
+        if loc and loc[-1] == "params":  # the hyperparameter the model's words name: its own line
+            loc = (*loc, *_named_param(str(err.get("msg", "")), err.get("input")))
         line = _find_line(text, loc)
         where = f", line {line}" if line else ""
-        msg = err.get("msg", "invalid").removeprefix("Value error, ")
-        if err.get("type") == "extra_forbidden":
-            msg = f"unknown key (valid here: {', '.join(_valid_keys(loc[:-1]))})"
-        elif err.get("type") == "missing":
-            msg = "required key is missing"
-        more = (
-            f" (and {len(exc.errors()) - 1} more problem{'s' if len(exc.errors()) > 2 else ''})"
-            if len(exc.errors()) > 1
-            else ""
-        )
-        raise ConfigError(f"{source}{where}: {key}: {msg}{more}") from exc
+        rest = [e for e in errors if e is not err and not _same_slip(err, e)]
+        more = f" (and {len(rest)} more problem{'s' if len(rest) > 1 else ''})" if rest else ""
+        raise ConfigError(f"{source}{where}: {_as_written(loc)}: {_plain_error(err, loc)}{more}") from exc
+
+
+def _named_param(msg: str, params: Any) -> tuple[str, ...]:
+    """The key of ``[models.params]`` a model's refusal names (``svd has no hyperparameter 'factrs'``,
+    ``svd: factors (n_factors…) must be a whole number``), as a location's last part; empty if none."""
+    bad = re.search(r"has no (?:hyperparameter )?'([^']+)'", msg)
+    if bad:
+        return (bad.group(1),)
+    keys = params if isinstance(params, dict) else {}
+    return next(
+        ((str(k),) for k in keys if re.search(rf"(?:'{re.escape(str(k))}'|: {re.escape(str(k))}\b)", msg)), ()
+    )
+
+
+def _same_slip(typo: Mapping[str, Any], other: Mapping[str, Any]) -> bool:
+    """Whether ``other`` is the missing key a mistyped one (``nme`` for ``name``) leaves in the same table:
+    one slip, not two problems to count."""
+    return (
+        typo.get("type") == "extra_forbidden"
+        and other.get("type") == "missing"
+        and tuple(typo.get("loc", ()))[:-1] == tuple(other.get("loc", ()))[:-1]
+    )
+
+
+def _toml_syntax(text: str, source: str, exc: tomllib.TOMLDecodeError) -> str:
+    """A TOML syntax error as one line: the file and line, what the parser expected (its words, which say
+    it), the line as written, and for a bare word where a value belongs the quotes it needs."""
+    msg = str(exc)
+    at = re.search(r"\s*\(at line (\d+), column (\d+)\)$", msg)
+    what = (msg[: at.start()] if at else re.sub(r"\s*\(at end of document\)$", "", msg)).strip()
+    what = what[:1].lower() + what[1:]
+    if at is None:
+        return f"{source}: not valid TOML: {what} at the end of the file"
+    no, col = int(at.group(1)), int(at.group(2))
+    lines = text.splitlines()
+    shown = lines[no - 1].strip() if 0 < no <= len(lines) else ""
+    fix = ""
+    if what == "invalid value":  # kind = per-user: text needs quotes, a list brackets
+        fix = '; text needs quotes (kind = "per-user"), a list brackets (protocols = ["rating"])'
+    elif what.startswith("expected newline"):  # test_size = 0.2 0.3, or two keys on one line
+        fix = '; write one key = value a line, text in quotes (kind = "per-user")'
+    return f"{source}, line {no}: not valid TOML: {what} (column {col} of {shown!r}){fix}"
+
+
+def _as_written(loc: Sequence[Any]) -> str:
+    """The key at a pydantic location as the file writes it: ``k`` at the top, ``[split] test_size`` in a
+    table, ``[[models]] params.factors`` in the first model (``[[models]] (2nd) name`` in the second)."""
+    parts = [str(p) for p in loc if not isinstance(p, int)]
+    if not parts:
+        return "(top level)"
+    index = next((p for p in loc if isinstance(p, int)), None)
+    if len(parts) == 1:
+        if parts[0] == "models":
+            return "[[models]]" if index is None else f"[[models]] ({_ordinal(index + 1)})"
+        return parts[0] if index is None else f"{parts[0]} (entry {index + 1})"
+    header = f"[[{parts[0]}]]" if parts[0] == "models" else f"[{parts[0]}]"
+    if index:
+        header += f" ({_ordinal(index + 1)})"
+    return f"{header} {'.'.join(parts[1:])}"
+
+
+def _ordinal(n: int) -> str:
+    """``2nd``, ``3rd``, ``11th``: which ``[[models]]`` a key is in."""
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def _plain_error(err: Mapping[str, Any], loc: Sequence[Any]) -> str:
+    """What was wrong with a key and how to write it, for pydantic's error types a file can cause; the
+    model validators' own messages (``unknown model 'svd-plus' …``) are already sentences and pass through."""
+    kind, value, ctx = err.get("type", ""), err.get("input"), err.get("ctx") or {}
+    key = str(loc[-1]) if loc else ""
+    got = f", got {_toml_value(value)}" if kind != "missing" else ""
+    if kind == "extra_forbidden":
+        valid = _valid_keys(loc[:-1])
+        return f"unknown key{did_you_mean(key, valid)}; valid here: {', '.join(valid)}"
+    if kind == "missing":
+        if tuple(loc) == ("models",):
+            return 'no model to run: add a [[models]] table with its name (name = "svd") for each model'
+        if key == "name" and "models" in loc:
+            return 'missing; each [[models]] needs its name (name = "svd"; movierec models lists them)'
+        return f"missing; add {key} = … to this table"
+    quoted = " (no quotes)" if isinstance(value, str) else ""
+    words = {
+        "int_type": f"must be a whole number{quoted}",
+        "int_parsing": f"must be a whole number{quoted}",
+        "int_from_float": "must be a whole number (no decimal point)",
+        "float_type": f"must be a number{quoted}",
+        "float_parsing": f"must be a number{quoted}",
+        "bool_type": "must be true or false (no quotes)",
+        "bool_parsing": "must be true or false (no quotes)",
+        "string_type": f'must be text in quotes ({key} = "…")',
+        "list_type": f"must be a list in brackets ({key} = [{_toml_value(value)}])",
+        "dict_type": f"must be a table ([{key}] with its keys on the lines below)",
+        "model_type": f"must be a table ([{key}] with its keys on the lines below)",
+        "greater_than_equal": f"must be ≥ {ctx.get('ge')}",
+        "greater_than": f"must be > {ctx.get('gt')}",
+        "less_than_equal": f"must be ≤ {ctx.get('le')}",
+        "less_than": f"must be < {ctx.get('lt')}",
+        "too_short": f"needs at least {ctx.get('min_length')} entr{'y' if ctx.get('min_length') == 1 else 'ies'}",
+    }
+    if kind in words:
+        return words[kind] + got
+    return str(err.get("msg", "invalid")).removeprefix("Value error, ")
 
 
 def load_experiment(path: str | Path) -> Experiment:
@@ -510,14 +617,7 @@ def key_location(path: str | Path, *loc: str | int) -> str:
         line = _find_line(path.read_text(encoding="utf-8"), loc)
     except (OSError, UnicodeDecodeError):
         line = None
-    return f"{path}{f', line {line}' if line else ''}: {_dotted(loc)}"
-
-
-def _dotted(loc: Sequence[Any]) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out or "(top level)"
+    return f"{path}{f', line {line}' if line else ''}: {_as_written(loc)}"
 
 
 def _valid_keys(loc: Sequence[Any]) -> list[str]:
