@@ -204,6 +204,29 @@ def test_a_misspelt_dataset_name_is_answered_with_the_closest_one(tmp_path):
     assert "did you mean" not in far
 
 
+def test_a_dataset_name_in_another_case_is_that_dataset_named_as_the_registry_names_it(tmp_path):
+    """``data fetch ml-1M`` (GroupLens writes ML-1M) answered "unknown dataset 'ml-1M' (did you mean
+    'ml-1m'?)": a name that differs only in case is that dataset, in fetch, ``--dataset``, an experiment
+    file and ``movierec.load``, and what follows names it as the registry does."""
+    import movierec
+    from movierec.experiment import parse_experiment
+
+    broken = tmp_path / "ml-1m.zip"
+    broken.write_bytes(b"PK\x03\x04 this is not really a zip")
+    proc = run("data", "fetch", "ml-1M", "--path", str(broken), data=tmp_path / "cache")
+    assert_user_error(proc, "ml-1m.zip", "checksum mismatch")  # read as ml-1m: its checksum is checked
+    bundled = run("data", "fetch", "ML-Latest-Small", data=tmp_path / "cache")
+    assert bundled.returncode == 0, bundled.stderr
+    assert bundled.stdout.startswith("ml-latest-small is bundled with movierec"), bundled.stdout
+    info = run("data", "info", "--dataset", "ML-Latest-Small", "--json", cwd=tmp_path)
+    assert info.returncode == 0, info.stderr
+    assert json.loads(info.stdout)["dataset"] == "ml-latest-small"
+    assert movierec.load("ML-latest-small").name == "ml-latest-small"
+    exp = parse_experiment('[dataset]\nname = "ML-Latest-Small"\n[[models]]\nname = "svd"\n')
+    assert exp.dataset.name == "ml-latest-small"
+    assert_user_error(run("data", "fetch", "ML-2M", data=tmp_path / "cache"), "unknown dataset 'ML-2M'")
+
+
 def test_fetch_given_a_path_where_the_name_goes_names_the_command_that_takes_it(tmp_path):
     """``data fetch ~/Downloads/ml-1m.zip`` (the archive typed where the name goes) was 'unknown dataset …;
     or give a folder or ratings file by its path (… --ratings FILE in the CLI)', an option fetch has not.

@@ -160,9 +160,12 @@ class DatasetConfig(BaseModel):
     @field_validator("name")
     @classmethod
     def _nonempty(cls, v: str) -> str:
+        """Not empty; a registered name in any case is that name (``ML-100K`` is ml-100k)."""
         if not v:
             raise ValueError("must not be empty")
-        return v
+        from movierec.datasets import dataset_name
+
+        return dataset_name(v)
 
 
 class SplitConfig(BaseModel):

@@ -156,8 +156,22 @@ def _id_titles(columns: list[tuple[str, str]], rows: list[list[str]]) -> int | N
 
 
 # Reused option declarations (typer reads these defaults).
+def _dataset_name(value: str | None) -> str | None:
+    """``--dataset ML-100K`` is ml-100k (any case; :func:`movierec.datasets.dataset_name`), so every line
+    after it names the dataset as the registry does; a folder's path is kept as typed."""
+    if value is None or value == value.strip().lower():  # nothing to change: the loader not imported
+        return value
+    from movierec.datasets import dataset_name
+
+    return dataset_name(value)
+
+
 DATASET = typer.Option(
-    "ml-latest-small", "--dataset", "-d", help="Registered dataset name or a MovieLens-layout folder."
+    "ml-latest-small",
+    "--dataset",
+    "-d",
+    callback=_dataset_name,
+    help="Registered dataset name (any case: ml-100k, ML-100K) or a MovieLens-layout folder.",
 )
 RATINGS = typer.Option(
     None, "--ratings", help="A custom ratings file (csv, tsv or parquet); overrides --dataset."

@@ -75,9 +75,10 @@ def fetch_cmd(
     force: bool = typer.Option(False, "--force", help="Download again even if cached."),
 ) -> None:
     """Download a dataset into the cache, verify its checksum and extract it atomically."""
-    from movierec.datasets import get_spec, locate
+    from movierec.datasets import dataset_name, get_spec, locate
     from movierec.datasets.fetch import fetch
 
+    name = dataset_name(name)  # 'ml-1M' is ml-1m, named so in what follows
     _check_fetch_name(name)
     spec = get_spec(name)
     cached = None if force or spec.bundled else locate(spec)  # what fetch finds and returns untouched

@@ -36,7 +36,14 @@ from movierec.datasets.parsers import (
     read_tags,
     row_lines,
 )
-from movierec.datasets.registry import REGISTRY, DatasetSpec, cache_dir, get_spec
+from movierec.datasets.registry import (
+    REGISTRY,
+    DatasetSpec,
+    cache_dir,
+    dataset_name,
+    get_spec,
+    registered_name,
+)
 from movierec.datasets.users import USER_FILES, read_users
 from movierec.errors import ConfigError, DataError, NotEncodedError, did_you_mean, spelled
 from movierec.interactions import (
@@ -53,12 +60,14 @@ __all__ = [
     "DatasetSpec",
     "bundled_path",
     "cache_dir",
+    "dataset_name",
     "from_frame",
     "get_spec",
     "load",
     "load_given",
     "load_ratings_file",
     "locate",
+    "registered_name",
     "reloadable",
     "sha256_file",
 ]
@@ -273,7 +282,7 @@ def load(
         rating_scale = check_rating_scale(rating_scale)
     if isinstance(name_or_path, pd.DataFrame):
         return from_frame(name_or_path, rating_scale=rating_scale, **columns)
-    text = str(name_or_path)
+    text = dataset_name(str(name_or_path))  # 'ML-100K' is ml-100k, and the dataset is named so
     path = Path(text).expanduser()
     if columns and not path.is_file():
         raise DataError(
@@ -412,7 +421,7 @@ def _folder_columns(exc: MissingColumnsError, file: Path) -> str:
 
 def reloadable(ref: str) -> bool:
     """Whether :func:`load` can read ``ref`` again: a registered name or an existing path."""
-    return bool(ref) and (ref in REGISTRY or Path(ref).exists())
+    return bool(ref) and (registered_name(ref) is not None or Path(ref).exists())
 
 
 def _time_notes(ratings: pd.DataFrame) -> list[str]:

@@ -12,7 +12,7 @@ from platformdirs import user_cache_dir
 
 from movierec.errors import ConfigError, did_you_mean, spelled
 
-__all__ = ["REGISTRY", "DatasetSpec", "cache_dir", "get_spec"]
+__all__ = ["REGISTRY", "DatasetSpec", "cache_dir", "dataset_name", "get_spec", "registered_name"]
 
 _GROUPLENS = "https://files.grouplens.org/datasets/movielens"
 _TERMS = "GroupLens research-use terms: non-commercial, acknowledge in publications, no endorsement"
@@ -75,16 +75,37 @@ def _registry() -> dict[str, DatasetSpec]:
 REGISTRY: dict[str, DatasetSpec] = _registry()
 
 
+def registered_name(name: object) -> str | None:
+    """The registered dataset ``name`` spells, case and surrounding spaces aside (``ML-1M`` is ``ml-1m``:
+    GroupLens writes ML-1M, and a name that only differs in case was answered "did you mean 'ml-1m'?"),
+    else ``None``."""
+    text = str(name)
+    if text in REGISTRY:
+        return text
+    key = text.strip().lower()
+    return key if key in REGISTRY else None
+
+
+def dataset_name(text: str) -> str:
+    """A dataset argument as the loaders read it: the registered name it spells case aside (``ML-100K`` →
+    ``ml-100k``), unless a file or folder of exactly that name is there (a path is read as one); anything
+    else unchanged."""
+    canon = registered_name(text)
+    if canon is None or canon == text:
+        return text
+    return text if Path(text).expanduser().exists() else canon
+
+
 def get_spec(name: str) -> DatasetSpec:
-    """The registry entry for ``name``; an unknown name is answered with the closest known one first
-    ("did you mean 'ml-100k'?" for ``ml-100``), then the whole list."""
-    try:
-        return REGISTRY[name]
-    except KeyError:
+    """The registry entry for ``name`` (any case: ``ML-1M`` is ``ml-1m``); an unknown name is answered with
+    the closest known one first ("did you mean 'ml-100k'?" for ``ml-100``), then the whole list."""
+    canon = registered_name(name)
+    if canon is None:
         raise ConfigError(
             f"unknown dataset {name!r}{did_you_mean(name, REGISTRY)}; known: {', '.join(REGISTRY)}; or give "
             f"a folder or ratings file by its path ({spelled('movierec.load(PATH)', '--ratings FILE')})"
-        ) from None
+        )
+    return REGISTRY[canon]
 
 
 def cache_dir() -> Path:
