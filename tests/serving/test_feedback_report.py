@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 from sqlite3 import connect as sqlite3_connect
 
@@ -141,7 +142,8 @@ def test_feedback_report_cli(db_url: str) -> None:
     assert table.exit_code == 0 and "v-old" in table.output and "baseline" in table.output
     assert "brackets: 95% intervals" in table.output
     wide = runner.invoke(app, ["feedback", "report", "--db", db_url], env={"COLUMNS": "120"}).output
-    rows = [line for line in wide.splitlines() if "│" in line]
+    lines = wide.splitlines()
+    rows = lines[next(i for i, line in enumerate(lines) if line.startswith("─")) + 1 :]
     assert "4.25" in rows[0] and "[" not in rows[0]  # a value, then its interval on the line below
     assert rows[1].count("[") == 2 and "v-old" not in rows[1]
 
@@ -159,10 +161,10 @@ def test_the_liked_difference_is_in_percentage_points(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["feedback", "report", "--db", db], env={"COLUMNS": "80"})
     assert result.exit_code == 0, result.output
     row = next(line for line in result.output.splitlines() if "v-new" in line)
-    assert row.split("│")[-2].strip() == "-75.0 pp", row
+    assert row.rstrip().endswith("  -75.0 pp"), row
     assert "-75.0%" not in result.output
     text = " ".join(result.output.split())
-    assert "Δ liked: the difference of the liked shares in percentage points (pp)" in text, text
+    assert "Δ liked in percentage points (pp) of the liked shares" in text, text
     got = json.loads(CliRunner().invoke(app, ["feedback", "report", "--db", db, "--json"]).output)
     assert got["versions"][1]["likedDiff"] == pytest.approx(-0.75)
 
@@ -201,6 +203,34 @@ def test_a_served_version_stays_whole_at_80_columns(tmp_path: Path) -> None:
     assert max(len(line) for line in lines) <= 80, result.output
     assert any("7596d1bc6503" in line for line in lines), result.output
     assert any("456a2e46fe4c" in line for line in lines), result.output
+
+
+def test_every_interval_stays_on_one_line_at_80_columns(tmp_path: Path) -> None:
+    """At 80 columns each interval broke over two lines ('[50.0%,' / '83.3%]', '[-0.62,' / '+0.35]'): seven
+    framed columns of '[a, b]' intervals needed about 100. Every value and interval is now whole on its own
+    line within 80, ratings over users in one column as version over model."""
+    from rich.cells import cell_len
+
+    db = f"sqlite:///{tmp_path / 'fb.db'}"
+    store = FeedbackStore(db)
+    for i in range(30):
+        store.add(f"a{i}", str(i), "21", 3.5 + (i % 3) / 2, model_version="7596d1bc6503", model="svd")
+        low = 3.0 if i % 5 == 0 else 0.0  # some dislikes: intervals of both signs in the Δ columns
+        store.add(
+            f"b{i}", str(100 + i), "21", 4.0 + (i % 3) / 2 - low, model_version="456a2e46fe4c", model="ease"
+        )
+    store.close()
+    result = CliRunner().invoke(app, ["feedback", "report", "--db", db], env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert max(cell_len(line) for line in lines) <= 80, result.output
+    body = "\n".join(lines)
+    # two intervals for the baseline, four for the other version: each '[' closes on its own line
+    assert len(re.findall(r"\[[-+]?\d[^\]\n]*\]", body)) == 6, result.output
+    assert body.count("[") == body.count("]") == 6, result.output
+    ease = next(i for i, line in enumerate(lines) if line.startswith("456a2e46fe4c"))
+    assert lines[ease + 1].split()[:3] == ["ease", "30", "[3.42,4.32]"], lines[ease + 1]
+    assert lines[ease].split()[1:] == ["30", "3.90", "80.0%", "-0.10", "+13.3", "pp"], lines[ease]
 
 
 def test_bare_feedback_lists_its_command_as_data_and_spark_do() -> None:

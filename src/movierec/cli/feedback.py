@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.markup import escape
@@ -34,8 +35,6 @@ def report_cmd(
 ) -> None:
     """Per model version and its model: ratings, users, mean rating and liked share with 95% intervals (users
     resampled with all their ratings), and each version's difference from the first."""
-    from rich.table import Table
-
     from movierec.serving.abtest import compare_versions
     from movierec.serving.store import normalise_url, read_feedback, shown_url
 
@@ -70,45 +69,65 @@ def report_cmd(
         console.print(f"no feedback in {escape(str(url))} yet")
         return
 
-    def ci(row: dict, m: str, lo: str, hi: str, fmt: str, unit: str = "") -> str:
-        """The value (``unit`` after it), its interval on the line below; ``fmt`` 'pp': a difference of two
-        shares in percentage points ('+17.1 pp', not '+17.1%', which reads as a relative gain)."""
-        v = row.get(m)
-        if v is None or (isinstance(v, float) and math.isnan(v)):
-            return "–"
+    print_table(_version_table(table, url, liked))
 
-        def shown(x: float) -> str:
-            return format(100 * x, "+.1f") if fmt == "pp" else format(x, fmt)
 
-        if math.isnan(row[lo]):
-            return shown(v) + unit
-        return f"{shown(v)}{unit}\n[{shown(row[lo])}, {shown(row[hi])}]"  # the interval below
+def _interval_cell(row: dict[str, Any], m: str, lo: str, hi: str, fmt: str, unit: str = "") -> str:
+    """The value (``unit`` after it), its interval on the line below as compare prints one, ``[lo,hi]``;
+    ``fmt`` 'pp': a difference of two shares in percentage points ('+17.1 pp', not '+17.1%', which reads as
+    a relative gain)."""
+    v = row.get(m)
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "–"
 
-    out = Table(title=f"feedback by model version ({url})", title_justify="left")
+    def shown(x: float) -> str:
+        return format(100 * x, "+.1f") if fmt == "pp" else format(x, fmt)
+
+    if math.isnan(row[lo]):
+        return shown(v) + unit
+    return f"{shown(v)}{unit}\n[{shown(row[lo])},{shown(row[hi])}]"
+
+
+def _version_table(table: Any, url: str, liked: float) -> Any:
+    """The versions side by side within 80 columns, each interval on one line under its value: the two
+    counts share a column (ratings over users, as version over model), and the columns are set apart as
+    compare's tables are (no outer frame, two spaces between). Seven framed columns of intervals such as
+    '[50.0%, 83.3%]' took about 100 columns, so at 80 every interval broke over two lines ('[50.0%,' /
+    '83.3%]'). A wider value than any seen still fits: the columns after the version may then fold."""
+    from rich import box
+    from rich.table import Table
+
+    out = Table(
+        title=f"feedback by model version ({url})",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        pad_edge=False,
+        collapse_padding=True,
+    )
     # whole on one line: it is what /health, X-Model-Version and /metrics name and an operator copies (at 80
-    # columns a fold split serve's 12-hex versions as "7596d1bc65" / "03"); the other columns wrap instead.
-    # The model's name goes on the line below the version, where the intervals take a second line anyway.
+    # columns a fold split serve's 12-hex versions as "7596d1bc65" / "03")
     out.add_column("version\nmodel", no_wrap=True)
-    for col in ("ratings", "users", "mean rating", f"liked (≥{liked:g})", "Δ mean vs first", "Δ liked"):
-        out.add_column(col, justify="right", no_wrap=col in ("ratings", "users"))
+    out.add_column("ratings\nusers", justify="right", no_wrap=True)
+    for col in ("mean rating", f"liked (≥{liked:g})", "Δ mean", "Δ liked"):
+        out.add_column(col, justify="right")
     for i, row in enumerate(table.to_dict(orient="records")):
         first = i == 0
         out.add_row(
             f"{row['modelVersion']}\n{row.get('model') or '?'}",
-            f"{row['ratings']:,}",
-            f"{row['users']:,}",
-            ci(row, "meanRating", "meanLow", "meanHigh", ".2f"),
-            ci(row, "likedShare", "likedLow", "likedHigh", ".1%"),
-            "baseline" if first else ci(row, "meanDiff", "meanDiffLow", "meanDiffHigh", "+.2f"),
-            "" if first else ci(row, "likedDiff", "likedDiffLow", "likedDiffHigh", "pp", " pp"),
+            f"{row['ratings']:,}\n{row['users']:,}",
+            _interval_cell(row, "meanRating", "meanLow", "meanHigh", ".2f"),
+            _interval_cell(row, "likedShare", "likedLow", "likedHigh", ".1%"),
+            "baseline" if first else _interval_cell(row, "meanDiff", "meanDiffLow", "meanDiffHigh", "+.2f"),
+            "" if first else _interval_cell(row, "likedDiff", "likedDiffLow", "likedDiffHigh", "pp", " pp"),
         )
     out.caption = (
-        "brackets: 95% intervals, users resampled with all their ratings; Δ liked: the difference of the "
-        "liked shares in percentage points (pp)"
+        "brackets: 95% intervals, users resampled with all their ratings; Δ: the difference from the first "
+        "version (the baseline), Δ liked in percentage points (pp) of the liked shares"
     )
     if table["model"].isna().any():
         out.caption += "; model ?: rows stored before the model was recorded (name it with --artifact DIR)"
-    print_table(out)
+    return out
 
 
 def _models_of(artifacts: list[Path]) -> dict[str, str]:
