@@ -262,3 +262,30 @@ def test_a_dataframe_names_its_bad_rows_by_position_and_label() -> None:
     with pytest.raises(DataError) as exc:  # a plain index: positions alone
         movierec.load(frame.reset_index(drop=True), time_col=None)
     assert str(exc.value).endswith("row 1 (rating empty), row 3 (rating inf), row 4 (rating -inf)")
+
+
+def test_a_headerless_file_whose_first_line_has_an_empty_field_is_still_headerless(tmp_path: Path) -> None:
+    """``1,31,,1260759144`` (a rating left out of the first row) was taken for a header, as its empty field
+    is no number, and refused as "missing columns 'userId', 'movieId', 'rating' (found: 1, 31, ,
+    1260759144)". The first line is judged by the fields that hold something: the file is headerless, and
+    the empty rating is refused as a headered file's is, naming its line."""
+    from movierec.datasets.parsers import first_line_is_data
+
+    rows = "1,1029,3.0,1260759179\n2,10,4.0,835355493\n"
+    for name, first, said in (
+        ("rating.csv", "1,31,,1260759144", "rating.csv, line 1: rating is missing (empty or NaN)"),
+        ("time.csv", "1,31,2.5,", "time.csv, line 1: timestamp is missing (empty or NaN)"),
+    ):
+        (tmp_path / name).write_text(f"{first}\n{rows}")
+        assert _one_line(run_process("data", "info", "--ratings", name, cwd=tmp_path)) == said
+        with pytest.raises(DataError) as exc:
+            movierec.load(tmp_path / name)
+        assert str(exc.value) == f"{tmp_path}/{said}"
+        headed = tmp_path / f"headed-{name}"  # the same row under a header: the same words, a line on
+        headed.write_text(f"userId,movieId,rating,timestamp\n{first}\n{rows}")
+        assert _one_line(run_process("data", "info", "--ratings", headed.name, cwd=tmp_path)) == said.replace(
+            name, headed.name
+        ).replace("line 1", "line 2")
+    assert first_line_is_data("1,31,,1260759144", ",") and first_line_is_data("1\t31\t\t", "\t")
+    assert not first_line_is_data("userId,movieId,,", ",")  # names with a blank: still a header
+    assert not first_line_is_data(",,,", ",") and not first_line_is_data("", ",")  # nothing to judge by

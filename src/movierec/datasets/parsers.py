@@ -456,10 +456,13 @@ def _header_cells(first: str, sep: str) -> list[str]:
 
 
 def first_line_is_data(first: str, sep: str) -> bool:
-    """Whether a text file's first line is data, not column names: every field a number or an ISO date (no
-    column is named so). :func:`read_ratings` reads such a file without a header unless told otherwise,
-    and so does Spark's reader in ``spark train``."""
-    return all(_looks_like_value(c) for c in _header_cells(first, sep))
+    """Whether a text file's first line is data, not column names: every field that holds anything a number
+    or an ISO date (no column is named so). :func:`read_ratings` reads such a file without a header unless
+    told otherwise, and so does Spark's reader in ``spark train``. An empty field is judged by the others:
+    ``1,31,,1260759144`` (a rating left out) was taken for a header and refused as "missing columns
+    'userId', 'movieId', 'rating'", where the reader says "line 1: rating is missing"."""
+    filled = [c for c in _header_cells(first, sep) if c]
+    return bool(filled) and all(_looks_like_value(c) for c in filled)
 
 
 def headerless_columns(
