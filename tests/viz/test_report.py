@@ -236,6 +236,33 @@ def test_dataset_without_titles_uses_ids(tmp_path: Path) -> None:
     assert (tmp_path / "out" / "index.html").is_file()
 
 
+def test_the_similar_grids_of_data_without_titles_show_the_raw_ids(tmp_path: Path) -> None:
+    """A --ratings file with IMDb-like ids and no --movies file: the similar grid and the model's own
+    neighbours read 'item tt0000011' in every cell under a 'movie' header, an id dressed as a title. They
+    show the movieId as it is, under 'movieId', as ``movierec similar`` lists such data."""
+    from reporthelp import make_ratings
+
+    frame = make_ratings(30, 24, 0.4, seed=5)
+    frame["movieId"] = [f"tt{m:07d}" for m in frame["movieId"]]
+    frame.to_csv(tmp_path / "mine.csv", index=False)
+    ds = load(tmp_path / "mine.csv")
+    assert not ds.has_titles
+    specs = parse_models("svd", {"svd": {"n_epochs": 2, "n_factors": 4}})
+    build_report(ds, specs, tmp_path / "out", projection="pca", seed=3, show_progress=False)
+    data = json.loads((tmp_path / "out" / "results.json").read_text())
+    html = (tmp_path / "out" / "index.html").read_text()
+    assert data["similar"] and data["neighbours"]["svd"], "both grids have rows"
+    grids = re.findall(r'<table class="nn"[^>]*>(.*?)</table>', html, re.S)
+    assert len(grids) == 2  # liked together (lift), then svd's own
+    for grid, rows in zip(grids, (data["similar"], data["neighbours"]["svd"]), strict=True):
+        assert "<th>movieId</th>" in grid and "item " not in grid
+        cells = re.findall(r'<td class="q">(.*?)</td>', grid)
+        assert cells == [q["movieId"] for q in rows] and all(re.fullmatch(r"tt\d{7}", c) for c in cells)
+        first = [nb["movieId"] for nb in rows[0]["neighbours"]]
+        assert re.findall(r"<td>(tt\d{7}) <span", grid)[: len(first)] == first
+    assert "The number beside an id is its lift" in html
+
+
 def test_embed_command_writes_the_map_alone(tmp_path: Path, movielens_dir: Path) -> None:
     out = tmp_path / "emb"
     result = CliRunner().invoke(
