@@ -344,3 +344,30 @@ def test_info_on_a_log_without_ratings_says_there_is_no_scale(tmp_path):
     )
     assert "mean 1.000" not in proc.stdout
     assert "0.5 – 5 (mean 3.502)" in run("data", "info").stdout  # a real scale reads as before
+
+
+def test_info_says_its_sha256_is_of_the_files_bytes(tmp_path):
+    """The checksum results and studies record names the ratings file's bytes, so the same ratings saved
+    with a BOM and CRLF line ends are another file with another checksum (which a reproducibility record
+    should tell apart). The table called it "sha256 (ratings)", which read as a checksum of the ratings
+    themselves; it now says what it is of, in the table and in --json."""
+    import hashlib
+
+    rows = ["userId,movieId,rating", "1,10,4", "1,20,3", "2,10,5", "2,30,2", "3,20,4"]
+    plain, dressed = tmp_path / "plain.csv", tmp_path / "dressed.csv"
+    plain.write_bytes(("\n".join(rows) + "\n").encode())
+    dressed.write_bytes(b"\xef\xbb\xbf" + ("\r\n".join(rows) + "\r\n").encode())
+    seen = {}
+    for path in (plain, dressed):
+        proc = run("data", "info", "--ratings", path.name, "--json", cwd=tmp_path)
+        assert proc.returncode == 0, proc.stderr
+        info = json.loads(proc.stdout)
+        assert info["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+        assert info["sha256_of"] == "the file's bytes" and info["n_ratings"] == 5
+        seen[path.name] = info["sha256"]
+        table = run("data", "info", "--ratings", path.name, cwd=tmp_path)
+        row = next(line for line in table.stdout.splitlines() if "sha256" in line)
+        assert f"{info['sha256'][:16]}… of the file's bytes" in row and "(ratings)" not in row, row
+    assert seen["plain.csv"] != seen["dressed.csv"]  # the same ratings, another file
+    folder = run("data", "info", "--dataset", str(FIX / "ml-dat"))
+    assert "… of ratings.dat's bytes" in folder.stdout, folder.stdout

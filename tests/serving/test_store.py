@@ -243,6 +243,8 @@ def test_data_info_with_feedback(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["data", "info", "--with-feedback", str(tmp_path / "fb.db"), "--json"])
     assert result.exit_code == 0, result.output
     assert '"n_users": 611' in result.output and '"dataset": "ml-latest-small+feedback"' in result.output
+    # the checksum is the merge's, of the ratings file and the feedback rows (data info says so)
+    assert '"sha256_of": "ratings.csv\'s bytes and the feedback rows"' in result.output
 
 
 def test_data_info_says_what_the_feedback_added(tmp_path: Path, capsys) -> None:

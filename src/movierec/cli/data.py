@@ -149,6 +149,7 @@ def info_cmd(
 
         check_image_target(plot, force)
     ds = source.load()  # prints the dataset's notes
+    checksum_of = _checksum_of(ds.source)
     if with_feedback:
         from movierec.serving.store import merge_feedback, normalise_url, shown_url
 
@@ -161,8 +162,11 @@ def info_cmd(
                 "note",
                 f"no feedback ratings in {shown_url(normalise_url(with_feedback))} yet; the data alone",
             )
+        if merged is not ds:
+            checksum_of += " and the feedback rows"
         ds = merged
     info = ds.summary()
+    info["sha256_of"] = checksum_of
     drawn = None if plot is None else _plot(ds.interactions, plot)
     if plot is not None:
         info["plot"] = str(plot)
@@ -205,10 +209,27 @@ def info_cmd(
         table.add_row("tags", f"{info['n_tags']:,}")
     if info.get("user_features"):  # what cold-users and warp+demographics can use
         table.add_row("user features", ", ".join(info["user_features"]))
-    table.add_row("sha256 (ratings)", str(info["sha256"])[:16] + "…")
+    table.add_row("sha256", f"{str(info['sha256'])[:16]}… of {checksum_of}")
     print_table(table)
     if drawn is not None:
         console.print(f"{drawn} written to {escape(str(plot))}")
+
+
+def _checksum_of(source: str) -> str:
+    """What ``data info``'s sha256 is a checksum of: the ratings file's bytes, as read (a folder's ratings
+    file, named). Results and studies record it to name the data they came from, so it is of the bytes,
+    not of the ratings read: the same ratings saved with a BOM or CRLF line ends are another file, with
+    another checksum. The table said "sha256 (ratings)", which read as a checksum of the ratings."""
+    from movierec.datasets import _layout
+    from movierec.errors import DataError
+
+    folder = Path(source)
+    if folder.is_dir():
+        try:
+            return f"{_layout(folder)[0]}'s bytes"
+        except DataError:
+            pass
+    return "the file's bytes"
 
 
 def _plot(inter: Any, plot: Path) -> str:
