@@ -5,19 +5,25 @@ So the table cannot drift from the code: each model's paper (its docstring's fir
 trains on, its parameters and defaults (the constructor), and its speed and quality as the last
 ``make bench`` measured them. The tutorials run while the site builds (mkdocs-jupyter ``execute: true``,
 so their pages show the tables and lists, not bare code); :func:`on_startup` sets the renderer their
-kernels inherit.
+kernels inherit. :func:`on_config` keys mkdocs-jupyter's cache of those runs on the package's source as
+well as on each notebook (:func:`source_key`), so a page shows what today's code prints.
 """
 
 from __future__ import annotations
 
+import hashlib
 import inspect
 import json
 import os
+import shutil
 import sys
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent
+SOURCE = ROOT / "src" / "movierec"
+#: what a build makes from the source, not the source: bytecode, the compiled kernels, Cython's C++
+_BUILT = {".pyc", ".pyo", ".so", ".pyd", ".cpp"}
 MARKER = "<!-- model-zoo -->"
 _QUALITY_KEYS = (
     "rmse_ours",
@@ -95,6 +101,41 @@ def on_startup(**_: Any) -> None:
     ``notebook_connected`` writes HTML that loads plotly.js from its CDN when the page is read (the
     pages stay small; ``notebook`` inlines 3.5 MB of plotly.js). The tutorials' kernels inherit it."""
     os.environ.setdefault("PLOTLY_RENDERER", "notebook_connected")
+
+
+def source_key(source: Path = SOURCE) -> str:
+    """A short sha256 of the package's source: every file under ``source`` (its Python, templates, page
+    assets, bundled data, the kernels' .pyx) by relative path and bytes, build outputs left out
+    (``__pycache__``, the compiled extension, Cython's .cpp). mkdocs-jupyter keys its cache of executed
+    notebooks on the notebook alone, so a site built after a change to movierec showed what the old code
+    printed; :func:`on_config` puts the cache under this key, and a change to any source file runs them
+    again."""
+    digest = hashlib.sha256()
+    for path in sorted(source.rglob("*")):
+        if not path.is_file() or "__pycache__" in path.parts or path.suffix in _BUILT:
+            continue
+        digest.update(path.relative_to(source).as_posix().encode() + b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()[:16]
+
+
+def on_config(config: Any) -> Any:
+    """mkdocs-jupyter's cache folder gains the package's :func:`source_key`, ``.cache/mkdocs-jupyter/
+    src-<key>``, so a notebook is executed again when the code it runs has changed, not only when the
+    notebook has; the folders of other keys (and the flat cache of before) are dropped, being stale."""
+    plugin = config.plugins.get("mkdocs-jupyter")
+    if plugin is None or not plugin.config.get("cache"):
+        return config
+    base = Path(plugin.config["cache_dir"])
+    keyed = base / f"src-{source_key()}"
+    if base.is_dir():
+        for old in base.iterdir():
+            if old.is_dir() and old.name.startswith("src-") and old != keyed:
+                shutil.rmtree(old, ignore_errors=True)
+            elif old.is_file() and old.suffix == ".json":  # the cache keyed on notebooks alone
+                old.unlink()
+    plugin.config["cache_dir"] = str(keyed)
+    return config
 
 
 def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:
