@@ -426,7 +426,7 @@ def test_clear_ratings_can_be_undone_exactly(browser, feedback_server) -> None:
         and page.evaluate("localStorage.getItem('movierec.ratings')") == "[]"
     )
     assert page.locator("#undo").is_visible() and page.locator("#undo").inner_text().startswith(
-        "3 ratings cleared"
+        "Started over: 3 ratings cleared"
     )
     assert "Undo is the next button" in page.locator("#status").inner_text()
     assert page.locator("#results li[data-movie-id='1'] .star[aria-checked='true']").count() == 0

@@ -323,6 +323,10 @@ def _rec_response(
         "model": "lift" if similar_by == "lift" else art.model_name,
         "modelVersion": art.model_version,
         "recommendations": recs,
+        # what each row's `ratings` counts, for this list's model: served with several artifacts, GET /health
+        # describes the first only, and the page said "rated by N" of ease's likes
+        "ratingsCounted": _counted(art),
+        "likedFrom": None if art.interactions_only else art.liked_from,
     }
     if fallback:
         body["fallback"] = fallback
@@ -333,6 +337,15 @@ def _rec_response(
     if note:
         body["note"] = note
     return _json(body)
+
+
+def _counted(art: Artifact) -> str:
+    """What a movie's ``ratings`` counts under ``art``'s model (the responses' ``ratingsCounted``): 'interactions'
+    on data without ratings, 'likes' for a model that learned from the ratings at or above likedFrom, else
+    'ratings' (the same rule as the CLI's count column, :attr:`Artifact.count_column`)."""
+    if art.interactions_only:
+        return "interactions"
+    return "likes" if art.liked_from is not None else "ratings"
 
 
 def create_app(
@@ -409,13 +422,17 @@ def _movie_routes(app: FastAPI, art: Artifact) -> None:
     ) -> Response:
         """Movies whose title contains ``search`` (prefix matches and popular movies first); empty: most rated.
 
+        ``unrated`` names the catalogue movies containing it that nobody rated (the model cannot use them).
         When nothing contains it, ``didYouMean`` lists titles spelled like it. ``q`` is taken for ``search``
         (``?q=toy`` was ignored and answered the most-rated movies).
         """
         search = search or q
         found = art.search(search, limit)
         body: dict[str, Any] = {"query": search, "movies": found}
-        if not found and search.strip():
+        unrated = art.unrated_matches(search, limit)  # in the catalogue, rated by nobody: Niagara (1953)
+        if unrated:
+            body["unrated"] = unrated
+        elif not found and search.strip():
             body["didYouMean"] = art.suggest(search)
         return _json(body)
 

@@ -1677,6 +1677,25 @@ class Artifact(IdMapped):
         )
         return [self.movie_row(i) for i in hits[:limit]]
 
+    def unrated_matches(self, text: str, limit: int = 20) -> list[dict[str, Any]]:
+        """``{movieId, title}`` of the catalogue movies nobody rated whose title contains ``text``, as
+        :meth:`search` matches (prefix matches first); empty for an empty query or an artifact exported before
+        the manifest recorded them. The model knows nothing of these movies, so :meth:`search` cannot list
+        them: a search for 'niagara' on ml-latest-small answered "no title matches" with unrelated titles,
+        where the movie is in movies.csv with no ratings (``GET /movies``' ``unrated``)."""
+        q = fold_title(text).strip()
+        unrated = (self.manifest.get("dataset") or {}).get("unrated_movies") or {}
+        if not q or not unrated:
+            return []
+        keyed = [(search_key(title), raw, title) for raw, title in unrated.items()]
+        hits = [h for h in keyed if q in h[0]]
+        hits.sort(key=lambda h: (not (h[0].startswith(q) or f"| {q}" in h[0]), h[0]))  # prefix first
+        as_int = not self._item_str
+        return [
+            {"movieId": int(raw) if as_int and raw.lstrip("-").isdigit() else raw, "title": title}
+            for _, raw, title in hits[:limit]
+        ]
+
     def suggest(self, text: str, limit: int = 5) -> list[dict[str, Any]]:
         """'Did you mean …?': titles spelled like ``text`` (for a search that found nothing)."""
         titles = [r["title"] for r in self._rows]

@@ -20,6 +20,7 @@ __all__ = [
     "Recommendation",
     "RecommendationsResponse",
     "ReloadResult",
+    "UnratedMovie",
 ]
 
 
@@ -135,6 +136,19 @@ class RecommendationsResponse(BaseModel):
         "movie given, whatever its rating; for a model with one list for everyone (sameForEveryone) too: no "
         "movie given is a reason.",
     )
+    ratingsCounted: Literal["ratings", "likes", "interactions"] = Field(
+        description="What each recommendation's `ratings` counts, for the model that made this list (served with "
+        "several artifacts, a visitor's list can come from another model than GET /health describes): "
+        "'ratings' (every training rating: rating models and sequence models), 'likes' (the ratings at or above "
+        "likedFrom: models that learned from liked movies, ease, als, bpr, …) or 'interactions' (data without "
+        "ratings: the people in whose history the movie is). The web page words its counts from it: 'rated by "
+        "N people', 'liked by N people (rated 4+)', 'in N people's history'."
+    )
+    likedFrom: float | None = Field(
+        default=None,
+        description="With ratingsCounted 'likes': the rating from which a rating counted as a like (4 by "
+        "default); null otherwise.",
+    )
     similarBy: Literal["lift", "model"] | None = Field(
         default=None,
         description="GET /movies/{movieId}/similar only: 'lift' (movies liked together with this one more "
@@ -163,11 +177,25 @@ class Movie(BaseModel):
     tmdbId: str | None = Field(default=None, description="TMDb id when links.csv had one.")
 
 
+class UnratedMovie(BaseModel):
+    """A movie of the training data's catalogue (its movies file) that nobody rated."""
+
+    movieId: int | str
+    title: str
+
+
 class MovieList(BaseModel):
     query: str
     movies: list[Movie]
     didYouMean: list[Movie] | None = Field(
         default=None, description="When nothing contains the query: titles spelled like it, closest first."
+    )
+    unrated: list[UnratedMovie] | None = Field(
+        default=None,
+        description="Movies of the training data's catalogue whose title contains the query but that nobody "
+        "rated: the model learned nothing about them, so they are not in `movies` and cannot be rated, "
+        "recommended or asked for similar movies (their movieId is a 404 that says so). Set only when there "
+        "are some; when `movies` is empty too, didYouMean is not sent (the query named a real movie).",
     )
 
 

@@ -37,10 +37,13 @@ function status(text, how) {
 function visitorId() {
   let id = null;
   try { id = localStorage.getItem("movierec.visitor"); } catch (e) { /* storage blocked */ }
-  if (!id) {
-    id = "web-" + randomId();
-    try { localStorage.setItem("movierec.visitor", id); } catch (e) { /* ignore */ }
-  }
+  return id || newVisitorId();
+}
+
+// A fresh visitor id, kept for the next visit ("Start over" takes one for the next person).
+function newVisitorId() {
+  const id = "web-" + randomId();
+  try { localStorage.setItem("movierec.visitor", id); } catch (e) { /* ignore */ }
   return id;
 }
 
@@ -161,17 +164,27 @@ function starKey(ev, movie) {
 // that learned from liked movies counts only the ratings at or above its threshold ("liked by", not "rated by":
 // Aliens' 85 under ease are its 4+ ratings of 126). On data without ratings (a log of who watched what) every
 // row counts, and "liked by 12 people (rated 1+)" read oddly: it is "in 12 people's history".
+// The list's own answer says which count it sent (ratingsCounted, likedFrom): served with several artifacts, a
+// visitor's list can come from another model than GET /health's, and an svd header worded ease's likes
+// "rated by". GET /health's words only for an answer without the field.
 function plainScore(m, opts) {
   if (opts.rating && typeof m.predictedRating === "number") {
     return "you would rate it about " + (Math.round(m.predictedRating * 2) / 2).toFixed(1) + " of " + state.scale[1];
   }
   if (typeof m.ratings !== "number") return "";
-  if (state.interactionsOnly) {
+  const counted = opts.counted || (state.interactionsOnly ? "interactions" : state.likedFrom === null ? "ratings" : "likes");
+  const likedFrom = opts.counted ? opts.likedFrom : state.likedFrom;
+  if (counted === "interactions") {
     return "in " + (m.ratings === 1 ? "1 person's" : m.ratings.toLocaleString() + " people's") + " history";
   }
   const people = m.ratings.toLocaleString() + (m.ratings === 1 ? " person" : " people");
-  if (state.likedFrom === null) return "rated by " + people;
-  return "liked by " + people + " (rated " + state.likedFrom + "+)";
+  if (counted !== "likes") return "rated by " + people;
+  return "liked by " + people + (typeof likedFrom === "number" ? " (rated " + likedFrom + "+)" : "");
+}
+
+// What a list's answer says its counts are, for plainScore (nothing from a server without the field).
+function countedBy(data) {
+  return typeof data.ratingsCounted === "string" ? { counted: data.ratingsCounted, likedFrom: data.likedFrom } : {};
 }
 
 function linksOut(m) {
@@ -228,15 +241,19 @@ async function search(text) {
     if (seq !== searchSeq) return;
     lastResults = data.movies;
     renderList("results", lastResults, { stars: true, similar: true });
-    didYouMean(data.didYouMean || [], lastResults.length ? null : text);
+    const unrated = data.unrated || [];
+    const missed = lastResults.length || unrated.length ? null : text; // Niagara's title matched: not "no match"
+    didYouMean(data.didYouMean || [], missed);
+    unratedNote(unrated);
     // "No title matches …" stayed on after the next search found movies
-    status(lastResults.length ? "" : "No title matches “" + text + "”.", { shown: true });
+    status(missed ? "No title matches “" + text + "”." : "", { shown: true });
   } catch (e) {
     if (seq !== searchSeq) return;
     // the last search's results would sit under the new query as if they were its answer
     lastResults = [];
     renderList("results", lastResults, { stars: true, similar: true });
     didYouMean([], null);
+    unratedNote([]);
     status("Search failed: " + e.message, { sticky: true });
   }
 }
@@ -262,11 +279,42 @@ function didYouMean(movies, missed) {
   box.appendChild(list);
 }
 
+// Catalogue movies the search matched that nobody rated (GET /movies' unrated): the model learned nothing about
+// them, so they have no stars to press; said under the search box, where "No title matches" would have been
+// (Niagara (1953) on ml-latest-small answered that, with unrelated titles to pick from).
+function unratedNote(movies) {
+  const box = $("unrated");
+  box.replaceChildren();
+  box.hidden = movies.length === 0;
+  if (!movies.length) return;
+  if (movies.length === 1) {
+    box.appendChild(el("p", null, movies[0].title + " is in the catalogue, but nobody has rated it, so it cannot be " +
+      "rated here or recommended."));
+    return;
+  }
+  box.appendChild(el("p", null, "In the catalogue, but nobody has rated them, so they cannot be rated here or recommended:"));
+  const list = el("ul");
+  for (const m of movies) list.appendChild(el("li", null, m.title));
+  box.appendChild(list);
+}
+
 function renderRated() {
   const items = Array.from(state.ratings.values()).map((r) => r.movie);
   renderList("rated", items, { stars: true, similar: true });
   $("rated-empty").hidden = items.length > 0;
   $("recommend").disabled = items.length === 0 && $("about").hidden;
+  placeBar();
+}
+
+// The phone's action bar (style.css, html.acting): on once a movie is rated, or while Undo is offered; --bar is
+// its height while it lies over the screen, 0 where it sits in the page (a wide screen, or nothing rated yet),
+// so the status notice, the page's end and a star the keyboard scrolls to stay clear of it.
+function placeBar() {
+  const root = document.documentElement;
+  root.classList.toggle("acting", state.ratings.size > 0 || !$("undo").hidden);
+  const bar = $("actions");
+  const over = getComputedStyle(bar).position === "fixed";
+  root.style.setProperty("--bar", over ? bar.offsetHeight + "px" : "0px");
 }
 
 // Rate a movie (stars 1..5). From the arrow keys (settle): each step rates, as the radio pattern wants, but the
@@ -327,28 +375,40 @@ async function sendFeedback(movie, rating) {
   }
 }
 
-// "Clear ratings" keeps what it cleared for UNDO_SECONDS (the timer waits while the pointer or the focus is on
-// the notice): one click lost every rating. Undo puts them back as they were, in their order; a movie rated
-// again meanwhile keeps its new rating. The feedback store is not touched either way: clearing is this
-// browser's list only, so nothing is deleted there and nothing is sent again on undo.
+// "Start over" is for the next person at this browser (the page has no notion of a known user: whoever opens it is
+// a visitor with a random id, kept in localStorage): their ratings, the details about them and the lists made
+// from those go, and a new visitor id is taken, so the next ratings are not sent to the feedback store (nor
+// shared out among served models) as the last person's. "Clear ratings" kept the id: two people's ratings were
+// one visitor's. What it cleared is kept for UNDO_SECONDS (the timer waits while the pointer or the focus is on
+// the notice): one click lost every rating. Undo puts it all back as it was, the ratings in their order (a movie
+// rated again meanwhile keeps its new rating) and the id. The feedback store is not touched either way: nothing
+// is deleted there and nothing is sent again on undo.
 const UNDO_SECONDS = 15;
-let undo = null; // {kept: [[movieId, rating entry], …], timer}
+let undo = null; // {kept: [[movieId, rating entry], …], visitor, details, similar, recs, timer}
+const DETAILS = ["f-age", "f-gender", "f-occupation", "f-zip"]; // "About you": the person's own details
 
 function clearRatings() {
-  if (!state.ratings.size) {
+  if (!state.ratings.size && !DETAILS.some((id) => $(id).value.trim())) {
     status("No ratings to clear."); // and an undo still on offer stays: a second click must not lose it
     return;
   }
-  flushFeedback();
+  flushFeedback(); // under the id they were given with
   const kept = Array.from(state.ratings.entries());
   state.ratings.clear();
   saveRatings();
+  const visitor = state.visitor;
+  state.visitor = newVisitorId();
+  const details = DETAILS.map((id) => [id, $(id).value]);
+  for (const id of DETAILS) $(id).value = "";
+  const similar = !$("similar-panel").hidden;
+  $("similar-panel").hidden = true;
+  hideUndo();
+  undo = { kept, visitor, details, similar, timer: null, recs: hideRecs() };
+  const cleared = kept.length === 1 ? "1 rating" : kept.length + " ratings";
+  $("undo-text").textContent = "Started over" + (kept.length ? ": " + cleared + " cleared" : "");
+  $("undo").hidden = false;
   renderRated();
   renderList("results", lastResults, { stars: true, similar: true });
-  hideUndo();
-  undo = { kept, timer: null, recs: hideRecs() };
-  $("undo-text").textContent = (kept.length === 1 ? "1 rating" : kept.length + " ratings") + " cleared";
-  $("undo").hidden = false;
   armUndo();
   status($("undo-text").textContent + ". Undo is the next button, for " + UNDO_SECONDS + " seconds.", { shown: true });
 }
@@ -384,12 +444,17 @@ function hideUndo() {
   if (undo) clearTimeout(undo.timer);
   undo = null;
   $("undo").hidden = true;
+  placeBar();
 }
 
 function undoClear() {
   if (!undo) return;
   const kept = undo.kept;
   showRecs(undo.recs);
+  state.visitor = undo.visitor;
+  try { localStorage.setItem("movierec.visitor", undo.visitor); } catch (e) { /* ignore */ }
+  for (const [id, value] of undo.details) $(id).value = value;
+  if (undo.similar) $("similar-panel").hidden = false;
   hideUndo();
   const since = state.ratings; // movies rated after the clear keep their new rating
   state.ratings = new Map(kept.filter(([key]) => !since.has(key)).concat(Array.from(since.entries())));
@@ -442,7 +507,7 @@ async function recommend() {
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify(body),
     });
-    renderList("recs", data.recommendations, { similar: true, score: true, rating: true, because: true });
+    renderList("recs", data.recommendations, { similar: true, score: true, rating: true, because: true, ...countedBy(data) });
     $("recs").hidden = false; // hidden by "Clear ratings"
     $("recs-empty").hidden = true;
     modelOfList(data);
@@ -464,7 +529,10 @@ async function recommend() {
         : data.recommendations.length + " recommendations from " + data.model + " (version " + data.modelVersion + ").",
       { shown: true } // the list itself shows it; over the screen, the notice hid its first movie on a phone
     );
-    $("recs-title").scrollIntoView({ block: "nearest" });
+    // from a phone's bar, pressed anywhere on the page, "nearest" left the heading on the bar's edge and the
+    // list under it: the list's top goes to the screen's top (the bar is gone where it sits in the page)
+    const fromBar = getComputedStyle($("actions")).position === "fixed";
+    $("recs-title").scrollIntoView({ block: fromBar ? "start" : "nearest" });
   } catch (e) {
     status("Could not get recommendations: " + e.message, { sticky: true });
   }
@@ -490,7 +558,7 @@ async function showSimilar(movie) {
     $("similar-how").textContent = data.similarBy === "lift"
       ? "Liked together with it more often than chance says."
       : "Close to it in the model's own terms.";
-    renderList("similar", data.recommendations, { similar: true, score: true, stars: false });
+    renderList("similar", data.recommendations, { similar: true, score: true, stars: false, ...countedBy(data) });
     // a list resting on one or two people's likes says so (the API's note, movierec similar's words); an empty list
     // says so in the panel (only the status line said it, and the line below replaced it at once: a heading over
     // nothing)
@@ -570,6 +638,8 @@ async function init() {
     $("undo").addEventListener(on, fn);
   }
   window.addEventListener("pagehide", flushFeedback);
+  new ResizeObserver(placeBar).observe($("actions")); // its height: Undo's row, the width it wraps at
+  window.addEventListener("resize", placeBar);
   search("");
 }
 

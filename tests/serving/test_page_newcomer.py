@@ -1,0 +1,298 @@
+"""Four gaps a newcomer met on the web page and its API, in headless Chromium (Debian's /usr/bin/chromium through
+Playwright; never ``playwright install``) against a real ``movierec serve``:
+
+- at 390 px, after a search with 15 results, "Get recommendations" was about 1,500 px below them: once a movie is
+  rated, the actions are a bar over the screen's bottom;
+- "Clear ratings" kept the visitor id: the next person's ratings were sent as the last one's. "Start over" takes a
+  new id (the page has no notion of a known user), and Undo gives the old one back;
+- served with two artifacts of different kinds, the page worded every count from the first model's GET /health
+  ("rated by N" of ease's likes): each list's answer now says what its counts are (``ratingsCounted``);
+- a search for a catalogue movie nobody rated said "No title matches" with unrelated titles: GET /movies names it
+  in ``unrated``, and the page says why it has no stars.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pandas as pd
+import pytest
+from servehelp import Server, fit, mounted_api, movies_dataset
+
+from movierec.datasets import Dataset
+from movierec.models.registry import create
+from movierec.serving.artifact import export_artifact, load_artifact
+
+pytestmark = pytest.mark.browser
+
+PHONE = {"has_touch": True, "is_mobile": True}
+NIAGARA = 9001  # a catalogue movie of the fixture below that nobody rated
+
+
+def _with_an_unrated_movie() -> Dataset:
+    """The serving fixture's movies, whose catalogue (movies file) also holds Niagara (1953), rated by nobody."""
+    base = movies_dataset()
+    assert base.catalog is not None
+    extra = pd.DataFrame(
+        {
+            "movieId": [NIAGARA],
+            "title": ["Niagara (1953)"],
+            "year": pd.array([1953], dtype="Int64"),
+            "genres": [["Drama"]],
+        }
+    )
+    catalog = pd.concat([base.catalog, extra], ignore_index=True)
+    return Dataset("tiny-movies", base.interactions, catalog, None, "0" * 64, "in-code", [])
+
+
+@pytest.fixture(scope="module")
+def kinds(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Three artifacts of one dataset, of three kinds of count: svd (every rating), ease (ratings of 4+) and
+    markov (a sequence model: every rating)."""
+    ds = _with_an_unrated_movie()
+    root = tmp_path_factory.mktemp("kinds")
+    out = {}
+    for name, params in (("svd", {"n_factors": 8, "n_epochs": 15, "random_state": 0}), ("ease", {})):
+        model, train = fit(name, ds, **params)
+        out[name] = export_artifact(model, ds, train, root / name, min_support=0)
+    markov = create("markov").fit(ds.interactions)  # a sequence model learns from every rating, in time order
+    out["markov"] = export_artifact(markov, ds, ds.interactions, root / "markov", min_support=0)
+    return out
+
+
+@pytest.fixture(scope="module")
+def svd_then_ease(kinds: dict[str, Path]) -> Iterator[Server]:
+    """svd first (GET /health and the header describe it), ease second, every visitor shared out to ease."""
+    srv = Server(kinds["svd"], "none", "--artifact", str(kinds["ease"]), "--weights", "0,1").wait()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture(scope="module")
+def ease_then_markov(kinds: dict[str, Path]) -> Iterator[Server]:
+    """ease first, markov second, every visitor shared out to markov."""
+    srv = Server(kinds["ease"], "none", "--artifact", str(kinds["markov"]), "--weights", "0,1").wait()
+    yield srv
+    srv.stop()
+
+
+def _open(browser, url: str, model: str, width: int = 390, height: int = 844):  # type: ignore[no-untyped-def]
+    ctx = browser.new_context(viewport={"width": width, "height": height}, **PHONE)
+    page = ctx.new_page()
+    page.goto(url + "/")
+    page.wait_for_selector(f"#model-info:has-text('{model}')")
+    return ctx, page
+
+
+# The element a finger at the centre of ``#id`` would touch is that element (nothing lies over it).
+_ON_TOP = """(id) => { const e = document.getElementById(id), r = e.getBoundingClientRect();
+  const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+  return hit === e || e.contains(hit); }"""
+
+
+def _in_view(page, selector: str, height: int) -> dict:  # type: ignore[no-untyped-def]
+    box = page.locator(selector).bounding_box()
+    assert box is not None
+    assert 0 <= box["y"] and box["y"] + box["height"] <= height, (selector, box)
+    return box  # type: ignore[no-any-return]
+
+
+def _above(page, upper: str, lower: str) -> None:  # type: ignore[no-untyped-def]
+    """``upper``'s box ends where ``lower``'s begins or above it (nothing of it is under ``lower``)."""
+    a, b = page.locator(upper).bounding_box(), page.locator(lower).bounding_box()
+    assert a is not None and b is not None and a["y"] + a["height"] <= b["y"] + 0.5, (upper, a, lower, b)
+
+
+# --- 1. phone width: the action within reach -------------------------------------------------------------------
+
+
+def test_at_phone_width_the_button_is_on_the_screen_once_a_movie_is_rated(browser, server) -> None:
+    """At 390 × 844, after a search with 15 results and one rating, "Get recommendations" was about 1,500 px down
+    the page. It is now in a bar over the screen's bottom, 44 px high, on top (a finger reaches it), and works
+    from there; the page's end is not hidden under the bar, and the status notice sits above it. Before any
+    rating the bar is not there: the button stays in its panel."""
+    ctx, page = _open(browser, server.url, "svd")
+    page.fill("#search", "movie")
+    page.wait_for_function("document.querySelectorAll('#results li').length === 15")
+    unrated = page.locator("#recommend").bounding_box()
+    assert unrated is not None and unrated["y"] > 844  # in its panel, under the results: no bar yet
+    first = page.locator("#results li").first
+    first.locator(".star[data-stars='4']").click()
+    page.locator("#rated li").first.wait_for()
+    box = _in_view(page, "#recommend", 844)  # was at y = 2,118
+    assert box["height"] >= 43.5 and page.evaluate(_ON_TOP, "recommend")
+    assert page.evaluate(_ON_TOP, "clear")  # "Start over" beside it, a tap target too
+    assert page.locator("#clear").bounding_box()["height"] >= 43.5  # type: ignore[index]
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    # the page's last line can be scrolled above the bar
+    page.evaluate("window.scrollTo(0, document.documentElement.scrollHeight)")
+    _above(page, "footer a", "#actions")
+    page.click("#recommend")
+    page.wait_for_selector("#recs li")
+    _above(page, "#status", "#actions")
+    # the list's top is brought to the screen, not left under the bar ("nearest" put its heading on the bar's edge)
+    _in_view(page, "#recs-title", 844)
+    _above(page, "#recs li >> nth=0", "#actions")
+    ctx.close()
+
+
+def test_on_a_wide_screen_the_buttons_stay_in_their_panel(browser, server) -> None:
+    """At 1280 × 800 the search results scroll in their own box and the buttons sit under the ratings, no bar
+    over the page; one rating put the button 67 px below the fold, and it now keeps to the screen's bottom edge
+    while its panel is on the screen."""
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.goto(server.url + "/")
+    page.wait_for_selector("#model-info:has-text('svd')")
+    page.fill("#search", "movie")
+    page.wait_for_function("document.querySelectorAll('#results li').length === 15")
+    page.locator("#results li").first.locator(".star[data-stars='4']").click()
+    page.locator("#rated li").first.wait_for()
+    _in_view(page, "#recommend", 800)  # was at y = 867
+    assert page.evaluate(_ON_TOP, "recommend")
+    assert page.evaluate("getComputedStyle(document.getElementById('actions')).position") == "sticky"
+    bar = page.evaluate("getComputedStyle(document.documentElement).getPropertyValue('--bar').trim()")
+    assert bar == "0px", bar
+    page.evaluate("localStorage.clear()")
+    page.close()
+
+
+# --- 2. start over as someone else -------------------------------------------------------------------------------
+
+
+def test_start_over_is_a_new_visitor_and_undo_gives_the_old_one_back(browser, server) -> None:
+    """The page knows no user but a random visitor id in localStorage. "Clear ratings" kept it, so the next person's
+    ratings went to POST /feedback as the last person's. "Start over" takes a new id, hides the lists made for the
+    last person (recommendations, similar movies), and its Undo (in the bar, on the screen) puts it all back."""
+    ctx, page = _open(browser, server.url, "svd")
+    sent: list[str] = []  # each POST /feedback's visitor id (the server wants a key: sent all the same)
+
+    def feedback(r) -> None:  # type: ignore[no-untyped-def]
+        if r.method == "POST" and r.url.endswith("/feedback"):
+            sent.append(r.post_data_json["userId"])
+
+    page.on("request", feedback)
+    page.fill("#search", "toy story")
+    page.wait_for_selector("#results li[data-movie-id='31']")
+    first = page.evaluate("localStorage.getItem('movierec.visitor')")
+    page.click("#results li[data-movie-id='21'] .star[data-stars='5']")
+    page.click("#results li[data-movie-id='31'] .star[data-stars='4']")
+    page.click("#recommend")
+    page.wait_for_selector("#recs li")
+    page.locator("#recs li button.title").first.click()
+    page.wait_for_selector("#similar-panel:not([hidden])")
+    page.click("#clear")
+    second = page.evaluate("localStorage.getItem('movierec.visitor')")
+    assert second and second.startswith("web-") and second != first
+    assert page.locator("#clear").inner_text() == "Start over"
+    assert page.locator("#rated li").count() == 0
+    assert page.locator("#similar-panel").is_hidden() and page.locator("#recs").is_hidden()
+    assert page.locator("#undo").inner_text().startswith("Started over: 2 ratings cleared")
+    _in_view(page, "#undo-button", 844)  # the notice is where the button was pressed: in the bar
+    page.click("#results li[data-movie-id='21'] .star[data-stars='3']")  # the next person rates
+    page.wait_for_timeout(300)
+    assert sent == [first, first, second], sent
+    page.click("#clear")
+    third = page.evaluate("localStorage.getItem('movierec.visitor')")
+    page.click("#undo-button")
+    page.locator("#rated li").first.wait_for()
+    assert page.evaluate("localStorage.getItem('movierec.visitor')") == second != third
+    page.evaluate("localStorage.clear()")
+    ctx.close()
+
+
+# --- 3. two artifacts of different kinds: each list says what its counts are -------------------------------------
+
+
+def test_each_list_says_what_its_counts_are(kinds: dict[str, Path]) -> None:
+    """Every recommending answer names its own count (ratingsCounted, with likedFrom for likes): svd's and
+    markov's every rating, ease's the ratings of 4 or more, and the numbers are those counts."""
+    inter = _with_an_unrated_movie().interactions
+    raw = inter.item_map.ids
+    every = np.bincount(inter.items, minlength=inter.n_items)
+    likes = np.bincount(inter.items[inter.ratings >= 4], minlength=inter.n_items)
+    counts = {int(raw[i]): (int(every[i]), int(likes[i])) for i in range(inter.n_items)}
+    arts = {name: load_artifact(path) for name, path in kinds.items()}
+    want = {"svd": ("ratings", None), "ease": ("likes", 4.0), "markov": ("ratings", None)}
+    with mounted_api(arts) as url:
+        for name, (counted, liked_from) in want.items():
+            for resp in (
+                httpx.post(f"{url}/{name}/recommendations", json={"ratings": [{"movieId": 21, "rating": 5}]}),
+                httpx.get(f"{url}/{name}/movies/21/similar"),
+            ):
+                body = resp.json()
+                assert resp.status_code == 200, resp.text
+                assert (body["ratingsCounted"], body["likedFrom"]) == (counted, liked_from), (name, body)
+                assert body["recommendations"], (name, body)
+                for row in body["recommendations"]:
+                    assert row["ratings"] == counts[row["movieId"]][counted == "likes"], (name, row)
+
+
+def test_the_page_words_a_list_from_its_own_model(browser, svd_then_ease, ease_then_markov) -> None:
+    """Under svd's header, a visitor's list from ease said "rated by 9 people" of its 9 likes; under ease's
+    header, a list from markov said "liked by N people (rated 4+)" of every rating. Each list is worded from its
+    own answer now."""
+    ctx, page = _open(browser, svd_then_ease.url, "svd")
+    page.fill("#search", "toy story")
+    page.wait_for_selector("#results li[data-movie-id='31']")
+    page.click("#results li[data-movie-id='31'] .star[data-stars='5']")
+    page.click("#recommend")
+    page.wait_for_selector("#recs li .plain")
+    words = page.locator("#recs li .plain").all_inner_texts()
+    assert words and all(w.startswith("liked by ") and w.endswith(" (rated 4+)") for w in words), words
+    ctx.close()
+    ctx, page = _open(browser, ease_then_markov.url, "ease")
+    page.fill("#search", "toy story")
+    page.wait_for_selector("#results li[data-movie-id='31']")
+    page.click("#results li[data-movie-id='31'] .star[data-stars='5']")
+    page.click("#recommend")
+    page.wait_for_selector("#recs li .plain")
+    assert page.locator("#recs-from").inner_text().startswith("This list comes from markov")
+    words = page.locator("#recs li .plain").all_inner_texts()
+    assert words and all(w.startswith("rated by ") and "(rated" not in w for w in words), words
+    # the similar list comes from the first model, ease, and says likes
+    page.locator("#rated li button.title").first.click()
+    page.wait_for_selector("#similar li .plain")
+    words = page.locator("#similar li .plain").all_inner_texts()
+    assert words and all(w.startswith("liked by ") for w in words), words
+    page.evaluate("localStorage.clear()")
+    ctx.close()
+
+
+# --- 4. a catalogue movie nobody rated ---------------------------------------------------------------------------
+
+
+def test_search_names_a_catalogue_movie_nobody_rated(kinds: dict[str, Path], svd_artifact) -> None:  # type: ignore[no-untyped-def]
+    """'niagara' answered no movies and "did you mean" unrelated titles; GET /movies now names Niagara in
+    ``unrated`` (no didYouMean: the title is a real movie), and its id is still the 404 that says why. An
+    artifact without unrated movies answers as before."""
+    with mounted_api({"s": load_artifact(kinds["svd"]), "old": load_artifact(svd_artifact[0])}) as url:
+        body = httpx.get(f"{url}/s/movies", params={"search": "NIAGARA"}).json()
+        assert body["movies"] == [] and "didYouMean" not in body, body
+        assert body["unrated"] == [{"movieId": NIAGARA, "title": "Niagara (1953)"}], body
+        gone = httpx.get(f"{url}/s/movies/{NIAGARA}")
+        assert gone.status_code == 404 and "no ratings" in gone.json()["detail"], gone.text
+        toy = httpx.get(f"{url}/s/movies", params={"search": "toy"}).json()
+        assert "unrated" not in toy and len(toy["movies"]) == 2, toy
+        old = httpx.get(f"{url}/old/movies", params={"search": "niagara"}).json()
+        assert "unrated" not in old and old["movies"] == [], old
+
+
+def test_the_page_says_why_a_catalogue_movie_has_no_stars(browser, svd_then_ease) -> None:
+    """The page said "No title matches “niagara”." under the box, with titles to pick instead. It now names the
+    movie and says why it cannot be rated; the next search takes the line away."""
+    ctx, page = _open(browser, svd_then_ease.url, "svd")
+    page.fill("#search", "niagara")
+    line = page.locator("#unrated")
+    line.wait_for()
+    assert line.inner_text() == (
+        "Niagara (1953) is in the catalogue, but nobody has rated it, so it cannot be rated here or recommended."
+    )
+    assert page.locator("#did-you-mean").is_hidden() and page.locator("#results li").count() == 0
+    assert "No title matches" not in page.locator("#status").inner_text()
+    page.fill("#search", "toy story")
+    page.wait_for_selector("#results li[data-movie-id='31']")
+    assert line.is_hidden()
+    ctx.close()
