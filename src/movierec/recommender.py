@@ -43,7 +43,6 @@ from movierec.models.base import (
     reason_order,
 )
 from movierec.titles import outside_movierec as _outside_movierec
-from movierec.titles import warn_if_respelled as _warn_if_respelled
 
 if TYPE_CHECKING:
     import scipy.sparse as sp
@@ -362,47 +361,23 @@ class Recommender:
 
     def movie_index(self, movie: object) -> int:
         """Dense index of a movie given by raw ``movieId`` (an int, or the text id of a dataset with text
-        ids) or by title (a string, fuzzy)."""
-        item_map = self.dataset.interactions.item_map
-        if isinstance(movie, str):
-            from movierec.titles import match_title
+        ids) or by title (a string, fuzzy), read by :func:`movierec.titles.movie_from_text`, the rules an
+        exported artifact's Python methods read it by too."""
+        if not isinstance(movie, str):
+            return self._id_index(movie, titles=True)
+        from movierec.titles import movie_from_text, unrated_movie
 
-            found = item_map.get(movie) if item_map.ids.dtype == object else None
-            if found is not None:
-                return int(found)  # text ids ("m1", "tt0114709"): an id before a title
-            if not self.dataset.has_titles:  # every movie is 'item 318': no title can match
-                found = item_map.get(movie) if movie.strip().isdigit() else None
-                if found is not None:
-                    return int(found)
-                raise self._no_titles(movie)
-
-            by_id = item_map.get(movie.strip()) if movie.strip().isdigit() else None
-            try:
-                titles = [str(t) for t in self.items["title"]]
-                found = match_title(
-                    movie,
-                    titles,
-                    self.dataset.interactions.item_counts(),  # candidates most-rated first, as the CLI's
-                    id_hint="the movieId",
-                    ids=item_map,
-                )
-                _warn_if_respelled(movie, titles[found])
-            except ConfigError:  # in several titles: "1" is movieId 1, not 'Kill Bill: Vol. 1' and 25 more
-                if by_id is None:  # (the artifact, the API and --rated read it so; it was this error here)
-                    raise
-                return int(by_id)
-            except UnknownIdError:
-                digits = movie.strip().isdigit()
-                idx = item_map.get(movie) if digits else None
-                if idx is None:
-                    self._refuse_unrated(movie)
-                    if digits:  # Surprise's text ids: say the id is unknown, not "try … the movieId"
-                        raise UnknownIdError(self._unknown_movie(movie, "and no title matches it")) from None
-                    raise
-                return int(idx)
-            self._refuse_id_and_title(movie, found)  # "300": movieId 300 and the film 300 (2007)
-            return found
-        return self._id_index(movie, titles=True)
+        ds = self.dataset
+        return movie_from_text(
+            movie,
+            [str(t) for t in self.items["title"]],
+            ds.interactions.item_map,
+            ds.interactions.item_counts(),  # candidates most-rated first, as the CLI's
+            titled=ds.has_titles,
+            no_titles=self._no_titles,
+            unrated=lambda text: unrated_movie(text, ds.catalog, ds.interactions.item_map, ds.name),
+            unknown=lambda text: self._unknown_movie(text, "and no title matches it"),
+        )
 
     def _id_index(self, movie: object, titles: bool) -> int:
         """Dense index of a movieId that is not text; ``titles``: whether the caller also takes a title."""
@@ -421,21 +396,6 @@ class Recommender:
         return (
             f"unknown movie id {movie!r}: {self.dataset.name} has no ratings of it"
             f"{f' ({why})' if why else ''}; give a movieId from ds.movies{title}"
-        )
-
-    def _refuse_id_and_title(self, movie: str, found: int) -> None:
-        """A number in text that is a movieId and also names another movie's title: ``"300"`` is movieId
-        300 (Quiz Show) and the film *300*. The title won, silently: a notebook from Surprise, whose raw
-        ids are strings (``algo.predict("196", "300")``), got another movie's prediction."""
-        text = movie.strip()
-        by_id = self.dataset.interactions.item_map.get(text) if text.isdigit() else None
-        if by_id is None or int(by_id) == found:
-            return
-        titles = self.items["title"]
-        raise ConfigError(
-            f"{movie!r} is both the movieId {text} ({titles.iloc[int(by_id)]}) and the title "
-            f"{titles.iloc[found]} (movieId {self.items['movieId'].iloc[found]}): give a movieId as a number "
-            f"({text}, not {movie!r}) or the title with its year ({str(titles.iloc[found])!r})"
         )
 
     def _no_titles(self, movie: str) -> UnknownIdError:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import difflib
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from movierec.errors import ConfigError, UnknownIdError
@@ -36,6 +36,7 @@ __all__ = [
     "genre_list",
     "genre_spellings",
     "match_title",
+    "movie_from_text",
     "no_titles",
     "outside_movierec",
     "respelled",
@@ -199,6 +200,78 @@ def match_title(
         if i is None:
             raise
         raise type(exc)(f"{exc}; did you mean {id_hint} {query.strip()}, {titles[i]}?") from None
+
+
+class _IdMap(_Ids, Protocol):
+    """An :class:`~movierec.interactions.IdMap` as :func:`movie_from_text` reads it: lookups both ways."""
+
+    @property
+    def ids(self) -> np.ndarray: ...
+
+    def to_raw(self, idx: int) -> Any: ...
+
+
+def movie_from_text(
+    text: str,
+    titles: Sequence[str],
+    ids: _IdMap,
+    support: np.ndarray | None,
+    *,
+    titled: bool,
+    no_titles: Callable[[str], UnknownIdError],
+    unrated: Callable[[str], str | None],
+    unknown: Callable[[str], str],
+) -> int:
+    """The item index a movie given as text names, by the one set of rules
+    :meth:`movierec.Recommender.movie_index` and the artifact's Python methods
+    (:meth:`movierec.serving.artifact.Artifact.movie_id`) both read it by, so a notebook's ``rec`` and
+    ``rec.export(path)`` answer a text the same (tests/serving/test_doors_agree.py):
+
+    - a text id the data has (``"tt0114709"``, ``"m1"``) is that movie, before any title;
+    - data without titles (``titled`` false: every movie is 'item 318') takes a movieId in digits, and
+      anything else is ``no_titles(text)``, which says where titles come from;
+    - otherwise the one title :func:`match_title` finds, a near spelling warned of at the caller's line;
+    - a number in text that is a movieId is that movie where several titles hold it ("1": movieId 1, not
+      'Kill Bill: Vol. 1' and 25 more) or none does, and is refused naming both where it is also another
+      movie's whole title ("300": movieId 300, Quiz Show, and the film 300);
+    - a catalogue movie nobody rated is ``unrated(text)``'s sentence ("Niagara (1953) has no ratings in
+      …"), and a number that is neither a movieId nor a title ``unknown(text)``'s line.
+
+    ``titles`` and ``support`` (ratings per movie, most-rated first among equal matches) are by item index,
+    ``ids`` is the raw movieId map; the three callables word the messages in each door's own terms.
+    """
+    if ids.ids.dtype.kind not in "iu":
+        found = ids.get(text)
+        if found is not None:
+            return int(found)  # text ids ("m1", "tt0114709"): an id before a title
+    digits = text.strip().isdigit()
+    by_id = ids.get(text.strip()) if digits else None
+    if not titled:  # every movie is 'item 318': no title can match
+        if by_id is not None:
+            return int(by_id)
+        raise UnknownIdError(unknown(text)) if digits else no_titles(text)
+    try:
+        found = match_title(text, titles, support, id_hint="the movieId", ids=ids)
+    except ConfigError:  # several titles hold it: "1" is movieId 1, not 'Kill Bill: Vol. 1' and 25 more
+        if by_id is None:
+            raise
+        return int(by_id)
+    except UnknownIdError:
+        if by_id is not None:
+            return int(by_id)
+        said = unrated(text)  # Niagara: in the catalogue, rated by nobody
+        if said is not None or digits:  # Surprise's text ids: the id is unknown, not "try … the movieId"
+            raise UnknownIdError(said or unknown(text)) from None
+        raise
+    if by_id is not None and int(by_id) != found:
+        number, title = text.strip(), titles[found]
+        raise ConfigError(
+            f"{text!r} is both the movieId {number} ({titles[int(by_id)]}) and the title {title} (movieId "
+            f"{ids.to_raw(found)}): give a movieId as a number ({number}, not {text!r}) or the title with "
+            f"its year ({title!r})"
+        )
+    warn_if_respelled(text, titles[found])
+    return found
 
 
 def no_titles(query: str, ids: _Ids, example: object, *, movies_hint: str, id_hint: str) -> UnknownIdError:

@@ -374,3 +374,34 @@ def test_the_page_shows_the_thin_list_note_under_similar(browser, served: Server
         page.locator(f"#similar-title:has-text('{title}')").wait_for()
         note = page.locator("#similar-note")
         assert (note.is_visible() and note.inner_text().startswith(said)) if said else note.is_hidden()
+
+
+def test_a_movie_given_as_text_to_data_without_titles_means_one_thing_through_both_doors(
+    tmp_path: Path,
+) -> None:
+    """Data loaded without titles: every movie is 'item 3'. The two Python doors read text by two copies
+    of the rules, which differed here: an unknown movieId in text was "this data has no movie titles
+    (…); give the raw movie id 3 instead" from the Recommender and "unknown movie id '99'" from its
+    artifact, and 'item 3' (the name the lists show) was movie 3 to the artifact, which matched it as a
+    title, and no title to the Recommender. One function (titles.movie_from_text) now serves both."""
+    data = tmp_path / "r.csv"
+    data.write_text("userId,movieId,rating\n1,1,4\n1,3,4\n2,1,3\n2,3,5\n3,1,4\n3,3,2\n3,5,4\n")
+    rec = movierec.Recommender(movierec.load(data), "ease").fit()
+    art = rec.export(tmp_path / "art")
+    raw = rec.dataset.interactions.item_map.to_raw
+    assert (
+        raw(rec.movie_index("3")) == art.movie_id("3") == raw(rec.movie_index(" 3 ")) == art.movie_id(" 3 ")
+    )
+    said = []
+    for door in (lambda m: rec.movie_index(m), lambda m: art.movie_id(m)):
+        with pytest.raises(UnknownIdError) as unknown:
+            door("99")
+        with pytest.raises(UnknownIdError) as untitled:
+            door("item 3")
+        said.append((str(unknown.value), str(untitled.value)))
+    for (unknown_said, untitled_said), where in zip(
+        said, ("r has no ratings", "the artifact has no ratings"), strict=True
+    ):
+        assert unknown_said.startswith(f"unknown movie id '99': {where} of it"), unknown_said
+        assert untitled_said.startswith("this data has no movie titles (pass "), untitled_said
+        assert re.search(r"give the (raw movie id|movieId) [135] instead$", untitled_said), untitled_said

@@ -42,13 +42,13 @@ from movierec.titles import (
     fold_title,
     genre_spellings,
     match_title,
+    movie_from_text,
     no_titles,
     outside_movierec,
     respelled,
     search_key,
     suggest_titles,
     unrated_movie,
-    warn_if_respelled,
 )
 
 __all__ = [
@@ -952,40 +952,38 @@ class Artifact(IdMapped):
         return self.raw_item(int(found))
 
     def _title_index(self, text: str) -> int:
-        """:meth:`movie_id`'s reading of text: a movieId in digits, else the one title it names."""
-        digits = text.strip().isdigit()
-        by_id = self.item_map.get(text.strip()) if digits else None
-        try:
-            found = self.find_title(text, id_hint="the movieId")
-        except ConfigError:  # several titles hold it: "1" is movieId 1, not 'Kill Bill: Vol. 1' and 25 more
-            if by_id is None:
-                raise
-            return int(by_id)
-        except UnknownIdError:
-            if by_id is not None:
-                return int(by_id)
-            said = self.unrated_movie(text)  # Niagara: in the catalogue, rated by nobody
-            if said is not None or digits:
-                raise UnknownIdError(said or self._unknown_movie(text, " and no title matches it")) from None
-            raise
-        title = self._rows[found]["title"]
-        if by_id is not None and int(by_id) != found:
-            raise ConfigError(
-                f"{text!r} is both the movieId {text.strip()} ({self._rows[int(by_id)]['title']}) and the title "
-                f"{title} (movieId {self.raw_item(found)}): give a movieId as a number ({text.strip()}, not "
-                f"{text!r}) or the title with its year ({title!r})"
-            )
-        warn_if_respelled(text, title)
-        return found
+        """:meth:`movie_id`'s reading of text, by :func:`movierec.titles.movie_from_text`: the rules
+        :meth:`movierec.Recommender.movie_index` reads it by (a movieId in digits, else the one title)."""
+        titles = [r["title"] for r in self._rows]
+        return movie_from_text(
+            text,
+            titles,
+            self.item_map,
+            self._popularity,
+            titled=not _untitled(titles, self.item_map.ids),
+            no_titles=self._no_titles,
+            unrated=self.unrated_movie,
+            unknown=lambda said: self._unknown_movie(said, " and no title matches it"),
+        )
+
+    def _no_titles(self, text: str) -> UnknownIdError:
+        """A title asked of an artifact of data without titles (every movie 'item 318'): where titles come
+        from, and the movieId to give instead (its most-rated movie's, or the text's own where it is one)."""
+        return no_titles(
+            text,
+            self.item_map,
+            self.item_map.to_raw(int(np.argmax(self._popularity))),
+            movies_hint="a movies file with movieId,title[,genres] to export, "
+            + spelled("movies=", "--movies FILE"),
+            id_hint="the movieId",
+        )
 
     def _unknown_movie(self, movie: object, why: str = "") -> str:
         """The one line for a movieId the artifact has no ratings of: which ids it has and what to give
         instead, as the unknown user's line does (it said only "unknown movie id 999999")."""
         from movierec.titles import known_users
 
-        titled = not all(
-            r["title"] == f"item {raw}" for r, raw in zip(self._rows, self.item_map.ids, strict=True)
-        )
+        titled = not _untitled([r["title"] for r in self._rows], self.item_map.ids)
         instead = "one of its movieIds or a title ('Toy Story')" if titled else "one of its movieIds"
         return (
             f"unknown movie id {movie!r}: the artifact has no ratings of it{why} "
@@ -1710,16 +1708,8 @@ class Artifact(IdMapped):
         try:
             return match_title(text, titles, self._popularity, id_hint=id_hint, ids=self.item_map)
         except UnknownIdError:
-            if all(t == f"item {raw}" for t, raw in zip(titles, self.item_map.ids, strict=True)):
-                example = self.item_map.to_raw(int(np.argmax(self._popularity)))
-                raise no_titles(
-                    text,
-                    self.item_map,
-                    example,
-                    movies_hint="a movies file with movieId,title[,genres] to export, "
-                    + spelled("movies=", "--movies FILE"),
-                    id_hint="the movieId",
-                ) from None
+            if _untitled(titles, self.item_map.ids):
+                raise self._no_titles(text) from None
             raise
 
     def unrated_movie(self, text: str) -> str | None:
@@ -1924,6 +1914,12 @@ def _legacy_spec(manifest: dict[str, Any]) -> dict[str, Any]:
         spec.setdefault("model", manifest["model"]["name"])
     spec.setdefault("top", float(manifest.get("train_scale", manifest["rating_scale"])[1]))
     return spec
+
+
+def _untitled(titles: Sequence[str], raw_items: np.ndarray) -> bool:
+    """Whether an artifact's data came without titles: every movie is named by its id ('item 318'), so a
+    title asked of it can only fail, and its messages say where titles come from instead."""
+    return all(t == f"item {raw}" for t, raw in zip(titles, raw_items, strict=True))
 
 
 def _item_rows(items: pd.DataFrame, raw_items: np.ndarray) -> list[dict[str, Any]]:
