@@ -113,8 +113,10 @@ def test_baseline_rows_have_no_reason_and_the_list_says_why(data: movierec.Datas
         assert np.ptp(drop) < 1e-5 and abs(drop[0]) > 0.03
     notes = [str(w.message) for w in said if "explain" in str(w.message)]
     assert notes == [
-        "explain: no movie on baseline's list rests on which movies you rated: leaving any one of them out "
-        "moves every movie's predicted rating about alike, so the list follows how generously you rate"
+        "explain: no movie on baseline's list has a 'because' (baseline's 'because' names a movie you rated if "
+        "leaving it out lowers a listed movie's predicted rating clearly more than other movies'): leaving out "
+        "any one of your ratings moves every movie's prediction about alike, which changes how high you seem "
+        "to rate overall, not what you like"
     ]
 
 
@@ -204,6 +206,33 @@ def test_the_api_gives_the_notebooks_reasons_and_says_why_rows_have_none(
     assert seen_note  # the second visitor's list has rows no rated movie explains
 
 
+def test_svds_note_says_in_plain_words_what_because_means() -> None:
+    """svd's note read "1 of the 10 movies has no reason: leaving any one movie you rated out moves their
+    predicted rating no more than every movie's (how generously you rate, not which movies)", and its
+    refusal for a known user "svd's score of a known user is not a sum over the movies they rated, so
+    leaving one out would explain another list": a reader had to know fold-in and user biases. The note now
+    says what 'because' names for such a model and why a row has none; the refusal, why a factor model
+    cannot name one movie. The notebook (warning, ConfigError), the API and the CLI share these texts."""
+    from movierec.scoring.explain import because_note, known_user_refusal
+
+    note = because_note("svd", [[1], [], [2], [3]])
+    assert note == (
+        "1 of the 4 movies has no 'because' (svd's 'because' names a movie you rated if leaving it out lowers a "
+        "listed movie's predicted rating clearly more than other movies'): for it, leaving out any one of your "
+        "ratings moves its prediction about as much as every other movie's, which changes how high you seem to "
+        "rate overall, not what you like"
+    )
+    assert because_note("svd", [[], [], [1]]).startswith("2 of the 3 movies have no 'because' (")  # type: ignore[union-attr]
+    refusal = known_user_refusal("svd", "--rated for a list from given ratings")
+    assert refusal.startswith(
+        "explain: svd cannot say which of a known user's movies a recommendation comes from: it does not score "
+        "a movie by adding up the movies they rated (svd, a factor model, learns one taste profile from all "
+        "their ratings at once), so no one movie is the reason; use an item-based model"
+    ), refusal
+    for old in ("fold", "sum over", "generously", "bias", "another list"):
+        assert old not in note + refusal, old
+
+
 def test_cli_prints_the_note_once(tmp_path: Path) -> None:
     """``recommend --rated … --explain`` with baseline: no reason on any row, one note saying why."""
     args = ["recommend", "-m", "baseline", "-k", "4", "--explain"]
@@ -211,7 +240,7 @@ def test_cli_prints_the_note_once(tmp_path: Path) -> None:
     run = run_process(*args, cwd=tmp_path, inherit_columns=True)
     assert run.returncode == 0, run.stderr
     both = run.stdout + run.stderr
-    assert both.count("rests on which movies you rated") == 1
+    assert both.count("no movie on baseline's list has a 'because'") == 1
     assert "Toy Story (1995); Finding Nemo" not in both
 
 
@@ -391,7 +420,9 @@ def test_a_factor_models_known_user_is_still_refused(
     """svd's trained user vector is no sum over the user's movies: the notebook, a real server and the CLI
     refuse to explain a known user's list, and say the k-NN rating models can."""
     rec, srv = svd_served
-    with pytest.raises(movierec.ConfigError, match=r"not a sum over the movies they rated.*knn-baseline"):
+    with pytest.raises(
+        movierec.ConfigError, match=r"svd, a factor model, learns one taste profile.*knn-baseline"
+    ):
         rec.recommend(1, explain=True)
     res = httpx.get(f"{srv.url}/users/1/recommendations?explain=true", timeout=60)
     assert res.status_code == 422

@@ -208,23 +208,32 @@ def because_note(model: str, explained: list[list[int]] | list[str], *, shares: 
             )
         have = "has" if empty == 1 else "have"
         return f"{empty} of the {len(explained)} movies {have} no reason: {why}"
+    # a rating model's leave-one-out (svd, baseline, svdpp…): what 'because' means, then why rows have none
+    means = (
+        f"{model}'s 'because' names a movie you rated if leaving it out lowers a listed movie's predicted "
+        "rating clearly more than other movies'"
+    )
+    overall = "which changes how high you seem to rate overall, not what you like"
     if empty == len(explained):
         return (
-            f"no movie on {model}'s list rests on which movies you rated: leaving any one of them out moves "
-            "every movie's predicted rating about alike, so the list follows how generously you rate"
+            f"no movie on {model}'s list has a 'because' ({means}): leaving out any one of your ratings moves "
+            f"every movie's prediction about alike, {overall}"
         )
-    have = "has" if empty == 1 else "have"
+    have, it, its = ("has", "it", "its") if empty == 1 else ("have", "them", "their")
     return (
-        f"{empty} of the {len(explained)} movies {have} no reason: leaving any one movie you rated out moves "
-        "their predicted rating no more than every movie's (how generously you rate, not which movies)"
+        f"{empty} of the {len(explained)} movies {have} no 'because' ({means}): for {it}, leaving out any one "
+        f"of your ratings moves {its} prediction about as much as every other movie's, {overall}"
     )
 
 
 def known_user_refusal(model: str, instead: str) -> str:
     """Why ``model`` cannot explain a known user's list, and ``instead`` what can: the one wording the
     notebook, the artifact, the API and the CLI refuse with."""
+    factor = "svd, a factor model," if model == "svd" else "a factor model such as svd"
     return (
-        f"explain: {model}'s score of a known user is not a sum over the movies they rated, so leaving one "
-        "out would explain another list; use an item-based model (ease, itemknn, rp3beta, slim) or a k-NN "
-        f"rating model (knn-basic, knn-means, knn-zscore, knn-baseline), or {instead}"
+        f"explain: {model} cannot say which of a known user's movies a recommendation comes from: it does not "
+        f"score a movie by adding up the movies they rated ({factor} learns one taste profile from all their "
+        "ratings at once), so no one movie is the reason; use an item-based model (ease, "
+        "itemknn, rp3beta, slim) or a k-NN rating model (knn-basic, knn-means, knn-zscore, knn-baseline), "
+        f"whose scores do add up the user's movies, or {instead}"
     )
