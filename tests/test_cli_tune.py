@@ -89,3 +89,20 @@ def test_a_metric_typed_without_its_cut_off_is_said_to_be_read_at_10(tmp_path: P
         "--trials", "1", "--cv", "1", "--out", "t2", cwd=tmp_path,
     )  # fmt: skip
     assert typed.returncode == 0 and "is read as" not in typed.stderr, typed.stderr
+
+
+def test_pareto_metrics_typed_without_a_cut_off_are_read_at_the_metrics(tmp_path: Path) -> None:
+    """'--metric ndcg --pareto ndcg,arp' was refused as "objective 'ndcg': cannot read it", naming an
+    objective nobody typed (and '--metric ndcg' refused any --pareto the same way). Both are read at
+    --metric's cut-off, 10 here, and a note says so; the front is of ndcg@10 and arp@10."""
+    from datagen import make_ratings
+
+    make_ratings(n_users=60, n_items=50, density=0.4).to_csv(tmp_path / "r.csv", index=False)
+    proc = run_process(
+        "tune", "-m", "ease", "--ratings", "r.csv", "--metric", "ndcg", "--pareto", "ndcg,arp",
+        "--trials", "2", "--cv", "1", "--out", "t", cwd=tmp_path, env={"COLUMNS": "80"},
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    err = " ".join(proc.stderr.split())
+    assert "note: --pareto ndcg,arp is read as ndcg@10,arp@10, at the cut-off of --metric ndcg@10" in err, err
+    assert "Pareto front of ndcg@10 and arp@10" in " ".join(proc.stdout.split()), proc.stdout

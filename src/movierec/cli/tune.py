@@ -515,6 +515,9 @@ def _model_and_metric(
     if metric is not None and model is not None and (note := cutoff_note(metric, "--metric")) is not None:
         say("note", note)  # ndcg → ndcg@10 said, not only seen in the study's name
     metric = metric or ("rmse" if model_kind(model_name) == "explicit" else "ndcg@10")
+    # the canonical name (ndcg → ndcg@10, the K it uses) in the progress line, the study name and best.json,
+    # and before --pareto's terms join it (with_terms read a bare 'ndcg' as an objective and refused it)
+    metric = parse_metric(metric, model_kind=model_kind(model_name)).label
     front_of: list[str] = []
     if pareto is not None:
         from movierec.objective import with_terms
@@ -522,10 +525,28 @@ def _model_and_metric(
         front_of = [m.strip().lower() for m in pareto.split(",") if m.strip()]
         if len(front_of) != 2:
             raise ConfigError(f"--pareto {pareto!r}: give exactly two metrics, e.g. ndcg@10,arp@10")
-        metric = with_terms(metric, front_of)
-    # the canonical name (ndcg → ndcg@10, the K it uses) in the progress line, the study name and best.json
-    metric = parse_metric(metric, model_kind=model_kind(model_name)).label
+        front_of = _pareto_cut(front_of, metric, pareto)
+        metric = parse_metric(with_terms(metric, front_of)).label
     return model_name, metric, front_of
+
+
+def _pareto_cut(names: list[str], metric: str, typed: str) -> list[str]:
+    """``--pareto``'s metrics at ``--metric``'s cut-off where typed without one (``ndcg,arp`` beside
+    ndcg@10: ndcg@10,arp@10), said in a note: every term of the recorded objective needs the same K, and
+    'ndcg' alone was refused as "objective 'ndcg': cannot read it", which named no option typed."""
+    if all("@" in name for name in names):
+        return names
+    from movierec.metrics import parse_metric
+    from movierec.objective import is_objective, parse_objective
+
+    k = parse_objective(metric).k if is_objective(metric) else (parse_metric(metric).k or 10)
+    cut = [name if "@" in name else f"{name}@{k}" for name in names]
+    say(
+        "note",
+        f"--pareto {typed.strip()} is read as {','.join(cut)}, at the cut-off of --metric {metric}; give "
+        "both with @K and --metric at the same K for another",
+    )
+    return cut
 
 
 def _output(out: Path | None, storage: str | None, study_name: str) -> tuple[Path, str]:
