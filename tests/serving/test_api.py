@@ -15,7 +15,7 @@ from servehelp import API_KEY, movierec_cmd
 
 from movierec.serving.artifact import load_artifact
 
-REC_KEYS = {"userId", "model", "modelVersion", "recommendations", "ratingsCounted", "likedFrom"}
+REC_KEYS = {"userId", "model", "modelVersion", "recommendations", "ratingsCounted", "likedFrom", "sequential"}
 ITEM_KEYS = {"movieId", "title", "year", "genres", "score", "ratings", "predictedRating"}
 
 

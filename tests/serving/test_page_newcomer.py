@@ -1,4 +1,4 @@
-"""Four gaps a newcomer met on the web page and its API, in headless Chromium (Debian's /usr/bin/chromium through
+"""Gaps a newcomer met on the web page and its API, in headless Chromium (Debian's /usr/bin/chromium through
 Playwright; never ``playwright install``) against a real ``movierec serve``:
 
 - at 390 px, after a search with 15 results, "Get recommendations" was about 1,500 px below them: once a movie is
@@ -7,6 +7,8 @@ Playwright; never ``playwright install``) against a real ``movierec serve``:
   new id (the page has no notion of a known user), and Undo gives the old one back;
 - served with two artifacts of different kinds, the page worded every count from the first model's GET /health
   ("rated by N" of ease's likes): each list's answer now says what its counts are (``ratingsCounted``);
+- the same for a list's reasons: "Because you liked X" or, from a sequence model, "After X, the last of your
+  ratings" followed the first model's GET /health; each answer now says it (``sequential``);
 - a search for a catalogue movie nobody rated said "No title matches" with unrelated titles: GET /movies names it
   in ``unrated``, and the page says why it has no stars.
 """
@@ -257,6 +259,73 @@ def test_the_page_words_a_list_from_its_own_model(browser, svd_then_ease, ease_t
     page.wait_for_selector("#similar li .plain")
     words = page.locator("#similar li .plain").all_inner_texts()
     assert words and all(w.startswith("liked by ") for w in words), words
+    page.evaluate("localStorage.clear()")
+    ctx.close()
+
+
+# --- 3b. two artifacts of different kinds: each list says what its reasons are ----------------------------------
+
+
+@pytest.fixture(scope="module")
+def markov_then_ease(kinds: dict[str, Path]) -> Iterator[Server]:
+    """markov first (GET /health says sequential), ease second, every visitor shared out to ease."""
+    srv = Server(kinds["markov"], "none", "--artifact", str(kinds["ease"]), "--weights", "0,1").wait()
+    yield srv
+    srv.stop()
+
+
+def test_each_list_says_what_its_reasons_are(kinds: dict[str, Path]) -> None:
+    """Every recommending answer says whether its model is a sequence model (``sequential``), as GET /health says
+    of the first served model only: markov's every reason is the last movie given, rated 1 here, where ease's are
+    the liked movies and svd's the ones that raise the row. A list by lift is no model's (markov has no other)."""
+    arts = {name: load_artifact(path) for name, path in kinds.items()}
+    given = [{"movieId": 21, "rating": 5}, {"movieId": 31, "rating": 1}]  # Toy Story, then Toy Story 2
+    with mounted_api(arts) as url:
+        for name, sequential in {"svd": False, "ease": False, "markov": True}.items():
+            assert httpx.get(f"{url}/{name}/health").json()["sequential"] is sequential
+            body = httpx.post(
+                f"{url}/{name}/recommendations", json={"ratings": given, "explain": True}
+            ).json()
+            assert body["sequential"] is sequential, (name, body)
+            reasons = {
+                tuple(b["movieId"] for b in row.get("because") or []) for row in body["recommendations"]
+            }
+            if name != "svd":
+                assert reasons == ({(31,)} if sequential else {(21,)}), (name, reasons)
+            known = httpx.get(f"{url}/{name}/users/1/recommendations").json()
+            assert known["sequential"] is sequential, (name, known)
+            similar = httpx.get(f"{url}/{name}/movies/21/similar", params={"by": "lift"}).json()
+            assert similar["model"] == "lift" and similar["sequential"] is False, (name, similar)
+
+
+def _reasons(page) -> list[str]:  # type: ignore[no-untyped-def]
+    """The "Because …" lines of the page's recommendations, after Toy Story (5 stars), then Toy Story 2 (1 star)."""
+    page.fill("#search", "toy story")
+    page.wait_for_selector("#results li[data-movie-id='31']")
+    page.click("#results li[data-movie-id='21'] .star[data-stars='5']")
+    page.click("#results li[data-movie-id='31'] .star[data-stars='1']")
+    page.click("#recommend")
+    page.wait_for_selector("#recs li .because")
+    return page.locator("#recs li .because").all_inner_texts()  # type: ignore[no-any-return]
+
+
+def test_the_page_words_a_lists_reasons_from_its_own_model(
+    browser, ease_then_markov, markov_then_ease
+) -> None:
+    """Under ease's header, markov's list said "Because you liked Toy Story 2 (1999)" of a movie rated 1 star: the
+    page took sequential from the first model's GET /health. Under markov's header, ease's list said "After Toy
+    Story (1995), the last of your ratings" of a movie that was not the last. Each list's reasons are worded from
+    its own answer now."""
+    ctx, page = _open(browser, ease_then_markov.url, "ease")
+    lines = _reasons(page)
+    assert page.locator("#recs-from").inner_text().startswith("This list comes from markov")
+    assert lines and set(lines) == {"After Toy Story 2 (1999), the last of your ratings"}, lines
+    page.evaluate("localStorage.clear()")
+    ctx.close()
+    ctx, page = _open(browser, markov_then_ease.url, "markov")
+    lines = _reasons(page)
+    assert page.locator("#recs-from").inner_text().startswith("This list comes from ease")
+    assert lines and set(lines) == {"Because you liked Toy Story (1995)"}, lines
     page.evaluate("localStorage.clear()")
     ctx.close()
 

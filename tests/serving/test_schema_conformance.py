@@ -11,19 +11,23 @@ from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from jsonschema import Draft202012Validator
 from schemathesis.checks import (
     content_type_conformance,
     not_a_server_error,
     response_schema_conformance,
     status_code_conformance,
 )
-from servehelp import API_KEY, Server
+from servehelp import API_KEY, Server, fit, mounted_api
 
-from movierec.serving.artifact import load_artifact
+from movierec.datasets import Dataset
+from movierec.models.registry import create
+from movierec.serving.artifact import export_artifact, load_artifact
 
 CHECKS = (not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance)
 
@@ -63,6 +67,50 @@ def _real_ids(case: Any, users: list[int], movies: list[int], draw: Any) -> None
         if isinstance(body.get("genres"), list):
             body["genres"] = draw(st.lists(st.sampled_from(["Comedy", "Drama", "Action"]), max_size=2))
         body.pop("rerank", None) if draw(st.booleans()) else None
+
+
+def _declared(spec: dict[str, Any], name: str) -> set[str]:
+    return set(spec["components"]["schemas"][name]["properties"])
+
+
+def test_every_field_of_a_list_is_declared_for_each_kind_of_model(
+    movies: Dataset, svd_artifact, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """The run below serves svd only, and a schema that names fewer fields than an answer sends still passes it
+    (extra keys are allowed): a field added to the answers but not to the schema would go unseen. For a rating
+    model, one that learned from likes and a sequence model, each recommending answer is valid against
+    GET /openapi.json's RecommendationsResponse, sends no key it does not declare (the list's rows and their
+    ``because`` too), and every field the schema requires (``sequential``, ``ratingsCounted``) is sent."""
+    root = tmp_path_factory.mktemp("kinds")
+    ease, train = fit("ease", movies)
+    markov = create("markov").fit(movies.interactions)  # a sequence model learns from every rating, in order
+    arts = {
+        "svd": load_artifact(svd_artifact[0]),
+        "ease": load_artifact(export_artifact(ease, movies, train, root / "ease", min_support=0)),
+        "markov": load_artifact(
+            export_artifact(markov, movies, movies.interactions, root / "markov", min_support=0)
+        ),
+    }
+    given = {"ratings": [{"movieId": 21, "rating": 5}, {"movieId": 31, "rating": 1}], "explain": True}
+    with mounted_api(arts) as url:
+        for name in arts:
+            spec = httpx.get(f"{url}/{name}/openapi.json").json()
+            schema = spec["components"]["schemas"]["RecommendationsResponse"]
+            assert {"ratingsCounted", "sequential"} <= set(schema["required"]), schema["required"]
+            validator = Draft202012Validator({**spec, "$ref": "#/components/schemas/RecommendationsResponse"})
+            for resp in (
+                httpx.post(f"{url}/{name}/recommendations", json=given),
+                httpx.get(f"{url}/{name}/users/1/recommendations"),
+                httpx.get(f"{url}/{name}/movies/21/similar"),
+            ):
+                body = resp.json()
+                assert resp.status_code == 200, (name, resp.text)
+                validator.validate(body)
+                assert set(body) <= _declared(spec, "RecommendationsResponse"), (name, body)
+                for row in body["recommendations"]:
+                    assert set(row) <= _declared(spec, "Recommendation"), (name, row)
+                    for ref in row.get("because") or []:
+                        assert set(ref) <= _declared(spec, "MovieRef"), (name, ref)
 
 
 @pytest.mark.slow

@@ -317,7 +317,9 @@ def _rec_response(
 
     ``model`` names what ranked the list: the artifact's model, except for 'similar' by lift, whose
     neighbours come from the training data's co-likes whatever the model, so it reads ``"lift"`` there
-    (an als artifact answered ``"model": "als"`` beside ``"similarBy": "lift"``, claiming als made them)."""
+    (an als artifact answered ``"model": "als"`` beside ``"similarBy": "lift"``, claiming als made them).
+    ``ratingsCounted``, ``likedFrom`` and ``sequential`` describe the model of this list: served with several
+    artifacts, a visitor's list can come from another model than GET /health's."""
     body = {
         "userId": user,
         "model": "lift" if similar_by == "lift" else art.model_name,
@@ -327,6 +329,9 @@ def _rec_response(
         # describes the first only, and the page said "rated by N" of ease's likes
         "ratingsCounted": _counted(art),
         "likedFrom": None if art.interactions_only else art.liked_from,
+        # what a row's `because` is, for this list's model: the page took it from GET /health (the first
+        # model's), so markov's list, served after ease, read "Because you liked" of its last movie
+        "sequential": art.sequential and similar_by != "lift",
     }
     if fallback:
         body["fallback"] = fallback

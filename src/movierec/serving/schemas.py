@@ -101,7 +101,7 @@ class Recommendation(BaseModel):
         "rating beyond what they raise every movie's (a shift of how generously the person rates explains "
         "nothing); a k-NN rating model's are the rated neighbours with the largest shares of the prediction "
         "(s_ij (r_uj - b_uj) / sum of s over the neighbours used). So a row can have none: becauseNote then "
-        "says why. A sequence model's (GET /health's sequential: markov, sasrec, gru4rec) is the latest movie "
+        "says why. A sequence model's (the response's sequential: markov, sasrec, gru4rec) is the latest movie "
         "given, the last of `history` or else of the ratings in the order given, for every row and whatever "
         "its rating: the list is what comes next after it, and the ratings' values play no part.",
     )
@@ -132,7 +132,7 @@ class RecommendationsResponse(BaseModel):
         "why, once for the list (leaving out any one rated movie moved their predicted rating no more than "
         "every movie's, or, for a k-NN model, no rated neighbour holds a share above 1% of the scale; "
         "baseline's list never depends on which movies were rated, only on how generously). For a sequence "
-        "model (GET /health's sequential) it is always set with explain=true: every row's because is the last "
+        "model (sequential) it is always set with explain=true: every row's because is the last "
         "movie given, whatever its rating; for a model with one list for everyone (sameForEveryone) too: no "
         "movie given is a reason.",
     )
@@ -148,6 +148,15 @@ class RecommendationsResponse(BaseModel):
         default=None,
         description="With ratingsCounted 'likes': the rating from which a rating counted as a like (4 by "
         "default); null otherwise.",
+    )
+    sequential: bool = Field(
+        description="Whether the model that made this list is a sequence model (markov, sasrec, gru4rec): each "
+        "recommendation's `because` is then the latest movie given, whatever its rating (the list is what comes "
+        "next after it), not a movie the visitor liked. Served with several artifacts, a visitor's list can come "
+        "from another model than GET /health's `sequential` describes: the web page words a reason from this "
+        "field, 'After Toy Story (1995), the last of your ratings' for true, 'Because you liked Toy Story "
+        "(1995)' for false. False on GET /movies/{movieId}/similar by lift (the training data's co-likes, no "
+        "model's history)."
     )
     similarBy: Literal["lift", "model"] | None = Field(
         default=None,

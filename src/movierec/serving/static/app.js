@@ -9,7 +9,7 @@ const state = {
   step: null, // the data's rating step (GET /health's ratingStep): star values lie on it
   likedFrom: null, // implicit models: the rating from which a movie counted as liked (GET /health)
   interactionsOnly: false, // data without ratings (GET /health): counts are of people's histories, not likes
-  sequential: false, // a sequence model (GET /health): lists what comes next after the last movie, whatever its stars
+  sequential: false, // a sequence model (GET /health; each list's answer says its own): what follows the last movie
   feedback: true, // whether the server stores ratings (GET /health); none: no POST /feedback at all
   visitor: null,
   served: null, // the model and version GET /health names (the header's): a list from another says so
@@ -182,9 +182,15 @@ function plainScore(m, opts) {
   return "liked by " + people + (typeof likedFrom === "number" ? " (rated " + likedFrom + "+)" : "");
 }
 
-// What a list's answer says its counts are, for plainScore (nothing from a server without the field).
-function countedBy(data) {
-  return typeof data.ratingsCounted === "string" ? { counted: data.ratingsCounted, likedFrom: data.likedFrom } : {};
+// What a list's answer says of the model that made it, for plainScore and the reasons: what its counts are
+// (ratingsCounted, likedFrom) and whether a reason is the last movie given (sequential). Served with several
+// artifacts, a list can come from another model than GET /health's; a server without a field leaves it out,
+// and GET /health's words stand for it.
+function ownWords(data) {
+  const words = {};
+  if (typeof data.ratingsCounted === "string") Object.assign(words, { counted: data.ratingsCounted, likedFrom: data.likedFrom });
+  if (typeof data.sequential === "boolean") words.sequential = data.sequential;
+  return words;
 }
 
 function linksOut(m) {
@@ -219,8 +225,10 @@ function renderList(listId, movies, opts) {
     if (opts.because && m.because && m.because.length) {
       const names = m.because.map((b) => b.title);
       // a sequence model's reason is the last movie in the ratings, whatever its stars (a half star too): "liked"
-      // was false for it, so the line says what the list follows
-      const text = state.sequential
+      // was false for it, so the line says what the list follows. The list's own model says which (served after
+      // ease, markov's list read "Because you liked" from ease's GET /health)
+      const sequential = typeof opts.sequential === "boolean" ? opts.sequential : state.sequential;
+      const text = sequential
         ? "After " + names.join(" and ") + ", the last of your ratings"
         : "Because you liked " + names.join(" and ");
       li.appendChild(el("div", "because", text));
@@ -507,7 +515,7 @@ async function recommend() {
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify(body),
     });
-    renderList("recs", data.recommendations, { similar: true, score: true, rating: true, because: true, ...countedBy(data) });
+    renderList("recs", data.recommendations, { similar: true, score: true, rating: true, because: true, ...ownWords(data) });
     $("recs").hidden = false; // hidden by "Clear ratings"
     $("recs-empty").hidden = true;
     modelOfList(data);
@@ -558,7 +566,7 @@ async function showSimilar(movie) {
     $("similar-how").textContent = data.similarBy === "lift"
       ? "Liked together with it more often than chance says."
       : "Close to it in the model's own terms.";
-    renderList("similar", data.recommendations, { similar: true, score: true, stars: false, ...countedBy(data) });
+    renderList("similar", data.recommendations, { similar: true, score: true, stars: false, ...ownWords(data) });
     // a list resting on one or two people's likes says so (the API's note, movierec similar's words); an empty list
     // says so in the panel (only the status line said it, and the line below replaced it at once: a heading over
     // nothing)
