@@ -14,6 +14,7 @@ from movierec.errors import ConfigError
 from movierec.experiment import (
     Experiment,
     ModelConfig,
+    cutoff_notes,
     dump_experiment,
     dumps_toml,
     load_experiment,
@@ -345,3 +346,29 @@ def test_labels_key_the_rows_of_two_configurations_of_one_model(tmp_path: Path) 
     assert set(pd.read_csv(tmp_path / "rep" / "results.csv")["model"]) == {"svd-5", "svd-20"}
     assert data["report"]["fingerprint"]["params"]["svd-20"]["factors"] == 20
     assert set(data["training"]) == {"svd-5", "svd-20"}
+
+
+def test_an_early_stopping_metric_without_its_cut_off_is_said_to_be_read_at_10(tmp_path: Path) -> None:
+    """``early_stopping = "ndcg"`` stopped models on ndcg@10 without a word, where ``--early-stopping ndcg``
+    says so; compare --config now says it too, naming the file's line and the key as written."""
+    from datagen import make_ratings
+
+    make_ratings(n_users=60, n_items=50, density=0.4).to_csv(tmp_path / "r.csv", index=False)
+    head = 'dataset = "r.csv"\nprotocols = ["full-ranking"]\n'
+    model = '[[models]]\nname = "bpr"\n[models.params]\nepochs = 4\n'
+    (tmp_path / "short.toml").write_text(head + 'early_stopping = "ndcg"\n' + model)
+    (tmp_path / "table.toml").write_text(head + '[early_stopping]\nmetric = "Recall"\nevery = 2\n' + model)
+    (tmp_path / "typed.toml").write_text(head + 'early_stopping = "ndcg@10"\n' + model)
+    assert cutoff_notes(tmp_path / "table.toml") == [
+        f'{tmp_path / "table.toml"}, line 4: metric = "Recall" is read as recall@10, the top 10 of each '
+        "list; type recall@5, recall@20… for another cut-off"
+    ]
+    assert cutoff_notes(tmp_path / "typed.toml") == [] and cutoff_notes(tmp_path / "nosuch.toml") == []
+    proc = run_process(
+        "compare", "--config", "short.toml", "--out", "runs", cwd=tmp_path, env={"COLUMNS": "80"}
+    )
+    assert proc.returncode == 0, proc.stderr
+    err = " ".join(proc.stderr.split())
+    assert (
+        'note: short.toml, line 3: early_stopping = "ndcg" is read as ndcg@10, the top 10 of each list' in err
+    )

@@ -64,6 +64,7 @@ __all__ = [
     "ExperimentRun",
     "ModelConfig",
     "SplitConfig",
+    "cutoff_notes",
     "dump_experiment",
     "dumps_toml",
     "experiment_from_tuning",
@@ -609,6 +610,31 @@ def load_experiment(path: str | Path) -> Experiment:
     return exp.model_copy(
         update={"split": exp.split.model_copy(update={k: str(v) for k, v in placed.items()})}
     )
+
+
+def cutoff_notes(path: str | Path) -> list[str]:
+    """A note for each metric the file names without its cut-off (``early_stopping = "ndcg"``, or its
+    table's ``metric``): read as ndcg@10, as ``--early-stopping ndcg`` is, which the person should be told
+    (:func:`movierec.metrics.cutoff_note`). Empty for a file that cannot be read (the loader says why)."""
+    from movierec.metrics import cutoff_note
+
+    path = Path(path)
+    try:
+        value = tomllib.loads(path.read_text(encoding="utf-8")).get("early_stopping")
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return []
+    typed = value.get("metric") if isinstance(value, dict) else value
+    if not isinstance(typed, str):
+        return []
+    table = isinstance(value, dict)
+    written = f"{'metric' if table else 'early_stopping'} = {json.dumps(typed)}"
+    note = cutoff_note(typed, "early_stopping", typed=written)
+    if note is None:
+        return []
+    line = _find_line(
+        path.read_text(encoding="utf-8"), ("early_stopping", "metric") if table else ("early_stopping",)
+    )
+    return [f"{path}{f', line {line}' if line else ''}: {note}"]
 
 
 def key_location(path: str | Path, *loc: str | int) -> str:

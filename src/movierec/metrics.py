@@ -728,18 +728,20 @@ def parse_metric(text: str, *, model_kind: str | None = None) -> Metric:
     return Metric(name, kk)
 
 
-def cutoff_note(text: str, option: str) -> str | None:
+def cutoff_note(text: str, option: str, *, typed: str | None = None) -> str | None:
     """The note for a ranking metric typed without its cut-off (``--metric ndcg``): it is read at the top
     10, which the person should be told rather than find in a study's name (``ease-ndcg@10``). ``None``
     where nothing was assumed: a cut-off typed, a metric of the whole list (``mrr``, ``auc``), a rating
-    metric, or a name :func:`parse_metric` refuses (its own error says why)."""
+    metric, or a name :func:`parse_metric` refuses (its own error says why). ``typed``: how the note
+    quotes what was given (an experiment file's ``early_stopping = "ndcg"``), else ``OPTION TEXT``."""
     try:
         metric = parse_metric(text)
     except ConfigError:
         return None
     if metric.k is None or "@" in str(text):
         return None
+    shown = typed or f"{option} {str(text).strip()}"
     return (
-        f"{option} {str(text).strip()} is read as {metric.label}, the top {metric.k} of each list; type "
+        f"{shown} is read as {metric.label}, the top {metric.k} of each list; type "
         f"{metric.name}@5, {metric.name}@20… for another cut-off"
     )

@@ -513,7 +513,7 @@ def _config_experiment(ctx: typer.Context, config: Path, source: RatingsSource, 
     ``--test-size``, as in report and export; docs/tuning.md), and the resolved run recorded as such in
     ``config.toml``. An option the file sets itself (``--models``, ``--protocols``, …) is refused in one
     line rather than ignored."""
-    from movierec.experiment import Experiment, load_experiment
+    from movierec.experiment import Experiment, cutoff_notes, load_experiment
 
     for name, flag in _FILE_ONLY.items():
         if typed(ctx, name):
@@ -521,6 +521,8 @@ def _config_experiment(ctx: typer.Context, config: Path, source: RatingsSource, 
                 f"{flag} and --config exclude each other: the experiment file sets it (edit {config.name})"
             )
     exp = load_experiment(config)  # mistakes name the file, line and key
+    for note in cutoff_notes(config):  # early_stopping = "ndcg": read as ndcg@10, said
+        say("note", note)
     data = exp.to_data()
     keys = {"seed": "seed", "k": "k", "threshold": "implicit_threshold"}
     data.update({key: typed_values[key] for key, option in keys.items() if typed(ctx, option)})
