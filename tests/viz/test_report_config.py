@@ -101,3 +101,19 @@ def test_report_config_adds_full_ranking_to_rating_alone_and_says_so(
     data = json.loads((tmp_path / "rep" / "results.json").read_text())
     assert data["report"]["protocols"] == ["rating", "full-ranking"]
     assert {r["protocol"] for r in data["results"]} == {"rating", "full-ranking"}  # no test-candidates rows
+
+
+@pytest.mark.slow
+def test_report_config_says_an_early_stopping_metric_is_read_at_10(
+    movielens_dir: Path, tmp_path: Path
+) -> None:
+    """``early_stopping = "ndcg"`` stops the report's models on ndcg@10, as compare --config does; the report
+    said nothing of the cut-off it took, where compare (and ``--early-stopping ndcg``) now say it."""
+    exp = _experiment(tmp_path, movielens_dir, 'early_stopping = "ndcg"')
+    report = run_process("report", "--config", str(exp), "--out", "rep", "--projection", "pca",
+                         "--map-items", "10", cwd=tmp_path)  # fmt: skip
+    assert report.returncode == 0, report.stderr
+    err = " ".join(report.stderr.split())
+    assert (
+        f'note: {exp}, line 1: early_stopping = "ndcg" is read as ndcg@10, the top 10 of each list' in err
+    ), err

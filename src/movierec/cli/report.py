@@ -46,13 +46,15 @@ def _sample(text: str, option: str = "--sample") -> int | None:
 
 def _config_specs(config: Path, params: list[str] | None) -> tuple[list, dict]:
     """Report specs and settings from an experiment file; ``--params MODEL.KEY=VALUE`` override its params."""
-    from movierec.cli.common import parse_model_params
-    from movierec.experiment import load_experiment
+    from movierec.cli.common import parse_model_params, say
+    from movierec.experiment import cutoff_notes, load_experiment
     from movierec.models.registry import merge_params
     from movierec.viz.report import ModelSpec
 
     exp = load_experiment(config)  # mistakes name the file, line and key
     _refuse_unreportable(exp, config)
+    for note in cutoff_notes(config):  # early_stopping = "ndcg": read as ndcg@10, as compare says
+        say("note", note)
     features = ",".join(exp.item_features) or None
     keys = list(
         dict.fromkeys([m.name for m in exp.models] + [m.label.lower() for m in exp.models if m.label])
