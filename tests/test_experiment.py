@@ -153,6 +153,15 @@ def test_bad_files_name_the_key_and_line(text: str, needles: list[str]) -> None:
             "[[models]]\nname = 'svd'\n[[models]]\nname = 'ease'\n[models.params]\nl3 = 1\n",
             "exp.toml, line 6: [[models]] (2nd) params.l3: ease has no hyperparameter 'l3'",
         ),
+        (  # the models as a list of names: the fix is the tables, not models = ["svd"]
+            'models = "svd"\n',
+            'exp.toml, line 1: [[models]]: must be [[models]] tables: [[models]] on one line, name = "svd" on '
+            'the next, for each model, got "svd"',
+        ),
+        (  # a list's entry by its place, not as the second [[models]]
+            "[dataset]\nrating_scale = [1, 'x']\n[[models]]\nname = 'svd'\n",
+            'exp.toml, line 2: [dataset] rating_scale (entry 2): must be a number (no quotes), got "x"',
+        ),
         (  # TOML syntax: a bare word where a value belongs
             "[split]\nkind = per-user\n",
             "exp.toml, line 2: not valid TOML: invalid value (column 8 of 'kind = per-user'); text needs quotes "

@@ -524,19 +524,23 @@ def _toml_syntax(text: str, source: str, exc: tomllib.TOMLDecodeError) -> str:
 
 def _as_written(loc: Sequence[Any]) -> str:
     """The key at a pydantic location as the file writes it: ``k`` at the top, ``[split] test_size`` in a
-    table, ``[[models]] params.factors`` in the first model (``[[models]] (2nd) name`` in the second)."""
-    parts = [str(p) for p in loc if not isinstance(p, int)]
-    if not parts:
+    table, ``[[models]] params.factors`` in the first model (``[[models]] (2nd) name`` in the second), and
+    a list's entry by its place (``protocols (entry 2)``, ``[dataset] rating_scale (entry 2)``)."""
+    loc = list(loc)
+    if not loc:
         return "(top level)"
-    index = next((p for p in loc if isinstance(p, int)), None)
+    entry = ""
+    which_model = loc[0] == "models" and len(loc) == 2  # ('models', 1): the 2nd [[models]], not an entry
+    if len(loc) > 1 and isinstance(loc[-1], int) and not which_model:
+        entry = f" (entry {loc.pop() + 1})"
+    if loc[0] == "models":
+        which = f" ({_ordinal(loc[1] + 1)})" if len(loc) > 1 and isinstance(loc[1], int) and loc[1] else ""
+        rest = [str(p) for p in loc[1:] if not isinstance(p, int)]
+        return f"[[models]]{which}{' ' + '.'.join(rest) if rest else ''}{entry}"
+    parts = [str(p) for p in loc if not isinstance(p, int)]
     if len(parts) == 1:
-        if parts[0] == "models":
-            return "[[models]]" if index is None else f"[[models]] ({_ordinal(index + 1)})"
-        return parts[0] if index is None else f"{parts[0]} (entry {index + 1})"
-    header = f"[[{parts[0]}]]" if parts[0] == "models" else f"[{parts[0]}]"
-    if index:
-        header += f" ({_ordinal(index + 1)})"
-    return f"{header} {'.'.join(parts[1:])}"
+        return f"{parts[0]}{entry}"
+    return f"[{parts[0]}] {'.'.join(parts[1:])}{entry}"
 
 
 def _ordinal(n: int) -> str:
@@ -561,6 +565,15 @@ def _plain_error(err: Mapping[str, Any], loc: Sequence[Any]) -> str:
             return 'missing; each [[models]] needs its name (name = "svd"; movierec models lists them)'
         return f"missing; add {key} = … to this table"
     quoted = " (no quotes)" if isinstance(value, str) else ""
+    table = "[" + ".".join(str(p) for p in loc if not isinstance(p, int)) + "]"  # [models.params]
+    table = "[[models]]" if table == "[models]" else table
+    text = '"…"' if isinstance(loc[-1], int) else f'{key} = "…"'  # a list's entry has no key of its own
+    listed = f"{key} = [{_toml_value(value)}]"
+    one_model = tuple(loc[:1]) == ("models",) and len(loc) <= 2  # models = "svd", models = ["svd"]
+    if one_model and kind in ("list_type", "model_type", "dict_type"):  # the fix: [[models]] tables
+        return f'must be [[models]] tables: [[models]] on one line, name = "svd" on the next, for each model{got}'
+    if key == "rating_scale":
+        listed = "rating_scale = [1, 5]: its lowest and highest rating"
     words = {
         "int_type": f"must be a whole number{quoted}",
         "int_parsing": f"must be a whole number{quoted}",
@@ -569,10 +582,11 @@ def _plain_error(err: Mapping[str, Any], loc: Sequence[Any]) -> str:
         "float_parsing": f"must be a number{quoted}",
         "bool_type": "must be true or false (no quotes)",
         "bool_parsing": "must be true or false (no quotes)",
-        "string_type": f'must be text in quotes ({key} = "…")',
-        "list_type": f"must be a list in brackets ({key} = [{_toml_value(value)}])",
-        "dict_type": f"must be a table ([{key}] with its keys on the lines below)",
-        "model_type": f"must be a table ([{key}] with its keys on the lines below)",
+        "string_type": f"must be text in quotes ({text})",
+        "list_type": f"must be a list in brackets ({listed})",
+        "tuple_type": f"must be a list in brackets ({listed})",
+        "dict_type": f"must be a table ({table} with its keys on the lines below)",
+        "model_type": f"must be a table ({table} with its keys on the lines below)",
         "greater_than_equal": f"must be ≥ {ctx.get('ge')}",
         "greater_than": f"must be > {ctx.get('gt')}",
         "less_than_equal": f"must be ≤ {ctx.get('le')}",
