@@ -219,15 +219,19 @@ def test_every_interval_stays_on_one_line_at_80_columns(tmp_path: Path) -> None:
         store.add(
             f"b{i}", str(100 + i), "21", 4.0 + (i % 3) / 2 - low, model_version="456a2e46fe4c", model="ease"
         )
+    for i in range(20):  # a version stored before the model was recorded: '?', not 'nan'
+        store.add(f"c{i}", str(200 + i), "21", 5.0, model_version="0000aaaa1111")
     store.close()
     result = CliRunner().invoke(app, ["feedback", "report", "--db", db], env={"COLUMNS": "80"})
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert max(cell_len(line) for line in lines) <= 80, result.output
-    body = "\n".join(lines)
-    # two intervals for the baseline, four for the other version: each '[' closes on its own line
-    assert len(re.findall(r"\[[-+]?\d[^\]\n]*\]", body)) == 6, result.output
-    assert body.count("[") == body.count("]") == 6, result.output
+    body = "\n".join(lines[: next(i for i, line in enumerate(lines) if line.startswith("brackets"))])
+    # two intervals for the baseline, four for each other version: each '[' closes on its own line
+    assert len(re.findall(r"\[[-+]?\d[^\]\n]*\]", body)) == 10, result.output
+    assert body.count("[") == body.count("]") == 10, result.output
+    unknown = next(i for i, line in enumerate(lines) if line.startswith("0000aaaa1111"))
+    assert lines[unknown + 1].split()[0] == "?" and "nan" not in result.output, result.output
     ease = next(i for i, line in enumerate(lines) if line.startswith("456a2e46fe4c"))
     assert lines[ease + 1].split()[:3] == ["ease", "30", "[3.42,4.32]"], lines[ease + 1]
     assert lines[ease].split()[1:] == ["30", "3.90", "80.0%", "-0.10", "+13.3", "pp"], lines[ease]

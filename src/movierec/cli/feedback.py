@@ -51,7 +51,9 @@ def report_cmd(
     table = compare_versions(frame, liked=liked)
     if not table.empty:
         table["model"] = [
-            m or named.get(str(v)) for m, v in zip(table["model"], table["modelVersion"], strict=True)
+            # a version without a stored model is NaN beside versions with one (truthy: it printed 'nan')
+            m if isinstance(m, str) and m else named.get(str(v))
+            for m, v in zip(table["model"], table["modelVersion"], strict=True)
         ]
     if as_json:
         print_json(
@@ -114,7 +116,7 @@ def _version_table(table: Any, url: str, liked: float) -> Any:
     for i, row in enumerate(table.to_dict(orient="records")):
         first = i == 0
         out.add_row(
-            f"{row['modelVersion']}\n{row.get('model') or '?'}",
+            f"{row['modelVersion']}\n{row['model'] if isinstance(row.get('model'), str) else '?'}",
             f"{row['ratings']:,}\n{row['users']:,}",
             _interval_cell(row, "meanRating", "meanLow", "meanHigh", ".2f"),
             _interval_cell(row, "likedShare", "likedLow", "likedHigh", ".1%"),
