@@ -41,6 +41,7 @@ from movierec.interactions import Interactions
 from movierec.jsonsafe import to_jsonable
 from movierec.models.memory import check_memory
 from movierec.models.params import SHARED_CONSTRAINTS, Constraint, validate_params
+from movierec.scoring.support import explicit_rank_score, user_priors
 
 __all__ = [
     "HYPERPARAMETER_ALIASES",
@@ -1176,8 +1177,6 @@ class ExplicitRecommender(BaseRecommender):
         raise NotImplementedError
 
     def _remember_train(self, train: Interactions) -> None:
-        from movierec.scoring.support import user_priors
-
         super()._remember_train(train)
         self.global_mean_ = np.asarray(train.global_mean, dtype=np.float32)
         self.rating_mean_ = float(train.global_mean)
@@ -1193,8 +1192,6 @@ class ExplicitRecommender(BaseRecommender):
 
     def _visitor_prior(self, ratings: np.ndarray | None) -> np.ndarray | None:
         """A new person's m_u from the ratings they gave (none given: every item liked, so μ)."""
-        from movierec.scoring.support import user_priors
-
         if ratings is None or getattr(self, "user_prior_", None) is None:
             return None
         r = np.asarray(ratings, dtype=np.float64)
@@ -1229,8 +1226,6 @@ class ExplicitRecommender(BaseRecommender):
     def _rank_scores(
         self, raw: np.ndarray, items: np.ndarray | None, priors: np.ndarray | None = None
     ) -> np.ndarray:
-        from movierec.scoring.support import explicit_rank_score
-
         support = self.item_support()
         if items is not None:
             support = support[np.asarray(items, dtype=np.int64)]
