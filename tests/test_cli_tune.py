@@ -106,3 +106,27 @@ def test_pareto_metrics_typed_without_a_cut_off_are_read_at_the_metrics(tmp_path
     err = " ".join(proc.stderr.split())
     assert "note: --pareto ndcg,arp is read as ndcg@10,arp@10, at the cut-off of --metric ndcg@10" in err, err
     assert "Pareto front of ndcg@10 and arp@10" in " ".join(proc.stdout.split()), proc.stdout
+
+
+def test_pareto_beside_a_rating_model_or_metric_says_what_a_front_is_of(tmp_path: Path) -> None:
+    """'tune -m svd --pareto ndcg,arp' read the pair at '--metric rmse's cut-off' and was refused as "objective
+    'rmse': cannot read it at 'rmse'"; '--pareto rmse,coverage' the same way. Without --metric, a rating model
+    is tuned on the first of the two, said in a note; a rating metric in either place is one line naming the
+    option and what a front can be of."""
+    from clihelp import one_error_line
+
+    base = ("tune", "-m", "svd", "--params", "factors=4,epochs=2", "--trials", "1", "--cv", "1", "--out", "t")
+    proc = run_process(*base, "--pareto", "ndcg,arp", cwd=tmp_path, env={"COLUMNS": "80"})
+    assert proc.returncode == 0, proc.stderr
+    err = " ".join(proc.stderr.split())
+    assert "note: --pareto without --metric: svd is tuned on ndcg@10 and records arp@10" in err, err
+    assert "Pareto front of ndcg@10 and arp@10" in " ".join(proc.stdout.split()), proc.stdout
+    refused = {
+        ("--metric", "rmse", "--pareto", "ndcg,arp"): "--metric rmse is not: give --metric ndcg@10",
+        ("--pareto", "rmse,arp"): "--pareto rmse,arp: rmse is a rating metric; a Pareto front is of two",
+        ("--pareto", "ndgc,arp"): "ndgc is not a ranking metric (did you mean 'ndcg'?)",
+    }
+    for args, needle in refused.items():
+        line = one_error_line(run_process(*base[:-2], *args, "--out", "u", cwd=tmp_path))
+        assert needle in line and "cannot read it" not in line, (args, line)
+        assert not (tmp_path / "u").exists(), args

@@ -38,7 +38,7 @@ from movierec.cli.common import (
     threshold_for,
     typed,
 )
-from movierec.errors import ConfigError, interrupted_by
+from movierec.errors import ConfigError, did_you_mean, interrupted_by
 
 # the help names a few; the full list (every registered model with a search space) is computed on demand,
 # since importing every model class would slow every command's start
@@ -514,20 +514,51 @@ def _model_and_metric(
     check_requirements(model_name)  # and one whose library is missing, before any trial
     if metric is not None and model is not None and (note := cutoff_note(metric, "--metric")) is not None:
         say("note", note)  # ndcg → ndcg@10 said, not only seen in the study's name
+    front_of = _pareto_names(pareto) if pareto is not None else []
+    if metric is None and front_of and model_kind(model_name) == "explicit":
+        k = next((name.split("@")[1] for name in front_of if "@" in name), "10")
+        front_of = [name if "@" in name else f"{name}@{k}" for name in front_of]
+        metric = front_of[0]
+        say("note", f"--pareto without --metric: {model_name} is tuned on {metric} and records {front_of[1]} "
+            "(its default, rmse, is no ranking metric)")  # fmt: skip
     metric = metric or ("rmse" if model_kind(model_name) == "explicit" else "ndcg@10")
     # the canonical name (ndcg → ndcg@10, the K it uses) in the progress line, the study name and best.json,
     # and before --pareto's terms join it (with_terms read a bare 'ndcg' as an objective and refused it)
     metric = parse_metric(metric, model_kind=model_kind(model_name)).label
-    front_of: list[str] = []
-    if pareto is not None:
-        from movierec.objective import with_terms
+    if front_of:
+        from movierec.objective import parse_objective, with_terms
 
-        front_of = [m.strip().lower() for m in pareto.split(",") if m.strip()]
-        if len(front_of) != 2:
-            raise ConfigError(f"--pareto {pareto!r}: give exactly two metrics, e.g. ndcg@10,arp@10")
-        front_of = _pareto_cut(front_of, metric, pareto)
+        try:
+            parse_objective(metric)
+        except ConfigError:
+            raise ConfigError(
+                f"--pareto records its two metrics beside --metric, which must then be a ranking metric at a "
+                f"cut-off (ndcg@10, recall@20…) or an objective; --metric {metric} is not: give --metric "
+                "ndcg@10, or leave --pareto out"
+            ) from None
+        front_of = _pareto_cut(front_of, metric, pareto or "")
         metric = parse_metric(with_terms(metric, front_of)).label
     return model_name, metric, front_of
+
+
+def _pareto_names(pareto: str) -> list[str]:
+    """``--pareto``'s two metrics, each a ranking metric (``ndcg``, ``arp@10``…): a rating metric or an unknown
+    name is one line naming the ones a front can be of (it read "objective 'rmse': cannot read it at 'rmse'")."""
+    from movierec.objective import ACCURACY, BEYOND
+
+    names = [m.strip().lower() for m in pareto.split(",") if m.strip()]
+    if len(names) != 2:
+        raise ConfigError(f"--pareto {pareto!r}: give exactly two metrics, e.g. ndcg@10,arp@10")
+    valid = [*ACCURACY, *BEYOND]
+    for name in names:
+        base, _, k = name.partition("@")
+        if base not in valid or (k and not k.isdigit()):
+            what = "a rating metric" if base in ("rmse", "mae", "mse", "fcp") else "not a ranking metric"
+            raise ConfigError(
+                f"--pareto {pareto.strip()}: {name} is {what}{did_you_mean(base, valid)}; a Pareto front is of "
+                f"two of {', '.join(valid)}, each at a cut-off (ndcg@10,arp@10)"
+            )
+    return names
 
 
 def _pareto_cut(names: list[str], metric: str, typed: str) -> list[str]:
