@@ -510,13 +510,16 @@ def run_on_socket(app: Any, socks: list[Any], **options: Any) -> None:
 def _say_other_code(paths: list[Path], router: Any) -> None:
     """One note per served artifact that other movierec code exported (another version or other sources):
     an artifact from two days ago gave other ``explain`` reasons than a fresh export, without a word. Only a
-    note; the artifact is served (``GET /health`` carries the same sentence as ``versionNote``)."""
+    note; the artifact is served (``GET /health`` carries the same sentence as ``versionNote``). Then the
+    router's notes on artifacts served together (two versions of one dataset: serving.together)."""
     from movierec.serving.origin import version_note
 
     for path, served in zip(paths, router.served, strict=True):
         note = version_note(served.app.state.artifact.manifest, str(path))
         if note:
             say("note", note)
+    for note in router.notes:  # artifacts served together: two versions of one dataset (serving.together)
+        say("note", note)
 
 
 def listen_sockets(host: str, port: int) -> list[Any]:

@@ -123,24 +123,39 @@ class ModelRouter:
         self.on_reload = on_reload
         self.on_shutdown = on_shutdown  # the server is stopping: close what it opened (the feedback store)
         self._lock = threading.Lock()
-        self.served: tuple[Served, ...] = (
-            self._load_all()
-        )  # raises on a bad artifact: the server never starts
+        #: notes on artifacts served together (two versions of one file, a few retitled movies): serve says them
+        self.notes: list[str] = []
+        # raises on a bad artifact, or artifacts of different data (serving.together): the server never starts
+        self.served: tuple[Served, ...] = self._load_all()
 
     # -- loading -----------------------------------------------------------------------------------
     def _load_all(self) -> tuple[Served, ...]:
-        out = []
-        for i, path in enumerate(self.paths):
+        """Load every path; refuse a version served twice and artifacts that did not learn from the same data
+        (:func:`~movierec.serving.together.check_together`), whose notes become :attr:`notes`."""
+        from movierec.serving.together import check_together
+
+        loaded = []
+        for path in self.paths:
             resolved = path.resolve()  # a symlink flipped during the load cannot mix two versions' files
             # no symlink on the way: load the path as typed, so a refusal names it as typed
             # ('artifacts/svd/manifest.json: a file of the artifact', not the whole absolute path)
-            art = self._load(path if resolved == path.absolute() else resolved)
-            label = path.name or f"model{i}"
-            out.append(Served(resolved, label, str(art.model_version), str(art.model_name), self._build(art)))
-        versions = [s.version for s in out]
+            loaded.append((path, resolved, self._load(path if resolved == path.absolute() else resolved)))
+        versions = [str(art.model_version) for _, _, art in loaded]
         if len(set(versions)) != len(versions):
             raise ConfigError(f"the same artifact version is served twice ({', '.join(versions)})")
-        return tuple(out)
+        notes = check_together([(str(path), art) for path, _, art in loaded]) if len(loaded) > 1 else []
+        out = tuple(
+            Served(
+                resolved,
+                path.name or f"model{i}",
+                str(art.model_version),
+                str(art.model_name),
+                self._build(art),
+            )
+            for i, (path, resolved, art) in enumerate(loaded)
+        )
+        self.notes = notes
+        return out
 
     def reload(self) -> tuple[bool, str]:
         """Re-read every artifact path; swap only when all load and verify. Returns ``(ok, message)``."""
