@@ -21,7 +21,7 @@ import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
-from movierec.errors import ConfigError, UnknownIdError
+from movierec.errors import ConfigError, UnknownIdError, did_you_mean
 
 if TYPE_CHECKING:  # numpy loads when a title is looked up, not for ``movierec --help``
     import numpy as np
@@ -419,7 +419,8 @@ def check_genres(
         if not key:
             continue
         if key not in spellings:
-            raise ConfigError(f"{label}: unknown genre {g!r}; known: {', '.join(sorted(spellings.values()))}")
+            known = sorted(spellings.values())
+            raise ConfigError(f"{label}: unknown genre {g!r}{did_you_mean(g, known)}; known: {', '.join(known)}")
         keys.append(key)
     return keys
 
