@@ -383,8 +383,8 @@ def test_params_for_another_model_name_the_one_model_option(tmp_path, monkeypatc
 def test_a_title_asked_of_data_without_titles_says_there_are_none(tmp_path, capsys) -> None:
     """A --ratings file without --movies shows every movie as 'item 318'; --movie "Toy Story" said "no movie
     title matches; try part of the title", sending a person after spellings that cannot match. It says the
-    data has no titles, where they come from and which id to give (the query itself when it is a known id);
-    with --movies the same title is found."""
+    data has no titles, where they come from and which id to give (the most-rated movie's); a movieId is
+    that movie; with --movies the same title is found."""
     ratings = tmp_path / "r.csv"
     ratings.write_text(
         "userId,movieId,rating,timestamp\n1,318,4,1\n1,20,3,2\n2,318,5,3\n2,30,2,4\n3,20,4,5\n3,318,4,6\n"
@@ -394,8 +394,11 @@ def test_a_title_asked_of_data_without_titles_says_there_are_none(tmp_path, caps
     )
     proc = run_here(capsys, "similar", "--ratings", str(ratings), "--movie", "Toy Story", "-k", "1")
     assert proc.returncode == 2 and proc.stderr.strip() == no_titles + "give --movie-id 318 instead"
-    proc = run_here(capsys, "similar", "--ratings", str(ratings), "--movie", "20", "-k", "1")
-    assert proc.returncode == 2 and proc.stderr.strip() == no_titles + "give --movie-id 20 instead"
+    proc = run_here(capsys, "similar", "--ratings", str(ratings), "--movie", "item 20", "-k", "1")
+    assert proc.returncode == 2 and proc.stderr.strip() == no_titles + "give --movie-id 318 instead"
+    # a movieId is that movie, as every door reads it (test_cli_doors_agree); it was this refusal
+    proc = run_here(capsys, "similar", "--ratings", str(ratings), "--movie", "20", "-k", "1", "--json")
+    assert proc.returncode == 0 and json.loads(proc.stdout)["movieId"] == 20, proc.stderr
     proc = run_here(capsys, "recommend", "--ratings", str(ratings), "--rated", "Toy Story=4", "-k", "1")
     assert proc.returncode == 2 and proc.stderr.strip() == no_titles + "give the movieId 318 instead"
     movies = tmp_path / "movies.csv"

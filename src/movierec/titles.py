@@ -221,6 +221,9 @@ def movie_from_text(
     no_titles: Callable[[str], UnknownIdError],
     unrated: Callable[[str], str | None],
     unknown: Callable[[str], str],
+    id_hint: str = "the movieId",
+    text_only: bool = False,
+    warn: bool = True,
 ) -> int:
     """The item index a movie given as text names, by the one set of rules
     :meth:`movierec.Recommender.movie_index` and the artifact's Python methods
@@ -238,7 +241,12 @@ def movie_from_text(
       …"), and a number that is neither a movieId nor a title ``unknown(text)``'s line.
 
     ``titles`` and ``support`` (ratings per movie, most-rated first among equal matches) are by item index,
-    ``ids`` is the raw movieId map; the three callables word the messages in each door's own terms.
+    ``ids`` is the raw movieId map; the three callables word the messages in each door's own terms, and so
+    do the rest: ``id_hint``, how the error of a title that matches none or several says to give a movieId
+    instead (``"--movie-id"`` where a flag takes it, as ``movierec similar`` has); ``text_only``, every
+    movie arrives as text (the CLI's arguments), so "300" is refused asking for either title with its year,
+    not for the movieId as a number; ``warn=False`` where the output already names the movie read (the
+    CLI's heading: "movies like Toy Story (1995)").
     """
     if ids.ids.dtype.kind not in "iu":
         found = ids.get(text)
@@ -251,7 +259,7 @@ def movie_from_text(
             return int(by_id)
         raise UnknownIdError(unknown(text)) if digits else no_titles(text)
     try:
-        found = match_title(text, titles, support, id_hint="the movieId", ids=ids)
+        found = match_title(text, titles, support, id_hint=id_hint, ids=ids)
     except ConfigError:  # several titles hold it: "1" is movieId 1, not 'Kill Bill: Vol. 1' and 25 more
         if by_id is None:
             raise
@@ -264,13 +272,18 @@ def movie_from_text(
             raise UnknownIdError(said or unknown(text)) from None
         raise
     if by_id is not None and int(by_id) != found:
-        number, title = text.strip(), titles[found]
-        raise ConfigError(
-            f"{text!r} is both the movieId {number} ({titles[int(by_id)]}) and the title {title} (movieId "
-            f"{ids.to_raw(found)}): give a movieId as a number ({number}, not {text!r}) or the title with "
-            f"its year ({title!r})"
+        number, title, by_number = text.strip(), titles[found], titles[int(by_id)]
+        fix = (
+            f"give the title with its year ({by_number!r} or {title!r})"
+            if text_only  # a number typed is text too: only a title with its year tells the two apart
+            else f"give a movieId as a number ({number}, not {text!r}) or the title with its year ({title!r})"
         )
-    warn_if_respelled(text, titles[found])
+        raise ConfigError(
+            f"{text!r} is both the movieId {number} ({by_number}) and the title {title} (movieId "
+            f"{ids.to_raw(found)}): {fix}"
+        )
+    if warn:
+        warn_if_respelled(text, titles[found])
     return found
 
 
@@ -383,7 +396,8 @@ def _ambiguity(query: str, cands: list[int], titles: Sequence[str], id_hint: str
             f"{t} [movieId {raw(i)}]" if t in repeated else t for t, i in zip(shown, cands, strict=False)
         ]
     more = f" and {len(cands) - 8} more" if len(cands) > 8 else ""
-    hint = f"use {id_hint}" if repeated and raw is not None else f"be more specific or use {id_hint}"
+    use = f"use {id_hint}" if id_hint.startswith("--") else f"give {id_hint}"  # a flag, or 'the movieId'
+    hint = use if repeated and raw is not None else f"be more specific or {use}"
     return f"{query!r} matches {len(cands)} movies: {'; '.join(shown)}{more}; {hint}"
 
 

@@ -47,7 +47,7 @@ from movierec.cli.common import (
     typed,
     warn_rating_model,
 )
-from movierec.errors import ConfigError, MovierecError, UnknownIdError
+from movierec.errors import ConfigError, UnknownIdError
 from movierec.tables import score_decimals, shown_decimals
 
 # --- option parsing --------------------------------------------------------------------------
@@ -1161,43 +1161,56 @@ def _excluded(movies: Any, texts: list[str] | None) -> list[object] | None:
     return ids
 
 
-def _movie_index(movies: Any, movie: str, said: str = "") -> int:
-    """The item index ``--rated`` or ``--exclude`` names (a movieId first, else a title), on an artifact or
-    :class:`_DataMovies`; a movie nobody rated, or no match, is an UnknownIdError (``said`` before it)
-    whose hint names the movieId, not similar's ``--movie-id``, and so is several titles' ConfigError."""
-    try:
-        idx = int(movies.item_index(movie))
-    except (UnknownIdError, KeyError, ValueError):
-        try:
-            return int(movies.find_title(movie))
-        except UnknownIdError as exc:
-            _refuse_unrated(movies, movie)
-            raise UnknownIdError(f"{said}{exc}".replace("--movie-id", "the movieId")) from None
-        except ConfigError as exc:  # several titles match: 'be more specific or use --movie-id', an option
-            # recommend does not have ('no such option --movie-id'); the movieId goes where the title went
-            raise ConfigError(f"{said}{exc}".replace("use --movie-id", "give the movieId")) from None
-    _refuse_id_and_title(movies, movie, idx, said)
-    return idx
+def _movie_index(movies: Any, movie: str, said: str = "", id_hint: str = "the movieId") -> int:
+    """The item index a movie given as text names (``--rated``, ``--exclude``, similar's TITLE), on an artifact
+    or :class:`_DataMovies`, by :func:`movierec.titles.movie_from_text`: the rules ``movierec.Recommender``
+    and an artifact's Python methods read text by (tests/test_cli_doors_agree.py), in the CLI's words. A
+    text id the data has is that movie; a number is the movieId unless it is also another movie's whole
+    title ('300': refused naming both); else the one title that matches. Data without titles takes a movieId
+    and nothing else. ``said`` goes before an error ('--exclude: '); ``id_hint`` is how a title's error
+    names the movieId to give instead (similar's ``--movie-id``; recommend has no such flag)."""
+    from movierec.titles import movie_from_text
 
-
-def _refuse_id_and_title(movies: Any, movie: str, idx: int, said: str) -> None:
-    """A number that is a movieId and also the whole title of another movie (``300``: movieId 300, Quiz
-    Show, and the film 300) is refused naming both, as ``movierec.Recommender`` refuses ``"300"``: the id
-    won here, silently, where Python asked which. A number only part of several titles ('1' in 'Kill Bill:
-    Vol. 1') is the movieId, in both."""
-    if not movie.strip().isdigit():
-        return
     try:
-        found = int(movies.find_title(movie))
-    except MovierecError:  # no title, or several: the movieId it is
-        return
-    if found != idx:
-        by_id, by_title = movies.movie_row(idx), movies.movie_row(found)
-        raise ConfigError(
-            f"{said}{movie!r} is both the movieId {by_id['movieId']} ({by_id['title']}) and the title "
-            f"{by_title['title']} (movieId {by_title['movieId']}): give the title with its year "
-            f"({by_id['title']!r} or {by_title['title']!r})"
+        return movie_from_text(
+            movie,
+            movies.titles,
+            movies.item_map,
+            movies.support,
+            titled=movies.has_titles,
+            no_titles=lambda text: _no_titles(movies, text, id_hint),
+            unrated=movies.unrated_movie,
+            unknown=lambda text: _unknown_movie(movies, text),
+            id_hint=id_hint,
+            text_only=True,  # '300' typed is text either way: the refusal asks for a title with its year
+            warn=False,  # the list's heading names the movie read ("someone who rated Toy Story (1995) 5")
         )
+    except (ConfigError, UnknownIdError) as exc:
+        if not said:
+            raise
+        raise type(exc)(f"{said}{exc}") from None
+
+
+def _named(movies: Any, idx: int) -> str:
+    """A movie as a heading or a sentence names it: its title, or ``movieId tt0100000`` where the data has
+    no titles, whose 'item tt0100000' read as a title ("movies like item tt0100000"); the report's grids
+    show such a movie by its raw id too. ``movies``: an artifact or :class:`_DataMovies`."""
+    row = movies.movie_row(idx)
+    return str(row["title"]) if movies.has_titles else f"movieId {row['movieId']}"
+
+
+def _unknown_movie(movies: Any, text: str) -> str:
+    """The line for a number that is neither a movieId nor a title: with titles, the words the CLI has
+    always used; without, that the id is unknown and which ids there are (Python's words)."""
+    if movies.has_titles:
+        return f"no movie title matches {text!r}; try part of the title or the movieId"
+    from movierec.titles import known_users
+
+    where = movies.ds.name if isinstance(movies, _DataMovies) else "the artifact"
+    return (
+        f"unknown movie id {text!r}: {where} has no ratings of it "
+        f"({known_users(movies.item_map.ids, 'movies')}); give one of its movieIds"
+    )
 
 
 def _visitor_pairs(art: Any, rated: list[str]) -> list[tuple[object, float]]:
@@ -1225,25 +1238,26 @@ def _visitor_pairs(art: Any, rated: list[str]) -> list[tuple[object, float]]:
         idx = _movie_index(art, movie)
         if idx in given:  # which rating should count is a guess (movierec.Recommender refuses it too)
             raise ConfigError(
-                f"--rated: {art.movie_row(idx)['title']} is given twice ({given[idx]!r} and {text!r}); "
+                f"--rated: {_named(art, idx)} is given twice ({given[idx]!r} and {text!r}); "
                 "give each movie once"
             )
         given[idx] = text
         row = art.movie_row(idx)
         said = art.refused_rating(rating)  # off the scale (NaN too) or between two levels: the API's words
         if said is not None:
-            raise ConfigError(f"--rated {text!r} ({row['title']}, movieId {row['movieId']}): {said}")
+            about = f"{row['title']}, movieId {row['movieId']}" if art.has_titles else _named(art, idx)
+            raise ConfigError(f"--rated {text!r} ({about}): {said}")
         pairs.append((row["movieId"], rating))
     return pairs
 
 
 class _DataMovies:
-    """What ``--rated`` is checked against before any training: the data's rated movies, with the methods of
-    an artifact that :func:`_visitor_pairs` reads (``item_index``, ``find_title``, ``movie_row``,
-    ``unrated_movie``, ``rating_scale``, ``refused_rating``, ``n_items``). The trained model's items are
-    these same movies (an implicit model's view keeps the id maps), so a misspelt title, a movie given twice
-    or a rating off the scale or its steps is one line in about a second, not after a fit of minutes
-    (knn-baseline, slim)."""
+    """What ``--rated`` is checked against before any training: the data's rated movies, with what of an
+    artifact :func:`_visitor_pairs` and :func:`_movie_index` read (``item_index``, ``titles``, ``has_titles``,
+    ``support``, ``raw_item``, ``movie_row``, ``unrated_movie``, ``rating_scale``, ``refused_rating``,
+    ``n_items``). The trained model's items are these same movies (an implicit model's view keeps the id
+    maps), so a misspelt title, a movie given twice or a rating off the scale or its steps is one line in
+    about a second, not after a fit of minutes (knn-baseline, slim)."""
 
     def __init__(self, ds: Any) -> None:
         self.ds = ds
@@ -1251,7 +1265,9 @@ class _DataMovies:
         self.n_items = int(ds.interactions.n_items)
         lo, hi = ds.interactions.rating_scale
         self.rating_scale = (float(lo), float(hi))
-        self._titles = [str(t) for t in ds.item_table()["title"]]
+        self.titles = [str(t) for t in ds.item_table()["title"]]
+        self.has_titles = bool(ds.has_titles)
+        self.support = ds.interactions.item_counts()
 
     def refused_rating(self, rating: float) -> str | None:
         """Why a ``--rated`` rating is refused on this data (its scale and step, as export records them)."""
@@ -1264,13 +1280,11 @@ class _DataMovies:
     def item_index(self, movie: object) -> int:
         return int(self.item_map.index(movie))
 
-    def find_title(self, text: str) -> int:
-        if not self.ds.has_titles:
-            raise _no_titles(self.ds, text)
-        return match_title(text, self._titles, self.ds.interactions.item_counts(), ids=self.item_map)
+    def raw_item(self, i: int) -> object:
+        return _jsonid(self.item_map.to_raw(i))
 
     def movie_row(self, i: int) -> dict[str, Any]:
-        return {"movieId": _jsonid(self.item_map.to_raw(i)), "title": self._titles[i]}
+        return {"movieId": self.raw_item(i), "title": self.titles[i]}
 
     def unrated_movie(self, text: str) -> str | None:
         from movierec.titles import unrated_movie
@@ -1278,15 +1292,18 @@ class _DataMovies:
         return unrated_movie(text, self.ds.catalog, self.item_map, self.ds.name)
 
 
-def _no_titles(ds: Any, query: str) -> UnknownIdError:
-    """A title asked of data without titles (``--ratings`` without ``--movies``): say so, and name the
-    movie by id instead (:func:`movierec.titles.no_titles`)."""
+def _no_titles(movies: Any, query: str, id_hint: str) -> UnknownIdError:
+    """A title asked of data without titles (``--ratings`` without ``--movies``, or an artifact exported
+    from such data): say so, where titles come from, and name the movie by id instead (``id_hint``: the
+    movieId, or similar's --movie-id; :func:`movierec.titles.no_titles`)."""
+    import numpy as np
+
     from movierec.titles import no_titles
 
     hint = "--movies FILE with movieId,title[,genres]"
-    return no_titles(
-        query, ds.interactions.item_map, ds.most_rated_id(), movies_hint=hint, id_hint="--movie-id"
-    )
+    hint += "" if isinstance(movies, _DataMovies) else " to movierec export"
+    most_rated = movies.raw_item(int(np.argmax(movies.support)))
+    return no_titles(query, movies.item_map, most_rated, movies_hint=hint, id_hint=id_hint)
 
 
 def _refuse_unrated(movies: Any, movie: str) -> None:
@@ -1299,16 +1316,16 @@ def _refuse_unrated(movies: Any, movie: str) -> None:
 
 
 def _artifact_movie(art: Any, movie: str | None, movie_id: str | None) -> int:
-    """``similar --artifact``'s movie, by ``--movie-id`` or title: a catalogue movie nobody rated is named as
-    such, not "unknown movie id" or "no movie title matches" with unrelated suggestions. A number as TITLE
-    is read as ``--rated`` reads it (:func:`_movie_index`): "1" is movieId 1, "300" (also a whole title) refused
-    naming both, as ``movierec.Recommender.similar`` and the API read them."""
-    if movie_id is None and str(movie).strip().isdigit():
-        return _movie_index(art, str(movie).strip())
+    """``similar --artifact``'s movie, by ``--movie-id`` or as TITLE, read as ``--rated`` reads it
+    (:func:`_movie_index`): "1" is movieId 1, "300" (also a whole title) refused naming both, as
+    ``movierec.Recommender.similar`` reads them. A catalogue movie nobody rated is named as such, not
+    "unknown movie id" or "no movie title matches" with unrelated suggestions."""
+    if movie_id is None:
+        return _movie_index(art, str(movie), id_hint="--movie-id")
     try:
-        return int(art.item_index(movie_id) if movie_id is not None else art.find_title(str(movie)))
+        return int(art.item_index(movie_id))
     except UnknownIdError:
-        _refuse_unrated(art, str(movie_id if movie_id is not None else movie))
+        _refuse_unrated(art, movie_id)
         raise
 
 
@@ -1362,7 +1379,7 @@ def _recommend_visitor(
         say("note", out["fallback"])
     if out.get("becauseNote"):  # why some rows of a rating model's list have no reason (--explain)
         say("note", out["becauseNote"])
-    shown = ", ".join(f"{art.movie_row(art.item_index(mid))['title']} {r:g}" for mid, r in pairs)
+    shown = ", ".join(f"{_named(art, art.item_index(mid))} {r:g}" for mid, r in pairs)
     # the support floor holds here as in a known user's list, and its title says so there
     floor = art.min_support if min_support is None else min_support
     only = f" · {_floor_text(floor, _counted(art))}"
@@ -1485,18 +1502,7 @@ def _data_movie(ds: Any, movie: str | None, movie_id: str | None) -> int:
             _refuse_unrated(_DataMovies(ds), movie_id)
             raise UnknownIdError(f"unknown movie id {movie_id!r} in {ds.name} (it has no ratings)")
         return int(found)
-    if not ds.has_titles:  # every movie is 'item 318': no title can match
-        raise _no_titles(ds, str(movie))
-    if str(movie).strip().isdigit():  # "1": movieId 1; "300": refused naming both (as _artifact_movie)
-        return _movie_index(_DataMovies(ds), str(movie).strip())
-    titles = [str(t) for t in ds.item_table()["title"]]
-    try:
-        return int(
-            match_title(str(movie), titles, ds.interactions.item_counts(), ids=ds.interactions.item_map)
-        )
-    except UnknownIdError:
-        _refuse_unrated(_DataMovies(ds), str(movie))
-        raise
+    return _movie_index(_DataMovies(ds), str(movie), id_hint="--movie-id")  # as --rated and _artifact_movie
 
 
 SIMILAR_BY = typer.Option(
@@ -1619,7 +1625,7 @@ def _print_similar(
     """``similar``'s output: the list (JSON or a table titled by ``described``), or the note saying why
     it is empty (``by``: what the list is called, lift or model, and what the artifact reads it by;
     ``by_model``: how this command asks for the model's own list)."""
-    target = art.movie_row(idx)["title"]
+    target = _named(art, idx)
     raw = art.item_map.to_raw(idx)
     try:
         rows = art.similar_rows(raw, k, min_support=min_support, by=by[1])
@@ -1632,7 +1638,7 @@ def _print_similar(
     thin = art.similar_thin_note(raw, by=by[1]) if rows else None  # a list resting on one or two people
     if as_json:
         # the id beside the title: a script joins on ids, and a shop's titles need not be unique
-        head = {"movie": target, "movieId": raw, "by": by[0]}
+        head = {"movie": art.movie_row(idx)["title"], "movieId": raw, "by": by[0]}
         said = note or thin
         print_json({**head, "similar": rows, **({"note": said} if said else {})})
         return

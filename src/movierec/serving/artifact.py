@@ -785,6 +785,18 @@ class Artifact(IdMapped):
         return self._popularity
 
     @property
+    def titles(self) -> list[str]:
+        """Every movie's title by item index ('item 318' for data without titles)."""
+        return [r["title"] for r in self._rows]
+
+    @property
+    def has_titles(self) -> bool:
+        """Whether the training data came with titles, as ``Dataset.has_titles`` says: without them every
+        movie is named by its id ('item 318'), so a title asked of the artifact can only fail, and its
+        messages say where titles come from instead."""
+        return not _untitled(self.titles, self.item_map.ids)
+
+    @property
     def arrays(self) -> dict[str, np.ndarray]:
         """The model's arrays as ``factors.npz`` held them, read and validated once at load (Spark scores
         from them instead of reading the file again)."""
@@ -954,13 +966,12 @@ class Artifact(IdMapped):
     def _title_index(self, text: str) -> int:
         """:meth:`movie_id`'s reading of text, by :func:`movierec.titles.movie_from_text`: the rules
         :meth:`movierec.Recommender.movie_index` reads it by (a movieId in digits, else the one title)."""
-        titles = [r["title"] for r in self._rows]
         return movie_from_text(
             text,
-            titles,
+            self.titles,
             self.item_map,
             self._popularity,
-            titled=not _untitled(titles, self.item_map.ids),
+            titled=self.has_titles,
             no_titles=self._no_titles,
             unrated=self.unrated_movie,
             unknown=lambda said: self._unknown_movie(said, " and no title matches it"),
@@ -983,8 +994,7 @@ class Artifact(IdMapped):
         instead, as the unknown user's line does (it said only "unknown movie id 999999")."""
         from movierec.titles import known_users
 
-        titled = not _untitled([r["title"] for r in self._rows], self.item_map.ids)
-        instead = "one of its movieIds or a title ('Toy Story')" if titled else "one of its movieIds"
+        instead = "one of its movieIds or a title ('Toy Story')" if self.has_titles else "one of its movieIds"
         return (
             f"unknown movie id {movie!r}: the artifact has no ratings of it{why} "
             f"({known_users(self.item_map.ids, 'movies')}); give {instead}"
@@ -1704,11 +1714,10 @@ class Artifact(IdMapped):
         ``id_hint``: the CLI's flag, or "the movieId" in Python); an artifact of data without titles (every
         movie 'item 318') says so and names a movieId instead, as a trained model's
         :meth:`movierec.Recommender.movie_index` does."""
-        titles = [r["title"] for r in self._rows]
         try:
-            return match_title(text, titles, self._popularity, id_hint=id_hint, ids=self.item_map)
+            return match_title(text, self.titles, self._popularity, id_hint=id_hint, ids=self.item_map)
         except UnknownIdError:
-            if _untitled(titles, self.item_map.ids):
+            if not self.has_titles:
                 raise self._no_titles(text) from None
             raise
 

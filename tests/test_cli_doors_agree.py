@@ -1,0 +1,159 @@
+"""A movie given as text is one movie, or one kind of refusal, through every door: ``Recommender.movie_index``,
+an exported artifact's ``movie_id``, and the CLI's ``similar TITLE`` and ``recommend --rated TITLE=STARS``, on
+the training data and with ``--artifact``. All six read text by ``titles.movie_from_text`` (the CLI in its own
+words); before, the CLI had a third copy of the rules, and on data without titles ``similar 3`` was refused
+("this data has no movie titles; give --movie-id 3 instead") where the other doors read movieId 3, '99' was
+the no-titles line where Python says the id is unknown, and 'item 3' (the name a list shows) was movie 3 to
+``--artifact`` and no title to the rest (serving/test_doors_agree.py holds the two Python doors' test)."""
+
+from __future__ import annotations
+
+import json
+import re
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+import movierec
+from clihelp import run_process
+from movierec.errors import MovierecError
+
+#: titled data: '1' is a whole number in two titles (movieId 1 wins), '300' is movieId 300 and the whole
+#: title of another movie (refused naming both), Niagara is in the catalogue with no ratings
+_TITLES = {
+    1: "Toy Story (1995)",
+    2: "Jumanji (1995)",
+    300: "Quiz Show (1994)",
+    51662: "300 (2007)",
+    260: "Star Wars: Episode IV - A New Hope (1977)",
+    1196: "Star Wars: Episode V - The Empire Strikes Back (1980)",
+    6874: "Kill Bill: Vol. 1 (2003)",
+    4011: "Snatch 1 (2000)",
+}
+_TITLED = ["1", " 1 ", "300", "Toy Story", "toy stroy", "Star Wars", "xyzzy qq", "999999", "Niagara", "2939"]
+_TITLED += ["item 1"]
+
+
+def _ratings(path: Path, movies: list[object]) -> Path:
+    """Eight users, each rating most of ``movies`` 1 to 5 (enough 4s and 5s for ease's positives)."""
+    rows = [
+        f"{u},{m},{1 + (u * 3 + n * 2) % 5},{1000 * u + n}"
+        for u in range(1, 9)
+        for n, m in enumerate(movies)
+        if (u + n) % 4 != 0
+    ]
+    path.write_text("userId,movieId,rating,timestamp\n" + "\n".join(rows) + "\n")
+    return path
+
+
+def _kind(message: str) -> str:
+    """What a refusal says, whichever door's words: the line a person reads next differs by door (a flag in
+    the CLI, ``movies=`` in Python), the reason must not."""
+    for kind, said in (
+        ("no titles", r"this data has no movie titles"),
+        ("unrated", r"has no ratings in"),
+        ("id and title", r"is both the movieId"),
+        ("several titles", r"matches \d+ movies"),
+        ("unknown", r"unknown movie id|no movie title matches"),
+    ):
+        if re.search(said, message):
+            return kind
+    return f"unclassified: {message}"
+
+
+def _python(read: Callable[[str], object], text: str) -> str:
+    with warnings.catch_warnings(record=True):  # 'toy stroy' read as Toy Story (1995): said, and read
+        warnings.simplefilter("always")
+        try:
+            return f"movie {read(text)}"
+        except MovierecError as exc:
+            return _kind(str(exc))
+
+
+def _cli(args: list[str], cwd: Path, heading: dict[str, object]) -> str:
+    """The movie a CLI run read (similar's JSON says its movieId; recommend's heading names it: "someone
+    who rated Toy Story (1995) 5"), or the kind of its one-line refusal."""
+    proc = run_process(*args, "-k", "1", *(["--json"] if args[0] == "similar" else []), cwd=cwd)
+    if proc.returncode == 2:
+        lines = proc.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("movierec: error: "), (args, proc.stderr)
+        return _kind(lines[0])
+    assert proc.returncode == 0, (args, proc.stderr)
+    if args[0] == "similar":
+        return f"movie {json.loads(proc.stdout)['movieId']}"
+    first = proc.stdout.splitlines()[0]
+    named = [raw for name, raw in heading.items() if f"rated {name} 5 ·" in first]
+    assert len(named) == 1, (args, first)
+    return f"movie {named[0]}"
+
+
+@pytest.mark.parametrize("titled", ["titles", "no titles", "text ids"])
+def test_every_door_reads_a_movie_given_as_text_as_one_movie(titled: str, tmp_path: Path) -> None:
+    if titled == "titles":
+        movies = tmp_path / "movies.csv"
+        catalogue = {**_TITLES, 2939: "Niagara (1953)"}  # in the catalogue, rated by nobody
+        movies.write_text("movieId,title\n" + "".join(f'{m},"{t}"\n' for m, t in catalogue.items()))
+        data = ["--ratings", str(_ratings(tmp_path / "r.csv", list(_TITLES))), "--movies", str(movies)]
+        ds, texts = movierec.load(data[1], movies=movies), _TITLED
+    elif titled == "no titles":
+        data = ["--ratings", str(_ratings(tmp_path / "r.csv", [1, 3, 5, 8, 13, 21, 34, 55]))]
+        ds, texts = movierec.load(data[1]), ["3", " 3 ", "99", "item 3", "Toy Story"]
+    else:  # IMDb-like text ids and no titles
+        data = ["--ratings", str(_ratings(tmp_path / "r.csv", [f"tt010000{n}" for n in range(8)]))]
+        ds, texts = movierec.load(data[1]), ["tt0100003", "item tt0100003", "99", "Toy Story"]
+    rec = movierec.Recommender(ds, "ease").fit()
+    art = rec.export(tmp_path / "art")
+    raw = rec.dataset.interactions.item_map.to_raw
+    # what the CLI's heading calls each movie: its title, or its movieId where the data has no titles
+    heading = {
+        (t if ds.has_titles else f"movieId {m}"): m
+        for m, t in zip(rec.items["movieId"], rec.items["title"], strict=True)
+    }
+    doors = {
+        "similar": lambda t: ["similar", t, *data],
+        "similar --artifact": lambda t: ["similar", t, "--artifact", str(art.path)],
+        "--rated": lambda t: ["recommend", "--rated", f"{t}=5", *data],
+        "--rated --artifact": lambda t: ["recommend", "--rated", f"{t}=5", "--artifact", str(art.path)],
+    }
+    read: dict[str, dict[str, str]] = {}
+    for text in texts:
+        python = _python(lambda t: raw(rec.movie_index(t)), text)
+        assert _python(art.movie_id, text) == python, text
+        read[text] = {door: _cli(args(text), tmp_path, heading) for door, args in doors.items()}
+        assert set(read[text].values()) == {python}, (text, python, read[text])
+    expected = {
+        "titles": {"1": "movie 1", " 1 ": "movie 1", "300": "id and title", "Toy Story": "movie 1"},
+        "no titles": {"3": "movie 3", " 3 ": "movie 3", "99": "unknown", "item 3": "no titles"},
+        "text ids": {"tt0100003": "movie tt0100003", "99": "unknown", "item tt0100003": "no titles"},
+    }[titled]
+    assert {text: read[text]["similar"] for text in expected} == expected
+    if titled == "titles":
+        seen = {
+            read[t]["similar"] for t in ("toy stroy", "Star Wars", "xyzzy qq", "999999", "Niagara", "2939")
+        }
+        assert seen == {"movie 1", "several titles", "unknown", "unrated"}
+
+
+def test_a_heading_names_a_movie_of_data_without_titles_by_its_movieid(tmp_path: Path) -> None:
+    """IMDb-like ids and no --movies file: ``similar --movie-id tt0100003`` read 'movies like item tt0100003' and
+    ``--rated tt0100003=5`` 'someone who rated item tt0100003 5', an id dressed as a title. Both say
+    'movieId tt0100003', one rule, as the report's grids show such a movie by its id (1c70c91)."""
+    data = ["--ratings", str(_ratings(tmp_path / "r.csv", [f"tt010000{n}" for n in range(8)]))]
+    art = movierec.Recommender(movierec.load(data[1]), "ease").fit().export(tmp_path / "art")
+    for where in (data, ["--artifact", str(art.path)]):
+        for args, heading in (
+            (["similar", "--movie-id", "tt0100003"], "movies like movieId tt0100003 · "),
+            (["recommend", "--rated", "tt0100003=5"], "top 1 for someone who rated movieId tt0100003 5 · "),
+        ):
+            proc = run_process(*args, *where, "-k", "1", cwd=tmp_path)
+            assert proc.returncode == 0 and proc.stdout.startswith(heading), (args, proc.stdout, proc.stderr)
+            assert "item tt" not in proc.stdout
+        twice = run_process(
+            "recommend", "--rated", "tt0100003=5", "--rated", "tt0100003=4", *where, "-k", "1", cwd=tmp_path
+        )
+        assert twice.stderr.strip() == (
+            "movierec: error: --rated: movieId tt0100003 is given twice ('tt0100003=5' and 'tt0100003=4'); "
+            "give each movie once"
+        )
