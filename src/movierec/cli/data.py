@@ -204,7 +204,8 @@ def info_cmd(
         )
     if "time_span" in info:
         ts = info["time_span"]
-        table.add_row("time span", f"{ts['first'][:10]} → {ts['last'][:10]} ({ts['days']:,} days)")
+        span = _span_text(ts["first"], ts["last"])  # '33 minutes' where '0.0 days' said nothing
+        table.add_row("time span", f"{ts['first'][:10]} → {ts['last'][:10]} ({span})")
     if info.get("n_tags") is not None:
         table.add_row("tags", f"{info['n_tags']:,}")
     if info.get("user_features"):  # what cold-users and warp+demographics can use
@@ -213,6 +214,21 @@ def info_cmd(
     print_table(table)
     if drawn is not None:
         console.print(f"{drawn} written to {escape(str(plot))}")
+
+
+def _span_text(first: str, last: str) -> str:
+    """How long a log spans (ISO times), in the unit that says it: '8,213.8 days', '12 days' (a whole
+    number shows no decimals, as a count does elsewhere), and under a day in hours or minutes ('5.5 hours',
+    '33 minutes', 'under a minute'): a log of one afternoon read '(0.0 days)'."""
+    import pandas as pd
+
+    seconds = (pd.Timestamp(last) - pd.Timestamp(first)).total_seconds()
+    for unit, size, digits in (("day", 86400, 1), ("hour", 3600, 1), ("minute", 60, 0)):
+        if seconds >= size:
+            n = round(seconds / size, digits)
+            shown = f"{n:,.0f}" if float(n).is_integer() else f"{n:,.{digits}f}"
+            return f"{shown} {unit}{'' if n == 1 else 's'}"
+    return "under a minute"
 
 
 def _checksum_of(source: str) -> str:
