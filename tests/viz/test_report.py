@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import gzip
 import json
 import os
 import re
@@ -239,7 +241,9 @@ def test_dataset_without_titles_uses_ids(tmp_path: Path) -> None:
 def test_the_similar_grids_of_data_without_titles_show_the_raw_ids(tmp_path: Path) -> None:
     """A --ratings file with IMDb-like ids and no --movies file: the similar grid and the model's own
     neighbours read 'item tt0000011' in every cell under a 'movie' header, an id dressed as a title. They
-    show the movieId as it is, under 'movieId', as ``movierec similar`` lists such data."""
+    show the movieId as it is, under 'movieId', as ``movierec similar`` lists such data; so does the map's
+    hover, which read '<b>item tt0000011</b>' over an empty year and genres (embeddings.csv keeps the
+    'item …' title: test_dataset_without_titles_uses_ids pins it)."""
     from reporthelp import make_ratings
 
     frame = make_ratings(30, 24, 0.4, seed=5)
@@ -261,6 +265,13 @@ def test_the_similar_grids_of_data_without_titles_show_the_raw_ids(tmp_path: Pat
         first = [nb["movieId"] for nb in rows[0]["neighbours"]]
         assert re.findall(r"<td>(tt\d{7}) <span", grid)[: len(first)] == first
     assert "The number beside an id is its lift" in html
+    (packed,) = re.findall(r'<script type="application/octet-stream" data-map="[^"]+">([^<]+)</script>', html)
+    traces = json.loads(gzip.decompress(base64.b64decode(packed)))["data"]
+    shown = [row[0] for trace in traces for row in trace["customdata"]]
+    assert shown and all(re.fullmatch(r"tt\d{7}", name) for name in shown), shown[:3]
+    assert {t["hovertemplate"] for t in traces} == {
+        "<b>movieId %{customdata[0]}</b><br>ratings: %{customdata[3]}<extra></extra>"
+    }
 
 
 def test_embed_command_writes_the_map_alone(tmp_path: Path, movielens_dir: Path) -> None:

@@ -319,6 +319,20 @@ def plotly_js() -> str:
     return get_plotlyjs()
 
 
+def _untitled(frame: pd.DataFrame) -> bool:
+    """Whether :func:`item_frame`'s data came without titles: :meth:`Dataset.item_table` names every movie
+    of such data 'item tt0100000', an id dressed as a title, so a map shows the id as it is instead, as the
+    report's similar grids and ``movierec similar`` do."""
+    ids = frame["movieId"].astype(str)
+    return len(frame) > 0 and bool((frame["title"].astype(str) == "item " + ids).all())
+
+
+def _names(frame: pd.DataFrame, rows: pd.DataFrame) -> pd.Series:
+    """What a map calls each of ``rows`` (a part of ``frame``): its title, or its raw movieId where the
+    data has no titles (:func:`_untitled`)."""
+    return rows["movieId" if _untitled(frame) else "title"].astype(str)
+
+
 def _plot_frame(frame: pd.DataFrame, proj: Projection) -> pd.DataFrame:
     sub = frame.iloc[proj.items].reset_index(drop=True).copy()
     sub["x"] = proj.coords[:, 0]
@@ -402,6 +416,14 @@ def map_figure(frame: pd.DataFrame, proj: Projection, *, title: str = "") -> Any
     shown, colours = _display_genres(sub["genre"], frame["genre"])
     sizes = _sizes(sub["n_ratings"].to_numpy(), 4.0, 22.0)
     years = ["" if pd.isna(y) else str(int(y)) for y in sub["year"]]
+    names = _names(frame, sub)
+    # data without titles has no year or genres either: its hover is the movieId and the count
+    hover = (
+        "<b>%{customdata[0]}</b><br>year: %{customdata[1]}<br>genres: %{customdata[2]}"
+        "<br>ratings: %{customdata[3]}<br>movieId: %{customdata[4]}<extra></extra>"
+        if not _untitled(frame)
+        else "<b>movieId %{customdata[0]}</b><br>ratings: %{customdata[3]}<extra></extra>"
+    )
     fig = go.Figure()
     order = [g for g in colours if g != "other"] + ["other"]
     for g in order:
@@ -411,7 +433,7 @@ def map_figure(frame: pd.DataFrame, proj: Projection, *, title: str = "") -> Any
         part = sub[mask]
         custom = np.column_stack(
             [
-                part["title"].map(html.escape).to_numpy(dtype=object),
+                names[mask].map(html.escape).to_numpy(dtype=object),
                 np.asarray(years, dtype=object)[mask],
                 part["genres"].str.replace("|", ", ", regex=False).map(html.escape).to_numpy(dtype=object),
                 part["n_ratings"].to_numpy(),
@@ -431,10 +453,7 @@ def map_figure(frame: pd.DataFrame, proj: Projection, *, title: str = "") -> Any
                     "line": {"width": 0.4, "color": "white"},
                 },
                 customdata=custom,
-                hovertemplate=(
-                    "<b>%{customdata[0]}</b><br>year: %{customdata[1]}<br>genres: %{customdata[2]}"
-                    "<br>ratings: %{customdata[3]}<br>movieId: %{customdata[4]}<extra></extra>"
-                ),
+                hovertemplate=hover,
             )
         )
     fig.update_layout(
@@ -603,7 +622,7 @@ def static_map(
             ax,
             sub["x"].to_numpy()[top],
             sub["y"].to_numpy()[top],
-            [_short(t) for t in sub["title"].iloc[top]],
+            [_short(t) for t in _names(frame, sub).iloc[top]],
         )
     return save(fig, path)
 
