@@ -434,7 +434,9 @@ def check_genres(
             continue
         if key not in spellings:
             known = sorted(spellings.values())
-            raise ConfigError(f"{label}: unknown genre {g!r}{did_you_mean(g, known)}; known: {', '.join(known)}")
+            raise ConfigError(
+                f"{label}: unknown genre {g!r}{did_you_mean(g, known)}; known: {', '.join(known)}"
+            )
         keys.append(key)
     return keys
 
