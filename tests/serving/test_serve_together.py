@@ -9,8 +9,12 @@ here is made by ``movierec export`` (popularity, --no-check: each export takes a
 
 from __future__ import annotations
 
+import io
+import os
 import random
+import signal
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -53,16 +57,19 @@ def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Artifacts of one folder: ``small`` (ml-latest-small, 0.5–5), ``ten`` (a 1–10 file), ``a`` (data/a/ratings.csv
     with Film titles), ``a-fb`` (a's data plus two feedback ratings), ``b`` (a file also named ratings.csv,
     its movieIds other movies), ``c`` (one more ratings.csv, of
-    movieIds 101-115, untitled), ``a2`` (a's movies, fewer rows, one movie retitled)."""
+    movieIds 101-115, untitled), ``a2`` (a's movies, fewer rows, one movie retitled), ``a3`` (a's movies,
+    other rows, another movie retitled)."""
     root = tmp_path_factory.mktemp("together")
     _ratings_1_to_10(root / "ten.csv")
     _ratings_1_to_10(root / "data" / "a" / "ratings.csv")
     _ratings_1_to_10(root / "data" / "b" / "ratings.csv", seed=1)
     _ratings_1_to_10(root / "data" / "a2" / "ratings.csv", n_users=15)
+    _ratings_1_to_10(root / "data" / "a3" / "ratings.csv", n_users=16)
     _ratings_1_to_10(root / "data" / "c" / "ratings.csv", first=101)
     _movies(root / "data" / "a" / "movies.csv", "Film")
     _movies(root / "data" / "b" / "movies.csv", "Other")
     _movies(root / "data" / "a2" / "movies.csv", "Film", {7: "Film 7: Director's Cut (2001)"})
+    _movies(root / "data" / "a3" / "movies.csv", "Film", {8: "Film 8: Extended (2001)"})
     from movierec.serving.store import FeedbackStore
 
     store = FeedbackStore(root / "fb.db")
@@ -72,7 +79,7 @@ def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     _export(root, "small")
     _export(root, "ten", "--ratings", "ten.csv")
     _export(root, "c", "--ratings", "data/c/ratings.csv")
-    for name in ("a", "b", "a2"):
+    for name in ("a", "b", "a2", "a3"):
         _export(root, name, "--ratings", f"data/{name}/ratings.csv", "--movies", f"data/{name}/movies.csv")
     _export(
         root,
@@ -175,3 +182,94 @@ def test_a_reload_onto_other_data_is_refused_and_the_old_set_serves(root: Path) 
     assert not ok and router.versions() == before, message
     assert f"cannot serve {root / 'a'} and {link} together" in message, message
     assert "two datasets named" not in message and "(ratings and ten)" in message, message
+
+
+def test_two_later_artifacts_are_compared_with_each_other_too(root: Path) -> None:
+    """a2 retitles movie 7 of a's 15 and a3 movie 8: each is within a tenth of a (1 of 15, a note), but a2 and
+    a3 differ in 2 of 15, over a tenth, as the pair alone is refused. Compared with the first only, 'a a2 a3'
+    served with four notes while 'a2 a3 a' was refused: now every pair is compared, in either order."""
+    for order in (("a", "a2", "a3"), ("a2", "a3", "a")):
+        artifacts = [arg for name in order for arg in ("-a", name)]
+        out = _run("serve", "--check", *artifacts, "--db", "none", cwd=root)
+        assert out.returncode == 2 and out.stdout == "" and out.stderr.count("\n") == 1, (order, out)
+        assert out.stderr.startswith(
+            "movierec: error: cannot serve a2 and a3 together, as they learned from different data (two "
+            "datasets named 'ratings'): movieId 7 is Film 7: Director's Cut (2001) in a2 and Film 7 (2001) in "
+            "a3 (2 of the 15 movieIds that a2 and a3 both hold differ in title). Serve each"
+        ), (order, out.stderr)
+    out = _run("serve", "--check", "-a", "a", "-a", "a3", "--db", "none", cwd=root)  # a3 beside a: a note
+    notes = " ".join(out.stderr.split())
+    assert out.returncode == 0 and "1 of the 15 movieIds that a and a3 both hold" in notes, out.stderr
+
+
+def _flip(link: Path, target: str) -> None:
+    """Point ``link`` at ``target`` in one rename, as a deploy does."""
+    tmp = link.with_name(link.name + ".tmp")
+    tmp.unlink(missing_ok=True)
+    tmp.symlink_to(target)
+    tmp.replace(link)
+
+
+def _wait_for(stream: io.StringIO, lines: int) -> list[str]:
+    """The lines ``stream`` holds once it holds ``lines`` or more (the SIGHUP reload runs in a thread)."""
+    deadline = time.monotonic() + 30
+    while len(stream.getvalue().splitlines()) < lines and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return stream.getvalue().splitlines()
+
+
+def test_a_reload_onto_two_versions_says_the_notes_and_health_carries_them(root: Path) -> None:
+    """The notes on two versions of one dataset were said at start and by serve --check, but a reload onto
+    such a set said nothing and GET /health had no field for them. Now POST /admin/reload answers them in
+    ``notes``, the SIGHUP log line is followed by one ``note:`` line each, GET /health carries them (for
+    every served version) and a reload onto a set without any clears them; the schema declares both."""
+    from fastapi.testclient import TestClient
+    from jsonschema import Draft202012Validator
+
+    from movierec.serving.app import ServeSettings
+    from movierec.serving.server import build_server, install_sighup
+
+    link = root / "deployed"
+    _flip(link, "a-fb")
+    asgi, router = build_server([root / "a", link], None, ServeSettings(static=False, api_key="k"))
+    sha = {name: load_artifact(root / name).manifest["dataset"]["sha256"][:12] for name in ("a", "a2")}
+    a = root / "a"
+    expected = [
+        f"{a} and {link} learned from two versions of 'ratings' (sha256 {sha['a']} and {sha['a2']}); "
+        "served together, as their rating scale and movieIds agree",
+        f"1 of the 15 movieIds that {a} and {link} both hold differ in title (movieId 7 is Film 7 (2001) in "
+        f"{a} and Film 7: Director's Cut (2001) in {link}); served together, as the other 14 agree",
+    ]
+    log = io.StringIO()
+    old_handler = signal.getsignal(signal.SIGHUP)
+    try:
+        with TestClient(asgi) as client:
+            spec = client.get("/openapi.json").json()
+            health, reload_result = (
+                Draft202012Validator({**spec, "$ref": f"#/components/schemas/{name}"})
+                for name in ("Health", "ReloadResult")
+            )
+            for name in ("Health", "ReloadResult"):  # extra keys validate: the field must be declared
+                assert "notes" in spec["components"]["schemas"][name]["properties"], name
+            assert client.get("/health").json()["notes"] == []  # a beside its data plus feedback: nothing
+            _flip(link, "a2")
+            answer = client.post("/admin/reload", headers={"X-API-Key": "k"})
+            assert answer.status_code == 200 and answer.json()["notes"] == expected, answer.text
+            reload_result.validate(answer.json())
+            for query in ("", "?model=deployed"):  # the first version's app, and the second's
+                body = client.get("/health" + query).json()
+                assert body["notes"] == expected, body
+                health.validate(body)
+            install_sighup(router, log=log)
+            _flip(link, "a-fb")
+            os.kill(os.getpid(), signal.SIGHUP)
+            assert [line.split(":")[0] for line in _wait_for(log, 1)] == ["reloaded"]
+            time.sleep(0.2)  # no note line follows
+            assert len(log.getvalue().splitlines()) == 1 and client.get("/health").json()["notes"] == []
+            _flip(link, "a2")
+            os.kill(os.getpid(), signal.SIGHUP)
+            said = _wait_for(log, 4)[1:]
+            assert said[0].startswith("reloaded: "), said
+            assert said[1:] == [f"note: {note}" for note in expected], said
+    finally:
+        signal.signal(signal.SIGHUP, old_handler)

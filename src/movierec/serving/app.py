@@ -372,6 +372,7 @@ def create_app(
     app.state.artifact = artifact
     app.state.store = store
     app.state.settings = settings
+    app.state.together_notes = []  # notes on the artifacts served beside this one: the version router sets them
 
     install_error_handlers(app)  # one body shape per status, as the OpenAPI schema declares
     install_docs(app)
@@ -412,8 +413,11 @@ def _movie_routes(app: FastAPI, art: Artifact) -> None:
 
     @app.get("/health", response_model=Health, tags=["service"])
     async def health(request: Request) -> Response:
-        """Liveness and what is being served: model, version, dataset, created-at, item count."""
-        return _json({"status": "ok", **art.info(), "feedback": request.app.state.store is not None})
+        """Liveness and what is being served: model, version, dataset, created-at, item count; ``notes`` on
+        the artifacts served beside it (two versions of one dataset, said by serve at start and on a reload)."""
+        state = request.app.state
+        notes = state.together_notes  # set by the version router (serving.together); [] for one artifact
+        return _json({"status": "ok", **art.info(), "feedback": state.store is not None, "notes": notes})
 
     @app.get("/movies", response_model=MovieList, tags=["movies"])
     async def movies(

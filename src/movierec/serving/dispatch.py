@@ -123,15 +123,19 @@ class ModelRouter:
         self.on_reload = on_reload
         self.on_shutdown = on_shutdown  # the server is stopping: close what it opened (the feedback store)
         self._lock = threading.Lock()
-        #: notes on artifacts served together (two versions of one file, a few retitled movies): serve says them
-        self.notes: list[str] = []
         # raises on a bad artifact, or artifacts of different data (serving.together): the server never starts
-        self.served: tuple[Served, ...] = self._load_all()
+        self.served: tuple[Served, ...]
+        #: notes on the artifacts served together (two versions of one file, a few retitled movies): serve says
+        #: them at start, a reload in its answer and log line, and GET /health in ``notes``
+        self.notes: list[str]
+        self.served, self.notes = self._load_all()
 
     # -- loading -----------------------------------------------------------------------------------
-    def _load_all(self) -> tuple[Served, ...]:
+    def _load_all(self) -> tuple[tuple[Served, ...], list[str]]:
         """Load every path; refuse a version served twice and artifacts that did not learn from the same data
-        (:func:`~movierec.serving.together.check_together`), whose notes become :attr:`notes`."""
+        (:func:`~movierec.serving.together.check_together`). Returns the served set and the notes on it, which
+        each built app also holds as ``state.together_notes`` (its ``GET /health`` answers them), so a request
+        sees the notes of the set it is served by, before a reload or after."""
         from movierec.serving.together import check_together
 
         loaded = []
@@ -154,20 +158,25 @@ class ModelRouter:
             )
             for i, (path, resolved, art) in enumerate(loaded)
         )
-        self.notes = notes
-        return out
+        for served in out:
+            state = getattr(served.app, "state", None)  # a create_app app; a test may build something else
+            if state is not None:
+                state.together_notes = list(notes)
+        return out, notes
 
     def reload(self) -> tuple[bool, str]:
-        """Re-read every artifact path; swap only when all load and verify. Returns ``(ok, message)``."""
+        """Re-read every artifact path; swap only when all load and verify. Returns ``(ok, message)``; the
+        notes on the set serving afterwards are :attr:`notes` (SIGHUP logs them, POST /admin/reload answers them)."""
         with self._lock:  # one reload at a time; requests never wait on this lock
             try:
-                fresh = self._load_all()
+                fresh, notes = self._load_all()
             except MovierecError as exc:
                 if self.on_reload:
                     self.on_reload("refused")
                 return False, f"reload refused, still serving {self.describe()}: {exc}"
             old = self.describe()
             self.served = fresh  # one assignment: a request sees either the old set or the new one
+            self.notes = notes
             if self.on_reload:
                 self.on_reload("ok")
             return True, f"reloaded: {old} -> {self.describe()}"
@@ -287,14 +296,11 @@ class ModelRouter:
             await _send_json(send, 401, {"detail": "missing or wrong API key (X-API-Key or a Bearer token)"})
             return
         ok, message = await asyncio.get_running_loop().run_in_executor(None, self.reload)
+        body = {"modelVersions": self.versions(), "detail": message, "notes": list(self.notes)}
         if ok:
-            await _send_json(
-                send, 200, {"status": "reloaded", "modelVersions": self.versions(), "detail": message}
-            )
+            await _send_json(send, 200, {"status": "reloaded", **body})
         else:
-            await _send_json(
-                send, 422, {"status": "refused", "modelVersions": self.versions(), "detail": message}
-            )
+            await _send_json(send, 422, {"status": "refused", **body})
 
 
 async def _send_json(send: Any, status: int, obj: Any) -> None:

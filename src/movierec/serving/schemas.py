@@ -303,6 +303,12 @@ class ReloadResult(BaseModel):
     detail: str = Field(
         description="One sentence: the versions before and after, or why the reload was refused."
     )
+    notes: list[str] = Field(
+        default_factory=list,
+        description="Notes on the artifacts serving after the call, as GET /health's `notes`: served together "
+        "though they learned from two versions of one dataset (another checksum, a few movies retitled); "
+        "empty when there is nothing to note.",
+    )
 
 
 class Alive(BaseModel):
@@ -391,4 +397,11 @@ class Health(BaseModel):
         default=None,
         description="Visitor features POST /recommendations accepts (fields, and the known genders and "
         "occupations); null when the model was exported without user features.",
+    )
+    notes: list[str] = Field(
+        default_factory=list,
+        description="Notes on the artifacts served together (movierec serve -a A -a B): one sentence each where "
+        "two learned from two versions of one dataset (another checksum) or name a few movies by other titles; "
+        "they are served, and serve said the same at start or on a reload. Empty with one artifact, or nothing "
+        "to note.",
     )

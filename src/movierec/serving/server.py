@@ -69,14 +69,17 @@ def build_server(
 
 
 def install_sighup(router: ModelRouter, log: Any = None) -> None:
-    """Reload on SIGHUP, in a background thread so the event loop keeps answering while it loads."""
+    """Reload on SIGHUP, in a background thread so the event loop keeps answering while it loads. Logs one
+    line (``reloaded: …`` or ``warning: reload refused …``), then after a reload one ``note: …`` line per note
+    on the artifacts now served together (two versions of one dataset), as ``serve`` says them at start."""
     if not hasattr(signal, "SIGHUP"):  # pragma: no cover - Windows has no SIGHUP
         return
     stream = log or sys.stderr
 
     def run() -> None:
         ok, message = router.reload()
-        print(("" if ok else "warning: ") + message, file=stream, flush=True)
+        notes = [f"note: {note}" for note in router.notes] if ok else []  # refused: said when that set loaded
+        print("\n".join([("" if ok else "warning: ") + message, *notes]), file=stream, flush=True)
 
     def handler(_signum: int, _frame: Any) -> None:
         threading.Thread(target=run, name="movierec-reload", daemon=True).start()

@@ -30,6 +30,7 @@ What is refused and what is let through, from what an artifact holds:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import combinations
 from typing import Any
 
 from movierec.errors import ConfigError
@@ -45,14 +46,18 @@ def check_together(named: Sequence[tuple[str, Any]]) -> list[str]:
     """Refuse (:class:`ConfigError`, one line naming both artifacts, what differs and how to go on) artifacts
     that did not learn from the same data; return the notes on those that may be served together.
 
-    ``named``: ``(path as typed, loaded Artifact)`` in serving order. Each later artifact is compared with the
-    first, which the page and ``GET /health`` describe."""
+    ``named``: ``(path as typed, loaded Artifact)`` in serving order. Every pair is compared, the first (which
+    the page and ``GET /health`` describe) with each later one before the later ones with each other: a share
+    of retitled movies is no equality that carries over, so two later artifacts each retitling up to a tenth
+    of the first's movies, but other ones, can differ from each other in more than a tenth (and share fewer
+    than half of their movieIds, or differ in rating step where the first recorded none). Compared with the
+    first only, such a set served, while the two alone, or in another order, were refused."""
     if len(named) < 2:
         return []
-    first_path, first = named[0]
+    first_path = named[0][0]
     notes: list[str] = []
-    for path, art in named[1:]:
-        notes += _pair(first_path, first, path, art)
+    for (a_path, a), (b_path, b) in combinations(named, 2):  # (first, 2nd), (first, 3rd), …, (2nd, 3rd), …
+        notes += _pair(a_path, a, b_path, b, first_path)
     return notes
 
 
@@ -120,8 +125,9 @@ def _id_order(text: str) -> tuple[int, int | str]:
     return (0, int(text)) if text.isdigit() else (1, text)
 
 
-def _pair(a_path: str, a: Any, b_path: str, b: Any) -> list[str]:
-    """The refusal of ``b`` beside ``a``, or the notes on serving them together."""
+def _pair(a_path: str, a: Any, b_path: str, b: Any, first_path: str) -> list[str]:
+    """The refusal of ``b`` beside ``a``, or the notes on serving them together; ``first_path`` is the
+    artifact the page and POST /feedback follow (``a``, unless both are later ones)."""
     name_a, name_b = str(a.dataset_name), str(b.dataset_name)
     sha_a, sha_b = (str((art.manifest.get("dataset") or {}).get("sha256") or "") for art in (a, b))
     scales, steps = _scales_differ(a, b)
@@ -130,7 +136,7 @@ def _pair(a_path: str, a: Any, b_path: str, b: Any) -> list[str]:
     if scales:
         why.append(
             f"{b_path} {_scale_words(b, steps)} and {a_path} {_scale_words(a, steps).removeprefix('rates ')}, "
-            f"and the page's stars and what POST /feedback accepts follow {a_path}, the first"
+            f"and the page's stars and what POST /feedback accepts follow {first_path}, the first"
         )
     same_data = _base(name_a) == _base(name_b)
     if not same_data:
