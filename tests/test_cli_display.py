@@ -445,7 +445,8 @@ def test_every_list_row_is_one_line_at_80_columns() -> None:
 def test_a_list_of_data_without_titles_has_no_title_column_repeating_the_id(tmp_path: Path) -> None:
     """A ratings file of one's own without --movies listed 'tt0114716 │ item tt0114716': the title column
     repeated every id (16 of 80 columns for IMDb ids), in recommend, --explain and similar alike. It is left
-    out; the ids and the reasons stay, and with titles the column is back."""
+    out; the ids and the reasons stay (a reason reads 'movieId tt0001000', as a heading names such a movie), and
+    with titles the column is back."""
     ratings = tmp_path / "ratings.csv"
     rows = [f"u{u},tt{1000 + (u * 3 + j) % 12:07d},{1 + (u + j) % 5}" for u in range(30) for j in range(6)]
     ratings.write_text("userId,movieId,rating\n" + "\n".join(rows) + "\n")
@@ -462,7 +463,7 @@ def test_a_list_of_data_without_titles_has_no_title_column_repeating_the_id(tmp_
         assert all(re.fullmatch(r"tt\d{7}", row[1]) for row in body if row[0]), proc.stdout
         assert all(cell_len(line) <= 80 for line in proc.stdout.splitlines()), proc.stdout
         if "--explain" in args:
-            assert any(row[-1].startswith("item tt") for row in body), proc.stdout  # a reason names its id
+            assert any(row[-1].startswith("movieId tt") for row in body), proc.stdout  # a reason names its id
     titles = tmp_path / "titles.csv"
     titles.write_text("movieId,title\n" + "\n".join(f"tt{1000 + i:07d},Film {i} (2001)" for i in range(12)))
     proc = run(*"recommend --user u1 -m ease -k 3 --ratings".split(), str(ratings), "--movies", str(titles))

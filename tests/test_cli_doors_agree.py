@@ -32,8 +32,8 @@ _TITLES = {
     6874: "Kill Bill: Vol. 1 (2003)",
     4011: "Snatch 1 (2000)",
 }
-_TITLED = ["1", " 1 ", "300", "Toy Story", "toy stroy", "Star Wars", "xyzzy qq", "999999", "Niagara", "2939"]
-_TITLED += ["item 1"]
+_TITLED = ["1", " 1 ", "300", "Toy Story", "toy stroy", "Star Wars", "xyzzy qq", "999999", " 999999 "]
+_TITLED += ["Niagara", "2939", "item 1"]
 
 
 def _ratings(path: Path, movies: list[object]) -> Path:
@@ -56,7 +56,10 @@ def _kind(message: str) -> str:
         ("unrated", r"has no ratings in"),
         ("id and title", r"is both the movieId"),
         ("several titles", r"matches \d+ movies"),
-        ("unknown", r"unknown movie id|no movie title matches"),
+        # a number that is neither a movieId nor a title is an unknown id in every door (similar 999999
+        # said "no movie title matches '999999'", where Python said "unknown movie id")
+        ("unknown", r"unknown movie id"),
+        ("no title matches", r"no movie title matches"),
     ):
         if re.search(said, message):
             return kind
@@ -102,7 +105,7 @@ def test_every_door_reads_a_movie_given_as_text_as_one_movie(titled: str, tmp_pa
         ds, texts = movierec.load(data[1]), ["3", " 3 ", "99", "item 3", "Toy Story"]
     else:  # IMDb-like text ids and no titles
         data = ["--ratings", str(_ratings(tmp_path / "r.csv", [f"tt010000{n}" for n in range(8)]))]
-        ds, texts = movierec.load(data[1]), ["tt0100003", "item tt0100003", "99", "Toy Story"]
+        ds, texts = movierec.load(data[1]), ["tt0100003", " tt0100003 ", "item tt0100003", "99", "Toy Story"]
     rec = movierec.Recommender(ds, "ease").fit()
     art = rec.export(tmp_path / "art")
     raw = rec.dataset.interactions.item_map.to_raw
@@ -126,14 +129,21 @@ def test_every_door_reads_a_movie_given_as_text_as_one_movie(titled: str, tmp_pa
     expected = {
         "titles": {"1": "movie 1", " 1 ": "movie 1", "300": "id and title", "Toy Story": "movie 1"},
         "no titles": {"3": "movie 3", " 3 ": "movie 3", "99": "unknown", "item 3": "no titles"},
-        "text ids": {"tt0100003": "movie tt0100003", "99": "unknown", "item tt0100003": "no titles"},
+        # ' tt0100003 ' as ' 3 ': the spaces around a text id are no part of it (it was the no-titles line)
+        "text ids": {"tt0100003": "movie tt0100003", " tt0100003 ": "movie tt0100003", "99": "unknown"}
+        | {"item tt0100003": "no titles"},
     }[titled]
     assert {text: read[text]["similar"] for text in expected} == expected
     if titled == "titles":
-        seen = {
-            read[t]["similar"] for t in ("toy stroy", "Star Wars", "xyzzy qq", "999999", "Niagara", "2939")
+        seen = {t: read[t]["similar"] for t in ("toy stroy", "Star Wars", "xyzzy qq", "999999", " 999999 ")}
+        assert seen == {
+            "toy stroy": "movie 1",
+            "Star Wars": "several titles",
+            "xyzzy qq": "no title matches",  # text that is no title: "did you mean", not an unknown id
+            "999999": "unknown",
+            " 999999 ": "unknown",
         }
-        assert seen == {"movie 1", "several titles", "unknown", "unrated"}
+        assert {read[t]["similar"] for t in ("Niagara", "2939")} == {"unrated"}
 
 
 def test_a_heading_names_a_movie_of_data_without_titles_by_its_movieid(tmp_path: Path) -> None:
@@ -157,3 +167,37 @@ def test_a_heading_names_a_movie_of_data_without_titles_by_its_movieid(tmp_path:
             "movierec: error: --rated: movieId tt0100003 is given twice ('tt0100003=5' and 'tt0100003=4'); "
             "give each movie once"
         )
+
+
+def test_notes_json_and_reasons_name_a_movie_of_data_without_titles_by_its_movieid(tmp_path: Path) -> None:
+    """The sentences the artifact words for the CLI, the API's ``note`` and the page, and the Recommender's
+    warnings, name a movie of data without titles as the headings do: "only 2 people liked movieId
+    tt0100003", "every movie lift links to movieId tt0100003 has fewer than 50 …", and a reason of
+    ``--explain`` reads 'movieId tt0100001' (all read 'item tt0100003', an id dressed as a title).
+    ``similar --json``'s ``movie`` (a title, a string) is the raw id as text, 'tt0100003'."""
+    data = ["--ratings", str(_ratings(tmp_path / "r.csv", [f"tt010000{n}" for n in range(8)]))]
+    rec = movierec.Recommender(movierec.load(data[1]), "ease").fit()
+    art = rec.export(tmp_path / "art")
+    thin = "only 2 people liked movieId tt0100003 in training (ratings ≥ 4): the list is the other movies"
+    empty = "every movie lift links to movieId tt0100003 has fewer than 50 training ratings"
+    assert (art.similar_thin_note("tt0100003") or "").startswith(thin)  # the API's note, the page's
+    assert art.similar_empty_reason("tt0100003", 50).startswith(empty)
+    for min_support, said in ((None, thin), (50, empty)):
+        with pytest.warns(UserWarning) as caught:
+            rec.similar("tt0100003", k=2, min_support=min_support)
+        assert any(str(w.message).startswith(said) for w in caught), [str(w.message) for w in caught]
+    for where in (data, ["--artifact", str(art.path)]):
+        listed = run_process("similar", "--movie-id", "tt0100003", *where, "-k", "2", "--json", cwd=tmp_path)
+        out = json.loads(listed.stdout)
+        assert (out["movie"], out["movieId"], out["note"][: len(thin)]) == ("tt0100003", "tt0100003", thin)
+        shown = run_process("similar", "--movie-id", "tt0100003", *where, "-k", "2", cwd=tmp_path)
+        assert f"note: {thin}" in " ".join(shown.stderr.split()), shown.stderr
+        none = run_process("similar", "--movie-id", "tt0100003", *where, "-k", "2", "--min-support", "50")
+        assert f"note: {empty}" in " ".join(none.stderr.split()), none.stderr
+        explained = run_process(
+            "recommend", "--rated", "tt0100003=5", "--rated", "tt0100001=4", *where, "-k", "3", "--explain",
+            cwd=tmp_path, env={"COLUMNS": "80"},
+        )  # fmt: skip
+        assert explained.returncode == 0, explained.stderr
+        assert "movieId tt0100001 │" in explained.stdout and "movieId tt0100003 │" in explained.stdout
+        assert "item tt" not in explained.stdout + shown.stdout + shown.stderr + none.stderr

@@ -321,7 +321,8 @@ def test_a_text_movie_id_where_a_title_goes_is_that_movie(
     did you mean --movie-id SKU-000318, …?", where ``similar 318`` lists movies like movieId 318. A text id
     the data has is now that movie with titles or without, as ``--rated``, ``movierec.Recommender`` and an
     artifact's methods read it (titles.movie_from_text); a title asked of data without titles still names
-    the most-rated movie's id."""
+    the most-rated movie's id. ' SKU-000318 ' is that movie too, as ' 318 ' is movieId 318 (it was read as a
+    title)."""
     ratings = tmp_path / "shop.csv"
     rows = [("u_1", "SKU-000318"), ("u_1", "SKU-000020"), ("u_2", "SKU-000020"), ("u_2", "SKU-000030")]
     rows += [("u_3", "SKU-000020"), ("u_3", "SKU-000318")]
@@ -335,7 +336,7 @@ def test_a_text_movie_id_where_a_title_goes_is_that_movie(
     movies.write_text(
         "item,title\nSKU-000318,Toy Story (1995)\nSKU-000020,Heat (1995)\nSKU-000030,Alien (1979)\n"
     )
-    for how in (["SKU-000318"], ["--movie-id", "SKU-000318"]):
+    for how in (["SKU-000318"], [" SKU-000318 "], ["--movie-id", "SKU-000318"]):  # spaces: as ' 318 '
         code, out, err = run_cli(
             ["similar", *cols, "--movies", str(movies), *how, "-k", "1", "--json"], capsys
         )

@@ -1070,7 +1070,7 @@ class Recommender:
         if not keep.any():
             support = np.bincount(pairs.indices, minlength=n)
             floor = default_min_support(support) if min_support is None else int(min_support)
-            title = str(self.items["title"].iloc[i])
+            title = self._named(i)
             reason = (
                 empty_lift_reason(title, self.threshold, 'by="model"')
                 if by == "lift" and not linked
@@ -1093,9 +1093,17 @@ class Recommender:
 
         likes = int(np.count_nonzero(positives.indices == i))
         threshold = None if self.dataset.interactions.interactions_only else self.threshold
-        note = thin_note(str(self.items["title"].iloc[i]), likes, threshold)
+        note = thin_note(self._named(i), likes, threshold)
         if note is not None:
             warnings.warn(note, UserWarning, stacklevel=_outside_movierec())
+
+    def _named(self, i: int) -> str:
+        """How a warning names movie ``i`` (:func:`movierec.titles.movie_named`): its title, or ``movieId
+        tt0100003`` for data without titles, as ``movierec similar``'s notes and the API's do."""
+        from movierec.titles import movie_named
+
+        raw = self.dataset.interactions.item_map.to_raw(i)
+        return movie_named(self.items["title"].iloc[i], raw, titled=self.dataset.has_titles)
 
     @refuses_foreign_keywords(SIMILAR_MISNAMED)
     def similar_users(self, user_id: object, k: int = 10) -> pd.DataFrame:

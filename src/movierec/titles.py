@@ -37,6 +37,7 @@ __all__ = [
     "genre_spellings",
     "match_title",
     "movie_from_text",
+    "movie_named",
     "no_titles",
     "outside_movierec",
     "respelled",
@@ -44,6 +45,7 @@ __all__ = [
     "shorten_title",
     "suggest_titles",
     "title_keys",
+    "unknown_movie_id",
     "unrated_movie",
     "warn_if_respelled",
 ]
@@ -230,7 +232,8 @@ def movie_from_text(
     (:meth:`movierec.serving.artifact.Artifact.movie_id`) both read it by, so a notebook's ``rec`` and
     ``rec.export(path)`` answer a text the same (tests/serving/test_doors_agree.py):
 
-    - a text id the data has (``"tt0114709"``, ``"m1"``) is that movie, before any title;
+    - a text id the data has (``"tt0114709"``, ``"m1"``, ``" SKU-000318 "``: the spaces around it dropped, as
+      around a number) is that movie, before any title;
     - data without titles (``titled`` false: every movie is 'item 318') takes a movieId in digits, and
       anything else is ``no_titles(text)``, which says where titles come from;
     - otherwise the one title :func:`match_title` finds, a near spelling warned of at the caller's line;
@@ -238,7 +241,8 @@ def movie_from_text(
       'Kill Bill: Vol. 1' and 25 more) or none does, and is refused naming both where it is also another
       movie's whole title ("300": movieId 300, Quiz Show, and the film 300);
     - a catalogue movie nobody rated is ``unrated(text)``'s sentence ("Niagara (1953) has no ratings in
-      …"), and a number that is neither a movieId nor a title ``unknown(text)``'s line.
+      …"), and a number that is neither a movieId nor a title ``unknown(number)``'s line (the digits
+      without the spaces around them; :func:`unknown_movie_id` words it for the artifact and the CLI).
 
     ``titles`` and ``support`` (ratings per movie, most-rated first among equal matches) are by item index,
     ``ids`` is the raw movieId map; the three callables word the messages in each door's own terms, and so
@@ -249,7 +253,7 @@ def movie_from_text(
     CLI's heading: "movies like Toy Story (1995)").
     """
     if ids.ids.dtype.kind not in "iu":
-        found = ids.get(text)
+        found = ids.get(text.strip())  # ' SKU-000318 ' as ' 318 ': the spaces around an id are no part of it
         if found is not None:
             return int(found)  # text ids ("m1", "tt0114709"): an id before a title
     digits = text.strip().isdigit()
@@ -257,7 +261,7 @@ def movie_from_text(
     if not titled:  # every movie is 'item 318': no title can match
         if by_id is not None:
             return int(by_id)
-        raise UnknownIdError(unknown(text)) if digits else no_titles(text)
+        raise UnknownIdError(unknown(text.strip())) if digits else no_titles(text)
     try:
         found = match_title(text, titles, support, id_hint=id_hint, ids=ids)
     except ConfigError:  # several titles hold it: "1" is movieId 1, not 'Kill Bill: Vol. 1' and 25 more
@@ -269,7 +273,7 @@ def movie_from_text(
             return int(by_id)
         said = unrated(text)  # Niagara: in the catalogue, rated by nobody
         if said is not None or digits:  # Surprise's text ids: the id is unknown, not "try … the movieId"
-            raise UnknownIdError(said or unknown(text)) from None
+            raise UnknownIdError(said or unknown(text.strip())) from None  # '999999', not ' 999999 '
         raise
     if by_id is not None and int(by_id) != found:
         number, title, by_number = text.strip(), titles[found], titles[int(by_id)]
@@ -296,6 +300,31 @@ def no_titles(query: str, ids: _Ids, example: object, *, movies_hint: str, id_hi
     text = query.strip()
     raw = text if ids.get(text) is not None else example
     return UnknownIdError(f"this data has no movie titles (pass {movies_hint}); give {id_hint} {raw} instead")
+
+
+def movie_named(title: object, raw: object, *, titled: bool) -> str:
+    """How a sentence or a heading names a movie: its ``title``, or ``movieId tt0100003`` (``raw``, the
+    movieId as the data spells it) where the data has no titles (``titled`` false: a ratings file loaded
+    without a movies file, every title 'item tt0100003', an id dressed as a title: "only 2 people liked
+    item tt0100003"). The CLI's headings, the notes on a similar list (``movierec similar``'s, the API's
+    ``note``, the page's, ``Recommender.similar``'s warnings) and the CLI's 'because' cells name a movie by
+    it, as the report's grids and maps show such a movie by its id."""
+    return str(title) if titled else f"movieId {raw}"
+
+
+def unknown_movie_id(movie: object, where: str, ids: Any, *, titled: bool, why: str = "") -> str:
+    """The one line for a movieId ``where`` ("the artifact", a dataset's name) has no ratings of, with the
+    ids it has (:func:`known_users`) and what to give instead: "unknown movie id '999999': the artifact has
+    no ratings of it and no title matches it (its 8 movies have ids 1 to 51662, with gaps); give one of its
+    movieIds or a title ('Toy Story')". ``why`` follows "no ratings of it" (" and no title matches it" for a
+    number given as text); ``titled`` false (data without titles) asks for a movieId only. The artifact's
+    Python methods and the CLI (``similar 999999``, ``--rated 999999=5``, with or without ``--artifact``)
+    say it, so a number that is neither a movieId nor a title reads alike in every door."""
+    instead = "one of its movieIds or a title ('Toy Story')" if titled else "one of its movieIds"
+    return (
+        f"unknown movie id {movie!r}: {where} has no ratings of it{why} "
+        f"({known_users(ids, 'movies')}); give {instead}"
+    )
 
 
 def first_repeat(movies: Iterable[int]) -> tuple[int, int] | None:

@@ -1130,12 +1130,15 @@ def _print_list(
     # a count: 274, not 274.000 (the fallback's, or popularity's own list: Python's list prints it so too)
     digits = 0 if fallback else shown_decimals([r["score"] for r in rows])
     cells: list[list[str]] = []
+    # data without titles (every title 'item tt0100003'): a reason is named as the heading names a movie,
+    # 'movieId tt0100003' (the table drops such a title column: list_table)
+    titled = not rows or any(str(r["title"]) != f"item {r['movieId']}" for r in rows)
     for n, r in enumerate(rows, 1):
         row = [str(n), str(r["movieId"]), str(r["title"]), f"{r['score']:.{digits}f}"]
         row += [f"{r['predictedRating']:.2f}"] if with_rating else []
         # one reason a line: joined by '; ' the terminal broke them anywhere ('Back to the Future' / '(1985)')
-        last = "\n".join(b["title"] for b in r.get("because") or []) if because else str(r.get("ratings", ""))
-        cells.append([*row, last])
+        reasons = [movie_named(b["title"], b["movieId"], titled=titled) for b in r.get("because") or []]
+        cells.append([*row, "\n".join(reasons) if because else str(r.get("ratings", ""))])
     # the clipped predicted rating goes first where titles would wrap: 5.00 on most rows of a top 10, it
     # tells less than the title, and the score beside it is that rating shrunk (the caption says so)
     table = list_table(
@@ -1196,21 +1199,20 @@ def _named(movies: Any, idx: int) -> str:
     no titles, whose 'item tt0100000' read as a title ("movies like item tt0100000"); the report's grids
     show such a movie by its raw id too. ``movies``: an artifact or :class:`_DataMovies`."""
     row = movies.movie_row(idx)
-    return str(row["title"]) if movies.has_titles else f"movieId {row['movieId']}"
+    return movie_named(row["title"], row["movieId"], titled=movies.has_titles)
 
 
 def _unknown_movie(movies: Any, text: str) -> str:
-    """The line for a number that is neither a movieId nor a title: with titles, the words the CLI has
-    always used; without, that the id is unknown and which ids there are (Python's words)."""
-    if movies.has_titles:
-        return f"no movie title matches {text!r}; try part of the title or the movieId"
-    from movierec.titles import known_users
+    """The line for a number that is neither a movieId nor a title, in the artifact's Python words
+    (:func:`movierec.titles.unknown_movie_id`): "unknown movie id '999999': r has no ratings of it and no
+    title matches it (its 8 movies have ids 1 to 51662, with gaps); give one of its movieIds or a title
+    ('Toy Story')". With titles it read "no movie title matches '999999'; try part of the title or the
+    movieId", as if the number were a misspelt title, where Python said the id is unknown."""
+    from movierec.titles import unknown_movie_id
 
     where = movies.ds.name if isinstance(movies, _DataMovies) else "the artifact"
-    return (
-        f"unknown movie id {text!r}: {where} has no ratings of it "
-        f"({known_users(movies.item_map.ids, 'movies')}); give one of its movieIds"
-    )
+    why = " and no title matches it" if movies.has_titles else ""
+    return unknown_movie_id(text, where, movies.item_map.ids, titled=movies.has_titles, why=why)
 
 
 def _visitor_pairs(art: Any, rated: list[str]) -> list[tuple[object, float]]:
@@ -1459,7 +1461,7 @@ def _jsonid(v: Any) -> Any:
 
 # --- fuzzy title lookup (movierec.titles; re-exported for older imports) ----------------------
 
-from movierec.titles import fold_title, match_title  # noqa: E402
+from movierec.titles import fold_title, match_title, movie_named  # noqa: E402
 
 __all__ = ["fold_title", "match_title"]
 
@@ -1638,7 +1640,10 @@ def _print_similar(
     thin = art.similar_thin_note(raw, by=by[1]) if rows else None  # a list resting on one or two people
     if as_json:
         # the id beside the title: a script joins on ids, and a shop's titles need not be unique
-        head = {"movie": art.movie_row(idx)["title"], "movieId": raw, "by": by[0]}
+        # ``movie`` is the title, or the movieId as text where the data has no titles ('tt0100003', not
+        # 'item tt0100003': an id dressed as a title, which no --movies file gave)
+        movie = art.movie_row(idx)["title"] if art.has_titles else str(raw)
+        head = {"movie": movie, "movieId": raw, "by": by[0]}
         said = note or thin
         print_json({**head, "similar": rows, **({"note": said} if said else {})})
         return

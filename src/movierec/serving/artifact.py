@@ -43,11 +43,13 @@ from movierec.titles import (
     genre_spellings,
     match_title,
     movie_from_text,
+    movie_named,
     no_titles,
     outside_movierec,
     respelled,
     search_key,
     suggest_titles,
+    unknown_movie_id,
     unrated_movie,
 )
 
@@ -992,13 +994,7 @@ class Artifact(IdMapped):
     def _unknown_movie(self, movie: object, why: str = "") -> str:
         """The one line for a movieId the artifact has no ratings of: which ids it has and what to give
         instead, as the unknown user's line does (it said only "unknown movie id 999999")."""
-        from movierec.titles import known_users
-
-        instead = "one of its movieIds or a title ('Toy Story')" if self.has_titles else "one of its movieIds"
-        return (
-            f"unknown movie id {movie!r}: the artifact has no ratings of it{why} "
-            f"({known_users(self.item_map.ids, 'movies')}); give {instead}"
-        )
+        return unknown_movie_id(movie, "the artifact", self.item_map.ids, titled=self.has_titles, why=why)
 
     def raw_item(self, i: int) -> int | str:
         """The raw movieId of item index ``i`` as JSON wants it (int or str)."""
@@ -1638,7 +1634,7 @@ class Artifact(IdMapped):
         i = self.item_index(movie_raw_id)
         likes = int(self._lift_positives()[1][i])
         threshold = None if self.interactions_only else self.implicit_threshold
-        return thin_note(str(self._rows[i]["title"]), likes, threshold)
+        return thin_note(self.named(i), likes, threshold)
 
     def similar_empty_reason(
         self,
@@ -1656,7 +1652,7 @@ class Artifact(IdMapped):
         by = self.similar_by(by)
         floor = self.min_support if min_support is None else int(min_support)
         floor_hid = floor > 0 and bool(self.similar_rows(movie_raw_id, 1, min_support=0, by=by))
-        title = str(self._rows[i]["title"])
+        title = self.named(i)  # 'movieId tt0100003' where the data has no titles, not 'item tt0100003'
         if by == "lift" and self._lift is not None and self._lift.indptr[i] == self._lift.indptr[i + 1]:
             return empty_lift_reason(title, self.implicit_threshold)
         return empty_similar_reason(
@@ -1740,6 +1736,12 @@ class Artifact(IdMapped):
 
     def movie_row(self, i: int) -> dict[str, Any]:
         return {**self._rows[i], "ratings": int(self._popularity[i])}
+
+    def named(self, i: int) -> str:
+        """How a sentence names movie ``i`` (:func:`movierec.titles.movie_named`): its title, or ``movieId
+        tt0100003`` for data without titles, whose 'item tt0100003' is an id dressed as a title."""
+        row = self._rows[i]
+        return movie_named(row["title"], row["movieId"], titled=self.has_titles)
 
     def movie(self, movie_id: object) -> dict[str, Any]:
         """One movie's row (``UnknownIdError`` for an id the artifact does not know)."""
