@@ -130,4 +130,4 @@ def test_an_experiment_file_records_and_reloads_the_encoding(
 
     config.write_text(config.read_text().replace("windows-1252", "klingon"))
     bad = run_process("compare", "--config", str(config), cwd=tmp_path)
-    assert bad.returncode == 2 and "dataset.encoding: unknown text encoding 'klingon'" in bad.stderr
+    assert bad.returncode == 2 and "[dataset] encoding: unknown text encoding 'klingon'" in bad.stderr
