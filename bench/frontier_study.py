@@ -62,6 +62,17 @@ in the blend at best the start blend itself (0.1875; its best fifth-term row 0.1
 0.1858. Since 2026-12-05 ease's class default has κ 20; these rows keep κ 0 (:func:`_create`), as they
 were recorded and as ``ensemble``'s own ease base does.
 
+One more, the same way (``--only higher-ease``, 433 s at load 3–6, 6.7 min of CPU; 10 s per setting and
+split): :func:`higher_ease`, higher-order EASE (Steck & Liang 2021, RecSys), ease's defaults plus a linear
+term in indicator features of the 1000, 4000 or 16000 movie pairs co-rated by the most users (by 19+, 12+,
+7+ of the 610), λ_C 300–10⁴ (:data:`HIGHER_EASE_L2`, placed after probes), fitted by alternating exact ridge
+solves with the paper's constraint on C kept exactly (:func:`_higher_ease_check`): alone at best 0.1814
+(1000 pairs, λ_C 3000) against ease's 0.1812, chosen on two splits 0.1811; in the blend at best the start
+blend itself (0.1875; its best fifth-term row 0.1872), chosen on two splits 0.1872. The pair term only
+costs as λ_C falls (alone 0.1738 at 16000 pairs, λ_C 300): among 610 users a pair co-rated by 7–20 of
+them is likely too thin a feature to learn from (the paper's gains were on ML-20M, Netflix and MSD, 10⁵ users
+and more). Like the ∞-AE rows, these keep ease at κ 0; far below stop 46's bar.
+
 The test part is never read. Until itemitem._topk_rows settled ties (2026-12-04) rp3beta kept its 200 largest weights
 by ``np.argpartition``, which broke ties by the SIMD code numpy dispatches: ``--protocol mlls``'s rows were
 recorded that way on AVX2 and read otherwise on AVX-512 (rp3beta alone 0.1654 against 0.1653; 6 of the first
@@ -82,6 +93,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Self, cast
 
 import numpy as np
+import scipy.linalg as sla
 import scipy.sparse as sp
 from scipy.sparse.linalg import svds
 
@@ -868,9 +880,140 @@ def inf_ae(splits: list[dict[str, Any]], base: float, grid: list[dict[str, Any]]
     return _fifth("inf-ae", "inf-AE", _inf_ae_settings(splits), splits, base, grid)
 
 
+#: higher-order EASE's grid: the number of item pairs kept (those co-rated by the most users) and λ_C, the
+#: pair weights' L2 penalty; B's λ, γ and δ are ease's defaults. λ_C was placed after probes on the first
+#: split (alone, 4000 pairs: λ_C 300, 1000, 3000, 1e4, 1e5 read 0.1902, 0.1931, 0.1948, 0.1950, 0.1951 against
+#: ease's 0.1950) and a first run over λ_C 20, 100, 500, 2500 (all three splits, stopped after 8 of 12
+#: settings: alone 0.1240–0.1755 at 20 and 100, 0.1790–0.1813 at 500 and 2500; in the blend at most 0.1874,
+#: below the start blend's 0.1875)
+HIGHER_EASE_PAIRS = (1000, 4000, 16000)
+HIGHER_EASE_L2 = (300.0, 1000.0, 3000.0, 10000.0)
+#: alternations of C given B and B given C after B starts as ease's (C = 0)
+HIGHER_EASE_STEPS = 3
+
+
+def _pair_features(x: sp.csr_matrix, m: int) -> tuple[np.ndarray, sp.csr_matrix, int]:
+    """The ``m`` item pairs (i < j) co-rated by the most users (ties by index), Z (users × pairs,
+    Z_u,(i,j) = X_ui · X_uj) and the fewest users who co-rated a kept pair (the threshold ``m`` amounts to)."""
+    co = sp.triu(sp.csr_matrix(x.T @ x), k=1).tocoo()
+    order = np.lexsort((co.col, co.row, -co.data))[:m]
+    pairs = np.stack([co.row[order], co.col[order]], axis=1).astype(np.int64)
+    xc = sp.csc_matrix(x)
+    z = sp.csr_matrix(xc[:, pairs[:, 0]].multiply(xc[:, pairs[:, 1]]))
+    return pairs, z, int(co.data[order].min()) if m else 0
+
+
+def _ease_given(x: np.ndarray, xw: np.ndarray, target_w: np.ndarray, l2: float) -> np.ndarray:
+    """X·B for B = argmin ‖Tw − Xw·B‖² + λ‖B‖² with diag(B) = 0 (Tw, Xw: the target and X with rows weighted),
+    never forming B: with P = (XwᵀXw + λI)⁻¹ and B̃ = P·XwᵀTw the unconstrained solution, the constrained one
+    is B̃ − P·diag(B̃_jj / P_jj) (Steck 2019's Lagrangian, for any target), and by the push-through identity
+    P·Xwᵀ = Xwᵀ(XwXwᵀ + λI)⁻¹ every term is users × items (610 users here)."""
+    k = xw @ xw.T
+    k[np.diag_indices_from(k)] += l2
+    k_inv = sla.cho_solve(sla.cho_factor(k), np.eye(len(k)))
+    m, kx, x_xw = k_inv @ target_w, k_inv @ xw, x @ xw.T
+    p_diag = (1.0 - np.einsum("uj,uj->j", xw, kx)) / l2
+    b_diag = np.einsum("uj,uj->j", xw, m)
+    return x_xw @ m - (x - x_xw @ kx) / l2 * (b_diag / p_diag)[None, :]
+
+
+def _pairs_given(z: sp.csr_matrix, w: np.ndarray, residual: np.ndarray, pairs: np.ndarray, l2: float) -> np.ndarray:  # fmt: skip
+    """Z·C for C = argmin ‖W(R − Z·C)‖² + λ_C‖C‖² with C_(i,j),k = 0 for k ∈ {i, j} (Steck & Liang 2021's
+    constraint: a pair may not predict its own items), exactly and never forming C (pairs × items). Per item
+    k, with S the pairs holding k, Q = (ZwᵀZw + λ_C I)⁻¹ and c̃ the unconstrained column, the constrained
+    column is c̃ − Q·E_S (E_SᵀQE_S)⁻¹ c̃_S (a Lagrangian); Woodbury with L = ZwZwᵀ + λ_C I (users × users)
+    turns Q·Zwᵀ, Z·Q·E_S and E_SᵀQE_S into users × |S| terms: c̃ = ZwᵀL⁻¹Rw, λ_C·Z·Q·E_S = Z_S − ZZwᵀL⁻¹Zw_S,
+    λ_C·E_SᵀQE_S = I − Zw_SᵀL⁻¹Zw_S."""
+    zw = sp.csr_matrix(sp.diags(w) @ z)
+    lk = np.asarray((zw @ zw.T).todense())
+    lk[np.diag_indices_from(lk)] += l2
+    l_inv = sla.cho_solve(sla.cho_factor(lk), np.eye(len(lk)))
+    h = l_inv @ (w[:, None] * residual)
+    z_zw = np.asarray((z @ zw.T).todense())
+    out = z_zw @ h
+    zw_d = zw.toarray()
+    g, zq = l_inv @ zw_d, z.toarray() - (z_zw @ l_inv) @ zw_d
+    holding = sp.csr_matrix((np.ones(2 * len(pairs)), (pairs.T.ravel(), np.tile(np.arange(len(pairs)), 2))), shape=(residual.shape[1], len(pairs)))  # fmt: skip
+    for k in np.flatnonzero(np.diff(holding.indptr)):
+        s = holding.indices[holding.indptr[k] : holding.indptr[k + 1]]
+        gram = np.eye(len(s)) - zw_d[:, s].T @ g[:, s]
+        out[:, k] -= zq[:, s] @ np.linalg.solve(gram, zw_d[:, s].T @ h[:, k])
+    return out
+
+
+def _higher_ease(x: sp.csr_matrix, m: int, l2_c: float, steps: int = HIGHER_EASE_STEPS) -> tuple[np.ndarray, int]:  # fmt: skip
+    """Higher-order EASE's scores S = X·B + Z·C for every user (0 on items without training positives) and
+    the pair threshold (:func:`_pair_features`): ease's defaults (λ, rows weighted |I_u|^−δ in the fit,
+    columns scaled by count^γ, κ 0 as :func:`_create`), B started as ease's and then ``steps`` alternations
+    of C given B (:func:`_pairs_given`) and B given C on the target X − Z·C (:func:`_ease_given`)."""
+    d = E.EASE()
+    counts = np.diff(sp.csc_matrix(x).indptr)
+    active = np.flatnonzero(counts > 0)
+    xa = sp.csr_matrix(x[:, active])
+    xd = xa.toarray()
+    w = np.maximum(np.diff(xa.indptr), 1).astype(np.float64) ** -float(d.user_exponent)
+    xw = w[:, None] * xd
+    pairs, z, threshold = _pair_features(xa, m)
+    xb, zc = _ease_given(xd, xw, xw, float(d.l2)), np.zeros_like(xd)
+    for _ in range(steps if m else 0):
+        zc = _pairs_given(z, w, xd - xb, pairs, l2_c)
+        xb = _ease_given(xd, xw, w[:, None] * (xd - zc), float(d.l2))
+    scores = np.zeros(x.shape)
+    scores[:, active] = (xb + zc) * counts[active].astype(np.float64)[None, :] ** float(d.popularity_exponent)
+    return scores, threshold
+
+
+def _higher_ease_check(p: dict[str, Any]) -> float:
+    """Two checks before the grid: on a small random case :func:`_pairs_given` matches the constrained ridge
+    solved column by column without the pairs holding the column's item (so C_(i,j),k = 0 for k ∈ {i, j}),
+    and with no pairs :func:`_higher_ease` scores split ``p`` as ease does (κ 0). Returns the largest
+    difference from ease's scores."""
+    rng = np.random.default_rng(0)
+    x = sp.csr_matrix((rng.random((40, 15)) < 0.35).astype(np.float64))
+    pairs, z = _pair_features(x, 12)[:2]
+    w, r = rng.random(40) + 0.5, rng.standard_normal((40, 15))
+    zd = z.toarray()
+    want = np.zeros_like(r)
+    for k in range(15):
+        a = w[:, None] * zd[:, ~(pairs == k).any(axis=1)]
+        want[:, k] = zd[:, ~(pairs == k).any(axis=1)] @ np.linalg.solve(a.T @ a + 3.0 * np.eye(a.shape[1]), a.T @ (w * r[:, k]))  # fmt: skip
+    assert np.allclose(_pairs_given(z, w, r, pairs, 3.0), want, rtol=0, atol=1e-10), "Z·C is not the constrained ridge"  # fmt: skip
+    users = np.arange(p["x"].shape[0])
+    ease = np.asarray(_create("ease").fit(p["inner"]).score(users), dtype=np.float64)
+    gap = float(np.abs(_higher_ease(p["x"], 0, 1.0)[0] - ease).max())
+    assert gap < 1e-5, f"higher-order EASE without pairs is {gap:g} from ease's scores"
+    return gap
+
+
+def _higher_ease_settings(splits: list[dict[str, Any]]) -> Any:
+    """Higher-order EASE (Steck & Liang 2021, "Negative Interactions for Improved Collaborative Filtering:
+    Don't go Deeper, go Higher", RecSys): ease plus a linear term in indicator features of item pairs
+    (:func:`_higher_ease`) over :data:`HIGHER_EASE_PAIRS` × :data:`HIGHER_EASE_L2`. The paper fits B and C
+    by ADMM; alternating exact ridge solves reach the same optimum (on the first split NDCG@10 moves by
+    under 0.0005 from 1 to 12 alternations, pairs 4000, λ_C 1000)."""
+    for m in HIGHER_EASE_PAIRS:
+        for l2_c in HIGHER_EASE_L2:
+            fitted = [_higher_ease(p["x"], m, l2_c) for p in splits]
+            scores = [s[p["users"]] for p, (s, _) in zip(splits, fitted, strict=True)]
+            low = min(t for _, t in fitted)
+            yield f"higher-order EASE, {m} pairs (co-rated by {low}+), λ_C {l2_c:g}", scores
+
+
+def higher_ease(splits: list[dict[str, Any]], base: float, grid: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:  # fmt: skip
+    """Higher-order EASE (:func:`_higher_ease_settings`) alone and as a fifth base of the start blend
+    (:func:`_fifth`), after :func:`_higher_ease_check`."""
+    gap = _higher_ease_check(splits[0])
+    print(f"higher-ease checks passed (without pairs {gap:.1g} from ease's scores)", flush=True)
+    rows, levers = _fifth(
+        "higher-ease", "higher-order EASE", _higher_ease_settings(splits), splits, base, grid
+    )
+    return rows, [{**lv, "largest difference from ease's scores without pairs": gap} for lv in levers]
+
+
 #: the studies ``--only`` runs by name, each in place of its rows and levers in an existing JSON
 NEW_STUDIES = {"bspm": bspm, "linkprop": linkprop, "session": session, "ensemble-session": ensemble_session,
-               "uknn": uknn, "popularity-term": popularity_term, "sgfcf": sgfcf, "inf-ae": inf_ae}  # fmt: skip
+               "uknn": uknn, "popularity-term": popularity_term, "sgfcf": sgfcf, "inf-ae": inf_ae,
+               "higher-ease": higher_ease}  # fmt: skip
 
 
 def _merge_only(
