@@ -201,3 +201,21 @@ def test_notes_json_and_reasons_name_a_movie_of_data_without_titles_by_its_movie
         assert explained.returncode == 0, explained.stderr
         assert "movieId tt0100001 │" in explained.stdout and "movieId tt0100003 │" in explained.stdout
         assert "item tt" not in explained.stdout + shown.stdout + shown.stderr + none.stderr
+
+
+def test_a_refused_rating_or_repeat_names_a_movie_of_data_without_titles_by_its_movieid(tmp_path: Path) -> None:
+    """The artifact's and the Recommender's refusals of a person's ratings (a movie given twice, a rating off
+    the scale: the API's 422, the Python methods') read 'item tt0100003 is given twice' and 'rating 7 for item
+    tt0100003 (movieId tt0100003)' on data without titles, where the CLI's --rated says 'movieId tt0100003'.
+    They now name it as the CLI does."""
+    from movierec.errors import ConfigError
+
+    data = str(_ratings(tmp_path / "r.csv", [f"tt010000{n}" for n in range(8)]))
+    rec = movierec.Recommender(movierec.load(data), "ease").fit()
+    art = rec.export(tmp_path / "art")
+    repeated = art.repeated_movie(["tt0100003", "tt0100001", "tt0100003"])
+    assert repeated == (2, "movieId tt0100003 is given twice (ratings 0 and 2); give each movie once")
+    with pytest.raises(ConfigError, match=r"^rating 7 for movieId tt0100003 is outside the scale 1\.\.5$"):
+        art.visitor([("tt0100003", 7.0)])
+    with pytest.raises(ConfigError, match=r"^ratings: movieId tt0100003 is given twice \(as 'tt0100003' and"):
+        rec.recommend_for({"tt0100003": 5, " tt0100003 ": 4}, k=2)

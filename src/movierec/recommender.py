@@ -759,7 +759,7 @@ class Recommender:
         else:
             values = np.asarray([_rating_value(m, r) for m, r in pairs], dtype=np.float32)
             self._refuse_given(pairs, values)
-        _check_given_once(items, [m for m, _ in pairs], self.items["title"])
+        _check_given_once(items, [m for m, _ in pairs], self._named)
         return items, values
 
     def _refuse_given(self, pairs: list[tuple[object, object]], values: np.ndarray) -> None:
@@ -1333,16 +1333,17 @@ def _check_user_features(model: object, name: str, spec: str | None) -> str | No
     return spec
 
 
-def _check_given_once(items: np.ndarray, given: Sequence[object], titles: pd.Series) -> None:
+def _check_given_once(items: np.ndarray, given: Sequence[object], named: Callable[[int], str]) -> None:
     """Refuse a movie given twice (by id and title, or two titles): which of its ratings should count is
-    a guess, and the CLI's ``--rated`` refuses it with the same words."""
+    a guess, and the CLI's ``--rated`` refuses it with the same words; ``named`` names the movie (its
+    title, or ``movieId tt…`` for data without titles)."""
     from movierec.titles import first_repeat
 
     repeat = first_repeat(items.tolist())
     if repeat is not None:
         a, b = repeat
         raise ConfigError(
-            f"ratings: {titles.iloc[int(items[b])]} is given twice (as {given[a]!r} and {given[b]!r}); "
+            f"ratings: {named(int(items[b]))} is given twice (as {given[a]!r} and {given[b]!r}); "
             "give each movie once"
         )
 

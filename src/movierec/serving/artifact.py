@@ -1286,10 +1286,8 @@ class Artifact(IdMapped):
         for movie, rating in ratings:
             r, i = float(rating), self.item_index(movie)
             if not (lo <= r <= hi):  # named by its title: the CLI's --rated 'Toy Story=7' gave a title
-                title = self._rows[i]["title"]
-                raise ConfigError(
-                    f"rating {r:g} for {title} (movieId {movie}) is outside the scale {lo:g}..{hi:g}"
-                )
+                about = f"{self._rows[i]['title']} (movieId {movie})" if self.has_titles else self.named(i)
+                raise ConfigError(f"rating {r:g} for {about} is outside the scale {lo:g}..{hi:g}")
             idx.append(i)
             vals.append(r)
         items = np.asarray(idx, dtype=np.int64)
@@ -1382,8 +1380,10 @@ class Artifact(IdMapped):
         if repeat is None:
             return None
         a, b = repeat
-        title = self.movie_row(self.item_index(movies[b]))["title"]
-        return b, f"{title} is given twice ({what} {a} and {b}); give each movie once"
+        return (
+            b,
+            f"{self.named(self.item_index(movies[b]))} is given twice ({what} {a} and {b}); give each movie once",
+        )
 
     def _refuse_repeated(self, rated: Sequence[tuple[object, float]], history: Sequence[object] = ()) -> None:
         repeated = self.repeated_movie([m for m, _ in rated]) or self.repeated_movie(history, "history")
