@@ -203,7 +203,9 @@ def test_notes_json_and_reasons_name_a_movie_of_data_without_titles_by_its_movie
         assert "item tt" not in explained.stdout + shown.stdout + shown.stderr + none.stderr
 
 
-def test_a_refused_rating_or_repeat_names_a_movie_of_data_without_titles_by_its_movieid(tmp_path: Path) -> None:
+def test_a_refused_rating_or_repeat_names_a_movie_of_data_without_titles_by_its_movieid(
+    tmp_path: Path,
+) -> None:
     """The artifact's and the Recommender's refusals of a person's ratings (a movie given twice, a rating off
     the scale: the API's 422, the Python methods') read 'item tt0100003 is given twice' and 'rating 7 for item
     tt0100003 (movieId tt0100003)' on data without titles, where the CLI's --rated says 'movieId tt0100003'.
