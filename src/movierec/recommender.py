@@ -389,13 +389,17 @@ class Recommender:
         return int(idx)
 
     def _unknown_movie(self, movie: object, why: str = "", titles: bool = True) -> str:
-        """The one line for a movieId the data has no ratings of, with where the known ones are: it said
-        only "unknown movie id 99999999: ml-latest-small has no ratings of it", where the user's message
-        names the ids there are and what to do instead."""
+        """The one line for a movieId the data has no ratings of, with the ids there are and where to find
+        them, worded as the artifact's and the CLI's (:func:`movierec.titles.unknown_movie_id`) with the
+        notebook's pointer (ds.movies): it said only "unknown movie id 99999999: ml-latest-small has no
+        ratings of it", where the user's message names the ids there are and what to do instead."""
+        from movierec.titles import known_users
+
         title = " or a title ('Toy Story')" if titles and self.dataset.has_titles else ""
+        ids = known_users(self.dataset.interactions.item_map.ids, "movies")
         return (
-            f"unknown movie id {movie!r}: {self.dataset.name} has no ratings of it"
-            f"{f' ({why})' if why else ''}; give a movieId from ds.movies{title}"
+            f"unknown movie id {movie!r}: {self.dataset.name} has no ratings of it{f' {why}' if why else ''} "
+            f"({ids}); give a movieId from ds.movies{title}"
         )
 
     def _no_titles(self, movie: str) -> UnknownIdError:
