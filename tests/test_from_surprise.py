@@ -325,7 +325,9 @@ def test_an_unknown_id_in_text_is_said_to_be_an_unknown_id(bundled: movierec.Dat
     sends someone who gave the movieId to give it again; it now says the id is unknown, as the int does,
     in predict, score, similar and recommend's exclude alike."""
     rec = movierec.Recommender(bundled, "baseline").fit()
-    said = r"unknown movie id '999999': ml-latest-small has no ratings of it and no title matches it \(its 9,724"
+    said = (
+        r"unknown movie id '999999': ml-latest-small has no ratings of it and no title matches it \(its 9,724"
+    )
     for ask in (
         lambda: rec.predict("1", "999999"),
         lambda: rec.score(1, ["999999"]),
