@@ -65,20 +65,22 @@ def kinds(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return out
 
 
-@pytest.fixture(scope="module")
-def svd_then_ease(kinds: dict[str, Path]) -> Iterator[Server]:
-    """svd first (GET /health and the header describe it), ease second, every visitor shared out to ease."""
-    srv = Server(kinds["svd"], "none", "--artifact", str(kinds["ease"]), "--weights", "0,1").wait()
+def _second_serves(kinds: dict[str, Path], first: str, second: str) -> Iterator[Server]:
+    """``first`` served first (GET /health and the header describe it), ``second`` beside it, every visitor
+    shared out to ``second``."""
+    srv = Server(kinds[first], "none", "--artifact", str(kinds[second]), "--weights", "0,1").wait()
     yield srv
     srv.stop()
+
+
+@pytest.fixture(scope="module")
+def svd_then_ease(kinds: dict[str, Path]) -> Iterator[Server]:
+    yield from _second_serves(kinds, "svd", "ease")
 
 
 @pytest.fixture(scope="module")
 def ease_then_markov(kinds: dict[str, Path]) -> Iterator[Server]:
-    """ease first, markov second, every visitor shared out to markov."""
-    srv = Server(kinds["ease"], "none", "--artifact", str(kinds["markov"]), "--weights", "0,1").wait()
-    yield srv
-    srv.stop()
+    yield from _second_serves(kinds, "ease", "markov")
 
 
 def _open(browser, url: str, model: str, width: int = 390, height: int = 844):  # type: ignore[no-untyped-def]
@@ -268,10 +270,7 @@ def test_the_page_words_a_list_from_its_own_model(browser, svd_then_ease, ease_t
 
 @pytest.fixture(scope="module")
 def markov_then_ease(kinds: dict[str, Path]) -> Iterator[Server]:
-    """markov first (GET /health says sequential), ease second, every visitor shared out to ease."""
-    srv = Server(kinds["markov"], "none", "--artifact", str(kinds["ease"]), "--weights", "0,1").wait()
-    yield srv
-    srv.stop()
+    yield from _second_serves(kinds, "markov", "ease")  # GET /health says sequential, of markov
 
 
 def test_each_list_says_what_its_reasons_are(kinds: dict[str, Path]) -> None:
