@@ -234,25 +234,26 @@ def test_each_list_says_what_its_counts_are(kinds: dict[str, Path]) -> None:
                     assert row["ratings"] == counts[row["movieId"]][counted == "likes"], (name, row)
 
 
+def _rate_toy_story_and_ask(page) -> None:  # type: ignore[no-untyped-def]
+    """Find 'toy story', give movie 31 five stars, ask for recommendations and wait for the list's counts."""
+    page.fill("#search", "toy story")
+    page.wait_for_selector("#results li[data-movie-id='31']")
+    page.click("#results li[data-movie-id='31'] .star[data-stars='5']")
+    page.click("#recommend")
+    page.wait_for_selector("#recs li .plain")
+
+
 def test_the_page_words_a_list_from_its_own_model(browser, svd_then_ease, ease_then_markov) -> None:
     """Under svd's header, a visitor's list from ease said "rated by 9 people" of its 9 likes; under ease's
     header, a list from markov said "liked by N people (rated 4+)" of every rating. Each list is worded from its
     own answer now."""
     ctx, page = _open(browser, svd_then_ease.url, "svd")
-    page.fill("#search", "toy story")
-    page.wait_for_selector("#results li[data-movie-id='31']")
-    page.click("#results li[data-movie-id='31'] .star[data-stars='5']")
-    page.click("#recommend")
-    page.wait_for_selector("#recs li .plain")
+    _rate_toy_story_and_ask(page)
     words = page.locator("#recs li .plain").all_inner_texts()
     assert words and all(w.startswith("liked by ") and w.endswith(" (rated 4+)") for w in words), words
     ctx.close()
     ctx, page = _open(browser, ease_then_markov.url, "ease")
-    page.fill("#search", "toy story")
-    page.wait_for_selector("#results li[data-movie-id='31']")
-    page.click("#results li[data-movie-id='31'] .star[data-stars='5']")
-    page.click("#recommend")
-    page.wait_for_selector("#recs li .plain")
+    _rate_toy_story_and_ask(page)
     assert page.locator("#recs-from").inner_text().startswith("This list comes from markov")
     words = page.locator("#recs li .plain").all_inner_texts()
     assert words and all(w.startswith("rated by ") and "(rated" not in w for w in words), words
