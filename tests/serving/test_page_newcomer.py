@@ -316,18 +316,16 @@ def test_the_page_words_a_lists_reasons_from_its_own_model(
     page took sequential from the first model's GET /health. Under markov's header, ease's list said "After Toy
     Story (1995), the last of your ratings" of a movie that was not the last. Each list's reasons are worded from
     its own answer now."""
-    ctx, page = _open(browser, ease_then_markov.url, "ease")
-    lines = _reasons(page)
-    assert page.locator("#recs-from").inner_text().startswith("This list comes from markov")
-    assert lines and set(lines) == {"After Toy Story 2 (1999), the last of your ratings"}, lines
-    page.evaluate("localStorage.clear()")
-    ctx.close()
-    ctx, page = _open(browser, markov_then_ease.url, "markov")
-    lines = _reasons(page)
-    assert page.locator("#recs-from").inner_text().startswith("This list comes from ease")
-    assert lines and set(lines) == {"Because you liked Toy Story (1995)"}, lines
-    page.evaluate("localStorage.clear()")
-    ctx.close()
+    for server, first, second, said in (
+        (ease_then_markov, "ease", "markov", "After Toy Story 2 (1999), the last of your ratings"),
+        (markov_then_ease, "markov", "ease", "Because you liked Toy Story (1995)"),
+    ):
+        ctx, page = _open(browser, server.url, first)
+        lines = _reasons(page)
+        assert page.locator("#recs-from").inner_text().startswith(f"This list comes from {second}")
+        assert lines and set(lines) == {said}, (first, lines)
+        page.evaluate("localStorage.clear()")
+        ctx.close()
 
 
 # --- 4. a catalogue movie nobody rated ---------------------------------------------------------------------------
