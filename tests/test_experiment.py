@@ -186,6 +186,52 @@ def test_mistakes_read_as_the_file_writes_them(text: str, line: str) -> None:
         assert pydantic not in msg, msg
 
 
+@pytest.mark.parametrize(
+    ("written", "line"),
+    [
+        ('k = "10"', 'exp.toml, line 1: k: must be a whole number (no quotes), got "10"'),
+        ('threshold = "3.5"', 'exp.toml, line 1: threshold: must be a number (no quotes), got "3.5"'),
+        ('beyond = "yes"', 'exp.toml, line 1: beyond: must be true or false (no quotes), got "yes"'),
+        ('auc = "true"', 'exp.toml, line 1: auc: must be true or false (no quotes), got "true"'),
+        ("auc = 1", "exp.toml, line 1: auc: must be true or false, got 1"),
+        ("k = 10.0", "exp.toml, line 1: k: must be a whole number (no decimal point), got 10.0"),
+        ("k = true", "exp.toml, line 1: k: must be a whole number, got true"),
+        (
+            '[split]\ntest_size = "0.2"',
+            'exp.toml, line 2: [split] test_size: must be a number (no quotes), got "0.2"',
+        ),
+        (
+            '[dataset]\nheader = "false"',
+            'exp.toml, line 2: [dataset] header: must be true or false (no quotes), got "false"',
+        ),
+        (
+            '[early_stopping]\npatience = "3"',
+            'exp.toml, line 2: [early_stopping] patience: must be a whole number (no quotes), got "3"',
+        ),
+    ],
+)
+def test_a_quoted_number_or_boolean_is_refused(written: str, line: str) -> None:
+    """TOML has numbers and booleans of its own, so ``k = "10"`` or ``beyond = "yes"`` is a slip to hear
+    about, as ``k = "ten"`` is; pydantic's lax mode read them as 10 and true without a word (and
+    ``test_size = "0.2"`` as 0.2). ``"true"`` is refused too: the same rule, one way to write it."""
+    with pytest.raises(ConfigError) as info:
+        parse_experiment(f"{written}\n[[models]]\nname = 'svd'\n", source="exp.toml")
+    assert str(info.value) == line
+
+
+def test_real_numbers_where_a_float_or_either_goes_still_load() -> None:
+    """The strict fields keep what TOML writes plainly: a whole number where a float goes (threshold = 4,
+    rating_scale = [1, 5], valid_size = 1 is StopSpec's to judge), a count or a fraction for test_size."""
+    exp = parse_experiment(
+        "threshold = 4\nk = 5\nbeyond = true\n[dataset]\nrating_scale = [1, 5]\nheader = false\n"
+        "[split]\ntest_size = 1000\n[[models]]\nname = 'svd'\n[models.params]\nfactors = 8\nlr = 0.01\n"
+    )
+    assert (exp.threshold, exp.k, exp.beyond) == (4.0, 5, True)
+    assert exp.dataset.rating_scale == (1.0, 5.0) and exp.dataset.header is False
+    assert exp.split.test_size == 1000 and isinstance(exp.split.test_size, int)
+    assert parse_experiment("[split]\ntest_size = 0.25\n[[models]]\nname = 'svd'\n").split.test_size == 0.25
+
+
 def test_tuning_md_quotes_the_unknown_key_line_as_it_reads() -> None:
     """docs/tuning.md quotes the line for a mistyped top-level key; its list of valid keys lacked auc, rank_by
     and early_stopping after they were added: the page's line is the one parse_experiment raises."""

@@ -42,12 +42,13 @@ import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    Strict,
     ValidationError,
     ValidationInfo,
     field_validator,
@@ -76,6 +77,15 @@ __all__ = [
 
 _Strict = ConfigDict(extra="forbid", frozen=False, str_strip_whitespace=True)
 
+# TOML has real numbers and booleans, so a quoted one (k = "10", beyond = "true") is a slip the file's
+# writer hears about, as k = "ten" is: these fields take no text, and no true/false for a number (pydantic's
+# lax mode read "10" as 10 and "yes" as true). A float field takes a whole number (threshold = 4); a whole
+# number takes no decimal point (k = 10.0). Not ConfigDict(strict=True): it refuses a TOML list for
+# rating_scale's tuple. [models.params] values stay the model's own checks (ModelConfig._known_params).
+_Int = Annotated[int, Strict()]
+_Float = Annotated[float, Strict()]
+_Bool = Annotated[bool, Strict()]
+
 
 class DatasetConfig(BaseModel):
     """Which ratings: a registered name (``ml-100k``) or a MovieLens-layout folder / ratings file path;
@@ -86,13 +96,13 @@ class DatasetConfig(BaseModel):
 
     model_config = _Strict
     name: str = "ml-latest-small"
-    rating_scale: tuple[float, float] | None = None
+    rating_scale: tuple[_Float, _Float] | None = None
     user_col: str | None = None
     item_col: str | None = None
     rating_col: str | None = None
     time_col: str | None = None
     movies: str | None = None
-    header: bool | None = None  # whether the file's first line names its columns (None: guessed)
+    header: _Bool | None = None  # whether the file's first line names its columns (None: guessed)
     delimiter: str | None = None  # its field separator: a character, "::" or "tab" (None: from its name)
     encoding: str | None = None  # its text encoding and its movies file's (None: UTF-8)
 
@@ -216,11 +226,13 @@ class SplitConfig(BaseModel):
     @field_validator("test_size", mode="before")
     @classmethod
     def _number(cls, v: Any) -> Any:
-        """Text that reads as a number is that number, as before (``"1000"`` a count, ``"0.2"`` a fraction);
-        other text, and true/false, is refused in the words Python and the CLI use."""
+        """A number as TOML writes it: a quoted one (``"0.2"``, ``"1000"``) is refused as ``k = "10"`` is,
+        in the words :func:`_plain_error` gives it (it was read as the number); other text, and true/false,
+        is refused in the words Python and the CLI use."""
         from movierec.split import fault_in_test_size, number_as_written
 
-        v = number_as_written(v)
+        if isinstance(v, str) and not isinstance(number_as_written(v), str):
+            raise ValueError(f"must be a number (no quotes), got {_toml_value(v)}")
         if isinstance(v, (str, bool)):
             raise ValueError(fault_in_test_size(v))
         return v
@@ -243,9 +255,9 @@ class EarlyStoppingConfig(BaseModel):
 
     model_config = _Strict
     metric: str = "ndcg@10"
-    patience: int = 10
-    every: int = 5
-    valid_size: float = 0.1
+    patience: _Int = 10
+    every: _Int = 5
+    valid_size: _Float = 0.1
 
     @model_validator(mode="after")
     def _spec(self) -> EarlyStoppingConfig:
@@ -322,12 +334,12 @@ class Experiment(BaseModel):
     name: str | None = None
     dataset: DatasetConfig = Field(default_factory=DatasetConfig)
     split: SplitConfig = Field(default_factory=SplitConfig)
-    seed: int = Field(default=42, ge=0, le=SEED_MAX)
-    cv: int | None = Field(default=None, ge=2, description="k-fold cross-validation instead of one split")
+    seed: _Int = Field(default=42, ge=0, le=SEED_MAX)
+    cv: _Int | None = Field(default=None, ge=2, description="k-fold cross-validation instead of one split")
     models: list[ModelConfig] = Field(min_length=1)
     protocols: list[str] = Field(default_factory=lambda: ["rating", "full-ranking"], min_length=1)
-    k: int = Field(default=10, ge=1)
-    threshold: float | None = Field(
+    k: _Int = Field(default=10, ge=1)
+    threshold: _Float | None = Field(
         default=None,
         description="relevance threshold (ratings >= it are positives); unset: 4, or on data without ratings "
         "its one value so every row is a positive (movierec.interactions.resolve_threshold), as the CLI does",
@@ -335,11 +347,11 @@ class Experiment(BaseModel):
     item_features: list[str] = Field(
         default_factory=list, description="side features for hybrid models: genres, tags, year"
     )
-    beyond: bool | None = Field(
+    beyond: _Bool | None = Field(
         default=None, description="full ranking: also the beyond-accuracy metrics (docs/beyond-accuracy.md)"
     )
     rerank: str | None = Field(default=None, description="re-rank full-ranking lists, e.g. 'mmr:0.3'")
-    auc: bool | None = Field(
+    auc: _Bool | None = Field(
         default=None, description="full ranking: also AUC over the whole ranking (LightFM's auc_score)"
     )
     rank_by: str | None = Field(
@@ -565,6 +577,7 @@ def _plain_error(err: Mapping[str, Any], loc: Sequence[Any]) -> str:
             return 'missing; each [[models]] needs its name (name = "svd"; movierec models lists them)'
         return f"missing; add {key} = … to this table"
     quoted = " (no quotes)" if isinstance(value, str) else ""
+    whole = " (no decimal point)" if isinstance(value, float) else quoted  # k = 10.0 is a float in TOML
     table = "[" + ".".join(str(p) for p in loc if not isinstance(p, int)) + "]"  # [models.params]
     table = "[[models]]" if table == "[models]" else table
     text = '"…"' if isinstance(loc[-1], int) else f'{key} = "…"'  # a list's entry has no key of its own
@@ -575,13 +588,13 @@ def _plain_error(err: Mapping[str, Any], loc: Sequence[Any]) -> str:
     if key == "rating_scale":
         listed = "rating_scale = [1, 5]: its lowest and highest rating"
     words = {
-        "int_type": f"must be a whole number{quoted}",
+        "int_type": f"must be a whole number{whole}",
         "int_parsing": f"must be a whole number{quoted}",
         "int_from_float": "must be a whole number (no decimal point)",
         "float_type": f"must be a number{quoted}",
         "float_parsing": f"must be a number{quoted}",
-        "bool_type": "must be true or false (no quotes)",
-        "bool_parsing": "must be true or false (no quotes)",
+        "bool_type": f"must be true or false{quoted}",
+        "bool_parsing": f"must be true or false{quoted}",
         "string_type": f"must be text in quotes ({text})",
         "list_type": f"must be a list in brackets ({listed})",
         "tuple_type": f"must be a list in brackets ({listed})",
