@@ -101,6 +101,13 @@ def assert_own_ratings_fold_in_exactly(
         np.testing.assert_allclose(got, model.predicted_scores(np.array([u]))[0], rtol=1e-5, atol=atol)
 
 
+def search_toy_story(page) -> None:  # type: ignore[no-untyped-def]
+    """Type "toy story" into the served page's search box and wait for its answer: Toy Story 2 (id 31) and Toy
+    Story (id 21) of :func:`movies_dataset`'s movies (TITLES), the two the page tests rate."""
+    page.fill("#search", "toy story")
+    page.wait_for_selector("#results li[data-movie-id='31']")
+
+
 def free_port() -> int:
     """A port nobody listened on a moment ago, only for a port that should stay closed (a refused connection):
     another process can take it before it is used. A server a test starts binds ``--port 0`` (``Server``,

@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 
 import pytest
+from servehelp import search_toy_story
 
 pytestmark = pytest.mark.browser
 
@@ -18,8 +19,7 @@ def _open_and_search(page, url: str, model: str) -> None:  # type: ignore[no-unt
     and Toy Story, id 21, of the fixture's movies: servehelp.TITLES)."""
     page.goto(url + "/")
     page.wait_for_selector(f"#model-info:has-text('{model}')")
-    page.fill("#search", "toy story")
-    page.wait_for_selector("#results li[data-movie-id='31']")
+    search_toy_story(page)
 
 
 def test_search_rate_recommend_similar(browser, server, tmp_path: Path) -> None:
@@ -30,8 +30,7 @@ def test_search_rate_recommend_similar(browser, server, tmp_path: Path) -> None:
     page.wait_for_selector("#model-info:has-text('svd')")
     assert page.locator("#recommend").is_disabled()
     # search (accent-insensitive) and rate three movies with the stars, one of them by keyboard only
-    page.fill("#search", "toy story")
-    page.wait_for_selector("#results li[data-movie-id='31']")
+    search_toy_story(page)
     page.click("#results li[data-movie-id='21'] .star[data-stars='5']")
     page.click("#results li[data-movie-id='31'] .star[data-stars='4']")
     page.fill("#search", "amelie")

@@ -22,7 +22,7 @@ import httpx
 import numpy as np
 import pandas as pd
 import pytest
-from servehelp import Server, fit, mounted_api, movies_dataset
+from servehelp import Server, fit, mounted_api, movies_dataset, search_toy_story
 
 from movierec.datasets import Dataset
 from movierec.models.registry import create
@@ -178,8 +178,7 @@ def test_start_over_is_a_new_visitor_and_undo_gives_the_old_one_back(browser, se
             sent.append(r.post_data_json["userId"])
 
     page.on("request", feedback)
-    page.fill("#search", "toy story")
-    page.wait_for_selector("#results li[data-movie-id='31']")
+    search_toy_story(page)
     first = page.evaluate("localStorage.getItem('movierec.visitor')")
     page.click("#results li[data-movie-id='21'] .star[data-stars='5']")
     page.click("#results li[data-movie-id='31'] .star[data-stars='4']")
@@ -236,8 +235,7 @@ def test_each_list_says_what_its_counts_are(kinds: dict[str, Path]) -> None:
 
 def _rate_toy_story_and_ask(page) -> None:  # type: ignore[no-untyped-def]
     """Find 'toy story', give movie 31 five stars, ask for recommendations and wait for the list's counts."""
-    page.fill("#search", "toy story")
-    page.wait_for_selector("#results li[data-movie-id='31']")
+    search_toy_story(page)
     page.click("#results li[data-movie-id='31'] .star[data-stars='5']")
     page.click("#recommend")
     page.wait_for_selector("#recs li .plain")
@@ -300,8 +298,7 @@ def test_each_list_says_what_its_reasons_are(kinds: dict[str, Path]) -> None:
 
 def _reasons(page) -> list[str]:  # type: ignore[no-untyped-def]
     """The "Because …" lines of the page's recommendations, after Toy Story (5 stars), then Toy Story 2 (1 star)."""
-    page.fill("#search", "toy story")
-    page.wait_for_selector("#results li[data-movie-id='31']")
+    search_toy_story(page)
     page.click("#results li[data-movie-id='21'] .star[data-stars='5']")
     page.click("#results li[data-movie-id='31'] .star[data-stars='1']")
     page.click("#recommend")
@@ -359,7 +356,6 @@ def test_the_page_says_why_a_catalogue_movie_has_no_stars(browser, svd_then_ease
     )
     assert page.locator("#did-you-mean").is_hidden() and page.locator("#results li").count() == 0
     assert "No title matches" not in page.locator("#status").inner_text()
-    page.fill("#search", "toy story")
-    page.wait_for_selector("#results li[data-movie-id='31']")
+    search_toy_story(page)
     assert line.is_hidden()
     ctx.close()

@@ -5,6 +5,7 @@ screen is (helper-153 looked at the page at 390 × 844 and 320 × 640)."""
 from __future__ import annotations
 
 import pytest
+from servehelp import search_toy_story
 
 pytestmark = pytest.mark.browser
 
@@ -63,8 +64,7 @@ def test_every_tap_target_is_44_px_and_an_empty_star_can_be_seen(browser, server
     page.fill("#search", "toy sotry")
     page.locator("#did-you-mean button").first.wait_for()
     check("did you mean")
-    page.fill("#search", "toy story")
-    page.wait_for_selector("#results li[data-movie-id='31']")
+    search_toy_story(page)
     page.click("#results li[data-movie-id='21'] .star[data-stars='5']")
     page.click("#results li[data-movie-id='31'] .star[data-stars='4']")
     assert _contrast(_color(page, "#rated .star.on"), "rgb(255, 255, 255)") >= 3
@@ -87,8 +87,7 @@ def test_a_bigger_target_does_not_move_the_text(browser, server) -> None:
     ctx = browser.new_context(viewport={"width": 390, "height": 844}, **PHONE)
     page = ctx.new_page()
     page.goto(server.url + "/")
-    page.fill("#search", "toy story")
-    page.wait_for_selector("#results li[data-movie-id='31']")
+    search_toy_story(page)
     title = page.locator("#results li[data-movie-id='31'] button.title").bounding_box()
     meta = page.locator("#results li[data-movie-id='31'] .meta").bounding_box()
     assert title is not None and meta is not None
@@ -158,8 +157,7 @@ def test_no_match_is_said_under_the_search_box_and_goes_with_the_next_search(bro
     said.wait_for()
     assert page.locator("#results li").count() == 0
     assert "gone" in (page.locator("#status").get_attribute("class") or "")  # not said twice on the screen
-    page.fill("#search", "toy story")
-    page.wait_for_selector("#results li[data-movie-id='31']")
+    search_toy_story(page)
     assert page.locator("#did-you-mean").is_hidden()
     assert page.locator("#status").inner_text() == ""
     ctx.close()
@@ -216,8 +214,7 @@ def test_a_list_from_another_model_than_the_header_says_which(browser, two_model
     page.goto(two_model_server.url + "/")
     page.wait_for_selector("#model-info:has-text('svd')")
     assert page.locator("#recs-from").is_hidden()
-    page.fill("#search", "toy story")
-    page.wait_for_selector("#results li[data-movie-id='31']")
+    search_toy_story(page)
     page.click("#results li[data-movie-id='31'] .star[data-stars='5']")
     page.click("#recommend")
     page.wait_for_selector("#recs li")
