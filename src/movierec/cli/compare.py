@@ -1194,14 +1194,6 @@ def _movie_index(movies: Any, movie: str, said: str = "", id_hint: str = "the mo
         raise type(exc)(f"{said}{exc}") from None
 
 
-def _named(movies: Any, idx: int) -> str:
-    """A movie as a heading or a sentence names it: its title, or ``movieId tt0100000`` where the data has
-    no titles, whose 'item tt0100000' read as a title ("movies like item tt0100000"); the report's grids
-    show such a movie by its raw id too. ``movies``: an artifact or :class:`_DataMovies`."""
-    row = movies.movie_row(idx)
-    return movie_named(row["title"], row["movieId"], titled=movies.has_titles)
-
-
 def _unknown_movie(movies: Any, text: str) -> str:
     """The line for a number that is neither a movieId nor a title, in the artifact's Python words
     (:func:`movierec.titles.unknown_movie_id`): "unknown movie id '999999': r has no ratings of it and no
@@ -1240,14 +1232,14 @@ def _visitor_pairs(art: Any, rated: list[str]) -> list[tuple[object, float]]:
         idx = _movie_index(art, movie)
         if idx in given:  # which rating should count is a guess (movierec.Recommender refuses it too)
             raise ConfigError(
-                f"--rated: {_named(art, idx)} is given twice ({given[idx]!r} and {text!r}); "
+                f"--rated: {art.named(idx)} is given twice ({given[idx]!r} and {text!r}); "
                 "give each movie once"
             )
         given[idx] = text
         row = art.movie_row(idx)
         said = art.refused_rating(rating)  # off the scale (NaN too) or between two levels: the API's words
         if said is not None:
-            about = f"{row['title']}, movieId {row['movieId']}" if art.has_titles else _named(art, idx)
+            about = f"{row['title']}, movieId {row['movieId']}" if art.has_titles else art.named(idx)
             raise ConfigError(f"--rated {text!r} ({about}): {said}")
         pairs.append((row["movieId"], rating))
     return pairs
@@ -1287,6 +1279,11 @@ class _DataMovies:
 
     def movie_row(self, i: int) -> dict[str, Any]:
         return {"movieId": self.raw_item(i), "title": self.titles[i]}
+
+    def named(self, i: int) -> str:
+        """How a heading or a sentence names movie ``i``, as :meth:`Artifact.named` does: its title, or
+        ``movieId tt0100000`` where the data has no titles (:func:`movierec.titles.movie_named`)."""
+        return movie_named(self.titles[i], self.raw_item(i), titled=self.has_titles)
 
     def unrated_movie(self, text: str) -> str | None:
         from movierec.titles import unrated_movie
@@ -1381,7 +1378,7 @@ def _recommend_visitor(
         say("note", out["fallback"])
     if out.get("becauseNote"):  # why some rows of a rating model's list have no reason (--explain)
         say("note", out["becauseNote"])
-    shown = ", ".join(f"{_named(art, art.item_index(mid))} {r:g}" for mid, r in pairs)
+    shown = ", ".join(f"{art.named(art.item_index(mid))} {r:g}" for mid, r in pairs)
     # the support floor holds here as in a known user's list, and its title says so there
     floor = art.min_support if min_support is None else min_support
     only = f" · {_floor_text(floor, _counted(art))}"
@@ -1627,7 +1624,7 @@ def _print_similar(
     """``similar``'s output: the list (JSON or a table titled by ``described``), or the note saying why
     it is empty (``by``: what the list is called, lift or model, and what the artifact reads it by;
     ``by_model``: how this command asks for the model's own list)."""
-    target = _named(art, idx)
+    target = art.named(idx)
     raw = art.item_map.to_raw(idx)
     try:
         rows = art.similar_rows(raw, k, min_support=min_support, by=by[1])
