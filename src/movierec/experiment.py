@@ -44,8 +44,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
+import numpy as np
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     Strict,
@@ -77,14 +79,25 @@ __all__ = [
 
 _Strict = ConfigDict(extra="forbid", frozen=False, str_strip_whitespace=True)
 
+
+def _python_scalar(v: Any) -> Any:
+    """A numpy number or bool (``np.int64(10)`` from ``df.k.max()``, ``np.bool_(True)``) as the Python value
+    it holds, so a notebook's values are judged as that value is and stored as it (a config.toml writes
+    ``k = 10``): a numpy int is a whole number, a numpy int or float a number, ``np.bool_`` true or false.
+    The strict rules still apply to the value: ``np.float64(10.0)`` is refused for a whole number as 10.0 is
+    (and as TOML's ``k = 10.0`` is), and ``np.bool_`` for a number as ``True`` is. Anything else is untouched."""
+    return v.item() if isinstance(v, (np.number, np.bool_)) else v
+
+
 # TOML has real numbers and booleans, so a quoted one (k = "10", beyond = "true") is a slip the file's
 # writer hears about, as k = "ten" is: these fields take no text, and no true/false for a number (pydantic's
 # lax mode read "10" as 10 and "yes" as true). A float field takes a whole number (threshold = 4); a whole
 # number takes no decimal point (k = 10.0). Not ConfigDict(strict=True): it refuses a TOML list for
 # rating_scale's tuple. [models.params] values stay the model's own checks (ModelConfig._known_params).
-_Int = Annotated[int, Strict()]
-_Float = Annotated[float, Strict()]
-_Bool = Annotated[bool, Strict()]
+# From Python, a numpy number or bool (np.int64(10)) is first read as the Python value it holds.
+_Int = Annotated[int, Strict(), BeforeValidator(_python_scalar)]
+_Float = Annotated[float, Strict(), BeforeValidator(_python_scalar)]
+_Bool = Annotated[bool, Strict(), BeforeValidator(_python_scalar)]
 
 
 class DatasetConfig(BaseModel):
@@ -231,6 +244,7 @@ class SplitConfig(BaseModel):
         is refused in the words Python and the CLI use."""
         from movierec.split import fault_in_test_size, number_as_written
 
+        v = _python_scalar(v)  # np.int64(1000) is a count, as 1000 is (it was read as 1000.0 and refused)
         if isinstance(v, str) and not isinstance(number_as_written(v), str):
             raise ValueError(f"must be a number (no quotes), got {_toml_value(v)}")
         if isinstance(v, (str, bool)):
@@ -289,6 +303,14 @@ class ModelConfig(BaseModel):
             raise ValueError(f"unknown model {v!r}{did_you_mean(v, MODELS)}; valid: {', '.join(MODELS)}")
         return key
 
+    @field_validator("params", mode="before")
+    @classmethod
+    def _python_params(cls, v: Any) -> Any:
+        """numpy numbers and bools among the values (a notebook's ``factors=np.int64(64)``, a tuned row's
+        ``df.iloc[0].to_dict()``), in lists too, as the Python values they hold: the model takes either,
+        and a run's config.toml can write only these (its dump refused np.int64 mid-run)."""
+        return _python_values(v) if isinstance(v, dict) else v
+
     @field_validator("params")
     @classmethod
     def _known_params(cls, v: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
@@ -303,7 +325,11 @@ class ModelConfig(BaseModel):
             model_cls = get_class(name)
         except ConfigError:  # an optional extra is missing: the run will say so
             return v
-        accepted = [p for p in inspect.signature(model_cls.__init__).parameters if p != "self"]
+        accepted = [  # not *args/**kwargs: global-mean's (self, *args, **kwargs) takes no hyperparameter
+            p.name
+            for p in inspect.signature(model_cls.__init__).parameters.values()
+            if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+        ]
         canon = getattr(model_cls, "canonical_params", None)
         if callable(canon):  # reference-library spellings (n_factors, lr…) load under the canonical names
             try:
@@ -318,13 +344,20 @@ class ModelConfig(BaseModel):
                 raise ValueError(why or f"{name} has no hyperparameter {key!r}; valid: {', '.join(accepted)}")
         try:  # a value its constraints refuse (factors = "many"), named with the file's line, not at the run
             model_cls(**v)._validate_params()
-        except ConfigError as exc:
-            raise ValueError(str(exc)) from exc
-        except (
-            Exception
-        ):  # a constructor that needs what a run has (a missing extra): the run's create() says
-            return v
+        except ConfigError as exc:  # what a model's checks raise (movierec.models.params); anything else is
+            raise ValueError(str(exc)) from exc  # a fault of ours, raised as itself, not the file's mistake
         return v
+
+
+def _python_values(v: Any) -> Any:
+    """``v`` with each numpy number or bool in it, in dicts and lists too, as the Python value it holds."""
+    if isinstance(v, dict):
+        return {k: _python_values(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_python_values(x) for x in v]
+    if isinstance(v, tuple):
+        return tuple(_python_values(x) for x in v)
+    return _python_scalar(v)
 
 
 class Experiment(BaseModel):
@@ -335,7 +368,11 @@ class Experiment(BaseModel):
     dataset: DatasetConfig = Field(default_factory=DatasetConfig)
     split: SplitConfig = Field(default_factory=SplitConfig)
     seed: _Int = Field(default=42, ge=0, le=SEED_MAX)
-    cv: _Int | None = Field(default=None, ge=2, description="k-fold cross-validation instead of one split")
+    # _Int's parts with the bound before the numpy step: Field(ge=2) on "_Int | None" left the JSON schema
+    # "ge": 2 (pydantic cannot push it through a before-validator in a union) where a reader expects minimum
+    cv: Annotated[int, Strict(), Field(ge=2), BeforeValidator(_python_scalar)] | None = Field(
+        default=None, description="k-fold cross-validation instead of one split"
+    )
     models: list[ModelConfig] = Field(min_length=1)
     protocols: list[str] = Field(default_factory=lambda: ["rating", "full-ranking"], min_length=1)
     k: _Int = Field(default=10, ge=1)
@@ -755,6 +792,8 @@ def _toml_key(k: str) -> str:
 
 
 def _toml_value(v: Any) -> str:
+    if isinstance(v, np.generic):  # first: np.float64 is a float whose repr is "np.float64(0.1)", not TOML
+        return _toml_value(v.item())
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, int):
@@ -771,8 +810,6 @@ def _toml_value(v: Any) -> str:
         return "[" + ", ".join(_toml_value(x) for x in v) + "]"
     if isinstance(v, dict):
         return "{ " + ", ".join(f"{_toml_key(str(k))} = {_toml_value(x)}" for k, x in v.items()) + " }"
-    if hasattr(v, "item"):  # numpy scalars
-        return _toml_value(v.item())
     raise ConfigError(f"cannot write {type(v).__name__} value {v!r} to TOML")
 
 

@@ -696,6 +696,8 @@ class BaseRecommender:
         valid = cls._param_names()
         if key in RUN_OPTIONS and key not in valid:
             return f"{cls.name} has no {key!r}: {RUN_OPTIONS[key]}"
+        if not valid:  # global-mean: "valid: " and nothing after it
+            return f"{cls.name} has no hyperparameter {key!r}: it takes none"
         hint = did_you_mean(key, [*valid, *cls._aliases, *cls._compounds])
         return f"{cls.name} has no hyperparameter {key!r}{hint}; valid: {', '.join(valid)}"
 

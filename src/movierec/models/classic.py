@@ -182,6 +182,9 @@ class NMF(FactorParams, _Classic):
         "reg_bi": [NON_NEGATIVE],
         "lr_bu": [NON_NEGATIVE],
         "lr_bi": [NON_NEGATIVE],
+        # numbers before the rule between them (0 ≤ init_low < init_high), which compared "many" in a TypeError
+        "init_low": [NON_NEGATIVE],
+        "init_high": [NON_NEGATIVE],
     }
     # Surprise reads its bias terms only in the biased variant
     acts_when: ClassVar[dict[str, ActsWhen]] = dict.fromkeys(

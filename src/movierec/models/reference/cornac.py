@@ -130,6 +130,10 @@ class CornacBiVAE(TorchTrainerParams, BaseRecommender):
 
     def _validate_params(self) -> None:
         super()._validate_params()
+        if not isinstance(self.encoder_structure, (list, tuple)):  # a number was a TypeError ("not iterable")
+            raise ConfigError(
+                f"{self.name}: encoder_structure must be a list of layer sizes ([100]), got {self.encoder_structure!r}"
+            )
         for size in self.encoder_structure:
             check_positive("encoder_structure entry", size, integer=True)
 

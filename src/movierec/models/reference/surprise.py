@@ -227,8 +227,9 @@ class SurpriseKNNBaseline(_SurpriseModel):
     bsl_learning_rate: float = 0.005
 
     def __post_init__(self) -> None:
-        # same checks as ours (max_neighbours does not exist here: Surprise keeps the dense matrix)
-        KNNBaseline(**self.get_params(), max_neighbours=max(self.k, 1))
+        # same checks as ours (max_neighbours does not exist here: Surprise keeps the dense matrix; None
+        # skips its rule against k, where max(k, 1) raised a TypeError for k = "many" before k's own check)
+        KNNBaseline(**self.get_params())
 
     def _make(self) -> Any:
         bsl: dict[str, Any] = {"method": self.bsl_method, "reg_i": self.reg_i, "reg_u": self.reg_u}
