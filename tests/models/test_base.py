@@ -152,6 +152,15 @@ def test_bad_constructor_argument_is_a_config_error() -> None:
     assert bad.value.__cause__ is None and bad.value.__suppress_context__
 
 
+def test_a_model_without_hyperparameters_says_it_takes_none() -> None:
+    # its class takes no arguments at all, so Python's TypeError names no keyword ("GlobalMean() takes no
+    # arguments"): the line named none either and ended "valid: " with nothing after it
+    for params in ({"factors": 10}, {"args": 1}):
+        with pytest.raises(ConfigError) as bad:
+            create("global-mean", **params)
+        assert str(bad.value) == f"global-mean has no hyperparameter {next(iter(params))!r}: it takes none"
+
+
 def _importable(name: str) -> bool:
     try:
         get_class(name)
