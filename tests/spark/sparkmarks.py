@@ -3,6 +3,7 @@ and pandas-on-Spark's version warnings, which say nothing about movierec."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -26,6 +27,22 @@ FAST_JVM_OPTION = "-XX:TieredStopAtLevel=1"
 
 #: :data:`FAST_JVM_OPTION` as the CLI takes it
 FAST_JVM = ["--conf", f"spark.driver.extraJavaOptions={FAST_JVM_OPTION}"]
+
+
+#: a line Spark's log4j writes (with or without its default layout's date)
+LOG4J_LINE = re.compile(r"^(\d{2}/\d{2}/\d{2} \d{2}:\d{2}:\d{2} )?(TRACE|DEBUG|INFO|WARN|ERROR|FATAL) ")
+#: the lines Spark's default log4j profile opens a run with
+SPARK_NOTICES = (
+    "Using Spark's default log4j profile",
+    "Setting default log level",
+    "To adjust logging level",
+)
+
+
+def spark_log_lines(stderr: str) -> list[str]:
+    """The lines of a run's stderr that Spark's own logging wrote (movierec's log4j2 configuration lets
+    only ERROR and above through): test_driver_log's rule, also read in test_recommend_force's failed run."""
+    return [ln for ln in stderr.splitlines() if LOG4J_LINE.match(ln) or ln.startswith(SPARK_NOTICES)]
 
 
 def java_missing_reason() -> str | None:

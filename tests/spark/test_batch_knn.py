@@ -5,6 +5,7 @@ implicit factor artifact (broadcast factors), the served lists too, rated movies
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -18,11 +19,25 @@ from movierec.serving.batch import recommend_all_users
 
 pytestmark = SPARK_JOB
 
+#: the two Spark scoring paths: an item-kNN artifact (its own ranking code in each task) and an implicit
+#: factor artifact (broadcast factors)
+MODELS = {"itemknn": {}, "ials": {"factors": 16, "random_state": 0}}
 
-def test_knn_artifact_batch_in_spark_equals_single_machine(spark, bundled, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+
+@pytest.fixture(scope="module")
+def exported(bundled, tmp_path_factory) -> dict[str, Path]:  # type: ignore[no-untyped-def]
+    """Each of :data:`MODELS` fitted on the bundled ratings ≥ 4 and exported, once for the module: the
+    tests only read the artifacts (and write their Spark output elsewhere)."""
     train = bundled.interactions.to_implicit(4.0)
-    model = create("itemknn").fit(train)
-    path = export_artifact(model, bundled, train, tmp_path / "knn")
+    folder = tmp_path_factory.mktemp("batch")
+    return {
+        name: export_artifact(create(name, **params).fit(train), bundled, train, folder / name)
+        for name, params in MODELS.items()
+    }
+
+
+def test_knn_artifact_batch_in_spark_equals_single_machine(spark, exported, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    path = exported["itemknn"]
     art = load_artifact(path)
     assert art.family not in ("factors", "scores")
     spark_out, local_out = tmp_path / "spark.parquet", tmp_path / "local.parquet"
@@ -58,14 +73,12 @@ def test_knn_artifact_batch_in_spark_equals_single_machine(spark, bundled, tmp_p
 
 
 def test_implicit_factor_batch_in_spark_leaves_out_every_rated_movie(
-    spark, bundled, tmp_path, capsys
+    spark, bundled, exported, tmp_path, capsys
 ) -> None:  # type: ignore[no-untyped-def]
     """An ials export trains on the ratings ≥ 4 only; served lists also leave out the movies a user rated
     lower. Spark's factor path left out only the training rows: 1,531 of these 6,100 rows were movies the
     user had rated (user 1's list held Men in Black, 1580), which serve and ``recommend --all-users`` never list."""
-    train = bundled.interactions.to_implicit(4.0)
-    model = create("ials", factors=16, random_state=0).fit(train)
-    path = export_artifact(model, bundled, train, tmp_path / "ials")
+    path = exported["ials"]
     art = load_artifact(path)
     assert art.family == "factors" and (np.diff(art.rated[0]) > np.diff(art.seen.indptr)).any()
     out = tmp_path / "spark.parquet"
@@ -95,16 +108,14 @@ def test_implicit_factor_batch_in_spark_leaves_out_every_rated_movie(
     assert not (differ & ~near).any(), got[differ & ~near].head()
 
 
-def test_a_deny_list_leaves_the_movies_out_of_every_spark_list(spark, bundled, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_a_deny_list_leaves_the_movies_out_of_every_spark_list(spark, exported, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
     """``spark recommend --exclude`` (a title or a movieId, repeated) leaves the movies out of every user's
     list, on both Spark paths: an item-kNN artifact ranked by its own code in each task, and an ials
     artifact scored with broadcast factors. The lists equal ``recommend_all_users(art, k, exclude=…)``
     (each filled from the next best); a misspelt movie is one line and exit 2 before the JVM is asked
     for anything."""
-    train = bundled.interactions.to_implicit(4.0)
     denied = [318, 356, 296]  # Shawshank, Forrest Gump, Pulp Fiction: in most users' lists
-    for name, params in (("itemknn", {}), ("ials", {"factors": 16, "random_state": 0})):
-        path = export_artifact(create(name, **params).fit(train), bundled, train, tmp_path / name)
+    for name, path in exported.items():
         art = load_artifact(path)
         out = tmp_path / f"{name}.parquet"
         args = ["--exclude", "Shawshank Redemption, The (1994)", "--exclude", "356", "--exclude", "296"]

@@ -1,8 +1,10 @@
 """A ``movierec spark`` run does not open with Spark's own log chatter on stderr: no "Using Spark's default
 log4j profile", no "Setting default log level", no WARN lines (NativeCodeLoader, the loopback address).
 The driver gets movierec's log4j2 configuration, which lets only ERROR and above through to the terminal,
-and a configuration of your own still wins. Each test runs the real CLI in a subprocess on ``local[2]``
-(the driver's JVM writes to the process's stderr, which only a subprocess can read whole).
+and a configuration of your own still wins. Each test runs the real CLI (or a script) in a subprocess on
+``local[2]`` (the driver's JVM writes to the process's stderr, which only a subprocess can read whole). A
+failed job's stderr (Spark's ERROR lines only, then movierec's one line) is read in test_recommend_force's
+failed run, which starts the JVM this needs anyway.
 """
 
 from __future__ import annotations
@@ -13,23 +15,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pandas as pd
 import pytest
-from sparkmarks import FAST_JVM, FAST_JVM_OPTION, SPARK_JOB
+from sparkmarks import FAST_JVM, FAST_JVM_OPTION, SPARK_JOB, spark_log_lines
 
 from datagen import make_ratings
-from movierec.datasets import bundled_path
 from movierec.spark.failures import JVM_GONE
 from movierec.spark.session import CHECKPOINT_PREFIX, SparkUnavailableError, check_java
 
 pytestmark = SPARK_JOB
-
-LOG4J_LINE = re.compile(r"^(\d{2}/\d{2}/\d{2} \d{2}:\d{2}:\d{2} )?(TRACE|DEBUG|INFO|WARN|ERROR|FATAL) ")
-SPARK_NOTICES = (
-    "Using Spark's default log4j profile",
-    "Setting default log level",
-    "To adjust logging level",
-)
 
 
 @pytest.fixture(autouse=True)
@@ -61,10 +54,6 @@ def _spark(args: list[str], tmp_path: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-def _chatter(stderr: str) -> list[str]:
-    return [ln for ln in stderr.splitlines() if LOG4J_LINE.match(ln) or ln.startswith(SPARK_NOTICES)]
-
-
 @pytest.fixture
 def ratings(tmp_path: Path) -> Path:
     path = tmp_path / "ratings.csv"
@@ -77,7 +66,7 @@ def test_a_spark_run_prints_no_spark_log_lines(tmp_path: Path, ratings: Path) ->
         ["train", "--ratings", str(ratings), "--out", str(tmp_path / "art"), "--rank", "4"], tmp_path
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    assert _chatter(done.stderr) == [], done.stderr[-3000:]
+    assert spark_log_lines(done.stderr) == [], done.stderr[-3000:]
     # where the native BLAS/LAPACK are missing (this machine: no libblas3), netlib's JNI shim printed
     # 'netlib-blas: JNI_OnLoad: dlopen(libblas.so.3) failed: … cannot open shared object file' (and lapack's)
     assert "netlib-" not in done.stderr and "shared object file" not in done.stderr, done.stderr[-3000:]
@@ -93,26 +82,6 @@ def test_a_spark_run_prints_no_spark_log_lines(tmp_path: Path, ratings: Path) ->
     ), done.stdout
     assert re.search(r"^Spark \S+ on local\[2\]", done.stderr, re.M)  # movierec's own lines are as they were
     assert (tmp_path / "art" / "manifest.json").is_file()
-
-
-def test_a_failed_job_still_shows_sparks_error_lines_and_the_one_line_error(tmp_path: Path) -> None:
-    """Spark's ERROR lines (the failed task) still reach the terminal, nothing below ERROR does, and the
-    run ends with movierec's one-line error naming the log of the full stack."""
-    folder = tmp_path / "ratings.parquet"
-    folder.mkdir()
-    rows = pd.read_csv(bundled_path() / "ratings.csv").head(4000)
-    rows.head(2000).to_parquet(folder / "part-00000.parquet", index=False)
-    good = rows.tail(2000).to_parquet(index=False)
-    (folder / "part-00001.parquet").write_bytes(good[: len(good) // 2] + b"\0" * 64 + good[-8:])
-    done = _spark(
-        ["train", "--ratings", str(folder), "--out", str(tmp_path / "art"), "--rank", "4"], tmp_path
-    )
-    assert done.returncode == 1, done.stderr[-3000:]
-    logged = _chatter(done.stderr)
-    assert logged and all(" ERROR " in ln for ln in logged), done.stderr[-3000:]
-    (last,) = [ln for ln in done.stderr.splitlines() if ln.startswith("movierec:")]
-    assert last.startswith("movierec: error: the Spark job failed: ")
-    assert f"(full stack in {tmp_path / 'tmp' / 'movierec-spark-error-'}" in last
 
 
 def test_your_own_log4j_configuration_and_checkpoint_folder_win(tmp_path: Path, ratings: Path) -> None:
@@ -155,6 +124,11 @@ def test_your_own_log4j_configuration_and_checkpoint_folder_win(tmp_path: Path, 
     assert not [p.name for p in (tmp_path / "tmp").iterdir() if p.name.startswith(CHECKPOINT_PREFIX)]
 
 
+#: what the script of :func:`test_a_jvm_gone_before_stop_is_a_note_not_a_failure` writes to stderr once its
+#: first session has stopped
+STARTED = "-- the first session ran and stopped --"
+
+
 def test_a_jvm_gone_before_stop_is_a_note_not_a_failure(tmp_path: Path) -> None:
     """The session's JVM killed while the command runs: leaving the session prints one note and the
     command's own code after it still runs (a ``spark train`` whose artifact was complete once exited 1
@@ -166,14 +140,26 @@ def test_a_jvm_gone_before_stop_is_a_note_not_a_failure(tmp_path: Path) -> None:
     JVM down with it): ``job_failures`` could not read the cause from the JVM, and its fall-back's
     ``str()`` asked the JVM too, so the run ended in some 140 lines of chained tracebacks
     (``ConnectionRefusedError``). Now it is still one SparkJobError line: what Python holds of the cause
-    (a task's Python error, read when it was raised), else that the JVM stopped first."""
+    (a task's Python error, read when it was raised), else that the JVM stopped first.
+
+    The run's JVM is started by a first session that checks a master and heap test_session's rules accept
+    (one JVM start fewer on the suite's Spark lane): Spark's spacing ``local[2 , 1]`` (refused before: the
+    pattern had no space before the comma) and the heap 512M start a real local Spark with two threads,
+    which runs a job and stops with nothing from Java on stderr. The session whose JVM is killed is a
+    second one on that JVM."""
     script = tmp_path / "kill_jvm.py"
     script.write_text(
-        "import os, signal\n"
+        "import os, signal, sys\n"
         "from movierec.spark.failures import SparkJobError, job_failures\n"
         "from movierec.spark.session import spark_session\n"
-        "conf = {'spark.ui.enabled': 'false', 'spark.ui.showConsoleProgress': 'false',"
-        f" 'spark.driver.extraJavaOptions': {FAST_JVM_OPTION!r}}}\n"
+        "with spark_session('local[2 , 1]', {'spark.driver.memory': '512M', 'spark.ui.enabled': 'false',"
+        f" 'spark.driver.extraJavaOptions': {FAST_JVM_OPTION!r}}},"
+        " quiet=True) as s:\n"
+        "    sc = s.sparkContext\n"
+        "    print(sc.defaultParallelism, sc.getConf().get('spark.driver.memory'),"
+        " sc.parallelize(range(10), 2).sum())\n"
+        f"print({STARTED!r}, file=sys.stderr, flush=True)\n"
+        "conf = {'spark.ui.enabled': 'false', 'spark.ui.showConsoleProgress': 'false'}\n"
         "with spark_session('local[2]', conf, quiet=True) as spark:\n"
         "    assert spark.range(3).count() == 3\n"
         "    sc = spark.sparkContext\n"
@@ -205,6 +191,11 @@ def test_a_jvm_gone_before_stop_is_a_note_not_a_failure(tmp_path: Path) -> None:
         [sys.executable, str(script)], capture_output=True, text=True, timeout=300, env=env, cwd=tmp_path
     )
     assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.splitlines()[0].split() == ["2", "512M", "45"], done.stdout
+    first, marked, _ = done.stderr.partition(STARTED)
+    assert marked, done.stderr[-3000:]
+    noise = [x for x in first.splitlines() if x.strip() and "jdk.incubator.vector" not in x]
+    assert noise == [], first
     *_, java, python, after = done.stdout.splitlines()
     assert after == "after the session", done.stdout
     assert java.startswith(f"the Spark job failed: {JVM_GONE} (full stack in {tmp_path}"), done.stdout

@@ -2,7 +2,10 @@
 ``mode("overwrite")`` deleted X before the job ran, so a job that failed partway lost the old output too.
 
 The failure is real: the run's Python workers point at a program that does not exist, so every scoring
-task fails after the target check passed and the write job began.
+task fails after the target check passed and the write job began. The failed run is a subprocess (its
+workers' program is fixed as its JVM starts), so it also checks what a failed job leaves on the terminal
+(test_driver_log's rule, one JVM start fewer on the suite's Spark lane): Spark's ERROR lines and nothing
+below ERROR, then movierec's one line.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from sparkmarks import FAST_JVM, SPARK_JOB
+from sparkmarks import FAST_JVM, SPARK_JOB, spark_log_lines
 
 from movierec.cli import main
 
@@ -44,7 +47,10 @@ def test_failed_force_run_keeps_the_old_output_and_a_good_one_replaces_it(  # ty
     assert len(pd.read_parquet(out)) == 3 * 610
 
     logs = tmp_path_factory.mktemp("tmpdir")  # the failure's log file goes to the temporary folder
-    env = {**os.environ, "PYSPARK_PYTHON": str(tmp_path / "no-such-python"), "TMPDIR": str(logs)}
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("SPARK_SUBMIT_OPTS", "SPARK_CONF_DIR", "SPARK_HOME")
+    }
+    env.update({"PYSPARK_PYTHON": str(tmp_path / "no-such-python"), "TMPDIR": str(logs)})
     failed = subprocess.run(
         [
             sys.executable,
@@ -72,9 +78,13 @@ def test_failed_force_run_keeps_the_old_output_and_a_good_one_replaces_it(  # ty
         f"movierec: error: the Spark job failed: {cause} (full stack in {log}); "
         f"nothing was written ({out} is as it was)"
     )
-    assert [ln for ln in failed.stderr.splitlines() if ln.startswith("movierec: error")] == [
+    assert [ln for ln in failed.stderr.splitlines() if ln.startswith("movierec:")] == [
         failed.stderr.splitlines()[-1]
     ]
+    assert log.name.startswith("movierec-spark-error-"), log
+    # movierec's log4j2 configuration: the failed tasks' ERROR lines reach the terminal, nothing below ERROR
+    logged = spark_log_lines(failed.stderr)
+    assert logged and all(" ERROR " in ln for ln in logged), failed.stderr[-3000:]
     full = log.read_text()
     assert "Py4JJavaError" in full and f"Caused by: java.io.IOException: {cause}" in full
     assert _snapshot(out) == before  # no staging folder inside, no part file lost or added
