@@ -17,6 +17,7 @@ or ``with ease+features,mult-vae,recvae`` with both options).
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import sys
@@ -53,7 +54,8 @@ def _split_scores(
     train: Any, seed: int, bases: dict[str, dict[str, Any]] = BASES, features: Any = None
 ) -> tuple[Any, dict[str, np.ndarray]]:
     """Validation relevance of one inner split and each base's per-user z-scores (seen items last); a base
-    named ``ease+features`` is ease fitted with the item ``features`` (collective EASE)."""
+    named ``ease+features`` is ease fitted with the item features ``features`` builds without the tags on
+    the split's validation pairs (collective EASE)."""
     inner, valid = per_user_holdout(train, 0.25, seed=seed)
     inner = inner.to_implicit(1.0)
     rel = relevant_matrix(valid, None)
@@ -65,12 +67,20 @@ def _split_scores(
         model = create(name.split("+")[0], **params)
         if "random_state" in model.get_params():
             model.set_params(random_state=42)
-        given = {"item_features": features} if name.endswith("+features") else {}
+        given = {"item_features": features(valid)} if name.endswith("+features") else {}
         s = np.asarray(model.fit(inner, **given).score(users), dtype=np.float64)
         s[rows, seen.indices] = np.nan
         s = (s - np.nanmean(s, 1, keepdims=True)) / (np.nanstd(s, 1, keepdims=True) + 1e-12)
         z[name] = np.nan_to_num(s, nan=-1e9).astype(np.float32)
     return rel[users], z
+
+
+def _features_without(ds: Any, train: Any, names: str, valid: Any) -> Any:
+    """Item features ``names`` for ``train``'s items, without the tags on ``valid``'s pairs (a user's tag on
+    a validation movie names the pair; ml-100k has no tags, other data may)."""
+    from movierec.features import build_item_features
+
+    return build_item_features(ds, train.item_map, names, held_out=valid)
 
 
 def _ndcg(weights: dict[str, float], rel: Any, z: dict[str, np.ndarray]) -> float:
@@ -121,9 +131,7 @@ def main() -> None:
     ds, train = ml100k_training_part(args.dataset)  # the test part is never read
     bases, features = BASES, None
     if args.ease_features:
-        from movierec.features import build_item_features
-
-        features = build_item_features(ds, train.item_map, args.ease_features)
+        features = functools.partial(_features_without, ds, train, args.ease_features)
         bases = {"ease": BASES["ease"], "ease+features": {**BASES["ease"], "feature_weight": 30.0}, **BASES}
     added = [n.strip() for n in args.add.split(",") if n.strip()]
     bases = {**bases, **{n: {} for n in added}}

@@ -243,10 +243,11 @@ def study(
     splits: list[tuple[Any, Any]],
     grids: dict[str, Any],
     fixed: dict[str, Any] | None = None,
-    fit_kwargs: dict[str, Any] | None = None,
+    fit_kwargs: list[dict[str, Any]] | None = None,
 ) -> list[dict[str, Any]]:
     """Every grid point of ``name`` (plus the ``fixed`` parameters) scored on each (inner-train,
-    validation) split; a row's ``ndcg@10`` is the mean over the splits (each one's in ``by split``)."""
+    validation) split; a row's ``ndcg@10`` is the mean over the splits (each one's in ``by split``).
+    ``fit_kwargs``: each split's (item features without the tags on its validation pairs)."""
     grid, checkpoints = grids[name]
     rows: list[dict[str, Any]] = []
     keys = list(grid)
@@ -255,7 +256,10 @@ def study(
         if "item_alpha" in params and "user_alpha" not in params:  # one λ for both sides, as Cornac's
             params["user_alpha"] = params["item_alpha"]
         tic = time.perf_counter()
-        per_split = [_scores(name, params, inner, valid, checkpoints, fit_kwargs) for inner, valid in splits]
+        per_split = [
+            _scores(name, params, inner, valid, checkpoints, fit_kwargs[j] if fit_kwargs else None)
+            for j, (inner, valid) in enumerate(splits)
+        ]
         for epoch in per_split[0]:
             values_ = [s[epoch][0] for s in per_split]
             precisions = [s[epoch][1] for s in per_split]
@@ -303,7 +307,7 @@ def main() -> None:
 
         ds = load("ml-latest-small")
         train, _test, _ = make_split(ds.interactions, "interactions-holdout", seed=42, threshold=4.0)
-        splits = [interactions_holdout(train, 0.2, s) for s in seeds]  # _test is never read
+        splits = [interactions_holdout(train, 0.2, s) for s in seeds]  # _test: only its pairs, for the tags
         grids, suffix = MLLS_GRIDS, "@ml-latest-small"
         protocol = ("ml-latest-small, compare's default implicit split (positives >= 4, 20% held out, seed 42), "
                     f"training part split again 80/20 (seed {args.seeds}): fit on inner-train, NDCG@10 on "
@@ -315,11 +319,18 @@ def main() -> None:
         protocol = (f"ml-100k per-user 75/25 (seed 42) training part, split again per-user 75/25 (seed {args.seeds}): "
                     "fit on inner-train, NDCG@10 on validation, every rating a positive")  # fmt: skip
     splits = [(inner.to_implicit(1.0), valid) for inner, valid in splits]
-    fit_kwargs = None
-    if args.item_features:  # item metadata are the dataset's, not the test split's: nothing held out is read
+    fit_kwargs: list[dict[str, Any]] | None = None
+    if args.item_features:
         from movierec.features import build_item_features
 
-        fit_kwargs = {"item_features": build_item_features(ds, train.item_map, args.item_features)}
+        # without the tags on each split's validation pairs and mlls' test pairs (ml-100k: the test part
+        # is dropped, and it has no tags): nothing held out is read
+        outer = [_test] if args.protocol == "mlls" else []
+        names = args.item_features
+        fit_kwargs = [
+            {"item_features": build_item_features(ds, train.item_map, names, held_out=[*outer, v])}
+            for _, v in splits
+        ]
         grids = FEATURE_GRIDS[args.protocol]
         protocol += f"; fitted with item features {args.item_features}"
     if len(seeds) > 1:

@@ -120,6 +120,22 @@ def test_compare_json_implicit_only(capsys: pytest.CaptureFixture[str]) -> None:
     assert "note: interactions-holdout splits ratings ≥ 4 only" in " ".join(proc.stderr.split())
 
 
+def test_compare_with_tag_features_says_the_test_pairs_tags_were_left_out(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--item-features tags: the tags users put on their own test movies are not features (they would
+    name the test pairs), and one note says how many, in 80 columns; genres alone have nothing to say."""
+    monkeypatch.setenv("COLUMNS", "80")
+    args = ["compare", "--models", "ease", "--protocols", "full-ranking", "--item-features"]
+    proc = run_here(capsys, *args, "genres,tags")
+    assert proc.returncode == 0, proc.stderr
+    said = " ".join((proc.stdout + proc.stderr).split())
+    assert "note: tags: 496 tag applications on test pairs left out of the item features" in said
+    assert max(len(line) for line in proc.stdout.splitlines() + proc.stderr.splitlines()) <= 80
+    proc = run_here(capsys, *args, "genres", "--json")
+    assert proc.returncode == 0 and "tag applications" not in proc.stderr
+
+
 @pytest.mark.parametrize(
     ("args", "needles"),
     [

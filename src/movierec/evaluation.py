@@ -1608,9 +1608,13 @@ def features_words(item_features: Any) -> str:
     return "features"
 
 
-def resolve_item_features(item_features: Any, dataset: Dataset | None, train: Interactions) -> Any:
+def resolve_item_features(
+    item_features: Any, dataset: Dataset | None, train: Interactions, held_out: Any = None
+) -> Any:
     """Item features for ``train``'s items: names (``"genres,tags"``) built from ``dataset``'s movie
-    metadata, or a matrix / ItemFeatures as given (``None`` or empty: none)."""
+    metadata, without the tag rows on ``held_out``'s (user, movie) pairs (the part the fit is scored on:
+    :func:`movierec.features.build_item_features`), or a matrix / ItemFeatures as given (``None`` or
+    empty: none)."""
     if item_features is None or (isinstance(item_features, str) and not item_features.strip()):
         return None
     if isinstance(item_features, (str, list, tuple)):
@@ -1618,8 +1622,17 @@ def resolve_item_features(item_features: Any, dataset: Dataset | None, train: In
             raise ConfigError("item features by name need a dataset with movie metadata")
         from movierec.features import build_item_features
 
-        return build_item_features(dataset, train.item_map, item_features)
+        return build_item_features(dataset, train.item_map, item_features, held_out=held_out)
     return item_features
+
+
+def held_out_tags_note(n_tags: int, folds: int = 1) -> str | None:
+    """The run's one line on the tag rows its item features left out (``None`` when none were)."""
+    if n_tags <= 0:
+        return None
+    each = " (each fold its own)" if folds > 1 else ""
+    rows = f"{n_tags:,} tag application{'s' if n_tags != 1 else ''}"
+    return f"tags: {rows} on test pairs left out of the item features{each}"
 
 
 class _LineProgress:
@@ -1806,7 +1819,7 @@ def compare(
     # the fold × model loop (RecTools' cross_validate shape): split, fit every model, score every protocol
     for fold, (train, test) in enumerate(splitter.split(inter)):
         for (name, params), label, kind in zip(specs, labels, kinds, strict=True):
-            fitted[label], secs = run.fit(name, params, label, kind, train, fold, splitter.n_folds)
+            fitted[label], secs = run.fit(name, params, label, kind, (train, test), fold, splitter.n_folds)
             fit_secs[label].append(secs)
             for p in protos:
                 out = run.evaluate(p, fitted[label], train, test, label, fold)
@@ -2397,7 +2410,8 @@ class _FoldRun:
         self.k, self.threshold, self.seed = k, threshold, seed
         self.item_features, self.user_features = item_features, user_features
         self.progress, self.notes = progress, notes
-        self.features: dict[int, Any] = {}
+        self.features: dict[int, Any] = {}  # id(user map) -> user features
+        self.fold_items: tuple[int, Any] | None = None  # (fold, its item features)
         self.skipped: set[tuple[str, str]] = set()
         # (protocol, reason with the model's name blanked) -> (index in notes, labels): models skipped
         # for the same reason share one note ("rating skipped for ease, bpr: implicit models …")
@@ -2406,6 +2420,8 @@ class _FoldRun:
         self.stops: dict[str, list[dict[str, Any]]] = {}
         #: label -> the item features its model learned from, as its table row names them ('genres+tags')
         self.featured: dict[str, str] = {}
+        #: fold -> the tag rows on its test pairs left out of its item features (ItemFeatures.held_out_tags)
+        self.held_out_tags: dict[int, int] = {}
 
     def comparison(
         self,
@@ -2419,6 +2435,9 @@ class _FoldRun:
         from movierec.provenance import provenance
 
         self.note_stopping(fitted)  # every model, in the order given
+        if self.featured:  # a model learned from item features: the tag rows they left out, once
+            said = held_out_tags_note(sum(self.held_out_tags.values()), len(self.held_out_tags))
+            self.notes.extend([said] if said else [])
 
         ds = self.ds
         return Comparison(
@@ -2451,16 +2470,21 @@ class _FoldRun:
         if self.progress:
             self.progress(event)
 
-    def _side_features(self, train: Interactions) -> tuple[Any, Any]:
-        if id(train.item_map) not in self.features:  # folds share the item map: build features once
-            self.features[id(train.item_map)] = resolve_item_features(self.item_features, self.ds, train)
+    def _side_features(self, train: Interactions, test: Interactions, fold: int) -> tuple[Any, Any]:
+        """The fold's item features (built once per fold: without the tag rows on its test pairs) and
+        user features (once per user map: folds share it)."""
+        if self.fold_items is None or self.fold_items[0] != fold:
+            built = resolve_item_features(self.item_features, self.ds, train, held_out=test)
+            self.fold_items = (fold, built)
+            self.held_out_tags[fold] = int(getattr(built, "held_out_tags", 0))
+        items = self.fold_items[1]
         if self.user_features is None:
-            return self.features[id(train.item_map)], None
+            return items, None
         if id(train.user_map) not in self.features:  # issue 20
             from movierec.demographics import resolve_user_features
 
             self.features[id(train.user_map)] = resolve_user_features(self.user_features, self.ds, train)
-        return self.features[id(train.item_map)], self.features[id(train.user_map)]
+        return items, self.features[id(train.user_map)]
 
     def fit(
         self,
@@ -2468,17 +2492,20 @@ class _FoldRun:
         params: dict[str, Any],
         label: str,
         kind: str,
-        train: Interactions,
+        split: tuple[Interactions, Interactions],
         fold: int,
         folds: int,
     ) -> tuple[Any, float]:
-        """A fresh ``name`` fitted on fold ``fold``'s training data; the model and its fit seconds."""
+        """A fresh ``name`` fitted on fold ``fold``'s training data (``split``: the fold's train and test
+        parts; the test part only keeps its pairs' tags out of the item features); the model and its fit
+        seconds."""
         from movierec.models.memory import check_memory
         from movierec.models.registry import create
         from movierec.stopping import can_stop_early
 
+        train, test = split
         model = create(name, **params)
-        item_feats, user_feats = self._side_features(train)
+        item_feats, user_feats = self._side_features(train, test, fold)
         if self.user_features is not None and not getattr(model, "uses_user_features", False) and fold == 0:
             self._note_ignored("user features", label)
         if item_feats is not None and "item_features" not in model.fit_options() and fold == 0:
@@ -2498,7 +2525,7 @@ class _FoldRun:
             | ({"time_budget": float(budget)} if isinstance(budget, (int, float)) else {})
         )
         if self.stopping is not None and can_stop_early(model) and getattr(model, "epochs", None):
-            model, secs = self.stop_and_refit(model, label, kind, train, fold, (item_feats, user_feats))
+            model, secs = self.stop_and_refit(model, label, kind, split, fold, (item_feats, user_feats))
             stop = self.stops[label][-1]  # "training stopped" only where patience ran out, not at the maximum
             self._emit({"event": "fit-end", "model": label, "fold": fold, "seconds": secs,
                         "stopped": "early stopping" if stop["stopped"] else None, "epochs_run": stop["stopped_epoch"]})  # fmt: skip
@@ -2532,7 +2559,13 @@ class _FoldRun:
         return model, secs
 
     def stop_and_refit(
-        self, model: Any, label: str, kind: str, train: Interactions, fold: int, feats: tuple[Any, Any]
+        self,
+        model: Any,
+        label: str,
+        kind: str,
+        split: tuple[Interactions, Interactions],
+        fold: int,
+        feats: tuple[Any, Any],
     ) -> tuple[Any, float]:
         """Early stopping on one fold: cut ``valid_size`` of each user's ``train`` ratings (seeded with the
         run's seed plus the fold; never the test part), fit ``model`` on the rest with
@@ -2543,11 +2576,12 @@ class _FoldRun:
         row is exactly ``compare`` with ``epochs=best_epoch`` (reusable as such, as tune's best.toml), and
         for bpr and svd the model after epoch e is the model ``epochs=e`` returns (tests/test_tuning.py), so
         only the data differs from the copy. It costs a second fit of at most the best epochs; the seconds
-        are both fits' training (validation scoring left out)."""
+        are both fits' training (validation scoring left out). Item features by name are built again for
+        the stopping fit, without the tags on the validation pairs as well as the test pairs'."""
         from movierec.models.registry import create
         from movierec.stopping import Stopper, cut_validation
 
-        spec = self.stopping
+        spec, (train, test) = self.stopping, split
         if self.given_stop is not None:  # the split's own validation part: train is train + valid
             rest, valid = self.given_stop
         else:
@@ -2560,7 +2594,10 @@ class _FoldRun:
         data = self.fit_view(rest, kind)
         stopper.start_fit(model, data)  # _fit wraps the callback: tell the stopper its model here
         model.prepare(data)
-        secs = _fit(model, data, feats[0], label, self.progress, feats[1], stopper)
+        items = feats[0]
+        if items is not None and isinstance(self.item_features, (str, list, tuple)):
+            items = resolve_item_features(self.item_features, self.ds, rest, held_out=[test, valid])
+        secs = _fit(model, data, items, label, self.progress, feats[1], stopper)
         budget = int(model.epochs)
         best = stopper.best_epoch_ or budget  # no finite score at all (a diverged fit): the budget
         refit = create(model.name, **{**model.get_params(), "epochs": best})

@@ -21,7 +21,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from movierec.errors import ConfigError, DataError, not_encoded
-from movierec.interactions import IdMap, parse_int_id
+from movierec.interactions import IdMap, Interactions, parse_int_id
 
 if TYPE_CHECKING:
     from movierec.datasets import Dataset
@@ -32,6 +32,7 @@ __all__ = [
     "build_item_features",
     "canonical_names",
     "normalise_tag",
+    "pairs_in",
     "read_features_file",
     "side_matrix",
 ]
@@ -46,10 +47,13 @@ class ItemFeatures:
 
     Rows follow the :class:`~movierec.interactions.IdMap` the matrix was built for (items, or
     users for user features); the identity feature is NOT included (models add it).
+    ``held_out_tags``: the tag applications left out because their (user, movie) pair is held out
+    (:func:`build_item_features`'s ``held_out``), for the run's notes.
     """
 
     matrix: sp.csr_matrix
     names: list[str]
+    held_out_tags: int = 0
 
     def __post_init__(self) -> None:
         self.matrix = sp.csr_matrix(self.matrix, dtype=np.float32)
@@ -69,7 +73,11 @@ class ItemFeatures:
         """Columns of both (same rows), e.g. built-in families plus a features file."""
         if other.n_rows != self.n_rows:
             raise ConfigError(f"cannot combine feature matrices with {self.n_rows} and {other.n_rows} rows")
-        return ItemFeatures(sp.hstack([self.matrix, other.matrix], format="csr"), [*self.names, *other.names])
+        return ItemFeatures(
+            sp.hstack([self.matrix, other.matrix], format="csr"),
+            [*self.names, *other.names],
+            self.held_out_tags + other.held_out_tags,
+        )
 
     def __repr__(self) -> str:
         return f"ItemFeatures(n_rows={self.n_rows}, n_features={self.n_features}, nnz={self.matrix.nnz})"
@@ -133,12 +141,18 @@ def build_item_features(
     min_tag_count: int = 3,
     year_bucket: int = 10,
     features_file: str | Path | None = None,
+    held_out: Interactions | Sequence[Interactions] | None = None,
 ) -> ItemFeatures:
     """Item side features aligned to ``item_map`` (default: the dataset's interactions' item map).
 
     ``names`` picks families from ``genres``, ``tags``, ``year``; ``top_tags`` keeps the most
     frequent normalised tags applied at least ``min_tag_count`` times; ``year_bucket`` is the
     bucket width in years. ``features_file`` appends features read by :func:`read_features_file`.
+    ``held_out``: the part(s) a model is evaluated on (a split's test part, a fold's validation part).
+    A tag row is (userId, movieId, tag): a user's tag on a movie they rated in the test part tells the
+    model that pair, so those rows are left out before tags are counted and chosen (the count is the
+    result's ``held_out_tags``); tags on other pairs, and by users without ratings, stay. ``None``
+    (a fit on all the data): every tag row.
     """
     families = parse_names(names)
     item_map = item_map if item_map is not None else dataset.interactions.item_map
@@ -163,7 +177,7 @@ def build_item_features(
             labels = [[] if pd.isna(y) else [f"{(int(y) // check_bucket) * check_bucket}s"] for y in years]
             blocks.append(_multi_hot(pd.Series(labels), "year:", lambda x: x))
         elif family == "tags":
-            blocks.append(_tag_features(dataset, item_map, top_tags, min_tag_count))
+            blocks.append(_tag_features(dataset, item_map, top_tags, min_tag_count, held_out))
     out = ItemFeatures(sp.csr_matrix((len(item_map), 0), dtype=np.float32), [])
     for block in blocks:
         out = out.hstack(block)
@@ -351,13 +365,48 @@ def _multi_hot(values: pd.Series, prefix: str, clean) -> ItemFeatures:  # type: 
     return ItemFeatures(mat, [f"{prefix}{u}" for u in uniques])
 
 
-def _tag_features(dataset: Dataset, item_map: IdMap, top_tags: int, min_count: int) -> ItemFeatures:
-    """Binary item × tag for the ``top_tags`` most used normalised tags applied ≥ ``min_count`` times."""
+def pairs_in(inter: Interactions, users: Any, items: Any) -> np.ndarray:
+    """Which of the raw (user, movie) pairs ``users[j], items[j]`` ``inter`` holds: a boolean mask. Ids
+    are matched through ``inter``'s own id maps, so a user or movie it does not know is simply False."""
+    u = _positions(inter.user_map, np.asarray(users))
+    i = _positions(inter.item_map, np.asarray(items))
+    known = (u >= 0) & (i >= 0)
+    n_items = np.int64(max(inter.n_items, 1))
+    keys = u.astype(np.int64) * n_items + i
+    held = inter.users.astype(np.int64) * n_items + inter.items.astype(np.int64)
+    return known & np.isin(keys, held)
+
+
+def _positions(id_map: IdMap, raw: np.ndarray) -> np.ndarray:
+    """Dense indices of raw ids, -1 where ``id_map`` does not hold one (string maps match ``str(id)``)."""
+    index = pd.Index(id_map.ids)
+    if index.dtype.kind not in "iuf" and raw.dtype.kind in "iuf":
+        raw = raw.astype(str)
+    try:
+        return np.asarray(index.get_indexer(pd.Index(raw)), dtype=np.int64)
+    except (TypeError, ValueError):
+        return np.full(len(raw), -1, dtype=np.int64)
+
+
+def _tag_features(
+    dataset: Dataset,
+    item_map: IdMap,
+    top_tags: int,
+    min_count: int,
+    held_out: Interactions | Sequence[Interactions] | None = None,
+) -> ItemFeatures:
+    """Binary item × tag for the ``top_tags`` most used normalised tags applied ≥ ``min_count`` times,
+    counted without the tag rows on ``held_out``'s (user, movie) pairs."""
     if dataset.tags is None or len(dataset.tags) == 0:
         raise DataError(f"dataset {dataset.name!r} has no tags file, so 'tags' features are unavailable")
     if int(top_tags) < 1 or int(min_count) < 1:
         raise ConfigError(f"top_tags and min_tag_count must be ≥ 1, got {top_tags!r} and {min_count!r}")
     tags = dataset.tags
+    parts = [] if held_out is None else [held_out] if isinstance(held_out, Interactions) else list(held_out)
+    dropped = np.zeros(len(tags), dtype=bool)
+    for part in parts:
+        dropped |= pairs_in(part, tags["userId"].to_numpy(), tags["movieId"].to_numpy())
+    tags = tags[~dropped]
     frame = pd.DataFrame(
         {"movieId": tags["movieId"].to_numpy(), "tag": [normalise_tag(t) for t in tags["tag"]]}
     )
@@ -377,4 +426,4 @@ def _tag_features(dataset: Dataset, item_map: IdMap, top_tags: int, min_count: i
     )
     mat.sum_duplicates()
     mat.data[:] = 1.0
-    return ItemFeatures(mat, [f"tag:{t}" for t in vocab])
+    return ItemFeatures(mat, [f"tag:{t}" for t in vocab], int(dropped.sum()))

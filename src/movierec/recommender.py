@@ -286,14 +286,18 @@ class Recommender:
     def fit(self, interactions: Interactions | None = None, **fit_kwargs: Any) -> Self:
         """Train on the whole dataset (or on ``interactions``, e.g. a training split); returns ``self``.
 
-        ``fit_kwargs`` go to the model's ``fit`` (``on_epoch=`` for a training-curve callback).
+        ``fit_kwargs`` go to the model's ``fit`` (``on_epoch=`` for a training-curve callback). Item
+        features built from a training split leave out the tags on the dataset's ratings the split
+        does not hold (its test part: a user's tag on a movie tells the model that pair).
         """
         train = self.training_data(interactions)
         if self.item_features:
             from movierec.features import build_item_features
 
+            held_out = None if interactions is None else self._not_given(interactions)
             fit_kwargs.setdefault(
-                "item_features", build_item_features(self.dataset, train.item_map, self.item_features)
+                "item_features",
+                build_item_features(self.dataset, train.item_map, self.item_features, held_out=held_out),
             )
         if self.user_features is not None:  # for train's users, as compare builds them per fold
             from movierec.demographics import resolve_user_features
@@ -314,6 +318,14 @@ class Recommender:
             line({"event": "fit-end", "model": self.name, "fold": 0, "seconds": time.perf_counter() - tic})
         self.train_ = train
         return self
+
+    def _not_given(self, interactions: Interactions) -> Interactions:
+        """The dataset's ratings that ``interactions`` (a training split) does not hold: its test part."""
+        from movierec.features import pairs_in
+
+        whole = self.dataset.interactions
+        users, items = whole.user_map.to_raw(whole.users), whole.item_map.to_raw(whole.items)
+        return whole.subset(~pairs_in(interactions, users, items))
 
     def _refuse_fit_keywords(self, fit_kwargs: dict[str, Any]) -> None:
         """A keyword the model's training does not take is one ConfigError naming it and what it takes.

@@ -449,7 +449,7 @@ class _Objective:
         threshold: float,
         fixed: Mapping[str, Any],
         user_features: Any = None,
-        item_features: Any = None,
+        item_features: Callable[[Interactions], Any] | None = None,
         validation: Interactions | None = None,
         stopping: Mapping[str, Any] | None = None,
     ) -> None:
@@ -468,6 +468,8 @@ class _Objective:
         # the caller's validation part (tune's validation=), or folds cut from the training part
         pairs = [(train, validation)] if validation is not None else validation_folds(train, cv, seed=seed)
         self.folds = [(fit.to_implicit(threshold) if implicit else fit, fit, valid) for fit, valid in pairs]
+        #: each fold's item features, without the tags on its validation pairs (None: no item features)
+        self.fold_items = [None if item_features is None else item_features(v) for _, _, v in self.folds]
 
     def _params(self, trial: Any) -> dict[str, Any]:
         params = {name: p.suggest(trial, name) for name, p in self.space.items() if name not in self.fixed}
@@ -481,7 +483,7 @@ class _Objective:
     ) -> tuple[Any, int | None]:
         """Fit ``m`` on one fold: the model to score (``m``, or with early stopping its best epoch's copy)
         and the best epoch (``None`` without early stopping)."""
-        kw = _feature_kw(m, self.user_features, self.item_features)
+        kw = _feature_kw(m, self.user_features, self.fold_items[fold])
         if self.stopping is not None:  # EarlyStopping's rule (movierec.stopping), scored as trials are
             from movierec.stopping import Stopper
 
@@ -917,8 +919,8 @@ def tune(
     inter, settings, study = _open_study(req, dataset, parts, fixed_params, seed=req.seed, worker=worker, n_trials=req.n_trials)  # fmt: skip
     train, test = _outer_split(inter, holdout, settings)  # built first, never handed to the objective
     ufeats = _user_features(user_features, dataset, train)
-    ifeats = _item_features(settings.get("item_features"), dataset, train)
-    objective = _objective(train, model, parsed, settings, ufeats, ifeats, validation)  # never the test
+    ifeats, fold_feats = _item_features(settings.get("item_features"), dataset, train, test)
+    objective = _objective(train, model, parsed, settings, ufeats, fold_feats, validation)  # never the test
     _check_fixed_memory(model, settings["fixed_params"], train)  # every trial would be refused: say so now
     lines = report is print_trial  # the start and refit lines go with the trial lines, not to a callable
     plan = _plan(req.n_trials, settings["cv"], validation, train)  # '10 trials, 3 inner folds of 80,000 …'
@@ -946,11 +948,12 @@ def _objective(
     metric: Metric,
     settings: Mapping[str, Any],
     user_features: Any,
-    item_features: Any,
+    item_features: Callable[[Interactions], Any] | None,
     validation: Interactions | None = None,
 ) -> _Objective:
     """:func:`tune`'s trial function over the model's active search space; it holds the TRAINING
-    interactions and the caller's validation part, if any (never the test split)."""
+    interactions and the caller's validation part, if any (never the test split). ``item_features``
+    builds a fold's item features from its validation part (:func:`_fold_item_features`)."""
     space = active_space(model, item_features is not None, settings["fixed_params"])
     stopping = settings.get("early_stopping")
     if stopping:  # epochs is each trial's maximum (fixed or the default), the stopper picks the count
@@ -1437,15 +1440,24 @@ def _feature_kw(model: Recommender, user_features: Any, item_features: Any = Non
     return kw
 
 
-def _item_features(names: list[str] | None, dataset: Any, train: Interactions) -> Any:
-    """``--item-features`` built for ``train``'s items (folds and the refit share its item map); the
-    names need the dataset's movie metadata."""
+def _item_features(
+    names: list[str] | None, dataset: Any, train: Interactions, test: Interactions | None
+) -> tuple[Any, Callable[[Interactions], Any] | None]:
+    """``--item-features`` for ``train``'s items (folds and the refit share its item map): the refit's,
+    without the tags on ``test``'s pairs (:func:`movierec.features.build_item_features`), and what
+    builds an inner fold's from its validation part, without the tags on those pairs too (a trial is
+    scored on them). The names need the dataset's movie metadata."""
     if not names:
-        return None
+        return None, None
     from movierec.evaluation import resolve_item_features
 
     dataset = _dataset_for(dataset, "item features by name need a dataset with movie metadata")
-    return resolve_item_features(names, dataset, train)
+    parts = [] if test is None else [test]
+
+    def for_fold(valid: Interactions) -> Any:
+        return resolve_item_features(names, dataset, train, held_out=[*parts, valid])
+
+    return resolve_item_features(names, dataset, train, held_out=parts), for_fold
 
 
 def _user_features(spec: Any, dataset: Any, train: Interactions) -> Any:
