@@ -82,11 +82,14 @@ def test_a_stop_during_the_fit_is_clean(tmp_path: Path, signum: int, status: int
         )
         try:
             deadline = time.monotonic() + 180
-            fitting = tmp_path / "tmp"  # the fit makes its checkpoint folder there as it starts
-            while not any(fitting.glob("movierec-spark-checkpoints-*")) and proc.poll() is None:
+            # into the ALS iterations: the fit makes its checkpoint folder in the temporary folder as it
+            # starts, and ALS writes its first checkpoint there once its 10th iteration is done
+            # (checkpointInterval; 190 remain, far longer). This waited a fixed 3 s after the folder
+            # appeared; the checkpoint came 1.3 s after it (load 3)
+            ten_done = "movierec-spark-checkpoints-*/*/rdd-*/part-*"
+            while not any((tmp_path / "tmp").glob(ten_done)) and proc.poll() is None:
                 assert time.monotonic() < deadline, log.read_text()
-                time.sleep(0.5)
-            time.sleep(3)  # into the ALS iterations (200 of them take far longer)
+                time.sleep(0.2)
             assert proc.poll() is None, log.read_text()
             jvms = _children(proc.pid)
             if signum == signal.SIGINT:
