@@ -2535,6 +2535,8 @@ class _FoldRun:
             # every model fits without the validation slice (sequences keep every event); curves for some
             rest, valid = self.monitor.split(train)
             data = self.fit_view(rest, kind)
+            if item_feats is not None:  # the curves are scored on valid: its pairs' tags stay out too
+                item_feats = resolve_item_features(self.item_features, self.ds, rest, held_out=[test, valid])
             listener = self.monitor.attach(
                 label, model, data, valid, None if kind == "explicit" else self.threshold
             )

@@ -144,3 +144,24 @@ def test_a_recommender_fitted_on_a_split_leaves_out_the_rest_of_the_datas_tags(b
         feats = build_item_features(bundled, positives.item_map, "tags", held_out=held_out)
         direct = create("ease").fit(positives, item_features=feats)
         assert np.allclose(rec.model.score(users), direct.score(users)) is same
+
+
+def test_the_monitors_slice_keeps_its_pairs_tags_out_too(bundled: Dataset) -> None:
+    """With ``monitor=`` every model trains without a validation slice and the curves are scored on it,
+    so the slice's pairs' tags stay out of the features as the test pairs' do: a tag applied on every
+    slice pair and nowhere else (so among the 200 most used) is no column of the fitted model (it was
+    one before)."""
+    import movierec
+    from movierec.epoch_validation import validation_slice
+
+    train, _, _ = make_split(bundled.interactions, "interactions-holdout", seed=42, threshold=4.0)
+    _, valid = validation_slice(train, n_users=40, per_user=3, seed=5)
+    rows = [(int(u), int(m), "zz on the slice") for u, m in sorted(_pairs(valid))]
+    ds = _with_tags(bundled, rows)
+    monitor = movierec.EpochValidator(n_users=40, per_user=3, seed=5)
+    comp = compare(ds, [("bpr", {"epochs": 2, "factors": 4})], protocols="full-ranking",
+                   item_features="tags", monitor=monitor, progress=False)  # fmt: skip
+    assert monitor.held[0] == valid.n_ratings  # the slice this test tagged
+    assert set(monitor.curves) == {"bpr"}
+    names = comp.models["bpr"].item_feature_names_
+    assert any(n.startswith("tag:") for n in names) and "tag:zz on the slice" not in names
