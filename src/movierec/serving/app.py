@@ -24,7 +24,7 @@ from fastapi.staticfiles import StaticFiles
 from movierec.demographics import FeatureValueError
 from movierec.errors import ConfigError, MovierecError, UnknownIdError
 from movierec.serving.artifact import Artifact
-from movierec.serving.dispatch import api_key_ok
+from movierec.serving.dispatch import api_key_ok, served_model
 from movierec.serving.docs import install_docs
 from movierec.serving.errors import install_error_handlers, responses
 from movierec.serving.schemas import (
@@ -373,6 +373,8 @@ def create_app(
     app.state.store = store
     app.state.settings = settings
     app.state.together_notes = []  # notes on the artifacts served beside this one: the version router sets them
+    # GET /health's `models`: this artifact alone, unless the version router sets every served one
+    app.state.served_models = [served_model(artifact, Path(artifact.path).name or "model0", 1.0)]
 
     install_error_handlers(app)  # one body shape per status, as the OpenAPI schema declares
     install_docs(app)
@@ -413,11 +415,14 @@ def _movie_routes(app: FastAPI, art: Artifact) -> None:
 
     @app.get("/health", response_model=Health, tags=["service"])
     async def health(request: Request) -> Response:
-        """Liveness and what is being served: model, version, dataset, created-at, item count; ``notes`` on
-        the artifacts served beside it (two versions of one dataset, said by serve at start and on a reload)."""
+        """Liveness and what is being served: model, version, dataset, created-at, item count, … of the
+        artifact that answered (the first, unless ``?model=`` names another); ``models``, each served
+        artifact's own description, in serving order, and how a request reaches it; ``notes`` on the artifacts
+        served together (two versions of one dataset, said by serve at start and on a reload)."""
         state = request.app.state
         notes = state.together_notes  # set by the version router (serving.together); [] for one artifact
-        return _json({"status": "ok", **art.info(), "feedback": state.store is not None, "notes": notes})
+        body = {"status": "ok", **art.info(), "feedback": state.store is not None, "notes": notes}
+        return _json({**body, "models": state.served_models})
 
     @app.get("/movies", response_model=MovieList, tags=["movies"])
     async def movies(

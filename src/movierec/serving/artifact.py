@@ -1748,7 +1748,19 @@ class Artifact(IdMapped):
         return self.movie_row(self.item_index(movie_id))
 
     def info(self) -> dict[str, Any]:
-        """What ``GET /health`` reports."""
+        """What ``GET /health`` reports at its top level: :meth:`description`, and which movierec code exported
+        the artifact and serves it."""
+        return {
+            **self.description(),
+            "exportedBy": exported_by(self.manifest),
+            "servedBy": code_identity(),
+            "versionNote": version_note(self.manifest, "this artifact"),
+        }
+
+    def description(self) -> dict[str, Any]:
+        """What the artifact is and how to read its answers (model, kind, scale, what a movie's ``ratings``
+        counts, sequential, …): ``GET /health``'s top level and each of its ``models`` entries, one per artifact
+        served together, since a list from another artifact than the first is read by its own entry."""
         return {
             "model": self.model_name,
             "modelVersion": self.model_version,
@@ -1766,9 +1778,6 @@ class Artifact(IdMapped):
             "sameForEveryone": self.same_for_everyone,
             "similarBy": self.similar_by(),
             "userFeatures": self._visitor_fields(),
-            "exportedBy": exported_by(self.manifest),
-            "servedBy": code_identity(),
-            "versionNote": version_note(self.manifest, "this artifact"),
         }
 
     @property

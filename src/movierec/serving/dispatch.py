@@ -32,7 +32,7 @@ from typing import Any
 
 from movierec.errors import ConfigError, MovierecError
 
-__all__ = ["ModelRouter", "Served", "bucket", "parse_weights"]
+__all__ = ["ModelRouter", "Served", "bucket", "parse_weights", "served_model"]
 
 
 def api_key_ok(x_api_key: str, authorization: str, key: str) -> bool:
@@ -73,6 +73,14 @@ def bucket(user_id: str, weights: Sequence[float]) -> int:
         if x < acc:
             return i
     return len(weights) - 1
+
+
+def served_model(art: Any, label: str, weight: float) -> dict[str, Any]:
+    """One entry of ``GET /health``'s ``models``: the artifact's own description (its model, kind, scale,
+    likedFrom, sequential, …: :meth:`~movierec.serving.artifact.Artifact.description`), the ``label`` that
+    ``?model=`` takes for it and its ``weight``, the share of users hashed onto it. Served beside others, a
+    list may come from any of them, and /health's top level describes the first only."""
+    return {"label": label, "weight": weight, **art.description()}
 
 
 @dataclass(frozen=True)
@@ -134,8 +142,9 @@ class ModelRouter:
     def _load_all(self) -> tuple[tuple[Served, ...], list[str]]:
         """Load every path; refuse a version served twice and artifacts that did not learn from the same data
         (:func:`~movierec.serving.together.check_together`). Returns the served set and the notes on it, which
-        each built app also holds as ``state.together_notes`` (its ``GET /health`` answers them), so a request
-        sees the notes of the set it is served by, before a reload or after."""
+        each built app also holds as ``state.together_notes``, beside ``state.served_models`` (one
+        :func:`served_model` per artifact, in serving order): its ``GET /health`` answers both, so a request
+        sees those of the set it is served by, before a reload or after."""
         from movierec.serving.together import check_together
 
         loaded = []
@@ -158,10 +167,15 @@ class ModelRouter:
             )
             for i, (path, resolved, art) in enumerate(loaded)
         )
+        # GET /health's `models`: every served artifact, described by itself, with how a request reaches it
+        models = [
+            served_model(art, s.label, w) for (_, _, art), s, w in zip(loaded, out, self.weights, strict=True)
+        ]
         for served in out:
             state = getattr(served.app, "state", None)  # a create_app app; a test may build something else
             if state is not None:
                 state.together_notes = list(notes)
+                state.served_models = models
         return out, notes
 
     def reload(self) -> tuple[bool, str]:

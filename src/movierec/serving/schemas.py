@@ -20,6 +20,7 @@ __all__ = [
     "Recommendation",
     "RecommendationsResponse",
     "ReloadResult",
+    "ServedModel",
     "UnratedMovie",
 ]
 
@@ -138,7 +139,8 @@ class RecommendationsResponse(BaseModel):
     )
     ratingsCounted: Literal["ratings", "likes", "interactions"] = Field(
         description="What each recommendation's `ratings` counts, for the model that made this list (served with "
-        "several artifacts, a visitor's list can come from another model than GET /health describes): "
+        "several artifacts, a visitor's list can come from another model than GET /health's top level describes; "
+        "its `models` has each one's): "
         "'ratings' (every training rating: rating models and sequence models), 'likes' (the ratings at or above "
         "likedFrom: models that learned from liked movies, ease, als, bpr, …) or 'interactions' (data without "
         "ratings: the people in whose history the movie is). The web page words its counts from it: 'rated by "
@@ -153,7 +155,8 @@ class RecommendationsResponse(BaseModel):
         description="Whether the model that made this list is a sequence model (markov, sasrec, gru4rec): each "
         "recommendation's `because` is then the latest movie given, whatever its rating (the list is what comes "
         "next after it), not a movie the visitor liked. Served with several artifacts, a visitor's list can come "
-        "from another model than GET /health's `sequential` describes: the web page words a reason from this "
+        "from another model than GET /health's top-level `sequential` describes (its `models` has each one's): "
+        "the web page words a reason from this "
         "field, 'After Toy Story (1995), the last of your ratings' for true, 'Because you liked Toy Story "
         "(1995)' for false. False on GET /movies/{movieId}/similar by lift (the training data's co-likes, no "
         "model's history)."
@@ -331,16 +334,26 @@ class NotReady(BaseModel):
     detail: str = Field(description="Why: no artifact loaded, or the feedback database does not answer.")
 
 
-class Health(BaseModel):
-    status: str
-    model: str
-    modelVersion: str
-    kind: str
-    dataset: str
-    createdAt: str
-    nItems: int
-    nUsers: int
-    ratingScale: list[float]
+class _Described(BaseModel):
+    """What one artifact is and how to read its answers: GET /health's top level (the artifact that answered)
+    and each entry of its ``models`` (every artifact served together)."""
+
+    model: str = Field(description="The model's name (svd, ease, markov, …): the `model` of its lists.")
+    modelVersion: str = Field(
+        description="Content hash of the artifact: the `modelVersion` of its lists and their X-Model-Version "
+        "header; `?model=` takes it too."
+    )
+    kind: str = Field(
+        description="explicit (a rating model: it predicts ratings) or implicit (it learned which movies were "
+        "liked or seen, and ranks them)."
+    )
+    dataset: str = Field(description="The name of the data the model learned from.")
+    createdAt: str = Field(description="When the artifact was exported (ISO 8601, UTC).")
+    nItems: int = Field(description="How many movies the model knows.")
+    nUsers: int = Field(description="How many training users the model knows.")
+    ratingScale: list[float] = Field(
+        description="The lowest and highest rating of the data, e.g. [0.5, 5.0]."
+    )
     ratingStep: float | None = Field(
         default=None,
         description="The step between the ratings of the data the model learned from (0.5 on half stars: "
@@ -382,6 +395,34 @@ class Health(BaseModel):
         description="What GET /movies/{movieId}/similar lists by when not asked: 'lift' (artifacts exported since "
         "movierec stored it) or 'model'.",
     )
+    userFeatures: dict[str, list[str]] | None = Field(
+        default=None,
+        description="Visitor features POST /recommendations accepts (fields, and the known genders and "
+        "occupations); null when the model was exported without user features.",
+    )
+
+
+class ServedModel(_Described):
+    """One artifact of those ``movierec serve -a A -a B`` serves together, described by itself."""
+
+    label: str = Field(
+        description="What ?model= takes to send a request to this artifact (its --artifact folder's name; its "
+        "modelVersion works too), whoever the user is."
+    )
+    weight: float = Field(
+        description="The share of users sent here without ?model= (serve's --weights, summing to 1): a user's id "
+        "is hashed onto the weights, so a user always gets the same artifact. Requests without a user "
+        "(GET /movies…, /movies/{movieId}/similar, /health) go to the first entry."
+    )
+
+
+class Health(_Described):
+    """Liveness and what is served. The top-level fields describe the artifact that answered: the first of
+    those served, the default, unless ?model= names another (as before `models` was added, so a client reading
+    them keeps working). Served with several artifacts (movierec serve -a A -a B), a list may come from any of
+    them: `models` describes each."""
+
+    status: str
     feedback: bool
     exportedBy: CodeIdentity | None = Field(
         default=None, description="The movierec that exported the artifact, as its manifest records it."
@@ -393,15 +434,17 @@ class Health(BaseModel):
         "other sources) than serves it, so lists and reasons may differ from a fresh export; null when the "
         "code is the same. Only a note: the artifact is served either way.",
     )
-    userFeatures: dict[str, list[str]] | None = Field(
-        default=None,
-        description="Visitor features POST /recommendations accepts (fields, and the known genders and "
-        "occupations); null when the model was exported without user features.",
-    )
     notes: list[str] = Field(
         default_factory=list,
         description="Notes on the artifacts served together (movierec serve -a A -a B): one sentence each where "
         "two learned from two versions of one dataset (another checksum) or name a few movies by other titles; "
         "they are served, and serve said the same at start or on a reload. Empty with one artifact, or nothing "
         "to note.",
+    )
+    models: list[ServedModel] = Field(
+        description="Every artifact served, in serve's --artifact order, the first the default, each described "
+        "by itself, with how a request reaches it (label, weight): served beside ease, markov's lists count "
+        "every rating and give the last movie as the reason (likedFrom null, sequential true), where the top "
+        "level says ease's likedFrom 4 and sequential false. One entry, equal to the top level, with one "
+        "artifact."
     )
