@@ -136,6 +136,20 @@ def test_compare_with_tag_features_says_the_test_pairs_tags_were_left_out(
     assert proc.returncode == 0 and "tag applications" not in proc.stderr
 
 
+def test_compare_gives_the_ensemble_item_features_for_its_bases_that_take_them(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """compare --models ensemble --item-features noted "ensemble ignores item features" while its ease base
+    takes them (collective EASE): now the ensemble is fitted with them and its row is named for them."""
+    monkeypatch.setenv("COLUMNS", "80")
+    bases = 'ensemble.bases={"ease": {}, "rp3beta": {}}'  # two bases keep the fit to seconds
+    args = ["compare", "--models", "ensemble", "--protocols", "full-ranking", "--params", bases]
+    proc = run_here(capsys, *args, "--item-features", "genres,year")
+    assert proc.returncode == 0, proc.stderr
+    said = " ".join((proc.stdout + proc.stderr).split())
+    assert "ignores item features" not in said and "ensemble+genres+year" in said
+
+
 @pytest.mark.parametrize(
     ("args", "needles"),
     [

@@ -342,3 +342,70 @@ def test_folds_are_disjoint_per_user_and_leave_every_user_something(implicit: In
     ((inner, one),) = E._holdouts(implicit, 0.2, 1, seed=1)
     share = one.n_ratings / implicit.n_ratings
     assert 0.15 < share < 0.25 and inner.n_ratings + one.n_ratings == implicit.n_ratings
+
+
+def _item_features(n_items: int) -> Any:
+    """Eight random binary item features (about a quarter of the items have each)."""
+    from movierec.features import ItemFeatures
+
+    rng = np.random.default_rng(11)
+    matrix = sp.csr_matrix((rng.random((n_items, 8)) < 0.25).astype(np.float32))
+    return ItemFeatures(matrix, [f"f{j}" for j in range(8)])
+
+
+#: ease (whose fit takes item features) and rp3beta (whose fit does not), both kept at weight 1
+FEATURE_BASES = {"ease": {"l2": 10.0}, "rp3beta": {"k": 20}}
+
+
+def _kept_both(implicit: Interactions, **fit: Any) -> Any:
+    model = create("ensemble", bases=FEATURE_BASES, start_weights={"ease": 1, "rp3beta": 1}, min_gain_se=1e9)
+    return model.fit(implicit, **fit)
+
+
+def test_item_features_reach_the_bases_whose_fit_takes_them(
+    implicit: Interactions, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ensemble's fit takes item features (compare passes them: it noted 'ensemble ignores item features') and
+    hands them to ease, in its hold-out fit and its refit, so ease's feature_weight acts; rp3beta fits as without."""
+    from movierec.models.base import fit_options
+    from movierec.models.ease import EASE
+
+    assert "item_features" in fit_options(E.Ensemble)
+    features = _item_features(implicit.n_items)
+    given: list[bool] = []
+    ease_fit = EASE._fit
+
+    def recording(self: Any, train: Interactions, *, item_features: Any = None) -> Any:
+        given.append(item_features is features)
+        return ease_fit(self, train, item_features=item_features)
+
+    monkeypatch.setattr(EASE, "_fit", recording)
+    plain = _kept_both(implicit)
+    assert given == [False, False]  # the hold-out fit and the refit, without features
+    featured = _kept_both(implicit, item_features=features)
+    assert given[2:] == [True, True]  # both with them
+    assert featured.base_weights() == plain.base_weights() == {"ease": 1.0, "rp3beta": 1.0}
+    users = np.arange(implicit.n_users)
+    collective = create("ease", l2=10.0).fit(implicit, item_features=features).score(users)
+    np.testing.assert_allclose(featured.models_["ease"].score(users), collective, rtol=1e-5, atol=1e-6)
+    assert not np.allclose(
+        featured.models_["ease"].score(users), plain.models_["ease"].score(users), atol=1e-4
+    )
+    np.testing.assert_array_equal(
+        featured.models_["rp3beta"].score(users), plain.models_["rp3beta"].score(users)
+    )
+    assert not np.allclose(featured.score(users), plain.score(users), atol=1e-4)
+    assert featured.holdout_ndcg_["rp3beta"] == plain.holdout_ndcg_["rp3beta"]
+
+
+def test_an_ensemble_fitted_with_item_features_saves_and_loads_its_scores(
+    implicit: Interactions, tmp_path: Path
+) -> None:
+    """The features are in ease's item weights, so the saved ensemble needs nothing more to score as fitted."""
+    model = _kept_both(implicit, item_features=_item_features(implicit.n_items))
+    again = E.Ensemble.load(model.save(tmp_path / "ensemble"))
+    users = np.arange(implicit.n_users)
+    np.testing.assert_array_equal(again.score(users), model.score(users))
+    assert not np.allclose(again.score(users), _kept_both(implicit).score(users), atol=1e-4)  # features kept
+    items = np.array([0, 5, 9])
+    np.testing.assert_array_equal(again.score_new_user(items), model.score_new_user(items))

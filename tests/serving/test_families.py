@@ -240,3 +240,30 @@ def test_blend_artifact_holds_every_base(fitted, tmp_path: Path) -> None:
         "factors",
     ]
     np.testing.assert_allclose(art.user_scores(3), model.score(np.array([3]))[0], rtol=1e-5, atol=1e-5)
+
+
+def test_an_ensemble_fitted_with_item_features_exports_what_it_scores(
+    movies: Dataset, tmp_path: Path
+) -> None:
+    """Given item features, ensemble's ease base is collective EASE; its item weights hold them, so the
+    artifact (ease's linear family in the ensemble's) ranks known users and folds visitors in as the model."""
+    from movierec.features import build_item_features
+
+    params = {
+        "bases": {"ease": {"l2": 10.0}, "rp3beta": {"k": 20}},
+        "start_weights": {"ease": 1, "rp3beta": 1},
+    }
+    plain, train = fit("ensemble", movies, **params, min_gain_se=1e9)
+    features = build_item_features(movies, train.item_map, "genres,year")
+    model = type(plain)(**params, min_gain_se=1e9).fit(train, item_features=features)
+    assert model.base_weights() == {"ease": 1.0, "rp3beta": 1.0}
+    art = load_artifact(export_artifact(model, movies, train, tmp_path / "ensemble"))
+    users = np.arange(train.n_users)
+    got = np.vstack([art.user_scores(int(u)) for u in users])
+    np.testing.assert_allclose(got, model.score(users), rtol=1e-5, atol=1e-5)
+    assert not np.allclose(got, plain.score(users), atol=1e-4)  # the features acted
+    items = np.array([train.item_map.index(m) for m, _ in VISITOR])
+    ratings = np.array([r for _, r in VISITOR])
+    np.testing.assert_allclose(
+        art.scorer.fold_in(items, ratings), model.score_new_user(items, ratings), rtol=1e-5, atol=1e-5
+    )
