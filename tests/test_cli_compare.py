@@ -150,6 +150,36 @@ def test_compare_gives_the_ensemble_item_features_for_its_bases_that_take_them(
     assert "ignores item features" not in said and "ensemble+genres+year" in said
 
 
+def test_an_ensemble_whose_bases_take_no_item_features_is_said_to_ignore_them(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An ensemble of slim alone was labelled ensemble+genres with no note: its fit takes item features
+    (for the bases that would), but none of its bases learns from them."""
+    monkeypatch.setenv("COLUMNS", "80")
+    bases = 'ensemble.bases={"slim": {}}'
+    args = ["compare", "--models", "ensemble", "--protocols", "full-ranking", "--params", bases]
+    proc = run_here(capsys, *args, "--item-features", "genres")
+    assert proc.returncode == 0, proc.stderr
+    said = " ".join((proc.stdout + proc.stderr).split())
+    assert "note: ensemble ignores item features" in said and "ensemble+genres" not in said
+
+
+def test_compare_json_rows_name_the_item_features_each_model_learned_from(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """The table said ease+genres,year while the JSON row said "model": "ease" and nothing more: each row
+    now records its features by name (null for popularity, which ignores them), in --out's files too."""
+    args = ["compare", "--models", "ease,popularity", "--protocols", "full-ranking", "--item-features"]
+    proc = run_here(capsys, *args, "genres,year", "--json", "--out", str(tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    rows = {r["model"]: r for r in json.loads(proc.stdout)}
+    assert rows["ease"]["item_features"] == "genres,year" and rows["popularity"]["item_features"] is None
+    assert json.loads((tmp_path / "results.json").read_text())[0]["item_features"] == "genres,year"
+    with open(tmp_path / "results.csv") as fh:
+        table = {r["model"]: r for r in csv.DictReader(fh)}
+    assert table["ease"]["item_features"] == "genres,year" and table["popularity"]["item_features"] == ""
+
+
 @pytest.mark.parametrize(
     ("args", "needles"),
     [

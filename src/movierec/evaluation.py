@@ -42,7 +42,7 @@ from movierec.interactions import (
     without_ratings_note,
 )
 from movierec.jsonsafe import to_jsonable
-from movierec.models.base import RatingPredictor, Recommender, fit_options, tags_of, topk
+from movierec.models.base import RatingPredictor, Recommender, fit_options, tags_of, topk, uses_item_features
 from movierec.models.training import progress_only
 from movierec.titles import outside_movierec
 
@@ -669,6 +669,9 @@ class Result:
     best_epoch: int | None = None
     valid_score: float | None = None
     stopping: str = ""
+    #: the item features the model learned from, by name (``"genres,tags"``; ``"features"`` for a matrix
+    #: given in Python); ``None`` when it learned from none (none given, or a model that ignores them)
+    item_features: str | None = None
 
     @classmethod
     def measured(cls, out: EvalOutput, bootstrap: bool, user_map: IdMap | None = None, **row: Any) -> Result:
@@ -746,6 +749,7 @@ class Result:
         row: dict[str, Any] = {
             "model": self.label,
             "model_name": self.model,
+            "item_features": self.item_features,
             "kind": self.kind,
             "protocol": self.protocol,
             "dataset": self.dataset,
@@ -1598,13 +1602,14 @@ def _labels(models: Sequence[tuple[str, dict[str, Any]]], given: Sequence[str | 
     return out
 
 
-def features_words(item_features: Any) -> str:
+def features_words(item_features: Any, sep: str = "+") -> str:
     """Item features as a table's model cell adds them, in the report's NAME+feature form: ``"genres,tags"``
-    or ``["genres", "tags"]`` → ``genres+tags``; a matrix or ItemFeatures given in Python → ``features``."""
+    or ``["genres", "tags"]`` → ``genres+tags`` (``sep=","``: ``genres,tags``, as a result row records
+    them); a matrix or ItemFeatures given in Python → ``features``."""
     if isinstance(item_features, str):
         item_features = item_features.split(",")
     if isinstance(item_features, (list, tuple)) and all(isinstance(f, str) for f in item_features):
-        return "+".join(f.strip() for f in item_features if f.strip())
+        return sep.join(f.strip() for f in item_features if f.strip())
     return "features"
 
 
@@ -1626,13 +1631,14 @@ def resolve_item_features(
     return item_features
 
 
-def held_out_tags_note(n_tags: int, folds: int = 1) -> str | None:
-    """The run's one line on the tag rows its item features left out (``None`` when none were)."""
+def held_out_tags_note(n_tags: int, folds: int = 1, lead: str = "tags") -> str | None:
+    """The run's one line on the tag rows its item features left out (``None`` when none were); ``lead``
+    begins it (export's hold-out check: ``"hold-out check"``)."""
     if n_tags <= 0:
         return None
     each = " (each fold its own)" if folds > 1 else ""
     rows = f"{n_tags:,} tag application{'s' if n_tags != 1 else ''}"
-    return f"tags: {rows} on test pairs left out of the item features{each}"
+    return f"{lead}: {rows} on test pairs left out of the item features{each}"
 
 
 class _LineProgress:
@@ -2508,7 +2514,7 @@ class _FoldRun:
         item_feats, user_feats = self._side_features(train, test, fold)
         if self.user_features is not None and not getattr(model, "uses_user_features", False) and fold == 0:
             self._note_ignored("user features", label)
-        if item_feats is not None and "item_features" not in model.fit_options() and fold == 0:
+        if item_feats is not None and not uses_item_features(model) and fold == 0:
             self._note_ignored("item features", label)
         elif item_feats is not None:
             self.featured[label] = features_words(self.item_features)
@@ -2718,6 +2724,7 @@ class _FoldRun:
             fit_seconds=float(np.mean(fit_secs)),
             label=f"{label}+{self.reranker.spec}" if self.reranker and p.name == "full-ranking" else label,
             folds=self.cv,
+            item_features=features_words(self.item_features, ",") if label in self.featured else None,
             **self.stop_fields(label),
         )
 
@@ -2807,7 +2814,7 @@ class _FoldRun:
 
 _LONG_COLUMNS = (
     "model", "kind", "protocol", "metric", "value", "lo", "hi",
-    "n_users", "fit_seconds", "split", "seed", "k", "threshold",
+    "n_users", "fit_seconds", "split", "seed", "k", "threshold", "item_features",
 )  # fmt: skip
 
 
@@ -2828,7 +2835,7 @@ def results_table(
                 lo, hi = r.intervals.get(m, (None, None))
                 values: tuple[Any, ...] = (
                     r.label, r.kind, r.protocol, m, _csv_num(v), _csv_num(lo), _csv_num(hi), r.n_users,
-                    f"{r.fit_seconds:.4f}", r.split, r.seed, r.k, r.threshold,
+                    f"{r.fit_seconds:.4f}", r.split, r.seed, r.k, r.threshold, r.item_features or "",
                 )  # fmt: skip
                 long_rows.append(dict(zip(_LONG_COLUMNS, values, strict=True)))
         return list(_LONG_COLUMNS), long_rows

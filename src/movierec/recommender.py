@@ -41,6 +41,7 @@ from movierec.models.base import (
     fit_options,
     rated_beyond_training,
     reason_order,
+    uses_item_features,
 )
 from movierec.titles import outside_movierec as _outside_movierec
 
@@ -189,7 +190,7 @@ class Recommender:
         self.threshold = resolve_threshold(self.dataset.interactions, threshold)
         self._warn_scale(threshold)
         self.item_features = item_features
-        if item_features and "item_features" not in fit_options(self.model):  # compare and the CLI note it
+        if item_features and not uses_item_features(self.model):  # compare and the CLI note it
             warnings.warn(
                 f"{self.name} ignores item features (item_features={item_features!r}): it trains without them",
                 UserWarning,

@@ -409,3 +409,16 @@ def test_an_ensemble_fitted_with_item_features_saves_and_loads_its_scores(
     assert not np.allclose(again.score(users), _kept_both(implicit).score(users), atol=1e-4)  # features kept
     items = np.array([0, 5, 9])
     np.testing.assert_array_equal(again.score_new_user(items), model.score_new_user(items))
+
+
+def test_an_ensemble_uses_item_features_when_one_of_its_bases_does() -> None:
+    """Its fit takes them for every ensemble (a class-level fact), so compare, report, recommend and export
+    ask the instance: the default bases (ease) use them; slim, ials and rp3beta alone do not."""
+    from movierec.models.base import uses_item_features
+
+    assert uses_item_features(create("ensemble"))
+    assert uses_item_features(create("ensemble", bases=FEATURE_BASES))
+    alone = create("ensemble", bases={"slim": {}, "rp3beta": {}})
+    assert alone.uses_item_features is False and uses_item_features(alone) is False
+    assert uses_item_features(create("ease")) and not uses_item_features(create("slim"))
+    assert uses_item_features(E.Ensemble)  # a class: whether its fit takes them

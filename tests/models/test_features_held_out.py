@@ -165,3 +165,35 @@ def test_the_monitors_slice_keeps_its_pairs_tags_out_too(bundled: Dataset) -> No
     assert set(monitor.curves) == {"bpr"}
     names = comp.models["bpr"].item_feature_names_
     assert any(n.startswith("tag:") for n in names) and "tag:zz on the slice" not in names
+
+
+def test_exports_hold_out_check_leaves_out_its_test_pairs_tags(bundled: Dataset, tmp_path) -> None:
+    """export's hold-out check refits a copy of the model on its own split: that copy's features leave out
+    the tags on the check's test pairs (they were built from every tag row, for the export's fit on all
+    the data), and the manifest says how many. A tag applied on every check-test pair and nowhere else
+    makes the difference plain: the check's figures are bpr's fitted without it, not with it. export
+    --holdout, trained on the same split, leaves them out of the exported model's features and agrees."""
+    from movierec.evaluation import holdout_figures
+    from movierec.models.base import seeded
+    from movierec.models.registry import create
+    from movierec.serving.pipeline import train_and_export
+
+    train, test, _ = make_split(bundled.interactions, "ratings-holdout", seed=42, test_size=0.2)
+    ds = _with_tags(bundled, [(u, m, "zz on the check's test pairs") for u, m in sorted(_pairs(test))])
+    params = {"epochs": 2, "factors": 4}
+
+    def figures(held_out: Interactions | None) -> float:
+        feats = build_item_features(ds, train.item_map, "tags", held_out=held_out)
+        model = seeded(create("bpr", **params), 42, params).fit(train.to_implicit(4.0), item_features=feats)
+        return holdout_figures(model, train, test, threshold=4.0, seed=42)["ndcg@10"]
+
+    n = _tags_on(ds, _pairs(test))
+    said = f"{n:,} tag applications on test pairs left out of the item features"
+    checked = train_and_export(ds, "bpr", params, tmp_path / "all", item_features="tags", allow_weak=True)
+    assert f"hold-out check: {said}" in checked.manifest["notes"]
+    assert checked.metrics is not None and checked.metrics["ndcg@10"] == figures(test) != figures(None)
+    held = train_and_export(
+        ds, "bpr", params, tmp_path / "held", holdout=True, item_features="tags", allow_weak=True
+    )
+    assert f"tags: {said}" in held.manifest["notes"] and held.metrics is not None
+    assert held.metrics["ndcg@10"] == checked.metrics["ndcg@10"]

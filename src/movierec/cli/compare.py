@@ -660,8 +660,11 @@ def _model_and_data(
 
 
 def _uses(m: Any, item_features: str | None) -> bool:
-    """Whether ``m`` was fitted with ``item_features`` (a model whose fit does not take them ignores them)."""
-    return bool(item_features) and "item_features" in m.fit_options()
+    """Whether ``m`` was fitted with ``item_features`` (a model that does not learn from them, such as an
+    ensemble of bases none of which takes them, ignores them: models.base.uses_item_features)."""
+    from movierec.models.base import uses_item_features
+
+    return bool(item_features) and uses_item_features(m)
 
 
 def _serving_view(m: Any, ds: Any, train: Any, threshold: float | None, min_support: int | None) -> Any:

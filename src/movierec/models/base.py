@@ -67,6 +67,7 @@ __all__ = [
     "tags_of",
     "topk",
     "training_view",
+    "uses_item_features",
 ]
 
 MODEL_FORMAT_VERSION = 1
@@ -166,6 +167,14 @@ def fit_options(model_or_class: Any) -> set[str]:
         return set(options())
     sig = inspect.signature(model_or_class.fit)
     return {p.name for p in sig.parameters.values() if p.kind is inspect.Parameter.KEYWORD_ONLY}
+
+
+def uses_item_features(model_or_class: Any) -> bool:
+    """Whether fitting a model with item features changes it: its own ``uses_item_features`` (an ensemble
+    asks its bases), else whether its ``fit`` takes them. compare, report, recommend and export name the
+    models that ignore them, and label the others' rows ``NAME+genres``, by this."""
+    said = getattr(model_or_class, "uses_item_features", None)
+    return said if isinstance(said, bool) else "item_features" in fit_options(model_or_class)
 
 
 def pair_dots(left: np.ndarray, right: np.ndarray, users: np.ndarray, items: np.ndarray) -> np.ndarray:
@@ -862,6 +871,12 @@ class BaseRecommender:
         """Keyword arguments this model's training takes (``item_features``, ``on_epoch``, ``valid``…)."""
         sig = inspect.signature(cls._fit)
         return {p.name for p in sig.parameters.values() if p.kind is inspect.Parameter.KEYWORD_ONLY}
+
+    @property
+    def uses_item_features(self) -> bool:
+        """Whether this model learns from item features: its ``fit`` takes them (an ensemble's does for its
+        bases, and says whether any of them does)."""
+        return "item_features" in self.fit_options()
 
     def _remember_train(self, train: Interactions) -> None:
         """Store what every model needs after fit: shape, the seen-items CSR, the rating scale."""

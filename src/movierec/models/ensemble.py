@@ -30,7 +30,7 @@ import scipy.sparse as sp
 
 from movierec.errors import ArtifactError, ConfigError, DataError
 from movierec.interactions import Interactions
-from movierec.models.base import BaseRecommender, EpochCallback, Tags, tags_of, topk
+from movierec.models.base import BaseRecommender, EpochCallback, Tags, fit_options, tags_of, topk
 from movierec.models.params import Boolean, Constraint, Interval, Options, RandomState
 from movierec.models.space import Choice, FloatRange, SearchSpace
 from movierec.scoring.base import positive_mask
@@ -243,6 +243,14 @@ class Ensemble(BaseRecommender):
 
         return base_specs(self.name, self.bases, DEFAULT_BASES, example="{ease = {}}", refuse=refuse)
 
+    @property
+    def uses_item_features(self) -> bool:
+        """Whether a base learns from item features (ease does); with slim, ials and rp3beta alone the
+        ensemble ignores them, though its ``fit`` takes them for the bases that would."""
+        from movierec.models.registry import get_class
+
+        return any("item_features" in fit_options(get_class(name)) for _, name, _ in self._base_specs())
+
     def _make(self, name: str, params: dict[str, Any]) -> Any:
         from movierec.models.registry import create
 
@@ -253,8 +261,6 @@ class Ensemble(BaseRecommender):
 
     def _fit_base(self, name: str, params: dict[str, Any], train: Interactions, item_features: Any) -> Any:
         """Base ``name`` with ``params`` fitted on ``train``, given ``item_features`` when its ``fit`` takes them."""
-        from movierec.models.base import fit_options
-
         model = self._make(name, params)
         if item_features is not None and "item_features" in fit_options(model):
             return model.fit(train, item_features=item_features)

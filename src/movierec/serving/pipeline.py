@@ -88,7 +88,6 @@ def train_and_export(
     scale = default_threshold_note(mdl, str(model), ds.interactions) if given is None else None
     if scale is not None:  # a 4 of 10 counted as liked (94% of a 1-10 file's ratings), as recommend notes
         say("note", scale)
-    fit_kwargs = _side_features(mdl, model, ds, inter, item_features, user_features, say)
     if holdout:  # compare's split of the raw ratings, so the manifest's figures equal compare's row
         from movierec.evaluation import make_split
 
@@ -96,6 +95,8 @@ def train_and_export(
         train = training_view(mdl, raw_train, implicit_threshold)
     else:
         raw_train, train, test = inter, inter, None
+    # trained on the split: its item features leave out the tags on the held-out pairs, as compare's do
+    fit_kwargs = _side_features(mdl, model, ds, inter, item_features, user_features, say, held_out=test)
     _warn_if_too_little(model, train, say)
     check_table_before_training(mdl, train)
     with status(f"training {model} on {train.n_ratings:,} interactions{budget_words(mdl)}"):
@@ -105,18 +106,22 @@ def train_and_export(
         from movierec.evaluation import holdout_figures
 
         metrics = holdout_figures(mdl, raw_train, test, threshold=implicit_threshold, seed=seed)
-    metrics, weak_note = _top_n_check(
+    features = item_features if "item_features" in fit_kwargs else None  # names, for the check's own
+    metrics, check_notes = _top_n_check(
         mdl, ds, fit_kwargs, metrics, check=check, allow_weak=allow_weak, threshold=implicit_threshold,
-        seed=seed, test_size=test_size, say=say, status=status,
+        seed=seed, test_size=test_size, say=say, status=status, item_features=features,
     )  # fmt: skip
     trained_on = (
         f"{held_out_words(test_size, rest=True)} (the rest held out)" if holdout else "the full dataset"
     )
     notes = [f"trained on {trained_on}"]
-    if weak_note:
-        notes.append(weak_note)
-    if "item_features" in fit_kwargs:
+    if features:
+        from movierec.evaluation import held_out_tags_note
+
         notes.append(f"item features: {item_features}")
+        said = held_out_tags_note(int(getattr(fit_kwargs["item_features"], "held_out_tags", 0)))
+        notes.extend([said] if said else [])  # export --holdout: compare's words for the same split
+    notes.extend(check_notes)
     if "user_features" in fit_kwargs:
         notes.append(f"user features: {user_features}")
     path = export_artifact(
@@ -149,16 +154,29 @@ def with_feedback_merged(ds: Any, with_feedback: str, say: Say, option: str | No
 
 
 def _side_features(
-    mdl: Any, model: str, ds: Any, inter: Any, item_features: str | None, user_features: str | None, say: Say
+    mdl: Any,
+    model: str,
+    ds: Any,
+    inter: Any,
+    item_features: str | None,
+    user_features: str | None,
+    say: Say,
+    held_out: Any = None,
 ) -> dict[str, Any]:
-    """``fit`` keyword arguments for item features and (for a model that uses them) user features."""
+    """``fit`` keyword arguments for item features (without the tags on ``held_out``'s pairs: the hold-out
+    of ``export --holdout``; ``None``, a fit on all the data, keeps every tag) and (for a model that uses
+    them) user features."""
+    from movierec.models.base import uses_item_features
+
     fit_kwargs: dict[str, Any] = {}
-    if item_features and "item_features" not in mdl.fit_options():
+    if item_features and not uses_item_features(mdl):
         say("note", f"{model} ignores item features")
     elif item_features:
         from movierec.features import build_item_features
 
-        fit_kwargs["item_features"] = build_item_features(ds, inter.item_map, item_features)
+        fit_kwargs["item_features"] = build_item_features(
+            ds, inter.item_map, item_features, held_out=held_out
+        )
     if user_features:  # issue 20: the exported artifact then serves visitors by their features
         from movierec.demographics import build_user_features
 
@@ -182,12 +200,16 @@ def _top_n_check(
     test_size: float,
     say: Say,
     status: Callable[[str], Any],
-) -> tuple[dict[str, Any] | None, str | None]:
-    """The hold-out check (movierec.serving.quality): figures for the manifest, a refusal or a warning."""
+    item_features: str | None = None,
+) -> tuple[dict[str, Any] | None, list[str]]:
+    """The hold-out check (movierec.serving.quality): figures for the manifest, a refusal or a warning, and
+    the manifest's notes on it. ``item_features`` (names): the check's copy gets them built for its own
+    training part, without the tags on its test pairs (``fit_kwargs``' keep every tag: the export's fit)."""
+    from movierec.evaluation import held_out_tags_note
     from movierec.serving.quality import WeakModelError, check_split, ranking_check, weak_message
 
     if not check:
-        return metrics, None
+        return metrics, []
     from movierec.progress import budget_words
 
     # a second fit of the model: as long again for one trained to a time budget. A sequence model is checked on
@@ -197,23 +219,26 @@ def _top_n_check(
     )
     with status(f"checking {mdl.name}'s top-N against popularity on {on}{budget_words(mdl)}"):
         result = ranking_check(
-            mdl, ds, fit_kwargs, threshold=threshold, seed=seed, test_size=test_size, figures=metrics
-        )
+            mdl, ds, fit_kwargs, threshold=threshold, seed=seed, test_size=test_size, figures=metrics,
+            item_features=item_features,
+        )  # fmt: skip
     if "skipped" in result:
         say("note", f"hold-out check skipped: {result['skipped']}")
-        return metrics, None
+        return metrics, []
     out = dict(result["figures"])
     out["popularity"] = {k: v for k, v in result["popularity_figures"].items() if isinstance(v, float)}
     out["weak_for_top_n"] = result["weak"]
+    said = held_out_tags_note(int(result.get("held_out_tags", 0)), lead="hold-out check")
+    notes = [said] if said else []
     if not result["weak"]:
-        return out, None
+        return out, notes
     line = weak_message(mdl.name, result)
     if not mdl.tags.predicts_ratings and not allow_weak:
         raise WeakModelError(
             f"{line}; not exported: export it anyway ({spelled('allow_weak=True', '--allow-weak')})"
         )
     say("warning", line)
-    return out, f"weak for top-N: {line}"
+    return out, [f"weak for top-N: {line}", *notes]
 
 
 def _warn_if_too_little(model: str, train: Any, say: Say) -> None:

@@ -49,14 +49,19 @@ def ranking_check(
     test_size: float = 0.2,
     figures: dict[str, Any] | None = None,
     split: tuple[Any, Any] | None = None,
+    item_features: str | None = None,
 ) -> dict[str, Any]:
     """Hold-out figures of ``model`` (a fresh copy, unless ``figures`` already holds them) and of popularity.
 
     On ``dataset``'s seeded ratings hold-out, or on ``split`` (``(train, test)`` of its interactions) when
-    given: the split read from files that ``tune --train --test`` tuned on.
+    given: the split read from files that ``tune --train --test`` tuned on. ``item_features`` (names,
+    ``"genres,tags"``): the copy's, built here without the tags on the hold-out's test pairs (a user's tag on
+    a movie tells the model that pair, :func:`movierec.features.build_item_features`); they replace
+    ``fit_kwargs``' own, built for a fit on all the data.
 
-    Returns ``{"metric", "model", "popularity", "weak", "figures", "popularity_figures"}``, or
-    ``{"skipped": reason}`` when the data cannot be split.
+    Returns ``{"metric", "model", "popularity", "weak", "figures", "popularity_figures"}`` (with
+    ``item_features``, ``"held_out_tags"`` too: the tag rows left out), or ``{"skipped": reason}`` when the
+    data cannot be split.
     """
     from movierec.evaluation import holdout_figures, make_split
     from movierec.models.base import training_view
@@ -64,6 +69,7 @@ def ranking_check(
 
     name = check_split(model, split, figures)
     last_out = name == "leave-last-out"
+    held_out_tags: dict[str, int] = {}
     try:
         raw_train, test = (
             split
@@ -72,7 +78,13 @@ def ranking_check(
         )
         if figures is None:
             twin = type(model)(**model.get_params())
-            twin.fit(training_view(twin, raw_train, threshold), **(fit_kwargs or {}))
+            fit_kwargs = dict(fit_kwargs or {})
+            if item_features:
+                from movierec.features import build_item_features
+
+                built = build_item_features(dataset, raw_train.item_map, item_features, held_out=test)
+                fit_kwargs["item_features"], held_out_tags["held_out_tags"] = built, built.held_out_tags
+            twin.fit(training_view(twin, raw_train, threshold), **fit_kwargs)
             figures = holdout_figures(twin, raw_train, test, threshold=threshold, seed=seed, split=name)
         pop = Popularity()  # under leave-last-out every rating is an event, as compare fits it there
         pop.fit(raw_train if last_out else training_view(pop, raw_train, threshold))
@@ -89,6 +101,7 @@ def ranking_check(
         "weak": bool(mine < theirs),
         "figures": figures,
         "popularity_figures": base,
+        **held_out_tags,
     }
 
 

@@ -118,13 +118,13 @@ def with_item_features(specs: Sequence[ModelSpec], item_features: str, notes: li
     """``--item-features`` for a list: every model whose ``fit`` takes item features and that has none of
     its own (``NAME+feature`` keeps its own) gets them; the models that ignore them are named in a note."""
     from movierec.features import canonical_names
-    from movierec.models.base import fit_options
-    from movierec.models.registry import get_class
+    from movierec.models.base import uses_item_features
+    from movierec.models.registry import create
 
     features = canonical_names(item_features)
     out, ignored = [], []
-    for spec in specs:
-        if spec.features is None and "item_features" in fit_options(get_class(spec.name)):
+    for spec in specs:  # the model with its parameters: an ensemble uses them when one of its bases does
+        if spec.features is None and uses_item_features(create(spec.name, **spec.params)):
             spec = replace(spec, features=features)
         elif spec.features is None:
             ignored.append(spec.label)
