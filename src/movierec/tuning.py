@@ -731,7 +731,7 @@ def check_request(
     if names and "item_features" not in fit_options(get_class(model)):
         raise ConfigError(
             f"{model} does not use item features; give them to a model that does (bpr, warp, logistic, "
-            f"warp-kos, ease, lightfm:*), or leave them out ({spelled('item_features=', '--item-features')})"
+            f"warp-kos, ease, ensemble, lightfm:*), or leave them out ({spelled('item_features=', '--item-features')})"
         )
     if names:  # recorded only when given, so studies from before the option compare equal
         settings["item_features"] = names
