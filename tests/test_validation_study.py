@@ -171,12 +171,16 @@ def test_the_reranker_study_never_reads_the_outer_test_split(monkeypatch: pytest
     inter = Interactions.from_frame(make_ratings(60, 50, 0.35, seed=8), rating_scale=(0.5, 5.0))
     spies = _spy_on_the_test_part(ltr, monkeypatch)
     monkeypatch.setattr(ltr, "N", 10)
+    grid = [{"max_iter": 10, "max_leaf_nodes": 7, "min_samples_leaf": 20}, {"max_iter": 5}, {"linear": 1.0}]
+    monkeypatch.setattr(ltr, "GRID", grid)  # the study's shape (two boosted trees, one linear), cheap trees
     prepared: list[dict[str, Any]] = []
     prepare = ltr.prepare
     monkeypatch.setattr(ltr, "prepare", lambda *a: prepared.append(prepare(*a)) or prepared[-1])
     result = ltr.study(Dataset(name="synthetic", interactions=inter))
     assert len(spies) == 1 and spies[0].reads == []
     assert len(prepared) == 3 and len(result["rows"]) == 18 and result["best"] in result["rows"]
+    assert [r["params"] for r in result["rows"]] == grid * 6  # six feature subsets × the grid, in order
+    assert all(len(r["by split"]) == 3 for r in result["rows"])
     for p in prepared:
         assert np.isfinite(p["X"]).all() and np.isfinite(p["X_v"]).all()
         assert p["X"].shape[0] == p["y"].size and 0 < p["y"].sum() < p["y"].size
