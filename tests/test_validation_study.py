@@ -176,7 +176,13 @@ def test_the_reranker_study_never_reads_the_outer_test_split(monkeypatch: pytest
     prepared: list[dict[str, Any]] = []
     prepare = ltr.prepare
     monkeypatch.setattr(ltr, "prepare", lambda *a: prepared.append(prepare(*a)) or prepared[-1])
-    result = ltr.study(Dataset(name="synthetic", interactions=inter))
+    import sklearn.ensemble  # noqa: F401  (its OpenMP runtime loaded, so that the limit below reaches it)
+    from threadpoolctl import threadpool_limits
+
+    # one thread: the boosted trees' OpenMP threads, spinning on a loaded machine (make test's three
+    # workers on two cores), made this 8-16 s against 2.5 s, for fits of a few hundred rows
+    with threadpool_limits(limits=1):
+        result = ltr.study(Dataset(name="synthetic", interactions=inter))
     assert len(spies) == 1 and spies[0].reads == []
     assert len(prepared) == 3 and len(result["rows"]) == 18 and result["best"] in result["rows"]
     assert [r["params"] for r in result["rows"]] == grid * 6  # six feature subsets × the grid, in order
