@@ -217,6 +217,13 @@ class Baseline(ExplicitModel):
     def _validate(self) -> None:
         self._validate_params()  # at construction too, as this model always has
 
+    def prepare(self, train: Interactions) -> None:
+        """The CSR, and for ``method="als"`` the items-by-column view (CSC) its item sweeps read, before a fit's
+        clock starts (:meth:`BaseRecommender.prepare`)."""
+        super().prepare(train)
+        if self.method == "als":
+            train.csc()
+
     def _fit(self, train: Interactions) -> Self:
         """Estimate the global mean and biases."""
         self._validate()

@@ -136,6 +136,13 @@ class Blend(ExplicitRecommender):
         i = np.where(inside_i, si[np.where(inside_i, items, 0)], 0.0)[:, None]
         return np.hstack([preds, preds * u, preds * i, u, i])
 
+    def prepare(self, train: Interactions) -> None:
+        """Every base's views of ``train`` (knn-baseline's CSC too), which their refit on all of it reads, before
+        a fit's clock starts (:meth:`BaseRecommender.prepare`); the hold-out fits build their own parts' views."""
+        super().prepare(train)
+        for model in self._make_bases().values():
+            model.prepare(train)
+
     def _fit(self, train: Interactions) -> Self:
         """Fit the bases on part of ``train``, the ridge weights on their held-out predictions, refit the bases on all."""
         from movierec.split import kfold, ratings_holdout

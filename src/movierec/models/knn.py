@@ -291,6 +291,12 @@ class _KNN(ExplicitModel):
         n_x, n_y = (train.n_users, train.n_items) if self.user_based else (train.n_items, train.n_users)
         return np.zeros(n_x), np.zeros(n_y), 0.0
 
+    def prepare(self, train: Interactions) -> None:
+        """The CSR and the items-by-column view (CSC) the neighbour kernel reads, before a fit's clock starts
+        (:meth:`BaseRecommender.prepare`): the first k-NN fit on a split otherwise timed the CSC's build."""
+        super().prepare(train)
+        train.csc()
+
     def _fit(self, train: Interactions) -> Self:
         """Compute the truncated similarity lists (compiled kernel, parallel over rows) and remember the ratings."""
         self._validate()
