@@ -124,11 +124,6 @@ def test_your_own_log4j_configuration_and_checkpoint_folder_win(tmp_path: Path, 
     assert not [p.name for p in (tmp_path / "tmp").iterdir() if p.name.startswith(CHECKPOINT_PREFIX)]
 
 
-#: what the script of :func:`test_a_jvm_gone_before_stop_is_a_note_not_a_failure` writes to stderr once its
-#: first session has stopped
-STARTED = "-- the first session ran and stopped --"
-
-
 def test_a_jvm_gone_before_stop_is_a_note_not_a_failure(tmp_path: Path) -> None:
     """The session's JVM killed while the command runs: leaving the session prints one note and the
     command's own code after it still runs (a ``spark train`` whose artifact was complete once exited 1
@@ -140,26 +135,14 @@ def test_a_jvm_gone_before_stop_is_a_note_not_a_failure(tmp_path: Path) -> None:
     JVM down with it): ``job_failures`` could not read the cause from the JVM, and its fall-back's
     ``str()`` asked the JVM too, so the run ended in some 140 lines of chained tracebacks
     (``ConnectionRefusedError``). Now it is still one SparkJobError line: what Python holds of the cause
-    (a task's Python error, read when it was raised), else that the JVM stopped first.
-
-    The run's JVM is started by a first session that checks a master and heap test_session's rules accept
-    (one JVM start fewer on the suite's Spark lane): Spark's spacing ``local[2 , 1]`` (refused before: the
-    pattern had no space before the comma) and the heap 512M start a real local Spark with two threads,
-    which runs a job and stops with nothing from Java on stderr. The session whose JVM is killed is a
-    second one on that JVM."""
+    (a task's Python error, read when it was raised), else that the JVM stopped first."""
     script = tmp_path / "kill_jvm.py"
     script.write_text(
-        "import os, signal, sys\n"
+        "import os, signal\n"
         "from movierec.spark.failures import SparkJobError, job_failures\n"
         "from movierec.spark.session import spark_session\n"
-        "with spark_session('local[2 , 1]', {'spark.driver.memory': '512M', 'spark.ui.enabled': 'false',"
-        f" 'spark.driver.extraJavaOptions': {FAST_JVM_OPTION!r}}},"
-        " quiet=True) as s:\n"
-        "    sc = s.sparkContext\n"
-        "    print(sc.defaultParallelism, sc.getConf().get('spark.driver.memory'),"
-        " sc.parallelize(range(10), 2).sum())\n"
-        f"print({STARTED!r}, file=sys.stderr, flush=True)\n"
-        "conf = {'spark.ui.enabled': 'false', 'spark.ui.showConsoleProgress': 'false'}\n"
+        "conf = {'spark.ui.enabled': 'false', 'spark.ui.showConsoleProgress': 'false',"
+        f" 'spark.driver.extraJavaOptions': {FAST_JVM_OPTION!r}}}\n"
         "with spark_session('local[2]', conf, quiet=True) as spark:\n"
         "    assert spark.range(3).count() == 3\n"
         "    sc = spark.sparkContext\n"
@@ -191,11 +174,6 @@ def test_a_jvm_gone_before_stop_is_a_note_not_a_failure(tmp_path: Path) -> None:
         [sys.executable, str(script)], capture_output=True, text=True, timeout=300, env=env, cwd=tmp_path
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    assert done.stdout.splitlines()[0].split() == ["2", "512M", "45"], done.stdout
-    first, marked, _ = done.stderr.partition(STARTED)
-    assert marked, done.stderr[-3000:]
-    noise = [x for x in first.splitlines() if x.strip() and "jdk.incubator.vector" not in x]
-    assert noise == [], first
     *_, java, python, after = done.stdout.splitlines()
     assert after == "after the session", done.stdout
     assert java.startswith(f"the Spark job failed: {JVM_GONE} (full stack in {tmp_path}"), done.stdout

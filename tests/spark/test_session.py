@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from sparkmarks import FAST_JVM_OPTION, java_missing_reason
 
 from clihelp import run_process
 from movierec.errors import ConfigError, MovierecError
@@ -175,9 +176,7 @@ def test_a_master_spark_does_not_read_is_one_line_before_anything(
      ("spark://", False), ("k8s://", False), ("yarn-client", False)],
 )  # fmt: skip
 def test_master_forms_are_sparks_own(master: str, ok: bool) -> None:
-    """Spark's patterns (SparkMasterRegex), local[0] aside: Spark refuses it once its JVM runs. That Spark
-    itself starts on ``local[2 , 1]`` with a 512M heap, and quietly, is checked in a real run:
-    test_driver_log's ``test_a_jvm_gone_before_stop_is_a_note_not_a_failure``."""
+    """Spark's patterns (SparkMasterRegex), local[0] aside: Spark refuses it once its JVM runs."""
     if ok:
         assert check_master_form(master) == master.strip()
     else:
@@ -212,6 +211,29 @@ def test_sizes_java_and_spark_read_pass() -> None:
     check_sizes({"spark.driver.memory": "512M", "spark.executor.memoryOverhead": "384"})
     check_sizes({"spark.driver.memory": "460800k", "spark.driver.maxResultSize": "1g"})
     check_sizes({"spark.some.other": "abc"})  # not a size we know: Spark's to judge
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("spark")
+def test_a_master_and_heap_we_accept_start_a_real_spark(tmp_path: Path) -> None:
+    """Spark's spacing local[2 , 1] (refused before: the pattern had no space before the comma) and the
+    heap 512M start a real local Spark with two threads, and nothing from Java reaches stderr."""
+    if (reason := java_missing_reason()) is not None:
+        pytest.skip(reason)
+    code = (
+        "from movierec.spark.session import spark_session\n"
+        "with spark_session('local[2 , 1]', {'spark.driver.memory': '512M', 'spark.ui.enabled': 'false',"
+        f" 'spark.driver.extraJavaOptions': {FAST_JVM_OPTION!r}}},"
+        " quiet=True) as s:\n"
+        "    sc = s.sparkContext\n"
+        "    print(sc.defaultParallelism, sc.getConf().get('spark.driver.memory'),"
+        " sc.parallelize(range(10), 2).sum())\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=180)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["2", "512M", "45"], proc.stdout
+    noise = [x for x in proc.stderr.splitlines() if x.strip() and "jdk.incubator.vector" not in x]
+    assert noise == [], proc.stderr
 
 
 def test_bad_conf_through_the_cli(tmp_path: Path) -> None:
