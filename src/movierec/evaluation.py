@@ -2492,6 +2492,15 @@ class _FoldRun:
             self.features[id(train.user_map)] = resolve_user_features(self.user_features, self.ds, train)
         return items, self.features[id(train.user_map)]
 
+    def _items_for_cut(self, items: Any, rest: Interactions, held_out: list[Interactions]) -> Any:
+        """The fold's item features ``items`` for a fit on ``rest``, a cut of its training data whose other
+        part scores the fit (early stopping's validation part, ``monitor=``'s slice): by name, built again
+        without the tag rows on ``held_out``'s pairs (the test part and that other part); a matrix given in
+        Python, or none, as it is."""
+        if items is None or not isinstance(self.item_features, (str, list, tuple)):
+            return items
+        return resolve_item_features(self.item_features, self.ds, rest, held_out=held_out)
+
     def fit(
         self,
         name: str,
@@ -2541,8 +2550,7 @@ class _FoldRun:
             # every model fits without the validation slice (sequences keep every event); curves for some
             rest, valid = self.monitor.split(train)
             data = self.fit_view(rest, kind)
-            if item_feats is not None:  # the curves are scored on valid: its pairs' tags stay out too
-                item_feats = resolve_item_features(self.item_features, self.ds, rest, held_out=[test, valid])
+            item_feats = self._items_for_cut(item_feats, rest, [test, valid])  # the curves read valid
             listener = self.monitor.attach(
                 label, model, data, valid, None if kind == "explicit" else self.threshold
             )
@@ -2602,9 +2610,7 @@ class _FoldRun:
         data = self.fit_view(rest, kind)
         stopper.start_fit(model, data)  # _fit wraps the callback: tell the stopper its model here
         model.prepare(data)
-        items = feats[0]
-        if items is not None and isinstance(self.item_features, (str, list, tuple)):
-            items = resolve_item_features(self.item_features, self.ds, rest, held_out=[test, valid])
+        items = self._items_for_cut(feats[0], rest, [test, valid])
         secs = _fit(model, data, items, label, self.progress, feats[1], stopper)
         budget = int(model.epochs)
         best = stopper.best_epoch_ or budget  # no finite score at all (a diverged fit): the budget

@@ -953,7 +953,7 @@ def _objective(
 ) -> _Objective:
     """:func:`tune`'s trial function over the model's active search space; it holds the TRAINING
     interactions and the caller's validation part, if any (never the test split). ``item_features``
-    builds a fold's item features from its validation part (:func:`_fold_item_features`)."""
+    builds a fold's item features from its validation part (:func:`_item_features`' second value)."""
     space = active_space(model, item_features is not None, settings["fixed_params"])
     stopping = settings.get("early_stopping")
     if stopping:  # epochs is each trial's maximum (fixed or the default), the stopper picks the count

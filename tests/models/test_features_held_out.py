@@ -9,6 +9,7 @@ data keep every tag.
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -197,3 +198,30 @@ def test_exports_hold_out_check_leaves_out_its_test_pairs_tags(bundled: Dataset,
     )
     assert f"tags: {said}" in held.manifest["notes"] and held.metrics is not None
     assert held.metrics["ndcg@10"] == checked.metrics["ndcg@10"]
+
+
+def test_early_stoppings_fit_leaves_out_its_validation_pairs_tags(
+    bundled: Dataset, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Early stopping fits on the training part less a validation cut and scores each epoch on that cut,
+    so that fit's features leave out the cut's pairs' tags as well as the test pairs'. A spy on
+    ``resolve_item_features`` reads what the stopping fit was given (the refit's model cannot show it)."""
+    import movierec.evaluation as E
+
+    calls: list[tuple[Any, Any]] = []
+    real = E.resolve_item_features
+
+    def spy(*args: Any, held_out: Any = None, **kwargs: Any) -> Any:
+        out = real(*args, held_out=held_out, **kwargs)
+        calls.append((held_out, out))
+        return out
+
+    monkeypatch.setattr(E, "resolve_item_features", spy)
+    comp = compare(bundled, [("bpr", {"epochs": 3, "factors": 4})], protocols="full-ranking",
+                   item_features="tags", early_stopping="ndcg@10", progress=False)  # fmt: skip
+    cut = [(parts, out) for parts, out in calls if isinstance(parts, list) and len(parts) == 2]
+    assert len(cut) == 1, calls
+    (test, valid), out = cut[0]
+    assert test is comp.test and not _pairs(valid) & _pairs(test)
+    only_test = _tags_on(bundled, _pairs(test))
+    assert out.held_out_tags == _tags_on(bundled, _pairs(test) | _pairs(valid)) > only_test

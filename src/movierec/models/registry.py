@@ -358,9 +358,8 @@ def create(name: str, **params: Any) -> BaseRecommender:
         valid = [p for p in inspect.signature(cls).parameters if p != "self"]
         bad = re.search(r"unexpected keyword argument '([^']+)'", str(exc))
         unknown = [k for k in params if k not in valid]  # 'GlobalMean() takes no arguments' names none
-        if (
-            bad or unknown
-        ):  # what a reference library's name is called here (svd's lr_bu), or the closest name
+        # what a reference library's name is called here (svd's lr_bu), or the closest name
+        if bad or unknown:
             key = bad[1] if bad else unknown[0]
             raise ConfigError(cls.unknown_param_error(key)) from None  # the TypeError, reworded
         raise ConfigError(f"bad hyperparameter for {name!r} ({exc}); valid: {', '.join(valid)}") from None
