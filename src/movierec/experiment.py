@@ -42,7 +42,7 @@ import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
 import numpy as np
 from pydantic import (
@@ -100,7 +100,31 @@ _Float = Annotated[float, Strict(), BeforeValidator(_python_scalar)]
 _Bool = Annotated[bool, Strict(), BeforeValidator(_python_scalar)]
 
 
-class DatasetConfig(BaseModel):
+class _Worded(BaseModel):
+    """An experiment or one of its tables built from Python (``Experiment(k="ten", …)``,
+    ``DatasetConfig(nme="x")``): a mistake raises :class:`ConfigError` in an experiment file's words,
+    without its file and line (``k: must be a whole number (no quotes), got "ten"``,
+    ``[dataset] nme: unknown key (did you mean 'name'?); …``), not pydantic's ValidationError, whose
+    "Input should be a valid integer" and errors.pydantic.dev links a notebook cannot act on.
+    ``model_validate`` keeps pydantic's error, which :func:`parse_experiment` words with the line."""
+
+    #: where the table sits in an experiment file, so its keys are named as the file writes them
+    _place: ClassVar[tuple[str | int, ...]] = ()
+
+    if not TYPE_CHECKING:  # type checkers and editors keep pydantic's signature of the fields
+
+        def __init__(self, /, **data: Any) -> None:
+            try:
+                super().__init__(**data)
+            except ValidationError as exc:
+                raise ConfigError(_first_mistake(exc, self._place)[1]) from None
+
+        # pydantic's mark of its own __init__: model_validate and a nested table's validation do not call
+        # this one (pydantic's RootModel marks its __init__ so); a call from Python, DatasetConfig(...), does
+        __init__.__pydantic_base_init__ = True
+
+
+class DatasetConfig(_Worded):
     """Which ratings: a registered name (``ml-100k``) or a MovieLens-layout folder / ratings file path;
     for a ratings file, its column names (``time_col = ""``: no times), a ``movies`` titles file and
     ``header`` (``false``: the first line is data, columns by position; unset: guessed from that line) and
@@ -108,6 +132,7 @@ class DatasetConfig(BaseModel):
     ``encoding`` (``"cp1252"``, ``"latin-1"``; unset: UTF-8)."""
 
     model_config = _Strict
+    _place = ("dataset",)
     name: str = "ml-latest-small"
     rating_scale: tuple[_Float, _Float] | None = None
     user_col: str | None = None
@@ -192,10 +217,11 @@ class DatasetConfig(BaseModel):
         return dataset_name(v)
 
 
-class SplitConfig(BaseModel):
+class SplitConfig(_Worded):
     """How test ratings are held out (a split of :func:`movierec.evaluation.make_split`), seeded by the experiment."""
 
     model_config = _Strict
+    _place = ("split",)
     kind: str = "auto"
     #: a fraction in (0, 1), or a whole number of ratings (``test_size = 1000``, as Surprise reads an int);
     #: an int stays one, so a run's config.toml reloads to the same split
@@ -264,10 +290,11 @@ class SplitConfig(BaseModel):
         return check_test_size(v, info.data.get("kind"))
 
 
-class EarlyStoppingConfig(BaseModel):
+class EarlyStoppingConfig(_Worded):
     """``[early_stopping]``: :class:`movierec.early_stopping.StopSpec`'s fields, checked as it checks them."""
 
     model_config = _Strict
+    _place = ("early_stopping",)
     metric: str = "ndcg@10"
     patience: _Int = 10
     every: _Int = 5
@@ -285,10 +312,11 @@ class EarlyStoppingConfig(BaseModel):
         return self
 
 
-class ModelConfig(BaseModel):
+class ModelConfig(_Worded):
     """One model: its registry name, hyperparameters (constructor arguments) and an optional label."""
 
     model_config = _Strict
+    _place = ("models", 0)
     name: str
     params: dict[str, Any] = Field(default_factory=dict)
     label: str | None = None
@@ -360,8 +388,9 @@ def _python_values(v: Any) -> Any:
     return _python_scalar(v)
 
 
-class Experiment(BaseModel):
-    """A whole experiment file (see the module docstring for the layout)."""
+class Experiment(_Worded):
+    """A whole experiment file (see the module docstring for the layout), or the same built from Python
+    (``Experiment(models=[{"name": "svd"}], k=10)``; its mistakes: :class:`_Worded`)."""
 
     model_config = _Strict
     name: str | None = None
@@ -516,17 +545,26 @@ def parse_experiment(text: str, *, source: str = "<experiment>") -> Experiment:
     try:
         return Experiment.model_validate(data)
     except ValidationError as exc:
-        errors = exc.errors()
-        # a mistyped key ('nme') also leaves the key it meant missing: the typo is the one to fix
-        err = next((e for e in errors if e.get("type") == "extra_forbidden"), errors[0])
-        loc = tuple(err.get("loc", ()))
-        if loc and loc[-1] == "params":  # the hyperparameter the model's words name: its own line
-            loc = (*loc, *_named_param(str(err.get("msg", "")), err.get("input")))
+        loc, said = _first_mistake(exc)
         line = _find_line(text, loc)
-        where = f", line {line}" if line else ""
-        rest = [e for e in errors if e is not err and not _same_slip(err, e)]
-        more = f" (and {len(rest)} more problem{'s' if len(rest) > 1 else ''})" if rest else ""
-        raise ConfigError(f"{source}{where}: {_as_written(loc)}: {_plain_error(err, loc)}{more}") from exc
+        raise ConfigError(f"{source}{f', line {line}' if line else ''}: {said}") from exc
+
+
+def _first_mistake(exc: ValidationError, place: Sequence[str | int] = ()) -> tuple[tuple[Any, ...], str]:
+    """The mistake of an experiment's validation to name, as ``(location, words)``: the words are the key as
+    a file writes it, what is wrong and the fix, and how many other problems there are
+    (``k: must be a whole number (no quotes), got "ten" (and 1 more problem)``). The one wording of both
+    doors: :func:`parse_experiment` puts the file and line first, ``Experiment(...)`` from Python says it
+    as it is. ``place``: where the validated table sits in a file (``("dataset",)`` for DatasetConfig)."""
+    errors = exc.errors()
+    # a mistyped key ('nme') also leaves the key it meant missing: the typo is the one to fix
+    err = next((e for e in errors if e.get("type") == "extra_forbidden"), errors[0])
+    loc = (*place, *err.get("loc", ()))
+    if loc and loc[-1] == "params":  # the hyperparameter the model's words name: its own line
+        loc = (*loc, *_named_param(str(err.get("msg", "")), err.get("input")))
+    rest = [e for e in errors if e is not err and not _same_slip(err, e)]
+    more = f" (and {len(rest)} more problem{'s' if len(rest) > 1 else ''})" if rest else ""
+    return loc, f"{_as_written(loc)}: {_plain_error(err, loc)}{more}"
 
 
 def _named_param(msg: str, params: Any) -> tuple[str, ...]:

@@ -1,0 +1,101 @@
+"""``Experiment(...)`` built from Python refuses a mistake as an experiment file does: one ConfigError in the
+file's words without its file and line (``k: must be a whole number (no quotes), got "ten"``), not pydantic's
+ValidationError ("Input should be a valid integer", "Extra inputs are not permitted", errors.pydantic.dev
+links). ``Experiment.model_validate`` keeps pydantic's error, which the file reader words with the line."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+from pydantic import ValidationError
+
+from movierec.errors import ConfigError
+from movierec.experiment import DatasetConfig, Experiment, ModelConfig, parse_experiment
+
+SVD = [{"name": "svd"}]
+
+
+@pytest.mark.parametrize(
+    ("given", "toml", "said"),
+    [
+        ({"k": "ten", "models": SVD}, 'k = "ten"', 'k: must be a whole number (no quotes), got "ten"'),
+        (
+            {"seed": 1.5, "models": SVD},
+            "seed = 1.5",
+            "seed: must be a whole number (no decimal point), got 1.5",
+        ),
+        ({"k": 0, "models": SVD}, "k = 0", "k: must be ≥ 1, got 0"),
+        (
+            {"kk": 10, "models": SVD},
+            "kk = 10",
+            "kk: unknown key (did you mean 'k'?); valid here: name, dataset,",
+        ),
+        (
+            {"models": [{"name": "eas"}]},
+            "",  # the file's [[models]] table below names eas
+            "[[models]] name: unknown model 'eas' (did you mean 'ease'?); valid: global-mean,",
+        ),
+        (
+            {"models": [{"name": "svd", "params": {"factrs": 8}}]},
+            "",
+            "[[models]] params.factrs: svd has no hyperparameter 'factrs' (did you mean 'factors'?)",
+        ),
+        (
+            {"models": SVD, "dataset": {"nme": "ml-100k"}},
+            "",
+            "[dataset] nme: unknown key (did you mean 'name'?); valid here: name, rating_scale,",
+        ),
+        ({"k": 10}, "k = 10", "[[models]]: no model to run"),
+        ({"k": "ten", "seed": -1, "models": SVD}, 'k = "ten"\nseed = -1', "(and 1 more problem)"),
+    ],
+)
+def test_a_mistake_from_python_reads_as_the_files_line_without_its_place(
+    given: dict[str, Any], toml: str, said: str
+) -> None:
+    """The words are the file reader's, from the one rule: the file's line less 'exp.toml, line N: '."""
+    with pytest.raises(ConfigError) as info:
+        Experiment(**given)
+    message = str(info.value)
+    assert said in message and "\n" not in message
+    assert "pydantic" not in message and "Input should" not in message and "Extra inputs" not in message
+    assert info.value.__cause__ is None and info.value.__suppress_context__  # no pydantic traceback above it
+    models = "".join(
+        f'[[models]]\nname = "{m.get("name", "")}"\n'
+        + "".join(f"[models.params]\n{k} = {v}\n" for k, v in m.get("params", {}).items())
+        for m in given.get("models", [])
+    )
+    tables = "".join(f'[{t}]\n{k} = "{v}"\n' for t in ("dataset",) for k, v in given.get(t, {}).items())
+    with pytest.raises(ConfigError) as from_file:
+        parse_experiment(f"{toml}\n{models}{tables}", source="exp.toml")
+    assert str(from_file.value).split(": ", 1)[1] == message
+
+
+def test_numpy_values_are_still_taken() -> None:
+    exp = Experiment(
+        k=np.int64(10), seed=np.int32(3), models=[{"name": "svd", "params": {"factors": np.int64(8)}}]
+    )
+    assert (exp.k, exp.seed, exp.models[0].params["factors"]) == (10, 3, 8)
+    assert type(exp.k) is int
+
+
+def test_a_table_built_alone_is_named_as_the_file_writes_it() -> None:
+    with pytest.raises(ConfigError, match=r"^\[dataset\] name: must not be empty$"):
+        DatasetConfig(name="")
+    with pytest.raises(ConfigError, match=r"^\[\[models\]\] name: unknown model 'eas'"):
+        ModelConfig(name="eas")
+
+
+def test_model_validate_keeps_pydantics_error() -> None:
+    """The file reader and compare's typed-over-the-file check read pydantic's errors from model_validate."""
+    with pytest.raises(ValidationError) as info:
+        Experiment.model_validate({"k": "ten", "models": SVD})
+    assert info.value.errors()[0]["type"] == "int_type"
+
+
+def test_a_valid_experiment_builds_and_round_trips() -> None:
+    exp = Experiment(
+        models=[ModelConfig(name="svd", params={"factors": 8})], dataset=DatasetConfig(name="ml-100k")
+    )
+    assert parse_experiment(exp.to_toml()) == exp
