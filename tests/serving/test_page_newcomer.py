@@ -143,6 +143,33 @@ def test_at_phone_width_the_button_is_on_the_screen_once_a_movie_is_rated(browse
     ctx.close()
 
 
+def test_on_a_small_phone_the_bar_is_one_row(browser, server) -> None:
+    """At 320 × 640 (iPhone SE) the bar put "Start over" on a second row under a full-width "Get recommendations":
+    116 px, 18% of the screen, over the list it was there to bring. From 280 to 420 px the two buttons now share
+    one row (a narrow screen wraps the button's words, not the bar), and at 320 px the bar is one button high."""
+    ctx, page = _open(browser, server.url, "svd", width=320, height=640)
+    search_toy_story(page)
+    page.click("#results li[data-movie-id='21'] .star[data-stars='5']")
+    page.locator("#rated li").first.wait_for()
+    rows = []
+    for width in range(280, 421, 10):
+        page.set_viewport_size({"width": width, "height": 640})
+        a, b = page.locator("#recommend").bounding_box(), page.locator("#clear").bounding_box()
+        assert a is not None and b is not None
+        # on one row: "Start over"'s middle within the other button's height, and beside it
+        middle = b["y"] + b["height"] / 2
+        if not a["y"] <= middle <= a["y"] + a["height"] or b["x"] < a["x"] + a["width"]:
+            rows.append((width, a, b))
+        assert page.evaluate("document.documentElement.scrollWidth") <= width, width
+    assert not rows, rows
+    page.set_viewport_size({"width": 320, "height": 640})
+    bar = page.locator("#actions").bounding_box()
+    button = page.locator("#recommend").bounding_box()
+    assert bar is not None and button is not None
+    assert button["height"] < 50 and bar["height"] <= 72, (bar, button)  # was 116 px: two rows
+    ctx.close()
+
+
 def test_on_a_wide_screen_the_buttons_stay_in_their_panel(browser, server) -> None:
     """At 1280 × 800 the search results scroll in their own box and the buttons sit under the ratings, no bar
     over the page; one rating put the button 67 px below the fold, and it now keeps to the screen's bottom edge
