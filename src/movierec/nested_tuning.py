@@ -294,7 +294,7 @@ def nested_tune(
     _refuse(other)
     req = check_request(model, metric=metric, n_trials=n_trials, cv=cv, timeout=timeout, n_jobs=n_jobs,
                         test_size=None, threshold=threshold, seed=seed, item_features=item_features,
-                        early_stopping=early_stopping)  # fmt: skip  # every option, before the data
+                        early_stopping=early_stopping, fixed_params=fixed_params)  # fmt: skip  # every option, before the data
     if out is not None:
         check_nested_folder(out, option="out=")
     given = not isinstance(outer_folds, (int, np.integer))

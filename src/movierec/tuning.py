@@ -690,12 +690,15 @@ def check_request(
     has_holdout: bool = False,
     item_features: str | list[str] | None = None,
     early_stopping: Any = None,
+    fixed_params: Mapping[str, Any] | None = None,
 ) -> Request:
     """Validate a request before any data is loaded: trials, metric for the model's kind, storage URL,
     an existing study's model and metric, item feature names. Mistakes raise ConfigError (one line).
-    ``threshold`` ``None``: the data's default, set once it is read (:func:`_open_study`)."""
+    ``threshold`` ``None``: the data's default, set once it is read (:func:`_open_study`). ``fixed_params``
+    (tune's own keyword, the CLI's ``--params``): with item features, the model they build must learn
+    from them (:func:`_check_features_used`)."""
     optuna = _optuna()
-    from movierec.models.registry import get_class, model_kind
+    from movierec.models.registry import model_kind
 
     if isinstance(n_trials, bool) or not isinstance(n_trials, (int, np.integer)) or n_trials <= 0:
         raise ConfigError(f"trials must be a whole number ≥ 1, got {n_trials!r}")
@@ -728,12 +731,8 @@ def check_request(
     from movierec.features import parse_names
 
     names = parse_names(item_features)
-    if names and "item_features" not in fit_options(get_class(model)):
-        raise ConfigError(
-            f"{model} does not use item features; give them to a model that does (bpr, warp, logistic, "
-            f"warp-kos, ease, ensemble, lightfm:*), or leave them out ({spelled('item_features=', '--item-features')})"
-        )
     if names:  # recorded only when given, so studies from before the option compare equal
+        _check_features_used(model, fixed_params)
         settings["item_features"] = names
     if early_stopping is not None and early_stopping is not False:  # recorded only when given, as above
         settings["early_stopping"] = _stopping_setting(early_stopping, model, parsed)
@@ -770,6 +769,32 @@ def check_request(
     )  # fmt: skip
 
 
+def _check_features_used(model: str, fixed_params: Mapping[str, Any] | None) -> None:
+    """Refuse item features the model would not learn from, so a study is not tuned, and its best.toml
+    written, with features no trial read: a model whose ``fit`` takes none (svd), or one built with the
+    fixed parameters that ignores them though its class takes them (an ensemble of slim alone, which
+    compare notes as "ensemble ignores item features": :func:`movierec.models.base.uses_item_features`
+    of the built model, as compare asks it). A model that can say why names its fix
+    (:meth:`movierec.models.ensemble.Ensemble.unused_item_features`)."""
+    from movierec.models.base import uses_item_features
+    from movierec.models.registry import create, get_class
+
+    leave = f"or leave them out ({spelled('item_features=', '--item-features')})"
+    if "item_features" not in fit_options(get_class(model)):
+        raise ConfigError(
+            f"{model} does not use item features; give them to a model that does (bpr, warp, logistic, "
+            f"warp-kos, ease, ensemble, lightfm:*), {leave}"
+        )
+    name, params = split_model_params(model, _canonical_params(model, dict(fixed_params or {})))
+    built = create(name, **params)
+    if uses_item_features(built):
+        return
+    said = getattr(built, "unused_item_features", None)
+    fix = said() if callable(said) else None
+    fix = fix or f"change them ({spelled('fixed_params=', '--params')})"
+    raise ConfigError(f"{model} does not use item features with these parameters: {fix}, {leave}")
+
+
 #: keywords people reach for that ``tune`` spells otherwise or has no use for: each gets the line saying
 #: where that setting lives instead of a guess among the valid names
 _PROGRESS = "progress=True prints a line per trial, progress=False nothing"
@@ -799,7 +824,7 @@ def keyword_names() -> list[str]:
     request = [
         p.name
         for p in inspect.signature(check_request).parameters.values()
-        if p.kind is inspect.Parameter.KEYWORD_ONLY and p.name != "has_holdout"  # tune sets it itself
+        if p.kind is inspect.Parameter.KEYWORD_ONLY and p.name not in ("has_holdout", "fixed_params")
     ]
     own = [
         p.name
@@ -911,7 +936,7 @@ def tune(
     _optuna()  # the missing-extra error before any work
     report = trial_progress(progress)
     request = _with_validation(request, holdout, validation)
-    req = check_request(model, **request, has_holdout=holdout is not None)
+    req = check_request(model, **request, has_holdout=holdout is not None, fixed_params=fixed_params)
     if out is not None:  # someone else's trials.csv or best.toml there: refused before the study, not after
         check_output_folder(out, option="out=")
     model, parsed, shown, name = req.model, req.metric, req.shown, req.study_name

@@ -155,7 +155,7 @@ def tune_cmd(
         )  # fmt: skip
         # tune() checks the same options again (it is callable from Python); checking here first reports a
         # mistake as one line, without the data, before the progress display starts
-        check_request(model_name, **options)
+        check_request(model_name, **options, fixed_params=fixed)
         dataset, given = _tuning_data(ctx, source, files, options)
         result = _run_study(
             dataset, model_name, options, out_dir, worker=worker, user_features=user_features, quiet=as_json,
@@ -233,7 +233,8 @@ def _run_nested(
 
     out_dir = out if out is not None else Path("tuning") / _slug(f"{model_name}-{label}-nested")
     check_nested_folder(out_dir)  # someone else's files of our names: refused before the data is read
-    check_request(model_name, metric=label, test_size=None, **options)  # so is any other mistake
+    # so is any other mistake, and item features the model built with --params would not learn from
+    check_request(model_name, metric=label, test_size=None, fixed_params=fixed, **options)
     dataset = source.load()
     options["threshold"] = threshold_for(dataset, options["threshold"])
     columns = _trial_columns()

@@ -131,6 +131,14 @@ class _HoldoutScorer:
         return float(self.per_user(scores).mean())
 
 
+def _not_a_base(cls: type) -> str | None:
+    """Why ``cls`` cannot be an ensemble base (not an implicit top-N model), or ``None``."""
+    tags = tags_of(cls)
+    if tags.predicts_ratings or tags.trains_on != "interactions":
+        return "is not an implicit top-N model (use blend for ratings)"
+    return None
+
+
 class Ensemble(BaseRecommender):
     """Weighted sum of per-user normalised scores of implicit top-N ``bases`` (Bar, Koenigstein, Paquet &
     Cox 2013, "Ensemble recommender systems"), the weights chosen at fit time on a hold-out of the
@@ -235,13 +243,7 @@ class Ensemble(BaseRecommender):
         """``[(label, registered name, params), …]``, every base checked to be an implicit top-N model."""
         from movierec.models.registry import base_specs
 
-        def refuse(cls: type) -> str | None:
-            tags = tags_of(cls)
-            if tags.predicts_ratings or tags.trains_on != "interactions":
-                return "is not an implicit top-N model (use blend for ratings)"
-            return None
-
-        return base_specs(self.name, self.bases, DEFAULT_BASES, example="{ease = {}}", refuse=refuse)
+        return base_specs(self.name, self.bases, DEFAULT_BASES, example="{ease = {}}", refuse=_not_a_base)
 
     @property
     def uses_item_features(self) -> bool:
@@ -250,6 +252,26 @@ class Ensemble(BaseRecommender):
         from movierec.models.registry import get_class
 
         return any("item_features" in fit_options(get_class(name)) for _, name, _ in self._base_specs())
+
+    def unused_item_features(self) -> str | None:
+        """Why item features would go unused, and the fix, for a caller that refuses them rather than fit
+        without them (``tune --item-features``): ``none of its bases (slim) learns from them; add one that
+        does to bases (ease, …)``. ``None`` when a base learns from them."""
+        if self.uses_item_features:
+            return None
+        from movierec.models.registry import MODELS, get_class
+
+        takers = []
+        for name in MODELS:  # movierec's own implicit models whose fit takes them (ease first: the usual)
+            try:
+                cls = get_class(name)
+            except ConfigError:  # a model of a missing extra
+                continue
+            if ":" not in name and name != self.name and _not_a_base(cls) is None:
+                takers += [name] if "item_features" in fit_options(cls) else []
+        labels = ", ".join(label for label, _, _ in self._base_specs())
+        shown = ", ".join(sorted(takers, key=lambda n: n != "ease"))
+        return f"none of its bases ({labels}) learns from them; add one that does to its bases ({shown})"
 
     def _make(self, name: str, params: dict[str, Any]) -> Any:
         from movierec.models.registry import create

@@ -1,0 +1,93 @@
+"""tune refuses item features the model it would build never learns from: ``tune -m ensemble --params
+'bases={"slim": {}}' --item-features genres`` was accepted (the ensemble's class takes item features, for
+the bases that would), tuned, and wrote a best.toml with features no trial read, while compare says
+"ensemble ignores item features" of the same model (``uses_item_features`` of the built model, which tune
+now asks too). One line, exit 2, before any data is read; a model class that takes none (svd) as before."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from clihelp import run_process
+from movierec.errors import ConfigError
+from movierec.nested_tuning import nested_tune
+from movierec.tuning import check_request, keyword_names, tune
+
+SLIM_ONLY = 'bases={"slim": {}}'
+REFUSED = (
+    "ensemble does not use item features with these parameters: none of its bases (slim) learns from them; "
+    "add one that does to its bases (ease, "
+)
+
+
+def test_the_cli_refuses_an_ensemble_of_bases_that_take_no_features(tmp_path: Path) -> None:
+    args = ["tune", "-m", "ensemble", "--params", SLIM_ONLY, "--item-features", "genres", "--trials", "1"]
+    proc = run_process(*args, "--out", "t", cwd=tmp_path)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.startswith(f"movierec: error: {REFUSED}"), proc.stderr
+    assert "or leave them out (item_features= in Python, --item-features in the CLI)" in proc.stderr
+    assert proc.stderr.count("\n") == 1 and proc.stdout == ""  # one line, nothing else
+    assert not (tmp_path / "t").exists()  # refused before any study or file
+
+
+def test_the_cli_refuses_it_under_nested_cross_validation_too(tmp_path: Path) -> None:
+    args = [
+        "tune",
+        "-m",
+        "ensemble",
+        "--params",
+        SLIM_ONLY,
+        "--item-features",
+        "genres",
+        "--outer-folds",
+        "2",
+    ]
+    proc = run_process(*args, "--trials", "1", cwd=tmp_path)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.startswith(f"movierec: error: {REFUSED}"), proc.stderr
+
+
+def test_a_model_class_that_takes_no_features_is_refused_as_before(tmp_path: Path) -> None:
+    proc = run_process("tune", "-m", "svd", "--item-features", "genres", "--trials", "1", cwd=tmp_path)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.startswith("movierec: error: svd does not use item features; give them to a model")
+
+
+def test_python_tune_and_nested_tune_refuse_it_before_reading_the_data() -> None:
+    """The dataset named does not exist: the refusal comes first, so no data was read."""
+    fixed = {"bases": {"slim": {}, "rp3beta": {}}}
+    with pytest.raises(ConfigError, match=r"none of its bases \(slim, rp3beta\) learns from them"):
+        tune(
+            "no-such-data",
+            "ensemble",
+            metric="ndcg@10",
+            n_trials=1,
+            item_features="genres",
+            fixed_params=fixed,
+        )
+    with pytest.raises(ConfigError, match=r"none of its bases \(slim, rp3beta\) learns from them"):
+        nested_tune(
+            "no-such-data",
+            "ensemble",
+            outer_folds=2,
+            metric="ndcg@10",
+            n_trials=1,
+            item_features="genres",
+            fixed_params=fixed,
+        )
+
+
+@pytest.mark.parametrize(
+    "fixed",
+    [None, {"bases": {"ease": {}, "slim": {}}}, {"bases": {"bpr": {"factors": 4}}}],
+)
+def test_an_ensemble_with_a_base_that_learns_from_them_is_taken(fixed: dict | None) -> None:
+    """The default bases hold ease; so does any table with ease or another base whose fit takes them."""
+    req = check_request("ensemble", metric="ndcg@10", item_features="genres", fixed_params=fixed)
+    assert req.settings["item_features"] == ["genres"]
+
+
+def test_fixed_params_is_not_listed_twice_among_tunes_keywords() -> None:
+    assert keyword_names().count("fixed_params") == 1
