@@ -53,6 +53,10 @@ def test_a_model_class_that_takes_no_features_is_refused_as_before(tmp_path: Pat
     proc = run_process("tune", "-m", "svd", "--item-features", "genres", "--trials", "1", cwd=tmp_path)
     assert proc.returncode == 2, proc.stderr
     assert proc.stderr.startswith("movierec: error: svd does not use item features; give them to a model")
+    # the registry's list, not a written one: segment-popularity's fit takes them too
+    assert (
+        "does (ease, segment-popularity, ensemble, bpr, warp, logistic, warp-kos, lightfm:*)" in proc.stderr
+    )
 
 
 def test_python_tune_and_nested_tune_refuse_it_before_reading_the_data() -> None:

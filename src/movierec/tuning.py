@@ -777,13 +777,13 @@ def _check_features_used(model: str, fixed_params: Mapping[str, Any] | None) -> 
     of the built model, as compare asks it). A model that can say why names its fix
     (:meth:`movierec.models.ensemble.Ensemble.unused_item_features`)."""
     from movierec.models.base import uses_item_features
-    from movierec.models.registry import create, get_class
+    from movierec.models.registry import create, get_class, item_feature_models
 
     leave = f"or leave them out ({spelled('item_features=', '--item-features')})"
     if "item_features" not in fit_options(get_class(model)):
+        takers = ", ".join(item_feature_models())
         raise ConfigError(
-            f"{model} does not use item features; give them to a model that does (bpr, warp, logistic, "
-            f"warp-kos, ease, ensemble, lightfm:*), {leave}"
+            f"{model} does not use item features; give them to a model that does ({takers}), {leave}"
         )
     name, params = split_model_params(model, _canonical_params(model, dict(fixed_params or {})))
     built = create(name, **params)

@@ -156,6 +156,26 @@ def user_feature_models() -> list[str]:
     return out
 
 
+def item_feature_models() -> list[str]:
+    """Registered models whose ``fit`` takes item features and that import here, ease first (the usual
+    pick), the reference libraries' ``lib:*`` folded into one name each: for messages naming the fix, so
+    they never fall behind the registry as a written list would.
+
+    Each model's module is imported to ask its class, so this is for messages, not a hot path."""
+    from movierec.models.base import fit_options
+
+    out: list[str] = []
+    for name in available():
+        try:
+            cls = get_class(name)
+        except (ConfigError, ImportError):
+            continue
+        if "item_features" in fit_options(cls):
+            short = f"{name.split(':')[0]}:*" if ":" in name else name
+            out += [] if short in out else [short]
+    return sorted(out, key=lambda n: n != "ease")
+
+
 def load_model(path: str | Path) -> BaseRecommender:
     """The model :meth:`BaseRecommender.save` wrote into folder ``path``, whichever it is: its
     ``model.json`` names the class, so the caller need not know it (``BaseRecommender.load`` and
