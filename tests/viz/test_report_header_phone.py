@@ -1,8 +1,9 @@
 """The report's header on a phone: the dataset's name, each protocol's and the creation time are never cut
 at a hyphen. As one run of text a 375 px viewport showed "movierec report — ml-latest-" / "small",
 "protocols rating, full-" / "ranking" and "created 2026-12-" / "05T18:21:09" (h128's walk of ``make demo``),
-where the served page keeps its names whole (tests/serving/test_page_phone.py). Debian's headless Chromium
-through Playwright (never ``playwright install``)."""
+where the served page keeps its names whole (tests/serving/test_page_phone.py); nor is a protocol parted from
+its comma (at 320 px a line began ", full-ranking"). Debian's headless Chromium through Playwright (never
+``playwright install``)."""
 
 from __future__ import annotations
 
@@ -40,6 +41,7 @@ def test_header_names_are_never_cut(browser, report_dir: Path) -> None:  # type:
     assert "-" in dataset and "full-ranking" in protocols  # the names a hyphen could cut
     needles = [("header.top h1", dataset)]
     needles += [("header.top .meta", name) for name in protocols]
+    needles += [("header.top .meta", name + ",") for name in protocols[:-1]]  # the comma stays with its name
     needles += [("header.top .meta", meta["created_at"])]
     page = browser.new_page(viewport={"width": 375, "height": 812}, device_scale_factor=1)
     page.goto((report_dir / "index.html").resolve().as_uri())
