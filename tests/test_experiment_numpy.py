@@ -86,13 +86,13 @@ def test_a_numpy_int_is_a_whole_number_and_a_number(make: Any, read: Any, expect
         ({"k": np.float64(10.0)}, "k: must be a whole number (no decimal point), got 10.0"),
         ({"seed": np.float32(3.0)}, "seed: must be a whole number (no decimal point), got 3.0"),
         # a bool for a number, numpy's as Python's (np.bool_ was taken as 1.0 for a float)
-        ({"k": np.bool_(True)}, "k: must be a whole number, got true"),
-        ({"threshold": np.bool_(True)}, "threshold: must be a number, got true"),
+        ({"k": np.bool_(True)}, "k: must be a whole number, got True"),
+        ({"threshold": np.bool_(True)}, "threshold: must be a number, got True"),
         # a number for a bool, and text for either
-        ({"beyond": np.int64(1)}, "beyond: must be true or false, got 1"),
+        ({"beyond": np.int64(1)}, "beyond: must be True or False, got 1"),
         ({"k": "10"}, 'k: must be a whole number (no quotes), got "10"'),
         ({"threshold": "4"}, 'threshold: must be a number (no quotes), got "4"'),
-        ({"auc": "true"}, 'auc: must be true or false (no quotes), got "true"'),
+        ({"auc": "true"}, 'auc: must be True or False, got "true"'),
         ({"cv": np.int64(1)}, "cv: must be ≥ 2, got 1"),
     ],
 )

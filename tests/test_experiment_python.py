@@ -17,44 +17,62 @@ from movierec.experiment import DatasetConfig, Experiment, ModelConfig, parse_ex
 SVD = [{"name": "svd"}]
 
 
+#: the file's words for where a model sits and for the fix ``Experiment(...)`` writes otherwise
+MODELS_AT = ("[[models]] ", "models (entry 1) ")
+
+
 @pytest.mark.parametrize(
-    ("given", "toml", "said"),
+    ("given", "toml", "said", "swap"),
     [
-        ({"k": "ten", "models": SVD}, 'k = "ten"', 'k: must be a whole number (no quotes), got "ten"'),
+        ({"k": "ten", "models": SVD}, 'k = "ten"', 'k: must be a whole number (no quotes), got "ten"', None),
         (
             {"seed": 1.5, "models": SVD},
             "seed = 1.5",
             "seed: must be a whole number (no decimal point), got 1.5",
+            None,
         ),
-        ({"k": 0, "models": SVD}, "k = 0", "k: must be ≥ 1, got 0"),
+        ({"k": 0, "models": SVD}, "k = 0", "k: must be ≥ 1, got 0", None),
         (
             {"kk": 10, "models": SVD},
             "kk = 10",
             "kk: unknown key (did you mean 'k'?); valid here: name, dataset,",
+            None,
         ),
         (
             {"models": [{"name": "eas"}]},
             "",  # the file's [[models]] table below names eas
-            "[[models]] name: unknown model 'eas' (did you mean 'ease'?); valid: global-mean,",
+            "models (entry 1) name: unknown model 'eas' (did you mean 'ease'?); valid: global-mean,",
+            MODELS_AT,
         ),
         (
             {"models": [{"name": "svd", "params": {"factrs": 8}}]},
             "",
-            "[[models]] params.factrs: svd has no hyperparameter 'factrs' (did you mean 'factors'?)",
+            "models (entry 1) params.factrs: svd has no hyperparameter 'factrs' (did you mean 'factors'?)",
+            MODELS_AT,
         ),
         (
             {"models": SVD, "dataset": {"nme": "ml-100k"}},
             "",
             "[dataset] nme: unknown key (did you mean 'name'?); valid here: name, rating_scale,",
+            None,
         ),
-        ({"k": 10}, "k = 10", "[[models]]: no model to run"),
-        ({"k": "ten", "seed": -1, "models": SVD}, 'k = "ten"\nseed = -1', "(and 1 more problem)"),
+        (
+            {"k": 10},
+            "k = 10",
+            'models: no model to run: give models=[{"name": "svd"}], a dict per model',
+            (
+                '[[models]]: no model to run: add a [[models]] table with its name (name = "svd") for each model',
+                "",
+            ),
+        ),
+        ({"k": "ten", "seed": -1, "models": SVD}, 'k = "ten"\nseed = -1', "(and 1 more problem)", None),
     ],
 )
 def test_a_mistake_from_python_reads_as_the_files_line_without_its_place(
-    given: dict[str, Any], toml: str, said: str
+    given: dict[str, Any], toml: str, said: str, swap: tuple[str, str] | None
 ) -> None:
-    """The words are the file reader's, from the one rule: the file's line less 'exp.toml, line N: '."""
+    """The words are the file reader's, from the one rule: the file's line less 'exp.toml, line N: ', but
+    for a model's place and a fix in TOML syntax (``swap``: the file's words and Python's)."""
     with pytest.raises(ConfigError) as info:
         Experiment(**given)
     message = str(info.value)
@@ -69,7 +87,11 @@ def test_a_mistake_from_python_reads_as_the_files_line_without_its_place(
     tables = "".join(f'[{t}]\n{k} = "{v}"\n' for t in ("dataset",) for k, v in given.get(t, {}).items())
     with pytest.raises(ConfigError) as from_file:
         parse_experiment(f"{toml}\n{models}{tables}", source="exp.toml")
-    assert str(from_file.value).split(": ", 1)[1] == message
+    expected = str(from_file.value).split(": ", 1)[1]
+    if swap is not None:  # the file says swap[0] where Python says swap[1] (all of ``said`` when empty)
+        assert swap[0] in expected
+        expected = expected.replace(swap[0], swap[1]) if swap[1] else said
+    assert expected == message
 
 
 def test_numpy_values_are_still_taken() -> None:
@@ -83,7 +105,7 @@ def test_numpy_values_are_still_taken() -> None:
 def test_a_table_built_alone_is_named_as_the_file_writes_it() -> None:
     with pytest.raises(ConfigError, match=r"^\[dataset\] name: must not be empty$"):
         DatasetConfig(name="")
-    with pytest.raises(ConfigError, match=r"^\[\[models\]\] name: unknown model 'eas'"):
+    with pytest.raises(ConfigError, match=r"^name: unknown model 'eas'"):  # ModelConfig's own key
         ModelConfig(name="eas")
 
 
@@ -99,3 +121,28 @@ def test_a_valid_experiment_builds_and_round_trips() -> None:
         models=[ModelConfig(name="svd", params={"factors": 8})], dataset=DatasetConfig(name="ml-100k")
     )
     assert parse_experiment(exp.to_toml()) == exp
+
+
+@pytest.mark.parametrize(
+    ("given", "said"),
+    [
+        (
+            {"models": "svd"},
+            'models: must be a list of dicts, models=[{"name": "svd"}], a dict per model, got "svd"',
+        ),
+        ({"models": ["svd"]}, 'models (entry 1): must be a dict, {"name": "svd"}, got "svd"'),
+        (
+            {"models": [*SVD, {}]},
+            'models (entry 2) name: missing; each model\'s dict needs its name, {"name": "svd"}',
+        ),
+        ({"models": SVD, "auc": "yes"}, 'auc: must be True or False, got "yes"'),
+        ({"models": SVD, "k": True}, "k: must be a whole number, got True"),
+        ({"models": SVD, "split": 3}, "split: must be a dict, got 3"),
+    ],
+)
+def test_a_fix_in_toml_syntax_is_said_as_python_writes_it(given: dict[str, Any], said: str) -> None:
+    """A file's fix (a [[models]] table, a table with its keys on the lines below, ``true``) means nothing in
+    a notebook: Python's words (a list of dicts, a dict, ``True``), the keys still named as a file does."""
+    with pytest.raises(ConfigError) as info:
+        Experiment(**given)
+    assert str(info.value) == said

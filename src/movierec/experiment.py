@@ -117,7 +117,7 @@ class _Worded(BaseModel):
             try:
                 super().__init__(**data)
             except ValidationError as exc:
-                raise ConfigError(_first_mistake(exc, self._place)[1]) from None
+                raise ConfigError(_first_mistake(exc, self._place, python=True)[1]) from None
 
         # pydantic's mark of its own __init__: model_validate and a nested table's validation do not call
         # this one (pydantic's RootModel marks its __init__ so); a call from Python, DatasetConfig(...), does
@@ -316,7 +316,7 @@ class ModelConfig(_Worded):
     """One model: its registry name, hyperparameters (constructor arguments) and an optional label."""
 
     model_config = _Strict
-    _place = ("models", 0)
+    _place = ("models",)
     name: str
     params: dict[str, Any] = Field(default_factory=dict)
     label: str | None = None
@@ -550,12 +550,16 @@ def parse_experiment(text: str, *, source: str = "<experiment>") -> Experiment:
         raise ConfigError(f"{source}{f', line {line}' if line else ''}: {said}") from exc
 
 
-def _first_mistake(exc: ValidationError, place: Sequence[str | int] = ()) -> tuple[tuple[Any, ...], str]:
+def _first_mistake(
+    exc: ValidationError, place: Sequence[str | int] = (), *, python: bool = False
+) -> tuple[tuple[Any, ...], str]:
     """The mistake of an experiment's validation to name, as ``(location, words)``: the words are the key as
     a file writes it, what is wrong and the fix, and how many other problems there are
     (``k: must be a whole number (no quotes), got "ten" (and 1 more problem)``). The one wording of both
     doors: :func:`parse_experiment` puts the file and line first, ``Experiment(...)`` from Python says it
-    as it is. ``place``: where the validated table sits in a file (``("dataset",)`` for DatasetConfig)."""
+    as it is. ``place``: where the validated table sits in a file (``("dataset",)`` for DatasetConfig);
+    ``python``: a fix that is TOML syntax (a ``[[models]]`` table, ``true``) is said as Python writes it
+    (``models=[{"name": "svd"}]``, ``True``), the keys still as the file names them."""
     errors = exc.errors()
     # a mistyped key ('nme') also leaves the key it meant missing: the typo is the one to fix
     err = next((e for e in errors if e.get("type") == "extra_forbidden"), errors[0])
@@ -564,7 +568,14 @@ def _first_mistake(exc: ValidationError, place: Sequence[str | int] = ()) -> tup
         loc = (*loc, *_named_param(str(err.get("msg", "")), err.get("input")))
     rest = [e for e in errors if e is not err and not _same_slip(err, e)]
     more = f" (and {len(rest)} more problem{'s' if len(rest) > 1 else ''})" if rest else ""
-    return loc, f"{_as_written(loc)}: {_plain_error(err, loc)}{more}"
+    where = _as_written(loc)
+    if python and loc[:1] == ("models",):  # Python passes a list: models (entry 2) params.factrs
+        keys = ".".join(str(p) for p in loc[1:] if not isinstance(p, int))
+        if len(loc) > 1 and isinstance(loc[1], int):
+            where = f"models (entry {loc[1] + 1}) {keys}".rstrip()
+        else:  # ModelConfig(...) alone: its own key
+            where = keys or "models"
+    return loc, f"{where}: {_plain_error(err, loc, python=python)}{more}"
 
 
 def _named_param(msg: str, params: Any) -> tuple[str, ...]:
@@ -636,12 +647,15 @@ def _ordinal(n: int) -> str:
     return f"{n}{suffix}"
 
 
-def _plain_error(err: Mapping[str, Any], loc: Sequence[Any]) -> str:
+def _plain_error(err: Mapping[str, Any], loc: Sequence[Any], *, python: bool = False) -> str:
     """What was wrong with a key and how to write it, for pydantic's error types a file can cause; the
-    model validators' own messages (``unknown model 'svd-plus' …``) are already sentences and pass through."""
+    model validators' own messages (``unknown model 'svd-plus' …``) are already sentences and pass through.
+    ``python``: said to ``Experiment(...)`` (:func:`_python_fix`)."""
     kind, value, ctx = err.get("type", ""), err.get("input"), err.get("ctx") or {}
     key = str(loc[-1]) if loc else ""
-    got = f", got {_toml_value(value)}" if kind != "missing" else ""
+    got = f", got {_python_value(value) if python else _toml_value(value)}" if kind != "missing" else ""
+    if python and (fix := _python_fix(kind, loc)) is not None:
+        return fix + got
     if kind == "extra_forbidden":
         valid = _valid_keys(loc[:-1])
         return f"unknown key{did_you_mean(key, valid)}; valid here: {', '.join(valid)}"
@@ -684,6 +698,33 @@ def _plain_error(err: Mapping[str, Any], loc: Sequence[Any]) -> str:
     if kind in words:
         return words[kind] + got
     return str(err.get("msg", "invalid")).removeprefix("Value error, ")
+
+
+def _python_fix(kind: str, loc: Sequence[Any]) -> str | None:
+    """The words of :func:`_plain_error` whose fix is TOML syntax, as ``Experiment(...)`` from Python
+    needs them: the models as a list of dicts, a table as a dict, ``True``/``False``; ``None`` where the
+    file's words serve both (``must be a whole number (no quotes), got "ten"``)."""
+    if tuple(loc) == ("models",) and kind in ("missing", "list_type", "model_type", "dict_type"):
+        return (
+            'no model to run: give models=[{"name": "svd"}], a dict per model'
+            if kind == "missing"
+            else ('must be a list of dicts, models=[{"name": "svd"}], a dict per model')
+        )
+    if kind in ("dict_type", "model_type"):
+        return 'must be a dict, {"name": "svd"}' if len(loc) == 2 and loc[0] == "models" else "must be a dict"
+    if kind == "missing" and loc[:1] == ("models",) and loc[-1] == "name":
+        return 'missing; each model\'s dict needs its name, {"name": "svd"}'
+
+    if kind in ("bool_type", "bool_parsing"):
+        return "must be True or False"
+    return None
+
+
+def _python_value(v: Any) -> str:
+    """A refused value for ``Experiment(...)``'s words: as the file's (``"ten"``, ``3`` for ``np.int64(3)``,
+    both Python too), but a bool as Python writes it (``True``, not TOML's ``true``)."""
+    v = v.item() if isinstance(v, np.generic) else v
+    return repr(v) if isinstance(v, bool) else _toml_value(v)
 
 
 def load_experiment(path: str | Path) -> Experiment:
