@@ -130,3 +130,27 @@ def test_pareto_beside_a_rating_model_or_metric_says_what_a_front_is_of(tmp_path
         line = one_error_line(run_process(*base[:-2], *args, "--out", "u", cwd=tmp_path))
         assert needle in line and "cannot read it" not in line, (args, line)
         assert not (tmp_path / "u").exists(), args
+
+
+def test_a_pruned_trial_reads_pruned_not_a_score_better_than_the_best(tmp_path: Path) -> None:
+    """A pruned trial's value is the one fold's score it reported when stopped, not a mean over the folds:
+    'tune --model svd --metric rmse --trials 50' on ml-latest-small printed 'last 0.8693 · best 0.8714', a
+    last trial that looked better than the best yet was not taken. Each progress line's 'last' is now the
+    trial's mean when it completed and 'pruned' when it was pruned, as trials.csv records it."""
+    import pandas as pd
+
+    from datagen import make_ratings
+
+    make_ratings(n_users=60, n_items=50, density=0.4).to_csv(tmp_path / "r.csv", index=False)
+    proc = run_process(
+        "tune", "-m", "svd", "--ratings", "r.csv", "--params", "factors=4", "--trials", "12", "--out", "t",
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    trials = pd.read_csv(tmp_path / "t" / "trials.csv").set_index("number")
+    shown = re.findall(r"· last (\S+) · best \S+ · (\d+)/12$", proc.stderr, flags=re.M)
+    assert shown and shown[-1][1] == "12", proc.stderr  # the last trial's line is always printed
+    for last, done in shown:  # one trial at a time: the n-th finished trial is trial n - 1
+        trial = trials.loc[int(done) - 1]
+        assert last == ("pruned" if trial.state == "pruned" else f"{trial.value:.4f}"), (done, proc.stderr)
+    assert trials.loc[11].state == "pruned", trials.state.tolist()  # the case this test is for: seeded

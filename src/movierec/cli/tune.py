@@ -260,7 +260,7 @@ def _run_nested(
             )  # fmt: skip
 
         def progress(event: dict) -> None:
-            last = event["state"] if event["value"] is None else f"{event['value']:.4f}"
+            last = _last_trial(event)
             best = "–" if event["best_value"] is None else f"{event['best_value']:.4f}"
             if lines:
                 last, best = f"last {last}", ("–" if best == "–" else f"best {best}")
@@ -468,6 +468,16 @@ def _show(
         _print_front(front, front_of, out_dir)
 
 
+def _last_trial(event: dict[str, Any]) -> str:
+    """The progress bar's 'last' value: a finished trial's score, else its state. A pruned trial's value is
+    the score it reported when it was stopped (its first inner fold's, or an early epoch's), which is not
+    comparable to 'best', a mean over every fold: tuning svd for rmse read 'last 0.8693 · best 0.8714', a
+    last trial that looked better than the best yet was not taken; now it reads 'last pruned'."""
+    if event["value"] is None or event["state"] != "complete":
+        return str(event["state"])
+    return f"{event['value']:.4f}"
+
+
 def _trial_columns() -> tuple[Any, ...]:
     """The progress bar's columns of a study, one step per trial, best and last values (tune and each
     outer fold of ``--outer-folds`` draw the same bar)."""
@@ -643,7 +653,7 @@ def _run_study(
             task.append(bar.add_task(description, total=options["n_trials"], last="–", best="–"))
 
         def progress(event: dict) -> None:
-            last = event["state"] if event["value"] is None else f"{event['value']:.4f}"
+            last = _last_trial(event)
             best = "–" if event["best_value"] is None else f"{event['best_value']:.4f}"
             if lines:
                 last, best = f"last {last}", ("–" if best == "–" else f"best {best}")
