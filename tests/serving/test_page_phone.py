@@ -5,6 +5,7 @@ where there is no keyboard."""
 from __future__ import annotations
 
 import pytest
+from servehelp import search_toy_story
 
 pytestmark = pytest.mark.browser
 
@@ -65,4 +66,36 @@ def test_keyboard_help_only_where_there_is_a_keyboard(browser, server, touch, sh
     assert page.evaluate("matchMedia('(hover: none) and (pointer: coarse)').matches") is not shown
     assert page.locator("#stars-help").is_visible() is shown
     assert page.locator("#search").get_attribute("aria-describedby") == "stars-help"
+    ctx.close()
+
+
+# The tops of the lines each recommendation's "about 4.5 of 5" lies on (one per line), under ``#recs``.
+_SCORE_LINES = """() => Array.from(document.querySelectorAll("#recs .plain")).map((span) => {
+  const text = span.firstChild, m = /about\\s[\\d.]+\\sof\\s[\\d.]+/.exec(text.data);
+  if (!m) return null;
+  const range = document.createRange();
+  range.setStart(text, m.index);
+  range.setEnd(text, m.index + m[0].length);
+  return [m[0], [...new Set(Array.from(range.getClientRects()).filter((r) => r.width > 0).map((r) => Math.round(r.top)))]];
+})"""
+
+
+def test_a_predicted_rating_is_never_parted_from_its_scale(browser, server) -> None:
+    """A rating model's "you would rate it about 5.0 of 5" ended a 320 px line with "of" and put the "5" alone on
+    the next: from 280 to 420 px "about 5.0 of 5" now stays on one line (the sentence wraps before "about")."""
+    ctx = browser.new_context(viewport={"width": 320, "height": 640}, has_touch=True, is_mobile=True)
+    page = ctx.new_page()
+    page.goto(server.url + "/")
+    search_toy_story(page)
+    page.click("#results li[data-movie-id='21'] .star[data-stars='5']")
+    page.click("#results li[data-movie-id='31'] .star[data-stars='4']")
+    page.click("#recommend")
+    page.wait_for_selector("#recs li .plain")
+    parted: list[tuple[int, str, list[int]]] = []
+    for width in range(280, 422, 4):
+        page.set_viewport_size({"width": width, "height": 640})
+        lines = page.evaluate(_SCORE_LINES)
+        assert lines and all(lines), lines  # every row says its predicted rating
+        parted += [(width, text, tops) for text, tops in lines if len(tops) > 1]
+    assert not parted, parted[:6]
     ctx.close()

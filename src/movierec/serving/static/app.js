@@ -169,7 +169,9 @@ function starKey(ev, movie) {
 // "rated by". GET /health's words only for an answer without the field.
 function plainScore(m, opts) {
   if (opts.rating && typeof m.predictedRating === "number") {
-    return "you would rate it about " + (Math.round(m.predictedRating * 2) / 2).toFixed(1) + " of " + state.scale[1];
+    // no-break spaces: "about 5.0 of 5" is one piece (a 320 px line ended "…about 5.0 of" and put the "5" alone)
+    const stars = (Math.round(m.predictedRating * 2) / 2).toFixed(1);
+    return "you would rate it about\u00a0" + stars + "\u00a0of\u00a0" + state.scale[1];
   }
   if (typeof m.ratings !== "number") return "";
   const counted = opts.counted || (state.interactionsOnly ? "interactions" : state.likedFrom === null ? "ratings" : "likes");
