@@ -292,6 +292,21 @@ def test_phone_nav_shows_every_section(browser, report_dir: Path, width: int) ->
     page.close()
 
 
+def test_phone_notes_open_under_a_finger(browser, report_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    """ "Notes (n)" under the model table opens with a tap: its summary was one 23 px line at 375 px, under the
+    44 px a finger needs; it is now 44 px high, and opening it shows the notes."""
+    page = browser.new_page(viewport={"width": 375, "height": 812}, device_scale_factor=1)
+    page.goto((report_dir / "index.html").resolve().as_uri())
+    summaries = page.locator("details > summary")
+    assert summaries.count() >= 1
+    heights = [summaries.nth(i).bounding_box()["height"] for i in range(summaries.count())]  # type: ignore[index]
+    assert min(heights) >= 43.5, heights
+    notes = page.locator("details:has(ul.notes)")
+    notes.locator("summary").click()
+    assert notes.evaluate("d => d.open") and notes.locator("ul.notes li").first.is_visible()
+    page.close()
+
+
 def test_scrolling_tables_are_reachable_by_keyboard(browser, report_dir: Path) -> None:  # type: ignore[no-untyped-def]
     """Each table box that scrolls sideways is a named region in the tab order: Tab reaches the model table
     (the first one) and the arrow keys scroll it, so a keyboard user sees the columns past the screen's edge."""
