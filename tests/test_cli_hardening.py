@@ -148,10 +148,12 @@ def test_exporting_from_one_rating_warns(tmp_path: Path, capsys) -> None:
     assert code == 0 and "too little data" in " ".join(err.split()) and "only 1 interactions" in err
 
 
-def _cli_without(module: str | tuple[str, ...], args: list[str]) -> subprocess.CompletedProcess[str]:
+def _cli_without(
+    module: str | tuple[str, ...], args: list[str], columns: int = 200
+) -> subprocess.CompletedProcess[str]:
     """``movierec ARGS`` in a fresh interpreter where importing ``module`` (or each of several) fails as if it
     were not installed (``sys.modules[module] = None``: both ``import`` and ``find_spec`` then report it
-    missing)."""
+    missing), at ``columns`` wide."""
     import sys
 
     modules = (module,) if isinstance(module, str) else module
@@ -159,7 +161,7 @@ def _cli_without(module: str | tuple[str, ...], args: list[str]) -> subprocess.C
         f"import runpy, sys; sys.modules.update(dict.fromkeys({modules!r})); sys.argv = ['movierec', *{args!r}]; "
         "runpy.run_module('movierec', run_name='__main__')"
     )
-    env = {**os.environ, "COLUMNS": "200", "MOVIEREC_PROGRESS": "plain"}
+    env = {**os.environ, "COLUMNS": str(columns), "MOVIEREC_PROGRESS": "plain"}
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, env=env)
 
 
@@ -247,7 +249,7 @@ def test_models_lists_what_to_install_for_a_model_whose_library_is_missing() -> 
     assert infos["ease"]["available"] is True  # only the models that need torch
     listed = " ".join(_cli_without("torch", ["models"]).stdout.split())
     assert (
-        "not installed here: mult-vae, recvae, sasrec, gru4rec, cornac:bivae (pip install torch==2.13.0"
+        "not installed here: mult-vae, recvae, sasrec, gru4rec, cornac:bivae; to add them: pip install"
         in listed
     )
     # one such model in full: its head and what to install ('models sasrec' ended in KeyError 'acts_only_with')
@@ -258,6 +260,20 @@ def test_models_lists_what_to_install_for_a_model_whose_library_is_missing() -> 
         one = _cli_without(module, ["models", name])
         assert one.returncode == 0 and one.stderr == "", one.stderr[-1500:]
         assert one.stdout.startswith(f"{name} (not installed) · ") and needs in one.stdout, one.stdout
+
+
+def test_models_prints_the_install_command_whole_at_80_columns() -> None:
+    """`movierec models` at 80 columns broke its install hint mid-command, '(pip install torch==2.13.0' ending
+    one line and "-e '/checkout[seq]')" beginning the next: pasted, neither line installs anything. The
+    command now has a line of its own, never wrapped, below the names it adds."""
+    out = _cli_without("torch", ["models"], columns=80)
+    assert out.returncode == 0, out.stderr[-1500:]
+    lines = out.stdout.splitlines()
+    command = "  " + localize_install("pip install torch==2.13.0 'movierec[seq]'")
+    assert command in lines, out.stdout
+    assert lines[lines.index(command) - 1].endswith("them:"), out.stdout  # the end of "…; to add them:"
+    prose = [line for line in lines if line != command]
+    assert max(len(line) for line in prose) <= 80, out.stdout
 
 
 def test_tune_refuses_a_model_whose_library_is_missing_before_any_trial_or_folder(tmp_path: Path) -> None:

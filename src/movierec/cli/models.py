@@ -196,9 +196,10 @@ def _print_overview(infos: list[dict[str, Any]]) -> None:
     for info in infos:
         if not info["available"]:
             missing.setdefault(info["install"], []).append(info["name"])
-    for install, names in missing.items():
-        console.print()
-        para(f"not installed here: {', '.join(names)} ({install})")
+    for install, names in missing.items():  # the command on a line of its own, never wrapped: at 80 columns
+        console.print()  # '(pip install torch==2.13.0' ended a line and '-e …[seq]')' began the next
+        para(f"not installed here: {', '.join(names)}; to add them:")
+        console.print(f"  {install}", markup=False, highlight=False, soft_wrap=True)
     console.print()
     para("★ what compare runs without --models")
 
