@@ -177,6 +177,21 @@ def test_cli_outer_folds_table_fits_80_columns_with_every_name_whole(tmp_path: P
     assert [row.split("│")[1].strip() for row in rows] == ["1", "2"], run.stdout  # a line per fold
 
 
+def test_cli_outer_folds_plan_wider_than_80_columns_is_wrapped_with_no_line_ending_in_a_space(
+    tmp_path: Path,
+) -> None:
+    """The README's ``tune --model svd --outer-folds 5 --trials 20`` printed its 81-column plan through rich's
+    own wrap, which left the space it broke at: 'nested cross-validation … 20 trials, 3 inner ' / 'folds'.
+    It is wrapped as compare's notes are. Ten trials make the same 81 columns here."""
+    run = _cli("--model", "svd", "--outer-folds", "2", "--trials", "10", "--cv", "2", "--params",
+               "epochs=2,factors=4", "--out", str(tmp_path / "nested"), cwd=tmp_path)  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    err = run.stderr.splitlines()
+    plan = "nested cross-validation of svd for rmse: 2 outer folds × 10 trials, 2 inner folds"
+    assert len(plan) == 81 and " ".join(err[:2]) == plan, run.stderr
+    assert not [line for line in err if line.endswith(" ") or len(line) > 80], run.stderr
+
+
 @pytest.mark.parametrize(
     ("args", "needle"),
     [

@@ -246,10 +246,13 @@ def _run_nested(
             if not as_json:
                 if info["fold"] == 1:
                     plan = {**options, "outer_folds": info["n_folds"]}
-                    err_console.print(
-                        f"nested cross-validation of {model_name} for {label}: {plan_words(plan)}"
+                    # wrapped as a sentence: rich's own wrap of the README's run at 80 columns ended a
+                    # line in a space ('… 20 trials, 3 inner ' / 'folds')
+                    print_prose(
+                        escape(f"nested cross-validation of {model_name} for {label}: {plan_words(plan)}"),
+                        err=True,
                     )
-                    err_console.print(f"outer folds: {info['outer']}")
+                    print_prose(escape(f"outer folds: {info['outer']}"), err=True)
                 err_console.print(
                     f"outer fold {info['fold']}/{info['n_folds']}: {info['n_train']:,} training ratings, "
                     f"{info['n_test']:,} held out (seed {info['seed']})"  # folds cut here: n_test is known
