@@ -397,3 +397,17 @@ def test_info_says_a_short_time_span_in_hours_or_minutes(tmp_path, seconds, said
     )
     if seconds == 2000:
         assert "(8,213.8 days)" in run("data", "info").stdout
+
+
+def test_an_offline_fetch_names_the_url_once_in_what_to_do(tmp_path):
+    """``data fetch ml-1m`` on a machine without the network said the URL twice in its one line (409
+    columns): 'cannot download ml-1m from URL: host not found …; download URL by hand and …'. It is said
+    once, in the hint that says what to do with it; the reason and both ways to fetch the file remain."""
+    url = "http://movierec-test.invalid/ml-1m.zip"
+    line = assert_user_error(
+        run("data", "fetch", "ml-1m", "--url", url, data=tmp_path),
+        "movierec: error: cannot download ml-1m: host not found (offline or DNS failure); download ",
+        "movierec data fetch ml-1m --path ml-1m.zip",
+    )
+    assert line.count(url) == 1, line
+    assert not (tmp_path / "ml-1m").exists()  # nothing half-installed in the cache

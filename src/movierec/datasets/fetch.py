@@ -219,7 +219,9 @@ def _network_failure(spec: DatasetSpec, url: str, exc: BaseException) -> Downloa
         why = f"server answered HTTP {exc.code} {exc.reason}"
     else:
         why = str(reason) or type(reason).__name__
-    return DownloadError(f"cannot download {spec.name} from {url}: {why}; {_offline_hint(spec, url)}")
+    # the URL once, in the hint that says what to do with it: 'cannot download ml-1m from URL: …; download URL
+    # by hand …' was 409 columns, the same 55-character URL twice
+    return DownloadError(f"cannot download {spec.name}: {why}; {_offline_hint(spec, url)}")
 
 
 def _download(url: str, part: Path, spec: DatasetSpec, *, progress: bool | None, timeout: float) -> None:
