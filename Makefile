@@ -35,6 +35,7 @@ $(VENV)/.demo-installed: pyproject.toml setup.py src/movierec/models/kernels/_na
 
 # Everything the test suite exercises (all extras); torch pinned to the local CPU wheel first.
 $(VENV)/.test-installed: pyproject.toml setup.py src/movierec/models/kernels/_native.pyx | $(VENV)/bin/python
+	@echo "installing movierec, every extra and torch into $(VENV) (minutes the first time)"
 	$(PIP) install --quiet '$(TORCH_PIN)'
 	$(PIP) install --quiet -e '.[all]' '$(TORCH_PIN)'
 	@touch $@
@@ -78,6 +79,7 @@ demo: $(VENV)/.demo-installed
 # start-ups, Chromium, subprocesses), so a third worker fills it. Fresh clones of one commit, same host
 # state: -n 2 pytest 918 s, -n 3 731 s (all 2,428 passed). Groups (xdist_group) still keep a set on one worker.
 test: $(VENV)/.test-installed browser postgres
+	@echo "running the whole test suite (minutes; make test-fast skips the slow tests)"
 	$(PY) -m pytest -n 3 --dist loadgroup -q $(PYTEST_ARGS)
 	$(MAKE) --no-print-directory lint
 
