@@ -152,6 +152,50 @@ def test_desktop_keeps_your_ratings_under_the_search(browser, server) -> None:
     page.close()
 
 
+def _box(page, selector: str) -> dict:  # type: ignore[no-untyped-def]
+    box = page.locator(selector).first.bounding_box()
+    assert box is not None, selector
+    return box  # type: ignore[no-any-return]
+
+
+def test_on_a_wide_screen_similar_movies_open_beside_the_lists(browser, server) -> None:
+    """At 1280 × 800 "Similar" for a recommendation put its panel under the twelve recommendations (the right
+    column's third row, 1,400 px down on ml-latest-small) and scrolled there: the left half of the screen was
+    empty beside it. It now opens under "Your ratings", scrolled into view beside the recommendations. With no
+    list yet, it opens at the right column's top, beside the search it was asked from, and the page stays put."""
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    _open_and_search(page, server.url, "svd")
+    page.click("#results li[data-movie-id='21'] .star[data-stars='5']")
+    page.click("#recommend")
+    page.wait_for_selector("#recs li")
+    page.evaluate("scrollTo(0, 0)")
+    page.locator("#recs li button.title").nth(4).click()
+    page.wait_for_selector("#similar li")
+    page.wait_for_timeout(100)  # let the scroll settle
+    similar, rated, recs = _box(page, "#similar-panel"), _box(page, "#rated-panel"), _box(page, "#recs-panel")
+    assert -1 <= _top(page, "#similar-title") < 60, _top(page, "#similar-title")
+    first = _box(page, "#similar li")
+    assert first["y"] + first["height"] <= 800, first  # the first similar movie is on the screen
+    # the left column, under the ratings; the recommendations go on beside it on the screen
+    assert abs(similar["x"] - rated["x"]) < 1, (similar, rated)
+    assert similar["y"] >= rated["y"] + rated["height"], (similar, rated)
+    assert recs["x"] > similar["x"] + similar["width"], (recs, similar)
+    assert recs["y"] < similar["y"] + 200 and recs["y"] + recs["height"] > 600, (recs, similar)
+    page.evaluate("localStorage.clear()")
+    page.close()
+
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    _open_and_search(page, server.url, "svd")
+    page.click("#results li[data-movie-id='21'] button.title")
+    page.wait_for_selector("#similar li")
+    page.wait_for_timeout(100)
+    assert page.evaluate("scrollY") == 0  # the search and its results stay where they were
+    similar, find, recs = _box(page, "#similar-panel"), _box(page, "#find-panel"), _box(page, "#recs-panel")
+    assert similar["x"] > find["x"] + find["width"] and abs(similar["y"] - find["y"]) < 1, (similar, find)
+    assert recs["y"] >= similar["y"] + similar["height"], (recs, similar)  # "3." under it, still there
+    page.close()
+
+
 @pytest.fixture(scope="module")
 def implicit_server(movies, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     """ease (it learns from ratings ≥ 4) served without a feedback database."""

@@ -190,6 +190,44 @@ def test_on_a_wide_screen_the_buttons_stay_in_their_panel(browser, server) -> No
     page.close()
 
 
+# the action bar's shadow, each a function: a string expression that has to wait for its answer is evaluated as a
+# string, which the page's Content-Security-Policy refuses ("script-src 'self'", no 'unsafe-eval')
+_STUCK = "() => getComputedStyle(document.getElementById('actions')).boxShadow !== 'none'"
+_PLAIN = "() => getComputedStyle(document.getElementById('actions')).boxShadow === 'none'"
+
+
+def test_on_a_wide_screen_the_bar_has_an_edge_only_while_it_is_stuck(browser, server) -> None:
+    """At 1280 × 800 the sticky buttons lie over the rated list while their place in the page is below the
+    screen: the last rated title showed half cut just above them, with no edge between, and looked like text
+    running into the buttons. The bar now has a top edge (a line and a shadow) while it is stuck, and none in
+    its place under the list, where an edge would be a second line under the last movie's."""
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.goto(server.url + "/")
+    page.wait_for_selector("#model-info:has-text('svd')")
+    page.fill("#search", "movie")
+    page.wait_for_function("document.querySelectorAll('#results li').length === 15")
+    for i in range(3):
+        page.locator("#results li").nth(i).locator(".star[data-stars='4']").click()
+    page.wait_for_function("document.querySelectorAll('#rated li').length === 3")
+    page.evaluate("scrollTo(0, 0)")
+    bar, last = page.locator("#actions").bounding_box(), page.locator("#rated li").last.bounding_box()
+    assert bar is not None and last is not None
+    # stuck: on the screen's bottom edge, over the last rated movie (its box goes on under the bar)
+    assert abs(bar["y"] + bar["height"] - 800) < 1 and last["y"] + last["height"] > bar["y"], (bar, last)
+    page.wait_for_function(_STUCK, timeout=3000)
+    # in its place, the page scrolled to its end: under the list, nothing over it, no edge
+    page.evaluate("scrollTo(0, document.documentElement.scrollHeight)")
+    page.wait_for_function(_PLAIN, timeout=3000)
+    bar, last = page.locator("#actions").bounding_box(), page.locator("#rated li").last.bounding_box()
+    assert bar is not None and last is not None
+    assert last["y"] + last["height"] <= bar["y"] + 0.5 and bar["y"] + bar["height"] < 800, (bar, last)
+    assert page.evaluate("getComputedStyle(document.getElementById('actions')).borderTopWidth") == "0px"
+    page.evaluate("scrollTo(0, 0)")  # stuck again
+    page.wait_for_function(_STUCK, timeout=3000)
+    page.evaluate("localStorage.clear()")
+    page.close()
+
+
 # --- 2. start over as someone else -------------------------------------------------------------------------------
 
 

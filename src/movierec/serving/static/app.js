@@ -327,6 +327,20 @@ function placeBar() {
   root.style.setProperty("--bar", over ? bar.offsetHeight + "px" : "0px");
 }
 
+// A wide screen's action bar is sticky (style.css): over the bottom of the rated list while its own place in the
+// page lies below the screen. Only then it has a top edge (.stuck): without one, the title cut off above the
+// buttons looked like text running into them; in its place under the list, an edge would be a second line there.
+// The bar is stuck exactly while the marker right under it (#actions-end) lies below the screen. The observer's
+// area is the screen and everything above it (rootMargin): a jump from above the screen to below it (Home, End)
+// crosses its one edge, where a marker leaving the screen alone by its top would say nothing.
+function watchBarEdge() {
+  if (!("IntersectionObserver" in window)) return;
+  const seen = new IntersectionObserver(([mark]) => $("actions").classList.toggle("stuck", !mark.isIntersecting), {
+    rootMargin: "100000px 0px 0px 0px",
+  });
+  seen.observe($("actions-end"));
+}
+
 // Rate a movie (stars 1..5). From the arrow keys (settle): each step rates, as the radio pattern wants, but the
 // feedback store gets only where the visitor stops, not every star passed on the way.
 async function rate(movie, stars, button, how) {
@@ -578,8 +592,10 @@ async function showSimilar(movie) {
     $("similar-note").hidden = !note;
     $("similar-panel").hidden = false;
     // the panel's top, not "nearest": that put the heading on the screen's bottom edge and the list below it,
-    // so a click seemed to do nothing; focus follows, so Tab goes on into the list
-    $("similar-title").scrollIntoView({ block: "start" });
+    // so a click seemed to do nothing; focus follows, so Tab goes on into the list. A heading already in the
+    // screen's top third stays where it is (a wide screen's panel beside the search, or one clicked in again)
+    const top = $("similar-title").getBoundingClientRect().top;
+    if (top < 0 || top > window.innerHeight / 3) $("similar-title").scrollIntoView({ block: "start" });
     $("similar-title").focus({ preventScroll: true });
     status(none || "Movies similar to " + movie.title + ".", { shown: true }); // the panel says it
   } catch (e) {
@@ -650,6 +666,7 @@ async function init() {
   window.addEventListener("pagehide", flushFeedback);
   new ResizeObserver(placeBar).observe($("actions")); // its height: Undo's row, the width it wraps at
   window.addEventListener("resize", placeBar);
+  watchBarEdge();
   search("");
 }
 
