@@ -450,7 +450,7 @@ def test_titles_for_the_files_need_not_name_a_movie_of_the_test_file(tmp_path: P
     titles.write_text("movieId,title\n" + "".join(f"{i},Film {i} (2001)\n" for i in range(2, 9)))
     split = load_split_files(train, test, movies=titles)
     titled = split.dataset.movies.set_index("movieId")["title"]
-    assert titled[2] == "Film 2 (2001)" and titled[1] == "item 1"
+    assert titled[2] == "Film 2 (2001)" and titled[1] == "movieId 1"
     other = tmp_path / "other.csv"  # titles keyed by other ids still stop, at the training file
     other.write_text("movieId,title\n100,Elsewhere (2001)\n")
     with pytest.raises(

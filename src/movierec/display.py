@@ -200,7 +200,7 @@ def fitted_text(frame: pd.DataFrame, width: int | None = None) -> str:
 
     width = width or get_console_size()[0] or int(pd.get_option("display.width"))
     untitled = _untitled(frame)
-    if untitled:  # data without titles: 'item tt0114716' beside tt0114716, a year of NaN, no genres
+    if untitled:  # data without titles: 'movieId tt0114716' beside tt0114716, a year of NaN, no genres
         import textwrap
 
         note = f"(not shown, in the frame: {', '.join(untitled)}; the data has no titles: movies= gives them)"
@@ -218,12 +218,14 @@ def fitted_text(frame: pd.DataFrame, width: int | None = None) -> str:
 
 def _untitled(frame: pd.DataFrame) -> list[str]:
     """The columns of a list that say nothing when its data has no titles: ``title`` when every title is
-    only its movie's id (``item 318`` beside movieId 318), with an all-missing ``year`` and all-empty
-    ``genres``; ``[]`` for a list with any title (the CLI's lists leave the same column out)."""
+    only its movie's id (``movieId 318`` beside 318: :func:`movierec.titles.is_id_title`), with an
+    all-missing ``year`` and all-empty ``genres``; ``[]`` for a list with any title (the CLI's lists leave
+    the same column out)."""
     if len(frame) == 0 or "title" not in frame.columns or "movieId" not in frame.columns:
         return []
-    ids = frame["movieId"].astype(str)
-    if not (frame["title"].astype(str) == "item " + ids).all():
+    from movierec.titles import id_titled
+
+    if not id_titled(frame["title"], frame["movieId"]):
         return []
     out = ["title"]
     if "year" in frame.columns and frame["year"].isna().all():

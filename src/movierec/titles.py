@@ -35,6 +35,9 @@ __all__ = [
     "fold_title",
     "genre_list",
     "genre_spellings",
+    "id_title",
+    "id_titled",
+    "is_id_title",
     "match_title",
     "movie_from_text",
     "movie_named",
@@ -302,14 +305,37 @@ def no_titles(query: str, ids: _Ids, example: object, *, movies_hint: str, id_hi
     return UnknownIdError(f"this data has no movie titles (pass {movies_hint}); give {id_hint} {raw} instead")
 
 
+def id_title(raw: object) -> str:
+    """The title of a movie the data gives none (a ratings file loaded without a movies file, or a movie
+    the movies file leaves out): ``movieId tt0100003``, the id column's name and ``raw`` (the movieId as
+    the data spells it). The item table (``Dataset.item_table``, an artifact's ``items.parquet``) holds
+    it, so every door says the same words: the CLI's headings and notes, the API's ``title`` fields, the
+    page, a list's frame, ``embeddings.csv``. It was ``item tt0100003`` there while the CLI's sentences
+    said ``movieId tt0100003``: two names for one movie."""
+    return f"movieId {raw}"
+
+
+def is_id_title(title: object, raw: object) -> bool:
+    """Whether ``title`` is only movie ``raw``'s id (:func:`id_title`), or the ``item tt0100003`` that
+    artifacts exported before movierec named such movies by :func:`id_title` still hold."""
+    text = str(title)
+    return text == f"movieId {raw}" or text == f"item {raw}"
+
+
+def id_titled(titles: Iterable[object], raws: Iterable[object]) -> bool:
+    """Whether every one of ``titles`` is its movie's id (:func:`is_id_title`): data without titles, whose
+    title column says nothing a movieId column does not (true for no movies at all)."""
+    return all(is_id_title(t, r) for t, r in zip(titles, raws, strict=True))
+
+
 def movie_named(title: object, raw: object, *, titled: bool) -> str:
     """How a sentence or a heading names a movie: its ``title``, or ``movieId tt0100003`` (``raw``, the
-    movieId as the data spells it) where the data has no titles (``titled`` false: a ratings file loaded
-    without a movies file, every title 'item tt0100003', an id dressed as a title: "only 2 people liked
-    item tt0100003"). The CLI's headings, the notes on a similar list (``movierec similar``'s, the API's
-    ``note``, the page's, ``Recommender.similar``'s warnings) and the CLI's 'because' cells name a movie by
-    it, as the report's grids and maps show such a movie by its id."""
-    return str(title) if titled else f"movieId {raw}"
+    movieId as the data spells it, :func:`id_title`) where the data has no titles (``titled`` false: a
+    ratings file loaded without a movies file; before, "only 2 people liked item tt0100003", the item
+    table's old placeholder, read as a title). The CLI's headings, the notes on a similar list
+    (``movierec similar``'s, the API's ``note``, the page's, ``Recommender.similar``'s warnings) and the
+    CLI's 'because' cells name a movie by it, as the report's grids and maps show such a movie by its id."""
+    return str(title) if titled else id_title(raw)
 
 
 def unknown_movie_id(movie: object, where: str, ids: Any, *, titled: bool, why: str = "") -> str:

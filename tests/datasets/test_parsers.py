@@ -705,7 +705,7 @@ def test_a_movies_file_without_the_ratings_id_column_or_ids_says_which_to_give(t
     code, _, stderr = run_cli(["data", "info", "--ratings", str(ratings), "--movies", str(other)], capsys)
     assert code == 2 and " ".join(stderr.split()) == f"movierec: error: {other}: {said}"
     other.write_text("movieId,title\n1,Toy Story (1995)\ntt0114709,Toy Story (1995)\n")  # one joins: enough
-    assert load(ratings, movies=other).movies["title"].tolist() == ["item tt0113497", "Toy Story (1995)"]
+    assert load(ratings, movies=other).movies["title"].tolist() == ["movieId tt0113497", "Toy Story (1995)"]
 
 
 @pytest.mark.parametrize(

@@ -232,7 +232,8 @@ def test_dataset_without_titles_uses_ids(tmp_path: Path) -> None:
     specs = parse_models("svd", {"svd": {"n_epochs": 2, "n_factors": 4}})
     rep = build_report(ds, specs, tmp_path / "out", projection="pca", seed=3, show_progress=False)
     emb = pd.read_csv(tmp_path / "out" / "embeddings.csv")
-    assert emb["title"].str.startswith("item ").all()
+    # titled as every door names a movie of data without titles: its id column's name and id (id_title)
+    assert (emb["title"] == "movieId " + emb["movieId"].astype(str)).all()
     assert set(emb["genre"]) == {"(none)"}
     assert any("no movie titles" in n for n in rep.notes)
     assert (tmp_path / "out" / "index.html").is_file()
@@ -242,8 +243,8 @@ def test_the_similar_grids_of_data_without_titles_show_the_raw_ids(tmp_path: Pat
     """A --ratings file with IMDb-like ids and no --movies file: the similar grid and the model's own
     neighbours read 'item tt0000011' in every cell under a 'movie' header, an id dressed as a title. They
     show the movieId as it is, under 'movieId', as ``movierec similar`` lists such data; so does the map's
-    hover, which read '<b>item tt0000011</b>' over an empty year and genres (embeddings.csv keeps the
-    'item …' title: test_dataset_without_titles_uses_ids pins it)."""
+    hover, which read '<b>item tt0000011</b>' over an empty year and genres (embeddings.csv's title column
+    names each as every door does, 'movieId tt0000011': test_dataset_without_titles_uses_ids pins it)."""
     from reporthelp import make_ratings
 
     frame = make_ratings(30, 24, 0.4, seed=5)
@@ -259,7 +260,7 @@ def test_the_similar_grids_of_data_without_titles_show_the_raw_ids(tmp_path: Pat
     grids = re.findall(r'<table class="nn"[^>]*>(.*?)</table>', html, re.S)
     assert len(grids) == 2  # liked together (lift), then svd's own
     for grid, rows in zip(grids, (data["similar"], data["neighbours"]["svd"]), strict=True):
-        assert "<th>movieId</th>" in grid and "item " not in grid
+        assert "<th>movieId</th>" in grid and "item " not in grid and "movieId tt" not in grid
         cells = re.findall(r'<td class="q">(.*?)</td>', grid)
         assert cells == [q["movieId"] for q in rows] and all(re.fullmatch(r"tt\d{7}", c) for c in cells)
         first = [nb["movieId"] for nb in rows[0]["neighbours"]]

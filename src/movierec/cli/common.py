@@ -20,7 +20,7 @@ from rich.text import Text
 
 from movierec.errors import SEED_MAX, ConfigError, DataError, NotEncodedError
 from movierec.tables import caption_lines
-from movierec.titles import shorten_title
+from movierec.titles import id_titled, shorten_title
 
 if TYPE_CHECKING:  # the data layer (pandas) loads when a command runs, not for --help
     from movierec.datasets import Dataset
@@ -119,7 +119,7 @@ def list_table(
 
     keep, width = list(range(len(columns))), console.width
     untitled = _id_titles(columns, rows)
-    if untitled is not None:  # data without titles: 'item tt0114716' beside tt0114716 says it twice
+    if untitled is not None:  # data without titles: 'movieId tt0114716' beside tt0114716 says it twice
         keep.remove(untitled)
         title_column = None if title_column == untitled else title_column
     table = build(keep, None)
@@ -145,14 +145,15 @@ def list_table(
 
 
 def _id_titles(columns: list[tuple[str, str]], rows: list[list[str]]) -> int | None:
-    """The index of a list's ``title`` column when every title is only its movie's id (``item 318`` beside
-    movieId 318: data loaded without a movies file), else ``None``: at 80 columns that column took 16 cells
-    for a list of ``tt`` ids and said nothing the movieId column does not."""
+    """The index of a list's ``title`` column when every title is only its movie's id (``movieId 318``
+    beside 318: data loaded without a movies file, :func:`movierec.titles.is_id_title`), else ``None``: at
+    80 columns that column took 16 cells for a list of ``tt`` ids and said nothing the movieId column does
+    not."""
     names = [name for name, _ in columns]
     if not rows or "title" not in names or "movieId" not in names:
         return None
     title, movie = names.index("title"), names.index("movieId")
-    return title if all(row[title] == f"item {row[movie]}" for row in rows) else None
+    return title if id_titled((row[title] for row in rows), (row[movie] for row in rows)) else None
 
 
 # Reused option declarations (typer reads these defaults).

@@ -1133,9 +1133,9 @@ def _print_list(
     # a count: 274, not 274.000 (the fallback's, or popularity's own list: Python's list prints it so too)
     digits = 0 if fallback else shown_decimals([r["score"] for r in rows])
     cells: list[list[str]] = []
-    # data without titles (every title 'item tt0100003'): a reason is named as the heading names a movie,
-    # 'movieId tt0100003' (the table drops such a title column: list_table)
-    titled = not rows or any(str(r["title"]) != f"item {r['movieId']}" for r in rows)
+    # data without titles (every title 'movieId tt0100003'): a reason is named as the heading names a movie
+    # (the table drops such a title column: list_table)
+    titled = not rows or not id_titled([r["title"] for r in rows], [r["movieId"] for r in rows])
     for n, r in enumerate(rows, 1):
         row = [str(n), str(r["movieId"]), str(r["title"]), f"{r['score']:.{digits}f}"]
         row += [f"{r['predictedRating']:.2f}"] if with_rating else []
@@ -1461,7 +1461,7 @@ def _jsonid(v: Any) -> Any:
 
 # --- fuzzy title lookup (movierec.titles; re-exported for older imports) ----------------------
 
-from movierec.titles import fold_title, match_title, movie_named  # noqa: E402
+from movierec.titles import fold_title, id_titled, match_title, movie_named  # noqa: E402
 
 __all__ = ["fold_title", "match_title"]
 
@@ -1640,8 +1640,8 @@ def _print_similar(
     thin = art.similar_thin_note(raw, by=by[1]) if rows else None  # a list resting on one or two people
     if as_json:
         # the id beside the title: a script joins on ids, and a shop's titles need not be unique
-        # ``movie`` is the title, or the movieId as text where the data has no titles ('tt0100003', not
-        # 'item tt0100003': an id dressed as a title, which no --movies file gave)
+        # ``movie`` is the title, or the movieId as text where the data has no titles ('tt0100003': the
+        # title fields say 'movieId tt0100003', an id, which no --movies file gave)
         movie = art.movie_row(idx)["title"] if art.has_titles else str(raw)
         head = {"movie": movie, "movieId": raw, "by": by[0]}
         said = note or thin

@@ -137,7 +137,8 @@ class Dataset:
     @property
     def has_titles(self) -> bool:
         """Whether the data came with movie titles (a movies file or frame): without, every movie is shown as
-        ``item 318`` and a lookup by title can only fail, so callers say so instead of "no title matches"."""
+        ``movieId 318`` (:func:`movierec.titles.id_title`) and a lookup by title can only fail, so callers
+        say so instead of "no title matches"."""
         return self.catalog is not None and len(self.catalog) > 0
 
     def most_rated_id(self) -> object:
@@ -166,7 +167,8 @@ class Dataset:
         return self.interactions.to_frame(raw_ids=True)
 
     def item_table(self) -> pd.DataFrame:
-        """One row per item index: ``movieId, title, year, genres``; titles fall back to the id."""
+        """One row per item index: ``movieId, title, year, genres``; a movie without a title is named by its
+        id, ``movieId 318`` (:func:`movierec.titles.id_title`: the words every door says)."""
         ids = self.interactions.item_map.ids
         table = pd.DataFrame({"movieId": ids})
         if self.catalog is not None and len(self.catalog):
@@ -186,7 +188,9 @@ class Dataset:
             table["genres"] = [[] for _ in range(len(ids))]
         missing = table["title"].isna().to_numpy()
         if missing.any():
-            table.loc[missing, "title"] = [f"item {i}" for i in ids[missing]]
+            from movierec.titles import id_title
+
+            table.loc[missing, "title"] = [id_title(i) for i in ids[missing]]
         table["year"] = pd.array(table["year"], dtype="Int64")
         return table
 

@@ -41,6 +41,9 @@ from movierec.titles import (
     first_repeat,
     fold_title,
     genre_spellings,
+    id_title,
+    id_titled,
+    is_id_title,
     match_title,
     movie_from_text,
     movie_named,
@@ -474,7 +477,7 @@ def _items_frame(dataset: Any, train: Interactions) -> pd.DataFrame:
         table = pd.DataFrame(
             {
                 "movieId": ids,
-                "title": [f"item {i}" for i in ids],
+                "title": [id_title(i) for i in ids],
                 "year": pd.array([None] * len(ids), dtype="Int64"),
                 "genres": [[] for _ in ids],
             }
@@ -788,15 +791,15 @@ class Artifact(IdMapped):
 
     @property
     def titles(self) -> list[str]:
-        """Every movie's title by item index ('item 318' for data without titles)."""
+        """Every movie's title by item index ('movieId 318' for data without titles)."""
         return [r["title"] for r in self._rows]
 
     @property
     def has_titles(self) -> bool:
         """Whether the training data came with titles, as ``Dataset.has_titles`` says: without them every
-        movie is named by its id ('item 318'), so a title asked of the artifact can only fail, and its
+        movie is named by its id ('movieId 318'), so a title asked of the artifact can only fail, and its
         messages say where titles come from instead."""
-        return not _untitled(self.titles, self.item_map.ids)
+        return not id_titled(self.titles, self.item_map.ids)
 
     @property
     def arrays(self) -> dict[str, np.ndarray]:
@@ -980,7 +983,7 @@ class Artifact(IdMapped):
         )
 
     def _no_titles(self, text: str) -> UnknownIdError:
-        """A title asked of an artifact of data without titles (every movie 'item 318'): where titles come
+        """A title asked of an artifact of data without titles (every movie 'movieId 318'): where titles come
         from, and the movieId to give instead (its most-rated movie's, or the text's own where it is one)."""
         return no_titles(
             text,
@@ -1652,7 +1655,7 @@ class Artifact(IdMapped):
         by = self.similar_by(by)
         floor = self.min_support if min_support is None else int(min_support)
         floor_hid = floor > 0 and bool(self.similar_rows(movie_raw_id, 1, min_support=0, by=by))
-        title = self.named(i)  # 'movieId tt0100003' where the data has no titles, not 'item tt0100003'
+        title = self.named(i)  # 'movieId tt0100003' where the data has no titles
         if by == "lift" and self._lift is not None and self._lift.indptr[i] == self._lift.indptr[i + 1]:
             return empty_lift_reason(title, self.implicit_threshold)
         return empty_similar_reason(
@@ -1708,7 +1711,7 @@ class Artifact(IdMapped):
     def find_title(self, text: str, id_hint: str = "--movie-id") -> int:
         """The index of the one movie ``text`` names, or an error asking "did you mean …?" (naming
         ``id_hint``: the CLI's flag, or "the movieId" in Python); an artifact of data without titles (every
-        movie 'item 318') says so and names a movieId instead, as a trained model's
+        movie 'movieId 318') says so and names a movieId instead, as a trained model's
         :meth:`movierec.Recommender.movie_index` does."""
         try:
             return match_title(text, self.titles, self._popularity, id_hint=id_hint, ids=self.item_map)
@@ -1739,7 +1742,7 @@ class Artifact(IdMapped):
 
     def named(self, i: int) -> str:
         """How a sentence names movie ``i`` (:func:`movierec.titles.movie_named`): its title, or ``movieId
-        tt0100003`` for data without titles, whose 'item tt0100003' is an id dressed as a title."""
+        tt0100003`` for data without titles (also its title, :func:`movierec.titles.id_title`)."""
         row = self._rows[i]
         return movie_named(row["title"], row["movieId"], titled=self.has_titles)
 
@@ -1936,14 +1939,10 @@ def _legacy_spec(manifest: dict[str, Any]) -> dict[str, Any]:
     return spec
 
 
-def _untitled(titles: Sequence[str], raw_items: np.ndarray) -> bool:
-    """Whether an artifact's data came without titles: every movie is named by its id ('item 318'), so a
-    title asked of it can only fail, and its messages say where titles come from instead."""
-    return all(t == f"item {raw}" for t, raw in zip(titles, raw_items, strict=True))
-
-
 def _item_rows(items: pd.DataFrame, raw_items: np.ndarray) -> list[dict[str, Any]]:
-    """The item table in index order as ready-to-serialise rows (with IMDb/TMDb ids when exported)."""
+    """The item table in index order as ready-to-serialise rows (with IMDb/TMDb ids when exported). A movie
+    named by its id is named as :func:`movierec.titles.id_title` names it, 'movieId 318', also in an artifact
+    exported when its items.parquet said 'item 318': the API and the page say what the CLI says."""
     items = items.sort_values("index")
     years = items["year"].astype("Int64").to_numpy(dtype=object, na_value=None)
     links = {
@@ -1955,7 +1954,7 @@ def _item_rows(items: pd.DataFrame, raw_items: np.ndarray) -> list[dict[str, Any
         mid = raw_items[i]
         row = {
             "movieId": int(mid) if isinstance(mid, (int, np.integer)) else str(mid),
-            "title": str(title),
+            "title": id_title(mid) if is_id_title(title, mid) else str(title),
             "year": None if year is None else int(year),
             "genres": [str(g) for g in (genres if genres is not None else [])],
         }

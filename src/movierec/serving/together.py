@@ -34,6 +34,7 @@ from itertools import combinations
 from typing import Any
 
 from movierec.errors import ConfigError
+from movierec.titles import is_id_title
 
 __all__ = ["check_together"]
 
@@ -88,11 +89,12 @@ def _scales_differ(a: Any, b: Any) -> tuple[bool, bool]:
 
 
 def _titles(art: Any) -> dict[str, str]:
-    """``{movieId as text: title}``, leaving out the movies of data without titles (named ``item ID``)."""
+    """``{movieId as text: title}``, leaving out the movies named by their id (``movieId ID``, ``item ID``
+    in an older artifact: :func:`movierec.titles.is_id_title`)."""
     out = {}
     for i, raw in enumerate(art.item_map.ids):
         title = str(art.movie_row(i)["title"])
-        if title != f"item {raw}":
+        if not is_id_title(title, raw):
             out[str(raw)] = title
     return out
 

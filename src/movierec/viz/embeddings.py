@@ -321,10 +321,11 @@ def plotly_js() -> str:
 
 def _untitled(frame: pd.DataFrame) -> bool:
     """Whether :func:`item_frame`'s data came without titles: :meth:`Dataset.item_table` names every movie
-    of such data 'item tt0100000', an id dressed as a title, so a map shows the id as it is instead, as the
-    report's similar grids and ``movierec similar`` do."""
-    ids = frame["movieId"].astype(str)
-    return len(frame) > 0 and bool((frame["title"].astype(str) == "item " + ids).all())
+    of such data 'movieId tt0100000' (:func:`movierec.titles.id_title`), so a map shows the id as it is
+    instead, as the report's similar grids and ``movierec similar`` do."""
+    from movierec.titles import id_titled
+
+    return len(frame) > 0 and id_titled(frame["title"], frame["movieId"])
 
 
 def _names(frame: pd.DataFrame, rows: pd.DataFrame) -> pd.Series:
