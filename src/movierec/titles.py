@@ -296,12 +296,14 @@ def movie_from_text(
 
 def no_titles(query: str, ids: _Ids, example: object, *, movies_hint: str, id_hint: str) -> UnknownIdError:
     """The error for a title looked up in data that has no titles (a ratings file loaded without a movies
-    file: every movie is shown as 'item 318'): "no movie title matches 'Toy Story'; try part of the title"
-    sent a person hunting for a spelling when no spelling can match. It says where titles come from
-    (``movies_hint``) and how to name the movie by id instead (``id_hint``, the query itself when it is a
-    known id, digits or text like ``SKU-000001``, else ``example``: the data's most-rated movie)."""
+    file: every movie is shown as 'movieId 318'): "no movie title matches 'Toy Story'; try part of the
+    title" sent a person hunting for a spelling when no spelling can match. It says where titles come from
+    (``movies_hint``) and how to name the movie by id instead (``id_hint``, the query's id when it is a
+    known id, digits or text like ``SKU-000001``, or the name every door shows, ``movieId SKU-000001``
+    (:func:`id_title`), else ``example``: the data's most-rated movie)."""
     text = query.strip()
-    raw = text if ids.get(text) is not None else example
+    named = text.removeprefix("movieId ").strip()  # 'movieId tt0100003' copied from a list or the page
+    raw = named if ids.get(named) is not None else example
     return UnknownIdError(f"this data has no movie titles (pass {movies_hint}); give {id_hint} {raw} instead")
 
 

@@ -178,3 +178,24 @@ def test_the_page_names_a_movie_of_data_without_titles_by_its_movieid(browser, s
     assert "item tt" not in page.locator("body").inner_text()
     assert not errors, errors
     page.close()
+
+
+def test_the_name_a_door_shows_typed_back_is_answered_with_its_movieid(
+    exported: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """'movieId tt0100003' copied from a list or the page and given as a movie: data without titles takes no
+    title, and each door's refusal named another movie's id ('give --movie-id tt0100000 instead', the
+    most-rated movie's); it names the one typed."""
+    import movierec
+    from movierec.serving.artifact import load_artifact
+
+    ratings, art = exported
+    for where in (["--ratings", str(ratings)], ["--artifact", str(art)]):
+        asked = run_process("similar", "movieId tt0100003", *where, "-k", "2", cwd=tmp_path)
+        assert asked.returncode == 2, asked.stdout
+        assert " ".join(asked.stderr.split()).endswith("give --movie-id tt0100003 instead"), asked.stderr
+    with pytest.raises(movierec.errors.UnknownIdError, match=r"give the movieId tt0100003 instead$"):
+        load_artifact(art).movie_id("movieId tt0100003")
+    rec = movierec.Recommender(movierec.load(ratings), "ease").fit()
+    with pytest.raises(movierec.errors.UnknownIdError, match=r"give the raw movie id tt0100003 instead$"):
+        rec.movie_index("movieId tt0100003")
