@@ -1304,3 +1304,19 @@ def test_a_known_users_fallback_list_says_its_score_is_a_count(capsys: pytest.Ca
     said = "score: the movie's ratings of 4+ (the popularity fallback's ranking, not the model's)"
     assert said in flat, out
     assert "only the order means something" not in flat
+
+
+def test_progress_names_a_model_with_item_features_as_the_table_does() -> None:
+    """The progress line said 'ease · fitting' over a table row 'ease+genres'; a model that ignores the
+    features (popularity) keeps its own name, and a label that already says them is not said twice."""
+    from movierec.evaluation import shown_label
+
+    proc = run(
+        "compare", "--models", "popularity,ease", "--item-features", "genres", "--params", "ease.l2=200"
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "ease+genres · fitting" in proc.stderr and "ease+genres · fitted in" in proc.stderr
+    assert "popularity · fitting" in proc.stderr and "popularity+genres" not in proc.stderr
+    assert "ease+genres" in proc.stdout  # the table's name, which the progress now matches
+    assert shown_label({"model": "warp+genres+tags", "item_features": "genres+tags"}) == "warp+genres+tags"
+    assert shown_label({"model": "svd"}) == "svd"

@@ -69,7 +69,9 @@ __all__ = [
 ]
 
 Progress = Callable[[dict[str, Any]], None]
-"""Receives events ``{"event": "fit-start"|"epoch"|"fit-end"|"evaluate"|"note", "model": label, …}``."""
+"""Receives events ``{"event": "fit-start"|"epoch"|"fit-end"|"evaluate"|"note", "model": label, …}``; a
+fit-start of a model that learns from item features has ``"item_features": "genres+tags"``, so progress
+names it as the tables do (:func:`shown_label`: ``ease+genres+tags``)."""
 
 SPLITS = ("auto", *S.SPLIT_NAMES)  # auto: compare picks the hold-out the models' kinds call for
 _BATCH = 1024
@@ -1641,6 +1643,14 @@ def held_out_tags_note(n_tags: int, folds: int = 1, lead: str = "tags") -> str |
     return f"{lead}: {rows} on test pairs left out of the item features{each}"
 
 
+def shown_label(event: Mapping[str, Any]) -> str:
+    """A fit-start event's model as the tables name it: ``ease+genres+tags`` where it learns from item
+    features, its label otherwise (the progress line said ``ease · fitting`` over a row ``ease+genres+tags``)."""
+    model, feats = str(event["model"]), event.get("item_features")
+    # a label that already says them (the report's 'warp+genres+tags') is not said twice
+    return f"{model}+{feats}" if feats and not model.endswith(f"+{feats}") else model
+
+
 class _LineProgress:
     """``compare``'s progress in a notebook or a terminal when none is given, in the CLI's words with the
     model's number: ``svd (2/3) · fitting`` then ``svd (2/3) · fitted in 1.4 s``, so a run of minutes is
@@ -1662,7 +1672,9 @@ class _LineProgress:
             number = self.index.setdefault(event["model"], len(self.index) + 1)
             count = f"{number}/{self.n_models}" if self.n_models > 1 else ""  # how far along
             where = ", ".join(x for x in (count, fold) if x)
-            self.head = f"{event['model']}{f' ({where})' if where else ''}"  # the fit-end event has no folds
+            self.head = (
+                f"{shown_label(event)}{f' ({where})' if where else ''}"  # the fit-end event has no folds
+            )
             watch_step(model_step(self.head, "fitting"), done=False)
         elif event["event"] == "fit-end":
             watch_step(model_step(self.head or event["model"], fitted_words(event["seconds"])), done=True)
@@ -2538,6 +2550,11 @@ class _FoldRun:
         self._emit(
             {"event": "fit-start", "model": label, "fold": fold, "folds": folds, "epochs": epochs}
             | ({"time_budget": float(budget)} if isinstance(budget, (int, float)) else {})
+            | (
+                {"item_features": self.featured[label]}
+                if item_feats is not None and label in self.featured
+                else {}
+            )
         )
         if self.stopping is not None and can_stop_early(model) and getattr(model, "epochs", None):
             model, secs = self.stop_and_refit(model, label, kind, split, fold, (item_feats, user_feats))

@@ -145,8 +145,12 @@ class _RichProgress:
         # ' (time budget 180 s)' for a model that stops by the clock (sasrec): its bar counts epochs toward the
         # most it may run, 13% full when the 180 s ran out after 27 of 200, with nothing saying so
         self.budget: dict[str, str] = {}
+        self.shown: dict[
+            str, str
+        ] = {}  # label -> as the table names it (with the item features it learns from)
 
     def __call__(self, ev: dict[str, Any]) -> None:
+        from movierec.evaluation import shown_label
         from movierec.progress import epochs_done, fitted_words, loss_words, model_step, stopped_words
 
         label = ev.get("model", "")
@@ -156,7 +160,9 @@ class _RichProgress:
         folds = self.folds.get(label, 1)
         fold = f" fold {int(ev.get('fold', 0)) + 1}/{folds}" if folds > 1 else ""
         # each step as the report's progress says it (model_step): 'ease · fitting', 'ease · fitted in 1.5 s'
-        who = f"{label}{fold}"
+        if kind == "fit-start":  # named as the table names it: 'ease+genres+tags'
+            self.shown[label] = shown_label(ev)
+        who = f"{self.shown.get(label, label)}{fold}"
         if kind == "fit-start":
             epochs = ev.get("epochs") if isinstance(ev.get("epochs"), int) else None
             budget = ev.get("time_budget")

@@ -338,6 +338,7 @@ class _Progress:
                 self.progress.update(task, status=self.fitted.get(label, "done"))
 
     def handler(self, rename: dict[str, str]) -> Callable[[dict[str, Any]], None]:
+        from movierec.evaluation import shown_label
         from movierec.progress import epochs_done, fitted_words, loss_words, model_step, stopped_words
 
         def on_event(ev: dict[str, Any]) -> None:
@@ -347,7 +348,8 @@ class _Progress:
                 self._evaluated()  # the models before this one are done
                 epochs = ev.get("epochs")
                 total = int(epochs) if isinstance(epochs, (int, np.integer)) and epochs > 0 else 1
-                self.tasks[label] = self.progress.add_task("", total=total, model=label, status="fitting")
+                shown = shown_label({**ev, "model": label})  # as the tables name it: 'ease+genres+tags'
+                self.tasks[label] = self.progress.add_task("", total=total, model=shown, status="fitting")
             elif kind == "epoch" and label in self.tasks:
                 loss = ev.get("loss")
                 task = self.tasks[label]
