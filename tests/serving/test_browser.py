@@ -130,6 +130,8 @@ def test_similar_opens_in_view_and_a_rated_star_keeps_the_focus(browser, server)
     assert -1 <= _top(page, "#similar-title") < 60, _top(page, "#similar-title")
     assert _top(page, "#similar li") < 844 - 100  # the first similar movie is on screen
     assert page.evaluate("document.activeElement.id") == "similar-title"
+    page.keyboard.press("Tab")  # the panel's way back first (test_page_similar), then the list
+    assert page.evaluate("document.activeElement.id") == "similar-back"
     page.keyboard.press("Tab")  # into the similar list
     assert page.evaluate("!!document.activeElement.closest('#similar')")
     page.close()

@@ -107,7 +107,7 @@ function movieLine(movie, withSimilar) {
     const b = el("button", "linkish title", label);
     b.type = "button";
     b.setAttribute("aria-label", "Show movies similar to " + movie.title);
-    b.addEventListener("click", () => showSimilar(movie));
+    b.addEventListener("click", () => showSimilar(movie, b));
     wrap.appendChild(b);
   } else {
     wrap.appendChild(el("span", "title", label));
@@ -313,6 +313,7 @@ function renderRated() {
   renderList("rated", items, { stars: true, similar: true });
   $("rated-empty").hidden = items.length > 0;
   $("recommend").disabled = items.length === 0 && $("about").hidden;
+  markRated(); // a movie rated (or cleared) while a similar list is open says so there at once
   placeBar();
 }
 
@@ -574,7 +575,18 @@ function modelOfList(data) {
     : "";
 }
 
-async function showSimilar(movie) {
+// Where "Similar" was asked from, for the panel's way back: the list's id and the movie's (the row is looked up again
+// on the way back: the search results and the ratings are rebuilt at each star). "Similar" inside the panel keeps
+// the first: the way back leads out of the panel, to where it all began.
+let similarFrom = null; // {list, movieId}
+const BACK_TO = { recs: "your recommendations", rated: "your ratings", results: "the search results" };
+// where the focus goes when the movie is no longer in its list (a new search, a new list of recommendations): the
+// list's heading (not the search box, where a phone would open its keyboard)
+const LIST_HOME = { recs: "recs-title", rated: "rated-title", results: "find-title" };
+
+async function showSimilar(movie, button) {
+  const list = button ? button.closest("ul, ol") : null;
+  if (list && list.id in BACK_TO) similarFrom = { list: list.id, movieId: String(movie.movieId) };
   try {
     const data = await api("/movies/" + encodeURIComponent(movie.movieId) + "/similar?k=10");
     $("similar-title").textContent = "Similar to " + movie.title;
@@ -583,6 +595,9 @@ async function showSimilar(movie) {
       ? "Liked together with it more often than chance says."
       : "Close to it in the model's own terms.";
     renderList("similar", data.recommendations, { similar: true, score: true, stars: false, ...ownWords(data) });
+    markRated();
+    $("similar-back").hidden = !similarFrom;
+    if (similarFrom) $("similar-back-to").textContent = "Back to " + BACK_TO[similarFrom.list];
     // a list resting on one or two people's likes says so (the API's note, movierec similar's words); an empty list
     // says so in the panel (only the status line said it, and the line below replaced it at once: a heading over
     // nothing)
@@ -600,6 +615,50 @@ async function showSimilar(movie) {
     status(none || "Movies similar to " + movie.title + ".", { shown: true }); // the panel says it
   } catch (e) {
     status("No similar movies: " + e.message, { sticky: true });
+  }
+}
+
+// The panel's way back ("Back to your recommendations", Escape): after "Similar" the page scrolled to the panel
+// and the movie it was asked from went out of view, with only scrolling to lead back. The panel closes, and that
+// movie's title takes the focus, scrolled to the screen's middle unless it is on the screen already (a wide
+// screen's panel opens beside the lists); a movie gone from its list leaves the focus on the list's heading.
+const RETURNED_MS = 1500;
+
+function closeSimilar() {
+  $("similar-panel").hidden = true;
+  if (!similarFrom) return;
+  const list = $(similarFrom.list);
+  const row = list.hidden ? null : list.querySelector('li[data-movie-id="' + CSS.escape(similarFrom.movieId) + '"]');
+  const target = (row && row.querySelector("button.title")) || $(LIST_HOME[similarFrom.list]);
+  const box = target.getBoundingClientRect();
+  const bar = parseFloat(getComputedStyle(document.documentElement).getPropertyValue("--bar")) || 0;
+  if (box.top < 0 || box.bottom > window.innerHeight - bar) target.scrollIntoView({ block: "center" });
+  target.focus({ preventScroll: true });
+  // after a tap or a click the focus has no ring: the movie's row is shaded for a moment, for the eye to find it
+  if (row) {
+    row.classList.add("returned");
+    setTimeout(() => row.classList.remove("returned"), RETURNED_MS);
+  }
+}
+
+// A movie of the similar list that the visitor rated on the page says so ("★ you rated it 4 of 5"): recommendations
+// leave rated movies out, but a similar list keeps them (a movie the visitor knows tells what the list is about),
+// and there one looked like any other, a movie to discover. The star is not read out: the words say it.
+function markRated() {
+  for (const li of $("similar").children) {
+    const mine = state.ratings.get(li.dataset.movieId);
+    let mark = li.querySelector(".yours");
+    if (!mine) {
+      if (mark) mark.remove();
+      continue;
+    }
+    if (!mark) {
+      mark = el("span", "yours");
+      (li.querySelector(".info") || li).prepend(mark);
+    }
+    const star = el("span", "yours-star", "★");
+    star.setAttribute("aria-hidden", "true");
+    mark.replaceChildren(star, " you rated it " + mine.stars + " of 5");
   }
 }
 
@@ -660,6 +719,10 @@ async function init() {
   $("recommend").addEventListener("click", recommend);
   $("clear").addEventListener("click", clearRatings);
   $("undo-button").addEventListener("click", undoClear);
+  $("similar-back").addEventListener("click", closeSimilar);
+  $("similar-panel").addEventListener("keydown", (ev) => {
+    if (ev.key === "Escape" && !ev.altKey && !ev.ctrlKey && !ev.metaKey) { ev.preventDefault(); closeSimilar(); }
+  });
   for (const [on, fn] of [["focusin", holdUndo], ["mouseenter", holdUndo], ["focusout", armUndo], ["mouseleave", armUndo]]) {
     $("undo").addEventListener(on, fn);
   }
