@@ -419,3 +419,24 @@ def test_the_headline_metric_is_on_screen_beside_the_model_and_the_desktop_table
         keep.mkdir(parents=True, exist_ok=True)
         page.locator("#models").screenshot(path=str(keep / f"models-{width}.png"))
     page.close()
+
+
+@pytest.mark.parametrize("touch", [True, False])
+def test_the_maps_say_tap_on_a_touch_screen_and_hover_with_a_mouse(  # type: ignore[no-untyped-def]
+    browser, report_dir: Path, touch: bool
+) -> None:
+    """The embedding maps' line said "Hover a point … click legend entries" on a phone too, where nothing hovers:
+    on a touch screen (no hover) it says "Tap a point … tap legend entries"; with a mouse it says what it said."""
+    ctx = browser.new_context(
+        viewport={"width": 390 if touch else 1280, "height": 844}, has_touch=touch, is_mobile=touch
+    )
+    page = ctx.new_page()
+    page.goto((report_dir / "index.html").resolve().as_uri())
+    lead = page.locator("#maps p.lead").inner_text()  # the text a person sees (hidden words are left out)
+    if touch:
+        assert "Tap a point for its title" in lead and "tap legend entries" in lead, lead
+        assert "Hover" not in lead and "click" not in lead, lead
+    else:
+        assert "Hover a point for its title" in lead and "click legend entries" in lead, lead
+        assert "Tap" not in lead and "tap " not in lead, lead
+    ctx.close()
