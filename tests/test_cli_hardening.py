@@ -517,3 +517,53 @@ def test_a_mistyped_model_gets_the_fix_and_where_the_list_is_not_the_list(args: 
     assert lines[0].startswith("movierec: error: unknown model 'eas' (did you mean 'ease'?); all ")
     assert "movierec models" in done.stderr and "global-mean" not in done.stderr
     assert len(lines) == 1 and len(lines[0]) <= 160, lines
+
+
+#: two rows of an 80-column terminal: a refusal that wraps once still reads as one sentence; the lines
+#: below were 196 to 703 characters (3 to 9 rows), the guess and the fix lost in the list after them
+TWO_ROWS = 160
+
+
+@pytest.mark.parametrize(
+    "args, fix",
+    [
+        (["models", "zzzz"], "e.g. svd, ease, als, popularity; all 52 models: "),  # was 703
+        (
+            ["compare", "--models", "svd", "--params", "svd.factrs=3"],
+            "(did you mean 'factors'?); all 11: movierec models svd",
+        ),  # 201
+        (
+            ["compare", "--models", "sasrec", "--params", "sasrec.zzz=3"],
+            "(16 in all: movierec models sasrec)",
+        ),  # 217
+        (
+            ["recommend", "--user", "999999"],
+            "(its 610 users have ids 1 to 610); for someone not in the data, use --rated",
+        ),  # 196
+        (
+            ["recommend", "--user", "1", "--genre", "Comdy"],
+            "unknown genre 'Comdy' (did you mean 'Comedy'?)",
+        ),  # 247
+        (
+            ["compare", "--models", "svd", "--split", "tempral"],
+            "(did you mean 'temporal'?); all 15: movierec compare --help",
+        ),  # 238
+        (
+            ["compare", "--models", "svd", "--protocols", "ful-ranking"],
+            "(did you mean 'full-ranking'?); all 6: movierec compare",
+        ),  # 181
+        (
+            ["similar", "Star Wars Episode"],
+            "did you mean: Star Wars: Episode IV - A New Hope (1977) (or 6 more)?",
+        ),  # 430
+        (["similar", "The"], "Silence of the Lambs, The (1991) and 2938 more; be more specific"),  # 453
+        (["tune", "-m", "svd", "--metric", "ndgc"], "(did you mean 'ndcg'?); valid: rmse, "),  # 164
+    ],
+)
+def test_a_refusal_fits_two_rows_at_80_columns_and_keeps_its_fix(args: list[str], fix: str, capsys) -> None:
+    """The longest refusals (helper-174's newcomer run: a genre 249, a hyperparameter 201, a user 195
+    columns): the guess and the fix stay, a long list gives way to its count and the command that lists
+    it (:func:`movierec.errors.some_of`), titles to the first that fit."""
+    code, err = _run(args, capsys)
+    assert code == 2 and err.count("\n") == 1 and fix in err, err
+    assert len(err.rstrip("\n")) <= TWO_ROWS, (len(err), err)

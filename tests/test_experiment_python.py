@@ -41,7 +41,7 @@ MODELS_AT = ("[[models]] ", "models (entry 1) ")
         (
             {"models": [{"name": "eas"}]},
             "",  # the file's [[models]] table below names eas
-            "models (entry 1) name: unknown model 'eas' (did you mean 'ease'?); valid: global-mean,",
+            "models (entry 1) name: unknown model 'eas' (did you mean 'ease'?); all 52 models: ",
             MODELS_AT,
         ),
         (

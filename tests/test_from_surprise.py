@@ -204,18 +204,18 @@ def test_make_split_without_a_name_is_surprises_train_test_split(
     with pytest.raises(
         ConfigError,
         match=r"^the split is a name such as 'ratings-holdout', not 0\.25: give the part held out as "
-        r"test_size=0\.25; valid splits: ratings-holdout, interactions-holdout, ",
+        r"test_size=0\.25; valid: ratings-holdout, interactions-holdout, ",
     ):
         movierec.make_split(bundled, 0.25)  # type: ignore[arg-type]
     with pytest.raises(ConfigError, match=r"split 'auto' is compare's pick by its models' kind"):
         movierec.make_split(bundled, "auto")
     with pytest.raises(
         ConfigError,
-        match=r"^unknown split 'rating-holdout' \(did you mean 'ratings-holdout'\?\); valid splits: ratings-holdout,",
+        match=r"^unknown split 'rating-holdout' \(did you mean 'ratings-holdout'\?\); all 14: movierec compare --help",
     ):
         movierec.make_split(bundled, "rating-holdout")
     with pytest.raises(
-        ConfigError, match=r"not 0\.25: give the part held out as test_size=0\.25; valid splits: auto,"
+        ConfigError, match=r"not 0\.25: give the part held out as test_size=0\.25; valid: auto,"
     ):
         movierec.compare(bundled, ["baseline"], split=0.25)  # type: ignore[arg-type]
 

@@ -70,7 +70,7 @@ def test_recommend_returns_titles_and_excludes_seen(svd_rec: movierec.Recommende
     # a misspelt genre names itself and the known ones, as the API does (it said 'no movie with enough ratings')
     with pytest.raises(
         ConfigError,
-        match=r"genres: unknown genre 'Comedie' \(did you mean 'Comedy'\?\); known: Action, Adventure, .*Comedy",
+        match=r"genres: unknown genre 'Comedie' \(did you mean 'Comedy'\?\)$",
     ):
         svd_rec.recommend(1, k=5, genres=["Comedie"])
     assert len(svd_rec.recommend(1, k=5, genres=[" comedy "])) == 5  # case and spaces as the API takes them
@@ -118,9 +118,7 @@ def test_genres_takes_one_string_or_comma_separated_ones_as_the_cli_does(ease_re
     listed = [set(g.split("|")) for g in either["genres"]]
     assert all({"Western", "Animation"} & g for g in listed)
     assert any("Western" in g for g in listed) and any("Animation" in g for g in listed)  # both count
-    with pytest.raises(
-        ConfigError, match=r"genres: unknown genre 'Comedie' \(did you mean 'Comedy'\?\); known: Action, "
-    ):
+    with pytest.raises(ConfigError, match=r"genres: unknown genre 'Comedie' \(did you mean 'Comedy'\?\)$"):
         rec.recommend(1, genres="Animation,Comedie")
     cartoons = rec.recommend_for(["Toy Story"], k=5, genres="Animation")
     assert len(cartoons) == 5 and all("Animation" in g.split("|") for g in cartoons["genres"])

@@ -95,7 +95,7 @@ def test_kfold_splitter_yields_surprise_folds_over_ratings_or_positives() -> Non
 
 
 def test_bad_split_names_and_options_are_config_errors() -> None:
-    with pytest.raises(ConfigError, match="unknown split 'nope'; valid splits: auto, ratings-holdout"):
+    with pytest.raises(ConfigError, match="unknown split 'nope'; valid: auto, ratings-holdout"):
         get_splitter("nope")
     with pytest.raises(
         ConfigError,
@@ -180,7 +180,7 @@ def test_compare_rows_are_the_per_fold_evaluations_pooled(bundled) -> None:
 def test_a_split_name_with_an_underscore_gets_the_likely_fix(bundled) -> None:  # type: ignore[no-untyped-def]
     """compare(ds, ..., split="per_user") and get_splitter("per_user") listed the 15 names without the one
     meant; make_split already put "(did you mean 'per-user'?)" first."""
-    said = r"^unknown split 'per_user' \(did you mean 'per-user'\?\); valid splits: auto, ratings-holdout"
+    said = r"^unknown split 'per_user' \(did you mean 'per-user'\?\); all 15: movierec compare --help"
     with pytest.raises(ConfigError, match=said):
         get_splitter("per_user")
     with pytest.raises(ConfigError, match=said):

@@ -1033,7 +1033,7 @@ def test_a_misspelt_metric_names_the_likely_one(tmp_path: Path) -> None:
     from clihelp import one_error_line, run_process
 
     line = one_error_line(run_process("tune", "-m", "svd", "--metric", "ndgc@10", cwd=tmp_path))
-    assert line.startswith("unknown metric 'ndgc@10' (did you mean 'ndcg@10'?); valid metrics: rmse, "), line
+    assert line.startswith("unknown metric 'ndgc@10' (did you mean 'ndcg@10'?); valid: rmse, "), line
     line = one_error_line(run_process("tune", "-m", "svd", "--metric", "rsme", cwd=tmp_path))
     assert line.startswith("unknown metric 'rsme' (did you mean 'rmse'?); "), line
     assert not (tmp_path / "tuning").exists()

@@ -145,6 +145,40 @@ def did_you_mean(name: object, choices: Iterable[str]) -> str:
     return f" (did you mean {best!r}?)" if best is not None else ""
 
 
+#: how many characters of names a refusal lists before it shortens them (:func:`some_of`): with the
+#: message's own words, such a line stays within two rows of an 80-column terminal
+LIST_WIDTH = 72
+
+
+def some_of(
+    names: Iterable[str],
+    where: str = "",
+    *,
+    guessed: bool = False,
+    label: str = "valid",
+    width: int = LIST_WIDTH,
+) -> str:
+    """The valid ``names`` for a refusal, after its ``; ``: all of them when they fit in ``width``
+    characters ("valid: a, b, c"), or when nothing else says them (no ``where``, no guess); else, with a
+    did-you-mean already said (``guessed``) and a command that lists them (``where``), only how many and
+    that command ("all 11: movierec models svd"); else the first that fit and how many ("valid: a, b, c,
+    … (16 in all: movierec models sasrec)"). The whole list made lines of 200 to 700 characters, three
+    to ten rows at 80 columns, that buried the guess."""
+    names = list(names)
+    joined = ", ".join(names)
+    if len(joined) <= width or not (where or guessed):
+        return f"{label}: {joined}"
+    place = f": {where}" if where else ""
+    if guessed and where:
+        return f"all {len(names)}{place}"
+    shown: list[str] = []
+    for n in names:
+        if shown and len(", ".join([*shown, n])) > width - 12:
+            break
+        shown.append(n)
+    return f"{label}: {', '.join(shown)}, … ({len(names)} in all{place})"
+
+
 def closest(name: object, choices: Iterable[str]) -> str | None:
     """The one of ``choices`` a mistyped ``name`` most likely meant, case and ``_``/``-`` aside, else
     ``None``: :func:`did_you_mean`'s pick, for a caller that words it itself.

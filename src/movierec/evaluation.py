@@ -29,6 +29,7 @@ from movierec.errors import (
     did_you_mean,
     labelled,
     refuses_foreign_keywords,
+    some_of,
     spelled,
 )
 from movierec.interactions import (
@@ -616,8 +617,9 @@ def get_protocol(name: str | Protocol) -> Protocol:
     # full_ranking reads as full-ranking, as an experiment file's protocols do
     key = str(name).strip().lower().replace("_", "-")
     if key not in PROTOCOLS:
+        hint = did_you_mean(name, PROTOCOLS)
         raise ConfigError(
-            f"unknown protocol {name!r}{did_you_mean(name, PROTOCOLS)}; valid protocols: {', '.join(PROTOCOLS)}"
+            f"unknown protocol {name!r}{hint}; {some_of(PROTOCOLS, 'movierec compare --help', guessed=bool(hint))}"
         )
     return PROTOCOLS[key]
 
@@ -1339,9 +1341,7 @@ def make_split(
             "(ratings-holdout when none is given)"
         )
     if key not in S.SPLIT_NAMES:  # get_splitter's list has compare's 'auto' too
-        raise ConfigError(
-            f"unknown split {split!r}{did_you_mean(split, S.SPLIT_NAMES)}; valid splits: {', '.join(S.SPLIT_NAMES)}"
-        )
+        raise ConfigError(S.unknown_split(split, S.SPLIT_NAMES))
     splitter = S.get_splitter(split, seed=seed, threshold=threshold, test_size=test_size)
     tr, te = splitter.holdout(
         _interactions_of(inter)
@@ -2349,9 +2349,7 @@ def _split_key(
     """The split policy: ``auto`` picks the hold-out the models' kinds call for; notes say what that means."""
     key = S.split_key(split)
     if key not in SPLITS:
-        raise ConfigError(
-            f"unknown split {split!r}{did_you_mean(split, SPLITS)}; valid splits: {', '.join(SPLITS)}"
-        )
+        raise ConfigError(S.unknown_split(split, SPLITS))
     if key == "auto" and any(p.name == "leave-last-out" for p in protos):
         key = "leave-last-out"  # the protocol has exactly one split it can run on; its note below
     if key == "auto" and any(p.name == "next-item-in-session" for p in protos):

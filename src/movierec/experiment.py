@@ -57,7 +57,7 @@ from pydantic import (
     model_validator,
 )
 
-from movierec.errors import SEED_MAX, ConfigError, did_you_mean
+from movierec.errors import SEED_MAX, ConfigError, did_you_mean, some_of
 from movierec.jsonsafe import to_jsonable
 
 __all__ = [
@@ -256,10 +256,11 @@ class SplitConfig(_Worded):
     @classmethod
     def _known(cls, v: str) -> str:
         from movierec.evaluation import SPLITS  # the one list of split names (split.SPLIT_NAMES + auto)
+        from movierec.split import unknown_split
 
         v = v.strip().lower().replace("_", "-")
         if v not in SPLITS:
-            raise ValueError(f"unknown split {v!r}; valid: {', '.join(SPLITS)}")
+            raise ValueError(unknown_split(v, SPLITS))
         return v
 
     @field_validator("test_size", mode="before")
@@ -324,11 +325,13 @@ class ModelConfig(_Worded):
     @field_validator("name")
     @classmethod
     def _registered(cls, v: str) -> str:
-        from movierec.models.registry import MODELS
+        from movierec.errors import spelled
+        from movierec.models.registry import MODELS, unknown_model
 
         key = v.strip().lower()
-        if key not in MODELS:
-            raise ValueError(f"unknown model {v!r}{did_you_mean(v, MODELS)}; valid: {', '.join(MODELS)}")
+        if key not in MODELS:  # the registry's words: the guess and where the list is, not 52 names
+            lister = spelled("movierec.models.available()", "movierec models")
+            raise ValueError(unknown_model(v, list(MODELS), lister))
         return key
 
     @field_validator("params", mode="before")
@@ -658,7 +661,8 @@ def _plain_error(err: Mapping[str, Any], loc: Sequence[Any], *, python: bool = F
         return fix + got
     if kind == "extra_forbidden":
         valid = _valid_keys(loc[:-1])
-        return f"unknown key{did_you_mean(key, valid)}; valid here: {', '.join(valid)}"
+        hint = did_you_mean(key, valid)
+        return f"unknown key{hint}; {some_of(valid, guessed=bool(hint), label='valid here')}"
     if kind == "missing":
         if tuple(loc) == ("models",):
             return 'no model to run: add a [[models]] table with its name (name = "svd") for each model'

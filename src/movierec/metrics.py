@@ -706,7 +706,7 @@ def parse_metric(text: str, *, model_kind: str | None = None) -> Metric:
         near = closest(name or raw, (*_RATING_METRICS, *_RANKING_METRICS, *_METRIC_ALIASES))
         near = _METRIC_ALIASES.get(near, near) if near else None
         hint = f" (did you mean {near + (f'@{m.group(2)}' if m and m.group(2) else '')!r}?)" if near else ""
-        raise ConfigError(f"unknown metric {text!r}{hint}; valid metrics: {valid}")
+        raise ConfigError(f"unknown metric {text!r}{hint}; valid: {valid}")
     k = m.group(2)
     if name in _RATING_METRICS:
         if k is not None:

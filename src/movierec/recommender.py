@@ -366,8 +366,8 @@ class Recommender:
             from movierec.titles import known_users
 
             raise UnknownIdError(
-                f"unknown user id {user_id!r}: {self.dataset.name} has no ratings from that user "
-                f"({known_users(users.ids)}); for someone not in the data, give their movies to "
+                f"unknown user id {user_id!r} in {self.dataset.name} ({known_users(users.ids)}); for someone "
+                "not in the data, give their movies to "
                 "recommend_for({movie: rating, …})"
             )
         return int(idx)

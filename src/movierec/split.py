@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, fields
 from numbers import Integral
 from typing import TYPE_CHECKING, ClassVar
@@ -729,6 +729,29 @@ SPLIT_NAMES = (
 """The named splits :func:`get_splitter` builds (``compare`` adds ``auto``, a choice among them)."""
 
 
+def split_choices(choices: Iterable[str]) -> str:
+    """The split names for a refusal, the seven canonical MovieLens-100K folds said once, as
+    ``compare --help`` says them ("…, last-session, ml100k-u1 … ub, ml1m-90-10"): the fifteen names
+    in full made a 238-character line, three rows at 80 columns."""
+    names = list(choices)
+    folds = [c for c in names if c.startswith("ml100k-")]
+    if len(folds) > 2:
+        first = names.index(folds[0])
+        rest = [c for c in names if c not in folds]
+        names = [*rest[:first], f"{folds[0]} … {folds[-1].removeprefix('ml100k-')}", *rest[first:]]
+    return ", ".join(names)
+
+
+def unknown_split(name: object, choices: Iterable[str]) -> str:
+    """The one line for a split name not among ``choices``: the closest, and where they are all listed;
+    with none close, the names (197 characters with the guess and the names, 112 without the names)."""
+    choices = list(choices)
+    hint = did_you_mean(name, choices)
+    if hint:
+        return f"unknown split {name!r}{hint}; all {len(choices)}: movierec compare --help"
+    return f"unknown split {name!r}; valid: {split_choices(choices)}"
+
+
 def split_key(name: object, choices: tuple[str, ...] = ("auto", *SPLIT_NAMES)) -> str:
     """A split's name as the splitters look it up (trimmed, lower case); a number in its place is one
     ConfigError saying where a test share goes, then the valid ``choices``: ``make_split(ds, 0.25)`` is
@@ -738,7 +761,7 @@ def split_key(name: object, choices: tuple[str, ...] = ("auto", *SPLIT_NAMES)) -
     share = isinstance(name, (int, float, np.integer, np.floating)) and not isinstance(name, bool)
     why = f": give the part held out as test_size={name!r}" if share else ""
     raise ConfigError(
-        f"the split is a name such as 'ratings-holdout', not {name!r}{why}; valid splits: {', '.join(choices)}"
+        f"the split is a name such as 'ratings-holdout', not {name!r}{why}; valid: {split_choices(choices)}"
     )
 
 
@@ -783,9 +806,7 @@ def get_splitter(
         return LastSession()
     if key in CANONICAL_SPLITS:
         return CanonicalSplit(key, seed)
-    raise ConfigError(
-        f"unknown split {name!r}{did_you_mean(name, ['auto', *SPLIT_NAMES])}; valid splits: auto, {', '.join(SPLIT_NAMES)}"
-    )
+    raise ConfigError(unknown_split(name, ["auto", *SPLIT_NAMES]))
 
 
 def canonical_split(

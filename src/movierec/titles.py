@@ -153,6 +153,20 @@ def _similarity(q: str, bare: str, floor: float = 0.0) -> float:
     return best
 
 
+#: how many characters of titles a refusal names (:func:`titles_that_fit`)
+TITLES_WIDTH = 84
+
+
+def titles_that_fit(titles: Sequence[str], width: int = TITLES_WIDTH) -> int:
+    """How many of ``titles``, best first, a one-line refusal names: those that fit in ``width`` characters
+    joined by '; ', at least one. Eight titles made lines of 430 characters ('Star Wars Episode'), six
+    rows at 80 columns; the first two or three are the likely ones."""
+    n = 1
+    while n < len(titles) and len("; ".join(titles[: n + 1])) <= width:
+        n += 1
+    return n
+
+
 def suggest_titles(
     query: str, titles: Sequence[str], support: np.ndarray | None = None, limit: int = 5
 ) -> list[tuple[int, float]]:
@@ -433,8 +447,12 @@ def _match(query: str, q: str, titles: Sequence[str], support: np.ndarray | None
         if whole and whole[0][0] >= ACCEPT and (len(whole) == 1 or whole[0][0] - whole[1][0] >= 0.05):
             return whole[0][1]  # a near-certain misspelling of a whole title ('toy stroy')
         if near:
-            shown = "; ".join(titles[i] for i, _ in near)
-            raise UnknownIdError(f"no movie title matches {query!r}; did you mean: {shown}?")
+            names = [titles[i] for i, _ in near]
+            n = titles_that_fit(names)
+            more = f" (or {len(names) - n} more)" if n < len(names) else ""
+            raise UnknownIdError(
+                f"no movie title matches {query!r}; did you mean: {'; '.join(names[:n])}{more}?"
+            )
         raise UnknownIdError(f"no movie title matches {query!r}; try part of the title or {id_hint}")
     if support is not None:
         cands = sorted(cands, key=lambda i: -float(support[i]))
@@ -447,12 +465,13 @@ def _ambiguity(query: str, cands: list[int], titles: Sequence[str], id_hint: str
     ``ids`` can say them, since no more specific title can pick one of them."""
     shown = [titles[i] for i in cands[:8]]
     repeated = {t for t in shown if shown.count(t) > 1}
+    shown = shown if repeated else shown[: titles_that_fit(shown)]  # same-titled ones all carry their ids
     raw = getattr(ids, "to_raw", None)  # an IdMap; a bare lookup cannot go back from index to id
     if repeated and raw is not None:
         shown = [
             f"{t} [movieId {raw(i)}]" if t in repeated else t for t, i in zip(shown, cands, strict=False)
         ]
-    more = f" and {len(cands) - 8} more" if len(cands) > 8 else ""
+    more = f" and {len(cands) - len(shown)} more" if len(cands) > len(shown) else ""
     use = f"use {id_hint}" if id_hint.startswith("--") else f"give {id_hint}"  # a flag, or 'the movieId'
     hint = use if repeated and raw is not None else f"be more specific or {use}"
     return f"{query!r} matches {len(cands)} movies: {'; '.join(shown)}{more}; {hint}"
@@ -482,8 +501,8 @@ def check_genres(
     asked: str | Iterable[str], spellings: Mapping[str, str], label: str = "genres"
 ) -> list[str]:
     """The casefolded keys of the ``asked`` genres (blank ones skipped; a string as :func:`genre_list`
-    reads it), or a ConfigError naming the first one the catalogue lacks and the known ones: one message
-    for the API, the artifact, Python and the CLI."""
+    reads it), or a ConfigError naming the first one the catalogue lacks and the closest known one (else
+    the known ones): one message for the API, the artifact, Python and the CLI."""
     keys = []
     for g in genre_list(asked):
         key = str(g).strip().casefold()
@@ -491,9 +510,9 @@ def check_genres(
             continue
         if key not in spellings:
             known = sorted(spellings.values())
-            raise ConfigError(
-                f"{label}: unknown genre {g!r}{did_you_mean(g, known)}; known: {', '.join(known)}"
-            )
+            # a close one is the fix (the 19 genres after it made a 247-character line); else the list is
+            hint = did_you_mean(g, known)
+            raise ConfigError(f"{label}: unknown genre {g!r}{hint or '; known: ' + ', '.join(known)}")
         keys.append(key)
     return keys
 

@@ -452,7 +452,9 @@ def _compare_request(
             "full ranking (Krichene & Rendle 2020): use them only to compare with papers that report them",
         )
     if split.strip().lower() not in SPLITS:
-        raise ConfigError(f"unknown split {split!r}; valid splits: {', '.join(SPLITS)}")
+        from movierec.split import unknown_split
+
+        raise ConfigError(unknown_split(split, SPLITS))
     per_model = parse_model_params(params, names)
     if session_gap is not None:  # issue 20: a shortcut for MODEL.session_gap on every model that has one
         from movierec.models.gru4rec import parse_gap
@@ -1027,8 +1029,8 @@ def _unknown_user(user: str, where: str, users: Any) -> UnknownIdError:
     from movierec.titles import known_users
 
     return UnknownIdError(
-        f"unknown user id {user!r}: {where} has no ratings from that user ({known_users(users.ids)}); for "
-        "someone not in the data, give their movies with --rated TITLE=RATING"
+        f"unknown user id {user!r} in {where} ({known_users(users.ids)}); for someone not in the data, "
+        "use --rated TITLE=RATING"
     )
 
 

@@ -314,7 +314,7 @@ def load(
             raise DataError(f"{path}: no such file")
         # a bare name ('ml-100') is answered with the closest registered one, as data fetch answers it
         hint = did_you_mean(text, REGISTRY) if path.name == text.strip() else ""
-        raise DataError(f"{path}: no such dataset name or folder{hint} (known names: {', '.join(REGISTRY)})")
+        raise DataError(f"{path}: no such dataset name or folder{hint}; known: {', '.join(REGISTRY)}")
     if path.is_file():
         try:
             return load_ratings_file(path, rating_scale=rating_scale, **columns)

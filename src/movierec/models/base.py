@@ -36,7 +36,7 @@ from typing import Any, ClassVar, Literal, Protocol, Self, TypeVar, dataclass_tr
 import numpy as np
 import scipy.sparse as sp
 
-from movierec.errors import ArtifactError, ConfigError, DataError, NotFittedError, did_you_mean
+from movierec.errors import ArtifactError, ConfigError, DataError, NotFittedError, did_you_mean, some_of
 from movierec.interactions import Interactions
 from movierec.jsonsafe import to_jsonable
 from movierec.models.memory import check_memory
@@ -708,7 +708,9 @@ class BaseRecommender:
         if not valid:  # global-mean: "valid: " and nothing after it
             return f"{cls.name} has no hyperparameter {key!r}: it takes none"
         hint = did_you_mean(key, [*valid, *cls._aliases, *cls._compounds])
-        return f"{cls.name} has no hyperparameter {key!r}{hint}; valid: {', '.join(valid)}"
+        # the command lists them for a notebook's reader too (its Python spelling doubled the line)
+        listed = some_of(valid, f"movierec models {cls.name}", guessed=bool(hint))
+        return f"{cls.name} has no hyperparameter {key!r}{hint}; {listed}"
 
     def get_params(self) -> dict[str, Any]:
         """Hyperparameters as given to the constructor (scikit-learn style), under their canonical names."""

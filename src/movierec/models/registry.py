@@ -245,12 +245,18 @@ def unknown_model(name: str, names: list[str], lister: str, guesses: Iterable[st
     """The message for a model name not among ``names`` ("unknown model 'eas' ..."): with a close match,
     that match and where to see the whole list (``lister``: ``movierec models`` in the CLI); with none, the
     list itself. The 52 names after the guess made one 725-character line (10 lines at 80 columns) that
-    buried it; a name with nothing close still gets them, as it has nothing else to go on. ``guesses``:
-    the names to guess from, where they are more than ``names`` (a registered model not installed here)."""
+    buried it; a name with nothing close gets the commonest first picks and the same place (the whole list
+    was a 700-character line). ``guesses``: the names to guess from, where they are more than ``names`` (a
+    registered model not installed here)."""
     guess = did_you_mean(name, guesses or names)
     if guess:
         return f"unknown model {name!r}{guess}; all {len(names)} models: {lister}"
-    return f"unknown model {name!r}; valid models: {', '.join(names)}"
+    picks = ", ".join(n for n in _FIRST_PICKS if n in names)
+    return f"unknown model {name!r}; e.g. {picks}; all {len(names)} models: {lister}"
+
+
+#: the models a newcomer most often starts from, named where a mistyped model has no close match
+_FIRST_PICKS = ("svd", "ease", "als", "popularity")
 
 
 def get_class(name: str) -> type[BaseRecommender]:

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from movierec.display import count_text, percent
-from movierec.errors import ConfigError, did_you_mean, labelled, spelled
+from movierec.errors import ConfigError, labelled, spelled
 from movierec.interactions import resolve_threshold
 from movierec.jsonsafe import to_jsonable
 from movierec.models.base import BaseRecommender, Recommender
@@ -1329,13 +1329,11 @@ def check_split(split: str, test_size: float) -> tuple[str, float]:
     an int a count), checked before any data loads, in compare's and ``make_split``'s words: an unknown
     split, a count for the per-user split, ``test_size=1.5``."""
     from movierec.evaluation import SPLITS
-    from movierec.split import check_test_size, split_key
+    from movierec.split import check_test_size, split_key, unknown_split
 
     key = split_key(split)  # a number in its place says where a test share goes
     if key not in SPLITS:
-        raise ConfigError(
-            f"unknown split {split!r}{did_you_mean(key, SPLITS)}; valid splits: {', '.join(SPLITS)}"
-        )
+        raise ConfigError(unknown_split(split, SPLITS))
     return key, check_test_size(test_size, key)
 
 
