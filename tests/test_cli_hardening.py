@@ -558,6 +558,10 @@ TWO_ROWS = 160
         ),  # 430
         (["similar", "The"], "Silence of the Lambs, The (1991) and 2938 more; be more specific"),  # 453
         (["tune", "-m", "svd", "--metric", "ndgc"], "(did you mean 'ndcg'?); valid: rmse, "),  # 164
+        (
+            ["tune", "-m", "sasrec"],
+            "models have one, e.g. ease, als, itemknn (movierec models NAME shows it)",
+        ),  # 298
     ],
 )
 def test_a_refusal_fits_two_rows_at_80_columns_and_keeps_its_fix(args: list[str], fix: str, capsys) -> None:
