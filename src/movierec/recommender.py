@@ -363,13 +363,10 @@ class Recommender:
         users = self.dataset.interactions.user_map
         idx = users.get(_plain_id(user_id, "user"))
         if idx is None:
-            from movierec.titles import known_users
+            from movierec.titles import unknown_user
 
-            raise UnknownIdError(
-                f"unknown user id {user_id!r} in {self.dataset.name} ({known_users(users.ids)}); for someone "
-                "not in the data, give their movies to "
-                "recommend_for({movie: rating, …})"
-            )
+            fix = "give their movies to recommend_for({movie: rating, …})"
+            raise UnknownIdError(unknown_user(user_id, self.dataset.name, users.ids, fix))
         return int(idx)
 
     def movie_index(self, movie: object) -> int:

@@ -527,6 +527,14 @@ def known_users(ids: Any, what: str = "users") -> str:
     return f"its {len(ids):,} {what} have ids such as {', '.join(repr(str(i)) for i in ids[:3])}"
 
 
+def unknown_user(user: object, where: str, ids: Any, fix: str) -> str:
+    """The one line that refuses a user id ``where`` has no ratings from, for every door: the ids there are
+    (:func:`known_users`; a typo, or an id from another file, shows at once) and ``fix``, the door's own way
+    to recommend for someone not in the data (the CLI's ``use --rated TITLE=RATING``, Python's
+    ``recommend_for(…)``, the API's ``POST /recommendations``)."""
+    return f"unknown user id {user!r} in {where} ({known_users(ids)}); for someone not in the data, {fix}"
+
+
 def respelled(query: str, title: str) -> bool:
     """Whether ``query`` named ``title`` only as a near spelling ('toy stroy' for Toy Story (1995)), not as
     the title or a part of it (``'toy story'``, ``'matrix'``, ``'amelie'``)."""

@@ -200,6 +200,22 @@ def test_unknown_ids_are_404_with_a_message(client: httpx.Client, path: str, nee
     assert resp.status_code == 404 and needle in resp.json()["detail"]
 
 
+def test_an_unknown_users_404_says_what_the_cli_says_in_the_apis_words(
+    client: httpx.Client, svd_artifact
+) -> None:
+    """The 404 said only "unknown user id '99999'" where the CLI and Recommender name the ids there are and
+    the way to serve someone new; the API's way is POST /recommendations, and the body keeps its schema."""
+    from movierec.titles import known_users
+
+    art = load_artifact(svd_artifact[0])
+    resp = client.get("/users/99999/recommendations")
+    assert resp.status_code == 404 and set(resp.json()) == {"detail"}
+    assert resp.json()["detail"] == (
+        f"unknown user id '99999' in {art.dataset_name} ({known_users(art.user_map.ids)}); for someone not in "
+        "the data, POST /recommendations with their ratings"
+    )
+
+
 @pytest.mark.parametrize("k", ["0", "501", "-3", "ten", "2.5"])
 def test_k_outside_1_to_500_is_422(client: httpx.Client, k: str) -> None:
     for path in ("/users/3/recommendations", "/movies/21/similar"):

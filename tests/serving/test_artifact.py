@@ -263,7 +263,8 @@ def test_recommend_is_a_dataframe_like_the_recommenders(svd_artifact) -> None:
 
 def test_an_unknown_user_in_a_notebook_says_what_to_do(svd_artifact) -> None:
     """loaded.recommend(99999) said only "unknown user id 99999" where Recommender.recommend names the ids
-    there are and the call for someone new; the API's 404 (recommend_rows, user_index) keeps its words."""
+    there are and the call for someone new; recommend_rows (user_index) keeps the bare words, and the
+    API's 404 has its own (served_user_index)."""
     art = load_artifact(svd_artifact[0])
     said = (
         "unknown user id 99999: the artifact has no ratings from that user ({}); for someone not in the "

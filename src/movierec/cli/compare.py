@@ -1026,12 +1026,9 @@ def _recommend_user(
 def _unknown_user(user: str, where: str, users: Any) -> UnknownIdError:
     """The one line for a ``--user`` that ``where`` has no ratings from, with the ids it has (a typo, or an
     id from another file, shows at once) and the option for someone who is not in the data."""
-    from movierec.titles import known_users
+    from movierec.titles import unknown_user
 
-    return UnknownIdError(
-        f"unknown user id {user!r} in {where} ({known_users(users.ids)}); for someone not in the data, "
-        "use --rated TITLE=RATING"
-    )
+    return UnknownIdError(unknown_user(user, where, users.ids, "use --rated TITLE=RATING"))
 
 
 def _known_user_artifact(

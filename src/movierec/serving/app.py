@@ -509,7 +509,7 @@ def _recommendation_routes(app: FastAPI, art: Artifact) -> None:
         wanted = [g for g in genres.split(",") if g.strip()] if genres else None
         denied = [m.strip() for m in exclude.split(",") if m.strip()] if exclude else None
         _check_denied(art, ["query", "exclude"], denied)
-        u = art.user_index(userId)
+        u = art.served_user_index(userId)
         if explain and not art.explains_known_users:
             from movierec.scoring.explain import known_user_refusal
             from movierec.serving.artifact import VISITOR_EXPLAIN

@@ -53,6 +53,7 @@ from movierec.titles import (
     search_key,
     suggest_titles,
     unknown_movie_id,
+    unknown_user,
     unrated_movie,
 )
 
@@ -909,6 +910,19 @@ class Artifact(IdMapped):
         """Dense index of a raw user id (``UnknownIdError`` when the artifact does not know it)."""
         return int(self.user_map.index(_as_key(self._user_str, user_raw_id)))
 
+    def served_user_index(self, user_raw_id: object) -> int:
+        """:meth:`user_index` for the API's ``GET /users/{userId}/recommendations``, whose 404 says what the
+        CLI's and Python's unknown user say in the API's words (:func:`movierec.titles.unknown_user`): the
+        ids there are, and ``POST /recommendations`` for someone not in the data (it said only "unknown user
+        id '999999'")."""
+        try:
+            return self.user_index(user_raw_id)
+        except UnknownIdError:
+            fix = "POST /recommendations with their ratings"
+            raise UnknownIdError(
+                unknown_user(user_raw_id, str(self.dataset_name), self.user_map.ids, fix)
+            ) from None
+
     def raw_user(self, u: int) -> int | str:
         """The raw id of user index ``u`` as JSON wants it (int or str)."""
         raw = self.user_map.to_raw(u)
@@ -1076,7 +1090,7 @@ class Artifact(IdMapped):
     def _known_user(self, user_raw_id: object) -> int:
         """:meth:`user_index` for the notebook's methods, whose unknown user says what to do as
         :meth:`movierec.Recommender.recommend`'s does: it said only "unknown user id 99999" (the API's
-        404 keeps :meth:`user_index`'s words, since its visitors post to /recommendations instead)."""
+        404 names POST /recommendations instead: :meth:`served_user_index`)."""
         try:
             return self.user_index(user_raw_id)
         except UnknownIdError as exc:
