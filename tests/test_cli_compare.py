@@ -1254,6 +1254,29 @@ def test_similar_misspelt_suggests_only_titles_near_the_closest(tmp_path: Path) 
     assert "Heat (1995)" in one_error_line(run_process("similar", "Heta", cwd=tmp_path))
 
 
+def test_a_misspelt_title_suggests_the_best_known_of_equally_close_titles_first() -> None:
+    """'Star Warz' offered Rogue One and Solo first: a run of a title's words kept its edge punctuation, so
+    'star wars:' (Episode IV-VI) met it at 0.842 and 'star wars' (Rogue One) at 0.889. Edge punctuation
+    no longer counts; among equally close titles the most-rated comes first, as a newcomer expects."""
+    from movierec import load
+    from movierec.titles import suggest_titles
+
+    ds = load("ml-latest-small")
+    users = ds.interactions
+    titles = [str(t) for t in ds.movies.set_index("movieId").loc[users.item_map.ids, "title"]]
+
+    def first(query: str, n: int) -> list[str]:
+        return [titles[i] for i, _ in suggest_titles(query, titles, users.item_counts(), limit=8)][:n]
+
+    assert first("Star Warz", 3) == [
+        "Star Wars: Episode IV - A New Hope (1977)",
+        "Star Wars: Episode V - The Empire Strikes Back (1980)",
+        "Star Wars: Episode VI - Return of the Jedi (1983)",
+    ]
+    assert first("godfathr", 2) == ["Godfather, The (1972)", "Godfather: Part II, The (1974)"]
+    assert first("matrx", 1) == ["Matrix, The (1999)"]
+
+
 def test_similar_with_a_model_without_item_vectors_names_the_commands_option(tmp_path: Path) -> None:
     """``similar -m popularity`` ended in the artifact's API words, 'by=lift lists what was liked together',
     which this command does not take; it names ``--by lift``, which does list (exit 0)."""

@@ -556,6 +556,10 @@ TWO_ROWS = 160
             ["similar", "Star Wars Episode"],
             "did you mean: Star Wars: Episode IV - A New Hope (1977) (or 6 more)?",
         ),  # 430
+        (
+            ["similar", "Star Warz"],
+            "did you mean: Star Wars: Episode IV - A New Hope (1977) (or 7 more)?",
+        ),  # 147, with Rogue One and Solo first
         (["similar", "The"], "Silence of the Lambs, The (1991) and 2938 more; be more specific"),  # 453
         (["tune", "-m", "svd", "--metric", "ndgc"], "(did you mean 'ndcg'?); valid: rmse, "),  # 164
         (

@@ -60,6 +60,10 @@ SUGGEST = 0.6
 SUGGEST_MARGIN = 0.15
 
 
+#: punctuation at either end of a run of a title's words, or of the query (:func:`_similarity`)
+_EDGE_PUNCTUATION = re.compile(r"^[^\w(]+|[^\w)]+$")
+
+
 class _Ids(Protocol):
     """A raw id → title index lookup (an :class:`~movierec.interactions.IdMap`)."""
 
@@ -143,10 +147,13 @@ def _similarity(q: str, bare: str, floor: float = 0.0) -> float:
         best = m.ratio()
     words = bare.split()
     n = max(1, len(q.split()))
+    q_run = _EDGE_PUNCTUATION.sub("", q) or q
     for size in {n, n + 1}:
         for start in range(0, max(1, len(words) - size + 1)):
-            part = " ".join(words[start : start + size])
-            m = difflib.SequenceMatcher(None, q, part)
+            # a run's edge punctuation is no part of what it says: 'star wars:' is 'star wars', so
+            # 'Star Warz' meets Episode IV as closely as Rogue One: A Star Wars Story (0.842 vs 0.889)
+            part = _EDGE_PUNCTUATION.sub("", " ".join(words[start : start + size]))
+            m = difflib.SequenceMatcher(None, q_run, part)
             bar = max(best, floor)
             if m.real_quick_ratio() >= bar and m.quick_ratio() >= bar and m.quick_ratio() > best:
                 best = max(best, m.ratio())
