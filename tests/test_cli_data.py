@@ -89,6 +89,22 @@ def test_info_table_reads_density_as_a_percentage():
     assert "min 20 · median 70.5 · p90 400.3 · max 2,698" in proc.stdout, proc.stdout
 
 
+def test_info_lists_the_genres_genre_takes_with_their_movie_counts():
+    """No command listed the genres; ``--genre zzz`` printed all of them in a refusal of 220 columns. data
+    info says them, most-rated first, as prose under the table within 80 columns, and in --json."""
+    proc = run("data", "info")
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    head = lines.index("19 genres (movies rated in each), as --genre takes them:")
+    listed = " · ".join(lines[head + 1 :])
+    assert listed.startswith("Drama 4,349 · Comedy 3,753 · Thriller 1,889"), listed
+    assert listed.endswith("Film-Noir 85"), listed
+    assert max(len(line) for line in lines[head:]) <= 80, lines[head:]
+    genres = json.loads(run("data", "info", "--json").stdout)["genres"]
+    assert len(genres) == 19 and list(genres.values()) == sorted(genres.values(), reverse=True)
+    assert listed == " · ".join(f"{g} {n:,}" for g, n in genres.items())
+
+
 def test_list_json(tmp_path):
     listed = run("data", "list", "--json", data=tmp_path)
     rows = {r["name"]: r for r in json.loads(listed.stdout)}

@@ -545,6 +545,10 @@ TWO_ROWS = 160
             "unknown genre 'Comdy' (did you mean 'Comedy'?)",
         ),  # 247
         (
+            ["recommend", "--user", "1", "--genre", "zzz"],
+            "unknown genre 'zzz'; see movierec data info for the 19 genres",
+        ),  # 220
+        (
             ["compare", "--models", "svd", "--split", "tempral"],
             "(did you mean 'temporal'?); all 15: movierec compare --help",
         ),  # 238

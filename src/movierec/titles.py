@@ -505,11 +505,15 @@ def genre_list(genres: str | Iterable[str] | None) -> list[str]:
 
 
 def check_genres(
-    asked: str | Iterable[str], spellings: Mapping[str, str], label: str = "genres"
+    asked: str | Iterable[str],
+    spellings: Mapping[str, str],
+    label: str = "genres",
+    listed_by: str | None = None,
 ) -> list[str]:
     """The casefolded keys of the ``asked`` genres (blank ones skipped; a string as :func:`genre_list`
     reads it), or a ConfigError naming the first one the catalogue lacks and the closest known one (else
-    the known ones): one message for the API, the artifact, Python and the CLI."""
+    the known ones, or where a command lists them, ``listed_by``: the CLI's ``movierec data info``, whose
+    20 genres made a 220-column line): one message for the API, the artifact, Python and the CLI."""
     keys = []
     for g in genre_list(asked):
         key = str(g).strip().casefold()
@@ -519,7 +523,10 @@ def check_genres(
             known = sorted(spellings.values())
             # a close one is the fix (the 19 genres after it made a 247-character line); else the list is
             hint = did_you_mean(g, known)
-            raise ConfigError(f"{label}: unknown genre {g!r}{hint or '; known: ' + ', '.join(known)}")
+            if not hint:
+                listed = ", ".join(known) if listed_by is None else None
+                hint = f"; known: {listed}" if listed else f"; see {listed_by} for the {len(known)} genres"
+            raise ConfigError(f"{label}: unknown genre {g!r}{hint}")
         keys.append(key)
     return keys
 

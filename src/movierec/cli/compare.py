@@ -1454,8 +1454,17 @@ def _genre_option(
     from movierec.titles import check_genres, genre_spellings
 
     ds = source.load()
-    check_genres(genres, genre_spellings(ds.item_table()["genres"]), "--genre")
+    check_genres(genres, genre_spellings(ds.item_table()["genres"]), "--genre", _info_command(source))
     return genres, ds
+
+
+def _info_command(source: RatingsSource) -> str:
+    """The command that lists ``source``'s genres (``movierec data info``, with its ``--dataset``)."""
+    if source.ratings is not None:
+        return "movierec data info with the same --ratings options"
+    if source.dataset != RatingsSource.dataset:
+        return f"movierec data info --dataset {source.dataset}"
+    return "movierec data info"
 
 
 def _jsonid(v: Any) -> Any:

@@ -212,8 +212,23 @@ def info_cmd(
         table.add_row("user features", ", ".join(info["user_features"]))
     table.add_row("sha256", f"{str(info['sha256'])[:16]}… of {checksum_of}")
     print_table(table)
+    if info.get("genres"):
+        _print_genres(info["genres"])
     if drawn is not None:
         console.print(f"{drawn} written to {escape(str(plot))}")
+
+
+def _print_genres(counts: dict[str, int]) -> None:
+    """The genres ``--genre`` takes, with the movies rated in each, most first, as prose under the table,
+    wrapped at the console's width (at most 80) with each 'Drama 4,361' kept whole: the CLI listed them
+    nowhere but in a refusal of 220 columns."""
+    width = min(max(40, console.width), 80)
+    lines = [f"{len(counts)} genres (movies rated in each), as --genre takes them:", ""]
+    for item in (f"{g} {n:,}" for g, n in counts.items()):
+        if lines[-1] and len(lines[-1]) + 3 + len(item) > width:
+            lines.append("")
+        lines[-1] = f"{lines[-1]} · {item}" if lines[-1] else item
+    console.print("\n".join(lines), markup=False, highlight=False, soft_wrap=True)
 
 
 def _span_text(first: str, last: str) -> str:

@@ -194,6 +194,16 @@ class Dataset:
         table["year"] = pd.array(table["year"], dtype="Int64")
         return table
 
+    def genre_counts(self) -> dict[str, int]:
+        """How many rated movies (:meth:`item_table`) each genre has, most first (ties by name); empty for
+        data without genres."""
+        counts: dict[str, int] = {}
+        for genres in self.item_table()["genres"]:
+            for g in genres:
+                if g:
+                    counts[str(g)] = counts.get(str(g), 0) + 1
+        return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+
     def summary(self) -> dict[str, Any]:
         """The numbers ``movierec data info`` prints (also its ``--json`` output)."""
         inter = self.interactions
@@ -219,6 +229,8 @@ class Dataset:
             # the users table's columns (ml-100k's, ml-1m's demographics), what cold-users and *+demographics read
             "user_features": None if self.users is None else [c for c in self.users.columns if c != "userId"],
             "dropped_duplicates": inter.dropped_duplicates,
+            # movies rated in each genre, most first: the names --genre takes, listed nowhere else in the CLI
+            "genres": self.genre_counts() or None,
         }
         if inter.timestamps is not None and inter.n_ratings:
             lo, hi = int(inter.timestamps.min()), int(inter.timestamps.max())

@@ -446,13 +446,8 @@ def _dataset_section(ds: Any, charts_dir: Path) -> tuple[dict[str, Any], dict[st
 
     inter = ds.interactions
     summary = ds.summary()
-    table = ds.item_table()
-    genre_counts: dict[str, int] = {}
-    for gs in table["genres"]:
-        for g in gs:
-            if g and not g.startswith("("):
-                genre_counts[g] = genre_counts.get(g, 0) + 1
-    summary["genre_counts"] = dict(sorted(genre_counts.items(), key=lambda kv: -kv[1]))
+    genres = (summary.pop("genres", None) or {}).items()  # '(no genres listed)' is no genre on the page
+    summary["genre_counts"] = {g: n for g, n in genres if not g.startswith("(")}
     summary["has_titles"] = ds.movies is not None
     values, value_counts = np.unique(inter.ratings, return_counts=True)
     summary["rating_mode"] = float(values[np.argmax(value_counts)]) if len(values) else None
@@ -469,8 +464,8 @@ def _dataset_section(ds: Any, charts_dir: Path) -> tuple[dict[str, Any], dict[st
     summary["median_per_item"] = float(np.median(per_item[per_item > 0])) if per_item.any() else 0.0
     if inter.timestamps is not None and inter.n_ratings:
         charts["time"] = C.ratings_over_time(inter.timestamps, charts_dir / "dataset_time.png", rows=rows)
-    if genre_counts:
-        charts["genres"] = C.genre_bars(genre_counts, charts_dir / "dataset_genres.png")
+    if summary["genre_counts"]:
+        charts["genres"] = C.genre_bars(summary["genre_counts"], charts_dir / "dataset_genres.png")
     return summary, charts
 
 
