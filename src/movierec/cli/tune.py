@@ -379,6 +379,13 @@ def _study_guard(out: Path | None, storage: str | None, study_name: str) -> Iter
                 path.unlink(missing_ok=True)
             remove_empty_folders(created)
             record_outcome(exc, nothing_written(out_dir, existed))
+        elif counts is None and interrupted:  # stopped mid-write (the database busy): it stays, and says so
+            kept = db if storage is None else "the --storage database"
+            record_outcome(
+                exc,
+                f"the study is kept in {kept} (its trials could not be counted as the run stopped): "
+                "run the same command again to continue",
+            )
         elif counts is not None and counts[0] and interrupted:
             done = counts[0]
             kept = db if storage is None else "the --storage database"
