@@ -567,6 +567,14 @@ TWO_ROWS = 160
         (["similar", "The"], "Silence of the Lambs, The (1991) and 2938 more; be more specific"),  # 453
         (["tune", "-m", "svd", "--metric", "ndgc"], "(did you mean 'ndcg'?); valid: rmse, "),  # 164
         (
+            ["compare", "--models", "svd", "--split", "zzz"],
+            "'zzz'; valid: auto, ratings-holdout, interactions-holdout, per-user, … (15 in all: movierec compare",
+        ),  # 234, then 166
+        (
+            ["data", "info", "--dataset", "ml-10"],
+            "(did you mean 'ml-10m'?); all 8: movierec data list",
+        ),  # 162
+        (
             ["tune", "-m", "sasrec"],
             "models have one, e.g. ease, als, itemknn (movierec models NAME shows it)",
         ),  # 298

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, ClassVar
 import numpy as np
 
 from movierec.datasets.canonical import CANONICAL_SPLITS, check_ml1m_shape, ml100k_rows
-from movierec.errors import ConfigError, did_you_mean, is_seed, labelled, spelled
+from movierec.errors import ConfigError, did_you_mean, is_seed, labelled, some_of, spelled
 from movierec.interactions import Interactions, no_positives, tie_key, time_order
 
 if TYPE_CHECKING:
@@ -744,12 +744,11 @@ def split_choices(choices: Iterable[str]) -> str:
 
 def unknown_split(name: object, choices: Iterable[str]) -> str:
     """The one line for a split name not among ``choices``: the closest, and where they are all listed;
-    with none close, the names (197 characters with the guess and the names, 112 without the names)."""
+    with none close, the first names and where the rest are (:func:`movierec.errors.some_of`; 197
+    characters with the guess and the names, 166 with the names alone)."""
     choices = list(choices)
     hint = did_you_mean(name, choices)
-    if hint:
-        return f"unknown split {name!r}{hint}; all {len(choices)}: movierec compare --help"
-    return f"unknown split {name!r}; valid: {split_choices(choices)}"
+    return f"unknown split {name!r}{hint}; {some_of(choices, 'movierec compare --help', guessed=bool(hint))}"
 
 
 def split_key(name: object, choices: tuple[str, ...] = ("auto", *SPLIT_NAMES)) -> str:
