@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 import movierec
-from clihelp import run_process
+from clihelp import run_process, write_ratings
 from movierec.errors import MovierecError
 
 #: titled data: '1' is a whole number in two titles (movieId 1 wins), '300' is movieId 300 and the whole
@@ -36,16 +36,7 @@ _TITLED = ["1", " 1 ", "300", "Toy Story", "toy stroy", "Star Wars", "xyzzy qq",
 _TITLED += ["Niagara", "2939", "item 1"]
 
 
-def _ratings(path: Path, movies: list[object]) -> Path:
-    """Eight users, each rating most of ``movies`` 1 to 5 (enough 4s and 5s for ease's positives)."""
-    rows = [
-        f"{u},{m},{1 + (u * 3 + n * 2) % 5},{1000 * u + n}"
-        for u in range(1, 9)
-        for n, m in enumerate(movies)
-        if (u + n) % 4 != 0
-    ]
-    path.write_text("userId,movieId,rating,timestamp\n" + "\n".join(rows) + "\n")
-    return path
+_ratings = write_ratings
 
 
 def _kind(message: str) -> str:

@@ -137,15 +137,21 @@ def test_similar_opens_in_view_and_a_rated_star_keeps_the_focus(browser, server)
     page.close()
 
 
-def test_desktop_keeps_your_ratings_under_the_search(browser, server) -> None:
-    """At 1280 × 800 the list of twelve recommendations (the right column, spanning two rows) spread its height
-    over both rows, which pushed "Your ratings" and its button half a screen down, below the fold."""
+def _desktop_with_a_list(browser, url: str):  # type: ignore[no-untyped-def]
+    """A 1280 × 800 page with Toy Story rated 5 and its recommendations shown, scrolled to the top."""
     page = browser.new_page(viewport={"width": 1280, "height": 800})
-    _open_and_search(page, server.url, "svd")
+    _open_and_search(page, url, "svd")
     page.click("#results li[data-movie-id='21'] .star[data-stars='5']")
     page.click("#recommend")
     page.wait_for_selector("#recs li")
     page.evaluate("scrollTo(0, 0)")
+    return page
+
+
+def test_desktop_keeps_your_ratings_under_the_search(browser, server) -> None:
+    """At 1280 × 800 the list of twelve recommendations (the right column, spanning two rows) spread its height
+    over both rows, which pushed "Your ratings" and its button half a screen down, below the fold."""
+    page = _desktop_with_a_list(browser, server.url)
     find, rated = page.locator("#find-panel").bounding_box(), page.locator("#rated-panel").bounding_box()
     assert rated["y"] - (find["y"] + find["height"]) < 40, (find, rated)  # the grid's gap, 1rem
     assert page.locator("#recs-panel").bounding_box()["height"] > rated["height"] + find["height"]
@@ -165,12 +171,7 @@ def test_on_a_wide_screen_similar_movies_open_beside_the_lists(browser, server) 
     column's third row, 1,400 px down on ml-latest-small) and scrolled there: the left half of the screen was
     empty beside it. It now opens under "Your ratings", scrolled into view beside the recommendations. With no
     list yet, it opens at the right column's top, beside the search it was asked from, and the page stays put."""
-    page = browser.new_page(viewport={"width": 1280, "height": 800})
-    _open_and_search(page, server.url, "svd")
-    page.click("#results li[data-movie-id='21'] .star[data-stars='5']")
-    page.click("#recommend")
-    page.wait_for_selector("#recs li")
-    page.evaluate("scrollTo(0, 0)")
+    page = _desktop_with_a_list(browser, server.url)
     page.locator("#recs li button.title").nth(4).click()
     page.wait_for_selector("#similar li")
     page.wait_for_timeout(100)  # let the scroll settle

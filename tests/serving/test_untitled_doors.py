@@ -24,28 +24,16 @@ import pytest
 from servehelp import Server
 from test_validate import reseal
 
-from clihelp import run_process
+from clihelp import run_process, write_ratings
 
 MOVIES = [f"tt010000{n}" for n in range(8)]
-
-
-def _ratings(path: Path) -> Path:
-    """Eight users, each rating most of :data:`MOVIES` 1 to 5 (enough 4s and 5s for ease's positives)."""
-    rows = [
-        f"{u},{m},{1 + (u * 3 + n * 2) % 5},{1000 * u + n}"
-        for u in range(1, 9)
-        for n, m in enumerate(MOVIES)
-        if (u + n) % 4 != 0
-    ]
-    path.write_text("userId,movieId,rating,timestamp\n" + "\n".join(rows) + "\n")
-    return path
 
 
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """(the ratings file, an ease artifact ``movierec export`` wrote of it, every movie served)."""
     root = tmp_path_factory.mktemp("untitled")
-    ratings = _ratings(root / "mine.csv")
+    ratings = write_ratings(root / "mine.csv", list(MOVIES))
     art = root / "art"
     proc = run_process(
         "export", "--model", "ease", "--ratings", str(ratings), "--out", str(art), "--min-support", "0",
