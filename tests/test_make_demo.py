@@ -60,7 +60,11 @@ def test_make_test_runs_the_same_commands(tmp_path: Path) -> None:
         ".venv/bin/python -m pip install --quiet -e '.[all]' 'torch==2.13.0'",
         "touch .venv/.test-installed",
     ]
-    assert ".venv/bin/python -m pytest -n 3 --dist loadgroup -q" in [line.strip() for line in commands]
+    # one OpenMP/BLAS thread per xdist worker: three workers of two threads each oversubscribed two cores
+    threads = "OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1"
+    assert f"{threads} .venv/bin/python -m pytest -n 3 --dist loadgroup -q" in [
+        line.strip() for line in commands
+    ]
 
 
 def test_make_test_says_what_its_long_steps_do_before_they_run(tmp_path: Path) -> None:
