@@ -2548,11 +2548,7 @@ class _FoldRun:
         self._emit(
             {"event": "fit-start", "model": label, "fold": fold, "folds": folds, "epochs": epochs}
             | ({"time_budget": float(budget)} if isinstance(budget, (int, float)) else {})
-            | (
-                {"item_features": self.featured[label]}
-                if item_feats is not None and label in self.featured
-                else {}
-            )
+            | ({"item_features": self.featured[label]} if label in self.featured else {})
         )
         if self.stopping is not None and can_stop_early(model) and getattr(model, "epochs", None):
             model, secs = self.stop_and_refit(model, label, kind, split, fold, (item_feats, user_feats))

@@ -145,9 +145,8 @@ class _RichProgress:
         # ' (time budget 180 s)' for a model that stops by the clock (sasrec): its bar counts epochs toward the
         # most it may run, 13% full when the 180 s ran out after 27 of 200, with nothing saying so
         self.budget: dict[str, str] = {}
-        self.shown: dict[
-            str, str
-        ] = {}  # label -> as the table names it (with the item features it learns from)
+        # label -> as the table names it, with the item features it learns from ('ease+genres+tags')
+        self.shown: dict[str, str] = {}
 
     def __call__(self, ev: dict[str, Any]) -> None:
         from movierec.evaluation import shown_label

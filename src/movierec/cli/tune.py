@@ -368,6 +368,7 @@ def _study_guard(out: Path | None, storage: str | None, study_name: str) -> Iter
     own_db = storage is None and not db.exists()
     existed = out_dir.exists()
     created = missing_folders(out_dir)
+    kept = db if storage is None else "the --storage database"  # where a stopped run's trials stay
     try:
         yield _output(out, storage, study_name)
     except BaseException as exc:
@@ -380,7 +381,6 @@ def _study_guard(out: Path | None, storage: str | None, study_name: str) -> Iter
             remove_empty_folders(created)
             record_outcome(exc, nothing_written(out_dir, existed))
         elif counts is None and interrupted:  # stopped mid-write (the database busy): it stays, and says so
-            kept = db if storage is None else "the --storage database"
             record_outcome(
                 exc,
                 f"the study is kept in {kept} (its trials could not be counted as the run stopped): "
@@ -388,7 +388,6 @@ def _study_guard(out: Path | None, storage: str | None, study_name: str) -> Iter
             )
         elif counts is not None and counts[0] and interrupted:
             done = counts[0]
-            kept = db if storage is None else "the --storage database"
             # the same command continues the study (its settings match); adding --resume to it was refused
             # whenever it held --params ("a resumed study keeps the fixed parameters it was created with")
             record_outcome(

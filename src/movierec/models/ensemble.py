@@ -259,18 +259,15 @@ class Ensemble(BaseRecommender):
         does to bases (ease, …)``. ``None`` when a base learns from them."""
         if self.uses_item_features:
             return None
-        from movierec.models.registry import MODELS, get_class
+        from movierec.models.registry import get_class, item_feature_models
 
-        takers = []
-        for name in MODELS:  # movierec's own implicit models whose fit takes them (ease first: the usual)
-            try:
-                cls = get_class(name)
-            except ConfigError:  # a model of a missing extra
-                continue
-            if ":" not in name and name != self.name and _not_a_base(cls) is None:
-                takers += [name] if "item_features" in fit_options(cls) else []
+        # movierec's own implicit models whose fit takes them, ease first (the usual): not lib:*, not itself
+        shown = ", ".join(
+            n
+            for n in item_feature_models()
+            if ":" not in n and n != self.name and _not_a_base(get_class(n)) is None
+        )
         labels = ", ".join(label for label, _, _ in self._base_specs())
-        shown = ", ".join(sorted(takers, key=lambda n: n != "ease"))
         return f"none of its bases ({labels}) learns from them; add one that does to its bases ({shown})"
 
     def _make(self, name: str, params: dict[str, Any]) -> Any:
