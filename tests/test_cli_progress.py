@@ -143,8 +143,9 @@ def test_piped_status_prints_a_long_step_and_its_time_but_nothing_for_a_short_on
 def test_exports_steps_are_stamped_from_the_commands_start(tmp_path) -> None:  # type: ignore[no-untyped-def]
     """``export --model slim`` piped read '[10.2s] training slim …: done in 10.2 s' then '[3.0s] checking
     slim's top-N …': each step's lines counted from the step's own start, so the log's clock ran backwards.
-    They count from the command's start now (status's ``origin``). ials trains and checks in about 7 s each on
-    ml-latest-small here, so both steps print their lines (a step under 3 s prints none)."""
+    They count from the command's start now (status's ``origin``). ``MOVIEREC_PROGRESS_AFTER=0`` prints every
+    step's lines however quick: this test once counted on ials taking over 3 s a step, and a calmer CI
+    machine checked it in less, so the check's lines never printed."""
     from clihelp import run_process
     from movierec.progress import status
 
@@ -153,18 +154,39 @@ def test_exports_steps_are_stamped_from_the_commands_start(tmp_path) -> None:  #
     with status(console, "second step", after=0, origin=time.monotonic() - 10):
         pass
     assert re.fullmatch(r"\[  10\.\ds\] second step …", out.getvalue().splitlines()[0]), out.getvalue()
-    done = run_process("export", "-m", "ials", "--out", str(tmp_path / "ials"))
+    done = run_process(
+        "export", "-m", "ease", "--out", str(tmp_path / "ease"), env={"MOVIEREC_PROGRESS_AFTER": "0"}
+    )
     assert done.returncode == 0, done.stderr
     stamped = [line for line in done.stderr.splitlines() if re.match(r"\[\s*[\d.]+s\] ", line)]
-    steps = [re.sub(r"^\[\s*[\d.]+s\] ", "", line) for line in stamped]
+    steps = [
+        re.sub(r"^\[\s*[\d.]+s\] ", "", re.sub(r"done in [\d.]+ s$", "done in N s", line)) for line in stamped
+    ]
     assert steps == [
-        "training ials on 48,580 interactions …",
-        steps[1],
-        "checking ials's top-N against popularity on a hold-out split …",
-        steps[3],
-    ] and steps[1].startswith("training ials on 48,580 interactions: done in "), done.stderr
+        "loading ml-latest-small …",
+        "loading ml-latest-small: done in N s",
+        "training ease on 48,580 interactions …",
+        "training ease on 48,580 interactions: done in N s",
+        "checking ease's top-N against popularity on a hold-out split …",
+        "checking ease's top-N against popularity on a hold-out split: done in N s",
+    ], done.stderr
     stamps = [float(re.match(r"\[\s*([\d.]+)s\]", line).group(1)) for line in stamped]  # type: ignore[union-attr]
-    assert stamps == sorted(stamps) and stamps[2] >= stamps[1] + 3.0, done.stderr  # the check began after it
+    trained = float(re.search(r"done in ([\d.]+) s", stamped[3]).group(1))  # type: ignore[union-attr]
+    # in order, and the check began after the whole training (its own clock would restart at 0.0)
+    assert stamps == sorted(stamps) and stamps[4] >= trained, done.stderr
+
+
+def test_progress_after_that_is_not_seconds_is_one_line_and_writes_nothing(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from clihelp import run_process
+
+    done = run_process(
+        "export", "-m", "ease", "--out", str(tmp_path / "x"), env={"MOVIEREC_PROGRESS_AFTER": "soon"}
+    )
+    assert done.returncode == 2 and not (tmp_path / "x").exists()
+    assert done.stderr.strip().splitlines() == [
+        "movierec: error: MOVIEREC_PROGRESS_AFTER='soon' is not a number of seconds: give one ≥ 0 (0 prints "
+        "every step's line), or unset it (steps then print after 3 s, loading after 5 s)"
+    ], done.stderr
 
 
 def test_piped_status_says_no_done_line_for_a_step_that_failed() -> None:

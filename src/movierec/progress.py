@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import os
 import sys
 import threading
 import time
@@ -233,7 +234,29 @@ def status(console: Any, text: str, *, after: float = 3.0, origin: float | None 
     from one clock (see :class:`LineStatus`)."""
     if live(console):
         return console.status(text)
-    return LineStatus(console, text, after=after, origin=origin)
+    return LineStatus(console, text, after=step_line_after(after), origin=origin)
+
+
+def step_line_after(after: float) -> float:
+    """How long a piped step runs before its line prints: ``after``, or ``MOVIEREC_PROGRESS_AFTER`` seconds
+    where that is set (``0`` logs every step, the short ones too, as a CI log or a test that reads the steps'
+    order wants, whatever the machine's speed). A value that is not a number of seconds is refused in one
+    line, as any other bad setting."""
+    raw = os.environ.get("MOVIEREC_PROGRESS_AFTER", "").strip()
+    if not raw:
+        return after
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = -1.0
+    if not seconds >= 0:  # also NaN
+        from movierec.errors import ConfigError
+
+        raise ConfigError(
+            f"MOVIEREC_PROGRESS_AFTER={raw!r} is not a number of seconds: give one ≥ 0 (0 prints every step's "
+            "line), or unset it (steps then print after 3 s, loading after 5 s)"
+        )
+    return seconds
 
 
 def budget_words(model: object) -> str:
