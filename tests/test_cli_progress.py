@@ -258,29 +258,28 @@ def test_a_model_that_stops_by_the_clock_says_so_on_its_bar() -> None:
     assert "markov · fitting" in text and "markov · fitting (time budget" not in text, text
 
 
-def test_a_clock_bound_fit_says_its_time_budget_in_export(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_a_clock_bound_fit_says_its_time_budget_in_export(tmp_path) -> None:  # type: ignore[no-untyped-def]
     """``export --model sasrec`` showed 'training sasrec on 100,836 interactions' for up to three minutes, then
     'checking sasrec's top-N …' for as long again, with nothing to say how long either could take; compare's
     bar said '(time budget 180 s)'. The spinners of export (both fits) and recommend now say it too.
 
     A piped step prints its line only once it has run 3 s (LineStatus): the default network's epoch on
-    ml-latest-small (~12 s, 36 s under the suite's load) was trained for that. The 3 s is lowered to 0.05 s
-    here instead, so a small network's epoch (16 units, one block, 64 sampled negatives) shows the same real line."""
+    ml-latest-small (~12 s, 36 s under the suite's load) was trained for that. ``MOVIEREC_PROGRESS_AFTER=0``
+    prints it at once instead, so a small network's epoch (16 units, one block, 64 sampled negatives) shows
+    the same real line."""
     from clihelp import run_process
-    from movierec import progress
     from movierec.models.registry import create
     from movierec.progress import budget_words
-
-    assert progress.status.__kwdefaults__ == {"after": 3.0, "origin": None}
-    monkeypatch.setitem(progress.status.__kwdefaults__, "after", 0.05)
-    monkeypatch.delenv("MOVIEREC_TEST_FRESH", raising=False)  # in this process, where the 0.05 s holds
 
     assert budget_words(create("sasrec")) == " (time budget 180 s)"
     assert budget_words(create("gru4rec")) == ""  # no budget by default: five epochs
     assert budget_words(create("gru4rec", time_budget=90)) == " (time budget 90 s)"
     assert budget_words(create("popularity")) == ""
     small = "epochs=1,hidden=16,max_len=10,n_blocks=1,n_negatives=64,batch_size=128"
-    done = run_process("export", "-m", "sasrec", "-p", small, "--no-check", "--out", str(tmp_path / "s"))
+    done = run_process(
+        "export", "-m", "sasrec", "-p", small, "--no-check", "--out", str(tmp_path / "s"),
+        env={"MOVIEREC_PROGRESS_AFTER": "0"},
+    )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert "training sasrec on 100,836 interactions (time budget 180 s)" in done.stderr, done.stderr
     assert any(  # the piped step's own stamped line, not words found elsewhere
