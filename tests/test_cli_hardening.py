@@ -558,12 +558,12 @@ TWO_ROWS = 160
         ),  # 181
         (
             ["similar", "Star Wars Episode"],
-            "did you mean: Star Wars: Episode IV - A New Hope (1977) (or 6 more)?",
-        ),  # 430
+            "did you mean: Star Wars: Episode IV - A… (1977); … V - The Empire Strikes Back (1980) (or 5 more)?",
+        ),  # 430, then one title "(or 6 more)"
         (
             ["similar", "Star Warz"],
-            "did you mean: Star Wars: Episode IV - A New Hope (1977) (or 7 more)?",
-        ),  # 147, with Rogue One and Solo first
+            "Star Wars: Episode IV - A New Hope (1977); … V - The Empire Strikes Back (1980) (or 11 more)?",
+        ),  # 147, with Rogue One and Solo first; then one title "(or 7 more)" of 13
         (["similar", "The"], "Silence of the Lambs, The (1991) and 2938 more; be more specific"),  # 453
         (["tune", "-m", "svd", "--metric", "ndgc"], "(did you mean 'ndcg'?); valid: rmse, "),  # 164
         (

@@ -381,6 +381,32 @@ def test_title_without_its_article_names_the_movie() -> None:
     assert match_title("toy story", titles) == 3
 
 
+def test_a_misspelt_title_names_the_close_titles_that_fit_and_counts_all_the_rest(svd_rec) -> None:  # type: ignore[no-untyped-def]
+    """'Star Warz' named one film "(or 7 more)": the first title took the line's room, and the count was
+    of the 8 suggestions asked for, not of the 13 Star Wars titles as close. Now the titles after the
+    first drop the words they share with it, so two fit two rows at 80 columns (143 characters here, 160
+    after the CLI's 'movierec: error: '), and the count is of every close title."""
+    from movierec.titles import suggest_titles
+
+    titles = list(svd_rec.dataset.movies.title)
+    close = suggest_titles("Star Warz", titles, limit=len(titles))
+    assert len(close) == 13  # ml-latest-small: the nine Episodes, Rogue One, Solo, …
+    for query, said in [
+        (
+            "Star Warz",
+            "Star Wars: Episode IV - A New Hope (1977); … V - The Empire Strikes Back (1980) (or 11 more)?",
+        ),
+        (
+            "Harry Poter",
+            "Harry Potter and the Sorcerer's Stone… (2001); … Chamber of Secrets (2002) (or 6 more)?",
+        ),
+        ("Matrx", "Matrix, The (1999); Matrix Reloaded, The (2003); Matrix Revolutions, The (2003)?"),
+    ]:
+        with pytest.raises(UnknownIdError) as err:
+            svd_rec.similar(query)
+        assert str(err.value).endswith(f"did you mean: {said}") and len(str(err.value)) <= 143, str(err.value)
+
+
 @pytest.mark.parametrize("names", ["genres", "genres,year", ["genres", "year"], ("genres",)])
 def test_item_features_by_name_string_or_list(names: object) -> None:
     """A family name given as one string is a name, not a sequence of letters (the tutorial's call)."""

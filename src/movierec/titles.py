@@ -174,6 +174,44 @@ def titles_that_fit(titles: Sequence[str], width: int = TITLES_WIDTH) -> int:
     return n
 
 
+#: the characters a "did you mean" refusal may take: two rows of an 80-column terminal less the CLI's
+#: ``movierec: error: ``, so the line still reads as one sentence (:func:`_did_you_mean_titles`)
+REFUSAL_WIDTH = 143
+#: the longest one suggested title runs (:func:`shorten_title` keeps its year): 'Harry Potter and the
+#: Sorcerer's Stone (a.k.a. …) (2001)' alone, 95 characters, left room for no other title
+SUGGESTED_CELLS = 36
+
+
+def _after_shared_words(title: str, first: str) -> str:
+    """``title`` with the words it starts with in common with ``first`` said as '…' when they are at least
+    two and ten characters ('… Chamber of Secrets (2002)' after 'Harry Potter and the Sorcerer's Stone
+    (2001)'): cut at their ends, the Harry Potter films all read 'Harry Potter and the… (200x)'."""
+    words, lead = title.split(" "), first.split(" ")
+    n = 0
+    while n < min(len(words), len(lead)) - 1 and words[n] == lead[n]:
+        n += 1
+    rest = " ".join(words[n:])
+    if n < 2 or len(" ".join(words[:n])) < 10 or not _YEAR.sub("", rest).strip():
+        return title
+    return f"… {rest}"
+
+
+def _did_you_mean_titles(head: str, names: Sequence[str]) -> str:
+    """``head`` ("no movie title matches 'Star Warz'; did you mean: ") and as many of ``names`` (every
+    close title, best first) as fit :data:`REFUSAL_WIDTH` with the count of the rest, which is all the
+    others: it showed one Star Wars film "(or 7 more)" of 13, the 8 asked for less the one shown. Each
+    title after the first loses the words it shares with the first ('Star Wars: Episode IV - A New Hope
+    (1977); … V - The Empire Strikes Back (1980)') and is cut to :data:`SUGGESTED_CELLS`; the first, the
+    likeliest, keeps what the second leaves it ('Lord of the Rings: The Fellowship of the… (2001)')."""
+    room = REFUSAL_WIDTH - len(head) - len(f" (or {len(names)} more)?")
+    rest = [shorten_title(_after_shared_words(t, names[0]), SUGGESTED_CELLS) for t in names[1:]]
+    first = max(SUGGESTED_CELLS, room - 2 - len(rest[0]) if rest else room)
+    shown = [shorten_title(names[0], first), *rest]
+    n = titles_that_fit(shown, room)
+    more = f" (or {len(names) - n} more)" if n < len(names) else ""
+    return f"{head}{'; '.join(shown[:n])}{more}?"
+
+
 def suggest_titles(
     query: str, titles: Sequence[str], support: np.ndarray | None = None, limit: int = 5
 ) -> list[tuple[int, float]]:
@@ -447,19 +485,15 @@ def _match(query: str, q: str, titles: Sequence[str], support: np.ndarray | None
     if len(cands) == 1:
         return cands[0]
     if not cands:
-        near = suggest_titles(query, titles, support, limit=8)
+        near = suggest_titles(query, titles, support, limit=len(titles))  # all: the count says the rest
         whole = sorted(
             ((difflib.SequenceMatcher(None, q, keys[i][1]).ratio(), i) for i, _ in near), reverse=True
         )
         if whole and whole[0][0] >= ACCEPT and (len(whole) == 1 or whole[0][0] - whole[1][0] >= 0.05):
             return whole[0][1]  # a near-certain misspelling of a whole title ('toy stroy')
         if near:
-            names = [titles[i] for i, _ in near]
-            n = titles_that_fit(names)
-            more = f" (or {len(names) - n} more)" if n < len(names) else ""
-            raise UnknownIdError(
-                f"no movie title matches {query!r}; did you mean: {'; '.join(names[:n])}{more}?"
-            )
+            head = f"no movie title matches {query!r}; did you mean: "
+            raise UnknownIdError(_did_you_mean_titles(head, [titles[i] for i, _ in near]))
         raise UnknownIdError(f"no movie title matches {query!r}; try part of the title or {id_hint}")
     if support is not None:
         cands = sorted(cands, key=lambda i: -float(support[i]))
