@@ -213,6 +213,42 @@ def implicit_server(movies, tmp_path_factory: pytest.TempPathFactory):  # type: 
     srv.stop()
 
 
+def test_on_a_wide_screen_closing_similar_puts_the_movie_back_on_the_screen(browser, server) -> None:
+    """At 1280 × 800, "Similar" on a recommendation low in the list, the panel read down to its end, then closed:
+    the page shrank as the panel went, the browser held it at its new bottom, and only the title's top was checked,
+    so the movie stayed at the screen's edge (its row cut off) with the page scrolled low. Each way of closing (the
+    "Back to your recommendations" button, Escape in the panel, Escape after a click on the panel's text) now
+    leaves the movie's whole row on the screen, away from its edges, and its title focused."""
+    page = _desktop_with_a_list(browser, server.url)
+    for nth, close in [(5, "escape"), (11, "button"), (9, "escape after a click")]:
+        movie = page.locator("#recs li").nth(nth).get_attribute("data-movie-id")
+        row = f"#recs li[data-movie-id='{movie}']"
+        page.locator(row + " button.title").click()
+        page.wait_for_selector("#similar-panel:not([hidden]) #similar li")
+        page.mouse.move(300, 400)
+        page.mouse.wheel(0, 3000)  # down the panel, to the page's end
+        page.wait_for_function("() => innerHeight + scrollY >= document.documentElement.scrollHeight - 1")
+        if close == "button":
+            page.click("#similar-back")  # scrolled up to, as a person does
+        else:
+            if close == "escape after a click":
+                # a click on the panel's text: the focus leaves the panel for the page
+                page.locator("#similar li .meta").last.click()
+                assert page.evaluate("document.activeElement === document.body")
+            page.keyboard.press("Escape")
+        assert page.locator("#similar-panel").is_hidden(), close
+        page.wait_for_timeout(100)  # let the scroll settle
+        box, top = _box(page, row), page.evaluate("scrollY")
+        end = page.evaluate("document.documentElement.scrollHeight - innerHeight")
+        assert 0 <= box["y"] and box["y"] + box["height"] <= 800, (close, nth, box)  # the whole row
+        # not left at the screen's top or bottom quarter while the page could still scroll it further in
+        assert box["y"] >= 200 or top == 0, (close, nth, box, top)
+        assert box["y"] + box["height"] <= 600 or top >= end - 1, (close, nth, box, top, end)
+        assert page.evaluate("document.activeElement.closest('li')?.dataset.movieId") == movie, close
+    page.evaluate("localStorage.clear()")
+    page.close()
+
+
 def test_an_implicit_model_says_liked_by_and_sends_no_feedback_to_none(browser, implicit_server) -> None:
     """ease's ``ratings`` counts a movie's ratings ≥ 4 (what it learned from), which the page called "rated by N
     people"; and with ``--db none`` every star sent a POST /feedback the server could only answer 503."""

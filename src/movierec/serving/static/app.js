@@ -620,19 +620,26 @@ async function showSimilar(movie, button) {
 
 // The panel's way back ("Back to your recommendations", Escape): after "Similar" the page scrolled to the panel
 // and the movie it was asked from went out of view, with only scrolling to lead back. The panel closes, and that
-// movie's title takes the focus, scrolled to the screen's middle unless it is on the screen already (a wide
-// screen's panel opens beside the lists); a movie gone from its list leaves the focus on the list's heading.
+// movie's title takes the focus, its row scrolled to the screen's middle unless the row lay wholly on the screen
+// both before and after the panel closed (a wide screen's panel opens beside the lists: the eye never left it).
+// Only its title was checked once: on a desktop, after scrolling down the panel, the page shrank as it closed and
+// the browser held it at its new bottom, the title at the screen's edge (16 px from the top at 1024 x 768; at
+// 1280 x 800 the twelfth recommendation's reasons cut off below), so the page stayed low. A movie gone from its
+// list leaves the focus on the list's heading.
 const RETURNED_MS = 1500;
 
 function closeSimilar() {
+  const list = similarFrom && $(similarFrom.list);
+  const row = list && !list.hidden
+    ? list.querySelector('li[data-movie-id="' + CSS.escape(similarFrom.movieId) + '"]') : null;
+  const bar = parseFloat(getComputedStyle(document.documentElement).getPropertyValue("--bar")) || 0;
+  const wholly = (box) => box.top >= 0 && box.bottom <= window.innerHeight - bar;
+  const seen = row && wholly(row.getBoundingClientRect()); // on the screen while the panel was open
   $("similar-panel").hidden = true;
   if (!similarFrom) return;
-  const list = $(similarFrom.list);
-  const row = list.hidden ? null : list.querySelector('li[data-movie-id="' + CSS.escape(similarFrom.movieId) + '"]');
   const target = (row && row.querySelector("button.title")) || $(LIST_HOME[similarFrom.list]);
-  const box = target.getBoundingClientRect();
-  const bar = parseFloat(getComputedStyle(document.documentElement).getPropertyValue("--bar")) || 0;
-  if (box.top < 0 || box.bottom > window.innerHeight - bar) target.scrollIntoView({ block: "center" });
+  const shown = row || target;
+  if (!(seen && wholly(shown.getBoundingClientRect()))) shown.scrollIntoView({ block: "center" });
   target.focus({ preventScroll: true });
   // after a tap or a click the focus has no ring: the movie's row is shaded for a moment, for the eye to find it
   if (row) {
@@ -720,8 +727,14 @@ async function init() {
   $("clear").addEventListener("click", clearRatings);
   $("undo-button").addEventListener("click", undoClear);
   $("similar-back").addEventListener("click", closeSimilar);
-  $("similar-panel").addEventListener("keydown", (ev) => {
-    if (ev.key === "Escape" && !ev.altKey && !ev.ctrlKey && !ev.metaKey) { ev.preventDefault(); closeSimilar(); }
+  // Escape closes the panel with the focus in it, or on nothing: a click on the panel's text sends the focus to
+  // the page, where Escape did nothing. Elsewhere Escape stays the control's own (the search box empties).
+  document.addEventListener("keydown", (ev) => {
+    if (ev.key !== "Escape" || ev.altKey || ev.ctrlKey || ev.metaKey || $("similar-panel").hidden) return;
+    const at = document.activeElement;
+    if (at && at !== document.body && !$("similar-panel").contains(at)) return;
+    ev.preventDefault();
+    closeSimilar();
   });
   for (const [on, fn] of [["focusin", holdUndo], ["mouseenter", holdUndo], ["focusout", armUndo], ["mouseleave", armUndo]]) {
     $("undo").addEventListener(on, fn);
