@@ -547,6 +547,11 @@ def test_recommend_and_similar_from_an_artifact(
     candidates = np.setdiff1d(np.arange(train.n_items), rated)
     want, _ = model.recommend(np.array([u]), 3, candidates=candidates)
     assert [r["movieId"] for r in rows] == bundled.interactions.item_map.to_raw(want[0]).tolist()
+    for who in (["--user", "1"], ["--rated", "Jumanji=5"]):  # the CLI's words, not the artifact's art.genres
+        with pytest.raises(SystemExit) as exc:
+            main(["recommend", "--artifact", str(art), *who, "--genre", "zzz"])
+        err = capsys.readouterr().err
+        assert exc.value.code == 2 and "--genre: unknown genre 'zzz'; known: Action, " in err, err
     with pytest.raises(SystemExit) as exc:
         main(["similar", "--artifact", str(art), "--movie", "jumanji", "-k", "4", "--json"])
     assert exc.value.code == 0
@@ -1301,7 +1306,7 @@ def test_two_models_where_one_goes_say_so(args: list[str], tmp_path: Path) -> No
     line = one_error_line(run_process(*args, "-m", "svd,ease", cwd=tmp_path))
     assert line == (
         "'svd,ease' names 2 models where one goes: run it once per model ('svd' and 'ease'), or compare them "
-        "side by side (compare(ds, [...]) in Python, compare --models in the CLI)"
+        "side by side (compare --models svd,ease)"
     ), line
     assert not (tmp_path / "art").exists()
 

@@ -125,6 +125,48 @@ def test_genres_takes_one_string_or_comma_separated_ones_as_the_cli_does(ease_re
     assert list(ease_art.recommend(1, k=5, genres="Comedy")["movieId"]) == list(comedies["movieId"])
 
 
+def test_an_unknown_genre_names_each_doors_own_way_to_see_the_genres(ease_rec, ease_art, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """``genres="zzz"`` listed all 19 genres in Python and the API (a 202-character line) where the CLI
+    named ``movierec data info``. Python names ``rec.dataset.genre_counts()`` (an artifact ``art.genres``);
+    the API, which has no endpoint that lists them, names the first few and the count, with all of them in
+    its 422's ``ctx.known``: a body the OpenAPI schema declares."""
+    jsonschema = pytest.importorskip("jsonschema")
+    from fastapi.testclient import TestClient
+
+    from movierec.serving.app import ServeSettings, create_app
+    from movierec.serving.store import FeedbackStore
+
+    known = sorted(ease_rec.dataset.genre_counts())
+    assert len(known) == 19 and known == sorted(ease_art.genres)
+    with pytest.raises(ConfigError) as err:
+        ease_rec.recommend(1, genres="zzz")
+    assert str(err.value) == "genres: unknown genre 'zzz'; see rec.dataset.genre_counts() for the 19 genres"
+    with pytest.raises(ConfigError) as err:
+        ease_art.recommend(1, genres="zzz")
+    assert str(err.value) == "genres: unknown genre 'zzz'; see art.genres for the 19 genres"
+    client = TestClient(create_app(ease_art, FeedbackStore(tmp_path / "fb.db"), ServeSettings(static=False)))
+    spec = client.get("/openapi.json").json()
+    for resp, route, method in [
+        (client.get("/users/1/recommendations?genres=zzz"), "/users/{userId}/recommendations", "get"),
+        (
+            client.post(
+                "/recommendations", json={"ratings": [{"movieId": 1, "rating": 5}], "genres": ["zzz"]}
+            ),
+            "/recommendations",
+            "post",
+        ),
+    ]:
+        assert resp.status_code == 422, resp.text
+        [item] = resp.json()["detail"]
+        assert item["msg"].startswith("genres: unknown genre 'zzz'; known: Action, Adventure, Animation, ")
+        assert item["msg"].endswith(", … (19 in all: ctx.known)") and len(item["msg"]) <= 120, item["msg"]
+        assert item["ctx"] == {"known": known} and item["input"] == "zzz"
+        schema = spec["paths"][route][method]["responses"]["422"]["content"]["application/json"]["schema"]
+        jsonschema.validate(resp.json(), {**schema, "components": spec["components"]})
+    comdy = client.get("/users/1/recommendations?genres=Comdy").json()["detail"][0]  # a guess needs no list
+    assert comdy["msg"] == "genres: unknown genre 'Comdy' (did you mean 'Comedy'?)"
+
+
 def test_similar_by_title_or_id(svd_rec: movierec.Recommender) -> None:
     by_title = svd_rec.similar("toy story", k=5)
     by_id = svd_rec.similar(1, k=5)

@@ -934,7 +934,8 @@ class Recommender:
         asked = [g.strip() for g in genre_list(genres) if g.strip()]
         if asked:
             # an unknown genre: the artifact's and the API's message
-            wanted = set(check_genres(asked, genre_spellings(self.items["genres"])))
+            spellings = genre_spellings(self.items["genres"])
+            wanted = set(check_genres(asked, spellings, listed_by="rec.dataset.genre_counts()"))
             mask &= self.items["genres"].map(lambda gs: any(g.casefold() in wanted for g in gs)).to_numpy()
             if not mask.any():
                 raise ConfigError(f"no movie with enough ratings has any of the genres {asked}")

@@ -30,6 +30,7 @@ if TYPE_CHECKING:  # numpy loads when a title is looked up, not for ``movierec -
 __all__ = [
     "ACCEPT",
     "SUGGEST",
+    "UnknownGenreError",
     "check_genres",
     "first_repeat",
     "fold_title",
@@ -202,7 +203,7 @@ def _did_you_mean_titles(head: str, names: Sequence[str]) -> str:
     others: it showed one Star Wars film "(or 7 more)" of 13, the 8 asked for less the one shown. Each
     title after the first loses the words it shares with the first ('Star Wars: Episode IV - A New Hope
     (1977); … V - The Empire Strikes Back (1980)') and is cut to :data:`SUGGESTED_CELLS`; the first, the
-    likeliest, keeps what the second leaves it ('Lord of the Rings: The Fellowship of the… (2001)')."""
+    likeliest, keeps what the second leaves it ('Lord of the Rings: The Fellowship of… (2001)')."""
     room = REFUSAL_WIDTH - len(head) - len(f" (or {len(names)} more)?")
     rest = [shorten_title(_after_shared_words(t, names[0]), SUGGESTED_CELLS) for t in names[1:]]
     first = max(SUGGESTED_CELLS, room - 2 - len(rest[0]) if rest else room)
@@ -538,6 +539,35 @@ def genre_list(genres: str | Iterable[str] | None) -> list[str]:
     return list(genres)
 
 
+class UnknownGenreError(ConfigError):
+    """A genre the catalogue lacks (:func:`check_genres`), with the catalogue's genres, ``known``: the API,
+    which has no endpoint that lists them, names the first few in its message and sends them all as the
+    422's ``ctx.known`` (:meth:`in_api`), where Python's message names ``rec.dataset.genre_counts()``."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        genre: str = "",
+        known: Sequence[str] = (),
+        guess: str = "",
+        label: str = "genres",
+    ) -> None:
+        super().__init__(message)  # the keywords have defaults: a copy or a pickle rebuilds from the message
+        self.genre, self.known, self.guess, self.label = genre, list(known), guess, label
+
+    def in_api(self) -> str:
+        """The API's message: the close genre where there is one, else the first known genres that fit
+        and how many, all of them in ``ctx.known`` ('… (19 in all: ctx.known)'); the whole list made a
+        202-character message."""
+        if self.guess or not self.known:
+            return str(self)
+        from movierec.errors import some_of
+
+        listed = some_of(self.known, "ctx.known", label="known")
+        return f"{self.label}: unknown genre {self.genre!r}; {listed}"
+
+
 def check_genres(
     asked: str | Iterable[str],
     spellings: Mapping[str, str],
@@ -545,9 +575,10 @@ def check_genres(
     listed_by: str | None = None,
 ) -> list[str]:
     """The casefolded keys of the ``asked`` genres (blank ones skipped; a string as :func:`genre_list`
-    reads it), or a ConfigError naming the first one the catalogue lacks and the closest known one (else
-    the known ones, or where a command lists them, ``listed_by``: the CLI's ``movierec data info``, whose
-    20 genres made a 220-column line): one message for the API, the artifact, Python and the CLI."""
+    reads it), or an :class:`UnknownGenreError` naming the first one the catalogue lacks and the closest
+    known one, else where the door lists them, ``listed_by``: the CLI's ``movierec data info``, Python's
+    ``rec.dataset.genre_counts()`` or an artifact's ``art.genres`` (the 19 genres of ml-latest-small made
+    202 to 247-character lines); without one, the known genres (the API words its own: :meth:`~UnknownGenreError.in_api`)."""
     keys = []
     for g in genre_list(asked):
         key = str(g).strip().casefold()
@@ -555,12 +586,16 @@ def check_genres(
             continue
         if key not in spellings:
             known = sorted(spellings.values())
-            # a close one is the fix (the 19 genres after it made a 247-character line); else the list is
-            hint = did_you_mean(g, known)
-            if not hint:
-                listed = ", ".join(known) if listed_by is None else None
-                hint = f"; known: {listed}" if listed else f"; see {listed_by} for the {len(known)} genres"
-            raise ConfigError(f"{label}: unknown genre {g!r}{hint}")
+            # a close one is the fix (the 19 genres after it made 247 characters)
+            guess = did_you_mean(g, known)
+            hint = guess or (
+                f"; known: {', '.join(known)}"
+                if listed_by is None
+                else f"; see {listed_by} for the {len(known)} genres"
+            )
+            raise UnknownGenreError(
+                f"{label}: unknown genre {g!r}{hint}", genre=str(g), known=known, guess=guess, label=label
+            )
         keys.append(key)
     return keys
 

@@ -991,6 +991,7 @@ def _recommend_user(
         raise _cannot_explain(art.model_name)
     u = art.user_index(user)
     denied = _excluded(art, exclude)
+    _check_artifact_genres(art, genres)
     rows = art.recommend_index(
         u, k, genres=genres, min_support=min_support, rerank=rerank, explain=explain, exclude=denied
     )
@@ -1368,6 +1369,7 @@ def _recommend_visitor(
     denied = _excluded(movies, exclude)
     if artifact is not None:
         art, where = movies, f"{movies.model_name} (artifact {artifact})"
+        _check_artifact_genres(art, genres)
     else:
         m, ds, train = trained(movies.ds)
         art, where = serving(m, ds, train), f"{m.name} trained on {ds.name}"
@@ -1455,6 +1457,16 @@ def _genre_option(
     ds = source.load()
     check_genres(genres, genre_spellings(ds.item_table()["genres"]), "--genre", _info_command(source))
     return genres, ds
+
+
+def _check_artifact_genres(art: Any, genres: list[str] | None) -> None:
+    """``--genre`` against an artifact's genres in the command line's words: the artifact's own refusal
+    names Python's ``art.genres``. Without ``--artifact`` they were checked before training
+    (:func:`_genre_option`); checking them again against the served view is the same answer."""
+    if genres:
+        from movierec.titles import check_genres, genre_spellings
+
+        check_genres(genres, genre_spellings([art.genres]), "--genre")
 
 
 def _info_command(source: RatingsSource) -> str:

@@ -843,7 +843,7 @@ class Artifact(IdMapped):
         return self._rank(self.scorer.known(u), self._known_prior(u))
 
     def _genre_mask(self, genres: Iterable[str] | None) -> np.ndarray | None:
-        keys = check_genres(genres, self._genre_spellings) if genres else []
+        keys = check_genres(genres, self._genre_spellings, listed_by="art.genres") if genres else []
         if not keys:  # none asked, or only blank ones: no filter, as in Python, the CLI and the API
             return None
         mask = np.zeros(self.n_items, dtype=bool)

@@ -168,6 +168,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(MovierecError)
     async def _movierec(request: Request, exc: MovierecError) -> Response:
         from movierec.serving.store import FeedbackConflict, FeedbackUnavailable
+        from movierec.titles import UnknownGenreError
 
         if isinstance(exc, UnknownIdError):
             return _reply(404, str(exc))
@@ -176,7 +177,10 @@ def install_error_handlers(app: FastAPI) -> None:
         if isinstance(exc, FeedbackUnavailable):  # down or restarting: the client retries, the log says why
             print(f"warning: {request.url.path}: {exc} ({exc.cause})", file=sys.stderr, flush=True)
             return _reply(503, str(exc), {"Retry-After": "1"})
-        return _reply(422, [{"type": "value_error", "loc": _loc_of(request, str(exc)), "msg": str(exc)}])
+        item: dict[str, Any] = {"type": "value_error", "loc": _loc_of(request, str(exc)), "msg": str(exc)}
+        if isinstance(exc, UnknownGenreError):  # no endpoint lists the genres: the 422 carries them
+            item.update(msg=exc.in_api(), input=exc.genre, ctx={"known": exc.known})
+        return _reply(422, [item])
 
 
 def _error(description: str) -> dict[str, Any]:
