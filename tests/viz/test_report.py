@@ -639,3 +639,29 @@ def test_every_model_that_reads_sequences_adds_the_sequence_section() -> None:
     readers = {n for n in available() if tags_of(get_class(n)).trains_on == "sequences"}
     assert "gru4rec" in readers
     assert set(SEQUENCE_MODELS) == readers
+
+
+def test_a_steps_name_reads_as_words_in_the_summary_and_on_the_page(tmp_path: Path) -> None:
+    """The timing line and the page's timing table named the report's new-users step "new + users" (each
+    underscore of its key read as a join of two steps, which only ``train_evaluate`` is), as `movierec
+    report --dataset ml-100k --user-features demographics` (docs/new-users.md) printed it."""
+    import io
+    from types import SimpleNamespace
+
+    import jinja2
+    from rich.console import Console
+
+    from movierec.viz.report import print_summary, step_label
+
+    timings = {"load": 0.1, "train_evaluate": 2.0, "new_users": 1.2, "write": 0.5}
+    report = SimpleNamespace(reading="", timings=timings, out=tmp_path, best_config=None)
+    text = io.StringIO()
+    print_summary(Console(file=text, width=200), report, table=False)  # type: ignore[arg-type]
+    assert "3.8 s in all: load 0.1 s, train + evaluate 2.0 s, new users 1.2 s, write 0.5 s" in text.getvalue()
+    source = (Path(__file__).parents[2] / "src/movierec/viz/templates/report.html.j2").read_text()
+    footer = re.search(r'<footer id="timing">.*?</footer>', source, flags=re.S)
+    assert footer is not None
+    env = jinja2.Environment()
+    env.filters["step_label"] = step_label
+    page = env.from_string(footer.group(0)).render(timings=timings, total_seconds=3.8, provenance={})
+    assert "<td>new users</td>" in page and "<td>train + evaluate</td>" in page and "+ users" not in page

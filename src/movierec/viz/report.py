@@ -412,6 +412,13 @@ class Report:
     trains_on: str | None = None
 
 
+def step_label(key: str) -> str:
+    """A timed step's name as the summary line and the page's timing table print it: ``train_evaluate`` is
+    two steps in one ("train + evaluate"), every other key one step of two words ("new users", not the
+    "new + users" that replacing each underscore with " + " gave)."""
+    return "train + evaluate" if key == "train_evaluate" else key.replace("_", " ")
+
+
 def _fmt(v: Any, digits: int = 3) -> str:
     return "—" if v is None or (isinstance(v, float) and not np.isfinite(v)) else f"{v:.{digits}f}"
 
@@ -1759,7 +1766,7 @@ def print_summary(console: Any, report: Report, *, table: bool = True) -> None:
         _print_table(console, report.table, report.k, report.winners)
     print_lines(console, report.reading)
     total = sum(report.timings.values())
-    steps = ", ".join(f"{key.replace('_', ' + ')} {v:.1f} s" for key, v in report.timings.items())
+    steps = ", ".join(f"{step_label(key)} {v:.1f} s" for key, v in report.timings.items())
     print_lines(console, f"[dim]{total:.1f} s in all: {steps}[/]")
     print_lines(console, f"[green]report written to[/] {(report.out / 'index.html').resolve()}")
     if report.best_config is not None:
@@ -1922,6 +1929,7 @@ def _render(report: Report, **ctx: Any) -> str:
     )
     env.filters["png"] = _png_data
     env.filters["num"] = _fmt
+    env.filters["step_label"] = step_label
     env.filters["thousands"] = lambda v: "—" if v is None else f"{v:,}"
     # the column groups of the protocols that ran: a skipped one (rating with implicit models only,
     # test-candidates on positives only) was a group of dashes under a header that said it ran
